@@ -1,0 +1,116 @@
+# moongate: handwritten GNU make. ./configure writes objs/Makefile.conf (CC CFLAGS LDFLAGS LIBS
+# PREFIX) and objs/config.h; everything is built under objs/, mirroring the source tree.
+#
+#   make [all]        objs/moongate (and objs/libmoongate.a, the embeddable core)
+#   make test         everything, then prove every t/**/*.t except t/bench and t/fuzz
+#                     (PROVE_FLAGS=-j4, TESTS="t/001-x.t ...", WERROR=1 to fail on warnings)
+#   make unit         the C unit tests t/unit/test_*.c -> objs/unit/test_*
+#   make run          serve conf/moongate.conf from this tree in the foreground
+#   make install      into $(DESTDIR)$(PREFIX), keeping existing config files
+#   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
+#   make bench        t/bench/run.sh
+#   make clean        remove objs/ and test leftovers
+
+.DEFAULT_GOAL := all
+
+# `make clean` alone needs no configuration; everything else does.
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out clean,$(MAKECMDGOALS)),)
+MG_NO_CONF := 1
+endif
+endif
+
+ifndef MG_NO_CONF
+include objs/Makefile.conf
+endif
+
+# Missing (first build, after `make clean`) or older than configure: (re-)run configure with the
+# arguments it was last given. make then restarts and reads the new file.
+objs/Makefile.conf: configure
+	@if [ -f objs/configure.args ]; then \
+	    echo "running ./configure $$(cat objs/configure.args)"; \
+	    eval "./configure $$(cat objs/configure.args)"; \
+	else \
+	    echo "running ./configure"; ./configure; \
+	fi
+
+SRCS := $(wildcard core/*.c core/http/*.c modules/*.c lua/*.c)
+OBJS := $(SRCS:%.c=objs/%.o)
+LIB_OBJS := $(filter-out objs/core/main.o,$(OBJS))
+UNIT_BINS := $(patsubst t/unit/%.c,objs/unit/%,$(wildcard t/unit/test_*.c))
+INCS := -Iobjs -Icore -Icore/http -Imodules -Ilua
+TESTS ?= $(shell find t -name '*.t' -not -path 't/bench/*' -not -path 't/fuzz/*' | sort)
+FUZZ_TIME ?= 60
+
+ALL_CFLAGS = $(CFLAGS) $(if $(filter 1,$(WERROR)),-Werror)
+
+.PHONY: all test unit run install fuzz bench clean
+
+all: objs/moongate
+
+# Every object depends on objs/Makefile.conf: a re-configure (e.g. --with-asan) rebuilds all.
+objs/%.o: %.c objs/Makefile.conf
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(INCS) -MMD -MP -c -o $@ $<
+
+# Recreated from scratch, and whenever the list of objects changes: an object of a deleted or
+# renamed source left in the archive would clash under --whole-archive.
+objs/libmoongate.a: $(LIB_OBJS) objs/libmoongate.list
+	@rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+objs/libmoongate.list: FORCE
+	@echo '$(LIB_OBJS)' | cmp -s - $@ || echo '$(LIB_OBJS)' > $@
+
+FORCE:
+
+# --whole-archive: modules and FFI entry points are reached through tables and by name at run
+# time, not by symbol references from main.o, so the linker must not drop any member;
+# -Wl,-E exports them all to LuaJIT's FFI (ffi.C.mg_lua_ffi_*).
+objs/moongate: objs/core/main.o objs/libmoongate.a
+	$(CC) $(LDFLAGS) -Wl,-E -o $@ objs/core/main.o \
+	    -Wl,--whole-archive objs/libmoongate.a -Wl,--no-whole-archive $(LIBS)
+
+# A unit test is a standalone program that may #include the .c it tests (h2o style); whatever
+# else it calls comes from libmoongate.a, whose members are pulled in only for symbols still
+# undefined, so the included .c never clashes with its own archive copy.
+unit: $(UNIT_BINS)
+
+$(UNIT_BINS): objs/unit/%: t/unit/%.c objs/libmoongate.a objs/Makefile.conf
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(INCS) -It/unit -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< \
+	    objs/libmoongate.a $(LIBS)
+
+test: objs/moongate unit
+	prove -I t/lib $(PROVE_FLAGS) $(TESTS)
+
+run: objs/moongate
+	@mkdir -p logs
+	objs/moongate -p $(CURDIR)/ -c conf/moongate.conf -g 'daemon off; master_process off;'
+
+# As nginx: config files are always installed as NAME.default, and as NAME only when absent;
+# html/ only when the directory does not exist yet.
+install: objs/moongate
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/conf $(DESTDIR)$(PREFIX)/logs
+	install -m 755 objs/moongate $(DESTDIR)$(PREFIX)/sbin/moongate
+	for f in conf/*; do \
+	    [ -f "$$f" ] || continue; \
+	    n=$${f#conf/}; \
+	    install -m 644 "$$f" "$(DESTDIR)$(PREFIX)/conf/$$n.default"; \
+	    [ -e "$(DESTDIR)$(PREFIX)/conf/$$n" ] || \
+	        install -m 644 "$$f" "$(DESTDIR)$(PREFIX)/conf/$$n"; \
+	done
+	[ -d $(DESTDIR)$(PREFIX)/html ] || cp -R html $(DESTDIR)$(PREFIX)/html
+
+fuzz: objs/Makefile.conf
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_CFLAGS="$(DEP_CFLAGS)" FUZZ_LIBS="$(LIBS)" sh t/fuzz/run.sh
+
+bench: objs/moongate
+	@if [ -x t/bench/run.sh ]; then t/bench/run.sh; \
+	elif [ -f t/bench/run.sh ]; then sh t/bench/run.sh; \
+	else echo "make bench: t/bench/run.sh is not there yet"; fi
+
+clean:
+	rm -rf objs t/servroot*
+
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

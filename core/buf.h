@@ -1,0 +1,46 @@
+/*
+ * Output buffers: a buffer holds bytes in memory or a range of a file, and links to the next
+ * one, so a list of buffers is a chain passed through the body filters to the writer.
+ */
+#ifndef MG_BUF_H
+#define MG_BUF_H
+
+#include "mg.h"
+#include "pool.h"
+
+struct mg_buf_s {
+    char *pos;
+    char *last;
+    int fd;           /* in_file: the file, owned elsewhere (a pool cleanup closes it) */
+    off_t file_pos;
+    off_t file_last;
+    unsigned in_file : 1;
+    unsigned last_buf : 1; /* the response ends here */
+    unsigned flush : 1;
+    mg_buf_t *next;
+};
+
+static inline mg_buf_t *mg_buf_mem(mg_pool_t *pool, const char *data, size_t len)
+{
+    mg_buf_t *b = mg_pcalloc(pool, sizeof(mg_buf_t));
+    b->pos = (char *)data;
+    b->last = (char *)data + len;
+    b->fd = -1;
+    return b;
+}
+
+static inline size_t mg_buf_size(const mg_buf_t *b)
+{
+    return b->in_file ? (size_t)(b->file_last - b->file_pos) : (size_t)(b->last - b->pos);
+}
+
+static inline size_t mg_chain_size(const mg_buf_t *b)
+{
+    size_t n = 0;
+    for (; b; b = b->next) {
+        n += mg_buf_size(b);
+    }
+    return n;
+}
+
+#endif

@@ -1,0 +1,590 @@
+/*
+ * Configuration parser: tokenizer over a whole file in memory, block recursion, directive
+ * dispatch with nginx's checks and wording, include with globs, and the generic setters.
+ */
+#include <fcntl.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "cycle.h"
+#include "log.h"
+#include "str.h"
+
+struct conf_source_s {
+    const char *name;   /* file name, or NULL for the command line */
+    const char *p;
+    const char *end;
+    mg_uint_t line;
+};
+
+enum { TOK_WORD, TOK_SEMI, TOK_OPEN, TOK_CLOSE, TOK_EOF, TOK_ERROR };
+
+const char *mg_conf_file(mg_conf_t *cf)
+{
+    return cf->src && cf->src->name ? cf->src->name : "command line";
+}
+
+const char *mg_conf_where(mg_conf_t *cf)
+{
+    static char buf[4096 + 32];
+    if (cf->src == NULL) {
+        return "";
+    }
+    if (cf->src->name == NULL) {
+        return "command line";
+    }
+    snprintf(buf, sizeof(buf), "%s:%lu", cf->src->name, (unsigned long)cf->src->line);
+    return buf;
+}
+
+void mg_conf_log(mg_conf_t *cf, int level, int err, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (err) {
+        char ebuf[128];
+        size_t n = strlen(msg);
+        snprintf(msg + n, sizeof(msg) - n, " (%d: %s)", err, strerror_r(err, ebuf, sizeof(ebuf)));
+    }
+    if (cf->src == NULL) {
+        mg_log_error(level, cf->log, 0, "%s", msg);
+    } else {
+        mg_log_error(level, cf->log, 0, "%s in %s", msg, mg_conf_where(cf));
+    }
+}
+
+void mg_conf_error(mg_conf_t *cf, int err, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    mg_conf_log(cf, MG_LOG_EMERG, err, "%s", msg);
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Copy a raw token into the pool, applying nginx's escapes: \" \' \\ \t \r \n. */
+static mg_str_t token_unescape(mg_conf_t *cf, const char *s, size_t len)
+{
+    char *out = mg_pnalloc(cf->pool, len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\\' && i + 1 < len) {
+            char c = s[i + 1];
+            if (c == '"' || c == '\'' || c == '\\') {
+                out[n++] = c;
+                i++;
+                continue;
+            }
+            if (c == 't' || c == 'r' || c == 'n') {
+                out[n++] = c == 't' ? '\t' : c == 'r' ? '\r' : '\n';
+                i++;
+                continue;
+            }
+        }
+        out[n++] = s[i];
+    }
+    out[n] = '\0';
+    mg_str_t r = { n, out };
+    return r;
+}
+
+/* Read one directive's words into cf->args; returns what ended it. */
+static int read_directive(mg_conf_t *cf)
+{
+    conf_source_t *src = cf->src;
+    cf->args_buf.nelts = 0;
+    for (;;) {
+        /* skip blanks and comments */
+        while (src->p < src->end) {
+            char c = *src->p;
+            if (c == '\n') {
+                src->line++;
+                src->p++;
+            } else if (is_space(c)) {
+                src->p++;
+            } else if (c == '#') {
+                while (src->p < src->end && *src->p != '\n') {
+                    src->p++;
+                }
+            } else {
+                break;
+            }
+        }
+        if (src->p >= src->end) {
+            if (cf->args_buf.nelts) {
+                mg_conf_error(cf, 0, "unexpected end of file, expecting \";\" or \"}\"");
+                return TOK_ERROR;
+            }
+            return TOK_EOF;
+        }
+        char c = *src->p;
+        if (c == ';' || c == '{') {
+            src->p++;
+            if (cf->args_buf.nelts == 0) {
+                mg_conf_error(cf, 0, "unexpected \"%c\"", c);
+                return TOK_ERROR;
+            }
+            return c == ';' ? TOK_SEMI : TOK_OPEN;
+        }
+        if (c == '}') {
+            src->p++;
+            if (cf->args_buf.nelts) {
+                mg_conf_error(cf, 0, "unexpected \"}\"");
+                return TOK_ERROR;
+            }
+            return TOK_CLOSE;
+        }
+        mg_str_t *arg = mg_array_push(&cf->args_buf);
+        if (c == '"' || c == '\'') {
+            const char *start = ++src->p;
+            while (src->p < src->end && *src->p != c) {
+                if (*src->p == '\\' && src->p + 1 < src->end) {
+                    if (src->p[1] == '\n') {
+                        src->line++;
+                    }
+                    src->p += 2;
+                    continue;
+                }
+                if (*src->p == '\n') {
+                    src->line++;
+                }
+                src->p++;
+            }
+            if (src->p >= src->end) {
+                mg_conf_error(cf, 0, "unexpected end of file, expecting \";\" or \"}\"");
+                return TOK_ERROR;
+            }
+            *arg = token_unescape(cf, start, (size_t)(src->p - start));
+            src->p++;
+            /* a quoted word must be followed by a separator */
+            if (src->p < src->end) {
+                char n = *src->p;
+                if (!is_space(n) && n != ';' && n != '{' && n != ')' && n != '}') {
+                    mg_conf_error(cf, 0, "unexpected \"%c\"", n);
+                    return TOK_ERROR;
+                }
+            }
+            continue;
+        }
+        const char *start = src->p;
+        int in_var_braces = 0;
+        while (src->p < src->end) {
+            char w = *src->p;
+            if (w == '\\' && src->p + 1 < src->end) {
+                src->p += 2;
+                continue;
+            }
+            if (w == '{' && src->p > start && src->p[-1] == '$') {
+                in_var_braces = 1;
+            } else if (w == '}' && in_var_braces) {
+                in_var_braces = 0;
+            } else if (is_space(w) || w == ';' || w == '{' || w == '}') {
+                break;
+            }
+            src->p++;
+        }
+        *arg = token_unescape(cf, start, (size_t)(src->p - start));
+    }
+}
+
+static const char *directive_context_ok(mg_conf_t *cf, const mg_command_t *cmd, void **conf)
+{
+    *conf = NULL;
+    switch (cmd->slot) {
+    case MG_CYCLE_CONF:
+        *conf = cf->cycle->conf[cf->cycle->cur_module];
+        break;
+    case MG_MAIN_CONF:
+        *conf = cf->ctx_data->main_conf[cf->cycle->cur_module];
+        break;
+    case MG_SRV_CONF:
+        *conf = cf->ctx_data->srv_conf[cf->cycle->cur_module];
+        break;
+    case MG_LOC_CONF:
+        *conf = cf->ctx_data->loc_conf[cf->cycle->cur_module];
+        break;
+    }
+    return NULL;
+}
+
+static mg_int_t dispatch(mg_conf_t *cf, int tok)
+{
+    mg_str_t name = cf->args[0];
+    int found_name = 0;
+    for (size_t m = 0; mg_modules[m]; m++) {
+        const mg_command_t *cmd = mg_modules[m]->commands;
+        for (; cmd && cmd->name; cmd++) {
+            if (!mg_str_eq(name, cmd->name)) {
+                continue;
+            }
+            found_name = 1;
+            if (!(cmd->contexts & cf->ctx)) {
+                continue;
+            }
+            if (!(cmd->args & MG_BLOCK) && tok != TOK_SEMI) {
+                mg_conf_error(cf, 0, "directive \"%s\" is not terminated by \";\"", cmd->name);
+                return MG_ERROR;
+            }
+            if ((cmd->args & MG_BLOCK) && tok != TOK_OPEN) {
+                mg_conf_error(cf, 0, "directive \"%s\" has no opening \"{\"", cmd->name);
+                return MG_ERROR;
+            }
+            size_t n = cf->nargs - 1;
+            int bad = (cmd->args & MG_FLAG) ? n != 1
+                                            : (n < MG_ARGS_MIN(cmd->args) ||
+                                               (MG_ARGS_MAX(cmd->args) != MG_MANY &&
+                                                n > MG_ARGS_MAX(cmd->args)));
+            if (bad) {
+                mg_conf_error(cf, 0, "invalid number of arguments in \"%s\" directive", cmd->name);
+                return MG_ERROR;
+            }
+            void *conf;
+            cf->cycle->cur_module = (int)m;
+            directive_context_ok(cf, cmd, &conf);
+            const char *rv = cmd->set(cf, cmd, conf);
+            if (rv == MG_CONF_OK) {
+                return MG_OK;
+            }
+            if (rv != MG_CONF_ERROR) {
+                mg_conf_error(cf, 0, "\"%s\" directive %s", cmd->name, rv);
+            }
+            return MG_ERROR;
+        }
+    }
+    if (found_name) {
+        mg_conf_error(cf, 0, "\"%.*s\" directive is not allowed here", (int)name.len, name.data);
+    } else {
+        mg_conf_error(cf, 0, "unknown directive \"%.*s\"", (int)name.len, name.data);
+    }
+    return MG_ERROR;
+}
+
+/* Parse from the current source; `in_block` says whether a "}" ends it. */
+static mg_int_t parse_source(mg_conf_t *cf, int in_block)
+{
+    mg_array_t saved = cf->args_buf;
+    mg_array_init(&cf->args_buf, cf->pool, 8, sizeof(mg_str_t));
+    mg_int_t rc = MG_OK;
+    for (;;) {
+        int tok = read_directive(cf);
+        if (tok == TOK_ERROR) {
+            rc = MG_ERROR;
+            break;
+        }
+        if (tok == TOK_EOF) {
+            if (in_block) {
+                mg_conf_error(cf, 0, "unexpected end of file, expecting \"}\"");
+                rc = MG_ERROR;
+            }
+            break;
+        }
+        if (tok == TOK_CLOSE) {
+            if (!in_block) {
+                mg_conf_error(cf, 0, "unexpected \"}\"");
+                rc = MG_ERROR;
+            }
+            break;
+        }
+        cf->args = cf->args_buf.elts;
+        cf->nargs = cf->args_buf.nelts;
+        if (cf->handler) {
+            if (tok != TOK_SEMI) {
+                mg_conf_error(cf, 0, "unexpected \"{\"");
+                rc = MG_ERROR;
+                break;
+            }
+            const char *rv = cf->handler(cf, cf->handler_data);
+            if (rv != MG_CONF_OK) {
+                if (rv != MG_CONF_ERROR) {
+                    mg_conf_error(cf, 0, "%s", rv);
+                }
+                rc = MG_ERROR;
+                break;
+            }
+            continue;
+        }
+        if (dispatch(cf, tok) != MG_OK) {
+            rc = MG_ERROR;
+            break;
+        }
+    }
+    cf->args_buf = saved;
+    cf->args = saved.elts;
+    cf->nargs = saved.nelts;
+    return rc;
+}
+
+static mg_int_t read_file(mg_conf_t *cf, const char *filename, char **text, size_t *len)
+{
+    int fd = open(filename, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        mg_conf_error(cf, errno, "open() \"%s\" failed", filename);
+        return MG_ERROR;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        mg_conf_error(cf, errno, "fstat() \"%s\" failed", filename);
+        close(fd);
+        return MG_ERROR;
+    }
+    char *buf = mg_pnalloc(cf->pool, (size_t)st.st_size + 1);
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            mg_conf_error(cf, n < 0 ? errno : 0, "read() \"%s\" failed", filename);
+            close(fd);
+            return MG_ERROR;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *text = buf;
+    *len = got;
+    return MG_OK;
+}
+
+mg_int_t mg_conf_parse(mg_conf_t *cf, const char *filename)
+{
+    if (filename == NULL) {
+        return parse_source(cf, 1);
+    }
+    char *text;
+    size_t len;
+    if (read_file(cf, filename, &text, &len) != MG_OK) {
+        return MG_ERROR;
+    }
+    mg_conf_dump_t *d = mg_array_push(&cf->cycle->conf_dump);
+    d->name = mg_pstrdup(cf->pool, filename, strlen(filename));
+    d->text = text;
+    d->len = len;
+
+    conf_source_t src = { d->name, text, text + len, 1 };
+    conf_source_t *prev = cf->src;
+    cf->src = &src;
+    mg_int_t rc = parse_source(cf, 0);
+    cf->src = prev;
+    return rc;
+}
+
+mg_int_t mg_conf_parse_string(mg_conf_t *cf, const char *text, size_t len)
+{
+    conf_source_t src = { NULL, text, text + len, 1 };
+    conf_source_t *prev = cf->src;
+    cf->src = &src;
+    mg_int_t rc = parse_source(cf, 0);
+    cf->src = prev;
+    return rc;
+}
+
+mg_str_t mg_conf_full_name(mg_cycle_t *cycle, mg_str_t name, int conf_prefix)
+{
+    if (name.len && name.data[0] == '/') {
+        return mg_pstr(cycle->pool, name.data, name.len);
+    }
+    mg_str_t prefix = conf_prefix ? cycle->conf_prefix : cycle->prefix;
+    mg_str_t r;
+    r.len = prefix.len + name.len;
+    r.data = mg_pnalloc(cycle->pool, r.len + 1);
+    memcpy(r.data, prefix.data, prefix.len);
+    memcpy(r.data + prefix.len, name.data, name.len);
+    r.data[r.len] = '\0';
+    return r;
+}
+
+/* include file|glob; relative to the configuration directory */
+static const char *conf_include(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    (void)conf;
+    mg_str_t path = mg_conf_full_name(cf->cycle, cf->args[1], 1);
+    if (strpbrk(path.data, "*?[") == NULL) {
+        return mg_conf_parse(cf, path.data) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+    }
+    glob_t g;
+    int rc = glob(path.data, 0, NULL, &g);
+    if (rc == GLOB_NOMATCH) {
+        return MG_CONF_OK;
+    }
+    if (rc != 0) {
+        mg_conf_error(cf, errno, "glob() \"%s\" failed", path.data);
+        return MG_CONF_ERROR;
+    }
+    const char *rv = MG_CONF_OK;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        struct stat st;
+        if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            continue;
+        }
+        if (mg_conf_parse(cf, g.gl_pathv[i]) != MG_OK) {
+            rv = MG_CONF_ERROR;
+            break;
+        }
+    }
+    globfree(&g);
+    return rv;
+}
+
+static const mg_command_t conf_commands[] = {
+    { "include", ~0u, MG_ARGS(1, 1), conf_include, MG_NO_CONF, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, NULL },
+};
+
+mg_module_t mg_conf_module = {
+    .name = "conf",
+    .commands = conf_commands,
+};
+
+/* ---- generic setters ---- */
+
+#define FIELD(type) ((type *)((char *)conf + cmd->offset))
+
+const char *mg_conf_set_flag(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    int *f = FIELD(int);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    if (mg_str_caseeq(v, "on")) {
+        *f = 1;
+    } else if (mg_str_caseeq(v, "off")) {
+        *f = 0;
+    } else {
+        mg_conf_error(cf, 0, "invalid value \"%s\" in \"%s\" directive, it must be \"on\" or \"off\"",
+                      v.data, cmd->name);
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+const char *mg_conf_set_str(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_str_t *f = FIELD(mg_str_t);
+    if (f->data) {
+        return "is duplicate";
+    }
+    *f = cf->args[1];
+    return MG_CONF_OK;
+}
+
+const char *mg_conf_set_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_str_t *f = FIELD(mg_str_t);
+    if (f->data) {
+        return "is duplicate";
+    }
+    *f = mg_conf_full_name(cf->cycle, cf->args[1], 0);
+    return MG_CONF_OK;
+}
+
+const char *mg_conf_set_num(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_int_t *f = FIELD(mg_int_t);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t v = mg_atoi(cf->args[1].data, cf->args[1].len);
+    if (v < 0) {
+        return "invalid number";
+    }
+    *f = (mg_int_t)v;
+    return MG_CONF_OK;
+}
+
+const char *mg_conf_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    size_t *f = FIELD(size_t);
+    if (*f != MG_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+    int64_t v = mg_parse_size(cf->args[1]);
+    if (v < 0) {
+        return "invalid value";
+    }
+    *f = (size_t)v;
+    return MG_CONF_OK;
+}
+
+const char *mg_conf_set_off(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    off_t *f = FIELD(off_t);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t v = mg_parse_size(cf->args[1]);
+    if (v < 0) {
+        return "invalid value";
+    }
+    *f = (off_t)v;
+    return MG_CONF_OK;
+}
+
+const char *mg_conf_set_msec(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_msec_t *f = FIELD(mg_msec_t);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t v = mg_parse_time(cf->args[1], 0);
+    if (v < 0) {
+        return "invalid value";
+    }
+    *f = v;
+    return MG_CONF_OK;
+}
+
+const char *mg_conf_set_sec(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    time_t *f = FIELD(time_t);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t v = mg_parse_time(cf->args[1], 1);
+    if (v < 0) {
+        return "invalid value";
+    }
+    *f = (time_t)v;
+    return MG_CONF_OK;
+}
+
+const char *mg_conf_set_enum(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_int_t *f = FIELD(mg_int_t);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    for (const mg_conf_enum_t *e = cmd->post; e->name; e++) {
+        if (mg_str_caseeq(cf->args[1], e->name)) {
+            *f = e->value;
+            return MG_CONF_OK;
+        }
+    }
+    mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[1].data);
+    return MG_CONF_ERROR;
+}
+
+const char *mg_conf_set_ignored(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)conf;
+    if (cmd->post) {
+        mg_conf_log(cf, MG_LOG_WARN, 0, "%s", (const char *)cmd->post);
+    }
+    return MG_CONF_OK;
+}

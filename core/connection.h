@@ -1,0 +1,61 @@
+/*
+ * A client connection as the runtime sees it: socket, addresses, events, a deadline timer,
+ * its pool, and a protocol handler that owns `data`. The http layer drives it.
+ */
+#ifndef MG_CONNECTION_H
+#define MG_CONNECTION_H
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <sys/socket.h>
+
+#include "mg.h"
+#include "log.h"
+
+typedef void (*mg_conn_handler_pt)(mg_connection_t *c);
+
+struct mg_connection_s {
+    int fd;
+    mg_server_t *server;
+    mg_cycle_t *cycle;         /* the generation that accepted it; holds a reference */
+    mg_listening_t *listening;
+    mg_pool_t *pool;
+    mg_log_t log;              /* copy of the cycle's log with our number and context */
+    struct sockaddr_storage sockaddr;
+    socklen_t socklen;
+    struct sockaddr_storage local_sockaddr;
+    socklen_t local_socklen;   /* 0 until asked for */
+    char addr_text[64];        /* client address without port */
+    struct event rev;          /* persistent read readiness */
+    struct event wev;          /* one-shot write readiness */
+    struct event timer;        /* the one deadline: header, keepalive, body or send timeout */
+    mg_conn_handler_pt read_handler;
+    mg_conn_handler_pt write_handler;
+    mg_conn_handler_pt timeout_handler;
+    void *data;                /* protocol state */
+    mg_uint_t number;
+    mg_uint_t requests;
+    unsigned reading : 1;
+    unsigned writing : 1;
+    unsigned timer_set : 1;
+    unsigned idle : 1;         /* keepalive-idle: may be closed on shutdown */
+    unsigned closed : 1;
+    unsigned tcp_nodelay : 1;
+    mg_connection_t *prev, *next; /* the server's list of connections */
+};
+
+/* Turn read readiness notification on/off (persistent while on). */
+void mg_conn_read_on(mg_connection_t *c);
+void mg_conn_read_off(mg_connection_t *c);
+/* Ask once for write readiness. */
+void mg_conn_write_on(mg_connection_t *c);
+void mg_conn_write_off(mg_connection_t *c);
+/* (Re)arm or clear the connection's deadline; timeout_handler runs when it expires. */
+void mg_conn_timer_set(mg_connection_t *c, mg_msec_t msec);
+void mg_conn_timer_del(mg_connection_t *c);
+/* Fill local_sockaddr (getsockname) on first use. */
+mg_int_t mg_conn_local_addr(mg_connection_t *c);
+/* Close the socket, free the pool and the connection, release the cycle reference. */
+void mg_conn_close(mg_connection_t *c);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * The top-level directives (main and events contexts): processes, daemon, pid, error_log,
+ * user, env, worker limits, and the events { } block.
+ */
+#include <unistd.h>
+
+#include "cycle.h"
+#include "pool.h"
+#include "str.h"
+
+static void *core_create_conf(mg_cycle_t *cycle)
+{
+    mg_core_conf_t *ccf = mg_pcalloc(cycle->pool, sizeof(mg_core_conf_t));
+    ccf->daemon = MG_CONF_UNSET;
+    ccf->master_process = MG_CONF_UNSET;
+    ccf->worker_processes = MG_CONF_UNSET;
+    ccf->worker_rlimit_nofile = MG_CONF_UNSET;
+    ccf->worker_shutdown_timeout = MG_CONF_UNSET;
+    ccf->worker_connections = MG_CONF_UNSET;
+    ccf->multi_accept = MG_CONF_UNSET;
+    ccf->accept_mutex = MG_CONF_UNSET;
+    ccf->accept_mutex_delay = MG_CONF_UNSET;
+    ccf->pcre_jit = MG_CONF_UNSET;
+    mg_array_init(&ccf->env, cycle->pool, 4, sizeof(mg_str_t));
+    return ccf;
+}
+
+static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
+{
+    mg_core_conf_t *ccf = conf;
+    mg_conf_merge(ccf->daemon, MG_CONF_UNSET, 1);
+    mg_conf_merge(ccf->master_process, MG_CONF_UNSET, 1);
+    mg_conf_merge(ccf->worker_processes, MG_CONF_UNSET, 1);
+    mg_conf_merge(ccf->worker_shutdown_timeout, MG_CONF_UNSET, 0);
+    mg_conf_merge(ccf->worker_connections, MG_CONF_UNSET, 512);
+    mg_conf_merge(ccf->multi_accept, MG_CONF_UNSET, 0);
+    mg_conf_merge(ccf->accept_mutex, MG_CONF_UNSET, 0);
+    mg_conf_merge(ccf->accept_mutex_delay, MG_CONF_UNSET, 500);
+    mg_conf_merge(ccf->pcre_jit, MG_CONF_UNSET, 1);
+    if (ccf->worker_processes == 0) { /* "auto" */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        ccf->worker_processes = n > 0 ? n : 1;
+    }
+    if (ccf->pid.data == NULL) {
+        mg_str_t def = mg_string(MG_PID_PATH);
+        ccf->pid = mg_conf_full_name(cycle, def, 0);
+    }
+    return MG_CONF_OK;
+}
+
+static const char *core_set_worker_processes(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->worker_processes != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    if (mg_str_eq(cf->args[1], "auto")) {
+        ccf->worker_processes = 0;
+        return MG_CONF_OK;
+    }
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    if (n <= 0) {
+        mg_conf_error(cf, 0, "invalid value \"%s\" in \"worker_processes\" directive", cf->args[1].data);
+        return MG_CONF_ERROR;
+    }
+    ccf->worker_processes = (mg_int_t)n;
+    return MG_CONF_OK;
+}
+
+static const char *core_set_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    (void)conf;
+    return mg_log_set_from_conf(cf, &cf->cycle->error_log);
+}
+
+static const char *core_set_user(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->user.data) {
+        return "is duplicate";
+    }
+    if (geteuid() != 0) {
+        /* nginx's wording: the directive is harmless for an unprivileged master */
+        mg_conf_log(cf, MG_LOG_WARN, 0,
+                    "the \"user\" directive makes sense only if the master process runs with "
+                    "super-user privileges, ignored");
+        ccf->user = mg_pstr(cf->pool, "", 0);
+        return MG_CONF_OK;
+    }
+    ccf->user = cf->args[1];
+    ccf->group = cf->nargs > 2 ? cf->args[2] : cf->args[1];
+    return MG_CONF_OK;
+}
+
+static const char *core_set_env(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    *(mg_str_t *)mg_array_push(&ccf->env) = cf->args[1];
+    return MG_CONF_OK;
+}
+
+static const char *core_set_events(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->events_seen) {
+        return "is duplicate";
+    }
+    ccf->events_seen = 1;
+    unsigned saved = cf->ctx;
+    cf->ctx = MG_CTX_EVENTS;
+    mg_int_t rc = mg_conf_parse(cf, NULL);
+    cf->ctx = saved;
+    return rc == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+static const char *core_set_use(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    (void)conf;
+    /* libevent picks the best backend itself; accept the names nginx knows on Linux */
+    static const char *known[] = { "epoll", "poll", "select", NULL };
+    for (const char **k = known; *k; k++) {
+        if (mg_str_eq(cf->args[1], *k)) {
+            return MG_CONF_OK;
+        }
+    }
+    mg_conf_error(cf, 0, "invalid event type \"%s\"", cf->args[1].data);
+    return MG_CONF_ERROR;
+}
+
+static const char *core_set_worker_connections(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_core_conf_t *ccf = conf;
+    if (ccf->worker_connections != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    const char *rv = mg_conf_set_num(cf, cmd, conf);
+    if (rv == MG_CONF_OK && ccf->worker_connections < 1) {
+        mg_conf_error(cf, 0, "invalid number \"%s\"", cf->args[1].data);
+        return MG_CONF_ERROR;
+    }
+    return rv;
+}
+
+#define CORE(field) MG_CYCLE_CONF, offsetof(mg_core_conf_t, field)
+
+static const mg_command_t core_commands[] = {
+    { "daemon", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(daemon), NULL },
+    { "master_process", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(master_process), NULL },
+    { "worker_processes", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_worker_processes, CORE(worker_processes), NULL },
+    { "pid", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(pid), NULL },
+    { "error_log", MG_CTX_MAIN, MG_ARGS(1, 2), core_set_error_log, CORE(daemon), NULL },
+    { "user", MG_CTX_MAIN, MG_ARGS(1, 2), core_set_user, CORE(user), NULL },
+    { "env", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_env, CORE(env), NULL },
+    { "worker_rlimit_nofile", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_num, CORE(worker_rlimit_nofile), NULL },
+    { "worker_shutdown_timeout", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec, CORE(worker_shutdown_timeout), NULL },
+    { "pcre_jit", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(pcre_jit), NULL },
+    { "events", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), core_set_events, CORE(events_seen), NULL },
+    { "worker_connections", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_worker_connections, CORE(worker_connections), NULL },
+    { "multi_accept", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(multi_accept), NULL },
+    { "accept_mutex", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(accept_mutex), NULL },
+    { "accept_mutex_delay", MG_CTX_EVENTS, MG_ARGS(1, 1), mg_conf_set_msec, CORE(accept_mutex_delay), NULL },
+    { "use", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_use, MG_NO_CONF, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, NULL },
+};
+
+mg_module_t mg_core_module = {
+    .name = "core",
+    .commands = core_commands,
+    .create_cycle_conf = core_create_conf,
+    .init_cycle_conf = core_init_conf,
+};

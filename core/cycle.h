@@ -1,0 +1,82 @@
+/*
+ * A cycle is one configuration generation: its pool (which owns every piece of configuration),
+ * its logs and open files, its listening sockets and each module's top-level conf. HUP builds
+ * a new cycle beside the running one and swaps only when it is complete; the old one is freed
+ * whole once nothing uses it.
+ */
+#ifndef MG_CYCLE_H
+#define MG_CYCLE_H
+
+#include "mg.h"
+#include "array.h"
+#include "conf.h"
+#include "log.h"
+
+/* The top-level ("core") configuration: main and events contexts. */
+typedef struct {
+    int daemon;
+    int master_process;
+    mg_int_t worker_processes; /* -1 unset; "auto" resolved at init */
+    mg_str_t pid;
+    mg_str_t user;
+    mg_str_t group;
+    mg_int_t worker_rlimit_nofile;
+    mg_msec_t worker_shutdown_timeout;
+    mg_array_t env; /* mg_str_t: "NAME" or "NAME=value" */
+    mg_int_t worker_connections;
+    int multi_accept;
+    int accept_mutex;
+    mg_msec_t accept_mutex_delay;
+    int pcre_jit;
+    int events_seen;
+    mg_str_t working_directory;
+    mg_str_t worker_cpu_affinity;
+} mg_core_conf_t;
+
+struct mg_cycle_s {
+    mg_pool_t *pool;
+    mg_log_t *log;         /* the generation's error log chain (main-level error_log) */
+    mg_log_t *error_log;   /* main-level error_log directives, in order */
+    void **conf;           /* per-module top-level conf, indexed by module index */
+    mg_conf_ctx_t *http;   /* the http{} block's conf arrays, NULL without http */
+    mg_str_t prefix;       /* ends in '/' */
+    mg_str_t conf_prefix;  /* directory of the main config file, ends in '/' */
+    mg_str_t conf_file;
+    mg_str_t conf_param;   /* -g directives */
+    mg_str_t hostname;
+    mg_array_t listening;  /* mg_listening_t */
+    mg_array_t open_files; /* mg_open_file_t * */
+    mg_array_t conf_dump;  /* mg_conf_dump_t, for -T */
+    mg_server_t *server;
+    int cur_module;        /* module whose directive is being handled */
+    unsigned test_config : 1;
+    mg_uint_t refs;        /* connections and workers still on this generation */
+};
+
+extern mg_module_t mg_core_module;
+
+/* Build a generation from its config file. On error everything is released, the reason has
+ * been logged with FILE:LINE, and NULL is returned. `old` (may be NULL) is the running one,
+ * whose listening sockets and log files the new one may inherit. */
+typedef struct {
+    const char *prefix;
+    const char *conf_file;
+    const char *conf_param;
+    const char *error_log; /* -e */
+    int test_config;
+} mg_cycle_params_t;
+
+mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg_log_t *log);
+void mg_cycle_destroy(mg_cycle_t *cycle);
+/* The log used before a configuration is read: the default (or -e) error log file, with
+ * warnings and worse also on stderr. */
+mg_log_t *mg_cycle_early_log(const mg_cycle_params_t *params);
+mg_core_conf_t *mg_cycle_core_conf(mg_cycle_t *cycle);
+/* Open (append) a log file by absolute name, shared within the cycle. */
+mg_open_file_t *mg_cycle_open_file(mg_cycle_t *cycle, mg_str_t name);
+/* Parse "error_log FILE [LEVEL]" arguments into log (used at every level that allows it). */
+const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head);
+/* Reopen every log file of the cycle (USR1). */
+void mg_cycle_reopen_files(mg_cycle_t *cycle);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * Per-connection HTTP state: the read buffer the request head is parsed in (reused across
+ * keepalive requests), the current request and the writer's queue.
+ */
+#ifndef MG_HTTP_CONN_H
+#define MG_HTTP_CONN_H
+
+#include "http.h"
+
+typedef struct mg_http_conn_s {
+    mg_http_port_t *port;
+    mg_http_addr_conf_t *addr_conf;
+    char *buf;          /* malloc'ed; freed by a pool cleanup */
+    size_t size;
+    size_t start;       /* unparsed data is buf[start..last) */
+    size_t last;
+    mg_request_t *r;
+    mg_buf_t *out;      /* writer queue */
+    mg_buf_t **out_tail;
+    mg_http_header_t *heads; /* parser scratch */
+    size_t nheads;
+    int64_t discard_rest;    /* body bytes of a finished request still to drop */
+    mg_http_chunked_t discard_chunked;
+    mg_msec_t lingering_deadline;
+    unsigned discard_chunked_on : 1;
+    unsigned discarding : 1;
+    unsigned keepalive_idle : 1;
+} mg_http_conn_t;
+
+/* Write event on the connection: flush the queue, finish or wake the producer. */
+void mg_http_writer_event(mg_connection_t *c);
+void mg_http_write_filters_init(void);
+/* A request on the connection's default server, before its head is known. */
+mg_request_t *mg_http_create_request(mg_connection_t *c);
+/* Begin processing a parsed head found in hc->buf (connection.c -> request.c). */
+void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
+
+#endif

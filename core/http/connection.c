@@ -1,0 +1,405 @@
+/*
+ * An HTTP connection's life: wait for and read a request head into the connection buffer
+ * (growing it within client_header_buffer_size / large_client_header_buffers), hand complete
+ * heads to request processing, then keepalive, pipelining, body discarding and lingering close.
+ */
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "server.h"
+
+static void read_head(mg_connection_t *c);
+static void process_buffer(mg_connection_t *c);
+static void keepalive_timeout(mg_connection_t *c);
+
+static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
+{
+    return hc->addr_conf->default_server;
+}
+
+static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
+{
+    mg_http_conn_t *hc = log->data;
+    mg_connection_t *c = hc->r ? hc->r->connection : NULL;
+    char *p = buf, *end = buf + len;
+    if (log->action) {
+        p = mg_sprintf_end(p, end, " while %s", log->action);
+    }
+    mg_connection_t *conn = (mg_connection_t *)((char *)log - offsetof(mg_connection_t, log));
+    p = mg_sprintf_end(p, end, ", client: %s", conn->addr_text);
+    (void)c;
+    mg_request_t *r = hc->r;
+    if (r == NULL) {
+        p = mg_sprintf_end(p, end, ", server: %s", hc->addr_conf->addr_text);
+        return (size_t)(p - buf);
+    }
+    mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
+    mg_http_server_name_t *sn = cscf->server_names.elts;
+    p = mg_sprintf_end(p, end, ", server: %.*s", cscf->server_names.nelts ? (int)sn[0].name.len : 0,
+                       cscf->server_names.nelts ? sn[0].name.data : "");
+    if (r->request_line.len) {
+        p = mg_sprintf_end(p, end, ", request: \"%.*s\"", (int)r->request_line.len,
+                           r->request_line.data);
+    }
+    if (r->headers_in.host) {
+        p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)r->headers_in.host->value.len,
+                           r->headers_in.host->value.data);
+    }
+    if (r->headers_in.referer) {
+        p = mg_sprintf_end(p, end, ", referrer: \"%.*s\"", (int)r->headers_in.referer->value.len,
+                           r->headers_in.referer->value.data);
+    }
+    return (size_t)(p - buf);
+}
+
+static void free_buf(void *data)
+{
+    free(*(char **)data);
+}
+
+static void head_timeout(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    if (hc->last > hc->start) {
+        c->log.action = "reading client request headers";
+        mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+    }
+    mg_conn_close(c);
+}
+
+void mg_http_init_connection(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = mg_pcalloc(c->pool, sizeof(mg_http_conn_t));
+    c->data = hc;
+    hc->port = c->listening->servers;
+    hc->out_tail = &hc->out;
+    mg_http_addr_conf_t **addrs = hc->port->addrs.elts;
+    hc->addr_conf = addrs[0];
+    if (hc->port->addrs.nelts > 1 && mg_conn_local_addr(c) == MG_OK) {
+        /* a wildcard socket serves several addresses: pick by the real local address;
+         * the wildcard entry is last */
+        for (size_t i = 0; i < hc->port->addrs.nelts; i++) {
+            hc->addr_conf = addrs[i];
+            if (mg_sockaddr_equal((struct sockaddr *)&addrs[i]->sockaddr,
+                                  (struct sockaddr *)&c->local_sockaddr, 0)) {
+                break;
+            }
+        }
+    }
+    c->log.handler = http_log_handler;
+    c->log.data = hc;
+    mg_http_srv_conf_t *cscf = default_srv(hc);
+    hc->size = cscf->client_header_buffer_size;
+    hc->buf = mg_alloc(hc->size);
+    mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
+    hc->nheads = 32;
+    hc->heads = mg_alloc(hc->nheads * sizeof(mg_http_header_t));
+    mg_pool_cleanup_add(c->pool, free_buf, &hc->heads);
+    c->read_handler = read_head;
+    c->timeout_handler = head_timeout;
+    mg_conn_timer_set(c, cscf->client_header_timeout);
+    mg_conn_read_on(c);
+}
+
+/* Reject a head before a request exists: build a minimal request on the default server. */
+static void reject_head(mg_connection_t *c, mg_int_t status, const char *fmt, const char *arg)
+{
+    mg_http_conn_t *hc = c->data;
+    c->log.action = "reading client request headers";
+    mg_log_error(MG_LOG_INFO, &c->log, 0, fmt, arg);
+    hc->start = hc->last;
+    mg_conn_timer_del(c);
+    mg_request_t *r = mg_http_create_request(c);
+    r->keepalive = 0;
+    mg_http_finalize_request(r, status);
+}
+
+/* Drop body bytes of a finished request that are already in the buffer. */
+static int discard_buffered(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    if (hc->discard_rest > 0) {
+        size_t avail = hc->last - hc->start;
+        size_t n = (size_t)hc->discard_rest < avail ? (size_t)hc->discard_rest : avail;
+        hc->start += n;
+        hc->discard_rest -= (int64_t)n;
+    } else if (hc->discard_chunked_on) {
+        size_t pos = 0;
+        const char *data;
+        size_t dlen;
+        for (;;) {
+            int rc = mg_http_parse_chunked(&hc->discard_chunked, hc->buf + hc->start,
+                                           hc->last - hc->start, &pos, &data, &dlen);
+            if (rc < 0 && rc != MG_PARSE_AGAIN) {
+                return MG_ERROR;
+            }
+            if (rc == MG_PARSE_AGAIN || hc->discard_chunked.done) {
+                break;
+            }
+        }
+        hc->start += pos;
+        if (hc->discard_chunked.done) {
+            hc->discard_chunked_on = 0;
+        }
+    }
+    if (hc->discard_rest > 0 || hc->discard_chunked_on) {
+        return MG_AGAIN;
+    }
+    hc->discarding = 0;
+    return MG_OK;
+}
+
+/* Make room at the end of the buffer, growing it as nginx's large buffers allow. Returns
+ * MG_OK, or an HTTP status when the head is too large. */
+static mg_int_t make_room(mg_connection_t *c, mg_http_request_head_t *head, int have_head)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_http_srv_conf_t *cscf = default_srv(hc);
+    if (hc->start > 0) {
+        memmove(hc->buf, hc->buf + hc->start, hc->last - hc->start);
+        hc->last -= hc->start;
+        hc->start = 0;
+    }
+    if (hc->last < hc->size) {
+        return MG_OK;
+    }
+    if (have_head && !hc->discarding) {
+        size_t line = hc->last - head->line_start;
+        if (!head->request_line_done && line >= cscf->large_client_header_buffers_size) {
+            return MG_HTTP_REQUEST_URI_TOO_LARGE;
+        }
+        if (head->request_line_done && line >= cscf->large_client_header_buffers_size) {
+            return MG_HTTP_REQUEST_HEADER_TOO_LARGE;
+        }
+    }
+    size_t max = cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
+    if (hc->discarding) {
+        max = hc->size; /* just recycle the space */
+        hc->last = hc->start = 0;
+        return MG_OK;
+    }
+    if (hc->size >= max) {
+        return MG_HTTP_REQUEST_HEADER_TOO_LARGE;
+    }
+    size_t nsize = hc->size < cscf->large_client_header_buffers_size
+                       ? cscf->large_client_header_buffers_size
+                       : hc->size + cscf->large_client_header_buffers_size;
+    if (nsize > max) {
+        nsize = max;
+    }
+    hc->buf = mg_realloc(hc->buf, nsize);
+    hc->size = nsize;
+    return MG_OK;
+}
+
+/* Parse what the buffer holds; start a request when a head is complete.
+ * Returns MG_AGAIN when more input is needed, MG_OK when a request took over, MG_ERROR when
+ * the connection is gone. */
+static mg_int_t parse_buffered(mg_connection_t *c, mg_http_request_head_t *head)
+{
+    mg_http_conn_t *hc = c->data;
+    for (;;) {
+        memset(head, 0, sizeof(*head));
+        head->headers = hc->heads;
+        head->nheaders = hc->nheads;
+        ssize_t rc = mg_http_parse_request_head(hc->buf + hc->start, hc->last - hc->start, head);
+        if (rc == MG_PARSE_TOO_MANY_HEADERS) {
+            hc->nheads *= 2;
+            hc->heads = mg_realloc(hc->heads, hc->nheads * sizeof(mg_http_header_t));
+            continue;
+        }
+        if (rc == MG_PARSE_AGAIN) {
+            return MG_AGAIN;
+        }
+        if (rc < 0) {
+            c->log.action = "reading client request line";
+            switch (rc) {
+            case MG_PARSE_INVALID_METHOD:
+                reject_head(c, MG_HTTP_BAD_REQUEST, "client sent invalid method%s", "");
+                break;
+            case MG_PARSE_INVALID_VERSION:
+                reject_head(c, head->http_major > 1 ? MG_HTTP_VERSION_NOT_SUPPORTED : MG_HTTP_BAD_REQUEST,
+                            "client sent invalid version%s", "");
+                break;
+            case MG_PARSE_INVALID_HEADER:
+                reject_head(c, MG_HTTP_BAD_REQUEST, "client sent invalid header line%s", "");
+                break;
+            default:
+                reject_head(c, MG_HTTP_BAD_REQUEST, "client sent invalid request%s", "");
+            }
+            return MG_OK;
+        }
+        c->log.action = NULL;
+        mg_conn_timer_del(c);
+        c->idle = 0;
+        size_t used = (size_t)rc;
+        mg_http_process_request_head(c, head, used);
+        return MG_OK;
+    }
+}
+
+static void process_buffer(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_http_request_head_t head;
+    memset(&head, 0, sizeof(head));
+    for (;;) {
+        if (hc->r) {
+            return; /* a request is in progress; its end brings us back */
+        }
+        if (hc->discarding) {
+            mg_int_t rc = discard_buffered(c);
+            if (rc == MG_ERROR) {
+                mg_conn_close(c);
+                return;
+            }
+        }
+        if (!hc->discarding && hc->last > hc->start) {
+            mg_int_t rc = parse_buffered(c, &head);
+            if (rc == MG_OK) {
+                if (c->closed) {
+                    return;
+                }
+                continue;
+            }
+        }
+        /* need more bytes */
+        mg_int_t room = make_room(c, &head, !hc->discarding && hc->last > hc->start);
+        if (room != MG_OK) {
+            if (room == MG_HTTP_REQUEST_URI_TOO_LARGE) {
+                c->log.action = "reading client request line";
+                reject_head(c, room, "client sent too long URI%s", "");
+            } else {
+                reject_head(c, room, "client sent too large request%s", "");
+            }
+            return;
+        }
+        ssize_t n = recv(c->fd, hc->buf + hc->last, hc->size - hc->last, 0);
+        if (n > 0) {
+            hc->last += (size_t)n;
+            if (c->timeout_handler == keepalive_timeout) {
+                /* the idle wait is over: the head now has client_header_timeout */
+                c->timeout_handler = head_timeout;
+                mg_conn_timer_set(c, default_srv(hc)->client_header_timeout);
+                c->idle = 0;
+            }
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            mg_conn_read_on(c);
+            return;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (hc->last > hc->start && !hc->discarding) {
+            c->log.action = "reading client request line";
+            if (n == 0) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0, "client prematurely closed connection");
+            } else {
+                mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
+            }
+        }
+        mg_conn_close(c);
+        return;
+    }
+}
+
+static void read_head(mg_connection_t *c)
+{
+    process_buffer(c);
+}
+
+static void lingering_read(mg_connection_t *c)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        if (n > 0) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            mg_http_conn_t *hc = c->data;
+            if (mg_now.monotonic >= hc->lingering_deadline) {
+                break;
+            }
+            return;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        break;
+    }
+    mg_conn_close(c);
+}
+
+static void lingering_timeout(mg_connection_t *c)
+{
+    mg_conn_close(c);
+}
+
+static void keepalive_timeout(mg_connection_t *c)
+{
+    mg_conn_close(c);
+}
+
+void mg_http_request_done(mg_request_t *r)
+{
+    mg_connection_t *c = r->connection;
+    mg_http_conn_t *hc = r->hc;
+    if (!r->logged) {
+        r->logged = 1;
+        mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+        mg_http_handler_pt *log = cmcf->phases[MG_HTTP_LOG_PHASE].elts;
+        for (size_t i = 0; i < cmcf->phases[MG_HTTP_LOG_PHASE].nelts; i++) {
+            log[i](r);
+        }
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    int keepalive = r->keepalive && !c->closed && !c->server->quitting && r->response_done;
+    int body_left = hc->discard_rest > 0 || hc->discard_chunked_on;
+    if (body_left && r->headers_in.expect && !r->continue_sent) {
+        /* the client may be holding its body back: we cannot know where the next request starts */
+        keepalive = 0;
+    }
+    int lingering = !c->closed && (r->lingering_close || (!keepalive && body_left));
+    mg_msec_t ka_timeout = clcf->keepalive_timeout;
+    mg_msec_t linger_timeout = clcf->lingering_timeout;
+    mg_msec_t linger_time = clcf->lingering_time;
+    mg_conn_timer_del(c);
+    mg_conn_write_off(c);
+    hc->r = NULL;
+    hc->out = NULL;
+    hc->out_tail = &hc->out;
+    c->log.action = NULL;
+    mg_pool_destroy(r->pool);
+
+    if (!keepalive) {
+        if (lingering) {
+            shutdown(c->fd, SHUT_WR);
+            hc->lingering_deadline = mg_now.monotonic + linger_time;
+            c->read_handler = lingering_read;
+            c->timeout_handler = lingering_timeout;
+            mg_conn_timer_set(c, linger_timeout);
+            mg_conn_read_on(c);
+            return;
+        }
+        mg_conn_close(c);
+        return;
+    }
+    if (body_left) {
+        hc->discarding = 1;
+    }
+    c->read_handler = read_head;
+    c->timeout_handler = keepalive_timeout;
+    mg_conn_timer_set(c, ka_timeout);
+    mg_conn_read_on(c);
+    if (hc->last == hc->start && !hc->discarding) {
+        hc->start = hc->last = 0;
+        mg_server_conn_idle(c); /* may close it when the server is quitting */
+        return;
+    }
+    /* pipelined bytes are waiting: handle them from the loop, not from this call stack */
+    event_active(&c->rev, EV_READ, 1);
+}

@@ -1,0 +1,744 @@
+/*
+ * The http_core module: server and location blocks, listen, server_name, root/alias, types,
+ * and the connection and body limits and timeouts, with nginx's defaults and inheritance.
+ */
+#include <unistd.h>
+
+#include "conn.h"
+#include "variables.h"
+#include "script.h"
+
+void **mg_http_create_loc_confs(mg_conf_t *cf);
+void **mg_http_create_srv_confs(mg_conf_t *cf);
+
+/* ---- conf constructors and mergers ---- */
+
+static void *core_create_main_conf(mg_conf_t *cf)
+{
+    mg_http_main_conf_t *cmcf = mg_pcalloc(cf->pool, sizeof(mg_http_main_conf_t));
+    mg_array_init(&cmcf->servers, cf->pool, 4, sizeof(mg_http_srv_conf_t *));
+    mg_array_init(&cmcf->listen, cf->pool, 4, sizeof(mg_http_listen_t));
+    mg_array_init(&cmcf->variables, cf->pool, 16, sizeof(mg_http_variable_t));
+    mg_array_init(&cmcf->all_variables, cf->pool, 64, sizeof(mg_http_variable_t *));
+    mg_array_init(&cmcf->prefix_variables, cf->pool, 8, sizeof(mg_http_variable_t *));
+    for (int i = 0; i < MG_HTTP_NPHASES; i++) {
+        mg_array_init(&cmcf->phases[i], cf->pool, 2, sizeof(mg_http_handler_pt));
+    }
+    cmcf->ncaptures = 9;
+    return cmcf;
+}
+
+static void *core_create_srv_conf(mg_conf_t *cf)
+{
+    mg_http_srv_conf_t *cscf = mg_pcalloc(cf->pool, sizeof(mg_http_srv_conf_t));
+    mg_array_init(&cscf->server_names, cf->pool, 2, sizeof(mg_http_server_name_t));
+    mg_array_init(&cscf->named_locations, cf->pool, 2, sizeof(mg_http_loc_conf_t *));
+    cscf->client_header_buffer_size = MG_CONF_UNSET_SIZE;
+    cscf->large_client_header_buffers_size = MG_CONF_UNSET_SIZE;
+    cscf->large_client_header_buffers_num = MG_CONF_UNSET;
+    cscf->client_header_timeout = MG_CONF_UNSET;
+    cscf->merge_slashes = MG_CONF_UNSET;
+    cscf->underscores_in_headers = MG_CONF_UNSET;
+    cscf->ignore_invalid_headers = MG_CONF_UNSET;
+    if (cf->src) {
+        cscf->file = mg_conf_file(cf);
+    }
+    return cscf;
+}
+
+static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    (void)cf;
+    mg_http_srv_conf_t *prev = parent, *conf = child;
+    mg_conf_merge_size(conf->client_header_buffer_size, prev->client_header_buffer_size, 1024);
+    mg_conf_merge_size(conf->large_client_header_buffers_size, prev->large_client_header_buffers_size, 8192);
+    mg_conf_merge(conf->large_client_header_buffers_num, prev->large_client_header_buffers_num, 4);
+    mg_conf_merge(conf->client_header_timeout, prev->client_header_timeout, 60000);
+    mg_conf_merge(conf->merge_slashes, prev->merge_slashes, 1);
+    mg_conf_merge(conf->underscores_in_headers, prev->underscores_in_headers, 0);
+    mg_conf_merge(conf->ignore_invalid_headers, prev->ignore_invalid_headers, 1);
+    return MG_CONF_OK;
+}
+
+static void *core_create_loc_conf(mg_conf_t *cf)
+{
+    mg_http_loc_conf_t *clcf = mg_pcalloc(cf->pool, sizeof(mg_http_loc_conf_t));
+    clcf->internal = MG_CONF_UNSET;
+    clcf->alias = MG_CONF_UNSET;
+    clcf->types = MG_CONF_UNSET_PTR;
+    clcf->client_max_body_size = MG_CONF_UNSET_SIZE;
+    clcf->client_body_buffer_size = MG_CONF_UNSET_SIZE;
+    clcf->client_body_timeout = MG_CONF_UNSET;
+    clcf->send_timeout = MG_CONF_UNSET;
+    clcf->keepalive_timeout = MG_CONF_UNSET;
+    clcf->keepalive_header = MG_CONF_UNSET;
+    clcf->keepalive_requests = MG_CONF_UNSET;
+    clcf->keepalive_time = MG_CONF_UNSET;
+    clcf->lingering_time = MG_CONF_UNSET;
+    clcf->lingering_timeout = MG_CONF_UNSET;
+    clcf->server_tokens = MG_CONF_UNSET;
+    clcf->chunked_transfer_encoding = MG_CONF_UNSET;
+    clcf->absolute_redirect = MG_CONF_UNSET;
+    clcf->port_in_redirect = MG_CONF_UNSET;
+    clcf->server_name_in_redirect = MG_CONF_UNSET;
+    clcf->msie_padding = MG_CONF_UNSET;
+    clcf->log_not_found = MG_CONF_UNSET;
+    clcf->tcp_nodelay = MG_CONF_UNSET;
+    clcf->sendfile = MG_CONF_UNSET;
+    clcf->error_log = MG_CONF_UNSET_PTR;
+    return clcf;
+}
+
+static mg_array_t *default_types(mg_conf_t *cf)
+{
+    static mg_array_t *types;
+    static mg_pool_t *owner;
+    if (types && owner == cf->pool) {
+        return types;
+    }
+    static const char *defs[][2] = { { "html", "text/html" }, { "gif", "image/gif" },
+                                     { "jpg", "image/jpeg" } };
+    types = mg_array_create(cf->pool, 4, sizeof(mg_http_type_t));
+    owner = cf->pool;
+    for (size_t i = 0; i < mg_nelems(defs); i++) {
+        mg_http_type_t *t = mg_array_push(types);
+        t->exten.data = (char *)defs[i][0];
+        t->exten.len = strlen(defs[i][0]);
+        t->type.data = (char *)defs[i][1];
+        t->type.len = strlen(defs[i][1]);
+    }
+    return types;
+}
+
+static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    mg_http_loc_conf_t *prev = parent, *conf = child;
+    if (conf->root.data == NULL) {
+        conf->alias = prev->alias;
+        conf->root = prev->root;
+        conf->root_cv = prev->root_cv;
+        if (conf->root.data == NULL) {
+            mg_str_t html = mg_string("html");
+            conf->root = mg_conf_full_name(cf->cycle, html, 0);
+            conf->alias = 0;
+        }
+    }
+    if (conf->alias == MG_CONF_UNSET) {
+        conf->alias = 0;
+    }
+    mg_conf_merge(conf->internal, MG_CONF_UNSET, 0);
+    mg_conf_merge_ptr(conf->types, prev->types, default_types(cf));
+    mg_conf_merge_str(conf->default_type, prev->default_type, "text/plain");
+    mg_conf_merge_size(conf->client_max_body_size, prev->client_max_body_size, 1024 * 1024);
+    mg_conf_merge_size(conf->client_body_buffer_size, prev->client_body_buffer_size, 16384);
+    mg_conf_merge(conf->client_body_timeout, prev->client_body_timeout, 60000);
+    mg_conf_merge(conf->send_timeout, prev->send_timeout, 60000);
+    mg_conf_merge(conf->keepalive_timeout, prev->keepalive_timeout, 75000);
+    mg_conf_merge(conf->keepalive_header, prev->keepalive_header, 0);
+    mg_conf_merge(conf->keepalive_requests, prev->keepalive_requests, 1000);
+    mg_conf_merge(conf->keepalive_time, prev->keepalive_time, 3600000);
+    mg_conf_merge(conf->lingering_time, prev->lingering_time, 30000);
+    mg_conf_merge(conf->lingering_timeout, prev->lingering_timeout, 5000);
+    mg_conf_merge(conf->server_tokens, prev->server_tokens, 1);
+    mg_conf_merge(conf->chunked_transfer_encoding, prev->chunked_transfer_encoding, 1);
+    mg_conf_merge(conf->absolute_redirect, prev->absolute_redirect, 1);
+    mg_conf_merge(conf->port_in_redirect, prev->port_in_redirect, 1);
+    mg_conf_merge(conf->server_name_in_redirect, prev->server_name_in_redirect, 0);
+    mg_conf_merge(conf->msie_padding, prev->msie_padding, 1);
+    mg_conf_merge(conf->log_not_found, prev->log_not_found, 1);
+    mg_conf_merge(conf->tcp_nodelay, prev->tcp_nodelay, 1);
+    mg_conf_merge(conf->sendfile, prev->sendfile, 0);
+    mg_conf_merge_ptr(conf->error_log, prev->error_log, NULL);
+    if (conf->client_body_temp_path.data == NULL) {
+        conf->client_body_temp_path = prev->client_body_temp_path;
+    }
+    return MG_CONF_OK;
+}
+
+/* ---- server { } ---- */
+
+static const char *core_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    (void)conf;
+    mg_conf_ctx_t *http = cf->ctx_data;
+    mg_conf_ctx_t *ctx = mg_pcalloc(cf->pool, sizeof(mg_conf_ctx_t));
+    ctx->main_conf = http->main_conf;
+    mg_conf_ctx_t *saved_ctx = cf->ctx_data;
+    cf->ctx_data = ctx;
+    ctx->srv_conf = mg_http_create_srv_confs(cf);
+    ctx->loc_conf = mg_http_create_loc_confs(cf);
+    mg_http_srv_conf_t *cscf = ctx->srv_conf[mg_http_core_module.index];
+    cscf->ctx = ctx;
+    cscf->line = cf->src ? (mg_uint_t)0 : 0;
+    mg_http_loc_conf_t *clcf = ctx->loc_conf[mg_http_core_module.index];
+    clcf->loc_conf = ctx->loc_conf;
+    mg_http_main_conf_t *cmcf = http->main_conf[mg_http_core_module.index];
+    *(mg_http_srv_conf_t **)mg_array_push(&cmcf->servers) = cscf;
+
+    unsigned saved = cf->ctx;
+    cf->ctx = MG_CTX_SERVER;
+    mg_int_t rc = mg_conf_parse(cf, NULL);
+    cf->ctx = saved;
+    cf->ctx_data = saved_ctx;
+    if (rc != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    if (!cscf->listen_seen) {
+        /* nginx's default: *:80 for root, *:8000 otherwise */
+        mg_http_listen_t *l = mg_array_push(&cmcf->listen);
+        mg_str_t addr = geteuid() == 0 ? (mg_str_t)mg_string("80") : (mg_str_t)mg_string("8000");
+        int wildcard;
+        mg_listen_parse_addr(addr, &l->sockaddr, &l->socklen, &wildcard);
+        l->wildcard = wildcard;
+        mg_sockaddr_text((struct sockaddr *)&l->sockaddr, l->addr_text, sizeof(l->addr_text), 1);
+        l->backlog = 511;
+        l->keepalive = -1;
+        l->server = cscf;
+        l->file = mg_conf_file(cf);
+    }
+    return MG_CONF_OK;
+}
+
+/* ---- location { } ---- */
+
+static const char *core_location(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *pclcf = conf;
+    mg_conf_ctx_t *parent = cf->ctx_data;
+    mg_conf_ctx_t *ctx = mg_pcalloc(cf->pool, sizeof(mg_conf_ctx_t));
+    ctx->main_conf = parent->main_conf;
+    ctx->srv_conf = parent->srv_conf;
+    cf->ctx_data = ctx;
+    ctx->loc_conf = mg_http_create_loc_confs(cf);
+    cf->ctx_data = parent;
+    mg_http_loc_conf_t *clcf = ctx->loc_conf[mg_http_core_module.index];
+    clcf->loc_conf = ctx->loc_conf;
+    clcf->parent = pclcf;
+    clcf->file = mg_conf_file(cf);
+    clcf->line = 0;
+    const char *w = mg_conf_where(cf);
+    const char *colon = strrchr(w, ':');
+    clcf->line = colon ? (mg_uint_t)strtoul(colon + 1, NULL, 10) : 0;
+
+    mg_str_t mod = mg_null_string, name;
+    if (cf->nargs == 3) {
+        mod = cf->args[1];
+        name = cf->args[2];
+    } else {
+        name = cf->args[1];
+        if (name.len > 1 && name.data[0] == '=') {
+            mod.data = "=";
+            mod.len = 1;
+            name.data++;
+            name.len--;
+        } else if (name.len > 2 && name.data[0] == '^' && name.data[1] == '~') {
+            mod.data = "^~";
+            mod.len = 2;
+            name.data += 2;
+            name.len -= 2;
+        } else if (name.len > 2 && name.data[0] == '~' && name.data[1] == '*') {
+            mod.data = "~*";
+            mod.len = 2;
+            name.data += 2;
+            name.len -= 2;
+        } else if (name.len > 1 && name.data[0] == '~') {
+            mod.data = "~";
+            mod.len = 1;
+            name.data++;
+            name.len--;
+        }
+    }
+    clcf->name = name;
+    if (mod.len) {
+        if (mg_str_eq(mod, "=")) {
+            clcf->exact_match = 1;
+        } else if (mg_str_eq(mod, "^~")) {
+            clcf->noregex = 1;
+        } else if (mg_str_eq(mod, "~") || mg_str_eq(mod, "~*")) {
+            char err[512];
+            clcf->regex = mg_regex_compile(cf->pool, name, mod.len == 2, err, sizeof(err));
+            if (clcf->regex == NULL) {
+                mg_conf_error(cf, 0, "%s", err);
+                return MG_CONF_ERROR;
+            }
+            mg_http_main_conf_t *cmcf = parent->main_conf[mg_http_core_module.index];
+            if (clcf->regex->captures > cmcf->ncaptures) {
+                cmcf->ncaptures = clcf->regex->captures;
+            }
+        } else {
+            mg_conf_error(cf, 0, "invalid location modifier \"%s\"", mod.data);
+            return MG_CONF_ERROR;
+        }
+    } else if (name.len && name.data[0] == '@') {
+        clcf->named = 1;
+    }
+
+    if (cf->ctx == MG_CTX_LOCATION) {
+        if (pclcf->exact_match) {
+            mg_conf_error(cf, 0, "location \"%s\" cannot be inside the exact location \"%s\"",
+                          name.data, pclcf->name.data);
+            return MG_CONF_ERROR;
+        }
+        if (pclcf->named) {
+            mg_conf_error(cf, 0, "location \"%s\" cannot be inside the named location \"%s\"",
+                          name.data, pclcf->name.data);
+            return MG_CONF_ERROR;
+        }
+        if (clcf->named) {
+            mg_conf_error(cf, 0, "named location \"%s\" can be on the server level only", name.data);
+            return MG_CONF_ERROR;
+        }
+        if (!pclcf->regex && !clcf->regex &&
+            (name.len < pclcf->name.len || memcmp(name.data, pclcf->name.data, pclcf->name.len) != 0)) {
+            mg_conf_error(cf, 0, "location \"%s\" is outside location \"%s\"", name.data,
+                          pclcf->name.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    if (pclcf->locations == NULL) {
+        pclcf->locations = mg_array_create(cf->pool, 4, sizeof(mg_http_loc_conf_t *));
+    }
+    *(mg_http_loc_conf_t **)mg_array_push(pclcf->locations) = clcf;
+
+    unsigned saved = cf->ctx;
+    cf->ctx = MG_CTX_LOCATION;
+    cf->ctx_data = ctx;
+    mg_int_t rc = mg_conf_parse(cf, NULL);
+    cf->ctx = saved;
+    cf->ctx_data = parent;
+    return rc == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+/* ---- listen ---- */
+
+static int listen_flag(mg_str_t arg, const char *name, int *value)
+{
+    size_t n = strlen(name);
+    if (arg.len > n + 1 && memcmp(arg.data, name, n) == 0 && arg.data[n] == '=') {
+        mg_str_t v = { arg.len - n - 1, arg.data + n + 1 };
+        if (mg_str_eq(v, "on")) {
+            *value = 1;
+        } else if (mg_str_eq(v, "off")) {
+            *value = 0;
+        } else {
+            *value = -2;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int listen_size(mg_str_t arg, const char *name, int *value)
+{
+    size_t n = strlen(name);
+    if (arg.len > n + 1 && memcmp(arg.data, name, n) == 0 && arg.data[n] == '=') {
+        mg_str_t v = { arg.len - n - 1, arg.data + n + 1 };
+        int64_t x = strcmp(name, "backlog") == 0 ? mg_atoi(v.data, v.len) : mg_parse_size(v);
+        *value = x < 0 || x > INT32_MAX ? -2 : (int)x;
+        return 1;
+    }
+    return 0;
+}
+
+static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_srv_conf_t *cscf = conf;
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    mg_http_listen_t l;
+    memset(&l, 0, sizeof(l));
+    int wildcard;
+    const char *err = mg_listen_parse_addr(cf->args[1], &l.sockaddr, &l.socklen, &wildcard);
+    if (err) {
+        mg_conf_error(cf, 0, "%s in \"%s\" of the \"listen\" directive", err, cf->args[1].data);
+        return MG_CONF_ERROR;
+    }
+    l.wildcard = wildcard;
+    mg_sockaddr_text((struct sockaddr *)&l.sockaddr, l.addr_text, sizeof(l.addr_text), 1);
+    l.backlog = 511;
+    l.keepalive = -1;
+    l.ipv6only = 1;
+    for (size_t i = 2; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        int v;
+        if (mg_str_eq(a, "default_server") || mg_str_eq(a, "default")) {
+            l.default_server = 1;
+        } else if (mg_str_eq(a, "reuseport")) {
+            l.reuseport = 1;
+            l.set_options = 1;
+            l.bind = 1;
+        } else if (mg_str_eq(a, "bind")) {
+            l.bind = 1;
+            l.set_options = 1;
+        } else if (mg_str_eq(a, "deferred")) {
+            l.deferred = 1;
+            l.set_options = 1;
+            l.bind = 1;
+        } else if (listen_size(a, "backlog", &v)) {
+            if (v < 1) {
+                mg_conf_error(cf, 0, "invalid backlog \"%s\"", a.data + 8);
+                return MG_CONF_ERROR;
+            }
+            l.backlog = v;
+            l.set_options = 1;
+            l.bind = 1;
+        } else if (listen_size(a, "rcvbuf", &v) || listen_size(a, "sndbuf", &v)) {
+            if (v < 1) {
+                mg_conf_error(cf, 0, "invalid %.6s \"%s\"", a.data, a.data + 7);
+                return MG_CONF_ERROR;
+            }
+            if (a.data[0] == 'r') {
+                l.rcvbuf = v;
+            } else {
+                l.sndbuf = v;
+            }
+            l.set_options = 1;
+            l.bind = 1;
+        } else if (listen_flag(a, "ipv6only", &v)) {
+            if (v < 0) {
+                mg_conf_error(cf, 0, "invalid ipv6only flags \"%s\"", a.data + 9);
+                return MG_CONF_ERROR;
+            }
+            l.ipv6only = (unsigned)v;
+            l.set_options = 1;
+            l.bind = 1;
+        } else if (listen_flag(a, "so_keepalive", &v)) {
+            if (v < 0) {
+                mg_conf_error(cf, 0, "invalid so_keepalive value: \"%s\"", a.data + 13);
+                return MG_CONF_ERROR;
+            }
+            l.keepalive = v;
+            l.set_options = 1;
+            l.bind = 1;
+        } else if (mg_str_eq(a, "ssl") || mg_str_eq(a, "http2") || mg_str_eq(a, "quic") ||
+                   mg_str_eq(a, "proxy_protocol")) {
+            mg_conf_error(cf, 0, "the \"%s\" parameter of \"listen\" is not supported by moongate",
+                          a.data);
+            return MG_CONF_ERROR;
+        } else {
+            mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    mg_http_listen_t *ls = cmcf->listen.elts;
+    for (size_t i = 0; i < cmcf->listen.nelts; i++) {
+        if (!mg_sockaddr_equal((struct sockaddr *)&ls[i].sockaddr, (struct sockaddr *)&l.sockaddr, 1)) {
+            continue;
+        }
+        if (ls[i].server == cscf) {
+            mg_conf_error(cf, 0, "a duplicate listen %s", l.addr_text);
+            return MG_CONF_ERROR;
+        }
+        if (l.set_options && ls[i].set_options) {
+            mg_conf_error(cf, 0, "duplicate listen options for %s", l.addr_text);
+            return MG_CONF_ERROR;
+        }
+        if (l.default_server && ls[i].default_server) {
+            mg_conf_error(cf, 0, "a duplicate default server for %s", l.addr_text);
+            return MG_CONF_ERROR;
+        }
+    }
+    l.server = cscf;
+    l.file = mg_conf_file(cf);
+    *(mg_http_listen_t *)mg_array_push(&cmcf->listen) = l;
+    cscf->listen_seen = 1;
+    return MG_CONF_OK;
+}
+
+/* ---- server_name ---- */
+
+static const char *core_server_name(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_srv_conf_t *cscf = conf;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t v = cf->args[i];
+        if (v.len && v.data[0] == '*' && (v.len < 2 || v.data[1] != '.')) {
+            mg_conf_error(cf, 0, "server name \"%s\" is invalid", v.data);
+            return MG_CONF_ERROR;
+        }
+        if (v.len && v.data[0] == '.' && v.len < 2) {
+            mg_conf_error(cf, 0, "server name \"%s\" is invalid", v.data);
+            return MG_CONF_ERROR;
+        }
+        mg_http_server_name_t *sn = mg_array_push(&cscf->server_names);
+        sn->server = cscf;
+        if (mg_str_eq(v, "$hostname")) {
+            sn->name = cf->cycle->hostname;
+            continue;
+        }
+        if (v.len > 1 && v.data[0] == '~') {
+            mg_str_t pattern = { v.len - 1, v.data + 1 };
+            char err[512];
+            sn->regex = mg_regex_compile(cf->pool, pattern, 1, err, sizeof(err));
+            if (sn->regex == NULL) {
+                mg_conf_error(cf, 0, "%s", err);
+                return MG_CONF_ERROR;
+            }
+            sn->name = v;
+            continue;
+        }
+        if (memchr(v.data, '*', v.len) && v.data[0] != '*' && v.data[v.len - 1] != '*') {
+            mg_conf_error(cf, 0, "server name \"%s\" is invalid", v.data);
+            return MG_CONF_ERROR;
+        }
+        if (memchr(v.data, '/', v.len)) {
+            mg_conf_log(cf, MG_LOG_WARN, 0, "server name \"%s\" has suspicious symbols", v.data);
+        }
+        sn->name.data = mg_pnalloc(cf->pool, v.len + 1);
+        mg_strlow(sn->name.data, v.data, v.len);
+        sn->name.data[v.len] = '\0';
+        sn->name.len = v.len;
+    }
+    return MG_CONF_OK;
+}
+
+/* ---- root / alias ---- */
+
+static const char *core_root(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_http_loc_conf_t *clcf = conf;
+    int alias = strcmp(cmd->name, "alias") == 0;
+    if (clcf->root.data) {
+        if ((clcf->alias != 0) == alias) {
+            return "is duplicate";
+        }
+        mg_conf_error(cf, 0, "\"%s\" directive is duplicate, \"%s\" directive was specified earlier",
+                      cmd->name, clcf->alias ? "alias" : "root");
+        return MG_CONF_ERROR;
+    }
+    if (clcf->named && alias) {
+        mg_conf_error(cf, 0, "the \"alias\" directive cannot be used inside the named location");
+        return MG_CONF_ERROR;
+    }
+    mg_str_t v = cf->args[1];
+    if (!alias && v.len && v.data[v.len - 1] == '/' && v.len > 1) {
+        v.len--; /* nginx drops a trailing slash from root */
+    }
+    clcf->alias = alias;
+    if (mg_http_script_variables_count(v)) {
+        clcf->root = v;
+        clcf->root_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+        if (mg_http_compile_complex_value(cf, v, clcf->root_cv) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+        return MG_CONF_OK;
+    }
+    clcf->root = mg_conf_full_name(cf->cycle, v, 0);
+    return MG_CONF_OK;
+}
+
+char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len, size_t reserved)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_str_t root = clcf->root;
+    if (clcf->root_cv) {
+        mg_http_complex_value(r, clcf->root_cv, &root);
+        if (root.len == 0 || root.data[0] != '/') {
+            root = mg_conf_full_name(r->connection->cycle, root, 0);
+        }
+    }
+    size_t skip = 0;
+    if (clcf->alias) {
+        /* alias replaces the matched location prefix; in a regex location it is the whole
+         * path (with captures), as nginx does */
+        skip = clcf->regex ? r->uri.len : mg_min(clcf->name.len, r->uri.len);
+    }
+    size_t len = root.len + r->uri.len - skip;
+    char *buf = mg_pnalloc(r->pool, len + reserved + 1);
+    memcpy(buf, root.data, root.len);
+    memcpy(buf + root.len, r->uri.data + skip, r->uri.len - skip);
+    buf[len] = '\0';
+    path->data = buf;
+    path->len = len;
+    *root_len = root.len;
+    return buf;
+}
+
+/* ---- types { } ---- */
+
+static const char *types_line(mg_conf_t *cf, void *data)
+{
+    mg_array_t *types = data;
+    mg_str_t type = cf->args[0];
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t ext = cf->args[i];
+        mg_http_type_t *t = types->elts;
+        int dup = 0;
+        for (size_t k = 0; k < types->nelts; k++) {
+            if (mg_str_eq_str(t[k].exten, ext)) {
+                if (!mg_str_eq_str(t[k].type, type)) {
+                    mg_conf_log(cf, MG_LOG_WARN, 0,
+                                "duplicate extension \"%s\", content type: \"%s\", previous "
+                                "content type: \"%s\"",
+                                ext.data, type.data, t[k].type.data);
+                }
+                t[k].type = type;
+                dup = 1;
+            }
+        }
+        if (!dup) {
+            mg_http_type_t *nt = mg_array_push(types);
+            nt->exten = ext;
+            nt->type = type;
+        }
+    }
+    return MG_CONF_OK;
+}
+
+static const char *core_types(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->types == MG_CONF_UNSET_PTR) {
+        clcf->types = mg_array_create(cf->pool, 64, sizeof(mg_http_type_t));
+    }
+    mg_conf_t saved = *cf;
+    cf->handler = types_line;
+    cf->handler_data = clcf->types;
+    mg_int_t rc = mg_conf_parse(cf, NULL);
+    cf->handler = saved.handler;
+    cf->handler_data = saved.handler_data;
+    return rc == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+/* ---- the rest ---- */
+
+static const char *core_keepalive(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->keepalive_timeout != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t t = mg_parse_time(cf->args[1], 0);
+    if (t < 0) {
+        return "invalid value";
+    }
+    clcf->keepalive_timeout = t;
+    if (cf->nargs == 3) {
+        int64_t h = mg_parse_time(cf->args[2], 1);
+        if (h < 0) {
+            return "invalid value";
+        }
+        clcf->keepalive_header = (time_t)h;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *core_large_buffers(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_srv_conf_t *cscf = conf;
+    if (cscf->large_client_header_buffers_num != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    if (n <= 0) {
+        mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[1].data);
+        return MG_CONF_ERROR;
+    }
+    int64_t size = mg_parse_size(cf->args[2]);
+    if (size <= 0) {
+        mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[2].data);
+        return MG_CONF_ERROR;
+    }
+    cscf->large_client_header_buffers_num = (mg_int_t)n;
+    cscf->large_client_header_buffers_size = (size_t)size;
+    return MG_CONF_OK;
+}
+
+static const char *core_internal(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cf;
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->internal != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    clcf->internal = 1;
+    return MG_CONF_OK;
+}
+
+static const char *core_temp_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_http_loc_conf_t *clcf = conf;
+    (void)cmd;
+    if (clcf->client_body_temp_path.data) {
+        return "is duplicate";
+    }
+    for (size_t i = 2; i < cf->nargs; i++) {
+        int64_t level = mg_atoi(cf->args[i].data, cf->args[i].len);
+        if (level < 1 || level > 2) {
+            mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[i].data);
+            return MG_CONF_ERROR;
+        }
+    }
+    clcf->client_body_temp_path = mg_conf_full_name(cf->cycle, cf->args[1], 0);
+    return MG_CONF_OK;
+}
+
+static const char *core_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->error_log == MG_CONF_UNSET_PTR) {
+        clcf->error_log = NULL;
+    }
+    return mg_log_set_from_conf(cf, &clcf->error_log);
+}
+
+#define SRV(f) MG_SRV_CONF, offsetof(mg_http_srv_conf_t, f)
+#define LOC(f) MG_LOC_CONF, offsetof(mg_http_loc_conf_t, f)
+#define ANY_LOC (MG_HTTP_ANY_LOC | MG_CTX_LIF)
+
+static const mg_command_t core_commands[] = {
+    { "server", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(0, 0), core_server, MG_NO_CONF, 0, NULL },
+    { "location", MG_CTX_SERVER | MG_CTX_LOCATION, MG_BLOCK | MG_ARGS(1, 2), core_location, LOC(name), NULL },
+    { "listen", MG_CTX_SERVER, MG_ARGS(1, MG_MANY), core_listen, SRV(listen_seen), NULL },
+    { "server_name", MG_CTX_SERVER, MG_ARGS(1, MG_MANY), core_server_name, SRV(server_names), NULL },
+    { "root", ANY_LOC, MG_ARGS(1, 1), core_root, LOC(root), NULL },
+    { "alias", MG_CTX_LOCATION, MG_ARGS(1, 1), core_root, LOC(root), NULL },
+    { "types", MG_HTTP_ANY_LOC, MG_BLOCK | MG_ARGS(0, 0), core_types, LOC(types), NULL },
+    { "default_type", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_str, LOC(default_type), NULL },
+    { "internal", MG_CTX_LOCATION, MG_ARGS(0, 0), core_internal, LOC(internal), NULL },
+    { "client_header_buffer_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(client_header_buffer_size), NULL },
+    { "large_client_header_buffers", MG_HTTP_SRV, MG_ARGS(2, 2), core_large_buffers, SRV(large_client_header_buffers_num), NULL },
+    { "client_header_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(client_header_timeout), NULL },
+    { "merge_slashes", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(merge_slashes), NULL },
+    { "underscores_in_headers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(underscores_in_headers), NULL },
+    { "ignore_invalid_headers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(ignore_invalid_headers), NULL },
+    { "client_max_body_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, LOC(client_max_body_size), NULL },
+    { "client_body_buffer_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, LOC(client_body_buffer_size), NULL },
+    { "client_body_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(client_body_timeout), NULL },
+    { "client_body_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), core_temp_path, LOC(client_body_temp_path), NULL },
+    { "send_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(send_timeout), NULL },
+    { "keepalive_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_keepalive, LOC(keepalive_timeout), NULL },
+    { "keepalive_requests", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_num, LOC(keepalive_requests), NULL },
+    { "keepalive_time", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(keepalive_time), NULL },
+    { "lingering_time", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_time), NULL },
+    { "lingering_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_timeout), NULL },
+    { "server_tokens", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(server_tokens), NULL },
+    { "chunked_transfer_encoding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(chunked_transfer_encoding), NULL },
+    { "absolute_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(absolute_redirect), NULL },
+    { "port_in_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(port_in_redirect), NULL },
+    { "server_name_in_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(server_name_in_redirect), NULL },
+    { "msie_padding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(msie_padding), NULL },
+    { "log_not_found", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_not_found), NULL },
+    { "tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL },
+    { "sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL },
+    { "error_log", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_error_log, LOC(error_log), NULL },
+    { NULL, 0, 0, NULL, 0, 0, NULL },
+};
+
+mg_module_t mg_http_core_module = {
+    .name = "http_core",
+    .commands = core_commands,
+    .create_main_conf = core_create_main_conf,
+    .create_srv_conf = core_create_srv_conf,
+    .merge_srv_conf = core_merge_srv_conf,
+    .create_loc_conf = core_create_loc_conf,
+    .merge_loc_conf = core_merge_loc_conf,
+};

@@ -1,0 +1,327 @@
+/*
+ * From a parsed request head to a running request: create the request on the connection's
+ * default server, take over the request line and header lines with nginx's checks
+ * (Host, Content-Length, Transfer-Encoding, Connection), choose the virtual server and
+ * start the phase engine.
+ */
+#include <stdarg.h>
+
+#include "conn.h"
+
+mg_request_t *mg_http_create_request(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_pool_t *pool = mg_pool_create(4096);
+    mg_request_t *r = mg_pcalloc(pool, sizeof(mg_request_t));
+    r->pool = pool;
+    r->connection = c;
+    r->hc = hc;
+    hc->r = r;
+    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
+    r->main_conf = cscf->ctx->main_conf;
+    r->srv_conf = cscf->ctx->srv_conf;
+    r->loc_conf = cscf->ctx->loc_conf;
+    r->ctx = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    r->variables = mg_pcalloc(pool, (cmcf->variables.nelts + 1) * sizeof(mg_http_var_value_t));
+    mg_array_init(&r->headers_in.headers, pool, 16, sizeof(mg_table_elt_t));
+    mg_array_init(&r->headers_out.headers, pool, 8, sizeof(mg_table_elt_t));
+    r->headers_in.content_length_n = -1;
+    r->headers_out.content_length_n = -1;
+    r->headers_out.last_modified_time = -1;
+    r->start_msec = mg_now.msec;
+    r->uri_changes = MG_HTTP_MAX_URI_CHANGES + 1;
+    r->http_major = 1;
+    r->http_minor = 0;
+    r->method = MG_HTTP_UNKNOWN;
+    c->requests++;
+    return r;
+}
+
+static mg_int_t validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out)
+{
+    size_t host_len = in.len;
+    int dot_pos = -2, in_brackets = 0;
+    for (size_t i = 0; i < in.len; i++) {
+        unsigned char ch = (unsigned char)in.data[i];
+        switch (ch) {
+        case '.':
+            if (dot_pos == (int)i - 1) {
+                return MG_DECLINED;
+            }
+            dot_pos = (int)i;
+            break;
+        case ':':
+            if (!in_brackets) {
+                host_len = i;
+                i = in.len;
+            }
+            break;
+        case '[':
+            if (i == 0) {
+                in_brackets = 1;
+            }
+            break;
+        case ']':
+            in_brackets = 0;
+            break;
+        case '/':
+        case '\\':
+        case '\0':
+            return MG_DECLINED;
+        default:
+            if (ch <= 0x20 || ch == 0x7f) {
+                return MG_DECLINED;
+            }
+        }
+    }
+    if (host_len && in.data[host_len - 1] == '.') {
+        host_len--;
+    }
+    if (host_len == 0) {
+        return MG_DECLINED;
+    }
+    out->data = mg_pnalloc(r->pool, host_len + 1);
+    mg_strlow(out->data, in.data, host_len);
+    out->data[host_len] = '\0';
+    out->len = host_len;
+    return MG_OK;
+}
+
+static int header_name_ok(mg_str_t name, int underscores)
+{
+    for (size_t i = 0; i < name.len; i++) {
+        char ch = name.data[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-') {
+            continue;
+        }
+        if (ch == '_' && underscores) {
+            continue;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+static void bad_request(mg_request_t *r, mg_int_t status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void bad_request(mg_request_t *r, mg_int_t status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r->connection->log.action = "reading client request headers";
+    mg_log_error(MG_LOG_INFO, &r->connection->log, 0, "%s", msg);
+    r->keepalive = 0;
+    mg_http_finalize_request(r, status);
+}
+
+/* Connection: a comma-separated list of tokens. */
+static void parse_connection(mg_request_t *r, mg_str_t v)
+{
+    const char *p = v.data, *end = v.data + v.len;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == ',' || *p == '\t')) {
+            p++;
+        }
+        const char *s = p;
+        while (p < end && *p != ',' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+        mg_str_t tok = { (size_t)(p - s), (char *)s };
+        if (mg_str_caseeq(tok, "close")) {
+            r->headers_in.connection_close = 1;
+        } else if (mg_str_caseeq(tok, "keep-alive")) {
+            r->headers_in.connection_keep_alive = 1;
+        } else if (mg_str_caseeq(tok, "upgrade")) {
+            r->headers_in.connection_upgrade = 1;
+        }
+    }
+}
+
+typedef struct {
+    const char *name;
+    size_t offset;
+    int unique; /* a second one is a 400 */
+} known_header_t;
+
+#define HIN(f) offsetof(mg_http_headers_in_t, f)
+
+static const known_header_t known_headers[] = {
+    { "host", HIN(host), 2 },
+    { "connection", HIN(connection), 0 },
+    { "content-length", HIN(content_length), 1 },
+    { "transfer-encoding", HIN(transfer_encoding), 1 },
+    { "content-type", HIN(content_type), 0 },
+    { "user-agent", HIN(user_agent), 0 },
+    { "referer", HIN(referer), 0 },
+    { "expect", HIN(expect), 0 },
+    { "if-modified-since", HIN(if_modified_since), 1 },
+    { "if-unmodified-since", HIN(if_unmodified_since), 1 },
+    { "if-none-match", HIN(if_none_match), 0 },
+    { "if-match", HIN(if_match), 0 },
+    { "range", HIN(range), 0 },
+    { "accept-encoding", HIN(accept_encoding), 0 },
+};
+
+void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_request_t *r = mg_http_create_request(c);
+    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
+    hc->start += used;
+    r->request_length = used;
+
+    r->request_line.data = (char *)head->request_line.data;
+    r->request_line.len = head->request_line.len;
+    r->method_name.data = (char *)head->method.data;
+    r->method_name.len = head->method.len;
+    r->method = head->method_id;
+    r->http_major = head->http_major;
+    r->http_minor = head->http_minor;
+    r->http_09 = head->http_major == 0;
+    if (!r->http_09) {
+        r->http_protocol.data = r->request_line.data + r->request_line.len - 8;
+        r->http_protocol.len = 8;
+    }
+    /* $request_uri is the path and args as sent, even for an absolute-form target */
+    r->unparsed_uri.data = (char *)head->path.data;
+    r->unparsed_uri.len = (size_t)(head->target.data + head->target.len - head->path.data);
+    if (head->schema.len) {
+        r->schema.data = (char *)head->schema.data;
+        r->schema.len = head->schema.len;
+    }
+    if (head->args.data) {
+        r->args.data = (char *)head->args.data;
+        r->args.len = head->args.len;
+    }
+    if (head->complex_uri) {
+        char *out = mg_pnalloc(r->pool, head->path.len + 1);
+        ssize_t n = mg_http_normalize_uri(head->path.data, head->path.len, out,
+                                          cscf->merge_slashes);
+        if (n < 0) {
+            bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid request");
+            return;
+        }
+        out[n] = '\0';
+        r->uri.data = out;
+        r->uri.len = (size_t)n;
+    } else {
+        r->uri.data = (char *)head->path.data;
+        r->uri.len = head->path.len;
+    }
+    mg_http_set_exten(r);
+
+    for (size_t i = 0; i < head->nheaders; i++) {
+        mg_http_header_t *ph = &head->headers[i];
+        mg_str_t name = { ph->name.len, (char *)ph->name.data };
+        mg_str_t value = { ph->value.len, (char *)ph->value.data };
+        if (cscf->ignore_invalid_headers && !header_name_ok(name, cscf->underscores_in_headers)) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"",
+                         (int)name.len, name.data);
+            continue;
+        }
+        mg_table_elt_t *h = mg_array_push(&r->headers_in.headers);
+        h->key = name;
+        h->value = value;
+        h->hash = 1;
+        for (size_t k = 0; k < mg_nelems(known_headers); k++) {
+            if (!mg_str_caseeq(name, known_headers[k].name)) {
+                continue;
+            }
+            mg_table_elt_t **slot = (mg_table_elt_t **)((char *)&r->headers_in + known_headers[k].offset);
+            if (*slot && known_headers[k].unique) {
+                if (known_headers[k].unique == 2) {
+                    bad_request(r, MG_HTTP_BAD_REQUEST,
+                                "client sent duplicate host header: \"%.*s: %.*s\", previous "
+                                "value: \"%.*s: %.*s\"",
+                                (int)name.len, name.data, (int)value.len, value.data,
+                                (int)(*slot)->key.len, (*slot)->key.data,
+                                (int)(*slot)->value.len, (*slot)->value.data);
+                } else {
+                    bad_request(r, MG_HTTP_BAD_REQUEST,
+                                "client sent duplicate header line: \"%.*s: %.*s\", previous "
+                                "value: \"%.*s: %.*s\"",
+                                (int)name.len, name.data, (int)value.len, value.data,
+                                (int)(*slot)->key.len, (*slot)->key.data,
+                                (int)(*slot)->value.len, (*slot)->value.data);
+                }
+                return;
+            }
+            if (*slot == NULL) {
+                *slot = h;
+            }
+            if (k == 1) {
+                parse_connection(r, value);
+            }
+            break;
+        }
+    }
+
+    mg_http_headers_in_t *hin = &r->headers_in;
+    if (head->host.len) {
+        mg_str_t in = { head->host.len, (char *)head->host.data };
+        if (validate_host(r, in, &hin->server) != MG_OK) {
+            bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host in request line");
+            return;
+        }
+    } else if (hin->host) {
+        if (validate_host(r, hin->host->value, &hin->server) != MG_OK) {
+            bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
+            return;
+        }
+    }
+    /* the virtual server decides everything below, as in nginx */
+    mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, hin->server);
+    if (srv) {
+        r->srv_conf = srv->ctx->srv_conf;
+        r->loc_conf = srv->ctx->loc_conf;
+    }
+    if (hin->host == NULL && r->http_major == 1 && r->http_minor >= 1) {
+        bad_request(r, MG_HTTP_BAD_REQUEST, "client sent HTTP/1.1 request without \"Host\" header");
+        return;
+    }
+    if (hin->content_length) {
+        hin->content_length_n = mg_atoi(hin->content_length->value.data, hin->content_length->value.len);
+        if (hin->content_length_n < 0) {
+            bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid \"Content-Length\" header");
+            return;
+        }
+    }
+    if (hin->transfer_encoding) {
+        if (r->http_major == 1 && r->http_minor == 0) {
+            bad_request(r, MG_HTTP_BAD_REQUEST,
+                        "client sent HTTP/1.0 request with \"Transfer-Encoding\" header");
+            return;
+        }
+        if (!mg_str_caseeq(hin->transfer_encoding->value, "chunked")) {
+            bad_request(r, MG_HTTP_NOT_IMPLEMENTED, "client sent unknown \"Transfer-Encoding\": \"%.*s\"",
+                        (int)hin->transfer_encoding->value.len, hin->transfer_encoding->value.data);
+            return;
+        }
+        if (hin->content_length) {
+            bad_request(r, MG_HTTP_BAD_REQUEST,
+                        "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the "
+                        "same time");
+            return;
+        }
+        hin->chunked = 1;
+    }
+    if (r->method == MG_HTTP_TRACE) {
+        bad_request(r, MG_HTTP_NOT_ALLOWED, "client sent TRACE method");
+        return;
+    }
+    if (r->http_major == 1) {
+        r->keepalive = r->http_minor >= 1 ? !hin->connection_close : hin->connection_keep_alive;
+    }
+    /* body bytes of this request: consumed by the body reader or dropped after it */
+    hc->discard_rest = hin->content_length_n > 0 ? hin->content_length_n : 0;
+    memset(&hc->discard_chunked, 0, sizeof(hc->discard_chunked));
+    hc->discard_chunked_on = hin->chunked;
+    r->phase_handler = 0;
+    mg_http_run_phases(r);
+}

@@ -1,0 +1,408 @@
+/*
+ * The HTTP layer's shared types: the http_core module's configuration at each level, the
+ * request, its headers in and out, the phase engine, the filter chain and the variable API.
+ */
+#ifndef MG_HTTP_H
+#define MG_HTTP_H
+
+#include "mg.h"
+#include "array.h"
+#include "buf.h"
+#include "conf.h"
+#include "connection.h"
+#include "cycle.h"
+#include "listen.h"
+#include "log.h"
+#include "mgtime.h"
+#include "parse.h"
+#include "pool.h"
+#include "regex.h"
+#include "str.h"
+
+#define MG_HTTP_MAX_URI_CHANGES 10
+
+/* Statuses with names (others are numbers). */
+#define MG_HTTP_CONTINUE 100
+#define MG_HTTP_OK 200
+#define MG_HTTP_CREATED 201
+#define MG_HTTP_NO_CONTENT 204
+#define MG_HTTP_PARTIAL_CONTENT 206
+#define MG_HTTP_SPECIAL_RESPONSE 300
+#define MG_HTTP_MOVED_PERMANENTLY 301
+#define MG_HTTP_MOVED_TEMPORARILY 302
+#define MG_HTTP_SEE_OTHER 303
+#define MG_HTTP_NOT_MODIFIED 304
+#define MG_HTTP_TEMPORARY_REDIRECT 307
+#define MG_HTTP_PERMANENT_REDIRECT 308
+#define MG_HTTP_BAD_REQUEST 400
+#define MG_HTTP_FORBIDDEN 403
+#define MG_HTTP_NOT_FOUND 404
+#define MG_HTTP_NOT_ALLOWED 405
+#define MG_HTTP_REQUEST_TIME_OUT 408
+#define MG_HTTP_CONFLICT 409
+#define MG_HTTP_LENGTH_REQUIRED 411
+#define MG_HTTP_PRECONDITION_FAILED 412
+#define MG_HTTP_REQUEST_ENTITY_TOO_LARGE 413
+#define MG_HTTP_REQUEST_URI_TOO_LARGE 414
+#define MG_HTTP_RANGE_NOT_SATISFIABLE 416
+#define MG_HTTP_CLOSE 444 /* close the connection without a response */
+#define MG_HTTP_REQUEST_HEADER_TOO_LARGE 494
+#define MG_HTTP_CLIENT_CLOSED_REQUEST 499
+#define MG_HTTP_INTERNAL_SERVER_ERROR 500
+#define MG_HTTP_NOT_IMPLEMENTED 501
+#define MG_HTTP_BAD_GATEWAY 502
+#define MG_HTTP_SERVICE_UNAVAILABLE 503
+#define MG_HTTP_GATEWAY_TIME_OUT 504
+#define MG_HTTP_VERSION_NOT_SUPPORTED 505
+
+typedef mg_int_t (*mg_http_handler_pt)(mg_request_t *r);
+
+/* Request phases, in order. */
+typedef enum {
+    MG_HTTP_POST_READ_PHASE = 0,
+    MG_HTTP_SERVER_REWRITE_PHASE,
+    MG_HTTP_FIND_CONFIG_PHASE,
+    MG_HTTP_REWRITE_PHASE,
+    MG_HTTP_POST_REWRITE_PHASE,
+    MG_HTTP_PREACCESS_PHASE,
+    MG_HTTP_ACCESS_PHASE,
+    MG_HTTP_POST_ACCESS_PHASE,
+    MG_HTTP_PRECONTENT_PHASE,
+    MG_HTTP_CONTENT_PHASE,
+    MG_HTTP_LOG_PHASE,
+    MG_HTTP_NPHASES
+} mg_http_phase_e;
+
+/* A header line, in or out. hash 0 marks a removed output header. */
+typedef struct {
+    mg_str_t key;
+    mg_str_t value;
+    mg_uint_t hash;
+} mg_table_elt_t;
+
+/* ---- configuration ---- */
+
+typedef struct mg_http_srv_conf_s mg_http_srv_conf_t;
+typedef struct mg_http_loc_conf_s mg_http_loc_conf_t;
+
+typedef struct {
+    mg_str_t name;
+    mg_regex_t *regex; /* ~name server names */
+    mg_http_srv_conf_t *server;
+} mg_http_server_name_t;
+
+/* Servers reachable on one address (after "listen" resolution). */
+typedef struct {
+    struct sockaddr_storage sockaddr;
+    socklen_t socklen;
+    char addr_text[128];
+    mg_http_srv_conf_t *default_server;
+    mg_array_t exact;    /* mg_http_server_name_t, lowercase exact names */
+    mg_array_t wc_head;  /* "*.example.com" / ".example.com" stored without the star */
+    mg_array_t wc_tail;  /* "www.example.*" stored without the star */
+    mg_array_t regex;    /* in configuration order */
+    unsigned has_names : 1;
+} mg_http_addr_conf_t;
+
+/* The per-listening-socket table: one addr conf, or several behind a wildcard socket. */
+typedef struct {
+    mg_array_t addrs; /* mg_http_addr_conf_t *; a wildcard socket looks up getsockname() */
+} mg_http_port_t;
+
+typedef struct {
+    struct sockaddr_storage sockaddr;
+    socklen_t socklen;
+    char addr_text[128];
+    int wildcard;
+    unsigned default_server : 1;
+    unsigned set_options : 1; /* backlog=, reuseport ... given */
+    int backlog, rcvbuf, sndbuf, keepalive;
+    unsigned reuseport : 1, ipv6only : 1, deferred : 1, bind : 1;
+    mg_http_srv_conf_t *server;
+    const char *file;
+    mg_uint_t line;
+} mg_http_listen_t;
+
+typedef struct {
+    mg_array_t servers;       /* mg_http_srv_conf_t * */
+    mg_array_t listen;        /* mg_http_listen_t, every listen of every server */
+    mg_array_t variables;     /* mg_http_variable_t: indexed variables referenced by config */
+    mg_array_t all_variables; /* mg_http_variable_t *: every known variable */
+    mg_array_t prefix_variables;
+    mg_array_t phases[MG_HTTP_NPHASES]; /* mg_http_handler_pt registered by modules */
+    struct mg_http_phase_handler_s *phase_engine;
+    mg_uint_t nphase_handlers;
+    mg_uint_t find_config_index;
+    mg_uint_t server_rewrite_index;
+    mg_uint_t location_rewrite_index;
+    mg_uint_t content_index;
+    mg_uint_t log_index;
+    mg_int_t ncaptures;
+    mg_cycle_t *cycle;
+} mg_http_main_conf_t;
+
+struct mg_http_srv_conf_s {
+    mg_array_t server_names;  /* mg_http_server_name_t */
+    mg_conf_ctx_t *ctx;       /* this server's conf arrays */
+    const char *file;         /* where "server {" was */
+    mg_uint_t line;
+    size_t client_header_buffer_size;
+    size_t large_client_header_buffers_size;
+    mg_int_t large_client_header_buffers_num;
+    mg_msec_t client_header_timeout;
+    int merge_slashes;
+    int underscores_in_headers;
+    int ignore_invalid_headers;
+    int listen_seen;
+    mg_array_t named_locations; /* mg_http_loc_conf_t * */
+};
+
+typedef struct {
+    mg_str_t exten;
+    mg_str_t type;
+} mg_http_type_t;
+
+struct mg_http_loc_conf_s {
+    mg_str_t name;
+    mg_regex_t *regex;
+    unsigned exact_match : 1;
+    unsigned noregex : 1; /* ^~ */
+    unsigned named : 1;
+    unsigned auto_redirect : 1;
+    unsigned is_if : 1;
+    int internal;
+    mg_http_loc_conf_t *parent;
+    mg_array_t *locations;   /* nested mg_http_loc_conf_t *, config order */
+    struct loc_level_s *level; /* the same, sorted for the search (location.c) */
+    void **loc_conf;         /* this location's conf array (for r->loc_conf) */
+    const char *file;
+    mg_uint_t line;
+
+    mg_http_handler_pt handler; /* content handler set by a module, e.g. return */
+
+    mg_str_t root;            /* root or alias value (may hold variables) */
+    int alias;                /* 1 when "alias" */
+    struct mg_http_complex_value_s *root_cv; /* when root has variables */
+    mg_array_t *types;        /* mg_http_type_t */
+    mg_str_t default_type;
+    size_t client_max_body_size; /* 0 = unlimited */
+    size_t client_body_buffer_size;
+    mg_msec_t client_body_timeout;
+    mg_msec_t send_timeout;
+    mg_msec_t keepalive_timeout;
+    time_t keepalive_header;
+    mg_int_t keepalive_requests;
+    mg_msec_t keepalive_time;
+    mg_msec_t lingering_time;
+    mg_msec_t lingering_timeout;
+    int server_tokens;
+    int chunked_transfer_encoding;
+    int absolute_redirect;
+    int port_in_redirect;
+    int server_name_in_redirect;
+    int msie_padding;
+    int log_not_found;
+    int tcp_nodelay;
+    int sendfile;
+    mg_str_t client_body_temp_path;
+    mg_log_t *error_log;
+};
+
+/* ---- request ---- */
+
+typedef struct {
+    mg_array_t headers; /* mg_table_elt_t, as received */
+    mg_table_elt_t *host;
+    mg_table_elt_t *connection;
+    mg_table_elt_t *content_length;
+    mg_table_elt_t *transfer_encoding;
+    mg_table_elt_t *content_type;
+    mg_table_elt_t *user_agent;
+    mg_table_elt_t *referer;
+    mg_table_elt_t *expect;
+    mg_table_elt_t *if_modified_since;
+    mg_table_elt_t *if_unmodified_since;
+    mg_table_elt_t *if_none_match;
+    mg_table_elt_t *if_match;
+    mg_table_elt_t *range;
+    mg_table_elt_t *accept_encoding;
+    mg_str_t server;      /* lowercase host without port, for server choice */
+    int64_t content_length_n; /* -1 when absent */
+    unsigned chunked : 1;
+    unsigned connection_close : 1;
+    unsigned connection_keep_alive : 1;
+    unsigned connection_upgrade : 1;
+} mg_http_headers_in_t;
+
+typedef struct {
+    mg_array_t headers; /* mg_table_elt_t, other headers in order */
+    mg_uint_t status;
+    mg_str_t status_line; /* custom status line, else from the status */
+    mg_str_t content_type;
+    mg_str_t charset;
+    int64_t content_length_n; /* -1 unknown */
+    time_t last_modified_time; /* -1 none */
+    mg_table_elt_t *location;
+    mg_table_elt_t *content_encoding;
+    mg_table_elt_t *etag;
+} mg_http_headers_out_t;
+
+typedef struct {
+    mg_str_t value;
+    unsigned valid : 1;
+    unsigned not_found : 1;
+    unsigned no_cacheable : 1;
+} mg_http_var_value_t;
+
+typedef struct mg_http_request_body_s {
+    mg_buf_t *bufs;        /* the body, in memory */
+    size_t received;       /* bytes of body decoded so far */
+    int64_t rest;          /* for Content-Length: bytes still to come */
+    mg_http_chunked_t chunked;
+    void (*post_handler)(mg_request_t *r);
+    unsigned done : 1;
+} mg_http_request_body_t;
+
+struct mg_request_s {
+    mg_connection_t *connection;
+    struct mg_http_conn_s *hc;
+    mg_pool_t *pool;
+    void **main_conf;
+    void **srv_conf;
+    void **loc_conf;
+    void **ctx; /* per-module request state */
+
+    mg_str_t request_line;
+    mg_str_t method_name;
+    int method;
+    int http_major, http_minor;
+    mg_str_t http_protocol;  /* "HTTP/1.1" as sent; empty for 0.9 */
+    mg_str_t unparsed_uri;   /* $request_uri */
+    mg_str_t uri;            /* $uri: normalized, changes on rewrite */
+    mg_str_t args;
+    mg_str_t exten;
+    mg_str_t schema;
+    mg_str_t host_in_uri;
+
+    mg_http_headers_in_t headers_in;
+    mg_http_headers_out_t headers_out;
+    mg_http_request_body_t *request_body;
+
+    int *captures;           /* ovector pairs from the last regex match */
+    mg_int_t ncaptures;      /* number of ints used in captures (pairs * 2) */
+    char *captures_data;     /* the subject the offsets refer to */
+
+    mg_http_var_value_t *variables;
+
+    mg_int_t phase_handler;
+    mg_http_handler_pt content_handler;
+    void (*read_event_handler)(mg_request_t *r);  /* body reader, Lua waiting on the client */
+    void (*write_event_handler)(mg_request_t *r); /* producer waiting for socket room */
+    mg_uint_t uri_changes;
+    mg_msec_t start_msec;
+    size_t request_length;   /* head bytes + body bytes received */
+    size_t header_size;      /* bytes of the response head */
+    size_t bytes_sent;       /* head + body bytes given to the socket */
+    mg_uint_t err_status;
+
+    unsigned http_09 : 1;
+    unsigned keepalive : 1;
+    unsigned lingering_close : 1;
+    unsigned header_sent : 1;
+    unsigned header_only : 1;
+    unsigned last_queued : 1;   /* the last buffer has reached the writer */
+    unsigned response_done : 1; /* ... and has been written */
+    unsigned finalized : 1;
+    unsigned internal : 1;
+    unsigned uri_changed : 1;
+    unsigned valid_location : 1;
+    unsigned chunked : 1;
+    unsigned expect_tested : 1;
+    unsigned continue_sent : 1;
+    unsigned discard_body : 1;
+    unsigned reading_body : 1;
+    unsigned error_page : 1;
+    unsigned logged : 1;
+    unsigned no_body_filter : 1;
+};
+
+/* ---- phases and filters ---- */
+
+typedef struct mg_http_phase_handler_s {
+    mg_int_t (*checker)(mg_request_t *r, struct mg_http_phase_handler_s *ph);
+    mg_http_handler_pt handler;
+    mg_uint_t next; /* index of the first handler of the next phase */
+} mg_http_phase_handler_t;
+
+typedef mg_int_t (*mg_http_header_filter_pt)(mg_request_t *r);
+typedef mg_int_t (*mg_http_body_filter_pt)(mg_request_t *r, mg_buf_t *in);
+extern mg_http_header_filter_pt mg_http_top_header_filter;
+extern mg_http_body_filter_pt mg_http_top_body_filter;
+
+extern mg_module_t mg_http_module;
+extern mg_module_t mg_http_core_module;
+
+#define mg_http_conf_get_main(cf, module) ((cf)->ctx_data->main_conf[(module).index])
+#define mg_http_conf_get_srv(cf, module) ((cf)->ctx_data->srv_conf[(module).index])
+#define mg_http_conf_get_loc(cf, module) ((cf)->ctx_data->loc_conf[(module).index])
+#define mg_http_get_main_conf(r, module) ((r)->main_conf[(module).index])
+#define mg_http_get_srv_conf(r, module) ((r)->srv_conf[(module).index])
+#define mg_http_get_loc_conf(r, module) ((r)->loc_conf[(module).index])
+#define mg_http_get_ctx(r, module) ((r)->ctx[(module).index])
+#define mg_http_set_ctx(r, c, module) ((r)->ctx[(module).index] = (c))
+
+/* Register a phase handler (from a module's init). */
+void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
+
+/* ---- request life (request.c) ---- */
+
+/* Continue the phase engine from r->phase_handler. */
+void mg_http_run_phases(mg_request_t *r);
+/* The one place a request's outcome is decided: MG_OK/MG_DONE/MG_AGAIN/MG_DECLINED, an error
+ * code or an HTTP status (an error page is sent when nothing was sent yet). */
+void mg_http_finalize_request(mg_request_t *r, mg_int_t rc);
+/* Restart processing with a new URI (and args), as rewrite ... last / error_page do. */
+mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args);
+mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name);
+/* Sort each level's locations and reject duplicates (end of http{}). */
+mg_int_t mg_http_init_locations(mg_conf_t *cf, mg_http_srv_conf_t *cscf, mg_http_loc_conf_t *pclcf);
+/* Select location config for r->uri; MG_OK, MG_DONE (redirect to uri/), MG_ERROR. */
+mg_int_t mg_http_find_location(mg_request_t *r);
+void mg_http_update_location_config(mg_request_t *r);
+/* Choose the virtual server by name ("host" lowercase, no port); NULL = default. */
+mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *addr, mg_str_t host);
+/* Set $exten from r->uri. */
+void mg_http_set_exten(mg_request_t *r);
+/* Content-Type from the location's types and the URI's extension. */
+void mg_http_set_content_type(mg_request_t *r);
+/* Map r->uri to a file path under root/alias; returns the path (NUL-terminated) and its
+ * length without the NUL; *root_len gets the length of the root part. NULL on error. */
+char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len, size_t reserved);
+
+/* Header helpers. */
+mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t klen,
+                                       const char *val, size_t vlen);
+mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, size_t len);
+void mg_http_clear_content_length(mg_request_t *r);
+void mg_http_clear_last_modified(mg_request_t *r);
+
+/* Output: send the response head through the header filters, body through body filters. */
+mg_int_t mg_http_send_header(mg_request_t *r);
+mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in);
+/* A whole response from a status and an optional text body with content type. */
+mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, mg_str_t *body);
+/* nginx's built-in error page for a status (also used for redirect bodies). */
+mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status);
+const char *mg_http_status_line(mg_uint_t status, size_t *len);
+
+/* ---- request body (body.c) ---- */
+mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(mg_request_t *r));
+mg_int_t mg_http_discard_request_body(mg_request_t *r);
+
+/* ---- connection (connection.c) ---- */
+void mg_http_init_connection(mg_connection_t *c);
+void mg_http_request_done(mg_request_t *r);
+/* Write what the writer holds; MG_OK when all is out, MG_AGAIN, or MG_ERROR. */
+mg_int_t mg_http_flush(mg_request_t *r);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * HTTP/1.x request head parser: a zero-copy state machine over the connection's read buffer.
+ * It is restartable: the caller re-runs it from the buffer start whenever more bytes arrive
+ * (the head is small, and this keeps no state across reads). All strings point into `buf`.
+ * Also the URI normalizer that turns the raw path into $uri, and the chunked-body decoder.
+ */
+#ifndef MG_HTTP_PARSE_H
+#define MG_HTTP_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Return codes of the parsers (negative; a complete head returns the bytes it consumed). */
+#define MG_PARSE_AGAIN -1           /* incomplete: read more and call again */
+#define MG_PARSE_INVALID_REQUEST -2 /* malformed request line -> 400 */
+#define MG_PARSE_INVALID_METHOD -3  /* method not made of A-Z _ - -> 400 */
+#define MG_PARSE_INVALID_VERSION -4 /* HTTP/2.0 or higher, or garbage version digits -> 505/400 */
+#define MG_PARSE_INVALID_HEADER -5  /* malformed header line -> 400 */
+#define MG_PARSE_TOO_MANY_HEADERS -6
+#define MG_PARSE_INVALID_CHUNK -7
+
+enum {
+    MG_HTTP_UNKNOWN = 0,
+    MG_HTTP_GET,
+    MG_HTTP_HEAD,
+    MG_HTTP_POST,
+    MG_HTTP_PUT,
+    MG_HTTP_DELETE,
+    MG_HTTP_MKCOL,
+    MG_HTTP_COPY,
+    MG_HTTP_MOVE,
+    MG_HTTP_OPTIONS,
+    MG_HTTP_PROPFIND,
+    MG_HTTP_PROPPATCH,
+    MG_HTTP_LOCK,
+    MG_HTTP_UNLOCK,
+    MG_HTTP_PATCH,
+    MG_HTTP_TRACE,
+    MG_HTTP_CONNECT,
+};
+
+typedef struct {
+    const char *data;
+    size_t len;
+} mg_span_t;
+
+typedef struct {
+    mg_span_t name;  /* as sent (case preserved) */
+    mg_span_t value; /* leading/trailing spaces and tabs stripped */
+} mg_http_header_t;
+
+typedef struct {
+    mg_span_t request_line; /* without the CRLF */
+    mg_span_t method;
+    int method_id;      /* MG_HTTP_* */
+    mg_span_t target;   /* the request-target as sent ($request_uri) */
+    mg_span_t schema;   /* for absolute-form targets "http://host/x": "http", else len 0 */
+    mg_span_t host;     /* host[:port] of an absolute-form target, else len 0 */
+    mg_span_t path;     /* raw path part of the target (starts with '/'), before '?' */
+    mg_span_t args;     /* after the first '?', without it; data NULL when there was no '?' */
+    int http_major;     /* HTTP/0.9 (no version on the request line): 0 and 9 */
+    int http_minor;
+    unsigned complex_uri : 1; /* path has %, //, /./, /../ or a trailing /. or /.. : normalize it */
+    mg_http_header_t *headers; /* caller-provided array */
+    size_t nheaders;           /* in: capacity; out: count */
+    /* Progress, valid on MG_PARSE_AGAIN too, for the caller's size limits (414 vs 400):
+     * request_line_done is 1 once the request line's LF was seen; line_start is the offset of
+     * the line currently being parsed (the request line, or a header line). */
+    unsigned request_line_done : 1;
+    size_t line_start;
+    /* On an error: the offset in buf where it was detected. */
+    size_t error_at;
+} mg_http_request_head_t;
+
+/* Parse a request head from buf[0..len). Leading empty lines (CRLF) before the request line are
+ * skipped as RFC 9112 allows. Lines may end in CRLF or bare LF. On success returns the number of
+ * bytes up to and including the blank line that ends the head; fills `h`. */
+ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_head_t *h);
+
+/* Turn a raw path (as in h->path) into the normalized URI nginx calls $uri: %XX decoded, "//"
+ * merged when merge_slashes is set, "/./" removed, "/../" resolved. `out` must hold len bytes.
+ * Returns the output length, or MG_PARSE_INVALID_REQUEST when ".." climbs above "/", a %XX
+ * escape is malformed, or it decodes to NUL. */
+ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge_slashes);
+
+/* Decode a percent-encoded string (args, cookies) in place semantics: `out` may equal `in`.
+ * '+' is left alone. Malformed escapes are copied as is. Returns the output length. */
+size_t mg_http_unescape(const char *in, size_t len, char *out);
+
+/* Incremental chunked transfer-coding decoder. Feed it input as it arrives; it hands back
+ * data spans in place. */
+typedef struct {
+    int state;
+    uint64_t size;   /* bytes left in the current chunk */
+    uint64_t max_chunk; /* in: largest chunk size accepted; 0 = any that fits in off_t */
+    unsigned done : 1; /* the last chunk and trailers were consumed */
+} mg_http_chunked_t;
+
+/* Decode from buf[*pos..len): on return *pos advanced past what was consumed; if a data span is
+ * available, *data and *data_len point at it (inside buf) and 0 is returned; the caller loops
+ * until it gets MG_PARSE_AGAIN (needs more input) or ctx->done. Chunk sizes above max_chunk (or
+ * above off_t's range) are MG_PARSE_INVALID_CHUNK, and the error is sticky. Returns 0 with
+ * data_len 0 when the body is complete (ctx->done set; *pos is just past the final CRLF). */
+int mg_http_parse_chunked(mg_http_chunked_t *ctx, const char *buf, size_t len, size_t *pos,
+                          const char **data, size_t *data_len);
+
+/* Case-insensitive compare of a span to a NUL-terminated lowercase literal. */
+int mg_span_ieq(mg_span_t s, const char *lower);
+
+#endif

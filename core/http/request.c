@@ -1,0 +1,439 @@
+/*
+ * A request's life after its head is parsed: header processing, the phase engine,
+ * internal redirects, and finalization (the one place that decides between finishing,
+ * waiting for output, sending an error page or closing).
+ */
+#include "conn.h"
+#include "variables.h"
+
+void mg_http_run_phases(mg_request_t *r)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_phase_handler_t *ph = cmcf->phase_engine;
+    while (ph[r->phase_handler].checker) {
+        mg_int_t rc = ph[r->phase_handler].checker(r, &ph[r->phase_handler]);
+        if (rc == MG_OK) {
+            return; /* suspended or finished */
+        }
+    }
+}
+
+mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t klen,
+                                       const char *val, size_t vlen)
+{
+    mg_table_elt_t *h = mg_array_push(&r->headers_out.headers);
+    h->key.data = (char *)key;
+    h->key.len = klen;
+    h->value.data = (char *)val;
+    h->value.len = vlen;
+    h->hash = 1;
+    return h;
+}
+
+mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, size_t len)
+{
+    mg_table_elt_t *h = r->headers_in.headers.elts;
+    for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
+        if (h[i].key.len == len && mg_strncasecmp(h[i].key.data, lower_name, len) == 0) {
+            return &h[i];
+        }
+    }
+    return NULL;
+}
+
+void mg_http_clear_content_length(mg_request_t *r)
+{
+    r->headers_out.content_length_n = -1;
+}
+
+void mg_http_clear_last_modified(mg_request_t *r)
+{
+    r->headers_out.last_modified_time = -1;
+}
+
+void mg_http_set_exten(mg_request_t *r)
+{
+    r->exten.len = 0;
+    r->exten.data = NULL;
+    for (size_t i = r->uri.len; i > 0; i--) {
+        char ch = r->uri.data[i - 1];
+        if (ch == '/') {
+            return;
+        }
+        if (ch == '.') {
+            r->exten.data = r->uri.data + i;
+            r->exten.len = r->uri.len - i;
+            return;
+        }
+    }
+}
+
+void mg_http_set_content_type(mg_request_t *r)
+{
+    if (r->headers_out.content_type.len) {
+        return;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (r->exten.len && clcf->types) {
+        mg_http_type_t *t = clcf->types->elts;
+        for (size_t i = 0; i < clcf->types->nelts; i++) {
+            if (t[i].exten.len == r->exten.len &&
+                mg_strncasecmp(t[i].exten.data, r->exten.data, r->exten.len) == 0) {
+                r->headers_out.content_type = t[i].type;
+                return;
+            }
+        }
+    }
+    r->headers_out.content_type = clcf->default_type;
+}
+
+void mg_http_update_location_config(mg_request_t *r)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (clcf->handler) {
+        r->content_handler = clcf->handler;
+    }
+    r->connection->log.level = clcf->error_log ? clcf->error_log->level : r->connection->log.level;
+}
+
+/* ---- checkers ---- */
+
+static mg_int_t check_generic(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    mg_int_t rc = ph->handler(r);
+    if (rc == MG_OK) {
+        r->phase_handler = (mg_int_t)ph->next;
+        return MG_AGAIN;
+    }
+    if (rc == MG_DECLINED) {
+        r->phase_handler++;
+        return MG_AGAIN;
+    }
+    if (rc == MG_AGAIN || rc == MG_DONE) {
+        return MG_OK;
+    }
+    mg_http_finalize_request(r, rc);
+    return MG_OK;
+}
+
+static mg_int_t check_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    mg_int_t rc = ph->handler(r);
+    if (rc == MG_DECLINED) {
+        r->phase_handler++;
+        return MG_AGAIN;
+    }
+    if (rc == MG_DONE) {
+        return MG_OK;
+    }
+    mg_http_finalize_request(r, rc);
+    return MG_OK;
+}
+
+static mg_int_t check_find_config(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    (void)ph;
+    r->content_handler = NULL;
+    r->uri_changed = 0;
+    mg_int_t rc = mg_http_find_location(r);
+    if (rc == MG_ERROR) {
+        mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return MG_OK;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (!r->internal && clcf->internal) {
+        mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);
+        return MG_OK;
+    }
+    mg_http_update_location_config(r);
+    if (r->headers_in.content_length_n > 0 && clcf->client_max_body_size &&
+        (size_t)r->headers_in.content_length_n > clcf->client_max_body_size) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                     "client intended to send too large body: %lld bytes",
+                     (long long)r->headers_in.content_length_n);
+        r->lingering_close = 1;
+        mg_http_finalize_request(r, MG_HTTP_REQUEST_ENTITY_TOO_LARGE);
+        return MG_OK;
+    }
+    if (rc == MG_DONE) {
+        /* "location /dir/" asked for as "/dir": redirect to the slash form */
+        size_t len = r->uri.len + 1 + (r->args.len ? r->args.len + 1 : 0);
+        char *loc = mg_pnalloc(r->pool, len);
+        memcpy(loc, r->uri.data, r->uri.len);
+        loc[r->uri.len] = '/';
+        if (r->args.len) {
+            loc[r->uri.len + 1] = '?';
+            memcpy(loc + r->uri.len + 2, r->args.data, r->args.len);
+        }
+        r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, len);
+        mg_http_finalize_request(r, MG_HTTP_MOVED_PERMANENTLY);
+        return MG_OK;
+    }
+    r->phase_handler++;
+    return MG_AGAIN;
+}
+
+static mg_int_t check_post_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    (void)ph;
+    if (!r->uri_changed) {
+        r->phase_handler++;
+        return MG_AGAIN;
+    }
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    if (--r->uri_changes == 0) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                     "rewrite or internal redirection cycle while processing \"%.*s\"",
+                     (int)r->uri.len, r->uri.data);
+        mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return MG_OK;
+    }
+    r->phase_handler = (mg_int_t)cmcf->find_config_index;
+    return MG_AGAIN;
+}
+
+static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    mg_int_t rc = ph->handler(r);
+    if (rc == MG_OK || rc == MG_DECLINED) {
+        r->phase_handler++; /* satisfy all: every handler must agree */
+        return MG_AGAIN;
+    }
+    if (rc == MG_AGAIN || rc == MG_DONE) {
+        return MG_OK;
+    }
+    mg_http_finalize_request(r, rc);
+    return MG_OK;
+}
+
+static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    if (r->content_handler) {
+        mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+        r->phase_handler = (mg_int_t)cmcf->nphase_handlers;
+        mg_http_finalize_request(r, r->content_handler(r));
+        return MG_OK;
+    }
+    mg_int_t rc = ph->handler(r);
+    if (rc != MG_DECLINED) {
+        mg_http_finalize_request(r, rc);
+        return MG_OK;
+    }
+    r->phase_handler++;
+    if (ph[1].checker == NULL) {
+        /* nothing served it */
+        if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
+            mg_http_finalize_request(r, MG_HTTP_FORBIDDEN);
+        } else {
+            mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);
+        }
+        return MG_OK;
+    }
+    return MG_AGAIN;
+}
+
+static mg_int_t check_nop(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    (void)ph;
+    r->phase_handler++;
+    return MG_AGAIN;
+}
+
+static mg_int_t content_none(mg_request_t *r)
+{
+    (void)r;
+    return MG_DECLINED;
+}
+
+void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    *(mg_http_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
+}
+
+mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    size_t n = 4; /* find_config, post_rewrite, post_access, sentinel */
+    for (int p = 0; p < MG_HTTP_LOG_PHASE; p++) {
+        n += cmcf->phases[p].nelts;
+    }
+    n += 1; /* a content entry even without content handlers */
+    mg_http_phase_handler_t *ph = mg_pcalloc(cf->pool, (n + 1) * sizeof(*ph));
+    cmcf->phase_engine = ph;
+    size_t i = 0;
+    for (int p = 0; p < MG_HTTP_LOG_PHASE; p++) {
+        size_t first = i;
+        mg_http_handler_pt *hs = cmcf->phases[p].elts;
+        size_t nh = cmcf->phases[p].nelts;
+        switch (p) {
+        case MG_HTTP_FIND_CONFIG_PHASE:
+            cmcf->find_config_index = i;
+            ph[i++].checker = check_find_config;
+            continue;
+        case MG_HTTP_POST_REWRITE_PHASE:
+            ph[i++].checker = check_post_rewrite;
+            continue;
+        case MG_HTTP_POST_ACCESS_PHASE:
+            ph[i++].checker = check_nop;
+            continue;
+        case MG_HTTP_SERVER_REWRITE_PHASE:
+            cmcf->server_rewrite_index = i;
+            break;
+        case MG_HTTP_REWRITE_PHASE:
+            cmcf->location_rewrite_index = i;
+            break;
+        case MG_HTTP_CONTENT_PHASE:
+            cmcf->content_index = i;
+            if (nh == 0) {
+                ph[i].checker = check_content;
+                ph[i++].handler = content_none;
+                continue;
+            }
+            break;
+        }
+        /* modules registered in list order; nginx runs the last registered first */
+        for (size_t k = nh; k > 0; k--) {
+            ph[i].handler = hs[k - 1];
+            ph[i].checker = p == MG_HTTP_SERVER_REWRITE_PHASE || p == MG_HTTP_REWRITE_PHASE
+                                ? check_rewrite
+                            : p == MG_HTTP_ACCESS_PHASE  ? check_access
+                            : p == MG_HTTP_CONTENT_PHASE ? check_content
+                                                         : check_generic;
+            i++;
+        }
+        for (size_t k = first; k < i; k++) {
+            ph[k].next = i;
+        }
+    }
+    cmcf->nphase_handlers = i;
+    return MG_OK;
+}
+
+/* ---- redirects ---- */
+
+mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args)
+{
+    if (--r->uri_changes == 0) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                     "rewrite or internal redirection cycle while internally redirecting to "
+                     "\"%.*s\"",
+                     (int)uri.len, uri.data);
+        r->uri_changes = 1;
+        mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return MG_DONE;
+    }
+    r->uri = uri;
+    if (args) {
+        r->args = *args;
+    } else {
+        r->args.len = 0;
+        r->args.data = NULL;
+    }
+    mg_http_set_exten(r);
+    /* a fresh start: module state and cached variables belong to the old URI */
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    memset(r->ctx, 0, mg_modules_n * sizeof(void *));
+    memset(r->variables, 0, cmcf->variables.nelts * sizeof(mg_http_var_value_t));
+    r->loc_conf = ((mg_conf_ctx_t *)((mg_http_srv_conf_t *)r->srv_conf[mg_http_core_module.index])->ctx)->loc_conf;
+    mg_http_update_location_config(r);
+    r->internal = 1;
+    r->valid_location = 1;
+    r->phase_handler = (mg_int_t)cmcf->server_rewrite_index;
+    mg_http_run_phases(r);
+    return MG_DONE;
+}
+
+mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name)
+{
+    mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
+    mg_http_loc_conf_t **named = cscf->named_locations.elts;
+    for (size_t i = 0; i < cscf->named_locations.nelts; i++) {
+        if (!mg_str_eq_str(named[i]->name, name)) {
+            continue;
+        }
+        if (--r->uri_changes == 0) {
+            mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                         "rewrite or internal redirection cycle while redirect to named "
+                         "location \"%.*s\"",
+                         (int)name.len, name.data);
+            r->uri_changes = 1;
+            mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+            return MG_DONE;
+        }
+        mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+        memset(r->ctx, 0, mg_modules_n * sizeof(void *));
+        r->loc_conf = named[i]->loc_conf;
+        mg_http_update_location_config(r);
+        r->internal = 1;
+        r->phase_handler = (mg_int_t)cmcf->location_rewrite_index;
+        mg_http_run_phases(r);
+        return MG_DONE;
+    }
+    mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "could not find named location \"%.*s\"",
+                 (int)name.len, name.data);
+    mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+    return MG_DONE;
+}
+
+/* ---- finalization ---- */
+
+static void terminate_request(mg_request_t *r)
+{
+    r->keepalive = 0;
+    r->connection->closed = 1;
+    mg_http_request_done(r);
+}
+
+void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
+{
+    mg_http_conn_t *hc = r->hc;
+    if (rc == MG_DONE || r->finalized) {
+        return;
+    }
+    if (rc == MG_DECLINED) {
+        r->content_handler = NULL;
+        mg_http_run_phases(r);
+        return;
+    }
+    if (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_CLIENT_CLOSED_REQUEST ||
+        rc == MG_HTTP_REQUEST_TIME_OUT) {
+        if (rc > 0) {
+            r->err_status = (mg_uint_t)rc;
+        } else if (!r->headers_out.status) {
+            r->err_status = MG_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        terminate_request(r);
+        return;
+    }
+    if (rc >= MG_HTTP_SPECIAL_RESPONSE || rc == MG_HTTP_CREATED || rc == MG_HTTP_NO_CONTENT) {
+        if (r->header_sent) {
+            terminate_request(r);
+            return;
+        }
+        mg_http_finalize_request(r, mg_http_special_response(r, rc));
+        return;
+    }
+    if (rc == MG_AGAIN && !r->last_queued) {
+        /* the handler waits on something; it will finalize again */
+        return;
+    }
+    if (!r->last_queued) {
+        /* a handler said OK without completing the response */
+        if (!r->header_sent) {
+            mg_http_finalize_request(r, mg_http_special_response(r, MG_HTTP_INTERNAL_SERVER_ERROR));
+            return;
+        }
+        mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
+        last->last_buf = 1;
+        if (mg_http_output(r, last) == MG_ERROR) {
+            terminate_request(r);
+            return;
+        }
+    }
+    r->finalized = 1;
+    if (hc->out) {
+        return; /* the writer finishes the request once the queue drains */
+    }
+    mg_http_request_done(r);
+}

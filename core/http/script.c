@@ -1,0 +1,130 @@
+/*
+ * Complex values: compile "text $var ${var}text $1" into parts, evaluate per request.
+ */
+#include "script.h"
+#include "variables.h"
+
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+mg_uint_t mg_http_script_variables_count(mg_str_t s)
+{
+    mg_uint_t n = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.data[i] == '$') {
+            n++;
+        }
+    }
+    return n;
+}
+
+mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_complex_value_t *cv)
+{
+    memset(cv, 0, sizeof(*cv));
+    cv->value = src;
+    if (mg_http_script_variables_count(src) == 0) {
+        return MG_OK;
+    }
+    mg_array_t parts;
+    mg_array_init(&parts, cf->pool, 4, sizeof(mg_http_cv_part_t));
+    size_t i = 0;
+    while (i < src.len) {
+        if (src.data[i] != '$') {
+            size_t start = i;
+            while (i < src.len && src.data[i] != '$') {
+                i++;
+            }
+            mg_http_cv_part_t *p = mg_array_push(&parts);
+            p->index = -1;
+            p->literal.data = src.data + start;
+            p->literal.len = i - start;
+            continue;
+        }
+        i++;
+        mg_str_t name;
+        if (i < src.len && src.data[i] >= '1' && src.data[i] <= '9') {
+            /* $1..$9: one digit, so "$10" is capture 1 then "0" as nginx reads it */
+            name.data = src.data + i;
+            name.len = 1;
+            i++;
+        } else if (i < src.len && src.data[i] == '{') {
+            size_t start = ++i;
+            while (i < src.len && src.data[i] != '}') {
+                if (!is_name_char(src.data[i])) {
+                    break;
+                }
+                i++;
+            }
+            if (i >= src.len || src.data[i] != '}') {
+                mg_conf_error(cf, 0, "the closing bracket in \"%.*s\" variable is missing",
+                              (int)(i - start), src.data + start);
+                return MG_ERROR;
+            }
+            name.data = src.data + start;
+            name.len = i - start;
+            i++;
+        } else {
+            size_t start = i;
+            while (i < src.len && is_name_char(src.data[i])) {
+                i++;
+            }
+            name.data = src.data + start;
+            name.len = i - start;
+        }
+        if (name.len == 0) {
+            mg_conf_error(cf, 0, "invalid variable name");
+            return MG_ERROR;
+        }
+        mg_int_t index = mg_http_get_variable_index(cf, name);
+        if (index < 0) {
+            return MG_ERROR;
+        }
+        mg_http_cv_part_t *p = mg_array_push(&parts);
+        p->index = index;
+    }
+    cv->parts = parts.elts;
+    cv->nparts = parts.nelts;
+    return MG_OK;
+}
+
+mg_int_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv, mg_str_t *out)
+{
+    if (cv->nparts == 0) {
+        *out = cv->value;
+        return MG_OK;
+    }
+    /* two passes: sizes, then copy; values are cached so the second lookup is cheap */
+    size_t len = 0;
+    for (size_t i = 0; i < cv->nparts; i++) {
+        mg_http_cv_part_t *p = &cv->parts[i];
+        if (p->index < 0) {
+            len += p->literal.len;
+        } else {
+            mg_http_var_value_t *v = mg_http_get_flushed_variable(r, (mg_uint_t)p->index);
+            if (v && !v->not_found) {
+                len += v->value.len;
+            }
+        }
+    }
+    char *buf = mg_pnalloc(r->pool, len + 1);
+    char *d = buf;
+    for (size_t i = 0; i < cv->nparts; i++) {
+        mg_http_cv_part_t *p = &cv->parts[i];
+        if (p->index < 0) {
+            memcpy(d, p->literal.data, p->literal.len);
+            d += p->literal.len;
+        } else {
+            mg_http_var_value_t *v = mg_http_get_indexed_variable(r, (mg_uint_t)p->index);
+            if (v && !v->not_found && v->value.len) {
+                memcpy(d, v->value.data, v->value.len);
+                d += v->value.len;
+            }
+        }
+    }
+    *d = '\0';
+    out->data = buf;
+    out->len = (size_t)(d - buf);
+    return MG_OK;
+}

@@ -1,0 +1,28 @@
+/*
+ * Complex values: strings with variables in them ("$scheme://$host$request_uri"), compiled
+ * once at config time into literal and variable parts, evaluated per request into its pool.
+ */
+#ifndef MG_HTTP_SCRIPT_H
+#define MG_HTTP_SCRIPT_H
+
+#include "http.h"
+
+typedef struct {
+    mg_str_t literal;  /* when index < 0 */
+    mg_int_t index;    /* variable index, or -1 */
+} mg_http_cv_part_t;
+
+typedef struct mg_http_complex_value_s {
+    mg_str_t value;           /* the source text; the result when nparts == 0 */
+    mg_http_cv_part_t *parts;
+    size_t nparts;
+} mg_http_complex_value_t;
+
+/* Count of '$' references; 0 means the text is a constant. */
+mg_uint_t mg_http_script_variables_count(mg_str_t s);
+/* Compile; logs the error with FILE:LINE and returns MG_ERROR on a bad variable name. */
+mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_complex_value_t *cv);
+/* Evaluate into r->pool. */
+mg_int_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv, mg_str_t *out);
+
+#endif

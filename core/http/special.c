@@ -1,0 +1,167 @@
+/*
+ * Status lines and nginx's built-in response pages (errors and redirect bodies), and the
+ * helper that sends a whole small response.
+ */
+#include "conn.h"
+
+typedef struct {
+    mg_uint_t code;
+    const char *line; /* "404 Not Found" */
+} status_t;
+
+static const status_t statuses[] = {
+    { 100, "100 Continue" },
+    { 101, "101 Switching Protocols" },
+    { 200, "200 OK" },
+    { 201, "201 Created" },
+    { 202, "202 Accepted" },
+    { 204, "204 No Content" },
+    { 206, "206 Partial Content" },
+    { 300, "300 Multiple Choices" },
+    { 301, "301 Moved Permanently" },
+    { 302, "302 Moved Temporarily" },
+    { 303, "303 See Other" },
+    { 304, "304 Not Modified" },
+    { 307, "307 Temporary Redirect" },
+    { 308, "308 Permanent Redirect" },
+    { 400, "400 Bad Request" },
+    { 401, "401 Unauthorized" },
+    { 402, "402 Payment Required" },
+    { 403, "403 Forbidden" },
+    { 404, "404 Not Found" },
+    { 405, "405 Not Allowed" },
+    { 406, "406 Not Acceptable" },
+    { 408, "408 Request Time-out" },
+    { 409, "409 Conflict" },
+    { 410, "410 Gone" },
+    { 411, "411 Length Required" },
+    { 412, "412 Precondition Failed" },
+    { 413, "413 Request Entity Too Large" },
+    { 414, "414 Request-URI Too Large" },
+    { 415, "415 Unsupported Media Type" },
+    { 416, "416 Requested Range Not Satisfiable" },
+    { 421, "421 Misdirected Request" },
+    { 429, "429 Too Many Requests" },
+    { 500, "500 Internal Server Error" },
+    { 501, "501 Not Implemented" },
+    { 502, "502 Bad Gateway" },
+    { 503, "503 Service Temporarily Unavailable" },
+    { 504, "504 Gateway Time-out" },
+    { 505, "505 HTTP Version Not Supported" },
+    { 507, "507 Insufficient Storage" },
+};
+
+const char *mg_http_status_line(mg_uint_t status, size_t *len)
+{
+    for (size_t i = 0; i < mg_nelems(statuses); i++) {
+        if (statuses[i].code == status) {
+            *len = strlen(statuses[i].line);
+            return statuses[i].line;
+        }
+    }
+    return NULL;
+}
+
+/* Title of the page: nginx shows its own wording for its internal codes. */
+static const char *page_title(mg_uint_t status, char *buf, size_t size)
+{
+    size_t len;
+    switch (status) {
+    case 494:
+        return "400 Request Header Or Cookie Too Large";
+    case 495:
+        return "400 The SSL certificate error";
+    case 496:
+        return "400 No required SSL certificate was sent";
+    case 497:
+        return "400 The plain HTTP request was sent to HTTPS port";
+    }
+    const char *line = mg_http_status_line(status, &len);
+    if (line) {
+        return line;
+    }
+    snprintf(buf, size, "%lu", (unsigned long)status);
+    return buf;
+}
+
+mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, mg_str_t *body)
+{
+    r->headers_out.status = status;
+    if (ct) {
+        r->headers_out.content_type = *ct;
+    }
+    if (body == NULL || status == MG_HTTP_NO_CONTENT || status == MG_HTTP_NOT_MODIFIED) {
+        r->headers_out.content_length_n = 0;
+        if (status == MG_HTTP_NO_CONTENT || status == MG_HTTP_NOT_MODIFIED) {
+            r->header_only = 1;
+        }
+        mg_int_t rc = mg_http_send_header(r);
+        if (rc == MG_ERROR) {
+            return rc;
+        }
+        mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
+        b->last_buf = 1;
+        return mg_http_output(r, b);
+    }
+    r->headers_out.content_length_n = (int64_t)body->len;
+    mg_int_t rc = mg_http_send_header(r);
+    if (rc == MG_ERROR || r->header_only) {
+        mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
+        b->last_buf = 1;
+        return rc == MG_ERROR ? rc : mg_http_output(r, b);
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, body->data, body->len);
+    b->last_buf = 1;
+    return mg_http_output(r, b);
+}
+
+mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    r->err_status = (mg_uint_t)status;
+    /* nginx stops keepalive after these: the stream may not be trustworthy */
+    switch (status) {
+    case MG_HTTP_BAD_REQUEST:
+    case MG_HTTP_REQUEST_ENTITY_TOO_LARGE:
+    case MG_HTTP_REQUEST_URI_TOO_LARGE:
+    case MG_HTTP_REQUEST_HEADER_TOO_LARGE:
+    case MG_HTTP_INTERNAL_SERVER_ERROR:
+    case MG_HTTP_NOT_IMPLEMENTED:
+    case MG_HTTP_VERSION_NOT_SUPPORTED:
+        r->keepalive = 0;
+    }
+    /* drop what a handler may have set, but keep a redirect's Location */
+    mg_table_elt_t *location = r->headers_out.location;
+    mg_array_init(&r->headers_out.headers, r->pool, 4, sizeof(mg_table_elt_t));
+    r->headers_out.location = NULL;
+    if (location && status >= 300 && status < 400 && status != 304) {
+        r->headers_out.location =
+            mg_http_add_header_out(r, "Location", 8, location->value.data, location->value.len);
+    }
+    r->headers_out.content_type.len = 0;
+    r->headers_out.charset.len = 0;
+    r->headers_out.last_modified_time = -1;
+    r->headers_out.content_length_n = -1;
+    r->headers_out.etag = NULL;
+    r->headers_out.content_encoding = NULL;
+
+    mg_uint_t code = (mg_uint_t)status;
+    if (code >= 494 && code <= 497) {
+        code = MG_HTTP_BAD_REQUEST;
+    }
+    r->headers_out.status = code;
+    if (code == MG_HTTP_NO_CONTENT || code == MG_HTTP_NOT_MODIFIED || code == MG_HTTP_CREATED) {
+        return mg_http_send_response(r, code, NULL, NULL);
+    }
+    char num[32];
+    const char *title = page_title((mg_uint_t)status, num, sizeof(num));
+    const char *tail = clcf->server_tokens ? MOONGATE_VER : MOONGATE_NAME;
+    char *page = mg_psprintf(r->pool,
+                             "<html>\r\n<head><title>%s</title></head>\r\n<body>\r\n"
+                             "<center><h1>%s</h1></center>\r\n<hr><center>%s</center>\r\n"
+                             "</body>\r\n</html>\r\n",
+                             title, title, tail);
+    mg_str_t body = { strlen(page), page };
+    mg_str_t ct = mg_string("text/html");
+    return mg_http_send_response(r, code, &ct, &body);
+}

@@ -1,0 +1,792 @@
+/*
+ * Built-in variables and their lookup. Config references a variable by index (resolved at
+ * the end of http{}), and each request caches the values it computed.
+ */
+#include <unistd.h>
+
+#include "script.h"
+#include "variables.h"
+
+#define VAR_VALUE(v, s, l)                                                                     \
+    do {                                                                                       \
+        (v)->value.data = (char *)(s);                                                         \
+        (v)->value.len = (l);                                                                  \
+        (v)->valid = 1;                                                                        \
+        (v)->not_found = 0;                                                                    \
+    } while (0)
+
+static mg_int_t var_not_found(mg_http_var_value_t *v)
+{
+    v->not_found = 1;
+    v->valid = 0;
+    return MG_OK;
+}
+
+static mg_int_t var_str(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_str_t *s = (mg_str_t *)((char *)r + data);
+    if (s->data == NULL) {
+        return var_not_found(v);
+    }
+    VAR_VALUE(v, s->data, s->len);
+    return MG_OK;
+}
+
+static mg_int_t var_printf(mg_request_t *r, mg_http_var_value_t *v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static mg_int_t var_printf(mg_request_t *r, mg_http_var_value_t *v, const char *fmt, ...)
+{
+    char buf[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        n = 0;
+    }
+    mg_str_t s = mg_pstr(r->pool, buf, (size_t)n);
+    VAR_VALUE(v, s.data, s.len);
+    return MG_OK;
+}
+
+/* $http_NAME: '_' in the name matches '-'; several lines are joined with ", " (cookies "; ") */
+static mg_int_t headers_joined(mg_request_t *r, mg_http_var_value_t *v, mg_array_t *headers,
+                               const char *name, size_t len)
+{
+    mg_table_elt_t *h = headers->elts;
+    size_t total = 0, count = 0;
+    int is_cookie = len == 6 && mg_strncasecmp(name, "cookie", 6) == 0;
+    for (size_t i = 0; i < headers->nelts; i++) {
+        if (h[i].hash == 0 || h[i].key.len != len) {
+            continue;
+        }
+        size_t k = 0;
+        for (; k < len; k++) {
+            char a = mg_tolower(h[i].key.data[k]);
+            char b = name[k] == '_' ? '-' : mg_tolower(name[k]);
+            if (a == '_') {
+                a = '-';
+            }
+            if (a != b) {
+                break;
+            }
+        }
+        if (k == len) {
+            total += h[i].value.len + 2;
+            count++;
+        }
+    }
+    if (count == 0) {
+        return var_not_found(v);
+    }
+    char *buf = mg_pnalloc(r->pool, total);
+    char *d = buf;
+    for (size_t i = 0; i < headers->nelts; i++) {
+        if (h[i].hash == 0 || h[i].key.len != len) {
+            continue;
+        }
+        size_t k = 0;
+        for (; k < len; k++) {
+            char a = mg_tolower(h[i].key.data[k]);
+            char b = name[k] == '_' ? '-' : mg_tolower(name[k]);
+            if (a == '_') {
+                a = '-';
+            }
+            if (a != b) {
+                break;
+            }
+        }
+        if (k != len) {
+            continue;
+        }
+        if (d != buf) {
+            *d++ = is_cookie ? ';' : ',';
+            *d++ = ' ';
+        }
+        memcpy(d, h[i].value.data, h[i].value.len);
+        d += h[i].value.len;
+    }
+    VAR_VALUE(v, buf, (size_t)(d - buf));
+    return MG_OK;
+}
+
+static mg_int_t var_http_prefix(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_str_t *name = (mg_str_t *)data; /* full variable name */
+    return headers_joined(r, v, &r->headers_in.headers, name->data + 5, name->len - 5);
+}
+
+static mg_int_t var_sent_http_prefix(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_str_t *name = (mg_str_t *)data;
+    const char *n = name->data + 10;
+    size_t len = name->len - 10;
+    mg_http_headers_out_t *ho = &r->headers_out;
+    if (len == 12 && memcmp(n, "content_type", 12) == 0) {
+        if (ho->content_type.len == 0) {
+            return var_not_found(v);
+        }
+        if (ho->charset.len) {
+            char *s = mg_psprintf(r->pool, "%.*s; charset=%.*s", (int)ho->content_type.len,
+                                  ho->content_type.data, (int)ho->charset.len, ho->charset.data);
+            VAR_VALUE(v, s, strlen(s));
+            return MG_OK;
+        }
+        VAR_VALUE(v, ho->content_type.data, ho->content_type.len);
+        return MG_OK;
+    }
+    if (len == 14 && memcmp(n, "content_length", 14) == 0 && ho->content_length_n >= 0) {
+        return var_printf(r, v, "%lld", (long long)ho->content_length_n);
+    }
+    if (len == 13 && memcmp(n, "last_modified", 13) == 0 && ho->last_modified_time >= 0) {
+        char *s = mg_pnalloc(r->pool, 32);
+        mg_time_http(s, ho->last_modified_time);
+        VAR_VALUE(v, s, strlen(s));
+        return MG_OK;
+    }
+    if (len == 10 && memcmp(n, "connection", 10) == 0) {
+        if (!r->header_sent && !r->headers_out.status) {
+            return var_not_found(v);
+        }
+        if (r->keepalive) {
+            VAR_VALUE(v, "keep-alive", 10);
+        } else {
+            VAR_VALUE(v, "close", 5);
+        }
+        return MG_OK;
+    }
+    if (len == 17 && memcmp(n, "transfer_encoding", 17) == 0) {
+        if (!r->chunked) {
+            return var_not_found(v);
+        }
+        VAR_VALUE(v, "chunked", 7);
+        return MG_OK;
+    }
+    return headers_joined(r, v, &ho->headers, n, len);
+}
+
+mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value)
+{
+    const char *p = r->args.data, *end = r->args.data + r->args.len;
+    if (p == NULL) {
+        return MG_DECLINED;
+    }
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        const char *kend = eq ? eq : stop;
+        if ((size_t)(kend - p) == len && mg_strncasecmp(p, name, len) == 0) {
+            value->data = eq ? (char *)eq + 1 : (char *)stop;
+            value->len = eq ? (size_t)(stop - eq - 1) : 0;
+            return MG_OK;
+        }
+        p = stop + 1;
+    }
+    return MG_DECLINED;
+}
+
+static mg_int_t var_arg_prefix(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_str_t *name = (mg_str_t *)data;
+    mg_str_t val;
+    if (mg_http_arg(r, name->data + 4, name->len - 4, &val) != MG_OK) {
+        return var_not_found(v);
+    }
+    VAR_VALUE(v, val.data, val.len);
+    return MG_OK;
+}
+
+static mg_int_t var_cookie_prefix(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_str_t *name = (mg_str_t *)data;
+    const char *want = name->data + 7;
+    size_t wlen = name->len - 7;
+    mg_table_elt_t *h = r->headers_in.headers.elts;
+    for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
+        if (!mg_str_caseeq(h[i].key, "cookie")) {
+            continue;
+        }
+        const char *p = h[i].value.data, *end = p + h[i].value.len;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == ';' || *p == ',')) {
+                p++;
+            }
+            const char *semi = memchr(p, ';', (size_t)(end - p));
+            const char *stop = semi ? semi : end;
+            const char *eq = memchr(p, '=', (size_t)(stop - p));
+            if (eq && (size_t)(eq - p) == wlen && mg_strncasecmp(p, want, wlen) == 0) {
+                const char *vend = stop;
+                while (vend > eq + 1 && vend[-1] == ' ') {
+                    vend--;
+                }
+                VAR_VALUE(v, eq + 1, (size_t)(vend - eq - 1));
+                return MG_OK;
+            }
+            p = stop;
+        }
+    }
+    return var_not_found(v);
+}
+
+static mg_int_t var_capture(mg_request_t *r, mg_http_var_value_t *v, uintptr_t n)
+{
+    if ((mg_int_t)(2 * n + 1) >= r->ncaptures || r->captures[2 * n] < 0) {
+        VAR_VALUE(v, "", 0);
+        return MG_OK;
+    }
+    VAR_VALUE(v, r->captures_data + r->captures[2 * n],
+              (size_t)(r->captures[2 * n + 1] - r->captures[2 * n]));
+    return MG_OK;
+}
+
+static mg_int_t var_is_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    if (r->args.len) {
+        VAR_VALUE(v, "?", 1);
+    } else {
+        VAR_VALUE(v, "", 0);
+    }
+    return MG_OK;
+}
+
+static mg_int_t var_host(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    if (r->headers_in.server.len) {
+        VAR_VALUE(v, r->headers_in.server.data, r->headers_in.server.len);
+        return MG_OK;
+    }
+    mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
+    mg_http_server_name_t *sn = cscf->server_names.elts;
+    if (cscf->server_names.nelts && !sn[0].regex) {
+        VAR_VALUE(v, sn[0].name.data, sn[0].name.len);
+    } else {
+        VAR_VALUE(v, "", 0);
+    }
+    return MG_OK;
+}
+
+static mg_int_t var_hostname(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_cycle_t *cycle = r->connection->cycle;
+    VAR_VALUE(v, cycle->hostname.data, cycle->hostname.len);
+    return MG_OK;
+}
+
+static mg_int_t var_server_name(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
+    mg_http_server_name_t *sn = cscf->server_names.elts;
+    if (cscf->server_names.nelts) {
+        VAR_VALUE(v, sn[0].name.data, sn[0].name.len);
+    } else {
+        VAR_VALUE(v, "", 0);
+    }
+    return MG_OK;
+}
+
+static mg_int_t var_server_addr(mg_request_t *r, mg_http_var_value_t *v, uintptr_t port)
+{
+    mg_connection_t *c = r->connection;
+    if (mg_conn_local_addr(c) != MG_OK) {
+        return var_not_found(v);
+    }
+    if (port) {
+        return var_printf(r, v, "%u", mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
+    }
+    char buf[128];
+    size_t n = mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, buf, sizeof(buf), 0);
+    mg_str_t s = mg_pstr(r->pool, buf, n);
+    VAR_VALUE(v, s.data, s.len);
+    return MG_OK;
+}
+
+static mg_int_t var_remote_addr(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_connection_t *c = r->connection;
+    VAR_VALUE(v, c->addr_text, strlen(c->addr_text));
+    return MG_OK;
+}
+
+static mg_int_t var_binary_remote_addr(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    struct sockaddr *sa = (struct sockaddr *)&r->connection->sockaddr;
+    if (sa->sa_family == AF_INET) {
+        VAR_VALUE(v, &((struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        VAR_VALUE(v, &((struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    } else {
+        VAR_VALUE(v, "", 0);
+    }
+    return MG_OK;
+}
+
+static mg_int_t var_remote_port(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    in_port_t port = mg_sockaddr_port((struct sockaddr *)&r->connection->sockaddr);
+    if (port == 0) {
+        VAR_VALUE(v, "", 0);
+        return MG_OK;
+    }
+    return var_printf(r, v, "%u", port);
+}
+
+static mg_int_t var_request(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    VAR_VALUE(v, r->request_line.data, r->request_line.len);
+    return MG_OK;
+}
+
+static mg_int_t var_scheme(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)r;
+    (void)data;
+    VAR_VALUE(v, "http", 4);
+    return MG_OK;
+}
+
+static mg_int_t var_https(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)r;
+    (void)data;
+    VAR_VALUE(v, "", 0);
+    return MG_OK;
+}
+
+static mg_int_t var_server_protocol(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    if (r->http_09) {
+        VAR_VALUE(v, "HTTP/0.9", 8);
+    } else {
+        VAR_VALUE(v, r->http_protocol.data, r->http_protocol.len);
+    }
+    return MG_OK;
+}
+
+static mg_int_t var_status(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_uint_t s = r->err_status ? r->err_status : r->headers_out.status;
+    if (s == 0) {
+        VAR_VALUE(v, "000", 3);
+        return MG_OK;
+    }
+    return var_printf(r, v, "%03lu", (unsigned long)s);
+}
+
+static mg_int_t var_body_bytes_sent(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    size_t sent = r->bytes_sent > r->header_size ? r->bytes_sent - r->header_size : 0;
+    return var_printf(r, v, "%zu", sent);
+}
+
+static mg_int_t var_bytes_sent(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    return var_printf(r, v, "%zu", r->bytes_sent);
+}
+
+static mg_int_t var_request_time(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_msec_t ms = mg_now.msec - r->start_msec;
+    if (ms < 0) {
+        ms = 0;
+    }
+    return var_printf(r, v, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
+static mg_int_t var_request_length(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    return var_printf(r, v, "%zu", r->request_length);
+}
+
+static mg_int_t var_msec(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    return var_printf(r, v, "%lld.%03lld", (long long)(mg_now.msec / 1000),
+                      (long long)(mg_now.msec % 1000));
+}
+
+static mg_int_t var_time(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which)
+{
+    const char *s = which ? mg_now.iso8601 : mg_now.local;
+    mg_str_t t = mg_pstr(r->pool, s, strlen(s));
+    VAR_VALUE(v, t.data, t.len);
+    return MG_OK;
+}
+
+static mg_int_t var_header_in(mg_request_t *r, mg_http_var_value_t *v, uintptr_t offset)
+{
+    mg_table_elt_t *h = *(mg_table_elt_t **)((char *)&r->headers_in + offset);
+    if (h == NULL) {
+        return var_not_found(v);
+    }
+    VAR_VALUE(v, h->value.data, h->value.len);
+    return MG_OK;
+}
+
+static mg_int_t var_content_length(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    if (r->headers_in.content_length) {
+        VAR_VALUE(v, r->headers_in.content_length->value.data,
+                  r->headers_in.content_length->value.len);
+        return MG_OK;
+    }
+    if (r->request_body && r->request_body->done && r->headers_in.chunked) {
+        return var_printf(r, v, "%zu", r->request_body->received);
+    }
+    return var_not_found(v);
+}
+
+static mg_int_t var_connection(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    return var_printf(r, v, "%lu", (unsigned long)r->connection->number);
+}
+
+static mg_int_t var_connection_requests(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    return var_printf(r, v, "%lu", (unsigned long)r->connection->requests);
+}
+
+static mg_int_t var_pid(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    return var_printf(r, v, "%d", (int)getpid());
+}
+
+static mg_int_t var_version(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)r;
+    (void)data;
+    VAR_VALUE(v, MOONGATE_VERSION, sizeof(MOONGATE_VERSION) - 1);
+    return MG_OK;
+}
+
+static mg_int_t var_document_root(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_str_t root = clcf->root;
+    if (clcf->root_cv) {
+        mg_http_complex_value(r, clcf->root_cv, &root);
+    }
+    VAR_VALUE(v, root.data, root.len);
+    return MG_OK;
+}
+
+static mg_int_t var_request_filename(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_str_t path;
+    size_t root_len;
+    if (mg_http_map_uri_to_path(r, &path, &root_len, 0) == NULL) {
+        return var_not_found(v);
+    }
+    VAR_VALUE(v, path.data, path.len);
+    return MG_OK;
+}
+
+static mg_int_t var_realpath_root(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_http_var_value_t root;
+    memset(&root, 0, sizeof(root));
+    var_document_root(r, &root, data);
+    char *zroot = mg_pstrdup(r->pool, root.value.data, root.value.len);
+    char *real = realpath(zroot, NULL);
+    if (real == NULL) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "realpath() \"%s\" failed", zroot);
+        return var_not_found(v);
+    }
+    mg_str_t s = mg_pstr(r->pool, real, strlen(real));
+    free(real);
+    VAR_VALUE(v, s.data, s.len);
+    return MG_OK;
+}
+
+static mg_int_t var_uri(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    VAR_VALUE(v, r->uri.data, r->uri.len);
+    return MG_OK;
+}
+
+static mg_int_t var_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    VAR_VALUE(v, r->args.data ? r->args.data : "", r->args.len);
+    return MG_OK;
+}
+
+static void var_set_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    r->args = v->value;
+}
+
+typedef struct {
+    const char *name;
+    mg_http_get_variable_pt get;
+    uintptr_t data;
+    unsigned flags;
+} core_var_t;
+
+#define RSTR(field) var_str, offsetof(mg_request_t, field)
+#define HIN(field) var_header_in, offsetof(mg_http_headers_in_t, field)
+
+static const core_var_t core_vars[] = {
+    { "uri", var_uri, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "document_uri", var_uri, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "request_uri", RSTR(unparsed_uri), 0 },
+    { "args", var_args, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_CHANGEABLE },
+    { "query_string", var_args, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "is_args", var_is_args, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "request_method", RSTR(method_name), 0 },
+    { "request", var_request, 0, 0 },
+    { "scheme", var_scheme, 0, 0 },
+    { "https", var_https, 0, 0 },
+    { "server_protocol", var_server_protocol, 0, 0 },
+    { "host", var_host, 0, 0 },
+    { "hostname", var_hostname, 0, 0 },
+    { "server_name", var_server_name, 0, 0 },
+    { "server_addr", var_server_addr, 0, 0 },
+    { "server_port", var_server_addr, 1, 0 },
+    { "remote_addr", var_remote_addr, 0, 0 },
+    { "binary_remote_addr", var_binary_remote_addr, 0, 0 },
+    { "remote_port", var_remote_port, 0, 0 },
+    { "status", var_status, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "body_bytes_sent", var_body_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "bytes_sent", var_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "request_time", var_request_time, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "request_length", var_request_length, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "msec", var_msec, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "time_local", var_time, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "time_iso8601", var_time, 1, MG_HTTP_VAR_NOCACHEABLE },
+    { "content_type", HIN(content_type), 0 },
+    { "content_length", var_content_length, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "http_host", HIN(host), 0 },
+    { "http_user_agent", HIN(user_agent), 0 },
+    { "http_referer", HIN(referer), 0 },
+    { "connection", var_connection, 0, 0 },
+    { "connection_requests", var_connection_requests, 0, 0 },
+    { "pid", var_pid, 0, 0 },
+    { "nginx_version", var_version, 0, 0 },
+    { "moongate_version", var_version, 0, 0 },
+    { "document_root", var_document_root, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "realpath_root", var_realpath_root, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "request_filename", var_request_filename, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { NULL, NULL, 0, 0 },
+};
+
+static const core_var_t prefix_vars[] = {
+    { "http_", var_http_prefix, 0, 0 },
+    { "sent_http_", var_sent_http_prefix, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "arg_", var_arg_prefix, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "cookie_", var_cookie_prefix, 0, 0 },
+    { NULL, NULL, 0, 0 },
+};
+
+static mg_http_main_conf_t *main_conf(mg_conf_t *cf)
+{
+    return cf->cycle->http->main_conf[mg_http_core_module.index];
+}
+
+mg_http_variable_t *mg_http_add_variable(mg_conf_t *cf, mg_str_t name, unsigned flags)
+{
+    mg_http_main_conf_t *cmcf = main_conf(cf);
+    mg_array_t *list = (flags & MG_HTTP_VAR_PREFIX) ? &cmcf->prefix_variables : &cmcf->all_variables;
+    mg_http_variable_t **vars = list->elts;
+    for (size_t i = 0; i < list->nelts; i++) {
+        if (vars[i]->name.len == name.len &&
+            mg_strncasecmp(vars[i]->name.data, name.data, name.len) == 0) {
+            if (!(vars[i]->flags & MG_HTTP_VAR_CHANGEABLE)) {
+                mg_conf_error(cf, 0, "the duplicate \"%.*s\" variable", (int)name.len, name.data);
+                return NULL;
+            }
+            return vars[i];
+        }
+    }
+    mg_http_variable_t *v = mg_pcalloc(cf->pool, sizeof(mg_http_variable_t));
+    v->name.data = mg_pnalloc(cf->pool, name.len + 1);
+    mg_strlow(v->name.data, name.data, name.len);
+    v->name.data[name.len] = '\0';
+    v->name.len = name.len;
+    v->flags = flags;
+    *(mg_http_variable_t **)mg_array_push(list) = v;
+    return v;
+}
+
+mg_int_t mg_http_get_variable_index(mg_conf_t *cf, mg_str_t name)
+{
+    if (name.len == 0) {
+        mg_conf_error(cf, 0, "invalid variable name \"$\"");
+        return MG_ERROR;
+    }
+    mg_http_main_conf_t *cmcf = main_conf(cf);
+    mg_http_variable_t *v = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].name.len == name.len && mg_strncasecmp(v[i].name.data, name.data, name.len) == 0) {
+            return (mg_int_t)i;
+        }
+    }
+    mg_http_variable_t *nv = mg_array_push(&cmcf->variables);
+    nv->name.data = mg_pnalloc(cf->pool, name.len + 1);
+    mg_strlow(nv->name.data, name.data, name.len);
+    nv->name.data[name.len] = '\0';
+    nv->name.len = name.len;
+    nv->index = cmcf->variables.nelts - 1;
+    return (mg_int_t)nv->index;
+}
+
+static int all_digits(mg_str_t s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.data[i] < '0' || s.data[i] > '9') {
+            return 0;
+        }
+    }
+    return s.len > 0;
+}
+
+/* Find a variable definition for `name`; fills get/data/flags. */
+static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
+                   mg_http_variable_t *out)
+{
+    mg_http_variable_t **vars = cmcf->all_variables.elts;
+    for (size_t i = 0; i < cmcf->all_variables.nelts; i++) {
+        if (mg_str_eq_str(vars[i]->name, name)) {
+            out->get_handler = vars[i]->get_handler;
+            out->set_handler = vars[i]->set_handler;
+            out->data = vars[i]->data;
+            out->flags = vars[i]->flags;
+            return 1;
+        }
+    }
+    if (all_digits(name)) {
+        out->get_handler = var_capture;
+        out->data = (uintptr_t)mg_atoi(name.data, name.len);
+        out->flags = MG_HTTP_VAR_NOCACHEABLE;
+        return 1;
+    }
+    mg_http_variable_t **pv = cmcf->prefix_variables.elts;
+    for (size_t i = 0; i < cmcf->prefix_variables.nelts; i++) {
+        if (name.len > pv[i]->name.len &&
+            memcmp(name.data, pv[i]->name.data, pv[i]->name.len) == 0) {
+            mg_str_t *full = mg_palloc(pool, sizeof(mg_str_t));
+            *full = mg_pstr(pool, name.data, name.len);
+            out->get_handler = pv[i]->get_handler;
+            out->set_handler = NULL;
+            out->data = pv[i]->data ? pv[i]->data : (uintptr_t)full;
+            out->flags = pv[i]->flags;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+mg_int_t mg_http_variables_add_core(mg_conf_t *cf)
+{
+    for (const core_var_t *cv = core_vars; cv->name; cv++) {
+        mg_str_t name = { strlen(cv->name), (char *)cv->name };
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, cv->flags);
+        v->get_handler = cv->get;
+        v->data = cv->data;
+        if (strcmp(cv->name, "args") == 0) {
+            v->set_handler = var_set_args;
+        }
+    }
+    for (const core_var_t *cv = prefix_vars; cv->name; cv++) {
+        mg_str_t name = { strlen(cv->name), (char *)cv->name };
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, cv->flags | MG_HTTP_VAR_PREFIX);
+        v->get_handler = cv->get;
+        v->data = cv->data;
+    }
+    return MG_OK;
+}
+
+mg_int_t mg_http_variables_init(mg_conf_t *cf)
+{
+    mg_http_main_conf_t *cmcf = main_conf(cf);
+    mg_http_variable_t *v = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (!resolve(cmcf, cf->pool, v[i].name, &v[i])) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "unknown \"%.*s\" variable", (int)v[i].name.len,
+                         v[i].name.data);
+            return MG_ERROR;
+        }
+        if (v[i].get_handler == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "variable \"%.*s\" cannot be read",
+                         (int)v[i].name.len, v[i].name.data);
+            return MG_ERROR;
+        }
+    }
+    return MG_OK;
+}
+
+mg_http_var_value_t *mg_http_get_indexed_variable(mg_request_t *r, mg_uint_t index)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    if (index >= cmcf->variables.nelts) {
+        return NULL;
+    }
+    mg_http_var_value_t *val = &r->variables[index];
+    if (val->valid || val->not_found) {
+        return val;
+    }
+    mg_http_variable_t *v = &((mg_http_variable_t *)cmcf->variables.elts)[index];
+    if (v->get_handler(r, val, v->data) != MG_OK) {
+        val->valid = 0;
+        val->not_found = 1;
+        return val;
+    }
+    if (v->flags & MG_HTTP_VAR_NOCACHEABLE) {
+        val->no_cacheable = 1;
+    }
+    return val;
+}
+
+mg_http_var_value_t *mg_http_get_flushed_variable(mg_request_t *r, mg_uint_t index)
+{
+    mg_http_var_value_t *val = &r->variables[index];
+    if ((val->valid || val->not_found) && val->no_cacheable) {
+        val->valid = 0;
+        val->not_found = 0;
+    }
+    return mg_http_get_indexed_variable(r, index);
+}
+
+mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_variable_t *iv = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (mg_str_eq_str(iv[i].name, name)) {
+            return mg_http_get_flushed_variable(r, i);
+        }
+    }
+    mg_http_variable_t def;
+    memset(&def, 0, sizeof(def));
+    if (!resolve(cmcf, r->pool, name, &def) || def.get_handler == NULL) {
+        return NULL;
+    }
+    mg_http_var_value_t *val = mg_pcalloc(r->pool, sizeof(mg_http_var_value_t));
+    if (def.get_handler(r, val, def.data) != MG_OK) {
+        val->not_found = 1;
+    }
+    return val;
+}

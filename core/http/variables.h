@@ -1,0 +1,48 @@
+/*
+ * The variable subsystem shared by config scripts, modules and Lua: named getters, a
+ * per-request cache for variables the configuration references by index, prefix families
+ * ($http_*, $arg_*, $cookie_*, $sent_http_*) and regex captures ($1..$9, named).
+ */
+#ifndef MG_HTTP_VARIABLES_H
+#define MG_HTTP_VARIABLES_H
+
+#include "http.h"
+
+#define MG_HTTP_VAR_CHANGEABLE 1
+#define MG_HTTP_VAR_NOCACHEABLE 2
+#define MG_HTTP_VAR_PREFIX 4
+#define MG_HTTP_VAR_NOHASH 8
+
+typedef struct mg_http_variable_s mg_http_variable_t;
+typedef mg_int_t (*mg_http_get_variable_pt)(mg_request_t *r, mg_http_var_value_t *v,
+                                            uintptr_t data);
+typedef void (*mg_http_set_variable_pt)(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data);
+
+struct mg_http_variable_s {
+    mg_str_t name; /* lowercase */
+    mg_http_get_variable_pt get_handler;
+    mg_http_set_variable_pt set_handler;
+    uintptr_t data;
+    unsigned flags;
+    mg_uint_t index;
+};
+
+/* Declare a variable (a module's own, or "set"'s); returns the existing one when the name is
+ * already declared and changeable, NULL (logged) on a conflict. */
+mg_http_variable_t *mg_http_add_variable(mg_conf_t *cf, mg_str_t name, unsigned flags);
+/* Index of a variable referenced by config; resolved and checked at the end of http{}. */
+mg_int_t mg_http_get_variable_index(mg_conf_t *cf, mg_str_t name);
+mg_http_var_value_t *mg_http_get_indexed_variable(mg_request_t *r, mg_uint_t index);
+/* Like get_indexed, but re-evaluates non-cacheable ones. */
+mg_http_var_value_t *mg_http_get_flushed_variable(mg_request_t *r, mg_uint_t index);
+/* Look up by lowercase name at run time (Lua's ngx.var). NULL if no such variable. */
+mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name);
+
+/* Register the built-in variables (http{} start) and resolve the indexed ones (http{} end). */
+mg_int_t mg_http_variables_add_core(mg_conf_t *cf);
+mg_int_t mg_http_variables_init(mg_conf_t *cf);
+
+/* Value of argument `name` in r->args (case-insensitive name); MG_OK or MG_DECLINED. */
+mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value);
+
+#endif

@@ -1,0 +1,439 @@
+/*
+ * The end of the output path: the last header filter serializes the response head; the last
+ * body filters apply chunked framing and hand buffers to the writer, which writes with
+ * writev/sendfile and waits for the socket when it would block (send_timeout bounds it).
+ */
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "server.h"
+#include "variables.h"
+
+mg_http_header_filter_pt mg_http_top_header_filter;
+mg_http_body_filter_pt mg_http_top_body_filter;
+
+mg_int_t mg_http_send_header(mg_request_t *r)
+{
+    if (r->header_sent) {
+        mg_log_error(MG_LOG_ALERT, &r->connection->log, 0, "header already sent");
+        return MG_ERROR;
+    }
+    if (r->err_status) {
+        r->headers_out.status = r->err_status;
+    }
+    return mg_http_top_header_filter(r);
+}
+
+mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_top_body_filter(r, in);
+}
+
+static size_t put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return n;
+}
+
+/* Location made absolute as nginx's absolute_redirect does. */
+static mg_str_t absolute_location(mg_request_t *r, mg_str_t loc)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (!clcf->absolute_redirect || loc.len == 0 || loc.data[0] != '/') {
+        return loc;
+    }
+    mg_connection_t *c = r->connection;
+    mg_str_t host = r->headers_in.server;
+    char hostbuf[128];
+    if (clcf->server_name_in_redirect) {
+        mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
+        mg_http_server_name_t *sn = cscf->server_names.elts;
+        host.len = 0;
+        if (cscf->server_names.nelts) {
+            host = sn[0].name;
+        }
+    }
+    if (host.len == 0) {
+        if (mg_conn_local_addr(c) != MG_OK) {
+            return loc;
+        }
+        host.len = mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, hostbuf,
+                                    sizeof(hostbuf), 0);
+        host.data = hostbuf;
+    }
+    char portbuf[16] = "";
+    if (clcf->port_in_redirect && mg_conn_local_addr(c) == MG_OK) {
+        in_port_t port = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
+        if (port != 80 && port != 0) {
+            snprintf(portbuf, sizeof(portbuf), ":%u", port);
+        }
+    }
+    char *s = mg_psprintf(r->pool, "http://%.*s%s%.*s", (int)host.len, host.data, portbuf,
+                          (int)loc.len, loc.data);
+    mg_str_t out = { strlen(s), s };
+    return out;
+}
+
+static mg_int_t header_write_filter(mg_request_t *r)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_http_headers_out_t *ho = &r->headers_out;
+    r->header_sent = 1;
+    if (r->method == MG_HTTP_HEAD) {
+        r->header_only = 1;
+    }
+    if (ho->status == 0) {
+        ho->status = MG_HTTP_OK;
+    }
+    if (ho->status == MG_HTTP_NO_CONTENT || ho->status == MG_HTTP_NOT_MODIFIED) {
+        r->header_only = 1;
+        if (ho->status == MG_HTTP_NO_CONTENT) {
+            ho->content_type.len = 0;
+            ho->last_modified_time = -1;
+        }
+        ho->content_length_n = -1;
+    }
+    if (r->http_09) {
+        return MG_OK;
+    }
+    mg_http_conn_t *hc = r->hc;
+    mg_connection_t *c = r->connection;
+
+    /* keepalive decision is final here */
+    if (r->keepalive && (clcf->keepalive_timeout == 0 ||
+                         (clcf->keepalive_requests && c->requests >= (mg_uint_t)clcf->keepalive_requests) ||
+                         c->server->quitting)) {
+        r->keepalive = 0;
+    }
+    if (ho->content_length_n < 0 && !r->header_only && ho->status >= 200 &&
+        ho->status != MG_HTTP_NO_CONTENT && ho->status != MG_HTTP_NOT_MODIFIED) {
+        if (r->http_major == 1 && r->http_minor >= 1 && clcf->chunked_transfer_encoding) {
+            r->chunked = 1;
+        } else {
+            r->keepalive = 0; /* the end of the body is the end of the connection */
+        }
+    }
+
+    char status_buf[64];
+    mg_str_t status_line = ho->status_line;
+    if (status_line.len == 0) {
+        status_line.data = (char *)mg_http_status_line(ho->status, &status_line.len);
+        if (status_line.data == NULL) {
+            status_line.len = (size_t)snprintf(status_buf, sizeof(status_buf), "%03lu ",
+                                               (unsigned long)ho->status);
+            status_line.data = status_buf;
+        }
+    }
+    mg_str_t location = ho->location && ho->location->hash
+                            ? absolute_location(r, ho->location->value)
+                            : (mg_str_t)mg_null_string;
+
+    size_t len = sizeof("HTTP/1.1 \r\n") + status_line.len + sizeof("Server: \r\n") +
+                 sizeof(MOONGATE_VER) + sizeof("Date: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
+                 sizeof("Content-Type: ; charset=\r\n") + ho->content_type.len +
+                 ho->charset.len + sizeof("Content-Length: 18446744073709551615\r\n") +
+                 sizeof("Last-Modified: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
+                 sizeof("Location: \r\n") + location.len +
+                 sizeof("Transfer-Encoding: chunked\r\n") +
+                 sizeof("Connection: keep-alive\r\n") + sizeof("Keep-Alive: timeout=18446744073709551615\r\n") +
+                 sizeof("\r\n");
+    mg_table_elt_t *h = ho->headers.elts;
+    for (size_t i = 0; i < ho->headers.nelts; i++) {
+        if (h[i].hash && &h[i] != ho->location) {
+            len += h[i].key.len + 2 + h[i].value.len + 2;
+        }
+    }
+    char *buf = mg_pnalloc(r->pool, len);
+    char *p = buf;
+    p += put(p, "HTTP/1.1 ", 9);
+    p += put(p, status_line.data, status_line.len);
+    p += put(p, "\r\n", 2);
+    if (clcf->server_tokens) {
+        p += put(p, "Server: " MOONGATE_VER "\r\n", sizeof("Server: " MOONGATE_VER "\r\n") - 1);
+    } else {
+        p += put(p, "Server: " MOONGATE_NAME "\r\n", sizeof("Server: " MOONGATE_NAME "\r\n") - 1);
+    }
+    p += put(p, "Date: ", 6);
+    p += put(p, mg_now.http, strlen(mg_now.http));
+    p += put(p, "\r\n", 2);
+    if (ho->content_type.len) {
+        p += put(p, "Content-Type: ", 14);
+        p += put(p, ho->content_type.data, ho->content_type.len);
+        if (ho->charset.len) {
+            p += put(p, "; charset=", 10);
+            p += put(p, ho->charset.data, ho->charset.len);
+        }
+        p += put(p, "\r\n", 2);
+    }
+    if (ho->content_length_n >= 0) {
+        p += sprintf(p, "Content-Length: %lld\r\n", (long long)ho->content_length_n);
+    }
+    if (ho->last_modified_time >= 0) {
+        char t[32];
+        mg_time_http(t, ho->last_modified_time);
+        p += sprintf(p, "Last-Modified: %s\r\n", t);
+    }
+    if (location.len) {
+        p += put(p, "Location: ", 10);
+        p += put(p, location.data, location.len);
+        p += put(p, "\r\n", 2);
+    }
+    if (r->chunked) {
+        p += put(p, "Transfer-Encoding: chunked\r\n", 28);
+    }
+    if (ho->status == 101) {
+        /* upgrade responses carry their own Connection header */
+    } else if (r->keepalive) {
+        p += put(p, "Connection: keep-alive\r\n", 24);
+        if (clcf->keepalive_header) {
+            p += sprintf(p, "Keep-Alive: timeout=%ld\r\n", (long)clcf->keepalive_header);
+        }
+    } else {
+        p += put(p, "Connection: close\r\n", 19);
+    }
+    for (size_t i = 0; i < ho->headers.nelts; i++) {
+        if (h[i].hash == 0 || &h[i] == ho->location) {
+            continue;
+        }
+        p += put(p, h[i].key.data, h[i].key.len);
+        p += put(p, ": ", 2);
+        p += put(p, h[i].value.data, h[i].value.len);
+        p += put(p, "\r\n", 2);
+    }
+    p += put(p, "\r\n", 2);
+    r->header_size = (size_t)(p - buf);
+
+    mg_buf_t *b = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
+    *hc->out_tail = b;
+    hc->out_tail = &b->next;
+    return MG_OK;
+}
+
+/* ---- body filters ---- */
+
+static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in);
+
+static mg_int_t chunked_filter(mg_request_t *r, mg_buf_t *in)
+{
+    if (!r->chunked || in == NULL) {
+        return write_filter(r, in);
+    }
+    mg_buf_t *out = NULL, **tail = &out;
+    size_t size = 0;
+    int last = 0;
+    mg_buf_t *data_start = NULL, **data_tail = &data_start;
+    for (mg_buf_t *b = in, *next; b; b = next) {
+        next = b->next;
+        b->next = NULL;
+        size += mg_buf_size(b);
+        if (b->last_buf) {
+            last = 1;
+            b->last_buf = 0;
+        }
+        *data_tail = b;
+        data_tail = &b->next;
+    }
+    if (size) {
+        char *hdr = mg_pnalloc(r->pool, 20);
+        int n = snprintf(hdr, 20, "%zx\r\n", size);
+        mg_buf_t *h = mg_buf_mem(r->pool, hdr, (size_t)n);
+        *tail = h;
+        tail = &h->next;
+        *tail = data_start;
+        tail = data_tail;
+    }
+    if (size || last) {
+        const char *trailer = size ? (last ? "\r\n0\r\n\r\n" : "\r\n") : "0\r\n\r\n";
+        mg_buf_t *t = mg_buf_mem(r->pool, trailer, strlen(trailer));
+        t->last_buf = last;
+        *tail = t;
+        tail = &t->next;
+    }
+    if (out == NULL) {
+        return write_filter(r, NULL);
+    }
+    return write_filter(r, out);
+}
+
+static mg_int_t body_head_filter(mg_request_t *r, mg_buf_t *in)
+{
+    /* header-only responses (HEAD, 204, 304) and HTTP/0.9-less cases keep just the end mark */
+    if (!r->header_only || in == NULL) {
+        return chunked_filter(r, in);
+    }
+    int last = 0;
+    for (mg_buf_t *b = in; b; b = b->next) {
+        last |= b->last_buf;
+    }
+    if (!last) {
+        return MG_OK;
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
+    b->last_buf = 1;
+    r->chunked = 0;
+    return write_filter(r, b);
+}
+
+mg_http_body_filter_pt mg_http_body_head_filter = body_head_filter;
+
+/* ---- writer ---- */
+
+static void on_write_timeout(mg_connection_t *c);
+
+mg_int_t mg_http_flush(mg_request_t *r)
+{
+    mg_http_conn_t *hc = r->hc;
+    mg_connection_t *c = r->connection;
+    while (hc->out) {
+        mg_buf_t *b = hc->out;
+        ssize_t n;
+        if (b->in_file) {
+            off_t off = b->file_pos;
+            size_t want = (size_t)(b->file_last - b->file_pos);
+            if (want == 0) {
+                goto consumed;
+            }
+            n = sendfile(c->fd, b->fd, &off, want > 0x7ffff000 ? 0x7ffff000 : want);
+            if (n > 0) {
+                b->file_pos += n;
+                r->bytes_sent += (size_t)n;
+                continue;
+            }
+        } else {
+            struct iovec iov[64];
+            int cnt = 0;
+            for (mg_buf_t *x = b; x && !x->in_file && cnt < 64; x = x->next) {
+                if (x->last > x->pos) {
+                    iov[cnt].iov_base = x->pos;
+                    iov[cnt].iov_len = (size_t)(x->last - x->pos);
+                    cnt++;
+                }
+            }
+            if (cnt == 0) {
+                goto consumed;
+            }
+            n = writev(c->fd, iov, cnt);
+            if (n > 0) {
+                r->bytes_sent += (size_t)n;
+                size_t left = (size_t)n;
+                while (hc->out && !hc->out->in_file && left) {
+                    mg_buf_t *x = hc->out;
+                    size_t sz = (size_t)(x->last - x->pos);
+                    if (left < sz) {
+                        x->pos += left;
+                        left = 0;
+                        break;
+                    }
+                    left -= sz;
+                    x->pos = x->last;
+                    if (x->last_buf) {
+                        r->response_done = 1;
+                    }
+                    hc->out = x->next;
+                }
+                continue;
+            }
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+            c->write_handler = mg_http_writer_event;
+            c->timeout_handler = on_write_timeout;
+            mg_conn_write_on(c);
+            mg_conn_timer_set(c, clcf->send_timeout);
+            return MG_AGAIN;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            mg_log_error(errno == EPIPE || errno == ECONNRESET ? MG_LOG_INFO : MG_LOG_CRIT,
+                         &c->log, errno, "%s() failed while sending response to client",
+                         b->in_file ? "sendfile" : "writev");
+        } else {
+            mg_log_error(MG_LOG_ALERT, &c->log, 0, "sendfile() reported that \"%d\" was truncated",
+                         b->fd);
+        }
+        c->closed = 1;
+        hc->out = NULL;
+        hc->out_tail = &hc->out;
+        return MG_ERROR;
+    consumed:
+        if (b->last_buf) {
+            r->response_done = 1;
+        }
+        hc->out = b->next;
+    }
+    hc->out_tail = &hc->out;
+    return MG_OK;
+}
+
+static void on_write_timeout(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+    c->closed = 1;
+    if (hc->r) {
+        hc->r->keepalive = 0;
+        hc->out = NULL;
+        hc->out_tail = &hc->out;
+        mg_http_request_done(hc->r);
+    } else {
+        mg_conn_close(c);
+    }
+}
+
+void mg_http_writer_event(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_request_t *r = hc->r;
+    mg_conn_timer_del(c);
+    mg_int_t rc = mg_http_flush(r);
+    if (rc == MG_AGAIN) {
+        return;
+    }
+    if (rc == MG_ERROR) {
+        r->keepalive = 0;
+        mg_http_request_done(r);
+        return;
+    }
+    if (r->finalized) {
+        mg_http_request_done(r);
+        return;
+    }
+    /* a producer waiting for room (later: proxy, Lua) is told here */
+    if (r->hc->r == r && r->write_event_handler) {
+        r->write_event_handler(r);
+    }
+}
+
+static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
+{
+    mg_http_conn_t *hc = r->hc;
+    if (r->connection->closed) {
+        return MG_ERROR;
+    }
+    for (mg_buf_t *b = in, *next; b; b = next) {
+        next = b->next;
+        b->next = NULL;
+        if (b->last_buf) {
+            r->last_queued = 1;
+        }
+        *hc->out_tail = b;
+        hc->out_tail = &b->next;
+    }
+    if (r->hc->out == NULL) {
+        return MG_OK;
+    }
+    if (r->connection->writing) {
+        return MG_AGAIN; /* already waiting for the socket */
+    }
+    return mg_http_flush(r);
+}
+
+void mg_http_write_filters_init(void)
+{
+    mg_http_top_header_filter = header_write_filter;
+    mg_http_top_body_filter = body_head_filter;
+}

@@ -1,0 +1,47 @@
+/*
+ * Listening sockets of a generation. The http module declares them while parsing (one per
+ * bound address); the runtime opens them, reusing an equal socket of the previous generation
+ * so a reload never re-binds a port that is already serving.
+ */
+#ifndef MG_LISTEN_H
+#define MG_LISTEN_H
+
+#include <event2/event.h>
+#include <sys/socket.h>
+
+#include "mg.h"
+
+struct mg_listening_s {
+    int fd;
+    struct sockaddr_storage sockaddr;
+    socklen_t socklen;
+    char addr_text[128]; /* "127.0.0.1:8080", "[::1]:8080", "unix:/path" */
+    int backlog;
+    int rcvbuf;
+    int sndbuf;
+    int keepalive; /* so_keepalive: -1 unset, 0 off, 1 on */
+    unsigned reuseport : 1;
+    unsigned ipv6only : 1;
+    unsigned deferred : 1;
+    unsigned wildcard : 1;
+    unsigned inherited : 1; /* fd came from the previous generation or the old binary */
+    void *servers;          /* protocol data: the http address configs for this socket */
+    void (*handler)(mg_connection_t *c); /* protocol entry for an accepted connection */
+    struct event *accept_ev;
+    mg_cycle_t *cycle;
+};
+
+/* Parse "addr:port", "port", "[v6]:port", "unix:/p" into ls->sockaddr; NULL or an error phrase. */
+const char *mg_listen_parse_addr(mg_str_t text, struct sockaddr_storage *ss, socklen_t *len,
+                                 int *wildcard);
+/* Text form of an address ("127.0.0.1:80"). */
+size_t mg_sockaddr_text(const struct sockaddr *sa, char *buf, size_t size, int with_port);
+int mg_sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b, int compare_port);
+in_port_t mg_sockaddr_port(const struct sockaddr *sa);
+
+/* Open (or inherit from `old`) every listening socket of the cycle. MG_OK or MG_ERROR (logged). */
+mg_int_t mg_listen_open_all(mg_cycle_t *cycle, mg_cycle_t *old);
+/* Close the listening sockets of `cycle` that `keep` (may be NULL) did not inherit. */
+void mg_listen_close_unused(mg_cycle_t *cycle, mg_cycle_t *keep);
+
+#endif

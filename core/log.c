@@ -1,0 +1,142 @@
+/*
+ * Error log writer. One write(2) per message so lines from several processes never interleave.
+ */
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mgtime.h"
+#include "str.h"
+
+#define LOG_MAX 4096
+
+const char *mg_log_levels[] = { "", "emerg", "alert", "crit", "error", "warn", "notice", "info",
+                                "debug" };
+
+static int log_use_stderr = 1;
+static pid_t log_pid, log_tid;
+
+void mg_log_set_use_stderr(int on)
+{
+    log_use_stderr = on;
+}
+
+void mg_log_set_pid(void)
+{
+    log_pid = getpid();
+    log_tid = (pid_t)syscall(SYS_gettid);
+}
+
+pid_t mg_log_pid(void)
+{
+    if (log_pid == 0) {
+        mg_log_set_pid();
+    }
+    return log_pid;
+}
+
+int mg_log_level_by_name(mg_str_t name)
+{
+    for (int i = 1; i <= MG_LOG_DEBUG; i++) {
+        if (mg_str_eq(name, mg_log_levels[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static char *log_errno(char *p, char *end, int err)
+{
+    char ebuf[128];
+    const char *msg = strerror_r(err, ebuf, sizeof(ebuf));
+    return mg_sprintf_end(p, end, " (%d: %s)", err, msg);
+}
+
+static void log_write(int fd, const char *buf, size_t len)
+{
+    /* A log write that fails has nowhere to be reported; drop it. */
+    ssize_t n = write(fd, buf, len);
+    (void)n;
+}
+
+void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
+{
+#if !MG_DEBUG
+    if (level == MG_LOG_DEBUG) {
+        return;
+    }
+#endif
+    if (log_pid == 0) {
+        mg_log_set_pid();
+    }
+    if (mg_now.sec == 0) {
+        mg_time_update();
+    }
+    char buf[LOG_MAX];
+    char *end = buf + sizeof(buf) - 1; /* room for the newline */
+    char *p = mg_sprintf_end(buf, end, "%s [%s] %d#%d: ", mg_now.err_log, mg_log_levels[level],
+                             (int)log_pid, (int)log_tid);
+    if (log && log->connection) {
+        p = mg_sprintf_end(p, end, "*%lu ", (unsigned long)log->connection);
+    }
+    char *msg = p;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(p, (size_t)(end - p), fmt, ap);
+    va_end(ap);
+    p = n < 0 ? p : ((size_t)n >= (size_t)(end - p) ? end - 1 : p + n);
+    if (err) {
+        p = log_errno(p, end, err);
+    }
+    if (log && log->handler && level != MG_LOG_DEBUG) {
+        p += log->handler(log, p, (size_t)(end - p));
+    }
+    *p++ = '\n';
+
+    int wrote_stderr = 0;
+    for (mg_log_t *l = log; l; l = l->next) {
+        if (level > l->level || l->file == NULL) {
+            continue;
+        }
+        log_write(l->file->fd, buf, (size_t)(p - buf));
+        if (l->file->fd == STDERR_FILENO) {
+            wrote_stderr = 1;
+        }
+    }
+    if (log == NULL && level <= MG_LOG_WARN) {
+        log_write(STDERR_FILENO, buf, (size_t)(p - buf));
+        wrote_stderr = 1;
+    }
+    if (log_use_stderr && !wrote_stderr && level <= MG_LOG_WARN) {
+        /* nginx's early form: "moongate: [emerg] message" without the context tail */
+        char sbuf[LOG_MAX];
+        char *q = mg_sprintf_end(sbuf, sbuf + sizeof(sbuf) - 1, "moongate: [%s] ",
+                                 mg_log_levels[level]);
+        size_t mlen = (size_t)(p - 1 - msg);
+        if (mlen > (size_t)(sbuf + sizeof(sbuf) - 1 - q)) {
+            mlen = (size_t)(sbuf + sizeof(sbuf) - 1 - q);
+        }
+        memcpy(q, msg, mlen);
+        q += mlen;
+        *q++ = '\n';
+        log_write(STDERR_FILENO, sbuf, (size_t)(q - sbuf));
+    }
+}
+
+void mg_log_stderr(int err, const char *fmt, ...)
+{
+    char buf[LOG_MAX];
+    char *end = buf + sizeof(buf) - 1;
+    char *p = mg_sprintf_end(buf, end, "moongate: ");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(p, (size_t)(end - p), fmt, ap);
+    va_end(ap);
+    p = n < 0 ? p : ((size_t)n >= (size_t)(end - p) ? end - 1 : p + n);
+    if (err) {
+        p = log_errno(p, end, err);
+    }
+    *p++ = '\n';
+    log_write(STDERR_FILENO, buf, (size_t)(p - buf));
+}

@@ -1,0 +1,55 @@
+/*
+ * The error log, in nginx's format byte for byte:
+ *   YYYY/MM/DD HH:MM:SS [level] PID#TID: *CONN message, client: ..., request: "..."
+ * A log points at an open file shared by every log of a generation (so USR1 reopens in one
+ * place); connections copy a log and set `connection` and a context `handler`.
+ */
+#ifndef MG_LOG_H
+#define MG_LOG_H
+
+#include "mg.h"
+
+enum {
+    MG_LOG_STDERR = 0,
+    MG_LOG_EMERG,
+    MG_LOG_ALERT,
+    MG_LOG_CRIT,
+    MG_LOG_ERR,
+    MG_LOG_WARN,
+    MG_LOG_NOTICE,
+    MG_LOG_INFO,
+    MG_LOG_DEBUG,
+};
+
+typedef struct mg_open_file_s {
+    int fd;
+    char *name; /* NUL-terminated absolute path, or "stderr" */
+    struct mg_open_file_s *next;
+} mg_open_file_t;
+
+typedef size_t (*mg_log_handler_pt)(mg_log_t *log, char *buf, size_t len);
+
+struct mg_log_s {
+    int level;
+    mg_open_file_t *file;
+    mg_log_t *next;        /* further error_log destinations at the same level of config */
+    mg_uint_t connection;  /* connection number for "*N", 0 for none */
+    mg_log_handler_pt handler; /* appends ", client: ..." context */
+    void *data;
+    const char *action;    /* "while reading client request line" */
+};
+
+extern const char *mg_log_levels[];
+
+void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "moongate: message" to stderr, as nginx's early messages. */
+void mg_log_stderr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* While set (before daemonizing), messages at warn and above also go to stderr. */
+void mg_log_set_use_stderr(int on);
+int mg_log_level_by_name(mg_str_t name);
+/* Process id and thread id as printed in the log; refreshed after fork. */
+void mg_log_set_pid(void);
+pid_t mg_log_pid(void);
+
+#endif

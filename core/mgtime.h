@@ -1,0 +1,29 @@
+/*
+ * The process clock: updated once per event-loop turn so handlers read a cached time,
+ * with the formatted strings the logs and headers need.
+ */
+#ifndef MG_TIME_H
+#define MG_TIME_H
+
+#include "mg.h"
+
+typedef struct {
+    time_t sec;
+    mg_msec_t msec;         /* wall clock in milliseconds */
+    mg_msec_t monotonic;    /* for timers */
+    /* sized with room for any int the formats may print, to keep the compiler sure */
+    char err_log[64];
+    char http[64];
+    char local[64];
+    char iso8601[64];
+} mg_time_t;
+
+extern mg_time_t mg_now;
+
+void mg_time_update(void);
+/* "Mon, 28 Sep 1970 06:00:00 GMT" into buf (32 bytes). */
+void mg_time_http(char *buf, time_t t);
+/* Parse an HTTP date (RFC 1123, RFC 850, asctime); -1 on error. */
+time_t mg_time_parse_http(const char *s, size_t len);
+
+#endif

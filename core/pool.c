@@ -1,0 +1,208 @@
+/*
+ * Region allocator: small allocations bump a pointer in chained blocks, large ones are
+ * malloc'ed and listed so the pool frees them too.
+ */
+#include <stdarg.h>
+
+#include "pool.h"
+#include "log.h"
+
+#define POOL_ALIGN 16
+#define POOL_LARGE_MIN 4096
+
+typedef struct pool_block_s {
+    struct pool_block_s *next;
+    char *last;
+    char *end;
+} pool_block_t;
+
+typedef struct pool_large_s {
+    struct pool_large_s *next;
+} pool_large_t;
+
+typedef struct pool_cleanup_s {
+    struct pool_cleanup_s *next;
+    mg_pool_cleanup_pt fn;
+    void *data;
+} pool_cleanup_t;
+
+struct mg_pool_s {
+    pool_block_t first;
+    pool_block_t *current;
+    pool_large_t *large;
+    pool_cleanup_t *cleanups;
+    size_t block_size;
+};
+
+void *mg_alloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p == NULL) {
+        fprintf(stderr, "moongate: out of memory allocating %zu bytes\n", size);
+        abort();
+    }
+    return p;
+}
+
+void *mg_calloc(size_t size)
+{
+    void *p = mg_alloc(size);
+    memset(p, 0, size);
+    return p;
+}
+
+void *mg_realloc(void *old, size_t size)
+{
+    void *p = realloc(old, size ? size : 1);
+    if (p == NULL) {
+        fprintf(stderr, "moongate: out of memory allocating %zu bytes\n", size);
+        abort();
+    }
+    return p;
+}
+
+mg_pool_t *mg_pool_create(size_t block_size)
+{
+    if (block_size < 256) {
+        block_size = 256;
+    }
+    mg_pool_t *pool = mg_alloc(sizeof(mg_pool_t) + block_size);
+    pool->first.next = NULL;
+    pool->first.last = (char *)(pool + 1);
+    pool->first.end = pool->first.last + block_size;
+    pool->current = &pool->first;
+    pool->large = NULL;
+    pool->cleanups = NULL;
+    pool->block_size = block_size;
+    return pool;
+}
+
+static void pool_run_cleanups(mg_pool_t *pool)
+{
+    /* Cleanups may allocate from nothing and register nothing: they only release. */
+    pool_cleanup_t *c = pool->cleanups;
+    pool->cleanups = NULL;
+    for (; c; c = c->next) {
+        c->fn(c->data);
+    }
+}
+
+static void pool_free_memory(mg_pool_t *pool)
+{
+    for (pool_large_t *l = pool->large, *next; l; l = next) {
+        next = l->next;
+        free(l);
+    }
+    pool->large = NULL;
+    for (pool_block_t *b = pool->first.next, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+}
+
+void mg_pool_destroy(mg_pool_t *pool)
+{
+    if (pool == NULL) {
+        return;
+    }
+    pool_run_cleanups(pool);
+    pool_free_memory(pool);
+    free(pool);
+}
+
+void mg_pool_reset(mg_pool_t *pool)
+{
+    pool_run_cleanups(pool);
+    pool_free_memory(pool);
+    pool->first.next = NULL;
+    pool->first.last = (char *)(pool + 1);
+    pool->current = &pool->first;
+}
+
+static void *pool_alloc_large(mg_pool_t *pool, size_t size)
+{
+    pool_large_t *l = mg_alloc(sizeof(pool_large_t) + POOL_ALIGN + size);
+    l->next = pool->large;
+    pool->large = l;
+    return (char *)l + POOL_ALIGN;
+}
+
+static void *pool_alloc(mg_pool_t *pool, size_t size, size_t align)
+{
+    if (size > pool->block_size || size > POOL_LARGE_MIN * 4) {
+        return pool_alloc_large(pool, size);
+    }
+    for (;;) {
+        pool_block_t *b = pool->current;
+        char *p = (char *)(((uintptr_t)b->last + (align - 1)) & ~(uintptr_t)(align - 1));
+        if (p + size <= b->end) {
+            b->last = p + size;
+            return p;
+        }
+        if (b->next) {
+            pool->current = b->next;
+            continue;
+        }
+        pool_block_t *nb = mg_alloc(sizeof(pool_block_t) + pool->block_size);
+        nb->next = NULL;
+        nb->last = (char *)(nb + 1);
+        nb->end = nb->last + pool->block_size;
+        b->next = nb;
+        pool->current = nb;
+    }
+}
+
+void *mg_palloc(mg_pool_t *pool, size_t size)
+{
+    return pool_alloc(pool, size, POOL_ALIGN);
+}
+
+void *mg_pnalloc(mg_pool_t *pool, size_t size)
+{
+    return pool_alloc(pool, size, 1);
+}
+
+void *mg_pcalloc(mg_pool_t *pool, size_t size)
+{
+    void *p = pool_alloc(pool, size, POOL_ALIGN);
+    memset(p, 0, size);
+    return p;
+}
+
+char *mg_pstrdup(mg_pool_t *pool, const char *s, size_t len)
+{
+    char *p = pool_alloc(pool, len + 1, 1);
+    if (len) {
+        memcpy(p, s, len);
+    }
+    p[len] = '\0';
+    return p;
+}
+
+mg_str_t mg_pstr(mg_pool_t *pool, const char *s, size_t len)
+{
+    mg_str_t r = { len, mg_pstrdup(pool, s, len) };
+    return r;
+}
+
+char *mg_psprintf(mg_pool_t *pool, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = pool_alloc(pool, (size_t)n + 1, 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void mg_pool_cleanup_add(mg_pool_t *pool, mg_pool_cleanup_pt fn, void *data)
+{
+    pool_cleanup_t *c = mg_palloc(pool, sizeof(pool_cleanup_t));
+    c->fn = fn;
+    c->data = data;
+    c->next = pool->cleanups;
+    pool->cleanups = c;
+}

@@ -1,0 +1,29 @@
+/*
+ * Region allocator. A pool owns everything allocated from it and is freed whole:
+ * the cycle pool holds a generation's configuration, the connection pool a connection's
+ * state and buffers, the request pool everything else of one request.
+ * Cleanups run in reverse order of registration when the pool is destroyed.
+ */
+#ifndef MG_POOL_H
+#define MG_POOL_H
+
+#include "mg.h"
+
+typedef void (*mg_pool_cleanup_pt)(void *data);
+
+mg_pool_t *mg_pool_create(size_t block_size);
+void mg_pool_destroy(mg_pool_t *pool);
+/* Free everything but keep the first block, for reuse (keepalive). Runs cleanups. */
+void mg_pool_reset(mg_pool_t *pool);
+
+void *mg_palloc(mg_pool_t *pool, size_t size);  /* aligned */
+void *mg_pnalloc(mg_pool_t *pool, size_t size); /* unaligned, for strings */
+void *mg_pcalloc(mg_pool_t *pool, size_t size);
+char *mg_pstrdup(mg_pool_t *pool, const char *s, size_t len); /* NUL-terminates */
+mg_str_t mg_pstr(mg_pool_t *pool, const char *s, size_t len);
+char *mg_psprintf(mg_pool_t *pool, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Run fn(data) when the pool is destroyed or reset. */
+void mg_pool_cleanup_add(mg_pool_t *pool, mg_pool_cleanup_pt fn, void *data);
+
+#endif

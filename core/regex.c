@@ -1,0 +1,90 @@
+/*
+ * pcre2 wrapper. One match-data block per process serves every match: matching never
+ * nests and the results are copied out at once.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "pool.h"
+#include "regex.h"
+
+static int regex_jit = 1;
+static pcre2_match_data *regex_md;
+
+void mg_regex_set_jit(int on)
+{
+    regex_jit = on;
+}
+
+static void regex_free(void *data)
+{
+    pcre2_code_free(data);
+}
+
+mg_regex_t *mg_regex_compile(mg_pool_t *pool, mg_str_t pattern, int caseless, char *err,
+                             size_t errlen)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern.data, pattern.len,
+                                     caseless ? PCRE2_CASELESS : 0, &errcode, &erroff, NULL);
+    if (code == NULL) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(errcode, msg, sizeof(msg));
+        snprintf(err, errlen, "pcre2_compile() failed: %s in \"%.*s\" at \"%.*s\"", (char *)msg,
+                 (int)pattern.len, pattern.data, (int)(pattern.len - erroff),
+                 pattern.data + erroff);
+        return NULL;
+    }
+    if (regex_jit) {
+        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    }
+    mg_pool_cleanup_add(pool, regex_free, code);
+    mg_regex_t *re = mg_pcalloc(pool, sizeof(mg_regex_t));
+    re->code = code;
+    re->pattern = mg_pstr(pool, pattern.data, pattern.len);
+    uint32_t n = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &n);
+    re->captures = (int)n;
+    uint32_t nnames = 0, entry = 0;
+    PCRE2_SPTR table;
+    pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &nnames);
+    if (nnames) {
+        pcre2_pattern_info(code, PCRE2_INFO_NAMEENTRYSIZE, &entry);
+        pcre2_pattern_info(code, PCRE2_INFO_NAMETABLE, &table);
+        re->names = mg_pcalloc(pool, nnames * sizeof(mg_regex_name_t));
+        re->nnames = (int)nnames;
+        for (uint32_t i = 0; i < nnames; i++) {
+            const unsigned char *e = table + i * entry;
+            re->names[i].index = (e[0] << 8) | e[1];
+            const char *nm = (const char *)e + 2;
+            re->names[i].name = mg_pstr(pool, nm, strlen(nm));
+        }
+    }
+    return re;
+}
+
+mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, int ovec_ints)
+{
+    if (regex_md == NULL) {
+        regex_md = pcre2_match_data_create(256, NULL);
+    }
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, regex_md, NULL);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        return MG_DECLINED;
+    }
+    if (rc < 0) {
+        return MG_ERROR;
+    }
+    if (rc == 0) {
+        rc = 256;
+    }
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(regex_md);
+    int pairs = mg_min(rc, ovec_ints / 2);
+    for (int i = 0; i < pairs; i++) {
+        /* unset groups are PCRE2_UNSET; report them as empty at -1 like pcre1 did */
+        ovector[2 * i] = ov[2 * i] == PCRE2_UNSET ? -1 : (int)ov[2 * i];
+        ovector[2 * i + 1] = ov[2 * i + 1] == PCRE2_UNSET ? -1 : (int)ov[2 * i + 1];
+    }
+    return pairs;
+}

@@ -1,0 +1,31 @@
+/*
+ * pcre2 behind a small interface: compile into a pool (freed with it), match with the
+ * captures written as offset pairs, JIT when enabled.
+ */
+#ifndef MG_REGEX_H
+#define MG_REGEX_H
+
+#include "mg.h"
+
+typedef struct {
+    mg_str_t name;
+    int index; /* capture group number */
+} mg_regex_name_t;
+
+struct mg_regex_s {
+    void *code;          /* pcre2_code_8 */
+    int captures;        /* number of capture groups */
+    mg_str_t pattern;
+    mg_regex_name_t *names;
+    int nnames;
+};
+
+/* Compile; on error returns NULL and writes pcre2's message with the offset into err. */
+mg_regex_t *mg_regex_compile(mg_pool_t *pool, mg_str_t pattern, int caseless, char *err,
+                             size_t errlen);
+/* Match s; ovector gets pairs (start, end) for group 0..n. Returns the number of pairs set
+ * (>0), MG_DECLINED for no match, MG_ERROR on a matching error. ovec_ints is a multiple of 2. */
+mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, int ovec_ints);
+void mg_regex_set_jit(int on);
+
+#endif

@@ -1,0 +1,364 @@
+/*
+ * The event-loop runtime: accepting connections on the generation's listening sockets,
+ * connection bookkeeping (events, the deadline timer, close), graceful and fast shutdown,
+ * and single-process signal handling (TERM/INT fast, QUIT graceful, HUP reload, USR1 reopen).
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "connection.h"
+#include "listen.h"
+#include "mgtime.h"
+#include "pool.h"
+#include "server.h"
+
+static void release_cycle(mg_server_t *srv, mg_cycle_t *cycle)
+{
+    if (--cycle->refs == 0 && cycle != srv->cycle) {
+        mg_cycle_destroy(cycle);
+    }
+}
+
+static void on_conn_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *c = arg;
+    mg_time_update();
+    c->read_handler(c);
+}
+
+static void on_conn_write(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *c = arg;
+    c->writing = 0;
+    mg_time_update();
+    c->write_handler(c);
+}
+
+static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *c = arg;
+    c->timer_set = 0;
+    mg_time_update();
+    c->timeout_handler(c);
+}
+
+void mg_conn_read_on(mg_connection_t *c)
+{
+    if (!c->reading) {
+        c->reading = 1;
+        event_add(&c->rev, NULL);
+    }
+}
+
+void mg_conn_read_off(mg_connection_t *c)
+{
+    if (c->reading) {
+        c->reading = 0;
+        event_del(&c->rev);
+    }
+}
+
+void mg_conn_write_on(mg_connection_t *c)
+{
+    if (!c->writing) {
+        c->writing = 1;
+        event_add(&c->wev, NULL);
+    }
+}
+
+void mg_conn_write_off(mg_connection_t *c)
+{
+    if (c->writing) {
+        c->writing = 0;
+        event_del(&c->wev);
+    }
+}
+
+void mg_conn_timer_set(mg_connection_t *c, mg_msec_t msec)
+{
+    struct timeval tv = { (time_t)(msec / 1000), (suseconds_t)(msec % 1000) * 1000 };
+    evtimer_add(&c->timer, &tv);
+    c->timer_set = 1;
+}
+
+void mg_conn_timer_del(mg_connection_t *c)
+{
+    if (c->timer_set) {
+        evtimer_del(&c->timer);
+        c->timer_set = 0;
+    }
+}
+
+mg_int_t mg_conn_local_addr(mg_connection_t *c)
+{
+    if (c->local_socklen) {
+        return MG_OK;
+    }
+    socklen_t len = sizeof(c->local_sockaddr);
+    if (getsockname(c->fd, (struct sockaddr *)&c->local_sockaddr, &len) != 0) {
+        mg_log_error(MG_LOG_ERR, &c->log, errno, "getsockname() failed");
+        return MG_ERROR;
+    }
+    c->local_socklen = len;
+    return MG_OK;
+}
+
+void mg_conn_close(mg_connection_t *c)
+{
+    mg_server_t *srv = c->server;
+    event_del(&c->rev);
+    event_del(&c->wev);
+    evtimer_del(&c->timer);
+    if (c->fd >= 0) {
+        close(c->fd);
+    }
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        srv->connections = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    srv->nconnections--;
+    mg_cycle_t *cycle = c->cycle;
+    mg_pool_destroy(c->pool);
+    free(c);
+    release_cycle(srv, cycle);
+    if (srv->quitting && srv->nconnections == 0) {
+        event_base_loopbreak(srv->base);
+    }
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+    (void)what;
+    mg_listening_t *ls = arg;
+    mg_cycle_t *cycle = ls->cycle;
+    mg_server_t *srv = cycle->server;
+    mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
+    mg_time_update();
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return;
+            }
+            if (errno == ECONNABORTED || errno == EINTR) {
+                continue;
+            }
+            mg_log_error(errno == EMFILE || errno == ENFILE ? MG_LOG_CRIT : MG_LOG_ALERT,
+                         srv->cycle->log, errno, "accept4() failed");
+            return;
+        }
+        if (srv->nconnections >= (mg_uint_t)ccf->worker_connections) {
+            mg_log_error(MG_LOG_ALERT, srv->cycle->log, 0,
+                         "%ld worker_connections are not enough", (long)ccf->worker_connections);
+            close(fd);
+            return;
+        }
+        mg_connection_t *c = mg_calloc(sizeof(mg_connection_t));
+        c->fd = fd;
+        c->server = srv;
+        c->cycle = cycle;
+        cycle->refs++;
+        c->listening = ls;
+        c->pool = mg_pool_create(2048);
+        memcpy(&c->sockaddr, &ss, len);
+        c->socklen = len;
+        mg_sockaddr_text((struct sockaddr *)&ss, c->addr_text, sizeof(c->addr_text), 0);
+        if (ss.ss_family == AF_UNIX) {
+            strcpy(c->addr_text, "unix:");
+        }
+        c->log = *cycle->log;
+        c->number = ++srv->conn_number;
+        c->log.connection = c->number;
+        event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
+        event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
+        evtimer_assign(&c->timer, srv->base, on_conn_timer, c);
+        c->next = srv->connections;
+        if (c->next) {
+            c->next->prev = c;
+        }
+        srv->connections = c;
+        srv->nconnections++;
+        if (ss.ss_family != AF_UNIX) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
+        ls->handler(c);
+        if (!ccf->multi_accept) {
+            return;
+        }
+    }
+}
+
+void mg_server_accept_on(mg_server_t *srv)
+{
+    mg_listening_t **ls = srv->cycle->listening.elts;
+    for (size_t i = 0; i < srv->cycle->listening.nelts; i++) {
+        ls[i]->cycle = srv->cycle;
+        if (ls[i]->accept_ev == NULL) {
+            ls[i]->accept_ev = event_new(srv->base, ls[i]->fd, EV_READ | EV_PERSIST, on_accept, ls[i]);
+        }
+        event_add(ls[i]->accept_ev, NULL);
+    }
+    srv->accepting = 1;
+}
+
+void mg_server_accept_off(mg_server_t *srv)
+{
+    mg_listening_t **ls = srv->cycle->listening.elts;
+    for (size_t i = 0; i < srv->cycle->listening.nelts; i++) {
+        if (ls[i]->accept_ev) {
+            event_del(ls[i]->accept_ev);
+        }
+    }
+    srv->accepting = 0;
+}
+
+static void close_idle(mg_server_t *srv)
+{
+    for (mg_connection_t *c = srv->connections, *next; c; c = next) {
+        next = c->next;
+        if (c->idle) {
+            mg_conn_close(c);
+        }
+    }
+}
+
+void mg_server_conn_idle(mg_connection_t *c)
+{
+    c->idle = 1;
+    if (c->server->quitting) {
+        mg_conn_close(c);
+    }
+}
+
+static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_server_t *srv = arg;
+    mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0, "shutdown timeout");
+    mg_server_terminate(srv);
+}
+
+void mg_server_quit(mg_server_t *srv)
+{
+    if (srv->quitting) {
+        return;
+    }
+    srv->quitting = 1;
+    mg_server_accept_off(srv);
+    mg_listen_close_unused(srv->cycle, NULL);
+    close_idle(srv);
+    mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
+    if (ccf->worker_shutdown_timeout > 0) {
+        srv->shutdown_timer = evtimer_new(srv->base, on_shutdown_timeout, srv);
+        struct timeval tv = { (time_t)(ccf->worker_shutdown_timeout / 1000),
+                              (suseconds_t)(ccf->worker_shutdown_timeout % 1000) * 1000 };
+        evtimer_add(srv->shutdown_timer, &tv);
+    }
+    if (srv->nconnections == 0) {
+        event_base_loopbreak(srv->base);
+    }
+}
+
+void mg_server_terminate(mg_server_t *srv)
+{
+    srv->terminating = 1;
+    srv->quitting = 1;
+    mg_server_accept_off(srv);
+    while (srv->connections) {
+        mg_conn_close(srv->connections);
+    }
+    event_base_loopbreak(srv->base);
+}
+
+mg_int_t mg_server_reload(mg_server_t *srv)
+{
+    mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0, "reconfiguring");
+    mg_cycle_t *old = srv->cycle;
+    mg_cycle_t *cycle = mg_cycle_create(&srv->params, old, old->log);
+    if (cycle == NULL) {
+        return MG_ERROR;
+    }
+    cycle->server = srv;
+    if (mg_listen_open_all(cycle, old) != MG_OK) {
+        mg_cycle_destroy(cycle);
+        return MG_ERROR;
+    }
+    mg_server_accept_off(srv);
+    mg_listen_close_unused(old, cycle);
+    srv->cycle = cycle;
+    srv->log = cycle->log;
+    cycle->refs++; /* the server's own reference */
+    mg_server_accept_on(srv);
+    release_cycle(srv, old);
+    return MG_OK;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    mg_server_t *srv = arg;
+    mg_time_update();
+    switch (sig) {
+    case SIGTERM:
+    case SIGINT:
+        mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0, "signal %d (%s) received, exiting", (int)sig,
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        mg_server_terminate(srv);
+        break;
+    case SIGQUIT:
+        mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0,
+                     "signal %d (SIGQUIT) received, shutting down", (int)sig);
+        mg_server_quit(srv);
+        break;
+    case SIGHUP:
+        mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0,
+                     "signal %d (SIGHUP) received, reconfiguring", (int)sig);
+        mg_server_reload(srv);
+        break;
+    case SIGUSR1:
+        mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0,
+                     "signal %d (SIGUSR1) received, reopening logs", (int)sig);
+        mg_cycle_reopen_files(srv->cycle);
+        break;
+    }
+}
+
+void mg_server_signals(mg_server_t *srv)
+{
+    static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
+    signal(SIGPIPE, SIG_IGN);
+    for (size_t i = 0; i < mg_nelems(sigs); i++) {
+        srv->signals[i] = evsignal_new(srv->base, sigs[i], on_signal, srv);
+        event_add(srv->signals[i], NULL);
+    }
+    srv->nsignals = mg_nelems(sigs);
+}
+
+mg_int_t mg_server_loop(mg_server_t *srv)
+{
+    mg_time_update();
+    while (!(srv->quitting && srv->nconnections == 0) && !srv->terminating) {
+        if (event_base_loop(srv->base, EVLOOP_ONCE) < 0) {
+            mg_log_error(MG_LOG_ALERT, srv->cycle->log, errno, "event loop failed");
+            return MG_ERROR;
+        }
+    }
+    mg_time_update();
+    return MG_OK;
+}

@@ -1,0 +1,47 @@
+/*
+ * The runtime object: an event base, the current generation, the connections and the
+ * process-level state (signals, shutting down). Single-process mode runs one of these; a
+ * worker runs one per process; an embedding program may run its own.
+ */
+#ifndef MG_SERVER_H
+#define MG_SERVER_H
+
+#include <event2/event.h>
+
+#include "mg.h"
+#include "cycle.h"
+
+struct mg_server_s {
+    struct event_base *base;
+    mg_cycle_t *cycle;       /* current generation: new connections use it */
+    mg_cycle_params_t params;
+    mg_log_t *log;
+    mg_uint_t conn_number;   /* counter behind "*N" in the log */
+    mg_uint_t nconnections;
+    mg_connection_t *connections; /* doubly linked list of open connections */
+    struct event *signals[8];
+    size_t nsignals;
+    struct event *shutdown_timer;
+    unsigned quitting : 1;    /* graceful: no accepts, close idle, exit when empty */
+    unsigned terminating : 1; /* fast: close everything and exit */
+    unsigned accepting : 1;
+};
+
+/* Listening: start/stop accepting on every socket of the current cycle. */
+void mg_server_accept_on(mg_server_t *srv);
+void mg_server_accept_off(mg_server_t *srv);
+/* Begin graceful shutdown: stop accepting, close idle connections, exit when none remain. */
+void mg_server_quit(mg_server_t *srv);
+void mg_server_terminate(mg_server_t *srv);
+/* Called by the protocol layer when a connection becomes idle (keepalive), so a quitting
+ * server can close it. */
+void mg_server_conn_idle(mg_connection_t *c);
+/* Run the loop until quit/terminate finishes; returns MG_OK. */
+mg_int_t mg_server_loop(mg_server_t *srv);
+/* Set up signal handling for single-process mode on the server's base. */
+void mg_server_signals(mg_server_t *srv);
+/* Replace the running generation with a new one built from the same params (HUP in single
+ * process mode). On failure the old one stays and the error is logged. */
+mg_int_t mg_server_reload(mg_server_t *srv);
+
+#endif

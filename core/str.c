@@ -1,0 +1,197 @@
+/*
+ * String helpers and nginx's value syntaxes for sizes and times.
+ */
+#include <stdarg.h>
+
+#include "str.h"
+
+int mg_strncasecmp(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int ca = mg_tolower((unsigned char)a[i]);
+        int cb = mg_tolower((unsigned char)b[i]);
+        if (ca != cb) {
+            return ca - cb;
+        }
+    }
+    return 0;
+}
+
+int mg_str_caseeq(mg_str_t a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a.len == n && mg_strncasecmp(a.data, lit, n) == 0;
+}
+
+void mg_strlow(char *dst, const char *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = (char)mg_tolower((unsigned char)src[i]);
+    }
+}
+
+const char *mg_strlcasestrn(const char *s, const char *end, const char *needle, size_t n)
+{
+    if (n == 0) {
+        return s;
+    }
+    for (; s + n <= end; s++) {
+        if (mg_strncasecmp(s, needle, n) == 0) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+int64_t mg_atoi(const char *s, size_t len)
+{
+    if (len == 0) {
+        return -1;
+    }
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        if (v > (INT64_MAX - 9) / 10) {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int64_t mg_hextoi(const char *s, size_t len)
+{
+    if (len == 0) {
+        return -1;
+    }
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = mg_tolower((unsigned char)s[i]);
+        int d;
+        if (c >= '0' && c <= '9') {
+            d = c - '0';
+        } else if (c >= 'a' && c <= 'f') {
+            d = c - 'a' + 10;
+        } else {
+            return -1;
+        }
+        if (v > (INT64_MAX >> 4)) {
+            return -1;
+        }
+        v = (v << 4) | d;
+    }
+    return v;
+}
+
+int64_t mg_parse_size(mg_str_t s)
+{
+    if (s.len == 0) {
+        return -1;
+    }
+    int64_t scale = 1;
+    size_t len = s.len;
+    switch (s.data[len - 1]) {
+    case 'k':
+    case 'K':
+        scale = 1024;
+        len--;
+        break;
+    case 'm':
+    case 'M':
+        scale = 1024 * 1024;
+        len--;
+        break;
+    case 'g':
+    case 'G':
+        scale = 1024 * 1024 * 1024;
+        len--;
+        break;
+    }
+    int64_t v = mg_atoi(s.data, len);
+    if (v < 0 || v > INT64_MAX / scale) {
+        return -1;
+    }
+    return v * scale;
+}
+
+int64_t mg_parse_time(mg_str_t s, int want_seconds)
+{
+    /* Units must appear in decreasing order, each once, as nginx requires. */
+    static const struct {
+        char unit;
+        int64_t msec;
+    } units[] = {
+        { 'y', 365LL * 24 * 3600 * 1000 }, { 'M', 30LL * 24 * 3600 * 1000 },
+        { 'w', 7LL * 24 * 3600 * 1000 },   { 'd', 24LL * 3600 * 1000 },
+        { 'h', 3600LL * 1000 },            { 'm', 60LL * 1000 },
+        { 's', 1000 },                     { 'f', 1 }, /* 'f' stands for "ms" */
+    };
+    int64_t total = 0;
+    size_t i = 0, next_unit = 0;
+    int any = 0;
+    while (i < s.len) {
+        if (s.data[i] == ' ') {
+            i++;
+            continue;
+        }
+        int64_t v = 0;
+        size_t start = i;
+        while (i < s.len && s.data[i] >= '0' && s.data[i] <= '9') {
+            if (v > INT64_MAX / 10 - 10) {
+                return -1;
+            }
+            v = v * 10 + (s.data[i] - '0');
+            i++;
+        }
+        if (i == start) {
+            return -1;
+        }
+        char u = 's';
+        if (i < s.len && s.data[i] != ' ') {
+            u = s.data[i++];
+            if (u == 'm' && i < s.len && s.data[i] == 's') {
+                u = 'f';
+                i++;
+            }
+        } else if (any) {
+            return -1; /* a bare number only alone */
+        }
+        size_t k = next_unit;
+        while (k < mg_nelems(units) && units[k].unit != u) {
+            k++;
+        }
+        if (k == mg_nelems(units)) {
+            return -1;
+        }
+        if (want_seconds && u == 'f') {
+            return -1;
+        }
+        next_unit = k + 1;
+        if (v > INT64_MAX / units[k].msec) {
+            return -1;
+        }
+        total += v * units[k].msec;
+        any = 1;
+    }
+    if (!any) {
+        return -1;
+    }
+    return want_seconds ? total / 1000 : total;
+}
+
+char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...)
+{
+    if (buf >= end) {
+        return buf;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, (size_t)(end - buf), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return buf;
+    }
+    return (size_t)n >= (size_t)(end - buf) ? end - 1 : buf + n;
+}

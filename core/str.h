@@ -1,0 +1,39 @@
+/*
+ * String helpers over mg_str_t and the nginx-compatible value parsers
+ * (numbers, sizes "8k", times "1h 30m").
+ */
+#ifndef MG_STR_H
+#define MG_STR_H
+
+#include "mg.h"
+
+static inline int mg_str_eq(mg_str_t a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a.len == n && memcmp(a.data, lit, n) == 0;
+}
+
+static inline int mg_str_eq_str(mg_str_t a, mg_str_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+}
+
+int mg_strncasecmp(const char *a, const char *b, size_t n);
+int mg_str_caseeq(mg_str_t a, const char *lit);
+void mg_strlow(char *dst, const char *src, size_t n);
+const char *mg_strlcasestrn(const char *s, const char *end, const char *needle, size_t n);
+
+/* Decimal number; -1 if not all digits or on overflow. */
+int64_t mg_atoi(const char *s, size_t len);
+/* Hex number; -1 on error. */
+int64_t mg_hextoi(const char *s, size_t len);
+/* Size with optional k/K/m/M/g/G suffix; -1 on error. */
+int64_t mg_parse_size(mg_str_t s);
+/* nginx time syntax ("30", "68000ms", "1h 30m", "7d"); msec or sec result; -1 on error.
+ * A bare number is seconds. */
+int64_t mg_parse_time(mg_str_t s, int want_seconds);
+
+/* Format into buf; returns pointer after the last written char (no NUL). */
+char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

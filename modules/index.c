@@ -1,0 +1,155 @@
+/*
+ * "index": for a URI ending in "/", redirect internally to the first index file that
+ * exists (the last may be an absolute URI used as a fallback), as nginx's index module.
+ */
+#include <sys/stat.h>
+
+#include "http.h"
+#include "script.h"
+
+typedef struct {
+    mg_array_t *indices; /* mg_http_complex_value_t */
+} index_conf_t;
+
+mg_module_t mg_index_module;
+
+static void *index_create_conf(mg_conf_t *cf)
+{
+    index_conf_t *ic = mg_pcalloc(cf->pool, sizeof(index_conf_t));
+    return ic;
+}
+
+static const char *index_merge_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    index_conf_t *prev = parent, *conf = child;
+    if (conf->indices == NULL) {
+        conf->indices = prev->indices;
+    }
+    if (conf->indices == NULL) {
+        conf->indices = mg_array_create(cf->pool, 1, sizeof(mg_http_complex_value_t));
+        mg_http_complex_value_t *cv = mg_array_push(conf->indices);
+        mg_str_t def = mg_string("index.html");
+        cv->value = def;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *index_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    index_conf_t *ic = conf;
+    if (ic->indices == NULL) {
+        ic->indices = mg_array_create(cf->pool, 2, sizeof(mg_http_complex_value_t));
+    }
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t v = cf->args[i];
+        if (v.len && v.data[0] == '/' && i != cf->nargs - 1) {
+            mg_conf_error(cf, 0, "only the last index in \"index\" directive should be absolute");
+            return MG_CONF_ERROR;
+        }
+        if (v.len == 0) {
+            mg_conf_error(cf, 0, "index \"%s\" in \"index\" directive is invalid", v.data);
+            return MG_CONF_ERROR;
+        }
+        mg_http_complex_value_t *cv = mg_array_push(ic->indices);
+        if (mg_http_compile_complex_value(cf, v, cv) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+    }
+    return MG_CONF_OK;
+}
+
+static mg_int_t index_handler(mg_request_t *r)
+{
+    if (r->uri.len == 0 || r->uri.data[r->uri.len - 1] != '/') {
+        return MG_DECLINED;
+    }
+    if (r->method != MG_HTTP_GET && r->method != MG_HTTP_HEAD && r->method != MG_HTTP_POST) {
+        return MG_DECLINED;
+    }
+    index_conf_t *ic = mg_http_get_loc_conf(r, mg_index_module);
+    mg_http_complex_value_t *cv = ic->indices->elts;
+    int dir_checked = 0;
+    for (size_t i = 0; i < ic->indices->nelts; i++) {
+        mg_str_t name;
+        mg_http_complex_value(r, &cv[i], &name);
+        if (name.len && name.data[0] == '/') {
+            /* an absolute last index is an internal redirect whether or not it exists */
+            mg_str_t uri = mg_pstr(r->pool, name.data, name.len);
+            mg_str_t args = r->args;
+            return mg_http_internal_redirect(r, uri, &args);
+        }
+        mg_str_t path;
+        size_t root_len;
+        if (mg_http_map_uri_to_path(r, &path, &root_len, name.len) == NULL) {
+            return MG_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        memcpy(path.data + path.len, name.data, name.len);
+        path.data[path.len + name.len] = '\0';
+        struct stat st;
+        if (stat(path.data, &st) != 0) {
+            int err = errno;
+            if (err == ENOENT || err == ENOTDIR || err == ENAMETOOLONG) {
+                if (!dir_checked) {
+                    dir_checked = 1;
+                    path.data[path.len] = '\0';
+                    struct stat dst;
+                    if (stat(path.data, &dst) != 0) {
+                        int derr = errno;
+                        if (derr == ENOENT || derr == ENOTDIR) {
+                            mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+                            if (clcf->log_not_found) {
+                                mg_log_error(MG_LOG_ERR, &r->connection->log, derr,
+                                             "\"%s\" is not found", path.data);
+                            }
+                            return MG_HTTP_NOT_FOUND;
+                        }
+                        if (derr == EACCES) {
+                            mg_log_error(MG_LOG_ERR, &r->connection->log, derr, "\"%s\" is forbidden",
+                                         path.data);
+                            return MG_HTTP_FORBIDDEN;
+                        }
+                    }
+                }
+                continue;
+            }
+            if (err == EACCES) {
+                mg_log_error(MG_LOG_ERR, &r->connection->log, err, "\"%s\" is forbidden", path.data);
+                return MG_HTTP_FORBIDDEN;
+            }
+            mg_log_error(MG_LOG_CRIT, &r->connection->log, err, "stat() \"%s\" failed", path.data);
+            return MG_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            continue;
+        }
+        size_t len = r->uri.len + name.len;
+        char *uri = mg_pnalloc(r->pool, len + 1);
+        memcpy(uri, r->uri.data, r->uri.len);
+        memcpy(uri + r->uri.len, name.data, name.len);
+        uri[len] = '\0';
+        mg_str_t nuri = { len, uri };
+        mg_str_t args = r->args;
+        return mg_http_internal_redirect(r, nuri, &args);
+    }
+    return MG_DECLINED;
+}
+
+static mg_int_t index_init(mg_conf_t *cf)
+{
+    mg_http_add_phase_handler(cf, MG_HTTP_CONTENT_PHASE, index_handler);
+    return MG_OK;
+}
+
+static const mg_command_t index_commands[] = {
+    { "index", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), index_set, MG_LOC_CONF, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, NULL },
+};
+
+mg_module_t mg_index_module = {
+    .name = "index",
+    .commands = index_commands,
+    .create_loc_conf = index_create_conf,
+    .merge_loc_conf = index_merge_conf,
+    .init = index_init,
+};

@@ -1,0 +1,126 @@
+/*
+ * Serving files: map the URI under root/alias, open, answer 404/403/301 as nginx does,
+ * and send the file with Content-Type, Content-Length, Last-Modified and ETag.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http.h"
+
+static void close_fd(void *data)
+{
+    close((int)(intptr_t)data);
+}
+
+/* Open path for reading; on failure returns the HTTP status and logs as nginx does. */
+mg_int_t mg_static_open(mg_request_t *r, const char *path, int *fd_out, struct stat *st)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        mg_int_t status;
+        int level = MG_LOG_ERR;
+        switch (err) {
+        case ENOENT:
+        case ENOTDIR:
+        case ENAMETOOLONG:
+            status = MG_HTTP_NOT_FOUND;
+            if (!clcf->log_not_found) {
+                return status;
+            }
+            break;
+        case EACCES:
+            status = MG_HTTP_FORBIDDEN;
+            break;
+        default:
+            status = MG_HTTP_INTERNAL_SERVER_ERROR;
+            level = MG_LOG_CRIT;
+        }
+        mg_log_error(level, &r->connection->log, err, "open() \"%s\" failed", path);
+        return status;
+    }
+    if (fstat(fd, st) != 0) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "fstat() \"%s\" failed", path);
+        close(fd);
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    mg_pool_cleanup_add(r->pool, close_fd, (void *)(intptr_t)fd);
+    *fd_out = fd;
+    return MG_OK;
+}
+
+static mg_int_t static_handler(mg_request_t *r)
+{
+    if (r->method != MG_HTTP_GET && r->method != MG_HTTP_HEAD && r->method != MG_HTTP_POST) {
+        return MG_HTTP_NOT_ALLOWED;
+    }
+    if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
+        return MG_DECLINED;
+    }
+    mg_str_t path;
+    size_t root_len;
+    if (mg_http_map_uri_to_path(r, &path, &root_len, 0) == NULL) {
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    int fd;
+    struct stat st;
+    mg_int_t rc = mg_static_open(r, path.data, &fd, &st);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        /* "/dir" names a directory: send the client to "/dir/" */
+        size_t len = r->uri.len + 1 + (r->args.len ? r->args.len + 1 : 0);
+        char *loc = mg_pnalloc(r->pool, len);
+        memcpy(loc, r->uri.data, r->uri.len);
+        loc[r->uri.len] = '/';
+        if (r->args.len) {
+            loc[r->uri.len + 1] = '?';
+            memcpy(loc + r->uri.len + 2, r->args.data, r->args.len);
+        }
+        mg_http_discard_request_body(r);
+        r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, len);
+        return MG_HTTP_MOVED_PERMANENTLY;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, 0, "\"%s\" is not a regular file", path.data);
+        return MG_HTTP_NOT_FOUND;
+    }
+    if (r->method == MG_HTTP_POST) {
+        return MG_HTTP_NOT_ALLOWED;
+    }
+    mg_http_discard_request_body(r);
+    r->headers_out.status = MG_HTTP_OK;
+    r->headers_out.content_length_n = st.st_size;
+    r->headers_out.last_modified_time = st.st_mtime;
+    char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"", (unsigned long long)st.st_mtime,
+                             (unsigned long long)st.st_size);
+    r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, strlen(etag));
+    mg_http_set_content_type(r);
+    rc = mg_http_send_header(r);
+    if (rc == MG_ERROR || r->header_only) {
+        mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
+        b->last_buf = 1;
+        return rc == MG_ERROR ? rc : mg_http_output(r, b);
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
+    b->in_file = st.st_size > 0;
+    b->fd = fd;
+    b->file_pos = 0;
+    b->file_last = st.st_size;
+    b->last_buf = 1;
+    return mg_http_output(r, b);
+}
+
+static mg_int_t static_init(mg_conf_t *cf)
+{
+    mg_http_add_phase_handler(cf, MG_HTTP_CONTENT_PHASE, static_handler);
+    return MG_OK;
+}
+
+mg_module_t mg_static_module = {
+    .name = "static",
+    .init = static_init,
+};

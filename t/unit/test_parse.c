@@ -1,0 +1,469 @@
+/*
+ * Unit tests for core/http/parse.c: request head parsing (valid forms, every error code, the
+ * progress fields used for 414/400 limits), URI normalization, unescaping and chunked decoding.
+ * Build: cc -std=gnu11 -Wall -Wextra -O1 -g -fsanitize=address,undefined \
+ *           -o /tmp/test_parse t/unit/test_parse.c && /tmp/test_parse
+ */
+#include "../../core/http/parse.c"
+
+#include <stdlib.h>
+
+#include "tap.h"
+
+#define is_span(s, want, ...) is_strn((s).data, (s).len, (want), __VA_ARGS__)
+
+#define MAXH 16
+static mg_http_header_t hdrs[MAXH];
+
+/* Parse a NUL-terminated request (or the first n bytes when n != 0), copied into an exactly
+ * sized heap block so ASan catches any read past the end. */
+static ssize_t parse_n(const char *req, size_t n, size_t cap, mg_http_request_head_t *h)
+{
+    static char *copy;
+    free(copy);
+    copy = malloc(n ? n : 1);
+    memcpy(copy, req, n);
+    memset(h, 0, sizeof(*h));
+    h->headers = hdrs;
+    h->nheaders = cap;
+    return mg_http_parse_request_head(copy, n, h);
+}
+
+static ssize_t parse(const char *req, mg_http_request_head_t *h)
+{
+    return parse_n(req, strlen(req), MAXH, h);
+}
+
+/* Feed every proper prefix; all must say AGAIN and the full input must give `want`. */
+static int bytewise(const char *req, size_t n, ssize_t want)
+{
+    mg_http_request_head_t h;
+    for (size_t i = 0; i < n; i++) {
+        if (parse_n(req, i, MAXH, &h) != MG_PARSE_AGAIN)
+            return 0;
+    }
+    return parse_n(req, n, MAXH, &h) == want;
+}
+
+static void test_valid(void)
+{
+    mg_http_request_head_t h;
+    const char *req = "GET /index.html?a=1&b=%20 HTTP/1.1\r\n"
+                      "Host: example.com\r\n"
+                      "X-Trailing: value \t \r\n"
+                      "Empty:\r\n"
+                      "Accept:   */*\r\n"
+                      "\r\n";
+    is_int(parse(req, &h), (long long)strlen(req), "GET: consumes the whole head");
+    is_span(h.method, "GET", "GET: method");
+    is_int(h.method_id, MG_HTTP_GET, "GET: method id");
+    is_span(h.request_line, "GET /index.html?a=1&b=%20 HTTP/1.1", "GET: request line");
+    is_span(h.target, "/index.html?a=1&b=%20", "GET: target");
+    is_span(h.path, "/index.html", "GET: path");
+    is_span(h.args, "a=1&b=%20", "GET: args");
+    is_int(h.schema.len + h.host.len, 0, "GET: no schema/host");
+    is_int(h.http_major * 1000 + h.http_minor, 1001, "GET: HTTP/1.1");
+    is_int(h.complex_uri, 0, "GET: simple uri");
+    is_int(h.request_line_done, 1, "GET: request line done");
+    is_int((long long)h.nheaders, 4, "GET: 4 headers");
+    is_span(h.headers[0].name, "Host", "header 0 name");
+    is_span(h.headers[0].value, "example.com", "header 0 value");
+    is_span(h.headers[1].value, "value", "trailing whitespace stripped");
+    is_span(h.headers[2].name, "Empty", "empty header name");
+    is_span(h.headers[2].value, "", "empty header value");
+    is_span(h.headers[3].value, "*/*", "leading whitespace stripped");
+
+    is_int(parse("HEAD / HTTP/1.0\r\n\r\n", &h), 19, "HEAD HTTP/1.0");
+    is_int(h.method_id, MG_HTTP_HEAD, "HEAD id");
+    is_int(h.http_minor, 0, "HTTP/1.0 minor");
+    ok(h.args.data == NULL, "no '?': args data NULL");
+
+    parse("POST /form HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", &h);
+    is_int(h.method_id, MG_HTTP_POST, "POST id");
+    is_int(parse("PROPPATCH / HTTP/1.1\r\n\r\n", &h), 24, "PROPPATCH");
+    is_int(h.method_id, MG_HTTP_PROPPATCH, "PROPPATCH id");
+    is_int(parse("MY_VERB-X / HTTP/1.1\r\n\r\n", &h), 24, "unknown method accepted");
+    is_int(h.method_id, MG_HTTP_UNKNOWN, "unknown method id");
+
+    parse("GET /a? HTTP/1.1\r\n\r\n", &h);
+    ok(h.args.data != NULL && h.args.len == 0, "'?' with nothing after: empty, non-NULL args");
+
+    req = "GET http://example.com:8080/x/y?q=1 HTTP/1.1\r\nHost: other\r\n\r\n";
+    is_int(parse(req, &h), (long long)strlen(req), "absolute-form target");
+    is_span(h.schema, "http", "absolute: schema");
+    is_span(h.host, "example.com:8080", "absolute: host");
+    is_span(h.path, "/x/y", "absolute: path");
+    is_span(h.args, "q=1", "absolute: args");
+    is_span(h.target, "http://example.com:8080/x/y?q=1", "absolute: target as sent");
+    parse("GET http://[::1]:80 HTTP/1.1\r\n\r\n", &h);
+    is_span(h.host, "[::1]:80", "absolute: IPv6 host");
+    is_span(h.path, "/", "absolute without path: path is /");
+    parse("GET HTTPS://h?x=1 HTTP/1.1\r\n\r\n", &h);
+    is_span(h.path, "/", "absolute with only args: path is /");
+    is_span(h.args, "x=1", "absolute with only args: args");
+
+    req = "GET /index.html\r\n";
+    is_int(parse(req, &h), (long long)strlen(req), "HTTP/0.9 request");
+    is_int(h.http_major * 1000 + h.http_minor, 9, "HTTP/0.9 version");
+    is_int(h.request_line_done, 1, "HTTP/0.9 request line done");
+    is_int((long long)h.nheaders, 0, "HTTP/0.9 has no headers");
+    is_int(parse("GET /x   \n", &h), 10, "HTTP/0.9 with trailing spaces and LF");
+    is_span(h.request_line, "GET /x", "HTTP/0.9 request line");
+
+    req = "GET    /x    HTTP/1.1   \r\nA: b\r\n\r\n";
+    is_int(parse(req, &h), (long long)strlen(req), "multiple spaces tolerated");
+    is_span(h.request_line, "GET    /x    HTTP/1.1", "request line keeps inner spaces");
+    is_span(h.path, "/x", "path between multiple spaces");
+
+    req = "GET / HTTP/1.1\nHost: a\nX: y\n\n";
+    is_int(parse(req, &h), (long long)strlen(req), "bare LF line ends");
+    is_span(h.headers[1].value, "y", "bare LF: value");
+
+    req = "\r\n\n\r\nGET / HTTP/1.1\r\n\r\n";
+    is_int(parse(req, &h), (long long)strlen(req), "leading empty lines skipped");
+    is_span(h.method, "GET", "leading empty lines: method");
+
+    is_int(parse("GET / HTTP/001.01\r\n\r\n", &h), 21, "leading zeros in version");
+    is_int(h.http_major * 1000 + h.http_minor, 1001, "leading zeros: 1.1");
+
+    parse("GET / HTTP/1.1\r\nX!#$%&'*+.^_`|~9: v\r\n\r\n", &h);
+    is_span(h.headers[0].name, "X!#$%&'*+.^_`|~9", "all tchars in a header name");
+
+    const char *pipe = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: y\r\n\r\n";
+    ssize_t first = parse(pipe, &h);
+    is_int(first, 28, "pipelined: stops at the first blank line");
+    is_int(parse(pipe + first, &h), 28, "pipelined: second head");
+    is_span(h.path, "/b", "pipelined: second path");
+    is_span(h.headers[0].value, "y", "pipelined: second header");
+
+    req = "GET /p?q HTTP/1.1\r\nHost: a\r\nCookie: c=1\r\n\r\n";
+    ok(bytewise(req, strlen(req), (ssize_t)strlen(req)), "byte at a time: AGAIN until complete");
+    req = "\r\nGET http://h:1/x HTTP/1.0\nA:\n\n";
+    ok(bytewise(req, strlen(req), (ssize_t)strlen(req)), "byte at a time: absolute, LF");
+    req = "GET /09\r\n";
+    ok(bytewise(req, strlen(req), (ssize_t)strlen(req)), "byte at a time: HTTP/0.9");
+}
+
+static void test_errors(void)
+{
+    mg_http_request_head_t h;
+    static const struct {
+        const char *req;
+        int rc;
+    } cases[] = {
+        {"get / HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_METHOD},
+        {"G@T / HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_METHOD},
+        {" GET / HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_METHOD},
+        {"GET\r\n\r\n", MG_PARSE_INVALID_METHOD},
+        {"GET\t/ HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_METHOD},
+        {"POST /x\r\n", MG_PARSE_INVALID_METHOD},
+        {"GET x HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET /a\x01z HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET /a\x7f HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET /a\tb HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET /?a\x1b HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / http/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/1.x\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/1.\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/0.9\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/1.1000\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET /a b HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/1.1 x\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/1.1\rX\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET * HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET http:/x HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET http:///x HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET http://u@h/ HTTP/1.1\r\n\r\n", MG_PARSE_INVALID_REQUEST},
+        {"GET / HTTP/2.0\r\n\r\n", MG_PARSE_INVALID_VERSION},
+        {"GET / HTTP/10.1\r\n\r\n", MG_PARSE_INVALID_VERSION},
+        {"GET / HTTP/1.1\r\nHost : x\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nNoColon\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\n: novalue\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA(b): c\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA: b\r\n\rx", MG_PARSE_INVALID_HEADER},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char name[80];
+        snprintf(name, sizeof(name), "%.40s", cases[i].req);
+        for (char *c = name; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '.';
+        is_int(parse(cases[i].req, &h), cases[i].rc, "error %d: %s", cases[i].rc, name);
+    }
+
+    static const char nul_value[] = "GET / HTTP/1.1\r\nA: b\0c\r\n\r\n";
+    is_int(parse_n(nul_value, sizeof(nul_value) - 1, MAXH, &h), MG_PARSE_INVALID_HEADER,
+           "NUL in header value");
+    is_int((long long)h.error_at, 20, "error_at points at the NUL");
+    static const char nul_name[] = "GET / HTTP/1.1\r\nA\0: b\r\n\r\n";
+    is_int(parse_n(nul_name, sizeof(nul_name) - 1, MAXH, &h), MG_PARSE_INVALID_HEADER,
+           "NUL in header name");
+    static const char nul_uri[] = "GET /a\0 HTTP/1.1\r\n\r\n";
+    is_int(parse_n(nul_uri, sizeof(nul_uri) - 1, MAXH, &h), MG_PARSE_INVALID_REQUEST,
+           "NUL in target");
+
+    is_int(parse("GET / HTTP/2.0\r\n\r\n", &h), MG_PARSE_INVALID_VERSION, "HTTP/2.0");
+    is_int(h.http_major, 2, "HTTP/2.0: http_major reported");
+    is_int(parse("GET / HTTP/2", &h), MG_PARSE_INVALID_VERSION, "HTTP/2 refused before line end");
+
+    const char *three = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+    is_int(parse_n(three, strlen(three), 2, &h), MG_PARSE_TOO_MANY_HEADERS, "too many headers");
+    is_int(parse_n(three, strlen(three), 3, &h), (long long)strlen(three), "exactly enough");
+    is_int(parse_n(three, strlen(three), 0, &h), MG_PARSE_TOO_MANY_HEADERS, "capacity 0");
+    is_int(parse_n("", 0, MAXH, &h), MG_PARSE_AGAIN, "empty input: AGAIN");
+}
+
+static void test_progress(void)
+{
+    mg_http_request_head_t h;
+
+    is_int(parse("GET /very/long/uri/still/goi", &h), MG_PARSE_AGAIN, "partial request line");
+    is_int(h.request_line_done, 0, "partial request line: not done");
+    is_int((long long)h.line_start, 0, "partial request line: line_start 0");
+    parse("\r\n\r\nGET /x HTTP/1.", &h);
+    is_int((long long)h.line_start, 4, "line_start after skipped empty lines");
+    is_int(parse("\r\n\r\n", &h), MG_PARSE_AGAIN, "only empty lines: AGAIN");
+    is_int((long long)h.line_start, 4, "only empty lines: line_start at end");
+
+    is_int(parse("GET / HTTP/1.1\r", &h), MG_PARSE_AGAIN, "request line CR without LF");
+    is_int(h.request_line_done, 0, "CR alone does not finish the request line");
+    is_int(parse("GET / HTTP/1.1\r\nHost: exa", &h), MG_PARSE_AGAIN, "partial header");
+    is_int(h.request_line_done, 1, "partial header: request line done");
+    is_int((long long)h.line_start, 16, "partial header: line_start at header");
+    parse("GET / HTTP/1.1\r\nHost: a\r\nCookie: aaaa", &h);
+    is_int((long long)h.line_start, 25, "line_start follows to the second header");
+    is_int((long long)h.nheaders, 1, "headers counted so far");
+    parse("GET / HTTP/1.1\r\nHost: a\r\n\r", &h);
+    is_int((long long)h.line_start, 25, "final CR alone: still AGAIN at the blank line");
+    is_int(parse("GET / HTTP/1.1\r\nA: b\r\nbad header\r\n", &h), MG_PARSE_INVALID_HEADER,
+           "bad header line");
+    is_int((long long)h.error_at, 25, "error_at at the space in the name");
+}
+
+static void test_complex(void)
+{
+    static const struct {
+        const char *path;
+        int complex;
+    } cases[] = {
+        {"/a/b.html", 0}, {"/a%20b", 1}, {"/a//b", 1}, {"//", 1},          {"/a/./b", 1},
+        {"/a/../b", 1},   {"/a/.", 1},   {"/a/..", 1}, {"/.", 1},          {"/a/.b", 0},
+        {"/a/..b", 0},    {"/a../b", 0}, {"/.../", 0}, {"/a?x=//&y=%", 0}, {"/", 0},
+        {"/a/", 0},       {"/..?x", 1},
+    };
+    mg_http_request_head_t h;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char req[128];
+        snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n\r\n", cases[i].path);
+        parse(req, &h);
+        is_int(h.complex_uri, cases[i].complex, "complex_uri of %s", cases[i].path);
+    }
+    parse("GET http://h/a//b HTTP/1.1\r\n\r\n", &h);
+    is_int(h.complex_uri, 1, "complex_uri in absolute-form path");
+}
+
+static void test_normalize(void)
+{
+    static const struct {
+        const char *in;
+        int merge;
+        const char *out; /* NULL: MG_PARSE_INVALID_REQUEST */
+    } cases[] = {
+        {"/a/b", 1, "/a/b"},
+        {"/a%20b", 1, "/a b"},
+        {"/%41%4a%4A", 1, "/AJJ"},
+        {"/a//b///c", 1, "/a/b/c"},
+        {"/a//b", 0, "/a//b"},
+        {"/a/./b/.", 1, "/a/b/"},
+        {"/./", 1, "/"},
+        {"/.", 1, "/"},
+        {"/a/../b", 1, "/b"},
+        {"/a/b/..", 1, "/a/"},
+        {"/a/b/../../c/", 1, "/c/"},
+        {"/a/..", 1, "/"},
+        {"/..", 1, NULL},
+        {"/../a", 1, NULL},
+        {"/a/../../b", 1, NULL},
+        {"/%2e%2e/etc/passwd", 1, NULL},
+        {"/a/%2E%2e/%2e/b", 1, "/b"},
+        {"/a%2Fb", 1, "/a/b"},
+        {"/a%2f..%2fb", 1, "/b"},
+        {"/a%2F%2Fb", 1, "/a/b"},
+        {"/a%00b", 1, NULL},
+        {"/a%zzb", 1, NULL},
+        {"/a%4", 1, NULL},
+        {"/a%", 1, NULL},
+        {"/a/.b/..c/...", 1, "/a/.b/..c/..."},
+        {"/a//../b", 0, "/a/b"},
+        {"/a//../b", 1, "/b"},
+        {"//..", 0, "/"},
+        {"/a%3Fb", 1, "/a?b"},
+        {"/%E4%B8%AD", 1, "/\xe4\xb8\xad"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = strlen(cases[i].in);
+        char *in = malloc(n), *out = malloc(n);
+        memcpy(in, cases[i].in, n);
+        ssize_t rc = mg_http_normalize_uri(in, n, out, cases[i].merge);
+        if (cases[i].out == NULL)
+            is_int(rc, MG_PARSE_INVALID_REQUEST, "normalize %s: invalid", cases[i].in);
+        else
+            is_strn(out, rc < 0 ? 0 : (size_t)rc, cases[i].out, "normalize %s%s", cases[i].in,
+                    cases[i].merge ? "" : " (no merge)");
+        free(in);
+        free(out);
+    }
+    char buf[] = "/x/%2e/y/../z";
+    ssize_t rc = mg_http_normalize_uri(buf, strlen(buf), buf, 1);
+    is_strn(buf, rc < 0 ? 0 : (size_t)rc, "/x/z", "normalize in place");
+}
+
+static void test_unescape(void)
+{
+    char out[64];
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"a%20b", "a b"}, {"%41%62%7e", "Ab~"}, {"a+b", "a+b"}, {"%zz%4", "%zz%4"},
+        {"100%", "100%"}, {"%%41", "%A"},       {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = mg_http_unescape(cases[i].in, strlen(cases[i].in), out);
+        is_strn(out, n, cases[i].out, "unescape '%s'", cases[i].in);
+    }
+    char inplace[] = "x%3Dy%26z";
+    size_t n = mg_http_unescape(inplace, strlen(inplace), inplace);
+    is_strn(inplace, n, "x=y&z", "unescape in place");
+    n = mg_http_unescape("a%00b", 5, out);
+    ok(n == 3 && out[1] == '\0', "unescape keeps a decoded NUL (length-delimited)");
+}
+
+/* Decode `in` feeding it in pieces of `step` bytes (0: all at once). Returns the last return
+ * code, appends data to out/outlen, and stores where the decoder stopped in *end. */
+static int dechunk(const char *in, size_t len, size_t step, uint64_t max_chunk, char *out,
+                   size_t *outlen, size_t *end)
+{
+    mg_http_chunked_t ctx = {.max_chunk = max_chunk};
+    size_t avail = step ? 0 : len, pos = 0;
+    int rc = MG_PARSE_AGAIN;
+    *outlen = 0;
+    for (;;) {
+        const char *d;
+        size_t dl;
+        rc = mg_http_parse_chunked(&ctx, in, avail, &pos, &d, &dl);
+        if (rc == 0 && dl > 0) {
+            if (d < in + pos - dl || d + dl > in + avail)
+                return -100;
+            memcpy(out + *outlen, d, dl);
+            *outlen += dl;
+            continue;
+        }
+        if (rc != MG_PARSE_AGAIN || avail == len)
+            break;
+        avail = avail + step > len ? len : avail + step;
+    }
+    if (rc == 0 && !ctx.done)
+        return -101;
+    *end = pos;
+    return rc;
+}
+
+static void test_chunked(void)
+{
+    char out[256];
+    size_t n, end;
+    const char *body = "5\r\nhello\r\n6;name=val;x\r\n world\r\nA\r\n0123456789\r\n"
+                       "0\r\nExpires: never\r\nX: y\r\n\r\nNEXT";
+    size_t blen = strlen(body);
+    is_int(dechunk(body, blen, 0, 0, out, &n, &end), 0, "chunked: all at once");
+    is_strn(out, n, "hello world0123456789", "chunked: data");
+    is_int((long long)end, (long long)blen - 4, "chunked: stops after the final CRLF");
+    int all_ok = 1;
+    for (size_t step = 1; step < blen; step++) {
+        if (dechunk(body, blen, step, 0, out, &n, &end) != 0 || n != 21 ||
+            memcmp(out, "hello world0123456789", 21) != 0 || end != blen - 4)
+            all_ok = 0;
+    }
+    ok(all_ok, "chunked: every feed size from 1 byte gives the same result");
+
+    const char *lf = "3\nabc\nb; ext\nhello world\n0\n\n";
+    is_int(dechunk(lf, strlen(lf), 1, 0, out, &n, &end), 0, "chunked: bare LF, 1 byte at a time");
+    is_strn(out, n, "abchello world", "chunked: bare LF data");
+    const char *hex = "1a\r\nabcdefghijklmnopqrstuvwxyz\r\n1A\r\nABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n"
+                      "000\r\n\r\n";
+    is_int(dechunk(hex, strlen(hex), 0, 0, out, &n, &end), 0, "chunked: hex either case");
+    is_int((long long)n, 52, "chunked: 26+26 bytes");
+    is_int(dechunk("0\r\n\r\n", 5, 0, 0, out, &n, &end), 0, "chunked: empty body");
+    is_int((long long)n, 0, "chunked: empty body has no data");
+    is_int(dechunk("5\r\nhel", 6, 0, 0, out, &n, &end), MG_PARSE_AGAIN, "chunked: incomplete");
+    is_strn(out, n, "hel", "chunked: partial data handed out");
+
+    static const struct {
+        const char *in;
+        size_t len; /* 0: strlen */
+        const char *name;
+    } bad[] = {
+        {"zz\r\n", 0, "non-hex size"},
+        {"\r\n", 0, "empty size"},
+        {";x\r\n", 0, "extension without size"},
+        {"5\r\nhelloX\r\n0\r\n\r\n", 0, "no CRLF after data"},
+        {"5\r\nhello\rX", 0, "CR without LF after data"},
+        {"5\rX", 0, "CR without LF after size"},
+        {"5x\r\n", 0, "junk after size"},
+        {"-5\r\n", 0, "negative size"},
+        {"fffffffffffffffff\r\n", 0, "size overflowing 64 bits"},
+        {"8000000000000000\r\n", 0, "size above off_t"},
+        {"0\r\n\rX", 0, "final CR without LF"},
+        {"0\r\nA: b\0\r\n\r\n", 12, "NUL in trailer"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t len = bad[i].len ? bad[i].len : strlen(bad[i].in);
+        is_int(dechunk(bad[i].in, len, 1, 0, out, &n, &end), MG_PARSE_INVALID_CHUNK,
+               "chunked error: %s", bad[i].name);
+    }
+    is_int(dechunk("7fffffffffffffff\r\n", 18, 0, 0, out, &n, &end), MG_PARSE_AGAIN,
+           "chunked: largest off_t size accepted");
+    is_int(dechunk("0000000000000000000000001\r\nx\r\n0\r\n\r\n", 35, 0, 0, out, &n, &end), 0,
+           "chunked: leading zeros do not overflow");
+    is_int(dechunk("401\r\n", 5, 0, 1024, out, &n, &end), MG_PARSE_INVALID_CHUNK,
+           "chunked: max_chunk enforced");
+    is_int(dechunk("400\r\n", 5, 0, 1024, out, &n, &end), MG_PARSE_AGAIN,
+           "chunked: max_chunk itself allowed");
+
+    mg_http_chunked_t ctx = {0};
+    size_t pos = 0;
+    const char *d;
+    size_t dl;
+    mg_http_parse_chunked(&ctx, "x", 1, &pos, &d, &dl);
+    is_int(mg_http_parse_chunked(&ctx, "0\r\n\r\n", 5, &pos, &d, &dl), MG_PARSE_INVALID_CHUNK,
+           "chunked: an error is sticky");
+}
+
+static void test_span_ieq(void)
+{
+    mg_span_t s = {"Content-Length", 14};
+    ok(mg_span_ieq(s, "content-length"), "span_ieq: mixed case equal");
+    ok(!mg_span_ieq(s, "content-lengths"), "span_ieq: longer literal");
+    ok(!mg_span_ieq(s, "content-lengt"), "span_ieq: shorter literal");
+    mg_span_t e = {NULL, 0};
+    ok(mg_span_ieq(e, ""), "span_ieq: empty");
+    mg_span_t x = {"HOST", 4};
+    ok(!mg_span_ieq(x, "hosu"), "span_ieq: different");
+}
+
+int main(void)
+{
+    test_valid();
+    test_errors();
+    test_progress();
+    test_complex();
+    test_normalize();
+    test_unescape();
+    test_chunked();
+    test_span_ieq();
+    return done_testing();
+}
