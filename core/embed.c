@@ -83,6 +83,8 @@ void moongate_server_destroy(mg_server_t *srv)
         event_free(srv->shutdown_timer);
     }
     if (srv->base) {
+        /* let deferred frees of closed connections run */
+        event_base_loop(srv->base, EVLOOP_NONBLOCK);
         event_base_free(srv->base);
     }
     free((void *)srv->params.prefix);

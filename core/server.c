@@ -111,15 +111,30 @@ mg_int_t mg_conn_local_addr(mg_connection_t *c)
     return MG_OK;
 }
 
+static void conn_free(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *c = arg;
+    mg_server_t *srv = c->server;
+    mg_cycle_t *cycle = c->cycle;
+    mg_pool_destroy(c->pool);
+    free(c);
+    release_cycle(srv, cycle);
+}
+
 void mg_conn_close(mg_connection_t *c)
 {
+    if (c->fd < 0) {
+        return; /* already closed, waiting to be freed */
+    }
     mg_server_t *srv = c->server;
     event_del(&c->rev);
     event_del(&c->wev);
     evtimer_del(&c->timer);
-    if (c->fd >= 0) {
-        close(c->fd);
-    }
+    close(c->fd);
+    c->fd = -1;
+    c->closed = 1;
     if (c->prev) {
         c->prev->next = c->next;
     } else {
@@ -129,10 +144,10 @@ void mg_conn_close(mg_connection_t *c)
         c->next->prev = c->prev;
     }
     srv->nconnections--;
-    mg_cycle_t *cycle = c->cycle;
-    mg_pool_destroy(c->pool);
-    free(c);
-    release_cycle(srv, cycle);
+    /* the memory stays valid until the loop comes back, so every caller up the stack may
+     * still look at c->closed */
+    struct timeval now = { 0, 0 };
+    event_base_once(srv->base, -1, EV_TIMEOUT, conn_free, c, &now);
     if (srv->quitting && srv->nconnections == 0) {
         event_base_loopbreak(srv->base);
     }

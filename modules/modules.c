@@ -12,6 +12,7 @@ extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_return_module;
+extern mg_module_t mg_headers_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
@@ -21,5 +22,6 @@ mg_module_t *mg_modules[] = {
     &mg_static_module,
     &mg_index_module,
     &mg_return_module,
+    &mg_headers_module,
     NULL,
 };

@@ -106,17 +106,15 @@ like($out, qr/^not ok 2 - TEST 1: wrong body - response_body/m, 'child: wrong bo
 
 ($code, $out, $err) = run_child(<<'EOT');
 === TEST 1: wrong status, missing header, log hit and miss
---- config
-    location /t { return 200 "ok\n"; }
 --- request
-GET /t
+GET /no-such-file
 --- error_code: 201
 --- response_headers
 X-Missing: 1
 --- error_log
 this text never appears in the log
 --- no_error_log
-[
+No such file or directory
 EOT
 isnt($code, 0, 'child: wrong expectations fail the file');
 is(scalar(() = $out =~ /^not ok/mg), 4, 'child: four failures reported') or diag($out);

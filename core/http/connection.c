@@ -258,8 +258,8 @@ static void process_buffer(mg_connection_t *c)
         if (!hc->discarding && hc->last > hc->start) {
             mg_int_t rc = parse_buffered(c, &head);
             if (rc == MG_OK) {
-                if (c->closed) {
-                    return;
+                if (c->closed || c->read_handler != read_head) {
+                    return; /* closed, or lingering */
                 }
                 continue;
             }
