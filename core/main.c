@@ -353,6 +353,8 @@ int main(int argc, char **argv)
     }
     int rc = moongate_server_run(srv);
     mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0, "exit");
+    /* a reload may have replaced (and freed) the generation ccf pointed into */
+    ccf = mg_cycle_core_conf(srv->cycle);
     unlink(ccf->pid.data);
     moongate_server_destroy(srv);
     return rc == 0 ? 0 : 1;

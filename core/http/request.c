@@ -223,6 +223,12 @@ static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
     if (ph[1].checker == NULL) {
         /* nothing served it */
         if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
+            mg_str_t path;
+            size_t root_len;
+            if (mg_http_map_uri_to_path(r, &path, &root_len, 0)) {
+                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                             "directory index of \"%s\" is forbidden", path.data);
+            }
             mg_http_finalize_request(r, MG_HTTP_FORBIDDEN);
         } else {
             mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);
