@@ -18,7 +18,12 @@ struct conf_source_s {
     const char *p;
     const char *end;
     mg_uint_t line;
+    unsigned depth;     /* files being read around this one: a self-include must not recurse */
 };
+
+/* nginx is stopped by running out of descriptors, as it keeps every file of the chain open;
+ * this reader closes each file once read, so it needs its own bound. */
+#define CONF_MAX_INCLUDE_DEPTH 64
 
 enum { TOK_WORD, TOK_SEMI, TOK_OPEN, TOK_CLOSE, TOK_EOF, TOK_ERROR };
 
@@ -100,6 +105,17 @@ static mg_str_t token_unescape(mg_conf_t *cf, const char *s, size_t len)
     return r;
 }
 
+/* The text ended in the middle of a directive; -g's text has no blocks to close, hence
+ * nginx's different wording for it. */
+static void eof_in_directive(mg_conf_t *cf)
+{
+    if (cf->src->name == NULL) {
+        mg_conf_error(cf, 0, "unexpected end of parameter, expecting \";\"");
+    } else {
+        mg_conf_error(cf, 0, "unexpected end of file, expecting \";\" or \"}\"");
+    }
+}
+
 /* Read one directive's words into cf->args; returns what ended it. */
 static int read_directive(mg_conf_t *cf)
 {
@@ -124,7 +140,7 @@ static int read_directive(mg_conf_t *cf)
         }
         if (src->p >= src->end) {
             if (cf->args_buf.nelts) {
-                mg_conf_error(cf, 0, "unexpected end of file, expecting \";\" or \"}\"");
+                eof_in_directive(cf);
                 return TOK_ERROR;
             }
             return TOK_EOF;
@@ -163,7 +179,7 @@ static int read_directive(mg_conf_t *cf)
                 src->p++;
             }
             if (src->p >= src->end) {
-                mg_conf_error(cf, 0, "unexpected end of file, expecting \";\" or \"}\"");
+                eof_in_directive(cf);
                 return TOK_ERROR;
             }
             *arg = token_unescape(cf, start, (size_t)(src->p - start));
@@ -299,6 +315,11 @@ static mg_int_t parse_source(mg_conf_t *cf, int in_block)
         }
         cf->args = cf->args_buf.elts;
         cf->nargs = cf->args_buf.nelts;
+        if (tok == TOK_OPEN && cf->src->name == NULL) {
+            mg_conf_error(cf, 0, "block directives are not supported in -g option");
+            rc = MG_ERROR;
+            break;
+        }
         if (cf->handler) {
             if (tok != TOK_SEMI) {
                 mg_conf_error(cf, 0, "unexpected \"{\"");
@@ -365,6 +386,12 @@ mg_int_t mg_conf_parse(mg_conf_t *cf, const char *filename)
     if (filename == NULL) {
         return parse_source(cf, 1);
     }
+    unsigned depth = cf->src ? cf->src->depth + 1 : 0;
+    if (depth > CONF_MAX_INCLUDE_DEPTH) {
+        mg_conf_error(cf, 0, "too deep nesting of includes (more than %d files)",
+                      CONF_MAX_INCLUDE_DEPTH);
+        return MG_ERROR;
+    }
     char *text;
     size_t len;
     if (read_file(cf, filename, &text, &len) != MG_OK) {
@@ -375,7 +402,7 @@ mg_int_t mg_conf_parse(mg_conf_t *cf, const char *filename)
     d->text = text;
     d->len = len;
 
-    conf_source_t src = { d->name, text, text + len, 1 };
+    conf_source_t src = { d->name, text, text + len, 1, depth };
     conf_source_t *prev = cf->src;
     cf->src = &src;
     mg_int_t rc = parse_source(cf, 0);
@@ -385,7 +412,7 @@ mg_int_t mg_conf_parse(mg_conf_t *cf, const char *filename)
 
 mg_int_t mg_conf_parse_string(mg_conf_t *cf, const char *text, size_t len)
 {
-    conf_source_t src = { NULL, text, text + len, 1 };
+    conf_source_t src = { NULL, text, text + len, 1, cf->src ? cf->src->depth : 0 };
     conf_source_t *prev = cf->src;
     cf->src = &src;
     mg_int_t rc = parse_source(cf, 0);

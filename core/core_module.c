@@ -2,6 +2,8 @@
  * The top-level directives (main and events contexts): processes, daemon, pid, error_log,
  * user, env, worker limits, and the events { } block.
  */
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "cycle.h"
@@ -28,6 +30,10 @@ static void *core_create_conf(mg_cycle_t *cycle)
 static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
 {
     mg_core_conf_t *ccf = conf;
+    if (!ccf->events_seen) {
+        /* as nginx: the events block is mandatory, and the message has no FILE:LINE */
+        return "no \"events\" section in configuration";
+    }
     mg_conf_merge(ccf->daemon, MG_CONF_UNSET, 1);
     mg_conf_merge(ccf->master_process, MG_CONF_UNSET, 1);
     mg_conf_merge(ccf->worker_processes, MG_CONF_UNSET, 1);
@@ -59,10 +65,10 @@ static const char *core_set_worker_processes(mg_conf_t *cf, const mg_command_t *
         ccf->worker_processes = 0;
         return MG_CONF_OK;
     }
+    /* 0 stays rejected: moongate uses it internally for "auto" (nginx would start no worker) */
     int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
     if (n <= 0) {
-        mg_conf_error(cf, 0, "invalid value \"%s\" in \"worker_processes\" directive", cf->args[1].data);
-        return MG_CONF_ERROR;
+        return "invalid value";
     }
     ccf->worker_processes = (mg_int_t)n;
     return MG_CONF_OK;
@@ -92,6 +98,18 @@ static const char *core_set_user(mg_conf_t *cf, const mg_command_t *cmd, void *c
     }
     ccf->user = cf->args[1];
     ccf->group = cf->nargs > 2 ? cf->args[2] : cf->args[1];
+    /* resolve now, as nginx does, so -t catches a user or group the system does not have;
+     * errno stays 0 for a plain "not found" and then no "(N: ...)" tail is printed */
+    errno = 0;
+    if (getpwnam(ccf->user.data) == NULL) {
+        mg_conf_error(cf, errno, "getpwnam(\"%s\") failed", ccf->user.data);
+        return MG_CONF_ERROR;
+    }
+    errno = 0;
+    if (getgrnam(ccf->group.data) == NULL) {
+        mg_conf_error(cf, errno, "getgrnam(\"%s\") failed", ccf->group.data);
+        return MG_CONF_ERROR;
+    }
     return MG_CONF_OK;
 }
 
@@ -121,11 +139,15 @@ static const char *core_set_events(mg_conf_t *cf, const mg_command_t *cmd, void 
 static const char *core_set_use(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
-    (void)conf;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->use.data) {
+        return "is duplicate";
+    }
     /* libevent picks the best backend itself; accept the names nginx knows on Linux */
     static const char *known[] = { "epoll", "poll", "select", NULL };
     for (const char **k = known; *k; k++) {
         if (mg_str_eq(cf->args[1], *k)) {
+            ccf->use = cf->args[1];
             return MG_CONF_OK;
         }
     }
@@ -135,16 +157,19 @@ static const char *core_set_use(mg_conf_t *cf, const mg_command_t *cmd, void *co
 
 static const char *core_set_worker_connections(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
+    (void)cmd;
     mg_core_conf_t *ccf = conf;
     if (ccf->worker_connections != MG_CONF_UNSET) {
         return "is duplicate";
     }
-    const char *rv = mg_conf_set_num(cf, cmd, conf);
-    if (rv == MG_CONF_OK && ccf->worker_connections < 1) {
+    /* nginx words this one differently from the generic number setter */
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    if (n < 1 || n > INT32_MAX) {
         mg_conf_error(cf, 0, "invalid number \"%s\"", cf->args[1].data);
         return MG_CONF_ERROR;
     }
-    return rv;
+    ccf->worker_connections = (mg_int_t)n;
+    return MG_CONF_OK;
 }
 
 #define CORE(field) MG_CYCLE_CONF, offsetof(mg_core_conf_t, field)
@@ -154,7 +179,7 @@ static const mg_command_t core_commands[] = {
     { "master_process", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(master_process), NULL },
     { "worker_processes", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_worker_processes, CORE(worker_processes), NULL },
     { "pid", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(pid), NULL },
-    { "error_log", MG_CTX_MAIN, MG_ARGS(1, 2), core_set_error_log, CORE(daemon), NULL },
+    { "error_log", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_error_log, CORE(daemon), NULL },
     { "user", MG_CTX_MAIN, MG_ARGS(1, 2), core_set_user, CORE(user), NULL },
     { "env", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_env, CORE(env), NULL },
     { "worker_rlimit_nofile", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_num, CORE(worker_rlimit_nofile), NULL },
@@ -165,7 +190,7 @@ static const mg_command_t core_commands[] = {
     { "multi_accept", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(multi_accept), NULL },
     { "accept_mutex", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(accept_mutex), NULL },
     { "accept_mutex_delay", MG_CTX_EVENTS, MG_ARGS(1, 1), mg_conf_set_msec, CORE(accept_mutex_delay), NULL },
-    { "use", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_use, MG_NO_CONF, 0, NULL },
+    { "use", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_use, CORE(use), NULL },
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 

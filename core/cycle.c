@@ -101,17 +101,35 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
         mg_conf_error(cf, 0, "syslog error logging is not supported by moongate");
         return MG_CONF_ERROR;
     }
-    int level = MG_LOG_ERR;
-    if (cf->nargs > 2) {
-        level = mg_log_level_by_name(cf->args[2]);
-        if (level < 0) {
-            mg_conf_error(cf, 0, "invalid log level \"%s\"", cf->args[2].data);
+    /* nginx's rules: at most one level name; debug_<area> masks only among themselves (they
+     * mean "debug" here, moongate's debug output is not split by area) */
+    static const char *debug_masks[] = { "debug_core", "debug_alloc", "debug_mutex", "debug_event",
+                                         "debug_http", "debug_mail", "debug_stream", NULL };
+    int level = 0, masks = 0;
+    for (size_t i = 2; i < cf->nargs; i++) {
+        int l = mg_log_level_by_name(cf->args[i]);
+        if (l > 0) {
+            if (level || masks) {
+                mg_conf_error(cf, 0, "duplicate log level \"%s\"", cf->args[i].data);
+                return MG_CONF_ERROR;
+            }
+            level = l;
+            continue;
+        }
+        const char **d = debug_masks;
+        while (*d && !mg_str_eq(cf->args[i], *d)) {
+            d++;
+        }
+        if (*d == NULL || level) {
+            mg_conf_error(cf, 0, "invalid log level \"%s\"", cf->args[i].data);
             return MG_CONF_ERROR;
         }
-        if (cf->nargs > 3) {
-            mg_conf_error(cf, 0, "invalid number of arguments in \"error_log\" directive");
-            return MG_CONF_ERROR;
-        }
+        masks = 1;
+    }
+    if (masks) {
+        level = MG_LOG_DEBUG;
+    } else if (level == 0) {
+        level = MG_LOG_ERR;
     }
     mg_log_t *log = mg_pcalloc(cf->pool, sizeof(mg_log_t));
     mg_str_t full = mg_str_eq(name, "stderr") ? mg_pstr(cf->pool, "stderr", 6)

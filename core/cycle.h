@@ -29,6 +29,7 @@ typedef struct {
     mg_msec_t accept_mutex_delay;
     int pcre_jit;
     int events_seen;
+    mg_str_t use; /* events { use NAME; }: checked and kept, libevent picks the backend */
     mg_str_t working_directory;
     mg_str_t worker_cpu_affinity;
 } mg_core_conf_t;

@@ -124,19 +124,22 @@ static int parse_options(int argc, char **argv, options_t *o)
     return 0;
 }
 
-static int send_signal(mg_cycle_t *cycle, const char *name)
+/* As nginx's signaller, speak through the early log (the default error log or -e), not the
+ * configuration's error_log: it is the log a signalling command may always write. */
+static int send_signal(mg_cycle_t *cycle, mg_log_t *log, const char *name)
 {
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    mg_log_error(MG_LOG_NOTICE, log, 0, "signal process started");
     int fd = open(ccf->pid.data, O_RDONLY);
     if (fd < 0) {
-        mg_log_error(MG_LOG_ERR, cycle->log, errno, "open() \"%s\" failed", ccf->pid.data);
+        mg_log_error(MG_LOG_ERR, log, errno, "open() \"%s\" failed", ccf->pid.data);
         return 1;
     }
     char buf[32];
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n < 0) {
-        mg_log_error(MG_LOG_ERR, cycle->log, errno, "read() \"%s\" failed", ccf->pid.data);
+        mg_log_error(MG_LOG_ERR, log, errno, "read() \"%s\" failed", ccf->pid.data);
         return 1;
     }
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
@@ -145,7 +148,7 @@ static int send_signal(mg_cycle_t *cycle, const char *name)
     buf[n] = '\0';
     int64_t pid = mg_atoi(buf, (size_t)n);
     if (pid <= 0) {
-        mg_log_error(MG_LOG_ERR, cycle->log, 0, "invalid PID number \"%s\" in \"%s\"", buf,
+        mg_log_error(MG_LOG_ERR, log, 0, "invalid PID number \"%s\" in \"%s\"", buf,
                      ccf->pid.data);
         return 1;
     }
@@ -154,7 +157,7 @@ static int send_signal(mg_cycle_t *cycle, const char *name)
               : strcmp(name, "reopen") == 0 ? SIGUSR1
                                             : SIGHUP;
     if (kill((pid_t)pid, sig) != 0) {
-        mg_log_error(MG_LOG_ERR, cycle->log, errno, "kill(%d, %d) failed", (int)pid, sig);
+        mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", (int)pid, sig);
         return 1;
     }
     return 0;
@@ -280,7 +283,7 @@ int main(int argc, char **argv)
             if (cycle == NULL) {
                 return 1;
             }
-            int rc = send_signal(cycle, o.signal);
+            int rc = send_signal(cycle, early, o.signal);
             mg_cycle_destroy(cycle);
             return rc;
         }
@@ -288,6 +291,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "moongate: configuration file %s test failed\n", conf);
             return 1;
         }
+        /* as nginx: make sure the pid file can be created, without writing or truncating
+         * it, so that a running server's pid file is left intact */
+        mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+        int pfd = open(ccf->pid.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (pfd < 0) {
+            mg_log_error(MG_LOG_EMERG, early, errno, "open() \"%s\" failed", ccf->pid.data);
+            mg_cycle_destroy(cycle);
+            fprintf(stderr, "moongate: configuration file %s test failed\n", conf);
+            return 1;
+        }
+        close(pfd);
         if (!o.quiet) {
             fprintf(stderr, "moongate: the configuration file %s syntax is ok\n", conf);
             fprintf(stderr, "moongate: configuration file %s test is successful\n", conf);

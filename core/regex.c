@@ -31,9 +31,15 @@ mg_regex_t *mg_regex_compile(mg_pool_t *pool, mg_str_t pattern, int caseless, ch
     if (code == NULL) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(errcode, msg, sizeof(msg));
-        snprintf(err, errlen, "pcre2_compile() failed: %s in \"%.*s\" at \"%.*s\"", (char *)msg,
-                 (int)pattern.len, pattern.data, (int)(pattern.len - erroff),
-                 pattern.data + erroff);
+        if (erroff >= pattern.len) {
+            /* nginx names no position when the error is at the end of the pattern */
+            snprintf(err, errlen, "pcre2_compile() failed: %s in \"%.*s\"", (char *)msg,
+                     (int)pattern.len, pattern.data);
+        } else {
+            snprintf(err, errlen, "pcre2_compile() failed: %s in \"%.*s\" at \"%.*s\"",
+                     (char *)msg, (int)pattern.len, pattern.data, (int)(pattern.len - erroff),
+                     pattern.data + erroff);
+        }
         return NULL;
     }
     if (regex_jit) {

@@ -10,6 +10,7 @@
 typedef struct {
     mg_str_t name;
     int index; /* capture group number */
+    intptr_t data; /* the user's: http keeps the index of the variable named so */
 } mg_regex_name_t;
 
 struct mg_regex_s {

@@ -53,10 +53,11 @@ int64_t mg_atoi(const char *s, size_t len)
         if (s[i] < '0' || s[i] > '9') {
             return -1;
         }
-        if (v > (INT64_MAX - 9) / 10) {
+        int d = s[i] - '0';
+        if (v > INT64_MAX / 10 || (v == INT64_MAX / 10 && d > INT64_MAX % 10)) {
             return -1;
         }
-        v = v * 10 + (s[i] - '0');
+        v = v * 10 + d;
     }
     return v;
 }
@@ -118,7 +119,9 @@ int64_t mg_parse_size(mg_str_t s)
 
 int64_t mg_parse_time(mg_str_t s, int want_seconds)
 {
-    /* Units must appear in decreasing order, each once, as nginx requires. */
+    /* nginx's rules: units in decreasing order, each at most once, spaces allowed only after
+     * a unit; a trailing bare number counts as seconds ("1h30" is 1h30s); months and years
+     * only for values kept in seconds, "ms" only for values kept in milliseconds. */
     static const struct {
         char unit;
         int64_t msec;
@@ -128,57 +131,61 @@ int64_t mg_parse_time(mg_str_t s, int want_seconds)
         { 'h', 3600LL * 1000 },            { 'm', 60LL * 1000 },
         { 's', 1000 },                     { 'f', 1 }, /* 'f' stands for "ms" */
     };
-    int64_t total = 0;
-    size_t i = 0, next_unit = 0;
-    int any = 0;
-    while (i < s.len) {
-        if (s.data[i] == ' ') {
-            i++;
-            continue;
-        }
-        int64_t v = 0;
-        size_t start = i;
-        while (i < s.len && s.data[i] >= '0' && s.data[i] <= '9') {
-            if (v > INT64_MAX / 10 - 10) {
+    int64_t total = 0, value = 0;
+    size_t next_unit = want_seconds ? 0 : 2; /* msec values start below 'M' */
+    int valid = 0;
+    const char *p = s.data, *end = s.data + s.len;
+    while (p < end) {
+        char c = *p++;
+        if (c >= '0' && c <= '9') {
+            int d = c - '0';
+            if (value > INT64_MAX / 10 || (value == INT64_MAX / 10 && d > INT64_MAX % 10)) {
                 return -1;
             }
-            v = v * 10 + (s.data[i] - '0');
-            i++;
+            value = value * 10 + d;
+            valid = 1;
+            continue;
         }
-        if (i == start) {
-            return -1;
-        }
-        char u = 's';
-        if (i < s.len && s.data[i] != ' ') {
-            u = s.data[i++];
-            if (u == 'm' && i < s.len && s.data[i] == 's') {
-                u = 'f';
-                i++;
-            }
-        } else if (any) {
-            return -1; /* a bare number only alone */
+        char u = c;
+        if (c == 'm' && p < end && *p == 's') {
+            u = 'f';
+            p++;
         }
         size_t k = next_unit;
         while (k < mg_nelems(units) && units[k].unit != u) {
             k++;
         }
-        if (k == mg_nelems(units)) {
-            return -1;
-        }
-        if (want_seconds && u == 'f') {
+        if (k == mg_nelems(units) || (want_seconds && u == 'f')) {
             return -1;
         }
         next_unit = k + 1;
-        if (v > INT64_MAX / units[k].msec) {
+        int64_t scale = want_seconds ? units[k].msec / 1000 : units[k].msec;
+        if (value > INT64_MAX / scale) {
             return -1;
         }
-        total += v * units[k].msec;
-        any = 1;
+        value *= scale;
+        if (total > INT64_MAX - value) {
+            return -1;
+        }
+        total += value;
+        value = 0;
+        while (p < end && *p == ' ') {
+            p++;
+        }
     }
-    if (!any) {
+    if (!valid) {
         return -1;
     }
-    return want_seconds ? total / 1000 : total;
+    if (!want_seconds) {
+        if (value > INT64_MAX / 1000) {
+            return -1;
+        }
+        value *= 1000;
+    }
+    if (total > INT64_MAX - value) {
+        return -1;
+    }
+    return total + value;
 }
 
 char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...)

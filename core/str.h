@@ -29,8 +29,8 @@ int64_t mg_atoi(const char *s, size_t len);
 int64_t mg_hextoi(const char *s, size_t len);
 /* Size with optional k/K/m/M/g/G suffix; -1 on error. */
 int64_t mg_parse_size(mg_str_t s);
-/* nginx time syntax ("30", "68000ms", "1h 30m", "7d"); msec or sec result; -1 on error.
- * A bare number is seconds. */
+/* nginx time syntax ("30", "68000ms", "1h 30m", "7d", "1h30"); msec or sec result; -1 on
+ * error. A bare number is seconds; "M" and "y" only with want_seconds, "ms" only without. */
 int64_t mg_parse_time(mg_str_t s, int want_seconds);
 
 /* Format into buf; returns pointer after the last written char (no NUL). */

@@ -78,17 +78,21 @@ static mg_int_t return_run(mg_request_t *r, return_conf_t *rc)
         return MG_HTTP_CLOSE;
     }
     mg_str_t text = mg_null_string;
-    if (rc->text) {
-        mg_http_complex_value(r, rc->text, &text);
-    }
     if (code >= MG_HTTP_MOVED_PERMANENTLY && code <= MG_HTTP_PERMANENT_REDIRECT &&
         code != MG_HTTP_NOT_MODIFIED) {
         if (rc->text) {
+            r->headers_out.status = (mg_uint_t)code; /* "$status" in the URL: see below */
+            mg_http_complex_value(r, rc->text, &text);
             r->headers_out.location = mg_http_add_header_out(r, "Location", 8, text.data, text.len);
         }
         return code;
     }
     if (code < MG_HTTP_BAD_REQUEST || rc->text) {
+        /* the status is set before the text is made, so "$status" in it is the code (nginx) */
+        r->headers_out.status = (mg_uint_t)code;
+        if (rc->text) {
+            mg_http_complex_value(r, rc->text, &text);
+        }
         mg_http_set_content_type(r);
         return mg_http_send_response(r, (mg_uint_t)code, NULL, &text);
     }

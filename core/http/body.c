@@ -22,9 +22,7 @@ static void send_continue(mg_request_t *r)
         !mg_str_caseeq(e->value, "100-continue")) {
         return;
     }
-    if (r->hc->last > r->hc->start) {
-        return; /* the body is already coming */
-    }
+    /* nginx sends it even when body bytes already arrived: an interim response is harmless */
     static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
     ssize_t n = send(r->connection->fd, line, sizeof(line) - 1, MSG_NOSIGNAL);
     if (n == (ssize_t)sizeof(line) - 1) {
@@ -223,7 +221,23 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
 
 mg_int_t mg_http_discard_request_body(mg_request_t *r)
 {
-    /* the connection drops the rest once the response is done (connection.c) */
+    /* the connection drops the rest once the response is done (connection.c); a client
+     * waiting on "Expect: 100-continue" is told to send it, as nginx does, so that the
+     * connection can stay in sync and be kept alive */
+    if (r->discard_body || r->request_body) {
+        return MG_OK;
+    }
     r->discard_body = 1;
+    send_continue(r);
+    /* what already arrived goes now, as in nginx: a broken chunked body is a 400 while the
+     * handler can still answer it */
+    mg_http_conn_t *hc = r->hc;
+    if (hc->last > hc->start && mg_http_discard_buffered(r->connection) == MG_ERROR) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "client sent invalid chunked body");
+        hc->discard_chunked_on = 0;
+        r->keepalive = 0;
+        r->lingering_close = 1;
+        return MG_HTTP_BAD_REQUEST;
+    }
     return MG_OK;
 }

@@ -24,9 +24,12 @@ typedef struct mg_http_conn_s {
     mg_msec_t lingering_deadline;
     unsigned discard_chunked_on : 1;
     unsigned discarding : 1;
-    unsigned keepalive_idle : 1;
+    unsigned keepalive_idle : 1; /* waiting for the next request after a response */
+    unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
 } mg_http_conn_t;
 
+/* Drop the request body bytes the buffer holds: MG_OK (all of it gone), MG_AGAIN, MG_ERROR. */
+mg_int_t mg_http_discard_buffered(mg_connection_t *c);
 /* Write event on the connection: flush the queue, finish or wake the producer. */
 void mg_http_writer_event(mg_connection_t *c);
 void mg_http_write_filters_init(void);

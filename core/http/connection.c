@@ -3,6 +3,7 @@
  * (growing it within client_header_buffer_size / large_client_header_buffers), hand complete
  * heads to request processing, then keepalive, pipelining, body discarding and lingering close.
  */
+#include <stdarg.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,6 +11,9 @@
 #include "server.h"
 
 static void read_head(mg_connection_t *c);
+
+/* The most of a client's line an info message quotes (nginx: NGX_MAX_ERROR_STR - 300). */
+#define LOG_LINE_MAX 1748
 static void process_buffer(mg_connection_t *c);
 static void keepalive_timeout(mg_connection_t *c);
 
@@ -18,26 +22,69 @@ static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
     return hc->addr_conf->default_server;
 }
 
+/* The request line of a head still being read: from its first byte up to CR/LF or what has
+ * arrived (nginx shows the partial line as "request:" in its log). */
+static mg_str_t partial_request_line(mg_http_conn_t *hc)
+{
+    size_t p = hc->start;
+    while (p < hc->last && (hc->buf[p] == '\r' || hc->buf[p] == '\n')) {
+        p++;
+    }
+    size_t e = p;
+    while (e < hc->last && hc->buf[e] != '\r' && hc->buf[e] != '\n') {
+        e++;
+    }
+    mg_str_t line = { e - p, hc->buf + p };
+    return line;
+}
+
+/* A head is being read (bytes of it arrived) but no request exists yet. */
+static int reading_head(mg_http_conn_t *hc)
+{
+    return hc->r == NULL && !hc->discarding && !hc->keepalive_idle && hc->last > hc->start;
+}
+
 static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
 {
     mg_http_conn_t *hc = log->data;
-    mg_connection_t *c = hc->r ? hc->r->connection : NULL;
     char *p = buf, *end = buf + len;
+    if (hc->keepalive_idle && hc->r == NULL) {
+        return 0; /* "client ... closed keepalive connection" stands alone, as in nginx */
+    }
     if (log->action) {
         p = mg_sprintf_end(p, end, " while %s", log->action);
     }
     mg_connection_t *conn = (mg_connection_t *)((char *)log - offsetof(mg_connection_t, log));
     p = mg_sprintf_end(p, end, ", client: %s", conn->addr_text);
-    (void)c;
     mg_request_t *r = hc->r;
-    if (r == NULL) {
+    if (r == NULL && !reading_head(hc)) {
         p = mg_sprintf_end(p, end, ", server: %s", hc->addr_conf->addr_text);
         return (size_t)(p - buf);
     }
-    mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
+    mg_http_srv_conf_t *cscf = r ? mg_http_get_srv_conf(r, mg_http_core_module) : default_srv(hc);
     mg_http_server_name_t *sn = cscf->server_names.elts;
     p = mg_sprintf_end(p, end, ", server: %.*s", cscf->server_names.nelts ? (int)sn[0].name.len : 0,
                        cscf->server_names.nelts ? sn[0].name.data : "");
+    if (r == NULL) {
+        /* a head still arriving: what nginx would have parsed of it by now */
+        mg_str_t line = partial_request_line(hc);
+        if (line.len) {
+            p = mg_sprintf_end(p, end, ", request: \"%.*s\"", (int)line.len, line.data);
+        }
+        mg_http_request_head_t head;
+        memset(&head, 0, sizeof(head));
+        head.headers = hc->heads;
+        head.nheaders = hc->nheads;
+        mg_http_parse_request_head(hc->buf + hc->start, hc->last - hc->start, &head);
+        for (size_t i = 0; head.request_line_done && i < head.nheaders; i++) {
+            if (mg_span_ieq(head.headers[i].name, "host")) {
+                p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)head.headers[i].value.len,
+                                   head.headers[i].value.data);
+                break;
+            }
+        }
+        return (size_t)(p - buf);
+    }
     if (r->request_line.len) {
         p = mg_sprintf_end(p, end, ", request: \"%.*s\"", (int)r->request_line.len,
                            r->request_line.data);
@@ -58,11 +105,28 @@ static void free_buf(void *data)
     free(*(char **)data);
 }
 
+/* nginx's log action for a head being read: which line it has got to. */
+static void set_head_action(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_http_request_head_t head;
+    memset(&head, 0, sizeof(head));
+    head.headers = hc->heads;
+    head.nheaders = hc->nheads;
+    mg_http_parse_request_head(hc->buf + hc->start, hc->last - hc->start, &head);
+    c->log.action = head.request_line_done ? "reading client request headers"
+                    : hc->pipelined        ? "reading client pipelined request line"
+                                           : "reading client request line";
+}
+
 static void head_timeout(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    if (hc->last > hc->start) {
-        c->log.action = "reading client request headers";
+    if (reading_head(hc)) {
+        set_head_action(c);
+        mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+    } else if (c->requests == 0) {
+        c->log.action = "waiting for request";
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     }
     mg_conn_close(c);
@@ -102,21 +166,50 @@ void mg_http_init_connection(mg_connection_t *c)
     mg_conn_read_on(c);
 }
 
-/* Reject a head before a request exists: build a minimal request on the default server. */
-static void reject_head(mg_connection_t *c, mg_int_t status, const char *fmt, const char *arg)
+/* Reject a head before a request exists: log with the head's context (the caller set the
+ * action), then answer from a minimal request on the default server. */
+static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const char *fmt, ...)
 {
     mg_http_conn_t *hc = c->data;
-    c->log.action = "reading client request headers";
-    mg_log_error(MG_LOG_INFO, &c->log, 0, fmt, arg);
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    mg_log_error(MG_LOG_INFO, &c->log, 0, "%s", msg);
+    mg_str_t line = partial_request_line(hc);
     hc->start = hc->last;
     mg_conn_timer_del(c);
     mg_request_t *r = mg_http_create_request(c);
     r->keepalive = 0;
+    /* $request and later log lines show what arrived of the request line */
+    r->request_line.data = mg_pnalloc(r->pool, line.len + 1);
+    memcpy(r->request_line.data, line.data, line.len);
+    r->request_line.len = line.len;
+    if (http09) {
+        r->http_major = 0;
+        r->http_minor = 9;
+        r->http_09 = 1; /* the page goes out without a head */
+    }
     mg_http_finalize_request(r, status);
 }
 
-/* Drop body bytes of a finished request that are already in the buffer. */
-static int discard_buffered(mg_connection_t *c)
+/* The bytes of the line being parsed, for "too long header line" and "invalid header line". */
+static mg_str_t current_line(mg_http_conn_t *hc, mg_http_request_head_t *head, size_t max)
+{
+    mg_str_t line = { 0, hc->buf + hc->start + head->line_start };
+    size_t avail = hc->last - hc->start - head->line_start;
+    line.len = avail < max ? avail : max;
+    return line;
+}
+
+/* Drop body bytes of the request that are already in the buffer (during the request, when
+ * a handler discards the body, and after it). MG_OK when the body is all gone, MG_AGAIN when
+ * more is to come, MG_ERROR on an invalid chunked body. */
+mg_int_t mg_http_discard_buffered(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
     if (hc->discard_rest > 0) {
@@ -193,6 +286,37 @@ static mg_int_t make_room(mg_connection_t *c, mg_http_request_head_t *head, int 
     return MG_OK;
 }
 
+/* nginx keeps each line of a head in one buffer: a line that did not fit the first buffer must
+ * fit a large one. This buffer grows in one piece, so a complete head is checked line by line
+ * (an incomplete one in make_room). Returns 1 when the head was rejected. */
+static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
+{
+    mg_http_conn_t *hc = c->data;
+    size_t max = default_srv(hc)->large_client_header_buffers_size;
+    const char *base = hc->buf + hc->start;
+    const char *end = base + (hc->last - hc->start);
+    const char *line = head->request_line.data;
+    const char *eol = memchr(line, '\n', (size_t)(end - line));
+    if ((size_t)(eol - line) + 1 > max) {
+        c->log.action = "reading client request line";
+        reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
+        return 1;
+    }
+    for (size_t i = 0; i < head->nheaders; i++) {
+        line = head->headers[i].name.data;
+        eol = memchr(line, '\n', (size_t)(end - line));
+        if ((size_t)(eol - line) + 1 > max) {
+            size_t len = max < LOG_LINE_MAX ? max : LOG_LINE_MAX;
+            c->log.action = "reading client request headers";
+            head->line_start = (size_t)(line - base);
+            reject_head(c, MG_HTTP_REQUEST_HEADER_TOO_LARGE, 0,
+                        "client sent too long header line: \"%.*s...\"", (int)len, line);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Parse what the buffer holds; start a request when a head is complete.
  * Returns MG_AGAIN when more input is needed, MG_OK when a request took over, MG_ERROR when
  * the connection is gone. */
@@ -213,24 +337,42 @@ static mg_int_t parse_buffered(mg_connection_t *c, mg_http_request_head_t *head)
             return MG_AGAIN;
         }
         if (rc < 0) {
-            c->log.action = "reading client request line";
+            set_head_action(c);
             switch (rc) {
             case MG_PARSE_INVALID_METHOD:
-                reject_head(c, MG_HTTP_BAD_REQUEST, "client sent invalid method%s", "");
+                if (head->method.len) {
+                    /* a method was read, then the line ended: HTTP/0.9 allows GET only */
+                    reject_head(c, MG_HTTP_BAD_REQUEST, 1,
+                                "client sent invalid method in HTTP/0.9 request");
+                } else {
+                    reject_head(c, MG_HTTP_BAD_REQUEST, 0, "client sent invalid method");
+                }
                 break;
             case MG_PARSE_INVALID_VERSION:
                 reject_head(c, head->http_major > 1 ? MG_HTTP_VERSION_NOT_SUPPORTED : MG_HTTP_BAD_REQUEST,
-                            "client sent invalid version%s", "");
+                            0, "client sent invalid version");
                 break;
-            case MG_PARSE_INVALID_HEADER:
-                reject_head(c, MG_HTTP_BAD_REQUEST, "client sent invalid header line%s", "");
+            case MG_PARSE_INVALID_HEADER: {
+                /* nginx shows the line up to the offending byte, then that byte in hex */
+                mg_str_t line = current_line(hc, head, LOG_LINE_MAX);
+                size_t upto = head->error_at - head->line_start;
+                unsigned char bad = upto < line.len ? (unsigned char)line.data[upto] : 0;
+                reject_head(c, MG_HTTP_BAD_REQUEST, 0,
+                            "client sent invalid header line: \"%.*s\\x%02x...\"",
+                            (int)(upto < line.len ? upto : line.len), line.data, bad);
                 break;
+            }
             default:
-                reject_head(c, MG_HTTP_BAD_REQUEST, "client sent invalid request%s", "");
+                reject_head(c, MG_HTTP_BAD_REQUEST, 0, "client sent invalid request");
             }
             return MG_OK;
         }
+        if ((size_t)rc > default_srv(hc)->client_header_buffer_size &&
+            head_lines_too_long(c, head)) {
+            return MG_OK;
+        }
         c->log.action = NULL;
+        hc->pipelined = 0;
         mg_conn_timer_del(c);
         c->idle = 0;
         size_t used = (size_t)rc;
@@ -249,8 +391,9 @@ static void process_buffer(mg_connection_t *c)
             return; /* a request is in progress; its end brings us back */
         }
         if (hc->discarding) {
-            mg_int_t rc = discard_buffered(c);
+            mg_int_t rc = mg_http_discard_buffered(c);
             if (rc == MG_ERROR) {
+                mg_log_error(MG_LOG_ERR, &c->log, 0, "client sent invalid chunked body");
                 mg_conn_close(c);
                 return;
             }
@@ -267,17 +410,23 @@ static void process_buffer(mg_connection_t *c)
         /* need more bytes */
         mg_int_t room = make_room(c, &head, !hc->discarding && hc->last > hc->start);
         if (room != MG_OK) {
+            set_head_action(c);
             if (room == MG_HTTP_REQUEST_URI_TOO_LARGE) {
-                c->log.action = "reading client request line";
-                reject_head(c, room, "client sent too long URI%s", "");
+                reject_head(c, room, 0, "client sent too long URI");
             } else {
-                reject_head(c, room, "client sent too large request%s", "");
+                mg_str_t line = current_line(hc, &head, default_srv(hc)->large_client_header_buffers_size);
+                if (line.len > LOG_LINE_MAX) {
+                    line.len = LOG_LINE_MAX;
+                }
+                reject_head(c, room, 0, "client sent too long header line: \"%.*s...\"",
+                            (int)line.len, line.data);
             }
             return;
         }
         ssize_t n = recv(c->fd, hc->buf + hc->last, hc->size - hc->last, 0);
         if (n > 0) {
             hc->last += (size_t)n;
+            hc->keepalive_idle = 0;
             if (c->timeout_handler == keepalive_timeout) {
                 /* the idle wait is over: the head now has client_header_timeout */
                 c->timeout_handler = head_timeout;
@@ -293,12 +442,27 @@ static void process_buffer(mg_connection_t *c)
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (hc->last > hc->start && !hc->discarding) {
-            c->log.action = "reading client request line";
+        int err = n < 0 ? errno : 0;
+        if (reading_head(hc)) {
+            set_head_action(c);
             if (n == 0) {
                 mg_log_error(MG_LOG_INFO, &c->log, 0, "client prematurely closed connection");
             } else {
-                mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
+                mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
+            }
+        } else if (hc->keepalive_idle) {
+            if (n == 0) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0, "client %s closed keepalive connection",
+                             c->addr_text);
+            } else {
+                mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
+            }
+        } else if (c->requests == 0 && hc->last == hc->start) {
+            c->log.action = "waiting for request";
+            if (n == 0) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0, "client closed connection");
+            } else {
+                mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
             }
         }
         mg_conn_close(c);
@@ -359,11 +523,15 @@ void mg_http_request_done(mg_request_t *r)
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     int keepalive = r->keepalive && !c->closed && !c->server->quitting && r->response_done;
     int body_left = hc->discard_rest > 0 || hc->discard_chunked_on;
-    if (body_left && r->headers_in.expect && !r->continue_sent) {
-        /* the client may be holding its body back: we cannot know where the next request starts */
-        keepalive = 0;
-    }
-    int lingering = !c->closed && (r->lingering_close || (!keepalive && body_left));
+    /* a client that got a final response instead of "100 Continue" must send the body or
+     * close (RFC 9110 10.1.1): the body is discarded as it comes, as nginx does */
+    /* as nginx's "lingering_close on": closing with unread input would make the kernel reset
+     * the connection and the client could lose the response, so read and drop it first */
+    char peek;
+    int lingering = !c->closed &&
+                    (r->lingering_close ||
+                     (!keepalive && (body_left || hc->last > hc->start ||
+                                     recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
     mg_msec_t ka_timeout = clcf->keepalive_timeout;
     mg_msec_t linger_timeout = clcf->lingering_timeout;
     mg_msec_t linger_time = clcf->lingering_time;
@@ -397,9 +565,11 @@ void mg_http_request_done(mg_request_t *r)
     mg_conn_read_on(c);
     if (hc->last == hc->start && !hc->discarding) {
         hc->start = hc->last = 0;
+        hc->keepalive_idle = 1;
         mg_server_conn_idle(c); /* may close it when the server is quitting */
         return;
     }
     /* pipelined bytes are waiting: handle them from the loop, not from this call stack */
+    hc->pipelined = 1;
     event_active(&c->rev, EV_READ, 1);
 }

@@ -257,15 +257,9 @@ static const char *core_location(mg_conf_t *cf, const mg_command_t *cmd, void *c
         } else if (mg_str_eq(mod, "^~")) {
             clcf->noregex = 1;
         } else if (mg_str_eq(mod, "~") || mg_str_eq(mod, "~*")) {
-            char err[512];
-            clcf->regex = mg_regex_compile(cf->pool, name, mod.len == 2, err, sizeof(err));
+            clcf->regex = mg_http_regex_compile(cf, name, mod.len == 2);
             if (clcf->regex == NULL) {
-                mg_conf_error(cf, 0, "%s", err);
                 return MG_CONF_ERROR;
-            }
-            mg_http_main_conf_t *cmcf = parent->main_conf[mg_http_core_module.index];
-            if (clcf->regex->captures > cmcf->ncaptures) {
-                cmcf->ncaptures = clcf->regex->captures;
             }
         } else {
             mg_conf_error(cf, 0, "invalid location modifier \"%s\"", mod.data);
@@ -455,7 +449,7 @@ static const char *core_server_name(mg_conf_t *cf, const mg_command_t *cmd, void
     mg_http_srv_conf_t *cscf = conf;
     for (size_t i = 1; i < cf->nargs; i++) {
         mg_str_t v = cf->args[i];
-        if (v.len && v.data[0] == '*' && (v.len < 2 || v.data[1] != '.')) {
+        if (v.len && v.data[0] == '*' && (v.len < 3 || v.data[1] != '.')) {
             mg_conf_error(cf, 0, "server name \"%s\" is invalid", v.data);
             return MG_CONF_ERROR;
         }
@@ -471,19 +465,14 @@ static const char *core_server_name(mg_conf_t *cf, const mg_command_t *cmd, void
         }
         if (v.len > 1 && v.data[0] == '~') {
             mg_str_t pattern = { v.len - 1, v.data + 1 };
-            char err[512];
-            sn->regex = mg_regex_compile(cf->pool, pattern, 1, err, sizeof(err));
+            sn->regex = mg_http_regex_compile(cf, pattern, 1);
             if (sn->regex == NULL) {
-                mg_conf_error(cf, 0, "%s", err);
                 return MG_CONF_ERROR;
             }
             sn->name = v;
             continue;
         }
-        if (memchr(v.data, '*', v.len) && v.data[0] != '*' && v.data[v.len - 1] != '*') {
-            mg_conf_error(cf, 0, "server name \"%s\" is invalid", v.data);
-            return MG_CONF_ERROR;
-        }
+        /* other bad wildcards ("www.*.example.com") are found with the address (vhost.c) */
         if (memchr(v.data, '/', v.len)) {
             mg_conf_log(cf, MG_LOG_WARN, 0, "server name \"%s\" has suspicious symbols", v.data);
         }
@@ -729,7 +718,7 @@ static const mg_command_t core_commands[] = {
     { "log_not_found", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_not_found), NULL },
     { "tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL },
     { "sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL },
-    { "error_log", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_error_log, LOC(error_log), NULL },
+    { "error_log", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), core_error_log, LOC(error_log), NULL },
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 

@@ -35,6 +35,10 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     r->http_minor = 0;
     r->method = MG_HTTP_UNKNOWN;
     c->requests++;
+    /* a previous request's location may have switched the log */
+    c->log.file = c->cycle->log->file;
+    c->log.level = c->cycle->log->level;
+    c->log.next = c->cycle->log->next;
     return r;
 }
 
@@ -204,7 +208,11 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         ssize_t n = mg_http_normalize_uri(head->path.data, head->path.len, out,
                                           cscf->merge_slashes);
         if (n < 0) {
-            bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid request");
+            /* nginx finds this while still on the request line */
+            c->log.action = "reading client request line";
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid request");
+            r->keepalive = 0;
+            mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
             return;
         }
         out[n] = '\0';
@@ -221,8 +229,12 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         mg_str_t name = { ph->name.len, (char *)ph->name.data };
         mg_str_t value = { ph->value.len, (char *)ph->value.data };
         if (cscf->ignore_invalid_headers && !header_name_ok(name, cscf->underscores_in_headers)) {
+            /* nginx quotes the whole line, name and value */
+            size_t len = value.len ? (size_t)(value.data + value.len - name.data) : name.len;
+            c->log.action = "reading client request headers";
             mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"",
-                         (int)name.len, name.data);
+                         (int)len, name.data);
+            c->log.action = NULL;
             continue;
         }
         mg_table_elt_t *h = mg_array_push(&r->headers_in.headers);
@@ -266,7 +278,12 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     if (head->host.len) {
         mg_str_t in = { head->host.len, (char *)head->host.data };
         if (validate_host(r, in, &hin->server) != MG_OK) {
-            bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host in request line");
+            /* nginx checks it while still on the request line */
+            r->connection->log.action = "reading client request line";
+            mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
+                         "client sent invalid host in request line");
+            r->keepalive = 0;
+            mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
             return;
         }
     } else if (hin->host) {

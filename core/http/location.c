@@ -4,6 +4,7 @@
  * (their captures become $1..$9), else the longest prefix.
  */
 #include "conn.h"
+#include "variables.h"
 
 /* The locations directly inside one level (server or location), sorted for the search. */
 typedef struct loc_level_s {
@@ -85,25 +86,7 @@ static void set_loc(mg_request_t *r, mg_http_loc_conf_t *l)
 
 static mg_int_t match_regex(mg_request_t *r, mg_http_loc_conf_t *l)
 {
-    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    int n = (int)(cmcf->ncaptures + 1) * 2 + 2;
-    if (n < 20) {
-        n = 20;
-    }
-    int *ov = mg_palloc(r->pool, (size_t)n * sizeof(int));
-    mg_int_t rc = mg_regex_exec(l->regex, r->uri.data, r->uri.len, ov, n);
-    if (rc == MG_ERROR) {
-        mg_log_error(MG_LOG_ALERT, &r->connection->log, 0, "regex match failed on \"%.*s\"",
-                     (int)r->uri.len, r->uri.data);
-        return MG_ERROR;
-    }
-    if (rc == MG_DECLINED) {
-        return MG_DECLINED;
-    }
-    r->captures = ov;
-    r->ncaptures = rc * 2;
-    r->captures_data = r->uri.data;
-    return MG_OK;
+    return mg_http_regex_exec(r, l->regex, r->uri);
 }
 
 /* MG_OK: final (exact or regex); MG_AGAIN: a prefix was chosen; MG_DECLINED: nothing;

@@ -327,11 +327,14 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         NEED();
         /* an empty name also catches a line starting with SP/HTAB: an obs-fold continuation,
          * which RFC 9112 lets a server reject */
-        if (b[p] != ':' || p == name)
+        if (p == name || (b[p] != ':' && b[p] != '\r' && b[p] != '\n'))
             FAIL(MG_PARSE_INVALID_HEADER);
         if (h->nheaders == cap)
             FAIL(MG_PARSE_TOO_MANY_HEADERS);
-        size_t name_end = p++;
+        size_t name_end = p;
+        /* nginx takes a line that is only a name as that header with an empty value */
+        if (b[p] == ':')
+            p++;
 
         while (p < len && (b[p] == ' ' || b[p] == '\t'))
             p++;

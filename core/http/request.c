@@ -93,7 +93,11 @@ void mg_http_update_location_config(mg_request_t *r)
     if (clcf->handler) {
         r->content_handler = clcf->handler;
     }
-    r->connection->log.level = clcf->error_log ? clcf->error_log->level : r->connection->log.level;
+    /* the location's error_log (inherited, else the main one) takes over the request's lines */
+    mg_log_t *el = clcf->error_log ? clcf->error_log : r->connection->cycle->log;
+    r->connection->log.file = el->file;
+    r->connection->log.level = el->level;
+    r->connection->log.next = el->next;
 }
 
 /* ---- checkers ---- */
@@ -152,6 +156,7 @@ static mg_int_t check_find_config(mg_request_t *r, mg_http_phase_handler_t *ph)
                      "client intended to send too large body: %lld bytes",
                      (long long)r->headers_in.content_length_n);
         r->lingering_close = 1;
+        r->expect_tested = 1; /* no "100 Continue" for a body we refuse */
         mg_http_finalize_request(r, MG_HTTP_REQUEST_ENTITY_TOO_LARGE);
         return MG_OK;
     }

@@ -45,10 +45,13 @@ mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_comp
         i++;
         mg_str_t name;
         if (i < src.len && src.data[i] >= '1' && src.data[i] <= '9') {
-            /* $1..$9: one digit, so "$10" is capture 1 then "0" as nginx reads it */
-            name.data = src.data + i;
-            name.len = 1;
+            /* $1..$9: one digit, so "$10" is capture 1 then "0" as nginx reads it; only
+             * this spelling is a capture: "${1}" and "$0" are unknown variables there */
+            mg_http_cv_part_t *p = mg_array_push(&parts);
+            p->index = -1;
+            p->capture = src.data[i] - '0';
             i++;
+            continue;
         } else if (i < src.len && src.data[i] == '{') {
             size_t start = ++i;
             while (i < src.len && src.data[i] != '}') {
@@ -99,7 +102,11 @@ mg_int_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv, mg_
     size_t len = 0;
     for (size_t i = 0; i < cv->nparts; i++) {
         mg_http_cv_part_t *p = &cv->parts[i];
-        if (p->index < 0) {
+        if (p->capture) {
+            mg_str_t c;
+            mg_http_capture(r, p->capture, &c);
+            len += c.len;
+        } else if (p->index < 0) {
             len += p->literal.len;
         } else {
             mg_http_var_value_t *v = mg_http_get_flushed_variable(r, (mg_uint_t)p->index);
@@ -112,7 +119,12 @@ mg_int_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv, mg_
     char *d = buf;
     for (size_t i = 0; i < cv->nparts; i++) {
         mg_http_cv_part_t *p = &cv->parts[i];
-        if (p->index < 0) {
+        if (p->capture) {
+            mg_str_t c;
+            mg_http_capture(r, p->capture, &c);
+            memcpy(d, c.data, c.len);
+            d += c.len;
+        } else if (p->index < 0) {
             memcpy(d, p->literal.data, p->literal.len);
             d += p->literal.len;
         } else {

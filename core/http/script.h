@@ -8,8 +8,9 @@
 #include "http.h"
 
 typedef struct {
-    mg_str_t literal;  /* when index < 0 */
+    mg_str_t literal;  /* when index < 0 and capture == 0 */
     mg_int_t index;    /* variable index, or -1 */
+    int capture;       /* $1..$9, or 0 */
 } mg_http_cv_part_t;
 
 typedef struct mg_http_complex_value_s {

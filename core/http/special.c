@@ -62,20 +62,26 @@ const char *mg_http_status_line(mg_uint_t status, size_t *len)
     return NULL;
 }
 
-/* Title of the page: nginx shows its own wording for its internal codes. */
+/* nginx's internal 4xx codes answer 400 with a page naming the real reason. */
+static const char *internal_reason(mg_uint_t status)
+{
+    switch (status) {
+    case 494:
+        return "Request Header Or Cookie Too Large";
+    case 495:
+        return "The SSL certificate error";
+    case 496:
+        return "No required SSL certificate was sent";
+    case 497:
+        return "The plain HTTP request was sent to HTTPS port";
+    }
+    return NULL;
+}
+
+/* Title of the page: the status line, or the number alone for a status without a name. */
 static const char *page_title(mg_uint_t status, char *buf, size_t size)
 {
     size_t len;
-    switch (status) {
-    case 494:
-        return "400 Request Header Or Cookie Too Large";
-    case 495:
-        return "400 The SSL certificate error";
-    case 496:
-        return "400 No required SSL certificate was sent";
-    case 497:
-        return "400 The plain HTTP request was sent to HTTPS port";
-    }
     const char *line = mg_http_status_line(status, &len);
     if (line) {
         return line;
@@ -118,6 +124,9 @@ mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, 
 mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
 {
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    /* the body is dropped, but a client waiting to send it is not asked to (nginx) */
+    r->expect_tested = 1;
+    mg_http_discard_request_body(r);
     r->err_status = (mg_uint_t)status;
     /* nginx stops keepalive after these: the stream may not be trustworthy */
     switch (status) {
@@ -147,20 +156,32 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
 
     mg_uint_t code = (mg_uint_t)status;
     if (code >= 494 && code <= 497) {
+        /* nginx's internal codes keep their own page title but go out (and are logged) as 400 */
         code = MG_HTTP_BAD_REQUEST;
     }
+    r->err_status = code;
     r->headers_out.status = code;
     if (code == MG_HTTP_NO_CONTENT || code == MG_HTTP_NOT_MODIFIED || code == MG_HTTP_CREATED) {
         return mg_http_send_response(r, code, NULL, NULL);
     }
     char num[32];
-    const char *title = page_title((mg_uint_t)status, num, sizeof(num));
+    const char *title = page_title(code, num, sizeof(num));
     const char *tail = clcf->server_tokens ? MOONGATE_VER : MOONGATE_NAME;
-    char *page = mg_psprintf(r->pool,
-                             "<html>\r\n<head><title>%s</title></head>\r\n<body>\r\n"
-                             "<center><h1>%s</h1></center>\r\n<hr><center>%s</center>\r\n"
-                             "</body>\r\n</html>\r\n",
-                             title, title, tail);
+    const char *reason = internal_reason((mg_uint_t)status);
+    char *page;
+    if (reason) {
+        page = mg_psprintf(r->pool,
+                           "<html>\r\n<head><title>400 %s</title></head>\r\n<body>\r\n"
+                           "<center><h1>%s</h1></center>\r\n<center>%s</center>\r\n"
+                           "<hr><center>%s</center>\r\n</body>\r\n</html>\r\n",
+                           reason, title, reason, tail);
+    } else {
+        page = mg_psprintf(r->pool,
+                           "<html>\r\n<head><title>%s</title></head>\r\n<body>\r\n"
+                           "<center><h1>%s</h1></center>\r\n<hr><center>%s</center>\r\n"
+                           "</body>\r\n</html>\r\n",
+                           title, title, tail);
+    }
     mg_str_t body = { strlen(page), page };
     mg_str_t ct = mg_string("text/html");
     return mg_http_send_response(r, code, &ct, &body);

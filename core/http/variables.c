@@ -2,6 +2,10 @@
  * Built-in variables and their lookup. Config references a variable by index (resolved at
  * the end of http{}), and each request caches the values it computed.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "script.h"
@@ -146,9 +150,7 @@ static mg_int_t var_sent_http_prefix(mg_request_t *r, mg_http_var_value_t *v, ui
         return MG_OK;
     }
     if (len == 10 && memcmp(n, "connection", 10) == 0) {
-        if (!r->header_sent && !r->headers_out.status) {
-            return var_not_found(v);
-        }
+        /* what the head says or will say, at any time (nginx) */
         if (r->keepalive) {
             VAR_VALUE(v, "keep-alive", 10);
         } else {
@@ -198,6 +200,9 @@ static mg_int_t var_arg_prefix(mg_request_t *r, mg_http_var_value_t *v, uintptr_
     return MG_OK;
 }
 
+/* $cookie_NAME, parsed as nginx does: pairs end at ';' or ',' when skipped, a value runs
+ * to ';' (so "b=2,c=3" gives b "2,c=3"), spaces around '=' are skipped, trailing ones kept,
+ * the name is matched without case. */
 static mg_int_t var_cookie_prefix(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     mg_str_t *name = (mg_str_t *)data;
@@ -210,35 +215,63 @@ static mg_int_t var_cookie_prefix(mg_request_t *r, mg_http_var_value_t *v, uintp
         }
         const char *p = h[i].value.data, *end = p + h[i].value.len;
         while (p < end) {
-            while (p < end && (*p == ' ' || *p == ';' || *p == ',')) {
+            if ((size_t)(end - p) >= wlen && mg_strncasecmp(p, want, wlen) == 0) {
+                const char *q = p + wlen;
+                while (q < end && *q == ' ') {
+                    q++;
+                }
+                if (q < end && *q == '=') {
+                    q++;
+                    while (q < end && *q == ' ') {
+                        q++;
+                    }
+                    const char *last = q;
+                    while (last < end && *last != ';') {
+                        last++;
+                    }
+                    VAR_VALUE(v, q, (size_t)(last - q));
+                    return MG_OK;
+                }
+            }
+            while (p < end) {
+                char ch = *p++;
+                if (ch == ';' || ch == ',') {
+                    break;
+                }
+            }
+            while (p < end && *p == ' ') {
                 p++;
             }
-            const char *semi = memchr(p, ';', (size_t)(end - p));
-            const char *stop = semi ? semi : end;
-            const char *eq = memchr(p, '=', (size_t)(stop - p));
-            if (eq && (size_t)(eq - p) == wlen && mg_strncasecmp(p, want, wlen) == 0) {
-                const char *vend = stop;
-                while (vend > eq + 1 && vend[-1] == ' ') {
-                    vend--;
-                }
-                VAR_VALUE(v, eq + 1, (size_t)(vend - eq - 1));
-                return MG_OK;
-            }
-            p = stop;
         }
     }
     return var_not_found(v);
 }
 
-static mg_int_t var_capture(mg_request_t *r, mg_http_var_value_t *v, uintptr_t n)
+void mg_http_capture(mg_request_t *r, int n, mg_str_t *out)
 {
     if ((mg_int_t)(2 * n + 1) >= r->ncaptures || r->captures[2 * n] < 0) {
-        VAR_VALUE(v, "", 0);
-        return MG_OK;
+        out->data = "";
+        out->len = 0;
+        return;
     }
-    VAR_VALUE(v, r->captures_data + r->captures[2 * n],
-              (size_t)(r->captures[2 * n + 1] - r->captures[2 * n]));
+    out->data = r->captures_data + r->captures[2 * n];
+    out->len = (size_t)(r->captures[2 * n + 1] - r->captures[2 * n]);
+}
+
+static mg_int_t var_capture(mg_request_t *r, mg_http_var_value_t *v, uintptr_t n)
+{
+    mg_str_t c;
+    mg_http_capture(r, (int)n, &c);
+    VAR_VALUE(v, c.data, c.len);
     return MG_OK;
+}
+
+/* A named capture no regex has set yet: empty, as in nginx. */
+static mg_int_t var_named_capture(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)r;
+    (void)data;
+    return var_not_found(v);
 }
 
 static mg_int_t var_is_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -252,6 +285,8 @@ static mg_int_t var_is_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t d
     return MG_OK;
 }
 
+static mg_int_t var_server_name(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data);
+
 static mg_int_t var_host(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
@@ -259,14 +294,8 @@ static mg_int_t var_host(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data
         VAR_VALUE(v, r->headers_in.server.data, r->headers_in.server.len);
         return MG_OK;
     }
-    mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
-    mg_http_server_name_t *sn = cscf->server_names.elts;
-    if (cscf->server_names.nelts && !sn[0].regex) {
-        VAR_VALUE(v, sn[0].name.data, sn[0].name.len);
-    } else {
-        VAR_VALUE(v, "", 0);
-    }
-    return MG_OK;
+    /* no Host: the server's name, as nginx says it (even a regex's source) */
+    return var_server_name(r, v, data);
 }
 
 static mg_int_t var_hostname(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -283,7 +312,13 @@ static mg_int_t var_server_name(mg_request_t *r, mg_http_var_value_t *v, uintptr
     mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
     mg_http_server_name_t *sn = cscf->server_names.elts;
     if (cscf->server_names.nelts) {
-        VAR_VALUE(v, sn[0].name.data, sn[0].name.len);
+        mg_str_t name = sn[0].name;
+        if (name.len > 1 && name.data[0] == '.') {
+            /* ".example.com" names the server "example.com" */
+            name.data++;
+            name.len--;
+        }
+        VAR_VALUE(v, name.data, name.len);
     } else {
         VAR_VALUE(v, "", 0);
     }
@@ -539,6 +574,134 @@ static void var_set_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data
     r->args = v->value;
 }
 
+static mg_int_t var_request_id(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    unsigned char id[16];
+    if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, errno, "getrandom() failed");
+        return var_not_found(v);
+    }
+    char *hex = mg_pnalloc(r->pool, 32);
+    for (int i = 0; i < 16; i++) {
+        hex[2 * i] = "0123456789abcdef"[id[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[id[i] & 15];
+    }
+    VAR_VALUE(v, hex, 32);
+    return MG_OK;
+}
+
+static int base64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* $remote_user: the user of "Authorization: Basic base64(user:password)", else not found */
+static mg_int_t var_remote_user(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_table_elt_t *h = mg_http_find_header_in(r, "authorization", 13);
+    if (h == NULL || h->value.len < 6 || mg_strncasecmp(h->value.data, "Basic ", 6) != 0) {
+        return var_not_found(v);
+    }
+    const char *p = h->value.data + 6, *end = h->value.data + h->value.len;
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    size_t n = (size_t)(end - p);
+    while (n && p[n - 1] == '=') {
+        n--;
+    }
+    char *out = mg_pnalloc(r->pool, n + 1);
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int x = base64_value(p[i]);
+        if (x < 0) {
+            return var_not_found(v);
+        }
+        acc = (acc << 6) | (unsigned)x;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    char *colon = memchr(out, ':', o);
+    if (colon == NULL) {
+        return var_not_found(v);
+    }
+    VAR_VALUE(v, out, (size_t)(colon - out));
+    return MG_OK;
+}
+
+/* $request_body: the body once read, when it is in memory (nginx: not found otherwise) */
+static mg_int_t var_request_body(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    if (r->request_body == NULL || !r->request_body->done) {
+        return var_not_found(v);
+    }
+    size_t len = 0;
+    for (mg_buf_t *b = r->request_body->bufs; b; b = b->next) {
+        if (b->in_file) {
+            return var_not_found(v);
+        }
+        len += (size_t)(b->last - b->pos);
+    }
+    char *buf = mg_pnalloc(r->pool, len + 1);
+    char *d = buf;
+    for (mg_buf_t *b = r->request_body->bufs; b; b = b->next) {
+        memcpy(d, b->pos, (size_t)(b->last - b->pos));
+        d += b->last - b->pos;
+    }
+    VAR_VALUE(v, buf, len);
+    return MG_OK;
+}
+
+/* Constant answers of features moongate does not have (HTTP/2, PROXY protocol, limit_rate),
+ * so that configs and log formats naming them keep working. */
+static mg_int_t var_const(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)r;
+    const char *s = (const char *)data;
+    VAR_VALUE(v, s, strlen(s));
+    return MG_OK;
+}
+
+static mg_int_t var_request_completion(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    if (r->response_done) {
+        VAR_VALUE(v, "OK", 2);
+    } else {
+        VAR_VALUE(v, "", 0);
+    }
+    return MG_OK;
+}
+
+static mg_int_t var_tcpinfo(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    if (getsockopt(r->connection->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1) {
+        return var_not_found(v);
+    }
+    uint32_t x = which == 0 ? ti.tcpi_rtt : which == 1 ? ti.tcpi_rttvar
+                 : which == 2 ? ti.tcpi_snd_cwnd : ti.tcpi_rcv_space;
+    return var_printf(r, v, "%u", x);
+}
+
 typedef struct {
     const char *name;
     mg_http_get_variable_pt get;
@@ -590,6 +753,20 @@ static const core_var_t core_vars[] = {
     { "document_root", var_document_root, 0, MG_HTTP_VAR_NOCACHEABLE },
     { "realpath_root", var_realpath_root, 0, MG_HTTP_VAR_NOCACHEABLE },
     { "request_filename", var_request_filename, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "request_id", var_request_id, 0, 0 },
+    { "remote_user", var_remote_user, 0, 0 },
+    { "request_body", var_request_body, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "realip_remote_addr", var_remote_addr, 0, 0 },
+    { "realip_remote_port", var_remote_port, 0, 0 },
+    { "limit_rate", var_const, (uintptr_t)"0", 0 },
+    { "http2", var_const, (uintptr_t)"", 0 },
+    { "proxy_protocol_addr", var_const, (uintptr_t)"", 0 },
+    { "proxy_protocol_port", var_const, (uintptr_t)"", 0 },
+    { "tcpinfo_rtt", var_tcpinfo, 0, MG_HTTP_VAR_NOCACHEABLE },
+    { "tcpinfo_rttvar", var_tcpinfo, 1, MG_HTTP_VAR_NOCACHEABLE },
+    { "tcpinfo_snd_cwnd", var_tcpinfo, 2, MG_HTTP_VAR_NOCACHEABLE },
+    { "tcpinfo_rcv_space", var_tcpinfo, 3, MG_HTTP_VAR_NOCACHEABLE },
     { NULL, NULL, 0, 0 },
 };
 
@@ -663,9 +840,11 @@ static int all_digits(mg_str_t s)
     return s.len > 0;
 }
 
-/* Find a variable definition for `name`; fills get/data/flags. */
+/* Find a variable definition for `name`; fills get/data/flags. Digits name a capture only
+ * at run time (ngx.var[1]): the config spells captures "$1", which script.c compiles itself,
+ * and nginx rejects "${1}" and "$0" as unknown variables. */
 static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
-                   mg_http_variable_t *out)
+                   mg_http_variable_t *out, int runtime)
 {
     mg_http_variable_t **vars = cmcf->all_variables.elts;
     for (size_t i = 0; i < cmcf->all_variables.nelts; i++) {
@@ -677,7 +856,7 @@ static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
             return 1;
         }
     }
-    if (all_digits(name)) {
+    if (runtime && all_digits(name)) {
         out->get_handler = var_capture;
         out->data = (uintptr_t)mg_atoi(name.data, name.len);
         out->flags = MG_HTTP_VAR_NOCACHEABLE;
@@ -724,7 +903,7 @@ mg_int_t mg_http_variables_init(mg_conf_t *cf)
     mg_http_main_conf_t *cmcf = main_conf(cf);
     mg_http_variable_t *v = cmcf->variables.elts;
     for (size_t i = 0; i < cmcf->variables.nelts; i++) {
-        if (!resolve(cmcf, cf->pool, v[i].name, &v[i])) {
+        if (!resolve(cmcf, cf->pool, v[i].name, &v[i], 0)) {
             mg_log_error(MG_LOG_EMERG, cf->log, 0, "unknown \"%.*s\" variable", (int)v[i].name.len,
                          v[i].name.data);
             return MG_ERROR;
@@ -781,7 +960,7 @@ mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name)
     }
     mg_http_variable_t def;
     memset(&def, 0, sizeof(def));
-    if (!resolve(cmcf, r->pool, name, &def) || def.get_handler == NULL) {
+    if (!resolve(cmcf, r->pool, name, &def, 1) || def.get_handler == NULL) {
         return NULL;
     }
     mg_http_var_value_t *val = mg_pcalloc(r->pool, sizeof(mg_http_var_value_t));
@@ -789,4 +968,65 @@ mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name)
         val->not_found = 1;
     }
     return val;
+}
+
+mg_regex_t *mg_http_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless)
+{
+    char err[512];
+    mg_regex_t *re = mg_regex_compile(cf->pool, pattern, caseless, err, sizeof(err));
+    if (re == NULL) {
+        mg_conf_error(cf, 0, "%s", err);
+        return NULL;
+    }
+    mg_http_main_conf_t *cmcf = main_conf(cf);
+    if (re->captures > cmcf->ncaptures) {
+        cmcf->ncaptures = re->captures;
+    }
+    /* (?<name>...) declares $name, set by every successful match of this regex */
+    for (int i = 0; i < re->nnames; i++) {
+        mg_http_variable_t *v = mg_http_add_variable(cf, re->names[i].name, MG_HTTP_VAR_CHANGEABLE);
+        if (v == NULL) {
+            return NULL;
+        }
+        if (v->get_handler == NULL) {
+            v->get_handler = var_named_capture;
+        }
+        mg_int_t index = mg_http_get_variable_index(cf, re->names[i].name);
+        if (index < 0) {
+            return NULL;
+        }
+        re->names[i].data = index;
+    }
+    return re;
+}
+
+mg_int_t mg_http_regex_exec(mg_request_t *r, mg_regex_t *re, mg_str_t s)
+{
+    int n = (re->captures + 1) * 2;
+    int *ov = mg_palloc(r->pool, (size_t)n * sizeof(int));
+    mg_int_t rc = mg_regex_exec(re, s.data, s.len, ov, n);
+    if (rc == MG_ERROR) {
+        mg_log_error(MG_LOG_ALERT, &r->connection->log, 0, "regex \"%.*s\" match failed on \"%.*s\"",
+                     (int)re->pattern.len, re->pattern.data, (int)s.len, s.data);
+        return MG_ERROR;
+    }
+    if (rc == MG_DECLINED) {
+        return MG_DECLINED;
+    }
+    /* every match replaces the captures, even one without groups (then $1 is empty, as in
+     * nginx); a failed match leaves the earlier ones */
+    r->captures = ov;
+    r->ncaptures = rc * 2;
+    r->captures_data = s.data;
+    for (int i = 0; i < re->nnames; i++) {
+        mg_http_var_value_t *v = &r->variables[re->names[i].data];
+        int k = re->names[i].index;
+        if (k < rc && ov[2 * k] >= 0) {
+            VAR_VALUE(v, s.data + ov[2 * k], (size_t)(ov[2 * k + 1] - ov[2 * k]));
+        } else {
+            VAR_VALUE(v, "", 0);
+        }
+        v->no_cacheable = 0;
+    }
+    return MG_OK;
 }

@@ -42,6 +42,14 @@ mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name);
 mg_int_t mg_http_variables_add_core(mg_conf_t *cf);
 mg_int_t mg_http_variables_init(mg_conf_t *cf);
 
+/* Capture n of the last regex match ($1..$9), "" when unset. */
+void mg_http_capture(mg_request_t *r, int n, mg_str_t *out);
+/* Compile a config regex: logs errors as config errors, widens the capture count and declares
+ * its named captures as variables. NULL on error. */
+mg_regex_t *mg_http_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless);
+/* Match s: MG_OK (captures and named-capture variables set), MG_DECLINED, MG_ERROR (logged). */
+mg_int_t mg_http_regex_exec(mg_request_t *r, mg_regex_t *re, mg_str_t s);
+
 /* Value of argument `name` in r->args (case-insensitive name); MG_OK or MG_DECLINED. */
 mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value);
 

@@ -4,11 +4,39 @@
  * name, longest leading wildcard, longest trailing wildcard, first matching regex, default.
  */
 #include "conn.h"
+#include "variables.h"
+
+/* nginx's wildcard rules: one '*' at most, no "..", and a star only as "*.x" or "x.*". */
+static int valid_name(mg_str_t n)
+{
+    int stars = 0;
+    for (size_t i = 0; i < n.len; i++) {
+        if (n.data[i] == '*') {
+            stars++;
+        }
+        if (n.data[i] == '.' && i + 1 < n.len && n.data[i + 1] == '.') {
+            return 0;
+        }
+    }
+    if (stars == 0 || (n.len > 1 && n.data[0] == '.')) {
+        return stars == 0;
+    }
+    if (stars > 1 || n.len < 3) {
+        return 0;
+    }
+    return (n.data[0] == '*' && n.data[1] == '.') ||
+           (n.data[n.len - 2] == '.' && n.data[n.len - 1] == '*');
+}
 
 static mg_int_t add_name(mg_conf_t *cf, mg_http_addr_conf_t *addr, mg_http_server_name_t *sn)
 {
     mg_array_t *list;
     mg_str_t key = sn->name;
+    if (!sn->regex && !valid_name(key)) {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0, "invalid server name or wildcard \"%.*s\" on %s",
+                     (int)key.len, key.data, addr->addr_text);
+        return MG_ERROR;
+    }
     if (sn->regex) {
         list = &addr->regex;
     } else if (key.len && key.data[0] == '*') {
@@ -89,6 +117,17 @@ static mg_listening_t *new_listening(mg_conf_t *cf, mg_http_listen_t *l, mg_http
     return ls;
 }
 
+static int has_capturing_regex(mg_http_srv_conf_t *s)
+{
+    mg_http_server_name_t *sn = s->server_names.elts;
+    for (size_t i = 0; i < s->server_names.nelts; i++) {
+        if (sn[i].regex && sn[i].regex->captures) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int same_port(mg_http_listen_t *a, mg_http_listen_t *b)
 {
     struct sockaddr *x = (struct sockaddr *)&a->sockaddr, *y = (struct sockaddr *)&b->sockaddr;
@@ -138,9 +177,22 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
                 wildcard = (int)j;
             }
         }
-        /* server names, in server order */
+        /* server names, in server order. nginx builds (and checks) the names of an address
+         * only when several servers share it or its one server's regex name captures; alone,
+         * the server answers every host anyway, and a name nginx would reject is accepted. */
         mg_http_addr_conf_t **a = addrs.elts;
         for (size_t k = 0; k < addrs.nelts; k++) {
+            size_t nservers = 0;
+            for (size_t j = i; j < n; j++) {
+                if (same_port(&ls[i], &ls[j]) &&
+                    mg_sockaddr_equal((struct sockaddr *)&ls[j].sockaddr,
+                                      (struct sockaddr *)&a[k]->sockaddr, 1)) {
+                    nservers++;
+                }
+            }
+            if (nservers < 2 && !has_capturing_regex(a[k]->default_server)) {
+                continue;
+            }
             for (size_t j = i; j < n; j++) {
                 if (!same_port(&ls[i], &ls[j]) ||
                     !mg_sockaddr_equal((struct sockaddr *)&ls[j].sockaddr,
@@ -245,13 +297,8 @@ mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *ad
     }
     e = addr->regex.elts;
     for (size_t i = 0; i < addr->regex.nelts; i++) {
-        int ov[60];
-        mg_int_t rc = mg_regex_exec(e[i].regex, host.data, host.len, ov, 60);
-        if (rc > 0) {
-            r->captures = mg_palloc(r->pool, sizeof(ov));
-            memcpy(r->captures, ov, sizeof(ov));
-            r->ncaptures = rc * 2;
-            r->captures_data = host.data;
+        mg_int_t rc = mg_http_regex_exec(r, e[i].regex, host);
+        if (rc == MG_OK) {
             return e[i].server;
         }
     }
