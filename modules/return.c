@@ -67,36 +67,43 @@ static const char *return_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     return MG_CONF_OK;
 }
 
+static int is_redirect(mg_int_t code)
+{
+    return code == MG_HTTP_MOVED_PERMANENTLY || code == MG_HTTP_MOVED_TEMPORARILY ||
+           code == MG_HTTP_SEE_OTHER || code == MG_HTTP_TEMPORARY_REDIRECT ||
+           code == MG_HTTP_PERMANENT_REDIRECT;
+}
+
 static mg_int_t return_run(mg_request_t *r, return_conf_t *rc)
 {
     if (rc->code < 0) {
         return MG_DECLINED;
     }
-    mg_http_discard_request_body(r);
     mg_int_t code = rc->code;
     if (code == MG_HTTP_CLOSE) {
         return MG_HTTP_CLOSE;
     }
+    /* $status in the text or URL is the code being returned */
+    r->headers_out.status = (mg_uint_t)code;
+    if (code >= MG_HTTP_BAD_REQUEST && rc->text == NULL) {
+        return code; /* the error page; it does not ask for a held-back body */
+    }
+    mg_int_t drc = mg_http_discard_request_body(r);
+    if (drc != MG_OK) {
+        return drc;
+    }
     mg_str_t text = mg_null_string;
-    if (code >= MG_HTTP_MOVED_PERMANENTLY && code <= MG_HTTP_PERMANENT_REDIRECT &&
-        code != MG_HTTP_NOT_MODIFIED) {
+    if (rc->text) {
+        mg_http_complex_value(r, rc->text, &text);
+    }
+    if (is_redirect(code)) {
         if (rc->text) {
-            r->headers_out.status = (mg_uint_t)code; /* "$status" in the URL: see below */
-            mg_http_complex_value(r, rc->text, &text);
             r->headers_out.location = mg_http_add_header_out(r, "Location", 8, text.data, text.len);
         }
         return code;
     }
-    if (code < MG_HTTP_BAD_REQUEST || rc->text) {
-        /* the status is set before the text is made, so "$status" in it is the code (nginx) */
-        r->headers_out.status = (mg_uint_t)code;
-        if (rc->text) {
-            mg_http_complex_value(r, rc->text, &text);
-        }
-        mg_http_set_content_type(r);
-        return mg_http_send_response(r, (mg_uint_t)code, NULL, &text);
-    }
-    return code;
+    mg_http_set_content_type(r);
+    return mg_http_send_response(r, (mg_uint_t)code, NULL, &text);
 }
 
 static mg_int_t return_server_handler(mg_request_t *r)

@@ -80,7 +80,10 @@ static mg_int_t static_handler(mg_request_t *r)
             loc[r->uri.len + 1] = '?';
             memcpy(loc + r->uri.len + 2, r->args.data, r->args.len);
         }
-        mg_http_discard_request_body(r);
+        rc = mg_http_discard_request_body(r);
+        if (rc != MG_OK) {
+            return rc;
+        }
         r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, len);
         return MG_HTTP_MOVED_PERMANENTLY;
     }
@@ -91,7 +94,10 @@ static mg_int_t static_handler(mg_request_t *r)
     if (r->method == MG_HTTP_POST) {
         return MG_HTTP_NOT_ALLOWED;
     }
-    mg_http_discard_request_body(r);
+    rc = mg_http_discard_request_body(r);
+    if (rc != MG_OK) {
+        return rc;
+    }
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = st.st_size;
     r->headers_out.last_modified_time = st.st_mtime;

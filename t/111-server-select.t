@@ -565,3 +565,23 @@ main.test|deep.sub.main.test
 "GET / HTTP/1.0\r\n\r\n"
 --- response_body
 [][]
+
+
+
+=== TEST 28: a server_name named capture survives the index's internal redirect
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+        server_name ~^(?<sub>\w+)\.example\.net$;
+        location / { index index.html; }
+        location = /index.html { return 200 "[$sub]\n"; }
+    }
+--- user_files
+>>> index.html
+unused
+--- more_headers
+Host: shop.example.net
+--- request
+GET /
+--- response_body
+[shop]

@@ -397,6 +397,9 @@ static void process_buffer(mg_connection_t *c)
                 mg_conn_close(c);
                 return;
             }
+            if (rc == MG_OK && hc->last == hc->start) {
+                hc->keepalive_idle = 1; /* the body is gone: waiting for the next request */
+            }
         }
         if (!hc->discarding && hc->last > hc->start) {
             mg_int_t rc = parse_buffered(c, &head);

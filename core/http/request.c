@@ -342,10 +342,10 @@ mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args
         r->args.data = NULL;
     }
     mg_http_set_exten(r);
-    /* a fresh start: module state and cached variables belong to the old URI */
+    /* module state belongs to the old URI; cached variables stay, as in nginx (the ones that
+     * depend on the URI are not cacheable and get evaluated again) */
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
     memset(r->ctx, 0, mg_modules_n * sizeof(void *));
-    memset(r->variables, 0, cmcf->variables.nelts * sizeof(mg_http_var_value_t));
     r->loc_conf = ((mg_conf_ctx_t *)((mg_http_srv_conf_t *)r->srv_conf[mg_http_core_module.index])->ctx)->loc_conf;
     mg_http_update_location_config(r);
     r->internal = 1;

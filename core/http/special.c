@@ -17,7 +17,6 @@ static const status_t statuses[] = {
     { 202, "202 Accepted" },
     { 204, "204 No Content" },
     { 206, "206 Partial Content" },
-    { 300, "300 Multiple Choices" },
     { 301, "301 Moved Permanently" },
     { 302, "302 Moved Temporarily" },
     { 303, "303 See Other" },
@@ -78,16 +77,29 @@ static const char *internal_reason(mg_uint_t status)
     return NULL;
 }
 
-/* Title of the page: the status line, or the number alone for a status without a name. */
-static const char *page_title(mg_uint_t status, char *buf, size_t size)
+/* Title of nginx's built-in page for a status, or NULL when nginx has no page for it (the
+ * response then has an empty body). Mostly the status line; two differ. */
+static const char *page_title(mg_uint_t status)
 {
     size_t len;
-    const char *line = mg_http_status_line(status, &len);
-    if (line) {
-        return line;
+    switch (status) {
+    case 302:
+        return "302 Found";
+    case 401:
+        return "401 Authorization Required";
+    case 301:
+    case 303:
+    case 307:
+    case 308:
+    case 421:
+    case 429:
+    case 507:
+        return mg_http_status_line(status, &len);
     }
-    snprintf(buf, size, "%lu", (unsigned long)status);
-    return buf;
+    if ((status >= 400 && status <= 416 && status != 407) || (status >= 500 && status <= 505)) {
+        return mg_http_status_line(status, &len);
+    }
+    return NULL;
 }
 
 mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, mg_str_t *body)
@@ -97,7 +109,9 @@ mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, 
         r->headers_out.content_type = *ct;
     }
     if (body == NULL || status == MG_HTTP_NO_CONTENT || status == MG_HTTP_NOT_MODIFIED) {
-        r->headers_out.content_length_n = 0;
+        /* a 304 keeps the length of the text it would have had, as in nginx (the header filter
+         * drops it for a 204) */
+        r->headers_out.content_length_n = body ? (int64_t)body->len : 0;
         if (status == MG_HTTP_NO_CONTENT || status == MG_HTTP_NOT_MODIFIED) {
             r->header_only = 1;
         }
@@ -133,10 +147,13 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
     case MG_HTTP_BAD_REQUEST:
     case MG_HTTP_REQUEST_ENTITY_TOO_LARGE:
     case MG_HTTP_REQUEST_URI_TOO_LARGE:
-    case MG_HTTP_REQUEST_HEADER_TOO_LARGE:
+    case 495:
+    case 496:
+    case 497:
     case MG_HTTP_INTERNAL_SERVER_ERROR:
     case MG_HTTP_NOT_IMPLEMENTED:
-    case MG_HTTP_VERSION_NOT_SUPPORTED:
+        /* (a head that was too large or had a bad version never gets this far with
+         * keepalive on) */
         r->keepalive = 0;
     }
     /* drop what a handler may have set, but keep a redirect's Location */
@@ -164,8 +181,10 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
     if (code == MG_HTTP_NO_CONTENT || code == MG_HTTP_NOT_MODIFIED || code == MG_HTTP_CREATED) {
         return mg_http_send_response(r, code, NULL, NULL);
     }
-    char num[32];
-    const char *title = page_title(code, num, sizeof(num));
+    const char *title = page_title(code);
+    if (title == NULL) {
+        return mg_http_send_response(r, code, NULL, NULL);
+    }
     const char *tail = clcf->server_tokens ? MOONGATE_VER : MOONGATE_NAME;
     const char *reason = internal_reason((mg_uint_t)status);
     char *page;

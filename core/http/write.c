@@ -89,11 +89,12 @@ static mg_int_t header_write_filter(mg_request_t *r)
     }
     if (ho->status == MG_HTTP_NO_CONTENT || ho->status == MG_HTTP_NOT_MODIFIED) {
         r->header_only = 1;
+        /* a 304 keeps its Content-Length, as in nginx: it describes the representation */
         if (ho->status == MG_HTTP_NO_CONTENT) {
             ho->content_type.len = 0;
             ho->last_modified_time = -1;
+            ho->content_length_n = -1;
         }
-        ho->content_length_n = -1;
     }
     if (r->http_09) {
         return MG_OK;

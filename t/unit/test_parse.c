@@ -136,6 +136,15 @@ static void test_valid(void)
     is_span(h.path, "/b", "pipelined: second path");
     is_span(h.headers[0].value, "y", "pipelined: second header");
 
+    /* nginx takes a bare name as a header with an empty value */
+    req = "GET / HTTP/1.1\r\nNoColon\r\nLF\nA: b\r\n\r\n";
+    is_int(parse(req, &h), (long long)strlen(req), "name-only lines accepted");
+    is_int((long long)h.nheaders, 3, "name-only lines: three headers");
+    is_span(h.headers[0].name, "NoColon", "name-only line: name");
+    is_int((long long)h.headers[0].value.len, 0, "name-only line: empty value");
+    is_span(h.headers[1].name, "LF", "name-only line with bare LF: name");
+    ok(bytewise(req, strlen(req), (ssize_t)strlen(req)), "byte at a time: name-only lines");
+
     req = "GET /p?q HTTP/1.1\r\nHost: a\r\nCookie: c=1\r\n\r\n";
     ok(bytewise(req, strlen(req), (ssize_t)strlen(req)), "byte at a time: AGAIN until complete");
     req = "\r\nGET http://h:1/x HTTP/1.0\nA:\n\n";
@@ -179,7 +188,7 @@ static void test_errors(void)
         {"GET / HTTP/2.0\r\n\r\n", MG_PARSE_INVALID_VERSION},
         {"GET / HTTP/10.1\r\n\r\n", MG_PARSE_INVALID_VERSION},
         {"GET / HTTP/1.1\r\nHost : x\r\n\r\n", MG_PARSE_INVALID_HEADER},
-        {"GET / HTTP/1.1\r\nNoColon\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nNo Colon\r\n\r\n", MG_PARSE_INVALID_HEADER},
         {"GET / HTTP/1.1\r\n: novalue\r\n\r\n", MG_PARSE_INVALID_HEADER},
         {"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", MG_PARSE_INVALID_HEADER},
         {"GET / HTTP/1.1\r\nA(b): c\r\n\r\n", MG_PARSE_INVALID_HEADER},
