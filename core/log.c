@@ -83,9 +83,8 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     char *msg = p;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(p, (size_t)(end - p), fmt, ap);
+    p = mg_vsprintf_end(p, end, fmt, ap);
     va_end(ap);
-    p = n < 0 ? p : ((size_t)n >= (size_t)(end - p) ? end - 1 : p + n);
     if (err) {
         p = log_errno(p, end, err);
     }
@@ -131,9 +130,8 @@ void mg_log_stderr(int err, const char *fmt, ...)
     char *p = mg_sprintf_end(buf, end, "moongate: ");
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(p, (size_t)(end - p), fmt, ap);
+    p = mg_vsprintf_end(p, end, fmt, ap);
     va_end(ap);
-    p = n < 0 ? p : ((size_t)n >= (size_t)(end - p) ? end - 1 : p + n);
     if (err) {
         p = log_errno(p, end, err);
     }

@@ -188,17 +188,24 @@ int64_t mg_parse_time(mg_str_t s, int want_seconds)
     return total + value;
 }
 
-char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...)
+char *mg_vsprintf_end(char *buf, char *end, const char *fmt, va_list ap)
 {
     if (buf >= end) {
         return buf;
     }
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(buf, (size_t)(end - buf), fmt, ap);
-    va_end(ap);
     if (n < 0) {
         return buf;
     }
+    /* on truncation vsnprintf wrote end - buf - 1 bytes and a NUL */
     return (size_t)n >= (size_t)(end - buf) ? end - 1 : buf + n;
+}
+
+char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = mg_vsprintf_end(buf, end, fmt, ap);
+    va_end(ap);
+    return p;
 }

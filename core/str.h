@@ -5,6 +5,8 @@
 #ifndef MG_STR_H
 #define MG_STR_H
 
+#include <stdarg.h>
+
 #include "mg.h"
 
 static inline int mg_str_eq(mg_str_t a, const char *lit)
@@ -34,6 +36,7 @@ int64_t mg_parse_size(mg_str_t s);
 int64_t mg_parse_time(mg_str_t s, int want_seconds);
 
 /* Format into buf; returns pointer after the last written char (no NUL). */
+char *mg_vsprintf_end(char *buf, char *end, const char *fmt, va_list ap);
 char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -72,20 +72,8 @@ static mg_int_t static_handler(mg_request_t *r)
     }
     if (S_ISDIR(st.st_mode)) {
         /* "/dir" names a directory: send the client to "/dir/" */
-        size_t len = r->uri.len + 1 + (r->args.len ? r->args.len + 1 : 0);
-        char *loc = mg_pnalloc(r->pool, len);
-        memcpy(loc, r->uri.data, r->uri.len);
-        loc[r->uri.len] = '/';
-        if (r->args.len) {
-            loc[r->uri.len + 1] = '?';
-            memcpy(loc + r->uri.len + 2, r->args.data, r->args.len);
-        }
         rc = mg_http_discard_request_body(r);
-        if (rc != MG_OK) {
-            return rc;
-        }
-        r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, len);
-        return MG_HTTP_MOVED_PERMANENTLY;
+        return rc != MG_OK ? rc : mg_http_redirect_to_slash(r);
     }
     if (!S_ISREG(st.st_mode)) {
         mg_log_error(MG_LOG_CRIT, &r->connection->log, 0, "\"%s\" is not a regular file", path.data);

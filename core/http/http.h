@@ -384,6 +384,8 @@ mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t 
                                        const char *val, size_t vlen);
 mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, size_t len);
 void mg_http_clear_content_length(mg_request_t *r);
+/* Set Location to the URI plus "/" (and the args); returns 301 for the caller to finalize. */
+mg_int_t mg_http_redirect_to_slash(mg_request_t *r);
 void mg_http_clear_last_modified(mg_request_t *r);
 
 /* Output: send the response head through the header filters, body through body filters. */

@@ -41,6 +41,20 @@ mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, 
     return NULL;
 }
 
+mg_int_t mg_http_redirect_to_slash(mg_request_t *r)
+{
+    size_t len = r->uri.len + 1 + (r->args.len ? r->args.len + 1 : 0);
+    char *loc = mg_pnalloc(r->pool, len);
+    memcpy(loc, r->uri.data, r->uri.len);
+    loc[r->uri.len] = '/';
+    if (r->args.len) {
+        loc[r->uri.len + 1] = '?';
+        memcpy(loc + r->uri.len + 2, r->args.data, r->args.len);
+    }
+    r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, len);
+    return MG_HTTP_MOVED_PERMANENTLY;
+}
+
 void mg_http_clear_content_length(mg_request_t *r)
 {
     r->headers_out.content_length_n = -1;
@@ -162,16 +176,7 @@ static mg_int_t check_find_config(mg_request_t *r, mg_http_phase_handler_t *ph)
     }
     if (rc == MG_DONE) {
         /* "location /dir/" asked for as "/dir": redirect to the slash form */
-        size_t len = r->uri.len + 1 + (r->args.len ? r->args.len + 1 : 0);
-        char *loc = mg_pnalloc(r->pool, len);
-        memcpy(loc, r->uri.data, r->uri.len);
-        loc[r->uri.len] = '/';
-        if (r->args.len) {
-            loc[r->uri.len + 1] = '?';
-            memcpy(loc + r->uri.len + 2, r->args.data, r->args.len);
-        }
-        r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, len);
-        mg_http_finalize_request(r, MG_HTTP_MOVED_PERMANENTLY);
+        mg_http_finalize_request(r, mg_http_redirect_to_slash(r));
         return MG_OK;
     }
     r->phase_handler++;

@@ -54,6 +54,22 @@ static mg_int_t var_printf(mg_request_t *r, mg_http_var_value_t *v, const char *
     return MG_OK;
 }
 
+/* A header line named like a variable suffix: case-insensitive, '_' and '-' alike. */
+static int header_key_matches(const mg_table_elt_t *h, const char *name, size_t len)
+{
+    if (h->hash == 0 || h->key.len != len) {
+        return 0;
+    }
+    for (size_t k = 0; k < len; k++) {
+        char a = mg_tolower(h->key.data[k]);
+        char b = mg_tolower(name[k]);
+        if ((a == '_' ? '-' : a) != (b == '_' ? '-' : b)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* $http_NAME: '_' in the name matches '-'; several lines are joined with ", " (cookies "; ") */
 static mg_int_t headers_joined(mg_request_t *r, mg_http_var_value_t *v, mg_array_t *headers,
                                const char *name, size_t len)
@@ -62,21 +78,7 @@ static mg_int_t headers_joined(mg_request_t *r, mg_http_var_value_t *v, mg_array
     size_t total = 0, count = 0;
     int is_cookie = len == 6 && mg_strncasecmp(name, "cookie", 6) == 0;
     for (size_t i = 0; i < headers->nelts; i++) {
-        if (h[i].hash == 0 || h[i].key.len != len) {
-            continue;
-        }
-        size_t k = 0;
-        for (; k < len; k++) {
-            char a = mg_tolower(h[i].key.data[k]);
-            char b = name[k] == '_' ? '-' : mg_tolower(name[k]);
-            if (a == '_') {
-                a = '-';
-            }
-            if (a != b) {
-                break;
-            }
-        }
-        if (k == len) {
+        if (header_key_matches(&h[i], name, len)) {
             total += h[i].value.len + 2;
             count++;
         }
@@ -87,21 +89,7 @@ static mg_int_t headers_joined(mg_request_t *r, mg_http_var_value_t *v, mg_array
     char *buf = mg_pnalloc(r->pool, total);
     char *d = buf;
     for (size_t i = 0; i < headers->nelts; i++) {
-        if (h[i].hash == 0 || h[i].key.len != len) {
-            continue;
-        }
-        size_t k = 0;
-        for (; k < len; k++) {
-            char a = mg_tolower(h[i].key.data[k]);
-            char b = name[k] == '_' ? '-' : mg_tolower(name[k]);
-            if (a == '_') {
-                a = '-';
-            }
-            if (a != b) {
-                break;
-            }
-        }
-        if (k != len) {
+        if (!header_key_matches(&h[i], name, len)) {
             continue;
         }
         if (d != buf) {
