@@ -1,10 +1,13 @@
 /*
- * The one ordered list of compiled-in modules. Order matters twice:
+ * The one ordered list of compiled-in modules. Order matters three ways:
  * - directives are looked up in this order;
  * - phase handlers of one phase run in reverse order of this list (as nginx's), so a module
  *   listed later gets the first look: index runs before static in the content phase;
  * - filters: each filter module's init puts itself at the top of the chain, so a module
- *   listed later filters first; the chain ends in core/http/write.c's writer.
+ *   listed later filters first. The chains end in core/http/write.c (response head
+ *   serialization; chunked framing and the writer). Header filters therefore run:
+ *   not_modified -> headers (add_header, expires) -> gzip -> range -> core,
+ *   as nginx orders them: gzip drops the length before range could split the body.
  */
 #include "http.h"
 
@@ -19,9 +22,11 @@ mg_module_t *mg_modules[] = {
     &mg_core_module,
     &mg_http_module,
     &mg_http_core_module,
+    /* content and phase handlers */
     &mg_static_module,
     &mg_index_module,
     &mg_return_module,
+    /* filters, in the order described above (later = earlier in the chain) */
     &mg_headers_module,
     NULL,
 };
