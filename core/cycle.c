@@ -61,6 +61,9 @@ static void close_files(mg_cycle_t *cycle)
 {
     mg_open_file_t **files = cycle->open_files.elts;
     for (size_t i = 0; i < cycle->open_files.nelts; i++) {
+        if (files[i]->flush) {
+            files[i]->flush(files[i]);
+        }
         if (files[i]->fd > STDERR_FILENO) {
             close(files[i]->fd);
         }
@@ -73,6 +76,9 @@ void mg_cycle_reopen_files(mg_cycle_t *cycle)
     mg_open_file_t **files = cycle->open_files.elts;
     for (size_t i = 0; i < cycle->open_files.nelts; i++) {
         mg_open_file_t *f = files[i];
+        if (f->flush) {
+            f->flush(f); /* buffered lines belong to the old file */
+        }
         if (f->fd == STDERR_FILENO) {
             continue;
         }

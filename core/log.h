@@ -25,6 +25,10 @@ typedef struct mg_open_file_s {
     int fd;
     char *name; /* NUL-terminated absolute path, or "stderr" */
     struct mg_open_file_s *next;
+    /* a writer that buffers (access_log buffer=) empties its buffer here; called before the
+     * file is reopened (USR1) or closed (exit, a replaced generation) */
+    void (*flush)(struct mg_open_file_s *file);
+    void *data;
 } mg_open_file_t;
 
 typedef size_t (*mg_log_handler_pt)(mg_log_t *log, char *buf, size_t len);

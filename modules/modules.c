@@ -13,9 +13,16 @@
 
 extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
+extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
-extern mg_module_t mg_return_module;
+extern mg_module_t mg_try_files_module;
+extern mg_module_t mg_range_module;
+extern mg_module_t mg_not_modified_module;
+extern mg_module_t mg_rewrite_module;
+extern mg_module_t mg_access_log_module;
 extern mg_module_t mg_headers_module;
+extern mg_module_t mg_gzip_module;
+extern mg_module_t mg_gzip_static_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
@@ -24,9 +31,16 @@ mg_module_t *mg_modules[] = {
     &mg_http_core_module,
     /* content and phase handlers */
     &mg_static_module,
+    &mg_gzip_static_module,
+    &mg_autoindex_module, /* content: index, then autoindex, then static */
     &mg_index_module,
-    &mg_return_module,
+    &mg_try_files_module,
+    &mg_rewrite_module,
+    &mg_access_log_module,
     /* filters, in the order described above (later = earlier in the chain) */
+    &mg_range_module,
+    &mg_gzip_module,
     &mg_headers_module,
+    &mg_not_modified_module,
     NULL,
 };

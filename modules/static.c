@@ -1,12 +1,19 @@
 /*
- * Serving files: map the URI under root/alias, open, answer 404/403/301 as nginx does,
- * and send the file with Content-Type, Content-Length, Last-Modified and ETag.
+ * Serving files: map the URI under root/alias, open, answer 404/403/301/405 as nginx does,
+ * and send the file with Content-Type, Content-Length, Last-Modified and ETag ("etag"). The
+ * response allows byte ranges (range.c) and conditional answers (not_modified.c).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "http.h"
+
+typedef struct {
+    int etag;
+} static_conf_t;
+
+mg_module_t mg_static_module;
 
 static void close_fd(void *data)
 {
@@ -89,11 +96,19 @@ static mg_int_t static_handler(mg_request_t *r)
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = st.st_size;
     r->headers_out.last_modified_time = st.st_mtime;
-    char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"", (unsigned long long)st.st_mtime,
-                             (unsigned long long)st.st_size);
-    r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, strlen(etag));
+    static_conf_t *sc = mg_http_get_loc_conf(r, mg_static_module);
+    if (sc->etag) {
+        /* nginx's strong validator: hex mtime and size */
+        char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"", (unsigned long long)st.st_mtime,
+                                 (unsigned long long)st.st_size);
+        r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, strlen(etag));
+    }
     mg_http_set_content_type(r);
+    r->allow_ranges = 1;
     rc = mg_http_send_header(r);
+    if (rc > MG_OK) {
+        return rc; /* 412 or 416 chosen by a header filter */
+    }
     if (rc == MG_ERROR || r->header_only) {
         mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
         b->last_buf = 1;
@@ -114,7 +129,30 @@ static mg_int_t static_init(mg_conf_t *cf)
     return MG_OK;
 }
 
+static void *static_create_conf(mg_conf_t *cf)
+{
+    static_conf_t *sc = mg_pcalloc(cf->pool, sizeof(static_conf_t));
+    sc->etag = MG_CONF_UNSET;
+    return sc;
+}
+
+static const char *static_merge_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    (void)cf;
+    static_conf_t *prev = parent, *conf = child;
+    mg_conf_merge(conf->etag, prev->etag, 1);
+    return MG_CONF_OK;
+}
+
+static const mg_command_t static_commands[] = {
+    { "etag", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, offsetof(static_conf_t, etag), NULL },
+    { NULL, 0, 0, NULL, 0, 0, NULL },
+};
+
 mg_module_t mg_static_module = {
     .name = "static",
+    .commands = static_commands,
+    .create_loc_conf = static_create_conf,
+    .merge_loc_conf = static_merge_conf,
     .init = static_init,
 };

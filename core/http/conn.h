@@ -22,9 +22,13 @@ typedef struct mg_http_conn_s {
     int64_t discard_rest;    /* body bytes of a finished request still to drop */
     mg_http_chunked_t discard_chunked;
     mg_msec_t lingering_deadline;
+    char *scratch;           /* sendfile off: file bytes read for the next writev (request pool) */
+    size_t scratch_size;
+    mg_buf_t *scratch_buf;   /* the queued buffer that still points into scratch, or NULL */
     unsigned discard_chunked_on : 1;
     unsigned discarding : 1;
     unsigned keepalive_idle : 1; /* waiting for the next request after a response */
+    unsigned corked : 1;         /* TCP_CORK set for tcp_nopush until the response is out */
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
 } mg_http_conn_t;
 
@@ -33,6 +37,8 @@ mg_int_t mg_http_discard_buffered(mg_connection_t *c);
 /* Write event on the connection: flush the queue, finish or wake the producer. */
 void mg_http_writer_event(mg_connection_t *c);
 void mg_http_write_filters_init(void);
+/* Forget the writer's per-request state (the request pool is being freed). */
+void mg_http_writer_reset(mg_http_conn_t *hc);
 /* A request on the connection's default server, before its head is known. */
 mg_request_t *mg_http_create_request(mg_connection_t *c);
 /* Begin processing a parsed head found in hc->buf (connection.c -> request.c). */

@@ -154,6 +154,13 @@ void mg_http_init_connection(mg_connection_t *c)
     c->log.handler = http_log_handler;
     c->log.data = hc;
     mg_http_srv_conf_t *cscf = default_srv(hc);
+    /* until a request picks its server, the default server's error_log speaks, as nginx */
+    mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    if (clcf->error_log) {
+        c->log.file = clcf->error_log->file;
+        c->log.level = clcf->error_log->level;
+        c->log.next = clcf->error_log->next;
+    }
     hc->size = cscf->client_header_buffer_size;
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
@@ -543,6 +550,7 @@ void mg_http_request_done(mg_request_t *r)
     hc->r = NULL;
     hc->out = NULL;
     hc->out_tail = &hc->out;
+    mg_http_writer_reset(hc);
     c->log.action = NULL;
     mg_pool_destroy(r->pool);
 

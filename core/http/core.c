@@ -85,7 +85,10 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->log_not_found = MG_CONF_UNSET;
     clcf->tcp_nodelay = MG_CONF_UNSET;
     clcf->sendfile = MG_CONF_UNSET;
+    clcf->tcp_nopush = MG_CONF_UNSET;
     clcf->error_log = MG_CONF_UNSET_PTR;
+    clcf->error_pages = MG_CONF_UNSET_PTR;
+    clcf->recursive_error_pages = MG_CONF_UNSET;
     return clcf;
 }
 
@@ -148,7 +151,10 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->log_not_found, prev->log_not_found, 1);
     mg_conf_merge(conf->tcp_nodelay, prev->tcp_nodelay, 1);
     mg_conf_merge(conf->sendfile, prev->sendfile, 0);
+    mg_conf_merge(conf->tcp_nopush, prev->tcp_nopush, 0);
     mg_conf_merge_ptr(conf->error_log, prev->error_log, NULL);
+    mg_conf_merge_ptr(conf->error_pages, prev->error_pages, NULL);
+    mg_conf_merge(conf->recursive_error_pages, prev->recursive_error_pages, 0);
     if (conf->client_body_temp_path.data == NULL) {
         conf->client_body_temp_path = prev->client_body_temp_path;
     }
@@ -679,6 +685,68 @@ static const char *core_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *
     return mg_log_set_from_conf(cf, &clcf->error_log);
 }
 
+/* error_page code ... [=[response]] uri */
+static const char *core_error_page(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->error_pages == MG_CONF_UNSET_PTR || clcf->error_pages == NULL) {
+        clcf->error_pages = mg_array_create(cf->pool, 4, sizeof(mg_http_err_page_t));
+    }
+    size_t ncodes = cf->nargs - 2;
+    mg_int_t overwrite = -1;
+    mg_str_t eq = cf->args[cf->nargs - 2];
+    if (eq.len && eq.data[0] == '=') {
+        ncodes--;
+        if (eq.len == 1) {
+            overwrite = 0;
+        } else {
+            int64_t n = mg_atoi(eq.data + 1, eq.len - 1);
+            if (n < 0) {
+                mg_conf_error(cf, 0, "invalid value \"%s\"", eq.data);
+                return MG_CONF_ERROR;
+            }
+            overwrite = (mg_int_t)n;
+        }
+        if (ncodes == 0) {
+            return "invalid number of arguments";
+        }
+    }
+    mg_str_t uri = cf->args[cf->nargs - 1];
+    mg_http_complex_value_t *cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+    mg_str_t args = mg_null_string;
+    if (mg_http_script_variables_count(uri) == 0 && uri.len && uri.data[0] == '/') {
+        /* a constant local URI: split its arguments once here */
+        char *q = memchr(uri.data, '?', uri.len);
+        if (q) {
+            args.data = q + 1;
+            args.len = uri.len - (size_t)(q + 1 - uri.data);
+            uri = mg_pstr(cf->pool, uri.data, (size_t)(q - uri.data));
+        }
+    }
+    if (mg_http_compile_complex_value(cf, uri, cv) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    for (size_t i = 1; i <= ncodes; i++) {
+        mg_str_t a = cf->args[i];
+        int64_t code = mg_atoi(a.data, a.len);
+        if (code < 0 || code == MG_HTTP_CLIENT_CLOSED_REQUEST) {
+            mg_conf_error(cf, 0, "invalid value \"%s\"", a.data);
+            return MG_CONF_ERROR;
+        }
+        if (code < 300 || code > 599) {
+            mg_conf_error(cf, 0, "value \"%s\" must be between 300 and 599", a.data);
+            return MG_CONF_ERROR;
+        }
+        mg_http_err_page_t *ep = mg_array_push(clcf->error_pages);
+        ep->status = (mg_uint_t)code;
+        ep->overwrite = overwrite;
+        ep->value = cv;
+        ep->args = args;
+    }
+    return MG_CONF_OK;
+}
+
 #define SRV(f) MG_SRV_CONF, offsetof(mg_http_srv_conf_t, f)
 #define LOC(f) MG_LOC_CONF, offsetof(mg_http_loc_conf_t, f)
 #define ANY_LOC (MG_HTTP_ANY_LOC | MG_CTX_LIF)
@@ -718,6 +786,9 @@ static const mg_command_t core_commands[] = {
     { "log_not_found", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_not_found), NULL },
     { "tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL },
     { "sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL },
+    { "tcp_nopush", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nopush), NULL },
+    { "error_page", ANY_LOC, MG_ARGS(2, MG_MANY), core_error_page, LOC(error_pages), NULL },
+    { "recursive_error_pages", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(recursive_error_pages), NULL },
     { "error_log", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), core_error_log, LOC(error_log), NULL },
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };

@@ -35,10 +35,9 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     r->http_minor = 0;
     r->method = MG_HTTP_UNKNOWN;
     c->requests++;
-    /* a previous request's location may have switched the log */
-    c->log.file = c->cycle->log->file;
-    c->log.level = c->cycle->log->level;
-    c->log.next = c->cycle->log->next;
+    /* the default server's error_log until the Host header picks the server, as nginx;
+     * this also undoes a previous request's location log */
+    mg_http_update_location_config(r);
     return r;
 }
 
@@ -297,6 +296,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     if (srv) {
         r->srv_conf = srv->ctx->srv_conf;
         r->loc_conf = srv->ctx->loc_conf;
+        mg_http_update_location_config(r); /* the chosen server's error_log */
     }
     if (hin->host == NULL && r->http_major == 1 && r->http_minor >= 1) {
         bad_request(r, MG_HTTP_BAD_REQUEST, "client sent HTTP/1.1 request without \"Host\" header");

@@ -162,6 +162,14 @@ typedef struct {
     mg_str_t type;
 } mg_http_type_t;
 
+/* One "error_page" code and its target. */
+typedef struct {
+    mg_uint_t status;
+    mg_int_t overwrite;  /* -1 keep the error's code, 0 ("=") the target's, else this code */
+    struct mg_http_complex_value_s *value; /* "/uri", "@name" or a URL */
+    mg_str_t args;       /* a constant URI's "?args" */
+} mg_http_err_page_t;
+
 struct mg_http_loc_conf_s {
     mg_str_t name;
     mg_regex_t *regex;
@@ -204,8 +212,11 @@ struct mg_http_loc_conf_s {
     int log_not_found;
     int tcp_nodelay;
     int sendfile;
+    int tcp_nopush;
     mg_str_t client_body_temp_path;
     mg_log_t *error_log;
+    mg_array_t *error_pages; /* mg_http_err_page_t; a level with its own drops the parent's */
+    int recursive_error_pages;
 };
 
 /* ---- request ---- */
@@ -324,6 +335,8 @@ struct mg_request_s {
     unsigned error_page : 1;
     unsigned logged : 1;
     unsigned no_body_filter : 1;
+    unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
+    unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
 };
 
 /* ---- phases and filters ---- */

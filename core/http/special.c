@@ -3,6 +3,7 @@
  * helper that sends a whole small response.
  */
 #include "conn.h"
+#include "script.h"
 
 typedef struct {
     mg_uint_t code;
@@ -116,7 +117,7 @@ mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, 
             r->header_only = 1;
         }
         mg_int_t rc = mg_http_send_header(r);
-        if (rc == MG_ERROR) {
+        if (rc == MG_ERROR || rc > MG_OK) {
             return rc;
         }
         mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
@@ -125,6 +126,9 @@ mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, 
     }
     r->headers_out.content_length_n = (int64_t)body->len;
     mg_int_t rc = mg_http_send_header(r);
+    if (rc > MG_OK) {
+        return rc; /* a header filter chose another status (412, 416): the caller finalizes */
+    }
     if (rc == MG_ERROR || r->header_only) {
         mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
         b->last_buf = 1;
@@ -133,6 +137,57 @@ mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, 
     mg_buf_t *b = mg_buf_mem(r->pool, body->data, body->len);
     b->last_buf = 1;
     return mg_http_output(r, b);
+}
+
+static mg_int_t builtin_page(mg_request_t *r, mg_uint_t code, mg_int_t status);
+
+/* error_page: an internal redirect to a local URI (GET unless HEAD), a named location, or a
+ * redirect to a URL (302 unless the "=code" is a redirect code). */
+static mg_int_t send_error_page(mg_request_t *r, mg_http_err_page_t *ep, mg_int_t status)
+{
+    mg_int_t overwrite = ep->overwrite;
+    if (overwrite && overwrite != MG_HTTP_OK) {
+        r->expect_tested = 1;
+    }
+    if (overwrite >= 0) {
+        r->err_status = (mg_uint_t)overwrite;
+    } else if (status >= 494 && status <= 497) {
+        r->err_status = MG_HTTP_BAD_REQUEST; /* nginx's internal codes go out as 400 */
+    }
+    mg_str_t uri;
+    mg_http_complex_value(r, ep->value, &uri);
+    if (uri.len && uri.data[0] == '/') {
+        mg_str_t args = ep->args;
+        if (ep->value->nparts) {
+            char *q = memchr(uri.data, '?', uri.len);
+            if (q) {
+                args.data = q + 1;
+                args.len = uri.len - (size_t)(q + 1 - uri.data);
+                uri.len = (size_t)(q - uri.data);
+            }
+        }
+        if (r->method != MG_HTTP_HEAD) {
+            r->method = MG_HTTP_GET;
+            r->method_name = (mg_str_t)mg_string("GET");
+        }
+        return mg_http_internal_redirect(r, uri, &args);
+    }
+    if (uri.len && uri.data[0] == '@') {
+        return mg_http_named_location(r, uri);
+    }
+    r->expect_tested = 1;
+    if (mg_http_discard_request_body(r) != MG_OK) {
+        r->keepalive = 0;
+    }
+    r->headers_out.location = mg_http_add_header_out(r, "Location", 8, uri.data, uri.len);
+    mg_uint_t code = (mg_uint_t)overwrite;
+    if (code != MG_HTTP_MOVED_PERMANENTLY && code != MG_HTTP_MOVED_TEMPORARILY &&
+        code != MG_HTTP_SEE_OTHER && code != MG_HTTP_TEMPORARY_REDIRECT &&
+        code != MG_HTTP_PERMANENT_REDIRECT) {
+        code = MG_HTTP_MOVED_TEMPORARILY;
+    }
+    r->err_status = code;
+    return builtin_page(r, code, (mg_int_t)code);
 }
 
 mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
@@ -171,11 +226,32 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
     r->headers_out.etag = NULL;
     r->headers_out.content_encoding = NULL;
 
+    if (!r->error_page && clcf->error_pages && r->uri_changes != 0) {
+        /* one error page per request unless recursive_error_pages; a request that ran out
+         * of URI changes (a rewrite cycle) gets the built-in page */
+        if (!clcf->recursive_error_pages) {
+            r->error_page = 1;
+        }
+        mg_http_err_page_t *ep = clcf->error_pages->elts;
+        for (size_t i = 0; i < clcf->error_pages->nelts; i++) {
+            if (ep[i].status == (mg_uint_t)status) {
+                return send_error_page(r, &ep[i], status);
+            }
+        }
+    }
+
     mg_uint_t code = (mg_uint_t)status;
     if (code >= 494 && code <= 497) {
         /* nginx's internal codes keep their own page title but go out (and are logged) as 400 */
         code = MG_HTTP_BAD_REQUEST;
     }
+    return builtin_page(r, code, status);
+}
+
+/* nginx's page for `code` (`status` may be an internal code naming the reason). */
+static mg_int_t builtin_page(mg_request_t *r, mg_uint_t code, mg_int_t status)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     r->err_status = code;
     r->headers_out.status = code;
     if (code == MG_HTTP_NO_CONTENT || code == MG_HTTP_NOT_MODIFIED || code == MG_HTTP_CREATED) {

@@ -552,7 +552,10 @@ static mg_int_t var_uri(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 static mg_int_t var_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    VAR_VALUE(v, r->args.data ? r->args.data : "", r->args.len);
+    if (r->args.len == 0) {
+        return var_not_found(v); /* as nginx: "-" in access logs, nil for ngx.var.args */
+    }
+    VAR_VALUE(v, r->args.data, r->args.len);
     return MG_OK;
 }
 

@@ -3,6 +3,8 @@
  * body filters apply chunked framing and hand buffers to the writer, which writes with
  * writev/sendfile and waits for the socket when it would block (send_timeout bounds it).
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -281,31 +283,124 @@ mg_http_body_filter_pt mg_http_body_head_filter = body_head_filter;
 
 /* ---- writer ---- */
 
+/*
+ * The queue (hc->out) holds memory and file buffers in response order. With "sendfile on" a
+ * file buffer goes out with sendfile(); with nginx's default "sendfile off" its bytes are
+ * read (pread) into one scratch area and written with writev together with the memory
+ * buffers around them, so a small file and its head leave in a single system call. The
+ * scratch is reused only once the buffer pointing into it has been written.
+ */
+#define SCRATCH_MAX 65536
+#define IOV_MAX_USED 64
+
 static void on_write_timeout(mg_connection_t *c);
+
+static void set_cork(mg_connection_t *c, mg_http_conn_t *hc, int on)
+{
+    int v = on;
+    /* as nginx, a failure only costs an extra packet: it is not worth failing the response */
+    if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)) == 0) {
+        hc->corked = (unsigned)on;
+    }
+}
+
+/* Read the next piece of file buffer *link into the scratch and queue it before the file
+ * buffer; returns the new memory buffer, or NULL after logging (the response is broken). */
+static mg_buf_t *read_file_piece(mg_request_t *r, mg_buf_t **link)
+{
+    mg_http_conn_t *hc = r->hc;
+    mg_buf_t *fb = *link;
+    size_t want = (size_t)(fb->file_last - fb->file_pos);
+    if (want > SCRATCH_MAX) {
+        want = SCRATCH_MAX;
+    }
+    if (hc->scratch_size < want) {
+        /* a small file gets a small scratch; a larger one later gets a new one (the old is
+         * free: scratch_buf is NULL here) */
+        hc->scratch_size = want < 4096 && fb->file_last - fb->file_pos <= 4096 ? want : SCRATCH_MAX;
+        hc->scratch = mg_pnalloc(r->pool, hc->scratch_size);
+    }
+    ssize_t n;
+    do {
+        n = pread(fb->fd, hc->scratch, want, fb->file_pos);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        if (n < 0) {
+            mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "pread() failed");
+        } else {
+            mg_log_error(MG_LOG_ALERT, &r->connection->log, 0,
+                         "file was truncated while sending the response");
+        }
+        return NULL;
+    }
+    mg_buf_t *m = mg_buf_mem(r->pool, hc->scratch, (size_t)n);
+    fb->file_pos += n;
+    m->next = fb;
+    *link = m;
+    if (hc->out_tail == link) {
+        hc->out_tail = &m->next; /* cannot happen (fb follows), kept for the invariant */
+    }
+    hc->scratch_buf = m;
+    return m;
+}
 
 mg_int_t mg_http_flush(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    int use_sendfile = clcf->sendfile;
     while (hc->out) {
         mg_buf_t *b = hc->out;
         ssize_t n;
-        if (b->in_file) {
+        const char *op = "writev";
+        if (b->in_file && b->file_pos == b->file_last) {
+            goto consumed;
+        }
+        if (b->in_file && use_sendfile) {
+            op = "sendfile";
             off_t off = b->file_pos;
             size_t want = (size_t)(b->file_last - b->file_pos);
-            if (want == 0) {
-                goto consumed;
-            }
             n = sendfile(c->fd, b->fd, &off, want > 0x7ffff000 ? 0x7ffff000 : want);
             if (n > 0) {
                 b->file_pos += n;
                 r->bytes_sent += (size_t)n;
+                if (hc->corked) {
+                    /* the head left in full packets with the file's start: uncork now, as
+                     * a peer whose window is below one segment would stall a corked
+                     * socket (nginx keeps the cork until the response ends) */
+                    set_cork(c, hc, 0);
+                }
                 continue;
             }
         } else {
-            struct iovec iov[64];
+            if (use_sendfile && clcf->tcp_nopush && !hc->corked) {
+                /* tcp_nopush: hold the head back until the file's first bytes join it */
+                for (mg_buf_t *x = b; x; x = x->next) {
+                    if (x->in_file && x->file_pos < x->file_last) {
+                        set_cork(c, hc, 1);
+                        break;
+                    }
+                }
+            }
+            struct iovec iov[IOV_MAX_USED];
             int cnt = 0;
-            for (mg_buf_t *x = b; x && !x->in_file && cnt < 64; x = x->next) {
+            mg_buf_t **link = &hc->out;
+            for (mg_buf_t *x = b; x && cnt < IOV_MAX_USED; link = &x->next, x = x->next) {
+                if (x->in_file) {
+                    if (x->file_pos == x->file_last) {
+                        continue;
+                    }
+                    if (use_sendfile || hc->scratch_buf) {
+                        break;
+                    }
+                    x = read_file_piece(r, link);
+                    if (x == NULL) {
+                        op = NULL;
+                        n = 0;
+                        goto failed;
+                    }
+                }
                 if (x->last > x->pos) {
                     iov[cnt].iov_base = x->pos;
                     iov[cnt].iov_len = (size_t)(x->last - x->pos);
@@ -319,26 +414,40 @@ mg_int_t mg_http_flush(mg_request_t *r)
             if (n > 0) {
                 r->bytes_sent += (size_t)n;
                 size_t left = (size_t)n;
-                while (hc->out && !hc->out->in_file && left) {
+                /* drop what went out; empty file buffers between pieces go too */
+                while (hc->out) {
                     mg_buf_t *x = hc->out;
-                    size_t sz = (size_t)(x->last - x->pos);
-                    if (left < sz) {
-                        x->pos += left;
-                        left = 0;
-                        break;
+                    if (x->in_file) {
+                        if (x->file_pos < x->file_last) {
+                            break;
+                        }
+                    } else {
+                        size_t sz = (size_t)(x->last - x->pos);
+                        if (left < sz) {
+                            x->pos += left;
+                            break;
+                        }
+                        if (sz && left == 0) {
+                            break;
+                        }
+                        left -= sz;
+                        x->pos = x->last;
+                        if (x == hc->scratch_buf) {
+                            hc->scratch_buf = NULL;
+                        }
                     }
-                    left -= sz;
-                    x->pos = x->last;
                     if (x->last_buf) {
                         r->response_done = 1;
                     }
                     hc->out = x->next;
                 }
+                if (hc->out == NULL) {
+                    hc->out_tail = &hc->out;
+                }
                 continue;
             }
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
             c->write_handler = mg_http_writer_event;
             c->timeout_handler = on_write_timeout;
             mg_conn_write_on(c);
@@ -348,10 +457,12 @@ mg_int_t mg_http_flush(mg_request_t *r)
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n < 0) {
+    failed:
+        if (op == NULL) {
+            /* already logged */
+        } else if (n < 0) {
             mg_log_error(errno == EPIPE || errno == ECONNRESET ? MG_LOG_INFO : MG_LOG_CRIT,
-                         &c->log, errno, "%s() failed while sending response to client",
-                         b->in_file ? "sendfile" : "writev");
+                         &c->log, errno, "%s() failed while sending response to client", op);
         } else {
             mg_log_error(MG_LOG_ALERT, &c->log, 0, "sendfile() reported that \"%d\" was truncated",
                          b->fd);
@@ -359,6 +470,7 @@ mg_int_t mg_http_flush(mg_request_t *r)
         c->closed = 1;
         hc->out = NULL;
         hc->out_tail = &hc->out;
+        hc->scratch_buf = NULL;
         return MG_ERROR;
     consumed:
         if (b->last_buf) {
@@ -367,7 +479,18 @@ mg_int_t mg_http_flush(mg_request_t *r)
         hc->out = b->next;
     }
     hc->out_tail = &hc->out;
+    if (hc->corked && r->response_done) {
+        set_cork(c, hc, 0); /* push the last partial packet now */
+    }
     return MG_OK;
+}
+
+/* The request's pool is going away: forget the scratch that lived in it. */
+void mg_http_writer_reset(mg_http_conn_t *hc)
+{
+    hc->scratch = NULL;
+    hc->scratch_size = 0;
+    hc->scratch_buf = NULL;
 }
 
 static void on_write_timeout(mg_connection_t *c)
@@ -402,6 +525,23 @@ void mg_http_writer_event(mg_connection_t *c)
     if (r->finalized) {
         mg_http_request_done(r);
         return;
+    }
+    if (r->buffered) {
+        /* a body filter kept input back while the socket was full: let it go on; when the
+         * last buffer gets through, the handler's earlier MG_AGAIN is finished here */
+        rc = mg_http_output(r, NULL);
+        if (rc == MG_ERROR) {
+            r->keepalive = 0;
+            mg_http_request_done(r);
+            return;
+        }
+        if (!r->buffered && r->last_queued) {
+            mg_http_finalize_request(r, MG_OK);
+            return;
+        }
+        if (r->buffered) {
+            return;
+        }
     }
     /* a producer waiting for room (later: proxy, Lua) is told here */
     if (r->hc->r == r && r->write_event_handler) {

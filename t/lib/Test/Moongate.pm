@@ -869,8 +869,11 @@ sub plan_connections {
     die "Test::Moongate: " . $block->name . ": no request section\n"
         unless defined $req || defined sec($block, 'must_die');
     my @conns;
-    for my $r (ref $req eq 'ARRAY' ? @$req : ($req)) {
-        my ($data, $m) = build_request(expand_env($r), $more, 0);
+    my @reqs = ref $req eq 'ARRAY' ? @$req : ($req);
+    for my $i (0 .. $#reqs) {
+        # an arrayref of more_headers pairs with an arrayref of requests
+        my $h = ref $more eq 'ARRAY' ? expand_env($more->[$i]) : $more;
+        my ($data, $m) = build_request(expand_env($reqs[$i]), $h, 0);
         push @conns, { pieces => [$data], methods => [$m] };
     }
     return @conns;
@@ -880,6 +883,22 @@ sub header_value {
     my ($r, $n) = @_;
     my $v = $r->{headers}{lc $n};
     return $v ? join(', ', @$v) : undef;
+}
+
+# response_body_filters: names of functions (main::NAME, or uc/lc) or code refs, applied in
+# order to the body before response_body* compare it (Test::Nginx's section).
+sub filter_body {
+    my ($block, $body, $i) = @_;
+    my $f = pick(sec($block, 'response_body_filters'), $i);
+    return $body unless defined $f;
+    my @f = ref $f eq 'ARRAY' ? @$f : ref $f ? ($f) : split ' ', $f;
+    for my $x (@f) {
+        my $code = ref $x eq 'CODE' ? $x
+                 : $x eq 'uc' ? sub { uc shift } : $x eq 'lc' ? sub { lc shift }
+                 : do { no strict "refs"; \&{"main::$x"} };
+        $body = $code->($body);
+    }
+    return $body;
 }
 
 sub check_response {
@@ -934,14 +953,15 @@ sub check_response {
         check_like($r->{raw_headers}, to_regex($p), "$name - $s ok$sfx", $s =~ /unlike/);
     }
 
+    my $got = filter_body($block, $r->{body}, $i);
     my $body = pick(sec($block, 'response_body'), $i);
     if (defined $body) {
-        check_is($r->{body}, $body, "$name - response_body - response is expected$sfx");
+        check_is($got, $body, "$name - response_body - response is expected$sfx");
     }
     for my $s (qw(response_body_like response_body_unlike)) {
         my $p = pick(sec($block, $s), $i);
         next unless defined $p;
-        check_like($r->{body}, to_regex($p), "$name - $s - response is expected$sfx",
+        check_like($got, to_regex($p), "$name - $s - response is expected$sfx",
                    $s =~ /unlike/);
     }
 }
@@ -1058,7 +1078,7 @@ requests are replaced by environment values (C<SERVER_PORT>, C<HTML_DIR>, ...).
 
 Requests: C<request> (C<GET /x> gets C<HTTP/1.1>; lines after the first are
 the body, less the section's final LF; an eval'd arrayref = one connection
-per request), C<more_headers> (override C<Host: localhost> and
+per request), C<more_headers> (an eval'd arrayref pairs with such requests; override C<Host: localhost> and
 C<Connection: close>), C<raw_request> (string, or arrayref of pieces sent
 C<raw_request_middle_delay> seconds apart), C<pipelined_requests> (arrayref,
 one connection, keep-alive but the last), C<timeout> (3, 1.5, 100ms; per
@@ -1067,7 +1087,8 @@ read), C<abort> (a timeout is expected), C<ignore_response>.
 Checks, one assertion each: status (C<error_code>, default 200), every
 C<response_headers> line (C<Name: value>; C<!Name> = absent; C<Name:> =
 absent or empty), every C<response_headers_like> line (value anchored
-regex), C<raw_response_headers_like>/C<_unlike>, C<response_body>,
+regex), C<raw_response_headers_like>/C<_unlike>, C<response_body> (after
+C<response_body_filters>: function names or code refs applied in order),
 C<response_body_like>/C<_unlike>, every C<error_log> / C<no_error_log>
 pattern (string = substring, qr// = regex, matched per line; positive ones
 are awaited up to TEST_MOONGATE_LOG_WAIT seconds), C<grep_error_log> +

@@ -1,0 +1,569 @@
+/*
+ * access_log and log_format: one line per request, written in the log phase (from
+ * mg_http_request_done, once the status and byte counts are final). Formats are compiled at
+ * config time into literal and variable parts; files come from the cycle's open files so
+ * USR1 reopens them; "buffer=" collects lines per file and empties on fill, on the "flush="
+ * timer and through the open file's flush hook when the file is reopened or closed.
+ */
+#include <event2/event.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "script.h"
+#include "server.h"
+#include "variables.h"
+
+#define ACCESS_LOG_PATH "logs/access.log"
+#define COMBINED_FORMAT                                                                          \
+    "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "          \
+    "\"$http_referer\" \"$http_user_agent\""
+
+enum { ESCAPE_DEFAULT, ESCAPE_JSON, ESCAPE_NONE };
+
+typedef struct {
+    mg_str_t literal; /* when index < 0 */
+    mg_int_t index;   /* variable index */
+} log_op_t;
+
+typedef struct {
+    mg_str_t name;
+    int escape;
+    mg_array_t ops; /* log_op_t */
+} log_fmt_t;
+
+/* One per file that has "buffer=", shared by every access_log writing to that file. */
+typedef struct {
+    mg_open_file_t *file;
+    char *start, *pos, *end;
+    mg_msec_t flush; /* 0: only when full or at reopen/exit */
+    struct event ev;
+    unsigned ev_assigned : 1;
+    unsigned ev_armed : 1;
+    mg_cycle_t *cycle; /* its error log reports write failures */
+} log_buf_t;
+
+typedef struct {
+    mg_open_file_t *file;
+    log_buf_t *buf;
+    log_fmt_t *fmt;
+    mg_http_complex_value_t *filter; /* if=: empty or "0" skips the line */
+} access_log_t;
+
+typedef struct {
+    mg_array_t formats;   /* log_fmt_t, "combined" first */
+    mg_array_t *deflt;    /* the implicit logs/access.log, made on first need */
+} log_main_conf_t;
+
+typedef struct {
+    mg_array_t *logs; /* access_log_t; NULL when this level has no access_log */
+    int off;          /* "access_log off" at this level: wins over the level's other lines */
+} log_loc_conf_t;
+
+mg_module_t mg_access_log_module;
+
+/* ---- formats ---- */
+
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static void push_literal(log_fmt_t *fmt, const char *p, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    log_op_t *op = mg_array_push(&fmt->ops);
+    op->index = -1;
+    op->literal.data = (char *)p;
+    op->literal.len = n;
+}
+
+/* Append the parts of one format string; its text lives in the cycle pool (cf->args). */
+static mg_int_t compile_format(mg_conf_t *cf, log_fmt_t *fmt, mg_str_t s)
+{
+    size_t i = 0;
+    while (i < s.len) {
+        size_t start = i;
+        while (i < s.len && s.data[i] != '$') {
+            i++;
+        }
+        push_literal(fmt, s.data + start, i - start);
+        if (i >= s.len) {
+            break;
+        }
+        i++; /* '$' */
+        mg_str_t name;
+        if (i < s.len && s.data[i] == '{') {
+            start = ++i;
+            while (i < s.len && is_name_char(s.data[i])) {
+                i++;
+            }
+            if (i >= s.len || s.data[i] != '}') {
+                mg_conf_error(cf, 0, "the closing bracket in \"%.*s\" variable is missing",
+                              (int)(i - start), s.data + start);
+                return MG_ERROR;
+            }
+            name.data = s.data + start;
+            name.len = i - start;
+            i++;
+        } else {
+            start = i;
+            while (i < s.len && is_name_char(s.data[i])) {
+                i++;
+            }
+            name.data = s.data + start;
+            name.len = i - start;
+        }
+        if (name.len == 0) {
+            mg_conf_error(cf, 0, "invalid variable name");
+            return MG_ERROR;
+        }
+        mg_int_t index = mg_http_get_variable_index(cf, name);
+        if (index < 0) {
+            return MG_ERROR;
+        }
+        log_op_t *op = mg_array_push(&fmt->ops);
+        op->index = index;
+    }
+    return MG_OK;
+}
+
+static log_fmt_t *find_format(log_main_conf_t *lmcf, mg_str_t name)
+{
+    log_fmt_t *f = lmcf->formats.elts;
+    for (size_t i = 0; i < lmcf->formats.nelts; i++) {
+        if (mg_str_eq_str(f[i].name, name)) {
+            return &f[i];
+        }
+    }
+    return NULL;
+}
+
+/* Bytes the value takes once escaped. */
+static size_t escaped_len(int escape, const unsigned char *p, size_t n)
+{
+    size_t len = n;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (escape == ESCAPE_DEFAULT) {
+            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) {
+                len += 3; /* \xXX */
+            }
+        } else if (escape == ESCAPE_JSON) {
+            if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
+                c == '\t') {
+                len += 1;
+            } else if (c < 0x20) {
+                len += 5; /* \u00XX */
+            }
+        }
+    }
+    return len;
+}
+
+static char *escape_copy(char *d, int escape, const unsigned char *p, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (escape == ESCAPE_NONE) {
+        memcpy(d, p, n);
+        return d + n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (escape == ESCAPE_DEFAULT) {
+            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) {
+                *d++ = '\\';
+                *d++ = 'x';
+                *d++ = hex[c >> 4];
+                *d++ = hex[c & 0xf];
+            } else {
+                *d++ = (char)c;
+            }
+            continue;
+        }
+        switch (c) {
+        case '"': case '\\': *d++ = '\\'; *d++ = (char)c; break;
+        case '\b': *d++ = '\\'; *d++ = 'b'; break;
+        case '\f': *d++ = '\\'; *d++ = 'f'; break;
+        case '\n': *d++ = '\\'; *d++ = 'n'; break;
+        case '\r': *d++ = '\\'; *d++ = 'r'; break;
+        case '\t': *d++ = '\\'; *d++ = 't'; break;
+        default:
+            if (c < 0x20) {
+                memcpy(d, "\\u00", 4);
+                d += 4;
+                *d++ = hex[c >> 4];
+                *d++ = hex[c & 0xf];
+            } else {
+                *d++ = (char)c;
+            }
+        }
+    }
+    return d;
+}
+
+/* The line for r, newline included, in r's pool. */
+static mg_str_t render(mg_request_t *r, log_fmt_t *fmt)
+{
+    log_op_t *ops = fmt->ops.elts;
+    size_t n = fmt->ops.nelts;
+    /* each variable is read once: $request_time or $msec must not differ between passes */
+    mg_http_var_value_t **vals = mg_palloc(r->pool, n * sizeof(*vals) + 1);
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].index < 0) {
+            len += ops[i].literal.len;
+            continue;
+        }
+        mg_http_var_value_t *v = mg_http_get_flushed_variable(r, (mg_uint_t)ops[i].index);
+        vals[i] = v;
+        if (v == NULL || v->not_found) {
+            len += fmt->escape == ESCAPE_DEFAULT ? 1 : 0; /* "-", or nothing */
+        } else {
+            len += escaped_len(fmt->escape, (unsigned char *)v->value.data, v->value.len);
+        }
+    }
+    char *line = mg_pnalloc(r->pool, len);
+    char *d = line;
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].index < 0) {
+            memcpy(d, ops[i].literal.data, ops[i].literal.len);
+            d += ops[i].literal.len;
+            continue;
+        }
+        mg_http_var_value_t *v = vals[i];
+        if (v == NULL || v->not_found) {
+            if (fmt->escape == ESCAPE_DEFAULT) {
+                *d++ = '-';
+            }
+        } else {
+            d = escape_copy(d, fmt->escape, (unsigned char *)v->value.data, v->value.len);
+        }
+    }
+    *d++ = '\n';
+    return (mg_str_t){ (size_t)(d - line), line };
+}
+
+/* ---- writing ---- */
+
+static void write_file(mg_log_t *log, mg_open_file_t *file, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(file->fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w < 0) {
+            mg_log_error(MG_LOG_ALERT, log, errno, "write() to \"%s\" failed", file->name);
+            return;
+        }
+        if ((size_t)w < n) {
+            mg_log_error(MG_LOG_ALERT, log, 0, "write() to \"%s\" was incomplete: %zd of %zu",
+                         file->name, w, n);
+            return;
+        }
+        n -= (size_t)w;
+        p += w;
+    }
+}
+
+static void buf_flush(log_buf_t *b)
+{
+    if (b->ev_armed) {
+        event_del(&b->ev);
+        b->ev_armed = 0;
+    }
+    if (b->pos > b->start) {
+        write_file(b->cycle->log, b->file, b->start, (size_t)(b->pos - b->start));
+        b->pos = b->start;
+    }
+}
+
+static void on_file_flush(mg_open_file_t *file)
+{
+    buf_flush(file->data);
+}
+
+static void on_flush_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    log_buf_t *b = arg;
+    b->ev_armed = 0;
+    buf_flush(b);
+}
+
+static void buf_write(mg_request_t *r, log_buf_t *b, mg_str_t line)
+{
+    if (line.len > (size_t)(b->end - b->pos)) {
+        buf_flush(b);
+    }
+    if (line.len > (size_t)(b->end - b->start)) {
+        write_file(b->cycle->log, b->file, line.data, line.len); /* longer than the whole buffer */
+        return;
+    }
+    memcpy(b->pos, line.data, line.len);
+    b->pos += line.len;
+    if (b->flush && !b->ev_armed) {
+        /* the timer lives on the loop of whoever writes first; it is removed by the
+         * flush that empties the buffer, also the one run when the generation closes */
+        if (!b->ev_assigned) {
+            event_assign(&b->ev, r->connection->server->base, -1, 0, on_flush_timer, b);
+            b->ev_assigned = 1;
+        }
+        struct timeval tv = { (time_t)(b->flush / 1000), (suseconds_t)(b->flush % 1000) * 1000 };
+        event_add(&b->ev, &tv);
+        b->ev_armed = 1;
+    }
+}
+
+static mg_int_t access_log_handler(mg_request_t *r)
+{
+    log_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_access_log_module);
+    if (llcf->off || llcf->logs == NULL) {
+        return MG_OK;
+    }
+    access_log_t *log = llcf->logs->elts;
+    for (size_t i = 0; i < llcf->logs->nelts; i++) {
+        if (log[i].filter) {
+            mg_str_t v;
+            mg_http_complex_value(r, log[i].filter, &v);
+            if (v.len == 0 || (v.len == 1 && v.data[0] == '0')) {
+                continue;
+            }
+        }
+        mg_str_t line = render(r, log[i].fmt);
+        if (log[i].buf) {
+            buf_write(r, log[i].buf, line);
+        } else {
+            write_file(&r->connection->log, log[i].file, line.data, line.len);
+        }
+    }
+    return MG_OK;
+}
+
+/* ---- configuration ---- */
+
+static void *log_create_main_conf(mg_conf_t *cf)
+{
+    log_main_conf_t *lmcf = mg_pcalloc(cf->pool, sizeof(log_main_conf_t));
+    mg_array_init(&lmcf->formats, cf->pool, 4, sizeof(log_fmt_t));
+    /* "combined" exists from the start so a log_format of that name is a duplicate; its
+     * variables are resolved in init_main_conf, when the variable table exists */
+    log_fmt_t *fmt = mg_array_push(&lmcf->formats);
+    memset(fmt, 0, sizeof(*fmt));
+    fmt->name = mg_pstr(cf->pool, "combined", 8);
+    mg_array_init(&fmt->ops, cf->pool, 20, sizeof(log_op_t));
+    return lmcf;
+}
+
+static const char *log_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    log_main_conf_t *lmcf = conf;
+    log_fmt_t *combined = lmcf->formats.elts;
+    mg_str_t s = { sizeof(COMBINED_FORMAT) - 1, (char *)COMBINED_FORMAT };
+    return compile_format(cf, combined, s) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+static void *log_create_loc_conf(mg_conf_t *cf)
+{
+    log_loc_conf_t *llcf = mg_pcalloc(cf->pool, sizeof(log_loc_conf_t));
+    llcf->off = MG_CONF_UNSET;
+    return llcf;
+}
+
+static const char *log_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    log_loc_conf_t *prev = parent, *conf = child;
+    /* a level with any access_log line (or "off") keeps only its own, as nginx */
+    if (conf->logs || conf->off != MG_CONF_UNSET) {
+        mg_conf_merge(conf->off, 0, 0);
+        return MG_CONF_OK;
+    }
+    conf->logs = prev->logs;
+    conf->off = prev->off;
+    if (conf->logs || conf->off != MG_CONF_UNSET) {
+        mg_conf_merge(conf->off, 0, 0);
+        return MG_CONF_OK;
+    }
+    conf->off = 0;
+    /* nothing anywhere above: logs/access.log in "combined", one shared list */
+    log_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_access_log_module);
+    if (lmcf->deflt == NULL) {
+        lmcf->deflt = mg_array_create(cf->pool, 1, sizeof(access_log_t));
+        access_log_t *log = mg_array_push(lmcf->deflt);
+        memset(log, 0, sizeof(*log));
+        mg_str_t name = { sizeof(ACCESS_LOG_PATH) - 1, ACCESS_LOG_PATH };
+        log->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, name, 0));
+        log->fmt = lmcf->formats.elts;
+        /* a buffered access_log elsewhere may have made this file buffered */
+        log->buf = log->file->flush == on_file_flush ? log->file->data : NULL;
+    }
+    conf->logs = lmcf->deflt;
+    return MG_CONF_OK;
+}
+
+static const char *log_set_format(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    log_main_conf_t *lmcf = conf;
+    if (find_format(lmcf, cf->args[1])) {
+        mg_conf_error(cf, 0, "duplicate \"log_format\" name \"%s\"", cf->args[1].data);
+        return MG_CONF_ERROR;
+    }
+    log_fmt_t *fmt = mg_array_push(&lmcf->formats);
+    memset(fmt, 0, sizeof(*fmt));
+    fmt->name = cf->args[1];
+    fmt->escape = ESCAPE_DEFAULT;
+    mg_array_init(&fmt->ops, cf->pool, 16, sizeof(log_op_t));
+    size_t i = 2;
+    if (cf->args[2].len > 7 && memcmp(cf->args[2].data, "escape=", 7) == 0) {
+        mg_str_t v = { cf->args[2].len - 7, cf->args[2].data + 7 };
+        if (mg_str_eq(v, "default")) {
+            fmt->escape = ESCAPE_DEFAULT;
+        } else if (mg_str_eq(v, "json")) {
+            fmt->escape = ESCAPE_JSON;
+        } else if (mg_str_eq(v, "none")) {
+            fmt->escape = ESCAPE_NONE;
+        } else {
+            mg_conf_error(cf, 0, "unknown log format escaping \"%s\"", v.data);
+            return MG_CONF_ERROR;
+        }
+        i++;
+    }
+    /* the strings are concatenated as written, without separators */
+    for (; i < cf->nargs; i++) {
+        if (compile_format(cf, fmt, cf->args[i]) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+    }
+    return MG_CONF_OK;
+}
+
+/* The buffer of a file: made by the first buffered access_log to it; later ones must agree. */
+static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_msec_t flush)
+{
+    mg_open_file_t *file = log->file;
+    if (file->flush == on_file_flush) {
+        log_buf_t *b = file->data;
+        if ((size_t)(b->end - b->start) != size || b->flush != flush) {
+            mg_conf_error(cf, 0, "access_log \"%s\" already defined with conflicting parameters",
+                          cf->args[1].data);
+            return MG_CONF_ERROR;
+        }
+        log->buf = b;
+        return MG_CONF_OK;
+    }
+    log_buf_t *b = mg_pcalloc(cf->pool, sizeof(log_buf_t));
+    b->file = file;
+    b->start = b->pos = mg_pnalloc(cf->pool, size);
+    b->end = b->start + size;
+    b->flush = flush;
+    b->cycle = cf->cycle;
+    file->data = b;
+    file->flush = on_file_flush;
+    log->buf = b;
+    return MG_CONF_OK;
+}
+
+static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    log_loc_conf_t *llcf = conf;
+    mg_str_t path = cf->args[1];
+    if (mg_str_eq(path, "off")) {
+        llcf->off = 1;
+        if (cf->nargs == 2) {
+            return MG_CONF_OK;
+        }
+        mg_conf_error(cf, 0, "invalid parameter \"%s\"", cf->args[2].data);
+        return MG_CONF_ERROR;
+    }
+    if (path.len > 7 && memcmp(path.data, "syslog:", 7) == 0) {
+        mg_conf_error(cf, 0, "syslog access logging is not supported by moongate");
+        return MG_CONF_ERROR;
+    }
+    if (mg_http_script_variables_count(path)) {
+        /* nginx opens such a file per request; moongate has not that yet */
+        mg_conf_error(cf, 0, "variables in access_log paths are not supported by moongate");
+        return MG_CONF_ERROR;
+    }
+    log_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_access_log_module);
+    if (llcf->logs == NULL) {
+        llcf->logs = mg_array_create(cf->pool, 2, sizeof(access_log_t));
+    }
+    access_log_t *log = mg_array_push(llcf->logs);
+    memset(log, 0, sizeof(*log));
+    log->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, path, 0));
+    log->fmt = lmcf->formats.elts; /* combined */
+    if (cf->nargs >= 3) {
+        log->fmt = find_format(lmcf, cf->args[2]);
+        if (log->fmt == NULL) {
+            mg_conf_error(cf, 0, "unknown log format \"%s\"", cf->args[2].data);
+            return MG_CONF_ERROR;
+        }
+    }
+    int64_t size = 0, flush = 0;
+    for (size_t i = 3; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        if (a.len >= 7 && memcmp(a.data, "buffer=", 7) == 0) {
+            mg_str_t v = { a.len - 7, a.data + 7 };
+            size = mg_parse_size(v);
+            if (size <= 0) {
+                mg_conf_error(cf, 0, "invalid buffer size \"%s\"", v.data);
+                return MG_CONF_ERROR;
+            }
+        } else if (a.len >= 6 && memcmp(a.data, "flush=", 6) == 0) {
+            mg_str_t v = { a.len - 6, a.data + 6 };
+            flush = mg_parse_time(v, 0);
+            if (flush <= 0) {
+                mg_conf_error(cf, 0, "invalid flush time \"%s\"", v.data);
+                return MG_CONF_ERROR;
+            }
+        } else if (a.len >= 3 && memcmp(a.data, "if=", 3) == 0) {
+            log->filter = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+            mg_str_t v = { a.len - 3, a.data + 3 };
+            if (mg_http_compile_complex_value(cf, v, log->filter) != MG_OK) {
+                return MG_CONF_ERROR;
+            }
+        } else if (mg_str_eq(a, "gzip") || (a.len > 5 && memcmp(a.data, "gzip=", 5) == 0)) {
+            mg_conf_error(cf, 0, "gzip access logs are not supported by moongate");
+            return MG_CONF_ERROR;
+        } else {
+            mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    if (flush && size == 0) {
+        mg_conf_error(cf, 0, "no buffer is defined for access_log \"%s\"", path.data);
+        return MG_CONF_ERROR;
+    }
+    if (size) {
+        return set_buffer(cf, log, (size_t)size, (mg_msec_t)flush);
+    }
+    return MG_CONF_OK;
+}
+
+static mg_int_t log_init(mg_conf_t *cf)
+{
+    mg_http_add_phase_handler(cf, MG_HTTP_LOG_PHASE, access_log_handler);
+    return MG_OK;
+}
+
+static const mg_command_t log_commands[] = {
+    { "log_format", MG_CTX_HTTP, MG_ARGS(2, MG_MANY), log_set_format, MG_MAIN_CONF, 0, NULL },
+    { "access_log", MG_HTTP_ANY_LOC | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, MG_MANY), log_set_log,
+      MG_LOC_CONF, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, NULL },
+};
+
+mg_module_t mg_access_log_module = {
+    .name = "access_log",
+    .commands = log_commands,
+    .create_main_conf = log_create_main_conf,
+    .init_main_conf = log_init_main_conf,
+    .create_loc_conf = log_create_loc_conf,
+    .merge_loc_conf = log_merge_loc_conf,
+    .init = log_init,
+};

@@ -1,0 +1,236 @@
+#!/bin/bash
+# moongate against nginx on one machine, same configuration: single process (master_process
+# off, access_log off), each server pinned to core 0, wrk pinned to core 1, 127.0.0.1 on free
+# ports. Cases: "return 200", a 1 KiB file, a 64 KiB file, a 64 KiB text file with gzip on
+# ("n/a" while moongate does not accept gzip). Each case: ROUNDS rounds of a 1 s warm-up then
+# DURATION seconds per server, alternating; the best round counts (shared VMs are noisy).
+# Prints requests/s, p99 latency and worker RSS for both and the moongate/nginx ratios, and
+# writes them to t/bench/results-<date>.txt. Everything it starts is killed on exit.
+#
+#   make bench   or   t/bench/run.sh   (DURATION=5 ROUNDS=3 CONNS=50 NGINX=/usr/sbin/nginx)
+
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+MOONGATE=${MOONGATE:-$ROOT/objs/moongate}
+NGINX=${NGINX:-/usr/sbin/nginx}
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+CONNS=${CONNS:-50}
+ROUNDS=${ROUNDS:-3}
+OUT=$ROOT/t/bench/results-$(date +%Y%m%d-%H%M%S).txt
+
+PIDS=()
+WORK=
+cleanup() {
+    for p in "${PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.02; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    [ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+need_pkg() { # command package
+    command -v "$1" >/dev/null 2>&1 && return 0
+    [ -x "$1" ] && return 0
+    echo "bench: installing $2"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null 2>&1 &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1; } ||
+        die "cannot install $2"
+}
+need_pkg "$NGINX" nginx-light
+need_pkg wrk wrk
+need_pkg taskset util-linux
+need_pkg curl curl
+[ -x "$MOONGATE" ] || die "$MOONGATE is not built (make)"
+[ "$(nproc)" -ge 2 ] || die "needs two cores (server on 0, wrk on 1)"
+
+# a port nobody listens on, away from the ephemeral range wrk's connections use
+free_port() {
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 10000))
+        (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
+    done
+    die "no free port"
+}
+
+WORK=$(mktemp -d /tmp/mg-bench.XXXXXX)
+mkdir -p "$WORK/html"
+head -c 1024 /dev/urandom >"$WORK/html/1k.bin"
+head -c 65536 /dev/urandom >"$WORK/html/64k.bin"
+# compressible text, as a page or a log would be
+perl -e 'my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox jumps over the lazy dog\n" while length $s < 65536; print substr($s, 0, 65536)' >"$WORK/html/64k.txt"
+
+# $1 name, $2 port, $3 gzip block (may be empty)
+write_conf() {
+    local dir=$WORK/$1
+    mkdir -p "$dir/logs" "$dir/conf"
+    cat >"$dir/conf/bench.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log logs/error.log error;
+pid logs/bench.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    types { text/plain txt; application/octet-stream bin; }
+    default_type application/octet-stream;
+    keepalive_requests 1000000;
+$3
+    server {
+        listen 127.0.0.1:$2;
+        root $WORK/html;
+        location = /return { return 200 "ok\n"; }
+        location / { }
+    }
+}
+EOF
+}
+
+GZIP_BLOCK='    gzip on;
+    gzip_types text/plain;
+    gzip_comp_level 1;'
+
+# Does moongate take gzip yet? (another engineer is writing it)
+GZIP=yes
+write_conf probe 1 "$GZIP_BLOCK"
+"$MOONGATE" -t -p "$WORK/probe/" -c "$WORK/probe/conf/bench.conf" >/dev/null 2>&1 || GZIP=no
+
+# $1 binary, $2 name, $3 port -> STARTED (the pid) once the port answers
+STARTED=
+start_server() {
+    local bin=$1 name=$2 port=$3
+    local gz=
+    [ "$GZIP" = yes ] && gz=$GZIP_BLOCK
+    write_conf "$name" "$port" "$gz"
+    taskset -c 0 "$bin" -p "$WORK/$name/" -e logs/error.log -c "$WORK/$name/conf/bench.conf" \
+        >"$WORK/$name/logs/stdout" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid")
+    for _ in $(seq 250); do
+        if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+            STARTED=$pid
+            return
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+    done
+    cat "$WORK/$name/logs/stdout" "$WORK/$name/logs/error.log" >&2 2>/dev/null
+    die "$name did not start"
+}
+
+MG_PORT=$(free_port)
+NG_PORT=$(free_port)
+[ "$MG_PORT" = "$NG_PORT" ] && NG_PORT=$((MG_PORT + 1))
+start_server "$MOONGATE" moongate "$MG_PORT"
+MG_PID=$STARTED
+start_server "$NGINX" nginx "$NG_PORT"
+NG_PID=$STARTED
+
+# latency in wrk's units -> microseconds
+to_us() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+        if (u == "us") m = 1; else if (u == "ms") m = 1000; else if (u == "s") m = 1000000;
+        else m = 1;
+        printf "%.0f", n * m }'
+}
+
+# $1 port, $2 path, $3 extra wrk args -> "rps p99_us errors"
+run_wrk() {
+    local port=$1 path=$2
+    shift 2
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" "http://127.0.0.1:$port$path" >/dev/null 2>&1
+    local out
+    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" \
+          "http://127.0.0.1:$port$path" 2>&1)
+    local rps p99 errs
+    rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+    p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
+    errs=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ { n += 1 } END { print n + 0 }')
+    echo "${rps:-0} $(to_us "${p99:-0}") $errs"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# a status and size check, so a server answering 404 quickly is not taken for fast
+check_case() { # port path expected-bytes [header]
+    local got
+    if [ -n "${4:-}" ]; then
+        got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H "$4" "http://127.0.0.1:$1$2")
+    else
+        got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$1$2")
+    fi
+    case "$got" in "200 "*) [ -z "$3" ] || [ "${got#200 }" = "$3" ] ;; *) return 1 ;; esac
+}
+
+{
+    echo "moongate vs nginx, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "machine: nproc=$(nproc), cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel=$(uname -r)"
+    echo "moongate: $("$MOONGATE" -v 2>&1 | head -1), nginx: $("$NGINX" -v 2>&1 | head -1)"
+    echo "setup: servers on core 0, wrk -t1 -c$CONNS on core 1, best of $ROUNDS rounds of ${WARMUP}s warm-up + ${DURATION}s, keepalive, access_log off"
+    echo
+    printf '%-16s %12s %12s %7s %11s %11s %7s %10s %10s\n' case mg_req/s ng_req/s ratio \
+        mg_p99_us ng_p99_us ratio mg_rss_kB ng_rss_kB
+} | tee "$OUT"
+
+bench_case() { # name path size [header]
+    local name=$1 path=$2 size=$3 hdr=${4:-}
+    local args=()
+    [ -n "$hdr" ] && args=(-H "$hdr")
+    for who in mg ng; do
+        local port=$MG_PORT
+        [ $who = ng ] && port=$NG_PORT
+        if ! check_case "$port" "$path" "$size" "$hdr"; then
+            echo "bench: $who: GET $path does not answer 200 with $size bytes" >&2
+        fi
+    done
+    # rounds alternate the servers so a slow spell of a shared machine hits both; the best
+    # round of each is kept (req/s and p99 of that same round)
+    local mg_rps=0 mg_p99=0 mg_err=0 ng_rps=0 ng_p99=0 ng_err=0 rps p99 err
+    for _ in $(seq "$ROUNDS"); do
+        read -r rps p99 err < <(run_wrk "$MG_PORT" "$path" "${args[@]}")
+        mg_err=$((mg_err + err))
+        if awk -v a="$rps" -v b="$mg_rps" 'BEGIN { exit !(a > b) }'; then mg_rps=$rps mg_p99=$p99; fi
+        read -r rps p99 err < <(run_wrk "$NG_PORT" "$path" "${args[@]}")
+        ng_err=$((ng_err + err))
+        if awk -v a="$rps" -v b="$ng_rps" 'BEGIN { exit !(a > b) }'; then ng_rps=$rps ng_p99=$p99; fi
+    done
+    local mg_rss ng_rss
+    mg_rss=$(rss_kb "$MG_PID")
+    ng_rss=$(rss_kb "$NG_PID")
+    local r1 r2
+    r1=$(ratio "$mg_rps" "$ng_rps")
+    r2=$(ratio "$mg_p99" "$ng_p99")
+    printf '%-16s %12s %12s %7s %11s %11s %7s %10s %10s\n' "$name" "$mg_rps" "$ng_rps" "$r1" \
+        "$mg_p99" "$ng_p99" "$r2" "$mg_rss" "$ng_rss" | tee -a "$OUT"
+    if [ "$mg_err" != 0 ] || [ "$ng_err" != 0 ]; then
+        echo "  (errors or non-2xx: moongate $mg_err, nginx $ng_err)" | tee -a "$OUT"
+    fi
+}
+
+bench_case "return 200" /return 3
+bench_case "file 1 KiB" /1k.bin 1024
+bench_case "file 64 KiB" /64k.bin 65536
+if [ "$GZIP" = yes ]; then
+    bench_case "64 KiB txt gzip" /64k.txt "" "Accept-Encoding: gzip"
+else
+    printf '%-16s %12s\n' "64 KiB txt gzip" "n/a (moongate does not accept gzip yet)" | tee -a "$OUT"
+fi
+
+kill -0 "$MG_PID" 2>/dev/null || echo "bench: moongate died during the run" | tee -a "$OUT"
+kill -0 "$NG_PID" 2>/dev/null || echo "bench: nginx died during the run" | tee -a "$OUT"
+echo "ratio: moongate/nginx (req/s: higher is better for moongate; p99: lower is)" | tee -a "$OUT"
+echo "written to ${OUT#$ROOT/}"
