@@ -393,6 +393,9 @@ static void process_buffer(mg_connection_t *c)
     mg_http_conn_t *hc = c->data;
     mg_http_request_head_t head;
     memset(&head, 0, sizeof(head));
+    /* a read that did not fill the buffer emptied the socket: the next bytes come with the
+     * next (level-triggered) read event, so asking again now would only cost a syscall */
+    int drained = 0;
     for (;;) {
         if (hc->r) {
             return; /* a request is in progress; its end brings us back */
@@ -433,8 +436,14 @@ static void process_buffer(mg_connection_t *c)
             }
             return;
         }
-        ssize_t n = recv(c->fd, hc->buf + hc->last, hc->size - hc->last, 0);
+        if (drained) {
+            mg_conn_read_on(c);
+            return;
+        }
+        size_t space = hc->size - hc->last;
+        ssize_t n = recv(c->fd, hc->buf + hc->last, space, 0);
         if (n > 0) {
+            drained = (size_t)n < space;
             hc->last += (size_t)n;
             hc->keepalive_idle = 0;
             if (c->timeout_handler == keepalive_timeout) {
