@@ -207,10 +207,6 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         }
         srv->connections = c;
         srv->nconnections++;
-        if (ss.ss_family != AF_UNIX) {
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        }
         ls->handler(c);
         if (!ccf->multi_accept) {
             return;

@@ -89,6 +89,17 @@ static mg_int_t header_write_filter(mg_request_t *r)
     if (ho->status == 0) {
         ho->status = MG_HTTP_OK;
     }
+    if (ho->status != MG_HTTP_OK && ho->status != MG_HTTP_PARTIAL_CONTENT &&
+        ho->status != MG_HTTP_NOT_MODIFIED) {
+        ho->last_modified_time = -1; /* a date only describes the resource itself (nginx) */
+    }
+    mg_connection_t *conn = r->connection;
+    if (clcf->tcp_nodelay && !conn->tcp_nodelay && conn->sockaddr.ss_family != AF_UNIX) {
+        /* once per connection, where tcp_nodelay is on: a response may take several writes */
+        int one = 1;
+        setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        conn->tcp_nodelay = 1;
+    }
     if (ho->status == MG_HTTP_NO_CONTENT || ho->status == MG_HTTP_NOT_MODIFIED) {
         r->header_only = 1;
         /* a 304 keeps its Content-Length, as in nginx: it describes the representation */
