@@ -24,7 +24,7 @@ static inline mg_buf_t *mg_buf_mem(mg_pool_t *pool, const char *data, size_t len
 {
     mg_buf_t *b = mg_pcalloc(pool, sizeof(mg_buf_t));
     b->pos = (char *)data;
-    b->last = (char *)data + len;
+    b->last = data ? (char *)data + len : NULL;
     b->fd = -1;
     return b;
 }

@@ -129,7 +129,9 @@ static void *pool_alloc_large(mg_pool_t *pool, size_t size)
 
 static void *pool_alloc(mg_pool_t *pool, size_t size, size_t align)
 {
-    if (size > pool->block_size || size > POOL_LARGE_MIN * 4) {
+    /* a block's data starts aligned a little past its header: anything close to the block
+     * size would never fit a fresh block, so it goes to the large path */
+    if (size > pool->block_size - POOL_ALIGN || size > POOL_LARGE_MIN * 4) {
         return pool_alloc_large(pool, size);
     }
     for (;;) {

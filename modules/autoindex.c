@@ -51,7 +51,9 @@ static void out_reserve(out_t *o, size_t n)
         cap *= 2;
     }
     char *d = mg_pnalloc(o->pool, cap);
-    memcpy(d, o->data, o->len);
+    if (o->len) {
+        memcpy(d, o->data, o->len);
+    }
     o->data = d;
     o->cap = cap;
 }

@@ -403,10 +403,13 @@ static void terminate_request(mg_request_t *r)
 
 void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
 {
-    mg_http_conn_t *hc = r->hc;
-    if (rc == MG_DONE || r->finalized) {
+    if (rc == MG_DONE) {
+        return; /* r may already be gone: an internal redirect can finish it */
+    }
+    if (r->finalized) {
         return;
     }
+    mg_http_conn_t *hc = r->hc;
     if (rc == MG_DECLINED) {
         r->content_handler = NULL;
         mg_http_run_phases(r);

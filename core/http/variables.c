@@ -158,10 +158,11 @@ static mg_int_t var_sent_http_prefix(mg_request_t *r, mg_http_var_value_t *v, ui
 
 mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value)
 {
-    const char *p = r->args.data, *end = r->args.data + r->args.len;
+    const char *p = r->args.data;
     if (p == NULL) {
         return MG_DECLINED;
     }
+    const char *end = p + r->args.len;
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *stop = amp ? amp : end;
