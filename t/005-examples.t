@@ -1,0 +1,25 @@
+# Every configuration under examples/ passes `moongate -t` (with a scratch prefix so relative
+# paths such as logs/ resolve).
+use strict;
+use warnings;
+use File::Path qw(make_path remove_tree);
+use Test::More;
+use Test::Moongate ();
+
+my $root = $Test::Moongate::RepoRoot;
+my $bin = $Test::Moongate::Binary;
+plan skip_all => 'examples use moongate-only paths' if $bin =~ /nginx/;
+
+my $prefix = "$root/t/servroot/005-examples";
+remove_tree($prefix);
+make_path("$prefix/logs", "$prefix/html");
+
+my @confs = sort glob "$root/examples/*/moongate.conf";
+ok(@confs >= 1, 'there are example configurations');
+for my $conf (@confs) {
+    my ($code, $out, $err) = Test::Moongate::run_cmd($bin, '-p', "$prefix/", '-c', $conf, '-t');
+    is($code, 0, "$conf: -t exits 0") or diag($err);
+    like($err, qr/configuration file \Q$conf\E test is successful/, "$conf: test is successful");
+}
+
+done_testing();
