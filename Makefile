@@ -7,6 +7,8 @@
 #   make unit         the C unit tests t/unit/test_*.c -> objs/unit/test_*
 #   make run          serve conf/moongate.conf from this tree in the foreground
 #   make install      into $(DESTDIR)$(PREFIX), keeping existing config files
+#   make upgrade      replace the running server of $(PREFIX) by the installed binary, as nginx's:
+#                     -t, USR2, wait for pid.oldbin and the new master's workers, QUIT the old one
 #   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
 #   make bench        t/bench/run.sh
 #   make clean        remove objs/ and test leftovers
@@ -44,7 +46,7 @@ FUZZ_TIME ?= 60
 
 ALL_CFLAGS = $(CFLAGS) $(if $(filter 1,$(WERROR)),-Werror)
 
-.PHONY: all test unit run install fuzz bench clean
+.PHONY: all test unit run install upgrade fuzz bench clean
 
 all: objs/moongate
 
@@ -101,6 +103,24 @@ install: objs/moongate
 	        install -m 644 "$$f" "$(DESTDIR)$(PREFIX)/conf/$$n"; \
 	done
 	[ -d $(DESTDIR)$(PREFIX)/html ] || cp -R html $(DESTDIR)$(PREFIX)/html
+
+# The new master writes the pid file before it starts its workers, so "has a child" is the sign
+# that it serves; only then does the old master get QUIT (it drains: nothing in flight is lost).
+UPGRADE_PID = $(PREFIX)/logs/moongate.pid
+upgrade:
+	$(PREFIX)/sbin/moongate -p $(PREFIX)/ -t
+	@pidf='$(UPGRADE_PID)'; old=`cat "$$pidf"` || exit 1; \
+	echo "kill -USR2 $$old"; kill -USR2 "$$old" || exit 1; \
+	new=; i=0; while [ $$i -lt 100 ]; do \
+	    new=`cat "$$pidf" 2>/dev/null`; \
+	    if [ -f "$$pidf.oldbin" ] && [ -n "$$new" ] && [ "$$new" != "$$old" ] && \
+	       pgrep -P "$$new" >/dev/null; then break; fi; \
+	    sleep 0.1; i=$$((i + 1)); \
+	done; \
+	if [ ! -f "$$pidf.oldbin" ] || [ -z "$$new" ] || [ "$$new" = "$$old" ]; then \
+	    echo "make upgrade: the new binary did not take over (see the error log)"; exit 1; \
+	fi; \
+	echo "kill -QUIT $$old"; kill -QUIT "$$old"
 
 fuzz: objs/Makefile.conf
 	FUZZ_TIME=$(FUZZ_TIME) FUZZ_CFLAGS="$(DEP_CFLAGS)" FUZZ_LIBS="$(LIBS)" sh t/fuzz/run.sh

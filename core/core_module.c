@@ -24,6 +24,7 @@ static void *core_create_conf(mg_cycle_t *cycle)
     ccf->accept_mutex_delay = MG_CONF_UNSET;
     ccf->pcre_jit = MG_CONF_UNSET;
     mg_array_init(&ccf->env, cycle->pool, 4, sizeof(mg_str_t));
+    mg_array_init(&ccf->cpu_affinity, cycle->pool, 4, sizeof(mg_str_t));
     return ccf;
 }
 
@@ -46,6 +47,13 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     if (ccf->worker_processes == 0) { /* "auto" */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         ccf->worker_processes = n > 0 ? n : 1;
+    }
+    if (ccf->user.data == NULL && geteuid() == 0) {
+        /* nginx's default for a privileged master: workers run as nobody, in the group
+         * Debian calls nogroup (or nobody where that one does not exist) */
+        ccf->user = (mg_str_t)mg_string("nobody");
+        ccf->group = getgrnam("nogroup") ? (mg_str_t)mg_string("nogroup")
+                                         : (mg_str_t)mg_string("nobody");
     }
     if (ccf->pid.data == NULL) {
         mg_str_t def = mg_string(MG_PID_PATH);
@@ -111,6 +119,48 @@ static const char *core_set_user(mg_conf_t *cf, const mg_command_t *cmd, void *c
         return MG_CONF_ERROR;
     }
     return MG_CONF_OK;
+}
+
+static const char *core_set_cpu_affinity(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->cpu_affinity_set) {
+        return "is duplicate";
+    }
+    ccf->cpu_affinity_set = 1;
+    size_t first = 1;
+    if (mg_str_eq(cf->args[1], "auto")) {
+        if (cf->nargs > 3) {
+            return "has too many parameters";
+        }
+        ccf->cpu_affinity_auto = 1;
+        first = 2;
+    }
+    for (size_t i = first; i < cf->nargs; i++) {
+        mg_str_t m = cf->args[i];
+        if (m.len > 64) {
+            mg_conf_error(cf, 0, "\"worker_cpu_affinity\" supports up to 64 CPUs only");
+            return MG_CONF_ERROR;
+        }
+        for (size_t k = 0; k < m.len; k++) {
+            if (m.data[k] != '0' && m.data[k] != '1') {
+                mg_conf_error(cf, 0, "invalid character \"%c\" in \"worker_cpu_affinity\"",
+                              m.data[k]);
+                return MG_CONF_ERROR;
+            }
+        }
+        *(mg_str_t *)mg_array_push(&ccf->cpu_affinity) = m;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *core_ignore(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cf;
+    (void)cmd;
+    (void)conf;
+    return MG_CONF_OK; /* lock_file: moongate needs no accept lock file */
 }
 
 static const char *core_set_env(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -184,6 +234,9 @@ static const mg_command_t core_commands[] = {
     { "env", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_env, CORE(env), NULL },
     { "worker_rlimit_nofile", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_num, CORE(worker_rlimit_nofile), NULL },
     { "worker_shutdown_timeout", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec, CORE(worker_shutdown_timeout), NULL },
+    { "worker_cpu_affinity", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_cpu_affinity, CORE(cpu_affinity), NULL },
+    { "working_directory", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(working_directory), NULL },
+    { "lock_file", MG_CTX_MAIN, MG_ARGS(1, 1), core_ignore, CORE(daemon), NULL },
     { "pcre_jit", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(pcre_jit), NULL },
     { "events", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), core_set_events, CORE(events_seen), NULL },
     { "worker_connections", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_worker_connections, CORE(worker_connections), NULL },

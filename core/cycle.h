@@ -31,7 +31,9 @@ typedef struct {
     int events_seen;
     mg_str_t use; /* events { use NAME; }: checked and kept, libevent picks the backend */
     mg_str_t working_directory;
-    mg_str_t worker_cpu_affinity;
+    mg_array_t cpu_affinity; /* mg_str_t bit masks, rightmost digit = CPU 0 */
+    int cpu_affinity_auto;   /* "auto [mask]": one CPU per worker, from the mask if any */
+    int cpu_affinity_set;
 } mg_core_conf_t;
 
 struct mg_cycle_s {
@@ -51,7 +53,9 @@ struct mg_cycle_s {
     mg_server_t *server;
     int cur_module;        /* module whose directive is being handled */
     unsigned test_config : 1;
-    mg_uint_t refs;        /* connections and workers still on this generation */
+    mg_uint_t refs;        /* connections (in a worker) or workers (in the master) still on
+                              this generation */
+    mg_uint_t generation;  /* 1 for the first configuration a master loaded, +1 per reload */
 };
 
 extern mg_module_t mg_core_module;

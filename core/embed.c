@@ -7,6 +7,7 @@
 #include "moongate.h"
 #include "pool.h"
 #include "server.h"
+#include "upgrade.h"
 
 static char *abs_path(const char *prefix, const char *path)
 {
@@ -32,6 +33,12 @@ mg_server_t *moongate_server_create(const moongate_options_t *opts)
         return NULL;
     }
     cycle->server = srv;
+    const char *inherited = mg_upgrade_inherited();
+    if (inherited) {
+        mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "using inherited sockets from \"%s\"",
+                     inherited);
+        mg_listen_inherit(cycle, inherited);
+    }
     if (mg_listen_open_all(cycle, NULL) != MG_OK) {
         mg_cycle_destroy(cycle);
         moongate_server_destroy(srv);

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cycle.h"
@@ -292,5 +293,76 @@ void mg_listen_close_unused(mg_cycle_t *cycle, mg_cycle_t *keep)
             close(ls[i]->fd);
         }
         ls[i]->fd = -1;
+    }
+}
+
+void mg_listen_close_all(mg_cycle_t *cycle, int unlink_unix)
+{
+    mg_listening_t **ls = cycle->listening.elts;
+    for (size_t i = 0; i < cycle->listening.nelts; i++) {
+        if (ls[i]->accept_ev) {
+            event_free(ls[i]->accept_ev);
+            ls[i]->accept_ev = NULL;
+        }
+        if (ls[i]->fd < 0) {
+            continue;
+        }
+        if (unlink_unix && ls[i]->sockaddr.ss_family == AF_UNIX) {
+            unlink(((struct sockaddr_un *)&ls[i]->sockaddr)->sun_path);
+        }
+        close(ls[i]->fd);
+        ls[i]->fd = -1;
+    }
+}
+
+void mg_listen_inherit(mg_cycle_t *cycle, const char *fds)
+{
+    mg_listening_t **ls = cycle->listening.elts;
+    for (const char *p = fds; *p;) {
+        char *end;
+        long fd = strtol(p, &end, 10);
+        if (end == p) {
+            mg_log_error(MG_LOG_EMERG, cycle->log, 0,
+                         "invalid socket number \"%s\" in MOONGATE environment variable, "
+                         "ignoring the rest of the variable", p);
+            return;
+        }
+        p = *end == ';' ? end + 1 : end;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        if (getsockname((int)fd, (struct sockaddr *)&ss, &len) != 0) {
+            mg_log_error(MG_LOG_CRIT, cycle->log, errno, "getsockname() of the inherited "
+                         "socket #%ld failed", fd);
+            continue;
+        }
+        int reuseport = 0;
+        socklen_t olen = sizeof(reuseport);
+        getsockopt((int)fd, SOL_SOCKET, SO_REUSEPORT, &reuseport, &olen);
+        int taken = 0;
+        for (size_t i = 0; i < cycle->listening.nelts && !taken; i++) {
+            if (ls[i]->fd < 0 && !!ls[i]->reuseport == !!reuseport &&
+                mg_sockaddr_equal((struct sockaddr *)&ss, (struct sockaddr *)&ls[i]->sockaddr, 1)) {
+                ls[i]->fd = (int)fd;
+                ls[i]->inherited = 1;
+                taken = 1;
+            }
+        }
+        /* the old binary's exec cleared close-on-exec for the hand-over; set it back */
+        fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+        if (!taken) {
+            close((int)fd); /* the new configuration no longer listens there */
+        }
+    }
+}
+
+void mg_listen_fds_text(mg_cycle_t *cycle, char *buf, size_t size)
+{
+    mg_listening_t **ls = cycle->listening.elts;
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < cycle->listening.nelts; i++) {
+        if (ls[i]->fd >= 0 && n + 16 < size) {
+            n += (size_t)snprintf(buf + n, size - n, "%d;", ls[i]->fd);
+        }
     }
 }

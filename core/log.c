@@ -16,6 +16,17 @@ const char *mg_log_levels[] = { "", "emerg", "alert", "crit", "error", "warn", "
 
 static int log_use_stderr = 1;
 static pid_t log_pid, log_tid;
+static char *capture_buf;
+static size_t capture_size;
+
+void mg_log_capture(char *buf, size_t size)
+{
+    capture_buf = buf;
+    capture_size = size;
+    if (buf && size) {
+        buf[0] = '\0';
+    }
+}
 
 void mg_log_set_use_stderr(int on)
 {
@@ -92,6 +103,11 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
         p += log->handler(log, p, (size_t)(end - p));
     }
     *p++ = '\n';
+
+    if (capture_buf && capture_buf[0] == '\0' && level <= MG_LOG_ERR) {
+        snprintf(capture_buf, capture_size, "[%s] %.*s", mg_log_levels[level],
+                 (int)(p - 1 - msg), msg);
+    }
 
     int wrote_stderr = 0;
     for (mg_log_t *l = log; l; l = l->next) {

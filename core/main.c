@@ -12,10 +12,14 @@
 
 #include "cycle.h"
 #include "listen.h"
+#include "master.h"
 #include "mgtime.h"
 #include "moongate.h"
+#include "proctitle.h"
 #include "server.h"
+#include "signals.h"
 #include "str.h"
+#include "upgrade.h"
 
 typedef struct {
     int show_help, show_version, show_configure, test_config, dump_config, quiet;
@@ -124,45 +128,6 @@ static int parse_options(int argc, char **argv, options_t *o)
     return 0;
 }
 
-/* As nginx's signaller, speak through the early log (the default error log or -e), not the
- * configuration's error_log: it is the log a signalling command may always write. */
-static int send_signal(mg_cycle_t *cycle, mg_log_t *log, const char *name)
-{
-    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
-    mg_log_error(MG_LOG_NOTICE, log, 0, "signal process started");
-    int fd = open(ccf->pid.data, O_RDONLY);
-    if (fd < 0) {
-        mg_log_error(MG_LOG_ERR, log, errno, "open() \"%s\" failed", ccf->pid.data);
-        return 1;
-    }
-    char buf[32];
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n < 0) {
-        mg_log_error(MG_LOG_ERR, log, errno, "read() \"%s\" failed", ccf->pid.data);
-        return 1;
-    }
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
-        n--;
-    }
-    buf[n] = '\0';
-    int64_t pid = mg_atoi(buf, (size_t)n);
-    if (pid <= 0) {
-        mg_log_error(MG_LOG_ERR, log, 0, "invalid PID number \"%s\" in \"%s\"", buf,
-                     ccf->pid.data);
-        return 1;
-    }
-    int sig = strcmp(name, "stop") == 0     ? SIGTERM
-              : strcmp(name, "quit") == 0   ? SIGQUIT
-              : strcmp(name, "reopen") == 0 ? SIGUSR1
-                                            : SIGHUP;
-    if (kill((pid_t)pid, sig) != 0) {
-        mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", (int)pid, sig);
-        return 1;
-    }
-    return 0;
-}
-
 static void dump_config(mg_cycle_t *cycle)
 {
     mg_conf_dump_t *d = cycle->conf_dump.elts;
@@ -239,6 +204,9 @@ int main(int argc, char **argv)
 {
     options_t o = { 0 };
     mg_time_update();
+    /* before anything reads argv: the title will overwrite its memory */
+    mg_proctitle_init(argc, argv);
+    mg_upgrade_init(argv);
     if (parse_options(argc, argv, &o) != 0) {
         return 1;
     }
@@ -283,7 +251,7 @@ int main(int argc, char **argv)
             if (cycle == NULL) {
                 return 1;
             }
-            int rc = send_signal(cycle, early, o.signal);
+            int rc = mg_signal_process(cycle, early, o.signal);
             mg_cycle_destroy(cycle);
             return rc;
         }
@@ -318,20 +286,19 @@ int main(int argc, char **argv)
         return 1;
     }
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
-    if (ccf->master_process) {
-        mg_log_error(MG_LOG_WARN, srv->cycle->log, 0,
-                     "the master/worker process model is not built yet, running in "
-                     "single-process mode");
-    }
-    if (ccf->worker_rlimit_nofile != MG_CONF_UNSET) {
+    /* with workers, the limit is each worker's (worker.c); a single process takes it here */
+    if (!ccf->master_process && ccf->worker_rlimit_nofile != MG_CONF_UNSET) {
         struct rlimit rl = { (rlim_t)ccf->worker_rlimit_nofile, (rlim_t)ccf->worker_rlimit_nofile };
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
             mg_log_error(MG_LOG_ALERT, srv->cycle->log, errno,
                          "setrlimit(RLIMIT_NOFILE, %ld) failed", (long)ccf->worker_rlimit_nofile);
         }
     }
+    /* a new binary started by USR2 stays the old master's child, as nginx's does: the old
+     * master sees it exit (rollback) and the process tree shows the upgrade */
+    int inherited = mg_upgrade_inherited() != NULL;
     int report = -1;
-    if (ccf->daemon) {
+    if (ccf->daemon && !inherited) {
         report = daemonize(srv->cycle);
         if (report < 0) {
             return 1;
@@ -341,8 +308,10 @@ int main(int argc, char **argv)
     if (write_pid(srv->cycle) != 0) {
         return 1;
     }
-    srv->base = event_base_new();
-    mg_server_signals(srv);
+    if (!ccf->master_process) {
+        srv->base = event_base_new();
+        mg_server_signals(srv);
+    }
     if (report >= 0) {
         if (write(report, "1", 1) != 1) {
             /* the parent is gone; nothing to tell */
@@ -364,6 +333,11 @@ int main(int argc, char **argv)
         }
     } else {
         mg_log_set_use_stderr(0);
+    }
+    if (ccf->master_process) {
+        int code = mg_master_run(srv, ccf->daemon || inherited);
+        moongate_server_destroy(srv);
+        return code;
     }
     int rc = moongate_server_run(srv);
     mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0, "exit");

@@ -13,6 +13,7 @@
 #include "mgtime.h"
 #include "pool.h"
 #include "server.h"
+#include "signals.h"
 
 static void release_cycle(mg_server_t *srv, mg_cycle_t *cycle)
 {
@@ -153,10 +154,10 @@ void mg_conn_close(mg_connection_t *c)
     }
 }
 
-static void on_accept(evutil_socket_t lfd, short what, void *arg)
+/* Accept from one listening socket: one connection, or (multi_accept, or `all`) until the
+ * queue is empty. */
+static void accept_from(int lfd, mg_listening_t *ls, int all)
 {
-    (void)what;
-    mg_listening_t *ls = arg;
     mg_cycle_t *cycle = ls->cycle;
     mg_server_t *srv = cycle->server;
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
@@ -208,10 +209,16 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         srv->connections = c;
         srv->nconnections++;
         ls->handler(c);
-        if (!ccf->multi_accept) {
+        if (!ccf->multi_accept && !all) {
             return;
         }
     }
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+    (void)what;
+    accept_from(lfd, arg, 0);
 }
 
 void mg_server_accept_on(mg_server_t *srv)
@@ -251,7 +258,7 @@ static void close_idle(mg_server_t *srv)
 void mg_server_conn_idle(mg_connection_t *c)
 {
     c->idle = 1;
-    if (c->server->quitting) {
+    if (c->server->quitting && !c->server->keep_idle) {
         mg_conn_close(c);
     }
 }
@@ -268,12 +275,36 @@ static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 void mg_server_quit(mg_server_t *srv)
 {
     if (srv->quitting) {
+        if (srv->keep_idle) {
+            /* a drain turned into a shutdown: idle connections go now */
+            srv->keep_idle = 0;
+            close_idle(srv);
+            if (srv->nconnections == 0) {
+                event_base_loopbreak(srv->base);
+            }
+        }
         return;
     }
     srv->quitting = 1;
     mg_server_accept_off(srv);
-    mg_listen_close_unused(srv->cycle, NULL);
-    close_idle(srv);
+    if (srv->worker) {
+        /* what the kernel queued already is served here: a socket this generation alone
+         * used (a listener removed by the reload, or the last QUIT) dies with our copy,
+         * and its queue with it; then only this process's copies close, the master and
+         * newer workers keep theirs */
+        mg_listening_t **ls = srv->cycle->listening.elts;
+        for (size_t i = 0; i < srv->cycle->listening.nelts; i++) {
+            if (ls[i]->fd >= 0) {
+                accept_from(ls[i]->fd, ls[i], 1);
+            }
+        }
+        mg_listen_close_all(srv->cycle, 0);
+    } else {
+        mg_listen_close_unused(srv->cycle, NULL);
+    }
+    if (!srv->keep_idle) {
+        close_idle(srv);
+    }
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
     if (ccf->worker_shutdown_timeout > 0) {
         srv->shutdown_timer = evtimer_new(srv->base, on_shutdown_timeout, srv);
@@ -284,6 +315,14 @@ void mg_server_quit(mg_server_t *srv)
     if (srv->nconnections == 0) {
         event_base_loopbreak(srv->base);
     }
+}
+
+void mg_server_drain(mg_server_t *srv)
+{
+    if (!srv->quitting) {
+        srv->keep_idle = 1;
+    }
+    mg_server_quit(srv);
 }
 
 void mg_server_terminate(mg_server_t *srv)
@@ -340,7 +379,15 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     case SIGHUP:
         mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0,
                      "signal %d (SIGHUP) received, reconfiguring", (int)sig);
-        mg_server_reload(srv);
+        {
+            char error[1024];
+            mg_log_capture(error, sizeof(error));
+            mg_int_t rc = mg_server_reload(srv);
+            mg_log_capture(NULL, 0);
+            srv->reloads++;
+            mg_signal_write_verdict(srv->cycle, srv->reloads, srv->reloads + 1,
+                                    rc == MG_OK ? NULL : error);
+        }
         break;
     case SIGUSR1:
         mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0,

@@ -25,6 +25,12 @@ struct mg_server_s {
     unsigned quitting : 1;    /* graceful: no accepts, close idle, exit when empty */
     unsigned terminating : 1; /* fast: close everything and exit */
     unsigned accepting : 1;
+    unsigned keep_idle : 1;   /* draining for a reload or an upgrade: an idle keepalive
+                                 connection stays until its next request (answered with
+                                 "Connection: close") or its timeout, so no request a client
+                                 sends on it at that moment is lost */
+    unsigned worker : 1;      /* a worker process: the master owns the listening sockets */
+    mg_uint_t reloads;        /* HUPs handled (single process), for the reload verdict */
 };
 
 /* Listening: start/stop accepting on every socket of the current cycle. */
@@ -32,6 +38,9 @@ void mg_server_accept_on(mg_server_t *srv);
 void mg_server_accept_off(mg_server_t *srv);
 /* Begin graceful shutdown: stop accepting, close idle connections, exit when none remain. */
 void mg_server_quit(mg_server_t *srv);
+/* Begin draining for a reload, upgrade or WINCH: as quit, but idle keepalive connections are
+ * kept until their next request or timeout. A later mg_server_quit closes them at once. */
+void mg_server_drain(mg_server_t *srv);
 void mg_server_terminate(mg_server_t *srv);
 /* Called by the protocol layer when a connection becomes idle (keepalive), so a quitting
  * server can close it. */

@@ -540,7 +540,11 @@ void mg_http_request_done(mg_request_t *r)
         }
     }
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    int keepalive = r->keepalive && !c->closed && !c->server->quitting && r->response_done;
+    /* a draining server (keep_idle) keeps a connection whose response already promised
+     * keep-alive: the client may be sending its next request right now, and that one gets
+     * the "Connection: close" answer instead of a reset */
+    int keepalive = r->keepalive && !c->closed && r->response_done &&
+                    (!c->server->quitting || c->server->keep_idle);
     int body_left = hc->discard_rest > 0 || hc->discard_chunked_on;
     /* a client that got a final response instead of "100 Continue" must send the body or
      * close (RFC 9110 10.1.1): the body is discarded as it comes, as nginx does */

@@ -1,0 +1,253 @@
+/*
+ * The signal table, the master's flag-only handler and the `-s` sender. The handler only
+ * records that a signal came and from whom; the master acts on it from its loop, where it
+ * may log, allocate and fork (none of which is async-signal-safe).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cycle.h"
+#include "signals.h"
+#include "str.h"
+
+static const struct {
+    int sig;
+    const char *name;
+} signal_names[] = {
+    {SIGHUP, "SIGHUP"},     {SIGUSR1, "SIGUSR1"},
+    {SIGWINCH, "SIGWINCH"}, {SIGTERM, "SIGTERM"},
+    {SIGQUIT, "SIGQUIT"},   {SIGUSR2, "SIGUSR2"},
+    {SIGINT, "SIGINT"},     {SIGCHLD, "SIGCHLD"},
+    {SIGPIPE, "SIGPIPE"},   {0, NULL},
+};
+
+static volatile sig_atomic_t pending[_NSIG];
+static volatile sig_atomic_t senders[_NSIG];
+
+const char *mg_signal_name(int sig)
+{
+    for (size_t i = 0; signal_names[i].name; i++) {
+        if (signal_names[i].sig == sig) {
+            return signal_names[i].name;
+        }
+    }
+    return "";
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uctx)
+{
+    (void)uctx;
+    senders[sig] = si ? si->si_pid : 0;
+    pending[sig] = 1;
+}
+
+void mg_signal_master_init(sigset_t *wait_mask)
+{
+    static const int sigs[] = {SIGTERM, SIGINT,  SIGQUIT,  SIGHUP,
+                               SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
+    sigset_t set;
+    sigemptyset(&set);
+    struct sigaction sa = {0};
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO;
+    sigfillset(&sa.sa_mask);
+    for (size_t i = 0; i < mg_nelems(sigs); i++) {
+        sigaction(sigs[i], &sa, NULL);
+        sigaddset(&set, sigs[i]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    sigprocmask(SIG_BLOCK, &set, wait_mask);
+    /* the wait mask is what was blocked before, minus ours */
+    for (size_t i = 0; i < mg_nelems(sigs); i++) {
+        sigdelset(wait_mask, sigs[i]);
+    }
+}
+
+void mg_signal_reset(void)
+{
+    static const int sigs[] = {SIGTERM, SIGINT,  SIGQUIT,  SIGHUP,
+                               SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
+    for (size_t i = 0; i < mg_nelems(sigs); i++) {
+        signal(sigs[i], SIG_DFL);
+        pending[sigs[i]] = 0;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+int mg_signal_take(int sig, pid_t *from)
+{
+    if (!pending[sig]) {
+        return 0;
+    }
+    pending[sig] = 0;
+    if (from) {
+        *from = (pid_t)senders[sig];
+    }
+    return 1;
+}
+
+static void verdict_path(mg_cycle_t *cycle, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s.reload", mg_cycle_core_conf(cycle)->pid.data);
+}
+
+static void write_state(mg_cycle_t *cycle, mg_uint_t seq, mg_uint_t generation, const char *state,
+                        const char *error)
+{
+    char path[4200], tmp[4300], text[4400];
+    verdict_path(cycle, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+    int n = snprintf(text, sizeof(text), "%lu %d %lu %s\n%s%s", (unsigned long)seq, (int)getpid(),
+                     (unsigned long)generation, state, error ? error : "", error ? "\n" : "");
+    if (n < 0 || (size_t)n >= sizeof(text)) {
+        n = (int)strlen(text);
+    }
+    /* written aside and renamed, so a reader never sees half a verdict */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "open() \"%s\" failed", tmp);
+        return;
+    }
+    ssize_t w = write(fd, text, (size_t)n);
+    close(fd);
+    if (w != n || rename(tmp, path) != 0) {
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "writing \"%s\" failed", path);
+        unlink(tmp);
+    }
+}
+
+void mg_signal_write_verdict(mg_cycle_t *cycle, mg_uint_t seq, mg_uint_t generation,
+                             const char *error)
+{
+    write_state(cycle, seq, generation, error ? "failed" : "ok", error);
+}
+
+void mg_signal_write_running(mg_cycle_t *cycle, mg_uint_t seq, mg_uint_t generation)
+{
+    write_state(cycle, seq, generation, "running", NULL);
+}
+
+typedef struct {
+    long seq;
+    long pid;
+    int ok;
+    int running;
+    char error[2048];
+} verdict_t;
+
+static int read_verdict(const char *path, verdict_t *v)
+{
+    char buf[2300];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return -1;
+    }
+    buf[n] = '\0';
+    char word[16];
+    long gen;
+    if (sscanf(buf, "%ld %ld %ld %15s", &v->seq, &v->pid, &gen, word) != 4) {
+        return -1;
+    }
+    v->ok = strcmp(word, "ok") == 0;
+    v->running = strcmp(word, "running") == 0;
+    v->error[0] = '\0';
+    char *nl = strchr(buf, '\n');
+    if (nl && nl[1]) {
+        snprintf(v->error, sizeof(v->error), "%s", nl + 1);
+        size_t len = strlen(v->error);
+        while (len && v->error[len - 1] == '\n') {
+            v->error[--len] = '\0';
+        }
+    }
+    return 0;
+}
+
+static int read_pid_file(const char *path, mg_log_t *log)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        mg_log_error(MG_LOG_ERR, log, errno, "open() \"%s\" failed", path);
+        return -1;
+    }
+    char buf[32];
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0) {
+        mg_log_error(MG_LOG_ERR, log, errno, "read() \"%s\" failed", path);
+        return -1;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
+        n--;
+    }
+    buf[n] = '\0';
+    int64_t pid = mg_atoi(buf, (size_t)n);
+    if (pid <= 0) {
+        mg_log_error(MG_LOG_ERR, log, 0, "invalid PID number \"%s\" in \"%s\"", buf, path);
+        return -1;
+    }
+    return (int)pid;
+}
+
+/* As nginx's signaller, speak through the early log (the default error log or -e), not the
+ * configuration's error_log: it is the log a signalling command may always write. */
+int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
+{
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    mg_log_error(MG_LOG_NOTICE, log, 0, "signal process started");
+    int pid = read_pid_file(ccf->pid.data, log);
+    if (pid < 0) {
+        return 1;
+    }
+    int sig = strcmp(name, "stop") == 0     ? SIGTERM
+              : strcmp(name, "quit") == 0   ? SIGQUIT
+              : strcmp(name, "reopen") == 0 ? SIGUSR1
+                                            : SIGHUP;
+    char path[4200];
+    verdict_path(cycle, path, sizeof(path));
+    verdict_t before = {.seq = 0, .running = 0};
+    if (sig == SIGHUP && (read_verdict(path, &before) != 0 || before.pid != pid)) {
+        /* no verdict of this master yet: its first reload is number 1 */
+        before.seq = 0;
+        before.running = 0;
+    }
+    if (kill((pid_t)pid, sig) != 0) {
+        mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, sig);
+        return 1;
+    }
+    if (sig != SIGHUP) {
+        return 0;
+    }
+    /* nginx returns at once and reports success either way; moongate waits for the
+     * master's verdict so scripts learn that the new configuration was rejected */
+    /* a reload already running when the HUP came may have read the file before it changed:
+     * the verdict that counts is the next one's */
+    long want = before.seq + (before.running ? 2 : 1);
+    for (int waited = 0; waited < 10000; waited += 20) {
+        verdict_t v;
+        if (read_verdict(path, &v) == 0 && v.pid == pid && v.seq >= want && !v.running) {
+            if (v.ok) {
+                return 0;
+            }
+            mg_log_stderr(0, "%s", v.error[0] ? v.error : "[emerg] reload failed");
+            return 1;
+        }
+        if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            mg_log_error(MG_LOG_ALERT, log, 0, "process %d exited before reporting the reload",
+                         pid);
+            return 1;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    mg_log_error(MG_LOG_ALERT, log, 0, "no reload verdict from process %d within 10s", pid);
+    return 1;
+}

@@ -1,0 +1,256 @@
+/*
+ * The worker process: per-process setup after fork (title, limits, CPU affinity, privileges,
+ * a new event base: libevent bases do not survive fork), the channel to the master, and the
+ * serving loop of server.c until the worker drains or stops.
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cycle.h"
+#include "listen.h"
+#include "mgtime.h"
+#include "proctitle.h"
+#include "server.h"
+#include "worker.h"
+
+typedef struct {
+    mg_server_t *srv;
+    int channel;
+    struct event *channel_ev;
+    struct event *signals[4];
+} worker_t;
+
+static void tell_master(worker_t *w, char msg)
+{
+    if (w->channel >= 0 && write(w->channel, &msg, 1) != 1) {
+        /* the master is gone; its end of the channel reports that on its own */
+    }
+}
+
+static void stop_accepting(worker_t *w, int drain)
+{
+    mg_server_t *srv = w->srv;
+    if (!srv->quitting) {
+        mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0, "gracefully shutting down");
+        mg_proctitle_set("worker process is shutting down");
+    }
+    if (drain) {
+        mg_server_drain(srv);
+    } else {
+        mg_server_quit(srv);
+    }
+    /* the master waits for this before it declares a reload done: from then on no new
+     * connection can reach this (old) generation */
+    tell_master(w, MG_MSG_STOPPED);
+}
+
+static void on_channel(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    worker_t *w = arg;
+    char cmds[64];
+    mg_time_update();
+    ssize_t n = read(fd, cmds, sizeof(cmds));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n <= 0) {
+        /* the master died: nobody would respawn or stop us; finish what we have and go */
+        mg_log_error(MG_LOG_ALERT, w->srv->cycle->log, 0, "master process is gone, exiting");
+        event_del(w->channel_ev);
+        close(w->channel);
+        w->channel = -1;
+        stop_accepting(w, 0);
+        return;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        switch (cmds[i]) {
+        case MG_CMD_DRAIN:
+            stop_accepting(w, 1);
+            break;
+        case MG_CMD_QUIT:
+            stop_accepting(w, 0);
+            break;
+        case MG_CMD_REOPEN:
+            mg_log_error(MG_LOG_NOTICE, w->srv->cycle->log, 0, "reopening logs");
+            mg_cycle_reopen_files(w->srv->cycle);
+            break;
+        }
+    }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    worker_t *w = arg;
+    mg_time_update();
+    switch (sig) {
+    case SIGTERM:
+    case SIGINT:
+        mg_server_terminate(w->srv);
+        break;
+    case SIGQUIT:
+        stop_accepting(w, 0);
+        break;
+    case SIGUSR1:
+        mg_log_error(MG_LOG_NOTICE, w->srv->cycle->log, 0, "reopening logs");
+        mg_cycle_reopen_files(w->srv->cycle);
+        break;
+    }
+}
+
+static void set_affinity(mg_cycle_t *cycle, mg_core_conf_t *ccf, mg_uint_t slot)
+{
+    if (!ccf->cpu_affinity_set) {
+        return;
+    }
+    mg_str_t *masks = ccf->cpu_affinity.elts;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (ccf->cpu_affinity_auto) {
+        /* auto: the slot-th CPU among those allowed (all, or the mask's), wrapping around */
+        cpu_set_t allowed;
+        CPU_ZERO(&allowed);
+        if (ccf->cpu_affinity.nelts) {
+            for (size_t k = 0; k < masks[0].len; k++) {
+                if (masks[0].data[masks[0].len - 1 - k] == '1') {
+                    CPU_SET(k, &allowed);
+                }
+            }
+        } else {
+            long n = sysconf(_SC_NPROCESSORS_ONLN);
+            for (long k = 0; k < n && k < CPU_SETSIZE; k++) {
+                CPU_SET(k, &allowed);
+            }
+        }
+        int count = CPU_COUNT(&allowed);
+        if (count == 0) {
+            return;
+        }
+        int want = (int)(slot % (mg_uint_t)count);
+        for (int k = 0; k < CPU_SETSIZE; k++) {
+            if (CPU_ISSET(k, &allowed) && want-- == 0) {
+                CPU_SET(k, &set);
+                break;
+            }
+        }
+    } else {
+        /* as nginx: more workers than masks reuse the last one */
+        mg_str_t m = masks[slot < ccf->cpu_affinity.nelts ? slot : ccf->cpu_affinity.nelts - 1];
+        for (size_t k = 0; k < m.len; k++) {
+            if (m.data[m.len - 1 - k] == '1') {
+                CPU_SET(k, &set);
+            }
+        }
+    }
+    if (CPU_COUNT(&set) && sched_setaffinity(0, sizeof(set), &set) != 0) {
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "sched_setaffinity() failed");
+    }
+}
+
+static int drop_privileges(mg_cycle_t *cycle, mg_core_conf_t *ccf)
+{
+    if (geteuid() != 0 || ccf->user.len == 0) {
+        return 0;
+    }
+    errno = 0;
+    struct passwd *pw = getpwnam(ccf->user.data);
+    if (pw == NULL) {
+        mg_log_error(MG_LOG_EMERG, cycle->log, errno, "getpwnam(\"%s\") failed", ccf->user.data);
+        return -1;
+    }
+    uid_t uid = pw->pw_uid;
+    errno = 0;
+    struct group *gr = getgrnam(ccf->group.data);
+    if (gr == NULL) {
+        mg_log_error(MG_LOG_EMERG, cycle->log, errno, "getgrnam(\"%s\") failed", ccf->group.data);
+        return -1;
+    }
+    if (setgid(gr->gr_gid) != 0) {
+        mg_log_error(MG_LOG_EMERG, cycle->log, errno, "setgid(%d) failed", (int)gr->gr_gid);
+        return -1;
+    }
+    if (initgroups(ccf->user.data, gr->gr_gid) != 0) {
+        mg_log_error(MG_LOG_EMERG, cycle->log, errno, "initgroups(%s, %d) failed", ccf->user.data,
+                     (int)gr->gr_gid);
+        return -1;
+    }
+    if (setuid(uid) != 0) {
+        mg_log_error(MG_LOG_EMERG, cycle->log, errno, "setuid(%d) failed", (int)uid);
+        return -1;
+    }
+    return 0;
+}
+
+void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
+{
+    mg_log_set_pid();
+    mg_time_update();
+    mg_proctitle_set("worker process");
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+
+    /* everything that needs root comes before the privileges go */
+    if (ccf->worker_rlimit_nofile != MG_CONF_UNSET) {
+        struct rlimit rl = {(rlim_t)ccf->worker_rlimit_nofile, (rlim_t)ccf->worker_rlimit_nofile};
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            mg_log_error(MG_LOG_ALERT, cycle->log, errno, "setrlimit(RLIMIT_NOFILE, %ld) failed",
+                         (long)ccf->worker_rlimit_nofile);
+        }
+    }
+    set_affinity(cycle, ccf, slot);
+    if (drop_privileges(cycle, ccf) != 0) {
+        exit(2);
+    }
+    if (ccf->working_directory.len && chdir(ccf->working_directory.data) != 0) {
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "chdir(\"%s\") failed",
+                     ccf->working_directory.data);
+    }
+
+    worker_t w = {.channel = channel};
+    mg_server_t *srv = mg_calloc(sizeof(mg_server_t));
+    srv->worker = 1;
+    srv->cycle = cycle;
+    srv->log = cycle->log;
+    cycle->server = srv;
+    cycle->refs = 1; /* the server's own reference, as in a single process */
+    w.srv = srv;
+    srv->base = event_base_new();
+    if (srv->base == NULL) {
+        mg_log_error(MG_LOG_EMERG, cycle->log, 0, "event_base_new() failed");
+        exit(2);
+    }
+
+    /* the master's handlers and mask came with fork: put ours in place, then unblock, so a
+     * signal sent meanwhile is delivered to libevent, not to a default action */
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGUSR2, SIG_IGN);
+    signal(SIGWINCH, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    static const int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1};
+    for (size_t i = 0; i < mg_nelems(sigs); i++) {
+        w.signals[i] = evsignal_new(srv->base, sigs[i], on_signal, &w);
+        event_add(w.signals[i], NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    evutil_make_socket_nonblocking(channel);
+    w.channel_ev = event_new(srv->base, channel, EV_READ | EV_PERSIST, on_channel, &w);
+    event_add(w.channel_ev, NULL);
+
+    mg_server_accept_on(srv);
+    tell_master(&w, MG_MSG_READY);
+
+    mg_server_loop(srv);
+    mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exiting");
+    mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exit");
+    /* flushes buffered access logs; the process ends here, so nothing else is released */
+    mg_cycle_destroy(cycle);
+    exit(0);
+}
