@@ -10,7 +10,7 @@
 #   make upgrade      replace the running server of $(PREFIX) by the installed binary, as nginx's:
 #                     -t, USR2, wait for pid.oldbin and the new master's workers, QUIT the old one
 #   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
-#   make bench        t/bench/run.sh
+#   make bench        t/bench/run.sh (throughput) and t/bench/reload.sh (reloads under load)
 #   make clean        remove objs/ and test leftovers
 
 .DEFAULT_GOAL := all
@@ -126,9 +126,8 @@ fuzz: objs/Makefile.conf
 	FUZZ_TIME=$(FUZZ_TIME) FUZZ_CFLAGS="$(DEP_CFLAGS)" FUZZ_LIBS="$(LIBS)" sh t/fuzz/run.sh
 
 bench: objs/moongate
-	@if [ -x t/bench/run.sh ]; then t/bench/run.sh; \
-	elif [ -f t/bench/run.sh ]; then sh t/bench/run.sh; \
-	else echo "make bench: t/bench/run.sh is not there yet"; fi
+	sh t/bench/run.sh
+	sh t/bench/reload.sh
 
 clean:
 	rm -rf objs t/servroot*
