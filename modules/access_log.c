@@ -63,11 +63,6 @@ mg_module_t mg_access_log_module;
 
 /* ---- formats ---- */
 
-static int is_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 static void push_literal(log_fmt_t *fmt, const char *p, size_t n)
 {
     if (n == 0) {
@@ -93,33 +88,7 @@ static mg_int_t compile_format(mg_conf_t *cf, log_fmt_t *fmt, mg_str_t s)
             break;
         }
         i++; /* '$' */
-        mg_str_t name;
-        if (i < s.len && s.data[i] == '{') {
-            start = ++i;
-            while (i < s.len && is_name_char(s.data[i])) {
-                i++;
-            }
-            if (i >= s.len || s.data[i] != '}') {
-                mg_conf_error(cf, 0, "the closing bracket in \"%.*s\" variable is missing",
-                              (int)(i - start), s.data + start);
-                return MG_ERROR;
-            }
-            name.data = s.data + start;
-            name.len = i - start;
-            i++;
-        } else {
-            start = i;
-            while (i < s.len && is_name_char(s.data[i])) {
-                i++;
-            }
-            name.data = s.data + start;
-            name.len = i - start;
-        }
-        if (name.len == 0) {
-            mg_conf_error(cf, 0, "invalid variable name");
-            return MG_ERROR;
-        }
-        mg_int_t index = mg_http_get_variable_index(cf, name);
+        mg_int_t index = mg_http_script_var_ref(cf, s, &i);
         if (index < 0) {
             return MG_ERROR;
         }

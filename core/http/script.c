@@ -20,6 +20,39 @@ mg_uint_t mg_http_script_variables_count(mg_str_t s)
     return n;
 }
 
+mg_int_t mg_http_script_var_ref(mg_conf_t *cf, mg_str_t src, size_t *pos)
+{
+    size_t i = *pos;
+    mg_str_t name;
+    if (i < src.len && src.data[i] == '{') {
+        size_t start = ++i;
+        while (i < src.len && is_name_char(src.data[i])) {
+            i++;
+        }
+        if (i >= src.len || src.data[i] != '}') {
+            mg_conf_error(cf, 0, "the closing bracket in \"%.*s\" variable is missing",
+                          (int)(i - start), src.data + start);
+            return MG_ERROR;
+        }
+        name.data = src.data + start;
+        name.len = i - start;
+        i++;
+    } else {
+        size_t start = i;
+        while (i < src.len && is_name_char(src.data[i])) {
+            i++;
+        }
+        name.data = src.data + start;
+        name.len = i - start;
+    }
+    if (name.len == 0) {
+        mg_conf_error(cf, 0, "invalid variable name");
+        return MG_ERROR;
+    }
+    *pos = i;
+    return mg_http_get_variable_index(cf, name);
+}
+
 mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_complex_value_t *cv)
 {
     memset(cv, 0, sizeof(*cv));
@@ -43,7 +76,6 @@ mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_comp
             continue;
         }
         i++;
-        mg_str_t name;
         if (i < src.len && src.data[i] >= '1' && src.data[i] <= '9') {
             /* $1..$9: one digit, so "$10" is capture 1 then "0" as nginx reads it; only
              * this spelling is a capture: "${1}" and "$0" are unknown variables there */
@@ -52,35 +84,8 @@ mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_comp
             p->capture = src.data[i] - '0';
             i++;
             continue;
-        } else if (i < src.len && src.data[i] == '{') {
-            size_t start = ++i;
-            while (i < src.len && src.data[i] != '}') {
-                if (!is_name_char(src.data[i])) {
-                    break;
-                }
-                i++;
-            }
-            if (i >= src.len || src.data[i] != '}') {
-                mg_conf_error(cf, 0, "the closing bracket in \"%.*s\" variable is missing",
-                              (int)(i - start), src.data + start);
-                return MG_ERROR;
-            }
-            name.data = src.data + start;
-            name.len = i - start;
-            i++;
-        } else {
-            size_t start = i;
-            while (i < src.len && is_name_char(src.data[i])) {
-                i++;
-            }
-            name.data = src.data + start;
-            name.len = i - start;
         }
-        if (name.len == 0) {
-            mg_conf_error(cf, 0, "invalid variable name");
-            return MG_ERROR;
-        }
-        mg_int_t index = mg_http_get_variable_index(cf, name);
+        mg_int_t index = mg_http_script_var_ref(cf, src, &i);
         if (index < 0) {
             return MG_ERROR;
         }

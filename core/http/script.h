@@ -21,6 +21,9 @@ typedef struct mg_http_complex_value_s {
 
 /* Count of '$' references; 0 means the text is a constant. */
 mg_uint_t mg_http_script_variables_count(mg_str_t s);
+/* Read a variable reference right after a '$' at src[*pos] ("name" or "{name}"), advance
+ * *pos past it and return the variable's index; MG_ERROR (logged) on a bad name. */
+mg_int_t mg_http_script_var_ref(mg_conf_t *cf, mg_str_t src, size_t *pos);
 /* Compile; logs the error with FILE:LINE and returns MG_ERROR on a bad variable name. */
 mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_complex_value_t *cv);
 /* Evaluate into r->pool. */
