@@ -1,0 +1,99 @@
+/*
+ * Upstream groups and peer selection: the contract between the upstream engine (which
+ * connects, sends and reads) and the balancers (which choose the peer). An upstream{} block,
+ * or the implicit group of a "proxy_pass http://host:port", is an mg_upstream_group_t; a
+ * balancer attaches its per-request state to an mg_upstream_pick_t.
+ *
+ * Call order for one request: init_request once, then for each try: get_peer, connect/exchange,
+ * free_peer with the outcome. Peers are shared by all requests of one worker (counters are
+ * per worker, as in nginx without a zone).
+ */
+#ifndef MG_HTTP_UPSTREAM_PEER_H
+#define MG_HTTP_UPSTREAM_PEER_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "http.h"
+
+typedef struct mg_upstream_peer_s {
+    struct sockaddr_storage sockaddr;
+    socklen_t socklen;
+    mg_str_t name;           /* "127.0.0.1:8080", as $upstream_addr shows it */
+    mg_str_t server;         /* the "server" directive's address as written (Host for proxy) */
+    mg_int_t weight;
+    mg_int_t max_fails;      /* 0: never marked down */
+    mg_msec_t fail_timeout;
+    unsigned down : 1;       /* "down" in the config */
+    unsigned backup : 1;
+    /* run-time state, per worker */
+    mg_int_t current_weight; /* smooth weighted round robin */
+    mg_int_t effective_weight;
+    mg_uint_t conns;         /* active connections, for least_conn */
+    mg_uint_t fails;         /* failures within the current fail_timeout window */
+    mg_msec_t checked;       /* monotonic time of the first failure of the window */
+    mg_msec_t accessed;
+} mg_upstream_peer_t;
+
+typedef struct mg_upstream_group_s mg_upstream_group_t;
+typedef struct mg_upstream_pick_s mg_upstream_pick_t;
+
+/* Outcome reported to free_peer. */
+#define MG_PEER_OK 0
+#define MG_PEER_FAILED 1   /* counts towards max_fails */
+#define MG_PEER_NEXT 2     /* not the peer's fault (e.g. http_404 next_upstream): no fail */
+
+typedef struct {
+    const char *name; /* "round_robin", "least_conn", "hash", "ip_hash" */
+    /* At the end of configuration: validate and prepare the group (MG_OK / MG_ERROR logged). */
+    mg_int_t (*init_group)(mg_conf_t *cf, mg_upstream_group_t *g);
+    /* Per request: set pick->data. */
+    mg_int_t (*init_request)(mg_request_t *r, mg_upstream_pick_t *pick);
+    /* MG_OK with pick->peer set, or MG_BUSY when every peer is down or already tried
+     * (the engine answers 502 with nginx's "no live upstreams" log line). */
+    mg_int_t (*get_peer)(mg_upstream_pick_t *pick);
+    void (*free_peer)(mg_upstream_pick_t *pick, int outcome);
+} mg_upstream_balancer_t;
+
+struct mg_upstream_group_s {
+    mg_str_t name;            /* the upstream block's name, or "host:port" for an implicit group */
+    mg_array_t peers;         /* mg_upstream_peer_t: primary peers */
+    mg_array_t backup;        /* mg_upstream_peer_t: "backup" peers */
+    const mg_upstream_balancer_t *balancer; /* round robin unless a directive chose another */
+    void *balancer_conf;      /* e.g. the hash key and "consistent" flag */
+    unsigned implicit : 1;    /* from proxy_pass host:port, not an upstream{} block */
+    const char *file;         /* where it was defined, for messages */
+    mg_uint_t line;
+    /* keepalive pool of idle upstream connections (per worker) */
+    mg_int_t keepalive;       /* max idle connections kept; 0: none */
+    mg_int_t keepalive_requests;
+    mg_msec_t keepalive_timeout;
+    mg_msec_t keepalive_time;
+    void *pool_state;         /* owned by the upstream engine */
+};
+
+struct mg_upstream_pick_s {
+    mg_request_t *r;
+    mg_upstream_group_t *group;
+    mg_upstream_peer_t *peer; /* the chosen one, after get_peer */
+    mg_uint_t tries;          /* how many peers were tried so far */
+    unsigned char *tried;     /* bitmap over peers then backup peers */
+    void *data;               /* balancer's request state */
+};
+
+/* The group a proxy_pass (or later a Lua balancer) names, at configuration time: an upstream{}
+ * block of that name (it may be defined further down the file: the group is filled in at the
+ * end of http{}), else an implicit group for "host[:port]" (port default_port when absent;
+ * the host resolved at load, every address a peer, as nginx does). NULL after logging
+ * nginx's error ("host not found in upstream "x" in FILE:LINE"). Implemented by the upstream
+ * module (modules/upstream.c). */
+mg_upstream_group_t *mg_upstream_group_ref(mg_conf_t *cf, mg_str_t host_port, in_port_t default_port);
+
+/* The round-robin balancer is the default and the base others fall back to. */
+extern const mg_upstream_balancer_t mg_upstream_round_robin;
+/* Mark the outcome of a try against max_fails/fail_timeout (shared by every balancer). */
+void mg_upstream_peer_outcome(mg_upstream_peer_t *peer, int outcome);
+/* Whether a peer may be chosen now (not down, not failed within fail_timeout). */
+int mg_upstream_peer_usable(mg_upstream_peer_t *peer);
+
+#endif
