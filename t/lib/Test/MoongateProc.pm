@@ -45,6 +45,8 @@ use Time::HiRes ();
 use File::Path ();
 use File::Basename ();
 use File::Copy ();
+use File::Temp ();
+use Cwd ();
 use JSON::PP ();
 use Exporter 'import';
 
@@ -304,13 +306,36 @@ sub new {
         access_log => $o{access_log} // 0,
         map { $_ => $o{$_} // '' } qw(main events http server listen),
     }, $class;
-    $self->{dir} = "$Test::Moongate::ServRoot/$self->{name}";
+    $self->{dir} = proc_root() . "/$self->{name}";
     File::Path::remove_tree($self->{dir});
     File::Path::make_path(map { "$self->{dir}/$_" } qw(conf logs html sbin));
-    chmod 0755, $Test::Moongate::ServRoot, $self->{dir}, map { "$self->{dir}/$_" } qw(conf logs html);
+    chmod 0755, proc_root(), $self->{dir}, map { "$self->{dir}/$_" } qw(conf logs html);
     spew("$self->{dir}/html/index.html", "index\n");
     $self->write_conf;
     return $self;
+}
+
+# Where servers live: the test's servroot, unless some directory above it is closed to other
+# users (a checkout under /root, say): workers run as nobody when the tests run as root and
+# must reach their logs (USR1 reopens them as the worker user), so then a world-traversable
+# directory under /tmp is used instead and removed at the end.
+my $ProcRoot;
+sub proc_root {
+    return $ProcRoot if defined $ProcRoot;
+    my $dir = Cwd::abs_path($Test::Moongate::ServRoot) // $Test::Moongate::ServRoot;
+    my $open = 1;
+    for (my $d = File::Basename::dirname($dir); ; $d = File::Basename::dirname($d)) {
+        my @st = stat $d;
+        $open = 0 if @st && !($st[2] & 01);
+        last if $d eq '/' || $d eq '.';
+    }
+    if ($open) {
+        $ProcRoot = $Test::Moongate::ServRoot;
+    } else {
+        $ProcRoot = File::Temp::tempdir('moongate-proc-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+        chmod 0755, $ProcRoot;
+    }
+    return $ProcRoot;
 }
 
 sub dir { $_[0]{dir} }
