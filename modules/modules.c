@@ -23,6 +23,10 @@ extern mg_module_t mg_access_log_module;
 extern mg_module_t mg_headers_module;
 extern mg_module_t mg_gzip_module;
 extern mg_module_t mg_gzip_static_module;
+extern mg_module_t mg_upstream_module;
+extern mg_module_t mg_upstream_least_conn_module;
+extern mg_module_t mg_upstream_hash_module;
+extern mg_module_t mg_proxy_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
@@ -37,6 +41,11 @@ mg_module_t *mg_modules[] = {
     &mg_try_files_module,
     &mg_rewrite_module,
     &mg_access_log_module,
+    /* upstream{} groups and balancers (no phase handlers, no filters) */
+    &mg_upstream_module,
+    &mg_upstream_least_conn_module,
+    &mg_upstream_hash_module,
+    &mg_proxy_module, /* content handler set per location (clcf->handler) */
     /* filters, in the order described above (later = earlier in the chain) */
     &mg_range_module,
     &mg_gzip_module,

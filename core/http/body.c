@@ -129,6 +129,35 @@ static void body_fail(mg_request_t *r, mg_int_t status)
     mg_http_finalize_request(r, status);
 }
 
+static void free_old_buf(void *data)
+{
+    free(data);
+}
+
+/* Room to read more body bytes. The request's head (request line, header values) stays where
+ * it is: r's strings point into it. When too little space is left after it, the unread bytes
+ * move to a fresh buffer and the old one lives until the request ends. */
+static void body_make_room(mg_request_t *r)
+{
+    mg_http_conn_t *hc = r->hc;
+    size_t keep = hc->head_end;
+    if (hc->start > keep) {
+        memmove(hc->buf + keep, hc->buf + hc->start, hc->last - hc->start);
+        hc->last -= hc->start - keep;
+        hc->start = keep;
+    }
+    if (hc->size - hc->last >= mg_min(hc->size / 2, 4096) || keep == 0) {
+        return;
+    }
+    char *nb = mg_alloc(hc->size);
+    memcpy(nb, hc->buf + hc->start, hc->last - hc->start);
+    mg_pool_cleanup_add(r->pool, free_old_buf, hc->buf);
+    hc->buf = nb;
+    hc->last -= hc->start;
+    hc->start = 0;
+    hc->head_end = 0;
+}
+
 static void body_read_more(mg_request_t *r)
 {
     mg_connection_t *c = r->connection;
@@ -145,11 +174,7 @@ static void body_read_more(mg_request_t *r)
             return;
         }
         /* the connection buffer is empty (or holds a partial chunk line): read into it */
-        if (hc->start > 0) {
-            memmove(hc->buf, hc->buf + hc->start, hc->last - hc->start);
-            hc->last -= hc->start;
-            hc->start = 0;
-        }
+        body_make_room(r);
         if (hc->last == hc->size) {
             /* a chunk-size line longer than the buffer is not a chunk-size line */
             body_fail(r, MG_HTTP_BAD_REQUEST);

@@ -14,6 +14,7 @@ typedef struct mg_http_conn_s {
     size_t size;
     size_t start;       /* unparsed data is buf[start..last) */
     size_t last;
+    size_t head_end;    /* end of the current request's head: r's strings point below it */
     mg_request_t *r;
     mg_buf_t *out;      /* writer queue */
     mg_buf_t **out_tail;

@@ -177,6 +177,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     mg_request_t *r = mg_http_create_request(c);
     mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
     hc->start += used;
+    hc->head_end = hc->start;
     r->request_length = used;
 
     r->request_line.data = (char *)head->request_line.data;

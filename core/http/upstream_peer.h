@@ -70,6 +70,13 @@ struct mg_upstream_group_s {
     mg_msec_t keepalive_timeout;
     mg_msec_t keepalive_time;
     void *pool_state;         /* owned by the upstream engine */
+    /* set by init_group: how many tries a request may make (nginx's peer.tries): the peers
+     * not marked "down", primary and backup; 1 for a single peer. The engine stops retrying
+     * there (min with proxy_next_upstream_tries) and answers with the last try's error. */
+    mg_uint_t max_tries;
+    unsigned no_port : 1;     /* upstream{} name, or a reference written without a port */
+    in_port_t port;           /* an implicit group's port */
+    mg_str_t host;            /* an implicit group's host (as written, for messages) */
 };
 
 struct mg_upstream_pick_s {
@@ -88,6 +95,10 @@ struct mg_upstream_pick_s {
  * nginx's error ("host not found in upstream "x" in FILE:LINE"). Implemented by the upstream
  * module (modules/upstream.c). */
 mg_upstream_group_t *mg_upstream_group_ref(mg_conf_t *cf, mg_str_t host_port, in_port_t default_port);
+
+/* The upstream{} block of that name, at run time (proxy_pass with variables naming a group),
+ * or NULL. Implemented by the upstream module. */
+mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name);
 
 /* The round-robin balancer is the default and the base others fall back to. */
 extern const mg_upstream_balancer_t mg_upstream_round_robin;

@@ -159,19 +159,31 @@ static mg_int_t header_write_filter(mg_request_t *r)
             len += h[i].key.len + 2 + h[i].value.len + 2;
         }
     }
+    /* a handler's own Server or Date line (proxy_pass_header) replaces ours */
+    int own_server = 0, own_date = 0;
+    for (size_t i = 0; i < ho->headers.nelts; i++) {
+        if (h[i].hash) {
+            own_server |= mg_str_caseeq(h[i].key, "server");
+            own_date |= mg_str_caseeq(h[i].key, "date");
+        }
+    }
     char *buf = mg_pnalloc(r->pool, len);
     char *p = buf;
     p += put(p, "HTTP/1.1 ", 9);
     p += put(p, status_line.data, status_line.len);
     p += put(p, "\r\n", 2);
-    if (clcf->server_tokens) {
+    if (own_server) {
+        /* the handler's line follows with the others */
+    } else if (clcf->server_tokens) {
         p += put(p, "Server: " MOONGATE_VER "\r\n", sizeof("Server: " MOONGATE_VER "\r\n") - 1);
     } else {
         p += put(p, "Server: " MOONGATE_NAME "\r\n", sizeof("Server: " MOONGATE_NAME "\r\n") - 1);
     }
-    p += put(p, "Date: ", 6);
-    p += put(p, mg_now.http, strlen(mg_now.http));
-    p += put(p, "\r\n", 2);
+    if (!own_date) {
+        p += put(p, "Date: ", 6);
+        p += put(p, mg_now.http, strlen(mg_now.http));
+        p += put(p, "\r\n", 2);
+    }
     if (ho->content_type.len) {
         p += put(p, "Content-Type: ", 14);
         p += put(p, ho->content_type.data, ho->content_type.len);
@@ -472,8 +484,10 @@ mg_int_t mg_http_flush(mg_request_t *r)
         if (op == NULL) {
             /* already logged */
         } else if (n < 0) {
-            mg_log_error(errno == EPIPE || errno == ECONNRESET ? MG_LOG_INFO : MG_LOG_CRIT,
-                         &c->log, errno, "%s() failed while sending response to client", op);
+            int err = errno;
+            c->log.action = "sending response to client";
+            mg_log_error(err == EPIPE || err == ECONNRESET ? MG_LOG_INFO : MG_LOG_CRIT, &c->log,
+                         err, "%s() failed", op);
         } else {
             mg_log_error(MG_LOG_ALERT, &c->log, 0, "sendfile() reported that \"%d\" was truncated",
                          b->fd);

@@ -809,7 +809,8 @@ sub run_block {
         stop_server();
     }
 
-    if (defined(my $init = sec($block, 'init'))) {
+    # init code talks to the server: not when it failed to start
+    if (!defined $Poison && defined(my $init = sec($block, 'init'))) {
         ref $init eq 'CODE' ? $init->() : eval "package main; $init; 1" || die $@;
     }
 
@@ -909,7 +910,17 @@ sub check_response {
     $code = 200 unless defined $code && $code =~ /\S/;
     $code =~ s/\s+//g;
     my $sname = "$name - status code ok$sfx";
-    if ($r->{error}) {
+    # response_incomplete: the body must end early (a Content-Length not
+    # met, no last chunk) and the connection be closed; the rest is checked
+    # on what arrived
+    my $incomplete = defined sec($block, 'response_incomplete');
+    my $cut = qr/^truncated (?:chunked )?body/;
+    if ($incomplete) {
+        check_ok(!$r->{complete} && ($r->{error} // '') =~ $cut,
+                 "$name - response is incomplete$sfx",
+                 "response: " . ($r->{error} // 'complete') . "\n$r->{raw_headers}");
+    }
+    if ($r->{error} && !($incomplete && $r->{error} =~ $cut)) {
         check_ok(0, $sname, "response error: $r->{error}",
                  "raw response header:\n$r->{raw_headers}");
     } elsif ($abort && $r->{status} eq '') {
@@ -1073,7 +1084,7 @@ section has one), C<http_config>, C<main_config> (C<daemon off;> there runs
 the server in the foreground), C<log_level>, C<user_files> (each file starts
 with a line ">>> path [mtime]"; paths relative to html/), C<must_die> (startup must fail;
 C<error_log> then also searches the start command's output), C<init> (Perl
-run after startup).  C<$TEST_NGINX_*> / C<$TEST_MOONGATE_*> in configs and
+run after startup; not run when the server failed to start).  C<$TEST_NGINX_*> / C<$TEST_MOONGATE_*> in configs and
 requests are replaced by environment values (C<SERVER_PORT>, C<HTML_DIR>, ...).
 
 Requests: C<request> (C<GET /x> gets C<HTTP/1.1>; lines after the first are
@@ -1094,7 +1105,9 @@ pattern (string = substring, qr// = regex, matched per line; positive ones
 are awaited up to TEST_MOONGATE_LOG_WAIT seconds), C<grep_error_log> +
 C<grep_error_log_out>, and C<must_die>.  Arrayref expectations pair with the
 requests/responses by index.  A read timeout without C<abort> is one extra
-failure.  When the server cannot start, every assertion of the block fails.
+failure.  C<response_incomplete>: the response must break off (a
+Content-Length not met or no last chunk, then EOF); one more assertion,
+status, headers and body are checked on what arrived.  When the server cannot start, every assertion of the block fails.
 
 C<SKIP>, C<ONLY> and C<LAST> are Test::Base's.  Sections it does not know
 (C<skip_nginx>, C<no_check_leak>, ...) are ignored.

@@ -1,0 +1,151 @@
+/*
+ * The upstream engine: one request's exchange with an upstream server, shared by the proxy
+ * module (and later the Lua cosockets). For each try it asks the group's balancer for a peer
+ * (upstream_peer.h), takes an idle keepalive connection or connects (proxy_connect_timeout),
+ * sends the prepared request (proxy_send_timeout), reads and parses the response head
+ * (proxy_read_timeout), lets the owner turn the upstream's header lines into the response's,
+ * and streams the body to the client through mg_http_output with a fixed set of buffers:
+ * the upstream is read only while a buffer is free, and buffers are reused once the writer
+ * has sent them (backpressure both ways). Errors before anything was sent to the client go
+ * through proxy_next_upstream, else 502/504; a body broken off mid-way closes the client
+ * connection without the end of the response.
+ */
+#ifndef MG_HTTP_UPSTREAM_IO_H
+#define MG_HTTP_UPSTREAM_IO_H
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "upstream_peer.h"
+
+/* proxy_next_upstream conditions */
+#define MG_UPSTREAM_FT_ERROR 0x0002
+#define MG_UPSTREAM_FT_TIMEOUT 0x0004
+#define MG_UPSTREAM_FT_INVALID_HEADER 0x0008
+#define MG_UPSTREAM_FT_HTTP_500 0x0010
+#define MG_UPSTREAM_FT_HTTP_502 0x0020
+#define MG_UPSTREAM_FT_HTTP_503 0x0040
+#define MG_UPSTREAM_FT_HTTP_504 0x0080
+#define MG_UPSTREAM_FT_HTTP_403 0x0100
+#define MG_UPSTREAM_FT_HTTP_404 0x0200
+#define MG_UPSTREAM_FT_HTTP_429 0x0400
+#define MG_UPSTREAM_FT_NON_IDEMPOTENT 0x1000
+#define MG_UPSTREAM_FT_NOLIVE 0x4000
+#define MG_UPSTREAM_FT_OFF 0x8000
+
+typedef struct {
+    mg_msec_t connect_timeout;
+    mg_msec_t send_timeout;
+    mg_msec_t read_timeout;
+    mg_uint_t next_upstream;        /* MG_UPSTREAM_FT_* */
+    mg_uint_t next_upstream_tries;  /* 0: unlimited */
+    mg_msec_t next_upstream_timeout; /* 0: unlimited */
+    size_t buffer_size;             /* the response head must fit (proxy_buffer_size) */
+    mg_int_t bufs_num;              /* proxy_buffers: the body's memory budget */
+    size_t bufs_size;
+    int buffering;                  /* off: one buffer_size buffer, flushed on every read */
+    int intercept_errors;
+} mg_upstream_conf_t;
+
+/* A parsed response head; header spans point into the head buffer. */
+typedef struct {
+    int http_major, http_minor;
+    mg_uint_t status;
+    mg_span_t status_line;     /* "200 OK" */
+    mg_http_header_t *headers;
+    size_t nheaders;           /* in: capacity; out: count */
+    size_t error_at;           /* offset of the bad line on MG_PARSE_INVALID_HEADER */
+} mg_upstream_head_t;
+
+/* Parse a response head from buf[0..len): bytes up to and including the blank line,
+ * MG_PARSE_AGAIN, MG_PARSE_INVALID_REQUEST (no valid status line), MG_PARSE_INVALID_HEADER,
+ * MG_PARSE_TOO_MANY_HEADERS. Lines may end in CRLF or LF. */
+ssize_t mg_upstream_parse_response_head(const char *buf, size_t len, mg_upstream_head_t *h);
+
+/* One try, for the $upstream_* variables. */
+typedef struct {
+    mg_str_t addr;
+    mg_uint_t status;       /* 0: none (shown as "-"), 502/504 for a failed try */
+    mg_msec_t start;
+    mg_msec_t connect_time; /* -1: not connected */
+    mg_msec_t header_time;
+    mg_msec_t response_time;
+} mg_upstream_state_t;
+
+typedef struct mg_upstream_s mg_upstream_t;
+typedef struct mg_upstream_conn_s mg_upstream_conn_t;
+
+struct mg_upstream_s {
+    mg_request_t *r;
+    mg_upstream_conf_t *conf;
+    mg_upstream_group_t *group;
+    mg_upstream_pick_t pick;
+    mg_upstream_peer_t *single;   /* a per-request peer (proxy_pass with variables), no balancer */
+    mg_str_t schema;              /* "http://" */
+    mg_str_t uri;                 /* the URI sent, for the log's ", upstream: " */
+    mg_buf_t *request_bufs;       /* the request (memory buffers), resent on every try */
+    int idempotent;
+
+    /* The owner's hooks. process_header: copy the upstream's head (u->head) into
+     * r->headers_out; MG_OK, or an HTTP status (the response is then not sent). */
+    mg_int_t (*process_header)(mg_upstream_t *u);
+    void (*finalize)(mg_upstream_t *u, mg_int_t rc);
+    void *data;
+
+    /* the current try */
+    mg_upstream_conn_t *conn;
+    mg_uint_t tries;
+    mg_msec_t start;              /* first try, for proxy_next_upstream_timeout */
+    mg_array_t states;            /* mg_upstream_state_t */
+    mg_upstream_state_t *state;
+    mg_buf_t *send_pos;           /* the request buffer being sent */
+    char *send_off;
+
+    /* the response */
+    char *hbuf;                   /* head buffer (proxy_buffer_size); the body's first bytes too */
+    size_t hlen;
+    mg_upstream_head_t head;
+    int64_t length;               /* body bytes still to come; -1: until close */
+    mg_http_chunked_t chunked;
+    mg_buf_t **bufs;              /* the body's buffers, reused once written */
+    char **mem;
+    mg_int_t nbufs;
+    mg_int_t used;                /* buffers holding data not yet written */
+    size_t bufsize;
+    char *pending;                /* bytes after the head in hbuf, not yet passed on */
+    size_t pending_len;
+
+    /* tunnel (101) */
+    char *tbuf_up, *tbuf_down;    /* client -> upstream, upstream -> client */
+    size_t tup_pos, tup_len, tdown_pos, tdown_len;
+    unsigned tclient_eof : 1, tupstream_eof : 1;
+
+    unsigned header_sent : 1;     /* anything reached the client: no next upstream */
+    unsigned request_sent : 1;
+    unsigned sent_this_try : 1;   /* bytes of the request reached this try's peer */
+    unsigned http09 : 1;          /* the upstream answered without a status line */
+    unsigned keepalive : 1;       /* the upstream connection may be reused */
+    unsigned chunked_body : 1;
+    unsigned header_only : 1;
+    unsigned upgrade : 1;         /* the client asked for an upgrade and we sent it on */
+    unsigned tunnel : 1;
+    unsigned done : 1;            /* finalized: events off, the connection released */
+    unsigned reading_body : 1;
+};
+
+/* Start the first try (the request head and body are in u->request_bufs). Returns MG_DONE:
+ * the request is finalized by the engine. */
+mg_int_t mg_upstream_start(mg_upstream_t *u);
+
+/* Variables $upstream_addr ... $upstream_http_NAME; `get` finds a request's upstream. */
+mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r));
+
+/* The keepalive pool, usable by any user of upstream connections. A cached connection to the
+ * peer's address, or -1. */
+int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_uint_t *requests,
+                              mg_request_t *r);
+/* Keep an idle connection (fully read, reusable); closes it when the pool is full. */
+void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, int fd,
+                               mg_uint_t requests, mg_request_t *r);
+
+#endif

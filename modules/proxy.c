@@ -1,0 +1,1140 @@
+/*
+ * proxy: nginx's proxy module on the upstream engine (core/http/upstream_io.c). proxy_pass
+ * (http://host:port, http://upstream_name, with or without a URI part, with variables), the
+ * request to the upstream (proxy_http_version, proxy_set_header with nginx's defaults and
+ * inheritance, the client's headers without the hop-by-hop ones, the body), and the response
+ * headers back (proxy_hide_header, proxy_pass_header, proxy_redirect).
+ *
+ * Request bodies are read whole into memory first (nginx's proxy_request_buffering on, without
+ * a temporary file) and sent with a Content-Length, chunked ones included.
+ */
+#include <arpa/inet.h>
+
+#include "script.h"
+#include "upstream_io.h"
+#include "variables.h"
+
+mg_module_t mg_proxy_module;
+
+typedef struct {
+    mg_str_t key;
+    mg_str_t lkey;                  /* lowercase */
+    mg_http_complex_value_t value;  /* empty: the header is not sent */
+    int body_length;                /* the default Content-Length: the body's, when one is sent */
+} proxy_header_t;
+
+typedef struct {
+    mg_http_complex_value_t from;
+    mg_regex_t *regex;              /* "~" / "~*" */
+    mg_http_complex_value_t to;
+} proxy_redirect_t;
+
+enum { REDIRECT_UNSET = -1, REDIRECT_OFF = 0, REDIRECT_DEFAULT = 1, REDIRECT_LIST = 2 };
+
+typedef struct {
+    mg_upstream_conf_t upstream;
+    int set;                          /* proxy_pass given at this level (or inherited) */
+    mg_upstream_group_t *group;
+    mg_http_complex_value_t *url_cv;  /* proxy_pass with variables */
+    mg_str_t url;                     /* as written */
+    mg_str_t host_header;             /* $proxy_host */
+    mg_str_t port_text;               /* $proxy_port */
+    mg_str_t uri;                     /* the URI part */
+    int has_uri;
+    mg_str_t location;
+    mg_array_t *headers_source;       /* proxy_header_t, this level's proxy_set_header */
+    mg_array_t *headers;              /* merged with the defaults */
+    mg_int_t http_version;            /* 10, 11 */
+    int pass_request_headers;
+    int pass_request_body;
+    mg_array_t *hide_headers;         /* mg_str_t lowercase */
+    mg_array_t *pass_headers;
+    int redirect_mode;
+    mg_array_t *redirects;            /* proxy_redirect_t */
+    size_t max_temp_file_size;
+    int request_buffering;
+    int ignore_client_abort;
+} proxy_loc_conf_t;
+
+typedef struct {
+    mg_upstream_t u;
+    int started;
+    mg_str_t host;    /* $proxy_host */
+    mg_str_t port;    /* $proxy_port */
+    mg_str_t uri;     /* a variable proxy_pass's URI part */
+    int has_uri;
+    mg_str_t url;     /* the evaluated proxy_pass URL, for proxy_redirect default */
+    mg_buf_t *head;   /* the request head, built before the body is read */
+    size_t cl_at;     /* where the Content-Length line goes in it */
+    int cl_slot;      /* ... when the default Content-Length is in force */
+} proxy_ctx_t;
+
+static mg_upstream_t *get_u(mg_request_t *r)
+{
+    proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);
+    return ctx && ctx->started ? &ctx->u : NULL;
+}
+
+/* ---- the URI sent upstream ---- */
+
+static int uri_escape_char(unsigned char ch)
+{
+    return ch <= 0x20 || ch == '#' || ch == '%' || ch == '?' || ch >= 0x7f;
+}
+
+static size_t escape_uri(char *dst, const char *src, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        if (uri_escape_char(ch)) {
+            if (dst) {
+                dst[n] = '%';
+                dst[n + 1] = hex[ch >> 4];
+                dst[n + 2] = hex[ch & 0xf];
+            }
+            n += 3;
+        } else {
+            if (dst) {
+                dst[n] = (char)ch;
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
+{
+    mg_str_t part = plcf->url_cv ? ctx->uri : plcf->uri;
+    int has_uri = plcf->url_cv ? ctx->has_uri : plcf->has_uri;
+    if (plcf->url_cv && has_uri && part.len) {
+        return part; /* a variable proxy_pass with a URI: that URI as is */
+    }
+    if ((!has_uri || part.len == 0) && !r->internal) {
+        return r->unparsed_uri; /* nothing replaced: the client's request target as sent */
+    }
+    size_t loc_len = 0;
+    if (has_uri && part.len && !plcf->url_cv) {
+        if (r->uri.len >= plcf->location.len &&
+            memcmp(r->uri.data, plcf->location.data, plcf->location.len) == 0) {
+            loc_len = plcf->location.len;
+        } else {
+            /* the URI no longer matches the location ("rewrite ... break"): nginx ignores
+             * the URI part and sends the changed URI (its r->valid_location; approximated
+             * by the prefix, which a rewritten URI inside the location still has) */
+            part.len = 0;
+        }
+    }
+    const char *rest = r->uri.data + loc_len;
+    size_t rest_len = r->uri.len - loc_len;
+    size_t len = part.len + escape_uri(NULL, rest, rest_len) + 1 + r->args.len;
+    char *p = mg_pnalloc(r->pool, len), *q = p;
+    memcpy(q, part.data, part.len);
+    q += part.len;
+    q += escape_uri(q, rest, rest_len);
+    if (r->args.len) {
+        *q++ = '?';
+        memcpy(q, r->args.data, r->args.len);
+        q += r->args.len;
+    }
+    mg_str_t s = { (size_t)(q - p), p };
+    return s;
+}
+
+/* ---- proxy_pass with variables: the URL evaluated per request ---- */
+
+/* An IP literal "a.b.c.d[:port]" or "[v6][:port]" as a peer. */
+static mg_upstream_peer_t *literal_peer(mg_request_t *r, mg_str_t hp, mg_str_t *port_text)
+{
+    char host[64];
+    in_port_t port = 80;
+    const char *p = hp.data, *end = hp.data + hp.len, *colon = NULL;
+    size_t hl;
+    int v6 = 0;
+    if (hp.len && p[0] == '[') {
+        const char *rb = memchr(p, ']', hp.len);
+        if (rb == NULL) {
+            return NULL;
+        }
+        hl = (size_t)(rb - p - 1);
+        if (hl >= sizeof(host)) {
+            return NULL;
+        }
+        memcpy(host, p + 1, hl);
+        colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+        v6 = 1;
+    } else {
+        colon = memchr(p, ':', hp.len);
+        hl = colon ? (size_t)(colon - p) : hp.len;
+        if (hl >= sizeof(host)) {
+            return NULL;
+        }
+        memcpy(host, p, hl);
+    }
+    host[hl] = '\0';
+    if (colon) {
+        int64_t n = mg_atoi(colon + 1, (size_t)(end - colon - 1));
+        if (n < 1 || n > 65535) {
+            return NULL;
+        }
+        port = (in_port_t)n;
+        port_text->data = (char *)colon + 1;
+        port_text->len = (size_t)(end - colon - 1);
+    } else {
+        mg_str_set(port_text, "80");
+    }
+    mg_upstream_peer_t *peer = mg_pcalloc(r->pool, sizeof(*peer));
+    if (v6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&peer->sockaddr;
+        if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+            return NULL;
+        }
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        peer->socklen = sizeof(*sin6);
+    } else {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&peer->sockaddr;
+        if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+            return NULL;
+        }
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        peer->socklen = sizeof(*sin);
+    }
+    char *name = mg_psprintf(r->pool, v6 ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
+    peer->name.data = name;
+    peer->name.len = strlen(name);
+    peer->server = peer->name;
+    peer->weight = 1;
+    return peer;
+}
+
+static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
+{
+    mg_str_t url;
+    if (mg_http_complex_value(r, plcf->url_cv, &url) != MG_OK) {
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid URL prefix in \"%.*s\"",
+                     (int)url.len, url.data);
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ctx->url = url;
+    mg_str_t rest = { url.len - 7, url.data + 7 };
+    size_t i = 0;
+    while (i < rest.len && rest.data[i] != '/' && rest.data[i] != '?') {
+        i++;
+    }
+    mg_str_t hp = { i, rest.data };
+    if (i < rest.len) {
+        ctx->has_uri = 1;
+        if (rest.data[i] == '?') {
+            /* "http://h?x": the URI is "/?x", as nginx */
+            char *u = mg_pnalloc(r->pool, rest.len - i + 1);
+            u[0] = '/';
+            memcpy(u + 1, rest.data + i, rest.len - i);
+            ctx->uri.data = u;
+            ctx->uri.len = rest.len - i + 1;
+        } else {
+            ctx->uri.data = rest.data + i;
+            ctx->uri.len = rest.len - i;
+        }
+    }
+    if (hp.len == 0) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "no host in upstream \"%.*s\"",
+                     (int)url.len, url.data);
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ctx->host = hp;
+    mg_upstream_group_t *g = mg_upstream_group_find(r, hp);
+    if (g) {
+        ctx->u.group = g;
+        mg_str_set(&ctx->port, "80");
+        return MG_OK;
+    }
+    mg_str_t port_text = mg_null_string;
+    mg_upstream_peer_t *peer = literal_peer(r, hp, &port_text);
+    if (peer == NULL) {
+        mg_str_t host = hp;
+        const char *colon = memchr(hp.data, ':', hp.len);
+        if (colon) {
+            host.len = (size_t)(colon - hp.data);
+        }
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "no resolver defined to resolve %.*s",
+                     (int)host.len, host.data);
+        return MG_HTTP_BAD_GATEWAY;
+    }
+    ctx->u.single = peer;
+    ctx->port = port_text;
+    if (port_text.len == 2 && memcmp(port_text.data, "80", 2) == 0) {
+        const char *colon = hp.data[0] == '[' ? memchr(hp.data, ']', hp.len) : hp.data;
+        colon = colon ? memchr(colon, ':', (size_t)(hp.data + hp.len - colon)) : NULL;
+        if (colon) {
+            ctx->host.len = (size_t)(colon - hp.data);
+        }
+    }
+    return MG_OK;
+}
+
+/* ---- the request to the upstream ---- */
+
+static int hop_by_hop(mg_str_t lkey)
+{
+    static const char *const names[] = { "connection", "keep-alive", "te", "trailer",
+                                         "transfer-encoding", "upgrade", "expect",
+                                         "content-length", "host", NULL };
+    for (int i = 0; names[i]; i++) {
+        if (lkey.len == strlen(names[i]) && memcmp(lkey.data, names[i], lkey.len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The head is built before the body is read (the client's header lines live in the
+ * connection buffer, which reading the body reuses); the Content-Length line is put in at
+ * start_request, when the body's length is known. */
+static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
+{
+    mg_upstream_t *u = &ctx->u;
+    mg_str_t uri = make_uri(r, plcf, ctx);
+    u->uri = uri;
+    /* the values first: their length decides the buffer */
+    size_t nh = plcf->headers->nelts;
+    proxy_header_t *ph = plcf->headers->elts;
+    mg_str_t *vals = mg_pcalloc(r->pool, (nh ? nh : 1) * sizeof(mg_str_t));
+    size_t len = r->method_name.len + 1 + uri.len + sizeof(" HTTP/1.x\r\n") + 2;
+    for (size_t i = 0; i < nh; i++) {
+        if (ph[i].body_length) {
+            continue;
+        }
+        if (mg_http_complex_value(r, &ph[i].value, &vals[i]) != MG_OK) {
+            return MG_ERROR;
+        }
+        len += ph[i].key.len + 2 + vals[i].len + 2;
+        if (ph[i].lkey.len == 7 && memcmp(ph[i].lkey.data, "upgrade", 7) == 0 && vals[i].len &&
+            mg_http_find_header_in(r, "upgrade", 7)) {
+            u->upgrade = 1;
+        }
+    }
+    mg_table_elt_t *h = r->headers_in.headers.elts;
+    if (plcf->pass_request_headers) {
+        for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
+            len += h[i].key.len + 2 + h[i].value.len + 2;
+        }
+    }
+    char *buf = mg_pnalloc(r->pool, len), *p = buf;
+    p = mg_sprintf_end(p, buf + len, "%.*s %.*s HTTP/1.%d\r\n", (int)r->method_name.len,
+                       r->method_name.data, (int)uri.len, uri.data, plcf->http_version == 11 ? 1 : 0);
+    for (size_t i = 0; i < nh; i++) {
+        if (ph[i].body_length) {
+            ctx->cl_at = (size_t)(p - buf);
+            ctx->cl_slot = 1;
+            continue;
+        }
+        if (vals[i].len == 0) {
+            continue;
+        }
+        p = mg_sprintf_end(p, buf + len, "%.*s: %.*s\r\n", (int)ph[i].key.len, ph[i].key.data,
+                           (int)vals[i].len, vals[i].data);
+    }
+    if (plcf->pass_request_headers) {
+        for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
+            char low[64];
+            if (h[i].key.len < sizeof(low)) {
+                mg_strlow(low, h[i].key.data, h[i].key.len);
+                mg_str_t lk = { h[i].key.len, low };
+                if (hop_by_hop(lk)) {
+                    continue;
+                }
+                int overridden = 0;
+                for (size_t k = 0; k < nh && !overridden; k++) {
+                    overridden = ph[k].lkey.len == lk.len && memcmp(ph[k].lkey.data, low, lk.len) == 0;
+                }
+                if (overridden) {
+                    continue;
+                }
+            }
+            p = mg_sprintf_end(p, buf + len, "%.*s: %.*s\r\n", (int)h[i].key.len, h[i].key.data,
+                               (int)h[i].value.len, h[i].value.data);
+        }
+    }
+    p = mg_sprintf_end(p, buf + len, "\r\n");
+    ctx->head = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
+    return MG_OK;
+}
+
+/* ---- the response headers ---- */
+
+static int in_list(mg_array_t *a, const char *low, size_t len)
+{
+    if (a == NULL) {
+        return 0;
+    }
+    mg_str_t *s = a->elts;
+    for (size_t i = 0; i < a->nelts; i++) {
+        if (s[i].len == len && memcmp(s[i].data, low, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int hidden_by_default(const char *low, size_t len)
+{
+    static const char *const names[] = { "date", "server", "x-pad", "x-accel-expires",
+                                         "x-accel-redirect", "x-accel-limit-rate",
+                                         "x-accel-buffering", "x-accel-charset", NULL };
+    for (int i = 0; names[i]; i++) {
+        if (len == strlen(names[i]) && memcmp(low, names[i], len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static mg_str_t rewrite_location(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx, mg_str_t v)
+{
+    if (plcf->redirect_mode == REDIRECT_OFF) {
+        return v;
+    }
+    if (plcf->redirect_mode == REDIRECT_DEFAULT) {
+        mg_str_t from = plcf->url_cv ? ctx->url : plcf->url;
+        int add_slash = !(plcf->url_cv ? ctx->has_uri : plcf->has_uri);
+        mg_str_t to = plcf->location;
+        size_t fl = from.len + (size_t)add_slash;
+        if (to.len == 0 || v.len < fl || mg_strncasecmp(v.data, from.data, from.len) != 0 ||
+            (add_slash && v.data[from.len] != '/')) {
+            return v;
+        }
+        char *p = mg_pnalloc(r->pool, to.len + v.len - fl);
+        memcpy(p, to.data, to.len);
+        memcpy(p + to.len, v.data + fl, v.len - fl);
+        mg_str_t out = { to.len + v.len - fl, p };
+        return out;
+    }
+    proxy_redirect_t *pr = plcf->redirects->elts;
+    for (size_t i = 0; i < plcf->redirects->nelts; i++) {
+        mg_str_t from, to;
+        if (pr[i].regex) {
+            if (mg_http_regex_exec(r, pr[i].regex, v) != MG_OK) {
+                continue;
+            }
+            if (mg_http_complex_value(r, &pr[i].to, &to) != MG_OK) {
+                continue;
+            }
+            return to; /* the whole value is replaced, as nginx */
+        }
+        if (mg_http_complex_value(r, &pr[i].from, &from) != MG_OK) {
+            continue;
+        }
+        if (v.len < from.len || mg_strncasecmp(v.data, from.data, from.len) != 0) {
+            continue;
+        }
+        if (mg_http_complex_value(r, &pr[i].to, &to) != MG_OK) {
+            continue;
+        }
+        char *p = mg_pnalloc(r->pool, to.len + v.len - from.len);
+        memcpy(p, to.data, to.len);
+        memcpy(p + to.len, v.data + from.len, v.len - from.len);
+        mg_str_t out = { to.len + v.len - from.len, p };
+        return out;
+    }
+    return v;
+}
+
+static mg_int_t process_header(mg_upstream_t *u)
+{
+    mg_request_t *r = u->r;
+    proxy_ctx_t *ctx = (proxy_ctx_t *)u;
+    proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
+    mg_http_headers_out_t *ho = &r->headers_out;
+    ho->status = u->head.status;
+    if (u->head.status_line.len) {
+        ho->status_line.data = (char *)u->head.status_line.data;
+        ho->status_line.len = u->head.status_line.len;
+    }
+    ho->content_length_n = -1;
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        char low[128];
+        size_t kl = h->name.len;
+        if (kl >= sizeof(low)) {
+            kl = sizeof(low) - 1;
+        }
+        mg_strlow(low, h->name.data, kl);
+        mg_str_t val = { h->value.len, (char *)h->value.data };
+#define IS(s) (kl == sizeof(s) - 1 && memcmp(low, s, kl) == 0)
+        if (IS("connection") || IS("keep-alive") || IS("transfer-encoding") || IS("te") ||
+            IS("trailer") || IS("proxy-connection")) {
+            if (u->head.status == 101 && IS("connection")) {
+                mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
+            }
+            continue;
+        }
+        if ((hidden_by_default(low, kl) && !in_list(plcf->pass_headers, low, kl)) ||
+            in_list(plcf->hide_headers, low, kl)) {
+            continue;
+        }
+        if (IS("content-length")) {
+            ho->content_length_n = mg_atoi(val.data, val.len);
+            continue;
+        }
+        if (IS("content-type")) {
+            ho->content_type = val;
+            continue;
+        }
+        if (IS("location") || IS("refresh")) {
+            if (IS("location")) {
+                val = rewrite_location(r, plcf, ctx, val);
+            } else {
+                /* Refresh: "5; url=..." has its URL rewritten the same way */
+                const char *q = mg_strlcasestrn(val.data, val.data + val.len, "url=", 4);
+                if (q) {
+                    size_t pre = (size_t)(q + 4 - val.data);
+                    mg_str_t tail = { val.len - pre, val.data + pre };
+                    mg_str_t nt = rewrite_location(r, plcf, ctx, tail);
+                    if (nt.data != tail.data) {
+                        char *np = mg_pnalloc(r->pool, pre + nt.len);
+                        memcpy(np, val.data, pre);
+                        memcpy(np + pre, nt.data, nt.len);
+                        val.data = np;
+                        val.len = pre + nt.len;
+                    }
+                }
+            }
+            mg_table_elt_t *e = mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
+            if (IS("location")) {
+                ho->location = e;
+            }
+            continue;
+        }
+        mg_table_elt_t *e = mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
+        if (IS("content-encoding")) {
+            ho->content_encoding = e;
+        } else if (IS("etag")) {
+            ho->etag = e;
+        }
+#undef IS
+    }
+    if (u->head.status == 101) {
+        ho->content_length_n = -1;
+    }
+    return MG_OK;
+}
+
+/* ---- the handler ---- */
+
+static void proxy_start(mg_request_t *r)
+{
+    proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);
+    proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
+    mg_upstream_t *u = &ctx->u;
+    int64_t body_len = -1;
+    if (plcf->pass_request_body && r->request_body && (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+        body_len = (int64_t)r->request_body->received;
+    } else if (!plcf->pass_request_body && r->headers_in.content_length_n >= 0) {
+        /* as nginx: the client's length goes on without the body (configurations say
+         * proxy_set_header Content-Length "") */
+        body_len = r->headers_in.content_length_n;
+    }
+    mg_buf_t *head = ctx->head;
+    if (!ctx->cl_slot) {
+        /* proxy_set_header Content-Length given: the body still goes */
+        if (body_len > 0 && plcf->pass_request_body && r->request_body) {
+            head->next = r->request_body->bufs;
+        }
+    } else if (body_len >= 0) {
+        /* head = [..cl_at) "Content-Length: N" [cl_at..) */
+        mg_buf_t *rest = mg_buf_mem(r->pool, head->pos + ctx->cl_at, (size_t)(head->last - head->pos) - ctx->cl_at);
+        char *line = mg_psprintf(r->pool, "Content-Length: %lld\r\n", (long long)body_len);
+        mg_buf_t *cl = mg_buf_mem(r->pool, line, strlen(line));
+        head = mg_buf_mem(r->pool, head->pos, ctx->cl_at);
+        head->next = cl;
+        cl->next = rest;
+        if (body_len > 0 && plcf->pass_request_body && r->request_body) {
+            rest->next = r->request_body->bufs;
+        }
+    }
+    u->request_bufs = head;
+    ctx->started = 1;
+    mg_upstream_start(&ctx->u);
+}
+
+static mg_int_t proxy_handler(mg_request_t *r)
+{
+    proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
+    if (!plcf->set) {
+        return MG_DECLINED;
+    }
+    proxy_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(proxy_ctx_t));
+    mg_http_set_ctx(r, ctx, mg_proxy_module);
+    mg_upstream_t *u = &ctx->u;
+    u->r = r;
+    u->conf = &plcf->upstream;
+    u->process_header = process_header;
+    mg_str_set(&u->schema, "http://");
+    if (plcf->url_cv) {
+        mg_int_t rc = eval_url(r, plcf, ctx);
+        if (rc != MG_OK) {
+            return rc;
+        }
+    } else {
+        u->group = plcf->group;
+        ctx->host = plcf->host_header;
+        ctx->port = plcf->port_text;
+    }
+    if (create_request(r, plcf, ctx) != MG_OK) {
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (plcf->pass_request_body && (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+        mg_http_read_client_request_body(r, proxy_start);
+        return MG_DONE;
+    }
+    mg_int_t rc = mg_http_discard_request_body(r);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    proxy_start(r);
+    return MG_DONE;
+}
+
+/* ---- variables ---- */
+
+static mg_int_t var_proxy(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return MG_OK;
+    }
+    v->value = data ? ctx->port : ctx->host;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    return MG_OK;
+}
+
+static mg_int_t var_xff(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    const char *addr = r->connection->addr_text;
+    size_t al = strlen(addr), len = al;
+    mg_table_elt_t *h = r->headers_in.headers.elts;
+    for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
+        if (mg_str_caseeq(h[i].key, "x-forwarded-for")) {
+            len += h[i].value.len + 2;
+        }
+    }
+    char *p = mg_pnalloc(r->pool, len + 1), *q = p;
+    for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
+        if (mg_str_caseeq(h[i].key, "x-forwarded-for")) {
+            memcpy(q, h[i].value.data, h[i].value.len);
+            q += h[i].value.len;
+            *q++ = ',';
+            *q++ = ' ';
+        }
+    }
+    memcpy(q, addr, al);
+    q += al;
+    v->value.data = p;
+    v->value.len = (size_t)(q - p);
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    return MG_OK;
+}
+
+/* ---- configuration ---- */
+
+static void *proxy_create_loc_conf(mg_conf_t *cf)
+{
+    proxy_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
+    c->upstream.connect_timeout = MG_CONF_UNSET;
+    c->upstream.send_timeout = MG_CONF_UNSET;
+    c->upstream.read_timeout = MG_CONF_UNSET;
+    c->upstream.next_upstream_tries = (mg_uint_t)MG_CONF_UNSET;
+    c->upstream.next_upstream_timeout = MG_CONF_UNSET;
+    c->upstream.buffer_size = MG_CONF_UNSET_SIZE;
+    c->upstream.bufs_num = 0;
+    c->upstream.buffering = MG_CONF_UNSET;
+    c->upstream.intercept_errors = MG_CONF_UNSET;
+    c->http_version = MG_CONF_UNSET;
+    c->pass_request_headers = MG_CONF_UNSET;
+    c->pass_request_body = MG_CONF_UNSET;
+    c->redirect_mode = REDIRECT_UNSET;
+    c->max_temp_file_size = MG_CONF_UNSET_SIZE;
+    c->request_buffering = MG_CONF_UNSET;
+    c->ignore_client_abort = MG_CONF_UNSET;
+    return c;
+}
+
+static mg_int_t add_header(mg_conf_t *cf, mg_array_t *a, const char *key, const char *value)
+{
+    proxy_header_t *h = mg_array_push(a);
+    h->key.data = (char *)key;
+    h->key.len = strlen(key);
+    h->lkey.data = mg_pnalloc(cf->pool, h->key.len);
+    mg_strlow(h->lkey.data, key, h->key.len);
+    h->lkey.len = h->key.len;
+    mg_str_t v = { strlen(value), (char *)value };
+    return mg_http_compile_complex_value(cf, v, &h->value);
+}
+
+static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    proxy_loc_conf_t *prev = parent, *conf = child;
+    mg_conf_merge(conf->upstream.connect_timeout, prev->upstream.connect_timeout, 60000);
+    mg_conf_merge(conf->upstream.send_timeout, prev->upstream.send_timeout, 60000);
+    mg_conf_merge(conf->upstream.read_timeout, prev->upstream.read_timeout, 60000);
+    if (conf->upstream.next_upstream == 0) {
+        conf->upstream.next_upstream = prev->upstream.next_upstream
+                                           ? prev->upstream.next_upstream
+                                           : MG_UPSTREAM_FT_ERROR | MG_UPSTREAM_FT_TIMEOUT;
+    }
+    if (conf->upstream.next_upstream_tries == (mg_uint_t)MG_CONF_UNSET) {
+        conf->upstream.next_upstream_tries = prev->upstream.next_upstream_tries == (mg_uint_t)MG_CONF_UNSET
+                                                 ? 0 : prev->upstream.next_upstream_tries;
+    }
+    mg_conf_merge(conf->upstream.next_upstream_timeout, prev->upstream.next_upstream_timeout, 0);
+    mg_conf_merge_size(conf->upstream.buffer_size, prev->upstream.buffer_size, 4096);
+    if (conf->upstream.bufs_num == 0) {
+        conf->upstream.bufs_num = prev->upstream.bufs_num ? prev->upstream.bufs_num : 8;
+        conf->upstream.bufs_size = prev->upstream.bufs_num ? prev->upstream.bufs_size : 4096;
+    }
+    mg_conf_merge(conf->upstream.buffering, prev->upstream.buffering, 1);
+    mg_conf_merge(conf->upstream.intercept_errors, prev->upstream.intercept_errors, 0);
+    mg_conf_merge(conf->http_version, prev->http_version, 10);
+    mg_conf_merge(conf->pass_request_headers, prev->pass_request_headers, 1);
+    mg_conf_merge(conf->pass_request_body, prev->pass_request_body, 1);
+    mg_conf_merge_size(conf->max_temp_file_size, prev->max_temp_file_size, 0);
+    mg_conf_merge(conf->request_buffering, prev->request_buffering, 1);
+    mg_conf_merge(conf->ignore_client_abort, prev->ignore_client_abort, 0);
+    if (conf->hide_headers == NULL) {
+        conf->hide_headers = prev->hide_headers;
+    }
+    if (conf->pass_headers == NULL) {
+        conf->pass_headers = prev->pass_headers;
+    }
+    if (conf->redirect_mode == REDIRECT_UNSET) {
+        conf->redirect_mode = prev->redirect_mode == REDIRECT_UNSET ? REDIRECT_DEFAULT : prev->redirect_mode;
+        conf->redirects = prev->redirects;
+    }
+    /* proxy_pass itself: an "if" block (and a nested location, harmlessly: its content
+     * handler is its own) sees the enclosing location's */
+    if (!conf->set && prev->set) {
+        conf->set = 1;
+        conf->group = prev->group;
+        conf->url_cv = prev->url_cv;
+        conf->url = prev->url;
+        conf->host_header = prev->host_header;
+        conf->port_text = prev->port_text;
+        conf->uri = prev->uri;
+        conf->has_uri = prev->has_uri;
+        conf->location = prev->location;
+    }
+    if (conf->redirect_mode == REDIRECT_DEFAULT && conf->url_cv && conf->redirects == NULL &&
+        prev->redirect_mode != REDIRECT_DEFAULT) {
+        /* nginx refuses "proxy_redirect default" with variables; as a default it is off */
+    }
+    /* proxy_set_header: a level with its own drops the parent's, as nginx */
+    if (conf->headers_source == NULL) {
+        conf->headers_source = prev->headers_source;
+    }
+    if (conf->headers_source == prev->headers_source && prev->headers) {
+        conf->headers = prev->headers;
+        return MG_CONF_OK;
+    }
+    mg_array_t *h = mg_array_create(cf->pool, 8, sizeof(proxy_header_t));
+    static const char *const defaults[][2] = {
+        { "Host", "$proxy_host" }, { "Connection", "close" }, { "Content-Length", "" },
+        { "Transfer-Encoding", "" }, { "TE", "" }, { "Keep-Alive", "" }, { "Expect", "" },
+        { "Upgrade", "" },
+    };
+    if (conf->headers_source) {
+        proxy_header_t *src = conf->headers_source->elts;
+        for (size_t i = 0; i < conf->headers_source->nelts; i++) {
+            *(proxy_header_t *)mg_array_push(h) = src[i];
+        }
+    }
+    for (size_t d = 0; d < mg_nelems(defaults); d++) {
+        int user = 0;
+        proxy_header_t *x = h->elts;
+        size_t n = conf->headers_source ? conf->headers_source->nelts : 0;
+        for (size_t i = 0; i < n; i++) {
+            if (mg_str_caseeq(x[i].key, defaults[d][0])) {
+                user = 1;
+            }
+        }
+        if (!user) {
+            if (add_header(cf, h, defaults[d][0], defaults[d][1]) != MG_OK) {
+                return MG_CONF_ERROR;
+            }
+            proxy_header_t *added = (proxy_header_t *)h->elts + h->nelts - 1;
+            added->body_length = d == 2;
+        }
+    }
+    conf->headers = h;
+    return MG_CONF_OK;
+}
+
+static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    proxy_loc_conf_t *plcf = conf;
+    mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
+    if (plcf->url.data) {
+        return "is duplicate";
+    }
+    mg_str_t url = cf->args[1];
+    plcf->url = url;
+    plcf->set = 1;
+    clcf->handler = proxy_handler;
+    if (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/' && !clcf->regex && !clcf->named) {
+        clcf->auto_redirect = 1;
+    }
+    if (mg_http_script_variables_count(url)) {
+        plcf->url_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+        if (mg_http_compile_complex_value(cf, url, plcf->url_cv) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+        return MG_CONF_OK;
+    }
+    if (url.len >= 8 && mg_strncasecmp(url.data, "https://", 8) == 0) {
+        mg_conf_error(cf, 0, "https protocol requires SSL support");
+        return MG_CONF_ERROR;
+    }
+    if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
+        mg_conf_error(cf, 0, "invalid URL prefix in \"%.*s\"", (int)url.len, url.data);
+        return MG_CONF_ERROR;
+    }
+    mg_str_t rest = { url.len - 7, url.data + 7 };
+    size_t i = 0;
+    while (i < rest.len && rest.data[i] != '/') {
+        i++;
+    }
+    mg_str_t hp = { i, rest.data };
+    if (i < rest.len) {
+        plcf->has_uri = 1;
+        plcf->uri.data = rest.data + i;
+        plcf->uri.len = rest.len - i;
+        if (clcf->regex || clcf->named || clcf->is_if) {
+            mg_conf_error(cf, 0, "\"proxy_pass\" cannot have URI part in location given by regular "
+                                 "expression, or inside named location, or inside \"if\" statement, "
+                                 "or inside \"limit_except\" block");
+            return MG_CONF_ERROR;
+        }
+    }
+    if (!clcf->regex && !clcf->named) {
+        plcf->location = clcf->name;
+    }
+    if (hp.len == 0) {
+        mg_conf_error(cf, 0, "no host in upstream \"%.*s\"", (int)url.len, url.data);
+        return MG_CONF_ERROR;
+    }
+    plcf->group = mg_upstream_group_ref(cf, hp, 80);
+    if (plcf->group == NULL) {
+        return MG_CONF_ERROR;
+    }
+    /* $proxy_host: the host without ":80"; $proxy_port */
+    const char *colon = NULL;
+    if (hp.data[0] == '[') {
+        const char *rb = memchr(hp.data, ']', hp.len);
+        if (rb && rb + 1 < hp.data + hp.len && rb[1] == ':') {
+            colon = rb + 1;
+        }
+    } else {
+        colon = memchr(hp.data, ':', hp.len);
+    }
+    plcf->host_header = hp;
+    if (colon) {
+        plcf->port_text.data = (char *)colon + 1;
+        plcf->port_text.len = (size_t)(hp.data + hp.len - colon - 1);
+        if (plcf->port_text.len == 2 && memcmp(plcf->port_text.data, "80", 2) == 0) {
+            plcf->host_header.len = (size_t)(colon - hp.data);
+        }
+    } else {
+        mg_str_set(&plcf->port_text, "80");
+    }
+    return MG_CONF_OK;
+}
+
+/* "off" would stream the body as it arrives; until the engine does that, refuse it rather
+ * than accept a setting that does not do what nginx's does */
+static const char *proxy_set_request_buffering(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_flag(cf, cmd, conf);
+    if (rv == MG_CONF_OK && !((proxy_loc_conf_t *)conf)->request_buffering) {
+        mg_conf_error(cf, 0, "\"proxy_request_buffering off\" is not supported by moongate yet");
+        return MG_CONF_ERROR;
+    }
+    return rv;
+}
+
+static const char *proxy_set_header(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    proxy_loc_conf_t *plcf = conf;
+    if (plcf->headers_source == NULL) {
+        plcf->headers_source = mg_array_create(cf->pool, 4, sizeof(proxy_header_t));
+    }
+    proxy_header_t *h = mg_array_push(plcf->headers_source);
+    h->key = cf->args[1];
+    h->lkey.data = mg_pnalloc(cf->pool, h->key.len);
+    h->lkey.len = h->key.len;
+    mg_strlow(h->lkey.data, h->key.data, h->key.len);
+    if (mg_http_compile_complex_value(cf, cf->args[2], &h->value) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *proxy_header_list(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_array_t **a = (mg_array_t **)((char *)conf + cmd->offset);
+    if (*a == NULL) {
+        *a = mg_array_create(cf->pool, 4, sizeof(mg_str_t));
+    }
+    mg_str_t *s = mg_array_push(*a);
+    s->data = mg_pnalloc(cf->pool, cf->args[1].len);
+    s->len = cf->args[1].len;
+    mg_strlow(s->data, cf->args[1].data, s->len);
+    return MG_CONF_OK;
+}
+
+static const char *proxy_http_version(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    proxy_loc_conf_t *plcf = conf;
+    if (plcf->http_version != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    if (mg_str_caseeq(cf->args[1], "1.0")) {
+        plcf->http_version = 10;
+    } else if (mg_str_caseeq(cf->args[1], "1.1")) {
+        plcf->http_version = 11;
+    } else {
+        mg_conf_error(cf, 0, "invalid value \"%.*s\" in \"%.*s\" directive, it must be \"1.0\" or \"1.1\"",
+                      (int)cf->args[1].len, cf->args[1].data, (int)cf->args[0].len, cf->args[0].data);
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *proxy_next_upstream(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    proxy_loc_conf_t *plcf = conf;
+    static const mg_conf_enum_t bits[] = {
+        { "error", MG_UPSTREAM_FT_ERROR },
+        { "timeout", MG_UPSTREAM_FT_TIMEOUT },
+        { "invalid_header", MG_UPSTREAM_FT_INVALID_HEADER },
+        { "http_500", MG_UPSTREAM_FT_HTTP_500 },
+        { "http_502", MG_UPSTREAM_FT_HTTP_502 },
+        { "http_503", MG_UPSTREAM_FT_HTTP_503 },
+        { "http_504", MG_UPSTREAM_FT_HTTP_504 },
+        { "http_403", MG_UPSTREAM_FT_HTTP_403 },
+        { "http_404", MG_UPSTREAM_FT_HTTP_404 },
+        { "http_429", MG_UPSTREAM_FT_HTTP_429 },
+        { "updating", 0 },
+        { "non_idempotent", MG_UPSTREAM_FT_NON_IDEMPOTENT },
+        { "off", MG_UPSTREAM_FT_OFF },
+        { NULL, 0 },
+    };
+    if (plcf->upstream.next_upstream) {
+        return "is duplicate";
+    }
+    mg_uint_t v = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        size_t k = 0;
+        for (; bits[k].name; k++) {
+            if (mg_str_caseeq(cf->args[i], bits[k].name)) {
+                v |= (mg_uint_t)bits[k].value;
+                break;
+            }
+        }
+        if (bits[k].name == NULL) {
+            mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
+            return MG_CONF_ERROR;
+        }
+    }
+    if ((v & MG_UPSTREAM_FT_OFF) && v != MG_UPSTREAM_FT_OFF) {
+        mg_conf_error(cf, 0, "invalid value \"off\"");
+        return MG_CONF_ERROR;
+    }
+    plcf->upstream.next_upstream = v ? v : MG_UPSTREAM_FT_OFF;
+    return MG_CONF_OK;
+}
+
+static const char *proxy_buffers(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    proxy_loc_conf_t *plcf = conf;
+    if (plcf->upstream.bufs_num) {
+        return "is duplicate";
+    }
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    mg_command_t tmp = { "proxy_buffers", 0, 0, NULL, 0, offsetof(mg_upstream_conf_t, bufs_size), NULL };
+    plcf->upstream.bufs_size = MG_CONF_UNSET_SIZE;
+    mg_str_t saved = cf->args[1];
+    cf->args[1] = cf->args[2];
+    const char *rv = mg_conf_set_size(cf, &tmp, &plcf->upstream);
+    cf->args[1] = saved;
+    if (n <= 0 || rv != MG_CONF_OK || plcf->upstream.bufs_size == 0) {
+        mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[n <= 0 ? 1 : 2].len,
+                      cf->args[n <= 0 ? 1 : 2].data);
+        return MG_CONF_ERROR;
+    }
+    plcf->upstream.bufs_num = (mg_int_t)n;
+    return MG_CONF_OK;
+}
+
+static const char *proxy_redirect(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    proxy_loc_conf_t *plcf = conf;
+    if (cf->nargs == 2) {
+        if (mg_str_caseeq(cf->args[1], "off")) {
+            if (plcf->redirect_mode == REDIRECT_LIST) {
+                return "is duplicate";
+            }
+            plcf->redirect_mode = REDIRECT_OFF;
+            plcf->redirects = NULL;
+            return MG_CONF_OK;
+        }
+        if (mg_str_caseeq(cf->args[1], "false")) {
+            return MG_CONF_OK;
+        }
+        if (!mg_str_caseeq(cf->args[1], "default")) {
+            mg_conf_error(cf, 0, "invalid parameter \"%.*s\"", (int)cf->args[1].len, cf->args[1].data);
+            return MG_CONF_ERROR;
+        }
+        if (plcf->url_cv) {
+            mg_conf_error(cf, 0, "\"proxy_redirect default\" cannot be used with \"proxy_pass\" directive with variables");
+            return MG_CONF_ERROR;
+        }
+        if (!plcf->set) {
+            mg_conf_error(cf, 0, "\"proxy_redirect default\" should be placed after the \"proxy_pass\" directive");
+            return MG_CONF_ERROR;
+        }
+        if (plcf->redirect_mode == REDIRECT_UNSET) {
+            plcf->redirect_mode = REDIRECT_DEFAULT;
+            return MG_CONF_OK;
+        }
+    }
+    if (cf->nargs != 3) {
+        mg_conf_error(cf, 0, "invalid number of arguments in \"proxy_redirect\" directive");
+        return MG_CONF_ERROR;
+    }
+    if (plcf->redirect_mode == REDIRECT_OFF) {
+        return "is duplicate";
+    }
+    if (plcf->redirect_mode != REDIRECT_LIST) {
+        plcf->redirect_mode = REDIRECT_LIST;
+        plcf->redirects = mg_array_create(cf->pool, 2, sizeof(proxy_redirect_t));
+    }
+    proxy_redirect_t *pr = mg_array_push(plcf->redirects);
+    memset(pr, 0, sizeof(*pr));
+    mg_str_t from = cf->args[1];
+    if (from.len > 1 && from.data[0] == '~') {
+        int caseless = from.len > 2 && from.data[1] == '*';
+        mg_str_t pat = { from.len - 1 - (size_t)caseless, from.data + 1 + caseless };
+        pr->regex = mg_http_regex_compile(cf, pat, caseless);
+        if (pr->regex == NULL) {
+            return MG_CONF_ERROR;
+        }
+        if (mg_http_compile_complex_value(cf, cf->args[2], &pr->to) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+        return MG_CONF_OK;
+    }
+    if (mg_http_compile_complex_value(cf, cf->args[1], &pr->from) != MG_OK ||
+        mg_http_compile_complex_value(cf, cf->args[2], &pr->to) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *proxy_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)conf;
+    if (mg_upstream_add_variables(cf, get_u) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    static const struct {
+        const char *name;
+        mg_http_get_variable_pt get;
+        uintptr_t data;
+    } vars[] = {
+        { "proxy_host", var_proxy, 0 },
+        { "proxy_port", var_proxy, 1 },
+        { "proxy_add_x_forwarded_for", var_xff, 0 },
+    };
+    for (size_t i = 0; i < mg_nelems(vars); i++) {
+        mg_str_t name = { strlen(vars[i].name), (char *)vars[i].name };
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_NOCACHEABLE);
+        if (v == NULL) {
+            return MG_CONF_ERROR;
+        }
+        v->get_handler = vars[i].get;
+        v->data = vars[i].data;
+    }
+    return MG_CONF_OK;
+}
+
+static void *proxy_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, sizeof(int));
+}
+
+#define LOC MG_HTTP_ANY_LOC
+#define PU(f) offsetof(proxy_loc_conf_t, upstream) + offsetof(mg_upstream_conf_t, f)
+
+static const mg_command_t proxy_commands[] = {
+    { "proxy_pass", MG_CTX_LOCATION | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, 1), proxy_pass, MG_LOC_CONF, 0, NULL },
+    { "proxy_set_header", LOC, MG_ARGS(2, 2), proxy_set_header, MG_LOC_CONF, 0, NULL },
+    { "proxy_hide_header", LOC, MG_ARGS(1, 1), proxy_header_list, MG_LOC_CONF,
+      offsetof(proxy_loc_conf_t, hide_headers), NULL },
+    { "proxy_pass_header", LOC, MG_ARGS(1, 1), proxy_header_list, MG_LOC_CONF,
+      offsetof(proxy_loc_conf_t, pass_headers), NULL },
+    { "proxy_http_version", LOC, MG_ARGS(1, 1), proxy_http_version, MG_LOC_CONF, 0, NULL },
+    { "proxy_pass_request_headers", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+      offsetof(proxy_loc_conf_t, pass_request_headers), NULL },
+    { "proxy_pass_request_body", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+      offsetof(proxy_loc_conf_t, pass_request_body), NULL },
+    { "proxy_connect_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(connect_timeout), NULL },
+    { "proxy_send_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(send_timeout), NULL },
+    { "proxy_read_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(read_timeout), NULL },
+    { "proxy_next_upstream", LOC, MG_ARGS(1, MG_MANY), proxy_next_upstream, MG_LOC_CONF, 0, NULL },
+    { "proxy_next_upstream_tries", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF, PU(next_upstream_tries), NULL },
+    { "proxy_next_upstream_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(next_upstream_timeout), NULL },
+    { "proxy_buffer_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF, PU(buffer_size), NULL },
+    { "proxy_buffers", LOC, MG_ARGS(2, 2), proxy_buffers, MG_LOC_CONF, 0, NULL },
+    { "proxy_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(buffering), NULL },
+    { "proxy_intercept_errors", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(intercept_errors), NULL },
+    { "proxy_redirect", LOC, MG_ARGS(1, 2), proxy_redirect, MG_LOC_CONF, 0, NULL },
+    { "proxy_max_temp_file_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
+      offsetof(proxy_loc_conf_t, max_temp_file_size), NULL },
+    { "proxy_request_buffering", LOC, MG_FLAG, proxy_set_request_buffering, MG_LOC_CONF,
+      offsetof(proxy_loc_conf_t, request_buffering), NULL },
+    { "proxy_ignore_client_abort", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+      offsetof(proxy_loc_conf_t, ignore_client_abort), NULL },
+    { "proxy_busy_buffers_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
+    { "proxy_temp_file_write_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
+    { "proxy_temp_path", LOC, MG_ARGS(1, 4), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
+    { "proxy_headers_hash_max_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
+    { "proxy_headers_hash_bucket_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, NULL },
+};
+
+mg_module_t mg_proxy_module = {
+    .name = "proxy",
+    .commands = proxy_commands,
+    .create_main_conf = proxy_create_main_conf,
+    .init_main_conf = proxy_init_main_conf,
+    .create_loc_conf = proxy_create_loc_conf,
+    .merge_loc_conf = proxy_merge_loc_conf,
+};

@@ -1,0 +1,28 @@
+/*
+ * What the balancer modules (upstream_least_conn.c, upstream_hash.c) need from the upstream
+ * module while an upstream{} block is read. The engine side is core/http/upstream_peer.h.
+ */
+#ifndef MG_MODULES_UPSTREAM_H
+#define MG_MODULES_UPSTREAM_H
+
+#include "http.h"
+#include "upstream_peer.h"
+
+/* "server" parameters a balancing method supports (nginx's NGX_HTTP_UPSTREAM_* flags). */
+#define MG_UPSTREAM_WEIGHT 0x01
+#define MG_UPSTREAM_MAX_FAILS 0x02
+#define MG_UPSTREAM_FAIL_TIMEOUT 0x04
+#define MG_UPSTREAM_DOWN 0x08
+#define MG_UPSTREAM_BACKUP 0x10
+#define MG_UPSTREAM_ALL 0x1f
+
+extern mg_module_t mg_upstream_module;
+
+/* The group of the upstream{} block being read. */
+mg_upstream_group_t *mg_upstream_conf_current(mg_conf_t *cf);
+/* Choose the block's balancing method: warns "load balancing method redefined" as nginx when
+ * one was already chosen, and restricts the "server" parameters that follow to `flags`. */
+void mg_upstream_set_balancer(mg_conf_t *cf, const mg_upstream_balancer_t *b, void *conf,
+                              unsigned flags);
+
+#endif
