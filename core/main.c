@@ -305,6 +305,11 @@ int main(int argc, char **argv)
         }
     }
     mg_log_set_pid();
+    if (ccf->master_process) {
+        /* titled before the pid file names this process, so whoever finds it there sees the
+         * master it is (an upgrade's watchers check both) */
+        mg_proctitle_set("master process %s", mg_proctitle_args());
+    }
     if (write_pid(srv->cycle) != 0) {
         return 1;
     }
