@@ -126,7 +126,7 @@ fuzz: objs/Makefile.conf
 	FUZZ_TIME=$(FUZZ_TIME) FUZZ_CFLAGS="$(DEP_CFLAGS)" FUZZ_LIBS="$(LIBS)" sh t/fuzz/run.sh
 
 bench: objs/moongate
-	sh t/bench/run.sh
+	bash t/bench/run.sh
 	sh t/bench/reload.sh
 
 clean:

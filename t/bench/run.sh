@@ -1,7 +1,8 @@
 #!/bin/bash
 # moongate against nginx on one machine, same configuration: single process (master_process
 # off, access_log off), each server pinned to core 0, wrk pinned to core 1, 127.0.0.1 on free
-# ports. Cases: "return 200", a 1 KiB file, a 64 KiB file, a 64 KiB text file with gzip on
+# ports. Cases: "return 200", a 1 KiB file, a 64 KiB file, proxy_pass to an upstream with
+# keepalive (the same nginx upstream for both), a 64 KiB text file with gzip on
 # ("n/a" while moongate does not accept gzip). Each case: ROUNDS rounds of a 1 s warm-up then
 # DURATION seconds per server, alternating; the best round counts (shared VMs are noisy).
 # Prints requests/s, p99 latency and worker RSS for both and the moongate/nginx ratios, and
@@ -87,15 +88,45 @@ http {
     default_type application/octet-stream;
     keepalive_requests 1000000;
 $3
+    upstream bench_backend {
+        server 127.0.0.1:$UP_PORT;
+        keepalive 32;
+    }
     server {
         listen 127.0.0.1:$2;
         root $WORK/html;
         location = /return { return 200 "ok\n"; }
+        location = /proxy {
+            proxy_pass http://bench_backend/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
         location / { }
     }
 }
 EOF
 }
+
+# the upstream both servers proxy to: one nginx on the client's core, so it weighs the same
+# on both runs
+UP_PORT=$(free_port)
+mkdir -p "$WORK/upstream/logs" "$WORK/upstream/conf"
+cat >"$WORK/upstream/conf/bench.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log logs/error.log error;
+pid logs/bench.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$UP_PORT;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
 
 GZIP_BLOCK='    gzip on;
     gzip_types text/plain;
@@ -128,6 +159,10 @@ start_server() {
     cat "$WORK/$name/logs/stdout" "$WORK/$name/logs/error.log" >&2 2>/dev/null
     die "$name did not start"
 }
+
+taskset -c 1 "$NGINX" -p "$WORK/upstream/" -e logs/error.log -c "$WORK/upstream/conf/bench.conf" \
+    >"$WORK/upstream/logs/stdout" 2>&1 &
+PIDS+=("$!")
 
 MG_PORT=$(free_port)
 NG_PORT=$(free_port)
@@ -224,6 +259,7 @@ bench_case() { # name path size [header]
 bench_case "return 200" /return 3
 bench_case "file 1 KiB" /1k.bin 1024
 bench_case "file 64 KiB" /64k.bin 65536
+bench_case "proxy keepalive" /proxy 3
 if [ "$GZIP" = yes ]; then
     bench_case "64 KiB txt gzip" /64k.txt "" "Accept-Encoding: gzip"
 else

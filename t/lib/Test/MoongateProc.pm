@@ -331,6 +331,7 @@ sub proc_root {
     }
     if ($open) {
         $ProcRoot = $Test::Moongate::ServRoot;
+        File::Path::make_path($ProcRoot);
     } else {
         $ProcRoot = File::Temp::tempdir('moongate-proc-XXXXXX', TMPDIR => 1, CLEANUP => 1);
         chmod 0755, $ProcRoot;
@@ -558,7 +559,7 @@ sub load_start {
     my %o = (conns => 20, keepalive => 1, requests_per_conn => 0, path => '/', host => 'localhost',
              status => 200, body => undef, timeout => 5, max_duration => 60, pause => 0, @_);
     die "load_start: port?\n" unless $o{port};
-    my $file = "$Test::Moongate::ServRoot/load.$$." . (scalar(@Loads) + 1) . '.json';
+    my $file = proc_root() . "/load.$$." . (scalar(@Loads) + 1) . '.json';
     unlink $file;
     my $pid = fork;
     die "fork: $!" unless defined $pid;
