@@ -6,7 +6,9 @@
  * headers back (proxy_hide_header, proxy_pass_header, proxy_redirect).
  *
  * Request bodies are read whole into memory first (nginx's proxy_request_buffering on, without
- * a temporary file) and sent with a Content-Length, chunked ones included.
+ * a temporary file) and sent with a Content-Length, chunked ones included; with
+ * proxy_request_buffering off they go on as they arrive (chunked ones chunked, which needs
+ * proxy_http_version 1.1: with 1.0 they are buffered, as nginx does).
  */
 #include <arpa/inet.h>
 
@@ -534,7 +536,14 @@ static void proxy_start(mg_request_t *r)
     proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
     mg_upstream_t *u = &ctx->u;
     int64_t body_len = -1;
-    if (plcf->pass_request_body && r->request_body && (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+    mg_buf_t *body = r->request_body ? r->request_body->bufs : NULL;
+    int te_chunked = 0;
+    if (r->request_body_no_buffering) {
+        /* the stream is the chain's last link; the engine sends it as it fills */
+        body = r->request_body->stream;
+        te_chunked = r->headers_in.chunked;
+        body_len = te_chunked ? 0 : r->headers_in.content_length_n;
+    } else if (plcf->pass_request_body && r->request_body && (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
         body_len = (int64_t)r->request_body->received;
     } else if (!plcf->pass_request_body && r->headers_in.content_length_n >= 0) {
         /* as nginx: the client's length goes on without the body (configurations say
@@ -544,19 +553,20 @@ static void proxy_start(mg_request_t *r)
     mg_buf_t *head = ctx->head;
     if (!ctx->cl_slot) {
         /* proxy_set_header Content-Length given: the body still goes */
-        if (body_len > 0 && plcf->pass_request_body && r->request_body) {
-            head->next = r->request_body->bufs;
+        if ((body_len > 0 || te_chunked) && plcf->pass_request_body && r->request_body) {
+            head->next = body;
         }
     } else if (body_len >= 0) {
         /* head = [..cl_at) "Content-Length: N" [cl_at..) */
         mg_buf_t *rest = mg_buf_mem(r->pool, head->pos + ctx->cl_at, (size_t)(head->last - head->pos) - ctx->cl_at);
-        char *line = mg_psprintf(r->pool, "Content-Length: %lld\r\n", (long long)body_len);
+        char *line = te_chunked ? "Transfer-Encoding: chunked\r\n"
+                                : mg_psprintf(r->pool, "Content-Length: %lld\r\n", (long long)body_len);
         mg_buf_t *cl = mg_buf_mem(r->pool, line, strlen(line));
         head = mg_buf_mem(r->pool, head->pos, ctx->cl_at);
         head->next = cl;
         cl->next = rest;
-        if (body_len > 0 && plcf->pass_request_body && r->request_body) {
-            rest->next = r->request_body->bufs;
+        if ((body_len > 0 || te_chunked) && plcf->pass_request_body && r->request_body) {
+            rest->next = body;
         }
     }
     u->request_bufs = head;
@@ -591,6 +601,9 @@ static mg_int_t proxy_handler(mg_request_t *r)
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }
     if (plcf->pass_request_body && (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+        /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
+        r->request_body_no_buffering =
+            !plcf->request_buffering && (!r->headers_in.chunked || plcf->http_version == 11);
         mg_http_read_client_request_body(r, proxy_start);
         return MG_DONE;
     }
@@ -862,18 +875,6 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     return MG_CONF_OK;
 }
 
-/* "off" would stream the body as it arrives; until the engine does that, refuse it rather
- * than accept a setting that does not do what nginx's does */
-static const char *proxy_set_request_buffering(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    const char *rv = mg_conf_set_flag(cf, cmd, conf);
-    if (rv == MG_CONF_OK && !((proxy_loc_conf_t *)conf)->request_buffering) {
-        mg_conf_error(cf, 0, "\"proxy_request_buffering off\" is not supported by moongate yet");
-        return MG_CONF_ERROR;
-    }
-    return rv;
-}
-
 static const char *proxy_set_header(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
@@ -1118,7 +1119,7 @@ static const mg_command_t proxy_commands[] = {
     { "proxy_redirect", LOC, MG_ARGS(1, 2), proxy_redirect, MG_LOC_CONF, 0, NULL },
     { "proxy_max_temp_file_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
       offsetof(proxy_loc_conf_t, max_temp_file_size), NULL },
-    { "proxy_request_buffering", LOC, MG_FLAG, proxy_set_request_buffering, MG_LOC_CONF,
+    { "proxy_request_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
       offsetof(proxy_loc_conf_t, request_buffering), NULL },
     { "proxy_ignore_client_abort", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
       offsetof(proxy_loc_conf_t, ignore_client_abort), NULL },

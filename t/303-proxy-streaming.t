@@ -166,9 +166,6 @@ X-Request-Framing: length
 
 
 === TEST 8: a chunked request body in two pieces, proxy_request_buffering off and HTTP/1.1: chunked to the upstream
---- SKIP
-# moongate refuses proxy_request_buffering off until it streams request bodies (issue 5);
-# nginx passes this block: remove SKIP to run it against nginx
 --- config
     location /t {
         proxy_http_version 1.1;
@@ -186,9 +183,6 @@ X-Request-Framing: chunked
 
 
 === TEST 9: a 1 MB request body, proxy_request_buffering off, sent in pieces
---- SKIP
-# moongate refuses proxy_request_buffering off until it streams request bodies (issue 5);
-# nginx passes this block: remove SKIP to run it against nginx
 --- config
     location /t {
         proxy_request_buffering off;
@@ -268,3 +262,58 @@ X-Echo-Size: 5000
 --- response_headers
 Content-Length: 5000
 --- response_body:
+
+
+
+=== TEST 15: proxy_request_buffering off with HTTP/1.0: a chunked body is buffered and sent with a Content-Length
+--- config
+    location /t {
+        proxy_request_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_A_PORT;
+    }
+--- raw_request eval
+["POST /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+ . "5\r\nhello\r\n", "7\r\n, world\r\n0\r\n\r\n"]
+--- raw_request_middle_delay: 0.2
+--- response_headers
+X-Request-Framing: length
+--- response_body_like: ^POST /t HTTP/1\.0\n(?:.*\n)*Content-Length: 12\n(?:.*\n)*\nhello, world\z
+
+
+
+=== TEST 16: a 1 MB chunked body, proxy_request_buffering off and HTTP/1.1: streamed chunked
+--- config
+    location /t {
+        proxy_http_version 1.1;
+        proxy_request_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_A_PORT;
+    }
+--- raw_request eval
+my $p = Test::MoongateBackend::pattern(1000000);
+my $c = CORE::join "", map { sprintf("%x\r\n%s\r\n", 100000, substr($p, $_ * 100000, 100000)) } 0 .. 9;
+["POST /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+ . substr($c, 0, 500000), substr($c, 500000) . "0\r\n\r\n"]
+--- raw_request_middle_delay: 0.2
+--- response_headers
+X-Request-Framing: chunked
+--- response_body_filters: echoed_body as_pattern
+--- response_body: 1000000 pattern
+
+
+
+=== TEST 17: proxy_request_buffering off: a chunked body grown past client_max_body_size mid-way is a 413
+--- config
+    location /t {
+        client_max_body_size 10;
+        proxy_http_version 1.1;
+        proxy_request_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_A_PORT;
+    }
+--- raw_request eval
+["POST /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+ . "5\r\nhello\r\n", "a\r\n0123456789\r\n0\r\n\r\n"]
+--- raw_request_middle_delay: 0.2
+--- error_code: 413
+--- response_body_like: <title>413 Request Entity Too Large</title>
+--- error_log eval
+qr/\[error\] .*client intended to send too large chunked body: 5\+10 bytes/

@@ -1,7 +1,9 @@
 /*
  * Reading the request body (Content-Length or chunked) into memory for the handlers that
- * want it, with client_max_body_size, client_body_timeout and Expect: 100-continue; and
- * marking it for discarding for those that do not (the connection drops it afterwards).
+ * want it, with client_max_body_size, client_body_timeout and Expect: 100-continue; or,
+ * unbuffered (proxy_request_buffering off), into one bounded stream buffer that is refilled
+ * only as its consumer empties it (backpressure on the client); and marking it for
+ * discarding for those that do not want it (the connection drops it afterwards).
  */
 #include <sys/socket.h>
 #include <unistd.h>
@@ -51,8 +53,33 @@ static void append(mg_request_t *r, const char *data, size_t len)
     rb->received += len;
 }
 
+/* Room left in the unbuffered stream (its consumer resets it once it took all). */
+static size_t stream_room(mg_http_request_body_t *rb)
+{
+    mg_buf_t *s = rb->stream;
+    if (s->pos == s->last) {
+        s->pos = s->last = rb->stream_start;
+    }
+    return (size_t)(rb->stream_end - s->last);
+}
+
+/* A chunked body's piece, framed again as a chunk: the upstream gets it chunked */
+static void stream_chunk(mg_http_request_body_t *rb, const char *data, size_t len)
+{
+    mg_buf_t *s = rb->stream;
+    s->last = mg_sprintf_end(s->last, rb->stream_end, "%zx\r\n", len);
+    memcpy(s->last, data, len);
+    s->last += len;
+    *s->last++ = '\r';
+    *s->last++ = '\n';
+    rb->received += len;
+}
+
+/* The most chunk framing a piece gets ("%zx\r\n" ... "\r\n") and the last chunk after it */
+#define STREAM_CHUNK_SLACK 32
+
 /* Consume what the connection buffer holds. MG_OK when the body is complete, MG_AGAIN,
- * or an HTTP status. */
+ * or an HTTP status. Unbuffered, only as much as the stream has room for. */
 static mg_int_t consume_buffered(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
@@ -61,7 +88,14 @@ static mg_int_t consume_buffered(mg_request_t *r)
     if (!r->headers_in.chunked) {
         size_t avail = hc->last - hc->start;
         size_t n = (size_t)hc->discard_rest < avail ? (size_t)hc->discard_rest : avail;
-        append(r, hc->buf + hc->start, n);
+        if (rb->stream) {
+            n = mg_min(n, stream_room(rb));
+            memcpy(rb->stream->last, hc->buf + hc->start, n);
+            rb->stream->last += n;
+            rb->received += n;
+        } else {
+            append(r, hc->buf + hc->start, n);
+        }
         hc->start += n;
         hc->discard_rest -= (int64_t)n;
         r->request_length += n;
@@ -72,8 +106,16 @@ static mg_int_t consume_buffered(mg_request_t *r)
     for (;;) {
         const char *data;
         size_t dlen;
-        int rc = mg_http_parse_chunked(&hc->discard_chunked, hc->buf + hc->start,
-                                       hc->last - hc->start, &pos, &data, &dlen);
+        size_t len = hc->last - hc->start;
+        if (rb->stream) {
+            /* no more input than the stream can take framed */
+            size_t room = stream_room(rb);
+            if (room < 2 * STREAM_CHUNK_SLACK) {
+                break;
+            }
+            len = mg_min(len, pos + room - STREAM_CHUNK_SLACK);
+        }
+        int rc = mg_http_parse_chunked(&hc->discard_chunked, hc->buf + hc->start, len, &pos, &data, &dlen);
         if (rc < 0 && rc != MG_PARSE_AGAIN) {
             mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "client sent invalid chunked body");
             result = MG_HTTP_BAD_REQUEST;
@@ -90,10 +132,18 @@ static mg_int_t consume_buffered(mg_request_t *r)
                 result = MG_HTTP_REQUEST_ENTITY_TOO_LARGE;
                 break;
             }
-            append(r, data, dlen);
+            if (rb->stream) {
+                stream_chunk(rb, data, dlen);
+            } else {
+                append(r, data, dlen);
+            }
         }
         if (hc->discard_chunked.done) {
             hc->discard_chunked_on = 0;
+            if (rb->stream) {
+                memcpy(rb->stream->last, "0\r\n\r\n", 5);
+                rb->stream->last += 5;
+            }
             result = MG_OK;
             break;
         }
@@ -109,23 +159,36 @@ static mg_int_t consume_buffered(mg_request_t *r)
     return result;
 }
 
-static void body_done(mg_request_t *r)
+/* The unbuffered stream cannot take more before its consumer empties it */
+static int stream_full(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    if (rb->stream == NULL) {
+        return 0;
+    }
+    return stream_room(rb) < (r->headers_in.chunked ? 2 * STREAM_CHUNK_SLACK : 1);
+}
+
+static void body_stop(mg_request_t *r)
 {
     mg_connection_t *c = r->connection;
-    mg_http_request_body_t *rb = r->request_body;
-    rb->done = 1;
     r->reading_body = 0;
     mg_conn_timer_del(c);
     mg_conn_read_off(c);
-    c->log.action = NULL;
+}
+
+static void body_done(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    rb->done = 1;
+    body_stop(r);
+    r->connection->log.action = NULL;
     rb->post_handler(r);
 }
 
 static void body_fail(mg_request_t *r, mg_int_t status)
 {
-    mg_conn_timer_del(r->connection);
-    mg_conn_read_off(r->connection);
-    r->reading_body = 0;
+    body_stop(r);
     mg_http_finalize_request(r, status);
 }
 
@@ -158,27 +221,39 @@ static void body_make_room(mg_request_t *r)
     hc->head_end = 0;
 }
 
-static void body_read_more(mg_request_t *r)
+/* Read until the body is complete (MG_OK), the client has nothing more for now or the
+ * unbuffered stream is full (MG_AGAIN), or an HTTP status. Reading stops on all but
+ * MG_AGAIN-waiting-on-the-client. */
+static mg_int_t body_read(mg_request_t *r)
 {
     mg_connection_t *c = r->connection;
     mg_http_conn_t *hc = r->hc;
+    mg_http_request_body_t *rb = r->request_body;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     for (;;) {
         mg_int_t rc = consume_buffered(r);
         if (rc == MG_OK) {
-            body_done(r);
-            return;
+            rb->done = 1;
+            body_stop(r);
+            return MG_OK;
         }
         if (rc != MG_AGAIN) {
-            body_fail(r, rc);
-            return;
+            body_stop(r);
+            return rc;
+        }
+        if (stream_full(r)) {
+            /* backpressure: the client waits until the consumer took the stream; its
+             * timer is the consumer's (proxy_send_timeout) meanwhile */
+            mg_conn_timer_del(c);
+            mg_conn_read_off(c);
+            return MG_AGAIN;
         }
         /* the connection buffer is empty (or holds a partial chunk line): read into it */
         body_make_room(r);
         if (hc->last == hc->size) {
             /* a chunk-size line longer than the buffer is not a chunk-size line */
-            body_fail(r, MG_HTTP_BAD_REQUEST);
-            return;
+            body_stop(r);
+            return MG_HTTP_BAD_REQUEST;
         }
         ssize_t n = recv(c->fd, hc->buf + hc->last, hc->size - hc->last, 0);
         if (n > 0) {
@@ -190,7 +265,7 @@ static void body_read_more(mg_request_t *r)
             c->timeout_handler = body_timeout;
             mg_conn_timer_set(c, clcf->client_body_timeout);
             mg_conn_read_on(c);
-            return;
+            return MG_AGAIN;
         }
         if (n < 0 && errno == EINTR) {
             continue;
@@ -202,24 +277,67 @@ static void body_read_more(mg_request_t *r)
             mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
         }
         c->closed = 1;
-        body_fail(r, MG_HTTP_CLIENT_CLOSED_REQUEST);
-        return;
+        body_stop(r);
+        return MG_HTTP_CLIENT_CLOSED_REQUEST;
     }
+}
+
+static void body_read_more(mg_request_t *r)
+{
+    mg_int_t rc = body_read(r);
+    if (rc == MG_OK) {
+        body_done(r);
+    } else if (rc != MG_AGAIN) {
+        body_fail(r, rc);
+    }
+}
+
+/* Unbuffered: the consumer learns of new bytes, the end or a failure (rb->status) */
+static void stream_progress(mg_request_t *r, mg_int_t rc)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
+        rb->status = rc;
+    }
+    rb->stream_handler(r);
 }
 
 static void body_read_event(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    body_read_more(hc->r);
+    mg_request_t *r = hc->r;
+    if (r->request_body->stream) {
+        stream_progress(r, body_read(r));
+    } else {
+        body_read_more(r);
+    }
 }
 
 static void body_timeout(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
+    mg_request_t *r = hc->r;
     c->log.action = "reading client request body";
     mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     c->closed = 1;
-    body_fail(hc->r, MG_HTTP_REQUEST_TIME_OUT);
+    if (r->request_body->stream) {
+        body_stop(r);
+        stream_progress(r, MG_HTTP_REQUEST_TIME_OUT);
+    } else {
+        body_fail(r, MG_HTTP_REQUEST_TIME_OUT);
+    }
+}
+
+/* One bounded buffer for an unbuffered body: client_body_buffer_size, and at least a full
+ * connection buffer's worth (framed) so that a chunk-size line always fits */
+static void stream_init(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    size_t size = mg_max(clcf->client_body_buffer_size, r->hc->size + 4 * STREAM_CHUNK_SLACK);
+    rb->stream_start = mg_pnalloc(r->pool, size);
+    rb->stream_end = rb->stream_start + size;
+    rb->stream = mg_buf_mem(r->pool, rb->stream_start, 0);
 }
 
 mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(mg_request_t *r))
@@ -240,8 +358,35 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     r->reading_body = 1;
     r->connection->log.action = "reading client request body";
     mg_conn_timer_del(r->connection);
-    body_read_more(r);
+    if (!r->request_body_no_buffering) {
+        body_read_more(r);
+        return MG_OK;
+    }
+    /* unbuffered: what already arrived goes into the stream, then the consumer starts */
+    stream_init(r);
+    mg_int_t rc = body_read(r);
+    if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
+        body_fail(r, rc);
+        return MG_OK;
+    }
+    post_handler(r);
     return MG_OK;
+}
+
+mg_int_t mg_http_read_unbuffered_request_body(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    if (rb->status) {
+        return rb->status;
+    }
+    if (rb->done) {
+        return MG_OK;
+    }
+    mg_int_t rc = body_read(r);
+    if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
+        rb->status = rc;
+    }
+    return rc;
 }
 
 mg_int_t mg_http_discard_request_body(mg_request_t *r)

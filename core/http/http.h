@@ -271,6 +271,15 @@ typedef struct mg_http_request_body_s {
     int64_t rest;          /* for Content-Length: bytes still to come */
     mg_http_chunked_t chunked;
     void (*post_handler)(mg_request_t *r);
+    /* unbuffered (proxy_request_buffering off): the body passes through this one bounded
+     * buffer, chunked bodies re-framed as chunked; the consumer empties it and calls
+     * mg_http_read_unbuffered_request_body, and stream_handler runs when the client sent
+     * more (or failed: status set) */
+    mg_buf_t *stream;
+    char *stream_start, *stream_end;
+    void (*stream_handler)(mg_request_t *r);
+    void *stream_data;     /* the consumer's */
+    mg_int_t status;
     unsigned done : 1;
 } mg_http_request_body_t;
 
@@ -332,6 +341,7 @@ struct mg_request_s {
     unsigned continue_sent : 1;
     unsigned discard_body : 1;
     unsigned reading_body : 1;
+    unsigned request_body_no_buffering : 1;
     unsigned error_page : 1;
     unsigned logged : 1;
     unsigned no_body_filter : 1;
@@ -413,6 +423,11 @@ const char *mg_http_status_line(mg_uint_t status, size_t *len);
 /* ---- request body (body.c) ---- */
 mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(mg_request_t *r));
 mg_int_t mg_http_discard_request_body(mg_request_t *r);
+/* With r->request_body_no_buffering set, mg_http_read_client_request_body reads into
+ * rb->stream only as the consumer takes it; post_handler runs once, after what had already
+ * arrived is in. The consumer emptied rb->stream: refill it. MG_OK: the whole body is in rb->stream,
+ * MG_AGAIN: more to come (stream_handler runs then), or an HTTP status. */
+mg_int_t mg_http_read_unbuffered_request_body(mg_request_t *r);
 
 /* ---- connection (connection.c) ---- */
 void mg_http_init_connection(mg_connection_t *c);

@@ -304,6 +304,12 @@ static void upstream_done(mg_upstream_t *u, int keep)
 static void finalize(mg_upstream_t *u, mg_int_t rc)
 {
     mg_request_t *r = u->r;
+    if (r->reading_body && mg_upstream_body_stream(u)) {
+        /* an unbuffered body's rest is the connection's to drop now */
+        r->reading_body = 0;
+        mg_conn_timer_del(r->connection);
+        mg_conn_read_off(r->connection);
+    }
     if (!u->done) {
         state_end(u);
         conn_release(u, 0);
@@ -325,7 +331,7 @@ static void finalize(mg_upstream_t *u, mg_int_t rc)
 static int can_retry(mg_upstream_t *u, mg_uint_t ft)
 {
     mg_upstream_conf_t *conf = u->conf;
-    if (u->header_sent || u->single || (conf->next_upstream & MG_UPSTREAM_FT_OFF) ||
+    if (u->header_sent || u->single || u->body_sent || (conf->next_upstream & MG_UPSTREAM_FT_OFF) ||
         !(conf->next_upstream & ft)) {
         return 0;
     }
@@ -351,7 +357,7 @@ static int can_retry(mg_upstream_t *u, mg_uint_t ft)
 static void next_upstream(mg_upstream_t *u, mg_uint_t ft)
 {
     mg_uint_t status = ft == MG_UPSTREAM_FT_TIMEOUT ? MG_HTTP_GATEWAY_TIME_OUT : MG_HTTP_BAD_GATEWAY;
-    int reused = u->conn && u->conn->reused && !u->conn->got_bytes;
+    int reused = u->conn && u->conn->reused && !u->conn->got_bytes && !u->body_sent;
     mg_upstream_peer_t *peer = u->conn ? u->conn->peer : NULL;
     if (u->state && (u->state->status == 0 || ft & (MG_UPSTREAM_FT_ERROR | MG_UPSTREAM_FT_TIMEOUT |
                                                      MG_UPSTREAM_FT_INVALID_HEADER))) {
@@ -468,59 +474,40 @@ static void connect_try(mg_upstream_t *u)
 
 /* ---- send ---- */
 
+/* A client's error while the body is being passed on: nothing more goes upstream */
+static void body_failed(mg_upstream_t *u, mg_int_t status)
+{
+    finalize(u, u->header_sent ? MG_ERROR : status);
+}
+
 static void send_request(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     r->connection->log.action = "sending request to upstream";
-    while (u->send_pos) {
-        struct iovec iov[64];
-        int cnt = 0;
-        for (mg_buf_t *b = u->send_pos; b && cnt < 64; b = b->next) {
-            char *from = b == u->send_pos ? u->send_off : b->pos;
-            if (b->last > from) {
-                iov[cnt].iov_base = from;
-                iov[cnt].iov_len = (size_t)(b->last - from);
-                cnt++;
-            }
-        }
-        if (cnt == 0) {
-            u->send_pos = NULL;
-            break;
-        }
-        struct msghdr mh;
-        memset(&mh, 0, sizeof(mh));
-        mh.msg_iov = iov;
-        mh.msg_iovlen = (size_t)cnt;
-        ssize_t n = sendmsg(u->conn->fd, &mh, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    for (;;) {
+        mg_int_t rc = mg_upstream_send_chain(u, u->conn->fd);
+        if (rc == MG_AGAIN) {
             conn_write_on(u);
             conn_timer(u, u->conf->send_timeout);
             return;
         }
-        if (n < 0) {
-            mg_log_error(MG_LOG_ERR, ulog(u), errno, "writev() failed");
+        if (rc == MG_ERROR) {
             next_upstream(u, MG_UPSTREAM_FT_ERROR);
             return;
         }
-        u->sent_this_try = 1;
-        size_t left = (size_t)n;
-        while (u->send_pos && left) {
-            size_t sz = (size_t)(u->send_pos->last - u->send_off);
-            if (left < sz) {
-                u->send_off += left;
-                left = 0;
-                break;
-            }
-            left -= sz;
-            u->send_pos = u->send_pos->next;
-            u->send_off = u->send_pos ? u->send_pos->pos : NULL;
+        rc = mg_upstream_next_body_part(u);
+        if (rc == MG_OK) {
+            break;
         }
-        while (u->send_pos && u->send_off == u->send_pos->last) {
-            u->send_pos = u->send_pos->next;
-            u->send_off = u->send_pos ? u->send_pos->pos : NULL;
+        if (rc == MG_DECLINED) {
+            /* the client's turn, under client_body_timeout; body_arrived resumes */
+            conn_timer_del(u);
+            u->body_wait = 1;
+            return;
+        }
+        if (rc != MG_AGAIN) {
+            body_failed(u, rc);
+            return;
         }
     }
     u->request_sent = 1;
@@ -532,6 +519,25 @@ static void send_request(mg_upstream_t *u)
     conn_read_on(u);
     conn_timer(u, u->conf->read_timeout);
     read_head(u);
+}
+
+/* The client sent more of an unbuffered body (or failed) */
+static void body_arrived(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    mg_upstream_t *u = rb->stream_data;
+    if (u->done) {
+        return;
+    }
+    if (rb->status) {
+        body_failed(u, rb->status);
+        return;
+    }
+    if (u->body_wait) {
+        /* otherwise the upstream's write event or the connect sends what came */
+        u->body_wait = 0;
+        send_request(u);
+    }
 }
 
 /* ---- the response head ---- */
@@ -1173,6 +1179,10 @@ mg_int_t mg_upstream_start(mg_upstream_t *u)
         }
     }
     mg_pool_cleanup_add(r->pool, cleanup, u);
+    if (r->request_body && r->request_body->stream) {
+        r->request_body->stream_handler = body_arrived;
+        r->request_body->stream_data = u;
+    }
     u->idempotent = r->method != MG_HTTP_POST && r->method != MG_HTTP_PATCH && r->method != MG_HTTP_LOCK;
     u->pick.r = r;
     u->pick.group = u->group;

@@ -83,7 +83,8 @@ struct mg_upstream_s {
     mg_upstream_peer_t *single;   /* a per-request peer (proxy_pass with variables), no balancer */
     mg_str_t schema;              /* "http://" */
     mg_str_t uri;                 /* the URI sent, for the log's ", upstream: " */
-    mg_buf_t *request_bufs;       /* the request (memory buffers), resent on every try */
+    mg_buf_t *request_bufs;       /* the request (memory buffers), resent on every try; with
+                                   * an unbuffered body its last link is the body's stream */
     int idempotent;
 
     /* The owner's hooks. process_header: copy the upstream's head (u->head) into
@@ -131,11 +132,24 @@ struct mg_upstream_s {
     unsigned tunnel : 1;
     unsigned done : 1;            /* finalized: events off, the connection released */
     unsigned reading_body : 1;
+    unsigned body_sent : 1;       /* unbuffered body bytes went out: they cannot be sent again */
+    unsigned body_wait : 1;       /* the unbuffered body waits on the client */
 };
 
 /* Start the first try (the request head and body are in u->request_bufs). Returns MG_DONE:
  * the request is finalized by the engine. */
 mg_int_t mg_upstream_start(mg_upstream_t *u);
+
+/* The engine's sending (upstream_body.c). The unbuffered body's stream (NULL: the body is
+ * in the chain). */
+mg_buf_t *mg_upstream_body_stream(mg_upstream_t *u);
+/* Send the chain from u->send_pos on fd: MG_OK when all went, MG_AGAIN (the socket is full) or
+ * MG_ERROR (logged). */
+mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd);
+/* After the chain went out: MG_OK when the whole body is sent, MG_AGAIN when more of an
+ * unbuffered body is queued, MG_DECLINED while waiting on the client, or the client's HTTP
+ * status. */
+mg_int_t mg_upstream_next_body_part(mg_upstream_t *u);
 
 /* Variables $upstream_addr ... $upstream_http_NAME; `get` finds a request's upstream. */
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r));

@@ -1,0 +1,104 @@
+/*
+ * Sending the request upstream (the engine's part in upstream_io.c drives it): the prepared
+ * chain, and with proxy_request_buffering off the body's stream (body.c), refilled from the
+ * client each time it went out whole, so that the client is read no faster than the upstream
+ * takes it and memory stays at one stream buffer.
+ */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "conn.h"
+#include "upstream_io.h"
+
+mg_buf_t *mg_upstream_body_stream(mg_upstream_t *u)
+{
+    mg_http_request_body_t *rb = u->r->request_body;
+    return rb && rb->stream_data == u ? rb->stream : NULL;
+}
+
+/* The buffer at send_pos went out whole; the body's stream is then free for the reader
+ * (bytes it appends meanwhile are beyond what was sent) */
+static void send_next(mg_upstream_t *u, mg_buf_t *stream)
+{
+    if (u->send_pos == stream) {
+        stream->pos = stream->last;
+    }
+    u->send_pos = u->send_pos->next;
+    u->send_off = u->send_pos ? u->send_pos->pos : NULL;
+}
+
+mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd)
+{
+    mg_buf_t *stream = mg_upstream_body_stream(u);
+    while (u->send_pos) {
+        struct iovec iov[64];
+        int cnt = 0;
+        for (mg_buf_t *b = u->send_pos; b && cnt < 64; b = b->next) {
+            char *from = b == u->send_pos ? u->send_off : b->pos;
+            if (b->last > from) {
+                iov[cnt].iov_base = from;
+                iov[cnt].iov_len = (size_t)(b->last - from);
+                cnt++;
+            }
+        }
+        if (cnt == 0) {
+            while (u->send_pos) {
+                send_next(u, stream);
+            }
+            break;
+        }
+        struct msghdr mh;
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = iov;
+        mh.msg_iovlen = (size_t)cnt;
+        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return MG_AGAIN;
+        }
+        if (n < 0) {
+            mg_log_error(MG_LOG_ERR, &u->r->connection->log, errno, "writev() failed");
+            return MG_ERROR;
+        }
+        u->sent_this_try = 1;
+        size_t left = (size_t)n;
+        while (u->send_pos && left) {
+            size_t sz = (size_t)(u->send_pos->last - u->send_off);
+            u->body_sent |= u->send_pos == stream && sz > 0;
+            if (left < sz) {
+                u->send_off += left;
+                left = 0;
+                break;
+            }
+            left -= sz;
+            send_next(u, stream);
+        }
+        while (u->send_pos && u->send_off == u->send_pos->last) {
+            send_next(u, stream);
+        }
+    }
+    return MG_OK;
+}
+
+/* An unbuffered body: the stream went out, refill it from the client. MG_OK: the whole
+ * body is sent, MG_AGAIN: more is queued, MG_DECLINED: waiting on the client, or the
+ * client's HTTP status. */
+mg_int_t mg_upstream_next_body_part(mg_upstream_t *u)
+{
+    mg_buf_t *stream = mg_upstream_body_stream(u);
+    if (stream == NULL) {
+        return MG_OK;
+    }
+    mg_int_t rc = mg_http_read_unbuffered_request_body(u->r);
+    if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+    if (stream->last > stream->pos) {
+        u->send_pos = stream;
+        u->send_off = stream->pos;
+        return MG_AGAIN;
+    }
+    return rc == MG_OK ? MG_OK : MG_DECLINED;
+}
