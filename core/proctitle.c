@@ -16,6 +16,9 @@ extern char **environ;
 static char *title_start, *title_end; /* the writable area: argv[0] .. end of the last string */
 static char *args_line;
 
+static char **moved_argv;
+static char **moved_env;
+
 void mg_proctitle_init(int argc, char **argv)
 {
     if (argc <= 0 || argv[0] == NULL) {
@@ -58,9 +61,16 @@ void mg_proctitle_init(int argc, char **argv)
     }
     env[nenv] = NULL;
     environ = env;
-    /* the argv strings move too: main keeps reading its options through argv[i] */
-    for (int i = 0; i < argc; i++) {
-        argv[i] = strdup(argv[i]);
+    /* unsetenv/setenv edit environ in place; the strings stay listed here */
+    moved_env = malloc((nenv + 1) * sizeof(char *));
+    if (moved_env) {
+        memcpy(moved_env, env, (nenv + 1) * sizeof(char *));
+    }
+    /* the argv strings move too: main keeps reading its options through argv[i]; the
+     * copies are held here as well, for the life of the process */
+    moved_argv = malloc((size_t)(argc + 1) * sizeof(char *));
+    for (int i = 0; moved_argv && i < argc; i++) {
+        argv[i] = moved_argv[i] = strdup(argv[i]);
     }
     title_start = start;
     title_end = end;

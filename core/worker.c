@@ -250,7 +250,21 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     mg_server_loop(srv);
     mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exiting");
     mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exit");
-    /* flushes buffered access logs; the process ends here, so nothing else is released */
+    /* the events go before the base; the cycle flushes buffered access logs */
+    for (size_t i = 0; i < mg_nelems(sigs); i++) {
+        event_free(w.signals[i]);
+    }
+    event_free(w.channel_ev);
+    mg_listening_t **ls = cycle->listening.elts;
+    for (size_t i = 0; i < cycle->listening.nelts; i++) {
+        if (ls[i]->accept_ev) {
+            event_free(ls[i]->accept_ev); /* not the socket: a unix one's path is the master's */
+            ls[i]->accept_ev = NULL;
+        }
+    }
+    event_base_loop(srv->base, EVLOOP_NONBLOCK); /* deferred frees of closed connections */
+    event_base_free(srv->base);
     mg_cycle_destroy(cycle);
+    free(srv);
     exit(0);
 }

@@ -133,8 +133,10 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     size_t rest_len = r->uri.len - loc_len;
     size_t len = part.len + escape_uri(NULL, rest, rest_len) + 1 + r->args.len;
     char *p = mg_pnalloc(r->pool, len), *q = p;
-    memcpy(q, part.data, part.len);
-    q += part.len;
+    if (part.len) {
+        memcpy(q, part.data, part.len);
+        q += part.len;
+    }
     q += escape_uri(q, rest, rest_len);
     if (r->args.len) {
         *q++ = '?';
