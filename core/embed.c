@@ -79,6 +79,10 @@ void moongate_server_stop(mg_server_t *srv, int graceful)
 
 void moongate_server_destroy(mg_server_t *srv)
 {
+    if (srv->base) {
+        /* deferred frees of closed connections first: they release their cycle reference */
+        event_base_loop(srv->base, EVLOOP_NONBLOCK);
+    }
     if (srv->cycle) {
         mg_listen_close_unused(srv->cycle, NULL);
         mg_cycle_destroy(srv->cycle);
@@ -90,8 +94,6 @@ void moongate_server_destroy(mg_server_t *srv)
         event_free(srv->shutdown_timer);
     }
     if (srv->base) {
-        /* let deferred frees of closed connections run */
-        event_base_loop(srv->base, EVLOOP_NONBLOCK);
         event_base_free(srv->base);
     }
     free((void *)srv->params.prefix);

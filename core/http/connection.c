@@ -105,6 +105,17 @@ static void free_buf(void *data)
     free(*(char **)data);
 }
 
+/* A connection closed under a request (client gone, shutdown) takes the request with it. */
+static void free_request(void *data)
+{
+    mg_http_conn_t *hc = data;
+    if (hc->r) {
+        mg_pool_t *pool = hc->r->pool;
+        hc->r = NULL;
+        mg_pool_destroy(pool);
+    }
+}
+
 /* nginx's log action for a head being read: which line it has got to. */
 static void set_head_action(mg_connection_t *c)
 {
@@ -164,6 +175,7 @@ void mg_http_init_connection(mg_connection_t *c)
     hc->size = cscf->client_header_buffer_size;
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
+    mg_pool_cleanup_add(c->pool, free_request, hc);
     hc->nheads = 32;
     hc->heads = mg_alloc(hc->nheads * sizeof(mg_http_header_t));
     mg_pool_cleanup_add(c->pool, free_buf, &hc->heads);
