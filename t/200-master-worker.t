@@ -108,7 +108,7 @@ ok(!defined $idle || wait_gone(5, $idle), 'the idle worker exits');
 ok(proc_alive($m) && proc_alive($draining), 'the master and the busy worker wait for the response');
 ok(-e $s->pid_file, 'the pid file stays while the master waits');
 my $res = $slow->finish(30);
-is($res->{body_len}, $Big, 'the in-flight response completes in full') or diag(explain($res));
+is($res->{body_len}, $Big, 'the in-flight response completes in full') or diag(join(', ', map { "$_=" . ($res->{$_} // 'undef') } sort grep { $_ ne 'body' } keys %$res));
 ok(wait_gone(10, @all), 'then every process exits');
 ok(!-e $s->pid_file, 'the master removed the pid file');
 like($s->log_since($mark), logged_line_re('notice', $m, 'exit'), 'the master logs "exit"');
