@@ -40,7 +40,7 @@ sub find_free_port();
 our @EXPORT = qw(
     run_tests run_test repeat_each no_shuffle no_long_string no_root_location
     log_level worker_connections master_on master_off master_process_enabled
-    workers env_to_nginx env_to_moongate add_block_preprocessor
+    workers env_to_nginx env_to_moongate add_block_preprocessor use_bad_conf_blocks
     server_port server_port_for_client server_root servroot html_dir
     log_dir conf_dir error_log_file pid_file binary repo_root run_cmd
     $ServerPort $ServerPortForClient $ServerAddr $ServRoot $HtmlDir $LogDir
@@ -121,6 +121,42 @@ sub master_process_enabled(;$) { $MasterProcess = shift if @_; $MasterProcess }
 sub env_to_nginx(@) { push @EnvToServer, @_ }
 sub env_to_moongate(@) { push @EnvToServer, @_ }
 sub add_block_preprocessor(&) { push @BlockPreprocessors, shift }
+
+# Config-error blocks: "--- bad_conf" lines go to conf/bad.conf, included from the level named
+# by "--- include_in" (main, http, server (default) or a location /t), and the block must die;
+# in "--- error_log", %F is bad.conf's path, %D the conf directory, %C the main conf file and
+# $PORT the test port. Turn it on with use_bad_conf_blocks().
+sub use_bad_conf_blocks { push @BlockPreprocessors, \&bad_conf_preprocessor }
+
+sub bad_conf_preprocessor {
+    my $block = shift;
+    my ($bad) = @{ $block->{bad_conf} || [] };
+    if (defined $bad) {
+        my ($more) = @{ $block->{user_files} || [''] };
+        my $files = ">>> ../conf/bad.conf\n$bad$more";
+        $files =~ s/\$PORT/$ServerPort/g;
+        $block->set_value(user_files => $files);
+        my ($where) = @{ $block->{include_in} || ["server"] };
+        my %section = (main => 'main_config', http => 'http_config', server => 'config',
+                       location => 'config');
+        my $inc = $where eq 'location' ? "location /t {\n    include bad.conf;\n}\n"
+                                       : "include bad.conf;\n";
+        $block->set_value($section{$where} => $inc);
+        $block->set_value(must_die => 1);
+    }
+    my @want = @{ $block->{error_log} || [] };
+    if (@want) {
+        for (@want) {
+            next if ref;
+            s/%F/$ConfDir\/bad.conf/g;
+            s/%D/$ConfDir/g;
+            s/\$PORT/$ServerPort/g;
+            s/%C/$ConfFile/g;
+        }
+        $block->set_value(error_log => @want);
+    }
+}
+
 
 sub server_port() { $ServerPort }
 sub server_port_for_client() { $ServerPortForClient }
