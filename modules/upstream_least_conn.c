@@ -65,30 +65,10 @@ static mg_upstream_peer_t *lc_choose(mg_upstream_pick_t *pick, mg_array_t *list,
 static mg_int_t lc_get_peer(mg_upstream_pick_t *pick)
 {
     mg_upstream_rr_data_t *d = pick->data;
-    mg_upstream_group_t *g = pick->group;
-    mg_uint_t index = 0;
-    mg_upstream_peer_t *peer;
     if (d->single) {
         return mg_upstream_rr_get_peer(pick);
     }
-    pick->peer = NULL;
-    if (!d->backup) {
-        peer = lc_choose(pick, &g->peers, 0, &index);
-        if (peer) {
-            mg_upstream_rr_chosen(pick, peer, index);
-            return MG_OK;
-        }
-        if (g->backup.nelts == 0) {
-            return MG_BUSY;
-        }
-        d->backup = 1;
-    }
-    peer = lc_choose(pick, &g->backup, (mg_uint_t)g->peers.nelts, &index);
-    if (peer == NULL) {
-        return MG_BUSY;
-    }
-    mg_upstream_rr_chosen(pick, peer, index);
-    return MG_OK;
+    return mg_upstream_rr_get_from(pick, lc_choose);
 }
 
 const mg_upstream_balancer_t mg_upstream_least_conn = {

@@ -101,20 +101,28 @@ mg_int_t mg_upstream_rr_get_peer(mg_upstream_pick_t *pick)
 {
     mg_upstream_rr_data_t *d = pick->data;
     mg_upstream_group_t *g = pick->group;
-    mg_upstream_peer_t *peer;
-    mg_uint_t index = 0;
     pick->peer = NULL;
     if (d->single) {
         /* nginx: a lone peer ignores max_fails and is tried once per request */
-        peer = g->peers.elts;
+        mg_upstream_peer_t *peer = g->peers.elts;
         if (peer->down || mg_upstream_rr_is_tried(pick, 0)) {
             return MG_BUSY;
         }
         mg_upstream_rr_chosen(pick, peer, 0);
         return MG_OK;
     }
+    return mg_upstream_rr_get_from(pick, rr_choose);
+}
+
+mg_int_t mg_upstream_rr_get_from(mg_upstream_pick_t *pick, mg_upstream_choose_pt choose)
+{
+    mg_upstream_rr_data_t *d = pick->data;
+    mg_upstream_group_t *g = pick->group;
+    mg_uint_t index = 0;
+    mg_upstream_peer_t *peer;
+    pick->peer = NULL;
     if (!d->backup) {
-        peer = rr_choose(pick, &g->peers, 0, &index);
+        peer = choose(pick, &g->peers, 0, &index);
         if (peer) {
             mg_upstream_rr_chosen(pick, peer, index);
             return MG_OK;
@@ -122,9 +130,9 @@ mg_int_t mg_upstream_rr_get_peer(mg_upstream_pick_t *pick)
         if (g->backup.nelts == 0) {
             return MG_BUSY;
         }
-        d->backup = 1;
+        d->backup = 1; /* backups only once no primary is usable, for the rest of the request */
     }
-    peer = rr_choose(pick, &g->backup, (mg_uint_t)g->peers.nelts, &index);
+    peer = choose(pick, &g->backup, (mg_uint_t)g->peers.nelts, &index);
     if (peer == NULL) {
         return MG_BUSY;
     }

@@ -18,6 +18,12 @@ typedef struct {
 /* Allocate pick->tried and a zeroed pick->data of `size` bytes (>= sizeof rr data). */
 mg_int_t mg_upstream_rr_init_request_size(mg_request_t *r, mg_upstream_pick_t *pick, size_t size);
 mg_int_t mg_upstream_rr_get_peer(mg_upstream_pick_t *pick);
+/* Choose one usable, untried peer of `list` (whose tried bits start at `base`), with its index. */
+typedef mg_upstream_peer_t *(*mg_upstream_choose_pt)(mg_upstream_pick_t *pick, mg_array_t *list,
+                                                      mg_uint_t base, mg_uint_t *index);
+/* Primary peers through `choose`, then backup peers once no primary is usable: the selection
+ * every balancer built on round robin shares. */
+mg_int_t mg_upstream_rr_get_from(mg_upstream_pick_t *pick, mg_upstream_choose_pt choose);
 void mg_upstream_rr_free_peer(mg_upstream_pick_t *pick, int outcome);
 mg_int_t mg_upstream_rr_init_group(mg_conf_t *cf, mg_upstream_group_t *g);
 
