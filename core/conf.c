@@ -215,6 +215,111 @@ static int read_directive(mg_conf_t *cf)
     }
 }
 
+/* "[" then zero or more "=" then "[": a Lua long bracket; returns its level or -1. */
+static int long_bracket_level(const char *p, const char *end)
+{
+    if (p >= end || *p != '[') {
+        return -1;
+    }
+    int level = 0;
+    for (p++; p < end && *p == '='; p++) {
+        level++;
+    }
+    return (p < end && *p == '[') ? level : -1;
+}
+
+/* Skip a long string/comment body that opened at level `level`; p is after the opening
+ * bracket. Returns the position after the closing one, or NULL at the end of the text. */
+static const char *skip_long_bracket(conf_source_t *src, const char *p, int level)
+{
+    for (; p < src->end; p++) {
+        if (*p == '\n') {
+            src->line++;
+        } else if (*p == ']') {
+            const char *q = p + 1;
+            int n = 0;
+            while (q < src->end && *q == '=') {
+                q++;
+                n++;
+            }
+            if (n == level && q < src->end && *q == ']') {
+                return q + 1;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Take the Lua text of an MG_RAW_BLOCK up to its matching "}" as one more argument. */
+static mg_int_t read_raw_block(mg_conf_t *cf)
+{
+    conf_source_t *src = cf->src;
+    const char *start = src->p;
+    const char *p = src->p;
+    int depth = 1;
+    cf->raw_line = src->line;
+    while (p < src->end) {
+        char c = *p;
+        int level;
+        if (c == '\n') {
+            src->line++;
+            p++;
+        } else if (c == '-' && p + 1 < src->end && p[1] == '-') {
+            p += 2;
+            if ((level = long_bracket_level(p, src->end)) >= 0) {
+                p = skip_long_bracket(src, p + level + 2, level);
+                if (p == NULL) {
+                    break;
+                }
+            } else {
+                while (p < src->end && *p != '\n') {
+                    p++;
+                }
+            }
+        } else if ((level = long_bracket_level(p, src->end)) >= 0) {
+            p = skip_long_bracket(src, p + level + 2, level);
+            if (p == NULL) {
+                break;
+            }
+        } else if (c == '"' || c == '\'') {
+            for (p++; p < src->end && *p != c && *p != '\n'; p++) {
+                if (*p == '\\' && p + 1 < src->end) {
+                    if (p[1] == '\n') {
+                        src->line++;
+                    }
+                    p++;
+                }
+            }
+            if (p < src->end && *p == c) {
+                p++;
+            }
+        } else if (c == '{') {
+            depth++;
+            p++;
+        } else if (c == '}') {
+            if (--depth == 0) {
+                mg_str_t *arg = mg_array_push(&cf->args_buf);
+                size_t len = (size_t)(p - start);
+                arg->data = mg_pnalloc(cf->pool, len + 1);
+                memcpy(arg->data, start, len);
+                arg->data[len] = '\0';
+                arg->len = len;
+                cf->args = cf->args_buf.elts;
+                cf->nargs = cf->args_buf.nelts;
+                src->p = p + 1;
+                return MG_OK;
+            }
+            p++;
+        } else {
+            p++;
+        }
+    }
+    src->p = src->end;
+    mg_conf_error(cf, 0, "unexpected end of file, expecting terminating characters for lua code "
+                         "block");
+    return MG_ERROR;
+}
+
 static const char *directive_context_ok(mg_conf_t *cf, const mg_command_t *cmd, void **conf)
 {
     *conf = NULL;
@@ -249,11 +354,11 @@ static mg_int_t dispatch(mg_conf_t *cf, int tok)
             if (!(cmd->contexts & cf->ctx)) {
                 continue;
             }
-            if (!(cmd->args & MG_BLOCK) && tok != TOK_SEMI) {
+            if (!(cmd->args & (MG_BLOCK | MG_RAW_BLOCK)) && tok != TOK_SEMI) {
                 mg_conf_error(cf, 0, "directive \"%s\" is not terminated by \";\"", cmd->name);
                 return MG_ERROR;
             }
-            if ((cmd->args & MG_BLOCK) && tok != TOK_OPEN) {
+            if ((cmd->args & (MG_BLOCK | MG_RAW_BLOCK)) && tok != TOK_OPEN) {
                 mg_conf_error(cf, 0, "directive \"%s\" has no opening \"{\"", cmd->name);
                 return MG_ERROR;
             }
@@ -266,17 +371,27 @@ static mg_int_t dispatch(mg_conf_t *cf, int tok)
                 mg_conf_error(cf, 0, "invalid number of arguments in \"%s\" directive", cmd->name);
                 return MG_ERROR;
             }
+            if ((cmd->args & MG_RAW_BLOCK) && read_raw_block(cf) != MG_OK) {
+                return MG_ERROR;
+            }
             void *conf;
             cf->cycle->cur_module = (int)m;
             directive_context_ok(cf, cmd, &conf);
-            const char *rv = cmd->set(cf, cmd, conf);
-            if (rv == MG_CONF_OK) {
-                return MG_OK;
+            /* a raw block's errors name the line the directive starts on; other blocks are
+             * read by their setters, which move the line on */
+            int raw = (cmd->args & MG_RAW_BLOCK) != 0;
+            mg_uint_t end_line = cf->src->line;
+            if (raw) {
+                cf->src->line = cf->raw_line;
             }
-            if (rv != MG_CONF_ERROR) {
+            const char *rv = cmd->set(cf, cmd, conf);
+            if (rv != MG_CONF_OK && rv != MG_CONF_ERROR) {
                 mg_conf_error(cf, 0, "\"%s\" directive %s", cmd->name, rv);
             }
-            return MG_ERROR;
+            if (raw) {
+                cf->src->line = end_line;
+            }
+            return rv == MG_CONF_OK ? MG_OK : MG_ERROR;
         }
     }
     if (found_name) {

@@ -68,6 +68,7 @@ struct mg_conf_s {
     const char *(*handler)(mg_conf_t *cf, void *data);
     void *handler_data;
     conf_source_t *src;    /* file or string being tokenized */
+    mg_uint_t raw_line;    /* MG_RAW_BLOCK: line of the block's first character */
     mg_array_t args_buf;
 };
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "module.h"
 #include "moongate.h"
 #include "pool.h"
 #include "server.h"
@@ -59,8 +60,11 @@ int moongate_server_run(mg_server_t *srv)
             return -1;
         }
     }
+    mg_modules_init_worker(srv->cycle);
     mg_server_accept_on(srv);
-    return mg_server_loop(srv) == MG_OK ? 0 : -1;
+    mg_int_t rc = mg_server_loop(srv);
+    mg_modules_exit_worker(srv->cycle);
+    return rc == MG_OK ? 0 : -1;
 }
 
 int moongate_server_reload(mg_server_t *srv)

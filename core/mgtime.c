@@ -50,51 +50,130 @@ void mg_time_update(void)
              sign, off / 60, off % 60);
 }
 
+/*
+ * nginx tells months apart by the fewest letters it can: the first, and for J, M and A one
+ * more ("Jux" is July, "Mxy" May, "Axy" August). Case-sensitive. -1 if none fits.
+ */
 static int parse_month(const char *p)
 {
-    for (int i = 0; i < 12; i++) {
-        if (memcmp(p, months[i], 3) == 0) {
-            return i;
-        }
+    switch (p[0]) {
+    case 'J':
+        return p[1] == 'a' ? 0 : p[2] == 'n' ? 5 : 6;
+    case 'F':
+        return 1;
+    case 'M':
+        return p[2] == 'r' ? 2 : 4;
+    case 'A':
+        return p[1] == 'p' ? 3 : 7;
+    case 'S':
+        return 8;
+    case 'O':
+        return 9;
+    case 'N':
+        return 10;
+    case 'D':
+        return 11;
     }
     return -1;
 }
 
+/* n decimal digits at *p (advanced past them); -1 if any is missing */
+static int digits(const char **p, const char *end, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (*p >= end || **p < '0' || **p > '9') {
+            return -1;
+        }
+        v = v * 10 + (**p - '0');
+    }
+    return v;
+}
+
+static int expect(const char **p, const char *end, char c)
+{
+    if (*p >= end || **p != c) {
+        return 0;
+    }
+    (*p)++;
+    return 1;
+}
+
+/*
+ * nginx's rules, byte for byte: the text up to the first ',' or ' ' is the weekday and is not
+ * checked; ',' means "18 Nov 2010" or "18-Nov-10", ' ' the asctime "Nov  8 11:27:35 2010".
+ * Fields have fixed widths, months are case-sensitive, whatever follows is ignored (the
+ * zone too), day 0 is accepted and 31 Feb is not; dates before 1970 give negative times.
+ */
 time_t mg_time_parse_http(const char *s, size_t len)
 {
-    char buf[64];
-    if (len >= sizeof(buf)) {
+    const char *p = s, *end = s + len;
+    while (p < end && *p != ',' && *p != ' ') {
+        p++;
+    }
+    if (p == end) {
         return -1;
     }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    int day, year, hour, min, sec;
-    char mon[4];
-    struct tm tm;
-    const char *comma = memchr(buf, ',', len);
-    if (comma && sscanf(comma + 1, " %2d %3s %4d %2d:%2d:%2d", &day, mon, &year, &hour, &min,
-                        &sec) == 6) {
-        /* RFC 1123 */
-    } else if (comma && sscanf(comma + 1, " %2d-%3s-%2d %2d:%2d:%2d", &day, mon, &year, &hour,
-                               &min, &sec) == 6) {
-        year += year < 70 ? 2000 : 1900; /* RFC 850 */
-    } else if (!comma && sscanf(buf, "%*3s %3s %2d %2d:%2d:%2d %4d", mon, &day, &hour, &min,
-                                &sec, &year) == 6) {
-        /* asctime */
+    int asctime = *p++ == ' ';
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    int day, mon, year = 0, hour, min, sec;
+    if (!asctime) {
+        day = digits(&p, end, 2);
+        if (day < 0 || p >= end || (*p != ' ' && *p != '-')) {
+            return -1;
+        }
+        char sep = *p++; /* ' ' RFC 1123, '-' RFC 850 */
+        if (end - p < 3 || (mon = parse_month(p)) < 0) {
+            return -1;
+        }
+        p += 3;
+        if (!expect(&p, end, sep)) {
+            return -1;
+        }
+        year = digits(&p, end, sep == ' ' ? 4 : 2);
+        if (year < 0) {
+            return -1;
+        }
+        if (sep == '-') {
+            year += year < 70 ? 2000 : 1900;
+        }
     } else {
+        if (end - p < 3 || (mon = parse_month(p)) < 0) {
+            return -1;
+        }
+        p += 3;
+        if (p == end) {
+            return -1;
+        }
+        p++; /* nginx does not look at the byte after the month */
+        expect(&p, end, ' ');
+        /* "Nov  8", "Nov 8" or "Nov 08" */
+        day = digits(&p, end, 1);
+        if (day < 0) {
+            return -1;
+        }
+        if (p < end && *p >= '0' && *p <= '9') {
+            day = day * 10 + (*p++ - '0');
+        }
+    }
+    if (!expect(&p, end, ' ') || (hour = digits(&p, end, 2)) < 0 || !expect(&p, end, ':') ||
+        (min = digits(&p, end, 2)) < 0 || !expect(&p, end, ':') ||
+        (sec = digits(&p, end, 2)) < 0) {
         return -1;
     }
-    mon[3] = '\0';
-    int m = parse_month(mon);
-    if (m < 0 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60 || year < 1970) {
+    if (asctime && (!expect(&p, end, ' ') || (year = digits(&p, end, 4)) < 0)) {
         return -1;
     }
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = m;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = sec;
-    return timegm(&tm);
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (hour > 23 || min > 59 || sec > 59 || day > mdays[mon] || (mon == 1 && day == 29 && !leap)) {
+        return -1;
+    }
+    struct tm tm = {
+        .tm_year = year - 1900, .tm_mon = mon, .tm_mday = day,
+        .tm_hour = hour, .tm_min = min, .tm_sec = sec,
+    };
+    return timegm(&tm); /* day 0 is the month's eve, as nginx's day count makes it */
 }

@@ -16,3 +16,21 @@ void mg_modules_init(void)
     }
     mg_modules_n = i;
 }
+
+void mg_modules_init_worker(mg_cycle_t *cycle)
+{
+    for (size_t i = 0; mg_modules[i]; i++) {
+        if (mg_modules[i]->init_worker) {
+            mg_modules[i]->init_worker(cycle);
+        }
+    }
+}
+
+void mg_modules_exit_worker(mg_cycle_t *cycle)
+{
+    for (size_t i = 0; mg_modules[i]; i++) {
+        if (mg_modules[i]->exit_worker) {
+            mg_modules[i]->exit_worker(cycle);
+        }
+    }
+}

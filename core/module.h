@@ -26,6 +26,10 @@
 #define MG_MANY 0xff
 #define MG_FLAG 0x10000   /* exactly one argument, "on" or "off" */
 #define MG_BLOCK 0x20000  /* the directive opens a { } block */
+/* The directive's { } holds Lua code, not directives: the text up to the matching "}" (found
+ * with Lua's strings, long brackets and comments in mind) becomes its last argument, and
+ * cf->raw_line is the line the code starts on. */
+#define MG_RAW_BLOCK 0x40000
 #define MG_ARGS_MIN(a) ((a)&0xff)
 #define MG_ARGS_MAX(a) (((a) >> 8) & 0xff)
 
@@ -75,5 +79,9 @@ extern mg_module_t *mg_modules[];
 extern size_t mg_modules_n;
 
 void mg_modules_init(void);
+/* Run every module's init_worker / exit_worker for a generation in the process that serves
+ * it (a worker, or the single process). */
+void mg_modules_init_worker(mg_cycle_t *cycle);
+void mg_modules_exit_worker(mg_cycle_t *cycle);
 
 #endif

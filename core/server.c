@@ -11,6 +11,7 @@
 #include "connection.h"
 #include "listen.h"
 #include "mgtime.h"
+#include "module.h"
 #include "pool.h"
 #include "server.h"
 #include "signals.h"
@@ -354,6 +355,7 @@ mg_int_t mg_server_reload(mg_server_t *srv)
     srv->cycle = cycle;
     srv->log = cycle->log;
     cycle->refs++; /* the server's own reference */
+    mg_modules_init_worker(cycle);
     mg_server_accept_on(srv);
     release_cycle(srv, old);
     return MG_OK;

@@ -31,6 +31,7 @@ struct mg_server_s {
                                  sends on it at that moment is lost */
     unsigned worker : 1;      /* a worker process: the master owns the listening sockets */
     mg_uint_t reloads;        /* HUPs handled (single process), for the reload verdict */
+    mg_uint_t worker_id;      /* a worker's slot (0..worker_processes-1); 0 in a single process */
 };
 
 /* Listening: start/stop accepting on every socket of the current cycle. */

@@ -13,6 +13,7 @@
 #include "cycle.h"
 #include "listen.h"
 #include "mgtime.h"
+#include "module.h"
 #include "proctitle.h"
 #include "server.h"
 #include "worker.h"
@@ -213,6 +214,7 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     worker_t w = {.channel = channel};
     mg_server_t *srv = mg_calloc(sizeof(mg_server_t));
     srv->worker = 1;
+    srv->worker_id = slot;
     srv->cycle = cycle;
     srv->log = cycle->log;
     cycle->server = srv;
@@ -244,10 +246,12 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     w.channel_ev = event_new(srv->base, channel, EV_READ | EV_PERSIST, on_channel, &w);
     event_add(w.channel_ev, NULL);
 
+    mg_modules_init_worker(cycle);
     mg_server_accept_on(srv);
     tell_master(&w, MG_MSG_READY);
 
     mg_server_loop(srv);
+    mg_modules_exit_worker(cycle);
     mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exiting");
     mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exit");
     /* the events go before the base; the cycle flushes buffered access logs */

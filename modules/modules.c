@@ -6,7 +6,7 @@
  * - filters: each filter module's init puts itself at the top of the chain, so a module
  *   listed later filters first. The chains end in core/http/write.c (response head
  *   serialization; chunked framing and the writer). Header filters therefore run:
- *   not_modified -> headers (add_header, expires) -> gzip -> range -> core,
+ *   not_modified -> lua -> headers (add_header, expires) -> gzip -> range -> core,
  *   as nginx orders them: gzip drops the length before range could split the body.
  */
 #include "http.h"
@@ -27,6 +27,7 @@ extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
+extern mg_module_t mg_lua_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
@@ -50,6 +51,9 @@ mg_module_t *mg_modules[] = {
     &mg_range_module,
     &mg_gzip_module,
     &mg_headers_module,
+    &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
+                       of their phases, log_by_lua before access_log; its filters see the
+                       response before add_header, as nginx's addon filters do */
     &mg_not_modified_module,
     NULL,
 };

@@ -514,18 +514,7 @@ static void run_set(mg_request_t *r, rewrite_op_t *op)
 {
     mg_str_t value;
     mg_http_complex_value(r, op->value, &value);
-    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    mg_http_variable_t *v = &((mg_http_variable_t *)cmcf->variables.elts)[op->index];
-    mg_http_var_value_t *val = &r->variables[op->index];
-    val->value = value;
-    val->valid = 1;
-    val->not_found = 0;
-    val->no_cacheable = 0;
-    if (v->set_handler) {
-        v->set_handler(r, val, v->data);
-        /* a variable with its own storage ($args) is read back from there */
-        val->valid = 0;
-    }
+    mg_http_set_indexed_variable(r, (mg_uint_t)op->index, value);
 }
 
 static int file_test(mg_request_t *r, rewrite_cond_t *c)

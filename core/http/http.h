@@ -376,6 +376,8 @@ extern mg_module_t mg_http_core_module;
 
 /* Register a phase handler (from a module's init). */
 void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
+/* Register a handler that runs after every other one of its phase (nginx's postponed Lua). */
+void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
 
 /* ---- request life (request.c) ---- */
 
@@ -414,6 +416,9 @@ void mg_http_clear_last_modified(mg_request_t *r);
 /* Output: send the response head through the header filters, body through body filters. */
 mg_int_t mg_http_send_header(mg_request_t *r);
 mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in);
+/* Whether output given to mg_http_output may still be referenced: the writer's queue is not
+ * empty or a body filter holds input. When 0, a producer may reuse its buffers' memory. */
+int mg_http_output_busy(mg_request_t *r);
 /* A whole response from a status and an optional text body with content type. */
 mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, mg_str_t *body);
 /* nginx's built-in error page for a status (also used for redirect bodies). */

@@ -962,6 +962,46 @@ mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name)
     return val;
 }
 
+void mg_http_set_indexed_variable(mg_request_t *r, mg_uint_t index, mg_str_t value)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_variable_t *v = &((mg_http_variable_t *)cmcf->variables.elts)[index];
+    mg_http_var_value_t *val = &r->variables[index];
+    val->value = value;
+    val->valid = 1;
+    val->not_found = 0;
+    val->no_cacheable = 0;
+    if (v->set_handler) {
+        v->set_handler(r, val, v->data);
+        /* a variable with its own storage ($args) is read back from there */
+        val->valid = 0;
+    }
+}
+
+mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t value)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_variable_t *iv = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (mg_str_eq_str(iv[i].name, name)) {
+            if (!(iv[i].flags & MG_HTTP_VAR_CHANGEABLE)) {
+                return MG_DECLINED;
+            }
+            mg_http_set_indexed_variable(r, i, value);
+            return MG_OK;
+        }
+    }
+    mg_http_variable_t def;
+    memset(&def, 0, sizeof(def));
+    if (!resolve(cmcf, r->pool, name, &def, 0) || !(def.flags & MG_HTTP_VAR_CHANGEABLE) ||
+        def.set_handler == NULL) {
+        return MG_DECLINED;
+    }
+    mg_http_var_value_t val = {.value = value, .valid = 1};
+    def.set_handler(r, &val, def.data);
+    return MG_OK;
+}
+
 mg_regex_t *mg_http_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless)
 {
     char err[512];

@@ -33,6 +33,11 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
     return mg_http_top_body_filter(r, in);
 }
 
+int mg_http_output_busy(mg_request_t *r)
+{
+    return r->hc->out != NULL || r->buffered;
+}
+
 static size_t put(char *p, const char *s, size_t n)
 {
     memcpy(p, s, n);

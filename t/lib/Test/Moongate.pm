@@ -328,6 +328,12 @@ sub write_config {
     $c .= "error_log $ErrLogFile $level;\n";
     $c .= "pid $PidFile;\n";
     $c .= "env $_;\n" for @EnvToServer;
+    my $files = sec($block, 'user_files') // '';
+    if (File::Basename::basename($Binary) =~ /nginx/ && "$main$http$conf$files" =~ /_by_lua|lua_/) {
+        # Debian's nginx has Lua as a dynamic module (libnginx-mod-http-lua); moongate has it built in
+        $c .= "load_module $_;\n" for grep { -f }
+            map { "/usr/lib/nginx/modules/$_.so" } qw(ndk_http_module ngx_http_lua_module);
+    }
     $c .= "\n$main\n";
     $c .= "events {\n    worker_connections $WorkerConnections;\n}\n\n";
     $c .= "http {\n";
@@ -804,6 +810,8 @@ sub run_tests () {
     my @blocks = blocks();
     for my $block (@blocks) {
         $_->($block) for @BlockPreprocessors;
+        # moongate differs from nginx on purpose here (e.g. Lua compiled at -t)
+        next if defined $block->{moongate_only} && File::Basename::basename($Binary) =~ /nginx/;
         for my $n (1 .. $RepeatEach) {
             run_block($block, $n);
         }
@@ -1146,7 +1154,8 @@ Content-Length not met or no last chunk, then EOF); one more assertion,
 status, headers and body are checked on what arrived.  When the server cannot start, every assertion of the block fails.
 
 C<SKIP>, C<ONLY> and C<LAST> are Test::Base's.  Sections it does not know
-(C<skip_nginx>, C<no_check_leak>, ...) are ignored.
+(C<skip_nginx>, C<no_check_leak>, ...) are ignored.  C<moongate_only>: the
+block is skipped when the binary is nginx (behaviour moongate has on purpose).
 
 =head1 FUNCTIONS
 

@@ -1,0 +1,179 @@
+/*
+ * What the lua/ files share: the VM of a generation, the per-request Lua state, the phase
+ * bits an ngx.* function checks, and one injector per API area, each adding its fields to
+ * the `ngx` table at the top of the stack when a VM is built (vm.c calls them in order).
+ */
+#ifndef MG_LUA_API_H
+#define MG_LUA_API_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "http.h"
+
+/* Where Lua code runs; one bit each so an API can list the places it is allowed. */
+enum {
+    MG_LUA_INIT = 0x0001,
+    MG_LUA_INIT_WORKER = 0x0002,
+    MG_LUA_SET = 0x0004,
+    MG_LUA_REWRITE = 0x0008,
+    MG_LUA_ACCESS = 0x0010,
+    MG_LUA_CONTENT = 0x0020,
+    MG_LUA_LOG = 0x0040,
+    MG_LUA_HEADER_FILTER = 0x0080,
+    MG_LUA_BODY_FILTER = 0x0100,
+    MG_LUA_TIMER = 0x0200,
+    MG_LUA_EXIT_WORKER = 0x0400,
+};
+#define MG_LUA_REQUEST_PHASES                                                                    \
+    (MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_LOG |                 \
+     MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER)
+/* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
+#define MG_LUA_YIELDABLE (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER)
+
+/* A piece of Lua code a directive names: inline text or a file. */
+typedef struct {
+    int ref;                 /* the compiled chunk in the VM's registry, or LUA_NOREF */
+    mg_str_t src;            /* the code, or the file's full path (NUL-terminated) */
+    const char *chunkname;   /* "=content_by_lua(nginx.conf:12)" or "@/path/x.lua" */
+    struct mg_http_complex_value_s *path_cv; /* a file name with variables: per request */
+    unsigned is_file : 1;
+} mg_lua_code_t;
+
+/* http{}-level state: the generation's VM and what runs outside requests. */
+typedef struct {
+    lua_State *L;            /* created by the first Lua directive; closed with the cycle */
+    mg_cycle_t *cycle;
+    mg_str_t package_path;
+    mg_str_t package_cpath;
+    mg_lua_code_t *init;
+    mg_lua_code_t *init_worker;
+    mg_lua_code_t *exit_worker;
+    unsigned phases;         /* MG_LUA_* of every request phase some location uses */
+    int rewrite_no_postpone;
+    mg_int_t regex_cache_max_entries;
+    mg_int_t max_pending_timers;
+    mg_int_t max_running_timers;
+} mg_lua_main_conf_t;
+
+typedef struct {
+    mg_lua_code_t *rewrite;
+    mg_lua_code_t *access;
+    mg_lua_code_t *content;
+    mg_lua_code_t *log;
+    mg_lua_code_t *header_filter;
+    mg_lua_code_t *body_filter;
+    int code_cache;
+    int need_request_body;
+} mg_lua_loc_conf_t;
+
+/* One request's Lua state, shared by its phases (r->ctx slot of the lua module). */
+typedef struct mg_lua_ctx_s {
+    mg_request_t *r;
+    mg_lua_main_conf_t *lmcf;
+    lua_State *co;           /* the running entry coroutine, NULL between entries */
+    int co_ref;
+    int ctx_ref;             /* ngx.ctx table, LUA_NOREF until first used */
+    unsigned phase;          /* MG_LUA_* being run */
+    mg_int_t exit_code;      /* ngx.exit's argument */
+    mg_str_t exec_uri;       /* ngx.exec target */
+    mg_str_t exec_args;
+    /* what to do when the waited-for thing happens: resume the coroutine */
+    void (*resume_handler)(struct mg_lua_ctx_s *ctx);
+    void *out_blocks;        /* malloc'ed output memory, freed once written (resp.c) */
+    unsigned exited : 1;     /* ngx.exit / ngx.redirect called */
+    unsigned exec : 1;       /* ngx.exec called */
+    unsigned eof : 1;        /* the last buffer was sent (ngx.eof or the end) */
+    unsigned waiting : 1;    /* yielded until an event resumes it */
+    unsigned flush_wait : 1; /* ngx.flush(true) waits for the writer */
+    unsigned entered_rewrite : 1;
+    unsigned entered_access : 1;
+    unsigned entered_content : 1;
+    unsigned body_read : 1;  /* lua_need_request_body / ngx.req.read_body done */
+    unsigned body_waiting : 1; /* a phase handler waits for lua_need_request_body */
+} mg_lua_ctx_t;
+
+/* What Lua code runs now: set by the runners around every call into the VM. */
+typedef struct {
+    mg_request_t *r;         /* NULL outside a request */
+    mg_lua_ctx_t *ctx;
+    unsigned phase;
+    mg_lua_main_conf_t *lmcf;
+} mg_lua_current_t;
+
+extern mg_module_t mg_lua_module;
+extern mg_lua_current_t mg_lua_cur;
+
+/* The running request, or luaL_error "no request found" outside one. */
+mg_request_t *mg_lua_request(lua_State *L);
+/* luaL_error "API disabled in the context of <phase>" unless the running phase is allowed. */
+void mg_lua_check_phase(lua_State *L, unsigned allowed);
+const char *mg_lua_phase_name(unsigned phase);
+/* The request's Lua state, created on first use (phase.c). */
+mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r);
+
+/* ---- vm.c ---- */
+/* The VM of the configuration being read, created with the ngx API on first use. */
+lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf);
+/* Compile code (cf: errors are config errors with FILE:LINE); MG_OK or MG_ERROR. */
+mg_int_t mg_lua_code_compile(mg_conf_t *cf, mg_lua_main_conf_t *lmcf, mg_lua_code_t *code);
+/* Push the code's function on L (cached, or loaded afresh); nil + message on failure. */
+mg_int_t mg_lua_code_push(lua_State *L, mg_request_t *r, mg_lua_code_t *code, int cache);
+/* After init_by_lua: package paths in place, writes to globals from requests warned about. */
+mg_int_t mg_lua_vm_ready(mg_conf_t *cf, mg_lua_main_conf_t *lmcf);
+
+/* ---- phase.c: the one runner ---- */
+/* Run a rewrite/access/content entry in a new coroutine; returns the phase handler's code. */
+mg_int_t mg_lua_run_entry(mg_request_t *r, mg_lua_code_t *code, unsigned phase);
+/* Resume the request's waiting coroutine (nargs values pushed on ctx->co) and act on how it
+ * ends, finalizing the request when it finishes. */
+void mg_lua_resume(mg_lua_ctx_t *ctx, int nargs);
+/* Yield the running coroutine until ctx->resume_handler is called (from a C function:
+ * `return mg_lua_wait(L, ctx);`). */
+int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx);
+/* Run code that may not yield (set, header/body filter, log, init_worker) with nargs
+ * arguments on lmcf->L's stack; nres results left on success. MG_OK, MG_ERROR (logged with
+ * the traceback), or MG_DONE when ngx.exit was called (ctx->exit_code). r may be NULL. */
+mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *code,
+                     unsigned phase, int nargs, int nres);
+/* ngx.exit where the code cannot yield: unwinds to mg_lua_call, which returns MG_DONE. */
+int mg_lua_exit_nonyield(lua_State *L);
+
+/* ---- resp.c ---- */
+/* Send the response head now if not yet sent (status from ngx.status, 200 default). */
+mg_int_t mg_lua_send_header(mg_request_t *r);
+/* Send the last buffer unless already sent. */
+mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx);
+/* Output memory: `len` bytes that live until written (freed once the writer is idle). */
+char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len);
+void mg_lua_output_free(mg_lua_ctx_t *ctx);
+/* ngx.status / ngx.headers_sent through the ngx table's metatable (api.c). */
+int mg_lua_status_get(lua_State *L);
+int mg_lua_status_set(lua_State *L);
+int mg_lua_headers_sent(lua_State *L);
+/* ngx.ctx (ctx.c) */
+int mg_lua_ctx_get(lua_State *L);
+int mg_lua_ctx_set(lua_State *L);
+
+/* ---- filter.c ---- */
+/* Put header_filter_by_lua and body_filter_by_lua into the filter chains (module init). */
+void mg_lua_filters_init(void);
+
+/* ---- log.c ---- */
+/* Log a Lua error with its traceback, as OpenResty's "lua entry thread aborted" line. */
+void mg_lua_log_error(lua_State *L, lua_State *co, mg_request_t *r, const char *what);
+
+/* ---- injectors: ngx table at the top of L's stack; each adds its area's fields ---- */
+void mg_lua_inject_core_api(lua_State *L);   /* api.c: constants, ngx.null, config, worker */
+void mg_lua_inject_output_api(lua_State *L); /* resp.c: say print flush eof exit status ... */
+void mg_lua_inject_header_api(lua_State *L); /* header.c: ngx.header */
+void mg_lua_inject_var_api(lua_State *L);    /* var.c: ngx.var */
+void mg_lua_inject_ctx_api(lua_State *L);    /* ctx.c: ngx.ctx */
+void mg_lua_inject_log_api(lua_State *L);    /* log.c: ngx.log, print, level constants */
+void mg_lua_inject_req_api(lua_State *L);    /* req.c: ngx.req */
+void mg_lua_inject_string_api(lua_State *L); /* string.c: escape/args/hash/base64 */
+void mg_lua_inject_time_api(lua_State *L);   /* time.c: ngx.time now today ... */
+void mg_lua_inject_regex_api(lua_State *L);  /* regex.c: ngx.re */
+
+#endif

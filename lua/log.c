@@ -1,0 +1,110 @@
+/*
+ * ngx.log, print and the log level constants: the message goes to the request's error log
+ * (with its client/server/request context) or the generation's, prefixed as OpenResty's:
+ * "[lua] FILE:LINE: FUNCTION(): message".
+ */
+#include "api.h"
+
+static const char *const level_names[] = {"STDERR", "EMERG", "ALERT", "CRIT", "ERR",
+                                          "WARN",   "NOTICE", "INFO", "DEBUG"};
+
+static mg_log_t *current_log(void)
+{
+    if (mg_lua_cur.r) {
+        return &mg_lua_cur.r->connection->log;
+    }
+    return mg_lua_cur.lmcf ? mg_lua_cur.lmcf->cycle->log : NULL;
+}
+
+static int log_enabled(mg_log_t *log, int level)
+{
+    for (; log; log = log->next) {
+        if (level <= log->level) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int do_log(lua_State *L, int level, int first)
+{
+    mg_log_t *log = current_log();
+    if (log == NULL || !log_enabled(log, level)) {
+        return 0;
+    }
+    int top = lua_gettop(L); /* before the buffer uses the stack */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    lua_Debug ar;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sln", &ar)) {
+        char where[LUA_IDSIZE + 64];
+        int n = ar.name ? snprintf(where, sizeof(where), "[lua] %s:%d: %s(): ", ar.short_src,
+                                   ar.currentline, ar.name)
+                        : snprintf(where, sizeof(where), "[lua] %s:%d: ", ar.short_src,
+                                   ar.currentline);
+        luaL_addlstring(&b, where, (size_t)n < sizeof(where) ? (size_t)n : sizeof(where) - 1);
+    }
+    for (int i = first; i <= top; i++) {
+        switch (lua_type(L, i)) {
+        case LUA_TNIL:
+            luaL_addlstring(&b, "nil", 3);
+            break;
+        case LUA_TBOOLEAN:
+            luaL_addstring(&b, lua_toboolean(L, i) ? "true" : "false");
+            break;
+        case LUA_TNUMBER:
+        case LUA_TSTRING: {
+            size_t len;
+            const char *s = lua_tolstring(L, i, &len);
+            luaL_addlstring(&b, s, len);
+            break;
+        }
+        case LUA_TLIGHTUSERDATA:
+            if (lua_touserdata(L, i) == NULL) {
+                luaL_addlstring(&b, "null", 4);
+                break;
+            }
+            /* fall through */
+        default:
+            if (luaL_callmeta(L, i, "__tostring") && lua_isstring(L, -1)) {
+                luaL_addvalue(&b);
+                break;
+            }
+            return luaL_argerror(
+                L, i,
+                lua_pushfstring(L, "string, number, boolean, or nil expected, got %s",
+                                luaL_typename(L, i)));
+        }
+    }
+    luaL_pushresult(&b);
+    size_t len;
+    const char *msg = lua_tolstring(L, -1, &len);
+    mg_log_error(level, log, 0, "%.*s", (int)len, msg);
+    return 0;
+}
+
+static int lua_log(lua_State *L)
+{
+    lua_Integer level = luaL_checkinteger(L, 1);
+    if (level < MG_LOG_STDERR || level > MG_LOG_DEBUG) {
+        return luaL_error(L, "bad log level: %d", (int)level);
+    }
+    return do_log(L, (int)level, 2);
+}
+
+static int lua_print(lua_State *L)
+{
+    return do_log(L, MG_LOG_NOTICE, 1);
+}
+
+void mg_lua_inject_log_api(lua_State *L)
+{
+    for (int i = 0; i < (int)mg_nelems(level_names); i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, level_names[i]);
+    }
+    lua_pushcfunction(L, lua_log);
+    lua_setfield(L, -2, "log");
+    lua_pushcfunction(L, lua_print);
+    lua_setglobal(L, "print");
+}

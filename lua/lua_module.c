@@ -1,0 +1,360 @@
+/*
+ * The lua module: the *_by_lua* directives (inline strings, { } blocks, files), the lua_*
+ * settings, and the phase handlers and filters that hand requests to the runner (phase.c).
+ * Code is compiled when the directive is read, so a Lua syntax error is a config error.
+ */
+#include "api.h"
+#include "script.h"
+
+/* What a code directive feeds: its phase and the label OpenResty names chunks with. */
+typedef struct {
+    unsigned phase;
+    const char *label;
+} code_directive_t;
+
+static const code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
+static const code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
+static const code_directive_t d_exit_worker = {MG_LUA_EXIT_WORKER, "exit_worker_by_lua"};
+static const code_directive_t d_rewrite = {MG_LUA_REWRITE, "rewrite_by_lua"};
+static const code_directive_t d_access = {MG_LUA_ACCESS, "access_by_lua"};
+static const code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
+static const code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
+static const code_directive_t d_header_filter = {MG_LUA_HEADER_FILTER, "header_filter_by_lua"};
+static const code_directive_t d_body_filter = {MG_LUA_BODY_FILTER, "body_filter_by_lua"};
+
+static mg_int_t lua_content_handler(mg_request_t *r);
+
+static int ends_with(mg_str_t s, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return s.len >= n && memcmp(s.data + s.len - n, suffix, n) == 0;
+}
+
+static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const code_directive_t *d = cmd->post;
+    mg_lua_code_t **slot = (mg_lua_code_t **)((char *)conf + cmd->offset);
+    if (*slot) {
+        return "is duplicate";
+    }
+    mg_lua_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_lua_module);
+    mg_lua_code_t *code = mg_pcalloc(cf->pool, sizeof(mg_lua_code_t));
+    code->ref = LUA_NOREF;
+    mg_str_t arg = cf->args[cf->nargs - 1];
+    if (ends_with(cf->args[0], "_file")) {
+        code->is_file = 1;
+        if (arg.len == 0) {
+            return "has an empty file name";
+        }
+        /* variables need a request: only request phases may name files with them */
+        if ((d->phase & MG_LUA_REQUEST_PHASES) && mg_http_script_variables_count(arg)) {
+            code->path_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+            if (mg_http_compile_complex_value(cf, arg, code->path_cv) != MG_OK) {
+                return MG_CONF_ERROR;
+            }
+        } else {
+            code->src = mg_conf_full_name(cf->cycle, arg, 0);
+            code->chunkname = mg_psprintf(cf->pool, "@%s", code->src.data);
+        }
+    } else {
+        /* OpenResty's chunk names: the label, the config file's base name and the line of the
+         * directive, so Lua's messages read "content_by_lua(nginx.conf:12):3: ..." */
+        const char *file = mg_conf_file(cf);
+        const char *base = strrchr(file, '/');
+        mg_uint_t line = ends_with(cf->args[0], "_block") ? cf->raw_line : 0;
+        if (line == 0) {
+            const char *where = mg_conf_where(cf);
+            const char *colon = strrchr(where, ':');
+            line = colon ? (mg_uint_t)strtoul(colon + 1, NULL, 10) : 0;
+        }
+        code->src = arg;
+        code->chunkname = mg_psprintf(cf->pool, "=%s(%s:%lu)", d->label, base ? base + 1 : file,
+                                      (unsigned long)line);
+    }
+    if (mg_lua_vm(cf, lmcf) == NULL || mg_lua_code_compile(cf, lmcf, code) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    *slot = code;
+    lmcf->phases |= d->phase;
+    if (d->phase == MG_LUA_CONTENT) {
+        mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
+        if (clcf->handler && clcf->handler != lua_content_handler) {
+            return "is duplicate";
+        }
+        clcf->handler = lua_content_handler;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *lua_set_code_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_flag(cf, cmd, conf);
+    if (rv == MG_CONF_OK && mg_str_eq(cf->args[1], "off")) {
+        mg_conf_log(cf, MG_LOG_ALERT, 0, "lua_code_cache is off; this will hurt performance");
+    }
+    return rv;
+}
+
+static const mg_command_t lua_commands[] = {
+#define CODE_MAIN(name, args, d, field)                                                          \
+    {name, MG_CTX_HTTP, args, lua_set_code, MG_MAIN_CONF, offsetof(mg_lua_main_conf_t, field), &d}
+#define CODE_LOC(name, ctxs, args, d, field)                                                     \
+    {name, ctxs, args, lua_set_code, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), &d}
+#define ANY_LOC_IF (MG_HTTP_ANY_LOC | MG_CTX_LIF)
+#define LOC_IF (MG_CTX_LOCATION | MG_CTX_LIF)
+    CODE_MAIN("init_by_lua", MG_ARGS(1, 1), d_init, init),
+    CODE_MAIN("init_by_lua_block", MG_RAW_BLOCK, d_init, init),
+    CODE_MAIN("init_by_lua_file", MG_ARGS(1, 1), d_init, init),
+    CODE_MAIN("init_worker_by_lua", MG_ARGS(1, 1), d_init_worker, init_worker),
+    CODE_MAIN("init_worker_by_lua_block", MG_RAW_BLOCK, d_init_worker, init_worker),
+    CODE_MAIN("init_worker_by_lua_file", MG_ARGS(1, 1), d_init_worker, init_worker),
+    CODE_MAIN("exit_worker_by_lua_block", MG_RAW_BLOCK, d_exit_worker, exit_worker),
+    CODE_MAIN("exit_worker_by_lua_file", MG_ARGS(1, 1), d_exit_worker, exit_worker),
+    CODE_LOC("rewrite_by_lua", ANY_LOC_IF, MG_ARGS(1, 1), d_rewrite, rewrite),
+    CODE_LOC("rewrite_by_lua_block", ANY_LOC_IF, MG_RAW_BLOCK, d_rewrite, rewrite),
+    CODE_LOC("rewrite_by_lua_file", ANY_LOC_IF, MG_ARGS(1, 1), d_rewrite, rewrite),
+    CODE_LOC("access_by_lua", ANY_LOC_IF, MG_ARGS(1, 1), d_access, access),
+    CODE_LOC("access_by_lua_block", ANY_LOC_IF, MG_RAW_BLOCK, d_access, access),
+    CODE_LOC("access_by_lua_file", ANY_LOC_IF, MG_ARGS(1, 1), d_access, access),
+    CODE_LOC("content_by_lua", LOC_IF, MG_ARGS(1, 1), d_content, content),
+    CODE_LOC("content_by_lua_block", LOC_IF, MG_RAW_BLOCK, d_content, content),
+    CODE_LOC("content_by_lua_file", LOC_IF, MG_ARGS(1, 1), d_content, content),
+    CODE_LOC("log_by_lua", ANY_LOC_IF, MG_ARGS(1, 1), d_log, log),
+    CODE_LOC("log_by_lua_block", ANY_LOC_IF, MG_RAW_BLOCK, d_log, log),
+    CODE_LOC("log_by_lua_file", ANY_LOC_IF, MG_ARGS(1, 1), d_log, log),
+    CODE_LOC("header_filter_by_lua", ANY_LOC_IF, MG_ARGS(1, 1), d_header_filter, header_filter),
+    CODE_LOC("header_filter_by_lua_block", ANY_LOC_IF, MG_RAW_BLOCK, d_header_filter,
+             header_filter),
+    CODE_LOC("header_filter_by_lua_file", ANY_LOC_IF, MG_ARGS(1, 1), d_header_filter,
+             header_filter),
+    CODE_LOC("body_filter_by_lua", ANY_LOC_IF, MG_ARGS(1, 1), d_body_filter, body_filter),
+    CODE_LOC("body_filter_by_lua_block", ANY_LOC_IF, MG_RAW_BLOCK, d_body_filter, body_filter),
+    CODE_LOC("body_filter_by_lua_file", ANY_LOC_IF, MG_ARGS(1, 1), d_body_filter, body_filter),
+    {"lua_package_path", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_str, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, package_path), NULL},
+    {"lua_package_cpath", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_str, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, package_cpath), NULL},
+    {"rewrite_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
+    {"lua_regex_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, regex_cache_max_entries), NULL},
+    {"lua_code_cache", ANY_LOC_IF, MG_FLAG, lua_set_code_cache, MG_LOC_CONF,
+     offsetof(mg_lua_loc_conf_t, code_cache), NULL},
+    {"lua_need_request_body", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(mg_lua_loc_conf_t, need_request_body), NULL},
+    {0},
+#undef CODE_MAIN
+#undef CODE_LOC
+};
+
+static void *lua_create_main_conf(mg_conf_t *cf)
+{
+    mg_lua_main_conf_t *lmcf = mg_pcalloc(cf->pool, sizeof(mg_lua_main_conf_t));
+    lmcf->cycle = cf->cycle;
+    lmcf->rewrite_no_postpone = MG_CONF_UNSET;
+    lmcf->regex_cache_max_entries = MG_CONF_UNSET;
+    return lmcf;
+}
+
+static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)cf;
+    mg_lua_main_conf_t *lmcf = conf;
+    mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
+    mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
+    return MG_CONF_OK;
+}
+
+static void *lua_create_loc_conf(mg_conf_t *cf)
+{
+    mg_lua_loc_conf_t *llcf = mg_pcalloc(cf->pool, sizeof(mg_lua_loc_conf_t));
+    llcf->code_cache = MG_CONF_UNSET;
+    llcf->need_request_body = MG_CONF_UNSET;
+    return llcf;
+}
+
+static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
+{
+    (void)cf;
+    mg_lua_loc_conf_t *p = prev, *c = conf;
+    if (c->rewrite == NULL) {
+        c->rewrite = p->rewrite;
+    }
+    if (c->access == NULL) {
+        c->access = p->access;
+    }
+    if (c->log == NULL) {
+        c->log = p->log;
+    }
+    if (c->header_filter == NULL) {
+        c->header_filter = p->header_filter;
+    }
+    if (c->body_filter == NULL) {
+        c->body_filter = p->body_filter;
+    }
+    mg_conf_merge(c->code_cache, p->code_cache, 1);
+    mg_conf_merge(c->need_request_body, p->need_request_body, 0);
+    return MG_CONF_OK;
+}
+
+/* ---- request phases ---- */
+
+static void body_read_done(mg_request_t *r)
+{
+    mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
+    ctx->body_read = 1;
+    if (!ctx->body_waiting) {
+        return; /* read at once, the handler goes on by itself */
+    }
+    ctx->body_waiting = 0;
+    if (ctx->phase == MG_LUA_CONTENT) {
+        mg_http_finalize_request(r, lua_content_handler(r));
+    } else {
+        mg_http_run_phases(r); /* the phase handler that waited runs again */
+    }
+}
+
+/* lua_need_request_body: the whole body is read before the first Lua entry runs. */
+static mg_int_t need_body(mg_request_t *r, mg_lua_ctx_t *ctx, unsigned phase)
+{
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    if (!llcf->need_request_body || ctx->body_read) {
+        return MG_OK;
+    }
+    ctx->phase = phase;
+    mg_int_t rc = mg_http_read_client_request_body(r, body_read_done);
+    if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+    if (ctx->body_read) {
+        return MG_OK;
+    }
+    ctx->body_waiting = 1;
+    return MG_AGAIN;
+}
+
+static mg_int_t lua_phase_handler(mg_request_t *r, mg_lua_code_t *code, unsigned phase)
+{
+    if (code == NULL) {
+        return MG_DECLINED;
+    }
+    mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
+    if (ctx->waiting || ctx->body_waiting) {
+        return MG_AGAIN;
+    }
+    /* an entry runs once per location: the phase engine comes back to this handler after
+     * the request body arrived */
+    if ((phase == MG_LUA_REWRITE && ctx->entered_rewrite) ||
+        (phase == MG_LUA_ACCESS && ctx->entered_access)) {
+        return MG_DECLINED;
+    }
+    mg_int_t rc = need_body(r, ctx, phase);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    if (phase == MG_LUA_REWRITE) {
+        ctx->entered_rewrite = 1;
+    } else if (phase == MG_LUA_ACCESS) {
+        ctx->entered_access = 1;
+    } else {
+        ctx->entered_content = 1;
+    }
+    return mg_lua_run_entry(r, code, phase);
+}
+
+static mg_int_t lua_rewrite_handler(mg_request_t *r)
+{
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    return lua_phase_handler(r, llcf->rewrite, MG_LUA_REWRITE);
+}
+
+static mg_int_t lua_access_handler(mg_request_t *r)
+{
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    return lua_phase_handler(r, llcf->access, MG_LUA_ACCESS);
+}
+
+static mg_int_t lua_content_handler(mg_request_t *r)
+{
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    return lua_phase_handler(r, llcf->content, MG_LUA_CONTENT);
+}
+
+static mg_int_t lua_log_handler(mg_request_t *r)
+{
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    if (llcf->log == NULL) {
+        return MG_DECLINED;
+    }
+    mg_lua_main_conf_t *lmcf = mg_http_get_main_conf(r, mg_lua_module);
+    int top = lua_gettop(lmcf->L);
+    mg_lua_call(lmcf, r, llcf->log, MG_LUA_LOG, 0, 0);
+    lua_settop(lmcf->L, top);
+    return MG_OK;
+}
+
+/* nginx's postponing: rewrite_by_lua and access_by_lua run after the other modules' handlers
+ * of their phase (rewrite_by_lua_no_postpone puts rewrite first). */
+static mg_int_t lua_init(mg_conf_t *cf)
+{
+    mg_lua_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_lua_module);
+    mg_lua_filters_init();
+    if (lmcf->L == NULL) {
+        return MG_OK;
+    }
+    if (lmcf->phases & MG_LUA_REWRITE) {
+        if (lmcf->rewrite_no_postpone) {
+            mg_http_add_phase_handler(cf, MG_HTTP_REWRITE_PHASE, lua_rewrite_handler);
+        } else {
+            mg_http_add_phase_handler_last(cf, MG_HTTP_REWRITE_PHASE, lua_rewrite_handler);
+        }
+    }
+    if (lmcf->phases & MG_LUA_ACCESS) {
+        mg_http_add_phase_handler_last(cf, MG_HTTP_ACCESS_PHASE, lua_access_handler);
+    }
+    if (lmcf->phases & MG_LUA_LOG) {
+        mg_http_add_phase_handler(cf, MG_HTTP_LOG_PHASE, lua_log_handler);
+    }
+    return mg_lua_vm_ready(cf, lmcf);
+}
+
+static mg_int_t lua_init_worker(mg_cycle_t *cycle)
+{
+    if (cycle->http == NULL) {
+        return MG_OK;
+    }
+    mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
+    if (lmcf->L == NULL || lmcf->init_worker == NULL) {
+        return MG_OK;
+    }
+    int top = lua_gettop(lmcf->L);
+    mg_lua_call(lmcf, NULL, lmcf->init_worker, MG_LUA_INIT_WORKER, 0, 0);
+    lua_settop(lmcf->L, top);
+    return MG_OK;
+}
+
+static void lua_exit_worker(mg_cycle_t *cycle)
+{
+    if (cycle->http == NULL) {
+        return;
+    }
+    mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
+    if (lmcf->L == NULL || lmcf->exit_worker == NULL) {
+        return;
+    }
+    int top = lua_gettop(lmcf->L);
+    mg_lua_call(lmcf, NULL, lmcf->exit_worker, MG_LUA_EXIT_WORKER, 0, 0);
+    lua_settop(lmcf->L, top);
+}
+
+mg_module_t mg_lua_module = {
+    .name = "lua",
+    .commands = lua_commands,
+    .create_main_conf = lua_create_main_conf,
+    .init_main_conf = lua_init_main_conf,
+    .create_loc_conf = lua_create_loc_conf,
+    .merge_loc_conf = lua_merge_loc_conf,
+    .init = lua_init,
+    .init_worker = lua_init_worker,
+    .exit_worker = lua_exit_worker,
+};

@@ -1,0 +1,443 @@
+/*
+ * The response from Lua: ngx.say/print (through the body filters, with the head sent first),
+ * ngx.flush (optionally waiting for the writer), ngx.eof, ngx.exit, ngx.redirect, ngx.exec,
+ * ngx.status and ngx.headers_sent. Output memory is malloc'ed in blocks and freed as soon as
+ * the writer has nothing queued, so a long-running handler does not grow with its output.
+ */
+#include "api.h"
+
+#define OUTPUT_PHASES (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT)
+
+typedef struct out_block_s {
+    struct out_block_s *next;
+    char data[];
+} out_block_t;
+
+void mg_lua_output_free(mg_lua_ctx_t *ctx)
+{
+    out_block_t *b = ctx->out_blocks;
+    while (b) {
+        out_block_t *next = b->next;
+        free(b);
+        b = next;
+    }
+    ctx->out_blocks = NULL;
+}
+
+char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len)
+{
+    if (ctx->out_blocks && !mg_http_output_busy(ctx->r)) {
+        mg_lua_output_free(ctx); /* everything given before is written */
+    }
+    out_block_t *b = mg_alloc(sizeof(out_block_t) + len);
+    b->next = ctx->out_blocks;
+    ctx->out_blocks = b;
+    return b->data;
+}
+
+mg_int_t mg_lua_send_header(mg_request_t *r)
+{
+    if (r->header_sent) {
+        return MG_OK;
+    }
+    if (r->headers_out.status == 0) {
+        r->headers_out.status = MG_HTTP_OK;
+    }
+    mg_http_set_content_type(r);
+    return mg_http_send_header(r);
+}
+
+mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
+{
+    if (ctx->eof || r->last_queued) {
+        ctx->eof = 1;
+        return MG_OK;
+    }
+    if (mg_lua_send_header(r) == MG_ERROR) {
+        return MG_ERROR;
+    }
+    ctx->eof = 1;
+    mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
+    last->last_buf = 1;
+    return mg_http_output(r, last) == MG_ERROR ? MG_ERROR : MG_OK;
+}
+
+/* ---- ngx.say / ngx.print ---- */
+
+static int is_null(lua_State *L, int idx)
+{
+    return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+}
+
+/* Bytes one argument prints as; tables are arrays whose elements print in order. */
+static size_t arg_size(lua_State *L, int idx, int argn, const char *fn, int depth)
+{
+    size_t len;
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+    case LUA_TSTRING:
+        lua_tolstring(L, idx, &len);
+        return len;
+    case LUA_TNIL:
+        return 3;
+    case LUA_TBOOLEAN:
+        return lua_toboolean(L, idx) ? 4 : 5;
+    case LUA_TLIGHTUSERDATA:
+        if (is_null(L, idx)) {
+            return 4;
+        }
+        break;
+    case LUA_TTABLE: {
+        if (depth > 64) {
+            luaL_error(L, "table nested too deeply");
+        }
+        size_t n = lua_objlen(L, idx), total = 0;
+        /* only a proper array: every key a positive integer within the length */
+        lua_pushnil(L);
+        while (lua_next(L, idx < 0 ? idx - 1 : idx)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) < 1 ||
+                (size_t)lua_tonumber(L, -1) > n) {
+                lua_pop(L, 1);
+                return (size_t)luaL_argerror(L, argn, "non-array table found");
+            }
+        }
+        for (size_t i = 1; i <= n; i++) {
+            lua_rawgeti(L, idx, (int)i);
+            int t = lua_type(L, -1);
+            if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TTABLE && t != LUA_TBOOLEAN &&
+                t != LUA_TNIL && !is_null(L, -1)) {
+                lua_pop(L, 1);
+                return (size_t)luaL_argerror(L, argn, lua_pushfstring(L, "bad data type %s found",
+                                                                      luaL_typename(L, -1)));
+            }
+            total += arg_size(L, lua_gettop(L), argn, fn, depth + 1);
+            lua_pop(L, 1);
+        }
+        return total;
+    }
+    default:
+        break;
+    }
+    return (size_t)luaL_argerror(
+        L, argn,
+        lua_pushfstring(L, "string, number, boolean, nil, ngx.null, or array table expected, got %s",
+                        luaL_typename(L, idx)));
+}
+
+static char *arg_copy(lua_State *L, int idx, char *p)
+{
+    size_t len;
+    const char *s;
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+    case LUA_TSTRING:
+        s = lua_tolstring(L, idx, &len);
+        memcpy(p, s, len);
+        return p + len;
+    case LUA_TNIL:
+        memcpy(p, "nil", 3);
+        return p + 3;
+    case LUA_TBOOLEAN:
+        if (lua_toboolean(L, idx)) {
+            memcpy(p, "true", 4);
+            return p + 4;
+        }
+        memcpy(p, "false", 5);
+        return p + 5;
+    case LUA_TLIGHTUSERDATA:
+        memcpy(p, "null", 4);
+        return p + 4;
+    case LUA_TTABLE: {
+        size_t n = lua_objlen(L, idx);
+        for (size_t i = 1; i <= n; i++) {
+            lua_rawgeti(L, idx, (int)i);
+            p = arg_copy(L, lua_gettop(L), p);
+            lua_pop(L, 1);
+        }
+        return p;
+    }
+    }
+    return p;
+}
+
+static int output(lua_State *L, int newline, const char *fn)
+{
+    mg_request_t *r = mg_lua_request(L);
+    mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    if (ctx->eof) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "seen eof");
+        return 2;
+    }
+    int n = lua_gettop(L);
+    size_t size = newline;
+    for (int i = 1; i <= n; i++) {
+        size += arg_size(L, i, i, fn, 0);
+    }
+    if (mg_lua_send_header(r) == MG_ERROR) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "nginx output filter error");
+        return 2;
+    }
+    if (r->header_only || size == 0) {
+        lua_pushinteger(L, 1);
+        return 1;
+    }
+    char *data = mg_lua_output_alloc(ctx, size);
+    char *p = data;
+    for (int i = 1; i <= n; i++) {
+        p = arg_copy(L, i, p);
+    }
+    if (newline) {
+        *p++ = '\n';
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, data, (size_t)(p - data));
+    if (mg_http_output(r, b) == MG_ERROR) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "nginx output filter error");
+        return 2;
+    }
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+static int lua_say(lua_State *L)
+{
+    return output(L, 1, "say");
+}
+
+static int lua_print(lua_State *L)
+{
+    return output(L, 0, "print");
+}
+
+/* ---- ngx.flush / ngx.eof ---- */
+
+static void flush_resume(mg_request_t *r)
+{
+    mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
+    if (mg_http_output_busy(r)) {
+        return;
+    }
+    r->write_event_handler = NULL;
+    ctx->flush_wait = 0;
+    lua_pushinteger(ctx->co, 1);
+    mg_lua_resume(ctx, 1);
+}
+
+static int lua_flush(lua_State *L)
+{
+    mg_request_t *r = mg_lua_request(L);
+    mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    int wait = lua_gettop(L) >= 1 && lua_toboolean(L, 1);
+    if (ctx->eof) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "seen eof");
+        return 2;
+    }
+    if (!r->header_sent) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "nothing to flush");
+        return 2;
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
+    b->flush = 1;
+    if (mg_http_output(r, b) == MG_ERROR) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "nginx output filter error");
+        return 2;
+    }
+    if (wait && mg_http_output_busy(r)) {
+        ctx->flush_wait = 1;
+        r->write_event_handler = flush_resume;
+        return mg_lua_wait(L, ctx);
+    }
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+static int lua_eof(lua_State *L)
+{
+    mg_request_t *r = mg_lua_request(L);
+    mg_lua_check_phase(L, OUTPUT_PHASES);
+    if (lua_gettop(L) != 0) {
+        return luaL_error(L, "no argument is expected");
+    }
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    if (ctx->eof) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "seen eof");
+        return 2;
+    }
+    if (mg_lua_send_eof(r, ctx) == MG_ERROR) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "nginx output filter error");
+        return 2;
+    }
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+/* ---- ngx.exit / ngx.redirect / ngx.exec ---- */
+
+static int do_exit(lua_State *L, mg_int_t code)
+{
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    if (mg_lua_cur.phase & (MG_LUA_TIMER | MG_LUA_HEADER_FILTER)) {
+        if (ctx) {
+            ctx->exited = 1;
+            ctx->exit_code = code;
+        }
+        return mg_lua_exit_nonyield(L);
+    }
+    ctx->exited = 1;
+    ctx->exit_code = code;
+    return lua_yield(L, 0);
+}
+
+static int lua_exit(lua_State *L)
+{
+    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |
+                              MG_LUA_HEADER_FILTER | MG_LUA_TIMER);
+    mg_int_t code = (mg_int_t)luaL_checkinteger(L, 1);
+    return do_exit(L, code);
+}
+
+static int lua_redirect(lua_State *L)
+{
+    mg_request_t *r = mg_lua_request(L);
+    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    int n = lua_gettop(L);
+    if (n != 1 && n != 2) {
+        return luaL_error(L, "expecting one or two arguments");
+    }
+    size_t len;
+    const char *uri = luaL_checklstring(L, 1, &len);
+    mg_int_t status = n == 2 ? (mg_int_t)luaL_checkinteger(L, 2) : MG_HTTP_MOVED_TEMPORARILY;
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+        return luaL_error(L, "only ngx.HTTP_MOVED_TEMPORARILY, ngx.HTTP_MOVED_PERMANENTLY, "
+                             "ngx.HTTP_PERMANENT_REDIRECT, ngx.HTTP_SEE_OTHER, and "
+                             "ngx.HTTP_TEMPORARY_REDIRECT are allowed");
+    }
+    if (r->header_sent) {
+        return luaL_error(L, "attempt to call ngx.redirect after sending out the headers");
+    }
+    /* a CR or LF would split the header: percent-encode them as OpenResty does */
+    size_t extra = 0;
+    for (size_t i = 0; i < len; i++) {
+        extra += (uri[i] == '\r' || uri[i] == '\n') ? 2 : 0;
+    }
+    char *v = mg_pnalloc(r->pool, len + extra + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (uri[i] == '\r' || uri[i] == '\n') {
+            v[k++] = '%';
+            v[k++] = '0';
+            v[k++] = uri[i] == '\r' ? 'D' : 'A';
+        } else {
+            v[k++] = uri[i];
+        }
+    }
+    v[k] = '\0';
+    /* a plain header, not headers_out.location: OpenResty leaves "/path" relative */
+    mg_http_add_header_out(r, "Location", 8, v, k);
+    return do_exit(L, status);
+}
+
+static int lua_exec(lua_State *L)
+{
+    mg_request_t *r = mg_lua_request(L);
+    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    int n = lua_gettop(L);
+    if (n != 1 && n != 2) {
+        return luaL_error(L, "expecting one or two arguments, but got %d", n);
+    }
+    size_t len, alen = 0;
+    const char *uri = luaL_checklstring(L, 1, &len);
+    const char *args = NULL;
+    if (len == 0) {
+        return luaL_error(L, "The uri argument is empty");
+    }
+    if (n == 2 && !lua_isnil(L, 2)) {
+        if (lua_type(L, 2) == LUA_TTABLE) {
+            lua_getglobal(L, "ngx");
+            lua_getfield(L, -1, "encode_args");
+            lua_pushvalue(L, 2);
+            lua_call(L, 1, 1);
+            lua_replace(L, 2);
+            lua_pop(L, 1);
+        }
+        args = luaL_checklstring(L, 2, &alen);
+    }
+    if (r->header_sent) {
+        return luaL_error(L, "attempt to call ngx.exec after sending out response headers");
+    }
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    const char *q = uri[0] == '@' ? NULL : memchr(uri, '?', len);
+    mg_str_t u = mg_pstr(r->pool, uri, q ? (size_t)(q - uri) : len);
+    mg_str_t a = {0, NULL};
+    if (q && alen) {
+        a.data = mg_psprintf(r->pool, "%.*s&%.*s", (int)(len - (size_t)(q - uri) - 1), q + 1,
+                             (int)alen, args);
+        a.len = strlen(a.data);
+    } else if (q) {
+        a = mg_pstr(r->pool, q + 1, len - (size_t)(q - uri) - 1);
+    } else if (alen) {
+        a = mg_pstr(r->pool, args, alen);
+    }
+    ctx->exec_uri = u;
+    ctx->exec_args = a;
+    ctx->exec = 1;
+    return lua_yield(L, 0);
+}
+
+/* ---- ngx.status, ngx.headers_sent (through the ngx table's metatable) ---- */
+
+int mg_lua_status_get(lua_State *L)
+{
+    mg_request_t *r = mg_lua_request(L);
+    lua_pushinteger(L, (lua_Integer)r->headers_out.status);
+    return 1;
+}
+
+int mg_lua_status_set(lua_State *L)
+{
+    mg_request_t *r = mg_lua_request(L);
+    mg_lua_check_phase(L, MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |
+                              MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER | MG_LUA_LOG);
+    if (r->header_sent) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                     "attempt to set ngx.status after sending out response headers");
+        return 0;
+    }
+    lua_Integer status = luaL_checkinteger(L, -1);
+    if (status < 100 || status > 999) {
+        return luaL_error(L, "invalid HTTP status code %d", (int)status);
+    }
+    r->headers_out.status = (mg_uint_t)status;
+    r->headers_out.status_line.len = 0;
+    return 0;
+}
+
+int mg_lua_headers_sent(lua_State *L)
+{
+    mg_request_t *r = mg_lua_request(L);
+    lua_pushboolean(L, r->header_sent);
+    return 1;
+}
+
+void mg_lua_inject_output_api(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"say", lua_say},           {"print", lua_print}, {"flush", lua_flush},
+        {"eof", lua_eof},           {"exit", lua_exit},   {"redirect", lua_redirect},
+        {"exec", lua_exec},         {NULL, NULL},
+    };
+    for (const luaL_Reg *f = fns; f->name; f++) {
+        lua_pushcfunction(L, f->func);
+        lua_setfield(L, -2, f->name);
+    }
+}
