@@ -264,6 +264,29 @@ void mg_server_conn_idle(mg_connection_t *c)
     }
 }
 
+void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook)
+{
+    hook->next = srv->quit_hooks;
+    hook->prevp = &srv->quit_hooks;
+    if (hook->next) {
+        hook->next->prevp = &hook->next;
+    }
+    srv->quit_hooks = hook;
+}
+
+void mg_server_hook_del(mg_server_hook_t *hook)
+{
+    if (hook->prevp == NULL) {
+        return;
+    }
+    *hook->prevp = hook->next;
+    if (hook->next) {
+        hook->next->prevp = hook->prevp;
+    }
+    hook->prevp = NULL;
+    hook->next = NULL;
+}
+
 static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -305,6 +328,12 @@ void mg_server_quit(mg_server_t *srv)
     }
     if (!srv->keep_idle) {
         close_idle(srv);
+    }
+    /* what is not a client connection goes at once, drain or not: nothing is lost by
+     * closing an idle upstream connection (the next generation opens its own) */
+    for (mg_server_hook_t *h = srv->quit_hooks, *next; h; h = next) {
+        next = h->next;
+        h->handler(h);
     }
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
     if (ccf->worker_shutdown_timeout > 0) {

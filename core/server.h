@@ -11,6 +11,15 @@
 #include "mg.h"
 #include "cycle.h"
 
+/* Something a server holds besides client connections that must go as soon as it stops
+ * serving (idle upstream keepalive connections): `handler` runs once, when a quit or drain
+ * begins. The owner embeds the hook and removes it before freeing it. */
+typedef struct mg_server_hook_s mg_server_hook_t;
+struct mg_server_hook_s {
+    void (*handler)(mg_server_hook_t *hook);
+    mg_server_hook_t *next, **prevp;
+};
+
 struct mg_server_s {
     struct event_base *base;
     mg_cycle_t *cycle;       /* current generation: new connections use it */
@@ -22,6 +31,7 @@ struct mg_server_s {
     struct event *signals[8];
     size_t nsignals;
     struct event *shutdown_timer;
+    mg_server_hook_t *quit_hooks;
     unsigned quitting : 1;    /* graceful: no accepts, close idle, exit when empty */
     unsigned terminating : 1; /* fast: close everything and exit */
     unsigned accepting : 1;
@@ -43,6 +53,9 @@ void mg_server_quit(mg_server_t *srv);
  * kept until their next request or timeout. A later mg_server_quit closes them at once. */
 void mg_server_drain(mg_server_t *srv);
 void mg_server_terminate(mg_server_t *srv);
+/* Register / remove a hook run when the server begins to quit or drain. */
+void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook);
+void mg_server_hook_del(mg_server_hook_t *hook);
 /* Called by the protocol layer when a connection becomes idle (keepalive), so a quitting
  * server can close it. */
 void mg_server_conn_idle(mg_connection_t *c);

@@ -171,8 +171,6 @@ static mg_int_t entry_exec(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
     mg_str_t uri = ctx->exec_uri, args = ctx->exec_args;
     if (uri.len && uri.data[0] == '@') {
-        uri.data++;
-        uri.len--;
         return mg_http_named_location(r, uri);
     }
     return mg_http_internal_redirect(r, uri, args.len ? &args : NULL);

@@ -121,7 +121,7 @@ static size_t arg_size(lua_State *L, int idx, int argn, const char *fn, int dept
     }
     return (size_t)luaL_argerror(
         L, argn,
-        lua_pushfstring(L, "string, number, boolean, nil, ngx.null, or array table expected, got %s",
+        lua_pushfstring(L, "string, number, boolean, nil, ngx.null, or array table expected, but got %s",
                         luaL_typename(L, idx)));
 }
 
@@ -399,7 +399,8 @@ static int lua_exec(lua_State *L)
 int mg_lua_status_get(lua_State *L)
 {
     mg_request_t *r = mg_lua_request(L);
-    lua_pushinteger(L, (lua_Integer)r->headers_out.status);
+    /* an error page's code is the status while its location runs */
+    lua_pushinteger(L, (lua_Integer)(r->err_status ? r->err_status : r->headers_out.status));
     return 1;
 }
 

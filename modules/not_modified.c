@@ -2,9 +2,11 @@
  * Conditional requests, the first header filter: a 200 response that has validators
  * (Last-Modified, ETag) is turned into 304 Not Modified for If-Modified-Since /
  * If-None-Match, or into 412 Precondition Failed for If-Unmodified-Since / If-Match, with
- * nginx's rules ("if_modified_since off|exact|before").
+ * nginx's rules ("if_modified_since off|exact|before"). Not for an upstream's response: the
+ * client's conditions went to the upstream, which answered them (nginx without a cache).
  */
 #include "http.h"
+#include "upstream_io.h"
 
 enum { IMS_OFF, IMS_EXACT, IMS_BEFORE };
 
@@ -86,7 +88,7 @@ static int etag_matches(mg_request_t *r, mg_table_elt_t *h, int weak)
 static mg_int_t not_modified_filter(mg_request_t *r)
 {
     mg_http_headers_in_t *hi = &r->headers_in;
-    if (r->headers_out.status != MG_HTTP_OK ||
+    if (r->headers_out.status != MG_HTTP_OK || mg_upstream_responds(r) ||
         (!hi->if_unmodified_since && !hi->if_match && !hi->if_modified_since && !hi->if_none_match)) {
         return next_header_filter(r);
     }

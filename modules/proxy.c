@@ -11,6 +11,7 @@
  * proxy_http_version 1.1: with 1.0 they are buffered, as nginx does).
  */
 #include <arpa/inet.h>
+#include <sys/un.h>
 
 #include "script.h"
 #include "upstream_io.h"
@@ -55,7 +56,8 @@ typedef struct {
     mg_array_t *redirects;            /* proxy_redirect_t */
     size_t max_temp_file_size;
     int request_buffering;
-    int ignore_client_abort;
+    mg_http_complex_value_t *method;  /* proxy_method */
+    mg_http_complex_value_t *body;    /* proxy_set_body */
 } proxy_loc_conf_t;
 
 typedef struct {
@@ -69,6 +71,7 @@ typedef struct {
     mg_buf_t *head;   /* the request head, built before the body is read */
     size_t cl_at;     /* where the Content-Length line goes in it */
     int cl_slot;      /* ... when the default Content-Length is in force */
+    mg_buf_t *set_body; /* proxy_set_body's value, sent instead of the client's body */
 } proxy_ctx_t;
 
 static mg_upstream_t *get_u(mg_request_t *r)
@@ -149,6 +152,33 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
 
 /* ---- proxy_pass with variables: the URL evaluated per request ---- */
 
+/* How much of "unix:/path[:/uri]" (after the scheme) names the socket, or 0: not one. */
+static size_t unix_host_len(mg_str_t rest)
+{
+    if (rest.len < 5 || mg_strncasecmp(rest.data, "unix:", 5) != 0) {
+        return 0;
+    }
+    const char *colon = memchr(rest.data + 5, ':', rest.len - 5);
+    return colon ? (size_t)(colon - rest.data) : rest.len;
+}
+
+/* "unix:/path" as a peer, or NULL when the path does not fit. */
+static mg_upstream_peer_t *unix_peer(mg_request_t *r, mg_str_t hp)
+{
+    mg_upstream_peer_t *peer = mg_pcalloc(r->pool, sizeof(*peer));
+    struct sockaddr_un *sun = (struct sockaddr_un *)&peer->sockaddr;
+    if (hp.len <= 5 || hp.len - 5 >= sizeof(sun->sun_path)) {
+        return NULL;
+    }
+    sun->sun_family = AF_UNIX;
+    memcpy(sun->sun_path, hp.data + 5, hp.len - 5);
+    peer->socklen = sizeof(*sun);
+    peer->name = mg_pstr(r->pool, hp.data, hp.len);
+    peer->server = peer->name;
+    peer->weight = 1;
+    return peer;
+}
+
 /* An IP literal "a.b.c.d[:port]" or "[v6][:port]" as a peer. */
 static mg_upstream_peer_t *literal_peer(mg_request_t *r, mg_str_t hp, mg_str_t *port_text)
 {
@@ -228,11 +258,15 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     }
     ctx->url = url;
     mg_str_t rest = { url.len - 7, url.data + 7 };
-    size_t i = 0;
-    while (i < rest.len && rest.data[i] != '/' && rest.data[i] != '?') {
+    size_t i = unix_host_len(rest);
+    int unix_sock = i > 0;
+    while (!unix_sock && i < rest.len && rest.data[i] != '/' && rest.data[i] != '?') {
         i++;
     }
     mg_str_t hp = { i, rest.data };
+    if (unix_sock && i < rest.len) {
+        i++;
+    }
     if (i < rest.len) {
         ctx->has_uri = 1;
         if (rest.data[i] == '?') {
@@ -260,7 +294,13 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
         return MG_OK;
     }
     mg_str_t port_text = mg_null_string;
-    mg_upstream_peer_t *peer = literal_peer(r, hp, &port_text);
+    mg_upstream_peer_t *peer = unix_sock ? unix_peer(r, hp) : literal_peer(r, hp, &port_text);
+    if (unix_sock && peer) {
+        ctx->u.single = peer;
+        mg_str_set(&ctx->host, "localhost");
+        ctx->port.len = 0;
+        return MG_OK;
+    }
     if (peer == NULL) {
         mg_str_t host = hp;
         const char *colon = memchr(hp.data, ':', hp.len);
@@ -306,11 +346,16 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
     mg_upstream_t *u = &ctx->u;
     mg_str_t uri = make_uri(r, plcf, ctx);
     u->uri = uri;
+    mg_str_t method = r->method_name;
+    if (plcf->method && mg_http_complex_value(r, plcf->method, &method) != MG_OK) {
+        return MG_ERROR;
+    }
+    u->head_method = mg_str_eq(method, "HEAD");
     /* the values first: their length decides the buffer */
     size_t nh = plcf->headers->nelts;
     proxy_header_t *ph = plcf->headers->elts;
     mg_str_t *vals = mg_pcalloc(r->pool, (nh ? nh : 1) * sizeof(mg_str_t));
-    size_t len = r->method_name.len + 1 + uri.len + sizeof(" HTTP/1.x\r\n") + 2;
+    size_t len = method.len + 1 + uri.len + sizeof(" HTTP/1.x\r\n") + 2;
     for (size_t i = 0; i < nh; i++) {
         if (ph[i].body_length) {
             continue;
@@ -331,8 +376,8 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         }
     }
     char *buf = mg_pnalloc(r->pool, len), *p = buf;
-    p = mg_sprintf_end(p, buf + len, "%.*s %.*s HTTP/1.%d\r\n", (int)r->method_name.len,
-                       r->method_name.data, (int)uri.len, uri.data, plcf->http_version == 11 ? 1 : 0);
+    p = mg_sprintf_end(p, buf + len, "%.*s %.*s HTTP/1.%d\r\n", (int)method.len, method.data,
+                       (int)uri.len, uri.data, plcf->http_version == 11 ? 1 : 0);
     for (size_t i = 0; i < nh; i++) {
         if (ph[i].body_length) {
             ctx->cl_at = (size_t)(p - buf);
@@ -540,7 +585,10 @@ static void proxy_start(mg_request_t *r)
     int64_t body_len = -1;
     mg_buf_t *body = r->request_body ? r->request_body->bufs : NULL;
     int te_chunked = 0;
-    if (r->request_body_no_buffering) {
+    if (ctx->set_body) {
+        body = ctx->set_body;
+        body_len = (int64_t)(body->last - body->pos);
+    } else if (r->request_body_no_buffering) {
         /* the stream is the chain's last link; the engine sends it as it fills */
         body = r->request_body->stream;
         te_chunked = r->headers_in.chunked;
@@ -552,10 +600,13 @@ static void proxy_start(mg_request_t *r)
          * proxy_set_header Content-Length "") */
         body_len = r->headers_in.content_length_n;
     }
+    int send_body = ctx->set_body ? body_len > 0
+                                  : (body_len > 0 || te_chunked) && plcf->pass_request_body &&
+                                        r->request_body;
     mg_buf_t *head = ctx->head;
     if (!ctx->cl_slot) {
         /* proxy_set_header Content-Length given: the body still goes */
-        if ((body_len > 0 || te_chunked) && plcf->pass_request_body && r->request_body) {
+        if (send_body) {
             head->next = body;
         }
     } else if (body_len >= 0) {
@@ -567,7 +618,7 @@ static void proxy_start(mg_request_t *r)
         head = mg_buf_mem(r->pool, head->pos, ctx->cl_at);
         head->next = cl;
         cl->next = rest;
-        if ((body_len > 0 || te_chunked) && plcf->pass_request_body && r->request_body) {
+        if (send_body) {
             rest->next = body;
         }
     }
@@ -602,7 +653,16 @@ static mg_int_t proxy_handler(mg_request_t *r)
     if (create_request(r, plcf, ctx) != MG_OK) {
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (plcf->pass_request_body && (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+    if (plcf->body) {
+        /* proxy_set_body: its value is the body; the client's is not wanted */
+        mg_str_t v;
+        if (mg_http_complex_value(r, plcf->body, &v) != MG_OK) {
+            return MG_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
+    }
+    if (!plcf->body && plcf->pass_request_body &&
+        (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
         /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
         r->request_body_no_buffering =
             !plcf->request_buffering && (!r->headers_in.chunked || plcf->http_version == 11);
@@ -683,7 +743,7 @@ static void *proxy_create_loc_conf(mg_conf_t *cf)
     c->redirect_mode = REDIRECT_UNSET;
     c->max_temp_file_size = MG_CONF_UNSET_SIZE;
     c->request_buffering = MG_CONF_UNSET;
-    c->ignore_client_abort = MG_CONF_UNSET;
+    c->upstream.ignore_client_abort = MG_CONF_UNSET;
     return c;
 }
 
@@ -727,7 +787,13 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
     mg_conf_merge(conf->pass_request_body, prev->pass_request_body, 1);
     mg_conf_merge_size(conf->max_temp_file_size, prev->max_temp_file_size, 0);
     mg_conf_merge(conf->request_buffering, prev->request_buffering, 1);
-    mg_conf_merge(conf->ignore_client_abort, prev->ignore_client_abort, 0);
+    mg_conf_merge(conf->upstream.ignore_client_abort, prev->upstream.ignore_client_abort, 0);
+    if (conf->method == NULL) {
+        conf->method = prev->method;
+    }
+    if (conf->body == NULL) {
+        conf->body = prev->body;
+    }
     if (conf->hide_headers == NULL) {
         conf->hide_headers = prev->hide_headers;
     }
@@ -827,11 +893,15 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         return MG_CONF_ERROR;
     }
     mg_str_t rest = { url.len - 7, url.data + 7 };
-    size_t i = 0;
-    while (i < rest.len && rest.data[i] != '/') {
+    size_t i = unix_host_len(rest);
+    int unix_sock = i > 0;
+    while (!unix_sock && i < rest.len && rest.data[i] != '/') {
         i++;
     }
     mg_str_t hp = { i, rest.data };
+    if (unix_sock && i < rest.len) {
+        i++; /* "unix:/path:/uri": the colon ends the path */
+    }
     if (i < rest.len) {
         plcf->has_uri = 1;
         plcf->uri.data = rest.data + i;
@@ -853,6 +923,12 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     plcf->group = mg_upstream_group_ref(cf, hp, 80);
     if (plcf->group == NULL) {
         return MG_CONF_ERROR;
+    }
+    if (unix_sock) {
+        /* as nginx: Host "localhost", an empty $proxy_port */
+        mg_str_set(&plcf->host_header, "localhost");
+        plcf->port_text.len = 0;
+        return MG_CONF_OK;
     }
     /* $proxy_host: the host without ":80"; $proxy_port */
     const char *colon = NULL;
@@ -890,6 +966,20 @@ static const char *proxy_set_header(mg_conf_t *cf, const mg_command_t *cmd, void
     h->lkey.len = h->key.len;
     mg_strlow(h->lkey.data, h->key.data, h->key.len);
     if (mg_http_compile_complex_value(cf, cf->args[2], &h->value) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+/* proxy_method, proxy_set_body: one value, variables allowed */
+static const char *proxy_complex(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_http_complex_value_t **cv = (mg_http_complex_value_t **)((char *)conf + cmd->offset);
+    if (*cv) {
+        return "is duplicate";
+    }
+    *cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+    if (mg_http_compile_complex_value(cf, cf->args[1], *cv) != MG_OK) {
         return MG_CONF_ERROR;
     }
     return MG_CONF_OK;
@@ -1123,8 +1213,9 @@ static const mg_command_t proxy_commands[] = {
       offsetof(proxy_loc_conf_t, max_temp_file_size), NULL },
     { "proxy_request_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
       offsetof(proxy_loc_conf_t, request_buffering), NULL },
-    { "proxy_ignore_client_abort", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-      offsetof(proxy_loc_conf_t, ignore_client_abort), NULL },
+    { "proxy_ignore_client_abort", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(ignore_client_abort), NULL },
+    { "proxy_method", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF, offsetof(proxy_loc_conf_t, method), NULL },
+    { "proxy_set_body", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF, offsetof(proxy_loc_conf_t, body), NULL },
     { "proxy_busy_buffers_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
     { "proxy_temp_file_write_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
     { "proxy_temp_path", LOC, MG_ARGS(1, 4), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <sys/un.h>
 
 #include "upstream.h"
 #include "upstream_rr.h"
@@ -64,19 +65,36 @@ static up_group_t *group_new(mg_conf_t *cf)
 /* ---- addresses ---- */
 
 typedef struct {
-    mg_str_t host;   /* without brackets for IPv6 */
+    mg_str_t host;   /* without brackets for IPv6; "unix:/path" for a unix-domain socket */
     in_port_t port;
     unsigned no_port : 1;
     unsigned ipv6 : 1;
+    unsigned unix_path : 1;
     struct in6_addr addr6;
 } up_url_t;
+
+/* "unix:/path": the whole of it is the host (and the group's and peer's name). */
+static const char *parse_unix(mg_str_t s, up_url_t *u)
+{
+    size_t plen = s.len - 5;
+    if (plen == 0) {
+        return "no path in the unix domain socket";
+    }
+    if (plen >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        return "too long path in the unix domain socket";
+    }
+    u->host = s;
+    u->unix_path = 1;
+    u->no_port = 1;
+    return NULL;
+}
 
 /* nginx's ngx_parse_url for upstream addresses: NULL or its error phrase. */
 static const char *parse_url(mg_str_t s, in_port_t default_port, up_url_t *u)
 {
     memset(u, 0, sizeof(*u));
     if (s.len >= 5 && mg_strncasecmp(s.data, "unix:", 5) == 0) {
-        return "unix domain sockets are not supported yet";
+        return parse_unix(s, u);
     }
     const char *p = s.data, *end = s.data + s.len;
     const char *port = NULL;
@@ -140,14 +158,18 @@ static void add_peer(mg_conf_t *cf, mg_array_t *list, const struct sockaddr *sa,
     mg_upstream_peer_t *peer = mg_array_push(list);
     memcpy(&peer->sockaddr, sa, len);
     peer->socklen = len;
-    if (sa->sa_family == AF_INET) {
-        ((struct sockaddr_in *)&peer->sockaddr)->sin_port = htons(port);
+    if (sa->sa_family == AF_UNIX) {
+        peer->name = server;
     } else {
-        ((struct sockaddr_in6 *)&peer->sockaddr)->sin6_port = htons(port);
+        if (sa->sa_family == AF_INET) {
+            ((struct sockaddr_in *)&peer->sockaddr)->sin_port = htons(port);
+        } else {
+            ((struct sockaddr_in6 *)&peer->sockaddr)->sin6_port = htons(port);
+        }
+        char text[128];
+        size_t n = mg_sockaddr_text((struct sockaddr *)&peer->sockaddr, text, sizeof(text), 1);
+        peer->name = mg_pstr(cf->pool, text, n);
     }
-    char text[128];
-    size_t n = mg_sockaddr_text((struct sockaddr *)&peer->sockaddr, text, sizeof(text), 1);
-    peer->name = mg_pstr(cf->pool, text, n);
     peer->server = server;
     peer->weight = 1;
     peer->effective_weight = 1;
@@ -160,6 +182,14 @@ static void add_peer(mg_conf_t *cf, mg_array_t *list, const struct sockaddr *sa,
 static mg_int_t resolve(mg_conf_t *cf, up_url_t *u, mg_array_t *list, mg_str_t server)
 {
     size_t before = list->nelts;
+    if (u->unix_path) {
+        struct sockaddr_un sun;
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        memcpy(sun.sun_path, u->host.data + 5, u->host.len - 5);
+        add_peer(cf, list, (struct sockaddr *)&sun, sizeof(sun), 0, u->host);
+        return 1;
+    }
     if (u->ipv6) {
         struct sockaddr_in6 sin6;
         memset(&sin6, 0, sizeof(sin6));
@@ -236,6 +266,10 @@ mg_upstream_group_t *mg_upstream_group_ref(mg_conf_t *cf, mg_str_t host_port, in
     g->host = mg_pstr(cf->pool, u.host.data, u.host.len);
     g->port = u.port;
     g->no_port = u.no_port;
+    if (u.unix_path) {
+        g->name = g->host;
+        return g;
+    }
     char name[1100];
     int n = snprintf(name, sizeof(name), "%.*s:%u", (int)u.host.len, u.host.data, (unsigned)u.port);
     g->name = mg_pstr(cf->pool, name, (size_t)n < sizeof(name) ? (size_t)n : sizeof(name) - 1);
@@ -433,7 +467,9 @@ static const char *up_init_main_conf(mg_conf_t *cf, void *conf)
             u.host = g->host;
             u.port = g->port;
             char v6[INET6_ADDRSTRLEN + 1];
-            if (g->host.len < sizeof(v6) && memchr(g->host.data, ':', g->host.len)) {
+            if (g->host.len > 5 && mg_strncasecmp(g->host.data, "unix:", 5) == 0) {
+                u.unix_path = 1;
+            } else if (g->host.len < sizeof(v6) && memchr(g->host.data, ':', g->host.len)) {
                 memcpy(v6, g->host.data, g->host.len);
                 v6[g->host.len] = '\0';
                 u.ipv6 = inet_pton(AF_INET6, v6, &u.addr6) == 1;

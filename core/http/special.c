@@ -211,20 +211,24 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
          * keepalive on) */
         r->keepalive = 0;
     }
-    /* drop what a handler may have set, but keep a redirect's Location */
-    mg_table_elt_t *location = r->headers_out.location;
-    mg_array_init(&r->headers_out.headers, r->pool, 4, sizeof(mg_table_elt_t));
-    r->headers_out.location = NULL;
-    if (location && status >= 300 && status < 400 && status != 304) {
-        r->headers_out.location =
-            mg_http_add_header_out(r, "Location", 8, location->value.data, location->value.len);
+    /* headers a handler set stay (nginx: `ngx.header.X = v; ngx.exit(403)` sends X), but
+     * only a redirect keeps its Location, and what described the body goes */
+    if (r->headers_out.location && !(status >= 300 && status < 400 && status != 304)) {
+        r->headers_out.location->hash = 0;
+        r->headers_out.location = NULL;
     }
     r->headers_out.content_type.len = 0;
     r->headers_out.charset.len = 0;
     r->headers_out.last_modified_time = -1;
     r->headers_out.content_length_n = -1;
-    r->headers_out.etag = NULL;
-    r->headers_out.content_encoding = NULL;
+    if (r->headers_out.etag) {
+        r->headers_out.etag->hash = 0;
+        r->headers_out.etag = NULL;
+    }
+    if (r->headers_out.content_encoding) {
+        r->headers_out.content_encoding->hash = 0;
+        r->headers_out.content_encoding = NULL;
+    }
 
     if (!r->error_page && clcf->error_pages && r->uri_changes != 0) {
         /* one error page per request unless recursive_error_pages; a request that ran out

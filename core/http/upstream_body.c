@@ -59,10 +59,10 @@ mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd)
             return MG_AGAIN;
         }
         if (n < 0) {
-            mg_log_error(MG_LOG_ERR, &u->r->connection->log, errno, "writev() failed");
             return MG_ERROR;
         }
         u->sent_this_try = 1;
+        u->state->bytes_sent += n;
         size_t left = (size_t)n;
         while (u->send_pos && left) {
             size_t sz = (size_t)(u->send_pos->last - u->send_off);

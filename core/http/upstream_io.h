@@ -45,6 +45,7 @@ typedef struct {
     size_t bufs_size;
     int buffering;                  /* off: one buffer_size buffer, flushed on every read */
     int intercept_errors;
+    int ignore_client_abort;        /* off: a client that closes first ends the request (499) */
 } mg_upstream_conf_t;
 
 /* A parsed response head; header spans point into the head buffer. */
@@ -70,6 +71,9 @@ typedef struct {
     mg_msec_t connect_time; /* -1: not connected */
     mg_msec_t header_time;
     mg_msec_t response_time;
+    int64_t bytes_sent;      /* to the upstream: the request as sent (or tunneled) */
+    int64_t bytes_received;  /* from it: head and body as received */
+    int64_t response_length; /* of that, the body (after the head, framing included) */
 } mg_upstream_state_t;
 
 typedef struct mg_upstream_s mg_upstream_t;
@@ -86,6 +90,8 @@ struct mg_upstream_s {
     mg_buf_t *request_bufs;       /* the request (memory buffers), resent on every try; with
                                    * an unbuffered body its last link is the body's stream */
     int idempotent;
+    unsigned head_method : 1;     /* the request sent is a HEAD (not the client's: proxy_method):
+                                   * its answer has no body */
 
     /* The owner's hooks. process_header: copy the upstream's head (u->head) into
      * r->headers_out; MG_OK, or an HTTP status (the response is then not sent). */
@@ -134,6 +140,7 @@ struct mg_upstream_s {
     unsigned reading_body : 1;
     unsigned body_sent : 1;       /* unbuffered body bytes went out: they cannot be sent again */
     unsigned body_wait : 1;       /* the unbuffered body waits on the client */
+    unsigned early : 1;           /* the response head came before the whole request went */
 };
 
 /* Start the first try (the request head and body are in u->request_bufs). Returns MG_DONE:
@@ -144,22 +151,28 @@ mg_int_t mg_upstream_start(mg_upstream_t *u);
  * in the chain). */
 mg_buf_t *mg_upstream_body_stream(mg_upstream_t *u);
 /* Send the chain from u->send_pos on fd: MG_OK when all went, MG_AGAIN (the socket is full) or
- * MG_ERROR (logged). */
+ * MG_ERROR (errno tells, not logged). */
 mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd);
 /* After the chain went out: MG_OK when the whole body is sent, MG_AGAIN when more of an
  * unbuffered body is queued, MG_DECLINED while waiting on the client, or the client's HTTP
  * status. */
 mg_int_t mg_upstream_next_body_part(mg_upstream_t *u);
 
+/* Whether r's response is an upstream's (the proxy's): nginx leaves conditional requests on
+ * it to the upstream (its not_modified filter is off unless the response is cacheable, and
+ * moongate has no proxy cache). */
+int mg_upstream_responds(mg_request_t *r);
+
 /* Variables $upstream_addr ... $upstream_http_NAME; `get` finds a request's upstream. */
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r));
 
-/* The keepalive pool, usable by any user of upstream connections. A cached connection to the
- * peer's address, or -1. */
-int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_uint_t *requests,
-                              mg_request_t *r);
-/* Keep an idle connection (fully read, reusable); closes it when the pool is full. */
-void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, int fd,
-                               mg_uint_t requests, mg_request_t *r);
+/* The keepalive pool (upstream_keepalive.c), usable by any user of upstream connections: an
+ * idle connection to the peer's address (its requests so far and when it was made), or -1. */
+int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
+                              mg_uint_t *requests, mg_msec_t *created);
+/* Keep an idle connection (fully read, reusable), or close it (the pool full of more recent
+ * ones, keepalive_requests or keepalive_time reached, the server quitting). */
+void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
+                               int fd, mg_uint_t requests, mg_msec_t created);
 
 #endif

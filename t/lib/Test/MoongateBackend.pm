@@ -13,6 +13,8 @@ package Test::MoongateBackend;
 #   backend(a    => 'echo');                  # $Port{a}, $TEST_NGINX_A_PORT in configs
 #   backend(slow => 'echo', delay => 2);
 #   backend(gone => 'refused');
+#   backend(u    => 'echo', unix => 1);        # $Sock{u}, $TEST_NGINX_U_SOCK: a unix-domain
+#                                             # socket's path (then no port)
 #
 #   --- config
 #       location / { proxy_pass http://127.0.0.1:$TEST_NGINX_A_PORT; }
@@ -54,26 +56,35 @@ package Test::MoongateBackend;
 #             got), sends greeting ["hello\n"], then echoes every byte
 #             (a read of exactly "bye\n" makes it close instead);
 #             a request without Upgrade gets an echo response
+#   early     answers as soon as it has a request's head, before reading any
+#             of its body: status (413), "Connection: close" and a short body
+#             ("early NAME\n"), then reads nothing more and closes after hold
+#             seconds [status 413, hold 3]
 #   refused   nothing listens on the port (connect(): ECONNREFUSED)
 #   blackhole the port's accept queue is full: connect() never completes
 #             (proxy_connect_timeout)
 #
-# Functions: backend(NAME => KIND, %opts) starts one and returns its port;
+# Functions: backend(NAME => KIND, %opts) starts one and returns its port (its
+# socket's path with unix => 1);
 # backend_log(NAME) the requests it read so far as [conn, req, method, uri]
-# lists; backend_log_clear(NAME); pattern(N) the N bytes a size => N response
+# lists; backend_log_clear(NAME); backend_closed(NAME) the numbers of the
+# connections whose peer (the server under test) closed them while the
+# backend waited for a request, in the order seen; pattern(N) the N bytes a size => N response
 # carries; stop_backends() kills them all (the END block calls it).
 # Client helpers for what the harness sections cannot express:
 # client_connect() a blocking socket to the server under test;
 # client_send($sock, $bytes); client_read($sock, $until, $timeout) reads until
 # $until (a regex matched against everything read, or a byte count) or EOF or
 # $timeout seconds without data and returns (data, eof); client_timed($sock,
-# $timeout) reads to EOF and returns [[seconds since call, bytes], ...].
+# $timeout) reads to EOF and returns [[seconds since call, bytes], ...];
+# logged_lines($file, $n) the lines of logs/$file under the server's
+# directory once there are $n of them (5 s at most: then those there are).
 
 use strict;
 use warnings;
 
-use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_REUSEADDR SO_LINGER IPPROTO_TCP
-              TCP_NODELAY inet_aton pack_sockaddr_in);
+use Socket qw(PF_INET PF_UNIX SOCK_STREAM SOL_SOCKET SO_REUSEADDR SO_LINGER IPPROTO_TCP
+              TCP_NODELAY inet_aton pack_sockaddr_in pack_sockaddr_un);
 use IO::Socket::INET ();
 use IO::Select ();
 use IO::Handle ();
@@ -83,10 +94,11 @@ use File::Temp ();
 use Test::Moongate ();
 use Exporter 'import';
 
-our @EXPORT = qw(backend backend_log backend_log_clear pattern stop_backends
-                 client_connect client_send client_read client_timed %Port);
+our @EXPORT = qw(backend backend_log backend_closed backend_log_clear pattern stop_backends
+                 client_connect client_send client_read client_timed logged_lines %Port %Sock);
 
 our %Port;                      # name => port
+our %Sock;                      # name => unix-domain socket path (backends with unix => 1)
 our %Backend;                   # name => { kind, pid, port, opts }
 my $MainPid = $$;
 my $LogDir;
@@ -127,7 +139,20 @@ sub backend {
             while grep { $_ == $port } values(%Port), $Test::Moongate::ServerPort // 0;
         $b->{port} = $port;
     } else {
-        my ($sock, $port) = _listen($kind eq 'blackhole' ? 0 : 128);
+        my ($sock, $port);
+        if ($o{unix}) {
+            # in the backends' directory, which the server's workers (nobody, when the tests
+            # run as root with a master) must reach too
+            chmod 0755, _logdir();
+            $b->{sock} = _logdir() . "/$name.sock";
+            unlink $b->{sock};
+            socket($sock, PF_UNIX, SOCK_STREAM, 0) or die "socket: $!";
+            bind($sock, pack_sockaddr_un($b->{sock})) or die "bind $b->{sock}: $!";
+            listen($sock, 128) or die "listen: $!";
+            chmod 0777, $b->{sock};
+        } else {
+            ($sock, $port) = _listen($kind eq 'blackhole' ? 0 : 128);
+        }
         $b->{port} = $port;
         open my $fh, '>', _log_file($name) or die "log: $!";
         close $fh;
@@ -141,6 +166,11 @@ sub backend {
         $b->{pid} = $pid;
     }
     $Backend{$name} = $b;
+    if ($b->{sock}) {
+        $Sock{$name} = $b->{sock};
+        $ENV{'TEST_NGINX_' . uc($name) . '_SOCK'} = $b->{sock};
+        return $b->{sock};
+    }
     $Port{$name} = $b->{port};
     $ENV{'TEST_NGINX_' . uc($name) . '_PORT'} = $b->{port};
     return $b->{port};
@@ -152,10 +182,26 @@ sub backend_log {
     return map { chomp; [split / /, $_, 4] } <$fh>;
 }
 
+sub backend_closed {
+    my $name = shift;
+    open my $fh, '<', _log_file("$name.closed") or return ();
+    return map { chomp; $_ } <$fh>;
+}
+
 sub backend_log_clear {
     my $name = shift;
-    open my $fh, '>', _log_file($name) or die "log: $!";
-    close $fh;
+    for my $f (_log_file($name), _log_file("$name.closed")) {
+        open my $fh, '>', $f or die "log: $!";
+        close $fh;
+    }
+}
+
+sub _log_line {
+    my ($file, $line) = @_;
+    open my $log, '>>', $file or return;
+    $log->autoflush(1);
+    print $log "$line\n";
+    close $log;
 }
 
 sub stop_backends {
@@ -216,7 +262,8 @@ sub _serve {
     }
 }
 
-# read until the buffer holds $want (a length) or a head; undef on EOF/timeout
+# read until $cond holds; 0 on EOF (then $PeerClosed is set) or timeout
+our $PeerClosed;
 sub _fill {
     my ($c, $bufref, $cond, $timeout) = @_;
     my $sel = IO::Select->new($c);
@@ -227,14 +274,16 @@ sub _fill {
             return 0 if ($waited += 0.5) >= ($timeout // 30);
         }
         my $n = sysread($c, my $buf, 65536);
+        $PeerClosed = 1 unless $n;
         return 0 unless $n;
         $$bufref .= $buf;
     }
     return 1;
 }
 
+# a request: its head, and its body unless $head_only; undef on EOF/timeout
 sub _read_request {
-    my ($c, $bufref) = @_;
+    my ($c, $bufref, $head_only) = @_;
     my $hend;
     _fill($c, $bufref, sub { ($hend = index($$bufref, "\r\n\r\n")) >= 0 }) or return undef;
     my $head = substr($$bufref, 0, $hend + 4, '');
@@ -245,6 +294,7 @@ sub _read_request {
     for (@lines) {
         push @{ $r{headers} }, [lc $1, $2] if /^([^:]+):[ \t]*(.*?)[ \t]*$/;
     }
+    return \%r if $head_only;
     my ($te) = map { $_->[1] } grep { $_->[0] eq 'transfer-encoding' } @{ $r{headers} };
     my ($cl) = map { $_->[1] } grep { $_->[0] eq 'content-length' } @{ $r{headers} };
     if ($te && $te =~ /chunked/i) {
@@ -302,6 +352,7 @@ sub _reason {
     my %r = (101 => 'Switching Protocols', 200 => 'OK', 201 => 'Created', 204 => 'No Content',
              301 => 'Moved Permanently', 302 => 'Found', 304 => 'Not Modified',
              400 => 'Bad Request', 403 => 'Forbidden', 404 => 'Not Found',
+             413 => 'Request Entity Too Large',
              500 => 'Internal Server Error', 502 => 'Bad Gateway',
              503 => 'Service Unavailable', 504 => 'Gateway Timeout');
     return $r{$_[0]} // 'Status';
@@ -325,18 +376,27 @@ sub _connection {
     my $buf = '';
     my $n = 0;
     while (1) {
-        my $r = _read_request($c, \$buf) or last;
-        $n++;
-        if (open my $log, '>>', _log_file($b->{name})) {
-            $log->autoflush(1);
-            print $log "$conn $n $r->{method} $r->{uri}\n";
-            close $log;
+        $PeerClosed = 0;
+        my $r = _read_request($c, \$buf, $kind eq 'early');
+        unless ($r) {
+            _log_line(_log_file("$b->{name}.closed"), $conn) if $PeerClosed && $buf eq '';
+            last;
         }
+        $n++;
+        _log_line(_log_file($b->{name}), "$conn $n $r->{method} $r->{uri}");
         my $ka = $r->{version} eq 'HTTP/1.1'
             ? !grep({ /close/i } _hdr($r, 'connection'))
             : !!grep({ /keep-alive/i } _hdr($r, 'connection'));
         $ka = 0 if defined $o->{keepalive} && !$o->{keepalive};
 
+        if ($kind eq 'early') {
+            my $status = $o->{status} // 413;
+            my $body = "early $b->{name}\n";
+            _write($c, "HTTP/1.1 $status " . _reason($status) . "\r\nX-Backend: $b->{name}\r\n"
+                       . "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body");
+            Time::HiRes::sleep($o->{hold} // 3);
+            last;
+        }
         if ($kind eq 'truncate') {
             if (($o->{mode} // '') eq 'chunked') {
                 _write($c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -484,6 +544,19 @@ sub client_timed {
         push @got, [Time::HiRes::time() - $t0, $buf];
     }
     return \@got;
+}
+
+sub logged_lines {
+    my ($name, $n) = @_;
+    my $file = "$Test::Moongate::ServRoot/logs/$name";
+    my @lines;
+    my $deadline = Time::HiRes::time() + 5;
+    while (1) {
+        @lines = -e $file ? split /\n/, Test::Moongate::slurp($file) : ();
+        last if @lines >= $n || Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.02);
+    }
+    return @lines;
 }
 
 1;

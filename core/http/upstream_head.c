@@ -1,0 +1,337 @@
+/*
+ * The response head: the status line and header lines parsed (nginx's leniency: LF or CRLF,
+ * no status line -> HTTP/0.9), read into the one proxy_buffer_size buffer, interim 1xx
+ * responses dropped, then checked (framing, proxy_next_upstream by status,
+ * proxy_intercept_errors) and handed to the owner's process_header before the body or the
+ * tunnel starts.
+ */
+#include <sys/socket.h>
+
+#include "upstream_int.h"
+
+static int is_token(unsigned char ch)
+{
+    static const char sep[] = "()<>@,;:\\\"/[]?={} \t";
+    return ch > 0x20 && ch < 0x7f && strchr(sep, ch) == NULL;
+}
+
+ssize_t mg_upstream_parse_response_head(const char *buf, size_t len, mg_upstream_head_t *h)
+{
+    size_t cap = h->nheaders, n = 0, p = 0;
+    h->nheaders = 0;
+    /* status line: HTTP/d.d SP ddd [SP reason] */
+    const char *nl = memchr(buf, '\n', len);
+    size_t avail = nl ? (size_t)(nl - buf) : len;
+    if (avail >= 1 && buf[0] != 'H') {
+        return MG_PARSE_INVALID_REQUEST;
+    }
+    if (avail < 12 && nl == NULL) {
+        if (memcmp(buf, "HTTP/", avail < 5 ? avail : 5) != 0) {
+            return MG_PARSE_INVALID_REQUEST;
+        }
+        return MG_PARSE_AGAIN;
+    }
+    if (avail < 12 || memcmp(buf, "HTTP/", 5) != 0 || buf[5] < '1' || buf[5] > '9' || buf[6] != '.' ||
+        buf[7] < '0' || buf[7] > '9' || buf[8] != ' ') {
+        return MG_PARSE_INVALID_REQUEST;
+    }
+    if (nl == NULL) {
+        return MG_PARSE_AGAIN;
+    }
+    h->http_major = buf[5] - '0';
+    h->http_minor = buf[7] - '0';
+    size_t s = 9;
+    while (s < avail && buf[s] == ' ') {
+        s++;
+    }
+    if (s + 3 > avail || buf[s] < '1' || buf[s] > '9' || buf[s + 1] < '0' || buf[s + 1] > '9' ||
+        buf[s + 2] < '0' || buf[s + 2] > '9' || (s + 3 < avail && buf[s + 3] != ' ' && buf[s + 3] != '\r')) {
+        return MG_PARSE_INVALID_REQUEST;
+    }
+    h->status = (mg_uint_t)((buf[s] - '0') * 100 + (buf[s + 1] - '0') * 10 + (buf[s + 2] - '0'));
+    size_t e = avail;
+    if (e > s && buf[e - 1] == '\r') {
+        e--;
+    }
+    h->status_line.data = buf + s;
+    h->status_line.len = e - s;
+    p = avail + 1;
+    for (;;) {
+        nl = memchr(buf + p, '\n', len - p);
+        if (nl == NULL) {
+            return MG_PARSE_AGAIN;
+        }
+        size_t le = (size_t)(nl - buf), ls = p;
+        size_t end = le;
+        if (end > ls && buf[end - 1] == '\r') {
+            end--;
+        }
+        p = le + 1;
+        if (end == ls) {
+            h->nheaders = n;
+            return (ssize_t)p;
+        }
+        h->error_at = ls;
+        size_t c = ls;
+        while (c < end && is_token((unsigned char)buf[c])) {
+            c++;
+        }
+        if (c == ls || c == end || buf[c] != ':') {
+            return MG_PARSE_INVALID_HEADER;
+        }
+        for (size_t i = c + 1; i < end; i++) {
+            unsigned char ch = (unsigned char)buf[i];
+            if (ch == '\0' || ch == '\r') {
+                return MG_PARSE_INVALID_HEADER;
+            }
+        }
+        if (n == cap) {
+            return MG_PARSE_TOO_MANY_HEADERS;
+        }
+        size_t vs = c + 1, ve = end;
+        while (vs < ve && (buf[vs] == ' ' || buf[vs] == '\t')) {
+            vs++;
+        }
+        while (ve > vs && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t')) {
+            ve--;
+        }
+        h->headers[n].name.data = buf + ls;
+        h->headers[n].name.len = c - ls;
+        h->headers[n].value.data = buf + vs;
+        h->headers[n].value.len = ve - vs;
+        n++;
+    }
+}
+
+/* ---- reading and checking it ---- */
+
+static void hdr(mg_upstream_t *u, const char *lower, size_t len, mg_http_header_t **out)
+{
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len == len && mg_strncasecmp(h->name.data, lower, len) == 0) {
+            *out = h;
+            return;
+        }
+    }
+}
+
+static int value_has_token(mg_span_t v, const char *tok)
+{
+    size_t n = strlen(tok);
+    const char *p = v.data, *end = v.data + v.len;
+    while ((p = mg_strlcasestrn(p, end, tok, n)) != NULL) {
+        if ((p == v.data || p[-1] == ',' || p[-1] == ' ') &&
+            (p + n == end || p[n] == ',' || p[n] == ' ' || p[n] == ';')) {
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+static int error_page_for(mg_request_t *r, mg_uint_t status)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (clcf->error_pages == NULL) {
+        return 0;
+    }
+    mg_http_err_page_t *ep = clcf->error_pages->elts;
+    for (size_t i = 0; i < clcf->error_pages->nelts; i++) {
+        if (ep[i].status == status) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void process_head(mg_upstream_t *u)
+{
+    mg_request_t *r = u->r;
+    mg_uint_t status = u->head.status;
+    u->state->status = status;
+    u->state->header_time = mg_now.monotonic - u->state->start;
+
+    static const struct {
+        mg_uint_t status, ft;
+    } next_by_status[] = {
+        { 500, MG_UPSTREAM_FT_HTTP_500 }, { 502, MG_UPSTREAM_FT_HTTP_502 },
+        { 503, MG_UPSTREAM_FT_HTTP_503 }, { 504, MG_UPSTREAM_FT_HTTP_504 },
+        { 403, MG_UPSTREAM_FT_HTTP_403 }, { 404, MG_UPSTREAM_FT_HTTP_404 },
+        { 429, MG_UPSTREAM_FT_HTTP_429 },
+    };
+    for (size_t i = 0; i < mg_nelems(next_by_status); i++) {
+        if (next_by_status[i].status == status && mg_upstream_can_retry(u, next_by_status[i].ft)) {
+            mg_upstream_next(u, next_by_status[i].ft);
+            return;
+        }
+    }
+
+    /* framing */
+    mg_http_header_t *cl = NULL, *te = NULL, *conn = NULL;
+    hdr(u, "content-length", 14, &cl);
+    hdr(u, "transfer-encoding", 17, &te);
+    hdr(u, "connection", 10, &conn);
+    u->length = -1;
+    u->chunked_body = 0;
+    if (te && cl) {
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                     "upstream sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time");
+        if (mg_upstream_can_retry(u, MG_UPSTREAM_FT_INVALID_HEADER)) {
+            mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
+        } else {
+            u->state->status = MG_HTTP_BAD_GATEWAY;
+            mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
+        }
+        return;
+    }
+    if (te) {
+        if (te->value.len != 7 || mg_strncasecmp(te->value.data, "chunked", 7) != 0) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent unknown \"Transfer-Encoding\": \"%.*s\"",
+                         (int)te->value.len, te->value.data);
+            u->state->status = MG_HTTP_BAD_GATEWAY;
+            mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
+            return;
+        }
+        u->chunked_body = 1;
+        memset(&u->chunked, 0, sizeof(u->chunked));
+    } else if (cl) {
+        int64_t n = mg_atoi(cl->value.data, cl->value.len);
+        if (n < 0) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                         "upstream sent invalid \"Content-Length\" header: \"Content-Length: %.*s\"",
+                         (int)cl->value.len, cl->value.data);
+            u->state->status = MG_HTTP_BAD_GATEWAY;
+            mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
+            return;
+        }
+        u->length = n;
+    }
+    u->header_only = u->head_method || status == 204 || status == 304 ||
+                     (status >= 100 && status < 200);
+    int conn_close = conn && value_has_token(conn->value, "close");
+    int conn_ka = conn && value_has_token(conn->value, "keep-alive");
+    u->keepalive = u->group && u->group->keepalive > 0 && !conn_close &&
+                   (u->head.http_minor >= 1 || u->head.http_major > 1 || conn_ka) &&
+                   (u->header_only || u->chunked_body || u->length >= 0) && status != 101;
+
+    if (u->conf->intercept_errors && status >= 300 && error_page_for(r, status)) {
+        /* the error page replaces the response; the body is not read */
+        mg_upstream_finalize(u, (mg_int_t)status);
+        return;
+    }
+    if (status == 101 && !u->upgrade) {
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent unexpected \"101 Switching Protocols\"");
+        u->state->status = MG_HTTP_BAD_GATEWAY;
+        mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
+        return;
+    }
+    mg_int_t rc = u->process_header ? u->process_header(u) : MG_OK;
+    if (rc != MG_OK) {
+        mg_upstream_finalize(u, rc);
+        return;
+    }
+    u->header_sent = 1;
+    if (status == 101) {
+        mg_upstream_start_tunnel(u);
+        return;
+    }
+    r->connection->log.action = "reading upstream";
+    rc = mg_http_send_header(r);
+    if (rc == MG_ERROR) {
+        mg_upstream_finalize(u, MG_ERROR);
+        return;
+    }
+    mg_upstream_start_body(u);
+}
+
+void mg_upstream_read_head(mg_upstream_t *u)
+{
+    mg_request_t *r = u->r;
+    const char *sending = r->connection->log.action;
+    r->connection->log.action = "reading response header from upstream";
+    for (;;) {
+        if (u->hlen == u->conf->buffer_size) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent too big header");
+            mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
+            return;
+        }
+        ssize_t n = recv(u->conn->fd, u->hbuf + u->hlen, u->conf->buffer_size - u->hlen, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* the read event is on, and the read timer once the request went */
+            r->connection->log.action = sending;
+            return;
+        }
+        if (n < 0) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+            return;
+        }
+        if (n == 0) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream prematurely closed connection");
+            mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+            return;
+        }
+        u->conn->got_bytes = 1;
+        u->state->bytes_received += n;
+        u->hlen += (size_t)n;
+        for (;;) {
+            if (u->head.headers == NULL) {
+                u->head.headers = mg_palloc(r->pool, 100 * sizeof(mg_http_header_t));
+            }
+            u->head.nheaders = 100;
+            ssize_t used = mg_upstream_parse_response_head(u->hbuf, u->hlen, &u->head);
+            if (used == MG_PARSE_AGAIN) {
+                break;
+            }
+            if (used == MG_PARSE_INVALID_REQUEST) {
+                /* as nginx: not HTTP/1.x, so an HTTP/0.9 answer: its bytes are the body, sent
+                 * without a head until the upstream closes */
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent no valid HTTP/1.0 header");
+                u->head.http_major = 0;
+                u->head.http_minor = 9;
+                u->head.status = MG_HTTP_OK;
+                u->head.status_line.len = 0;
+                u->head.nheaders = 0;
+                u->http09 = 1;
+                r->http_09 = 1;
+                r->keepalive = 0;
+                used = 0;
+            }
+            if (used < 0) {
+                size_t at = u->head.error_at, e = at;
+                while (e < u->hlen && u->hbuf[e] != '\n' && u->hbuf[e] != '\r' && e - at < 256) {
+                    e++;
+                }
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid header: \"%.*s\"",
+                             (int)(e - at), u->hbuf + at);
+                mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
+                return;
+            }
+            if (u->head.status >= 100 && u->head.status < 200 && u->head.status != 101) {
+                /* an interim response: drop it, the final one follows */
+                memmove(u->hbuf, u->hbuf + used, u->hlen - (size_t)used);
+                u->hlen -= (size_t)used;
+                continue;
+            }
+            mg_upstream_conn_timer_del(u);
+            mg_upstream_conn_read_off(u);
+            if (!u->request_sent) {
+                /* an answer before the whole request: the rest is not sent, and the
+                 * connection, in the middle of a request, is not kept */
+                mg_upstream_conn_write_off(u);
+                u->body_wait = 0;
+                u->early = 1;
+            }
+            u->pending = u->hbuf + used;
+            u->pending_len = u->hlen - (size_t)used;
+            u->state->response_length = (int64_t)u->pending_len;
+            process_head(u);
+            return;
+        }
+    }
+}
+

@@ -1,0 +1,60 @@
+/*
+ * The upstream engine's internals, shared by its files and by nobody else: upstream_io.c
+ * (connect, send, the events, next upstream, the response body, finalize), upstream_head.c
+ * (the response head), upstream_tunnel.c (101), upstream_keepalive.c (idle connections) and
+ * upstream_vars.c ($upstream_*, the error log's upstream context).
+ */
+#ifndef MG_HTTP_UPSTREAM_INT_H
+#define MG_HTTP_UPSTREAM_INT_H
+
+#include "conn.h"
+#include "upstream_io.h"
+
+struct mg_upstream_conn_s {
+    int fd;
+    struct event rev;   /* persistent while reading */
+    struct event wev;   /* one-shot */
+    struct event tev;   /* the deadline */
+    mg_upstream_peer_t *peer;
+    mg_uint_t requests; /* requests made on this connection, this one included */
+    mg_msec_t created;  /* when it was connected (keepalive_time) */
+    unsigned reading : 1, writing : 1, timer : 1, reused : 1, got_bytes : 1;
+};
+
+static inline mg_log_t *mg_upstream_log(mg_upstream_t *u)
+{
+    return &u->r->connection->log;
+}
+
+/* The upstream connection's events: reading (persistent), one write event, the deadline. */
+void mg_upstream_conn_read_on(mg_upstream_t *u);
+void mg_upstream_conn_read_off(mg_upstream_t *u);
+void mg_upstream_conn_write_on(mg_upstream_t *u);
+void mg_upstream_conn_write_off(mg_upstream_t *u);
+void mg_upstream_conn_timer(mg_upstream_t *u, mg_msec_t msec);
+void mg_upstream_conn_timer_del(mg_upstream_t *u);
+
+/* Finalize the request: an HTTP status before the head went out, else the end of the
+ * response (MG_OK) or a broken one (MG_ERROR). r may be gone afterwards. */
+void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc);
+/* Whether a failure of kind ft (MG_UPSTREAM_FT_*) may go to the next upstream. */
+int mg_upstream_can_retry(mg_upstream_t *u, mg_uint_t ft);
+/* A try failed before the response head was used: retry or answer 502/504. */
+void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft);
+
+/* Read (more of) the response head, on the upstream's read event; once it is whole, hand it
+ * to the owner and start the body or the tunnel (upstream_head.c). */
+void mg_upstream_read_head(mg_upstream_t *u);
+/* The head went to the client: stream the body (u->pending holds its first bytes). */
+void mg_upstream_start_body(mg_upstream_t *u);
+/* A 101: send the head, then carry bytes both ways (upstream_tunnel.c). */
+void mg_upstream_start_tunnel(mg_upstream_t *u);
+void mg_upstream_tunnel_pump(mg_upstream_t *u);
+void mg_upstream_tunnel_finish(mg_upstream_t *u);
+
+/* The mg_upstream_t of a request, through the owner's accessor (NULL: none). */
+mg_upstream_t *mg_upstream_of(mg_request_t *r);
+/* Put ", upstream: "..."" into the connection's error-log context (once per connection). */
+void mg_upstream_log_context(mg_connection_t *c);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * The keepalive pool: idle upstream connections, malloc'ed, per worker and group, reused by
+ * address; closed on data or EOF while idle, keepalive_timeout, keepalive_time, a full pool
+ * (the least recently used goes), when the worker stops serving, and with their generation.
+ */
+#include <unistd.h>
+
+#include "server.h"
+#include "upstream_int.h"
+
+typedef struct idle_s idle_t;
+typedef struct {
+    mg_server_hook_t hook;  /* first: the hook is the pool */
+    idle_t *head;           /* most recently used first */
+    mg_int_t n;
+    mg_upstream_group_t *group;
+} ka_pool_t;
+
+struct idle_s {
+    int fd;
+    struct sockaddr_storage sa;
+    socklen_t socklen;
+    mg_uint_t requests;
+    mg_msec_t created;      /* when the connection was made, for keepalive_time */
+    struct event ev, tev;
+    ka_pool_t *pool;
+    idle_t *next, **prevp;
+};
+
+/* Take ic out of its pool and free it; returns its fd, still open. */
+static int idle_unlink(idle_t *ic)
+{
+    int fd = ic->fd;
+    event_del(&ic->ev);
+    evtimer_del(&ic->tev);
+    *ic->prevp = ic->next;
+    if (ic->next) {
+        ic->next->prevp = ic->prevp;
+    }
+    ic->pool->n--;
+    free(ic);
+    return fd;
+}
+
+static void idle_close(idle_t *ic)
+{
+    close(idle_unlink(ic));
+}
+
+static void idle_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    idle_close(arg); /* data or EOF on an idle connection, or keepalive_timeout: close it */
+}
+
+static void ka_close_all(ka_pool_t *kp)
+{
+    while (kp->head) {
+        idle_close(kp->head);
+    }
+}
+
+/* The worker stops serving (reload, WINCH, QUIT): as nginx, idle upstream connections go at
+ * once rather than at keepalive_timeout, so the upstream sees them closed while the worker
+ * still drains its clients. */
+static void ka_on_quit(mg_server_hook_t *hook)
+{
+    ka_close_all((ka_pool_t *)hook);
+}
+
+static void ka_pool_free(void *data)
+{
+    ka_pool_t *kp = data;
+    ka_close_all(kp);
+    mg_server_hook_del(&kp->hook);
+    kp->group->pool_state = NULL;
+    free(kp);
+}
+
+int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
+                              mg_uint_t *requests, mg_msec_t *created)
+{
+    ka_pool_t *kp = g->pool_state;
+    if (kp == NULL) {
+        return -1;
+    }
+    if (r->connection->server->quitting) {
+        ka_close_all(kp);
+        return -1;
+    }
+    for (idle_t *ic = kp->head, *next; ic; ic = next) {
+        next = ic->next;
+        if (mg_now.monotonic - ic->created >= g->keepalive_time) {
+            idle_close(ic);
+            continue;
+        }
+        if (ic->socklen == peer->socklen && memcmp(&ic->sa, &peer->sockaddr, peer->socklen) == 0) {
+            *requests = ic->requests;
+            *created = ic->created;
+            return idle_unlink(ic);
+        }
+    }
+    return -1;
+}
+
+void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
+                               int fd, mg_uint_t requests, mg_msec_t created)
+{
+    mg_server_t *srv = r->connection->server;
+    if (g->keepalive <= 0 || srv->quitting || (mg_int_t)requests >= g->keepalive_requests ||
+        mg_now.monotonic - created >= g->keepalive_time) {
+        close(fd);
+        return;
+    }
+    ka_pool_t *kp = g->pool_state;
+    if (kp == NULL) {
+        kp = mg_calloc(sizeof(*kp));
+        kp->group = g;
+        kp->hook.handler = ka_on_quit;
+        mg_server_hook_add(srv, &kp->hook);
+        g->pool_state = kp;
+        /* the group lives in its generation's pool: idle connections go with it */
+        mg_pool_cleanup_add(r->connection->cycle->pool, ka_pool_free, kp);
+    }
+    if (kp->n >= g->keepalive) {
+        /* the least recently used one makes room (the list's tail) */
+        idle_t *last = kp->head;
+        while (last->next) {
+            last = last->next;
+        }
+        idle_close(last);
+    }
+    idle_t *ic = mg_calloc(sizeof(*ic));
+    ic->fd = fd;
+    memcpy(&ic->sa, &peer->sockaddr, peer->socklen);
+    ic->socklen = peer->socklen;
+    ic->requests = requests;
+    ic->created = created;
+    ic->pool = kp;
+    ic->next = kp->head;
+    ic->prevp = &kp->head;
+    if (kp->head) {
+        kp->head->prevp = &ic->next;
+    }
+    kp->head = ic;
+    kp->n++;
+    event_assign(&ic->ev, srv->base, fd, EV_READ, idle_event, ic);
+    event_add(&ic->ev, NULL);
+    evtimer_assign(&ic->tev, srv->base, idle_event, ic);
+    struct timeval tv = { (time_t)(g->keepalive_timeout / 1000),
+                          (suseconds_t)(g->keepalive_timeout % 1000) * 1000 };
+    evtimer_add(&ic->tev, &tv);
+}

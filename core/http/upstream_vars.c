@@ -1,0 +1,215 @@
+/*
+ * What the engine shows of a request's upstream tries: the $upstream_* variables (one value
+ * per try, comma-separated, as nginx) and ", upstream: "http://addr/uri"" in the error log's
+ * context after the request line.
+ */
+#include "upstream_int.h"
+#include "variables.h"
+
+static mg_upstream_t *(*get_upstream)(mg_request_t *r);
+static mg_log_handler_pt orig_log_handler;
+
+mg_upstream_t *mg_upstream_of(mg_request_t *r)
+{
+    return get_upstream ? get_upstream(r) : NULL;
+}
+
+int mg_upstream_responds(mg_request_t *r)
+{
+    mg_upstream_t *u = mg_upstream_of(r);
+    return u != NULL && u->header_sent;
+}
+
+/* ---- the error log's context ---- */
+
+static size_t upstream_log_handler(mg_log_t *log, char *buf, size_t len)
+{
+    size_t n = orig_log_handler(log, buf, len);
+    mg_http_conn_t *hc = log->data;
+    mg_request_t *r = hc ? hc->r : NULL;
+    mg_upstream_t *u = r && get_upstream ? get_upstream(r) : NULL;
+    if (u == NULL || u->state == NULL || u->state->addr.len == 0) {
+        return n;
+    }
+    /* as nginx: a unix-domain socket's path and the URI are told apart by a colon */
+    mg_str_t addr = u->state->addr;
+    const char *sep = addr.len > 5 && memcmp(addr.data, "unix:", 5) == 0 ? ":" : "";
+    char ins[1024];
+    int il = snprintf(ins, sizeof(ins), ", upstream: \"%.*s%.*s%s%.*s\"", (int)u->schema.len,
+                      u->schema.data, (int)addr.len, addr.data, sep, (int)u->uri.len, u->uri.data);
+    if (il <= 0 || (size_t)il >= sizeof(ins) || n + (size_t)il > len) {
+        return n;
+    }
+    size_t at = n;
+    char pat[64];
+    int pl = snprintf(pat, sizeof(pat), ", request: \"");
+    char *q = memmem(buf, n, pat, (size_t)pl);
+    if (q && r->request_line.len) {
+        size_t off = (size_t)(q - buf) + (size_t)pl + r->request_line.len + 1;
+        if (off <= n) {
+            at = off;
+        }
+    }
+    memmove(buf + at + il, buf + at, n - at);
+    memcpy(buf + at, ins, (size_t)il);
+    return n + (size_t)il;
+}
+
+void mg_upstream_log_context(mg_connection_t *c)
+{
+    if (c->log.handler != upstream_log_handler) {
+        if (orig_log_handler == NULL) {
+            orig_log_handler = c->log.handler;
+        }
+        if (c->log.handler == orig_log_handler) {
+            c->log.handler = upstream_log_handler;
+        }
+    }
+}
+
+/* ---- variables ---- */
+
+enum {
+    V_ADDR,
+    V_STATUS,
+    V_RESPONSE_TIME,
+    V_CONNECT_TIME,
+    V_HEADER_TIME,
+    V_RESPONSE_LENGTH,
+    V_BYTES_RECEIVED,
+    V_BYTES_SENT
+};
+
+static mg_int_t var_state(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    if (u == NULL || u->states.nelts == 0) {
+        v->not_found = 1;
+        return MG_OK;
+    }
+    mg_upstream_state_t *st = u->states.elts;
+    size_t cap = u->states.nelts * 80;
+    for (size_t i = 0; i < u->states.nelts; i++) {
+        cap += st[i].addr.len;
+    }
+    char *buf = mg_pnalloc(r->pool, cap), *p = buf, *end = buf + cap;
+    for (size_t i = 0; i < u->states.nelts; i++) {
+        if (i) {
+            p = mg_sprintf_end(p, end, ", ");
+        }
+        mg_msec_t t = -1;
+        switch (data) {
+        case V_ADDR:
+            p = mg_sprintf_end(p, end, "%.*s", (int)st[i].addr.len, st[i].addr.data);
+            continue;
+        case V_STATUS:
+            if (st[i].status) {
+                p = mg_sprintf_end(p, end, "%lu", (unsigned long)st[i].status);
+            } else {
+                p = mg_sprintf_end(p, end, "-");
+            }
+            continue;
+        case V_RESPONSE_TIME:
+            t = st[i].response_time; /* "-" while the response is still on its way */
+            break;
+        case V_CONNECT_TIME:
+            t = st[i].connect_time;
+            break;
+        case V_HEADER_TIME:
+            t = st[i].header_time;
+            break;
+        case V_RESPONSE_LENGTH:
+        case V_BYTES_RECEIVED:
+        case V_BYTES_SENT:
+            p = mg_sprintf_end(p, end, "%lld",
+                               (long long)(data == V_RESPONSE_LENGTH ? st[i].response_length
+                                           : data == V_BYTES_RECEIVED ? st[i].bytes_received
+                                                                      : st[i].bytes_sent));
+            continue;
+        }
+        if (t < 0) {
+            p = mg_sprintf_end(p, end, "-");
+        } else {
+            p = mg_sprintf_end(p, end, "%ld.%03ld", (long)(t / 1000), (long)(t % 1000));
+        }
+    }
+    v->value.data = buf;
+    v->value.len = (size_t)(p - buf);
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    return MG_OK;
+}
+
+static mg_int_t var_upstream_http(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_str_t *name = (mg_str_t *)data;
+    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    size_t skip = sizeof("upstream_http_") - 1;
+    if (u == NULL || u->head.headers == NULL || u->states.nelts == 0 || name->len <= skip) {
+        v->not_found = 1;
+        return MG_OK;
+    }
+    const char *want = name->data + skip;
+    size_t wl = name->len - skip;
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len != wl) {
+            continue;
+        }
+        size_t k = 0;
+        for (; k < wl; k++) {
+            char a = mg_tolower(h->name.data[k]), b = want[k];
+            if (a == '-') {
+                a = '_';
+            }
+            if (a != mg_tolower(b)) {
+                break;
+            }
+        }
+        if (k == wl) {
+            v->value.data = (char *)h->value.data;
+            v->value.len = h->value.len;
+            v->valid = 1;
+            v->no_cacheable = 1;
+            v->not_found = 0;
+            return MG_OK;
+        }
+    }
+    v->not_found = 1;
+    return MG_OK;
+}
+
+mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r))
+{
+    static const struct {
+        const char *name;
+        uintptr_t data;
+    } vars[] = {
+        { "upstream_addr", V_ADDR },
+        { "upstream_status", V_STATUS },
+        { "upstream_response_time", V_RESPONSE_TIME },
+        { "upstream_connect_time", V_CONNECT_TIME },
+        { "upstream_header_time", V_HEADER_TIME },
+        { "upstream_response_length", V_RESPONSE_LENGTH },
+        { "upstream_bytes_received", V_BYTES_RECEIVED },
+        { "upstream_bytes_sent", V_BYTES_SENT },
+    };
+    get_upstream = get;
+    for (size_t i = 0; i < mg_nelems(vars); i++) {
+        mg_str_t name = { strlen(vars[i].name), (char *)vars[i].name };
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_NOCACHEABLE);
+        if (v == NULL) {
+            return MG_ERROR;
+        }
+        v->get_handler = var_state;
+        v->data = vars[i].data;
+    }
+    mg_str_t pname = mg_string("upstream_http_");
+    mg_http_variable_t *v = mg_http_add_variable(cf, pname, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PREFIX);
+    if (v == NULL) {
+        return MG_ERROR;
+    }
+    v->get_handler = var_upstream_http;
+    return MG_OK;
+}
