@@ -207,6 +207,19 @@ sub _parse_response {
     my ($line, @h) = split /\r\n/, $head;
     ($r->{status}) = $line =~ m{^HTTP/\d\.\d (\d{3})};
     for (@h) { $r->{headers}{lc $1} = $2 if /^([^:]+):\s*(.*)$/ }
+    if (($r->{headers}{'transfer-encoding'} // '') =~ /chunked/i) {
+        # decoded; an incomplete chunked body sets error
+        my ($in, $out) = ($r->{body}, '');
+        while ($in =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $n = hex $1;
+            if ($n == 0) { $r->{chunked_complete} = 1; last }
+            last if length($in) < $n + 2;
+            $out .= substr($in, 0, $n);
+            substr($in, 0, $n + 2) = '';
+        }
+        $r->{body} = $out;
+        $r->{error} //= 'truncated chunked body' unless $r->{chunked_complete};
+    }
 }
 
 # http_get($port, $path, host => 'x', headers => "X: y\r\n", timeout => 5)
@@ -230,7 +243,7 @@ sub tcp_refused {
 # a GET and reads only the head and the first bytes of the body, so that the response stays in
 # flight (the server blocks on a full socket) until ->finish reads the rest.  A large file makes
 # the worker wait.  ->finish(timeout) returns { status, headers, body_len, body (when small),
-# eof, error }; ->close drops the connection.
+# tail (the last 256 bytes), eof, error }; ->close drops the connection.
 sub slow_get {
     my ($port, $path, %o) = @_;
     socket(my $fh, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
@@ -281,9 +294,10 @@ sub finish {
         if ($n == 0) { $self->{eof} = 1; last }
         $self->{body_len} += $n;
         $self->{body} .= $buf if length($self->{body}) < 65536;
+        $self->{tail} = substr(($self->{tail} // '') . $buf, -256);
     }
     close $fh;
-    return { map { $_ => $self->{$_} } qw(status headers body_len body eof error) };
+    return { map { $_ => $self->{$_} } qw(status headers body_len body tail eof error) };
 }
 
 sub close { close $_[0]{fh} }
