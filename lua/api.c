@@ -99,6 +99,12 @@ static mg_server_t *current_server(void)
     return mg_lua_cur.lmcf ? mg_lua_cur.lmcf->cycle->server : NULL;
 }
 
+struct event_base *mg_lua_event_base(void)
+{
+    mg_server_t *srv = current_server();
+    return srv ? srv->base : NULL;
+}
+
 static int worker_pid(lua_State *L)
 {
     lua_pushinteger(L, (lua_Integer)getpid());

@@ -110,6 +110,8 @@ mg_request_t *mg_lua_request(lua_State *L);
 /* luaL_error "API disabled in the context of <phase>" unless the running phase is allowed. */
 void mg_lua_check_phase(lua_State *L, unsigned allowed);
 const char *mg_lua_phase_name(unsigned phase);
+/* The event loop of the process running the Lua code (NULL in the master, e.g. init_by_lua). */
+struct event_base *mg_lua_event_base(void);
 /* The request's Lua state, created on first use (phase.c). */
 mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r);
 
@@ -161,6 +163,8 @@ int mg_lua_ctx_set(lua_State *L);
 void mg_lua_filters_init(void);
 
 /* ---- log.c ---- */
+/* The error log of what runs now: the request's (with its context) or the generation's. */
+mg_log_t *mg_lua_log(void);
 /* Log a Lua error with its traceback, as OpenResty's "lua entry thread aborted" line. */
 void mg_lua_log_error(lua_State *L, lua_State *co, mg_request_t *r, const char *what);
 

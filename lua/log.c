@@ -8,7 +8,7 @@
 static const char *const level_names[] = {"STDERR", "EMERG", "ALERT", "CRIT", "ERR",
                                           "WARN",   "NOTICE", "INFO", "DEBUG"};
 
-static mg_log_t *current_log(void)
+mg_log_t *mg_lua_log(void)
 {
     if (mg_lua_cur.r) {
         return &mg_lua_cur.r->connection->log;
@@ -28,7 +28,7 @@ static int log_enabled(mg_log_t *log, int level)
 
 static int do_log(lua_State *L, int level, int first)
 {
-    mg_log_t *log = current_log();
+    mg_log_t *log = mg_lua_log();
     if (log == NULL || !log_enabled(log, level)) {
         return 0;
     }
