@@ -7,6 +7,7 @@
 
 #include "cycle.h"
 #include "pool.h"
+#include "shm.h"
 #include "str.h"
 
 static mg_str_t dir_of(mg_pool_t *pool, const char *path)
@@ -154,7 +155,6 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
 
 mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg_log_t *log)
 {
-    (void)old;
     mg_modules_init();
     mg_pool_t *pool = mg_pool_create(16384);
     mg_cycle_t *cycle = mg_pcalloc(pool, sizeof(mg_cycle_t));
@@ -177,6 +177,8 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
     mg_array_init(&cycle->listening, pool, 8, sizeof(mg_listening_t *));
     mg_array_init(&cycle->open_files, pool, 8, sizeof(mg_open_file_t *));
     mg_array_init(&cycle->conf_dump, pool, 4, sizeof(mg_conf_dump_t));
+    mg_array_init(&cycle->shm_zones, pool, 4, sizeof(mg_shm_zone_t *));
+    cycle->old = old;
     cycle->conf = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
     for (size_t i = 0; i < mg_modules_n; i++) {
         if (mg_modules[i]->create_cycle_conf) {
@@ -228,6 +230,7 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
         }
     }
     cycle->log = cycle->error_log;
+    cycle->old = NULL; /* it may be freed before this one */
     return cycle;
 
 failed:

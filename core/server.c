@@ -23,6 +23,21 @@ static void release_cycle(mg_server_t *srv, mg_cycle_t *cycle)
     }
 }
 
+void mg_server_hold(mg_server_t *srv, mg_cycle_t *cycle)
+{
+    srv->nheld++;
+    cycle->refs++;
+}
+
+void mg_server_release(mg_server_t *srv, mg_cycle_t *cycle)
+{
+    srv->nheld--;
+    release_cycle(srv, cycle);
+    if (srv->quitting && srv->nconnections == 0 && srv->nheld == 0) {
+        event_base_loopbreak(srv->base);
+    }
+}
+
 static void on_conn_read(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -442,7 +457,7 @@ void mg_server_signals(mg_server_t *srv)
 mg_int_t mg_server_loop(mg_server_t *srv)
 {
     mg_time_update();
-    while (!(srv->quitting && srv->nconnections == 0) && !srv->terminating) {
+    while (!(srv->quitting && srv->nconnections == 0 && srv->nheld == 0) && !srv->terminating) {
         if (event_base_loop(srv->base, EVLOOP_ONCE) < 0) {
             mg_log_error(MG_LOG_ALERT, srv->cycle->log, errno, "event loop failed");
             return MG_ERROR;

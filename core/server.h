@@ -41,6 +41,7 @@ struct mg_server_s {
                                  sends on it at that moment is lost */
     unsigned worker : 1;      /* a worker process: the master owns the listening sockets */
     mg_uint_t reloads;        /* HUPs handled (single process), for the reload verdict */
+    mg_uint_t nheld;          /* things besides connections a quitting server waits for */
     mg_uint_t worker_id;      /* a worker's slot (0..worker_processes-1); 0 in a single process */
 };
 
@@ -59,6 +60,10 @@ void mg_server_hook_del(mg_server_hook_t *hook);
 /* Called by the protocol layer when a connection becomes idle (keepalive), so a quitting
  * server can close it. */
 void mg_server_conn_idle(mg_connection_t *c);
+/* Something besides client connections (a running Lua timer) keeps the server from exiting
+ * and its generation from being freed until released. */
+void mg_server_hold(mg_server_t *srv, mg_cycle_t *cycle);
+void mg_server_release(mg_server_t *srv, mg_cycle_t *cycle);
 /* Run the loop until quit/terminate finishes; returns MG_OK. */
 mg_int_t mg_server_loop(mg_server_t *srv);
 /* Set up signal handling for single-process mode on the server's base. */

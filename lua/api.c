@@ -114,11 +114,8 @@ static int worker_pid(lua_State *L)
 static int worker_id(lua_State *L)
 {
     mg_server_t *srv = current_server();
-    if (srv == NULL || mg_lua_cur.phase == MG_LUA_INIT) {
-        lua_pushnil(L); /* the master has no worker id */
-        return 1;
-    }
-    lua_pushinteger(L, (lua_Integer)srv->worker_id);
+    /* 0 in the master too (init_by_lua), as OpenResty 0.10.23 answers */
+    lua_pushinteger(L, srv ? (lua_Integer)srv->worker_id : 0);
     return 1;
 }
 

@@ -55,6 +55,8 @@ typedef struct {
     mg_int_t regex_cache_max_entries;
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
+    struct mg_lua_timers_s *timers; /* timer.c, in a worker once a timer was made */
+    struct mg_lua_shdict_s *shdicts; /* lua_shared_dict zones (shdict.c) */
 } mg_lua_main_conf_t;
 
 typedef struct {
@@ -66,14 +68,51 @@ typedef struct {
     mg_lua_code_t *body_filter;
     int code_cache;
     int need_request_body;
+    int transform_underscores; /* lua_transform_underscores_in_response_headers */
 } mg_lua_loc_conf_t;
+
+/* A coroutine the scheduler runs (coroutine.c): the entry thread of a phase or timer, a
+ * light thread (ngx.thread.spawn) or a user coroutine (coroutine.create). */
+enum { MG_LUA_KIND_ENTRY, MG_LUA_KIND_THREAD, MG_LUA_KIND_USER };
+enum {
+    MG_LUA_ST_SUSPENDED, /* not started, or yielded to its resumer */
+    MG_LUA_ST_RUNNING,
+    MG_LUA_ST_NORMAL,    /* resumed another coroutine (or spawned a thread) and waits for it */
+    MG_LUA_ST_WAITING,   /* yielded to the event loop (I/O, sleep, ngx.thread.wait) */
+    MG_LUA_ST_DEAD,
+};
+typedef struct mg_lua_co_s mg_lua_co_t;
+struct mg_lua_co_s {
+    lua_State *L;
+    int ref;                 /* keeps the thread alive */
+    struct mg_lua_ctx_s *ctx;
+    mg_lua_co_t *parent;     /* user coroutine: its resumer; thread: its spawner */
+    mg_lua_co_t *waiter;     /* thread: who waits for it in ngx.thread.wait */
+    mg_lua_co_t *next;       /* the context's list */
+    struct event *sleep_ev;  /* ngx.sleep's timer (sleep.c) */
+    int kind;
+    int status;
+    unsigned spawning : 1;   /* thread: ngx.thread.spawn has not returned to the spawner */
+    unsigned failed : 1;     /* thread died of an error (the message is on L) */
+    unsigned reaped : 1;     /* thread: waited for or killed */
+};
 
 /* One request's Lua state, shared by its phases (r->ctx slot of the lua module). */
 typedef struct mg_lua_ctx_s {
     mg_request_t *r;
     mg_lua_main_conf_t *lmcf;
-    lua_State *co;           /* the running entry coroutine, NULL between entries */
-    int co_ref;
+    lua_State *co;           /* the coroutine that last waited (mg_lua_wait) */
+    int co_ref;              /* unused since the scheduler: kept LUA_NOREF */
+    mg_lua_co_t *cos;        /* every coroutine of the context */
+    mg_lua_co_t *wait_co;    /* the coroutine that last waited */
+    mg_lua_co_t *flush_co;   /* the coroutine in ngx.flush(true) */
+    mg_lua_co_t *body_co;    /* the coroutine in ngx.req.read_body */
+    mg_lua_co_t *yield_target;
+    int co_map_ref;          /* thread -> record */
+    int yield_op;
+    int spawn_nargs;
+    mg_uint_t nthreads;      /* light threads alive */
+    unsigned entry_done : 1; /* the entry thread returned (threads may still run) */
     int ctx_ref;             /* ngx.ctx table, LUA_NOREF until first used */
     unsigned phase;          /* MG_LUA_* being run */
     mg_int_t exit_code;      /* ngx.exit's argument */
@@ -82,6 +121,13 @@ typedef struct mg_lua_ctx_s {
     /* what to do when the waited-for thing happens: resume the coroutine */
     void (*resume_handler)(struct mg_lua_ctx_s *ctx);
     void *out_blocks;        /* malloc'ed output memory, freed once written (resp.c) */
+    char *pend;              /* small outputs gathered before they go to the filters */
+    size_t pend_len;
+    size_t pend_cap;
+    /* a coroutine without a request (a timer) ended: MG_LUA_CO_DONE/EXIT/ERROR */
+    void (*finished)(struct mg_lua_ctx_s *ctx, int how);
+    void *owner;             /* the timer that runs this ctx */
+    struct mg_lua_body_s *body; /* body_filter_by_lua's state (filter.c) */
     unsigned exited : 1;     /* ngx.exit / ngx.redirect called */
     unsigned exec : 1;       /* ngx.exec called */
     unsigned eof : 1;        /* the last buffer was sent (ngx.eof or the end) */
@@ -92,6 +138,7 @@ typedef struct mg_lua_ctx_s {
     unsigned entered_content : 1;
     unsigned body_read : 1;  /* lua_need_request_body / ngx.req.read_body done */
     unsigned body_waiting : 1; /* a phase handler waits for lua_need_request_body */
+    unsigned mime_set : 1;   /* ngx.header set Content-Type (even to nil): no default type */
 } mg_lua_ctx_t;
 
 /* What Lua code runs now: set by the runners around every call into the VM. */
@@ -100,6 +147,7 @@ typedef struct {
     mg_lua_ctx_t *ctx;
     unsigned phase;
     mg_lua_main_conf_t *lmcf;
+    mg_lua_co_t *co;         /* the coroutine running, NULL where nothing may yield */
 } mg_lua_current_t;
 
 extern mg_module_t mg_lua_module;
@@ -128,11 +176,26 @@ mg_int_t mg_lua_vm_ready(mg_conf_t *cf, mg_lua_main_conf_t *lmcf);
 /* ---- phase.c: the one runner ---- */
 /* Run a rewrite/access/content entry in a new coroutine; returns the phase handler's code. */
 mg_int_t mg_lua_run_entry(mg_request_t *r, mg_lua_code_t *code, unsigned phase);
-/* Resume the request's waiting coroutine (nargs values pushed on ctx->co) and act on how it
- * ends, finalizing the request when it finishes. */
+/* Resume the context's coroutine that waited last (nargs values pushed on ctx->co): the
+ * same as mg_lua_resume_co(ctx->wait_co, nargs), for code with one waiter at a time. */
 void mg_lua_resume(mg_lua_ctx_t *ctx, int nargs);
-/* Yield the running coroutine until ctx->resume_handler is called (from a C function:
- * `return mg_lua_wait(L, ctx);`). */
+/* How a context's coroutines stopped (mg_lua_sched_run). */
+enum { MG_LUA_CO_DONE, MG_LUA_CO_WAIT, MG_LUA_CO_EXIT, MG_LUA_CO_EXEC, MG_LUA_CO_ERROR };
+/* ---- coroutine.c ---- */
+/* A new coroutine of ctx (its thread on the VM, empty stack). */
+mg_lua_co_t *mg_lua_co_new(mg_lua_ctx_t *ctx, int kind);
+/* Release every coroutine of ctx (the request or timer ends). */
+void mg_lua_co_free_all(mg_lua_ctx_t *ctx);
+/* Resume co with nargs values on co->L and run the context's coroutines until none can go
+ * on: MG_LUA_CO_DONE (the entry and all light threads returned), _WAIT, _EXIT / _EXEC
+ * (ngx.exit / ngx.exec; all stopped), _ERROR (the entry thread failed; logged). */
+int mg_lua_sched_run(mg_lua_co_t *co, int nargs);
+/* Resume a coroutine that waited (from its event), with nargs values pushed on co->L, and
+ * let the context's owner act on the outcome. Late events of a dead coroutine are ignored. */
+void mg_lua_resume_co(mg_lua_co_t *co, int nargs);
+/* Yield the running coroutine to the event loop (from a C function:
+ * `mg_lua_co_t *co = mg_lua_cur.co; ...arm an event...; return mg_lua_wait(L, ctx);`);
+ * the event calls mg_lua_resume_co(co, n). */
 int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx);
 /* Run code that may not yield (set, header/body filter, log, init_worker) with nargs
  * arguments on lmcf->L's stack; nres results left on success. MG_OK, MG_ERROR (logged with
@@ -161,12 +224,26 @@ int mg_lua_ctx_set(lua_State *L);
 /* ---- filter.c ---- */
 /* Put header_filter_by_lua and body_filter_by_lua into the filter chains (module init). */
 void mg_lua_filters_init(void);
+/* ngx.arg: set_by_lua's arguments, or the body filter's chunk and eof flag. */
+void mg_lua_inject_arg_api(lua_State *L);
+
+/* ---- set.c ---- */
+/* set_by_lua*: $var gets what `code` returns, with args (variables allowed) as ngx.arg, run
+ * in order with the rewrite module's directives of the level being read. NULL or a phrase. */
+const char *mg_lua_set_add(mg_conf_t *cf, mg_str_t var, mg_lua_code_t *code, mg_str_t *args,
+                           size_t nargs);
+/* Push ngx.arg[n] of the set_by_lua running now (nil when there is no such argument). */
+int mg_lua_set_arg(lua_State *L, lua_Integer n);
+
+/* ---- shdict.c ---- */
+/* lua_shared_dict NAME SIZE: a zone of the generation, its store built (http main conf). */
+const char *mg_lua_set_shared_dict(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 
 /* ---- log.c ---- */
 /* The error log of what runs now: the request's (with its context) or the generation's. */
 mg_log_t *mg_lua_log(void);
 /* Log a Lua error with its traceback, as OpenResty's "lua entry thread aborted" line. */
-void mg_lua_log_error(lua_State *L, lua_State *co, mg_request_t *r, const char *what);
+void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *what);
 
 /* ---- injectors: ngx table at the top of L's stack; each adds its area's fields ---- */
 void mg_lua_inject_core_api(lua_State *L);   /* api.c: constants, ngx.null, config, worker */
@@ -179,5 +256,16 @@ void mg_lua_inject_req_api(lua_State *L);    /* req.c: ngx.req */
 void mg_lua_inject_string_api(lua_State *L); /* string.c: escape/args/hash/base64 */
 void mg_lua_inject_time_api(lua_State *L);   /* time.c: ngx.time now today ... */
 void mg_lua_inject_regex_api(lua_State *L);  /* regex.c: ngx.re */
+void mg_lua_inject_shdict_api(lua_State *L); /* shdict.c: ngx.shared */
+void mg_lua_inject_sleep_api(lua_State *L);  /* sleep.c: ngx.sleep */
+void mg_lua_inject_timer_api(lua_State *L);  /* timer.c: ngx.timer */
+void mg_lua_inject_coroutine_api(lua_State *L); /* coroutine.c: ngx.thread, coroutine.* */
+void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp/connect */
+
+/* ---- socket_tcp_pool.c ---- */
+/* The request or timer of ctx ends: its cosockets' waits are cancelled (their coroutines are
+ * never resumed) and their connections closed. Requests get it from a pool cleanup; a timer's
+ * owner calls it before freeing the context's coroutines. */
+void mg_lua_socket_tcp_ctx_done(mg_lua_ctx_t *ctx);
 
 #endif

@@ -70,6 +70,9 @@ static int do_log(lua_State *L, int level, int first)
                 luaL_addvalue(&b);
                 break;
             }
+            if (lua_istable(L, i)) {
+                return luaL_argerror(L, i, "expected table to have __tostring metamethod");
+            }
             return luaL_argerror(
                 L, i,
                 lua_pushfstring(L, "string, number, boolean, or nil expected, got %s",

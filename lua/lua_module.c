@@ -21,6 +21,7 @@ static const code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
 static const code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
 static const code_directive_t d_header_filter = {MG_LUA_HEADER_FILTER, "header_filter_by_lua"};
 static const code_directive_t d_body_filter = {MG_LUA_BODY_FILTER, "body_filter_by_lua"};
+static const code_directive_t d_set = {MG_LUA_SET, "set_by_lua"};
 
 static mg_int_t lua_content_handler(mg_request_t *r);
 
@@ -30,27 +31,26 @@ static int ends_with(mg_str_t s, const char *suffix)
     return s.len >= n && memcmp(s.data + s.len - n, suffix, n) == 0;
 }
 
-static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+/* The code a directive names in `arg` (inline, block or file), compiled; NULL with *err set
+ * (a phrase, or MG_CONF_ERROR when already logged). */
+static mg_lua_code_t *code_from_arg(mg_conf_t *cf, const code_directive_t *d, mg_str_t arg,
+                                    const char **err)
 {
-    const code_directive_t *d = cmd->post;
-    mg_lua_code_t **slot = (mg_lua_code_t **)((char *)conf + cmd->offset);
-    if (*slot) {
-        return "is duplicate";
-    }
     mg_lua_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_lua_module);
     mg_lua_code_t *code = mg_pcalloc(cf->pool, sizeof(mg_lua_code_t));
     code->ref = LUA_NOREF;
-    mg_str_t arg = cf->args[cf->nargs - 1];
+    *err = MG_CONF_ERROR;
     if (ends_with(cf->args[0], "_file")) {
         code->is_file = 1;
         if (arg.len == 0) {
-            return "has an empty file name";
+            *err = "has an empty file name";
+            return NULL;
         }
         /* variables need a request: only request phases may name files with them */
         if ((d->phase & MG_LUA_REQUEST_PHASES) && mg_http_script_variables_count(arg)) {
             code->path_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
             if (mg_http_compile_complex_value(cf, arg, code->path_cv) != MG_OK) {
-                return MG_CONF_ERROR;
+                return NULL;
             }
         } else {
             code->src = mg_conf_full_name(cf->cycle, arg, 0);
@@ -72,10 +72,25 @@ static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *co
                                       (unsigned long)line);
     }
     if (mg_lua_vm(cf, lmcf) == NULL || mg_lua_code_compile(cf, lmcf, code) != MG_OK) {
-        return MG_CONF_ERROR;
+        return NULL;
+    }
+    lmcf->phases |= d->phase;
+    return code;
+}
+
+static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const code_directive_t *d = cmd->post;
+    mg_lua_code_t **slot = (mg_lua_code_t **)((char *)conf + cmd->offset);
+    if (*slot) {
+        return "is duplicate";
+    }
+    const char *err;
+    mg_lua_code_t *code = code_from_arg(cf, d, cf->args[cf->nargs - 1], &err);
+    if (code == NULL) {
+        return err;
     }
     *slot = code;
-    lmcf->phases |= d->phase;
     if (d->phase == MG_LUA_CONTENT) {
         mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
         if (clcf->handler && clcf->handler != lua_content_handler) {
@@ -84,6 +99,21 @@ static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *co
         clcf->handler = lua_content_handler;
     }
     return MG_CONF_OK;
+}
+
+/* set_by_lua $var 'code' [args], set_by_lua_file $var file [args], set_by_lua_block $var {}:
+ * set.c adds it to the rewrite module's list. */
+static const char *lua_set_by_lua(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)conf;
+    int block = ends_with(cf->args[0], "_block");
+    const char *err;
+    mg_lua_code_t *code = code_from_arg(cf, cmd->post, cf->args[block ? cf->nargs - 1 : 2], &err);
+    if (code == NULL) {
+        return err;
+    }
+    size_t nargs = block ? 0 : cf->nargs - 3;
+    return mg_lua_set_add(cf, cf->args[1], code, cf->args + 3, nargs);
 }
 
 static const char *lua_set_code_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -102,6 +132,7 @@ static const mg_command_t lua_commands[] = {
     {name, ctxs, args, lua_set_code, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), &d}
 #define ANY_LOC_IF (MG_HTTP_ANY_LOC | MG_CTX_LIF)
 #define LOC_IF (MG_CTX_LOCATION | MG_CTX_LIF)
+#define SET_CTX (MG_CTX_SERVER | MG_CTX_SIF | MG_CTX_LOCATION | MG_CTX_LIF)
     CODE_MAIN("init_by_lua", MG_ARGS(1, 1), d_init, init),
     CODE_MAIN("init_by_lua_block", MG_RAW_BLOCK, d_init, init),
     CODE_MAIN("init_by_lua_file", MG_ARGS(1, 1), d_init, init),
@@ -110,6 +141,10 @@ static const mg_command_t lua_commands[] = {
     CODE_MAIN("init_worker_by_lua_file", MG_ARGS(1, 1), d_init_worker, init_worker),
     CODE_MAIN("exit_worker_by_lua_block", MG_RAW_BLOCK, d_exit_worker, exit_worker),
     CODE_MAIN("exit_worker_by_lua_file", MG_ARGS(1, 1), d_exit_worker, exit_worker),
+    {"set_by_lua", SET_CTX, MG_ARGS(2, MG_MANY), lua_set_by_lua, MG_NO_CONF, 0, &d_set},
+    {"set_by_lua_block", SET_CTX, MG_RAW_BLOCK | MG_ARGS(1, 1), lua_set_by_lua, MG_NO_CONF, 0,
+     &d_set},
+    {"set_by_lua_file", SET_CTX, MG_ARGS(2, MG_MANY), lua_set_by_lua, MG_NO_CONF, 0, &d_set},
     CODE_LOC("rewrite_by_lua", ANY_LOC_IF, MG_ARGS(1, 1), d_rewrite, rewrite),
     CODE_LOC("rewrite_by_lua_block", ANY_LOC_IF, MG_RAW_BLOCK, d_rewrite, rewrite),
     CODE_LOC("rewrite_by_lua_file", ANY_LOC_IF, MG_ARGS(1, 1), d_rewrite, rewrite),
@@ -138,10 +173,18 @@ static const mg_command_t lua_commands[] = {
      offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
     {"lua_regex_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, regex_cache_max_entries), NULL},
+    {"lua_max_pending_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, max_pending_timers), NULL},
+    {"lua_max_running_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, max_running_timers), NULL},
+    {"lua_shared_dict", MG_CTX_HTTP, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0,
+     NULL},
     {"lua_code_cache", ANY_LOC_IF, MG_FLAG, lua_set_code_cache, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, code_cache), NULL},
     {"lua_need_request_body", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, need_request_body), NULL},
+    {"lua_transform_underscores_in_response_headers", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag,
+     MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, transform_underscores), NULL},
     {0},
 #undef CODE_MAIN
 #undef CODE_LOC
@@ -153,6 +196,8 @@ static void *lua_create_main_conf(mg_conf_t *cf)
     lmcf->cycle = cf->cycle;
     lmcf->rewrite_no_postpone = MG_CONF_UNSET;
     lmcf->regex_cache_max_entries = MG_CONF_UNSET;
+    lmcf->max_pending_timers = MG_CONF_UNSET;
+    lmcf->max_running_timers = MG_CONF_UNSET;
     return lmcf;
 }
 
@@ -162,6 +207,8 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
     mg_lua_main_conf_t *lmcf = conf;
     mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
     mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
+    mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
+    mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
     return MG_CONF_OK;
 }
 
@@ -170,6 +217,7 @@ static void *lua_create_loc_conf(mg_conf_t *cf)
     mg_lua_loc_conf_t *llcf = mg_pcalloc(cf->pool, sizeof(mg_lua_loc_conf_t));
     llcf->code_cache = MG_CONF_UNSET;
     llcf->need_request_body = MG_CONF_UNSET;
+    llcf->transform_underscores = MG_CONF_UNSET;
     return llcf;
 }
 
@@ -194,6 +242,7 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     }
     mg_conf_merge(c->code_cache, p->code_cache, 1);
     mg_conf_merge(c->need_request_body, p->need_request_body, 0);
+    mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
     return MG_CONF_OK;
 }
 

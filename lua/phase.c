@@ -5,6 +5,8 @@
  * handler's return code, as lua-nginx-module decides it. Code that must not yield (filters,
  * log, set, init) runs through mg_lua_call under lua_pcall.
  */
+#include <event2/event.h>
+
 #include "api.h"
 
 mg_lua_current_t mg_lua_cur;
@@ -65,10 +67,10 @@ static void ctx_cleanup(void *data)
 {
     mg_lua_ctx_t *ctx = data;
     lua_State *L = ctx->lmcf->L;
-    luaL_unref(L, LUA_REGISTRYINDEX, ctx->co_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, ctx->ctx_ref);
-    ctx->co_ref = ctx->ctx_ref = LUA_NOREF;
+    ctx->ctx_ref = LUA_NOREF;
     ctx->co = NULL;
+    mg_lua_co_free_all(ctx);
     mg_lua_output_free(ctx);
 }
 
@@ -83,13 +85,14 @@ mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r)
     ctx->lmcf = mg_http_get_main_conf(r, mg_lua_module);
     ctx->co_ref = LUA_NOREF;
     ctx->ctx_ref = LUA_NOREF;
+    ctx->co_map_ref = LUA_NOREF;
     mg_pool_cleanup_add(r->pool, ctx_cleanup, ctx);
     mg_http_set_ctx(r, ctx, mg_lua_module);
     return ctx;
 }
 
 /* Log an error value with the traceback of `co` as OpenResty words it. */
-void mg_lua_log_error(lua_State *L, lua_State *co, mg_request_t *r, const char *what)
+void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *what)
 {
     size_t len;
     const char *msg = lua_tolstring(co, -1, &len);
@@ -103,17 +106,9 @@ void mg_lua_log_error(lua_State *L, lua_State *co, mg_request_t *r, const char *
     const char *tb = lua_tostring(L, -1);
     /* "stack traceback:\n\t..." -> OpenResty's "stack traceback:\ncoroutine 0:\n\t..." */
     const char *frames = tb ? strchr(tb, '\n') : NULL;
-    mg_log_t *log = r ? &r->connection->log : mg_lua_cur.lmcf->cycle->log;
     mg_log_error(MG_LOG_ERR, log, 0, "%s%.*s\nstack traceback:\ncoroutine 0:%s", what, (int)len,
                  msg, frames ? frames : "");
     lua_pop(L, 1);
-}
-
-static void thread_done(mg_lua_ctx_t *ctx)
-{
-    luaL_unref(ctx->lmcf->L, LUA_REGISTRYINDEX, ctx->co_ref);
-    ctx->co_ref = LUA_NOREF;
-    ctx->co = NULL;
 }
 
 /* The response was produced by an entry of the rewrite or access phase: it ends here. */
@@ -130,10 +125,8 @@ static mg_int_t finish_early(mg_request_t *r, mg_lua_ctx_t *ctx)
 static mg_int_t entry_done(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
     if (ctx->phase == MG_LUA_CONTENT) {
-        if (mg_lua_send_header(r) == MG_ERROR) {
-            return MG_ERROR;
-        }
-        return MG_OK; /* finalization sends the last buffer */
+        /* the gathered output and the last buffer in one go */
+        return mg_lua_send_eof(r, ctx) == MG_ERROR ? MG_ERROR : MG_OK;
     }
     return r->header_sent ? finish_early(r, ctx) : MG_DECLINED;
 }
@@ -156,11 +149,8 @@ static mg_int_t entry_exit(mg_request_t *r, mg_lua_ctx_t *ctx)
         if (!r->header_sent) {
             r->headers_out.status = (mg_uint_t)code;
         }
-        if (mg_lua_send_header(r) == MG_ERROR) {
-            return MG_ERROR;
-        }
         if (ctx->phase == MG_LUA_CONTENT) {
-            return MG_OK;
+            return mg_lua_send_eof(r, ctx) == MG_ERROR ? MG_ERROR : MG_OK;
         }
         return finish_early(r, ctx);
     }
@@ -176,37 +166,22 @@ static mg_int_t entry_exec(mg_request_t *r, mg_lua_ctx_t *ctx)
     return mg_http_internal_redirect(r, uri, args.len ? &args : NULL);
 }
 
-static mg_int_t run(mg_lua_ctx_t *ctx, int nargs)
+/* The coroutines of a request entry stopped: what the phase handler returns. */
+static mg_int_t entry_result(mg_lua_ctx_t *ctx, int how)
 {
     mg_request_t *r = ctx->r;
-    mg_lua_current_t saved = mg_lua_cur;
-    mg_lua_cur = (mg_lua_current_t){r, ctx, ctx->phase, ctx->lmcf};
-    int rc = lua_resume(ctx->co, nargs);
-    mg_lua_cur = saved;
-    if (rc == LUA_YIELD) {
-        if (ctx->waiting) {
-            return MG_AGAIN;
-        }
-        lua_settop(ctx->co, 0);
-        thread_done(ctx);
-        if (ctx->exec) {
-            ctx->exec = 0;
-            return entry_exec(r, ctx);
-        }
-        if (ctx->exited) {
-            return entry_exit(r, ctx);
-        }
-        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                     "lua entry thread aborted: runtime error: attempt to yield across a "
-                     "C-call boundary");
+    ctx->waiting = how == MG_LUA_CO_WAIT;
+    switch (how) {
+    case MG_LUA_CO_WAIT:
+        return MG_AGAIN;
+    case MG_LUA_CO_EXEC:
+        ctx->exec = 0;
+        return entry_exec(r, ctx);
+    case MG_LUA_CO_EXIT:
+        return entry_exit(r, ctx);
+    case MG_LUA_CO_ERROR:
         return r->header_sent ? MG_ERROR : MG_HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (rc != 0) {
-        mg_lua_log_error(ctx->lmcf->L, ctx->co, r, "lua entry thread aborted: runtime error: ");
-        thread_done(ctx);
-        return r->header_sent ? MG_ERROR : MG_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    thread_done(ctx);
     return entry_done(r, ctx);
 }
 
@@ -214,30 +189,37 @@ mg_int_t mg_lua_run_entry(mg_request_t *r, mg_lua_code_t *code, unsigned phase)
 {
     mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
-    lua_State *L = ctx->lmcf->L;
-    ctx->co = lua_newthread(L);
-    ctx->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* the coroutines of an earlier phase have all ended */
+    mg_lua_co_free_all(ctx);
     ctx->phase = phase;
     ctx->exited = 0;
     ctx->exec = 0;
-    if (mg_lua_code_push(ctx->co, r, code, llcf->code_cache) != MG_OK) {
-        thread_done(ctx);
+    ctx->entry_done = 0;
+    mg_lua_co_t *co = mg_lua_co_new(ctx, MG_LUA_KIND_ENTRY);
+    if (mg_lua_code_push(co->L, r, code, llcf->code_cache) != MG_OK) {
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }
-    return run(ctx, 0);
+    return entry_result(ctx, mg_lua_sched_run(co, 0));
 }
 
-int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
+void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
 {
-    ctx->waiting = 1;
-    return lua_yield(L, 0);
-}
-
-void mg_lua_resume(mg_lua_ctx_t *ctx, int nargs)
-{
-    mg_request_t *r = ctx->r;
+    mg_lua_ctx_t *ctx = co->ctx;
+    if (co->status != MG_LUA_ST_WAITING) {
+        lua_settop(co->L, 0); /* killed meanwhile: its late event is dropped */
+        return;
+    }
     ctx->waiting = 0;
-    mg_int_t rc = run(ctx, nargs);
+    int how = mg_lua_sched_run(co, nargs);
+    if (ctx->r == NULL) {
+        /* a timer: its owner decides what the end means */
+        if (how != MG_LUA_CO_WAIT) {
+            ctx->finished(ctx, how);
+        }
+        return;
+    }
+    mg_request_t *r = ctx->r;
+    mg_int_t rc = entry_result(ctx, how);
     if (rc == MG_AGAIN || rc == MG_DONE) {
         return;
     }
@@ -252,6 +234,11 @@ void mg_lua_resume(mg_lua_ctx_t *ctx, int nargs)
         return;
     }
     mg_http_finalize_request(r, rc);
+}
+
+void mg_lua_resume(mg_lua_ctx_t *ctx, int nargs)
+{
+    mg_lua_resume_co(ctx->wait_co, nargs);
 }
 
 /* lua_pcall's message handler: the message with the stack it came from. */
@@ -289,7 +276,7 @@ mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *c
     }
     lua_insert(L, base + 2);
     mg_lua_current_t saved = mg_lua_cur;
-    mg_lua_cur = (mg_lua_current_t){r, ctx, phase, lmcf};
+    mg_lua_cur = (mg_lua_current_t){r, ctx, phase, lmcf, NULL}; /* nothing may yield here */
     if (ctx) {
         ctx->exited = 0;
     }

@@ -26,7 +26,7 @@ void mg_lua_output_free(mg_lua_ctx_t *ctx)
 
 char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len)
 {
-    if (ctx->out_blocks && !mg_http_output_busy(ctx->r)) {
+    if (ctx->out_blocks && ctx->pend == NULL && !mg_http_output_busy(ctx->r)) {
         mg_lua_output_free(ctx); /* everything given before is written */
     }
     out_block_t *b = mg_alloc(sizeof(out_block_t) + len);
@@ -43,8 +43,31 @@ mg_int_t mg_lua_send_header(mg_request_t *r)
     if (r->headers_out.status == 0) {
         r->headers_out.status = MG_HTTP_OK;
     }
-    mg_http_set_content_type(r);
+    if (!mg_lua_get_ctx(r)->mime_set) {
+        mg_http_set_content_type(r);
+    }
     return mg_http_send_header(r);
+}
+
+/* Small outputs are gathered, as nginx's postpone_output (1460 by default) gathers them in
+ * its writer: one write for a typical small response instead of one per ngx.say. */
+#define POSTPONE_OUTPUT 1460
+#define PENDING_SIZE 4096
+
+/* Give the gathered output (and `extra`: a flush or last buffer, may be NULL) to the filters. */
+static mg_int_t send_pending(mg_request_t *r, mg_lua_ctx_t *ctx, mg_buf_t *extra)
+{
+    mg_buf_t *chain = extra;
+    if (ctx->pend_len) {
+        chain = mg_buf_mem(r->pool, ctx->pend, ctx->pend_len);
+        chain->next = extra;
+    }
+    ctx->pend = NULL;
+    ctx->pend_len = ctx->pend_cap = 0;
+    if (chain == NULL) {
+        return MG_OK;
+    }
+    return mg_http_output(r, chain) == MG_ERROR ? MG_ERROR : MG_OK;
 }
 
 mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
@@ -59,7 +82,7 @@ mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
     ctx->eof = 1;
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
-    return mg_http_output(r, last) == MG_ERROR ? MG_ERROR : MG_OK;
+    return send_pending(r, ctx, last);
 }
 
 /* ---- ngx.say / ngx.print ---- */
@@ -185,16 +208,40 @@ static int output(lua_State *L, int newline, const char *fn)
         lua_pushinteger(L, 1);
         return 1;
     }
-    char *data = mg_lua_output_alloc(ctx, size);
-    char *p = data;
-    for (int i = 1; i <= n; i++) {
-        p = arg_copy(L, i, p);
+    mg_int_t rc = MG_OK;
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    /* body_filter_by_lua sees each output call as a chunk, as in OpenResty, where gathering
+     * happens after the body filters */
+    if (size >= POSTPONE_OUTPUT || llcf->body_filter) {
+        /* large: its own buffer, after what was gathered */
+        char *data = mg_lua_output_alloc(ctx, size);
+        char *p = data;
+        for (int i = 1; i <= n; i++) {
+            p = arg_copy(L, i, p);
+        }
+        if (newline) {
+            *p++ = '\n';
+        }
+        rc = send_pending(r, ctx, mg_buf_mem(r->pool, data, size));
+    } else {
+        if (ctx->pend_cap - ctx->pend_len < size) {
+            rc = send_pending(r, ctx, NULL);
+            ctx->pend = mg_lua_output_alloc(ctx, PENDING_SIZE);
+            ctx->pend_cap = PENDING_SIZE;
+        }
+        char *p = ctx->pend + ctx->pend_len;
+        for (int i = 1; i <= n; i++) {
+            p = arg_copy(L, i, p);
+        }
+        if (newline) {
+            *p++ = '\n';
+        }
+        ctx->pend_len += size;
+        if (rc == MG_OK && ctx->pend_len >= POSTPONE_OUTPUT) {
+            rc = send_pending(r, ctx, NULL);
+        }
     }
-    if (newline) {
-        *p++ = '\n';
-    }
-    mg_buf_t *b = mg_buf_mem(r->pool, data, (size_t)(p - data));
-    if (mg_http_output(r, b) == MG_ERROR) {
+    if (rc == MG_ERROR) {
         lua_pushnil(L);
         lua_pushliteral(L, "nginx output filter error");
         return 2;
@@ -223,8 +270,9 @@ static void flush_resume(mg_request_t *r)
     }
     r->write_event_handler = NULL;
     ctx->flush_wait = 0;
-    lua_pushinteger(ctx->co, 1);
-    mg_lua_resume(ctx, 1);
+    mg_lua_co_t *co = ctx->flush_co;
+    lua_pushinteger(co->L, 1);
+    mg_lua_resume_co(co, 1);
 }
 
 static int lua_flush(lua_State *L)
@@ -245,13 +293,14 @@ static int lua_flush(lua_State *L)
     }
     mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
     b->flush = 1;
-    if (mg_http_output(r, b) == MG_ERROR) {
+    if (send_pending(r, ctx, b) == MG_ERROR) {
         lua_pushnil(L);
         lua_pushliteral(L, "nginx output filter error");
         return 2;
     }
     if (wait && mg_http_output_busy(r)) {
         ctx->flush_wait = 1;
+        ctx->flush_co = mg_lua_cur.co;
         r->write_event_handler = flush_resume;
         return mg_lua_wait(L, ctx);
     }
@@ -286,7 +335,7 @@ static int lua_eof(lua_State *L)
 static int do_exit(lua_State *L, mg_int_t code)
 {
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    if (mg_lua_cur.phase & (MG_LUA_TIMER | MG_LUA_HEADER_FILTER)) {
+    if (mg_lua_cur.phase & MG_LUA_HEADER_FILTER) {
         if (ctx) {
             ctx->exited = 1;
             ctx->exit_code = code;

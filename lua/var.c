@@ -64,21 +64,22 @@ static int var_set(lua_State *L)
     }
     char buf[64];
     mg_str_t name = lower_name(L, 2, buf, sizeof(buf));
-    mg_str_t value = {0, ""};
+    mg_str_t value, *vp = NULL;
     switch (lua_type(L, 3)) {
     case LUA_TNUMBER:
     case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, 3, &len);
         value = mg_pstr(r->pool, s, len);
+        vp = &value;
         break;
     }
     case LUA_TNIL:
-        break;
+        break; /* reads back as nil */
     default:
         return luaL_error(L, "bad variable value type: %s", luaL_typename(L, 3));
     }
-    if (mg_http_set_variable(r, name, value) != MG_OK) {
+    if (mg_http_set_variable(r, name, vp) != MG_OK) {
         return luaL_error(L,
                           "variable \"%s\" not found for writing; maybe it is a built-in "
                           "variable that is not changeable or you forgot to use \"set $%s '';\" "

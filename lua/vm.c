@@ -7,14 +7,6 @@
 #include "api.h"
 #include "script.h"
 
-/* Areas written beside this file; a missing one leaves its part of ngx unset. */
-void mg_lua_inject_string_api(lua_State *L) __attribute__((weak));
-void mg_lua_inject_time_api(lua_State *L) __attribute__((weak));
-void mg_lua_inject_regex_api(lua_State *L) __attribute__((weak));
-void mg_lua_inject_req_api(lua_State *L) __attribute__((weak));
-void mg_lua_inject_header_api(lua_State *L) __attribute__((weak));
-
-
 static char file_cache_key; /* registry[&file_cache_key]: path -> compiled chunk */
 
 static void vm_close(void *data)
@@ -38,15 +30,18 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     mg_lua_inject_log_api(L);
     mg_lua_inject_output_api(L);
     mg_lua_inject_ctx_api(L);
-    void (*const areas[])(lua_State *) = {
-        mg_lua_inject_string_api, mg_lua_inject_time_api, mg_lua_inject_regex_api,
-        mg_lua_inject_req_api,    mg_lua_inject_header_api, mg_lua_inject_var_api,
-    };
-    for (size_t i = 0; i < mg_nelems(areas); i++) {
-        if (areas[i]) {
-            areas[i](L);
-        }
-    }
+    mg_lua_inject_sleep_api(L);
+    mg_lua_inject_timer_api(L);
+    mg_lua_inject_coroutine_api(L);
+    mg_lua_inject_arg_api(L);
+    mg_lua_inject_string_api(L);
+    mg_lua_inject_time_api(L);
+    mg_lua_inject_regex_api(L);
+    mg_lua_inject_req_api(L);
+    mg_lua_inject_header_api(L);
+    mg_lua_inject_var_api(L);
+    mg_lua_inject_shdict_api(L);
+    mg_lua_inject_socket_tcp_api(L);
     /* require("ngx") gives the same table, as some libraries expect */
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "loaded");

@@ -117,7 +117,7 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     if (plcf->url_cv && has_uri && part.len) {
         return part; /* a variable proxy_pass with a URI: that URI as is */
     }
-    if ((!has_uri || part.len == 0) && !r->internal) {
+    if ((!has_uri || part.len == 0) && !r->internal && !r->args_changed) {
         return r->unparsed_uri; /* nothing replaced: the client's request target as sent */
     }
     size_t loc_len = 0;
@@ -666,8 +666,8 @@ static mg_int_t proxy_handler(mg_request_t *r)
         /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
         r->request_body_no_buffering =
             !plcf->request_buffering && (!r->headers_in.chunked || plcf->http_version == 11);
-        mg_http_read_client_request_body(r, proxy_start);
-        return MG_DONE;
+        mg_int_t rc = mg_http_read_client_request_body(r, proxy_start);
+        return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }
     mg_int_t rc = mg_http_discard_request_body(r);
     if (rc != MG_OK) {

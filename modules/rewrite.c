@@ -4,16 +4,19 @@
  * list of operations in config order, run in the server-rewrite phase (server level) and the
  * rewrite phase (location level). As in nginx the lists are not inherited by nested
  * locations; an "if" body is a nested list run with the if's own location configuration.
+ * Other modules add "set"s whose value they compute (set_by_lua: mg_http_rewrite_add_set).
  */
 #include <sys/stat.h>
 
 #include "http.h"
+#include "rewrite.h"
 #include "script.h"
 #include "variables.h"
 
 enum { OP_REWRITE, OP_RETURN, OP_SET, OP_BREAK, OP_IF };
 enum { REWRITE_NONE, REWRITE_LAST, REWRITE_BREAK };
 enum { COND_VAR, COND_EQ, COND_REGEX, COND_FILE };
+
 
 typedef struct {
     int kind;
@@ -35,6 +38,8 @@ typedef struct {
     mg_http_complex_value_t *args;  /* rewrite's new arguments (after a literal "?") */
     mg_regex_t *regex;
     mg_int_t index;                 /* set: the variable */
+    mg_http_rewrite_value_pt handler; /* set: another module's value instead of `value` */
+    void *data;                     /* its argument */
     rewrite_cond_t *cond;           /* if */
     void **loc_conf;                /* if in a location: the configuration of its body */
     mg_array_t *ops;                /* if: the body */
@@ -218,20 +223,18 @@ static mg_int_t var_unset(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
     return MG_OK;
 }
 
-static const char *rewrite_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+/* A "set" of "$name" added to the list: the variable declared (changeable, empty until set). */
+static rewrite_op_t *push_set(mg_conf_t *cf, rewrite_conf_t *rlcf, mg_str_t name)
 {
-    (void)cmd;
-    rewrite_conf_t *rlcf = conf;
-    mg_str_t name = cf->args[1];
     if (name.len < 2 || name.data[0] != '$') {
-        mg_conf_error(cf, 0, "invalid variable name \"%s\"", name.data);
-        return MG_CONF_ERROR;
+        mg_conf_error(cf, 0, "invalid variable name \"%.*s\"", (int)name.len, name.data);
+        return NULL;
     }
     name.data++;
     name.len--;
     mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
     if (v == NULL) {
-        return MG_CONF_ERROR;
+        return NULL;
     }
     if (v->get_handler == NULL && v->set_handler == NULL) {
         v->get_handler = var_unset;
@@ -239,11 +242,32 @@ static const char *rewrite_set(mg_conf_t *cf, const mg_command_t *cmd, void *con
     }
     rewrite_op_t *op = push_op(cf, rlcf, OP_SET);
     op->index = mg_http_get_variable_index(cf, name);
-    if (op->index < 0) {
+    return op->index < 0 ? NULL : op;
+}
+
+static const char *rewrite_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    rewrite_op_t *op = push_set(cf, conf, cf->args[1]);
+    if (op == NULL) {
         return MG_CONF_ERROR;
     }
     op->value = compile_cv(cf, cf->args[2]);
     return op->value ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+/* The hook for other modules: called by a directive's setter, it adds the "set" to the list
+ * of the level (server, location, if) being read. MG_OK or MG_ERROR (logged). */
+mg_int_t mg_http_rewrite_add_set(mg_conf_t *cf, mg_str_t name, mg_http_rewrite_value_pt handler,
+                                 void *data)
+{
+    rewrite_op_t *op = push_set(cf, mg_http_conf_get_loc(cf, mg_rewrite_module), name);
+    if (op == NULL) {
+        return MG_ERROR;
+    }
+    op->handler = handler;
+    op->data = data;
+    return MG_OK;
 }
 
 /* ---- break, rewrite_log ---- */
@@ -510,11 +534,19 @@ static mg_int_t run_return(mg_request_t *r, rewrite_op_t *op)
     return mg_http_send_response(r, (mg_uint_t)code, NULL, &text);
 }
 
-static void run_set(mg_request_t *r, rewrite_op_t *op)
+static mg_int_t run_set(mg_request_t *r, rewrite_op_t *op)
 {
     mg_str_t value;
-    mg_http_complex_value(r, op->value, &value);
+    if (op->handler) {
+        mg_int_t rc = op->handler(r, op->data, &value);
+        if (rc != MG_OK) {
+            return rc;
+        }
+    } else {
+        mg_http_complex_value(r, op->value, &value);
+    }
     mg_http_set_indexed_variable(r, (mg_uint_t)op->index, value);
+    return RUN_NEXT;
 }
 
 static int file_test(mg_request_t *r, rewrite_cond_t *c)
@@ -582,7 +614,7 @@ static mg_int_t run_ops(mg_request_t *r, mg_array_t *ops, int log)
         case OP_RETURN:
             return run_return(r, &op[i]);
         case OP_SET:
-            run_set(r, &op[i]);
+            rc = run_set(r, &op[i]);
             break;
         case OP_BREAK:
             return RUN_STOP;

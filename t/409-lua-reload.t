@@ -92,7 +92,7 @@ unless (is_nginx()) {
     $mark = $s->log_mark;
     $s->signal('HUP');
     my $file = "$lua/handler.lua";
-    ok($s->wait_log(qr/\[emerg\] $m#\d+: failed to load Lua file "\Q$file\E": \Q$file\E:2: .* in \Q${\ $s->conf_file }\E:\d+$/m, $mark),
+    ok($s->wait_log(qr/\[emerg\] $m#\d+: failed to load Lua file "\Q$file\E": \S*handler\.lua:2: .* in \Q${\ $s->conf_file }\E:\d+$/m, $mark),
        '[emerg] names the Lua file and line and the config line');
     is(body('/file'), "file v2\n", 'the old generation serves on');
     is_deeply([sort { $a <=> $b } $s->worker_pids($m)], [sort { $a <=> $b } @w2], 'the same workers');

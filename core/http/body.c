@@ -358,16 +358,20 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     r->reading_body = 1;
     r->connection->log.action = "reading client request body";
     mg_conn_timer_del(r->connection);
+    /* a failure found now is returned, not finalized here: the caller is still running on
+     * the request (a Lua coroutine, a phase handler) and finalizes it with the status */
     if (!r->request_body_no_buffering) {
-        body_read_more(r);
-        return MG_OK;
+        mg_int_t rc = body_read(r);
+        if (rc == MG_OK) {
+            body_done(r);
+        }
+        return rc == MG_AGAIN ? MG_OK : rc;
     }
     /* unbuffered: what already arrived goes into the stream, then the consumer starts */
     stream_init(r);
     mg_int_t rc = body_read(r);
     if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
-        body_fail(r, rc);
-        return MG_OK;
+        return rc;
     }
     post_handler(r);
     return MG_OK;

@@ -41,7 +41,7 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     return r;
 }
 
-static mg_int_t validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out)
+mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out)
 {
     size_t host_len = in.len;
     int dot_pos = -2, in_brackets = 0;
@@ -171,6 +171,31 @@ static const known_header_t known_headers[] = {
     { "accept-encoding", HIN(accept_encoding), 0 },
 };
 
+void mg_http_headers_in_refresh(mg_request_t *r)
+{
+    mg_http_headers_in_t *hin = &r->headers_in;
+    for (size_t k = 0; k < mg_nelems(known_headers); k++) {
+        *(mg_table_elt_t **)((char *)hin + known_headers[k].offset) = NULL;
+    }
+    hin->connection_close = hin->connection_keep_alive = hin->connection_upgrade = 0;
+    mg_table_elt_t *h = hin->headers.elts;
+    for (size_t i = 0; i < hin->headers.nelts; i++) {
+        for (size_t k = 0; k < mg_nelems(known_headers); k++) {
+            if (!mg_str_caseeq(h[i].key, known_headers[k].name)) {
+                continue;
+            }
+            mg_table_elt_t **slot = (mg_table_elt_t **)((char *)hin + known_headers[k].offset);
+            if (*slot == NULL) {
+                *slot = &h[i];
+            }
+            if (k == 1) {
+                parse_connection(r, h[i].value);
+            }
+            break;
+        }
+    }
+}
+
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used)
 {
     mg_http_conn_t *hc = c->data;
@@ -277,7 +302,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     mg_http_headers_in_t *hin = &r->headers_in;
     if (head->host.len) {
         mg_str_t in = { head->host.len, (char *)head->host.data };
-        if (validate_host(r, in, &hin->server) != MG_OK) {
+        if (mg_http_validate_host(r, in, &hin->server) != MG_OK) {
             /* nginx checks it while still on the request line */
             r->connection->log.action = "reading client request line";
             mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
@@ -287,7 +312,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
             return;
         }
     } else if (hin->host) {
-        if (validate_host(r, hin->host->value, &hin->server) != MG_OK) {
+        if (mg_http_validate_host(r, hin->host->value, &hin->server) != MG_OK) {
             bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
             return;
         }

@@ -334,6 +334,7 @@ struct mg_request_s {
     unsigned response_done : 1; /* ... and has been written */
     unsigned finalized : 1;
     unsigned internal : 1;
+    unsigned args_changed : 1;  /* ngx.req.set_uri_args: upstreams get $uri?$args, not the target */
     unsigned uri_changed : 1;
     unsigned valid_location : 1;
     unsigned chunked : 1;
@@ -408,6 +409,13 @@ char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len,
 mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t klen,
                                        const char *val, size_t vlen);
 mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, size_t len);
+/* After headers_in.headers was changed (elements replaced, removed or added): point the
+ * cached headers (host, content_length ...) at the array again and re-read Connection's
+ * tokens; the values derived from Host and Content-Length are the changer's to set. */
+void mg_http_headers_in_refresh(mg_request_t *r);
+/* Check a Host value as nginx does; MG_OK with the lowercase name without port in *out
+ * (request pool), or MG_DECLINED. */
+mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);
 void mg_http_clear_content_length(mg_request_t *r);
 /* Set Location to the URI plus "/" (and the args); returns 301 for the caller to finalize. */
 mg_int_t mg_http_redirect_to_slash(mg_request_t *r);
@@ -426,6 +434,9 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status);
 const char *mg_http_status_line(mg_uint_t status, size_t *len);
 
 /* ---- request body (body.c) ---- */
+/* Read the whole body, then run post_handler (at once when it is already in). MG_OK, or an
+ * HTTP status when reading failed before returning (post_handler does not run; the caller
+ * finalizes with it); a later failure finalizes the request itself. */
 mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(mg_request_t *r));
 mg_int_t mg_http_discard_request_body(mg_request_t *r);
 /* With r->request_body_no_buffering set, mg_http_read_client_request_body reads into

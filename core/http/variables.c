@@ -978,8 +978,9 @@ void mg_http_set_indexed_variable(mg_request_t *r, mg_uint_t index, mg_str_t val
     }
 }
 
-mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t value)
+mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
 {
+    mg_str_t empty = {0, ""};
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
     mg_http_variable_t *iv = cmcf->variables.elts;
     for (size_t i = 0; i < cmcf->variables.nelts; i++) {
@@ -987,7 +988,8 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t value)
             if (!(iv[i].flags & MG_HTTP_VAR_CHANGEABLE)) {
                 return MG_DECLINED;
             }
-            mg_http_set_indexed_variable(r, i, value);
+            mg_http_set_indexed_variable(r, i, value ? *value : empty);
+            r->variables[i].not_found = value == NULL;
             return MG_OK;
         }
     }
@@ -997,7 +999,7 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t value)
         def.set_handler == NULL) {
         return MG_DECLINED;
     }
-    mg_http_var_value_t val = {.value = value, .valid = 1};
+    mg_http_var_value_t val = {.value = value ? *value : empty, .valid = 1};
     def.set_handler(r, &val, def.data);
     return MG_OK;
 }

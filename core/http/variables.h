@@ -40,9 +40,9 @@ mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name);
 
 /* Give an indexed variable a value ("set", ngx.var.x = v); value must live as long as r. */
 void mg_http_set_indexed_variable(mg_request_t *r, mg_uint_t index, mg_str_t value);
-/* Write a changeable variable by lowercase name: MG_OK, or MG_DECLINED when there is no such
- * variable or it cannot be written. */
-mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t value);
+/* Write a changeable variable by lowercase name (value NULL: "not found", as Lua's nil):
+ * MG_OK, or MG_DECLINED when there is no such variable or it cannot be written. */
+mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value);
 
 /* Register the built-in variables (http{} start) and resolve the indexed ones (http{} end). */
 mg_int_t mg_http_variables_add_core(mg_conf_t *cf);

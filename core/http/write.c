@@ -164,13 +164,12 @@ static mg_int_t header_write_filter(mg_request_t *r)
             len += h[i].key.len + 2 + h[i].value.len + 2;
         }
     }
-    /* a handler's own Server or Date line (proxy_pass_header) replaces ours */
+    /* a handler's own Server or Date line (proxy_pass_header) replaces ours; one it removed
+     * (ngx.header.Server = nil) leaves none, as in nginx */
     int own_server = 0, own_date = 0;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
-        if (h[i].hash) {
-            own_server |= mg_str_caseeq(h[i].key, "server");
-            own_date |= mg_str_caseeq(h[i].key, "date");
-        }
+        own_server |= mg_str_caseeq(h[i].key, "server");
+        own_date |= mg_str_caseeq(h[i].key, "date");
     }
     char *buf = mg_pnalloc(r->pool, len);
     char *p = buf;

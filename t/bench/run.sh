@@ -2,8 +2,9 @@
 # moongate against nginx on one machine, same configuration: single process (master_process
 # off, access_log off), each server pinned to core 0, wrk pinned to core 1, 127.0.0.1 on free
 # ports. Cases: "return 200", a 1 KiB file, a 64 KiB file, proxy_pass to an upstream with
-# keepalive (the same nginx upstream for both), a 64 KiB text file with gzip on
-# ("n/a" while moongate does not accept gzip). Each case: ROUNDS rounds of a 1 s warm-up then
+# keepalive (the same nginx upstream for both), a 64 KiB text file with gzip on, and with
+# Debian's Lua module for nginx (libnginx-mod-http-lua): content_by_lua_block saying hello,
+# and an access_by_lua token check in front of the 1 KiB file. Each case: ROUNDS rounds of a 1 s warm-up then
 # DURATION seconds per server, alternating; the best round counts (shared VMs are noisy).
 # Prints requests/s, p99 latency and worker RSS for both and the moongate/nginx ratios, and
 # writes them to t/bench/results-<date>.txt. Everything it starts is killed on exit.
@@ -71,11 +72,12 @@ head -c 65536 /dev/urandom >"$WORK/html/64k.bin"
 # compressible text, as a page or a log would be
 perl -e 'my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox jumps over the lazy dog\n" while length $s < 65536; print substr($s, 0, 65536)' >"$WORK/html/64k.txt"
 
-# $1 name, $2 port, $3 gzip block (may be empty)
+# $1 name, $2 port, $3 gzip block (may be empty), $4 main-level lines (nginx's load_module)
 write_conf() {
     local dir=$WORK/$1
     mkdir -p "$dir/logs" "$dir/conf"
     cat >"$dir/conf/bench.conf" <<EOF
+${4:-}
 daemon off;
 master_process off;
 worker_processes 1;
@@ -102,6 +104,7 @@ $3
             proxy_set_header Connection "";
         }
         location / { }
+$LUA_LOCATIONS
     }
 }
 EOF
@@ -128,6 +131,28 @@ http {
 }
 EOF
 
+# Lua: moongate has it built in; nginx needs Debian's dynamic module
+NGINX_LUA_MODULES=/usr/lib/nginx/modules
+if [ ! -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ]; then
+    echo "bench: installing libnginx-mod-http-lua"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q libnginx-mod-http-lua >/dev/null 2>&1
+fi
+LUA=no
+NGINX_MAIN=
+LUA_LOCATIONS=
+if [ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ]; then
+    LUA=yes
+    NGINX_MAIN="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
+load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;"
+    LUA_LOCATIONS='        location = /lua { content_by_lua_block { ngx.say("hello") } }
+        location /lua-access/ {
+            alias '"$WORK"'/html/;
+            access_by_lua_block {
+                if ngx.var.http_x_token ~= "secret" then return ngx.exit(403) end
+            }
+        }'
+fi
+
 GZIP_BLOCK='    gzip on;
     gzip_types text/plain;
     gzip_comp_level 1;'
@@ -141,9 +166,10 @@ write_conf probe 1 "$GZIP_BLOCK"
 STARTED=
 start_server() {
     local bin=$1 name=$2 port=$3
-    local gz=
+    local gz= main=
     [ "$GZIP" = yes ] && gz=$GZIP_BLOCK
-    write_conf "$name" "$port" "$gz"
+    [ "$name" = nginx ] && main=$NGINX_MAIN
+    write_conf "$name" "$port" "$gz" "$main"
     taskset -c 0 "$bin" -p "$WORK/$name/" -e logs/error.log -c "$WORK/$name/conf/bench.conf" \
         >"$WORK/$name/logs/stdout" 2>&1 &
     local pid=$!
@@ -264,6 +290,13 @@ if [ "$GZIP" = yes ]; then
     bench_case "64 KiB txt gzip" /64k.txt "" "Accept-Encoding: gzip"
 else
     printf '%-16s %12s\n' "64 KiB txt gzip" "n/a (moongate does not accept gzip yet)" | tee -a "$OUT"
+fi
+
+if [ "$LUA" = yes ]; then
+    bench_case "lua say hello" /lua 6
+    bench_case "lua access+file" /lua-access/1k.bin 1024 "X-Token: secret"
+else
+    printf '%-16s %12s\n' "lua" "n/a (nginx's Lua module is not installed)" | tee -a "$OUT"
 fi
 
 kill -0 "$MG_PID" 2>/dev/null || echo "bench: moongate died during the run" | tee -a "$OUT"

@@ -63,6 +63,13 @@ package Test::MoongateBackend;
 #   refused   nothing listens on the port (connect(): ECONNREFUSED)
 #   blackhole the port's accept queue is full: connect() never completes
 #             (proxy_connect_timeout)
+#   rawecho   raw TCP for the cosocket tests: every byte read is written back,
+#             except these lines: "CONN" answers "conn N" (the connection's
+#             serial number), "CLOSE" closes at once, "CLOSE_LATER" closes 0.2 s
+#             later without answering
+#   script    raw TCP: on accept, runs the steps of script => [...] in order, a
+#             number sleeps that many seconds, a string is written; then holds
+#             the connection hold seconds [0] and closes it (reset => 1: RST)
 #
 # Functions: backend(NAME => KIND, %opts) starts one and returns its port (its
 # socket's path with unix => 1);
@@ -373,6 +380,8 @@ sub _connection {
     setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
     my $o = $b->{opts};
     my $kind = $b->{kind};
+    return _rawecho($c, $conn) if $kind eq 'rawecho';
+    return _script($c, $o) if $kind eq 'script';
     my $buf = '';
     my $n = 0;
     while (1) {
@@ -490,6 +499,37 @@ sub _connection {
         }
         last unless $ka;
     }
+    close $c;
+}
+
+sub _rawecho {
+    my ($c, $conn) = @_;
+    my $buf = '';
+    while (1) {
+        my $k = sysread($c, my $data, 65536);
+        last unless $k;
+        $buf .= $data;
+        my $out = '';
+        while ($buf =~ s/^(CONN|CLOSE|CLOSE_LATER)\r?\n// || $buf =~ s/^((?:(?!CONN\r?\n|CLOSE).)+)//s) {
+            my $piece = $1;
+            if ($piece eq 'CONN') { $out .= "conn $conn\n" }
+            elsif ($piece eq 'CLOSE') { _write($c, $out); close $c; return }
+            elsif ($piece eq 'CLOSE_LATER') { _write($c, $out); Time::HiRes::sleep(0.2); close $c; return }
+            else { $out .= $piece }
+        }
+        _write($c, $out) if length $out;
+    }
+    close $c;
+}
+
+sub _script {
+    my ($c, $o) = @_;
+    for my $step (@{ $o->{script} || [] }) {
+        if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
+        else { _write($c, $step) }
+    }
+    Time::HiRes::sleep($o->{hold}) if $o->{hold};
+    _reset($c) if $o->{reset};
     close $c;
 }
 

@@ -1,0 +1,452 @@
+/*
+ * The scheduler of a request's (or timer's) coroutines, as lua-nginx-module's: the entry
+ * thread, light threads (ngx.thread.spawn/wait/kill) and the user's own coroutines
+ * (coroutine.create/resume/yield/wrap/status replaced by versions that cooperate). Every
+ * resume goes through mg_lua_sched_run, so a coroutine that waits for I/O anywhere in a chain
+ * of user coroutines suspends the whole chain until its event resumes exactly it; a plain
+ * coroutine.yield goes back to whoever resumed it. Outside a scheduled context (init_by_lua,
+ * filters) the original coroutine functions are used.
+ */
+#include <event2/event.h>
+
+#include "api.h"
+
+enum { OP_NONE, OP_WAIT, OP_RESUME, OP_SPAWN, OP_THREAD_WAIT };
+
+mg_lua_co_t *mg_lua_co_new(mg_lua_ctx_t *ctx, int kind)
+{
+    lua_State *L = ctx->lmcf->L;
+    mg_lua_co_t *co = mg_calloc(sizeof(mg_lua_co_t));
+    co->ctx = ctx;
+    co->kind = kind;
+    co->status = MG_LUA_ST_SUSPENDED;
+    co->L = lua_newthread(L);
+    if (kind != MG_LUA_KIND_ENTRY) {
+        /* thread -> record, so coroutine.resume(thread) finds it (an entry thread is never
+         * passed to Lua code: no map for the common case) */
+        if (ctx->co_map_ref == LUA_NOREF) {
+            lua_newtable(L);
+            ctx->co_map_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        }
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->co_map_ref);
+        lua_pushvalue(L, -2);
+        lua_pushlightuserdata(L, co);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+    }
+    co->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    co->next = ctx->cos;
+    ctx->cos = co;
+    if (kind == MG_LUA_KIND_THREAD) {
+        ctx->nthreads++;
+    }
+    return co;
+}
+
+void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
+{
+    lua_State *L = ctx->lmcf->L;
+    for (mg_lua_co_t *co = ctx->cos, *next; co; co = next) {
+        next = co->next;
+        if (co->sleep_ev) {
+            event_free(co->sleep_ev);
+        }
+        luaL_unref(L, LUA_REGISTRYINDEX, co->ref);
+        free(co);
+    }
+    ctx->cos = NULL;
+    ctx->nthreads = 0;
+    luaL_unref(L, LUA_REGISTRYINDEX, ctx->co_map_ref);
+    ctx->co_map_ref = LUA_NOREF;
+}
+
+static mg_lua_co_t *lookup(lua_State *L, int idx)
+{
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    if (ctx == NULL || mg_lua_cur.co == NULL || ctx->co_map_ref == LUA_NOREF ||
+        lua_type(L, idx) != LUA_TTHREAD) {
+        return NULL;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->co_map_ref);
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    mg_lua_co_t *co = lua_touserdata(L, -1);
+    lua_pop(L, 2);
+    return co;
+}
+
+/* Everything of the context stops (ngx.exit, ngx.exec, an entry thread's error): late events
+ * for these coroutines are ignored. */
+static void kill_all(mg_lua_ctx_t *ctx)
+{
+    for (mg_lua_co_t *co = ctx->cos; co; co = co->next) {
+        if (co->status != MG_LUA_ST_DEAD && co->kind == MG_LUA_KIND_THREAD) {
+            ctx->nthreads--;
+        }
+        co->status = MG_LUA_ST_DEAD;
+        if (co->sleep_ev) {
+            event_del(co->sleep_ev);
+        }
+    }
+}
+
+static void thread_died(mg_lua_ctx_t *ctx, mg_lua_co_t *co)
+{
+    co->status = MG_LUA_ST_DEAD;
+    ctx->nthreads--;
+}
+
+/* A dead thread's outcome onto L for ngx.thread.wait: true + results, or false + message. */
+static int reap(lua_State *L, mg_lua_co_t *t)
+{
+    t->reaped = 1;
+    lua_pushboolean(L, !t->failed);
+    int n = lua_gettop(t->L);
+    lua_xmove(t->L, L, n);
+    return n + 1;
+}
+
+/* A light thread returned or failed: the coroutine blocked in ngx.thread.wait on it (if any)
+ * goes on with its outcome; it stops waiting for the others it named. */
+static mg_lua_co_t *thread_ended(mg_lua_ctx_t *ctx, mg_lua_co_t *co, int *nargs)
+{
+    thread_died(ctx, co);
+    if (co->waiter == NULL || co->spawning) {
+        return NULL;
+    }
+    mg_lua_co_t *w = co->waiter;
+    for (mg_lua_co_t *t = ctx->cos; t; t = t->next) {
+        if (t->waiter == w) {
+            t->waiter = NULL;
+        }
+    }
+    *nargs = reap(w->L, co);
+    return w;
+}
+
+static mg_log_t *ctx_log(mg_lua_ctx_t *ctx)
+{
+    return ctx->r ? &ctx->r->connection->log : ctx->lmcf->cycle->log;
+}
+
+int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
+{
+    mg_lua_ctx_t *ctx = co->ctx;
+    mg_lua_current_t saved = mg_lua_cur;
+    for (;;) {
+        co->status = MG_LUA_ST_RUNNING;
+        ctx->yield_op = OP_NONE;
+        mg_lua_cur = (mg_lua_current_t){ctx->r, ctx, ctx->phase, ctx->lmcf, co};
+        int rc = lua_resume(co->L, nargs);
+        mg_lua_cur = saved;
+        mg_lua_co_t *next = NULL;
+        if (ctx->exited || ctx->exec) {
+            kill_all(ctx);
+            lua_settop(co->L, 0);
+            return ctx->exec ? MG_LUA_CO_EXEC : MG_LUA_CO_EXIT;
+        }
+        if (rc == LUA_YIELD) {
+            int n = lua_gettop(co->L);
+            switch (ctx->yield_op) {
+            case OP_WAIT:
+            case OP_THREAD_WAIT:
+                co->status = MG_LUA_ST_WAITING;
+                break;
+            case OP_RESUME:
+                next = ctx->yield_target;
+                co->status = MG_LUA_ST_NORMAL;
+                next->parent = co;
+                lua_xmove(co->L, next->L, n);
+                nargs = n;
+                break;
+            case OP_SPAWN:
+                next = ctx->yield_target;
+                co->status = MG_LUA_ST_NORMAL;
+                nargs = ctx->spawn_nargs;
+                lua_settop(co->L, 0);
+                break;
+            default:
+                if (co->kind == MG_LUA_KIND_USER) {
+                    /* coroutine.yield: back to the resumer, as coroutine.resume's results */
+                    next = co->parent;
+                    co->status = MG_LUA_ST_SUSPENDED;
+                    lua_pushboolean(next->L, 1);
+                    lua_xmove(co->L, next->L, n);
+                    nargs = n + 1;
+                } else {
+                    /* a yield in an entry or light thread just goes on */
+                    lua_settop(co->L, 0);
+                    next = co;
+                    nargs = 0;
+                }
+            }
+        } else if (rc == 0) {
+            int n = lua_gettop(co->L);
+            if (co->kind == MG_LUA_KIND_USER) {
+                next = co->parent;
+                co->status = MG_LUA_ST_DEAD;
+                lua_pushboolean(next->L, 1);
+                lua_xmove(co->L, next->L, n);
+                nargs = n + 1;
+            } else if (co->kind == MG_LUA_KIND_THREAD) {
+                next = thread_ended(ctx, co, &nargs);
+            } else {
+                co->status = MG_LUA_ST_DEAD;
+                ctx->entry_done = 1;
+            }
+        } else {
+            if (co->kind == MG_LUA_KIND_USER) {
+                /* coroutine.resume returns false and the message */
+                next = co->parent;
+                co->status = MG_LUA_ST_DEAD;
+                lua_pushboolean(next->L, 0);
+                lua_xmove(co->L, next->L, 1);
+                nargs = 2;
+            } else if (co->kind == MG_LUA_KIND_THREAD) {
+                mg_lua_log_error(ctx->lmcf->L, co->L, ctx_log(ctx),
+                                 "lua user thread aborted: runtime error: ");
+                lua_insert(co->L, 1); /* the message stays for ngx.thread.wait */
+                lua_settop(co->L, 1);
+                co->failed = 1;
+                next = thread_ended(ctx, co, &nargs);
+            } else {
+                mg_lua_log_error(ctx->lmcf->L, co->L, ctx_log(ctx),
+                                 "lua entry thread aborted: runtime error: ");
+                kill_all(ctx);
+                return MG_LUA_CO_ERROR;
+            }
+        }
+        if (next == NULL) {
+            /* the coroutine stopped: a light thread (or a chain of user coroutines under one)
+             * whose spawner waits for ngx.thread.spawn to return lets it go on */
+            mg_lua_co_t *t = co;
+            while (t->kind == MG_LUA_KIND_USER && t->parent) {
+                t = t->parent;
+            }
+            if (t->kind == MG_LUA_KIND_THREAD && t->spawning) {
+                t->spawning = 0;
+                next = t->parent;
+                lua_rawgeti(next->L, LUA_REGISTRYINDEX, t->ref);
+                nargs = 1;
+            }
+        }
+        if (next == NULL) {
+            return ctx->entry_done && ctx->nthreads == 0 ? MG_LUA_CO_DONE : MG_LUA_CO_WAIT;
+        }
+        co = next;
+    }
+}
+
+int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
+{
+    ctx->yield_op = OP_WAIT;
+    ctx->waiting = 1;
+    ctx->co = L;
+    ctx->wait_co = mg_lua_cur.co;
+    return lua_yield(L, 0);
+}
+
+/* ---- coroutine.* ---- */
+
+static int co_create(lua_State *L)
+{
+    if (mg_lua_cur.co == NULL) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    mg_lua_co_t *co = mg_lua_co_new(mg_lua_cur.ctx, MG_LUA_KIND_USER);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co->L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, co->ref);
+    return 1;
+}
+
+static int co_resume(lua_State *L)
+{
+    mg_lua_co_t *co = lookup(L, 1);
+    if (co == NULL) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    if (co->status == MG_LUA_ST_DEAD) {
+        lua_pushboolean(L, 0);
+        lua_pushliteral(L, "cannot resume dead coroutine");
+        return 2;
+    }
+    if (co->status != MG_LUA_ST_SUSPENDED || co->kind != MG_LUA_KIND_USER) {
+        lua_pushboolean(L, 0);
+        lua_pushliteral(L, "cannot resume non-suspended coroutine");
+        return 2;
+    }
+    mg_lua_cur.ctx->yield_op = OP_RESUME;
+    mg_lua_cur.ctx->yield_target = co;
+    return lua_yield(L, lua_gettop(L) - 1);
+}
+
+static int co_yield(lua_State *L)
+{
+    if (mg_lua_cur.co == NULL) {
+        return lua_yield(L, lua_gettop(L));
+    }
+    mg_lua_cur.ctx->yield_op = OP_NONE;
+    return lua_yield(L, lua_gettop(L));
+}
+
+static int co_status(lua_State *L)
+{
+    mg_lua_co_t *co = lookup(L, 1);
+    if (co == NULL) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    static const char *const names[] = {"suspended", "running", "normal", "suspended", "dead"};
+    lua_pushstring(L, names[co->status]);
+    return 1;
+}
+
+/* coroutine.wrap on top of the replaced create/resume. */
+static const char wrap_code[] =
+    "local create, resume, error, select, unpack = ...\n"
+    "local function ret(ok, ...)\n"
+    "    if not ok then error((...), 2) end\n"
+    "    return ...\n"
+    "end\n"
+    "return function(f)\n"
+    "    local co = create(f)\n"
+    "    return function(...) return ret(resume(co, ...)) end\n"
+    "end\n";
+
+/* ---- ngx.thread ---- */
+
+#define THREAD_PHASES (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER)
+
+static int thread_spawn(lua_State *L)
+{
+    mg_lua_check_phase(L, THREAD_PHASES);
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    if (ctx == NULL || mg_lua_cur.co == NULL) {
+        return luaL_error(L, "no request ctx found");
+    }
+    mg_lua_co_t *t = mg_lua_co_new(ctx, MG_LUA_KIND_THREAD);
+    t->parent = mg_lua_cur.co;
+    t->spawning = 1;
+    int n = lua_gettop(L);
+    lua_xmove(L, t->L, n); /* the function and its arguments */
+    ctx->yield_op = OP_SPAWN;
+    ctx->yield_target = t;
+    ctx->spawn_nargs = n - 1;
+    return lua_yield(L, 0);
+}
+
+static int thread_wait(lua_State *L)
+{
+    mg_lua_check_phase(L, THREAD_PHASES);
+    int n = lua_gettop(L);
+    if (n == 0) {
+        return luaL_error(L, "at least one coroutine should be specified");
+    }
+    mg_lua_co_t *cur = mg_lua_cur.co;
+    for (int i = 1; i <= n; i++) {
+        mg_lua_co_t *t = lookup(L, i);
+        if (t == NULL || t->kind != MG_LUA_KIND_THREAD) {
+            return luaL_argerror(L, i, "not a user thread");
+        }
+        if (t->parent != cur) {
+            return luaL_error(L, "only the parent coroutine can wait on the thread");
+        }
+    }
+    for (int i = 1; i <= n; i++) {
+        mg_lua_co_t *t = lookup(L, i);
+        if (t->status == MG_LUA_ST_DEAD && !t->reaped) {
+            lua_settop(L, 0);
+            return reap(L, t);
+        }
+    }
+    int live = 0;
+    for (int i = 1; i <= n; i++) {
+        mg_lua_co_t *t = lookup(L, i);
+        if (t->status != MG_LUA_ST_DEAD) {
+            t->waiter = cur;
+            live++;
+        }
+    }
+    if (live == 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "already waited or killed");
+        return 2;
+    }
+    lua_settop(L, 0);
+    mg_lua_cur.ctx->yield_op = OP_THREAD_WAIT;
+    return lua_yield(L, 0);
+}
+
+static int thread_kill(lua_State *L)
+{
+    mg_lua_check_phase(L, THREAD_PHASES);
+    mg_lua_co_t *t = lookup(L, 1);
+    if (t == NULL || t->kind != MG_LUA_KIND_THREAD) {
+        return luaL_argerror(L, 1, "not a user thread");
+    }
+    if (t->parent != mg_lua_cur.co) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "not user thread's parent");
+        return 2;
+    }
+    if (t->status == MG_LUA_ST_DEAD) {
+        lua_pushnil(L);
+        lua_pushstring(L, t->reaped ? "already waited or killed" : "already terminated");
+        return 2;
+    }
+    thread_died(mg_lua_cur.ctx, t);
+    t->reaped = 1;
+    if (t->sleep_ev) {
+        event_del(t->sleep_ev);
+    }
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+void mg_lua_inject_coroutine_api(lua_State *L)
+{
+    lua_createtable(L, 0, 3);
+    lua_pushcfunction(L, thread_spawn);
+    lua_setfield(L, -2, "spawn");
+    lua_pushcfunction(L, thread_wait);
+    lua_setfield(L, -2, "wait");
+    lua_pushcfunction(L, thread_kill);
+    lua_setfield(L, -2, "kill");
+    lua_setfield(L, -2, "thread");
+
+    /* the coroutine library's functions, each keeping the original as an upvalue */
+    lua_getglobal(L, "coroutine");
+    static const struct {
+        const char *name;
+        lua_CFunction fn;
+    } repl[] = {{"create", co_create}, {"resume", co_resume}, {"yield", co_yield},
+                {"status", co_status}};
+    for (size_t i = 0; i < mg_nelems(repl); i++) {
+        lua_getfield(L, -1, repl[i].name);
+        lua_pushcclosure(L, repl[i].fn, 1);
+        lua_setfield(L, -2, repl[i].name);
+    }
+    if (luaL_loadbuffer(L, wrap_code, sizeof(wrap_code) - 1, "=coroutine.wrap") == 0) {
+        lua_getfield(L, -2, "create");
+        lua_getfield(L, -3, "resume");
+        lua_getglobal(L, "error");
+        lua_getglobal(L, "select");
+        lua_getglobal(L, "unpack");
+        lua_call(L, 5, 1);
+        lua_setfield(L, -2, "wrap");
+    } else {
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}

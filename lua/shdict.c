@@ -1,0 +1,608 @@
+/*
+ * lua_shared_dict NAME SIZE and ngx.shared.NAME. The directive gets the generation a shared
+ * memory zone (core/shm.c: made by the master, inherited by the workers, kept over a reload
+ * when name and size stay) and builds the store in it (shdict_store.c). The Lua side checks
+ * arguments as lua-resty-core 0.1.25 does, calls the store once, and builds Lua values from
+ * what it copied out, with the lock already released. Reachable from every phase.
+ */
+#include "shdict.h"
+#include "api.h"
+#include "mgtime.h"
+#include "shm.h"
+
+struct mg_lua_shdict_s {
+    mg_str_t name;
+    mg_shm_zone_t *zone;
+    mg_shdict_t *sh;
+    struct mg_lua_shdict_s *next;
+};
+
+static char methods_key; /* registry[&methods_key]: the dicts' metatable */
+
+const char *mg_lua_set_shared_dict(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_lua_main_conf_t *lmcf = conf;
+    mg_str_t name = cf->args[1], arg = cf->args[2];
+    if (name.len == 0) {
+        mg_conf_error(cf, 0, "invalid lua shared dict name \"%s\"", name.data);
+        return MG_CONF_ERROR;
+    }
+    /* nginx's size syntax: bytes, k or m (no g); OpenResty's minimum of 8k */
+    int64_t size = -1;
+    if (arg.len && arg.data[arg.len - 1] != 'g' && arg.data[arg.len - 1] != 'G') {
+        size = mg_parse_size(arg);
+    }
+    if (size <= 8191 || (uint64_t)size > SIZE_MAX) {
+        mg_conf_error(cf, 0, "invalid lua shared dict size \"%s\"", arg.data);
+        return MG_CONF_ERROR;
+    }
+    mg_shm_zone_t *zone = mg_shm_zone_add(cf, name, (size_t)size, &mg_lua_module);
+    if (zone == NULL) {
+        return MG_CONF_ERROR;
+    }
+    for (struct mg_lua_shdict_s *d = lmcf->shdicts; d; d = d->next) {
+        if (d->zone == zone) {
+            mg_conf_error(cf, 0, "lua_shared_dict \"%s\" is already defined as \"%s\"", name.data,
+                          d->name.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    struct mg_lua_shdict_s *d = mg_pcalloc(cf->pool, sizeof(*d));
+    d->name = mg_pstr(cf->pool, name.data, name.len);
+    d->zone = zone;
+    d->sh = mg_shdict_attach(zone->addr, zone->size, d->name.data);
+    if (d->sh == NULL) {
+        mg_conf_error(cf, 0, "lua_shared_dict \"%s\" is too small", name.data);
+        return MG_CONF_ERROR;
+    }
+    d->next = lmcf->shdicts;
+    lmcf->shdicts = d;
+    return MG_CONF_OK;
+}
+
+/* ---- arguments ---- */
+
+static mg_shdict_t *get_dict(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        lua_rawgeti(L, 1, 1);
+        struct mg_lua_shdict_s *d = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        if (d) {
+            return d->sh;
+        }
+    }
+    luaL_error(L, "bad \"zone\" argument");
+    return NULL;
+}
+
+/* The key at idx as a string (numbers and others through tostring); NULL with *err. */
+static const char *get_key(lua_State *L, int idx, size_t *len, const char **err)
+{
+    int t = lua_type(L, idx);
+    if (t == LUA_TNIL || t == LUA_TNONE) {
+        *err = "nil key";
+        return NULL;
+    }
+    if (t != LUA_TSTRING && t != LUA_TNUMBER) {
+        lua_getglobal(L, "tostring");
+        lua_pushvalue(L, idx);
+        lua_call(L, 1, 1);
+        lua_replace(L, idx);
+    }
+    const char *key = lua_tolstring(L, idx, len);
+    if (key == NULL) {
+        *err = "nil key";
+    } else if (*len == 0) {
+        *err = "empty key";
+    } else if (*len > MG_SHDICT_MAX_KEY) {
+        *err = "key too long";
+    } else {
+        return key;
+    }
+    return NULL;
+}
+
+static int fail(lua_State *L, const char *err)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
+}
+
+/* A duration in seconds -> milliseconds (0: none). nil or absent is 0. */
+static uint64_t get_msec(lua_State *L, int idx, const char *what)
+{
+    if (lua_isnoneornil(L, idx)) {
+        return 0;
+    }
+    if (lua_type(L, idx) != LUA_TNUMBER) {
+        luaL_error(L, "bad \"%s\" argument", what);
+    }
+    lua_Number s = lua_tonumber(L, idx);
+    if (!(s >= 0)) {
+        luaL_error(L, "bad \"%s\" argument", what);
+    }
+    return s * 1000 >= 9.2e18 ? (uint64_t)9.2e18 : (uint64_t)(s * 1000);
+}
+
+/* A value to store; NIL for nil, -1 for a type that cannot be stored. */
+static int get_value(lua_State *L, int idx, mg_shdict_value_t *v)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNONE:
+    case LUA_TNIL:
+        v->type = MG_SHDICT_NIL;
+        return 0;
+    case LUA_TNUMBER:
+        v->type = MG_SHDICT_NUMBER;
+        v->num = lua_tonumber(L, idx);
+        return 0;
+    case LUA_TBOOLEAN:
+        v->type = MG_SHDICT_BOOLEAN;
+        v->num = lua_toboolean(L, idx);
+        return 0;
+    case LUA_TSTRING:
+        v->type = MG_SHDICT_STRING;
+        v->str = lua_tolstring(L, idx, &v->len);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static void push_value(lua_State *L, mg_shdict_out_t *out)
+{
+    switch (out->v.type) {
+    case MG_SHDICT_NUMBER:
+        lua_pushnumber(L, out->v.num);
+        break;
+    case MG_SHDICT_BOOLEAN:
+        lua_pushboolean(L, out->v.num != 0);
+        break;
+    default:
+        lua_pushlstring(L, out->v.str, out->v.len);
+        break;
+    }
+    mg_shdict_out_free(out);
+}
+
+static uint64_t now_ms(void)
+{
+    return (uint64_t)mg_now.msec;
+}
+
+/* ---- methods ---- */
+
+static int do_get(lua_State *L, int stale)
+{
+    mg_shdict_t *sh = get_dict(L);
+    size_t klen;
+    const char *err;
+    const char *key = get_key(L, 2, &klen, &err);
+    if (key == NULL) {
+        return fail(L, err);
+    }
+    mg_shdict_out_t out;
+    int rc = mg_shdict_get(sh, key, klen, now_ms(), stale, &out);
+    if (rc == MG_SHDICT_IS_LIST) {
+        return fail(L, "value is a list");
+    }
+    if (rc != MG_SHDICT_OK) {
+        lua_pushnil(L);
+        return 1;
+    }
+    push_value(L, &out);
+    if (stale) {
+        if (out.flags) {
+            lua_pushinteger(L, out.flags);
+        } else {
+            lua_pushnil(L);
+        }
+        lua_pushboolean(L, out.stale);
+        return 3;
+    }
+    if (out.flags) {
+        lua_pushinteger(L, out.flags);
+        return 2;
+    }
+    return 1;
+}
+
+static int shdict_get(lua_State *L)
+{
+    return do_get(L, 0);
+}
+
+static int shdict_get_stale(lua_State *L)
+{
+    return do_get(L, 1);
+}
+
+static const char *const store_errors[] = {
+    [MG_SHDICT_EXISTS] = "exists",
+    [MG_SHDICT_NOT_FOUND] = "not found",
+    [MG_SHDICT_NO_MEMORY] = "no memory",
+};
+
+/* set, safe_set, add, safe_add, replace, delete: ok, err, forcible */
+static int do_store(lua_State *L, int op)
+{
+    mg_shdict_t *sh = get_dict(L);
+    size_t klen;
+    const char *err;
+    const char *key = get_key(L, 2, &klen, &err);
+    if (key == NULL) {
+        return fail(L, err);
+    }
+    mg_shdict_value_t v;
+    if (get_value(L, 3, &v) != 0) {
+        return fail(L, "bad value type");
+    }
+    if (v.type == MG_SHDICT_NIL && (op & (MG_SHDICT_ADD | MG_SHDICT_REPLACE))) {
+        lua_pushboolean(L, 0);
+        lua_pushliteral(L, "attempt to add or replace nil values");
+        lua_pushboolean(L, 0);
+        return 3;
+    }
+    uint64_t exptime = get_msec(L, 4, "exptime");
+    int32_t flags = 0;
+    if (!lua_isnoneornil(L, 5)) {
+        if (lua_type(L, 5) != LUA_TNUMBER) {
+            return luaL_error(L, "bad \"flags\" argument");
+        }
+        lua_Number f = lua_tonumber(L, 5);
+        /* kept as OpenResty's C int: the low 32 bits */
+        flags = (f >= -9.2e18 && f <= 9.2e18) ? (int32_t)(uint32_t)(int64_t)f : 0;
+    }
+    int forcible = 0;
+    int rc = mg_shdict_store(sh, op, key, klen, &v, exptime, flags, now_ms(), &forcible);
+    lua_pushboolean(L, rc == MG_SHDICT_OK);
+    if (rc == MG_SHDICT_OK) {
+        lua_pushnil(L);
+    } else {
+        lua_pushstring(L, store_errors[rc]);
+    }
+    lua_pushboolean(L, forcible);
+    return 3;
+}
+
+static int shdict_set(lua_State *L)
+{
+    return do_store(L, MG_SHDICT_SET);
+}
+
+static int shdict_safe_set(lua_State *L)
+{
+    return do_store(L, MG_SHDICT_SET | MG_SHDICT_SAFE);
+}
+
+static int shdict_add(lua_State *L)
+{
+    return do_store(L, MG_SHDICT_ADD);
+}
+
+static int shdict_safe_add(lua_State *L)
+{
+    return do_store(L, MG_SHDICT_ADD | MG_SHDICT_SAFE);
+}
+
+static int shdict_replace(lua_State *L)
+{
+    return do_store(L, MG_SHDICT_REPLACE);
+}
+
+static int shdict_delete(lua_State *L)
+{
+    lua_settop(L, 2);
+    lua_pushnil(L);
+    return do_store(L, MG_SHDICT_SET);
+}
+
+static lua_Number get_number(lua_State *L, int idx, const char *what)
+{
+    if (!lua_isnumber(L, idx)) {
+        luaL_error(L, "bad %s arg: number expected, got %s", what, luaL_typename(L, idx));
+    }
+    return lua_tonumber(L, idx);
+}
+
+/* incr(key, value, init?, init_ttl?): newval, or newval, nil, forcible when init is given */
+static int shdict_incr(lua_State *L)
+{
+    mg_shdict_t *sh = get_dict(L);
+    size_t klen;
+    const char *err;
+    const char *key = get_key(L, 2, &klen, &err);
+    if (key == NULL) {
+        return fail(L, err);
+    }
+    double by = get_number(L, 3, "value");
+    double init, *initp = NULL;
+    if (!lua_isnoneornil(L, 4)) {
+        init = get_number(L, 4, "init");
+        initp = &init;
+    }
+    uint64_t init_ttl = 0;
+    if (!lua_isnoneornil(L, 5)) {
+        if (initp == NULL) {
+            return luaL_error(L, "must provide \"init\" when providing \"init_ttl\"");
+        }
+        if (get_number(L, 5, "init_ttl") < 0) {
+            return luaL_error(L, "bad \"init_ttl\" argument");
+        }
+        init_ttl = get_msec(L, 5, "init_ttl");
+    }
+    int forcible = 0;
+    double result;
+    int rc = mg_shdict_incr(sh, key, klen, by, initp, init_ttl, now_ms(), &result, &forcible);
+    if (rc == MG_SHDICT_NOT_FOUND) {
+        return fail(L, "not found");
+    }
+    if (rc == MG_SHDICT_NOT_NUMBER) {
+        return fail(L, "not a number");
+    }
+    if (rc == MG_SHDICT_NO_MEMORY) {
+        return fail(L, "no memory");
+    }
+    lua_pushnumber(L, result);
+    if (initp == NULL) {
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushboolean(L, forcible);
+    return 3;
+}
+
+static int do_push(lua_State *L, int left)
+{
+    int n = lua_gettop(L);
+    if (n != 3) {
+        return luaL_error(L, "expecting 3 arguments, but only seen %d", n);
+    }
+    mg_shdict_t *sh = get_dict(L);
+    size_t klen;
+    const char *err;
+    const char *key = get_key(L, 2, &klen, &err);
+    if (key == NULL) {
+        return fail(L, err);
+    }
+    mg_shdict_value_t v;
+    int t = lua_type(L, 3);
+    if ((t != LUA_TSTRING && t != LUA_TNUMBER) || get_value(L, 3, &v) != 0) {
+        return fail(L, "bad value type");
+    }
+    size_t len;
+    int rc = mg_shdict_push(sh, key, klen, left, &v, now_ms(), &len);
+    if (rc == MG_SHDICT_NOT_LIST) {
+        return fail(L, "value not a list");
+    }
+    if (rc != MG_SHDICT_OK) {
+        return fail(L, "no memory");
+    }
+    lua_pushinteger(L, (lua_Integer)len);
+    return 1;
+}
+
+static int shdict_lpush(lua_State *L)
+{
+    return do_push(L, 1);
+}
+
+static int shdict_rpush(lua_State *L)
+{
+    return do_push(L, 0);
+}
+
+static int do_pop(lua_State *L, int left)
+{
+    mg_shdict_t *sh = get_dict(L);
+    size_t klen;
+    const char *err;
+    const char *key = get_key(L, 2, &klen, &err);
+    if (key == NULL) {
+        return fail(L, err);
+    }
+    mg_shdict_out_t out;
+    int rc = mg_shdict_pop(sh, key, klen, left, now_ms(), &out);
+    if (rc == MG_SHDICT_NOT_LIST) {
+        return fail(L, "value not a list");
+    }
+    if (rc != MG_SHDICT_OK) {
+        lua_pushnil(L);
+        return 1;
+    }
+    push_value(L, &out);
+    return 1;
+}
+
+static int shdict_lpop(lua_State *L)
+{
+    return do_pop(L, 1);
+}
+
+static int shdict_rpop(lua_State *L)
+{
+    return do_pop(L, 0);
+}
+
+static int shdict_llen(lua_State *L)
+{
+    mg_shdict_t *sh = get_dict(L);
+    size_t klen, len;
+    const char *err;
+    const char *key = get_key(L, 2, &klen, &err);
+    if (key == NULL) {
+        return fail(L, err);
+    }
+    if (mg_shdict_llen(sh, key, klen, now_ms(), &len) != MG_SHDICT_OK) {
+        return fail(L, "value not a list");
+    }
+    lua_pushinteger(L, (lua_Integer)len);
+    return 1;
+}
+
+static int shdict_ttl(lua_State *L)
+{
+    mg_shdict_t *sh = get_dict(L);
+    size_t klen;
+    const char *err;
+    const char *key = get_key(L, 2, &klen, &err);
+    if (key == NULL) {
+        return fail(L, err);
+    }
+    int64_t ms;
+    if (mg_shdict_ttl(sh, key, klen, now_ms(), &ms) != MG_SHDICT_OK) {
+        return fail(L, "not found");
+    }
+    lua_pushnumber(L, (lua_Number)ms / 1000);
+    return 1;
+}
+
+static int shdict_expire(lua_State *L)
+{
+    mg_shdict_t *sh = get_dict(L);
+    size_t klen;
+    const char *err;
+    const char *key = get_key(L, 2, &klen, &err);
+    if (key == NULL) {
+        return fail(L, err);
+    }
+    if (lua_type(L, 3) != LUA_TNUMBER && !lua_isnumber(L, 3)) {
+        return luaL_error(L, "bad \"exptime\" argument");
+    }
+    /* as OpenResty: a negative time means no expiry, like 0 */
+    lua_Number s = lua_tonumber(L, 3);
+    uint64_t ms = s > 0 ? (s * 1000 >= 9.2e18 ? (uint64_t)9.2e18 : (uint64_t)(s * 1000)) : 0;
+    if (mg_shdict_expire(sh, key, klen, ms, now_ms()) != MG_SHDICT_OK) {
+        return fail(L, "not found");
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int shdict_flush_all(lua_State *L)
+{
+    mg_shdict_flush_all(get_dict(L));
+    return 0;
+}
+
+static size_t get_count(lua_State *L, int idx, size_t dflt)
+{
+    if (lua_isnoneornil(L, idx)) {
+        return dflt;
+    }
+    lua_Number n = luaL_checknumber(L, idx);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static int shdict_flush_expired(lua_State *L)
+{
+    mg_shdict_t *sh = get_dict(L);
+    size_t n = mg_shdict_flush_expired(sh, get_count(L, 2, 0), now_ms());
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
+static int shdict_get_keys(lua_State *L)
+{
+    mg_shdict_t *sh = get_dict(L);
+    char *keys;
+    size_t n = mg_shdict_keys(sh, get_count(L, 2, 1024), now_ms(), &keys);
+    lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+    char *p = keys;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t len;
+        memcpy(&len, p, sizeof(len));
+        lua_pushlstring(L, p + sizeof(len), len);
+        lua_rawseti(L, -2, (int)i + 1);
+        p += sizeof(len) + len;
+    }
+    free(keys);
+    return 1;
+}
+
+static int shdict_capacity(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)mg_shdict_capacity(get_dict(L)));
+    return 1;
+}
+
+static int shdict_free_space(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)mg_shdict_free_space(get_dict(L)));
+    return 1;
+}
+
+static const luaL_Reg methods[] = {
+    {"get", shdict_get},
+    {"get_stale", shdict_get_stale},
+    {"set", shdict_set},
+    {"safe_set", shdict_safe_set},
+    {"add", shdict_add},
+    {"safe_add", shdict_safe_add},
+    {"replace", shdict_replace},
+    {"delete", shdict_delete},
+    {"incr", shdict_incr},
+    {"lpush", shdict_lpush},
+    {"rpush", shdict_rpush},
+    {"lpop", shdict_lpop},
+    {"rpop", shdict_rpop},
+    {"llen", shdict_llen},
+    {"ttl", shdict_ttl},
+    {"expire", shdict_expire},
+    {"flush_all", shdict_flush_all},
+    {"flush_expired", shdict_flush_expired},
+    {"get_keys", shdict_get_keys},
+    {"capacity", shdict_capacity},
+    {"free_space", shdict_free_space},
+    {NULL, NULL},
+};
+
+/* ngx.shared[name]: looked up in the configuration of the running code on first use, then
+ * kept in ngx.shared (the VM belongs to that one generation). The VM may exist before the
+ * lua_shared_dict lines are read, hence the lazy lookup. */
+static int shared_index(lua_State *L)
+{
+    mg_lua_main_conf_t *lmcf = mg_lua_cur.lmcf;
+    size_t len;
+    const char *name = lua_tolstring(L, 2, &len);
+    if (lmcf == NULL || lua_type(L, 2) != LUA_TSTRING) {
+        return 0;
+    }
+    struct mg_lua_shdict_s *d = lmcf->shdicts;
+    while (d && !(d->name.len == len && memcmp(d->name.data, name, len) == 0)) {
+        d = d->next;
+    }
+    if (d == NULL) {
+        return 0;
+    }
+    lua_createtable(L, 1, 0);
+    lua_pushlightuserdata(L, d);
+    lua_rawseti(L, -2, 1);
+    lua_pushlightuserdata(L, &methods_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+void mg_lua_inject_shdict_api(lua_State *L)
+{
+    lua_pushlightuserdata(L, &methods_key);
+    lua_createtable(L, 0, mg_nelems(methods));
+    luaL_register(L, NULL, methods);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+    lua_rawset(L, LUA_REGISTRYINDEX);
+
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, shared_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, -2, "shared");
+}

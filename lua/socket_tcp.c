@@ -1,0 +1,864 @@
+/*
+ * ngx.socket.tcp and ngx.socket.connect: the cosocket object (a table holding the socket's
+ * userdata at [1], as lua-nginx-module's, whose __gc closes the connection), connect (IP
+ * literals, "localhost" and names from /etc/hosts, never a blocking DNS query; "unix:/path"),
+ * close, setkeepalive, getreusedtimes, the timeouts, setoption/getoption and sslhandshake.
+ * Sends and receives are in socket_tcp_io.c, ownership and pools in socket_tcp_pool.c.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "socket_tcp.h"
+
+#define TCP_PHASES (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER)
+
+/* ---- shared helpers ---- */
+
+mg_log_t *mg_lua_tcp_log(mg_lua_tcp_t *s)
+{
+    if (s->ctx && s->ctx->r) {
+        return &s->ctx->r->connection->log;
+    }
+    if (s->ctx) {
+        return s->ctx->lmcf->cycle->log;
+    }
+    return mg_lua_log();
+}
+
+mg_lua_tcp_t *mg_lua_tcp_get(lua_State *L, int idx)
+{
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_rawgeti(L, idx, 1);
+    mg_lua_tcp_t *s = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (s == NULL) {
+        luaL_error(L, "socket is never created nor connected");
+    }
+    return s;
+}
+
+void mg_lua_tcp_check_owner(lua_State *L, mg_lua_tcp_t *s)
+{
+    if (s->ctx != mg_lua_cur.ctx) {
+        luaL_error(L, "bad request");
+    }
+}
+
+int mg_lua_tcp_yield(lua_State *L, int idx, int *pin)
+{
+    lua_pushvalue(L, idx);
+    *pin = luaL_ref(L, LUA_REGISTRYINDEX);
+    return mg_lua_wait(L, mg_lua_cur.ctx);
+}
+
+void mg_lua_tcp_unpin(mg_lua_tcp_t *s, int *pin)
+{
+    if (*pin != LUA_NOREF) {
+        luaL_unref(s->vm, LUA_REGISTRYINDEX, *pin);
+        *pin = LUA_NOREF;
+    }
+}
+
+void mg_lua_tcp_arm(struct event *ev, mg_msec_t ms)
+{
+    if (ms <= 0) {
+        ms = MG_LUA_TCP_TIMEOUT;
+    }
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_add(ev, &tv);
+}
+
+void mg_lua_tcp_close(mg_lua_tcp_t *s)
+{
+    if (s->reading) {
+        event_del(&s->rev);
+        s->reading = 0;
+    }
+    if (s->writing || s->connecting || s->queued) {
+        event_del(&s->wev);
+        s->writing = 0;
+        s->connecting = 0;
+    }
+    if (s->queued) {
+        mg_lua_tcp_pool_dequeue(s);
+    }
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+    mg_lua_tcp_pool_release(s);
+    s->read_closed = 0;
+    s->write_closed = 0;
+    s->rpos = s->rlast = 0;
+    s->alen = 0;
+}
+
+void mg_lua_tcp_push_errno(lua_State *L, int err)
+{
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", strerror(err));
+    for (char *p = buf; *p; p++) {
+        *p = (char)tolower((unsigned char)*p);
+    }
+    lua_pushstring(L, buf);
+}
+
+/* What may wait must run in a coroutine of a request or timer. */
+static mg_lua_ctx_t *waiting_ctx(lua_State *L)
+{
+    mg_lua_check_phase(L, TCP_PHASES);
+    if (mg_lua_cur.ctx == NULL || mg_lua_cur.co == NULL || mg_lua_event_base() == NULL) {
+        luaL_error(L, "no request ctx found");
+    }
+    return mg_lua_cur.ctx;
+}
+
+/* ---- the object ---- */
+
+static void tcp_free(mg_lua_tcp_t *s)
+{
+    mg_lua_tcp_close(s);
+    mg_lua_tcp_disown(s);
+    free(s->rbuf);
+    free(s->acc);
+    free(s->wbuf);
+    free(s->peer);
+    free(s->key);
+    s->rbuf = s->acc = s->wbuf = s->peer = s->key = NULL;
+}
+
+static int tcp_gc(lua_State *L)
+{
+    mg_lua_tcp_t *s = lua_touserdata(L, 1);
+    if (s) {
+        tcp_free(s);
+    }
+    return 0;
+}
+
+/* upvalues: the object's metatable, the userdata's metatable */
+static int tcp_new(lua_State *L)
+{
+    if (lua_gettop(L) != 0) {
+        return luaL_error(L, "expecting zero arguments, but got %d", lua_gettop(L));
+    }
+    mg_lua_check_phase(L, TCP_PHASES);
+    lua_createtable(L, 3, 1);
+    mg_lua_tcp_t *s = lua_newuserdata(L, sizeof(mg_lua_tcp_t));
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    s->handed_fd = -1;
+    s->read_pin = s->until_pin = s->write_pin = LUA_NOREF;
+    s->vm = mg_lua_cur.lmcf->L;
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_setmetatable(L, -2);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+/* ---- connect ---- */
+
+/* addr of a name in /etc/hosts; read each time (a local file, no network). */
+static int hosts_lookup(const char *name, struct sockaddr_storage *sa, socklen_t *len)
+{
+    FILE *f = fopen("/etc/hosts", "re");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[1024];
+    int found = -1;
+    while (found < 0 && fgets(line, sizeof(line), f)) {
+        char *hash = strchr(line, '#');
+        if (hash) {
+            *hash = '\0';
+        }
+        char *save, *addr = strtok_r(line, " \t\r\n", &save);
+        if (addr == NULL) {
+            continue;
+        }
+        for (char *n = strtok_r(NULL, " \t\r\n", &save); n; n = strtok_r(NULL, " \t\r\n", &save)) {
+            if (strcasecmp(n, name) != 0) {
+                continue;
+            }
+            struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+            if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+                sin->sin_family = AF_INET;
+                *len = sizeof(*sin);
+                found = 0;
+            } else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+                sin6->sin6_family = AF_INET6;
+                *len = sizeof(*sin6);
+                found = 0;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* The peer's address into s->sa, or an error message pushed (returns -1). */
+static int parse_peer(lua_State *L, mg_lua_tcp_t *s, const char *host, size_t hlen, int port)
+{
+    memset(&s->sa, 0, sizeof(s->sa));
+    if (port < 0) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)&s->sa;
+        const char *path = host + 5;
+        size_t plen = hlen - 5;
+        if (plen == 0) {
+            lua_pushfstring(
+                L, "failed to parse host name \"%s\": no path in the unix domain socket", host);
+            return -1;
+        }
+        if (plen >= sizeof(sun->sun_path)) {
+            lua_pushfstring(
+                L, "failed to parse host name \"%s\": too long path in the unix domain socket",
+                host);
+            return -1;
+        }
+        sun->sun_family = AF_UNIX;
+        memcpy(sun->sun_path, path, plen);
+        s->socklen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
+        return 0;
+    }
+    char name[256];
+    if (hlen >= sizeof(name)) {
+        lua_pushfstring(L, "failed to parse host name \"%s\"", host);
+        return -1;
+    }
+    memcpy(name, host, hlen);
+    name[hlen] = '\0';
+    struct sockaddr_in *sin = (struct sockaddr_in *)&s->sa;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->sa;
+    if (hlen > 2 && name[0] == '[' && name[hlen - 1] == ']') {
+        name[hlen - 1] = '\0';
+        if (inet_pton(AF_INET6, name + 1, &sin6->sin6_addr) != 1) {
+            lua_pushfstring(L, "failed to parse host name \"%s\": invalid host", host);
+            return -1;
+        }
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        s->socklen = sizeof(*sin6);
+        return 0;
+    }
+    if (strchr(name, ':')) {
+        /* nginx's URL parser takes the text after a colon as the port */
+        lua_pushfstring(L, "failed to parse host name \"%s\": invalid port", host);
+        return -1;
+    }
+    if (inet_pton(AF_INET, name, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        s->socklen = sizeof(*sin);
+    } else if (strcasecmp(name, "localhost") == 0) {
+        sin->sin_family = AF_INET;
+        sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        s->socklen = sizeof(*sin);
+    } else if (hosts_lookup(name, &s->sa, &s->socklen) != 0) {
+        /* no DNS resolver: what nginx says without a `resolver` directive */
+        lua_pushfstring(L, "no resolver defined to resolve \"%s\"", name);
+        return -1;
+    }
+    if (s->sa.ss_family == AF_INET6) {
+        sin6->sin6_port = htons((uint16_t)port);
+    } else {
+        sin->sin_port = htons((uint16_t)port);
+    }
+    return 0;
+}
+
+/* Start a connect to s->sa (its pool slot, if any, already counted): MG_OK (connected),
+ * MG_AGAIN (wev armed) or MG_ERROR (logged, *err set, the slot released). */
+static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
+{
+    int fd = socket(s->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = errno;
+        mg_log_error(MG_LOG_ALERT, mg_lua_tcp_log(s), *err, "socket() failed");
+        mg_lua_tcp_pool_release(s);
+        return MG_ERROR;
+    }
+    if (connect(fd, (struct sockaddr *)&s->sa, s->socklen) == 0) {
+        s->fd = fd;
+        return MG_OK;
+    }
+    if (errno == EINPROGRESS) {
+        s->fd = fd;
+        return MG_AGAIN;
+    }
+    *err = errno;
+    close(fd);
+    int level = (*err == ECONNREFUSED || *err == EAGAIN || *err == ECONNRESET || *err == ENETDOWN ||
+                 *err == ENETUNREACH || *err == EHOSTDOWN || *err == EHOSTUNREACH)
+                    ? MG_LOG_ERR
+                    : MG_LOG_CRIT;
+    mg_log_error(level, mg_lua_tcp_log(s), *err, "connect() to %s failed", s->peer);
+    mg_lua_tcp_pool_release(s);
+    return MG_ERROR;
+}
+
+static void on_wev(evutil_socket_t fd, short what, void *arg);
+
+static void wait_connect(mg_lua_tcp_t *s)
+{
+    event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, on_wev, s);
+    mg_lua_tcp_arm(&s->wev, s->connect_timeout);
+    s->connecting = 1;
+}
+
+/* The outcome of a connect that waited, onto the coroutine that waits for it. */
+static void connect_done(mg_lua_tcp_t *s, int ok, int err, const char *msg)
+{
+    mg_lua_co_t *co = s->write_co;
+    s->write_co = NULL;
+    s->connecting = 0;
+    if (!ok) {
+        mg_lua_tcp_close(s);
+    }
+    if (co == NULL) {
+        mg_lua_tcp_unpin(s, &s->write_pin);
+        return;
+    }
+    int n = 1;
+    if (ok) {
+        lua_pushinteger(co->L, 1);
+    } else {
+        lua_pushnil(co->L);
+        if (msg) {
+            lua_pushstring(co->L, msg);
+        } else {
+            mg_lua_tcp_push_errno(co->L, err);
+        }
+        n = 2;
+    }
+    mg_lua_tcp_unpin(s, &s->write_pin);
+    mg_lua_resume_co(co, n); /* s may be gone after this */
+}
+
+static void connect_event(mg_lua_tcp_t *s, short what)
+{
+    if (what & EV_TIMEOUT) {
+        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0,
+                     "lua tcp socket connect timed out, when connecting to %s", s->peer);
+        connect_done(s, 0, 0, "timeout");
+        return;
+    }
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) {
+        err = errno;
+    }
+    if (err) {
+        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), err, "connect() failed");
+        connect_done(s, 0, err, NULL);
+        return;
+    }
+    connect_done(s, 1, 0, NULL);
+}
+
+/* A queued connect: its timeout, or woken with a connection or a slot. */
+static void queue_event(mg_lua_tcp_t *s)
+{
+    if (!s->woken) {
+        mg_lua_tcp_pool_dequeue(s);
+        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0,
+                     "lua tcp socket queued connect timed out, when trying to connect to %s",
+                     s->peer);
+        connect_done(s, 0, 0, "timeout");
+        return;
+    }
+    int fd = mg_lua_tcp_pool_claim(s);
+    if (fd >= 0) {
+        s->fd = fd;
+        s->reused = s->handed_reused + 1;
+        connect_done(s, 1, 0, NULL);
+        return;
+    }
+    int err = 0;
+    switch (start_connect(s, &err)) {
+    case MG_OK:
+        connect_done(s, 1, 0, NULL);
+        break;
+    case MG_AGAIN:
+        wait_connect(s);
+        break;
+    default:
+        connect_done(s, 0, err, NULL);
+    }
+}
+
+static void on_wev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    mg_lua_tcp_t *s = arg;
+    if (s->queued) {
+        queue_event(s);
+    } else if (s->connecting) {
+        connect_event(s, what);
+    }
+}
+
+/* connect's options table: pool, pool_size, backlog. */
+static void connect_options(lua_State *L, int idx, const char **key, size_t *klen, mg_int_t *size,
+                            mg_int_t *backlog)
+{
+    lua_getfield(L, idx, "pool");
+    int t = lua_type(L, -1);
+    if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+        *key = lua_tolstring(L, -1, klen); /* stays referenced by the table */
+    } else if (t != LUA_TNIL) {
+        luaL_error(L, "bad \"pool\" option type: %s", lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "pool_size");
+    t = lua_type(L, -1);
+    if (t == LUA_TNUMBER) {
+        *size = (mg_int_t)lua_tointeger(L, -1);
+        if (*size <= 0) {
+            const char *m = lua_pushfstring(L, "bad \"pool_size\" option value: %d", (int)*size);
+            luaL_argerror(L, idx, m);
+        }
+    } else if (t != LUA_TNIL) {
+        luaL_error(L, "bad \"pool_size\" option type: %s", lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "backlog");
+    t = lua_type(L, -1);
+    if (t == LUA_TNUMBER) {
+        *backlog = (mg_int_t)lua_tointeger(L, -1);
+        if (*backlog < 0) {
+            const char *m = lua_pushfstring(L, "bad \"backlog\" option value: %d", (int)*backlog);
+            luaL_argerror(L, idx, m);
+        }
+    } else if (t != LUA_TNIL) {
+        luaL_error(L, "bad \"backlog\" option type: %s", lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+}
+
+static char *dup_str(const char *p, size_t len)
+{
+    char *d = mg_alloc(len + 1);
+    memcpy(d, p, len);
+    d[len] = '\0';
+    return d;
+}
+
+static int tcp_connect(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n < 2 || n > 4) {
+        return luaL_error(L,
+                          "ngx.socket connect: expecting 2, 3, or 4 arguments (including the "
+                          "object), but seen %d",
+                          n);
+    }
+    mg_lua_ctx_t *ctx = waiting_ctx(L);
+    mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
+    size_t hlen;
+    const char *host = luaL_checklstring(L, 2, &hlen);
+    if (s->ctx && s->ctx != ctx && (s->fd >= 0 || s->reading || s->writing || s->connecting)) {
+        return luaL_error(L, "bad request");
+    }
+    if (s->connecting || s->reading || s->writing) {
+        lua_pushnil(L);
+        lua_pushstring(L, s->connecting ? "socket busy connecting"
+                          : s->reading  ? "socket busy reading"
+                                        : "socket busy writing");
+        return 2;
+    }
+    int port = -1, opts = 0;
+    if (hlen >= 5 && memcmp(host, "unix:", 5) == 0) {
+        opts = n >= 3 && lua_istable(L, 3) ? 3 : 0;
+    } else {
+        if (n < 3 || !lua_isnumber(L, 3)) {
+            lua_pushnil(L);
+            lua_pushliteral(L, "missing the port number");
+            return 2;
+        }
+        port = (int)lua_tointeger(L, 3);
+        if (port < 0 || port > 65535) {
+            lua_pushnil(L);
+            lua_pushfstring(L, "bad port number: %d", port);
+            return 2;
+        }
+        opts = n == 4 && lua_istable(L, 4) ? 4 : 0;
+    }
+    const char *key = NULL;
+    size_t klen = 0;
+    mg_int_t size = 0, backlog = -1;
+    if (opts) {
+        connect_options(L, opts, &key, &klen, &size, &backlog);
+    }
+
+    /* a connected socket is closed first */
+    if (s->fd >= 0) {
+        mg_lua_tcp_close(s);
+    }
+    if (parse_peer(L, s, host, hlen, port) != 0) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    free(s->peer);
+    free(s->key);
+    if (port >= 0) {
+        char buf[16];
+        int blen = snprintf(buf, sizeof(buf), ":%d", port);
+        s->peer = mg_alloc(hlen + (size_t)blen + 1);
+        memcpy(s->peer, host, hlen);
+        memcpy(s->peer + hlen, buf, (size_t)blen + 1);
+    } else {
+        s->peer = dup_str(host, hlen);
+    }
+    s->key = key ? dup_str(key, klen) : dup_str(s->peer, strlen(s->peer));
+    s->reused = 0;
+    s->read_closed = 0;
+    s->write_closed = 0;
+    s->rpos = s->rlast = 0;
+    s->alen = 0;
+    mg_lua_tcp_own(s, ctx);
+
+    /* an idle connection of the pool first; with a backlog, wait for a slot */
+    mg_lua_tcp_pool_t *p = mg_lua_tcp_pool_find(ctx->lmcf, s->key, strlen(s->key));
+    if (p == NULL && (size > 0 || backlog >= 0)) {
+        p = mg_lua_tcp_pool_new(ctx->lmcf, s->key, strlen(s->key),
+                                size > 0 ? size : MG_LUA_TCP_POOL_SIZE, backlog);
+    }
+    if (p) {
+        mg_uint_t reused;
+        int fd = mg_lua_tcp_pool_take(p, &reused);
+        if (fd >= 0) {
+            s->fd = fd;
+            s->reused = reused + 1;
+            s->pool = p; /* the idle connection counted already */
+            lua_pushinteger(L, 1);
+            return 1;
+        }
+        switch (mg_lua_tcp_pool_admit(p, s)) {
+        case MG_BUSY:
+            lua_pushnil(L);
+            lua_pushliteral(L, "too many waiting connect operations");
+            return 2;
+        case MG_OK:
+            event_assign(&s->wev, mg_lua_event_base(), -1, 0, on_wev, s);
+            mg_lua_tcp_arm(&s->wev, s->connect_timeout);
+            s->write_co = mg_lua_cur.co;
+            return mg_lua_tcp_yield(L, 1, &s->write_pin);
+        default:
+            break;
+        }
+    }
+    int err = 0;
+    switch (start_connect(s, &err)) {
+    case MG_OK:
+        lua_pushinteger(L, 1);
+        return 1;
+    case MG_AGAIN:
+        wait_connect(s);
+        s->write_co = mg_lua_cur.co;
+        return mg_lua_tcp_yield(L, 1, &s->write_pin);
+    default:
+        lua_pushnil(L);
+        mg_lua_tcp_push_errno(L, err);
+        return 2;
+    }
+}
+
+/* ---- close, keepalive, reuse ---- */
+
+static int tcp_close(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n != 1) {
+        return luaL_error(L, "expecting 1 argument (including the object) but seen %d", n);
+    }
+    mg_lua_check_phase(L, TCP_PHASES);
+    mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
+    if (s->fd < 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    mg_lua_tcp_check_owner(L, s);
+    if (s->reading || s->writing) {
+        lua_pushnil(L);
+        lua_pushstring(L, s->reading ? "socket busy reading" : "socket busy writing");
+        return 2;
+    }
+    mg_lua_tcp_close(s);
+    mg_lua_tcp_disown(s);
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+static int tcp_setkeepalive(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n < 1 || n > 3) {
+        return luaL_error(L, "expecting 1 to 3 arguments (including the object), but got %d", n);
+    }
+    mg_lua_check_phase(L, TCP_PHASES);
+    mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
+    if (s->fd < 0 || s->read_closed || s->write_closed) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    mg_lua_tcp_check_owner(L, s);
+    if (s->connecting || s->reading || s->writing) {
+        lua_pushnil(L);
+        lua_pushstring(L, s->connecting ? "socket busy connecting"
+                          : s->reading  ? "socket busy reading"
+                                        : "socket busy writing");
+        return 2;
+    }
+    mg_msec_t timeout = MG_LUA_TCP_KEEPALIVE;
+    if (n >= 2 && !lua_isnil(L, 2)) {
+        timeout = (mg_msec_t)luaL_checkinteger(L, 2);
+        if (timeout < 0) {
+            timeout = 0; /* nginx reads it unsigned: practically no limit */
+        }
+    }
+    mg_int_t size = MG_LUA_TCP_POOL_SIZE;
+    if (n >= 3 && !lua_isnil(L, 3)) {
+        size = (mg_int_t)luaL_checkinteger(L, 3);
+    }
+    if (s->rpos < s->rlast) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "unread data in buffer");
+        return 2;
+    }
+    /* bytes or EOF the last exchange left behind: the next user would read them */
+    char c;
+    ssize_t k = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        mg_lua_tcp_close(s);
+        mg_lua_tcp_disown(s);
+        lua_pushnil(L);
+        lua_pushstring(L, k > 0 ? "connection in dubious state" : "invalid connection");
+        return 2;
+    }
+    mg_lua_tcp_pool_t *p = s->pool;
+    if (p == NULL) {
+        p = mg_lua_tcp_pool_find(s->ctx->lmcf, s->key, strlen(s->key));
+    }
+    if (p == NULL) {
+        if (size <= 0) {
+            return luaL_error(L, "bad \"pool_size\" option value: %d", (int)size);
+        }
+        p = mg_lua_tcp_pool_new(s->ctx->lmcf, s->key, strlen(s->key), size, -1);
+    }
+    mg_lua_tcp_pool_put(s, p, timeout);
+    mg_lua_tcp_close(s); /* resets the read state; the connection went to the pool */
+    mg_lua_tcp_disown(s);
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+static int tcp_getreusedtimes(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n != 1) {
+        return luaL_error(L, "expecting 1 argument (including the object), but got %d", n);
+    }
+    mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
+    if (s->fd < 0 || s->read_closed || s->write_closed) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    mg_lua_tcp_check_owner(L, s);
+    lua_pushinteger(L, (lua_Integer)s->reused);
+    return 1;
+}
+
+/* ---- timeouts and options ---- */
+
+static mg_msec_t check_timeout(lua_State *L, int idx)
+{
+    lua_Number t = lua_tonumber(L, idx);
+    if (t < 0 || t > 0x7fffffff) {
+        luaL_error(L, "bad timeout value");
+    }
+    return (mg_msec_t)t;
+}
+
+static int tcp_settimeout(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n != 2) {
+        return luaL_error(L,
+                          "ngx.socket settimeout: expecting 2 arguments (including the object) "
+                          "but seen %d",
+                          n);
+    }
+    mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
+    mg_msec_t t = check_timeout(L, 2);
+    s->connect_timeout = s->send_timeout = s->read_timeout = t;
+    return 0;
+}
+
+static int tcp_settimeouts(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n != 4) {
+        return luaL_error(L,
+                          "ngx.socket settimeout: expecting 4 arguments (including the object) "
+                          "but seen %d",
+                          n);
+    }
+    mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
+    s->connect_timeout = check_timeout(L, 2);
+    s->send_timeout = check_timeout(L, 3);
+    s->read_timeout = check_timeout(L, 4);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int level, opt;
+} options[] = {
+    {"keepalive", SOL_SOCKET, SO_KEEPALIVE},   {"reuseaddr", SOL_SOCKET, SO_REUSEADDR},
+    {"tcp-nodelay", IPPROTO_TCP, TCP_NODELAY}, {"sndbuf", SOL_SOCKET, SO_SNDBUF},
+    {"rcvbuf", SOL_SOCKET, SO_RCVBUF},
+};
+
+/* The option named at index 2, or -1 with nil + message pushed. */
+static int find_option(lua_State *L)
+{
+    if (lua_isnoneornil(L, 2)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "missing the \"option\" argument");
+        return -1;
+    }
+    const char *name = lua_tostring(L, 2);
+    for (size_t i = 0; name && i < mg_nelems(options); i++) {
+        if (strcmp(options[i].name, name) == 0) {
+            return (int)i;
+        }
+    }
+    lua_pushnil(L);
+    lua_pushfstring(L, "unsupported option %s",
+                    lua_isstring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2));
+    return -1;
+}
+
+static int tcp_setoption(lua_State *L)
+{
+    mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
+    int i = find_option(L);
+    if (i < 0) {
+        return 2;
+    }
+    if (lua_isnoneornil(L, 3)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "missing the \"value\" argument");
+        return 2;
+    }
+    int v = lua_isboolean(L, 3) ? lua_toboolean(L, 3) : (int)lua_tointeger(L, 3);
+    if (s->fd < 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    if (setsockopt(s->fd, options[i].level, options[i].opt, &v, sizeof(v)) == -1) {
+        lua_pushnil(L);
+        mg_lua_tcp_push_errno(L, errno);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int tcp_getoption(lua_State *L)
+{
+    mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
+    int i = find_option(L);
+    if (i < 0) {
+        return 2;
+    }
+    if (s->fd < 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    int v = 0;
+    socklen_t len = sizeof(v);
+    if (getsockopt(s->fd, options[i].level, options[i].opt, &v, &len) == -1) {
+        lua_pushnil(L);
+        mg_lua_tcp_push_errno(L, errno);
+        return 2;
+    }
+    lua_pushinteger(L, v);
+    return 1;
+}
+
+/* moongate is built without TLS */
+static int tcp_sslhandshake(lua_State *L)
+{
+    lua_pushnil(L);
+    lua_pushliteral(L, "no ssl support");
+    return 2;
+}
+
+/* ngx.socket.connect(...): a new socket and its connect, as lua-nginx-module defines it */
+static const char connect_shortcut[] = "local tcp = ...\n"
+                                       "return function(...)\n"
+                                       "    local sock = tcp()\n"
+                                       "    local ok, err = sock:connect(...)\n"
+                                       "    if not ok then\n"
+                                       "        return nil, err\n"
+                                       "    end\n"
+                                       "    return sock\n"
+                                       "end\n";
+
+void mg_lua_inject_socket_tcp_api(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"connect", tcp_connect},           {"close", tcp_close},
+        {"setkeepalive", tcp_setkeepalive}, {"getreusedtimes", tcp_getreusedtimes},
+        {"settimeout", tcp_settimeout},     {"settimeouts", tcp_settimeouts},
+        {"setoption", tcp_setoption},       {"getoption", tcp_getoption},
+        {"sslhandshake", tcp_sslhandshake}, {NULL, NULL},
+    };
+    lua_getfield(L, -1, "socket");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "socket");
+    }
+    lua_newtable(L); /* the object's metatable */
+    lua_newtable(L);
+    luaL_register(L, NULL, methods);
+    mg_lua_tcp_io_methods(L);
+    /* resty.core's socket module adds its methods here */
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "__tcp_cosocket_mt");
+    lua_setfield(L, -2, "__index");
+    lua_newtable(L); /* the userdata's */
+    lua_pushcfunction(L, tcp_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcclosure(L, tcp_new, 2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "tcp");
+    if (luaL_loadbuffer(L, connect_shortcut, sizeof(connect_shortcut) - 1, "=ngx.socket.connect") !=
+        0) {
+        lua_error(L);
+    }
+    lua_insert(L, -2);
+    lua_call(L, 1, 1);
+    lua_setfield(L, -2, "connect");
+    lua_pop(L, 1);
+}
