@@ -12,46 +12,11 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use POSIX ();
-use IO::Socket::INET ();
-use Time::HiRes ();
-use File::Temp ();
+use Test::MoongateRedis;
 
-my $RedisBin = $ENV{TEST_MOONGATE_REDIS} || '/usr/bin/redis-server';
-unless (-x $RedisBin) {
-    Test::More::plan(skip_all => "no $RedisBin (Debian's redis-server package; "
-                                 . "./configure --install-deps installs it)");
-}
-
-my $RedisPort;
-do { $RedisPort = Test::Moongate::find_free_port() } while $RedisPort == $Test::Moongate::ServerPort;
+my $RedisPort = Test::MoongateRedis::start()
+    or Test::More::plan(skip_all => $Test::MoongateRedis::Why);
 $ENV{TEST_NGINX_REDIS_PORT} = $RedisPort;
-my $RedisDir = File::Temp::tempdir('moongate-redis-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $MainPid = $$;
-my $RedisPid = fork;
-die "fork: $!" unless defined $RedisPid;
-if ($RedisPid == 0) {
-    open STDOUT, '>', "$RedisDir/redis.out";
-    open STDERR, '>&', \*STDOUT;
-    { no warnings 'exec';
-      exec $RedisBin, '--port', $RedisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-           '--daemonize', 'no', '--dir', $RedisDir; }
-    POSIX::_exit(127);
-}
-END {
-    if ($RedisPid && $$ == $MainPid) {
-        kill 'TERM', $RedisPid;
-        waitpid($RedisPid, 0);
-    }
-}
-{
-    my $deadline = Time::HiRes::time() + 5;
-    until (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $RedisPort, Timeout => 1)) {
-        die "redis-server did not start on port $RedisPort\n" . `cat $RedisDir/redis.out`
-            if Time::HiRes::time() > $deadline || waitpid($RedisPid, POSIX::WNOHANG()) == $RedisPid;
-        Time::HiRes::sleep(0.05);
-    }
-}
 
 # the RESP client, as package "resp": resp.connect(port, opts) -> client;
 # client:call(cmd, ...) -> reply | false, "error text" | nil, socket error;

@@ -812,6 +812,7 @@ sub run_tests () {
         $_->($block) for @BlockPreprocessors;
         # moongate differs from nginx on purpose here (e.g. Lua compiled at -t)
         next if defined $block->{moongate_only} && File::Basename::basename($Binary) =~ /nginx/;
+        next if defined $block->{moongate_skip};    # set by a preprocessor that said why
         for my $n (1 .. $RepeatEach) {
             run_block($block, $n);
         }
@@ -1155,7 +1156,8 @@ status, headers and body are checked on what arrived.  When the server cannot st
 
 C<SKIP>, C<ONLY> and C<LAST> are Test::Base's.  Sections it does not know
 (C<skip_nginx>, C<no_check_leak>, ...) are ignored.  C<moongate_only>: the
-block is skipped when the binary is nginx (behaviour moongate has on purpose).
+block is skipped when the binary is nginx (behaviour moongate has on purpose);
+C<moongate_skip>: skipped (a preprocessor sets it, e.g. a library is missing, and says why).
 
 =head1 FUNCTIONS
 
