@@ -170,6 +170,9 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf);
 mg_int_t mg_lua_code_compile(mg_conf_t *cf, mg_lua_main_conf_t *lmcf, mg_lua_code_t *code);
 /* Push the code's function on L (cached, or loaded afresh); nil + message on failure. */
 mg_int_t mg_lua_code_push(lua_State *L, mg_request_t *r, mg_lua_code_t *code, int cache);
+/* lua_code_cache off: forget the modules `require` loaded since init, so the next require
+ * reads their files again (OpenResty gives such requests a fresh VM). */
+void mg_lua_forget_modules(lua_State *L);
 /* After init_by_lua: package paths in place, writes to globals from requests warned about. */
 mg_int_t mg_lua_vm_ready(mg_conf_t *cf, mg_lua_main_conf_t *lmcf);
 

@@ -195,6 +195,9 @@ mg_int_t mg_lua_run_entry(mg_request_t *r, mg_lua_code_t *code, unsigned phase)
     ctx->exited = 0;
     ctx->exec = 0;
     ctx->entry_done = 0;
+    if (!llcf->code_cache) {
+        mg_lua_forget_modules(ctx->lmcf->L);
+    }
     mg_lua_co_t *co = mg_lua_co_new(ctx, MG_LUA_KIND_ENTRY);
     if (mg_lua_code_push(co->L, r, code, llcf->code_cache) != MG_OK) {
         return MG_HTTP_INTERNAL_SERVER_ERROR;

@@ -8,6 +8,7 @@
 #include "script.h"
 
 static char file_cache_key; /* registry[&file_cache_key]: path -> compiled chunk */
+static char baseline_key;   /* registry[&baseline_key]: package.loaded's names after init */
 
 static void vm_close(void *data)
 {
@@ -205,6 +206,21 @@ mg_int_t mg_lua_vm_ready(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
         }
         lua_settop(L, top);
     }
+    /* the modules loaded by now stay loaded even where lua_code_cache is off */
+    lua_pushlightuserdata(L, &baseline_key);
+    lua_newtable(L);
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_remove(L, -2);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -5);
+    }
+    lua_pop(L, 1);
+    lua_rawset(L, LUA_REGISTRYINDEX);
     if (luaL_loadbuffer(L, write_guard, sizeof(write_guard) - 1, "=_G write guard") != 0 ||
         lua_pcall(L, 0, 0, 0) != 0) {
         mg_conf_error(cf, 0, "lua: %s", lua_tostring(L, -1));
@@ -212,4 +228,38 @@ mg_int_t mg_lua_vm_ready(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
         return MG_ERROR;
     }
     return MG_OK;
+}
+
+void mg_lua_forget_modules(lua_State *L)
+{
+    lua_pushlightuserdata(L, &baseline_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_remove(L, -2);
+    /* keys are removed after the walk: lua_next must not see its table change */
+    lua_newtable(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -5);
+        int keep = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        if (!keep) {
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, -3, ++n);
+        }
+    }
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        lua_pushnil(L);
+        lua_rawset(L, -4);
+    }
+    lua_pop(L, 3);
 }

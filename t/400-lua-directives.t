@@ -385,3 +385,54 @@ GET /t
 dev mode
 --- error_log eval
 qr/\[alert\] .*lua_code_cache is off; this will hurt performance in .*:\d+/
+
+
+
+=== TEST 25: lua_code_cache off also loads required modules afresh
+--- http_config
+    lua_package_path "$prefix/html/?.lua;;";
+--- config
+    location /t {
+        lua_code_cache off;
+        content_by_lua_block { ngx.say(require("devmod").v) }
+    }
+    location /write {
+        content_by_lua_block {
+            local f = assert(io.open(ngx.var.document_root .. "/devmod.lua", "w"))
+            f:write('return { v = "module 2" }')
+            f:close()
+            ngx.say("written")
+        }
+    }
+--- user_files
+>>> devmod.lua
+return { v = "module 1" }
+--- request eval
+["GET /t", "GET /write", "GET /t"]
+--- response_body eval
+["module 1\n", "written\n", "module 2\n"]
+
+
+
+=== TEST 26: with lua_code_cache on, a required module stays as first loaded
+--- http_config
+    lua_package_path "$prefix/html/?.lua;;";
+--- config
+    location /t {
+        content_by_lua_block { ngx.say(require("cachedmod").v) }
+    }
+    location /write {
+        content_by_lua_block {
+            local f = assert(io.open(ngx.var.document_root .. "/cachedmod.lua", "w"))
+            f:write('return { v = "module 2" }')
+            f:close()
+            ngx.say("written")
+        }
+    }
+--- user_files
+>>> cachedmod.lua
+return { v = "module 1" }
+--- request eval
+["GET /t", "GET /write", "GET /t"]
+--- response_body eval
+["module 1\n", "written\n", "module 1\n"]
