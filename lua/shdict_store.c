@@ -33,7 +33,9 @@ typedef struct node_s {
     uint32_t vlen; /* value bytes; a list: its length */
     uint16_t klen;
     uint8_t type;
-    char data[]; /* the key, then the value 8-aligned (a list: its lru_t of elements) */
+    /* the key, then the value 8-aligned (a list: its lru_t of elements); aligned itself so
+     * that "8-aligned" holds for the address, not only the offset */
+    char data[] __attribute__((aligned(8)));
 } node_t;
 
 typedef struct {
