@@ -259,6 +259,9 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
         event_free(w.signals[i]);
     }
     event_free(w.channel_ev);
+    if (srv->shutdown_timer) {
+        event_free(srv->shutdown_timer);
+    }
     mg_listening_t **ls = cycle->listening.elts;
     for (size_t i = 0; i < cycle->listening.nelts; i++) {
         if (ls[i]->accept_ev) {

@@ -56,6 +56,8 @@ typedef struct {
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
     struct mg_lua_timers_s *timers; /* timer.c, in a worker once a timer was made */
+    struct mg_lua_co_s *co_cache;   /* finished entry coroutines kept for reuse (coroutine.c) */
+    mg_uint_t nco_cache;
     struct mg_lua_shdict_s *shdicts; /* lua_shared_dict zones (shdict.c) */
 } mg_lua_main_conf_t;
 
@@ -187,8 +189,11 @@ enum { MG_LUA_CO_DONE, MG_LUA_CO_WAIT, MG_LUA_CO_EXIT, MG_LUA_CO_EXEC, MG_LUA_CO
 /* ---- coroutine.c ---- */
 /* A new coroutine of ctx (its thread on the VM, empty stack). */
 mg_lua_co_t *mg_lua_co_new(mg_lua_ctx_t *ctx, int kind);
-/* Release every coroutine of ctx (the request or timer ends). */
+/* Release every coroutine of ctx (the request or timer ends); finished entry threads are
+ * kept for the next entry, as OpenResty does. */
 void mg_lua_co_free_all(mg_lua_ctx_t *ctx);
+/* Free the kept ones (the VM closes). */
+void mg_lua_co_cache_free(mg_lua_main_conf_t *lmcf);
 /* Resume co with nargs values on co->L and run the context's coroutines until none can go
  * on: MG_LUA_CO_DONE (the entry and all light threads returned), _WAIT, _EXIT / _EXEC
  * (ngx.exit / ngx.exec; all stopped), _ERROR (the entry thread failed; logged). */
@@ -264,6 +269,7 @@ void mg_lua_inject_sleep_api(lua_State *L);  /* sleep.c: ngx.sleep */
 void mg_lua_inject_timer_api(lua_State *L);  /* timer.c: ngx.timer */
 void mg_lua_inject_coroutine_api(lua_State *L); /* coroutine.c: ngx.thread, coroutine.* */
 void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp/connect */
+void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
 
 /* ---- socket_tcp_pool.c ---- */
 /* The request or timer of ctx ends: its cosockets' waits are cancelled (their coroutines are

@@ -13,8 +13,44 @@
 
 enum { OP_NONE, OP_WAIT, OP_RESUME, OP_SPAWN, OP_THREAD_WAIT };
 
+/* Finished entry threads kept per VM: a new thread and its registry ref for every request
+ * cost more than the request's Lua code itself in a small handler. */
+#define CO_CACHE_MAX 32
+
+static mg_lua_co_t *from_cache(mg_lua_ctx_t *ctx)
+{
+    mg_lua_main_conf_t *lmcf = ctx->lmcf;
+    mg_lua_co_t *co = lmcf->co_cache;
+    lmcf->co_cache = co->next;
+    lmcf->nco_cache--;
+    lua_State *L = co->L;
+    int ref = co->ref;
+    memset(co, 0, sizeof(*co));
+    co->L = L;
+    co->ref = ref;
+    co->ctx = ctx;
+    co->kind = MG_LUA_KIND_ENTRY;
+    co->status = MG_LUA_ST_SUSPENDED;
+    co->next = ctx->cos;
+    ctx->cos = co;
+    return co;
+}
+
+void mg_lua_co_cache_free(mg_lua_main_conf_t *lmcf)
+{
+    for (mg_lua_co_t *co = lmcf->co_cache, *next; co; co = next) {
+        next = co->next;
+        free(co); /* the thread goes with the VM */
+    }
+    lmcf->co_cache = NULL;
+    lmcf->nco_cache = 0;
+}
+
 mg_lua_co_t *mg_lua_co_new(mg_lua_ctx_t *ctx, int kind)
 {
+    if (kind == MG_LUA_KIND_ENTRY && ctx->lmcf->co_cache) {
+        return from_cache(ctx);
+    }
     lua_State *L = ctx->lmcf->L;
     mg_lua_co_t *co = mg_calloc(sizeof(mg_lua_co_t));
     co->ctx = ctx;
@@ -45,11 +81,22 @@ mg_lua_co_t *mg_lua_co_new(mg_lua_ctx_t *ctx, int kind)
 
 void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
 {
-    lua_State *L = ctx->lmcf->L;
+    mg_lua_main_conf_t *lmcf = ctx->lmcf;
+    lua_State *L = lmcf->L;
     for (mg_lua_co_t *co = ctx->cos, *next; co; co = next) {
         next = co->next;
         if (co->sleep_ev) {
             event_free(co->sleep_ev);
+        }
+        /* a thread that returned (status 0) can run a new function; one that failed or was
+         * stopped in a yield cannot */
+        if (co->kind == MG_LUA_KIND_ENTRY && lua_status(co->L) == 0 &&
+            lmcf->nco_cache < CO_CACHE_MAX) {
+            lua_settop(co->L, 0);
+            co->next = lmcf->co_cache;
+            lmcf->co_cache = co;
+            lmcf->nco_cache++;
+            continue;
         }
         luaL_unref(L, LUA_REGISTRYINDEX, co->ref);
         free(co);

@@ -12,7 +12,9 @@ static char baseline_key;   /* registry[&baseline_key]: package.loaded's names a
 
 static void vm_close(void *data)
 {
-    lua_close(data);
+    mg_lua_main_conf_t *lmcf = data;
+    mg_lua_co_cache_free(lmcf);
+    lua_close(lmcf->L);
 }
 
 lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
@@ -43,6 +45,7 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     mg_lua_inject_var_api(L);
     mg_lua_inject_shdict_api(L);
     mg_lua_inject_socket_tcp_api(L);
+    mg_lua_inject_subrequest_api(L);
     /* require("ngx") gives the same table, as some libraries expect */
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "loaded");
@@ -57,7 +60,7 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
 
     lmcf->L = L;
     lmcf->cycle = cf->cycle;
-    mg_pool_cleanup_add(cf->cycle->pool, vm_close, L);
+    mg_pool_cleanup_add(cf->cycle->pool, vm_close, lmcf);
     return L;
 }
 
