@@ -269,7 +269,6 @@ void mg_lua_inject_sleep_api(lua_State *L);  /* sleep.c: ngx.sleep */
 void mg_lua_inject_timer_api(lua_State *L);  /* timer.c: ngx.timer */
 void mg_lua_inject_coroutine_api(lua_State *L); /* coroutine.c: ngx.thread, coroutine.* */
 void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp/connect */
-void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
 
 /* ---- socket_tcp_pool.c ---- */
 /* The request or timer of ctx ends: its cosockets' waits are cancelled (their coroutines are
