@@ -152,8 +152,7 @@ static int ngx_index(lua_State *L)
         return mg_lua_headers_sent(L);
     }
     if (len == 13 && memcmp(k, "is_subrequest", 13) == 0) {
-        mg_lua_request(L);
-        lua_pushboolean(L, 0);
+        lua_pushboolean(L, mg_lua_request(L)->parent != NULL);
         return 1;
     }
     return 0;

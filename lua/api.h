@@ -71,6 +71,16 @@ typedef struct {
     int code_cache;
     int need_request_body;
     int transform_underscores; /* lua_transform_underscores_in_response_headers */
+    /* lua_socket_*: the cosockets' defaults (settimeout and connect/setkeepalive arguments
+     * override them) */
+    mg_msec_t socket_connect_timeout;
+    mg_msec_t socket_send_timeout;
+    mg_msec_t socket_read_timeout;
+    mg_msec_t socket_keepalive_timeout;
+    size_t socket_buffer_size;       /* what one recv() of a tcp cosocket reads at most */
+    mg_int_t socket_pool_size;
+    int socket_log_errors;
+    int check_client_abort;          /* lua_check_client_abort */
 } mg_lua_loc_conf_t;
 
 /* A coroutine the scheduler runs (coroutine.c): the entry thread of a phase or timer, a
@@ -109,11 +119,13 @@ typedef struct mg_lua_ctx_s {
     mg_lua_co_t *wait_co;    /* the coroutine that last waited */
     mg_lua_co_t *flush_co;   /* the coroutine in ngx.flush(true) */
     mg_lua_co_t *body_co;    /* the coroutine in ngx.req.read_body */
+    mg_lua_co_t *abort_co;   /* ngx.on_abort's light thread (started when the client goes) */
     mg_lua_co_t *yield_target;
     int co_map_ref;          /* thread -> record */
     int yield_op;
     int spawn_nargs;
     mg_uint_t nthreads;      /* light threads alive */
+    mg_uint_t captures;      /* ngx.location.capture* calls waiting for their subrequests */
     unsigned entry_done : 1; /* the entry thread returned (threads may still run) */
     int ctx_ref;             /* ngx.ctx table, LUA_NOREF until first used */
     unsigned phase;          /* MG_LUA_* being run */
@@ -213,6 +225,22 @@ mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *c
 /* ngx.exit where the code cannot yield: unwinds to mg_lua_call, which returns MG_DONE. */
 int mg_lua_exit_nonyield(lua_State *L);
 
+/* A light thread of ctx for the function on top of L (popped), not started and not counted
+ * until mg_lua_thread_start: ngx.on_abort's handler. */
+mg_lua_co_t *mg_lua_thread_new(mg_lua_ctx_t *ctx, lua_State *L);
+/* Start it from an event; it runs with the context's coroutines as mg_lua_resume_co's do.
+ * Nothing happens when the context stopped meanwhile or it already started. */
+void mg_lua_thread_start(mg_lua_co_t *t);
+
+/* ---- lua_module.c ---- */
+/* The lua_socket_* and lua_check_client_abort settings that apply to ctx: its request's
+ * location, or the http{} level for a timer (which has no location). */
+mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx);
+/* A request's Lua code yields to the event loop: with lua_check_client_abort on, the client's
+ * connection is watched so that its close runs ngx.on_abort's handler or ends the request
+ * with 499. */
+void mg_lua_watch_client(mg_lua_ctx_t *ctx);
+
 /* ---- resp.c ---- */
 /* Send the response head now if not yet sent (status from ngx.status, 200 default). */
 mg_int_t mg_lua_send_header(mg_request_t *r);
@@ -269,10 +297,11 @@ void mg_lua_inject_sleep_api(lua_State *L);  /* sleep.c: ngx.sleep */
 void mg_lua_inject_timer_api(lua_State *L);  /* timer.c: ngx.timer */
 void mg_lua_inject_coroutine_api(lua_State *L); /* coroutine.c: ngx.thread, coroutine.* */
 void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp/connect */
+void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
 
 /* ---- socket_tcp_pool.c ---- */
-/* The request or timer of ctx ends: its cosockets' waits are cancelled (their coroutines are
- * never resumed) and their connections closed. Requests get it from a pool cleanup; a timer's
+/* The request or timer of ctx ends: its cosockets' waits (tcp and udp) are cancelled (their
+ * coroutines are never resumed) and their connections closed. Requests get it from a pool cleanup; a timer's
  * owner calls it before freeing the context's coroutines. */
 void mg_lua_socket_tcp_ctx_done(mg_lua_ctx_t *ctx);
 

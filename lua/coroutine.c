@@ -102,6 +102,7 @@ void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
         free(co);
     }
     ctx->cos = NULL;
+    ctx->abort_co = NULL;
     ctx->nthreads = 0;
     luaL_unref(L, LUA_REGISTRYINDEX, ctx->co_map_ref);
     ctx->co_map_ref = LUA_NOREF;
@@ -290,6 +291,9 @@ int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
     ctx->waiting = 1;
     ctx->co = L;
     ctx->wait_co = mg_lua_cur.co;
+    if (ctx->r) {
+        mg_lua_watch_client(ctx);
+    }
     return lua_yield(L, 0);
 }
 
@@ -459,6 +463,27 @@ static int thread_kill(lua_State *L)
     }
     lua_pushinteger(L, 1);
     return 1;
+}
+
+/* Made as a user coroutine nobody can reach, so neither the count of live threads nor
+ * kill_all's bookkeeping sees it before it starts. */
+mg_lua_co_t *mg_lua_thread_new(mg_lua_ctx_t *ctx, lua_State *L)
+{
+    mg_lua_co_t *t = mg_lua_co_new(ctx, MG_LUA_KIND_USER);
+    t->parent = mg_lua_cur.co;
+    t->status = MG_LUA_ST_WAITING;
+    lua_xmove(L, t->L, 1);
+    return t;
+}
+
+void mg_lua_thread_start(mg_lua_co_t *t)
+{
+    if (t->kind != MG_LUA_KIND_USER || t->status != MG_LUA_ST_WAITING) {
+        return;
+    }
+    t->kind = MG_LUA_KIND_THREAD;
+    t->ctx->nthreads++;
+    mg_lua_resume_co(t, 0);
 }
 
 void mg_lua_inject_coroutine_api(lua_State *L)

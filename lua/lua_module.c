@@ -3,7 +3,12 @@
  * settings, and the phase handlers and filters that hand requests to the runner (phase.c).
  * Code is compiled when the directive is read, so a Lua syntax error is a config error.
  */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "api.h"
+#include "conn.h"
 #include "script.h"
 
 /* What a code directive feeds: its phase and the label OpenResty names chunks with. */
@@ -24,6 +29,8 @@ static const code_directive_t d_body_filter = {MG_LUA_BODY_FILTER, "body_filter_
 static const code_directive_t d_set = {MG_LUA_SET, "set_by_lua"};
 
 static mg_int_t lua_content_handler(mg_request_t *r);
+static void *lua_create_loc_conf(mg_conf_t *cf);
+static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p);
 
 static int ends_with(mg_str_t s, const char *suffix)
 {
@@ -133,6 +140,8 @@ static const mg_command_t lua_commands[] = {
 #define ANY_LOC_IF (MG_HTTP_ANY_LOC | MG_CTX_LIF)
 #define LOC_IF (MG_CTX_LOCATION | MG_CTX_LIF)
 #define SET_CTX (MG_CTX_SERVER | MG_CTX_SIF | MG_CTX_LOCATION | MG_CTX_LIF)
+#define SOCKET(name, args, set, field)                                                           \
+    {name, ANY_LOC_IF, args, set, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), NULL}
     CODE_MAIN("init_by_lua", MG_ARGS(1, 1), d_init, init),
     CODE_MAIN("init_by_lua_block", MG_RAW_BLOCK, d_init, init),
     CODE_MAIN("init_by_lua_file", MG_ARGS(1, 1), d_init, init),
@@ -185,9 +194,20 @@ static const mg_command_t lua_commands[] = {
      offsetof(mg_lua_loc_conf_t, need_request_body), NULL},
     {"lua_transform_underscores_in_response_headers", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag,
      MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, transform_underscores), NULL},
+    SOCKET("lua_socket_connect_timeout", MG_ARGS(1, 1), mg_conf_set_msec, socket_connect_timeout),
+    SOCKET("lua_socket_send_timeout", MG_ARGS(1, 1), mg_conf_set_msec, socket_send_timeout),
+    SOCKET("lua_socket_read_timeout", MG_ARGS(1, 1), mg_conf_set_msec, socket_read_timeout),
+    SOCKET("lua_socket_keepalive_timeout", MG_ARGS(1, 1), mg_conf_set_msec,
+           socket_keepalive_timeout),
+    SOCKET("lua_socket_buffer_size", MG_ARGS(1, 1), mg_conf_set_size, socket_buffer_size),
+    SOCKET("lua_socket_pool_size", MG_ARGS(1, 1), mg_conf_set_num, socket_pool_size),
+    SOCKET("lua_socket_log_errors", MG_FLAG, mg_conf_set_flag, socket_log_errors),
+    {"lua_check_client_abort", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(mg_lua_loc_conf_t, check_client_abort), NULL},
     {0},
 #undef CODE_MAIN
 #undef CODE_LOC
+#undef SOCKET
 };
 
 static void *lua_create_main_conf(mg_conf_t *cf)
@@ -203,12 +223,15 @@ static void *lua_create_main_conf(mg_conf_t *cf)
 
 static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
 {
-    (void)cf;
     mg_lua_main_conf_t *lmcf = conf;
     mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
     mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
+    /* timers have no location: their cosockets take the http{} level's settings, which
+     * get their defaults here (servers then inherit them as they would the unset values) */
+    mg_lua_loc_conf_t *http = cf->cycle->http->loc_conf[mg_lua_module.index];
+    merge_socket_conf(http, lua_create_loc_conf(cf));
     return MG_CONF_OK;
 }
 
@@ -218,7 +241,28 @@ static void *lua_create_loc_conf(mg_conf_t *cf)
     llcf->code_cache = MG_CONF_UNSET;
     llcf->need_request_body = MG_CONF_UNSET;
     llcf->transform_underscores = MG_CONF_UNSET;
+    llcf->socket_connect_timeout = MG_CONF_UNSET;
+    llcf->socket_send_timeout = MG_CONF_UNSET;
+    llcf->socket_read_timeout = MG_CONF_UNSET;
+    llcf->socket_keepalive_timeout = MG_CONF_UNSET;
+    llcf->socket_buffer_size = MG_CONF_UNSET_SIZE;
+    llcf->socket_pool_size = MG_CONF_UNSET;
+    llcf->socket_log_errors = MG_CONF_UNSET;
+    llcf->check_client_abort = MG_CONF_UNSET;
     return llcf;
+}
+
+/* lua-nginx-module's defaults: 60 s timeouts, a page-sized buffer, pools of 30. */
+static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
+{
+    mg_conf_merge(c->socket_connect_timeout, p->socket_connect_timeout, 60000);
+    mg_conf_merge(c->socket_send_timeout, p->socket_send_timeout, 60000);
+    mg_conf_merge(c->socket_read_timeout, p->socket_read_timeout, 60000);
+    mg_conf_merge(c->socket_keepalive_timeout, p->socket_keepalive_timeout, 60000);
+    mg_conf_merge_size(c->socket_buffer_size, p->socket_buffer_size, (size_t)getpagesize());
+    mg_conf_merge(c->socket_pool_size, p->socket_pool_size, 30);
+    mg_conf_merge(c->socket_log_errors, p->socket_log_errors, 1);
+    mg_conf_merge(c->check_client_abort, p->check_client_abort, 0);
 }
 
 static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
@@ -230,6 +274,11 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     }
     if (c->access == NULL) {
         c->access = p->access;
+    }
+    /* used only where the location's handler is this module's: an "if" inside the location
+     * that has it (a nested location gets no handler from its parent) */
+    if (c->content == NULL) {
+        c->content = p->content;
     }
     if (c->log == NULL) {
         c->log = p->log;
@@ -243,6 +292,7 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     mg_conf_merge(c->code_cache, p->code_cache, 1);
     mg_conf_merge(c->need_request_body, p->need_request_body, 0);
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
+    merge_socket_conf(c, p);
     return MG_CONF_OK;
 }
 
@@ -342,6 +392,87 @@ static mg_int_t lua_log_handler(mg_request_t *r)
     return MG_OK;
 }
 
+/* ---- lua_check_client_abort and ngx.on_abort ---- */
+
+mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx)
+{
+    if (ctx->r) {
+        return mg_http_get_loc_conf(ctx->r, mg_lua_module);
+    }
+    return ctx->lmcf->cycle->http->loc_conf[mg_lua_module.index];
+}
+
+/* The client's connection became readable while Lua code waits: bytes (a pipelined request,
+ * left for after this one) or its close. Events are level-triggered, so the watch stops
+ * either way; a later wait arms it again. */
+static void client_event(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_request_t *r = hc->r;
+    mg_lua_ctx_t *ctx = r ? mg_http_get_ctx(r, mg_lua_module) : NULL;
+    char ch;
+    ssize_t n = recv(c->fd, &ch, 1, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    mg_conn_read_off(c);
+    if (n > 0 || ctx == NULL || !ctx->waiting) {
+        return;
+    }
+    mg_log_error(MG_LOG_INFO, &c->log, n < 0 ? errno : 0, "client prematurely closed connection");
+    r->keepalive = 0;
+    if (ctx->abort_co) {
+        /* the handler runs once; the request goes on unless it calls ngx.exit */
+        mg_lua_thread_start(ctx->abort_co);
+        return;
+    }
+    mg_http_finalize_request(r, MG_HTTP_CLIENT_CLOSED_REQUEST);
+}
+
+void mg_lua_watch_client(mg_lua_ctx_t *ctx)
+{
+    mg_request_t *r = ctx->r;
+    mg_connection_t *c = r->connection;
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    /* the body's reader has the read event while it reads; only the main request's code
+     * watches its connection */
+    if (!llcf->check_client_abort || r->reading_body || r->hc->r != r ||
+        (c->read_handler == client_event && c->reading)) {
+        return;
+    }
+    c->read_handler = client_event;
+    mg_conn_read_on(c);
+}
+
+/* ngx.on_abort(fn): fn runs in a light thread when the client closes its connection. */
+static int lua_on_abort(lua_State *L)
+{
+    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    mg_request_t *r = mg_lua_request(L);
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    if (ctx == NULL || mg_lua_cur.co == NULL) {
+        return luaL_error(L, "no request ctx found");
+    }
+    if (ctx->abort_co) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "duplicate call");
+        return 2;
+    }
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    if (!llcf->check_client_abort) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "lua_check_client_abort is off");
+        return 2;
+    }
+    if (lua_type(L, 1) != LUA_TFUNCTION) {
+        return luaL_argerror(L, 1, "Lua function expected");
+    }
+    lua_settop(L, 1);
+    ctx->abort_co = mg_lua_thread_new(ctx, L);
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
 /* nginx's postponing: rewrite_by_lua and access_by_lua run after the other modules' handlers
  * of their phase (rewrite_by_lua_no_postpone puts rewrite first). */
 static mg_int_t lua_init(mg_conf_t *cf)
@@ -364,6 +495,11 @@ static mg_int_t lua_init(mg_conf_t *cf)
     if (lmcf->phases & MG_LUA_LOG) {
         mg_http_add_phase_handler(cf, MG_HTTP_LOG_PHASE, lua_log_handler);
     }
+    /* ngx.on_abort is this module's: it belongs with lua_check_client_abort */
+    lua_getglobal(lmcf->L, "ngx");
+    lua_pushcfunction(lmcf->L, lua_on_abort);
+    lua_setfield(lmcf->L, -2, "on_abort");
+    lua_pop(lmcf->L, 1);
     return mg_lua_vm_ready(cf, lmcf);
 }
 

@@ -173,7 +173,10 @@ static mg_int_t entry_result(mg_lua_ctx_t *ctx, int how)
     ctx->waiting = how == MG_LUA_CO_WAIT;
     switch (how) {
     case MG_LUA_CO_WAIT:
-        return MG_AGAIN;
+        /* MG_DONE, not MG_AGAIN: after ngx.eof the last buffer is queued, and finalization
+         * would take MG_AGAIN for "the response is out, finish when written" while the code
+         * still runs; the code finalizes the request itself when it ends */
+        return MG_DONE;
     case MG_LUA_CO_EXEC:
         ctx->exec = 0;
         return entry_exec(r, ctx);
@@ -189,9 +192,10 @@ mg_int_t mg_lua_run_entry(mg_request_t *r, mg_lua_code_t *code, unsigned phase)
 {
     mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
-    /* the coroutines of an earlier phase have all ended */
-    mg_lua_co_free_all(ctx);
+    /* the coroutines of an earlier phase have all ended, but stay until the request does:
+     * a socket of a thread that ngx.exit stopped may still name one in an armed event */
     ctx->phase = phase;
+    ctx->abort_co = NULL; /* ngx.on_abort registers per entry */
     ctx->exited = 0;
     ctx->exec = 0;
     ctx->entry_done = 0;

@@ -342,6 +342,9 @@ static int do_exit(lua_State *L, mg_int_t code)
         }
         return mg_lua_exit_nonyield(L);
     }
+    if (ctx->captures) {
+        return luaL_error(L, "attempt to abort with pending subrequests");
+    }
     ctx->exited = 1;
     ctx->exit_code = code;
     return lua_yield(L, 0);

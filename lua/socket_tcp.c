@@ -67,13 +67,21 @@ void mg_lua_tcp_unpin(mg_lua_tcp_t *s, int *pin)
     }
 }
 
-void mg_lua_tcp_arm(struct event *ev, mg_msec_t ms)
+void mg_lua_tcp_arm(struct event *ev, mg_msec_t ms, mg_msec_t dflt)
 {
     if (ms <= 0) {
-        ms = MG_LUA_TCP_TIMEOUT;
+        ms = dflt;
     }
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     event_add(ev, &tv);
+}
+
+int mg_lua_socket_log_errors(mg_lua_tcp_t *s)
+{
+    if (s && s->conf) {
+        return s->conf->socket_log_errors;
+    }
+    return mg_lua_cur.ctx ? mg_lua_ctx_conf(mg_lua_cur.ctx)->socket_log_errors : 1;
 }
 
 void mg_lua_tcp_close(mg_lua_tcp_t *s)
@@ -151,19 +159,38 @@ static int tcp_new(lua_State *L)
         return luaL_error(L, "expecting zero arguments, but got %d", lua_gettop(L));
     }
     mg_lua_check_phase(L, TCP_PHASES);
-    lua_createtable(L, 3, 1);
-    mg_lua_tcp_t *s = lua_newuserdata(L, sizeof(mg_lua_tcp_t));
-    memset(s, 0, sizeof(*s));
+    mg_lua_tcp_t *s = mg_lua_socket_object(L, sizeof(mg_lua_tcp_t));
     s->fd = -1;
     s->handed_fd = -1;
     s->read_pin = s->until_pin = s->write_pin = LUA_NOREF;
     s->vm = mg_lua_cur.lmcf->L;
+    return 1;
+}
+
+void *mg_lua_socket_object(lua_State *L, size_t size)
+{
+    lua_createtable(L, 3, 1);
+    void *p = lua_newuserdata(L, size);
+    memset(p, 0, size);
     lua_pushvalue(L, lua_upvalueindex(2));
     lua_setmetatable(L, -2);
     lua_rawseti(L, -2, 1);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_setmetatable(L, -2);
-    return 1;
+    return p;
+}
+
+void mg_lua_socket_class(lua_State *L, const char *mt_name, lua_CFunction gc, lua_CFunction ctor)
+{
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, mt_name);
+    lua_newtable(L); /* the object's metatable */
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_newtable(L); /* the userdata's */
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcclosure(L, ctor, 2);
 }
 
 /* ---- connect ---- */
@@ -208,12 +235,12 @@ static int hosts_lookup(const char *name, struct sockaddr_storage *sa, socklen_t
     return found;
 }
 
-/* The peer's address into s->sa, or an error message pushed (returns -1). */
-static int parse_peer(lua_State *L, mg_lua_tcp_t *s, const char *host, size_t hlen, int port)
+int mg_lua_socket_parse_peer(lua_State *L, struct sockaddr_storage *sa, socklen_t *len,
+                             const char *host, size_t hlen, int port)
 {
-    memset(&s->sa, 0, sizeof(s->sa));
+    memset(sa, 0, sizeof(*sa));
     if (port < 0) {
-        struct sockaddr_un *sun = (struct sockaddr_un *)&s->sa;
+        struct sockaddr_un *sun = (struct sockaddr_un *)sa;
         const char *path = host + 5;
         size_t plen = hlen - 5;
         if (plen == 0) {
@@ -229,7 +256,7 @@ static int parse_peer(lua_State *L, mg_lua_tcp_t *s, const char *host, size_t hl
         }
         sun->sun_family = AF_UNIX;
         memcpy(sun->sun_path, path, plen);
-        s->socklen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
+        *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
         return 0;
     }
     char name[256];
@@ -239,8 +266,8 @@ static int parse_peer(lua_State *L, mg_lua_tcp_t *s, const char *host, size_t hl
     }
     memcpy(name, host, hlen);
     name[hlen] = '\0';
-    struct sockaddr_in *sin = (struct sockaddr_in *)&s->sa;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->sa;
+    struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
     if (hlen > 2 && name[0] == '[' && name[hlen - 1] == ']') {
         name[hlen - 1] = '\0';
         if (inet_pton(AF_INET6, name + 1, &sin6->sin6_addr) != 1) {
@@ -249,7 +276,7 @@ static int parse_peer(lua_State *L, mg_lua_tcp_t *s, const char *host, size_t hl
         }
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t)port);
-        s->socklen = sizeof(*sin6);
+        *len = sizeof(*sin6);
         return 0;
     }
     if (strchr(name, ':')) {
@@ -259,22 +286,30 @@ static int parse_peer(lua_State *L, mg_lua_tcp_t *s, const char *host, size_t hl
     }
     if (inet_pton(AF_INET, name, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
-        s->socklen = sizeof(*sin);
+        *len = sizeof(*sin);
     } else if (strcasecmp(name, "localhost") == 0) {
         sin->sin_family = AF_INET;
         sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        s->socklen = sizeof(*sin);
-    } else if (hosts_lookup(name, &s->sa, &s->socklen) != 0) {
+        *len = sizeof(*sin);
+    } else if (hosts_lookup(name, sa, len) != 0) {
         /* no DNS resolver: what nginx says without a `resolver` directive */
         lua_pushfstring(L, "no resolver defined to resolve \"%s\"", name);
         return -1;
     }
-    if (s->sa.ss_family == AF_INET6) {
+    if (sa->ss_family == AF_INET6) {
         sin6->sin6_port = htons((uint16_t)port);
     } else {
         sin->sin_port = htons((uint16_t)port);
     }
     return 0;
+}
+
+int mg_lua_socket_connect_level(int err)
+{
+    return (err == ECONNREFUSED || err == EAGAIN || err == ECONNRESET || err == ENETDOWN ||
+            err == ENETUNREACH || err == EHOSTDOWN || err == EHOSTUNREACH)
+               ? MG_LOG_ERR
+               : MG_LOG_CRIT;
 }
 
 /* Start a connect to s->sa (its pool slot, if any, already counted): MG_OK (connected),
@@ -298,11 +333,10 @@ static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
     }
     *err = errno;
     close(fd);
-    int level = (*err == ECONNREFUSED || *err == EAGAIN || *err == ECONNRESET || *err == ENETDOWN ||
-                 *err == ENETUNREACH || *err == EHOSTDOWN || *err == EHOSTUNREACH)
-                    ? MG_LOG_ERR
-                    : MG_LOG_CRIT;
-    mg_log_error(level, mg_lua_tcp_log(s), *err, "connect() to %s failed", s->peer);
+    if (s->conf->socket_log_errors) {
+        mg_log_error(mg_lua_socket_connect_level(*err), mg_lua_tcp_log(s), *err,
+                     "connect() to %s failed", s->peer);
+    }
     mg_lua_tcp_pool_release(s);
     return MG_ERROR;
 }
@@ -312,7 +346,7 @@ static void on_wev(evutil_socket_t fd, short what, void *arg);
 static void wait_connect(mg_lua_tcp_t *s)
 {
     event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, on_wev, s);
-    mg_lua_tcp_arm(&s->wev, s->connect_timeout);
+    mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
     s->connecting = 1;
 }
 
@@ -348,8 +382,10 @@ static void connect_done(mg_lua_tcp_t *s, int ok, int err, const char *msg)
 static void connect_event(mg_lua_tcp_t *s, short what)
 {
     if (what & EV_TIMEOUT) {
-        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0,
-                     "lua tcp socket connect timed out, when connecting to %s", s->peer);
+        if (s->conf->socket_log_errors) {
+            mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0,
+                         "lua tcp socket connect timed out, when connecting to %s", s->peer);
+        }
         connect_done(s, 0, 0, "timeout");
         return;
     }
@@ -359,7 +395,9 @@ static void connect_event(mg_lua_tcp_t *s, short what)
         err = errno;
     }
     if (err) {
-        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), err, "connect() failed");
+        if (s->conf->socket_log_errors) {
+            mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), err, "connect() failed");
+        }
         connect_done(s, 0, err, NULL);
         return;
     }
@@ -371,9 +409,11 @@ static void queue_event(mg_lua_tcp_t *s)
 {
     if (!s->woken) {
         mg_lua_tcp_pool_dequeue(s);
-        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0,
-                     "lua tcp socket queued connect timed out, when trying to connect to %s",
-                     s->peer);
+        if (s->conf->socket_log_errors) {
+            mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0,
+                         "lua tcp socket queued connect timed out, when trying to connect to %s",
+                         s->peer);
+        }
         connect_done(s, 0, 0, "timeout");
         return;
     }
@@ -505,7 +545,7 @@ static int tcp_connect(lua_State *L)
     if (s->fd >= 0) {
         mg_lua_tcp_close(s);
     }
-    if (parse_peer(L, s, host, hlen, port) != 0) {
+    if (mg_lua_socket_parse_peer(L, &s->sa, &s->socklen, host, hlen, port) != 0) {
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -527,13 +567,18 @@ static int tcp_connect(lua_State *L)
     s->write_closed = 0;
     s->rpos = s->rlast = 0;
     s->alen = 0;
+    s->conf = mg_lua_ctx_conf(ctx);
+    if (s->rbuf && s->rbuf_size != s->conf->socket_buffer_size) {
+        free(s->rbuf); /* made in a location with another lua_socket_buffer_size */
+        s->rbuf = NULL;
+    }
     mg_lua_tcp_own(s, ctx);
 
     /* an idle connection of the pool first; with a backlog, wait for a slot */
     mg_lua_tcp_pool_t *p = mg_lua_tcp_pool_find(ctx->lmcf, s->key, strlen(s->key));
     if (p == NULL && (size > 0 || backlog >= 0)) {
         p = mg_lua_tcp_pool_new(ctx->lmcf, s->key, strlen(s->key),
-                                size > 0 ? size : MG_LUA_TCP_POOL_SIZE, backlog);
+                                size > 0 ? size : s->conf->socket_pool_size, backlog);
     }
     if (p) {
         mg_uint_t reused;
@@ -552,7 +597,7 @@ static int tcp_connect(lua_State *L)
             return 2;
         case MG_OK:
             event_assign(&s->wev, mg_lua_event_base(), -1, 0, on_wev, s);
-            mg_lua_tcp_arm(&s->wev, s->connect_timeout);
+            mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
             s->write_co = mg_lua_cur.co;
             return mg_lua_tcp_yield(L, 1, &s->write_pin);
         default:
@@ -623,14 +668,14 @@ static int tcp_setkeepalive(lua_State *L)
                                         : "socket busy writing");
         return 2;
     }
-    mg_msec_t timeout = MG_LUA_TCP_KEEPALIVE;
+    mg_msec_t timeout = s->conf->socket_keepalive_timeout;
     if (n >= 2 && !lua_isnil(L, 2)) {
         timeout = (mg_msec_t)luaL_checkinteger(L, 2);
         if (timeout < 0) {
             timeout = 0; /* nginx reads it unsigned: practically no limit */
         }
     }
-    mg_int_t size = MG_LUA_TCP_POOL_SIZE;
+    mg_int_t size = s->conf->socket_pool_size;
     if (n >= 3 && !lua_isnil(L, 3)) {
         size = (mg_int_t)luaL_checkinteger(L, 3);
     }
@@ -655,7 +700,9 @@ static int tcp_setkeepalive(lua_State *L)
     }
     if (p == NULL) {
         if (size <= 0) {
-            return luaL_error(L, "bad \"pool_size\" option value: %d", (int)size);
+            /* the argument, or lua_socket_pool_size's value (nginx takes any number there) */
+            const char *m = lua_pushfstring(L, "bad \"pool_size\" option value: %d", (int)size);
+            return luaL_argerror(L, n >= 3 && !lua_isnil(L, 3) ? 3 : 1, m);
         }
         p = mg_lua_tcp_pool_new(s->ctx->lmcf, s->key, strlen(s->key), size, -1);
     }
@@ -839,18 +886,11 @@ void mg_lua_inject_socket_tcp_api(lua_State *L)
         lua_pushvalue(L, -1);
         lua_setfield(L, -3, "socket");
     }
-    lua_newtable(L); /* the object's metatable */
     lua_newtable(L);
     luaL_register(L, NULL, methods);
     mg_lua_tcp_io_methods(L);
     /* resty.core's socket module adds its methods here */
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "__tcp_cosocket_mt");
-    lua_setfield(L, -2, "__index");
-    lua_newtable(L); /* the userdata's */
-    lua_pushcfunction(L, tcp_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcclosure(L, tcp_new, 2);
+    mg_lua_socket_class(L, "__tcp_cosocket_mt", tcp_gc, tcp_new);
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "tcp");
     if (luaL_loadbuffer(L, connect_shortcut, sizeof(connect_shortcut) - 1, "=ngx.socket.connect") !=
@@ -860,5 +900,6 @@ void mg_lua_inject_socket_tcp_api(lua_State *L)
     lua_insert(L, -2);
     lua_call(L, 1, 1);
     lua_setfield(L, -2, "connect");
+    mg_lua_inject_socket_udp_api(L);
     lua_pop(L, 1);
 }

@@ -1,8 +1,9 @@
 /*
  * Cosockets (ngx.socket.tcp), shared by socket_tcp.c (the object, connect, close, setkeepalive,
  * options), socket_tcp_io.c (send and the receive family) and socket_tcp_pool.c (who owns a
- * socket, the per-worker keepalive pools and their connect backlog). A socket waits on the
- * event loop with its coroutine yielded; its event resumes exactly that coroutine.
+ * socket, the per-worker keepalive pools and their connect backlog); socket_udp.c
+ * (ngx.socket.udp) borrows the peer parser and the send argument's flattening. A socket waits
+ * on the event loop with its coroutine yielded; its event resumes exactly that coroutine.
  */
 #ifndef MG_LUA_SOCKET_TCP_H
 #define MG_LUA_SOCKET_TCP_H
@@ -12,12 +13,6 @@
 #include <sys/socket.h>
 
 #include "api.h"
-
-/* lua-nginx-module's defaults for the lua_socket_* directives, which moongate lacks yet */
-#define MG_LUA_TCP_TIMEOUT 60000   /* connect, send and read timeouts */
-#define MG_LUA_TCP_KEEPALIVE 60000 /* idle connections in a pool */
-#define MG_LUA_TCP_POOL_SIZE 30
-#define MG_LUA_TCP_BUFFER 4096 /* what one recv() reads at most */
 
 typedef struct mg_lua_tcp_s mg_lua_tcp_t;
 typedef struct mg_lua_tcp_pool_s mg_lua_tcp_pool_t;
@@ -45,9 +40,10 @@ struct mg_lua_tcp_s {
     mg_lua_tcp_pool_t *pool;     /* the pool the connection counts in */
     mg_lua_tcp_t *wnext;         /* the pool's queue of connects waiting for a slot */
     mg_uint_t reused;
-    char *peer; /* "host:port" or "unix:/path", for log lines (malloc'ed) */
-    char *key;  /* the pool's name (malloc'ed) */
-    mg_msec_t connect_timeout, send_timeout, read_timeout; /* 0: the default */
+    char *peer;              /* "host:port" or "unix:/path", for log lines (malloc'ed) */
+    char *key;               /* the pool's name (malloc'ed) */
+    mg_lua_loc_conf_t *conf; /* lua_socket_* of the context that connected it */
+    mg_msec_t connect_timeout, send_timeout, read_timeout; /* 0: conf's */
     struct sockaddr_storage sa;                            /* the peer being connected to */
     socklen_t socklen;
 
@@ -56,6 +52,7 @@ struct mg_lua_tcp_s {
     mg_lua_co_t *read_co;
     int read_pin, until_pin; /* registry refs keeping the objects alive while waiting */
     char *rbuf;
+    size_t rbuf_size; /* lua_socket_buffer_size */
     size_t rpos, rlast;
     char *acc;
     size_t alen, acap;
@@ -90,15 +87,39 @@ void mg_lua_tcp_check_owner(lua_State *L, mg_lua_tcp_t *s);
 /* Yield the running coroutine; the value at idx (the socket object) is kept alive in *pin. */
 int mg_lua_tcp_yield(lua_State *L, int idx, int *pin);
 void mg_lua_tcp_unpin(mg_lua_tcp_t *s, int *pin);
-/* Add ev with a timeout in milliseconds (0: the default). */
-void mg_lua_tcp_arm(struct event *ev, mg_msec_t ms);
+/* Add ev with a timeout in milliseconds (0: dflt, the lua_socket_*_timeout). */
+void mg_lua_tcp_arm(struct event *ev, mg_msec_t ms, mg_msec_t dflt);
+/* lua_socket_log_errors for s (NULL: a socket never connected) where Lua code runs now. */
+int mg_lua_socket_log_errors(mg_lua_tcp_t *s);
 /* Close the connection (fatal errors, close(), the owner ending), cancelling what waits. */
 void mg_lua_tcp_close(mg_lua_tcp_t *s);
 /* "connection refused" and the like: strerror in lower case, as lua-nginx-module. */
 void mg_lua_tcp_push_errno(lua_State *L, int err);
+/* The address of host (hlen bytes: an IP literal, [v6], "localhost", a name in /etc/hosts, or
+ * "unix:/path" with port -1) into sa; 0, or -1 with the error message pushed on L. */
+int mg_lua_socket_parse_peer(lua_State *L, struct sockaddr_storage *sa, socklen_t *len,
+                             const char *host, size_t hlen, int port);
+/* A new cosocket object on L: a table holding at [1] a zeroed userdata of size bytes (returned).
+ * Called from a constructor made by mg_lua_socket_class, whose upvalues give the metatables. */
+void *mg_lua_socket_object(lua_State *L, size_t size);
+/* With the methods table on top of L: replace it by a constructor (upvalues: the object's
+ * metatable, whose __index is that table, also kept at registry[mt_name]; the userdata's,
+ * with __gc = gc). */
+void mg_lua_socket_class(lua_State *L, const char *mt_name, lua_CFunction gc, lua_CFunction ctor);
+/* connect() failed: the level nginx logs it at (refusals and unreachable peers: error). */
+int mg_lua_socket_connect_level(int err);
 
 /* ---- socket_tcp_io.c ---- */
 void mg_lua_tcp_io_methods(lua_State *L); /* send receive receiveany receiveuntil */
+/* The bytes of send's argument at idx (a string, number, nil, boolean, or an array of strings,
+ * numbers and such arrays): measured when out is NULL, else copied there. Bad types raise
+ * lua-nginx-module's argument errors. top: idx is the argument itself, not an element. */
+size_t mg_lua_socket_bytes(lua_State *L, int idx, char *out, int top);
+
+/* ---- socket_udp.c ---- */
+void mg_lua_inject_socket_udp_api(lua_State *L); /* ngx.socket.udp, into the socket table */
+/* The request or timer of ctx ends: its udp sockets are closed, their waits cancelled. */
+void mg_lua_socket_udp_ctx_done(mg_lua_ctx_t *ctx);
 
 /* ---- socket_tcp_pool.c ---- */
 /* Tie s to ctx: when the request (its pool) ends, s's waits are cancelled and its connection

@@ -131,14 +131,15 @@ static int consume(mg_lua_tcp_t *s)
 static int read_more(mg_lua_tcp_t *s, int *err)
 {
     if (s->rbuf == NULL) {
-        s->rbuf = mg_alloc(MG_LUA_TCP_BUFFER);
+        s->rbuf_size = s->conf->socket_buffer_size;
+        s->rbuf = mg_alloc(s->rbuf_size);
     }
     for (;;) {
         if (s->rpos < s->rlast && consume(s)) {
             return R_DONE;
         }
         s->rpos = s->rlast = 0;
-        ssize_t n = recv(s->fd, s->rbuf, MG_LUA_TCP_BUFFER, 0);
+        ssize_t n = recv(s->fd, s->rbuf, s->rbuf_size, 0);
         if (n > 0) {
             s->rlast = (size_t)n;
             continue;
@@ -169,7 +170,9 @@ static int push_read_result(lua_State *L, mg_lua_tcp_t *s, int rc, int err)
     lua_pushnil(L);
     switch (rc) {
     case R_TIMEOUT:
-        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0, "lua tcp socket read timed out");
+        if (s->conf->socket_log_errors) {
+            mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0, "lua tcp socket read timed out");
+        }
         lua_pushliteral(L, "timeout");
         break;
     case R_CLOSED:
@@ -201,7 +204,7 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
         return push_read_result(L, s, rc, err);
     }
     event_assign(&s->rev, mg_lua_event_base(), s->fd, EV_READ, on_read, s);
-    mg_lua_tcp_arm(&s->rev, s->read_timeout);
+    mg_lua_tcp_arm(&s->rev, s->read_timeout, s->conf->socket_read_timeout);
     s->reading = 1;
     s->read_co = mg_lua_cur.co;
     if (until) {
@@ -219,7 +222,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (!(what & EV_TIMEOUT)) {
         rc = read_more(s, &err);
         if (rc == R_AGAIN) {
-            mg_lua_tcp_arm(&s->rev, s->read_timeout); /* the timeout counts from the last data */
+            /* the timeout counts from the last data */
+            mg_lua_tcp_arm(&s->rev, s->read_timeout, s->conf->socket_read_timeout);
             return;
         }
     }
@@ -238,9 +242,11 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 /* "closed" for a call on a socket that cannot read, with lua-nginx-module's log line */
 static int closed_for_reading(lua_State *L, mg_lua_tcp_t *s)
 {
-    mg_log_error(MG_LOG_ERR, mg_lua_log(), 0,
-                 "attempt to receive data on a closed socket: u:%p, c:%p, ft:%d eof:%d", (void *)s,
-                 s->fd >= 0 ? (void *)s : NULL, 0, (int)s->read_closed);
+    if (mg_lua_socket_log_errors(s)) {
+        mg_log_error(MG_LOG_ERR, mg_lua_log(), 0,
+                     "attempt to receive data on a closed socket: u:%p, c:%p, ft:%d eof:%d",
+                     (void *)s, s->fd >= 0 ? (void *)s : NULL, 0, (int)s->read_closed);
+    }
     lua_pushnil(L);
     lua_pushliteral(L, "closed");
     return 2;
@@ -428,8 +434,7 @@ static int tcp_receiveuntil(lua_State *L)
 
 /* ---- send ---- */
 
-/* The bytes of a send argument: checked and measured (out NULL), then copied. */
-static size_t send_bytes(lua_State *L, int idx, char *out, int top)
+size_t mg_lua_socket_bytes(lua_State *L, int idx, char *out, int top)
 {
     int t = lua_type(L, idx);
     size_t len = 0;
@@ -470,7 +475,7 @@ static size_t send_bytes(lua_State *L, int idx, char *out, int top)
         }
         for (size_t i = 1; i <= n; i++) {
             lua_rawgeti(L, idx, (int)i);
-            size_t k = send_bytes(L, lua_gettop(L), out ? out + len : NULL, 0);
+            size_t k = mg_lua_socket_bytes(L, lua_gettop(L), out ? out + len : NULL, 0);
             len += k;
             lua_pop(L, 1);
         }
@@ -522,7 +527,9 @@ static int push_write_result(lua_State *L, mg_lua_tcp_t *s, int rc, int err)
         return 1;
     }
     if (rc == R_TIMEOUT) {
-        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0, "lua tcp socket write timed out");
+        if (s->conf->socket_log_errors) {
+            mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0, "lua tcp socket write timed out");
+        }
     } else {
         mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), err, "send() failed");
     }
@@ -546,7 +553,7 @@ static void on_write(mg_lua_tcp_t *s, short what)
     if (!(what & EV_TIMEOUT)) {
         rc = write_more(s, &err);
         if (rc == R_AGAIN) {
-            mg_lua_tcp_arm(&s->wev, s->send_timeout);
+            mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
             return;
         }
     }
@@ -581,9 +588,11 @@ static int tcp_send(lua_State *L)
     }
     mg_lua_tcp_t *s = mg_lua_tcp_get(L, 1);
     if (s->fd < 0 || s->write_closed) {
-        mg_log_error(MG_LOG_ERR, mg_lua_log(), 0,
-                     "attempt to send data on a closed socket: u:%p, c:%p, ft:%d eof:%d", (void *)s,
-                     s->fd >= 0 ? (void *)s : NULL, 0, (int)s->read_closed);
+        if (mg_lua_socket_log_errors(s)) {
+            mg_log_error(MG_LOG_ERR, mg_lua_log(), 0,
+                         "attempt to send data on a closed socket: u:%p, c:%p, ft:%d eof:%d",
+                         (void *)s, s->fd >= 0 ? (void *)s : NULL, 0, (int)s->read_closed);
+        }
         lua_pushnil(L);
         lua_pushliteral(L, "closed");
         return 2;
@@ -593,14 +602,14 @@ static int tcp_send(lua_State *L)
     if (ret) {
         return ret;
     }
-    size_t len = send_bytes(L, 2, NULL, 1);
+    size_t len = mg_lua_socket_bytes(L, 2, NULL, 1);
     if (len == 0) {
         lua_pushinteger(L, 0);
         return 1;
     }
     free(s->wbuf);
     s->wbuf = mg_alloc(len);
-    send_bytes(L, 2, s->wbuf, 1);
+    mg_lua_socket_bytes(L, 2, s->wbuf, 1);
     s->wlen = len;
     s->wpos = 0;
     int err = 0;
@@ -609,7 +618,7 @@ static int tcp_send(lua_State *L)
         return push_write_result(L, s, rc, err);
     }
     event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, on_write_event, s);
-    mg_lua_tcp_arm(&s->wev, s->send_timeout);
+    mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
     s->writing = 1;
     s->write_co = mg_lua_cur.co;
     return mg_lua_tcp_yield(L, 1, &s->write_pin);

@@ -187,6 +187,7 @@ void mg_lua_tcp_disown(mg_lua_tcp_t *s)
 
 void mg_lua_socket_tcp_ctx_done(mg_lua_ctx_t *ctx)
 {
+    mg_lua_socket_udp_ctx_done(ctx); /* a timer's owner calls this one for both kinds */
     lua_State *L = ctx->lmcf->L;
     lua_pushlightuserdata(L, &state_key);
     lua_rawget(L, LUA_REGISTRYINDEX);

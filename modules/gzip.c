@@ -413,7 +413,7 @@ static mg_int_t gzip_header_filter(mg_request_t *r)
 {
     gzip_conf_t *conf = mg_http_get_loc_conf(r, mg_gzip_module);
     mg_http_headers_out_t *ho = &r->headers_out;
-    if (!conf->enable ||
+    if (!conf->enable || r->parent ||
         (ho->status != MG_HTTP_OK && ho->status != MG_HTTP_FORBIDDEN &&
          ho->status != MG_HTTP_NOT_FOUND) ||
         (ho->content_encoding && ho->content_encoding->hash && ho->content_encoding->value.len) ||

@@ -313,8 +313,8 @@ static int status_gets_headers(mg_uint_t status)
 static mg_int_t headers_filter(mg_request_t *r)
 {
     headers_conf_t *hc = mg_http_get_loc_conf(r, mg_headers_module);
-    if (hc->headers == NULL && hc->expires == EXPIRES_OFF) {
-        return next_header_filter(r);
+    if ((hc->headers == NULL && hc->expires == EXPIRES_OFF) || r->parent) {
+        return next_header_filter(r); /* nginx adds nothing to a subrequest's response */
     }
     int safe = status_gets_headers(r->headers_out.status);
     if (hc->expires != EXPIRES_OFF && safe) {

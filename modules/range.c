@@ -215,7 +215,8 @@ static void set_multipart(mg_request_t *r, range_ctx_t *ctx)
 static mg_int_t range_header_filter(mg_request_t *r)
 {
     mg_http_headers_out_t *ho = &r->headers_out;
-    if (ho->status != MG_HTTP_OK || !r->allow_ranges || ho->content_length_n < 0 || r->http_09) {
+    if (ho->status != MG_HTTP_OK || !r->allow_ranges || ho->content_length_n < 0 || r->http_09 ||
+        r->parent) {
         range_ctx_t *ctx = mg_http_get_ctx(r, mg_range_module);
         if (ctx && ctx->unsatisfiable && ho->status == MG_HTTP_RANGE_NOT_SATISFIABLE) {
             /* the 416 page tells the entity's size */

@@ -513,3 +513,22 @@ in pcall
 GET /t
 --- response_body eval
 CORE::join("", map { sprintf("%05d\n", $_) } 1 .. 20000)
+
+
+
+=== TEST 34: work after ngx.eof goes on through a sleep; the request waits for it
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say("answered")
+            ngx.eof()
+            ngx.sleep(0.2)
+            ngx.log(ngx.WARN, "background work done after eof")
+        }
+    }
+--- request
+GET /t
+--- response_body
+answered
+--- error_log
+background work done after eof

@@ -342,6 +342,11 @@ static void stream_init(mg_request_t *r)
 
 mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(mg_request_t *r))
 {
+    if (r->parent && r->request_body == NULL) {
+        /* a subrequest never reads the connection: it has the body its creator gave it */
+        r->request_body = mg_pcalloc(r->pool, sizeof(mg_http_request_body_t));
+        r->request_body->done = 1;
+    }
     if (r->request_body) {
         post_handler(r);
         return MG_OK;
@@ -398,7 +403,7 @@ mg_int_t mg_http_discard_request_body(mg_request_t *r)
     /* the connection drops the rest once the response is done (connection.c); a client
      * waiting on "Expect: 100-continue" is told to send it, as nginx does, so that the
      * connection can stay in sync and be kept alive */
-    if (r->discard_body || r->request_body) {
+    if (r->discard_body || r->request_body || r->parent) {
         return MG_OK;
     }
     r->discard_body = 1;

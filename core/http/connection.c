@@ -410,7 +410,10 @@ static void process_buffer(mg_connection_t *c)
     int drained = 0;
     for (;;) {
         if (hc->r) {
-            return; /* a request is in progress; its end brings us back */
+            /* a request is in progress; its end brings us back. Events are level-triggered:
+             * a client's EOF or pipelined bytes would be reported again and again */
+            mg_conn_read_off(c);
+            return;
         }
         if (hc->discarding) {
             mg_int_t rc = mg_http_discard_buffered(c);

@@ -283,10 +283,15 @@ typedef struct mg_http_request_body_s {
     unsigned done : 1;
 } mg_http_request_body_t;
 
+typedef struct mg_http_subrequest_s mg_http_subrequest_t;
+
 struct mg_request_s {
     mg_connection_t *connection;
     struct mg_http_conn_s *hc;
     mg_pool_t *pool;
+    mg_request_t *parent;    /* a subrequest's creator; NULL for the client's request */
+    mg_request_t *main;      /* a subrequest's client request (unset for that one itself) */
+    mg_http_subrequest_t *subrequest; /* a subrequest's capture and completion (subrequest.c) */
     void **main_conf;
     void **srv_conf;
     void **loc_conf;
@@ -432,6 +437,30 @@ mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, 
 /* nginx's built-in error page for a status (also used for redirect bodies). */
 mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status);
 const char *mg_http_status_line(mg_uint_t status, size_t *len);
+
+/* ---- subrequests (subrequest.c) ---- */
+/* A finished subrequest: its status and headers are in sr->headers_out, its body in
+ * mg_http_subrequest_body(sr); sr is freed when this returns (copy what is kept). */
+typedef void (*mg_http_subrequest_done_pt)(mg_request_t *sr, void *data);
+/* Create a subrequest of r for uri (and args, may be NULL): a request on r's connection with
+ * r's header lines (copied), request body, request line and $request_uri, method GET (the
+ * caller may change method, method_name, headers_in, request_body and variables before the
+ * loop turns), which then runs the phases from server rewrite with `internal` locations
+ * allowed. Its response is captured in memory, never sent; `done` runs from the loop once it
+ * finished. If r ends first the child is freed without `done`. MG_OK with *psr, or MG_ERROR
+ * (logged) when subrequests nest too deep. */
+mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
+                            mg_http_subrequest_done_pt done, void *data, mg_request_t **psr);
+/* The captured body of a finished subrequest (valid in its `done`), and whether the response
+ * was cut off (no end seen: an error status, a broken upstream, ngx.exit(ngx.ERROR)...). */
+mg_str_t mg_http_subrequest_body(mg_request_t *sr);
+int mg_http_subrequest_truncated(mg_request_t *sr);
+/* Hooks of the request's life: finalize (an error or a status ends a subrequest at once:
+ * returns 1), the end of a subrequest that completed normally, and the end of the body
+ * filters, where a subrequest's output is captured instead of written. */
+int mg_http_subrequest_finalize(mg_request_t *sr, mg_int_t rc);
+void mg_http_subrequest_done(mg_request_t *sr);
+mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in);
 
 /* ---- request body (body.c) ---- */
 /* Read the whole body, then run post_handler (at once when it is already in). MG_OK, or an

@@ -107,6 +107,9 @@ void mg_http_update_location_config(mg_request_t *r)
     if (clcf->handler) {
         r->content_handler = clcf->handler;
     }
+    if (r->parent) {
+        return; /* as nginx: the connection's log follows the client's request only */
+    }
     /* the location's error_log (inherited, else the main one) takes over the request's lines */
     mg_log_t *el = clcf->error_log ? clcf->error_log : r->connection->cycle->log;
     r->connection->log.file = el->file;
@@ -426,6 +429,9 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         mg_http_run_phases(r);
         return;
     }
+    if (r->parent && mg_http_subrequest_finalize(r, rc)) {
+        return; /* a subrequest neither closes the connection nor gets an error page */
+    }
     if (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_CLIENT_CLOSED_REQUEST ||
         rc == MG_HTTP_REQUEST_TIME_OUT) {
         if (rc > 0) {
@@ -462,6 +468,10 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         }
     }
     r->finalized = 1;
+    if (r->parent) {
+        mg_http_subrequest_done(r);
+        return;
+    }
     if (hc->out) {
         return; /* the writer finishes the request once the queue drains */
     }

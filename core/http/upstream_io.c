@@ -552,9 +552,8 @@ void mg_upstream_start_body(mg_upstream_t *u)
 static void read_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
-    mg_http_conn_t *hc = r->hc;
     for (;;) {
-        if (hc->out == NULL && !r->buffered) {
+        if (!mg_http_output_busy(r)) {
             u->used = 0; /* every body buffer was written: all free again */
         }
         if (u->used == u->nbufs) {
@@ -634,8 +633,10 @@ static void client_event(mg_connection_t *c)
 static void watch_client(mg_upstream_t *u)
 {
     mg_connection_t *c = u->r->connection;
-    if (u->r->reading_body) {
-        return; /* the body's reader has the read event; the request's sending calls again */
+    if (u->r->reading_body || u->r->parent) {
+        /* the body's reader has the read event (the request's sending calls again); a
+         * subrequest leaves the client's connection to its client request */
+        return;
     }
     c->read_handler = client_event;
     mg_conn_read_on(c);

@@ -39,6 +39,13 @@ static mg_int_t var_str(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 static mg_int_t var_printf(mg_request_t *r, mg_http_var_value_t *v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* $request_method: the client's, also in a subrequest (as nginx) */
+static mg_int_t var_request_method(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    return var_str(r->parent ? r->main : r, v, offsetof(mg_request_t, method_name));
+}
+
 static mg_int_t var_printf(mg_request_t *r, mg_http_var_value_t *v, const char *fmt, ...)
 {
     char buf[128];
@@ -711,7 +718,7 @@ static const core_var_t core_vars[] = {
     { "args", var_args, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_CHANGEABLE },
     { "query_string", var_args, 0, MG_HTTP_VAR_NOCACHEABLE },
     { "is_args", var_is_args, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "request_method", RSTR(method_name), 0 },
+    { "request_method", var_request_method, 0, 0 },
     { "request", var_request, 0, 0 },
     { "scheme", var_scheme, 0, 0 },
     { "https", var_https, 0, 0 },

@@ -35,6 +35,9 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
 
 int mg_http_output_busy(mg_request_t *r)
 {
+    if (r->parent) {
+        return r->buffered; /* its output is copied as it comes: the writer is not its */
+    }
     return r->hc->out != NULL || r->buffered;
 }
 
@@ -85,6 +88,15 @@ static mg_str_t absolute_location(mg_request_t *r, mg_str_t loc)
 
 static mg_int_t header_write_filter(mg_request_t *r)
 {
+    if (r->parent) {
+        /* a subrequest's head stays in headers_out for its creator */
+        r->header_sent = 1;
+        r->header_only = r->method == MG_HTTP_HEAD;
+        if (r->headers_out.status == 0) {
+            r->headers_out.status = MG_HTTP_OK;
+        }
+        return MG_OK;
+    }
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     mg_http_headers_out_t *ho = &r->headers_out;
     r->header_sent = 1;
@@ -580,6 +592,9 @@ void mg_http_writer_event(mg_connection_t *c)
 
 static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
 {
+    if (r->parent) {
+        return mg_http_subrequest_capture(r, in);
+    }
     mg_http_conn_t *hc = r->hc;
     if (r->connection->closed) {
         return MG_ERROR;

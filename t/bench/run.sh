@@ -4,7 +4,8 @@
 # ports. Cases: "return 200", a 1 KiB file, a 64 KiB file, proxy_pass to an upstream with
 # keepalive (the same nginx upstream for both), a 64 KiB text file with gzip on, and with
 # Debian's Lua module for nginx (libnginx-mod-http-lua): content_by_lua_block saying hello,
-# and an access_by_lua token check in front of the 1 KiB file. Each case: ROUNDS rounds of a 1 s warm-up then
+# an access_by_lua token check in front of the 1 KiB file, and a cosocket round trip to the
+# upstream with setkeepalive. Each case: ROUNDS rounds of a 1 s warm-up then
 # DURATION seconds per server, alternating; the best round counts (shared VMs are noisy).
 # Prints requests/s, p99 latency and worker RSS for both and the moongate/nginx ratios, and
 # writes them to t/bench/results-<date>.txt. Everything it starts is killed on exit.
@@ -145,6 +146,25 @@ if [ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ]; then
     NGINX_MAIN="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
 load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;"
     LUA_LOCATIONS='        location = /lua { content_by_lua_block { ngx.say("hello") } }
+        location = /lua-cosocket {
+            content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                local ok, err = sock:connect("127.0.0.1", '"$UP_PORT"')
+                if not ok then ngx.log(ngx.ERR, err) return ngx.exit(502) end
+                sock:send("GET / HTTP/1.1\r\nHost: upstream\r\n\r\n")
+                local len
+                while true do
+                    local line = sock:receive("*l")
+                    if not line then return ngx.exit(502) end
+                    if line == "" then break end
+                    local n = line:match("^[Cc]ontent%-[Ll]ength:%s*(%d+)")
+                    if n then len = tonumber(n) end
+                end
+                local body = sock:receive(len)
+                sock:setkeepalive(60000, 32)
+                ngx.print(body)
+            }
+        }
         location /lua-access/ {
             alias '"$WORK"'/html/;
             access_by_lua_block {
@@ -295,6 +315,7 @@ fi
 if [ "$LUA" = yes ]; then
     bench_case "lua say hello" /lua 6
     bench_case "lua access+file" /lua-access/1k.bin 1024 "X-Token: secret"
+    bench_case "lua cosocket" /lua-cosocket 3
 else
     printf '%-16s %12s\n' "lua" "n/a (nginx's Lua module is not installed)" | tee -a "$OUT"
 fi

@@ -70,6 +70,9 @@ package Test::MoongateBackend;
 #   script    raw TCP: on accept, runs the steps of script => [...] in order, a
 #             number sleeps that many seconds, a string is written; then holds
 #             the connection hold seconds [0] and closes it (reset => 1: RST)
+#   udpecho   UDP (a datagram unix-domain socket with unix => 1) for ngx.socket.udp:
+#             every datagram is sent back, except "SILENT" (no answer), "BIG N" (N
+#             bytes of "x" instead) and "LATER" ("later", 0.3 s later)
 #
 # Functions: backend(NAME => KIND, %opts) starts one and returns its port (its
 # socket's path with unix => 1);
@@ -90,7 +93,7 @@ package Test::MoongateBackend;
 use strict;
 use warnings;
 
-use Socket qw(PF_INET PF_UNIX SOCK_STREAM SOL_SOCKET SO_REUSEADDR SO_LINGER IPPROTO_TCP
+use Socket qw(PF_INET PF_UNIX SOCK_STREAM SOCK_DGRAM SOL_SOCKET SO_REUSEADDR SO_LINGER IPPROTO_TCP
               TCP_NODELAY inet_aton pack_sockaddr_in pack_sockaddr_un);
 use IO::Socket::INET ();
 use IO::Select ();
@@ -134,6 +137,18 @@ sub _listen {
     die "Test::MoongateBackend: no free port\n";
 }
 
+# a UDP socket bound to a free 127.0.0.1 port, and the port
+sub _bind_udp {
+    for my $try (1 .. 100) {
+        my $port = 20000 + int(rand(12000));
+        next if grep { $_ == $port } values %Port;
+        socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
+        bind($s, pack_sockaddr_in($port, inet_aton('127.0.0.1'))) or next;
+        return ($s, $port);
+    }
+    die "Test::MoongateBackend: no free udp port\n";
+}
+
 sub backend {
     my ($name, $kind, %o) = @_;
     die "Test::MoongateBackend: bad backend name \"$name\"\n" unless $name =~ /^[a-z0-9_]+\z/;
@@ -153,10 +168,13 @@ sub backend {
             chmod 0755, _logdir();
             $b->{sock} = _logdir() . "/$name.sock";
             unlink $b->{sock};
-            socket($sock, PF_UNIX, SOCK_STREAM, 0) or die "socket: $!";
+            my $udp = $kind eq 'udpecho';
+            socket($sock, PF_UNIX, $udp ? SOCK_DGRAM : SOCK_STREAM, 0) or die "socket: $!";
             bind($sock, pack_sockaddr_un($b->{sock})) or die "bind $b->{sock}: $!";
-            listen($sock, 128) or die "listen: $!";
+            $udp or listen($sock, 128) or die "listen: $!";
             chmod 0777, $b->{sock};
+        } elsif ($kind eq 'udpecho') {
+            ($sock, $port) = _bind_udp();
         } else {
             ($sock, $port) = _listen($kind eq 'blackhole' ? 0 : 128);
         }
@@ -250,6 +268,7 @@ sub _serve {
         until (_parent_gone()) { sleep 1 }
         POSIX::_exit(0);
     }
+    return _udpecho($l) if $b->{kind} eq 'udpecho';
     my $sel = IO::Select->new($l);
     my $conn = 0;
     while (1) {
@@ -520,6 +539,32 @@ sub _rawecho {
         _write($c, $out) if length $out;
     }
     close $c;
+}
+
+sub _udpecho {
+    my $s = shift;
+    my $sel = IO::Select->new($s);
+    my @later;                          # [time, peer] of the answers due
+    while (1) {
+        POSIX::_exit(0) if _parent_gone();
+        my $now = Time::HiRes::time();
+        while (@later && $later[0][0] <= $now) {
+            send($s, 'later', 0, (shift @later)->[1]);
+        }
+        my $wait = @later ? $later[0][0] - $now : 0.5;
+        next unless $sel->can_read($wait > 0.5 ? 0.5 : $wait);
+        my $peer = recv($s, my $d, 70000, 0);
+        next unless defined $peer;
+        if ($d eq 'SILENT') {
+            next;
+        } elsif ($d =~ /^BIG (\d+)\z/) {
+            send($s, 'x' x $1, 0, $peer);
+        } elsif ($d eq 'LATER') {
+            push @later, [Time::HiRes::time() + 0.3, $peer];
+        } else {
+            send($s, $d, 0, $peer);
+        }
+    }
 }
 
 sub _script {

@@ -1,0 +1,240 @@
+/*
+ * Subrequests: a child request of the same connection that runs the phases for a URI (internal
+ * locations allowed) with its own pool, module contexts and variables, and whose response is
+ * captured in memory at the end of the body filters instead of reaching the socket. It starts
+ * and reports its end from the event loop (nginx's posted requests), never from its creator's
+ * call stack; the creator's pool owns it, so a request that ends first takes its children along.
+ */
+#include <event2/event.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "server.h"
+
+/* nginx's NGX_HTTP_MAX_SUBREQUESTS: how deep subrequests may nest */
+#define MAX_DEPTH 50
+
+struct mg_http_subrequest_s {
+    mg_request_t *r;          /* the child; NULL once freed */
+    struct event ev;          /* start, then the end: both run from the loop */
+    mg_http_subrequest_done_pt done;
+    void *data;
+    char *body;               /* malloc'ed capture */
+    size_t len, cap;
+    mg_int_t rc;
+    unsigned started : 1;
+    unsigned finished : 1;
+    unsigned truncated : 1;
+    unsigned reported : 1;    /* the callback ran (or runs): the child and body are its */
+};
+
+/* The creator's pool goes: a child still running goes with it, without its callback (its
+ * own cleanups close its upstream and free its Lua state and its own children). */
+static void creator_gone(void *data)
+{
+    mg_http_subrequest_t *s = data;
+    event_del(&s->ev);
+    if (s->reported) {
+        return;
+    }
+    mg_pool_destroy(s->r->pool);
+    free(s->body);
+}
+
+static void on_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_http_subrequest_t *s = arg;
+    mg_request_t *sr = s->r;
+    mg_time_update();
+    if (!s->started) {
+        s->started = 1;
+        mg_http_main_conf_t *cmcf = mg_http_get_main_conf(sr, mg_http_core_module);
+        sr->phase_handler = (mg_int_t)cmcf->server_rewrite_index;
+        mg_http_run_phases(sr);
+        return;
+    }
+    /* the child stays until the callback has taken what it wants; the callback may end the
+     * creator (its pool and this record with it), so nothing here is touched after it */
+    mg_pool_t *pool = sr->pool;
+    char *body = s->body;
+    s->reported = 1;
+    s->done(sr, s->data);
+    mg_pool_destroy(pool);
+    free(body);
+}
+
+mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
+                            mg_http_subrequest_done_pt done, void *data, mg_request_t **psr)
+{
+    int depth = 0;
+    for (mg_request_t *p = r; p->parent; p = p->parent) {
+        depth++;
+    }
+    if (depth >= MAX_DEPTH) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                     "subrequests cycle while processing \"%.*s\"", (int)uri.len, uri.data);
+        return MG_ERROR;
+    }
+    mg_pool_t *pool = mg_pool_create(4096);
+    mg_request_t *sr = mg_pcalloc(pool, sizeof(mg_request_t));
+    sr->pool = pool;
+    sr->connection = r->connection;
+    sr->hc = r->hc;
+    sr->parent = r;
+    sr->main = r->parent ? r->main : r;
+    sr->main_conf = r->main_conf;
+    sr->srv_conf = r->srv_conf;
+    mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
+    sr->loc_conf = cscf->ctx->loc_conf;
+    sr->ctx = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    sr->variables = mg_pcalloc(pool, (cmcf->variables.nelts + 1) * sizeof(mg_http_var_value_t));
+
+    /* the creator's header lines, in an array of the child's own: a change in one does not
+     * show in the other (the strings are the creator's, which outlives the child) */
+    sr->headers_in = r->headers_in;
+    size_t n = r->headers_in.headers.nelts;
+    mg_array_init(&sr->headers_in.headers, pool, n ? n : 1, sizeof(mg_table_elt_t));
+    mg_table_elt_t *h = r->headers_in.headers.elts;
+    for (size_t i = 0; i < n; i++) {
+        *(mg_table_elt_t *)mg_array_push(&sr->headers_in.headers) = h[i];
+    }
+    mg_http_headers_in_refresh(sr);
+    sr->request_body = r->request_body;
+
+    mg_array_init(&sr->headers_out.headers, pool, 8, sizeof(mg_table_elt_t));
+    sr->headers_out.content_length_n = -1;
+    sr->headers_out.last_modified_time = -1;
+
+    /* as nginx: the client's request line and $request_uri, the child's own URI */
+    sr->request_line = r->request_line;
+    sr->unparsed_uri = r->unparsed_uri;
+    sr->http_protocol = r->http_protocol;
+    sr->http_major = r->http_major;
+    sr->http_minor = r->http_minor;
+    sr->schema = r->schema;
+    sr->method = MG_HTTP_GET;
+    mg_str_set(&sr->method_name, "GET");
+    sr->uri = mg_pstr(pool, uri.data, uri.len);
+    if (args && args->len) {
+        sr->args = mg_pstr(pool, args->data, args->len);
+    }
+    mg_http_set_exten(sr);
+    sr->internal = 1;
+    sr->start_msec = mg_now.msec;
+    sr->uri_changes = MG_HTTP_MAX_URI_CHANGES + 1;
+
+    mg_http_subrequest_t *s = mg_pcalloc(r->pool, sizeof(*s));
+    s->r = sr;
+    s->done = done;
+    s->data = data;
+    sr->subrequest = s;
+    evtimer_assign(&s->ev, r->connection->server->base, on_event, s);
+    mg_pool_cleanup_add(r->pool, creator_gone, s);
+    event_active(&s->ev, EV_TIMEOUT, 1);
+    *psr = sr;
+    return MG_OK;
+}
+
+/* The child is over: its creator hears of it from the loop. */
+static void finish(mg_request_t *sr, mg_int_t rc, int truncated)
+{
+    mg_http_subrequest_t *s = sr->subrequest;
+    if (s->finished) {
+        return;
+    }
+    s->finished = 1;
+    s->rc = rc;
+    s->truncated = (unsigned)truncated;
+    sr->finalized = 1;
+    sr->write_event_handler = NULL;
+    event_active(&s->ev, EV_TIMEOUT, 1);
+}
+
+int mg_http_subrequest_finalize(mg_request_t *sr, mg_int_t rc)
+{
+    if (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_CLIENT_CLOSED_REQUEST ||
+        rc == MG_HTTP_REQUEST_TIME_OUT) {
+        /* broken off: what was captured stays, marked as cut (the connection is the
+         * creator's: it is not closed here) */
+        if (!sr->header_sent || sr->headers_out.status == 0) {
+            sr->headers_out.status = rc > 0 ? (mg_uint_t)rc : MG_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        finish(sr, rc, 1);
+        return 1;
+    }
+    if (rc >= MG_HTTP_SPECIAL_RESPONSE || rc == MG_HTTP_CREATED || rc == MG_HTTP_NO_CONTENT) {
+        /* as nginx with a Lua capture: the status is the result, without an error page
+         * or a body, and the response counts as cut */
+        if (!sr->header_sent) {
+            sr->headers_out.status = (mg_uint_t)rc;
+            mg_http_set_content_type(sr);
+        }
+        finish(sr, rc, 1);
+        return 1;
+    }
+    return 0;
+}
+
+void mg_http_subrequest_done(mg_request_t *sr)
+{
+    finish(sr, MG_OK, !sr->last_queued);
+}
+
+mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
+{
+    mg_http_subrequest_t *s = sr->subrequest;
+    for (mg_buf_t *b = in; b; b = b->next) {
+        if (b->last_buf) {
+            sr->last_queued = 1;
+            sr->response_done = 1;
+        }
+        size_t size = mg_buf_size(b);
+        if (size == 0 || s->finished) {
+            continue;
+        }
+        if (s->cap - s->len < size) {
+            size_t cap = s->cap ? s->cap : 4096;
+            while (cap - s->len < size) {
+                cap *= 2;
+            }
+            s->body = mg_realloc(s->body, cap);
+            s->cap = cap;
+        }
+        if (!b->in_file) {
+            memcpy(s->body + s->len, b->pos, size);
+            s->len += size;
+            sr->bytes_sent += size;
+            continue;
+        }
+        for (off_t pos = b->file_pos; pos < b->file_last;) {
+            ssize_t got = pread(b->fd, s->body + s->len, (size_t)(b->file_last - pos), pos);
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got <= 0) {
+                mg_log_error(MG_LOG_CRIT, &sr->connection->log, got < 0 ? errno : 0,
+                             "pread() failed");
+                return MG_ERROR;
+            }
+            pos += got;
+            s->len += (size_t)got;
+            sr->bytes_sent += (size_t)got;
+        }
+    }
+    return MG_OK;
+}
+
+mg_str_t mg_http_subrequest_body(mg_request_t *sr)
+{
+    mg_http_subrequest_t *s = sr->subrequest;
+    mg_str_t body = {s->len, s->body};
+    return body;
+}
+
+int mg_http_subrequest_truncated(mg_request_t *sr)
+{
+    return sr->subrequest->truncated;
+}
