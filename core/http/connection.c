@@ -410,10 +410,7 @@ static void process_buffer(mg_connection_t *c)
     int drained = 0;
     for (;;) {
         if (hc->r) {
-            /* a request is in progress; its end brings us back. Events are level-triggered:
-             * a client's EOF or pipelined bytes would be reported again and again */
-            mg_conn_read_off(c);
-            return;
+            return; /* a request is in progress; its end brings us back */
         }
         if (hc->discarding) {
             mg_int_t rc = mg_http_discard_buffered(c);
@@ -506,6 +503,14 @@ static void process_buffer(mg_connection_t *c)
 
 static void read_head(mg_connection_t *c)
 {
+    mg_http_conn_t *hc = c->data;
+    if (hc->r) {
+        /* bytes or EOF while a request is in progress (a handler waiting on something):
+         * events are level-triggered and would report them again and again; the request's
+         * end turns reading back on. Only here, so the common request costs no syscall. */
+        mg_conn_read_off(c);
+        return;
+    }
     process_buffer(c);
 }
 
