@@ -566,6 +566,7 @@ static int tcp_connect(lua_State *L)
     s->read_closed = 0;
     s->write_closed = 0;
     s->rpos = s->rlast = 0;
+    s->rdry = 1; /* nothing was asked yet; a greeting peer's bytes raise the event at once */
     s->alen = 0;
     s->conf = mg_lua_ctx_conf(ctx);
     if (s->rbuf && s->rbuf_size != s->conf->socket_buffer_size) {
@@ -684,9 +685,13 @@ static int tcp_setkeepalive(lua_State *L)
         lua_pushliteral(L, "unread data in buffer");
         return 2;
     }
-    /* bytes or EOF the last exchange left behind: the next user would read them */
+    /* bytes or EOF the last exchange left behind: the next user would read them. When the
+     * last recv() found the socket empty, what came since makes the idle watch close it. */
     char c;
-    ssize_t k = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    ssize_t k = s->rdry ? -1 : recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (s->rdry) {
+        errno = EAGAIN;
+    }
     if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         mg_lua_tcp_close(s);
         mg_lua_tcp_disown(s);

@@ -75,6 +75,8 @@ struct mg_lua_tcp_s {
     unsigned queued : 1;
     unsigned woken : 1;        /* queued connect: a slot or a connection is free */
     unsigned read_closed : 1;  /* EOF or a read error: reads say "closed", sends go on */
+    unsigned rdry : 1;         /* the socket had nothing to read: wait for an event before
+                                  asking recv() again (nginx's read->ready, inverted) */
     unsigned write_closed : 1; /* a send failed while another coroutine was reading */
 };
 

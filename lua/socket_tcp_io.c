@@ -139,6 +139,9 @@ static int read_more(mg_lua_tcp_t *s, int *err)
             return R_DONE;
         }
         s->rpos = s->rlast = 0;
+        if (s->rdry) {
+            return R_AGAIN; /* a recv() now would only say EAGAIN */
+        }
         ssize_t n = recv(s->fd, s->rbuf, s->rbuf_size, 0);
         if (n > 0) {
             s->rlast = (size_t)n;
@@ -151,6 +154,7 @@ static int read_more(mg_lua_tcp_t *s, int *err)
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            s->rdry = 1;
             return R_AGAIN;
         }
         *err = errno;
@@ -220,6 +224,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     mg_lua_tcp_t *s = arg;
     int rc = R_TIMEOUT, err = 0;
     if (!(what & EV_TIMEOUT)) {
+        s->rdry = 0;
         rc = read_more(s, &err);
         if (rc == R_AGAIN) {
             /* the timeout counts from the last data */
