@@ -436,3 +436,37 @@ return { v = "module 1" }
 ["GET /t", "GET /write", "GET /t"]
 --- response_body eval
 ["module 1\n", "written\n", "module 1\n"]
+
+
+
+=== TEST 27: rewrite_by_lua_no_postpone runs rewrite_by_lua before the rewrite module's set
+--- http_config
+    rewrite_by_lua_no_postpone on;
+--- config
+    location /t {
+        set $a "from set";
+        rewrite_by_lua_block { ngx.ctx.seen = ngx.var.a or "nil" }
+        content_by_lua_block { ngx.say("rewrite_by_lua saw: ", ngx.ctx.seen) }
+    }
+--- request
+GET /t
+--- response_body eval
+"rewrite_by_lua saw: \n"
+
+
+
+=== TEST 28: exit_worker_by_lua_block and init_worker_by_lua_file
+--- http_config
+    init_worker_by_lua_file html/iw.lua;
+    exit_worker_by_lua_block { ngx.log(ngx.WARN, "exit_worker ran, worker ", ngx.worker.id()) }
+--- config
+    location /t {
+        content_by_lua_block { ngx.say(worker_flag) }
+    }
+--- user_files
+>>> iw.lua
+worker_flag = "set by init_worker_by_lua_file"
+--- request
+GET /t
+--- response_body
+set by init_worker_by_lua_file
