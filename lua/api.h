@@ -114,7 +114,6 @@ typedef struct mg_lua_ctx_s {
     mg_request_t *r;
     mg_lua_main_conf_t *lmcf;
     lua_State *co;           /* the coroutine that last waited (mg_lua_wait) */
-    int co_ref;              /* unused since the scheduler: kept LUA_NOREF */
     mg_lua_co_t *cos;        /* every coroutine of the context */
     mg_lua_co_t *wait_co;    /* the coroutine that last waited */
     mg_lua_co_t *flush_co;   /* the coroutine in ngx.flush(true) */
@@ -132,8 +131,6 @@ typedef struct mg_lua_ctx_s {
     mg_int_t exit_code;      /* ngx.exit's argument */
     mg_str_t exec_uri;       /* ngx.exec target */
     mg_str_t exec_args;
-    /* what to do when the waited-for thing happens: resume the coroutine */
-    void (*resume_handler)(struct mg_lua_ctx_s *ctx);
     void *out_blocks;        /* malloc'ed output memory, freed once written (resp.c) */
     char *pend;              /* small outputs gathered before they go to the filters */
     size_t pend_len;

@@ -83,7 +83,6 @@ mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r)
     ctx = mg_pcalloc(r->pool, sizeof(mg_lua_ctx_t));
     ctx->r = r;
     ctx->lmcf = mg_http_get_main_conf(r, mg_lua_module);
-    ctx->co_ref = LUA_NOREF;
     ctx->ctx_ref = LUA_NOREF;
     ctx->co_map_ref = LUA_NOREF;
     mg_pool_cleanup_add(r->pool, ctx_cleanup, ctx);

@@ -164,7 +164,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     mg_lua_ctx_t *ctx = &t->ctx;
     ctx->lmcf = lmcf;
     ctx->phase = MG_LUA_TIMER;
-    ctx->co_ref = LUA_NOREF;
     ctx->ctx_ref = LUA_NOREF;
     ctx->co_map_ref = LUA_NOREF;
     ctx->finished = timer_finished;
