@@ -84,10 +84,66 @@ int mg_lua_socket_log_errors(mg_lua_tcp_t *s)
     return mg_lua_cur.ctx ? mg_lua_ctx_conf(mg_lua_cur.ctx)->socket_log_errors : 1;
 }
 
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_lua_tcp_watch_t *w = arg;
+    if (w->handler) {
+        w->handler(w->arg); /* may free w */
+    } else {
+        mg_lua_tcp_watch_off(w);
+    }
+}
+
+mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd)
+{
+    mg_lua_tcp_watch_t *w = mg_calloc(sizeof(*w));
+    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, on_watch, w);
+    return w;
+}
+
+void mg_lua_tcp_watch_want(mg_lua_tcp_watch_t *w, void (*handler)(void *), void *arg)
+{
+    w->handler = handler;
+    w->arg = arg;
+    if (!w->added) {
+        event_add(&w->ev, NULL);
+        w->added = 1;
+    }
+}
+
+void mg_lua_tcp_watch_off(mg_lua_tcp_watch_t *w)
+{
+    if (w->added) {
+        event_del(&w->ev);
+        w->added = 0;
+    }
+}
+
+void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w)
+{
+    if (w) {
+        event_del(&w->ev);
+        free(w);
+    }
+}
+
+void mg_lua_tcp_adopt(mg_lua_tcp_t *s, int fd, mg_lua_tcp_watch_t *w)
+{
+    s->fd = fd;
+    s->watch = w;
+    if (w) {
+        /* stays registered: reports until the next wait only mark the socket readable */
+        w->handler = mg_lua_tcp_readable;
+        w->arg = s;
+    }
+}
+
 void mg_lua_tcp_close(mg_lua_tcp_t *s)
 {
     if (s->reading) {
-        event_del(&s->rev);
+        event_del(&s->rtimer);
         s->reading = 0;
     }
     if (s->writing || s->connecting || s->queued) {
@@ -98,6 +154,8 @@ void mg_lua_tcp_close(mg_lua_tcp_t *s)
     if (s->queued) {
         mg_lua_tcp_pool_dequeue(s);
     }
+    mg_lua_tcp_watch_free(s->watch); /* its event goes before the fd does */
+    s->watch = NULL;
     if (s->fd >= 0) {
         close(s->fd);
         s->fd = -1;
@@ -419,7 +477,8 @@ static void queue_event(mg_lua_tcp_t *s)
     }
     int fd = mg_lua_tcp_pool_claim(s);
     if (fd >= 0) {
-        s->fd = fd;
+        mg_lua_tcp_adopt(s, fd, s->handed_watch);
+        s->handed_watch = NULL;
         s->reused = s->handed_reused + 1;
         connect_done(s, 1, 0, NULL);
         return;
@@ -583,9 +642,10 @@ static int tcp_connect(lua_State *L)
     }
     if (p) {
         mg_uint_t reused;
-        int fd = mg_lua_tcp_pool_take(p, &reused);
+        mg_lua_tcp_watch_t *w;
+        int fd = mg_lua_tcp_pool_take(p, &reused, &w);
         if (fd >= 0) {
-            s->fd = fd;
+            mg_lua_tcp_adopt(s, fd, w);
             s->reused = reused + 1;
             s->pool = p; /* the idle connection counted already */
             lua_pushinteger(L, 1);

@@ -18,6 +18,18 @@ typedef struct mg_lua_tcp_s mg_lua_tcp_t;
 typedef struct mg_lua_tcp_pool_s mg_lua_tcp_pool_t;
 typedef struct mg_lua_tcp_state_s mg_lua_tcp_state_t;
 
+/* A connection's read readiness: one EV_READ|EV_PERSIST event without a timeout, registered
+ * once for the fd and handed on with it (socket, idle pool entry, queued connect), so that
+ * keepalive reuse costs no epoll_ctl; timeouts are timer-only events beside it. Reports go to
+ * handler(arg); with none, the first report deletes the event (level-triggered epoll would
+ * repeat it) and the next wait adds it back. Malloc'ed; freed before its fd is closed. */
+typedef struct {
+    struct event ev;
+    void (*handler)(void *arg);
+    void *arg;
+    unsigned added : 1;
+} mg_lua_tcp_watch_t;
+
 enum { MG_LUA_TCP_LINE, MG_LUA_TCP_ALL, MG_LUA_TCP_SIZE, MG_LUA_TCP_ANY, MG_LUA_TCP_UNTIL };
 
 /* A receiveuntil iterator: the pattern, its failure table (KMP) and how much of the pattern the
@@ -48,7 +60,8 @@ struct mg_lua_tcp_s {
     socklen_t socklen;
 
     /* reading: the connection's buffer, the result being gathered, the pattern */
-    struct event rev;
+    mg_lua_tcp_watch_t *watch; /* fd's read readiness, made at the first wait; NULL: none */
+    struct event rtimer;       /* the read timeout (a timer only) */
     mg_lua_co_t *read_co;
     int read_pin, until_pin; /* registry refs keeping the objects alive while waiting */
     char *rbuf;
@@ -67,6 +80,7 @@ struct mg_lua_tcp_s {
     char *wbuf;
     size_t wlen, wpos;
     int handed_fd; /* queued connect woken with a pooled connection, or -1 */
+    mg_lua_tcp_watch_t *handed_watch;
     mg_uint_t handed_reused;
 
     unsigned reading : 1;
@@ -81,6 +95,17 @@ struct mg_lua_tcp_s {
 };
 
 /* ---- socket_tcp.c ---- */
+/* A new watch for fd (not registered yet: handler NULL). */
+mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd);
+/* Reports go to handler(arg) from now on (NULL: nobody's); the event is registered unless it
+ * is already. */
+void mg_lua_tcp_watch_want(mg_lua_tcp_watch_t *w, void (*handler)(void *), void *arg);
+/* Nobody wants reports for now: the event is deleted (the next want adds it again). */
+void mg_lua_tcp_watch_off(mg_lua_tcp_watch_t *w);
+/* Delete w's event and free it (NULL: nothing); before its fd is closed. */
+void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w);
+/* s gets the connection fd and its watch (NULL: made at the first wait). */
+void mg_lua_tcp_adopt(mg_lua_tcp_t *s, int fd, mg_lua_tcp_watch_t *w);
 mg_log_t *mg_lua_tcp_log(mg_lua_tcp_t *s);
 /* The socket of the object at idx (a table holding the userdata at [1]). */
 mg_lua_tcp_t *mg_lua_tcp_get(lua_State *L, int idx);
@@ -113,6 +138,8 @@ int mg_lua_socket_connect_level(int err);
 
 /* ---- socket_tcp_io.c ---- */
 void mg_lua_tcp_io_methods(lua_State *L); /* send receive receiveany receiveuntil */
+/* The watch handler of a socket (arg): its read goes on, or the report is noted for later. */
+void mg_lua_tcp_readable(void *arg);
 /* The bytes of send's argument at idx (a string, number, nil, boolean, or an array of strings,
  * numbers and such arrays): measured when out is NULL, else copied there. Bad types raise
  * lua-nginx-module's argument errors. top: idx is the argument itself, not an element. */
@@ -133,15 +160,16 @@ void mg_lua_tcp_disown(mg_lua_tcp_t *s);
 mg_lua_tcp_pool_t *mg_lua_tcp_pool_find(mg_lua_main_conf_t *lmcf, const char *key, size_t len);
 mg_lua_tcp_pool_t *mg_lua_tcp_pool_new(mg_lua_main_conf_t *lmcf, const char *key, size_t len,
                                        mg_int_t size, mg_int_t backlog);
-/* An idle connection of the pool (its reuse count in *reused), or -1. */
-int mg_lua_tcp_pool_take(mg_lua_tcp_pool_t *p, mg_uint_t *reused);
+/* An idle connection of the pool (its reuse count in *reused, its watch in *w), or -1. */
+int mg_lua_tcp_pool_take(mg_lua_tcp_pool_t *p, mg_uint_t *reused, mg_lua_tcp_watch_t **w);
 /* A connect must wait for a slot: MG_OK (queued in the pool), MG_DECLINED (no backlog, or a
  * slot is free: connect now, counted), MG_BUSY (the backlog is full). */
 mg_int_t mg_lua_tcp_pool_admit(mg_lua_tcp_pool_t *p, mg_lua_tcp_t *s);
 /* Take a queued connect out of its pool's queue (its timeout, or its owner ending). */
 void mg_lua_tcp_pool_dequeue(mg_lua_tcp_t *s);
 /* A woken queued connect leaves the queue with what it was woken for: a kept-alive connection
- * (its fd; s->handed_reused its reuse count) or -1, a slot to connect in. s counts in the pool. */
+ * (its fd; s->handed_reused its reuse count, s->handed_watch its watch, which the caller
+ * takes) or -1, a slot to connect in. s counts in the pool. */
 int mg_lua_tcp_pool_claim(mg_lua_tcp_t *s);
 /* Keep s's connection idle in p (or hand it to a queued connect); s has none after.
  * timeout 0: no limit. */

@@ -16,7 +16,7 @@
 
 enum { R_DONE, R_AGAIN, R_CLOSED, R_ERRNO, R_TIMEOUT };
 
-static void on_read(evutil_socket_t fd, short what, void *arg);
+static void on_read_timeout(evutil_socket_t fd, short what, void *arg);
 
 static void acc_append(mg_lua_tcp_t *s, const char *p, size_t n)
 {
@@ -207,8 +207,12 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
     if (rc != R_AGAIN) {
         return push_read_result(L, s, rc, err);
     }
-    event_assign(&s->rev, mg_lua_event_base(), s->fd, EV_READ, on_read, s);
-    mg_lua_tcp_arm(&s->rev, s->read_timeout, s->conf->socket_read_timeout);
+    if (s->watch == NULL) {
+        mg_lua_tcp_adopt(s, s->fd, mg_lua_tcp_watch_new(mg_lua_event_base(), s->fd));
+    }
+    mg_lua_tcp_watch_want(s->watch, mg_lua_tcp_readable, s); /* a syscall only if it was off */
+    evtimer_assign(&s->rtimer, mg_lua_event_base(), on_read_timeout, s);
+    mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
     s->reading = 1;
     s->read_co = mg_lua_cur.co;
     if (until) {
@@ -218,20 +222,38 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
     return mg_lua_tcp_yield(L, obj, &s->read_pin);
 }
 
-static void on_read(evutil_socket_t fd, short what, void *arg)
+static void read_done(mg_lua_tcp_t *s, int rc, int err);
+
+void mg_lua_tcp_readable(void *arg)
+{
+    mg_lua_tcp_t *s = arg;
+    s->rdry = 0;
+    if (!s->reading) {
+        /* between reads: the next receive will recv(); until it waits, no more reports */
+        mg_lua_tcp_watch_off(s->watch);
+        return;
+    }
+    int err = 0;
+    int rc = read_more(s, &err);
+    if (rc == R_AGAIN) {
+        /* the timeout counts from the last data */
+        mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
+        return;
+    }
+    event_del(&s->rtimer);
+    read_done(s, rc, err);
+}
+
+/* The read timeout; the watch stays registered (it is the connection's, not this wait's). */
+static void on_read_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
-    mg_lua_tcp_t *s = arg;
-    int rc = R_TIMEOUT, err = 0;
-    if (!(what & EV_TIMEOUT)) {
-        s->rdry = 0;
-        rc = read_more(s, &err);
-        if (rc == R_AGAIN) {
-            /* the timeout counts from the last data */
-            mg_lua_tcp_arm(&s->rev, s->read_timeout, s->conf->socket_read_timeout);
-            return;
-        }
-    }
+    (void)what;
+    read_done(arg, R_TIMEOUT, 0);
+}
+
+static void read_done(mg_lua_tcp_t *s, int rc, int err)
+{
     mg_lua_co_t *co = s->read_co;
     s->read_co = NULL;
     s->reading = 0;

@@ -25,8 +25,9 @@ struct mg_lua_tcp_state_s {
 typedef struct idle_s idle_t;
 struct idle_s {
     int fd;
+    mg_lua_tcp_watch_t *watch; /* data or EOF: close */
     mg_uint_t reused;
-    struct event ev; /* data, EOF or the keepalive timeout: close */
+    struct event timer; /* the keepalive timeout: close */
     mg_lua_tcp_pool_t *pool;
     idle_t *next, **prevp; /* most recently used first */
 };
@@ -49,7 +50,7 @@ static char state_key; /* registry[&state_key]: the VM's state (light userdata) 
 
 static void idle_close(idle_t *ic);
 static void unqueue(mg_lua_tcp_pool_t *p, mg_lua_tcp_t *s);
-static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_uint_t reused);
+static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_lua_tcp_watch_t *w, mg_uint_t reused);
 
 static void pool_free_if_unused(mg_lua_tcp_pool_t *p)
 {
@@ -244,10 +245,11 @@ mg_lua_tcp_pool_t *mg_lua_tcp_pool_new(mg_lua_main_conf_t *lmcf, const char *key
     return p;
 }
 
-static int idle_unlink(idle_t *ic)
+static int idle_unlink(idle_t *ic, mg_lua_tcp_watch_t **w)
 {
     int fd = ic->fd;
-    event_del(&ic->ev);
+    *w = ic->watch;
+    event_del(&ic->timer);
     *ic->prevp = ic->next;
     if (ic->next) {
         ic->next->prevp = ic->prevp;
@@ -260,25 +262,33 @@ static int idle_unlink(idle_t *ic)
 static void idle_close(idle_t *ic)
 {
     mg_lua_tcp_pool_t *p = ic->pool;
-    close(idle_unlink(ic));
+    mg_lua_tcp_watch_t *w;
+    int fd = idle_unlink(ic, &w);
+    mg_lua_tcp_watch_free(w);
+    close(fd);
     p->connections--;
     pool_free_if_unused(p);
 }
 
-static void idle_event(evutil_socket_t fd, short what, void *arg)
+static void idle_readable(void *arg)
+{
+    idle_close(arg); /* the peer closed it or sent something */
+}
+
+static void idle_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    idle_close(arg); /* the peer closed it or sent something, or the keepalive timeout */
+    idle_close(arg);
 }
 
-int mg_lua_tcp_pool_take(mg_lua_tcp_pool_t *p, mg_uint_t *reused)
+int mg_lua_tcp_pool_take(mg_lua_tcp_pool_t *p, mg_uint_t *reused, mg_lua_tcp_watch_t **w)
 {
     if (p->idle == NULL) {
         return -1;
     }
     *reused = p->idle->reused;
-    return idle_unlink(p->idle);
+    return idle_unlink(p->idle, w); /* the watch stays registered: the socket takes it */
 }
 
 mg_int_t mg_lua_tcp_pool_admit(mg_lua_tcp_pool_t *p, mg_lua_tcp_t *s)
@@ -314,13 +324,15 @@ void mg_lua_tcp_pool_dequeue(mg_lua_tcp_t *s)
     if (s->woken) {
         /* woken with a connection or a slot, but gone before taking it */
         if (s->handed_fd >= 0) {
+            mg_lua_tcp_watch_free(s->handed_watch);
+            s->handed_watch = NULL;
             close(s->handed_fd);
             s->handed_fd = -1;
         }
         s->woken = 0;
         p->connections--;
         if (p->connections < p->size) {
-            wake_first(p, -1, 0);
+            wake_first(p, -1, NULL, 0);
         }
     }
     pool_free_if_unused(p);
@@ -350,9 +362,10 @@ int mg_lua_tcp_pool_claim(mg_lua_tcp_t *s)
     return fd;
 }
 
-/* The first queued connect goes on: with fd (a kept-alive connection), or -1 and a slot
- * counted for it. Its coroutine resumes from the loop, not from inside the caller's Lua call. */
-static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_uint_t reused)
+/* The first queued connect goes on: with fd (a kept-alive connection) and its watch, or -1
+ * and a slot counted for it. Its coroutine resumes from the loop, not from inside the
+ * caller's Lua call. */
+static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_lua_tcp_watch_t *wa, mg_uint_t reused)
 {
     mg_lua_tcp_t *w = p->queue;
     while (w && w->woken) {
@@ -363,6 +376,11 @@ static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_uint_t reused)
     }
     w->woken = 1;
     w->handed_fd = fd;
+    w->handed_watch = wa;
+    if (wa) {
+        wa->handler = NULL; /* nobody's until claimed: a report only turns it off */
+        wa->arg = NULL;
+    }
     w->handed_reused = reused;
     if (fd < 0) {
         p->connections++;
@@ -375,18 +393,21 @@ static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_uint_t reused)
 void mg_lua_tcp_pool_put(mg_lua_tcp_t *s, mg_lua_tcp_pool_t *p, mg_msec_t timeout)
 {
     int fd = s->fd;
+    mg_lua_tcp_watch_t *w = s->watch; /* moves with the fd, still registered */
     if (s->pool == NULL) {
         p->connections++; /* connected without a pool: it counts from now on */
     }
     s->fd = -1;
+    s->watch = NULL;
     s->pool = NULL;
     if (p->state->srv == NULL || p->state->srv->quitting) {
+        mg_lua_tcp_watch_free(w);
         close(fd);
         p->connections--;
         pool_free_if_unused(p);
         return;
     }
-    if (wake_first(p, fd, s->reused)) {
+    if (wake_first(p, fd, w, s->reused)) {
         return;
     }
     if (p->nidle >= p->size) {
@@ -398,6 +419,7 @@ void mg_lua_tcp_pool_put(mg_lua_tcp_t *s, mg_lua_tcp_pool_t *p, mg_msec_t timeou
     }
     idle_t *ic = mg_calloc(sizeof(*ic));
     ic->fd = fd;
+    ic->watch = w ? w : mg_lua_tcp_watch_new(p->state->srv->base, fd);
     ic->reused = s->reused;
     ic->pool = p;
     ic->next = p->idle;
@@ -407,12 +429,11 @@ void mg_lua_tcp_pool_put(mg_lua_tcp_t *s, mg_lua_tcp_pool_t *p, mg_msec_t timeou
     }
     p->idle = ic;
     p->nidle++;
-    event_assign(&ic->ev, p->state->srv->base, fd, EV_READ, idle_event, ic);
+    mg_lua_tcp_watch_want(ic->watch, idle_readable, ic);
+    evtimer_assign(&ic->timer, p->state->srv->base, idle_timeout, ic);
     if (timeout > 0) {
         struct timeval tv = {(time_t)(timeout / 1000), (suseconds_t)(timeout % 1000) * 1000};
-        event_add(&ic->ev, &tv);
-    } else {
-        event_add(&ic->ev, NULL);
+        event_add(&ic->timer, &tv);
     }
 }
 
@@ -425,7 +446,7 @@ void mg_lua_tcp_pool_release(mg_lua_tcp_t *s)
     }
     p->connections--;
     if (p->connections < p->size) {
-        wake_first(p, -1, 0);
+        wake_first(p, -1, NULL, 0);
     }
     pool_free_if_unused(p);
 }
