@@ -287,6 +287,11 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
 
 int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
 {
+    if (mg_lua_cur.co == NULL || mg_lua_cur.co->L != L) {
+        /* a coroutine made outside this context (kept from another request, or by the plain
+         * library): its yield would not reach the scheduler */
+        return luaL_error(L, "attempt to yield across a C-call boundary");
+    }
     ctx->yield_op = OP_WAIT;
     ctx->waiting = 1;
     ctx->co = L;
