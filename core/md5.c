@@ -80,42 +80,12 @@ void mg_md5_init(mg_md5_t *ctx)
 
 void mg_md5_update(mg_md5_t *ctx, const void *data, size_t len)
 {
-    if (len == 0) {
-        return; /* data may be NULL then */
-    }
-    const unsigned char *p = data;
-    size_t used = ctx->bytes % 64;
-    ctx->bytes += len;
-    if (used) {
-        size_t n = mg_min(64 - used, len);
-        memcpy(ctx->buf + used, p, n);
-        p += n;
-        len -= n;
-        if (used + n < 64) {
-            return;
-        }
-        md5_block(ctx->state, ctx->buf);
-    }
-    for (; len >= 64; p += 64, len -= 64) {
-        md5_block(ctx->state, p);
-    }
-    if (len) {
-        memcpy(ctx->buf, p, len);
-    }
+    mg_digest64_update(ctx, data, len, md5_block);
 }
 
 void mg_md5_final(mg_md5_t *ctx, unsigned char out[MG_MD5_DIGEST_LEN])
 {
-    /* 0x80, zeros up to 56 mod 64, then the bit length, little-endian */
-    uint64_t bits = ctx->bytes * 8;
-    static const unsigned char pad[64] = { 0x80 };
-    size_t used = ctx->bytes % 64;
-    mg_md5_update(ctx, pad, used < 56 ? 56 - used : 120 - used);
-    unsigned char len[8];
-    for (int i = 0; i < 8; i++) {
-        len[i] = (unsigned char)(bits >> (8 * i));
-    }
-    mg_md5_update(ctx, len, 8);
+    mg_digest64_pad(ctx, 0, md5_block);
     for (int i = 0; i < 4; i++) {
         for (int j = 0; j < 4; j++) {
             out[4 * i + j] = (unsigned char)(ctx->state[i] >> (8 * j));

@@ -8,13 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
+
 #define MG_MD5_DIGEST_LEN 16
 
-typedef struct {
-    uint32_t state[4];
-    uint64_t bytes;        /* message length so far */
-    unsigned char buf[64]; /* a partial block, bytes % 64 of it in use */
-} mg_md5_t;
+typedef mg_digest64_t mg_md5_t; /* state[0..3] used */
 
 /* Start a digest; a context may be reused after mg_md5_final by calling this again. */
 void mg_md5_init(mg_md5_t *ctx);

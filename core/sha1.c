@@ -64,42 +64,12 @@ void mg_sha1_init(mg_sha1_t *ctx)
 
 void mg_sha1_update(mg_sha1_t *ctx, const void *data, size_t len)
 {
-    if (len == 0) {
-        return; /* data may be NULL then */
-    }
-    const unsigned char *p = data;
-    size_t used = ctx->bytes % 64;
-    ctx->bytes += len;
-    if (used) {
-        size_t n = mg_min(64 - used, len);
-        memcpy(ctx->buf + used, p, n);
-        p += n;
-        len -= n;
-        if (used + n < 64) {
-            return;
-        }
-        sha1_block(ctx->state, ctx->buf);
-    }
-    for (; len >= 64; p += 64, len -= 64) {
-        sha1_block(ctx->state, p);
-    }
-    if (len) {
-        memcpy(ctx->buf, p, len);
-    }
+    mg_digest64_update(ctx, data, len, sha1_block);
 }
 
 void mg_sha1_final(mg_sha1_t *ctx, unsigned char out[MG_SHA1_DIGEST_LEN])
 {
-    /* 0x80, zeros up to 56 mod 64, then the bit length, big-endian */
-    uint64_t bits = ctx->bytes * 8;
-    static const unsigned char pad[64] = { 0x80 };
-    size_t used = ctx->bytes % 64;
-    mg_sha1_update(ctx, pad, used < 56 ? 56 - used : 120 - used);
-    unsigned char len[8];
-    for (int i = 0; i < 8; i++) {
-        len[i] = (unsigned char)(bits >> (56 - 8 * i));
-    }
-    mg_sha1_update(ctx, len, 8);
+    mg_digest64_pad(ctx, 1, sha1_block);
     for (int i = 0; i < 5; i++) {
         for (int j = 0; j < 4; j++) {
             out[4 * i + j] = (unsigned char)(ctx->state[i] >> (24 - 8 * j));

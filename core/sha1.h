@@ -8,13 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
+
 #define MG_SHA1_DIGEST_LEN 20
 
-typedef struct {
-    uint32_t state[5];
-    uint64_t bytes;        /* message length so far */
-    unsigned char buf[64]; /* a partial block, bytes % 64 of it in use */
-} mg_sha1_t;
+typedef mg_digest64_t mg_sha1_t; /* state[0..4] used */
 
 /* Start a digest; a context may be reused after mg_sha1_final by calling this again. */
 void mg_sha1_init(mg_sha1_t *ctx);
