@@ -254,6 +254,16 @@ int mg_lua_headers_sent(lua_State *L);
 int mg_lua_ctx_get(lua_State *L);
 int mg_lua_ctx_set(lua_State *L);
 
+/* ---- string.c: what ngx.req's argument parsing shares with ngx.decode_args ---- */
+/* A URI component decoded: '+' a space, %XX a byte, a malformed escape kept; dst may be src,
+ * len bytes at most. */
+size_t mg_lua_unescape_component(char *dst, const char *src, size_t len);
+/* t[key] = value (key and value on top, popped); a repeated key collects its values in a list. */
+void mg_lua_args_set(lua_State *L, int t);
+/* One "key=value" (or "key": true) of s[0..len) into t, through buf (len bytes); an empty key
+ * is dropped: returns 0, else 1. */
+int mg_lua_args_pair(lua_State *L, int t, char *buf, const char *s, size_t len);
+
 /* ---- filter.c ---- */
 /* Put header_filter_by_lua and body_filter_by_lua into the filter chains (module init). */
 void mg_lua_filters_init(void);

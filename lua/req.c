@@ -96,59 +96,6 @@ static int mg_lua_req_set_method(lua_State *L)
 
 /* ---- args ---- */
 
-/* A URI component decoded: '+' is a space, %XX a byte, a malformed escape stays as is.
- * dst may be src. */
-static size_t unescape_component(char *dst, const char *src, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        dst[i] = src[i] == '+' ? ' ' : src[i];
-    }
-    return mg_http_unescape(dst, len, dst);
-}
-
-/* t[key] = value (key and value on top); a repeated key collects its values in a list. */
-static void set_multi(lua_State *L, int t)
-{
-    lua_pushvalue(L, -2);
-    lua_rawget(L, t);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        lua_rawset(L, t);
-        return;
-    }
-    if (lua_istable(L, -1)) { /* key value list */
-        lua_insert(L, -2);
-        lua_rawseti(L, -2, (int)lua_objlen(L, -2) + 1);
-        lua_pop(L, 2);
-        return;
-    }
-    lua_createtable(L, 4, 0); /* key value old list */
-    lua_insert(L, -2);
-    lua_rawseti(L, -2, 1);
-    lua_insert(L, -2);
-    lua_rawseti(L, -2, 2);
-    lua_rawset(L, t);
-}
-
-/* One "key=value" (or "key": true) into t; an empty key is dropped (returns 0). */
-static int add_arg(lua_State *L, int t, char *scratch, const char *s, size_t len)
-{
-    const char *eq = memchr(s, '=', len);
-    size_t klen = unescape_component(scratch, s, eq ? (size_t)(eq - s) : len);
-    if (klen == 0) {
-        return 0;
-    }
-    lua_pushlstring(L, scratch, klen);
-    if (eq) {
-        size_t vlen = (size_t)(s + len - eq - 1);
-        lua_pushlstring(L, scratch, unescape_component(scratch, eq + 1, vlen));
-    } else {
-        lua_pushboolean(L, 1);
-    }
-    set_multi(L, t);
-    return 1;
-}
-
 /*
  * Parse "a=1&b&a=2" into the table t; returns 1 when max stopped it early. The two callers
  * count as lua-nginx-module 0.10.23's two parsers do. URI args (its FFI one): there are as
@@ -166,7 +113,7 @@ static int parse_args(lua_State *L, int t, const char *s, size_t len, int max, i
             if (s[i] != '&') {
                 continue;
             }
-            add_arg(L, t, scratch, s + start, i - start);
+            mg_lua_args_pair(L, t, scratch, s + start, i - start);
             start = i + 1;
             if (max > 0 && ++count == (size_t)max) {
                 lua_pop(L, 1);
@@ -174,7 +121,7 @@ static int parse_args(lua_State *L, int t, const char *s, size_t len, int max, i
             }
         }
         if (start < len) {
-            add_arg(L, t, scratch, s + start, len - start);
+            mg_lua_args_pair(L, t, scratch, s + start, len - start);
         }
         lua_pop(L, 1);
         return 0;
@@ -193,7 +140,7 @@ static int parse_args(lua_State *L, int t, const char *s, size_t len, int max, i
             continue;
         }
         if (i > start) {
-            count += (size_t)add_arg(L, t, scratch, s + start, i - start);
+            count += (size_t)mg_lua_args_pair(L, t, scratch, s + start, i - start);
         }
         start = i + 1;
     }
@@ -421,7 +368,7 @@ static int mg_lua_req_get_headers(lua_State *L)
             lua_pushlstring(L, low, h[i].key.len);
         }
         lua_pushlstring(L, h[i].value.data, h[i].value.len);
-        set_multi(L, t);
+        mg_lua_args_set(L, t);
     }
     lua_settop(L, t);
     if (!raw) {

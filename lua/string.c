@@ -129,35 +129,6 @@ static size_t escape_uri(char *dst, const char *src, size_t len, int type)
     return n;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/*
- * Unescape as a URI component into dst (len bytes at most): %XX with two hex digits is a
- * byte, '+' a space, everything else (a stray or short '%' too) is kept. Returns the length.
- */
-static size_t unescape_uri(char *dst, const char *src, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        int hi, lo;
-        if (src[i] == '%' && i + 2 < len && (hi = hexval((unsigned char)src[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)src[i + 2])) >= 0) {
-            dst[n++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            dst[n++] = src[i] == '+' ? ' ' : src[i];
-        }
-    }
-    return n;
-}
-
 static int mg_lua_string_escape_uri(lua_State *L)
 {
     lua_settop(L, 2);
@@ -192,13 +163,22 @@ static int mg_lua_string_escape_uri(lua_State *L)
     return 1;
 }
 
+size_t mg_lua_unescape_component(char *dst, const char *src, size_t len)
+{
+    /* '+' first: it is no hex digit, so no %XX changes meaning */
+    for (size_t i = 0; i < len; i++) {
+        dst[i] = src[i] == '+' ? ' ' : src[i];
+    }
+    return mg_http_unescape(dst, len, dst);
+}
+
 static int mg_lua_string_unescape_uri(lua_State *L)
 {
     lua_settop(L, 1);
     size_t len;
     const char *s = arg_tostring(L, 1, &len);
     char *dst = scratch(L, len);
-    lua_pushlstring(L, dst, unescape_uri(dst, s, len));
+    lua_pushlstring(L, dst, mg_lua_unescape_component(dst, s, len));
     return 1;
 }
 
@@ -282,8 +262,7 @@ static int mg_lua_string_encode_args(lua_State *L)
     return 1;
 }
 
-/* t[key] = value where key and value are at -2 and -1; a repeated key collects a list. */
-static void set_arg(lua_State *L, int t)
+void mg_lua_args_set(lua_State *L, int t)
 {
     lua_pushvalue(L, -2);
     lua_rawget(L, t);
@@ -306,6 +285,24 @@ static void set_arg(lua_State *L, int t)
     lua_rawset(L, t);
 }
 
+int mg_lua_args_pair(lua_State *L, int t, char *buf, const char *s, size_t len)
+{
+    const char *eq = memchr(s, '=', len);
+    size_t klen = mg_lua_unescape_component(buf, s, eq ? (size_t)(eq - s) : len);
+    if (klen == 0) {
+        return 0;
+    }
+    lua_pushlstring(L, buf, klen);
+    if (eq) {
+        size_t vlen = (size_t)(s + len - eq - 1);
+        lua_pushlstring(L, buf, mg_lua_unescape_component(buf, eq + 1, vlen));
+    } else {
+        lua_pushboolean(L, 1);
+    }
+    mg_lua_args_set(L, t);
+    return 1;
+}
+
 /*
  * Parse "a=1&b&a=2" into the table at t: keys and values unescaped as URI components, a key
  * without '=' is true, empty keys are dropped; after max pairs (counting dropped ones, as
@@ -322,18 +319,7 @@ static void decode_args(lua_State *L, int t, const char *s, size_t len, int max,
         if (i == len && start == len) {
             break; /* nothing after the last '&' (or no input) */
         }
-        const char *eq = memchr(s + start, '=', i - start);
-        size_t kend = eq ? (size_t)(eq - s) : i;
-        size_t klen = unescape_uri(buf, s + start, kend - start);
-        if (klen) {
-            lua_pushlstring(L, buf, klen);
-            if (eq) {
-                lua_pushlstring(L, buf, unescape_uri(buf, eq + 1, i - kend - 1));
-            } else {
-                lua_pushboolean(L, 1);
-            }
-            set_arg(L, t);
-        }
+        mg_lua_args_pair(L, t, buf, s + start, i - start);
         start = i + 1;
         if (max > 0 && ++count == max) {
             break;
