@@ -113,9 +113,7 @@ struct mg_lua_co_s {
 typedef struct mg_lua_ctx_s {
     mg_request_t *r;
     mg_lua_main_conf_t *lmcf;
-    lua_State *co;           /* the coroutine that last waited (mg_lua_wait) */
     mg_lua_co_t *cos;        /* every coroutine of the context */
-    mg_lua_co_t *wait_co;    /* the coroutine that last waited */
     mg_lua_co_t *flush_co;   /* the coroutine in ngx.flush(true) */
     mg_lua_co_t *body_co;    /* the coroutine in ngx.req.read_body */
     mg_lua_co_t *abort_co;   /* ngx.on_abort's light thread (started when the client goes) */
@@ -190,9 +188,6 @@ mg_int_t mg_lua_vm_ready(mg_conf_t *cf, mg_lua_main_conf_t *lmcf);
 /* ---- phase.c: the one runner ---- */
 /* Run a rewrite/access/content entry in a new coroutine; returns the phase handler's code. */
 mg_int_t mg_lua_run_entry(mg_request_t *r, mg_lua_code_t *code, unsigned phase);
-/* Resume the context's coroutine that waited last (nargs values pushed on ctx->co): the
- * same as mg_lua_resume_co(ctx->wait_co, nargs), for code with one waiter at a time. */
-void mg_lua_resume(mg_lua_ctx_t *ctx, int nargs);
 /* How a context's coroutines stopped (mg_lua_sched_run). */
 enum { MG_LUA_CO_DONE, MG_LUA_CO_WAIT, MG_LUA_CO_EXIT, MG_LUA_CO_EXEC, MG_LUA_CO_ERROR };
 /* ---- coroutine.c ---- */
@@ -293,7 +288,6 @@ void mg_lua_inject_core_api(lua_State *L);   /* api.c: constants, ngx.null, conf
 void mg_lua_inject_output_api(lua_State *L); /* resp.c: say print flush eof exit status ... */
 void mg_lua_inject_header_api(lua_State *L); /* header.c: ngx.header */
 void mg_lua_inject_var_api(lua_State *L);    /* var.c: ngx.var */
-void mg_lua_inject_ctx_api(lua_State *L);    /* ctx.c: ngx.ctx */
 void mg_lua_inject_log_api(lua_State *L);    /* log.c: ngx.log, print, level constants */
 void mg_lua_inject_req_api(lua_State *L);    /* req.c: ngx.req */
 void mg_lua_inject_string_api(lua_State *L); /* string.c: escape/args/hash/base64 */

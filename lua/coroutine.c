@@ -294,8 +294,6 @@ int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
     }
     ctx->yield_op = OP_WAIT;
     ctx->waiting = 1;
-    ctx->co = L;
-    ctx->wait_co = mg_lua_cur.co;
     if (ctx->r) {
         mg_lua_watch_client(ctx);
     }
@@ -304,13 +302,19 @@ int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
 
 /* ---- coroutine.* ---- */
 
+/* The coroutine library's own function (upvalue 1), for what the scheduler does not run. */
+static int call_original(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 static int co_create(lua_State *L)
 {
     if (mg_lua_cur.co == NULL) {
-        lua_pushvalue(L, lua_upvalueindex(1));
-        lua_insert(L, 1);
-        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-        return lua_gettop(L);
+        return call_original(L);
     }
     luaL_checktype(L, 1, LUA_TFUNCTION);
     mg_lua_co_t *co = mg_lua_co_new(mg_lua_cur.ctx, MG_LUA_KIND_USER);
@@ -324,10 +328,7 @@ static int co_resume(lua_State *L)
 {
     mg_lua_co_t *co = lookup(L, 1);
     if (co == NULL) {
-        lua_pushvalue(L, lua_upvalueindex(1));
-        lua_insert(L, 1);
-        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-        return lua_gettop(L);
+        return call_original(L);
     }
     if (co->status == MG_LUA_ST_DEAD) {
         lua_pushboolean(L, 0);
@@ -346,10 +347,9 @@ static int co_resume(lua_State *L)
 
 static int co_yield(lua_State *L)
 {
-    if (mg_lua_cur.co == NULL) {
-        return lua_yield(L, lua_gettop(L));
+    if (mg_lua_cur.co) {
+        mg_lua_cur.ctx->yield_op = OP_NONE; /* a plain yield: back to the resumer */
     }
-    mg_lua_cur.ctx->yield_op = OP_NONE;
     return lua_yield(L, lua_gettop(L));
 }
 
@@ -357,10 +357,7 @@ static int co_status(lua_State *L)
 {
     mg_lua_co_t *co = lookup(L, 1);
     if (co == NULL) {
-        lua_pushvalue(L, lua_upvalueindex(1));
-        lua_insert(L, 1);
-        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-        return lua_gettop(L);
+        return call_original(L);
     }
     static const char *const names[] = {"suspended", "running", "normal", "suspended", "dead"};
     lua_pushstring(L, names[co->status]);

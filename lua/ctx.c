@@ -34,8 +34,3 @@ int mg_lua_ctx_set(lua_State *L)
     ctx->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
-
-void mg_lua_inject_ctx_api(lua_State *L)
-{
-    (void)L; /* ngx.ctx is reached through the ngx table's metatable (api.c) */
-}

@@ -69,7 +69,6 @@ static void ctx_cleanup(void *data)
     lua_State *L = ctx->lmcf->L;
     luaL_unref(L, LUA_REGISTRYINDEX, ctx->ctx_ref);
     ctx->ctx_ref = LUA_NOREF;
-    ctx->co = NULL;
     mg_lua_co_free_all(ctx);
     mg_lua_output_free(ctx);
 }
@@ -240,11 +239,6 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
         return;
     }
     mg_http_finalize_request(r, rc);
-}
-
-void mg_lua_resume(mg_lua_ctx_t *ctx, int nargs)
-{
-    mg_lua_resume_co(ctx->wait_co, nargs);
 }
 
 /* lua_pcall's message handler: the message with the stack it came from. */

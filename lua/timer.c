@@ -187,7 +187,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static int create(lua_State *L, int every, const char *fn)
+static int create(lua_State *L, int every)
 {
     mg_lua_check_phase(L, MG_LUA_INIT_WORKER | MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS |
                               MG_LUA_CONTENT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER |
@@ -204,7 +204,6 @@ static int create(lua_State *L, int every, const char *fn)
         delay = 0; /* OpenResty 0.10.23 runs it at once */
     }
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    (void)fn;
     mg_lua_main_conf_t *lmcf = mg_lua_cur.lmcf;
     timers_t *ts = get_timers(L, lmcf);
     if (ts->srv->quitting) {
@@ -234,12 +233,12 @@ static int create(lua_State *L, int every, const char *fn)
 
 static int timer_at(lua_State *L)
 {
-    return create(L, 0, "at");
+    return create(L, 0);
 }
 
 static int timer_every(lua_State *L)
 {
-    return create(L, 1, "every");
+    return create(L, 1);
 }
 
 static int running_count(lua_State *L)

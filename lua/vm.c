@@ -32,7 +32,6 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     mg_lua_inject_core_api(L);
     mg_lua_inject_log_api(L);
     mg_lua_inject_output_api(L);
-    mg_lua_inject_ctx_api(L);
     mg_lua_inject_sleep_api(L);
     mg_lua_inject_timer_api(L);
     mg_lua_inject_coroutine_api(L);
