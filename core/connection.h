@@ -44,6 +44,10 @@ struct mg_connection_s {
     mg_connection_t *prev, *next; /* the server's list of connections */
 };
 
+/* A connection for an accepted socket of listening socket `ls` of generation `cycle`
+ * (a reference on it is held until the connection is freed), added to the server's list. */
+mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
+                                const struct sockaddr_storage *ss, socklen_t len);
 /* Turn read readiness notification on/off (persistent while on). */
 void mg_conn_read_on(mg_connection_t *c);
 void mg_conn_read_off(mg_connection_t *c);

@@ -1,6 +1,6 @@
 /*
- * The event-loop runtime: accepting connections on the generation's listening sockets,
- * connection bookkeeping (events, the deadline timer, close), graceful and fast shutdown,
+ * The event-loop runtime: accepting connections on the generation's listening sockets, the
+ * list of open connections (core/connection.c has their events and close), graceful and fast shutdown,
  * and single-process signal handling (TERM/INT fast, QUIT graceful, HUP reload, USR1 reopen).
  */
 #include <netinet/in.h>
@@ -23,6 +23,37 @@ static void release_cycle(mg_server_t *srv, mg_cycle_t *cycle)
     }
 }
 
+void mg_server_cycle_release(mg_server_t *srv, mg_cycle_t *cycle)
+{
+    release_cycle(srv, cycle);
+}
+
+void mg_server_conn_add(mg_server_t *srv, mg_connection_t *c)
+{
+    c->next = srv->connections;
+    if (c->next) {
+        c->next->prev = c;
+    }
+    srv->connections = c;
+    srv->nconnections++;
+}
+
+void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c)
+{
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        srv->connections = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    srv->nconnections--;
+    if (srv->quitting && srv->nconnections == 0) {
+        event_base_loopbreak(srv->base);
+    }
+}
+
 void mg_server_hold(mg_server_t *srv, mg_cycle_t *cycle)
 {
     srv->nheld++;
@@ -34,138 +65,6 @@ void mg_server_release(mg_server_t *srv, mg_cycle_t *cycle)
     srv->nheld--;
     release_cycle(srv, cycle);
     if (srv->quitting && srv->nconnections == 0 && srv->nheld == 0) {
-        event_base_loopbreak(srv->base);
-    }
-}
-
-static void on_conn_read(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    mg_connection_t *c = arg;
-    mg_time_update();
-    c->read_handler(c);
-}
-
-static void on_conn_write(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    mg_connection_t *c = arg;
-    c->writing = 0;
-    mg_time_update();
-    c->write_handler(c);
-}
-
-static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    mg_connection_t *c = arg;
-    c->timer_set = 0;
-    mg_time_update();
-    c->timeout_handler(c);
-}
-
-void mg_conn_read_on(mg_connection_t *c)
-{
-    if (!c->reading) {
-        c->reading = 1;
-        event_add(&c->rev, NULL);
-    }
-}
-
-void mg_conn_read_off(mg_connection_t *c)
-{
-    if (c->reading) {
-        c->reading = 0;
-        event_del(&c->rev);
-    }
-}
-
-void mg_conn_write_on(mg_connection_t *c)
-{
-    if (!c->writing) {
-        c->writing = 1;
-        event_add(&c->wev, NULL);
-    }
-}
-
-void mg_conn_write_off(mg_connection_t *c)
-{
-    if (c->writing) {
-        c->writing = 0;
-        event_del(&c->wev);
-    }
-}
-
-void mg_conn_timer_set(mg_connection_t *c, mg_msec_t msec)
-{
-    struct timeval tv = { (time_t)(msec / 1000), (suseconds_t)(msec % 1000) * 1000 };
-    evtimer_add(&c->timer, &tv);
-    c->timer_set = 1;
-}
-
-void mg_conn_timer_del(mg_connection_t *c)
-{
-    if (c->timer_set) {
-        evtimer_del(&c->timer);
-        c->timer_set = 0;
-    }
-}
-
-mg_int_t mg_conn_local_addr(mg_connection_t *c)
-{
-    if (c->local_socklen) {
-        return MG_OK;
-    }
-    socklen_t len = sizeof(c->local_sockaddr);
-    if (getsockname(c->fd, (struct sockaddr *)&c->local_sockaddr, &len) != 0) {
-        mg_log_error(MG_LOG_ERR, &c->log, errno, "getsockname() failed");
-        return MG_ERROR;
-    }
-    c->local_socklen = len;
-    return MG_OK;
-}
-
-static void conn_free(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    mg_connection_t *c = arg;
-    mg_server_t *srv = c->server;
-    mg_cycle_t *cycle = c->cycle;
-    mg_pool_destroy(c->pool);
-    free(c);
-    release_cycle(srv, cycle);
-}
-
-void mg_conn_close(mg_connection_t *c)
-{
-    if (c->fd < 0) {
-        return; /* already closed, waiting to be freed */
-    }
-    mg_server_t *srv = c->server;
-    event_del(&c->rev);
-    event_del(&c->wev);
-    evtimer_del(&c->timer);
-    close(c->fd);
-    c->fd = -1;
-    c->closed = 1;
-    if (c->prev) {
-        c->prev->next = c->next;
-    } else {
-        srv->connections = c->next;
-    }
-    if (c->next) {
-        c->next->prev = c->prev;
-    }
-    srv->nconnections--;
-    /* the memory stays valid until the loop comes back, so every caller up the stack may
-     * still look at c->closed */
-    struct timeval now = { 0, 0 };
-    event_base_once(srv->base, -1, EV_TIMEOUT, conn_free, c, &now);
-    if (srv->quitting && srv->nconnections == 0) {
         event_base_loopbreak(srv->base);
     }
 }
@@ -199,31 +98,7 @@ static void accept_from(int lfd, mg_listening_t *ls, int all)
             close(fd);
             return;
         }
-        mg_connection_t *c = mg_calloc(sizeof(mg_connection_t));
-        c->fd = fd;
-        c->server = srv;
-        c->cycle = cycle;
-        cycle->refs++;
-        c->listening = ls;
-        c->pool = mg_pool_create(2048);
-        memcpy(&c->sockaddr, &ss, len);
-        c->socklen = len;
-        mg_sockaddr_text((struct sockaddr *)&ss, c->addr_text, sizeof(c->addr_text), 0);
-        if (ss.ss_family == AF_UNIX) {
-            strcpy(c->addr_text, "unix:");
-        }
-        c->log = *cycle->log;
-        c->number = ++srv->conn_number;
-        c->log.connection = c->number;
-        event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
-        event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
-        evtimer_assign(&c->timer, srv->base, on_conn_timer, c);
-        c->next = srv->connections;
-        if (c->next) {
-            c->next->prev = c;
-        }
-        srv->connections = c;
-        srv->nconnections++;
+        mg_connection_t *c = mg_conn_create(srv, cycle, ls, fd, &ss, len);
         ls->handler(c);
         if (!ccf->multi_accept && !all) {
             return;

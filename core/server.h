@@ -64,6 +64,11 @@ void mg_server_conn_idle(mg_connection_t *c);
  * and its generation from being freed until released. */
 void mg_server_hold(mg_server_t *srv, mg_cycle_t *cycle);
 void mg_server_release(mg_server_t *srv, mg_cycle_t *cycle);
+/* The list of open connections (core/connection.c adds at creation, removes at close) and
+ * the reference a connection holds on its generation, dropped when it is freed. */
+void mg_server_conn_add(mg_server_t *srv, mg_connection_t *c);
+void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c);
+void mg_server_cycle_release(mg_server_t *srv, mg_cycle_t *cycle);
 /* Run the loop until quit/terminate finishes; returns MG_OK. */
 mg_int_t mg_server_loop(mg_server_t *srv);
 /* Set up signal handling for single-process mode on the server's base. */
