@@ -45,4 +45,7 @@ mg_request_t *mg_http_create_request(mg_connection_t *c);
 /* Begin processing a parsed head found in hc->buf (connection.c -> request.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
 
+/* Build the phase engine from the handlers registered per phase (end of http{}). */
+mg_int_t mg_http_init_phase_engine(mg_conf_t *cf);
+
 #endif

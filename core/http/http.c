@@ -6,7 +6,6 @@
 #include "conn.h"
 #include "variables.h"
 
-mg_int_t mg_http_init_phase_engine(mg_conf_t *cf);
 mg_int_t mg_http_optimize_servers(mg_conf_t *cf);
 
 static void **create_confs(mg_conf_t *cf, void *(*which)(mg_module_t *m, mg_conf_t *cf))

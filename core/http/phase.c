@@ -1,0 +1,241 @@
+/*
+ * The phase engine: a flat table of (checker, handler) built once per http{} from the
+ * handlers each module registered per phase, and the loop that runs a request through it.
+ * A checker applies its phase's rules to a handler's answer (next handler, next phase,
+ * suspend, or finalize with a status).
+ */
+#include "conn.h"
+
+void mg_http_run_phases(mg_request_t *r)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_phase_handler_t *ph = cmcf->phase_engine;
+    while (ph[r->phase_handler].checker) {
+        mg_int_t rc = ph[r->phase_handler].checker(r, &ph[r->phase_handler]);
+        if (rc == MG_OK) {
+            return; /* suspended or finished */
+        }
+    }
+}
+
+static mg_int_t check_generic(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    mg_int_t rc = ph->handler(r);
+    if (rc == MG_OK) {
+        r->phase_handler = (mg_int_t)ph->next;
+        return MG_AGAIN;
+    }
+    if (rc == MG_DECLINED) {
+        r->phase_handler++;
+        return MG_AGAIN;
+    }
+    if (rc == MG_AGAIN || rc == MG_DONE) {
+        return MG_OK;
+    }
+    mg_http_finalize_request(r, rc);
+    return MG_OK;
+}
+
+static mg_int_t check_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    mg_int_t rc = ph->handler(r);
+    if (rc == MG_DECLINED) {
+        r->phase_handler++;
+        return MG_AGAIN;
+    }
+    if (rc == MG_DONE) {
+        return MG_OK;
+    }
+    mg_http_finalize_request(r, rc);
+    return MG_OK;
+}
+
+static mg_int_t check_find_config(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    (void)ph;
+    r->content_handler = NULL;
+    r->uri_changed = 0;
+    mg_int_t rc = mg_http_find_location(r);
+    if (rc == MG_ERROR) {
+        mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return MG_OK;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (!r->internal && clcf->internal) {
+        mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);
+        return MG_OK;
+    }
+    mg_http_update_location_config(r);
+    if (r->headers_in.content_length_n > 0 && clcf->client_max_body_size &&
+        (size_t)r->headers_in.content_length_n > clcf->client_max_body_size) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                     "client intended to send too large body: %lld bytes",
+                     (long long)r->headers_in.content_length_n);
+        r->lingering_close = 1;
+        r->expect_tested = 1; /* no "100 Continue" for a body we refuse */
+        mg_http_finalize_request(r, MG_HTTP_REQUEST_ENTITY_TOO_LARGE);
+        return MG_OK;
+    }
+    if (rc == MG_DONE) {
+        /* "location /dir/" asked for as "/dir": redirect to the slash form */
+        mg_http_finalize_request(r, mg_http_redirect_to_slash(r));
+        return MG_OK;
+    }
+    r->phase_handler++;
+    return MG_AGAIN;
+}
+
+static mg_int_t check_post_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    (void)ph;
+    if (!r->uri_changed) {
+        r->phase_handler++;
+        return MG_AGAIN;
+    }
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    if (--r->uri_changes == 0) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                     "rewrite or internal redirection cycle while processing \"%.*s\"",
+                     (int)r->uri.len, r->uri.data);
+        mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return MG_OK;
+    }
+    r->phase_handler = (mg_int_t)cmcf->find_config_index;
+    return MG_AGAIN;
+}
+
+static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    mg_int_t rc = ph->handler(r);
+    if (rc == MG_OK || rc == MG_DECLINED) {
+        r->phase_handler++; /* satisfy all: every handler must agree */
+        return MG_AGAIN;
+    }
+    if (rc == MG_AGAIN || rc == MG_DONE) {
+        return MG_OK;
+    }
+    mg_http_finalize_request(r, rc);
+    return MG_OK;
+}
+
+static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    if (r->content_handler) {
+        mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+        r->phase_handler = (mg_int_t)cmcf->nphase_handlers;
+        mg_http_finalize_request(r, r->content_handler(r));
+        return MG_OK;
+    }
+    mg_int_t rc = ph->handler(r);
+    if (rc != MG_DECLINED) {
+        mg_http_finalize_request(r, rc);
+        return MG_OK;
+    }
+    r->phase_handler++;
+    if (ph[1].checker == NULL) {
+        /* nothing served it */
+        if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
+            mg_str_t path;
+            size_t root_len;
+            if (mg_http_map_uri_to_path(r, &path, &root_len, 0)) {
+                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                             "directory index of \"%s\" is forbidden", path.data);
+            }
+            mg_http_finalize_request(r, MG_HTTP_FORBIDDEN);
+        } else {
+            mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);
+        }
+        return MG_OK;
+    }
+    return MG_AGAIN;
+}
+
+static mg_int_t check_nop(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    (void)ph;
+    r->phase_handler++;
+    return MG_AGAIN;
+}
+
+static mg_int_t content_none(mg_request_t *r)
+{
+    (void)r;
+    return MG_DECLINED;
+}
+
+void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    *(mg_http_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
+}
+
+void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+{
+    /* handlers run last-registered first, so the array's front runs last */
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    mg_array_t *a = &cmcf->phases[phase];
+    mg_array_push(a);
+    mg_http_handler_pt *hs = a->elts;
+    memmove(&hs[1], &hs[0], (a->nelts - 1) * sizeof(*hs));
+    hs[0] = h;
+}
+
+mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    size_t n = 4; /* find_config, post_rewrite, post_access, sentinel */
+    for (int p = 0; p < MG_HTTP_LOG_PHASE; p++) {
+        n += cmcf->phases[p].nelts;
+    }
+    n += 1; /* a content entry even without content handlers */
+    mg_http_phase_handler_t *ph = mg_pcalloc(cf->pool, (n + 1) * sizeof(*ph));
+    cmcf->phase_engine = ph;
+    size_t i = 0;
+    for (int p = 0; p < MG_HTTP_LOG_PHASE; p++) {
+        size_t first = i;
+        mg_http_handler_pt *hs = cmcf->phases[p].elts;
+        size_t nh = cmcf->phases[p].nelts;
+        switch (p) {
+        case MG_HTTP_FIND_CONFIG_PHASE:
+            cmcf->find_config_index = i;
+            ph[i++].checker = check_find_config;
+            continue;
+        case MG_HTTP_POST_REWRITE_PHASE:
+            ph[i++].checker = check_post_rewrite;
+            continue;
+        case MG_HTTP_POST_ACCESS_PHASE:
+            ph[i++].checker = check_nop;
+            continue;
+        case MG_HTTP_SERVER_REWRITE_PHASE:
+            cmcf->server_rewrite_index = i;
+            break;
+        case MG_HTTP_REWRITE_PHASE:
+            cmcf->location_rewrite_index = i;
+            break;
+        case MG_HTTP_CONTENT_PHASE:
+            cmcf->content_index = i;
+            if (nh == 0) {
+                ph[i].checker = check_content;
+                ph[i++].handler = content_none;
+                continue;
+            }
+            break;
+        }
+        /* modules registered in list order; nginx runs the last registered first */
+        for (size_t k = nh; k > 0; k--) {
+            ph[i].handler = hs[k - 1];
+            ph[i].checker = p == MG_HTTP_SERVER_REWRITE_PHASE || p == MG_HTTP_REWRITE_PHASE
+                                ? check_rewrite
+                            : p == MG_HTTP_ACCESS_PHASE  ? check_access
+                            : p == MG_HTTP_CONTENT_PHASE ? check_content
+                                                         : check_generic;
+            i++;
+        }
+        for (size_t k = first; k < i; k++) {
+            ph[k].next = i;
+        }
+    }
+    cmcf->nphase_handlers = i;
+    return MG_OK;
+}
+
