@@ -67,8 +67,13 @@ struct mg_module_s {
     const char *(*merge_srv_conf)(mg_conf_t *cf, void *prev, void *conf);
     void *(*create_loc_conf)(mg_conf_t *cf);
     const char *(*merge_loc_conf)(mg_conf_t *cf, void *prev, void *conf);
-    /* after the whole http{} block: register phase handlers and filters */
+    /* after the whole http{} block: register phase handlers */
     mg_int_t (*init)(mg_conf_t *cf);
+    /* once per process, in list order: put the module's filters on top of the chains. The
+     * chains depend on the module list only, never on a configuration, so a reload that fails
+     * halfway cannot leave the serving generation with a broken chain; a filter that has
+     * nothing to do for a location passes the response on. */
+    void (*init_filters)(void);
     mg_int_t (*init_worker)(mg_cycle_t *cycle);
     void (*exit_worker)(mg_cycle_t *cycle);
     int index; /* position in mg_modules, written once by mg_modules_init */

@@ -478,7 +478,6 @@ static int lua_on_abort(lua_State *L)
 static mg_int_t lua_init(mg_conf_t *cf)
 {
     mg_lua_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_lua_module);
-    mg_lua_filters_init();
     if (lmcf->L == NULL) {
         return MG_OK;
     }
@@ -540,6 +539,7 @@ mg_module_t mg_lua_module = {
     .create_loc_conf = lua_create_loc_conf,
     .merge_loc_conf = lua_merge_loc_conf,
     .init = lua_init,
+    .init_filters = mg_lua_filters_init,
     .init_worker = lua_init_worker,
     .exit_worker = lua_exit_worker,
 };

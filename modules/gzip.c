@@ -804,14 +804,12 @@ static const char *gzip_set_disable(mg_conf_t *cf, const mg_command_t *cmd, void
     return MG_CONF_OK;
 }
 
-static mg_int_t gzip_init(mg_conf_t *cf)
+static void gzip_init_filters(void)
 {
-    (void)cf;
     next_header_filter = mg_http_top_header_filter;
     mg_http_top_header_filter = gzip_header_filter;
     next_body_filter = mg_http_top_body_filter;
     mg_http_top_body_filter = gzip_body_filter;
-    return MG_OK;
 }
 
 static const mg_conf_enum_t http_versions[] = {
@@ -843,5 +841,5 @@ mg_module_t mg_gzip_module = {
     .commands = gzip_commands,
     .create_loc_conf = gzip_create_conf,
     .merge_loc_conf = gzip_merge_conf,
-    .init = gzip_init,
+    .init_filters = gzip_init_filters,
 };

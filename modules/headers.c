@@ -336,12 +336,10 @@ static mg_int_t headers_filter(mg_request_t *r)
     return next_header_filter(r);
 }
 
-static mg_int_t headers_init(mg_conf_t *cf)
+static void headers_init_filters(void)
 {
-    (void)cf;
     next_header_filter = mg_http_top_header_filter;
     mg_http_top_header_filter = headers_filter;
-    return MG_OK;
 }
 
 static const mg_command_t headers_commands[] = {
@@ -356,5 +354,5 @@ mg_module_t mg_headers_module = {
     .commands = headers_commands,
     .create_loc_conf = headers_create_conf,
     .merge_loc_conf = headers_merge_conf,
-    .init = headers_init,
+    .init_filters = headers_init_filters,
 };

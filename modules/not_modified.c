@@ -136,12 +136,10 @@ static const char *not_modified_merge_conf(mg_conf_t *cf, void *parent, void *ch
     return MG_CONF_OK;
 }
 
-static mg_int_t not_modified_init(mg_conf_t *cf)
+static void not_modified_init_filters(void)
 {
-    (void)cf;
     next_header_filter = mg_http_top_header_filter;
     mg_http_top_header_filter = not_modified_filter;
-    return MG_OK;
 }
 
 static const mg_conf_enum_t ims_values[] = {
@@ -162,5 +160,5 @@ mg_module_t mg_not_modified_module = {
     .commands = not_modified_commands,
     .create_loc_conf = not_modified_create_conf,
     .merge_loc_conf = not_modified_merge_conf,
-    .init = not_modified_init,
+    .init_filters = not_modified_init_filters,
 };

@@ -376,14 +376,12 @@ static const char *range_merge_conf(mg_conf_t *cf, void *parent, void *child)
     return MG_CONF_OK;
 }
 
-static mg_int_t range_init(mg_conf_t *cf)
+static void range_init_filters(void)
 {
-    (void)cf;
     next_header_filter = mg_http_top_header_filter;
     mg_http_top_header_filter = range_header_filter;
     next_body_filter = mg_http_top_body_filter;
     mg_http_top_body_filter = range_body_filter;
-    return MG_OK;
 }
 
 static const mg_command_t range_commands[] = {
@@ -397,5 +395,5 @@ mg_module_t mg_range_module = {
     .commands = range_commands,
     .create_loc_conf = range_create_conf,
     .merge_loc_conf = range_merge_conf,
-    .init = range_init,
+    .init_filters = range_init_filters,
 };

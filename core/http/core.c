@@ -92,17 +92,18 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     return clcf;
 }
 
+/* One array per http{} block, shared by its locations (never a process-wide cache: a
+ * generation's pool may be freed and another one get its address). */
 static mg_array_t *default_types(mg_conf_t *cf)
 {
-    static mg_array_t *types;
-    static mg_pool_t *owner;
-    if (types && owner == cf->pool) {
-        return types;
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    if (cmcf->default_types) {
+        return cmcf->default_types;
     }
     static const char *defs[][2] = { { "html", "text/html" }, { "gif", "image/gif" },
                                      { "jpg", "image/jpeg" } };
-    types = mg_array_create(cf->pool, 4, sizeof(mg_http_type_t));
-    owner = cf->pool;
+    mg_array_t *types = mg_array_create(cf->pool, 4, sizeof(mg_http_type_t));
+    cmcf->default_types = types;
     for (size_t i = 0; i < mg_nelems(defs); i++) {
         mg_http_type_t *t = mg_array_push(types);
         t->exten.data = (char *)defs[i][0];

@@ -141,7 +141,6 @@ static const char *http_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     if (merge_servers(cf, ctx) != MG_OK) {
         goto failed;
     }
-    mg_http_write_filters_init();
     for (size_t m = 0; m < mg_modules_n; m++) {
         if (mg_modules[m]->init && mg_modules[m]->init(cf) != MG_OK) {
             goto failed;
@@ -169,4 +168,5 @@ static const mg_command_t http_commands[] = {
 mg_module_t mg_http_module = {
     .name = "http",
     .commands = http_commands,
+    .init_filters = mg_http_write_filters_init, /* listed before every filter module */
 };

@@ -138,6 +138,7 @@ typedef struct {
     mg_uint_t content_index;
     mg_uint_t log_index;
     mg_int_t ncaptures;
+    mg_array_t *default_types; /* html, gif, jpg: what a location without `types` gets */
     mg_cycle_t *cycle;
 } mg_http_main_conf_t;
 
