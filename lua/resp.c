@@ -377,25 +377,33 @@ static int lua_redirect(lua_State *L)
     if (r->header_sent) {
         return luaL_error(L, "attempt to call ngx.redirect after sending out the headers");
     }
-    /* a CR or LF would split the header: percent-encode them as OpenResty does */
-    size_t extra = 0;
+    /* a control byte (tab aside) would split the header or the log line: refused, as
+     * OpenResty does, with the URI shown escaped */
     for (size_t i = 0; i < len; i++) {
-        extra += (uri[i] == '\r' || uri[i] == '\n') ? 2 : 0;
-    }
-    char *v = mg_pnalloc(r->pool, len + extra + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (uri[i] == '\r' || uri[i] == '\n') {
-            v[k++] = '%';
-            v[k++] = '0';
-            v[k++] = uri[i] == '\r' ? 'D' : 'A';
-        } else {
-            v[k++] = uri[i];
+        unsigned char ch = (unsigned char)uri[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (size_t k = 0; k < len; k++) {
+                unsigned char c = (unsigned char)uri[k];
+                if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"') {
+                    char esc[5];
+                    snprintf(esc, sizeof(esc), "\\x%02X", c);
+                    luaL_addlstring(&b, esc, 4);
+                } else {
+                    luaL_addchar(&b, (char)c);
+                }
+            }
+            luaL_pushresult(&b);
+            return luaL_error(L, "unsafe byte \"0x%02x\" in redirect uri \"%s\"", ch,
+                              lua_tostring(L, -1));
         }
     }
-    v[k] = '\0';
+    char *v = mg_pnalloc(r->pool, len + 1);
+    memcpy(v, uri, len);
+    v[len] = '\0';
     /* a plain header, not headers_out.location: OpenResty leaves "/path" relative */
-    mg_http_add_header_out(r, "Location", 8, v, k);
+    mg_http_add_header_out(r, "Location", 8, v, len);
     return do_exit(L, status);
 }
 

@@ -344,10 +344,16 @@ static int hop_by_hop(mg_str_t lkey)
 static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
 {
     mg_upstream_t *u = &ctx->u;
-    mg_str_t uri = make_uri(r, plcf, ctx);
+    /* variables ($uri is decoded) and Lua (ngx.req.set_uri_args) may have put CR/LF here */
+    mg_str_t uri = mg_http_safe_request_target(r, make_uri(r, plcf, ctx));
     u->uri = uri;
     mg_str_t method = r->method_name;
     if (plcf->method && mg_http_complex_value(r, plcf->method, &method) != MG_OK) {
+        return MG_ERROR;
+    }
+    if (!mg_http_is_token(method)) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid proxy_method \"%.*s\"",
+                     (int)method.len, method.data);
         return MG_ERROR;
     }
     u->head_method = mg_str_eq(method, "HEAD");
@@ -363,6 +369,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         if (mg_http_complex_value(r, &ph[i].value, &vals[i]) != MG_OK) {
             return MG_ERROR;
         }
+        vals[i] = mg_http_safe_header_value(r, ph[i].key, vals[i]);
         len += ph[i].key.len + 2 + vals[i].len + 2;
         if (ph[i].lkey.len == 7 && memcmp(ph[i].lkey.data, "upgrade", 7) == 0 && vals[i].len &&
             mg_http_find_header_in(r, "upgrade", 7)) {
@@ -372,6 +379,9 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
     mg_table_elt_t *h = r->headers_in.headers.elts;
     if (plcf->pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
+            /* a client's lines are clean; ngx.req.set_header's may not be */
+            h[i].key = mg_http_safe_header_name(r, h[i].key);
+            h[i].value = mg_http_safe_header_value(r, h[i].key, h[i].value);
             len += h[i].key.len + 2 + h[i].value.len + 2;
         }
     }

@@ -386,6 +386,17 @@ void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_han
 /* Register a handler that runs after every other one of its phase (nginx's postponed Lua). */
 void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
 
+/* ---- fields that reach the wire (field.c) ---- */
+
+/* The field itself when it is safe to send, else a request-pool copy with the unsafe bytes
+ * percent-encoded (value: CR, LF, NUL; name: controls, space, ':'; request target: controls
+ * and space) and a [warn] line. */
+mg_str_t mg_http_safe_header_name(mg_request_t *r, mg_str_t name);
+mg_str_t mg_http_safe_header_value(mg_request_t *r, mg_str_t name, mg_str_t value);
+mg_str_t mg_http_safe_request_target(mg_request_t *r, mg_str_t target);
+/* A non-empty RFC 9110 token (a method, a header name). */
+int mg_http_is_token(mg_str_t s);
+
 /* ---- request life (request.c) ---- */
 
 /* Continue the phase engine from r->phase_handler. */

@@ -160,6 +160,12 @@ static mg_int_t header_write_filter(mg_request_t *r)
     mg_str_t location = ho->location && ho->location->hash
                             ? absolute_location(r, ho->location->value)
                             : (mg_str_t)mg_null_string;
+    /* what variables or Lua put into a field may hold bytes that would split the response */
+    static const mg_str_t ct_name = { 12, "Content-Type" }, loc_name = { 8, "Location" };
+    status_line = mg_http_safe_header_value(r, (mg_str_t){ 6, "Status" }, status_line);
+    ho->content_type = mg_http_safe_header_value(r, ct_name, ho->content_type);
+    ho->charset = mg_http_safe_header_value(r, ct_name, ho->charset);
+    location = mg_http_safe_header_value(r, loc_name, location);
 
     size_t len = sizeof("HTTP/1.1 \r\n") + status_line.len + sizeof("Server: \r\n") +
                  sizeof(MOONGATE_VER) + sizeof("Date: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
@@ -173,6 +179,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
     mg_table_elt_t *h = ho->headers.elts;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         if (h[i].hash && &h[i] != ho->location) {
+            h[i].key = mg_http_safe_header_name(r, h[i].key);
+            h[i].value = mg_http_safe_header_value(r, h[i].key, h[i].value);
             len += h[i].key.len + 2 + h[i].value.len + 2;
         }
     }
