@@ -71,8 +71,34 @@ static void log_write(int fd, const char *buf, size_t len)
     (void)n;
 }
 
+/* Copy [src, end) to dst as a log line may hold it: a control byte a client (or a decoded URI,
+ * or Lua) put into the message or the context could forge a line or hide one, so every byte
+ * below 0x20 and DEL becomes "\xHH"; with lines set, LF and TAB stay (a Lua traceback).
+ * Returns the end of what was written, at most dst_end. */
+static char *escape_controls(char *dst, char *dst_end, const char *src, const char *end, int lines)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; src < end && dst < dst_end; src++) {
+        unsigned char ch = (unsigned char)*src;
+        if ((ch >= 0x20 && ch != 0x7f) || (lines && (ch == '\n' || ch == '\t'))) {
+            *dst++ = (char)ch;
+            continue;
+        }
+        if (dst_end - dst < 4) {
+            break;
+        }
+        *dst++ = '\\';
+        *dst++ = 'x';
+        *dst++ = hex[ch >> 4];
+        *dst++ = hex[ch & 0xf];
+    }
+    return dst;
+}
+
 void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
 {
+    int lines = level & MG_LOG_LINES;
+    level &= ~MG_LOG_LINES;
 #if !MG_DEBUG
     if (level == MG_LOG_DEBUG) {
         return;
@@ -92,16 +118,22 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
         p = mg_sprintf_end(p, end, "*%lu ", (unsigned long)log->connection);
     }
     char *msg = p;
+    /* message and context are put together aside, then copied in with their controls escaped */
+    char raw[LOG_MAX];
+    char *rend = raw + sizeof(raw), *q = raw;
     va_list ap;
     va_start(ap, fmt);
-    p = mg_vsprintf_end(p, end, fmt, ap);
+    q = mg_vsprintf_end(q, rend, fmt, ap);
     va_end(ap);
     if (err) {
-        p = log_errno(p, end, err);
+        q = log_errno(q, rend, err);
     }
+    char *ctx = q;
     if (log && log->handler && level != MG_LOG_DEBUG) {
-        p += log->handler(log, p, (size_t)(end - p));
+        q += log->handler(log, q, (size_t)(rend - q));
     }
+    p = escape_controls(p, end, raw, ctx, lines);
+    p = escape_controls(p, end, ctx, q, 0);
     *p++ = '\n';
 
     if (capture_buf && capture_buf[0] == '\0' && level <= MG_LOG_ERR) {

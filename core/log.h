@@ -43,6 +43,10 @@ struct mg_log_s {
     const char *action;    /* "while reading client request line" */
 };
 
+/* OR'ed into mg_log_error's level: the message may span lines (LF and TAB are kept; every other
+ * control byte, and all of them in the context, is written as \xHH). */
+#define MG_LOG_LINES 0x100
+
 extern const char *mg_log_levels[];
 
 void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)

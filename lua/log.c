@@ -82,7 +82,7 @@ static int do_log(lua_State *L, int level, int first)
     luaL_pushresult(&b);
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
-    mg_log_error(level, log, 0, "%.*s", (int)len, msg);
+    mg_log_error(level | MG_LOG_LINES, log, 0, "%.*s", (int)len, msg);
     return 0;
 }
 

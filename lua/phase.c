@@ -104,7 +104,7 @@ void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *wh
     const char *tb = lua_tostring(L, -1);
     /* "stack traceback:\n\t..." -> OpenResty's "stack traceback:\ncoroutine 0:\n\t..." */
     const char *frames = tb ? strchr(tb, '\n') : NULL;
-    mg_log_error(MG_LOG_ERR, log, 0, "%s%.*s\nstack traceback:\ncoroutine 0:%s", what, (int)len,
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s%.*s\nstack traceback:\ncoroutine 0:%s", what, (int)len,
                  msg, frames ? frames : "");
     lua_pop(L, 1);
 }
@@ -296,7 +296,7 @@ mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *c
             ctxname = phases[i].context;
         }
     }
-    mg_log_error(MG_LOG_ERR, r ? &r->connection->log : lmcf->cycle->log, 0, "failed to run %s: %s",
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, r ? &r->connection->log : lmcf->cycle->log, 0, "failed to run %s: %s",
                  ctxname, lua_tostring(L, -1));
     lua_pop(L, 1);
     return MG_ERROR;

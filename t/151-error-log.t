@@ -240,3 +240,44 @@ qr/\[emerg\] .*invalid log level "loud" in \S+moongate\.conf:\d+/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*duplicate log level "warn" in \S+moongate\.conf:\d+/
+
+
+
+=== TEST 16: control bytes a client sends never reach the log raw (a decoded URI in a message)
+--- moongate_only
+--- config
+    location / { root html; }
+--- request
+GET /a%0d%0a2026/12/04%2000:00:00%20[emerg]%20forged%01%7f%09x
+--- error_code: 404
+--- error_log eval
+qr{open\(\) "[^"]+/html/a\\x0D\\x0A2026/12/04 00:00:00 \[emerg\] forged\\x01\\x7F\\x09x" failed}
+--- no_error_log eval
+[qr/\r/, qr/^2026\/12\/04 00:00:00/, qr/forged\x01/]
+
+
+
+=== TEST 17: ... nor in the context (a header in the referrer, the request line)
+--- moongate_only
+--- config
+    location / { root html; }
+--- raw_request eval
+"GET /nofile HTTP/1.1\r\nHost: x\r\nReferer: a\x01b\x7fc\tz\r\nConnection: close\r\n\r\n"
+--- error_code: 404
+--- error_log eval
+qr{referrer: "a\\x01b\\x7Fc\\x09z"}
+--- no_error_log eval
+[qr/\x01/, qr/\x7f/]
+
+
+
+=== TEST 18: Lua keeps its lines (tracebacks, ngx.log), other control bytes are escaped
+--- moongate_only
+--- config
+    location /l { content_by_lua_block { ngx.log(ngx.ERR, "one\ntwo\rthree\1four\tfive") } }
+--- request
+GET /l
+--- error_log eval
+[qr/\[lua\] .*one$/, qr/^two\\x0Dthree\\x01four\tfive, client: /]
+--- no_error_log eval
+[qr/\r/, qr/\x01/]
