@@ -171,12 +171,14 @@ sub backend {
             my $udp = $kind eq 'udpecho';
             socket($sock, PF_UNIX, $udp ? SOCK_DGRAM : SOCK_STREAM, 0) or die "socket: $!";
             bind($sock, pack_sockaddr_un($b->{sock})) or die "bind $b->{sock}: $!";
-            $udp or listen($sock, 128) or die "listen: $!";
+            $udp or listen($sock, 1024) or die "listen: $!";
             chmod 0777, $b->{sock};
         } elsif ($kind eq 'udpecho') {
             ($sock, $port) = _bind_udp();
         } else {
-            ($sock, $port) = _listen($kind eq 'blackhole' ? 0 : 128);
+            # a deep queue: a backend that forks per connection falls behind a burst of
+            # connects on a loaded machine, and a full queue turns each into a 1 s SYN retry
+            ($sock, $port) = _listen($kind eq 'blackhole' ? 0 : 1024);
         }
         $b->{port} = $port;
         open my $fh, '>', _log_file($name) or die "log: $!";
