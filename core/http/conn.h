@@ -40,8 +40,21 @@ void mg_http_writer_event(mg_connection_t *c);
 void mg_http_write_filters_init(void);
 /* Forget the writer's per-request state (the request pool is being freed). */
 void mg_http_writer_reset(mg_http_conn_t *hc);
-/* A request on the connection's default server, before its head is known. */
+/* A request on the connection's default server, before its head is known (request.c). */
 mg_request_t *mg_http_create_request(mg_connection_t *c);
+/* Detach r from its connection and free its pool (request.c). */
+void mg_http_free_request(mg_request_t *r);
+
+/* What the connection does once a request is done (connection.c): decided from the request
+ * before it is freed, acted upon after. */
+typedef struct {
+    unsigned keepalive : 1;
+    unsigned lingering : 1;
+    unsigned body_left : 1;  /* an unread request body to discard before the next head */
+    mg_msec_t keepalive_timeout, lingering_timeout, lingering_time;
+} mg_http_conn_next_t;
+void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);
+void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next);
 /* Begin processing a parsed head found in hc->buf (connection.c -> request.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
 

@@ -1,7 +1,8 @@
 /*
  * An HTTP connection's life: wait for and read a request head into the connection buffer
  * (growing it within client_header_buffer_size / large_client_header_buffers), hand complete
- * heads to request processing, then keepalive, pipelining, body discarding and lingering close.
+ * heads to request processing (headers_in.c, request.c), and once a request is done decide
+ * between keepalive (with pipelining and body discarding), lingering close and close.
  */
 #include <stdarg.h>
 #include <sys/socket.h>
@@ -110,9 +111,7 @@ static void free_request(void *data)
 {
     mg_http_conn_t *hc = data;
     if (hc->r) {
-        mg_pool_t *pool = hc->r->pool;
-        hc->r = NULL;
-        mg_pool_destroy(pool);
+        mg_http_free_request(hc->r);
     }
 }
 
@@ -547,65 +546,58 @@ static void keepalive_timeout(mg_connection_t *c)
     mg_conn_close(c);
 }
 
-void mg_http_request_done(mg_request_t *r)
+/* What becomes of the connection once r is done: keep it for the next request, close it at once,
+ * or close it lingering (read and drop what the client still sends, so that closing with unread
+ * input does not reset the connection under the response). Taken before r is freed. */
+void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next)
 {
     mg_connection_t *c = r->connection;
     mg_http_conn_t *hc = r->hc;
-    if (!r->logged) {
-        r->logged = 1;
-        mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-        mg_http_handler_pt *log = cmcf->phases[MG_HTTP_LOG_PHASE].elts;
-        for (size_t i = 0; i < cmcf->phases[MG_HTTP_LOG_PHASE].nelts; i++) {
-            log[i](r);
-        }
-    }
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     /* a draining server (keep_idle) keeps a connection whose response already promised
      * keep-alive: the client may be sending its next request right now, and that one gets
      * the "Connection: close" answer instead of a reset */
-    int keepalive = r->keepalive && !c->closed && r->response_done &&
-                    (!c->server->quitting || c->server->keep_idle);
-    int body_left = hc->discard_rest > 0 || hc->discard_chunked_on;
+    next->keepalive = r->keepalive && !c->closed && r->response_done &&
+                      (!c->server->quitting || c->server->keep_idle);
+    next->body_left = hc->discard_rest > 0 || hc->discard_chunked_on;
     /* a client that got a final response instead of "100 Continue" must send the body or
      * close (RFC 9110 10.1.1): the body is discarded as it comes, as nginx does */
     /* as nginx's "lingering_close on": closing with unread input would make the kernel reset
      * the connection and the client could lose the response, so read and drop it first */
     char peek;
-    int lingering = !c->closed &&
-                    (r->lingering_close ||
-                     (!keepalive && (body_left || hc->last > hc->start ||
-                                     recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
-    mg_msec_t ka_timeout = clcf->keepalive_timeout;
-    mg_msec_t linger_timeout = clcf->lingering_timeout;
-    mg_msec_t linger_time = clcf->lingering_time;
-    mg_conn_timer_del(c);
-    mg_conn_write_off(c);
-    hc->r = NULL;
-    hc->out = NULL;
-    hc->out_tail = &hc->out;
-    mg_http_writer_reset(hc);
-    c->log.action = NULL;
-    mg_pool_destroy(r->pool);
+    next->lingering = !c->closed &&
+                      (r->lingering_close ||
+                       (!next->keepalive && (next->body_left || hc->last > hc->start ||
+                                             recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
+    next->keepalive_timeout = clcf->keepalive_timeout;
+    next->lingering_timeout = clcf->lingering_timeout;
+    next->lingering_time = clcf->lingering_time;
+}
 
-    if (!keepalive) {
-        if (lingering) {
+/* The request is gone: act on the decision. */
+void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
+{
+    mg_http_conn_t *hc = c->data;
+    c->log.action = NULL;
+    if (!next->keepalive) {
+        if (next->lingering) {
             shutdown(c->fd, SHUT_WR);
-            hc->lingering_deadline = mg_now.monotonic + linger_time;
+            hc->lingering_deadline = mg_now.monotonic + next->lingering_time;
             c->read_handler = lingering_read;
             c->timeout_handler = lingering_timeout;
-            mg_conn_timer_set(c, linger_timeout);
+            mg_conn_timer_set(c, next->lingering_timeout);
             mg_conn_read_on(c);
             return;
         }
         mg_conn_close(c);
         return;
     }
-    if (body_left) {
+    if (next->body_left) {
         hc->discarding = 1;
     }
     c->read_handler = read_head;
     c->timeout_handler = keepalive_timeout;
-    mg_conn_timer_set(c, ka_timeout);
+    mg_conn_timer_set(c, next->keepalive_timeout);
     mg_conn_read_on(c);
     if (hc->last == hc->start && !hc->discarding) {
         hc->start = hc->last = 0;

@@ -1,45 +1,12 @@
 /*
- * From a parsed request head to a running request: create the request on the connection's
- * default server, take over the request line and header lines with nginx's checks
+ * From a parsed request head to a running request: take over the request line and header
+ * lines into a new request (request.c creates it) with nginx's checks
  * (Host, Content-Length, Transfer-Encoding, Connection), choose the virtual server and
  * start the phase engine.
  */
 #include <stdarg.h>
 
 #include "conn.h"
-
-mg_request_t *mg_http_create_request(mg_connection_t *c)
-{
-    mg_http_conn_t *hc = c->data;
-    mg_pool_t *pool = mg_pool_create(4096);
-    mg_request_t *r = mg_pcalloc(pool, sizeof(mg_request_t));
-    r->pool = pool;
-    r->connection = c;
-    r->hc = hc;
-    hc->r = r;
-    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
-    r->main_conf = cscf->ctx->main_conf;
-    r->srv_conf = cscf->ctx->srv_conf;
-    r->loc_conf = cscf->ctx->loc_conf;
-    r->ctx = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
-    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    r->variables = mg_pcalloc(pool, (cmcf->variables.nelts + 1) * sizeof(mg_http_var_value_t));
-    mg_array_init(&r->headers_in.headers, pool, 16, sizeof(mg_table_elt_t));
-    mg_array_init(&r->headers_out.headers, pool, 8, sizeof(mg_table_elt_t));
-    r->headers_in.content_length_n = -1;
-    r->headers_out.content_length_n = -1;
-    r->headers_out.last_modified_time = -1;
-    r->start_msec = mg_now.msec;
-    r->uri_changes = MG_HTTP_MAX_URI_CHANGES + 1;
-    r->http_major = 1;
-    r->http_minor = 0;
-    r->method = MG_HTTP_UNKNOWN;
-    c->requests++;
-    /* the default server's error_log until the Host header picks the server, as nginx;
-     * this also undoes a previous request's location log */
-    mg_http_update_location_config(r);
-    return r;
-}
 
 mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out)
 {

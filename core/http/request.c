@@ -1,10 +1,44 @@
 /*
- * A request's life after its head is parsed: header processing, the phase engine,
- * internal redirects, and finalization (the one place that decides between finishing,
- * waiting for output, sending an error page or closing).
+ * A request's life, from creation to its log line and its pool's end: created when a head
+ * is parsed (connection.c -> headers_in.c), run through the phases (phase.c), redirected
+ * internally, finalized (the one place that decides between finishing, waiting for output,
+ * sending an error page or closing), logged, freed; then the connection takes over again.
  */
 #include "conn.h"
 #include "variables.h"
+
+mg_request_t *mg_http_create_request(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_pool_t *pool = mg_pool_create(4096);
+    mg_request_t *r = mg_pcalloc(pool, sizeof(mg_request_t));
+    r->pool = pool;
+    r->connection = c;
+    r->hc = hc;
+    hc->r = r;
+    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
+    r->main_conf = cscf->ctx->main_conf;
+    r->srv_conf = cscf->ctx->srv_conf;
+    r->loc_conf = cscf->ctx->loc_conf;
+    r->ctx = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    r->variables = mg_pcalloc(pool, (cmcf->variables.nelts + 1) * sizeof(mg_http_var_value_t));
+    mg_array_init(&r->headers_in.headers, pool, 16, sizeof(mg_table_elt_t));
+    mg_array_init(&r->headers_out.headers, pool, 8, sizeof(mg_table_elt_t));
+    r->headers_in.content_length_n = -1;
+    r->headers_out.content_length_n = -1;
+    r->headers_out.last_modified_time = -1;
+    r->start_msec = mg_now.msec;
+    r->uri_changes = MG_HTTP_MAX_URI_CHANGES + 1;
+    r->http_major = 1;
+    r->http_minor = 0;
+    r->method = MG_HTTP_UNKNOWN;
+    c->requests++;
+    /* the default server's error_log until the Host header picks the server, as nginx;
+     * this also undoes a previous request's location log */
+    mg_http_update_location_config(r);
+    return r;
+}
 
 mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t klen,
                                        const char *val, size_t vlen)
@@ -241,4 +275,42 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         return; /* the writer finishes the request once the queue drains */
     }
     mg_http_request_done(r);
+}
+
+/* ---- the end: log, free, hand the connection back ---- */
+
+/* The log phase (access_log, log_by_lua), once per request. */
+static void log_request(mg_request_t *r)
+{
+    if (r->logged) {
+        return;
+    }
+    r->logged = 1;
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_handler_pt *log = cmcf->phases[MG_HTTP_LOG_PHASE].elts;
+    for (size_t i = 0; i < cmcf->phases[MG_HTTP_LOG_PHASE].nelts; i++) {
+        log[i](r);
+    }
+}
+
+void mg_http_free_request(mg_request_t *r)
+{
+    mg_http_conn_t *hc = r->hc;
+    hc->r = NULL;
+    hc->out = NULL;
+    hc->out_tail = &hc->out;
+    mg_http_writer_reset(hc);
+    mg_pool_destroy(r->pool);
+}
+
+void mg_http_request_done(mg_request_t *r)
+{
+    mg_connection_t *c = r->connection;
+    log_request(r);
+    mg_http_conn_next_t next;
+    mg_http_conn_decide(r, &next);
+    mg_conn_timer_del(c);
+    mg_conn_write_off(c);
+    mg_http_free_request(r);
+    mg_http_conn_continue(c, &next);
 }
