@@ -34,9 +34,7 @@ static mg_int_t set_value(mg_request_t *r, void *data, mg_str_t *value)
     set_op_t *op = data;
     mg_str_t *args = op->nargs ? mg_palloc(r->pool, op->nargs * sizeof(mg_str_t)) : NULL;
     for (size_t i = 0; i < op->nargs; i++) {
-        if (mg_http_complex_value(r, &op->args[i], &args[i]) != MG_OK) {
-            return MG_HTTP_INTERNAL_SERVER_ERROR;
-        }
+        args[i] = mg_http_complex_value(r, &op->args[i]);
     }
     mg_lua_main_conf_t *lmcf = mg_http_get_main_conf(r, mg_lua_module);
     lua_State *L = lmcf->L;

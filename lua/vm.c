@@ -106,7 +106,8 @@ mg_int_t mg_lua_code_push(lua_State *L, mg_request_t *r, mg_lua_code_t *code, in
 {
     if (code->path_cv) {
         mg_str_t name;
-        if (mg_http_complex_value(r, code->path_cv, &name) != MG_OK || name.len == 0) {
+        name = mg_http_complex_value(r, code->path_cv);
+        if (name.len == 0) {
             mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
                          "failed to get the Lua file path from \"%.*s\"",
                          (int)code->path_cv->value.len, code->path_cv->value.data);

@@ -297,7 +297,7 @@ static mg_int_t access_log_handler(mg_request_t *r)
     for (size_t i = 0; i < llcf->logs->nelts; i++) {
         if (log[i].filter) {
             mg_str_t v;
-            mg_http_complex_value(r, log[i].filter, &v);
+            v = mg_http_complex_value(r, log[i].filter);
             if (v.len == 0 || (v.len == 1 && v.data[0] == '0')) {
                 continue;
             }

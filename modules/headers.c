@@ -176,8 +176,8 @@ static void set_expires(mg_request_t *r, headers_conf_t *hc)
     time_t t = hc->expires_time;
     if (hc->expires_value) {
         mg_str_t v;
-        if (mg_http_complex_value(r, hc->expires_value, &v) != MG_OK ||
-            parse_expires(v, &expires, &t) != NULL || expires == EXPIRES_OFF) {
+        v = mg_http_complex_value(r, hc->expires_value);
+        if (parse_expires(v, &expires, &t) != NULL || expires == EXPIRES_OFF) {
             return; /* a bad runtime value sets nothing, as in nginx */
         }
     }
@@ -327,9 +327,7 @@ static mg_int_t headers_filter(mg_request_t *r)
                 continue;
             }
             mg_str_t value;
-            if (mg_http_complex_value(r, &h[i].value, &value) != MG_OK) {
-                return MG_ERROR;
-            }
+            value = mg_http_complex_value(r, &h[i].value);
             h[i].set(r, &h[i], value);
         }
     }

@@ -72,7 +72,7 @@ static mg_int_t index_handler(mg_request_t *r)
     int dir_checked = 0;
     for (size_t i = 0; i < ic->indices->nelts; i++) {
         mg_str_t name;
-        mg_http_complex_value(r, &cv[i], &name);
+        name = mg_http_complex_value(r, &cv[i]);
         if (name.len && name.data[0] == '/') {
             /* an absolute last index is an internal redirect whether or not it exists */
             mg_str_t uri = mg_pstr(r->pool, name.data, name.len);

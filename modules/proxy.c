@@ -248,9 +248,7 @@ static mg_upstream_peer_t *literal_peer(mg_request_t *r, mg_str_t hp, mg_str_t *
 static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
 {
     mg_str_t url;
-    if (mg_http_complex_value(r, plcf->url_cv, &url) != MG_OK) {
-        return MG_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    url = mg_http_complex_value(r, plcf->url_cv);
     if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid URL prefix in \"%.*s\"",
                      (int)url.len, url.data);
@@ -348,8 +346,8 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
     mg_str_t uri = mg_http_safe_request_target(r, make_uri(r, plcf, ctx));
     u->uri = uri;
     mg_str_t method = r->method_name;
-    if (plcf->method && mg_http_complex_value(r, plcf->method, &method) != MG_OK) {
-        return MG_ERROR;
+    if (plcf->method) {
+        method = mg_http_complex_value(r, plcf->method);
     }
     if (!mg_http_is_token(method)) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid proxy_method \"%.*s\"",
@@ -366,9 +364,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         if (ph[i].body_length) {
             continue;
         }
-        if (mg_http_complex_value(r, &ph[i].value, &vals[i]) != MG_OK) {
-            return MG_ERROR;
-        }
+        vals[i] = mg_http_complex_value(r, &ph[i].value);
         vals[i] = mg_http_safe_header_value(r, ph[i].key, vals[i]);
         len += ph[i].key.len + 2 + vals[i].len + 2;
         if (ph[i].lkey.len == 7 && memcmp(ph[i].lkey.data, "upgrade", 7) == 0 && vals[i].len &&
@@ -482,20 +478,14 @@ static mg_str_t rewrite_location(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_
             if (mg_http_regex_exec(r, pr[i].regex, v) != MG_OK) {
                 continue;
             }
-            if (mg_http_complex_value(r, &pr[i].to, &to) != MG_OK) {
-                continue;
-            }
+            to = mg_http_complex_value(r, &pr[i].to);
             return to; /* the whole value is replaced, as nginx */
         }
-        if (mg_http_complex_value(r, &pr[i].from, &from) != MG_OK) {
-            continue;
-        }
+        from = mg_http_complex_value(r, &pr[i].from);
         if (v.len < from.len || mg_strncasecmp(v.data, from.data, from.len) != 0) {
             continue;
         }
-        if (mg_http_complex_value(r, &pr[i].to, &to) != MG_OK) {
-            continue;
-        }
+        to = mg_http_complex_value(r, &pr[i].to);
         char *p = mg_pnalloc(r->pool, to.len + v.len - from.len);
         memcpy(p, to.data, to.len);
         memcpy(p + to.len, v.data + from.len, v.len - from.len);
@@ -666,9 +656,7 @@ static mg_int_t proxy_handler(mg_request_t *r)
     if (plcf->body) {
         /* proxy_set_body: its value is the body; the client's is not wanted */
         mg_str_t v;
-        if (mg_http_complex_value(r, plcf->body, &v) != MG_OK) {
-            return MG_HTTP_INTERNAL_SERVER_ERROR;
-        }
+        v = mg_http_complex_value(r, plcf->body);
         ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
     }
     if (!plcf->body && plcf->pass_request_body &&

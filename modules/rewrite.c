@@ -455,7 +455,7 @@ static mg_int_t run_rewrite(mg_request_t *r, rewrite_op_t *op, int log)
         return RUN_NEXT;
     }
     mg_str_t value;
-    mg_http_complex_value(r, op->value, &value);
+    value = mg_http_complex_value(r, op->value);
     if (op->redirect) {
         if (op->add_args && r->args.len) {
             value = join(r, value, memchr(value.data, '?', value.len) ? '&' : '?', r->args);
@@ -475,7 +475,7 @@ static mg_int_t run_rewrite(mg_request_t *r, rewrite_op_t *op, int log)
     }
     if (op->args) {
         mg_str_t args;
-        mg_http_complex_value(r, op->args, &args);
+        args = mg_http_complex_value(r, op->args);
         if (op->add_args && r->args.len) {
             args = join(r, args, '&', r->args);
         }
@@ -522,7 +522,7 @@ static mg_int_t run_return(mg_request_t *r, rewrite_op_t *op)
     }
     mg_str_t text = mg_null_string;
     if (op->value) {
-        mg_http_complex_value(r, op->value, &text);
+        text = mg_http_complex_value(r, op->value);
     }
     if (is_redirect(code)) {
         if (op->value) {
@@ -543,7 +543,7 @@ static mg_int_t run_set(mg_request_t *r, rewrite_op_t *op)
             return rc;
         }
     } else {
-        mg_http_complex_value(r, op->value, &value);
+        value = mg_http_complex_value(r, op->value);
     }
     mg_http_set_indexed_variable(r, (mg_uint_t)op->index, value);
     return RUN_NEXT;
@@ -552,7 +552,7 @@ static mg_int_t run_set(mg_request_t *r, rewrite_op_t *op)
 static int file_test(mg_request_t *r, rewrite_cond_t *c)
 {
     mg_str_t path;
-    mg_http_complex_value(r, c->left, &path);
+    path = mg_http_complex_value(r, c->left);
     struct stat st;
     if (stat(path.data, &st) != 0) {
         return 0;
@@ -575,20 +575,20 @@ static int run_condition(mg_request_t *r, rewrite_cond_t *c, int log)
     int v;
     switch (c->kind) {
     case COND_VAR:
-        mg_http_complex_value(r, c->left, &left);
+        left = mg_http_complex_value(r, c->left);
         return !(left.len == 0 || (left.len == 1 && left.data[0] == '0'));
     case COND_FILE:
         v = file_test(r, c);
         break;
     case COND_EQ: {
         mg_str_t right;
-        mg_http_complex_value(r, c->left, &left);
-        mg_http_complex_value(r, c->right, &right);
+        left = mg_http_complex_value(r, c->left);
+        right = mg_http_complex_value(r, c->right);
         v = mg_str_eq_str(left, right);
         break;
     }
     default: {
-        mg_http_complex_value(r, c->left, &left);
+        left = mg_http_complex_value(r, c->left);
         mg_int_t m = regex_match(r, c->regex, left, log);
         if (m == MG_ERROR) {
             return -1;

@@ -116,7 +116,7 @@ static mg_int_t try_files_handler(mg_request_t *r)
         try_file_t *tf = &tc->files[i];
         mg_str_t name, path;
         size_t root_len, alias_skip;
-        mg_http_complex_value(r, &tf->name, &name);
+        name = mg_http_complex_value(r, &tf->name);
         if (tried_path(r, tf, name, &path, &root_len, &alias_skip) != MG_OK) {
             return MG_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -157,7 +157,7 @@ static mg_int_t try_files_handler(mg_request_t *r)
         return tc->code;
     }
     mg_str_t target;
-    mg_http_complex_value(r, &tc->fallback, &target);
+    target = mg_http_complex_value(r, &tc->fallback);
     if (target.len && target.data[0] == '@') {
         return mg_http_named_location(r, target);
     }

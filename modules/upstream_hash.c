@@ -71,9 +71,7 @@ static mg_int_t hash_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
         return MG_ERROR;
     }
     hash_data_t *hd = pick->data;
-    if (mg_http_complex_value(r, &hc->key, &hd->key) != MG_OK) {
-        return MG_ERROR;
-    }
+    hd->key = mg_http_complex_value(r, &hc->key);
     if (hc->consistent && hc->npoints) {
         /* the first point at or after the key's hash */
         uint32_t h = crc32_update(0, hd->key.data, hd->key.len);

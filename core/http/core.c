@@ -531,7 +531,7 @@ char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len,
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     mg_str_t root = clcf->root;
     if (clcf->root_cv) {
-        mg_http_complex_value(r, clcf->root_cv, &root);
+        root = mg_http_complex_value(r, clcf->root_cv);
         if (root.len == 0 || root.data[0] != '/') {
             root = mg_conf_full_name(r->connection->cycle, root, 0);
         }

@@ -97,11 +97,10 @@ mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_comp
     return MG_OK;
 }
 
-mg_int_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv, mg_str_t *out)
+mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv)
 {
     if (cv->nparts == 0) {
-        *out = cv->value;
-        return MG_OK;
+        return cv->value;
     }
     /* two passes: sizes, then copy; values are cached so the second lookup is cheap */
     size_t len = 0;
@@ -141,7 +140,6 @@ mg_int_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv, mg_
         }
     }
     *d = '\0';
-    out->data = buf;
-    out->len = (size_t)(d - buf);
-    return MG_OK;
+    mg_str_t out = { (size_t)(d - buf), buf };
+    return out;
 }

@@ -26,7 +26,8 @@ mg_uint_t mg_http_script_variables_count(mg_str_t s);
 mg_int_t mg_http_script_var_ref(mg_conf_t *cf, mg_str_t src, size_t *pos);
 /* Compile; logs the error with FILE:LINE and returns MG_ERROR on a bad variable name. */
 mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_complex_value_t *cv);
-/* Evaluate into r->pool. */
-mg_int_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv, mg_str_t *out);
+/* The value for r: the literal itself, or a NUL-terminated string in r->pool (a variable
+ * that is not found contributes nothing). Cannot fail. */
+mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv);
 
 #endif

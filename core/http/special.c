@@ -155,7 +155,7 @@ static mg_int_t send_error_page(mg_request_t *r, mg_http_err_page_t *ep, mg_int_
         r->err_status = MG_HTTP_BAD_REQUEST; /* nginx's internal codes go out as 400 */
     }
     mg_str_t uri;
-    mg_http_complex_value(r, ep->value, &uri);
+    uri = mg_http_complex_value(r, ep->value);
     if (uri.len && uri.data[0] == '/') {
         mg_str_t args = ep->args;
         if (ep->value->nparts) {

@@ -515,7 +515,7 @@ static mg_int_t var_document_root(mg_request_t *r, mg_http_var_value_t *v, uintp
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     mg_str_t root = clcf->root;
     if (clcf->root_cv) {
-        mg_http_complex_value(r, clcf->root_cv, &root);
+        root = mg_http_complex_value(r, clcf->root_cv);
     }
     VAR_VALUE(v, root.data, root.len);
     return MG_OK;
