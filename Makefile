@@ -66,9 +66,9 @@ objs/libmoongate.list: FORCE
 
 FORCE:
 
-# --whole-archive: modules and FFI entry points are reached through tables and by name at run
-# time, not by symbol references from main.o, so the linker must not drop any member;
-# -Wl,-E exports them all to LuaJIT's FFI (ffi.C.mg_lua_ffi_*).
+# --whole-archive: modules are reached through the module table, not by symbol references from
+# main.o, so the linker must not drop any member; -Wl,-E keeps the binary's symbols visible to
+# code loaded at run time (Lua C modules through lua_package_cpath, LuaJIT's ffi.C).
 objs/moongate: objs/core/main.o objs/libmoongate.a
 	$(CC) $(LDFLAGS) -Wl,-E -o $@ objs/core/main.o \
 	    -Wl,--whole-archive objs/libmoongate.a -Wl,--no-whole-archive $(LIBS)

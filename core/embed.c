@@ -13,7 +13,7 @@
 static char *abs_path(const char *prefix, const char *path)
 {
     if (path[0] == '/') {
-        return strdup(path);
+        return mg_strdup(path);
     }
     size_t n = strlen(prefix) + strlen(path) + 2;
     char *p = mg_alloc(n);
@@ -24,10 +24,10 @@ static char *abs_path(const char *prefix, const char *path)
 mg_server_t *moongate_server_create(const moongate_options_t *opts)
 {
     mg_server_t *srv = mg_calloc(sizeof(mg_server_t));
-    srv->params.prefix = strdup(opts->prefix);
+    srv->params.prefix = mg_strdup(opts->prefix);
     srv->params.conf_file = abs_path(opts->prefix, opts->conf_file);
-    srv->params.conf_param = opts->directives ? strdup(opts->directives) : NULL;
-    srv->params.error_log = opts->error_log ? strdup(opts->error_log) : NULL;
+    srv->params.conf_param = opts->directives ? mg_strdup(opts->directives) : NULL;
+    srv->params.error_log = opts->error_log ? mg_strdup(opts->error_log) : NULL;
     mg_cycle_t *cycle = mg_cycle_create(&srv->params, NULL, mg_cycle_early_log(&srv->params));
     if (cycle == NULL) {
         moongate_server_destroy(srv);

@@ -86,7 +86,7 @@ static void add_gen(master_t *m, mg_cycle_t *cycle)
 {
     if (m->ngens == m->galloc) {
         m->galloc = m->galloc ? m->galloc * 2 : 8;
-        m->gens = realloc(m->gens, m->galloc * sizeof(mg_cycle_t *));
+        m->gens = mg_realloc(m->gens, m->galloc * sizeof(mg_cycle_t *));
     }
     m->gens[m->ngens++] = cycle;
     cycle->refs = 0;
@@ -157,7 +157,7 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     if (m->nprocs == m->nalloc) {
         m->nalloc = m->nalloc ? m->nalloc * 2 : 16;
-        m->procs = realloc(m->procs, m->nalloc * sizeof(proc_t));
+        m->procs = mg_realloc(m->procs, m->nalloc * sizeof(proc_t));
     }
     m->procs[m->nprocs++] = (proc_t){.pid = pid, .channel = sv[0], .cycle = cycle, .slot = slot};
     cycle->refs++;
@@ -544,7 +544,7 @@ int mg_master_run(mg_server_t *srv, int daemonized)
         }
         if (pfd_alloc < m->nprocs) {
             pfd_alloc = m->nprocs * 2;
-            pfds = realloc(pfds, pfd_alloc * sizeof(struct pollfd));
+            pfds = mg_realloc(pfds, pfd_alloc * sizeof(struct pollfd));
         }
         size_t n = 0;
         for (size_t i = 0; i < m->nprocs; i++) {

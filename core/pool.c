@@ -61,6 +61,12 @@ void *mg_realloc(void *old, size_t size)
     return p;
 }
 
+char *mg_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(mg_alloc(n), s, n);
+}
+
 mg_pool_t *mg_pool_create(size_t block_size)
 {
     if (block_size < 256) {

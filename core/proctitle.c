@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mg.h"
 #include "proctitle.h"
 
 extern char **environ;
@@ -28,10 +29,7 @@ void mg_proctitle_init(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         len += strlen(argv[i]) + 1;
     }
-    args_line = malloc(len + 1);
-    if (args_line == NULL) {
-        return;
-    }
+    args_line = mg_alloc(len + 1);
     char *p = args_line;
     for (int i = 0; i < argc; i++) {
         p += sprintf(p, "%s%s", i ? " " : "", argv[i]);
@@ -49,28 +47,23 @@ void mg_proctitle_init(int argc, char **argv)
     while (environ[nenv]) {
         nenv++;
     }
-    char **env = malloc((nenv + 1) * sizeof(char *));
-    if (env == NULL) {
-        return;
-    }
+    char **env = mg_alloc((nenv + 1) * sizeof(char *));
     for (size_t i = 0; i < nenv; i++) {
         if (environ[i] == end) {
             end = environ[i] + strlen(environ[i]) + 1;
         }
-        env[i] = strdup(environ[i]);
+        env[i] = mg_strdup(environ[i]);
     }
     env[nenv] = NULL;
     environ = env;
     /* unsetenv/setenv edit environ in place; the strings stay listed here */
-    moved_env = malloc((nenv + 1) * sizeof(char *));
-    if (moved_env) {
-        memcpy(moved_env, env, (nenv + 1) * sizeof(char *));
-    }
+    moved_env = mg_alloc((nenv + 1) * sizeof(char *));
+    memcpy(moved_env, env, (nenv + 1) * sizeof(char *));
     /* the argv strings move too: main keeps reading its options through argv[i]; the
      * copies are held here as well, for the life of the process */
-    moved_argv = malloc((size_t)(argc + 1) * sizeof(char *));
-    for (int i = 0; moved_argv && i < argc; i++) {
-        argv[i] = moved_argv[i] = strdup(argv[i]);
+    moved_argv = mg_alloc((size_t)(argc + 1) * sizeof(char *));
+    for (int i = 0; i < argc; i++) {
+        argv[i] = moved_argv[i] = mg_strdup(argv[i]);
     }
     title_start = start;
     title_end = end;

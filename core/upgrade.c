@@ -62,7 +62,7 @@ void mg_upgrade_init(char **argv)
     resolve_binary(argv[0]);
     const char *env = getenv("MOONGATE");
     if (env && *env) {
-        inherited = strdup(env);
+        inherited = mg_strdup(env);
     }
     unsetenv("MOONGATE");
 }

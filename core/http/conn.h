@@ -55,7 +55,7 @@ typedef struct {
 } mg_http_conn_next_t;
 void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);
 void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next);
-/* Begin processing a parsed head found in hc->buf (connection.c -> request.c). */
+/* Begin processing a parsed head found in hc->buf (connection.c -> headers_in.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
 
 /* Build the phase engine from the handlers registered per phase (end of http{}). */

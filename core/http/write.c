@@ -592,7 +592,7 @@ void mg_http_writer_event(mg_connection_t *c)
             return;
         }
     }
-    /* a producer waiting for room (later: proxy, Lua) is told here */
+    /* a producer waiting for room (the upstream engine, Lua's ngx.flush(true)) is told here */
     if (r->hc->r == r && r->write_event_handler) {
         r->write_event_handler(r);
     }
