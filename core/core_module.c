@@ -1,12 +1,13 @@
 /*
  * The top-level directives (main and events contexts): processes, daemon, pid, error_log,
- * user, env, worker limits, and the events { } block.
+ * user, env, worker limits, load_module, and the events { } block.
  */
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include "cycle.h"
+#include "version.h"
 #include "pool.h"
 #include "str.h"
 
@@ -25,6 +26,7 @@ static void *core_create_conf(mg_cycle_t *cycle)
     ccf->pcre_jit = MG_CONF_UNSET;
     mg_array_init(&ccf->env, cycle->pool, 4, sizeof(mg_str_t));
     mg_array_init(&ccf->cpu_affinity, cycle->pool, 4, sizeof(mg_str_t));
+    mg_array_init(&ccf->load_module, cycle->pool, 4, sizeof(mg_str_t));
     return ccf;
 }
 
@@ -163,6 +165,41 @@ static const char *core_ignore(mg_conf_t *cf, const mg_command_t *cmd, void *con
     return MG_CONF_OK; /* lock_file: moongate needs no accept lock file */
 }
 
+/* load_module PATH: moongate is built in one piece, so a module nginx would load is either
+ * built in (the line is checked and kept) or missing, which is an error naming it. */
+static const char *core_load_module(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->events_seen || cf->cycle->http) {
+        return "is specified too late";
+    }
+    mg_str_t path = cf->args[1];
+    const char *base = path.data + path.len;
+    while (base > path.data && base[-1] != '/') {
+        base--;
+    }
+    size_t len = (size_t)(path.data + path.len - base);
+    if (len > 3 && memcmp(base + len - 3, ".so", 3) == 0) {
+        len -= 3;
+    }
+    mg_str_t name = mg_pstr(cf->pool, base, len);
+    mg_str_t *seen = ccf->load_module.elts;
+    for (size_t i = 0; i < ccf->load_module.nelts; i++) {
+        if (mg_str_eq_str(seen[i], name)) {
+            mg_conf_error(cf, 0, "module \"%.*s\" is already loaded", (int)name.len, name.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    if (!mg_version_builtin(name.data)) {
+        mg_conf_error(cf, 0, "module \"%.*s\" is not built into moongate (load_module \"%.*s\")",
+                      (int)name.len, name.data, (int)path.len, path.data);
+        return MG_CONF_ERROR;
+    }
+    *(mg_str_t *)mg_array_push(&ccf->load_module) = name;
+    return MG_CONF_OK;
+}
+
 static const char *core_set_env(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
@@ -238,6 +275,7 @@ static const mg_command_t core_commands[] = {
     { "working_directory", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(working_directory), NULL },
     { "lock_file", MG_CTX_MAIN, MG_ARGS(1, 1), core_ignore, CORE(daemon), NULL },
     { "pcre_jit", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(pcre_jit), NULL },
+    { "load_module", MG_CTX_MAIN, MG_ARGS(1, 1), core_load_module, CORE(load_module), NULL },
     { "events", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), core_set_events, CORE(events_seen), NULL },
     { "worker_connections", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_worker_connections, CORE(worker_connections), NULL },
     { "multi_accept", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(multi_accept), NULL },

@@ -34,6 +34,7 @@ typedef struct {
     mg_array_t cpu_affinity; /* mg_str_t bit masks, rightmost digit = CPU 0 */
     int cpu_affinity_auto;   /* "auto [mask]": one CPU per worker, from the mask if any */
     int cpu_affinity_set;
+    mg_array_t load_module; /* mg_str_t: the modules load_module named (all built in) */
 } mg_core_conf_t;
 
 struct mg_cycle_s {

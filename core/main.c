@@ -20,6 +20,7 @@
 #include "signals.h"
 #include "str.h"
 #include "upgrade.h"
+#include "version.h"
 
 typedef struct {
     int show_help, show_version, show_configure, test_config, dump_config, quiet;
@@ -211,13 +212,10 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.show_version) {
-        fprintf(stderr, "moongate version: " MOONGATE_VER "\n");
+        mg_modules_init(); /* the configure arguments name the modules built in */
+        mg_version_print(stderr, o.show_configure);
         if (o.show_help) {
             usage();
-        }
-        if (o.show_configure) {
-            fprintf(stderr, "built by %s\nconfigure arguments:%s%s\n", MG_CC,
-                    MG_CONFIGURE[0] ? " " : "", MG_CONFIGURE);
         }
         if (!o.test_config) {
             return 0;

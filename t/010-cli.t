@@ -60,12 +60,22 @@ sub wait_for {
 
 my ($code, $out, $err) = run_cmd($Binary, '-v');
 is($code, 0, '-v exits 0');
-like($err, qr/\A$N version: $N\/\d+\.\d+\.\d+\n\z/, '-v prints the version line on stderr');
+# nginx's line; moongate's names the nginx release it follows, then its own version, so tools
+# that parse nginx's (Test::Nginx) read a version they know
+my $ver = $is_nginx ? qr/nginx version: nginx\/\d+\.\d+\.\d+/
+                    : qr/nginx version: moongate\/\d+\.\d+\.\d+ \(moongate\/\d+\.\d+\.\d+\)/;
+like($err, qr/\A$ver\n\z/, '-v prints the version line on stderr');
 is($out, '', '-v prints nothing on stdout');
 
 ($code, $out, $err) = run_cmd($Binary, '-V');
 is($code, 0, '-V exits 0');
-like($err, qr/\A$N version: $N\/\d+\.\d+\.\d+\n/, '-V starts with the version line');
+like($err, qr/\A$ver\n/, '-V starts with the version line');
+unless ($is_nginx) {
+    # the modules moongate lacks, in nginx's spelling (fastcgi comes with a later issue), and
+    # one it has that nginx builds only when asked
+    like($err, qr/^configure arguments:.* --with-http_gzip_static_module/m, '-V: --with-http_gzip_static_module');
+    unlike($err, qr/--without-http_proxy_module|--without-http_rewrite_module/, '-V: proxy and rewrite are there');
+}
 like($err, qr/^configure arguments:/m, '-V prints "configure arguments:"');
 if ($is_nginx) {
     pass('-V "built by" (Debian\'s nginx prints none)');
@@ -76,7 +86,7 @@ if ($is_nginx) {
 for my $opt ('-h', '-?') {
     ($code, $out, $err) = run_cmd($Binary, $opt);
     is($code, 0, "$opt exits 0");
-    like($err, qr/\A$N version: .*\nUsage: $N \[-\?hvVtTq\] \[-s signal\] \[-p prefix\]\n/,
+    like($err, qr/\Anginx version: .*\nUsage: $N \[-\?hvVtTq\] \[-s signal\] \[-p prefix\]\n/,
          "$opt prints the version and the usage line");
     like($err, qr/^  -g directives : set global directives out of configuration file$/m,
          "$opt lists -g");

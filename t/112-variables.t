@@ -331,13 +331,13 @@ GET /t
 
 
 
-=== TEST 26: $nginx_version is moongate's version
+=== TEST 26: $nginx_version is the nginx release moongate follows (as -V and ngx.config.nginx_version)
 --- config
     location /t { return 200 "$nginx_version\n"; }
 --- request
 GET /t
 --- response_body eval
-$main::IsNginx ? "1.22.1\n" : "0.1.0\n"
+"1.22.1\n"
 
 
 

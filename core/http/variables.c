@@ -10,6 +10,7 @@
 
 #include "script.h"
 #include "variables.h"
+#include "version.h"
 
 #define VAR_VALUE(v, s, l)                                                                     \
     do {                                                                                       \
@@ -505,7 +506,9 @@ static mg_int_t var_version(mg_request_t *r, mg_http_var_value_t *v, uintptr_t d
 {
     (void)r;
     (void)data;
-    VAR_VALUE(v, MOONGATE_VERSION, sizeof(MOONGATE_VERSION) - 1);
+    /* the nginx release moongate follows, as -V and ngx.config.nginx_version say: scripts
+     * compare it with nginx's versions */
+    VAR_VALUE(v, MG_NGINX_VERSION, sizeof(MG_NGINX_VERSION) - 1);
     return MG_OK;
 }
 

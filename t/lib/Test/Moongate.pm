@@ -329,7 +329,8 @@ sub write_config {
     $c .= "pid $PidFile;\n";
     $c .= "env $_;\n" for @EnvToServer;
     my $files = sec($block, 'user_files') // '';
-    if (File::Basename::basename($Binary) =~ /nginx/ && "$main$http$conf$files" =~ /_by_lua|lua_/) {
+    if (File::Basename::basename($Binary) =~ /nginx/ && "$main$http$conf$files" =~ /_by_lua|lua_/
+        && !$has->('load_module')) {
         # Debian's nginx has Lua as a dynamic module (libnginx-mod-http-lua); moongate has it built in
         $c .= "load_module $_;\n" for grep { -f }
             map { "/usr/lib/nginx/modules/$_.so" } qw(ndk_http_module ngx_http_lua_module);
