@@ -162,15 +162,25 @@ typedef struct {
 extern mg_module_t mg_lua_module;
 extern mg_lua_current_t mg_lua_cur;
 
+/* ---- context.c ---- */
 /* The running request, or luaL_error "no request found" outside one. */
 mg_request_t *mg_lua_request(lua_State *L);
 /* luaL_error "API disabled in the context of <phase>" unless the running phase is allowed. */
 void mg_lua_check_phase(lua_State *L, unsigned allowed);
+/* A phase's ngx.get_phase() name, and its directive as messages name it ("access_by_lua*";
+ * NULL for an unknown phase). */
 const char *mg_lua_phase_name(unsigned phase);
-/* The event loop of the process running the Lua code (NULL in the master, e.g. init_by_lua). */
-struct event_base *mg_lua_event_base(void);
-/* The request's Lua state, created on first use (phase.c). */
+const char *mg_lua_phase_context(unsigned phase);
+/* The request's Lua state, created on first use; the request pool's cleanup frees its
+ * coroutines, ngx.ctx and output memory. */
 mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r);
+/* The lua_socket_* and lua_check_client_abort settings that apply to ctx: its request's
+ * location, or the http{} level for a timer (which has no location). */
+mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx);
+
+/* The event loop of the process running the Lua code (NULL in the master, e.g. init_by_lua;
+ * api.c). */
+struct event_base *mg_lua_event_base(void);
 
 /* ---- vm.c ---- */
 /* The VM of the configuration being read, created with the ngx API on first use. */
@@ -225,9 +235,6 @@ mg_lua_co_t *mg_lua_thread_new(mg_lua_ctx_t *ctx, lua_State *L);
 void mg_lua_thread_start(mg_lua_co_t *t);
 
 /* ---- lua_module.c ---- */
-/* The lua_socket_* and lua_check_client_abort settings that apply to ctx: its request's
- * location, or the http{} level for a timer (which has no location). */
-mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx);
 /* A request's Lua code yields to the event loop: with lua_check_client_abort on, the client's
  * connection is watched so that its close runs ngx.on_abort's handler or ends the request
  * with 499. */

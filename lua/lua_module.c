@@ -394,14 +394,6 @@ static mg_int_t lua_log_handler(mg_request_t *r)
 
 /* ---- lua_check_client_abort and ngx.on_abort ---- */
 
-mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx)
-{
-    if (ctx->r) {
-        return mg_http_get_loc_conf(ctx->r, mg_lua_module);
-    }
-    return ctx->lmcf->cycle->http->loc_conf[mg_lua_module.index];
-}
-
 /* The client's connection became readable while Lua code waits: bytes (a pipelined request,
  * left for after this one) or its close. Events are level-triggered, so the watch stops
  * either way; a later wait arms it again. */
