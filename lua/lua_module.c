@@ -466,7 +466,7 @@ static int lua_on_abort(lua_State *L)
 }
 
 /* nginx's postponing: rewrite_by_lua and access_by_lua run after the other modules' handlers
- * of their phase (rewrite_by_lua_no_postpone puts rewrite first). */
+ * of their phase (rewrite_by_lua_no_postpone puts rewrite first); log_by_lua runs first. */
 static mg_int_t lua_init(mg_conf_t *cf)
 {
     mg_lua_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_lua_module);
@@ -485,7 +485,9 @@ static mg_int_t lua_init(mg_conf_t *cf)
         mg_http_add_phase_handler_last(cf, MG_HTTP_ACCESS_PHASE, lua_access_handler);
     }
     if (lmcf->phases & MG_LUA_LOG) {
-        mg_http_add_phase_handler(cf, MG_HTTP_LOG_PHASE, lua_log_handler);
+        /* lua-nginx-module's log handler runs before the others: what log_by_lua sets (a
+         * variable) reaches the access log */
+        mg_http_add_phase_handler_first(cf, MG_HTTP_LOG_PHASE, lua_log_handler);
     }
     /* ngx.on_abort is this module's: it belongs with lua_check_client_abort */
     lua_getglobal(lmcf->L, "ngx");

@@ -382,8 +382,11 @@ extern mg_module_t mg_http_core_module;
 
 /* Register a phase handler (from a module's init). */
 void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
-/* Register a handler that runs after every other one of its phase (nginx's postponed Lua). */
+/* Register a handler that runs after (before) every other one registered so far for its
+ * phase: nginx's postponed rewrite/access Lua handlers, and its Lua log handler that runs
+ * before access_log. */
 void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
+void mg_http_add_phase_handler_first(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
 
 /* ---- request life (request.c) ---- */
 

@@ -169,15 +169,34 @@ void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_han
     *(mg_http_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
 }
 
-void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+static void add_front(mg_array_t *a, mg_http_handler_pt h)
 {
-    /* handlers run last-registered first, so the array's front runs last */
-    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
-    mg_array_t *a = &cmcf->phases[phase];
     mg_array_push(a);
     mg_http_handler_pt *hs = a->elts;
     memmove(&hs[1], &hs[0], (a->nelts - 1) * sizeof(*hs));
     hs[0] = h;
+}
+
+/* The engine runs a phase's handlers last-registered first; the log phase, which
+ * mg_http_request_done runs, goes in registration order (as nginx's log handlers). */
+void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    if (phase == MG_HTTP_LOG_PHASE) {
+        *(mg_http_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
+    } else {
+        add_front(&cmcf->phases[phase], h);
+    }
+}
+
+void mg_http_add_phase_handler_first(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    if (phase == MG_HTTP_LOG_PHASE) {
+        add_front(&cmcf->phases[phase], h);
+    } else {
+        *(mg_http_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
+    }
 }
 
 mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
