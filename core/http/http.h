@@ -450,8 +450,8 @@ typedef void (*mg_http_subrequest_done_pt)(mg_request_t *sr, void *data);
  * caller may change method, method_name, headers_in, request_body and variables before the
  * loop turns), which then runs the phases from server rewrite with `internal` locations
  * allowed. Its response is captured in memory, never sent; `done` runs from the loop once it
- * finished. If r ends first the child is freed without `done`. MG_OK with *psr, or MG_ERROR
- * (logged) when subrequests nest too deep. */
+ * finished. If r ends first the child is freed without `done`. MG_OK with *psr, or
+ * MG_DECLINED (not logged) when r is nested too deep to make one (51 levels, as nginx). */
 mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
                             mg_http_subrequest_done_pt done, void *data, mg_request_t **psr);
 /* The captured body of a finished subrequest (valid in its `done`), and whether the response
