@@ -148,6 +148,7 @@ typedef struct mg_lua_ctx_s {
     unsigned body_read : 1;  /* lua_need_request_body / ngx.req.read_body done */
     unsigned body_waiting : 1; /* a phase handler waits for lua_need_request_body */
     unsigned mime_set : 1;   /* ngx.header set Content-Type (even to nil): no default type */
+    unsigned filter_replaced : 1; /* header_filter_by_lua's ngx.exit replaced the response */
 } mg_lua_ctx_t;
 
 /* What Lua code runs now: set by the runners around every call into the VM. */
@@ -241,9 +242,11 @@ void mg_lua_thread_start(mg_lua_co_t *t);
 void mg_lua_watch_client(mg_lua_ctx_t *ctx);
 
 /* ---- resp.c ---- */
-/* Send the response head now if not yet sent (status from ngx.status, 200 default). */
+/* Send the response head now if not yet sent (status from ngx.status, 200 default). MG_OK,
+ * MG_ERROR, or an HTTP status a header filter chose instead (header_filter_by_lua's
+ * ngx.exit): nothing was sent, and the caller ends its output and finalizes with it. */
 mg_int_t mg_lua_send_header(mg_request_t *r);
-/* Send the last buffer unless already sent. */
+/* Send the last buffer unless already sent; the same returns. */
 mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx);
 /* Output memory: `len` bytes that live until written (freed once the writer is idle). */
 char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len);

@@ -13,8 +13,9 @@ static char exit_sentinel;
 /* The response was produced by an entry of the rewrite or access phase: it ends here. */
 static mg_int_t finish_early(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
-    if (mg_lua_send_eof(r, ctx) == MG_ERROR) {
-        return MG_ERROR;
+    mg_int_t rc = mg_lua_send_eof(r, ctx);
+    if (rc != MG_OK) {
+        return rc; /* an error, or the status a header filter chose */
     }
     mg_http_finalize_request(r, MG_OK);
     return MG_DONE;
@@ -25,7 +26,7 @@ static mg_int_t entry_done(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
     if (ctx->phase == MG_LUA_CONTENT) {
         /* the gathered output and the last buffer in one go */
-        return mg_lua_send_eof(r, ctx) == MG_ERROR ? MG_ERROR : MG_OK;
+        return mg_lua_send_eof(r, ctx);
     }
     return r->header_sent ? finish_early(r, ctx) : MG_DECLINED;
 }
@@ -49,7 +50,7 @@ static mg_int_t entry_exit(mg_request_t *r, mg_lua_ctx_t *ctx)
             r->headers_out.status = (mg_uint_t)code;
         }
         if (ctx->phase == MG_LUA_CONTENT) {
-            return mg_lua_send_eof(r, ctx) == MG_ERROR ? MG_ERROR : MG_OK;
+            return mg_lua_send_eof(r, ctx);
         }
         return finish_early(r, ctx);
     }
