@@ -298,6 +298,9 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
 
 /* ---- request phases ---- */
 
+static mg_int_t lua_rewrite_handler(mg_request_t *r);
+static mg_int_t lua_access_handler(mg_request_t *r);
+
 static void body_read_done(mg_request_t *r)
 {
     mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
@@ -306,11 +309,11 @@ static void body_read_done(mg_request_t *r)
         return; /* read at once, the handler goes on by itself */
     }
     ctx->body_waiting = 0;
-    if (ctx->phase == MG_LUA_CONTENT) {
-        mg_http_finalize_request(r, lua_content_handler(r));
-    } else {
-        mg_http_run_phases(r); /* the phase handler that waited runs again */
-    }
+    /* the phase handler that waited runs its entry now, and its answer is the phase's */
+    mg_http_handler_pt h = ctx->phase == MG_LUA_CONTENT  ? lua_content_handler
+                           : ctx->phase == MG_LUA_ACCESS ? lua_access_handler
+                                                         : lua_rewrite_handler;
+    mg_http_phase_resume(r, h(r));
 }
 
 /* lua_need_request_body: the whole body is read before the first Lua entry runs. */

@@ -125,22 +125,8 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
         }
         return;
     }
-    mg_request_t *r = ctx->r;
-    mg_int_t rc = entry_result(ctx, how);
-    if (rc == MG_AGAIN || rc == MG_DONE) {
-        return;
-    }
-    if (ctx->phase == MG_LUA_CONTENT) {
-        mg_http_finalize_request(r, rc);
-        return;
-    }
-    /* rewrite/access: what the phase checkers would do with the handler's code */
-    if (rc == MG_DECLINED || (rc == MG_OK && ctx->phase == MG_LUA_ACCESS)) {
-        r->phase_handler++;
-        mg_http_run_phases(r);
-        return;
-    }
-    mg_http_finalize_request(r, rc);
+    /* the phase handler that returned MG_DONE answers now */
+    mg_http_phase_resume(ctx->r, entry_result(ctx, how));
 }
 
 /* lua_pcall's message handler: the message with the stack it came from. */

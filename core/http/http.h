@@ -360,6 +360,8 @@ struct mg_request_s {
 typedef struct mg_http_phase_handler_s {
     mg_int_t (*checker)(mg_request_t *r, struct mg_http_phase_handler_s *ph);
     mg_http_handler_pt handler;
+    /* the phase's rules for the handler's return code: MG_AGAIN runs the next entry */
+    mg_int_t (*answer)(mg_request_t *r, struct mg_http_phase_handler_s *ph, mg_int_t rc);
     mg_uint_t next; /* index of the first handler of the next phase */
 } mg_http_phase_handler_t;
 
@@ -392,6 +394,12 @@ void mg_http_add_phase_handler_first(mg_conf_t *cf, mg_http_phase_e phase, mg_ht
 
 /* Continue the phase engine from r->phase_handler. */
 void mg_http_run_phases(mg_request_t *r);
+/* A phase handler that returned MG_AGAIN or MG_DONE to wait for an event answers from that
+ * event with rc, the code it would have returned at once: its phase's rules apply (next
+ * handler or phase, wait again, finalize) and the engine goes on. This is how such a handler
+ * (Lua code, a body read) continues its request; for the location's content handler it is
+ * mg_http_finalize_request(r, rc). */
+void mg_http_phase_resume(mg_request_t *r, mg_int_t rc);
 /* The one place a request's outcome is decided: MG_OK/MG_DONE/MG_AGAIN/MG_DECLINED, an error
  * code or an HTTP status (an error page is sent when nothing was sent yet). */
 void mg_http_finalize_request(mg_request_t *r, mg_int_t rc);
