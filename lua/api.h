@@ -237,9 +237,10 @@ void mg_lua_thread_start(mg_lua_co_t *t);
 
 /* ---- lua_module.c ---- */
 /* A request's Lua code yields to the event loop: with lua_check_client_abort on, the client's
- * connection is watched so that its close runs ngx.on_abort's handler or ends the request
- * with 499. */
+ * connection is watched (core/http/abort.c) so that its close runs ngx.on_abort's handler or
+ * ends the request with 499. Unwatched once the code stops waiting. */
 void mg_lua_watch_client(mg_lua_ctx_t *ctx);
+void mg_lua_unwatch_client(mg_lua_ctx_t *ctx);
 
 /* ---- resp.c ---- */
 /* Send the response head now if not yet sent (status from ngx.status, 200 default). MG_OK,

@@ -71,6 +71,9 @@ static mg_int_t entry_result(mg_lua_ctx_t *ctx, int how)
 {
     mg_request_t *r = ctx->r;
     ctx->waiting = how == MG_LUA_CO_WAIT;
+    if (!ctx->waiting) {
+        mg_lua_unwatch_client(ctx); /* the client's close is no longer this code's business */
+    }
     switch (how) {
     case MG_LUA_CO_WAIT:
         /* MG_DONE, not MG_AGAIN: after ngx.eof the last buffer is queued, and finalization

@@ -321,7 +321,7 @@ struct mg_request_s {
 
     mg_int_t phase_handler;
     mg_http_handler_pt content_handler;
-    void (*read_event_handler)(mg_request_t *r);  /* body reader, Lua waiting on the client */
+    const struct mg_http_abort_s *abort_watch;    /* who waits for the client's close (abort.c) */
     void (*write_event_handler)(mg_request_t *r); /* producer waiting for socket room */
     mg_uint_t uri_changes;
     mg_msec_t start_msec;
@@ -472,6 +472,22 @@ int mg_http_subrequest_truncated(mg_request_t *sr);
 int mg_http_subrequest_finalize(mg_request_t *sr, mg_int_t rc);
 void mg_http_subrequest_done(mg_request_t *sr);
 mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in);
+
+/* ---- client aborts (abort.c) ---- */
+/* Who waits for a client's close: called once, after the line "client prematurely closed
+ * connection" with log_tail appended (nginx's upstream adds ", so upstream connection is
+ * closed too") is logged at info and keepalive turned off. */
+typedef struct mg_http_abort_s {
+    void (*handler)(mg_request_t *r);
+    const char *log_tail; /* NULL for none */
+} mg_http_abort_t;
+/* r waits on something other than its client (an upstream, Lua code): its connection's close
+ * is noticed (nginx's check_broken_connection). Bytes of a pipelined request stop the watch
+ * (a later wait arms it again); EOF or an error reports to w. Not for a subrequest, nor while
+ * the request body is read (the body reader has the read event). Arming again costs nothing. */
+void mg_http_watch_client(mg_request_t *r, const mg_http_abort_t *w);
+/* w no longer waits: a later report is dropped (the event goes off then, not now). */
+void mg_http_unwatch_client(mg_request_t *r, const mg_http_abort_t *w);
 
 /* ---- request body (body.c) ---- */
 /* Read the whole body, then run post_handler (at once when it is already in). MG_OK, or an
