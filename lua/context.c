@@ -9,8 +9,8 @@ mg_lua_current_t mg_lua_cur;
 
 static const struct {
     unsigned phase;
-    const char *name;     /* ngx.get_phase() */
-    const char *context;  /* "API disabled in the context of ..." */
+    const char *name;    /* ngx.get_phase() */
+    const char *context; /* "API disabled in the context of ..." */
 } phases[] = {
     {MG_LUA_INIT, "init", "init_by_lua*"},
     {MG_LUA_INIT_WORKER, "init_worker", "init_worker_by_lua*"},

@@ -286,4 +286,3 @@ mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
     cmcf->nphase_handlers = i;
     return MG_OK;
 }
-
