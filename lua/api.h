@@ -148,6 +148,7 @@ typedef struct mg_lua_ctx_s {
     unsigned body_read : 1;  /* lua_need_request_body / ngx.req.read_body done */
     unsigned body_waiting : 1; /* a phase handler waits for lua_need_request_body */
     unsigned mime_set : 1;   /* ngx.header set Content-Type (even to nil): no default type */
+    unsigned filter_replaced : 1; /* header_filter_by_lua's ngx.exit replaced the response */
 } mg_lua_ctx_t;
 
 /* What Lua code runs now: set by the runners around every call into the VM. */
@@ -162,15 +163,25 @@ typedef struct {
 extern mg_module_t mg_lua_module;
 extern mg_lua_current_t mg_lua_cur;
 
+/* ---- context.c ---- */
 /* The running request, or luaL_error "no request found" outside one. */
 mg_request_t *mg_lua_request(lua_State *L);
 /* luaL_error "API disabled in the context of <phase>" unless the running phase is allowed. */
 void mg_lua_check_phase(lua_State *L, unsigned allowed);
+/* A phase's ngx.get_phase() name, and its directive as messages name it ("access_by_lua*";
+ * NULL for an unknown phase). */
 const char *mg_lua_phase_name(unsigned phase);
-/* The event loop of the process running the Lua code (NULL in the master, e.g. init_by_lua). */
-struct event_base *mg_lua_event_base(void);
-/* The request's Lua state, created on first use (phase.c). */
+const char *mg_lua_phase_context(unsigned phase);
+/* The request's Lua state, created on first use; the request pool's cleanup frees its
+ * coroutines, ngx.ctx and output memory. */
 mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r);
+/* The lua_socket_* and lua_check_client_abort settings that apply to ctx: its request's
+ * location, or the http{} level for a timer (which has no location). */
+mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx);
+
+/* The event loop of the process running the Lua code (NULL in the master, e.g. init_by_lua;
+ * api.c). */
+struct event_base *mg_lua_event_base(void);
 
 /* ---- vm.c ---- */
 /* The VM of the configuration being read, created with the ngx API on first use. */
@@ -225,18 +236,18 @@ mg_lua_co_t *mg_lua_thread_new(mg_lua_ctx_t *ctx, lua_State *L);
 void mg_lua_thread_start(mg_lua_co_t *t);
 
 /* ---- lua_module.c ---- */
-/* The lua_socket_* and lua_check_client_abort settings that apply to ctx: its request's
- * location, or the http{} level for a timer (which has no location). */
-mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx);
 /* A request's Lua code yields to the event loop: with lua_check_client_abort on, the client's
- * connection is watched so that its close runs ngx.on_abort's handler or ends the request
- * with 499. */
+ * connection is watched (core/http/abort.c) so that its close runs ngx.on_abort's handler or
+ * ends the request with 499. Unwatched once the code stops waiting. */
 void mg_lua_watch_client(mg_lua_ctx_t *ctx);
+void mg_lua_unwatch_client(mg_lua_ctx_t *ctx);
 
 /* ---- resp.c ---- */
-/* Send the response head now if not yet sent (status from ngx.status, 200 default). */
+/* Send the response head now if not yet sent (status from ngx.status, 200 default). MG_OK,
+ * MG_ERROR, or an HTTP status a header filter chose instead (header_filter_by_lua's
+ * ngx.exit): nothing was sent, and the caller ends its output and finalizes with it. */
 mg_int_t mg_lua_send_header(mg_request_t *r);
-/* Send the last buffer unless already sent. */
+/* Send the last buffer unless already sent; the same returns. */
 mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx);
 /* Output memory: `len` bytes that live until written (freed once the writer is idle). */
 char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len);

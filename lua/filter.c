@@ -53,6 +53,35 @@ static struct mg_lua_body_s *body_state(mg_request_t *r, mg_lua_ctx_t *ctx)
     return ctx->body;
 }
 
+static mg_int_t lua_header_filter(mg_request_t *r);
+
+/* ngx.exit(status) in the header filter: the response, headers included, gives way to what
+ * nginx sends for that status (its ngx_http_filter_finalize_request), and the filter runs again
+ * on that one, where another ngx.exit is ignored. A 2xx goes out here without a body (the
+ * producer's is dropped as a HEAD's); a status from 300 goes back to the producer, which
+ * returns it for finalization to send the page (or the error_page). */
+static mg_int_t replace_response(mg_request_t *r, mg_lua_ctx_t *ctx, mg_int_t status)
+{
+    ctx->filter_replaced = 1;
+    mg_http_headers_out_t *ho = &r->headers_out;
+    ho->headers.nelts = 0;
+    ho->status_line.len = 0;
+    ho->content_type.len = 0;
+    ho->charset.len = 0;
+    ho->content_length_n = -1;
+    ho->last_modified_time = -1;
+    ho->location = NULL;
+    ho->content_encoding = NULL;
+    ho->etag = NULL;
+    if (status >= MG_HTTP_SPECIAL_RESPONSE) {
+        return status;
+    }
+    ho->status = (mg_uint_t)status;
+    ho->content_length_n = 0;
+    r->header_only = 1;
+    return lua_header_filter(r);
+}
+
 static mg_int_t lua_header_filter(mg_request_t *r)
 {
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
@@ -61,8 +90,12 @@ static mg_int_t lua_header_filter(mg_request_t *r)
         int top = lua_gettop(lmcf->L);
         mg_int_t rc = mg_lua_call(lmcf, r, llcf->header_filter, MG_LUA_HEADER_FILTER, 0, 0);
         lua_settop(lmcf->L, top);
-        if (rc == MG_ERROR || (rc == MG_DONE && mg_lua_get_ctx(r)->exit_code == MG_ERROR)) {
+        mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
+        if (rc == MG_ERROR || (rc == MG_DONE && ctx->exit_code == MG_ERROR)) {
             return MG_ERROR;
+        }
+        if (rc == MG_DONE && ctx->exit_code >= MG_HTTP_OK && !ctx->filter_replaced) {
+            return replace_response(r, ctx, ctx->exit_code);
         }
     }
     if (llcf->body_filter) {

@@ -1,7 +1,8 @@
 /*
  * ngx.log, print and the log level constants: the message goes to the request's error log
  * (with its client/server/request context) or the generation's, prefixed as OpenResty's:
- * "[lua] FILE:LINE: FUNCTION(): message".
+ * "[lua] FILE:LINE: FUNCTION(): message"; and the error lines of failed Lua code with
+ * OpenResty's traceback layout.
  */
 #include "api.h"
 
@@ -110,4 +111,24 @@ void mg_lua_inject_log_api(lua_State *L)
     lua_setfield(L, -2, "log");
     lua_pushcfunction(L, lua_print);
     lua_setglobal(L, "print");
+}
+
+/* Log an error value with the traceback of `co` as OpenResty words it. */
+void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *what)
+{
+    size_t len;
+    const char *msg = lua_tolstring(co, -1, &len);
+    char other[64];
+    if (msg == NULL) {
+        snprintf(other, sizeof(other), "(error object is a %s value)", luaL_typename(co, -1));
+        msg = other;
+        len = strlen(other);
+    }
+    luaL_traceback(L, co, NULL, 0);
+    const char *tb = lua_tostring(L, -1);
+    /* "stack traceback:\n\t..." -> OpenResty's "stack traceback:\ncoroutine 0:\n\t..." */
+    const char *frames = tb ? strchr(tb, '\n') : NULL;
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s%.*s\nstack traceback:\ncoroutine 0:%s",
+                 what, (int)len, msg, frames ? frames : "");
+    lua_pop(L, 1);
 }

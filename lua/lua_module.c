@@ -3,12 +3,9 @@
  * settings, and the phase handlers and filters that hand requests to the runner (phase.c).
  * Code is compiled when the directive is read, so a Lua syntax error is a config error.
  */
-#include <errno.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "api.h"
-#include "conn.h"
 #include "script.h"
 
 /* What a code directive feeds: its phase and the label OpenResty names chunks with. */
@@ -298,6 +295,9 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
 
 /* ---- request phases ---- */
 
+static mg_int_t lua_rewrite_handler(mg_request_t *r);
+static mg_int_t lua_access_handler(mg_request_t *r);
+
 static void body_read_done(mg_request_t *r)
 {
     mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
@@ -306,11 +306,11 @@ static void body_read_done(mg_request_t *r)
         return; /* read at once, the handler goes on by itself */
     }
     ctx->body_waiting = 0;
-    if (ctx->phase == MG_LUA_CONTENT) {
-        mg_http_finalize_request(r, lua_content_handler(r));
-    } else {
-        mg_http_run_phases(r); /* the phase handler that waited runs again */
-    }
+    /* the phase handler that waited runs its entry now, and its answer is the phase's */
+    mg_http_handler_pt h = ctx->phase == MG_LUA_CONTENT  ? lua_content_handler
+                           : ctx->phase == MG_LUA_ACCESS ? lua_access_handler
+                                                         : lua_rewrite_handler;
+    mg_http_phase_resume(r, h(r));
 }
 
 /* lua_need_request_body: the whole body is read before the first Lua entry runs. */
@@ -394,54 +394,35 @@ static mg_int_t lua_log_handler(mg_request_t *r)
 
 /* ---- lua_check_client_abort and ngx.on_abort ---- */
 
-mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx)
+/* The client closed its connection while the request's Lua code waits: ngx.on_abort's
+ * function runs (once; the request goes on unless it calls ngx.exit), else the request ends
+ * with 499, which frees its coroutines, timers and cosockets. */
+static void client_aborted(mg_request_t *r)
 {
-    if (ctx->r) {
-        return mg_http_get_loc_conf(ctx->r, mg_lua_module);
-    }
-    return ctx->lmcf->cycle->http->loc_conf[mg_lua_module.index];
-}
-
-/* The client's connection became readable while Lua code waits: bytes (a pipelined request,
- * left for after this one) or its close. Events are level-triggered, so the watch stops
- * either way; a later wait arms it again. */
-static void client_event(mg_connection_t *c)
-{
-    mg_http_conn_t *hc = c->data;
-    mg_request_t *r = hc->r;
-    mg_lua_ctx_t *ctx = r ? mg_http_get_ctx(r, mg_lua_module) : NULL;
-    char ch;
-    ssize_t n = recv(c->fd, &ch, 1, MSG_PEEK);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    mg_lua_ctx_t *ctx = mg_http_get_ctx(r, mg_lua_module);
+    if (ctx == NULL || !ctx->waiting) {
         return;
     }
-    mg_conn_read_off(c);
-    if (n > 0 || ctx == NULL || !ctx->waiting) {
-        return;
-    }
-    mg_log_error(MG_LOG_INFO, &c->log, n < 0 ? errno : 0, "client prematurely closed connection");
-    r->keepalive = 0;
     if (ctx->abort_co) {
-        /* the handler runs once; the request goes on unless it calls ngx.exit */
         mg_lua_thread_start(ctx->abort_co);
         return;
     }
     mg_http_finalize_request(r, MG_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
+static const mg_http_abort_t lua_abort = {client_aborted, NULL};
+
 void mg_lua_watch_client(mg_lua_ctx_t *ctx)
 {
-    mg_request_t *r = ctx->r;
-    mg_connection_t *c = r->connection;
-    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
-    /* the body's reader has the read event while it reads; only the main request's code
-     * watches its connection */
-    if (!llcf->check_client_abort || r->reading_body || r->hc->r != r ||
-        (c->read_handler == client_event && c->reading)) {
-        return;
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(ctx->r, mg_lua_module);
+    if (llcf->check_client_abort) {
+        mg_http_watch_client(ctx->r, &lua_abort);
     }
-    c->read_handler = client_event;
-    mg_conn_read_on(c);
+}
+
+void mg_lua_unwatch_client(mg_lua_ctx_t *ctx)
+{
+    mg_http_unwatch_client(ctx->r, &lua_abort);
 }
 
 /* ngx.on_abort(fn): fn runs in a light thread when the client closes its connection. */
@@ -474,7 +455,7 @@ static int lua_on_abort(lua_State *L)
 }
 
 /* nginx's postponing: rewrite_by_lua and access_by_lua run after the other modules' handlers
- * of their phase (rewrite_by_lua_no_postpone puts rewrite first). */
+ * of their phase (rewrite_by_lua_no_postpone puts rewrite first); log_by_lua runs first. */
 static mg_int_t lua_init(mg_conf_t *cf)
 {
     mg_lua_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_lua_module);
@@ -492,7 +473,9 @@ static mg_int_t lua_init(mg_conf_t *cf)
         mg_http_add_phase_handler_last(cf, MG_HTTP_ACCESS_PHASE, lua_access_handler);
     }
     if (lmcf->phases & MG_LUA_LOG) {
-        mg_http_add_phase_handler(cf, MG_HTTP_LOG_PHASE, lua_log_handler);
+        /* lua-nginx-module's log handler runs before the others: what log_by_lua sets (a
+         * variable) reaches the access log */
+        mg_http_add_phase_handler_first(cf, MG_HTTP_LOG_PHASE, lua_log_handler);
     }
     /* ngx.on_abort is this module's: it belongs with lua_check_client_abort */
     lua_getglobal(lmcf->L, "ngx");

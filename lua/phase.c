@@ -5,115 +5,17 @@
  * handler's return code, as lua-nginx-module decides it. Code that must not yield (filters,
  * log, set, init) runs through mg_lua_call under lua_pcall.
  */
-#include <event2/event.h>
-
 #include "api.h"
-
-mg_lua_current_t mg_lua_cur;
 
 /* ngx.exit in code that cannot yield raises this as its error value. */
 static char exit_sentinel;
 
-static const struct {
-    unsigned phase;
-    const char *name;     /* ngx.get_phase() */
-    const char *context;  /* "API disabled in the context of ..." */
-} phases[] = {
-    {MG_LUA_INIT, "init", "init_by_lua*"},
-    {MG_LUA_INIT_WORKER, "init_worker", "init_worker_by_lua*"},
-    {MG_LUA_SET, "set", "set_by_lua*"},
-    {MG_LUA_REWRITE, "rewrite", "rewrite_by_lua*"},
-    {MG_LUA_ACCESS, "access", "access_by_lua*"},
-    {MG_LUA_CONTENT, "content", "content_by_lua*"},
-    {MG_LUA_LOG, "log", "log_by_lua*"},
-    {MG_LUA_HEADER_FILTER, "header_filter", "header_filter_by_lua*"},
-    {MG_LUA_BODY_FILTER, "body_filter", "body_filter_by_lua*"},
-    {MG_LUA_TIMER, "timer", "ngx.timer"},
-    {MG_LUA_EXIT_WORKER, "exit_worker", "exit_worker_by_lua*"},
-};
-
-const char *mg_lua_phase_name(unsigned phase)
-{
-    for (size_t i = 0; i < mg_nelems(phases); i++) {
-        if (phases[i].phase == phase) {
-            return phases[i].name;
-        }
-    }
-    return "unknown";
-}
-
-void mg_lua_check_phase(lua_State *L, unsigned allowed)
-{
-    if (mg_lua_cur.phase & allowed) {
-        return;
-    }
-    for (size_t i = 0; i < mg_nelems(phases); i++) {
-        if (phases[i].phase == mg_lua_cur.phase) {
-            luaL_error(L, "API disabled in the context of %s", phases[i].context);
-        }
-    }
-    luaL_error(L, "API disabled in the current context");
-}
-
-mg_request_t *mg_lua_request(lua_State *L)
-{
-    if (mg_lua_cur.r == NULL) {
-        luaL_error(L, "no request found");
-    }
-    return mg_lua_cur.r;
-}
-
-static void ctx_cleanup(void *data)
-{
-    mg_lua_ctx_t *ctx = data;
-    lua_State *L = ctx->lmcf->L;
-    luaL_unref(L, LUA_REGISTRYINDEX, ctx->ctx_ref);
-    ctx->ctx_ref = LUA_NOREF;
-    mg_lua_co_free_all(ctx);
-    mg_lua_output_free(ctx);
-}
-
-mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r)
-{
-    mg_lua_ctx_t *ctx = mg_http_get_ctx(r, mg_lua_module);
-    if (ctx) {
-        return ctx;
-    }
-    ctx = mg_pcalloc(r->pool, sizeof(mg_lua_ctx_t));
-    ctx->r = r;
-    ctx->lmcf = mg_http_get_main_conf(r, mg_lua_module);
-    ctx->ctx_ref = LUA_NOREF;
-    ctx->co_map_ref = LUA_NOREF;
-    mg_pool_cleanup_add(r->pool, ctx_cleanup, ctx);
-    mg_http_set_ctx(r, ctx, mg_lua_module);
-    return ctx;
-}
-
-/* Log an error value with the traceback of `co` as OpenResty words it. */
-void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *what)
-{
-    size_t len;
-    const char *msg = lua_tolstring(co, -1, &len);
-    char other[64];
-    if (msg == NULL) {
-        snprintf(other, sizeof(other), "(error object is a %s value)", luaL_typename(co, -1));
-        msg = other;
-        len = strlen(other);
-    }
-    luaL_traceback(L, co, NULL, 0);
-    const char *tb = lua_tostring(L, -1);
-    /* "stack traceback:\n\t..." -> OpenResty's "stack traceback:\ncoroutine 0:\n\t..." */
-    const char *frames = tb ? strchr(tb, '\n') : NULL;
-    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s%.*s\nstack traceback:\ncoroutine 0:%s", what, (int)len,
-                 msg, frames ? frames : "");
-    lua_pop(L, 1);
-}
-
 /* The response was produced by an entry of the rewrite or access phase: it ends here. */
 static mg_int_t finish_early(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
-    if (mg_lua_send_eof(r, ctx) == MG_ERROR) {
-        return MG_ERROR;
+    mg_int_t rc = mg_lua_send_eof(r, ctx);
+    if (rc != MG_OK) {
+        return rc; /* an error, or the status a header filter chose */
     }
     mg_http_finalize_request(r, MG_OK);
     return MG_DONE;
@@ -124,7 +26,7 @@ static mg_int_t entry_done(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
     if (ctx->phase == MG_LUA_CONTENT) {
         /* the gathered output and the last buffer in one go */
-        return mg_lua_send_eof(r, ctx) == MG_ERROR ? MG_ERROR : MG_OK;
+        return mg_lua_send_eof(r, ctx);
     }
     return r->header_sent ? finish_early(r, ctx) : MG_DECLINED;
 }
@@ -148,7 +50,7 @@ static mg_int_t entry_exit(mg_request_t *r, mg_lua_ctx_t *ctx)
             r->headers_out.status = (mg_uint_t)code;
         }
         if (ctx->phase == MG_LUA_CONTENT) {
-            return mg_lua_send_eof(r, ctx) == MG_ERROR ? MG_ERROR : MG_OK;
+            return mg_lua_send_eof(r, ctx);
         }
         return finish_early(r, ctx);
     }
@@ -169,6 +71,9 @@ static mg_int_t entry_result(mg_lua_ctx_t *ctx, int how)
 {
     mg_request_t *r = ctx->r;
     ctx->waiting = how == MG_LUA_CO_WAIT;
+    if (!ctx->waiting) {
+        mg_lua_unwatch_client(ctx); /* the client's close is no longer this code's business */
+    }
     switch (how) {
     case MG_LUA_CO_WAIT:
         /* MG_DONE, not MG_AGAIN: after ngx.eof the last buffer is queued, and finalization
@@ -223,22 +128,8 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
         }
         return;
     }
-    mg_request_t *r = ctx->r;
-    mg_int_t rc = entry_result(ctx, how);
-    if (rc == MG_AGAIN || rc == MG_DONE) {
-        return;
-    }
-    if (ctx->phase == MG_LUA_CONTENT) {
-        mg_http_finalize_request(r, rc);
-        return;
-    }
-    /* rewrite/access: what the phase checkers would do with the handler's code */
-    if (rc == MG_DECLINED || (rc == MG_OK && ctx->phase == MG_LUA_ACCESS)) {
-        r->phase_handler++;
-        mg_http_run_phases(r);
-        return;
-    }
-    mg_http_finalize_request(r, rc);
+    /* the phase handler that returned MG_DONE answers now */
+    mg_http_phase_resume(ctx->r, entry_result(ctx, how));
 }
 
 /* lua_pcall's message handler: the message with the stack it came from. */
@@ -290,14 +181,9 @@ mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *c
         lua_pop(L, 1);
         return MG_DONE;
     }
-    const char *ctxname = "lua";
-    for (size_t i = 0; i < mg_nelems(phases); i++) {
-        if (phases[i].phase == phase) {
-            ctxname = phases[i].context;
-        }
-    }
-    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, r ? &r->connection->log : lmcf->cycle->log, 0, "failed to run %s: %s",
-                 ctxname, lua_tostring(L, -1));
+    const char *ctxname = mg_lua_phase_context(phase);
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, r ? &r->connection->log : lmcf->cycle->log, 0,
+                 "failed to run %s: %s", ctxname ? ctxname : "lua", lua_tostring(L, -1));
     lua_pop(L, 1);
     return MG_ERROR;
 }

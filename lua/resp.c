@@ -76,8 +76,9 @@ mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
         ctx->eof = 1;
         return MG_OK;
     }
-    if (mg_lua_send_header(r) == MG_ERROR) {
-        return MG_ERROR;
+    mg_int_t rc = mg_lua_send_header(r);
+    if (rc != MG_OK) {
+        return rc;
     }
     ctx->eof = 1;
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
@@ -184,6 +185,16 @@ static char *arg_copy(lua_State *L, int idx, char *p)
     return p;
 }
 
+/* A header filter replaced the response with `status` (see mg_lua_send_header): the code's
+ * output ends as with ngx.exit(status). */
+static int output_replaced(lua_State *L, mg_int_t status)
+{
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    ctx->exited = 1;
+    ctx->exit_code = status;
+    return lua_yield(L, 0);
+}
+
 static int output(lua_State *L, int newline, const char *fn)
 {
     mg_request_t *r = mg_lua_request(L);
@@ -199,7 +210,11 @@ static int output(lua_State *L, int newline, const char *fn)
     for (int i = 1; i <= n; i++) {
         size += arg_size(L, i, i, fn, 0);
     }
-    if (mg_lua_send_header(r) == MG_ERROR) {
+    mg_int_t hrc = mg_lua_send_header(r);
+    if (hrc > MG_OK) {
+        return output_replaced(L, hrc);
+    }
+    if (hrc == MG_ERROR) {
         lua_pushnil(L);
         lua_pushliteral(L, "nginx output filter error");
         return 2;
@@ -321,7 +336,11 @@ static int lua_eof(lua_State *L)
         lua_pushliteral(L, "seen eof");
         return 2;
     }
-    if (mg_lua_send_eof(r, ctx) == MG_ERROR) {
+    mg_int_t rc = mg_lua_send_eof(r, ctx);
+    if (rc > MG_OK) {
+        return output_replaced(L, rc);
+    }
+    if (rc == MG_ERROR) {
         lua_pushnil(L);
         lua_pushliteral(L, "nginx output filter error");
         return 2;

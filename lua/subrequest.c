@@ -470,6 +470,9 @@ static int capture(lua_State *L, int nq)
         mg_request_t *sr;
         if (mg_http_subrequest(r, o->uri, o->args.len ? &o->args : NULL, capture_done, item,
                                &sr) != MG_OK) {
+            mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                         "lua subrequests cycle while processing \"%.*s\"", (int)o->uri.len,
+                         o->uri.data);
             /* the children made so far run on, unheard */
             capture_cleanup(cap);
             return luaL_error(L, "failed to issue subrequest: %d", (int)MG_ERROR);

@@ -532,3 +532,88 @@ GET /t
 answered
 --- error_log
 background work done after eof
+
+
+
+=== TEST 35: ngx.exit(503) in header_filter_by_lua: nginx's 503 page replaces the response,
+headers and all; the filter runs again on the page, where its ngx.exit is ignored
+--- config
+    location /t {
+        header_filter_by_lua_block {
+            ngx.log(ngx.WARN, "header filter saw ", ngx.status)
+            ngx.header["X-Filter"] = "ran"
+            ngx.exit(503)
+        }
+        content_by_lua_block {
+            ngx.header["X-Content"] = "set"
+            ngx.say("the content's body")
+        }
+    }
+--- request
+GET /t
+--- error_code: 503
+--- response_headers
+X-Filter: ran
+Content-Type: text/html
+! X-Content
+--- response_body_like: <title>503 Service Temporarily Unavailable</title>
+--- grep_error_log eval: qr/header filter saw \d+/
+--- grep_error_log_out
+header filter saw 200
+header filter saw 503
+
+
+
+=== TEST 36: the same for other producers (return, a static file, a proxied response, output
+from access_by_lua), and error_page applies
+--- user_files
+>>> f.txt
+a file
+--- config
+    header_filter_by_lua_block {
+        if ngx.var.arg_exit and ngx.var.uri ~= "/up" and ngx.var.uri ~= "/err" then
+            ngx.exit(tonumber(ngx.var.arg_exit))
+        end
+    }
+    location /r { return 200 "return's body\n"; }
+    location /f.txt { }
+    location /up { return 200 "upstream's body\n"; }
+    location /p { proxy_pass http://127.0.0.1:$server_port/up; }
+    location /a {
+        access_by_lua_block { ngx.say("access's body") }
+        content_by_lua_block { ngx.log(ngx.ERR, "content ran") }
+    }
+    location /e {
+        error_page 503 /err;
+        return 200 "not this\n";
+    }
+    location /err { return 200 "the error page\n"; }
+--- request eval
+["GET /r?exit=403", "GET /f.txt?exit=404", "GET /p?exit=502", "GET /a?exit=503", "GET /e?exit=503"]
+--- error_code eval
+[403, 404, 502, 503, 503]
+--- response_body_like eval
+["<title>403 Forbidden</title>", "<title>404 Not Found</title>", "<title>502 Bad Gateway</title>",
+ "<title>503 Service Temporarily Unavailable</title>", "^the error page\n\\z"]
+--- no_error_log
+content ran
+
+
+
+=== TEST 37: ngx.exit(200) and ngx.exit(201) in header_filter_by_lua: an empty response
+--- config
+    location /t {
+        header_filter_by_lua_block { ngx.exit(tonumber(ngx.var.arg_exit)) }
+        content_by_lua_block {
+            ngx.header["X-Content"] = "set"
+            ngx.say("the content's body")
+        }
+    }
+--- request eval
+["GET /t?exit=200", "GET /t?exit=201"]
+--- error_code eval
+[200, 201]
+--- response_headers eval
+["Content-Length: 0\n! X-Content\n! Content-Type", "Content-Length: 0\n! X-Content"]
+--- response_body eval
+["", ""]

@@ -1,7 +1,7 @@
-# ngx.var (read, write, captures, unknown and unchangeable variables), ngx.ctx (per request,
-# across phases, replaceable, separate per request), ngx.log and print (levels, the
-# "[lua] file:line: function():" prefix, values), the constants, ngx.null, ngx.config and
-# ngx.worker.
+# ngx.var (read, write, captures, unknown and unchangeable variables; a value log_by_lua sets
+# reaches the access log, which runs after it), ngx.ctx (per request, across phases,
+# replaceable, separate per request), ngx.log and print (levels, the "[lua] file:line:
+# function():" prefix, values), the constants, ngx.null, ngx.config and ngx.worker.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/402-lua-var-ctx-log.t
 
@@ -307,3 +307,28 @@ GET /t
 GET /t
 --- response_body
 true
+
+
+
+=== TEST 19: log_by_lua runs before access_log: a variable it sets is what the access log shows
+--- http_config
+    log_format lv '$uri $who';
+--- config
+    location /t {
+        set $who "unset";
+        access_log logs/lv.log lv;
+        log_by_lua_block { ngx.var.who = "set in log_by_lua" }
+        return 200 "ok\n";
+    }
+    location /read {
+        access_log off;
+        content_by_lua_block {
+            local f = assert(io.open(ngx.config.prefix() .. "logs/lv.log"))
+            ngx.print(f:read("*a"))
+            f:close()
+        }
+    }
+--- pipelined_requests eval
+["GET /t", "GET /read"]
+--- response_body eval
+["ok\n", "/t set in log_by_lua\n"]

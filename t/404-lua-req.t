@@ -1021,3 +1021,21 @@ qr/init_worker: (no request found|API disabled in the current context)/
 "POST /t\n" . ("x" x 5000)
 --- response_body
 5000 nil
+
+
+
+=== TEST 47: lua_need_request_body with a slow body: rewrite_by_lua runs once it is in, then
+access_by_lua and content follow
+--- config
+    location /t {
+        lua_need_request_body on;
+        rewrite_by_lua_block { ngx.ctx.seen = "rewrite:" .. ngx.req.get_body_data() }
+        access_by_lua_block { ngx.ctx.seen = ngx.ctx.seen .. " access" }
+        content_by_lua_block { ngx.say(ngx.ctx.seen, " content") }
+    }
+--- raw_request eval
+["POST /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 9\r\n\r\nslow",
+ " body"]
+--- raw_request_middle_delay: 0.2
+--- response_body
+rewrite:slow body access content

@@ -974,11 +974,12 @@ GET /t
             assert(sock:connect("127.0.0.1", $TEST_NGINX_ECHO_PORT))
             assert(sock:send("CONN\n"))
             ngx.say(c1 ~= sock:receive(), " ", sock:getreusedtimes())
-            -- enough to need the GC (the backend forks per connection: keep it modest)
-            for i = 1, 120 do
+            -- enough to need the GC; to this server's own port, not to the echo backend,
+            -- which forks per connection and would still be busy in the next test
+            for i = 1, 300 do
                 local s = ngx.socket.tcp()
-                assert(s:connect("127.0.0.1", $TEST_NGINX_ECHO_PORT))
-                if i % 20 == 0 then collectgarbage() end
+                assert(s:connect("127.0.0.1", ngx.var.server_port))
+                if i % 50 == 0 then collectgarbage() end
             end
             ngx.say("done")
         }

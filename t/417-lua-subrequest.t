@@ -2,9 +2,10 @@
 # tables), body and truncated flag; the options (method, body, args as a string or a table,
 # vars, copy_all_vars, share_all_vars, ctx, always_forward_body) and the request body's
 # forwarding rules; error statuses (no error page: the status, an empty body, truncated);
-# subrequests in parallel (timed with ngx.sleep), nested ones, from rewrite/access/content and
-# light threads; proxy_pass targets (the server itself, a streamed body, upstream keepalive,
-# a body broken off); a client request that ends while its subrequests still run; misuse.
+# subrequests in parallel (timed with ngx.sleep), nested ones (and nginx's depth limit), from
+# rewrite/access/content and light threads; proxy_pass targets (the server itself, a streamed
+# body, upstream keepalive, a body broken off); a client request that ends while its
+# subrequests still run; misuse.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/417-lua-subrequest.t
 
@@ -710,3 +711,26 @@ X-Err: API disabled in the context of header_filter_by_lua*
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 24: nesting: 51 levels of subrequests, as nginx; the 51st cannot make another
+--- config
+    location ~ ^/(a|b)$ {
+        content_by_lua_block {
+            local n = tonumber(ngx.var.arg_n)
+            local ok, res = pcall(ngx.location.capture,
+                                  (ngx.var.uri == "/a" and "/b" or "/a") .. "?n=" .. n + 1)
+            if not ok then
+                ngx.print(n, ": ", res)
+                return
+            end
+            ngx.print(res.body)
+        }
+    }
+--- request
+GET /a?n=0
+--- response_body chomp
+51: failed to issue subrequest: -1
+--- error_log
+lua subrequests cycle while processing "/a"

@@ -322,7 +322,7 @@ struct mg_request_s {
 
     mg_int_t phase_handler;
     mg_http_handler_pt content_handler;
-    void (*read_event_handler)(mg_request_t *r);  /* body reader, Lua waiting on the client */
+    const struct mg_http_abort_s *abort_watch;    /* who waits for the client's close (abort.c) */
     void (*write_event_handler)(mg_request_t *r); /* producer waiting for socket room */
     mg_uint_t uri_changes;
     mg_msec_t start_msec;
@@ -361,6 +361,8 @@ struct mg_request_s {
 typedef struct mg_http_phase_handler_s {
     mg_int_t (*checker)(mg_request_t *r, struct mg_http_phase_handler_s *ph);
     mg_http_handler_pt handler;
+    /* the phase's rules for the handler's return code: MG_AGAIN runs the next entry */
+    mg_int_t (*answer)(mg_request_t *r, struct mg_http_phase_handler_s *ph, mg_int_t rc);
     mg_uint_t next; /* index of the first handler of the next phase */
 } mg_http_phase_handler_t;
 
@@ -383,8 +385,11 @@ extern mg_module_t mg_http_core_module;
 
 /* Register a phase handler (from a module's init). */
 void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
-/* Register a handler that runs after every other one of its phase (nginx's postponed Lua). */
+/* Register a handler that runs after (before) every other one registered so far for its
+ * phase: nginx's postponed rewrite/access Lua handlers, and its Lua log handler that runs
+ * before access_log. */
 void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
+void mg_http_add_phase_handler_first(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h);
 
 /* ---- fields that reach the wire (field.c) ---- */
 
@@ -401,6 +406,12 @@ int mg_http_is_token(mg_str_t s);
 
 /* Continue the phase engine from r->phase_handler. */
 void mg_http_run_phases(mg_request_t *r);
+/* A phase handler that returned MG_AGAIN or MG_DONE to wait for an event answers from that
+ * event with rc, the code it would have returned at once: its phase's rules apply (next
+ * handler or phase, wait again, finalize) and the engine goes on. This is how such a handler
+ * (Lua code, a body read) continues its request; for the location's content handler it is
+ * mg_http_finalize_request(r, rc). */
+void mg_http_phase_resume(mg_request_t *r, mg_int_t rc);
 /* The one place a request's outcome is decided: MG_OK/MG_DONE/MG_AGAIN/MG_DECLINED, an error
  * code or an HTTP status (an error page is sent when nothing was sent yet). */
 void mg_http_finalize_request(mg_request_t *r, mg_int_t rc);
@@ -459,8 +470,8 @@ typedef void (*mg_http_subrequest_done_pt)(mg_request_t *sr, void *data);
  * caller may change method, method_name, headers_in, request_body and variables before the
  * loop turns), which then runs the phases from server rewrite with `internal` locations
  * allowed. Its response is captured in memory, never sent; `done` runs from the loop once it
- * finished. If r ends first the child is freed without `done`. MG_OK with *psr, or MG_ERROR
- * (logged) when subrequests nest too deep. */
+ * finished. If r ends first the child is freed without `done`. MG_OK with *psr, or
+ * MG_DECLINED (not logged) when r is nested too deep to make one (51 levels, as nginx). */
 mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
                             mg_http_subrequest_done_pt done, void *data, mg_request_t **psr);
 /* The captured body of a finished subrequest (valid in its `done`), and whether the response
@@ -473,6 +484,22 @@ int mg_http_subrequest_truncated(mg_request_t *sr);
 int mg_http_subrequest_finalize(mg_request_t *sr, mg_int_t rc);
 void mg_http_subrequest_done(mg_request_t *sr);
 mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in);
+
+/* ---- client aborts (abort.c) ---- */
+/* Who waits for a client's close: called once, after the line "client prematurely closed
+ * connection" with log_tail appended (nginx's upstream adds ", so upstream connection is
+ * closed too") is logged at info and keepalive turned off. */
+typedef struct mg_http_abort_s {
+    void (*handler)(mg_request_t *r);
+    const char *log_tail; /* NULL for none */
+} mg_http_abort_t;
+/* r waits on something other than its client (an upstream, Lua code): its connection's close
+ * is noticed (nginx's check_broken_connection). Bytes of a pipelined request stop the watch
+ * (a later wait arms it again); EOF or an error reports to w. Not for a subrequest, nor while
+ * the request body is read (the body reader has the read event). Arming again costs nothing. */
+void mg_http_watch_client(mg_request_t *r, const mg_http_abort_t *w);
+/* w no longer waits: a later report is dropped (the event goes off then, not now). */
+void mg_http_unwatch_client(mg_request_t *r, const mg_http_abort_t *w);
 
 /* ---- request body (body.c) ---- */
 /* Read the whole body, then run post_handler (at once when it is already in). MG_OK, or an

@@ -1,8 +1,9 @@
 /*
- * The phase engine: a flat table of (checker, handler) built once per http{} from the
+ * The phase engine: a flat table of (checker, handler, answer) built once per http{} from the
  * handlers each module registered per phase, and the loop that runs a request through it.
- * A checker applies its phase's rules to a handler's answer (next handler, next phase,
- * suspend, or finalize with a status).
+ * A checker runs its entry; `answer` applies the phase's rules to a handler's return code
+ * (next handler, next phase, suspend, or finalize with a status), whether the handler
+ * returned it at once or later from an event (mg_http_phase_resume).
  */
 #include "conn.h"
 
@@ -18,9 +19,11 @@ void mg_http_run_phases(mg_request_t *r)
     }
 }
 
-static mg_int_t check_generic(mg_request_t *r, mg_http_phase_handler_t *ph)
+/* A phase's rules for a handler's answer (nginx's generic, rewrite and access checkers):
+ * MG_AGAIN to run the next entry, MG_OK when the request waits or was finalized. They serve
+ * both the engine's run and mg_http_phase_resume. */
+static mg_int_t answer_generic(mg_request_t *r, mg_http_phase_handler_t *ph, mg_int_t rc)
 {
-    mg_int_t rc = ph->handler(r);
     if (rc == MG_OK) {
         r->phase_handler = (mg_int_t)ph->next;
         return MG_AGAIN;
@@ -36,9 +39,9 @@ static mg_int_t check_generic(mg_request_t *r, mg_http_phase_handler_t *ph)
     return MG_OK;
 }
 
-static mg_int_t check_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
+static mg_int_t answer_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph, mg_int_t rc)
 {
-    mg_int_t rc = ph->handler(r);
+    (void)ph;
     if (rc == MG_DECLINED) {
         r->phase_handler++;
         return MG_AGAIN;
@@ -48,6 +51,65 @@ static mg_int_t check_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
     }
     mg_http_finalize_request(r, rc);
     return MG_OK;
+}
+
+static mg_int_t answer_access(mg_request_t *r, mg_http_phase_handler_t *ph, mg_int_t rc)
+{
+    (void)ph;
+    if (rc == MG_OK || rc == MG_DECLINED) {
+        r->phase_handler++; /* satisfy all: every handler must agree */
+        return MG_AGAIN;
+    }
+    if (rc == MG_AGAIN || rc == MG_DONE) {
+        return MG_OK;
+    }
+    mg_http_finalize_request(r, rc);
+    return MG_OK;
+}
+
+/* A content-phase handler (index, autoindex, static) answered: anything but MG_DECLINED is
+ * the response's outcome; when the last one declines, nothing served the request. */
+static mg_int_t answer_content(mg_request_t *r, mg_http_phase_handler_t *ph, mg_int_t rc)
+{
+    if (rc != MG_DECLINED) {
+        mg_http_finalize_request(r, rc);
+        return MG_OK;
+    }
+    r->phase_handler++;
+    if (ph[1].checker == NULL) {
+        if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
+            mg_str_t path;
+            size_t root_len;
+            if (mg_http_map_uri_to_path(r, &path, &root_len, 0)) {
+                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                             "directory index of \"%s\" is forbidden", path.data);
+            }
+            mg_http_finalize_request(r, MG_HTTP_FORBIDDEN);
+        } else {
+            mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);
+        }
+        return MG_OK;
+    }
+    return MG_AGAIN;
+}
+
+static mg_int_t check_handler(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    return ph->answer(r, ph, ph->handler(r));
+}
+
+void mg_http_phase_resume(mg_request_t *r, mg_int_t rc)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_phase_handler_t *ph = &cmcf->phase_engine[r->phase_handler];
+    if (ph->answer == NULL) {
+        /* the location's content handler, which check_content ran at the engine's end */
+        mg_http_finalize_request(r, rc);
+        return;
+    }
+    if (ph->answer(r, ph, rc) == MG_AGAIN) {
+        mg_http_run_phases(r);
+    }
 }
 
 static mg_int_t check_find_config(mg_request_t *r, mg_http_phase_handler_t *ph)
@@ -104,20 +166,6 @@ static mg_int_t check_post_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
     return MG_AGAIN;
 }
 
-static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
-{
-    mg_int_t rc = ph->handler(r);
-    if (rc == MG_OK || rc == MG_DECLINED) {
-        r->phase_handler++; /* satisfy all: every handler must agree */
-        return MG_AGAIN;
-    }
-    if (rc == MG_AGAIN || rc == MG_DONE) {
-        return MG_OK;
-    }
-    mg_http_finalize_request(r, rc);
-    return MG_OK;
-}
-
 static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
 {
     if (r->content_handler) {
@@ -126,28 +174,7 @@ static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
         mg_http_finalize_request(r, r->content_handler(r));
         return MG_OK;
     }
-    mg_int_t rc = ph->handler(r);
-    if (rc != MG_DECLINED) {
-        mg_http_finalize_request(r, rc);
-        return MG_OK;
-    }
-    r->phase_handler++;
-    if (ph[1].checker == NULL) {
-        /* nothing served it */
-        if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
-            mg_str_t path;
-            size_t root_len;
-            if (mg_http_map_uri_to_path(r, &path, &root_len, 0)) {
-                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                             "directory index of \"%s\" is forbidden", path.data);
-            }
-            mg_http_finalize_request(r, MG_HTTP_FORBIDDEN);
-        } else {
-            mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);
-        }
-        return MG_OK;
-    }
-    return MG_AGAIN;
+    return answer_content(r, ph, ph->handler(r));
 }
 
 static mg_int_t check_nop(mg_request_t *r, mg_http_phase_handler_t *ph)
@@ -169,15 +196,34 @@ void mg_http_add_phase_handler(mg_conf_t *cf, mg_http_phase_e phase, mg_http_han
     *(mg_http_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
 }
 
-void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+static void add_front(mg_array_t *a, mg_http_handler_pt h)
 {
-    /* handlers run last-registered first, so the array's front runs last */
-    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
-    mg_array_t *a = &cmcf->phases[phase];
     mg_array_push(a);
     mg_http_handler_pt *hs = a->elts;
     memmove(&hs[1], &hs[0], (a->nelts - 1) * sizeof(*hs));
     hs[0] = h;
+}
+
+/* The engine runs a phase's handlers last-registered first; the log phase, which
+ * mg_http_request_done runs, goes in registration order (as nginx's log handlers). */
+void mg_http_add_phase_handler_last(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    if (phase == MG_HTTP_LOG_PHASE) {
+        *(mg_http_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
+    } else {
+        add_front(&cmcf->phases[phase], h);
+    }
+}
+
+void mg_http_add_phase_handler_first(mg_conf_t *cf, mg_http_phase_e phase, mg_http_handler_pt h)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    if (phase == MG_HTTP_LOG_PHASE) {
+        add_front(&cmcf->phases[phase], h);
+    } else {
+        *(mg_http_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
+    }
 }
 
 mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
@@ -216,6 +262,7 @@ mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
             cmcf->content_index = i;
             if (nh == 0) {
                 ph[i].checker = check_content;
+                ph[i].answer = answer_content;
                 ph[i++].handler = content_none;
                 continue;
             }
@@ -224,11 +271,12 @@ mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
         /* modules registered in list order; nginx runs the last registered first */
         for (size_t k = nh; k > 0; k--) {
             ph[i].handler = hs[k - 1];
-            ph[i].checker = p == MG_HTTP_SERVER_REWRITE_PHASE || p == MG_HTTP_REWRITE_PHASE
-                                ? check_rewrite
-                            : p == MG_HTTP_ACCESS_PHASE  ? check_access
-                            : p == MG_HTTP_CONTENT_PHASE ? check_content
-                                                         : check_generic;
+            ph[i].answer = p == MG_HTTP_SERVER_REWRITE_PHASE || p == MG_HTTP_REWRITE_PHASE
+                               ? answer_rewrite
+                           : p == MG_HTTP_ACCESS_PHASE  ? answer_access
+                           : p == MG_HTTP_CONTENT_PHASE ? answer_content
+                                                        : answer_generic;
+            ph[i].checker = p == MG_HTTP_CONTENT_PHASE ? check_content : check_handler;
             i++;
         }
         for (size_t k = first; k < i; k++) {
@@ -238,4 +286,3 @@ mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
     cmcf->nphase_handlers = i;
     return MG_OK;
 }
-

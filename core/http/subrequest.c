@@ -11,7 +11,8 @@
 #include "conn.h"
 #include "server.h"
 
-/* nginx's NGX_HTTP_MAX_SUBREQUESTS: how deep subrequests may nest */
+/* nginx's NGX_HTTP_MAX_SUBREQUESTS: a request nested this deep may still make one more (nginx
+ * counts 51 down to 0), so 51 levels exist below the client's request */
 #define MAX_DEPTH 50
 
 struct mg_http_subrequest_s {
@@ -72,10 +73,8 @@ mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
     for (mg_request_t *p = r; p->parent; p = p->parent) {
         depth++;
     }
-    if (depth >= MAX_DEPTH) {
-        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                     "subrequests cycle while processing \"%.*s\"", (int)uri.len, uri.data);
-        return MG_ERROR;
+    if (depth > MAX_DEPTH) {
+        return MG_DECLINED; /* the caller words it ("lua subrequests cycle ...") */
     }
     mg_pool_t *pool = mg_pool_create(4096);
     mg_request_t *sr = mg_pcalloc(pool, sizeof(mg_request_t));

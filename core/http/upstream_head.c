@@ -238,8 +238,9 @@ static void process_head(mg_upstream_t *u)
     }
     r->connection->log.action = "reading upstream";
     rc = mg_http_send_header(r);
-    if (rc == MG_ERROR) {
-        mg_upstream_finalize(u, MG_ERROR);
+    if (rc == MG_ERROR || rc > MG_OK) {
+        /* a header filter's status (header_filter_by_lua's ngx.exit) replaces the response */
+        mg_upstream_finalize(u, rc);
         return;
     }
     mg_upstream_start_body(u);

@@ -20,6 +20,7 @@ static void connect_try(mg_upstream_t *u);
 static void send_request(mg_upstream_t *u);
 static void read_body(mg_upstream_t *u);
 static void watch_client(mg_upstream_t *u);
+static const mg_http_abort_t client_abort;
 
 static struct event_base *ubase(mg_upstream_t *u)
 {
@@ -140,6 +141,7 @@ static void cleanup(void *data)
         return;
     }
     u->done = 1;
+    mg_http_unwatch_client(u->r, &client_abort);
     conn_release(u, 0);
     free_peer(u, MG_PEER_OK);
     if (u->tunnel) {
@@ -154,6 +156,7 @@ static void upstream_done(mg_upstream_t *u, int keep)
     conn_release(u, keep);
     free_peer(u, MG_PEER_OK);
     u->done = 1;
+    mg_http_unwatch_client(u->r, &client_abort);
     u->r->write_event_handler = NULL;
 }
 
@@ -172,6 +175,7 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
         free_peer(u, MG_PEER_OK);
         u->done = 1;
     }
+    mg_http_unwatch_client(r, &client_abort);
     r->write_event_handler = NULL;
     if (u->finalize) {
         u->finalize(u, rc);
@@ -605,41 +609,25 @@ static void read_body(mg_upstream_t *u)
 
 /* ---- a client that goes away first ---- */
 
-static void client_event(mg_connection_t *c)
+static void client_aborted(mg_request_t *r)
 {
-    mg_http_conn_t *hc = c->data;
-    mg_upstream_t *u = hc->r ? mg_upstream_of(hc->r) : NULL;
-    char ch;
-    ssize_t n = recv(c->fd, &ch, 1, MSG_PEEK);
-    if (u == NULL || u->done || n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
-        /* bytes of a pipelined request wait for this one's end; events are level-triggered,
-         * so they would be reported again and again: stop looking */
-        mg_conn_read_off(c);
-        return;
+    mg_upstream_t *u = mg_upstream_of(r);
+    if (u && !u->done) {
+        mg_upstream_finalize(u, MG_HTTP_CLIENT_CLOSED_REQUEST);
     }
-    mg_conn_read_off(c);
-    hc->r->keepalive = 0;
-    if (u->conf->ignore_client_abort) {
-        return; /* the upstream's response is read all the same */
-    }
-    mg_log_error(MG_LOG_INFO, mg_upstream_log(u), n < 0 ? errno : 0,
-                 "client prematurely closed connection, so upstream connection is closed too");
-    mg_upstream_finalize(u, MG_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
-/* Once the client's body is read (or while there is none), its connection's read event tells
- * that the client closed while the response is awaited or relayed (nginx's
- * check_broken_connection): the request ends with 499 unless proxy_ignore_client_abort. */
+static const mg_http_abort_t client_abort = {
+    client_aborted, ", so upstream connection is closed too"};
+
+/* Once the client's body is read (or while there is none), the client's close while the
+ * response is awaited or relayed ends the request with 499 (nginx's check_broken_connection);
+ * with proxy_ignore_client_abort nothing watches, as in nginx. */
 static void watch_client(mg_upstream_t *u)
 {
-    mg_connection_t *c = u->r->connection;
-    if (u->r->reading_body || u->r->parent) {
-        /* the body's reader has the read event (the request's sending calls again); a
-         * subrequest leaves the client's connection to its client request */
-        return;
+    if (!u->conf->ignore_client_abort) {
+        mg_http_watch_client(u->r, &client_abort);
     }
-    c->read_handler = client_event;
-    mg_conn_read_on(c);
 }
 
 /* ---- events ---- */

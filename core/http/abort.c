@@ -1,0 +1,53 @@
+/*
+ * The client-abort watch (nginx's check_broken_connection) of a request that waits on
+ * something other than its client: the upstream engine while it awaits or relays a response,
+ * Lua code under lua_check_client_abort. The connection's read event is armed with a one-byte
+ * peek. Events are level-triggered, so a report is acted on once and the event turned off.
+ */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+
+static void on_client_read(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_request_t *r = hc->r;
+    char ch;
+    ssize_t n = recv(c->fd, &ch, 1, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    int err = n < 0 ? errno : 0;
+    mg_conn_read_off(c);
+    const mg_http_abort_t *w = r ? r->abort_watch : NULL;
+    if (n > 0 || w == NULL) {
+        return; /* a pipelined request, read after r's end; or nobody waits any more */
+    }
+    r->abort_watch = NULL;
+    r->keepalive = 0;
+    mg_log_error(MG_LOG_INFO, &c->log, err, "client prematurely closed connection%s",
+                 w->log_tail ? w->log_tail : "");
+    w->handler(r);
+}
+
+void mg_http_watch_client(mg_request_t *r, const mg_http_abort_t *w)
+{
+    mg_connection_t *c = r->connection;
+    if (r->parent || r->reading_body || r->hc->r != r) {
+        return;
+    }
+    r->abort_watch = w;
+    if (c->read_handler == on_client_read && c->reading) {
+        return; /* armed by an earlier wait: no system call */
+    }
+    c->read_handler = on_client_read;
+    mg_conn_read_on(c);
+}
+
+void mg_http_unwatch_client(mg_request_t *r, const mg_http_abort_t *w)
+{
+    if (r->abort_watch == w) {
+        r->abort_watch = NULL;
+    }
+}

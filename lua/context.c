@@ -1,0 +1,100 @@
+/*
+ * What runs now and the request's Lua state: mg_lua_cur (set by the runners around every
+ * call into the VM), the phase names and the phase check every ngx.* function makes, and the
+ * per-request context (created on first use, freed with the request pool).
+ */
+#include "api.h"
+
+mg_lua_current_t mg_lua_cur;
+
+static const struct {
+    unsigned phase;
+    const char *name;    /* ngx.get_phase() */
+    const char *context; /* "API disabled in the context of ..." */
+} phases[] = {
+    {MG_LUA_INIT, "init", "init_by_lua*"},
+    {MG_LUA_INIT_WORKER, "init_worker", "init_worker_by_lua*"},
+    {MG_LUA_SET, "set", "set_by_lua*"},
+    {MG_LUA_REWRITE, "rewrite", "rewrite_by_lua*"},
+    {MG_LUA_ACCESS, "access", "access_by_lua*"},
+    {MG_LUA_CONTENT, "content", "content_by_lua*"},
+    {MG_LUA_LOG, "log", "log_by_lua*"},
+    {MG_LUA_HEADER_FILTER, "header_filter", "header_filter_by_lua*"},
+    {MG_LUA_BODY_FILTER, "body_filter", "body_filter_by_lua*"},
+    {MG_LUA_TIMER, "timer", "ngx.timer"},
+    {MG_LUA_EXIT_WORKER, "exit_worker", "exit_worker_by_lua*"},
+};
+
+const char *mg_lua_phase_name(unsigned phase)
+{
+    for (size_t i = 0; i < mg_nelems(phases); i++) {
+        if (phases[i].phase == phase) {
+            return phases[i].name;
+        }
+    }
+    return "unknown";
+}
+
+const char *mg_lua_phase_context(unsigned phase)
+{
+    for (size_t i = 0; i < mg_nelems(phases); i++) {
+        if (phases[i].phase == phase) {
+            return phases[i].context;
+        }
+    }
+    return NULL;
+}
+
+void mg_lua_check_phase(lua_State *L, unsigned allowed)
+{
+    if (mg_lua_cur.phase & allowed) {
+        return;
+    }
+    const char *context = mg_lua_phase_context(mg_lua_cur.phase);
+    if (context) {
+        luaL_error(L, "API disabled in the context of %s", context);
+    }
+    luaL_error(L, "API disabled in the current context");
+}
+
+mg_request_t *mg_lua_request(lua_State *L)
+{
+    if (mg_lua_cur.r == NULL) {
+        luaL_error(L, "no request found");
+    }
+    return mg_lua_cur.r;
+}
+
+static void ctx_cleanup(void *data)
+{
+    mg_lua_ctx_t *ctx = data;
+    lua_State *L = ctx->lmcf->L;
+    luaL_unref(L, LUA_REGISTRYINDEX, ctx->ctx_ref);
+    ctx->ctx_ref = LUA_NOREF;
+    mg_lua_co_free_all(ctx);
+    mg_lua_output_free(ctx);
+}
+
+mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r)
+{
+    mg_lua_ctx_t *ctx = mg_http_get_ctx(r, mg_lua_module);
+    if (ctx) {
+        return ctx;
+    }
+    ctx = mg_pcalloc(r->pool, sizeof(mg_lua_ctx_t));
+    ctx->r = r;
+    ctx->lmcf = mg_http_get_main_conf(r, mg_lua_module);
+    ctx->ctx_ref = LUA_NOREF;
+    ctx->co_map_ref = LUA_NOREF;
+    mg_pool_cleanup_add(r->pool, ctx_cleanup, ctx);
+    mg_http_set_ctx(r, ctx, mg_lua_module);
+    return ctx;
+}
+
+mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx)
+{
+    if (ctx->r) {
+        return mg_http_get_loc_conf(ctx->r, mg_lua_module);
+    }
+    return ctx->lmcf->cycle->http->loc_conf[mg_lua_module.index];
+}
