@@ -10,7 +10,8 @@
 #   make upgrade      replace the running server of $(PREFIX) by the installed binary, as nginx's:
 #                     -t, USR2, wait for pid.oldbin and the new master's workers, QUIT the old one
 #   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
-#   make bench        t/bench/run.sh (throughput) and t/bench/reload.sh (reloads under load)
+#   make bench        t/bench/run.sh (throughput), t/bench/reload.sh (reloads under load) and
+#                     t/bench/body.sh (CPU spent reading request bodies)
 #   make clean        remove objs/ and test leftovers
 
 .DEFAULT_GOAL := all
@@ -128,6 +129,7 @@ fuzz: objs/Makefile.conf
 bench: objs/moongate
 	bash t/bench/run.sh
 	sh t/bench/reload.sh
+	bash t/bench/body.sh
 
 clean:
 	rm -rf objs t/servroot*

@@ -65,6 +65,7 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
     evtimer_assign(&c->timer, srv->base, on_conn_timer, c);
     mg_server_conn_add(srv, c);
+    mg_server_conn_reusable(c, 1);
     return c;
 }
 

@@ -39,13 +39,18 @@ struct mg_connection_s {
     unsigned writing : 1;
     unsigned timer_set : 1;
     unsigned idle : 1;         /* keepalive-idle: may be closed on shutdown */
+    unsigned reusable : 1;     /* closing it loses nothing (keepalive-idle, or no byte of its
+                                  first request read yet): the server may take its slot */
     unsigned closed : 1;
     unsigned tcp_nodelay : 1;
     mg_connection_t *prev, *next; /* the server's list of connections */
+    mg_connection_t *reuse_prev, *reuse_next; /* the server's queue of reusable ones */
 };
 
 /* A connection for an accepted socket of listening socket `ls` of generation `cycle`
- * (a reference on it is held until the connection is freed), added to the server's list. */
+ * (a reference on it is held until the connection is freed), added to the server's list.
+ * It starts reusable: nothing of it was read yet; the protocol unmarks it on its first bytes
+ * (mg_server_conn_reusable). */
 mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
                                 const struct sockaddr_storage *ss, socklen_t len);
 /* Turn read readiness notification on/off (persistent while on). */

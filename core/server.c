@@ -1,6 +1,7 @@
 /*
  * The event-loop runtime: accepting connections on the generation's listening sockets, the
- * list of open connections (core/connection.c has their events and close), graceful and fast shutdown,
+ * list of open connections (core/connection.c has their events and close) and the queue of
+ * reusable ones closed to make room when worker_connections run out, graceful and fast shutdown,
  * and single-process signal handling (TERM/INT fast, QUIT graceful, HUP reload, USR1 reopen).
  */
 #include <netinet/in.h>
@@ -40,6 +41,7 @@ void mg_server_conn_add(mg_server_t *srv, mg_connection_t *c)
 
 void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c)
 {
+    mg_server_conn_reusable(c, 0);
     if (c->prev) {
         c->prev->next = c->next;
     } else {
@@ -69,6 +71,68 @@ void mg_server_release(mg_server_t *srv, mg_cycle_t *cycle)
     }
 }
 
+void mg_server_conn_reusable(mg_connection_t *c, int on)
+{
+    mg_server_t *srv = c->server;
+    if (c->reusable) {
+        if (c->reuse_prev) {
+            c->reuse_prev->reuse_next = c->reuse_next;
+        } else {
+            srv->reusable = c->reuse_next;
+        }
+        if (c->reuse_next) {
+            c->reuse_next->reuse_prev = c->reuse_prev;
+        } else {
+            srv->reusable_last = c->reuse_prev;
+        }
+        c->reuse_prev = c->reuse_next = NULL;
+        c->reusable = 0;
+        srv->nreusable--;
+    }
+    if (on && c->fd >= 0) {
+        c->reuse_prev = srv->reusable_last;
+        if (srv->reusable_last) {
+            srv->reusable_last->reuse_next = c;
+        } else {
+            srv->reusable = c;
+        }
+        srv->reusable_last = c;
+        c->reusable = 1;
+        srv->nreusable++;
+    }
+}
+
+/* Room for one more connection. As in nginx, the listening sockets and a worker's channel to
+ * the master hold slots of worker_connections too (upstream connections are not counted
+ * here); when none is free, an eighth of the reusable connections (1 to 32), oldest first,
+ * are closed to make room, so that clients holding idle sockets cannot lock others out. */
+static int room_for_one(mg_server_t *srv, mg_core_conf_t *ccf)
+{
+    mg_uint_t max = (mg_uint_t)ccf->worker_connections;
+    mg_uint_t held = srv->cycle->listening.nelts + (srv->worker ? 1 : 0);
+    if (srv->nconnections + held < max) {
+        return 1;
+    }
+    if (srv->nreusable) {
+        if (srv->reuse_warned != mg_now.sec) {
+            srv->reuse_warned = mg_now.sec;
+            mg_log_error(MG_LOG_WARN, srv->cycle->log, 0,
+                         "%ld worker_connections are not enough, reusing connections",
+                         (long)ccf->worker_connections);
+        }
+        mg_uint_t n = mg_max(mg_min(srv->nreusable / 8, 32), 1);
+        while (n-- && srv->reusable) {
+            mg_conn_close(srv->reusable);
+        }
+    }
+    if (srv->nconnections + held < max) {
+        return 1;
+    }
+    mg_log_error(MG_LOG_ALERT, srv->cycle->log, 0, "%ld worker_connections are not enough",
+                 (long)ccf->worker_connections);
+    return 0;
+}
+
 /* Accept from one listening socket: one connection, or (multi_accept, or `all`) until the
  * queue is empty. */
 static void accept_from(int lfd, mg_listening_t *ls, int all)
@@ -92,9 +156,7 @@ static void accept_from(int lfd, mg_listening_t *ls, int all)
                          srv->cycle->log, errno, "accept4() failed");
             return;
         }
-        if (srv->nconnections >= (mg_uint_t)ccf->worker_connections) {
-            mg_log_error(MG_LOG_ALERT, srv->cycle->log, 0,
-                         "%ld worker_connections are not enough", (long)ccf->worker_connections);
+        if (!room_for_one(srv, ccf)) {
             close(fd);
             return;
         }
@@ -151,7 +213,9 @@ void mg_server_conn_idle(mg_connection_t *c)
     c->idle = 1;
     if (c->server->quitting && !c->server->keep_idle) {
         mg_conn_close(c);
+        return;
     }
+    mg_server_conn_reusable(c, 1);
 }
 
 void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook)

@@ -28,6 +28,9 @@ struct mg_server_s {
     mg_uint_t conn_number;   /* counter behind "*N" in the log */
     mg_uint_t nconnections;
     mg_connection_t *connections; /* doubly linked list of open connections */
+    mg_connection_t *reusable, *reusable_last; /* reusable connections, oldest first */
+    mg_uint_t nreusable;
+    time_t reuse_warned;     /* when "reusing connections" was last logged (once a second) */
     struct event *signals[8];
     size_t nsignals;
     struct event *shutdown_timer;
@@ -58,8 +61,13 @@ void mg_server_terminate(mg_server_t *srv);
 void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook);
 void mg_server_hook_del(mg_server_hook_t *hook);
 /* Called by the protocol layer when a connection becomes idle (keepalive), so a quitting
- * server can close it. */
+ * server can close it; it becomes reusable too. */
 void mg_server_conn_idle(mg_connection_t *c);
+/* Mark (on) or unmark a connection as reusable: when an accept finds worker_connections
+ * taken, the oldest reusable connections are closed to make room, as nginx does. Marking
+ * again makes it the youngest. The protocol unmarks a connection as soon as it reads bytes
+ * of a request; closing it unmarks it. */
+void mg_server_conn_reusable(mg_connection_t *c, int on);
 /* Something besides client connections (a running Lua timer) keeps the server from exiting
  * and its generation from being freed until released. */
 void mg_server_hold(mg_server_t *srv, mg_cycle_t *cycle);

@@ -32,25 +32,46 @@ static void send_continue(mg_request_t *r)
     }
 }
 
-static void append(mg_request_t *r, const char *data, size_t len)
+/* The buffer body bytes go into now: the chain's last one while it has room, else a new one
+ * of client_body_buffer_size (no more than a Content-Length leaves to come). Bytes are
+ * copied, never linked piece by piece, so a body of many tiny chunks costs time and memory in
+ * proportion to its size, not to its number of pieces. */
+static mg_buf_t *body_fill(mg_request_t *r)
 {
     mg_http_request_body_t *rb = r->request_body;
-    if (len == 0) {
-        return;
+    if (rb->fill && rb->fill->last < rb->fill_end) {
+        return rb->fill;
     }
-    mg_buf_t *last = rb->bufs;
-    while (last && last->next) {
-        last = last->next;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    /* a tiny setting must not bring back a buffer per piece */
+    size_t size = mg_max(clcf->client_body_buffer_size, 1024);
+    if (!r->headers_in.chunked && r->headers_in.content_length_n > (int64_t)rb->received) {
+        size = (size_t)mg_min((int64_t)size, r->headers_in.content_length_n - (int64_t)rb->received);
     }
-    char *copy = mg_pnalloc(r->pool, len);
-    memcpy(copy, data, len);
-    mg_buf_t *b = mg_buf_mem(r->pool, copy, len);
-    if (last) {
-        last->next = b;
+    char *p = mg_pnalloc(r->pool, size);
+    mg_buf_t *b = mg_buf_mem(r->pool, p, 0);
+    if (rb->fill) {
+        rb->fill->next = b;
     } else {
         rb->bufs = b;
     }
-    rb->received += len;
+    rb->fill = b;
+    rb->fill_end = p + size;
+    return b;
+}
+
+static void append(mg_request_t *r, const char *data, size_t len)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    while (len) {
+        mg_buf_t *b = body_fill(r);
+        size_t n = mg_min(len, (size_t)(rb->fill_end - b->last));
+        memcpy(b->last, data, n);
+        b->last += n;
+        rb->received += n;
+        data += n;
+        len -= n;
+    }
 }
 
 /* Room left in the unbuffered stream (its consumer resets it once it took all). */
@@ -125,10 +146,13 @@ static mg_int_t consume_buffered(mg_request_t *r)
             break;
         }
         if (dlen) {
-            if (clcf->client_max_body_size && rb->received + dlen > clcf->client_max_body_size) {
+            /* as nginx, the chunk's announced size counts from its first byte on, so a size
+             * line beyond the limit is refused at once, not after the limit's worth of data */
+            uint64_t chunk = dlen + hc->discard_chunked.size;
+            if (clcf->client_max_body_size && rb->received + chunk > clcf->client_max_body_size) {
                 mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                             "client intended to send too large chunked body: %zu+%zu bytes",
-                             rb->received, dlen);
+                             "client intended to send too large chunked body: %zu+%llu bytes",
+                             rb->received, (unsigned long long)chunk);
                 result = MG_HTTP_REQUEST_ENTITY_TOO_LARGE;
                 break;
             }
@@ -182,7 +206,6 @@ static void body_done(mg_request_t *r)
     mg_http_request_body_t *rb = r->request_body;
     rb->done = 1;
     body_stop(r);
-    r->connection->log.action = NULL;
     rb->post_handler(r);
 }
 
@@ -270,7 +293,6 @@ static mg_int_t body_read(mg_request_t *r)
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        c->log.action = "reading client request body";
         if (n == 0) {
             mg_log_error(MG_LOG_INFO, &c->log, 0, "client prematurely closed connection");
         } else {
@@ -317,7 +339,6 @@ static void body_timeout(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
     mg_request_t *r = hc->r;
-    c->log.action = "reading client request body";
     mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     c->closed = 1;
     if (r->request_body->stream) {
@@ -361,7 +382,6 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     }
     send_continue(r);
     r->reading_body = 1;
-    r->connection->log.action = "reading client request body";
     mg_conn_timer_del(r->connection);
     /* a failure found now is returned, not finalized here: the caller is still running on
      * the request (a Lua coroutine, a phase handler) and finalizes it with the status */

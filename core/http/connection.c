@@ -457,6 +457,7 @@ static void process_buffer(mg_connection_t *c)
             drained = (size_t)n < space;
             hc->last += (size_t)n;
             hc->keepalive_idle = 0;
+            mg_server_conn_reusable(c, 0); /* a request began: its slot is no longer free */
             if (c->timeout_handler == keepalive_timeout) {
                 /* the idle wait is over: the head now has client_header_timeout */
                 c->timeout_handler = head_timeout;

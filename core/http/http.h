@@ -268,9 +268,10 @@ typedef struct {
 
 typedef struct mg_http_request_body_s {
     mg_buf_t *bufs;        /* the body, in memory */
+    mg_buf_t *fill;        /* body.c's last buffer of bufs, filled up to fill_end before the
+                              next one is made: appending never walks the chain */
+    char *fill_end;
     size_t received;       /* bytes of body decoded so far */
-    int64_t rest;          /* for Content-Length: bytes still to come */
-    mg_http_chunked_t chunked;
     void (*post_handler)(mg_request_t *r);
     /* unbuffered (proxy_request_buffering off): the body passes through this one bounded
      * buffer, chunked bodies re-framed as chunked; the consumer empties it and calls
