@@ -678,10 +678,10 @@ static int mg_lua_req_set_body_data(lua_State *L)
     size_t len;
     const char *data = luaL_checklstring(L, 1, &len);
     mg_request_t *r = req_get(L);
-    mg_http_request_body_t *rb = body_for_change(L, r);
-    rb->bufs = len ? mg_buf_mem(r->pool, mg_pstr(r->pool, data, len).data, len) : NULL;
-    rb->received = len; /* what proxy_pass sends as the length */
-    r->headers_in.content_length_n = (int64_t)len;
+    body_for_change(L, r);
+    r->headers_in.content_length_n = (int64_t)len; /* what proxy_pass sends as the length */
+    mg_http_request_body_reset(r);
+    mg_http_request_body_append(r, data, len);
     body_set_length(L, r);
     return 0;
 }
@@ -695,14 +695,12 @@ static int mg_lua_req_init_body(lua_State *L)
         return luaL_error(L, "expecting 0 or 1 argument but seen %d", n);
     }
     mg_request_t *r = req_get(L);
-    mg_http_request_body_t *rb = body_for_change(L, r);
+    body_for_change(L, r);
     if (n == 1 && luaL_checkinteger(L, 1) < 0) {
         return luaL_error(L, "bad size argument: %d", (int)lua_tointeger(L, 1));
     }
-    /* an empty first buffer marks the body as begun for append_body */
-    rb->bufs = mg_buf_mem(r->pool, "", 0);
-    rb->received = 0;
     r->headers_in.content_length_n = 0;
+    mg_http_request_body_reset(r); /* its empty first buffer marks it as begun */
     return 0;
 }
 
@@ -721,16 +719,8 @@ static int mg_lua_req_append_body(lua_State *L)
     size_t len;
     const char *data = luaL_checklstring(L, 1, &len);
     mg_request_t *r = req_get(L);
-    mg_http_request_body_t *rb = body_begun(L, r);
-    if (len == 0) {
-        return 0;
-    }
-    mg_buf_t *last = rb->bufs;
-    while (last->next) {
-        last = last->next;
-    }
-    last->next = mg_buf_mem(r->pool, mg_pstr(r->pool, data, len).data, len);
-    rb->received = mg_chain_size(rb->bufs);
+    body_begun(L, r);
+    mg_http_request_body_append(r, data, len);
     if (r->headers_in.content_length_n < 0) {
         r->headers_in.content_length_n = 0;
     }

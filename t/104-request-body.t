@@ -190,3 +190,21 @@ not reached
 --- response_body_like: 413 Request Entity Too Large
 --- error_log eval
 qr/\[error\] .*client intended to send too large chunked body: 0\+1048576 bytes/
+
+
+
+=== TEST 7: ngx.req.append_body piece by piece costs what the bytes cost (150,000 pieces)
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.req.read_body()
+            ngx.req.init_body(200000) -- nginx: in memory up to this size, not a temp file
+            for i = 1, 150000 do ngx.req.append_body("x") end
+            ngx.req.finish_body()
+            ngx.say(#ngx.req.get_body_data(), " ", ngx.md5(ngx.req.get_body_data()) == ngx.md5(string.rep("x", 150000)))
+        }
+    }
+--- request
+GET /t
+--- response_body
+150000 true

@@ -60,7 +60,7 @@ static mg_buf_t *body_fill(mg_request_t *r)
     return b;
 }
 
-static void append(mg_request_t *r, const char *data, size_t len)
+void mg_http_request_body_append(mg_request_t *r, const char *data, size_t len)
 {
     mg_http_request_body_t *rb = r->request_body;
     while (len) {
@@ -72,6 +72,16 @@ static void append(mg_request_t *r, const char *data, size_t len)
         data += n;
         len -= n;
     }
+}
+
+void mg_http_request_body_reset(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    rb->bufs = NULL;
+    rb->fill = NULL;
+    rb->fill_end = NULL;
+    rb->received = 0;
+    body_fill(r); /* an empty first buffer: the body exists, and is empty */
 }
 
 /* Room left in the unbuffered stream (its consumer resets it once it took all). */
@@ -115,7 +125,7 @@ static mg_int_t consume_buffered(mg_request_t *r)
             rb->stream->last += n;
             rb->received += n;
         } else {
-            append(r, hc->buf + hc->start, n);
+            mg_http_request_body_append(r, hc->buf + hc->start, n);
         }
         hc->start += n;
         hc->discard_rest -= (int64_t)n;
@@ -159,7 +169,7 @@ static mg_int_t consume_buffered(mg_request_t *r)
             if (rb->stream) {
                 stream_chunk(rb, data, dlen);
             } else {
-                append(r, data, dlen);
+                mg_http_request_body_append(r, data, dlen);
             }
         }
         if (hc->discard_chunked.done) {

@@ -507,6 +507,11 @@ void mg_http_unwatch_client(mg_request_t *r, const mg_http_abort_t *w);
  * HTTP status when reading failed before returning (post_handler does not run; the caller
  * finalizes with it); a later failure finalizes the request itself. */
 mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(mg_request_t *r));
+/* Copy bytes to the end of the request body in memory (what reading it does; also Lua's
+ * ngx.req.append_body), or empty it (one empty buffer) to build a new one. Linear in the bytes
+ * whatever the number of pieces. */
+void mg_http_request_body_append(mg_request_t *r, const char *data, size_t len);
+void mg_http_request_body_reset(mg_request_t *r);
 mg_int_t mg_http_discard_request_body(mg_request_t *r);
 /* With r->request_body_no_buffering set, mg_http_read_client_request_body reads into
  * rb->stream only as the consumer takes it; post_handler runs once, after what had already
