@@ -714,8 +714,6 @@ static const core_var_t core_vars[] = {
     { "remote_user", var_remote_user, 0, 0 },
     { "request_body", var_request_body, 0, MG_HTTP_VAR_NOCACHEABLE },
     { "request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "realip_remote_addr", var_remote_addr, 0, 0 },
-    { "realip_remote_port", var_remote_port, 0, 0 },
     { "limit_rate", var_const, (uintptr_t)"0", 0 },
     { "http2", var_const, (uintptr_t)"", 0 },
     { "proxy_protocol_addr", var_const, (uintptr_t)"", 0 },
