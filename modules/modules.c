@@ -16,6 +16,7 @@ extern mg_module_t mg_static_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_try_files_module;
+extern mg_module_t mg_auth_basic_module;
 extern mg_module_t mg_access_module;
 extern mg_module_t mg_realip_module;
 extern mg_module_t mg_range_module;
@@ -42,6 +43,7 @@ mg_module_t *mg_modules[] = {
     &mg_autoindex_module, /* content: index, then autoindex, then static */
     &mg_index_module,
     &mg_try_files_module,
+    &mg_auth_basic_module, /* access: allow/deny, then auth_basic */
     &mg_access_module,
     &mg_realip_module, /* post-read, and first in preaccess */
     &mg_rewrite_module,
