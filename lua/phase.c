@@ -126,7 +126,11 @@ static mg_int_t entry_done(mg_request_t *r, mg_lua_ctx_t *ctx)
         /* the gathered output and the last buffer in one go */
         return mg_lua_send_eof(r, ctx) == MG_ERROR ? MG_ERROR : MG_OK;
     }
-    return r->header_sent ? finish_early(r, ctx) : MG_DECLINED;
+    if (r->header_sent) {
+        return finish_early(r, ctx);
+    }
+    /* an access entry that ends allows, as lua-nginx-module's: it matters under "satisfy any" */
+    return ctx->phase == MG_LUA_ACCESS ? MG_OK : MG_DECLINED;
 }
 
 /* ngx.exit(code): lua-nginx-module's rules per phase. */
@@ -232,8 +236,12 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
         mg_http_finalize_request(r, rc);
         return;
     }
-    /* rewrite/access: what the phase checkers would do with the handler's code */
-    if (rc == MG_DECLINED || (rc == MG_OK && ctx->phase == MG_LUA_ACCESS)) {
+    if (ctx->phase == MG_LUA_ACCESS) {
+        mg_http_access_done(r, rc); /* "satisfy any" counts it as allowing */
+        return;
+    }
+    /* rewrite: what the phase checker would do with the handler's code */
+    if (rc == MG_DECLINED) {
         r->phase_handler++;
         mg_http_run_phases(r);
         return;

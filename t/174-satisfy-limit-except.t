@@ -187,7 +187,47 @@ ok
 
 
 
-=== TEST 7: limit_except GET: GET and HEAD pass, other methods meet the block
+=== TEST 7: satisfy any: an access_by_lua entry that ends allows, also after a wait
+--- config
+    root $TEST_NGINX_HTML_DIR;
+    satisfy any;
+    deny all;
+    location /now/ {
+        access_by_lua_block { local x = 1 }
+    }
+    location /later/ {
+        access_by_lua_block { ngx.sleep(0.01) }
+    }
+    location /exit-ok/ {
+        access_by_lua_block { ngx.sleep(0.01) ngx.exit(ngx.OK) }
+    }
+    location /declined/ {
+        access_by_lua_block { ngx.sleep(0.01) ngx.exit(ngx.DECLINED) }
+    }
+    location /denied/ {
+        satisfy all;
+        allow all;
+        access_by_lua_block { ngx.sleep(0.01) ngx.exit(403) }
+    }
+--- user_files
+>>> now/ok
+ok
+>>> later/ok
+ok
+>>> exit-ok/ok
+ok
+>>> declined/ok
+ok
+>>> denied/ok
+ok
+--- request eval
+["GET /now/ok", "GET /later/ok", "GET /exit-ok/ok", "GET /declined/ok", "GET /denied/ok"]
+--- error_code eval
+[200, 200, 200, 403, 403]
+
+
+
+=== TEST 8: limit_except GET: GET and HEAD pass, other methods meet the block
 --- config
     root $TEST_NGINX_HTML_DIR;
     location /t/ {
@@ -208,7 +248,7 @@ qr/\[error\] .*access forbidden by rule, client: 127\.0\.0\.1, server: localhost
 
 
 
-=== TEST 8: limit_except HEAD does not bring GET; several methods, any case
+=== TEST 9: limit_except HEAD does not bring GET; several methods, any case
 --- config
     root $TEST_NGINX_HTML_DIR;
     location /h/ {
@@ -241,7 +281,7 @@ ok
 
 
 
-=== TEST 9: proxy_pass inside limit_except serves the other methods
+=== TEST 10: proxy_pass inside limit_except serves the other methods
 --- config
     root $TEST_NGINX_HTML_DIR;
     location /t/ {
@@ -266,7 +306,7 @@ static
 
 
 
-=== TEST 10: the location's rewrite directives do not run for the methods of the block
+=== TEST 11: the location's rewrite directives do not run for the methods of the block
 --- config
     root $TEST_NGINX_HTML_DIR;
     location /t/ {
@@ -287,7 +327,7 @@ ok
 
 
 
-=== TEST 11: the block inherits the location's settings
+=== TEST 12: the block inherits the location's settings
 --- config
     location /t/ {
         alias $TEST_NGINX_HTML_DIR/data/;
@@ -307,7 +347,7 @@ aliased
 
 
 
-=== TEST 12: satisfy takes one of all or any
+=== TEST 13: satisfy takes one of all or any
 --- config
     location /t {
         satisfy some;
@@ -318,7 +358,7 @@ qr/\[emerg\] .*invalid value "some" in .*\.conf:\d+/
 
 
 
-=== TEST 13: satisfy is duplicate
+=== TEST 14: satisfy is duplicate
 --- config
     location /t {
         satisfy any;
@@ -330,7 +370,7 @@ qr/\[emerg\] .*"satisfy" directive is duplicate in .*\.conf:\d+/
 
 
 
-=== TEST 14: limit_except with an unknown method
+=== TEST 15: limit_except with an unknown method
 --- config
     location /t {
         limit_except GET FETCH { deny all; }
@@ -341,7 +381,7 @@ qr/\[emerg\] .*invalid method "FETCH" in .*\.conf:\d+/
 
 
 
-=== TEST 15: TRACE is no method limit_except knows
+=== TEST 16: TRACE is no method limit_except knows
 --- config
     location /t {
         limit_except TRACE { deny all; }
@@ -352,7 +392,7 @@ qr/\[emerg\] .*invalid method "TRACE" in .*\.conf:\d+/
 
 
 
-=== TEST 16: limit_except is duplicate
+=== TEST 17: limit_except is duplicate
 --- config
     location /t {
         limit_except GET { deny all; }
@@ -364,7 +404,7 @@ qr/\[emerg\] .*"limit_except" directive is duplicate in .*\.conf:\d+/
 
 
 
-=== TEST 17: limit_except needs a method
+=== TEST 18: limit_except needs a method
 --- config
     location /t {
         limit_except { deny all; }
@@ -375,7 +415,7 @@ qr/\[emerg\] .*invalid number of arguments in "limit_except" directive in .*\.co
 
 
 
-=== TEST 18: limit_except is a block
+=== TEST 19: limit_except is a block
 --- config
     location /t {
         limit_except GET;
@@ -386,7 +426,7 @@ qr/\[emerg\] .*directive "limit_except" has no opening "\{" in .*\.conf:\d+/
 
 
 
-=== TEST 19: only access directives inside limit_except
+=== TEST 20: only access directives inside limit_except
 --- config
     location /t {
         limit_except GET { root /tmp; }
@@ -397,7 +437,7 @@ qr/\[emerg\] .*"root" directive is not allowed here in .*\.conf:\d+/
 
 
 
-=== TEST 20: satisfy is not for limit_except blocks
+=== TEST 21: satisfy is not for limit_except blocks
 --- config
     location /t {
         limit_except GET { satisfy any; }
@@ -408,7 +448,7 @@ qr/\[emerg\] .*"satisfy" directive is not allowed here in .*\.conf:\d+/
 
 
 
-=== TEST 21: limit_except only in a location
+=== TEST 22: limit_except only in a location
 --- config
     limit_except GET { deny all; }
 --- must_die
@@ -417,7 +457,7 @@ qr/\[emerg\] .*"limit_except" directive is not allowed here in .*\.conf:\d+/
 
 
 
-=== TEST 22: proxy_pass with a URI part inside limit_except
+=== TEST 23: proxy_pass with a URI part inside limit_except
 --- config
     location /t {
         limit_except GET { proxy_pass http://127.0.0.1:1/x; }

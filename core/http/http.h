@@ -411,6 +411,9 @@ int mg_http_is_token(mg_str_t s);
 
 /* Continue the phase engine from r->phase_handler. */
 void mg_http_run_phases(mg_request_t *r);
+/* An access-phase handler that answered MG_AGAIN ended with rc (Lua after a wait): go on as
+ * the access checker would have (satisfy all|any). */
+void mg_http_access_done(mg_request_t *r, mg_int_t rc);
 /* The one place a request's outcome is decided: MG_OK/MG_DONE/MG_AGAIN/MG_DECLINED, an error
  * code or an HTTP status (an error page is sent when nothing was sent yet). */
 void mg_http_finalize_request(mg_request_t *r, mg_int_t rc);

@@ -119,13 +119,8 @@ static void drop_www_authenticate(mg_request_t *r)
 /* nginx's access phase: subrequests skip it; "satisfy all" needs every handler to allow (or
  * decline), "satisfy any" one allow, a denial (401 over 403) waiting in r->access_code for
  * the post-access phase until then. */
-static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
+static mg_int_t access_verdict(mg_request_t *r, mg_http_phase_handler_t *ph, mg_int_t rc)
 {
-    if (r->parent) {
-        r->phase_handler = (mg_int_t)ph->next;
-        return MG_AGAIN;
-    }
-    mg_int_t rc = ph->handler(r);
     if (rc == MG_DECLINED) {
         r->phase_handler++;
         return MG_AGAIN;
@@ -156,6 +151,23 @@ static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
     }
     mg_http_finalize_request(r, rc);
     return MG_OK;
+}
+
+static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    if (r->parent) {
+        r->phase_handler = (mg_int_t)ph->next;
+        return MG_AGAIN;
+    }
+    return access_verdict(r, ph, ph->handler(r));
+}
+
+void mg_http_access_done(mg_request_t *r, mg_int_t rc)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    if (access_verdict(r, &cmcf->phase_engine[r->phase_handler], rc) == MG_AGAIN) {
+        mg_http_run_phases(r);
+    }
 }
 
 /* "satisfy any" where no access handler allowed: their denial. */
