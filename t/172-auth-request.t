@@ -79,18 +79,20 @@ ok
 
 
 
-=== TEST 2: proxied: auth_request_set takes the subrequest's variables, whatever the outcome
+=== TEST 2: proxied: auth_request_set takes the subrequest's variables ($upstream_*, $sent_http_*), whatever the outcome
 --- config
     location /t/ {
         auth_request /auth;
         auth_request_set $user $upstream_http_x_user;
         auth_request_set $st "status $upstream_status";
+        auth_request_set $sent $sent_http_x_user;
         add_header X-User $user always;
+        add_header X-Sent $sent always;
         add_header X-St $st always;
         try_files /nonexistent /echo;
     }
     location = /echo {
-        return 200 "[$user] [$st]\n";
+        return 200 "[$user] [$st] [$sent]\n";
     }
     location = /auth {
         proxy_pass http://unix:$TEST_NGINX_SERVROOT/auth.sock:/check;
@@ -103,9 +105,9 @@ ok
 --- error_code eval
 [200, 403]
 --- response_body_like eval
-["\\A\\[user-of-/t/a\\] \\[status 200\\]\\n\\z", "403 Forbidden"]
+["\\A\\[user-of-/t/a\\] \\[status 200\\] \\[user-of-/t/a\\]\\n\\z", "403 Forbidden"]
 --- response_headers eval
-["!X-User", "X-User: user-of-/t/b\nX-St: status 403"]
+["!X-User", "X-User: user-of-/t/b\nX-St: status 403\nX-Sent: user-of-/t/b"]
 
 
 
