@@ -214,3 +214,13 @@ void mg_pool_cleanup_add(mg_pool_t *pool, mg_pool_cleanup_pt fn, void *data)
     c->next = pool->cleanups;
     pool->cleanups = c;
 }
+
+void *mg_pool_cleanup_find(mg_pool_t *pool, mg_pool_cleanup_pt fn)
+{
+    for (pool_cleanup_t *c = pool->cleanups; c; c = c->next) {
+        if (c->fn == fn) {
+            return c->data;
+        }
+    }
+    return NULL;
+}

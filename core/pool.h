@@ -25,5 +25,8 @@ char *mg_psprintf(mg_pool_t *pool, const char *fmt, ...) __attribute__((format(p
 
 /* Run fn(data) when the pool is destroyed or reset. */
 void mg_pool_cleanup_add(mg_pool_t *pool, mg_pool_cleanup_pt fn, void *data);
+/* The data of the most recently added cleanup fn still pending in the pool, or NULL: state
+ * that must outlive a request's module contexts (realip after an internal redirect). */
+void *mg_pool_cleanup_find(mg_pool_t *pool, mg_pool_cleanup_pt fn);
 
 #endif

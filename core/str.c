@@ -209,3 +209,65 @@ char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...)
     va_end(ap);
     return p;
 }
+
+static int base64_digit(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+mg_int_t mg_base64_decode(mg_str_t src, unsigned char *dst, size_t *dlen)
+{
+    size_t len = 0;
+    while (len < src.len && src.data[len] != '=') {
+        if (base64_digit((unsigned char)src.data[len]) < 0) {
+            return MG_ERROR;
+        }
+        len++;
+    }
+    if (len % 4 == 1) {
+        return MG_ERROR;
+    }
+    unsigned acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        acc = (acc << 6) | (unsigned)base64_digit((unsigned char)src.data[i]);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            dst[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    *dlen = o;
+    return MG_OK;
+}
+
+size_t mg_base64_encode(const unsigned char *src, size_t len, char *dst)
+{
+    static const char digits[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)src[i] << 16;
+        if (i + 1 < len) {
+            v |= (unsigned)src[i + 1] << 8;
+        }
+        if (i + 2 < len) {
+            v |= src[i + 2];
+        }
+        dst[o++] = digits[(v >> 18) & 0x3f];
+        dst[o++] = digits[(v >> 12) & 0x3f];
+        dst[o++] = i + 1 < len ? digits[(v >> 6) & 0x3f] : '=';
+        dst[o++] = i + 2 < len ? digits[v & 0x3f] : '=';
+    }
+    return o;
+}

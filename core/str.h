@@ -35,6 +35,15 @@ int64_t mg_parse_size(mg_str_t s);
  * error. A bare number is seconds; "M" and "y" only with want_seconds, "ms" only without. */
 int64_t mg_parse_time(mg_str_t s, int want_seconds);
 
+/* Base64 (RFC 4648, standard alphabet) as nginx reads it: the input ends at the first '=';
+ * any other byte outside the alphabet, or a length that cannot encode whole bytes, is an
+ * error. dst needs mg_base64_decoded_len(src.len) bytes. MG_OK with *dlen, or MG_ERROR. */
+#define mg_base64_decoded_len(n) (((n) + 3) / 4 * 3)
+mg_int_t mg_base64_decode(mg_str_t src, unsigned char *dst, size_t *dlen);
+/* Encode with '=' padding; dst needs mg_base64_encoded_len(len) bytes; returns the length. */
+#define mg_base64_encoded_len(n) (((n) + 2) / 3 * 4)
+size_t mg_base64_encode(const unsigned char *src, size_t len, char *dst);
+
 /* Format into buf; returns pointer after the last written char (no NUL). */
 char *mg_vsprintf_end(char *buf, char *end, const char *fmt, va_list ap);
 char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

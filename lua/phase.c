@@ -28,7 +28,11 @@ static mg_int_t entry_done(mg_request_t *r, mg_lua_ctx_t *ctx)
         /* the gathered output and the last buffer in one go */
         return mg_lua_send_eof(r, ctx);
     }
-    return r->header_sent ? finish_early(r, ctx) : MG_DECLINED;
+    if (r->header_sent) {
+        return finish_early(r, ctx);
+    }
+    /* an access entry that ends allows, as lua-nginx-module's: it matters under "satisfy any" */
+    return ctx->phase == MG_LUA_ACCESS ? MG_OK : MG_DECLINED;
 }
 
 /* ngx.exit(code): lua-nginx-module's rules per phase. */

@@ -16,6 +16,10 @@ extern mg_module_t mg_static_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_try_files_module;
+extern mg_module_t mg_auth_request_module;
+extern mg_module_t mg_auth_basic_module;
+extern mg_module_t mg_access_module;
+extern mg_module_t mg_realip_module;
 extern mg_module_t mg_range_module;
 extern mg_module_t mg_not_modified_module;
 extern mg_module_t mg_rewrite_module;
@@ -40,6 +44,10 @@ mg_module_t *mg_modules[] = {
     &mg_autoindex_module, /* content: index, then autoindex, then static */
     &mg_index_module,
     &mg_try_files_module,
+    &mg_auth_request_module, /* access: allow/deny, then auth_basic, then auth_request */
+    &mg_auth_basic_module,
+    &mg_access_module,
+    &mg_realip_module, /* post-read, and first in preaccess */
     &mg_rewrite_module,
     &mg_access_log_module,
     /* upstream{} groups and balancers (no phase handlers, no filters) */

@@ -904,7 +904,7 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         plcf->has_uri = 1;
         plcf->uri.data = rest.data + i;
         plcf->uri.len = rest.len - i;
-        if (clcf->regex || clcf->named || clcf->is_if) {
+        if (clcf->regex || clcf->named || clcf->is_if || clcf->lmt_except) {
             mg_conf_error(cf, 0, "\"proxy_pass\" cannot have URI part in location given by regular "
                                  "expression, or inside named location, or inside \"if\" statement, "
                                  "or inside \"limit_except\" block");

@@ -1,6 +1,7 @@
 /*
  * The http_core module: server and location blocks, listen, server_name, root/alias, types,
- * and the connection and body limits and timeouts, with nginx's defaults and inheritance.
+ * limit_except and satisfy, and the connection and body limits and timeouts, with nginx's
+ * defaults and inheritance.
  */
 #include <unistd.h>
 
@@ -89,6 +90,7 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->error_log = MG_CONF_UNSET_PTR;
     clcf->error_pages = MG_CONF_UNSET_PTR;
     clcf->recursive_error_pages = MG_CONF_UNSET;
+    clcf->satisfy = MG_CONF_UNSET;
     return clcf;
 }
 
@@ -156,6 +158,7 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge_ptr(conf->error_log, prev->error_log, NULL);
     mg_conf_merge_ptr(conf->error_pages, prev->error_pages, NULL);
     mg_conf_merge(conf->recursive_error_pages, prev->recursive_error_pages, 0);
+    mg_conf_merge(conf->satisfy, prev->satisfy, MG_HTTP_SATISFY_ALL);
     if (conf->client_body_temp_path.data == NULL) {
         conf->client_body_temp_path = prev->client_body_temp_path;
     }
@@ -310,6 +313,108 @@ static const char *core_location(mg_conf_t *cf, const mg_command_t *cmd, void *c
     cf->ctx = saved;
     cf->ctx_data = parent;
     return rc == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+/* ---- limit_except METHOD ... { } ---- */
+
+/* The methods limit_except names (nginx's list: no TRACE, which is refused earlier). */
+static const struct {
+    const char *name;
+    int method;
+} lmt_methods[] = {
+    { "GET", MG_HTTP_GET },         { "HEAD", MG_HTTP_HEAD },         { "POST", MG_HTTP_POST },
+    { "PUT", MG_HTTP_PUT },         { "DELETE", MG_HTTP_DELETE },     { "MKCOL", MG_HTTP_MKCOL },
+    { "COPY", MG_HTTP_COPY },       { "MOVE", MG_HTTP_MOVE },         { "OPTIONS", MG_HTTP_OPTIONS },
+    { "PROPFIND", MG_HTTP_PROPFIND }, { "PROPPATCH", MG_HTTP_PROPPATCH }, { "LOCK", MG_HTTP_LOCK },
+    { "UNLOCK", MG_HTTP_UNLOCK },   { "PATCH", MG_HTTP_PATCH },
+};
+
+/* The block is a configuration of its own, merged like a nested location but never searched:
+ * a request whose method is not listed gets it in place of the location's
+ * (mg_http_update_location_config). */
+static const char *core_limit_except(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *pclcf = conf;
+    if (pclcf->limit_except_loc_conf) {
+        return "is duplicate";
+    }
+    uint32_t allowed = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        size_t k = 0;
+        while (k < mg_nelems(lmt_methods) && !mg_str_caseeq(cf->args[i], lmt_methods[k].name)) {
+            k++;
+        }
+        if (k == mg_nelems(lmt_methods)) {
+            mg_conf_error(cf, 0, "invalid method \"%s\"", cf->args[i].data);
+            return MG_CONF_ERROR;
+        }
+        allowed |= 1u << lmt_methods[k].method;
+    }
+    if (allowed & (1u << MG_HTTP_GET)) {
+        allowed |= 1u << MG_HTTP_HEAD;
+    }
+    pclcf->limit_except = ~allowed; /* unknown methods too (bit 0) */
+
+    mg_conf_ctx_t *parent = cf->ctx_data;
+    mg_conf_ctx_t *ctx = mg_pcalloc(cf->pool, sizeof(mg_conf_ctx_t));
+    ctx->main_conf = parent->main_conf;
+    ctx->srv_conf = parent->srv_conf;
+    ctx->loc_conf = mg_http_create_loc_confs(cf);
+    mg_http_loc_conf_t *clcf = ctx->loc_conf[mg_http_core_module.index];
+    clcf->loc_conf = ctx->loc_conf;
+    clcf->parent = pclcf;
+    clcf->lmt_except = 1;
+    clcf->name = pclcf->name; /* alias maps the URI against the enclosing location's name */
+    clcf->regex = pclcf->regex;
+    clcf->file = pclcf->file;
+    clcf->line = pclcf->line;
+    pclcf->limit_except_loc_conf = ctx->loc_conf;
+    if (pclcf->locations == NULL) {
+        pclcf->locations = mg_array_create(cf->pool, 4, sizeof(mg_http_loc_conf_t *));
+    }
+    *(mg_http_loc_conf_t **)mg_array_push(pclcf->locations) = clcf;
+
+    unsigned saved = cf->ctx;
+    cf->ctx = MG_CTX_LMT;
+    cf->ctx_data = ctx;
+    mg_int_t rc = mg_conf_parse(cf, NULL);
+    cf->ctx = saved;
+    cf->ctx_data = parent;
+    return rc == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+/* ---- Authorization: Basic ---- */
+
+mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *passwd)
+{
+    mg_table_elt_t *h = r->headers_in.authorization;
+    if (h == NULL || h->value.len < 6 || mg_strncasecmp(h->value.data, "Basic ", 6) != 0) {
+        return MG_DECLINED;
+    }
+    mg_str_t enc = { h->value.len - 6, h->value.data + 6 };
+    while (enc.len && enc.data[0] == ' ') {
+        enc.data++;
+        enc.len--;
+    }
+    if (enc.len == 0) {
+        return MG_DECLINED;
+    }
+    unsigned char *dec = mg_pnalloc(r->pool, mg_base64_decoded_len(enc.len) + 1);
+    size_t n;
+    if (mg_base64_decode(enc, dec, &n) != MG_OK) {
+        return MG_DECLINED;
+    }
+    dec[n] = '\0';
+    unsigned char *colon = memchr(dec, ':', n);
+    if (colon == NULL || colon == dec) {
+        return MG_DECLINED; /* no password, or an empty user name */
+    }
+    user->data = (char *)dec;
+    user->len = (size_t)(colon - dec);
+    passwd->data = (char *)colon + 1;
+    passwd->len = n - user->len - 1;
+    return MG_OK;
 }
 
 /* ---- listen ---- */
@@ -748,6 +853,12 @@ static const char *core_error_page(mg_conf_t *cf, const mg_command_t *cmd, void 
     return MG_CONF_OK;
 }
 
+static const mg_conf_enum_t satisfy_values[] = {
+    { "all", MG_HTTP_SATISFY_ALL },
+    { "any", MG_HTTP_SATISFY_ANY },
+    { NULL, 0 },
+};
+
 #define SRV(f) MG_SRV_CONF, offsetof(mg_http_srv_conf_t, f)
 #define LOC(f) MG_LOC_CONF, offsetof(mg_http_loc_conf_t, f)
 #define ANY_LOC (MG_HTTP_ANY_LOC | MG_CTX_LIF)
@@ -762,6 +873,8 @@ static const mg_command_t core_commands[] = {
     { "types", MG_HTTP_ANY_LOC, MG_BLOCK | MG_ARGS(0, 0), core_types, LOC(types), NULL },
     { "default_type", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_str, LOC(default_type), NULL },
     { "internal", MG_CTX_LOCATION, MG_ARGS(0, 0), core_internal, LOC(internal), NULL },
+    { "limit_except", MG_CTX_LOCATION, MG_BLOCK | MG_ARGS(1, MG_MANY), core_limit_except, LOC(limit_except), NULL },
+    { "satisfy", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_enum, LOC(satisfy), satisfy_values },
     { "client_header_buffer_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(client_header_buffer_size), NULL },
     { "large_client_header_buffers", MG_HTTP_SRV, MG_ARGS(2, 2), core_large_buffers, SRV(large_client_header_buffers_num), NULL },
     { "client_header_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(client_header_timeout), NULL },

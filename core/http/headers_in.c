@@ -136,6 +136,7 @@ static const known_header_t known_headers[] = {
     { "if-match", HIN(if_match), 0 },
     { "range", HIN(range), 0 },
     { "accept-encoding", HIN(accept_encoding), 0 },
+    { "authorization", HIN(authorization), 1 },
 };
 
 void mg_http_headers_in_refresh(mg_request_t *r)

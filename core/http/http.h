@@ -35,6 +35,7 @@
 #define MG_HTTP_TEMPORARY_REDIRECT 307
 #define MG_HTTP_PERMANENT_REDIRECT 308
 #define MG_HTTP_BAD_REQUEST 400
+#define MG_HTTP_UNAUTHORIZED 401
 #define MG_HTTP_FORBIDDEN 403
 #define MG_HTTP_NOT_FOUND 404
 #define MG_HTTP_NOT_ALLOWED 405
@@ -179,6 +180,7 @@ struct mg_http_loc_conf_s {
     unsigned named : 1;
     unsigned auto_redirect : 1;
     unsigned is_if : 1;
+    unsigned lmt_except : 1; /* a limit_except body: merged like a nested location, never searched */
     int internal;
     mg_http_loc_conf_t *parent;
     mg_array_t *locations;   /* nested mg_http_loc_conf_t *, config order */
@@ -188,6 +190,9 @@ struct mg_http_loc_conf_s {
     mg_uint_t line;
 
     mg_http_handler_pt handler; /* content handler set by a module, e.g. return */
+    uint32_t limit_except;      /* methods (1 << MG_HTTP_*) that get the limit_except body */
+    void **limit_except_loc_conf;
+    mg_int_t satisfy;           /* MG_HTTP_SATISFY_ALL or _ANY */
 
     mg_str_t root;            /* root or alias value (may hold variables) */
     int alias;                /* 1 when "alias" */
@@ -220,6 +225,9 @@ struct mg_http_loc_conf_s {
     int recursive_error_pages;
 };
 
+#define MG_HTTP_SATISFY_ALL 0
+#define MG_HTTP_SATISFY_ANY 1
+
 /* ---- request ---- */
 
 typedef struct {
@@ -238,6 +246,7 @@ typedef struct {
     mg_table_elt_t *if_match;
     mg_table_elt_t *range;
     mg_table_elt_t *accept_encoding;
+    mg_table_elt_t *authorization;
     mg_str_t server;      /* lowercase host without port, for server choice */
     int64_t content_length_n; /* -1 when absent */
     unsigned chunked : 1;
@@ -331,6 +340,7 @@ struct mg_request_s {
     size_t header_size;      /* bytes of the response head */
     size_t bytes_sent;       /* head + body bytes given to the socket */
     mg_uint_t err_status;
+    mg_uint_t access_code;   /* satisfy any: the denial (401 wins over 403) while no handler allowed */
 
     unsigned http_09 : 1;
     unsigned keepalive : 1;
@@ -442,6 +452,9 @@ mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, 
  * cached headers (host, content_length ...) at the array again and re-read Connection's
  * tokens; the values derived from Host and Content-Length are the changer's to set. */
 void mg_http_headers_in_refresh(mg_request_t *r);
+/* The user and password of "Authorization: Basic ...", decoded into r->pool (passwd
+ * NUL-terminated); MG_DECLINED when there is none or it is malformed. */
+mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *passwd);
 /* Check a Host value as nginx does; MG_OK with the lowercase name without port in *out
  * (request pool), or MG_DECLINED. */
 mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);

@@ -53,20 +53,6 @@ static mg_int_t answer_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph, mg_
     return MG_OK;
 }
 
-static mg_int_t answer_access(mg_request_t *r, mg_http_phase_handler_t *ph, mg_int_t rc)
-{
-    (void)ph;
-    if (rc == MG_OK || rc == MG_DECLINED) {
-        r->phase_handler++; /* satisfy all: every handler must agree */
-        return MG_AGAIN;
-    }
-    if (rc == MG_AGAIN || rc == MG_DONE) {
-        return MG_OK;
-    }
-    mg_http_finalize_request(r, rc);
-    return MG_OK;
-}
-
 /* A content-phase handler (index, autoindex, static) answered: anything but MG_DECLINED is
  * the response's outcome; when the last one declines, nothing served the request. */
 static mg_int_t answer_content(mg_request_t *r, mg_http_phase_handler_t *ph, mg_int_t rc)
@@ -166,6 +152,81 @@ static mg_int_t check_post_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
     return MG_AGAIN;
 }
 
+/* Drop the challenge a denying handler added: under "satisfy any" another one allowed. */
+static void drop_www_authenticate(mg_request_t *r)
+{
+    mg_table_elt_t *h = r->headers_out.headers.elts;
+    for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
+        if (h[i].hash && h[i].key.len == 16 &&
+            mg_strncasecmp(h[i].key.data, "www-authenticate", 16) == 0) {
+            h[i].hash = 0;
+        }
+    }
+}
+
+/* nginx's access phase: subrequests skip it; "satisfy all" needs every handler to allow (or
+ * decline), "satisfy any" one allow, a denial (401 over 403) waiting in r->access_code for
+ * the post-access phase until then. */
+static mg_int_t answer_access(mg_request_t *r, mg_http_phase_handler_t *ph, mg_int_t rc)
+{
+    if (rc == MG_DECLINED) {
+        r->phase_handler++;
+        return MG_AGAIN;
+    }
+    if (rc == MG_AGAIN || rc == MG_DONE) {
+        return MG_OK;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (clcf->satisfy == MG_HTTP_SATISFY_ALL) {
+        if (rc == MG_OK) {
+            r->phase_handler++;
+            return MG_AGAIN;
+        }
+    } else {
+        if (rc == MG_OK) {
+            r->access_code = 0;
+            drop_www_authenticate(r);
+            r->phase_handler = (mg_int_t)ph->next;
+            return MG_AGAIN;
+        }
+        if (rc == MG_HTTP_FORBIDDEN || rc == MG_HTTP_UNAUTHORIZED) {
+            if (r->access_code != MG_HTTP_UNAUTHORIZED) {
+                r->access_code = (mg_uint_t)rc;
+            }
+            r->phase_handler++;
+            return MG_AGAIN;
+        }
+    }
+    mg_http_finalize_request(r, rc);
+    return MG_OK;
+}
+
+static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    if (r->parent) {
+        r->phase_handler = (mg_int_t)ph->next;
+        return MG_AGAIN;
+    }
+    return answer_access(r, ph, ph->handler(r));
+}
+
+/* "satisfy any" where no access handler allowed: their denial. */
+static mg_int_t check_post_access(mg_request_t *r, mg_http_phase_handler_t *ph)
+{
+    (void)ph;
+    mg_uint_t code = r->access_code;
+    if (code) {
+        r->access_code = 0;
+        if (code == MG_HTTP_FORBIDDEN) {
+            mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "access forbidden by rule");
+        }
+        mg_http_finalize_request(r, (mg_int_t)code);
+        return MG_OK;
+    }
+    r->phase_handler++;
+    return MG_AGAIN;
+}
+
 static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
 {
     if (r->content_handler) {
@@ -175,13 +236,6 @@ static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
         return MG_OK;
     }
     return answer_content(r, ph, ph->handler(r));
-}
-
-static mg_int_t check_nop(mg_request_t *r, mg_http_phase_handler_t *ph)
-{
-    (void)ph;
-    r->phase_handler++;
-    return MG_AGAIN;
 }
 
 static mg_int_t content_none(mg_request_t *r)
@@ -250,7 +304,7 @@ mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
             ph[i++].checker = check_post_rewrite;
             continue;
         case MG_HTTP_POST_ACCESS_PHASE:
-            ph[i++].checker = check_nop;
+            ph[i++].checker = check_post_access;
             continue;
         case MG_HTTP_SERVER_REWRITE_PHASE:
             cmcf->server_rewrite_index = i;
@@ -276,7 +330,9 @@ mg_int_t mg_http_init_phase_engine(mg_conf_t *cf)
                            : p == MG_HTTP_ACCESS_PHASE  ? answer_access
                            : p == MG_HTTP_CONTENT_PHASE ? answer_content
                                                         : answer_generic;
-            ph[i].checker = p == MG_HTTP_CONTENT_PHASE ? check_content : check_handler;
+            ph[i].checker = p == MG_HTTP_CONTENT_PHASE  ? check_content
+                            : p == MG_HTTP_ACCESS_PHASE ? check_access
+                                                        : check_handler;
             i++;
         }
         for (size_t k = first; k < i; k++) {

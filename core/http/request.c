@@ -129,6 +129,15 @@ void mg_http_update_location_config(mg_request_t *r)
     if (clcf->handler) {
         r->content_handler = clcf->handler;
     }
+    if (clcf->limit_except_loc_conf && (clcf->limit_except & (1u << r->method))) {
+        /* a method limit_except does not list: its block's configuration (the location's
+         * content handler stays unless the block has its own proxy_pass) */
+        r->loc_conf = clcf->limit_except_loc_conf;
+        clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+        if (clcf->handler) {
+            r->content_handler = clcf->handler;
+        }
+    }
     if (r->parent) {
         return; /* as nginx: the connection's log follows the client's request only */
     }

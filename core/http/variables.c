@@ -593,57 +593,15 @@ static mg_int_t var_request_id(mg_request_t *r, mg_http_var_value_t *v, uintptr_
     return MG_OK;
 }
 
-static int base64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* $remote_user: the user of "Authorization: Basic base64(user:password)", else not found */
 static mg_int_t var_remote_user(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    mg_table_elt_t *h = mg_http_find_header_in(r, "authorization", 13);
-    if (h == NULL || h->value.len < 6 || mg_strncasecmp(h->value.data, "Basic ", 6) != 0) {
+    mg_str_t user, passwd;
+    if (mg_http_auth_basic_user(r, &user, &passwd) != MG_OK) {
         return var_not_found(v);
     }
-    const char *p = h->value.data + 6, *end = h->value.data + h->value.len;
-    while (p < end && *p == ' ') {
-        p++;
-    }
-    size_t n = (size_t)(end - p);
-    while (n && p[n - 1] == '=') {
-        n--;
-    }
-    char *out = mg_pnalloc(r->pool, n + 1);
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int x = base64_value(p[i]);
-        if (x < 0) {
-            return var_not_found(v);
-        }
-        acc = (acc << 6) | (unsigned)x;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    char *colon = memchr(out, ':', o);
-    if (colon == NULL) {
-        return var_not_found(v);
-    }
-    VAR_VALUE(v, out, (size_t)(colon - out));
+    VAR_VALUE(v, user.data, user.len);
     return MG_OK;
 }
 
@@ -759,8 +717,6 @@ static const core_var_t core_vars[] = {
     { "remote_user", var_remote_user, 0, 0 },
     { "request_body", var_request_body, 0, MG_HTTP_VAR_NOCACHEABLE },
     { "request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "realip_remote_addr", var_remote_addr, 0, 0 },
-    { "realip_remote_port", var_remote_port, 0, 0 },
     { "limit_rate", var_const, (uintptr_t)"0", 0 },
     { "http2", var_const, (uintptr_t)"", 0 },
     { "proxy_protocol_addr", var_const, (uintptr_t)"", 0 },
