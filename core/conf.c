@@ -537,13 +537,18 @@ mg_int_t mg_conf_parse_string(mg_conf_t *cf, const char *text, size_t len)
 
 mg_str_t mg_conf_full_name(mg_cycle_t *cycle, mg_str_t name, int conf_prefix)
 {
+    return mg_full_name(cycle->pool, cycle, name, conf_prefix);
+}
+
+mg_str_t mg_full_name(mg_pool_t *pool, mg_cycle_t *cycle, mg_str_t name, int conf_prefix)
+{
     if (name.len && name.data[0] == '/') {
-        return mg_pstr(cycle->pool, name.data, name.len);
+        return mg_pstr(pool, name.data, name.len);
     }
     mg_str_t prefix = conf_prefix ? cycle->conf_prefix : cycle->prefix;
     mg_str_t r;
     r.len = prefix.len + name.len;
-    r.data = mg_pnalloc(cycle->pool, r.len + 1);
+    r.data = mg_pnalloc(pool, r.len + 1);
     memcpy(r.data, prefix.data, prefix.len);
     memcpy(r.data + prefix.len, name.data, name.len);
     r.data[r.len] = '\0';

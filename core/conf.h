@@ -88,6 +88,8 @@ const char *mg_conf_file(mg_conf_t *cf);
 
 /* Resolve a path against the prefix (or the conf dir when conf_prefix). Result NUL-terminated. */
 mg_str_t mg_conf_full_name(mg_cycle_t *cycle, mg_str_t name, int conf_prefix);
+/* The same in another pool: a request's (a path made per request must not grow the cycle's). */
+mg_str_t mg_full_name(mg_pool_t *pool, mg_cycle_t *cycle, mg_str_t name, int conf_prefix);
 
 /* Generic setters; conf + cmd->offset is the field. */
 const char *mg_conf_set_flag(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* int */

@@ -113,7 +113,7 @@ mg_int_t mg_lua_code_push(lua_State *L, mg_request_t *r, mg_lua_code_t *code, in
                          (int)code->path_cv->value.len, code->path_cv->value.data);
             return MG_ERROR;
         }
-        mg_str_t path = mg_conf_full_name(r->connection->cycle, name, 0);
+        mg_str_t path = mg_full_name(r->pool, r->connection->cycle, name, 0);
         if (!cache) {
             return load_file(L, r, path.data);
         }

@@ -638,7 +638,7 @@ char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len,
     if (clcf->root_cv) {
         root = mg_http_complex_value(r, clcf->root_cv);
         if (root.len == 0 || root.data[0] != '/') {
-            root = mg_conf_full_name(r->connection->cycle, root, 0);
+            root = mg_full_name(r->pool, r->connection->cycle, root, 0);
         }
     }
     size_t skip = 0;
