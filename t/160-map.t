@@ -430,3 +430,21 @@ could not build map_hash, too large map_hash_bucket_size: 65536
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*unexpected "\{" in \S+\.conf:\d+/
+
+
+
+=== TEST 34: a map that needs itself stops 100 levels deep, as nginx: "cycle while evaluating variable"
+--- http_config
+    map $y $y { default a; }
+    map $b $a { default "a$b"; }
+    map $a $b { default "b$a"; }
+--- config
+    location /y { return 200 "[$y]\n"; }
+    location /a { return 200 "[$a]\n"; }
+--- request eval
+["GET /y", "GET /a"]
+--- response_body eval
+["[a]\n", "[" . ("ab" x 50) . "]\n"]
+--- error_log eval
+[qr/\[error\] .*cycle while evaluating variable "y", client: /,
+ qr/\[error\] .*cycle while evaluating variable "a", client: /]
