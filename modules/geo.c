@@ -26,9 +26,11 @@ typedef struct {
     geo_u128 mask;
 } geo_cidr_t;
 
-/* Sorted intervals covering the whole space: start[i] .. start[i+1]-1 has value[i]. */
+/* Sorted intervals covering the whole space: start[i] .. start[i+1]-1 has value[i]; IPv4
+ * starts are kept in 32 bits, four times denser for the search. */
 typedef struct {
     geo_u128 *start;
+    uint32_t *start4;
     mg_str_t **value;
     size_t n;
 } geo_intervals_t;
@@ -203,6 +205,18 @@ static int cidr_match(const geo_cidr_t *c, size_t n, const geo_addr_t *a)
 static mg_str_t *intervals_find(const geo_intervals_t *iv, geo_u128 a)
 {
     size_t lo = 0, hi = iv->n; /* start[0] is 0: the answer is in [lo, hi) */
+    if (iv->start4) {
+        uint32_t a4 = (uint32_t)a;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (iv->start4[mid] <= a4) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return iv->value[lo];
+    }
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
         if (iv->start[mid] <= a) {
@@ -321,12 +335,20 @@ static void intervals_push(mg_array_t *starts, mg_array_t *values, geo_u128 star
 }
 
 static void intervals_done(mg_conf_t *cf, geo_intervals_t *iv, mg_array_t *starts,
-                           mg_array_t *values)
+                           mg_array_t *values, int v6)
 {
     iv->n = starts->nelts;
-    iv->start = mg_palloc(cf->pool, iv->n * sizeof(geo_u128));
     iv->value = mg_palloc(cf->pool, iv->n * sizeof(mg_str_t *));
-    memcpy(iv->start, starts->elts, iv->n * sizeof(geo_u128));
+    geo_u128 *st = starts->elts;
+    if (v6) {
+        iv->start = mg_palloc(cf->pool, iv->n * sizeof(geo_u128));
+        memcpy(iv->start, st, iv->n * sizeof(geo_u128));
+    } else {
+        iv->start4 = mg_palloc(cf->pool, iv->n * sizeof(uint32_t));
+        for (size_t i = 0; i < iv->n; i++) {
+            iv->start4[i] = (uint32_t)st[i];
+        }
+    }
     memcpy(iv->value, values->elts, iv->n * sizeof(mg_str_t *));
     mg_array_free(starts);
     mg_array_free(values);
@@ -450,7 +472,7 @@ static void nets_build(mg_conf_t *cf, geo_nets_t *t, int v6, mg_str_t *dflt, geo
         stack[sp++] = p;
     }
     mg_array_free(&list);
-    intervals_done(cf, iv, &starts, &values);
+    intervals_done(cf, iv, &starts, &values, v6);
 }
 
 /* ---- ranges mode: IPv4 ranges kept per /16, as nginx keeps them (which its messages show) ---- */
@@ -492,7 +514,7 @@ static void ranges_build(mg_conf_t *cf, geo_ranges_t *rg, geo_intervals_t *iv)
     }
     free(rg->chunks);
     rg->chunks = NULL;
-    intervals_done(cf, iv, &starts, &values);
+    intervals_done(cf, iv, &starts, &values, 0);
 }
 
 /* "a.b.c.d-e.f.g.h" */
@@ -537,14 +559,31 @@ static const char *bad_network(mg_conf_t *cf, mg_str_t net)
     return MG_CONF_ERROR;
 }
 
+/* The value an address gets from the networks read so far (longest prefix). */
+static mg_str_t *nets_lookup(geo_nets_t *t, int v6, geo_u128 addr)
+{
+    for (int bits = v6 ? 128 : 32; bits >= 0; bits--) {
+        geo_cidr_t c = { v6, 0, prefix_mask(v6, bits) };
+        c.addr = addr & c.mask;
+        geo_net_t *e = nets_slot(t, &c);
+        if (e->used && e->value) {
+            return e->value;
+        }
+    }
+    return NULL;
+}
+
 static void cidr_add(mg_conf_t *cf, geo_block_t *b, geo_cidr_t *net, mg_str_t name,
                      mg_str_t *value)
 {
     geo_net_t *e = nets_get(&b->nets, net);
     if (e->used && e->value) {
+        /* nginx names as the old value what its network's first address gets, which a
+         * smaller network inside it may give */
+        mg_str_t *old = nets_lookup(&b->nets, net->v6, net->addr);
         mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate network \"%.*s\", value: \"%.*s\", old value: "
                     "\"%.*s\"", (int)name.len, name.data, (int)value->len, value->data,
-                    (int)e->value->len, e->value->data);
+                    (int)old->len, old->data);
     }
     if (!e->used) {
         b->nets.used++;

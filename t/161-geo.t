@@ -215,11 +215,14 @@ qr/\[emerg\] .*open\(\) "\S+\/conf\/geo-nets\/\*\.conf" failed \(2: No such file
 
 
 
-=== TEST 12: warnings: duplicates, host bits, deleting what is not there (nginx prints them before its log is open)
+=== TEST 12: warnings: duplicates (the "old value" is what the network's first address got), host bits, deleting what is not there
 --- http_config
     geo $g {
         1.2.3.0/24 a;
         1.2.3.0/24 b;
+        10.0.0.0/8 ten;
+        10.0.0.0/16 ten-zero;
+        10.0.0.0/8 ten-again;
         5.6.7.8/16 c;
         delete     9.9.9.0/24;
         default    x;
@@ -238,6 +241,7 @@ qr/\[emerg\] .*open\(\) "\S+\/conf\/geo-nets\/\*\.conf" failed \(2: No such file
 --- must_die
 --- error_log eval
 [qr/\[warn\] .*duplicate network "1\.2\.3\.0\/24", value: "b", old value: "a" in \S+\.conf:\d+/,
+ qr/\[warn\] .*duplicate network "10\.0\.0\.0\/8", value: "ten-again", old value: "ten-zero" in \S+\.conf:\d+/,
  qr/\[warn\] .*low address bits of 5\.6\.7\.8\/16 are meaningless in \S+\.conf:\d+/,
  qr/\[warn\] .*no network "9\.9\.9\.0\/24" to delete in \S+\.conf:\d+/,
  qr/\[warn\] .*duplicate network "default", value: "y", old value: "x" in \S+\.conf:\d+/,
