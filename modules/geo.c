@@ -192,8 +192,13 @@ static mg_int_t parse_cidr(mg_str_t text, geo_cidr_t *c)
 
 static int cidr_match(const geo_cidr_t *c, size_t n, const geo_addr_t *a)
 {
+    int mapped = a->v6 && (a->a >> 32) == 0xffff;
     for (size_t i = 0; i < n; i++) {
         if (c[i].v6 == a->v6 && (a->a & c[i].mask) == c[i].addr) {
+            return 1;
+        }
+        /* ::ffff:a.b.c.d is a.b.c.d to an IPv4 network, as for nginx */
+        if (mapped && !c[i].v6 && ((a->a & 0xffffffffu) & c[i].mask) == c[i].addr) {
             return 1;
         }
     }

@@ -201,17 +201,17 @@ qr/\[emerg\] .*open\(\) "\S+\/conf\/geo-nets\/\*\.conf" failed \(2: No such file
 
 
 
-=== TEST 11: proxies apply to an address taken from a variable, and in ranges mode
+=== TEST 11: proxies apply to an address taken from a variable (an IPv4-mapped one too), and in ranges mode
 --- http_config
     geo $arg_ip $g { ranges; default other; 10.0.0.0-10.0.0.255 ten; 192.168.0.0-192.168.0.255 proxy-net; proxy 192.168.0.0/16; }
 --- config
     location /t { return 200 "[$g]\n"; }
 --- request eval
-["GET /t?ip=192.168.1.1", "GET /t?ip=10.0.0.7"]
+["GET /t?ip=192.168.1.1", "GET /t?ip=10.0.0.7", "GET /t?ip=::ffff:192.168.1.1"]
 --- more_headers eval
-["X-Forwarded-For: 10.0.0.9", "X-Forwarded-For: 192.168.0.1"]
+["X-Forwarded-For: 10.0.0.9", "X-Forwarded-For: 192.168.0.1", "X-Forwarded-For: 10.0.0.9"]
 --- response_body eval
-["[ten]\n", "[ten]\n"]
+["[ten]\n", "[ten]\n", "[ten]\n"]
 
 
 
