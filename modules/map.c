@@ -179,7 +179,9 @@ static map_entry_t *find_tail(const map_table_t *t, const char *s, size_t len)
     return NULL;
 }
 
-static mg_http_complex_value_t *map_find(mg_request_t *r, map_t *map, mg_str_t s)
+/* own: s is the request's copy; otherwise a variable's value, copied before a regex keeps
+ * pointers into it as its captures */
+static mg_http_complex_value_t *map_find(mg_request_t *r, map_t *map, mg_str_t s, int own)
 {
     map_entry_t *e = table_find(&map->exact, s.data, s.len);
     if (e == NULL && map->hostnames) {
@@ -190,6 +192,9 @@ static mg_http_complex_value_t *map_find(mg_request_t *r, map_t *map, mg_str_t s
     }
     if (e) {
         return e->value;
+    }
+    if (s.len && map->nregexes && !own) {
+        s = mg_pstr(r->pool, s.data, s.len);
     }
     /* nginx tries no regex on an empty value */
     for (size_t i = 0; s.len && i < map->nregexes; i++) {
@@ -207,11 +212,21 @@ static mg_http_complex_value_t *map_find(mg_request_t *r, map_t *map, mg_str_t s
 static mg_int_t map_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     map_t *map = (map_t *)data;
-    mg_str_t s = mg_http_complex_value(r, &map->source);
+    mg_str_t s;
+    int own = 1;
+    if (map->source.nparts == 1 && map->source.parts[0].index >= 0) {
+        /* the usual "map $var": its value as it is, no copy for a table lookup */
+        mg_uint_t index = (mg_uint_t)map->source.parts[0].index;
+        mg_http_var_value_t *src = mg_http_get_flushed_variable(r, index);
+        s = src && !src->not_found ? src->value : map_empty_value.value;
+        own = 0;
+    } else {
+        s = mg_http_complex_value(r, &map->source);
+    }
     if (map->hostnames && s.len && s.data[s.len - 1] == '.') {
         s.len--;
     }
-    v->value = mg_http_complex_value(r, map_find(r, map, s));
+    v->value = mg_http_complex_value(r, map_find(r, map, s, own));
     v->valid = 1;
     v->not_found = 0;
     return MG_OK;
@@ -234,7 +249,7 @@ static uint64_t nginx_key(mg_str_t s)
 /* What nginx's hash builder says about n keys with these sizes: MG_ERROR after an emerg
  * (no size can work), else MG_OK, with a warning when it must give up on the bucket size. */
 static mg_int_t hash_check(mg_conf_t *cf, mg_str_t *keys, size_t n, mg_int_t max_size,
-                           mg_int_t bucket_size)
+                           uint64_t bucket_size)
 {
     if (max_size == 0) {
         mg_log_error(MG_LOG_EMERG, cf->log, 0,
@@ -244,15 +259,15 @@ static mg_int_t hash_check(mg_conf_t *cf, mg_str_t *keys, size_t n, mg_int_t max
     }
     if (bucket_size > 65536 - HASH_CACHELINE) {
         mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                     "could not build map_hash, too large map_hash_bucket_size: %ld",
-                     (long)bucket_size);
+                     "could not build map_hash, too large map_hash_bucket_size: %llu",
+                     (unsigned long long)bucket_size);
         return MG_ERROR;
     }
     for (size_t i = 0; i < n; i++) {
-        if ((size_t)bucket_size < HASH_ELT_SIZE(keys[i].len) + sizeof(void *)) {
+        if (bucket_size < HASH_ELT_SIZE(keys[i].len) + sizeof(void *)) {
             mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                         "could not build map_hash, you should increase map_hash_bucket_size: %ld",
-                         (long)bucket_size);
+                         "could not build map_hash, you should increase map_hash_bucket_size: %llu",
+                         (unsigned long long)bucket_size);
             return MG_ERROR;
         }
     }
@@ -294,9 +309,9 @@ static mg_int_t hash_check(mg_conf_t *cf, mg_str_t *keys, size_t n, mg_int_t max
     if (!found) {
         mg_log_error(MG_LOG_WARN, cf->log, 0,
                      "could not build optimal map_hash, you should increase either "
-                     "map_hash_max_size: %ld or map_hash_bucket_size: %ld; ignoring "
+                     "map_hash_max_size: %ld or map_hash_bucket_size: %llu; ignoring "
                      "map_hash_bucket_size",
-                     (long)max_size, (long)bucket_size);
+                     (long)max_size, (unsigned long long)bucket_size);
     }
     return MG_OK;
 }
@@ -317,7 +332,7 @@ static int cmp_labels(const void *a, const void *b)
 /* nginx builds a wildcard hash per level of labels: one hash of the distinct labels at
  * `depth` among lists[0..n) (sorted), and one per label for the lists that go deeper. */
 static mg_int_t wildcard_check(mg_conf_t *cf, label_list_t *lists, size_t n, size_t depth,
-                               mg_int_t max_size, mg_int_t bucket_size)
+                               mg_int_t max_size, uint64_t bucket_size)
 {
     mg_str_t *level = mg_alloc(n * sizeof(mg_str_t));
     size_t nlevel = 0;
@@ -346,7 +361,9 @@ static mg_int_t wildcard_check(mg_conf_t *cf, label_list_t *lists, size_t n, siz
 
 static mg_int_t map_hash_checks(mg_conf_t *cf, map_block_t *b, map_main_conf_t *mmcf)
 {
-    mg_int_t bucket = (mmcf->hash_bucket_size + HASH_CACHELINE - 1) & ~(mg_int_t)(HASH_CACHELINE - 1);
+    /* nginx rounds the bucket up to the cache line */
+    uint64_t bucket = ((uint64_t)mmcf->hash_bucket_size + HASH_CACHELINE - 1) &
+                      ~(uint64_t)(HASH_CACHELINE - 1);
     if (b->exact_keys.nelts &&
         hash_check(cf, b->exact_keys.elts, b->exact_keys.nelts, mmcf->hash_max_size, bucket) !=
             MG_OK) {

@@ -6,7 +6,7 @@
 # a geo of 5000 CIDR networks (IPv4 and IPv6) and a geo of 5000 ranges; "return 200" alone is
 # the baseline. Rounds alternate the servers; the best round of each counts, and the ratio's
 # spread over the rounds (min-max of moongate/nginx per round) is shown beside it, then the
-# requests per second of the server's own CPU time (best round), steadier on a busy machine.
+# requests per second of the server's own CPU time (all rounds), steadier on a busy machine.
 # Everything it starts is killed on exit.
 #
 #   t/bench/vars.sh      (DURATION=5 ROUNDS=3 CONNS=50 NGINX=/usr/sbin/nginx)
@@ -154,7 +154,7 @@ NG_PID=$STARTED
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK)
 
-run_wrk() { # port pid path -> "rps errors requests-per-cpu-second"
+run_wrk() { # port pid path -> "rps errors requests cpu-ticks"
     taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$1$3" >/dev/null 2>&1
     local out t0 t1
     t0=$(cpu_ticks "$2")
@@ -164,9 +164,10 @@ run_wrk() { # port pid path -> "rps errors requests-per-cpu-second"
     rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
     n=$(echo "$out" | awk '/requests in/ { print $1 }')
     errs=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ { n += 1 } END { print n + 0 }')
-    echo "${rps:-0} $errs $(awk -v n="${n:-0}" -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { if (t > 0) printf "%.0f", n * hz / t; else print 0 }')"
+    echo "${rps:-0} $errs ${n:-0} $((t1 - t0))"
 }
 
+per_cpu() { awk -v n="$1" -v t="$2" -v hz="$HZ" 'BEGIN { if (t > 0) printf "%.0f", n * hz / t; else print 0 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 {
@@ -176,8 +177,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
     echo "setup: servers on core 0, wrk -t1 -c$CONNS on core 1, best of $ROUNDS alternating rounds of ${WARMUP}s warm-up + ${DURATION}s, keepalive"
     echo "variables: map of 2000 exact keys, map of 2000 *.x masks, map of 50 regexes, geo of 4000 IPv4 + 1000 IPv6 networks, geo of 5000 ranges"
     echo
-    echo "req/cpu-s: requests per second of the server's own CPU time (utime+stime), which other"
-    echo "load on a shared machine disturbs less than req/s"
+    echo "req/cpu-s: all rounds' requests over the server's own CPU time (utime+stime) in them,"
+    echo "which other load on a shared machine disturbs less than req/s"
     echo
     printf '%-12s %11s %11s %6s %10s %12s %12s %6s\n' case mg_req/s ng_req/s ratio min-max \
         mg_req/cpu-s ng_req/cpu-s ratio
@@ -190,20 +191,21 @@ bench_case() { # name path expected-body
         got=$(curl -s "http://127.0.0.1:$port$path")
         [ "$got" = "$want" ] || echo "bench: $path on port $port answers \"$got\", not \"$want\"" >&2
     done
-    local mg_best=0 ng_best=0 mg_cpu=0 ng_cpu=0 errs=0 rmin= rmax= err mg ng c r
+    local mg_best=0 ng_best=0 mg_n=0 ng_n=0 mg_t=0 ng_t=0 errs=0 rmin= rmax= err mg ng n t r
     for _ in $(seq "$ROUNDS"); do
-        read -r mg err c < <(run_wrk "$MG_PORT" "$MG_PID" "$path")
-        errs=$((errs + err))
-        [ "$c" -gt "$mg_cpu" ] && mg_cpu=$c
-        read -r ng err c < <(run_wrk "$NG_PORT" "$NG_PID" "$path")
-        errs=$((errs + err))
-        [ "$c" -gt "$ng_cpu" ] && ng_cpu=$c
+        read -r mg err n t < <(run_wrk "$MG_PORT" "$MG_PID" "$path")
+        errs=$((errs + err)) mg_n=$((mg_n + n)) mg_t=$((mg_t + t))
+        read -r ng err n t < <(run_wrk "$NG_PORT" "$NG_PID" "$path")
+        errs=$((errs + err)) ng_n=$((ng_n + n)) ng_t=$((ng_t + t))
         awk -v a="$mg" -v b="$mg_best" 'BEGIN { exit !(a > b) }' && mg_best=$mg
         awk -v a="$ng" -v b="$ng_best" 'BEGIN { exit !(a > b) }' && ng_best=$ng
         r=$(ratio "$mg" "$ng")
         if [ -z "$rmin" ] || awk -v a="$r" -v b="$rmin" 'BEGIN { exit !(a < b) }'; then rmin=$r; fi
         if [ -z "$rmax" ] || awk -v a="$r" -v b="$rmax" 'BEGIN { exit !(a > b) }'; then rmax=$r; fi
     done
+    local mg_cpu ng_cpu
+    mg_cpu=$(per_cpu "$mg_n" "$mg_t")
+    ng_cpu=$(per_cpu "$ng_n" "$ng_t")
     printf '%-12s %11s %11s %6s %10s %12s %12s %6s\n' "$name" "$mg_best" "$ng_best" \
         "$(ratio "$mg_best" "$ng_best")" "$rmin-$rmax" "$mg_cpu" "$ng_cpu" "$(ratio "$mg_cpu" "$ng_cpu")" |
         tee -a "$OUT"
