@@ -6,10 +6,11 @@
 # a geo of 5000 CIDR networks (IPv4 and IPv6) and a geo of 5000 ranges; "return 200" alone is
 # the baseline. Rounds alternate the servers; the best round of each counts, and the ratio's
 # spread over the rounds (min-max of moongate/nginx per round) is shown beside it, then the
-# requests per second of the server's own CPU time (all rounds), steadier on a busy machine.
+# requests per second of the server's own CPU time (all rounds), steadier on a busy machine,
+# and (with valgrind) the instructions each server runs per request, which load cannot move.
 # Everything it starts is killed on exit.
 #
-#   t/bench/vars.sh      (DURATION=5 ROUNDS=3 CONNS=50 NGINX=/usr/sbin/nginx)
+#   t/bench/vars.sh      (DURATION=5 ROUNDS=3 CONNS=50 NGINX=/usr/sbin/nginx INSTR=1)
 
 set -u
 cd "$(dirname "$0")/../.."
@@ -212,15 +213,68 @@ bench_case() { # name path expected-body
     [ "$errs" = 0 ] || echo "  (errors or non-2xx: $errs)" | tee -a "$OUT"
 }
 
-bench_case "return 200" /return ok
-bench_case "map exact" "/map-exact?k=HOST1234.example.com" v1234
-bench_case "map mask" "/map-host?k=www.site1500.example.org" s1500
-bench_case "map regex" "/map-regex?k=/item50/777" r50-777
-bench_case "geo cidr v4" "/geo-cidr?ip=21.17.5.9" n2767
-bench_case "geo cidr v6" "/geo-cidr?ip=2001:db8:2a0::1" six672
-bench_case "geo ranges" "/geo-ranges?ip=25.100.150.7" r3850
+CASES=(
+    "return 200|/return|ok"
+    "map exact|/map-exact?k=HOST1234.example.com|v1234"
+    "map mask|/map-host?k=www.site1500.example.org|s1500"
+    "map regex|/map-regex?k=/item50/777|r50-777"
+    "geo cidr v4|/geo-cidr?ip=21.17.5.9|n2767"
+    "geo cidr v6|/geo-cidr?ip=2001:db8:2a0::1|six672"
+    "geo ranges|/geo-ranges?ip=25.100.150.7|r3850"
+)
+for c in "${CASES[@]}"; do
+    IFS='|' read -r name path want <<<"$c"
+    bench_case "$name" "$path" "$want"
+done
 
 kill -0 "$MG_PID" 2>/dev/null || echo "bench: moongate died during the run" | tee -a "$OUT"
 kill -0 "$NG_PID" 2>/dev/null || echo "bench: nginx died during the run" | tee -a "$OUT"
 echo "ratio: moongate/nginx req/s (higher is better for moongate)" | tee -a "$OUT"
+
+# Instructions per request under callgrind (user space, no syscalls): what each server's own
+# code costs, whatever else the machine runs. INSTR=0 skips it.
+instr_pass() { # binary name port -> one "Ir/request" per case
+    local bin=$1 name=$2 port=$3 dir=$WORK/cg-$2
+    write_conf "cg-$name" "$port"
+    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" -p "$dir/" \
+        -c "$dir/conf/bench.conf" >"$dir/logs/valgrind" 2>&1 &
+    local vp=$!
+    PIDS+=("$vp")
+    for _ in $(seq 1200); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+        kill -0 "$vp" 2>/dev/null || die "$name did not start under valgrind"
+        sleep 0.1
+    done
+    local c path n=${INSTR_REQUESTS:-1000} k=0
+    for c in "${CASES[@]}"; do
+        IFS='|' read -r _ path _ <<<"$c"
+        curl -s -o /dev/null "http://127.0.0.1:$port$path"
+        callgrind_control -z "$vp" >/dev/null 2>&1
+        for _ in $(seq "$n"); do
+            printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$port" "$path"
+        done | curl -s -K -
+        callgrind_control -d "$vp" >/dev/null 2>&1
+        k=$((k + 1))
+        awk -v n="$n" '/^(summary|totals):/ { printf "%d\n", $2 / n; exit }' "$dir/cg.out.$k"
+    done
+    kill "$vp" 2>/dev/null
+    wait "$vp" 2>/dev/null
+}
+if [ "${INSTR:-1}" != 0 ] && command -v valgrind >/dev/null 2>&1; then
+    mapfile -t MG_IR < <(instr_pass "$MOONGATE" moongate "$(free_port)")
+    mapfile -t NG_IR < <(instr_pass "$NGINX" nginx "$(free_port)")
+    {
+        echo
+        echo "instructions per request (callgrind, user space, ${INSTR_REQUESTS:-1000} keepalive requests per case)"
+        printf '%-12s %12s %12s %6s\n' case mg_instr ng_instr ratio
+    } | tee -a "$OUT"
+    i=0
+    for c in "${CASES[@]}"; do
+        IFS='|' read -r name _ _ <<<"$c"
+        printf '%-12s %12s %12s %6s\n' "$name" "${MG_IR[$i]:-?}" "${NG_IR[$i]:-?}" \
+            "$(ratio "${NG_IR[$i]:-0}" "${MG_IR[$i]:-0}")" | tee -a "$OUT"
+        i=$((i + 1))
+    done
+    echo "ratio: nginx/moongate instructions (higher is better for moongate)" | tee -a "$OUT"
+fi
 echo "written to ${OUT#$ROOT/}"
