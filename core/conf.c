@@ -555,12 +555,9 @@ mg_str_t mg_full_name(mg_pool_t *pool, mg_cycle_t *cycle, mg_str_t name, int con
     return r;
 }
 
-/* include file|glob; relative to the configuration directory */
-static const char *conf_include(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+const char *mg_conf_include(mg_conf_t *cf, mg_str_t name)
 {
-    (void)cmd;
-    (void)conf;
-    mg_str_t path = mg_conf_full_name(cf->cycle, cf->args[1], 1);
+    mg_str_t path = mg_conf_full_name(cf->cycle, name, 1);
     if (strpbrk(path.data, "*?[") == NULL) {
         return mg_conf_parse(cf, path.data) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
     }
@@ -586,6 +583,14 @@ static const char *conf_include(mg_conf_t *cf, const mg_command_t *cmd, void *co
     }
     globfree(&g);
     return rv;
+}
+
+/* include file|glob; relative to the configuration directory */
+static const char *conf_include(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    (void)conf;
+    return mg_conf_include(cf, cf->args[1]);
 }
 
 static const mg_command_t conf_commands[] = {

@@ -75,6 +75,10 @@ struct mg_conf_s {
 /* Parse a file (name given) or, with name NULL, the rest of the current block up to "}".
  * Returns MG_OK or MG_ERROR (already logged with FILE:LINE). */
 mg_int_t mg_conf_parse(mg_conf_t *cf, const char *filename);
+/* Read a file or glob (relative to the configuration directory) into the current block,
+ * as "include" does; a block with its own line handler (map) calls it for its "include"
+ * lines. */
+const char *mg_conf_include(mg_conf_t *cf, mg_str_t name);
 /* Parse directives from a string, as -g does; errors say "in command line". */
 mg_int_t mg_conf_parse_string(mg_conf_t *cf, const char *text, size_t len);
 

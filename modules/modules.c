@@ -24,6 +24,9 @@ extern mg_module_t mg_range_module;
 extern mg_module_t mg_not_modified_module;
 extern mg_module_t mg_rewrite_module;
 extern mg_module_t mg_access_log_module;
+extern mg_module_t mg_map_module;
+extern mg_module_t mg_geo_module;
+extern mg_module_t mg_split_clients_module;
 extern mg_module_t mg_headers_module;
 extern mg_module_t mg_gzip_module;
 extern mg_module_t mg_gzip_static_module;
@@ -50,6 +53,10 @@ mg_module_t *mg_modules[] = {
     &mg_realip_module, /* post-read, and first in preaccess */
     &mg_rewrite_module,
     &mg_access_log_module,
+    /* variables only (no phase handlers, no filters) */
+    &mg_map_module,
+    &mg_geo_module,
+    &mg_split_clients_module,
     /* upstream{} groups and balancers (no phase handlers, no filters) */
     &mg_upstream_module,
     &mg_upstream_least_conn_module,

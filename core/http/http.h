@@ -329,6 +329,7 @@ struct mg_request_s {
     char *captures_data;     /* the subject the offsets refer to */
 
     mg_http_var_value_t *variables;
+    unsigned variable_depth; /* variables being computed inside each other (maps of maps) */
 
     mg_int_t phase_handler;
     mg_http_handler_pt content_handler;

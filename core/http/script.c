@@ -102,7 +102,24 @@ mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv)
     if (cv->nparts == 0) {
         return cv->value;
     }
-    /* two passes: sizes, then copy; values are cached so the second lookup is cheap */
+    /* Non-cacheable values are dropped once, then every variable is evaluated before
+     * anything is measured: one may run a regex (a map's) and so replace the captures,
+     * which are therefore read only afterwards, for the size and the copy alike (nginx's
+     * copy sees them so too). A variable named twice has one value. */
+    for (size_t i = 0; i < cv->nparts; i++) {
+        if (cv->parts[i].index >= 0) {
+            mg_http_var_value_t *v = &r->variables[cv->parts[i].index];
+            if (v->no_cacheable) {
+                v->valid = 0;
+                v->not_found = 0;
+            }
+        }
+    }
+    for (size_t i = 0; i < cv->nparts; i++) {
+        if (cv->parts[i].index >= 0) {
+            mg_http_get_indexed_variable(r, (mg_uint_t)cv->parts[i].index);
+        }
+    }
     size_t len = 0;
     for (size_t i = 0; i < cv->nparts; i++) {
         mg_http_cv_part_t *p = &cv->parts[i];
@@ -113,7 +130,7 @@ mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv)
         } else if (p->index < 0) {
             len += p->literal.len;
         } else {
-            mg_http_var_value_t *v = mg_http_get_flushed_variable(r, (mg_uint_t)p->index);
+            mg_http_var_value_t *v = mg_http_get_indexed_variable(r, (mg_uint_t)p->index);
             if (v && !v->not_found) {
                 len += v->value.len;
             }

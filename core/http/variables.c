@@ -886,7 +886,17 @@ mg_http_var_value_t *mg_http_get_indexed_variable(mg_request_t *r, mg_uint_t ind
         return val;
     }
     mg_http_variable_t *v = &((mg_http_variable_t *)cmcf->variables.elts)[index];
-    if (v->get_handler(r, val, v->data) != MG_OK) {
+    /* a map whose source names itself, directly or through others, would recurse without
+     * end: nginx gives up 100 levels deep, and so does this */
+    if (r->variable_depth >= 100) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "cycle while evaluating variable \"%.*s\"",
+                     (int)v->name.len, v->name.data);
+        return NULL;
+    }
+    r->variable_depth++;
+    mg_int_t rc = v->get_handler(r, val, v->data);
+    r->variable_depth--;
+    if (rc != MG_OK) {
         val->valid = 0;
         val->not_found = 1;
         return val;

@@ -32,6 +32,8 @@ struct mg_http_variable_s {
 mg_http_variable_t *mg_http_add_variable(mg_conf_t *cf, mg_str_t name, unsigned flags);
 /* Index of a variable referenced by config; resolved and checked at the end of http{}. */
 mg_int_t mg_http_get_variable_index(mg_conf_t *cf, mg_str_t name);
+/* The value, computed once and then cached (unless non-cacheable); NULL for a bad index or
+ * when variables computed inside each other go 100 deep (a cycle, logged). */
 mg_http_var_value_t *mg_http_get_indexed_variable(mg_request_t *r, mg_uint_t index);
 /* Like get_indexed, but re-evaluates non-cacheable ones. */
 mg_http_var_value_t *mg_http_get_flushed_variable(mg_request_t *r, mg_uint_t index);

@@ -1,0 +1,636 @@
+/*
+ * map: a variable whose value is looked up from another value (a complex value) when the
+ * variable is first read in a request: exact strings without case, with "hostnames" the
+ * longest "*.suffix"/".suffix" then the longest "prefix.*" mask, then regexes in order
+ * (their captures usable in the value), then the default. No phase handlers, no filters.
+ * map_hash_max_size/bucket_size size nginx's hash; moongate keeps its own tables but checks
+ * the sizes as nginx builds its hash, so a configuration nginx refuses is refused here.
+ */
+#include "http.h"
+#include "script.h"
+#include "variables.h"
+
+typedef struct {
+    const char *key; /* lowercase; NULL = free slot */
+    uint32_t len;
+    uint32_t hash;
+    mg_http_complex_value_t *value;
+    int dot; /* wildcard ".suffix" (matches the suffix itself), not "*.suffix" */
+} map_entry_t;
+
+/* Open addressing, at most half full; malloc'ed, freed with the cycle pool. */
+typedef struct {
+    map_entry_t *slots;
+    size_t mask;
+    size_t n;
+} map_table_t;
+
+typedef struct {
+    mg_regex_t *regex;
+    mg_http_complex_value_t *value;
+} map_regex_t;
+
+typedef struct {
+    mg_http_complex_value_t source;
+    map_table_t exact;
+    map_table_t head; /* "*.example.com" and ".example.com" under "example.com" */
+    map_table_t tail; /* "www.*" under "www" */
+    map_regex_t *regexes;
+    size_t nregexes;
+    mg_http_complex_value_t *dflt;
+    int hostnames;
+} map_t;
+
+typedef struct {
+    mg_int_t hash_max_size;
+    mg_int_t hash_bucket_size;
+} map_main_conf_t;
+
+/* The block being read. */
+typedef struct {
+    map_t *map;
+    mg_array_t regexes; /* map_regex_t */
+    int volatile_;
+    /* for the hash size check: exact keys, and wildcards as label lists */
+    mg_array_t exact_keys; /* mg_str_t */
+    mg_array_t head_keys;  /* label_list_t */
+    mg_array_t tail_keys;
+} map_block_t;
+
+typedef struct {
+    mg_str_t *labels;
+    size_t n;
+} label_list_t;
+
+mg_module_t mg_map_module;
+
+static mg_http_complex_value_t map_empty_value = { { 0, "" }, NULL, 0 };
+
+/* ---- tables ---- */
+
+static uint32_t hash_lc(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)mg_tolower(s[i]);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int eq_lc(const char *lower, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (lower[i] != mg_tolower(s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static map_entry_t *table_find(const map_table_t *t, const char *s, size_t len)
+{
+    if (t->n == 0) {
+        return NULL;
+    }
+    uint32_t h = hash_lc(s, len);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        map_entry_t *e = &t->slots[i];
+        if (e->key == NULL) {
+            return NULL;
+        }
+        if (e->hash == h && e->len == len && eq_lc(e->key, s, len)) {
+            return e;
+        }
+    }
+}
+
+static void table_put(map_table_t *t, map_entry_t *in)
+{
+    for (size_t i = in->hash & t->mask;; i = (i + 1) & t->mask) {
+        if (t->slots[i].key == NULL) {
+            t->slots[i] = *in;
+            t->n++;
+            return;
+        }
+    }
+}
+
+/* Add a new key (the caller checked it is not there); key is lowercase. */
+static void table_add(map_table_t *t, mg_str_t key, mg_http_complex_value_t *value,
+                      int dot)
+{
+    if ((t->n + 1) * 2 > t->mask + 1 || t->slots == NULL) {
+        map_table_t old = *t;
+        size_t size = t->slots ? (t->mask + 1) * 2 : 16;
+        t->slots = mg_calloc(size * sizeof(map_entry_t));
+        t->mask = size - 1;
+        t->n = 0;
+        for (size_t i = 0; old.slots && i <= old.mask; i++) {
+            if (old.slots[i].key) {
+                table_put(t, &old.slots[i]);
+            }
+        }
+        free(old.slots);
+    }
+    map_entry_t e = { key.data, (uint32_t)key.len, hash_lc(key.data, key.len), value, dot };
+    table_put(t, &e);
+}
+
+/* A pool cleanup: the slots live as long as the configuration. */
+static void table_free(void *data)
+{
+    map_table_t *t = data;
+    free(t->slots);
+}
+
+/* ---- lookup ---- */
+
+/* The longest suffix of s that a "*.suffix" (s has a label more) or ".suffix" mask names. */
+static map_entry_t *find_head(const map_table_t *t, const char *s, size_t len)
+{
+    if (t->n == 0) {
+        return NULL;
+    }
+    map_entry_t *e = table_find(t, s, len);
+    if (e && e->dot) {
+        return e;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '.' && (e = table_find(t, s + i + 1, len - i - 1)) != NULL) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* The longest "prefix.*" mask with s = prefix "." something. */
+static map_entry_t *find_tail(const map_table_t *t, const char *s, size_t len)
+{
+    if (t->n == 0) {
+        return NULL;
+    }
+    for (size_t i = len; i-- > 0;) {
+        map_entry_t *e;
+        if (s[i] == '.' && (e = table_find(t, s, i)) != NULL) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* own: s is the request's copy; otherwise a variable's value, copied before a regex keeps
+ * pointers into it as its captures */
+static mg_http_complex_value_t *map_find(mg_request_t *r, map_t *map, mg_str_t s, int own)
+{
+    map_entry_t *e = table_find(&map->exact, s.data, s.len);
+    if (e == NULL && map->hostnames) {
+        e = find_head(&map->head, s.data, s.len);
+        if (e == NULL) {
+            e = find_tail(&map->tail, s.data, s.len);
+        }
+    }
+    if (e) {
+        return e->value;
+    }
+    if (s.len && map->nregexes && !own) {
+        s = mg_pstr(r->pool, s.data, s.len);
+    }
+    /* nginx tries no regex on an empty value */
+    for (size_t i = 0; s.len && i < map->nregexes; i++) {
+        mg_int_t rc = mg_http_regex_exec(r, map->regexes[i].regex, s);
+        if (rc == MG_OK) {
+            return map->regexes[i].value;
+        }
+        if (rc == MG_ERROR) {
+            break;
+        }
+    }
+    return map->dflt;
+}
+
+static mg_int_t map_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    map_t *map = (map_t *)data;
+    mg_str_t s;
+    int own = 1;
+    if (map->source.nparts == 1 && map->source.parts[0].index >= 0) {
+        /* the usual "map $var": its value as it is, no copy for a table lookup */
+        mg_uint_t index = (mg_uint_t)map->source.parts[0].index;
+        mg_http_var_value_t *src = mg_http_get_flushed_variable(r, index);
+        s = src && !src->not_found ? src->value : map_empty_value.value;
+        own = 0;
+    } else {
+        s = mg_http_complex_value(r, &map->source);
+    }
+    if (map->hostnames && s.len && s.data[s.len - 1] == '.') {
+        s.len--;
+    }
+    v->value = mg_http_complex_value(r, map_find(r, map, s, own));
+    v->valid = 1;
+    v->not_found = 0;
+    return MG_OK;
+}
+
+/* ---- nginx's hash size checks ---- */
+
+#define HASH_CACHELINE 64 /* nginx's ngx_cacheline_size on x86-64 */
+#define HASH_ELT_SIZE(len) (sizeof(void *) + (((len) + 2 + sizeof(void *) - 1) & ~(sizeof(void *) - 1)))
+
+static uint64_t nginx_key(mg_str_t s)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        k = k * 31 + (unsigned char)mg_tolower(s.data[i]);
+    }
+    return k;
+}
+
+/* What nginx's hash builder says about n keys with these sizes: MG_ERROR after an emerg
+ * (no size can work), else MG_OK, with a warning when it must give up on the bucket size. */
+static mg_int_t hash_check(mg_conf_t *cf, mg_str_t *keys, size_t n, mg_int_t max_size,
+                           uint64_t bucket_size)
+{
+    if (max_size == 0) {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "could not build map_hash, you should increase map_hash_max_size: %ld",
+                     (long)max_size);
+        return MG_ERROR;
+    }
+    if (bucket_size > 65536 - HASH_CACHELINE) {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "could not build map_hash, too large map_hash_bucket_size: %llu",
+                     (unsigned long long)bucket_size);
+        return MG_ERROR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (bucket_size < HASH_ELT_SIZE(keys[i].len) + sizeof(void *)) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "could not build map_hash, you should increase map_hash_bucket_size: %llu",
+                         (unsigned long long)bucket_size);
+            return MG_ERROR;
+        }
+    }
+    size_t usable = (size_t)bucket_size - sizeof(void *);
+    size_t start = n / (usable / (2 * sizeof(void *)));
+    if (start == 0) {
+        start = 1;
+    }
+    if (max_size > 10000 && n && (size_t)max_size / n < 100) {
+        start = (size_t)max_size - 1000;
+    }
+    uint64_t *hashes = mg_alloc(n * sizeof(uint64_t));
+    for (size_t i = 0; i < n; i++) {
+        hashes[i] = nginx_key(keys[i]);
+    }
+    /* grown as the sizes are tried: nginx's own search allocates max_size at once */
+    size_t cap = start;
+    uint16_t *fill = mg_alloc(cap * sizeof(uint16_t));
+    int found = 0;
+    for (size_t size = start; size <= (size_t)max_size && !found; size++) {
+        if (size > cap) {
+            cap = mg_min(cap * 2, (size_t)max_size);
+            fill = mg_realloc(fill, cap * sizeof(uint16_t));
+        }
+        memset(fill, 0, size * sizeof(uint16_t));
+        found = 1;
+        for (size_t i = 0; i < n; i++) {
+            size_t b = hashes[i] % size;
+            size_t len = fill[b] + HASH_ELT_SIZE(keys[i].len);
+            if (len > usable) {
+                found = 0;
+                break;
+            }
+            fill[b] = (uint16_t)len;
+        }
+    }
+    free(fill);
+    free(hashes);
+    if (!found) {
+        mg_log_error(MG_LOG_WARN, cf->log, 0,
+                     "could not build optimal map_hash, you should increase either "
+                     "map_hash_max_size: %ld or map_hash_bucket_size: %llu; ignoring "
+                     "map_hash_bucket_size",
+                     (long)max_size, (unsigned long long)bucket_size);
+    }
+    return MG_OK;
+}
+
+static int cmp_labels(const void *a, const void *b)
+{
+    const label_list_t *x = a, *y = b;
+    for (size_t i = 0; i < x->n && i < y->n; i++) {
+        size_t n = mg_min(x->labels[i].len, y->labels[i].len);
+        int c = memcmp(x->labels[i].data, y->labels[i].data, n);
+        if (c || x->labels[i].len != y->labels[i].len) {
+            return c ? c : x->labels[i].len < y->labels[i].len ? -1 : 1;
+        }
+    }
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* nginx builds a wildcard hash per level of labels: one hash of the distinct labels at
+ * `depth` among lists[0..n) (sorted), and one per label for the lists that go deeper. */
+static mg_int_t wildcard_check(mg_conf_t *cf, label_list_t *lists, size_t n, size_t depth,
+                               mg_int_t max_size, uint64_t bucket_size)
+{
+    mg_str_t *level = mg_alloc(n * sizeof(mg_str_t));
+    size_t nlevel = 0;
+    for (size_t i = 0; i < n;) {
+        mg_str_t label = lists[i].labels[depth];
+        size_t j = i;
+        while (j < n && mg_str_eq_str(lists[j].labels[depth], label)) {
+            j++;
+        }
+        size_t k = i;
+        while (k < j && lists[k].n == depth + 1) {
+            k++;
+        }
+        if (k < j && wildcard_check(cf, lists + k, j - k, depth + 1, max_size, bucket_size) !=
+                         MG_OK) {
+            free(level);
+            return MG_ERROR;
+        }
+        level[nlevel++] = label;
+        i = j;
+    }
+    mg_int_t rc = hash_check(cf, level, nlevel, max_size, bucket_size);
+    free(level);
+    return rc;
+}
+
+static mg_int_t map_hash_checks(mg_conf_t *cf, map_block_t *b, map_main_conf_t *mmcf)
+{
+    /* nginx rounds the bucket up to the cache line */
+    uint64_t bucket = ((uint64_t)mmcf->hash_bucket_size + HASH_CACHELINE - 1) &
+                      ~(uint64_t)(HASH_CACHELINE - 1);
+    if (b->exact_keys.nelts &&
+        hash_check(cf, b->exact_keys.elts, b->exact_keys.nelts, mmcf->hash_max_size, bucket) !=
+            MG_OK) {
+        return MG_ERROR;
+    }
+    mg_array_t *wc[2] = { &b->head_keys, &b->tail_keys };
+    for (int i = 0; i < 2; i++) {
+        if (wc[i]->nelts == 0) {
+            continue;
+        }
+        qsort(wc[i]->elts, wc[i]->nelts, sizeof(label_list_t), cmp_labels);
+        if (wildcard_check(cf, wc[i]->elts, wc[i]->nelts, 0, mmcf->hash_max_size, bucket) != MG_OK) {
+            return MG_ERROR;
+        }
+    }
+    return MG_OK;
+}
+
+/* The labels of a wildcard's fixed part, last first for a "*.x" or ".x" mask. */
+static void push_labels(mg_conf_t *cf, mg_array_t *a, mg_str_t s, int reverse)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < s.len; i++) {
+        n += s.data[i] == '.';
+    }
+    label_list_t *l = mg_array_push(a);
+    l->labels = mg_palloc(cf->pool, n * sizeof(mg_str_t));
+    l->n = n;
+    size_t k = 0, start = 0;
+    for (size_t i = 0; i <= s.len; i++) {
+        if (i == s.len || s.data[i] == '.') {
+            mg_str_t part = { i - start, s.data + start };
+            l->labels[reverse ? n - 1 - k : k] = part;
+            k++;
+            start = i + 1;
+        }
+    }
+}
+
+/* ---- the block ---- */
+
+static mg_http_complex_value_t *map_value(mg_conf_t *cf, mg_str_t text)
+{
+    mg_http_complex_value_t *cv = mg_palloc(cf->pool, sizeof(*cv));
+    if (mg_http_compile_complex_value(cf, text, cv) != MG_OK) {
+        return NULL;
+    }
+    return cv;
+}
+
+static const char *conflict(mg_conf_t *cf, mg_str_t key)
+{
+    mg_conf_error(cf, 0, "conflicting parameter \"%.*s\"", (int)key.len, key.data);
+    return MG_CONF_ERROR;
+}
+
+/* A key under "hostnames": exact, "*.suffix", ".suffix" or "prefix.*" (nginx's checks);
+ * orig is as written (for "invalid"), key lowercase (for "conflicting", as nginx). */
+static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg_str_t key,
+                                mg_http_complex_value_t *value)
+{
+    map_t *map = b->map;
+    int stars = 0;
+    for (size_t i = 0; i < key.len; i++) {
+        if (key.data[i] == '*') {
+            stars++;
+        }
+        if (stars > 1 || key.data[i] == '\0' ||
+            (key.data[i] == '.' && i + 1 < key.len && key.data[i + 1] == '.')) {
+            goto invalid;
+        }
+    }
+    if (key.len && key.data[0] == '.') {
+        /* ".example.com": example.com itself and its subdomains */
+        mg_str_t suffix = { key.len - 1, key.data + 1 };
+        if (table_find(&map->exact, suffix.data, suffix.len) ||
+            table_find(&map->head, suffix.data, suffix.len)) {
+            return conflict(cf, key);
+        }
+        /* in the exact table for the conflicts and the lookup; nginx's exact hash does not
+         * hold it (its wildcard hash answers for the name itself), hence no exact_keys */
+        table_add(&map->exact, suffix, value, 0);
+        table_add(&map->head, suffix, value, 1);
+        push_labels(cf, &b->head_keys, suffix, 1);
+        return MG_CONF_OK;
+    }
+    if (key.len > 1 && key.data[0] == '*' && key.data[1] == '.') {
+        mg_str_t suffix = { key.len - 2, key.data + 2 };
+        if (suffix.len == 0) {
+            goto invalid;
+        }
+        if (table_find(&map->head, suffix.data, suffix.len)) {
+            return conflict(cf, key);
+        }
+        table_add(&map->head, suffix, value, 0);
+        push_labels(cf, &b->head_keys, suffix, 1);
+        return MG_CONF_OK;
+    }
+    if (key.len > 1 && key.data[key.len - 2] == '.' && key.data[key.len - 1] == '*') {
+        mg_str_t prefix = { key.len - 2, key.data };
+        if (table_find(&map->tail, prefix.data, prefix.len)) {
+            return conflict(cf, key);
+        }
+        table_add(&map->tail, prefix, value, 0);
+        push_labels(cf, &b->tail_keys, prefix, 0);
+        return MG_CONF_OK;
+    }
+    if (stars) {
+        goto invalid;
+    }
+    if (table_find(&map->exact, key.data, key.len)) {
+        return conflict(cf, key);
+    }
+    table_add(&map->exact, key, value, 0);
+    *(mg_str_t *)mg_array_push(&b->exact_keys) = key;
+    return MG_CONF_OK;
+
+invalid:
+    mg_conf_error(cf, 0, "invalid hostname or wildcard \"%.*s\"", (int)orig.len, orig.data);
+    return MG_CONF_ERROR;
+}
+
+static const char *map_line(mg_conf_t *cf, void *data)
+{
+    map_block_t *b = data;
+    map_t *map = b->map;
+    mg_str_t *args = cf->args;
+    if (cf->nargs == 1 && mg_str_eq(args[0], "hostnames")) {
+        map->hostnames = 1;
+        return MG_CONF_OK;
+    }
+    if (cf->nargs == 1 && mg_str_eq(args[0], "volatile")) {
+        b->volatile_ = 1;
+        return MG_CONF_OK;
+    }
+    if (cf->nargs != 2) {
+        return "invalid number of the map parameters";
+    }
+    if (mg_str_eq(args[0], "include")) {
+        return mg_conf_include(cf, args[1]);
+    }
+    mg_http_complex_value_t *value = map_value(cf, args[1]);
+    if (value == NULL) {
+        return MG_CONF_ERROR;
+    }
+    if (mg_str_eq(args[0], "default")) {
+        if (map->dflt) {
+            return "duplicate default map parameter";
+        }
+        map->dflt = value;
+        return MG_CONF_OK;
+    }
+    mg_str_t key = args[0];
+    if (key.len && key.data[0] == '~') {
+        int caseless = key.len > 1 && key.data[1] == '*';
+        mg_str_t pattern = { key.len - 1 - caseless, key.data + 1 + caseless };
+        map_regex_t *re = mg_array_push(&b->regexes);
+        re->regex = mg_http_regex_compile(cf, mg_pstr(cf->pool, pattern.data, pattern.len), caseless);
+        if (re->regex == NULL) {
+            return MG_CONF_ERROR;
+        }
+        re->value = value;
+        return MG_CONF_OK;
+    }
+    if (key.len && key.data[0] == '\\') {
+        key.data++;
+        key.len--;
+    }
+    mg_str_t low = { key.len, mg_pnalloc(cf->pool, key.len + 1) };
+    mg_strlow(low.data, key.data, key.len);
+    low.data[key.len] = '\0';
+    if (map->hostnames) {
+        return add_hostname(cf, b, key, low, value);
+    }
+    if (table_find(&map->exact, low.data, low.len)) {
+        return conflict(cf, low);
+    }
+    table_add(&map->exact, low, value, 0);
+    *(mg_str_t *)mg_array_push(&b->exact_keys) = low;
+    return MG_CONF_OK;
+}
+
+static const char *map_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    map_main_conf_t *mmcf = conf;
+    /* nginx fixes the hash sizes at the first map: map_hash_* after it is a duplicate */
+    if (mmcf->hash_max_size == MG_CONF_UNSET) {
+        mmcf->hash_max_size = 2048;
+    }
+    if (mmcf->hash_bucket_size == MG_CONF_UNSET) {
+        mmcf->hash_bucket_size = HASH_CACHELINE;
+    }
+    map_t *map = mg_pcalloc(cf->pool, sizeof(map_t));
+    if (mg_http_compile_complex_value(cf, cf->args[1], &map->source) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    mg_str_t name = cf->args[2];
+    if (name.len == 0 || name.data[0] != '$') {
+        mg_conf_error(cf, 0, "invalid variable name \"%s\"", name.data);
+        return MG_CONF_ERROR;
+    }
+    name.data++;
+    name.len--;
+    mg_http_variable_t *var = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
+    if (var == NULL) {
+        return MG_CONF_ERROR;
+    }
+    var->get_handler = map_variable;
+    var->data = (uintptr_t)map;
+
+    map_block_t b = { .map = map };
+    mg_array_init(&b.regexes, cf->pool, 4, sizeof(map_regex_t));
+    mg_array_init(&b.exact_keys, NULL, 16, sizeof(mg_str_t));
+    mg_array_init(&b.head_keys, NULL, 4, sizeof(label_list_t));
+    mg_array_init(&b.tail_keys, NULL, 4, sizeof(label_list_t));
+    mg_pool_cleanup_add(cf->cycle->pool, table_free, &map->exact);
+    mg_pool_cleanup_add(cf->cycle->pool, table_free, &map->head);
+    mg_pool_cleanup_add(cf->cycle->pool, table_free, &map->tail);
+
+    const char *(*saved_handler)(mg_conf_t *, void *) = cf->handler;
+    void *saved_data = cf->handler_data;
+    cf->handler = map_line;
+    cf->handler_data = &b;
+    mg_int_t rc = mg_conf_parse(cf, NULL);
+    cf->handler = saved_handler;
+    cf->handler_data = saved_data;
+
+    if (rc == MG_OK) {
+        rc = map_hash_checks(cf, &b, mmcf);
+    }
+    mg_array_free(&b.exact_keys);
+    mg_array_free(&b.head_keys);
+    mg_array_free(&b.tail_keys);
+    if (rc != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    map->regexes = b.regexes.elts;
+    map->nregexes = b.regexes.nelts;
+    if (map->dflt == NULL) {
+        map->dflt = &map_empty_value;
+    }
+    if (b.volatile_) {
+        var->flags |= MG_HTTP_VAR_NOCACHEABLE;
+    }
+    return MG_CONF_OK;
+}
+
+static void *map_create_main_conf(mg_conf_t *cf)
+{
+    map_main_conf_t *mmcf = mg_palloc(cf->pool, sizeof(map_main_conf_t));
+    mmcf->hash_max_size = MG_CONF_UNSET;
+    mmcf->hash_bucket_size = MG_CONF_UNSET;
+    return mmcf;
+}
+
+static const mg_command_t map_commands[] = {
+    { "map", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(2, 2), map_block, MG_MAIN_CONF, 0, NULL },
+    { "map_hash_max_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+      offsetof(map_main_conf_t, hash_max_size), NULL },
+    { "map_hash_bucket_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+      offsetof(map_main_conf_t, hash_bucket_size), NULL },
+    { NULL, 0, 0, NULL, 0, 0, NULL },
+};
+
+mg_module_t mg_map_module = {
+    .name = "map",
+    .commands = map_commands,
+    .create_main_conf = map_create_main_conf,
+};
