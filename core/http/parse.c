@@ -109,28 +109,28 @@ static int method_id(const char *m, size_t len)
 
 /* The head parser's states: each names what the byte at h->pos is expected to be. */
 enum {
-    S_START = 0,     /* empty lines before the request line */
+    S_START = 0, /* empty lines before the request line */
     S_METHOD,
     S_BEFORE_TARGET, /* spaces after the method */
     S_SCHEMA,        /* "http" of an absolute-form target */
     S_SLASHES,       /* the "//" after "schema:" */
     S_HOST,
     S_PATH,
-    S_AFTER_PATH,    /* '?', or the target's end */
+    S_AFTER_PATH, /* '?', or the target's end */
     S_ARGS,
-    S_AFTER_TARGET,  /* spaces after the target, then "HTTP/" or the line's end (HTTP/0.9) */
-    S_PROTO,         /* "HTTP/" */
+    S_AFTER_TARGET, /* spaces after the target, then "HTTP/" or the line's end (HTTP/0.9) */
+    S_PROTO,        /* "HTTP/" */
     S_MAJOR,
     S_MINOR,
     S_AFTER_VERSION, /* spaces after the version */
     S_LINE_END,      /* CR or LF of the request line */
     S_LINE_LF,
-    S_HEADER_START,  /* a header line, or the blank line */
+    S_HEADER_START, /* a header line, or the blank line */
     S_NAME,
-    S_BEFORE_VALUE,  /* spaces after the ':' */
+    S_BEFORE_VALUE, /* spaces after the ':' */
     S_VALUE,
-    S_HEADER_LF,     /* CR (one or more, as nginx takes) ending a header line seen */
-    S_HEAD_LF,       /* CR of the blank line seen */
+    S_HEADER_LF, /* CR (one or more, as nginx takes) ending a header line seen */
+    S_HEAD_LF,   /* CR of the blank line seen */
     S_DONE,
 };
 
@@ -472,8 +472,8 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
 
 void mg_http_parse_rebase(mg_http_request_head_t *h, const char *from, const char *to)
 {
-    mg_span_t *spans[] = { &h->request_line, &h->method, &h->target, &h->schema,
-                           &h->host,         &h->path,   &h->args };
+    mg_span_t *spans[] = {&h->request_line, &h->method, &h->target, &h->schema,
+                          &h->host,         &h->path,   &h->args};
 
     for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
         if (spans[i]->data)

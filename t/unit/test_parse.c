@@ -274,7 +274,8 @@ static void test_nginx_lines(void)
     is_span(h.headers[1].value, "\t a b \t", "only spaces are stripped");
 
     req = "GET / HTTP/1.1\r\nA(b): 1\r\nX\xc3\xa9: 2\r\nA_b{}\"/@=: 3\r\n\r\n";
-    is_int(parse(req, &h), (long long)strlen(req), "odd name bytes parsed (ignore_invalid_headers decides)");
+    is_int(parse(req, &h), (long long)strlen(req),
+           "odd name bytes parsed (ignore_invalid_headers decides)");
     is_span(h.headers[0].name, "A(b)", "name with (");
     is_span(h.headers[1].name, "X\xc3\xa9", "name with bytes >= 0x80");
     is_span(h.headers[2].value, "3", "name with separators: value");
@@ -297,20 +298,15 @@ static void test_nginx_lines(void)
     } where[] = {
         {"X: 1  \r\rY\r\n", 4}, /* after the value: the first trailing space */
         {"X:   \r\rY\r\n", 5},  /* no value: the CR */
-        {"X: a\rb\r\n", 4},
-        {"X\r\rY\r\n", 1},
-        {"X: a\tb\t\r\rY\r\n", 7},
+        {"X: a\rb\r\n", 4},     {"X\r\rY\r\n", 1}, {"X: a\tb\t\r\rY\r\n", 7},
         {"\r\rY", 0}, /* the blank line's CR */
-        {"A b: c\r\n", 1},
-        {": c\r\n", 0},
-        {" folded\r\n", 0},
+        {"A b: c\r\n", 1},      {": c\r\n", 0},    {" folded\r\n", 0},
     };
     for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
         char buf[128];
         int n = snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\n%s", where[i].req);
         is_int(parse_n(buf, (size_t)n, MAXH, &h), MG_PARSE_INVALID_HEADER, "invalid line %zu", i);
-        is_int((long long)h.error_at, 16 + (long long)where[i].at, "invalid line %zu: error_at",
-               i);
+        is_int((long long)h.error_at, 16 + (long long)where[i].at, "invalid line %zu: error_at", i);
     }
     static const char nul_after[] = "GET / HTTP/1.1\r\nX: 1  \0\r\n\r\n";
     parse_n(nul_after, sizeof(nul_after) - 1, MAXH, &h);
@@ -338,8 +334,7 @@ static int split_same(const char *req, size_t n, const size_t *cuts, size_t ncut
             mg_http_parse_rebase(&s, cur, nb);
         free(cur);
         cur = nb;
-        while ((src = mg_http_parse_request_head(cur, cuts[i], &s)) ==
-               MG_PARSE_TOO_MANY_HEADERS)
+        while ((src = mg_http_parse_request_head(cur, cuts[i], &s)) == MG_PARSE_TOO_MANY_HEADERS)
             s.max_headers++;
         if (src != MG_PARSE_AGAIN)
             break;
