@@ -522,3 +522,121 @@ still serving
 --- error_code: 400
 --- error_log
 client sent invalid "Content-Length" header while reading client request headers, client: 127.0.0.1, server: localhost, request: "GET /ok HTTP/1.1", host: "localhost", referrer: "http://r.example/"
+
+
+
+=== TEST 47: a tab before "chunked" is part of the value, as in nginx: 501
+--- raw_request eval
+"POST /ok HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n"
+--- error_code: 501
+--- error_log eval
+# nginx writes the tab as it is; moongate escapes every control byte in its log (\x09)
+qr{client sent unknown "Transfer-Encoding": "(?:\t|\\x09)chunked" while reading client request headers}
+
+
+
+=== TEST 48: only spaces are stripped around a value; tabs stay
+--- config
+    location /v { return 200 "[$http_x_v]\n"; }
+--- raw_request eval
+"GET /v HTTP/1.1\r\nHost: localhost\r\nX-V:  \t a b \t  \r\nConnection: close\r\n\r\n"
+--- response_body eval
+"[\t a b \t]\n"
+
+
+
+=== TEST 49: a tab in the Host header: 400 invalid host
+--- raw_request eval
+"GET /ok HTTP/1.1\r\nHost:\tlocalhost\r\n\r\n"
+--- error_code: 400
+--- error_log
+client sent invalid host header while reading client request headers
+
+
+
+=== TEST 50: names with "(" or bytes >= 0x80 are dropped with an info line, the request is served
+--- config
+    location /v { return 200 "[$http_x_v]\n"; }
+--- raw_request eval
+"GET /v HTTP/1.1\r\nHost: localhost\r\nA(b): 1\r\nX\xc3\xa9: 2\r\nC{}:   \r\nX-V: 3\r\nConnection: close\r\n\r\n"
+--- response_body
+[3]
+--- error_log eval
+[qq{client sent invalid header line: "A(b): 1" while reading client request headers, client: 127.0.0.1, server: localhost, request: "GET /v HTTP/1.1", host: "localhost"},
+ qq{client sent invalid header line: "X\xc3\xa9: 2" while reading client request headers},
+ qq{client sent invalid header line: "C{}:   " while reading client request headers}]
+
+
+
+=== TEST 51: ignore_invalid_headers off keeps such lines
+--- config
+    ignore_invalid_headers off;
+    location /v { return 200 "[$http_x_v]\n"; }
+--- raw_request eval
+"GET /v HTTP/1.1\r\nHost: localhost\r\nA(b): 1\r\nX\xc3\xa9: 2\r\nX-V: 3\r\nConnection: close\r\n\r\n"
+--- response_body
+[3]
+--- no_error_log
+client sent invalid header line
+
+
+
+=== TEST 52: a control byte in a name is a 400 whatever ignore_invalid_headers says
+--- config
+    ignore_invalid_headers off;
+--- raw_request eval
+"GET /ok HTTP/1.1\r\nHost: localhost\r\nA\x01b: 1\r\n\r\n"
+--- error_code: 400
+--- error_log
+client sent invalid header line: "A\x01..." while reading client request headers
+
+
+
+=== TEST 53: a line starting with ":" is a 400
+--- raw_request eval
+"GET /ok HTTP/1.1\r\nHost: localhost\r\n:x: 1\r\n\r\n"
+--- error_code: 400
+--- error_log
+client sent invalid header line: "\x3a..." while reading client request headers
+
+
+
+=== TEST 54: several CRs before a header line's LF are taken, as nginx does
+--- config
+    location /v { return 200 "[$http_x_v]\n"; }
+--- raw_request eval
+"GET /v HTTP/1.1\r\nHost: localhost\r\nX-V: 1  \r\r\r\nConnection: close\r\n\r\n"
+--- response_body
+[1]
+
+
+
+=== TEST 55: a CR inside a value: 400, the line shown up to the value's end
+--- raw_request eval
+"GET /ok HTTP/1.1\r\nHost: localhost\r\nX-A: a  \r\rb\r\n\r\n"
+--- error_code: 400
+--- error_log
+client sent invalid header line: "X-A: a\x20..." while reading client request headers
+
+
+
+=== TEST 56: a reset on an idle keepalive connection: nginx's line, without context
+--- init
+use Socket qw(SOL_SOCKET SO_LINGER);
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $Test::Moongate::ServerPort,
+                              Proto => 'tcp', Timeout => 3) or die "connect: $!";
+print $s "GET /ok HTTP/1.1\r\nHost: localhost\r\n\r\n";
+my $got = '';
+while ($got !~ /still serving\n/) {
+    my $n = sysread($s, $got, 4096, length $got);
+    last unless $n;
+}
+Test::More::like($got, qr{^HTTP/1.1 200 }, "keepalive response before the reset");
+setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+close $s;
+--- request
+GET /ok
+--- response_body
+still serving
+--- error_log eval
+qr/\[info\] \d+#\d+: \*\d+ client 127\.0\.0\.1 closed keepalive connection \(104: Connection reset by peer\)$/

@@ -18,8 +18,9 @@ typedef struct mg_http_conn_s {
     mg_request_t *r;
     mg_buf_t *out;      /* writer queue */
     mg_buf_t **out_tail;
-    mg_http_header_t *heads; /* parser scratch */
-    size_t nheads;
+    /* the head being read: the parser's state kept between reads (offsets from buf + start;
+     * its strings are rebased when the buffer moves) and its header array, which grows */
+    mg_http_request_head_t head;
     int64_t discard_rest;    /* body bytes of a finished request still to drop */
     mg_http_chunked_t discard_chunked;
     mg_msec_t lingering_deadline;

@@ -27,11 +27,13 @@ static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
  * arrived (nginx shows the partial line as "request:" in its log). */
 static mg_str_t partial_request_line(mg_http_conn_t *hc)
 {
-    size_t p = hc->start;
-    while (p < hc->last && (hc->buf[p] == '\r' || hc->buf[p] == '\n')) {
-        p++;
+    mg_http_request_head_t *head = &hc->head;
+    if (head->request_line_done) {
+        mg_str_t line = { head->request_line.len, (char *)head->request_line.data };
+        return line;
     }
-    size_t e = p;
+    /* the parser is on the request line (or still skipping the empty lines before it) */
+    size_t p = hc->start + head->line_start, e = p;
     while (e < hc->last && hc->buf[e] != '\r' && hc->buf[e] != '\n') {
         e++;
     }
@@ -72,15 +74,12 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
         if (line.len) {
             p = mg_sprintf_end(p, end, ", request: \"%.*s\"", (int)line.len, line.data);
         }
-        mg_http_request_head_t head;
-        memset(&head, 0, sizeof(head));
-        head.headers = hc->heads;
-        head.nheaders = hc->nheads;
-        mg_http_parse_request_head(hc->buf + hc->start, hc->last - hc->start, &head);
-        for (size_t i = 0; head.request_line_done && i < head.nheaders; i++) {
-            if (mg_span_ieq(head.headers[i].name, "host")) {
-                p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)head.headers[i].value.len,
-                                   head.headers[i].value.data);
+        /* the header lines the parser has finished so far */
+        mg_http_request_head_t *head = &hc->head;
+        for (size_t i = 0; i < head->nheaders; i++) {
+            if (mg_span_ieq(head->headers[i].name, "host")) {
+                p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)head->headers[i].value.len,
+                                   head->headers[i].value.data);
                 break;
             }
         }
@@ -119,14 +118,15 @@ static void free_request(void *data)
 static void set_head_action(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    mg_http_request_head_t head;
-    memset(&head, 0, sizeof(head));
-    head.headers = hc->heads;
-    head.nheaders = hc->nheads;
-    mg_http_parse_request_head(hc->buf + hc->start, hc->last - hc->start, &head);
-    c->log.action = head.request_line_done ? "reading client request headers"
+    c->log.action = hc->head.request_line_done ? "reading client request headers"
                     : hc->pipelined        ? "reading client pipelined request line"
                                            : "reading client request line";
+}
+
+/* The next head starts at hc->start: forget the previous one's parse, keep its array. */
+static void head_reset(mg_http_conn_t *hc)
+{
+    mg_http_parse_init(&hc->head, hc->head.headers, hc->head.max_headers);
 }
 
 static void head_timeout(mg_connection_t *c)
@@ -175,9 +175,8 @@ void mg_http_init_connection(mg_connection_t *c)
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
     mg_pool_cleanup_add(c->pool, free_request, hc);
-    hc->nheads = 32;
-    hc->heads = mg_alloc(hc->nheads * sizeof(mg_http_header_t));
-    mg_pool_cleanup_add(c->pool, free_buf, &hc->heads);
+    mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
+    mg_pool_cleanup_add(c->pool, free_buf, &hc->head.headers);
     c->read_handler = read_head;
     c->timeout_handler = head_timeout;
     mg_conn_timer_set(c, cscf->client_header_timeout);
@@ -207,6 +206,7 @@ static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const c
     r->request_line.data = mg_pnalloc(r->pool, line.len + 1);
     memcpy(r->request_line.data, line.data, line.len);
     r->request_line.len = line.len;
+    head_reset(hc);
     if (http09) {
         r->http_major = 0;
         r->http_minor = 9;
@@ -216,8 +216,9 @@ static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const c
 }
 
 /* The bytes of the line being parsed, for "too long header line" and "invalid header line". */
-static mg_str_t current_line(mg_http_conn_t *hc, mg_http_request_head_t *head, size_t max)
+static mg_str_t current_line(mg_http_conn_t *hc, size_t max)
 {
+    mg_http_request_head_t *head = &hc->head;
     mg_str_t line = { 0, hc->buf + hc->start + head->line_start };
     size_t avail = hc->last - hc->start - head->line_start;
     line.len = avail < max ? avail : max;
@@ -263,11 +264,14 @@ mg_int_t mg_http_discard_buffered(mg_connection_t *c)
 
 /* Make room at the end of the buffer, growing it as nginx's large buffers allow. Returns
  * MG_OK, or an HTTP status when the head is too large. */
-static mg_int_t make_room(mg_connection_t *c, mg_http_request_head_t *head, int have_head)
+static mg_int_t make_room(mg_connection_t *c, int have_head)
 {
     mg_http_conn_t *hc = c->data;
+    mg_http_request_head_t *head = &hc->head;
     mg_http_srv_conf_t *cscf = default_srv(hc);
     if (hc->start > 0) {
+        /* the parser's offsets are from hc->start: only its strings move */
+        mg_http_parse_rebase(head, hc->buf + hc->start, hc->buf);
         memmove(hc->buf, hc->buf + hc->start, hc->last - hc->start);
         hc->last -= hc->start;
         hc->start = 0;
@@ -299,7 +303,12 @@ static mg_int_t make_room(mg_connection_t *c, mg_http_request_head_t *head, int 
     if (nsize > max) {
         nsize = max;
     }
-    hc->buf = mg_realloc(hc->buf, nsize);
+    /* a new block rather than realloc: the parser's strings are rebased from the old one */
+    char *nb = mg_alloc(nsize);
+    memcpy(nb, hc->buf, hc->last);
+    mg_http_parse_rebase(head, hc->buf, nb);
+    free(hc->buf);
+    hc->buf = nb;
     hc->size = nsize;
     return MG_OK;
 }
@@ -338,17 +347,16 @@ static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
 /* Parse what the buffer holds; start a request when a head is complete.
  * Returns MG_AGAIN when more input is needed, MG_OK when a request took over, MG_ERROR when
  * the connection is gone. */
-static mg_int_t parse_buffered(mg_connection_t *c, mg_http_request_head_t *head)
+static mg_int_t parse_buffered(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
+    mg_http_request_head_t *head = &hc->head;
     for (;;) {
-        memset(head, 0, sizeof(*head));
-        head->headers = hc->heads;
-        head->nheaders = hc->nheads;
+        /* the parser goes on from the first byte it has not seen */
         ssize_t rc = mg_http_parse_request_head(hc->buf + hc->start, hc->last - hc->start, head);
         if (rc == MG_PARSE_TOO_MANY_HEADERS) {
-            hc->nheads *= 2;
-            hc->heads = mg_realloc(hc->heads, hc->nheads * sizeof(mg_http_header_t));
+            head->max_headers *= 2;
+            head->headers = mg_realloc(head->headers, head->max_headers * sizeof(mg_http_header_t));
             continue;
         }
         if (rc == MG_PARSE_AGAIN) {
@@ -372,7 +380,7 @@ static mg_int_t parse_buffered(mg_connection_t *c, mg_http_request_head_t *head)
                 break;
             case MG_PARSE_INVALID_HEADER: {
                 /* nginx shows the line up to the offending byte, then that byte in hex */
-                mg_str_t line = current_line(hc, head, LOG_LINE_MAX);
+                mg_str_t line = current_line(hc, LOG_LINE_MAX);
                 size_t upto = head->error_at - head->line_start;
                 unsigned char bad = upto < line.len ? (unsigned char)line.data[upto] : 0;
                 reject_head(c, MG_HTTP_BAD_REQUEST, 0,
@@ -395,6 +403,9 @@ static mg_int_t parse_buffered(mg_connection_t *c, mg_http_request_head_t *head)
         c->idle = 0;
         size_t used = (size_t)rc;
         mg_http_process_request_head(c, head, used);
+        /* the request took what it needs (its strings point into buf, not into head); the
+         * connection's memory stays valid until the loop comes back, even if it was closed */
+        head_reset(hc);
         return MG_OK;
     }
 }
@@ -402,8 +413,6 @@ static mg_int_t parse_buffered(mg_connection_t *c, mg_http_request_head_t *head)
 static void process_buffer(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    mg_http_request_head_t head;
-    memset(&head, 0, sizeof(head));
     /* a read that did not fill the buffer emptied the socket: the next bytes come with the
      * next (level-triggered) read event, so asking again now would only cost a syscall */
     int drained = 0;
@@ -423,7 +432,7 @@ static void process_buffer(mg_connection_t *c)
             }
         }
         if (!hc->discarding && hc->last > hc->start) {
-            mg_int_t rc = parse_buffered(c, &head);
+            mg_int_t rc = parse_buffered(c);
             if (rc == MG_OK) {
                 if (c->closed || c->read_handler != read_head) {
                     return; /* closed, or lingering */
@@ -432,13 +441,13 @@ static void process_buffer(mg_connection_t *c)
             }
         }
         /* need more bytes */
-        mg_int_t room = make_room(c, &head, !hc->discarding && hc->last > hc->start);
+        mg_int_t room = make_room(c, !hc->discarding && hc->last > hc->start);
         if (room != MG_OK) {
             set_head_action(c);
             if (room == MG_HTTP_REQUEST_URI_TOO_LARGE) {
                 reject_head(c, room, 0, "client sent too long URI");
             } else {
-                mg_str_t line = current_line(hc, &head, default_srv(hc)->large_client_header_buffers_size);
+                mg_str_t line = current_line(hc, default_srv(hc)->large_client_header_buffers_size);
                 if (line.len > LOG_LINE_MAX) {
                     line.len = LOG_LINE_MAX;
                 }
@@ -482,12 +491,10 @@ static void process_buffer(mg_connection_t *c)
                 mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
             }
         } else if (hc->keepalive_idle) {
-            if (n == 0) {
-                mg_log_error(MG_LOG_INFO, &c->log, 0, "client %s closed keepalive connection",
-                             c->addr_text);
-            } else {
-                mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
-            }
+            /* nginx says this of a reset too, with the error: "... (104: Connection reset by
+             * peer)" */
+            mg_log_error(MG_LOG_INFO, &c->log, err, "client %s closed keepalive connection",
+                         c->addr_text);
         } else if (c->requests == 0 && hc->last == hc->start) {
             c->log.action = "waiting for request";
             if (n == 0) {

@@ -222,8 +222,8 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         mg_str_t name = { ph->name.len, (char *)ph->name.data };
         mg_str_t value = { ph->value.len, (char *)ph->value.data };
         if (cscf->ignore_invalid_headers && !header_name_ok(name, cscf->underscores_in_headers)) {
-            /* nginx quotes the whole line, name and value */
-            size_t len = value.len ? (size_t)(value.data + value.len - name.data) : name.len;
+            /* nginx quotes the line up to the value's end (an empty value is at the line's end) */
+            size_t len = (size_t)(value.data + value.len - name.data);
             c->log.action = "reading client request headers";
             mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"",
                          (int)len, name.data);

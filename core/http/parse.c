@@ -2,7 +2,7 @@
  * HTTP/1.x request head parser, URI normalizer ($uri from the raw path), percent-unescaper and
  * incremental chunked-body decoder. Pure functions over caller buffers: libc only, no
  * allocation, so they are unit-tested in t/unit/test_parse.c and fuzzed by t/fuzz/fuzz_parse.c.
- * The head parser is re-run from the buffer start on every read, hence one forward pass.
+ * The head parser keeps its state in the head between reads and never looks at a byte twice.
  */
 #include "parse.h"
 
@@ -10,52 +10,57 @@
 
 /* Character classes, indexed by byte. GNU range designators keep the tables readable. */
 #define C_METHOD 0x01 /* A-Z _ - */
-#define C_TCHAR 0x02  /* RFC 9110 token char: header names */
+#define C_NAME 0x02   /* allowed in a header name by the parser: not CTL, SP, DEL or ':' */
 #define C_ALPHA 0x04  /* schema of an absolute-form target */
 #define C_HOST 0x08   /* host[:port] of an absolute-form target, incl. [v6] literals */
 #define C_URI 0x10    /* allowed in the target: not CTL, not SP, not DEL */
 #define C_HEX 0x20
+#define C_VALUE_STOP 0x40 /* a header value's byte that is not simply taken: SP CR LF NUL */
 
 static const unsigned char cclass[256] = {
-    ['A' ... 'F'] = C_METHOD | C_TCHAR | C_ALPHA | C_HOST | C_URI | C_HEX,
-    ['G' ... 'Z'] = C_METHOD | C_TCHAR | C_ALPHA | C_HOST | C_URI,
-    ['a' ... 'f'] = C_TCHAR | C_ALPHA | C_HOST | C_URI | C_HEX,
-    ['g' ... 'z'] = C_TCHAR | C_ALPHA | C_HOST | C_URI,
-    ['0' ... '9'] = C_TCHAR | C_HOST | C_URI | C_HEX,
-    ['_'] = C_METHOD | C_TCHAR | C_HOST | C_URI,
-    ['-'] = C_METHOD | C_TCHAR | C_HOST | C_URI,
-    ['.'] = C_TCHAR | C_HOST | C_URI,
+    ['A' ... 'F'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_URI | C_HEX,
+    ['G' ... 'Z'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_URI,
+    ['a' ... 'f'] = C_NAME | C_ALPHA | C_HOST | C_URI | C_HEX,
+    ['g' ... 'z'] = C_NAME | C_ALPHA | C_HOST | C_URI,
+    ['0' ... '9'] = C_NAME | C_HOST | C_URI | C_HEX,
+    ['_'] = C_NAME | C_METHOD | C_HOST | C_URI,
+    ['-'] = C_NAME | C_METHOD | C_HOST | C_URI,
+    ['.'] = C_NAME | C_HOST | C_URI,
     [':'] = C_HOST | C_URI,
-    ['['] = C_HOST | C_URI,
-    [']'] = C_HOST | C_URI,
-    ['!'] = C_TCHAR | C_URI,
-    ['#'] = C_TCHAR | C_URI,
-    ['$'] = C_TCHAR | C_URI,
-    ['%'] = C_TCHAR | C_URI,
-    ['&'] = C_TCHAR | C_URI,
-    ['\''] = C_TCHAR | C_URI,
-    ['*'] = C_TCHAR | C_URI,
-    ['+'] = C_TCHAR | C_URI,
-    ['^'] = C_TCHAR | C_URI,
-    ['`'] = C_TCHAR | C_URI,
-    ['|'] = C_TCHAR | C_URI,
-    ['~'] = C_TCHAR | C_URI,
-    ['"'] = C_URI,
-    ['('] = C_URI,
-    [')'] = C_URI,
-    [','] = C_URI,
-    ['/'] = C_URI,
-    [';'] = C_URI,
-    ['<'] = C_URI,
-    ['='] = C_URI,
-    ['>'] = C_URI,
-    ['?'] = C_URI,
-    ['@'] = C_URI,
-    ['\\'] = C_URI,
-    ['{'] = C_URI,
-    ['}'] = C_URI,
+    ['['] = C_NAME | C_HOST | C_URI,
+    [']'] = C_NAME | C_HOST | C_URI,
+    ['!'] = C_NAME | C_URI,
+    ['#'] = C_NAME | C_URI,
+    ['$'] = C_NAME | C_URI,
+    ['%'] = C_NAME | C_URI,
+    ['&'] = C_NAME | C_URI,
+    ['\''] = C_NAME | C_URI,
+    ['*'] = C_NAME | C_URI,
+    ['+'] = C_NAME | C_URI,
+    ['^'] = C_NAME | C_URI,
+    ['`'] = C_NAME | C_URI,
+    ['|'] = C_NAME | C_URI,
+    ['~'] = C_NAME | C_URI,
+    ['"'] = C_NAME | C_URI,
+    ['('] = C_NAME | C_URI,
+    [')'] = C_NAME | C_URI,
+    [','] = C_NAME | C_URI,
+    ['/'] = C_NAME | C_URI,
+    [';'] = C_NAME | C_URI,
+    ['<'] = C_NAME | C_URI,
+    ['='] = C_NAME | C_URI,
+    ['>'] = C_NAME | C_URI,
+    ['?'] = C_NAME | C_URI,
+    ['@'] = C_NAME | C_URI,
+    ['\\'] = C_NAME | C_URI,
+    ['{'] = C_NAME | C_URI,
+    ['}'] = C_NAME | C_URI,
     /* nginx passes raw UTF-8 (and any high byte) through in the target */
-    [0x80 ... 0xff] = C_URI,
+    [0x80 ... 0xff] = C_NAME | C_URI,
+    [' '] = C_VALUE_STOP,
+    ['\r'] = C_VALUE_STOP,
+    ['\n'] = C_VALUE_STOP,
+    ['\0'] = C_VALUE_STOP,
 };
 
 #define IS(c, cls) (cclass[(unsigned char)(c)] & (cls))
@@ -102,16 +107,53 @@ static int method_id(const char *m, size_t len)
     return MG_HTTP_UNKNOWN;
 }
 
-/* Inside the head parser: bail out for more input, or fail recording where. */
+/* The head parser's states: each names what the byte at h->pos is expected to be. */
+enum {
+    S_START = 0, /* empty lines before the request line */
+    S_METHOD,
+    S_BEFORE_TARGET, /* spaces after the method */
+    S_SCHEMA,        /* "http" of an absolute-form target */
+    S_SLASHES,       /* the "//" after "schema:" */
+    S_HOST,
+    S_PATH,
+    S_AFTER_PATH, /* '?', or the target's end */
+    S_ARGS,
+    S_AFTER_TARGET, /* spaces after the target, then "HTTP/" or the line's end (HTTP/0.9) */
+    S_PROTO,        /* "HTTP/" */
+    S_MAJOR,
+    S_MINOR,
+    S_AFTER_VERSION, /* spaces after the version */
+    S_LINE_END,      /* CR or LF of the request line */
+    S_LINE_LF,
+    S_HEADER_START, /* a header line, or the blank line */
+    S_NAME,
+    S_BEFORE_VALUE, /* spaces after the ':' */
+    S_VALUE,
+    S_HEADER_LF, /* CR (one or more, as nginx takes) ending a header line seen */
+    S_HEAD_LF,   /* CR of the blank line seen */
+    S_DONE,
+};
+
+/* Inside the head parser: save where we are and wait for more input, or fail recording where.
+ * A failed head is not parsed again, so FAIL keeps no state. */
 #define NEED()                                                                                     \
     do {                                                                                           \
-        if (p >= len)                                                                              \
+        if (p >= len) {                                                                            \
+            h->pos = p;                                                                            \
+            h->state = st;                                                                         \
             return MG_PARSE_AGAIN;                                                                 \
+        }                                                                                          \
     } while (0)
-#define FAIL(code)                                                                                 \
+#define FAIL_AT(at, code)                                                                          \
     do {                                                                                           \
-        h->error_at = p;                                                                           \
+        h->error_at = (at);                                                                        \
         return (code);                                                                             \
+    } while (0)
+#define FAIL(code) FAIL_AT(p, code)
+#define SPAN(s, from, to)                                                                          \
+    do {                                                                                           \
+        (s).data = buf + (from);                                                                   \
+        (s).len = (to) - (from);                                                                   \
     } while (0)
 
 static int seg_is_dots(const unsigned char *s, size_t n)
@@ -119,254 +161,334 @@ static int seg_is_dots(const unsigned char *s, size_t n)
     return (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.');
 }
 
-/* Scan the path from b[*pp] (a '/') up to '?', SP, CR or LF; flag what needs normalizing. */
-static ssize_t scan_path(const unsigned char *b, size_t len, size_t *pp, mg_http_request_head_t *h)
+void mg_http_parse_init(mg_http_request_head_t *h, mg_http_header_t *headers, size_t max)
 {
-    size_t p = *pp, start = p, seg = p + 1;
-    int complex = 0;
-
-    for (p = start + 1; p < len; p++) {
-        unsigned char c = b[p];
-        if (c == '/') {
-            /* an empty segment is "//"; a "." or ".." segment needs resolving */
-            if (p == seg || seg_is_dots(b + seg, p - seg))
-                complex = 1;
-            seg = p + 1;
-        } else if (c == '%') {
-            complex = 1;
-        } else if (c == '?' || c == ' ' || c == '\r' || c == '\n') {
-            break;
-        } else if (!IS(c, C_URI)) {
-            FAIL(MG_PARSE_INVALID_REQUEST);
-        }
-    }
-    NEED();
-    if (seg_is_dots(b + seg, p - seg))
-        complex = 1;
-    h->path.data = (const char *)b + start;
-    h->path.len = p - start;
-    h->complex_uri = complex;
-    *pp = p;
-    return 0;
+    memset(h, 0, sizeof(*h));
+    h->headers = headers;
+    h->max_headers = max;
 }
 
-/* Parse "METHOD SP target [SP HTTP/x.y] SP* CRLF" starting at b[*pp]; on success *pp is past
- * the LF. */
-static ssize_t parse_request_line(const unsigned char *b, size_t len, size_t *pp,
-                                  mg_http_request_head_t *h)
+/* One pass over the bytes not seen yet: each state's loop runs to the end of its token or of
+ * the input, and the offsets it needs later (h->target_at, h->mark, ...) live in h, never
+ * pointers, so nothing depends on where buf was the previous time. */
+ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_head_t *h)
 {
-    size_t p = *pp, line = p;
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t p = h->pos;
+    int st = h->state;
+    unsigned char c;
 
-    while (p < len && IS(b[p], C_METHOD))
-        p++;
-    NEED();
-    if (b[p] != ' ' || p == line)
-        FAIL(MG_PARSE_INVALID_METHOD);
-    h->method.data = (const char *)b + line;
-    h->method.len = p - line;
-    h->method_id = method_id(h->method.data, h->method.len);
-
-    while (p < len && b[p] == ' ')
-        p++;
-    NEED();
-
-    size_t target = p;
-    if (b[p] == '/') {
-        ssize_t rc = scan_path(b, len, &p, h);
-        if (rc != 0)
-            return rc;
-    } else if (IS(b[p], C_ALPHA)) {
+    switch (st) {
+    case S_START:
+        while (p < len && (b[p] == '\r' || b[p] == '\n'))
+            p++;
+        h->line_start = p;
+        NEED();
+        st = S_METHOD;
+        /* fall through */
+    case S_METHOD:
+        while (p < len && IS(b[p], C_METHOD))
+            p++;
+        NEED();
+        if (b[p] != ' ' || p == h->line_start)
+            FAIL(MG_PARSE_INVALID_METHOD);
+        SPAN(h->method, h->line_start, p);
+        h->method_id = method_id(h->method.data, h->method.len);
+        st = S_BEFORE_TARGET;
+        /* fall through */
+    case S_BEFORE_TARGET:
+        while (p < len && b[p] == ' ')
+            p++;
+        NEED();
+        h->target_at = p;
+        if (b[p] == '/') {
+            h->path_at = p;
+            h->seg_at = ++p;
+            st = S_PATH;
+            goto path;
+        }
+        if (!IS(b[p], C_ALPHA))
+            FAIL(MG_PARSE_INVALID_REQUEST);
+        st = S_SCHEMA;
+        /* fall through */
+    case S_SCHEMA:
         while (p < len && IS(b[p], C_ALPHA))
             p++;
         NEED();
         if (b[p] != ':')
             FAIL(MG_PARSE_INVALID_REQUEST);
-        h->schema.data = (const char *)b + target;
-        h->schema.len = p - target;
-        for (int i = 0; i < 2; i++) {
-            p++;
+        SPAN(h->schema, h->target_at, p);
+        h->mark = ++p; /* the first '/' */
+        st = S_SLASHES;
+        /* fall through */
+    case S_SLASHES:
+        for (; p < h->mark + 2; p++) {
             NEED();
             if (b[p] != '/')
                 FAIL(MG_PARSE_INVALID_REQUEST);
         }
-        size_t host = ++p;
+        h->mark = p; /* the host */
+        st = S_HOST;
+        /* fall through */
+    case S_HOST:
         while (p < len && IS(b[p], C_HOST))
             p++;
         NEED();
-        if (p == host)
+        if (p == h->mark)
             FAIL(MG_PARSE_INVALID_REQUEST);
-        h->host.data = (const char *)b + host;
-        h->host.len = p - host;
-        if (b[p] == '/') {
-            ssize_t rc = scan_path(b, len, &p, h);
-            if (rc != 0)
-                return rc;
-        } else if (b[p] == '?' || b[p] == ' ' || b[p] == '\r' || b[p] == '\n') {
-            /* no path: "/" is the last slash of "://", so the span stays inside buf */
-            h->path.data = (const char *)b + host - 1;
-            h->path.len = 1;
-        } else {
-            FAIL(MG_PARSE_INVALID_REQUEST);
+        SPAN(h->host, h->mark, p);
+        c = b[p];
+        if (c == '/') {
+            h->path_at = p;
+            h->seg_at = ++p;
+            st = S_PATH;
+            goto path;
         }
-    } else {
-        FAIL(MG_PARSE_INVALID_REQUEST);
-    }
-
-    if (b[p] == '?') {
-        size_t args = ++p;
+        if (c != '?' && c != ' ' && c != '\r' && c != '\n')
+            FAIL(MG_PARSE_INVALID_REQUEST);
+        /* no path: "/" is the last slash of "://", so the span stays inside buf */
+        SPAN(h->path, h->mark - 1, h->mark);
+        st = S_AFTER_PATH;
+        goto after_path;
+    case S_PATH:
+    path:
+        for (; p < len; p++) {
+            c = b[p];
+            if (c == '/') {
+                /* an empty segment is "//"; a "." or ".." segment needs resolving */
+                if (p == h->seg_at || seg_is_dots(b + h->seg_at, p - h->seg_at))
+                    h->complex_uri = 1;
+                h->seg_at = p + 1;
+            } else if (c == '%') {
+                h->complex_uri = 1;
+            } else if (c == '?' || c == ' ' || c == '\r' || c == '\n') {
+                break;
+            } else if (!IS(c, C_URI)) {
+                FAIL(MG_PARSE_INVALID_REQUEST);
+            }
+        }
+        NEED();
+        if (seg_is_dots(b + h->seg_at, p - h->seg_at))
+            h->complex_uri = 1;
+        SPAN(h->path, h->path_at, p);
+        st = S_AFTER_PATH;
+        /* fall through */
+    case S_AFTER_PATH:
+    after_path:
+        if (b[p] == '?') {
+            h->mark = ++p;
+            st = S_ARGS;
+        } else {
+            SPAN(h->target, h->target_at, p);
+            h->line_end = p;
+            st = S_AFTER_TARGET;
+            goto after_target;
+        }
+        /* fall through */
+    case S_ARGS:
         while (p < len && b[p] != ' ' && b[p] != '\r' && b[p] != '\n') {
             if (!IS(b[p], C_URI))
                 FAIL(MG_PARSE_INVALID_REQUEST);
             p++;
         }
         NEED();
-        h->args.data = (const char *)b + args;
-        h->args.len = p - args;
-    }
-    h->target.data = (const char *)b + target;
-    h->target.len = p - target;
-
-    size_t line_end = p;
-    while (p < len && b[p] == ' ')
-        p++;
-    NEED();
-
-    if (b[p] == '\r' || b[p] == '\n') {
-        /* HTTP/0.9 "simple request": GET only, no headers follow */
-        if (h->method_id != MG_HTTP_GET)
-            FAIL(MG_PARSE_INVALID_METHOD);
-        h->http_major = 0;
-        h->http_minor = 9;
-    } else {
-        static const char proto[] = "HTTP/";
-        for (int i = 0; i < 5; i++, p++) {
-            NEED();
-            if (b[p] != (unsigned char)proto[i])
-                FAIL(MG_PARSE_INVALID_REQUEST);
-        }
-        int major = 0, minor = 0;
-        size_t d = p;
-        for (; p < len && b[p] >= '0' && b[p] <= '9'; p++) {
-            major = major * 10 + (b[p] - '0');
-            /* like nginx, refuse HTTP/2+ as soon as the digit shows it: 505, not 400 */
-            if (major > 1) {
-                h->http_major = major;
-                FAIL(MG_PARSE_INVALID_VERSION);
-            }
-        }
-        NEED();
-        if (p == d || major == 0 || b[p] != '.')
-            FAIL(MG_PARSE_INVALID_REQUEST);
-        d = ++p;
-        for (; p < len && b[p] >= '0' && b[p] <= '9'; p++) {
-            minor = minor * 10 + (b[p] - '0');
-            if (minor > 999)
-                FAIL(MG_PARSE_INVALID_REQUEST);
-        }
-        NEED();
-        if (p == d)
-            FAIL(MG_PARSE_INVALID_REQUEST);
-        h->http_major = major;
-        h->http_minor = minor;
-        line_end = p;
+        SPAN(h->args, h->mark, p);
+        SPAN(h->target, h->target_at, p);
+        h->line_end = p;
+        st = S_AFTER_TARGET;
+        /* fall through */
+    case S_AFTER_TARGET:
+    after_target:
         while (p < len && b[p] == ' ')
             p++;
         NEED();
-    }
-
-    if (b[p] == '\r') {
-        p++;
+        if (b[p] == '\r' || b[p] == '\n') {
+            /* HTTP/0.9 "simple request": GET only, no headers follow */
+            if (h->method_id != MG_HTTP_GET)
+                FAIL(MG_PARSE_INVALID_METHOD);
+            h->http_major = 0;
+            h->http_minor = 9;
+            st = S_LINE_END;
+            goto line_end;
+        }
+        h->mark = p;
+        st = S_PROTO;
+        /* fall through */
+    case S_PROTO:
+        for (; p < h->mark + 5; p++) {
+            NEED();
+            if (b[p] != (unsigned char)"HTTP/"[p - h->mark])
+                FAIL(MG_PARSE_INVALID_REQUEST);
+        }
+        h->mark = p;
+        st = S_MAJOR;
+        /* fall through */
+    case S_MAJOR:
+        for (; p < len && b[p] >= '0' && b[p] <= '9'; p++) {
+            h->http_major = h->http_major * 10 + (b[p] - '0');
+            /* like nginx, refuse HTTP/2+ as soon as the digit shows it: 505, not 400 */
+            if (h->http_major > 1)
+                FAIL(MG_PARSE_INVALID_VERSION);
+        }
         NEED();
-    }
-    if (b[p] != '\n')
-        FAIL(MG_PARSE_INVALID_REQUEST);
-    h->request_line.data = (const char *)b + line;
-    h->request_line.len = line_end - line;
-    *pp = p + 1;
-    return 0;
-}
-
-ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_head_t *h)
-{
-    const unsigned char *b = (const unsigned char *)buf;
-    mg_http_header_t *headers = h->headers;
-    size_t cap = h->nheaders, p = 0;
-
-    memset(h, 0, sizeof(*h));
-    h->headers = headers;
-
-    while (p < len && (b[p] == '\r' || b[p] == '\n'))
+        if (p == h->mark || h->http_major == 0 || b[p] != '.')
+            FAIL(MG_PARSE_INVALID_REQUEST);
+        h->mark = ++p;
+        st = S_MINOR;
+        /* fall through */
+    case S_MINOR:
+        for (; p < len && b[p] >= '0' && b[p] <= '9'; p++) {
+            h->http_minor = h->http_minor * 10 + (b[p] - '0');
+            if (h->http_minor > 999)
+                FAIL(MG_PARSE_INVALID_REQUEST);
+        }
+        NEED();
+        if (p == h->mark)
+            FAIL(MG_PARSE_INVALID_REQUEST);
+        h->line_end = p;
+        st = S_AFTER_VERSION;
+        /* fall through */
+    case S_AFTER_VERSION:
+        while (p < len && b[p] == ' ')
+            p++;
+        NEED();
+        st = S_LINE_END;
+        /* fall through */
+    case S_LINE_END:
+    line_end:
+        if (b[p] == '\r')
+            p++;
+        st = S_LINE_LF;
+        /* fall through */
+    case S_LINE_LF:
+        NEED();
+        if (b[p] != '\n')
+            FAIL(MG_PARSE_INVALID_REQUEST);
+        SPAN(h->request_line, h->line_start, h->line_end);
+        h->request_line_done = 1;
         p++;
-    h->line_start = p;
-    NEED();
-
-    ssize_t rc = parse_request_line(b, len, &p, h);
-    if (rc != 0)
-        return rc;
-    h->request_line_done = 1;
-    if (h->http_major == 0)
-        return (ssize_t)p;
-
-    for (;;) {
+        if (h->http_major == 0) {
+            st = S_DONE;
+            break;
+        }
+        st = S_HEADER_START;
+        /* fall through */
+    case S_HEADER_START:
+    header_start:
         h->line_start = p;
         NEED();
-        unsigned char c = b[p];
+        c = b[p];
+        if (c == '\n') {
+            p++;
+            st = S_DONE;
+            break;
+        }
         if (c == '\r') {
             p++;
-            NEED();
-            if (b[p] != '\n')
-                FAIL(MG_PARSE_INVALID_HEADER);
-            return (ssize_t)p + 1;
+            st = S_HEAD_LF;
+            goto head_lf;
         }
-        if (c == '\n')
-            return (ssize_t)p + 1;
-
-        size_t name = p;
-        while (p < len && IS(b[p], C_TCHAR))
+        st = S_NAME;
+        /* fall through */
+    case S_NAME:
+        while (p < len && IS(b[p], C_NAME))
             p++;
         NEED();
-        /* an empty name also catches a line starting with SP/HTAB: an obs-fold continuation,
-         * which RFC 9112 lets a server reject */
-        if (p == name || (b[p] != ':' && b[p] != '\r' && b[p] != '\n'))
+        c = b[p];
+        /* nginx refuses what cannot be in a name (CTL, SP: also an obs-fold line, which RFC
+         * 9112 lets a server reject) and a line starting with ':'; other odd names are parsed
+         * and left to ignore_invalid_headers */
+        if (p == h->line_start || (c != ':' && c != '\r' && c != '\n'))
             FAIL(MG_PARSE_INVALID_HEADER);
-        if (h->nheaders == cap)
+        if (h->nheaders == h->max_headers) {
+            /* resumable: the caller grows the array and calls again */
+            h->pos = p;
+            h->state = st;
             FAIL(MG_PARSE_TOO_MANY_HEADERS);
-        size_t name_end = p;
+        }
+        h->name_end = p;
         /* nginx takes a line that is only a name as that header with an empty value */
-        if (b[p] == ':')
+        if (c == ':')
             p++;
-
-        while (p < len && (b[p] == ' ' || b[p] == '\t'))
+        st = S_BEFORE_VALUE;
+        /* fall through */
+    case S_BEFORE_VALUE:
+        while (p < len && b[p] == ' ')
             p++;
-        size_t value = p, value_end = p;
+        NEED();
+        h->value_at = h->value_end = p;
+        st = S_VALUE;
+        /* fall through */
+    case S_VALUE:
         for (; p < len; p++) {
             c = b[p];
+            if (!IS(c, C_VALUE_STOP)) {
+                h->value_end = p + 1;
+                continue;
+            }
             if (c == '\r' || c == '\n')
                 break;
             if (c == '\0')
                 FAIL(MG_PARSE_INVALID_HEADER);
-            if (c != ' ' && c != '\t')
-                value_end = p + 1;
         }
         NEED();
-        if (c == '\r') {
-            p++;
-            NEED();
-            if (b[p] != '\n')
-                FAIL(MG_PARSE_INVALID_HEADER);
-        }
+        if (b[p] == '\n')
+            goto header_done;
         p++;
+        st = S_HEADER_LF;
+        /* fall through */
+    case S_HEADER_LF:
+        while (p < len && b[p] == '\r')
+            p++;
+        NEED();
+        if (b[p] != '\n') {
+            /* nginx shows the line up to its value's end */
+            FAIL_AT(h->value_end, MG_PARSE_INVALID_HEADER);
+        }
+    header_done:
+        p++;
+        {
+            mg_http_header_t *hd = &h->headers[h->nheaders++];
+            SPAN(hd->name, h->line_start, h->name_end);
+            SPAN(hd->value, h->value_at, h->value_end);
+        }
+        st = S_HEADER_START;
+        goto header_start;
+    case S_HEAD_LF:
+    head_lf:
+        NEED();
+        if (b[p] != '\n')
+            FAIL_AT(h->line_start, MG_PARSE_INVALID_HEADER);
+        p++;
+        st = S_DONE;
+        break;
+    case S_DONE:
+        break;
+    }
+    h->pos = p;
+    h->state = st;
+    return (ssize_t)p;
+}
 
-        mg_http_header_t *hd = &headers[h->nheaders++];
-        hd->name.data = buf + name;
-        hd->name.len = name_end - name;
-        hd->value.data = buf + value;
-        hd->value.len = value_end - value;
+void mg_http_parse_rebase(mg_http_request_head_t *h, const char *from, const char *to)
+{
+    mg_span_t *spans[] = {&h->request_line, &h->method, &h->target, &h->schema,
+                          &h->host,         &h->path,   &h->args};
+
+    for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
+        if (spans[i]->data)
+            spans[i]->data = to + (spans[i]->data - from);
+    }
+    for (size_t i = 0; i < h->nheaders; i++) {
+        h->headers[i].name.data = to + (h->headers[i].name.data - from);
+        h->headers[i].value.data = to + (h->headers[i].value.data - from);
     }
 }
 
 #undef NEED
 #undef FAIL
+#undef FAIL_AT
+#undef SPAN
 
 /* Drop the segment just ended at out[o) if it is "." or ".."; *seg is its start (after its
  * '/'). Returns 1 when the segment was a dot segment (the caller then skips its '/'), 0 if not,

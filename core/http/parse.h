@@ -1,8 +1,9 @@
 /*
  * HTTP/1.x request head parser: a zero-copy state machine over the connection's read buffer.
- * It is restartable: the caller re-runs it from the buffer start whenever more bytes arrive
- * (the head is small, and this keeps no state across reads). All strings point into `buf`.
- * Also the URI normalizer that turns the raw path into $uri, and the chunked-body decoder.
+ * It is resumable: it keeps its state (offsets) in the head between calls and goes on from the
+ * first byte it has not seen, so a head costs the same however it arrives. All strings point
+ * into `buf`. Also the URI normalizer that turns the raw path into $uri, and the chunked-body
+ * decoder.
  */
 #ifndef MG_HTTP_PARSE_H
 #define MG_HTTP_PARSE_H
@@ -47,7 +48,9 @@ typedef struct {
 
 typedef struct {
     mg_span_t name;  /* as sent (case preserved) */
-    mg_span_t value; /* leading/trailing spaces and tabs stripped */
+    mg_span_t value; /* leading/trailing spaces stripped (tabs are kept, as nginx does); an empty
+                      * value points at the line's end, so name..value end is the line as nginx
+                      * quotes it */
 } mg_http_header_t;
 
 typedef struct {
@@ -62,21 +65,37 @@ typedef struct {
     int http_major;     /* HTTP/0.9 (no version on the request line): 0 and 9 */
     int http_minor;
     unsigned complex_uri : 1; /* path has %, //, /./, /../ or a trailing /. or /.. : normalize it */
-    mg_http_header_t *headers; /* caller-provided array */
-    size_t nheaders;           /* in: capacity; out: count */
-    /* Progress, valid on MG_PARSE_AGAIN too, for the caller's size limits (414 vs 400):
-     * request_line_done is 1 once the request line's LF was seen; line_start is the offset of
-     * the line currently being parsed (the request line, or a header line). */
+    mg_http_header_t *headers; /* caller-provided array of max_headers */
+    size_t max_headers;
+    size_t nheaders;           /* header lines parsed so far (complete ones only) */
+    /* Progress, valid on MG_PARSE_AGAIN too, for the caller's size limits (414 vs 400) and log
+     * lines: request_line_done is 1 once the request line's LF was seen; line_start is the
+     * offset of the line currently being parsed (the request line, or a header line). */
     unsigned request_line_done : 1;
     size_t line_start;
-    /* On an error: the offset in buf where it was detected. */
+    /* On an error: the offset in buf nginx reports the line's bad byte at. */
     size_t error_at;
+    /* The parser's own state between calls: offsets into buf of what it is in the middle of. */
+    int state;
+    size_t pos; /* the first byte not yet looked at */
+    size_t target_at, path_at, seg_at, mark, line_end, name_end, value_at, value_end;
 } mg_http_request_head_t;
 
-/* Parse a request head from buf[0..len). Leading empty lines (CRLF) before the request line are
- * skipped as RFC 9112 allows. Lines may end in CRLF or bare LF. On success returns the number of
- * bytes up to and including the blank line that ends the head; fills `h`. */
+/* Start a new head: clear h and give it a header array of `max` entries. */
+void mg_http_parse_init(mg_http_request_head_t *h, mg_http_header_t *headers, size_t max);
+
+/* Parse a request head from buf[0..len), going on from where the previous call on h stopped:
+ * each call passes the same head, grown (len never shrinks), from the same start; when the
+ * bytes moved in memory since the previous call, mg_http_parse_rebase must have been called.
+ * Leading empty lines (CRLF) before the request line are skipped as RFC 9112 allows. Lines may
+ * end in CRLF or bare LF. On success returns the number of bytes up to and including the blank
+ * line that ends the head; fills `h`. MG_PARSE_TOO_MANY_HEADERS: give h a larger array (copy
+ * the entries, raise max_headers) and call again; after any other error h is spent. */
 ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_head_t *h);
+
+/* The head's bytes moved from `from` to `to` (memmove or a new buffer; call it while `from`
+ * is still allocated): make h's strings point into the new place. */
+void mg_http_parse_rebase(mg_http_request_head_t *h, const char *from, const char *to);
 
 /* Turn a raw path (as in h->path) into the normalized URI nginx calls $uri: %XX decoded, "//"
  * merged when merge_slashes is set, "/./" removed, "/../" resolved. `out` must hold len bytes.

@@ -1,8 +1,10 @@
 /*
  * libFuzzer target for core/http/parse.c. The first input byte picks the header capacity,
- * merge_slashes and the chunk feed pattern; the rest is parsed as a request head, its path
- * normalized and args unescaped, and decoded as a chunked body fed whole and in pieces.
- * Beyond crashes it checks invariants: spans inside the buffer, prefixes of a complete head
+ * merge_slashes and the chunk feed pattern; the second and the piece lengths after it pick how
+ * the head is split; the rest is parsed as a request head, whole and in those pieces (moved
+ * to a new block between reads), its path normalized and args unescaped, and decoded as a
+ * chunked body fed whole and in pieces. Beyond crashes it checks invariants: the split head
+ * gives exactly the whole head's result, spans inside the buffer, prefixes of a complete head
  * are AGAIN, a non-complex path normalizes to itself, normalized output has no dot segments,
  * and chunked output does not depend on how the input was split.
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -o /tmp/fuzz_parse t/fuzz/fuzz_parse.c
@@ -10,6 +12,7 @@
  */
 #include "../../core/http/parse.c"
 
+#include <sanitizer/asan_interface.h>
 #include <stdlib.h>
 
 #define CHECK(cond)                                                                                \
@@ -80,27 +83,151 @@ static void fuzz_uri(const mg_http_request_head_t *h, int merge)
     }
 }
 
-static void fuzz_head(const char *buf, size_t len, size_t cap, int merge)
+/* A head parsed with a header array that starts at `cap` entries and grows when the parser
+ * asks (the connection does the same). */
+typedef struct {
+    mg_http_request_head_t h;
+    ssize_t rc;
+} run_t;
+
+static void grow(mg_http_request_head_t *h)
 {
-    mg_http_header_t headers[16];
-    mg_http_request_head_t h = {.headers = headers, .nheaders = cap};
-    ssize_t rc = mg_http_parse_request_head(buf, len, &h);
+    size_t cap = h->max_headers * 2 + 1;
+    mg_http_header_t *a = malloc(cap * sizeof(*a));
+    memcpy(a, h->headers, h->nheaders * sizeof(*a));
+    free(h->headers);
+    h->headers = a;
+    h->max_headers = cap;
+}
+
+static ssize_t feed(mg_http_request_head_t *h, const char *buf, size_t len)
+{
+    ssize_t rc;
+    while ((rc = mg_http_parse_request_head(buf, len, h)) == MG_PARSE_TOO_MANY_HEADERS)
+        grow(h);
+    return rc;
+}
+
+static void run_init(run_t *r, size_t cap)
+{
+    mg_http_parse_init(&r->h, malloc(cap ? cap * sizeof(mg_http_header_t) : 1), cap);
+}
+
+/* The whole head in one call. */
+static void run_whole(run_t *r, const char *buf, size_t len, size_t cap)
+{
+    run_init(r, cap);
+    r->rc = feed(&r->h, buf, len);
+}
+
+/* The head in pieces: `npieces` lengths from `pieces` (each 1..256), then the rest `step`
+ * bytes at a time (0: at once). The bytes not yet "read" are poisoned, so ASan catches any
+ * look past them; after each explicit piece the head moves to a new block, as when the
+ * connection's buffer moves or grows, so ASan also catches a stale pointer. Returns the final
+ * block (the caller frees it); spans point into it. */
+static char *run_split(run_t *r, const char *buf, size_t len, size_t cap, const uint8_t *pieces,
+                       size_t npieces, size_t step)
+{
+    char *cur = malloc(len ? len : 1);
+    size_t avail = 0, i = 0;
+
+    memcpy(cur, buf, len);
+    ASAN_POISON_MEMORY_REGION(cur, len);
+    run_init(r, cap);
+    for (;;) {
+        int move = i < npieces;
+        size_t next = move ? avail + pieces[i++] + 1 : step ? avail + step : len;
+        if (next > len)
+            next = len;
+        if (move) {
+            char *nb = malloc(len ? len : 1);
+            memcpy(nb, buf, len);
+            ASAN_POISON_MEMORY_REGION(nb, len);
+            mg_http_parse_rebase(&r->h, cur, nb);
+            ASAN_UNPOISON_MEMORY_REGION(cur, len);
+            free(cur);
+            cur = nb;
+            ASAN_UNPOISON_MEMORY_REGION(cur, next);
+        } else {
+            ASAN_UNPOISON_MEMORY_REGION(cur + avail, next - avail);
+        }
+        avail = next;
+        r->rc = feed(&r->h, cur, avail);
+        if (r->rc != MG_PARSE_AGAIN || avail == len) {
+            ASAN_UNPOISON_MEMORY_REGION(cur, len);
+            return cur;
+        }
+    }
+}
+
+static void same_span(mg_span_t a, const char *abuf, mg_span_t b, const char *bbuf)
+{
+    CHECK(a.len == b.len && (a.data == NULL) == (b.data == NULL));
+    if (a.data)
+        CHECK(a.data - abuf == b.data - bbuf);
+}
+
+/* Everything a caller may look at after rc. */
+static void same_result(const run_t *a, const char *abuf, const run_t *b, const char *bbuf)
+{
+    const mg_http_request_head_t *x = &a->h, *y = &b->h;
+    CHECK(a->rc == b->rc);
+    CHECK(x->request_line_done == y->request_line_done && x->line_start == y->line_start);
+    CHECK(x->nheaders == y->nheaders);
+    for (size_t i = 0; i < x->nheaders; i++) {
+        same_span(x->headers[i].name, abuf, y->headers[i].name, bbuf);
+        same_span(x->headers[i].value, abuf, y->headers[i].value, bbuf);
+    }
+    if (a->rc == MG_PARSE_AGAIN)
+        return;
+    if (a->rc < 0) {
+        CHECK(x->error_at == y->error_at);
+        if (a->rc == MG_PARSE_INVALID_VERSION)
+            CHECK(x->http_major == y->http_major);
+        return;
+    }
+    same_span(x->request_line, abuf, y->request_line, bbuf);
+    same_span(x->method, abuf, y->method, bbuf);
+    same_span(x->target, abuf, y->target, bbuf);
+    same_span(x->schema, abuf, y->schema, bbuf);
+    same_span(x->host, abuf, y->host, bbuf);
+    same_span(x->path, abuf, y->path, bbuf);
+    same_span(x->args, abuf, y->args, bbuf);
+    CHECK(x->method_id == y->method_id && x->http_major == y->http_major &&
+          x->http_minor == y->http_minor && x->complex_uri == y->complex_uri);
+}
+
+static void fuzz_head(const char *buf, size_t len, size_t cap, int merge, const uint8_t *pieces,
+                      size_t npieces, size_t step)
+{
+    run_t w, s;
+    run_whole(&w, buf, len, cap);
+    mg_http_request_head_t h = w.h;
+    ssize_t rc = w.rc;
+
+    /* the same head in pieces, moved between reads, gives exactly the same result */
+    char *sbuf = run_split(&s, buf, len, cap, pieces, npieces, step);
+    same_result(&w, buf, &s, sbuf);
+    free(sbuf);
+    free(s.h.headers);
 
     if (rc == MG_PARSE_AGAIN) {
         CHECK(h.line_start <= len);
-        return;
+        goto out;
     }
     if (rc < 0) {
-        CHECK(rc >= MG_PARSE_TOO_MANY_HEADERS);
+        CHECK(rc >= MG_PARSE_INVALID_HEADER);
         CHECK(h.error_at < len);
-        /* the error is found as soon as the offending byte is in: restartable parsing */
-        mg_http_request_head_t h2 = {.headers = headers, .nheaders = cap};
-        CHECK(mg_http_parse_request_head(buf, h.error_at + 1, &h2) == rc);
-        return;
+        /* the error lies at or after error_at: what comes before it is still fine */
+        run_t p;
+        run_whole(&p, buf, h.error_at, cap);
+        CHECK(p.rc == MG_PARSE_AGAIN);
+        free(p.h.headers);
+        goto out;
     }
 
     size_t n = (size_t)rc;
-    CHECK(n <= len && h.request_line_done && h.nheaders <= cap);
+    CHECK(n <= len && h.request_line_done && h.nheaders <= h.max_headers);
     CHECK(h.method.len > 0 && h.path.len > 0 && h.path.data[0] == '/');
     CHECK(h.http_major == 1 || (h.http_major == 0 && h.http_minor == 9));
     check_span(h.request_line, buf, n);
@@ -111,16 +238,24 @@ static void fuzz_head(const char *buf, size_t len, size_t cap, int merge)
     check_span(h.path, buf, n);
     check_span(h.args, buf, n);
     for (size_t i = 0; i < h.nheaders; i++) {
-        check_span(headers[i].name, buf, n);
-        check_span(headers[i].value, buf, n);
-        CHECK(headers[i].name.len > 0);
+        check_span(h.headers[i].name, buf, n);
+        check_span(h.headers[i].value, buf, n);
+        CHECK(h.headers[i].name.len > 0 && h.headers[i].name.data[0] != ':');
+        CHECK(h.headers[i].value.data >= h.headers[i].name.data + h.headers[i].name.len);
+        /* values never start or end with a space */
+        if (h.headers[i].value.len)
+            CHECK(h.headers[i].value.data[0] != ' ' &&
+                  h.headers[i].value.data[h.headers[i].value.len - 1] != ' ');
     }
 
-    mg_http_header_t headers2[16];
-    mg_http_request_head_t h2 = {.headers = headers2, .nheaders = cap};
-    CHECK(mg_http_parse_request_head(buf, n - 1, &h2) == MG_PARSE_AGAIN);
+    run_t p;
+    run_whole(&p, buf, n - 1, cap);
+    CHECK(p.rc == MG_PARSE_AGAIN);
+    free(p.h.headers);
 
     fuzz_uri(&h, merge);
+out:
+    free(w.h.headers);
 }
 
 /* Decode buf[0..len) handing the decoder `avail` bytes at a time, growing by the steps an
@@ -179,15 +314,21 @@ static void fuzz_chunked(const char *buf, size_t len, unsigned seed, uint64_t ma
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
+    if (size < 2)
         return 0;
     unsigned cfg = data[0];
+    /* how the head is split: data[1] & 15 piece lengths follow, then the rest goes in
+     * steps of data[1] >> 4 bytes (0: at once) */
+    size_t npieces = data[1] & 15, step = data[1] >> 4;
+    if (size < 2 + npieces)
+        return 0;
+    const uint8_t *pieces = data + 2;
     /* copy to an exact-size block so ASan sees any read past the end */
-    size_t len = size - 1;
+    size_t len = size - 2 - npieces;
     char *buf = malloc(len ? len : 1);
-    memcpy(buf, data + 1, len);
+    memcpy(buf, data + 2 + npieces, len);
 
-    fuzz_head(buf, len, cfg & 15, (cfg >> 4) & 1);
+    fuzz_head(buf, len, cfg & 15, (cfg >> 4) & 1, pieces, npieces, step);
     fuzz_chunked(buf, len, (cfg >> 6) | ((unsigned)len << 2), cfg & 32 ? 0 : 256);
 
     free(buf);

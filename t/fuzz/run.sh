@@ -4,6 +4,7 @@
 # or says "fuzz-link: libmoongate [LDFLAGS]" in its opening comment: it is then linked with the
 # whole core (everything but core/main.c) built with the fuzzer flags into objs/fuzz/lib/.
 # FUZZ_TARGETS="parse conf" limits the run to those targets; FUZZ_TIME=0 only builds.
+# FUZZ_ARGS adds libFuzzer flags, e.g. FUZZ_ARGS=-runs=100000000 to stop after that many inputs.
 # Inputs that once crashed a target are kept as t/fuzz/crashes/<name>-* and replayed first.
 # Corpus: objs/fuzz/corpus_<name> (grows), seeded from t/fuzz/corpus_<name>/; dictionary:
 # t/fuzz/<name>.dict. Exits nonzero if any target crashes; the input is left in objs/fuzz/.
@@ -17,6 +18,7 @@ FUZZ_CFLAGS=${FUZZ_CFLAGS:-}
 FUZZ_LIBS=${FUZZ_LIBS:-}
 FUZZ_CC=${FUZZ_CC:-clang}
 FUZZ_TARGETS=${FUZZ_TARGETS:-}
+FUZZ_ARGS=${FUZZ_ARGS:-}
 
 command -v "$FUZZ_CC" >/dev/null 2>&1 || {
     echo "$0: clang is needed for libFuzzer; install it with: apt-get install clang" \
@@ -136,7 +138,7 @@ for src in t/fuzz/fuzz_*.c; do
     log=objs/fuzz/$target.log
     # shellcheck disable=SC2086
     "$bin" -max_total_time="$FUZZ_TIME" -timeout=10 -print_final_stats=1 \
-        -artifact_prefix="objs/fuzz/$target-" $dict "$corpus" $seeds >"$log" 2>&1
+        -artifact_prefix="objs/fuzz/$target-" $FUZZ_ARGS $dict "$corpus" $seeds >"$log" 2>&1
     rc=$?
     ran=$((ran + 1))
 

@@ -23,9 +23,7 @@ static ssize_t parse_n(const char *req, size_t n, size_t cap, mg_http_request_he
     free(copy);
     copy = malloc(n ? n : 1);
     memcpy(copy, req, n);
-    memset(h, 0, sizeof(*h));
-    h->headers = hdrs;
-    h->nheaders = cap;
+    mg_http_parse_init(h, hdrs, cap);
     return mg_http_parse_request_head(copy, n, h);
 }
 
@@ -68,7 +66,7 @@ static void test_valid(void)
     is_int((long long)h.nheaders, 4, "GET: 4 headers");
     is_span(h.headers[0].name, "Host", "header 0 name");
     is_span(h.headers[0].value, "example.com", "header 0 value");
-    is_span(h.headers[1].value, "value", "trailing whitespace stripped");
+    is_span(h.headers[1].value, "value \t", "trailing spaces stripped, a tab kept (nginx)");
     is_span(h.headers[2].name, "Empty", "empty header name");
     is_span(h.headers[2].value, "", "empty header value");
     is_span(h.headers[3].value, "*/*", "leading whitespace stripped");
@@ -191,7 +189,15 @@ static void test_errors(void)
         {"GET / HTTP/1.1\r\nNo Colon\r\n\r\n", MG_PARSE_INVALID_HEADER},
         {"GET / HTTP/1.1\r\n: novalue\r\n\r\n", MG_PARSE_INVALID_HEADER},
         {"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", MG_PARSE_INVALID_HEADER},
-        {"GET / HTTP/1.1\r\nA(b): c\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA\x01b: c\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA\x7f: c\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA\tb: c\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\n\tA: b\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\n:x: c\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA\rb: c\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA: b\r\rc\r\n\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\nA: b\r\n\r\r\n", MG_PARSE_INVALID_HEADER},
+        {"GET / HTTP/1.1\r\r\n\r\n", MG_PARSE_INVALID_REQUEST},
         {"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", MG_PARSE_INVALID_HEADER},
         {"GET / HTTP/1.1\r\nA: b\r\n\rx", MG_PARSE_INVALID_HEADER},
     };
@@ -221,6 +227,11 @@ static void test_errors(void)
 
     const char *three = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
     is_int(parse_n(three, strlen(three), 2, &h), MG_PARSE_TOO_MANY_HEADERS, "too many headers");
+    is_int((long long)h.nheaders, 2, "too many headers: the first two kept");
+    h.max_headers = 3; /* hdrs has room: the caller grows the array and goes on */
+    is_int(mg_http_parse_request_head(three, strlen(three), &h), (long long)strlen(three),
+           "too many headers: goes on once the array is larger");
+    is_span(h.headers[2].name, "C", "too many headers: the third after growing");
     is_int(parse_n(three, strlen(three), 3, &h), (long long)strlen(three), "exactly enough");
     is_int(parse_n(three, strlen(three), 0, &h), MG_PARSE_TOO_MANY_HEADERS, "capacity 0");
     is_int(parse_n("", 0, MAXH, &h), MG_PARSE_AGAIN, "empty input: AGAIN");
@@ -251,6 +262,159 @@ static void test_progress(void)
     is_int(parse("GET / HTTP/1.1\r\nA: b\r\nbad header\r\n", &h), MG_PARSE_INVALID_HEADER,
            "bad header line");
     is_int((long long)h.error_at, 25, "error_at at the space in the name");
+}
+
+/* What nginx (1.22) does with odd bytes in header lines, checked against it. */
+static void test_nginx_lines(void)
+{
+    mg_http_request_head_t h;
+    const char *req = "GET / HTTP/1.1\r\nTransfer-Encoding:\tchunked\t\r\nX:  \t a b \t  \r\n\r\n";
+    is_int(parse(req, &h), (long long)strlen(req), "tabs around values");
+    is_span(h.headers[0].value, "\tchunked\t", "tabs are part of the value");
+    is_span(h.headers[1].value, "\t a b \t", "only spaces are stripped");
+
+    req = "GET / HTTP/1.1\r\nA(b): 1\r\nX\xc3\xa9: 2\r\nA_b{}\"/@=: 3\r\n\r\n";
+    is_int(parse(req, &h), (long long)strlen(req),
+           "odd name bytes parsed (ignore_invalid_headers decides)");
+    is_span(h.headers[0].name, "A(b)", "name with (");
+    is_span(h.headers[1].name, "X\xc3\xa9", "name with bytes >= 0x80");
+    is_span(h.headers[2].value, "3", "name with separators: value");
+
+    req = "GET / HTTP/1.1\r\nX: 1 \r\r\r\nY\r\r\nZ:\r\r\n\r\n";
+    is_int(parse(req, &h), (long long)strlen(req), "several CRs before a header line's LF");
+    is_span(h.headers[0].value, "1", "CRs: value");
+    is_int((long long)h.nheaders, 3, "CRs: three headers");
+
+    /* an empty value points at the line's end, so name..value end is the line nginx quotes */
+    req = "GET / HTTP/1.1\r\nA(b):   \r\nC\r\n\r\n";
+    parse(req, &h);
+    is_int(h.headers[0].value.data - h.headers[0].name.data, 8, "empty value: at the line's end");
+    is_int(h.headers[1].value.data - h.headers[1].name.data, 1, "bare name: value at the CR");
+
+    /* where nginx puts the bad byte of "client sent invalid header line" */
+    static const struct {
+        const char *req;
+        size_t at; /* from the header line's start */
+    } where[] = {
+        {"X: 1  \r\rY\r\n", 4}, /* after the value: the first trailing space */
+        {"X:   \r\rY\r\n", 5},  /* no value: the CR */
+        {"X: a\rb\r\n", 4},     {"X\r\rY\r\n", 1}, {"X: a\tb\t\r\rY\r\n", 7},
+        {"\r\rY", 0}, /* the blank line's CR */
+        {"A b: c\r\n", 1},      {": c\r\n", 0},    {" folded\r\n", 0},
+    };
+    for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+        char buf[128];
+        int n = snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\n%s", where[i].req);
+        is_int(parse_n(buf, (size_t)n, MAXH, &h), MG_PARSE_INVALID_HEADER, "invalid line %zu", i);
+        is_int((long long)h.error_at, 16 + (long long)where[i].at, "invalid line %zu: error_at", i);
+    }
+    static const char nul_after[] = "GET / HTTP/1.1\r\nX: 1  \0\r\n\r\n";
+    parse_n(nul_after, sizeof(nul_after) - 1, MAXH, &h);
+    is_int((long long)h.error_at, 22, "NUL after spaces: at the NUL");
+}
+
+/* Parse req[0..n) fed as the pieces cuts[] say (increasing lengths, the last one n), each call
+ * on a new exact-size copy after a rebase, as when the connection's buffer moves or grows;
+ * the header array starts small and grows on MG_PARSE_TOO_MANY_HEADERS as the connection's.
+ * The result is checked against the whole-head parse; 1 when everything matched. */
+static int split_same(const char *req, size_t n, const size_t *cuts, size_t ncuts)
+{
+    static mg_http_header_t wh[MAXH * 4], sh[MAXH * 4];
+    mg_http_request_head_t w, s;
+    char *whole = malloc(n ? n : 1), *cur = NULL;
+    memcpy(whole, req, n);
+    mg_http_parse_init(&w, wh, sizeof(wh) / sizeof(wh[0]));
+    ssize_t wrc = mg_http_parse_request_head(whole, n, &w), src = MG_PARSE_AGAIN;
+
+    mg_http_parse_init(&s, sh, 1);
+    for (size_t i = 0; i < ncuts; i++) {
+        char *nb = malloc(cuts[i] ? cuts[i] : 1);
+        memcpy(nb, req, cuts[i]);
+        if (cur)
+            mg_http_parse_rebase(&s, cur, nb);
+        free(cur);
+        cur = nb;
+        while ((src = mg_http_parse_request_head(cur, cuts[i], &s)) == MG_PARSE_TOO_MANY_HEADERS)
+            s.max_headers++;
+        if (src != MG_PARSE_AGAIN)
+            break;
+    }
+    int same = wrc == src && w.request_line_done == s.request_line_done &&
+               w.line_start == s.line_start && w.nheaders == s.nheaders;
+#define SAME_SPAN(a, b)                                                                            \
+    ((a).len == (b).len && ((a).data == NULL) == ((b).data == NULL) &&                             \
+     ((a).data == NULL || (a).data - whole == (b).data - cur))
+    for (size_t i = 0; same && i < w.nheaders; i++)
+        same = SAME_SPAN(w.headers[i].name, s.headers[i].name) &&
+               SAME_SPAN(w.headers[i].value, s.headers[i].value);
+    if (same && wrc < 0 && wrc != MG_PARSE_AGAIN)
+        same = w.error_at == s.error_at;
+    if (same && wrc >= 0)
+        same = SAME_SPAN(w.request_line, s.request_line) && SAME_SPAN(w.method, s.method) &&
+               SAME_SPAN(w.target, s.target) && SAME_SPAN(w.schema, s.schema) &&
+               SAME_SPAN(w.host, s.host) && SAME_SPAN(w.path, s.path) &&
+               SAME_SPAN(w.args, s.args) && w.method_id == s.method_id &&
+               w.http_major == s.http_major && w.http_minor == s.http_minor &&
+               w.complex_uri == s.complex_uri;
+#undef SAME_SPAN
+    free(whole);
+    free(cur);
+    return same;
+}
+
+static void test_splits(void)
+{
+    static const char *heads[] = {
+        "GET /index.html?a=1&b=%20 HTTP/1.1\r\nHost: example.com\r\nX-Trailing: value \t \r\n"
+        "Empty:\r\nAccept:   */*\r\n\r\n",
+        "\r\n\nGET http://[::1]:8080/a/../b//c?x#y HTTP/1.0\nA:\nB\r\n\r\nbody",
+        "GET HTTPS://h?x=1 HTTP/1.1\r\nA(b): 1\r\nX: 1 \r\r\r\nY\r\r\nZ:\r\r\n\r\n",
+        "GET /09/./x\r\n",
+        "POST /x HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: 1  \r\rY\r\n",
+        "GET / HTTP/1.1\r\nA: b\r\n\r\rx",
+        "GET / HTTP/2.0\r\n\r\n",
+        "GET / HTTP/1.1000\r\n\r\n",
+        "G@T / HTTP/1.1\r\n\r\n",
+        "GET http://u@h/ HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nA b: c\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+        "GET /very/long/uri/still/goi",
+        "GET / HTTP/1.1\r\nHost: a\r\nCookie: aaaa",
+    };
+    int all = 1;
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        size_t n = strlen(heads[i]);
+        int every = 1;
+        /* every split point, then every pair of them */
+        for (size_t k = 0; k <= n; k++) {
+            size_t cuts[] = {k, n};
+            every &= split_same(heads[i], n, cuts, 2);
+            for (size_t j = k; j <= n && n < 80; j++) {
+                size_t cuts3[] = {k, j, n};
+                every &= split_same(heads[i], n, cuts3, 3);
+            }
+        }
+        all &= ok(every, "split %zu at every point: same result as whole", i);
+    }
+    /* random multi-splits, from a fixed seed so a failure reproduces */
+    unsigned x = 12345;
+    int rnd = 1;
+    for (int round = 0; round < 2000; round++) {
+        const char *req = heads[round % (sizeof(heads) / sizeof(heads[0]))];
+        size_t n = strlen(req), cuts[64], ncuts = 0, at = 0;
+        while (at < n && ncuts < 63) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            at += x % 7;
+            cuts[ncuts++] = at < n ? at : n;
+        }
+        cuts[ncuts++] = n;
+        rnd &= split_same(req, n, cuts, ncuts);
+    }
+    ok(rnd, "2000 random multi-splits: same results as whole");
+    (void)all;
 }
 
 static void test_complex(void)
@@ -469,6 +633,8 @@ int main(void)
     test_valid();
     test_errors();
     test_progress();
+    test_nginx_lines();
+    test_splits();
     test_complex();
     test_normalize();
     test_unescape();
