@@ -39,14 +39,6 @@ void mg_log_set_pid(void)
     log_tid = (pid_t)syscall(SYS_gettid);
 }
 
-pid_t mg_log_pid(void)
-{
-    if (log_pid == 0) {
-        mg_log_set_pid();
-    }
-    return log_pid;
-}
-
 int mg_log_level_by_name(mg_str_t name)
 {
     for (int i = 1; i <= MG_LOG_DEBUG; i++) {

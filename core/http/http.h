@@ -424,7 +424,6 @@ mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);
 void mg_http_clear_content_length(mg_request_t *r);
 /* Set Location to the URI plus "/" (and the args); returns 301 for the caller to finalize. */
 mg_int_t mg_http_redirect_to_slash(mg_request_t *r);
-void mg_http_clear_last_modified(mg_request_t *r);
 
 /* Output: send the response head through the header filters, body through body filters. */
 mg_int_t mg_http_send_header(mg_request_t *r);

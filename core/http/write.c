@@ -318,8 +318,6 @@ static mg_int_t body_head_filter(mg_request_t *r, mg_buf_t *in)
     return write_filter(r, b);
 }
 
-mg_http_body_filter_pt mg_http_body_head_filter = body_head_filter;
-
 /* ---- writer ---- */
 
 /*
