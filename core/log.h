@@ -43,8 +43,6 @@ struct mg_log_s {
     const char *action;    /* "while reading client request line" */
 };
 
-extern const char *mg_log_levels[];
-
 void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* "moongate: message" to stderr, as nginx's early messages. */

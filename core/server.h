@@ -45,9 +45,8 @@ struct mg_server_s {
     mg_uint_t worker_id;      /* a worker's slot (0..worker_processes-1); 0 in a single process */
 };
 
-/* Listening: start/stop accepting on every socket of the current cycle. */
+/* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */
 void mg_server_accept_on(mg_server_t *srv);
-void mg_server_accept_off(mg_server_t *srv);
 /* Begin graceful shutdown: stop accepting, close idle connections, exit when none remain. */
 void mg_server_quit(mg_server_t *srv);
 /* Begin draining for a reload, upgrade or WINCH: as quit, but idle keepalive connections are

@@ -35,7 +35,8 @@ char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len)
     return b->data;
 }
 
-mg_int_t mg_lua_send_header(mg_request_t *r)
+/* Send the response head now if not yet sent (status from ngx.status, 200 default). */
+static mg_int_t send_header(mg_request_t *r)
 {
     if (r->header_sent) {
         return MG_OK;
@@ -76,7 +77,7 @@ mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
         ctx->eof = 1;
         return MG_OK;
     }
-    if (mg_lua_send_header(r) == MG_ERROR) {
+    if (send_header(r) == MG_ERROR) {
         return MG_ERROR;
     }
     ctx->eof = 1;
@@ -199,7 +200,7 @@ static int output(lua_State *L, int newline, const char *fn)
     for (int i = 1; i <= n; i++) {
         size += arg_size(L, i, i, fn, 0);
     }
-    if (mg_lua_send_header(r) == MG_ERROR) {
+    if (send_header(r) == MG_ERROR) {
         lua_pushnil(L);
         lua_pushliteral(L, "nginx output filter error");
         return 2;

@@ -35,8 +35,6 @@ typedef struct mg_http_conn_s {
 
 /* Drop the request body bytes the buffer holds: MG_OK (all of it gone), MG_AGAIN, MG_ERROR. */
 mg_int_t mg_http_discard_buffered(mg_connection_t *c);
-/* Write event on the connection: flush the queue, finish or wake the producer. */
-void mg_http_writer_event(mg_connection_t *c);
 void mg_http_write_filters_init(void);
 /* Forget the writer's per-request state (the request pool is being freed). */
 void mg_http_writer_reset(mg_http_conn_t *hc);

@@ -476,7 +476,5 @@ mg_int_t mg_http_read_unbuffered_request_body(mg_request_t *r);
 /* ---- connection (connection.c) ---- */
 void mg_http_init_connection(mg_connection_t *c);
 void mg_http_request_done(mg_request_t *r);
-/* Write what the writer holds; MG_OK when all is out, MG_AGAIN, or MG_ERROR. */
-mg_int_t mg_http_flush(mg_request_t *r);
 
 #endif
