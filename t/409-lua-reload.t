@@ -118,7 +118,7 @@ unless (is_nginx()) {
 }
 
 # ---------------------------------------------------------------------------
-# a broken module only `require` reaches: 500s and the error, then a fix and HUP
+# a broken module only `require` reaches: 500s and the error, then a fix and a reload
 
 put_lua('mymod.lua', "local M = {\nreturn M\n");
 my $mark = $s->log_mark;

@@ -14,7 +14,7 @@ package Test::MoongateProc;
 #   my $m = $s->pid;                          # from the pid file
 #   my @w = $s->workers;                      # [pid, title] of the master's worker children
 #   $s->signal('HUP');                        # to the pid file's master (or ->signal(SIG, PID))
-#   my ($code, $out, $err) = $s->reload;      # -s reload; 0: every new connection gets the new config
+#   my ($code, $out, $err) = $s->reload;      # -s reload; 0: new connections get the new config
 #   my $mark = $s->log_mark;                  # then $s->wait_log(qr/.../, $mark)
 #   my $r = http_get($s->port, '/');          # { status, headers, body, error, raw }
 #   $s->stop;                                 # TERM, then KILL, every process it started
