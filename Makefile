@@ -5,6 +5,9 @@
 #   make test         everything, then prove every t/**/*.t except t/bench and t/fuzz
 #                     (PROVE_FLAGS=-j4, TESTS="t/001-x.t ...", WERROR=1 to fail on warnings)
 #   make unit         the C unit tests t/unit/test_*.c -> objs/unit/test_*
+#   make check        the contracts CI keeps besides the tests: .ci/format-check (C lines changed
+#                     since .ci/format-base formatted as .clang-format says) and
+#                     .ci/unused-exports (no non-static symbol that no other file references)
 #   make run          serve conf/moongate.conf from this tree in the foreground
 #   make install      into $(DESTDIR)$(PREFIX), keeping existing config files
 #   make upgrade      replace the running server of $(PREFIX) by the installed binary, as nginx's:
@@ -47,7 +50,7 @@ FUZZ_TIME ?= 60
 
 ALL_CFLAGS = $(CFLAGS) $(if $(filter 1,$(WERROR)),-Werror)
 
-.PHONY: all test unit run install upgrade fuzz bench clean
+.PHONY: all test unit check run install upgrade fuzz bench clean
 
 all: objs/moongate
 
@@ -86,6 +89,11 @@ $(UNIT_BINS): objs/unit/%: t/unit/%.c objs/libmoongate.a objs/Makefile.conf
 
 test: objs/moongate unit
 	prove -I t/lib $(PROVE_FLAGS) $(TESTS)
+
+# unused-exports reads the objects of the build
+check: objs/moongate
+	sh .ci/format-check
+	sh .ci/unused-exports
 
 run: objs/moongate
 	@mkdir -p logs

@@ -10,7 +10,7 @@
 #include "mg.h"
 
 typedef struct {
-    int family; /* AF_INET or AF_INET6 */
+    int family;             /* AF_INET or AF_INET6 */
     unsigned char addr[16]; /* network byte order, host bits cleared */
     unsigned char mask[16];
 } mg_cidr_t;

@@ -674,20 +674,6 @@ const char *mg_conf_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return MG_CONF_OK;
 }
 
-const char *mg_conf_set_off(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    off_t *f = FIELD(off_t);
-    if (*f != MG_CONF_UNSET) {
-        return "is duplicate";
-    }
-    int64_t v = mg_parse_size(cf->args[1]);
-    if (v < 0) {
-        return "invalid value";
-    }
-    *f = (off_t)v;
-    return MG_CONF_OK;
-}
-
 const char *mg_conf_set_msec(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     mg_msec_t *f = FIELD(mg_msec_t);
@@ -699,20 +685,6 @@ const char *mg_conf_set_msec(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         return "invalid value";
     }
     *f = v;
-    return MG_CONF_OK;
-}
-
-const char *mg_conf_set_sec(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    time_t *f = FIELD(time_t);
-    if (*f != MG_CONF_UNSET) {
-        return "is duplicate";
-    }
-    int64_t v = mg_parse_time(cf->args[1], 1);
-    if (v < 0) {
-        return "invalid value";
-    }
-    *f = (time_t)v;
     return MG_CONF_OK;
 }
 

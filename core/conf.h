@@ -100,9 +100,7 @@ const char *mg_conf_set_flag(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 const char *mg_conf_set_str(mg_conf_t *cf, const mg_command_t *cmd, void *conf);     /* mg_str_t */
 const char *mg_conf_set_num(mg_conf_t *cf, const mg_command_t *cmd, void *conf);     /* mg_int_t */
 const char *mg_conf_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* size_t */
-const char *mg_conf_set_off(mg_conf_t *cf, const mg_command_t *cmd, void *conf);     /* off_t */
 const char *mg_conf_set_msec(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* mg_msec_t */
-const char *mg_conf_set_sec(mg_conf_t *cf, const mg_command_t *cmd, void *conf);     /* time_t */
 const char *mg_conf_set_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* mg_str_t, prefixed */
 /* Accept and ignore (with the cmd->post string logged at warn if non-NULL). */
 const char *mg_conf_set_ignored(mg_conf_t *cf, const mg_command_t *cmd, void *conf);

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "cycle.h"
-#include "version.h"
 #include "pool.h"
 #include "str.h"
+#include "version.h"
 
 static void *core_create_conf(mg_cycle_t *cycle)
 {
@@ -262,27 +262,34 @@ static const char *core_set_worker_connections(mg_conf_t *cf, const mg_command_t
 #define CORE(field) MG_CYCLE_CONF, offsetof(mg_core_conf_t, field)
 
 static const mg_command_t core_commands[] = {
-    { "daemon", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(daemon), NULL },
-    { "master_process", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(master_process), NULL },
-    { "worker_processes", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_worker_processes, CORE(worker_processes), NULL },
-    { "pid", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(pid), NULL },
-    { "error_log", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_error_log, CORE(daemon), NULL },
-    { "user", MG_CTX_MAIN, MG_ARGS(1, 2), core_set_user, CORE(user), NULL },
-    { "env", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_env, CORE(env), NULL },
-    { "worker_rlimit_nofile", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_num, CORE(worker_rlimit_nofile), NULL },
-    { "worker_shutdown_timeout", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec, CORE(worker_shutdown_timeout), NULL },
-    { "worker_cpu_affinity", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_cpu_affinity, CORE(cpu_affinity), NULL },
-    { "working_directory", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(working_directory), NULL },
-    { "lock_file", MG_CTX_MAIN, MG_ARGS(1, 1), core_ignore, CORE(daemon), NULL },
-    { "pcre_jit", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(pcre_jit), NULL },
-    { "load_module", MG_CTX_MAIN, MG_ARGS(1, 1), core_load_module, CORE(load_module), NULL },
-    { "events", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), core_set_events, CORE(events_seen), NULL },
-    { "worker_connections", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_worker_connections, CORE(worker_connections), NULL },
-    { "multi_accept", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(multi_accept), NULL },
-    { "accept_mutex", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(accept_mutex), NULL },
-    { "accept_mutex_delay", MG_CTX_EVENTS, MG_ARGS(1, 1), mg_conf_set_msec, CORE(accept_mutex_delay), NULL },
-    { "use", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_use, CORE(use), NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"daemon", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(daemon), NULL},
+    {"master_process", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(master_process), NULL},
+    {"worker_processes", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_worker_processes,
+     CORE(worker_processes), NULL},
+    {"pid", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(pid), NULL},
+    {"error_log", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_error_log, CORE(daemon), NULL},
+    {"user", MG_CTX_MAIN, MG_ARGS(1, 2), core_set_user, CORE(user), NULL},
+    {"env", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_env, CORE(env), NULL},
+    {"worker_rlimit_nofile", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_num,
+     CORE(worker_rlimit_nofile), NULL},
+    {"worker_shutdown_timeout", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec,
+     CORE(worker_shutdown_timeout), NULL},
+    {"worker_cpu_affinity", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_cpu_affinity,
+     CORE(cpu_affinity), NULL},
+    {"working_directory", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(working_directory),
+     NULL},
+    {"lock_file", MG_CTX_MAIN, MG_ARGS(1, 1), core_ignore, CORE(daemon), NULL},
+    {"pcre_jit", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(pcre_jit), NULL},
+    {"load_module", MG_CTX_MAIN, MG_ARGS(1, 1), core_load_module, CORE(load_module), NULL},
+    {"events", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), core_set_events, CORE(events_seen), NULL},
+    {"worker_connections", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_worker_connections,
+     CORE(worker_connections), NULL},
+    {"multi_accept", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(multi_accept), NULL},
+    {"accept_mutex", MG_CTX_EVENTS, MG_FLAG, mg_conf_set_flag, CORE(accept_mutex), NULL},
+    {"accept_mutex_delay", MG_CTX_EVENTS, MG_ARGS(1, 1), mg_conf_set_msec, CORE(accept_mutex_delay),
+     NULL},
+    {"use", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_use, CORE(use), NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_core_module = {

@@ -11,8 +11,8 @@
 
 #define LOG_MAX 4096
 
-const char *mg_log_levels[] = { "", "emerg", "alert", "crit", "error", "warn", "notice", "info",
-                                "debug" };
+static const char *log_levels[] = {"",     "emerg",  "alert", "crit", "error",
+                                   "warn", "notice", "info",  "debug"};
 
 static int log_use_stderr = 1;
 static pid_t log_pid, log_tid;
@@ -39,18 +39,10 @@ void mg_log_set_pid(void)
     log_tid = (pid_t)syscall(SYS_gettid);
 }
 
-pid_t mg_log_pid(void)
-{
-    if (log_pid == 0) {
-        mg_log_set_pid();
-    }
-    return log_pid;
-}
-
 int mg_log_level_by_name(mg_str_t name)
 {
     for (int i = 1; i <= MG_LOG_DEBUG; i++) {
-        if (mg_str_eq(name, mg_log_levels[i])) {
+        if (mg_str_eq(name, log_levels[i])) {
             return i;
         }
     }
@@ -112,7 +104,7 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     }
     char buf[LOG_MAX];
     char *end = buf + sizeof(buf) - 1; /* room for the newline */
-    char *p = mg_sprintf_end(buf, end, "%s [%s] %d#%d: ", mg_now.err_log, mg_log_levels[level],
+    char *p = mg_sprintf_end(buf, end, "%s [%s] %d#%d: ", mg_now.err_log, log_levels[level],
                              (int)log_pid, (int)log_tid);
     if (log && log->connection) {
         p = mg_sprintf_end(p, end, "*%lu ", (unsigned long)log->connection);
@@ -137,8 +129,8 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     *p++ = '\n';
 
     if (capture_buf && capture_buf[0] == '\0' && level <= MG_LOG_ERR) {
-        snprintf(capture_buf, capture_size, "[%s] %.*s", mg_log_levels[level],
-                 (int)(p - 1 - msg), msg);
+        snprintf(capture_buf, capture_size, "[%s] %.*s", log_levels[level], (int)(p - 1 - msg),
+                 msg);
     }
 
     int wrote_stderr = 0;
@@ -158,8 +150,8 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     if (log_use_stderr && !wrote_stderr && level <= MG_LOG_WARN) {
         /* nginx's early form: "moongate: [emerg] message" without the context tail */
         char sbuf[LOG_MAX];
-        char *q = mg_sprintf_end(sbuf, sbuf + sizeof(sbuf) - 1, "moongate: [%s] ",
-                                 mg_log_levels[level]);
+        char *q =
+            mg_sprintf_end(sbuf, sbuf + sizeof(sbuf) - 1, "moongate: [%s] ", log_levels[level]);
         size_t mlen = (size_t)(p - 1 - msg);
         if (mlen > (size_t)(sbuf + sizeof(sbuf) - 1 - q)) {
             mlen = (size_t)(sbuf + sizeof(sbuf) - 1 - q);

@@ -47,8 +47,6 @@ struct mg_log_s {
  * control byte, and all of them in the context, is written as \xHH). */
 #define MG_LOG_LINES 0x100
 
-extern const char *mg_log_levels[];
-
 void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* "moongate: message" to stderr, as nginx's early messages. */
@@ -58,7 +56,6 @@ void mg_log_set_use_stderr(int on);
 int mg_log_level_by_name(mg_str_t name);
 /* Process id and thread id as printed in the log; refreshed after fork. */
 void mg_log_set_pid(void);
-pid_t mg_log_pid(void);
 /* While buf is set, the first message at `error` or worse is also kept there as
  * "[level] message" (no time, no context): the master reports why a reload failed to the
  * `-s reload` command that asked. mg_log_capture(NULL, 0) stops capturing. */

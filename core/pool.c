@@ -116,15 +116,6 @@ void mg_pool_destroy(mg_pool_t *pool)
     free(pool);
 }
 
-void mg_pool_reset(mg_pool_t *pool)
-{
-    pool_run_cleanups(pool);
-    pool_free_memory(pool);
-    pool->first.next = NULL;
-    pool->first.last = (char *)(pool + 1);
-    pool->current = &pool->first;
-}
-
 static void *pool_alloc_large(mg_pool_t *pool, size_t size)
 {
     pool_large_t *l = mg_alloc(sizeof(pool_large_t) + POOL_ALIGN + size);

@@ -13,8 +13,6 @@ typedef void (*mg_pool_cleanup_pt)(void *data);
 
 mg_pool_t *mg_pool_create(size_t block_size);
 void mg_pool_destroy(mg_pool_t *pool);
-/* Free everything but keep the first block, for reuse (keepalive). Runs cleanups. */
-void mg_pool_reset(mg_pool_t *pool);
 
 void *mg_palloc(mg_pool_t *pool, size_t size);  /* aligned */
 void *mg_pnalloc(mg_pool_t *pool, size_t size); /* unaligned, for strings */

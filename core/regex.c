@@ -11,11 +11,6 @@
 static int regex_jit = 1;
 static pcre2_match_data *regex_md;
 
-void mg_regex_set_jit(int on)
-{
-    regex_jit = on;
-}
-
 static void regex_free(void *data)
 {
     pcre2_code_free(data);

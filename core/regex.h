@@ -27,6 +27,5 @@ mg_regex_t *mg_regex_compile(mg_pool_t *pool, mg_str_t pattern, int caseless, ch
 /* Match s; ovector gets pairs (start, end) for group 0..n. Returns the number of pairs set
  * (>0), MG_DECLINED for no match, MG_ERROR on a matching error. ovec_ints is a multiple of 2. */
 mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, int ovec_ints);
-void mg_regex_set_jit(int on);
 
 #endif

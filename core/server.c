@@ -187,7 +187,7 @@ void mg_server_accept_on(mg_server_t *srv)
     srv->accepting = 1;
 }
 
-void mg_server_accept_off(mg_server_t *srv)
+static void accept_off(mg_server_t *srv)
 {
     mg_listening_t **ls = srv->cycle->listening.elts;
     for (size_t i = 0; i < srv->cycle->listening.nelts; i++) {
@@ -264,7 +264,7 @@ void mg_server_quit(mg_server_t *srv)
         return;
     }
     srv->quitting = 1;
-    mg_server_accept_off(srv);
+    accept_off(srv);
     if (srv->worker) {
         /* what the kernel queued already is served here: a socket this generation alone
          * used (a listener removed by the reload, or the last QUIT) dies with our copy,
@@ -313,7 +313,7 @@ void mg_server_terminate(mg_server_t *srv)
 {
     srv->terminating = 1;
     srv->quitting = 1;
-    mg_server_accept_off(srv);
+    accept_off(srv);
     while (srv->connections) {
         mg_conn_close(srv->connections);
     }
@@ -333,7 +333,7 @@ mg_int_t mg_server_reload(mg_server_t *srv)
         mg_cycle_destroy(cycle);
         return MG_ERROR;
     }
-    mg_server_accept_off(srv);
+    accept_off(srv);
     mg_listen_close_unused(old, cycle);
     srv->cycle = cycle;
     srv->log = cycle->log;

@@ -30,7 +30,7 @@ struct mg_server_s {
     mg_connection_t *connections; /* doubly linked list of open connections */
     mg_connection_t *reusable, *reusable_last; /* reusable connections, oldest first */
     mg_uint_t nreusable;
-    time_t reuse_warned;     /* when "reusing connections" was last logged (once a second) */
+    time_t reuse_warned; /* when "reusing connections" was last logged (once a second) */
     struct event *signals[8];
     size_t nsignals;
     struct event *shutdown_timer;
@@ -48,9 +48,8 @@ struct mg_server_s {
     mg_uint_t worker_id;      /* a worker's slot (0..worker_processes-1); 0 in a single process */
 };
 
-/* Listening: start/stop accepting on every socket of the current cycle. */
+/* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */
 void mg_server_accept_on(mg_server_t *srv);
-void mg_server_accept_off(mg_server_t *srv);
 /* Begin graceful shutdown: stop accepting, close idle connections, exit when none remain. */
 void mg_server_quit(mg_server_t *srv);
 /* Begin draining for a reload, upgrade or WINCH: as quit, but idle keepalive connections are

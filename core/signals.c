@@ -65,19 +65,6 @@ void mg_signal_master_init(sigset_t *wait_mask)
     }
 }
 
-void mg_signal_reset(void)
-{
-    static const int sigs[] = {SIGTERM, SIGINT,  SIGQUIT,  SIGHUP,
-                               SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
-    for (size_t i = 0; i < mg_nelems(sigs); i++) {
-        signal(sigs[i], SIG_DFL);
-        pending[sigs[i]] = 0;
-    }
-    sigset_t set;
-    sigemptyset(&set);
-    sigprocmask(SIG_SETMASK, &set, NULL);
-}
-
 int mg_signal_take(int sig, pid_t *from)
 {
     if (!pending[sig]) {

@@ -17,8 +17,6 @@ const char *mg_signal_name(int sig);
  * they are delivered only while the master waits (ppoll with the mask `*wait_mask`), so
  * the handler never interrupts the master's own work. */
 void mg_signal_master_init(sigset_t *wait_mask);
-/* Put every signal back to its default disposition and unblock all (in a fresh child). */
-void mg_signal_reset(void);
 /* Take and clear the pending flag of `sig`; *from gets the sender's pid (0 when unknown). */
 int mg_signal_take(int sig, pid_t *from);
 

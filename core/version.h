@@ -7,7 +7,8 @@
 
 #include <stdio.h>
 
-/* The nginx release whose behaviour moongate follows (Debian 12's, which the tests compare with). */
+/* The nginx release whose behaviour moongate follows (Debian 12's, which the tests compare with).
+ */
 #define MG_NGINX_VERSION "1.22.1"
 
 /* "nginx version: ..." and, with configure set, "built by" and "configure arguments:". */

@@ -243,11 +243,9 @@ void mg_lua_watch_client(mg_lua_ctx_t *ctx);
 void mg_lua_unwatch_client(mg_lua_ctx_t *ctx);
 
 /* ---- resp.c ---- */
-/* Send the response head now if not yet sent (status from ngx.status, 200 default). MG_OK,
- * MG_ERROR, or an HTTP status a header filter chose instead (header_filter_by_lua's
- * ngx.exit): nothing was sent, and the caller ends its output and finalizes with it. */
-mg_int_t mg_lua_send_header(mg_request_t *r);
-/* Send the last buffer unless already sent; the same returns. */
+/* Send the last buffer unless already sent (and the head first): MG_OK, MG_ERROR, or an HTTP
+ * status a header filter chose instead (header_filter_by_lua's ngx.exit): nothing was sent,
+ * and the caller ends its output and finalizes with it. */
 mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx);
 /* Output memory: `len` bytes that live until written (freed once the writer is idle). */
 char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len);
@@ -261,9 +259,6 @@ int mg_lua_ctx_get(lua_State *L);
 int mg_lua_ctx_set(lua_State *L);
 
 /* ---- string.c: what ngx.req's argument parsing shares with ngx.decode_args ---- */
-/* A URI component decoded: '+' a space, %XX a byte, a malformed escape kept; dst may be src,
- * len bytes at most. */
-size_t mg_lua_unescape_component(char *dst, const char *src, size_t len);
 /* t[key] = value (key and value on top, popped); a repeated key collects its values in a list. */
 void mg_lua_args_set(lua_State *L, int t);
 /* One "key=value" (or "key": true) of s[0..len) into t, through buf (len bytes); an empty key

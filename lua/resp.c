@@ -35,7 +35,10 @@ char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len)
     return b->data;
 }
 
-mg_int_t mg_lua_send_header(mg_request_t *r)
+/* Send the response head now if not yet sent (status from ngx.status, 200 default). MG_OK,
+ * MG_ERROR, or an HTTP status a header filter chose instead (header_filter_by_lua's ngx.exit):
+ * nothing was sent, and the caller ends its output and finalizes with it. */
+static mg_int_t send_header(mg_request_t *r)
 {
     if (r->header_sent) {
         return MG_OK;
@@ -76,7 +79,7 @@ mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
         ctx->eof = 1;
         return MG_OK;
     }
-    mg_int_t rc = mg_lua_send_header(r);
+    mg_int_t rc = send_header(r);
     if (rc != MG_OK) {
         return rc;
     }
@@ -185,7 +188,7 @@ static char *arg_copy(lua_State *L, int idx, char *p)
     return p;
 }
 
-/* A header filter replaced the response with `status` (see mg_lua_send_header): the code's
+/* A header filter replaced the response with `status` (see send_header): the code's
  * output ends as with ngx.exit(status). */
 static int output_replaced(lua_State *L, mg_int_t status)
 {
@@ -210,7 +213,7 @@ static int output(lua_State *L, int newline, const char *fn)
     for (int i = 1; i <= n; i++) {
         size += arg_size(L, i, i, fn, 0);
     }
-    mg_int_t hrc = mg_lua_send_header(r);
+    mg_int_t hrc = send_header(r);
     if (hrc > MG_OK) {
         return output_replaced(L, hrc);
     }

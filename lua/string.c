@@ -163,7 +163,9 @@ static int mg_lua_string_escape_uri(lua_State *L)
     return 1;
 }
 
-size_t mg_lua_unescape_component(char *dst, const char *src, size_t len)
+/* A URI component decoded: '+' a space, %XX a byte, a malformed escape kept; dst may be src,
+ * len bytes at most. */
+static size_t unescape_component(char *dst, const char *src, size_t len)
 {
     /* '+' first: it is no hex digit, so no %XX changes meaning */
     for (size_t i = 0; i < len; i++) {
@@ -178,7 +180,7 @@ static int mg_lua_string_unescape_uri(lua_State *L)
     size_t len;
     const char *s = arg_tostring(L, 1, &len);
     char *dst = scratch(L, len);
-    lua_pushlstring(L, dst, mg_lua_unescape_component(dst, s, len));
+    lua_pushlstring(L, dst, unescape_component(dst, s, len));
     return 1;
 }
 
@@ -288,14 +290,14 @@ void mg_lua_args_set(lua_State *L, int t)
 int mg_lua_args_pair(lua_State *L, int t, char *buf, const char *s, size_t len)
 {
     const char *eq = memchr(s, '=', len);
-    size_t klen = mg_lua_unescape_component(buf, s, eq ? (size_t)(eq - s) : len);
+    size_t klen = unescape_component(buf, s, eq ? (size_t)(eq - s) : len);
     if (klen == 0) {
         return 0;
     }
     lua_pushlstring(L, buf, klen);
     if (eq) {
         size_t vlen = (size_t)(s + len - eq - 1);
-        lua_pushlstring(L, buf, mg_lua_unescape_component(buf, eq + 1, vlen));
+        lua_pushlstring(L, buf, unescape_component(buf, eq + 1, vlen));
     } else {
         lua_pushboolean(L, 1);
     }

@@ -8,8 +8,8 @@
  */
 #include <sys/socket.h>
 
-#include "http.h"
 #include "cidr.h"
+#include "http.h"
 
 enum { RULE_CIDR, RULE_UNIX, RULE_ALL };
 
@@ -52,7 +52,7 @@ static const char *access_merge_conf(mg_conf_t *cf, void *parent, void *child)
 static const char *access_rule(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     access_conf_t *ac = conf;
-    access_rule_t rule = { .deny = cmd->name[0] == 'd' };
+    access_rule_t rule = {.deny = cmd->name[0] == 'd'};
     mg_str_t v = cf->args[1];
     if (mg_str_eq(v, "all")) {
         rule.kind = RULE_ALL;
@@ -87,7 +87,7 @@ static mg_int_t access_handler(mg_request_t *r)
     const struct sockaddr *sa = (const struct sockaddr *)&r->connection->sockaddr;
     access_rule_t *rule = ac->rules->elts;
     for (size_t i = 0; i < ac->rules->nelts; i++, rule++) {
-        int hit = rule->kind == RULE_ALL ? 1
+        int hit = rule->kind == RULE_ALL    ? 1
                   : rule->kind == RULE_UNIX ? sa->sa_family == AF_UNIX
                                             : mg_cidr_match(&rule->cidr, sa);
         if (!hit) {
@@ -117,9 +117,9 @@ static mg_int_t access_init(mg_conf_t *cf)
 #define ACCESS_CTX (MG_HTTP_ANY_LOC | MG_CTX_LMT)
 
 static const mg_command_t access_commands[] = {
-    { "allow", ACCESS_CTX, MG_ARGS(1, 1), access_rule, MG_LOC_CONF, 0, NULL },
-    { "deny", ACCESS_CTX, MG_ARGS(1, 1), access_rule, MG_LOC_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"allow", ACCESS_CTX, MG_ARGS(1, 1), access_rule, MG_LOC_CONF, 0, NULL},
+    {"deny", ACCESS_CTX, MG_ARGS(1, 1), access_rule, MG_LOC_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_access_module = {

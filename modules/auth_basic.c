@@ -16,9 +16,9 @@
 #include "sha1.h"
 
 typedef struct {
-    mg_http_complex_value_t *realm;     /* NULL: unset; "off" (also as a value) disables */
+    mg_http_complex_value_t *realm; /* NULL: unset; "off" (also as a value) disables */
     mg_http_complex_value_t *user_file;
-    mg_str_t user_file_path;            /* a constant file name, resolved at config time */
+    mg_str_t user_file_path; /* a constant file name, resolved at config time */
 } auth_basic_conf_t;
 
 typedef struct {
@@ -149,11 +149,11 @@ static int check_apr1(mg_str_t pw, const char *hash, size_t hlen)
     char out[22];
     /* the digest's bytes go out in this order, three at a time */
     static const int order[5][3] = {
-        { 0, 6, 12 }, { 1, 7, 13 }, { 2, 8, 14 }, { 3, 9, 15 }, { 4, 10, 5 },
+        {0, 6, 12}, {1, 7, 13}, {2, 8, 14}, {3, 9, 15}, {4, 10, 5},
     };
     for (int g = 0; g < 5; g++) {
-        unsigned v = (unsigned)fin[order[g][0]] << 16 | (unsigned)fin[order[g][1]] << 8 |
-                     fin[order[g][2]];
+        unsigned v =
+            (unsigned)fin[order[g][0]] << 16 | (unsigned)fin[order[g][1]] << 8 | fin[order[g][2]];
         to64(out + g * 4, v, 4);
     }
     to64(out + 20, fin[11], 2);
@@ -185,7 +185,7 @@ static int check_sha(mg_request_t *r, mg_str_t pw, mg_str_t data, int salted)
 /* 1: the password matches, 0: it does not, MG_ERROR: crypt(3) failed (logged). */
 static mg_int_t check_password(mg_request_t *r, mg_str_t pw, char *hash, size_t hlen)
 {
-    mg_str_t h = { hlen, hash };
+    mg_str_t h = {hlen, hash};
     if (hlen >= 6 && memcmp(hash, "$apr1$", 6) == 0) {
         return check_apr1(pw, hash, hlen);
     }
@@ -193,10 +193,10 @@ static mg_int_t check_password(mg_request_t *r, mg_str_t pw, char *hash, size_t 
         return str_equal(pw.data, pw.len, hash + 7, hlen - 7);
     }
     if (hlen >= 5 && memcmp(hash, "{SHA}", 5) == 0) {
-        return check_sha(r, pw, (mg_str_t){ hlen - 5, hash + 5 }, 0);
+        return check_sha(r, pw, (mg_str_t){hlen - 5, hash + 5}, 0);
     }
     if (hlen >= 6 && memcmp(hash, "{SSHA}", 6) == 0) {
-        return check_sha(r, pw, (mg_str_t){ hlen - 6, hash + 6 }, 1);
+        return check_sha(r, pw, (mg_str_t){hlen - 6, hash + 6}, 1);
     }
     char *key = mg_pstrdup(r->pool, pw.data, pw.len);
     char *salt = mg_pstrdup(r->pool, h.data, h.len);
@@ -220,7 +220,7 @@ static mg_int_t challenge(mg_request_t *r, mg_str_t realm)
 }
 
 typedef struct {
-    char *buf;      /* the current line, grown as needed */
+    char *buf; /* the current line, grown as needed */
     size_t len, cap;
     mg_uint_t line;
 } line_buf_t;
@@ -237,7 +237,7 @@ static mg_int_t check_file(mg_request_t *r, const char *path, mg_str_t user, mg_
         return err == ENOENT ? MG_HTTP_FORBIDDEN : MG_HTTP_INTERNAL_SERVER_ERROR;
     }
     char chunk[4096];
-    line_buf_t lb = { .cap = 256 };
+    line_buf_t lb = {.cap = 256};
     lb.buf = mg_pnalloc(r->pool, lb.cap);
     off_t offset = 0;
     mg_int_t rc = MG_DECLINED;
@@ -350,9 +350,9 @@ static mg_int_t auth_basic_init(mg_conf_t *cf)
 #define AUTH_CTX (MG_HTTP_ANY_LOC | MG_CTX_LMT)
 
 static const mg_command_t auth_basic_commands[] = {
-    { "auth_basic", AUTH_CTX, MG_ARGS(1, 1), auth_basic_set, MG_LOC_CONF, 0, NULL },
-    { "auth_basic_user_file", AUTH_CTX, MG_ARGS(1, 1), auth_basic_set, MG_LOC_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"auth_basic", AUTH_CTX, MG_ARGS(1, 1), auth_basic_set, MG_LOC_CONF, 0, NULL},
+    {"auth_basic_user_file", AUTH_CTX, MG_ARGS(1, 1), auth_basic_set, MG_LOC_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_auth_basic_module = {

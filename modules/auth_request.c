@@ -208,10 +208,10 @@ static mg_int_t auth_request_init(mg_conf_t *cf)
 }
 
 static const mg_command_t auth_request_commands[] = {
-    { "auth_request", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), auth_request_set_uri, MG_LOC_CONF, 0, NULL },
-    { "auth_request_set", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), auth_request_set_var, MG_LOC_CONF, 0,
-      NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"auth_request", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), auth_request_set_uri, MG_LOC_CONF, 0, NULL},
+    {"auth_request_set", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), auth_request_set_var, MG_LOC_CONF, 0,
+     NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_auth_request_module = {

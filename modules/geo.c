@@ -287,7 +287,7 @@ static void real_addr(mg_request_t *r, geo_t *geo, geo_addr_t *addr)
 static mg_int_t geo_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     geo_t *geo = (geo_t *)data;
-    geo_addr_t addr = { 0, GEO_NONE };
+    geo_addr_t addr = {0, GEO_NONE};
     int ok = 0;
     if (geo->index >= 0) {
         mg_http_var_value_t *src = mg_http_get_flushed_variable(r, (mg_uint_t)geo->index);
@@ -364,7 +364,7 @@ static void intervals_done(mg_conf_t *cf, geo_intervals_t *iv, mg_array_t *start
 typedef struct {
     geo_cidr_t net;
     mg_str_t *value;
-    int used;    /* slot taken (a deleted network keeps its slot with value NULL) */
+    int used; /* slot taken (a deleted network keeps its slot with value NULL) */
 } geo_net_t;
 
 typedef struct {
@@ -426,7 +426,7 @@ static void nets_build(mg_conf_t *cf, geo_nets_t *t, int v6, mg_str_t *dflt, geo
 {
     mg_array_t list;
     mg_array_init(&list, NULL, 64, sizeof(geo_net_t));
-    geo_cidr_t root = { v6, 0, 0 };
+    geo_cidr_t root = {v6, 0, 0};
     int have_root = 0;
     for (size_t i = 0; t->slots && i <= t->mask; i++) {
         geo_net_t *e = &t->slots[i];
@@ -454,8 +454,8 @@ static void nets_build(mg_conf_t *cf, geo_nets_t *t, int v6, mg_str_t *dflt, geo
     for (size_t i = 0; i <= list.nelts; i++) {
         geo_net_t *p = i < list.nelts ? &nets[i] : NULL;
         /* close the networks that end before p (all of them at the end) */
-        while (sp && (p == NULL || (stack[sp - 1]->net.addr | (~stack[sp - 1]->net.mask & top)) <
-                                       p->net.addr)) {
+        while (sp && (p == NULL ||
+                      (stack[sp - 1]->net.addr | (~stack[sp - 1]->net.mask & top)) < p->net.addr)) {
             geo_net_t *q = stack[--sp];
             geo_u128 end = q->net.addr | (~q->net.mask & top);
             if (!done && cursor <= end) {
@@ -568,7 +568,7 @@ static const char *bad_network(mg_conf_t *cf, mg_str_t net)
 static mg_str_t *nets_lookup(geo_nets_t *t, int v6, geo_u128 addr)
 {
     for (int bits = v6 ? 128 : 32; bits >= 0; bits--) {
-        geo_cidr_t c = { v6, 0, prefix_mask(v6, bits) };
+        geo_cidr_t c = {v6, 0, prefix_mask(v6, bits)};
         c.addr = addr & c.mask;
         geo_net_t *e = nets_slot(t, &c);
         if (e->used && e->value) {
@@ -578,17 +578,18 @@ static mg_str_t *nets_lookup(geo_nets_t *t, int v6, geo_u128 addr)
     return NULL;
 }
 
-static void cidr_add(mg_conf_t *cf, geo_block_t *b, geo_cidr_t *net, mg_str_t name,
-                     mg_str_t *value)
+static void cidr_add(mg_conf_t *cf, geo_block_t *b, geo_cidr_t *net, mg_str_t name, mg_str_t *value)
 {
     geo_net_t *e = nets_get(&b->nets, net);
     if (e->used && e->value) {
         /* nginx names as the old value what its network's first address gets, which a
          * smaller network inside it may give */
         mg_str_t *old = nets_lookup(&b->nets, net->v6, net->addr);
-        mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate network \"%.*s\", value: \"%.*s\", old value: "
-                    "\"%.*s\"", (int)name.len, name.data, (int)value->len, value->data,
-                    (int)old->len, old->data);
+        mg_conf_log(cf, MG_LOG_WARN, 0,
+                    "duplicate network \"%.*s\", value: \"%.*s\", old value: "
+                    "\"%.*s\"",
+                    (int)name.len, name.data, (int)value->len, value->data, (int)old->len,
+                    old->data);
     }
     if (!e->used) {
         b->nets.used++;
@@ -604,7 +605,7 @@ static const char *geo_cidr_line(mg_conf_t *cf, geo_block_t *b)
     b->cidr_used = 1;
     if (mg_str_eq(args[0], "default")) {
         mg_str_t *value = geo_value(cf, args[1]);
-        geo_cidr_t any4 = { 0, 0, 0 }, any6 = { 1, 0, 0 };
+        geo_cidr_t any4 = {0, 0, 0}, any6 = {1, 0, 0};
         cidr_add(cf, b, &any4, args[0], value);
         cidr_add(cf, b, &any6, args[0], value);
         return MG_CONF_OK;
@@ -671,8 +672,10 @@ static const char *range_add(mg_conf_t *cf, geo_block_t *b, mg_str_t text, uint3
             continue;
         }
         if (lo == pc[i].lo && hi == pc[i].hi) {
-            mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate range \"%.*s\", value: \"%.*s\", old "
-                        "value: \"%.*s\"", (int)text.len, text.data, (int)value->len, value->data,
+            mg_conf_log(cf, MG_LOG_WARN, 0,
+                        "duplicate range \"%.*s\", value: \"%.*s\", old "
+                        "value: \"%.*s\"",
+                        (int)text.len, text.data, (int)value->len, value->data,
                         (int)pc[i].value->len, pc[i].value->data);
             pc[i].value = value;
             continue;
@@ -734,9 +737,10 @@ static const char *geo_range_line(mg_conf_t *cf, geo_block_t *b)
     if (mg_str_eq(args[0], "default")) {
         mg_str_t *value = geo_value(cf, args[1]);
         if (b->rg.dflt) {
-            mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate default geo range value: \"%.*s\", old "
-                        "value: \"%.*s\"", (int)value->len, value->data, (int)b->rg.dflt->len,
-                        b->rg.dflt->data);
+            mg_conf_log(cf, MG_LOG_WARN, 0,
+                        "duplicate default geo range value: \"%.*s\", old "
+                        "value: \"%.*s\"",
+                        (int)value->len, value->data, (int)b->rg.dflt->len, b->rg.dflt->data);
         }
         b->rg.dflt = value;
         return MG_CONF_OK;
@@ -830,7 +834,7 @@ static const char *geo_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         }
     }
 
-    geo_block_t b = { .geo = geo };
+    geo_block_t b = {.geo = geo};
     mg_array_init(&b.proxies, cf->pool, 4, sizeof(geo_cidr_t));
     const char *(*saved_handler)(mg_conf_t *, void *) = cf->handler;
     void *saved_data = cf->handler_data;
@@ -845,11 +849,11 @@ static const char *geo_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         geo->nproxies = b.proxies.nelts;
         if (b.ranges) {
             if (b.rg.dflt == NULL) {
-                b.rg.dflt = geo_value(cf, (mg_str_t){ 0, "" });
+                b.rg.dflt = geo_value(cf, (mg_str_t){0, ""});
             }
             ranges_build(cf, &b.rg, &geo->v4);
         } else {
-            mg_str_t *empty = geo_value(cf, (mg_str_t){ 0, "" });
+            mg_str_t *empty = geo_value(cf, (mg_str_t){0, ""});
             nets_build(cf, &b.nets, 0, empty, &geo->v4);
             nets_build(cf, &b.nets, 1, empty, &geo->v6);
         }
@@ -867,8 +871,8 @@ static const char *geo_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 }
 
 static const mg_command_t geo_commands[] = {
-    { "geo", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(1, 2), geo_block, MG_NO_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"geo", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(1, 2), geo_block, MG_NO_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_geo_module = {

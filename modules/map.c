@@ -64,7 +64,7 @@ typedef struct {
 
 mg_module_t mg_map_module;
 
-static mg_http_complex_value_t map_empty_value = { { 0, "" }, NULL, 0 };
+static mg_http_complex_value_t map_empty_value = {{0, ""}, NULL, 0};
 
 /* ---- tables ---- */
 
@@ -117,8 +117,7 @@ static void table_put(map_table_t *t, map_entry_t *in)
 }
 
 /* Add a new key (the caller checked it is not there); key is lowercase. */
-static void table_add(map_table_t *t, mg_str_t key, mg_http_complex_value_t *value,
-                      int dot)
+static void table_add(map_table_t *t, mg_str_t key, mg_http_complex_value_t *value, int dot)
 {
     if ((t->n + 1) * 2 > t->mask + 1 || t->slots == NULL) {
         map_table_t old = *t;
@@ -133,7 +132,7 @@ static void table_add(map_table_t *t, mg_str_t key, mg_http_complex_value_t *val
         }
         free(old.slots);
     }
-    map_entry_t e = { key.data, (uint32_t)key.len, hash_lc(key.data, key.len), value, dot };
+    map_entry_t e = {key.data, (uint32_t)key.len, hash_lc(key.data, key.len), value, dot};
     table_put(t, &e);
 }
 
@@ -235,7 +234,8 @@ static mg_int_t map_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t 
 /* ---- nginx's hash size checks ---- */
 
 #define HASH_CACHELINE 64 /* nginx's ngx_cacheline_size on x86-64 */
-#define HASH_ELT_SIZE(len) (sizeof(void *) + (((len) + 2 + sizeof(void *) - 1) & ~(sizeof(void *) - 1)))
+#define HASH_ELT_SIZE(len)                                                                         \
+    (sizeof(void *) + (((len) + 2 + sizeof(void *) - 1) & ~(sizeof(void *) - 1)))
 
 static uint64_t nginx_key(mg_str_t s)
 {
@@ -346,8 +346,8 @@ static mg_int_t wildcard_check(mg_conf_t *cf, label_list_t *lists, size_t n, siz
         while (k < j && lists[k].n == depth + 1) {
             k++;
         }
-        if (k < j && wildcard_check(cf, lists + k, j - k, depth + 1, max_size, bucket_size) !=
-                         MG_OK) {
+        if (k < j &&
+            wildcard_check(cf, lists + k, j - k, depth + 1, max_size, bucket_size) != MG_OK) {
             free(level);
             return MG_ERROR;
         }
@@ -362,20 +362,20 @@ static mg_int_t wildcard_check(mg_conf_t *cf, label_list_t *lists, size_t n, siz
 static mg_int_t map_hash_checks(mg_conf_t *cf, map_block_t *b, map_main_conf_t *mmcf)
 {
     /* nginx rounds the bucket up to the cache line */
-    uint64_t bucket = ((uint64_t)mmcf->hash_bucket_size + HASH_CACHELINE - 1) &
-                      ~(uint64_t)(HASH_CACHELINE - 1);
-    if (b->exact_keys.nelts &&
-        hash_check(cf, b->exact_keys.elts, b->exact_keys.nelts, mmcf->hash_max_size, bucket) !=
-            MG_OK) {
+    uint64_t bucket =
+        ((uint64_t)mmcf->hash_bucket_size + HASH_CACHELINE - 1) & ~(uint64_t)(HASH_CACHELINE - 1);
+    if (b->exact_keys.nelts && hash_check(cf, b->exact_keys.elts, b->exact_keys.nelts,
+                                          mmcf->hash_max_size, bucket) != MG_OK) {
         return MG_ERROR;
     }
-    mg_array_t *wc[2] = { &b->head_keys, &b->tail_keys };
+    mg_array_t *wc[2] = {&b->head_keys, &b->tail_keys};
     for (int i = 0; i < 2; i++) {
         if (wc[i]->nelts == 0) {
             continue;
         }
         qsort(wc[i]->elts, wc[i]->nelts, sizeof(label_list_t), cmp_labels);
-        if (wildcard_check(cf, wc[i]->elts, wc[i]->nelts, 0, mmcf->hash_max_size, bucket) != MG_OK) {
+        if (wildcard_check(cf, wc[i]->elts, wc[i]->nelts, 0, mmcf->hash_max_size, bucket) !=
+            MG_OK) {
             return MG_ERROR;
         }
     }
@@ -395,7 +395,7 @@ static void push_labels(mg_conf_t *cf, mg_array_t *a, mg_str_t s, int reverse)
     size_t k = 0, start = 0;
     for (size_t i = 0; i <= s.len; i++) {
         if (i == s.len || s.data[i] == '.') {
-            mg_str_t part = { i - start, s.data + start };
+            mg_str_t part = {i - start, s.data + start};
             l->labels[reverse ? n - 1 - k : k] = part;
             k++;
             start = i + 1;
@@ -438,7 +438,7 @@ static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg
     }
     if (key.len && key.data[0] == '.') {
         /* ".example.com": example.com itself and its subdomains */
-        mg_str_t suffix = { key.len - 1, key.data + 1 };
+        mg_str_t suffix = {key.len - 1, key.data + 1};
         if (table_find(&map->exact, suffix.data, suffix.len) ||
             table_find(&map->head, suffix.data, suffix.len)) {
             return conflict(cf, key);
@@ -451,7 +451,7 @@ static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg
         return MG_CONF_OK;
     }
     if (key.len > 1 && key.data[0] == '*' && key.data[1] == '.') {
-        mg_str_t suffix = { key.len - 2, key.data + 2 };
+        mg_str_t suffix = {key.len - 2, key.data + 2};
         if (suffix.len == 0) {
             goto invalid;
         }
@@ -463,7 +463,7 @@ static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg
         return MG_CONF_OK;
     }
     if (key.len > 1 && key.data[key.len - 2] == '.' && key.data[key.len - 1] == '*') {
-        mg_str_t prefix = { key.len - 2, key.data };
+        mg_str_t prefix = {key.len - 2, key.data};
         if (table_find(&map->tail, prefix.data, prefix.len)) {
             return conflict(cf, key);
         }
@@ -519,9 +519,10 @@ static const char *map_line(mg_conf_t *cf, void *data)
     mg_str_t key = args[0];
     if (key.len && key.data[0] == '~') {
         int caseless = key.len > 1 && key.data[1] == '*';
-        mg_str_t pattern = { key.len - 1 - caseless, key.data + 1 + caseless };
+        mg_str_t pattern = {key.len - 1 - caseless, key.data + 1 + caseless};
         map_regex_t *re = mg_array_push(&b->regexes);
-        re->regex = mg_http_regex_compile(cf, mg_pstr(cf->pool, pattern.data, pattern.len), caseless);
+        re->regex =
+            mg_http_regex_compile(cf, mg_pstr(cf->pool, pattern.data, pattern.len), caseless);
         if (re->regex == NULL) {
             return MG_CONF_ERROR;
         }
@@ -532,7 +533,7 @@ static const char *map_line(mg_conf_t *cf, void *data)
         key.data++;
         key.len--;
     }
-    mg_str_t low = { key.len, mg_pnalloc(cf->pool, key.len + 1) };
+    mg_str_t low = {key.len, mg_pnalloc(cf->pool, key.len + 1)};
     mg_strlow(low.data, key.data, key.len);
     low.data[key.len] = '\0';
     if (map->hostnames) {
@@ -575,7 +576,7 @@ static const char *map_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     var->get_handler = map_variable;
     var->data = (uintptr_t)map;
 
-    map_block_t b = { .map = map };
+    map_block_t b = {.map = map};
     mg_array_init(&b.regexes, cf->pool, 4, sizeof(map_regex_t));
     mg_array_init(&b.exact_keys, NULL, 16, sizeof(mg_str_t));
     mg_array_init(&b.head_keys, NULL, 4, sizeof(label_list_t));
@@ -621,12 +622,12 @@ static void *map_create_main_conf(mg_conf_t *cf)
 }
 
 static const mg_command_t map_commands[] = {
-    { "map", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(2, 2), map_block, MG_MAIN_CONF, 0, NULL },
-    { "map_hash_max_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
-      offsetof(map_main_conf_t, hash_max_size), NULL },
-    { "map_hash_bucket_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
-      offsetof(map_main_conf_t, hash_bucket_size), NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"map", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(2, 2), map_block, MG_MAIN_CONF, 0, NULL},
+    {"map_hash_max_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(map_main_conf_t, hash_max_size), NULL},
+    {"map_hash_bucket_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(map_main_conf_t, hash_bucket_size), NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_map_module = {

@@ -4,10 +4,10 @@
  * - phase handlers of one phase run in reverse order of this list (as nginx's), so a module
  *   listed later gets the first look: index runs before static in the content phase;
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
- *   process, so a module listed later filters first. The chains end in core/http/write.c (response head
- *   serialization; chunked framing and the writer). Header filters therefore run:
- *   not_modified -> lua -> headers (add_header, expires) -> gzip -> range -> core,
- *   as nginx orders them: gzip drops the length before range could split the body.
+ *   process, so a module listed later filters first. The chains end in core/http/write.c (response
+ * head serialization; chunked framing and the writer). Header filters therefore run: not_modified
+ * -> lua -> headers (add_header, expires) -> gzip -> range -> core, as nginx orders them: gzip
+ * drops the length before range could split the body.
  */
 #include "http.h"
 

@@ -10,8 +10,8 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include "http.h"
 #include "cidr.h"
+#include "http.h"
 #include "variables.h"
 
 enum { HEADER_UNSET = -1, HEADER_X_REAL_IP, HEADER_X_FORWARDED_FOR, HEADER_OTHER };
@@ -24,7 +24,7 @@ typedef struct {
 typedef struct {
     mg_array_t *from; /* realip_from_t; NULL: none at this level, inherit */
     mg_int_t type;
-    mg_str_t header;  /* HEADER_OTHER: the name, lowercase */
+    mg_str_t header; /* HEADER_OTHER: the name, lowercase */
     int recursive;
 } realip_conf_t;
 
@@ -101,7 +101,7 @@ static const char *realip_set_from(mg_conf_t *cf, const mg_command_t *cmd, void 
         push_from(cf, rc)->cidr = cidr;
         return MG_CONF_OK;
     }
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
     if (getaddrinfo(v.data, NULL, &hints, &res) != 0) {
         mg_conf_error(cf, 0, "host not found in set_real_ip_from \"%s\"", v.data);
         return MG_CONF_ERROR;
@@ -109,7 +109,7 @@ static const char *realip_set_from(mg_conf_t *cf, const mg_command_t *cmd, void 
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         char text[64];
         mg_sockaddr_text(ai->ai_addr, text, sizeof(text), 0);
-        mg_str_t t = { strlen(text), text };
+        mg_str_t t = {strlen(text), text};
         if (mg_cidr_parse(t, &cidr) == MG_OK) {
             push_from(cf, rc)->cidr = cidr;
         }
@@ -132,8 +132,9 @@ static const char *realip_set_header(mg_conf_t *cf, const mg_command_t *cmd, voi
     } else if (mg_str_eq(v, "X-Forwarded-For")) {
         rc->type = HEADER_X_FORWARDED_FOR;
     } else if (mg_str_eq(v, "proxy_protocol")) {
-        mg_conf_error(cf, 0, "\"real_ip_header proxy_protocol\" needs the PROXY protocol, "
-                             "which moongate does not support yet");
+        mg_conf_error(cf, 0,
+                      "\"real_ip_header proxy_protocol\" needs the PROXY protocol, "
+                      "which moongate does not support yet");
         return MG_CONF_ERROR;
     } else {
         rc->type = HEADER_OTHER;
@@ -159,7 +160,7 @@ static int trusted(realip_conf_t *rc, const struct sockaddr *sa)
 /* "addr", "addr:port", "[v6addr]:port" (RFC 3986); a port must be 1-65535. */
 static int parse_addr_port(const char *p, size_t len, struct sockaddr_storage *ss, socklen_t *sl)
 {
-    mg_str_t whole = { len, (char *)p };
+    mg_str_t whole = {len, (char *)p};
     if (mg_addr_parse(whole, ss, sl) == MG_OK) {
         return 1;
     }
@@ -170,14 +171,14 @@ static int parse_addr_port(const char *p, size_t len, struct sockaddr_storage *s
         if (rb == NULL || rb + 1 >= end || rb[1] != ':') {
             return 0;
         }
-        host = (mg_str_t){ (size_t)(rb - p - 1), (char *)p + 1 };
+        host = (mg_str_t){(size_t)(rb - p - 1), (char *)p + 1};
         colon = rb + 1;
     } else {
         colon = memchr(p, ':', len);
         if (colon == NULL) {
             return 0;
         }
-        host = (mg_str_t){ (size_t)(colon - p), (char *)p };
+        host = (mg_str_t){(size_t)(colon - p), (char *)p};
     }
     int64_t port = mg_atoi(colon + 1, (size_t)(end - colon - 1));
     if (port < 1 || port > 65535 || mg_addr_parse(host, ss, sl) != MG_OK) {
@@ -329,9 +330,9 @@ static mg_int_t var_realip(mg_request_t *r, mg_http_var_value_t *v, uintptr_t po
 static const char *realip_init_main_conf(mg_conf_t *cf, void *conf)
 {
     (void)conf;
-    static const char *names[] = { "realip_remote_addr", "realip_remote_port" };
+    static const char *names[] = {"realip_remote_addr", "realip_remote_port"};
     for (size_t i = 0; i < mg_nelems(names); i++) {
-        mg_str_t name = { strlen(names[i]), (char *)names[i] };
+        mg_str_t name = {strlen(names[i]), (char *)names[i]};
         mg_http_variable_t *v = mg_http_add_variable(cf, name, 0);
         if (v == NULL) {
             return MG_CONF_ERROR;
@@ -353,11 +354,11 @@ static mg_int_t realip_init(mg_conf_t *cf)
 }
 
 static const mg_command_t realip_commands[] = {
-    { "set_real_ip_from", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), realip_set_from, MG_LOC_CONF, 0, NULL },
-    { "real_ip_header", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), realip_set_header, MG_LOC_CONF, 0, NULL },
-    { "real_ip_recursive", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-      offsetof(realip_conf_t, recursive), NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"set_real_ip_from", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), realip_set_from, MG_LOC_CONF, 0, NULL},
+    {"real_ip_header", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), realip_set_header, MG_LOC_CONF, 0, NULL},
+    {"real_ip_recursive", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(realip_conf_t, recursive), NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_realip_module = {

@@ -100,8 +100,8 @@ static const char *split_line(mg_conf_t *cf, void *data)
     mg_str_t pc = cf->args[0];
     split_part_t *part = mg_array_push(&split->parts);
     if (!(pc.len == 1 && pc.data[0] == '*')) {
-        int64_t n = pc.len && pc.data[pc.len - 1] == '%' ? parse_hundredths(pc.data, pc.len - 1)
-                                                          : -1;
+        int64_t n =
+            pc.len && pc.data[pc.len - 1] == '%' ? parse_hundredths(pc.data, pc.len - 1) : -1;
         if (n <= 0) {
             mg_conf_error(cf, 0, "invalid percent value \"%s\"", pc.data);
             return MG_CONF_ERROR;
@@ -171,8 +171,8 @@ static const char *split_block(mg_conf_t *cf, const mg_command_t *cmd, void *con
 }
 
 static const mg_command_t split_clients_commands[] = {
-    { "split_clients", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(2, 2), split_block, MG_NO_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"split_clients", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(2, 2), split_block, MG_NO_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_split_clients_module = {

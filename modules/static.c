@@ -21,7 +21,7 @@ static void close_fd(void *data)
 }
 
 /* Open path for reading; on failure returns the HTTP status and logs as nginx does. */
-mg_int_t mg_static_open(mg_request_t *r, const char *path, int *fd_out, struct stat *st)
+static mg_int_t static_open(mg_request_t *r, const char *path, int *fd_out, struct stat *st)
 {
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -73,7 +73,7 @@ static mg_int_t static_handler(mg_request_t *r)
     }
     int fd;
     struct stat st;
-    mg_int_t rc = mg_static_open(r, path.data, &fd, &st);
+    mg_int_t rc = static_open(r, path.data, &fd, &st);
     if (rc != MG_OK) {
         return rc;
     }

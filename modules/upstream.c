@@ -336,12 +336,6 @@ static const char *up_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return MG_CONF_OK;
 }
 
-mg_upstream_group_t *mg_upstream_conf_current(mg_conf_t *cf)
-{
-    up_group_t *ug = main_conf(cf)->current;
-    return ug ? &ug->g : NULL;
-}
-
 void mg_upstream_set_balancer(mg_conf_t *cf, const mg_upstream_balancer_t *b, void *bconf,
                               unsigned flags)
 {

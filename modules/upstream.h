@@ -18,8 +18,6 @@
 
 extern mg_module_t mg_upstream_module;
 
-/* The group of the upstream{} block being read. */
-mg_upstream_group_t *mg_upstream_conf_current(mg_conf_t *cf);
 /* Choose the block's balancing method: warns "load balancing method redefined" as nginx when
  * one was already chosen, and restricts the "server" parameters that follow to `flags`. */
 void mg_upstream_set_balancer(mg_conf_t *cf, const mg_upstream_balancer_t *b, void *conf,

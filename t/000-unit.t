@@ -37,7 +37,7 @@ for my $src (@srcs) {
                 my $desc = $r->description;
                 $desc =~ s/^-\s*//;
                 if ($r->has_skip) {
-                    pass("# skip " . ($r->explanation // ''));
+                    Test::More->builder->skip($r->explanation // '');
                     next;
                 }
                 local $TODO = $r->explanation if $r->has_todo;

@@ -11,7 +11,7 @@ use File::Temp ();
 use Time::HiRes ();
 
 my $parser_tests = 14;
-my $child_tests = 16;
+my $child_tests = 22;
 plan tests => $parser_tests + $child_tests + 55;
 
 # ---------------------------------------------------------------------------
@@ -67,10 +67,11 @@ my $n_child = 0;
 
 sub run_child {
     my ($data, %env) = @_;
+    my $prelude = delete $env{PRELUDE} // '';
     $n_child++;
     my $file = File::Temp->new(SUFFIX => '.t');
     print $file "use lib '$FindBin::Bin/lib';\nuse Test::Moongate;\n"
-        . "plan 'no_plan';\nrun_tests();\n__DATA__\n$data";
+        . "plan 'no_plan';\n$prelude\nrun_tests();\n__DATA__\n$data";
     close $file;
     local $ENV{TEST_MOONGATE_SERVROOT} = "$ServRoot-child$n_child";
     local $ENV{TEST_MOONGATE_PORT};
@@ -142,6 +143,57 @@ like($err, qr/server failed to start/, 'child: startup failure explained');
 --- must_die
 EOT
 isnt($code, 0, 'child: must_die with a valid config fails');
+
+# a section name the harness does not know (a typo) fails its block, which is not run
+($code, $out, $err) = run_child(<<'EOT');
+=== TEST 1: typo
+--- config
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- respone_body
+ok
+
+=== TEST 2: runs
+--- config
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body
+ok
+EOT
+isnt($code, 0, 'child: an unknown section fails the file');
+like($out, qr/^not ok 1 - TEST 1: typo - unknown section "--- respone_body"$/m,
+     'child: the failure names the block and the section') or diag($out);
+unlike($out, qr/TEST 1: typo - status/, 'child: that block is not run');
+like($out, qr/^ok 3 - TEST 2: runs - response_body/m, 'child: the next block runs');
+
+# sections a file declares, Test::Nginx's ignored ones, and a block a preprocessor skips
+($code, $out, $err) = run_child(<<'EOT', PRELUDE => <<'EOP');
+=== TEST 1: declared and ignored sections
+--- config
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- mine: 1
+--- no_check_leak
+--- skip_nginx: 2: < 0.1
+--- response_body
+ok
+
+=== TEST 2: skipped
+--- skip_me
+--- request
+GET /t
+EOT
+add_known_sections(qw(mine skip_me));
+add_block_preprocessor(sub {
+    $_[0]->set_value(moongate_skip => 'no frobnicator here') if defined $_[0]->{skip_me};
+});
+EOP
+is($code, 0, 'child: declared and ignored sections pass') or diag($out, $err);
+like($out, qr/^ok 3 # skip TEST 2: skipped: no frobnicator here$/m,
+     'child: a skipped block is one skip with its reason') or diag($out);
 
 # the server must be gone when the test file dies in the middle of a block
 my $pidout = File::Temp->new;

@@ -55,13 +55,14 @@ sub reopen_logs {
     pass("USR1 reopened @$files");
 }
 
+add_known_sections(qw(log_files reopen_logs));
 Test::Moongate::stop_stale_server();
 for my $block (blocks()) {
     my $reopen = $block->reopen_logs;
     # run_block leaves the server running in no-clean mode: used to act between the
     # requests and the stop
     local $Test::Moongate::NoClean = 1 if $reopen;
-    run_test($block);
+    run_test($block) or next;
     if ($reopen) {
         reopen_logs($reopen);
         Test::Moongate::stop_server();

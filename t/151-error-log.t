@@ -37,10 +37,10 @@ sub check_log_files {
     }
 }
 
+add_known_sections('log_files');
 Test::Moongate::stop_stale_server();
 for my $block (blocks()) {
-    run_test($block);
-    check_log_files($block);
+    run_test($block) and check_log_files($block);
 }
 
 __DATA__

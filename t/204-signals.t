@@ -48,6 +48,14 @@ for my $how ('USR1', '-s reopen') {
     # (nginx writes "reopening logs" before it reopens: to the renamed file)
     ok(wait_for(sub { (slurp($el) . slurp("$el.$n")) =~ /\[notice\] $m#\d+: reopening logs$/m }),
        "$how: logged: reopening logs (the master)");
+    # each worker reopens when the master's word reaches it, logging "reopening logs" right
+    # before, with no event handled in between: a request sent before every worker's line is
+    # there may still be logged to the renamed file
+    my @wp = $s->worker_pids($m);
+    ok(wait_for(sub {
+        my $l = slurp($el) . slurp("$el.$n");
+        !grep { $l !~ /\[notice\] $_#\d+: reopening logs$/m } @wp;
+    }), "$how: logged: reopening logs (each worker)");
     my $tag = "after$n";
     ok(request_logged($al, $tag), "$how: a worker writes the next request to the new access.log");
     unlike(slurp("$al.$n"), qr/\Q$tag\E/, "$how: not to the renamed one");

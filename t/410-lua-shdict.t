@@ -40,6 +40,7 @@ add_block_preprocessor(sub {
         $block->set_value(http_config => $Helpers . $http);
     }
 });
+add_known_sections('no_helpers');
 use_bad_conf_blocks();
 run_tests();
 

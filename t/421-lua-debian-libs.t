@@ -34,11 +34,9 @@ add_block_preprocessor(sub {
     my $skip;
     $skip = "Debian's package with $lib{$needs} is not installed" unless -f $lib{$needs};
     $skip = 'no redis-server' if !$skip && $needs eq 'redis' && !$ENV{TEST_NGINX_REDIS_PORT};
-    if ($skip) {
-        Test::More::diag("skipping '" . $block->name . "': $skip");
-        $block->set_value(moongate_skip => 1);
-    }
+    $block->set_value(moongate_skip => $skip) if $skip;
 });
+add_known_sections('needs');
 
 run_tests();
 

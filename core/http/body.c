@@ -46,7 +46,8 @@ static mg_buf_t *body_fill(mg_request_t *r)
     /* a tiny setting must not bring back a buffer per piece */
     size_t size = mg_max(clcf->client_body_buffer_size, 1024);
     if (!r->headers_in.chunked && r->headers_in.content_length_n > (int64_t)rb->received) {
-        size = (size_t)mg_min((int64_t)size, r->headers_in.content_length_n - (int64_t)rb->received);
+        size =
+            (size_t)mg_min((int64_t)size, r->headers_in.content_length_n - (int64_t)rb->received);
     }
     char *p = mg_pnalloc(r->pool, size);
     mg_buf_t *b = mg_buf_mem(r->pool, p, 0);

@@ -36,8 +36,6 @@ typedef struct mg_http_conn_s {
 
 /* Drop the request body bytes the buffer holds: MG_OK (all of it gone), MG_AGAIN, MG_ERROR. */
 mg_int_t mg_http_discard_buffered(mg_connection_t *c);
-/* Write event on the connection: flush the queue, finish or wake the producer. */
-void mg_http_writer_event(mg_connection_t *c);
 void mg_http_write_filters_init(void);
 /* Forget the writer's per-request state (the request pool is being freed). */
 void mg_http_writer_reset(mg_http_conn_t *hc);
@@ -51,7 +49,7 @@ void mg_http_free_request(mg_request_t *r);
 typedef struct {
     unsigned keepalive : 1;
     unsigned lingering : 1;
-    unsigned body_left : 1;  /* an unread request body to discard before the next head */
+    unsigned body_left : 1; /* an unread request body to discard before the next head */
     mg_msec_t keepalive_timeout, lingering_timeout, lingering_time;
 } mg_http_conn_next_t;
 void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);

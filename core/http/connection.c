@@ -29,7 +29,7 @@ static mg_str_t partial_request_line(mg_http_conn_t *hc)
 {
     mg_http_request_head_t *head = &hc->head;
     if (head->request_line_done) {
-        mg_str_t line = { head->request_line.len, (char *)head->request_line.data };
+        mg_str_t line = {head->request_line.len, (char *)head->request_line.data};
         return line;
     }
     /* the parser is on the request line (or still skipping the empty lines before it) */
@@ -119,8 +119,8 @@ static void set_head_action(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
     c->log.action = hc->head.request_line_done ? "reading client request headers"
-                    : hc->pipelined        ? "reading client pipelined request line"
-                                           : "reading client request line";
+                    : hc->pipelined            ? "reading client pipelined request line"
+                                               : "reading client request line";
 }
 
 /* The next head starts at hc->start: forget the previous one's parse, keep its array. */
@@ -573,8 +573,8 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next)
     /* as nginx's "lingering_close on": closing with unread input would make the kernel reset
      * the connection and the client could lose the response, so read and drop it first */
     char peek;
-    next->lingering = !c->closed &&
-                      (r->lingering_close ||
+    next->lingering =
+        !c->closed && (r->lingering_close ||
                        (!next->keepalive && (next->body_left || hc->last > hc->start ||
                                              recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
     next->keepalive_timeout = clcf->keepalive_timeout;

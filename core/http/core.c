@@ -322,11 +322,11 @@ static const struct {
     const char *name;
     int method;
 } lmt_methods[] = {
-    { "GET", MG_HTTP_GET },         { "HEAD", MG_HTTP_HEAD },         { "POST", MG_HTTP_POST },
-    { "PUT", MG_HTTP_PUT },         { "DELETE", MG_HTTP_DELETE },     { "MKCOL", MG_HTTP_MKCOL },
-    { "COPY", MG_HTTP_COPY },       { "MOVE", MG_HTTP_MOVE },         { "OPTIONS", MG_HTTP_OPTIONS },
-    { "PROPFIND", MG_HTTP_PROPFIND }, { "PROPPATCH", MG_HTTP_PROPPATCH }, { "LOCK", MG_HTTP_LOCK },
-    { "UNLOCK", MG_HTTP_UNLOCK },   { "PATCH", MG_HTTP_PATCH },
+    {"GET", MG_HTTP_GET},           {"HEAD", MG_HTTP_HEAD},           {"POST", MG_HTTP_POST},
+    {"PUT", MG_HTTP_PUT},           {"DELETE", MG_HTTP_DELETE},       {"MKCOL", MG_HTTP_MKCOL},
+    {"COPY", MG_HTTP_COPY},         {"MOVE", MG_HTTP_MOVE},           {"OPTIONS", MG_HTTP_OPTIONS},
+    {"PROPFIND", MG_HTTP_PROPFIND}, {"PROPPATCH", MG_HTTP_PROPPATCH}, {"LOCK", MG_HTTP_LOCK},
+    {"UNLOCK", MG_HTTP_UNLOCK},     {"PATCH", MG_HTTP_PATCH},
 };
 
 /* The block is a configuration of its own, merged like a nested location but never searched:
@@ -392,7 +392,7 @@ mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *pass
     if (h == NULL || h->value.len < 6 || mg_strncasecmp(h->value.data, "Basic ", 6) != 0) {
         return MG_DECLINED;
     }
-    mg_str_t enc = { h->value.len - 6, h->value.data + 6 };
+    mg_str_t enc = {h->value.len - 6, h->value.data + 6};
     while (enc.len && enc.data[0] == ' ') {
         enc.data++;
         enc.len--;
@@ -854,9 +854,9 @@ static const char *core_error_page(mg_conf_t *cf, const mg_command_t *cmd, void 
 }
 
 static const mg_conf_enum_t satisfy_values[] = {
-    { "all", MG_HTTP_SATISFY_ALL },
-    { "any", MG_HTTP_SATISFY_ANY },
-    { NULL, 0 },
+    {"all", MG_HTTP_SATISFY_ALL},
+    {"any", MG_HTTP_SATISFY_ANY},
+    {NULL, 0},
 };
 
 #define SRV(f) MG_SRV_CONF, offsetof(mg_http_srv_conf_t, f)
@@ -864,47 +864,64 @@ static const mg_conf_enum_t satisfy_values[] = {
 #define ANY_LOC (MG_HTTP_ANY_LOC | MG_CTX_LIF)
 
 static const mg_command_t core_commands[] = {
-    { "server", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(0, 0), core_server, MG_NO_CONF, 0, NULL },
-    { "location", MG_CTX_SERVER | MG_CTX_LOCATION, MG_BLOCK | MG_ARGS(1, 2), core_location, LOC(name), NULL },
-    { "listen", MG_CTX_SERVER, MG_ARGS(1, MG_MANY), core_listen, SRV(listen_seen), NULL },
-    { "server_name", MG_CTX_SERVER, MG_ARGS(1, MG_MANY), core_server_name, SRV(server_names), NULL },
-    { "root", ANY_LOC, MG_ARGS(1, 1), core_root, LOC(root), NULL },
-    { "alias", MG_CTX_LOCATION, MG_ARGS(1, 1), core_root, LOC(root), NULL },
-    { "types", MG_HTTP_ANY_LOC, MG_BLOCK | MG_ARGS(0, 0), core_types, LOC(types), NULL },
-    { "default_type", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_str, LOC(default_type), NULL },
-    { "internal", MG_CTX_LOCATION, MG_ARGS(0, 0), core_internal, LOC(internal), NULL },
-    { "limit_except", MG_CTX_LOCATION, MG_BLOCK | MG_ARGS(1, MG_MANY), core_limit_except, LOC(limit_except), NULL },
-    { "satisfy", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_enum, LOC(satisfy), satisfy_values },
-    { "client_header_buffer_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(client_header_buffer_size), NULL },
-    { "large_client_header_buffers", MG_HTTP_SRV, MG_ARGS(2, 2), core_large_buffers, SRV(large_client_header_buffers_num), NULL },
-    { "client_header_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(client_header_timeout), NULL },
-    { "merge_slashes", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(merge_slashes), NULL },
-    { "underscores_in_headers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(underscores_in_headers), NULL },
-    { "ignore_invalid_headers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(ignore_invalid_headers), NULL },
-    { "client_max_body_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, LOC(client_max_body_size), NULL },
-    { "client_body_buffer_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, LOC(client_body_buffer_size), NULL },
-    { "client_body_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(client_body_timeout), NULL },
-    { "client_body_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), core_temp_path, LOC(client_body_temp_path), NULL },
-    { "send_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(send_timeout), NULL },
-    { "keepalive_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_keepalive, LOC(keepalive_timeout), NULL },
-    { "keepalive_requests", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_num, LOC(keepalive_requests), NULL },
-    { "keepalive_time", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(keepalive_time), NULL },
-    { "lingering_time", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_time), NULL },
-    { "lingering_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_timeout), NULL },
-    { "server_tokens", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(server_tokens), NULL },
-    { "chunked_transfer_encoding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(chunked_transfer_encoding), NULL },
-    { "absolute_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(absolute_redirect), NULL },
-    { "port_in_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(port_in_redirect), NULL },
-    { "server_name_in_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(server_name_in_redirect), NULL },
-    { "msie_padding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(msie_padding), NULL },
-    { "log_not_found", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_not_found), NULL },
-    { "tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL },
-    { "sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL },
-    { "tcp_nopush", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nopush), NULL },
-    { "error_page", ANY_LOC, MG_ARGS(2, MG_MANY), core_error_page, LOC(error_pages), NULL },
-    { "recursive_error_pages", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(recursive_error_pages), NULL },
-    { "error_log", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), core_error_log, LOC(error_log), NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"server", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(0, 0), core_server, MG_NO_CONF, 0, NULL},
+    {"location", MG_CTX_SERVER | MG_CTX_LOCATION, MG_BLOCK | MG_ARGS(1, 2), core_location,
+     LOC(name), NULL},
+    {"listen", MG_CTX_SERVER, MG_ARGS(1, MG_MANY), core_listen, SRV(listen_seen), NULL},
+    {"server_name", MG_CTX_SERVER, MG_ARGS(1, MG_MANY), core_server_name, SRV(server_names), NULL},
+    {"root", ANY_LOC, MG_ARGS(1, 1), core_root, LOC(root), NULL},
+    {"alias", MG_CTX_LOCATION, MG_ARGS(1, 1), core_root, LOC(root), NULL},
+    {"types", MG_HTTP_ANY_LOC, MG_BLOCK | MG_ARGS(0, 0), core_types, LOC(types), NULL},
+    {"default_type", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_str, LOC(default_type), NULL},
+    {"internal", MG_CTX_LOCATION, MG_ARGS(0, 0), core_internal, LOC(internal), NULL},
+    {"limit_except", MG_CTX_LOCATION, MG_BLOCK | MG_ARGS(1, MG_MANY), core_limit_except,
+     LOC(limit_except), NULL},
+    {"satisfy", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_enum, LOC(satisfy), satisfy_values},
+    {"client_header_buffer_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_size,
+     SRV(client_header_buffer_size), NULL},
+    {"large_client_header_buffers", MG_HTTP_SRV, MG_ARGS(2, 2), core_large_buffers,
+     SRV(large_client_header_buffers_num), NULL},
+    {"client_header_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
+     SRV(client_header_timeout), NULL},
+    {"merge_slashes", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(merge_slashes), NULL},
+    {"underscores_in_headers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(underscores_in_headers),
+     NULL},
+    {"ignore_invalid_headers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(ignore_invalid_headers),
+     NULL},
+    {"client_max_body_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
+     LOC(client_max_body_size), NULL},
+    {"client_body_buffer_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
+     LOC(client_body_buffer_size), NULL},
+    {"client_body_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec,
+     LOC(client_body_timeout), NULL},
+    {"client_body_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), core_temp_path,
+     LOC(client_body_temp_path), NULL},
+    {"send_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(send_timeout), NULL},
+    {"keepalive_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_keepalive, LOC(keepalive_timeout),
+     NULL},
+    {"keepalive_requests", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_num, LOC(keepalive_requests),
+     NULL},
+    {"keepalive_time", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(keepalive_time), NULL},
+    {"lingering_time", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_time), NULL},
+    {"lingering_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_timeout),
+     NULL},
+    {"server_tokens", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(server_tokens), NULL},
+    {"chunked_transfer_encoding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(chunked_transfer_encoding), NULL},
+    {"absolute_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(absolute_redirect), NULL},
+    {"port_in_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(port_in_redirect), NULL},
+    {"server_name_in_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(server_name_in_redirect), NULL},
+    {"msie_padding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(msie_padding), NULL},
+    {"log_not_found", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_not_found), NULL},
+    {"tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL},
+    {"sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL},
+    {"tcp_nopush", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nopush), NULL},
+    {"error_page", ANY_LOC, MG_ARGS(2, MG_MANY), core_error_page, LOC(error_pages), NULL},
+    {"recursive_error_pages", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(recursive_error_pages), NULL},
+    {"error_log", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), core_error_log, LOC(error_log), NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_http_core_module = {

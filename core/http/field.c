@@ -58,7 +58,7 @@ static mg_str_t escape(mg_request_t *r, mg_str_t s, int (*bad)(unsigned char))
             *q++ = (char)ch;
         }
     }
-    mg_str_t out = { s.len + 2 * n, p };
+    mg_str_t out = {s.len + 2 * n, p};
     return out;
 }
 

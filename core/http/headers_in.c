@@ -122,21 +122,21 @@ typedef struct {
 #define HIN(f) offsetof(mg_http_headers_in_t, f)
 
 static const known_header_t known_headers[] = {
-    { "host", HIN(host), 2 },
-    { "connection", HIN(connection), 0 },
-    { "content-length", HIN(content_length), 1 },
-    { "transfer-encoding", HIN(transfer_encoding), 1 },
-    { "content-type", HIN(content_type), 0 },
-    { "user-agent", HIN(user_agent), 0 },
-    { "referer", HIN(referer), 0 },
-    { "expect", HIN(expect), 0 },
-    { "if-modified-since", HIN(if_modified_since), 1 },
-    { "if-unmodified-since", HIN(if_unmodified_since), 1 },
-    { "if-none-match", HIN(if_none_match), 0 },
-    { "if-match", HIN(if_match), 0 },
-    { "range", HIN(range), 0 },
-    { "accept-encoding", HIN(accept_encoding), 0 },
-    { "authorization", HIN(authorization), 1 },
+    {"host", HIN(host), 2},
+    {"connection", HIN(connection), 0},
+    {"content-length", HIN(content_length), 1},
+    {"transfer-encoding", HIN(transfer_encoding), 1},
+    {"content-type", HIN(content_type), 0},
+    {"user-agent", HIN(user_agent), 0},
+    {"referer", HIN(referer), 0},
+    {"expect", HIN(expect), 0},
+    {"if-modified-since", HIN(if_modified_since), 1},
+    {"if-unmodified-since", HIN(if_unmodified_since), 1},
+    {"if-none-match", HIN(if_none_match), 0},
+    {"if-match", HIN(if_match), 0},
+    {"range", HIN(range), 0},
+    {"accept-encoding", HIN(accept_encoding), 0},
+    {"authorization", HIN(authorization), 1},
 };
 
 void mg_http_headers_in_refresh(mg_request_t *r)

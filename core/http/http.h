@@ -180,7 +180,8 @@ struct mg_http_loc_conf_s {
     unsigned named : 1;
     unsigned auto_redirect : 1;
     unsigned is_if : 1;
-    unsigned lmt_except : 1; /* a limit_except body: merged like a nested location, never searched */
+    unsigned
+        lmt_except : 1; /* a limit_except body: merged like a nested location, never searched */
     int internal;
     mg_http_loc_conf_t *parent;
     mg_array_t *locations;   /* nested mg_http_loc_conf_t *, config order */
@@ -192,7 +193,7 @@ struct mg_http_loc_conf_s {
     mg_http_handler_pt handler; /* content handler set by a module, e.g. return */
     uint32_t limit_except;      /* methods (1 << MG_HTTP_*) that get the limit_except body */
     void **limit_except_loc_conf;
-    mg_int_t satisfy;           /* MG_HTTP_SATISFY_ALL or _ANY */
+    mg_int_t satisfy; /* MG_HTTP_SATISFY_ALL or _ANY */
 
     mg_str_t root;            /* root or alias value (may hold variables) */
     int alias;                /* 1 when "alias" */
@@ -280,7 +281,7 @@ typedef struct mg_http_request_body_s {
     mg_buf_t *fill;        /* body.c's last buffer of bufs, filled up to fill_end before the
                               next one is made: appending never walks the chain */
     char *fill_end;
-    size_t received;       /* bytes of body decoded so far */
+    size_t received; /* bytes of body decoded so far */
     void (*post_handler)(mg_request_t *r);
     /* unbuffered (proxy_request_buffering off): the body passes through this one bounded
      * buffer, chunked bodies re-framed as chunked; the consumer empties it and calls
@@ -341,7 +342,8 @@ struct mg_request_s {
     size_t header_size;      /* bytes of the response head */
     size_t bytes_sent;       /* head + body bytes given to the socket */
     mg_uint_t err_status;
-    mg_uint_t access_code;   /* satisfy any: the denial (401 wins over 403) while no handler allowed */
+    mg_uint_t
+        access_code; /* satisfy any: the denial (401 wins over 403) while no handler allowed */
 
     unsigned http_09 : 1;
     unsigned keepalive : 1;
@@ -462,7 +464,6 @@ mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);
 void mg_http_clear_content_length(mg_request_t *r);
 /* Set Location to the URI plus "/" (and the args); returns 301 for the caller to finalize. */
 mg_int_t mg_http_redirect_to_slash(mg_request_t *r);
-void mg_http_clear_last_modified(mg_request_t *r);
 
 /* Output: send the response head through the header filters, body through body filters. */
 mg_int_t mg_http_send_header(mg_request_t *r);
@@ -538,7 +539,5 @@ void mg_http_init_connection(mg_connection_t *c);
 /* The request's end (request.c): its log phase, its pool freed, the connection kept, closed
  * or closed lingering. */
 void mg_http_request_done(mg_request_t *r);
-/* Write what the writer holds; MG_OK when all is out, MG_AGAIN, or MG_ERROR. */
-mg_int_t mg_http_flush(mg_request_t *r);
 
 #endif

@@ -57,7 +57,8 @@ mg_int_t mg_http_init_locations(mg_conf_t *cf, mg_http_srv_conf_t *cscf, mg_http
         }
         if (!l->regex) {
             for (size_t j = 0; j < i; j++) {
-                if (!locs[j]->regex && !locs[j]->is_if && !locs[j]->lmt_except && same_kind(locs[j], l) && mg_str_eq_str(locs[j]->name, l->name)) {
+                if (!locs[j]->regex && !locs[j]->is_if && !locs[j]->lmt_except &&
+                    same_kind(locs[j], l) && mg_str_eq_str(locs[j]->name, l->name)) {
                     mg_log_error(MG_LOG_EMERG, cf->log, 0, "duplicate location \"%.*s\" in %s:%lu",
                                  (int)l->name.len, l->name.data, l->file, (unsigned long)l->line);
                     return MG_ERROR;

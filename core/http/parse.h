@@ -67,7 +67,7 @@ typedef struct {
     unsigned complex_uri : 1; /* path has %, //, /./, /../ or a trailing /. or /.. : normalize it */
     mg_http_header_t *headers; /* caller-provided array of max_headers */
     size_t max_headers;
-    size_t nheaders;           /* header lines parsed so far (complete ones only) */
+    size_t nheaders; /* header lines parsed so far (complete ones only) */
     /* Progress, valid on MG_PARSE_AGAIN too, for the caller's size limits (414 vs 400) and log
      * lines: request_line_done is 1 once the request line's LF was seen; line_start is the
      * offset of the line currently being parsed (the request line, or a header line). */

@@ -82,11 +82,6 @@ void mg_http_clear_content_length(mg_request_t *r)
     r->headers_out.content_length_n = -1;
 }
 
-void mg_http_clear_last_modified(mg_request_t *r)
-{
-    r->headers_out.last_modified_time = -1;
-}
-
 void mg_http_set_exten(mg_request_t *r)
 {
     r->exten.len = 0;

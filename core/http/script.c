@@ -157,6 +157,6 @@ mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv)
         }
     }
     *d = '\0';
-    mg_str_t out = { (size_t)(d - buf), buf };
+    mg_str_t out = {(size_t)(d - buf), buf};
     return out;
 }

@@ -617,8 +617,8 @@ static void client_aborted(mg_request_t *r)
     }
 }
 
-static const mg_http_abort_t client_abort = {
-    client_aborted, ", so upstream connection is closed too"};
+static const mg_http_abort_t client_abort = {client_aborted,
+                                             ", so upstream connection is closed too"};
 
 /* Once the client's body is read (or while there is none), the client's close while the
  * response is awaited or relayed ends the request with 499 (nginx's check_broken_connection);

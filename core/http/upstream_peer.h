@@ -102,8 +102,6 @@ mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name);
 
 /* The round-robin balancer is the default and the base others fall back to. */
 extern const mg_upstream_balancer_t mg_upstream_round_robin;
-/* Mark the outcome of a try against max_fails/fail_timeout (shared by every balancer). */
-void mg_upstream_peer_outcome(mg_upstream_peer_t *peer, int outcome);
 /* Whether a peer may be chosen now (not down, not failed within fail_timeout). */
 int mg_upstream_peer_usable(mg_upstream_peer_t *peer);
 

@@ -140,7 +140,8 @@ mg_int_t mg_upstream_rr_get_from(mg_upstream_pick_t *pick, mg_upstream_choose_pt
     return MG_OK;
 }
 
-void mg_upstream_peer_outcome(mg_upstream_peer_t *peer, int outcome)
+/* Mark the outcome of a try against max_fails/fail_timeout. */
+static void peer_outcome(mg_upstream_peer_t *peer, int outcome)
 {
     mg_msec_t now = mg_now.monotonic;
     if (outcome == MG_PEER_FAILED) {
@@ -172,7 +173,7 @@ void mg_upstream_rr_free_peer(mg_upstream_pick_t *pick, int outcome)
     if (d->single) {
         return;
     }
-    mg_upstream_peer_outcome(peer, outcome);
+    peer_outcome(peer, outcome);
     if (outcome == MG_PEER_FAILED && peer->max_fails &&
         peer->fails >= (mg_uint_t)peer->max_fails && pick->r) {
         mg_log_error(MG_LOG_WARN, &pick->r->connection->log, 0,

@@ -164,7 +164,8 @@ static mg_int_t var_sent_http_prefix(mg_request_t *r, mg_http_var_value_t *v, ui
     return headers_joined(r, v, &ho->headers, n, len);
 }
 
-mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value)
+/* Value of argument `name` in r->args (case-insensitive name); MG_OK or MG_DECLINED. */
+static mg_int_t http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value)
 {
     const char *p = r->args.data;
     if (p == NULL) {
@@ -190,7 +191,7 @@ static mg_int_t var_arg_prefix(mg_request_t *r, mg_http_var_value_t *v, uintptr_
 {
     mg_str_t *name = (mg_str_t *)data;
     mg_str_t val;
-    if (mg_http_arg(r, name->data + 4, name->len - 4, &val) != MG_OK) {
+    if (http_arg(r, name->data + 4, name->len - 4, &val) != MG_OK) {
         return var_not_found(v);
     }
     VAR_VALUE(v, val.data, val.len);
@@ -673,59 +674,59 @@ typedef struct {
 #define HIN(field) var_header_in, offsetof(mg_http_headers_in_t, field)
 
 static const core_var_t core_vars[] = {
-    { "uri", var_uri, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "document_uri", var_uri, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "request_uri", RSTR(unparsed_uri), 0 },
-    { "args", var_args, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_CHANGEABLE },
-    { "query_string", var_args, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "is_args", var_is_args, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "request_method", var_request_method, 0, 0 },
-    { "request", var_request, 0, 0 },
-    { "scheme", var_scheme, 0, 0 },
-    { "https", var_https, 0, 0 },
-    { "server_protocol", var_server_protocol, 0, 0 },
-    { "host", var_host, 0, 0 },
-    { "hostname", var_hostname, 0, 0 },
-    { "server_name", var_server_name, 0, 0 },
-    { "server_addr", var_server_addr, 0, 0 },
-    { "server_port", var_server_addr, 1, 0 },
-    { "remote_addr", var_remote_addr, 0, 0 },
-    { "binary_remote_addr", var_binary_remote_addr, 0, 0 },
-    { "remote_port", var_remote_port, 0, 0 },
-    { "status", var_status, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "body_bytes_sent", var_body_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "bytes_sent", var_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "request_time", var_request_time, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "request_length", var_request_length, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "msec", var_msec, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "time_local", var_time, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "time_iso8601", var_time, 1, MG_HTTP_VAR_NOCACHEABLE },
-    { "content_type", HIN(content_type), 0 },
-    { "content_length", var_content_length, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "http_host", HIN(host), 0 },
-    { "http_user_agent", HIN(user_agent), 0 },
-    { "http_referer", HIN(referer), 0 },
-    { "connection", var_connection, 0, 0 },
-    { "connection_requests", var_connection_requests, 0, 0 },
-    { "pid", var_pid, 0, 0 },
-    { "nginx_version", var_version, 0, 0 },
-    { "moongate_version", var_version, 0, 0 },
-    { "document_root", var_document_root, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "realpath_root", var_realpath_root, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "request_filename", var_request_filename, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "request_id", var_request_id, 0, 0 },
-    { "remote_user", var_remote_user, 0, 0 },
-    { "request_body", var_request_body, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "limit_rate", var_const, (uintptr_t)"0", 0 },
-    { "http2", var_const, (uintptr_t)"", 0 },
-    { "proxy_protocol_addr", var_const, (uintptr_t)"", 0 },
-    { "proxy_protocol_port", var_const, (uintptr_t)"", 0 },
-    { "tcpinfo_rtt", var_tcpinfo, 0, MG_HTTP_VAR_NOCACHEABLE },
-    { "tcpinfo_rttvar", var_tcpinfo, 1, MG_HTTP_VAR_NOCACHEABLE },
-    { "tcpinfo_snd_cwnd", var_tcpinfo, 2, MG_HTTP_VAR_NOCACHEABLE },
-    { "tcpinfo_rcv_space", var_tcpinfo, 3, MG_HTTP_VAR_NOCACHEABLE },
-    { NULL, NULL, 0, 0 },
+    {"uri", var_uri, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"document_uri", var_uri, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"request_uri", RSTR(unparsed_uri), 0},
+    {"args", var_args, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_CHANGEABLE},
+    {"query_string", var_args, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"is_args", var_is_args, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"request_method", var_request_method, 0, 0},
+    {"request", var_request, 0, 0},
+    {"scheme", var_scheme, 0, 0},
+    {"https", var_https, 0, 0},
+    {"server_protocol", var_server_protocol, 0, 0},
+    {"host", var_host, 0, 0},
+    {"hostname", var_hostname, 0, 0},
+    {"server_name", var_server_name, 0, 0},
+    {"server_addr", var_server_addr, 0, 0},
+    {"server_port", var_server_addr, 1, 0},
+    {"remote_addr", var_remote_addr, 0, 0},
+    {"binary_remote_addr", var_binary_remote_addr, 0, 0},
+    {"remote_port", var_remote_port, 0, 0},
+    {"status", var_status, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"body_bytes_sent", var_body_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"bytes_sent", var_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"request_time", var_request_time, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"request_length", var_request_length, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"msec", var_msec, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"time_local", var_time, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"time_iso8601", var_time, 1, MG_HTTP_VAR_NOCACHEABLE},
+    {"content_type", HIN(content_type), 0},
+    {"content_length", var_content_length, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"http_host", HIN(host), 0},
+    {"http_user_agent", HIN(user_agent), 0},
+    {"http_referer", HIN(referer), 0},
+    {"connection", var_connection, 0, 0},
+    {"connection_requests", var_connection_requests, 0, 0},
+    {"pid", var_pid, 0, 0},
+    {"nginx_version", var_version, 0, 0},
+    {"moongate_version", var_version, 0, 0},
+    {"document_root", var_document_root, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"realpath_root", var_realpath_root, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"request_filename", var_request_filename, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"request_id", var_request_id, 0, 0},
+    {"remote_user", var_remote_user, 0, 0},
+    {"request_body", var_request_body, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"limit_rate", var_const, (uintptr_t) "0", 0},
+    {"http2", var_const, (uintptr_t) "", 0},
+    {"proxy_protocol_addr", var_const, (uintptr_t) "", 0},
+    {"proxy_protocol_port", var_const, (uintptr_t) "", 0},
+    {"tcpinfo_rtt", var_tcpinfo, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"tcpinfo_rttvar", var_tcpinfo, 1, MG_HTTP_VAR_NOCACHEABLE},
+    {"tcpinfo_snd_cwnd", var_tcpinfo, 2, MG_HTTP_VAR_NOCACHEABLE},
+    {"tcpinfo_rcv_space", var_tcpinfo, 3, MG_HTTP_VAR_NOCACHEABLE},
+    {NULL, NULL, 0, 0},
 };
 
 static const core_var_t prefix_vars[] = {

@@ -58,7 +58,4 @@ mg_regex_t *mg_http_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless)
 /* Match s: MG_OK (captures and named-capture variables set), MG_DECLINED, MG_ERROR (logged). */
 mg_int_t mg_http_regex_exec(mg_request_t *r, mg_regex_t *re, mg_str_t s);
 
-/* Value of argument `name` in r->args (case-insensitive name); MG_OK or MG_DECLINED. */
-mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value);
-
 #endif

@@ -161,8 +161,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
                             ? absolute_location(r, ho->location->value)
                             : (mg_str_t)mg_null_string;
     /* what variables or Lua put into a field may hold bytes that would split the response */
-    static const mg_str_t ct_name = { 12, "Content-Type" }, loc_name = { 8, "Location" };
-    status_line = mg_http_safe_header_value(r, (mg_str_t){ 6, "Status" }, status_line);
+    static const mg_str_t ct_name = {12, "Content-Type"}, loc_name = {8, "Location"};
+    status_line = mg_http_safe_header_value(r, (mg_str_t){6, "Status"}, status_line);
     ho->content_type = mg_http_safe_header_value(r, ct_name, ho->content_type);
     ho->charset = mg_http_safe_header_value(r, ct_name, ho->charset);
     location = mg_http_safe_header_value(r, loc_name, location);
@@ -326,8 +326,6 @@ static mg_int_t body_head_filter(mg_request_t *r, mg_buf_t *in)
     return write_filter(r, b);
 }
 
-mg_http_body_filter_pt mg_http_body_head_filter = body_head_filter;
-
 /* ---- writer ---- */
 
 /*
@@ -341,6 +339,7 @@ mg_http_body_filter_pt mg_http_body_head_filter = body_head_filter;
 #define IOV_MAX_USED 64
 
 static void on_write_timeout(mg_connection_t *c);
+static void writer_event(mg_connection_t *c);
 
 static void set_cork(mg_connection_t *c, mg_http_conn_t *hc, int on)
 {
@@ -391,7 +390,8 @@ static mg_buf_t *read_file_piece(mg_request_t *r, mg_buf_t **link)
     return m;
 }
 
-mg_int_t mg_http_flush(mg_request_t *r)
+/* Write what the writer holds; MG_OK when all is out, MG_AGAIN, or MG_ERROR. */
+static mg_int_t http_flush(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
@@ -495,7 +495,7 @@ mg_int_t mg_http_flush(mg_request_t *r)
             }
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c->write_handler = mg_http_writer_event;
+            c->write_handler = writer_event;
             c->timeout_handler = on_write_timeout;
             mg_conn_write_on(c);
             mg_conn_timer_set(c, clcf->send_timeout);
@@ -557,12 +557,13 @@ static void on_write_timeout(mg_connection_t *c)
     }
 }
 
-void mg_http_writer_event(mg_connection_t *c)
+/* Write event on the connection: flush the queue, finish or wake the producer. */
+static void writer_event(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
     mg_request_t *r = hc->r;
     mg_conn_timer_del(c);
-    mg_int_t rc = mg_http_flush(r);
+    mg_int_t rc = http_flush(r);
     if (rc == MG_AGAIN) {
         return;
     }
@@ -622,7 +623,7 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     if (r->connection->writing) {
         return MG_AGAIN; /* already waiting for the socket */
     }
-    return mg_http_flush(r);
+    return http_flush(r);
 }
 
 void mg_http_write_filters_init(void)

@@ -17,7 +17,7 @@
 
 static mg_str_t S(const char *s)
 {
-    mg_str_t r = { strlen(s), (char *)s };
+    mg_str_t r = {strlen(s), (char *)s};
     return r;
 }
 
@@ -27,13 +27,27 @@ static void test_parse(void)
         const char *in;
         mg_int_t rc;
     } cases[] = {
-        { "10.0.0.0/8", MG_OK },      { "10.0.0.1/8", MG_DONE },  { "10.0.0.1", MG_OK },
-        { "010.1.1.1", MG_OK },       { "0.0.0.0/0", MG_OK },     { "1.2.3.4/0", MG_DONE },
-        { "10.0.0.0/33", MG_ERROR },  { "1.2.3", MG_ERROR },      { "1.2.3.4.5", MG_ERROR },
-        { "256.1.1.1", MG_ERROR },    { "1.2.3.4/", MG_ERROR },   { "1..2.3", MG_ERROR },
-        { "::1", MG_OK },             { "2001:db8::/32", MG_OK }, { "2001:db8::1/32", MG_DONE },
-        { "::1/129", MG_ERROR },      { "::/0", MG_OK },          { "localhost", MG_ERROR },
-        { "", MG_ERROR },             { "/8", MG_ERROR },         { "1.2.3.4/x", MG_ERROR },
+        {"10.0.0.0/8", MG_OK},
+        {"10.0.0.1/8", MG_DONE},
+        {"10.0.0.1", MG_OK},
+        {"010.1.1.1", MG_OK},
+        {"0.0.0.0/0", MG_OK},
+        {"1.2.3.4/0", MG_DONE},
+        {"10.0.0.0/33", MG_ERROR},
+        {"1.2.3", MG_ERROR},
+        {"1.2.3.4.5", MG_ERROR},
+        {"256.1.1.1", MG_ERROR},
+        {"1.2.3.4/", MG_ERROR},
+        {"1..2.3", MG_ERROR},
+        {"::1", MG_OK},
+        {"2001:db8::/32", MG_OK},
+        {"2001:db8::1/32", MG_DONE},
+        {"::1/129", MG_ERROR},
+        {"::/0", MG_OK},
+        {"localhost", MG_ERROR},
+        {"", MG_ERROR},
+        {"/8", MG_ERROR},
+        {"1.2.3.4/x", MG_ERROR},
     };
     for (size_t i = 0; i < mg_nelems(cases); i++) {
         mg_cidr_t c;

@@ -41,6 +41,7 @@ our @EXPORT = qw(
     run_tests run_test repeat_each no_shuffle no_long_string no_root_location
     log_level worker_connections master_on master_off master_process_enabled
     workers env_to_nginx env_to_moongate add_block_preprocessor use_bad_conf_blocks
+    add_known_sections
     server_port server_port_for_client server_root servroot html_dir
     log_dir conf_dir error_log_file pid_file binary repo_root run_cmd
     $ServerPort $ServerPortForClient $ServerAddr $ServRoot $HtmlDir $LogDir
@@ -86,6 +87,27 @@ our $NoRootLocation    = 0;
 our @EnvToServer;
 our @BlockPreprocessors;
 
+# Every section name a block may have.  Any other name fails its block (not run): Test::Base
+# takes any word after "--- ", so a typo would silently turn a check into nothing.
+our %KnownSections = map { $_ => 1 } qw(
+    config http_config main_config log_level user_files must_die init
+    request more_headers raw_request raw_request_middle_delay pipelined_requests
+    timeout abort ignore_response wait
+    error_code response_headers response_headers_like raw_response_headers_like
+    raw_response_headers_unlike response_body response_body_filters response_body_like
+    response_body_unlike response_incomplete
+    error_log no_error_log grep_error_log grep_error_log_out
+    moongate_only moongate_skip
+    ONLY LAST SKIP
+);
+# Test::Nginx's sections this harness accepts and does not implement: each only skips a block
+# or marks it TODO on some condition, or selects a leak-check run mode, so running the block
+# regardless checks as much or more.  Sections that would check something (stap, curl,
+# shutdown_error_log, udp_*, tcp_*, ...) are unknown here and fail their block.
+our %IgnoredSections = map { $_ => 1 } qw(
+    skip_nginx skip_nginx2 skip_eval skip_openssl skip_slave todo no_check_leak check_leak
+);
+
 our $NoClean  = $ENV{TEST_MOONGATE_NO_CLEAN} ? 1 : 0;
 our $Verbose  = $ENV{TEST_MOONGATE_VERBOSE} ? 1 : 0;
 our $LogWait  = defined $ENV{TEST_MOONGATE_LOG_WAIT} ? $ENV{TEST_MOONGATE_LOG_WAIT} : 2;
@@ -121,12 +143,17 @@ sub master_process_enabled(;$) { $MasterProcess = shift if @_; $MasterProcess }
 sub env_to_nginx(@) { push @EnvToServer, @_ }
 sub env_to_moongate(@) { push @EnvToServer, @_ }
 sub add_block_preprocessor(&) { push @BlockPreprocessors, shift }
+# sections a test file's own code reads (through a preprocessor or its own loop)
+sub add_known_sections(@) { $KnownSections{$_} = 1 for @_ }
 
 # Config-error blocks: "--- bad_conf" lines go to conf/bad.conf, included from the level named
 # by "--- include_in" (main, http, server (default) or a location /t), and the block must die;
 # in "--- error_log", %F is bad.conf's path, %D the conf directory, %C the main conf file and
 # $PORT the test port. Turn it on with use_bad_conf_blocks().
-sub use_bad_conf_blocks { push @BlockPreprocessors, \&bad_conf_preprocessor }
+sub use_bad_conf_blocks {
+    add_known_sections(qw(bad_conf include_in));
+    push @BlockPreprocessors, \&bad_conf_preprocessor;
+}
 
 sub bad_conf_preprocessor {
     my $block = shift;
@@ -810,10 +837,9 @@ sub run_tests () {
     prepare_servroot(1);
     my @blocks = blocks();
     for my $block (@blocks) {
+        next unless sections_known($block);
         $_->($block) for @BlockPreprocessors;
-        # moongate differs from nginx on purpose here (e.g. Lua compiled at -t)
-        next if defined $block->{moongate_only} && File::Basename::basename($Binary) =~ /nginx/;
-        next if defined $block->{moongate_skip};    # set by a preprocessor that said why
+        next if skipped($block);
         for my $n (1 .. $RepeatEach) {
             run_block($block, $n);
         }
@@ -821,10 +847,46 @@ sub run_tests () {
     stop_server() unless $NoClean;
 }
 
+# one block, for files that loop over blocks() themselves; false when it was not run
 sub run_test ($) {
     my $block = shift;
+    sections_known($block) or return 0;
     $_->($block) for @BlockPreprocessors;
+    return 0 if skipped($block);
     run_block($block, $_) for 1 .. $RepeatEach;
+    return 1;
+}
+
+# The block's sections as the file wrote them (not those a preprocessor set) are all known;
+# otherwise one failed assertion naming them, and the block is not run.
+sub sections_known {
+    my $block = shift;
+    my @bad = grep { !$KnownSections{$_} && !$IgnoredSections{$_} }
+              @{ $block->{_section_order}[0] || [] };
+    return 1 unless @bad;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::ok(0, $block->name . ' - unknown section' . (@bad > 1 ? 's ' : ' ')
+                      . join(', ', map { "\"--- $_\"" } @bad));
+    Test::More::diag('block "' . $block->name . '" not run: a typo? (a section the test file '
+                     . 'reads itself is declared with add_known_sections)');
+    return 0;
+}
+
+# One skipped assertion, with the reason, for a block that is not run here.
+sub skipped {
+    my $block = shift;
+    my $why;
+    # moongate differs from nginx on purpose here (e.g. Lua compiled at -t)
+    $why = 'moongate_only: nginx behaves otherwise'
+        if defined $block->{moongate_only} && File::Basename::basename($Binary) =~ /nginx/;
+    # set by a preprocessor to the reason (e.g. a library is missing)
+    if (!defined $why && defined(my $s = sec($block, 'moongate_skip'))) {
+        $why = $s =~ /\S/ && $s ne '1' ? $s : 'moongate_skip';
+        $why =~ s/\s+\z//;
+    }
+    return 0 unless defined $why;
+    Test::Builder->new->skip($block->name . ": $why");
+    return 1;
 }
 
 sub run_block {
@@ -1155,15 +1217,21 @@ failure.  C<response_incomplete>: the response must break off (a
 Content-Length not met or no last chunk, then EOF); one more assertion,
 status, headers and body are checked on what arrived.  When the server cannot start, every assertion of the block fails.
 
-C<SKIP>, C<ONLY> and C<LAST> are Test::Base's.  Sections it does not know
-(C<skip_nginx>, C<no_check_leak>, ...) are ignored.  C<moongate_only>: the
-block is skipped when the binary is nginx (behaviour moongate has on purpose);
-C<moongate_skip>: skipped (a preprocessor sets it, e.g. a library is missing, and says why).
+C<SKIP>, C<ONLY> and C<LAST> are Test::Base's.  C<moongate_only>: the
+block is skipped (one skip assertion) when the binary is nginx (behaviour moongate has on purpose);
+C<moongate_skip>: skipped, its value the reason (a preprocessor sets it, e.g. a library is missing).
+
+Any other section name fails its block, which is not run: a typo must not turn a check into
+nothing.  Exceptions: Test::Nginx's C<skip_nginx skip_nginx2 skip_eval skip_openssl skip_slave
+todo no_check_leak check_leak>, accepted and ignored (each only skips or relaxes a block, so
+running it regardless checks more); C<bad_conf> and C<include_in> after use_bad_conf_blocks();
+and the names a test file declares with C<add_known_sections(...)> for the sections its own code
+reads.
 
 =head1 FUNCTIONS
 
 C<run_tests repeat_each log_level worker_connections workers master_on
-master_off env_to_nginx add_block_preprocessor no_shuffle no_long_string
+master_off env_to_nginx add_block_preprocessor add_known_sections no_shuffle no_long_string
 no_root_location>, path helpers C<server_port html_dir servroot ...> and
 C<run_cmd(@argv)> returning C<(exit code, stdout, stderr)>.  Variables:
 C<$ServerPort $ServRoot $HtmlDir $LogDir $ConfFile $ErrLogFile $PidFile

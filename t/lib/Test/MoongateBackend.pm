@@ -99,6 +99,7 @@ use IO::Socket::INET ();
 use IO::Select ();
 use IO::Handle ();
 use POSIX ();
+use Fcntl ();
 use Time::HiRes ();
 use File::Temp ();
 use Test::Moongate ();
@@ -271,6 +272,7 @@ sub _serve {
         POSIX::_exit(0);
     }
     return _udpecho($l) if $b->{kind} eq 'udpecho';
+    return _rawecho_loop($l) if $b->{kind} eq 'rawecho';
     my $sel = IO::Select->new($l);
     my $conn = 0;
     while (1) {
@@ -401,7 +403,6 @@ sub _connection {
     setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
     my $o = $b->{opts};
     my $kind = $b->{kind};
-    return _rawecho($c, $conn) if $kind eq 'rawecho';
     return _script($c, $o) if $kind eq 'script';
     my $buf = '';
     my $n = 0;
@@ -523,24 +524,75 @@ sub _connection {
     close $c;
 }
 
-sub _rawecho {
-    my ($c, $conn) = @_;
-    my $buf = '';
+# rawecho serves every connection from one process: a test that opens hundreds of
+# connections at once (t/412) must not wait for a fork per connection, nor leave a queue of
+# them that the next block's connection waits behind.  As a blocking child per connection
+# would, it reads a connection again only once all it echoed is written (the peer's sends
+# block when it reads nothing).
+sub _rawecho_loop {
+    my $l = shift;
+    my $nonblock = sub {
+        my $fh = shift;
+        my $fl = fcntl($fh, Fcntl::F_GETFL(), 0);
+        fcntl($fh, Fcntl::F_SETFL(), $fl | Fcntl::O_NONBLOCK());
+    };
+    $nonblock->($l);
+    my %c;                      # fileno => { fh, conn, in, out, close_at }
+    my $conn = 0;
+    my $drop = sub { my $x = delete $c{ fileno $_[0]{fh} }; close $x->{fh} };
     while (1) {
-        my $k = sysread($c, my $data, 65536);
-        last unless $k;
-        $buf .= $data;
-        my $out = '';
-        while ($buf =~ s/^(CONN|CLOSE|CLOSE_LATER)\r?\n// || $buf =~ s/^((?:(?!CONN\r?\n|CLOSE).)+)//s) {
-            my $piece = $1;
-            if ($piece eq 'CONN') { $out .= "conn $conn\n" }
-            elsif ($piece eq 'CLOSE') { _write($c, $out); close $c; return }
-            elsif ($piece eq 'CLOSE_LATER') { _write($c, $out); Time::HiRes::sleep(0.2); close $c; return }
-            else { $out .= $piece }
+        POSIX::_exit(0) if _parent_gone();
+        my ($rin, $win) = ('', '');
+        vec($rin, fileno($l), 1) = 1;
+        my $wait = 0.5;
+        my $now = Time::HiRes::time();
+        for my $x (values %c) {
+            if (length $x->{out}) {
+                vec($win, fileno($x->{fh}), 1) = 1;
+            } elsif (defined $x->{close_at}) {
+                my $left = $x->{close_at} - $now;
+                $wait = $left if $left < $wait;
+            } else {
+                vec($rin, fileno($x->{fh}), 1) = 1;
+            }
         }
-        _write($c, $out) if length $out;
+        my $n = select(my $rout = $rin, my $wout = $win, undef, $wait > 0 ? $wait : 0);
+        next if $n < 0;
+        if (vec($rout, fileno($l), 1)) {
+            while (accept(my $fh, $l)) {
+                $nonblock->($fh);
+                setsockopt($fh, IPPROTO_TCP, TCP_NODELAY, 1);
+                $c{ fileno $fh } = { fh => $fh, conn => ++$conn, in => '', out => '' };
+            }
+        }
+        $now = Time::HiRes::time();
+        for my $x (values %c) {
+            my $fd = fileno $x->{fh};
+            if (length $x->{out} && vec($wout, $fd, 1)) {
+                my $w = syswrite($x->{fh}, $x->{out});
+                if (!defined $w) {
+                    $drop->($x) unless $!{EAGAIN} || $!{EINTR};
+                    next;
+                }
+                substr($x->{out}, 0, $w) = '';
+            } elsif (!length $x->{out} && !defined $x->{close_at} && vec($rout, $fd, 1)) {
+                my $k = sysread($x->{fh}, my $data, 65536);
+                next if !defined $k && ($!{EAGAIN} || $!{EINTR});
+                if (!$k) { $drop->($x); next }
+                $x->{in} .= $data;
+                while ($x->{in} =~ s/^(CONN|CLOSE|CLOSE_LATER)\r?\n//
+                       || $x->{in} =~ s/^((?:(?!CONN\r?\n|CLOSE).)+)//s) {
+                    my $piece = $1;
+                    if ($piece eq 'CONN') { $x->{out} .= "conn $x->{conn}\n" }
+                    elsif ($piece eq 'CLOSE') { $x->{close_at} = $now; last }
+                    elsif ($piece eq 'CLOSE_LATER') { $x->{close_at} = $now + 0.2; last }
+                    else { $x->{out} .= $piece }
+                }
+            }
+            # CLOSE: once what came before it is written
+            $drop->($x) if defined $x->{close_at} && !length $x->{out} && $now >= $x->{close_at};
+        }
     }
-    close $c;
 }
 
 sub _udpecho {

@@ -14,6 +14,7 @@ package Test::MoongateProc;
 #   my $m = $s->pid;                          # from the pid file
 #   my @w = $s->workers;                      # [pid, title] of the master's worker children
 #   $s->signal('HUP');                        # to the pid file's master (or ->signal(SIG, PID))
+#   my ($code, $out, $err) = $s->reload;      # -s reload; 0: new connections get the new config
 #   my $mark = $s->log_mark;                  # then $s->wait_log(qr/.../, $mark)
 #   my $r = http_get($s->port, '/');          # { status, headers, body, error, raw }
 #   $s->stop;                                 # TERM, then KILL, every process it started
@@ -495,6 +496,29 @@ sub signal {
     Test::More::diag("signal $sig: no pid") unless @pids;
     track(@pids);
     return kill($sig, @pids);
+}
+
+# reload(workers => N, timeout => S): `-s reload` to the pid file's master; returns (code,
+# stdout, stderr).  Code 0 means the reload is done: every connection opened from then on
+# reaches the new generation (a bare HUP returns before that, and a request sent right after it
+# may still be accepted by an old worker).  moongate's -s reload waits for the master's verdict
+# (exit 1 and the error when the config was rejected).  nginx's only sends HUP, so for nginx
+# this waits until each worker from before is gone or titled "is shutting down" (set right
+# before it closes its listeners, with no event handled in between) and N new ones run; code 1
+# if that does not happen in time (e.g. a rejected config).
+sub reload {
+    my ($self, %o) = @_;
+    my $m = $self->pid;
+    my %old = map { $_ => 1 } $m ? $self->worker_pids($m) : ();
+    my ($code, $out, $err) = $self->cmd('-s', 'reload');
+    return ($code, $out, $err) unless is_nginx() && $code == 0 && $m;
+    my $n = $o{workers} // $self->{workers};
+    my $done = wait_for(sub {
+        my @w = $self->workers($m);
+        my @accepting = grep { $_->[1] !~ /is shutting down$/ } @w;
+        return !grep({ $old{$_->[0]} } @accepting) && @accepting == $n;
+    }, $o{timeout});
+    return ($done ? 0 : 1, $out, $done ? $err : "$err(nginx: the old workers did not stop)\n");
 }
 
 # every process of this server and its upgrades, for the tests' process-tree checks
