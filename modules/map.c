@@ -6,6 +6,7 @@
  * map_hash_max_size/bucket_size size nginx's hash; moongate keeps its own tables but checks
  * the sizes as nginx builds its hash, so a configuration nginx refuses is refused here.
  */
+#include "hash_size.h"
 #include "http.h"
 #include "script.h"
 #include "variables.h"
@@ -51,16 +52,8 @@ typedef struct {
     map_t *map;
     mg_array_t regexes; /* map_regex_t */
     int volatile_;
-    /* for the hash size check: exact keys, and wildcards as label lists */
-    mg_array_t exact_keys; /* mg_str_t */
-    mg_array_t head_keys;  /* label_list_t */
-    mg_array_t tail_keys;
+    mg_hash_keys_t keys; /* for nginx's hash size check */
 } map_block_t;
-
-typedef struct {
-    mg_str_t *labels;
-    size_t n;
-} label_list_t;
 
 mg_module_t mg_map_module;
 
@@ -231,178 +224,6 @@ static mg_int_t map_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t 
     return MG_OK;
 }
 
-/* ---- nginx's hash size checks ---- */
-
-#define HASH_CACHELINE 64 /* nginx's ngx_cacheline_size on x86-64 */
-#define HASH_ELT_SIZE(len)                                                                         \
-    (sizeof(void *) + (((len) + 2 + sizeof(void *) - 1) & ~(sizeof(void *) - 1)))
-
-static uint64_t nginx_key(mg_str_t s)
-{
-    uint64_t k = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        k = k * 31 + (unsigned char)mg_tolower(s.data[i]);
-    }
-    return k;
-}
-
-/* What nginx's hash builder says about n keys with these sizes: MG_ERROR after an emerg
- * (no size can work), else MG_OK, with a warning when it must give up on the bucket size. */
-static mg_int_t hash_check(mg_conf_t *cf, mg_str_t *keys, size_t n, mg_int_t max_size,
-                           uint64_t bucket_size)
-{
-    if (max_size == 0) {
-        mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                     "could not build map_hash, you should increase map_hash_max_size: %ld",
-                     (long)max_size);
-        return MG_ERROR;
-    }
-    if (bucket_size > 65536 - HASH_CACHELINE) {
-        mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                     "could not build map_hash, too large map_hash_bucket_size: %llu",
-                     (unsigned long long)bucket_size);
-        return MG_ERROR;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (bucket_size < HASH_ELT_SIZE(keys[i].len) + sizeof(void *)) {
-            mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                         "could not build map_hash, you should increase map_hash_bucket_size: %llu",
-                         (unsigned long long)bucket_size);
-            return MG_ERROR;
-        }
-    }
-    size_t usable = (size_t)bucket_size - sizeof(void *);
-    size_t start = n / (usable / (2 * sizeof(void *)));
-    if (start == 0) {
-        start = 1;
-    }
-    if (max_size > 10000 && n && (size_t)max_size / n < 100) {
-        start = (size_t)max_size - 1000;
-    }
-    uint64_t *hashes = mg_alloc(n * sizeof(uint64_t));
-    for (size_t i = 0; i < n; i++) {
-        hashes[i] = nginx_key(keys[i]);
-    }
-    /* grown as the sizes are tried: nginx's own search allocates max_size at once */
-    size_t cap = start;
-    uint16_t *fill = mg_alloc(cap * sizeof(uint16_t));
-    int found = 0;
-    for (size_t size = start; size <= (size_t)max_size && !found; size++) {
-        if (size > cap) {
-            cap = mg_min(cap * 2, (size_t)max_size);
-            fill = mg_realloc(fill, cap * sizeof(uint16_t));
-        }
-        memset(fill, 0, size * sizeof(uint16_t));
-        found = 1;
-        for (size_t i = 0; i < n; i++) {
-            size_t b = hashes[i] % size;
-            size_t len = fill[b] + HASH_ELT_SIZE(keys[i].len);
-            if (len > usable) {
-                found = 0;
-                break;
-            }
-            fill[b] = (uint16_t)len;
-        }
-    }
-    free(fill);
-    free(hashes);
-    if (!found) {
-        mg_log_error(MG_LOG_WARN, cf->log, 0,
-                     "could not build optimal map_hash, you should increase either "
-                     "map_hash_max_size: %ld or map_hash_bucket_size: %llu; ignoring "
-                     "map_hash_bucket_size",
-                     (long)max_size, (unsigned long long)bucket_size);
-    }
-    return MG_OK;
-}
-
-static int cmp_labels(const void *a, const void *b)
-{
-    const label_list_t *x = a, *y = b;
-    for (size_t i = 0; i < x->n && i < y->n; i++) {
-        size_t n = mg_min(x->labels[i].len, y->labels[i].len);
-        int c = memcmp(x->labels[i].data, y->labels[i].data, n);
-        if (c || x->labels[i].len != y->labels[i].len) {
-            return c ? c : x->labels[i].len < y->labels[i].len ? -1 : 1;
-        }
-    }
-    return x->n < y->n ? -1 : x->n > y->n;
-}
-
-/* nginx builds a wildcard hash per level of labels: one hash of the distinct labels at
- * `depth` among lists[0..n) (sorted), and one per label for the lists that go deeper. */
-static mg_int_t wildcard_check(mg_conf_t *cf, label_list_t *lists, size_t n, size_t depth,
-                               mg_int_t max_size, uint64_t bucket_size)
-{
-    mg_str_t *level = mg_alloc(n * sizeof(mg_str_t));
-    size_t nlevel = 0;
-    for (size_t i = 0; i < n;) {
-        mg_str_t label = lists[i].labels[depth];
-        size_t j = i;
-        while (j < n && mg_str_eq_str(lists[j].labels[depth], label)) {
-            j++;
-        }
-        size_t k = i;
-        while (k < j && lists[k].n == depth + 1) {
-            k++;
-        }
-        if (k < j &&
-            wildcard_check(cf, lists + k, j - k, depth + 1, max_size, bucket_size) != MG_OK) {
-            free(level);
-            return MG_ERROR;
-        }
-        level[nlevel++] = label;
-        i = j;
-    }
-    mg_int_t rc = hash_check(cf, level, nlevel, max_size, bucket_size);
-    free(level);
-    return rc;
-}
-
-static mg_int_t map_hash_checks(mg_conf_t *cf, map_block_t *b, map_main_conf_t *mmcf)
-{
-    /* nginx rounds the bucket up to the cache line */
-    uint64_t bucket =
-        ((uint64_t)mmcf->hash_bucket_size + HASH_CACHELINE - 1) & ~(uint64_t)(HASH_CACHELINE - 1);
-    if (b->exact_keys.nelts && hash_check(cf, b->exact_keys.elts, b->exact_keys.nelts,
-                                          mmcf->hash_max_size, bucket) != MG_OK) {
-        return MG_ERROR;
-    }
-    mg_array_t *wc[2] = {&b->head_keys, &b->tail_keys};
-    for (int i = 0; i < 2; i++) {
-        if (wc[i]->nelts == 0) {
-            continue;
-        }
-        qsort(wc[i]->elts, wc[i]->nelts, sizeof(label_list_t), cmp_labels);
-        if (wildcard_check(cf, wc[i]->elts, wc[i]->nelts, 0, mmcf->hash_max_size, bucket) !=
-            MG_OK) {
-            return MG_ERROR;
-        }
-    }
-    return MG_OK;
-}
-
-/* The labels of a wildcard's fixed part, last first for a "*.x" or ".x" mask. */
-static void push_labels(mg_conf_t *cf, mg_array_t *a, mg_str_t s, int reverse)
-{
-    size_t n = 1;
-    for (size_t i = 0; i < s.len; i++) {
-        n += s.data[i] == '.';
-    }
-    label_list_t *l = mg_array_push(a);
-    l->labels = mg_palloc(cf->pool, n * sizeof(mg_str_t));
-    l->n = n;
-    size_t k = 0, start = 0;
-    for (size_t i = 0; i <= s.len; i++) {
-        if (i == s.len || s.data[i] == '.') {
-            mg_str_t part = {i - start, s.data + start};
-            l->labels[reverse ? n - 1 - k : k] = part;
-            k++;
-            start = i + 1;
-        }
-    }
-}
-
 /* ---- the block ---- */
 
 static mg_http_complex_value_t *map_value(mg_conf_t *cf, mg_str_t text)
@@ -444,10 +265,10 @@ static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg
             return conflict(cf, key);
         }
         /* in the exact table for the conflicts and the lookup; nginx's exact hash does not
-         * hold it (its wildcard hash answers for the name itself), hence no exact_keys */
+         * hold it (its wildcard hash answers for the name itself), hence no exact key */
         table_add(&map->exact, suffix, value, 0);
         table_add(&map->head, suffix, value, 1);
-        push_labels(cf, &b->head_keys, suffix, 1);
+        mg_hash_keys_add_head(cf, &b->keys, suffix);
         return MG_CONF_OK;
     }
     if (key.len > 1 && key.data[0] == '*' && key.data[1] == '.') {
@@ -459,7 +280,7 @@ static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg
             return conflict(cf, key);
         }
         table_add(&map->head, suffix, value, 0);
-        push_labels(cf, &b->head_keys, suffix, 1);
+        mg_hash_keys_add_head(cf, &b->keys, suffix);
         return MG_CONF_OK;
     }
     if (key.len > 1 && key.data[key.len - 2] == '.' && key.data[key.len - 1] == '*') {
@@ -468,7 +289,7 @@ static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg
             return conflict(cf, key);
         }
         table_add(&map->tail, prefix, value, 0);
-        push_labels(cf, &b->tail_keys, prefix, 0);
+        mg_hash_keys_add_tail(cf, &b->keys, prefix);
         return MG_CONF_OK;
     }
     if (stars) {
@@ -478,7 +299,7 @@ static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg
         return conflict(cf, key);
     }
     table_add(&map->exact, key, value, 0);
-    *(mg_str_t *)mg_array_push(&b->exact_keys) = key;
+    mg_hash_keys_add(&b->keys, key);
     return MG_CONF_OK;
 
 invalid:
@@ -543,7 +364,7 @@ static const char *map_line(mg_conf_t *cf, void *data)
         return conflict(cf, low);
     }
     table_add(&map->exact, low, value, 0);
-    *(mg_str_t *)mg_array_push(&b->exact_keys) = low;
+    mg_hash_keys_add(&b->keys, low);
     return MG_CONF_OK;
 }
 
@@ -556,7 +377,7 @@ static const char *map_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         mmcf->hash_max_size = 2048;
     }
     if (mmcf->hash_bucket_size == MG_CONF_UNSET) {
-        mmcf->hash_bucket_size = HASH_CACHELINE;
+        mmcf->hash_bucket_size = MG_HASH_CACHELINE;
     }
     map_t *map = mg_pcalloc(cf->pool, sizeof(map_t));
     if (mg_http_compile_complex_value(cf, cf->args[1], &map->source) != MG_OK) {
@@ -578,9 +399,7 @@ static const char *map_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 
     map_block_t b = {.map = map};
     mg_array_init(&b.regexes, cf->pool, 4, sizeof(map_regex_t));
-    mg_array_init(&b.exact_keys, NULL, 16, sizeof(mg_str_t));
-    mg_array_init(&b.head_keys, NULL, 4, sizeof(label_list_t));
-    mg_array_init(&b.tail_keys, NULL, 4, sizeof(label_list_t));
+    mg_hash_keys_init(&b.keys);
     mg_pool_cleanup_add(cf->cycle->pool, table_free, &map->exact);
     mg_pool_cleanup_add(cf->cycle->pool, table_free, &map->head);
     mg_pool_cleanup_add(cf->cycle->pool, table_free, &map->tail);
@@ -594,11 +413,10 @@ static const char *map_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     cf->handler_data = saved_data;
 
     if (rc == MG_OK) {
-        rc = map_hash_checks(cf, &b, mmcf);
+        rc = mg_hash_keys_check(cf, &b.keys, "map_hash", mmcf->hash_max_size,
+                                mmcf->hash_bucket_size);
     }
-    mg_array_free(&b.exact_keys);
-    mg_array_free(&b.head_keys);
-    mg_array_free(&b.tail_keys);
+    mg_hash_keys_free(&b.keys);
     if (rc != MG_OK) {
         return MG_CONF_ERROR;
     }
