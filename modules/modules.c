@@ -31,6 +31,7 @@ extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
+extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_lua_module;
 
 mg_module_t *mg_modules[] = {
@@ -55,6 +56,7 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_least_conn_module,
     &mg_upstream_hash_module,
     &mg_proxy_module, /* content handler set per location (clcf->handler) */
+    &mg_empty_gif_module,
     /* filters, in the order described above (later = earlier in the chain) */
     &mg_range_module,
     &mg_gzip_module,
