@@ -10,12 +10,9 @@ mg_module_t mg_empty_gif_module;
 /* GIF89a, 1x1, a two-color table (black, white), a graphic control extension making color 1
  * transparent, one image with a four-byte LZW stream. */
 static const unsigned char gif[] = {
-    'G', 'I', 'F', '8', '9', 'a', 0x01, 0x00, 0x01, 0x00, 0x80, 0x01, 0x00,
-    0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-    0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x01, 0x00,
-    0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
-    0x02, 0x02, 0x4c, 0x01, 0x00,
-    0x3b,
+    'G',  'I',  'F',  '8',  '9',  'a',  0x01, 0x00, 0x01, 0x00, 0x80, 0x01, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x01, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x4c, 0x01, 0x00, 0x3b,
 };
 
 /* "Mon, 28 Sep 1970 06:00:00 GMT": nginx's date for its built-in resources */
@@ -32,7 +29,7 @@ static mg_int_t empty_gif_handler(mg_request_t *r)
     }
     r->headers_out.last_modified_time = GIF_LAST_MODIFIED;
     mg_str_t type = mg_string("image/gif");
-    mg_str_t body = { sizeof(gif), (char *)gif };
+    mg_str_t body = {sizeof(gif), (char *)gif};
     return mg_http_send_response(r, MG_HTTP_OK, &type, &body);
 }
 
@@ -46,8 +43,8 @@ static const char *empty_gif_set(mg_conf_t *cf, const mg_command_t *cmd, void *c
 }
 
 static const mg_command_t empty_gif_commands[] = {
-    { "empty_gif", MG_CTX_LOCATION, MG_ARGS(0, 0), empty_gif_set, MG_NO_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"empty_gif", MG_CTX_LOCATION, MG_ARGS(0, 0), empty_gif_set, MG_NO_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_empty_gif_module = {

@@ -11,21 +11,21 @@
 #include "variables.h"
 
 typedef struct {
-    mg_str_t name; /* exact: the host; head: ".example.com"; tail: "www.example." */
-    mg_str_t uri;  /* the prefix the path must start with; data NULL: any */
+    mg_str_t name;     /* exact: the host; head: ".example.com"; tail: "www.example." */
+    mg_str_t uri;      /* the prefix the path must start with; data NULL: any */
     unsigned star : 1; /* head: "*.example.com" (at least one label before the suffix) */
 } referer_name_t;
 
 typedef struct {
-    int set;                 /* valid_referers seen at this level: nothing is inherited */
+    int set; /* valid_referers seen at this level: nothing is inherited */
     int no_referer;
     int blocked_referer;
     mg_http_srv_conf_t *server_names; /* "server_names": the server whose names count */
-    mg_array_t *exact;       /* referer_name_t */
+    mg_array_t *exact;                /* referer_name_t */
     mg_array_t *head;
     mg_array_t *tail;
-    mg_array_t *dot_exact;   /* ".example.com" also claims "example.com" (conflicts only) */
-    mg_array_t *regex;       /* mg_regex_t *, matched after the scheme */
+    mg_array_t *dot_exact;    /* ".example.com" also claims "example.com" (conflicts only) */
+    mg_array_t *regex;        /* mg_regex_t *, matched after the scheme */
     mg_array_t *server_regex; /* mg_regex_t *, the server's "~" names, matched on the host */
     mg_int_t hash_max_size;
     mg_int_t hash_bucket_size;
@@ -83,15 +83,16 @@ static const char *add_name(mg_conf_t *cf, referer_conf_t *rc, mg_str_t host, mg
             goto invalid;
         }
     }
-    referer_name_t n = { host, uri, 0 };
+    referer_name_t n = {host, uri, 0};
     mg_array_t **list;
     if (host.len > 1 && h[0] == '.') {
-        mg_str_t bare = { host.len - 1, h + 1 };
+        mg_str_t bare = {host.len - 1, h + 1};
         if (find_name(rc->exact, bare) || find_name(rc->dot_exact, bare)) {
             goto conflict;
         }
         list = &rc->head;
-        *(referer_name_t *)mg_array_push(names(cf, &rc->dot_exact)) = (referer_name_t){ bare, uri, 0 };
+        *(referer_name_t *)mg_array_push(names(cf, &rc->dot_exact)) =
+            (referer_name_t){bare, uri, 0};
     } else if (host.len > 2 && h[0] == '*' && h[1] == '.') {
         n.name.data++;
         n.name.len--;
@@ -162,7 +163,7 @@ static const char *referer_valid(mg_conf_t *cf, const mg_command_t *cmd, void *c
                 mg_conf_error(cf, 0, "empty regex in \"%s\"", v.data);
                 return MG_CONF_ERROR;
             }
-            mg_str_t pattern = { v.len - 1, v.data + 1 };
+            mg_str_t pattern = {v.len - 1, v.data + 1};
             if (add_regex(cf, &rc->regex, pattern) == NULL) {
                 return MG_CONF_ERROR;
             }
@@ -304,19 +305,19 @@ static const char *check_wildcard_names(mg_conf_t *cf, referer_conf_t *rc, mg_ar
         mg_array_t *one = mg_array_create(cf->pool, 4, sizeof(mg_str_t));
         mg_str_t s = n[i].name;
         /* head names start with '.', tail names end with it: drop it */
-        s = from_right ? (mg_str_t){ s.len - 1, s.data + 1 } : (mg_str_t){ s.len - 1, s.data };
+        s = from_right ? (mg_str_t){s.len - 1, s.data + 1} : (mg_str_t){s.len - 1, s.data};
         while (s.len) {
             size_t cut;
             mg_str_t lab;
             if (from_right) {
                 char *dot = memrchr(s.data, '.', s.len);
                 cut = dot ? (size_t)(dot - s.data) : 0;
-                lab = (mg_str_t){ s.len - cut - (dot != NULL), s.data + cut + (dot != NULL) };
+                lab = (mg_str_t){s.len - cut - (dot != NULL), s.data + cut + (dot != NULL)};
                 s.len = cut;
             } else {
                 char *dot = memchr(s.data, '.', s.len);
                 cut = dot ? (size_t)(dot - s.data) : s.len;
-                lab = (mg_str_t){ cut, s.data };
+                lab = (mg_str_t){cut, s.data};
                 s.data += cut + (dot != NULL);
                 s.len -= cut + (dot != NULL);
             }
@@ -364,7 +365,8 @@ static const char *referer_merge_conf(mg_conf_t *cf, void *parent, void *child)
             if (sn[i].regex) {
                 *(mg_regex_t **)mg_array_push(
                     conf->server_regex ? conf->server_regex
-                                       : (conf->server_regex = mg_array_create(cf->pool, 2, sizeof(mg_regex_t *)))) =
+                                       : (conf->server_regex =
+                                              mg_array_create(cf->pool, 2, sizeof(mg_regex_t *)))) =
                     sn[i].regex;
                 continue;
             }
@@ -396,8 +398,10 @@ static referer_name_t *find_wildcard(mg_array_t *list, mg_str_t host, int head)
         int match;
         if (head) {
             /* ".example.com": example.com itself too; "*.example.com": a label before it */
-            match = (host.len > w.len && memcmp(host.data + host.len - w.len, w.data, w.len) == 0) ||
-                    (!n[i].star && host.len == w.len - 1 && memcmp(host.data, w.data + 1, host.len) == 0);
+            match =
+                (host.len > w.len && memcmp(host.data + host.len - w.len, w.data, w.len) == 0) ||
+                (!n[i].star && host.len == w.len - 1 &&
+                 memcmp(host.data, w.data + 1, host.len) == 0);
         } else {
             match = host.len > w.len && memcmp(host.data, w.data, w.len) == 0;
         }
@@ -457,7 +461,7 @@ static int referer_valid_for(mg_request_t *r, referer_conf_t *rc)
         buf[n] = mg_tolower(ref.data[n]);
         n++;
     }
-    mg_str_t host = { n, buf };
+    mg_str_t host = {n, buf};
     referer_name_t *found = find_name(rc->exact, host);
     if (found == NULL) {
         found = find_wildcard(rc->head, host, 1);
@@ -516,13 +520,13 @@ static const char *referer_init_main_conf(mg_conf_t *cf, void *conf)
 }
 
 static const mg_command_t referer_commands[] = {
-    { "valid_referers", MG_CTX_SERVER | MG_CTX_LOCATION, MG_ARGS(1, MG_MANY), referer_valid,
-      MG_LOC_CONF, 0, NULL },
-    { "referer_hash_max_size", MG_CTX_SERVER | MG_CTX_LOCATION, MG_ARGS(1, 1), mg_conf_set_num,
-      MG_LOC_CONF, offsetof(referer_conf_t, hash_max_size), NULL },
-    { "referer_hash_bucket_size", MG_CTX_SERVER | MG_CTX_LOCATION, MG_ARGS(1, 1),
-      mg_conf_set_num, MG_LOC_CONF, offsetof(referer_conf_t, hash_bucket_size), NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"valid_referers", MG_CTX_SERVER | MG_CTX_LOCATION, MG_ARGS(1, MG_MANY), referer_valid,
+     MG_LOC_CONF, 0, NULL},
+    {"referer_hash_max_size", MG_CTX_SERVER | MG_CTX_LOCATION, MG_ARGS(1, 1), mg_conf_set_num,
+     MG_LOC_CONF, offsetof(referer_conf_t, hash_max_size), NULL},
+    {"referer_hash_bucket_size", MG_CTX_SERVER | MG_CTX_LOCATION, MG_ARGS(1, 1), mg_conf_set_num,
+     MG_LOC_CONF, offsetof(referer_conf_t, hash_bucket_size), NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_referer_module = {
