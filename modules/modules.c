@@ -33,6 +33,7 @@ extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_referer_module;
+extern mg_module_t mg_secure_link_module;
 extern mg_module_t mg_lua_module;
 
 mg_module_t *mg_modules[] = {
@@ -59,6 +60,7 @@ mg_module_t *mg_modules[] = {
     &mg_proxy_module, /* content handler set per location (clcf->handler) */
     &mg_empty_gif_module,
     &mg_referer_module, /* $invalid_referer */
+    &mg_secure_link_module,
     /* filters, in the order described above (later = earlier in the chain) */
     &mg_range_module,
     &mg_gzip_module,
