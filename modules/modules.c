@@ -34,6 +34,7 @@ extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
+extern mg_module_t mg_browser_module;
 extern mg_module_t mg_lua_module;
 
 mg_module_t *mg_modules[] = {
@@ -61,6 +62,7 @@ mg_module_t *mg_modules[] = {
     &mg_empty_gif_module,
     &mg_referer_module, /* $invalid_referer */
     &mg_secure_link_module,
+    &mg_browser_module,
     /* filters, in the order described above (later = earlier in the chain) */
     &mg_range_module,
     &mg_gzip_module,
