@@ -15,6 +15,7 @@ extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
+extern mg_module_t mg_random_index_module;
 extern mg_module_t mg_try_files_module;
 extern mg_module_t mg_auth_request_module;
 extern mg_module_t mg_auth_basic_module;
@@ -45,8 +46,9 @@ mg_module_t *mg_modules[] = {
     /* content and phase handlers */
     &mg_static_module,
     &mg_gzip_static_module,
-    &mg_autoindex_module, /* content: index, then autoindex, then static */
+    &mg_autoindex_module, /* content: random_index, index, autoindex, then static */
     &mg_index_module,
+    &mg_random_index_module, /* before index */
     &mg_try_files_module,
     &mg_auth_request_module, /* access: allow/deny, then auth_basic, then auth_request */
     &mg_auth_basic_module,
