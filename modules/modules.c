@@ -6,7 +6,7 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c (response head
  *   serialization; chunked framing and the writer). Header filters therefore run:
- *   not_modified -> lua -> headers (add_header, expires) -> gzip -> range -> core,
+ *   not_modified -> lua -> headers (add_header, expires) -> userid -> gzip -> range -> core,
  *   as nginx orders them: gzip drops the length before range could split the body.
  */
 #include "http.h"
@@ -27,6 +27,7 @@ extern mg_module_t mg_rewrite_module;
 extern mg_module_t mg_access_log_module;
 extern mg_module_t mg_headers_module;
 extern mg_module_t mg_gzip_module;
+extern mg_module_t mg_userid_module;
 extern mg_module_t mg_gzip_static_module;
 extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
@@ -68,6 +69,7 @@ mg_module_t *mg_modules[] = {
     /* filters, in the order described above (later = earlier in the chain) */
     &mg_range_module,
     &mg_gzip_module,
+    &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
     &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
                        of their phases, log_by_lua before access_log; its filters see the
