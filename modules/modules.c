@@ -16,6 +16,7 @@ extern mg_module_t mg_static_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_random_index_module;
+extern mg_module_t mg_mirror_module;
 extern mg_module_t mg_try_files_module;
 extern mg_module_t mg_auth_request_module;
 extern mg_module_t mg_auth_basic_module;
@@ -50,6 +51,7 @@ mg_module_t *mg_modules[] = {
     &mg_autoindex_module, /* content: random_index, index, autoindex, then static */
     &mg_index_module,
     &mg_random_index_module, /* before index */
+    &mg_mirror_module, /* precontent: try_files, then mirror */
     &mg_try_files_module,
     &mg_auth_request_module, /* access: allow/deny, then auth_basic, then auth_request */
     &mg_auth_basic_module,

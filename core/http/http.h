@@ -341,6 +341,7 @@ struct mg_request_s {
     size_t bytes_sent;       /* head + body bytes given to the socket */
     mg_uint_t err_status;
     mg_uint_t access_code;   /* satisfy any: the denial (401 wins over 403) while no handler allowed */
+    mg_uint_t background;    /* background subrequests (mirrors) of this request still running */
 
     unsigned http_09 : 1;
     unsigned keepalive : 1;
@@ -365,6 +366,7 @@ struct mg_request_s {
     unsigned no_body_filter : 1;
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
+    unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
 };
 
 /* ---- phases and filters ---- */
@@ -488,6 +490,11 @@ typedef void (*mg_http_subrequest_done_pt)(mg_request_t *sr, void *data);
  * MG_DECLINED (not logged) when r is nested too deep to make one (51 levels, as nginx). */
 mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
                             mg_http_subrequest_done_pt done, void *data, mg_request_t **psr);
+/* Make sr, just created, a background subrequest (nginx's mirror): its response is dropped as
+ * it comes, and its creator, once finished, is logged and its connection reused or closed only
+ * after every background subrequest of it ended (a creator that fails or loses its
+ * connection takes them along, as any creator). `done` may be NULL for one. */
+void mg_http_subrequest_background(mg_request_t *sr);
 /* The captured body of a finished subrequest (valid in its `done`), and whether the response
  * was cut off (no end seen: an error status, a broken upstream, ngx.exit(ngx.ERROR)...). */
 mg_str_t mg_http_subrequest_body(mg_request_t *sr);
