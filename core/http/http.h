@@ -219,6 +219,9 @@ struct mg_http_loc_conf_s {
     int tcp_nodelay;
     int sendfile;
     int tcp_nopush;
+    /* limit_rate, limit_rate_after: sizes, maybe from variables (MG_CONF_UNSET_PTR, NULL) */
+    struct mg_http_complex_value_s *limit_rate;
+    struct mg_http_complex_value_s *limit_rate_after;
     mg_str_t client_body_temp_path;
     mg_log_t *error_log;
     mg_array_t *error_pages; /* mg_http_err_page_t; a level with its own drops the parent's */
@@ -342,6 +345,11 @@ struct mg_request_s {
     mg_uint_t err_status;
     mg_uint_t access_code;   /* satisfy any: the denial (401 wins over 403) while no handler allowed */
     mg_uint_t background;    /* background subrequests (mirrors) of this request still running */
+    /* bytes a second the writer lets out after limit_rate_after bytes (0: no limit), taken from
+     * the location when the response is first written unless set before ($limit_rate; the
+     * proxy's X-Accel-Limit-Rate sets both and limit_rate_set) */
+    size_t limit_rate;
+    size_t limit_rate_after;
 
     unsigned http_09 : 1;
     unsigned keepalive : 1;
@@ -367,6 +375,8 @@ struct mg_request_s {
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
     unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
+    unsigned limit_rate_set : 1;
+    unsigned limit_rate_after_set : 1;
 };
 
 /* ---- phases and filters ---- */
