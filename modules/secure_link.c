@@ -14,7 +14,8 @@
 typedef struct {
     mg_http_complex_value_t *variable; /* MG_CONF_UNSET_PTR until set */
     mg_http_complex_value_t *md5;
-    mg_str_t secret; /* data NULL: unset */
+    mg_str_t secret;          /* data NULL: unset */
+    const char *secret_where; /* FILE:LINE of secure_link_secret, for the merge's error */
 } secure_link_conf_t;
 
 typedef struct {
@@ -42,9 +43,11 @@ static const char *secure_link_merge_conf(mg_conf_t *cf, void *parent, void *chi
             conf->md5 = NULL;
         }
         if (conf->variable || conf->md5) {
-            mg_conf_error(cf, 0,
-                          "\"secure_link_secret\" cannot be mixed with \"secure_link\" "
-                          "and \"secure_link_md5\"");
+            /* nginx names a place here too: the directive's */
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "\"secure_link_secret\" cannot be mixed with \"secure_link\" and "
+                         "\"secure_link_md5\" in %s",
+                         conf->secret_where);
             return MG_CONF_ERROR;
         }
         return MG_CONF_OK;
@@ -78,6 +81,8 @@ static const char *set_secret(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         return "is duplicate";
     }
     sc->secret = cf->args[1];
+    const char *where = mg_conf_where(cf);
+    sc->secret_where = mg_pstrdup(cf->pool, where, strlen(where));
     return MG_CONF_OK;
 }
 

@@ -206,8 +206,8 @@ __DATA__
         secure_link $arg_md5;
     }
 --- must_die
---- error_log
-"secure_link_secret" cannot be mixed with "secure_link" and "secure_link_md5"
+--- error_log eval
+qr/"secure_link_secret" cannot be mixed with "secure_link" and "secure_link_md5" in \S+:\d+/
 
 
 
