@@ -281,7 +281,9 @@ static const char *check_wildcards(mg_conf_t *cf, referer_conf_t *rc, mg_array_t
     }
     const char *rv = n ? check_table(cf, rc, keys, n) : MG_CONF_OK;
     mg_str_t *next = mg_alloc((nprefix + 1) * sizeof(mg_str_t));
-    memcpy(next, prefix, nprefix * sizeof(mg_str_t));
+    if (nprefix) {
+        memcpy(next, prefix, nprefix * sizeof(mg_str_t));
+    }
     for (size_t k = 0; k < n && rv == MG_CONF_OK; k++) {
         next[nprefix] = keys[k];
         rv = check_wildcards(cf, rc, labels, depth + 1, next, nprefix + 1);
