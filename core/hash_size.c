@@ -38,16 +38,15 @@ static mg_int_t hash_check(mg_conf_t *cf, const char *name, mg_str_t *keys, size
         return MG_ERROR;
     }
     if (bucket_size > 65536 - MG_HASH_CACHELINE) {
-        mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                     "could not build %s, too large %s_bucket_size: %llu", name, name,
-                     (unsigned long long)bucket_size);
+        mg_log_error(MG_LOG_EMERG, cf->log, 0, "could not build %s, too large %s_bucket_size: %llu",
+                     name, name, (unsigned long long)bucket_size);
         return MG_ERROR;
     }
     for (size_t i = 0; i < n; i++) {
         if (bucket_size < HASH_ELT_SIZE(keys[i].len) + sizeof(void *)) {
             mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                         "could not build %s, you should increase %s_bucket_size: %llu", name,
-                         name, (unsigned long long)bucket_size);
+                         "could not build %s, you should increase %s_bucket_size: %llu", name, name,
+                         (unsigned long long)bucket_size);
             return MG_ERROR;
         }
     }
@@ -138,7 +137,6 @@ static mg_int_t wildcard_check(mg_conf_t *cf, const char *name, label_list_t *li
     return rc;
 }
 
-
 /* The labels of a wildcard's fixed part, last first for a "*.x" or ".x" mask. */
 static void push_labels(mg_conf_t *cf, mg_array_t *a, mg_str_t s, int reverse)
 {
@@ -189,12 +187,12 @@ void mg_hash_keys_add_tail(mg_conf_t *cf, mg_hash_keys_t *k, mg_str_t prefix)
     push_labels(cf, &k->tail, prefix, 0);
 }
 
-mg_int_t mg_hash_keys_check(mg_conf_t *cf, mg_hash_keys_t *k, const char *name,
-                            mg_int_t max_size, mg_int_t bucket_size)
+mg_int_t mg_hash_keys_check(mg_conf_t *cf, mg_hash_keys_t *k, const char *name, mg_int_t max_size,
+                            mg_int_t bucket_size)
 {
     /* nginx rounds the bucket up to the cache line */
-    uint64_t bucket = ((uint64_t)bucket_size + MG_HASH_CACHELINE - 1) &
-                      ~(uint64_t)(MG_HASH_CACHELINE - 1);
+    uint64_t bucket =
+        ((uint64_t)bucket_size + MG_HASH_CACHELINE - 1) & ~(uint64_t)(MG_HASH_CACHELINE - 1);
     if (k->exact.nelts &&
         hash_check(cf, name, k->exact.elts, k->exact.nelts, max_size, bucket) != MG_OK) {
         return MG_ERROR;

@@ -26,8 +26,8 @@ void mg_hash_keys_add_tail(mg_conf_t *cf, mg_hash_keys_t *k, mg_str_t prefix);
 /* What nginx's hash builder says for these keys: MG_ERROR after its emerg line (no size can
  * work: "could not build NAME, you should increase NAME_bucket_size: N"), else MG_OK, after
  * its warning when it had to give up on the bucket size. `name` is "server_names_hash" ... */
-mg_int_t mg_hash_keys_check(mg_conf_t *cf, mg_hash_keys_t *k, const char *name,
-                            mg_int_t max_size, mg_int_t bucket_size);
+mg_int_t mg_hash_keys_check(mg_conf_t *cf, mg_hash_keys_t *k, const char *name, mg_int_t max_size,
+                            mg_int_t bucket_size);
 
 /* nginx's default bucket size: its cache line (64 on x86-64). */
 #define MG_HASH_CACHELINE 64

@@ -62,6 +62,30 @@ int64_t mg_atoi(const char *s, size_t len)
     return v;
 }
 
+int64_t mg_hextoi(const char *s, size_t len)
+{
+    if (len == 0) {
+        return -1;
+    }
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = mg_tolower((unsigned char)s[i]);
+        int d;
+        if (c >= '0' && c <= '9') {
+            d = c - '0';
+        } else if (c >= 'a' && c <= 'f') {
+            d = c - 'a' + 10;
+        } else {
+            return -1;
+        }
+        if (v > (INT64_MAX >> 4)) {
+            return -1;
+        }
+        v = (v << 4) | d;
+    }
+    return v;
+}
+
 int64_t mg_parse_size(mg_str_t s)
 {
     if (s.len == 0) {

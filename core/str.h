@@ -27,6 +27,8 @@ const char *mg_strlcasestrn(const char *s, const char *end, const char *needle, 
 
 /* Decimal number; -1 if not all digits or on overflow. */
 int64_t mg_atoi(const char *s, size_t len);
+/* Hex number; -1 on error. */
+int64_t mg_hextoi(const char *s, size_t len);
 /* Size with optional k/K/m/M/g/G suffix; -1 on error. */
 int64_t mg_parse_size(mg_str_t s);
 /* nginx time syntax ("30", "68000ms", "1h 30m", "7d", "1h30"); msec or sec result; -1 on

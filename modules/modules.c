@@ -6,8 +6,8 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c (response
  * head serialization; chunked framing and the writer). Header filters therefore run: not_modified
- * -> lua -> headers (add_header, expires) -> gzip -> range -> core, as nginx orders them: gzip
- * drops the length before range could split the body.
+ * -> lua -> headers (add_header, expires) -> userid -> gzip -> range -> core, as nginx orders them:
+ * gzip drops the length before range could split the body.
  */
 #include "http.h"
 
@@ -15,6 +15,8 @@ extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
+extern mg_module_t mg_random_index_module;
+extern mg_module_t mg_mirror_module;
 extern mg_module_t mg_try_files_module;
 extern mg_module_t mg_auth_request_module;
 extern mg_module_t mg_auth_basic_module;
@@ -29,11 +31,16 @@ extern mg_module_t mg_geo_module;
 extern mg_module_t mg_split_clients_module;
 extern mg_module_t mg_headers_module;
 extern mg_module_t mg_gzip_module;
+extern mg_module_t mg_userid_module;
 extern mg_module_t mg_gzip_static_module;
 extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
+extern mg_module_t mg_empty_gif_module;
+extern mg_module_t mg_referer_module;
+extern mg_module_t mg_secure_link_module;
+extern mg_module_t mg_browser_module;
 extern mg_module_t mg_lua_module;
 
 mg_module_t *mg_modules[] = {
@@ -44,8 +51,10 @@ mg_module_t *mg_modules[] = {
     /* content and phase handlers */
     &mg_static_module,
     &mg_gzip_static_module,
-    &mg_autoindex_module, /* content: index, then autoindex, then static */
+    &mg_autoindex_module, /* content: random_index, index, autoindex, then static */
     &mg_index_module,
+    &mg_random_index_module, /* before index */
+    &mg_mirror_module,       /* precontent: try_files, then mirror */
     &mg_try_files_module,
     &mg_auth_request_module, /* access: allow/deny, then auth_basic, then auth_request */
     &mg_auth_basic_module,
@@ -62,9 +71,14 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_least_conn_module,
     &mg_upstream_hash_module,
     &mg_proxy_module, /* content handler set per location (clcf->handler) */
+    &mg_empty_gif_module,
+    &mg_referer_module, /* $invalid_referer */
+    &mg_secure_link_module,
+    &mg_browser_module,
     /* filters, in the order described above (later = earlier in the chain) */
     &mg_range_module,
     &mg_gzip_module,
+    &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
     &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
                        of their phases, log_by_lua before access_log; its filters see the

@@ -3,7 +3,8 @@
 # filled, never linked on its own and never found by walking the chain), both for
 # ngx.req.read_body and for proxy_pass with request buffering; bodies spanning several
 # client_body_buffer_size buffers keep their bytes in order; a chunk whose announced size
-# passes client_max_body_size is refused with 413 from its first byte on.
+# passes client_max_body_size is refused with 413 from its first byte on; a body already read
+# goes to a location that wants it unbuffered from memory.
 #
 # The CPU check reads the server's own /proc/self/stat (utime + stime, in USER_HZ = 100 ticks
 # a second): the whole process stays under 2 s where the old chain walk took ~16 s for
@@ -208,3 +209,24 @@ qr/\[error\] .*client intended to send too large chunked body: 0\+1048576 bytes/
 GET /t
 --- response_body
 150000 true
+
+
+
+=== TEST 8: a body already read (by Lua here, or for a mirror) goes upstream whole when the location asks for it unbuffered
+--- config
+    location /t {
+        access_by_lua_block { ngx.req.read_body() }
+        proxy_request_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend;
+    }
+    location /backend {
+        content_by_lua_block {
+            ngx.req.read_body()
+            ngx.say("got [", ngx.req.get_body_data(), "]")
+        }
+    }
+--- request
+POST /t
+hello there
+--- response_body
+got [hello there]

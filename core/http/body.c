@@ -380,6 +380,8 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
         r->request_body->done = 1;
     }
     if (r->request_body) {
+        /* already read (a mirror, Lua): whoever asks for a stream now gets it in memory */
+        r->request_body_no_buffering = 0;
         post_handler(r);
         return MG_OK;
     }

@@ -87,6 +87,8 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->tcp_nodelay = MG_CONF_UNSET;
     clcf->sendfile = MG_CONF_UNSET;
     clcf->tcp_nopush = MG_CONF_UNSET;
+    clcf->limit_rate = MG_CONF_UNSET_PTR;
+    clcf->limit_rate_after = MG_CONF_UNSET_PTR;
     clcf->error_log = MG_CONF_UNSET_PTR;
     clcf->error_pages = MG_CONF_UNSET_PTR;
     clcf->recursive_error_pages = MG_CONF_UNSET;
@@ -155,6 +157,8 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->tcp_nodelay, prev->tcp_nodelay, 1);
     mg_conf_merge(conf->sendfile, prev->sendfile, 0);
     mg_conf_merge(conf->tcp_nopush, prev->tcp_nopush, 0);
+    mg_conf_merge_ptr(conf->limit_rate, prev->limit_rate, NULL);
+    mg_conf_merge_ptr(conf->limit_rate_after, prev->limit_rate_after, NULL);
     mg_conf_merge_ptr(conf->error_log, prev->error_log, NULL);
     mg_conf_merge_ptr(conf->error_pages, prev->error_pages, NULL);
     mg_conf_merge(conf->recursive_error_pages, prev->recursive_error_pages, 0);
@@ -853,6 +857,23 @@ static const char *core_error_page(mg_conf_t *cf, const mg_command_t *cmd, void 
     return MG_CONF_OK;
 }
 
+/* limit_rate, limit_rate_after: a size (k, m; not g, as nginx), or variables giving one per
+ * request (write.c reads it) */
+static const char *core_rate(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_http_complex_value_t **f = (mg_http_complex_value_t **)((char *)conf + cmd->offset);
+    if (*f != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    if (mg_http_script_variables_count(v) == 0 &&
+        (mg_parse_size(v) < 0 || mg_tolower(v.data[v.len - 1]) == 'g')) {
+        return "invalid value";
+    }
+    *f = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+    return mg_http_compile_complex_value(cf, v, *f) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
 static const mg_conf_enum_t satisfy_values[] = {
     {"all", MG_HTTP_SATISFY_ALL},
     {"any", MG_HTTP_SATISFY_ANY},
@@ -917,6 +938,8 @@ static const mg_command_t core_commands[] = {
     {"tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL},
     {"sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL},
     {"tcp_nopush", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nopush), NULL},
+    {"limit_rate", ANY_LOC, MG_ARGS(1, 1), core_rate, LOC(limit_rate), NULL},
+    {"limit_rate_after", ANY_LOC, MG_ARGS(1, 1), core_rate, LOC(limit_rate_after), NULL},
     {"error_page", ANY_LOC, MG_ARGS(2, MG_MANY), core_error_page, LOC(error_pages), NULL},
     {"recursive_error_pages", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(recursive_error_pages), NULL},

@@ -220,6 +220,9 @@ struct mg_http_loc_conf_s {
     int tcp_nodelay;
     int sendfile;
     int tcp_nopush;
+    /* limit_rate, limit_rate_after: sizes, maybe from variables (MG_CONF_UNSET_PTR, NULL) */
+    struct mg_http_complex_value_s *limit_rate;
+    struct mg_http_complex_value_s *limit_rate_after;
     mg_str_t client_body_temp_path;
     mg_log_t *error_log;
     mg_array_t *error_pages; /* mg_http_err_page_t; a level with its own drops the parent's */
@@ -343,7 +346,13 @@ struct mg_request_s {
     size_t bytes_sent;       /* head + body bytes given to the socket */
     mg_uint_t err_status;
     mg_uint_t
-        access_code; /* satisfy any: the denial (401 wins over 403) while no handler allowed */
+        access_code;      /* satisfy any: the denial (401 wins over 403) while no handler allowed */
+    mg_uint_t background; /* background subrequests (mirrors) of this request still running */
+    /* bytes a second the writer lets out after limit_rate_after bytes (0: no limit), taken from
+     * the location when the response is first written unless set before ($limit_rate; the
+     * proxy's X-Accel-Limit-Rate sets both and limit_rate_set) */
+    size_t limit_rate;
+    size_t limit_rate_after;
 
     unsigned http_09 : 1;
     unsigned keepalive : 1;
@@ -368,6 +377,9 @@ struct mg_request_s {
     unsigned no_body_filter : 1;
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
+    unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
+    unsigned limit_rate_set : 1;
+    unsigned limit_rate_after_set : 1;
 };
 
 /* ---- phases and filters ---- */
@@ -490,6 +502,11 @@ typedef void (*mg_http_subrequest_done_pt)(mg_request_t *sr, void *data);
  * MG_DECLINED (not logged) when r is nested too deep to make one (51 levels, as nginx). */
 mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
                             mg_http_subrequest_done_pt done, void *data, mg_request_t **psr);
+/* Make sr, just created, a background subrequest (nginx's mirror): its response is dropped as
+ * it comes, and its creator, once finished, is logged and its connection reused or closed only
+ * after every background subrequest of it ended (a creator that fails or loses its
+ * connection takes them along, as any creator). `done` may be NULL for one. */
+void mg_http_subrequest_background(mg_request_t *sr);
 /* The captured body of a finished subrequest (valid in its `done`), and whether the response
  * was cut off (no end seen: an error status, a broken upstream, ngx.exit(ngx.ERROR)...). */
 mg_str_t mg_http_subrequest_body(mg_request_t *sr);

@@ -310,6 +310,15 @@ void mg_http_free_request(mg_request_t *r)
 void mg_http_request_done(mg_request_t *r)
 {
     mg_connection_t *c = r->connection;
+    if (r->background && !c->closed) {
+        /* as nginx's mirrors: the response is out, but the request is logged and its
+         * connection goes on (a pipelined request waits) once they ended; the last one's end
+         * calls this again */
+        r->done_deferred = 1;
+        mg_conn_timer_del(c);
+        mg_conn_write_off(c);
+        return;
+    }
     log_request(r);
     mg_http_conn_next_t next;
     mg_http_conn_decide(r, &next);

@@ -4,6 +4,7 @@
  * captured in memory at the end of the body filters instead of reaching the socket. It starts
  * and reports its end from the event loop (nginx's posted requests), never from its creator's
  * call stack; the creator's pool owns it, so a request that ends first takes its children along.
+ * A background one (mirror) instead holds its creator's end back until it is over.
  */
 #include <event2/event.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ struct mg_http_subrequest_s {
     unsigned finished : 1;
     unsigned truncated : 1;
     unsigned reported : 1;    /* the callback ran (or runs): the child and body are its */
+    unsigned background : 1;  /* the creator's end waits for it; its output is dropped */
 };
 
 /* The creator's pool goes: a child still running goes with it, without its callback (its
@@ -60,10 +62,23 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
      * creator (its pool and this record with it), so nothing here is touched after it */
     mg_pool_t *pool = sr->pool;
     char *body = s->body;
+    mg_request_t *creator = s->background ? sr->parent : NULL;
     s->reported = 1;
-    s->done(sr, s->data);
+    if (s->done) {
+        s->done(sr, s->data);
+    }
     mg_pool_destroy(pool);
     free(body);
+    /* the creator is alive: its pool would have taken this event along */
+    if (creator && --creator->background == 0 && creator->done_deferred) {
+        mg_http_request_done(creator);
+    }
+}
+
+void mg_http_subrequest_background(mg_request_t *sr)
+{
+    sr->subrequest->background = 1;
+    sr->parent->background++;
 }
 
 mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
@@ -191,7 +206,7 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
             sr->response_done = 1;
         }
         size_t size = mg_buf_size(b);
-        if (size == 0 || s->finished) {
+        if (size == 0 || s->finished || s->background) {
             continue;
         }
         if (s->cap - s->len < size) {

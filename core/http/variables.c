@@ -630,7 +630,28 @@ static mg_int_t var_request_body(mg_request_t *r, mg_http_var_value_t *v, uintpt
     return MG_OK;
 }
 
-/* Constant answers of features moongate does not have (HTTP/2, PROXY protocol, limit_rate),
+/* $limit_rate: the request's rate, 0 until the writer took the location's (as nginx) unless
+ * set; setting it is limit_rate for this request */
+static mg_int_t var_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    return var_printf(r, v, "%zu", r->limit_rate);
+}
+
+static void var_set_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    int64_t rate = mg_parse_size(v->value);
+    if (rate < 0 || mg_tolower(v->value.data[v->value.len - 1]) == 'g') {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid $limit_rate \"%.*s\"",
+                     (int)v->value.len, v->value.data);
+        return;
+    }
+    r->limit_rate = (size_t)rate;
+    r->limit_rate_set = 1;
+}
+
+/* Constant answers of features moongate does not have (HTTP/2, PROXY protocol),
  * so that configs and log formats naming them keep working. */
 static mg_int_t var_const(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
@@ -718,7 +739,7 @@ static const core_var_t core_vars[] = {
     {"remote_user", var_remote_user, 0, 0},
     {"request_body", var_request_body, 0, MG_HTTP_VAR_NOCACHEABLE},
     {"request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE},
-    {"limit_rate", var_const, (uintptr_t) "0", 0},
+    {"limit_rate", var_limit_rate, 0, MG_HTTP_VAR_CHANGEABLE | MG_HTTP_VAR_NOCACHEABLE},
     {"http2", var_const, (uintptr_t) "", 0},
     {"proxy_protocol_addr", var_const, (uintptr_t) "", 0},
     {"proxy_protocol_port", var_const, (uintptr_t) "", 0},
@@ -846,6 +867,8 @@ mg_int_t mg_http_variables_add_core(mg_conf_t *cf)
         v->data = cv->data;
         if (strcmp(cv->name, "args") == 0) {
             v->set_handler = var_set_args;
+        } else if (strcmp(cv->name, "limit_rate") == 0) {
+            v->set_handler = var_set_limit_rate;
         }
     }
     for (const core_var_t *cv = prefix_vars; cv->name; cv++) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "script.h"
 #include "server.h"
 #include "variables.h"
 
@@ -390,14 +391,92 @@ static mg_buf_t *read_file_piece(mg_request_t *r, mg_buf_t **link)
     return m;
 }
 
-/* Write what the writer holds; MG_OK when all is out, MG_AGAIN, or MG_ERROR. */
+/* ---- limit_rate ---- */
+
+static void on_rate_timer(mg_connection_t *c);
+
+/* A size from limit_rate or limit_rate_after (k, m: nginx's sizes); 0 when unset or wrong. */
+static size_t rate_value(mg_request_t *r, mg_http_complex_value_t *cv)
+{
+    if (cv == NULL) {
+        return 0;
+    }
+    mg_str_t v = mg_http_complex_value(r, cv);
+    int64_t n = mg_parse_size(v);
+    if (n < 0 || mg_tolower(v.data[v.len - 1]) == 'g') {
+        mg_connection_t *c = r->connection;
+        const char *action = c->log.action;
+        c->log.action = "sending response to client";
+        mg_log_error(MG_LOG_ERR, &c->log, 0, "invalid size \"%.*s\"", (int)v.len, v.data);
+        c->log.action = action;
+        return 0;
+    }
+    return (size_t)n;
+}
+
+/* The request's rate (bytes a second, 0: none), taken from the location the first time the
+ * writer runs unless $limit_rate or the proxy set it before. */
+static size_t rate_of(mg_request_t *r, mg_http_loc_conf_t *clcf)
+{
+    if (!r->limit_rate_set) {
+        r->limit_rate = rate_value(r, clcf->limit_rate);
+        r->limit_rate_set = 1;
+    }
+    if (r->limit_rate && !r->limit_rate_after_set) {
+        r->limit_rate_after = rate_value(r, clcf->limit_rate_after);
+        r->limit_rate_after_set = 1;
+    }
+    return r->limit_rate;
+}
+
+/* Bytes past limit_rate_after among the first `sent` of the response */
+static size_t rated(mg_request_t *r, size_t sent)
+{
+    return sent > r->limit_rate_after ? sent - r->limit_rate_after : 0;
+}
+
+/* Wait msec before writing again (a timer, not the socket); MG_AGAIN for the caller. */
+static mg_int_t rate_wait(mg_request_t *r, mg_msec_t msec)
+{
+    mg_connection_t *c = r->connection;
+    r->hc->delayed = 1;
+    mg_conn_write_off(c);
+    c->timeout_handler = on_rate_timer;
+    mg_conn_timer_set(c, msec);
+    return MG_AGAIN;
+}
+
+/* As nginx: what went out costs its time at the rate before the next write (the timer stays
+ * armed for a producer's next buffers even when the queue is empty now). 1 when delayed. */
+static int rate_pause(mg_request_t *r, size_t rate, size_t sent_before)
+{
+    mg_msec_t msec = (mg_msec_t)((rated(r, r->bytes_sent) - rated(r, sent_before)) * 1000 / rate);
+    if (msec <= 0) {
+        return 0;
+    }
+    rate_wait(r, msec);
+    return 1;
+}
+
 static mg_int_t http_flush(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     int use_sendfile = clcf->sendfile;
-    while (hc->out) {
+    /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
+     * began, the first one included (nginx's formula, in whole seconds) */
+    size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;
+    if (rate && hc->out) {
+        int64_t elapsed = (int64_t)mg_now.sec - (int64_t)(r->start_msec / 1000);
+        int64_t limit =
+            (int64_t)rate * (elapsed + 1) - ((int64_t)r->bytes_sent - (int64_t)r->limit_rate_after);
+        if (limit <= 0) {
+            return rate_wait(r, (mg_msec_t)(-limit * 1000 / (int64_t)rate + 1));
+        }
+        budget = (size_t)limit;
+    }
+    while (hc->out && budget) {
         mg_buf_t *b = hc->out;
         ssize_t n;
         const char *op = "writev";
@@ -407,11 +486,12 @@ static mg_int_t http_flush(mg_request_t *r)
         if (b->in_file && use_sendfile) {
             op = "sendfile";
             off_t off = b->file_pos;
-            size_t want = (size_t)(b->file_last - b->file_pos);
+            size_t want = mg_min((size_t)(b->file_last - b->file_pos), budget);
             n = sendfile(c->fd, b->fd, &off, want > 0x7ffff000 ? 0x7ffff000 : want);
             if (n > 0) {
                 b->file_pos += n;
                 r->bytes_sent += (size_t)n;
+                budget -= rate ? (size_t)n : 0;
                 if (hc->corked) {
                     /* the head left in full packets with the file's start: uncork now, as
                      * a peer whose window is below one segment would stall a corked
@@ -432,8 +512,9 @@ static mg_int_t http_flush(mg_request_t *r)
             }
             struct iovec iov[IOV_MAX_USED];
             int cnt = 0;
+            size_t room = budget;
             mg_buf_t **link = &hc->out;
-            for (mg_buf_t *x = b; x && cnt < IOV_MAX_USED; link = &x->next, x = x->next) {
+            for (mg_buf_t *x = b; x && cnt < IOV_MAX_USED && room; link = &x->next, x = x->next) {
                 if (x->in_file) {
                     if (x->file_pos == x->file_last) {
                         continue;
@@ -450,7 +531,8 @@ static mg_int_t http_flush(mg_request_t *r)
                 }
                 if (x->last > x->pos) {
                     iov[cnt].iov_base = x->pos;
-                    iov[cnt].iov_len = (size_t)(x->last - x->pos);
+                    iov[cnt].iov_len = mg_min((size_t)(x->last - x->pos), room);
+                    room -= rate ? iov[cnt].iov_len : 0;
                     cnt++;
                 }
             }
@@ -460,6 +542,7 @@ static mg_int_t http_flush(mg_request_t *r)
             n = writev(c->fd, iov, cnt);
             if (n > 0) {
                 r->bytes_sent += (size_t)n;
+                budget -= rate ? (size_t)n : 0;
                 size_t left = (size_t)n;
                 /* drop what went out; empty file buffers between pieces go too */
                 while (hc->out) {
@@ -495,6 +578,9 @@ static mg_int_t http_flush(mg_request_t *r)
             }
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (rate && rate_pause(r, rate, sent_before)) {
+                return MG_AGAIN; /* the socket is tried again after the pause */
+            }
             c->write_handler = writer_event;
             c->timeout_handler = on_write_timeout;
             mg_conn_write_on(c);
@@ -527,7 +613,16 @@ static mg_int_t http_flush(mg_request_t *r)
         }
         hc->out = b->next;
     }
-    hc->out_tail = &hc->out;
+    if (hc->out == NULL) {
+        hc->out_tail = &hc->out;
+    }
+    if (rate) {
+        int paused = rate_pause(r, rate, sent_before);
+        if (hc->out) {
+            /* the budget is spent: the rest waits, at least for the next loop turn */
+            return paused ? MG_AGAIN : rate_wait(r, 1);
+        }
+    }
     if (hc->corked && r->response_done) {
         set_cork(c, hc, 0); /* push the last partial packet now */
     }
@@ -540,6 +635,16 @@ void mg_http_writer_reset(mg_http_conn_t *hc)
     hc->scratch = NULL;
     hc->scratch_size = 0;
     hc->scratch_buf = NULL;
+    hc->delayed = 0;
+}
+
+static void on_rate_timer(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    hc->delayed = 0;
+    if (hc->r) {
+        writer_event(c);
+    }
 }
 
 static void on_write_timeout(mg_connection_t *c)
@@ -620,8 +725,8 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     if (r->hc->out == NULL) {
         return MG_OK;
     }
-    if (r->connection->writing) {
-        return MG_AGAIN; /* already waiting for the socket */
+    if (r->connection->writing || hc->delayed) {
+        return MG_AGAIN; /* already waiting for the socket, or for limit_rate's timer */
     }
     return http_flush(r);
 }
