@@ -7,6 +7,7 @@
  * "blocked" one that does not look like an http(s) URL. The names live in sorted-free arrays;
  * referer_hash_* get nginx's hash building checks so a config nginx refuses is refused here too.
  */
+#include "hash_size.h"
 #include "http.h"
 #include "variables.h"
 
@@ -183,169 +184,28 @@ static const char *referer_valid(mg_conf_t *cf, const mg_command_t *cmd, void *c
     return MG_CONF_OK;
 }
 
-/* ---- nginx's hash building, simulated for its verdicts ---- */
-
-/* What a name takes in one of nginx's hash buckets: a value pointer, a length and the name,
- * aligned to pointers. */
-static size_t elt_size(size_t len)
-{
-    return sizeof(void *) + ((len + 2 + sizeof(void *) - 1) & ~(sizeof(void *) - 1));
-}
-
-static mg_uint_t key_hash(mg_str_t s)
-{
-    mg_uint_t k = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        k = k * 31 + (unsigned char)s.data[i];
-    }
-    return k;
-}
-
-/* One table of keys as nginx sizes it: each key must fit a bucket (an error), and some table
- * size up to max_size must spread them so that no bucket overflows (else a warning). */
-static const char *check_table(mg_conf_t *cf, referer_conf_t *rc, mg_str_t *keys, size_t n)
-{
-    size_t bucket = (size_t)rc->hash_bucket_size, max = (size_t)rc->hash_max_size;
-    if (max == 0) {
-        mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                     "could not build referer_hash, you should increase referer_hash_max_size: 0");
-        return MG_CONF_ERROR;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (bucket < elt_size(keys[i].len) + sizeof(void *)) {
-            mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                         "could not build referer_hash, you should increase "
-                         "referer_hash_bucket_size: %zu",
-                         bucket);
-            return MG_CONF_ERROR;
-        }
-    }
-    size_t room = bucket - sizeof(void *);
-    size_t start = n / (room / (2 * sizeof(void *)));
-    if (start == 0) {
-        start = 1;
-    }
-    if (max > 10000 && n && max / n < 100) {
-        start = max - 1000;
-    }
-    size_t *fill = mg_alloc(max * sizeof(size_t));
-    int found = 0;
-    for (size_t size = start; size <= max && !found; size++) {
-        memset(fill, 0, size * sizeof(size_t));
-        found = 1;
-        for (size_t i = 0; i < n; i++) {
-            size_t k = key_hash(keys[i]) % size;
-            fill[k] += elt_size(keys[i].len);
-            if (fill[k] > room) {
-                found = 0;
-                break;
-            }
-        }
-    }
-    free(fill);
-    if (!found) {
-        mg_log_error(MG_LOG_WARN, cf->log, 0,
-                     "could not build optimal referer_hash, you should increase either "
-                     "referer_hash_max_size: %zu or referer_hash_bucket_size: %zu; "
-                     "ignoring referer_hash_bucket_size",
-                     max, bucket);
-    }
-    return MG_CONF_OK;
-}
-
-/* A wildcard table is built by label, one table per level of names sharing the labels before
- * it: "*.a.example.com" and "*.b.example.com" make {com}, {example}, {a, b}. labels[i] are
- * the names' labels in lookup order; depth is the level checked. */
-static const char *check_wildcards(mg_conf_t *cf, referer_conf_t *rc, mg_array_t *labels,
-                                   size_t depth, mg_str_t *prefix, size_t nprefix)
-{
-    mg_array_t **l = labels->elts;
-    mg_str_t *keys = mg_alloc(labels->nelts * sizeof(mg_str_t));
-    size_t n = 0;
-    for (size_t i = 0; i < labels->nelts; i++) {
-        mg_str_t *lab = l[i]->elts;
-        if (l[i]->nelts <= depth) {
-            continue;
-        }
-        int same = 1;
-        for (size_t d = 0; d < nprefix && same; d++) {
-            same = mg_str_eq_str(lab[d], prefix[d]);
-        }
-        int seen = 0;
-        for (size_t k = 0; k < n && same && !seen; k++) {
-            seen = mg_str_eq_str(keys[k], lab[depth]);
-        }
-        if (same && !seen) {
-            keys[n++] = lab[depth];
-        }
-    }
-    const char *rv = n ? check_table(cf, rc, keys, n) : MG_CONF_OK;
-    mg_str_t *next = mg_alloc((nprefix + 1) * sizeof(mg_str_t));
-    if (nprefix) {
-        memcpy(next, prefix, nprefix * sizeof(mg_str_t));
-    }
-    for (size_t k = 0; k < n && rv == MG_CONF_OK; k++) {
-        next[nprefix] = keys[k];
-        rv = check_wildcards(cf, rc, labels, depth + 1, next, nprefix + 1);
-    }
-    free(next);
-    free(keys);
-    return rv;
-}
-
-/* The labels of each wildcard name in lookup order: from the right for "*.example.com",
- * from the left for "www.example.*". */
-static const char *check_wildcard_names(mg_conf_t *cf, referer_conf_t *rc, mg_array_t *list,
-                                        int from_right)
-{
-    if (list == NULL || list->nelts == 0) {
-        return MG_CONF_OK;
-    }
-    mg_array_t *labels = mg_array_create(cf->pool, list->nelts, sizeof(mg_array_t *));
-    referer_name_t *n = list->elts;
-    for (size_t i = 0; i < list->nelts; i++) {
-        mg_array_t *one = mg_array_create(cf->pool, 4, sizeof(mg_str_t));
-        mg_str_t s = n[i].name;
-        /* head names start with '.', tail names end with it: drop it */
-        s = from_right ? (mg_str_t){s.len - 1, s.data + 1} : (mg_str_t){s.len - 1, s.data};
-        while (s.len) {
-            size_t cut;
-            mg_str_t lab;
-            if (from_right) {
-                char *dot = memrchr(s.data, '.', s.len);
-                cut = dot ? (size_t)(dot - s.data) : 0;
-                lab = (mg_str_t){s.len - cut - (dot != NULL), s.data + cut + (dot != NULL)};
-                s.len = cut;
-            } else {
-                char *dot = memchr(s.data, '.', s.len);
-                cut = dot ? (size_t)(dot - s.data) : s.len;
-                lab = (mg_str_t){cut, s.data};
-                s.data += cut + (dot != NULL);
-                s.len -= cut + (dot != NULL);
-            }
-            *(mg_str_t *)mg_array_push(one) = lab;
-        }
-        *(mg_array_t **)mg_array_push(labels) = one;
-    }
-    return check_wildcards(cf, rc, labels, 0, NULL, 0);
-}
-
+/* nginx's verdict on the hashes it would build from these names (core/hash_size.c). */
 static const char *check_hashes(mg_conf_t *cf, referer_conf_t *rc)
 {
-    if (rc->exact && rc->exact->nelts) {
-        mg_str_t *keys = mg_alloc(rc->exact->nelts * sizeof(mg_str_t));
-        referer_name_t *n = rc->exact->elts;
-        for (size_t i = 0; i < rc->exact->nelts; i++) {
-            keys[i] = n[i].name;
-        }
-        const char *rv = check_table(cf, rc, keys, rc->exact->nelts);
-        free(keys);
-        if (rv != MG_CONF_OK) {
-            return rv;
-        }
+    mg_hash_keys_t keys;
+    mg_hash_keys_init(&keys);
+    referer_name_t *n = rc->exact ? rc->exact->elts : NULL;
+    for (size_t i = 0; rc->exact && i < rc->exact->nelts; i++) {
+        mg_hash_keys_add(&keys, n[i].name);
     }
-    const char *rv = check_wildcard_names(cf, rc, rc->head, 1);
-    return rv != MG_CONF_OK ? rv : check_wildcard_names(cf, rc, rc->tail, 0);
+    /* head names start with '.', tail names end with it */
+    n = rc->head ? rc->head->elts : NULL;
+    for (size_t i = 0; rc->head && i < rc->head->nelts; i++) {
+        mg_hash_keys_add_head(cf, &keys, (mg_str_t){n[i].name.len - 1, n[i].name.data + 1});
+    }
+    n = rc->tail ? rc->tail->elts : NULL;
+    for (size_t i = 0; rc->tail && i < rc->tail->nelts; i++) {
+        mg_hash_keys_add_tail(cf, &keys, (mg_str_t){n[i].name.len - 1, n[i].name.data});
+    }
+    mg_int_t rv = mg_hash_keys_check(cf, &keys, "referer_hash", rc->hash_max_size,
+                                     rc->hash_bucket_size);
+    mg_hash_keys_free(&keys);
+    return rv == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
 static const char *referer_merge_conf(mg_conf_t *cf, void *parent, void *child)
