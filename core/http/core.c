@@ -6,8 +6,9 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "variables.h"
+#include "hash_size.h"
 #include "script.h"
+#include "variables.h"
 
 void **mg_http_create_loc_confs(mg_conf_t *cf);
 void **mg_http_create_srv_confs(mg_conf_t *cf);
@@ -26,7 +27,22 @@ static void *core_create_main_conf(mg_conf_t *cf)
         mg_array_init(&cmcf->phases[i], cf->pool, 2, sizeof(mg_http_handler_pt));
     }
     cmcf->ncaptures = 9;
+    cmcf->server_names_hash_max_size = MG_CONF_UNSET;
+    cmcf->server_names_hash_bucket_size = MG_CONF_UNSET;
+    cmcf->variables_hash_max_size = MG_CONF_UNSET;
+    cmcf->variables_hash_bucket_size = MG_CONF_UNSET;
     return cmcf;
+}
+
+static const char *core_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)cf;
+    mg_http_main_conf_t *cmcf = conf;
+    mg_conf_merge(cmcf->server_names_hash_max_size, MG_CONF_UNSET, 512);
+    mg_conf_merge(cmcf->server_names_hash_bucket_size, MG_CONF_UNSET, MG_HASH_CACHELINE);
+    mg_conf_merge(cmcf->variables_hash_max_size, MG_CONF_UNSET, 1024);
+    mg_conf_merge(cmcf->variables_hash_bucket_size, MG_CONF_UNSET, 64);
+    return MG_CONF_OK;
 }
 
 static void *core_create_srv_conf(mg_conf_t *cf)
@@ -67,6 +83,8 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->internal = MG_CONF_UNSET;
     clcf->alias = MG_CONF_UNSET;
     clcf->types = MG_CONF_UNSET_PTR;
+    clcf->types_hash_max_size = MG_CONF_UNSET;
+    clcf->types_hash_bucket_size = MG_CONF_UNSET;
     clcf->client_max_body_size = MG_CONF_UNSET_SIZE;
     clcf->client_body_buffer_size = MG_CONF_UNSET_SIZE;
     clcf->client_body_timeout = MG_CONF_UNSET;
@@ -94,6 +112,26 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->recursive_error_pages = MG_CONF_UNSET;
     clcf->satisfy = MG_CONF_UNSET;
     return clcf;
+}
+
+static mg_int_t check_types_hash(mg_conf_t *cf, mg_http_loc_conf_t *clcf)
+{
+    mg_hash_keys_t keys;
+    mg_hash_keys_init(&keys);
+    mg_http_type_t *t = clcf->types->elts;
+    for (size_t i = 0; i < clcf->types->nelts; i++) {
+        mg_hash_keys_add(&keys, t[i].exten);
+    }
+    mg_int_t rc = mg_hash_keys_check(cf, &keys, "types_hash", clcf->types_hash_max_size,
+                                     clcf->types_hash_bucket_size);
+    mg_hash_keys_free(&keys);
+    return rc;
+}
+
+static mg_array_t *cmcf_default_types(mg_conf_t *cf)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    return cmcf->default_types;
 }
 
 /* One array per http{} block, shared by its locations (never a process-wide cache: a
@@ -135,7 +173,20 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
         conf->alias = 0;
     }
     mg_conf_merge(conf->internal, MG_CONF_UNSET, 0);
+    mg_conf_merge(conf->types_hash_max_size, prev->types_hash_max_size, 1024);
+    mg_conf_merge(conf->types_hash_bucket_size, prev->types_hash_bucket_size, 64);
+    if (conf->types == MG_CONF_UNSET_PTR && prev->types != MG_CONF_UNSET_PTR) {
+        conf->types_checked = prev->types_checked;
+    }
     mg_conf_merge_ptr(conf->types, prev->types, default_types(cf));
+    if (!conf->types_checked && conf->types != cmcf_default_types(cf)) {
+        /* nginx builds a types hash where a level has its own types (or inherits some whose
+         * hash was not built yet) */
+        if (check_types_hash(cf, conf) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+        conf->types_checked = 1;
+    }
     mg_conf_merge_str(conf->default_type, prev->default_type, "text/plain");
     mg_conf_merge_size(conf->client_max_body_size, prev->client_max_body_size, 1024 * 1024);
     mg_conf_merge_size(conf->client_body_buffer_size, prev->client_body_buffer_size, 16384);
@@ -668,6 +719,9 @@ static const char *types_line(mg_conf_t *cf, void *data)
 {
     mg_array_t *types = data;
     mg_str_t type = cf->args[0];
+    if (cf->nargs == 2 && mg_str_eq(type, "include")) {
+        return mg_conf_include(cf, cf->args[1]);
+    }
     for (size_t i = 1; i < cf->nargs; i++) {
         mg_str_t ext = cf->args[i];
         mg_http_type_t *t = types->elts;
@@ -880,6 +934,7 @@ static const mg_conf_enum_t satisfy_values[] = {
     {NULL, 0},
 };
 
+#define MAIN(f) MG_MAIN_CONF, offsetof(mg_http_main_conf_t, f)
 #define SRV(f) MG_SRV_CONF, offsetof(mg_http_srv_conf_t, f)
 #define LOC(f) MG_LOC_CONF, offsetof(mg_http_loc_conf_t, f)
 #define ANY_LOC (MG_HTTP_ANY_LOC | MG_CTX_LIF)
@@ -893,6 +948,18 @@ static const mg_command_t core_commands[] = {
     {"root", ANY_LOC, MG_ARGS(1, 1), core_root, LOC(root), NULL},
     {"alias", MG_CTX_LOCATION, MG_ARGS(1, 1), core_root, LOC(root), NULL},
     {"types", MG_HTTP_ANY_LOC, MG_BLOCK | MG_ARGS(0, 0), core_types, LOC(types), NULL},
+    {"types_hash_max_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_num,
+     LOC(types_hash_max_size), NULL},
+    {"types_hash_bucket_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_num,
+     LOC(types_hash_bucket_size), NULL},
+    {"server_names_hash_max_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num,
+     MAIN(server_names_hash_max_size), NULL},
+    {"server_names_hash_bucket_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num,
+     MAIN(server_names_hash_bucket_size), NULL},
+    {"variables_hash_max_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num,
+     MAIN(variables_hash_max_size), NULL},
+    {"variables_hash_bucket_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num,
+     MAIN(variables_hash_bucket_size), NULL},
     {"default_type", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_str, LOC(default_type), NULL},
     {"internal", MG_CTX_LOCATION, MG_ARGS(0, 0), core_internal, LOC(internal), NULL},
     {"limit_except", MG_CTX_LOCATION, MG_BLOCK | MG_ARGS(1, MG_MANY), core_limit_except,
@@ -951,6 +1018,7 @@ mg_module_t mg_http_core_module = {
     .name = "http_core",
     .commands = core_commands,
     .create_main_conf = core_create_main_conf,
+    .init_main_conf = core_init_main_conf,
     .create_srv_conf = core_create_srv_conf,
     .merge_srv_conf = core_merge_srv_conf,
     .create_loc_conf = core_create_loc_conf,

@@ -140,6 +140,11 @@ typedef struct {
     mg_uint_t log_index;
     mg_int_t ncaptures;
     mg_array_t *default_types; /* html, gif, jpg: what a location without `types` gets */
+    /* nginx's hash sizes, checked as nginx builds its hashes (core/hash_size.c) */
+    mg_int_t server_names_hash_max_size;
+    mg_int_t server_names_hash_bucket_size;
+    mg_int_t variables_hash_max_size;
+    mg_int_t variables_hash_bucket_size;
     mg_cycle_t *cycle;
 } mg_http_main_conf_t;
 
@@ -199,6 +204,9 @@ struct mg_http_loc_conf_s {
     int alias;                /* 1 when "alias" */
     struct mg_http_complex_value_s *root_cv; /* when root has variables */
     mg_array_t *types;        /* mg_http_type_t */
+    mg_int_t types_hash_max_size;
+    mg_int_t types_hash_bucket_size;
+    unsigned types_checked : 1; /* the types' hash verdict was given at this level or above */
     mg_str_t default_type;
     size_t client_max_body_size; /* 0 = unlimited */
     size_t client_body_buffer_size;

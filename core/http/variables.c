@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hash_size.h"
 #include "script.h"
 #include "variables.h"
 #include "version.h"
@@ -883,6 +884,20 @@ mg_int_t mg_http_variables_add_core(mg_conf_t *cf)
 mg_int_t mg_http_variables_init(mg_conf_t *cf)
 {
     mg_http_main_conf_t *cmcf = main_conf(cf);
+    /* nginx hashes every variable's name (the prefix families aside) and refuses a
+     * configuration whose names do not fit variables_hash_* */
+    mg_hash_keys_t keys;
+    mg_hash_keys_init(&keys);
+    mg_http_variable_t **all = cmcf->all_variables.elts;
+    for (size_t i = 0; i < cmcf->all_variables.nelts; i++) {
+        mg_hash_keys_add(&keys, all[i]->name);
+    }
+    mg_int_t hrc = mg_hash_keys_check(cf, &keys, "variables_hash", cmcf->variables_hash_max_size,
+                                      cmcf->variables_hash_bucket_size);
+    mg_hash_keys_free(&keys);
+    if (hrc != MG_OK) {
+        return MG_ERROR;
+    }
     mg_http_variable_t *v = cmcf->variables.elts;
     for (size_t i = 0; i < cmcf->variables.nelts; i++) {
         if (!resolve(cmcf, cf->pool, v[i].name, &v[i], 0)) {

@@ -3,6 +3,7 @@
  * tables of server names, and choose a server for a request's host the nginx way: exact
  * name, longest leading wildcard, longest trailing wildcard, first matching regex, default.
  */
+#include "hash_size.h"
 #include "conn.h"
 #include "variables.h"
 
@@ -74,6 +75,31 @@ static mg_int_t add_name(mg_conf_t *cf, mg_http_addr_conf_t *addr, mg_http_serve
     n->name = key;
     addr->has_names = 1;
     return MG_OK;
+}
+
+/* nginx's verdict on the server names hash of an address (core/hash_size.c) */
+static mg_int_t check_names_hash(mg_conf_t *cf, mg_http_main_conf_t *cmcf, mg_http_addr_conf_t *a)
+{
+    mg_hash_keys_t keys;
+    mg_hash_keys_init(&keys);
+    mg_http_server_name_t *n = a->exact.elts;
+    for (size_t i = 0; i < a->exact.nelts; i++) {
+        mg_hash_keys_add(&keys, n[i].name);
+    }
+    /* head names are kept as ".example.com", tail names as "www.example." */
+    n = a->wc_head.elts;
+    for (size_t i = 0; i < a->wc_head.nelts; i++) {
+        mg_hash_keys_add_head(cf, &keys, (mg_str_t){n[i].name.len - 1, n[i].name.data + 1});
+    }
+    n = a->wc_tail.elts;
+    for (size_t i = 0; i < a->wc_tail.nelts; i++) {
+        mg_hash_keys_add_tail(cf, &keys, (mg_str_t){n[i].name.len - 1, n[i].name.data});
+    }
+    mg_int_t rc = mg_hash_keys_check(cf, &keys, "server_names_hash",
+                                     cmcf->server_names_hash_max_size,
+                                     cmcf->server_names_hash_bucket_size);
+    mg_hash_keys_free(&keys);
+    return rc;
 }
 
 static mg_http_addr_conf_t *addr_conf_for(mg_conf_t *cf, mg_array_t *addrs, mg_http_listen_t *l)
@@ -206,6 +232,9 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
                         return MG_ERROR;
                     }
                 }
+            }
+            if (check_names_hash(cf, cmcf, a[k]) != MG_OK) {
+                return MG_ERROR;
             }
         }
         if (wildcard >= 0) {
