@@ -202,8 +202,8 @@ static const char *check_hashes(mg_conf_t *cf, referer_conf_t *rc)
     for (size_t i = 0; rc->tail && i < rc->tail->nelts; i++) {
         mg_hash_keys_add_tail(cf, &keys, (mg_str_t){n[i].name.len - 1, n[i].name.data});
     }
-    mg_int_t rv = mg_hash_keys_check(cf, &keys, "referer_hash", rc->hash_max_size,
-                                     rc->hash_bucket_size);
+    mg_int_t rv =
+        mg_hash_keys_check(cf, &keys, "referer_hash", rc->hash_max_size, rc->hash_bucket_size);
     mg_hash_keys_free(&keys);
     return rv == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
 }

@@ -3,8 +3,8 @@
  * tables of server names, and choose a server for a request's host the nginx way: exact
  * name, longest leading wildcard, longest trailing wildcard, first matching regex, default.
  */
-#include "hash_size.h"
 #include "conn.h"
+#include "hash_size.h"
 #include "variables.h"
 
 /* nginx's wildcard rules: one '*' at most, no "..", and a star only as "*.x" or "x.*". */
@@ -95,9 +95,9 @@ static mg_int_t check_names_hash(mg_conf_t *cf, mg_http_main_conf_t *cmcf, mg_ht
     for (size_t i = 0; i < a->wc_tail.nelts; i++) {
         mg_hash_keys_add_tail(cf, &keys, (mg_str_t){n[i].name.len - 1, n[i].name.data});
     }
-    mg_int_t rc = mg_hash_keys_check(cf, &keys, "server_names_hash",
-                                     cmcf->server_names_hash_max_size,
-                                     cmcf->server_names_hash_bucket_size);
+    mg_int_t rc =
+        mg_hash_keys_check(cf, &keys, "server_names_hash", cmcf->server_names_hash_max_size,
+                           cmcf->server_names_hash_bucket_size);
     mg_hash_keys_free(&keys);
     return rc;
 }

@@ -365,8 +365,9 @@ static int split_same(const char *req, size_t n, const size_t *cuts, size_t ncut
 static void test_splits(void)
 {
     static const char *heads[] = {
-        "GET /index.html?a=1&b=%20 HTTP/1.1\r\nHost: example.com\r\nX-Trailing: value \t \r\n"
-        "Empty:\r\nAccept:   */*\r\n\r\n",
+        /* one head in two pieces of literal (parenthesized: clang warns otherwise) */
+        ("GET /index.html?a=1&b=%20 HTTP/1.1\r\nHost: example.com\r\nX-Trailing: value \t \r\n"
+         "Empty:\r\nAccept:   */*\r\n\r\n"),
         "\r\n\nGET http://[::1]:8080/a/../b//c?x#y HTTP/1.0\nA:\nB\r\n\r\nbody",
         "GET HTTPS://h?x=1 HTTP/1.1\r\nA(b): 1\r\nX: 1 \r\r\r\nY\r\r\nZ:\r\r\n\r\n",
         "GET /09/./x\r\n",
