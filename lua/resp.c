@@ -52,9 +52,9 @@ static mg_int_t send_header(mg_request_t *r)
     return mg_http_send_header(r);
 }
 
-/* Small outputs are gathered, as nginx's postpone_output (1460 by default) gathers them in
- * its writer: one write for a typical small response instead of one per ngx.say. */
-#define POSTPONE_OUTPUT 1460
+/* Small outputs are gathered up to the location's postpone_output (1460 by default), where
+ * the writer would hold them anyway: one buffer and one write for a typical small response
+ * instead of one per ngx.say. */
 #define PENDING_SIZE 4096
 
 /* Give the gathered output (and `extra`: a flush or last buffer, may be NULL) to the filters. */
@@ -228,9 +228,11 @@ static int output(lua_State *L, int newline, const char *fn)
     }
     mg_int_t rc = MG_OK;
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    size_t postpone = mg_min(clcf->postpone_output, PENDING_SIZE);
     /* body_filter_by_lua sees each output call as a chunk, as in OpenResty, where gathering
      * happens after the body filters */
-    if (size >= POSTPONE_OUTPUT || llcf->body_filter) {
+    if (size >= postpone || llcf->body_filter) {
         /* large: its own buffer, after what was gathered */
         char *data = mg_lua_output_alloc(ctx, size);
         char *p = data;
@@ -255,7 +257,7 @@ static int output(lua_State *L, int newline, const char *fn)
             *p++ = '\n';
         }
         ctx->pend_len += size;
-        if (rc == MG_OK && ctx->pend_len >= POSTPONE_OUTPUT) {
+        if (rc == MG_OK && ctx->pend_len >= postpone) {
             rc = send_pending(r, ctx, NULL);
         }
     }

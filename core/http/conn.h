@@ -24,9 +24,11 @@ typedef struct mg_http_conn_s {
     int64_t discard_rest;    /* body bytes of a finished request still to drop */
     mg_http_chunked_t discard_chunked;
     mg_msec_t lingering_deadline;
-    char *scratch;           /* sendfile off: file bytes read for the next writev (request pool) */
+    char *scratch; /* sendfile off: file bytes read for the next writev (malloc'ed,
+                      freed when the request ends) */
     size_t scratch_size;
-    mg_buf_t *scratch_buf;   /* the queued buffer that still points into scratch, or NULL */
+    size_t scratch_used;   /* bytes of it queued buffers point into */
+    mg_buf_t *scratch_buf; /* the last queued buffer that points into scratch, or NULL */
     unsigned discard_chunked_on : 1;
     unsigned discarding : 1;
     unsigned keepalive_idle : 1; /* waiting for the next request after a response */

@@ -105,6 +105,9 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->tcp_nodelay = MG_CONF_UNSET;
     clcf->sendfile = MG_CONF_UNSET;
     clcf->tcp_nopush = MG_CONF_UNSET;
+    clcf->sendfile_max_chunk = MG_CONF_UNSET_SIZE;
+    clcf->postpone_output = MG_CONF_UNSET_SIZE;
+    clcf->output_buffers_num = MG_CONF_UNSET;
     clcf->limit_rate = MG_CONF_UNSET_PTR;
     clcf->limit_rate_after = MG_CONF_UNSET_PTR;
     clcf->error_log = MG_CONF_UNSET_PTR;
@@ -208,6 +211,14 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->tcp_nodelay, prev->tcp_nodelay, 1);
     mg_conf_merge(conf->sendfile, prev->sendfile, 0);
     mg_conf_merge(conf->tcp_nopush, prev->tcp_nopush, 0);
+    mg_conf_merge_size(conf->sendfile_max_chunk, prev->sendfile_max_chunk, 2 * 1024 * 1024);
+    mg_conf_merge_size(conf->postpone_output, prev->postpone_output, 1460);
+    if (conf->output_buffers_num == MG_CONF_UNSET) {
+        conf->output_buffers_num =
+            prev->output_buffers_num == MG_CONF_UNSET ? 2 : prev->output_buffers_num;
+        conf->output_buffers_size =
+            prev->output_buffers_num == MG_CONF_UNSET ? 32768 : prev->output_buffers_size;
+    }
     mg_conf_merge_ptr(conf->limit_rate, prev->limit_rate, NULL);
     mg_conf_merge_ptr(conf->limit_rate_after, prev->limit_rate_after, NULL);
     mg_conf_merge_ptr(conf->error_log, prev->error_log, NULL);
@@ -928,6 +939,41 @@ static const char *core_rate(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return mg_http_compile_complex_value(cf, v, *f) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
+/* A size in bytes, k or m (nginx's size values: no g) */
+static const char *core_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    size_t *f = (size_t *)((char *)conf + cmd->offset);
+    if (*f != MG_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    int64_t n = mg_parse_size(v);
+    if (n < 0 || mg_tolower(v.data[v.len - 1]) == 'g') {
+        return "invalid value";
+    }
+    *f = (size_t)n;
+    return MG_CONF_OK;
+}
+
+/* output_buffers number size */
+static const char *core_output_buffers(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->output_buffers_num != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    mg_str_t v = cf->args[2];
+    int64_t size = mg_parse_size(v);
+    if (n <= 0 || size <= 0 || mg_tolower(v.data[v.len - 1]) == 'g') {
+        return "invalid value";
+    }
+    clcf->output_buffers_num = (mg_int_t)n;
+    clcf->output_buffers_size = (size_t)size;
+    return MG_CONF_OK;
+}
+
 static const mg_conf_enum_t satisfy_values[] = {
     {"all", MG_HTTP_SATISFY_ALL},
     {"any", MG_HTTP_SATISFY_ANY},
@@ -1005,6 +1051,11 @@ static const mg_command_t core_commands[] = {
     {"tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL},
     {"sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL},
     {"tcp_nopush", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nopush), NULL},
+    {"sendfile_max_chunk", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(sendfile_max_chunk),
+     NULL},
+    {"postpone_output", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(postpone_output), NULL},
+    {"output_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), core_output_buffers, LOC(output_buffers_num),
+     NULL},
     {"limit_rate", ANY_LOC, MG_ARGS(1, 1), core_rate, LOC(limit_rate), NULL},
     {"limit_rate_after", ANY_LOC, MG_ARGS(1, 1), core_rate, LOC(limit_rate_after), NULL},
     {"error_page", ANY_LOC, MG_ARGS(2, MG_MANY), core_error_page, LOC(error_pages), NULL},

@@ -228,6 +228,10 @@ struct mg_http_loc_conf_s {
     int tcp_nodelay;
     int sendfile;
     int tcp_nopush;
+    size_t sendfile_max_chunk; /* bytes one flush may send with sendfile() (0: no bound) */
+    size_t postpone_output;    /* the writer waits for this many bytes, but at a flush or the end */
+    mg_int_t output_buffers_num; /* sendfile off: file pieces of output_buffers_size read ahead */
+    size_t output_buffers_size;
     /* limit_rate, limit_rate_after: sizes, maybe from variables (MG_CONF_UNSET_PTR, NULL) */
     struct mg_http_complex_value_s *limit_rate;
     struct mg_http_complex_value_s *limit_rate_after;

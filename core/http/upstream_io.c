@@ -182,6 +182,13 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
     }
     if (rc == MG_ERROR && r->header_sent) {
         r->keepalive = 0;
+        if (r->parent == NULL && !r->connection->closed) {
+            /* as nginx, what the writer holds back for postpone_output goes out before the
+             * connection is closed */
+            mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
+            f->flush = 1;
+            mg_http_output(r, f);
+        }
     }
     mg_http_finalize_request(r, rc == MG_OK ? MG_AGAIN : rc);
 }
@@ -560,6 +567,18 @@ static void read_body(mg_upstream_t *u)
         if (!mg_http_output_busy(r)) {
             u->used = 0; /* every body buffer was written: all free again */
         }
+        if (u->used == u->nbufs && !u->flushed) {
+            /* every buffer is queued: the writer may hold them back for postpone_output, and
+             * only a flush makes it write them */
+            u->flushed = 1;
+            mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
+            f->flush = 1;
+            if (mg_http_output(r, f) == MG_ERROR) {
+                mg_upstream_finalize(u, MG_ERROR);
+                return;
+            }
+            continue;
+        }
         if (u->used == u->nbufs) {
             /* the client is slower: stop reading until the writer drains (on_client_drained) */
             mg_upstream_conn_read_off(u);
@@ -599,6 +618,7 @@ static void read_body(mg_upstream_t *u)
             return;
         }
         u->used++;
+        u->flushed = 0;
         u->state->bytes_received += n;
         u->state->response_length += n;
         if (pass_body(u, u->mem[slot], (size_t)n) == MG_DONE) {

@@ -29,9 +29,18 @@ mg_int_t mg_http_send_header(mg_request_t *r)
     return mg_http_top_header_filter(r);
 }
 
+static mg_int_t http_flush(mg_request_t *r);
+
 mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
 {
-    return mg_http_top_body_filter(r, in);
+    mg_int_t rc = mg_http_top_body_filter(r, in);
+    if (rc == MG_OK && r->buffered && r->parent == NULL && r->hc->out && !r->connection->writing &&
+        !r->hc->delayed && !r->connection->closed) {
+        /* a filter keeps input until the writer drains: what the writer postponed must go
+         * now, or nothing would ever drain it */
+        rc = http_flush(r);
+    }
+    return rc;
 }
 
 int mg_http_output_busy(mg_request_t *r)
@@ -332,11 +341,11 @@ static mg_int_t body_head_filter(mg_request_t *r, mg_buf_t *in)
 /*
  * The queue (hc->out) holds memory and file buffers in response order. With "sendfile on" a
  * file buffer goes out with sendfile(); with nginx's default "sendfile off" its bytes are
- * read (pread) into one scratch area and written with writev together with the memory
- * buffers around them, so a small file and its head leave in a single system call. The
- * scratch is reused only once the buffer pointing into it has been written.
+ * read (pread) into the scratch, output_buffers' number of pieces of its size, and written
+ * with writev together with the memory buffers around them, so a small file and its head
+ * leave in a single system call. The scratch is reused once the last buffer pointing into it
+ * has been written.
  */
-#define SCRATCH_MAX 65536
 #define IOV_MAX_USED 64
 
 static void on_write_timeout(mg_connection_t *c);
@@ -351,25 +360,37 @@ static void set_cork(mg_connection_t *c, mg_http_conn_t *hc, int on)
     }
 }
 
+/* Room in the scratch for the next piece of a file buffer with `left` bytes to go: at most
+ * one output buffer's size; 0 when the scratch is full of bytes not yet written. */
+static size_t scratch_room(mg_http_conn_t *hc, mg_http_loc_conf_t *clcf, size_t left)
+{
+    size_t piece = clcf->output_buffers_size;
+    size_t cap = piece * (size_t)clcf->output_buffers_num;
+    if (hc->scratch_used == 0 && hc->scratch_size < mg_min(cap, left)) {
+        /* a small file gets a small scratch; a larger one later gets a new one (the old one
+         * is free: nothing queued points into it) */
+        free(hc->scratch);
+        hc->scratch_size = mg_min(cap, left);
+        hc->scratch = mg_alloc(hc->scratch_size);
+    }
+    return mg_min(mg_min(piece, left), hc->scratch_size - hc->scratch_used);
+}
+
 /* Read the next piece of file buffer *link into the scratch and queue it before the file
- * buffer; returns the new memory buffer, or NULL after logging (the response is broken). */
-static mg_buf_t *read_file_piece(mg_request_t *r, mg_buf_t **link)
+ * buffer; returns the new memory buffer, NULL after logging (the response is broken), or
+ * the file buffer itself when the scratch is full. */
+static mg_buf_t *read_file_piece(mg_request_t *r, mg_http_loc_conf_t *clcf, mg_buf_t **link)
 {
     mg_http_conn_t *hc = r->hc;
     mg_buf_t *fb = *link;
-    size_t want = (size_t)(fb->file_last - fb->file_pos);
-    if (want > SCRATCH_MAX) {
-        want = SCRATCH_MAX;
+    size_t want = scratch_room(hc, clcf, (size_t)(fb->file_last - fb->file_pos));
+    if (want == 0) {
+        return fb;
     }
-    if (hc->scratch_size < want) {
-        /* a small file gets a small scratch; a larger one later gets a new one (the old is
-         * free: scratch_buf is NULL here) */
-        hc->scratch_size = want < 4096 && fb->file_last - fb->file_pos <= 4096 ? want : SCRATCH_MAX;
-        hc->scratch = mg_pnalloc(r->pool, hc->scratch_size);
-    }
+    char *dst = hc->scratch + hc->scratch_used;
     ssize_t n;
     do {
-        n = pread(fb->fd, hc->scratch, want, fb->file_pos);
+        n = pread(fb->fd, dst, want, fb->file_pos);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) {
         if (n < 0) {
@@ -380,13 +401,11 @@ static mg_buf_t *read_file_piece(mg_request_t *r, mg_buf_t **link)
         }
         return NULL;
     }
-    mg_buf_t *m = mg_buf_mem(r->pool, hc->scratch, (size_t)n);
+    mg_buf_t *m = mg_buf_mem(r->pool, dst, (size_t)n);
     fb->file_pos += n;
     m->next = fb;
     *link = m;
-    if (hc->out_tail == link) {
-        hc->out_tail = &m->next; /* cannot happen (fb follows), kept for the invariant */
-    }
+    hc->scratch_used += (size_t)n;
     hc->scratch_buf = m;
     return m;
 }
@@ -476,6 +495,9 @@ static mg_int_t http_flush(mg_request_t *r)
         }
         budget = (size_t)limit;
     }
+    /* sendfile_max_chunk: what one turn of the loop may send with sendfile() before the
+     * others get theirs (nginx then waits a millisecond) */
+    size_t chunk = clcf->sendfile_max_chunk ? clcf->sendfile_max_chunk : SIZE_MAX;
     while (hc->out && budget) {
         mg_buf_t *b = hc->out;
         ssize_t n;
@@ -484,14 +506,18 @@ static mg_int_t http_flush(mg_request_t *r)
             goto consumed;
         }
         if (b->in_file && use_sendfile) {
+            if (chunk == 0) {
+                return rate_wait(r, 1);
+            }
             op = "sendfile";
             off_t off = b->file_pos;
-            size_t want = mg_min((size_t)(b->file_last - b->file_pos), budget);
+            size_t want = mg_min(mg_min((size_t)(b->file_last - b->file_pos), budget), chunk);
             n = sendfile(c->fd, b->fd, &off, want > 0x7ffff000 ? 0x7ffff000 : want);
             if (n > 0) {
                 b->file_pos += n;
                 r->bytes_sent += (size_t)n;
                 budget -= rate ? (size_t)n : 0;
+                chunk -= chunk == SIZE_MAX ? 0 : (size_t)n;
                 if (hc->corked) {
                     /* the head left in full packets with the file's start: uncork now, as
                      * a peer whose window is below one segment would stall a corked
@@ -519,14 +545,17 @@ static mg_int_t http_flush(mg_request_t *r)
                     if (x->file_pos == x->file_last) {
                         continue;
                     }
-                    if (use_sendfile || hc->scratch_buf) {
+                    if (use_sendfile) {
                         break;
                     }
-                    x = read_file_piece(r, link);
+                    x = read_file_piece(r, clcf, link);
                     if (x == NULL) {
                         op = NULL;
                         n = 0;
                         goto failed;
+                    }
+                    if (x->in_file) {
+                        break; /* the scratch is full until what it holds is written */
                     }
                 }
                 if (x->last > x->pos) {
@@ -564,6 +593,7 @@ static mg_int_t http_flush(mg_request_t *r)
                         x->pos = x->last;
                         if (x == hc->scratch_buf) {
                             hc->scratch_buf = NULL;
+                            hc->scratch_used = 0;
                         }
                     }
                     if (x->last_buf) {
@@ -606,6 +636,7 @@ static mg_int_t http_flush(mg_request_t *r)
         hc->out = NULL;
         hc->out_tail = &hc->out;
         hc->scratch_buf = NULL;
+        hc->scratch_used = 0;
         return MG_ERROR;
     consumed:
         if (b->last_buf) {
@@ -632,8 +663,10 @@ static mg_int_t http_flush(mg_request_t *r)
 /* The request's pool is going away: forget the scratch that lived in it. */
 void mg_http_writer_reset(mg_http_conn_t *hc)
 {
+    free(hc->scratch);
     hc->scratch = NULL;
     hc->scratch_size = 0;
+    hc->scratch_used = 0;
     hc->scratch_buf = NULL;
     hc->delayed = 0;
 }
@@ -704,6 +737,24 @@ static void writer_event(mg_connection_t *c)
     }
 }
 
+/* postpone_output: fewer bytes than that queued, and neither a flush nor the end among
+ * them, wait for more (nginx's write filter), so small pieces leave in one write */
+static int postponed(mg_request_t *r)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    size_t size = 0;
+    for (mg_buf_t *b = r->hc->out; b; b = b->next) {
+        if (b->flush || b->last_buf) {
+            return 0;
+        }
+        size += mg_buf_size(b);
+        if (size >= clcf->postpone_output) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
 {
     if (r->parent) {
@@ -727,6 +778,9 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     }
     if (r->connection->writing || hc->delayed) {
         return MG_AGAIN; /* already waiting for the socket, or for limit_rate's timer */
+    }
+    if (in && postponed(r)) {
+        return MG_OK;
     }
     return http_flush(r);
 }
