@@ -321,6 +321,7 @@ static mg_int_t need_body(mg_request_t *r, mg_lua_ctx_t *ctx, unsigned phase)
         return MG_OK;
     }
     ctx->phase = phase;
+    r->request_body_in_clean_file = 1; /* as lua-nginx-module: no body file outlives it */
     mg_int_t rc = mg_http_read_client_request_body(r, body_read_done);
     if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
         return rc;

@@ -2,8 +2,8 @@
  * ngx.req: the request as the client sent it and as Lua changes it. Method, URI and args;
  * the header lines, changed in r->headers_in itself so that $http_*, $host and what
  * proxy_pass sends see the change; the raw head; the body, read while the coroutine waits,
- * then inspected, discarded or replaced. Bodies are kept in memory (body.c), so there is no
- * body file: get_body_file is always nil.
+ * then inspected, discarded or replaced. A body larger than client_body_buffer_size is in a
+ * temporary file (body.c): get_body_file names it and get_body_data is nil, as OpenResty's.
  */
 #include "api.h"
 
@@ -560,6 +560,7 @@ static int mg_lua_req_read_body(lua_State *L)
     if (r->request_body || r->discard_body) {
         return 0; /* read before (lua_need_request_body), or dropped: as nginx, nothing to do */
     }
+    r->request_body_in_clean_file = 1; /* lua-nginx-module removes the file whatever happens */
     mg_int_t rc = mg_http_read_client_request_body(r, body_post_read);
     if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
         /* 413, 400, 408, 499: the entry ends as with ngx.exit(rc) */
@@ -590,7 +591,7 @@ static int mg_lua_req_discard_body(lua_State *L)
 static int push_body(lua_State *L, mg_request_t *r)
 {
     mg_http_request_body_t *rb = r->request_body;
-    if (rb == NULL || mg_chain_size(rb->bufs) == 0) {
+    if (rb == NULL || rb->temp_file || mg_chain_size(rb->bufs) == 0) {
         return 0;
     }
     luaL_Buffer b;
@@ -615,8 +616,13 @@ static int mg_lua_req_get_body_data(lua_State *L)
 static int mg_lua_req_get_body_file(lua_State *L)
 {
     check_nargs(L, 0);
-    req_get(L);
-    lua_pushnil(L); /* bodies are never written to files */
+    mg_request_t *r = req_get(L);
+    mg_http_request_body_t *rb = r->request_body;
+    if (rb == NULL || rb->temp_file == NULL) {
+        lua_pushnil(L);
+    } else {
+        lua_pushlstring(L, rb->temp_file->name.data, rb->temp_file->name.len);
+    }
     return 1;
 }
 
@@ -635,6 +641,11 @@ static int mg_lua_req_get_post_args(lua_State *L)
     if (r->request_body == NULL) {
         return luaL_error(L, "no request body found; maybe you should turn on "
                              "lua_need_request_body?");
+    }
+    if (r->request_body->temp_file) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "request body in temp file not supported");
+        return 2;
     }
     lua_createtable(L, 0, 4);
     int t = lua_gettop(L);

@@ -55,6 +55,7 @@ typedef struct {
     int redirect_mode;
     mg_array_t *redirects;            /* proxy_redirect_t */
     size_t max_temp_file_size;
+    mg_http_temp_path_t *temp_path;
     int request_buffering;
     mg_http_complex_value_t *method;  /* proxy_method */
     mg_http_complex_value_t *body;    /* proxy_set_body */
@@ -660,7 +661,8 @@ static mg_int_t proxy_handler(mg_request_t *r)
         ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
     }
     if (!plcf->body && plcf->pass_request_body &&
-        (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+        (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
+        /* an empty body too: client_body_in_file_only gives it its (empty) file */
         /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
         r->request_body_no_buffering =
             !plcf->request_buffering && (!r->headers_in.chunked || plcf->http_version == 11);
@@ -785,6 +787,9 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
     mg_conf_merge(conf->pass_request_body, prev->pass_request_body, 1);
     mg_conf_merge_size(conf->max_temp_file_size, prev->max_temp_file_size, 0);
     mg_conf_merge(conf->request_buffering, prev->request_buffering, 1);
+    if (mg_http_merge_temp_path(cf, &conf->temp_path, prev->temp_path, "proxy_temp") != MG_OK) {
+        return MG_CONF_ERROR;
+    }
     mg_conf_merge(conf->upstream.ignore_client_abort, prev->upstream.ignore_client_abort, 0);
     if (conf->method == NULL) {
         conf->method = prev->method;
@@ -1185,41 +1190,53 @@ static void *proxy_create_main_conf(mg_conf_t *cf)
 #define PU(f) offsetof(proxy_loc_conf_t, upstream) + offsetof(mg_upstream_conf_t, f)
 
 static const mg_command_t proxy_commands[] = {
-    { "proxy_pass", MG_CTX_LOCATION | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, 1), proxy_pass, MG_LOC_CONF, 0, NULL },
-    { "proxy_set_header", LOC, MG_ARGS(2, 2), proxy_set_header, MG_LOC_CONF, 0, NULL },
-    { "proxy_hide_header", LOC, MG_ARGS(1, 1), proxy_header_list, MG_LOC_CONF,
-      offsetof(proxy_loc_conf_t, hide_headers), NULL },
-    { "proxy_pass_header", LOC, MG_ARGS(1, 1), proxy_header_list, MG_LOC_CONF,
-      offsetof(proxy_loc_conf_t, pass_headers), NULL },
-    { "proxy_http_version", LOC, MG_ARGS(1, 1), proxy_http_version, MG_LOC_CONF, 0, NULL },
-    { "proxy_pass_request_headers", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-      offsetof(proxy_loc_conf_t, pass_request_headers), NULL },
-    { "proxy_pass_request_body", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-      offsetof(proxy_loc_conf_t, pass_request_body), NULL },
-    { "proxy_connect_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(connect_timeout), NULL },
-    { "proxy_send_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(send_timeout), NULL },
-    { "proxy_read_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(read_timeout), NULL },
-    { "proxy_next_upstream", LOC, MG_ARGS(1, MG_MANY), proxy_next_upstream, MG_LOC_CONF, 0, NULL },
-    { "proxy_next_upstream_tries", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF, PU(next_upstream_tries), NULL },
-    { "proxy_next_upstream_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(next_upstream_timeout), NULL },
-    { "proxy_buffer_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF, PU(buffer_size), NULL },
-    { "proxy_buffers", LOC, MG_ARGS(2, 2), proxy_buffers, MG_LOC_CONF, 0, NULL },
-    { "proxy_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(buffering), NULL },
-    { "proxy_intercept_errors", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(intercept_errors), NULL },
-    { "proxy_redirect", LOC, MG_ARGS(1, 2), proxy_redirect, MG_LOC_CONF, 0, NULL },
-    { "proxy_max_temp_file_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
-      offsetof(proxy_loc_conf_t, max_temp_file_size), NULL },
-    { "proxy_request_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-      offsetof(proxy_loc_conf_t, request_buffering), NULL },
-    { "proxy_ignore_client_abort", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(ignore_client_abort), NULL },
-    { "proxy_method", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF, offsetof(proxy_loc_conf_t, method), NULL },
-    { "proxy_set_body", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF, offsetof(proxy_loc_conf_t, body), NULL },
-    { "proxy_busy_buffers_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
-    { "proxy_temp_file_write_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
-    { "proxy_temp_path", LOC, MG_ARGS(1, 4), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
-    { "proxy_headers_hash_max_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
-    { "proxy_headers_hash_bucket_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"proxy_pass", MG_CTX_LOCATION | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, 1), proxy_pass,
+     MG_LOC_CONF, 0, NULL},
+    {"proxy_set_header", LOC, MG_ARGS(2, 2), proxy_set_header, MG_LOC_CONF, 0, NULL},
+    {"proxy_hide_header", LOC, MG_ARGS(1, 1), proxy_header_list, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, hide_headers), NULL},
+    {"proxy_pass_header", LOC, MG_ARGS(1, 1), proxy_header_list, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, pass_headers), NULL},
+    {"proxy_http_version", LOC, MG_ARGS(1, 1), proxy_http_version, MG_LOC_CONF, 0, NULL},
+    {"proxy_pass_request_headers", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, pass_request_headers), NULL},
+    {"proxy_pass_request_body", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, pass_request_body), NULL},
+    {"proxy_connect_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF,
+     PU(connect_timeout), NULL},
+    {"proxy_send_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(send_timeout),
+     NULL},
+    {"proxy_read_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(read_timeout),
+     NULL},
+    {"proxy_next_upstream", LOC, MG_ARGS(1, MG_MANY), proxy_next_upstream, MG_LOC_CONF, 0, NULL},
+    {"proxy_next_upstream_tries", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF,
+     PU(next_upstream_tries), NULL},
+    {"proxy_next_upstream_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF,
+     PU(next_upstream_timeout), NULL},
+    {"proxy_buffer_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF, PU(buffer_size), NULL},
+    {"proxy_buffers", LOC, MG_ARGS(2, 2), proxy_buffers, MG_LOC_CONF, 0, NULL},
+    {"proxy_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(buffering), NULL},
+    {"proxy_intercept_errors", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(intercept_errors),
+     NULL},
+    {"proxy_redirect", LOC, MG_ARGS(1, 2), proxy_redirect, MG_LOC_CONF, 0, NULL},
+    {"proxy_max_temp_file_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, max_temp_file_size), NULL},
+    {"proxy_request_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, request_buffering), NULL},
+    {"proxy_ignore_client_abort", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     PU(ignore_client_abort), NULL},
+    {"proxy_method", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, method), NULL},
+    {"proxy_set_body", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, body), NULL},
+    {"proxy_busy_buffers_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL},
+    {"proxy_temp_file_write_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL},
+    {"proxy_temp_path", LOC, MG_ARGS(1, 4), mg_http_set_temp_path, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, temp_path), NULL},
+    {"proxy_headers_hash_max_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL},
+    {"proxy_headers_hash_bucket_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0,
+     NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_proxy_module = {

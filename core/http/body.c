@@ -46,8 +46,9 @@ static mg_buf_t *body_fill(mg_request_t *r)
     /* a tiny setting must not bring back a buffer per piece */
     size_t size = mg_max(clcf->client_body_buffer_size, 1024);
     if (!r->headers_in.chunked && r->headers_in.content_length_n > (int64_t)rb->received) {
-        size =
-            (size_t)mg_min((int64_t)size, r->headers_in.content_length_n - (int64_t)rb->received);
+        int64_t rest = r->headers_in.content_length_n - (int64_t)rb->received;
+        /* a body read into memory is no larger than body_plan allows: one buffer holds it */
+        size = r->reading_body && !rb->to_file ? (size_t)rest : (size_t)mg_min((int64_t)size, rest);
     }
     char *p = mg_pnalloc(r->pool, size);
     mg_buf_t *b = mg_buf_mem(r->pool, p, 0);
@@ -82,7 +83,126 @@ void mg_http_request_body_reset(mg_request_t *r)
     rb->fill = NULL;
     rb->fill_end = NULL;
     rb->received = 0;
+    /* a new body is built in memory; a file the old one had goes with the request */
+    rb->temp_file = NULL;
+    rb->to_file = 0;
+    rb->spill_at = 0;
     body_fill(r); /* an empty first buffer: the body exists, and is empty */
+}
+
+/* ---- bodies in temporary files ---- */
+
+/* Where a buffered body goes, decided when reading starts, as nginx decides: to a file when
+ * client_body_in_file_only says so, or when what a Content-Length leaves to come (past the
+ * bytes that came with the head) exceeds client_body_buffer_size by more than a quarter; a
+ * chunked body stays in memory up to client_body_buffer_size, then moves to a file. */
+static void body_plan(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    size_t size = clcf->client_body_buffer_size;
+    mg_http_conn_t *hc = r->hc;
+    if (clcf->client_body_in_file_only != MG_HTTP_BODY_FILE_OFF) {
+        rb->to_file = 1;
+    } else if (r->headers_in.chunked) {
+        /* nginx reads a chunked body, framing and all, into one such buffer */
+        rb->spill_at = hc->last - hc->start + size;
+    } else {
+        int64_t preread = mg_min((int64_t)(hc->last - hc->start), r->headers_in.content_length_n);
+        rb->to_file = r->headers_in.content_length_n - preread >= (int64_t)(size + size / 4);
+    }
+}
+
+/* The request's temporary file, made on first use: kept with client_body_in_file_only on
+ * (unless Lua read the body: lua-nginx-module always cleans), and announced as nginx does. */
+static mg_int_t body_file(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    if (rb->temp_file) {
+        return MG_OK;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    int keep =
+        clcf->client_body_in_file_only == MG_HTTP_BODY_FILE_ON && !r->request_body_in_clean_file;
+    rb->temp_file = mg_http_temp_file_create(r, clcf->client_body_temp_path, keep);
+    if (rb->temp_file == NULL) {
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* nginx's levels: a warning when only the size put it there */
+    mg_log_error(clcf->client_body_in_file_only ? MG_LOG_NOTICE : MG_LOG_WARN, &r->connection->log,
+                 0, "a client request body is buffered to a temporary file %s",
+                 rb->temp_file->name.data);
+    return MG_OK;
+}
+
+/* Write what the memory buffers hold to the file and empty them: the last one is kept as
+ * the buffer the next bytes gather in. */
+static mg_int_t body_write_out(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    mg_int_t rc = body_file(r);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    for (mg_buf_t *b = rb->bufs; b; b = b->next) {
+        if (mg_http_temp_file_write(rb->temp_file, b->pos, (size_t)(b->last - b->pos)) != MG_OK) {
+            return MG_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (rb->fill) {
+        rb->fill->last = rb->fill->pos;
+        rb->fill->next = NULL;
+        rb->bufs = rb->fill;
+    }
+    return MG_OK;
+}
+
+/* Body bytes read from the client: into memory, or gathered for the file. MG_OK or 500. */
+static mg_int_t body_save(mg_request_t *r, const char *data, size_t len)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    if (!rb->to_file) {
+        mg_http_request_body_append(r, data, len);
+        return MG_OK;
+    }
+    while (len) {
+        mg_buf_t *b = body_fill(r);
+        size_t n = mg_min(len, (size_t)(rb->fill_end - b->last));
+        memcpy(b->last, data, n);
+        b->last += n;
+        rb->received += n;
+        data += n;
+        len -= n;
+        if (b->last == rb->fill_end) {
+            mg_int_t rc = body_write_out(r);
+            if (rc != MG_OK) {
+                return rc;
+            }
+        }
+    }
+    return MG_OK;
+}
+
+/* The body is read: one that went to a file is that file from now on */
+static mg_int_t body_complete(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    if (!rb->to_file) {
+        return MG_OK;
+    }
+    mg_int_t rc = body_write_out(r);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
+    b->in_file = 1;
+    b->fd = rb->temp_file->fd;
+    b->file_pos = 0;
+    b->file_last = rb->temp_file->offset;
+    rb->bufs = b;
+    rb->fill = NULL;
+    rb->fill_end = NULL;
+    return MG_OK;
 }
 
 /* Room left in the unbuffered stream (its consumer resets it once it took all). */
@@ -126,7 +246,11 @@ static mg_int_t consume_buffered(mg_request_t *r)
             rb->stream->last += n;
             rb->received += n;
         } else {
-            mg_http_request_body_append(r, hc->buf + hc->start, n);
+            mg_int_t rc = body_save(r, hc->buf + hc->start, n);
+            if (rc != MG_OK) {
+                r->keepalive = 0;
+                return rc;
+            }
         }
         hc->start += n;
         hc->discard_rest -= (int64_t)n;
@@ -169,8 +293,10 @@ static mg_int_t consume_buffered(mg_request_t *r)
             }
             if (rb->stream) {
                 stream_chunk(rb, data, dlen);
+            } else if ((result = body_save(r, data, dlen)) != MG_OK) {
+                break;
             } else {
-                mg_http_request_body_append(r, data, dlen);
+                result = MG_AGAIN;
             }
         }
         if (hc->discard_chunked.done) {
@@ -185,6 +311,10 @@ static mg_int_t consume_buffered(mg_request_t *r)
     }
     hc->start += pos;
     r->request_length += pos;
+    rb->raw += pos;
+    if (rb->spill_at && rb->raw > rb->spill_at) {
+        rb->to_file = 1; /* what memory holds goes to the file with the next bytes */
+    }
     if (result >= MG_HTTP_SPECIAL_RESPONSE) {
         /* the stream position is lost: nothing more can be read from it */
         hc->discard_chunked_on = 0;
@@ -266,6 +396,9 @@ static mg_int_t body_read(mg_request_t *r)
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     for (;;) {
         mg_int_t rc = consume_buffered(r);
+        if (rc == MG_OK && rb->stream == NULL) {
+            rc = body_complete(r);
+        }
         if (rc == MG_OK) {
             rb->done = 1;
             body_stop(r);
@@ -389,6 +522,16 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     r->request_body = rb;
     rb->post_handler = post_handler;
     if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
+        mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+        if (r->headers_in.content_length_n == 0 && !r->request_body_no_buffering &&
+            clcf->client_body_in_file_only != MG_HTTP_BODY_FILE_OFF) {
+            /* as nginx, an empty body announced so still gets its (empty) file */
+            rb->to_file = 1;
+            mg_int_t rc = body_complete(r);
+            if (rc != MG_OK) {
+                return rc;
+            }
+        }
         rb->done = 1;
         post_handler(r);
         return MG_OK;
@@ -399,6 +542,7 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     /* a failure found now is returned, not finalized here: the caller is still running on
      * the request (a Lua coroutine, a phase handler) and finalizes it with the status */
     if (!r->request_body_no_buffering) {
+        body_plan(r);
         mg_int_t rc = body_read(r);
         if (rc == MG_OK) {
             body_done(r);

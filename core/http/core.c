@@ -114,6 +114,8 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->error_pages = MG_CONF_UNSET_PTR;
     clcf->recursive_error_pages = MG_CONF_UNSET;
     clcf->satisfy = MG_CONF_UNSET;
+    clcf->client_body_in_file_only = MG_CONF_UNSET;
+    clcf->client_body_in_single_buffer = MG_CONF_UNSET;
     return clcf;
 }
 
@@ -225,8 +227,18 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge_ptr(conf->error_pages, prev->error_pages, NULL);
     mg_conf_merge(conf->recursive_error_pages, prev->recursive_error_pages, 0);
     mg_conf_merge(conf->satisfy, prev->satisfy, MG_HTTP_SATISFY_ALL);
-    if (conf->client_body_temp_path.data == NULL) {
-        conf->client_body_temp_path = prev->client_body_temp_path;
+    mg_conf_merge(conf->client_body_in_file_only, prev->client_body_in_file_only,
+                  MG_HTTP_BODY_FILE_OFF);
+    mg_conf_merge(conf->client_body_in_single_buffer, prev->client_body_in_single_buffer, 0);
+    if (mg_http_merge_temp_path(cf, &conf->client_body_temp_path, prev->client_body_temp_path,
+                                "client_body_temp") != MG_OK ||
+        mg_http_merge_temp_path(cf, &conf->fastcgi_temp_path, prev->fastcgi_temp_path,
+                                "fastcgi_temp") != MG_OK ||
+        mg_http_merge_temp_path(cf, &conf->uwsgi_temp_path, prev->uwsgi_temp_path, "uwsgi_temp") !=
+            MG_OK ||
+        mg_http_merge_temp_path(cf, &conf->scgi_temp_path, prev->scgi_temp_path, "scgi_temp") !=
+            MG_OK) {
+        return MG_CONF_ERROR;
     }
     return MG_CONF_OK;
 }
@@ -832,24 +844,6 @@ static const char *core_internal(mg_conf_t *cf, const mg_command_t *cmd, void *c
     return MG_CONF_OK;
 }
 
-static const char *core_temp_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    mg_http_loc_conf_t *clcf = conf;
-    (void)cmd;
-    if (clcf->client_body_temp_path.data) {
-        return "is duplicate";
-    }
-    for (size_t i = 2; i < cf->nargs; i++) {
-        int64_t level = mg_atoi(cf->args[i].data, cf->args[i].len);
-        if (level < 1 || level > 2) {
-            mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[i].data);
-            return MG_CONF_ERROR;
-        }
-    }
-    clcf->client_body_temp_path = mg_conf_full_name(cf->cycle, cf->args[1], 0);
-    return MG_CONF_OK;
-}
-
 static const char *core_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
@@ -974,6 +968,13 @@ static const char *core_output_buffers(mg_conf_t *cf, const mg_command_t *cmd, v
     return MG_CONF_OK;
 }
 
+static const mg_conf_enum_t body_file_values[] = {
+    {"off", MG_HTTP_BODY_FILE_OFF},
+    {"on", MG_HTTP_BODY_FILE_ON},
+    {"clean", MG_HTTP_BODY_FILE_CLEAN},
+    {NULL, 0},
+};
+
 static const mg_conf_enum_t satisfy_values[] = {
     {"all", MG_HTTP_SATISFY_ALL},
     {"any", MG_HTTP_SATISFY_ANY},
@@ -1028,8 +1029,19 @@ static const mg_command_t core_commands[] = {
      LOC(client_body_buffer_size), NULL},
     {"client_body_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec,
      LOC(client_body_timeout), NULL},
-    {"client_body_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), core_temp_path,
+    {"client_body_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), mg_http_set_temp_path,
      LOC(client_body_temp_path), NULL},
+    {"client_body_in_file_only", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_enum,
+     LOC(client_body_in_file_only), body_file_values},
+    {"client_body_in_single_buffer", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(client_body_in_single_buffer), NULL},
+    /* the fastcgi, uwsgi and scgi modules are not there yet; their temp paths are */
+    {"fastcgi_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), mg_http_set_temp_path,
+     LOC(fastcgi_temp_path), NULL},
+    {"uwsgi_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), mg_http_set_temp_path, LOC(uwsgi_temp_path),
+     NULL},
+    {"scgi_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), mg_http_set_temp_path, LOC(scgi_temp_path),
+     NULL},
     {"send_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(send_timeout), NULL},
     {"keepalive_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_keepalive, LOC(keepalive_timeout),
      NULL},

@@ -169,4 +169,5 @@ mg_module_t mg_http_module = {
     .name = "http",
     .commands = http_commands,
     .init_filters = mg_http_write_filters_init, /* listed before every filter module */
+    .init_cycle_conf = mg_http_create_temp_paths,
 };

@@ -124,6 +124,22 @@ typedef struct {
     mg_uint_t line;
 } mg_http_listen_t;
 
+/* A *_temp_path: a directory and up to 3 levels of subdirectories (temp_file.c) */
+typedef struct {
+    mg_str_t name;     /* absolute, NUL-terminated, no trailing slash */
+    size_t level[3];   /* digits per level, 0 after the last */
+    const char *where; /* "FILE:LINE" of its directive; NULL for a default path */
+} mg_http_temp_path_t;
+
+/* A request's temporary file: closed when the request ends, and removed unless persistent */
+typedef struct {
+    int fd;
+    mg_str_t name; /* NUL-terminated */
+    off_t offset;  /* bytes written */
+    mg_log_t *log;
+    unsigned persistent : 1;
+} mg_http_temp_file_t;
+
 typedef struct {
     mg_array_t servers;       /* mg_http_srv_conf_t * */
     mg_array_t listen;        /* mg_http_listen_t, every listen of every server */
@@ -145,6 +161,7 @@ typedef struct {
     mg_int_t server_names_hash_bucket_size;
     mg_int_t variables_hash_max_size;
     mg_int_t variables_hash_bucket_size;
+    mg_array_t temp_paths; /* mg_http_temp_path_t *: every *_temp_path, created at start */
     mg_cycle_t *cycle;
 } mg_http_main_conf_t;
 
@@ -235,11 +252,19 @@ struct mg_http_loc_conf_s {
     /* limit_rate, limit_rate_after: sizes, maybe from variables (MG_CONF_UNSET_PTR, NULL) */
     struct mg_http_complex_value_s *limit_rate;
     struct mg_http_complex_value_s *limit_rate_after;
-    mg_str_t client_body_temp_path;
+    mg_http_temp_path_t *client_body_temp_path;
+    /* fastcgi, uwsgi and scgi come later: their temp paths are created as nginx does */
+    mg_http_temp_path_t *fastcgi_temp_path, *uwsgi_temp_path, *scgi_temp_path;
+    mg_int_t client_body_in_file_only; /* MG_HTTP_BODY_FILE_* */
+    int client_body_in_single_buffer;
     mg_log_t *error_log;
     mg_array_t *error_pages; /* mg_http_err_page_t; a level with its own drops the parent's */
     int recursive_error_pages;
 };
+
+#define MG_HTTP_BODY_FILE_OFF 0
+#define MG_HTTP_BODY_FILE_ON 1    /* the body always goes to a file, which is kept */
+#define MG_HTTP_BODY_FILE_CLEAN 2 /* ... which is removed when the request ends */
 
 #define MG_HTTP_SATISFY_ALL 0
 #define MG_HTTP_SATISFY_ANY 1
@@ -298,6 +323,13 @@ typedef struct mg_http_request_body_s {
     char *fill_end;
     size_t received; /* bytes of body decoded so far */
     void (*post_handler)(mg_request_t *r);
+    /* a body larger than client_body_buffer_size (or client_body_in_file_only): its bytes
+     * are gathered in bufs, written out each time it fills, and once the body is read bufs
+     * is one buffer over the whole file */
+    mg_http_temp_file_t *temp_file;
+    size_t raw;      /* bytes of a chunked body read, framing included */
+    size_t spill_at; /* a chunked body in memory goes to a file once raw is beyond (0: never) */
+    unsigned to_file : 1;
     /* unbuffered (proxy_request_buffering off): the body passes through this one bounded
      * buffer, chunked bodies re-framed as chunked; the consumer empties it and calls
      * mg_http_read_unbuffered_request_body, and stream_handler runs when the client sent
@@ -384,6 +416,8 @@ struct mg_request_s {
     unsigned discard_body : 1;
     unsigned reading_body : 1;
     unsigned request_body_no_buffering : 1;
+    unsigned request_body_in_clean_file : 1; /* its temp file goes at the end, whatever
+                                                client_body_in_file_only says (Lua's) */
     unsigned error_page : 1;
     unsigned logged : 1;
     unsigned no_body_filter : 1;
@@ -562,6 +596,23 @@ mg_int_t mg_http_discard_request_body(mg_request_t *r);
  * arrived is in. The consumer emptied rb->stream: refill it. MG_OK: the whole body is in rb->stream,
  * MG_AGAIN: more to come (stream_handler runs then), or an HTTP status. */
 mg_int_t mg_http_read_unbuffered_request_body(mg_request_t *r);
+
+/* ---- temporary files (temp_file.c) ---- */
+/* "*_temp_path path [level1 [level2 [level3]]]": the field is a mg_http_temp_path_t *, one
+ * per directory name in the http{} block (another levels for it is an error). */
+const char *mg_http_set_temp_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+/* Inherit prev, else the default directory dflt under the prefix. MG_ERROR is logged. */
+mg_int_t mg_http_merge_temp_path(mg_conf_t *cf, mg_http_temp_path_t **conf,
+                                 mg_http_temp_path_t *prev, const char *dflt);
+/* The http module's end of configuration: every temp directory made, owned by the worker user
+ * when the master is root. */
+const char *mg_http_create_temp_paths(mg_cycle_t *cycle, void *conf);
+/* A new file "PATH/L1/L2/0000000042" for r (levels' directories made as needed), closed, and
+ * removed unless persistent, with r's pool. NULL after logging. */
+mg_http_temp_file_t *mg_http_temp_file_create(mg_request_t *r, const mg_http_temp_path_t *tp,
+                                              int persistent);
+/* Append len bytes; MG_ERROR after logging. */
+mg_int_t mg_http_temp_file_write(mg_http_temp_file_t *tf, const char *data, size_t len);
 
 /* ---- connection (connection.c) ---- */
 void mg_http_init_connection(mg_connection_t *c);

@@ -1,9 +1,11 @@
 /*
  * Sending the request upstream (the engine's part in upstream_io.c drives it): the prepared
- * chain, and with proxy_request_buffering off the body's stream (body.c), refilled from the
- * client each time it went out whole, so that the client is read no faster than the upstream
- * takes it and memory stays at one stream buffer.
+ * chain (a body in a temporary file goes with sendfile), and with proxy_request_buffering off
+ * the body's stream (body.c), refilled from the client each time it went out whole, so that
+ * the client is read no faster than the upstream takes it and memory stays at one stream
+ * buffer.
  */
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -25,15 +27,55 @@ static void send_next(mg_upstream_t *u, mg_buf_t *stream)
     }
     u->send_pos = u->send_pos->next;
     u->send_off = u->send_pos ? u->send_pos->pos : NULL;
+    u->send_file_pos = u->send_pos ? u->send_pos->file_pos : 0;
+}
+
+/* A file buffer at send_pos (the body in its temporary file): MG_OK when more may follow */
+static mg_int_t send_file(mg_upstream_t *u, int fd)
+{
+    mg_buf_t *b = u->send_pos;
+    size_t left = (size_t)(b->file_last - u->send_file_pos);
+    if (left == 0) {
+        send_next(u, NULL);
+        return MG_OK;
+    }
+    off_t off = u->send_file_pos;
+    ssize_t n = sendfile(fd, b->fd, &off, mg_min(left, 0x7ffff000));
+    if (n < 0 && errno == EINTR) {
+        return MG_OK;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return MG_AGAIN;
+    }
+    if (n <= 0) {
+        if (n == 0) {
+            errno = EIO; /* the file got shorter under us */
+        }
+        return MG_ERROR;
+    }
+    u->sent_this_try = 1;
+    u->state->bytes_sent += n;
+    u->send_file_pos += n;
+    if (u->send_file_pos == b->file_last) {
+        send_next(u, NULL);
+    }
+    return MG_OK;
 }
 
 mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd)
 {
     mg_buf_t *stream = mg_upstream_body_stream(u);
     while (u->send_pos) {
+        if (u->send_pos->in_file) {
+            mg_int_t rc = send_file(u, fd);
+            if (rc != MG_OK) {
+                return rc;
+            }
+            continue;
+        }
         struct iovec iov[64];
         int cnt = 0;
-        for (mg_buf_t *b = u->send_pos; b && cnt < 64; b = b->next) {
+        for (mg_buf_t *b = u->send_pos; b && !b->in_file && cnt < 64; b = b->next) {
             char *from = b == u->send_pos ? u->send_off : b->pos;
             if (b->last > from) {
                 iov[cnt].iov_base = from;
@@ -42,10 +84,10 @@ mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd)
             }
         }
         if (cnt == 0) {
-            while (u->send_pos) {
+            while (u->send_pos && !u->send_pos->in_file) {
                 send_next(u, stream);
             }
-            break;
+            continue;
         }
         struct msghdr mh;
         memset(&mh, 0, sizeof(mh));
@@ -64,7 +106,7 @@ mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd)
         u->sent_this_try = 1;
         u->state->bytes_sent += n;
         size_t left = (size_t)n;
-        while (u->send_pos && left) {
+        while (u->send_pos && !u->send_pos->in_file && left) {
             size_t sz = (size_t)(u->send_pos->last - u->send_off);
             u->body_sent |= u->send_pos == stream && sz > 0;
             if (left < sz) {
@@ -75,7 +117,7 @@ mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd)
             left -= sz;
             send_next(u, stream);
         }
-        while (u->send_pos && u->send_off == u->send_pos->last) {
+        while (u->send_pos && !u->send_pos->in_file && u->send_off == u->send_pos->last) {
             send_next(u, stream);
         }
     }

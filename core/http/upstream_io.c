@@ -304,6 +304,7 @@ static void connect_try(mg_upstream_t *u)
     u->early = 0;
     u->send_pos = u->request_bufs;
     u->send_off = u->request_bufs ? u->request_bufs->pos : NULL;
+    u->send_file_pos = u->request_bufs ? u->request_bufs->file_pos : 0;
     r->connection->log.action = "connecting to upstream";
 
     mg_uint_t requests = 0;

@@ -107,6 +107,7 @@ struct mg_upstream_s {
     mg_upstream_state_t *state;
     mg_buf_t *send_pos;           /* the request buffer being sent */
     char *send_off;
+    off_t send_file_pos; /* ... when it is a file's */
 
     /* the response */
     char *hbuf;                   /* head buffer (proxy_buffer_size); the body's first bytes too */

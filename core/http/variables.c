@@ -631,6 +631,17 @@ static mg_int_t var_request_body(mg_request_t *r, mg_http_var_value_t *v, uintpt
     return MG_OK;
 }
 
+/* $request_body_file: the body's temporary file, while there is one */
+static mg_int_t var_request_body_file(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    if (r->request_body == NULL || r->request_body->temp_file == NULL) {
+        return var_not_found(v);
+    }
+    VAR_VALUE(v, r->request_body->temp_file->name.data, r->request_body->temp_file->name.len);
+    return MG_OK;
+}
+
 /* $limit_rate: the request's rate, 0 until the writer took the location's (as nginx) unless
  * set; setting it is limit_rate for this request */
 static mg_int_t var_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -739,6 +750,7 @@ static const core_var_t core_vars[] = {
     {"request_id", var_request_id, 0, 0},
     {"remote_user", var_remote_user, 0, 0},
     {"request_body", var_request_body, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"request_body_file", var_request_body_file, 0, MG_HTTP_VAR_NOCACHEABLE},
     {"request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE},
     {"limit_rate", var_limit_rate, 0, MG_HTTP_VAR_CHANGEABLE | MG_HTTP_VAR_NOCACHEABLE},
     {"http2", var_const, (uintptr_t) "", 0},
