@@ -2,7 +2,6 @@
  * "index": for a URI ending in "/", redirect internally to the first index file that
  * exists (the last may be an absolute URI used as a fallback), as nginx's index module.
  */
-#include <sys/stat.h>
 
 #include "http.h"
 #include "script.h"
@@ -59,6 +58,20 @@ static const char *index_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return MG_CONF_OK;
 }
 
+/* nginx's answers for an index file (or its directory) that cannot be had */
+static mg_int_t index_error(mg_request_t *r, mg_str_t path, int err)
+{
+    if (err == EACCES) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, err, "\"%s\" is forbidden", path.data);
+        return MG_HTTP_FORBIDDEN;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (clcf->log_not_found) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, err, "\"%s\" is not found", path.data);
+    }
+    return MG_HTTP_NOT_FOUND;
+}
+
 static mg_int_t index_handler(mg_request_t *r)
 {
     if (r->uri.len == 0 || r->uri.data[r->uri.len - 1] != '/') {
@@ -86,41 +99,33 @@ static mg_int_t index_handler(mg_request_t *r)
         }
         memcpy(path.data + path.len, name.data, name.len);
         path.data[path.len + name.len] = '\0';
-        struct stat st;
-        if (stat(path.data, &st) != 0) {
-            int err = errno;
-            if (err == ENOENT || err == ENOTDIR || err == ENAMETOOLONG) {
-                if (!dir_checked) {
-                    dir_checked = 1;
-                    path.data[path.len] = '\0';
-                    struct stat dst;
-                    if (stat(path.data, &dst) != 0) {
-                        int derr = errno;
-                        if (derr == ENOENT || derr == ENOTDIR) {
-                            mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-                            if (clcf->log_not_found) {
-                                mg_log_error(MG_LOG_ERR, &r->connection->log, derr,
-                                             "\"%s\" is not found", path.data);
-                            }
-                            return MG_HTTP_NOT_FOUND;
-                        }
-                        if (derr == EACCES) {
-                            mg_log_error(MG_LOG_ERR, &r->connection->log, derr, "\"%s\" is forbidden",
-                                         path.data);
-                            return MG_HTTP_FORBIDDEN;
-                        }
-                    }
+        path.len += name.len;
+        /* opened as static opens files: the cache and disable_symlinks apply */
+        mg_http_open_file_t of;
+        if (mg_http_open_file(r, path, &of) != MG_OK) {
+            int err = of.err;
+            if (err == ENOENT && !dir_checked) {
+                /* a missing index file is the next one's turn, a missing directory is not */
+                dir_checked = 1;
+                mg_str_t dir = mg_pstr(r->pool, path.data, path.len - name.len);
+                mg_http_open_file_t dof;
+                if (mg_http_open_file(r, dir, &dof) != MG_OK && dof.err != EMLINK &&
+                    dof.err != ELOOP) {
+                    return index_error(r, path, dof.err);
                 }
+            }
+            if (err == ENOENT) {
                 continue;
             }
-            if (err == EACCES) {
-                mg_log_error(MG_LOG_ERR, &r->connection->log, err, "\"%s\" is forbidden", path.data);
-                return MG_HTTP_FORBIDDEN;
+            if (err == ENOTDIR || err == ENAMETOOLONG || err == EACCES) {
+                return index_error(r, path, err);
             }
-            mg_log_error(MG_LOG_CRIT, &r->connection->log, err, "stat() \"%s\" failed", path.data);
-            return MG_HTTP_INTERNAL_SERVER_ERROR;
+            mg_log_error(err == ELOOP || err == EMLINK ? MG_LOG_ERR : MG_LOG_CRIT,
+                         &r->connection->log, err, "%s \"%s\" failed", of.failed, path.data);
+            return err == ELOOP || err == EMLINK ? MG_HTTP_FORBIDDEN
+                                                 : MG_HTTP_INTERNAL_SERVER_ERROR;
         }
-        if (S_ISDIR(st.st_mode)) {
+        if (of.is_dir) {
             continue;
         }
         size_t len = r->uri.len + name.len;

@@ -1,12 +1,9 @@
 /*
- * Serving files: map the URI under root/alias, open, answer 404/403/301/405 as nginx does,
+ * Serving files: map the URI under root/alias, open (open_file_cache.c: the cache,
+ * disable_symlinks), answer 404/403/301/405 as nginx does,
  * and send the file with Content-Type, Content-Length, Last-Modified and ETag ("etag"). The
  * response allows byte ranges (range.c) and conditional answers (not_modified.c).
  */
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "http.h"
 
 typedef struct {
@@ -15,47 +12,36 @@ typedef struct {
 
 mg_module_t mg_static_module;
 
-static void close_fd(void *data)
+/* Open path as the location says (open_file_cache, disable_symlinks); on failure returns the
+ * HTTP status and logs as nginx does. */
+static mg_int_t static_open(mg_request_t *r, mg_str_t path, mg_http_open_file_t *of)
 {
-    close((int)(intptr_t)data);
-}
-
-/* Open path for reading; on failure returns the HTTP status and logs as nginx does. */
-static mg_int_t static_open(mg_request_t *r, const char *path, int *fd_out, struct stat *st)
-{
+    if (mg_http_open_file(r, path, of) == MG_OK) {
+        return MG_OK;
+    }
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        int err = errno;
-        mg_int_t status;
-        int level = MG_LOG_ERR;
-        switch (err) {
-        case ENOENT:
-        case ENOTDIR:
-        case ENAMETOOLONG:
-            status = MG_HTTP_NOT_FOUND;
-            if (!clcf->log_not_found) {
-                return status;
-            }
-            break;
-        case EACCES:
-            status = MG_HTTP_FORBIDDEN;
-            break;
-        default:
-            status = MG_HTTP_INTERNAL_SERVER_ERROR;
-            level = MG_LOG_CRIT;
+    mg_int_t status;
+    int level = MG_LOG_ERR;
+    switch (of->err) {
+    case ENOENT:
+    case ENOTDIR:
+    case ENAMETOOLONG:
+        status = MG_HTTP_NOT_FOUND;
+        if (!clcf->log_not_found) {
+            return status;
         }
-        mg_log_error(level, &r->connection->log, err, "open() \"%s\" failed", path);
-        return status;
+        break;
+    case EACCES:
+    case ELOOP: /* disable_symlinks */
+    case EMLINK:
+        status = MG_HTTP_FORBIDDEN;
+        break;
+    default:
+        status = MG_HTTP_INTERNAL_SERVER_ERROR;
+        level = MG_LOG_CRIT;
     }
-    if (fstat(fd, st) != 0) {
-        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "fstat() \"%s\" failed", path);
-        close(fd);
-        return MG_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    mg_pool_cleanup_add(r->pool, close_fd, (void *)(intptr_t)fd);
-    *fd_out = fd;
-    return MG_OK;
+    mg_log_error(level, &r->connection->log, of->err, "%s \"%s\" failed", of->failed, path.data);
+    return status;
 }
 
 static mg_int_t static_handler(mg_request_t *r)
@@ -71,18 +57,17 @@ static mg_int_t static_handler(mg_request_t *r)
     if (mg_http_map_uri_to_path(r, &path, &root_len, 0) == NULL) {
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }
-    int fd;
-    struct stat st;
-    mg_int_t rc = static_open(r, path.data, &fd, &st);
+    mg_http_open_file_t of;
+    mg_int_t rc = static_open(r, path, &of);
     if (rc != MG_OK) {
         return rc;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (of.is_dir) {
         /* "/dir" names a directory: send the client to "/dir/" */
         rc = mg_http_discard_request_body(r);
         return rc != MG_OK ? rc : mg_http_redirect_to_slash(r);
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!of.is_file) {
         mg_log_error(MG_LOG_CRIT, &r->connection->log, 0, "\"%s\" is not a regular file", path.data);
         return MG_HTTP_NOT_FOUND;
     }
@@ -94,13 +79,13 @@ static mg_int_t static_handler(mg_request_t *r)
         return rc;
     }
     r->headers_out.status = MG_HTTP_OK;
-    r->headers_out.content_length_n = st.st_size;
-    r->headers_out.last_modified_time = st.st_mtime;
+    r->headers_out.content_length_n = of.size;
+    r->headers_out.last_modified_time = of.mtime;
     static_conf_t *sc = mg_http_get_loc_conf(r, mg_static_module);
     if (sc->etag) {
         /* nginx's strong validator: hex mtime and size */
-        char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"", (unsigned long long)st.st_mtime,
-                                 (unsigned long long)st.st_size);
+        char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"", (unsigned long long)of.mtime,
+                                 (unsigned long long)of.size);
         r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, strlen(etag));
     }
     mg_http_set_content_type(r);
@@ -115,10 +100,10 @@ static mg_int_t static_handler(mg_request_t *r)
         return rc == MG_ERROR ? rc : mg_http_output(r, b);
     }
     mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
-    b->in_file = st.st_size > 0;
-    b->fd = fd;
+    b->in_file = of.size > 0;
+    b->fd = of.fd;
     b->file_pos = 0;
-    b->file_last = st.st_size;
+    b->file_last = of.size;
     b->last_buf = 1;
     return mg_http_output(r, b);
 }

@@ -114,6 +114,12 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->error_pages = MG_CONF_UNSET_PTR;
     clcf->recursive_error_pages = MG_CONF_UNSET;
     clcf->satisfy = MG_CONF_UNSET;
+    clcf->open_file_cache = MG_CONF_UNSET_PTR;
+    clcf->open_file_cache_valid = MG_CONF_UNSET;
+    clcf->open_file_cache_min_uses = MG_CONF_UNSET;
+    clcf->open_file_cache_errors = MG_CONF_UNSET;
+    clcf->disable_symlinks = MG_CONF_UNSET;
+    clcf->read_ahead = MG_CONF_UNSET_SIZE;
     clcf->client_body_in_file_only = MG_CONF_UNSET;
     clcf->client_body_in_single_buffer = MG_CONF_UNSET;
     return clcf;
@@ -227,6 +233,16 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge_ptr(conf->error_pages, prev->error_pages, NULL);
     mg_conf_merge(conf->recursive_error_pages, prev->recursive_error_pages, 0);
     mg_conf_merge(conf->satisfy, prev->satisfy, MG_HTTP_SATISFY_ALL);
+    mg_conf_merge_ptr(conf->open_file_cache, prev->open_file_cache, NULL);
+    mg_conf_merge(conf->open_file_cache_valid, prev->open_file_cache_valid, 60000);
+    mg_conf_merge(conf->open_file_cache_min_uses, prev->open_file_cache_min_uses, 1);
+    mg_conf_merge(conf->open_file_cache_errors, prev->open_file_cache_errors, 0);
+    if (conf->disable_symlinks == MG_CONF_UNSET) {
+        conf->disable_symlinks =
+            prev->disable_symlinks == MG_CONF_UNSET ? MG_HTTP_SYMLINKS_OFF : prev->disable_symlinks;
+        conf->disable_symlinks_from = prev->disable_symlinks_from;
+    }
+    mg_conf_merge_size(conf->read_ahead, prev->read_ahead, 0);
     mg_conf_merge(conf->client_body_in_file_only, prev->client_body_in_file_only,
                   MG_HTTP_BODY_FILE_OFF);
     mg_conf_merge(conf->client_body_in_single_buffer, prev->client_body_in_single_buffer, 0);
@@ -968,6 +984,119 @@ static const char *core_output_buffers(mg_conf_t *cf, const mg_command_t *cmd, v
     return MG_CONF_OK;
 }
 
+/* open_file_cache off | max=N [inactive=time] */
+static const char *core_open_file_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->open_file_cache != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    int64_t max = 0, inactive = 60;
+    int off = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        if (a.len > 4 && strncmp(a.data, "max=", 4) == 0) {
+            max = mg_atoi(a.data + 4, a.len - 4);
+            if (max <= 0) {
+                goto invalid;
+            }
+        } else if (a.len > 9 && strncmp(a.data, "inactive=", 9) == 0) {
+            mg_str_t t = {a.len - 9, a.data + 9};
+            inactive = mg_parse_time(t, 1);
+            if (inactive < 0) {
+                goto invalid;
+            }
+        } else if (mg_str_eq(a, "off")) {
+            off = 1;
+        } else {
+        invalid:
+            mg_conf_error(cf, 0, "invalid \"open_file_cache\" parameter \"%s\"", a.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    if (off) {
+        clcf->open_file_cache = NULL;
+        return MG_CONF_OK;
+    }
+    if (max == 0) {
+        mg_conf_error(cf, 0, "\"open_file_cache\" must have the \"max\" parameter");
+        return MG_CONF_ERROR;
+    }
+    clcf->open_file_cache = mg_http_file_cache_create(cf, (mg_uint_t)max, inactive * 1000);
+    return MG_CONF_OK;
+}
+
+/* open_file_cache_valid: seconds (m, h ...), kept in msec */
+static const char *core_set_sec(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_msec_t *f = (mg_msec_t *)((char *)conf + cmd->offset);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t v = mg_parse_time(cf->args[1], 1);
+    if (v < 0) {
+        return "invalid value";
+    }
+    *f = v * 1000;
+    return MG_CONF_OK;
+}
+
+/* disable_symlinks off | on | if_not_owner [from=part] */
+static const char *core_disable_symlinks(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->disable_symlinks != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_int_t mode = MG_CONF_UNSET;
+    mg_str_t from = mg_null_string;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        mg_int_t m = mg_str_eq(a, "off")            ? MG_HTTP_SYMLINKS_OFF
+                     : mg_str_eq(a, "on")           ? MG_HTTP_SYMLINKS_ON
+                     : mg_str_eq(a, "if_not_owner") ? MG_HTTP_SYMLINKS_NOT_OWNER
+                                                    : MG_CONF_UNSET;
+        if (m != MG_CONF_UNSET) {
+            if (mode != MG_CONF_UNSET) {
+                mg_conf_error(cf, 0, "duplicate parameters \"%s %s\"", cf->args[1].data, a.data);
+                return MG_CONF_ERROR;
+            }
+            mode = m;
+        } else if (a.len >= 5 && strncmp(a.data, "from=", 5) == 0) {
+            if (from.data) {
+                mg_conf_error(cf, 0, "duplicate parameters \"%s %s\"", cf->args[1].data, a.data);
+                return MG_CONF_ERROR;
+            }
+            from.data = a.data + 5;
+            from.len = a.len - 5;
+        } else {
+            mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    if (mode == MG_CONF_UNSET) {
+        mg_conf_error(cf, 0,
+                      "\"disable_symlinks\" must have \"off\", \"on\" or "
+                      "\"if_not_owner\" parameter");
+        return MG_CONF_ERROR;
+    }
+    if (from.data && mode == MG_HTTP_SYMLINKS_OFF) {
+        mg_conf_error(cf, 0, "\"from=\" cannot be used with \"off\" parameter");
+        return MG_CONF_ERROR;
+    }
+    clcf->disable_symlinks = mode;
+    clcf->disable_symlinks_from = NULL;
+    if (from.len) {
+        clcf->disable_symlinks_from = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+        if (mg_http_compile_complex_value(cf, from, clcf->disable_symlinks_from) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+    }
+    return MG_CONF_OK;
+}
+
 static const mg_conf_enum_t body_file_values[] = {
     {"off", MG_HTTP_BODY_FILE_OFF},
     {"on", MG_HTTP_BODY_FILE_ON},
@@ -1066,6 +1195,17 @@ static const mg_command_t core_commands[] = {
     {"sendfile_max_chunk", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(sendfile_max_chunk),
      NULL},
     {"postpone_output", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(postpone_output), NULL},
+    {"read_ahead", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(read_ahead), NULL},
+    {"open_file_cache", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_open_file_cache, LOC(open_file_cache),
+     NULL},
+    {"open_file_cache_valid", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_sec,
+     LOC(open_file_cache_valid), NULL},
+    {"open_file_cache_min_uses", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_num,
+     LOC(open_file_cache_min_uses), NULL},
+    {"open_file_cache_errors", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(open_file_cache_errors), NULL},
+    {"disable_symlinks", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_disable_symlinks,
+     LOC(disable_symlinks), NULL},
     {"output_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), core_output_buffers, LOC(output_buffers_num),
      NULL},
     {"limit_rate", ANY_LOC, MG_ARGS(1, 1), core_rate, LOC(limit_rate), NULL},

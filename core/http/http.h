@@ -131,6 +131,27 @@ typedef struct {
     const char *where; /* "FILE:LINE" of its directive; NULL for a default path */
 } mg_http_temp_path_t;
 
+/* What opening a file found (open_file_cache.c): the descriptor (-1 for a directory or a
+ * failure) and the file's facts, or the errno and the call that failed ("open()",
+ * "openat()", "fstat()") */
+typedef struct {
+    int fd;
+    int err;
+    const char *failed;
+    off_t size;
+    time_t mtime;
+    dev_t dev;
+    ino_t ino;
+    unsigned is_dir : 1;
+    unsigned is_file : 1;
+} mg_http_open_file_t;
+
+typedef struct mg_http_file_cache_s mg_http_file_cache_t;
+
+#define MG_HTTP_SYMLINKS_OFF 0
+#define MG_HTTP_SYMLINKS_ON 1
+#define MG_HTTP_SYMLINKS_NOT_OWNER 2
+
 /* A request's temporary file: closed when the request ends, and removed unless persistent */
 typedef struct {
     int fd;
@@ -255,6 +276,13 @@ struct mg_http_loc_conf_s {
     mg_http_temp_path_t *client_body_temp_path;
     /* fastcgi, uwsgi and scgi come later: their temp paths are created as nginx does */
     mg_http_temp_path_t *fastcgi_temp_path, *uwsgi_temp_path, *scgi_temp_path;
+    mg_http_file_cache_t *open_file_cache; /* NULL: off */
+    mg_msec_t open_file_cache_valid;
+    mg_int_t open_file_cache_min_uses;
+    int open_file_cache_errors;
+    mg_int_t disable_symlinks;                             /* MG_HTTP_SYMLINKS_* */
+    struct mg_http_complex_value_s *disable_symlinks_from; /* the trusted prefix, or NULL */
+    size_t read_ahead;
     mg_int_t client_body_in_file_only; /* MG_HTTP_BODY_FILE_* */
     int client_body_in_single_buffer;
     mg_log_t *error_log;
@@ -596,6 +624,14 @@ mg_int_t mg_http_discard_request_body(mg_request_t *r);
  * arrived is in. The consumer emptied rb->stream: refill it. MG_OK: the whole body is in rb->stream,
  * MG_AGAIN: more to come (stream_handler runs then), or an HTTP status. */
 mg_int_t mg_http_read_unbuffered_request_body(mg_request_t *r);
+
+/* ---- opening files (open_file_cache.c) ---- */
+/* Open path (absolute, NUL-terminated) as r's location says: disable_symlinks, read_ahead,
+ * open_file_cache. MG_OK with *of (a regular file's fd is valid until r's pool goes; do not
+ * close it), or MG_ERROR with of->err and of->failed, for the caller to log and answer. */
+mg_int_t mg_http_open_file(mg_request_t *r, mg_str_t path, mg_http_open_file_t *of);
+/* An open_file_cache directive's table (its fds are closed with the generation's pool). */
+mg_http_file_cache_t *mg_http_file_cache_create(mg_conf_t *cf, mg_uint_t max, mg_msec_t inactive);
 
 /* ---- temporary files (temp_file.c) ---- */
 /* "*_temp_path path [level1 [level2 [level3]]]": the field is a mg_http_temp_path_t *, one
