@@ -17,6 +17,8 @@ struct mg_buf_s {
     unsigned in_file : 1;
     unsigned last_buf : 1; /* the response ends here */
     unsigned flush : 1;
+    unsigned directio : 1; /* in_file: read with O_DIRECT through dio_fd, aligned */
+    int dio_fd;
     mg_buf_t *next;
 };
 

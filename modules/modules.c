@@ -42,10 +42,12 @@ extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
 extern mg_module_t mg_browser_module;
 extern mg_module_t mg_lua_module;
+extern mg_module_t mg_thread_pool_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
     &mg_core_module,
+    &mg_thread_pool_module, /* thread_pool: before the http{} directives that name pools */
     &mg_http_module,
     &mg_http_core_module,
     /* content and phase handlers */

@@ -4,6 +4,9 @@
  * and send the file with Content-Type, Content-Length, Last-Modified and ETag ("etag"). The
  * response allows byte ranges (range.c) and conditional answers (not_modified.c).
  */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "http.h"
 
 typedef struct {
@@ -42,6 +45,28 @@ static mg_int_t static_open(mg_request_t *r, mg_str_t path, mg_http_open_file_t 
     }
     mg_log_error(level, &r->connection->log, of->err, "%s \"%s\" failed", of->failed, path.data);
     return status;
+}
+
+static void close_fd(void *data)
+{
+    close((int)(intptr_t)data);
+}
+
+/* directio: the writer reads b through a descriptor of its own with O_DIRECT (the one the
+ * cache or the filters share stays as it is); a file system without it keeps the page cache */
+static void directio_on(mg_request_t *r, mg_buf_t *b, mg_str_t path)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", b->fd);
+    int fd = open(proc, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) {
+        mg_log_error(MG_LOG_ALERT, &r->connection->log, errno, "fcntl(O_DIRECT) \"%s\" failed",
+                     path.data);
+        return;
+    }
+    mg_pool_cleanup_add(r->pool, close_fd, (void *)(intptr_t)fd);
+    b->directio = 1;
+    b->dio_fd = fd;
 }
 
 static mg_int_t static_handler(mg_request_t *r)
@@ -105,6 +130,10 @@ static mg_int_t static_handler(mg_request_t *r)
     b->file_pos = 0;
     b->file_last = of.size;
     b->last_buf = 1;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (b->in_file && of.size >= clcf->directio) {
+        directio_on(r, b, path);
+    }
     return mg_http_output(r, b);
 }
 

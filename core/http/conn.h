@@ -24,18 +24,39 @@ typedef struct mg_http_conn_s {
     int64_t discard_rest;    /* body bytes of a finished request still to drop */
     mg_http_chunked_t discard_chunked;
     mg_msec_t lingering_deadline;
-    char *scratch; /* sendfile off: file bytes read for the next writev (malloc'ed,
-                      freed when the request ends) */
+    /* sendfile off (write_file.c): file bytes read for the next writev, in scratch_mem
+     * (malloc'ed, freed when the request ends), aligned to scratch_align */
+    char *scratch_mem, *scratch;
     size_t scratch_size;
-    size_t scratch_used;   /* bytes of it queued buffers point into */
-    mg_buf_t *scratch_buf; /* the last queued buffer that points into scratch, or NULL */
+    size_t scratch_align;
+    size_t scratch_used;       /* bytes of it queued buffers point into */
+    mg_buf_t *scratch_buf;     /* the last queued buffer that points into scratch, or NULL */
+    struct mg_http_aio_s *aio; /* aio: the thread task reading for the writer */
     unsigned discard_chunked_on : 1;
     unsigned discarding : 1;
     unsigned keepalive_idle : 1; /* waiting for the next request after a response */
     unsigned corked : 1;         /* TCP_CORK set for tcp_nopush until the response is out */
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
+    unsigned aio_busy : 1;       /* aio: the writer waits for a thread's read */
 } mg_http_conn_t;
+
+typedef struct mg_http_aio_s mg_http_aio_t;
+
+/* ---- reading file buffers for the writer (write_file.c) ---- */
+#define MG_HTTP_PIECE_PENDING ((mg_buf_t *)-1)
+/* The next piece of file buffer *link, read into the scratch and queued before it: the new
+ * memory buffer; *link itself when the scratch is full of bytes not written yet; NULL after
+ * logging (the response is broken); or MG_HTTP_PIECE_PENDING: a thread reads it (aio), and
+ * mg_http_writer_resume runs when it is in. */
+mg_buf_t *mg_http_read_piece(mg_request_t *r, mg_buf_t **link);
+/* sendfile with aio: MG_OK once len bytes of b from file_pos were read ahead in a thread,
+ * MG_AGAIN while one does it (the writer resumes then), MG_ERROR (logged). */
+mg_int_t mg_http_preload(mg_request_t *r, mg_buf_t *b, size_t len);
+/* The request ends: its scratch and task go (a task still in a thread frees itself). */
+void mg_http_file_reader_reset(mg_http_conn_t *hc);
+/* The writer goes on as when the socket became writable (write.c). */
+void mg_http_writer_resume(mg_connection_t *c);
 
 /* Drop the request body bytes the buffer holds: MG_OK (all of it gone), MG_AGAIN, MG_ERROR. */
 mg_int_t mg_http_discard_buffered(mg_connection_t *c);

@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "hash_size.h"
 #include "script.h"
+#include "thread_pool.h"
 #include "variables.h"
 
 void **mg_http_create_loc_confs(mg_conf_t *cf);
@@ -120,6 +121,9 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->open_file_cache_errors = MG_CONF_UNSET;
     clcf->disable_symlinks = MG_CONF_UNSET;
     clcf->read_ahead = MG_CONF_UNSET_SIZE;
+    clcf->aio = MG_CONF_UNSET;
+    clcf->directio = MG_CONF_UNSET;
+    clcf->directio_alignment = MG_CONF_UNSET;
     clcf->client_body_in_file_only = MG_CONF_UNSET;
     clcf->client_body_in_single_buffer = MG_CONF_UNSET;
     return clcf;
@@ -243,6 +247,13 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
         conf->disable_symlinks_from = prev->disable_symlinks_from;
     }
     mg_conf_merge_size(conf->read_ahead, prev->read_ahead, 0);
+    if (conf->aio == MG_CONF_UNSET) {
+        conf->aio = prev->aio == MG_CONF_UNSET ? MG_HTTP_AIO_OFF : prev->aio;
+        conf->thread_pool = prev->thread_pool;
+        conf->thread_pool_name = prev->thread_pool_name;
+    }
+    mg_conf_merge(conf->directio, prev->directio, INT64_MAX);
+    mg_conf_merge(conf->directio_alignment, prev->directio_alignment, 512);
     mg_conf_merge(conf->client_body_in_file_only, prev->client_body_in_file_only,
                   MG_HTTP_BODY_FILE_OFF);
     mg_conf_merge(conf->client_body_in_single_buffer, prev->client_body_in_single_buffer, 0);
@@ -1097,6 +1108,59 @@ static const char *core_disable_symlinks(mg_conf_t *cf, const mg_command_t *cmd,
     return MG_CONF_OK;
 }
 
+/* aio off | on | threads[=pool]: "on" reads in the default pool's threads too (nginx's Linux
+ * AIO needs O_DIRECT for every file; threads give the same without it) */
+static const char *core_aio(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->aio != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    if (mg_str_eq(v, "off")) {
+        clcf->aio = MG_HTTP_AIO_OFF;
+        return MG_CONF_OK;
+    }
+    mg_str_t name = mg_null_string;
+    if (mg_str_eq(v, "on") || mg_str_eq(v, "threads")) {
+        /* the default pool */
+    } else if (v.len > 8 && strncmp(v.data, "threads=", 8) == 0) {
+        name.data = v.data + 8;
+        name.len = v.len - 8;
+    } else {
+        return "invalid value";
+    }
+    clcf->aio = MG_HTTP_AIO_THREADS;
+    if (mg_http_script_variables_count(name)) {
+        clcf->thread_pool_name = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+        return mg_http_compile_complex_value(cf, name, clcf->thread_pool_name) == MG_OK
+                   ? MG_CONF_OK
+                   : MG_CONF_ERROR;
+    }
+    clcf->thread_pool = mg_thread_pool_get(cf, name);
+    return MG_CONF_OK;
+}
+
+/* directio size|off, directio_alignment size: offsets (k, m, g) */
+static const char *core_directio(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    int64_t *f = (int64_t *)((char *)conf + cmd->offset);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    if (cmd->post == NULL && mg_str_eq(cf->args[1], "off")) {
+        *f = INT64_MAX;
+        return MG_CONF_OK;
+    }
+    int64_t v = mg_parse_size(cf->args[1]);
+    if (v < 0) {
+        return "invalid value";
+    }
+    *f = v;
+    return MG_CONF_OK;
+}
+
 static const mg_conf_enum_t body_file_values[] = {
     {"off", MG_HTTP_BODY_FILE_OFF},
     {"on", MG_HTTP_BODY_FILE_ON},
@@ -1196,6 +1260,10 @@ static const mg_command_t core_commands[] = {
      NULL},
     {"postpone_output", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(postpone_output), NULL},
     {"read_ahead", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(read_ahead), NULL},
+    {"aio", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_aio, LOC(aio), NULL},
+    {"directio", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_directio, LOC(directio), NULL},
+    {"directio_alignment", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_directio, LOC(directio_alignment),
+     "alignment"},
     {"open_file_cache", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_open_file_cache, LOC(open_file_cache),
      NULL},
     {"open_file_cache_valid", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_sec,

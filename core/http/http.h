@@ -283,12 +283,20 @@ struct mg_http_loc_conf_s {
     mg_int_t disable_symlinks;                             /* MG_HTTP_SYMLINKS_* */
     struct mg_http_complex_value_s *disable_symlinks_from; /* the trusted prefix, or NULL */
     size_t read_ahead;
+    mg_int_t aio; /* MG_HTTP_AIO_* */
+    struct mg_thread_pool_s *thread_pool;
+    struct mg_http_complex_value_s *thread_pool_name; /* aio threads=$variable */
+    int64_t directio; /* files from this size on are read with O_DIRECT (INT64_MAX: off) */
+    int64_t directio_alignment;
     mg_int_t client_body_in_file_only; /* MG_HTTP_BODY_FILE_* */
     int client_body_in_single_buffer;
     mg_log_t *error_log;
     mg_array_t *error_pages; /* mg_http_err_page_t; a level with its own drops the parent's */
     int recursive_error_pages;
 };
+
+#define MG_HTTP_AIO_OFF 0
+#define MG_HTTP_AIO_THREADS 1 /* "aio on" too: Linux AIO needs O_DIRECT, threads do not */
 
 #define MG_HTTP_BODY_FILE_OFF 0
 #define MG_HTTP_BODY_FILE_ON 1    /* the body always goes to a file, which is kept */

@@ -35,7 +35,7 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
 {
     mg_int_t rc = mg_http_top_body_filter(r, in);
     if (rc == MG_OK && r->buffered && r->parent == NULL && r->hc->out && !r->connection->writing &&
-        !r->hc->delayed && !r->connection->closed) {
+        !r->hc->delayed && !r->hc->aio_busy && !r->connection->closed) {
         /* a filter keeps input until the writer drains: what the writer postponed must go
          * now, or nothing would ever drain it */
         rc = http_flush(r);
@@ -340,11 +340,11 @@ static mg_int_t body_head_filter(mg_request_t *r, mg_buf_t *in)
 
 /*
  * The queue (hc->out) holds memory and file buffers in response order. With "sendfile on" a
- * file buffer goes out with sendfile(); with nginx's default "sendfile off" its bytes are
- * read (pread) into the scratch, output_buffers' number of pieces of its size, and written
- * with writev together with the memory buffers around them, so a small file and its head
- * leave in a single system call. The scratch is reused once the last buffer pointing into it
- * has been written.
+ * file buffer goes out with sendfile() (a directio file excepted); with nginx's default
+ * "sendfile off" its bytes are read into the scratch (write_file.c: output_buffers' number of
+ * pieces of its size, in a thread with aio) and written with writev together with the memory
+ * buffers around them, so a small file and its head leave in a single system call. The
+ * scratch is reused once the last buffer pointing into it has been written.
  */
 #define IOV_MAX_USED 64
 
@@ -358,56 +358,6 @@ static void set_cork(mg_connection_t *c, mg_http_conn_t *hc, int on)
     if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)) == 0) {
         hc->corked = (unsigned)on;
     }
-}
-
-/* Room in the scratch for the next piece of a file buffer with `left` bytes to go: at most
- * one output buffer's size; 0 when the scratch is full of bytes not yet written. */
-static size_t scratch_room(mg_http_conn_t *hc, mg_http_loc_conf_t *clcf, size_t left)
-{
-    size_t piece = clcf->output_buffers_size;
-    size_t cap = piece * (size_t)clcf->output_buffers_num;
-    if (hc->scratch_used == 0 && hc->scratch_size < mg_min(cap, left)) {
-        /* a small file gets a small scratch; a larger one later gets a new one (the old one
-         * is free: nothing queued points into it) */
-        free(hc->scratch);
-        hc->scratch_size = mg_min(cap, left);
-        hc->scratch = mg_alloc(hc->scratch_size);
-    }
-    return mg_min(mg_min(piece, left), hc->scratch_size - hc->scratch_used);
-}
-
-/* Read the next piece of file buffer *link into the scratch and queue it before the file
- * buffer; returns the new memory buffer, NULL after logging (the response is broken), or
- * the file buffer itself when the scratch is full. */
-static mg_buf_t *read_file_piece(mg_request_t *r, mg_http_loc_conf_t *clcf, mg_buf_t **link)
-{
-    mg_http_conn_t *hc = r->hc;
-    mg_buf_t *fb = *link;
-    size_t want = scratch_room(hc, clcf, (size_t)(fb->file_last - fb->file_pos));
-    if (want == 0) {
-        return fb;
-    }
-    char *dst = hc->scratch + hc->scratch_used;
-    ssize_t n;
-    do {
-        n = pread(fb->fd, dst, want, fb->file_pos);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        if (n < 0) {
-            mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "pread() failed");
-        } else {
-            mg_log_error(MG_LOG_ALERT, &r->connection->log, 0,
-                         "file was truncated while sending the response");
-        }
-        return NULL;
-    }
-    mg_buf_t *m = mg_buf_mem(r->pool, dst, (size_t)n);
-    fb->file_pos += n;
-    m->next = fb;
-    *link = m;
-    hc->scratch_used += (size_t)n;
-    hc->scratch_buf = m;
-    return m;
 }
 
 /* ---- limit_rate ---- */
@@ -482,7 +432,6 @@ static mg_int_t http_flush(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    int use_sendfile = clcf->sendfile;
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
     size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;
@@ -505,14 +454,24 @@ static mg_int_t http_flush(mg_request_t *r)
         if (b->in_file && b->file_pos == b->file_last) {
             goto consumed;
         }
-        if (b->in_file && use_sendfile) {
+        if (b->in_file && clcf->sendfile && !b->directio) {
             if (chunk == 0) {
                 return rate_wait(r, 1);
             }
             op = "sendfile";
             off_t off = b->file_pos;
             size_t want = mg_min(mg_min((size_t)(b->file_last - b->file_pos), budget), chunk);
-            n = sendfile(c->fd, b->fd, &off, want > 0x7ffff000 ? 0x7ffff000 : want);
+            want = mg_min(want, 0x7ffff000);
+            mg_int_t prc = mg_http_preload(r, b, want);
+            if (prc == MG_AGAIN) {
+                return MG_AGAIN; /* a thread reads it ahead (aio): the writer resumes then */
+            }
+            if (prc == MG_ERROR) {
+                op = NULL;
+                n = 0;
+                goto failed;
+            }
+            n = sendfile(c->fd, b->fd, &off, want);
             if (n > 0) {
                 b->file_pos += n;
                 r->bytes_sent += (size_t)n;
@@ -527,7 +486,7 @@ static mg_int_t http_flush(mg_request_t *r)
                 continue;
             }
         } else {
-            if (use_sendfile && clcf->tcp_nopush && !hc->corked) {
+            if (clcf->sendfile && clcf->tcp_nopush && !hc->corked) {
                 /* tcp_nopush: hold the head back until the file's first bytes join it */
                 for (mg_buf_t *x = b; x; x = x->next) {
                     if (x->in_file && x->file_pos < x->file_last) {
@@ -537,7 +496,7 @@ static mg_int_t http_flush(mg_request_t *r)
                 }
             }
             struct iovec iov[IOV_MAX_USED];
-            int cnt = 0;
+            int cnt = 0, pending = 0;
             size_t room = budget;
             mg_buf_t **link = &hc->out;
             for (mg_buf_t *x = b; x && cnt < IOV_MAX_USED && room; link = &x->next, x = x->next) {
@@ -545,10 +504,14 @@ static mg_int_t http_flush(mg_request_t *r)
                     if (x->file_pos == x->file_last) {
                         continue;
                     }
-                    if (use_sendfile) {
+                    if (clcf->sendfile && !x->directio) {
                         break;
                     }
-                    x = read_file_piece(r, clcf, link);
+                    x = mg_http_read_piece(r, link);
+                    if (x == MG_HTTP_PIECE_PENDING) {
+                        pending = 1; /* what is before it goes now */
+                        break;
+                    }
                     if (x == NULL) {
                         op = NULL;
                         n = 0;
@@ -566,6 +529,9 @@ static mg_int_t http_flush(mg_request_t *r)
                 }
             }
             if (cnt == 0) {
+                if (pending) {
+                    return MG_AGAIN; /* a thread reads the piece: the writer resumes then */
+                }
                 goto consumed;
             }
             n = writev(c->fd, iov, cnt);
@@ -635,8 +601,6 @@ static mg_int_t http_flush(mg_request_t *r)
         c->closed = 1;
         hc->out = NULL;
         hc->out_tail = &hc->out;
-        hc->scratch_buf = NULL;
-        hc->scratch_used = 0;
         return MG_ERROR;
     consumed:
         if (b->last_buf) {
@@ -663,11 +627,7 @@ static mg_int_t http_flush(mg_request_t *r)
 /* The request's pool is going away: forget the scratch that lived in it. */
 void mg_http_writer_reset(mg_http_conn_t *hc)
 {
-    free(hc->scratch);
-    hc->scratch = NULL;
-    hc->scratch_size = 0;
-    hc->scratch_used = 0;
-    hc->scratch_buf = NULL;
+    mg_http_file_reader_reset(hc);
     hc->delayed = 0;
 }
 
@@ -755,6 +715,11 @@ static int postponed(mg_request_t *r)
     return 1;
 }
 
+void mg_http_writer_resume(mg_connection_t *c)
+{
+    writer_event(c);
+}
+
 static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
 {
     if (r->parent) {
@@ -776,8 +741,8 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     if (r->hc->out == NULL) {
         return MG_OK;
     }
-    if (r->connection->writing || hc->delayed) {
-        return MG_AGAIN; /* already waiting for the socket, or for limit_rate's timer */
+    if (r->connection->writing || hc->delayed || hc->aio_busy) {
+        return MG_AGAIN; /* already waiting for the socket, limit_rate's timer or a thread */
     }
     if (in && postponed(r)) {
         return MG_OK;
