@@ -13,6 +13,7 @@
 
 extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
+extern mg_module_t mg_stub_status_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_try_files_module;
@@ -40,6 +41,7 @@ mg_module_t *mg_modules[] = {
     &mg_http_core_module,
     /* content and phase handlers */
     &mg_static_module,
+    &mg_stub_status_module, /* content handler set per location (clcf->handler) */
     &mg_gzip_static_module,
     &mg_autoindex_module, /* content: index, then autoindex, then static */
     &mg_index_module,

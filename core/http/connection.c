@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "server.h"
+#include "stat.h"
 
 static void read_head(mg_connection_t *c);
 
@@ -106,13 +107,16 @@ static void free_buf(void *data)
     free(*(char **)data);
 }
 
-/* A connection closed under a request (client gone, shutdown) takes the request with it. */
+/* A connection closed under a request (client gone, shutdown) takes the request with it, or
+ * the head it was reading. */
 static void free_request(void *data)
 {
-    mg_http_conn_t *hc = data;
+    mg_connection_t *c = data;
+    mg_http_conn_t *hc = c->data;
     if (hc->r) {
         mg_http_free_request(hc->r);
     }
+    mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
 }
 
 /* nginx's log action for a head being read: which line it has got to. */
@@ -174,7 +178,7 @@ void mg_http_init_connection(mg_connection_t *c)
     hc->size = cscf->client_header_buffer_size;
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
-    mg_pool_cleanup_add(c->pool, free_request, hc);
+    mg_pool_cleanup_add(c->pool, free_request, c);
     hc->nheads = 32;
     hc->heads = mg_alloc(hc->nheads * sizeof(mg_http_header_t));
     mg_pool_cleanup_add(c->pool, free_buf, &hc->heads);
@@ -458,6 +462,9 @@ static void process_buffer(mg_connection_t *c)
             hc->last += (size_t)n;
             hc->keepalive_idle = 0;
             mg_server_conn_reusable(c, 0); /* a request began: its slot is no longer free */
+            if (!hc->discarding) {
+                mg_stat_state(c->server, &hc->stat, MG_STAT_READING);
+            }
             if (c->timeout_handler == keepalive_timeout) {
                 /* the idle wait is over: the head now has client_header_timeout */
                 c->timeout_handler = head_timeout;
