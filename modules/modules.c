@@ -21,6 +21,7 @@ extern mg_module_t mg_auth_request_module;
 extern mg_module_t mg_auth_basic_module;
 extern mg_module_t mg_access_module;
 extern mg_module_t mg_realip_module;
+extern mg_module_t mg_limit_req_module;
 extern mg_module_t mg_range_module;
 extern mg_module_t mg_not_modified_module;
 extern mg_module_t mg_rewrite_module;
@@ -49,7 +50,8 @@ mg_module_t *mg_modules[] = {
     &mg_auth_request_module, /* access: allow/deny, then auth_basic, then auth_request */
     &mg_auth_basic_module,
     &mg_access_module,
-    &mg_realip_module, /* post-read, and first in preaccess */
+    &mg_limit_req_module, /* preaccess: realip, then limit_req, as nginx */
+    &mg_realip_module,    /* post-read, and first in preaccess */
     &mg_rewrite_module,
     &mg_access_log_module,
     /* upstream{} groups and balancers (no phase handlers, no filters) */

@@ -365,6 +365,10 @@ struct mg_request_s {
     unsigned no_body_filter : 1;
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
+    /* limit_req's and limit_conn's verdicts (their $*_status), on the client request: set, the
+     * limits are not applied again after an internal redirect nor in subrequests */
+    unsigned limit_req_status : 3;
+    unsigned limit_conn_status : 2;
 };
 
 /* ---- phases and filters ---- */
