@@ -21,6 +21,7 @@ extern mg_module_t mg_auth_request_module;
 extern mg_module_t mg_auth_basic_module;
 extern mg_module_t mg_access_module;
 extern mg_module_t mg_realip_module;
+extern mg_module_t mg_limit_conn_module;
 extern mg_module_t mg_limit_req_module;
 extern mg_module_t mg_range_module;
 extern mg_module_t mg_not_modified_module;
@@ -50,8 +51,9 @@ mg_module_t *mg_modules[] = {
     &mg_auth_request_module, /* access: allow/deny, then auth_basic, then auth_request */
     &mg_auth_basic_module,
     &mg_access_module,
-    &mg_limit_req_module, /* preaccess: realip, then limit_req, as nginx */
-    &mg_realip_module,    /* post-read, and first in preaccess */
+    &mg_limit_conn_module, /* preaccess: realip, then limit_req, then limit_conn, as nginx */
+    &mg_limit_req_module,
+    &mg_realip_module, /* post-read, and first in preaccess */
     &mg_rewrite_module,
     &mg_access_log_module,
     /* upstream{} groups and balancers (no phase handlers, no filters) */

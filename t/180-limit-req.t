@@ -474,6 +474,17 @@ qr/limit_req_zone "one" is already bound to key "\$binary_remote_addr" in .*:\d+
 
 
 
+=== TEST 22: limit_req on a zone limit_conn_zone owns
+--- http_config
+    limit_conn_zone $binary_remote_addr zone=one:1m;
+--- config
+    location /t { limit_req zone=one; }
+--- must_die
+--- error_log eval
+qr/the shared memory zone "one" is already declared for a different use in .*:\d+/
+
+
+
 === TEST 23: limit_req_status outside 400..599, an unknown log level, limit_req in "if"
 --- http_config
     limit_req_zone $binary_remote_addr zone=one:1m rate=1r/s;
