@@ -112,7 +112,7 @@ $main::Status
 
 
 
-=== TEST 3: a head being read counts as reading; an idle connection as waiting; one in a request as writing
+=== TEST 3: a head being read counts as reading; an idle connection as waiting; one in a request, or closing after it, as writing
 --- config
     location /st { stub_status; }
     location /hold { proxy_pass http://127.0.0.1:9; }
@@ -130,6 +130,12 @@ my $held = main::connect_one();
 syswrite($held, "POST /hold HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n");
 Test::More::is(main::await("2 0 2 0"), "2 0 2 0", "a request waiting for its body: writing");
 close $held;
+Test::More::is(main::await("1 0 1 0"), "1 0 1 0", "gone");
+my $lingering = main::connect_one();
+syswrite($lingering, "POST /st HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n"
+                     . "Connection: close\r\n\r\n" . ("x" x 1000));
+Test::More::is(main::await("2 0 2 0"), "2 0 2 0", "answered (405), closing lingering: still writing");
+close $lingering;
 Test::More::is(main::await("1 0 1 0"), "1 0 1 0", "gone");
 --- request
 GET /st

@@ -422,6 +422,9 @@ static void process_buffer(mg_connection_t *c)
                 mg_conn_close(c);
                 return;
             }
+            if (rc == MG_OK) {
+                mg_stat_state(c->server, &hc->stat, MG_STAT_NONE); /* the request's end */
+            }
             if (rc == MG_OK && hc->last == hc->start) {
                 hc->keepalive_idle = 1; /* the body is gone: waiting for the next request */
             }
@@ -587,6 +590,10 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
 {
     mg_http_conn_t *hc = c->data;
     c->log.action = NULL;
+    /* as nginx counts them, a request closing lingering or discarding its body still writes */
+    if (!next->lingering && !(next->keepalive && next->body_left)) {
+        mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
+    }
     if (!next->keepalive) {
         if (next->lingering) {
             shutdown(c->fd, SHUT_WR);

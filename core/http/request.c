@@ -307,7 +307,6 @@ static void log_request(mg_request_t *r)
 void mg_http_free_request(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
-    mg_stat_state(r->connection->server, &hc->stat, MG_STAT_NONE);
     hc->r = NULL;
     hc->out = NULL;
     hc->out_tail = &hc->out;
