@@ -7,8 +7,6 @@
  * rejected, above delay it waits (a timer, the worker goes on) until the excess would have
  * drained to it. Runs in the preaccess phase, once per client request.
  */
-#include <unistd.h>
-
 #include "http.h"
 #include "script.h"
 #include "server.h"
@@ -123,13 +121,13 @@ static mg_msec_t since(mg_msec_t now, mg_msec_t last)
     return ms < -60000 ? 1 : ms < 0 ? 0 : ms;
 }
 
-/* nginx's LRU upkeep: with force 1, up to two of the oldest buckets that are idle for a minute
- * and drained go; with force 0 the oldest goes whatever its state, then up to two such. A
- * pinned bucket stops it (lookups move buckets to the front, so nothing older is free). */
-static void expire(lr_zone_t *z, int force)
+/* nginx's LRU upkeep: up to two of the oldest buckets go if idle for a minute and drained;
+ * forced (the zone is full), the oldest goes first whatever its state. A pinned bucket stops
+ * it (lookups move buckets to the front, so nothing older is free). */
+static void expire(lr_zone_t *z, int forced)
 {
     mg_msec_t now = mg_now.monotonic;
-    for (int n = force ? 1 : 0; n < 3; n++) {
+    for (int n = forced ? 0 : 1; n < 3; n++) {
         lr_node_t *lr = mg_shm_table_oldest(z->table);
         if (lr == NULL || lr->count) {
             return;
@@ -174,10 +172,10 @@ static mg_int_t lookup(mg_request_t *r, lr_limit_t *l, mg_str_t key, int account
         return MG_AGAIN;
     }
     *excess = 0;
-    expire(z, 1);
+    expire(z, 0);
     lr = mg_shm_table_insert(z->table, key.data, key.len, hash);
     if (lr == NULL) {
-        expire(z, 0);
+        expire(z, 1);
         lr = mg_shm_table_insert(z->table, key.data, key.len, hash);
         if (lr == NULL) {
             mg_log_error(MG_LOG_ALERT, r->connection->cycle->log, 0,
@@ -496,7 +494,7 @@ static const char *limit_req(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         }
         if (a.len >= 6 && memcmp(a.data, "burst=", 6) == 0) {
             burst = mg_atoi(a.data + 6, a.len - 6);
-            if (burst <= 0 || burst > NODELAY) {
+            if (burst <= 0 || burst > INT32_MAX) {
                 mg_conf_error(cf, 0, "invalid burst value \"%s\"", a.data);
                 return MG_CONF_ERROR;
             }
@@ -504,7 +502,7 @@ static const char *limit_req(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         }
         if (a.len >= 6 && memcmp(a.data, "delay=", 6) == 0) {
             delay = mg_atoi(a.data + 6, a.len - 6);
-            if (delay <= 0 || delay > NODELAY) {
+            if (delay <= 0 || delay > INT32_MAX) {
                 mg_conf_error(cf, 0, "invalid delay value \"%s\"", a.data);
                 return MG_CONF_ERROR;
             }
