@@ -13,6 +13,7 @@
 
 extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
+extern mg_module_t mg_stub_status_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_random_index_module;
@@ -22,6 +23,8 @@ extern mg_module_t mg_auth_request_module;
 extern mg_module_t mg_auth_basic_module;
 extern mg_module_t mg_access_module;
 extern mg_module_t mg_realip_module;
+extern mg_module_t mg_limit_conn_module;
+extern mg_module_t mg_limit_req_module;
 extern mg_module_t mg_range_module;
 extern mg_module_t mg_not_modified_module;
 extern mg_module_t mg_rewrite_module;
@@ -50,6 +53,7 @@ mg_module_t *mg_modules[] = {
     &mg_http_core_module,
     /* content and phase handlers */
     &mg_static_module,
+    &mg_stub_status_module, /* content handler set per location (clcf->handler) */
     &mg_gzip_static_module,
     &mg_autoindex_module, /* content: random_index, index, autoindex, then static */
     &mg_index_module,
@@ -59,6 +63,8 @@ mg_module_t *mg_modules[] = {
     &mg_auth_request_module, /* access: allow/deny, then auth_basic, then auth_request */
     &mg_auth_basic_module,
     &mg_access_module,
+    &mg_limit_conn_module, /* preaccess: realip, then limit_req, then limit_conn, as nginx */
+    &mg_limit_req_module,
     &mg_realip_module, /* post-read, and first in preaccess */
     &mg_rewrite_module,
     &mg_access_log_module,

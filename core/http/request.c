@@ -5,6 +5,7 @@
  * sending an error page or closing), logged, freed; then the connection takes over again.
  */
 #include "conn.h"
+#include "stat.h"
 #include "variables.h"
 
 mg_request_t *mg_http_create_request(mg_connection_t *c)
@@ -34,6 +35,7 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     r->http_minor = 0;
     r->method = MG_HTTP_UNKNOWN;
     c->requests++;
+    mg_stat_state(c->server, &hc->stat, MG_STAT_WRITING);
     /* the default server's error_log until the Host header picks the server, as nginx;
      * this also undoes a previous request's location log */
     mg_http_update_location_config(r);
