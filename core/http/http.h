@@ -448,7 +448,8 @@ void mg_http_run_phases(mg_request_t *r);
  * event with rc, the code it would have returned at once: its phase's rules apply (next
  * handler or phase, wait again, finalize) and the engine goes on. This is how such a handler
  * (Lua code, a body read) continues its request; for the location's content handler it is
- * mg_http_finalize_request(r, rc). */
+ * mg_http_finalize_request(r, rc). rc MG_DONE does nothing: the handler already finished the
+ * request, which may be freed, or waits again. */
 void mg_http_phase_resume(mg_request_t *r, mg_int_t rc);
 /* The one place a request's outcome is decided: MG_OK/MG_DONE/MG_AGAIN/MG_DECLINED, an error
  * code or an HTTP status (an error page is sent when nothing was sent yet). */
