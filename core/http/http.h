@@ -348,6 +348,7 @@ struct mg_request_s {
     unsigned lingering_close : 1;
     unsigned header_sent : 1;
     unsigned header_only : 1;
+    unsigned last_given : 1;    /* the producer gave the body filters the last buffer */
     unsigned last_queued : 1;   /* the last buffer has reached the writer */
     unsigned response_done : 1; /* ... and has been written */
     unsigned finalized : 1;
@@ -385,6 +386,7 @@ extern mg_http_body_filter_pt mg_http_top_body_filter;
 
 extern mg_module_t mg_http_module;
 extern mg_module_t mg_http_core_module;
+extern mg_module_t mg_http_postpone_module;
 
 #define mg_http_conf_get_main(cf, module) ((cf)->ctx_data->main_conf[(module).index])
 #define mg_http_conf_get_srv(cf, module) ((cf)->ctx_data->srv_conf[(module).index])
@@ -493,6 +495,22 @@ mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
  * was cut off (no end seen: an error status, a broken upstream, ngx.exit(ngx.ERROR)...). */
 mg_str_t mg_http_subrequest_body(mg_request_t *sr);
 int mg_http_subrequest_truncated(mg_request_t *sr);
+/* The captured body (malloc'ed, *len bytes, NULL when empty) becomes the caller's, in `done`. */
+char *mg_http_subrequest_take_body(mg_request_t *sr, size_t *len);
+/* An error status of sr gets its error page (error_page or nginx's), captured as its body. */
+void mg_http_subrequest_error_pages(mg_request_t *sr);
+
+/* ---- in-stream subrequests (postpone.c) ---- */
+/* A subrequest of r (as mg_http_subrequest, error statuses with their pages) whose body takes
+ * its place in r's output: after what r gave its body filters so far, before what it gives
+ * them next (what reaches the postpone filter meanwhile waits there, r->buffered set). The
+ * body is held in memory until its turn. `done` (may be NULL) runs when sr ended, before its
+ * body is passed on. MG_OK with *psr, or MG_DECLINED (nested too deep, not logged). */
+mg_int_t mg_http_subrequest_inline(mg_request_t *r, mg_str_t uri, mg_str_t *args,
+                                   mg_http_subrequest_done_pt done, void *data,
+                                   mg_request_t **psr);
+/* Whether r's output waits behind an in-stream subrequest. */
+int mg_http_postponed(mg_request_t *r);
 /* Hooks of the request's life: finalize (an error or a status ends a subrequest at once:
  * returns 1), the end of a subrequest that completed normally, and the end of the body
  * filters, where a subrequest's output is captured instead of written. */

@@ -262,6 +262,11 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         /* the handler waits on something; it will finalize again */
         return;
     }
+    if (!r->last_queued && r->last_given && r->buffered) {
+        /* a body filter holds the end back (gzip, an in-stream subrequest): the writer or the
+         * postpone filter finalizes once it got through */
+        return;
+    }
     if (!r->last_queued) {
         /* a handler said OK without completing the response */
         if (!r->header_sent) {
