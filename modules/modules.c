@@ -6,7 +6,7 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c (response head
  *   serialization; chunked framing and the writer). Filters therefore run, from the content out:
- *   not_modified -> lua -> headers (add_header, expires) -> addition -> sub_filter
+ *   not_modified -> lua -> headers (add_header, expires) -> gunzip -> addition -> sub_filter
  *   -> postpone (core/http/postpone.c) -> gzip -> range -> core,
  *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
  *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
@@ -36,6 +36,7 @@ extern mg_module_t mg_headers_module;
 extern mg_module_t mg_gzip_module;
 extern mg_module_t mg_sub_filter_module;
 extern mg_module_t mg_addition_module;
+extern mg_module_t mg_gunzip_module;
 extern mg_module_t mg_gzip_static_module;
 extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
@@ -75,6 +76,7 @@ mg_module_t *mg_modules[] = {
     &mg_http_postpone_module, /* in-stream subrequests' output in place (core/http/postpone.c) */
     &mg_sub_filter_module,
     &mg_addition_module,
+    &mg_gunzip_module,
     &mg_headers_module,
     &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
                        of their phases, log_by_lua before access_log; its filters see the
