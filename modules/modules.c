@@ -6,7 +6,7 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c (response head
  *   serialization; chunked framing and the writer). Filters therefore run, from the content out:
- *   not_modified -> lua -> headers (add_header, expires) -> gunzip -> addition -> sub_filter
+ *   slice -> not_modified -> lua -> headers (add_header, expires) -> gunzip -> addition -> sub_filter
  *   -> charset -> postpone (core/http/postpone.c) -> gzip -> range -> core,
  *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
  *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
@@ -27,6 +27,7 @@ extern mg_module_t mg_access_module;
 extern mg_module_t mg_realip_module;
 extern mg_module_t mg_range_module;
 extern mg_module_t mg_not_modified_module;
+extern mg_module_t mg_slice_module;
 extern mg_module_t mg_rewrite_module;
 extern mg_module_t mg_access_log_module;
 extern mg_module_t mg_map_module;
@@ -84,5 +85,6 @@ mg_module_t *mg_modules[] = {
                        of their phases, log_by_lua before access_log; its filters see the
                        response before add_header, as nginx's addon filters do */
     &mg_not_modified_module,
+    &mg_slice_module, /* first: its slices' heads are checked before anything else sees them */
     NULL,
 };

@@ -262,6 +262,8 @@ typedef struct {
     mg_str_t content_type;
     mg_str_t charset;
     int64_t content_length_n; /* -1 unknown */
+    off_t content_offset;     /* where the body starts in the entity (slice: its first
+                                 slice's start); the range filter counts from there */
     time_t last_modified_time; /* -1 none */
     mg_table_elt_t *location;
     mg_table_elt_t *content_encoding;
