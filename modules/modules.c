@@ -7,7 +7,7 @@
  *   process, so a module listed later filters first. The chains end in core/http/write.c (response head
  *   serialization; chunked framing and the writer). Filters therefore run, from the content out:
  *   slice -> not_modified -> lua -> headers (add_header, expires) -> gunzip -> addition -> sub_filter
- *   -> charset -> postpone (core/http/postpone.c) -> gzip -> range -> core,
+ *   -> charset -> ssi -> postpone (core/http/postpone.c) -> gzip -> range -> core,
  *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
  *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
  *   gzip drops the length before range could split the body; text filters see the body before
@@ -35,6 +35,7 @@ extern mg_module_t mg_geo_module;
 extern mg_module_t mg_split_clients_module;
 extern mg_module_t mg_headers_module;
 extern mg_module_t mg_gzip_module;
+extern mg_module_t mg_ssi_module;
 extern mg_module_t mg_charset_module;
 extern mg_module_t mg_sub_filter_module;
 extern mg_module_t mg_addition_module;
@@ -76,6 +77,7 @@ mg_module_t *mg_modules[] = {
     &mg_range_module,
     &mg_gzip_module,
     &mg_http_postpone_module, /* in-stream subrequests' output in place (core/http/postpone.c) */
+    &mg_ssi_module,
     &mg_charset_module,
     &mg_sub_filter_module,
     &mg_addition_module,

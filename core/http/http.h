@@ -499,6 +499,8 @@ mg_str_t mg_http_subrequest_body(mg_request_t *sr);
 int mg_http_subrequest_truncated(mg_request_t *sr);
 /* The captured body (malloc'ed, *len bytes, NULL when empty) becomes the caller's, in `done`. */
 char *mg_http_subrequest_take_body(mg_request_t *sr, size_t *len);
+/* In `done`: the captured body becomes body (malloc'ed, taken over). */
+void mg_http_subrequest_replace_body(mg_request_t *sr, char *body, size_t len);
 /* An error status of sr gets its error page (error_page or nginx's), captured as its body. */
 void mg_http_subrequest_error_pages(mg_request_t *sr);
 
@@ -507,7 +509,7 @@ void mg_http_subrequest_error_pages(mg_request_t *sr);
  * its place in r's output: after what r gave its body filters so far, before what it gives
  * them next (what reaches the postpone filter meanwhile waits there, r->buffered set). The
  * body is held in memory until its turn. `done` (may be NULL) runs when sr ended, before its
- * body is passed on. MG_OK with *psr, or MG_DECLINED (nested too deep, not logged). */
+ * body is taken (it may replace it) and passed on. MG_OK with *psr, or MG_DECLINED (nested too deep, not logged). */
 mg_int_t mg_http_subrequest_inline(mg_request_t *r, mg_str_t uri, mg_str_t *args,
                                    mg_http_subrequest_done_pt done, void *data,
                                    mg_request_t **psr);

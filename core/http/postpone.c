@@ -158,10 +158,10 @@ static void on_done(mg_request_t *sr, void *data)
     mg_request_t *r = e->r;
     pp_ctx_t *ctx = e->ctx;
     e->finished = 1;
-    e->body = mg_http_subrequest_take_body(sr, &e->len);
     if (e->done) {
-        e->done(sr, e->data);
+        e->done(sr, e->data); /* may replace the body (ssi's stub) */
     }
+    e->body = mg_http_subrequest_take_body(sr, &e->len);
     if (ctx->flushing) {
         return;
     }

@@ -258,6 +258,14 @@ char *mg_http_subrequest_take_body(mg_request_t *sr, size_t *len)
     return body;
 }
 
+void mg_http_subrequest_replace_body(mg_request_t *sr, char *body, size_t len)
+{
+    struct capture_s *c = sr->subrequest->cap;
+    free(c->body);
+    c->body = body;
+    c->len = c->cap = len;
+}
+
 void mg_http_subrequest_error_pages(mg_request_t *sr)
 {
     sr->subrequest->error_pages = 1;
