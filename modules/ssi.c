@@ -626,16 +626,27 @@ static mg_int_t cmd_endblock(ssi_ctx_t *ctx, mg_str_t *pm)
 
 static void run_sync(ssi_ctx_t *ctx, const char *text, size_t len);
 
+/* The parse goes on from the loop (a subrequest ended or had its turn); a response whose end
+ * got through is finalized as the writer would (its producer's MG_AGAIN waits for that). */
+static void redrive(ssi_ctx_t *ctx)
+{
+    mg_request_t *r = ctx->r;
+    ctx->waiting = 0;
+    if (mg_http_output(r, NULL) == MG_ERROR) {
+        mg_http_finalize_request(r, MG_ERROR);
+        return;
+    }
+    if (!r->buffered && r->last_queued && !r->finalized) {
+        mg_http_finalize_request(r, MG_OK);
+    }
+}
+
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    ssi_ctx_t *ctx = arg;
     mg_time_update();
-    ctx->waiting = 0;
-    if (mg_http_output(ctx->r, NULL) == MG_ERROR) {
-        mg_http_finalize_request(ctx->r, MG_ERROR);
-    }
+    redrive(arg);
 }
 
 static void ev_cleanup(void *data)
@@ -693,10 +704,9 @@ static void include_done(mg_request_t *sr, void *data)
     if (inc->wait) {
         ctx->waiting = 0;
         if (inc->set) {
-            /* not in the stream: the parse goes on from here (the loop called us) */
-            if (mg_http_output(ctx->r, NULL) == MG_ERROR) {
-                mg_http_finalize_request(ctx->r, MG_ERROR);
-            }
+            /* not in the stream: the parse goes on from here (the loop called us); an
+             * in-stream one goes on when the postpone filter passed its body on */
+            redrive(ctx);
         }
     }
 }
