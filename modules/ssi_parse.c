@@ -105,8 +105,13 @@ static int command_byte(mg_ssi_parser_t *p, char c)
         pm->name.len = 0;
         pm->value.data = p->values + (p->nparams - 1) * (p->value_len + 1);
         pm->value.len = 0;
+        pm->value.data[0] = '\0';
+        /* as nginx, the first byte is the name's whatever it is ("=" too) */
+        pm->name.data[0] = c;
+        pm->name.data[1] = '\0';
+        pm->name.len = 1;
         p->state = S_PARAM;
-        /* fall through */
+        return MG_SSI_AGAIN;
     case S_PARAM:
         pm = cur(p);
         if (is_space(c)) {

@@ -126,6 +126,10 @@ static const struct {
     { "<!--#e a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\" f=\"6\" g=\"7\" h=\"8\" i=\"9\" j=\"10\" "
       "k=\"11\" l=\"12\" m=\"13\" n=\"14\" o=\"15\" p=\"16\" q=\"17\" -->",
       "{!too many SSI command parameters: \"e\"}" },
+    { "<!--#echo =\"x\" -->",
+      "{!unexpected \"-\" symbol after \"=\"x\"\" parameter in \"echo\" SSI command}" },
+    { "<!--#echo var=\"uri\" =  -->",
+      "{!unexpected \"-\" symbol after \"=\" parameter in \"echo\" SSI command}" },
     { "before <!--#echo var=\"uri\"", "before " },
     { "tail <!--", "tail <!--" },
     { "tail <!--#", "tail " },
