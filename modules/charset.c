@@ -5,8 +5,9 @@
  * differs, the body filter recodes it with a charset_map table: one 8-bit charset to another,
  * or an 8-bit one to and from UTF-8 (characters without a code: "?" in 8 bits, "&#N;" from
  * UTF-8). Subrequests are recoded to their main request's charset. The body streams in pieces
- * (files read 32 KB at a time) through one output buffer, reused once the filters after us
- * took it; a UTF-8 sequence cut between pieces waits for its rest.
+ * (files read 32 KB at a time) into one output buffer, passed on when full, before the read
+ * buffer is reused or when the input is used up, and reused once the filters after us took
+ * it; a UTF-8 sequence cut between pieces waits for its rest.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +65,10 @@ typedef struct {
     size_t npart;
     mg_buf_t *in, **in_tail;
     char *rbuf, *obuf;
-    mg_buf_t out[2];          /* the data and, apart, the flags */
+    size_t olen;              /* obuf's bytes gathered for the next pass */
+    mg_buf_t *out, **out_tail;
+    mg_buf_t **made;          /* output buffer structs (see out_buf) */
+    size_t nmade, nused;
     unsigned active : 1;
     unsigned busy : 1;
     unsigned held : 1;
@@ -293,6 +297,7 @@ static mg_int_t charset_header_filter(mg_request_t *r)
     ctx->mode = cs[charset].utf8 ? RECODE_TO_UTF8 : cs[source].utf8 ? RECODE_FROM_UTF8 : RECODE_8TO8;
     ctx->active = 1;
     ctx->in_tail = &ctx->in;
+    ctx->out_tail = &ctx->out;
     if (ctx->mode != RECODE_8TO8 && r->parent == NULL) {
         mg_http_clear_content_length(r);
     }
@@ -444,24 +449,52 @@ static char *recode(cs_ctx_t *ctx, const unsigned char *d, size_t n, int end, ch
     return o;
 }
 
-/* The next piece of input recoded into our output buffer (*out, NULL when nothing came of it).
- * MG_OK, MG_ERROR. */
-static mg_int_t charset_next(mg_request_t *r, cs_ctx_t *ctx, mg_buf_t **out)
+#define OBUF_SIZE (4 * READ_SIZE + 16)
+
+/* An output buffer struct; the filters after us link them into their own chains, so ours are
+ * kept in an array, all free again once those filters took what we passed (MG_OK). */
+static mg_buf_t *out_buf(mg_request_t *r, cs_ctx_t *ctx)
+{
+    if (ctx->nused == ctx->nmade) {
+        size_t n = ctx->nmade ? ctx->nmade * 2 : 16;
+        mg_buf_t **made = mg_palloc(r->pool, n * sizeof(mg_buf_t *));
+        if (ctx->nmade) {
+            memcpy(made, ctx->made, ctx->nmade * sizeof(mg_buf_t *));
+        }
+        for (size_t i = ctx->nmade; i < n; i++) {
+            made[i] = mg_palloc(r->pool, sizeof(mg_buf_t));
+        }
+        ctx->made = made;
+        ctx->nmade = n;
+    }
+    mg_buf_t *b = ctx->made[ctx->nused++];
+    memset(b, 0, sizeof(*b));
+    b->fd = -1;
+    *ctx->out_tail = b;
+    ctx->out_tail = &b->next;
+    return b;
+}
+
+/* Recode the next piece of input onto the end of what is gathered in the output buffer.
+ * The caller made sure there is room (OBUF_SIZE - olen >= 4 * READ_SIZE + 16 for a file
+ * read, 4n + 16 for n bytes of memory). MG_OK, MG_ERROR. */
+static mg_int_t charset_next(mg_request_t *r, cs_ctx_t *ctx)
 {
     mg_buf_t *b = ctx->in;
     const unsigned char *d;
     size_t n;
     int used;
-    *out = NULL;
     if (ctx->obuf == NULL) {
-        ctx->obuf = mg_pnalloc(r->pool, 4 * READ_SIZE + 16);
+        ctx->obuf = mg_pnalloc(r->pool, OBUF_SIZE);
     }
+    size_t room = (OBUF_SIZE - ctx->olen - 16) / 4;
     if (b->in_file && b->file_pos < b->file_last) {
         if (ctx->rbuf == NULL) {
             ctx->rbuf = mg_pnalloc(r->pool, READ_SIZE);
         }
         size_t want = (size_t)(b->file_last - b->file_pos);
         want = want < READ_SIZE ? want : READ_SIZE;
+        want = want < room ? want : room;
         ssize_t got = pread(b->fd, ctx->rbuf, want, b->file_pos);
         if (got <= 0) {
             mg_log_error(MG_LOG_CRIT, &r->connection->log, got < 0 ? errno : 0,
@@ -475,8 +508,8 @@ static mg_int_t charset_next(mg_request_t *r, cs_ctx_t *ctx, mg_buf_t **out)
     } else if (!b->in_file) {
         d = (const unsigned char *)b->pos;
         n = (size_t)(b->last - b->pos);
-        if (n > READ_SIZE) {
-            n = READ_SIZE;
+        if (n > room) {
+            n = room;
         }
         b->pos += n;
         used = b->pos == b->last;
@@ -486,16 +519,13 @@ static mg_int_t charset_next(mg_request_t *r, cs_ctx_t *ctx, mg_buf_t **out)
         used = 1;
     }
     int end = used && (b->last_buf || b->last_in_chain);
-    char *o = recode(ctx, d, n, end, ctx->obuf);
-    mg_buf_t **tail = out;
-    if (o > ctx->obuf) {
-        mg_buf_t *ob = &ctx->out[0];
-        memset(ob, 0, sizeof(*ob));
-        ob->fd = -1;
-        ob->pos = ctx->obuf;
+    char *from = ctx->obuf + ctx->olen;
+    char *o = recode(ctx, d, n, end, from);
+    if (o > from) {
+        mg_buf_t *ob = out_buf(r, ctx);
+        ob->pos = from;
         ob->last = o;
-        *tail = ob;
-        tail = &ob->next;
+        ctx->olen += (size_t)(o - from);
     }
     if (!used) {
         return MG_OK;
@@ -505,13 +535,10 @@ static mg_int_t charset_next(mg_request_t *r, cs_ctx_t *ctx, mg_buf_t **out)
         ctx->in_tail = &ctx->in;
     }
     if (b->last_buf || b->flush || b->last_in_chain) {
-        mg_buf_t *e = &ctx->out[1];
-        memset(e, 0, sizeof(*e));
-        e->fd = -1;
+        mg_buf_t *e = out_buf(r, ctx);
         e->last_buf = b->last_buf;
         e->flush = b->flush;
         e->last_in_chain = b->last_in_chain;
-        *tail = e;
         ctx->done = b->last_buf;
     }
     return MG_OK;
@@ -534,8 +561,30 @@ static mg_int_t charset_body_filter(mg_request_t *r, mg_buf_t *in)
     mg_int_t rc = MG_OK;
     int passed = 0;
     for (;;) {
-        if (ctx->busy) {
-            /* our output buffer is still theirs: nothing new until they took it */
+        /* what was gathered goes when the read buffer is to be reused, the output buffer is
+         * full or the input is used up: small input buffers make one pass, not one each */
+        mg_buf_t *b = ctx->in;
+        int reads = b && b->in_file && b->file_pos < b->file_last;
+        size_t need = reads ? 4 * READ_SIZE + 16 : b && !b->in_file ? 4 * (size_t)(b->last - b->pos) + 16 : 16;
+        int full = OBUF_SIZE - ctx->olen < (need < OBUF_SIZE ? need : OBUF_SIZE);
+        int flush = reads || full || b == NULL || ctx->done;
+        if (flush && ctx->out) {
+            mg_buf_t *out = ctx->out;
+            ctx->out = NULL;
+            ctx->out_tail = &ctx->out;
+            rc = next_body_filter(r, out);
+            passed = 1;
+            if (rc == MG_ERROR) {
+                return MG_ERROR;
+            }
+            ctx->busy = ctx->busy || rc == MG_AGAIN;
+            if (!ctx->busy) {
+                ctx->nused = 0;
+                ctx->olen = 0;
+            }
+        }
+        if (ctx->busy && flush) {
+            /* our buffers are still theirs: nothing new until they took them */
             rc = next_body_filter(r, NULL);
             passed = 1;
             if (rc == MG_ERROR) {
@@ -547,23 +596,15 @@ static mg_int_t charset_body_filter(mg_request_t *r, mg_buf_t *in)
                 return MG_AGAIN;
             }
             ctx->busy = 0;
+            ctx->nused = 0;
+            ctx->olen = 0;
         }
         if (ctx->in == NULL || ctx->done) {
             break;
         }
-        mg_buf_t *out;
-        if (charset_next(r, ctx, &out) != MG_OK) {
+        if (charset_next(r, ctx) != MG_OK) {
             return MG_ERROR;
         }
-        if (out == NULL) {
-            continue;
-        }
-        rc = next_body_filter(r, out);
-        passed = 1;
-        if (rc == MG_ERROR) {
-            return MG_ERROR;
-        }
-        ctx->busy = rc == MG_AGAIN;
     }
     if (ctx->done && ctx->in) {
         ctx->in = NULL;

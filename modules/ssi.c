@@ -1109,17 +1109,19 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
             parse_piece(ctx);
             continue;
         }
-        if (ctx->piece_set) {
-            /* the piece is parsed: what came of it goes, and the read buffer is free again
-             * only once the filters after us took it */
-            ctx->piece_set = 0;
+        ctx->piece_set = 0;
+        int reads = ctx->in && ctx->in->in_file && ctx->in->file_pos < ctx->in->file_last;
+        if ((reads || ctx->in == NULL || ctx->done) && ctx->out) {
+            /* the read buffer is reused: what points into it goes first, and it is free
+             * again only once the filters after us took it (memory input is gathered: a
+             * chain of small buffers makes one pass, not one each) */
             rc = pass_out(ctx);
             passed = 1;
             if (rc == MG_ERROR) {
                 return MG_ERROR;
             }
         }
-        if (ctx->busy) {
+        if (ctx->busy && (reads || ctx->in == NULL || ctx->done)) {
             rc = next_body_filter(r, NULL);
             passed = 1;
             if (rc == MG_ERROR) {
