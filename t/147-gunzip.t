@@ -219,3 +219,27 @@ qr/"gunzip_buffers" directive invalid value in .*:\d+/
 --- must_die
 --- error_log eval
 qr/invalid value "maybe" in "gunzip" directive, it must be "on" or "off" in .*:\d+/
+
+
+
+=== TEST 12: a proxied gzip'ed response, decompressed as it streams in
+--- user_files eval
+[@::Files]
+--- config
+    location /src/ {
+        alias html/;
+        gzip_static always;
+    }
+    location /p/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/src/;
+        proxy_buffers 4 4k;
+        gunzip on;
+    }
+--- request
+GET /p/big.txt
+--- response_headers
+!Content-Encoding
+--- response_body_filters eval
+\&::md5_len
+--- response_body eval
+::md5_len($::Big)

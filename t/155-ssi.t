@@ -544,3 +544,20 @@ nothere
 --- must_die
 --- error_log eval
 qr/"ssi_value_length" directive invalid value in .*:\d+/
+
+
+
+=== TEST 24: sub_filter comes before ssi in the chain: a command it writes is run
+--- user_files
+>>> t.html
+MARK <!--#echo var="v" -->
+--- config
+    location / {
+        ssi on;
+        set $v "V";
+        sub_filter 'MARK' '<!--#echo var="uri" -->';
+    }
+--- request
+GET /t.html
+--- response_body
+/t.html V
