@@ -561,3 +561,20 @@ MARK <!--#echo var="v" -->
 GET /t.html
 --- response_body
 /t.html V
+
+
+
+=== TEST 25: a page that includes itself stops after 51 levels of subrequests, as nginx
+--- user_files
+>>> self.html
+x<!--#include virtual="/self.html" -->
+--- config
+    location / {
+        ssi on;
+    }
+--- request
+GET /self.html
+--- response_body eval
+('x' x 52) . $::Err . ("\n" x 52)
+--- error_log
+subrequests cycle while processing "/self.html"
