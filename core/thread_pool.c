@@ -18,9 +18,9 @@
 
 struct mg_thread_pool_s {
     mg_str_t name;
-    mg_int_t threads;   /* 0: named by aio but not defined (yet) */
+    mg_int_t threads; /* 0: named by aio but not defined (yet) */
     mg_int_t max_queue;
-    const char *where;  /* "FILE:LINE" of the first directive naming it */
+    const char *where; /* "FILE:LINE" of the first directive naming it */
     /* run time, in the process that serves */
     pthread_mutex_t mtx;
     pthread_cond_t cond;

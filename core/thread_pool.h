@@ -8,9 +8,9 @@
 
 #include <event2/event.h>
 
-#include "mg.h"
 #include "conf.h"
 #include "log.h"
+#include "mg.h"
 
 typedef struct mg_thread_pool_s mg_thread_pool_t;
 typedef struct mg_thread_task_s mg_thread_task_t;

@@ -32,6 +32,8 @@ typedef struct mg_http_conn_s {
     size_t scratch_used;       /* bytes of it queued buffers point into */
     mg_buf_t *scratch_buf;     /* the last queued buffer that points into scratch, or NULL */
     struct mg_http_aio_s *aio; /* aio: the thread task reading for the writer */
+    char *hold;                /* postpone_output: held bytes copied here (request pool) */
+    mg_buf_t *hold_buf;        /* the queued buffer over them */
     unsigned discard_chunked_on : 1;
     unsigned discarding : 1;
     unsigned keepalive_idle : 1; /* waiting for the next request after a response */
@@ -39,6 +41,7 @@ typedef struct mg_http_conn_s {
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
     unsigned aio_busy : 1;       /* aio: the writer waits for a thread's read */
+    unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
 } mg_http_conn_t;
 
 typedef struct mg_http_aio_s mg_http_aio_t;

@@ -30,15 +30,26 @@ mg_int_t mg_http_send_header(mg_request_t *r)
 }
 
 static mg_int_t http_flush(mg_request_t *r);
+static mg_int_t rate_wait(mg_request_t *r, mg_msec_t msec);
 
 mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
 {
+    for (mg_buf_t *b = in; b; b = b->next) {
+        if (b->last_buf) {
+            r->last_given = 1;
+        }
+    }
     mg_int_t rc = mg_http_top_body_filter(r, in);
-    if (rc == MG_OK && r->buffered && r->parent == NULL && r->hc->out && !r->connection->writing &&
-        !r->hc->delayed && !r->hc->aio_busy && !r->connection->closed) {
+    if (rc != MG_ERROR && r->buffered && r->parent == NULL && r->hc->out &&
+        !r->connection->writing && !r->hc->delayed && !r->hc->aio_busy && !r->connection->closed) {
         /* a filter keeps input until the writer drains: what the writer postponed must go
-         * now, or nothing would ever drain it */
-        rc = http_flush(r);
+         * now, or nothing would ever drain it; written at once, the filter goes on from the
+         * loop (a timer of 0 ms) as after any drain */
+        mg_int_t frc = http_flush(r);
+        if (frc == MG_OK) {
+            rate_wait(r, 0);
+        }
+        rc = frc == MG_OK ? rc : frc;
     }
     return rc;
 }
@@ -628,6 +639,8 @@ static mg_int_t http_flush(mg_request_t *r)
 void mg_http_writer_reset(mg_http_conn_t *hc)
 {
     mg_http_file_reader_reset(hc);
+    hc->hold = NULL;
+    hc->hold_buf = NULL;
     hc->delayed = 0;
 }
 
@@ -697,14 +710,17 @@ static void writer_event(mg_connection_t *c)
     }
 }
 
-/* postpone_output: fewer bytes than that queued, and neither a flush nor the end among
- * them, wait for more (nginx's write filter), so small pieces leave in one write */
+/* postpone_output: fewer bytes than that queued, all in memory, and neither a flush nor
+ * the end among them, wait for more (nginx's write filter), so small pieces leave in one
+ * write. The producer may reuse its memory once we return MG_OK, so what is held is copied
+ * into one buffer of the request's. */
 static int postponed(mg_request_t *r)
 {
+    mg_http_conn_t *hc = r->hc;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     size_t size = 0;
-    for (mg_buf_t *b = r->hc->out; b; b = b->next) {
-        if (b->flush || b->last_buf) {
+    for (mg_buf_t *b = hc->out; b; b = b->next) {
+        if (b->flush || b->last_buf || b->in_file || b == hc->scratch_buf) {
             return 0;
         }
         size += mg_buf_size(b);
@@ -712,6 +728,25 @@ static int postponed(mg_request_t *r)
             return 0;
         }
     }
+    if (hc->hold == NULL) {
+        hc->hold = mg_pnalloc(r->pool, clcf->postpone_output);
+        hc->hold_buf = mg_buf_mem(r->pool, hc->hold, 0);
+    }
+    size_t used = 0;
+    for (mg_buf_t *b = hc->out; b; b = b->next) {
+        size_t n = (size_t)(b->last - b->pos);
+        if (n) {
+            memmove(hc->hold + used, b->pos, n);
+            used += n;
+        }
+    }
+    mg_buf_t *h = hc->hold_buf;
+    memset(h, 0, sizeof(*h));
+    h->fd = -1;
+    h->pos = hc->hold;
+    h->last = hc->hold + used;
+    hc->out = h;
+    hc->out_tail = &h->next;
     return 1;
 }
 

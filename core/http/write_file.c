@@ -33,9 +33,9 @@ struct mg_http_aio_s {
     mg_thread_task_t task;
     mg_connection_t *c;
     int state;
-    int readahead;   /* sendfile: read ahead only */
-    mg_buf_t *fb;    /* what it reads for */
-    piece_t p;       /* p.fd is our own dup() */
+    int readahead; /* sendfile: read ahead only */
+    mg_buf_t *fb;  /* what it reads for */
+    piece_t p;     /* p.fd is our own dup() */
     ssize_t n;
     int err;
     unsigned orphan : 1;
