@@ -53,8 +53,7 @@ typedef struct {
     mg_array_t *hide_headers;         /* mg_str_t lowercase */
     mg_array_t *pass_headers;
     int redirect_mode;
-    mg_array_t *redirects;            /* proxy_redirect_t */
-    size_t max_temp_file_size;
+    mg_array_t *redirects; /* proxy_redirect_t */
     mg_http_temp_path_t *temp_path;
     int request_buffering;
     mg_http_complex_value_t *method;  /* proxy_method */
@@ -741,7 +740,9 @@ static void *proxy_create_loc_conf(mg_conf_t *cf)
     c->pass_request_headers = MG_CONF_UNSET;
     c->pass_request_body = MG_CONF_UNSET;
     c->redirect_mode = REDIRECT_UNSET;
-    c->max_temp_file_size = MG_CONF_UNSET_SIZE;
+    c->upstream.busy_buffers_size = MG_CONF_UNSET_SIZE;
+    c->upstream.temp_file_write_size = MG_CONF_UNSET_SIZE;
+    c->upstream.max_temp_file_size = MG_CONF_UNSET_SIZE;
     c->request_buffering = MG_CONF_UNSET;
     c->upstream.ignore_client_abort = MG_CONF_UNSET;
     return c;
@@ -785,11 +786,14 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
     mg_conf_merge(conf->http_version, prev->http_version, 10);
     mg_conf_merge(conf->pass_request_headers, prev->pass_request_headers, 1);
     mg_conf_merge(conf->pass_request_body, prev->pass_request_body, 1);
-    mg_conf_merge_size(conf->max_temp_file_size, prev->max_temp_file_size, 0);
+    if (mg_upstream_merge_buffers(cf, &conf->upstream, &prev->upstream, "proxy") != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
     mg_conf_merge(conf->request_buffering, prev->request_buffering, 1);
     if (mg_http_merge_temp_path(cf, &conf->temp_path, prev->temp_path, "proxy_temp") != MG_OK) {
         return MG_CONF_ERROR;
     }
+    conf->upstream.temp_path = conf->temp_path;
     mg_conf_merge(conf->upstream.ignore_client_abort, prev->upstream.ignore_client_abort, 0);
     if (conf->method == NULL) {
         conf->method = prev->method;
@@ -1220,7 +1224,7 @@ static const mg_command_t proxy_commands[] = {
      NULL},
     {"proxy_redirect", LOC, MG_ARGS(1, 2), proxy_redirect, MG_LOC_CONF, 0, NULL},
     {"proxy_max_temp_file_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
-     offsetof(proxy_loc_conf_t, max_temp_file_size), NULL},
+     PU(max_temp_file_size), NULL},
     {"proxy_request_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, request_buffering), NULL},
     {"proxy_ignore_client_abort", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
@@ -1229,8 +1233,10 @@ static const mg_command_t proxy_commands[] = {
      offsetof(proxy_loc_conf_t, method), NULL},
     {"proxy_set_body", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, body), NULL},
-    {"proxy_busy_buffers_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL},
-    {"proxy_temp_file_write_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL},
+    {"proxy_busy_buffers_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
+     PU(busy_buffers_size), NULL},
+    {"proxy_temp_file_write_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
+     PU(temp_file_write_size), NULL},
     {"proxy_temp_path", LOC, MG_ARGS(1, 4), mg_http_set_temp_path, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, temp_path), NULL},
     {"proxy_headers_hash_max_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL},

@@ -138,9 +138,12 @@ static const char *http_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf
             }
         }
     }
+    /* merging reports at the end of the http block, as nginx's merges do */
+    cf->src = src;
     if (merge_servers(cf, ctx) != MG_OK) {
         goto failed;
     }
+    cf->src = NULL;
     for (size_t m = 0; m < mg_modules_n; m++) {
         if (mg_modules[m]->init && mg_modules[m]->init(cf) != MG_OK) {
             goto failed;

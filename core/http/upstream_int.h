@@ -52,6 +52,22 @@ void mg_upstream_start_tunnel(mg_upstream_t *u);
 void mg_upstream_tunnel_pump(mg_upstream_t *u);
 void mg_upstream_tunnel_finish(mg_upstream_t *u);
 
+/* A buffered response (upstream_spool.c): whether this one is (proxy_buffering, unless the
+ * upstream's X-Accel-Buffering says otherwise); its state; the read loop that takes the
+ * place of the unbuffered one; at the body's end, what still waits (the file's rest, the
+ * reads in memory) chained before `last`. */
+typedef struct mg_upstream_spool_s mg_upstream_spool_t;
+int mg_upstream_spool_buffering(mg_upstream_t *u);
+void mg_upstream_spool_init(mg_upstream_t *u);
+void mg_upstream_spool_read(mg_upstream_t *u);
+mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last);
+/* The body's pieces (upstream_io.c), for the spool: cut buffers from a read (bytes consumed,
+ * -1 on a broken chunked body), whether it is all there, its end, a broken one. */
+ssize_t mg_upstream_body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***tail);
+int mg_upstream_body_complete(mg_upstream_t *u);
+void mg_upstream_body_finish(mg_upstream_t *u, int extra);
+void mg_upstream_body_broken(mg_upstream_t *u);
+
 /* The mg_upstream_t of a request, through the owner's accessor (NULL: none). */
 mg_upstream_t *mg_upstream_of(mg_request_t *r);
 /* Put ", upstream: "..."" into the connection's error-log context (once per connection). */

@@ -443,7 +443,7 @@ static void body_arrived(mg_request_t *r)
 static ssize_t body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***tail)
 {
     mg_request_t *r = u->r;
-    int flush = !u->conf->buffering;
+    int flush = !u->buffering;
     if (u->chunked_body) {
         size_t pos = 0;
         while (!u->chunked.done) {
@@ -495,7 +495,7 @@ static void body_finish(mg_upstream_t *u, int extra)
     upstream_done(u, u->keepalive && !extra && u->request_sent);
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
-    if (mg_http_output(r, last) == MG_ERROR) {
+    if (mg_http_output(r, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return;
     }
@@ -546,9 +546,13 @@ void mg_upstream_start_body(mg_upstream_t *u)
         body_finish(u, 0);
         return;
     }
-    u->nbufs = u->conf->buffering ? u->conf->bufs_num : 1;
-    u->bufsize = u->conf->buffering ? u->conf->bufs_size : u->conf->buffer_size;
+    u->buffering = (unsigned)mg_upstream_spool_buffering(u);
+    u->nbufs = u->buffering ? u->conf->bufs_num : 1;
+    u->bufsize = u->buffering ? u->conf->bufs_size : u->conf->buffer_size;
     u->mem = mg_pcalloc(r->pool, (size_t)u->nbufs * sizeof(char *));
+    if (u->buffering) {
+        mg_upstream_spool_init(u);
+    }
     u->reading_body = 1;
     r->write_event_handler = on_client_drained;
     if (u->pending_len) {
@@ -561,9 +565,34 @@ void mg_upstream_start_body(mg_upstream_t *u)
     read_body(u);
 }
 
+/* The body's pieces for the spool (upstream_spool.c) */
+ssize_t mg_upstream_body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***tail)
+{
+    return body_input(u, data, n, tail);
+}
+
+int mg_upstream_body_complete(mg_upstream_t *u)
+{
+    return body_complete(u);
+}
+
+void mg_upstream_body_finish(mg_upstream_t *u, int extra)
+{
+    body_finish(u, extra);
+}
+
+void mg_upstream_body_broken(mg_upstream_t *u)
+{
+    body_broken(u);
+}
+
 static void read_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
+    if (u->spool) {
+        mg_upstream_spool_read(u);
+        return;
+    }
     for (;;) {
         if (!mg_http_output_busy(r)) {
             u->used = 0; /* every body buffer was written: all free again */

@@ -44,6 +44,10 @@ typedef struct {
     mg_int_t bufs_num;              /* proxy_buffers: the body's memory budget */
     size_t bufs_size;
     int buffering;                  /* off: one buffer_size buffer, flushed on every read */
+    size_t busy_buffers_size;    /* buffering: given to the writer and not yet written, at most */
+    size_t temp_file_write_size; /* ... written to the temporary file at once, at most */
+    size_t max_temp_file_size;   /* ... in the temporary file, at most (0: none) */
+    const mg_http_temp_path_t *temp_path;
     int intercept_errors;
     int ignore_client_abort;        /* off: a client that closes first ends the request (499) */
 } mg_upstream_conf_t;
@@ -143,6 +147,8 @@ struct mg_upstream_s {
     unsigned body_sent : 1;       /* unbuffered body bytes went out: they cannot be sent again */
     unsigned body_wait : 1;       /* the unbuffered body waits on the client */
     unsigned early : 1;           /* the response head came before the whole request went */
+    unsigned buffering : 1;       /* this response's: proxy_buffering or X-Accel-Buffering */
+    struct mg_upstream_spool_s *spool; /* buffering: its state (upstream_spool.c) */
 };
 
 /* Start the first try (the request head and body are in u->request_bufs). Returns MG_DONE:
@@ -164,6 +170,11 @@ mg_int_t mg_upstream_next_body_part(mg_upstream_t *u);
  * it to the upstream (its not_modified filter is off unless the response is cacheable, and
  * moongate has no proxy cache). */
 int mg_upstream_responds(mg_request_t *r);
+
+/* proxy_busy_buffers_size, proxy_temp_file_write_size, proxy_max_temp_file_size merged,
+ * with nginx's defaults and checks against the buffers (p: "proxy"); MG_CONF_ERROR is logged. */
+const char *mg_upstream_merge_buffers(mg_conf_t *cf, mg_upstream_conf_t *conf,
+                                      mg_upstream_conf_t *prev, const char *p);
 
 /* Variables $upstream_addr ... $upstream_http_NAME; `get` finds a request's upstream. */
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r));

@@ -1,0 +1,371 @@
+/*
+ * A buffered upstream response (proxy_buffering on, or X-Accel-Buffering: yes) as nginx's
+ * event pipe handles it: the upstream is read into proxy_buffers; the writer is given at most
+ * proxy_busy_buffers_size at a time; when every buffer is taken and the client is slower, the
+ * bytes read but not given are written to a temporary file under proxy_temp_path (up to
+ * proxy_max_temp_file_size, proxy_temp_file_write_size per write, removed from the directory
+ * at once as nginx does), which the writer sends later as file buffers (sendfile), ahead of
+ * what is still in memory. With max 0, or a full file, reading waits for the client.
+ */
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "upstream_int.h"
+
+#define SLOT_FREE 0
+#define SLOT_HELD 1 /* read, not given to the writer yet */
+#define SLOT_BUSY 2 /* given to the writer: reusable once its queue is empty */
+
+/* One read's output: the buffers body_input cut from a slot (chunk framing excluded) */
+typedef struct {
+    mg_int_t slot;
+    mg_buf_t *first, *last;
+    size_t size;
+} spool_read_t;
+
+struct mg_upstream_spool_s {
+    unsigned char *state; /* per slot */
+    spool_read_t *held;   /* a ring of nbufs reads, oldest first */
+    mg_int_t held_first, held_n;
+    size_t busy;             /* given to the writer since its queue was last empty */
+    mg_http_temp_file_t *tf; /* NULL until the first spill */
+    off_t given;             /* file bytes given to the writer */
+    mg_buf_t *fbuf;          /* the file piece in the writer's queue, reused */
+    unsigned flushed : 1;    /* a flush followed the buffers last given */
+};
+
+int mg_upstream_spool_buffering(mg_upstream_t *u)
+{
+    int on = u->conf->buffering;
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len != 17 || strncasecmp((const char *)h->name.data, "X-Accel-Buffering", 17)) {
+            continue;
+        }
+        if (h->value.len == 3 && strncasecmp((const char *)h->value.data, "yes", 3) == 0) {
+            on = 1;
+        } else if (h->value.len == 2 && strncasecmp((const char *)h->value.data, "no", 2) == 0) {
+            on = 0;
+        }
+    }
+    return on;
+}
+
+void mg_upstream_spool_init(mg_upstream_t *u)
+{
+    mg_pool_t *pool = u->r->pool;
+    mg_upstream_spool_t *sp = mg_pcalloc(pool, sizeof(*sp));
+    sp->state = mg_pcalloc(pool, (size_t)u->nbufs);
+    sp->held = mg_pcalloc(pool, (size_t)u->nbufs * sizeof(spool_read_t));
+    u->spool = sp;
+}
+
+static spool_read_t *held_at(mg_upstream_spool_t *sp, mg_upstream_t *u, mg_int_t i)
+{
+    return &sp->held[(sp->held_first + i) % u->nbufs];
+}
+
+static void held_pop(mg_upstream_spool_t *sp, mg_upstream_t *u, int state)
+{
+    spool_read_t *h = held_at(sp, u, 0);
+    sp->state[h->slot] = (unsigned char)state;
+    sp->held_first = (sp->held_first + 1) % u->nbufs;
+    sp->held_n--;
+}
+
+/* Give the writer what waits, in the response's order: the file's unsent bytes first, then
+ * the reads in memory, while less than proxy_busy_buffers_size is given and not written. */
+static mg_int_t give(mg_upstream_t *u, int idle)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    mg_request_t *r = u->r;
+    size_t limit = u->conf->busy_buffers_size;
+    if (sp->tf && sp->given < sp->tf->offset) {
+        if (!idle) {
+            return MG_OK; /* one file piece at a time: its buffer is reused */
+        }
+        size_t n = (size_t)mg_min(sp->tf->offset - sp->given, (off_t)limit);
+        mg_buf_t *b = sp->fbuf;
+        if (b == NULL) {
+            b = sp->fbuf = mg_buf_mem(r->pool, NULL, 0);
+        }
+        memset(b, 0, sizeof(*b));
+        b->in_file = 1;
+        b->fd = sp->tf->fd;
+        b->file_pos = sp->given;
+        b->file_last = sp->given + (off_t)n;
+        sp->given += (off_t)n;
+        sp->busy += n;
+        sp->flushed = 0;
+        if (mg_http_output(r, b) == MG_ERROR) {
+            return MG_ERROR;
+        }
+        if (sp->given < sp->tf->offset) {
+            return MG_OK; /* memory comes after the rest of the file */
+        }
+    }
+    mg_buf_t *out = NULL, **tail = &out;
+    while (sp->held_n && sp->busy < limit) {
+        spool_read_t *h = held_at(sp, u, 0);
+        *tail = h->first;
+        tail = &h->last->next;
+        sp->busy += h->size;
+        held_pop(sp, u, SLOT_BUSY);
+    }
+    if (out == NULL) {
+        return MG_OK;
+    }
+    sp->flushed = 0;
+    return mg_http_output(r, out);
+}
+
+/* Write the oldest reads to the temporary file (at least one, at most
+ * proxy_temp_file_write_size, never past proxy_max_temp_file_size) and free their buffers:
+ * MG_OK, MG_DECLINED (not allowed: wait for the client), MG_ERROR (logged). */
+static mg_int_t spill(mg_upstream_t *u)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    mg_request_t *r = u->r;
+    off_t offset = sp->tf ? sp->tf->offset : 0;
+    size_t total = 0;
+    mg_int_t k = 0;
+    if (u->conf->max_temp_file_size == 0 || u->conf->temp_path == NULL || r->parent) {
+        return MG_DECLINED;
+    }
+    for (; k < sp->held_n; k++) {
+        size_t s = held_at(sp, u, k)->size;
+        if ((k && total + s > u->conf->temp_file_write_size) ||
+            (size_t)offset + total + s > u->conf->max_temp_file_size) {
+            break;
+        }
+        total += s;
+    }
+    if (k == 0) {
+        return MG_DECLINED;
+    }
+    if (sp->tf == NULL) {
+        sp->tf = mg_http_temp_file_create(r, u->conf->temp_path, 0);
+        if (sp->tf == NULL) {
+            return MG_ERROR;
+        }
+        /* as nginx: out of the directory at once, so that nothing is left behind by a crash;
+         * the request's cleanup then only closes it (the name may be another's by then) */
+        if (unlink(sp->tf->name.data) != 0) {
+            mg_log_error(MG_LOG_CRIT, mg_upstream_log(u), errno, "unlink() \"%s\" failed",
+                         sp->tf->name.data);
+        }
+        sp->tf->persistent = 1;
+        mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0,
+                     "an upstream response is buffered to a temporary file %s", sp->tf->name.data);
+    }
+    for (; k; k--) {
+        spool_read_t *h = held_at(sp, u, 0);
+        for (mg_buf_t *b = h->first;; b = b->next) {
+            if (mg_http_temp_file_write(sp->tf, b->pos, (size_t)(b->last - b->pos)) != MG_OK) {
+                return MG_ERROR;
+            }
+            if (b == h->last) {
+                break;
+            }
+        }
+        held_pop(sp, u, SLOT_FREE);
+    }
+    return MG_OK;
+}
+
+static mg_int_t free_slot(mg_upstream_t *u)
+{
+    for (mg_int_t i = 0; i < u->nbufs; i++) {
+        if (u->spool->state[i] == SLOT_FREE) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+void mg_upstream_spool_read(mg_upstream_t *u)
+{
+    mg_request_t *r = u->r;
+    mg_upstream_spool_t *sp = u->spool;
+    for (;;) {
+        int idle = !mg_http_output_busy(r);
+        if (idle) {
+            /* every buffer given was written: all free again */
+            for (mg_int_t i = 0; i < u->nbufs; i++) {
+                if (sp->state[i] == SLOT_BUSY) {
+                    sp->state[i] = SLOT_FREE;
+                }
+            }
+            sp->busy = 0;
+        }
+        if (give(u, idle) == MG_ERROR) {
+            mg_upstream_finalize(u, MG_ERROR);
+            return;
+        }
+        mg_int_t slot = free_slot(u);
+        if (slot < 0 && !sp->flushed && mg_http_output_busy(r)) {
+            /* the writer may hold what it has for postpone_output: only a flush makes it
+             * write, and so free buffers */
+            sp->flushed = 1;
+            mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
+            f->flush = 1;
+            if (mg_http_output(r, f) == MG_ERROR) {
+                mg_upstream_finalize(u, MG_ERROR);
+                return;
+            }
+            continue;
+        }
+        if (slot < 0) {
+            mg_int_t rc = sp->held_n ? spill(u) : MG_DECLINED;
+            if (rc == MG_ERROR) {
+                mg_upstream_finalize(u, MG_ERROR);
+                return;
+            }
+            if (rc == MG_OK || !mg_http_output_busy(r)) {
+                continue; /* room again (what was given may have been written at once) */
+            }
+            /* the client is slower and nothing more may go to disk: stop reading until the
+             * writer drains (the request's write_event_handler calls back) */
+            mg_upstream_conn_read_off(u);
+            mg_upstream_conn_timer_del(u);
+            return;
+        }
+        if (u->mem[slot] == NULL) {
+            u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
+        }
+        size_t want = u->bufsize;
+        if (!u->chunked_body && u->length > 0 && (int64_t)want > u->length + 1) {
+            want = (size_t)u->length + 1; /* one more shows an upstream sending too much */
+        }
+        ssize_t n = recv(u->conn->fd, u->mem[slot], want, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            mg_upstream_conn_read_on(u);
+            mg_upstream_conn_timer(u, u->conf->read_timeout);
+            return;
+        }
+        if (n < 0) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            mg_upstream_body_broken(u);
+            return;
+        }
+        if (n == 0) {
+            if (!u->chunked_body && u->length < 0) {
+                u->length = 0;
+                mg_upstream_body_finish(u, 0);
+                return;
+            }
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                         "upstream prematurely closed connection");
+            mg_upstream_body_broken(u);
+            return;
+        }
+        u->state->bytes_received += n;
+        u->state->response_length += n;
+        mg_buf_t *chain = NULL, **tail = &chain;
+        ssize_t used = mg_upstream_body_input(u, u->mem[slot], (size_t)n, &tail);
+        if (used < 0) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                         "upstream sent invalid chunked response");
+            mg_upstream_body_broken(u);
+            return;
+        }
+        if (chain) {
+            spool_read_t *h = held_at(sp, u, sp->held_n++);
+            h->slot = slot;
+            h->first = chain;
+            h->last = chain;
+            h->size = 0;
+            for (mg_buf_t *b = chain; b; b = b->next) {
+                h->last = b;
+                h->size += (size_t)(b->last - b->pos);
+            }
+            sp->state[slot] = SLOT_HELD;
+        }
+        if (mg_upstream_body_complete(u)) {
+            mg_upstream_body_finish(u, used < n && !u->chunked_body);
+            return;
+        }
+    }
+}
+
+mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    mg_buf_t *out = NULL, **tail = &out;
+    if (sp == NULL) {
+        return last;
+    }
+    if (sp->tf && sp->given < sp->tf->offset) {
+        mg_buf_t *b = mg_buf_mem(u->r->pool, NULL, 0);
+        b->in_file = 1;
+        b->fd = sp->tf->fd;
+        b->file_pos = sp->given;
+        b->file_last = sp->tf->offset;
+        sp->given = sp->tf->offset;
+        *tail = b;
+        tail = &b->next;
+    }
+    while (sp->held_n) {
+        spool_read_t *h = held_at(sp, u, 0);
+        *tail = h->first;
+        tail = &h->last->next;
+        held_pop(sp, u, SLOT_BUSY);
+    }
+    *tail = last;
+    return out;
+}
+
+/* ---- configuration ---- */
+
+const char *mg_upstream_merge_buffers(mg_conf_t *cf, mg_upstream_conf_t *conf,
+                                      mg_upstream_conf_t *prev, const char *p)
+{
+    mg_conf_merge_size(conf->busy_buffers_size, prev->busy_buffers_size, MG_CONF_UNSET_SIZE);
+    mg_conf_merge_size(conf->temp_file_write_size, prev->temp_file_write_size, MG_CONF_UNSET_SIZE);
+    mg_conf_merge_size(conf->max_temp_file_size, prev->max_temp_file_size, MG_CONF_UNSET_SIZE);
+    if (conf->bufs_num < 2) {
+        mg_conf_error(cf, 0, "there must be at least 2 \"%s_buffers\"", p);
+        return MG_CONF_ERROR;
+    }
+    /* nginx's defaults and checks, against the larger of the head buffer and a body buffer */
+    size_t size = mg_max(conf->buffer_size, conf->bufs_size);
+    if (conf->busy_buffers_size == MG_CONF_UNSET_SIZE) {
+        conf->busy_buffers_size = 2 * size;
+    } else if (conf->busy_buffers_size < size) {
+        mg_conf_error(cf, 0,
+                      "\"%s_busy_buffers_size\" must be equal to or greater than the maximum of "
+                      "the value of \"%s_buffer_size\" and one of the \"%s_buffers\"",
+                      p, p, p);
+        return MG_CONF_ERROR;
+    }
+    if (conf->busy_buffers_size > (size_t)(conf->bufs_num - 1) * conf->bufs_size) {
+        mg_conf_error(cf, 0,
+                      "\"%s_busy_buffers_size\" must be less than the size of all \"%s_buffers\" "
+                      "minus one buffer",
+                      p, p);
+        return MG_CONF_ERROR;
+    }
+    if (conf->temp_file_write_size == MG_CONF_UNSET_SIZE) {
+        conf->temp_file_write_size = 2 * size;
+    } else if (conf->temp_file_write_size < size) {
+        mg_conf_error(cf, 0,
+                      "\"%s_temp_file_write_size\" must be equal to or greater than the maximum "
+                      "of the value of \"%s_buffer_size\" and one of the \"%s_buffers\"",
+                      p, p, p);
+        return MG_CONF_ERROR;
+    }
+    if (conf->max_temp_file_size == MG_CONF_UNSET_SIZE) {
+        conf->max_temp_file_size = (size_t)1024 * 1024 * 1024;
+    } else if (conf->max_temp_file_size != 0 && conf->max_temp_file_size < size) {
+        mg_conf_error(cf, 0,
+                      "\"%s_max_temp_file_size\" must be equal to zero to disable temporary "
+                      "files usage or must be equal to or greater than the maximum of the value "
+                      "of \"%s_buffer_size\" and one of the \"%s_buffers\"",
+                      p, p, p);
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
