@@ -4,7 +4,8 @@
 # the directory already, as nginx) and closes after; the [warn] line; proxy_max_temp_file_size
 # (0: never, else the file's bound: reading waits for the client), proxy_busy_buffers_size and
 # proxy_temp_file_write_size with nginx's configuration checks; the upstream's
-# X-Accel-Buffering switching buffering per response (and hidden from the client).
+# X-Accel-Buffering switching buffering per response (and hidden from the client); aio_write
+# (the file written by threads).
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/319-proxy-temp-file.t
 
@@ -346,3 +347,37 @@ qr/"proxy_max_temp_file_size" directive invalid value in \S+:\d+/
 --- must_die
 --- error_log eval
 qr/invalid number of arguments in "proxy_busy_buffers_size" directive in \S+:\d+/
+
+
+
+=== TEST 16: aio threads with aio_write on: the temporary file written in threads, the body intact
+--- config
+    location /t {
+        aio threads;
+        aio_write on;
+        proxy_buffers 4 8k;
+        proxy_temp_file_write_size 32k;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT/;
+    }
+--- init
+my ($md5, $len, $seen, $max, $grow) = main::slow_fetch(uri => '/t', pause => 1.5);
+Test::More::is("$md5 $len", "$main::BigMd5 $main::Size", 'the body, byte for byte');
+Test::More::ok($max > 1_000_000, "the file took the response's bulk ($max bytes)");
+Test::More::ok(main::temp_gone(), 'closed after, nothing left in the directory');
+--- request
+GET /t
+--- response_body_filters eval
+sub { length $_[0] }
+--- response_body: 20000000
+--- error_log
+an upstream response is buffered to a temporary file
+--- timeout: 20
+
+
+
+=== TEST 17: aio_write is on or off
+--- config
+    location / { aio_write yes; }
+--- must_die
+--- error_log eval
+qr/invalid value "yes" in "aio_write" directive, it must be "on" or "off" in \S+:\d+/

@@ -56,6 +56,8 @@ mg_buf_t *mg_http_read_piece(mg_request_t *r, mg_buf_t **link);
 /* sendfile with aio: MG_OK once len bytes of b from file_pos were read ahead in a thread,
  * MG_AGAIN while one does it (the writer resumes then), MG_ERROR (logged). */
 mg_int_t mg_http_preload(mg_request_t *r, mg_buf_t *b, size_t len);
+/* aio threads: the pool r's location uses (NULL after logging that a named one is missing). */
+struct mg_thread_pool_s *mg_http_aio_pool(mg_request_t *r);
 /* The request ends: its scratch and task go (a task still in a thread frees itself). */
 void mg_http_file_reader_reset(mg_http_conn_t *hc);
 /* The writer goes on as when the socket became writable (write.c). */

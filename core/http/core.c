@@ -122,6 +122,7 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->disable_symlinks = MG_CONF_UNSET;
     clcf->read_ahead = MG_CONF_UNSET_SIZE;
     clcf->aio = MG_CONF_UNSET;
+    clcf->aio_write = MG_CONF_UNSET;
     clcf->directio = MG_CONF_UNSET;
     clcf->directio_alignment = MG_CONF_UNSET;
     clcf->client_body_in_file_only = MG_CONF_UNSET;
@@ -247,6 +248,7 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
         conf->disable_symlinks_from = prev->disable_symlinks_from;
     }
     mg_conf_merge_size(conf->read_ahead, prev->read_ahead, 0);
+    mg_conf_merge(conf->aio_write, prev->aio_write, 0);
     if (conf->aio == MG_CONF_UNSET) {
         conf->aio = prev->aio == MG_CONF_UNSET ? MG_HTTP_AIO_OFF : prev->aio;
         conf->thread_pool = prev->thread_pool;
@@ -1261,6 +1263,7 @@ static const mg_command_t core_commands[] = {
     {"postpone_output", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(postpone_output), NULL},
     {"read_ahead", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(read_ahead), NULL},
     {"aio", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_aio, LOC(aio), NULL},
+    {"aio_write", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(aio_write), NULL},
     {"directio", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_directio, LOC(directio), NULL},
     {"directio_alignment", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_directio, LOC(directio_alignment),
      "alignment"},

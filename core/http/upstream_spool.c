@@ -5,11 +5,17 @@
  * bytes read but not given are written to a temporary file under proxy_temp_path (up to
  * proxy_max_temp_file_size, proxy_temp_file_write_size per write, removed from the directory
  * at once as nginx does), which the writer sends later as file buffers (sendfile), ahead of
- * what is still in memory. With max 0, or a full file, reading waits for the client.
+ * what is still in memory. With max 0, or a full file, reading waits for the client. With
+ * aio threads and aio_write on, a thread writes to the file while reading waits.
  */
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "server.h"
+#include "thread_pool.h"
 #include "upstream_int.h"
 
 #define SLOT_FREE 0
@@ -23,7 +29,21 @@ typedef struct {
     size_t size;
 } spool_read_t;
 
+/* aio_write: one write in a thread; malloc'ed with a copy of the bytes and a descriptor of
+ * its own, so that a request ending meanwhile leaves it to free itself */
+typedef struct {
+    mg_thread_task_t task;
+    mg_upstream_t *u; /* NULL once the request ended */
+    int fd;
+    off_t offset;
+    char *data;
+    size_t len;
+    mg_int_t reads; /* held reads it carries */
+    int err;
+} spool_aio_t;
+
 struct mg_upstream_spool_s {
+    spool_aio_t *aio;     /* a write in a thread, or NULL */
     unsigned char *state; /* per slot */
     spool_read_t *held;   /* a ring of nbufs reads, oldest first */
     mg_int_t held_first, held_n;
@@ -51,6 +71,21 @@ int mg_upstream_spool_buffering(mg_upstream_t *u)
     return on;
 }
 
+static void aio_free(spool_aio_t *a)
+{
+    close(a->fd);
+    free(a->data);
+    free(a);
+}
+
+static void spool_cleanup(void *data)
+{
+    mg_upstream_spool_t *sp = data;
+    if (sp->aio) {
+        sp->aio->u = NULL; /* in a thread still: its done frees it */
+    }
+}
+
 void mg_upstream_spool_init(mg_upstream_t *u)
 {
     mg_pool_t *pool = u->r->pool;
@@ -58,6 +93,7 @@ void mg_upstream_spool_init(mg_upstream_t *u)
     sp->state = mg_pcalloc(pool, (size_t)u->nbufs);
     sp->held = mg_pcalloc(pool, (size_t)u->nbufs * sizeof(spool_read_t));
     u->spool = sp;
+    mg_pool_cleanup_add(pool, spool_cleanup, sp);
 }
 
 static spool_read_t *held_at(mg_upstream_spool_t *sp, mg_upstream_t *u, mg_int_t i)
@@ -119,9 +155,100 @@ static mg_int_t give(mg_upstream_t *u, int idle)
     return mg_http_output(r, out);
 }
 
+static void aio_handler(mg_thread_task_t *t)
+{
+    spool_aio_t *a = (spool_aio_t *)t;
+    size_t done = 0;
+    while (done < a->len) {
+        ssize_t n = pwrite(a->fd, a->data + done, a->len - done, a->offset + (off_t)done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            a->err = n < 0 ? errno : ENOSPC;
+            return;
+        }
+        done += (size_t)n;
+    }
+}
+
+static void aio_done(mg_thread_task_t *t)
+{
+    spool_aio_t *a = (spool_aio_t *)t;
+    mg_upstream_t *u = a->u;
+    if (u == NULL) {
+        aio_free(a);
+        return;
+    }
+    mg_upstream_spool_t *sp = u->spool;
+    sp->aio = NULL;
+    if (a->err) {
+        mg_log_error(MG_LOG_CRIT, mg_upstream_log(u), a->err, "pwrite() \"%s\" failed",
+                     sp->tf->name.data);
+        aio_free(a);
+        mg_upstream_finalize(u, MG_ERROR);
+        return;
+    }
+    sp->tf->offset += (off_t)a->len;
+    for (mg_int_t k = a->reads; k; k--) {
+        held_pop(sp, u, SLOT_FREE);
+    }
+    aio_free(a);
+    if (!u->done) {
+        mg_upstream_spool_read(u);
+    }
+}
+
+/* aio_write: the k oldest reads (total bytes) copied and written by a thread. MG_AGAIN: the
+ * read loop waits for it; MG_DECLINED: no pool, write here; MG_ERROR: logged. */
+static mg_int_t spill_in_thread(mg_upstream_t *u, mg_int_t k, size_t total)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    mg_request_t *r = u->r;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (clcf->aio != MG_HTTP_AIO_THREADS || !clcf->aio_write) {
+        return MG_DECLINED;
+    }
+    mg_thread_pool_t *tp = mg_http_aio_pool(r);
+    if (tp == NULL) {
+        return MG_ERROR;
+    }
+    spool_aio_t *a = mg_calloc(sizeof(*a));
+    a->fd = fcntl(sp->tf->fd, F_DUPFD_CLOEXEC, 0);
+    if (a->fd < 0) {
+        mg_log_error(MG_LOG_ALERT, mg_upstream_log(u), errno, "dup() failed");
+        free(a);
+        return MG_ERROR;
+    }
+    a->data = mg_alloc(total);
+    for (mg_int_t i = 0; i < k; i++) {
+        spool_read_t *h = held_at(sp, u, i);
+        for (mg_buf_t *b = h->first;; b = b->next) {
+            memcpy(a->data + a->len, b->pos, (size_t)(b->last - b->pos));
+            a->len += (size_t)(b->last - b->pos);
+            if (b == h->last) {
+                break;
+            }
+        }
+    }
+    a->u = u;
+    a->offset = sp->tf->offset;
+    a->reads = k;
+    a->task.handler = aio_handler;
+    a->task.done = aio_done;
+    if (mg_thread_task_post(tp, &a->task, r->connection->server->base, mg_upstream_log(u)) !=
+        MG_OK) {
+        aio_free(a);
+        return MG_ERROR;
+    }
+    sp->aio = a;
+    return MG_AGAIN;
+}
+
 /* Write the oldest reads to the temporary file (at least one, at most
  * proxy_temp_file_write_size, never past proxy_max_temp_file_size) and free their buffers:
- * MG_OK, MG_DECLINED (not allowed: wait for the client), MG_ERROR (logged). */
+ * MG_OK, MG_DECLINED (not allowed: wait for the client), MG_AGAIN (a thread writes them),
+ * MG_ERROR (logged). */
 static mg_int_t spill(mg_upstream_t *u)
 {
     mg_upstream_spool_t *sp = u->spool;
@@ -158,6 +285,10 @@ static mg_int_t spill(mg_upstream_t *u)
         mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0,
                      "an upstream response is buffered to a temporary file %s", sp->tf->name.data);
     }
+    mg_int_t rc = spill_in_thread(u, k, total);
+    if (rc != MG_DECLINED) {
+        return rc;
+    }
     for (; k; k--) {
         spool_read_t *h = held_at(sp, u, 0);
         for (mg_buf_t *b = h->first;; b = b->next) {
@@ -187,6 +318,9 @@ void mg_upstream_spool_read(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     mg_upstream_spool_t *sp = u->spool;
+    if (sp->aio) {
+        return; /* a thread writes the oldest reads: its end goes on */
+    }
     for (;;) {
         int idle = !mg_http_output_busy(r);
         if (idle) {
@@ -219,6 +353,11 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             mg_int_t rc = sp->held_n ? spill(u) : MG_DECLINED;
             if (rc == MG_ERROR) {
                 mg_upstream_finalize(u, MG_ERROR);
+                return;
+            }
+            if (rc == MG_AGAIN) {
+                mg_upstream_conn_read_off(u);
+                mg_upstream_conn_timer_del(u);
                 return;
             }
             if (rc == MG_OK || !mg_http_output_busy(r)) {

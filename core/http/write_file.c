@@ -159,6 +159,11 @@ static mg_thread_pool_t *pool_of(mg_request_t *r, mg_http_loc_conf_t *clcf)
     return tp;
 }
 
+struct mg_thread_pool_s *mg_http_aio_pool(mg_request_t *r)
+{
+    return pool_of(r, mg_http_get_loc_conf(r, mg_http_core_module));
+}
+
 /* Hand p (for fb) to a thread. MG_AGAIN: the writer waits; MG_ERROR: logged. */
 static mg_int_t aio_post(mg_request_t *r, mg_http_loc_conf_t *clcf, mg_buf_t *fb, piece_t *p,
                          int readahead)
