@@ -283,7 +283,7 @@ struct mg_http_loc_conf_s {
     mg_int_t disable_symlinks;                             /* MG_HTTP_SYMLINKS_* */
     struct mg_http_complex_value_s *disable_symlinks_from; /* the trusted prefix, or NULL */
     size_t read_ahead;
-    mg_int_t aio; /* MG_HTTP_AIO_* */
+    mg_int_t aio;  /* MG_HTTP_AIO_* */
     int aio_write; /* aio threads: temporary files written in threads too */
     struct mg_thread_pool_s *thread_pool;
     struct mg_http_complex_value_s *thread_pool_name; /* aio threads=$variable */
