@@ -14,6 +14,7 @@
 extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
 extern mg_module_t mg_stub_status_module;
+extern mg_module_t mg_dav_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_random_index_module;
@@ -56,6 +57,7 @@ mg_module_t *mg_modules[] = {
     &mg_static_module,
     &mg_stub_status_module, /* content handler set per location (clcf->handler) */
     &mg_gzip_static_module,
+    &mg_dav_module,       /* content: after index and autoindex, before gzip_static and static */
     &mg_autoindex_module, /* content: random_index, index, autoindex, then static */
     &mg_index_module,
     &mg_random_index_module, /* before index */
