@@ -84,6 +84,11 @@ void mg_http_clear_content_length(mg_request_t *r)
     r->headers_out.content_length_n = -1;
 }
 
+void mg_http_clear_last_modified(mg_request_t *r)
+{
+    r->headers_out.last_modified_time = -1;
+}
+
 void mg_http_set_exten(mg_request_t *r)
 {
     r->exten.len = 0;
@@ -257,6 +262,11 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     }
     if (rc == MG_AGAIN && !r->last_queued) {
         /* the handler waits on something; it will finalize again */
+        return;
+    }
+    if (!r->last_queued && r->last_given && r->buffered) {
+        /* a body filter holds the end back (gzip, an in-stream subrequest): the writer or the
+         * postpone filter finalizes once it got through */
         return;
     }
     if (!r->last_queued) {
