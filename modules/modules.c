@@ -55,6 +55,7 @@ extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_flv_module;
+extern mg_module_t mg_mp4_module;
 extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
 extern mg_module_t mg_browser_module;
@@ -93,7 +94,8 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_hash_module,
     &mg_proxy_module, /* content handler set per location (clcf->handler) */
     &mg_empty_gif_module,
-    &mg_flv_module,     /* content handlers set per location (clcf->handler) */
+    &mg_flv_module, /* content handlers set per location (clcf->handler) */
+    &mg_mp4_module,
     &mg_referer_module, /* $invalid_referer */
     &mg_secure_link_module,
     &mg_browser_module,
