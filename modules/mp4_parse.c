@@ -29,6 +29,7 @@ typedef struct {
     uint64_t chunk0, within, chunk_end, end_count; /* chunks 1-based */
     size_t stsc_first, stsc_last;
     uint64_t start_off, end_off;
+    uint64_t nchunks; /* in the new stco */
     unsigned dropped : 1;
 } trak_t;
 
@@ -375,6 +376,8 @@ static mg_int_t update_trak(ctx_t *c, trak_t *t)
         }
         t->end_count = wend + 1;
     }
+    /* no sample and none skipped in the chunk: no chunk (nginx) */
+    t->nchunks = t->n || t->within ? t->chunk_end - t->chunk0 + 1 : 0;
     if (t->chunk0 == 0 || t->chunk_end > t->stco.n || t->chunk0 > t->chunk_end) {
         return FAIL(c, "end time is out mp4 stco chunks in \"%s\"", m->path);
     }
@@ -573,7 +576,7 @@ static void write_stsc(ctx_t *c, out_t *o, trak_t *t)
 {
     size_t at = table_head(c, o, "stsc", t->stsc.vf, 0);
     uint32_t n = 0;
-    for (size_t j = t->stsc_first; j <= t->stsc_last; j++) {
+    for (size_t j = t->stsc_first; t->nchunks && j <= t->stsc_last; j++) {
         uint64_t first = be32(t->stsc.p + j * 12), spc = be32(t->stsc.p + j * 12 + 4);
         uint64_t next = j + 1 < t->stsc.n ? be32(t->stsc.p + (j + 1) * 12) : t->stco.n + 1;
         uint64_t lo = j == t->stsc_first ? t->chunk0 : first;
@@ -628,16 +631,18 @@ static void write_stsz(ctx_t *c, out_t *o, trak_t *t)
 /* stco/co64 with unshifted offsets; returns where its entries start */
 static size_t write_stco(ctx_t *c, out_t *o, trak_t *t)
 {
-    uint64_t n = t->chunk_end - t->chunk0 + 1;
+    uint64_t n = t->nchunks;
     size_t w = t->co64 ? 8 : 4;
     size_t at = table_head(c, o, t->co64 ? "co64" : "stco", t->stco.vf, (uint32_t)n);
     size_t entries = o->len;
-    uint8_t *p = grow(c, o, (size_t)n * w);
-    memcpy(p, t->stco.p + (t->chunk0 - 1) * w, (size_t)n * w);
-    if (w == 8) {
-        put64(p, t->start_off);
-    } else {
-        put32(p, (uint32_t)t->start_off);
+    if (n) {
+        uint8_t *p = grow(c, o, (size_t)n * w);
+        memcpy(p, t->stco.p + (t->chunk0 - 1) * w, (size_t)n * w);
+        if (w == 8) {
+            put64(p, t->start_off);
+        } else {
+            put32(p, (uint32_t)t->start_off);
+        }
     }
     close_box(o, at);
     return entries;
@@ -794,6 +799,9 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
             continue;
         }
         kept++;
+        if (t->nchunks == 0) {
+            continue; /* no bytes of its own */
+        }
         if (t->start_off < start) {
             start = t->start_off;
         }
@@ -807,7 +815,7 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
     if (m->length == 0) {
         end = (uint64_t)mdat_end;
     }
-    if (end <= start) {
+    if (start == UINT64_MAX || end <= start) {
         return FAIL(c, "no data between start time and end time in \"%s\"", m->path);
     }
     if (end > (uint64_t)m->size) {
@@ -848,7 +856,7 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
         if (t->dropped) {
             continue;
         }
-        uint64_t n = t->chunk_end - t->chunk0 + 1;
+        uint64_t n = t->nchunks;
         uint8_t *p = o.p + stco_at[i];
         for (uint64_t k = 0; k < n; k++) {
             if (t->co64) {
