@@ -25,12 +25,11 @@ typedef struct {
     /* the crop */
     uint64_t s, n;   /* first sample kept, how many */
     uint64_t prefix; /* the key frame prefix's duration (media timescale) */
-    uint64_t stts_first, stts_skip, stts_last, stts_last_count;
-    uint64_t chunk0, within, chunk_end, end_count; /* chunks 1-based */
+    uint64_t stts_first, stts_skip, stts_end, stts_last_count; /* entries [first, end) */
+    uint64_t chunk0, within, chunk_end, end_count;             /* chunks 1-based */
     size_t stsc_first, stsc_last;
     uint64_t start_off, end_off;
     uint64_t nchunks; /* in the new stco */
-    unsigned dropped : 1;
 } trak_t;
 
 typedef struct {
@@ -125,8 +124,9 @@ static mg_int_t walk(ctx_t *c, int level, const uint8_t *p, const uint8_t *end)
         if (size > (uint64_t)(end - p)) {
             return FAIL(c, "\"%s\" mp4 atom too large:%llu", c->m->path, (unsigned long long)size);
         }
-        if (leaf(c, level, p, size, hdr) != MG_OK) {
-            return MG_ERROR;
+        mg_int_t rc = leaf(c, level, p, size, hdr);
+        if (rc != MG_OK) {
+            return rc; /* MG_DECLINED: a trak left out */
         }
         p += size;
     }
@@ -174,7 +174,12 @@ static mg_int_t leaf(ctx_t *c, int level, const uint8_t *a, uint64_t size, size_
             }
             c->cur = &c->traks[c->ntraks++];
             memset(c->cur, 0, sizeof(trak_t));
-            return walk(c, L_TRAK, p, p + len);
+            mg_int_t rc = walk(c, L_TRAK, p, p + len);
+            if (rc == MG_DECLINED) {
+                c->ntraks--; /* ended by the start */
+                return MG_OK;
+            }
+            return rc;
         }
         return MG_OK;
     case L_TRAK:
@@ -183,6 +188,11 @@ static mg_int_t leaf(ctx_t *c, int level, const uint8_t *a, uint64_t size, size_
                 return FAIL(c, "\"%s\" mp4 tkhd atom too small", c->m->path);
             }
             t->tkhd = whole;
+            /* as nginx: a track whose duration ends by the start is left out, unread */
+            uint64_t d = p[0] == 1 ? be64(p + 28) : be32(p + 20);
+            if (d <= scale(c->m->start, c->movie_timescale)) {
+                return MG_DECLINED;
+            }
         } else if (is(a, "mdia")) {
             return walk(c, L_MDIA, p, p + len);
         }
@@ -245,7 +255,8 @@ static mg_int_t leaf(ctx_t *c, int level, const uint8_t *a, uint64_t size, size_
     }
 }
 
-/* stts: the first sample at or after "units" into the track (MG_DECLINED: past its samples) */
+/* stts: the first sample at or after "units" into the track (MG_DECLINED: past its samples;
+ * zero-length samples at 0 are passed over too, as nginx does) */
 static mg_int_t crop_start(ctx_t *c, trak_t *t, uint64_t units)
 {
     uint64_t s = 0;
@@ -301,7 +312,7 @@ static void crop_end(trak_t *t, uint64_t units)
         }
         if (units != UINT64_MAX && units < cnt * dur) {
             t->n = n + units / dur;
-            t->stts_last = i;
+            t->stts_end = i + 1;
             t->stts_last_count = units / dur;
             return;
         }
@@ -311,7 +322,7 @@ static void crop_end(trak_t *t, uint64_t units)
         }
     }
     t->n = n;
-    t->stts_last = t->stts.n - 1;
+    t->stts_end = t->stts.n;
     t->stts_last_count = UINT64_MAX; /* the entry whole */
 }
 
@@ -340,7 +351,7 @@ static uint64_t sample_size(trak_t *t, uint64_t i)
     return t->stsz_size ? t->stsz_size : be32(t->stsz_p + i * 4);
 }
 
-/* Crop one track; MG_DECLINED drops it (its samples end before the start). */
+/* Crop one track. */
 static mg_int_t update_trak(ctx_t *c, trak_t *t)
 {
     mg_mp4_t *m = c->m;
@@ -351,8 +362,8 @@ static mg_int_t update_trak(ctx_t *c, trak_t *t)
     t->s = 0;
     t->stts_first = 0;
     t->stts_skip = 0;
-    if (m->start && crop_start(c, t, units) != MG_OK) {
-        return MG_DECLINED;
+    if (crop_start(c, t, units) != MG_OK) {
+        return FAIL(c, "start time is out mp4 stts samples in \"%s\"", m->path);
     }
     crop_end(t, m->length ? scale(m->length, t->timescale) + t->prefix : UINT64_MAX);
     if (!t->stsc.present) {
@@ -496,14 +507,14 @@ static void put_pair(ctx_t *c, out_t *o, uint64_t a, uint64_t b)
 
 static void write_stts(ctx_t *c, out_t *o, trak_t *t)
 {
-    uint64_t n = t->stts_last - t->stts_first + 1;
+    uint64_t n = t->stts_end > t->stts_first ? t->stts_end - t->stts_first : 0;
     size_t at = table_head(c, o, "stts", t->stts.vf, (uint32_t)n);
-    for (uint64_t i = t->stts_first; i <= t->stts_last; i++) {
+    for (uint64_t i = t->stts_first; i < t->stts_end; i++) {
         uint64_t cnt = be32(t->stts.p + i * 8);
         if (i == t->stts_first) {
             cnt -= t->stts_skip;
         }
-        if (i == t->stts_last && t->stts_last_count != UINT64_MAX) {
+        if (i + 1 == t->stts_end && t->stts_last_count != UINT64_MAX) {
             cnt = t->stts_last_count;
         }
         put_pair(c, o, cnt, be32(t->stts.p + i * 8 + 4));
@@ -786,19 +797,12 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
     if (mdat_start < 0) {
         return FAIL(c, "no mp4 mdat atom was found in \"%s\"", m->path);
     }
-    size_t kept = 0;
     uint64_t start = UINT64_MAX, end = 0;
     for (size_t i = 0; i < c->ntraks; i++) {
         trak_t *t = &c->traks[i];
-        mg_int_t rc = update_trak(c, t);
-        if (rc == MG_ERROR) {
+        if (update_trak(c, t) != MG_OK) {
             return MG_ERROR;
         }
-        if (rc == MG_DECLINED) {
-            t->dropped = 1;
-            continue;
-        }
-        kept++;
         if (t->nchunks == 0) {
             continue; /* no bytes of its own */
         }
@@ -808,9 +812,6 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
         if (t->end_off > end) {
             end = t->end_off;
         }
-    }
-    if (kept == 0) {
-        return FAIL(c, "no mp4 trak atoms were found in \"%s\"", m->path);
     }
     if (m->length == 0) {
         end = (uint64_t)mdat_end;
@@ -832,9 +833,7 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
         put_header(c, &o, c->mvhd, 16, 24, c->movie_timescale, 0);
     }
     for (size_t i = 0; i < c->ntraks; i++) {
-        if (!c->traks[i].dropped) {
-            write_trak(c, &o, &c->traks[i], &stco_at[i]);
-        }
+        write_trak(c, &o, &c->traks[i], &stco_at[i]);
     }
     close_box(&o, at);
     uint64_t mdat_len = end - start;
@@ -853,9 +852,6 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
     uint64_t shift = m->ftyp.len + o.len + m->mdat_header.len - start; /* modulo 2^64 */
     for (size_t i = 0; i < c->ntraks; i++) {
         trak_t *t = &c->traks[i];
-        if (t->dropped) {
-            continue;
-        }
         uint64_t n = t->nchunks;
         uint8_t *p = o.p + stco_at[i];
         for (uint64_t k = 0; k < n; k++) {

@@ -29,6 +29,7 @@ sub broken {
 our @Files = ((map { (["v/$_", $F{$_}, 1600000000], ["k/$_", $F{$_}, 1600000000]) } sort keys %F),
               ["s/e.mp4", $F{'e.mp4'}, 1600000000],
               broken('stts', "stts\0\0\0\0\0\0\0\x02", "stts\0\0\0\0\0\0\x03\xe8"),
+              broken('empty', "stts\0\0\0\0\0\0\0\x02", "stts\0\0\0\0\0\0\0\0"),
               broken('nostco', 'stco', 'zzzz'), broken('nomdat', 'mdat', 'zzzz'),
               broken('cmov', 'mvhd', 'cmov'), broken('small', "\0\0\x05\x1cmoov", "\0\0\0\x04moov"),
               ["x/text.mp4", "hello world, not an mp4 file at all", 1600000000]);
@@ -1297,7 +1298,21 @@ $::Config
 
 
 
-=== TEST 16: mp4 takes no argument
+=== TEST 16: a track with no time-to-sample entry: nginx's 500 even from the start (the fuzzer's first find)
+--- user_files eval
+[@::Files]
+--- config eval
+$::Config
+--- request eval
+["GET /x/empty.mp4?end=1", "GET /x/empty.mp4?start=0&end=1", "GET /x/empty.mp4?start=0"]
+--- error_code eval
+[500, 500, 200]
+--- error_log eval
+qr{start time is out mp4 stts samples in "[^"]*/x/empty.mp4", client: }
+
+
+
+=== TEST 17: mp4 takes no argument
 --- config
     location / { mp4 on; }
 --- must_die
@@ -1306,7 +1321,7 @@ invalid number of arguments in "mp4" directive in
 
 
 
-=== TEST 17: mp4 only in a location
+=== TEST 18: mp4 only in a location
 --- http_config
     mp4;
 --- config
@@ -1316,7 +1331,7 @@ invalid number of arguments in "mp4" directive in
 
 
 
-=== TEST 18: sizes and the flag are checked
+=== TEST 19: sizes and the flag are checked
 --- config
     mp4_buffer_size 1x;
 --- must_die
@@ -1325,7 +1340,7 @@ invalid number of arguments in "mp4" directive in
 
 
 
-=== TEST 19: mp4_start_key_frame takes on or off
+=== TEST 20: mp4_start_key_frame takes on or off
 --- config
     location / { mp4_start_key_frame yes; }
 --- must_die
@@ -1334,7 +1349,7 @@ invalid value "yes" in "mp4_start_key_frame" directive, it must be "on" or "off"
 
 
 
-=== TEST 20: mp4_max_buffer_size takes one size
+=== TEST 21: mp4_max_buffer_size takes one size
 --- config
     mp4_max_buffer_size;
 --- must_die
@@ -1343,7 +1358,7 @@ invalid number of arguments in "mp4_max_buffer_size" directive in
 
 
 
-=== TEST 21: the kept samples all in one chunk, not from its first sample: those samples' bytes are sent (nginx sends none of them and, with no other track, answers 500 "no data between start time and end time")
+=== TEST 22: the kept samples all in one chunk, not from its first sample: those samples' bytes are sent (nginx sends none of them and, with no other track, answers 500 "no data between start time and end time")
 --- moongate_only
 --- user_files eval
 [@::Files]
@@ -1357,7 +1372,7 @@ qr/\0\0\0\x61mdat\Q$d\E\z/
 
 
 
-=== TEST 22: one size for all samples (stsz without a table): the chunk offset of a start inside a chunk moves past the samples left out, and an end inside one keeps the samples sent (nginx moves neither)
+=== TEST 23: one size for all samples (stsz without a table): the chunk offset of a start inside a chunk moves past the samples left out, and an end inside one keeps the samples sent (nginx moves neither)
 --- moongate_only
 --- user_files eval
 [@::Files]
