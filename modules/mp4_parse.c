@@ -758,9 +758,9 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
             return FAIL(c, "\"%s\" mp4 atom too large:%llu", m->path, (unsigned long long)size);
         }
         if (memcmp(h + 4, "ftyp", 4) == 0) {
-            if (size > m->max_buffer_size) {
+            if (size - hdr > 1024) { /* nginx's limit */
                 return FAIL(c, "\"%s\" mp4 ftyp atom is too large:%llu", m->path,
-                            (unsigned long long)size);
+                            (unsigned long long)(size - hdr));
             }
             m->ftyp.data = mg_pnalloc(pool, (size_t)size);
             m->ftyp.len = (size_t)size;

@@ -30,7 +30,8 @@ our @Files = ((map { (["v/$_", $F{$_}, 1600000000], ["k/$_", $F{$_}, 1600000000]
               ["s/e.mp4", $F{'e.mp4'}, 1600000000],
               broken('stts', "stts\0\0\0\0\0\0\0\x02", "stts\0\0\0\0\0\0\x03\xe8"),
               broken('empty', "stts\0\0\0\0\0\0\0\x02", "stts\0\0\0\0\0\0\0\0"),
-              broken('nostco', 'stco', 'zzzz'), broken('nomdat', 'mdat', 'zzzz'),
+              broken('nostco', 'stco', 'zzzz'),
+              broken('ftyp', substr($F{'e.mp4'}, 0, 24), pack('N', 1036) . 'ftyp' . ('isom' x 257)), broken('nomdat', 'mdat', 'zzzz'),
               broken('cmov', 'mvhd', 'cmov'), broken('small', "\0\0\x05\x1cmoov", "\0\0\0\x04moov"),
               ["x/text.mp4", "hello world, not an mp4 file at all", 1600000000]);
 our $Config = <<'_EOC_';
@@ -1278,23 +1279,25 @@ qr{"[^"]*/html/s/e.mp4" mp4 moov atom is too large:1300, you may want to increas
 
 
 
-=== TEST 15: broken files: a table's count past its atom, no stco, no mdat, a compressed moov, an atom smaller than its header, not an MP4 at all
+=== TEST 15: broken files: a table's count past its atom, no stco, no mdat, a compressed moov, an atom smaller than its header, not an MP4 at all, an ftyp over 1 KB
 --- user_files eval
 [@::Files]
 --- config eval
 $::Config
 --- request eval
 ["GET /x/stts.mp4?start=1", "GET /x/nostco.mp4?start=1", "GET /x/nomdat.mp4?start=1",
- "GET /x/cmov.mp4?start=1", "GET /x/small.mp4?start=1", "GET /x/text.mp4?start=1", "GET /x/text.mp4"]
+ "GET /x/cmov.mp4?start=1", "GET /x/small.mp4?start=1", "GET /x/text.mp4?start=1", "GET /x/text.mp4",
+ "GET /x/ftyp.mp4?start=1"]
 --- error_code eval
-[500, 500, 500, 500, 500, 500, 200]
+[500, 500, 500, 500, 500, 500, 200, 500]
 --- error_log eval
 [qr{"[^"]*/x/stts.mp4" mp4 stts atom too small, client: },
  qr{no mp4 stco atoms were found in "[^"]*/x/nostco.mp4"},
  qr{no mp4 mdat atom was found in "[^"]*/x/nomdat.mp4"},
  qr{"[^"]*/x/cmov.mp4" mp4 compressed moov atom \(cmov\) is not supported},
  qr{"[^"]*/x/small.mp4" mp4 atom is too small:4, client: },
- qr{"[^"]*/x/text.mp4" mp4 atom too large:1751477356, client: }]
+ qr{"[^"]*/x/text.mp4" mp4 atom too large:1751477356, client: },
+ qr{"[^"]*/x/ftyp.mp4" mp4 ftyp atom is too large:1028, client: }]
 
 
 
