@@ -313,6 +313,7 @@ void mg_http_free_request(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
     hc->r = NULL;
+    hc->current = NULL;
     hc->out = NULL;
     hc->out_tail = &hc->out;
     mg_http_writer_reset(hc);
