@@ -4,6 +4,7 @@
  * config time into literal and variable parts; files come from the cycle's open files so
  * USR1 reopens them; "buffer=" collects lines per file and empties on fill, on the "flush="
  * timer and through the open file's flush hook when the file is reopened or closed.
+ * "syslog:" targets send each line as a datagram (core/syslog.c).
  */
 #include <event2/event.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "http.h"
 #include "script.h"
 #include "server.h"
+#include "syslog.h"
 #include "variables.h"
 
 #define ACCESS_LOG_PATH "logs/access.log"
@@ -44,7 +46,7 @@ typedef struct {
 
 typedef struct {
     mg_open_file_t *file;
-    log_buf_t *buf;
+    mg_syslog_peer_t *syslog; /* instead of a file */
     log_fmt_t *fmt;
     mg_http_complex_value_t *filter; /* if=: empty or "0" skips the line */
 } access_log_t;
@@ -172,14 +174,14 @@ static char *escape_copy(char *d, int escape, const unsigned char *p, size_t n)
     return d;
 }
 
-/* The line for r, newline included, in r's pool. */
-static mg_str_t render(mg_request_t *r, log_fmt_t *fmt)
+/* The line for r after `head` (hlen bytes), newline included, in r's pool. */
+static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t hlen)
 {
     log_op_t *ops = fmt->ops.elts;
     size_t n = fmt->ops.nelts;
     /* each variable is read once: $request_time or $msec must not differ between passes */
     mg_http_var_value_t **vals = mg_palloc(r->pool, n * sizeof(*vals) + 1);
-    size_t len = 1;
+    size_t len = hlen + 1;
     for (size_t i = 0; i < n; i++) {
         if (ops[i].index < 0) {
             len += ops[i].literal.len;
@@ -194,7 +196,8 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt)
         }
     }
     char *line = mg_pnalloc(r->pool, len);
-    char *d = line;
+    memcpy(line, head, hlen);
+    char *d = line + hlen;
     for (size_t i = 0; i < n; i++) {
         if (ops[i].index < 0) {
             memcpy(d, ops[i].literal.data, ops[i].literal.len);
@@ -287,6 +290,21 @@ static void buf_write(mg_request_t *r, log_buf_t *b, mg_str_t line)
     }
 }
 
+static void log_syslog(mg_request_t *r, access_log_t *log)
+{
+    char head[MG_SYSLOG_HEADER_MAX];
+    size_t hlen = mg_syslog_header(log->syslog, log->syslog->severity, head);
+    mg_str_t line = render(r, log->fmt, head, hlen);
+    line.len--; /* a datagram is the message: no newline */
+    ssize_t n = mg_syslog_send(log->syslog, line.data, line.len);
+    if (n < 0) {
+        mg_log_error(MG_LOG_WARN, &r->connection->log, 0, "send() to syslog failed");
+    } else if ((size_t)n != line.len) {
+        mg_log_error(MG_LOG_WARN, &r->connection->log, 0,
+                     "send() to syslog has written only %zd of %zu", n, line.len);
+    }
+}
+
 static mg_int_t access_log_handler(mg_request_t *r)
 {
     log_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_access_log_module);
@@ -302,11 +320,17 @@ static mg_int_t access_log_handler(mg_request_t *r)
                 continue;
             }
         }
-        mg_str_t line = render(r, log[i].fmt);
-        if (log[i].buf) {
-            buf_write(r, log[i].buf, line);
+        if (log[i].syslog) {
+            log_syslog(r, &log[i]);
+            continue;
+        }
+        mg_str_t line = render(r, log[i].fmt, NULL, 0);
+        mg_open_file_t *file = log[i].file;
+        /* a file that any access_log buffers is buffered for all of them, as in nginx */
+        if (file->flush == on_file_flush) {
+            buf_write(r, file->data, line);
         } else {
-            write_file(&r->connection->log, log[i].file, line.data, line.len);
+            write_file(&r->connection->log, file, line.data, line.len);
         }
     }
     return MG_OK;
@@ -366,8 +390,6 @@ static const char *log_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
         mg_str_t name = { sizeof(ACCESS_LOG_PATH) - 1, ACCESS_LOG_PATH };
         log->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, name, 0));
         log->fmt = lmcf->formats.elts;
-        /* a buffered access_log elsewhere may have made this file buffered */
-        log->buf = log->file->flush == on_file_flush ? log->file->data : NULL;
     }
     conf->logs = lmcf->deflt;
     return MG_CONF_OK;
@@ -421,7 +443,6 @@ static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_
                           cf->args[1].data);
             return MG_CONF_ERROR;
         }
-        log->buf = b;
         return MG_CONF_OK;
     }
     log_buf_t *b = mg_pcalloc(cf->pool, sizeof(log_buf_t));
@@ -432,7 +453,6 @@ static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_
     b->cycle = cf->cycle;
     file->data = b;
     file->flush = on_file_flush;
-    log->buf = b;
     return MG_CONF_OK;
 }
 
@@ -449,11 +469,14 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
         mg_conf_error(cf, 0, "invalid parameter \"%s\"", cf->args[2].data);
         return MG_CONF_ERROR;
     }
-    if (path.len > 7 && memcmp(path.data, "syslog:", 7) == 0) {
-        mg_conf_error(cf, 0, "syslog access logging is not supported by moongate");
-        return MG_CONF_ERROR;
-    }
-    if (mg_http_script_variables_count(path)) {
+    mg_syslog_peer_t *peer = NULL;
+    if (path.len >= 7 && memcmp(path.data, "syslog:", 7) == 0) {
+        mg_str_t params = {path.len - 7, path.data + 7};
+        peer = mg_syslog_parse(cf, params);
+        if (peer == NULL) {
+            return MG_CONF_ERROR;
+        }
+    } else if (mg_http_script_variables_count(path)) {
         /* nginx opens such a file per request; moongate has not that yet */
         mg_conf_error(cf, 0, "variables in access_log paths are not supported by moongate");
         return MG_CONF_ERROR;
@@ -464,7 +487,11 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
     }
     access_log_t *log = mg_array_push(llcf->logs);
     memset(log, 0, sizeof(*log));
-    log->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, path, 0));
+    if (peer) {
+        log->syslog = peer;
+    } else {
+        log->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, path, 0));
+    }
     log->fmt = lmcf->formats.elts; /* combined */
     if (cf->nargs >= 3) {
         log->fmt = find_format(lmcf, cf->args[2]);
@@ -506,6 +533,10 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
     }
     if (flush && size == 0) {
         mg_conf_error(cf, 0, "no buffer is defined for access_log \"%s\"", path.data);
+        return MG_CONF_ERROR;
+    }
+    if (size && peer) {
+        mg_conf_error(cf, 0, "logs to syslog cannot be buffered");
         return MG_CONF_ERROR;
     }
     if (size) {
