@@ -4,10 +4,13 @@
  * config time into literal and variable parts; files come from the cycle's open files so
  * USR1 reopens them; "buffer=" collects lines per file and empties on fill, on the "flush="
  * timer and through the open file's flush hook when the file is reopened or closed.
- * "syslog:" targets send each line as a datagram (core/syslog.c).
+ * "gzip" compresses each buffer into a gzip member of its own as it is written, so the file
+ * is a series of members that zcat reads whole. "syslog:" targets send each line as a
+ * datagram (core/syslog.c).
  */
 #include <event2/event.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "http.h"
 #include "script.h"
@@ -16,6 +19,7 @@
 #include "variables.h"
 
 #define ACCESS_LOG_PATH "logs/access.log"
+#define GZIP_BUFFER (64 * 1024) /* nginx's buffer when gzip has none */
 #define COMBINED_FORMAT                                                                          \
     "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "          \
     "\"$http_referer\" \"$http_user_agent\""
@@ -42,6 +46,7 @@ typedef struct {
     unsigned ev_assigned : 1;
     unsigned ev_armed : 1;
     mg_cycle_t *cycle; /* its error log reports write failures */
+    int gzip;          /* compression level, 0 without gzip */
 } log_buf_t;
 
 typedef struct {
@@ -240,6 +245,32 @@ static void write_file(mg_log_t *log, mg_open_file_t *file, const char *p, size_
     }
 }
 
+/* One gzip member holding the buffer, written at once. */
+static void write_gzip(log_buf_t *b, const char *p, size_t n)
+{
+    z_stream zs = {0};
+    /* 16 + window bits: zlib writes the gzip header and trailer itself */
+    int rc = deflateInit2(&zs, b->gzip, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY);
+    if (rc != Z_OK) {
+        mg_log_error(MG_LOG_ALERT, b->cycle->log, 0, "deflateInit2() failed: %d", rc);
+        return;
+    }
+    size_t cap = deflateBound(&zs, (uLong)n);
+    char *out = mg_alloc(cap);
+    zs.next_in = (Bytef *)p;
+    zs.avail_in = (uInt)n;
+    zs.next_out = (Bytef *)out;
+    zs.avail_out = (uInt)cap;
+    rc = deflate(&zs, Z_FINISH);
+    if (rc != Z_STREAM_END) {
+        mg_log_error(MG_LOG_ALERT, b->cycle->log, 0, "deflate(Z_FINISH) failed: %d", rc);
+    } else {
+        write_file(b->cycle->log, b->file, out, cap - zs.avail_out);
+    }
+    deflateEnd(&zs);
+    free(out);
+}
+
 static void buf_flush(log_buf_t *b)
 {
     if (b->ev_armed) {
@@ -247,7 +278,11 @@ static void buf_flush(log_buf_t *b)
         b->ev_armed = 0;
     }
     if (b->pos > b->start) {
-        write_file(b->cycle->log, b->file, b->start, (size_t)(b->pos - b->start));
+        if (b->gzip) {
+            write_gzip(b, b->start, (size_t)(b->pos - b->start));
+        } else {
+            write_file(b->cycle->log, b->file, b->start, (size_t)(b->pos - b->start));
+        }
         b->pos = b->start;
     }
 }
@@ -272,7 +307,12 @@ static void buf_write(mg_request_t *r, log_buf_t *b, mg_str_t line)
         buf_flush(b);
     }
     if (line.len > (size_t)(b->end - b->start)) {
-        write_file(b->cycle->log, b->file, line.data, line.len); /* longer than the whole buffer */
+        /* longer than the whole buffer: on its own */
+        if (b->gzip) {
+            write_gzip(b, line.data, line.len);
+        } else {
+            write_file(b->cycle->log, b->file, line.data, line.len);
+        }
         return;
     }
     memcpy(b->pos, line.data, line.len);
@@ -433,12 +473,13 @@ static const char *log_set_format(mg_conf_t *cf, const mg_command_t *cmd, void *
 }
 
 /* The buffer of a file: made by the first buffered access_log to it; later ones must agree. */
-static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_msec_t flush)
+static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_msec_t flush,
+                              int gzip)
 {
     mg_open_file_t *file = log->file;
     if (file->flush == on_file_flush) {
         log_buf_t *b = file->data;
-        if ((size_t)(b->end - b->start) != size || b->flush != flush) {
+        if ((size_t)(b->end - b->start) != size || b->flush != flush || b->gzip != gzip) {
             mg_conf_error(cf, 0, "access_log \"%s\" already defined with conflicting parameters",
                           cf->args[1].data);
             return MG_CONF_ERROR;
@@ -450,6 +491,7 @@ static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_
     b->start = b->pos = mg_pnalloc(cf->pool, size);
     b->end = b->start + size;
     b->flush = flush;
+    b->gzip = gzip;
     b->cycle = cf->cycle;
     file->data = b;
     file->flush = on_file_flush;
@@ -500,12 +542,13 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
             return MG_CONF_ERROR;
         }
     }
-    int64_t size = 0, flush = 0;
+    int64_t size = 0, flush = 0, gzip = 0;
     for (size_t i = 3; i < cf->nargs; i++) {
         mg_str_t a = cf->args[i];
         if (a.len >= 7 && memcmp(a.data, "buffer=", 7) == 0) {
             mg_str_t v = { a.len - 7, a.data + 7 };
-            size = mg_parse_size(v);
+            /* nginx's sizes: k and m suffixes only */
+            size = v.len && (v.data[v.len - 1] | 0x20) == 'g' ? -1 : mg_parse_size(v);
             if (size <= 0) {
                 mg_conf_error(cf, 0, "invalid buffer size \"%s\"", v.data);
                 return MG_CONF_ERROR;
@@ -523,13 +566,22 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
             if (mg_http_compile_complex_value(cf, v, log->filter) != MG_OK) {
                 return MG_CONF_ERROR;
             }
-        } else if (mg_str_eq(a, "gzip") || (a.len > 5 && memcmp(a.data, "gzip=", 5) == 0)) {
-            mg_conf_error(cf, 0, "gzip access logs are not supported by moongate");
-            return MG_CONF_ERROR;
+        } else if (mg_str_eq(a, "gzip")) {
+            gzip = Z_BEST_SPEED;
+        } else if (a.len >= 5 && memcmp(a.data, "gzip=", 5) == 0) {
+            mg_str_t v = {a.len - 5, a.data + 5};
+            gzip = mg_atoi(v.data, v.len);
+            if (gzip < 1 || gzip > 9) {
+                mg_conf_error(cf, 0, "invalid compression level \"%s\"", v.data);
+                return MG_CONF_ERROR;
+            }
         } else {
             mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
             return MG_CONF_ERROR;
         }
+    }
+    if (gzip && size == 0) {
+        size = GZIP_BUFFER;
     }
     if (flush && size == 0) {
         mg_conf_error(cf, 0, "no buffer is defined for access_log \"%s\"", path.data);
@@ -540,7 +592,7 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
         return MG_CONF_ERROR;
     }
     if (size) {
-        return set_buffer(cf, log, (size_t)size, (mg_msec_t)flush);
+        return set_buffer(cf, log, (size_t)size, (mg_msec_t)flush, (int)gzip);
     }
     return MG_CONF_OK;
 }
