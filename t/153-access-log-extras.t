@@ -11,8 +11,14 @@
 #   "--- running_files eval": the same, awaited (bounded) while the server still runs.
 #   "--- gz_members eval": { file => N }: the gzip file holds at least N members.
 #   "--- reopen_logs eval": files renamed to FILE.old before USR1 (waiting for the new ones).
-#   "--- fd_check eval": [N, M]: after N requests to N different files, the server holds at
-#       most M descriptors more than before them (/proc/PID/fd).
+#   "--- fd_check eval": [N, LO, HI, ROUNDS]: after ROUNDS (default 1) requests to each of N
+#       hosts (each its own log file), the server holds LO to HI descriptors more than before
+#       them (/proc/PID/fd).
+#   "--- expire_check eval": [N, INACTIVE]: N hosts, then one more host every 50 ms until the
+#       N descriptors are gone (bounded); they must not go before INACTIVE seconds.
+#   "--- owner eval": { file => user }: the file belongs to that user (checked as root only).
+#   "--- rename_logs eval": files renamed to FILE.old once the requests are done, then USR1
+#       (awaited in the error log); "--- then_get eval": [[host, uri], ...] requested after it.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/153-access-log-extras.t
 
@@ -24,7 +30,11 @@ use Time::HiRes ();
 
 plan 'no_plan';
 
-add_block_preprocessor(sub { system('rm', '-rf', glob("$LogDir/*.log*"), "$LogDir/vh") });
+add_block_preprocessor(sub {
+    system('rm', '-rf', glob("$LogDir/*.log*"), "$LogDir/vh");
+    mkdir "$LogDir/vh";
+    chmod 0777, "$LogDir/vh"; # for workers that run as another user
+});
 
 sub read_log {
     my $path = shift;
@@ -102,23 +112,61 @@ sub http_get {
 
 sub fd_check {
     my ($name, $spec) = @_;
-    my ($n, $max) = @$spec;
+    my ($n, $lo, $hi, $rounds) = @$spec;
     my $pid = Test::Moongate::read_pid();
-    http_get("warm", "/"); # the first request's own allocations are not the cache's
     my $before = fd_count($pid);
     my $ok = 0;
-    for my $i (1 .. $n) {
-        $ok++ if http_get("h$i.example", "/") =~ m{^HTTP/1\.1 200 };
+    for my $r (1 .. $rounds // 1) {
+        for my $i (1 .. $n) {
+            $ok++ if http_get("h$i.example", "/") =~ m{^HTTP/1\.1 200 };
+        }
     }
-    is($ok, $n, "$name - $n requests answered");
-    my $after = fd_count($pid);
-    cmp_ok($after - $before, '<=', $max, "$name - descriptors held: at most $max more")
-        or diag("before $before, after $after");
+    is($ok, $n * ($rounds // 1), "$name - requests answered");
+    my $more = fd_count($pid) - $before;
+    ok($more >= $lo && $more <= $hi, "$name - descriptors held: $lo to $hi more")
+        or diag("$more more");
     my @logs = glob("$LogDir/vh/h*.example.log");
     is(scalar @logs, $n, "$name - one log file per host");
 }
 
-add_known_sections(qw(log_files running_files gz_members reopen_logs fd_check));
+sub expire_check {
+    my ($name, $spec) = @_;
+    my ($n, $inactive) = @$spec;
+    my $pid = Test::Moongate::read_pid();
+    my $before = fd_count($pid);
+    my $start = Time::HiRes::time();
+    http_get("h$_.example", "/") for 1 .. $n;
+    is(fd_count($pid) - $before, $n, "$name - $n descriptors cached");
+    my $gone;
+    while (Time::HiRes::time() < $start + $inactive + 5) {
+        Time::HiRes::sleep(0.05);
+        http_get("tick.example", "/");
+        if (fd_count($pid) - $before <= 1) {
+            $gone = Time::HiRes::time() - $start;
+            last;
+        }
+    }
+    ok(defined $gone, "$name - inactive descriptors closed");
+    cmp_ok($gone // 0, '>=', $inactive, "$name - not before ${inactive}s");
+}
+
+sub rename_then_get {
+    my ($files, $gets) = @_;
+    rename "$ServRoot/$_", "$ServRoot/$_.old" for @$files;
+    kill 'USR1', Test::Moongate::read_pid();
+    my $deadline = Time::HiRes::time() + 5;
+    my $seen;
+    while (!$seen && Time::HiRes::time() < $deadline) {
+        open my $fh, '<', $ErrLogFile or last;
+        $seen = grep { /reopening logs/ } <$fh>;
+        Time::HiRes::sleep(0.01) unless $seen;
+    }
+    ok($seen, "USR1 handled");
+    like(http_get(@$_), qr{^HTTP/1\.1 }, "GET $_->[1] (host $_->[0]) answered") for @$gets;
+}
+
+add_known_sections(qw(log_files running_files gz_members reopen_logs fd_check expire_check
+                      rename_logs then_get owner));
 Test::Moongate::stop_stale_server();
 for my $block (blocks()) {
     local $Test::Moongate::NoClean = 1;
@@ -127,8 +175,19 @@ for my $block (blocks()) {
     check_files($name, $block->running_files, 1) if $block->running_files;
     reopen_logs($block->reopen_logs) if $block->reopen_logs;
     fd_check($name, $block->fd_check) if $block->fd_check;
+    expire_check($name, $block->expire_check) if $block->expire_check;
+    rename_then_get($block->rename_logs, $block->then_get || []) if $block->rename_logs;
     Test::Moongate::stop_server();
     check_files($name, $block->log_files, 0) if $block->log_files;
+    if (my $o = $block->owner) {
+        for my $f (sort keys %$o) {
+            SKIP: {
+                skip("$name - owner of $f: not root", 1) if $> != 0;
+                my $uid = (getpwnam($o->{$f}))[2];
+                is((stat "$ServRoot/$f")[4], $uid, "$name - $f belongs to $o->{$f}");
+            }
+        }
+    }
     if (my $m = $block->gz_members) {
         cmp_ok(gz_members("$ServRoot/$_"), '>=', $m->{$_}, "$name - $_ has $m->{$_}+ members")
             for sort keys %$m;
@@ -279,3 +338,342 @@ qr/\[emerg\] .*invalid parameter "gzipped" in \S+:\d+/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*invalid buffer size "1g" in \S+:\d+/
+
+
+
+
+=== TEST 13: a path with $host: a file per host, relative to the prefix
+--- http_config
+    log_format short '$host $uri $status';
+--- config
+    access_log logs/vh/$host.log short;
+--- request eval
+["GET /", "GET /nofile", "GET /"]
+--- more_headers eval
+["Host: a.example", "Host: b.example", "Host: a.example"]
+--- error_code eval
+[200, 404, 200]
+--- user_files
+>>> index.html
+hi
+--- log_files eval
+{ 'logs/vh/a.example.log' => qr{\Aa\.example /index\.html 200\na\.example /index\.html 200\n\z},
+  'logs/vh/b.example.log' => qr{\Ab\.example /nofile 404\n\z} }
+
+
+
+=== TEST 14: the request's root must exist, or nothing is written
+--- http_config
+    log_format short '$uri';
+--- config
+    location /noroot/ {
+        root /nonexistent;
+        access_log logs/vh/$host.log short;
+        return 200 "ok\n";
+    }
+--- request
+GET /noroot/x
+--- error_code: 200
+--- error_log eval
+qr/\[error\] \d+#\d+: \*\d+ testing "\/nonexistent" existence failed \(2: No such file or directory\) while logging request, client: 127\.0\.0\.1, server: localhost, request: "GET \/noroot\/x HTTP\/1\.1", host: "localhost"/
+--- log_files eval
+{ 'logs/vh/localhost.log' => undef }
+
+
+
+=== TEST 15: a root that is a file is not a directory
+--- http_config
+    log_format short '$uri';
+--- config
+    location /fileroot/ {
+        root html/index.html;
+        access_log logs/vh/$host.log short;
+        return 200 "ok\n";
+    }
+--- request
+GET /fileroot/x
+--- error_code: 200
+--- user_files
+>>> index.html
+hi
+--- error_log eval
+qr/\[error\] .*testing "[^"]+\/html\/index\.html" existence failed \(20: Not a directory\) while logging request/
+--- log_files eval
+{ 'logs/vh/localhost.log' => undef }
+
+
+
+=== TEST 16: a directory that does not exist: nginx's [crit] open() line
+--- config
+    access_log logs/nodir/$host.log;
+--- request
+GET /nofile
+--- error_code: 404
+--- error_log eval
+qr/\[crit\] \d+#\d+: \*\d+ open\(\) "[^"]+\/logs\/nodir\/localhost\.log" failed \(2: No such file or directory\) while logging request/
+
+
+
+=== TEST 17: without open_log_file_cache, each line opens and closes its file
+--- config
+    location / {
+        root html;
+        access_log logs/vh/$host.log;
+    }
+--- user_files
+>>> index.html
+hi
+--- request
+GET /
+--- fd_check eval
+[10, 0, 0]
+
+
+
+=== TEST 18: open_log_file_cache max=3: at most three descriptors stay, the latest hosts'
+(the block's own request cached one more name before the count starts)
+--- http_config
+    open_log_file_cache max=3 inactive=1m;
+--- config
+    location / {
+        root html;
+        access_log logs/vh/$host.log;
+    }
+--- user_files
+>>> index.html
+hi
+--- request
+GET /
+--- fd_check eval
+[20, 2, 3]
+
+
+
+=== TEST 19: min_uses=2: a file used once is not kept; twice, it is
+--- http_config
+    open_log_file_cache max=10 min_uses=2;
+--- config
+    location / {
+        root html;
+        access_log logs/vh/$host.log;
+    }
+--- user_files
+>>> index.html
+hi
+--- request
+GET /
+--- fd_check eval
+[4, 4, 4, 2]
+
+
+
+=== TEST 20: inactive=1s: descriptors not used for a second are closed by later lookups
+--- http_config
+    open_log_file_cache max=10 inactive=1s;
+--- config
+    location / {
+        root html;
+        access_log logs/vh/$host.log;
+        location = /nolog { access_log off; }
+    }
+--- user_files
+>>> index.html
+hi
+--- request
+GET /nolog
+--- error_code: 404
+--- expire_check eval
+[3, 1]
+
+
+
+=== TEST 21: a location's "off" wins over the server's cache
+--- config
+    open_log_file_cache max=10;
+    location / {
+        open_log_file_cache off;
+        root html;
+        access_log logs/vh/$host.log;
+    }
+--- user_files
+>>> index.html
+hi
+--- request
+GET /
+--- fd_check eval
+[5, 0, 0]
+
+
+
+=== TEST 22: a worker opens the file, as its user
+--- main_config
+    master_process on;
+    user nobody nogroup;
+--- config
+    location / {
+        root html;
+        access_log logs/vh/$host.log;
+    }
+--- user_files
+>>> index.html
+hi
+--- request
+GET /
+--- log_files eval
+{ 'logs/vh/localhost.log' => qr{"GET / HTTP/1\.1" 200} }
+--- owner eval
+{ 'logs/vh/localhost.log' => 'nobody' }
+
+
+
+=== TEST 23: a cached descriptor is trusted for "valid": after a rename, lines go to the old file
+--- http_config
+    open_log_file_cache max=10 valid=1m;
+    log_format short '$uri';
+--- config
+    access_log logs/vh/$host.log short;
+--- request
+GET /first
+--- error_code: 404
+--- rename_logs eval
+['logs/vh/localhost.log']
+--- then_get eval
+[['localhost', '/second']]
+--- log_files eval
+{ 'logs/vh/localhost.log.old' => qr{\A/first\n/second\n\z}, 'logs/vh/localhost.log' => undef }
+
+
+
+=== TEST 24: valid=0 checks the name every time: after a rename (logrotate), a new file
+nginx loses that line instead ("[crit] stat() ... failed"): its cache drops the node and only
+the next line opens the new file. moongate opens it for this line.
+--- moongate_only
+--- http_config
+    open_log_file_cache max=10 valid=0;
+    log_format short '$uri';
+--- config
+    access_log logs/vh/$host.log short;
+--- request
+GET /first
+--- error_code: 404
+--- rename_logs eval
+['logs/vh/localhost.log']
+--- then_get eval
+[['localhost', '/second']]
+--- log_files eval
+{ 'logs/vh/localhost.log.old' => qr{\A/first\n\z}, 'logs/vh/localhost.log' => qr{\A/second\n\z} }
+
+
+
+=== TEST 25: names with variables cannot be buffered
+--- config
+    access_log logs/vh/$host.log combined buffer=4k;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*buffered logs cannot have variables in name in \S+:\d+/
+
+
+
+=== TEST 26: nor gzip'ed
+--- config
+    access_log logs/vh/$host.log combined gzip;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*buffered logs cannot have variables in name in \S+:\d+/
+
+
+
+=== TEST 27: flush= without a buffer names the full path
+--- config
+    access_log logs/vh/$host.log combined flush=1s;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*no buffer is defined for access_log "\/\S+\/logs\/vh\/\$host\.log" in \S+:\d+/
+
+
+
+=== TEST 28: an unknown variable
+--- config
+    access_log logs/vh/$nosuchvar.log;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*unknown "nosuchvar" variable/
+
+
+
+=== TEST 29: open_log_file_cache needs max
+--- http_config
+    open_log_file_cache inactive=10s;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"open_log_file_cache" must have "max" parameter in \S+:\d+/
+
+
+
+=== TEST 30: max=0 is no max
+--- http_config
+    open_log_file_cache max=0;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"open_log_file_cache" must have "max" parameter in \S+:\d+/
+
+
+
+=== TEST 31: a bad value
+--- http_config
+    open_log_file_cache max=10 inactive=soon;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid "open_log_file_cache" parameter "inactive=soon" in \S+:\d+/
+
+
+
+=== TEST 32: an unknown parameter
+--- http_config
+    open_log_file_cache max=10 size=1;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid "open_log_file_cache" parameter "size=1" in \S+:\d+/
+
+
+
+=== TEST 33: "off" with other parameters is off
+--- http_config
+    open_log_file_cache off max=1;
+--- request
+GET /
+--- user_files
+>>> index.html
+hi
+
+
+
+=== TEST 34: twice at one level
+--- http_config
+    open_log_file_cache off;
+    open_log_file_cache max=1;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"open_log_file_cache" directive is duplicate in \S+:\d+/
+
+
+
+=== TEST 35: not in "if"
+--- config
+    location / {
+        if ($arg_x) {
+            open_log_file_cache off;
+        }
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"open_log_file_cache" directive is not allowed here in \S+:\d+/
+
+
+
+=== TEST 36: at most four parameters
+--- http_config
+    open_log_file_cache max=1 inactive=1s min_uses=1 valid=1s off;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid number of arguments in "open_log_file_cache" directive in \S+:\d+/
