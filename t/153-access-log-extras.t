@@ -18,7 +18,8 @@
 #       N descriptors are gone (bounded); they must not go before INACTIVE seconds.
 #   "--- owner eval": { file => user }: the file belongs to that user (checked as root only).
 #   "--- rename_logs eval": files renamed to FILE.old once the requests are done, then USR1
-#       (awaited in the error log); "--- then_get eval": [[host, uri], ...] requested after it.
+#       (awaited in the error log, of the master and its worker with master_process on);
+#       "--- then_get eval": [[host, uri], ...] requested after it.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/153-access-log-extras.t
 
@@ -151,17 +152,17 @@ sub expire_check {
 }
 
 sub rename_then_get {
-    my ($files, $gets) = @_;
+    my ($files, $gets, $procs) = @_;
     rename "$ServRoot/$_", "$ServRoot/$_.old" for @$files;
     kill 'USR1', Test::Moongate::read_pid();
     my $deadline = Time::HiRes::time() + 5;
-    my $seen;
-    while (!$seen && Time::HiRes::time() < $deadline) {
+    my $seen = 0;
+    while ($seen < $procs && Time::HiRes::time() < $deadline) {
         open my $fh, '<', $ErrLogFile or last;
         $seen = grep { /reopening logs/ } <$fh>;
-        Time::HiRes::sleep(0.01) unless $seen;
+        Time::HiRes::sleep(0.01) if $seen < $procs;
     }
-    ok($seen, "USR1 handled");
+    ok($seen >= $procs, "USR1 handled by $procs process(es)");
     like(http_get(@$_), qr{^HTTP/1\.1 }, "GET $_->[1] (host $_->[0]) answered") for @$gets;
 }
 
@@ -176,7 +177,10 @@ for my $block (blocks()) {
     reopen_logs($block->reopen_logs) if $block->reopen_logs;
     fd_check($name, $block->fd_check) if $block->fd_check;
     expire_check($name, $block->expire_check) if $block->expire_check;
-    rename_then_get($block->rename_logs, $block->then_get || []) if $block->rename_logs;
+    # with a master, it and the worker each say "reopening logs"
+    rename_then_get($block->rename_logs, $block->then_get || [],
+                    ($block->main_config // '') =~ /master_process\s+on/ ? 2 : 1)
+        if $block->rename_logs;
     Test::Moongate::stop_server();
     check_files($name, $block->log_files, 0) if $block->log_files;
     if (my $o = $block->owner) {
@@ -677,3 +681,64 @@ qr/\[emerg\] .*"open_log_file_cache" directive is not allowed here in \S+:\d+/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*invalid number of arguments in "open_log_file_cache" directive in \S+:\d+/
+
+
+
+=== TEST 37: without a cache the name is opened per line: after a rename, a new file
+--- http_config
+    log_format short '$uri';
+--- config
+    access_log logs/vh/$host.log short;
+--- request
+GET /first
+--- error_code: 404
+--- rename_logs eval
+['logs/vh/localhost.log']
+--- then_get eval
+[['localhost', '/second']]
+--- log_files eval
+{ 'logs/vh/localhost.log.old' => qr{\A/first\n\z}, 'logs/vh/localhost.log' => qr{\A/second\n\z} }
+
+
+
+=== TEST 38: USR1 with a worker: its gzip buffer goes to the old file, later lines to the new
+--- main_config
+    master_process on;
+    worker_processes 1;
+--- http_config
+    log_format short '$uri';
+--- config
+    access_log logs/w.log.gz short gzip;
+--- request eval
+["GET /before1", "GET /before2"]
+--- error_code eval
+[404, 404]
+--- rename_logs eval
+['logs/w.log.gz']
+--- then_get eval
+[['localhost', '/after']]
+--- log_files eval
+{ 'logs/w.log.gz.old' => qr{\A/before1\n/before2\n\z}, 'logs/w.log.gz' => qr{\A/after\n\z} }
+
+
+
+=== TEST 39: USR1 with a worker: a buffered plain log too, and the new file is the worker user's
+--- main_config
+    master_process on;
+    worker_processes 1;
+    user nobody nogroup;
+--- http_config
+    log_format short '$uri';
+--- config
+    access_log logs/b.log short buffer=4k;
+--- request
+GET /before
+--- error_code: 404
+--- rename_logs eval
+['logs/b.log']
+--- then_get eval
+[['localhost', '/after']]
+--- log_files eval
+{ 'logs/b.log.old' => qr{\A/before\n\z}, 'logs/b.log' => qr{\A/after\n\z} }
+--- owner eval
+{ 'logs/b.log' => 'nobody' }
