@@ -183,9 +183,7 @@ void mg_http_init_connection(mg_connection_t *c)
     /* until a request picks its server, the default server's error_log speaks, as nginx */
     mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
     if (clcf->error_log) {
-        c->log.file = clcf->error_log->file;
-        c->log.level = clcf->error_log->level;
-        c->log.next = clcf->error_log->next;
+        mg_log_use(&c->log, clcf->error_log);
     }
     hc->size = cscf->client_header_buffer_size;
     hc->buf = mg_alloc(hc->size);

@@ -385,6 +385,7 @@ struct mg_request_s {
     unsigned request_body_no_buffering : 1;
     unsigned error_page : 1;
     unsigned logged : 1;
+    unsigned root_tested : 1; /* static served a file: its root exists (access_log's check) */
     unsigned no_body_filter : 1;
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
