@@ -40,6 +40,13 @@ sub trak_atoms {
     my $mdhd = full('mdhd', 0, pack('NNNN', 0, 0, $t->{timescale}, $dur), pack('nn', 0x55c4, 0));
     my $tkhd = full('tkhd', 3, pack('NNNNN', 0, 0, $id, 0, int($dur * 1000 / $t->{timescale})),
                     "\0" x 8, pack('nnnn', 0, 0, 0, 0), "\0" x 36, pack('NN', 0, 0));
+    if ($t->{v1}) { # 64-bit times and durations
+        $mdhd = full('mdhd', 0x01000000, pack('NNNNNNN', 0, 1, 0, 2, $t->{timescale}, 0, $dur),
+                     pack('nn', 0x55c4, 0));
+        $tkhd = full('tkhd', 0x01000003, pack('NNNNNNNN', 0, 1, 0, 2, $id, 0, 0,
+                     int($dur * 1000 / $t->{timescale})), "\0" x 8, pack('nnnn', 0, 0, 0, 0),
+                     "\0" x 36, pack('NN', 0, 0));
+    }
     my $edts = $t->{edts} ? atom('edts', full('elst', 0, pack('NNNN', 1, int($dur * 1000 / $t->{timescale}), 0, 0x10000))) : '';
     my $sdtp = $t->{sdtp} ? full('sdtp', 0, 'abcd') : '';
     my $udta = $t->{udta} ? atom('udta', 'name') : '';
@@ -112,6 +119,9 @@ sub mp4_file {
         }
         my $mvhd = full('mvhd', 0, pack('NNNN', 0, 0, 1000, $dur), pack('Nn', 0x10000, 0x100),
                         "\0" x 10, "\0" x 36, "\0" x 24, pack('N', @tracks + 1));
+        $mvhd = full('mvhd', 0x01000000, pack('NNNNNNN', 0, 1, 0, 2, 1000, 0, $dur),
+                     pack('Nn', 0x10000, 0x100), "\0" x 10, "\0" x 36, "\0" x 24,
+                     pack('N', @tracks + 1)) if $o{v1};
         my $udta = $o{udta} ? atom('udta', 'meta') : '';
         return atom('moov', $mvhd, $udta, map { trak_atoms($tracks[$_], $_ + 1, $off[$_], $o{co64}) } 0 .. $#tracks);
     };
@@ -128,7 +138,8 @@ sub mp4_file {
 # frames 1 6 11 16; composition offsets; 3 then 2 samples a chunk) with audio (7 s, 8000 units
 # a second, a size table) in e.mp4; the same with moov last, co64 and a 64-bit mdat in
 # f.mp4; a 44100 units audio track (under a second) before the video in g.mp4; atoms nginx
-# drops (free, udta, edts, sdtp) in c.mp4; audio alone, and with one size for all samples
+# drops (free, udta, edts, sdtp) in c.mp4; audio alone, and with one size for all samples;
+# e.mp4 with version 1 (64-bit) mvhd, tkhd and mdhd in h.mp4
 sub mp4_test_files {
     my $video = { vide => 1, timescale => 1000, stts => [[10, 400], [10, 600]],
                   keys => [1, 6, 11, 16], ctts => [[1, 0], [2, 800], [17, 400]],
@@ -146,6 +157,7 @@ sub mp4_test_files {
         'c.mp4' => mp4_file(tracks => [$extra, $audio], udta => 1, free => 1),
         'a.mp4' => mp4_file(tracks => [$audio]),
         'k.mp4' => mp4_file(tracks => [$const]),
+        'h.mp4' => mp4_file(tracks => [{ %$video, v1 => 1 }, { %$audio, v1 => 1 }], v1 => 1),
     );
 }
 
