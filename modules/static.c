@@ -69,6 +69,18 @@ static void directio_on(mg_request_t *r, mg_buf_t *b, mg_str_t path)
     b->dio_fd = fd;
 }
 
+void mg_http_set_etag(mg_request_t *r)
+{
+    static_conf_t *sc = mg_http_get_loc_conf(r, mg_static_module);
+    if (sc->etag) {
+        /* nginx's strong validator: hex mtime and the length sent */
+        char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"",
+                                 (unsigned long long)r->headers_out.last_modified_time,
+                                 (unsigned long long)r->headers_out.content_length_n);
+        r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, strlen(etag));
+    }
+}
+
 static mg_int_t static_handler(mg_request_t *r)
 {
     if (r->method != MG_HTTP_GET && r->method != MG_HTTP_HEAD && r->method != MG_HTTP_POST) {
@@ -99,6 +111,7 @@ static mg_int_t static_handler(mg_request_t *r)
     if (r->method == MG_HTTP_POST) {
         return MG_HTTP_NOT_ALLOWED;
     }
+    r->root_tested = !r->error_page; /* as nginx: an error page's root says nothing of r's */
     rc = mg_http_discard_request_body(r);
     if (rc != MG_OK) {
         return rc;
@@ -106,13 +119,7 @@ static mg_int_t static_handler(mg_request_t *r)
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = of.size;
     r->headers_out.last_modified_time = of.mtime;
-    static_conf_t *sc = mg_http_get_loc_conf(r, mg_static_module);
-    if (sc->etag) {
-        /* nginx's strong validator: hex mtime and size */
-        char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"", (unsigned long long)of.mtime,
-                                 (unsigned long long)of.size);
-        r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, strlen(etag));
-    }
+    mg_http_set_etag(r);
     mg_http_set_content_type(r);
     r->allow_ranges = 1;
     rc = mg_http_send_header(r);

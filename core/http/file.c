@@ -1,0 +1,45 @@
+/*
+ * Opening the file a request names for sending it (flv, mp4) through mg_http_open_file
+ * (open_file_cache, disable_symlinks): nginx's statuses and error-log lines for a file that is
+ * missing, forbidden or not a regular file; the descriptor is the request's until it ends.
+ */
+#include <sys/stat.h>
+
+#include "http.h"
+
+mg_int_t mg_http_open_send_file(mg_request_t *r, const char *path, int *fd, struct stat *st)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_http_open_file_t of;
+    mg_str_t p = {strlen(path), (char *)path};
+    if (mg_http_open_file(r, p, &of) != MG_OK) {
+        mg_int_t status = MG_HTTP_INTERNAL_SERVER_ERROR;
+        int level = MG_LOG_CRIT;
+        if (of.err == ENOENT || of.err == ENOTDIR || of.err == ENAMETOOLONG) {
+            status = MG_HTTP_NOT_FOUND;
+            level = clcf->log_not_found ? MG_LOG_ERR : 0;
+        } else if (of.err == EACCES || of.err == ELOOP || of.err == EMLINK) {
+            status = MG_HTTP_FORBIDDEN; /* ELOOP, EMLINK: disable_symlinks */
+            level = MG_LOG_ERR;
+        }
+        if (level) {
+            mg_log_error(level, &r->connection->log, of.err, "%s \"%s\" failed", of.failed, path);
+        }
+        return status;
+    }
+    if (of.is_dir) {
+        return MG_DECLINED;
+    }
+    if (!of.is_file) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, 0, "\"%s\" is not a regular file", path);
+        return MG_HTTP_NOT_FOUND;
+    }
+    memset(st, 0, sizeof(*st));
+    st->st_mode = S_IFREG | 0644;
+    st->st_size = of.size;
+    st->st_mtime = of.mtime;
+    st->st_dev = of.dev;
+    st->st_ino = of.ino;
+    *fd = of.fd;
+    return MG_OK;
+}
