@@ -26,6 +26,7 @@ struct mg_connection_s {
     struct sockaddr_storage local_sockaddr;
     socklen_t local_socklen;   /* 0 until asked for */
     char addr_text[64];        /* client address without port */
+    struct mg_proxy_protocol_s *proxy_protocol; /* the PROXY protocol header's addresses */
     struct event rev;          /* persistent read readiness */
     struct event wev;          /* one-shot write readiness */
     struct event timer;        /* the one deadline: header, keepalive, body or send timeout */

@@ -33,6 +33,7 @@ typedef struct mg_http_conn_s {
     unsigned corked : 1;         /* TCP_CORK set for tcp_nopush until the response is out */
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
+    unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
 } mg_http_conn_t;
 
 /* Drop the request body bytes the buffer holds: MG_OK (all of it gone), MG_AGAIN, MG_ERROR. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "proxy_protocol.h"
 #include "server.h"
 
 static void read_head(mg_connection_t *c);
@@ -44,7 +45,8 @@ static mg_str_t partial_request_line(mg_http_conn_t *hc)
 /* A head is being read (bytes of it arrived) but no request exists yet. */
 static int reading_head(mg_http_conn_t *hc)
 {
-    return hc->r == NULL && !hc->discarding && !hc->keepalive_idle && hc->last > hc->start;
+    return hc->r == NULL && !hc->discarding && !hc->keepalive_idle && !hc->proxy_protocol &&
+           hc->last > hc->start;
 }
 
 static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
@@ -132,7 +134,10 @@ static void head_reset(mg_http_conn_t *hc)
 static void head_timeout(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    if (reading_head(hc)) {
+    if (hc->proxy_protocol) {
+        c->log.action = "reading PROXY protocol";
+        mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+    } else if (reading_head(hc)) {
         set_head_action(c);
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     } else if (c->requests == 0) {
@@ -171,6 +176,7 @@ void mg_http_init_connection(mg_connection_t *c)
         c->log.level = clcf->error_log->level;
         c->log.next = clcf->error_log->next;
     }
+    hc->proxy_protocol = hc->addr_conf->proxy_protocol;
     hc->size = cscf->client_header_buffer_size;
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
@@ -410,6 +416,23 @@ static mg_int_t parse_buffered(mg_connection_t *c)
     }
 }
 
+/* The PROXY protocol header before the first request: MG_OK (read; the request may follow),
+ * MG_AGAIN (more bytes needed) or MG_ERROR (broken: logged, the connection is to be closed). */
+static mg_int_t read_proxy_protocol(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    c->log.action = "reading PROXY protocol";
+    ssize_t n = mg_proxy_protocol_read(c->pool, &c->log, hc->buf + hc->start, hc->last - hc->start,
+                                       hc->size, &c->proxy_protocol);
+    if (n <= 0) {
+        return n == 0 ? MG_AGAIN : MG_ERROR;
+    }
+    c->log.action = NULL;
+    hc->proxy_protocol = 0;
+    hc->start += (size_t)n;
+    return MG_OK;
+}
+
 static void process_buffer(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
@@ -431,7 +454,16 @@ static void process_buffer(mg_connection_t *c)
                 hc->keepalive_idle = 1; /* the body is gone: waiting for the next request */
             }
         }
-        if (!hc->discarding && hc->last > hc->start) {
+        if (hc->proxy_protocol && hc->last > hc->start) {
+            /* nginx wants the whole header in the first read; a header split over several
+             * segments is taken here too */
+            mg_int_t rc = read_proxy_protocol(c);
+            if (rc == MG_ERROR) {
+                mg_conn_close(c);
+                return;
+            }
+        }
+        if (!hc->discarding && !hc->proxy_protocol && hc->last > hc->start) {
             mg_int_t rc = parse_buffered(c);
             if (rc == MG_OK) {
                 if (c->closed || c->read_handler != read_head) {
@@ -483,7 +515,14 @@ static void process_buffer(mg_connection_t *c)
             continue;
         }
         int err = n < 0 ? errno : 0;
-        if (reading_head(hc)) {
+        if (hc->proxy_protocol) {
+            c->log.action = "reading PROXY protocol";
+            if (n == 0) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0, "client closed connection");
+            } else {
+                mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
+            }
+        } else if (reading_head(hc)) {
             set_head_action(c);
             if (n == 0) {
                 mg_log_error(MG_LOG_INFO, &c->log, 0, "client prematurely closed connection");

@@ -258,7 +258,7 @@ static const char *core_server(mg_conf_t *cf, const mg_command_t *cmd, void *con
         l->wildcard = wildcard;
         mg_sockaddr_text((struct sockaddr *)&l->sockaddr, l->addr_text, sizeof(l->addr_text), 1);
         l->backlog = 511;
-        l->keepalive = -1;
+        l->rcvbuf = l->sndbuf = l->fastopen = l->keepalive = -1;
         l->server = cscf;
         l->file = mg_conf_file(cf);
     }
@@ -474,33 +474,45 @@ mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *pass
 
 /* ---- listen ---- */
 
-static int listen_flag(mg_str_t arg, const char *name, int *value)
+/* "name=value" parameters of listen: the value, or NULL when arg is not that parameter */
+static const char *listen_param(mg_str_t arg, const char *name, mg_str_t *value)
 {
     size_t n = strlen(name);
-    if (arg.len > n + 1 && memcmp(arg.data, name, n) == 0 && arg.data[n] == '=') {
-        mg_str_t v = { arg.len - n - 1, arg.data + n + 1 };
-        if (mg_str_eq(v, "on")) {
-            *value = 1;
-        } else if (mg_str_eq(v, "off")) {
-            *value = 0;
-        } else {
-            *value = -2;
-        }
-        return 1;
+    if (arg.len <= n || memcmp(arg.data, name, n) != 0 || arg.data[n] != '=') {
+        return NULL;
     }
-    return 0;
+    value->data = arg.data + n + 1;
+    value->len = arg.len - n - 1;
+    return value->data;
 }
 
-static int listen_size(mg_str_t arg, const char *name, int *value)
+/* so_keepalive=[idle]:[intvl]:[cnt]: times (seconds, with units), a count; each may
+ * be left out but not all, and none may be 0 */
+static int listen_keepalive(mg_str_t v, mg_http_listen_t *l)
 {
-    size_t n = strlen(name);
-    if (arg.len > n + 1 && memcmp(arg.data, name, n) == 0 && arg.data[n] == '=') {
-        mg_str_t v = { arg.len - n - 1, arg.data + n + 1 };
-        int64_t x = strcmp(name, "backlog") == 0 ? mg_atoi(v.data, v.len) : mg_parse_size(v);
-        *value = x < 0 || x > INT32_MAX ? -2 : (int)x;
-        return 1;
+    const char *p = v.data, *end = v.data + v.len;
+    const char *c1 = memchr(p, ':', v.len);
+    const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+    if (c2 == NULL || memchr(c2 + 1, ':', (size_t)(end - c2 - 1))) {
+        return -1;
     }
-    return 0;
+    mg_str_t part[3] = {{(size_t)(c1 - p), (char *)p},
+                        {(size_t)(c2 - c1 - 1), (char *)c1 + 1},
+                        {(size_t)(end - c2 - 1), (char *)c2 + 1}};
+    int *out[3] = {&l->keepidle, &l->keepintvl, &l->keepcnt};
+    int any = 0;
+    for (int i = 0; i < 3; i++) {
+        if (part[i].len == 0) {
+            continue;
+        }
+        int64_t n = i < 2 ? mg_parse_time(part[i], 1) : mg_atoi(part[i].data, part[i].len);
+        if (n <= 0 || n > INT32_MAX) {
+            return -1;
+        }
+        *out[i] = (int)n;
+        any = 1;
+    }
+    return any ? 0 : -1;
 }
 
 static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -519,66 +531,77 @@ static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *con
     l.wildcard = wildcard;
     mg_sockaddr_text((struct sockaddr *)&l.sockaddr, l.addr_text, sizeof(l.addr_text), 1);
     l.backlog = 511;
+    l.rcvbuf = -1;
+    l.sndbuf = -1;
+    l.fastopen = -1;
     l.keepalive = -1;
     l.ipv6only = 1;
     for (size_t i = 2; i < cf->nargs; i++) {
-        mg_str_t a = cf->args[i];
-        int v;
+        mg_str_t a = cf->args[i], v;
         if (mg_str_eq(a, "default_server") || mg_str_eq(a, "default")) {
             l.default_server = 1;
-        } else if (mg_str_eq(a, "reuseport")) {
-            l.reuseport = 1;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (mg_str_eq(a, "bind")) {
-            l.bind = 1;
-            l.set_options = 1;
-        } else if (mg_str_eq(a, "deferred")) {
-            l.deferred = 1;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (listen_size(a, "backlog", &v)) {
-            if (v < 1) {
-                mg_conf_error(cf, 0, "invalid backlog \"%s\"", a.data + 8);
-                return MG_CONF_ERROR;
-            }
-            l.backlog = v;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (listen_size(a, "rcvbuf", &v) || listen_size(a, "sndbuf", &v)) {
-            if (v < 1) {
-                mg_conf_error(cf, 0, "invalid %.6s \"%s\"", a.data, a.data + 7);
-                return MG_CONF_ERROR;
-            }
-            if (a.data[0] == 'r') {
-                l.rcvbuf = v;
-            } else {
-                l.sndbuf = v;
-            }
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (listen_flag(a, "ipv6only", &v)) {
-            if (v < 0) {
-                mg_conf_error(cf, 0, "invalid ipv6only flags \"%s\"", a.data + 9);
-                return MG_CONF_ERROR;
-            }
-            l.ipv6only = (unsigned)v;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (listen_flag(a, "so_keepalive", &v)) {
-            if (v < 0) {
-                mg_conf_error(cf, 0, "invalid so_keepalive value: \"%s\"", a.data + 13);
-                return MG_CONF_ERROR;
-            }
-            l.keepalive = v;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (mg_str_eq(a, "ssl") || mg_str_eq(a, "http2") || mg_str_eq(a, "quic") ||
-                   mg_str_eq(a, "proxy_protocol")) {
+            continue;
+        }
+        if (mg_str_eq(a, "proxy_protocol")) {
+            l.proxy_protocol = 1; /* an option of the address, not of the socket */
+            continue;
+        }
+        if (mg_str_eq(a, "ssl") || mg_str_eq(a, "http2") || mg_str_eq(a, "quic")) {
             mg_conf_error(cf, 0, "the \"%s\" parameter of \"listen\" is not supported by moongate",
                           a.data);
             return MG_CONF_ERROR;
+        }
+        /* the rest are the socket's: one listen per address may give them */
+        l.set_options = 1;
+        l.bind = 1;
+        if (mg_str_eq(a, "bind")) {
+        } else if (mg_str_eq(a, "reuseport")) {
+            l.reuseport = 1;
+        } else if (mg_str_eq(a, "deferred")) {
+            l.deferred = 1;
+        } else if (listen_param(a, "backlog", &v)) {
+            int64_t n = mg_atoi(v.data, v.len);
+            if (n <= 0) {
+                mg_conf_error(cf, 0, "invalid backlog \"%s\"", a.data);
+                return MG_CONF_ERROR;
+            }
+            l.backlog = (int)mg_min(n, (int64_t)INT32_MAX); /* the kernel caps it anyway */
+        } else if (listen_param(a, "rcvbuf", &v) || listen_param(a, "sndbuf", &v)) {
+            /* sizes with k and m, not g, as nginx reads them */
+            int64_t n = mg_parse_size(v);
+            if (n < 0 || n > INT32_MAX || (v.len && mg_tolower(v.data[v.len - 1]) == 'g')) {
+                mg_conf_error(cf, 0, "invalid %.6s \"%s\"", a.data, a.data);
+                return MG_CONF_ERROR;
+            }
+            *(a.data[0] == 'r' ? &l.rcvbuf : &l.sndbuf) = (int)n;
+        } else if (listen_param(a, "fastopen", &v)) {
+            int64_t n = mg_atoi(v.data, v.len);
+            if (n < 0 || n > INT32_MAX) {
+                mg_conf_error(cf, 0, "invalid fastopen \"%s\"", a.data);
+                return MG_CONF_ERROR;
+            }
+            l.fastopen = (int)n;
+        } else if (mg_str_eq(a, "ipv6only=on") || mg_str_eq(a, "ipv6only=off")) {
+            /* an IPv4 address takes it too, and nothing changes */
+            l.ipv6only = a.data[10] == 'n';
+        } else if (listen_param(a, "so_keepalive", &v)) {
+            if (mg_str_eq(v, "on")) {
+                l.keepalive = 1;
+            } else if (mg_str_eq(v, "off")) {
+                l.keepalive = 0;
+            } else if (listen_keepalive(v, &l) == 0) {
+                l.keepalive = 1;
+            } else {
+                mg_conf_error(cf, 0, "invalid so_keepalive value: \"%s\"", v.data);
+                return MG_CONF_ERROR;
+            }
+        } else if (listen_param(a, "accept_filter", &v)) {
+            /* FreeBSD's: nginx elsewhere says so at emerg level and goes on */
+            mg_conf_log(cf, MG_LOG_EMERG, 0,
+                        "accept filters \"%s\" are not supported on this platform, ignored",
+                        a.data);
         } else {
+            /* setfib= too: FreeBSD's, unknown to nginx on Linux */
             mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
             return MG_CONF_ERROR;
         }

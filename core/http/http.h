@@ -103,6 +103,7 @@ typedef struct {
     mg_array_t wc_tail;  /* "www.example.*" stored without the star */
     mg_array_t regex;    /* in configuration order */
     unsigned has_names : 1;
+    unsigned proxy_protocol : 1; /* connections start with a PROXY protocol header */
 } mg_http_addr_conf_t;
 
 /* The per-listening-socket table: one addr conf, or several behind a wildcard socket. */
@@ -117,8 +118,11 @@ typedef struct {
     int wildcard;
     unsigned default_server : 1;
     unsigned set_options : 1; /* backlog=, reuseport ... given */
-    int backlog, rcvbuf, sndbuf, keepalive;
+    int backlog, rcvbuf, sndbuf, fastopen; /* -1: not given (backlog: 511) */
+    int keepalive;                         /* so_keepalive: -1 not given, 0 off, 1 on */
+    int keepidle, keepintvl, keepcnt;      /* so_keepalive=idle:intvl:cnt, 0 not given */
     unsigned reuseport : 1, ipv6only : 1, deferred : 1, bind : 1;
+    unsigned proxy_protocol : 1; /* an address option: one listen with it sets it for all */
     mg_http_srv_conf_t *server;
     const char *file;
     mg_uint_t line;
