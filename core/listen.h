@@ -22,6 +22,7 @@ struct mg_listening_s {
     int fastopen;  /* TCP_FASTOPEN queue length, -1 not given */
     int keepalive; /* so_keepalive: -1 unset, 0 off, 1 on */
     int keepidle, keepintvl, keepcnt; /* so_keepalive=idle:intvl:cnt, 0 not given */
+    size_t pool_size;                 /* an accepted connection's pool blocks; 0: the default */
     unsigned reuseport : 1;
     unsigned ipv6only : 1;
     unsigned deferred : 1;

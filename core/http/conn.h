@@ -52,6 +52,7 @@ typedef struct {
     unsigned keepalive : 1;
     unsigned lingering : 1;
     unsigned body_left : 1; /* an unread request body to discard before the next head */
+    unsigned reset : 1;     /* timed out, and reset_timedout_connection: close with an RST */
     mg_msec_t keepalive_timeout, lingering_timeout, lingering_time;
 } mg_http_conn_next_t;
 void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);

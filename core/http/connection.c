@@ -140,6 +140,12 @@ static void head_timeout(mg_connection_t *c)
     } else if (reading_head(hc)) {
         set_head_action(c);
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+        /* nginx has a request by now, on the default server, whose setting counts */
+        mg_http_loc_conf_t *clcf = default_srv(hc)->ctx->loc_conf[mg_http_core_module.index];
+        if (clcf->reset_timedout_connection) {
+            mg_conn_reset(c);
+            return;
+        }
     } else if (c->requests == 0) {
         c->log.action = "waiting for request";
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
@@ -612,10 +618,12 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next)
     /* as nginx's "lingering_close on": closing with unread input would make the kernel reset
      * the connection and the client could lose the response, so read and drop it first */
     char peek;
-    next->lingering =
-        !c->closed && (r->lingering_close ||
-                       (!next->keepalive && (next->body_left || hc->last > hc->start ||
-                                             recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
+    next->lingering = !c->closed && !next->keepalive &&
+                      (clcf->lingering_close == MG_HTTP_LINGERING_ALWAYS ||
+                       (clcf->lingering_close == MG_HTTP_LINGERING_ON &&
+                        (r->lingering_close || next->body_left || hc->last > hc->start ||
+                         recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
+    next->reset = c->timedout && clcf->reset_timedout_connection;
     next->keepalive_timeout = clcf->keepalive_timeout;
     next->lingering_timeout = clcf->lingering_timeout;
     next->lingering_time = clcf->lingering_time;
@@ -626,6 +634,10 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
 {
     mg_http_conn_t *hc = c->data;
     c->log.action = NULL;
+    if (next->reset) {
+        mg_conn_reset(c);
+        return;
+    }
     if (!next->keepalive) {
         if (next->lingering) {
             shutdown(c->fd, SHUT_WR);

@@ -57,6 +57,8 @@ static void *core_create_srv_conf(mg_conf_t *cf)
     cscf->merge_slashes = MG_CONF_UNSET;
     cscf->underscores_in_headers = MG_CONF_UNSET;
     cscf->ignore_invalid_headers = MG_CONF_UNSET;
+    cscf->connection_pool_size = MG_CONF_UNSET_SIZE;
+    cscf->request_pool_size = MG_CONF_UNSET_SIZE;
     if (cf->src) {
         cscf->file = mg_conf_file(cf);
     }
@@ -74,6 +76,10 @@ static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->merge_slashes, prev->merge_slashes, 1);
     mg_conf_merge(conf->underscores_in_headers, prev->underscores_in_headers, 0);
     mg_conf_merge(conf->ignore_invalid_headers, prev->ignore_invalid_headers, 1);
+    /* nginx's defaults are 512 and 4k; a moongate connection keeps more of its state in its
+     * pool, whose blocks are 2k unless told */
+    mg_conf_merge_size(conf->connection_pool_size, prev->connection_pool_size, 2048);
+    mg_conf_merge_size(conf->request_pool_size, prev->request_pool_size, 4096);
     return MG_CONF_OK;
 }
 
@@ -95,6 +101,10 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->keepalive_time = MG_CONF_UNSET;
     clcf->lingering_time = MG_CONF_UNSET;
     clcf->lingering_timeout = MG_CONF_UNSET;
+    clcf->lingering_close = MG_CONF_UNSET;
+    clcf->keepalive_disable = 0; /* no bits: not given */
+    clcf->reset_timedout_connection = MG_CONF_UNSET;
+    clcf->send_lowat = MG_CONF_UNSET_SIZE;
     clcf->server_tokens = MG_CONF_UNSET;
     clcf->chunked_transfer_encoding = MG_CONF_UNSET;
     clcf->absolute_redirect = MG_CONF_UNSET;
@@ -198,6 +208,13 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->keepalive_time, prev->keepalive_time, 3600000);
     mg_conf_merge(conf->lingering_time, prev->lingering_time, 30000);
     mg_conf_merge(conf->lingering_timeout, prev->lingering_timeout, 5000);
+    mg_conf_merge(conf->lingering_close, prev->lingering_close, MG_HTTP_LINGERING_ON);
+    if (conf->keepalive_disable == 0) {
+        conf->keepalive_disable =
+            prev->keepalive_disable ? prev->keepalive_disable : MG_HTTP_KEEPALIVE_DISABLE_MSIE6;
+    }
+    mg_conf_merge(conf->reset_timedout_connection, prev->reset_timedout_connection, 0);
+    mg_conf_merge_size(conf->send_lowat, prev->send_lowat, 0);
     mg_conf_merge(conf->server_tokens, prev->server_tokens, 1);
     mg_conf_merge(conf->chunked_transfer_encoding, prev->chunked_transfer_encoding, 1);
     mg_conf_merge(conf->absolute_redirect, prev->absolute_redirect, 1);
@@ -951,6 +968,73 @@ static const char *core_rate(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return mg_http_compile_complex_value(cf, v, *f) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
+/* keepalive_disable none | browser ...: bits, added to by a second line as nginx does; "none"
+ * is a bit of its own, so that it counts as given, and disables nothing (with other names
+ * beside it, theirs apply) */
+static const char *core_keepalive_disable(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    static const mg_conf_enum_t names[] = {
+        {"none", MG_HTTP_KEEPALIVE_DISABLE_NONE},
+        {"msie6", MG_HTTP_KEEPALIVE_DISABLE_MSIE6},
+        {"safari", MG_HTTP_KEEPALIVE_DISABLE_SAFARI},
+    };
+    for (size_t i = 1; i < cf->nargs; i++) {
+        size_t k = 0;
+        while (k < mg_nelems(names) && !mg_str_caseeq(cf->args[i], names[k].name)) {
+            k++;
+        }
+        if (k == mg_nelems(names)) {
+            mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[i].data);
+            return MG_CONF_ERROR;
+        }
+        if (clcf->keepalive_disable & names[k].value) {
+            mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate value \"%s\"", cf->args[i].data);
+        }
+        clcf->keepalive_disable |= names[k].value;
+    }
+    return MG_CONF_OK;
+}
+
+/* connection_pool_size, request_pool_size: a size with nginx's bounds for a pool */
+static const char *core_pool_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_size(cf, cmd, conf);
+    if (rv != MG_CONF_OK) {
+        return rv;
+    }
+    size_t size = *(size_t *)((char *)conf + cmd->offset);
+    if (size < 112) {
+        mg_conf_error(cf, 0, "the pool size must be no less than 112");
+        return MG_CONF_ERROR;
+    }
+    if (size % 16) {
+        mg_conf_error(cf, 0, "the pool size must be a multiple of 16");
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+/* send_lowat: SO_SNDLOWAT cannot be set on Linux; nginx says so and goes on */
+static const char *core_send_lowat(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_size(cf, cmd, conf);
+    if (rv != MG_CONF_OK) {
+        return rv;
+    }
+    mg_conf_log(cf, MG_LOG_WARN, 0, "\"send_lowat\" is not supported, ignored");
+    *(size_t *)((char *)conf + cmd->offset) = 0;
+    return MG_CONF_OK;
+}
+
+static const mg_conf_enum_t lingering_values[] = {
+    {"off", MG_HTTP_LINGERING_OFF},
+    {"on", MG_HTTP_LINGERING_ON},
+    {"always", MG_HTTP_LINGERING_ALWAYS},
+    {NULL, 0},
+};
+
 static const mg_conf_enum_t satisfy_values[] = {
     {"all", MG_HTTP_SATISFY_ALL},
     {"any", MG_HTTP_SATISFY_ANY},
@@ -1016,6 +1100,16 @@ static const mg_command_t core_commands[] = {
     {"lingering_time", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_time), NULL},
     {"lingering_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_timeout),
      NULL},
+    {"lingering_close", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_enum, LOC(lingering_close),
+     lingering_values},
+    {"keepalive_disable", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_keepalive_disable,
+     LOC(keepalive_disable), NULL},
+    {"reset_timedout_connection", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(reset_timedout_connection), NULL},
+    {"send_lowat", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_send_lowat, LOC(send_lowat), NULL},
+    {"connection_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), core_pool_size, SRV(connection_pool_size),
+     NULL},
+    {"request_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), core_pool_size, SRV(request_pool_size), NULL},
     {"server_tokens", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(server_tokens), NULL},
     {"chunked_transfer_encoding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(chunked_transfer_encoding), NULL},

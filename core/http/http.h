@@ -164,6 +164,8 @@ struct mg_http_srv_conf_s {
     int merge_slashes;
     int underscores_in_headers;
     int ignore_invalid_headers;
+    size_t connection_pool_size; /* a connection's pool blocks (the default server's counts) */
+    size_t request_pool_size;
     int listen_seen;
     mg_array_t named_locations; /* mg_http_loc_conf_t * */
 };
@@ -222,6 +224,10 @@ struct mg_http_loc_conf_s {
     mg_msec_t keepalive_time;
     mg_msec_t lingering_time;
     mg_msec_t lingering_timeout;
+    mg_int_t lingering_close;   /* MG_HTTP_LINGERING_* */
+    mg_int_t keepalive_disable; /* MG_HTTP_KEEPALIVE_DISABLE_* bits */
+    int reset_timedout_connection;
+    size_t send_lowat; /* taken, and ignored with nginx's warning on Linux */
     int server_tokens;
     int chunked_transfer_encoding;
     int absolute_redirect;
@@ -244,6 +250,24 @@ struct mg_http_loc_conf_s {
 #define MG_HTTP_SATISFY_ALL 0
 #define MG_HTTP_SATISFY_ANY 1
 
+#define MG_HTTP_LINGERING_OFF 0
+#define MG_HTTP_LINGERING_ON 1
+#define MG_HTTP_LINGERING_ALWAYS 2
+
+#define MG_HTTP_KEEPALIVE_DISABLE_NONE 0x01
+#define MG_HTTP_KEEPALIVE_DISABLE_MSIE6 0x02
+#define MG_HTTP_KEEPALIVE_DISABLE_SAFARI 0x04
+
+/* The browsers nginx tells apart by User-Agent (keepalive_disable, msie_padding,
+ * msie_refresh): bits of mg_http_user_agent(). */
+#define MG_HTTP_UA_MSIE 0x01
+#define MG_HTTP_UA_MSIE6 0x02 /* MSIE 4, 5, or 6 without SV1 */
+#define MG_HTTP_UA_OPERA 0x04
+#define MG_HTTP_UA_GECKO 0x08
+#define MG_HTTP_UA_CHROME 0x10
+#define MG_HTTP_UA_SAFARI 0x20 /* on Mac OS X */
+#define MG_HTTP_UA_KONQUEROR 0x40
+
 /* ---- request ---- */
 
 typedef struct {
@@ -265,6 +289,7 @@ typedef struct {
     mg_table_elt_t *authorization;
     mg_str_t server;      /* lowercase host without port, for server choice */
     int64_t content_length_n; /* -1 when absent */
+    unsigned browser;         /* MG_HTTP_UA_* and 0x80 once read (mg_http_user_agent) */
     unsigned chunked : 1;
     unsigned connection_close : 1;
     unsigned connection_keep_alive : 1;
@@ -482,6 +507,8 @@ void mg_http_headers_in_refresh(mg_request_t *r);
 /* The user and password of "Authorization: Basic ...", decoded into r->pool (passwd
  * NUL-terminated); MG_DECLINED when there is none or it is malformed. */
 mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *passwd);
+/* The browser the User-Agent names, as nginx tells them apart: MG_HTTP_UA_* bits (read once). */
+unsigned mg_http_user_agent(mg_request_t *r);
 /* Check a Host value as nginx does; MG_OK with the lowercase name without port in *out
  * (request pool), or MG_DECLINED. */
 mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);

@@ -10,7 +10,7 @@
 mg_request_t *mg_http_create_request(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    mg_pool_t *pool = mg_pool_create(4096);
+    mg_pool_t *pool = mg_pool_create(hc->addr_conf->default_server->request_pool_size);
     mg_request_t *r = mg_pcalloc(pool, sizeof(mg_request_t));
     r->pool = pool;
     r->connection = c;
@@ -241,6 +241,9 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
             r->err_status = (mg_uint_t)rc;
         } else if (!r->headers_out.status) {
             r->err_status = MG_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (rc == MG_HTTP_CLOSE) {
+            r->connection->timedout = 1; /* nginx resets a 444 as a timed-out connection */
         }
         terminate_request(r);
         return;

@@ -152,6 +152,8 @@ static mg_listening_t *new_listening(mg_conf_t *cf, mg_http_listen_t *l, mg_http
     ls->deferred = l->deferred;
     ls->wildcard = l->wildcard;
     ls->servers = port;
+    mg_http_addr_conf_t **ac = port->addrs.elts;
+    ls->pool_size = ac[port->addrs.nelts - 1]->default_server->connection_pool_size;
     ls->handler = mg_http_init_connection;
     *(mg_listening_t **)mg_array_push(&cf->cycle->listening) = ls;
     return ls;

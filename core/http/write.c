@@ -133,10 +133,16 @@ static mg_int_t header_write_filter(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
 
-    /* keepalive decision is final here */
-    if (r->keepalive && (clcf->keepalive_timeout == 0 ||
-                         (clcf->keepalive_requests && c->requests >= (mg_uint_t)clcf->keepalive_requests) ||
-                         c->server->quitting)) {
+    /* keepalive decision is final here; keepalive_disable: MSIE 6 may wait after a POST
+     * answered on a kept connection, Safari may send one to a connection being closed */
+    if (r->keepalive &&
+        (clcf->keepalive_timeout == 0 ||
+         (clcf->keepalive_requests && c->requests >= (mg_uint_t)clcf->keepalive_requests) ||
+         mg_now.msec - c->start_msec > clcf->keepalive_time || c->server->quitting ||
+         ((clcf->keepalive_disable & MG_HTTP_KEEPALIVE_DISABLE_MSIE6) &&
+          r->method == MG_HTTP_POST && (mg_http_user_agent(r) & MG_HTTP_UA_MSIE6)) ||
+         ((clcf->keepalive_disable & MG_HTTP_KEEPALIVE_DISABLE_SAFARI) &&
+          (mg_http_user_agent(r) & MG_HTTP_UA_SAFARI)))) {
         r->keepalive = 0;
     }
     if (ho->content_length_n < 0 && !r->header_only && ho->status >= 200 &&
@@ -652,6 +658,7 @@ static void on_write_timeout(mg_connection_t *c)
     mg_http_conn_t *hc = c->data;
     mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     c->closed = 1;
+    c->timedout = 1;
     if (hc->r) {
         hc->r->keepalive = 0;
         hc->out = NULL;
