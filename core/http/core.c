@@ -111,6 +111,10 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->port_in_redirect = MG_CONF_UNSET;
     clcf->server_name_in_redirect = MG_CONF_UNSET;
     clcf->msie_padding = MG_CONF_UNSET;
+    clcf->msie_refresh = MG_CONF_UNSET;
+    clcf->log_subrequest = MG_CONF_UNSET;
+    clcf->auth_delay = MG_CONF_UNSET;
+    clcf->subrequest_output_buffer_size = MG_CONF_UNSET_SIZE;
     clcf->log_not_found = MG_CONF_UNSET;
     clcf->tcp_nodelay = MG_CONF_UNSET;
     clcf->sendfile = MG_CONF_UNSET;
@@ -215,12 +219,21 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     }
     mg_conf_merge(conf->reset_timedout_connection, prev->reset_timedout_connection, 0);
     mg_conf_merge_size(conf->send_lowat, prev->send_lowat, 0);
-    mg_conf_merge(conf->server_tokens, prev->server_tokens, 1);
+    if (conf->server_tokens == MG_CONF_UNSET) {
+        conf->server_tokens_string = prev->server_tokens_string;
+    }
+    mg_conf_merge(conf->server_tokens, prev->server_tokens, MG_HTTP_TOKENS_ON);
     mg_conf_merge(conf->chunked_transfer_encoding, prev->chunked_transfer_encoding, 1);
     mg_conf_merge(conf->absolute_redirect, prev->absolute_redirect, 1);
     mg_conf_merge(conf->port_in_redirect, prev->port_in_redirect, 1);
     mg_conf_merge(conf->server_name_in_redirect, prev->server_name_in_redirect, 0);
     mg_conf_merge(conf->msie_padding, prev->msie_padding, 1);
+    mg_conf_merge(conf->msie_refresh, prev->msie_refresh, 0);
+    mg_conf_merge(conf->log_subrequest, prev->log_subrequest, 0);
+    mg_conf_merge(conf->auth_delay, prev->auth_delay, 0);
+    /* nginx's default is a memory page */
+    mg_conf_merge_size(conf->subrequest_output_buffer_size, prev->subrequest_output_buffer_size,
+                       (size_t)sysconf(_SC_PAGESIZE));
     mg_conf_merge(conf->log_not_found, prev->log_not_found, 1);
     mg_conf_merge(conf->tcp_nodelay, prev->tcp_nodelay, 1);
     mg_conf_merge(conf->sendfile, prev->sendfile, 0);
@@ -1028,6 +1041,31 @@ static const char *core_send_lowat(mg_conf_t *cf, const mg_command_t *cmd, void 
     return MG_CONF_OK;
 }
 
+/* server_tokens on | off | build, or (NGINX Plus's) any other string, variables allowed: the
+ * Server header's value and the error pages' signature, an empty one leaving the header out */
+static const char *core_server_tokens(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->server_tokens != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    static const mg_conf_enum_t names[] = {
+        {"off", MG_HTTP_TOKENS_OFF}, {"on", MG_HTTP_TOKENS_ON}, {"build", MG_HTTP_TOKENS_BUILD}};
+    for (size_t k = 0; k < mg_nelems(names); k++) {
+        if (mg_str_caseeq(v, names[k].name)) {
+            clcf->server_tokens = names[k].value;
+            return MG_CONF_OK;
+        }
+    }
+    clcf->server_tokens = MG_HTTP_TOKENS_STRING;
+    clcf->server_tokens_string = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+    return mg_http_compile_complex_value(cf, v, clcf->server_tokens_string) == MG_OK
+               ? MG_CONF_OK
+               : MG_CONF_ERROR;
+}
+
 static const mg_conf_enum_t lingering_values[] = {
     {"off", MG_HTTP_LINGERING_OFF},
     {"on", MG_HTTP_LINGERING_ON},
@@ -1110,7 +1148,7 @@ static const mg_command_t core_commands[] = {
     {"connection_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), core_pool_size, SRV(connection_pool_size),
      NULL},
     {"request_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), core_pool_size, SRV(request_pool_size), NULL},
-    {"server_tokens", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(server_tokens), NULL},
+    {"server_tokens", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_server_tokens, LOC(server_tokens), NULL},
     {"chunked_transfer_encoding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(chunked_transfer_encoding), NULL},
     {"absolute_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(absolute_redirect), NULL},
@@ -1118,6 +1156,11 @@ static const mg_command_t core_commands[] = {
     {"server_name_in_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(server_name_in_redirect), NULL},
     {"msie_padding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(msie_padding), NULL},
+    {"msie_refresh", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(msie_refresh), NULL},
+    {"log_subrequest", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_subrequest), NULL},
+    {"auth_delay", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(auth_delay), NULL},
+    {"subrequest_output_buffer_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
+     LOC(subrequest_output_buffer_size), NULL},
     {"log_not_found", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_not_found), NULL},
     {"tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL},
     {"sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL},

@@ -227,13 +227,18 @@ struct mg_http_loc_conf_s {
     mg_int_t lingering_close;   /* MG_HTTP_LINGERING_* */
     mg_int_t keepalive_disable; /* MG_HTTP_KEEPALIVE_DISABLE_* bits */
     int reset_timedout_connection;
-    size_t send_lowat; /* taken, and ignored with nginx's warning on Linux */
-    int server_tokens;
+    size_t send_lowat;      /* taken, and ignored with nginx's warning on Linux */
+    mg_int_t server_tokens; /* MG_HTTP_TOKENS_* */
+    struct mg_http_complex_value_s *server_tokens_string;
     int chunked_transfer_encoding;
     int absolute_redirect;
     int port_in_redirect;
     int server_name_in_redirect;
     int msie_padding;
+    int msie_refresh;
+    int log_subrequest;
+    mg_msec_t auth_delay;
+    size_t subrequest_output_buffer_size;
     int log_not_found;
     int tcp_nodelay;
     int sendfile;
@@ -249,6 +254,11 @@ struct mg_http_loc_conf_s {
 
 #define MG_HTTP_SATISFY_ALL 0
 #define MG_HTTP_SATISFY_ANY 1
+
+#define MG_HTTP_TOKENS_OFF 0
+#define MG_HTTP_TOKENS_ON 1
+#define MG_HTTP_TOKENS_BUILD 2
+#define MG_HTTP_TOKENS_STRING 3 /* NGINX Plus's: any other value, variables allowed */
 
 #define MG_HTTP_LINGERING_OFF 0
 #define MG_HTTP_LINGERING_ON 1
@@ -524,6 +534,11 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in);
 int mg_http_output_busy(mg_request_t *r);
 /* A whole response from a status and an optional text body with content type. */
 mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, mg_str_t *body);
+/* What server_tokens makes of the Server header and the error pages' signature:
+ * "moongate/X.Y.Z", "moongate", the same with the --build name, or the string (request pool). */
+mg_str_t mg_http_server_signature(mg_request_t *r);
+/* The log phase of r (access_log, log_by_lua): once per request. */
+void mg_http_log_request(mg_request_t *r);
 /* nginx's built-in error page for a status (also used for redirect bodies). */
 mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status);
 const char *mg_http_status_line(mg_uint_t status, size_t *len);

@@ -286,8 +286,7 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
 
 /* ---- the end: log, free, hand the connection back ---- */
 
-/* The log phase (access_log, log_by_lua), once per request. */
-static void log_request(mg_request_t *r)
+void mg_http_log_request(mg_request_t *r)
 {
     if (r->logged) {
         return;
@@ -322,7 +321,7 @@ void mg_http_request_done(mg_request_t *r)
         mg_conn_write_off(c);
         return;
     }
-    log_request(r);
+    mg_http_log_request(r);
     mg_http_conn_next_t next;
     mg_http_conn_decide(r, &next);
     mg_conn_timer_del(c);
