@@ -18,6 +18,8 @@ static void *core_create_conf(mg_cycle_t *cycle)
     ccf->master_process = MG_CONF_UNSET;
     ccf->worker_processes = MG_CONF_UNSET;
     ccf->worker_rlimit_nofile = MG_CONF_UNSET;
+    ccf->worker_rlimit_core = MG_CONF_UNSET;
+    ccf->timer_resolution = MG_CONF_UNSET;
     ccf->worker_shutdown_timeout = MG_CONF_UNSET;
     ccf->worker_connections = MG_CONF_UNSET;
     ccf->multi_accept = MG_CONF_UNSET;
@@ -46,6 +48,7 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     mg_conf_merge(ccf->accept_mutex, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->accept_mutex_delay, MG_CONF_UNSET, 500);
     mg_conf_merge(ccf->pcre_jit, MG_CONF_UNSET, 1);
+    mg_conf_merge(ccf->timer_resolution, MG_CONF_UNSET, 0);
     if (ccf->worker_processes == 0) { /* "auto" */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         ccf->worker_processes = n > 0 ? n : 1;
@@ -208,6 +211,98 @@ static const char *core_set_env(mg_conf_t *cf, const mg_command_t *cmd, void *co
     return MG_CONF_OK;
 }
 
+/* worker_priority [-+]N: a nice value (the kernel keeps it within -20..19) */
+static const char *core_set_priority(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->worker_priority != 0) {
+        return "is duplicate"; /* (nginx's test: 0 twice is no duplicate) */
+    }
+    mg_str_t v = cf->args[1];
+    int minus = v.len && v.data[0] == '-';
+    size_t skip = v.len && (v.data[0] == '-' || v.data[0] == '+');
+    int64_t n = mg_atoi(v.data + skip, v.len - skip);
+    if (n < 0 || n > INT32_MAX) {
+        return "invalid number";
+    }
+    ccf->worker_priority = minus ? -(mg_int_t)n : (mg_int_t)n;
+    return MG_CONF_OK;
+}
+
+/* worker_rlimit_core SIZE: an offset (k, m, g) */
+static const char *core_set_rlimit_core(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->worker_rlimit_core != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    int64_t unit = 1;
+    size_t len = v.len;
+    switch (len ? mg_tolower(v.data[len - 1]) : 0) {
+    case 'k':
+        unit = 1024;
+        len--;
+        break;
+    case 'm':
+        unit = 1024 * 1024;
+        len--;
+        break;
+    case 'g':
+        unit = 1024 * 1024 * 1024;
+        len--;
+        break;
+    }
+    int64_t n = mg_atoi(v.data, len);
+    if (n < 0 || n > INT64_MAX / unit) {
+        return "invalid value";
+    }
+    ccf->worker_rlimit_core = n * unit;
+    return MG_CONF_OK;
+}
+
+void mg_core_set_environment(mg_cycle_t *cycle)
+{
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    mg_str_t *env = ccf->env.elts;
+    size_t n = ccf->env.nelts;
+    /* what is kept is copied out first: clearenv() may free the strings setenv() made */
+    char **keep = mg_calloc((n + 1) * 2 * sizeof(char *));
+    size_t k = 0;
+    int tz_named = 0;
+    for (size_t i = 0; i <= n; i++) {
+        const char *name = i < n ? env[i].data : "TZ";
+        if (i == n && tz_named) {
+            break;
+        }
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        tz_named |= nlen == 2 && memcmp(name, "TZ", 2) == 0;
+        if (eq) {
+            keep[k++] = mg_strdup(name);
+            keep[k - 1][nlen] = '\0';
+            keep[k++] = mg_strdup(eq + 1);
+            continue;
+        }
+        const char *value = getenv(name);
+        if (value) {
+            keep[k++] = mg_strdup(name);
+            keep[k++] = mg_strdup(value);
+        }
+    }
+    clearenv();
+    for (size_t i = 0; i < k; i += 2) {
+        if (keep[i][0] != '\0') {
+            setenv(keep[i], keep[i + 1], 1);
+        }
+        free(keep[i]);
+        free(keep[i + 1]);
+    }
+    free(keep);
+}
+
 static const char *core_set_events(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
@@ -272,6 +367,11 @@ static const mg_command_t core_commands[] = {
     {"env", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_env, CORE(env), NULL},
     {"worker_rlimit_nofile", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_num,
      CORE(worker_rlimit_nofile), NULL},
+    {"worker_rlimit_core", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_rlimit_core,
+     CORE(worker_rlimit_core), NULL},
+    {"worker_priority", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_priority, CORE(worker_priority), NULL},
+    {"timer_resolution", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec, CORE(timer_resolution),
+     NULL},
     {"worker_shutdown_timeout", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec,
      CORE(worker_shutdown_timeout), NULL},
     {"worker_cpu_affinity", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_cpu_affinity,

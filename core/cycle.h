@@ -21,8 +21,11 @@ typedef struct {
     mg_str_t user;
     mg_str_t group;
     mg_int_t worker_rlimit_nofile;
+    int64_t worker_rlimit_core; /* RLIMIT_CORE of workers; -1 unset */
+    mg_int_t worker_priority;   /* nice value of workers; 0: left alone */
+    mg_msec_t timer_resolution; /* the cached clock's update interval; 0: every event */
     mg_msec_t worker_shutdown_timeout;
-    mg_array_t env; /* mg_str_t: "NAME" or "NAME=value" */
+    mg_array_t env; /* mg_str_t: "NAME" (kept) or "NAME=value" (set); TZ is kept unless set */
     mg_int_t worker_connections;
     int multi_accept;
     int accept_mutex;
@@ -81,6 +84,10 @@ void mg_cycle_destroy(mg_cycle_t *cycle);
  * warnings and worse also on stderr. */
 mg_log_t *mg_cycle_early_log(const mg_cycle_params_t *params);
 mg_core_conf_t *mg_cycle_core_conf(mg_cycle_t *cycle);
+/* The environment of a process that serves (a worker, or the single process), as nginx's env
+ * directive makes it: emptied but for TZ and the names listed, then the NAME=value ones set.
+ * The master keeps its own (core_module.c). */
+void mg_core_set_environment(mg_cycle_t *cycle);
 /* Open (append) a log file by absolute name, shared within the cycle. */
 mg_open_file_t *mg_cycle_open_file(mg_cycle_t *cycle, mg_str_t name);
 /* Parse "error_log FILE [LEVEL]" arguments into log (used at every level that allows it). */

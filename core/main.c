@@ -312,6 +312,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!ccf->master_process) {
+        /* a single process serves: env applies to it (a master keeps its environment) */
+        mg_core_set_environment(srv->cycle);
         srv->base = event_base_new();
         mg_server_signals(srv);
     }

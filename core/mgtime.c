@@ -20,7 +20,22 @@ void mg_time_http(char *buf, time_t t)
              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* timer_resolution: the process's one setting (*thread*: per server once servers get threads) */
+static mg_msec_t resolution;
+
+void mg_time_set_resolution(mg_msec_t msec)
+{
+    resolution = msec;
+}
+
 void mg_time_update(void)
+{
+    if (resolution == 0 || mg_now.sec == 0) {
+        mg_time_refresh();
+    }
+}
+
+void mg_time_refresh(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

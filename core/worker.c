@@ -194,7 +194,19 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     mg_proctitle_set("worker process");
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
 
+    mg_core_set_environment(cycle);
     /* everything that needs root comes before the privileges go */
+    if (ccf->worker_priority != 0 && setpriority(PRIO_PROCESS, 0, (int)ccf->worker_priority) != 0) {
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "setpriority(%ld) failed",
+                     (long)ccf->worker_priority);
+    }
+    if (ccf->worker_rlimit_core != MG_CONF_UNSET) {
+        struct rlimit rl = {(rlim_t)ccf->worker_rlimit_core, (rlim_t)ccf->worker_rlimit_core};
+        if (setrlimit(RLIMIT_CORE, &rl) != 0) {
+            mg_log_error(MG_LOG_ALERT, cycle->log, errno, "setrlimit(RLIMIT_CORE, %lld) failed",
+                         (long long)ccf->worker_rlimit_core);
+        }
+    }
     if (ccf->worker_rlimit_nofile != MG_CONF_UNSET) {
         struct rlimit rl = {(rlim_t)ccf->worker_rlimit_nofile, (rlim_t)ccf->worker_rlimit_nofile};
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {

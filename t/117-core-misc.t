@@ -30,6 +30,9 @@ add_block_preprocessor(sub {
     $b->set_value(moongate_skip => $b->nginx_only) if defined $b->nginx_only && $Name ne 'nginx';
 });
 
+$ENV{MG_TEST_SINGLE_KEPT} = 'kept';
+$ENV{MG_TEST_SINGLE_DROPPED} = 'dropped';
+
 run_tests();
 
 __DATA__
@@ -275,3 +278,21 @@ qr/\[emerg\] .*"subrequest_output_buffer_size" directive invalid value in .*:\d+
 GET /cap
 --- response_body
 200 10000 false
+
+
+
+=== TEST 15: env in a single process (master_process off): its own environment is the workers' would be
+--- main_config
+    env MG_TEST_SINGLE_KEPT;
+    env MG_TEST_SINGLE_SET=yes;
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say(os.getenv("MG_TEST_SINGLE_KEPT"), " ", os.getenv("MG_TEST_SINGLE_DROPPED"), " ",
+                    os.getenv("MG_TEST_SINGLE_SET"), " ", os.getenv("PATH"))
+        }
+    }
+--- request
+GET /t
+--- response_body
+kept nil yes nil

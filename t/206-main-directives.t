@@ -1,0 +1,102 @@
+# Main-context directives of the workers (issue 12): env (a worker's environment is emptied
+# but for TZ and the names listed, NAME=value set; Lua's os.getenv sees that, the master keeps
+# its own: init_by_lua, run there, still sees everything, also after a reload),
+# worker_priority (the workers' nice value in /proc/PID/stat, the master's untouched),
+# worker_rlimit_core (RLIMIT_CORE in /proc/PID/limits), and timer_resolution (the cached clock
+# moves only at that interval: $msec of two requests a second apart is the same, and
+# ngx.update_time() still refreshes it).  The -t verdicts of each are at the end.
+#
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/206-main-directives.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+use Test::MoongateProc;
+use Time::HiRes ();
+
+plan 'no_plan';
+
+my $lua = is_nginx() ? join('', map { "load_module /usr/lib/nginx/modules/$_.so;\n" }
+                                 qw(ndk_http_module ngx_http_lua_module)) : '';
+
+# the nice value (field 19) of /proc/PID/stat, and the "Max core file size" limits
+sub nice_of { my @f = split ' ', (slurp("/proc/$_[0]/stat") =~ /\) (.*)/)[0]; $f[16] }
+sub core_limit_of { (slurp("/proc/$_[0]/limits") =~ /^Max core file size\s+(\S+)\s+(\S+)/m)[0, 1] }
+
+local $ENV{MG_TEST_KEPT} = 'kept';
+local $ENV{MG_TEST_DROPPED} = 'dropped';
+local $ENV{TZ} = 'UTC';
+
+my $s = Test::MoongateProc->new(name => 'main', workers => 1,
+    main => "$lua env MG_TEST_KEPT;\nenv MG_TEST_SET=set;\nworker_priority 7;\n"
+          . "worker_rlimit_core 1m;\ntimer_resolution 60s;\n",
+    http => 'init_by_lua_block { master_sees = os.getenv("MG_TEST_DROPPED") }',
+    server => <<'EOC');
+        location /env {
+            content_by_lua_block {
+                ngx.say(os.getenv("MG_TEST_KEPT"), " ", os.getenv("MG_TEST_DROPPED"), " ",
+                        os.getenv("MG_TEST_SET"), " ", os.getenv("TZ"), " ", os.getenv("PATH"),
+                        " ", master_sees)
+            }
+        }
+        location /msec { return 200 "$msec\n"; }
+        location /update {
+            content_by_lua_block {
+                local a = ngx.now()
+                ngx.update_time()
+                ngx.say(ngx.now() > a)
+            }
+        }
+EOC
+my $m = $s->start;
+ok($m, 'a master with env, worker_priority, worker_rlimit_core, timer_resolution starts') or exit;
+my ($w) = $s->worker_pids($m);
+
+is(http_get($s->port, '/env')->{body}, "kept nil set UTC nil dropped\n",
+   "env: the worker has TZ, the name kept and the one set, nothing else; the master's init_by_lua saw all");
+
+is(nice_of($w), 7, 'worker_priority 7: the worker is niced');
+is(nice_of($m), 0, '... the master is not');
+is_deeply([core_limit_of($w)], [1048576, 1048576], 'worker_rlimit_core 1m: soft and hard limits of the worker');
+isnt((core_limit_of($m))[1], 1048576, "... not the master's");
+
+my $t1 = http_get($s->port, '/msec')->{body};
+Time::HiRes::sleep(1.1);
+my $t2 = http_get($s->port, '/msec')->{body};
+like($t1, qr/^\d+\.\d{3}\n\z/, '$msec');
+is($t2, $t1, 'timer_resolution 60s: a second later the cached clock has not moved');
+is(http_get($s->port, '/update')->{body}, "true\n", 'ngx.update_time() moves it');
+
+# a reload: the new workers get the environment from the master's, which kept everything
+$s->write_conf(main => "$lua env MG_TEST_DROPPED;\nworker_priority 3;\n");
+my ($code, $out, $err) = $s->reload;
+is($code, 0, 'reload with other env and worker_priority lines') or diag("$out$err");
+is(http_get($s->port, '/env')->{body}, "nil dropped nil UTC nil dropped\n",
+   'the new workers: the newly listed name is there (the master had kept it), the others gone');
+($w) = $s->wait_workers(1);
+is(nice_of($w), 3, 'the new worker has the new priority');
+my $t3 = http_get($s->port, '/msec')->{body};
+Time::HiRes::sleep(0.2);
+isnt(http_get($s->port, '/msec')->{body}, $t3, 'without timer_resolution the clock moves with every event');
+$s->stop;
+
+# ---------------------------------------------------------------------------
+# the configuration's verdicts
+
+my $t = Test::MoongateProc->new(name => 'main-t', workers => 1);
+for my $c (['worker_priority x;', qr/"worker_priority" directive invalid number in /],
+           ['worker_priority 5; worker_priority -2;', qr/"worker_priority" directive is duplicate in /],
+           ['worker_rlimit_core 1x;', qr/"worker_rlimit_core" directive invalid value in /],
+           ['worker_rlimit_core 1m; worker_rlimit_core 2m;', qr/"worker_rlimit_core" directive is duplicate in /],
+           ['timer_resolution soon;', qr/"timer_resolution" directive invalid value in /],
+           ['env;', qr/invalid number of arguments in "env" directive in /],
+           ['worker_priority 0; worker_priority -5; worker_rlimit_core 2g; env A; env A; env B=;', undef]) {
+    $t->write_conf(main => $c->[0]);
+    my ($code, $out, $err) = $t->cmd('-t');
+    if ($c->[1]) {
+        isnt($code, 0, "-t refuses \"$c->[0]\"");
+        like($err, qr/\[emerg\] .*$c->[1].*\.conf:\d+$/m, '... in nginx\'s words');
+    } else {
+        is($code, 0, "-t takes \"$c->[0]\"") or diag($err);
+    }
+}
