@@ -345,3 +345,36 @@ qr/\[emerg\] .*the pool size must be a multiple of 16 in .*:\d+/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"request_pool_size" directive is not allowed here in .*:\d+/
+
+
+
+=== TEST 21: reset_timedout_connection: a response the client stops reading ends at send_timeout with an RST
+--- config
+    location /big { reset_timedout_connection on; send_timeout 500ms; root $TEST_NGINX_HTML_DIR; }
+    location /big2 { send_timeout 500ms; alias $TEST_NGINX_HTML_DIR/big; }
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- init
+open(my $fh, '>', "$HtmlDir/big") or die $!;
+print $fh 'x' x (16 * 1024 * 1024);
+close $fh;
+for my $u ('/big', '/big2') {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ServerPort, Proto => 'tcp');
+    print $s "GET $u HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    Time::HiRes::sleep(1.5);             # not reading: the server's send times out meanwhile
+    my ($got, $how) = (0, 'TIMEOUT');
+    my $sel = IO::Select->new($s);
+    while ($sel->can_read(3)) {
+        my $n = sysread($s, my $buf, 1 << 20);
+        if (!defined $n) { $how = $!{ECONNRESET} ? 'RST' : "ERROR $!"; last }
+        if ($n == 0) { $how = 'EOF'; last }
+        $got += $n;
+    }
+    Test::More::ok($got < 16 * 1024 * 1024, "$u: the response was cut ($got bytes)");
+    Test::More::is($how, $u eq '/big' ? 'RST' : 'EOF', "$u: " . ($u eq '/big' ? 'reset' : 'closed'));
+}
+--- response_body
+ok
+--- error_log
+client timed out (110: Connection timed out) while sending response to client

@@ -677,6 +677,7 @@ static void on_rate_timer(mg_connection_t *c)
 static void on_write_timeout(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
+    c->log.action = "sending response to client";
     mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     c->closed = 1;
     c->timedout = 1;
