@@ -13,8 +13,9 @@
 #   make upgrade      replace the running server of $(PREFIX) by the installed binary, as nginx's:
 #                     -t, USR2, wait for pid.oldbin and the new master's workers, QUIT the old one
 #   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
-#   make bench        t/bench/run.sh (throughput), t/bench/reload.sh (reloads under load) and
-#                     t/bench/body.sh (CPU spent reading request bodies)
+#   make bench        t/bench/run.sh (throughput), t/bench/reload.sh (reloads under load),
+#                     t/bench/body.sh (CPU spent reading request bodies) and t/bench/limits.sh
+#                     (the cost of limit_req and limit_conn)
 #   make clean        remove objs/ and test leftovers
 
 .DEFAULT_GOAL := all
@@ -138,6 +139,7 @@ bench: objs/moongate
 	bash t/bench/run.sh
 	sh t/bench/reload.sh
 	bash t/bench/body.sh
+	bash t/bench/limits.sh
 
 clean:
 	rm -rf objs t/servroot*

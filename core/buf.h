@@ -17,6 +17,8 @@ struct mg_buf_s {
     unsigned in_file : 1;
     unsigned last_buf : 1; /* the response ends here */
     unsigned flush : 1;
+    unsigned last_in_chain : 1; /* a part ends here (before an in-stream subrequest's output):
+                                   text filters let go of what they keep for a match */
     mg_buf_t *next;
 };
 

@@ -12,6 +12,7 @@
 #include "mgtime.h"
 #include "pool.h"
 #include "server.h"
+#include "stat.h"
 
 static void on_conn_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -66,6 +67,8 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
     evtimer_assign(&c->timer, srv->base, on_conn_timer, c);
     mg_server_conn_add(srv, c);
+    mg_stat_add(srv, MG_STAT_HANDLED, 1);
+    mg_stat_add(srv, MG_STAT_ACTIVE, 1);
     mg_server_conn_reusable(c, 1);
     return c;
 }
@@ -166,6 +169,7 @@ void mg_conn_close(mg_connection_t *c)
     close(c->fd);
     c->fd = -1;
     c->closed = 1;
+    mg_stat_add(srv, MG_STAT_ACTIVE, -1);
     mg_server_conn_remove(srv, c);
     /* the memory stays valid until the loop comes back, so every caller up the stack may
      * still look at c->closed */

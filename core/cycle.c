@@ -8,6 +8,7 @@
 #include "cycle.h"
 #include "pool.h"
 #include "shm.h"
+#include "stat.h"
 #include "str.h"
 
 static mg_str_t dir_of(mg_pool_t *pool, const char *path)
@@ -156,6 +157,7 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
 mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg_log_t *log)
 {
     mg_modules_init();
+    mg_stat_init();
     mg_pool_t *pool = mg_pool_create(16384);
     mg_cycle_t *cycle = mg_pcalloc(pool, sizeof(mg_cycle_t));
     cycle->pool = pool;

@@ -16,6 +16,7 @@
 #include "pool.h"
 #include "server.h"
 #include "signals.h"
+#include "stat.h"
 
 static void release_cycle(mg_server_t *srv, mg_cycle_t *cycle)
 {
@@ -74,6 +75,7 @@ void mg_server_release(mg_server_t *srv, mg_cycle_t *cycle)
 void mg_server_conn_reusable(mg_connection_t *c, int on)
 {
     mg_server_t *srv = c->server;
+    unsigned was = c->reusable;
     if (c->reusable) {
         if (c->reuse_prev) {
             c->reuse_prev->reuse_next = c->reuse_next;
@@ -99,6 +101,9 @@ void mg_server_conn_reusable(mg_connection_t *c, int on)
         srv->reusable_last = c;
         c->reusable = 1;
         srv->nreusable++;
+    }
+    if (c->reusable != was) {
+        mg_stat_add(srv, MG_STAT_WAITING, was ? -1 : 1); /* nginx's "Waiting" */
     }
 }
 
@@ -156,6 +161,7 @@ static void accept_from(int lfd, mg_listening_t *ls, int all)
                          srv->cycle->log, errno, "accept4() failed");
             return;
         }
+        mg_stat_add(srv, MG_STAT_ACCEPTED, 1);
         if (!room_for_one(srv, ccf)) {
             close(fd);
             return;

@@ -8,7 +8,7 @@
 #include "pool.h"
 #include "shm.h"
 
-static mg_shm_zone_t *find_zone(mg_cycle_t *cycle, mg_str_t name)
+mg_shm_zone_t *mg_shm_zone_find(mg_cycle_t *cycle, mg_str_t name)
 {
     if (cycle == NULL || cycle->shm_zones.elts == NULL) {
         return NULL;
@@ -47,7 +47,7 @@ static mg_shm_zone_t *zone_attach(mg_cycle_t *cycle, mg_shm_zone_t *zone)
 mg_shm_zone_t *mg_shm_zone_add(mg_conf_t *cf, mg_str_t name, size_t size, const void *tag)
 {
     mg_cycle_t *cycle = cf->cycle;
-    mg_shm_zone_t *zone = find_zone(cycle, name);
+    mg_shm_zone_t *zone = mg_shm_zone_find(cycle, name);
     if (zone) {
         if (zone->tag != tag) {
             mg_conf_error(cf, 0,
@@ -65,7 +65,7 @@ mg_shm_zone_t *mg_shm_zone_add(mg_conf_t *cf, mg_str_t name, size_t size, const 
         }
         return zone;
     }
-    zone = find_zone(cycle->old, name);
+    zone = mg_shm_zone_find(cycle->old, name);
     if (zone && zone->tag == tag && zone->size == size) {
         return zone_attach(cycle, zone); /* a reload keeps the contents */
     }

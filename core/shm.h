@@ -25,6 +25,8 @@ typedef struct {
  * match, or a new mapping. NULL after a config error was logged (a conflicting size or owner,
  * or mmap failed). The zone lives as long as a generation lists it. */
 mg_shm_zone_t *mg_shm_zone_add(mg_conf_t *cf, mg_str_t name, size_t size, const void *tag);
+/* The zone NAME of a generation, or NULL. */
+mg_shm_zone_t *mg_shm_zone_find(mg_cycle_t *cycle, mg_str_t name);
 
 /* A lock between processes, kept inside a zone: a robust, process-shared pthread mutex, so
  * that the kernel hands it over when its holder dies (a worker killed by SIGKILL) instead of

@@ -132,8 +132,11 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
         }
         return;
     }
-    /* the phase handler that returned MG_DONE answers now */
-    mg_http_phase_resume(ctx->r, entry_result(ctx, how));
+    /* the phase handler that returned MG_DONE answers now; ctx lives in the request's pool,
+     * which the entry's end may free: r is read first */
+    mg_request_t *r = ctx->r;
+    mg_int_t rc = entry_result(ctx, how);
+    mg_http_phase_resume(r, rc);
 }
 
 /* lua_pcall's message handler: the message with the stack it came from. */

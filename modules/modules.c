@@ -4,15 +4,22 @@
  * - phase handlers of one phase run in reverse order of this list (as nginx's), so a module
  *   listed later gets the first look: index runs before static in the content phase;
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
- *   process, so a module listed later filters first. The chains end in core/http/write.c (response
- * head serialization; chunked framing and the writer). Header filters therefore run: not_modified
- * -> lua -> headers (add_header, expires) -> userid -> gzip -> range -> core, as nginx orders them:
- * gzip drops the length before range could split the body.
+ *   process, so a module listed later filters first. The chains end in core/http/write.c
+ *   (response head serialization; chunked framing and the writer). Filters therefore run, from
+ *   the content out: slice -> not_modified -> lua -> headers (add_header, expires) -> userid ->
+ *   gunzip -> addition -> sub_filter -> charset -> ssi -> postpone (core/http/postpone.c) ->
+ *   gzip -> range -> core,
+ *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
+ *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
+ *   gzip drops the length before range could split the body; text filters see the body before
+ *   gzip compresses it; the postpone filter puts in-stream subrequests (addition) in place
+ *   before gzip, so the whole stream is compressed once.
  */
 #include "http.h"
 
 extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
+extern mg_module_t mg_stub_status_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_random_index_module;
@@ -22,8 +29,11 @@ extern mg_module_t mg_auth_request_module;
 extern mg_module_t mg_auth_basic_module;
 extern mg_module_t mg_access_module;
 extern mg_module_t mg_realip_module;
+extern mg_module_t mg_limit_conn_module;
+extern mg_module_t mg_limit_req_module;
 extern mg_module_t mg_range_module;
 extern mg_module_t mg_not_modified_module;
+extern mg_module_t mg_slice_module;
 extern mg_module_t mg_rewrite_module;
 extern mg_module_t mg_access_log_module;
 extern mg_module_t mg_map_module;
@@ -32,6 +42,11 @@ extern mg_module_t mg_split_clients_module;
 extern mg_module_t mg_headers_module;
 extern mg_module_t mg_gzip_module;
 extern mg_module_t mg_userid_module;
+extern mg_module_t mg_ssi_module;
+extern mg_module_t mg_charset_module;
+extern mg_module_t mg_sub_filter_module;
+extern mg_module_t mg_addition_module;
+extern mg_module_t mg_gunzip_module;
 extern mg_module_t mg_gzip_static_module;
 extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
@@ -50,6 +65,7 @@ mg_module_t *mg_modules[] = {
     &mg_http_core_module,
     /* content and phase handlers */
     &mg_static_module,
+    &mg_stub_status_module, /* content handler set per location (clcf->handler) */
     &mg_gzip_static_module,
     &mg_autoindex_module, /* content: random_index, index, autoindex, then static */
     &mg_index_module,
@@ -59,6 +75,8 @@ mg_module_t *mg_modules[] = {
     &mg_auth_request_module, /* access: allow/deny, then auth_basic, then auth_request */
     &mg_auth_basic_module,
     &mg_access_module,
+    &mg_limit_conn_module, /* preaccess: realip, then limit_req, then limit_conn, as nginx */
+    &mg_limit_req_module,
     &mg_realip_module, /* post-read, and first in preaccess */
     &mg_rewrite_module,
     &mg_access_log_module,
@@ -78,11 +96,18 @@ mg_module_t *mg_modules[] = {
     /* filters, in the order described above (later = earlier in the chain) */
     &mg_range_module,
     &mg_gzip_module,
+    &mg_http_postpone_module, /* in-stream subrequests' output in place (core/http/postpone.c) */
+    &mg_ssi_module,
+    &mg_charset_module,
+    &mg_sub_filter_module,
+    &mg_addition_module,
+    &mg_gunzip_module,
     &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
     &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
                        of their phases, log_by_lua before access_log; its filters see the
                        response before add_header, as nginx's addon filters do */
     &mg_not_modified_module,
+    &mg_slice_module, /* first: its slices' heads are checked before anything else sees them */
     NULL,
 };

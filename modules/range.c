@@ -234,6 +234,7 @@ static mg_int_t range_header_filter(mg_request_t *r)
         if_range_holds(r)) {
         range_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(range_ctx_t));
         ctx->length = ho->content_length_n;
+        ctx->offset = ho->content_offset; /* a body that starts further in (slice) */
         mg_http_set_ctx(r, ctx, mg_range_module);
         switch (parse_ranges(r, ctx, h->value.data + 6, h->value.data + h->value.len,
                              rc->max_ranges)) {

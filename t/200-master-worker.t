@@ -104,7 +104,9 @@ my $draining = wait_for(sub {
 ok($draining, "the worker with the response in flight: \"$N: worker process is shutting down\"");
 # the idle worker exits; the busy one and the master wait for the response
 my ($idle) = grep { $_ != ($draining || 0) } map { $_->[0] } $s->workers($m);
-ok(!defined $idle || wait_gone(15, $idle), 'the idle worker exits'); # generous: ASan runs in parallel are slow
+ok(!defined $idle || wait_gone(15, $idle), 'the idle worker exits') # generous: ASan runs in parallel are slow
+    or diag("idle $idle, draining " . ($draining // 'none') . ": "
+            . join(', ', map { "@$_" } children_of($m)) . "\n" . $s->log_tail);
 ok(proc_alive($m) && proc_alive($draining), 'the master and the busy worker wait for the response');
 ok(-e $s->pid_file, 'the pid file stays while the master waits');
 my $res = $slow->finish(30);

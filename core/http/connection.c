@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "proxy_protocol.h"
 #include "server.h"
+#include "stat.h"
 
 static void read_head(mg_connection_t *c);
 
@@ -107,13 +108,16 @@ static void free_buf(void *data)
     free(*(char **)data);
 }
 
-/* A connection closed under a request (client gone, shutdown) takes the request with it. */
+/* A connection closed under a request (client gone, shutdown) takes the request with it, or
+ * the head it was reading. */
 static void free_request(void *data)
 {
-    mg_http_conn_t *hc = data;
+    mg_connection_t *c = data;
+    mg_http_conn_t *hc = c->data;
     if (hc->r) {
         mg_http_free_request(hc->r);
     }
+    mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
 }
 
 /* nginx's log action for a head being read: which line it has got to. */
@@ -186,7 +190,7 @@ void mg_http_init_connection(mg_connection_t *c)
     hc->size = cscf->client_header_buffer_size;
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
-    mg_pool_cleanup_add(c->pool, free_request, hc);
+    mg_pool_cleanup_add(c->pool, free_request, c);
     mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->head.headers);
     c->read_handler = read_head;
@@ -456,6 +460,9 @@ static void process_buffer(mg_connection_t *c)
                 mg_conn_close(c);
                 return;
             }
+            if (rc == MG_OK) {
+                mg_stat_state(c->server, &hc->stat, MG_STAT_NONE); /* the request's end */
+            }
             if (rc == MG_OK && hc->last == hc->start) {
                 hc->keepalive_idle = 1; /* the body is gone: waiting for the next request */
             }
@@ -505,6 +512,9 @@ static void process_buffer(mg_connection_t *c)
             hc->last += (size_t)n;
             hc->keepalive_idle = 0;
             mg_server_conn_reusable(c, 0); /* a request began: its slot is no longer free */
+            if (!hc->discarding) {
+                mg_stat_state(c->server, &hc->stat, MG_STAT_READING);
+            }
             if (c->timeout_handler == keepalive_timeout) {
                 /* the idle wait is over: the head now has client_header_timeout */
                 c->timeout_handler = head_timeout;
@@ -634,6 +644,10 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
 {
     mg_http_conn_t *hc = c->data;
     c->log.action = NULL;
+    /* as nginx counts them, a request closing lingering or discarding its body still writes */
+    if (!next->lingering && !(next->keepalive && next->body_left)) {
+        mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
+    }
     if (next->reset) {
         mg_conn_reset(c);
         return;

@@ -313,6 +313,8 @@ typedef struct {
     mg_str_t content_type;
     mg_str_t charset;
     int64_t content_length_n; /* -1 unknown */
+    off_t content_offset;     /* where the body starts in the entity (slice: its first
+                                 slice's start); the range filter counts from there */
     time_t last_modified_time; /* -1 none */
     mg_table_elt_t *location;
     mg_table_elt_t *content_encoding;
@@ -406,6 +408,7 @@ struct mg_request_s {
     unsigned lingering_close : 1;
     unsigned header_sent : 1;
     unsigned header_only : 1;
+    unsigned last_given : 1;    /* the producer gave the body filters the last buffer */
     unsigned last_queued : 1;   /* the last buffer has reached the writer */
     unsigned response_done : 1; /* ... and has been written */
     unsigned finalized : 1;
@@ -427,6 +430,10 @@ struct mg_request_s {
     unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
     unsigned limit_rate_set : 1;
     unsigned limit_rate_after_set : 1;
+    /* limit_req's and limit_conn's verdicts (their $*_status), on the client request: set, the
+     * limits are not applied again after an internal redirect nor in subrequests */
+    unsigned limit_req_status : 3;
+    unsigned limit_conn_status : 2;
 };
 
 /* ---- phases and filters ---- */
@@ -446,6 +453,7 @@ extern mg_http_body_filter_pt mg_http_top_body_filter;
 
 extern mg_module_t mg_http_module;
 extern mg_module_t mg_http_core_module;
+extern mg_module_t mg_http_postpone_module;
 
 #define mg_http_conf_get_main(cf, module) ((cf)->ctx_data->main_conf[(module).index])
 #define mg_http_conf_get_srv(cf, module) ((cf)->ctx_data->srv_conf[(module).index])
@@ -483,7 +491,8 @@ void mg_http_run_phases(mg_request_t *r);
  * event with rc, the code it would have returned at once: its phase's rules apply (next
  * handler or phase, wait again, finalize) and the engine goes on. This is how such a handler
  * (Lua code, a body read) continues its request; for the location's content handler it is
- * mg_http_finalize_request(r, rc). */
+ * mg_http_finalize_request(r, rc). rc MG_DONE does nothing: the handler already finished the
+ * request, which may be freed, or waits again. */
 void mg_http_phase_resume(mg_request_t *r, mg_int_t rc);
 /* The one place a request's outcome is decided: MG_OK/MG_DONE/MG_AGAIN/MG_DECLINED, an error
  * code or an HTTP status (an error page is sent when nothing was sent yet). */
@@ -523,6 +532,7 @@ unsigned mg_http_user_agent(mg_request_t *r);
  * (request pool), or MG_DECLINED. */
 mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);
 void mg_http_clear_content_length(mg_request_t *r);
+void mg_http_clear_last_modified(mg_request_t *r);
 /* Set Location to the URI plus "/" (and the args); returns 301 for the caller to finalize. */
 mg_int_t mg_http_redirect_to_slash(mg_request_t *r);
 
@@ -565,6 +575,22 @@ void mg_http_subrequest_background(mg_request_t *sr);
  * was cut off (no end seen: an error status, a broken upstream, ngx.exit(ngx.ERROR)...). */
 mg_str_t mg_http_subrequest_body(mg_request_t *sr);
 int mg_http_subrequest_truncated(mg_request_t *sr);
+/* The captured body (malloc'ed, *len bytes, NULL when empty) becomes the caller's, in `done`. */
+char *mg_http_subrequest_take_body(mg_request_t *sr, size_t *len);
+/* In `done`: the captured body becomes body (malloc'ed, taken over). */
+void mg_http_subrequest_replace_body(mg_request_t *sr, char *body, size_t len);
+/* An error status of sr gets its error page (error_page or nginx's), captured as its body. */
+void mg_http_subrequest_error_pages(mg_request_t *sr);
+
+/* ---- in-stream subrequests (postpone.c) ---- */
+/* A subrequest of r (as mg_http_subrequest, error statuses with their pages) whose body takes
+ * its place in r's output: after what r gave its body filters so far, before what it gives
+ * them next (what reaches the postpone filter meanwhile waits there, r->buffered set). The
+ * body is held in memory until its turn. `done` (may be NULL) runs when sr ended, before its
+ * body is taken (it may replace it) and passed on. MG_OK with *psr, or MG_DECLINED (nested too
+ * deep, not logged). */
+mg_int_t mg_http_subrequest_inline(mg_request_t *r, mg_str_t uri, mg_str_t *args,
+                                   mg_http_subrequest_done_pt done, void *data, mg_request_t **psr);
 /* Hooks of the request's life: finalize (an error or a status ends a subrequest at once:
  * returns 1), the end of a subrequest that completed normally, and the end of the body
  * filters, where a subrequest's output is captured instead of written. */

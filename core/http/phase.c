@@ -89,6 +89,9 @@ static mg_int_t check_handler(mg_request_t *r, mg_http_phase_handler_t *ph)
 
 void mg_http_phase_resume(mg_request_t *r, mg_int_t rc)
 {
+    if (rc == MG_DONE) {
+        return; /* the handler finished the request (which may be freed) or waits again */
+    }
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
     mg_http_phase_handler_t *ph = &cmcf->phase_engine[r->phase_handler];
     if (ph->answer == NULL) {

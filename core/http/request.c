@@ -5,6 +5,7 @@
  * sending an error page or closing), logged, freed; then the connection takes over again.
  */
 #include "conn.h"
+#include "stat.h"
 #include "variables.h"
 
 mg_request_t *mg_http_create_request(mg_connection_t *c)
@@ -34,6 +35,7 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     r->http_minor = 0;
     r->method = MG_HTTP_UNKNOWN;
     c->requests++;
+    mg_stat_state(c->server, &hc->stat, MG_STAT_WRITING);
     /* the default server's error_log until the Host header picks the server, as nginx;
      * this also undoes a previous request's location log */
     mg_http_update_location_config(r);
@@ -80,6 +82,11 @@ mg_int_t mg_http_redirect_to_slash(mg_request_t *r)
 void mg_http_clear_content_length(mg_request_t *r)
 {
     r->headers_out.content_length_n = -1;
+}
+
+void mg_http_clear_last_modified(mg_request_t *r)
+{
+    r->headers_out.last_modified_time = -1;
 }
 
 void mg_http_set_exten(mg_request_t *r)
@@ -258,6 +265,11 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     }
     if (rc == MG_AGAIN && !r->last_queued) {
         /* the handler waits on something; it will finalize again */
+        return;
+    }
+    if (!r->last_queued && r->last_given && r->buffered) {
+        /* a body filter holds the end back (gzip, an in-stream subrequest): the writer or the
+         * postpone filter finalizes once it got through */
         return;
     }
     if (!r->last_queued) {

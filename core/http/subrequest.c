@@ -21,13 +21,13 @@ struct mg_http_subrequest_s {
     struct event ev;          /* start, then the end: both run from the loop */
     mg_http_subrequest_done_pt done;
     void *data;
-    char *body;               /* malloc'ed capture */
-    size_t len, cap;
+    struct capture_s *cap; /* in the child's pool, whose cleanup frees the body */
     mg_int_t rc;
     unsigned started : 1;
     unsigned finished : 1;
     unsigned truncated : 1;
     unsigned reported : 1;    /* the callback ran (or runs): the child and body are its */
+    unsigned error_pages : 1; /* an error status gets its page, as the client's would */
     unsigned background : 1;  /* the creator's end waits for it; its output is dropped */
 };
 
@@ -41,7 +41,18 @@ static void creator_gone(void *data)
         return;
     }
     mg_pool_destroy(s->r->pool);
-    free(s->body);
+}
+
+/* The captured body: malloc'ed, grown as it comes, freed with the child unless taken. */
+struct capture_s {
+    char *body;
+    size_t len, cap;
+};
+
+static void capture_free(void *data)
+{
+    struct capture_s *c = data;
+    free(c->body);
 }
 
 static void on_event(evutil_socket_t fd, short what, void *arg)
@@ -61,14 +72,12 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
     /* the child stays until the callback has taken what it wants; the callback may end the
      * creator (its pool and this record with it), so nothing here is touched after it */
     mg_pool_t *pool = sr->pool;
-    char *body = s->body;
     mg_request_t *creator = s->background ? sr->parent : NULL;
     s->reported = 1;
     if (s->done) {
         s->done(sr, s->data);
     }
     mg_pool_destroy(pool);
-    free(body);
     /* the creator is alive: its pool would have taken this event along */
     if (creator && --creator->background == 0 && creator->done_deferred) {
         mg_http_request_done(creator);
@@ -142,6 +151,8 @@ mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
 
     mg_http_subrequest_t *s = mg_pcalloc(r->pool, sizeof(*s));
     s->r = sr;
+    s->cap = mg_pcalloc(pool, sizeof(struct capture_s));
+    mg_pool_cleanup_add(pool, capture_free, s->cap);
     s->done = done;
     s->data = data;
     sr->subrequest = s;
@@ -183,6 +194,9 @@ int mg_http_subrequest_finalize(mg_request_t *sr, mg_int_t rc)
         finish(sr, rc, 1);
         return 1;
     }
+    if (sr->subrequest->error_pages && rc >= MG_HTTP_SPECIAL_RESPONSE && !sr->header_sent) {
+        return 0; /* in-stream (ssi, addition): nginx sends the page into the stream */
+    }
     if (rc >= MG_HTTP_SPECIAL_RESPONSE || rc == MG_HTTP_CREATED || rc == MG_HTTP_NO_CONTENT) {
         /* as nginx with a Lua capture: the status is the result, without an error page
          * or a body, and the response counts as cut */
@@ -203,14 +217,15 @@ void mg_http_subrequest_done(mg_request_t *sr)
 
 mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
 {
-    mg_http_subrequest_t *s = sr->subrequest;
+    mg_http_subrequest_t *s0 = sr->subrequest;
+    struct capture_s *s = s0->cap;
     for (mg_buf_t *b = in; b; b = b->next) {
         if (b->last_buf) {
             sr->last_queued = 1;
             sr->response_done = 1;
         }
         size_t size = mg_buf_size(b);
-        if (size == 0 || s->finished || s->background) {
+        if (size == 0 || s0->finished || s0->background) {
             continue;
         }
         if (s->cap - s->len < size) {
@@ -247,9 +262,32 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
 
 mg_str_t mg_http_subrequest_body(mg_request_t *sr)
 {
-    mg_http_subrequest_t *s = sr->subrequest;
-    mg_str_t body = {s->len, s->body};
+    struct capture_s *c = sr->subrequest->cap;
+    mg_str_t body = {c->len, c->body};
     return body;
+}
+
+char *mg_http_subrequest_take_body(mg_request_t *sr, size_t *len)
+{
+    struct capture_s *c = sr->subrequest->cap;
+    char *body = c->body;
+    *len = c->len;
+    c->body = NULL;
+    c->len = c->cap = 0;
+    return body;
+}
+
+void mg_http_subrequest_replace_body(mg_request_t *sr, char *body, size_t len)
+{
+    struct capture_s *c = sr->subrequest->cap;
+    free(c->body);
+    c->body = body;
+    c->len = c->cap = len;
+}
+
+void mg_http_subrequest_error_pages(mg_request_t *sr)
+{
+    sr->subrequest->error_pages = 1;
 }
 
 int mg_http_subrequest_truncated(mg_request_t *sr)

@@ -32,6 +32,11 @@ mg_int_t mg_http_send_header(mg_request_t *r)
 
 mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
 {
+    for (mg_buf_t *b = in; b; b = b->next) {
+        if (b->last_buf) {
+            r->last_given = 1;
+        }
+    }
     return mg_http_top_body_filter(r, in);
 }
 

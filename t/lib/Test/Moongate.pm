@@ -500,11 +500,8 @@ sub stop_server {
     my $gone = $r->{child}
         ? sub { waitpid($pid, POSIX::WNOHANG()) == $pid || !kill(0, $pid) }
         : sub { !process_alive($pid) };
-    if ($gone->()) {
-        Test::More::diag("Test::Moongate: server process $pid had already exited"
-                         . " before it was stopped");
-        return;
-    }
+    # gone before it was told to go: it died (a crash) unless the block stopped it itself
+    return 'exited' if $gone->();
     my @kids = child_pids($pid);
     for my $sig (qw(QUIT TERM KILL)) {
         kill $sig, $pid;
@@ -952,7 +949,16 @@ sub run_block {
         Time::HiRes::sleep(parse_seconds($wait, 0));
     }
     check_log($block, $name, '');
-    stop_server() unless $NoClean;
+    # a server or worker that died under the block is a bug of the first rank, whatever the
+    # responses said
+    unless ($NoClean || $Poison) {
+        # (an assertion only when it happened: plans count the others)
+        my $exited = stop_server();
+        check_ok(0, "$name - the server ran until it was stopped",
+                 "it exited by itself during the block (a crash? see dmesg)") if $exited;
+        my @died = grep { /exited on signal/ } split /\n/, slurp($ErrLogFile);
+        check_ok(0, "$name - no process died on a signal", join("\n", @died)) if @died;
+    }
 }
 
 # connections to open: { pieces => [bytes...], methods => [method per response] }

@@ -1,0 +1,62 @@
+/*
+ * The connection and request counters nginx's stub_status shows: accepted, handled, active,
+ * requests, and the connections reading a request head, writing a response or waiting (idle,
+ * reusable). They live in one page of shared memory that the first generation's process maps
+ * before any fork, so every worker adds to the same numbers and a HUP keeps them, as nginx's
+ * do. A counter is split in shards by worker slot, each on its own cache line: a worker adds
+ * to its own with one uncontended atomic instruction, and a reader sums the shards.
+ */
+#ifndef MG_STAT_H
+#define MG_STAT_H
+
+#include "mg.h"
+#include "server.h"
+
+enum {
+    MG_STAT_NONE = 0, /* a connection's state: neither reading nor writing */
+    MG_STAT_READING,
+    MG_STAT_WRITING,
+    MG_STAT_WAITING,
+    MG_STAT_ACCEPTED,
+    MG_STAT_HANDLED,
+    MG_STAT_ACTIVE,
+    MG_STAT_REQUESTS,
+    MG_STAT_N
+};
+
+#define MG_STAT_SHARDS 64
+
+typedef struct {
+    int64_t v[MG_STAT_N];
+} __attribute__((aligned(64))) mg_stat_shard_t;
+
+/* MG_STAT_SHARDS shards; a process-local zeroed array until mg_stat_init maps the shared one. */
+extern mg_stat_shard_t *mg_stat;
+
+/* Map the shared counters, once per process (later calls do nothing): called by the first
+ * configuration generation, so the master maps them before it forks its workers. */
+void mg_stat_init(void);
+/* The sum of counter `which` over every process. */
+int64_t mg_stat_get(int which);
+
+static inline void mg_stat_add(mg_server_t *srv, int which, int64_t n)
+{
+    __atomic_fetch_add(&mg_stat[srv->worker_id % MG_STAT_SHARDS].v[which], n, __ATOMIC_RELAXED);
+}
+
+/* A connection moves from state *state (MG_STAT_NONE, _READING or _WRITING) to `to`; leaving
+ * MG_STAT_NONE starts a request, which is counted. */
+static inline void mg_stat_state(mg_server_t *srv, unsigned char *state, int to)
+{
+    if (*state == to) {
+        return;
+    }
+    mg_stat_add(srv, *state == MG_STAT_NONE ? MG_STAT_REQUESTS : *state,
+                *state == MG_STAT_NONE ? 1 : -1);
+    if (to != MG_STAT_NONE) {
+        mg_stat_add(srv, to, 1);
+    }
+    *state = (unsigned char)to;
+}
+
+#endif
