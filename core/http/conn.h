@@ -34,7 +34,7 @@ typedef struct mg_http_conn_s {
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
     unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
-    unsigned char stat;          /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
+    unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
 } mg_http_conn_t;
 
 /* Drop the request body bytes the buffer holds: MG_OK (all of it gone), MG_AGAIN, MG_ERROR. */

@@ -67,7 +67,6 @@ static void *core_create_srv_conf(mg_conf_t *cf)
 
 static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
 {
-    (void)cf;
     mg_http_srv_conf_t *prev = parent, *conf = child;
     mg_conf_merge_size(conf->client_header_buffer_size, prev->client_header_buffer_size, 1024);
     mg_conf_merge_size(conf->large_client_header_buffers_size, prev->large_client_header_buffers_size, 8192);
@@ -80,6 +79,13 @@ static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
      * pool, whose blocks are 2k unless told */
     mg_conf_merge_size(conf->connection_pool_size, prev->connection_pool_size, 2048);
     mg_conf_merge_size(conf->request_pool_size, prev->request_pool_size, 4096);
+    if (conf->server_names.nelts == 0) {
+        /* nginx's default server_name "": the server a request without a Host picks */
+        mg_http_server_name_t *sn = mg_array_push(&conf->server_names);
+        memset(sn, 0, sizeof(*sn));
+        sn->server = conf;
+        sn->name = mg_pstr(cf->pool, "", 0);
+    }
     return MG_CONF_OK;
 }
 
