@@ -296,3 +296,41 @@ GET /cap
 GET /t
 --- response_body
 kept nil yes nil
+
+
+
+=== TEST 16: sizes take k and m, not g (nginx's sizes): client_body_buffer_size 1g is refused
+--- config
+    client_body_buffer_size 1g;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"client_body_buffer_size" directive invalid value in .*:\d+/
+
+
+
+=== TEST 17: ... while an offset takes g: client_max_body_size 1g lets a body through
+--- config
+    location /t { client_max_body_size 1g; return 200 "ok\n"; }
+--- request
+POST /t
+hello
+--- response_body
+ok
+
+
+
+=== TEST 18: large_client_header_buffers: a bad number or size is refused naming neither, as nginx
+--- config
+    large_client_header_buffers 4 1g;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"large_client_header_buffers" directive invalid value in .*:\d+/
+
+
+
+=== TEST 19: large_client_header_buffers: a zero count
+--- config
+    large_client_header_buffers 0 8k;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"large_client_header_buffers" directive invalid value in .*:\d+/

@@ -854,14 +854,9 @@ static const char *core_large_buffers(mg_conf_t *cf, const mg_command_t *cmd, vo
         return "is duplicate";
     }
     int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    if (n <= 0) {
-        mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[1].data);
-        return MG_CONF_ERROR;
-    }
     int64_t size = mg_parse_size(cf->args[2]);
-    if (size <= 0) {
-        mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[2].data);
-        return MG_CONF_ERROR;
+    if (n <= 0 || size <= 0) {
+        return "invalid value"; /* nginx names neither argument */
     }
     cscf->large_client_header_buffers_num = (mg_int_t)n;
     cscf->large_client_header_buffers_size = (size_t)size;
@@ -979,8 +974,7 @@ static const char *core_rate(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         return "is duplicate";
     }
     mg_str_t v = cf->args[1];
-    if (mg_http_script_variables_count(v) == 0 &&
-        (mg_parse_size(v) < 0 || mg_tolower(v.data[v.len - 1]) == 'g')) {
+    if (mg_http_script_variables_count(v) == 0 && mg_parse_size(v) < 0) {
         return "invalid value";
     }
     *f = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
@@ -1127,7 +1121,7 @@ static const mg_command_t core_commands[] = {
      NULL},
     {"ignore_invalid_headers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(ignore_invalid_headers),
      NULL},
-    {"client_max_body_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
+    {"client_max_body_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_off,
      LOC(client_max_body_size), NULL},
     {"client_body_buffer_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
      LOC(client_body_buffer_size), NULL},
