@@ -44,6 +44,13 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     mg_conf_merge(ccf->worker_processes, MG_CONF_UNSET, 1);
     mg_conf_merge(ccf->worker_shutdown_timeout, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->worker_connections, MG_CONF_UNSET, 512);
+    if ((size_t)ccf->worker_connections <= cycle->listening.nelts) {
+        /* each listening socket holds a connection slot of every worker, as in nginx */
+        char *msg = mg_pnalloc(cycle->pool, 96);
+        snprintf(msg, 96, "%ld worker_connections are not enough for %zu listening sockets",
+                 (long)ccf->worker_connections, cycle->listening.nelts);
+        return msg;
+    }
     mg_conf_merge(ccf->multi_accept, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->accept_mutex, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->accept_mutex_delay, MG_CONF_UNSET, 500);
@@ -346,7 +353,7 @@ static const char *core_set_worker_connections(mg_conf_t *cf, const mg_command_t
     }
     /* nginx words this one differently from the generic number setter */
     int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    if (n < 1 || n > INT32_MAX) {
+    if (n < 0 || n > INT32_MAX) {
         mg_conf_error(cf, 0, "invalid number \"%s\"", cf->args[1].data);
         return MG_CONF_ERROR;
     }

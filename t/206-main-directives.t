@@ -100,3 +100,23 @@ for my $c (['worker_priority x;', qr/"worker_priority" directive invalid number 
         is($code, 0, "-t takes \"$c->[0]\"") or diag($err);
     }
 }
+
+# worker_connections: each listening socket takes one; too few for them is an error at -t
+# (without FILE:LINE, as nginx), 0 included
+my $port = $t->port;
+for my $c ([0, '', '0 worker_connections are not enough for 0 listening sockets'],
+           [2, "listen 127.0.0.1:$port; listen 127.0.0.1:" . ($port + 1) . ';',
+            '2 worker_connections are not enough for 2 listening sockets'],
+           [3, "listen 127.0.0.1:$port; listen 127.0.0.1:" . ($port + 1) . ';', undef]) {
+    my ($n, $listen) = @$c;
+    $t->write_conf(text => "error_log logs/error.log;\npid logs/nginx.pid;\n"
+                         . "events { worker_connections $n; }\n"
+                         . ($listen ? "http { server { $listen } }\n" : ''));
+    my ($code, $out, $err) = $t->cmd('-t');
+    if ($c->[2]) {
+        isnt($code, 0, "-t refuses worker_connections $n with this many listening sockets");
+        like($err, qr/\[emerg\] .*\Q$c->[2]\E$/m, '... in nginx\'s words, without FILE:LINE');
+    } else {
+        is($code, 0, "-t takes worker_connections $n for 2 listening sockets") or diag($err);
+    }
+}
