@@ -2,6 +2,7 @@
  * The top-level directives (main and events contexts): processes, daemon, pid, error_log,
  * user, env, worker limits, load_module, and the events { } block.
  */
+#include <event2/event.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -332,10 +333,9 @@ static const char *core_set_use(mg_conf_t *cf, const mg_command_t *cmd, void *co
     if (ccf->use.data) {
         return "is duplicate";
     }
-    /* libevent picks the best backend itself; accept the names nginx knows on Linux */
-    static const char *known[] = { "epoll", "poll", "select", NULL };
-    for (const char **k = known; *k; k++) {
-        if (mg_str_eq(cf->args[1], *k)) {
+    /* the backends this libevent has (nginx on Linux builds epoll only, unless told) */
+    for (const char **m = event_get_supported_methods(); m && *m; m++) {
+        if (mg_str_eq(cf->args[1], *m)) {
             ccf->use = cf->args[1];
             return MG_CONF_OK;
         }

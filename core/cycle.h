@@ -32,7 +32,7 @@ typedef struct {
     mg_msec_t accept_mutex_delay;
     int pcre_jit;
     int events_seen;
-    mg_str_t use; /* events { use NAME; }: checked and kept, libevent picks the backend */
+    mg_str_t use; /* events { use NAME; }: the libevent backend (mg_server_event_base) */
     mg_str_t working_directory;
     mg_array_t cpu_affinity; /* mg_str_t bit masks, rightmost digit = CPU 0 */
     int cpu_affinity_auto;   /* "auto [mask]": one CPU per worker, from the mask if any */

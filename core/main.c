@@ -314,7 +314,10 @@ int main(int argc, char **argv)
     if (!ccf->master_process) {
         /* a single process serves: env applies to it (a master keeps its environment) */
         mg_core_set_environment(srv->cycle);
-        srv->base = event_base_new();
+        srv->base = mg_server_event_base(srv->cycle);
+        if (srv->base == NULL) {
+            return 1;
+        }
         mg_server_signals(srv);
     }
     if (report >= 0) {

@@ -17,6 +17,7 @@
 #include "server.h"
 #include "signals.h"
 #include "stat.h"
+#include "str.h"
 
 static void release_cycle(mg_server_t *srv, mg_cycle_t *cycle)
 {
@@ -405,6 +406,29 @@ static void on_clock(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     mg_time_refresh();
+}
+
+struct event_base *mg_server_event_base(mg_cycle_t *cycle)
+{
+    mg_str_t use = mg_cycle_core_conf(cycle)->use;
+    struct event_base *base;
+    if (use.len == 0) {
+        base = event_base_new();
+    } else {
+        /* libevent takes no backend by name: every other one is avoided */
+        struct event_config *cfg = event_config_new();
+        for (const char **m = event_get_supported_methods(); m && *m; m++) {
+            if (!mg_str_eq(use, *m)) {
+                event_config_avoid_method(cfg, *m);
+            }
+        }
+        base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+    }
+    if (base == NULL) {
+        mg_log_error(MG_LOG_EMERG, cycle->log, 0, "event_base_new() failed");
+    }
+    return base;
 }
 
 mg_int_t mg_server_loop(mg_server_t *srv)

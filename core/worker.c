@@ -232,9 +232,8 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     cycle->server = srv;
     cycle->refs = 1; /* the server's own reference, as in a single process */
     w.srv = srv;
-    srv->base = event_base_new();
+    srv->base = mg_server_event_base(cycle);
     if (srv->base == NULL) {
-        mg_log_error(MG_LOG_EMERG, cycle->log, 0, "event_base_new() failed");
         exit(2);
     }
 

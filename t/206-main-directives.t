@@ -120,3 +120,24 @@ for my $c ([0, '', '0 worker_connections are not enough for 0 listening sockets'
         is($code, 0, "-t takes worker_connections $n for 2 listening sockets") or diag($err);
     }
 }
+
+# events { use NAME; }: the workers wait with that backend; epoll keeps an eventpoll descriptor
+sub eventpoll_fds {
+    my $pid = shift;
+    opendir(my $d, "/proc/$pid/fd") or return -1;
+    return scalar grep { (readlink("/proc/$pid/fd/$_") // '') eq 'anon_inode:[eventpoll]' } readdir $d;
+}
+for my $use (is_nginx() ? ('epoll') : ('epoll', 'poll')) {
+    my $u = Test::MoongateProc->new(name => "use-$use", workers => 1, events => "use $use;",
+                                    server => 'location / { return 200 "up\n"; }');
+    my $um = $u->start;
+    ok($um, "use $use: starts") or next;
+    my ($uw) = $u->worker_pids($um);
+    is(http_get($u->port, '/')->{body}, "up\n", "use $use: serves");
+    is(eventpoll_fds($uw) > 0 ? 'epoll' : 'other', $use eq 'epoll' ? 'epoll' : 'other',
+       "use $use: the worker " . ($use eq 'epoll' ? 'has' : 'has no') . ' epoll descriptor');
+    $u->stop;
+}
+$t->write_conf(text => "error_log logs/error.log;\npid logs/nginx.pid;\nevents { use kqueue; }\n");
+($code, $out, $err) = $t->cmd('-t');
+like($err, qr/\[emerg\] .*invalid event type "kqueue" in .*\.conf:3$/m, 'use kqueue: refused on Linux');
