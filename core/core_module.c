@@ -27,6 +27,7 @@ static void *core_create_conf(mg_cycle_t *cycle)
     ccf->accept_mutex = MG_CONF_UNSET;
     ccf->accept_mutex_delay = MG_CONF_UNSET;
     ccf->pcre_jit = MG_CONF_UNSET;
+    ccf->debug_points = MG_CONF_UNSET;
     mg_array_init(&ccf->env, cycle->pool, 4, sizeof(mg_str_t));
     mg_array_init(&ccf->cpu_affinity, cycle->pool, 4, sizeof(mg_str_t));
     mg_array_init(&ccf->load_module, cycle->pool, 4, sizeof(mg_str_t));
@@ -56,6 +57,7 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     mg_conf_merge(ccf->accept_mutex, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->accept_mutex_delay, MG_CONF_UNSET, 500);
     mg_conf_merge(ccf->pcre_jit, MG_CONF_UNSET, 1);
+    mg_conf_merge(ccf->debug_points, MG_CONF_UNSET, MG_DEBUG_POINTS_NONE);
     mg_conf_merge(ccf->timer_resolution, MG_CONF_UNSET, 0);
     if (ccf->worker_processes == 0) { /* "auto" */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -361,6 +363,12 @@ static const char *core_set_worker_connections(mg_conf_t *cf, const mg_command_t
     return MG_CONF_OK;
 }
 
+static const mg_conf_enum_t debug_points_values[] = {
+    {"stop", MG_DEBUG_POINTS_STOP},
+    {"abort", MG_DEBUG_POINTS_ABORT},
+    {NULL, 0},
+};
+
 #define CORE(field) MG_CYCLE_CONF, offsetof(mg_core_conf_t, field)
 
 static const mg_command_t core_commands[] = {
@@ -387,6 +395,8 @@ static const mg_command_t core_commands[] = {
      NULL},
     {"lock_file", MG_CTX_MAIN, MG_ARGS(1, 1), core_ignore, CORE(daemon), NULL},
     {"pcre_jit", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(pcre_jit), NULL},
+    {"debug_points", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_enum, CORE(debug_points),
+     debug_points_values},
     {"load_module", MG_CTX_MAIN, MG_ARGS(1, 1), core_load_module, CORE(load_module), NULL},
     {"events", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), core_set_events, CORE(events_seen), NULL},
     {"worker_connections", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_worker_connections,

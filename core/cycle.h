@@ -12,6 +12,11 @@
 #include "conf.h"
 #include "log.h"
 
+/* debug_points */
+#define MG_DEBUG_POINTS_NONE 0
+#define MG_DEBUG_POINTS_STOP 1
+#define MG_DEBUG_POINTS_ABORT 2
+
 /* The top-level ("core") configuration: main and events contexts. */
 typedef struct {
     int daemon;
@@ -31,6 +36,7 @@ typedef struct {
     int accept_mutex;
     mg_msec_t accept_mutex_delay;
     int pcre_jit;
+    mg_int_t debug_points; /* MG_DEBUG_POINTS_*: what a worker that finds a leak at exit does */
     int events_seen;
     mg_str_t use; /* events { use NAME; }: the libevent backend (mg_server_event_base) */
     mg_str_t working_directory;

@@ -4,7 +4,9 @@
 # worker_priority (the workers' nice value in /proc/PID/stat, the master's untouched),
 # worker_rlimit_core (RLIMIT_CORE in /proc/PID/limits), and timer_resolution (the cached clock
 # moves only at that interval: $msec of two requests a second apart is the same, and
-# ngx.update_time() still refreshes it).  The -t verdicts of each are at the end.
+# ngx.update_time() still refreshes it), debug_points (taken; a worker leaking nothing exits as
+# usual), worker_connections against the listening sockets, events { use }.  The -t verdicts
+# of each are at the end.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/206-main-directives.t
 
@@ -29,7 +31,7 @@ local $ENV{TZ} = 'UTC';
 
 my $s = Test::MoongateProc->new(name => 'main', workers => 1,
     main => "$lua env MG_TEST_KEPT;\nenv MG_TEST_SET=set;\nworker_priority 7;\n"
-          . "worker_rlimit_core 1m;\ntimer_resolution 60s;\n",
+          . "worker_rlimit_core 1m;\ntimer_resolution 60s;\ndebug_points abort;\n",
     http => 'init_by_lua_block { master_sees = os.getenv("MG_TEST_DROPPED") }',
     server => <<'EOC');
         location /env {
@@ -79,6 +81,8 @@ my $t3 = http_get($s->port, '/msec')->{body};
 Time::HiRes::sleep(0.2);
 isnt(http_get($s->port, '/msec')->{body}, $t3, 'without timer_resolution the clock moves with every event');
 $s->stop;
+unlike(slurp($s->error_log), qr/open socket|aborting|exited on signal/,
+       'debug_points abort: workers that leave nothing open exit as usual');
 
 # ---------------------------------------------------------------------------
 # the configuration's verdicts
@@ -90,7 +94,9 @@ for my $c (['worker_priority x;', qr/"worker_priority" directive invalid number 
            ['worker_rlimit_core 1m; worker_rlimit_core 2m;', qr/"worker_rlimit_core" directive is duplicate in /],
            ['timer_resolution soon;', qr/"timer_resolution" directive invalid value in /],
            ['env;', qr/invalid number of arguments in "env" directive in /],
-           ['worker_priority 0; worker_priority -5; worker_rlimit_core 2g; env A; env A; env B=;', undef]) {
+           ['debug_points core;', qr/invalid value "core" in /],
+           ['debug_points stop; debug_points abort;', qr/"debug_points" directive is duplicate in /],
+           ['worker_priority 0; worker_priority -5; worker_rlimit_core 2g; env A; env A; env B=; debug_points stop;', undef]) {
     $t->write_conf(main => $c->[0]);
     my ($code, $out, $err) = $t->cmd('-t');
     if ($c->[1]) {
