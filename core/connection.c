@@ -63,6 +63,7 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->log = *cycle->log;
     c->number = ++srv->conn_number;
     c->log.connection = c->number;
+    c->log.debug = mg_core_debug_connection(cycle, (struct sockaddr *)ss);
     event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
     event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
     evtimer_assign(&c->timer, srv->base, on_conn_timer, c);

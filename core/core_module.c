@@ -4,9 +4,11 @@
  */
 #include <event2/event.h>
 #include <grp.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "cycle.h"
 #include "pool.h"
 #include "str.h"
@@ -31,6 +33,7 @@ static void *core_create_conf(mg_cycle_t *cycle)
     mg_array_init(&ccf->env, cycle->pool, 4, sizeof(mg_str_t));
     mg_array_init(&ccf->cpu_affinity, cycle->pool, 4, sizeof(mg_str_t));
     mg_array_init(&ccf->load_module, cycle->pool, 4, sizeof(mg_str_t));
+    mg_array_init(&ccf->debug_connection, cycle->pool, 2, sizeof(mg_cidr_t));
     return ccf;
 }
 
@@ -363,6 +366,68 @@ static const char *core_set_worker_connections(mg_conf_t *cf, const mg_command_t
     return MG_CONF_OK;
 }
 
+/* debug_connection ADDRESS | CIDR | unix: | HOSTNAME (each of its addresses) */
+static const char *core_debug_connection(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    mg_str_t v = cf->args[1];
+    if (mg_str_eq(v, "unix:")) {
+        ccf->debug_connection_unix = 1;
+    } else {
+        mg_cidr_t cidr;
+        mg_int_t rc = mg_cidr_parse(v, &cidr);
+        if (rc != MG_ERROR) {
+            if (rc == MG_DONE) {
+                mg_conf_log(cf, MG_LOG_WARN, 0, "low address bits of %s are meaningless", v.data);
+            }
+            *(mg_cidr_t *)mg_array_push(&ccf->debug_connection) = cidr;
+        } else {
+            struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+            if (getaddrinfo(v.data, NULL, &hints, &res) != 0) {
+                mg_conf_error(cf, 0, "host not found in debug_connection \"%s\"", v.data);
+                return MG_CONF_ERROR;
+            }
+            for (struct addrinfo *a = res; a; a = a->ai_next) {
+                char host[64];
+                if (getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof(host), NULL, 0,
+                                NI_NUMERICHOST) == 0 &&
+                    mg_cidr_parse((mg_str_t){strlen(host), host},
+                                  mg_array_push(&ccf->debug_connection)) == MG_ERROR) {
+                    ccf->debug_connection.nelts--; /* a scoped IPv6 address */
+                }
+            }
+            freeaddrinfo(res);
+        }
+    }
+#if !MG_DEBUG
+    mg_conf_log(cf, MG_LOG_WARN, 0,
+                "\"debug_connection\" is ignored, you need to rebuild moongate using "
+                "--with-debug option to enable it");
+#endif
+    return MG_CONF_OK;
+}
+
+int mg_core_debug_connection(mg_cycle_t *cycle, const struct sockaddr *sa)
+{
+#if MG_DEBUG
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    if (sa->sa_family == AF_UNIX) {
+        return ccf->debug_connection_unix;
+    }
+    mg_cidr_t *c = ccf->debug_connection.elts;
+    for (size_t i = 0; i < ccf->debug_connection.nelts; i++) {
+        if (mg_cidr_match(&c[i], sa)) {
+            return 1;
+        }
+    }
+#else
+    (void)cycle;
+    (void)sa;
+#endif
+    return 0;
+}
+
 static const mg_conf_enum_t debug_points_values[] = {
     {"stop", MG_DEBUG_POINTS_STOP},
     {"abort", MG_DEBUG_POINTS_ABORT},
@@ -406,6 +471,8 @@ static const mg_command_t core_commands[] = {
     {"accept_mutex_delay", MG_CTX_EVENTS, MG_ARGS(1, 1), mg_conf_set_msec, CORE(accept_mutex_delay),
      NULL},
     {"use", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_use, CORE(use), NULL},
+    {"debug_connection", MG_CTX_EVENTS, MG_ARGS(1, 1), core_debug_connection,
+     CORE(debug_connection), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

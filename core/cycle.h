@@ -7,6 +7,8 @@
 #ifndef MG_CYCLE_H
 #define MG_CYCLE_H
 
+#include <sys/socket.h>
+
 #include "mg.h"
 #include "array.h"
 #include "conf.h"
@@ -39,6 +41,8 @@ typedef struct {
     mg_int_t debug_points; /* MG_DEBUG_POINTS_*: what a worker that finds a leak at exit does */
     int events_seen;
     mg_str_t use; /* events { use NAME; }: the libevent backend (mg_server_event_base) */
+    mg_array_t debug_connection; /* mg_cidr_t: clients whose connections log at debug */
+    int debug_connection_unix;   /* "debug_connection unix:" */
     mg_str_t working_directory;
     mg_array_t cpu_affinity; /* mg_str_t bit masks, rightmost digit = CPU 0 */
     int cpu_affinity_auto;   /* "auto [mask]": one CPU per worker, from the mask if any */
@@ -94,6 +98,8 @@ mg_core_conf_t *mg_cycle_core_conf(mg_cycle_t *cycle);
  * directive makes it: emptied but for TZ and the names listed, then the NAME=value ones set.
  * The master keeps its own (core_module.c). */
 void mg_core_set_environment(mg_cycle_t *cycle);
+/* Whether debug_connection names the client at sa (always 0 without --with-debug). */
+int mg_core_debug_connection(mg_cycle_t *cycle, const struct sockaddr *sa);
 /* Open (append) a log file by absolute name, shared within the cycle. */
 mg_open_file_t *mg_cycle_open_file(mg_cycle_t *cycle, mg_str_t name);
 /* Parse "error_log FILE [LEVEL]" arguments into log (used at every level that allows it). */

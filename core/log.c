@@ -135,7 +135,7 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
 
     int wrote_stderr = 0;
     for (mg_log_t *l = log; l; l = l->next) {
-        if (level > l->level || l->file == NULL) {
+        if ((level > l->level && !log->debug) || l->file == NULL) {
             continue;
         }
         log_write(l->file->fd, buf, (size_t)(p - buf));

@@ -5,7 +5,8 @@
 # worker_rlimit_core (RLIMIT_CORE in /proc/PID/limits), and timer_resolution (the cached clock
 # moves only at that interval: $msec of two requests a second apart is the same, and
 # ngx.update_time() still refreshes it), debug_points (taken; a worker leaking nothing exits as
-# usual), worker_connections against the listening sockets, events { use }.  The -t verdicts
+# usual), worker_connections against the listening sockets, events { use }, debug_connection
+# (its debug lines with a --with-debug build, nginx's warning without).  The -t verdicts
 # of each are at the end.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/206-main-directives.t
@@ -147,3 +148,39 @@ for my $use (is_nginx() ? ('epoll') : ('epoll', 'poll')) {
 $t->write_conf(text => "error_log logs/error.log;\npid logs/nginx.pid;\nevents { use kqueue; }\n");
 ($code, $out, $err) = $t->cmd('-t');
 like($err, qr/\[emerg\] .*invalid event type "kqueue" in .*\.conf:3$/m, 'use kqueue: refused on Linux');
+
+# debug_connection: a client it names gets debug lines whatever error_log's level (a build with
+# --with-debug: Debian's nginx, moongate's ./configure --with-debug); the PROXY protocol
+# header's debug line shows it.  Without --with-debug: nginx's warning at -t.
+my (undef, undef, $v) = run_cmd($Binary, '-V');
+if ($v =~ /--with-debug/) {
+    for my $c (['127.0.0.1', 1], ['127.0.0.0/8', 1], ['10.0.0.0/8', 0]) {
+        my $d = Test::MoongateProc->new(name => 'debug-conn', workers => 1, error_level => 'error',
+                                        events => "debug_connection $c->[0];",
+                                        listen => 'proxy_protocol',
+                                        server => 'location / { return 200 "up\n"; }');
+        ok($d->start, "debug_connection $c->[0]: starts") or next;
+        my $r = http_request($d->port, "PROXY TCP4 10.1.2.3 10.4.5.6 5555 80\r\n"
+                                       . "GET / HTTP/1.0\r\n\r\n");
+        like($r->{raw}, qr/\r\n\r\nup\n\z/, "debug_connection $c->[0]: serves");
+        $d->stop;
+        my $line = qr/\[debug\] .*PROXY protocol src: 10\.1\.2\.3 5555, dst: 10\.4\.5\.6 80$/m;
+        if ($c->[1]) {
+            like(slurp($d->error_log), $line, '... the client is named: its debug lines are logged');
+        } else {
+            unlike(slurp($d->error_log), $line, '... another client: no debug lines');
+        }
+    }
+} elsif (!is_nginx()) {
+    $t->write_conf(text => "error_log logs/error.log;\npid logs/nginx.pid;\n"
+                         . "events { debug_connection 127.0.0.1; }\n");
+    ($code, $out, $err) = $t->cmd('-t');
+    is($code, 0, 'debug_connection without --with-debug: -t takes it');
+    like($err, qr/\[warn\] "debug_connection" is ignored, you need to rebuild moongate using --with-debug option to enable it in .*\.conf:3$/m,
+         "... with nginx's warning");
+}
+$t->write_conf(text => "error_log logs/error.log;\npid logs/nginx.pid;\n"
+                     . "events { debug_connection no-such-host.invalid; }\n");
+($code, $out, $err) = $t->cmd('-t');
+like($err, qr/\[emerg\] .*host not found in debug_connection "no-such-host\.invalid" in .*\.conf:3$/m,
+     'debug_connection: an unknown host is refused');
