@@ -74,10 +74,13 @@ void mg_http_set_etag(mg_request_t *r)
     static_conf_t *sc = mg_http_get_loc_conf(r, mg_static_module);
     if (sc->etag) {
         /* nginx's strong validator: hex mtime and the length sent */
-        char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"",
-                                 (unsigned long long)r->headers_out.last_modified_time,
-                                 (unsigned long long)r->headers_out.content_length_n);
-        r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, strlen(etag));
+        char *etag = mg_pnalloc(r->pool, 2 * MG_INT_TEXT_MAX + 3), *p = etag;
+        *p++ = '"';
+        p = mg_put_hex(p, (uint64_t)r->headers_out.last_modified_time);
+        *p++ = '-';
+        p = mg_put_hex(p, (uint64_t)r->headers_out.content_length_n);
+        *p++ = '"';
+        r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, (size_t)(p - etag));
     }
 }
 
