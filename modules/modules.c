@@ -52,6 +52,8 @@ extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
+extern mg_module_t mg_proxy_extra_module;
+extern mg_module_t mg_proxy_cookie_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
@@ -88,7 +90,9 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_module,
     &mg_upstream_least_conn_module,
     &mg_upstream_hash_module,
-    &mg_proxy_module, /* content handler set per location (clcf->handler) */
+    &mg_proxy_module,       /* content handler set per location (clcf->handler) */
+    &mg_proxy_extra_module, /* directives only: proxy_extra.c, proxy_cookie.c */
+    &mg_proxy_cookie_module,
     &mg_empty_gif_module,
     &mg_referer_module, /* $invalid_referer */
     &mg_secure_link_module,

@@ -280,6 +280,8 @@ typedef struct {
     mg_table_elt_t *location;
     mg_table_elt_t *content_encoding;
     mg_table_elt_t *etag;
+    mg_str_t override_charset; /* the upstream's X-Accel-Charset: the charset filter's target */
+    mg_array_t *trailers;      /* mg_table_elt_t, sent after a chunked body (NULL: none) */
 } mg_http_headers_out_t;
 
 typedef struct {

@@ -160,6 +160,11 @@ static void upstream_done(mg_upstream_t *u, int keep)
     u->r->write_event_handler = NULL;
 }
 
+void mg_upstream_release(mg_upstream_t *u)
+{
+    upstream_done(u, 0);
+}
+
 void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
 {
     mg_request_t *r = u->r;
@@ -323,6 +328,10 @@ static void connect_try(mg_upstream_t *u)
     if (peer->sockaddr.ss_family != AF_UNIX) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    if (mg_upstream_socket_options(u, fd, peer) != MG_OK) {
+        mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
     if (connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen) == 0) {
         on_connected(u);
