@@ -39,6 +39,7 @@ extern mg_module_t mg_map_module;
 extern mg_module_t mg_geo_module;
 extern mg_module_t mg_split_clients_module;
 extern mg_module_t mg_headers_module;
+extern mg_module_t mg_add_trailer_module;
 extern mg_module_t mg_gzip_module;
 extern mg_module_t mg_userid_module;
 extern mg_module_t mg_ssi_module;
@@ -109,6 +110,7 @@ mg_module_t *mg_modules[] = {
     &mg_gunzip_module,
     &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
+    &mg_add_trailer_module, /* nginx's headers filter adds trailers at the same place */
     &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
                        of their phases, log_by_lua before access_log; its filters see the
                        response before add_header, as nginx's addon filters do */

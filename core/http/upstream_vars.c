@@ -227,6 +227,16 @@ static mg_int_t var_upstream_cookie(mg_request_t *r, mg_http_var_value_t *v, uin
     return MG_OK;
 }
 
+/* $upstream_trailer_NAME: as nginx's proxy, which does not keep an upstream's trailer
+ * fields (only its grpc module does), never found */
+static mg_int_t var_upstream_trailer(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)r;
+    (void)data;
+    v->not_found = 1;
+    return MG_OK;
+}
+
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r))
 {
     static const struct {
@@ -264,5 +274,11 @@ mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_reque
         return MG_ERROR;
     }
     v->get_handler = var_upstream_cookie;
+    pname = (mg_str_t)mg_string("upstream_trailer_");
+    v = mg_http_add_variable(cf, pname, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PREFIX);
+    if (v == NULL) {
+        return MG_ERROR;
+    }
+    v->get_handler = var_upstream_trailer;
     return MG_OK;
 }
