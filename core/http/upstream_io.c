@@ -162,6 +162,14 @@ static void upstream_done(mg_upstream_t *u, int keep)
 
 void mg_upstream_release(mg_upstream_t *u)
 {
+    mg_request_t *r = u->r;
+    if (r->reading_body && mg_upstream_body_stream(u)) {
+        /* as in finalize: the rest of an unbuffered body is not read, nor the connection kept */
+        r->reading_body = 0;
+        r->keepalive = 0;
+        mg_conn_timer_del(r->connection);
+        mg_conn_read_off(r->connection);
+    }
     upstream_done(u, 0);
 }
 
