@@ -85,11 +85,11 @@ static size_t split(mg_str_t v, attr_t *a)
         }
         n++;
         if (semi == NULL) {
-            break;
+            return n;
         }
         p = semi + 1;
     }
-    return n;
+    return 0; /* more attributes than we take apart: the line is left alone */
 }
 
 static mg_str_t concat(mg_request_t *r, mg_str_t a, mg_str_t b)
@@ -192,7 +192,7 @@ static mg_str_t rewrite_cookie(mg_upstream_t *u, mg_str_t value)
     cookie_conf_t *conf = mg_http_get_loc_conf(r, mg_proxy_cookie_module);
     attr_t a[MAX_ATTRS];
     size_t n = split(value, a);
-    if (a[0].value.data == NULL) {
+    if (n == 0 || a[0].value.data == NULL) {
         return value; /* not NAME=VALUE */
     }
     int changed = 0;
@@ -218,10 +218,12 @@ static mg_str_t rewrite_cookie(mg_upstream_t *u, mg_str_t value)
                 have |= F_HTTPONLY;
                 a[i].removed = (want & F_NOHTTPONLY) != 0;
             } else if (mg_str_caseeq(a[i].key, "samesite")) {
+                /* as nginx: every one removed, the first one set */
+                int first = !(have & F_STRICT);
                 have |= F_STRICT;
                 if (want & F_NOSAMESITE) {
                     a[i].removed = 1;
-                } else if (want & F_SAMESITE) {
+                } else if ((want & F_SAMESITE) && first) {
                     const char *t = samesite_text(want);
                     if (a[i].value.data == NULL || !mg_str_caseeq(a[i].value, t + 9)) {
                         a[i].text.data = (char *)t;
@@ -236,7 +238,8 @@ static mg_str_t rewrite_cookie(mg_upstream_t *u, mg_str_t value)
     }
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
-        len += a[i].text.len + a[i].value.len + 2;
+        /* "; " + the text, or key=value when rewritten, or "SameSite=Strict" for a SameSite */
+        len += a[i].text.len + a[i].value.len + 2 + sizeof("SameSite=Strict");
     }
     len += sizeof("; Secure; HttpOnly; SameSite=Strict");
     char *buf = mg_pnalloc(r->pool, len), *p = buf;

@@ -120,10 +120,10 @@ __DATA__
         proxy_cookie_flags ~^s nosecure samesite=lax;
     }
 --- request eval
-["GET /", "GET /", "GET /", "GET /", "GET /", "GET /", "GET /"]
+["GET /", "GET /", "GET /", "GET /", "GET /", "GET /", "GET /", "GET /"]
 --- more_headers eval
 ["X-C: a=1", "X-C: a=1; Secure; SameSite=None; HttpOnly", "X-C: A=1;secure;samesite", "X-C: sx=1; secure; samesite=none; path=/",
- "X-C: b=1;x=y", "X-C: a", "X-C: a=1; HttpOnly=1; secure=x"]
+ "X-C: b=1;x=y", "X-C: a", "X-C: a=1; HttpOnly=1; secure=x", "X-C: a=1" . "; SameSite" x 20]
 --- raw_response_headers_like eval
 ["Set-Cookie: a=1; Secure; HttpOnly; SameSite=Strict\r\nSet-Cookie: second=2; Path=/one/two; Domain=.Example.COM; SameSite=Lax\r\n",
  "Set-Cookie: a=1; Secure; SameSite=Strict; HttpOnly\r\n",
@@ -131,7 +131,8 @@ __DATA__
  "Set-Cookie: sx=1; SameSite=Lax; path=/\r\n",
  "Set-Cookie: b=1;x=y\r\n",
  "Set-Cookie: a\r\n",
- "Set-Cookie: a=1; HttpOnly=1; secure=x; SameSite=Strict\r\n"]
+ "Set-Cookie: a=1; HttpOnly=1; secure=x; SameSite=Strict\r\n",
+ "Set-Cookie: a=1; SameSite=Strict" . "; SameSite" x 19 . "; Secure; HttpOnly\r\n"]
 
 
 
@@ -148,7 +149,7 @@ __DATA__
 --- request eval
 ["GET /rm", "GET /var?n=a", "GET /var?n=b"]
 --- more_headers eval
-["X-C: a=1; Secure;HttpOnly; SameSite=Lax; path=/", "X-C: a=1", "X-C: a=1"]
+["X-C: a=1; Secure;HttpOnly; SameSite=Lax; path=/; secure; httponly; samesite=none", "X-C: a=1", "X-C: a=1"]
 --- raw_response_headers_like eval
 ["Set-Cookie: a=1; path=/\r\nSet-Cookie: second=2; Path=/one/two; Domain=.Example.COM\r\n",
  "Set-Cookie: a=1; Secure\r\n",
