@@ -270,3 +270,24 @@ qr/invalid value "Foo" in \S+:\d+/
 GET /p
 --- response_body
 ok
+
+
+
+=== TEST 13: after the redirect, $upstream_* and the error log still tell of the upstream, as nginx
+--- config
+    location /p { proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2/ar; }
+    location /files/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        add_header X-UA "[$upstream_addr][$upstream_status][$upstream_http_x_accel_redirect]" always;
+    }
+--- user_files
+>>> a.txt
+file-a
+--- request eval
+["GET /p?to=/files/a.txt", "GET /p?to=/files/nope.txt"]
+--- error_code eval
+[200, 404]
+--- response_headers_like eval
+["X-UA: \\[127\\.0\\.0\\.1:\\d+\\]\\[201\\]\\[/files/a\\.txt\\]", "X-UA: \\[127\\.0\\.0\\.1:\\d+\\]\\[201\\]\\[/files/nope\\.txt\\]"]
+--- error_log eval
+qr/open\(\) "[^"]*nope\.txt" failed \(2: No such file or directory\), client: .*, upstream: "http:\/\/127\.0\.0\.1:\d+\/ar\?to=\/files\/nope\.txt"/

@@ -105,12 +105,15 @@ mg_int_t mg_upstream_process_accel(mg_upstream_t *u)
     mg_upstream_release(u);
     copy_for_redirect(u);
     mg_str_t uri = mg_pstr(r->pool, h->value.data, h->value.len);
+    const char *action = r->connection->log.action;
+    r->connection->log.action = NULL; /* the redirect's own lines are not the upstream's */
     if (uri.data[0] == '@') {
         mg_http_named_location(r, uri);
         return MG_DONE;
     }
     mg_str_t args = mg_null_string;
     if (parse_unsafe_uri(r, &uri, &args) != MG_OK) {
+        r->connection->log.action = action;
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "unsafe URI \"%.*s\" was detected",
                      (int)h->value.len, h->value.data);
         mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);

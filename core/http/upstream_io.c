@@ -725,6 +725,7 @@ mg_int_t mg_upstream_start(mg_upstream_t *u)
     u->start = mg_now.monotonic;
     mg_array_init(&u->states, r->pool, 1, sizeof(mg_upstream_state_t));
     mg_pool_cleanup_add(r->pool, cleanup, u);
+    r->upstream = u;
     if (r->request_body && r->request_body->stream) {
         r->request_body->stream_handler = body_arrived;
         r->request_body->stream_data = u;

@@ -13,6 +13,14 @@ mg_upstream_t *mg_upstream_of(mg_request_t *r)
     return get_upstream ? get_upstream(r) : NULL;
 }
 
+/* For the variables and the log: the exchange going on, else the last one the request had
+ * (as nginx, they still tell of it after an X-Accel-Redirect) */
+static mg_upstream_t *told_upstream(mg_request_t *r)
+{
+    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    return u ? u : r->upstream;
+}
+
 int mg_upstream_responds(mg_request_t *r)
 {
     mg_upstream_t *u = mg_upstream_of(r);
@@ -23,7 +31,7 @@ int mg_upstream_responds(mg_request_t *r)
 
 char *mg_upstream_log_text(mg_request_t *r, char *p, char *end)
 {
-    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = told_upstream(r);
     if (u == NULL || u->state == NULL || u->state->addr.len == 0) {
         return p;
     }
@@ -50,7 +58,7 @@ enum {
 
 static mg_int_t var_state(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
-    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = told_upstream(r);
     if (u == NULL || u->states.nelts == 0) {
         v->not_found = 1;
         return MG_OK;
@@ -112,7 +120,7 @@ static mg_int_t var_state(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
 static mg_int_t var_upstream_http(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     mg_str_t *name = (mg_str_t *)data;
-    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = told_upstream(r);
     size_t skip = sizeof("upstream_http_") - 1;
     if (u == NULL || u->head.headers == NULL || u->states.nelts == 0 || name->len <= skip) {
         v->not_found = 1;
@@ -153,7 +161,7 @@ static mg_int_t var_upstream_http(mg_request_t *r, mg_http_var_value_t *v, uintp
 static mg_int_t var_upstream_cookie(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     mg_str_t *name = (mg_str_t *)data;
-    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = told_upstream(r);
     size_t skip = sizeof("upstream_cookie_") - 1;
     v->not_found = 1;
     if (u == NULL || u->head.headers == NULL || u->states.nelts == 0 || name->len <= skip) {
