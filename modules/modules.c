@@ -6,13 +6,15 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c
  *   (response head serialization; chunked framing and the writer). Filters therefore run, from
- *   the content out: slice -> proxy_store -> not_modified -> lua -> headers (add_header, expires)
- * -> userid -> gunzip -> addition -> sub_filter -> charset -> ssi -> postpone
- * (core/http/postpone.c) -> gzip -> range -> core, nginx's order (its ngx_modules list, filters:
- * ... range_header, gzip, postpone, ssi, charset, sub, addition, gunzip, userid, headers, [addons],
- * copy, range_body, not_modified, slice): gzip drops the length before range could split the body;
- * text filters see the body before gzip compresses it; the postpone filter puts in-stream
- * subrequests (addition) in place before gzip, so the whole stream is compressed once.
+ *   the content out: slice -> proxy_store -> not_modified -> lua -> add_trailer -> headers
+ *   (add_header, expires) -> userid -> gunzip -> addition -> sub_filter -> charset -> ssi ->
+ *   postpone (core/http/postpone.c) -> gzip -> range -> core,
+ *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
+ *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
+ *   gzip drops the length before range could split the body; text filters see the body before
+ *   gzip compresses it; the postpone filter puts in-stream subrequests (addition) in place
+ *   before gzip, so the whole stream is compressed once; proxy_store sees the upstream's body
+ *   before any filter changes it.
  */
 #include "http.h"
 
