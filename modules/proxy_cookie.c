@@ -282,7 +282,7 @@ void mg_proxy_cookie_setup(mg_request_t *r, mg_upstream_t *u)
 
 /* ---- configuration ---- */
 
-/* "~re" / "~*re" (domains: always caseless): the regex, else NULL with *is_regex 0 */
+/* "~re" / "~*re" (domains: always caseless) into *re: MG_OK, MG_DECLINED (not a regex), MG_ERROR */
 static mg_int_t compile_pattern(mg_conf_t *cf, mg_str_t v, int force_caseless, mg_regex_t **re)
 {
     *re = NULL;
