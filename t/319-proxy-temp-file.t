@@ -4,8 +4,8 @@
 # the directory already, as nginx) and closes after; the [warn] line; proxy_max_temp_file_size
 # (0: never, else the file's bound: reading waits for the client), proxy_busy_buffers_size and
 # proxy_temp_file_write_size with nginx's configuration checks; the upstream's
-# X-Accel-Buffering switching buffering per response (and hidden from the client); aio_write
-# (the file written by threads).
+# X-Accel-Buffering switching buffering per response unless proxy_ignore_headers names it (and
+# hidden from the client); aio_write (the file written by threads).
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/319-proxy-temp-file.t
 
@@ -245,6 +245,32 @@ my ($md5, $len, $seen) = main::slow_fetch(uri => '/t', pause => 1.5,
     headers => ['X-Echo-Header: X-Accel-Buffering: YES']);
 Test::More::is("$md5 $len", "$main::BigMd5 $main::Size", 'the body, byte for byte');
 Test::More::ok(scalar(@$seen), 'a temporary file');
+Test::More::ok(main::temp_gone(), 'closed after, nothing left in the directory');
+--- request
+GET /t
+--- response_body_filters eval
+sub { length $_[0] }
+--- response_body: 20000000
+--- error_log
+an upstream response is buffered to a temporary file
+--- timeout: 20
+
+
+
+=== TEST 6a: proxy_ignore_headers X-Accel-Buffering: the upstream's "no" is not acted on
+(buffered: the temporary file), and still hidden from the client
+--- config
+    location /t {
+        proxy_buffers 4 8k;
+        proxy_ignore_headers X-Accel-Buffering;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT/;
+    }
+--- init
+my ($md5, $len, $seen, $max, $grow, $head) = main::slow_fetch(uri => '/t', pause => 1.5,
+    headers => ['X-Echo-Header: X-Accel-Buffering: no']);
+Test::More::is("$md5 $len", "$main::BigMd5 $main::Size", 'the body, byte for byte');
+Test::More::ok(scalar(@$seen), 'a temporary file');
+Test::More::unlike($head, qr/X-Accel/i, 'X-Accel-Buffering hidden');
 Test::More::ok(main::temp_gone(), 'closed after, nothing left in the directory');
 --- request
 GET /t

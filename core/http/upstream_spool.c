@@ -57,6 +57,9 @@ struct mg_upstream_spool_s {
 int mg_upstream_spool_buffering(mg_upstream_t *u)
 {
     int on = u->conf->buffering;
+    if (u->ignore_headers & MG_UPSTREAM_IGN_XA_BUFFERING) {
+        return on;
+    }
     for (size_t i = 0; i < u->head.nheaders; i++) {
         mg_http_header_t *h = &u->head.headers[i];
         if (h->name.len != 17 || strncasecmp((const char *)h->name.data, "X-Accel-Buffering", 17)) {
