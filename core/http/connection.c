@@ -184,7 +184,18 @@ void mg_http_init_connection(mg_connection_t *c)
     c->read_handler = read_head;
     c->timeout_handler = head_timeout;
     mg_conn_timer_set(c, cscf->client_header_timeout);
+    if (hc->addr_conf->ssl) {
+        hc->ssl = 1;
+        mg_http_ssl_init_connection(c);
+    }
     mg_conn_read_on(c);
+}
+
+void mg_http_wait_request_start(mg_connection_t *c)
+{
+    c->read_handler = read_head;
+    c->timeout_handler = head_timeout;
+    read_head(c);
 }
 
 /* Reject a head before a request exists: log with the head's context (the caller set the
@@ -468,7 +479,7 @@ static void process_buffer(mg_connection_t *c)
             return;
         }
         size_t space = hc->size - hc->last;
-        ssize_t n = recv(c->fd, hc->buf + hc->last, space, 0);
+        ssize_t n = c->recv(c, hc->buf + hc->last, space);
         if (n > 0) {
             drained = (size_t)n < space;
             hc->last += (size_t)n;

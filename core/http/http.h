@@ -48,6 +48,9 @@
 #define MG_HTTP_RANGE_NOT_SATISFIABLE 416
 #define MG_HTTP_CLOSE 444 /* close the connection without a response */
 #define MG_HTTP_REQUEST_HEADER_TOO_LARGE 494
+#define MG_HTTP_CERT_ERROR 495 /* the client's certificate failed verification */
+#define MG_HTTP_NO_CERT 496    /* ssl_verify_client on, no certificate sent */
+#define MG_HTTP_TO_HTTPS 497   /* plain HTTP on a "listen ... ssl" port */
 #define MG_HTTP_CLIENT_CLOSED_REQUEST 499
 #define MG_HTTP_INTERNAL_SERVER_ERROR 500
 #define MG_HTTP_NOT_IMPLEMENTED 501
@@ -103,6 +106,9 @@ typedef struct {
     mg_array_t wc_tail;  /* "www.example.*" stored without the star */
     mg_array_t regex;    /* in configuration order */
     unsigned has_names : 1;
+    unsigned ssl : 1;     /* "listen ... ssl" on any of the address's listens, as nginx */
+    const char *ssl_file; /* the first such listen, for "no ssl_certificate" */
+    mg_uint_t ssl_line;
 } mg_http_addr_conf_t;
 
 /* The per-listening-socket table: one addr conf, or several behind a wildcard socket. */
@@ -119,6 +125,7 @@ typedef struct {
     unsigned set_options : 1; /* backlog=, reuseport ... given */
     int backlog, rcvbuf, sndbuf, keepalive;
     unsigned reuseport : 1, ipv6only : 1, deferred : 1, bind : 1;
+    unsigned ssl : 1;
     mg_http_srv_conf_t *server;
     const char *file;
     mg_uint_t line;
