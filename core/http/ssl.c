@@ -423,6 +423,13 @@ static void ctx_free(void *data)
     SSL_CTX_free(data);
 }
 
+static int verify_callback(int ok, X509_STORE_CTX *store)
+{
+    (void)ok;
+    (void)store;
+    return 1;
+}
+
 static int sni_callback(SSL *ssl, int *ad, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
 
@@ -490,7 +497,8 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     }
     /* client certificates */
     if (s->verify != VERIFY_OFF) {
-        SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+        /* the handshake goes on whatever the verdict: the request answers it (495/496) */
+        SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_callback);
         SSL_CTX_set_verify_depth(s->ctx, (int)s->verify_depth);
     }
     if (s->client_certificate.data) {
@@ -565,8 +573,8 @@ static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     }
     mg_conf_merge_ptr(s->certificate_keys, prev->certificate_keys, MG_CONF_UNSET_PTR);
     mg_conf_merge_ptr(s->passwords, prev->passwords, NULL);
-    mg_conf_merge(s->protocols, prev->protocols,
-                  PROTO_TLSv1 | PROTO_TLSv1_1 | PROTO_TLSv1_2 | PROTO_TLSv1_3);
+    /* nginx 1.22's default (1.23.4 added TLSv1.3) */
+    mg_conf_merge(s->protocols, prev->protocols, PROTO_TLSv1 | PROTO_TLSv1_1 | PROTO_TLSv1_2);
     mg_conf_merge_str(s->ciphers, prev->ciphers, "HIGH:!aNULL:!MD5");
     mg_conf_merge(s->prefer_server_ciphers, prev->prefer_server_ciphers, 0);
     mg_conf_merge_str(s->ecdh_curve, prev->ecdh_curve, "auto");
