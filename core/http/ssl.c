@@ -35,7 +35,7 @@ typedef struct {
     const char *passwords_where;
     mg_int_t protocols;
     mg_str_t ciphers;
-    mg_int_t prefer_server_ciphers;
+    int prefer_server_ciphers;
     mg_str_t ecdh_curve;
     mg_str_t dhparam;
     const char *dhparam_where;
@@ -44,14 +44,14 @@ typedef struct {
     mg_int_t session_cache;  /* CACHE_*, or the builtin size (> 0) */
     mg_shm_zone_t *shm_zone; /* shared:NAME:SIZE */
     mg_msec_t session_timeout;
-    mg_int_t session_tickets;
+    int session_tickets;
     mg_array_t *ticket_keys; /* mg_str_t paths */
     mg_int_t verify;
     mg_int_t verify_depth;
     mg_str_t client_certificate;
     mg_str_t trusted_certificate;
     mg_str_t crl;
-    mg_int_t reject_handshake;
+    int reject_handshake;
     const char *where; /* FILE:LINE of the directive a context error is blamed on */
     SSL_CTX *ctx;
 } ssl_srv_conf_t;
@@ -463,8 +463,9 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
             SSL_CTX_set_options(s->ctx, ops[i].op);
         }
     }
-    mg_str_t *cert = s->certificates->elts, *key = s->certificate_keys->elts;
+    mg_str_t *cert = s->certificates->elts;
     for (size_t i = 0; i < s->certificates->nelts; i++) {
+        mg_str_t *key = s->certificate_keys->elts;
         if (load_certificate(cf, s, cert[i], key[i]) != MG_OK) {
             return MG_ERROR;
         }
