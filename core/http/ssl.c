@@ -6,8 +6,10 @@
  * the client certificate check (495/496) and the $ssl_* variables. The TLS I/O itself is
  * core/ssl.c's.
  */
+#include <openssl/core_names.h>
 #include <openssl/dh.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "conn.h"
@@ -46,6 +48,8 @@ typedef struct {
     mg_msec_t session_timeout;
     int session_tickets;
     mg_array_t *ticket_keys; /* mg_str_t paths */
+    mg_array_t *tkeys;       /* ticket_key_t, the first encrypts; NULL: OpenSSL's own */
+    const char *tk_where;    /* FILE:LINE of the first ssl_session_ticket_key */
     mg_int_t verify;
     mg_int_t verify_depth;
     mg_str_t client_certificate;
@@ -57,6 +61,15 @@ typedef struct {
 } ssl_srv_conf_t;
 
 mg_module_t mg_http_ssl_module;
+
+/* An ssl_session_ticket_key file: 48 bytes (name, AES-128 key, HMAC key) or 80 bytes (name,
+ * HMAC key, AES-256 key), laid out as nginx reads them so that both servers share tickets. */
+typedef struct {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+    size_t size; /* 48 or 80 */
+} ticket_key_t;
 
 /* Where the connection and the configuration hang on OpenSSL's objects. */
 static int conf_index = -1; /* SSL_CTX ex data: its ssl_srv_conf_t */
@@ -108,6 +121,9 @@ static const char *set_str_list(mg_conf_t *cf, const mg_command_t *cmd, void *co
     ssl_srv_conf_t *s = conf;
     if (cmd->offset == offsetof(ssl_srv_conf_t, certificates) && s->cert_where == NULL) {
         s->cert_where = where_copy(cf);
+    }
+    if (cmd->offset == offsetof(ssl_srv_conf_t, ticket_keys) && s->tk_where == NULL) {
+        s->tk_where = where_copy(cf);
     }
     return MG_CONF_OK;
 }
@@ -430,6 +446,50 @@ static int verify_callback(int ok, X509_STORE_CTX *store)
     return 1;
 }
 
+static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
+                           EVP_MAC_CTX *hctx, int enc);
+
+static mg_int_t load_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
+{
+    if (s->ticket_keys == NULL) {
+        return MG_OK;
+    }
+    s->tkeys = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+    mg_array_init(s->tkeys, cf->pool, s->ticket_keys->nelts, sizeof(ticket_key_t));
+    mg_str_t *path = s->ticket_keys->elts;
+    for (size_t i = 0; i < s->ticket_keys->nelts; i++) {
+        mg_str_t full = mg_conf_full_name(cf->cycle, path[i], 1);
+        unsigned char buf[81];
+        FILE *f = fopen(full.data, "rb");
+        if (f == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, errno, "open() \"%s\" failed in %s", full.data,
+                         s->tk_where);
+            return MG_ERROR;
+        }
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        if (n != 48 && n != 80) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "\"%s\" must be 48 or 80 bytes in %s", full.data,
+                         s->tk_where);
+            return MG_ERROR;
+        }
+        ticket_key_t *k = mg_array_push(s->tkeys);
+        memset(k, 0, sizeof(*k));
+        k->size = n;
+        memcpy(k->name, buf, 16);
+        if (n == 48) {
+            memcpy(k->aes, buf + 16, 16);
+            memcpy(k->hmac, buf + 32, 16);
+        } else {
+            memcpy(k->hmac, buf + 16, 32);
+            memcpy(k->aes, buf + 48, 32);
+        }
+        OPENSSL_cleanse(buf, sizeof(buf));
+    }
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(s->ctx, ticket_callback);
+    return MG_OK;
+}
+
 static int sni_callback(SSL *ssl, int *ad, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
 
@@ -541,6 +601,8 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     setup_session_cache(s);
     if (!s->session_tickets) {
         SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET);
+    } else if (load_ticket_keys(cf, s) != MG_OK) {
+        return MG_ERROR;
     }
     SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
     /* ssl_conf_command last, as nginx: it may override all of the above */
@@ -599,7 +661,10 @@ static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
             prev->session_timeout == (mg_msec_t)MG_CONF_UNSET ? 300000 : prev->session_timeout;
     }
     mg_conf_merge(s->session_tickets, prev->session_tickets, 1);
-    mg_conf_merge_ptr(s->ticket_keys, prev->ticket_keys, NULL);
+    if (s->ticket_keys == MG_CONF_UNSET_PTR) {
+        s->ticket_keys = prev->ticket_keys == MG_CONF_UNSET_PTR ? NULL : prev->ticket_keys;
+        s->tk_where = prev->tk_where;
+    }
     mg_conf_merge(s->verify, prev->verify, VERIFY_OFF);
     mg_conf_merge(s->verify_depth, prev->verify_depth, 1);
     mg_conf_merge_str(s->client_certificate, prev->client_certificate, "");
@@ -835,6 +900,51 @@ static void setup_session_cache(ssl_srv_conf_t *s)
         SSL_CTX_sess_set_get_cb(s->ctx, cache_get);
         SSL_CTX_sess_set_remove_cb(s->ctx, cache_remove);
     }
+}
+
+/* Tickets under the ssl_session_ticket_key keys: the first encrypts, any decrypts (a ticket of
+ * an older key is accepted and renewed under the first). */
+static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
+                           EVP_MAC_CTX *hctx, int enc)
+{
+    ssl_srv_conf_t *s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
+    if (s == NULL || s->tkeys == NULL || s->tkeys->nelts == 0) {
+        return -1;
+    }
+    ticket_key_t *keys = s->tkeys->elts, *k = NULL;
+    size_t i = 0;
+    if (enc) {
+        k = &keys[0];
+        if (RAND_bytes(iv, 16) != 1) {
+            return -1;
+        }
+        memcpy(name, k->name, 16);
+    } else {
+        for (i = 0; i < s->tkeys->nelts; i++) {
+            if (memcmp(keys[i].name, name, 16) == 0) {
+                k = &keys[i];
+                break;
+            }
+        }
+        if (k == NULL) {
+            return 0; /* unknown key: a full handshake */
+        }
+    }
+    size_t klen = k->size == 48 ? 16 : 32;
+    const EVP_CIPHER *cipher = k->size == 48 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_MAC_init(hctx, k->hmac, klen, params) != 1) {
+        return -1;
+    }
+    int ok = enc ? EVP_EncryptInit_ex(ectx, cipher, NULL, k->aes, iv)
+                 : EVP_DecryptInit_ex(ectx, cipher, NULL, k->aes, iv);
+    if (ok != 1) {
+        return -1;
+    }
+    return enc || i == 0 ? 1 : 2;
 }
 
 /* ---- connections ---- */
