@@ -332,3 +332,20 @@ GET /
 Host: x.wild.test
 --- response_body
 wild x.wild.test
+
+
+
+=== TEST 16: a body refused early (413) over TLS: the answer arrives whole, the close lingers
+--- ssl
+--- config
+    location / {
+        client_max_body_size 1k;
+        return 200 "never\n";
+    }
+--- request eval
+"POST /\n" . ("0123456789" x 10000)
+--- error_code: 413
+--- response_body_like
+413 Request Entity Too Large
+--- error_log
+client intended to send too large body

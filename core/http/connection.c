@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "server.h"
+#include "ssl.h"
 #include "stat.h"
 
 static void read_head(mg_connection_t *c);
@@ -624,6 +625,9 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     }
     if (!next->keepalive) {
         if (next->lingering) {
+            if (c->ssl) {
+                mg_ssl_shutdown(c); /* close_notify before the FIN */
+            }
             shutdown(c->fd, SHUT_WR);
             hc->lingering_deadline = mg_now.monotonic + next->lingering_time;
             c->read_handler = lingering_read;
