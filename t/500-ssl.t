@@ -108,7 +108,7 @@ GET /
 --- response_body_like
 The plain HTTP request was sent to HTTPS port
 --- error_log
-client sent plain HTTP request to HTTPS port
+client sent plain HTTP request to HTTPS port while reading client request headers
 
 
 
@@ -168,7 +168,7 @@ GET /
 --- response_body_like
 The SSL certificate error
 --- error_log
-client SSL certificate verify error: (18:self-signed certificate)
+client SSL certificate verify error: (18:self-signed certificate) while reading client request headers
 
 
 
@@ -370,3 +370,48 @@ my ($c, $k) = map { local $/; open my $f, '<', "$d/$_" or die; scalar <$f> } qw(
 GET /
 --- response_body
 ok
+
+
+
+=== TEST 29: SNI chose a server, the Host names none: the default server answers (nginx 1.22)
+--- ssl: sni=localhost
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT ssl;
+        server_name a.test;
+        ssl_certificate $TEST_NGINX_CERT_DIR/a.test.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/a.test.key;
+        location / { return 200 "a (the default) $ssl_server_name\n"; }
+    }
+--- config
+    location / { return 200 "localhost\n"; }
+--- request
+GET /
+--- more_headers
+Host: unknown.test
+--- response_body
+a (the default) localhost
+
+
+
+=== TEST 30: a server checking client certificates refuses a Host other than the SNI name: 421
+--- ssl: sni=localhost
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT ssl;
+        server_name a.test;
+        ssl_certificate $TEST_NGINX_CERT_DIR/a.test.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/a.test.key;
+        ssl_verify_client optional;
+        ssl_client_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+        location / { return 200 "a\n"; }
+    }
+--- config
+    location / { return 200 "default\n"; }
+--- request
+GET /
+--- more_headers
+Host: a.test
+--- error_code: 421
+--- error_log
+client attempted to request the server name different from the one that was negotiated while reading client request headers

@@ -36,8 +36,7 @@ typedef struct mg_http_conn_s {
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
     unsigned ssl : 1;            /* a "listen ... ssl" address (c->ssl: TLS was spoken) */
-    mg_http_srv_conf_t *sni_server; /* the server SNI chose: Host-less requests go there */
-    mg_str_t ssl_servername;        /* the SNI name, lowercase */
+    mg_str_t ssl_servername;     /* the SNI name, lowercase */
     unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
 } mg_http_conn_t;
 
@@ -71,6 +70,7 @@ void mg_http_wait_request_start(mg_connection_t *c);
  * of every server, then the check that a TLS address's default server can handshake. */
 void mg_http_ssl_init_connection(mg_connection_t *c);
 mg_int_t mg_http_ssl_check_request(mg_request_t *r);
+mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv);
 mg_int_t mg_http_ssl_init_servers(mg_conf_t *cf);
 mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr);
 

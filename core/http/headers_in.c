@@ -301,8 +301,11 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     }
     /* the virtual server decides everything below, as in nginx */
     mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, hin->server);
-    if (srv == NULL) {
-        srv = hc->sni_server; /* no name matched: the server SNI chose, as nginx */
+    /* SNI chose the certificate; the Host chooses the server (nginx 1.22), except that a server
+     * checking client certificates answers 421 to a name other than the negotiated one */
+    if (hc->ssl_servername.len &&
+        mg_http_ssl_check_server(r, srv ? srv : hc->addr_conf->default_server) != MG_OK) {
+        return;
     }
     if (srv) {
         r->srv_conf = srv->ctx->srv_conf;

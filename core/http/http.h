@@ -48,6 +48,7 @@
 #define MG_HTTP_RANGE_NOT_SATISFIABLE 416
 #define MG_HTTP_CLOSE 444 /* close the connection without a response */
 #define MG_HTTP_REQUEST_HEADER_TOO_LARGE 494
+#define MG_HTTP_MISDIRECTED_REQUEST 421
 #define MG_HTTP_CERT_ERROR 495 /* the client's certificate failed verification */
 #define MG_HTTP_NO_CERT 496    /* ssl_verify_client on, no certificate sent */
 #define MG_HTTP_TO_HTTPS 497   /* plain HTTP on a "listen ... ssl" port */

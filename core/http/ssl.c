@@ -985,7 +985,6 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
             cscf = found;
         }
     }
-    hc->sni_server = cscf;
     ssl_srv_conf_t *s = srv_ssl(cscf);
     if (s->reject_handshake) {
         mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
@@ -1077,9 +1076,31 @@ static int verify_error_optional(long rc)
            rc == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
 }
 
+mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv)
+{
+    mg_connection_t *c = r->connection;
+    mg_http_conn_t *hc = r->hc;
+    ssl_srv_conf_t *s = srv_ssl(srv);
+    mg_str_t host = r->headers_in.server;
+    if (c->ssl == NULL || s->verify == VERIFY_OFF ||
+        (host.len == hc->ssl_servername.len &&
+         mg_strncasecmp(host.data, hc->ssl_servername.data, host.len) == 0)) {
+        return MG_OK;
+    }
+    c->log.action = "reading client request headers";
+    mg_log_error(MG_LOG_INFO, &c->log, 0,
+                 "client attempted to request the server name different from the one that was "
+                 "negotiated");
+    r->keepalive = 0;
+    mg_http_finalize_request(r, MG_HTTP_MISDIRECTED_REQUEST);
+    return MG_ERROR;
+}
+
 mg_int_t mg_http_ssl_check_request(mg_request_t *r)
 {
     mg_connection_t *c = r->connection;
+    /* nginx's context for what follows */
+    c->log.action = "reading client request headers";
     if (c->ssl == NULL) {
         mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent plain HTTP request to HTTPS port");
         r->keepalive = 0;
@@ -1088,6 +1109,7 @@ mg_int_t mg_http_ssl_check_request(mg_request_t *r)
     }
     ssl_srv_conf_t *s = mg_http_get_srv_conf(r, mg_http_ssl_module);
     if (s->verify == VERIFY_OFF) {
+        c->log.action = NULL;
         return MG_OK;
     }
     SSL *ssl = c->ssl->ssl;
@@ -1110,6 +1132,7 @@ mg_int_t mg_http_ssl_check_request(mg_request_t *r)
             return MG_ERROR;
         }
     }
+    c->log.action = NULL;
     return MG_OK;
 }
 
