@@ -415,3 +415,28 @@ Host: a.test
 --- error_code: 421
 --- error_log
 client attempted to request the server name different from the one that was negotiated while reading client request headers
+
+
+
+=== TEST 31: the deprecated "ssl on" makes the server's addresses speak TLS, with nginx's warning
+--- ssl: plain_listen
+--- config
+    ssl on;
+    ssl_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+    ssl_certificate_key $TEST_NGINX_CERT_DIR/localhost.key;
+    location / { return 200 "$https\n"; }
+--- request
+GET /
+--- response_body
+on
+
+
+
+=== TEST 32: "ssl on" without a certificate
+--- ssl: plain_listen
+--- config
+    ssl on;
+--- must_die
+--- error_log eval
+[qr/\[warn\].*the "ssl" directive is deprecated, use the "listen \.\.\. ssl" directive instead in \S+:\d+/,
+ qr/no "ssl_certificate" is defined for the "ssl" directive in \S+:\d+/]

@@ -66,8 +66,9 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
 /* Wait for a request head (the connection's start once TLS is up, or on plain HTTP). */
 void mg_http_wait_request_start(mg_connection_t *c);
 /* HTTPS (ssl.c): take over a new connection on a "listen ... ssl" address; a request head's
- * checks (plain HTTP -> 497, client certificate -> 495/496): MG_OK or finalized; the contexts
- * of every server, then the check that a TLS address's default server can handshake. */
+ * checks (plain HTTP -> 497, client certificate -> 495/496, 421): MG_OK or finalized; the
+ * contexts of every server; an address's TLS ("ssl on" in its default server too) and the
+ * check that its default server can handshake. */
 void mg_http_ssl_init_connection(mg_connection_t *c);
 mg_int_t mg_http_ssl_check_request(mg_request_t *r);
 mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv);

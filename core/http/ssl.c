@@ -56,6 +56,8 @@ typedef struct {
     mg_str_t trusted_certificate;
     mg_str_t crl;
     int reject_handshake;
+    int enable; /* the deprecated "ssl on" */
+    const char *enable_where;
     const char *where; /* FILE:LINE of the directive a context error is blamed on */
     SSL_CTX *ctx;
 } ssl_srv_conf_t;
@@ -97,6 +99,7 @@ static void *ssl_create_srv_conf(mg_conf_t *cf)
     s->verify = MG_CONF_UNSET;
     s->verify_depth = MG_CONF_UNSET;
     s->reject_handshake = MG_CONF_UNSET;
+    s->enable = MG_CONF_UNSET;
     return s;
 }
 
@@ -262,6 +265,21 @@ invalid:
     return MG_CONF_ERROR;
 }
 
+/* "ssl on": the addresses this server is the default of speak TLS, as "listen ... ssl" */
+static const char *set_enable(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    ssl_srv_conf_t *s = conf;
+    const char *rv = mg_conf_set_flag(cf, cmd, conf);
+    if (rv != MG_CONF_OK) {
+        return rv;
+    }
+    s->enable_where = where_copy(cf);
+    mg_conf_log(
+        cf, MG_LOG_WARN, 0,
+        "the \"ssl\" directive is deprecated, use the \"listen ... ssl\" directive instead");
+    return MG_CONF_OK;
+}
+
 static const mg_conf_enum_t verify_values[] = {
     {"off", VERIFY_OFF},
     {"on", VERIFY_ON},
@@ -271,6 +289,7 @@ static const mg_conf_enum_t verify_values[] = {
 };
 
 static const mg_command_t ssl_commands[] = {
+    {"ssl", MG_HTTP_SRV, MG_FLAG, set_enable, MG_SRV_CONF, offsetof(ssl_srv_conf_t, enable), NULL},
     {"ssl_certificate", MG_HTTP_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, certificates), NULL},
     {"ssl_certificate_key", MG_HTTP_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
@@ -680,6 +699,10 @@ static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
         s->crl.data = NULL;
     }
     mg_conf_merge(s->reject_handshake, prev->reject_handshake, 0);
+    if (s->enable == MG_CONF_UNSET) {
+        s->enable = prev->enable == MG_CONF_UNSET ? 0 : prev->enable;
+        s->enable_where = prev->enable_where;
+    }
     return MG_CONF_OK;
 }
 
@@ -692,6 +715,12 @@ static mg_int_t init_server(mg_conf_t *cf, mg_http_srv_conf_t *cscf)
         s->certificates = NULL;
     }
     if (s->certificates == NULL && !s->reject_handshake) {
+        if (s->enable) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "no \"ssl_certificate\" is defined for the \"ssl\" directive in %s",
+                         s->enable_where);
+            return MG_ERROR;
+        }
         return MG_OK;
     }
     if (s->certificates == NULL) {
@@ -729,6 +758,12 @@ mg_int_t mg_http_ssl_init_servers(mg_conf_t *cf)
 mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr)
 {
     ssl_srv_conf_t *s = srv_ssl(addr->default_server);
+    if (s->enable) {
+        addr->ssl = 1; /* "ssl on" in the address's default server */
+    }
+    if (!addr->ssl) {
+        return MG_OK;
+    }
     if (s->ctx == NULL) {
         mg_log_error(MG_LOG_EMERG, cf->log, 0,
                      "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive in "

@@ -210,7 +210,7 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
         }
         mg_http_addr_conf_t **ac = addrs.elts;
         for (size_t k = 0; k < addrs.nelts; k++) {
-            if (ac[k]->ssl && mg_http_ssl_check_addr(cf, ac[k]) != MG_OK) {
+            if (mg_http_ssl_check_addr(cf, ac[k]) != MG_OK) {
                 return MG_ERROR;
             }
         }

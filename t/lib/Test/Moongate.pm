@@ -136,8 +136,8 @@ sub ssl_options {
     my $dir = Test::Moongate::Certs::make();
     my %o = (sni => 'localhost');
     for my $kv (split ' ', expand_env($spec)) {
-        if ($kv eq 'plain') {
-            $o{plain} = 1;
+        if ($kv eq 'plain' || $kv eq 'plain_listen') {
+            $o{$kv} = 1;
             next;
         }
         my ($k, $v) = split /=/, $kv, 2;
@@ -402,7 +402,7 @@ sub write_config {
     }
     $c .= "\n$http\n";
     $c .= "    server {\n";
-    if ($Ssl) {
+    if ($Ssl && !$Ssl->{plain_listen}) {
         $c .= "        listen $ServerAddr:$ServerPort ssl;\n";
         $c .= "        ssl_certificate $Ssl->{dir}/localhost.crt;\n"
             . "        ssl_certificate_key $Ssl->{dir}/localhost.key;\n"
@@ -1283,7 +1283,8 @@ C<http_config> has an C<ssl_certificate> or C<ssl_certificate_key> line) and sen
 (IO::Socket::SSL, no verification of the server).  Its value: options C<sni=NAME> (default
 localhost; C<sni=-> sends none), C<cert=FILE key=FILE> (a client certificate; FILE relative to
 the certificates' directory), C<plain> (the server listens with TLS, the client speaks plain
-HTTP to it).  The certificates are made once per server root
+HTTP to it), C<plain_listen> (the listen line has no C<ssl>, no certificate is added: the
+block's config turns TLS on another way).  The certificates are made once per server root
 (C<Test::Moongate::Certs::make()>, which also sets C<$TEST_MOONGATE_CERT_DIR> for configs; call
 it at the top of a file whose configs name them).
 
