@@ -42,7 +42,7 @@ static void on_conn_write(evutil_socket_t fd, short what, void *arg)
     if (c->ssl && c->ssl->read_wants_write) {
         c->ssl->read_wants_write = 0;
         c->read_handler(c);
-        if (c->closed || c->writing) {
+        if (c->closed || c->writing || c->write_handler == NULL) {
             return;
         }
     }

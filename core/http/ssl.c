@@ -45,6 +45,7 @@ typedef struct {
     size_t buffer_size;
     mg_int_t session_cache;  /* CACHE_*, or the builtin size (> 0) */
     mg_shm_zone_t *shm_zone; /* shared:NAME:SIZE */
+    mg_shm_table_t *cache;   /* its table, attached while the configuration is read */
     mg_msec_t session_timeout;
     int session_tickets;
     mg_array_t *ticket_keys; /* mg_str_t paths */
@@ -59,6 +60,7 @@ typedef struct {
     int enable; /* the deprecated "ssl on" */
     const char *enable_where;
     const char *where; /* FILE:LINE of the directive a context error is blamed on */
+    mg_log_t *log;     /* the generation's, for the session cache's lock outside a connection */
     SSL_CTX *ctx;
 } ssl_srv_conf_t;
 
@@ -102,6 +104,15 @@ static void *ssl_create_srv_conf(mg_conf_t *cf)
     s->enable = MG_CONF_UNSET;
     return s;
 }
+
+/* A session in the zone: what OpenSSL serializes (i2d_SSL_SESSION), up to a size that holds a
+ * session without a client certificate chain; larger ones are not cached (nginx: 4096). */
+#define SESSION_MAX 1024
+typedef struct {
+    int64_t expires; /* seconds since the epoch */
+    uint32_t len;
+    unsigned char der[SESSION_MAX];
+} cached_session_t;
 
 /* ---- directives ---- */
 
@@ -247,6 +258,17 @@ static const char *set_session_cache(mg_conf_t *cf, const mg_command_t *cmd, voi
             }
             s->shm_zone = mg_shm_zone_add(cf, name, (size_t)size, &mg_http_ssl_module);
             if (s->shm_zone == NULL) {
+                return MG_CONF_ERROR;
+            }
+            /* in the master, before the workers fork: they find it made */
+            char what[300];
+            snprintf(what, sizeof(what), "SSL session cache \"%.*s\"", (int)mg_min(name.len, 256),
+                     name.data);
+            s->cache =
+                mg_shm_table_attach(s->shm_zone->addr, s->shm_zone->size, sizeof(cached_session_t),
+                                    what, (mg_str_t)mg_string("ssl"));
+            if (s->cache == NULL) {
+                mg_conf_error(cf, 0, "session cache \"%s\" is too small", a.data);
                 return MG_CONF_ERROR;
             }
             if (s->session_cache == CACHE_UNSET) {
@@ -520,6 +542,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     }
     mg_pool_cleanup_add(cf->pool, ctx_free, s->ctx);
     SSL_CTX_set_ex_data(s->ctx, conf_index, s);
+    s->log = cf->log;
     const char *where = s->cert_where ? s->cert_where : s->where ? s->where : "";
     /* renegotiation refused; a peer's end without close_notify is an end, not an error */
     SSL_CTX_set_options(s->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
@@ -673,6 +696,7 @@ static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     if (s->session_cache == CACHE_UNSET) {
         s->session_cache = prev->session_cache == CACHE_UNSET ? CACHE_NONE : prev->session_cache;
         s->shm_zone = prev->shm_zone;
+        s->cache = prev->cache;
     }
     mg_conf_merge_ptr(s->shm_zone, prev->shm_zone, NULL);
     if (s->session_timeout == (mg_msec_t)MG_CONF_UNSET) {
@@ -776,44 +800,6 @@ mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr)
 
 /* ---- the shared session cache ---- */
 
-/* A session in the zone: what OpenSSL serializes (i2d_SSL_SESSION), up to a size that holds a
- * session without a client certificate chain; larger ones are not cached (nginx: 4096). */
-#define SESSION_MAX 1024
-typedef struct {
-    int64_t expires; /* seconds since the epoch */
-    uint32_t len;
-    unsigned char der[SESSION_MAX];
-} cached_session_t;
-
-static mg_shm_table_t *cache_table(ssl_srv_conf_t *s, mg_log_t *log)
-{
-    /* the zone's table is attached once per process, on first use */
-    mg_shm_zone_t *z = s->shm_zone;
-    static struct {
-        void *addr;
-        mg_shm_table_t *table;
-    } attached[8];
-    for (size_t i = 0; i < mg_nelems(attached); i++) {
-        if (attached[i].addr == z->addr) {
-            return attached[i].table;
-        }
-        if (attached[i].addr == NULL) {
-            char what[128];
-            snprintf(what, sizeof(what), "SSL session cache \"%s\"", z->name);
-            mg_str_t ident = mg_string("ssl");
-            attached[i].table =
-                mg_shm_table_attach(z->addr, z->size, sizeof(cached_session_t), what, ident);
-            if (attached[i].table == NULL) {
-                mg_log_error(MG_LOG_CRIT, log, 0, "%s is too small", what);
-                return NULL;
-            }
-            attached[i].addr = z->addr;
-            return attached[i].table;
-        }
-    }
-    return NULL;
-}
-
 static mg_log_t *ssl_log(SSL *ssl)
 {
     mg_connection_t *c = SSL_get_app_data(ssl);
@@ -824,13 +810,10 @@ static int cache_new(SSL *ssl, SSL_SESSION *sess)
 {
     ssl_srv_conf_t *s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
     int len = i2d_SSL_SESSION(sess, NULL);
-    if (s == NULL || s->shm_zone == NULL || len <= 0 || len > SESSION_MAX) {
+    if (s == NULL || s->cache == NULL || len <= 0 || len > SESSION_MAX) {
         return 0;
     }
-    mg_shm_table_t *t = cache_table(s, ssl_log(ssl));
-    if (t == NULL) {
-        return 0;
-    }
+    mg_shm_table_t *t = s->cache;
     unsigned int idlen;
     const unsigned char *id = SSL_SESSION_get_id(sess, &idlen);
     mg_shm_table_lock(t, ssl_log(ssl));
@@ -864,13 +847,10 @@ static SSL_SESSION *cache_get(SSL *ssl, const unsigned char *id, int len, int *c
 {
     *copy = 0;
     ssl_srv_conf_t *s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
-    if (s == NULL || s->shm_zone == NULL) {
+    if (s == NULL || s->cache == NULL) {
         return NULL;
     }
-    mg_shm_table_t *t = cache_table(s, ssl_log(ssl));
-    if (t == NULL) {
-        return NULL;
-    }
+    mg_shm_table_t *t = s->cache;
     unsigned char der[SESSION_MAX];
     long dlen = 0;
     mg_shm_table_lock(t, ssl_log(ssl));
@@ -894,16 +874,13 @@ static SSL_SESSION *cache_get(SSL *ssl, const unsigned char *id, int len, int *c
 static void cache_remove(SSL_CTX *ctx, SSL_SESSION *sess)
 {
     ssl_srv_conf_t *s = SSL_CTX_get_ex_data(ctx, conf_index);
-    if (s == NULL || s->shm_zone == NULL) {
+    if (s == NULL || s->cache == NULL) {
         return;
     }
-    mg_shm_table_t *t = cache_table(s, NULL);
-    if (t == NULL) {
-        return;
-    }
+    mg_shm_table_t *t = s->cache;
     unsigned int idlen;
     const unsigned char *id = SSL_SESSION_get_id(sess, &idlen);
-    mg_shm_table_lock(t, NULL);
+    mg_shm_table_lock(t, s->log);
     uint32_t hash = mg_shm_table_hash(t, (const char *)id, idlen);
     cached_session_t *cs = mg_shm_table_find(t, (const char *)id, idlen, hash);
     if (cs) {
@@ -1056,6 +1033,7 @@ static void handshake_handler(mg_connection_t *c)
         return;
     }
     c->log.action = NULL;
+    c->write_handler = NULL; /* the writer sets its own when it waits */
     mg_conn_timer_del(c);
     mg_http_conn_t *hc = c->data;
     /* the head gets its client_header_timeout from now */
