@@ -349,3 +349,64 @@ wild x.wild.test
 413 Request Entity Too Large
 --- error_log
 client intended to send too large body
+
+
+
+=== TEST 17: ssl_session_timeout is the tickets' lifetime hint
+--- ssl
+--- config
+    ssl_protocols TLSv1.2;
+    ssl_session_timeout 10m;
+    location / { return 200 "ok\n"; }
+--- init
+Test::More::like(main::s_client("-servername localhost", ''),
+                 qr/TLS session ticket lifetime hint: 600 \(seconds\)/, "10m is 600 seconds");
+--- request
+GET /
+--- response_body
+ok
+
+
+
+=== TEST 18: ssl_buffer_size 4k: a large file still arrives whole
+--- ssl
+--- config
+    ssl_buffer_size 4k;
+    location / { root html; }
+--- init
+open my $fh, '>', "$Test::Moongate::HtmlDir/large.txt" or die $!;
+print $fh "abcdefghij" x 30000;
+close $fh;
+--- request
+GET /large.txt
+--- response_body_like chomp
+\A(?:abcdefghij){30000}\z
+--- timeout: 10
+
+
+
+=== TEST 19: ssl_trusted_certificate verifies; only ssl_client_certificate's names are sent
+--- ssl: cert=client.crt key=client.key
+--- config
+    ssl_verify_client on;
+    ssl_client_certificate $TEST_NGINX_CERT_DIR/self.crt;
+    ssl_trusted_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+    location / { return 200 "$ssl_client_verify\n"; }
+--- init
+my $out = main::s_client("-servername localhost -cert $main::Dir/client.crt -key $main::Dir/client.key", '');
+Test::More::like($out, qr/Acceptable client certificate CA names\nCN = self\n/, "the names sent");
+--- request
+GET /
+--- response_body
+SUCCESS
+
+
+
+=== TEST 20: ssl_verify_client on with ssl_trusted_certificate only
+--- ssl
+--- config
+    ssl_verify_client on;
+    ssl_trusted_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+--- must_die
+--- error_log
+no ssl_client_certificate for ssl_verify_client

@@ -759,8 +759,9 @@ static mg_int_t init_server(mg_conf_t *cf, mg_http_srv_conf_t *cscf)
                      (int)c[nkeys].len, c[nkeys].data);
         return MG_ERROR;
     }
+    /* nginx 1.22: ssl_trusted_certificate alone is not enough */
     if (s->verify != VERIFY_OFF && s->verify != VERIFY_OPTIONAL_NO_CA &&
-        s->client_certificate.data == NULL && s->trusted_certificate.data == NULL) {
+        s->client_certificate.data == NULL) {
         mg_log_error(MG_LOG_EMERG, cf->log, 0, "no ssl_client_certificate for ssl_verify_client");
         return MG_ERROR;
     }
