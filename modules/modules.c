@@ -21,6 +21,7 @@ extern mg_module_t mg_conf_module;
 extern mg_module_t mg_http_ssl_module;
 extern mg_module_t mg_static_module;
 extern mg_module_t mg_stub_status_module;
+extern mg_module_t mg_dav_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_random_index_module;
@@ -54,6 +55,8 @@ extern mg_module_t mg_upstream_least_conn_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_empty_gif_module;
+extern mg_module_t mg_flv_module;
+extern mg_module_t mg_mp4_module;
 extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
 extern mg_module_t mg_browser_module;
@@ -69,6 +72,7 @@ mg_module_t *mg_modules[] = {
     &mg_static_module,
     &mg_stub_status_module, /* content handler set per location (clcf->handler) */
     &mg_gzip_static_module,
+    &mg_dav_module,       /* content: after index and autoindex, before gzip_static and static */
     &mg_autoindex_module, /* content: random_index, index, autoindex, then static */
     &mg_index_module,
     &mg_random_index_module, /* before index */
@@ -92,6 +96,8 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_hash_module,
     &mg_proxy_module, /* content handler set per location (clcf->handler) */
     &mg_empty_gif_module,
+    &mg_flv_module, /* content handlers set per location (clcf->handler) */
+    &mg_mp4_module,
     &mg_referer_module, /* $invalid_referer */
     &mg_secure_link_module,
     &mg_browser_module,

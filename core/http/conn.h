@@ -37,6 +37,7 @@ typedef struct mg_http_conn_s {
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
     unsigned ssl : 1;            /* a "listen ... ssl" address (c->ssl: TLS was spoken) */
     mg_str_t ssl_servername;     /* the SNI name, lowercase */
+    unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
     unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
 } mg_http_conn_t;
 
@@ -56,6 +57,7 @@ typedef struct {
     unsigned keepalive : 1;
     unsigned lingering : 1;
     unsigned body_left : 1; /* an unread request body to discard before the next head */
+    unsigned reset : 1;     /* timed out, and reset_timedout_connection: close with an RST */
     mg_msec_t keepalive_timeout, lingering_timeout, lingering_time;
 } mg_http_conn_next_t;
 void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);

@@ -5,6 +5,8 @@
 #ifndef MG_HTTP_H
 #define MG_HTTP_H
 
+#include <sys/stat.h>
+
 #include "mg.h"
 #include "array.h"
 #include "buf.h"
@@ -110,6 +112,7 @@ typedef struct {
     unsigned ssl : 1;     /* "listen ... ssl" on any of the address's listens, as nginx */
     const char *ssl_file; /* the first such listen, for "no ssl_certificate" */
     mg_uint_t ssl_line;
+    unsigned proxy_protocol : 1; /* connections start with a PROXY protocol header */
 } mg_http_addr_conf_t;
 
 /* The per-listening-socket table: one addr conf, or several behind a wildcard socket. */
@@ -124,9 +127,12 @@ typedef struct {
     int wildcard;
     unsigned default_server : 1;
     unsigned set_options : 1; /* backlog=, reuseport ... given */
-    int backlog, rcvbuf, sndbuf, keepalive;
+    int backlog, rcvbuf, sndbuf, fastopen; /* -1: not given (backlog: 511) */
+    int keepalive;                         /* so_keepalive: -1 not given, 0 off, 1 on */
+    int keepidle, keepintvl, keepcnt;      /* so_keepalive=idle:intvl:cnt, 0 not given */
     unsigned reuseport : 1, ipv6only : 1, deferred : 1, bind : 1;
     unsigned ssl : 1;
+    unsigned proxy_protocol : 1; /* an address option: one listen with it sets it for all */
     mg_http_srv_conf_t *server;
     const char *file;
     mg_uint_t line;
@@ -168,6 +174,8 @@ struct mg_http_srv_conf_s {
     int merge_slashes;
     int underscores_in_headers;
     int ignore_invalid_headers;
+    size_t connection_pool_size; /* a connection's pool blocks (the default server's counts) */
+    size_t request_pool_size;
     int listen_seen;
     mg_array_t named_locations; /* mg_http_loc_conf_t * */
 };
@@ -226,12 +234,21 @@ struct mg_http_loc_conf_s {
     mg_msec_t keepalive_time;
     mg_msec_t lingering_time;
     mg_msec_t lingering_timeout;
-    int server_tokens;
+    mg_int_t lingering_close;   /* MG_HTTP_LINGERING_* */
+    mg_int_t keepalive_disable; /* MG_HTTP_KEEPALIVE_DISABLE_* bits */
+    int reset_timedout_connection;
+    size_t send_lowat;      /* taken, and ignored with nginx's warning on Linux */
+    mg_int_t server_tokens; /* MG_HTTP_TOKENS_* */
+    struct mg_http_complex_value_s *server_tokens_string;
     int chunked_transfer_encoding;
     int absolute_redirect;
     int port_in_redirect;
     int server_name_in_redirect;
     int msie_padding;
+    int msie_refresh;
+    int log_subrequest;
+    mg_msec_t auth_delay;
+    size_t subrequest_output_buffer_size;
     int log_not_found;
     int tcp_nodelay;
     int sendfile;
@@ -247,6 +264,29 @@ struct mg_http_loc_conf_s {
 
 #define MG_HTTP_SATISFY_ALL 0
 #define MG_HTTP_SATISFY_ANY 1
+
+#define MG_HTTP_TOKENS_OFF 0
+#define MG_HTTP_TOKENS_ON 1
+#define MG_HTTP_TOKENS_BUILD 2
+#define MG_HTTP_TOKENS_STRING 3 /* NGINX Plus's: any other value, variables allowed */
+
+#define MG_HTTP_LINGERING_OFF 0
+#define MG_HTTP_LINGERING_ON 1
+#define MG_HTTP_LINGERING_ALWAYS 2
+
+#define MG_HTTP_KEEPALIVE_DISABLE_NONE 0x01
+#define MG_HTTP_KEEPALIVE_DISABLE_MSIE6 0x02
+#define MG_HTTP_KEEPALIVE_DISABLE_SAFARI 0x04
+
+/* The browsers nginx tells apart by User-Agent (keepalive_disable, msie_padding,
+ * msie_refresh): bits of mg_http_user_agent(). */
+#define MG_HTTP_UA_MSIE 0x01
+#define MG_HTTP_UA_MSIE6 0x02 /* MSIE 4, 5, or 6 without SV1 */
+#define MG_HTTP_UA_OPERA 0x04
+#define MG_HTTP_UA_GECKO 0x08
+#define MG_HTTP_UA_CHROME 0x10
+#define MG_HTTP_UA_SAFARI 0x20 /* on Mac OS X */
+#define MG_HTTP_UA_KONQUEROR 0x40
 
 /* ---- request ---- */
 
@@ -269,6 +309,7 @@ typedef struct {
     mg_table_elt_t *authorization;
     mg_str_t server;      /* lowercase host without port, for server choice */
     int64_t content_length_n; /* -1 when absent */
+    unsigned browser;         /* MG_HTTP_UA_* and 0x80 once read (mg_http_user_agent) */
     unsigned chunked : 1;
     unsigned connection_close : 1;
     unsigned connection_keep_alive : 1;
@@ -396,6 +437,7 @@ struct mg_request_s {
     unsigned root_tested : 1; /* static served a file: its root exists (access_log's check) */
     unsigned no_body_filter : 1;
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
+    unsigned single_range : 1;  /* one range at most; several get the whole 200 (mp4) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
     unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
     unsigned limit_rate_set : 1;
@@ -487,6 +529,15 @@ mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *ad
 void mg_http_set_exten(mg_request_t *r);
 /* Content-Type from the location's types and the URI's extension. */
 void mg_http_set_content_type(mg_request_t *r);
+/* Open path (from mg_http_map_uri_to_path) to send it: MG_OK with *fd (closed with the request)
+ * and *st, MG_DECLINED for a directory (the caller redirects to "uri/"), or the HTTP status,
+ * logged as nginx logs it (404 quiet under log_not_found off; 403; 500 and [crit]). */
+mg_int_t mg_http_open_file(mg_request_t *r, const char *path, int *fd, struct stat *st);
+/* ETag from last_modified_time and content_length_n, as nginx's, unless "etag off" (static.c). */
+void mg_http_set_etag(mg_request_t *r);
+/* The value of the query argument name (matched without case) in r->args: MG_OK, or
+ * MG_DECLINED when there is none. */
+mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value);
 /* Map r->uri to a file path under root/alias; returns the path (NUL-terminated) and its
  * length without the NUL; *root_len gets the length of the root part. NULL on error. */
 char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len, size_t reserved);
@@ -502,6 +553,8 @@ void mg_http_headers_in_refresh(mg_request_t *r);
 /* The user and password of "Authorization: Basic ...", decoded into r->pool (passwd
  * NUL-terminated); MG_DECLINED when there is none or it is malformed. */
 mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *passwd);
+/* The browser the User-Agent names, as nginx tells them apart: MG_HTTP_UA_* bits (read once). */
+unsigned mg_http_user_agent(mg_request_t *r);
 /* Check a Host value as nginx does; MG_OK with the lowercase name without port in *out
  * (request pool), or MG_DECLINED. */
 mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);
@@ -518,6 +571,11 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in);
 int mg_http_output_busy(mg_request_t *r);
 /* A whole response from a status and an optional text body with content type. */
 mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, mg_str_t *body);
+/* What server_tokens makes of the Server header and the error pages' signature:
+ * "moongate/X.Y.Z", "moongate", the same with the --build name, or the string (request pool). */
+mg_str_t mg_http_server_signature(mg_request_t *r);
+/* The log phase of r (access_log, log_by_lua): once per request. */
+void mg_http_log_request(mg_request_t *r);
 /* nginx's built-in error page for a status (also used for redirect bodies). */
 mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status);
 const char *mg_http_status_line(mg_uint_t status, size_t *len);

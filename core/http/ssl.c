@@ -789,6 +789,13 @@ mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr)
     if (!addr->ssl) {
         return MG_OK;
     }
+    if (addr->proxy_protocol) {
+        /* the header would have to be read before the handshake, byte-exact */
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "\"listen ... ssl proxy_protocol\" is not supported by moongate yet (%s)",
+                     addr->addr_text);
+        return MG_ERROR;
+    }
     if (s->ctx == NULL) {
         mg_log_error(MG_LOG_EMERG, cf->log, 0,
                      "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive in "
