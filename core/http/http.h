@@ -329,6 +329,8 @@ typedef struct {
     mg_table_elt_t *location;
     mg_table_elt_t *content_encoding;
     mg_table_elt_t *etag;
+    mg_str_t override_charset; /* the upstream's X-Accel-Charset: the charset filter's target */
+    mg_array_t *trailers;      /* mg_table_elt_t, sent after a chunked body (NULL: none) */
 } mg_http_headers_out_t;
 
 typedef struct {
@@ -366,6 +368,8 @@ struct mg_request_s {
     mg_request_t *parent;    /* a subrequest's creator; NULL for the client's request */
     mg_request_t *main;      /* a subrequest's client request (unset for that one itself) */
     mg_http_subrequest_t *subrequest; /* a subrequest's capture and completion (subrequest.c) */
+    struct mg_upstream_s *upstream;   /* the last upstream exchange started, kept across
+                                         internal redirects for $upstream_* and the log */
     void **main_conf;
     void **srv_conf;
     void **loc_conf;
@@ -442,6 +446,7 @@ struct mg_request_s {
     unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
     unsigned limit_rate_set : 1;
     unsigned limit_rate_after_set : 1;
+    unsigned expect_trailers : 1; /* add_trailer: chunked on HTTP/1.1, even with a length */
     /* limit_req's and limit_conn's verdicts (their $*_status), on the client request: set, the
      * limits are not applied again after an internal redirect nor in subrequests */
     unsigned limit_req_status : 3;

@@ -168,11 +168,14 @@ static mg_int_t header_write_filter(mg_request_t *r)
           (mg_http_user_agent(r) & MG_HTTP_UA_SAFARI)))) {
         r->keepalive = 0;
     }
-    if (ho->content_length_n < 0 && !r->header_only && ho->status >= 200 &&
+    if ((ho->content_length_n < 0 || r->expect_trailers) && !r->header_only && ho->status >= 200 &&
         ho->status != MG_HTTP_NO_CONTENT && ho->status != MG_HTTP_NOT_MODIFIED) {
         if (r->http_major == 1 && r->http_minor >= 1 && clcf->chunked_transfer_encoding) {
+            if (r->expect_trailers) {
+                mg_http_clear_content_length(r); /* trailers need the chunked framing */
+            }
             r->chunked = 1;
-        } else {
+        } else if (ho->content_length_n < 0) {
             r->keepalive = 0; /* the end of the body is the end of the connection */
         }
     }
@@ -301,6 +304,28 @@ static mg_int_t header_write_filter(mg_request_t *r)
 
 static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in);
 
+/* The last chunk with the trailer fields (add_trailer), after the data's CRLF when there is
+ * data in this call. */
+static const char *last_chunk(mg_request_t *r, int after_data)
+{
+    mg_array_t *a = r->headers_out.trailers;
+    mg_table_elt_t *t = a->elts;
+    size_t len = sizeof("\r\n0\r\n\r\n");
+    for (size_t i = 0; i < a->nelts; i++) {
+        len += t[i].key.len + t[i].value.len + 4;
+    }
+    char *buf = mg_pnalloc(r->pool, len), *p = buf;
+    p = mg_sprintf_end(p, buf + len, "%s0\r\n", after_data ? "\r\n" : "");
+    for (size_t i = 0; i < a->nelts; i++) {
+        if (t[i].hash) {
+            p = mg_sprintf_end(p, buf + len, "%.*s: %.*s\r\n", (int)t[i].key.len, t[i].key.data,
+                               (int)t[i].value.len, t[i].value.data);
+        }
+    }
+    mg_sprintf_end(p, buf + len, "\r\n");
+    return buf;
+}
+
 static mg_int_t chunked_filter(mg_request_t *r, mg_buf_t *in)
 {
     if (!r->chunked || in == NULL) {
@@ -334,6 +359,9 @@ static mg_int_t chunked_filter(mg_request_t *r, mg_buf_t *in)
     }
     if (size || last) {
         const char *trailer = size ? (last ? "\r\n0\r\n\r\n" : "\r\n") : "0\r\n\r\n";
+        if (last && r->headers_out.trailers) {
+            trailer = last_chunk(r, size != 0);
+        }
         mg_buf_t *t = mg_buf_mem(r->pool, trailer, strlen(trailer));
         t->last_buf = last;
         *tail = t;
