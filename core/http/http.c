@@ -144,6 +144,9 @@ static const char *http_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         goto failed;
     }
     cf->src = NULL;
+    if (mg_http_ssl_init_servers(cf) != MG_OK) {
+        goto failed;
+    }
     for (size_t m = 0; m < mg_modules_n; m++) {
         if (mg_modules[m]->init && mg_modules[m]->init(cf) != MG_OK) {
             goto failed;

@@ -115,12 +115,12 @@ static mg_str_t absolute_location(mg_request_t *r, mg_str_t loc)
     char portbuf[16] = "";
     if (clcf->port_in_redirect && mg_conn_local_addr(c) == MG_OK) {
         in_port_t port = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
-        if (port != 80 && port != 0) {
+        if (port != (c->ssl ? 443 : 80) && port != 0) {
             snprintf(portbuf, sizeof(portbuf), ":%u", port);
         }
     }
-    char *s = mg_psprintf(r->pool, "http://%.*s%s%.*s", (int)host.len, host.data, portbuf,
-                          (int)loc.len, loc.data);
+    char *s = mg_psprintf(r->pool, "%s://%.*s%s%.*s", c->ssl ? "https" : "http", (int)host.len,
+                          host.data, portbuf, (int)loc.len, loc.data);
     mg_str_t out = { strlen(s), s };
     return out;
 }
@@ -503,6 +503,8 @@ static mg_int_t http_flush(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    /* sendfile hands the kernel the file as it is: plain connections only */
+    int use_sendfile = clcf->sendfile && c->ssl == NULL;
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
     size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;
@@ -525,7 +527,7 @@ static mg_int_t http_flush(mg_request_t *r)
         if (b->in_file && b->file_pos == b->file_last) {
             goto consumed;
         }
-        if (b->in_file && clcf->sendfile && !b->directio) {
+        if (b->in_file && use_sendfile && !b->directio) {
             if (chunk == 0) {
                 return rate_wait(r, 1);
             }
@@ -557,7 +559,7 @@ static mg_int_t http_flush(mg_request_t *r)
                 continue;
             }
         } else {
-            if (clcf->sendfile && clcf->tcp_nopush && !hc->corked) {
+            if (use_sendfile && clcf->tcp_nopush && !hc->corked) {
                 /* tcp_nopush: hold the head back until the file's first bytes join it */
                 for (mg_buf_t *x = b; x; x = x->next) {
                     if (x->in_file && x->file_pos < x->file_last) {
@@ -575,7 +577,7 @@ static mg_int_t http_flush(mg_request_t *r)
                     if (x->file_pos == x->file_last) {
                         continue;
                     }
-                    if (clcf->sendfile && !x->directio) {
+                    if (use_sendfile && !x->directio) {
                         break;
                     }
                     x = mg_http_read_piece(r, link);
@@ -605,7 +607,7 @@ static mg_int_t http_flush(mg_request_t *r)
                 }
                 goto consumed;
             }
-            n = writev(c->fd, iov, cnt);
+            n = c->send_chain(c, iov, cnt);
             if (n > 0) {
                 r->bytes_sent += (size_t)n;
                 budget -= rate ? (size_t)n : 0;
@@ -658,8 +660,8 @@ static mg_int_t http_flush(mg_request_t *r)
             continue;
         }
     failed:
-        if (op == NULL) {
-            /* already logged */
+        if (op == NULL || (c->ssl && n < 0)) {
+            /* already logged (TLS: with OpenSSL's reason) */
         } else if (n < 0) {
             int err = errno;
             c->log.action = "sending response to client";
