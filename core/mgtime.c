@@ -12,12 +12,44 @@ static const char *week[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
+static char *two_digits(char *p, int v)
+{
+    *p++ = (char)('0' + v / 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+/* "Thu, 18 Nov 2010 11:27:35 GMT" by hand: a file's Last-Modified is formatted per response,
+ * and snprintf cost more than the rest of a small static response's header */
 void mg_time_http(char *buf, time_t t)
 {
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(buf, 32, "%s, %02d %s %4d %02d:%02d:%02d GMT", week[tm.tm_wday], tm.tm_mday,
-             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    int year = tm.tm_year + 1900;
+    if (year < 1000 || year > 9999) {
+        snprintf(buf, 32, "%s, %02d %s %4d %02d:%02d:%02d GMT", week[tm.tm_wday], tm.tm_mday,
+                 months[tm.tm_mon], year, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return;
+    }
+    char *p = buf;
+    memcpy(p, week[tm.tm_wday], 3);
+    p += 3;
+    *p++ = ',';
+    *p++ = ' ';
+    p = two_digits(p, tm.tm_mday);
+    *p++ = ' ';
+    memcpy(p, months[tm.tm_mon], 3);
+    p += 3;
+    *p++ = ' ';
+    p = two_digits(p, year / 100);
+    p = two_digits(p, year % 100);
+    *p++ = ' ';
+    p = two_digits(p, tm.tm_hour);
+    *p++ = ':';
+    p = two_digits(p, tm.tm_min);
+    *p++ = ':';
+    p = two_digits(p, tm.tm_sec);
+    memcpy(p, " GMT", 5);
 }
 
 void mg_time_update(void)

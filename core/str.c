@@ -188,6 +188,31 @@ int64_t mg_parse_time(mg_str_t s, int want_seconds)
     return total + value;
 }
 
+char *mg_put_uint(char *p, uint64_t v)
+{
+    char tmp[MG_INT_TEXT_MAX], *t = tmp + sizeof(tmp);
+    do {
+        *--t = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    size_t n = (size_t)(tmp + sizeof(tmp) - t);
+    memcpy(p, t, n);
+    return p + n;
+}
+
+char *mg_put_hex(char *p, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[MG_INT_TEXT_MAX], *t = tmp + sizeof(tmp);
+    do {
+        *--t = digits[v & 0xf];
+        v >>= 4;
+    } while (v);
+    size_t n = (size_t)(tmp + sizeof(tmp) - t);
+    memcpy(p, t, n);
+    return p + n;
+}
+
 char *mg_vsprintf_end(char *buf, char *end, const char *fmt, va_list ap)
 {
     if (buf >= end) {

@@ -44,6 +44,13 @@ mg_int_t mg_base64_decode(mg_str_t src, unsigned char *dst, size_t *dlen);
 #define mg_base64_encoded_len(n) (((n) + 2) / 3 * 4)
 size_t mg_base64_encode(const unsigned char *src, size_t len, char *dst);
 
+/* Numbers written where printf's machinery costs too much per request (response headers,
+ * ETags): decimal or lowercase hex digits at p, no NUL; returns the pointer after them.
+ * p needs MG_INT_TEXT_MAX bytes. */
+#define MG_INT_TEXT_MAX 20
+char *mg_put_uint(char *p, uint64_t v);
+char *mg_put_hex(char *p, uint64_t v);
+
 /* Format into buf; returns pointer after the last written char (no NUL). */
 char *mg_vsprintf_end(char *buf, char *end, const char *fmt, va_list ap);
 char *mg_sprintf_end(char *buf, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -115,29 +115,46 @@ static void parse_connection(mg_request_t *r, mg_str_t v)
 
 typedef struct {
     const char *name;
+    size_t len;
     size_t offset;
     int unique; /* a second one is a 400 */
 } known_header_t;
 
-#define HIN(f) offsetof(mg_http_headers_in_t, f)
+#define HIN(name, f, unique)                                                                       \
+    {                                                                                              \
+        name, sizeof(name) - 1, offsetof(mg_http_headers_in_t, f), unique                          \
+    }
 
 static const known_header_t known_headers[] = {
-    {"host", HIN(host), 2},
-    {"connection", HIN(connection), 0},
-    {"content-length", HIN(content_length), 1},
-    {"transfer-encoding", HIN(transfer_encoding), 1},
-    {"content-type", HIN(content_type), 0},
-    {"user-agent", HIN(user_agent), 0},
-    {"referer", HIN(referer), 0},
-    {"expect", HIN(expect), 0},
-    {"if-modified-since", HIN(if_modified_since), 1},
-    {"if-unmodified-since", HIN(if_unmodified_since), 1},
-    {"if-none-match", HIN(if_none_match), 0},
-    {"if-match", HIN(if_match), 0},
-    {"range", HIN(range), 0},
-    {"accept-encoding", HIN(accept_encoding), 0},
-    {"authorization", HIN(authorization), 1},
+    HIN("host", host, 2),
+    HIN("connection", connection, 0),
+    HIN("content-length", content_length, 1),
+    HIN("transfer-encoding", transfer_encoding, 1),
+    HIN("content-type", content_type, 0),
+    HIN("user-agent", user_agent, 0),
+    HIN("referer", referer, 0),
+    HIN("expect", expect, 0),
+    HIN("if-modified-since", if_modified_since, 1),
+    HIN("if-unmodified-since", if_unmodified_since, 1),
+    HIN("if-none-match", if_none_match, 0),
+    HIN("if-match", if_match, 0),
+    HIN("range", range, 0),
+    HIN("accept-encoding", accept_encoding, 0),
+    HIN("authorization", authorization, 1),
 };
+
+/* the index in known_headers of a header name, or -1: every request's every header asks, so
+ * the length is compared before the letters */
+static int known_header(mg_str_t name)
+{
+    for (size_t k = 0; k < mg_nelems(known_headers); k++) {
+        if (name.len == known_headers[k].len &&
+            mg_strncasecmp(name.data, known_headers[k].name, name.len) == 0) {
+            return (int)k;
+        }
+    }
+    return -1;
+}
 
 void mg_http_headers_in_refresh(mg_request_t *r)
 {
@@ -148,18 +165,16 @@ void mg_http_headers_in_refresh(mg_request_t *r)
     hin->connection_close = hin->connection_keep_alive = hin->connection_upgrade = 0;
     mg_table_elt_t *h = hin->headers.elts;
     for (size_t i = 0; i < hin->headers.nelts; i++) {
-        for (size_t k = 0; k < mg_nelems(known_headers); k++) {
-            if (!mg_str_caseeq(h[i].key, known_headers[k].name)) {
-                continue;
-            }
-            mg_table_elt_t **slot = (mg_table_elt_t **)((char *)hin + known_headers[k].offset);
-            if (*slot == NULL) {
-                *slot = &h[i];
-            }
-            if (k == 1) {
-                parse_connection(r, h[i].value);
-            }
-            break;
+        int k = known_header(h[i].key);
+        if (k < 0) {
+            continue;
+        }
+        mg_table_elt_t **slot = (mg_table_elt_t **)((char *)hin + known_headers[k].offset);
+        if (*slot == NULL) {
+            *slot = &h[i];
+        }
+        if (k == 1) {
+            parse_connection(r, h[i].value);
         }
     }
 }
@@ -234,36 +249,35 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         h->key = name;
         h->value = value;
         h->hash = 1;
-        for (size_t k = 0; k < mg_nelems(known_headers); k++) {
-            if (!mg_str_caseeq(name, known_headers[k].name)) {
-                continue;
+        int k = known_header(name);
+        if (k < 0) {
+            continue;
+        }
+        mg_table_elt_t **slot =
+            (mg_table_elt_t **)((char *)&r->headers_in + known_headers[k].offset);
+        if (*slot && known_headers[k].unique) {
+            if (known_headers[k].unique == 2) {
+                bad_request(r, MG_HTTP_BAD_REQUEST,
+                            "client sent duplicate host header: \"%.*s: %.*s\", previous "
+                            "value: \"%.*s: %.*s\"",
+                            (int)name.len, name.data, (int)value.len, value.data,
+                            (int)(*slot)->key.len, (*slot)->key.data, (int)(*slot)->value.len,
+                            (*slot)->value.data);
+            } else {
+                bad_request(r, MG_HTTP_BAD_REQUEST,
+                            "client sent duplicate header line: \"%.*s: %.*s\", previous "
+                            "value: \"%.*s: %.*s\"",
+                            (int)name.len, name.data, (int)value.len, value.data,
+                            (int)(*slot)->key.len, (*slot)->key.data, (int)(*slot)->value.len,
+                            (*slot)->value.data);
             }
-            mg_table_elt_t **slot = (mg_table_elt_t **)((char *)&r->headers_in + known_headers[k].offset);
-            if (*slot && known_headers[k].unique) {
-                if (known_headers[k].unique == 2) {
-                    bad_request(r, MG_HTTP_BAD_REQUEST,
-                                "client sent duplicate host header: \"%.*s: %.*s\", previous "
-                                "value: \"%.*s: %.*s\"",
-                                (int)name.len, name.data, (int)value.len, value.data,
-                                (int)(*slot)->key.len, (*slot)->key.data,
-                                (int)(*slot)->value.len, (*slot)->value.data);
-                } else {
-                    bad_request(r, MG_HTTP_BAD_REQUEST,
-                                "client sent duplicate header line: \"%.*s: %.*s\", previous "
-                                "value: \"%.*s: %.*s\"",
-                                (int)name.len, name.data, (int)value.len, value.data,
-                                (int)(*slot)->key.len, (*slot)->key.data,
-                                (int)(*slot)->value.len, (*slot)->value.data);
-                }
-                return;
-            }
-            if (*slot == NULL) {
-                *slot = h;
-            }
-            if (k == 1) {
-                parse_connection(r, value);
-            }
-            break;
+            return;
+        }
+        if (*slot == NULL) {
+            *slot = h;
+        }
+        if (k == 1) {
+            parse_connection(r, value);
         }
     }
 

@@ -175,13 +175,12 @@ static mg_int_t header_write_filter(mg_request_t *r)
 
     size_t len = sizeof("HTTP/1.1 \r\n") + status_line.len + sizeof("Server: \r\n") +
                  sizeof(MOONGATE_VER) + sizeof("Date: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
-                 sizeof("Content-Type: ; charset=\r\n") + ho->content_type.len +
-                 ho->charset.len + sizeof("Content-Length: 18446744073709551615\r\n") +
-                 sizeof("Last-Modified: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
-                 sizeof("Location: \r\n") + location.len +
-                 sizeof("Transfer-Encoding: chunked\r\n") +
-                 sizeof("Connection: keep-alive\r\n") + sizeof("Keep-Alive: timeout=18446744073709551615\r\n") +
-                 sizeof("\r\n");
+                 sizeof("Content-Type: ; charset=\r\n") + ho->content_type.len + ho->charset.len +
+                 sizeof("Content-Length: 18446744073709551615\r\n") +
+                 sizeof("Last-Modified: \r\n") + 32 /* mg_time_http */ + sizeof("Location: \r\n") +
+                 location.len + sizeof("Transfer-Encoding: chunked\r\n") +
+                 sizeof("Connection: keep-alive\r\n") +
+                 sizeof("Keep-Alive: timeout=18446744073709551615\r\n") + sizeof("\r\n");
     mg_table_elt_t *h = ho->headers.elts;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         if (h[i].hash && &h[i] != ho->location) {
@@ -224,12 +223,15 @@ static mg_int_t header_write_filter(mg_request_t *r)
         p += put(p, "\r\n", 2);
     }
     if (ho->content_length_n >= 0) {
-        p += sprintf(p, "Content-Length: %lld\r\n", (long long)ho->content_length_n);
+        p += put(p, "Content-Length: ", 16);
+        p = mg_put_uint(p, (uint64_t)ho->content_length_n);
+        p += put(p, "\r\n", 2);
     }
     if (ho->last_modified_time >= 0) {
-        char t[32];
-        mg_time_http(t, ho->last_modified_time);
-        p += sprintf(p, "Last-Modified: %s\r\n", t);
+        p += put(p, "Last-Modified: ", 15);
+        mg_time_http(p, ho->last_modified_time);
+        p += strlen(p);
+        p += put(p, "\r\n", 2);
     }
     if (location.len) {
         p += put(p, "Location: ", 10);
@@ -292,9 +294,11 @@ static mg_int_t chunked_filter(mg_request_t *r, mg_buf_t *in)
         data_tail = &b->next;
     }
     if (size) {
-        char *hdr = mg_pnalloc(r->pool, 20);
-        int n = snprintf(hdr, 20, "%zx\r\n", size);
-        mg_buf_t *h = mg_buf_mem(r->pool, hdr, (size_t)n);
+        char *hdr = mg_pnalloc(r->pool, MG_INT_TEXT_MAX + 2);
+        char *e = mg_put_hex(hdr, size);
+        *e++ = '\r';
+        *e++ = '\n';
+        mg_buf_t *h = mg_buf_mem(r->pool, hdr, (size_t)(e - hdr));
         *tail = h;
         tail = &h->next;
         *tail = data_start;

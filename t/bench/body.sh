@@ -11,30 +11,10 @@
 #
 #   t/bench/body.sh   (ROUNDS=3 NGINX=/usr/sbin/nginx MOONGATE=objs/moongate)
 
-set -u
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-MOONGATE=${MOONGATE:-$ROOT/objs/moongate}
-NGINX=${NGINX:-/usr/sbin/nginx}
+. "$(dirname "$0")/lib.sh"
+BENCH=bench-body
 ROUNDS=${ROUNDS:-3}
 OUT=$ROOT/t/bench/results-body-$(date +%Y%m%d-%H%M%S).txt
-
-PIDS=()
-WORK=
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null
-    done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.02; done
-        kill -KILL "$p" 2>/dev/null
-    done
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-die() { echo "bench: $*" >&2; exit 1; }
 
 [ -x "$MOONGATE" ] || die "$MOONGATE is not built (make)"
 [ -x "$NGINX" ] || die "no nginx at $NGINX (apt-get install nginx-light)"
@@ -43,15 +23,6 @@ NGINX_LUA_MODULES=/usr/lib/nginx/modules
 [ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ] ||
     die "no Lua module for nginx (apt-get install libnginx-mod-http-lua)"
 [ "$(nproc)" -ge 2 ] || die "needs two cores (servers on 0, the client on 1)"
-
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 10000))
-        (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-    done
-    die "no free port"
-}
 
 WORK=$(mktemp -d /tmp/mg-bench-body.XXXXXX)
 UP_PORT=$(free_port)

@@ -12,59 +12,17 @@
 #
 #   make bench   or   t/bench/run.sh   (DURATION=5 ROUNDS=3 CONNS=50 NGINX=/usr/sbin/nginx)
 
-set -u
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-MOONGATE=${MOONGATE:-$ROOT/objs/moongate}
-NGINX=${NGINX:-/usr/sbin/nginx}
-DURATION=${DURATION:-5}
-WARMUP=${WARMUP:-1}
-CONNS=${CONNS:-50}
+. "$(dirname "$0")/lib.sh"
+BENCH=bench
 ROUNDS=${ROUNDS:-3}
 OUT=$ROOT/t/bench/results-$(date +%Y%m%d-%H%M%S).txt
 
-PIDS=()
-WORK=
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null
-    done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.02; done
-        kill -KILL "$p" 2>/dev/null
-    done
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-die() { echo "bench: $*" >&2; exit 1; }
-
-need_pkg() { # command package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    [ -x "$1" ] && return 0
-    echo "bench: installing $2"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null 2>&1 &&
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1; } ||
-        die "cannot install $2"
-}
 need_pkg "$NGINX" nginx-light
 need_pkg wrk wrk
 need_pkg taskset util-linux
 need_pkg curl curl
 [ -x "$MOONGATE" ] || die "$MOONGATE is not built (make)"
 [ "$(nproc)" -ge 2 ] || die "needs two cores (server on 0, wrk on 1)"
-
-# a port nobody listens on, away from the ephemeral range wrk's connections use
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 10000))
-        (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-    done
-    die "no free port"
-}
 
 WORK=$(mktemp -d /tmp/mg-bench.XXXXXX)
 mkdir -p "$WORK/html"

@@ -9,47 +9,19 @@
 #
 #   t/bench/trickle.sh   (CONNS=100 SIZE=30000 PIECE=30 GAP_MS=1 NGINX=/usr/sbin/nginx OLD=)
 
-set -u
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-MOONGATE=${MOONGATE:-$ROOT/objs/moongate}
-NGINX=${NGINX:-/usr/sbin/nginx}
-OLD=${OLD:-}
 CONNS=${CONNS:-100}
+. "$(dirname "$0")/lib.sh"
+BENCH=trickle
+OLD=${OLD:-}
 SIZE=${SIZE:-30000}
 PIECE=${PIECE:-30}
 GAP_MS=${GAP_MS:-1}
 OUT=$ROOT/t/bench/trickle-results-$(date -u +%Y%m%d-%H%M%S).txt
 
-PIDS=()
-WORK=
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null
-    done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.02; done
-        kill -KILL "$p" 2>/dev/null
-    done
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-die() { echo "trickle: $*" >&2; exit 1; }
 [ -x "$MOONGATE" ] || die "$MOONGATE is not built (make)"
 [ -x "$NGINX" ] || die "$NGINX missing (apt-get install nginx-light)"
 command -v taskset >/dev/null || die "taskset missing (util-linux)"
 [ "$(nproc)" -ge 2 ] || die "needs two cores (server on 0, client on 1)"
-
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 10000))
-        (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-    done
-    die "no free port"
-}
 
 WORK=$(mktemp -d /tmp/mg-trickle.XXXXXX)
 

@@ -12,60 +12,10 @@
 #
 #   t/bench/vars.sh      (DURATION=5 ROUNDS=3 CONNS=50 NGINX=/usr/sbin/nginx INSTR=1)
 
-set -u
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-MOONGATE=${MOONGATE:-$ROOT/objs/moongate}
-NGINX=${NGINX:-/usr/sbin/nginx}
-DURATION=${DURATION:-5}
-WARMUP=${WARMUP:-1}
-CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
+. "$(dirname "$0")/lib.sh"
 OUT=$ROOT/t/bench/vars-results-$(date +%Y%m%d-%H%M%S).txt
-
-PIDS=()
-WORK=
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null
-    done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.02; done
-        kill -KILL "$p" 2>/dev/null
-    done
-    [ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-die() { echo "bench: $*" >&2; exit 1; }
-
-need_pkg() { # command package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    [ -x "$1" ] && return 0
-    echo "bench: installing $2"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null 2>&1 &&
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1; } ||
-        die "cannot install $2"
-}
-need_pkg "$NGINX" nginx-light
-need_pkg wrk wrk
-need_pkg taskset util-linux
-need_pkg curl curl
-[ -x "$MOONGATE" ] || die "$MOONGATE is not built (make)"
-[ "$(nproc)" -ge 2 ] || die "needs two cores (server on 0, wrk on 1)"
-
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 10000))
-        (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-    done
-    die "no free port"
-}
-
-WORK=$(mktemp -d /tmp/mg-bench-vars.XXXXXX)
+bench_init bench-vars
 
 # the variables' definitions, shared by both servers
 {
@@ -123,96 +73,6 @@ http {
 EOF
 }
 
-STARTED=
-start_server() { # binary name port
-    local bin=$1 name=$2 port=$3
-    write_conf "$name" "$port"
-    taskset -c 0 "$bin" -p "$WORK/$name/" -e logs/error.log -c "$WORK/$name/conf/bench.conf" \
-        >"$WORK/$name/logs/stdout" 2>&1 &
-    local pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 500); do
-        if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-            STARTED=$pid
-            return
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
-    cat "$WORK/$name/logs/stdout" "$WORK/$name/logs/error.log" >&2 2>/dev/null
-    die "$name did not start"
-}
-
-MG_PORT=$(free_port)
-NG_PORT=$(free_port)
-[ "$MG_PORT" = "$NG_PORT" ] && NG_PORT=$((MG_PORT + 1))
-start_server "$MOONGATE" moongate "$MG_PORT"
-MG_PID=$STARTED
-start_server "$NGINX" nginx "$NG_PORT"
-NG_PID=$STARTED
-
-# CPU time the server used (utime + stime, in clock ticks)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-HZ=$(getconf CLK_TCK)
-
-run_wrk() { # port pid path -> "rps errors requests cpu-ticks"
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$1$3" >/dev/null 2>&1
-    local out t0 t1
-    t0=$(cpu_ticks "$2")
-    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$1$3" 2>&1)
-    t1=$(cpu_ticks "$2")
-    local rps errs n
-    rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
-    n=$(echo "$out" | awk '/requests in/ { print $1 }')
-    errs=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ { n += 1 } END { print n + 0 }')
-    echo "${rps:-0} $errs ${n:-0} $((t1 - t0))"
-}
-
-per_cpu() { awk -v n="$1" -v t="$2" -v hz="$HZ" 'BEGIN { if (t > 0) printf "%.0f", n * hz / t; else print 0 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
-
-{
-    echo "map/geo variables, moongate vs nginx, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "machine: nproc=$(nproc), cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel=$(uname -r)"
-    echo "moongate: $("$MOONGATE" -v 2>&1 | head -1), nginx: $("$NGINX" -v 2>&1 | head -1)"
-    echo "setup: servers on core 0, wrk -t1 -c$CONNS on core 1, best of $ROUNDS alternating rounds of ${WARMUP}s warm-up + ${DURATION}s, keepalive"
-    echo "variables: map of 2000 exact keys, map of 2000 *.x masks, map of 50 regexes, geo of 4000 IPv4 + 1000 IPv6 networks, geo of 5000 ranges"
-    echo
-    echo "req/cpu-s: all rounds' requests over the server's own CPU time (utime+stime) in them,"
-    echo "which other load on a shared machine disturbs less than req/s"
-    echo
-    printf '%-12s %11s %11s %6s %10s %12s %12s %6s\n' case mg_req/s ng_req/s ratio min-max \
-        mg_req/cpu-s ng_req/cpu-s ratio
-} | tee "$OUT"
-
-bench_case() { # name path expected-body
-    local name=$1 path=$2 want=$3
-    for port in "$MG_PORT" "$NG_PORT"; do
-        local got
-        got=$(curl -s "http://127.0.0.1:$port$path")
-        [ "$got" = "$want" ] || echo "bench: $path on port $port answers \"$got\", not \"$want\"" >&2
-    done
-    local mg_best=0 ng_best=0 mg_n=0 ng_n=0 mg_t=0 ng_t=0 errs=0 rmin= rmax= err mg ng n t r
-    for _ in $(seq "$ROUNDS"); do
-        read -r mg err n t < <(run_wrk "$MG_PORT" "$MG_PID" "$path")
-        errs=$((errs + err)) mg_n=$((mg_n + n)) mg_t=$((mg_t + t))
-        read -r ng err n t < <(run_wrk "$NG_PORT" "$NG_PID" "$path")
-        errs=$((errs + err)) ng_n=$((ng_n + n)) ng_t=$((ng_t + t))
-        awk -v a="$mg" -v b="$mg_best" 'BEGIN { exit !(a > b) }' && mg_best=$mg
-        awk -v a="$ng" -v b="$ng_best" 'BEGIN { exit !(a > b) }' && ng_best=$ng
-        r=$(ratio "$mg" "$ng")
-        if [ -z "$rmin" ] || awk -v a="$r" -v b="$rmin" 'BEGIN { exit !(a < b) }'; then rmin=$r; fi
-        if [ -z "$rmax" ] || awk -v a="$r" -v b="$rmax" 'BEGIN { exit !(a > b) }'; then rmax=$r; fi
-    done
-    local mg_cpu ng_cpu
-    mg_cpu=$(per_cpu "$mg_n" "$mg_t")
-    ng_cpu=$(per_cpu "$ng_n" "$ng_t")
-    printf '%-12s %11s %11s %6s %10s %12s %12s %6s\n' "$name" "$mg_best" "$ng_best" \
-        "$(ratio "$mg_best" "$ng_best")" "$rmin-$rmax" "$mg_cpu" "$ng_cpu" "$(ratio "$mg_cpu" "$ng_cpu")" |
-        tee -a "$OUT"
-    [ "$errs" = 0 ] || echo "  (errors or non-2xx: $errs)" | tee -a "$OUT"
-}
-
 CASES=(
     "return 200|/return|ok"
     "map exact|/map-exact?k=HOST1234.example.com|v1234"
@@ -222,59 +82,17 @@ CASES=(
     "geo cidr v6|/geo-cidr?ip=2001:db8:2a0::1|six672"
     "geo ranges|/geo-ranges?ip=25.100.150.7|r3850"
 )
-for c in "${CASES[@]}"; do
-    IFS='|' read -r name path want <<<"$c"
-    bench_case "$name" "$path" "$want"
-done
 
-kill -0 "$MG_PID" 2>/dev/null || echo "bench: moongate died during the run" | tee -a "$OUT"
-kill -0 "$NG_PID" 2>/dev/null || echo "bench: nginx died during the run" | tee -a "$OUT"
-echo "ratio: moongate/nginx req/s (higher is better for moongate)" | tee -a "$OUT"
+start_both
+{
+    echo "map/geo variables, moongate vs nginx, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    machine_line
+    echo "setup: servers on core 0, wrk -t1 -c$CONNS on core 1, best of $ROUNDS alternating rounds of ${WARMUP}s warm-up + ${DURATION}s, keepalive"
+    echo "variables: map of 2000 exact keys, map of 2000 *.x masks, map of 50 regexes, geo of 4000 IPv4 + 1000 IPv6 networks, geo of 5000 ranges"
+    echo
+    bench_header
+} | tee "$OUT"
 
-# Instructions per request under callgrind (user space, no syscalls): what each server's own
-# code costs, whatever else the machine runs. INSTR=0 skips it.
-instr_pass() { # binary name port -> one "Ir/request" per case
-    local bin=$1 name=$2 port=$3 dir=$WORK/cg-$2
-    write_conf "cg-$name" "$port"
-    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" -p "$dir/" \
-        -c "$dir/conf/bench.conf" >"$dir/logs/valgrind" 2>&1 &
-    local vp=$!
-    PIDS+=("$vp")
-    for _ in $(seq 1200); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-        kill -0 "$vp" 2>/dev/null || die "$name did not start under valgrind"
-        sleep 0.1
-    done
-    local c path n=${INSTR_REQUESTS:-1000} k=0
-    for c in "${CASES[@]}"; do
-        IFS='|' read -r _ path _ <<<"$c"
-        curl -s -o /dev/null "http://127.0.0.1:$port$path"
-        callgrind_control -z "$vp" >/dev/null 2>&1
-        for _ in $(seq "$n"); do
-            printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$port" "$path"
-        done | curl -s -K -
-        callgrind_control -d "$vp" >/dev/null 2>&1
-        k=$((k + 1))
-        awk -v n="$n" '/^(summary|totals):/ { printf "%d\n", $2 / n; exit }' "$dir/cg.out.$k"
-    done
-    kill "$vp" 2>/dev/null
-    wait "$vp" 2>/dev/null
-}
-if [ "${INSTR:-1}" != 0 ] && command -v valgrind >/dev/null 2>&1; then
-    mapfile -t MG_IR < <(instr_pass "$MOONGATE" moongate "$(free_port)")
-    mapfile -t NG_IR < <(instr_pass "$NGINX" nginx "$(free_port)")
-    {
-        echo
-        echo "instructions per request (callgrind, user space, ${INSTR_REQUESTS:-1000} keepalive requests per case)"
-        printf '%-12s %12s %12s %6s\n' case mg_instr ng_instr ratio
-    } | tee -a "$OUT"
-    i=0
-    for c in "${CASES[@]}"; do
-        IFS='|' read -r name _ _ <<<"$c"
-        printf '%-12s %12s %12s %6s\n' "$name" "${MG_IR[$i]:-?}" "${NG_IR[$i]:-?}" \
-            "$(ratio "${NG_IR[$i]:-0}" "${MG_IR[$i]:-0}")" | tee -a "$OUT"
-        i=$((i + 1))
-    done
-    echo "ratio: nginx/moongate instructions (higher is better for moongate)" | tee -a "$OUT"
-fi
+bench_cases
+instr_table
 echo "written to ${OUT#$ROOT/}"

@@ -1,0 +1,76 @@
+/*
+ * Unit tests for the hand-written formatters that replaced printf on the response path:
+ * mg_put_uint and mg_put_hex (core/str.c) against printf's output, and mg_time_http
+ * (core/mgtime.c) against strftime's RFC 1123 date for every month, weekday, leap days and
+ * the years printf still formats (before 1000, after 9999).
+ */
+#include <inttypes.h>
+#include <time.h>
+
+#include "mg.h"
+
+#include "mgtime.h"
+#include "str.h"
+
+#include "tap.h"
+
+static void test_numbers(void)
+{
+    static const uint64_t cases[] = {0,           1,           9,          10,        15,   16,
+                                     99,          100,         255,        1023,      1024, 65535,
+                                     4294967295u, 4294967296u, 1000000007, UINT64_MAX};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char got[MG_INT_TEXT_MAX + 1], want[32];
+        *mg_put_uint(got, cases[i]) = '\0';
+        snprintf(want, sizeof(want), "%" PRIu64, cases[i]);
+        is_str(got, want, "mg_put_uint %s", want);
+        *mg_put_hex(got, cases[i]) = '\0';
+        snprintf(want, sizeof(want), "%" PRIx64, cases[i]);
+        is_str(got, want, "mg_put_hex %s", want);
+    }
+}
+
+static void test_http_time(void)
+{
+    /* a day in each month of a leap year and around the epoch's edges */
+    static const time_t cases[] = {0,
+                                   1,
+                                   59,
+                                   86399,
+                                   86400,
+                                   951782400 /* 2000-02-29 */,
+                                   1290079655 /* Thu, 18 Nov 2010 11:27:35 */,
+                                   1700000000,
+                                   2147483647,
+                                   4102444800 /* 2100-01-01 */,
+                                   253402300799};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char got[32], want[64];
+        struct tm tm;
+        gmtime_r(&cases[i], &tm);
+        strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        mg_time_http(got, cases[i]);
+        is_str(got, want, "mg_time_http(%lld)", (long long)cases[i]);
+    }
+    for (int m = 0; m < 12; m++) {
+        struct tm tm = {.tm_year = 124, .tm_mon = m, .tm_mday = 1 + 2 * m, .tm_hour = m};
+        time_t t = timegm(&tm);
+        char got[32], want[64];
+        gmtime_r(&t, &tm);
+        strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        mg_time_http(got, t);
+        is_str(got, want, "mg_time_http month %d", m + 1);
+    }
+    char got[32];
+    mg_time_http(got, (time_t)-62135596800LL + 86400 * 366); /* year 2 */
+    is_str(got, "Wed, 02 Jan    2 00:00:00 GMT", "a year before 1000 as printf's %%4d");
+    mg_time_http(got, (time_t)253402300800LL); /* 10000-01-01 */
+    is_str(got, "Sat, 01 Jan 10000 00:00:00 GMT", "a five-digit year");
+}
+
+int main(void)
+{
+    test_numbers();
+    test_http_time();
+    return done_testing();
+}
