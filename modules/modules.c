@@ -50,6 +50,8 @@ extern mg_module_t mg_gunzip_module;
 extern mg_module_t mg_gzip_static_module;
 extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
+extern mg_module_t mg_upstream_random_module;
+extern mg_module_t mg_upstream_zone_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_empty_gif_module;
@@ -87,6 +89,8 @@ mg_module_t *mg_modules[] = {
     /* upstream{} groups and balancers (no phase handlers, no filters) */
     &mg_upstream_module,
     &mg_upstream_least_conn_module,
+    &mg_upstream_random_module,
+    &mg_upstream_zone_module,
     &mg_upstream_hash_module,
     &mg_proxy_module, /* content handler set per location (clcf->handler) */
     &mg_empty_gif_module,

@@ -336,6 +336,11 @@ static const char *up_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return MG_CONF_OK;
 }
 
+mg_upstream_group_t *mg_upstream_current(mg_conf_t *cf)
+{
+    return &main_conf(cf)->current->g;
+}
+
 void mg_upstream_set_balancer(mg_conf_t *cf, const mg_upstream_balancer_t *b, void *bconf,
                               unsigned flags)
 {
@@ -354,7 +359,7 @@ static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     (void)cmd;
     up_main_conf_t *umcf = conf;
     up_group_t *ug = umcf->current;
-    mg_int_t weight = 1, max_fails = 1;
+    mg_int_t weight = 1, max_fails = 1, max_conns = 0;
     int64_t fail_timeout = 10;
     int backup = 0, down = 0;
     size_t i;
@@ -365,6 +370,12 @@ static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
             need = MG_UPSTREAM_WEIGHT;
             weight = (mg_int_t)mg_atoi(v[i].data + 7, v[i].len - 7);
             if (weight <= 0) {
+                goto invalid;
+            }
+        } else if (v[i].len >= 10 && memcmp(v[i].data, "max_conns=", 10) == 0) {
+            need = MG_UPSTREAM_MAX_CONNS;
+            max_conns = (mg_int_t)mg_atoi(v[i].data + 10, v[i].len - 10);
+            if (max_conns < 0) {
                 goto invalid;
             }
         } else if (v[i].len >= 10 && memcmp(v[i].data, "max_fails=", 10) == 0) {
@@ -411,6 +422,7 @@ static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         peers[k].weight = weight;
         peers[k].effective_weight = weight;
         peers[k].max_fails = max_fails;
+        peers[k].max_conns = max_conns;
         peers[k].fail_timeout = fail_timeout * 1000;
         peers[k].down = down;
         peers[k].backup = backup;
@@ -486,6 +498,9 @@ static const char *up_init_main_conf(mg_conf_t *cf, void *conf)
             g->balancer = &mg_upstream_round_robin;
         }
         if (g->balancer->init_group(cf, g) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+        if (g->zone_name.len && mg_upstream_zone_init(cf, g) != MG_OK) {
             return MG_CONF_ERROR;
         }
     }
