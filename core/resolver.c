@@ -364,6 +364,7 @@ static void query_done(query_t *q)
         rs->state = state;
         if (state == 0) {
             addrs_copy(rs, a, n);
+            rs->expire_in = q->valid ? q->valid : (mg_msec_t)q->ttl * 1000;
         }
         deliver(rs);
     }
@@ -430,6 +431,7 @@ mg_resolve_t *mg_resolve_name(mg_server_t *srv, mg_resolver_t *res, mg_str_t nam
         }
         if (strcasecmp(c->name, rs->name.data) == 0) {
             addrs_copy(rs, c->addrs, c->naddrs);
+            rs->expire_in = c->expire - mg_now.monotonic;
             event_active(rs->timer, EV_TIMEOUT, 1);
             return rs;
         }

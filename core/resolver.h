@@ -45,6 +45,7 @@ struct mg_resolve_s {
     struct sockaddr_storage *addrs; /* IPv4 first, then IPv6; port 0 */
     socklen_t *lens;
     size_t naddrs;
+    mg_msec_t expire_in; /* how long the answer is kept (valid= or its TTL) */
     mg_resolve_handler_pt handler;
     void *data;
     /* the resolver's own */

@@ -52,6 +52,7 @@ extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
 extern mg_module_t mg_upstream_random_module;
 extern mg_module_t mg_upstream_zone_module;
+extern mg_module_t mg_upstream_dynamic_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_empty_gif_module;
@@ -91,6 +92,7 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_least_conn_module,
     &mg_upstream_random_module,
     &mg_upstream_zone_module,
+    &mg_upstream_dynamic_module,
     &mg_upstream_hash_module,
     &mg_proxy_module, /* content handler set per location (clcf->handler) */
     &mg_empty_gif_module,

@@ -31,4 +31,13 @@ mg_upstream_group_t *mg_upstream_current(mg_conf_t *cf);
  * balancer prepared the group; MG_OK or MG_ERROR logged. */
 mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g);
 
+/* "server NAME resolve" (modules/upstream_dynamic.c): reserve the server's peer slots in
+ * `list` at load; mg_upstream_dynamic_init checks the group at the end of http{}. */
+void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_t *list,
+                                mg_str_t host, in_port_t port, mg_str_t server,
+                                const mg_upstream_peer_t *tmpl);
+mg_int_t mg_upstream_dynamic_init(mg_conf_t *cf, mg_upstream_group_t *g);
+/* A peer slot that got an address at run time takes its record in the group's zone. */
+void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p);
+
 #endif

@@ -50,6 +50,9 @@ static mg_int_t random_get_peer(mg_upstream_pick_t *pick)
     }
     mg_upstream_peer_t *peers = g->peers.elts;
     mg_int_t total = mg_upstream_rr_total_weight(g);
+    if (total == 0) {
+        return mg_upstream_rr_get_peer(pick); /* only "resolve" slots without addresses */
+    }
     mg_uint_t i = 0, j = 0;
     int n;
     for (n = 0; n < DRAWS; n++) {

@@ -182,6 +182,25 @@ static void zone_free_peer(mg_upstream_pick_t *pick, int outcome)
     mg_shmtx_unlock(&zs->hdr->lock);
 }
 
+void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p)
+{
+    zone_state_t *zs = g->zone;
+    if (zs == NULL) {
+        return;
+    }
+    char key[KEY_LEN];
+    snprintf(key, sizeof(key), "%.*s %d %zu %.*s", (int)g->name.len, g->name.data, list, i,
+             (int)p->name.len, p->name.data);
+    mg_shmtx_lock(&zs->hdr->lock);
+    p->shared = record(zs->hdr, key, p); /* NULL (a full zone): the worker's own numbers */
+    if (p->shared) {
+        zone_rec_t *z = p->shared;
+        p->conns = (mg_uint_t)z->conns;
+        z->effective_weight = p->weight;
+    }
+    mg_shmtx_unlock(&zs->hdr->lock);
+}
+
 mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
 {
     zone_main_conf_t *zmcf = mg_http_conf_get_main(cf, mg_upstream_zone_module);
@@ -216,6 +235,9 @@ mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
     for (int l = 0; l < 2; l++) {
         mg_upstream_peer_t *p = lists[l]->elts;
         for (size_t i = 0; i < lists[l]->nelts; i++) {
+            if (p[i].name.len == 0) {
+                continue; /* a "resolve" server's slot without an address yet */
+            }
             char key[KEY_LEN];
             snprintf(key, sizeof(key), "%.*s %d %zu %.*s", (int)g->name.len, g->name.data, l, i,
                      (int)p[i].name.len, p[i].name.data);

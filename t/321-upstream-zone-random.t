@@ -319,3 +319,76 @@ qr/balancing method does not support parameter "backup" in \S+\.conf:\d+/
 --- must_die
 --- error_log eval
 qr/invalid parameter "max_conns=abc" in \S+\.conf:\d+/
+
+
+
+=== TEST 16: server NAME resolve: the name's addresses follow the DNS without a reload
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+    upstream u {
+        zone dyn 64k;
+        server pool.test:$TEST_NGINX_A_PORT resolve;
+    }
+--- config
+    location /t {
+        add_header X-Up $upstream_addr always;
+        proxy_pass http://u;
+    }
+--- init
+# the upstream address a request went to, once it is $want (5 s at most)
+sub main::up_until {
+    my $want = shift;
+    my $got = '';
+    for (1 .. 50) {
+        my $req = "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        my $x = Test::Moongate::exchange([$req], 0, ['GET'], 5);
+        my ($r) = Test::Moongate::parse_responses($x->{raw}, ['GET'], 1);
+        $got = ($r && Test::Moongate::header_value($r, 'X-Up')) // '';
+        return $got if $got eq $want;
+        Time::HiRes::sleep(0.1);
+    }
+    return $got;
+}
+dns_set('pool.test' => { a => ['127.0.0.1'], ttl => 1 });
+my $a = "127.0.0.1:$Test::MoongateBackend::Port{a}";
+my $moved = "127.0.0.2:$Test::MoongateBackend::Port{a}";
+Test::More::is(main::up_until($a), $a, 'TEST 16: first the address the DNS gave');
+dns_set('pool.test' => { a => ['127.0.0.2'], ttl => 1 });
+Test::More::is(main::up_until($moved), $moved, 'TEST 16: then the new one, the old one gone');
+dns_set('pool.test' => { a => ['127.0.0.1'], ttl => 1 });
+Test::More::is(main::up_until($a), $a, 'TEST 16: and back');
+--- request
+GET /t
+--- response_headers
+X-Backend: a
+--- moongate_only
+
+
+
+=== TEST 17: resolve needs the group in a zone
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+    upstream u {
+        server pool.test:$TEST_NGINX_A_PORT resolve;
+    }
+--- config
+    location /t { proxy_pass http://u; }
+--- must_die
+--- error_log eval
+qr/resolving names at run time requires upstream "u" in \S+\.conf:\d+ to be in shared memory/
+--- moongate_only
+
+
+
+=== TEST 18: resolve needs a resolver
+--- http_config
+    upstream u {
+        zone dyn 64k;
+        server pool.test:$TEST_NGINX_A_PORT resolve;
+    }
+--- config
+    location /t { proxy_pass http://u; }
+--- must_die
+--- error_log eval
+qr/no resolver defined to resolve pool\.test in \S+\.conf:\d+/
+--- moongate_only
