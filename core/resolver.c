@@ -347,8 +347,12 @@ static void query_done(query_t *q)
     /* the IPv4 question's error first, as nginx reports it; no address at all is "not found" */
     int state = n ? 0 : q->h4.state ? q->h4.state : q->h6.state ? q->h6.state : MG_RESOLVE_NXDOMAIN;
     struct sockaddr_storage *a = mg_alloc((n ? n : 1) * sizeof(*a));
-    memcpy(a, q->h4.addrs, q->h4.naddrs * sizeof(*a));
-    memcpy(a + q->h4.naddrs, q->h6.addrs, q->h6.naddrs * sizeof(*a));
+    if (q->h4.naddrs) {
+        memcpy(a, q->h4.addrs, q->h4.naddrs * sizeof(*a));
+    }
+    if (q->h6.naddrs) {
+        memcpy(a + q->h4.naddrs, q->h6.addrs, q->h6.naddrs * sizeof(*a));
+    }
     if (state == 0) {
         cache_t *c = mg_calloc(sizeof(*c));
         c->name = mg_alloc(strlen(q->name) + 1);
