@@ -13,12 +13,16 @@
 #include "server.h"
 #include "socket_tcp.h"
 
-static mg_http_loc_conf_t *core_conf(mg_lua_ctx_t *ctx)
+/* The context's resolver and resolver_timeout: the request's location, or for a timer the
+ * http{} level (not merged: unset values are the defaults). */
+static mg_resolver_t *ctx_resolver(mg_lua_ctx_t *ctx, mg_msec_t *timeout)
 {
-    if (ctx->r) {
-        return mg_http_get_loc_conf(ctx->r, mg_http_core_module);
+    mg_http_loc_conf_t *clcf = ctx->r ? mg_http_get_loc_conf(ctx->r, mg_http_core_module)
+                                      : ctx->lmcf->cycle->http->loc_conf[mg_http_core_module.index];
+    if (timeout) {
+        *timeout = clcf->resolver_timeout == MG_CONF_UNSET ? 30000 : clcf->resolver_timeout;
     }
-    return ctx->lmcf->cycle->http->loc_conf[mg_http_core_module.index];
+    return clcf->resolver == MG_CONF_UNSET_PTR ? NULL : clcf->resolver;
 }
 
 /* need(host): a name only the resolver can answer, and there is one */
@@ -28,7 +32,7 @@ static int lua_need(lua_State *L)
     const char *host = luaL_checklstring(L, 1, &hlen);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (ctx == NULL || (hlen >= 5 && memcmp(host, "unix:", 5) == 0) ||
-        core_conf(ctx)->resolver == NULL) {
+        ctx_resolver(ctx, NULL) == NULL) {
         lua_pushboolean(L, 0);
         return 1;
     }
@@ -81,10 +85,10 @@ static int lua_resolve(lua_State *L)
     if (ctx == NULL || co == NULL) {
         return luaL_error(L, "no request ctx found");
     }
-    mg_http_loc_conf_t *clcf = core_conf(ctx);
+    mg_msec_t timeout;
+    mg_resolver_t *res = ctx_resolver(ctx, &timeout);
     mg_str_t name = {hlen, (char *)host};
-    co->resolve = mg_resolve_name(ctx->lmcf->cycle->server, clcf->resolver, name,
-                                  clcf->resolver_timeout, on_answer, co);
+    co->resolve = mg_resolve_name(ctx->lmcf->cycle->server, res, name, timeout, on_answer, co);
     return mg_lua_wait(L, ctx);
 }
 

@@ -422,3 +422,43 @@ GET /t
 --- error_log eval
 qr/connect\(\) failed \(111: Connection refused\) while connecting to upstream, .*upstream: "http:\/\/\[::1\]:\d+\//
 --- moongate_only
+
+
+
+=== TEST 23: a timer's cosocket resolves through the http{} resolver
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+    lua_shared_dict d 1m;
+--- config
+    location /start {
+        content_by_lua_block {
+            ngx.timer.at(0, function()
+                local s = ngx.socket.tcp()
+                s:settimeout(2000)
+                local ok, err = s:connect("a.test", $TEST_NGINX_T_PORT)
+                if ok then
+                    s:send("timer\n")
+                    ok, err = s:receive()
+                end
+                ngx.shared.d:set("r", tostring(ok) .. " " .. tostring(err))
+            end)
+            ngx.say("started")
+        }
+    }
+    location /t {
+        content_by_lua_block {
+            for i = 1, 50 do
+                local r = ngx.shared.d:get("r")
+                if r then
+                    ngx.say(r)
+                    return
+                end
+                ngx.sleep(0.1)
+            end
+            ngx.say("no result")
+        }
+    }
+--- request eval
+["GET /start", "GET /t"]
+--- response_body eval
+["started\n", "timer nil\n"]
