@@ -10,6 +10,7 @@
 #include "shm.h"
 #include "stat.h"
 #include "str.h"
+#include "syslog.h"
 
 static mg_str_t dir_of(mg_pool_t *pool, const char *path)
 {
@@ -102,12 +103,27 @@ void mg_cycle_reopen_files(mg_cycle_t *cycle)
 const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
 {
     mg_str_t name = cf->args[1];
-    if (mg_str_eq(name, "off")) {
-        /* nginx logs to a file literally named "off"; keep that behaviour */
-    }
-    if (name.len > 7 && memcmp(name.data, "syslog:", 7) == 0) {
-        mg_conf_error(cf, 0, "syslog error logging is not supported by moongate");
-        return MG_CONF_ERROR;
+    /* "off" is a file of that name in nginx too */
+    mg_log_t *log = mg_pcalloc(cf->pool, sizeof(mg_log_t));
+    if (name.len >= 7 && memcmp(name.data, "syslog:", 7) == 0) {
+        mg_str_t params = {name.len - 7, name.data + 7};
+        log->wdata = mg_syslog_parse(cf, params);
+        if (log->wdata == NULL) {
+            return MG_CONF_ERROR;
+        }
+        log->writer = mg_syslog_writer;
+    } else if (name.len >= 7 && memcmp(name.data, "memory:", 7) == 0) {
+        mg_str_t size = {name.len - 7, name.data + 7};
+        log->wdata = mg_log_memory_create(cf->cycle->pool, size, mg_conf_where(cf));
+        if (log->wdata == NULL) {
+            mg_conf_error(cf, 0, "invalid buffer size \"%s\"", size.data);
+            return MG_CONF_ERROR;
+        }
+        log->writer = mg_log_memory_writer;
+    } else {
+        mg_str_t full = mg_str_eq(name, "stderr") ? mg_pstr(cf->pool, "stderr", 6)
+                                                  : mg_conf_full_name(cf->cycle, name, 0);
+        log->file = mg_cycle_open_file(cf->cycle, full);
     }
     /* nginx's rules: at most one level name; debug_<area> masks only among themselves (they
      * mean "debug" here, moongate's debug output is not split by area) */
@@ -139,10 +155,6 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
     } else if (level == 0) {
         level = MG_LOG_ERR;
     }
-    mg_log_t *log = mg_pcalloc(cf->pool, sizeof(mg_log_t));
-    mg_str_t full = mg_str_eq(name, "stderr") ? mg_pstr(cf->pool, "stderr", 6)
-                                              : mg_conf_full_name(cf->cycle, name, 0);
-    log->file = mg_cycle_open_file(cf->cycle, full);
     log->level = level;
     /* keep the chain ordered as written; nginx keeps the most verbose first, which only
      * matters for its in-memory buffers */

@@ -1,5 +1,6 @@
 /*
  * Error log writer. One write(2) per message so lines from several processes never interleave.
+ * A destination with a writer (syslog, a memory ring) gets the same line instead.
  */
 #include <stdarg.h>
 #include <sys/syscall.h>
@@ -7,6 +8,7 @@
 
 #include "log.h"
 #include "mgtime.h"
+#include "pool.h"
 #include "str.h"
 
 #define LOG_MAX 4096
@@ -47,6 +49,91 @@ int mg_log_level_by_name(mg_str_t name)
         }
     }
     return -1;
+}
+
+void mg_log_use(mg_log_t *dst, const mg_log_t *src)
+{
+    dst->level = src->level;
+    dst->file = src->file;
+    dst->writer = src->writer;
+    dst->wdata = src->wdata;
+    dst->next = src->next;
+}
+
+/* ---- error_log memory:SIZE ----
+ * nginx keeps such a log for debuggers only; so does moongate. The buffer starts, as nginx's,
+ * with "MEMLOG SIZE FILE:LINE\n" and the ring follows; its record starts with a magic string so
+ * it can also be found in a core file or /proc/PID/mem. Every process writes its own copy
+ * (forked workers inherit the configuration's, copy-on-write). */
+
+#define RING_MAGIC "moongate_ring1"
+/* nginx's rule: room for the marker and this much more (one 2048-byte message and some) */
+#define RING_MIN 2084
+
+typedef struct log_ring_s {
+    char magic[16];
+    char *start, *end; /* the whole buffer, the marker first: what a debugger dumps */
+    char *pos;         /* where the next byte goes: the oldest byte once wrapped */
+    uint64_t wrapped;  /* times the writer went round */
+    char *ring;        /* the ring's first byte, after the marker */
+    struct log_ring_s *next;
+} log_ring_t;
+
+/* every ring of this process, for a debugger: `p *log_rings` */
+static log_ring_t *log_rings;
+
+static void ring_free(void *data)
+{
+    for (log_ring_t **pp = &log_rings; *pp; pp = &(*pp)->next) {
+        if (*pp == data) {
+            *pp = ((log_ring_t *)data)->next;
+            break;
+        }
+    }
+}
+
+void *mg_log_memory_create(mg_pool_t *pool, mg_str_t size, const char *where)
+{
+    /* nginx's sizes: k and m suffixes only */
+    int64_t n = size.len && (size.data[size.len - 1] | 0x20) == 'g' ? -1 : mg_parse_size(size);
+    char marker[4200];
+    int mlen = snprintf(marker, sizeof(marker), "MEMLOG %lld %s\n", (long long)n, where);
+    if (n < 0 || mlen < 0 || (size_t)mlen >= sizeof(marker) || n < RING_MIN + mlen ||
+        (uint64_t)n > SIZE_MAX / 2) {
+        return NULL;
+    }
+    log_ring_t *ring = mg_pcalloc(pool, sizeof(log_ring_t));
+    memcpy(ring->magic, RING_MAGIC, sizeof(RING_MAGIC));
+    ring->start = mg_pcalloc(pool, (size_t)n);
+    ring->end = ring->start + n;
+    memcpy(ring->start, marker, (size_t)mlen);
+    ring->ring = ring->pos = ring->start + mlen;
+    ring->next = log_rings;
+    log_rings = ring;
+    mg_pool_cleanup_add(pool, ring_free, ring);
+    return ring;
+}
+
+static void ring_put(log_ring_t *ring, const char *p, size_t len)
+{
+    while (len) {
+        size_t n = mg_min(len, (size_t)(ring->end - ring->pos));
+        memcpy(ring->pos, p, n);
+        ring->pos += n;
+        p += n;
+        len -= n;
+        if (ring->pos == ring->end) {
+            ring->pos = ring->ring;
+            ring->wrapped++;
+        }
+    }
+}
+
+void mg_log_memory_writer(mg_log_t *log, int level, const char *buf, size_t len)
+{
+    (void)level;
+    ring_put(log->wdata, buf, len);
+    ring_put(log->wdata, "\n", 1);
 }
 
 static char *log_errno(char *p, char *end, int err)
@@ -135,7 +222,14 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
 
     int wrote_stderr = 0;
     for (mg_log_t *l = log; l; l = l->next) {
-        if (level > l->level || l->file == NULL) {
+        if (level > l->level) {
+            continue;
+        }
+        if (l->writer) {
+            l->writer(l, level, buf, (size_t)(p - 1 - buf));
+            continue;
+        }
+        if (l->file == NULL) {
             continue;
         }
         log_write(l->file->fd, buf, (size_t)(p - buf));

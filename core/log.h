@@ -2,7 +2,8 @@
  * The error log, in nginx's format byte for byte:
  *   YYYY/MM/DD HH:MM:SS [level] PID#TID: *CONN message, client: ..., request: "..."
  * A log points at an open file shared by every log of a generation (so USR1 reopens in one
- * place); connections copy a log and set `connection` and a context `handler`.
+ * place), or at a writer (syslog, a memory ring); connections copy a log and set `connection`
+ * and a context `handler`.
  */
 #ifndef MG_LOG_H
 #define MG_LOG_H
@@ -32,10 +33,14 @@ typedef struct mg_open_file_s {
 } mg_open_file_t;
 
 typedef size_t (*mg_log_handler_pt)(mg_log_t *log, char *buf, size_t len);
+/* A destination other than a file: gets each line it admits, without the newline. */
+typedef void (*mg_log_writer_pt)(mg_log_t *log, int level, const char *buf, size_t len);
 
 struct mg_log_s {
     int level;
     mg_open_file_t *file;
+    mg_log_writer_pt writer; /* instead of file (syslog:, memory:) */
+    void *wdata;
     mg_log_t *next;        /* further error_log destinations at the same level of config */
     mg_uint_t connection;  /* connection number for "*N", 0 for none */
     mg_log_handler_pt handler; /* appends ", client: ..." context */
@@ -54,6 +59,13 @@ void mg_log_stderr(int err, const char *fmt, ...) __attribute__((format(printf, 
 /* While set (before daemonizing), messages at warn and above also go to stderr. */
 void mg_log_set_use_stderr(int on);
 int mg_log_level_by_name(mg_str_t name);
+/* Point dst (a connection's log) at src's destinations: level, file or writer, and the rest
+ * of src's chain; dst keeps its connection, context handler and action. */
+void mg_log_use(mg_log_t *dst, const mg_log_t *src);
+/* error_log memory:SIZE at `where` ("FILE:LINE"): a buffer of SIZE bytes in this process's
+ * memory, for a debugger (see ARCHITECTURE.md); NULL when SIZE is not one nginx takes. */
+void *mg_log_memory_create(mg_pool_t *pool, mg_str_t size, const char *where);
+void mg_log_memory_writer(mg_log_t *log, int level, const char *buf, size_t len);
 /* Process id and thread id as printed in the log; refreshed after fork. */
 void mg_log_set_pid(void);
 /* While buf is set, the first message at `error` or worse is also kept there as

@@ -80,6 +80,8 @@ void mg_time_update(void)
     snprintf(mg_now.iso8601, sizeof(mg_now.iso8601), "%4d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
              sign, off / 60, off % 60);
+    snprintf(mg_now.syslog, sizeof(mg_now.syslog), "%s %2d %02d:%02d:%02d", months[tm.tm_mon],
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /*

@@ -16,6 +16,7 @@ typedef struct {
     char http[64];
     char local[64];
     char iso8601[64];
+    char syslog[64]; /* RFC 3164's "Mmm dd hh:mm:ss", local time */
 } mg_time_t;
 
 extern mg_time_t mg_now;

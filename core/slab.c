@@ -28,6 +28,7 @@ struct mg_slab_s {
     char *start; /* the first block */
     char *end;   /* the sentinel: a used block of size 0 that stops merging */
     size_t free;
+    uint64_t nonempty[(NBINS + 63) / 64]; /* a bit per class with a block in it */
     block_t *bins[NBINS];
 };
 
@@ -53,6 +54,7 @@ static size_t bin_of(size_t size)
 static void bin_insert(mg_slab_t *s, block_t *b)
 {
     size_t i = bin_of(bsize(b));
+    s->nonempty[i / 64] |= (uint64_t)1 << (i % 64);
     b->prev = NULL;
     b->next = s->bins[i];
     if (b->next) {
@@ -66,7 +68,11 @@ static void bin_remove(mg_slab_t *s, block_t *b)
     if (b->prev) {
         b->prev->next = b->next;
     } else {
-        s->bins[bin_of(bsize(b))] = b->next;
+        size_t i = bin_of(bsize(b));
+        s->bins[i] = b->next;
+        if (b->next == NULL) {
+            s->nonempty[i / 64] &= ~((uint64_t)1 << (i % 64));
+        }
     }
     if (b->next) {
         b->next->prev = b->prev;
@@ -105,6 +111,23 @@ mg_slab_t *mg_slab_init(void *addr, size_t size)
     return s;
 }
 
+/* the first class above i with a block in it, or NBINS (an allocation needs one step, not a
+ * walk over the empty classes: a limit_conn node is made and freed per request) */
+static size_t next_nonempty(const mg_slab_t *s, size_t i)
+{
+    for (size_t w = (i + 1) / 64; w < mg_nelems(s->nonempty); w++) {
+        uint64_t bits = s->nonempty[w];
+        if (w == (i + 1) / 64) {
+            bits &= ~(uint64_t)0 << ((i + 1) % 64);
+        }
+        if (bits) {
+            size_t j = w * 64 + (size_t)__builtin_ctzll(bits);
+            return j < NBINS ? j : NBINS;
+        }
+    }
+    return NBINS;
+}
+
 static block_t *fit_in(block_t *b, size_t need, size_t limit)
 {
     for (size_t n = 0; b && n < limit; b = b->next, n++) {
@@ -128,7 +151,7 @@ void *mg_slab_alloc(mg_slab_t *s, size_t size)
      * look at a few of them first (keeping large blocks whole), then up, then all of them */
     size_t i = bin_of(need);
     block_t *b = fit_in(s->bins[i], need, FIRST_SCAN);
-    for (size_t j = i + 1; b == NULL && j < NBINS; j++) {
+    for (size_t j = next_nonempty(s, i); b == NULL && j < NBINS; j = next_nonempty(s, j)) {
         b = j == NBINS - 1 ? fit_in(s->bins[j], need, SIZE_MAX) : s->bins[j];
     }
     if (b == NULL) {

@@ -176,7 +176,7 @@ static mg_lua_co_t *thread_ended(mg_lua_ctx_t *ctx, mg_lua_co_t *co, int *nargs)
 
 static mg_log_t *ctx_log(mg_lua_ctx_t *ctx)
 {
-    return ctx->r ? &ctx->r->connection->log : ctx->lmcf->cycle->log;
+    return ctx->r ? mg_http_request_log(ctx->r) : ctx->lmcf->cycle->log;
 }
 
 int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
@@ -187,6 +187,9 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
         co->status = MG_LUA_ST_RUNNING;
         ctx->yield_op = OP_NONE;
         mg_lua_cur = (mg_lua_current_t){ctx->r, ctx, ctx->phase, ctx->lmcf, co};
+        if (ctx->r) {
+            mg_http_request_log(ctx->r); /* its lines speak of this request (a subrequest's) */
+        }
         int rc = lua_resume(co->L, nargs);
         mg_lua_cur = saved;
         mg_lua_co_t *next = NULL;

@@ -4,16 +4,25 @@
  * config time into literal and variable parts; files come from the cycle's open files so
  * USR1 reopens them; "buffer=" collects lines per file and empties on fill, on the "flush="
  * timer and through the open file's flush hook when the file is reopened or closed.
+ * "gzip" compresses each buffer into a gzip member of its own as it is written, so the file
+ * is a series of members that zcat reads whole. "syslog:" targets send each line as a
+ * datagram (core/syslog.c). A path with variables names a file per request, opened for the
+ * line and closed after it, unless open_log_file_cache keeps its descriptor in this process.
  */
 #include <event2/event.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "http.h"
 #include "script.h"
 #include "server.h"
+#include "syslog.h"
 #include "variables.h"
 
 #define ACCESS_LOG_PATH "logs/access.log"
+#define GZIP_BUFFER (64 * 1024) /* nginx's buffer when gzip has none */
 #define COMBINED_FORMAT                                                                          \
     "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "          \
     "\"$http_referer\" \"$http_user_agent\""
@@ -40,11 +49,13 @@ typedef struct {
     unsigned ev_assigned : 1;
     unsigned ev_armed : 1;
     mg_cycle_t *cycle; /* its error log reports write failures */
+    int gzip;          /* compression level, 0 without gzip */
 } log_buf_t;
 
 typedef struct {
     mg_open_file_t *file;
-    log_buf_t *buf;
+    mg_syslog_peer_t *syslog;      /* instead of a file */
+    mg_http_complex_value_t *path; /* instead of a file: its name has variables */
     log_fmt_t *fmt;
     mg_http_complex_value_t *filter; /* if=: empty or "0" skips the line */
 } access_log_t;
@@ -54,9 +65,36 @@ typedef struct {
     mg_array_t *deflt;    /* the implicit logs/access.log, made on first need */
 } log_main_conf_t;
 
+/* open_log_file_cache: descriptors of files named by variables, per process; a node is made
+ * at a name's first use (counting uses toward min_uses) and keeps the descriptor from then on.
+ * Nodes not used for `inactive` are dropped lazily (two at most per lookup, from the cold end),
+ * the least recently used when `max` is reached; `valid` says how long a descriptor is trusted
+ * before the name is checked to still be the same file (so a rotated log is reopened). */
+typedef struct log_cached_s {
+    struct log_cached_s *hnext;       /* hash chain */
+    struct log_cached_s *prev, *next; /* recency list, the most recent first */
+    int fd;                           /* -1 until min_uses is reached */
+    dev_t dev;
+    ino_t ino;
+    mg_uint_t uses;
+    mg_msec_t accessed, validated;
+    uint32_t hash;
+    char name[];
+} log_cached_t;
+
 typedef struct {
-    mg_array_t *logs; /* access_log_t; NULL when this level has no access_log */
-    int off;          /* "access_log off" at this level: wins over the level's other lines */
+    mg_uint_t max, min_uses;
+    mg_msec_t inactive, valid;
+    mg_uint_t n;
+    log_cached_t **buckets; /* max rounded up to a power of two (4096 at most), at first use */
+    mg_uint_t mask;
+    log_cached_t lru; /* sentinel: lru.next the most recent, lru.prev the least */
+} log_cache_t;
+
+typedef struct {
+    mg_array_t *logs;   /* access_log_t; NULL when this level has no access_log */
+    int off;            /* "access_log off" at this level: wins over the level's other lines */
+    log_cache_t *cache; /* open_log_file_cache; NULL off */
 } log_loc_conf_t;
 
 mg_module_t mg_access_log_module;
@@ -172,14 +210,14 @@ static char *escape_copy(char *d, int escape, const unsigned char *p, size_t n)
     return d;
 }
 
-/* The line for r, newline included, in r's pool. */
-static mg_str_t render(mg_request_t *r, log_fmt_t *fmt)
+/* The line for r after `head` (hlen bytes), newline included, in r's pool. */
+static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t hlen)
 {
     log_op_t *ops = fmt->ops.elts;
     size_t n = fmt->ops.nelts;
     /* each variable is read once: $request_time or $msec must not differ between passes */
     mg_http_var_value_t **vals = mg_palloc(r->pool, n * sizeof(*vals) + 1);
-    size_t len = 1;
+    size_t len = hlen + 1;
     for (size_t i = 0; i < n; i++) {
         if (ops[i].index < 0) {
             len += ops[i].literal.len;
@@ -194,7 +232,8 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt)
         }
     }
     char *line = mg_pnalloc(r->pool, len);
-    char *d = line;
+    memcpy(line, head, hlen);
+    char *d = line + hlen;
     for (size_t i = 0; i < n; i++) {
         if (ops[i].index < 0) {
             memcpy(d, ops[i].literal.data, ops[i].literal.len);
@@ -237,6 +276,32 @@ static void write_file(mg_log_t *log, mg_open_file_t *file, const char *p, size_
     }
 }
 
+/* One gzip member holding the buffer, written at once. */
+static void write_gzip(log_buf_t *b, const char *p, size_t n)
+{
+    z_stream zs = {0};
+    /* 16 + window bits: zlib writes the gzip header and trailer itself */
+    int rc = deflateInit2(&zs, b->gzip, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY);
+    if (rc != Z_OK) {
+        mg_log_error(MG_LOG_ALERT, b->cycle->log, 0, "deflateInit2() failed: %d", rc);
+        return;
+    }
+    size_t cap = deflateBound(&zs, (uLong)n);
+    char *out = mg_alloc(cap);
+    zs.next_in = (Bytef *)p;
+    zs.avail_in = (uInt)n;
+    zs.next_out = (Bytef *)out;
+    zs.avail_out = (uInt)cap;
+    rc = deflate(&zs, Z_FINISH);
+    if (rc != Z_STREAM_END) {
+        mg_log_error(MG_LOG_ALERT, b->cycle->log, 0, "deflate(Z_FINISH) failed: %d", rc);
+    } else {
+        write_file(b->cycle->log, b->file, out, cap - zs.avail_out);
+    }
+    deflateEnd(&zs);
+    free(out);
+}
+
 static void buf_flush(log_buf_t *b)
 {
     if (b->ev_armed) {
@@ -244,7 +309,11 @@ static void buf_flush(log_buf_t *b)
         b->ev_armed = 0;
     }
     if (b->pos > b->start) {
-        write_file(b->cycle->log, b->file, b->start, (size_t)(b->pos - b->start));
+        if (b->gzip) {
+            write_gzip(b, b->start, (size_t)(b->pos - b->start));
+        } else {
+            write_file(b->cycle->log, b->file, b->start, (size_t)(b->pos - b->start));
+        }
         b->pos = b->start;
     }
 }
@@ -269,7 +338,12 @@ static void buf_write(mg_request_t *r, log_buf_t *b, mg_str_t line)
         buf_flush(b);
     }
     if (line.len > (size_t)(b->end - b->start)) {
-        write_file(b->cycle->log, b->file, line.data, line.len); /* longer than the whole buffer */
+        /* longer than the whole buffer: on its own */
+        if (b->gzip) {
+            write_gzip(b, line.data, line.len);
+        } else {
+            write_file(b->cycle->log, b->file, line.data, line.len);
+        }
         return;
     }
     memcpy(b->pos, line.data, line.len);
@@ -284,6 +358,197 @@ static void buf_write(mg_request_t *r, log_buf_t *b, mg_str_t line)
         struct timeval tv = { (time_t)(b->flush / 1000), (suseconds_t)(b->flush % 1000) * 1000 };
         event_add(&b->ev, &tv);
         b->ev_armed = 1;
+    }
+}
+
+/* ---- files named by variables ---- */
+
+static int open_append(const char *name)
+{
+    return open(name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+}
+
+static uint32_t name_hash(const char *p)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *p; p++) {
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    }
+    return h;
+}
+
+static void lru_unlink(log_cached_t *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+}
+
+static void lru_push(log_cache_t *c, log_cached_t *e)
+{
+    e->next = c->lru.next;
+    e->prev = &c->lru;
+    c->lru.next->prev = e;
+    c->lru.next = e;
+}
+
+static void cache_drop(log_cache_t *c, log_cached_t *e)
+{
+    for (log_cached_t **pp = &c->buckets[e->hash & c->mask]; *pp; pp = &(*pp)->hnext) {
+        if (*pp == e) {
+            *pp = e->hnext;
+            break;
+        }
+    }
+    lru_unlink(e);
+    if (e->fd >= 0) {
+        close(e->fd);
+    }
+    free(e);
+    c->n--;
+}
+
+/* the configuration goes (its generation is freed): so do the descriptors */
+static void cache_free(void *data)
+{
+    log_cache_t *c = data;
+    while (c->buckets && c->lru.prev != &c->lru) {
+        cache_drop(c, c->lru.prev);
+    }
+    free(c->buckets);
+    c->buckets = NULL;
+}
+
+/* A descriptor for name: the cached one (*keep set), or one the caller closes after writing;
+ * -1 with errno when it cannot be opened. */
+static int cache_open(log_cache_t *c, const char *name, int *keep)
+{
+    mg_msec_t now = mg_now.monotonic;
+    if (c->buckets == NULL) {
+        mg_uint_t n = 1;
+        while (n < c->max && n < 4096) { /* a chain per bucket beyond: max may be huge */
+            n <<= 1;
+        }
+        c->buckets = mg_calloc(n * sizeof(log_cached_t *));
+        c->mask = n - 1;
+    }
+    for (int i = 0; i < 2 && c->lru.prev != &c->lru; i++) {
+        log_cached_t *old = c->lru.prev;
+        if (now - old->accessed <= c->inactive) {
+            break;
+        }
+        cache_drop(c, old);
+    }
+    uint32_t hash = name_hash(name);
+    log_cached_t *e = c->buckets[hash & c->mask];
+    while (e && (e->hash != hash || strcmp(e->name, name) != 0)) {
+        e = e->hnext;
+    }
+    if (e) {
+        lru_unlink(e);
+        lru_push(c, e);
+        e->accessed = now;
+        e->uses++;
+        if (e->fd >= 0) {
+            struct stat st;
+            if (now - e->validated < c->valid) {
+                *keep = 1;
+                return e->fd;
+            }
+            if (stat(name, &st) == 0 && st.st_dev == e->dev && st.st_ino == e->ino) {
+                e->validated = now;
+                *keep = 1;
+                return e->fd;
+            }
+            close(e->fd); /* renamed or removed: the name is a new file now */
+            e->fd = -1;
+        }
+    }
+    int fd = open_append(name);
+    if (fd < 0) {
+        return -1; /* failures are not cached */
+    }
+    if (e == NULL) {
+        if (c->n >= c->max) {
+            cache_drop(c, c->lru.prev);
+        }
+        size_t len = strlen(name);
+        e = mg_calloc(sizeof(log_cached_t) + len + 1);
+        memcpy(e->name, name, len + 1);
+        e->hash = hash;
+        e->fd = -1;
+        e->uses = 1;
+        e->accessed = now;
+        e->hnext = c->buckets[hash & c->mask];
+        c->buckets[hash & c->mask] = e;
+        lru_push(c, e);
+        c->n++;
+    }
+    struct stat st;
+    if (e->uses >= c->min_uses && fstat(fd, &st) == 0) {
+        e->fd = fd;
+        e->dev = st.st_dev;
+        e->ino = st.st_ino;
+        e->validated = now;
+        *keep = 1;
+    }
+    return fd;
+}
+
+/* nginx's rule for such logs: nothing is written while the request's root does not exist */
+static int root_exists(mg_request_t *r)
+{
+    mg_str_t path;
+    size_t root_len;
+    if (mg_http_map_uri_to_path(r, &path, &root_len, 0) == NULL) {
+        return 0;
+    }
+    path.data[root_len] = '\0';
+    struct stat st;
+    if (stat(path.data, &st) != 0) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, errno, "testing \"%s\" existence failed",
+                     path.data);
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, ENOTDIR, "testing \"%s\" existence failed",
+                     path.data);
+        return 0;
+    }
+    return 1;
+}
+
+static void write_named(mg_request_t *r, log_loc_conf_t *llcf, access_log_t *log, mg_str_t line)
+{
+    if (!r->root_tested && !root_exists(r)) {
+        return;
+    }
+    mg_str_t v = mg_http_complex_value(r, log->path);
+    char *name = mg_pstrdup(r->pool, v.data, v.len);
+    int keep = 0;
+    int fd = llcf->cache ? cache_open(llcf->cache, name, &keep) : open_append(name);
+    if (fd < 0) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "open() \"%s\" failed", name);
+        return;
+    }
+    mg_open_file_t file = {.fd = fd, .name = name};
+    write_file(&r->connection->log, &file, line.data, line.len);
+    if (!keep) {
+        close(fd);
+    }
+}
+
+static void log_syslog(mg_request_t *r, access_log_t *log)
+{
+    char head[MG_SYSLOG_HEADER_MAX];
+    size_t hlen = mg_syslog_header(log->syslog, log->syslog->severity, head);
+    mg_str_t line = render(r, log->fmt, head, hlen);
+    line.len--; /* a datagram is the message: no newline */
+    ssize_t n = mg_syslog_send(log->syslog, line.data, line.len);
+    if (n < 0) {
+        mg_log_error(MG_LOG_WARN, &r->connection->log, 0, "send() to syslog failed");
+    } else if ((size_t)n != line.len) {
+        mg_log_error(MG_LOG_WARN, &r->connection->log, 0,
+                     "send() to syslog has written only %zd of %zu", n, line.len);
     }
 }
 
@@ -302,11 +567,21 @@ static mg_int_t access_log_handler(mg_request_t *r)
                 continue;
             }
         }
-        mg_str_t line = render(r, log[i].fmt);
-        if (log[i].buf) {
-            buf_write(r, log[i].buf, line);
+        if (log[i].syslog) {
+            log_syslog(r, &log[i]);
+            continue;
+        }
+        mg_str_t line = render(r, log[i].fmt, NULL, 0);
+        if (log[i].path) {
+            write_named(r, llcf, &log[i], line);
+            continue;
+        }
+        mg_open_file_t *file = log[i].file;
+        /* a file that any access_log buffers is buffered for all of them, as in nginx */
+        if (file->flush == on_file_flush) {
+            buf_write(r, file->data, line);
         } else {
-            write_file(&r->connection->log, log[i].file, line.data, line.len);
+            write_file(&r->connection->log, file, line.data, line.len);
         }
     }
     return MG_OK;
@@ -339,12 +614,14 @@ static void *log_create_loc_conf(mg_conf_t *cf)
 {
     log_loc_conf_t *llcf = mg_pcalloc(cf->pool, sizeof(log_loc_conf_t));
     llcf->off = MG_CONF_UNSET;
+    llcf->cache = MG_CONF_UNSET_PTR;
     return llcf;
 }
 
 static const char *log_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
 {
     log_loc_conf_t *prev = parent, *conf = child;
+    mg_conf_merge_ptr(conf->cache, prev->cache, NULL);
     /* a level with any access_log line (or "off") keeps only its own, as nginx */
     if (conf->logs || conf->off != MG_CONF_UNSET) {
         mg_conf_merge(conf->off, 0, 0);
@@ -366,8 +643,6 @@ static const char *log_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
         mg_str_t name = { sizeof(ACCESS_LOG_PATH) - 1, ACCESS_LOG_PATH };
         log->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, name, 0));
         log->fmt = lmcf->formats.elts;
-        /* a buffered access_log elsewhere may have made this file buffered */
-        log->buf = log->file->flush == on_file_flush ? log->file->data : NULL;
     }
     conf->logs = lmcf->deflt;
     return MG_CONF_OK;
@@ -411,17 +686,17 @@ static const char *log_set_format(mg_conf_t *cf, const mg_command_t *cmd, void *
 }
 
 /* The buffer of a file: made by the first buffered access_log to it; later ones must agree. */
-static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_msec_t flush)
+static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_msec_t flush,
+                              int gzip)
 {
     mg_open_file_t *file = log->file;
     if (file->flush == on_file_flush) {
         log_buf_t *b = file->data;
-        if ((size_t)(b->end - b->start) != size || b->flush != flush) {
+        if ((size_t)(b->end - b->start) != size || b->flush != flush || b->gzip != gzip) {
             mg_conf_error(cf, 0, "access_log \"%s\" already defined with conflicting parameters",
                           cf->args[1].data);
             return MG_CONF_ERROR;
         }
-        log->buf = b;
         return MG_CONF_OK;
     }
     log_buf_t *b = mg_pcalloc(cf->pool, sizeof(log_buf_t));
@@ -429,10 +704,10 @@ static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_
     b->start = b->pos = mg_pnalloc(cf->pool, size);
     b->end = b->start + size;
     b->flush = flush;
+    b->gzip = gzip;
     b->cycle = cf->cycle;
     file->data = b;
     file->flush = on_file_flush;
-    log->buf = b;
     return MG_CONF_OK;
 }
 
@@ -449,14 +724,13 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
         mg_conf_error(cf, 0, "invalid parameter \"%s\"", cf->args[2].data);
         return MG_CONF_ERROR;
     }
-    if (path.len > 7 && memcmp(path.data, "syslog:", 7) == 0) {
-        mg_conf_error(cf, 0, "syslog access logging is not supported by moongate");
-        return MG_CONF_ERROR;
-    }
-    if (mg_http_script_variables_count(path)) {
-        /* nginx opens such a file per request; moongate has not that yet */
-        mg_conf_error(cf, 0, "variables in access_log paths are not supported by moongate");
-        return MG_CONF_ERROR;
+    mg_syslog_peer_t *peer = NULL;
+    if (path.len >= 7 && memcmp(path.data, "syslog:", 7) == 0) {
+        mg_str_t params = {path.len - 7, path.data + 7};
+        peer = mg_syslog_parse(cf, params);
+        if (peer == NULL) {
+            return MG_CONF_ERROR;
+        }
     }
     log_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_access_log_module);
     if (llcf->logs == NULL) {
@@ -464,7 +738,18 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
     }
     access_log_t *log = mg_array_push(llcf->logs);
     memset(log, 0, sizeof(*log));
-    log->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, path, 0));
+    if (peer) {
+        log->syslog = peer;
+    } else if (mg_http_script_variables_count(path)) {
+        /* relative to the prefix, as a file's; nginx names it so in its messages too */
+        path = mg_conf_full_name(cf->cycle, path, 0);
+        log->path = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+        if (mg_http_compile_complex_value(cf, path, log->path) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+    } else {
+        log->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, path, 0));
+    }
     log->fmt = lmcf->formats.elts; /* combined */
     if (cf->nargs >= 3) {
         log->fmt = find_format(lmcf, cf->args[2]);
@@ -473,12 +758,13 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
             return MG_CONF_ERROR;
         }
     }
-    int64_t size = 0, flush = 0;
+    int64_t size = 0, flush = 0, gzip = 0;
     for (size_t i = 3; i < cf->nargs; i++) {
         mg_str_t a = cf->args[i];
         if (a.len >= 7 && memcmp(a.data, "buffer=", 7) == 0) {
             mg_str_t v = { a.len - 7, a.data + 7 };
-            size = mg_parse_size(v);
+            /* nginx's sizes: k and m suffixes only */
+            size = v.len && (v.data[v.len - 1] | 0x20) == 'g' ? -1 : mg_parse_size(v);
             if (size <= 0) {
                 mg_conf_error(cf, 0, "invalid buffer size \"%s\"", v.data);
                 return MG_CONF_ERROR;
@@ -496,21 +782,92 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
             if (mg_http_compile_complex_value(cf, v, log->filter) != MG_OK) {
                 return MG_CONF_ERROR;
             }
-        } else if (mg_str_eq(a, "gzip") || (a.len > 5 && memcmp(a.data, "gzip=", 5) == 0)) {
-            mg_conf_error(cf, 0, "gzip access logs are not supported by moongate");
-            return MG_CONF_ERROR;
+        } else if (mg_str_eq(a, "gzip")) {
+            gzip = Z_BEST_SPEED;
+        } else if (a.len >= 5 && memcmp(a.data, "gzip=", 5) == 0) {
+            mg_str_t v = {a.len - 5, a.data + 5};
+            gzip = mg_atoi(v.data, v.len);
+            if (gzip < 1 || gzip > 9) {
+                mg_conf_error(cf, 0, "invalid compression level \"%s\"", v.data);
+                return MG_CONF_ERROR;
+            }
         } else {
             mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
             return MG_CONF_ERROR;
         }
     }
+    if (gzip && size == 0) {
+        size = GZIP_BUFFER;
+    }
     if (flush && size == 0) {
         mg_conf_error(cf, 0, "no buffer is defined for access_log \"%s\"", path.data);
         return MG_CONF_ERROR;
     }
-    if (size) {
-        return set_buffer(cf, log, (size_t)size, (mg_msec_t)flush);
+    if (size && peer) {
+        mg_conf_error(cf, 0, "logs to syslog cannot be buffered");
+        return MG_CONF_ERROR;
     }
+    if (size && log->path) {
+        mg_conf_error(cf, 0, "buffered logs cannot have variables in name");
+        return MG_CONF_ERROR;
+    }
+    if (size) {
+        return set_buffer(cf, log, (size_t)size, (mg_msec_t)flush, (int)gzip);
+    }
+    return MG_CONF_OK;
+}
+
+static const char *log_set_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    log_loc_conf_t *llcf = conf;
+    if (llcf->cache != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    int64_t max = 0, min_uses = 1, inactive = 10, valid = 60;
+    int off = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        int64_t *dst = NULL;
+        size_t skip = 0;
+        int time = 0;
+        if (a.len >= 4 && memcmp(a.data, "max=", 4) == 0) {
+            dst = &max, skip = 4;
+        } else if (a.len >= 9 && memcmp(a.data, "inactive=", 9) == 0) {
+            dst = &inactive, skip = 9, time = 1;
+        } else if (a.len >= 9 && memcmp(a.data, "min_uses=", 9) == 0) {
+            dst = &min_uses, skip = 9;
+        } else if (a.len >= 6 && memcmp(a.data, "valid=", 6) == 0) {
+            dst = &valid, skip = 6, time = 1;
+        } else if (mg_str_eq(a, "off")) {
+            off = 1;
+            continue;
+        }
+        mg_str_t v = {a.len - skip, a.data + skip};
+        if (dst) {
+            *dst = time ? mg_parse_time(v, 1) : mg_atoi(v.data, v.len);
+        }
+        if (dst == NULL || *dst < 0) {
+            mg_conf_error(cf, 0, "invalid \"open_log_file_cache\" parameter \"%s\"", a.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    if (off) {
+        llcf->cache = NULL;
+        return MG_CONF_OK;
+    }
+    if (max == 0) {
+        mg_conf_error(cf, 0, "\"open_log_file_cache\" must have \"max\" parameter");
+        return MG_CONF_ERROR;
+    }
+    log_cache_t *c = mg_pcalloc(cf->pool, sizeof(log_cache_t));
+    c->max = (mg_uint_t)max;
+    c->min_uses = (mg_uint_t)mg_max(min_uses, 1);
+    c->inactive = (mg_msec_t)inactive * 1000;
+    c->valid = (mg_msec_t)valid * 1000;
+    c->lru.next = c->lru.prev = &c->lru;
+    mg_pool_cleanup_add(cf->pool, cache_free, c);
+    llcf->cache = c;
     return MG_CONF_OK;
 }
 
@@ -521,10 +878,11 @@ static mg_int_t log_init(mg_conf_t *cf)
 }
 
 static const mg_command_t log_commands[] = {
-    { "log_format", MG_CTX_HTTP, MG_ARGS(2, MG_MANY), log_set_format, MG_MAIN_CONF, 0, NULL },
-    { "access_log", MG_HTTP_ANY_LOC | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, MG_MANY), log_set_log,
-      MG_LOC_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"log_format", MG_CTX_HTTP, MG_ARGS(2, MG_MANY), log_set_format, MG_MAIN_CONF, 0, NULL},
+    {"access_log", MG_HTTP_ANY_LOC | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, MG_MANY), log_set_log,
+     MG_LOC_CONF, 0, NULL},
+    {"open_log_file_cache", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), log_set_cache, MG_LOC_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_access_log_module = {

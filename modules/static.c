@@ -89,6 +89,7 @@ static mg_int_t static_handler(mg_request_t *r)
     if (r->method == MG_HTTP_POST) {
         return MG_HTTP_NOT_ALLOWED;
     }
+    r->root_tested = !r->error_page; /* as nginx: an error page's root says nothing of r's */
     rc = mg_http_discard_request_body(r);
     if (rc != MG_OK) {
         return rc;

@@ -16,6 +16,8 @@ typedef struct mg_http_conn_s {
     size_t last;
     size_t head_end;    /* end of the current request's head: r's strings point below it */
     mg_request_t *r;
+    mg_request_t *current; /* the request an event last ran for: a subrequest's error-log lines
+                            * name it; NULL (r's) once it is freed */
     mg_buf_t *out;      /* writer queue */
     mg_buf_t **out_tail;
     /* the head being read: the parser's state kept between reads (offsets from buf + start;

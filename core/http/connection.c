@@ -90,6 +90,12 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
         p = mg_sprintf_end(p, end, ", request: \"%.*s\"", (int)r->request_line.len,
                            r->request_line.data);
     }
+    /* nginx's order: the subrequest an event ran for, then its upstream */
+    mg_request_t *cur = hc->current ? hc->current : r;
+    if (cur != r) {
+        p = mg_sprintf_end(p, end, ", subrequest: \"%.*s\"", (int)cur->uri.len, cur->uri.data);
+    }
+    p = mg_upstream_log_text(cur, p, end);
     if (r->headers_in.host) {
         p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)r->headers_in.host->value.len,
                            r->headers_in.host->value.data);
@@ -99,6 +105,12 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
                            r->headers_in.referer->value.data);
     }
     return (size_t)(p - buf);
+}
+
+mg_log_t *mg_http_request_log(mg_request_t *r)
+{
+    r->hc->current = r;
+    return &r->connection->log;
 }
 
 static void free_buf(void *data)
@@ -171,9 +183,7 @@ void mg_http_init_connection(mg_connection_t *c)
     /* until a request picks its server, the default server's error_log speaks, as nginx */
     mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
     if (clcf->error_log) {
-        c->log.file = clcf->error_log->file;
-        c->log.level = clcf->error_log->level;
-        c->log.next = clcf->error_log->next;
+        mg_log_use(&c->log, clcf->error_log);
     }
     hc->size = cscf->client_header_buffer_size;
     hc->buf = mg_alloc(hc->size);

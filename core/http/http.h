@@ -388,6 +388,7 @@ struct mg_request_s {
     unsigned request_body_no_buffering : 1;
     unsigned error_page : 1;
     unsigned logged : 1;
+    unsigned root_tested : 1; /* static served a file: its root exists (access_log's check) */
     unsigned no_body_filter : 1;
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
@@ -458,6 +459,12 @@ void mg_http_run_phases(mg_request_t *r);
  * mg_http_finalize_request(r, rc). rc MG_DONE does nothing: the handler already finished the
  * request, which may be freed, or waits again. */
 void mg_http_phase_resume(mg_request_t *r, mg_int_t rc);
+/* The connection's log, with r as the request its lines speak of: a subrequest is named
+ * (", subrequest: ...") and so is its upstream. Code logging for a subrequest from an event
+ * of its own uses this; the phase engine and the upstream set it too. */
+mg_log_t *mg_http_request_log(mg_request_t *r);
+/* ", upstream: "..."" for r's error-log context (upstream_vars.c); p when r has none. */
+char *mg_upstream_log_text(mg_request_t *r, char *p, char *end);
 /* The one place a request's outcome is decided: MG_OK/MG_DONE/MG_AGAIN/MG_DECLINED, an error
  * code or an HTTP status (an error page is sent when nothing was sent yet). */
 void mg_http_finalize_request(mg_request_t *r, mg_int_t rc);

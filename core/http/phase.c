@@ -9,6 +9,7 @@
 
 void mg_http_run_phases(mg_request_t *r)
 {
+    r->hc->current = r;
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
     mg_http_phase_handler_t *ph = cmcf->phase_engine;
     while (ph[r->phase_handler].checker) {

@@ -145,9 +145,7 @@ void mg_http_update_location_config(mg_request_t *r)
     }
     /* the location's error_log (inherited, else the main one) takes over the request's lines */
     mg_log_t *el = clcf->error_log ? clcf->error_log : r->connection->cycle->log;
-    r->connection->log.file = el->file;
-    r->connection->log.level = el->level;
-    r->connection->log.next = el->next;
+    mg_log_use(&r->connection->log, el);
 }
 
 /* ---- redirects ---- */
@@ -304,15 +302,19 @@ static void log_request(mg_request_t *r)
     r->logged = 1;
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
     mg_http_handler_pt *log = cmcf->phases[MG_HTTP_LOG_PHASE].elts;
+    const char *action = r->connection->log.action;
+    r->connection->log.action = "logging request"; /* nginx's context for this phase's lines */
     for (size_t i = 0; i < cmcf->phases[MG_HTTP_LOG_PHASE].nelts; i++) {
         log[i](r);
     }
+    r->connection->log.action = action;
 }
 
 void mg_http_free_request(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
     hc->r = NULL;
+    hc->current = NULL;
     hc->out = NULL;
     hc->out_tail = &hc->out;
     mg_http_writer_reset(hc);

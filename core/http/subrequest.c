@@ -43,6 +43,15 @@ static void creator_gone(void *data)
     mg_pool_destroy(s->r->pool);
 }
 
+/* The child goes: the connection's log no longer speaks of it. */
+static void forget_current(void *data)
+{
+    mg_request_t *sr = data;
+    if (sr->hc->current == sr) {
+        sr->hc->current = NULL;
+    }
+}
+
 /* The captured body: malloc'ed, grown as it comes, freed with the child unless taken. */
 struct capture_s {
     char *body;
@@ -153,6 +162,7 @@ mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
     s->r = sr;
     s->cap = mg_pcalloc(pool, sizeof(struct capture_s));
     mg_pool_cleanup_add(pool, capture_free, s->cap);
+    mg_pool_cleanup_add(pool, forget_current, sr);
     s->done = done;
     s->data = data;
     sr->subrequest = s;

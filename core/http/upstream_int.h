@@ -21,9 +21,10 @@ struct mg_upstream_conn_s {
     unsigned reading : 1, writing : 1, timer : 1, reused : 1, got_bytes : 1;
 };
 
+/* the log of the request the upstream works for (a subrequest's lines name it) */
 static inline mg_log_t *mg_upstream_log(mg_upstream_t *u)
 {
-    return &u->r->connection->log;
+    return mg_http_request_log(u->r);
 }
 
 /* The upstream connection's events: reading (persistent), one write event, the deadline. */
@@ -54,7 +55,5 @@ void mg_upstream_tunnel_finish(mg_upstream_t *u);
 
 /* The mg_upstream_t of a request, through the owner's accessor (NULL: none). */
 mg_upstream_t *mg_upstream_of(mg_request_t *r);
-/* Put ", upstream: "..."" into the connection's error-log context (once per connection). */
-void mg_upstream_log_context(mg_connection_t *c);
 
 #endif

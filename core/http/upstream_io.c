@@ -705,10 +705,8 @@ static void ev_timer(evutil_socket_t fd, short what, void *arg)
 mg_int_t mg_upstream_start(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
-    mg_connection_t *c = r->connection;
     u->start = mg_now.monotonic;
     mg_array_init(&u->states, r->pool, 1, sizeof(mg_upstream_state_t));
-    mg_upstream_log_context(c);
     mg_pool_cleanup_add(r->pool, cleanup, u);
     if (r->request_body && r->request_body->stream) {
         r->request_body->stream_handler = body_arrived;

@@ -7,7 +7,6 @@
 #include "variables.h"
 
 static mg_upstream_t *(*get_upstream)(mg_request_t *r);
-static mg_log_handler_pt orig_log_handler;
 
 mg_upstream_t *mg_upstream_of(mg_request_t *r)
 {
@@ -22,49 +21,18 @@ int mg_upstream_responds(mg_request_t *r)
 
 /* ---- the error log's context ---- */
 
-static size_t upstream_log_handler(mg_log_t *log, char *buf, size_t len)
+char *mg_upstream_log_text(mg_request_t *r, char *p, char *end)
 {
-    size_t n = orig_log_handler(log, buf, len);
-    mg_http_conn_t *hc = log->data;
-    mg_request_t *r = hc ? hc->r : NULL;
-    mg_upstream_t *u = r && get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
     if (u == NULL || u->state == NULL || u->state->addr.len == 0) {
-        return n;
+        return p;
     }
     /* as nginx: a unix-domain socket's path and the URI are told apart by a colon */
     mg_str_t addr = u->state->addr;
     const char *sep = addr.len > 5 && memcmp(addr.data, "unix:", 5) == 0 ? ":" : "";
-    char ins[1024];
-    int il = snprintf(ins, sizeof(ins), ", upstream: \"%.*s%.*s%s%.*s\"", (int)u->schema.len,
-                      u->schema.data, (int)addr.len, addr.data, sep, (int)u->uri.len, u->uri.data);
-    if (il <= 0 || (size_t)il >= sizeof(ins) || n + (size_t)il > len) {
-        return n;
-    }
-    size_t at = n;
-    char pat[64];
-    int pl = snprintf(pat, sizeof(pat), ", request: \"");
-    char *q = memmem(buf, n, pat, (size_t)pl);
-    if (q && r->request_line.len) {
-        size_t off = (size_t)(q - buf) + (size_t)pl + r->request_line.len + 1;
-        if (off <= n) {
-            at = off;
-        }
-    }
-    memmove(buf + at + il, buf + at, n - at);
-    memcpy(buf + at, ins, (size_t)il);
-    return n + (size_t)il;
-}
-
-void mg_upstream_log_context(mg_connection_t *c)
-{
-    if (c->log.handler != upstream_log_handler) {
-        if (orig_log_handler == NULL) {
-            orig_log_handler = c->log.handler;
-        }
-        if (c->log.handler == orig_log_handler) {
-            c->log.handler = upstream_log_handler;
-        }
-    }
+    return mg_sprintf_end(p, end, ", upstream: \"%.*s%.*s%s%.*s\"", (int)u->schema.len,
+                          u->schema.data, (int)addr.len, addr.data, sep, (int)u->uri.len,
+                          u->uri.data);
 }
 
 /* ---- variables ---- */
