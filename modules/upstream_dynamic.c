@@ -3,6 +3,8 @@
  * each worker through the http{} resolver, again when the answer expires (valid= or its TTL;
  * 5 s after a failure, which keeps the addresses it had), and its addresses become peers or
  * stop being peers without a reload. The group needs a zone, so the peers' state is shared.
+ * `resolver` and `resolver_timeout` inside the upstream{} block (nginx 1.27.3+) take
+ * precedence over http{}'s for its servers.
  *
  * Each such server owns a range of SLOTS peer slots in its list, reserved at load (down, weight
  * 0, so every balancer skips them): peers are never moved while requests point at them, and
@@ -38,7 +40,14 @@ typedef struct {
 } dyn_server_t;
 
 typedef struct {
-    mg_array_t servers; /* dyn_server_t */
+    mg_upstream_group_t *g;
+    mg_resolver_t *resolver; /* NULL: http{}'s */
+    mg_msec_t timeout;       /* MG_CONF_UNSET: http{}'s */
+} group_resolver_t;
+
+typedef struct {
+    mg_array_t servers;   /* dyn_server_t */
+    mg_array_t resolvers; /* group_resolver_t: resolver{,_timeout} inside upstream{} */
 } dyn_main_conf_t;
 
 mg_module_t mg_upstream_dynamic_module;
@@ -47,7 +56,52 @@ static void *dyn_create_main_conf(mg_conf_t *cf)
 {
     dyn_main_conf_t *dmcf = mg_pcalloc(cf->pool, sizeof(*dmcf));
     mg_array_init(&dmcf->servers, cf->pool, 1, sizeof(dyn_server_t));
+    mg_array_init(&dmcf->resolvers, cf->pool, 1, sizeof(group_resolver_t));
     return dmcf;
+}
+
+static group_resolver_t *group_resolver(dyn_main_conf_t *dmcf, mg_upstream_group_t *g, int add)
+{
+    group_resolver_t *gr = dmcf->resolvers.elts;
+    for (size_t i = 0; i < dmcf->resolvers.nelts; i++) {
+        if (gr[i].g == g) {
+            return &gr[i];
+        }
+    }
+    if (!add) {
+        return NULL;
+    }
+    gr = mg_array_push(&dmcf->resolvers);
+    gr->g = g;
+    gr->resolver = NULL;
+    gr->timeout = MG_CONF_UNSET;
+    return gr;
+}
+
+static const char *dyn_resolver(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    group_resolver_t *gr = group_resolver(conf, mg_upstream_current(cf), 1);
+    if (gr->resolver) {
+        return "is duplicate";
+    }
+    gr->resolver = mg_resolver_conf(cf);
+    return gr->resolver ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+static const char *dyn_resolver_timeout(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    group_resolver_t *gr = group_resolver(conf, mg_upstream_current(cf), 1);
+    if (gr->timeout != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t ms = mg_parse_time(cf->args[1], 0);
+    if (ms < 0) {
+        return "invalid value";
+    }
+    gr->timeout = (mg_msec_t)ms;
+    return MG_CONF_OK;
 }
 
 void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_t *list,
@@ -85,6 +139,15 @@ mg_int_t mg_upstream_dynamic_init(mg_conf_t *cf, mg_upstream_group_t *g)
 {
     dyn_main_conf_t *dmcf = mg_http_conf_get_main(cf, mg_upstream_dynamic_module);
     mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
+    group_resolver_t *gr = group_resolver(dmcf, g, 0);
+    mg_resolver_t *res = clcf->resolver == MG_CONF_UNSET_PTR ? NULL : clcf->resolver;
+    mg_msec_t timeout = clcf->resolver_timeout == MG_CONF_UNSET ? 30000 : clcf->resolver_timeout;
+    if (gr && gr->resolver) {
+        res = gr->resolver;
+    }
+    if (gr && gr->timeout != MG_CONF_UNSET) {
+        timeout = gr->timeout;
+    }
     dyn_server_t *ds = dmcf->servers.elts;
     for (size_t i = 0; i < dmcf->servers.nelts; i++) {
         if (ds[i].g != g) {
@@ -97,13 +160,13 @@ mg_int_t mg_upstream_dynamic_init(mg_conf_t *cf, mg_upstream_group_t *g)
                          (int)g->name.len, g->name.data, g->file, (unsigned long)g->line);
             return MG_ERROR;
         }
-        if (clcf->resolver == NULL || clcf->resolver == MG_CONF_UNSET_PTR) {
+        if (res == NULL) {
             mg_log_error(MG_LOG_EMERG, cf->log, 0, "no resolver defined to resolve %s in %s:%lu",
                          ds[i].host.data, ds[i].file, (unsigned long)ds[i].line);
             return MG_ERROR;
         }
-        ds[i].resolver = clcf->resolver;
-        ds[i].timeout = clcf->resolver_timeout == MG_CONF_UNSET ? 30000 : clcf->resolver_timeout;
+        ds[i].resolver = res;
+        ds[i].timeout = timeout;
     }
     return MG_OK;
 }
@@ -281,8 +344,16 @@ static void dyn_exit_worker(mg_cycle_t *cycle)
     }
 }
 
+static const mg_command_t dyn_commands[] = {
+    {"resolver", MG_CTX_UPSTREAM, MG_ARGS(1, MG_MANY), dyn_resolver, MG_MAIN_CONF, 0, NULL},
+    {"resolver_timeout", MG_CTX_UPSTREAM, MG_ARGS(1, 1), dyn_resolver_timeout, MG_MAIN_CONF, 0,
+     NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
 mg_module_t mg_upstream_dynamic_module = {
     .name = "upstream_dynamic",
+    .commands = dyn_commands,
     .create_main_conf = dyn_create_main_conf,
     .init_worker = dyn_init_worker,
     .exit_worker = dyn_exit_worker,

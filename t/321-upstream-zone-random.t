@@ -2,7 +2,8 @@
 # one answers 502 "no live upstreams"), random (weighted draws, never a down server), random two
 # least_conn (the less busy of two), zone (round robin, fails and connection counts shared by
 # the workers), server NAME resolve (re-resolved through the resolver, peers added and removed
-# without a reload: nginx 1.27+, moongate_only here), and -t's verdicts on bad arguments.
+# without a reload, with resolver/resolver_timeout inside upstream{}: nginx 1.27.3+, moongate_only
+# here), and -t's verdicts on bad arguments.
 #
 #   prove -I t/lib t/321-upstream-zone-random.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/321-upstream-zone-random.t
@@ -51,6 +52,21 @@ sub hold {
         finish($s);
     }
     die "no request reached the slow backend\n";
+}
+
+# the upstream address a request went to, once it is $want (5 s at most)
+sub up_until {
+    my $want = shift;
+    my $got = '';
+    for (1 .. 50) {
+        my $req = "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        my $x = Test::Moongate::exchange([$req], 0, ['GET'], 5);
+        my ($r) = Test::Moongate::parse_responses($x->{raw}, ['GET'], 1);
+        $got = ($r && Test::Moongate::header_value($r, 'X-Up')) // '';
+        return $got if $got eq $want;
+        Time::HiRes::sleep(0.1);
+    }
+    return $got;
 }
 
 sub finish { my $s = shift; local $/; my $r = <$s>; close $s; ($r // '') =~ m{^HTTP/1\.\d (\d+)} ? $1 : 'none' }
@@ -337,20 +353,6 @@ qr/invalid parameter "max_conns=abc" in \S+\.conf:\d+/
         proxy_pass http://u;
     }
 --- init
-# the upstream address a request went to, once it is $want (5 s at most)
-sub main::up_until {
-    my $want = shift;
-    my $got = '';
-    for (1 .. 50) {
-        my $req = "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-        my $x = Test::Moongate::exchange([$req], 0, ['GET'], 5);
-        my ($r) = Test::Moongate::parse_responses($x->{raw}, ['GET'], 1);
-        $got = ($r && Test::Moongate::header_value($r, 'X-Up')) // '';
-        return $got if $got eq $want;
-        Time::HiRes::sleep(0.1);
-    }
-    return $got;
-}
 dns_set('pool.test' => { a => ['127.0.0.1'], ttl => 1 });
 my $a = "127.0.0.1:$Test::MoongateBackend::Port{a}";
 my $moved = "127.0.0.2:$Test::MoongateBackend::Port{a}";
@@ -393,4 +395,30 @@ qr/resolving names at run time requires upstream "u" in \S+\.conf:\d+ to be in s
 --- must_die
 --- error_log eval
 qr/no resolver defined to resolve pool\.test in \S+\.conf:\d+/
+--- moongate_only
+
+
+
+=== TEST 19: resolver inside upstream{} (nginx 1.27.3+) wins over http{}'s
+--- http_config
+    resolver 127.0.0.1:1 ipv6=off;
+    upstream u {
+        zone dyn 64k;
+        resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
+        resolver_timeout 2s;
+        server pool.test:$TEST_NGINX_A_PORT resolve;
+    }
+--- config
+    location /t {
+        add_header X-Up $upstream_addr always;
+        proxy_pass http://u;
+    }
+--- init
+dns_set('pool.test' => { a => ['127.0.0.1'], ttl => 1 });
+my $a = "127.0.0.1:$Test::MoongateBackend::Port{a}";
+Test::More::is(main::up_until($a), $a, 'TEST 19: resolved through the upstream{} resolver');
+--- request
+GET /t
+--- response_headers
+X-Backend: a
 --- moongate_only
