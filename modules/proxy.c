@@ -302,6 +302,12 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
         ctx->port.len = 0;
         return MG_OK;
     }
+    if (peer == NULL && (unix_sock || hp.data[0] == '[')) {
+        /* a socket path too long, or a bracketed address that is not one */
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "no resolver defined to resolve %.*s",
+                     (int)hp.len, hp.data);
+        return MG_HTTP_BAD_GATEWAY;
+    }
     if (peer == NULL) {
         /* a name: resolved once the body is read (proxy_start), as nginx */
         ctx->resolve_host = hp;
