@@ -20,6 +20,7 @@
 extern mg_module_t mg_conf_module;
 extern mg_module_t mg_static_module;
 extern mg_module_t mg_stub_status_module;
+extern mg_module_t mg_dav_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
 extern mg_module_t mg_random_index_module;
@@ -56,6 +57,8 @@ extern mg_module_t mg_upstream_dynamic_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_empty_gif_module;
+extern mg_module_t mg_flv_module;
+extern mg_module_t mg_mp4_module;
 extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
 extern mg_module_t mg_browser_module;
@@ -70,6 +73,7 @@ mg_module_t *mg_modules[] = {
     &mg_static_module,
     &mg_stub_status_module, /* content handler set per location (clcf->handler) */
     &mg_gzip_static_module,
+    &mg_dav_module,       /* content: after index and autoindex, before gzip_static and static */
     &mg_autoindex_module, /* content: random_index, index, autoindex, then static */
     &mg_index_module,
     &mg_random_index_module, /* before index */
@@ -96,6 +100,8 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_hash_module,
     &mg_proxy_module, /* content handler set per location (clcf->handler) */
     &mg_empty_gif_module,
+    &mg_flv_module, /* content handlers set per location (clcf->handler) */
+    &mg_mp4_module,
     &mg_referer_module, /* $invalid_referer */
     &mg_secure_link_module,
     &mg_browser_module,

@@ -239,6 +239,9 @@ static mg_int_t range_header_filter(mg_request_t *r)
         switch (parse_ranges(r, ctx, h->value.data + 6, h->value.data + h->value.len,
                              rc->max_ranges)) {
         case PARSE_OK:
+            if (ctx->nranges > 1 && r->single_range) {
+                break;
+            }
             ctx->active = 1;
             ho->status = MG_HTTP_PARTIAL_CONTENT;
             ho->status_line.len = 0;

@@ -58,6 +58,21 @@ static mg_int_t static_open(mg_request_t *r, const char *path, int *fd_out, stru
     return MG_OK;
 }
 
+void mg_http_set_etag(mg_request_t *r)
+{
+    static_conf_t *sc = mg_http_get_loc_conf(r, mg_static_module);
+    if (sc->etag) {
+        /* nginx's strong validator: hex mtime and the length sent */
+        char *etag = mg_pnalloc(r->pool, 2 * MG_INT_TEXT_MAX + 3), *p = etag;
+        *p++ = '"';
+        p = mg_put_hex(p, (uint64_t)r->headers_out.last_modified_time);
+        *p++ = '-';
+        p = mg_put_hex(p, (uint64_t)r->headers_out.content_length_n);
+        *p++ = '"';
+        r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, (size_t)(p - etag));
+    }
+}
+
 static mg_int_t static_handler(mg_request_t *r)
 {
     if (r->method != MG_HTTP_GET && r->method != MG_HTTP_HEAD && r->method != MG_HTTP_POST) {
@@ -97,13 +112,7 @@ static mg_int_t static_handler(mg_request_t *r)
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = st.st_size;
     r->headers_out.last_modified_time = st.st_mtime;
-    static_conf_t *sc = mg_http_get_loc_conf(r, mg_static_module);
-    if (sc->etag) {
-        /* nginx's strong validator: hex mtime and size */
-        char *etag = mg_psprintf(r->pool, "\"%llx-%llx\"", (unsigned long long)st.st_mtime,
-                                 (unsigned long long)st.st_size);
-        r->headers_out.etag = mg_http_add_header_out(r, "ETag", 4, etag, strlen(etag));
-    }
+    mg_http_set_etag(r);
     mg_http_set_content_type(r);
     r->allow_ranges = 1;
     rc = mg_http_send_header(r);

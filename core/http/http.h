@@ -5,6 +5,9 @@
 #ifndef MG_HTTP_H
 #define MG_HTTP_H
 
+#include <sys/stat.h>
+
+#include "mg.h"
 #include "array.h"
 #include "buf.h"
 #include "conf.h"
@@ -12,7 +15,6 @@
 #include "cycle.h"
 #include "listen.h"
 #include "log.h"
-#include "mg.h"
 #include "mgtime.h"
 #include "parse.h"
 #include "pool.h"
@@ -391,6 +393,7 @@ struct mg_request_s {
     unsigned root_tested : 1; /* static served a file: its root exists (access_log's check) */
     unsigned no_body_filter : 1;
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
+    unsigned single_range : 1;  /* one range at most; several get the whole 200 (mp4) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
     unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
     unsigned limit_rate_set : 1;
@@ -482,6 +485,15 @@ mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *ad
 void mg_http_set_exten(mg_request_t *r);
 /* Content-Type from the location's types and the URI's extension. */
 void mg_http_set_content_type(mg_request_t *r);
+/* Open path (from mg_http_map_uri_to_path) to send it: MG_OK with *fd (closed with the request)
+ * and *st, MG_DECLINED for a directory (the caller redirects to "uri/"), or the HTTP status,
+ * logged as nginx logs it (404 quiet under log_not_found off; 403; 500 and [crit]). */
+mg_int_t mg_http_open_file(mg_request_t *r, const char *path, int *fd, struct stat *st);
+/* ETag from last_modified_time and content_length_n, as nginx's, unless "etag off" (static.c). */
+void mg_http_set_etag(mg_request_t *r);
+/* The value of the query argument name (matched without case) in r->args: MG_OK, or
+ * MG_DECLINED when there is none. */
+mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value);
 /* Map r->uri to a file path under root/alias; returns the path (NUL-terminated) and its
  * length without the NUL; *root_len gets the length of the root part. NULL on error. */
 char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len, size_t reserved);

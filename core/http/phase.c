@@ -235,8 +235,15 @@ static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
 {
     if (r->content_handler) {
         mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+        mg_int_t self = r->phase_handler;
         r->phase_handler = (mg_int_t)cmcf->nphase_handlers;
-        mg_http_finalize_request(r, r->content_handler(r));
+        mg_int_t rc = r->content_handler(r);
+        if (rc == MG_DECLINED) {
+            /* as nginx: the content phase's handlers (index, static) get the request (flv and
+             * mp4 leave "dir/" to them) */
+            r->phase_handler = self;
+        }
+        mg_http_finalize_request(r, rc);
         return MG_OK;
     }
     return answer_content(r, ph, ph->handler(r));

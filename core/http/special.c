@@ -212,8 +212,9 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
         r->keepalive = 0;
     }
     /* headers a handler set stay (nginx: `ngx.header.X = v; ngx.exit(403)` sends X), but
-     * only a redirect keeps its Location, and what described the body goes */
-    if (r->headers_out.location && !(status >= 300 && status < 400 && status != 304)) {
+     * only a redirect or a 201 (dav's) keeps its Location, and what described the body goes */
+    if (r->headers_out.location && status != MG_HTTP_CREATED &&
+        !(status >= 300 && status < 400 && status != 304)) {
         r->headers_out.location->hash = 0;
         r->headers_out.location = NULL;
     }

@@ -166,7 +166,7 @@ static mg_int_t var_sent_http_prefix(mg_request_t *r, mg_http_var_value_t *v, ui
 }
 
 /* Value of argument `name` in r->args (case-insensitive name); MG_OK or MG_DECLINED. */
-static mg_int_t http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value)
+mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *value)
 {
     const char *p = r->args.data;
     if (p == NULL) {
@@ -192,7 +192,7 @@ static mg_int_t var_arg_prefix(mg_request_t *r, mg_http_var_value_t *v, uintptr_
 {
     mg_str_t *name = (mg_str_t *)data;
     mg_str_t val;
-    if (http_arg(r, name->data + 4, name->len - 4, &val) != MG_OK) {
+    if (mg_http_arg(r, name->data + 4, name->len - 4, &val) != MG_OK) {
         return var_not_found(v);
     }
     VAR_VALUE(v, val.data, val.len);

@@ -1,0 +1,96 @@
+/*
+ * flv (nginx's ngx_http_flv_module): a location's content handler sending FLV files, and for
+ * "?start=N" (a byte offset, as Flash players seek) the file from byte N behind a 13-byte FLV
+ * header (signature, version 1, audio and video flags, and an empty first previous-tag size),
+ * so the player gets a stream it can start at the tag found there.
+ */
+#include "http.h"
+
+mg_module_t mg_flv_module;
+
+static const char flv_header[] = "FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00";
+#define FLV_HEADER_LEN (sizeof(flv_header) - 1)
+
+static mg_int_t flv_handler(mg_request_t *r)
+{
+    if (r->method != MG_HTTP_GET && r->method != MG_HTTP_HEAD) {
+        return MG_HTTP_NOT_ALLOWED;
+    }
+    if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
+        return MG_DECLINED;
+    }
+    mg_int_t rc = mg_http_discard_request_body(r);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    mg_str_t path;
+    size_t root_len;
+    if (mg_http_map_uri_to_path(r, &path, &root_len, 0) == NULL) {
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    int fd;
+    struct stat st;
+    rc = mg_http_open_file(r, path.data, &fd, &st);
+    if (rc == MG_DECLINED) {
+        return mg_http_redirect_to_slash(r);
+    }
+    if (rc != MG_OK) {
+        return rc;
+    }
+    /* a start that is not a number, or not inside the file, sends the file whole */
+    off_t start = 0;
+    mg_str_t v;
+    if (mg_http_arg(r, "start", 5, &v) == MG_OK) {
+        int64_t n = mg_atoi(v.data, v.len);
+        if (n > 0 && n < st.st_size) {
+            start = (off_t)n;
+        }
+    }
+    r->headers_out.status = MG_HTTP_OK;
+    r->headers_out.content_length_n = st.st_size - start + (start ? (off_t)FLV_HEADER_LEN : 0);
+    r->headers_out.last_modified_time = st.st_mtime;
+    mg_http_set_etag(r);
+    mg_http_set_content_type(r);
+    r->allow_ranges = 1;
+    rc = mg_http_send_header(r);
+    if (rc > MG_OK) {
+        return rc; /* 412 or 416 chosen by a header filter */
+    }
+    if (rc == MG_ERROR || r->header_only) {
+        mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
+        b->last_buf = 1;
+        return rc == MG_ERROR ? rc : mg_http_output(r, b);
+    }
+    mg_buf_t *file = mg_buf_mem(r->pool, NULL, 0);
+    file->in_file = 1;
+    file->fd = fd;
+    file->file_pos = start;
+    file->file_last = st.st_size;
+    file->last_buf = 1;
+    if (start == 0) {
+        file->in_file = st.st_size > 0;
+        return mg_http_output(r, file);
+    }
+    mg_buf_t *head = mg_buf_mem(r->pool, flv_header, FLV_HEADER_LEN);
+    head->next = file;
+    return mg_http_output(r, head);
+}
+
+static const char *flv_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    (void)conf;
+    mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
+    clcf->handler = flv_handler;
+    return MG_CONF_OK;
+}
+
+static const mg_command_t flv_commands[] = {
+    {"flv", MG_CTX_LOCATION, MG_ARGS(0, 0), flv_set, MG_NO_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+mg_module_t mg_flv_module = {
+    .name = "flv",
+    .commands = flv_commands,
+};
