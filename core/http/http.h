@@ -7,7 +7,6 @@
 
 #include <sys/stat.h>
 
-#include "mg.h"
 #include "array.h"
 #include "buf.h"
 #include "conf.h"
@@ -15,6 +14,7 @@
 #include "cycle.h"
 #include "listen.h"
 #include "log.h"
+#include "mg.h"
 #include "mgtime.h"
 #include "parse.h"
 #include "pool.h"
