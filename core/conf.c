@@ -660,18 +660,29 @@ const char *mg_conf_set_num(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return MG_CONF_OK;
 }
 
-const char *mg_conf_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+static const char *set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf, int giga)
 {
     size_t *f = FIELD(size_t);
     if (*f != MG_CONF_UNSET_SIZE) {
         return "is duplicate";
     }
-    int64_t v = mg_parse_size(cf->args[1]);
+    int64_t v = giga ? mg_parse_offset(cf->args[1]) : mg_parse_size(cf->args[1]);
     if (v < 0) {
         return "invalid value";
     }
     *f = (size_t)v;
     return MG_CONF_OK;
+}
+
+/* nginx's sizes take k and m; its offsets (off_t values: client_max_body_size...) g too */
+const char *mg_conf_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    return set_size(cf, cmd, conf, 0);
+}
+
+const char *mg_conf_set_off(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    return set_size(cf, cmd, conf, 1);
 }
 
 const char *mg_conf_set_msec(mg_conf_t *cf, const mg_command_t *cmd, void *conf)

@@ -99,7 +99,9 @@ mg_str_t mg_full_name(mg_pool_t *pool, mg_cycle_t *cycle, mg_str_t name, int con
 const char *mg_conf_set_flag(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* int */
 const char *mg_conf_set_str(mg_conf_t *cf, const mg_command_t *cmd, void *conf);     /* mg_str_t */
 const char *mg_conf_set_num(mg_conf_t *cf, const mg_command_t *cmd, void *conf);     /* mg_int_t */
-const char *mg_conf_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* size_t */
+const char *mg_conf_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf); /* size_t: k, m */
+const char *mg_conf_set_off(mg_conf_t *cf, const mg_command_t *cmd,
+                            void *conf); /* size_t: k, m, g */
 const char *mg_conf_set_msec(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* mg_msec_t */
 const char *mg_conf_set_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* mg_str_t, prefixed */
 /* Accept and ignore (with the cmd->post string logged at warn if non-NULL). */

@@ -52,7 +52,8 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->cycle = cycle;
     cycle->refs++;
     c->listening = ls;
-    c->pool = mg_pool_create(2048);
+    c->pool = mg_pool_create(ls->pool_size ? ls->pool_size : 2048);
+    c->start_msec = mg_now.msec;
     memcpy(&c->sockaddr, ss, len);
     c->socklen = len;
     mg_sockaddr_text((struct sockaddr *)ss, c->addr_text, sizeof(c->addr_text), 0);
@@ -62,6 +63,7 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->log = *cycle->log;
     c->number = ++srv->conn_number;
     c->log.connection = c->number;
+    c->log.debug = mg_core_debug_connection(cycle, (struct sockaddr *)ss);
     event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
     event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
     evtimer_assign(&c->timer, srv->base, on_conn_timer, c);
@@ -143,6 +145,17 @@ static void conn_free(evutil_socket_t fd, short what, void *arg)
     mg_pool_destroy(c->pool);
     free(c);
     mg_server_cycle_release(srv, cycle);
+}
+
+void mg_conn_reset(mg_connection_t *c)
+{
+    if (c->fd >= 0) {
+        struct linger l = {1, 0};
+        if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) != 0) {
+            mg_log_error(MG_LOG_CRIT, &c->log, errno, "setsockopt(SO_LINGER) failed");
+        }
+    }
+    mg_conn_close(c);
 }
 
 void mg_conn_close(mg_connection_t *c)

@@ -26,6 +26,7 @@ struct mg_connection_s {
     struct sockaddr_storage local_sockaddr;
     socklen_t local_socklen;   /* 0 until asked for */
     char addr_text[64];        /* client address without port */
+    struct mg_proxy_protocol_s *proxy_protocol; /* the PROXY protocol header's addresses */
     struct event rev;          /* persistent read readiness */
     struct event wev;          /* one-shot write readiness */
     struct event timer;        /* the one deadline: header, keepalive, body or send timeout */
@@ -35,6 +36,7 @@ struct mg_connection_s {
     void *data;                /* protocol state */
     mg_uint_t number;
     mg_uint_t requests;
+    mg_msec_t start_msec; /* accepted at (keepalive_time) */
     unsigned reading : 1;
     unsigned writing : 1;
     unsigned timer_set : 1;
@@ -43,6 +45,7 @@ struct mg_connection_s {
                                   first request read yet): the server may take its slot */
     unsigned closed : 1;
     unsigned tcp_nodelay : 1;
+    unsigned timedout : 1;        /* a client timeout (or 444) ends it: reset_timedout_connection */
     mg_connection_t *prev, *next; /* the server's list of connections */
     mg_connection_t *reuse_prev, *reuse_next; /* the server's queue of reusable ones */
 };
@@ -66,5 +69,8 @@ void mg_conn_timer_del(mg_connection_t *c);
 mg_int_t mg_conn_local_addr(mg_connection_t *c);
 /* Close the socket, free the pool and the connection, release the cycle reference. */
 void mg_conn_close(mg_connection_t *c);
+/* Close with a reset (SO_LINGER 0: an RST, the unsent output dropped), as nginx's
+ * reset_timedout_connection. */
+void mg_conn_reset(mg_connection_t *c);
 
 #endif

@@ -2,10 +2,13 @@
  * The top-level directives (main and events contexts): processes, daemon, pid, error_log,
  * user, env, worker limits, load_module, and the events { } block.
  */
+#include <event2/event.h>
 #include <grp.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "cycle.h"
 #include "pool.h"
 #include "str.h"
@@ -18,15 +21,19 @@ static void *core_create_conf(mg_cycle_t *cycle)
     ccf->master_process = MG_CONF_UNSET;
     ccf->worker_processes = MG_CONF_UNSET;
     ccf->worker_rlimit_nofile = MG_CONF_UNSET;
+    ccf->worker_rlimit_core = MG_CONF_UNSET;
+    ccf->timer_resolution = MG_CONF_UNSET;
     ccf->worker_shutdown_timeout = MG_CONF_UNSET;
     ccf->worker_connections = MG_CONF_UNSET;
     ccf->multi_accept = MG_CONF_UNSET;
     ccf->accept_mutex = MG_CONF_UNSET;
     ccf->accept_mutex_delay = MG_CONF_UNSET;
     ccf->pcre_jit = MG_CONF_UNSET;
+    ccf->debug_points = MG_CONF_UNSET;
     mg_array_init(&ccf->env, cycle->pool, 4, sizeof(mg_str_t));
     mg_array_init(&ccf->cpu_affinity, cycle->pool, 4, sizeof(mg_str_t));
     mg_array_init(&ccf->load_module, cycle->pool, 4, sizeof(mg_str_t));
+    mg_array_init(&ccf->debug_connection, cycle->pool, 2, sizeof(mg_cidr_t));
     return ccf;
 }
 
@@ -42,10 +49,19 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     mg_conf_merge(ccf->worker_processes, MG_CONF_UNSET, 1);
     mg_conf_merge(ccf->worker_shutdown_timeout, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->worker_connections, MG_CONF_UNSET, 512);
+    if ((size_t)ccf->worker_connections <= cycle->listening.nelts) {
+        /* each listening socket holds a connection slot of every worker, as in nginx */
+        char *msg = mg_pnalloc(cycle->pool, 96);
+        snprintf(msg, 96, "%ld worker_connections are not enough for %zu listening sockets",
+                 (long)ccf->worker_connections, cycle->listening.nelts);
+        return msg;
+    }
     mg_conf_merge(ccf->multi_accept, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->accept_mutex, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->accept_mutex_delay, MG_CONF_UNSET, 500);
     mg_conf_merge(ccf->pcre_jit, MG_CONF_UNSET, 1);
+    mg_conf_merge(ccf->debug_points, MG_CONF_UNSET, MG_DEBUG_POINTS_NONE);
+    mg_conf_merge(ccf->timer_resolution, MG_CONF_UNSET, 0);
     if (ccf->worker_processes == 0) { /* "auto" */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         ccf->worker_processes = n > 0 ? n : 1;
@@ -208,6 +224,98 @@ static const char *core_set_env(mg_conf_t *cf, const mg_command_t *cmd, void *co
     return MG_CONF_OK;
 }
 
+/* worker_priority [-+]N: a nice value (the kernel keeps it within -20..19) */
+static const char *core_set_priority(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->worker_priority != 0) {
+        return "is duplicate"; /* (nginx's test: 0 twice is no duplicate) */
+    }
+    mg_str_t v = cf->args[1];
+    int minus = v.len && v.data[0] == '-';
+    size_t skip = v.len && (v.data[0] == '-' || v.data[0] == '+');
+    int64_t n = mg_atoi(v.data + skip, v.len - skip);
+    if (n < 0 || n > INT32_MAX) {
+        return "invalid number";
+    }
+    ccf->worker_priority = minus ? -(mg_int_t)n : (mg_int_t)n;
+    return MG_CONF_OK;
+}
+
+/* worker_rlimit_core SIZE: an offset (k, m, g) */
+static const char *core_set_rlimit_core(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    if (ccf->worker_rlimit_core != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    int64_t unit = 1;
+    size_t len = v.len;
+    switch (len ? mg_tolower(v.data[len - 1]) : 0) {
+    case 'k':
+        unit = 1024;
+        len--;
+        break;
+    case 'm':
+        unit = 1024 * 1024;
+        len--;
+        break;
+    case 'g':
+        unit = 1024 * 1024 * 1024;
+        len--;
+        break;
+    }
+    int64_t n = mg_atoi(v.data, len);
+    if (n < 0 || n > INT64_MAX / unit) {
+        return "invalid value";
+    }
+    ccf->worker_rlimit_core = n * unit;
+    return MG_CONF_OK;
+}
+
+void mg_core_set_environment(mg_cycle_t *cycle)
+{
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    mg_str_t *env = ccf->env.elts;
+    size_t n = ccf->env.nelts;
+    /* what is kept is copied out first: clearenv() may free the strings setenv() made */
+    char **keep = mg_calloc((n + 1) * 2 * sizeof(char *));
+    size_t k = 0;
+    int tz_named = 0;
+    for (size_t i = 0; i <= n; i++) {
+        const char *name = i < n ? env[i].data : "TZ";
+        if (i == n && tz_named) {
+            break;
+        }
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        tz_named |= nlen == 2 && memcmp(name, "TZ", 2) == 0;
+        if (eq) {
+            keep[k++] = mg_strdup(name);
+            keep[k - 1][nlen] = '\0';
+            keep[k++] = mg_strdup(eq + 1);
+            continue;
+        }
+        const char *value = getenv(name);
+        if (value) {
+            keep[k++] = mg_strdup(name);
+            keep[k++] = mg_strdup(value);
+        }
+    }
+    clearenv();
+    for (size_t i = 0; i < k; i += 2) {
+        if (keep[i][0] != '\0') {
+            setenv(keep[i], keep[i + 1], 1);
+        }
+        free(keep[i]);
+        free(keep[i + 1]);
+    }
+    free(keep);
+}
+
 static const char *core_set_events(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
@@ -230,10 +338,9 @@ static const char *core_set_use(mg_conf_t *cf, const mg_command_t *cmd, void *co
     if (ccf->use.data) {
         return "is duplicate";
     }
-    /* libevent picks the best backend itself; accept the names nginx knows on Linux */
-    static const char *known[] = { "epoll", "poll", "select", NULL };
-    for (const char **k = known; *k; k++) {
-        if (mg_str_eq(cf->args[1], *k)) {
+    /* the backends this libevent has (nginx on Linux builds epoll only, unless told) */
+    for (const char **m = event_get_supported_methods(); m && *m; m++) {
+        if (mg_str_eq(cf->args[1], *m)) {
             ccf->use = cf->args[1];
             return MG_CONF_OK;
         }
@@ -251,13 +358,81 @@ static const char *core_set_worker_connections(mg_conf_t *cf, const mg_command_t
     }
     /* nginx words this one differently from the generic number setter */
     int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    if (n < 1 || n > INT32_MAX) {
+    if (n < 0 || n > INT32_MAX) {
         mg_conf_error(cf, 0, "invalid number \"%s\"", cf->args[1].data);
         return MG_CONF_ERROR;
     }
     ccf->worker_connections = (mg_int_t)n;
     return MG_CONF_OK;
 }
+
+/* debug_connection ADDRESS | CIDR | unix: | HOSTNAME (each of its addresses) */
+static const char *core_debug_connection(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_core_conf_t *ccf = conf;
+    mg_str_t v = cf->args[1];
+    if (mg_str_eq(v, "unix:")) {
+        ccf->debug_connection_unix = 1;
+    } else {
+        mg_cidr_t cidr;
+        mg_int_t rc = mg_cidr_parse(v, &cidr);
+        if (rc != MG_ERROR) {
+            if (rc == MG_DONE) {
+                mg_conf_log(cf, MG_LOG_WARN, 0, "low address bits of %s are meaningless", v.data);
+            }
+            *(mg_cidr_t *)mg_array_push(&ccf->debug_connection) = cidr;
+        } else {
+            struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+            if (getaddrinfo(v.data, NULL, &hints, &res) != 0) {
+                mg_conf_error(cf, 0, "host not found in debug_connection \"%s\"", v.data);
+                return MG_CONF_ERROR;
+            }
+            for (struct addrinfo *a = res; a; a = a->ai_next) {
+                char host[64];
+                if (getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof(host), NULL, 0,
+                                NI_NUMERICHOST) == 0 &&
+                    mg_cidr_parse((mg_str_t){strlen(host), host},
+                                  mg_array_push(&ccf->debug_connection)) == MG_ERROR) {
+                    ccf->debug_connection.nelts--; /* a scoped IPv6 address */
+                }
+            }
+            freeaddrinfo(res);
+        }
+    }
+#if !MG_DEBUG
+    mg_conf_log(cf, MG_LOG_WARN, 0,
+                "\"debug_connection\" is ignored, you need to rebuild moongate using "
+                "--with-debug option to enable it");
+#endif
+    return MG_CONF_OK;
+}
+
+int mg_core_debug_connection(mg_cycle_t *cycle, const struct sockaddr *sa)
+{
+#if MG_DEBUG
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    if (sa->sa_family == AF_UNIX) {
+        return ccf->debug_connection_unix;
+    }
+    mg_cidr_t *c = ccf->debug_connection.elts;
+    for (size_t i = 0; i < ccf->debug_connection.nelts; i++) {
+        if (mg_cidr_match(&c[i], sa)) {
+            return 1;
+        }
+    }
+#else
+    (void)cycle;
+    (void)sa;
+#endif
+    return 0;
+}
+
+static const mg_conf_enum_t debug_points_values[] = {
+    {"stop", MG_DEBUG_POINTS_STOP},
+    {"abort", MG_DEBUG_POINTS_ABORT},
+    {NULL, 0},
+};
 
 #define CORE(field) MG_CYCLE_CONF, offsetof(mg_core_conf_t, field)
 
@@ -272,6 +447,11 @@ static const mg_command_t core_commands[] = {
     {"env", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_env, CORE(env), NULL},
     {"worker_rlimit_nofile", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_num,
      CORE(worker_rlimit_nofile), NULL},
+    {"worker_rlimit_core", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_rlimit_core,
+     CORE(worker_rlimit_core), NULL},
+    {"worker_priority", MG_CTX_MAIN, MG_ARGS(1, 1), core_set_priority, CORE(worker_priority), NULL},
+    {"timer_resolution", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec, CORE(timer_resolution),
+     NULL},
     {"worker_shutdown_timeout", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec,
      CORE(worker_shutdown_timeout), NULL},
     {"worker_cpu_affinity", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_cpu_affinity,
@@ -280,6 +460,8 @@ static const mg_command_t core_commands[] = {
      NULL},
     {"lock_file", MG_CTX_MAIN, MG_ARGS(1, 1), core_ignore, CORE(daemon), NULL},
     {"pcre_jit", MG_CTX_MAIN, MG_FLAG, mg_conf_set_flag, CORE(pcre_jit), NULL},
+    {"debug_points", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_enum, CORE(debug_points),
+     debug_points_values},
     {"load_module", MG_CTX_MAIN, MG_ARGS(1, 1), core_load_module, CORE(load_module), NULL},
     {"events", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), core_set_events, CORE(events_seen), NULL},
     {"worker_connections", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_worker_connections,
@@ -289,6 +471,8 @@ static const mg_command_t core_commands[] = {
     {"accept_mutex_delay", MG_CTX_EVENTS, MG_ARGS(1, 1), mg_conf_set_msec, CORE(accept_mutex_delay),
      NULL},
     {"use", MG_CTX_EVENTS, MG_ARGS(1, 1), core_set_use, CORE(use), NULL},
+    {"debug_connection", MG_CTX_EVENTS, MG_ARGS(1, 1), core_debug_connection,
+     CORE(debug_connection), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -7,10 +7,17 @@
 #ifndef MG_CYCLE_H
 #define MG_CYCLE_H
 
+#include <sys/socket.h>
+
 #include "mg.h"
 #include "array.h"
 #include "conf.h"
 #include "log.h"
+
+/* debug_points */
+#define MG_DEBUG_POINTS_NONE 0
+#define MG_DEBUG_POINTS_STOP 1
+#define MG_DEBUG_POINTS_ABORT 2
 
 /* The top-level ("core") configuration: main and events contexts. */
 typedef struct {
@@ -21,15 +28,21 @@ typedef struct {
     mg_str_t user;
     mg_str_t group;
     mg_int_t worker_rlimit_nofile;
+    int64_t worker_rlimit_core; /* RLIMIT_CORE of workers; -1 unset */
+    mg_int_t worker_priority;   /* nice value of workers; 0: left alone */
+    mg_msec_t timer_resolution; /* the cached clock's update interval; 0: every event */
     mg_msec_t worker_shutdown_timeout;
-    mg_array_t env; /* mg_str_t: "NAME" or "NAME=value" */
+    mg_array_t env; /* mg_str_t: "NAME" (kept) or "NAME=value" (set); TZ is kept unless set */
     mg_int_t worker_connections;
     int multi_accept;
     int accept_mutex;
     mg_msec_t accept_mutex_delay;
     int pcre_jit;
+    mg_int_t debug_points; /* MG_DEBUG_POINTS_*: what a worker that finds a leak at exit does */
     int events_seen;
-    mg_str_t use; /* events { use NAME; }: checked and kept, libevent picks the backend */
+    mg_str_t use; /* events { use NAME; }: the libevent backend (mg_server_event_base) */
+    mg_array_t debug_connection; /* mg_cidr_t: clients whose connections log at debug */
+    int debug_connection_unix;   /* "debug_connection unix:" */
     mg_str_t working_directory;
     mg_array_t cpu_affinity; /* mg_str_t bit masks, rightmost digit = CPU 0 */
     int cpu_affinity_auto;   /* "auto [mask]": one CPU per worker, from the mask if any */
@@ -81,6 +94,12 @@ void mg_cycle_destroy(mg_cycle_t *cycle);
  * warnings and worse also on stderr. */
 mg_log_t *mg_cycle_early_log(const mg_cycle_params_t *params);
 mg_core_conf_t *mg_cycle_core_conf(mg_cycle_t *cycle);
+/* The environment of a process that serves (a worker, or the single process), as nginx's env
+ * directive makes it: emptied but for TZ and the names listed, then the NAME=value ones set.
+ * The master keeps its own (core_module.c). */
+void mg_core_set_environment(mg_cycle_t *cycle);
+/* Whether debug_connection names the client at sa (always 0 without --with-debug). */
+int mg_core_debug_connection(mg_cycle_t *cycle, const struct sockaddr *sa);
 /* Open (append) a log file by absolute name, shared within the cycle. */
 mg_open_file_t *mg_cycle_open_file(mg_cycle_t *cycle, mg_str_t name);
 /* Parse "error_log FILE [LEVEL]" arguments into log (used at every level that allows it). */

@@ -55,9 +55,8 @@ mg_server_t *moongate_server_create(const moongate_options_t *opts)
 int moongate_server_run(mg_server_t *srv)
 {
     if (srv->base == NULL) {
-        srv->base = event_base_new();
+        srv->base = mg_server_event_base(srv->cycle);
         if (srv->base == NULL) {
-            mg_log_error(MG_LOG_EMERG, srv->cycle->log, 0, "event_base_new() failed");
             return -1;
         }
     }

@@ -187,19 +187,6 @@ static int open_one(mg_cycle_t *cycle, mg_listening_t *ls)
         int v6only = ls->ipv6only;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
     }
-    if (ls->rcvbuf > 0) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &ls->rcvbuf, sizeof(int));
-    }
-    if (ls->sndbuf > 0) {
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &ls->sndbuf, sizeof(int));
-    }
-    if (ls->keepalive >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ls->keepalive, sizeof(int));
-    }
-    if (ls->deferred) {
-        int secs = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
-    }
     if (ls->sockaddr.ss_family == AF_UNIX) {
         unlink(((struct sockaddr_un *)&ls->sockaddr)->sun_path);
     }
@@ -228,13 +215,73 @@ static int open_one(mg_cycle_t *cycle, mg_listening_t *ls)
     return fd;
 }
 
+static void set_option(mg_cycle_t *cycle, mg_listening_t *ls, int level, int name, const char *what,
+                       int value)
+{
+    if (setsockopt(ls->fd, level, name, &value, sizeof(value)) != 0) {
+        /* nginx's words, "for" included where it has one */
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "setsockopt(%s, %d) %s%s failed, ignored",
+                     what, value, name == TCP_DEFER_ACCEPT ? "for " : "", ls->addr_text);
+    }
+}
+
+/* The options a listen asked for, on a socket just opened (old NULL), taken over from the
+ * previous generation (old: its settings) or handed over by an old binary (old NULL,
+ * ls->inherited: what it had is read back). What a listen leaves out is left as it is. */
+static void configure(mg_cycle_t *cycle, mg_listening_t *ls, const mg_listening_t *old)
+{
+    if (ls->rcvbuf != -1) {
+        set_option(cycle, ls, SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", ls->rcvbuf);
+    }
+    if (ls->sndbuf != -1) {
+        set_option(cycle, ls, SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF", ls->sndbuf);
+    }
+    if (ls->keepalive != -1) {
+        set_option(cycle, ls, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", ls->keepalive);
+    }
+    if (ls->keepidle) {
+        set_option(cycle, ls, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", ls->keepidle);
+    }
+    if (ls->keepintvl) {
+        set_option(cycle, ls, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", ls->keepintvl);
+    }
+    if (ls->keepcnt) {
+        set_option(cycle, ls, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", ls->keepcnt);
+    }
+    if (ls->fastopen != -1) {
+        set_option(cycle, ls, IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN", ls->fastopen);
+    }
+    if (!ls->inherited) {
+        if (ls->deferred) {
+            set_option(cycle, ls, IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT", 1);
+        }
+        return;
+    }
+    /* a socket that serves already: a new backlog takes a listen() again (an old binary's
+     * backlog is unknown: asked again as well) */
+    if ((old == NULL || old->backlog != ls->backlog) && listen(ls->fd, ls->backlog) != 0) {
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "listen() to %s, backlog %d failed, ignored",
+                     ls->addr_text, ls->backlog);
+    }
+    int was = 0;
+    if (old) {
+        was = old->deferred;
+    } else if (ls->sockaddr.ss_family != AF_UNIX) {
+        socklen_t len = sizeof(was);
+        getsockopt(ls->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &was, &len);
+    }
+    if (!!was != ls->deferred) {
+        set_option(cycle, ls, IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT", ls->deferred);
+    }
+}
+
 mg_int_t mg_listen_open_all(mg_cycle_t *cycle, mg_cycle_t *old)
 {
     mg_listening_t **ls = cycle->listening.elts;
     for (size_t i = 0; i < cycle->listening.nelts; i++) {
         ls[i]->cycle = cycle;
         if (ls[i]->fd >= 0) {
-            continue;
+            continue; /* handed over by an old binary */
         }
         if (old) {
             mg_listening_t **ols = old->listening.elts;
@@ -244,6 +291,7 @@ mg_int_t mg_listen_open_all(mg_cycle_t *cycle, mg_cycle_t *old)
                                       (struct sockaddr *)&ls[i]->sockaddr, 1)) {
                     ls[i]->fd = ols[j]->fd;
                     ls[i]->inherited = 1;
+                    ls[i]->previous = ols[j];
                     break;
                 }
             }
@@ -256,6 +304,11 @@ mg_int_t mg_listen_open_all(mg_cycle_t *cycle, mg_cycle_t *old)
             goto failed;
         }
     }
+    /* only once every socket is there: a reload that fails leaves the serving ones alone */
+    for (size_t i = 0; i < cycle->listening.nelts; i++) {
+        configure(cycle, ls[i], ls[i]->previous);
+        ls[i]->previous = NULL;
+    }
     return MG_OK;
 
 failed:
@@ -265,6 +318,7 @@ failed:
         }
         ls[i]->fd = -1;
         ls[i]->inherited = 0;
+        ls[i]->previous = NULL;
     }
     return MG_ERROR;
 }

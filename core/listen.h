@@ -17,14 +17,18 @@ struct mg_listening_s {
     socklen_t socklen;
     char addr_text[128]; /* "127.0.0.1:8080", "[::1]:8080", "unix:/path" */
     int backlog;
-    int rcvbuf;
+    int rcvbuf; /* -1: not given, the system's */
     int sndbuf;
+    int fastopen;  /* TCP_FASTOPEN queue length, -1 not given */
     int keepalive; /* so_keepalive: -1 unset, 0 off, 1 on */
+    int keepidle, keepintvl, keepcnt; /* so_keepalive=idle:intvl:cnt, 0 not given */
+    size_t pool_size;                 /* an accepted connection's pool blocks; 0: the default */
     unsigned reuseport : 1;
     unsigned ipv6only : 1;
     unsigned deferred : 1;
     unsigned wildcard : 1;
     unsigned inherited : 1; /* fd came from the previous generation or the old binary */
+    struct mg_listening_s *previous; /* while opening: the previous generation's socket taken */
     void *servers;          /* protocol data: the http address configs for this socket */
     void (*handler)(mg_connection_t *c); /* protocol entry for an accepted connection */
     struct event *accept_ev;
@@ -39,7 +43,11 @@ size_t mg_sockaddr_text(const struct sockaddr *sa, char *buf, size_t size, int w
 int mg_sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b, int compare_port);
 in_port_t mg_sockaddr_port(const struct sockaddr *sa);
 
-/* Open (or inherit from `old`) every listening socket of the cycle. MG_OK or MG_ERROR (logged). */
+/* Open (or inherit from `old`) every listening socket of the cycle, and give each the options
+ * its listen asked for, as nginx does at every (re)configuration: an inherited socket gets
+ * rcvbuf, sndbuf, so_keepalive and fastopen again, a changed backlog (listen() again) and
+ * deferred turned on or off; a failure there is an [alert] and ignored. MG_OK or MG_ERROR
+ * (logged). */
 mg_int_t mg_listen_open_all(mg_cycle_t *cycle, mg_cycle_t *old);
 /* Close the listening sockets of `cycle` that `keep` (may be NULL) did not inherit. */
 void mg_listen_close_unused(mg_cycle_t *cycle, mg_cycle_t *keep);

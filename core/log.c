@@ -222,7 +222,7 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
 
     int wrote_stderr = 0;
     for (mg_log_t *l = log; l; l = l->next) {
-        if (level > l->level) {
+        if (level > l->level && !log->debug) {
             continue;
         }
         if (l->writer) {

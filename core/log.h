@@ -46,6 +46,7 @@ struct mg_log_s {
     mg_log_handler_pt handler; /* appends ", client: ..." context */
     void *data;
     const char *action;    /* "while reading client request line" */
+    int debug;             /* debug_connection: every destination takes debug lines */
 };
 
 /* OR'ed into mg_log_error's level: the message may span lines (LF and TAB are kept; every other

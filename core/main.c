@@ -312,7 +312,12 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!ccf->master_process) {
-        srv->base = event_base_new();
+        /* a single process serves: env applies to it (a master keeps its environment) */
+        mg_core_set_environment(srv->cycle);
+        srv->base = mg_server_event_base(srv->cycle);
+        if (srv->base == NULL) {
+            return 1;
+        }
         mg_server_signals(srv);
     }
     if (report >= 0) {

@@ -52,7 +52,22 @@ void mg_time_http(char *buf, time_t t)
     memcpy(p, " GMT", 5);
 }
 
+/* timer_resolution: the process's one setting (*thread*: per server once servers get threads) */
+static mg_msec_t resolution;
+
+void mg_time_set_resolution(mg_msec_t msec)
+{
+    resolution = msec;
+}
+
 void mg_time_update(void)
+{
+    if (resolution == 0 || mg_now.sec == 0) {
+        mg_time_refresh();
+    }
+}
+
+void mg_time_refresh(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

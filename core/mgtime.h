@@ -21,7 +21,14 @@ typedef struct {
 
 extern mg_time_t mg_now;
 
+/* An event happened: refresh the clock, unless a resolution is set (timer_resolution), where
+ * only mg_time_refresh does, on a timer of that interval, as nginx's clock then moves only
+ * on its SIGALRM. */
 void mg_time_update(void);
+/* Refresh now, whatever the resolution (that timer, ngx.update_time()). */
+void mg_time_refresh(void);
+/* 0: refresh at every event (the default). */
+void mg_time_set_resolution(mg_msec_t msec);
 /* "Mon, 28 Sep 1970 06:00:00 GMT" into buf (32 bytes). */
 void mg_time_http(char *buf, time_t t);
 /* Parse an HTTP date (RFC 1123, RFC 850, asctime); -1 on error. */

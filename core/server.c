@@ -17,6 +17,7 @@
 #include "server.h"
 #include "signals.h"
 #include "stat.h"
+#include "str.h"
 
 static void release_cycle(mg_server_t *srv, mg_cycle_t *cycle)
 {
@@ -399,15 +400,62 @@ void mg_server_signals(mg_server_t *srv)
     srv->nsignals = mg_nelems(sigs);
 }
 
+static void on_clock(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    mg_time_refresh();
+}
+
+struct event_base *mg_server_event_base(mg_cycle_t *cycle)
+{
+    mg_str_t use = mg_cycle_core_conf(cycle)->use;
+    struct event_base *base;
+    if (use.len == 0) {
+        base = event_base_new();
+    } else {
+        /* libevent takes no backend by name: every other one is avoided */
+        struct event_config *cfg = event_config_new();
+        for (const char **m = event_get_supported_methods(); m && *m; m++) {
+            if (!mg_str_eq(use, *m)) {
+                event_config_avoid_method(cfg, *m);
+            }
+        }
+        base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+    }
+    if (base == NULL) {
+        mg_log_error(MG_LOG_EMERG, cycle->log, 0, "event_base_new() failed");
+    }
+    return base;
+}
+
 mg_int_t mg_server_loop(mg_server_t *srv)
 {
-    mg_time_update();
+    mg_time_refresh();
+    /* timer_resolution: the clock moves on this timer only (nginx's SIGALRM); the loop wakes
+     * for it as nginx's epoll_wait() is interrupted by the signal */
+    mg_msec_t res = mg_cycle_core_conf(srv->cycle)->timer_resolution;
+    struct event *clock = NULL;
+    if (res) {
+        mg_time_set_resolution(res);
+        clock = event_new(srv->base, -1, EV_PERSIST, on_clock, NULL);
+        struct timeval tv = {(time_t)(res / 1000), (suseconds_t)(res % 1000) * 1000};
+        event_add(clock, &tv);
+    }
+    mg_int_t rc = MG_OK;
     while (!(srv->quitting && srv->nconnections == 0 && srv->nheld == 0) && !srv->terminating) {
         if (event_base_loop(srv->base, EVLOOP_ONCE) < 0) {
             mg_log_error(MG_LOG_ALERT, srv->cycle->log, errno, "event loop failed");
-            return MG_ERROR;
+            rc = MG_ERROR;
+            break;
         }
     }
-    mg_time_update();
-    return MG_OK;
+    if (clock) {
+        event_free(clock);
+        mg_time_set_resolution(0);
+    }
+    mg_time_refresh();
+    return rc;
 }

@@ -79,6 +79,9 @@ void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c);
 void mg_server_cycle_release(mg_server_t *srv, mg_cycle_t *cycle);
 /* Run the loop until quit/terminate finishes; returns MG_OK. */
 mg_int_t mg_server_loop(mg_server_t *srv);
+/* The event base of a server of this generation: the backend "use" names, libevent's choice
+ * otherwise; NULL (logged) on failure. */
+struct event_base *mg_server_event_base(mg_cycle_t *cycle);
 /* Set up signal handling for single-process mode on the server's base. */
 void mg_server_signals(mg_server_t *srv);
 /* Replace the running generation with a new one built from the same params (HUP in single

@@ -86,7 +86,7 @@ int64_t mg_hextoi(const char *s, size_t len)
     return v;
 }
 
-int64_t mg_parse_size(mg_str_t s)
+static int64_t parse_size(mg_str_t s, int giga)
 {
     if (s.len == 0) {
         return -1;
@@ -106,6 +106,9 @@ int64_t mg_parse_size(mg_str_t s)
         break;
     case 'g':
     case 'G':
+        if (!giga) {
+            return -1;
+        }
         scale = 1024 * 1024 * 1024;
         len--;
         break;
@@ -115,6 +118,16 @@ int64_t mg_parse_size(mg_str_t s)
         return -1;
     }
     return v * scale;
+}
+
+int64_t mg_parse_size(mg_str_t s)
+{
+    return parse_size(s, 0);
+}
+
+int64_t mg_parse_offset(mg_str_t s)
+{
+    return parse_size(s, 1);
 }
 
 int64_t mg_parse_time(mg_str_t s, int want_seconds)

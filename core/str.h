@@ -29,8 +29,10 @@ const char *mg_strlcasestrn(const char *s, const char *end, const char *needle, 
 int64_t mg_atoi(const char *s, size_t len);
 /* Hex number; -1 on error. */
 int64_t mg_hextoi(const char *s, size_t len);
-/* Size with optional k/K/m/M/g/G suffix; -1 on error. */
+/* Size with optional k/K/m/M suffix, as nginx's sizes; -1 on error. */
 int64_t mg_parse_size(mg_str_t s);
+/* Offset (nginx's off_t values): g/G too; -1 on error. */
+int64_t mg_parse_offset(mg_str_t s);
 /* nginx time syntax ("30", "68000ms", "1h 30m", "7d", "1h30"); msec or sec result; -1 on
  * error. A bare number is seconds; "M" and "y" only with want_seconds, "ms" only without. */
 int64_t mg_parse_time(mg_str_t s, int want_seconds);

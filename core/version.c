@@ -93,7 +93,9 @@ static int have(const char *mg)
 
 void mg_version_print(FILE *out, int configure)
 {
-    fprintf(out, "nginx version: " MOONGATE_NAME "/" MG_NGINX_VERSION " (" MOONGATE_VER ")\n");
+    /* with --build=NAME, as nginx's: the name after the version */
+    fprintf(out, "nginx version: " MOONGATE_NAME "/" MG_NGINX_VERSION " (" MOONGATE_VER "%s%s%s)\n",
+            MG_BUILD[0] ? " (" : "", MG_BUILD, MG_BUILD[0] ? ")" : "");
     if (!configure) {
         return;
     }

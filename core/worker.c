@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "connection.h"
 #include "cycle.h"
 #include "listen.h"
 #include "mgtime.h"
@@ -82,6 +83,32 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
             mg_cycle_reopen_files(w->srv->cycle);
             break;
         }
+    }
+}
+
+/* A worker that ends with a client connection still open has leaked it: nginx's alert, and
+ * debug_points stops or aborts the process there for a debugger or a core file. */
+static void check_leaks(mg_server_t *srv)
+{
+    int leaked = 0;
+    for (mg_connection_t *c = srv->connections; c; c = c->next) {
+        if (c->fd >= 0) {
+            mg_log_error(MG_LOG_ALERT, srv->cycle->log, 0,
+                         "*%lu open socket #%d left in connection", (unsigned long)c->number,
+                         c->fd);
+            leaked = 1;
+        }
+    }
+    if (!leaked) {
+        return;
+    }
+    mg_log_error(MG_LOG_ALERT, srv->cycle->log, 0, "aborting");
+    switch (mg_cycle_core_conf(srv->cycle)->debug_points) {
+    case MG_DEBUG_POINTS_STOP:
+        raise(SIGSTOP);
+        break;
+    case MG_DEBUG_POINTS_ABORT:
+        abort();
     }
 }
 
@@ -195,7 +222,19 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     mg_proctitle_set("worker process");
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
 
+    mg_core_set_environment(cycle);
     /* everything that needs root comes before the privileges go */
+    if (ccf->worker_priority != 0 && setpriority(PRIO_PROCESS, 0, (int)ccf->worker_priority) != 0) {
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "setpriority(%ld) failed",
+                     (long)ccf->worker_priority);
+    }
+    if (ccf->worker_rlimit_core != MG_CONF_UNSET) {
+        struct rlimit rl = {(rlim_t)ccf->worker_rlimit_core, (rlim_t)ccf->worker_rlimit_core};
+        if (setrlimit(RLIMIT_CORE, &rl) != 0) {
+            mg_log_error(MG_LOG_ALERT, cycle->log, errno, "setrlimit(RLIMIT_CORE, %lld) failed",
+                         (long long)ccf->worker_rlimit_core);
+        }
+    }
     if (ccf->worker_rlimit_nofile != MG_CONF_UNSET) {
         struct rlimit rl = {(rlim_t)ccf->worker_rlimit_nofile, (rlim_t)ccf->worker_rlimit_nofile};
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
@@ -221,9 +260,8 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     cycle->server = srv;
     cycle->refs = 1; /* the server's own reference, as in a single process */
     w.srv = srv;
-    srv->base = event_base_new();
+    srv->base = mg_server_event_base(cycle);
     if (srv->base == NULL) {
-        mg_log_error(MG_LOG_EMERG, cycle->log, 0, "event_base_new() failed");
         exit(2);
     }
 
@@ -252,6 +290,7 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     tell_master(&w, MG_MSG_READY);
 
     mg_server_loop(srv);
+    check_leaks(srv);
     mg_modules_exit_worker(cycle);
     mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exiting");
     mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exit");

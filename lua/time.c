@@ -26,7 +26,7 @@ static int mg_lua_time_now(lua_State *L)
 static int mg_lua_time_update_time(lua_State *L)
 {
     (void)L;
-    mg_time_update();
+    mg_time_refresh(); /* even under timer_resolution */
     return 0;
 }
 

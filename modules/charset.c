@@ -190,6 +190,19 @@ static mg_int_t resolve(mg_request_t *r, cs_main_conf_t *mcf, mg_int_t v, mg_str
 static mg_int_t destination(mg_request_t *r, cs_main_conf_t *mcf, mg_str_t *name)
 {
     cs_loc_conf_t *lcf = mg_http_get_loc_conf(r, mg_charset_module);
+    if (r->headers_out.content_type.len && r->headers_out.override_charset.len) {
+        /* the upstream's X-Accel-Charset: whatever the type and the charset directive */
+        split_content_type(r);
+        *name = r->headers_out.override_charset;
+        mg_int_t i = find_charset(mcf, *name);
+        if (i < 0) {
+            mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "unknown charset \"%.*s\" to override",
+                         (int)name->len, name->data);
+            return MG_DECLINED;
+        }
+        *name = ((cs_charset_t *)mcf->charsets.elts)[i].name;
+        return i;
+    }
     if (r->headers_out.content_type.len == 0 || lcf->charset == CS_OFF) {
         return MG_DECLINED;
     }

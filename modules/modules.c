@@ -6,14 +6,15 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c
  *   (response head serialization; chunked framing and the writer). Filters therefore run, from
- *   the content out: slice -> not_modified -> lua -> headers (add_header, expires) -> userid ->
- *   gunzip -> addition -> sub_filter -> charset -> ssi -> postpone (core/http/postpone.c) ->
- *   gzip -> range -> core,
+ *   the content out: slice -> proxy_store -> not_modified -> lua -> add_trailer -> headers
+ *   (add_header, expires) -> userid -> gunzip -> addition -> sub_filter -> charset -> ssi ->
+ *   postpone (core/http/postpone.c) -> gzip -> range -> core,
  *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
  *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
  *   gzip drops the length before range could split the body; text filters see the body before
  *   gzip compresses it; the postpone filter puts in-stream subrequests (addition) in place
- *   before gzip, so the whole stream is compressed once.
+ *   before gzip, so the whole stream is compressed once; proxy_store sees the upstream's body
+ *   before any filter changes it.
  */
 #include "http.h"
 
@@ -41,6 +42,7 @@ extern mg_module_t mg_map_module;
 extern mg_module_t mg_geo_module;
 extern mg_module_t mg_split_clients_module;
 extern mg_module_t mg_headers_module;
+extern mg_module_t mg_add_trailer_module;
 extern mg_module_t mg_gzip_module;
 extern mg_module_t mg_userid_module;
 extern mg_module_t mg_ssi_module;
@@ -56,6 +58,9 @@ extern mg_module_t mg_upstream_zone_module;
 extern mg_module_t mg_upstream_dynamic_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
+extern mg_module_t mg_proxy_extra_module;
+extern mg_module_t mg_proxy_cookie_module;
+extern mg_module_t mg_proxy_store_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_flv_module;
 extern mg_module_t mg_mp4_module;
@@ -98,7 +103,10 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_zone_module,
     &mg_upstream_dynamic_module,
     &mg_upstream_hash_module,
-    &mg_proxy_module, /* content handler set per location (clcf->handler) */
+    &mg_proxy_module,       /* content handler set per location (clcf->handler) */
+    &mg_proxy_extra_module, /* directives only: proxy_extra.c, proxy_cookie.c (proxy_store
+                               is a filter, below) */
+    &mg_proxy_cookie_module,
     &mg_empty_gif_module,
     &mg_flv_module, /* content handlers set per location (clcf->handler) */
     &mg_mp4_module,
@@ -116,10 +124,12 @@ mg_module_t *mg_modules[] = {
     &mg_gunzip_module,
     &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
+    &mg_add_trailer_module, /* nginx's headers filter adds trailers at the same place */
     &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
                        of their phases, log_by_lua before access_log; its filters see the
                        response before add_header, as nginx's addon filters do */
     &mg_not_modified_module,
+    &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */
     &mg_slice_module, /* first: its slices' heads are checked before anything else sees them */
     NULL,
 };

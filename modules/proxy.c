@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <sys/un.h>
 
+#include "proxy_extra.h"
 #include "script.h"
 #include "upstream_io.h"
 #include "upstream_resolve.h"
@@ -555,6 +556,9 @@ static mg_int_t process_header(mg_upstream_t *u)
             ho->content_type = val;
             continue;
         }
+        if (IS("set-cookie") && u->rewrite_cookie) {
+            val = u->rewrite_cookie(u, val);
+        }
         if (IS("location") || IS("refresh")) {
             if (IS("location")) {
                 val = rewrite_location(r, plcf, ctx, val);
@@ -686,6 +690,7 @@ static mg_int_t proxy_handler(mg_request_t *r)
         ctx->host = plcf->host_header;
         ctx->port = plcf->port_text;
     }
+    mg_proxy_extra_setup(r, u);
     if (create_request(r, plcf, ctx) != MG_OK) {
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }

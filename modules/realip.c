@@ -1,20 +1,27 @@
 /*
  * set_real_ip_from, real_ip_header, real_ip_recursive (nginx's ngx_http_realip_module): when
  * the client is a trusted proxy, its address (and port, if given) becomes the one in a request
- * header, for everything after: $remote_addr, allow/deny, the logs. It runs in the post-read
- * phase with the server's settings and, if that changed nothing, in the preaccess phase with
- * the location's; once per request (an internal redirect does not apply it again). The
- * connection's address is put back when the request ends. $realip_remote_addr/_port keep the
- * address the connection came from.
+ * header or the connection's PROXY protocol header, for everything after: $remote_addr, allow/deny,
+ * the logs. It runs in the post-read phase with the server's settings and, if that changed nothing,
+ * in the preaccess phase with the location's; once per request (an internal redirect does not apply
+ * it again). The connection's address is put back when the request ends. $realip_remote_addr/_port
+ * keep the address the connection came from.
  */
 #include <netdb.h>
 #include <sys/socket.h>
 
 #include "cidr.h"
 #include "http.h"
+#include "proxy_protocol.h"
 #include "variables.h"
 
-enum { HEADER_UNSET = -1, HEADER_X_REAL_IP, HEADER_X_FORWARDED_FOR, HEADER_OTHER };
+enum {
+    HEADER_UNSET = -1,
+    HEADER_X_REAL_IP,
+    HEADER_X_FORWARDED_FOR,
+    HEADER_PROXY_PROTOCOL,
+    HEADER_OTHER
+};
 
 typedef struct {
     int unix_sock; /* "unix:": every unix-domain client */
@@ -132,10 +139,7 @@ static const char *realip_set_header(mg_conf_t *cf, const mg_command_t *cmd, voi
     } else if (mg_str_eq(v, "X-Forwarded-For")) {
         rc->type = HEADER_X_FORWARDED_FOR;
     } else if (mg_str_eq(v, "proxy_protocol")) {
-        mg_conf_error(cf, 0,
-                      "\"real_ip_header proxy_protocol\" needs the PROXY protocol, "
-                      "which moongate does not support yet");
-        return MG_CONF_ERROR;
+        rc->type = HEADER_PROXY_PROTOCOL;
     } else {
         rc->type = HEADER_OTHER;
         rc->header.data = mg_pnalloc(cf->pool, v.len + 1);
@@ -260,7 +264,21 @@ static mg_int_t realip_handler(mg_request_t *r)
     mg_int_t rv = MG_DECLINED;
     mg_table_elt_t *h = r->headers_in.headers.elts;
     size_t n = r->headers_in.headers.nelts;
-    if (rc->type == HEADER_X_FORWARDED_FOR) {
+    if (rc->type == HEADER_PROXY_PROTOCOL) {
+        /* the balancer's header: one address, its port apart */
+        mg_proxy_protocol_t *pp = c->proxy_protocol;
+        if (pp == NULL || pp->src_addr.len == 0) {
+            return MG_DECLINED;
+        }
+        rv = forwarded_addr(rc, &addr, &len, pp->src_addr.data, pp->src_addr.len);
+        if (rv != MG_DECLINED && pp->src_port) {
+            if (addr.ss_family == AF_INET) {
+                ((struct sockaddr_in *)&addr)->sin_port = htons(pp->src_port);
+            } else if (addr.ss_family == AF_INET6) {
+                ((struct sockaddr_in6 *)&addr)->sin6_port = htons(pp->src_port);
+            }
+        }
+    } else if (rc->type == HEADER_X_FORWARDED_FOR) {
         /* several X-Forwarded-For lines are one list, the last line its end */
         int found = 0;
         for (size_t i = n; i > 0; i--) {

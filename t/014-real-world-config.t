@@ -2,7 +2,8 @@
 # http{} block (map, geo, split_clients, limit_req, limit_conn, realip, access, auth_basic,
 # auth_request, satisfy, limit_except, stub_status, sub_filter, addition, empty_gif, referer,
 # secure_link, mirror, userid, browser, charset, ssi, gunzip, gzip, gzip_static, slice,
-# random_index, limit_rate, the hash sizes, proxy with an upstream pool), started as it is and
+# random_index, limit_rate, dav, flv, mp4, access_log paths with variables and
+# open_log_file_cache, the hash sizes, proxy with an upstream pool), started as it is and
 # then asked what a visitor would ask: each answer shows its module did its part.
 #
 #   prove -I t/lib t/014-real-world-config.t
@@ -14,6 +15,7 @@ use Test::Moongate;
 use Digest::MD5 ();
 use IO::Compress::Gzip ();
 use MIME::Base64 ();
+use Mp4File qw(mp4_test_files);
 
 plan 'no_plan';
 
@@ -22,6 +24,12 @@ do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate
 $ENV{TEST_NGINX_PORT2} = $port2;
 $ENV{TEST_NGINX_MIME_TYPES} = "$Test::Moongate::RepoRoot/conf/mime.types";
 $ENV{TEST_NGINX_SITE_LOG} = "$Test::Moongate::LogDir/site.log";
+$ENV{TEST_NGINX_LOG_DIR} = $Test::Moongate::LogDir;
+unlink glob("$Test::Moongate::LogDir/video-*.log");
+
+my %mp4 = mp4_test_files();
+our $Mp4 = $mp4{'e.mp4'};
+our $Flv = "FLV\x01\x05\0\0\0\x09\0\0\0\0" . join('', map { chr($_ % 256) } 0 .. 199);
 
 # secure_link: a link valid until 2100, made as the site's application would make it
 our $Expires = 4102444800;
@@ -32,6 +40,10 @@ IO::Compress::Gzip::gzip(\"stored compressed text\n" => \$gz) or die;
 our $Gz = $gz;
 
 our $Files = <<"EOF" . ">>> gz/doc.txt.gz\n$Gz";
+>>> video/clip.mp4
+$Mp4
+>>> video/clip.flv
+$Flv
 >>> index.html
 <html>home</html>
 >>> 404.html
@@ -79,6 +91,7 @@ our $HttpConfig = <<'EOF';
     log_format main '$remote_addr "$request" $status $body_bytes_sent bot=$is_bot '
                     'trusted=$trusted zone=$zone_name lr=$limit_req_status';
     access_log $TEST_NGINX_SITE_LOG main;
+    open_log_file_cache max=100 inactive=20s valid=1m min_uses=1;
 
     gzip on;
     gzip_vary on;
@@ -278,6 +291,23 @@ our $Config = <<'EOF';
         internal;
         proxy_pass http://app/mirrored;
     }
+    location /video/ {
+        mp4;
+        mp4_buffer_size 1m;
+        mp4_max_buffer_size 5m;
+        access_log $TEST_NGINX_LOG_DIR/video-$host.log main;
+        location ~ \.flv$ {
+            flv;
+        }
+    }
+    location /dav/ {
+        dav_methods PUT DELETE MKCOL COPY MOVE;
+        create_full_put_path on;
+        dav_access user:rw group:r all:r;
+        limit_except GET PUT {
+            deny all;
+        }
+    }
     location /upload/ {
         limit_except GET {
             deny all;
@@ -298,6 +328,11 @@ run_tests();
          'access log: the address realip set');
     like($log, qr{^127\.0\.0\.1 "GET /strict/once\.txt HTTP/1\.1" 429 \d+ bot=0 trusted=1 zone=loopback lr=REJECTED$}m,
          'access log: the request limit_req refused');
+    open my $vh, '<', "$Test::Moongate::LogDir/video-localhost.log" or die "video log: $!";
+    my $video = join '', <$vh>;
+    like($video, qr{^127\.0\.0\.1 "GET /video/clip\.mp4\?start=4\.5 HTTP/1\.1" 200 \d+ }m,
+         'a log named by a variable got its line');
+    unlike($log, qr{/video/}, 'and the site log did not');
 }
 
 __DATA__
@@ -333,6 +368,11 @@ __DATA__
  "GET /mirror",
  "POST /upload/x\nbody",
  "GET /upload/x",
+ "GET /video/clip.mp4?start=4.5",
+ "GET /video/clip.flv?start=113",
+ "PUT /dav/new/dir/page.txt\nput by dav",
+ "GET /dav/new/dir/page.txt",
+ "DELETE /dav/new/dir/page.txt",
 ]
 --- more_headers eval
 [
@@ -361,10 +401,15 @@ __DATA__
  "",
  "",
  "",
+ "",
+ "",
+ "",
+ "",
+ "",
 ]
 --- error_code eval
 [200, 404, 200, 200, 200, 200, 401, 200, 200, 403, 200, 403, 200, 200, 200, 200, 200,
- 200, 200, 200, 200, 429, 200, 403, 200]
+ 200, 200, 200, 200, 429, 200, 403, 200, 200, 200, 201, 200, 403]
 --- response_headers eval
 [
  "Content-Type: text/html; charset=utf-8",
@@ -392,12 +437,17 @@ __DATA__
  "",
  "",
  "",
+ "Content-Type: video/mp4",
+ "Content-Type: video/x-flv\nContent-Length: 114",
+ "",
+ "",
+ "",
 ]
 --- response_headers_like eval
 [
  "", "", "Expires: .+ GMT", "", "", "", "", "", "", "", "", "",
  "Set-Cookie: uid=[A-Za-z0-9+/]{22}==; expires=.+; path=/",
- "", "", "", "", "", "", "", "", "", "", "", "",
+ "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
 ]
 --- response_body_like eval
 [
@@ -426,6 +476,11 @@ __DATA__
  "^app /mirror-main xff=\$",
  "403 Forbidden",
  "^upload area\$",
+ "^\\0\\0\\0.ftyp",
+ "^FLV\\x01\\x05\\0\\0\\0\\x09\\0\\0\\0\\0\\x64\\x65",
+ "^\$",
+ "^put by dav\$",
+ "403 Forbidden",
 ]
 --- error_log
 access forbidden by rule

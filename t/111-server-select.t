@@ -568,6 +568,50 @@ main.test|deep.sub.main.test
 
 
 
+=== TEST 22b: a server without server_name is named "": a request without a Host picks it over the default
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT default_server;
+        server_name default.test;
+        return 200 "default\n";
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+        return 200 "unnamed [$server_name]\n";
+    }
+--- raw_request eval
+"GET / HTTP/1.0\r\n\r\n"
+--- response_body
+unnamed []
+
+
+
+=== TEST 22c: two servers without server_name on one address conflict over "", as in nginx
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+        server_name default.test;
+        return 200 "default\n";
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+        return 200 "first\n";
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+        return 200 "second\n";
+    }
+--- init
+    my ($code, $out, $err) = run_cmd($Binary, '-t', '-p', "$ServRoot/", '-c', $ConfFile);
+    Test::More::like($err, qr/\[warn\] .*conflicting server name "" on 127\.0\.0\.1:$ServerPort, ignored$/m,
+                     'conflicting server name "" warning on stderr of -t');
+--- raw_request eval
+"GET / HTTP/1.0\r\n\r\n"
+--- response_body
+first
+
+
+
 === TEST 28: a server_name named capture survives the index's internal redirect
 --- http_config
     server {

@@ -312,10 +312,14 @@ qr/\[emerg\] .*invalid value "yes" in "real_ip_recursive" directive, it must be 
 
 
 
-=== TEST 18: real_ip_header proxy_protocol needs the PROXY protocol, which moongate lacks yet
---- moongate_only
+=== TEST 18: real_ip_header proxy_protocol on a connection without the PROXY protocol changes nothing
 --- config
+    set_real_ip_from 127.0.0.1;
     real_ip_header proxy_protocol;
---- must_die
---- error_log eval
-qr/\[emerg\] .*"real_ip_header proxy_protocol" needs the PROXY protocol, which moongate does not support yet in .*\.conf:\d+/
+    location /t { return 200 "$remote_addr [$proxy_protocol_addr]\n"; }
+--- request
+GET /t
+--- more_headers
+X-Real-IP: 1.2.3.4
+--- response_body
+127.0.0.1 []

@@ -352,6 +352,7 @@ static void body_timeout(mg_connection_t *c)
     mg_request_t *r = hc->r;
     mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     c->closed = 1;
+    c->timedout = 1;
     if (r->request_body->stream) {
         body_stop(r);
         stream_progress(r, MG_HTTP_REQUEST_TIME_OUT);

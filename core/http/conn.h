@@ -35,6 +35,7 @@ typedef struct mg_http_conn_s {
     unsigned corked : 1;         /* TCP_CORK set for tcp_nopush until the response is out */
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
+    unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
     unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
 } mg_http_conn_t;
 
@@ -54,6 +55,7 @@ typedef struct {
     unsigned keepalive : 1;
     unsigned lingering : 1;
     unsigned body_left : 1; /* an unread request body to discard before the next head */
+    unsigned reset : 1;     /* timed out, and reset_timedout_connection: close with an RST */
     mg_msec_t keepalive_timeout, lingering_timeout, lingering_time;
 } mg_http_conn_next_t;
 void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "proxy_protocol.h"
 #include "server.h"
 #include "stat.h"
 
@@ -45,7 +46,8 @@ static mg_str_t partial_request_line(mg_http_conn_t *hc)
 /* A head is being read (bytes of it arrived) but no request exists yet. */
 static int reading_head(mg_http_conn_t *hc)
 {
-    return hc->r == NULL && !hc->discarding && !hc->keepalive_idle && hc->last > hc->start;
+    return hc->r == NULL && !hc->discarding && !hc->keepalive_idle && !hc->proxy_protocol &&
+           hc->last > hc->start;
 }
 
 static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
@@ -148,9 +150,18 @@ static void head_reset(mg_http_conn_t *hc)
 static void head_timeout(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    if (reading_head(hc)) {
+    if (hc->proxy_protocol) {
+        c->log.action = "reading PROXY protocol";
+        mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+    } else if (reading_head(hc)) {
         set_head_action(c);
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+        /* nginx has a request by now, on the default server, whose setting counts */
+        mg_http_loc_conf_t *clcf = default_srv(hc)->ctx->loc_conf[mg_http_core_module.index];
+        if (clcf->reset_timedout_connection) {
+            mg_conn_reset(c);
+            return;
+        }
     } else if (c->requests == 0) {
         c->log.action = "waiting for request";
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
@@ -185,6 +196,7 @@ void mg_http_init_connection(mg_connection_t *c)
     if (clcf->error_log) {
         mg_log_use(&c->log, clcf->error_log);
     }
+    hc->proxy_protocol = hc->addr_conf->proxy_protocol;
     hc->size = cscf->client_header_buffer_size;
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
@@ -424,6 +436,23 @@ static mg_int_t parse_buffered(mg_connection_t *c)
     }
 }
 
+/* The PROXY protocol header before the first request: MG_OK (read; the request may follow),
+ * MG_AGAIN (more bytes needed) or MG_ERROR (broken: logged, the connection is to be closed). */
+static mg_int_t read_proxy_protocol(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    c->log.action = "reading PROXY protocol";
+    ssize_t n = mg_proxy_protocol_read(c->pool, &c->log, hc->buf + hc->start, hc->last - hc->start,
+                                       hc->size, &c->proxy_protocol);
+    if (n <= 0) {
+        return n == 0 ? MG_AGAIN : MG_ERROR;
+    }
+    c->log.action = NULL;
+    hc->proxy_protocol = 0;
+    hc->start += (size_t)n;
+    return MG_OK;
+}
+
 static void process_buffer(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
@@ -448,7 +477,16 @@ static void process_buffer(mg_connection_t *c)
                 hc->keepalive_idle = 1; /* the body is gone: waiting for the next request */
             }
         }
-        if (!hc->discarding && hc->last > hc->start) {
+        if (hc->proxy_protocol && hc->last > hc->start) {
+            /* nginx wants the whole header in the first read; a header split over several
+             * segments is taken here too */
+            mg_int_t rc = read_proxy_protocol(c);
+            if (rc == MG_ERROR) {
+                mg_conn_close(c);
+                return;
+            }
+        }
+        if (!hc->discarding && !hc->proxy_protocol && hc->last > hc->start) {
             mg_int_t rc = parse_buffered(c);
             if (rc == MG_OK) {
                 if (c->closed || c->read_handler != read_head) {
@@ -503,7 +541,14 @@ static void process_buffer(mg_connection_t *c)
             continue;
         }
         int err = n < 0 ? errno : 0;
-        if (reading_head(hc)) {
+        if (hc->proxy_protocol) {
+            c->log.action = "reading PROXY protocol";
+            if (n == 0) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0, "client closed connection");
+            } else {
+                mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
+            }
+        } else if (reading_head(hc)) {
             set_head_action(c);
             if (n == 0) {
                 mg_log_error(MG_LOG_INFO, &c->log, 0, "client prematurely closed connection");
@@ -593,10 +638,12 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next)
     /* as nginx's "lingering_close on": closing with unread input would make the kernel reset
      * the connection and the client could lose the response, so read and drop it first */
     char peek;
-    next->lingering =
-        !c->closed && (r->lingering_close ||
-                       (!next->keepalive && (next->body_left || hc->last > hc->start ||
-                                             recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
+    next->lingering = !c->closed && !next->keepalive &&
+                      (clcf->lingering_close == MG_HTTP_LINGERING_ALWAYS ||
+                       (clcf->lingering_close == MG_HTTP_LINGERING_ON &&
+                        (r->lingering_close || next->body_left || hc->last > hc->start ||
+                         recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
+    next->reset = c->timedout && clcf->reset_timedout_connection;
     next->keepalive_timeout = clcf->keepalive_timeout;
     next->lingering_timeout = clcf->lingering_timeout;
     next->lingering_time = clcf->lingering_time;
@@ -610,6 +657,10 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     /* as nginx counts them, a request closing lingering or discarding its body still writes */
     if (!next->lingering && !(next->keepalive && next->body_left)) {
         mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
+    }
+    if (next->reset) {
+        mg_conn_reset(c);
+        return;
     }
     if (!next->keepalive) {
         if (next->lingering) {

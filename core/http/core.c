@@ -57,6 +57,8 @@ static void *core_create_srv_conf(mg_conf_t *cf)
     cscf->merge_slashes = MG_CONF_UNSET;
     cscf->underscores_in_headers = MG_CONF_UNSET;
     cscf->ignore_invalid_headers = MG_CONF_UNSET;
+    cscf->connection_pool_size = MG_CONF_UNSET_SIZE;
+    cscf->request_pool_size = MG_CONF_UNSET_SIZE;
     if (cf->src) {
         cscf->file = mg_conf_file(cf);
     }
@@ -65,7 +67,6 @@ static void *core_create_srv_conf(mg_conf_t *cf)
 
 static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
 {
-    (void)cf;
     mg_http_srv_conf_t *prev = parent, *conf = child;
     mg_conf_merge_size(conf->client_header_buffer_size, prev->client_header_buffer_size, 1024);
     mg_conf_merge_size(conf->large_client_header_buffers_size, prev->large_client_header_buffers_size, 8192);
@@ -74,6 +75,17 @@ static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->merge_slashes, prev->merge_slashes, 1);
     mg_conf_merge(conf->underscores_in_headers, prev->underscores_in_headers, 0);
     mg_conf_merge(conf->ignore_invalid_headers, prev->ignore_invalid_headers, 1);
+    /* nginx's defaults are 512 and 4k; a moongate connection keeps more of its state in its
+     * pool, whose blocks are 2k unless told */
+    mg_conf_merge_size(conf->connection_pool_size, prev->connection_pool_size, 2048);
+    mg_conf_merge_size(conf->request_pool_size, prev->request_pool_size, 4096);
+    if (conf->server_names.nelts == 0) {
+        /* nginx's default server_name "": the server a request without a Host picks */
+        mg_http_server_name_t *sn = mg_array_push(&conf->server_names);
+        memset(sn, 0, sizeof(*sn));
+        sn->server = conf;
+        sn->name = mg_pstr(cf->pool, "", 0);
+    }
     return MG_CONF_OK;
 }
 
@@ -95,12 +107,20 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->keepalive_time = MG_CONF_UNSET;
     clcf->lingering_time = MG_CONF_UNSET;
     clcf->lingering_timeout = MG_CONF_UNSET;
+    clcf->lingering_close = MG_CONF_UNSET;
+    clcf->keepalive_disable = 0; /* no bits: not given */
+    clcf->reset_timedout_connection = MG_CONF_UNSET;
+    clcf->send_lowat = MG_CONF_UNSET_SIZE;
     clcf->server_tokens = MG_CONF_UNSET;
     clcf->chunked_transfer_encoding = MG_CONF_UNSET;
     clcf->absolute_redirect = MG_CONF_UNSET;
     clcf->port_in_redirect = MG_CONF_UNSET;
     clcf->server_name_in_redirect = MG_CONF_UNSET;
     clcf->msie_padding = MG_CONF_UNSET;
+    clcf->msie_refresh = MG_CONF_UNSET;
+    clcf->log_subrequest = MG_CONF_UNSET;
+    clcf->auth_delay = MG_CONF_UNSET;
+    clcf->subrequest_output_buffer_size = MG_CONF_UNSET_SIZE;
     clcf->log_not_found = MG_CONF_UNSET;
     clcf->tcp_nodelay = MG_CONF_UNSET;
     clcf->sendfile = MG_CONF_UNSET;
@@ -200,12 +220,28 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->keepalive_time, prev->keepalive_time, 3600000);
     mg_conf_merge(conf->lingering_time, prev->lingering_time, 30000);
     mg_conf_merge(conf->lingering_timeout, prev->lingering_timeout, 5000);
-    mg_conf_merge(conf->server_tokens, prev->server_tokens, 1);
+    mg_conf_merge(conf->lingering_close, prev->lingering_close, MG_HTTP_LINGERING_ON);
+    if (conf->keepalive_disable == 0) {
+        conf->keepalive_disable =
+            prev->keepalive_disable ? prev->keepalive_disable : MG_HTTP_KEEPALIVE_DISABLE_MSIE6;
+    }
+    mg_conf_merge(conf->reset_timedout_connection, prev->reset_timedout_connection, 0);
+    mg_conf_merge_size(conf->send_lowat, prev->send_lowat, 0);
+    if (conf->server_tokens == MG_CONF_UNSET) {
+        conf->server_tokens_string = prev->server_tokens_string;
+    }
+    mg_conf_merge(conf->server_tokens, prev->server_tokens, MG_HTTP_TOKENS_ON);
     mg_conf_merge(conf->chunked_transfer_encoding, prev->chunked_transfer_encoding, 1);
     mg_conf_merge(conf->absolute_redirect, prev->absolute_redirect, 1);
     mg_conf_merge(conf->port_in_redirect, prev->port_in_redirect, 1);
     mg_conf_merge(conf->server_name_in_redirect, prev->server_name_in_redirect, 0);
     mg_conf_merge(conf->msie_padding, prev->msie_padding, 1);
+    mg_conf_merge(conf->msie_refresh, prev->msie_refresh, 0);
+    mg_conf_merge(conf->log_subrequest, prev->log_subrequest, 0);
+    mg_conf_merge(conf->auth_delay, prev->auth_delay, 0);
+    /* nginx's default is a memory page */
+    mg_conf_merge_size(conf->subrequest_output_buffer_size, prev->subrequest_output_buffer_size,
+                       (size_t)sysconf(_SC_PAGESIZE));
     mg_conf_merge(conf->log_not_found, prev->log_not_found, 1);
     mg_conf_merge(conf->tcp_nodelay, prev->tcp_nodelay, 1);
     mg_conf_merge(conf->sendfile, prev->sendfile, 0);
@@ -262,7 +298,7 @@ static const char *core_server(mg_conf_t *cf, const mg_command_t *cmd, void *con
         l->wildcard = wildcard;
         mg_sockaddr_text((struct sockaddr *)&l->sockaddr, l->addr_text, sizeof(l->addr_text), 1);
         l->backlog = 511;
-        l->keepalive = -1;
+        l->rcvbuf = l->sndbuf = l->fastopen = l->keepalive = -1;
         l->server = cscf;
         l->file = mg_conf_file(cf);
     }
@@ -478,33 +514,45 @@ mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *pass
 
 /* ---- listen ---- */
 
-static int listen_flag(mg_str_t arg, const char *name, int *value)
+/* "name=value" parameters of listen: the value, or NULL when arg is not that parameter */
+static const char *listen_param(mg_str_t arg, const char *name, mg_str_t *value)
 {
     size_t n = strlen(name);
-    if (arg.len > n + 1 && memcmp(arg.data, name, n) == 0 && arg.data[n] == '=') {
-        mg_str_t v = { arg.len - n - 1, arg.data + n + 1 };
-        if (mg_str_eq(v, "on")) {
-            *value = 1;
-        } else if (mg_str_eq(v, "off")) {
-            *value = 0;
-        } else {
-            *value = -2;
-        }
-        return 1;
+    if (arg.len <= n || memcmp(arg.data, name, n) != 0 || arg.data[n] != '=') {
+        return NULL;
     }
-    return 0;
+    value->data = arg.data + n + 1;
+    value->len = arg.len - n - 1;
+    return value->data;
 }
 
-static int listen_size(mg_str_t arg, const char *name, int *value)
+/* so_keepalive=[idle]:[intvl]:[cnt]: times (seconds, with units), a count; each may
+ * be left out but not all, and none may be 0 */
+static int listen_keepalive(mg_str_t v, mg_http_listen_t *l)
 {
-    size_t n = strlen(name);
-    if (arg.len > n + 1 && memcmp(arg.data, name, n) == 0 && arg.data[n] == '=') {
-        mg_str_t v = { arg.len - n - 1, arg.data + n + 1 };
-        int64_t x = strcmp(name, "backlog") == 0 ? mg_atoi(v.data, v.len) : mg_parse_size(v);
-        *value = x < 0 || x > INT32_MAX ? -2 : (int)x;
-        return 1;
+    const char *p = v.data, *end = v.data + v.len;
+    const char *c1 = memchr(p, ':', v.len);
+    const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+    if (c2 == NULL || memchr(c2 + 1, ':', (size_t)(end - c2 - 1))) {
+        return -1;
     }
-    return 0;
+    mg_str_t part[3] = {{(size_t)(c1 - p), (char *)p},
+                        {(size_t)(c2 - c1 - 1), (char *)c1 + 1},
+                        {(size_t)(end - c2 - 1), (char *)c2 + 1}};
+    int *out[3] = {&l->keepidle, &l->keepintvl, &l->keepcnt};
+    int any = 0;
+    for (int i = 0; i < 3; i++) {
+        if (part[i].len == 0) {
+            continue;
+        }
+        int64_t n = i < 2 ? mg_parse_time(part[i], 1) : mg_atoi(part[i].data, part[i].len);
+        if (n <= 0 || n > INT32_MAX) {
+            return -1;
+        }
+        *out[i] = (int)n;
+        any = 1;
+    }
+    return any ? 0 : -1;
 }
 
 static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -523,66 +571,77 @@ static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *con
     l.wildcard = wildcard;
     mg_sockaddr_text((struct sockaddr *)&l.sockaddr, l.addr_text, sizeof(l.addr_text), 1);
     l.backlog = 511;
+    l.rcvbuf = -1;
+    l.sndbuf = -1;
+    l.fastopen = -1;
     l.keepalive = -1;
     l.ipv6only = 1;
     for (size_t i = 2; i < cf->nargs; i++) {
-        mg_str_t a = cf->args[i];
-        int v;
+        mg_str_t a = cf->args[i], v;
         if (mg_str_eq(a, "default_server") || mg_str_eq(a, "default")) {
             l.default_server = 1;
-        } else if (mg_str_eq(a, "reuseport")) {
-            l.reuseport = 1;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (mg_str_eq(a, "bind")) {
-            l.bind = 1;
-            l.set_options = 1;
-        } else if (mg_str_eq(a, "deferred")) {
-            l.deferred = 1;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (listen_size(a, "backlog", &v)) {
-            if (v < 1) {
-                mg_conf_error(cf, 0, "invalid backlog \"%s\"", a.data + 8);
-                return MG_CONF_ERROR;
-            }
-            l.backlog = v;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (listen_size(a, "rcvbuf", &v) || listen_size(a, "sndbuf", &v)) {
-            if (v < 1) {
-                mg_conf_error(cf, 0, "invalid %.6s \"%s\"", a.data, a.data + 7);
-                return MG_CONF_ERROR;
-            }
-            if (a.data[0] == 'r') {
-                l.rcvbuf = v;
-            } else {
-                l.sndbuf = v;
-            }
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (listen_flag(a, "ipv6only", &v)) {
-            if (v < 0) {
-                mg_conf_error(cf, 0, "invalid ipv6only flags \"%s\"", a.data + 9);
-                return MG_CONF_ERROR;
-            }
-            l.ipv6only = (unsigned)v;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (listen_flag(a, "so_keepalive", &v)) {
-            if (v < 0) {
-                mg_conf_error(cf, 0, "invalid so_keepalive value: \"%s\"", a.data + 13);
-                return MG_CONF_ERROR;
-            }
-            l.keepalive = v;
-            l.set_options = 1;
-            l.bind = 1;
-        } else if (mg_str_eq(a, "ssl") || mg_str_eq(a, "http2") || mg_str_eq(a, "quic") ||
-                   mg_str_eq(a, "proxy_protocol")) {
+            continue;
+        }
+        if (mg_str_eq(a, "proxy_protocol")) {
+            l.proxy_protocol = 1; /* an option of the address, not of the socket */
+            continue;
+        }
+        if (mg_str_eq(a, "ssl") || mg_str_eq(a, "http2") || mg_str_eq(a, "quic")) {
             mg_conf_error(cf, 0, "the \"%s\" parameter of \"listen\" is not supported by moongate",
                           a.data);
             return MG_CONF_ERROR;
+        }
+        /* the rest are the socket's: one listen per address may give them */
+        l.set_options = 1;
+        l.bind = 1;
+        if (mg_str_eq(a, "bind")) {
+        } else if (mg_str_eq(a, "reuseport")) {
+            l.reuseport = 1;
+        } else if (mg_str_eq(a, "deferred")) {
+            l.deferred = 1;
+        } else if (listen_param(a, "backlog", &v)) {
+            int64_t n = mg_atoi(v.data, v.len);
+            if (n <= 0) {
+                mg_conf_error(cf, 0, "invalid backlog \"%s\"", a.data);
+                return MG_CONF_ERROR;
+            }
+            l.backlog = (int)mg_min(n, (int64_t)INT32_MAX); /* the kernel caps it anyway */
+        } else if (listen_param(a, "rcvbuf", &v) || listen_param(a, "sndbuf", &v)) {
+            /* sizes with k and m, not g, as nginx reads them */
+            int64_t n = mg_parse_size(v);
+            if (n < 0 || n > INT32_MAX || (v.len && mg_tolower(v.data[v.len - 1]) == 'g')) {
+                mg_conf_error(cf, 0, "invalid %.6s \"%s\"", a.data, a.data);
+                return MG_CONF_ERROR;
+            }
+            *(a.data[0] == 'r' ? &l.rcvbuf : &l.sndbuf) = (int)n;
+        } else if (listen_param(a, "fastopen", &v)) {
+            int64_t n = mg_atoi(v.data, v.len);
+            if (n < 0 || n > INT32_MAX) {
+                mg_conf_error(cf, 0, "invalid fastopen \"%s\"", a.data);
+                return MG_CONF_ERROR;
+            }
+            l.fastopen = (int)n;
+        } else if (mg_str_eq(a, "ipv6only=on") || mg_str_eq(a, "ipv6only=off")) {
+            /* an IPv4 address takes it too, and nothing changes */
+            l.ipv6only = a.data[10] == 'n';
+        } else if (listen_param(a, "so_keepalive", &v)) {
+            if (mg_str_eq(v, "on")) {
+                l.keepalive = 1;
+            } else if (mg_str_eq(v, "off")) {
+                l.keepalive = 0;
+            } else if (listen_keepalive(v, &l) == 0) {
+                l.keepalive = 1;
+            } else {
+                mg_conf_error(cf, 0, "invalid so_keepalive value: \"%s\"", v.data);
+                return MG_CONF_ERROR;
+            }
+        } else if (listen_param(a, "accept_filter", &v)) {
+            /* FreeBSD's: nginx elsewhere says so at emerg level and goes on */
+            mg_conf_log(cf, MG_LOG_EMERG, 0,
+                        "accept filters \"%s\" are not supported on this platform, ignored",
+                        a.data);
         } else {
+            /* setfib= too: FreeBSD's, unknown to nginx on Linux */
             mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
             return MG_CONF_ERROR;
         }
@@ -799,14 +858,9 @@ static const char *core_large_buffers(mg_conf_t *cf, const mg_command_t *cmd, vo
         return "is duplicate";
     }
     int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    if (n <= 0) {
-        mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[1].data);
-        return MG_CONF_ERROR;
-    }
     int64_t size = mg_parse_size(cf->args[2]);
-    if (size <= 0) {
-        mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[2].data);
-        return MG_CONF_ERROR;
+    if (n <= 0 || size <= 0) {
+        return "invalid value"; /* nginx names neither argument */
     }
     cscf->large_client_header_buffers_num = (mg_int_t)n;
     cscf->large_client_header_buffers_size = (size_t)size;
@@ -924,13 +978,104 @@ static const char *core_rate(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         return "is duplicate";
     }
     mg_str_t v = cf->args[1];
-    if (mg_http_script_variables_count(v) == 0 &&
-        (mg_parse_size(v) < 0 || mg_tolower(v.data[v.len - 1]) == 'g')) {
+    if (mg_http_script_variables_count(v) == 0 && mg_parse_size(v) < 0) {
         return "invalid value";
     }
     *f = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
     return mg_http_compile_complex_value(cf, v, *f) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
 }
+
+/* keepalive_disable none | browser ...: bits, added to by a second line as nginx does; "none"
+ * is a bit of its own, so that it counts as given, and disables nothing (with other names
+ * beside it, theirs apply) */
+static const char *core_keepalive_disable(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    static const mg_conf_enum_t names[] = {
+        {"none", MG_HTTP_KEEPALIVE_DISABLE_NONE},
+        {"msie6", MG_HTTP_KEEPALIVE_DISABLE_MSIE6},
+        {"safari", MG_HTTP_KEEPALIVE_DISABLE_SAFARI},
+    };
+    for (size_t i = 1; i < cf->nargs; i++) {
+        size_t k = 0;
+        while (k < mg_nelems(names) && !mg_str_caseeq(cf->args[i], names[k].name)) {
+            k++;
+        }
+        if (k == mg_nelems(names)) {
+            mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[i].data);
+            return MG_CONF_ERROR;
+        }
+        if (clcf->keepalive_disable & names[k].value) {
+            mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate value \"%s\"", cf->args[i].data);
+        }
+        clcf->keepalive_disable |= names[k].value;
+    }
+    return MG_CONF_OK;
+}
+
+/* connection_pool_size, request_pool_size: a size with nginx's bounds for a pool */
+static const char *core_pool_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_size(cf, cmd, conf);
+    if (rv != MG_CONF_OK) {
+        return rv;
+    }
+    size_t size = *(size_t *)((char *)conf + cmd->offset);
+    if (size < 112) {
+        mg_conf_error(cf, 0, "the pool size must be no less than 112");
+        return MG_CONF_ERROR;
+    }
+    if (size % 16) {
+        mg_conf_error(cf, 0, "the pool size must be a multiple of 16");
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+/* send_lowat: SO_SNDLOWAT cannot be set on Linux; nginx says so and goes on */
+static const char *core_send_lowat(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_size(cf, cmd, conf);
+    if (rv != MG_CONF_OK) {
+        return rv;
+    }
+    mg_conf_log(cf, MG_LOG_WARN, 0, "\"send_lowat\" is not supported, ignored");
+    *(size_t *)((char *)conf + cmd->offset) = 0;
+    return MG_CONF_OK;
+}
+
+/* server_tokens on | off | build, or (NGINX Plus's) any other string, variables allowed: the
+ * Server header's value and the error pages' signature, an empty one leaving the header out */
+static const char *core_server_tokens(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->server_tokens != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    static const mg_conf_enum_t names[] = {
+        {"off", MG_HTTP_TOKENS_OFF}, {"on", MG_HTTP_TOKENS_ON}, {"build", MG_HTTP_TOKENS_BUILD}};
+    for (size_t k = 0; k < mg_nelems(names); k++) {
+        if (mg_str_caseeq(v, names[k].name)) {
+            clcf->server_tokens = names[k].value;
+            return MG_CONF_OK;
+        }
+    }
+    clcf->server_tokens = MG_HTTP_TOKENS_STRING;
+    clcf->server_tokens_string = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+    return mg_http_compile_complex_value(cf, v, clcf->server_tokens_string) == MG_OK
+               ? MG_CONF_OK
+               : MG_CONF_ERROR;
+}
+
+static const mg_conf_enum_t lingering_values[] = {
+    {"off", MG_HTTP_LINGERING_OFF},
+    {"on", MG_HTTP_LINGERING_ON},
+    {"always", MG_HTTP_LINGERING_ALWAYS},
+    {NULL, 0},
+};
 
 static const mg_conf_enum_t satisfy_values[] = {
     {"all", MG_HTTP_SATISFY_ALL},
@@ -992,7 +1137,7 @@ static const mg_command_t core_commands[] = {
      NULL},
     {"ignore_invalid_headers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, SRV(ignore_invalid_headers),
      NULL},
-    {"client_max_body_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
+    {"client_max_body_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_off,
      LOC(client_max_body_size), NULL},
     {"client_body_buffer_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
      LOC(client_body_buffer_size), NULL},
@@ -1009,7 +1154,17 @@ static const mg_command_t core_commands[] = {
     {"lingering_time", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_time), NULL},
     {"lingering_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(lingering_timeout),
      NULL},
-    {"server_tokens", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(server_tokens), NULL},
+    {"lingering_close", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_enum, LOC(lingering_close),
+     lingering_values},
+    {"keepalive_disable", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_keepalive_disable,
+     LOC(keepalive_disable), NULL},
+    {"reset_timedout_connection", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(reset_timedout_connection), NULL},
+    {"send_lowat", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_send_lowat, LOC(send_lowat), NULL},
+    {"connection_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), core_pool_size, SRV(connection_pool_size),
+     NULL},
+    {"request_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), core_pool_size, SRV(request_pool_size), NULL},
+    {"server_tokens", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_server_tokens, LOC(server_tokens), NULL},
     {"chunked_transfer_encoding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(chunked_transfer_encoding), NULL},
     {"absolute_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(absolute_redirect), NULL},
@@ -1017,6 +1172,11 @@ static const mg_command_t core_commands[] = {
     {"server_name_in_redirect", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(server_name_in_redirect), NULL},
     {"msie_padding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(msie_padding), NULL},
+    {"msie_refresh", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(msie_refresh), NULL},
+    {"log_subrequest", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_subrequest), NULL},
+    {"auth_delay", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(auth_delay), NULL},
+    {"subrequest_output_buffer_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
+     LOC(subrequest_output_buffer_size), NULL},
     {"log_not_found", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(log_not_found), NULL},
     {"tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL},
     {"sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL},

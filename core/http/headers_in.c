@@ -113,6 +113,48 @@ static void parse_connection(mg_request_t *r, mg_str_t v)
     }
 }
 
+/* nginx reads these out of the User-Agent when it arrives; here on first use */
+unsigned mg_http_user_agent(mg_request_t *r)
+{
+    mg_http_headers_in_t *hin = &r->headers_in;
+    if (hin->browser & 0x80) {
+        return hin->browser & 0x7f;
+    }
+    unsigned b = 0;
+    mg_table_elt_t *ua = hin->user_agent;
+    if (ua) {
+        const char *s = ua->value.data, *end = s + ua->value.len;
+        const char *msie = memmem(s, ua->value.len, "MSIE ", 5);
+        if (msie && msie + 7 < end) {
+            b |= MG_HTTP_UA_MSIE;
+            /* "MSIE 4.", "MSIE 5.", or "MSIE 6." not followed by SV1 (XP SP2's fixed one) */
+            if (msie[6] == '.' &&
+                (msie[5] == '4' || msie[5] == '5' ||
+                 (msie[5] == '6' &&
+                  (msie + 8 >= end || !memmem(msie + 8, (size_t)(end - msie - 8), "SV1", 3))))) {
+                b |= MG_HTTP_UA_MSIE6;
+            }
+        }
+        if (memmem(s, ua->value.len, "Opera", 5)) {
+            b = MG_HTTP_UA_OPERA; /* Opera said it was MSIE */
+        }
+        if (!(b & (MG_HTTP_UA_MSIE | MG_HTTP_UA_OPERA))) {
+            if (memmem(s, ua->value.len, "Gecko/", 6)) {
+                b |= MG_HTTP_UA_GECKO;
+            } else if (memmem(s, ua->value.len, "Chrome/", 7)) {
+                b |= MG_HTTP_UA_CHROME;
+            } else if (memmem(s, ua->value.len, "Safari/", 7) &&
+                       memmem(s, ua->value.len, "Mac OS X", 8)) {
+                b |= MG_HTTP_UA_SAFARI;
+            } else if (memmem(s, ua->value.len, "Konqueror", 9)) {
+                b |= MG_HTTP_UA_KONQUEROR;
+            }
+        }
+    }
+    hin->browser = b | 0x80;
+    return b;
+}
+
 typedef struct {
     const char *name;
     size_t len;
@@ -163,6 +205,7 @@ void mg_http_headers_in_refresh(mg_request_t *r)
         *(mg_table_elt_t **)((char *)hin + known_headers[k].offset) = NULL;
     }
     hin->connection_close = hin->connection_keep_alive = hin->connection_upgrade = 0;
+    hin->browser = 0;
     mg_table_elt_t *h = hin->headers.elts;
     for (size_t i = 0; i < hin->headers.nelts; i++) {
         int k = known_header(h[i].key);

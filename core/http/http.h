@@ -106,6 +106,7 @@ typedef struct {
     mg_array_t wc_tail;  /* "www.example.*" stored without the star */
     mg_array_t regex;    /* in configuration order */
     unsigned has_names : 1;
+    unsigned proxy_protocol : 1; /* connections start with a PROXY protocol header */
 } mg_http_addr_conf_t;
 
 /* The per-listening-socket table: one addr conf, or several behind a wildcard socket. */
@@ -120,8 +121,11 @@ typedef struct {
     int wildcard;
     unsigned default_server : 1;
     unsigned set_options : 1; /* backlog=, reuseport ... given */
-    int backlog, rcvbuf, sndbuf, keepalive;
+    int backlog, rcvbuf, sndbuf, fastopen; /* -1: not given (backlog: 511) */
+    int keepalive;                         /* so_keepalive: -1 not given, 0 off, 1 on */
+    int keepidle, keepintvl, keepcnt;      /* so_keepalive=idle:intvl:cnt, 0 not given */
     unsigned reuseport : 1, ipv6only : 1, deferred : 1, bind : 1;
+    unsigned proxy_protocol : 1; /* an address option: one listen with it sets it for all */
     mg_http_srv_conf_t *server;
     const char *file;
     mg_uint_t line;
@@ -163,6 +167,8 @@ struct mg_http_srv_conf_s {
     int merge_slashes;
     int underscores_in_headers;
     int ignore_invalid_headers;
+    size_t connection_pool_size; /* a connection's pool blocks (the default server's counts) */
+    size_t request_pool_size;
     int listen_seen;
     mg_array_t named_locations; /* mg_http_loc_conf_t * */
 };
@@ -221,12 +227,21 @@ struct mg_http_loc_conf_s {
     mg_msec_t keepalive_time;
     mg_msec_t lingering_time;
     mg_msec_t lingering_timeout;
-    int server_tokens;
+    mg_int_t lingering_close;   /* MG_HTTP_LINGERING_* */
+    mg_int_t keepalive_disable; /* MG_HTTP_KEEPALIVE_DISABLE_* bits */
+    int reset_timedout_connection;
+    size_t send_lowat;      /* taken, and ignored with nginx's warning on Linux */
+    mg_int_t server_tokens; /* MG_HTTP_TOKENS_* */
+    struct mg_http_complex_value_s *server_tokens_string;
     int chunked_transfer_encoding;
     int absolute_redirect;
     int port_in_redirect;
     int server_name_in_redirect;
     int msie_padding;
+    int msie_refresh;
+    int log_subrequest;
+    mg_msec_t auth_delay;
+    size_t subrequest_output_buffer_size;
     int log_not_found;
     int tcp_nodelay;
     int sendfile;
@@ -244,6 +259,29 @@ struct mg_http_loc_conf_s {
 
 #define MG_HTTP_SATISFY_ALL 0
 #define MG_HTTP_SATISFY_ANY 1
+
+#define MG_HTTP_TOKENS_OFF 0
+#define MG_HTTP_TOKENS_ON 1
+#define MG_HTTP_TOKENS_BUILD 2
+#define MG_HTTP_TOKENS_STRING 3 /* NGINX Plus's: any other value, variables allowed */
+
+#define MG_HTTP_LINGERING_OFF 0
+#define MG_HTTP_LINGERING_ON 1
+#define MG_HTTP_LINGERING_ALWAYS 2
+
+#define MG_HTTP_KEEPALIVE_DISABLE_NONE 0x01
+#define MG_HTTP_KEEPALIVE_DISABLE_MSIE6 0x02
+#define MG_HTTP_KEEPALIVE_DISABLE_SAFARI 0x04
+
+/* The browsers nginx tells apart by User-Agent (keepalive_disable, msie_padding,
+ * msie_refresh): bits of mg_http_user_agent(). */
+#define MG_HTTP_UA_MSIE 0x01
+#define MG_HTTP_UA_MSIE6 0x02 /* MSIE 4, 5, or 6 without SV1 */
+#define MG_HTTP_UA_OPERA 0x04
+#define MG_HTTP_UA_GECKO 0x08
+#define MG_HTTP_UA_CHROME 0x10
+#define MG_HTTP_UA_SAFARI 0x20 /* on Mac OS X */
+#define MG_HTTP_UA_KONQUEROR 0x40
 
 /* ---- request ---- */
 
@@ -266,6 +304,7 @@ typedef struct {
     mg_table_elt_t *authorization;
     mg_str_t server;      /* lowercase host without port, for server choice */
     int64_t content_length_n; /* -1 when absent */
+    unsigned browser;         /* MG_HTTP_UA_* and 0x80 once read (mg_http_user_agent) */
     unsigned chunked : 1;
     unsigned connection_close : 1;
     unsigned connection_keep_alive : 1;
@@ -285,6 +324,8 @@ typedef struct {
     mg_table_elt_t *location;
     mg_table_elt_t *content_encoding;
     mg_table_elt_t *etag;
+    mg_str_t override_charset; /* the upstream's X-Accel-Charset: the charset filter's target */
+    mg_array_t *trailers;      /* mg_table_elt_t, sent after a chunked body (NULL: none) */
 } mg_http_headers_out_t;
 
 typedef struct {
@@ -322,6 +363,8 @@ struct mg_request_s {
     mg_request_t *parent;    /* a subrequest's creator; NULL for the client's request */
     mg_request_t *main;      /* a subrequest's client request (unset for that one itself) */
     mg_http_subrequest_t *subrequest; /* a subrequest's capture and completion (subrequest.c) */
+    struct mg_upstream_s *upstream;   /* the last upstream exchange started, kept across
+                                         internal redirects for $upstream_* and the log */
     void **main_conf;
     void **srv_conf;
     void **loc_conf;
@@ -398,6 +441,7 @@ struct mg_request_s {
     unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
     unsigned limit_rate_set : 1;
     unsigned limit_rate_after_set : 1;
+    unsigned expect_trailers : 1; /* add_trailer: chunked on HTTP/1.1, even with a length */
     /* limit_req's and limit_conn's verdicts (their $*_status), on the client request: set, the
      * limits are not applied again after an internal redirect nor in subrequests */
     unsigned limit_req_status : 3;
@@ -509,6 +553,8 @@ void mg_http_headers_in_refresh(mg_request_t *r);
 /* The user and password of "Authorization: Basic ...", decoded into r->pool (passwd
  * NUL-terminated); MG_DECLINED when there is none or it is malformed. */
 mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *passwd);
+/* The browser the User-Agent names, as nginx tells them apart: MG_HTTP_UA_* bits (read once). */
+unsigned mg_http_user_agent(mg_request_t *r);
 /* Check a Host value as nginx does; MG_OK with the lowercase name without port in *out
  * (request pool), or MG_DECLINED. */
 mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);
@@ -525,6 +571,11 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in);
 int mg_http_output_busy(mg_request_t *r);
 /* A whole response from a status and an optional text body with content type. */
 mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, mg_str_t *body);
+/* What server_tokens makes of the Server header and the error pages' signature:
+ * "moongate/X.Y.Z", "moongate", the same with the --build name, or the string (request pool). */
+mg_str_t mg_http_server_signature(mg_request_t *r);
+/* The log phase of r (access_log, log_by_lua): once per request. */
+void mg_http_log_request(mg_request_t *r);
 /* nginx's built-in error page for a status (also used for redirect bodies). */
 mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status);
 const char *mg_http_status_line(mg_uint_t status, size_t *len);

@@ -5,7 +5,10 @@
  * (next handler, next phase, suspend, or finalize with a status), whether the handler
  * returned it at once or later from an event (mg_http_phase_resume).
  */
+#include <event2/event.h>
+
 #include "conn.h"
+#include "server.h"
 
 void mg_http_run_phases(mg_request_t *r)
 {
@@ -168,6 +171,57 @@ static void drop_www_authenticate(mg_request_t *r)
     }
 }
 
+/* auth_delay: a 401 from the access phase waits so long before it goes out (the same time
+ * whatever the credentials, against timing attacks), the client's close still noticed. */
+typedef struct {
+    mg_request_t *r;
+    struct event ev;
+} auth_delay_t;
+
+static void auth_delay_cancel(void *data)
+{
+    auth_delay_t *d = data;
+    event_del(&d->ev);
+}
+
+static void auth_delay_aborted(mg_request_t *r)
+{
+    auth_delay_t *d = mg_pool_cleanup_find(r->pool, auth_delay_cancel);
+    event_del(&d->ev);
+    mg_http_finalize_request(r, MG_HTTP_CLIENT_CLOSED_REQUEST);
+}
+
+static const mg_http_abort_t auth_delay_watch = {auth_delay_aborted, NULL};
+
+static void auth_delay_over(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    auth_delay_t *d = arg;
+    mg_time_update();
+    mg_http_unwatch_client(d->r, &auth_delay_watch);
+    mg_http_finalize_request(d->r, MG_HTTP_UNAUTHORIZED);
+}
+
+/* A denial: finalized now, or a 401 after auth_delay. */
+static void access_denied(mg_request_t *r, mg_int_t rc)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (rc != MG_HTTP_UNAUTHORIZED || clcf->auth_delay == 0) {
+        mg_http_finalize_request(r, rc);
+        return;
+    }
+    mg_log_error(MG_LOG_INFO, &r->connection->log, 0, "delaying unauthorized request");
+    auth_delay_t *d = mg_pcalloc(r->pool, sizeof(*d));
+    d->r = r;
+    evtimer_assign(&d->ev, r->connection->server->base, auth_delay_over, d);
+    mg_pool_cleanup_add(r->pool, auth_delay_cancel, d);
+    struct timeval tv = {(time_t)(clcf->auth_delay / 1000),
+                         (suseconds_t)(clcf->auth_delay % 1000) * 1000};
+    evtimer_add(&d->ev, &tv);
+    mg_http_watch_client(r, &auth_delay_watch);
+}
+
 /* nginx's access phase: subrequests skip it; "satisfy all" needs every handler to allow (or
  * decline), "satisfy any" one allow, a denial (401 over 403) waiting in r->access_code for
  * the post-access phase until then. */
@@ -201,7 +255,7 @@ static mg_int_t answer_access(mg_request_t *r, mg_http_phase_handler_t *ph, mg_i
             return MG_AGAIN;
         }
     }
-    mg_http_finalize_request(r, rc);
+    access_denied(r, rc);
     return MG_OK;
 }
 
@@ -224,7 +278,7 @@ static mg_int_t check_post_access(mg_request_t *r, mg_http_phase_handler_t *ph)
         if (code == MG_HTTP_FORBIDDEN) {
             mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "access forbidden by rule");
         }
-        mg_http_finalize_request(r, (mg_int_t)code);
+        access_denied(r, (mg_int_t)code);
         return MG_OK;
     }
     r->phase_handler++;

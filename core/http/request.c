@@ -11,7 +11,7 @@
 mg_request_t *mg_http_create_request(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    mg_pool_t *pool = mg_pool_create(4096);
+    mg_pool_t *pool = mg_pool_create(hc->addr_conf->default_server->request_pool_size);
     mg_request_t *r = mg_pcalloc(pool, sizeof(mg_request_t));
     r->pool = pool;
     r->connection = c;
@@ -247,6 +247,9 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         } else if (!r->headers_out.status) {
             r->err_status = MG_HTTP_INTERNAL_SERVER_ERROR;
         }
+        if (rc == MG_HTTP_CLOSE) {
+            r->connection->timedout = 1; /* nginx resets a 444 as a timed-out connection */
+        }
         terminate_request(r);
         return;
     }
@@ -293,8 +296,7 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
 
 /* ---- the end: log, free, hand the connection back ---- */
 
-/* The log phase (access_log, log_by_lua), once per request. */
-static void log_request(mg_request_t *r)
+void mg_http_log_request(mg_request_t *r)
 {
     if (r->logged) {
         return;
@@ -333,7 +335,7 @@ void mg_http_request_done(mg_request_t *r)
         mg_conn_write_off(c);
         return;
     }
-    log_request(r);
+    mg_http_log_request(r);
     mg_http_conn_next_t next;
     mg_http_conn_decide(r, &next);
     mg_conn_timer_del(c);

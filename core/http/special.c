@@ -141,6 +141,42 @@ mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, 
 
 static mg_int_t builtin_page(mg_request_t *r, mg_uint_t code, mg_int_t status);
 
+#define PADDING_LINE "<!-- a padding to disable MSIE and Chrome friendly error page -->\r\n"
+#define PADDING PADDING_LINE PADDING_LINE PADDING_LINE PADDING_LINE PADDING_LINE PADDING_LINE
+
+/* msie_refresh: MSIE gets its redirect as a page that refreshes to the URL (as sent, not made
+ * absolute), with 200 and no Location; the bytes that could end the attribute or are not
+ * ASCII are %-escaped as nginx does. */
+static mg_int_t send_refresh(mg_request_t *r)
+{
+    static const char head[] = "<html><head><meta http-equiv=\"Refresh\" content=\"0; URL=";
+    static const char foot[] = "\"></head><body></body></html>\r\n";
+    static const char hex[] = "0123456789ABCDEF";
+    mg_str_t loc = r->headers_out.location->value;
+    char *page = mg_pnalloc(r->pool, sizeof(head) + 3 * loc.len + sizeof(foot));
+    char *p = page;
+    memcpy(p, head, sizeof(head) - 1);
+    p += sizeof(head) - 1;
+    for (size_t i = 0; i < loc.len; i++) {
+        unsigned char ch = (unsigned char)loc.data[i];
+        if (ch <= ' ' || ch >= 0x7f || strchr("\"'<>\\^`{|~", ch)) {
+            *p++ = '%';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 0xf];
+        } else {
+            *p++ = (char)ch;
+        }
+    }
+    memcpy(p, foot, sizeof(foot) - 1);
+    p += sizeof(foot) - 1;
+    r->headers_out.location->hash = 0;
+    r->headers_out.location = NULL;
+    r->err_status = MG_HTTP_OK;
+    mg_str_t body = {(size_t)(p - page), page};
+    mg_str_t ct = mg_string("text/html");
+    return mg_http_send_response(r, MG_HTTP_OK, &ct, &body);
+}
+
 /* error_page: an internal redirect to a local URI (GET unless HEAD), a named location, or a
  * redirect to a URL (302 unless the "=code" is a redirect code). */
 static mg_int_t send_error_page(mg_request_t *r, mg_http_err_page_t *ep, mg_int_t status)
@@ -262,25 +298,33 @@ static mg_int_t builtin_page(mg_request_t *r, mg_uint_t code, mg_int_t status)
     if (code == MG_HTTP_NO_CONTENT || code == MG_HTTP_NOT_MODIFIED || code == MG_HTTP_CREATED) {
         return mg_http_send_response(r, code, NULL, NULL);
     }
+    if ((code == MG_HTTP_MOVED_PERMANENTLY || code == MG_HTTP_MOVED_TEMPORARILY) &&
+        clcf->msie_refresh && r->headers_out.location && r->headers_out.location->hash &&
+        (mg_http_user_agent(r) & MG_HTTP_UA_MSIE)) {
+        return send_refresh(r);
+    }
     const char *title = page_title(code);
     if (title == NULL) {
         return mg_http_send_response(r, code, NULL, NULL);
     }
-    const char *tail = clcf->server_tokens ? MOONGATE_VER : MOONGATE_NAME;
+    mg_str_t tail = mg_http_server_signature(r);
     const char *reason = internal_reason((mg_uint_t)status);
+    /* msie_padding: MSIE and Chrome show their own page for a short error page */
+    int pad = clcf->msie_padding && code >= 400 && !r->http_09 &&
+              (mg_http_user_agent(r) & (MG_HTTP_UA_MSIE | MG_HTTP_UA_CHROME));
     char *page;
     if (reason) {
         page = mg_psprintf(r->pool,
                            "<html>\r\n<head><title>400 %s</title></head>\r\n<body>\r\n"
                            "<center><h1>%s</h1></center>\r\n<center>%s</center>\r\n"
-                           "<hr><center>%s</center>\r\n</body>\r\n</html>\r\n",
-                           reason, title, reason, tail);
+                           "<hr><center>%.*s</center>\r\n</body>\r\n</html>\r\n%s",
+                           reason, title, reason, (int)tail.len, tail.data, pad ? PADDING : "");
     } else {
         page = mg_psprintf(r->pool,
                            "<html>\r\n<head><title>%s</title></head>\r\n<body>\r\n"
-                           "<center><h1>%s</h1></center>\r\n<hr><center>%s</center>\r\n"
-                           "</body>\r\n</html>\r\n",
-                           title, title, tail);
+                           "<center><h1>%s</h1></center>\r\n<hr><center>%.*s</center>\r\n"
+                           "</body>\r\n</html>\r\n%s",
+                           title, title, (int)tail.len, tail.data, pad ? PADDING : "");
     }
     mg_str_t body = { strlen(page), page };
     mg_str_t ct = mg_string("text/html");

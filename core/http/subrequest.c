@@ -185,6 +185,10 @@ static void finish(mg_request_t *sr, mg_int_t rc, int truncated)
     s->truncated = (unsigned)truncated;
     sr->finalized = 1;
     sr->write_event_handler = NULL;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(sr, mg_http_core_module);
+    if (clcf->log_subrequest) {
+        mg_http_log_request(sr); /* its location's setting, as in nginx */
+    }
     event_active(&s->ev, EV_TIMEOUT, 1);
 }
 

@@ -226,6 +226,9 @@ static void process_head(mg_upstream_t *u)
         mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
         return;
     }
+    if (mg_upstream_process_accel(u) == MG_DONE) {
+        return;
+    }
     mg_int_t rc = u->process_header ? u->process_header(u) : MG_OK;
     if (rc != MG_OK) {
         mg_upstream_finalize(u, rc);
@@ -236,8 +239,9 @@ static void process_head(mg_upstream_t *u)
         mg_upstream_start_tunnel(u);
         return;
     }
-    r->connection->log.action = "reading upstream";
+    /* header filters log in nginx's context of the head (charset's unknown override) */
     rc = mg_http_send_header(r);
+    r->connection->log.action = "reading upstream";
     if (rc == MG_ERROR || rc > MG_OK) {
         /* a header filter's status (header_filter_by_lua's ngx.exit) replaces the response */
         mg_upstream_finalize(u, rc);

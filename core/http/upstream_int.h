@@ -53,6 +53,10 @@ void mg_upstream_start_tunnel(mg_upstream_t *u);
 void mg_upstream_tunnel_pump(mg_upstream_t *u);
 void mg_upstream_tunnel_finish(mg_upstream_t *u);
 
+/* proxy_socket_keepalive and proxy_bind on a new socket before its connect
+ * (upstream_socket.c): MG_OK, or MG_ERROR (logged as nginx; the request gets a 500). */
+mg_int_t mg_upstream_socket_options(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer);
+
 /* The mg_upstream_t of a request, through the owner's accessor (NULL: none). */
 mg_upstream_t *mg_upstream_of(mg_request_t *r);
 

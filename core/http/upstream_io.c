@@ -160,6 +160,19 @@ static void upstream_done(mg_upstream_t *u, int keep)
     u->r->write_event_handler = NULL;
 }
 
+void mg_upstream_release(mg_upstream_t *u)
+{
+    mg_request_t *r = u->r;
+    if (r->reading_body && mg_upstream_body_stream(u)) {
+        /* as in finalize: the rest of an unbuffered body is not read, nor the connection kept */
+        r->reading_body = 0;
+        r->keepalive = 0;
+        mg_conn_timer_del(r->connection);
+        mg_conn_read_off(r->connection);
+    }
+    upstream_done(u, 0);
+}
+
 void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
 {
     mg_request_t *r = u->r;
@@ -323,6 +336,10 @@ static void connect_try(mg_upstream_t *u)
     if (peer->sockaddr.ss_family != AF_UNIX) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    if (mg_upstream_socket_options(u, fd, peer) != MG_OK) {
+        mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
     if (connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen) == 0) {
         on_connected(u);
@@ -708,6 +725,7 @@ mg_int_t mg_upstream_start(mg_upstream_t *u)
     u->start = mg_now.monotonic;
     mg_array_init(&u->states, r->pool, 1, sizeof(mg_upstream_state_t));
     mg_pool_cleanup_add(r->pool, cleanup, u);
+    r->upstream = u;
     if (r->request_body && r->request_body->stream) {
         r->request_body->stream_handler = body_arrived;
         r->request_body->stream_data = u;

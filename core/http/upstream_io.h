@@ -33,6 +33,17 @@
 #define MG_UPSTREAM_FT_NOLIVE 0x4000
 #define MG_UPSTREAM_FT_OFF 0x8000
 
+/* proxy_ignore_headers */
+#define MG_UPSTREAM_IGN_XA_REDIRECT 0x0002
+#define MG_UPSTREAM_IGN_XA_EXPIRES 0x0004
+#define MG_UPSTREAM_IGN_EXPIRES 0x0008
+#define MG_UPSTREAM_IGN_CACHE_CONTROL 0x0010
+#define MG_UPSTREAM_IGN_SET_COOKIE 0x0020
+#define MG_UPSTREAM_IGN_XA_LIMIT_RATE 0x0040
+#define MG_UPSTREAM_IGN_XA_BUFFERING 0x0080
+#define MG_UPSTREAM_IGN_XA_CHARSET 0x0100
+#define MG_UPSTREAM_IGN_VARY 0x0200
+
 typedef struct {
     mg_msec_t connect_timeout;
     mg_msec_t send_timeout;
@@ -96,6 +107,15 @@ struct mg_upstream_s {
     /* The owner's hooks. process_header: copy the upstream's head (u->head) into
      * r->headers_out; MG_OK, or an HTTP status (the response is then not sent). */
     mg_int_t (*process_header)(mg_upstream_t *u);
+    /* A Set-Cookie value as the client gets it (proxy_cookie_*); NULL: unchanged. */
+    mg_str_t (*rewrite_cookie)(mg_upstream_t *u, mg_str_t value);
+    /* set by the owner before the start (modules/proxy_extra.c) */
+    mg_uint_t ignore_headers;       /* MG_UPSTREAM_IGN_*: the upstream's headers not acted on */
+    struct sockaddr_storage *local; /* proxy_bind's address (NULL: none) */
+    socklen_t local_len;
+    mg_str_t local_name;       /* as written, for "bind(...) failed" */
+    unsigned transparent : 1;  /* proxy_bind ... transparent */
+    unsigned so_keepalive : 1; /* proxy_socket_keepalive */
     void (*finalize)(mg_upstream_t *u, mg_int_t rc);
     void *data;
 
@@ -162,6 +182,13 @@ mg_int_t mg_upstream_next_body_part(mg_upstream_t *u);
  * it to the upstream (its not_modified filter is off unless the response is cacheable, and
  * moongate has no proxy cache). */
 int mg_upstream_responds(mg_request_t *r);
+
+/* The upstream's X-Accel-Limit-Rate and X-Accel-Charset applied and, unless ignored, its
+ * X-Accel-Redirect followed (upstream_accel.c): MG_DONE when the request was redirected (r
+ * may be gone), MG_OK to go on with the response. */
+mg_int_t mg_upstream_process_accel(mg_upstream_t *u);
+/* The exchange is over: the connection closed, the peer freed; the request goes on. */
+void mg_upstream_release(mg_upstream_t *u);
 
 /* Variables $upstream_addr ... $upstream_http_NAME; `get` finds a request's upstream. */
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r));

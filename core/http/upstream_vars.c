@@ -13,6 +13,14 @@ mg_upstream_t *mg_upstream_of(mg_request_t *r)
     return get_upstream ? get_upstream(r) : NULL;
 }
 
+/* For the variables and the log: the exchange going on, else the last one the request had
+ * (as nginx, they still tell of it after an X-Accel-Redirect) */
+static mg_upstream_t *told_upstream(mg_request_t *r)
+{
+    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    return u ? u : r->upstream;
+}
+
 int mg_upstream_responds(mg_request_t *r)
 {
     mg_upstream_t *u = mg_upstream_of(r);
@@ -23,7 +31,7 @@ int mg_upstream_responds(mg_request_t *r)
 
 char *mg_upstream_log_text(mg_request_t *r, char *p, char *end)
 {
-    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = told_upstream(r);
     if (u == NULL || u->state == NULL || u->state->addr.len == 0) {
         return p;
     }
@@ -50,7 +58,7 @@ enum {
 
 static mg_int_t var_state(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
-    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = told_upstream(r);
     if (u == NULL || u->states.nelts == 0) {
         v->not_found = 1;
         return MG_OK;
@@ -112,7 +120,7 @@ static mg_int_t var_state(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
 static mg_int_t var_upstream_http(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     mg_str_t *name = (mg_str_t *)data;
-    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = told_upstream(r);
     size_t skip = sizeof("upstream_http_") - 1;
     if (u == NULL || u->head.headers == NULL || u->states.nelts == 0 || name->len <= skip) {
         v->not_found = 1;
@@ -148,6 +156,63 @@ static mg_int_t var_upstream_http(mg_request_t *r, mg_http_var_value_t *v, uintp
     return MG_OK;
 }
 
+/* $upstream_cookie_NAME: the value of the first of the upstream's Set-Cookie lines setting
+ * NAME (the name without regard to case; the value up to ';', leading blanks skipped) */
+static mg_int_t var_upstream_cookie(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    mg_str_t *name = (mg_str_t *)data;
+    mg_upstream_t *u = told_upstream(r);
+    size_t skip = sizeof("upstream_cookie_") - 1;
+    v->not_found = 1;
+    if (u == NULL || u->head.headers == NULL || u->states.nelts == 0 || name->len <= skip) {
+        return MG_OK;
+    }
+    const char *want = name->data + skip;
+    size_t wl = name->len - skip;
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len != 10 || mg_strncasecmp(h->name.data, "set-cookie", 10) != 0) {
+            continue;
+        }
+        const char *p = h->value.data, *end = p + h->value.len;
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        if ((size_t)(end - p) <= wl || mg_strncasecmp(p, want, wl) != 0) {
+            continue;
+        }
+        p += wl;
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        if (p == end || *p != '=') {
+            continue;
+        }
+        p++;
+        while (p < end && *p == ' ') {
+            p++;
+        }
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        v->value.data = (char *)p;
+        v->value.len = (size_t)((semi ? semi : end) - p);
+        v->valid = 1;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+        return MG_OK;
+    }
+    return MG_OK;
+}
+
+/* $upstream_trailer_NAME: as nginx's proxy, which does not keep an upstream's trailer
+ * fields (only its grpc module does), never found */
+static mg_int_t var_upstream_trailer(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)r;
+    (void)data;
+    v->not_found = 1;
+    return MG_OK;
+}
+
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r))
 {
     static const struct {
@@ -179,5 +244,17 @@ mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_reque
         return MG_ERROR;
     }
     v->get_handler = var_upstream_http;
+    pname = (mg_str_t)mg_string("upstream_cookie_");
+    v = mg_http_add_variable(cf, pname, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PREFIX);
+    if (v == NULL) {
+        return MG_ERROR;
+    }
+    v->get_handler = var_upstream_cookie;
+    pname = (mg_str_t)mg_string("upstream_trailer_");
+    v = mg_http_add_variable(cf, pname, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PREFIX);
+    if (v == NULL) {
+        return MG_ERROR;
+    }
+    v->get_handler = var_upstream_trailer;
     return MG_OK;
 }

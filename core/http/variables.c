@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hash_size.h"
+#include "proxy_protocol.h"
 #include "script.h"
 #include "variables.h"
 #include "version.h"
@@ -662,6 +663,26 @@ static mg_int_t var_const(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
     return MG_OK;
 }
 
+/* $proxy_protocol_addr, _port, _server_addr, _server_port: what the connection's PROXY protocol
+ * header said (data: 0 source, 1 destination; +2 the port); not found without one. */
+static mg_int_t var_proxy_protocol(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which)
+{
+    mg_proxy_protocol_t *pp = r->connection->proxy_protocol;
+    if (pp == NULL) {
+        return var_not_found(v);
+    }
+    if (which >= 2) {
+        in_port_t port = which == 2 ? pp->src_port : pp->dst_port;
+        return port ? var_printf(r, v, "%u", port) : var_not_found(v);
+    }
+    mg_str_t addr = which == 0 ? pp->src_addr : pp->dst_addr;
+    if (addr.len == 0) {
+        return var_not_found(v);
+    }
+    VAR_VALUE(v, addr.data, addr.len);
+    return MG_OK;
+}
+
 static mg_int_t var_request_completion(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
@@ -742,8 +763,10 @@ static const core_var_t core_vars[] = {
     {"request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE},
     {"limit_rate", var_limit_rate, 0, MG_HTTP_VAR_CHANGEABLE | MG_HTTP_VAR_NOCACHEABLE},
     {"http2", var_const, (uintptr_t) "", 0},
-    {"proxy_protocol_addr", var_const, (uintptr_t) "", 0},
-    {"proxy_protocol_port", var_const, (uintptr_t) "", 0},
+    {"proxy_protocol_addr", var_proxy_protocol, 0, 0},
+    {"proxy_protocol_server_addr", var_proxy_protocol, 1, 0},
+    {"proxy_protocol_port", var_proxy_protocol, 2, 0},
+    {"proxy_protocol_server_port", var_proxy_protocol, 3, 0},
     {"tcpinfo_rtt", var_tcpinfo, 0, MG_HTTP_VAR_NOCACHEABLE},
     {"tcpinfo_rttvar", var_tcpinfo, 1, MG_HTTP_VAR_NOCACHEABLE},
     {"tcpinfo_snd_cwnd", var_tcpinfo, 2, MG_HTTP_VAR_NOCACHEABLE},

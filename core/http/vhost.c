@@ -124,6 +124,16 @@ static mg_http_addr_conf_t *addr_conf_for(mg_conf_t *cf, mg_array_t *addrs, mg_h
 
 static mg_listening_t *new_listening(mg_conf_t *cf, mg_http_listen_t *l, mg_http_port_t *port)
 {
+    /* the socket's options are those of the one listen of the address that gave any */
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    mg_http_listen_t *all = cmcf->listen.elts;
+    for (size_t i = 0; i < cmcf->listen.nelts; i++) {
+        if (all[i].set_options && mg_sockaddr_equal((struct sockaddr *)&all[i].sockaddr,
+                                                    (struct sockaddr *)&l->sockaddr, 1)) {
+            l = &all[i];
+            break;
+        }
+    }
     mg_listening_t *ls = mg_pcalloc(cf->pool, sizeof(mg_listening_t));
     ls->fd = -1;
     memcpy(&ls->sockaddr, &l->sockaddr, l->socklen);
@@ -132,12 +142,18 @@ static mg_listening_t *new_listening(mg_conf_t *cf, mg_http_listen_t *l, mg_http
     ls->backlog = l->backlog;
     ls->rcvbuf = l->rcvbuf;
     ls->sndbuf = l->sndbuf;
+    ls->fastopen = l->fastopen;
     ls->keepalive = l->keepalive;
+    ls->keepidle = l->keepidle;
+    ls->keepintvl = l->keepintvl;
+    ls->keepcnt = l->keepcnt;
     ls->reuseport = l->reuseport;
     ls->ipv6only = l->ipv6only;
     ls->deferred = l->deferred;
     ls->wildcard = l->wildcard;
     ls->servers = port;
+    mg_http_addr_conf_t **ac = port->addrs.elts;
+    ls->pool_size = ac[port->addrs.nelts - 1]->default_server->connection_pool_size;
     ls->handler = mg_http_init_connection;
     *(mg_listening_t **)mg_array_push(&cf->cycle->listening) = ls;
     return ls;
@@ -187,6 +203,7 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
             }
             done[j] = 1;
             mg_http_addr_conf_t *ac = addr_conf_for(cf, &addrs, &ls[j]);
+            ac->proxy_protocol |= ls[j].proxy_protocol;
             if (ls[j].default_server) {
                 if (ac->default_server && ac->default_server != ls[j].server &&
                     ac->default_server->listen_seen == 2) {
@@ -244,13 +261,13 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
             mg_array_init(&port->addrs, cf->pool, addrs.nelts, sizeof(mg_http_addr_conf_t *));
             mg_http_addr_conf_t *wc = NULL;
             for (size_t k = 0; k < addrs.nelts; k++) {
-                mg_http_listen_t *l = NULL;
+                mg_http_listen_t *l = NULL; /* the address's listen with options, if any */
                 for (size_t j = i; j < n; j++) {
                     if (same_port(&ls[i], &ls[j]) &&
                         mg_sockaddr_equal((struct sockaddr *)&ls[j].sockaddr,
-                                          (struct sockaddr *)&a[k]->sockaddr, 1)) {
+                                          (struct sockaddr *)&a[k]->sockaddr, 1) &&
+                        (l == NULL || ls[j].set_options)) {
                         l = &ls[j];
-                        break;
                     }
                 }
                 if (l->wildcard) {

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "conn.h"
 #include "script.h"
 #include "server.h"
@@ -54,6 +55,23 @@ static size_t put(char *p, const char *s, size_t n)
 }
 
 /* Location made absolute as nginx's absolute_redirect does. */
+mg_str_t mg_http_server_signature(mg_request_t *r)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    switch (clcf->server_tokens) {
+    case MG_HTTP_TOKENS_OFF:
+        return (mg_str_t)mg_string(MOONGATE_NAME);
+    case MG_HTTP_TOKENS_BUILD:
+        if (MG_BUILD[0]) {
+            return (mg_str_t)mg_string(MOONGATE_VER " (" MG_BUILD ")");
+        }
+        break;
+    case MG_HTTP_TOKENS_STRING:
+        return mg_http_complex_value(r, clcf->server_tokens_string);
+    }
+    return (mg_str_t)mg_string(MOONGATE_VER);
+}
+
 static mg_str_t absolute_location(mg_request_t *r, mg_str_t loc)
 {
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
@@ -138,17 +156,26 @@ static mg_int_t header_write_filter(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
 
-    /* keepalive decision is final here */
-    if (r->keepalive && (clcf->keepalive_timeout == 0 ||
-                         (clcf->keepalive_requests && c->requests >= (mg_uint_t)clcf->keepalive_requests) ||
-                         c->server->quitting)) {
+    /* keepalive decision is final here; keepalive_disable: MSIE 6 may wait after a POST
+     * answered on a kept connection, Safari may send one to a connection being closed */
+    if (r->keepalive &&
+        (clcf->keepalive_timeout == 0 ||
+         (clcf->keepalive_requests && c->requests >= (mg_uint_t)clcf->keepalive_requests) ||
+         mg_now.msec - c->start_msec > clcf->keepalive_time || c->server->quitting ||
+         ((clcf->keepalive_disable & MG_HTTP_KEEPALIVE_DISABLE_MSIE6) &&
+          r->method == MG_HTTP_POST && (mg_http_user_agent(r) & MG_HTTP_UA_MSIE6)) ||
+         ((clcf->keepalive_disable & MG_HTTP_KEEPALIVE_DISABLE_SAFARI) &&
+          (mg_http_user_agent(r) & MG_HTTP_UA_SAFARI)))) {
         r->keepalive = 0;
     }
-    if (ho->content_length_n < 0 && !r->header_only && ho->status >= 200 &&
+    if ((ho->content_length_n < 0 || r->expect_trailers) && !r->header_only && ho->status >= 200 &&
         ho->status != MG_HTTP_NO_CONTENT && ho->status != MG_HTTP_NOT_MODIFIED) {
         if (r->http_major == 1 && r->http_minor >= 1 && clcf->chunked_transfer_encoding) {
+            if (r->expect_trailers) {
+                mg_http_clear_content_length(r); /* trailers need the chunked framing */
+            }
             r->chunked = 1;
-        } else {
+        } else if (ho->content_length_n < 0) {
             r->keepalive = 0; /* the end of the body is the end of the connection */
         }
     }
@@ -173,8 +200,12 @@ static mg_int_t header_write_filter(mg_request_t *r)
     ho->charset = mg_http_safe_header_value(r, ct_name, ho->charset);
     location = mg_http_safe_header_value(r, loc_name, location);
 
-    size_t len = sizeof("HTTP/1.1 \r\n") + status_line.len + sizeof("Server: \r\n") +
-                 sizeof(MOONGATE_VER) + sizeof("Date: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
+    mg_str_t server = mg_http_server_signature(r);
+    if (clcf->server_tokens == MG_HTTP_TOKENS_STRING) {
+        server = mg_http_safe_header_value(r, (mg_str_t)mg_string("Server"), server);
+    }
+    size_t len = sizeof("HTTP/1.1 \r\n") + status_line.len + sizeof("Server: \r\n") + server.len +
+                 sizeof("Date: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
                  sizeof("Content-Type: ; charset=\r\n") + ho->content_type.len + ho->charset.len +
                  sizeof("Content-Length: 18446744073709551615\r\n") +
                  sizeof("Last-Modified: \r\n") + 32 /* mg_time_http */ + sizeof("Location: \r\n") +
@@ -201,12 +232,12 @@ static mg_int_t header_write_filter(mg_request_t *r)
     p += put(p, "HTTP/1.1 ", 9);
     p += put(p, status_line.data, status_line.len);
     p += put(p, "\r\n", 2);
-    if (own_server) {
-        /* the handler's line follows with the others */
-    } else if (clcf->server_tokens) {
-        p += put(p, "Server: " MOONGATE_VER "\r\n", sizeof("Server: " MOONGATE_VER "\r\n") - 1);
-    } else {
-        p += put(p, "Server: " MOONGATE_NAME "\r\n", sizeof("Server: " MOONGATE_NAME "\r\n") - 1);
+    if (!own_server && server.len) {
+        /* (a handler's own line follows with the others; an empty server_tokens string
+         * leaves the header out) */
+        p += put(p, "Server: ", 8);
+        p += put(p, server.data, server.len);
+        p += put(p, "\r\n", 2);
     }
     if (!own_date) {
         p += put(p, "Date: ", 6);
@@ -273,6 +304,28 @@ static mg_int_t header_write_filter(mg_request_t *r)
 
 static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in);
 
+/* The last chunk with the trailer fields (add_trailer), after the data's CRLF when there is
+ * data in this call. */
+static const char *last_chunk(mg_request_t *r, int after_data)
+{
+    mg_array_t *a = r->headers_out.trailers;
+    mg_table_elt_t *t = a->elts;
+    size_t len = sizeof("\r\n0\r\n\r\n");
+    for (size_t i = 0; i < a->nelts; i++) {
+        len += t[i].key.len + t[i].value.len + 4;
+    }
+    char *buf = mg_pnalloc(r->pool, len), *p = buf;
+    p = mg_sprintf_end(p, buf + len, "%s0\r\n", after_data ? "\r\n" : "");
+    for (size_t i = 0; i < a->nelts; i++) {
+        if (t[i].hash) {
+            p = mg_sprintf_end(p, buf + len, "%.*s: %.*s\r\n", (int)t[i].key.len, t[i].key.data,
+                               (int)t[i].value.len, t[i].value.data);
+        }
+    }
+    mg_sprintf_end(p, buf + len, "\r\n");
+    return buf;
+}
+
 static mg_int_t chunked_filter(mg_request_t *r, mg_buf_t *in)
 {
     if (!r->chunked || in == NULL) {
@@ -306,6 +359,9 @@ static mg_int_t chunked_filter(mg_request_t *r, mg_buf_t *in)
     }
     if (size || last) {
         const char *trailer = size ? (last ? "\r\n0\r\n\r\n" : "\r\n") : "0\r\n\r\n";
+        if (last && r->headers_out.trailers) {
+            trailer = last_chunk(r, size != 0);
+        }
         mg_buf_t *t = mg_buf_mem(r->pool, trailer, strlen(trailer));
         t->last_buf = last;
         *tail = t;
@@ -659,8 +715,10 @@ static void on_rate_timer(mg_connection_t *c)
 static void on_write_timeout(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
+    c->log.action = "sending response to client";
     mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     c->closed = 1;
+    c->timedout = 1;
     if (hc->r) {
         hc->r->keepalive = 0;
         hc->out = NULL;

@@ -42,8 +42,10 @@ static void test_size(void)
     is_int(mg_parse_size(S("8K")), 8 * 1024, "size 8K");
     is_int(mg_parse_size(S("30M")), 30 * 1024 * 1024, "size 30M");
     is_int(mg_parse_size(S("30m")), 30 * 1024 * 1024, "size 30m");
-    is_int(mg_parse_size(S("1g")), 1024LL * 1024 * 1024, "size 1g");
-    is_int(mg_parse_size(S("2G")), 2048LL * 1024 * 1024, "size 2G");
+    is_int(mg_parse_size(S("1g")), -1, "size 1g: not a size, as in nginx");
+    is_int(mg_parse_offset(S("1g")), 1024LL * 1024 * 1024, "offset 1g");
+    is_int(mg_parse_offset(S("2G")), 2048LL * 1024 * 1024, "offset 2G");
+    is_int(mg_parse_offset(S("8k")), 8 * 1024, "offset 8k");
     is_int(mg_parse_size(S("")), -1, "size empty");
     is_int(mg_parse_size(S("k")), -1, "size unit alone");
     is_int(mg_parse_size(S("10q")), -1, "size 10q");

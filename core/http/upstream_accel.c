@@ -1,0 +1,128 @@
+/*
+ * The upstream's X-Accel-* response headers, acted on before its head becomes the response's
+ * (nginx's upstream module; each can be turned off by proxy_ignore_headers, and all are hidden
+ * from the client by default, proxy.c's business): X-Accel-Limit-Rate sets the request's rate,
+ * X-Accel-Charset the charset filter's target, and X-Accel-Redirect drops the upstream's
+ * response for an internal redirect to a URI (method GET unless HEAD, the header's own args)
+ * or a named location (method and args kept). X-Accel-Expires only matters to a cache, which
+ * moongate has not: as nginx without proxy_cache, it does nothing. X-Accel-Buffering belongs
+ * to the body's spooling.
+ */
+#include "parse.h"
+#include "upstream_int.h"
+
+static mg_http_header_t *find(mg_upstream_t *u, const char *lower, size_t len)
+{
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len == len && mg_strncasecmp(h->name.data, lower, len) == 0) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/* nginx's check of a URI it did not parse itself: "?" starts the args, percent-escapes are
+ * decoded once, and a leading "." or a ".." segment, or a NUL, makes it unsafe. */
+static int parse_unsafe_uri(mg_request_t *r, mg_str_t *uri, mg_str_t *args)
+{
+    const char *q = memchr(uri->data, '?', uri->len);
+    if (q) {
+        args->data = (char *)q + 1;
+        args->len = uri->len - (size_t)(q + 1 - uri->data);
+        uri->len = (size_t)(q - uri->data);
+    }
+    if (memchr(uri->data, '%', uri->len)) {
+        char *d = mg_pnalloc(r->pool, uri->len ? uri->len : 1);
+        uri->len = mg_http_unescape(uri->data, uri->len, d);
+        uri->data = d;
+    }
+    const char *p = uri->data, *end = uri->data + uri->len;
+    if (p < end && p[0] == '.') {
+        return MG_ERROR;
+    }
+    for (; p < end; p++) {
+        if (*p == '\0') {
+            return MG_ERROR;
+        }
+        if (*p == '/' && end - p >= 3 && p[1] == '.' && p[2] == '.' &&
+            (end - p == 3 || p[3] == '/')) {
+            return MG_ERROR;
+        }
+    }
+    return MG_OK;
+}
+
+/* The upstream's headers that survive its X-Accel-Redirect (nginx's list). */
+static void copy_for_redirect(mg_upstream_t *u)
+{
+    static const char *const names[] = {
+        "content-type",  "set-cookie", "content-disposition", "cache-control", "expires",
+        "accept-ranges", NULL};
+    mg_request_t *r = u->r;
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        mg_str_t val = {h->value.len, (char *)h->value.data};
+        for (int k = 0; names[k]; k++) {
+            if (h->name.len != strlen(names[k]) ||
+                mg_strncasecmp(h->name.data, names[k], h->name.len) != 0) {
+                continue;
+            }
+            if (k == 0) {
+                r->headers_out.content_type = val;
+            } else {
+                if (k == 1 && u->rewrite_cookie) {
+                    val = u->rewrite_cookie(u, val);
+                }
+                mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
+            }
+            break;
+        }
+    }
+}
+
+mg_int_t mg_upstream_process_accel(mg_upstream_t *u)
+{
+    mg_request_t *r = u->r;
+    mg_uint_t ign = u->ignore_headers;
+    mg_http_header_t *h;
+    if (!(ign & MG_UPSTREAM_IGN_XA_LIMIT_RATE) && (h = find(u, "x-accel-limit-rate", 18)) != NULL) {
+        int64_t n = mg_atoi(h->value.data, h->value.len);
+        if (n >= 0) {
+            r->limit_rate = (size_t)n;
+            r->limit_rate_set = 1;
+        }
+    }
+    if (!(ign & MG_UPSTREAM_IGN_XA_CHARSET) && (h = find(u, "x-accel-charset", 15)) != NULL) {
+        r->headers_out.override_charset.data = mg_pstr(r->pool, h->value.data, h->value.len).data;
+        r->headers_out.override_charset.len = h->value.len;
+    }
+    if ((ign & MG_UPSTREAM_IGN_XA_REDIRECT) || (h = find(u, "x-accel-redirect", 16)) == NULL ||
+        h->value.len == 0) {
+        return MG_OK;
+    }
+    /* the upstream's response is not used: its connection is not kept (the body is unread) */
+    mg_upstream_release(u);
+    copy_for_redirect(u);
+    mg_str_t uri = mg_pstr(r->pool, h->value.data, h->value.len);
+    const char *action = r->connection->log.action;
+    r->connection->log.action = NULL; /* the redirect's own lines are not the upstream's */
+    if (uri.data[0] == '@') {
+        mg_http_named_location(r, uri);
+        return MG_DONE;
+    }
+    mg_str_t args = mg_null_string;
+    if (parse_unsafe_uri(r, &uri, &args) != MG_OK) {
+        r->connection->log.action = action;
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "unsafe URI \"%.*s\" was detected",
+                     (int)h->value.len, h->value.data);
+        mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);
+        return MG_DONE;
+    }
+    if (r->method != MG_HTTP_HEAD) {
+        mg_str_set(&r->method_name, "GET");
+        r->method = MG_HTTP_GET;
+    }
+    mg_http_internal_redirect(r, uri, &args);
+    return MG_DONE;
+}

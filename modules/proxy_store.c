@@ -1,0 +1,341 @@
+/*
+ * proxy_store, proxy_store_access: an upstream's 200 response is also saved to a file, as
+ * nginx does: the body as the upstream sent it (this filter is near the chain's start, before
+ * any filter changes it) goes into a temporary file beside the target, which is renamed to the
+ * target once the whole body went through: with "on" the location's root or alias plus the
+ * URI, else the directive's value (variables allowed). The file gets proxy_store_access's
+ * permissions and the upstream's Last-Modified as its mtime; missing directories are made
+ * (with x where r is allowed). A response broken off, or not 200, leaves nothing behind.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proxy_extra.h"
+#include "script.h"
+
+mg_module_t mg_proxy_store_module;
+
+typedef struct {
+    mg_int_t store; /* MG_CONF_UNSET, 0 off, 1 on or a path */
+    mg_http_complex_value_t *path;
+    mg_int_t access; /* MG_CONF_UNSET */
+} store_conf_t;
+
+typedef struct {
+    mg_upstream_t *u; /* set by the handler: the response is an upstream's */
+    int fd;
+    char *temp; /* the temporary file's name, unlinked unless renamed */
+    mg_str_t target;
+    int64_t expected; /* the upstream's Content-Length, -1 */
+    int64_t written;
+    time_t mtime;     /* -1: none */
+    size_t dirs_made; /* make_dirs's answer, undone when nothing is stored */
+    unsigned failed : 1;
+} store_ctx_t;
+
+static mg_http_header_filter_pt next_header_filter;
+static mg_http_body_filter_pt next_body_filter;
+
+void mg_proxy_store_setup(mg_request_t *r, mg_upstream_t *u)
+{
+    store_conf_t *conf = mg_http_get_loc_conf(r, mg_proxy_store_module);
+    if (conf->store != 1) {
+        return;
+    }
+    store_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(*ctx));
+    ctx->u = u;
+    ctx->fd = -1;
+    mg_http_set_ctx(r, ctx, mg_proxy_store_module);
+}
+
+/* mkdir -p of the target's directories (as nginx: with the access asked for, x added);
+ * returns where the first one made starts in path (0: none), for undoing */
+static size_t make_dirs(char *path, mode_t mode)
+{
+    size_t first = 0;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') {
+            continue;
+        }
+        *p = '\0';
+        if (mkdir(path, mode) == 0 && first == 0) {
+            first = (size_t)(p - path);
+        }
+        *p = '/';
+    }
+    return first;
+}
+
+/* the directories make_dirs made, deepest first (only empty ones go) */
+static void remove_dirs(char *path, size_t first)
+{
+    char *p = strrchr(path, '/');
+    while (first && p && (size_t)(p - path) >= first) {
+        *p = '\0';
+        int rc = rmdir(path);
+        char *up = strrchr(path, '/');
+        *p = '/';
+        if (rc == -1) {
+            return;
+        }
+        p = up;
+    }
+}
+
+static void cleanup(void *data)
+{
+    store_ctx_t *ctx = data;
+    if (ctx->fd >= 0) {
+        close(ctx->fd);
+        ctx->fd = -1;
+    }
+    if (ctx->temp) {
+        unlink(ctx->temp);
+        ctx->temp = NULL;
+        remove_dirs(ctx->target.data, ctx->dirs_made);
+    }
+}
+
+static mg_int_t store_header_filter(mg_request_t *r)
+{
+    store_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_store_module);
+    if (ctx == NULL || r->parent || ctx->u->head.status != MG_HTTP_OK || ctx->u->head_method ||
+        r->headers_out.status != MG_HTTP_OK) {
+        return next_header_filter(r);
+    }
+    store_conf_t *conf = mg_http_get_loc_conf(r, mg_proxy_store_module);
+    mg_str_t target;
+    if (conf->path) {
+        target = mg_http_complex_value(r, conf->path);
+        if (target.len && target.data[0] != '/') {
+            target = mg_full_name(r->pool, r->connection->cycle, target, 0);
+        }
+    } else {
+        size_t root_len;
+        if (mg_http_map_uri_to_path(r, &target, &root_len, 0) == NULL) {
+            return next_header_filter(r);
+        }
+        if (target.len && target.data[target.len - 1] == '\0') {
+            target.len--;
+        }
+    }
+    if (target.len == 0) {
+        return next_header_filter(r);
+    }
+    ctx->target = mg_pstr(r->pool, target.data, target.len);
+    mode_t dir_mode = (mode_t)(conf->access | ((conf->access & 0444) >> 2));
+    ctx->dirs_made = make_dirs(ctx->target.data, dir_mode);
+    /* beside the target: the rename stays on one file system */
+    const char *slash = strrchr(ctx->target.data, '/');
+    size_t dl = slash ? (size_t)(slash - ctx->target.data) + 1 : 0;
+    ctx->temp = mg_psprintf(r->pool, "%.*s.mg_store.XXXXXX", (int)dl, ctx->target.data);
+    ctx->fd = mkstemp(ctx->temp);
+    if (ctx->fd < 0) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "open() \"%s\" failed", ctx->temp);
+        ctx->temp = NULL;
+        remove_dirs(ctx->target.data, ctx->dirs_made);
+        return next_header_filter(r);
+    }
+    mg_pool_cleanup_add(r->pool, cleanup, ctx);
+    ctx->expected = r->headers_out.content_length_n;
+    ctx->mtime = r->headers_out.last_modified_time;
+    mg_table_elt_t *h = r->headers_out.headers.elts;
+    for (size_t i = 0; ctx->mtime < 0 && i < r->headers_out.headers.nelts; i++) {
+        if (h[i].hash && mg_str_caseeq(h[i].key, "last-modified")) {
+            ctx->mtime = mg_time_parse_http(h[i].value.data, h[i].value.len);
+        }
+    }
+    return next_header_filter(r);
+}
+
+static void write_all(mg_request_t *r, store_ctx_t *ctx, const char *p, size_t n)
+{
+    while (n && !ctx->failed) {
+        ssize_t w = write(ctx->fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "write() \"%s\" failed",
+                         ctx->temp);
+            ctx->failed = 1;
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+        ctx->written += w;
+    }
+}
+
+static void finish(mg_request_t *r, store_ctx_t *ctx)
+{
+    store_conf_t *conf = mg_http_get_loc_conf(r, mg_proxy_store_module);
+    if (ctx->failed || (ctx->expected >= 0 && ctx->written != ctx->expected)) {
+        return; /* the cleanup drops the temporary file */
+    }
+    if (fchmod(ctx->fd, (mode_t)conf->access) == -1) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "fchmod() \"%s\" failed", ctx->temp);
+    }
+    if (ctx->mtime >= 0) {
+        struct timespec ts[2] = {{ctx->mtime, 0}, {ctx->mtime, 0}};
+        if (futimens(ctx->fd, ts) == -1) {
+            mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "futimens() \"%s\" failed",
+                         ctx->temp);
+        }
+    }
+    close(ctx->fd);
+    ctx->fd = -1;
+    if (rename(ctx->temp, ctx->target.data) == -1) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "rename() \"%s\" to \"%s\" failed",
+                     ctx->temp, ctx->target.data);
+        return;
+    }
+    ctx->temp = NULL;
+}
+
+static mg_int_t store_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    store_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_store_module);
+    if (ctx == NULL || ctx->fd < 0 || in == NULL) {
+        return next_body_filter(r, in);
+    }
+    int last = 0;
+    for (mg_buf_t *b = in; b; b = b->next) {
+        if (b->in_file) {
+            char tmp[16384];
+            off_t pos = b->file_pos;
+            while (pos < b->file_last && !ctx->failed) {
+                size_t want = (size_t)(b->file_last - pos);
+                ssize_t n = pread(b->fd, tmp, want < sizeof(tmp) ? want : sizeof(tmp), pos);
+                if (n <= 0) {
+                    ctx->failed = 1;
+                    break;
+                }
+                write_all(r, ctx, tmp, (size_t)n);
+                pos += n;
+            }
+        } else if (b->pos) {
+            write_all(r, ctx, b->pos, (size_t)(b->last - b->pos));
+        }
+        last |= b->last_buf;
+    }
+    if (last) {
+        finish(r, ctx);
+    }
+    return next_body_filter(r, in);
+}
+
+static void store_init_filters(void)
+{
+    next_header_filter = mg_http_top_header_filter;
+    mg_http_top_header_filter = store_header_filter;
+    next_body_filter = mg_http_top_body_filter;
+    mg_http_top_body_filter = store_body_filter;
+}
+
+/* ---- configuration ---- */
+
+static const char *set_store(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    store_conf_t *sc = conf;
+    if (sc->store != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    if (mg_str_eq(v, "off")) {
+        sc->store = 0;
+        return MG_CONF_OK;
+    }
+    sc->store = 1;
+    if (mg_str_eq(v, "on")) {
+        return MG_CONF_OK;
+    }
+    sc->path = mg_pcalloc(cf->pool, sizeof(*sc->path));
+    return mg_http_compile_complex_value(cf, v, sc->path) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+/* "user:rw group:rw all:r": user gets what is named, group and all what they name */
+static const char *set_access(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    store_conf_t *sc = conf;
+    if (sc->access != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    mg_int_t mode = 0;
+    int user_set = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t v = cf->args[i];
+        int shift;
+        size_t skip;
+        if (v.len > 5 && memcmp(v.data, "user:", 5) == 0) {
+            shift = 6;
+            skip = 5;
+            user_set = 1;
+        } else if (v.len > 6 && memcmp(v.data, "group:", 6) == 0) {
+            shift = 3;
+            skip = 6;
+        } else if (v.len > 4 && memcmp(v.data, "all:", 4) == 0) {
+            shift = 0;
+            skip = 4;
+        } else {
+            goto invalid;
+        }
+        mg_str_t perm = {v.len - skip, v.data + skip};
+        if (mg_str_eq(perm, "rw")) {
+            mode |= 6u << shift;
+        } else if (mg_str_eq(perm, "r")) {
+            mode |= 4u << shift;
+        } else {
+            goto invalid;
+        }
+        continue;
+    invalid:
+        mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)v.len, v.data);
+        return MG_CONF_ERROR;
+    }
+    if (!user_set) {
+        mode |= 0600; /* as nginx: the user may always read and write */
+    }
+    sc->access = mode;
+    return MG_CONF_OK;
+}
+
+static void *store_create_conf(mg_conf_t *cf)
+{
+    store_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
+    c->store = MG_CONF_UNSET;
+    c->access = MG_CONF_UNSET;
+    return c;
+}
+
+static const char *store_merge_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    (void)cf;
+    store_conf_t *prev = parent, *conf = child;
+    if (conf->store == MG_CONF_UNSET) {
+        conf->store = prev->store == MG_CONF_UNSET ? 0 : prev->store;
+        conf->path = prev->path;
+    }
+    mg_conf_merge(conf->access, prev->access, 0600);
+    return MG_CONF_OK;
+}
+
+#define LOC MG_HTTP_ANY_LOC
+
+static const mg_command_t store_commands[] = {
+    {"proxy_store", LOC, MG_ARGS(1, 1), set_store, MG_LOC_CONF, 0, NULL},
+    {"proxy_store_access", LOC, MG_ARGS(1, 3), set_access, MG_LOC_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+mg_module_t mg_proxy_store_module = {
+    .name = "proxy_store",
+    .commands = store_commands,
+    .init_filters = store_init_filters,
+    .create_loc_conf = store_create_conf,
+    .merge_loc_conf = store_merge_conf,
+};
