@@ -12,6 +12,7 @@
 #include "mgtime.h"
 #include "pool.h"
 #include "server.h"
+#include "ssl.h"
 #include "stat.h"
 
 static void on_conn_read(evutil_socket_t fd, short what, void *arg)
@@ -20,6 +21,14 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
     (void)what;
     mg_connection_t *c = arg;
     mg_time_update();
+    if (c->ssl && c->ssl->write_wants_read) {
+        /* a TLS write waited for input (its record layer reads first) */
+        c->ssl->write_wants_read = 0;
+        c->write_handler(c);
+        if (c->closed) {
+            return;
+        }
+    }
     c->read_handler(c);
 }
 
@@ -30,6 +39,13 @@ static void on_conn_write(evutil_socket_t fd, short what, void *arg)
     mg_connection_t *c = arg;
     c->writing = 0;
     mg_time_update();
+    if (c->ssl && c->ssl->read_wants_write) {
+        c->ssl->read_wants_write = 0;
+        c->read_handler(c);
+        if (c->closed || c->writing || c->write_handler == NULL) {
+            return;
+        }
+    }
     c->write_handler(c);
 }
 
@@ -41,6 +57,21 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
     c->timer_set = 0;
     mg_time_update();
     c->timeout_handler(c);
+}
+
+static ssize_t recv_plain(mg_connection_t *c, char *buf, size_t len)
+{
+    return recv(c->fd, buf, len, 0);
+}
+
+static ssize_t send_plain(mg_connection_t *c, const char *buf, size_t len)
+{
+    return send(c->fd, buf, len, MSG_NOSIGNAL);
+}
+
+static ssize_t send_chain_plain(mg_connection_t *c, const struct iovec *iov, int cnt)
+{
+    return writev(c->fd, iov, cnt);
 }
 
 mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
@@ -63,6 +94,9 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->log = *cycle->log;
     c->number = ++srv->conn_number;
     c->log.connection = c->number;
+    c->recv = recv_plain;
+    c->send = send_plain;
+    c->send_chain = send_chain_plain;
     c->log.debug = mg_core_debug_connection(cycle, (struct sockaddr *)ss);
     event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
     event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
@@ -167,6 +201,10 @@ void mg_conn_close(mg_connection_t *c)
     event_del(&c->rev);
     event_del(&c->wev);
     evtimer_del(&c->timer);
+    if (c->ssl) {
+        mg_ssl_shutdown(c);
+        mg_ssl_conn_free(c);
+    }
     close(c->fd);
     c->fd = -1;
     c->closed = 1;

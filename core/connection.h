@@ -8,11 +8,19 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "mg.h"
 #include "log.h"
 
 typedef void (*mg_conn_handler_pt)(mg_connection_t *c);
+/* The connection's I/O, as recv(2)/send(2)/writev(2) answer: bytes, 0 at the peer's end, or -1
+ * with errno (EAGAIN: wait for the events the operation turned on; for TLS a read may need
+ * the socket writable and a write readable). TLS replaces the plain ones (core/ssl.c). */
+typedef ssize_t (*mg_conn_recv_pt)(mg_connection_t *c, char *buf, size_t len);
+typedef ssize_t (*mg_conn_send_pt)(mg_connection_t *c, const char *buf, size_t len);
+typedef ssize_t (*mg_conn_send_chain_pt)(mg_connection_t *c, const struct iovec *iov, int cnt);
+typedef struct mg_ssl_conn_s mg_ssl_conn_t;
 
 struct mg_connection_s {
     int fd;
@@ -34,6 +42,11 @@ struct mg_connection_s {
     mg_conn_handler_pt write_handler;
     mg_conn_handler_pt timeout_handler;
     void *data;                /* protocol state */
+    mg_conn_recv_pt recv;
+    mg_conn_send_pt send;
+    mg_conn_send_chain_pt send_chain; /* several buffers at once (writev) */
+    mg_ssl_conn_t *ssl;               /* TLS state (core/ssl.h), NULL for plain: then sendfile may
+                                         be used, the kernel seeing the bytes as they are */
     mg_uint_t number;
     mg_uint_t requests;
     mg_msec_t start_msec; /* accepted at (keepalive_time) */
@@ -67,7 +80,8 @@ void mg_conn_timer_set(mg_connection_t *c, mg_msec_t msec);
 void mg_conn_timer_del(mg_connection_t *c);
 /* Fill local_sockaddr (getsockname) on first use. */
 mg_int_t mg_conn_local_addr(mg_connection_t *c);
-/* Close the socket, free the pool and the connection, release the cycle reference. */
+/* Close the socket (a TLS connection sends its close_notify first), free the pool and the
+ * connection, release the cycle reference. */
 void mg_conn_close(mg_connection_t *c);
 /* Close with a reset (SO_LINGER 0: an RST, the unsent output dropped), as nginx's
  * reset_timedout_connection. */

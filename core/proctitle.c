@@ -19,6 +19,7 @@ static char *args_line;
 
 static char **moved_argv;
 static char **moved_env;
+static char **first_environ; /* the array environ first pointed to: `env` may replace it */
 
 void mg_proctitle_init(int argc, char **argv)
 {
@@ -55,7 +56,7 @@ void mg_proctitle_init(int argc, char **argv)
         env[i] = mg_strdup(environ[i]);
     }
     env[nenv] = NULL;
-    environ = env;
+    environ = first_environ = env;
     /* unsetenv/setenv edit environ in place; the strings stay listed here */
     moved_env = mg_alloc((nenv + 1) * sizeof(char *));
     memcpy(moved_env, env, (nenv + 1) * sizeof(char *));

@@ -6,6 +6,10 @@
  * which of nginx's modules `load_module` may name (those moongate has built in).
  */
 #include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 
 #include "config.h"
 #include "module.h"
@@ -99,7 +103,15 @@ void mg_version_print(FILE *out, int configure)
     if (!configure) {
         return;
     }
-    fprintf(out, "built by %s\nconfigure arguments:%s%s", MG_CC, MG_CONFIGURE[0] ? " " : "",
+    fprintf(out, "built by %s\n", MG_CC);
+    /* as nginx: the library it runs with is named when it is not the one it was built with */
+    const char *running = OpenSSL_version(OPENSSL_VERSION);
+    if (strcmp(running, OPENSSL_VERSION_TEXT) == 0) {
+        fprintf(out, "built with %s\n", OPENSSL_VERSION_TEXT);
+    } else {
+        fprintf(out, "built with %s (running with %s)\n", OPENSSL_VERSION_TEXT, running);
+    }
+    fprintf(out, "TLS SNI support enabled\nconfigure arguments:%s%s", MG_CONFIGURE[0] ? " " : "",
             MG_CONFIGURE);
     for (size_t i = 0; i < mg_nelems(nginx_modules); i++) {
         const nginx_module_t *m = &nginx_modules[i];

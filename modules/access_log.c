@@ -232,7 +232,9 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
         }
     }
     char *line = mg_pnalloc(r->pool, len);
-    memcpy(line, head, hlen);
+    if (hlen) {
+        memcpy(line, head, hlen); /* head is NULL when there is none (memcpy's contract) */
+    }
     char *d = line + hlen;
     for (size_t i = 0; i < n; i++) {
         if (ops[i].index < 0) {

@@ -75,11 +75,13 @@ unless ($is_nginx) {
     # one it has that nginx builds only when asked
     like($err, qr/^configure arguments:.* --with-http_gzip_static_module/m, '-V: --with-http_gzip_static_module');
     unlike($err, qr/--without-http_proxy_module|--without-http_rewrite_module/, '-V: proxy and rewrite are there');
+    like($err, qr/^configure arguments:.* --with-http_ssl_module/m, '-V: --with-http_ssl_module');
 }
 like($err, qr/^configure arguments:/m, '-V prints "configure arguments:"');
 SKIP: {
     skip('-V "built by": Debian\'s nginx prints none', 1) if $is_nginx;
-    like($err, qr/^built by \S.*\nconfigure arguments:/m, '-V prints "built by" before it');
+    like($err, qr/^built by \S.*\nbuilt with OpenSSL 3\S* .*\nTLS SNI support enabled\nconfigure arguments:/m,
+         '-V prints "built by", "built with OpenSSL" and "TLS SNI support enabled" before it');
 }
 
 for my $opt ('-h', '-?') {

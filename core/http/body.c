@@ -26,7 +26,7 @@ static void send_continue(mg_request_t *r)
     }
     /* nginx sends it even when body bytes already arrived: an interim response is harmless */
     static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    ssize_t n = send(r->connection->fd, line, sizeof(line) - 1, MSG_NOSIGNAL);
+    ssize_t n = r->connection->send(r->connection, line, sizeof(line) - 1);
     if (n == (ssize_t)sizeof(line) - 1) {
         r->continue_sent = 1;
     }
@@ -289,7 +289,7 @@ static mg_int_t body_read(mg_request_t *r)
             body_stop(r);
             return MG_HTTP_BAD_REQUEST;
         }
-        ssize_t n = recv(c->fd, hc->buf + hc->last, hc->size - hc->last, 0);
+        ssize_t n = c->recv(c, hc->buf + hc->last, hc->size - hc->last);
         if (n > 0) {
             hc->last += (size_t)n;
             continue;

@@ -35,6 +35,8 @@ typedef struct mg_http_conn_s {
     unsigned corked : 1;         /* TCP_CORK set for tcp_nopush until the response is out */
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
+    unsigned ssl : 1;            /* a "listen ... ssl" address (c->ssl: TLS was spoken) */
+    mg_str_t ssl_servername;     /* the SNI name, lowercase */
     unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
     unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
 } mg_http_conn_t;
@@ -62,6 +64,18 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);
 void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next);
 /* Begin processing a parsed head found in hc->buf (connection.c -> headers_in.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
+
+/* Wait for a request head (the connection's start once TLS is up, or on plain HTTP). */
+void mg_http_wait_request_start(mg_connection_t *c);
+/* HTTPS (ssl.c): take over a new connection on a "listen ... ssl" address; a request head's
+ * checks (plain HTTP -> 497, client certificate -> 495/496, 421): MG_OK or finalized; the
+ * contexts of every server; an address's TLS ("ssl on" in its default server too) and the
+ * check that its default server can handshake. */
+void mg_http_ssl_init_connection(mg_connection_t *c);
+mg_int_t mg_http_ssl_check_request(mg_request_t *r);
+mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv);
+mg_int_t mg_http_ssl_init_servers(mg_conf_t *cf);
+mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr);
 
 /* Build the phase engine from the handlers registered per phase (end of http{}). */
 mg_int_t mg_http_init_phase_engine(mg_conf_t *cf);

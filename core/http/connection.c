@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "proxy_protocol.h"
 #include "server.h"
+#include "ssl.h"
 #include "stat.h"
 
 static void read_head(mg_connection_t *c);
@@ -206,7 +207,18 @@ void mg_http_init_connection(mg_connection_t *c)
     c->read_handler = read_head;
     c->timeout_handler = head_timeout;
     mg_conn_timer_set(c, cscf->client_header_timeout);
+    if (hc->addr_conf->ssl) {
+        hc->ssl = 1;
+        mg_http_ssl_init_connection(c);
+    }
     mg_conn_read_on(c);
+}
+
+void mg_http_wait_request_start(mg_connection_t *c)
+{
+    c->read_handler = read_head;
+    c->timeout_handler = head_timeout;
+    read_head(c);
 }
 
 /* Reject a head before a request exists: log with the head's context (the caller set the
@@ -516,7 +528,7 @@ static void process_buffer(mg_connection_t *c)
             return;
         }
         size_t space = hc->size - hc->last;
-        ssize_t n = recv(c->fd, hc->buf + hc->last, space, 0);
+        ssize_t n = c->recv(c, hc->buf + hc->last, space);
         if (n > 0) {
             drained = (size_t)n < space;
             hc->last += (size_t)n;
@@ -664,6 +676,9 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     }
     if (!next->keepalive) {
         if (next->lingering) {
+            if (c->ssl) {
+                mg_ssl_shutdown(c); /* close_notify before the FIN */
+            }
             shutdown(c->fd, SHUT_WR);
             hc->lingering_deadline = mg_now.monotonic + next->lingering_time;
             c->read_handler = lingering_read;

@@ -275,7 +275,8 @@ static const char *core_server(mg_conf_t *cf, const mg_command_t *cmd, void *con
     ctx->loc_conf = mg_http_create_loc_confs(cf);
     mg_http_srv_conf_t *cscf = ctx->srv_conf[mg_http_core_module.index];
     cscf->ctx = ctx;
-    cscf->line = cf->src ? (mg_uint_t)0 : 0;
+    const char *where = mg_conf_where(cf), *colon = strrchr(where, ':');
+    cscf->line = colon ? (mg_uint_t)strtoul(colon + 1, NULL, 10) : 0;
     mg_http_loc_conf_t *clcf = ctx->loc_conf[mg_http_core_module.index];
     clcf->loc_conf = ctx->loc_conf;
     mg_http_main_conf_t *cmcf = http->main_conf[mg_http_core_module.index];
@@ -586,7 +587,11 @@ static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *con
             l.proxy_protocol = 1; /* an option of the address, not of the socket */
             continue;
         }
-        if (mg_str_eq(a, "ssl") || mg_str_eq(a, "http2") || mg_str_eq(a, "quic")) {
+        if (mg_str_eq(a, "ssl")) {
+            l.ssl = 1; /* an address option too: one listen with it makes the address TLS */
+            continue;
+        }
+        if (mg_str_eq(a, "http2") || mg_str_eq(a, "quic")) {
             mg_conf_error(cf, 0, "the \"%s\" parameter of \"listen\" is not supported by moongate",
                           a.data);
             return MG_CONF_ERROR;
@@ -666,6 +671,8 @@ static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *con
     }
     l.server = cscf;
     l.file = mg_conf_file(cf);
+    const char *where = mg_conf_where(cf), *colon = strrchr(where, ':');
+    l.line = colon ? (mg_uint_t)strtoul(colon + 1, NULL, 10) : 0;
     *(mg_http_listen_t *)mg_array_push(&cmcf->listen) = l;
     cscf->listen_seen = 1;
     return MG_CONF_OK;

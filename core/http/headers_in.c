@@ -344,6 +344,12 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     }
     /* the virtual server decides everything below, as in nginx */
     mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, hin->server);
+    /* SNI chose the certificate; the Host chooses the server (nginx 1.22), except that a server
+     * checking client certificates answers 421 to a name other than the negotiated one */
+    if (hc->ssl_servername.len &&
+        mg_http_ssl_check_server(r, srv ? srv : hc->addr_conf->default_server) != MG_OK) {
+        return;
+    }
     if (srv) {
         r->srv_conf = srv->ctx->srv_conf;
         r->loc_conf = srv->ctx->loc_conf;
@@ -390,6 +396,9 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     hc->discard_rest = hin->content_length_n > 0 ? hin->content_length_n : 0;
     memset(&hc->discard_chunked, 0, sizeof(hc->discard_chunked));
     hc->discard_chunked_on = hin->chunked;
+    if (hc->ssl && mg_http_ssl_check_request(r) != MG_OK) {
+        return;
+    }
     r->phase_handler = 0;
     mg_http_run_phases(r);
 }

@@ -138,7 +138,7 @@ static const char *http_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf
             }
         }
     }
-    if (merge_servers(cf, ctx) != MG_OK) {
+    if (merge_servers(cf, ctx) != MG_OK || mg_http_ssl_init_servers(cf) != MG_OK) {
         goto failed;
     }
     for (size_t m = 0; m < mg_modules_n; m++) {

@@ -51,6 +51,10 @@
 #define MG_HTTP_RANGE_NOT_SATISFIABLE 416
 #define MG_HTTP_CLOSE 444 /* close the connection without a response */
 #define MG_HTTP_REQUEST_HEADER_TOO_LARGE 494
+#define MG_HTTP_MISDIRECTED_REQUEST 421
+#define MG_HTTP_CERT_ERROR 495 /* the client's certificate failed verification */
+#define MG_HTTP_NO_CERT 496    /* ssl_verify_client on, no certificate sent */
+#define MG_HTTP_TO_HTTPS 497   /* plain HTTP on a "listen ... ssl" port */
 #define MG_HTTP_CLIENT_CLOSED_REQUEST 499
 #define MG_HTTP_INTERNAL_SERVER_ERROR 500
 #define MG_HTTP_NOT_IMPLEMENTED 501
@@ -106,6 +110,9 @@ typedef struct {
     mg_array_t wc_tail;  /* "www.example.*" stored without the star */
     mg_array_t regex;    /* in configuration order */
     unsigned has_names : 1;
+    unsigned ssl : 1;     /* "listen ... ssl" on any of the address's listens, as nginx */
+    const char *ssl_file; /* the first such listen, for "no ssl_certificate" */
+    mg_uint_t ssl_line;
     unsigned proxy_protocol : 1; /* connections start with a PROXY protocol header */
 } mg_http_addr_conf_t;
 
@@ -125,6 +132,7 @@ typedef struct {
     int keepalive;                         /* so_keepalive: -1 not given, 0 off, 1 on */
     int keepidle, keepintvl, keepcnt;      /* so_keepalive=idle:intvl:cnt, 0 not given */
     unsigned reuseport : 1, ipv6only : 1, deferred : 1, bind : 1;
+    unsigned ssl : 1;
     unsigned proxy_protocol : 1; /* an address option: one listen with it sets it for all */
     mg_http_srv_conf_t *server;
     const char *file;

@@ -64,7 +64,7 @@ void mg_upstream_tunnel_pump(mg_upstream_t *u)
                 return;
             }
         } else if (!u->tclient_eof) {
-            ssize_t n = recv(c->fd, u->tbuf_up, TUNNEL_BUF, 0);
+            ssize_t n = c->recv(c, u->tbuf_up, TUNNEL_BUF);
             if (n > 0) {
                 u->tup_pos = 0;
                 u->tup_len = (size_t)n;
@@ -75,7 +75,7 @@ void mg_upstream_tunnel_pump(mg_upstream_t *u)
         }
         /* upstream -> client */
         if (u->tdown_pos < u->tdown_len) {
-            ssize_t n = send(c->fd, u->tbuf_down + u->tdown_pos, u->tdown_len - u->tdown_pos, MSG_NOSIGNAL);
+            ssize_t n = c->send(c, u->tbuf_down + u->tdown_pos, u->tdown_len - u->tdown_pos);
             if (n > 0) {
                 u->tdown_pos += (size_t)n;
                 r->bytes_sent += (size_t)n;

@@ -383,17 +383,23 @@ static mg_int_t var_request(mg_request_t *r, mg_http_var_value_t *v, uintptr_t d
 
 static mg_int_t var_scheme(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
-    (void)r;
     (void)data;
-    VAR_VALUE(v, "http", 4);
+    if (r->connection->ssl) {
+        VAR_VALUE(v, "https", 5);
+    } else {
+        VAR_VALUE(v, "http", 4);
+    }
     return MG_OK;
 }
 
 static mg_int_t var_https(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
-    (void)r;
     (void)data;
-    VAR_VALUE(v, "", 0);
+    if (r->connection->ssl) {
+        VAR_VALUE(v, "on", 2);
+    } else {
+        VAR_VALUE(v, "", 0);
+    }
     return MG_OK;
 }
 

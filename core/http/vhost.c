@@ -203,6 +203,11 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
             }
             done[j] = 1;
             mg_http_addr_conf_t *ac = addr_conf_for(cf, &addrs, &ls[j]);
+            if (ls[j].ssl && !ac->ssl) {
+                ac->ssl = 1;
+                ac->ssl_file = ls[j].file;
+                ac->ssl_line = ls[j].line;
+            }
             ac->proxy_protocol |= ls[j].proxy_protocol;
             if (ls[j].default_server) {
                 if (ac->default_server && ac->default_server != ls[j].server &&
@@ -218,6 +223,12 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
             }
             if (ls[j].wildcard) {
                 wildcard = (int)j;
+            }
+        }
+        mg_http_addr_conf_t **ac = addrs.elts;
+        for (size_t k = 0; k < addrs.nelts; k++) {
+            if (mg_http_ssl_check_addr(cf, ac[k]) != MG_OK) {
+                return MG_ERROR;
             }
         }
         /* server names, in server order. nginx builds (and checks) the names of an address
@@ -343,6 +354,15 @@ mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *ad
     }
     e = addr->regex.elts;
     for (size_t i = 0; i < addr->regex.nelts; i++) {
+        if (r == NULL) {
+            /* SNI: no request to keep captures in */
+            int ov[3 * (e[i].regex->captures + 1)];
+            if (mg_regex_exec(e[i].regex, host.data, host.len, ov,
+                              3 * (e[i].regex->captures + 1)) >= 0) {
+                return e[i].server;
+            }
+            continue;
+        }
         mg_int_t rc = mg_http_regex_exec(r, e[i].regex, host);
         if (rc == MG_OK) {
             return e[i].server;

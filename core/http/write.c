@@ -100,12 +100,12 @@ static mg_str_t absolute_location(mg_request_t *r, mg_str_t loc)
     char portbuf[16] = "";
     if (clcf->port_in_redirect && mg_conn_local_addr(c) == MG_OK) {
         in_port_t port = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
-        if (port != 80 && port != 0) {
+        if (port != (c->ssl ? 443 : 80) && port != 0) {
             snprintf(portbuf, sizeof(portbuf), ":%u", port);
         }
     }
-    char *s = mg_psprintf(r->pool, "http://%.*s%s%.*s", (int)host.len, host.data, portbuf,
-                          (int)loc.len, loc.data);
+    char *s = mg_psprintf(r->pool, "%s://%.*s%s%.*s", c->ssl ? "https" : "http", (int)host.len,
+                          host.data, portbuf, (int)loc.len, loc.data);
     mg_str_t out = { strlen(s), s };
     return out;
 }
@@ -528,7 +528,8 @@ static mg_int_t http_flush(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    int use_sendfile = clcf->sendfile;
+    /* sendfile hands the kernel the file as it is: plain connections only */
+    int use_sendfile = clcf->sendfile && c->ssl == NULL;
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
     size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;
@@ -604,7 +605,7 @@ static mg_int_t http_flush(mg_request_t *r)
             if (cnt == 0) {
                 goto consumed;
             }
-            n = writev(c->fd, iov, cnt);
+            n = c->send_chain(c, iov, cnt);
             if (n > 0) {
                 r->bytes_sent += (size_t)n;
                 budget -= rate ? (size_t)n : 0;
@@ -656,8 +657,8 @@ static mg_int_t http_flush(mg_request_t *r)
             continue;
         }
     failed:
-        if (op == NULL) {
-            /* already logged */
+        if (op == NULL || (c->ssl && n < 0)) {
+            /* already logged (TLS: with OpenSSL's reason) */
         } else if (n < 0) {
             int err = errno;
             c->log.action = "sending response to client";

@@ -97,7 +97,7 @@ our %KnownSections = map { $_ => 1 } qw(
     raw_response_headers_unlike response_body response_body_filters response_body_like
     response_body_unlike response_incomplete
     error_log no_error_log grep_error_log grep_error_log_out
-    moongate_only moongate_skip
+    moongate_only moongate_skip ssl
     ONLY LAST SKIP
 );
 # Test::Nginx's sections this harness accepts and does not implement: each only skips a block
@@ -123,6 +123,33 @@ for my $p (qw(TEST_NGINX TEST_MOONGATE)) {
     $ENV{"${p}_LOG_DIR"}     = $LogDir;
 }
 $ENV{TEST_NGINX_SERVROOT} = $ServRoot;
+
+# The block's --- ssl options (undef: plain HTTP): { sni, cert, key }
+our $Ssl;
+
+# "sni=NAME cert=FILE key=FILE" (each optional; FILE relative to the test certificates' dir)
+sub ssl_options {
+    my $block = shift;
+    my $spec = sec($block, 'ssl');
+    return undef unless defined $spec;
+    require Test::Moongate::Certs;
+    my $dir = Test::Moongate::Certs::make();
+    my %o = (sni => 'localhost');
+    for my $kv (split ' ', expand_env($spec)) {
+        if ($kv eq 'plain' || $kv eq 'plain_listen') {
+            $o{$kv} = 1;
+            next;
+        }
+        my ($k, $v) = split /=/, $kv, 2;
+        die "Test::Moongate: bad --- ssl option \"$kv\"\n"
+            unless defined $v && $k =~ /\A(?:sni|cert|key)\z/;
+        $v = "$dir/$v" if $k ne 'sni' && $v !~ m{\A/};
+        $o{$k} = $v;
+    }
+    $o{sni} = undef if $o{sni} eq '-';
+    $o{dir} = $dir;
+    return \%o;
+}
 
 my $MainPid = $$;
 my $Running;            # { pid => N, child => 0|1 } of the server we started
@@ -375,7 +402,14 @@ sub write_config {
     }
     $c .= "\n$http\n";
     $c .= "    server {\n";
-    $c .= "        listen $ServerAddr:$ServerPort;\n";
+    if ($Ssl && !$Ssl->{plain_listen}) {
+        $c .= "        listen $ServerAddr:$ServerPort ssl;\n";
+        $c .= "        ssl_certificate $Ssl->{dir}/localhost.crt;\n"
+            . "        ssl_certificate_key $Ssl->{dir}/localhost.key;\n"
+            unless "$http$conf" =~ /^\s*"?ssl_certificate/m;
+    } else {
+        $c .= "        listen $ServerAddr:$ServerPort;\n";
+    }
     $c .= "        server_name 'localhost';\n";
     $c .= "        client_max_body_size 30M;\n\n";
     $c .= "$conf\n";
@@ -589,8 +623,27 @@ sub exchange {
         return \%r;
     }
     local $SIG{PIPE} = 'IGNORE';
+    if ($Ssl && !$Ssl->{plain}) {
+        require IO::Socket::SSL;
+        # the handshake blocks (bounded by the timeout); the requests go as on plain sockets
+        $sock->timeout($timeout);
+        my $ok = IO::Socket::SSL->start_SSL($sock,
+            SSL_verify_mode => 0, SSL_hostname => $Ssl->{sni} // '',
+            ($Ssl->{cert} ? (SSL_cert_file => $Ssl->{cert}, SSL_key_file => $Ssl->{key}) : ()),
+            Timeout => $timeout);
+        unless ($ok) {
+            $r{error} = "TLS handshake failed: " . IO::Socket::SSL::errstr();
+            $r{eof} = 1;
+            return \%r;
+        }
+    }
     $sock->blocking(0);
     my $sel = IO::Select->new($sock);
+    # TLS: bytes OpenSSL already decrypted are not the socket's to report
+    my $can_read = sub {
+        return 1 if $Ssl && !$Ssl->{plain} && $sock->pending;
+        return $sel->can_read($_[0]);
+    };
 
     my $rd = sub {
         my $n = sysread($sock, my $buf, 65536);
@@ -633,7 +686,7 @@ sub exchange {
                     && !grep { $_->{error} } @res;
         }
         my $left = $deadline - Time::HiRes::time();
-        if ($left <= 0 || !$sel->can_read($left)) { $r{timed_out} = 1; last }
+        if ($left <= 0 || !$can_read->($left)) { $r{timed_out} = 1; last }
         my $len = length $r{raw};
         $rd->();
         $deadline = Time::HiRes::time() + $timeout if length $r{raw} > $len;
@@ -895,6 +948,7 @@ sub run_block {
     stop_server();                              # lazily stopped in NO_CLEAN mode
     prepare_servroot(0);
     write_user_files($block);
+    local $Ssl = ssl_options($block);
     my $conf = write_config($block);
     Test::More::diag("$name: $ConfFile:\n$conf") if $Verbose;
 
@@ -1222,6 +1276,17 @@ requests/responses by index.  A read timeout without C<abort> is one extra
 failure.  C<response_incomplete>: the response must break off (a
 Content-Length not met or no last chunk, then EOF); one more assertion,
 status, headers and body are checked on what arrived.  When the server cannot start, every assertion of the block fails.
+
+TLS: C<ssl> makes the harness's server C<listen ... ssl> (with
+C<ssl_certificate>/C<_key> for localhost from L<Test::Moongate::Certs> unless C<config> or
+C<http_config> has an C<ssl_certificate> or C<ssl_certificate_key> line) and sends the block's requests over TLS
+(IO::Socket::SSL, no verification of the server).  Its value: options C<sni=NAME> (default
+localhost; C<sni=-> sends none), C<cert=FILE key=FILE> (a client certificate; FILE relative to
+the certificates' directory), C<plain> (the server listens with TLS, the client speaks plain
+HTTP to it), C<plain_listen> (the listen line has no C<ssl>, no certificate is added: the
+block's config turns TLS on another way).  The certificates are made once per server root
+(C<Test::Moongate::Certs::make()>, which also sets C<$TEST_MOONGATE_CERT_DIR> for configs; call
+it at the top of a file whose configs name them).
 
 C<SKIP>, C<ONLY> and C<LAST> are Test::Base's.  C<moongate_only>: the
 block is skipped (one skip assertion) when the binary is nginx (behaviour moongate has on purpose);

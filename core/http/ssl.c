@@ -1,0 +1,1508 @@
+/*
+ * HTTPS (nginx's ngx_http_ssl_module): the ssl_* directives, an SSL_CTX per server{} that has
+ * certificates (made while the configuration is read, so -t and a reload catch every bad
+ * file), the start of a connection on a "listen ... ssl" address (plain HTTP is told apart by
+ * its first byte and answered 497 once its head is read), SNI choosing the server's context,
+ * the client certificate check (495/496) and the $ssl_* variables. The TLS I/O itself is
+ * core/ssl.c's.
+ */
+#include <openssl/core_names.h>
+#include <openssl/dh.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "conn.h"
+#include "server.h"
+#include "shm.h"
+#include "shm_table.h"
+#include "ssl.h"
+#include "variables.h"
+
+#define PROTO_SSLv2 0x02
+#define PROTO_SSLv3 0x04
+#define PROTO_TLSv1 0x08
+#define PROTO_TLSv1_1 0x10
+#define PROTO_TLSv1_2 0x20
+#define PROTO_TLSv1_3 0x40
+
+enum { CACHE_UNSET = -2, CACHE_OFF = -1, CACHE_NONE = 0 };
+enum { VERIFY_OFF = 0, VERIFY_ON, VERIFY_OPTIONAL, VERIFY_OPTIONAL_NO_CA };
+
+typedef struct {
+    mg_array_t *certificates;     /* mg_str_t, MG_CONF_UNSET_PTR until set */
+    mg_array_t *certificate_keys; /* mg_str_t */
+    const char *cert_where;       /* FILE:LINE of the first ssl_certificate */
+    mg_array_t *passwords;        /* mg_str_t, from ssl_password_file */
+    const char *passwords_where;
+    mg_int_t protocols;
+    mg_str_t ciphers;
+    int prefer_server_ciphers;
+    mg_str_t ecdh_curve;
+    mg_str_t dhparam;
+    const char *dhparam_where;
+    mg_array_t *conf_commands; /* mg_str_t pairs */
+    size_t buffer_size;
+    mg_int_t session_cache;  /* CACHE_*, or the builtin size (> 0) */
+    mg_shm_zone_t *shm_zone; /* shared:NAME:SIZE */
+    mg_shm_table_t *cache;   /* its table, attached while the configuration is read */
+    mg_msec_t session_timeout;
+    int session_tickets;
+    mg_array_t *ticket_keys; /* mg_str_t paths */
+    mg_array_t *tkeys;       /* ticket_key_t, the first encrypts; NULL: OpenSSL's own */
+    const char *tk_where;    /* FILE:LINE of the first ssl_session_ticket_key */
+    mg_int_t verify;
+    mg_int_t verify_depth;
+    mg_str_t client_certificate;
+    mg_str_t trusted_certificate;
+    mg_str_t crl;
+    int reject_handshake;
+    int enable; /* the deprecated "ssl on" */
+    const char *enable_where;
+    const char *where; /* FILE:LINE of the directive a context error is blamed on */
+    mg_log_t *log;     /* the generation's, for the session cache's lock outside a connection */
+    SSL_CTX *ctx;
+} ssl_srv_conf_t;
+
+mg_module_t mg_http_ssl_module;
+
+/* An ssl_session_ticket_key file: 48 bytes (name, AES-128 key, HMAC key) or 80 bytes (name,
+ * HMAC key, AES-256 key), laid out as nginx reads them so that both servers share tickets. */
+typedef struct {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+    size_t size; /* 48 or 80 */
+} ticket_key_t;
+
+/* Where the connection and the configuration hang on OpenSSL's objects. */
+static int conf_index = -1; /* SSL_CTX ex data: its ssl_srv_conf_t */
+
+static ssl_srv_conf_t *srv_ssl(mg_http_srv_conf_t *cscf)
+{
+    return cscf->ctx->srv_conf[mg_http_ssl_module.index];
+}
+
+static void *ssl_create_srv_conf(mg_conf_t *cf)
+{
+    ssl_srv_conf_t *s = mg_pcalloc(cf->pool, sizeof(ssl_srv_conf_t));
+    s->certificates = MG_CONF_UNSET_PTR;
+    s->certificate_keys = MG_CONF_UNSET_PTR;
+    s->passwords = MG_CONF_UNSET_PTR;
+    s->conf_commands = MG_CONF_UNSET_PTR;
+    s->ticket_keys = MG_CONF_UNSET_PTR;
+    s->protocols = MG_CONF_UNSET;
+    s->prefer_server_ciphers = MG_CONF_UNSET;
+    s->buffer_size = MG_CONF_UNSET_SIZE;
+    s->session_cache = CACHE_UNSET;
+    s->shm_zone = MG_CONF_UNSET_PTR;
+    s->session_timeout = (mg_msec_t)MG_CONF_UNSET;
+    s->session_tickets = MG_CONF_UNSET;
+    s->verify = MG_CONF_UNSET;
+    s->verify_depth = MG_CONF_UNSET;
+    s->reject_handshake = MG_CONF_UNSET;
+    s->enable = MG_CONF_UNSET;
+    return s;
+}
+
+/* A session in the zone: what OpenSSL serializes (i2d_SSL_SESSION), up to a size that holds a
+ * session without a client certificate chain; larger ones are not cached (nginx: 4096). */
+#define SESSION_MAX 1024
+typedef struct {
+    int64_t expires; /* seconds since the epoch */
+    uint32_t len;
+    unsigned char der[SESSION_MAX];
+} cached_session_t;
+
+/* ---- directives ---- */
+
+static const char *where_copy(mg_conf_t *cf)
+{
+    const char *w = mg_conf_where(cf);
+    return mg_pstrdup(cf->pool, w, strlen(w));
+}
+
+static const char *set_str_list(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_array_t **field = (mg_array_t **)((char *)conf + cmd->offset);
+    if (*field == MG_CONF_UNSET_PTR) {
+        *field = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+        mg_array_init(*field, cf->pool, 2, sizeof(mg_str_t));
+    }
+    for (size_t i = 1; i < cf->nargs; i++) {
+        *(mg_str_t *)mg_array_push(*field) = cf->args[i];
+    }
+    ssl_srv_conf_t *s = conf;
+    if (cmd->offset == offsetof(ssl_srv_conf_t, certificates) && s->cert_where == NULL) {
+        s->cert_where = where_copy(cf);
+    }
+    if (cmd->offset == offsetof(ssl_srv_conf_t, ticket_keys) && s->tk_where == NULL) {
+        s->tk_where = where_copy(cf);
+    }
+    return MG_CONF_OK;
+}
+
+static const char *set_protocols(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    ssl_srv_conf_t *s = conf;
+    if (s->protocols != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    static const mg_conf_enum_t names[] = {
+        {"SSLv2", PROTO_SSLv2},     {"SSLv3", PROTO_SSLv3},     {"TLSv1", PROTO_TLSv1},
+        {"TLSv1.1", PROTO_TLSv1_1}, {"TLSv1.2", PROTO_TLSv1_2}, {"TLSv1.3", PROTO_TLSv1_3},
+    };
+    s->protocols = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        size_t k = 0;
+        while (k < mg_nelems(names) && !mg_str_eq(cf->args[i], names[k].name)) {
+            k++;
+        }
+        if (k == mg_nelems(names)) {
+            mg_conf_error(cf, 0, "invalid value \"%s\"", cf->args[i].data);
+            return MG_CONF_ERROR;
+        }
+        s->protocols |= names[k].value;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *set_password_file(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    ssl_srv_conf_t *s = conf;
+    if (s->passwords != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    mg_str_t path = mg_conf_full_name(cf->cycle, cf->args[1], 1);
+    FILE *f = fopen(path.data, "r");
+    if (f == NULL) {
+        mg_conf_error(cf, errno, "open() \"%s\" failed", path.data);
+        return MG_CONF_ERROR;
+    }
+    s->passwords = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+    mg_array_init(s->passwords, cf->pool, 2, sizeof(mg_str_t));
+    char line[1024];
+    while (fgets(line, sizeof(line), f)) {
+        size_t len = strcspn(line, "\r\n");
+        mg_str_t *pw = mg_array_push(s->passwords);
+        pw->data = mg_pstrdup(cf->pool, line, len);
+        pw->len = len;
+    }
+    fclose(f);
+    if (s->passwords->nelts == 0) {
+        mg_conf_error(cf, 0, "empty file \"%s\"", path.data);
+        return MG_CONF_ERROR;
+    }
+    s->passwords_where = where_copy(cf);
+    return MG_CONF_OK;
+}
+
+static const char *set_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_str_t *field = (mg_str_t *)((char *)conf + cmd->offset);
+    if (field->data) {
+        return "is duplicate";
+    }
+    *field = cf->args[1];
+    if (cmd->offset == offsetof(ssl_srv_conf_t, dhparam)) {
+        ((ssl_srv_conf_t *)conf)->dhparam_where = where_copy(cf);
+    }
+    return MG_CONF_OK;
+}
+
+static const char *set_session_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    ssl_srv_conf_t *s = conf;
+    if (s->session_cache != CACHE_UNSET) {
+        return "is duplicate";
+    }
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        if (mg_str_eq(a, "off")) {
+            s->session_cache = CACHE_OFF;
+            continue;
+        }
+        if (mg_str_eq(a, "none")) {
+            s->session_cache = CACHE_NONE;
+            continue;
+        }
+        if (mg_str_eq(a, "builtin")) {
+            s->session_cache = 20480; /* OpenSSL's default size */
+            continue;
+        }
+        if (a.len > 8 && memcmp(a.data, "builtin:", 8) == 0) {
+            int64_t n = mg_atoi(a.data + 8, a.len - 8);
+            if (n <= 0) {
+                goto invalid;
+            }
+            s->session_cache = (mg_int_t)n;
+            continue;
+        }
+        if (a.len > 7 && memcmp(a.data, "shared:", 7) == 0) {
+            const char *colon = memchr(a.data + 7, ':', a.len - 7);
+            if (colon == NULL || colon == a.data + 7) {
+                goto invalid;
+            }
+            mg_str_t name = {(size_t)(colon - a.data - 7), a.data + 7};
+            mg_str_t sz = {(size_t)(a.data + a.len - colon - 1), (char *)colon + 1};
+            int64_t size = mg_parse_size(sz);
+            if (size < 0) {
+                goto invalid;
+            }
+            if (size < 8 * 4096) {
+                mg_conf_error(cf, 0, "session cache \"%s\" is too small", a.data);
+                return MG_CONF_ERROR;
+            }
+            s->shm_zone = mg_shm_zone_add(cf, name, (size_t)size, &mg_http_ssl_module);
+            if (s->shm_zone == NULL) {
+                return MG_CONF_ERROR;
+            }
+            /* in the master, before the workers fork: they find it made */
+            char what[300];
+            snprintf(what, sizeof(what), "SSL session cache \"%.*s\"", (int)mg_min(name.len, 256),
+                     name.data);
+            s->cache =
+                mg_shm_table_attach(s->shm_zone->addr, s->shm_zone->size, sizeof(cached_session_t),
+                                    what, (mg_str_t)mg_string("ssl"));
+            if (s->cache == NULL) {
+                mg_conf_error(cf, 0, "session cache \"%s\" is too small", a.data);
+                return MG_CONF_ERROR;
+            }
+            if (s->session_cache == CACHE_UNSET) {
+                s->session_cache = CACHE_NONE;
+            }
+            continue;
+        }
+        goto invalid;
+    }
+    if (s->shm_zone == MG_CONF_UNSET_PTR) {
+        s->shm_zone = NULL;
+    }
+    return MG_CONF_OK;
+invalid:
+    mg_conf_error(cf, 0, "invalid session cache \"%s\"", cf->args[cf->nargs - 1].data);
+    return MG_CONF_ERROR;
+}
+
+/* "ssl on": the addresses this server is the default of speak TLS, as "listen ... ssl" */
+static const char *set_enable(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    ssl_srv_conf_t *s = conf;
+    const char *rv = mg_conf_set_flag(cf, cmd, conf);
+    if (rv != MG_CONF_OK) {
+        return rv;
+    }
+    s->enable_where = where_copy(cf);
+    mg_conf_log(
+        cf, MG_LOG_WARN, 0,
+        "the \"ssl\" directive is deprecated, use the \"listen ... ssl\" directive instead");
+    return MG_CONF_OK;
+}
+
+static const mg_conf_enum_t verify_values[] = {
+    {"off", VERIFY_OFF},
+    {"on", VERIFY_ON},
+    {"optional", VERIFY_OPTIONAL},
+    {"optional_no_ca", VERIFY_OPTIONAL_NO_CA},
+    {NULL, 0},
+};
+
+static const mg_command_t ssl_commands[] = {
+    {"ssl", MG_HTTP_SRV, MG_FLAG, set_enable, MG_SRV_CONF, offsetof(ssl_srv_conf_t, enable), NULL},
+    {"ssl_certificate", MG_HTTP_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, certificates), NULL},
+    {"ssl_certificate_key", MG_HTTP_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, certificate_keys), NULL},
+    {"ssl_password_file", MG_HTTP_SRV, MG_ARGS(1, 1), set_password_file, MG_SRV_CONF, 0, NULL},
+    {"ssl_protocols", MG_HTTP_SRV, MG_ARGS(1, MG_MANY), set_protocols, MG_SRV_CONF, 0, NULL},
+    {"ssl_ciphers", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, ciphers), NULL},
+    {"ssl_prefer_server_ciphers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, prefer_server_ciphers), NULL},
+    {"ssl_ecdh_curve", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, ecdh_curve), NULL},
+    {"ssl_dhparam", MG_HTTP_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, dhparam), NULL},
+    {"ssl_conf_command", MG_HTTP_SRV, MG_ARGS(2, 2), set_str_list, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, conf_commands), NULL},
+    {"ssl_buffer_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_size, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, buffer_size), NULL},
+    {"ssl_session_cache", MG_HTTP_SRV, MG_ARGS(1, 2), set_session_cache, MG_SRV_CONF, 0, NULL},
+    {"ssl_session_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_msec, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, session_timeout), NULL},
+    {"ssl_session_tickets", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, session_tickets), NULL},
+    {"ssl_session_ticket_key", MG_HTTP_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, ticket_keys), NULL},
+    {"ssl_verify_client", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_enum, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, verify), verify_values},
+    {"ssl_verify_depth", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_num, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, verify_depth), NULL},
+    {"ssl_client_certificate", MG_HTTP_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, client_certificate), NULL},
+    {"ssl_trusted_certificate", MG_HTTP_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, trusted_certificate), NULL},
+    {"ssl_crl", MG_HTTP_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF, offsetof(ssl_srv_conf_t, crl),
+     NULL},
+    {"ssl_reject_handshake", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, reject_handshake), NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+/* ---- building a server's context ---- */
+
+/* "data:PEM" or a file name (relative to the configuration directory, as nginx's). */
+static BIO *open_pem(mg_conf_t *cf, mg_str_t name, const char *what, const char *where)
+{
+    if (name.len >= 5 && memcmp(name.data, "data:", 5) == 0) {
+        return BIO_new_mem_buf(name.data + 5, (int)(name.len - 5));
+    }
+    mg_str_t path = mg_conf_full_name(cf->cycle, name, 1);
+    BIO *bio = BIO_new_file(path.data, "r");
+    if (bio == NULL) {
+        char q[1024];
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "cannot load %s \"%s\": BIO_new_file() failed%s in %s", what, path.data,
+                     mg_ssl_error_queue(q, sizeof(q)), where);
+    }
+    return bio;
+}
+
+/* A failed OpenSSL call while the configuration is read: nginx's words, then where. */
+static mg_int_t conf_ssl_error(mg_conf_t *cf, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static mg_int_t conf_ssl_error(mg_conf_t *cf, const char *where, const char *fmt, ...)
+{
+    char msg[1024], q[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    mg_log_error(MG_LOG_EMERG, cf->log, 0, "%s%s in %s", msg, mg_ssl_error_queue(q, sizeof(q)),
+                 where);
+    return MG_ERROR;
+}
+
+static int password_cb(char *buf, int size, int rwflag, void *userdata)
+{
+    (void)rwflag;
+    mg_str_t *pw = userdata;
+    if (pw == NULL) {
+        return 0;
+    }
+    int n = (int)pw->len < size ? (int)pw->len : size;
+    memcpy(buf, pw->data, (size_t)n);
+    return n;
+}
+
+static mg_int_t load_certificate(mg_conf_t *cf, ssl_srv_conf_t *s, mg_str_t cert, mg_str_t key)
+{
+    const char *where = s->cert_where;
+    char *shown = mg_pstrdup(cf->pool, cert.data, cert.len);
+    BIO *bio = open_pem(cf, cert, "certificate", where);
+    if (bio == NULL) {
+        return MG_ERROR;
+    }
+    X509 *x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+    if (x == NULL) {
+        BIO_free(bio);
+        return conf_ssl_error(
+            cf, where, "cannot load certificate \"%s\": PEM_read_bio_X509_AUX() failed", shown);
+    }
+    if (SSL_CTX_use_certificate(s->ctx, x) != 1) {
+        X509_free(x);
+        BIO_free(bio);
+        return conf_ssl_error(cf, where, "SSL_CTX_use_certificate(\"%s\") failed", shown);
+    }
+    X509_free(x);
+    /* the rest of the file is the chain, for this certificate only */
+    SSL_CTX_clear_chain_certs(s->ctx);
+    for (;;) {
+        X509 *ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (ca == NULL) {
+            unsigned long e = ERR_peek_last_error();
+            if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+                ERR_clear_error();
+                break;
+            }
+            BIO_free(bio);
+            return conf_ssl_error(
+                cf, where, "cannot load certificate \"%s\": PEM_read_bio_X509() failed", shown);
+        }
+        if (SSL_CTX_add0_chain_cert(s->ctx, ca) != 1) {
+            X509_free(ca);
+            BIO_free(bio);
+            return conf_ssl_error(cf, where, "SSL_CTX_add0_chain_cert(\"%s\") failed", shown);
+        }
+    }
+    BIO_free(bio);
+
+    char *kshown = mg_pstrdup(cf->pool, key.data, key.len);
+    bio = open_pem(cf, key, "certificate key", where);
+    if (bio == NULL) {
+        return MG_ERROR;
+    }
+    /* each password of ssl_password_file in turn, as nginx */
+    mg_str_t *pw = s->passwords ? s->passwords->elts : NULL;
+    size_t npw = s->passwords ? s->passwords->nelts : 0;
+    EVP_PKEY *pkey = NULL;
+    for (size_t i = 0; i == 0 || i < npw; i++) {
+        if (i > 0) {
+            BIO_reset(bio);
+            ERR_clear_error();
+        }
+        pkey = PEM_read_bio_PrivateKey(bio, NULL, password_cb, npw ? &pw[i] : NULL);
+        if (pkey) {
+            break;
+        }
+    }
+    BIO_free(bio);
+    if (pkey == NULL) {
+        return conf_ssl_error(
+            cf, where, "cannot load certificate key \"%s\": PEM_read_bio_PrivateKey() failed",
+            kshown);
+    }
+    ERR_clear_error();
+    if (SSL_CTX_use_PrivateKey(s->ctx, pkey) != 1) {
+        EVP_PKEY_free(pkey);
+        return conf_ssl_error(cf, where, "SSL_CTX_use_PrivateKey(\"%s\") failed", kshown);
+    }
+    EVP_PKEY_free(pkey);
+    return MG_OK;
+}
+
+static void ctx_free(void *data)
+{
+    SSL_CTX_free(data);
+}
+
+static int verify_callback(int ok, X509_STORE_CTX *store)
+{
+    (void)ok;
+    (void)store;
+    return 1;
+}
+
+static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
+                           EVP_MAC_CTX *hctx, int enc);
+
+static mg_int_t load_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
+{
+    if (s->ticket_keys == NULL) {
+        return MG_OK;
+    }
+    s->tkeys = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+    mg_array_init(s->tkeys, cf->pool, s->ticket_keys->nelts, sizeof(ticket_key_t));
+    mg_str_t *path = s->ticket_keys->elts;
+    for (size_t i = 0; i < s->ticket_keys->nelts; i++) {
+        mg_str_t full = mg_conf_full_name(cf->cycle, path[i], 1);
+        unsigned char buf[81];
+        FILE *f = fopen(full.data, "rb");
+        if (f == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, errno, "open() \"%s\" failed in %s", full.data,
+                         s->tk_where);
+            return MG_ERROR;
+        }
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        if (n != 48 && n != 80) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "\"%s\" must be 48 or 80 bytes in %s", full.data,
+                         s->tk_where);
+            return MG_ERROR;
+        }
+        ticket_key_t *k = mg_array_push(s->tkeys);
+        memset(k, 0, sizeof(*k));
+        k->size = n;
+        memcpy(k->name, buf, 16);
+        if (n == 48) {
+            memcpy(k->aes, buf + 16, 16);
+            memcpy(k->hmac, buf + 32, 16);
+        } else {
+            memcpy(k->hmac, buf + 16, 32);
+            memcpy(k->aes, buf + 48, 32);
+        }
+        OPENSSL_cleanse(buf, sizeof(buf));
+    }
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(s->ctx, ticket_callback);
+    return MG_OK;
+}
+
+static int sni_callback(SSL *ssl, int *ad, void *arg);
+static void setup_session_cache(ssl_srv_conf_t *s);
+
+static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *cscf)
+{
+    s->ctx = SSL_CTX_new(TLS_server_method());
+    if (s->ctx == NULL) {
+        return conf_ssl_error(cf, s->cert_where ? s->cert_where : "", "SSL_CTX_new() failed");
+    }
+    mg_pool_cleanup_add(cf->pool, ctx_free, s->ctx);
+    SSL_CTX_set_ex_data(s->ctx, conf_index, s);
+    s->log = cf->log;
+    const char *where = s->cert_where ? s->cert_where : s->where ? s->where : "";
+    /* renegotiation refused; a peer's end without close_notify is an end, not an error */
+    SSL_CTX_set_options(s->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+                                    SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_DH_USE |
+                                    SSL_OP_SINGLE_ECDH_USE);
+    SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                 SSL_MODE_RELEASE_BUFFERS);
+    /* nginx's protocol switches: every protocol not listed is turned off */
+    SSL_CTX_set_min_proto_version(s->ctx, 0);
+    static const struct {
+        mg_int_t proto;
+        uint64_t op;
+    } ops[] = {
+        {PROTO_SSLv3, SSL_OP_NO_SSLv3},     {PROTO_TLSv1, SSL_OP_NO_TLSv1},
+        {PROTO_TLSv1_1, SSL_OP_NO_TLSv1_1}, {PROTO_TLSv1_2, SSL_OP_NO_TLSv1_2},
+        {PROTO_TLSv1_3, SSL_OP_NO_TLSv1_3},
+    };
+    for (size_t i = 0; i < mg_nelems(ops); i++) {
+        if (!(s->protocols & ops[i].proto)) {
+            SSL_CTX_set_options(s->ctx, ops[i].op);
+        }
+    }
+    mg_str_t *cert = s->certificates->elts;
+    for (size_t i = 0; i < s->certificates->nelts; i++) {
+        mg_str_t *key = s->certificate_keys->elts;
+        if (load_certificate(cf, s, cert[i], key[i]) != MG_OK) {
+            return MG_ERROR;
+        }
+    }
+    char *ciphers = mg_pstrdup(cf->pool, s->ciphers.data, s->ciphers.len);
+    if (SSL_CTX_set_cipher_list(s->ctx, ciphers) != 1) {
+        return conf_ssl_error(cf, where, "SSL_CTX_set_cipher_list(\"%s\") failed", ciphers);
+    }
+    if (s->prefer_server_ciphers) {
+        SSL_CTX_set_options(s->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    }
+    if (!mg_str_eq(s->ecdh_curve, "auto")) {
+        char *curves = mg_pstrdup(cf->pool, s->ecdh_curve.data, s->ecdh_curve.len);
+        if (SSL_CTX_set1_curves_list(s->ctx, curves) != 1) {
+            return conf_ssl_error(cf, where, "SSL_CTX_set1_curves_list(\"%s\") failed", curves);
+        }
+    }
+    if (s->dhparam.data) {
+        BIO *bio = open_pem(cf, s->dhparam, "DH parameters", s->dhparam_where);
+        if (bio == NULL) {
+            return MG_ERROR;
+        }
+        EVP_PKEY *dh = PEM_read_bio_Parameters(bio, NULL);
+        BIO_free(bio);
+        if (dh == NULL || SSL_CTX_set0_tmp_dh_pkey(s->ctx, dh) != 1) {
+            EVP_PKEY_free(dh);
+            return conf_ssl_error(cf, s->dhparam_where, "PEM_read_bio_Parameters(\"%.*s\") failed",
+                                  (int)s->dhparam.len, s->dhparam.data);
+        }
+    }
+    /* client certificates */
+    if (s->verify != VERIFY_OFF) {
+        /* the handshake goes on whatever the verdict: the request answers it (495/496) */
+        SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_callback);
+        SSL_CTX_set_verify_depth(s->ctx, (int)s->verify_depth);
+    }
+    if (s->client_certificate.data) {
+        mg_str_t path = mg_conf_full_name(cf->cycle, s->client_certificate, 1);
+        if (SSL_CTX_load_verify_locations(s->ctx, path.data, NULL) != 1) {
+            return conf_ssl_error(cf, where, "SSL_CTX_load_verify_locations(\"%s\") failed",
+                                  path.data);
+        }
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(path.data);
+        if (names == NULL) {
+            return conf_ssl_error(cf, where, "SSL_load_client_CA_file(\"%s\") failed", path.data);
+        }
+        SSL_CTX_set_client_CA_list(s->ctx, names);
+    }
+    if (s->trusted_certificate.data) {
+        mg_str_t path = mg_conf_full_name(cf->cycle, s->trusted_certificate, 1);
+        if (SSL_CTX_load_verify_locations(s->ctx, path.data, NULL) != 1) {
+            return conf_ssl_error(cf, where, "SSL_CTX_load_verify_locations(\"%s\") failed",
+                                  path.data);
+        }
+    }
+    if (s->crl.data) {
+        mg_str_t path = mg_conf_full_name(cf->cycle, s->crl, 1);
+        X509_STORE *store = SSL_CTX_get_cert_store(s->ctx);
+        X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+        if (lookup == NULL || X509_LOOKUP_load_file(lookup, path.data, X509_FILETYPE_PEM) != 1) {
+            return conf_ssl_error(cf, where, "X509_LOOKUP_load_file(\"%s\") failed", path.data);
+        }
+        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    }
+    /* sessions: the id context ties a session to this server's certificates */
+    mg_http_server_name_t *sn = cscf->server_names.elts;
+    unsigned char sid[SSL_MAX_SID_CTX_LENGTH];
+    unsigned int sidlen = 0;
+    EVP_Digest(cscf->server_names.nelts ? sn[0].name.data : "",
+               cscf->server_names.nelts ? sn[0].name.len : 0, sid, &sidlen, EVP_sha1(), NULL);
+    SSL_CTX_set_session_id_context(s->ctx, sid, sidlen);
+    SSL_CTX_set_timeout(s->ctx, (long)(s->session_timeout / 1000));
+    setup_session_cache(s);
+    if (!s->session_tickets) {
+        SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET);
+    } else if (load_ticket_keys(cf, s) != MG_OK) {
+        return MG_ERROR;
+    }
+    SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
+    /* ssl_conf_command last, as nginx: it may override all of the above */
+    if (s->conf_commands->nelts) {
+        SSL_CONF_CTX *cctx = SSL_CONF_CTX_new();
+        SSL_CONF_CTX_set_flags(cctx, SSL_CONF_FLAG_FILE | SSL_CONF_FLAG_SERVER |
+                                         SSL_CONF_FLAG_CERTIFICATE | SSL_CONF_FLAG_SHOW_ERRORS);
+        SSL_CONF_CTX_set_ssl_ctx(cctx, s->ctx);
+        mg_str_t *c = s->conf_commands->elts;
+        for (size_t i = 0; i + 1 < s->conf_commands->nelts; i += 2) {
+            char *name = mg_pstrdup(cf->pool, c[i].data, c[i].len);
+            char *value = mg_pstrdup(cf->pool, c[i + 1].data, c[i + 1].len);
+            if (SSL_CONF_cmd(cctx, name, value) <= 0) {
+                SSL_CONF_CTX_free(cctx);
+                return conf_ssl_error(cf, where, "SSL_CONF_cmd(\"%s\", \"%s\") failed", name,
+                                      value);
+            }
+        }
+        SSL_CONF_CTX_finish(cctx);
+        SSL_CONF_CTX_free(cctx);
+    }
+    return MG_OK;
+}
+
+static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    ssl_srv_conf_t *prev = parent, *s = child;
+    if (s->certificates == MG_CONF_UNSET_PTR) {
+        s->certificates = prev->certificates;
+        s->cert_where = prev->cert_where;
+    }
+    mg_conf_merge_ptr(s->certificate_keys, prev->certificate_keys, MG_CONF_UNSET_PTR);
+    mg_conf_merge_ptr(s->passwords, prev->passwords, NULL);
+    /* nginx 1.22's default (1.23.4 added TLSv1.3) */
+    mg_conf_merge(s->protocols, prev->protocols, PROTO_TLSv1 | PROTO_TLSv1_1 | PROTO_TLSv1_2);
+    mg_conf_merge_str(s->ciphers, prev->ciphers, "HIGH:!aNULL:!MD5");
+    mg_conf_merge(s->prefer_server_ciphers, prev->prefer_server_ciphers, 0);
+    mg_conf_merge_str(s->ecdh_curve, prev->ecdh_curve, "auto");
+    if (s->dhparam.data == NULL) {
+        s->dhparam = prev->dhparam;
+        s->dhparam_where = prev->dhparam_where;
+    }
+    mg_conf_merge_ptr(s->conf_commands, prev->conf_commands, NULL);
+    if (s->conf_commands == NULL) {
+        s->conf_commands = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+        mg_array_init(s->conf_commands, cf->pool, 1, sizeof(mg_str_t));
+    }
+    mg_conf_merge_size(s->buffer_size, prev->buffer_size, 16384);
+    if (s->session_cache == CACHE_UNSET) {
+        s->session_cache = prev->session_cache == CACHE_UNSET ? CACHE_NONE : prev->session_cache;
+        s->shm_zone = prev->shm_zone;
+        s->cache = prev->cache;
+    }
+    mg_conf_merge_ptr(s->shm_zone, prev->shm_zone, NULL);
+    if (s->session_timeout == (mg_msec_t)MG_CONF_UNSET) {
+        s->session_timeout =
+            prev->session_timeout == (mg_msec_t)MG_CONF_UNSET ? 300000 : prev->session_timeout;
+    }
+    mg_conf_merge(s->session_tickets, prev->session_tickets, 1);
+    if (s->ticket_keys == MG_CONF_UNSET_PTR) {
+        s->ticket_keys = prev->ticket_keys == MG_CONF_UNSET_PTR ? NULL : prev->ticket_keys;
+        s->tk_where = prev->tk_where;
+    }
+    mg_conf_merge(s->verify, prev->verify, VERIFY_OFF);
+    mg_conf_merge(s->verify_depth, prev->verify_depth, 1);
+    mg_conf_merge_str(s->client_certificate, prev->client_certificate, "");
+    if (s->client_certificate.len == 0) {
+        s->client_certificate.data = NULL;
+    }
+    mg_conf_merge_str(s->trusted_certificate, prev->trusted_certificate, "");
+    if (s->trusted_certificate.len == 0) {
+        s->trusted_certificate.data = NULL;
+    }
+    mg_conf_merge_str(s->crl, prev->crl, "");
+    if (s->crl.len == 0) {
+        s->crl.data = NULL;
+    }
+    mg_conf_merge(s->reject_handshake, prev->reject_handshake, 0);
+    if (s->enable == MG_CONF_UNSET) {
+        s->enable = prev->enable == MG_CONF_UNSET ? 0 : prev->enable;
+        s->enable_where = prev->enable_where;
+    }
+    return MG_CONF_OK;
+}
+
+/* After the servers were merged (the http{} block's end, from mg_http_ssl_init_servers): a
+ * context for every server with certificates or ssl_reject_handshake, and nginx's checks. */
+static mg_int_t init_server(mg_conf_t *cf, mg_http_srv_conf_t *cscf)
+{
+    ssl_srv_conf_t *s = srv_ssl(cscf);
+    if (s->certificates == MG_CONF_UNSET_PTR) {
+        s->certificates = NULL;
+    }
+    if (s->certificates == NULL && !s->reject_handshake) {
+        if (s->enable) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "no \"ssl_certificate\" is defined for the \"ssl\" directive in %s",
+                         s->enable_where);
+            return MG_ERROR;
+        }
+        return MG_OK;
+    }
+    if (s->certificates == NULL) {
+        s->certificates = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+        mg_array_init(s->certificates, cf->pool, 1, sizeof(mg_str_t));
+    }
+    size_t nkeys = s->certificate_keys == MG_CONF_UNSET_PTR ? 0 : s->certificate_keys->nelts;
+    if (nkeys < s->certificates->nelts) {
+        mg_str_t *c = s->certificates->elts;
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "no \"ssl_certificate_key\" is defined for certificate \"%.*s\"",
+                     (int)c[nkeys].len, c[nkeys].data);
+        return MG_ERROR;
+    }
+    /* nginx 1.22: ssl_trusted_certificate alone is not enough */
+    if (s->verify != VERIFY_OFF && s->verify != VERIFY_OPTIONAL_NO_CA &&
+        s->client_certificate.data == NULL) {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0, "no ssl_client_certificate for ssl_verify_client");
+        return MG_ERROR;
+    }
+    return make_ctx(cf, s, cscf);
+}
+
+mg_int_t mg_http_ssl_init_servers(mg_conf_t *cf)
+{
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    mg_http_srv_conf_t **servers = cmcf->servers.elts;
+    for (size_t i = 0; i < cmcf->servers.nelts; i++) {
+        if (init_server(cf, servers[i]) != MG_OK) {
+            return MG_ERROR;
+        }
+    }
+    return MG_OK;
+}
+
+mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr)
+{
+    ssl_srv_conf_t *s = srv_ssl(addr->default_server);
+    if (s->enable) {
+        addr->ssl = 1; /* "ssl on" in the address's default server */
+    }
+    if (!addr->ssl) {
+        return MG_OK;
+    }
+    if (addr->proxy_protocol) {
+        /* the header would have to be read before the handshake, byte-exact */
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "\"listen ... ssl proxy_protocol\" is not supported by moongate yet (%s)",
+                     addr->addr_text);
+        return MG_ERROR;
+    }
+    if (s->ctx == NULL) {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive in "
+                     "%s:%lu",
+                     addr->default_server->file, (unsigned long)addr->default_server->line);
+        return MG_ERROR;
+    }
+    return MG_OK;
+}
+
+/* ---- the shared session cache ---- */
+
+static mg_log_t *ssl_log(SSL *ssl)
+{
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    return &c->log;
+}
+
+static int cache_new(SSL *ssl, SSL_SESSION *sess)
+{
+    ssl_srv_conf_t *s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
+    int len = i2d_SSL_SESSION(sess, NULL);
+    if (s == NULL || s->cache == NULL || len <= 0 || len > SESSION_MAX) {
+        return 0;
+    }
+    mg_shm_table_t *t = s->cache;
+    unsigned int idlen;
+    const unsigned char *id = SSL_SESSION_get_id(sess, &idlen);
+    mg_shm_table_lock(t, ssl_log(ssl));
+    uint32_t hash = mg_shm_table_hash(t, (const char *)id, idlen);
+    cached_session_t *cs = mg_shm_table_find(t, (const char *)id, idlen, hash);
+    if (cs == NULL) {
+        /* expired ones first, then the least recently used, as nginx makes room */
+        for (int tries = 0; tries < 2; tries++) {
+            cached_session_t *old = mg_shm_table_oldest(t);
+            if (old && (old->expires <= mg_now.sec || tries == 1)) {
+                if (tries == 1 && (cs = mg_shm_table_insert(t, (const char *)id, idlen, hash))) {
+                    break;
+                }
+                mg_shm_table_remove(t, old);
+            }
+        }
+        if (cs == NULL) {
+            cs = mg_shm_table_insert(t, (const char *)id, idlen, hash);
+        }
+    }
+    if (cs) {
+        unsigned char *p = cs->der;
+        cs->len = (uint32_t)i2d_SSL_SESSION(sess, &p);
+        cs->expires = (int64_t)mg_now.sec + SSL_SESSION_get_timeout(sess);
+    }
+    mg_shm_table_unlock(t);
+    return 0; /* we keep no reference on sess */
+}
+
+static SSL_SESSION *cache_get(SSL *ssl, const unsigned char *id, int len, int *copy)
+{
+    *copy = 0;
+    ssl_srv_conf_t *s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
+    if (s == NULL || s->cache == NULL) {
+        return NULL;
+    }
+    mg_shm_table_t *t = s->cache;
+    unsigned char der[SESSION_MAX];
+    long dlen = 0;
+    mg_shm_table_lock(t, ssl_log(ssl));
+    uint32_t hash = mg_shm_table_hash(t, (const char *)id, (size_t)len);
+    cached_session_t *cs = mg_shm_table_find(t, (const char *)id, (size_t)len, hash);
+    if (cs && cs->expires > (int64_t)mg_now.sec) {
+        dlen = cs->len;
+        memcpy(der, cs->der, cs->len);
+        mg_shm_table_touch(t, cs);
+    } else if (cs) {
+        mg_shm_table_remove(t, cs);
+    }
+    mg_shm_table_unlock(t);
+    if (dlen == 0) {
+        return NULL;
+    }
+    const unsigned char *p = der;
+    return d2i_SSL_SESSION(NULL, &p, dlen);
+}
+
+static void cache_remove(SSL_CTX *ctx, SSL_SESSION *sess)
+{
+    ssl_srv_conf_t *s = SSL_CTX_get_ex_data(ctx, conf_index);
+    if (s == NULL || s->cache == NULL) {
+        return;
+    }
+    mg_shm_table_t *t = s->cache;
+    unsigned int idlen;
+    const unsigned char *id = SSL_SESSION_get_id(sess, &idlen);
+    mg_shm_table_lock(t, s->log);
+    uint32_t hash = mg_shm_table_hash(t, (const char *)id, idlen);
+    cached_session_t *cs = mg_shm_table_find(t, (const char *)id, idlen, hash);
+    if (cs) {
+        mg_shm_table_remove(t, cs);
+    }
+    mg_shm_table_unlock(t);
+}
+
+static void setup_session_cache(ssl_srv_conf_t *s)
+{
+    if (s->session_cache == CACHE_OFF) {
+        SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+        return;
+    }
+    long mode = SSL_SESS_CACHE_SERVER;
+    if (s->shm_zone && s->session_cache <= 0) {
+        mode |= SSL_SESS_CACHE_NO_INTERNAL;
+    }
+    if (s->session_cache == CACHE_NONE && !s->shm_zone) {
+        /* "none": the client is told it may reuse, nothing is stored */
+        mode |= SSL_SESS_CACHE_NO_INTERNAL_STORE;
+    }
+    SSL_CTX_set_session_cache_mode(s->ctx, mode);
+    if (s->session_cache > 0) {
+        SSL_CTX_sess_set_cache_size(s->ctx, s->session_cache);
+    }
+    if (s->shm_zone) {
+        SSL_CTX_sess_set_new_cb(s->ctx, cache_new);
+        SSL_CTX_sess_set_get_cb(s->ctx, cache_get);
+        SSL_CTX_sess_set_remove_cb(s->ctx, cache_remove);
+    }
+}
+
+/* Tickets under the ssl_session_ticket_key keys: the first encrypts, any decrypts (a ticket of
+ * an older key is accepted and renewed under the first). */
+static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
+                           EVP_MAC_CTX *hctx, int enc)
+{
+    ssl_srv_conf_t *s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
+    if (s == NULL || s->tkeys == NULL || s->tkeys->nelts == 0) {
+        return -1;
+    }
+    ticket_key_t *keys = s->tkeys->elts, *k = NULL;
+    size_t i = 0;
+    if (enc) {
+        k = &keys[0];
+        if (RAND_bytes(iv, 16) != 1) {
+            return -1;
+        }
+        memcpy(name, k->name, 16);
+    } else {
+        for (i = 0; i < s->tkeys->nelts; i++) {
+            if (memcmp(keys[i].name, name, 16) == 0) {
+                k = &keys[i];
+                break;
+            }
+        }
+        if (k == NULL) {
+            return 0; /* unknown key: a full handshake */
+        }
+    }
+    size_t klen = k->size == 48 ? 16 : 32;
+    const EVP_CIPHER *cipher = k->size == 48 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_MAC_init(hctx, k->hmac, klen, params) != 1) {
+        return -1;
+    }
+    int ok = enc ? EVP_EncryptInit_ex(ectx, cipher, NULL, k->aes, iv)
+                 : EVP_DecryptInit_ex(ectx, cipher, NULL, k->aes, iv);
+    if (ok != 1) {
+        return -1;
+    }
+    return enc || i == 0 ? 1 : 2;
+}
+
+/* ---- connections ---- */
+
+static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
+{
+    return hc->addr_conf->default_server;
+}
+
+/* SNI: the server of that name on this address, as a Host would choose it; a server with
+ * certificates of its own switches the handshake to its context. Called without a name
+ * too (OpenSSL calls it for every ClientHello). */
+static int sni_callback(SSL *ssl, int *ad, void *arg)
+{
+    (void)arg;
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_http_conn_t *hc = c->data;
+    mg_http_srv_conf_t *cscf = default_srv(hc);
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name && *name) {
+        size_t len = strlen(name);
+        if (len > 255) {
+            *ad = SSL_AD_UNRECOGNIZED_NAME;
+            return SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+        char *lower = mg_pnalloc(c->pool, len + 1);
+        for (size_t i = 0; i <= len; i++) {
+            lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        }
+        /* a trailing dot is the same name, as a Host header's */
+        if (len > 1 && lower[len - 1] == '.') {
+            lower[--len] = '\0';
+        }
+        hc->ssl_servername.data = lower;
+        hc->ssl_servername.len = len;
+        mg_http_srv_conf_t *found = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
+        if (found) {
+            cscf = found;
+        }
+    }
+    ssl_srv_conf_t *s = srv_ssl(cscf);
+    if (s->reject_handshake) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
+        *ad = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    if (s->ctx && s->ctx != SSL_get_SSL_CTX(ssl)) {
+        SSL_set_SSL_CTX(ssl, s->ctx);
+        /* what SSL_set_SSL_CTX leaves as the first context set it */
+        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(s->ctx), SSL_CTX_get_verify_callback(s->ctx));
+        SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(s->ctx));
+        SSL_clear_options(ssl, SSL_get_options(ssl) & ~SSL_CTX_get_options(s->ctx));
+        SSL_set_options(ssl, SSL_CTX_get_options(s->ctx));
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static void handshake_timeout(mg_connection_t *c)
+{
+    c->log.action = "SSL handshaking";
+    mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+    c->ssl->no_shutdown = 1;
+    mg_conn_close(c);
+}
+
+static void handshake_handler(mg_connection_t *c)
+{
+    mg_int_t rc = mg_ssl_handshake(c);
+    if (rc == MG_AGAIN) {
+        return;
+    }
+    if (rc == MG_ERROR) {
+        mg_conn_close(c);
+        return;
+    }
+    c->log.action = NULL;
+    c->write_handler = NULL; /* the writer sets its own when it waits */
+    mg_conn_timer_del(c);
+    mg_http_conn_t *hc = c->data;
+    /* the head gets its client_header_timeout from now */
+    mg_conn_timer_set(c, default_srv(hc)->client_header_timeout);
+    mg_http_wait_request_start(c);
+}
+
+/* The first byte decides: a TLS record (handshake, 0x16) or an SSLv2-style hello (0x80) starts
+ * a handshake; anything else is taken for plain HTTP, answered 497 once its head is read. */
+static void first_byte(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    unsigned char b;
+    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n <= 0) {
+        c->log.action = "SSL handshaking";
+        if (n == 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client closed connection");
+        } else {
+            mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
+        }
+        mg_conn_close(c);
+        return;
+    }
+    mg_server_conn_reusable(c, 0);
+    if (b != 0x16 && b != 0x80) {
+        mg_http_wait_request_start(c);
+        return;
+    }
+    ssl_srv_conf_t *s = srv_ssl(default_srv(hc));
+    mg_ssl_conn_create(c, s->ctx, s->buffer_size);
+    c->log.action = "SSL handshaking";
+    c->read_handler = handshake_handler;
+    c->write_handler = handshake_handler;
+    c->timeout_handler = handshake_timeout;
+    handshake_handler(c);
+}
+
+void mg_http_ssl_init_connection(mg_connection_t *c)
+{
+    c->read_handler = first_byte;
+}
+
+static int verify_error_optional(long rc)
+{
+    return rc == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+           rc == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+           rc == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
+mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv)
+{
+    mg_connection_t *c = r->connection;
+    mg_http_conn_t *hc = r->hc;
+    ssl_srv_conf_t *s = srv_ssl(srv);
+    mg_str_t host = r->headers_in.server;
+    if (c->ssl == NULL || s->verify == VERIFY_OFF ||
+        (host.len == hc->ssl_servername.len &&
+         mg_strncasecmp(host.data, hc->ssl_servername.data, host.len) == 0)) {
+        return MG_OK;
+    }
+    c->log.action = "reading client request headers";
+    mg_log_error(MG_LOG_INFO, &c->log, 0,
+                 "client attempted to request the server name different from the one that was "
+                 "negotiated");
+    r->keepalive = 0;
+    mg_http_finalize_request(r, MG_HTTP_MISDIRECTED_REQUEST);
+    return MG_ERROR;
+}
+
+mg_int_t mg_http_ssl_check_request(mg_request_t *r)
+{
+    mg_connection_t *c = r->connection;
+    /* nginx's context for what follows */
+    c->log.action = "reading client request headers";
+    if (c->ssl == NULL) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent plain HTTP request to HTTPS port");
+        r->keepalive = 0;
+        mg_http_finalize_request(r, MG_HTTP_TO_HTTPS);
+        return MG_ERROR;
+    }
+    ssl_srv_conf_t *s = mg_http_get_srv_conf(r, mg_http_ssl_module);
+    if (s->verify == VERIFY_OFF) {
+        c->log.action = NULL;
+        return MG_OK;
+    }
+    SSL *ssl = c->ssl->ssl;
+    long rc = SSL_get_verify_result(ssl);
+    if (rc != X509_V_OK && (s->verify != VERIFY_OPTIONAL_NO_CA || !verify_error_optional(rc))) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: (%ld:%s)", rc,
+                     X509_verify_cert_error_string(rc));
+        SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
+        r->keepalive = 0;
+        mg_http_finalize_request(r, MG_HTTP_CERT_ERROR);
+        return MG_ERROR;
+    }
+    if (s->verify == VERIFY_ON) {
+        X509 *cert = SSL_get0_peer_certificate(ssl);
+        if (cert == NULL) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent no required SSL certificate");
+            SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
+            r->keepalive = 0;
+            mg_http_finalize_request(r, MG_HTTP_NO_CERT);
+            return MG_ERROR;
+        }
+    }
+    c->log.action = NULL;
+    return MG_OK;
+}
+
+/* ---- variables ---- */
+
+static mg_int_t not_found(mg_http_var_value_t *v)
+{
+    v->valid = 0;
+    v->not_found = 1;
+    return MG_OK;
+}
+
+static mg_int_t set_value(mg_http_var_value_t *v, const char *s, size_t len)
+{
+    v->value.data = (char *)s;
+    v->value.len = len;
+    v->valid = 1;
+    v->not_found = 0;
+    return MG_OK;
+}
+
+static mg_int_t set_copy(mg_request_t *r, mg_http_var_value_t *v, const char *s, size_t len)
+{
+    return set_value(v, mg_pstrdup(r->pool, s, len), len);
+}
+
+static SSL *req_ssl(mg_request_t *r)
+{
+    return r->connection->ssl ? r->connection->ssl->ssl : NULL;
+}
+
+static mg_int_t var_protocol(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    if (ssl == NULL) {
+        return not_found(v);
+    }
+    const char *s = SSL_get_version(ssl);
+    return set_value(v, s, strlen(s));
+}
+
+static mg_int_t var_cipher(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    if (ssl == NULL) {
+        return not_found(v);
+    }
+    const char *s = SSL_get_cipher_name(ssl);
+    return set_value(v, s, strlen(s));
+}
+
+/* A list joined with ':' into the request pool. */
+typedef struct {
+    mg_request_t *r;
+    char *buf;
+    size_t len, size;
+} joiner_t;
+
+static void join(joiner_t *j, const char *s, size_t len)
+{
+    if (j->len + len + 1 > j->size) {
+        size_t nsize = (j->size + len + 1) * 2;
+        char *nb = mg_pnalloc(j->r->pool, nsize);
+        memcpy(nb, j->buf, j->len);
+        j->buf = nb;
+        j->size = nsize;
+    }
+    if (j->len) {
+        j->buf[j->len++] = ':';
+    }
+    memcpy(j->buf + j->len, s, len);
+    j->len += len;
+}
+
+static mg_int_t var_ciphers(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    if (ssl == NULL) {
+        return not_found(v);
+    }
+    joiner_t j = {r, NULL, 0, 0};
+    /* the client's list, as OpenSSL knows it */
+    STACK_OF(SSL_CIPHER) *sk = SSL_get_client_ciphers(ssl);
+    for (int i = 0; sk && i < sk_SSL_CIPHER_num(sk); i++) {
+        const char *name = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i));
+        join(&j, name, strlen(name));
+    }
+    return set_value(v, j.buf ? j.buf : "", j.len);
+}
+
+/* A group as nginx names it: OpenSSL's short name ("X25519", "prime256v1"), or 0xXXXX. */
+static void group_name(int nid, char *buf, size_t size)
+{
+    const char *name = (nid & TLSEXT_nid_unknown) ? NULL : OBJ_nid2sn(nid);
+    if (name == NULL) {
+        snprintf(buf, size, "0x%04x", nid & 0xffff);
+    } else {
+        snprintf(buf, size, "%s", name);
+    }
+}
+
+static mg_int_t var_curves(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    if (ssl == NULL) {
+        return not_found(v);
+    }
+    int n = SSL_get1_curves(ssl, NULL);
+    if (n <= 0) {
+        return set_value(v, "", 0);
+    }
+    int *curves = mg_palloc(r->pool, (size_t)n * sizeof(int));
+    SSL_get1_curves(ssl, curves);
+    joiner_t j = {r, NULL, 0, 0};
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        group_name(curves[i], name, sizeof(name));
+        join(&j, name, strlen(name));
+    }
+    return set_value(v, j.buf, j.len);
+}
+
+static mg_int_t var_curve(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    if (ssl == NULL) {
+        return not_found(v);
+    }
+    int nid = SSL_get_negotiated_group(ssl);
+    if (nid == 0) {
+        return set_value(v, "", 0);
+    }
+    char name[64];
+    group_name(nid, name, sizeof(name));
+    return set_copy(r, v, name, strlen(name));
+}
+
+static mg_int_t var_server_name(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_http_conn_t *hc = r->hc;
+    if (req_ssl(r) == NULL || hc->ssl_servername.data == NULL) {
+        return not_found(v);
+    }
+    return set_value(v, hc->ssl_servername.data, hc->ssl_servername.len);
+}
+
+static mg_int_t hex(mg_request_t *r, mg_http_var_value_t *v, const unsigned char *p, size_t n,
+                    int upper)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char *s = mg_pnalloc(r->pool, 2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = digits[p[i] >> 4];
+        s[2 * i + 1] = digits[p[i] & 15];
+    }
+    return set_value(v, s, 2 * n);
+}
+
+static mg_int_t var_session_id(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    SSL_SESSION *sess = ssl ? SSL_get0_session(ssl) : NULL;
+    if (sess == NULL) {
+        return not_found(v);
+    }
+    unsigned int len;
+    const unsigned char *id = SSL_SESSION_get_id(sess, &len);
+    return hex(r, v, id, len, 0);
+}
+
+static mg_int_t var_session_reused(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    if (ssl == NULL) {
+        return set_value(v, "", 0);
+    }
+    return set_value(v, SSL_session_reused(ssl) ? "r" : ".", 1);
+}
+
+static mg_int_t var_client_verify(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    if (ssl == NULL) {
+        return not_found(v);
+    }
+    if (SSL_get0_peer_certificate(ssl) == NULL) {
+        return set_value(v, "NONE", 4);
+    }
+    long rc = SSL_get_verify_result(ssl);
+    if (rc == X509_V_OK) {
+        return set_value(v, "SUCCESS", 7);
+    }
+    const char *why = X509_verify_cert_error_string(rc);
+    char *s = mg_psprintf(r->pool, "FAILED:%s", why);
+    return set_value(v, s, strlen(s));
+}
+
+static mg_int_t bio_value(mg_request_t *r, mg_http_var_value_t *v, BIO *bio)
+{
+    char *p;
+    long n = BIO_get_mem_data(bio, &p);
+    mg_int_t rc = set_copy(r, v, p, n > 0 ? (size_t)n : 0);
+    BIO_free(bio);
+    return rc;
+}
+
+static mg_int_t var_client_dn(mg_request_t *r, mg_http_var_value_t *v, uintptr_t issuer)
+{
+    SSL *ssl = req_ssl(r);
+    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+    if (cert == NULL) {
+        return set_value(v, "", 0);
+    }
+    BIO *bio = BIO_new(BIO_s_mem());
+    X509_NAME_print_ex(bio, issuer ? X509_get_issuer_name(cert) : X509_get_subject_name(cert), 0,
+                       XN_FLAG_RFC2253);
+    return bio_value(r, v, bio);
+}
+
+static mg_int_t var_client_serial(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+    if (cert == NULL) {
+        return set_value(v, "", 0);
+    }
+    BIO *bio = BIO_new(BIO_s_mem());
+    i2a_ASN1_INTEGER(bio, X509_get_serialNumber(cert));
+    return bio_value(r, v, bio);
+}
+
+static mg_int_t var_client_fingerprint(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    SSL *ssl = req_ssl(r);
+    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+    if (cert == NULL) {
+        return set_value(v, "", 0);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len;
+    if (!X509_digest(cert, EVP_sha1(), md, &len)) {
+        return set_value(v, "", 0);
+    }
+    return hex(r, v, md, len, 0);
+}
+
+enum { CERT_RAW, CERT_TABBED, CERT_ESCAPED };
+
+static mg_int_t var_client_cert(mg_request_t *r, mg_http_var_value_t *v, uintptr_t form)
+{
+    SSL *ssl = req_ssl(r);
+    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+    if (cert == NULL) {
+        return set_value(v, "", 0);
+    }
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, cert);
+    char *p;
+    long n = BIO_get_mem_data(bio, &p);
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (form == CERT_RAW) {
+        return bio_value(r, v, bio);
+    }
+    /* at most three bytes for one */
+    char *out = mg_pnalloc(r->pool, 3 * len + 1), *o = out;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (form == CERT_TABBED) {
+            if (ch == '\n' && i + 1 < len) {
+                *o++ = '\n';
+                *o++ = '\t'; /* the old header-friendly form: lines after the first indented */
+                continue;
+            }
+            if (ch == '\n') {
+                continue; /* the last newline is dropped */
+            }
+            *o++ = (char)ch;
+        } else if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                   (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+            *o++ = (char)ch;
+        } else {
+            o += sprintf(o, "%%%02X", ch);
+        }
+    }
+    BIO_free(bio);
+    return set_value(v, out, (size_t)(o - out));
+}
+
+static void *ssl_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, 1);
+}
+
+static const char *ssl_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)conf;
+    static const struct {
+        const char *name;
+        mg_http_get_variable_pt get;
+        uintptr_t data;
+    } vars[] = {
+        {"ssl_protocol", var_protocol, 0},
+        {"ssl_cipher", var_cipher, 0},
+        {"ssl_ciphers", var_ciphers, 0},
+        {"ssl_curves", var_curves, 0},
+        {"ssl_curve", var_curve, 0},
+        {"ssl_server_name", var_server_name, 0},
+        {"ssl_session_id", var_session_id, 0},
+        {"ssl_session_reused", var_session_reused, 0},
+        {"ssl_client_verify", var_client_verify, 0},
+        {"ssl_client_s_dn", var_client_dn, 0},
+        {"ssl_client_i_dn", var_client_dn, 1},
+        {"ssl_client_serial", var_client_serial, 0},
+        {"ssl_client_fingerprint", var_client_fingerprint, 0},
+        {"ssl_client_raw_cert", var_client_cert, CERT_RAW},
+        {"ssl_client_cert", var_client_cert, CERT_TABBED},
+        {"ssl_client_escaped_cert", var_client_cert, CERT_ESCAPED},
+    };
+    for (size_t i = 0; i < mg_nelems(vars); i++) {
+        mg_str_t name = {strlen(vars[i].name), (char *)vars[i].name};
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, 0);
+        if (v == NULL) {
+            return MG_CONF_ERROR;
+        }
+        v->get_handler = vars[i].get;
+        v->data = vars[i].data;
+    }
+    if (conf_index < 0) {
+        conf_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    }
+    return MG_CONF_OK;
+}
+
+mg_module_t mg_http_ssl_module = {
+    .name = "ssl",
+    .commands = ssl_commands,
+    .create_main_conf = ssl_create_main_conf,
+    .init_main_conf = ssl_init_main_conf,
+    .create_srv_conf = ssl_create_srv_conf,
+    .merge_srv_conf = ssl_merge_srv_conf,
+};

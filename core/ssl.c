@@ -1,0 +1,276 @@
+/*
+ * TLS on a connection with OpenSSL 3 (server side): a non-blocking handshake whose
+ * SSL_ERROR_WANT_READ/WANT_WRITE turn the connection's events on, and the recv/send/send_chain
+ * operations that take the plain ones' place, with recv(2)'s answers (EAGAIN when waiting), so
+ * the HTTP code reads and writes through c->recv/c->send/c->send_chain alike. Renegotiation is
+ * refused (SSL_OP_NO_RENEGOTIATION, set on every context); closing sends close_notify once.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ssl.h"
+
+const char *mg_ssl_error_queue(char *buf, size_t size)
+{
+    size_t len = 0;
+    const char *sep = " (SSL:";
+    unsigned long e;
+    const char *data;
+    int flags;
+    buf[0] = '\0';
+    while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        if (len + 2 >= size) {
+            continue; /* keep emptying the queue */
+        }
+        char one[256];
+        ERR_error_string_n(e, one, sizeof(one));
+        int text = (flags & ERR_TXT_STRING) && data && *data;
+        int n = snprintf(buf + len, size - len, "%s %s%s%s", sep, one, text ? ":" : "",
+                         text ? data : "");
+        len += n < 0 ? 0 : (size_t)n < size - len ? (size_t)n : size - len - 1;
+        sep = "";
+    }
+    if (sep[0] == '\0' && len + 1 < size) {
+        buf[len++] = ')';
+        buf[len] = '\0';
+    }
+    return buf;
+}
+
+/* Log `fmt` followed by OpenSSL's queued errors as nginx does. */
+static void ssl_error(int level, mg_log_t *log, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void ssl_error(int level, mg_log_t *log, int err, const char *fmt, ...)
+{
+    char msg[1024], q[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    mg_log_error(level, log, err, "%s%s", msg, mg_ssl_error_queue(q, sizeof(q)));
+}
+
+/* A failed TLS call: peers that break the protocol (or go away) are the client's problem and
+ * logged at info as nginx does; anything else is ours (crit). */
+static void conn_error(mg_connection_t *c, int sslerr, const char *call)
+{
+    int err = sslerr == SSL_ERROR_SYSCALL ? errno : 0;
+    c->ssl->no_shutdown = 1;
+    unsigned long e = ERR_peek_error();
+    int level = MG_LOG_INFO;
+    if (sslerr == SSL_ERROR_SSL && ERR_GET_LIB(e) != ERR_LIB_SSL) {
+        level = MG_LOG_CRIT;
+    }
+    if (sslerr == SSL_ERROR_SYSCALL && err == 0 && e == 0) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "peer closed connection in SSL handshake");
+        return;
+    }
+    ssl_error(level, &c->log, err, "%s() failed", call);
+}
+
+static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    size_t got = 0;
+    /* read until the buffer is full or the socket is empty, so that a short read means what
+     * it means for a plain socket: nothing is left but what the next read event brings */
+    while (got < len) {
+        int want = len - got > 0x7fffffff ? 0x7fffffff : (int)(len - got);
+        ERR_clear_error();
+        int n = SSL_read(sc->ssl, buf + got, want);
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        int e = SSL_get_error(sc->ssl, n);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            if (e == SSL_ERROR_WANT_WRITE) {
+                sc->read_wants_write = 1;
+                mg_conn_write_on(c);
+            }
+            if (got) {
+                return (ssize_t)got;
+            }
+            errno = EAGAIN;
+            return -1;
+        }
+        if (got) {
+            return (ssize_t)got; /* the end or the error comes with the next call */
+        }
+        if (e == SSL_ERROR_ZERO_RETURN) {
+            return 0; /* close_notify (or, with IGNORE_UNEXPECTED_EOF, a plain end) */
+        }
+        conn_error(c, e, "SSL_read");
+        errno = ECONNRESET;
+        return -1;
+    }
+    return (ssize_t)got;
+}
+
+/* One SSL_write of len bytes at buf (SSL_MODE_ENABLE_PARTIAL_WRITE: it may take fewer). A
+ * write that would block must be repeated with the same bytes: sc->pending remembers how
+ * many, and the caller gives the same data again (nothing of it was consumed). */
+static ssize_t write_once(mg_connection_t *c, const char *buf, size_t len)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    ERR_clear_error();
+    int n = SSL_write(sc->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+    if (n > 0) {
+        sc->pending = 0;
+        return n;
+    }
+    int e = SSL_get_error(sc->ssl, n);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+        sc->pending = len;
+        if (e == SSL_ERROR_WANT_READ) {
+            sc->write_wants_read = 1;
+            mg_conn_read_on(c);
+        }
+        errno = EAGAIN;
+        return -1;
+    }
+    conn_error(c, e, "SSL_write");
+    errno = EPIPE;
+    return -1;
+}
+
+static ssize_t ssl_send(mg_connection_t *c, const char *buf, size_t len)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    if (sc->pending && sc->pending <= len) {
+        len = sc->pending;
+    }
+    return len ? write_once(c, buf, len) : 0;
+}
+
+/* Small buffers are gathered into records of up to ssl_buffer_size bytes (a record per
+ * header line would cost a MAC and 22+ bytes each); a buffer at least that large is written
+ * from where it is. */
+static ssize_t ssl_send_chain(mg_connection_t *c, const struct iovec *iov, int cnt)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    size_t total = 0;
+    int i = 0;
+    size_t off = 0; /* within iov[i] */
+    while (i < cnt) {
+        if (off == iov[i].iov_len) {
+            i++;
+            off = 0;
+            continue;
+        }
+        const char *p = (const char *)iov[i].iov_base + off;
+        size_t avail = iov[i].iov_len - off, len;
+        if (avail >= sc->buffer_size || (i + 1 == cnt)) {
+            len = avail;
+        } else {
+            if (sc->wbuf == NULL) {
+                sc->wbuf = mg_alloc(sc->buffer_size);
+            }
+            len = 0;
+            for (int k = i; k < cnt && len < sc->buffer_size; k++) {
+                size_t from = k == i ? off : 0;
+                size_t take = iov[k].iov_len - from;
+                if (take > sc->buffer_size - len) {
+                    take = sc->buffer_size - len;
+                }
+                memcpy(sc->wbuf + len, (const char *)iov[k].iov_base + from, take);
+                len += take;
+            }
+            p = sc->wbuf;
+        }
+        if (sc->pending && sc->pending < len) {
+            /* the same bytes as the write that blocked: the caller consumed nothing since
+             * and only ever appends, so they are the first `pending` of this chunk */
+            len = sc->pending;
+        }
+        ssize_t n = write_once(c, p, len);
+        if (n < 0) {
+            return total ? (ssize_t)total : -1;
+        }
+        total += (size_t)n;
+        /* advance over n bytes */
+        size_t left = (size_t)n;
+        while (left && i < cnt) {
+            size_t here = iov[i].iov_len - off;
+            if (left < here) {
+                off += left;
+                left = 0;
+            } else {
+                left -= here;
+                i++;
+                off = 0;
+            }
+        }
+    }
+    return (ssize_t)total;
+}
+
+void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size)
+{
+    mg_ssl_conn_t *sc = mg_calloc(sizeof(mg_ssl_conn_t));
+    sc->ssl = SSL_new(ctx);
+    if (sc->ssl == NULL) {
+        ssl_error(MG_LOG_EMERG, &c->log, 0, "SSL_new() failed");
+        abort(); /* out of memory: as every allocation */
+    }
+    SSL_set_fd(sc->ssl, c->fd);
+    SSL_set_accept_state(sc->ssl);
+    SSL_set_app_data(sc->ssl, c);
+    sc->buffer_size = buffer_size ? buffer_size : 16384;
+    c->ssl = sc;
+    c->recv = ssl_recv;
+    c->send = ssl_send;
+    c->send_chain = ssl_send_chain;
+}
+
+mg_int_t mg_ssl_handshake(mg_connection_t *c)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    ERR_clear_error();
+    int n = SSL_do_handshake(sc->ssl);
+    if (n == 1) {
+        sc->handshaked = 1;
+        mg_conn_write_off(c);
+        return MG_OK;
+    }
+    int e = SSL_get_error(sc->ssl, n);
+    if (e == SSL_ERROR_WANT_READ) {
+        mg_conn_write_off(c);
+        mg_conn_read_on(c);
+        return MG_AGAIN;
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
+        mg_conn_read_off(c);
+        mg_conn_write_on(c);
+        return MG_AGAIN;
+    }
+    conn_error(c, e, "SSL_do_handshake");
+    return MG_ERROR;
+}
+
+void mg_ssl_shutdown(mg_connection_t *c)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    if (sc->no_shutdown || !sc->handshaked) {
+        return;
+    }
+    sc->no_shutdown = 1;
+    /* one try: a peer that does not read its socket does not hold the worker */
+    ERR_clear_error();
+    SSL_set_quiet_shutdown(sc->ssl, 0);
+    if (SSL_shutdown(sc->ssl) < 0) {
+        ERR_clear_error();
+    }
+}
+
+void mg_ssl_conn_free(mg_connection_t *c)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    SSL_free(sc->ssl);
+    free(sc->wbuf);
+    free(sc);
+    c->ssl = NULL;
+}
