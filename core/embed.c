@@ -7,6 +7,7 @@
 #include "module.h"
 #include "moongate.h"
 #include "pool.h"
+#include "resolver.h"
 #include "server.h"
 #include "upgrade.h"
 
@@ -96,6 +97,7 @@ void moongate_server_destroy(mg_server_t *srv)
     if (srv->shutdown_timer) {
         event_free(srv->shutdown_timer);
     }
+    mg_resolver_server_free(srv);
     if (srv->base) {
         event_base_free(srv->base);
     }

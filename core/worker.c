@@ -16,6 +16,7 @@
 #include "mgtime.h"
 #include "module.h"
 #include "proctitle.h"
+#include "resolver.h"
 #include "server.h"
 #include "worker.h"
 
@@ -309,6 +310,7 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
         }
     }
     event_base_loop(srv->base, EVLOOP_NONBLOCK); /* deferred frees of closed connections */
+    mg_resolver_server_free(srv);
     event_base_free(srv->base);
     mg_cycle_destroy(cycle);
     free(srv);

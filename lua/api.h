@@ -102,6 +102,7 @@ struct mg_lua_co_s {
     mg_lua_co_t *waiter;     /* thread: who waits for it in ngx.thread.wait */
     mg_lua_co_t *next;       /* the context's list */
     struct event *sleep_ev;  /* ngx.sleep's timer (sleep.c) */
+    struct mg_resolve_s *resolve; /* a cosocket's name being resolved (socket_resolve.c) */
     int kind;
     int status;
     unsigned spawning : 1;   /* thread: ngx.thread.spawn has not returned to the spawner */
@@ -220,6 +221,8 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs);
  * `mg_lua_co_t *co = mg_lua_cur.co; ...arm an event...; return mg_lua_wait(L, ctx);`);
  * the event calls mg_lua_resume_co(co, n). */
 int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx);
+/* A coroutine that goes stops waiting for a cosocket's name (socket_resolve.c). */
+void mg_lua_socket_resolve_cancel(mg_lua_co_t *co);
 /* Run code that may not yield (set, header/body filter, log, init_worker) with nargs
  * arguments on lmcf->L's stack; nres results left on success. MG_OK, MG_ERROR (logged with
  * the traceback), or MG_DONE when ngx.exit was called (ctx->exit_code). r may be NULL. */

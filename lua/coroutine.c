@@ -88,6 +88,7 @@ void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
         if (co->sleep_ev) {
             event_free(co->sleep_ev);
         }
+        mg_lua_socket_resolve_cancel(co);
         /* a thread that returned (status 0) can run a new function; one that failed or was
          * stopped in a yield cannot */
         if (co->kind == MG_LUA_KIND_ENTRY && lua_status(co->L) == 0 &&
@@ -135,6 +136,7 @@ static void kill_all(mg_lua_ctx_t *ctx)
         if (co->sleep_ev) {
             event_del(co->sleep_ev);
         }
+        mg_lua_socket_resolve_cancel(co);
     }
 }
 
@@ -466,6 +468,7 @@ static int thread_kill(lua_State *L)
     if (t->sleep_ev) {
         event_del(t->sleep_ev);
     }
+    mg_lua_socket_resolve_cancel(t);
     lua_pushinteger(L, 1);
     return 1;
 }

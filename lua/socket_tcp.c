@@ -953,6 +953,7 @@ void mg_lua_inject_socket_tcp_api(lua_State *L)
     }
     lua_newtable(L);
     luaL_register(L, NULL, methods);
+    mg_lua_socket_resolve_wrap(L, "connect", 1);
     mg_lua_tcp_io_methods(L);
     /* resty.core's socket module adds its methods here */
     mg_lua_socket_class(L, "__tcp_cosocket_mt", tcp_gc, tcp_new);

@@ -133,6 +133,9 @@ void *mg_lua_socket_object(lua_State *L, size_t size);
  * metatable, whose __index is that table, also kept at registry[mt_name]; the userdata's,
  * with __gc = gc). */
 void mg_lua_socket_class(lua_State *L, const char *mt_name, lua_CFunction gc, lua_CFunction ctor);
+/* Wrap the method `method` of the methods table on the stack's top so that it resolves names
+ * through the context's resolver first (socket_resolve.c); tcp: keep the name in the pool key. */
+void mg_lua_socket_resolve_wrap(lua_State *L, const char *method, int tcp);
 /* connect() failed: the level nginx logs it at (refusals and unreachable peers: error). */
 int mg_lua_socket_connect_level(int err);
 

@@ -457,6 +457,7 @@ void mg_lua_inject_socket_udp_api(lua_State *L)
     };
     lua_newtable(L);
     luaL_register(L, NULL, methods);
+    mg_lua_socket_resolve_wrap(L, "setpeername", 0);
     mg_lua_socket_class(L, "__udp_cosocket_mt", udp_gc, udp_new);
     lua_setfield(L, -2, "udp");
 }

@@ -54,6 +54,9 @@ extern mg_module_t mg_gunzip_module;
 extern mg_module_t mg_gzip_static_module;
 extern mg_module_t mg_upstream_module;
 extern mg_module_t mg_upstream_least_conn_module;
+extern mg_module_t mg_upstream_random_module;
+extern mg_module_t mg_upstream_zone_module;
+extern mg_module_t mg_upstream_dynamic_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_proxy_extra_module;
@@ -100,6 +103,9 @@ mg_module_t *mg_modules[] = {
     /* upstream{} groups and balancers (no phase handlers, no filters) */
     &mg_upstream_module,
     &mg_upstream_least_conn_module,
+    &mg_upstream_random_module,
+    &mg_upstream_zone_module,
+    &mg_upstream_dynamic_module,
     &mg_upstream_hash_module,
     &mg_proxy_module,       /* content handler set per location (clcf->handler) */
     &mg_proxy_extra_module, /* directives only: proxy_extra.c, proxy_cookie.c (proxy_store

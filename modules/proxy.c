@@ -16,6 +16,7 @@
 #include "proxy_extra.h"
 #include "script.h"
 #include "upstream_io.h"
+#include "upstream_resolve.h"
 #include "variables.h"
 
 mg_module_t mg_proxy_module;
@@ -73,6 +74,8 @@ typedef struct {
     size_t cl_at;     /* where the Content-Length line goes in it */
     int cl_slot;      /* ... when the default Content-Length is in force */
     mg_buf_t *set_body; /* proxy_set_body's value, sent instead of the client's body */
+    mg_str_t resolve_host; /* a variable proxy_pass's host name, resolved before the start */
+    in_port_t resolve_port;
 } proxy_ctx_t;
 
 static mg_upstream_t *get_u(mg_request_t *r)
@@ -300,17 +303,33 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
         ctx->port.len = 0;
         return MG_OK;
     }
-    if (peer == NULL) {
-        mg_str_t host = hp;
-        const char *colon = memchr(hp.data, ':', hp.len);
-        if (colon) {
-            host.len = (size_t)(colon - hp.data);
-        }
+    if (peer == NULL && (unix_sock || hp.data[0] == '[')) {
+        /* a socket path too long, or a bracketed address that is not one */
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "no resolver defined to resolve %.*s",
-                     (int)host.len, host.data);
+                     (int)hp.len, hp.data);
         return MG_HTTP_BAD_GATEWAY;
     }
-    ctx->u.single = peer;
+    if (peer == NULL) {
+        /* a name: resolved once the body is read (proxy_start), as nginx */
+        ctx->resolve_host = hp;
+        ctx->resolve_port = 80;
+        mg_str_set(&port_text, "80");
+        const char *colon = memchr(hp.data, ':', hp.len);
+        if (colon) {
+            ctx->resolve_host.len = (size_t)(colon - hp.data);
+            port_text.data = (char *)colon + 1;
+            port_text.len = (size_t)(hp.data + hp.len - colon - 1);
+            int64_t n = mg_atoi(port_text.data, port_text.len);
+            if (n < 1 || n > 65535) {
+                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                             "invalid port in upstream \"%.*s\"", (int)url.len, url.data);
+                return MG_HTTP_INTERNAL_SERVER_ERROR;
+            }
+            ctx->resolve_port = (in_port_t)n;
+        }
+    } else {
+        ctx->u.single = peer;
+    }
     ctx->port = port_text;
     if (port_text.len == 2 && memcmp(port_text.data, "80", 2) == 0) {
         const char *colon = hp.data[0] == '[' ? memchr(hp.data, ']', hp.len) : hp.data;
@@ -581,11 +600,28 @@ static mg_int_t process_header(mg_upstream_t *u)
 
 /* ---- the handler ---- */
 
+static void proxy_start(mg_request_t *r);
+
+static void proxy_resolved(mg_request_t *r, mg_upstream_group_t *g)
+{
+    proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);
+    ctx->u.group = g;
+    ctx->resolve_host.len = 0;
+    proxy_start(r);
+}
+
 static void proxy_start(mg_request_t *r)
 {
     proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);
     proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
     mg_upstream_t *u = &ctx->u;
+    if (ctx->resolve_host.len) {
+        mg_int_t rc = mg_upstream_resolve(r, ctx->resolve_host, ctx->resolve_port, proxy_resolved);
+        if (rc != MG_DONE) {
+            mg_http_finalize_request(r, rc);
+        }
+        return;
+    }
     int64_t body_len = -1;
     mg_buf_t *body = r->request_body ? r->request_body->bufs : NULL;
     int te_chunked = 0;

@@ -336,6 +336,11 @@ static const char *up_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return MG_CONF_OK;
 }
 
+mg_upstream_group_t *mg_upstream_current(mg_conf_t *cf)
+{
+    return &main_conf(cf)->current->g;
+}
+
 void mg_upstream_set_balancer(mg_conf_t *cf, const mg_upstream_balancer_t *b, void *bconf,
                               unsigned flags)
 {
@@ -349,14 +354,30 @@ void mg_upstream_set_balancer(mg_conf_t *cf, const mg_upstream_balancer_t *b, vo
     ug->flags = flags;
 }
 
+/* an address that needs no resolving ("resolve" has nothing to do) */
+static int is_literal(up_url_t *u)
+{
+    char h[64];
+    struct in_addr a;
+    if (u->ipv6 || u->unix_path) {
+        return 1;
+    }
+    if (u->host.len >= sizeof(h)) {
+        return 0;
+    }
+    memcpy(h, u->host.data, u->host.len);
+    h[u->host.len] = '\0';
+    return inet_pton(AF_INET, h, &a) == 1;
+}
+
 static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
     up_main_conf_t *umcf = conf;
     up_group_t *ug = umcf->current;
-    mg_int_t weight = 1, max_fails = 1;
+    mg_int_t weight = 1, max_fails = 1, max_conns = 0;
     int64_t fail_timeout = 10;
-    int backup = 0, down = 0;
+    int backup = 0, down = 0, dynamic = 0;
     size_t i;
     mg_str_t *v = cf->args;
     for (i = 2; i < cf->nargs; i++) {
@@ -365,6 +386,12 @@ static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
             need = MG_UPSTREAM_WEIGHT;
             weight = (mg_int_t)mg_atoi(v[i].data + 7, v[i].len - 7);
             if (weight <= 0) {
+                goto invalid;
+            }
+        } else if (v[i].len >= 10 && memcmp(v[i].data, "max_conns=", 10) == 0) {
+            need = MG_UPSTREAM_MAX_CONNS;
+            max_conns = (mg_int_t)mg_atoi(v[i].data + 10, v[i].len - 10);
+            if (max_conns < 0) {
                 goto invalid;
             }
         } else if (v[i].len >= 10 && memcmp(v[i].data, "max_fails=", 10) == 0) {
@@ -386,6 +413,9 @@ static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         } else if (mg_str_eq(v[i], "down")) {
             need = MG_UPSTREAM_DOWN;
             down = 1;
+        } else if (mg_str_eq(v[i], "resolve")) {
+            dynamic = 1;
+            continue;
         } else {
             goto invalid;
         }
@@ -399,6 +429,18 @@ static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     const char *err = parse_url(v[1], 80, &u);
     mg_array_t *list = backup ? &ug->g.backup : &ug->g.peers;
     size_t first = list->nelts;
+    if (err == NULL && dynamic && !is_literal(&u)) {
+        mg_upstream_peer_t tmpl;
+        memset(&tmpl, 0, sizeof(tmpl));
+        tmpl.weight = weight;
+        tmpl.max_fails = max_fails;
+        tmpl.max_conns = max_conns;
+        tmpl.fail_timeout = fail_timeout * 1000;
+        tmpl.down = down;
+        tmpl.backup = backup;
+        mg_upstream_dynamic_server(cf, &ug->g, list, u.host, u.port, v[1], &tmpl);
+        return MG_CONF_OK;
+    }
     if (err == NULL && resolve(cf, &u, list, v[1]) < 0) {
         err = "host not found";
     }
@@ -411,6 +453,7 @@ static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         peers[k].weight = weight;
         peers[k].effective_weight = weight;
         peers[k].max_fails = max_fails;
+        peers[k].max_conns = max_conns;
         peers[k].fail_timeout = fail_timeout * 1000;
         peers[k].down = down;
         peers[k].backup = backup;
@@ -486,6 +529,12 @@ static const char *up_init_main_conf(mg_conf_t *cf, void *conf)
             g->balancer = &mg_upstream_round_robin;
         }
         if (g->balancer->init_group(cf, g) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+        if (mg_upstream_dynamic_init(cf, g) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+        if (g->zone_name.len && mg_upstream_zone_init(cf, g) != MG_OK) {
             return MG_CONF_ERROR;
         }
     }

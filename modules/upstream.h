@@ -14,7 +14,8 @@
 #define MG_UPSTREAM_FAIL_TIMEOUT 0x04
 #define MG_UPSTREAM_DOWN 0x08
 #define MG_UPSTREAM_BACKUP 0x10
-#define MG_UPSTREAM_ALL 0x1f
+#define MG_UPSTREAM_MAX_CONNS 0x20
+#define MG_UPSTREAM_ALL 0x3f
 
 extern mg_module_t mg_upstream_module;
 
@@ -22,5 +23,21 @@ extern mg_module_t mg_upstream_module;
  * one was already chosen, and restricts the "server" parameters that follow to `flags`. */
 void mg_upstream_set_balancer(mg_conf_t *cf, const mg_upstream_balancer_t *b, void *conf,
                               unsigned flags);
+
+/* The upstream{} block being read (for the directives of other modules inside it). */
+mg_upstream_group_t *mg_upstream_current(mg_conf_t *cf);
+
+/* "zone": share the group's peer state through its zone (modules/upstream_zone.c), once the
+ * balancer prepared the group; MG_OK or MG_ERROR logged. */
+mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g);
+
+/* "server NAME resolve" (modules/upstream_dynamic.c): reserve the server's peer slots in
+ * `list` at load; mg_upstream_dynamic_init checks the group at the end of http{}. */
+void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_t *list,
+                                mg_str_t host, in_port_t port, mg_str_t server,
+                                const mg_upstream_peer_t *tmpl);
+mg_int_t mg_upstream_dynamic_init(mg_conf_t *cf, mg_upstream_group_t *g);
+/* A peer slot that got an address at run time takes its record in the group's zone. */
+void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p);
 
 #endif

@@ -312,8 +312,9 @@ const mg_upstream_balancer_t mg_upstream_ip_hash = {
 
 /* ---- directives ---- */
 
-#define HASH_FLAGS \
-    (MG_UPSTREAM_WEIGHT | MG_UPSTREAM_MAX_FAILS | MG_UPSTREAM_FAIL_TIMEOUT | MG_UPSTREAM_DOWN)
+#define HASH_FLAGS                                                                                 \
+    (MG_UPSTREAM_WEIGHT | MG_UPSTREAM_MAX_FAILS | MG_UPSTREAM_FAIL_TIMEOUT | MG_UPSTREAM_DOWN |    \
+     MG_UPSTREAM_MAX_CONNS)
 
 static const char *hash_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {

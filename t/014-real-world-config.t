@@ -3,8 +3,9 @@
 # auth_request, satisfy, limit_except, stub_status, sub_filter, addition, empty_gif, referer,
 # secure_link, mirror, userid, browser, charset, ssi, gunzip, gzip, gzip_static, slice,
 # random_index, limit_rate, dav, flv, mp4, access_log paths with variables and
-# open_log_file_cache, the hash sizes, proxy with an upstream pool), started as it is and
-# then asked what a visitor would ask: each answer shows its module did its part.
+# open_log_file_cache, the hash sizes, proxy with an upstream pool in a shared zone and its
+# cookie rewriting), started as it is and then asked what a visitor would ask: each answer
+# shows its module did its part.
 #
 #   prove -I t/lib t/014-real-world-config.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/014-real-world-config.t
@@ -139,7 +140,9 @@ our $HttpConfig = <<'EOF';
     real_ip_recursive on;
 
     upstream app {
-        server 127.0.0.1:$TEST_NGINX_PORT2;
+        zone app 64k;
+        random two least_conn;
+        server 127.0.0.1:$TEST_NGINX_PORT2 max_conns=100;
         keepalive 8;
     }
 
@@ -196,6 +199,9 @@ our $Config = <<'EOF';
         add_header X-Region $zone_name;
         sub_filter "app " "APP ";
         sub_filter_types text/plain;
+        proxy_cookie_path /app/ /;
+        proxy_cookie_flags ~ secure samesite=lax;
+        proxy_ignore_headers X-Accel-Expires;
     }
     location /private/ {
         satisfy any;

@@ -147,6 +147,8 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->directio_alignment = MG_CONF_UNSET;
     clcf->client_body_in_file_only = MG_CONF_UNSET;
     clcf->client_body_in_single_buffer = MG_CONF_UNSET;
+    clcf->resolver = MG_CONF_UNSET_PTR;
+    clcf->resolver_timeout = MG_CONF_UNSET;
     return clcf;
 }
 
@@ -273,6 +275,8 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge_ptr(conf->error_log, prev->error_log, NULL);
     mg_conf_merge_ptr(conf->error_pages, prev->error_pages, NULL);
     mg_conf_merge(conf->recursive_error_pages, prev->recursive_error_pages, 0);
+    mg_conf_merge_ptr(conf->resolver, prev->resolver, NULL);
+    mg_conf_merge(conf->resolver_timeout, prev->resolver_timeout, 30000);
     mg_conf_merge(conf->satisfy, prev->satisfy, MG_HTTP_SATISFY_ALL);
     mg_conf_merge_ptr(conf->open_file_cache, prev->open_file_cache, NULL);
     mg_conf_merge(conf->open_file_cache_valid, prev->open_file_cache_valid, 60000);
@@ -1328,6 +1332,18 @@ static const mg_conf_enum_t satisfy_values[] = {
     {NULL, 0},
 };
 
+/* resolver address ... [valid=] [ipv4=] [ipv6=] [status_zone=] (core/resolver.c) */
+static const char *core_resolver(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_http_loc_conf_t *clcf = conf;
+    if (clcf->resolver != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    clcf->resolver = mg_resolver_conf(cf);
+    return clcf->resolver ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
 #define MAIN(f) MG_MAIN_CONF, offsetof(mg_http_main_conf_t, f)
 #define SRV(f) MG_SRV_CONF, offsetof(mg_http_srv_conf_t, f)
 #define LOC(f) MG_LOC_CONF, offsetof(mg_http_loc_conf_t, f)
@@ -1452,6 +1468,9 @@ static const mg_command_t core_commands[] = {
     {"recursive_error_pages", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(recursive_error_pages), NULL},
     {"error_log", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), core_error_log, LOC(error_log), NULL},
+    {"resolver", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), core_resolver, LOC(resolver), NULL},
+    {"resolver_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, LOC(resolver_timeout),
+     NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

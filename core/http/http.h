@@ -7,7 +7,6 @@
 
 #include <sys/stat.h>
 
-#include "mg.h"
 #include "array.h"
 #include "buf.h"
 #include "conf.h"
@@ -15,10 +14,12 @@
 #include "cycle.h"
 #include "listen.h"
 #include "log.h"
+#include "mg.h"
 #include "mgtime.h"
 #include "parse.h"
 #include "pool.h"
 #include "regex.h"
+#include "resolver.h"
 #include "str.h"
 
 #define MG_HTTP_MAX_URI_CHANGES 10
@@ -319,6 +320,8 @@ struct mg_http_loc_conf_s {
     mg_log_t *error_log;
     mg_array_t *error_pages; /* mg_http_err_page_t; a level with its own drops the parent's */
     int recursive_error_pages;
+    struct mg_resolver_s *resolver; /* NULL: none at this level or above */
+    mg_msec_t resolver_timeout;
 };
 
 #define MG_HTTP_AIO_OFF 0

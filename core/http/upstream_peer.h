@@ -6,7 +6,8 @@
  *
  * Call order for one request: init_request once, then for each try: get_peer, connect/exchange,
  * free_peer with the outcome. Peers are shared by all requests of one worker (counters are
- * per worker, as in nginx without a zone).
+ * per worker, as in nginx without a zone; with "zone" every worker's choices go through the
+ * zone's records, core/http/upstream_zone.c).
  */
 #ifndef MG_HTTP_UPSTREAM_PEER_H
 #define MG_HTTP_UPSTREAM_PEER_H
@@ -24,9 +25,11 @@ typedef struct mg_upstream_peer_s {
     mg_int_t weight;
     mg_int_t max_fails;      /* 0: never marked down */
     mg_msec_t fail_timeout;
+    mg_int_t max_conns;      /* 0: no limit (per worker, or per zone with "zone") */
     unsigned down : 1;       /* "down" in the config */
     unsigned backup : 1;
-    /* run-time state, per worker */
+    void *shared; /* the peer's record in the group's zone (upstream_zone.c) */
+    /* run-time state, per worker (copied from and to the zone around each choice) */
     mg_int_t current_weight; /* smooth weighted round robin */
     mg_int_t effective_weight;
     mg_uint_t conns;         /* active connections, for least_conn */
@@ -75,6 +78,9 @@ struct mg_upstream_group_s {
      * there (min with proxy_next_upstream_tries) and answers with the last try's error. */
     mg_uint_t max_tries;
     unsigned no_port : 1;     /* upstream{} name, or a reference written without a port */
+    mg_str_t zone_name;       /* "zone name [size]" */
+    size_t zone_size;         /* 0: the size is given by another upstream naming the zone */
+    void *zone;               /* the zone's state once set up (upstream_zone.c) */
     in_port_t port;           /* an implicit group's port */
     mg_str_t host;            /* an implicit group's host (as written, for messages) */
 };

@@ -1,0 +1,16 @@
+/*
+ * Upstream names resolved per request through the location's resolver (core/resolver.c).
+ */
+#ifndef MG_HTTP_UPSTREAM_RESOLVE_H
+#define MG_HTTP_UPSTREAM_RESOLVE_H
+
+#include "upstream_peer.h"
+
+/* Resolve `host` (a name, not an upstream{} block) with the location's resolver: MG_DONE and
+ * later `done` with a group of the request's own (every address a peer at `port`), or the
+ * request finalized with 502 and nginx's line when the name could not be resolved; an HTTP
+ * status at once when the location has no resolver ("no resolver defined to resolve"). */
+mg_int_t mg_upstream_resolve(mg_request_t *r, mg_str_t host, in_port_t port,
+                             void (*done)(mg_request_t *r, mg_upstream_group_t *g));
+
+#endif

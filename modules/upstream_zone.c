@@ -1,0 +1,276 @@
+/*
+ * "zone name [size]" in upstream{}: the group's run-time peer state (active connections, so
+ * max_conns counts across workers; fails and their window; the round-robin weights) lives in
+ * a shared memory zone, one record per peer, so every worker balances on the same numbers, as
+ * nginx's upstream zone does. Several groups may share a zone; one of them gives the size.
+ *
+ * The balancers keep working on the peer structs of their worker: the group's balancer is
+ * wrapped so that each choice and each outcome copies the records in under the zone's lock,
+ * runs the balancer, and copies them back. Records are found by group, list, index and
+ * address, so a reload that keeps the zone (same name and size) keeps the state, and old and
+ * new workers share it while both run.
+ */
+#include "shm.h"
+#include "upstream.h"
+
+#define ZONE_MAGIC 0x6d67757aU
+#define KEY_LEN 160
+
+typedef struct {
+    mg_shmtx_t lock;
+    uint32_t magic;
+    uint32_t nrec;
+    uint32_t cap;
+} zone_hdr_t;
+
+typedef struct {
+    char key[KEY_LEN];
+    uint64_t conns;
+    uint64_t fails;
+    int64_t current_weight;
+    int64_t effective_weight;
+    mg_msec_t checked;
+    mg_msec_t accessed;
+} zone_rec_t;
+
+typedef struct {
+    const mg_upstream_balancer_t *inner;
+    mg_upstream_balancer_t wrap;
+    zone_hdr_t *hdr;
+} zone_state_t;
+
+typedef struct {
+    mg_str_t name;
+    size_t size;
+} zone_decl_t;
+
+typedef struct {
+    mg_array_t decls; /* zone_decl_t: every "zone" with a size, for the groups naming it alone */
+} zone_main_conf_t;
+
+mg_module_t mg_upstream_zone_module;
+
+static void *zone_create_main_conf(mg_conf_t *cf)
+{
+    zone_main_conf_t *zmcf = mg_pcalloc(cf->pool, sizeof(*zmcf));
+    mg_array_init(&zmcf->decls, cf->pool, 2, sizeof(zone_decl_t));
+    return zmcf;
+}
+
+static const char *zone_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    zone_main_conf_t *zmcf = conf;
+    mg_upstream_group_t *g = mg_upstream_current(cf); /* a second "zone" wins, as in nginx */
+    mg_str_t name = cf->args[1];
+    size_t size = 0;
+    if (cf->nargs == 3) {
+        int64_t n = mg_parse_size(cf->args[2]);
+        if (n < 0) {
+            mg_conf_error(cf, 0, "invalid zone size \"%s\"", cf->args[2].data);
+            return MG_CONF_ERROR;
+        }
+        if (n < 8 * 4096) {
+            mg_conf_error(cf, 0, "zone \"%s\" is too small", name.data);
+            return MG_CONF_ERROR;
+        }
+        size = (size_t)n;
+        zone_decl_t *d = mg_array_push(&zmcf->decls);
+        d->name = name;
+        d->size = size;
+    }
+    g->zone_name = name;
+    g->zone_size = size;
+    return MG_CONF_OK;
+}
+
+/* ---- records ---- */
+
+static zone_rec_t *records(zone_hdr_t *h)
+{
+    return (zone_rec_t *)(h + 1);
+}
+
+/* The record of `key`, made when missing (its state from the peer); NULL when the zone is full. */
+static zone_rec_t *record(zone_hdr_t *h, const char *key, mg_upstream_peer_t *peer)
+{
+    zone_rec_t *r = records(h);
+    for (uint32_t i = 0; i < h->nrec; i++) {
+        if (strcmp(r[i].key, key) == 0) {
+            if (r[i].effective_weight > peer->weight) {
+                r[i].effective_weight = peer->weight; /* the weight was lowered by a reload */
+            }
+            return &r[i];
+        }
+    }
+    if (h->nrec == h->cap) {
+        return NULL;
+    }
+    zone_rec_t *n = &r[h->nrec++];
+    memset(n, 0, sizeof(*n));
+    snprintf(n->key, sizeof(n->key), "%s", key);
+    n->effective_weight = peer->weight;
+    return n;
+}
+
+static void sync_in(mg_upstream_group_t *g)
+{
+    mg_array_t *lists[2] = {&g->peers, &g->backup};
+    for (int l = 0; l < 2; l++) {
+        mg_upstream_peer_t *p = lists[l]->elts;
+        for (size_t i = 0; i < lists[l]->nelts; i++) {
+            zone_rec_t *z = p[i].shared;
+            if (z) {
+                p[i].conns = (mg_uint_t)z->conns;
+                p[i].fails = (mg_uint_t)z->fails;
+                p[i].current_weight = (mg_int_t)z->current_weight;
+                p[i].effective_weight = (mg_int_t)z->effective_weight;
+                p[i].checked = z->checked;
+                p[i].accessed = z->accessed;
+            }
+        }
+    }
+}
+
+static void sync_out(mg_upstream_group_t *g)
+{
+    mg_array_t *lists[2] = {&g->peers, &g->backup};
+    for (int l = 0; l < 2; l++) {
+        mg_upstream_peer_t *p = lists[l]->elts;
+        for (size_t i = 0; i < lists[l]->nelts; i++) {
+            zone_rec_t *z = p[i].shared;
+            if (z) {
+                z->conns = p[i].conns;
+                z->fails = p[i].fails;
+                z->current_weight = p[i].current_weight;
+                z->effective_weight = p[i].effective_weight;
+                z->checked = p[i].checked;
+                z->accessed = p[i].accessed;
+            }
+        }
+    }
+}
+
+/* ---- the wrapping balancer ---- */
+
+static mg_int_t zone_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
+{
+    zone_state_t *zs = pick->group->zone;
+    return zs->inner->init_request(r, pick);
+}
+
+static mg_int_t zone_get_peer(mg_upstream_pick_t *pick)
+{
+    mg_upstream_group_t *g = pick->group;
+    zone_state_t *zs = g->zone;
+    mg_shmtx_lock(&zs->hdr->lock); /* a holder that died left counters at worst */
+    sync_in(g);
+    mg_int_t rc = zs->inner->get_peer(pick);
+    sync_out(g);
+    mg_shmtx_unlock(&zs->hdr->lock);
+    return rc;
+}
+
+static void zone_free_peer(mg_upstream_pick_t *pick, int outcome)
+{
+    mg_upstream_group_t *g = pick->group;
+    zone_state_t *zs = g->zone;
+    mg_shmtx_lock(&zs->hdr->lock);
+    sync_in(g);
+    zs->inner->free_peer(pick, outcome);
+    sync_out(g);
+    mg_shmtx_unlock(&zs->hdr->lock);
+}
+
+void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p)
+{
+    zone_state_t *zs = g->zone;
+    if (zs == NULL) {
+        return;
+    }
+    char key[KEY_LEN];
+    snprintf(key, sizeof(key), "%.*s %d %zu %.*s", (int)g->name.len, g->name.data, list, i,
+             (int)p->name.len, p->name.data);
+    mg_shmtx_lock(&zs->hdr->lock);
+    p->shared = record(zs->hdr, key, p); /* NULL (a full zone): the worker's own numbers */
+    if (p->shared) {
+        zone_rec_t *z = p->shared;
+        p->conns = (mg_uint_t)z->conns;
+        z->effective_weight = p->weight;
+    }
+    mg_shmtx_unlock(&zs->hdr->lock);
+}
+
+mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
+{
+    zone_main_conf_t *zmcf = mg_http_conf_get_main(cf, mg_upstream_zone_module);
+    size_t size = g->zone_size;
+    zone_decl_t *d = zmcf->decls.elts;
+    for (size_t i = 0; i < zmcf->decls.nelts && size == 0; i++) {
+        if (mg_str_eq_str(d[i].name, g->zone_name)) {
+            size = d[i].size;
+        }
+    }
+    if (size == 0) {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0, "zero size shared memory zone \"%.*s\"",
+                     (int)g->zone_name.len, g->zone_name.data);
+        return MG_ERROR;
+    }
+    mg_shm_zone_t *zone = mg_shm_zone_add(cf, g->zone_name, size, &mg_upstream_zone_module);
+    if (zone == NULL) {
+        return MG_ERROR;
+    }
+    zone_hdr_t *h = zone->addr;
+    if (h->magic != ZONE_MAGIC) {
+        if (mg_shmtx_init(&h->lock) != MG_OK) {
+            mg_log_error(MG_LOG_EMERG, cf->log, errno, "pthread_mutex_init() failed");
+            return MG_ERROR;
+        }
+        h->nrec = 0;
+        h->cap = (uint32_t)((size - sizeof(*h)) / sizeof(zone_rec_t));
+        h->magic = ZONE_MAGIC;
+    }
+    mg_shmtx_lock(&h->lock);
+    mg_array_t *lists[2] = {&g->peers, &g->backup};
+    for (int l = 0; l < 2; l++) {
+        mg_upstream_peer_t *p = lists[l]->elts;
+        for (size_t i = 0; i < lists[l]->nelts; i++) {
+            if (p[i].name.len == 0) {
+                continue; /* a "resolve" server's slot without an address yet */
+            }
+            char key[KEY_LEN];
+            snprintf(key, sizeof(key), "%.*s %d %zu %.*s", (int)g->name.len, g->name.data, l, i,
+                     (int)p[i].name.len, p[i].name.data);
+            p[i].shared = record(h, key, &p[i]);
+            if (p[i].shared == NULL) {
+                mg_shmtx_unlock(&h->lock);
+                mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                             "could not allocate memory in upstream zone \"%.*s\"",
+                             (int)g->zone_name.len, g->zone_name.data);
+                return MG_ERROR;
+            }
+        }
+    }
+    mg_shmtx_unlock(&h->lock);
+    zone_state_t *zs = mg_pcalloc(cf->pool, sizeof(*zs));
+    zs->inner = g->balancer;
+    zs->wrap = *g->balancer;
+    zs->wrap.init_request = zone_init_request;
+    zs->wrap.get_peer = zone_get_peer;
+    zs->wrap.free_peer = zone_free_peer;
+    zs->hdr = h;
+    g->zone = zs;
+    g->balancer = &zs->wrap;
+    return MG_OK;
+}
+
+static const mg_command_t zone_commands[] = {
+    {"zone", MG_CTX_UPSTREAM, MG_ARGS(1, 2), zone_set, MG_MAIN_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+mg_module_t mg_upstream_zone_module = {
+    .name = "upstream_zone",
+    .commands = zone_commands,
+    .create_main_conf = zone_create_main_conf,
+};
