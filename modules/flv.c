@@ -13,27 +13,10 @@ static const char flv_header[] = "FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00";
 
 static mg_int_t flv_handler(mg_request_t *r)
 {
-    if (r->method != MG_HTTP_GET && r->method != MG_HTTP_HEAD) {
-        return MG_HTTP_NOT_ALLOWED;
-    }
-    if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
-        return MG_DECLINED;
-    }
-    mg_int_t rc = mg_http_discard_request_body(r);
-    if (rc != MG_OK) {
-        return rc;
-    }
     mg_str_t path;
-    size_t root_len;
-    if (mg_http_map_uri_to_path(r, &path, &root_len, 0) == NULL) {
-        return MG_HTTP_INTERNAL_SERVER_ERROR;
-    }
     int fd;
     struct stat st;
-    rc = mg_http_open_send_file(r, path.data, &fd, &st);
-    if (rc == MG_DECLINED) {
-        return mg_http_redirect_to_slash(r);
-    }
+    mg_int_t rc = mg_http_open_requested_file(r, &path, &fd, &st);
     if (rc != MG_OK) {
         return rc;
     }

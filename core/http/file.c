@@ -7,7 +7,8 @@
 
 #include "http.h"
 
-mg_int_t mg_http_open_send_file(mg_request_t *r, const char *path, int *fd, struct stat *st)
+/* MG_OK, MG_DECLINED for a directory, or the HTTP status */
+static mg_int_t open_send_file(mg_request_t *r, const char *path, int *fd, struct stat *st)
 {
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     mg_http_open_file_t of;
@@ -42,4 +43,24 @@ mg_int_t mg_http_open_send_file(mg_request_t *r, const char *path, int *fd, stru
     st->st_ino = of.ino;
     *fd = of.fd;
     return MG_OK;
+}
+
+mg_int_t mg_http_open_requested_file(mg_request_t *r, mg_str_t *path, int *fd, struct stat *st)
+{
+    if (r->method != MG_HTTP_GET && r->method != MG_HTTP_HEAD) {
+        return MG_HTTP_NOT_ALLOWED;
+    }
+    if (r->uri.len && r->uri.data[r->uri.len - 1] == '/') {
+        return MG_DECLINED;
+    }
+    mg_int_t rc = mg_http_discard_request_body(r);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    size_t root_len;
+    if (mg_http_map_uri_to_path(r, path, &root_len, 0) == NULL) {
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rc = open_send_file(r, path->data, fd, st);
+    return rc == MG_DECLINED ? mg_http_redirect_to_slash(r) : rc;
 }

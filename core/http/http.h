@@ -612,11 +612,13 @@ mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *ad
 void mg_http_set_exten(mg_request_t *r);
 /* Content-Type from the location's types and the URI's extension. */
 void mg_http_set_content_type(mg_request_t *r);
-/* Open path (from mg_http_map_uri_to_path) to send it, through mg_http_open_file (open_file_cache,
- * disable_symlinks): MG_OK with *fd (closed with the request) and *st (size, mtime, mode, dev,
- * ino), MG_DECLINED for a directory (the caller redirects to "uri/"), or the HTTP status,
- * logged as nginx logs it (404 quiet under log_not_found off; 403; 500 and [crit]). */
-mg_int_t mg_http_open_send_file(mg_request_t *r, const char *path, int *fd, struct stat *st);
+/* A handler's way to the file its URI names (flv, mp4): GET and HEAD only, a URI ending in "/"
+ * declined, the body discarded, the path mapped and opened through mg_http_open_file
+ * (open_file_cache, disable_symlinks), a directory redirected to "uri/". MG_OK with *path, *fd
+ * (closed with the request) and *st (size, mtime, mode, dev, ino); else what the handler
+ * returns: the HTTP status logged as nginx logs it (404 quiet under log_not_found off; 403;
+ * 500 and [crit]). */
+mg_int_t mg_http_open_requested_file(mg_request_t *r, mg_str_t *path, int *fd, struct stat *st);
 /* ETag from last_modified_time and content_length_n, as nginx's, unless "etag off" (static.c). */
 void mg_http_set_etag(mg_request_t *r);
 /* The value of the query argument name (matched without case) in r->args: MG_OK, or
