@@ -35,6 +35,7 @@ typedef struct {
     mg_msec_t timeout;
     /* per worker */
     mg_server_t *srv;
+    mg_pool_t *pool; /* the generation's: address texts live as long as requests can read them */
     struct event *timer;
     mg_resolve_t *rs;
 } dyn_server_t;
@@ -234,8 +235,9 @@ static void update(dyn_server_t *ds, mg_resolve_t *rs)
             }
             char text[128];
             size_t n = mg_sockaddr_text((struct sockaddr *)&p->sockaddr, text, sizeof(text), 1);
-            /* the old name may still be in a request's $upstream_addr: it is not freed */
-            p->name.data = mg_alloc(n + 1);
+            /* the old name may still be in a request's $upstream_addr: it goes with the
+             * generation */
+            p->name.data = mg_pnalloc(ds->pool, n + 1);
             memcpy(p->name.data, text, n + 1);
             p->name.len = n;
             p->weight = ds->tmpl.weight;
@@ -326,6 +328,7 @@ static mg_int_t dyn_init_worker(mg_cycle_t *cycle)
     dyn_server_t *ds = dmcf->servers.elts;
     for (size_t i = 0; i < dmcf->servers.nelts; i++) {
         ds[i].srv = cycle->server;
+        ds[i].pool = cycle->pool;
         ds[i].timer = evtimer_new(cycle->server->base, on_timer, &ds[i]);
         if (ds[i].timer == NULL) {
             abort();
