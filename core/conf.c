@@ -715,6 +715,32 @@ const char *mg_conf_set_enum(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return MG_CONF_ERROR;
 }
 
+const mg_conf_enum_t mg_conf_log_levels[] = {
+    {"info", MG_LOG_INFO},
+    {"notice", MG_LOG_NOTICE},
+    {"warn", MG_LOG_WARN},
+    {"error", MG_LOG_ERR},
+    {NULL, 0},
+};
+
+const char *mg_conf_set_error_status(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_int_t *f = FIELD(mg_int_t);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t v = mg_atoi(cf->args[1].data, cf->args[1].len);
+    if (v < 0) {
+        return "invalid number";
+    }
+    if (v < 400 || v > 599) {
+        mg_conf_error(cf, 0, "value must be between 400 and 599");
+        return MG_CONF_ERROR;
+    }
+    *f = (mg_int_t)v;
+    return MG_CONF_OK;
+}
+
 const char *mg_conf_set_ignored(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)conf;

@@ -113,6 +113,11 @@ typedef struct {
 } mg_conf_enum_t;
 /* cmd->post points at a {NULL}-terminated mg_conf_enum_t table; field is mg_int_t. */
 const char *mg_conf_set_enum(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+/* info, notice, warn, error: the levels a *_log_level directive takes (limit_req, limit_conn). */
+extern const mg_conf_enum_t mg_conf_log_levels[];
+/* An error status a module answers with (limit_req_status, limit_conn_status): 400 to 599 in
+ * an mg_int_t, nginx's words otherwise. */
+const char *mg_conf_set_error_status(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 
 /* Files read while parsing, for -T. */
 typedef struct {

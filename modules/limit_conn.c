@@ -201,14 +201,6 @@ static mg_int_t var_limit_conn_status(mg_request_t *r, mg_http_var_value_t *v, u
 
 /* ---- configuration ---- */
 
-static const mg_conf_enum_t log_levels[] = {
-    {"info", MG_LOG_INFO},
-    {"notice", MG_LOG_NOTICE},
-    {"warn", MG_LOG_WARN},
-    {"error", MG_LOG_ERR},
-    {NULL, 0},
-};
-
 /* limit_conn_zone KEY zone=NAME:SIZE */
 static const char *limit_conn_zone(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
@@ -293,24 +285,6 @@ static const char *limit_conn(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     return MG_CONF_OK;
 }
 
-static const char *set_status(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    mg_int_t *f = (mg_int_t *)((char *)conf + cmd->offset);
-    if (*f != MG_CONF_UNSET) {
-        return "is duplicate";
-    }
-    int64_t v = mg_atoi(cf->args[1].data, cf->args[1].len);
-    if (v < 0) {
-        return "invalid number";
-    }
-    if (v < 400 || v > 599) {
-        mg_conf_error(cf, 0, "value must be between 400 and 599");
-        return MG_CONF_ERROR;
-    }
-    *f = (mg_int_t)v;
-    return MG_CONF_OK;
-}
-
 static void *lc_create_main_conf(mg_conf_t *cf)
 {
     return mg_pcalloc(cf->pool, sizeof(lc_main_conf_t));
@@ -371,8 +345,8 @@ static const mg_command_t limit_conn_commands[] = {
     {"limit_conn_zone", MG_CTX_HTTP, MG_ARGS(2, 2), limit_conn_zone, MG_MAIN_CONF, 0, NULL},
     {"limit_conn", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), limit_conn, MG_LOC_CONF, 0, NULL},
     {"limit_conn_log_level", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_enum, MG_LOC_CONF,
-     offsetof(lc_loc_conf_t, log_level), log_levels},
-    {"limit_conn_status", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), set_status, MG_LOC_CONF,
+     offsetof(lc_loc_conf_t, log_level), mg_conf_log_levels},
+    {"limit_conn_status", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_error_status, MG_LOC_CONF,
      offsetof(lc_loc_conf_t, status), NULL},
     {"limit_conn_dry_run", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(lc_loc_conf_t, dry_run), NULL},
