@@ -1026,22 +1026,6 @@ static const char *core_rate(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return mg_http_compile_complex_value(cf, v, *f) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
-/* A size in bytes, k or m (nginx's size values: no g) */
-static const char *core_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    size_t *f = (size_t *)((char *)conf + cmd->offset);
-    if (*f != MG_CONF_UNSET_SIZE) {
-        return "is duplicate";
-    }
-    mg_str_t v = cf->args[1];
-    int64_t n = mg_parse_size(v);
-    if (n < 0 || mg_tolower(v.data[v.len - 1]) == 'g') {
-        return "invalid value";
-    }
-    *f = (size_t)n;
-    return MG_CONF_OK;
-}
-
 /* output_buffers number size */
 static const char *core_output_buffers(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
@@ -1051,9 +1035,8 @@ static const char *core_output_buffers(mg_conf_t *cf, const mg_command_t *cmd, v
         return "is duplicate";
     }
     int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    mg_str_t v = cf->args[2];
-    int64_t size = mg_parse_size(v);
-    if (n <= 0 || size <= 0 || mg_tolower(v.data[v.len - 1]) == 'g') {
+    int64_t size = mg_parse_size(cf->args[2]);
+    if (n <= 0 || size <= 0) {
         return "invalid value";
     }
     clcf->output_buffers_num = (mg_int_t)n;
@@ -1441,10 +1424,11 @@ static const mg_command_t core_commands[] = {
     {"tcp_nodelay", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nodelay), NULL},
     {"sendfile", ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(sendfile), NULL},
     {"tcp_nopush", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(tcp_nopush), NULL},
-    {"sendfile_max_chunk", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(sendfile_max_chunk),
+    {"sendfile_max_chunk", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,
+     LOC(sendfile_max_chunk), NULL},
+    {"postpone_output", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, LOC(postpone_output),
      NULL},
-    {"postpone_output", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(postpone_output), NULL},
-    {"read_ahead", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_set_size, LOC(read_ahead), NULL},
+    {"read_ahead", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, LOC(read_ahead), NULL},
     {"aio", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_aio, LOC(aio), NULL},
     {"aio_write", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(aio_write), NULL},
     {"directio", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_directio, LOC(directio), NULL},
