@@ -95,7 +95,7 @@ static void ring_free(void *data)
 void *mg_log_memory_create(mg_pool_t *pool, mg_str_t size, const char *where)
 {
     /* nginx's sizes: k and m suffixes only */
-    int64_t n = size.len && (size.data[size.len - 1] | 0x20) == 'g' ? -1 : mg_parse_size(size);
+    int64_t n = mg_parse_size(size);
     char marker[4200];
     int mlen = snprintf(marker, sizeof(marker), "MEMLOG %lld %s\n", (long long)n, where);
     if (n < 0 || mlen < 0 || (size_t)mlen >= sizeof(marker) || n < RING_MIN + mlen ||

@@ -766,7 +766,7 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
         if (a.len >= 7 && memcmp(a.data, "buffer=", 7) == 0) {
             mg_str_t v = { a.len - 7, a.data + 7 };
             /* nginx's sizes: k and m suffixes only */
-            size = v.len && (v.data[v.len - 1] | 0x20) == 'g' ? -1 : mg_parse_size(v);
+            size = mg_parse_size(v);
             if (size <= 0) {
                 mg_conf_error(cf, 0, "invalid buffer size \"%s\"", v.data);
                 return MG_CONF_ERROR;

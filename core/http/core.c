@@ -666,7 +666,7 @@ static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *con
         } else if (listen_param(a, "rcvbuf", &v) || listen_param(a, "sndbuf", &v)) {
             /* sizes with k and m, not g, as nginx reads them */
             int64_t n = mg_parse_size(v);
-            if (n < 0 || n > INT32_MAX || (v.len && mg_tolower(v.data[v.len - 1]) == 'g')) {
+            if (n < 0 || n > INT32_MAX) {
                 mg_conf_error(cf, 0, "invalid %.6s \"%s\"", a.data, a.data);
                 return MG_CONF_ERROR;
             }

@@ -661,7 +661,7 @@ static void var_set_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_
 {
     (void)data;
     int64_t rate = mg_parse_size(v->value);
-    if (rate < 0 || mg_tolower(v->value.data[v->value.len - 1]) == 'g') {
+    if (rate < 0) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid $limit_rate \"%.*s\"",
                      (int)v->value.len, v->value.data);
         return;

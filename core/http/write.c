@@ -443,7 +443,7 @@ static size_t rate_value(mg_request_t *r, mg_http_complex_value_t *cv)
     }
     mg_str_t v = mg_http_complex_value(r, cv);
     int64_t n = mg_parse_size(v);
-    if (n < 0 || mg_tolower(v.data[v.len - 1]) == 'g') {
+    if (n < 0) {
         mg_connection_t *c = r->connection;
         const char *action = c->log.action;
         c->log.action = "sending response to client";
