@@ -123,17 +123,10 @@ static mg_int_t mp4_handler(mg_request_t *r)
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = head + data_end - data_start;
     r->headers_out.last_modified_time = st.st_mtime;
-    mg_http_set_etag(r);
-    mg_http_set_content_type(r);
-    r->allow_ranges = 1;
-    rc = mg_http_send_header(r);
-    if (rc > MG_OK) {
-        return rc; /* 412 or 416 chosen by a header filter */
-    }
-    if (rc == MG_ERROR || r->header_only) {
-        mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
-        b->last_buf = 1;
-        return rc == MG_ERROR ? rc : mg_http_output(r, b);
+    int body;
+    rc = mg_http_send_file_header(r, &body);
+    if (!body) {
+        return rc;
     }
     mg_buf_t first, *last = &first;
     first.next = NULL;

@@ -122,17 +122,10 @@ static mg_int_t static_handler(mg_request_t *r)
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = of.size;
     r->headers_out.last_modified_time = of.mtime;
-    mg_http_set_etag(r);
-    mg_http_set_content_type(r);
-    r->allow_ranges = 1;
-    rc = mg_http_send_header(r);
-    if (rc > MG_OK) {
-        return rc; /* 412 or 416 chosen by a header filter */
-    }
-    if (rc == MG_ERROR || r->header_only) {
-        mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
-        b->last_buf = 1;
-        return rc == MG_ERROR ? rc : mg_http_output(r, b);
+    int body;
+    rc = mg_http_send_file_header(r, &body);
+    if (!body) {
+        return rc;
     }
     mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
     b->in_file = of.size > 0;

@@ -64,3 +64,22 @@ mg_int_t mg_http_open_requested_file(mg_request_t *r, mg_str_t *path, int *fd, s
     rc = open_send_file(r, path->data, fd, st);
     return rc == MG_DECLINED ? mg_http_redirect_to_slash(r) : rc;
 }
+
+mg_int_t mg_http_send_file_header(mg_request_t *r, int *body)
+{
+    *body = 0;
+    mg_http_set_etag(r);
+    mg_http_set_content_type(r);
+    r->allow_ranges = 1;
+    mg_int_t rc = mg_http_send_header(r);
+    if (rc > MG_OK) {
+        return rc; /* 412 or 416 chosen by a header filter */
+    }
+    if (rc == MG_ERROR || r->header_only) {
+        mg_buf_t *b = mg_buf_mem(r->pool, "", 0);
+        b->last_buf = 1;
+        return rc == MG_ERROR ? rc : mg_http_output(r, b);
+    }
+    *body = 1;
+    return MG_OK;
+}
