@@ -22,6 +22,7 @@ $ENV{TEST_NGINX_TLS_PORT} = Test::Moongate::find_free_port();
 $ENV{TEST_NGINX_TLS2_PORT} = Test::Moongate::find_free_port();
 $ENV{TEST_NGINX_TLS3_PORT} = Test::Moongate::find_free_port();
 $ENV{TEST_NGINX_PLAIN_PORT} = Test::Moongate::find_free_port();
+$ENV{TEST_NGINX_TLS4_PORT} = Test::Moongate::find_free_port();
 # a socket that listens and never accepts: a TCP connect succeeds, the TLS handshake stalls
 our $Mute = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1,
                                   Proto => 'tcp') or die "listen: $!";
@@ -49,6 +50,7 @@ our $Upstream = <<'EOF';
             proxy_pass http://127.0.0.1:$TEST_NGINX_WS_PORT;
         }
         location /files/ { alias html/; }
+        location /cipher { return 200 "$ssl_protocol $ssl_cipher\n"; }
     }
     server {
         listen 127.0.0.1:$TEST_NGINX_TLS2_PORT ssl;
@@ -437,3 +439,138 @@ GET /nothing
 --- request
 GET /t
 --- response_body_like: ^sni=\[b\.test\] .* host=b\.test$
+
+
+=== TEST 21: a session made with a client certificate is not resumed by a location without one
+--- moongate_only: nginx resumes the peer's last session whatever the location's proxy_ssl_* settings, client identity included
+--- http_config eval: $main::Upstream
+--- config
+    location /t {
+        proxy_ssl_certificate $TEST_NGINX_CERT_DIR/client.crt;
+        proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/client.key;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS3_PORT/mtls;
+    }
+    location /none {
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS3_PORT/mtls;
+    }
+--- request eval
+["GET /t", "GET /none"]
+--- error_code eval
+[200, 403]
+--- response_body eval
+["client=[CN=client]\n", "no client certificate\n"]
+
+
+
+=== TEST 22: one upstream{} used with https:// and http://: a kept TLS connection never serves the plain location
+--- moongate_only: nginx's keepalive pool matches the address only, and hands the TLS connection to the plain location
+--- http_config eval
+$main::Upstream . <<'EOF';
+    upstream both {
+        server 127.0.0.1:$TEST_NGINX_TLS_PORT;
+        keepalive 4;
+    }
+EOF
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    location /tls { proxy_pass https://both/; }
+    location /plain { proxy_pass http://both/; }
+--- request eval
+["GET /tls", "GET /plain", "GET /tls"]
+--- error_code eval
+[200, 400, 200]
+--- response_body_like eval
+[qr/ req=1 /, qr/The plain HTTP request was sent to HTTPS port/, qr/ req=2 /]
+
+
+
+=== TEST 23: proxy_ssl_crl: a revoked server certificate fails, a good one passes
+--- http_config eval
+$main::Upstream . <<'EOF';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_TLS4_PORT ssl;
+        ssl_certificate $TEST_NGINX_CERT_DIR/revoked.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/revoked.key;
+        location / { return 200 "revoked\n"; }
+    }
+EOF
+--- config
+    proxy_ssl_verify on;
+    proxy_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+    proxy_ssl_crl $TEST_NGINX_CERT_DIR/ca-crl.pem;
+    location /good {
+        proxy_ssl_name localhost;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT/;
+    }
+    location /revoked {
+        proxy_ssl_name revoked;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS4_PORT/;
+    }
+--- request eval
+["GET /good", "GET /revoked"]
+--- error_code eval
+[200, 502]
+--- error_log
+upstream SSL certificate verify error: (23:certificate revoked) while SSL handshaking to upstream
+
+
+
+=== TEST 24: proxy_ssl_ciphers and proxy_ssl_conf_command
+--- http_config eval: $main::Upstream
+--- config
+    location /ciphers {
+        proxy_ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT/cipher;
+    }
+    location /cmd {
+        proxy_ssl_protocols TLSv1.2 TLSv1.3;
+        proxy_ssl_conf_command MaxProtocol TLSv1.2;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT/cipher;
+    }
+    location /tls13 {
+        proxy_ssl_protocols TLSv1.2 TLSv1.3;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT/cipher;
+    }
+--- request eval
+["GET /ciphers", "GET /cmd", "GET /tls13"]
+--- response_body_like eval
+[qr/^TLSv1\.2 ECDHE-RSA-AES128-GCM-SHA256$/, qr/^TLSv1\.2 /, qr/^TLSv1\.3 /]
+
+
+
+=== TEST 25: a proxy_ssl_trusted_certificate that cannot be read stops the configuration
+--- http_config eval: $main::Upstream
+--- config
+    location /t {
+        proxy_ssl_verify on;
+        proxy_ssl_trusted_certificate /nonexistent/ca.crt;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT/;
+    }
+--- must_die
+--- error_log
+SSL_CTX_load_verify_locations("/nonexistent/ca.crt") failed
+
+
+
+=== TEST 26: $upstream_connect_time includes the handshake; $upstream_addr and status of a TLS try that failed and one that worked
+--- http_config eval
+$main::Upstream . <<'EOF';
+    upstream two {
+        server 127.0.0.1:$TEST_NGINX_PLAIN_PORT;
+        server 127.0.0.1:$TEST_NGINX_TLS_PORT;
+    }
+EOF
+--- config
+    location /t {
+        add_header X-Addr $upstream_addr;
+        add_header X-Status $upstream_status;
+        add_header X-Connect $upstream_connect_time;
+        proxy_pass https://two/;
+    }
+--- request
+GET /t
+--- response_headers_like
+X-Addr: 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+
+X-Status: 502, 200
+X-Connect: (?:\d+\.\d{3}|-), \d+\.\d{3}

@@ -333,12 +333,15 @@ static void peer_session_free(void *data)
 }
 
 /* A session the upstream gave (after the handshake with TLS 1.3): the next connection to the
- * peer resumes it (proxy_ssl_session_reuse). */
+ * peer resumes it (proxy_ssl_session_reuse) if it has the same client context. Unlike nginx,
+ * a location with other proxy_ssl_* settings (another client certificate, or none) does not
+ * resume it: the session carries the identity it was made with. */
 static void save_session(mg_ssl_conn_t *sc, SSL_SESSION *sess)
 {
     mg_upstream_peer_t *peer = sc->data;
     SSL_SESSION_free(peer->ssl_session);
     peer->ssl_session = sess;
+    peer->ssl_session_ctx = SSL_get_SSL_CTX(sc->ssl);
 }
 
 /* The name nginx sends and checks: proxy_ssl_name's value without a port. */
@@ -421,7 +424,8 @@ static void ssl_start(mg_upstream_t *u)
     mg_upstream_peer_t *peer = uc->peer;
     int reuse = u->ssl_session_reuse && u->single == NULL;
     uc->ssl = mg_ssl_client_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
-                                reuse ? peer->ssl_session : NULL);
+                                reuse && peer->ssl_session_ctx == u->ssl_ctx ? peer->ssl_session
+                                                                            : NULL);
     if (reuse) {
         if (!peer->ssl_cleanup) {
             peer->ssl_cleanup = 1;
