@@ -14,8 +14,8 @@
 
 #include "cycle.h"
 #include "pool.h"
-#include "str.h"
 #include "ssl_client.h"
+#include "str.h"
 
 void mg_ssl_client_conf_init(mg_ssl_client_conf_t *c)
 {

@@ -20,17 +20,17 @@
 #define MG_SSL_TLSv1_3 0x40
 
 typedef struct {
-    mg_int_t protocols;           /* MG_SSL_* bits */
+    mg_int_t protocols; /* MG_SSL_* bits */
     mg_str_t ciphers;
-    mg_str_t certificate;         /* data NULL: none (mTLS off) */
+    mg_str_t certificate; /* data NULL: none (mTLS off) */
     mg_str_t certificate_key;
     mg_array_t *passwords;        /* mg_str_t, from *_password_file */
     mg_str_t trusted_certificate; /* data NULL: none */
     mg_str_t crl;
     mg_int_t verify_depth;
-    mg_array_t *conf_commands;    /* mg_str_t pairs */
-    const char *where;            /* FILE:LINE blamed for a context error */
-    SSL_CTX *ctx;                 /* made by mg_ssl_client_ctx */
+    mg_array_t *conf_commands; /* mg_str_t pairs */
+    const char *where;         /* FILE:LINE blamed for a context error */
+    SSL_CTX *ctx;              /* made by mg_ssl_client_ctx */
 } mg_ssl_client_conf_t;
 
 /* Everything unset (the create_*_conf step). */

@@ -140,9 +140,11 @@ static const mg_command_t lua_commands[] = {
 #define SET_CTX (MG_CTX_SERVER | MG_CTX_SIF | MG_CTX_LOCATION | MG_CTX_LIF)
 #define SOCKET(name, args, set, field)                                                           \
     {name, ANY_LOC_IF, args, set, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), NULL}
-#define SSL(name, args, set, field)                                                              \
-    {name, MG_HTTP_ANY_LOC, args, set, MG_LOC_CONF,                                              \
-     offsetof(mg_lua_loc_conf_t, ssl) + offsetof(mg_ssl_client_conf_t, field), NULL}
+#define SSL(name, args, set, field)                                                                \
+    {                                                                                              \
+        name, MG_HTTP_ANY_LOC, args, set, MG_LOC_CONF,                                             \
+            offsetof(mg_lua_loc_conf_t, ssl) + offsetof(mg_ssl_client_conf_t, field), NULL         \
+    }
     CODE_MAIN("init_by_lua", MG_ARGS(1, 1), d_init, init),
     CODE_MAIN("init_by_lua_block", MG_RAW_BLOCK, d_init, init),
     CODE_MAIN("init_by_lua_file", MG_ARGS(1, 1), d_init, init),
@@ -187,8 +189,7 @@ static const mg_command_t lua_commands[] = {
      offsetof(mg_lua_main_conf_t, max_pending_timers), NULL},
     {"lua_max_running_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, max_running_timers), NULL},
-    {"lua_shared_dict", MG_CTX_HTTP, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0,
-     NULL},
+    {"lua_shared_dict", MG_CTX_HTTP, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0, NULL},
     {"lua_code_cache", ANY_LOC_IF, MG_FLAG, lua_set_code_cache, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, code_cache), NULL},
     {"lua_need_request_body", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,

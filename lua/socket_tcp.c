@@ -404,8 +404,6 @@ static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
     return MG_ERROR;
 }
 
-
-
 static void wait_connect(mg_lua_tcp_t *s)
 {
     event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
@@ -937,11 +935,16 @@ static const char connect_shortcut[] = "local tcp = ...\n"
 void mg_lua_inject_socket_tcp_api(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"connect", tcp_connect},           {"close", tcp_close},
-        {"setkeepalive", tcp_setkeepalive}, {"getreusedtimes", tcp_getreusedtimes},
-        {"settimeout", tcp_settimeout},     {"settimeouts", tcp_settimeouts},
-        {"setoption", tcp_setoption},       {"getoption", tcp_getoption},
-        {"sslhandshake", mg_lua_tcp_sslhandshake}, {NULL, NULL},
+        {"connect", tcp_connect},
+        {"close", tcp_close},
+        {"setkeepalive", tcp_setkeepalive},
+        {"getreusedtimes", tcp_getreusedtimes},
+        {"settimeout", tcp_settimeout},
+        {"settimeouts", tcp_settimeouts},
+        {"setoption", tcp_setoption},
+        {"getoption", tcp_getoption},
+        {"sslhandshake", mg_lua_tcp_sslhandshake},
+        {NULL, NULL},
     };
     lua_getfield(L, -1, "socket");
     if (!lua_istable(L, -1)) {

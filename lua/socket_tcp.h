@@ -99,7 +99,7 @@ struct mg_lua_tcp_s {
     unsigned handshaking : 1;  /* sslhandshake waits (on wev and the watch, with write_co) */
     unsigned ssl_session : 1;  /* ... and returns the session (reused_session was not false) */
     unsigned ssl_verify : 1;
-    char *ssl_name;            /* sslhandshake's server_name (malloc'ed), NULL: none */
+    char *ssl_name; /* sslhandshake's server_name (malloc'ed), NULL: none */
 };
 
 /* ---- socket_tcp.c ---- */

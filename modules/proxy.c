@@ -14,11 +14,11 @@
 #include <sys/un.h>
 
 #include "proxy_extra.h"
+#include "proxy_ssl.h"
 #include "script.h"
 #include "upstream_io.h"
 #include "upstream_resolve.h"
 #include "variables.h"
-#include "proxy_ssl.h"
 
 mg_module_t mg_proxy_module;
 
@@ -79,7 +79,7 @@ typedef struct {
     mg_buf_t *set_body; /* proxy_set_body's value, sent instead of the client's body */
     mg_str_t resolve_host; /* a variable proxy_pass's host name, resolved before the start */
     in_port_t resolve_port;
-    int https;             /* a variable proxy_pass's URL is https:// */
+    int https; /* a variable proxy_pass's URL is https:// */
 } proxy_ctx_t;
 
 static mg_upstream_t *get_u(mg_request_t *r)
@@ -270,7 +270,7 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }
     ctx->url = url;
-    mg_str_t rest = { url.len - skip, url.data + skip };
+    mg_str_t rest = {url.len - skip, url.data + skip};
     size_t i = unix_host_len(rest);
     int unix_sock = i > 0;
     while (!unix_sock && i < rest.len && rest.data[i] != '/' && rest.data[i] != '?') {
@@ -311,7 +311,8 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
         return MG_OK;
     }
     mg_str_t port_text = mg_null_string;
-    mg_upstream_peer_t *peer = unix_sock ? unix_peer(r, hp) : literal_peer(r, hp, &port_text, ctx->https);
+    mg_upstream_peer_t *peer =
+        unix_sock ? unix_peer(r, hp) : literal_peer(r, hp, &port_text, ctx->https);
     if (unix_sock && peer) {
         ctx->u.single = peer;
         mg_str_set(&ctx->host, "localhost");
@@ -970,7 +971,7 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         mg_conf_error(cf, 0, "invalid URL prefix in \"%.*s\"", (int)url.len, url.data);
         return MG_CONF_ERROR;
     }
-    mg_str_t rest = { url.len - skip, url.data + skip };
+    mg_str_t rest = {url.len - skip, url.data + skip};
     size_t i = unix_host_len(rest);
     int unix_sock = i > 0;
     while (!unix_sock && i < rest.len && rest.data[i] != '/') {
@@ -1317,8 +1318,8 @@ static const mg_command_t proxy_commands[] = {
     {"proxy_ssl_server_name", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(server_name), NULL},
     {"proxy_ssl_name", LOC, MG_ARGS(1, 1), mg_proxy_ssl_set_name, MG_LOC_CONF, PS(name), NULL},
     {"proxy_ssl_verify", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(verify), NULL},
-    {"proxy_ssl_verify_depth", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF,
-     PSC(verify_depth), NULL},
+    {"proxy_ssl_verify_depth", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF, PSC(verify_depth),
+     NULL},
     {"proxy_ssl_session_reuse", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(session_reuse),
      NULL},
     {"proxy_ssl_protocols", LOC, MG_ARGS(1, MG_MANY), mg_ssl_client_set_protocols, MG_LOC_CONF,
@@ -1327,8 +1328,8 @@ static const mg_command_t proxy_commands[] = {
     {"proxy_ssl_trusted_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
      PSC(trusted_certificate), NULL},
     {"proxy_ssl_crl", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, PSC(crl), NULL},
-    {"proxy_ssl_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
-     PSC(certificate), NULL},
+    {"proxy_ssl_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, PSC(certificate),
+     NULL},
     {"proxy_ssl_certificate_key", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
      PSC(certificate_key), NULL},
     {"proxy_ssl_password_file", LOC, MG_ARGS(1, 1), mg_ssl_client_set_password_file, MG_LOC_CONF,

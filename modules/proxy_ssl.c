@@ -27,8 +27,8 @@ const char *mg_proxy_ssl_merge_conf(mg_conf_t *cf, mg_proxy_ssl_conf_t *c,
     if (!https) {
         return MG_CONF_OK;
     }
-    if (c->verify && (c->client.trusted_certificate.data == NULL ||
-                      c->client.trusted_certificate.len == 0)) {
+    if (c->verify &&
+        (c->client.trusted_certificate.data == NULL || c->client.trusted_certificate.len == 0)) {
         mg_conf_error(cf, 0, "no proxy_ssl_trusted_certificate for proxy_ssl_verify");
         return MG_CONF_ERROR;
     }

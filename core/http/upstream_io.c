@@ -423,9 +423,9 @@ static void ssl_start(mg_upstream_t *u)
     }
     mg_upstream_peer_t *peer = uc->peer;
     int reuse = u->ssl_session_reuse && u->single == NULL;
-    uc->ssl = mg_ssl_client_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
-                                reuse && peer->ssl_session_ctx == u->ssl_ctx ? peer->ssl_session
-                                                                            : NULL);
+    uc->ssl =
+        mg_ssl_client_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
+                          reuse && peer->ssl_session_ctx == u->ssl_ctx ? peer->ssl_session : NULL);
     if (reuse) {
         if (!peer->ssl_cleanup) {
             peer->ssl_cleanup = 1;

@@ -218,8 +218,8 @@ mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_reque
  * TLS connections are kept apart, by their client context: ssl_ctx NULL finds plain ones
  * only; a TLS one comes with its state in *ssl (NULL for plain). */
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                              struct ssl_ctx_st *ssl_ctx, mg_ssl_conn_t **ssl,
-                              mg_uint_t *requests, mg_msec_t *created);
+                              struct ssl_ctx_st *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
+                              mg_msec_t *created);
 /* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL), or close it (the
  * pool full of more recent ones, keepalive_requests or keepalive_time reached, the server
  * quitting). */

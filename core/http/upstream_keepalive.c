@@ -19,7 +19,7 @@ typedef struct {
 
 struct idle_s {
     int fd;
-    mg_ssl_conn_t *ssl;     /* NULL: plain */
+    mg_ssl_conn_t *ssl; /* NULL: plain */
     SSL_CTX *ssl_ctx;
     struct sockaddr_storage sa;
     socklen_t socklen;
