@@ -18,6 +18,7 @@ $ENV{TEST_NGINX_TLS_PORT} = Test::Moongate::find_free_port();
 $ENV{TEST_NGINX_TLS2_PORT} = Test::Moongate::find_free_port();
 $ENV{TEST_NGINX_TLS3_PORT} = Test::Moongate::find_free_port();
 $ENV{TEST_NGINX_PLAIN_PORT} = Test::Moongate::find_free_port();
+$ENV{TEST_NGINX_TLS4_PORT} = Test::Moongate::find_free_port();
 our $Mute = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1,
                                   Proto => 'tcp') or die "listen: $!";
 $ENV{TEST_NGINX_MUTE_PORT} = $Mute->sockport;
@@ -365,3 +366,63 @@ GET /t
 --- response_body_like
 ^2: nil, "closed"
 2: false, ".*expecting 1 ~ 5 arguments \(including the object\), but seen 6"
+
+
+
+=== TEST 14: lua_ssl_crl: a revoked server certificate fails verification
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_TLS4_PORT ssl;
+        ssl_certificate $TEST_NGINX_CERT_DIR/revoked.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/revoked.key;
+        location / { return 200 "revoked"; }
+    }
+--- config
+    lua_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+    location /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_TLS4_PORT))
+            show(sock:sslhandshake(false, "revoked", true))
+        }
+    }
+    location /crl {
+        lua_ssl_crl $TEST_NGINX_CERT_DIR/ca-crl.pem;
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_TLS4_PORT))
+            show(sock:sslhandshake(false, "revoked", true))
+        }
+    }
+--- request eval
+["GET /t", "GET /crl"]
+--- response_body eval
+["1: true\n", "2: nil, \"23: certificate revoked\"\n"]
+
+
+
+=== TEST 15: sslhandshake in a timer (the http{} level's lua_ssl_* settings)
+--- http_config
+    lua_shared_dict out 1m;
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.timer.at(0, function()
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", $TEST_NGINX_TLS_PORT))
+                local ok, err = sock:sslhandshake(false, "localhost")
+                local body = ok and get(sock, "/") or err
+                ngx.shared.out:set("r", body)
+            end)
+            for i = 1, 100 do
+                local r = ngx.shared.out:get("r")
+                if r then ngx.say(r) return end
+                ngx.sleep(0.02)
+            end
+            ngx.say("no answer")
+        }
+    }
+--- request
+GET /t
+--- response_body
+sni=[localhost] TLSv1.2 reused=. req=1 client=[]
