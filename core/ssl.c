@@ -247,6 +247,12 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
         mg_conn_write_on(c);
         return MG_AGAIN;
     }
+    if (e == SSL_ERROR_WANT_X509_LOOKUP || e == SSL_ERROR_WANT_CLIENT_HELLO_CB) {
+        /* a callback's code waits for an event of its own; it resumes the handshake */
+        mg_conn_read_off(c);
+        mg_conn_write_off(c);
+        return MG_AGAIN;
+    }
     conn_error(c, e, "SSL_do_handshake");
     return MG_ERROR;
 }

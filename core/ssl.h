@@ -31,7 +31,7 @@ const char *mg_ssl_error_queue(char *buf, size_t size);
  * become the TLS ones. The SSL object is freed when c closes. */
 void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size);
 /* Go on with the handshake: MG_OK when done, MG_AGAIN when waiting (the events that it waits
- * for are on), MG_ERROR (logged; close c). */
+ * for are on, or none when a callback's code waits and resumes it), MG_ERROR (logged; close c). */
 mg_int_t mg_ssl_handshake(mg_connection_t *c);
 /* Send close_notify once, without waiting for the peer's (closing and lingering). */
 void mg_ssl_shutdown(mg_connection_t *c);

@@ -17,6 +17,7 @@
 #include "shm.h"
 #include "shm_table.h"
 #include "ssl.h"
+#include "ssl_hello.h"
 #include "variables.h"
 
 #define PROTO_SSLv2 0x02
@@ -62,6 +63,7 @@ typedef struct {
     const char *where; /* FILE:LINE of the directive a context error is blamed on */
     mg_log_t *log;     /* the generation's, for the session cache's lock outside a connection */
     SSL_CTX *ctx;
+    mg_http_srv_conf_t *cscf; /* the server it belongs to (the handshake hooks') */
 } ssl_srv_conf_t;
 
 mg_module_t mg_http_ssl_module;
@@ -533,6 +535,15 @@ static mg_int_t load_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
 
 static int sni_callback(SSL *ssl, int *ad, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
+static int client_hello_callback(SSL *ssl, int *ad, void *arg);
+static int cert_callback(SSL *ssl, void *arg);
+
+const mg_http_ssl_hooks_t *mg_http_ssl_hooks;
+
+static int hook_has(mg_http_srv_conf_t *cscf, int hook)
+{
+    return mg_http_ssl_hooks && mg_http_ssl_hooks->has(cscf, hook);
+}
 
 static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *cscf)
 {
@@ -542,6 +553,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     }
     mg_pool_cleanup_add(cf->pool, ctx_free, s->ctx);
     SSL_CTX_set_ex_data(s->ctx, conf_index, s);
+    s->cscf = cscf;
     s->log = cf->log;
     const char *where = s->cert_where ? s->cert_where : s->where ? s->where : "";
     /* renegotiation refused; a peer's end without close_notify is an end, not an error */
@@ -647,6 +659,13 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
         return MG_ERROR;
     }
     SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
+    if (hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO) ||
+        hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {
+        SSL_CTX_set_client_hello_cb(s->ctx, client_hello_callback, NULL);
+    }
+    if (hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
+        SSL_CTX_set_cert_cb(s->ctx, cert_callback, NULL);
+    }
     /* ssl_conf_command last, as nginx: it may override all of the above */
     if (s->conf_commands->nelts) {
         SSL_CONF_CTX *cctx = SSL_CONF_CTX_new();
@@ -897,6 +916,139 @@ static void cache_remove(SSL_CTX *ctx, SSL_SESSION *sess)
     mg_shm_table_unlock(t);
 }
 
+/* ---- the handshake hooks ---- */
+
+static ssl_srv_conf_t *ssl_conf(SSL *ssl)
+{
+    return SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
+}
+
+static int hook_sess_new(SSL *ssl, SSL_SESSION *sess)
+{
+    mg_http_ssl_hooks->run(SSL_get_app_data(ssl), ssl_conf(ssl)->cscf,
+                           MG_HTTP_SSL_HOOK_SESS_STORE, sess);
+    return 0; /* no reference kept */
+}
+
+/* A connection's way through the ClientHello hooks, and the session the fetch hook found: the
+ * fetch runs in the ClientHello callback, where it may wait (OpenSSL's session lookup, later in
+ * the same ClientHello, cannot), and the lookup takes what it found. */
+typedef struct {
+    unsigned hello_done : 1;
+    unsigned fetch_done : 1;
+    unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+    size_t id_len;
+    SSL_SESSION *sess;
+} hello_state_t;
+
+static int hello_index = -1; /* SSL ex data: its hello_state_t */
+
+static void hello_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                             void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    hello_state_t *hs = ptr;
+    if (hs) {
+        SSL_SESSION_free(hs->sess);
+        free(hs);
+    }
+}
+
+static SSL_SESSION *hook_sess_get(SSL *ssl, const unsigned char *id, int len, int *copy)
+{
+    *copy = 0;
+    hello_state_t *hs = SSL_get_ex_data(ssl, hello_index);
+    if (hs == NULL || hs->sess == NULL || (size_t)len != hs->id_len ||
+        memcmp(id, hs->id, hs->id_len) != 0) {
+        return NULL;
+    }
+    SSL_SESSION *sess = hs->sess;
+    hs->sess = NULL; /* its reference goes to OpenSSL */
+    return sess;
+}
+
+/* The session id OpenSSL will look up: a TLS 1.3 handshake's first pre-shared key identity (a
+ * stateful ticket is a session id), else the legacy session id of TLS 1.2 and older. */
+static int offered_session_id(SSL *ssl, hello_state_t *hs)
+{
+    const unsigned char *p, *id = NULL;
+    size_t len, id_len = 0;
+    int tls13 = 0;
+    unsigned versions[64];
+    if (!(SSL_get_options(ssl) & SSL_OP_NO_TLSv1_3) &&
+        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &len)) {
+        size_t n = mg_ssl_hello_versions(p, len, versions, mg_nelems(versions));
+        for (size_t i = 0; i < n; i++) {
+            tls13 |= versions[i] == TLS1_3_VERSION;
+        }
+    }
+    if (tls13) {
+        if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &len) &&
+            mg_ssl_hello_psk_identity(p, len, &id, &id_len) != 0) {
+            id = NULL;
+        }
+    } else {
+        id_len = SSL_client_hello_get0_session_id(ssl, &id);
+    }
+    if (id == NULL || id_len == 0 || id_len > sizeof(hs->id)) {
+        return 0;
+    }
+    memcpy(hs->id, id, id_len);
+    hs->id_len = id_len;
+    return 1;
+}
+
+/* Before SNI: the code of the context the handshake started with (the address's default
+ * server), as lua-nginx-module's; then the session fetch's. */
+static int client_hello_callback(SSL *ssl, int *ad, void *arg)
+{
+    (void)arg;
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_http_srv_conf_t *cscf = ssl_conf(ssl)->cscf;
+    if (hello_index < 0) {
+        hello_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, hello_state_free);
+    }
+    hello_state_t *hs = SSL_get_ex_data(ssl, hello_index);
+    if (hs == NULL) {
+        hs = mg_calloc(sizeof(hello_state_t));
+        SSL_set_ex_data(ssl, hello_index, hs);
+    }
+    if (!hs->hello_done && hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO)) {
+        mg_int_t rc = mg_http_ssl_hooks->run(c, cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO, NULL);
+        if (rc == MG_AGAIN) {
+            return SSL_CLIENT_HELLO_RETRY;
+        }
+        if (rc != MG_OK) {
+            *ad = SSL_AD_INTERNAL_ERROR;
+            return SSL_CLIENT_HELLO_ERROR;
+        }
+    }
+    hs->hello_done = 1;
+    if (!hs->fetch_done && hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH) &&
+        (hs->id_len || offered_session_id(ssl, hs))) {
+        mg_http_ssl_fetch_t f = {hs->id, hs->id_len, NULL};
+        if (mg_http_ssl_hooks->run(c, cscf, MG_HTTP_SSL_HOOK_SESS_FETCH, &f) == MG_AGAIN) {
+            return SSL_CLIENT_HELLO_RETRY;
+        }
+        hs->sess = f.sess;
+    }
+    hs->fetch_done = 1;
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* After SNI chose the context: that server's code. */
+static int cert_callback(SSL *ssl, void *arg)
+{
+    (void)arg;
+    mg_int_t rc = mg_http_ssl_hooks->run(SSL_get_app_data(ssl), ssl_conf(ssl)->cscf,
+                                         MG_HTTP_SSL_HOOK_CERT, NULL);
+    return rc == MG_AGAIN ? -1 : rc == MG_OK ? 1 : 0;
+}
+
 static void setup_session_cache(ssl_srv_conf_t *s)
 {
     if (s->session_cache == CACHE_OFF) {
@@ -919,6 +1071,13 @@ static void setup_session_cache(ssl_srv_conf_t *s)
         SSL_CTX_sess_set_new_cb(s->ctx, cache_new);
         SSL_CTX_sess_set_get_cb(s->ctx, cache_get);
         SSL_CTX_sess_set_remove_cb(s->ctx, cache_remove);
+    }
+    /* ssl_session_fetch/store_by_lua take the place of the shared cache, as in OpenResty */
+    if (hook_has(s->cscf, MG_HTTP_SSL_HOOK_SESS_STORE)) {
+        SSL_CTX_sess_set_new_cb(s->ctx, hook_sess_new);
+    }
+    if (hook_has(s->cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {
+        SSL_CTX_sess_set_get_cb(s->ctx, hook_sess_get);
     }
 }
 
@@ -1080,6 +1239,11 @@ static void first_byte(mg_connection_t *c)
     c->read_handler = handshake_handler;
     c->write_handler = handshake_handler;
     c->timeout_handler = handshake_timeout;
+    handshake_handler(c);
+}
+
+void mg_http_ssl_resume(mg_connection_t *c)
+{
     handshake_handler(c);
 }
 
