@@ -28,12 +28,17 @@ static int conn_index = -1; /* SSL ex data: the connection's mg_lua_ssl_conn_t *
 
 static const struct {
     unsigned phase;
-    const char *label; /* the chunk names' */
+    const char *label;  /* the chunk names' */
+    const char *action; /* the connection's log action while it runs (a timeout's line) */
 } hooks[] = {
-    [MG_HTTP_SSL_HOOK_CLIENT_HELLO] = {MG_LUA_SSL_CLIENT_HELLO, "ssl_client_hello_by_lua"},
-    [MG_HTTP_SSL_HOOK_CERT] = {MG_LUA_SSL_CERT, "ssl_certificate_by_lua"},
-    [MG_HTTP_SSL_HOOK_SESS_FETCH] = {MG_LUA_SSL_SESS_FETCH, "ssl_session_fetch_by_lua"},
-    [MG_HTTP_SSL_HOOK_SESS_STORE] = {MG_LUA_SSL_SESS_STORE, "ssl_session_store_by_lua"},
+    [MG_HTTP_SSL_HOOK_CLIENT_HELLO] = {MG_LUA_SSL_CLIENT_HELLO, "ssl_client_hello_by_lua",
+                                       "loading SSL client hello by lua"},
+    [MG_HTTP_SSL_HOOK_CERT] = {MG_LUA_SSL_CERT, "ssl_certificate_by_lua",
+                               "loading SSL certificate by lua"},
+    [MG_HTTP_SSL_HOOK_SESS_FETCH] = {MG_LUA_SSL_SESS_FETCH, "ssl_session_fetch_by_lua",
+                                     "fetching SSL session by lua"},
+    [MG_HTTP_SSL_HOOK_SESS_STORE] = {MG_LUA_SSL_SESS_STORE, "ssl_session_store_by_lua",
+                                     "storing SSL session by lua"},
 };
 
 /* ---- directives ---- */
@@ -223,6 +228,7 @@ static void phase_finished(mg_lua_ctx_t *ctx, int how)
     sc->rc = outcome(sc, how);
     sc->state = ST_DONE;
     stop(sc);
+    sc->c->log.action = "SSL handshaking";
     mg_http_ssl_resume(sc->c); /* may close c: sc is not touched after */
 }
 
@@ -259,6 +265,8 @@ static mg_int_t hook_run(mg_connection_t *c, mg_http_srv_conf_t *srv, int hook, 
     ctx->exit_code = MG_OK;
     mg_lua_co_t *co = mg_lua_co_new(ctx, MG_LUA_KIND_ENTRY);
     int how = MG_LUA_CO_ERROR;
+    const char *action = c->log.action;
+    c->log.action = hooks[hook].action;
     if (mg_lua_code_push(co->L, NULL, code, 1) == MG_OK) {
         how = mg_lua_sched_run(co, 0);
     }
@@ -266,6 +274,7 @@ static mg_int_t hook_run(mg_connection_t *c, mg_http_srv_conf_t *srv, int hook, 
         sc->state = ST_WAITING;
         return MG_AGAIN;
     }
+    c->log.action = action;
     /* (the store's code cannot wait: what it left waiting is stopped) */
     sc->rc = outcome(sc, how);
     stop(sc);

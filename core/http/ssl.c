@@ -1183,7 +1183,9 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
 
 static void handshake_timeout(mg_connection_t *c)
 {
-    c->log.action = "SSL handshaking";
+    if (c->log.action == NULL) {
+        c->log.action = "SSL handshaking"; /* (a hook's code that waits has its own) */
+    }
     mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     c->ssl->no_shutdown = 1;
     mg_conn_close(c);
