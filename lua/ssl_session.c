@@ -77,7 +77,7 @@ static int set_serialized_session(lua_State *L)
     const unsigned char *p = (const unsigned char *)der;
     SSL_SESSION *sess = d2i_SSL_SESSION(NULL, &p, (long)len);
     if (sess == NULL) {
-        return fail(L, "d2i_SSL_SESSION() failed");
+        return fail(L, "failed to de-serialize session");
     }
     SSL_SESSION_free(sc->sess);
     sc->sess = sess;
