@@ -104,6 +104,16 @@ mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv);
 mg_int_t mg_http_ssl_init_servers(mg_conf_t *cf);
 mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr);
 
+/* ssl_certificate/_key pairs with variables (ssl_cert.c): compiled while the configuration is
+ * read (NULL: no variables, the pair is loaded then; MG_HTTP_SSL_CERT_VAR_ERROR: logged), and
+ * loaded into a handshake's SSL from the certificate callback: MG_OK, or MG_ERROR (logged). */
+typedef struct mg_http_ssl_cert_var_s mg_http_ssl_cert_var_t;
+#define MG_HTTP_SSL_CERT_VAR_ERROR ((mg_http_ssl_cert_var_t *)-1)
+mg_http_ssl_cert_var_t *mg_http_ssl_cert_var(mg_conf_t *cf, mg_str_t cert, mg_str_t key);
+struct ssl_st;
+mg_int_t mg_http_ssl_cert_load(mg_connection_t *c, mg_http_srv_conf_t *srv, struct ssl_st *ssl,
+                               mg_array_t *vars, mg_array_t *passwords);
+
 /* Handshake hooks a module puts in (lua/ssl.c: ssl_client_hello_by_lua, ssl_certificate_by_lua,
  * ssl_session_fetch_by_lua, ssl_session_store_by_lua). `has` says whether a server has code for
  * a hook (asked while its TLS context is made). `run` answers MG_OK (go on), MG_ERROR (abort the

@@ -64,6 +64,7 @@ typedef struct {
     mg_log_t *log;     /* the generation's, for the session cache's lock outside a connection */
     SSL_CTX *ctx;
     mg_http_srv_conf_t *cscf; /* the server it belongs to (the handshake hooks') */
+    mg_array_t *cert_vars;    /* mg_http_ssl_cert_var_t *: pairs loaded per handshake */
 } ssl_srv_conf_t;
 
 mg_module_t mg_http_ssl_module;
@@ -580,6 +581,18 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     mg_str_t *cert = s->certificates->elts;
     for (size_t i = 0; i < s->certificates->nelts; i++) {
         mg_str_t *key = s->certificate_keys->elts;
+        mg_http_ssl_cert_var_t *v = mg_http_ssl_cert_var(cf, cert[i], key[i]);
+        if (v == MG_HTTP_SSL_CERT_VAR_ERROR) {
+            return MG_ERROR;
+        }
+        if (v) {
+            if (s->cert_vars == NULL) {
+                s->cert_vars = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+                mg_array_init(s->cert_vars, cf->pool, 1, sizeof(mg_http_ssl_cert_var_t *));
+            }
+            *(mg_http_ssl_cert_var_t **)mg_array_push(s->cert_vars) = v;
+            continue;
+        }
         if (load_certificate(cf, s, cert[i], key[i]) != MG_OK) {
             return MG_ERROR;
         }
@@ -663,7 +676,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
         hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {
         SSL_CTX_set_client_hello_cb(s->ctx, client_hello_callback, NULL);
     }
-    if (hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
+    if (s->cert_vars || hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
         SSL_CTX_set_cert_cb(s->ctx, cert_callback, NULL);
     }
     /* ssl_conf_command last, as nginx: it may override all of the above */
@@ -936,6 +949,7 @@ static int hook_sess_new(SSL *ssl, SSL_SESSION *sess)
 typedef struct {
     unsigned hello_done : 1;
     unsigned fetch_done : 1;
+    unsigned certs_done : 1; /* the certificates with variables are loaded */
     unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
     size_t id_len;
     SSL_SESSION *sess;
@@ -1004,11 +1018,8 @@ static int offered_session_id(SSL *ssl, hello_state_t *hs)
 
 /* Before SNI: the code of the context the handshake started with (the address's default
  * server), as lua-nginx-module's; then the session fetch's. */
-static int client_hello_callback(SSL *ssl, int *ad, void *arg)
+static hello_state_t *hello_state(SSL *ssl)
 {
-    (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
-    mg_http_srv_conf_t *cscf = ssl_conf(ssl)->cscf;
     if (hello_index < 0) {
         hello_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, hello_state_free);
     }
@@ -1017,6 +1028,15 @@ static int client_hello_callback(SSL *ssl, int *ad, void *arg)
         hs = mg_calloc(sizeof(hello_state_t));
         SSL_set_ex_data(ssl, hello_index, hs);
     }
+    return hs;
+}
+
+static int client_hello_callback(SSL *ssl, int *ad, void *arg)
+{
+    (void)arg;
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_http_srv_conf_t *cscf = ssl_conf(ssl)->cscf;
+    hello_state_t *hs = hello_state(ssl);
     if (!hs->hello_done && hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO)) {
         mg_int_t rc = mg_http_ssl_hooks->run(c, cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO, NULL);
         if (rc == MG_AGAIN) {
@@ -1040,12 +1060,23 @@ static int client_hello_callback(SSL *ssl, int *ad, void *arg)
     return SSL_CLIENT_HELLO_SUCCESS;
 }
 
-/* After SNI chose the context: that server's code. */
+/* After SNI chose the context: that server's certificates with variables, then its code. */
 static int cert_callback(SSL *ssl, void *arg)
 {
     (void)arg;
-    mg_int_t rc = mg_http_ssl_hooks->run(SSL_get_app_data(ssl), ssl_conf(ssl)->cscf,
-                                         MG_HTTP_SSL_HOOK_CERT, NULL);
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    ssl_srv_conf_t *s = ssl_conf(ssl);
+    hello_state_t *hs = hello_state(ssl);
+    if (s->cert_vars && !hs->certs_done) {
+        if (mg_http_ssl_cert_load(c, s->cscf, ssl, s->cert_vars, s->passwords) != MG_OK) {
+            return 0;
+        }
+        hs->certs_done = 1; /* not again when the code below waits and OpenSSL asks again */
+    }
+    if (!hook_has(s->cscf, MG_HTTP_SSL_HOOK_CERT)) {
+        return 1;
+    }
+    mg_int_t rc = mg_http_ssl_hooks->run(c, s->cscf, MG_HTTP_SSL_HOOK_CERT, NULL);
     return rc == MG_AGAIN ? -1 : rc == MG_OK ? 1 : 0;
 }
 
