@@ -53,6 +53,23 @@ size_t mg_ssl_hello_versions(const unsigned char *p, size_t len, unsigned *out, 
     return n;
 }
 
+int mg_ssl_hello_sni_name(const char *name, size_t len, char *out, size_t *out_len)
+{
+    if (len > 255) {
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    }
+    /* a trailing dot is the same name, as a Host header's */
+    if (len > 1 && out[len - 1] == '.') {
+        len--;
+    }
+    out[len] = '\0';
+    *out_len = len;
+    return 0;
+}
+
 int mg_ssl_hello_psk_identity(const unsigned char *p, size_t len, const unsigned char **id,
                               size_t *id_len)
 {

@@ -20,4 +20,8 @@ size_t mg_ssl_hello_versions(const unsigned char *p, size_t len, unsigned *out, 
 int mg_ssl_hello_psk_identity(const unsigned char *p, size_t len, const unsigned char **id,
                               size_t *id_len);
 
+/* The SNI name as a Host is compared (core/http/ssl.c's servername callback): lowercased, one
+ * trailing dot dropped, into out (len + 1 bytes, NUL-terminated); -1 when longer than 255. */
+int mg_ssl_hello_sni_name(const char *name, size_t len, char *out, size_t *out_len);
+
 #endif

@@ -1176,17 +1176,10 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (name && *name) {
         size_t len = strlen(name);
-        if (len > 255) {
+        char *lower = mg_pnalloc(c->pool, len + 1);
+        if (mg_ssl_hello_sni_name(name, len, lower, &len) != 0) {
             *ad = SSL_AD_UNRECOGNIZED_NAME;
             return SSL_TLSEXT_ERR_ALERT_FATAL;
-        }
-        char *lower = mg_pnalloc(c->pool, len + 1);
-        for (size_t i = 0; i <= len; i++) {
-            lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-        }
-        /* a trailing dot is the same name, as a Host header's */
-        if (len > 1 && lower[len - 1] == '.') {
-            lower[--len] = '\0';
         }
         hc->ssl_servername.data = lower;
         hc->ssl_servername.len = len;
