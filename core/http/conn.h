@@ -114,6 +114,12 @@ struct ssl_st;
 mg_int_t mg_http_ssl_cert_load(mg_connection_t *c, mg_http_srv_conf_t *srv, struct ssl_st *ssl,
                                mg_array_t *vars, mg_array_t *passwords);
 
+/* ssl_stapling on (ssl_stapling.c): the response of ssl_stapling_file (empty: none) for the
+ * clients that ask, for the certificate file `name`; MG_OK or MG_ERROR (logged, "in where"). */
+struct ssl_ctx_st;
+mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, struct ssl_ctx_st *ctx, mg_str_t file,
+                              const char *name, const char *where);
+
 /* Handshake hooks a module puts in (lua/ssl.c: ssl_client_hello_by_lua, ssl_certificate_by_lua,
  * ssl_session_fetch_by_lua, ssl_session_store_by_lua). `has` says whether a server has code for
  * a hook (asked while its TLS context is made). `run` answers MG_OK (go on), MG_ERROR (abort the

@@ -65,6 +65,10 @@ typedef struct {
     SSL_CTX *ctx;
     mg_http_srv_conf_t *cscf; /* the server it belongs to (the handshake hooks') */
     mg_array_t *cert_vars;    /* mg_http_ssl_cert_var_t *: pairs loaded per handshake */
+    int stapling;
+    mg_str_t stapling_file;
+    int stapling_verify;
+    mg_str_t stapling_responder;
 } ssl_srv_conf_t;
 
 mg_module_t mg_http_ssl_module;
@@ -105,6 +109,8 @@ static void *ssl_create_srv_conf(mg_conf_t *cf)
     s->verify_depth = MG_CONF_UNSET;
     s->reject_handshake = MG_CONF_UNSET;
     s->enable = MG_CONF_UNSET;
+    s->stapling = MG_CONF_UNSET;
+    s->stapling_verify = MG_CONF_UNSET;
     return s;
 }
 
@@ -352,6 +358,14 @@ static const mg_command_t ssl_commands[] = {
      NULL},
     {"ssl_reject_handshake", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, reject_handshake), NULL},
+    {"ssl_stapling", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, stapling), NULL},
+    {"ssl_stapling_file", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, stapling_file), NULL},
+    {"ssl_stapling_verify", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, stapling_verify), NULL},
+    {"ssl_stapling_responder", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, stapling_responder), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -672,6 +686,11 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
         return MG_ERROR;
     }
     SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
+    if (s->stapling && !s->cert_vars && s->certificates->nelts &&
+        mg_http_ssl_stapling(cf, s->ctx, s->stapling_file,
+                             mg_conf_full_name(cf->cycle, cert[0], 1).data, where) != MG_OK) {
+        return MG_ERROR;
+    }
     if (hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO) ||
         hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {
         SSL_CTX_set_client_hello_cb(s->ctx, client_hello_callback, NULL);
@@ -755,6 +774,10 @@ static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
         s->crl.data = NULL;
     }
     mg_conf_merge(s->reject_handshake, prev->reject_handshake, 0);
+    mg_conf_merge(s->stapling, prev->stapling, 0);
+    mg_conf_merge_str(s->stapling_file, prev->stapling_file, "");
+    mg_conf_merge(s->stapling_verify, prev->stapling_verify, 0);
+    mg_conf_merge_str(s->stapling_responder, prev->stapling_responder, "");
     if (s->enable == MG_CONF_UNSET) {
         s->enable = prev->enable == MG_CONF_UNSET ? 0 : prev->enable;
         s->enable_where = prev->enable_where;
