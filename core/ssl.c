@@ -75,6 +75,11 @@ static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
 {
     mg_ssl_conn_t *sc = c->ssl;
     size_t got = 0;
+    if (sc->early_pos < sc->early_len) {
+        got = mg_min(len, sc->early_len - sc->early_pos);
+        memcpy(buf, sc->early + sc->early_pos, got);
+        sc->early_pos += got;
+    }
     /* read until the buffer is full or the socket is empty, so that a short read means what
      * it means for a plain socket: nothing is left but what the next read event brings */
     while (got < len) {
@@ -220,23 +225,61 @@ void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size)
     SSL_set_accept_state(sc->ssl);
     SSL_set_app_data(sc->ssl, c);
     sc->buffer_size = buffer_size ? buffer_size : 16384;
+    sc->early_try = SSL_CTX_get_max_early_data(ctx) > 0;
     c->ssl = sc;
     c->recv = ssl_recv;
     c->send = ssl_send;
     c->send_chain = ssl_send_chain;
 }
 
+/* Early data, read until the client ends it (or sent none, or it was rejected); the request
+ * it holds is read once the handshake is done, so a client's early data costs it one round
+ * trip less, though not the response's (nginx answers before the handshake ends). */
+#define EARLY_MAX 16384 /* what a context accepts (SSL_CTX_set_max_early_data) */
+
+/* 0 once the early data ended, else SSL_get_error's answer. */
+static int read_early(mg_connection_t *c)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    if (sc->early == NULL) {
+        sc->early = mg_alloc(EARLY_MAX + 1); /* one more: OpenSSL enforces the limit */
+    }
+    for (;;) {
+        size_t n = 0;
+        ERR_clear_error();
+        int rc = SSL_read_early_data(sc->ssl, sc->early + sc->early_len,
+                                     EARLY_MAX + 1 - sc->early_len, &n);
+        if (rc == SSL_READ_EARLY_DATA_SUCCESS) {
+            sc->early_len += n;
+            if (sc->early_len > EARLY_MAX) {
+                return SSL_ERROR_SSL;
+            }
+            continue;
+        }
+        if (rc == SSL_READ_EARLY_DATA_FINISH) {
+            sc->early_try = 0;
+            return 0;
+        }
+        return SSL_get_error(sc->ssl, -1);
+    }
+}
+
 mg_int_t mg_ssl_handshake(mg_connection_t *c)
 {
     mg_ssl_conn_t *sc = c->ssl;
-    ERR_clear_error();
-    int n = SSL_do_handshake(sc->ssl);
-    if (n == 1) {
+    int early = sc->early_try;
+    int e = early ? read_early(c) : 0;
+    if (e == 0) {
+        early = 0;
+        ERR_clear_error();
+        int n = SSL_do_handshake(sc->ssl);
+        e = n == 1 ? 0 : SSL_get_error(sc->ssl, n);
+    }
+    if (e == 0) {
         sc->handshaked = 1;
         mg_conn_write_off(c);
         return MG_OK;
     }
-    int e = SSL_get_error(sc->ssl, n);
     if (e == SSL_ERROR_WANT_READ) {
         mg_conn_write_off(c);
         mg_conn_read_on(c);
@@ -253,7 +296,7 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
         mg_conn_write_off(c);
         return MG_AGAIN;
     }
-    conn_error(c, e, "SSL_do_handshake");
+    conn_error(c, e, early ? "SSL_read_early_data" : "SSL_do_handshake");
     return MG_ERROR;
 }
 
@@ -277,6 +320,7 @@ void mg_ssl_conn_free(mg_connection_t *c)
     mg_ssl_conn_t *sc = c->ssl;
     SSL_free(sc->ssl);
     free(sc->wbuf);
+    free(sc->early);
     free(sc);
     c->ssl = NULL;
 }

@@ -22,6 +22,11 @@ struct mg_ssl_conn_s {
     unsigned read_wants_write : 1; /* SSL_read needs the socket writable (a key update) */
     unsigned write_wants_read : 1; /* SSL_write needs to read first */
     unsigned no_shutdown : 1;      /* a fatal error: no close_notify */
+    /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
+     * given by the first reads */
+    unsigned early_try : 1;        /* the context accepts early data: read it first */
+    char *early;                   /* malloc'ed */
+    size_t early_len, early_pos;
 };
 
 /* OpenSSL's queued errors as nginx shows them, " (SSL: error:...)" or "", into buf; the

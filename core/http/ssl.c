@@ -69,6 +69,7 @@ typedef struct {
     mg_str_t stapling_file;
     int stapling_verify;
     mg_str_t stapling_responder;
+    int early_data;
 } ssl_srv_conf_t;
 
 mg_module_t mg_http_ssl_module;
@@ -111,6 +112,7 @@ static void *ssl_create_srv_conf(mg_conf_t *cf)
     s->enable = MG_CONF_UNSET;
     s->stapling = MG_CONF_UNSET;
     s->stapling_verify = MG_CONF_UNSET;
+    s->early_data = MG_CONF_UNSET;
     return s;
 }
 
@@ -366,6 +368,8 @@ static const mg_command_t ssl_commands[] = {
      offsetof(ssl_srv_conf_t, stapling_verify), NULL},
     {"ssl_stapling_responder", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, stapling_responder), NULL},
+    {"ssl_early_data", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, early_data), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -686,6 +690,12 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
         return MG_ERROR;
     }
     SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
+    if (s->early_data) {
+        /* TLS 1.3 0-RTT; replays are the application's to refuse ($ssl_early_data), as with
+         * nginx, so OpenSSL's single-use check (which needs its own cache) is off */
+        SSL_CTX_set_max_early_data(s->ctx, 16384);
+        SSL_CTX_set_options(s->ctx, SSL_OP_NO_ANTI_REPLAY);
+    }
     if (s->stapling && !s->cert_vars && s->certificates->nelts &&
         mg_http_ssl_stapling(cf, s->ctx, s->stapling_file,
                              mg_conf_full_name(cf->cycle, cert[0], 1).data, where) != MG_OK) {
@@ -778,6 +788,7 @@ static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge_str(s->stapling_file, prev->stapling_file, "");
     mg_conf_merge(s->stapling_verify, prev->stapling_verify, 0);
     mg_conf_merge_str(s->stapling_responder, prev->stapling_responder, "");
+    mg_conf_merge(s->early_data, prev->early_data, 0);
     if (s->enable == MG_CONF_UNSET) {
         s->enable = prev->enable == MG_CONF_UNSET ? 0 : prev->enable;
         s->enable_where = prev->enable_where;
@@ -1554,6 +1565,17 @@ static mg_int_t var_session_reused(mg_request_t *r, mg_http_var_value_t *v, uint
     return set_value(v, SSL_session_reused(ssl) ? "r" : ".", 1);
 }
 
+/* "1" for a request that came (at least its start) in TLS 1.3 early data: the connection's
+ * first, read from what the handshake kept. nginx says "1" while the handshake is not over; moongate
+ * reads the request once it is, so the request the early data held is the one. */
+static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_connection_t *c = r->connection;
+    int early = c->ssl && c->ssl->early_len && c->requests == 1;
+    return set_value(v, early ? "1" : "", early);
+}
+
 static mg_int_t var_client_verify(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
@@ -1687,6 +1709,7 @@ static const char *ssl_init_main_conf(mg_conf_t *cf, void *conf)
         {"ssl_server_name", var_server_name, 0},
         {"ssl_session_id", var_session_id, 0},
         {"ssl_session_reused", var_session_reused, 0},
+        {"ssl_early_data", var_early_data, 0},
         {"ssl_client_verify", var_client_verify, 0},
         {"ssl_client_s_dn", var_client_dn, 0},
         {"ssl_client_i_dn", var_client_dn, 1},
