@@ -24,8 +24,8 @@ struct mg_ssl_conn_s {
     unsigned no_shutdown : 1;      /* a fatal error: no close_notify */
     /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
      * given by the first reads */
-    unsigned early_try : 1;        /* the context accepts early data: read it first */
-    char *early;                   /* malloc'ed */
+    unsigned early_try : 1; /* the context accepts early data: read it first */
+    char *early;            /* malloc'ed */
     size_t early_len, early_pos;
 };
 

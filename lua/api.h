@@ -37,7 +37,7 @@ enum {
     (MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_LOG |                 \
      MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER)
 /* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
-#define MG_LUA_YIELDABLE                                                                         \
+#define MG_LUA_YIELDABLE                                                                           \
     (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE)
 
 /* A piece of Lua code a directive names: inline text or a file. */
@@ -144,8 +144,8 @@ typedef struct mg_lua_ctx_s {
     size_t pend_cap;
     /* a coroutine without a request (a timer) ended: MG_LUA_CO_DONE/EXIT/ERROR */
     void (*finished)(struct mg_lua_ctx_s *ctx, int how);
-    void *owner;             /* the timer (or TLS connection, ssl.c) that runs this ctx */
-    mg_log_t *log;           /* without a request: the log its lines go to (NULL: the generation's) */
+    void *owner;   /* the timer (or TLS connection, ssl.c) that runs this ctx */
+    mg_log_t *log; /* without a request: the log its lines go to (NULL: the generation's) */
     struct mg_lua_body_s *body; /* body_filter_by_lua's state (filter.c) */
     unsigned exited : 1;     /* ngx.exit / ngx.redirect called */
     unsigned exec : 1;       /* ngx.exec called */

@@ -6,9 +6,9 @@
  * waits (ngx.sleep, a cosocket), the hook answers MG_AGAIN and the handshake waits with the
  * connection's events off; the code's end resumes the handshake, which asks the hook again.
  */
+#include "ssl.h"
 #include "conn.h"
 #include "lua_ssl.h"
-#include "ssl.h"
 
 typedef struct {
     mg_lua_code_t *client_hello;
@@ -51,17 +51,21 @@ static const char *set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     }
     int hook = (int)(intptr_t)cmd->post;
     const char *err;
-    *slot = mg_lua_code_from_arg(cf, hooks[hook].phase, hooks[hook].label,
-                                 cf->args[cf->nargs - 1], &err);
+    *slot = mg_lua_code_from_arg(cf, hooks[hook].phase, hooks[hook].label, cf->args[cf->nargs - 1],
+                                 &err);
     return *slot ? MG_CONF_OK : err;
 }
 
-#define SRV_CODE(name, args, hook, field)                                                        \
-    {name,      MG_HTTP_SRV, args, set_code, MG_SRV_CONF, offsetof(lua_ssl_srv_conf_t, field),     \
-     (void *)(intptr_t)(hook)}
-#define MAIN_CODE(name, args, hook, field)                                                       \
-    {name,      MG_CTX_HTTP, args, set_code, MG_MAIN_CONF, offsetof(lua_ssl_main_conf_t, field),   \
-     (void *)(intptr_t)(hook)}
+#define SRV_CODE(name, args, hook, field)                                                          \
+    {                                                                                              \
+        name, MG_HTTP_SRV, args, set_code, MG_SRV_CONF, offsetof(lua_ssl_srv_conf_t, field),       \
+            (void *)(intptr_t)(hook)                                                               \
+    }
+#define MAIN_CODE(name, args, hook, field)                                                         \
+    {                                                                                              \
+        name, MG_CTX_HTTP, args, set_code, MG_MAIN_CONF, offsetof(lua_ssl_main_conf_t, field),     \
+            (void *)(intptr_t)(hook)                                                               \
+    }
 
 static const mg_command_t lua_ssl_commands[] = {
     SRV_CODE("ssl_client_hello_by_lua_block", MG_RAW_BLOCK, MG_HTTP_SSL_HOOK_CLIENT_HELLO,
@@ -288,8 +292,8 @@ static const mg_http_ssl_hooks_t lua_hooks = {
 
 mg_lua_ssl_conn_t *mg_lua_ssl_running(void)
 {
-    if (mg_lua_cur.ctx == NULL || !(mg_lua_cur.phase & (MG_LUA_SSL_YIELDABLE |
-                                                         MG_LUA_SSL_SESS_STORE))) {
+    if (mg_lua_cur.ctx == NULL ||
+        !(mg_lua_cur.phase & (MG_LUA_SSL_YIELDABLE | MG_LUA_SSL_SESS_STORE))) {
         return NULL;
     }
     return mg_lua_cur.ctx->owner;

@@ -101,7 +101,7 @@ static int ssl_set_der_priv_key(lua_State *L)
 }
 
 /* A PEM text's certificate then its chain; NULL with *err. */
-static STACK_OF(X509) *read_chain(const char *pem, size_t len, const char **err)
+static STACK_OF(X509) * read_chain(const char *pem, size_t len, const char **err)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     X509 *x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);

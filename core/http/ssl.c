@@ -972,8 +972,8 @@ static ssl_srv_conf_t *ssl_conf(SSL *ssl)
 
 static int hook_sess_new(SSL *ssl, SSL_SESSION *sess)
 {
-    mg_http_ssl_hooks->run(SSL_get_app_data(ssl), ssl_conf(ssl)->cscf,
-                           MG_HTTP_SSL_HOOK_SESS_STORE, sess);
+    mg_http_ssl_hooks->run(SSL_get_app_data(ssl), ssl_conf(ssl)->cscf, MG_HTTP_SSL_HOOK_SESS_STORE,
+                           sess);
     return 0; /* no reference kept */
 }
 
@@ -1566,8 +1566,8 @@ static mg_int_t var_session_reused(mg_request_t *r, mg_http_var_value_t *v, uint
 }
 
 /* "1" for a request that came (at least its start) in TLS 1.3 early data: the connection's
- * first, read from what the handshake kept. nginx says "1" while the handshake is not over; moongate
- * reads the request once it is, so the request the early data held is the one. */
+ * first, read from what the handshake kept. nginx says "1" while the handshake is not over;
+ * moongate reads the request once it is, so the request the early data held is the one. */
 static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;

@@ -10,8 +10,8 @@
 #include "conn.h"
 #include "script.h"
 #include "server.h"
-#include "stat.h"
 #include "ssl.h"
+#include "stat.h"
 
 struct mg_http_ssl_cert_var_s {
     mg_http_complex_value_t cert;
