@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "accept_mutex.h"
 #include "cidr.h"
 #include "cycle.h"
 #include "pool.h"
@@ -69,6 +70,9 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     if (ccf->worker_processes == 0) { /* "auto" */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         ccf->worker_processes = n > 0 ? n : 1;
+    }
+    if (mg_accept_mutex_create(cycle) != MG_OK) {
+        return MG_CONF_ERROR;
     }
     if (ccf->user.data == NULL && geteuid() == 0) {
         /* nginx's default for a privileged master: workers run as nobody, in the group
