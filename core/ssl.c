@@ -77,6 +77,11 @@ static void conn_error(mg_ssl_conn_t *sc, mg_log_t *log, int sslerr, const char 
 ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
 {
     size_t got = 0;
+    if (sc->early_pos < sc->early_len) {
+        got = mg_min(len, sc->early_len - sc->early_pos);
+        memcpy(buf, sc->early + sc->early_pos, got);
+        sc->early_pos += got;
+    }
     /* read until the buffer is full or the socket is empty, so that a short read means what
      * it means for a plain socket: nothing is left but what the next read event brings */
     while (got < len) {
@@ -285,6 +290,7 @@ void mg_ssl_close(mg_ssl_conn_t *sc)
     }
     SSL_free(sc->ssl);
     free(sc->wbuf);
+    free(sc->early);
     free(sc);
 }
 
@@ -293,25 +299,79 @@ void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size)
     mg_ssl_conn_t *sc = mg_ssl_new(ctx, c->fd, &c->log, buffer_size);
     SSL_set_accept_state(sc->ssl);
     SSL_set_app_data(sc->ssl, c);
+    sc->early_try = SSL_CTX_get_max_early_data(ctx) > 0;
     c->ssl = sc;
     c->recv = ssl_recv;
     c->send = ssl_send;
     c->send_chain = ssl_send_chain;
 }
 
+/* Early data, read until the client ends it (or sent none, or it was rejected); the request
+ * it holds is read once the handshake is done, so a client's early data costs it one round
+ * trip less, though not the response's (nginx answers before the handshake ends). */
+#define EARLY_MAX 16384 /* what a context accepts (SSL_CTX_set_max_early_data) */
+
+/* 0 once the early data ended, else SSL_get_error's answer. */
+static int read_early(mg_connection_t *c)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    if (sc->early == NULL) {
+        sc->early = mg_alloc(EARLY_MAX + 1); /* one more: OpenSSL enforces the limit */
+    }
+    for (;;) {
+        size_t n = 0;
+        ERR_clear_error();
+        int rc = SSL_read_early_data(sc->ssl, sc->early + sc->early_len,
+                                     EARLY_MAX + 1 - sc->early_len, &n);
+        if (rc == SSL_READ_EARLY_DATA_SUCCESS) {
+            sc->early_len += n;
+            if (sc->early_len > EARLY_MAX) {
+                return SSL_ERROR_SSL;
+            }
+            continue;
+        }
+        if (rc == SSL_READ_EARLY_DATA_FINISH) {
+            sc->early_try = 0;
+            return 0;
+        }
+        return SSL_get_error(sc->ssl, -1);
+    }
+}
+
 mg_int_t mg_ssl_handshake(mg_connection_t *c)
 {
-    mg_int_t rc = mg_ssl_handshake_step(c->ssl, &c->log);
-    if (rc == MG_OK) {
+    mg_ssl_conn_t *sc = c->ssl;
+    int early = sc->early_try;
+    int e = early ? read_early(c) : 0;
+    if (e == 0) {
+        early = 0;
+        ERR_clear_error();
+        int n = SSL_do_handshake(sc->ssl);
+        e = n == 1 ? 0 : SSL_get_error(sc->ssl, n);
+    }
+    if (e == 0) {
+        sc->handshaked = 1;
         mg_conn_write_off(c);
-    } else if (rc == MG_AGAIN && !c->ssl->want_write) {
+        return MG_OK;
+    }
+    if (e == SSL_ERROR_WANT_READ) {
         mg_conn_write_off(c);
         mg_conn_read_on(c);
-    } else if (rc == MG_AGAIN) {
+        return MG_AGAIN;
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
         mg_conn_read_off(c);
         mg_conn_write_on(c);
+        return MG_AGAIN;
     }
-    return rc;
+    if (e == SSL_ERROR_WANT_X509_LOOKUP || e == SSL_ERROR_WANT_CLIENT_HELLO_CB) {
+        /* a callback's code waits for an event of its own; it resumes the handshake */
+        mg_conn_read_off(c);
+        mg_conn_write_off(c);
+        return MG_AGAIN;
+    }
+    conn_error(sc, &c->log, e, early ? "SSL_read_early_data" : "SSL_do_handshake");
+    return MG_ERROR;
 }
 
 void mg_ssl_shutdown(mg_connection_t *c)
@@ -334,6 +394,7 @@ void mg_ssl_conn_free(mg_connection_t *c)
     mg_ssl_conn_t *sc = c->ssl;
     SSL_free(sc->ssl);
     free(sc->wbuf);
+    free(sc->early);
     free(sc);
     c->ssl = NULL;
 }

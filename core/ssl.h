@@ -29,6 +29,11 @@ struct mg_ssl_conn_s {
     unsigned want_write : 1;       /* the handshake step waits for the socket writable */
     unsigned turn_on : 1;          /* the last operation set read_wants_write/write_wants_read:
                                       the owner turns that event on */
+    /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
+     * given by the first reads */
+    unsigned early_try : 1; /* the context accepts early data: read it first */
+    char *early;            /* malloc'ed */
+    size_t early_len, early_pos;
 };
 
 /* OpenSSL's queued errors as nginx shows them, " (SSL: error:...)" or "", into buf; the
@@ -38,7 +43,7 @@ const char *mg_ssl_error_queue(char *buf, size_t size);
  * become the TLS ones. The SSL object is freed when c closes. */
 void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size);
 /* Go on with the handshake: MG_OK when done, MG_AGAIN when waiting (the events that it waits
- * for are on), MG_ERROR (logged; close c). */
+ * for are on, or none when a callback's code waits and resumes it), MG_ERROR (logged; close c). */
 mg_int_t mg_ssl_handshake(mg_connection_t *c);
 /* Send close_notify once, without waiting for the peer's (closing and lingering). */
 void mg_ssl_shutdown(mg_connection_t *c);

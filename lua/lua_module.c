@@ -83,6 +83,13 @@ static mg_lua_code_t *code_from_arg(mg_conf_t *cf, const code_directive_t *d, mg
     return code;
 }
 
+mg_lua_code_t *mg_lua_code_from_arg(mg_conf_t *cf, unsigned phase, const char *label, mg_str_t arg,
+                                    const char **err)
+{
+    code_directive_t d = {phase, label};
+    return code_from_arg(cf, &d, arg, err);
+}
+
 static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     const code_directive_t *d = cmd->post;
