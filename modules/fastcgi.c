@@ -1,0 +1,614 @@
+/*
+ * fastcgi: nginx's FastCGI module on the upstream engine. The request goes as records
+ * (FCGI_BEGIN_REQUEST as a responder, with FCGI_KEEP_CONN under fastcgi_keep_conn; the
+ * fastcgi_param values and the client's header lines as HTTP_* in FCGI_PARAMS; the body in
+ * FCGI_STDIN records, a body in a temporary file sent from it); the answer's records are
+ * decoded by fastcgi_parse.c as they are read (stderr logged as nginx does), and its CGI head
+ * (Status, Location) parsed by the engine's CGI parser. Buffers, timeouts, next upstream,
+ * hidden headers ... are the family's (core/http/upstream_conf.c).
+ */
+#include "fastcgi_parse.h"
+#include "script.h"
+#include "upstream_io.h"
+#include "upstream_resolve.h"
+#include "variables.h"
+
+mg_module_t mg_fastcgi_module;
+
+typedef struct {
+    mg_str_t key;
+    mg_http_complex_value_t value;
+    int if_not_empty;
+} fcgi_param_t;
+
+typedef struct {
+    mg_upstream_conf_t upstream;
+    int set;                         /* fastcgi_pass given at this level (or inherited) */
+    mg_upstream_group_t *group;
+    mg_http_complex_value_t *url_cv; /* fastcgi_pass with variables */
+    mg_array_t *params;              /* fcgi_param_t: this level's, else the parent's */
+    mg_str_t index;
+    mg_regex_t *split;
+    int keep_conn;
+    mg_array_t *catch_stderr;        /* mg_str_t */
+} fcgi_loc_conf_t;
+
+typedef struct {
+    mg_upstream_t u;
+    mg_upstream_conf_t uconf;        /* the location's, with fastcgi_temp_path */
+    int started;
+    mg_fastcgi_parser_t parser;
+    mg_buf_t *head;                  /* FCGI_BEGIN_REQUEST and FCGI_PARAMS */
+    mg_str_t resolve_host;           /* a variable fastcgi_pass's host name */
+    in_port_t resolve_port;
+} fcgi_ctx_t;
+
+#define RECORD_MAX 32768 /* content per record we send, as nginx */
+
+static const char zeros[8];
+
+static mg_upstream_t *get_u(mg_request_t *r)
+{
+    fcgi_ctx_t *ctx = mg_http_get_ctx(r, mg_fastcgi_module);
+    return ctx && ctx->started ? &ctx->u : NULL;
+}
+
+/* ---- $fastcgi_script_name, $fastcgi_path_info ---- */
+
+static void split_uri(mg_request_t *r, fcgi_loc_conf_t *flcf, mg_str_t *script, mg_str_t *info)
+{
+    *script = r->uri;
+    info->len = 0;
+    info->data = NULL;
+    if (flcf->split) {
+        int ov[9];
+        mg_int_t n = mg_regex_exec(flcf->split, r->uri.data, r->uri.len, ov, 9);
+        if (n >= 3) {
+            script->data = r->uri.data + ov[2];
+            script->len = (size_t)(ov[3] - ov[2]);
+            info->data = r->uri.data + ov[4];
+            info->len = (size_t)(ov[5] - ov[4]);
+        }
+    }
+    if (flcf->index.len && script->len && script->data[script->len - 1] == '/') {
+        char *p = mg_pnalloc(r->pool, script->len + flcf->index.len);
+        memcpy(p, script->data, script->len);
+        memcpy(p + script->len, flcf->index.data, flcf->index.len);
+        script->data = p;
+        script->len += flcf->index.len;
+    }
+}
+
+static mg_int_t var_split(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
+    mg_str_t script, info;
+    split_uri(r, flcf, &script, &info);
+    v->value = data ? info : script;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    return MG_OK;
+}
+
+/* ---- the request records ---- */
+
+static char *put_header(char *p, int type, size_t len, size_t pad)
+{
+    p[0] = 1;
+    p[1] = (char)type;
+    p[2] = 0;
+    p[3] = 1;
+    p[4] = (char)(len >> 8);
+    p[5] = (char)(len & 0xff);
+    p[6] = (char)pad;
+    p[7] = 0;
+    return p + 8;
+}
+
+static size_t pair_len(size_t kl, size_t vl)
+{
+    return (kl > 127 ? 4 : 1) + (vl > 127 ? 4 : 1) + kl + vl;
+}
+
+static char *put_len(char *p, size_t n)
+{
+    if (n > 127) {
+        *p++ = (char)(((n >> 24) & 0x7f) | 0x80);
+        *p++ = (char)(n >> 16);
+        *p++ = (char)(n >> 8);
+    }
+    *p++ = (char)n;
+    return p;
+}
+
+/* The client's header line name as a CGI variable: HTTP_ACCEPT_LANGUAGE */
+static void cgi_name(char *dst, mg_str_t name)
+{
+    memcpy(dst, "HTTP_", 5);
+    for (size_t i = 0; i < name.len; i++) {
+        char ch = name.data[i];
+        dst[5 + i] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+    }
+}
+
+static int param_set(fcgi_loc_conf_t *flcf, const char *name, size_t len)
+{
+    fcgi_param_t *p = flcf->params ? flcf->params->elts : NULL;
+    for (size_t i = 0; p && i < flcf->params->nelts; i++) {
+        if (p[i].key.len == len && memcmp(p[i].key.data, name, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* FCGI_BEGIN_REQUEST and the FCGI_PARAMS records, built before the body is read (the client's
+ * header lines live in the connection buffer, which reading the body reuses) */
+static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *ctx)
+{
+    size_t np = flcf->params ? flcf->params->nelts : 0;
+    fcgi_param_t *pp = np ? flcf->params->elts : NULL;
+    mg_str_t *vals = mg_pcalloc(r->pool, (np ? np : 1) * sizeof(mg_str_t));
+    size_t len = 0;
+    for (size_t i = 0; i < np; i++) {
+        vals[i] = mg_http_complex_value(r, &pp[i].value);
+        if (pp[i].if_not_empty && vals[i].len == 0) {
+            continue;
+        }
+        len += pair_len(pp[i].key.len, vals[i].len);
+    }
+    mg_table_elt_t *h = r->headers_in.headers.elts;
+    size_t nh = flcf->upstream.pass_request_headers ? r->headers_in.headers.nelts : 0;
+    char *names = NULL;
+    size_t names_len = 0;
+    for (size_t i = 0; i < nh; i++) {
+        names_len += 5 + h[i].key.len;
+    }
+    names = mg_pnalloc(r->pool, names_len + 1);
+    char *nm = names;
+    for (size_t i = 0; i < nh; i++) {
+        cgi_name(nm, h[i].key);
+        if (!param_set(flcf, nm, 5 + h[i].key.len)) {
+            len += pair_len(5 + h[i].key.len, h[i].value.len);
+        }
+        nm += 5 + h[i].key.len;
+    }
+    /* the pairs, then cut into records */
+    char *pairs = mg_pnalloc(r->pool, len + 1), *p = pairs;
+    for (size_t i = 0; i < np; i++) {
+        if (pp[i].if_not_empty && vals[i].len == 0) {
+            continue;
+        }
+        p = put_len(p, pp[i].key.len);
+        p = put_len(p, vals[i].len);
+        memcpy(p, pp[i].key.data, pp[i].key.len);
+        p += pp[i].key.len;
+        memcpy(p, vals[i].data, vals[i].len);
+        p += vals[i].len;
+    }
+    nm = names;
+    for (size_t i = 0; i < nh; i++) {
+        size_t kl = 5 + h[i].key.len;
+        if (!param_set(flcf, nm, kl)) {
+            p = put_len(p, kl);
+            p = put_len(p, h[i].value.len);
+            memcpy(p, nm, kl);
+            p += kl;
+            memcpy(p, h[i].value.data, h[i].value.len);
+            p += h[i].value.len;
+        }
+        nm += kl;
+    }
+    size_t records = len / RECORD_MAX + 2;
+    char *buf = mg_pnalloc(r->pool, 16 + len + records * 16), *q = buf;
+    q = put_header(q, MG_FASTCGI_BEGIN_REQUEST, 8, 0);
+    memset(q, 0, 8);
+    q[1] = 1; /* FCGI_RESPONDER */
+    q[2] = flcf->keep_conn ? 1 : 0;
+    q += 8;
+    for (size_t off = 0; off < len; off += RECORD_MAX) {
+        size_t n = mg_min(len - off, (size_t)RECORD_MAX);
+        size_t pad = (8 - n % 8) % 8;
+        q = put_header(q, MG_FASTCGI_PARAMS, n, pad);
+        memcpy(q, pairs + off, n);
+        memset(q + n, 0, pad);
+        q += n + pad;
+    }
+    q = put_header(q, MG_FASTCGI_PARAMS, 0, 0);
+    ctx->head = mg_buf_mem(r->pool, buf, (size_t)(q - buf));
+}
+
+/* The body as FCGI_STDIN records around its buffers (memory or its temporary file), and the
+ * empty record that ends it */
+static mg_buf_t *stdin_records(mg_request_t *r, mg_buf_t *body, mg_buf_t ***tail)
+{
+    mg_buf_t *out = NULL, **t = &out;
+    for (mg_buf_t *b = body; b; b = b->next) {
+        size_t size = mg_buf_size(b);
+        for (size_t off = 0; off < size; off += RECORD_MAX) {
+            size_t n = mg_min(size - off, (size_t)RECORD_MAX);
+            size_t pad = (8 - n % 8) % 8;
+            char *hb = mg_pnalloc(r->pool, 8);
+            put_header(hb, MG_FASTCGI_STDIN, n, pad);
+            mg_buf_t *hdr = mg_buf_mem(r->pool, hb, 8);
+            mg_buf_t *piece = mg_pcalloc(r->pool, sizeof(mg_buf_t));
+            *piece = *b;
+            piece->next = NULL;
+            if (b->in_file) {
+                piece->file_pos = b->file_pos + (off_t)off;
+                piece->file_last = piece->file_pos + (off_t)n;
+            } else {
+                piece->pos = b->pos + off;
+                piece->last = piece->pos + n;
+            }
+            *t = hdr;
+            hdr->next = piece;
+            t = &piece->next;
+            if (pad) {
+                mg_buf_t *pb = mg_buf_mem(r->pool, zeros, pad);
+                *t = pb;
+                t = &pb->next;
+            }
+        }
+    }
+    char *eb = mg_pnalloc(r->pool, 8);
+    put_header(eb, MG_FASTCGI_STDIN, 0, 0);
+    *t = mg_buf_mem(r->pool, eb, 8);
+    t = &(*t)->next;
+    *tail = t;
+    return out;
+}
+
+/* ---- the response ---- */
+
+static int on_stderr(void *data, const char *msg, size_t len)
+{
+    mg_upstream_t *u = data;
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(u->r, mg_fastcgi_module);
+    /* as nginx: trailing line ends, dots and spaces are not part of the message */
+    size_t l = len;
+    while (l && (msg[l - 1] == '\n' || msg[l - 1] == '\r' || msg[l - 1] == '.' ||
+                 msg[l - 1] == ' ')) {
+        l--;
+    }
+    mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, "FastCGI sent in stderr: \"%.*s\"",
+                 (int)l, msg);
+    if (flcf->catch_stderr && !u->header_sent) {
+        mg_str_t *s = flcf->catch_stderr->elts;
+        for (size_t i = 0; i < flcf->catch_stderr->nelts; i++) {
+            if (mg_strlcasestrn(msg, msg + len, s[i].data, s[i].len)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
+{
+    fcgi_ctx_t *ctx = (fcgi_ctx_t *)u;
+    int rc = mg_fastcgi_parse(&ctx->parser, buf, n, on_stderr, u);
+    if (rc == 1) {
+        u->decoded_end = 1;
+        return MG_DONE;
+    }
+    if (rc == -1) {
+        static const char *const what[] = {"", "upstream sent unsupported FastCGI protocol version: %d",
+                                           "upstream sent invalid FastCGI record type: %d",
+                                           "upstream sent unexpected FastCGI request id: %d"};
+        mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, what[ctx->parser.bad_what],
+                     ctx->parser.bad);
+    }
+    return rc < 0 ? MG_ERROR : MG_OK;
+}
+
+static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
+{
+    return mg_upstream_parse_cgi_head(u, buf, len, h, 0);
+}
+
+static const char *const hidden_by_default[] = {
+    "status", "x-accel-expires", "x-accel-redirect", "x-accel-limit-rate", "x-accel-buffering",
+    "x-accel-charset", NULL};
+
+static mg_int_t process_header(mg_upstream_t *u)
+{
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(u->r, mg_fastcgi_module);
+    /* a connection is kept only when the application was told to keep it */
+    u->keepalive = flcf->keep_conn && u->group && u->group->keepalive > 0;
+    return mg_upstream_copy_headers(u, hidden_by_default);
+}
+
+/* ---- the handler ---- */
+
+static void fcgi_start(mg_request_t *r);
+
+static void fcgi_resolved(mg_request_t *r, mg_upstream_group_t *g)
+{
+    fcgi_ctx_t *ctx = mg_http_get_ctx(r, mg_fastcgi_module);
+    ctx->u.group = g;
+    ctx->resolve_host.len = 0;
+    fcgi_start(r);
+}
+
+static void fcgi_start(mg_request_t *r)
+{
+    fcgi_ctx_t *ctx = mg_http_get_ctx(r, mg_fastcgi_module);
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
+    if (ctx->resolve_host.len) {
+        mg_int_t rc = mg_upstream_resolve(r, ctx->resolve_host, ctx->resolve_port, fcgi_resolved);
+        if (rc != MG_DONE) {
+            mg_http_finalize_request(r, rc);
+        }
+        return;
+    }
+    mg_buf_t *body = NULL;
+    if (flcf->upstream.pass_request_body && r->request_body) {
+        body = r->request_body->bufs;
+    }
+    mg_buf_t **tail;
+    ctx->head->next = stdin_records(r, body, &tail);
+    ctx->u.request_bufs = ctx->head;
+    ctx->started = 1;
+    mg_upstream_start(&ctx->u);
+}
+
+/* fastcgi_pass with variables: an upstream{} name, "unix:/path", an address or a name */
+static mg_int_t eval_pass(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *ctx)
+{
+    mg_str_t hp = mg_http_complex_value(r, flcf->url_cv);
+    if (hp.len > 9 && mg_strncasecmp(hp.data, "fastcgi://", 10) == 0) {
+        hp.data += 10;
+        hp.len -= 10;
+    }
+    mg_upstream_group_t *g = mg_upstream_group_find(r, hp);
+    if (g) {
+        ctx->u.group = g;
+        return MG_OK;
+    }
+    mg_str_t port_text = mg_null_string;
+    int unix_sock = hp.len > 5 && mg_strncasecmp(hp.data, "unix:", 5) == 0;
+    mg_upstream_peer_t *peer = unix_sock ? mg_upstream_unix_peer(r, hp)
+                                         : mg_upstream_literal_peer(r, hp, 0, &port_text);
+    if (peer) {
+        ctx->u.single = peer;
+        return MG_OK;
+    }
+    const char *colon = memchr(hp.data, ':', hp.len);
+    int64_t port = colon ? mg_atoi(colon + 1, (size_t)(hp.data + hp.len - colon - 1)) : -1;
+    if (unix_sock || hp.len == 0 || hp.data[0] == '[' || port < 1 || port > 65535) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "no port in upstream \"%.*s\"",
+                     (int)hp.len, hp.data);
+        return MG_HTTP_BAD_GATEWAY;
+    }
+    ctx->resolve_host.data = hp.data;
+    ctx->resolve_host.len = (size_t)(colon - hp.data);
+    ctx->resolve_port = (in_port_t)port;
+    return MG_OK;
+}
+
+static mg_int_t fastcgi_handler(mg_request_t *r)
+{
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
+    if (!flcf->set) {
+        return MG_DECLINED;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    fcgi_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(fcgi_ctx_t));
+    mg_http_set_ctx(r, ctx, mg_fastcgi_module);
+    mg_upstream_t *u = &ctx->u;
+    u->r = r;
+    ctx->uconf = flcf->upstream;
+    ctx->uconf.temp_path = clcf->fastcgi_temp_path;
+    u->conf = &ctx->uconf;
+    u->process_header = process_header;
+    u->decode = decode;
+    u->parse_head = parse_head;
+    mg_str_set(&u->schema, "fastcgi://");
+    if (flcf->url_cv) {
+        mg_int_t rc = eval_pass(r, flcf, ctx);
+        if (rc != MG_OK) {
+            return rc;
+        }
+    } else {
+        u->group = flcf->group;
+    }
+    mg_upstream_conf_apply(r, u);
+    create_request(r, flcf, ctx);
+    if (flcf->upstream.pass_request_body &&
+        (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
+        mg_int_t rc = mg_http_read_client_request_body(r, fcgi_start);
+        return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
+    }
+    mg_int_t rc = mg_http_discard_request_body(r);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    fcgi_start(r);
+    return MG_DONE;
+}
+
+/* ---- configuration ---- */
+
+static const char *fastcgi_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    fcgi_loc_conf_t *flcf = conf;
+    mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
+    if (flcf->set) {
+        return "is duplicate";
+    }
+    flcf->set = 1;
+    clcf->handler = fastcgi_handler;
+    if (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/' && !clcf->regex &&
+        !clcf->named) {
+        clcf->auto_redirect = 1;
+    }
+    mg_str_t url = cf->args[1];
+    if (mg_http_script_variables_count(url)) {
+        flcf->url_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+        return mg_http_compile_complex_value(cf, url, flcf->url_cv) == MG_OK ? MG_CONF_OK
+                                                                          : MG_CONF_ERROR;
+    }
+    if (url.len > 9 && mg_strncasecmp(url.data, "fastcgi://", 10) == 0) {
+        url.data += 10;
+        url.len -= 10;
+    }
+    flcf->group = mg_upstream_group_ref(cf, url, 0);
+    return flcf->group ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+static const char *fastcgi_param(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    fcgi_loc_conf_t *flcf = conf;
+    if (flcf->params == NULL) {
+        flcf->params = mg_array_create(cf->pool, 16, sizeof(fcgi_param_t));
+    }
+    if (cf->nargs == 4 && !mg_str_eq(cf->args[3], "if_not_empty")) {
+        mg_conf_error(cf, 0, "invalid parameter \"%.*s\"", (int)cf->args[3].len,
+                      cf->args[3].data);
+        return MG_CONF_ERROR;
+    }
+    fcgi_param_t *p = mg_array_push(flcf->params);
+    memset(p, 0, sizeof(*p));
+    p->key = cf->args[1];
+    p->if_not_empty = cf->nargs == 4;
+    if (mg_http_compile_complex_value(cf, cf->args[2], &p->value) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *fastcgi_split_path_info(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    fcgi_loc_conf_t *flcf = conf;
+    if (flcf->split != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    flcf->split = mg_http_regex_compile(cf, cf->args[1], 0);
+    if (flcf->split == NULL) {
+        return MG_CONF_ERROR;
+    }
+    if (flcf->split->captures != 2) {
+        mg_conf_error(cf, 0, "pattern \"%.*s\" must have 2 captures", (int)cf->args[1].len,
+                      cf->args[1].data);
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *fastcgi_catch_stderr(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    fcgi_loc_conf_t *flcf = conf;
+    if (flcf->catch_stderr == NULL) {
+        flcf->catch_stderr = mg_array_create(cf->pool, 2, sizeof(mg_str_t));
+    }
+    *(mg_str_t *)mg_array_push(flcf->catch_stderr) = cf->args[1];
+    return MG_CONF_OK;
+}
+
+static void *fcgi_create_loc_conf(mg_conf_t *cf)
+{
+    fcgi_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
+    mg_upstream_conf_init(&c->upstream);
+    c->keep_conn = MG_CONF_UNSET;
+    c->split = MG_CONF_UNSET_PTR;
+    c->index.data = MG_CONF_UNSET_PTR;
+    return c;
+}
+
+static const char *fcgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    fcgi_loc_conf_t *prev = parent, *conf = child;
+    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "fastcgi") != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    mg_conf_merge(conf->keep_conn, prev->keep_conn, 0);
+    mg_conf_merge_ptr(conf->split, prev->split, NULL);
+    if (conf->index.data == MG_CONF_UNSET_PTR) {
+        if (prev->index.data == MG_CONF_UNSET_PTR) {
+            conf->index.len = 0;
+            conf->index.data = NULL;
+        } else {
+            conf->index = prev->index;
+        }
+    }
+    /* fastcgi_param: a level with its own drops the parent's, as nginx */
+    if (conf->params == NULL) {
+        conf->params = prev->params;
+    }
+    if (conf->catch_stderr == NULL) {
+        conf->catch_stderr = prev->catch_stderr;
+    }
+    /* an "if" block sees the enclosing location's fastcgi_pass */
+    if (!conf->set && prev->set) {
+        conf->set = 1;
+        conf->group = prev->group;
+        conf->url_cv = prev->url_cv;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *fcgi_set_index(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    fcgi_loc_conf_t *flcf = conf;
+    if (flcf->index.data != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    flcf->index = cf->args[1];
+    return MG_CONF_OK;
+}
+
+static const char *fcgi_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)conf;
+    mg_upstream_add_owner(get_u);
+    static const char *const names[] = {"fastcgi_script_name", "fastcgi_path_info"};
+    for (size_t i = 0; i < mg_nelems(names); i++) {
+        mg_str_t name = {strlen(names[i]), (char *)names[i]};
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_NOCACHEABLE);
+        if (v == NULL) {
+            return MG_CONF_ERROR;
+        }
+        v->get_handler = var_split;
+        v->data = i;
+    }
+    return MG_CONF_OK;
+}
+
+static void *fcgi_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, sizeof(int));
+}
+
+#define LOC MG_HTTP_ANY_LOC
+#define FU offsetof(fcgi_loc_conf_t, upstream)
+
+static const mg_command_t fastcgi_commands[] = {
+    {"fastcgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), fastcgi_pass, MG_LOC_CONF, 0,
+     NULL},
+    {"fastcgi_param", LOC, MG_ARGS(2, 3), fastcgi_param, MG_LOC_CONF, 0, NULL},
+    {"fastcgi_index", LOC, MG_ARGS(1, 1), fcgi_set_index, MG_LOC_CONF, 0, NULL},
+    {"fastcgi_split_path_info", MG_CTX_LOCATION, MG_ARGS(1, 1), fastcgi_split_path_info,
+     MG_LOC_CONF, 0, NULL},
+    {"fastcgi_keep_conn", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(fcgi_loc_conf_t, keep_conn), NULL},
+    {"fastcgi_catch_stderr", LOC, MG_ARGS(1, 1), fastcgi_catch_stderr, MG_LOC_CONF, 0, NULL},
+    MG_UPSTREAM_COMMANDS_BASE("fastcgi", FU),
+    MG_UPSTREAM_COMMANDS_BUFFERED("fastcgi", FU),
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+mg_module_t mg_fastcgi_module = {
+    .name = "fastcgi",
+    .commands = fastcgi_commands,
+    .create_main_conf = fcgi_create_main_conf,
+    .init_main_conf = fcgi_init_main_conf,
+    .create_loc_conf = fcgi_create_loc_conf,
+    .merge_loc_conf = fcgi_merge_loc_conf,
+};
