@@ -7,8 +7,8 @@
  * (Status, Location) parsed by the engine's CGI parser. Buffers, timeouts, next upstream,
  * hidden headers ... are the family's (core/http/upstream_conf.c).
  */
+#include "cgi_params.h"
 #include "fastcgi_parse.h"
-#include "script.h"
 #include "upstream_io.h"
 #include "upstream_resolve.h"
 #include "variables.h"
@@ -16,17 +16,11 @@
 mg_module_t mg_fastcgi_module;
 
 typedef struct {
-    mg_str_t key;
-    mg_http_complex_value_t value;
-    int if_not_empty;
-} fcgi_param_t;
-
-typedef struct {
     mg_upstream_conf_t upstream;
     int set;                         /* fastcgi_pass given at this level (or inherited) */
     mg_upstream_group_t *group;
     mg_http_complex_value_t *url_cv; /* fastcgi_pass with variables */
-    mg_array_t *params;              /* fcgi_param_t: this level's, else the parent's */
+    mg_array_t *params;              /* mg_cgi_param_t: this level's, else the parent's */
     mg_str_t index;
     mg_regex_t *split;
     int keep_conn;
@@ -122,83 +116,24 @@ static char *put_len(char *p, size_t n)
     return p;
 }
 
-/* The client's header line name as a CGI variable: HTTP_ACCEPT_LANGUAGE */
-static void cgi_name(char *dst, mg_str_t name)
-{
-    memcpy(dst, "HTTP_", 5);
-    for (size_t i = 0; i < name.len; i++) {
-        char ch = name.data[i];
-        dst[5 + i] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
-    }
-}
-
-static int param_set(fcgi_loc_conf_t *flcf, const char *name, size_t len)
-{
-    fcgi_param_t *p = flcf->params ? flcf->params->elts : NULL;
-    for (size_t i = 0; p && i < flcf->params->nelts; i++) {
-        if (p[i].key.len == len && memcmp(p[i].key.data, name, len) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* FCGI_BEGIN_REQUEST and the FCGI_PARAMS records, built before the body is read (the client's
  * header lines live in the connection buffer, which reading the body reuses) */
 static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *ctx)
 {
-    size_t np = flcf->params ? flcf->params->nelts : 0;
-    fcgi_param_t *pp = np ? flcf->params->elts : NULL;
-    mg_str_t *vals = mg_pcalloc(r->pool, (np ? np : 1) * sizeof(mg_str_t));
+    mg_array_t *pairs = mg_cgi_params(r, flcf->params, flcf->upstream.pass_request_headers);
+    mg_cgi_pair_t *pp = pairs->elts;
     size_t len = 0;
-    for (size_t i = 0; i < np; i++) {
-        vals[i] = mg_http_complex_value(r, &pp[i].value);
-        if (pp[i].if_not_empty && vals[i].len == 0) {
-            continue;
-        }
-        len += pair_len(pp[i].key.len, vals[i].len);
+    for (size_t i = 0; i < pairs->nelts; i++) {
+        len += pair_len(pp[i].key.len, pp[i].value.len);
     }
-    mg_table_elt_t *h = r->headers_in.headers.elts;
-    size_t nh = flcf->upstream.pass_request_headers ? r->headers_in.headers.nelts : 0;
-    char *names = NULL;
-    size_t names_len = 0;
-    for (size_t i = 0; i < nh; i++) {
-        names_len += 5 + h[i].key.len;
-    }
-    names = mg_pnalloc(r->pool, names_len + 1);
-    char *nm = names;
-    for (size_t i = 0; i < nh; i++) {
-        cgi_name(nm, h[i].key);
-        if (!param_set(flcf, nm, 5 + h[i].key.len)) {
-            len += pair_len(5 + h[i].key.len, h[i].value.len);
-        }
-        nm += 5 + h[i].key.len;
-    }
-    /* the pairs, then cut into records */
-    char *pairs = mg_pnalloc(r->pool, len + 1), *p = pairs;
-    for (size_t i = 0; i < np; i++) {
-        if (pp[i].if_not_empty && vals[i].len == 0) {
-            continue;
-        }
+    char *flat = mg_pnalloc(r->pool, len + 1), *p = flat;
+    for (size_t i = 0; i < pairs->nelts; i++) {
         p = put_len(p, pp[i].key.len);
-        p = put_len(p, vals[i].len);
+        p = put_len(p, pp[i].value.len);
         memcpy(p, pp[i].key.data, pp[i].key.len);
         p += pp[i].key.len;
-        memcpy(p, vals[i].data, vals[i].len);
-        p += vals[i].len;
-    }
-    nm = names;
-    for (size_t i = 0; i < nh; i++) {
-        size_t kl = 5 + h[i].key.len;
-        if (!param_set(flcf, nm, kl)) {
-            p = put_len(p, kl);
-            p = put_len(p, h[i].value.len);
-            memcpy(p, nm, kl);
-            p += kl;
-            memcpy(p, h[i].value.data, h[i].value.len);
-            p += h[i].value.len;
-        }
-        nm += kl;
+        memcpy(p, pp[i].value.data, pp[i].value.len);
+        p += pp[i].value.len;
     }
     size_t records = len / RECORD_MAX + 2;
     char *buf = mg_pnalloc(r->pool, 16 + len + records * 16), *q = buf;
@@ -211,7 +146,7 @@ static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *c
         size_t n = mg_min(len - off, (size_t)RECORD_MAX);
         size_t pad = (8 - n % 8) % 8;
         q = put_header(q, MG_FASTCGI_PARAMS, n, pad);
-        memcpy(q, pairs + off, n);
+        memcpy(q, flat + off, n);
         memset(q + n, 0, pad);
         q += n + pad;
     }
@@ -459,28 +394,6 @@ static const char *fastcgi_pass(mg_conf_t *cf, const mg_command_t *cmd, void *co
     return flcf->group ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
-static const char *fastcgi_param(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)cmd;
-    fcgi_loc_conf_t *flcf = conf;
-    if (flcf->params == NULL) {
-        flcf->params = mg_array_create(cf->pool, 16, sizeof(fcgi_param_t));
-    }
-    if (cf->nargs == 4 && !mg_str_eq(cf->args[3], "if_not_empty")) {
-        mg_conf_error(cf, 0, "invalid parameter \"%.*s\"", (int)cf->args[3].len,
-                      cf->args[3].data);
-        return MG_CONF_ERROR;
-    }
-    fcgi_param_t *p = mg_array_push(flcf->params);
-    memset(p, 0, sizeof(*p));
-    p->key = cf->args[1];
-    p->if_not_empty = cf->nargs == 4;
-    if (mg_http_compile_complex_value(cf, cf->args[2], &p->value) != MG_OK) {
-        return MG_CONF_ERROR;
-    }
-    return MG_CONF_OK;
-}
-
 static const char *fastcgi_split_path_info(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
@@ -592,7 +505,8 @@ static void *fcgi_create_main_conf(mg_conf_t *cf)
 static const mg_command_t fastcgi_commands[] = {
     {"fastcgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), fastcgi_pass, MG_LOC_CONF, 0,
      NULL},
-    {"fastcgi_param", LOC, MG_ARGS(2, 3), fastcgi_param, MG_LOC_CONF, 0, NULL},
+    {"fastcgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
+     offsetof(fcgi_loc_conf_t, params), NULL},
     {"fastcgi_index", LOC, MG_ARGS(1, 1), fcgi_set_index, MG_LOC_CONF, 0, NULL},
     {"fastcgi_split_path_info", MG_CTX_LOCATION, MG_ARGS(1, 1), fastcgi_split_path_info,
      MG_LOC_CONF, 0, NULL},
