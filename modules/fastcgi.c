@@ -9,17 +9,13 @@
  */
 #include "cgi_params.h"
 #include "fastcgi_parse.h"
-#include "upstream_io.h"
-#include "upstream_resolve.h"
 #include "variables.h"
 
 mg_module_t mg_fastcgi_module;
 
 typedef struct {
     mg_upstream_conf_t upstream;
-    int set;                         /* fastcgi_pass given at this level (or inherited) */
-    mg_upstream_group_t *group;
-    mg_http_complex_value_t *url_cv; /* fastcgi_pass with variables */
+    mg_cgi_pass_t pass;
     mg_array_t *params;              /* mg_cgi_param_t: this level's, else the parent's */
     mg_str_t index;
     mg_regex_t *split;
@@ -28,13 +24,8 @@ typedef struct {
 } fcgi_loc_conf_t;
 
 typedef struct {
-    mg_upstream_t u;
-    mg_upstream_conf_t uconf;        /* the location's, with fastcgi_temp_path */
-    int started;
+    mg_cgi_ctx_t c; /* head: FCGI_BEGIN_REQUEST and FCGI_PARAMS */
     mg_fastcgi_parser_t parser;
-    mg_buf_t *head;                  /* FCGI_BEGIN_REQUEST and FCGI_PARAMS */
-    mg_str_t resolve_host;           /* a variable fastcgi_pass's host name */
-    in_port_t resolve_port;
 } fcgi_ctx_t;
 
 #define RECORD_MAX 32768 /* content per record we send, as nginx */
@@ -43,8 +34,7 @@ static const char zeros[8];
 
 static mg_upstream_t *get_u(mg_request_t *r)
 {
-    fcgi_ctx_t *ctx = mg_http_get_ctx(r, mg_fastcgi_module);
-    return ctx && ctx->started ? &ctx->u : NULL;
+    return mg_cgi_upstream(r, &mg_fastcgi_module);
 }
 
 /* ---- $fastcgi_script_name, $fastcgi_path_info ---- */
@@ -151,13 +141,14 @@ static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *c
         q += n + pad;
     }
     q = put_header(q, MG_FASTCGI_PARAMS, 0, 0);
-    ctx->head = mg_buf_mem(r->pool, buf, (size_t)(q - buf));
+    ctx->c.head = mg_buf_mem(r->pool, buf, (size_t)(q - buf));
 }
 
 /* The body as FCGI_STDIN records around its buffers (memory or its temporary file), and the
  * empty record that ends it */
-static mg_buf_t *stdin_records(mg_request_t *r, mg_buf_t *body, mg_buf_t ***tail)
+static mg_buf_t *stdin_records(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body)
 {
+    (void)ctx;
     mg_buf_t *out = NULL, **t = &out;
     for (mg_buf_t *b = body; b; b = b->next) {
         size_t size = mg_buf_size(b);
@@ -190,8 +181,6 @@ static mg_buf_t *stdin_records(mg_request_t *r, mg_buf_t *body, mg_buf_t ***tail
     char *eb = mg_pnalloc(r->pool, 8);
     put_header(eb, MG_FASTCGI_STDIN, 0, 0);
     *t = mg_buf_mem(r->pool, eb, 8);
-    t = &(*t)->next;
-    *tail = t;
     return out;
 }
 
@@ -222,7 +211,7 @@ static int on_stderr(void *data, const char *msg, size_t len)
 
 static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
 {
-    fcgi_ctx_t *ctx = (fcgi_ctx_t *)u;
+    fcgi_ctx_t *ctx = (fcgi_ctx_t *)u; /* u is its first member */
     int rc = mg_fastcgi_parse(&ctx->parser, buf, n, on_stderr, u);
     if (rc == 1) {
         u->decoded_end = 1;
@@ -257,142 +246,28 @@ static mg_int_t process_header(mg_upstream_t *u)
 
 /* ---- the handler ---- */
 
-static void fcgi_start(mg_request_t *r);
-
-static void fcgi_resolved(mg_request_t *r, mg_upstream_group_t *g)
-{
-    fcgi_ctx_t *ctx = mg_http_get_ctx(r, mg_fastcgi_module);
-    ctx->u.group = g;
-    ctx->resolve_host.len = 0;
-    fcgi_start(r);
-}
-
-static void fcgi_start(mg_request_t *r)
-{
-    fcgi_ctx_t *ctx = mg_http_get_ctx(r, mg_fastcgi_module);
-    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
-    if (ctx->resolve_host.len) {
-        mg_int_t rc = mg_upstream_resolve(r, ctx->resolve_host, ctx->resolve_port, fcgi_resolved);
-        if (rc != MG_DONE) {
-            mg_http_finalize_request(r, rc);
-        }
-        return;
-    }
-    mg_buf_t *body = NULL;
-    if (flcf->upstream.pass_request_body && r->request_body) {
-        body = r->request_body->bufs;
-    }
-    mg_buf_t **tail;
-    ctx->head->next = stdin_records(r, body, &tail);
-    ctx->u.request_bufs = ctx->head;
-    ctx->started = 1;
-    mg_upstream_start(&ctx->u);
-}
-
-/* fastcgi_pass with variables: an upstream{} name, "unix:/path", an address or a name */
-static mg_int_t eval_pass(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *ctx)
-{
-    mg_str_t hp = mg_http_complex_value(r, flcf->url_cv);
-    if (hp.len > 9 && mg_strncasecmp(hp.data, "fastcgi://", 10) == 0) {
-        hp.data += 10;
-        hp.len -= 10;
-    }
-    mg_upstream_group_t *g = mg_upstream_group_find(r, hp);
-    if (g) {
-        ctx->u.group = g;
-        return MG_OK;
-    }
-    mg_str_t port_text = mg_null_string;
-    int unix_sock = hp.len > 5 && mg_strncasecmp(hp.data, "unix:", 5) == 0;
-    mg_upstream_peer_t *peer = unix_sock ? mg_upstream_unix_peer(r, hp)
-                                         : mg_upstream_literal_peer(r, hp, 0, &port_text);
-    if (peer) {
-        ctx->u.single = peer;
-        return MG_OK;
-    }
-    const char *colon = memchr(hp.data, ':', hp.len);
-    int64_t port = colon ? mg_atoi(colon + 1, (size_t)(hp.data + hp.len - colon - 1)) : -1;
-    if (unix_sock || hp.len == 0 || hp.data[0] == '[' || port < 1 || port > 65535) {
-        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "no port in upstream \"%.*s\"",
-                     (int)hp.len, hp.data);
-        return MG_HTTP_BAD_GATEWAY;
-    }
-    ctx->resolve_host.data = hp.data;
-    ctx->resolve_host.len = (size_t)(colon - hp.data);
-    ctx->resolve_port = (in_port_t)port;
-    return MG_OK;
-}
-
 static mg_int_t fastcgi_handler(mg_request_t *r)
 {
     fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
-    if (!flcf->set) {
+    if (!flcf->pass.set) {
         return MG_DECLINED;
     }
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    fcgi_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(fcgi_ctx_t));
-    mg_http_set_ctx(r, ctx, mg_fastcgi_module);
-    mg_upstream_t *u = &ctx->u;
-    u->r = r;
-    ctx->uconf = flcf->upstream;
-    ctx->uconf.temp_path = clcf->fastcgi_temp_path;
-    u->conf = &ctx->uconf;
-    u->process_header = process_header;
-    u->decode = decode;
-    u->parse_head = parse_head;
-    mg_str_set(&u->schema, "fastcgi://");
-    if (flcf->url_cv) {
-        mg_int_t rc = eval_pass(r, flcf, ctx);
-        if (rc != MG_OK) {
-            return rc;
-        }
-    } else {
-        u->group = flcf->group;
-    }
-    mg_upstream_conf_apply(r, u);
-    create_request(r, flcf, ctx);
-    if (flcf->upstream.pass_request_body &&
-        (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
-        mg_int_t rc = mg_http_read_client_request_body(r, fcgi_start);
-        return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
-    }
-    mg_int_t rc = mg_http_discard_request_body(r);
+    mg_cgi_ctx_t *c;
+    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(fcgi_ctx_t), &mg_fastcgi_module, &flcf->pass,
+                                  &flcf->upstream, clcf->fastcgi_temp_path, "fastcgi://");
     if (rc != MG_OK) {
         return rc;
     }
-    fcgi_start(r);
-    return MG_DONE;
+    c->u.process_header = process_header;
+    c->u.decode = decode;
+    c->u.parse_head = parse_head;
+    c->frame_body = stdin_records;
+    create_request(r, flcf, (fcgi_ctx_t *)c);
+    return mg_cgi_run(r, c);
 }
 
 /* ---- configuration ---- */
-
-static const char *fastcgi_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)cmd;
-    fcgi_loc_conf_t *flcf = conf;
-    mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
-    if (flcf->set) {
-        return "is duplicate";
-    }
-    flcf->set = 1;
-    clcf->handler = fastcgi_handler;
-    if (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/' && !clcf->regex &&
-        !clcf->named) {
-        clcf->auto_redirect = 1;
-    }
-    mg_str_t url = cf->args[1];
-    if (mg_http_script_variables_count(url)) {
-        flcf->url_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
-        return mg_http_compile_complex_value(cf, url, flcf->url_cv) == MG_OK ? MG_CONF_OK
-                                                                          : MG_CONF_ERROR;
-    }
-    if (url.len > 9 && mg_strncasecmp(url.data, "fastcgi://", 10) == 0) {
-        url.data += 10;
-        url.len -= 10;
-    }
-    flcf->group = mg_upstream_group_ref(cf, url, 0);
-    return flcf->group ? MG_CONF_OK : MG_CONF_ERROR;
-}
 
 static const char *fastcgi_split_path_info(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
@@ -457,12 +332,7 @@ static const char *fcgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     if (conf->catch_stderr == NULL) {
         conf->catch_stderr = prev->catch_stderr;
     }
-    /* an "if" block sees the enclosing location's fastcgi_pass */
-    if (!conf->set && prev->set) {
-        conf->set = 1;
-        conf->group = prev->group;
-        conf->url_cv = prev->url_cv;
-    }
+    mg_cgi_merge_pass(&conf->pass, &prev->pass);
     return MG_CONF_OK;
 }
 
@@ -503,8 +373,8 @@ static void *fcgi_create_main_conf(mg_conf_t *cf)
 #define FU offsetof(fcgi_loc_conf_t, upstream)
 
 static const mg_command_t fastcgi_commands[] = {
-    {"fastcgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), fastcgi_pass, MG_LOC_CONF, 0,
-     NULL},
+    {"fastcgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), mg_cgi_set_pass, MG_LOC_CONF,
+     offsetof(fcgi_loc_conf_t, pass), (const void *)fastcgi_handler},
     {"fastcgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
      offsetof(fcgi_loc_conf_t, params), NULL},
     {"fastcgi_index", LOC, MG_ARGS(1, 1), fcgi_set_index, MG_LOC_CONF, 0, NULL},
