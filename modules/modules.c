@@ -62,6 +62,8 @@ extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_proxy_cookie_module;
 extern mg_module_t mg_proxy_store_module;
 extern mg_module_t mg_fastcgi_module;
+extern mg_module_t mg_uwsgi_module;
+extern mg_module_t mg_scgi_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_flv_module;
 extern mg_module_t mg_mp4_module;
@@ -110,6 +112,8 @@ mg_module_t *mg_modules[] = {
     &mg_proxy_module,       /* content handler set per location (clcf->handler) */
     &mg_proxy_cookie_module, /* directives only (proxy_store is a filter, below) */
     &mg_fastcgi_module,      /* content handlers set per location (clcf->handler) */
+    &mg_uwsgi_module,
+    &mg_scgi_module,
     &mg_empty_gif_module,
     &mg_flv_module, /* content handlers set per location (clcf->handler) */
     &mg_mp4_module,

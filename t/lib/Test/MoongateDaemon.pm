@@ -32,7 +32,7 @@ my $MainPid = $$;
 
 sub daemon_skip_unless {
     for my $bin (@_) {
-        next if $bin =~ m{/} ? -x $bin : grep { -x "$_/$bin" } split /:/, $ENV{PATH} . ':/usr/sbin:/sbin';
+        next if $bin =~ m{/} ? -e $bin : grep { -x "$_/$bin" } split /:/, $ENV{PATH} . ':/usr/sbin:/sbin';
         Test::More::plan(skip_all => "$bin is not installed (configure --install-deps)");
     }
 }
