@@ -64,6 +64,7 @@ extern mg_module_t mg_proxy_store_module;
 extern mg_module_t mg_fastcgi_module;
 extern mg_module_t mg_uwsgi_module;
 extern mg_module_t mg_scgi_module;
+extern mg_module_t mg_memcached_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_flv_module;
 extern mg_module_t mg_mp4_module;
@@ -114,6 +115,7 @@ mg_module_t *mg_modules[] = {
     &mg_fastcgi_module,      /* content handlers set per location (clcf->handler) */
     &mg_uwsgi_module,
     &mg_scgi_module,
+    &mg_memcached_module,
     &mg_empty_gif_module,
     &mg_flv_module, /* content handlers set per location (clcf->handler) */
     &mg_mp4_module,

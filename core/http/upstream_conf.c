@@ -108,27 +108,29 @@ const char *mg_upstream_set_next_upstream(mg_conf_t *cf, const mg_command_t *cmd
     if (uc->next_upstream) {
         return "is duplicate";
     }
-    /* memcached_next_upstream knows only these, as nginx's */
-    int memcached = cmd->post != NULL;
+    /* memcached_next_upstream has its own few names, as nginx's */
+    static const mg_conf_enum_t memcached_bits[] = {
+        {"error", MG_UPSTREAM_FT_ERROR},
+        {"timeout", MG_UPSTREAM_FT_TIMEOUT},
+        {"invalid_response", MG_UPSTREAM_FT_INVALID_HEADER},
+        {"not_found", MG_UPSTREAM_FT_HTTP_404},
+        {"off", MG_UPSTREAM_FT_OFF},
+        {NULL, 0},
+    };
+    const mg_conf_enum_t *names = cmd->post ? memcached_bits : bits;
     mg_uint_t v = 0;
     for (size_t i = 1; i < cf->nargs; i++) {
         size_t k = 0;
-        for (; bits[k].name; k++) {
-            if (mg_str_caseeq(cf->args[i], bits[k].name)) {
+        for (; names[k].name; k++) {
+            if (mg_str_caseeq(cf->args[i], names[k].name)) {
                 break;
             }
         }
-        if (bits[k].name && memcached &&
-            !(bits[k].value & (MG_UPSTREAM_FT_ERROR | MG_UPSTREAM_FT_TIMEOUT |
-                               MG_UPSTREAM_FT_INVALID_HEADER | MG_UPSTREAM_FT_HTTP_404 |
-                               MG_UPSTREAM_FT_NON_IDEMPOTENT | MG_UPSTREAM_FT_OFF))) {
-            k = mg_nelems(bits) - 1;
-        }
-        if (bits[k].name == NULL) {
+        if (names[k].name == NULL) {
             mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
             return MG_CONF_ERROR;
         }
-        v |= (mg_uint_t)bits[k].value;
+        v |= (mg_uint_t)names[k].value;
     }
     if ((v & MG_UPSTREAM_FT_OFF) && v != MG_UPSTREAM_FT_OFF) {
         mg_conf_error(cf, 0, "invalid value \"off\"");
