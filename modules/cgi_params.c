@@ -204,7 +204,9 @@ static void cgi_start(mg_request_t *r)
         return;
     }
     mg_buf_t *body = NULL;
-    if (ctx->uconf.pass_request_body && r->request_body) {
+    if (r->request_body_no_buffering) {
+        body = r->request_body->stream; /* the chain's last link; the engine refills it */
+    } else if (ctx->uconf.pass_request_body && r->request_body) {
         body = r->request_body->bufs;
     }
     ctx->head->next = ctx->frame_body(r, ctx, body);
@@ -218,6 +220,8 @@ mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx)
     r->upstream = &ctx->u;
     if (ctx->uconf.pass_request_body &&
         (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
+        r->request_body_no_buffering = ctx->stream_body && !ctx->uconf.request_buffering &&
+                                       !r->headers_in.chunked;
         mg_int_t rc = mg_http_read_client_request_body(r, cgi_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }

@@ -15,6 +15,7 @@ typedef struct {
     int set;
     mg_upstream_group_t *group;
     mg_int_t gzip_flag;
+    mg_uint_t key_index; /* $memcached_key's */
 } memc_loc_conf_t;
 
 typedef struct {
@@ -27,8 +28,6 @@ typedef struct {
     int64_t rest;       /* data bytes still to come */
     size_t trailer;     /* trailer bytes matched */
 } memc_ctx_t;
-
-static mg_uint_t key_index;
 
 static mg_upstream_t *get_u(mg_request_t *r)
 {
@@ -205,7 +204,7 @@ static mg_int_t memcached_handler(mg_request_t *r)
     if (rc != MG_OK) {
         return rc;
     }
-    mg_http_var_value_t *vv = mg_http_get_indexed_variable(r, key_index);
+    mg_http_var_value_t *vv = mg_http_get_indexed_variable(r, mlcf->key_index);
     if (vv == NULL || vv->not_found || vv->value.len == 0) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
                      "the \"$memcached_key\" variable is not set");
@@ -244,6 +243,13 @@ static const char *memcached_pass(mg_conf_t *cf, const mg_command_t *cmd, void *
     }
     mlcf->set = 1;
     clcf->handler = memcached_handler;
+    /* as nginx: $memcached_key is looked up where memcached_pass is used, so a configuration
+     * must "set" it somewhere */
+    mg_int_t i = mg_http_get_variable_index(cf, (mg_str_t)mg_string("memcached_key"));
+    if (i < 0) {
+        return MG_CONF_ERROR;
+    }
+    mlcf->key_index = (mg_uint_t)i;
     if (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/') {
         clcf->auto_redirect = 1;
     }
@@ -277,6 +283,7 @@ static const char *memc_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     if (!conf->set && prev->set) {
         conf->set = 1;
         conf->group = prev->group;
+        conf->key_index = prev->key_index;
     }
     return MG_CONF_OK;
 }
@@ -284,17 +291,8 @@ static const char *memc_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
 static const char *memc_init_main_conf(mg_conf_t *cf, void *conf)
 {
     (void)conf;
+    (void)cf;
     mg_upstream_add_owner(get_u);
-    mg_str_t name = mg_string("memcached_key");
-    mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
-    if (v == NULL) {
-        return MG_CONF_ERROR;
-    }
-    mg_int_t i = mg_http_get_variable_index(cf, name);
-    if (i < 0) {
-        return MG_CONF_ERROR;
-    }
-    key_index = (mg_uint_t)i;
     return MG_CONF_OK;
 }
 

@@ -23,7 +23,9 @@ static mg_buf_t *frame_body(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body)
 {
     (void)ctx;
     /* the netstring's length was unknown until the body was read: CONTENT_LENGTH is its */
-    size_t blen = body ? mg_chain_size(body) : 0;
+    size_t blen = r->request_body_no_buffering ? (size_t)r->headers_in.content_length_n
+                  : body                         ? mg_chain_size(body)
+                                                 : 0;
     mg_buf_t *head = ctx->head;
     char cl[32];
     int cll = snprintf(cl, sizeof(cl), "%zu", blen);
@@ -72,6 +74,7 @@ static mg_int_t scgi_handler(mg_request_t *r)
     c->u.process_header = process_header;
     c->u.parse_head = parse_head;
     c->frame_body = frame_body;
+    c->stream_body = 1;
     /* the vars without CONTENT_LENGTH, which frame_body puts first */
     mg_array_t *pairs = mg_cgi_params(r, slcf->params, slcf->upstream.pass_request_headers);
     mg_cgi_pair_t *pp = pairs->elts;

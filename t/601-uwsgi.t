@@ -156,3 +156,19 @@ qr{connect\(\) failed \(111: Connection refused\) while connecting to upstream, 
 GET /env
 --- response_body_like
 ^REQUEST_METHOD=GET
+
+
+
+=== TEST 9: uwsgi_request_buffering off: a 300 KB body goes on as it arrives
+--- config
+    client_body_buffer_size 16k;
+    location / {
+        include $TEST_NGINX_CONF_SRC/uwsgi_params;
+        
+        uwsgi_request_buffering off;
+        uwsgi_pass 127.0.0.1:$TEST_NGINX_UWSGI_PORT;
+    }
+--- request eval
+"POST /post\n" . ("abcdefghij" x 30720)
+--- response_body eval
+"307200 " . Digest::MD5::md5_hex("abcdefghij" x 30720) . "\n"

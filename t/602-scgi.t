@@ -163,3 +163,22 @@ qr{connect\(\) failed \(111: Connection refused\) while connecting to upstream, 
 GET /env
 --- response_body_like
 ^REQUEST_METHOD=GET
+
+
+
+=== TEST 9: scgi_request_buffering off: a 300 KB body goes on as it arrives
+(nginx 1.22 sends as CONTENT_LENGTH only the bytes it had read when it started: the
+application reads a cut body)
+--- moongate_only
+--- config
+    client_body_buffer_size 16k;
+    location / {
+        include $TEST_NGINX_CONF_SRC/scgi_params;
+        scgi_param PATH_INFO $uri;
+        scgi_request_buffering off;
+        scgi_pass 127.0.0.1:$TEST_NGINX_SCGI_PORT;
+    }
+--- request eval
+"POST /post\n" . ("abcdefghij" x 30720)
+--- response_body eval
+"307200 " . Digest::MD5::md5_hex("abcdefghij" x 30720) . "\n"
