@@ -55,6 +55,11 @@ backend(fake_ver => 'fastcgi', script => [pack('CCnnCC', 2, 6, 1, 4, 0, 0) . "x\
 backend(fake_lie => 'fastcgi', script => [pack('CCnnCC', 1, 6, 1, 500, 0, 0) . "Content-Type: text/plain\r\n"]);
 backend(fake_cut => 'fastcgi', script => [stdout("Content-Type: text/plain\r\n\r\n") . pack('CCnnCC', 1, 6, 1, 100, 0, 0) . "only twenty bytes..\n", 0.2]);
 backend(fake_st  => 'fastcgi', script => [stdout("Status: abc\r\n\r\nx") . end_request()]);
+backend(fake_loc => 'fastcgi', script => [stdout("Location: http://example.com/from-app\r\n\r\n") . end_request()]);
+backend(fake_err => 'fastcgi', script => [rec(7, "PHP Fatal error: it broke\n") . stdout("Status: 500\r\n\r\nbroken") . end_request()]);
+backend(fake_slow => 'fastcgi', script => [2, stdout("\r\nlate") . end_request()]);
+backend(fake_xa  => 'fastcgi', script => [stdout("X-Accel-Redirect: /internal\r\nX-Accel-Buffering: no\r\n\r\n") . end_request()]);
+backend(gone => 'refused');
 backend(fake_pad => 'fastcgi', script => [join('', map { stdout($_) } "X-A: 1\r\n", "\r\n", "a", "b") . rec(6, "c", 7) . end_request()]);
 
 log_level('info');
@@ -426,3 +431,90 @@ POST /f?v=1
 fake body
 --- no_error_log
 [crit]
+
+
+
+=== TEST 23: a Location without a Status: 302, as nginx
+--- config
+    location /f { fastcgi_pass 127.0.0.1:$TEST_NGINX_FAKE_LOC_PORT; }
+--- request
+GET /f
+--- error_code: 302
+--- response_headers
+Location: http://example.com/from-app
+
+
+
+=== TEST 24: fastcgi_catch_stderr: a matching stderr line makes the head invalid (502)
+--- config
+    location /f {
+        fastcgi_catch_stderr "Fatal error";
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_FAKE_ERR_PORT;
+    }
+--- request
+GET /f
+--- error_code: 502
+--- error_log
+FastCGI sent in stderr: "PHP Fatal error: it broke" while reading response header from upstream
+
+
+
+=== TEST 25: fastcgi_read_timeout: 504
+--- config
+    location /f {
+        fastcgi_read_timeout 300ms;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_FAKE_SLOW_PORT;
+    }
+--- request
+GET /f
+--- error_code: 504
+--- error_log
+upstream timed out (110: Connection timed out) while reading response header from upstream
+
+
+
+=== TEST 26: fastcgi_next_upstream: a refused peer, then php-fpm
+--- http_config
+    upstream two {
+        server 127.0.0.1:$TEST_NGINX_GONE_PORT;
+        server 127.0.0.1:$TEST_NGINX_FPM_PORT;
+    }
+--- config
+    root $TEST_NGINX_PHP_ROOT;
+    location ~ \.php$ {
+        include $TEST_NGINX_CONF_SRC/fastcgi.conf;
+        fastcgi_next_upstream error timeout;
+        fastcgi_pass two;
+    }
+--- request eval
+["GET /err.php", "GET /err.php"]
+--- response_body eval
+["still answered\n", "still answered\n"]
+
+
+
+=== TEST 27: X-Accel-Redirect from the application, hidden by default
+--- config
+    location /f { fastcgi_pass 127.0.0.1:$TEST_NGINX_FAKE_XA_PORT; }
+    location /internal { internal; return 200 "redirected inside\n"; }
+--- request
+GET /f
+--- response_headers
+!X-Accel-Redirect
+--- response_body
+redirected inside
+
+
+
+=== TEST 28: fastcgi_pass_header lets a default-hidden line through; a pass with variables
+--- config
+    location /f {
+        set $app 127.0.0.1:$TEST_NGINX_FAKE_OK_PORT;
+        fastcgi_pass_header Status;
+        fastcgi_pass $app;
+    }
+--- request
+GET /f
+--- error_code: 201
+--- response_headers
+Status: 201 Made
