@@ -11,8 +11,7 @@ const char *mg_cgi_set_param(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         *a = mg_array_create(cf->pool, 16, sizeof(mg_cgi_param_t));
     }
     if (cf->nargs == 4 && !mg_str_eq(cf->args[3], "if_not_empty")) {
-        mg_conf_error(cf, 0, "invalid parameter \"%.*s\"", (int)cf->args[3].len,
-                      cf->args[3].data);
+        mg_conf_error(cf, 0, "invalid parameter \"%.*s\"", (int)cf->args[3].len, cf->args[3].data);
         return MG_CONF_ERROR;
     }
     mg_cgi_param_t *p = mg_array_push(*a);
@@ -90,7 +89,7 @@ const char *mg_cgi_set_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     if (mg_http_script_variables_count(url)) {
         pass->url_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
         return mg_http_compile_complex_value(cf, url, pass->url_cv) == MG_OK ? MG_CONF_OK
-                                                                          : MG_CONF_ERROR;
+                                                                             : MG_CONF_ERROR;
     }
     /* "fastcgi://", "uwsgi://", "suwsgi://" ... as nginx accepts them before the address */
     const char *sep = url.len > 3 ? mg_strlcasestrn(url.data, url.data + url.len, "://", 3) : NULL;
@@ -125,8 +124,8 @@ static mg_int_t eval_pass(mg_request_t *r, mg_cgi_pass_t *pass, mg_cgi_ctx_t *ct
     }
     mg_str_t port_text = mg_null_string;
     int unix_sock = hp.len > 5 && mg_strncasecmp(hp.data, "unix:", 5) == 0;
-    mg_upstream_peer_t *peer = unix_sock ? mg_upstream_unix_peer(r, hp)
-                                         : mg_upstream_literal_peer(r, hp, 0, &port_text);
+    mg_upstream_peer_t *peer =
+        unix_sock ? mg_upstream_unix_peer(r, hp) : mg_upstream_literal_peer(r, hp, 0, &port_text);
     if (peer) {
         ctx->u.single = peer;
         return MG_OK;
@@ -220,8 +219,8 @@ mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx)
     r->upstream = &ctx->u;
     if (ctx->uconf.pass_request_body &&
         (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
-        r->request_body_no_buffering = ctx->stream_body && !ctx->uconf.request_buffering &&
-                                       !r->headers_in.chunked;
+        r->request_body_no_buffering =
+            ctx->stream_body && !ctx->uconf.request_buffering && !r->headers_in.chunked;
         mg_int_t rc = mg_http_read_client_request_body(r, cgi_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }

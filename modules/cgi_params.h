@@ -45,13 +45,13 @@ typedef struct mg_cgi_ctx_s mg_cgi_ctx_t;
 /* A request's exchange; a protocol's own context starts with it. */
 struct mg_cgi_ctx_s {
     mg_upstream_t u;
-    mg_upstream_conf_t uconf;   /* the location's, with the protocol's temp path */
+    mg_upstream_conf_t uconf; /* the location's, with the protocol's temp path */
     int started;
     mg_module_t *module;
-    mg_buf_t *head;             /* the request before the body, built by the protocol */
+    mg_buf_t *head; /* the request before the body, built by the protocol */
     /* the body (NULL: none) with the protocol's framing; the chain to send after the head */
     mg_buf_t *(*frame_body)(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body);
-    mg_str_t resolve_host;      /* a variable *_pass's host name */
+    mg_str_t resolve_host; /* a variable *_pass's host name */
     in_port_t resolve_port;
     /* the body may go on as it arrives (*_request_buffering off, a Content-Length body): the
      * protocol sends it as it is (uwsgi, SCGI); FastCGI's records are not made for a stream */

@@ -16,11 +16,11 @@ mg_module_t mg_fastcgi_module;
 typedef struct {
     mg_upstream_conf_t upstream;
     mg_cgi_pass_t pass;
-    mg_array_t *params;              /* mg_cgi_param_t: this level's, else the parent's */
+    mg_array_t *params; /* mg_cgi_param_t: this level's, else the parent's */
     mg_str_t index;
     mg_regex_t *split;
     int keep_conn;
-    mg_array_t *catch_stderr;        /* mg_str_t */
+    mg_array_t *catch_stderr; /* mg_str_t */
 } fcgi_loc_conf_t;
 
 typedef struct {
@@ -192,8 +192,8 @@ static int on_stderr(void *data, const char *msg, size_t len)
     fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(u->r, mg_fastcgi_module);
     /* as nginx: trailing line ends, dots and spaces are not part of the message */
     size_t l = len;
-    while (l && (msg[l - 1] == '\n' || msg[l - 1] == '\r' || msg[l - 1] == '.' ||
-                 msg[l - 1] == ' ')) {
+    while (l &&
+           (msg[l - 1] == '\n' || msg[l - 1] == '\r' || msg[l - 1] == '.' || msg[l - 1] == ' ')) {
         l--;
     }
     mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, "FastCGI sent in stderr: \"%.*s\"",
@@ -218,7 +218,8 @@ static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
         return MG_DONE;
     }
     if (rc == -1) {
-        static const char *const what[] = {"", "upstream sent unsupported FastCGI protocol version: %d",
+        static const char *const what[] = {"",
+                                           "upstream sent unsupported FastCGI protocol version: %d",
                                            "upstream sent invalid FastCGI record type: %d",
                                            "upstream sent unexpected FastCGI request id: %d"};
         mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, what[ctx->parser.bad_what],
@@ -232,9 +233,13 @@ static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upst
     return mg_upstream_parse_cgi_head(u, buf, len, h, 0);
 }
 
-static const char *const hidden_by_default[] = {
-    "status", "x-accel-expires", "x-accel-redirect", "x-accel-limit-rate", "x-accel-buffering",
-    "x-accel-charset", NULL};
+static const char *const hidden_by_default[] = {"status",
+                                                "x-accel-expires",
+                                                "x-accel-redirect",
+                                                "x-accel-limit-rate",
+                                                "x-accel-buffering",
+                                                "x-accel-charset",
+                                                NULL};
 
 static mg_int_t process_header(mg_upstream_t *u)
 {

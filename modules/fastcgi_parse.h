@@ -17,14 +17,14 @@
 #define MG_FASTCGI_STDERR 7
 
 typedef struct {
-    int state;             /* 0: a header, 1: content, 2: padding, 3: done */
+    int state; /* 0: a header, 1: content, 2: padding, 3: done */
     unsigned char hdr[8];
     size_t hlen;
     int type;
-    size_t left;           /* content bytes of the record still to come */
+    size_t left; /* content bytes of the record still to come */
     size_t pad;
-    int bad;               /* on an error: what was wrong (the version or the type or the id) */
-    int bad_what;          /* 1: version, 2: record type, 3: request id */
+    int bad;      /* on an error: what was wrong (the version or the type or the id) */
+    int bad_what; /* 1: version, 2: record type, 3: request id */
 } mg_fastcgi_parser_t;
 
 /* stderr content as it comes (a record may come in several calls); nonzero stops the parse */

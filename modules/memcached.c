@@ -21,12 +21,12 @@ typedef struct {
 typedef struct {
     mg_upstream_t u;
     int started;
-    mg_str_t key;       /* as sent (escaped) */
-    int state;          /* 0: the first line, 1: the data, 2: the trailer */
-    size_t line_len;    /* of the first line so far */
-    char line[256];     /* its start, for the length */
-    int64_t rest;       /* data bytes still to come */
-    size_t trailer;     /* trailer bytes matched */
+    mg_str_t key;    /* as sent (escaped) */
+    int state;       /* 0: the first line, 1: the data, 2: the trailer */
+    size_t line_len; /* of the first line so far */
+    char line[256];  /* its start, for the length */
+    int64_t rest;    /* data bytes still to come */
+    size_t trailer;  /* trailer bytes matched */
 } memc_ctx_t;
 
 static mg_upstream_t *get_u(mg_request_t *r)
@@ -150,14 +150,14 @@ static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upst
     mg_str_t key;
     int64_t flags, dlen;
     if (l == 3 && memcmp(buf, "END", 3) == 0) {
-        mg_log_error(MG_LOG_INFO, mg_http_request_log(u->r), 0, "key: \"%.*s\" was not found by memcached",
-                     (int)ctx->key.len, ctx->key.data);
+        mg_log_error(MG_LOG_INFO, mg_http_request_log(u->r), 0,
+                     "key: \"%.*s\" was not found by memcached", (int)ctx->key.len, ctx->key.data);
         h->status = MG_HTTP_NOT_FOUND;
         return (ssize_t)(nl + 1 - buf);
     }
     if (!value_line(buf, l, &key, &flags, &dlen)) {
-        mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, "memcached sent invalid response: \"%.*s\"",
-                     (int)l, buf);
+        mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0,
+                     "memcached sent invalid response: \"%.*s\"", (int)l, buf);
         h->error_at = (size_t)-1;
         return MG_PARSE_INVALID_HEADER;
     }
@@ -275,8 +275,7 @@ static const char *memc_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     memc_loc_conf_t *prev = parent, *conf = child;
     /* no body buffers: the value goes out unbuffered through one buffer_size buffer */
     conf->upstream.buffering = 0;
-    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "memcached") !=
-        MG_CONF_OK) {
+    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "memcached") != MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
     mg_conf_merge(conf->gzip_flag, prev->gzip_flag, 0);
@@ -305,8 +304,8 @@ static void *memc_create_main_conf(mg_conf_t *cf)
 #define MU offsetof(memc_loc_conf_t, upstream)
 
 static const mg_command_t memcached_commands[] = {
-    {"memcached_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), memcached_pass, MG_LOC_CONF,
-     0, NULL},
+    {"memcached_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), memcached_pass, MG_LOC_CONF, 0,
+     NULL},
     {"memcached_gzip_flag", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF,
      offsetof(memc_loc_conf_t, gzip_flag), NULL},
     {"memcached_next_upstream", LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_next_upstream,

@@ -110,7 +110,7 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_zone_module,
     &mg_upstream_dynamic_module,
     &mg_upstream_hash_module,
-    &mg_proxy_module,       /* content handler set per location (clcf->handler) */
+    &mg_proxy_module,        /* content handler set per location (clcf->handler) */
     &mg_proxy_cookie_module, /* directives only (proxy_store is a filter, below) */
     &mg_fastcgi_module,      /* content handlers set per location (clcf->handler) */
     &mg_uwsgi_module,

@@ -208,7 +208,8 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
         return MG_OK;
     }
     mg_str_t port_text = mg_null_string;
-    mg_upstream_peer_t *peer = unix_sock ? mg_upstream_unix_peer(r, hp) : mg_upstream_literal_peer(r, hp, 80, &port_text);
+    mg_upstream_peer_t *peer =
+        unix_sock ? mg_upstream_unix_peer(r, hp) : mg_upstream_literal_peer(r, hp, 80, &port_text);
     if (unix_sock && peer) {
         ctx->u.single = peer;
         mg_str_set(&ctx->host, "localhost");
@@ -357,9 +358,15 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
 /* ---- the response headers ---- */
 
 /* the upstream's lines the client does not get unless proxy_pass_header says so */
-static const char *const hidden_by_default[] = {
-    "date", "server", "x-pad", "x-accel-expires", "x-accel-redirect", "x-accel-limit-rate",
-    "x-accel-buffering", "x-accel-charset", NULL};
+static const char *const hidden_by_default[] = {"date",
+                                                "server",
+                                                "x-pad",
+                                                "x-accel-expires",
+                                                "x-accel-redirect",
+                                                "x-accel-limit-rate",
+                                                "x-accel-buffering",
+                                                "x-accel-charset",
+                                                NULL};
 
 static mg_str_t rewrite_location(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx, mg_str_t v)
 {
@@ -451,7 +458,8 @@ static void proxy_start(mg_request_t *r)
         body = r->request_body->stream;
         te_chunked = r->headers_in.chunked;
         body_len = te_chunked ? 0 : r->headers_in.content_length_n;
-    } else if (plcf->upstream.pass_request_body && r->request_body && (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+    } else if (plcf->upstream.pass_request_body && r->request_body &&
+               (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
         body_len = (int64_t)r->request_body->received;
     } else if (!plcf->upstream.pass_request_body && r->headers_in.content_length_n >= 0) {
         /* as nginx: the client's length goes on without the body (configurations say
@@ -459,8 +467,8 @@ static void proxy_start(mg_request_t *r)
         body_len = r->headers_in.content_length_n;
     }
     int send_body = ctx->set_body ? body_len > 0
-                                  : (body_len > 0 || te_chunked) && plcf->upstream.pass_request_body &&
-                                        r->request_body;
+                                  : (body_len > 0 || te_chunked) &&
+                                        plcf->upstream.pass_request_body && r->request_body;
     mg_buf_t *head = ctx->head;
     if (!ctx->cl_slot) {
         /* proxy_set_header Content-Length given: the body still goes */
@@ -523,8 +531,8 @@ static mg_int_t proxy_handler(mg_request_t *r)
         (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
         /* an empty body too: client_body_in_file_only gives it its (empty) file */
         /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
-        r->request_body_no_buffering =
-            !plcf->upstream.request_buffering && (!r->headers_in.chunked || plcf->http_version == 11);
+        r->request_body_no_buffering = !plcf->upstream.request_buffering &&
+                                       (!r->headers_in.chunked || plcf->http_version == 11);
         mg_int_t rc = mg_http_read_client_request_body(r, proxy_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }

@@ -24,8 +24,8 @@ static mg_buf_t *frame_body(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body)
     (void)ctx;
     /* the netstring's length was unknown until the body was read: CONTENT_LENGTH is its */
     size_t blen = r->request_body_no_buffering ? (size_t)r->headers_in.content_length_n
-                  : body                         ? mg_chain_size(body)
-                                                 : 0;
+                  : body                       ? mg_chain_size(body)
+                                               : 0;
     mg_buf_t *head = ctx->head;
     char cl[32];
     int cll = snprintf(cl, sizeof(cl), "%zu", blen);
@@ -49,9 +49,13 @@ static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upst
     return mg_upstream_parse_cgi_head(u, buf, len, h, 1);
 }
 
-static const char *const hidden_by_default[] = {
-    "status", "x-accel-expires", "x-accel-redirect", "x-accel-limit-rate", "x-accel-buffering",
-    "x-accel-charset", NULL};
+static const char *const hidden_by_default[] = {"status",
+                                                "x-accel-expires",
+                                                "x-accel-redirect",
+                                                "x-accel-limit-rate",
+                                                "x-accel-buffering",
+                                                "x-accel-charset",
+                                                NULL};
 
 static mg_int_t process_header(mg_upstream_t *u)
 {

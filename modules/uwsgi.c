@@ -32,9 +32,9 @@ static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upst
     return mg_upstream_parse_cgi_head(u, buf, len, h, 1);
 }
 
-static const char *const hidden_by_default[] = {
-    "x-accel-expires", "x-accel-redirect", "x-accel-limit-rate", "x-accel-buffering",
-    "x-accel-charset", NULL};
+static const char *const hidden_by_default[] = {"x-accel-expires",    "x-accel-redirect",
+                                                "x-accel-limit-rate", "x-accel-buffering",
+                                                "x-accel-charset",    NULL};
 
 static mg_int_t process_header(mg_upstream_t *u)
 {

@@ -44,8 +44,8 @@ void mg_upstream_conf_init(mg_upstream_conf_t *c)
     c->pass_request_body = MG_CONF_UNSET;
 }
 
-const char *mg_upstream_conf_merge(mg_conf_t *cf, mg_upstream_conf_t *conf, mg_upstream_conf_t *prev,
-                                   const char *p)
+const char *mg_upstream_conf_merge(mg_conf_t *cf, mg_upstream_conf_t *conf,
+                                   mg_upstream_conf_t *prev, const char *p)
 {
     mg_conf_merge(conf->connect_timeout, prev->connect_timeout, 60000);
     mg_conf_merge(conf->send_timeout, prev->send_timeout, 60000);
@@ -514,4 +514,3 @@ mg_upstream_peer_t *mg_upstream_literal_peer(mg_request_t *r, mg_str_t hp, in_po
     peer->weight = 1;
     return peer;
 }
-

@@ -67,7 +67,6 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
     }
 }
 
-
 ssize_t mg_upstream_parse_response_head(const char *buf, size_t len, mg_upstream_head_t *h)
 {
     size_t cap = h->nheaders;
@@ -84,8 +83,8 @@ ssize_t mg_upstream_parse_response_head(const char *buf, size_t len, mg_upstream
         }
         return MG_PARSE_AGAIN;
     }
-    if (avail < 12 || memcmp(buf, "HTTP/", 5) != 0 || buf[5] < '1' || buf[5] > '9' || buf[6] != '.' ||
-        buf[7] < '0' || buf[7] > '9' || buf[8] != ' ') {
+    if (avail < 12 || memcmp(buf, "HTTP/", 5) != 0 || buf[5] < '1' || buf[5] > '9' ||
+        buf[6] != '.' || buf[7] < '0' || buf[7] > '9' || buf[8] != ' ') {
         return MG_PARSE_INVALID_REQUEST;
     }
     if (nl == NULL) {
@@ -98,7 +97,8 @@ ssize_t mg_upstream_parse_response_head(const char *buf, size_t len, mg_upstream
         s++;
     }
     if (s + 3 > avail || buf[s] < '1' || buf[s] > '9' || buf[s + 1] < '0' || buf[s + 1] > '9' ||
-        buf[s + 2] < '0' || buf[s + 2] > '9' || (s + 3 < avail && buf[s + 3] != ' ' && buf[s + 3] != '\r')) {
+        buf[s + 2] < '0' || buf[s + 2] > '9' ||
+        (s + 3 < avail && buf[s + 3] != ' ' && buf[s + 3] != '\r')) {
         return MG_PARSE_INVALID_REQUEST;
     }
     h->status = (mg_uint_t)((buf[s] - '0') * 100 + (buf[s + 1] - '0') * 10 + (buf[s + 2] - '0'));
@@ -363,8 +363,9 @@ void mg_upstream_read_head(mg_upstream_t *u)
                 u->head.headers = mg_palloc(r->pool, 100 * sizeof(mg_http_header_t));
             }
             u->head.nheaders = 100;
-            ssize_t used = u->parse_head ? u->parse_head(u, u->hbuf, u->hlen, &u->head)
-                                         : mg_upstream_parse_response_head(u->hbuf, u->hlen, &u->head);
+            ssize_t used = u->parse_head
+                               ? u->parse_head(u, u->hbuf, u->hlen, &u->head)
+                               : mg_upstream_parse_response_head(u->hbuf, u->hlen, &u->head);
             if (used == MG_PARSE_AGAIN && u->decoded_end) {
                 mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
                              "upstream prematurely closed FastCGI stdout");

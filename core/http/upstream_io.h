@@ -64,9 +64,9 @@ typedef struct {
     int request_buffering;          /* off: the body goes on as it arrives */
     int pass_request_headers;
     int pass_request_body;
-    mg_array_t *hide_headers;       /* mg_str_t lowercase */
+    mg_array_t *hide_headers; /* mg_str_t lowercase */
     mg_array_t *pass_headers;
-    mg_uint_t ignore_headers;       /* MG_UPSTREAM_IGN_*; 0: unset, bit 0 marks "set" */
+    mg_uint_t ignore_headers;        /* MG_UPSTREAM_IGN_*; 0: unset, bit 0 marks "set" */
     struct mg_upstream_bind_s *bind; /* *_bind (MG_CONF_UNSET_PTR, NULL: none) */
     int socket_keepalive;
 } mg_upstream_conf_t;
@@ -257,8 +257,145 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, const char *const *hidden);
  * conf holds its mg_upstream_conf_t at offset B. BASE: every protocol's (memcached's);
  * BUFFERED: those of the protocols that relay an HTTP response (not memcached). */
 #define MG_UPSTREAM_F(B, f) ((B) + offsetof(mg_upstream_conf_t, f))
-#define MG_UPSTREAM_COMMANDS_BASE(P, B)                                                            {P "_connect_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF,            MG_UPSTREAM_F(B, connect_timeout), NULL},                                                          {P "_send_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF,               MG_UPSTREAM_F(B, send_timeout), NULL},                                                         {P "_read_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF,               MG_UPSTREAM_F(B, read_timeout), NULL},                                                         {P "_next_upstream_tries", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_num,                      MG_LOC_CONF, MG_UPSTREAM_F(B, next_upstream_tries), NULL},                                     {P "_next_upstream_timeout", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_msec,                   MG_LOC_CONF, MG_UPSTREAM_F(B, next_upstream_timeout), NULL},                                   {P "_buffer_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,                MG_UPSTREAM_F(B, buffer_size), NULL},                                                          {P "_bind", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), mg_upstream_set_bind, MG_LOC_CONF, (B),              NULL},                                                                                         {P "_socket_keepalive", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,                 MG_UPSTREAM_F(B, socket_keepalive), NULL}
-#define MG_UPSTREAM_COMMANDS_BUFFERED(P, B)                                                        {P "_next_upstream", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_next_upstream,        MG_LOC_CONF, (B), NULL},                                                                           {P "_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), mg_upstream_set_buffers, MG_LOC_CONF,             (B), NULL},                                                                                    {P "_buffering", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,                        MG_UPSTREAM_F(B, buffering), NULL},                                                            {P "_intercept_errors", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,                 MG_UPSTREAM_F(B, intercept_errors), NULL},                                                     {P "_max_temp_file_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,                      MG_LOC_CONF, MG_UPSTREAM_F(B, max_temp_file_size), NULL},                                      {P "_busy_buffers_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,          MG_UPSTREAM_F(B, busy_buffers_size), NULL},                                                    {P "_temp_file_write_size", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size,                    MG_LOC_CONF, MG_UPSTREAM_F(B, temp_file_write_size), NULL},                                    {P "_ignore_client_abort", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,              MG_UPSTREAM_F(B, ignore_client_abort), NULL},                                                  {P "_request_buffering", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,                MG_UPSTREAM_F(B, request_buffering), NULL},                                                    {P "_pass_request_headers", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,             MG_UPSTREAM_F(B, pass_request_headers), NULL},                                                 {P "_pass_request_body", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,                MG_UPSTREAM_F(B, pass_request_body), NULL},                                                    {P "_hide_header", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_upstream_set_header_list,                  MG_LOC_CONF, MG_UPSTREAM_F(B, hide_headers), NULL},                                            {P "_pass_header", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_upstream_set_header_list,                  MG_LOC_CONF, MG_UPSTREAM_F(B, pass_headers), NULL},                                            {P "_ignore_headers", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY),                                      mg_upstream_set_ignore_headers, MG_LOC_CONF, (B), NULL}
+#define MG_UPSTREAM_COMMANDS_BASE(P, B)                                                            \
+    {P "_connect_timeout",                                                                         \
+     MG_HTTP_ANY_LOC,                                                                              \
+     MG_ARGS(1, 1),                                                                                \
+     mg_conf_set_msec,                                                                             \
+     MG_LOC_CONF,                                                                                  \
+     MG_UPSTREAM_F(B, connect_timeout),                                                            \
+     NULL},                                                                                        \
+        {P "_send_timeout",                                                                        \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_msec,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, send_timeout),                                                           \
+         NULL},                                                                                    \
+        {P "_read_timeout",                                                                        \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_msec,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, read_timeout),                                                           \
+         NULL},                                                                                    \
+        {P "_next_upstream_tries",                                                                 \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_num,                                                                          \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, next_upstream_tries),                                                    \
+         NULL},                                                                                    \
+        {P "_next_upstream_timeout",                                                               \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_msec,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, next_upstream_timeout),                                                  \
+         NULL},                                                                                    \
+        {P "_buffer_size",                                                                         \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_size,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, buffer_size),                                                            \
+         NULL},                                                                                    \
+        {P "_bind", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), mg_upstream_set_bind, MG_LOC_CONF, (B), NULL}, \
+    {                                                                                              \
+        P "_socket_keepalive", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,            \
+            MG_UPSTREAM_F(B, socket_keepalive), NULL                                               \
+    }
+#define MG_UPSTREAM_COMMANDS_BUFFERED(P, B)                                                        \
+    {P "_next_upstream",                                                                           \
+     MG_HTTP_ANY_LOC,                                                                              \
+     MG_ARGS(1, MG_MANY),                                                                          \
+     mg_upstream_set_next_upstream,                                                                \
+     MG_LOC_CONF,                                                                                  \
+     (B),                                                                                          \
+     NULL},                                                                                        \
+        {P "_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), mg_upstream_set_buffers, MG_LOC_CONF, (B),  \
+         NULL},                                                                                    \
+        {P "_buffering",                                                                           \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, buffering),                                                              \
+         NULL},                                                                                    \
+        {P "_intercept_errors",                                                                    \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, intercept_errors),                                                       \
+         NULL},                                                                                    \
+        {P "_max_temp_file_size",                                                                  \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_size,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, max_temp_file_size),                                                     \
+         NULL},                                                                                    \
+        {P "_busy_buffers_size",                                                                   \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_size,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, busy_buffers_size),                                                      \
+         NULL},                                                                                    \
+        {P "_temp_file_write_size",                                                                \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_size,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, temp_file_write_size),                                                   \
+         NULL},                                                                                    \
+        {P "_ignore_client_abort",                                                                 \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, ignore_client_abort),                                                    \
+         NULL},                                                                                    \
+        {P "_request_buffering",                                                                   \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, request_buffering),                                                      \
+         NULL},                                                                                    \
+        {P "_pass_request_headers",                                                                \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, pass_request_headers),                                                   \
+         NULL},                                                                                    \
+        {P "_pass_request_body",                                                                   \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, pass_request_body),                                                      \
+         NULL},                                                                                    \
+        {P "_hide_header",                                                                         \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_upstream_set_header_list,                                                              \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, hide_headers),                                                           \
+         NULL},                                                                                    \
+        {P "_pass_header",                                                                         \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_upstream_set_header_list,                                                              \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, pass_headers),                                                           \
+         NULL},                                                                                    \
+    {                                                                                              \
+        P "_ignore_headers", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_ignore_headers, \
+            MG_LOC_CONF, (B), NULL                                                                 \
+    }
 
 /* A *_pass with variables: "unix:/path" as a peer, an IP literal "a.b.c.d[:port]" or
  * "[v6][:port]" as one (port_text: the port as written; dflt 0: a port is required); NULL
