@@ -518,3 +518,18 @@ GET /f
 --- error_code: 201
 --- response_headers
 Status: 201 Made
+
+
+
+=== TEST 29: HEAD: the application's head, no body
+--- config
+    root $TEST_NGINX_PHP_ROOT;
+    location ~ \.php$ {
+        include $TEST_NGINX_CONF_SRC/fastcgi.conf;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_FPM_PORT;
+    }
+--- request
+HEAD /headers.php
+--- response_headers
+X-App: one
+--- response_body chomp
