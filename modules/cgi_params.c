@@ -203,6 +203,16 @@ static void cgi_start(mg_request_t *r)
         return;
     }
     mg_buf_t *body = NULL;
+    if (r->request_body_no_buffering && ctx->u.frame_stream) {
+        /* what arrived so far in the protocol's frame; the engine frames the rest */
+        mg_buf_t *stream = r->request_body->stream;
+        size_t n = (size_t)(stream->last - stream->pos);
+        ctx->head->next = n ? ctx->u.frame_stream(&ctx->u, stream, n) : NULL;
+        ctx->u.request_bufs = ctx->head;
+        ctx->started = 1;
+        mg_upstream_start(&ctx->u);
+        return;
+    }
     if (r->request_body_no_buffering) {
         body = r->request_body->stream; /* the chain's last link; the engine refills it */
     } else if (ctx->uconf.pass_request_body && r->request_body) {

@@ -53,8 +53,8 @@ struct mg_cgi_ctx_s {
     mg_buf_t *(*frame_body)(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body);
     mg_str_t resolve_host; /* a variable *_pass's host name */
     in_port_t resolve_port;
-    /* the body may go on as it arrives (*_request_buffering off, a Content-Length body): the
-     * protocol sends it as it is (uwsgi, SCGI); FastCGI's records are not made for a stream */
+    /* the body may go on as it arrives (*_request_buffering off, a Content-Length body): as
+     * it is (uwsgi, SCGI), or framed by u->frame_stream (FastCGI) */
     unsigned stream_body : 1;
 };
 

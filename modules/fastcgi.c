@@ -184,6 +184,35 @@ static mg_buf_t *stdin_records(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *bod
     return out;
 }
 
+/* fastcgi_request_buffering off: the stream's next n bytes as one FCGI_STDIN record (n fits:
+ * the stream is client_body_buffer_size at most, and a record takes 65535), or the empty one */
+static mg_buf_t *stdin_stream(mg_upstream_t *u, mg_buf_t *stream, size_t n)
+{
+    mg_request_t *r = u->r;
+    if (n == 0) {
+        char *eb = mg_pnalloc(r->pool, 8);
+        put_header(eb, MG_FASTCGI_STDIN, 0, 0);
+        return mg_buf_mem(r->pool, eb, 8);
+    }
+    mg_buf_t *out = NULL, **t = &out;
+    for (size_t off = 0; off < n; off += RECORD_MAX) {
+        size_t len = mg_min(n - off, (size_t)RECORD_MAX);
+        size_t pad = (8 - len % 8) % 8;
+        char *hb = mg_pnalloc(r->pool, 8 + pad);
+        put_header(hb, MG_FASTCGI_STDIN, len, pad);
+        memset(hb + 8, 0, pad);
+        mg_buf_t *hdr = mg_buf_mem(r->pool, hb, 8);
+        mg_buf_t *piece = mg_buf_mem(r->pool, stream->pos + off, len);
+        mg_buf_t *pb = mg_buf_mem(r->pool, hb + 8, pad);
+        *t = hdr;
+        hdr->next = piece;
+        piece->next = pb;
+        t = &pb->next;
+        u->stream_slice = piece; /* the last one's end is where the stream is taken to */
+    }
+    return out;
+}
+
 /* ---- the response ---- */
 
 static int on_stderr(void *data, const char *msg, size_t len)
@@ -268,6 +297,8 @@ static mg_int_t fastcgi_handler(mg_request_t *r)
     c->u.decode = decode;
     c->u.parse_head = parse_head;
     c->frame_body = stdin_records;
+    c->u.frame_stream = stdin_stream;
+    c->stream_body = 1;
     create_request(r, flcf, (fcgi_ctx_t *)c);
     return mg_cgi_run(r, c);
 }

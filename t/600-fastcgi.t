@@ -60,6 +60,7 @@ backend(fake_err => 'fastcgi', script => [rec(7, "PHP Fatal error: it broke\n") 
 backend(fake_slow => 'fastcgi', script => [2, stdout("\r\nlate") . end_request()]);
 backend(fake_xa  => 'fastcgi', script => [stdout("X-Accel-Redirect: /internal\r\nX-Accel-Buffering: no\r\n\r\n") . end_request()]);
 backend(gone => 'refused');
+backend(fake_body => 'fastcgi', script => [stdout("\r\nread\n") . end_request()]);
 backend(fake_pad => 'fastcgi', script => [join('', map { stdout($_) } "X-A: 1\r\n", "\r\n", "a", "b") . rec(6, "c", 7) . end_request()]);
 
 log_level('info');
@@ -533,3 +534,37 @@ HEAD /headers.php
 --- response_headers
 X-App: one
 --- response_body chomp
+
+
+
+=== TEST 30: fastcgi_request_buffering off: a 300 KB body goes on in FCGI_STDIN records as it arrives
+--- config
+    root $TEST_NGINX_PHP_ROOT;
+    client_body_buffer_size 16k;
+    location ~ \.php$ {
+        include $TEST_NGINX_CONF_SRC/fastcgi.conf;
+        fastcgi_request_buffering off;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_FPM_PORT;
+    }
+--- request eval
+"POST /post.php\n" . ("0123456789" x 30720)
+--- response_body eval
+"307200 " . Digest::MD5::md5_hex("0123456789" x 30720) . "\n"
+--- no_error_log
+a client request body is buffered to a temporary file
+
+
+
+=== TEST 31: the records as the application reads them, the body unbuffered
+--- config
+    client_body_buffer_size 8k;
+    location /f {
+        fastcgi_request_buffering off;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_FAKE_BODY_PORT;
+    }
+--- request eval
+"POST /f\n" . ("z" x 50000)
+--- response_body
+read
+--- no_error_log
+[error]

@@ -143,6 +143,12 @@ struct mg_upstream_s {
     /* The response head's parser (NULL: mg_upstream_parse_response_head): the same answers,
      * MG_PARSE_INVALID_HEADER with error_at (size_t)-1 when it logged why itself. */
     ssize_t (*parse_head)(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h);
+    /* An unbuffered body in a framed protocol (FastCGI records): the chain that carries the
+     * stream's next n bytes ([stream->pos, +n), never the stream buffer itself, which the
+     * reader may extend meanwhile), or with n 0 the body's end; it sets u->stream_slice to
+     * the buffer holding those bytes. NULL: the stream goes as it is. */
+    mg_buf_t *(*frame_stream)(mg_upstream_t *u, mg_buf_t *stream, size_t n);
+    mg_buf_t *stream_slice;
     void (*finalize)(mg_upstream_t *u, mg_int_t rc);
     void *data;
 
@@ -194,6 +200,7 @@ struct mg_upstream_s {
     unsigned early : 1;           /* the response head came before the whole request went */
     unsigned buffering : 1;       /* this response's: proxy_buffering or X-Accel-Buffering */
     unsigned decoded_end : 1;     /* decode saw the response's end */
+    unsigned stream_ended : 1;    /* frame_stream gave the body's end */
     struct mg_upstream_spool_s *spool; /* buffering: its state (upstream_spool.c) */
 };
 
