@@ -59,9 +59,12 @@ extern mg_module_t mg_upstream_zone_module;
 extern mg_module_t mg_upstream_dynamic_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
-extern mg_module_t mg_proxy_extra_module;
 extern mg_module_t mg_proxy_cookie_module;
 extern mg_module_t mg_proxy_store_module;
+extern mg_module_t mg_fastcgi_module;
+extern mg_module_t mg_uwsgi_module;
+extern mg_module_t mg_scgi_module;
+extern mg_module_t mg_memcached_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_flv_module;
 extern mg_module_t mg_mp4_module;
@@ -108,10 +111,12 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_zone_module,
     &mg_upstream_dynamic_module,
     &mg_upstream_hash_module,
-    &mg_proxy_module,       /* content handler set per location (clcf->handler) */
-    &mg_proxy_extra_module, /* directives only: proxy_extra.c, proxy_cookie.c (proxy_store
-                               is a filter, below) */
-    &mg_proxy_cookie_module,
+    &mg_proxy_module,        /* content handler set per location (clcf->handler) */
+    &mg_proxy_cookie_module, /* directives only (proxy_store is a filter, below) */
+    &mg_fastcgi_module,      /* content handlers set per location (clcf->handler) */
+    &mg_uwsgi_module,
+    &mg_scgi_module,
+    &mg_memcached_module,
     &mg_empty_gif_module,
     &mg_flv_module, /* content handlers set per location (clcf->handler) */
     &mg_mp4_module,

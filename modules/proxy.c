@@ -51,14 +51,9 @@ typedef struct {
     mg_array_t *headers_source;       /* proxy_header_t, this level's proxy_set_header */
     mg_array_t *headers;              /* merged with the defaults */
     mg_int_t http_version;            /* 10, 11 */
-    int pass_request_headers;
-    int pass_request_body;
-    mg_array_t *hide_headers;         /* mg_str_t lowercase */
-    mg_array_t *pass_headers;
     int redirect_mode;
     mg_array_t *redirects; /* proxy_redirect_t */
     mg_http_temp_path_t *temp_path;
-    int request_buffering;
     mg_http_complex_value_t *method;  /* proxy_method */
     mg_http_complex_value_t *body;    /* proxy_set_body */
     int https;                        /* proxy_pass https:// */
@@ -170,92 +165,6 @@ static size_t unix_host_len(mg_str_t rest)
     return colon ? (size_t)(colon - rest.data) : rest.len;
 }
 
-/* "unix:/path" as a peer, or NULL when the path does not fit. */
-static mg_upstream_peer_t *unix_peer(mg_request_t *r, mg_str_t hp)
-{
-    mg_upstream_peer_t *peer = mg_pcalloc(r->pool, sizeof(*peer));
-    struct sockaddr_un *sun = (struct sockaddr_un *)&peer->sockaddr;
-    if (hp.len <= 5 || hp.len - 5 >= sizeof(sun->sun_path)) {
-        return NULL;
-    }
-    sun->sun_family = AF_UNIX;
-    memcpy(sun->sun_path, hp.data + 5, hp.len - 5);
-    peer->socklen = sizeof(*sun);
-    peer->name = mg_pstr(r->pool, hp.data, hp.len);
-    peer->server = peer->name;
-    peer->weight = 1;
-    return peer;
-}
-
-/* An IP literal "a.b.c.d[:port]" or "[v6][:port]" as a peer. */
-static mg_upstream_peer_t *literal_peer(mg_request_t *r, mg_str_t hp, mg_str_t *port_text,
-                                        int https)
-{
-    char host[64];
-    in_port_t port = https ? 443 : 80;
-    const char *p = hp.data, *end = hp.data + hp.len, *colon = NULL;
-    size_t hl;
-    int v6 = 0;
-    if (hp.len && p[0] == '[') {
-        const char *rb = memchr(p, ']', hp.len);
-        if (rb == NULL) {
-            return NULL;
-        }
-        hl = (size_t)(rb - p - 1);
-        if (hl >= sizeof(host)) {
-            return NULL;
-        }
-        memcpy(host, p + 1, hl);
-        colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
-        v6 = 1;
-    } else {
-        colon = memchr(p, ':', hp.len);
-        hl = colon ? (size_t)(colon - p) : hp.len;
-        if (hl >= sizeof(host)) {
-            return NULL;
-        }
-        memcpy(host, p, hl);
-    }
-    host[hl] = '\0';
-    if (colon) {
-        int64_t n = mg_atoi(colon + 1, (size_t)(end - colon - 1));
-        if (n < 1 || n > 65535) {
-            return NULL;
-        }
-        port = (in_port_t)n;
-        port_text->data = (char *)colon + 1;
-        port_text->len = (size_t)(end - colon - 1);
-    } else if (https) {
-        mg_str_set(port_text, "443");
-    } else {
-        mg_str_set(port_text, "80");
-    }
-    mg_upstream_peer_t *peer = mg_pcalloc(r->pool, sizeof(*peer));
-    if (v6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&peer->sockaddr;
-        if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
-            return NULL;
-        }
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
-        peer->socklen = sizeof(*sin6);
-    } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&peer->sockaddr;
-        if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
-            return NULL;
-        }
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
-        peer->socklen = sizeof(*sin);
-    }
-    char *name = mg_psprintf(r->pool, v6 ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
-    peer->name.data = name;
-    peer->name.len = strlen(name);
-    peer->server = peer->name;
-    peer->weight = 1;
-    return peer;
-}
-
 static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
 {
     mg_str_t url;
@@ -312,7 +221,8 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     }
     mg_str_t port_text = mg_null_string;
     mg_upstream_peer_t *peer =
-        unix_sock ? unix_peer(r, hp) : literal_peer(r, hp, &port_text, ctx->https);
+        unix_sock ? mg_upstream_unix_peer(r, hp)
+                  : mg_upstream_literal_peer(r, hp, ctx->https ? 443 : 80, &port_text);
     if (unix_sock && peer) {
         ctx->u.single = peer;
         mg_str_set(&ctx->host, "localhost");
@@ -413,7 +323,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         }
     }
     mg_table_elt_t *h = r->headers_in.headers.elts;
-    if (plcf->pass_request_headers) {
+    if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
             /* a client's lines are clean; ngx.req.set_header's may not be */
             h[i].key = mg_http_safe_header_name(r, h[i].key);
@@ -436,7 +346,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         p = mg_sprintf_end(p, buf + len, "%.*s: %.*s\r\n", (int)ph[i].key.len, ph[i].key.data,
                            (int)vals[i].len, vals[i].data);
     }
-    if (plcf->pass_request_headers) {
+    if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
             char low[64];
             if (h[i].key.len < sizeof(low)) {
@@ -464,32 +374,16 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
 
 /* ---- the response headers ---- */
 
-static int in_list(mg_array_t *a, const char *low, size_t len)
-{
-    if (a == NULL) {
-        return 0;
-    }
-    mg_str_t *s = a->elts;
-    for (size_t i = 0; i < a->nelts; i++) {
-        if (s[i].len == len && memcmp(s[i].data, low, len) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int hidden_by_default(const char *low, size_t len)
-{
-    static const char *const names[] = { "date", "server", "x-pad", "x-accel-expires",
-                                         "x-accel-redirect", "x-accel-limit-rate",
-                                         "x-accel-buffering", "x-accel-charset", NULL };
-    for (int i = 0; names[i]; i++) {
-        if (len == strlen(names[i]) && memcmp(low, names[i], len) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
+/* the upstream's lines the client does not get unless proxy_pass_header says so */
+static const char *const hidden_by_default[] = {"date",
+                                                "server",
+                                                "x-pad",
+                                                "x-accel-expires",
+                                                "x-accel-redirect",
+                                                "x-accel-limit-rate",
+                                                "x-accel-buffering",
+                                                "x-accel-charset",
+                                                NULL};
 
 static mg_str_t rewrite_location(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx, mg_str_t v)
 {
@@ -535,87 +429,15 @@ static mg_str_t rewrite_location(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_
     return v;
 }
 
+static mg_str_t rewrite_redirect(mg_upstream_t *u, mg_str_t v)
+{
+    proxy_loc_conf_t *plcf = mg_http_get_loc_conf(u->r, mg_proxy_module);
+    return rewrite_location(u->r, plcf, (proxy_ctx_t *)u, v);
+}
+
 static mg_int_t process_header(mg_upstream_t *u)
 {
-    mg_request_t *r = u->r;
-    proxy_ctx_t *ctx = (proxy_ctx_t *)u;
-    proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
-    mg_http_headers_out_t *ho = &r->headers_out;
-    ho->status = u->head.status;
-    if (u->head.status_line.len) {
-        ho->status_line.data = (char *)u->head.status_line.data;
-        ho->status_line.len = u->head.status_line.len;
-    }
-    ho->content_length_n = -1;
-    for (size_t i = 0; i < u->head.nheaders; i++) {
-        mg_http_header_t *h = &u->head.headers[i];
-        char low[128];
-        size_t kl = h->name.len;
-        if (kl >= sizeof(low)) {
-            kl = sizeof(low) - 1;
-        }
-        mg_strlow(low, h->name.data, kl);
-        mg_str_t val = { h->value.len, (char *)h->value.data };
-#define IS(s) (kl == sizeof(s) - 1 && memcmp(low, s, kl) == 0)
-        if (IS("connection") || IS("keep-alive") || IS("transfer-encoding") || IS("te") ||
-            IS("trailer") || IS("proxy-connection")) {
-            if (u->head.status == 101 && IS("connection")) {
-                mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
-            }
-            continue;
-        }
-        if ((hidden_by_default(low, kl) && !in_list(plcf->pass_headers, low, kl)) ||
-            in_list(plcf->hide_headers, low, kl)) {
-            continue;
-        }
-        if (IS("content-length")) {
-            ho->content_length_n = mg_atoi(val.data, val.len);
-            continue;
-        }
-        if (IS("content-type")) {
-            ho->content_type = val;
-            continue;
-        }
-        if (IS("set-cookie") && u->rewrite_cookie) {
-            val = u->rewrite_cookie(u, val);
-        }
-        if (IS("location") || IS("refresh")) {
-            if (IS("location")) {
-                val = rewrite_location(r, plcf, ctx, val);
-            } else {
-                /* Refresh: "5; url=..." has its URL rewritten the same way */
-                const char *q = mg_strlcasestrn(val.data, val.data + val.len, "url=", 4);
-                if (q) {
-                    size_t pre = (size_t)(q + 4 - val.data);
-                    mg_str_t tail = { val.len - pre, val.data + pre };
-                    mg_str_t nt = rewrite_location(r, plcf, ctx, tail);
-                    if (nt.data != tail.data) {
-                        char *np = mg_pnalloc(r->pool, pre + nt.len);
-                        memcpy(np, val.data, pre);
-                        memcpy(np + pre, nt.data, nt.len);
-                        val.data = np;
-                        val.len = pre + nt.len;
-                    }
-                }
-            }
-            mg_table_elt_t *e = mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
-            if (IS("location")) {
-                ho->location = e;
-            }
-            continue;
-        }
-        mg_table_elt_t *e = mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
-        if (IS("content-encoding")) {
-            ho->content_encoding = e;
-        } else if (IS("etag")) {
-            ho->etag = e;
-        }
-#undef IS
-    }
-    if (u->head.status == 101) {
-        ho->content_length_n = -1;
-    }
-    return MG_OK;
+    return mg_upstream_copy_headers(u, hidden_by_default);
 }
 
 /* ---- the handler ---- */
@@ -653,16 +475,17 @@ static void proxy_start(mg_request_t *r)
         body = r->request_body->stream;
         te_chunked = r->headers_in.chunked;
         body_len = te_chunked ? 0 : r->headers_in.content_length_n;
-    } else if (plcf->pass_request_body && r->request_body && (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+    } else if (plcf->upstream.pass_request_body && r->request_body &&
+               (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
         body_len = (int64_t)r->request_body->received;
-    } else if (!plcf->pass_request_body && r->headers_in.content_length_n >= 0) {
+    } else if (!plcf->upstream.pass_request_body && r->headers_in.content_length_n >= 0) {
         /* as nginx: the client's length goes on without the body (configurations say
          * proxy_set_header Content-Length "") */
         body_len = r->headers_in.content_length_n;
     }
     int send_body = ctx->set_body ? body_len > 0
-                                  : (body_len > 0 || te_chunked) && plcf->pass_request_body &&
-                                        r->request_body;
+                                  : (body_len > 0 || te_chunked) &&
+                                        plcf->upstream.pass_request_body && r->request_body;
     mg_buf_t *head = ctx->head;
     if (!ctx->cl_slot) {
         /* proxy_set_header Content-Length given: the body still goes */
@@ -699,6 +522,7 @@ static mg_int_t proxy_handler(mg_request_t *r)
     u->r = r;
     u->conf = &plcf->upstream;
     u->process_header = process_header;
+    u->rewrite_redirect = rewrite_redirect;
     mg_str_set(&u->schema, "http://");
     if (plcf->url_cv) {
         mg_int_t rc = eval_url(r, plcf, ctx);
@@ -725,12 +549,12 @@ static mg_int_t proxy_handler(mg_request_t *r)
         v = mg_http_complex_value(r, plcf->body);
         ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
     }
-    if (!plcf->body && plcf->pass_request_body &&
+    if (!plcf->body && plcf->upstream.pass_request_body &&
         (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
         /* an empty body too: client_body_in_file_only gives it its (empty) file */
         /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
-        r->request_body_no_buffering =
-            !plcf->request_buffering && (!r->headers_in.chunked || plcf->http_version == 11);
+        r->request_body_no_buffering = !plcf->upstream.request_buffering &&
+                                       (!r->headers_in.chunked || plcf->http_version == 11);
         mg_int_t rc = mg_http_read_client_request_body(r, proxy_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }
@@ -793,24 +617,9 @@ static mg_int_t var_xff(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 static void *proxy_create_loc_conf(mg_conf_t *cf)
 {
     proxy_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
-    c->upstream.connect_timeout = MG_CONF_UNSET;
-    c->upstream.send_timeout = MG_CONF_UNSET;
-    c->upstream.read_timeout = MG_CONF_UNSET;
-    c->upstream.next_upstream_tries = (mg_uint_t)MG_CONF_UNSET;
-    c->upstream.next_upstream_timeout = MG_CONF_UNSET;
-    c->upstream.buffer_size = MG_CONF_UNSET_SIZE;
-    c->upstream.bufs_num = 0;
-    c->upstream.buffering = MG_CONF_UNSET;
-    c->upstream.intercept_errors = MG_CONF_UNSET;
+    mg_upstream_conf_init(&c->upstream);
     c->http_version = MG_CONF_UNSET;
-    c->pass_request_headers = MG_CONF_UNSET;
-    c->pass_request_body = MG_CONF_UNSET;
     c->redirect_mode = REDIRECT_UNSET;
-    c->upstream.busy_buffers_size = MG_CONF_UNSET_SIZE;
-    c->upstream.temp_file_write_size = MG_CONF_UNSET_SIZE;
-    c->upstream.max_temp_file_size = MG_CONF_UNSET_SIZE;
-    c->request_buffering = MG_CONF_UNSET;
-    c->upstream.ignore_client_abort = MG_CONF_UNSET;
     mg_proxy_ssl_create_conf(&c->ssl);
     return c;
 }
@@ -830,49 +639,19 @@ static mg_int_t add_header(mg_conf_t *cf, mg_array_t *a, const char *key, const 
 static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
 {
     proxy_loc_conf_t *prev = parent, *conf = child;
-    mg_conf_merge(conf->upstream.connect_timeout, prev->upstream.connect_timeout, 60000);
-    mg_conf_merge(conf->upstream.send_timeout, prev->upstream.send_timeout, 60000);
-    mg_conf_merge(conf->upstream.read_timeout, prev->upstream.read_timeout, 60000);
-    if (conf->upstream.next_upstream == 0) {
-        conf->upstream.next_upstream = prev->upstream.next_upstream
-                                           ? prev->upstream.next_upstream
-                                           : MG_UPSTREAM_FT_ERROR | MG_UPSTREAM_FT_TIMEOUT;
-    }
-    if (conf->upstream.next_upstream_tries == (mg_uint_t)MG_CONF_UNSET) {
-        conf->upstream.next_upstream_tries = prev->upstream.next_upstream_tries == (mg_uint_t)MG_CONF_UNSET
-                                                 ? 0 : prev->upstream.next_upstream_tries;
-    }
-    mg_conf_merge(conf->upstream.next_upstream_timeout, prev->upstream.next_upstream_timeout, 0);
-    mg_conf_merge_size(conf->upstream.buffer_size, prev->upstream.buffer_size, 4096);
-    if (conf->upstream.bufs_num == 0) {
-        conf->upstream.bufs_num = prev->upstream.bufs_num ? prev->upstream.bufs_num : 8;
-        conf->upstream.bufs_size = prev->upstream.bufs_num ? prev->upstream.bufs_size : 4096;
-    }
-    mg_conf_merge(conf->upstream.buffering, prev->upstream.buffering, 1);
-    mg_conf_merge(conf->upstream.intercept_errors, prev->upstream.intercept_errors, 0);
-    mg_conf_merge(conf->http_version, prev->http_version, 10);
-    mg_conf_merge(conf->pass_request_headers, prev->pass_request_headers, 1);
-    mg_conf_merge(conf->pass_request_body, prev->pass_request_body, 1);
-    if (mg_upstream_merge_buffers(cf, &conf->upstream, &prev->upstream, "proxy") != MG_CONF_OK) {
+    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "proxy") != MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
-    mg_conf_merge(conf->request_buffering, prev->request_buffering, 1);
+    mg_conf_merge(conf->http_version, prev->http_version, 10);
     if (mg_http_merge_temp_path(cf, &conf->temp_path, prev->temp_path, "proxy_temp") != MG_OK) {
         return MG_CONF_ERROR;
     }
     conf->upstream.temp_path = conf->temp_path;
-    mg_conf_merge(conf->upstream.ignore_client_abort, prev->upstream.ignore_client_abort, 0);
     if (conf->method == NULL) {
         conf->method = prev->method;
     }
     if (conf->body == NULL) {
         conf->body = prev->body;
-    }
-    if (conf->hide_headers == NULL) {
-        conf->hide_headers = prev->hide_headers;
-    }
-    if (conf->pass_headers == NULL) {
-        conf->pass_headers = prev->pass_headers;
     }
     if (conf->redirect_mode == REDIRECT_UNSET) {
         conf->redirect_mode = prev->redirect_mode == REDIRECT_UNSET ? REDIRECT_DEFAULT : prev->redirect_mode;
@@ -1066,19 +845,6 @@ static const char *proxy_complex(mg_conf_t *cf, const mg_command_t *cmd, void *c
     return MG_CONF_OK;
 }
 
-static const char *proxy_header_list(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    mg_array_t **a = (mg_array_t **)((char *)conf + cmd->offset);
-    if (*a == NULL) {
-        *a = mg_array_create(cf->pool, 4, sizeof(mg_str_t));
-    }
-    mg_str_t *s = mg_array_push(*a);
-    s->data = mg_pnalloc(cf->pool, cf->args[1].len);
-    s->len = cf->args[1].len;
-    mg_strlow(s->data, cf->args[1].data, s->len);
-    return MG_CONF_OK;
-}
-
 static const char *proxy_http_version(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
@@ -1095,74 +861,6 @@ static const char *proxy_http_version(mg_conf_t *cf, const mg_command_t *cmd, vo
                       (int)cf->args[1].len, cf->args[1].data, (int)cf->args[0].len, cf->args[0].data);
         return MG_CONF_ERROR;
     }
-    return MG_CONF_OK;
-}
-
-static const char *proxy_next_upstream(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)cmd;
-    proxy_loc_conf_t *plcf = conf;
-    static const mg_conf_enum_t bits[] = {
-        { "error", MG_UPSTREAM_FT_ERROR },
-        { "timeout", MG_UPSTREAM_FT_TIMEOUT },
-        { "invalid_header", MG_UPSTREAM_FT_INVALID_HEADER },
-        { "http_500", MG_UPSTREAM_FT_HTTP_500 },
-        { "http_502", MG_UPSTREAM_FT_HTTP_502 },
-        { "http_503", MG_UPSTREAM_FT_HTTP_503 },
-        { "http_504", MG_UPSTREAM_FT_HTTP_504 },
-        { "http_403", MG_UPSTREAM_FT_HTTP_403 },
-        { "http_404", MG_UPSTREAM_FT_HTTP_404 },
-        { "http_429", MG_UPSTREAM_FT_HTTP_429 },
-        { "updating", 0 },
-        { "non_idempotent", MG_UPSTREAM_FT_NON_IDEMPOTENT },
-        { "off", MG_UPSTREAM_FT_OFF },
-        { NULL, 0 },
-    };
-    if (plcf->upstream.next_upstream) {
-        return "is duplicate";
-    }
-    mg_uint_t v = 0;
-    for (size_t i = 1; i < cf->nargs; i++) {
-        size_t k = 0;
-        for (; bits[k].name; k++) {
-            if (mg_str_caseeq(cf->args[i], bits[k].name)) {
-                v |= (mg_uint_t)bits[k].value;
-                break;
-            }
-        }
-        if (bits[k].name == NULL) {
-            mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
-            return MG_CONF_ERROR;
-        }
-    }
-    if ((v & MG_UPSTREAM_FT_OFF) && v != MG_UPSTREAM_FT_OFF) {
-        mg_conf_error(cf, 0, "invalid value \"off\"");
-        return MG_CONF_ERROR;
-    }
-    plcf->upstream.next_upstream = v ? v : MG_UPSTREAM_FT_OFF;
-    return MG_CONF_OK;
-}
-
-static const char *proxy_buffers(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)cmd;
-    proxy_loc_conf_t *plcf = conf;
-    if (plcf->upstream.bufs_num) {
-        return "is duplicate";
-    }
-    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    mg_command_t tmp = { "proxy_buffers", 0, 0, NULL, 0, offsetof(mg_upstream_conf_t, bufs_size), NULL };
-    plcf->upstream.bufs_size = MG_CONF_UNSET_SIZE;
-    mg_str_t saved = cf->args[1];
-    cf->args[1] = cf->args[2];
-    const char *rv = mg_conf_set_size(cf, &tmp, &plcf->upstream);
-    cf->args[1] = saved;
-    if (n <= 0 || rv != MG_CONF_OK || plcf->upstream.bufs_size == 0) {
-        mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[n <= 0 ? 1 : 2].len,
-                      cf->args[n <= 0 ? 1 : 2].data);
-        return MG_CONF_ERROR;
-    }
-    plcf->upstream.bufs_num = (mg_int_t)n;
     return MG_CONF_OK;
 }
 
@@ -1265,7 +963,6 @@ static void *proxy_create_main_conf(mg_conf_t *cf)
 }
 
 #define LOC MG_HTTP_ANY_LOC
-#define PU(f) offsetof(proxy_loc_conf_t, upstream) + offsetof(mg_upstream_conf_t, f)
 #define PS(f) offsetof(proxy_loc_conf_t, ssl) + offsetof(mg_proxy_ssl_conf_t, f)
 #define PSC(f) PS(client) + offsetof(mg_ssl_client_conf_t, f)
 
@@ -1273,46 +970,14 @@ static const mg_command_t proxy_commands[] = {
     {"proxy_pass", MG_CTX_LOCATION | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, 1), proxy_pass,
      MG_LOC_CONF, 0, NULL},
     {"proxy_set_header", LOC, MG_ARGS(2, 2), proxy_set_header, MG_LOC_CONF, 0, NULL},
-    {"proxy_hide_header", LOC, MG_ARGS(1, 1), proxy_header_list, MG_LOC_CONF,
-     offsetof(proxy_loc_conf_t, hide_headers), NULL},
-    {"proxy_pass_header", LOC, MG_ARGS(1, 1), proxy_header_list, MG_LOC_CONF,
-     offsetof(proxy_loc_conf_t, pass_headers), NULL},
     {"proxy_http_version", LOC, MG_ARGS(1, 1), proxy_http_version, MG_LOC_CONF, 0, NULL},
-    {"proxy_pass_request_headers", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-     offsetof(proxy_loc_conf_t, pass_request_headers), NULL},
-    {"proxy_pass_request_body", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-     offsetof(proxy_loc_conf_t, pass_request_body), NULL},
-    {"proxy_connect_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF,
-     PU(connect_timeout), NULL},
-    {"proxy_send_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(send_timeout),
-     NULL},
-    {"proxy_read_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF, PU(read_timeout),
-     NULL},
-    {"proxy_next_upstream", LOC, MG_ARGS(1, MG_MANY), proxy_next_upstream, MG_LOC_CONF, 0, NULL},
-    {"proxy_next_upstream_tries", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF,
-     PU(next_upstream_tries), NULL},
-    {"proxy_next_upstream_timeout", LOC, MG_ARGS(1, 1), mg_conf_set_msec, MG_LOC_CONF,
-     PU(next_upstream_timeout), NULL},
-    {"proxy_buffer_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF, PU(buffer_size), NULL},
-    {"proxy_buffers", LOC, MG_ARGS(2, 2), proxy_buffers, MG_LOC_CONF, 0, NULL},
-    {"proxy_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(buffering), NULL},
-    {"proxy_intercept_errors", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PU(intercept_errors),
-     NULL},
+    MG_UPSTREAM_COMMANDS_BASE("proxy", offsetof(proxy_loc_conf_t, upstream)),
+    MG_UPSTREAM_COMMANDS_BUFFERED("proxy", offsetof(proxy_loc_conf_t, upstream)),
     {"proxy_redirect", LOC, MG_ARGS(1, 2), proxy_redirect, MG_LOC_CONF, 0, NULL},
-    {"proxy_max_temp_file_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
-     PU(max_temp_file_size), NULL},
-    {"proxy_request_buffering", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-     offsetof(proxy_loc_conf_t, request_buffering), NULL},
-    {"proxy_ignore_client_abort", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
-     PU(ignore_client_abort), NULL},
     {"proxy_method", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, method), NULL},
     {"proxy_set_body", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, body), NULL},
-    {"proxy_busy_buffers_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
-     PU(busy_buffers_size), NULL},
-    {"proxy_temp_file_write_size", LOC, MG_ARGS(1, 1), mg_conf_set_size, MG_LOC_CONF,
-     PU(temp_file_write_size), NULL},
     {"proxy_temp_path", LOC, MG_ARGS(1, 4), mg_http_set_temp_path, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, temp_path), NULL},
     {"proxy_ssl_server_name", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(server_name), NULL},

@@ -1381,7 +1381,7 @@ static const mg_command_t core_commands[] = {
      LOC(client_body_in_file_only), body_file_values},
     {"client_body_in_single_buffer", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(client_body_in_single_buffer), NULL},
-    /* the fastcgi, uwsgi and scgi modules are not there yet; their temp paths are */
+    /* in the core's conf: the fastcgi, uwsgi and scgi modules take them from there */
     {"fastcgi_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), mg_http_set_temp_path,
      LOC(fastcgi_temp_path), NULL},
     {"uwsgi_temp_path", MG_HTTP_ANY_LOC, MG_ARGS(1, 4), mg_http_set_temp_path, LOC(uwsgi_temp_path),

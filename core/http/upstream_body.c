@@ -24,6 +24,8 @@ static void send_next(mg_upstream_t *u, mg_buf_t *stream)
 {
     if (u->send_pos == stream) {
         stream->pos = stream->last;
+    } else if (stream && u->send_pos == u->stream_slice) {
+        stream->pos = u->stream_slice->last; /* a framed protocol's piece of it */
     }
     u->send_pos = u->send_pos->next;
     u->send_off = u->send_pos ? u->send_pos->pos : NULL;
@@ -117,7 +119,8 @@ mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd)
         size_t left = (size_t)n;
         while (u->send_pos && !u->send_pos->in_file && left) {
             size_t sz = (size_t)(u->send_pos->last - u->send_off);
-            u->body_sent |= u->send_pos == stream && sz > 0;
+            u->body_sent |=
+                stream && (u->send_pos == stream || u->send_pos == u->stream_slice) && sz > 0;
             if (left < sz) {
                 u->send_off += left;
                 left = 0;
@@ -147,8 +150,17 @@ mg_int_t mg_upstream_next_body_part(mg_upstream_t *u)
         return rc;
     }
     if (stream->last > stream->pos) {
-        u->send_pos = stream;
-        u->send_off = stream->pos;
+        u->send_pos = u->frame_stream
+                          ? u->frame_stream(u, stream, (size_t)(stream->last - stream->pos))
+                          : stream;
+        u->send_off = u->send_pos->pos;
+        return MG_AGAIN;
+    }
+    if (rc == MG_OK && u->frame_stream && !u->stream_ended) {
+        /* the protocol's end of the body (FastCGI's empty FCGI_STDIN record) */
+        u->stream_ended = 1;
+        u->send_pos = u->frame_stream(u, stream, 0);
+        u->send_off = u->send_pos->pos;
         return MG_AGAIN;
     }
     return rc == MG_OK ? MG_OK : MG_DECLINED;

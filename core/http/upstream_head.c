@@ -15,47 +15,11 @@ static int is_token(unsigned char ch)
     return ch > 0x20 && ch < 0x7f && strchr(sep, ch) == NULL;
 }
 
-ssize_t mg_upstream_parse_response_head(const char *buf, size_t len, mg_upstream_head_t *h)
+/* Header lines from buf[p] to the blank line (cap at most) */
+static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_head_t *h, size_t cap)
 {
-    size_t cap = h->nheaders, n = 0, p = 0;
-    h->nheaders = 0;
-    /* status line: HTTP/d.d SP ddd [SP reason] */
-    const char *nl = memchr(buf, '\n', len);
-    size_t avail = nl ? (size_t)(nl - buf) : len;
-    if (avail >= 1 && buf[0] != 'H') {
-        return MG_PARSE_INVALID_REQUEST;
-    }
-    if (avail < 12 && nl == NULL) {
-        if (memcmp(buf, "HTTP/", avail < 5 ? avail : 5) != 0) {
-            return MG_PARSE_INVALID_REQUEST;
-        }
-        return MG_PARSE_AGAIN;
-    }
-    if (avail < 12 || memcmp(buf, "HTTP/", 5) != 0 || buf[5] < '1' || buf[5] > '9' || buf[6] != '.' ||
-        buf[7] < '0' || buf[7] > '9' || buf[8] != ' ') {
-        return MG_PARSE_INVALID_REQUEST;
-    }
-    if (nl == NULL) {
-        return MG_PARSE_AGAIN;
-    }
-    h->http_major = buf[5] - '0';
-    h->http_minor = buf[7] - '0';
-    size_t s = 9;
-    while (s < avail && buf[s] == ' ') {
-        s++;
-    }
-    if (s + 3 > avail || buf[s] < '1' || buf[s] > '9' || buf[s + 1] < '0' || buf[s + 1] > '9' ||
-        buf[s + 2] < '0' || buf[s + 2] > '9' || (s + 3 < avail && buf[s + 3] != ' ' && buf[s + 3] != '\r')) {
-        return MG_PARSE_INVALID_REQUEST;
-    }
-    h->status = (mg_uint_t)((buf[s] - '0') * 100 + (buf[s + 1] - '0') * 10 + (buf[s + 2] - '0'));
-    size_t e = avail;
-    if (e > s && buf[e - 1] == '\r') {
-        e--;
-    }
-    h->status_line.data = buf + s;
-    h->status_line.len = e - s;
-    p = avail + 1;
+    size_t n = 0;
+    const char *nl;
     for (;;) {
         nl = memchr(buf + p, '\n', len - p);
         if (nl == NULL) {
@@ -101,6 +65,105 @@ ssize_t mg_upstream_parse_response_head(const char *buf, size_t len, mg_upstream
         h->headers[n].value.len = ve - vs;
         n++;
     }
+}
+
+ssize_t mg_upstream_parse_response_head(const char *buf, size_t len, mg_upstream_head_t *h)
+{
+    size_t cap = h->nheaders;
+    h->nheaders = 0;
+    /* status line: HTTP/d.d SP ddd [SP reason] */
+    const char *nl = memchr(buf, '\n', len);
+    size_t avail = nl ? (size_t)(nl - buf) : len;
+    if (avail >= 1 && buf[0] != 'H') {
+        return MG_PARSE_INVALID_REQUEST;
+    }
+    if (avail < 12 && nl == NULL) {
+        if (memcmp(buf, "HTTP/", avail < 5 ? avail : 5) != 0) {
+            return MG_PARSE_INVALID_REQUEST;
+        }
+        return MG_PARSE_AGAIN;
+    }
+    if (avail < 12 || memcmp(buf, "HTTP/", 5) != 0 || buf[5] < '1' || buf[5] > '9' ||
+        buf[6] != '.' || buf[7] < '0' || buf[7] > '9' || buf[8] != ' ') {
+        return MG_PARSE_INVALID_REQUEST;
+    }
+    if (nl == NULL) {
+        return MG_PARSE_AGAIN;
+    }
+    h->http_major = buf[5] - '0';
+    h->http_minor = buf[7] - '0';
+    size_t s = 9;
+    while (s < avail && buf[s] == ' ') {
+        s++;
+    }
+    if (s + 3 > avail || buf[s] < '1' || buf[s] > '9' || buf[s + 1] < '0' || buf[s + 1] > '9' ||
+        buf[s + 2] < '0' || buf[s + 2] > '9' ||
+        (s + 3 < avail && buf[s + 3] != ' ' && buf[s + 3] != '\r')) {
+        return MG_PARSE_INVALID_REQUEST;
+    }
+    h->status = (mg_uint_t)((buf[s] - '0') * 100 + (buf[s + 1] - '0') * 10 + (buf[s + 2] - '0'));
+    size_t e = avail;
+    if (e > s && buf[e - 1] == '\r') {
+        e--;
+    }
+    h->status_line.data = buf + s;
+    h->status_line.len = e - s;
+    return parse_lines(buf, len, avail + 1, h, cap);
+}
+
+ssize_t mg_upstream_parse_cgi_head(mg_upstream_t *u, const char *buf, size_t len,
+                                   mg_upstream_head_t *h, int status_line_ok)
+{
+    size_t cap = h->nheaders;
+    h->nheaders = 0;
+    h->http_major = 1;
+    h->http_minor = 0;
+    h->status = 0;
+    h->status_line.len = 0;
+    if (status_line_ok && len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+        h->nheaders = cap;
+        ssize_t rc = mg_upstream_parse_response_head(buf, len, h);
+        if (rc != MG_PARSE_INVALID_REQUEST) {
+            return rc;
+        }
+        h->nheaders = 0;
+    }
+    if (status_line_ok && len < 5 && memcmp(buf, "HTTP/", len) == 0) {
+        return MG_PARSE_AGAIN;
+    }
+    ssize_t rc = parse_lines(buf, len, 0, h, cap);
+    if (rc < 0) {
+        return rc;
+    }
+    int location = 0;
+    for (size_t i = 0; i < h->nheaders; i++) {
+        mg_span_t name = h->headers[i].name, v = h->headers[i].value;
+        if (name.len == 8 && mg_strncasecmp(name.data, "location", 8) == 0) {
+            location = 1;
+        }
+        if (h->status || name.len != 6 || mg_strncasecmp(name.data, "status", 6) != 0) {
+            continue;
+        }
+        int64_t st = v.len >= 3 ? mg_atoi(v.data, 3) : -1;
+        if (st < 0) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid status \"%.*s\"",
+                         (int)v.len, v.data);
+            h->error_at = (size_t)-1;
+            return MG_PARSE_INVALID_HEADER;
+        }
+        h->status = (mg_uint_t)st;
+        h->status_line = v;
+    }
+    if (h->status == 0 && location) {
+        h->status = MG_HTTP_MOVED_TEMPORARILY;
+        h->status_line.data = "302 Moved Temporarily";
+        h->status_line.len = 21;
+    } else if (h->status == 0) {
+        h->status = MG_HTTP_OK;
+        h->status_line.data = "200 OK";
+        h->status_line.len = 6;
+    }
+    return rc;
 }
 
 /* ---- reading and checking it ---- */
@@ -174,6 +237,9 @@ static void process_head(mg_upstream_t *u)
     hdr(u, "connection", 10, &conn);
     u->length = -1;
     u->chunked_body = 0;
+    if (u->decode) {
+        te = cl = NULL; /* the protocol's framing ends the body */
+    }
     if (te && cl) {
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
                      "upstream sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time");
@@ -284,13 +350,30 @@ void mg_upstream_read_head(mg_upstream_t *u)
         }
         u->conn->got_bytes = 1;
         u->state->bytes_received += n;
+        if (u->decode) {
+            size_t m = (size_t)n;
+            mg_int_t rc = u->decode(u, u->hbuf + u->hlen, &m);
+            if (rc == MG_ERROR) {
+                mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
+                return;
+            }
+            n = (ssize_t)m;
+        }
         u->hlen += (size_t)n;
         for (;;) {
             if (u->head.headers == NULL) {
                 u->head.headers = mg_palloc(r->pool, 100 * sizeof(mg_http_header_t));
             }
             u->head.nheaders = 100;
-            ssize_t used = mg_upstream_parse_response_head(u->hbuf, u->hlen, &u->head);
+            ssize_t used = u->parse_head
+                               ? u->parse_head(u, u->hbuf, u->hlen, &u->head)
+                               : mg_upstream_parse_response_head(u->hbuf, u->hlen, &u->head);
+            if (used == MG_PARSE_AGAIN && u->decoded_end) {
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                             "upstream prematurely closed FastCGI stdout");
+                mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
+                return;
+            }
             if (used == MG_PARSE_AGAIN) {
                 break;
             }
@@ -307,6 +390,10 @@ void mg_upstream_read_head(mg_upstream_t *u)
                 r->http_09 = 1;
                 r->keepalive = 0;
                 used = 0;
+            }
+            if (used < 0 && u->head.error_at == (size_t)-1) {
+                mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER); /* logged by the parser */
+                return;
             }
             if (used < 0) {
                 size_t at = u->head.error_at, e = at;

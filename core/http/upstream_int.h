@@ -78,6 +78,10 @@ void mg_upstream_spool_read(mg_upstream_t *u);
 mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last);
 /* The body's pieces (upstream_io.c), for the spool: cut buffers from a read (bytes consumed,
  * -1 on a broken chunked body), whether it is all there, its end, a broken one. */
+/* Read the body's next bytes (decoded, for a protocol that frames them) into buf: MG_OK with
+ * *got > 0; MG_AGAIN (the read event and timer are on); MG_DONE (the request was finalized:
+ * the body's end, a broken one). */
+mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t *got);
 ssize_t mg_upstream_body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***tail);
 int mg_upstream_body_complete(mg_upstream_t *u);
 void mg_upstream_body_finish(mg_upstream_t *u, int extra);

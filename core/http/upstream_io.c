@@ -695,6 +695,9 @@ static ssize_t body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***ta
 
 static int body_complete(mg_upstream_t *u)
 {
+    if (u->decode) {
+        return u->header_only || u->decoded_end;
+    }
     return u->header_only || (u->chunked_body ? u->chunked.done : u->length == 0);
 }
 
@@ -704,7 +707,7 @@ static void body_finish(mg_upstream_t *u, int extra)
     if (extra) {
         mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0, "upstream sent more data than specified in \"Content-Length\" header");
     }
-    upstream_done(u, u->keepalive && !extra && u->request_sent);
+    upstream_done(u, u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
     if (mg_http_output(r, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
@@ -754,7 +757,7 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
 void mg_upstream_start_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
-    if (u->header_only || body_complete(u)) {
+    if (u->header_only || (body_complete(u) && u->pending_len == 0)) {
         body_finish(u, 0);
         return;
     }
@@ -798,6 +801,60 @@ void mg_upstream_body_broken(mg_upstream_t *u)
     body_broken(u);
 }
 
+mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t *got)
+{
+    for (;;) {
+        size_t want = size;
+        if (!u->decode && !u->chunked_body && u->length > 0 && (int64_t)want > u->length + 1) {
+            want = (size_t)u->length + 1; /* one more shows an upstream sending too much */
+        }
+        ssize_t n = mg_upstream_recv(u, buf, want);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            mg_upstream_conn_read_on(u);
+            mg_upstream_conn_timer(u, u->conf->read_timeout);
+            return MG_AGAIN;
+        }
+        if (n < 0) {
+            if (!mg_upstream_io_logged(u)) {
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            }
+            body_broken(u);
+            return MG_DONE;
+        }
+        if (n == 0) {
+            if (!u->decode && !u->chunked_body && u->length < 0) {
+                u->length = 0;
+                body_finish(u, 0);
+                return MG_DONE;
+            }
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream prematurely closed connection");
+            body_broken(u);
+            return MG_DONE;
+        }
+        u->state->bytes_received += n;
+        u->state->response_length += n;
+        *got = (size_t)n;
+        if (u->decode) {
+            mg_int_t rc = u->decode(u, buf, got);
+            if (rc == MG_ERROR) {
+                body_broken(u);
+                return MG_DONE;
+            }
+            if (*got == 0 && rc == MG_DONE) {
+                body_finish(u, 0);
+                return MG_DONE;
+            }
+            if (*got == 0) {
+                continue; /* records without payload (stderr, padding) */
+            }
+        }
+        return MG_OK;
+    }
+}
+
 static void read_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -831,41 +888,14 @@ static void read_body(mg_upstream_t *u)
         if (u->mem[slot] == NULL) {
             u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
         }
-        size_t want = u->bufsize;
-        if (!u->chunked_body && u->length > 0 && (int64_t)want > u->length + 1) {
-            want = (size_t)u->length + 1; /* one more shows an upstream sending too much */
-        }
-        ssize_t n = mg_upstream_recv(u, u->mem[slot], want);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            mg_upstream_conn_read_on(u);
-            mg_upstream_conn_timer(u, u->conf->read_timeout);
-            return;
-        }
-        if (n < 0) {
-            if (!mg_upstream_io_logged(u)) {
-                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
-            }
-            body_broken(u);
-            return;
-        }
-        if (n == 0) {
-            if (!u->chunked_body && u->length < 0) {
-                u->length = 0;
-                body_finish(u, 0);
-                return;
-            }
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream prematurely closed connection");
-            body_broken(u);
+        size_t n;
+        mg_int_t rc = mg_upstream_recv_body(u, u->mem[slot], u->bufsize, &n);
+        if (rc != MG_OK) {
             return;
         }
         u->used++;
         u->flushed = 0;
-        u->state->bytes_received += n;
-        u->state->response_length += n;
-        if (pass_body(u, u->mem[slot], (size_t)n) == MG_DONE) {
+        if (pass_body(u, u->mem[slot], n) == MG_DONE) {
             return;
         }
     }

@@ -61,7 +61,17 @@ typedef struct {
     const mg_http_temp_path_t *temp_path;
     int intercept_errors;
     int ignore_client_abort;        /* off: a client that closes first ends the request (499) */
+    int request_buffering;          /* off: the body goes on as it arrives */
+    int pass_request_headers;
+    int pass_request_body;
+    mg_array_t *hide_headers; /* mg_str_t lowercase */
+    mg_array_t *pass_headers;
+    mg_uint_t ignore_headers;        /* MG_UPSTREAM_IGN_*; 0: unset, bit 0 marks "set" */
+    struct mg_upstream_bind_s *bind; /* *_bind (MG_CONF_UNSET_PTR, NULL: none) */
+    int socket_keepalive;
 } mg_upstream_conf_t;
+
+typedef struct mg_upstream_bind_s mg_upstream_bind_t;
 
 /* A parsed response head; header spans point into the head buffer. */
 typedef struct {
@@ -129,6 +139,23 @@ struct mg_upstream_s {
     unsigned ssl_server_name : 1;
     unsigned ssl_verify : 1;
     unsigned ssl_session_reuse : 1; /* a session of the peer resumed, the new one kept */
+    /* A Location (or Refresh URL) as the client gets it (proxy_redirect); NULL: unchanged. */
+    mg_str_t (*rewrite_redirect)(mg_upstream_t *u, mg_str_t value);
+    /* A protocol that frames the response (FastCGI records, memcached's VALUE ... END):
+     * decode turns the bytes just read, buf[0..*n), into the payload in place (*n becomes its
+     * length); MG_OK, MG_DONE (the response ended: u->decoded_end, and what the buffer held
+     * after it is dropped), MG_ERROR (logged by decode). The payload's end, not a length or the
+     * connection's close, ends such a body. NULL: the bytes are an HTTP response. */
+    mg_int_t (*decode)(mg_upstream_t *u, char *buf, size_t *n);
+    /* The response head's parser (NULL: mg_upstream_parse_response_head): the same answers,
+     * MG_PARSE_INVALID_HEADER with error_at (size_t)-1 when it logged why itself. */
+    ssize_t (*parse_head)(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h);
+    /* An unbuffered body in a framed protocol (FastCGI records): the chain that carries the
+     * stream's next n bytes ([stream->pos, +n), never the stream buffer itself, which the
+     * reader may extend meanwhile), or with n 0 the body's end; it sets u->stream_slice to
+     * the buffer holding those bytes. NULL: the stream goes as it is. */
+    mg_buf_t *(*frame_stream)(mg_upstream_t *u, mg_buf_t *stream, size_t n);
+    mg_buf_t *stream_slice;
     void (*finalize)(mg_upstream_t *u, mg_int_t rc);
     void *data;
 
@@ -179,6 +206,8 @@ struct mg_upstream_s {
     unsigned body_wait : 1;       /* the unbuffered body waits on the client */
     unsigned early : 1;           /* the response head came before the whole request went */
     unsigned buffering : 1;       /* this response's: proxy_buffering or X-Accel-Buffering */
+    unsigned decoded_end : 1;     /* decode saw the response's end */
+    unsigned stream_ended : 1;    /* frame_stream gave the body's end */
     struct mg_upstream_spool_s *spool; /* buffering: its state (upstream_spool.c) */
 };
 
@@ -213,6 +242,189 @@ const char *mg_upstream_merge_buffers(mg_conf_t *cf, mg_upstream_conf_t *conf,
 mg_int_t mg_upstream_process_accel(mg_upstream_t *u);
 /* The exchange is over: the connection closed, the peer freed; the request goes on. */
 void mg_upstream_release(mg_upstream_t *u);
+
+/* A response head without a status line, a CGI's (FastCGI, and uwsgi's and SCGI's without
+ * an HTTP status line): header lines up to the blank line; the status from "Status" ("upstream
+ * sent invalid status" when it is not 3 digits), else 302 with a Location, else 200. With
+ * status_line_ok a leading "HTTP/x.y NNN ..." line is taken as the status. */
+ssize_t mg_upstream_parse_cgi_head(mg_upstream_t *u, const char *buf, size_t len,
+                                   mg_upstream_head_t *h, int status_line_ok);
+
+/* ---- configuration shared by the protocols (upstream_conf.c) ---- */
+
+/* Every field unset; merged with nginx's defaults and checks (p: "proxy", "fastcgi", ...). */
+void mg_upstream_conf_init(mg_upstream_conf_t *c);
+const char *mg_upstream_conf_merge(mg_conf_t *cf, mg_upstream_conf_t *conf,
+                                   mg_upstream_conf_t *prev, const char *p);
+/* Setters whose command's offset is the mg_upstream_conf_t's in the location's conf (post
+ * non-NULL on *_next_upstream: memcached's few conditions). */
+const char *mg_upstream_set_next_upstream(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+const char *mg_upstream_set_buffers(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+const char *mg_upstream_set_ignore_headers(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+const char *mg_upstream_set_bind(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+/* ... whose offset is the mg_array_t *'s: *_hide_header, *_pass_header */
+const char *mg_upstream_set_header_list(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+/* *_ignore_headers, *_bind, *_socket_keepalive of u->conf on the request's upstream. */
+void mg_upstream_conf_apply(mg_request_t *r, mg_upstream_t *u);
+/* The upstream's head (u->head) into r->headers_out: hop-by-hop lines dropped, `hidden`
+ * (lowercase, NULL-ended) unless *_pass_header names them, *_hide_header's, Set-Cookie and
+ * Location through the rewrite hooks. MG_OK. */
+mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, const char *const *hidden);
+
+/* The directives of the family, as command rows for the protocol P ("fastcgi") whose loc
+ * conf holds its mg_upstream_conf_t at offset B. BASE: every protocol's (memcached's);
+ * BUFFERED: those of the protocols that relay an HTTP response (not memcached). */
+#define MG_UPSTREAM_F(B, f) ((B) + offsetof(mg_upstream_conf_t, f))
+#define MG_UPSTREAM_COMMANDS_BASE(P, B)                                                            \
+    {P "_connect_timeout",                                                                         \
+     MG_HTTP_ANY_LOC,                                                                              \
+     MG_ARGS(1, 1),                                                                                \
+     mg_conf_set_msec,                                                                             \
+     MG_LOC_CONF,                                                                                  \
+     MG_UPSTREAM_F(B, connect_timeout),                                                            \
+     NULL},                                                                                        \
+        {P "_send_timeout",                                                                        \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_msec,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, send_timeout),                                                           \
+         NULL},                                                                                    \
+        {P "_read_timeout",                                                                        \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_msec,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, read_timeout),                                                           \
+         NULL},                                                                                    \
+        {P "_next_upstream_tries",                                                                 \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_num,                                                                          \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, next_upstream_tries),                                                    \
+         NULL},                                                                                    \
+        {P "_next_upstream_timeout",                                                               \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_msec,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, next_upstream_timeout),                                                  \
+         NULL},                                                                                    \
+        {P "_buffer_size",                                                                         \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_size,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, buffer_size),                                                            \
+         NULL},                                                                                    \
+        {P "_bind", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), mg_upstream_set_bind, MG_LOC_CONF, (B), NULL}, \
+    {                                                                                              \
+        P "_socket_keepalive", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,            \
+            MG_UPSTREAM_F(B, socket_keepalive), NULL                                               \
+    }
+#define MG_UPSTREAM_COMMANDS_BUFFERED(P, B)                                                        \
+    {P "_next_upstream",                                                                           \
+     MG_HTTP_ANY_LOC,                                                                              \
+     MG_ARGS(1, MG_MANY),                                                                          \
+     mg_upstream_set_next_upstream,                                                                \
+     MG_LOC_CONF,                                                                                  \
+     (B),                                                                                          \
+     NULL},                                                                                        \
+        {P "_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), mg_upstream_set_buffers, MG_LOC_CONF, (B),  \
+         NULL},                                                                                    \
+        {P "_buffering",                                                                           \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, buffering),                                                              \
+         NULL},                                                                                    \
+        {P "_intercept_errors",                                                                    \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, intercept_errors),                                                       \
+         NULL},                                                                                    \
+        {P "_max_temp_file_size",                                                                  \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_size,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, max_temp_file_size),                                                     \
+         NULL},                                                                                    \
+        {P "_busy_buffers_size",                                                                   \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_size,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, busy_buffers_size),                                                      \
+         NULL},                                                                                    \
+        {P "_temp_file_write_size",                                                                \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_size,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, temp_file_write_size),                                                   \
+         NULL},                                                                                    \
+        {P "_ignore_client_abort",                                                                 \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, ignore_client_abort),                                                    \
+         NULL},                                                                                    \
+        {P "_request_buffering",                                                                   \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, request_buffering),                                                      \
+         NULL},                                                                                    \
+        {P "_pass_request_headers",                                                                \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, pass_request_headers),                                                   \
+         NULL},                                                                                    \
+        {P "_pass_request_body",                                                                   \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_conf_set_flag,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, pass_request_body),                                                      \
+         NULL},                                                                                    \
+        {P "_hide_header",                                                                         \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_upstream_set_header_list,                                                              \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, hide_headers),                                                           \
+         NULL},                                                                                    \
+        {P "_pass_header",                                                                         \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_upstream_set_header_list,                                                              \
+         MG_LOC_CONF,                                                                              \
+         MG_UPSTREAM_F(B, pass_headers),                                                           \
+         NULL},                                                                                    \
+    {                                                                                              \
+        P "_ignore_headers", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_ignore_headers, \
+            MG_LOC_CONF, (B), NULL                                                                 \
+    }
+
+/* A *_pass with variables: "unix:/path" as a peer, an IP literal "a.b.c.d[:port]" or
+ * "[v6][:port]" as one (port_text: the port as written; dflt 0: a port is required); NULL
+ * when the text is not one. */
+mg_upstream_peer_t *mg_upstream_unix_peer(mg_request_t *r, mg_str_t hp);
+mg_upstream_peer_t *mg_upstream_literal_peer(mg_request_t *r, mg_str_t hp, in_port_t dflt,
+                                             mg_str_t *port_text);
+
+/* Register a protocol's accessor to a request's upstream exchange (the engine's
+ * mg_upstream_of asks each; NULL: not this protocol's). */
+void mg_upstream_add_owner(mg_upstream_t *(*get)(mg_request_t *r));
 
 /* Variables $upstream_addr ... $upstream_http_NAME; `get` finds a request's upstream. */
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r));

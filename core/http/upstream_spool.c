@@ -375,41 +375,12 @@ void mg_upstream_spool_read(mg_upstream_t *u)
         if (u->mem[slot] == NULL) {
             u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
         }
-        size_t want = u->bufsize;
-        if (!u->chunked_body && u->length > 0 && (int64_t)want > u->length + 1) {
-            want = (size_t)u->length + 1; /* one more shows an upstream sending too much */
-        }
-        ssize_t n = mg_upstream_recv(u, u->mem[slot], want);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            mg_upstream_conn_read_on(u);
-            mg_upstream_conn_timer(u, u->conf->read_timeout);
+        size_t n;
+        if (mg_upstream_recv_body(u, u->mem[slot], u->bufsize, &n) != MG_OK) {
             return;
         }
-        if (n < 0) {
-            if (!mg_upstream_io_logged(u)) {
-                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
-            }
-            mg_upstream_body_broken(u);
-            return;
-        }
-        if (n == 0) {
-            if (!u->chunked_body && u->length < 0) {
-                u->length = 0;
-                mg_upstream_body_finish(u, 0);
-                return;
-            }
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
-                         "upstream prematurely closed connection");
-            mg_upstream_body_broken(u);
-            return;
-        }
-        u->state->bytes_received += n;
-        u->state->response_length += n;
         mg_buf_t *chain = NULL, **tail = &chain;
-        ssize_t used = mg_upstream_body_input(u, u->mem[slot], (size_t)n, &tail);
+        ssize_t used = mg_upstream_body_input(u, u->mem[slot], n, &tail);
         if (used < 0) {
             mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
                          "upstream sent invalid chunked response");
@@ -429,7 +400,7 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             sp->state[slot] = SLOT_HELD;
         }
         if (mg_upstream_body_complete(u)) {
-            mg_upstream_body_finish(u, used < n && !u->chunked_body);
+            mg_upstream_body_finish(u, (size_t)used < n && !u->chunked_body);
             return;
         }
     }

@@ -6,18 +6,36 @@
 #include "upstream_int.h"
 #include "variables.h"
 
-static mg_upstream_t *(*get_upstream)(mg_request_t *r);
+/* the protocols' accessors (proxy, fastcgi, ...): each finds its own exchange */
+static mg_upstream_t *(*owners[8])(mg_request_t *r);
+
+void mg_upstream_add_owner(mg_upstream_t *(*get)(mg_request_t *r))
+{
+    size_t i = 0;
+    while (i < mg_nelems(owners) && owners[i] && owners[i] != get) {
+        i++;
+    }
+    if (i < mg_nelems(owners)) {
+        owners[i] = get;
+    }
+}
 
 mg_upstream_t *mg_upstream_of(mg_request_t *r)
 {
-    return get_upstream ? get_upstream(r) : NULL;
+    for (size_t i = 0; i < mg_nelems(owners) && owners[i]; i++) {
+        mg_upstream_t *u = owners[i](r);
+        if (u) {
+            return u;
+        }
+    }
+    return NULL;
 }
 
 /* For the variables and the log: the exchange going on, else the last one the request had
  * (as nginx, they still tell of it after an X-Accel-Redirect) */
 static mg_upstream_t *told_upstream(mg_request_t *r)
 {
-    mg_upstream_t *u = get_upstream ? get_upstream(r) : NULL;
+    mg_upstream_t *u = mg_upstream_of(r);
     return u ? u : r->upstream;
 }
 
@@ -228,7 +246,7 @@ mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_reque
         { "upstream_bytes_received", V_BYTES_RECEIVED },
         { "upstream_bytes_sent", V_BYTES_SENT },
     };
-    get_upstream = get;
+    mg_upstream_add_owner(get);
     for (size_t i = 0; i < mg_nelems(vars); i++) {
         mg_str_t name = { strlen(vars[i].name), (char *)vars[i].name };
         mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_NOCACHEABLE);

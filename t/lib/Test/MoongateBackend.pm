@@ -71,6 +71,12 @@ package Test::MoongateBackend;
 #   script    raw TCP: on accept, runs the steps of script => [...] in order, a
 #             number sleeps that many seconds, a string is written; then holds
 #             the connection hold seconds [0] and closes it (reset => 1: RST)
+#   fastcgi   a FastCGI application that reads a request's records up to the
+#             empty FCGI_STDIN record (logging each FCGI_PARAMS pair as a
+#             "param NAME=VALUE" line and the body as "stdin LENGTH" in the
+#             backend's log, see backend_lines()), then runs the steps of
+#             script => [...] as the script kind does; with keep => 1 it then
+#             reads the next request on the connection and runs them again
 #   udpecho   UDP (a datagram unix-domain socket with unix => 1) for ngx.socket.udp:
 #             every datagram is sent back, except "SILENT" (no answer), "BIG N" (N
 #             bytes of "x" instead) and "LATER" ("later", 0.3 s later)
@@ -106,7 +112,7 @@ use File::Temp ();
 use Test::Moongate ();
 use Exporter 'import';
 
-our @EXPORT = qw(backend backend_log backend_closed backend_log_clear pattern stop_backends
+our @EXPORT = qw(backend backend_log backend_lines backend_closed backend_log_clear pattern stop_backends
                  client_connect client_send client_read client_timed logged_lines %Port %Sock);
 
 our %Port;                      # name => port
@@ -413,6 +419,7 @@ sub _connection {
     my $o = $b->{opts};
     my $kind = $b->{kind};
     return _script($c, $o) if $kind eq 'script';
+    return _fastcgi($b, $c, $o, $conn) if $kind eq 'fastcgi';
     my $buf = '';
     my $n = 0;
     while (1) {
@@ -655,6 +662,65 @@ sub _script {
     Time::HiRes::sleep($o->{hold}) if $o->{hold};
     _reset($c) if $o->{reset};
     close $c;
+}
+
+# one request's records: the params and the body logged, false on EOF first
+sub _fastcgi_request {
+    my ($b, $c, $conn) = @_;
+    my ($params, $stdin) = ('', '');
+    while (1) {
+        my $hdr = '';
+        while (length $hdr < 8) {
+            my $n = sysread($c, $hdr, 8 - length $hdr, length $hdr);
+            return 0 unless $n;
+        }
+        my ($ver, $type, $id, $len, $pad) = unpack('CCnnC', $hdr);
+        my $content = '';
+        while (length $content < $len + $pad) {
+            my $n = sysread($c, $content, $len + $pad - length $content, length $content);
+            return 0 unless $n;
+        }
+        $content = substr($content, 0, $len);
+        $params .= $content if $type == 4;
+        $stdin .= $content if $type == 5;
+        last if $type == 5 && $len == 0;
+    }
+    my $log = _log_file($b->{name});
+    _log_line($log, "conn $conn");
+    while (length $params) {
+        my @l;
+        for (1 .. 2) {
+            my $l = unpack('C', $params);
+            if ($l & 0x80) { $l = unpack('N', $params) & 0x7fffffff; substr($params, 0, 4, '') }
+            else { substr($params, 0, 1, '') }
+            push @l, $l;
+        }
+        my $k = substr($params, 0, $l[0], '');
+        my $v = substr($params, 0, $l[1], '');
+        _log_line($log, "param $k=$v");
+    }
+    _log_line($log, 'stdin ' . length $stdin);
+    return 1;
+}
+
+sub _fastcgi {
+    my ($b, $c, $o, $conn) = @_;
+    while (_fastcgi_request($b, $c, $conn)) {
+        for my $step (@{ $o->{script} || [] }) {
+            if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
+            else { _write($c, $step) }
+        }
+        last unless $o->{keep};
+    }
+    Time::HiRes::sleep($o->{hold}) if $o->{hold};
+    close $c;
+}
+
+# the lines of a backend's log (fastcgi: "conn N", "param K=V", "stdin N")
+sub backend_lines {
+    my $name = shift;
+    open my $fh, '<', _log_file($name) or return ();
+    return map { chomp; $_ } <$fh>;
 }
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,434 @@
+/*
+ * fastcgi: nginx's FastCGI module on the upstream engine. The request goes as records
+ * (FCGI_BEGIN_REQUEST as a responder, with FCGI_KEEP_CONN under fastcgi_keep_conn; the
+ * fastcgi_param values and the client's header lines as HTTP_* in FCGI_PARAMS; the body in
+ * FCGI_STDIN records, a body in a temporary file sent from it); the answer's records are
+ * decoded by fastcgi_parse.c as they are read (stderr logged as nginx does), and its CGI head
+ * (Status, Location) parsed by the engine's CGI parser. Buffers, timeouts, next upstream,
+ * hidden headers ... are the family's (core/http/upstream_conf.c).
+ */
+#include "cgi_params.h"
+#include "fastcgi_parse.h"
+#include "variables.h"
+
+mg_module_t mg_fastcgi_module;
+
+typedef struct {
+    mg_upstream_conf_t upstream;
+    mg_cgi_pass_t pass;
+    mg_array_t *params; /* mg_cgi_param_t: this level's, else the parent's */
+    mg_str_t index;
+    mg_regex_t *split;
+    int keep_conn;
+    mg_array_t *catch_stderr; /* mg_str_t */
+} fcgi_loc_conf_t;
+
+typedef struct {
+    mg_cgi_ctx_t c; /* head: FCGI_BEGIN_REQUEST and FCGI_PARAMS */
+    mg_fastcgi_parser_t parser;
+} fcgi_ctx_t;
+
+#define RECORD_MAX 32768 /* content per record we send, as nginx */
+
+static const char zeros[8];
+
+static mg_upstream_t *get_u(mg_request_t *r)
+{
+    return mg_cgi_upstream(r, &mg_fastcgi_module);
+}
+
+/* ---- $fastcgi_script_name, $fastcgi_path_info ---- */
+
+static void split_uri(mg_request_t *r, fcgi_loc_conf_t *flcf, mg_str_t *script, mg_str_t *info)
+{
+    *script = r->uri;
+    info->len = 0;
+    info->data = NULL;
+    if (flcf->split) {
+        int ov[9];
+        mg_int_t n = mg_regex_exec(flcf->split, r->uri.data, r->uri.len, ov, 9);
+        if (n >= 3) {
+            script->data = r->uri.data + ov[2];
+            script->len = (size_t)(ov[3] - ov[2]);
+            info->data = r->uri.data + ov[4];
+            info->len = (size_t)(ov[5] - ov[4]);
+        }
+    }
+    if (flcf->index.len && script->len && script->data[script->len - 1] == '/') {
+        char *p = mg_pnalloc(r->pool, script->len + flcf->index.len);
+        memcpy(p, script->data, script->len);
+        memcpy(p + script->len, flcf->index.data, flcf->index.len);
+        script->data = p;
+        script->len += flcf->index.len;
+    }
+}
+
+static mg_int_t var_split(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
+    mg_str_t script, info;
+    split_uri(r, flcf, &script, &info);
+    v->value = data ? info : script;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    return MG_OK;
+}
+
+/* ---- the request records ---- */
+
+static char *put_header(char *p, int type, size_t len, size_t pad)
+{
+    p[0] = 1;
+    p[1] = (char)type;
+    p[2] = 0;
+    p[3] = 1;
+    p[4] = (char)(len >> 8);
+    p[5] = (char)(len & 0xff);
+    p[6] = (char)pad;
+    p[7] = 0;
+    return p + 8;
+}
+
+static size_t pair_len(size_t kl, size_t vl)
+{
+    return (kl > 127 ? 4 : 1) + (vl > 127 ? 4 : 1) + kl + vl;
+}
+
+static char *put_len(char *p, size_t n)
+{
+    if (n > 127) {
+        *p++ = (char)(((n >> 24) & 0x7f) | 0x80);
+        *p++ = (char)(n >> 16);
+        *p++ = (char)(n >> 8);
+    }
+    *p++ = (char)n;
+    return p;
+}
+
+/* FCGI_BEGIN_REQUEST and the FCGI_PARAMS records, built before the body is read (the client's
+ * header lines live in the connection buffer, which reading the body reuses) */
+static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *ctx)
+{
+    mg_array_t *pairs = mg_cgi_params(r, flcf->params, flcf->upstream.pass_request_headers);
+    mg_cgi_pair_t *pp = pairs->elts;
+    size_t len = 0;
+    for (size_t i = 0; i < pairs->nelts; i++) {
+        len += pair_len(pp[i].key.len, pp[i].value.len);
+    }
+    char *flat = mg_pnalloc(r->pool, len + 1), *p = flat;
+    for (size_t i = 0; i < pairs->nelts; i++) {
+        p = put_len(p, pp[i].key.len);
+        p = put_len(p, pp[i].value.len);
+        memcpy(p, pp[i].key.data, pp[i].key.len);
+        p += pp[i].key.len;
+        memcpy(p, pp[i].value.data, pp[i].value.len);
+        p += pp[i].value.len;
+    }
+    size_t records = len / RECORD_MAX + 2;
+    char *buf = mg_pnalloc(r->pool, 16 + len + records * 16), *q = buf;
+    q = put_header(q, MG_FASTCGI_BEGIN_REQUEST, 8, 0);
+    memset(q, 0, 8);
+    q[1] = 1; /* FCGI_RESPONDER */
+    q[2] = flcf->keep_conn ? 1 : 0;
+    q += 8;
+    for (size_t off = 0; off < len; off += RECORD_MAX) {
+        size_t n = mg_min(len - off, (size_t)RECORD_MAX);
+        size_t pad = (8 - n % 8) % 8;
+        q = put_header(q, MG_FASTCGI_PARAMS, n, pad);
+        memcpy(q, flat + off, n);
+        memset(q + n, 0, pad);
+        q += n + pad;
+    }
+    q = put_header(q, MG_FASTCGI_PARAMS, 0, 0);
+    ctx->c.head = mg_buf_mem(r->pool, buf, (size_t)(q - buf));
+}
+
+/* The body as FCGI_STDIN records around its buffers (memory or its temporary file), and the
+ * empty record that ends it */
+static mg_buf_t *stdin_records(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body)
+{
+    (void)ctx;
+    mg_buf_t *out = NULL, **t = &out;
+    for (mg_buf_t *b = body; b; b = b->next) {
+        size_t size = mg_buf_size(b);
+        for (size_t off = 0; off < size; off += RECORD_MAX) {
+            size_t n = mg_min(size - off, (size_t)RECORD_MAX);
+            size_t pad = (8 - n % 8) % 8;
+            char *hb = mg_pnalloc(r->pool, 8);
+            put_header(hb, MG_FASTCGI_STDIN, n, pad);
+            mg_buf_t *hdr = mg_buf_mem(r->pool, hb, 8);
+            mg_buf_t *piece = mg_pcalloc(r->pool, sizeof(mg_buf_t));
+            *piece = *b;
+            piece->next = NULL;
+            if (b->in_file) {
+                piece->file_pos = b->file_pos + (off_t)off;
+                piece->file_last = piece->file_pos + (off_t)n;
+            } else {
+                piece->pos = b->pos + off;
+                piece->last = piece->pos + n;
+            }
+            *t = hdr;
+            hdr->next = piece;
+            t = &piece->next;
+            if (pad) {
+                mg_buf_t *pb = mg_buf_mem(r->pool, zeros, pad);
+                *t = pb;
+                t = &pb->next;
+            }
+        }
+    }
+    char *eb = mg_pnalloc(r->pool, 8);
+    put_header(eb, MG_FASTCGI_STDIN, 0, 0);
+    *t = mg_buf_mem(r->pool, eb, 8);
+    return out;
+}
+
+/* fastcgi_request_buffering off: the stream's next n bytes as one FCGI_STDIN record (n fits:
+ * the stream is client_body_buffer_size at most, and a record takes 65535), or the empty one */
+static mg_buf_t *stdin_stream(mg_upstream_t *u, mg_buf_t *stream, size_t n)
+{
+    mg_request_t *r = u->r;
+    if (n == 0) {
+        char *eb = mg_pnalloc(r->pool, 8);
+        put_header(eb, MG_FASTCGI_STDIN, 0, 0);
+        return mg_buf_mem(r->pool, eb, 8);
+    }
+    mg_buf_t *out = NULL, **t = &out;
+    for (size_t off = 0; off < n; off += RECORD_MAX) {
+        size_t len = mg_min(n - off, (size_t)RECORD_MAX);
+        size_t pad = (8 - len % 8) % 8;
+        char *hb = mg_pnalloc(r->pool, 8 + pad);
+        put_header(hb, MG_FASTCGI_STDIN, len, pad);
+        memset(hb + 8, 0, pad);
+        mg_buf_t *hdr = mg_buf_mem(r->pool, hb, 8);
+        mg_buf_t *piece = mg_buf_mem(r->pool, stream->pos + off, len);
+        mg_buf_t *pb = mg_buf_mem(r->pool, hb + 8, pad);
+        *t = hdr;
+        hdr->next = piece;
+        piece->next = pb;
+        t = &pb->next;
+        u->stream_slice = piece; /* the last one's end is where the stream is taken to */
+    }
+    return out;
+}
+
+/* ---- the response ---- */
+
+static int on_stderr(void *data, const char *msg, size_t len)
+{
+    mg_upstream_t *u = data;
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(u->r, mg_fastcgi_module);
+    /* as nginx: trailing line ends, dots and spaces are not part of the message */
+    size_t l = len;
+    while (l &&
+           (msg[l - 1] == '\n' || msg[l - 1] == '\r' || msg[l - 1] == '.' || msg[l - 1] == ' ')) {
+        l--;
+    }
+    mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, "FastCGI sent in stderr: \"%.*s\"",
+                 (int)l, msg);
+    if (flcf->catch_stderr && !u->header_sent) {
+        mg_str_t *s = flcf->catch_stderr->elts;
+        for (size_t i = 0; i < flcf->catch_stderr->nelts; i++) {
+            if (mg_strlcasestrn(msg, msg + len, s[i].data, s[i].len)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
+{
+    fcgi_ctx_t *ctx = (fcgi_ctx_t *)u; /* u is its first member */
+    int rc = mg_fastcgi_parse(&ctx->parser, buf, n, on_stderr, u);
+    if (rc == 1) {
+        u->decoded_end = 1;
+        return MG_DONE;
+    }
+    if (rc == -1) {
+        static const char *const what[] = {"",
+                                           "upstream sent unsupported FastCGI protocol version: %d",
+                                           "upstream sent invalid FastCGI record type: %d",
+                                           "upstream sent unexpected FastCGI request id: %d"};
+        mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, what[ctx->parser.bad_what],
+                     ctx->parser.bad);
+    }
+    return rc < 0 ? MG_ERROR : MG_OK;
+}
+
+static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
+{
+    return mg_upstream_parse_cgi_head(u, buf, len, h, 0);
+}
+
+static const char *const hidden_by_default[] = {"status",
+                                                "x-accel-expires",
+                                                "x-accel-redirect",
+                                                "x-accel-limit-rate",
+                                                "x-accel-buffering",
+                                                "x-accel-charset",
+                                                NULL};
+
+static mg_int_t process_header(mg_upstream_t *u)
+{
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(u->r, mg_fastcgi_module);
+    /* a connection is kept only when the application was told to keep it */
+    u->keepalive = flcf->keep_conn && u->group && u->group->keepalive > 0;
+    return mg_upstream_copy_headers(u, hidden_by_default);
+}
+
+/* ---- the handler ---- */
+
+static mg_int_t fastcgi_handler(mg_request_t *r)
+{
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
+    if (!flcf->pass.set) {
+        return MG_DECLINED;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_cgi_ctx_t *c;
+    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(fcgi_ctx_t), &mg_fastcgi_module, &flcf->pass,
+                                  &flcf->upstream, clcf->fastcgi_temp_path, "fastcgi://");
+    if (rc != MG_OK) {
+        return rc;
+    }
+    c->u.process_header = process_header;
+    c->u.decode = decode;
+    c->u.parse_head = parse_head;
+    c->frame_body = stdin_records;
+    c->u.frame_stream = stdin_stream;
+    c->stream_body = 1;
+    create_request(r, flcf, (fcgi_ctx_t *)c);
+    return mg_cgi_run(r, c);
+}
+
+/* ---- configuration ---- */
+
+static const char *fastcgi_split_path_info(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    fcgi_loc_conf_t *flcf = conf;
+    if (flcf->split != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    flcf->split = mg_http_regex_compile(cf, cf->args[1], 0);
+    if (flcf->split == NULL) {
+        return MG_CONF_ERROR;
+    }
+    if (flcf->split->captures != 2) {
+        mg_conf_error(cf, 0, "pattern \"%.*s\" must have 2 captures", (int)cf->args[1].len,
+                      cf->args[1].data);
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *fastcgi_catch_stderr(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    fcgi_loc_conf_t *flcf = conf;
+    if (flcf->catch_stderr == NULL) {
+        flcf->catch_stderr = mg_array_create(cf->pool, 2, sizeof(mg_str_t));
+    }
+    *(mg_str_t *)mg_array_push(flcf->catch_stderr) = cf->args[1];
+    return MG_CONF_OK;
+}
+
+static void *fcgi_create_loc_conf(mg_conf_t *cf)
+{
+    fcgi_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
+    mg_upstream_conf_init(&c->upstream);
+    c->keep_conn = MG_CONF_UNSET;
+    c->split = MG_CONF_UNSET_PTR;
+    c->index.data = MG_CONF_UNSET_PTR;
+    return c;
+}
+
+static const char *fcgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    fcgi_loc_conf_t *prev = parent, *conf = child;
+    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "fastcgi") != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    mg_conf_merge(conf->keep_conn, prev->keep_conn, 0);
+    mg_conf_merge_ptr(conf->split, prev->split, NULL);
+    if (conf->index.data == MG_CONF_UNSET_PTR) {
+        if (prev->index.data == MG_CONF_UNSET_PTR) {
+            conf->index.len = 0;
+            conf->index.data = NULL;
+        } else {
+            conf->index = prev->index;
+        }
+    }
+    /* fastcgi_param: a level with its own drops the parent's, as nginx */
+    if (conf->params == NULL) {
+        conf->params = prev->params;
+    }
+    if (conf->catch_stderr == NULL) {
+        conf->catch_stderr = prev->catch_stderr;
+    }
+    mg_cgi_merge_pass(&conf->pass, &prev->pass);
+    return MG_CONF_OK;
+}
+
+static const char *fcgi_set_index(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    fcgi_loc_conf_t *flcf = conf;
+    if (flcf->index.data != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    flcf->index = cf->args[1];
+    return MG_CONF_OK;
+}
+
+static const char *fcgi_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)conf;
+    mg_upstream_add_owner(get_u);
+    static const char *const names[] = {"fastcgi_script_name", "fastcgi_path_info"};
+    for (size_t i = 0; i < mg_nelems(names); i++) {
+        mg_str_t name = {strlen(names[i]), (char *)names[i]};
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_NOCACHEABLE);
+        if (v == NULL) {
+            return MG_CONF_ERROR;
+        }
+        v->get_handler = var_split;
+        v->data = i;
+    }
+    return MG_CONF_OK;
+}
+
+static void *fcgi_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, sizeof(int));
+}
+
+#define LOC MG_HTTP_ANY_LOC
+#define FU offsetof(fcgi_loc_conf_t, upstream)
+
+static const mg_command_t fastcgi_commands[] = {
+    {"fastcgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), mg_cgi_set_pass, MG_LOC_CONF,
+     offsetof(fcgi_loc_conf_t, pass), (const void *)fastcgi_handler},
+    {"fastcgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
+     offsetof(fcgi_loc_conf_t, params), NULL},
+    {"fastcgi_index", LOC, MG_ARGS(1, 1), fcgi_set_index, MG_LOC_CONF, 0, NULL},
+    {"fastcgi_split_path_info", MG_CTX_LOCATION, MG_ARGS(1, 1), fastcgi_split_path_info,
+     MG_LOC_CONF, 0, NULL},
+    {"fastcgi_keep_conn", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(fcgi_loc_conf_t, keep_conn), NULL},
+    {"fastcgi_catch_stderr", LOC, MG_ARGS(1, 1), fastcgi_catch_stderr, MG_LOC_CONF, 0, NULL},
+    MG_UPSTREAM_COMMANDS_BASE("fastcgi", FU),
+    MG_UPSTREAM_COMMANDS_BUFFERED("fastcgi", FU),
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+mg_module_t mg_fastcgi_module = {
+    .name = "fastcgi",
+    .commands = fastcgi_commands,
+    .create_main_conf = fcgi_create_main_conf,
+    .init_main_conf = fcgi_init_main_conf,
+    .create_loc_conf = fcgi_create_loc_conf,
+    .merge_loc_conf = fcgi_merge_loc_conf,
+};

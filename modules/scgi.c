@@ -1,0 +1,158 @@
+/*
+ * scgi: nginx's SCGI module on the upstream engine. The request is a netstring of
+ * NUL-separated names and values (CONTENT_LENGTH first, as SCGI wants, then scgi_param and
+ * the client's header lines as HTTP_*) and the body as it is; the answer is an HTTP
+ * response, or a CGI head without a status line.
+ */
+#include "cgi_params.h"
+
+mg_module_t mg_scgi_module;
+
+typedef struct {
+    mg_upstream_conf_t upstream;
+    mg_cgi_pass_t pass;
+    mg_array_t *params;
+} scgi_loc_conf_t;
+
+static mg_upstream_t *get_u(mg_request_t *r)
+{
+    return mg_cgi_upstream(r, &mg_scgi_module);
+}
+
+static mg_buf_t *frame_body(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body)
+{
+    (void)ctx;
+    /* the netstring's length was unknown until the body was read: CONTENT_LENGTH is its */
+    size_t blen = r->request_body_no_buffering ? (size_t)r->headers_in.content_length_n
+                  : body                       ? mg_chain_size(body)
+                                               : 0;
+    mg_buf_t *head = ctx->head;
+    char cl[32];
+    int cll = snprintf(cl, sizeof(cl), "%zu", blen);
+    size_t vars = (size_t)(head->last - head->pos) + sizeof("CONTENT_LENGTH") + (size_t)cll + 1;
+    char *buf = mg_pnalloc(r->pool, vars + 32), *p = buf;
+    p += sprintf(p, "%zu:CONTENT_LENGTH", vars);
+    *p++ = '\0';
+    memcpy(p, cl, (size_t)cll);
+    p += cll;
+    *p++ = '\0';
+    memcpy(p, head->pos, (size_t)(head->last - head->pos));
+    p += head->last - head->pos;
+    *p++ = ',';
+    head->pos = buf;
+    head->last = p;
+    return body;
+}
+
+static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
+{
+    return mg_upstream_parse_cgi_head(u, buf, len, h, 1);
+}
+
+static const char *const hidden_by_default[] = {"status",
+                                                "x-accel-expires",
+                                                "x-accel-redirect",
+                                                "x-accel-limit-rate",
+                                                "x-accel-buffering",
+                                                "x-accel-charset",
+                                                NULL};
+
+static mg_int_t process_header(mg_upstream_t *u)
+{
+    return mg_upstream_copy_headers(u, hidden_by_default);
+}
+
+static mg_int_t scgi_handler(mg_request_t *r)
+{
+    scgi_loc_conf_t *slcf = mg_http_get_loc_conf(r, mg_scgi_module);
+    if (!slcf->pass.set) {
+        return MG_DECLINED;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_cgi_ctx_t *c;
+    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(mg_cgi_ctx_t), &mg_scgi_module, &slcf->pass,
+                                  &slcf->upstream, clcf->scgi_temp_path, "scgi://");
+    if (rc != MG_OK) {
+        return rc;
+    }
+    c->u.process_header = process_header;
+    c->u.parse_head = parse_head;
+    c->frame_body = frame_body;
+    c->stream_body = 1;
+    /* the vars without CONTENT_LENGTH, which frame_body puts first */
+    mg_array_t *pairs = mg_cgi_params(r, slcf->params, slcf->upstream.pass_request_headers);
+    mg_cgi_pair_t *pp = pairs->elts;
+    size_t len = 0;
+    for (size_t i = 0; i < pairs->nelts; i++) {
+        len += pp[i].key.len + 1 + pp[i].value.len + 1;
+    }
+    char *buf = mg_pnalloc(r->pool, len + 1), *p = buf;
+    for (size_t i = 0; i < pairs->nelts; i++) {
+        if (mg_str_eq(pp[i].key, "CONTENT_LENGTH")) {
+            continue;
+        }
+        memcpy(p, pp[i].key.data, pp[i].key.len);
+        p += pp[i].key.len;
+        *p++ = '\0';
+        memcpy(p, pp[i].value.data, pp[i].value.len);
+        p += pp[i].value.len;
+        *p++ = '\0';
+    }
+    c->head = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
+    return mg_cgi_run(r, c);
+}
+
+static void *scgi_create_loc_conf(mg_conf_t *cf)
+{
+    scgi_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
+    mg_upstream_conf_init(&c->upstream);
+    return c;
+}
+
+static const char *scgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    scgi_loc_conf_t *prev = parent, *conf = child;
+    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "scgi") != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    if (conf->params == NULL) {
+        conf->params = prev->params;
+    }
+    mg_cgi_merge_pass(&conf->pass, &prev->pass);
+    return MG_CONF_OK;
+}
+
+static const char *scgi_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)cf;
+    (void)conf;
+    mg_upstream_add_owner(get_u);
+    return MG_CONF_OK;
+}
+
+static void *scgi_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, sizeof(int));
+}
+
+#define LOC MG_HTTP_ANY_LOC
+#define SU offsetof(scgi_loc_conf_t, upstream)
+
+static const mg_command_t scgi_commands[] = {
+    {"scgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), mg_cgi_set_pass, MG_LOC_CONF,
+     offsetof(scgi_loc_conf_t, pass), (const void *)scgi_handler},
+    {"scgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
+     offsetof(scgi_loc_conf_t, params), NULL},
+    MG_UPSTREAM_COMMANDS_BASE("scgi", SU),
+    MG_UPSTREAM_COMMANDS_BUFFERED("scgi", SU),
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+mg_module_t mg_scgi_module = {
+    .name = "scgi",
+    .commands = scgi_commands,
+    .create_main_conf = scgi_create_main_conf,
+    .init_main_conf = scgi_init_main_conf,
+    .create_loc_conf = scgi_create_loc_conf,
+    .merge_loc_conf = scgi_merge_loc_conf,
+};

@@ -1,0 +1,171 @@
+/*
+ * uwsgi: nginx's uwsgi module on the upstream engine. The request is the uwsgi packet
+ * header (uwsgi_modifier1, the vars' size, uwsgi_modifier2), the vars (uwsgi_param and the
+ * client's header lines as HTTP_*, each a 16-bit little-endian length and the bytes) and
+ * the body as it is; the answer is an HTTP response, or a CGI head without a status line.
+ */
+#include "cgi_params.h"
+
+mg_module_t mg_uwsgi_module;
+
+typedef struct {
+    mg_upstream_conf_t upstream;
+    mg_cgi_pass_t pass;
+    mg_array_t *params;
+    mg_int_t modifier1, modifier2;
+} uwsgi_loc_conf_t;
+
+static mg_upstream_t *get_u(mg_request_t *r)
+{
+    return mg_cgi_upstream(r, &mg_uwsgi_module);
+}
+
+static mg_buf_t *frame_body(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body)
+{
+    (void)r;
+    (void)ctx;
+    return body;
+}
+
+static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
+{
+    return mg_upstream_parse_cgi_head(u, buf, len, h, 1);
+}
+
+static const char *const hidden_by_default[] = {"x-accel-expires",    "x-accel-redirect",
+                                                "x-accel-limit-rate", "x-accel-buffering",
+                                                "x-accel-charset",    NULL};
+
+static mg_int_t process_header(mg_upstream_t *u)
+{
+    return mg_upstream_copy_headers(u, hidden_by_default);
+}
+
+static char *put_le16(char *p, size_t n)
+{
+    p[0] = (char)(n & 0xff);
+    p[1] = (char)((n >> 8) & 0xff);
+    return p + 2;
+}
+
+static mg_int_t uwsgi_handler(mg_request_t *r)
+{
+    uwsgi_loc_conf_t *ulcf = mg_http_get_loc_conf(r, mg_uwsgi_module);
+    if (!ulcf->pass.set) {
+        return MG_DECLINED;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_cgi_ctx_t *c;
+    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(mg_cgi_ctx_t), &mg_uwsgi_module, &ulcf->pass,
+                                  &ulcf->upstream, clcf->uwsgi_temp_path, "uwsgi://");
+    if (rc != MG_OK) {
+        return rc;
+    }
+    c->u.process_header = process_header;
+    c->u.parse_head = parse_head;
+    c->frame_body = frame_body;
+    c->stream_body = 1;
+    mg_array_t *pairs = mg_cgi_params(r, ulcf->params, ulcf->upstream.pass_request_headers);
+    mg_cgi_pair_t *pp = pairs->elts;
+    size_t len = 0;
+    for (size_t i = 0; i < pairs->nelts; i++) {
+        len += 2 + mg_min(pp[i].key.len, 0xffff) + 2 + mg_min(pp[i].value.len, 0xffff);
+    }
+    if (len > 0xffff) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "uwsgi request is too big: %zu", len);
+        return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    char *buf = mg_pnalloc(r->pool, 4 + len), *p = buf;
+    *p++ = (char)ulcf->modifier1;
+    p = put_le16(p, len);
+    *p++ = (char)ulcf->modifier2;
+    for (size_t i = 0; i < pairs->nelts; i++) {
+        size_t kl = mg_min(pp[i].key.len, 0xffff), vl = mg_min(pp[i].value.len, 0xffff);
+        p = put_le16(p, kl);
+        memcpy(p, pp[i].key.data, kl);
+        p += kl;
+        p = put_le16(p, vl);
+        memcpy(p, pp[i].value.data, vl);
+        p += vl;
+    }
+    c->head = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
+    return mg_cgi_run(r, c);
+}
+
+/* uwsgi_modifier1/2: 0 to 255 */
+static const char *set_modifier(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_int_t *m = (mg_int_t *)((char *)conf + cmd->offset);
+    if (*m != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    if (n < 0 || n > 255) {
+        return n < 0 ? "invalid number" : "value must be less than 255";
+    }
+    *m = (mg_int_t)n;
+    return MG_CONF_OK;
+}
+
+static void *uwsgi_create_loc_conf(mg_conf_t *cf)
+{
+    uwsgi_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
+    mg_upstream_conf_init(&c->upstream);
+    c->modifier1 = MG_CONF_UNSET;
+    c->modifier2 = MG_CONF_UNSET;
+    return c;
+}
+
+static const char *uwsgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    uwsgi_loc_conf_t *prev = parent, *conf = child;
+    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "uwsgi") != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    mg_conf_merge(conf->modifier1, prev->modifier1, 0);
+    mg_conf_merge(conf->modifier2, prev->modifier2, 0);
+    if (conf->params == NULL) {
+        conf->params = prev->params;
+    }
+    mg_cgi_merge_pass(&conf->pass, &prev->pass);
+    return MG_CONF_OK;
+}
+
+static const char *uwsgi_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)cf;
+    (void)conf;
+    mg_upstream_add_owner(get_u);
+    return MG_CONF_OK;
+}
+
+static void *uwsgi_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, sizeof(int));
+}
+
+#define LOC MG_HTTP_ANY_LOC
+#define UU offsetof(uwsgi_loc_conf_t, upstream)
+
+static const mg_command_t uwsgi_commands[] = {
+    {"uwsgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), mg_cgi_set_pass, MG_LOC_CONF,
+     offsetof(uwsgi_loc_conf_t, pass), (const void *)uwsgi_handler},
+    {"uwsgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
+     offsetof(uwsgi_loc_conf_t, params), NULL},
+    {"uwsgi_modifier1", LOC, MG_ARGS(1, 1), set_modifier, MG_LOC_CONF,
+     offsetof(uwsgi_loc_conf_t, modifier1), NULL},
+    {"uwsgi_modifier2", LOC, MG_ARGS(1, 1), set_modifier, MG_LOC_CONF,
+     offsetof(uwsgi_loc_conf_t, modifier2), NULL},
+    MG_UPSTREAM_COMMANDS_BASE("uwsgi", UU),
+    MG_UPSTREAM_COMMANDS_BUFFERED("uwsgi", UU),
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+mg_module_t mg_uwsgi_module = {
+    .name = "uwsgi",
+    .commands = uwsgi_commands,
+    .create_main_conf = uwsgi_create_main_conf,
+    .init_main_conf = uwsgi_init_main_conf,
+    .create_loc_conf = uwsgi_create_loc_conf,
+    .merge_loc_conf = uwsgi_merge_loc_conf,
+};

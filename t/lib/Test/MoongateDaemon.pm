@@ -1,0 +1,100 @@
+package Test::MoongateDaemon;
+
+# Real application servers for the upstream protocol tests (t/60x: php-fpm,
+# uwsgi, memcached): each started by the test file in the foreground on a free
+# 127.0.0.1 port (or a unix-domain socket), in its own process group, waited
+# for until it accepts connections (10 s at most), and killed (the whole
+# group) in an END block, also when the test file dies.
+#
+#   use Test::MoongateDaemon;
+#   my $port = daemon(fpm => sub { my ($port, $dir) = @_; ...; return @argv });
+#   # $TEST_NGINX_FPM_PORT in configs; daemon_dir('fpm') its scratch directory
+#   daemon_skip_unless('php-fpm8.2')   # skip_all when the binary is missing
+#
+# A daemon that does not come up fails the file with its log's tail.
+
+use strict;
+use warnings;
+
+use File::Temp ();
+use IO::Socket::INET ();
+use IO::Socket::UNIX ();
+use POSIX ();
+use Time::HiRes ();
+use Test::More ();
+use Test::Moongate ();
+use Exporter 'import';
+
+our @EXPORT = qw(daemon daemon_dir daemon_skip_unless stop_daemons);
+
+my %Daemon;
+my $MainPid = $$;
+
+sub daemon_skip_unless {
+    for my $bin (@_) {
+        next if $bin =~ m{/} ? -e $bin : grep { -x "$_/$bin" } split /:/, $ENV{PATH} . ':/usr/sbin:/sbin';
+        Test::More::plan(skip_all => "$bin is not installed (configure --install-deps)");
+    }
+}
+
+sub daemon_dir { $Daemon{ $_[0] }{dir} }
+
+# daemon(NAME => sub { ($port, $dir) -> @argv }, unix => 1 (then the socket is $dir/NAME.sock
+# and the callback gets its path instead of a port), env => {...})
+sub daemon {
+    my ($name, $argv, %o) = @_;
+    my $dir = File::Temp::tempdir("moongate-$name-XXXXXX", TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $dir;
+    my $addr = $o{unix} ? "$dir/$name.sock" : Test::Moongate::find_free_port();
+    my @cmd = $argv->($addr, $dir);
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        setpgrp(0, 0);
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$dir/stdout.log";
+        open STDERR, '>', "$dir/stderr.log";
+        %ENV = (%ENV, %{ $o{env} || {} });
+        exec @cmd or POSIX::_exit(127);
+    }
+    $Daemon{$name} = { pid => $pid, dir => $dir };
+    my $up = 0;
+    for (1 .. 200) {
+        my $s = $o{unix} ? IO::Socket::UNIX->new(Peer => $addr)
+                         : IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $addr, Timeout => 1);
+        if ($s) { close $s; $up = 1; last }
+        last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        Time::HiRes::sleep(0.05);
+    }
+    unless ($up) {
+        my $log = '';
+        for my $f ("$dir/stderr.log", "$dir/stdout.log") {
+            open my $fh, '<', $f or next;
+            local $/;
+            $log .= <$fh> // '';
+        }
+        stop_daemons();
+        die "Test::MoongateDaemon: $name (@cmd) did not come up:\n$log\n";
+    }
+    my $key = 'TEST_NGINX_' . uc($name) . ($o{unix} ? '_SOCK' : '_PORT');
+    $ENV{$key} = $addr;
+    return $addr;
+}
+
+sub stop_daemons {
+    return unless $$ == $MainPid;
+    for my $d (values %Daemon) {
+        my $pid = delete $d->{pid} or next;
+        kill 'TERM', -$pid;
+        for (1 .. 40) {
+            last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+            Time::HiRes::sleep(0.05);
+        }
+        kill 'KILL', -$pid;
+        waitpid($pid, 0);
+    }
+}
+
+END { local $?; stop_daemons() }
+
+1;

@@ -1,0 +1,3 @@
+<?php
+error_log('something went wrong here');
+echo "still answered\n";
