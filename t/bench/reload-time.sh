@@ -10,6 +10,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 1
+mg=${MOONGATE:-$root/objs/moongate}
 [ -x /usr/sbin/nginx ] || { echo "reload-time.sh: /usr/sbin/nginx missing (apt-get install nginx-light)"; exit 1; }
 out="$here/reload-time-results-$(date -u +%Y%m%d-%H%M%S).txt"
 tmp=$(mktemp -d)
@@ -23,9 +24,9 @@ run() { # name binary locations
 
 {
     echo "reload time, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), nproc=$(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "moongate: $(objs/moongate -v 2>&1), nginx: $(/usr/sbin/nginx -v 2>&1)"
+    echo "moongate: $("$mg" -v 2>&1), nginx: $(/usr/sbin/nginx -v 2>&1)"
     for n in 0 10000; do
-        run moongate "$root/objs/moongate" $n
+        run moongate "$mg" $n
         run nginx /usr/sbin/nginx $n
     done
 } | tee "$out"
