@@ -91,4 +91,34 @@ for my $mode ('tickets', 'cache') {
     }
 }
 
+# the built-in keys rotate: every ssl_session_timeout a new key seals the tickets (its name is a
+# ticket's first 16 bytes), and a ticket sealed under the previous key still resumes.  A session
+# made under ssl_session_timeout 1h, then a HUP to 1s: the key is due at once, the session not.
+unless ($Force) {
+    my $s = Test::MoongateProc->new(name => 'resume-rotate', workers => 2, listen => 'ssl');
+    my $conf = sub {
+        "        ssl_certificate $dir/localhost.crt;\n        ssl_certificate_key $dir/localhost.key;\n"
+      . "        ssl_session_timeout $_[0];\n        location / { return 200 \"ok\\n\"; }\n";
+    };
+    $s->write_conf(server => $conf->('1h'));
+    ok($s->start, 'rotation: started') or stop_here();
+    my $sess = $s->dir . '/sess.pem';
+    my $key = sub {    # the key name of a new ticket
+        my $out = s_client($s, 'tls1_2', $_[0] // '');
+        return $out =~ /TLS session ticket:\n\s*0000 - ((?:[0-9a-f]{2}[ -]){16})/ ? $1 =~ s/[ -]//gr : '';
+    };
+    my $k1 = $key->("-sess_out $sess");
+    like($k1, qr/^[0-9a-f]{32}$/, 'rotation: a ticket, saved');
+    is($key->(), $k1, 'rotation: the next ticket under the same key');
+    $s->write_conf(server => $conf->('1s'));
+    my ($code) = $s->reload;
+    is($code, 0, 'rotation: reloaded with ssl_session_timeout 1s');
+    my $k2;
+    ok(wait_for(sub { $k2 = $key->(); $k2 ne $k1 }, 10), 'rotation: within a second or so, a new key')
+        or diag("still $k1");
+    like(s_client($s, 'tls1_2', "-sess_in $sess"), qr/^Reused, /m,
+         'rotation: the ticket under the previous key still resumes');
+    ok($s->stop, 'rotation: stopped');
+}
+
 done_testing();
