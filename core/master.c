@@ -116,8 +116,9 @@ static void free_unused_gens(master_t *m)
 static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
 {
     /* a reload's workers wait until the old generation stopped accepting, so that the
-     * generation fresh connections see never goes back */
-    int accept_now = cycle == m->srv->cycle && (m->phase == IDLE || m->phase == ACCEPTING);
+     * generation fresh connections see never goes back (start_accepting tells them); the
+     * serving generation's accept at once, but not while it waits for the old one to stop */
+    int accept_now = cycle == m->srv->cycle && m->phase != SWITCHING;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         mg_log_error(MG_LOG_ALERT, mlog(m), errno,
