@@ -17,9 +17,9 @@
 #include "moongate.h"
 #include "proctitle.h"
 #include "server.h"
+#include "shm.h"
 #include "signals.h"
 #include "str.h"
-#include "shm.h"
 #include "upgrade.h"
 #include "version.h"
 

@@ -188,7 +188,7 @@ mg_shm_zone_t *mg_shm_zone_add(mg_conf_t *cf, mg_str_t name, size_t size, const 
             h->zone->tag = tag;
             zone = h->zone;
             h->zone = NULL;
-            h->name[0] = '\0'; /* taken */
+            h->name[0] = '\0';               /* taken */
             return zone_attach(cycle, zone); /* an upgrade keeps the contents */
         }
     }

@@ -350,8 +350,8 @@ size_t mg_shdict_copy(mg_shdict_t *dst, void *src_addr, uint64_t now)
         if (old) {
             node_free(dst, old);
         }
-        node_t *n = node_new(dst, sn->data, sn->klen, hash, list ? sizeof(lru_t) : sn->vlen, 0,
-                             &forcible);
+        node_t *n =
+            node_new(dst, sn->data, sn->klen, hash, list ? sizeof(lru_t) : sn->vlen, 0, &forcible);
         if (n == NULL) {
             continue; /* larger than the new zone can hold */
         }

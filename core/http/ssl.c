@@ -1020,8 +1020,8 @@ static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP
     return enc || i == 0 ? 1 : 2;
 }
 
-static int seal(const ticket_key_t *k, unsigned char *iv, EVP_CIPHER_CTX *ectx,
-                EVP_MAC_CTX *hctx, int enc)
+static int seal(const ticket_key_t *k, unsigned char *iv, EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx,
+                int enc)
 {
     size_t klen = k->size == 48 ? 16 : 32;
     const EVP_CIPHER *cipher = k->size == 48 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
