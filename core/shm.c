@@ -188,8 +188,8 @@ mg_shm_zone_t *mg_shm_zone_add(mg_conf_t *cf, mg_str_t name, size_t size, const 
             h->zone->tag = tag;
             zone = h->zone;
             h->zone = NULL;
-            h->name[0] = '\0';               /* taken */
-            return zone_attach(cycle, zone); /* an upgrade keeps the contents */
+            h->name[0] = '\0'; /* taken: an upgrade keeps the contents */
+            return zone_attach(cycle, zone);
         }
     }
     /* a new size (or a new name) gets fresh memory; the old zone stays with the workers of
