@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reload time, moongate and Debian's nginx side by side: t/207-atomic-switch.t's scenario (a
+# Reload time, moongate and Debian's nginx side by side: t/209-atomic-switch.t's scenario (a
 # tight client opening a new connection per request through 20 reloads) with a small config and
 # with 10,000 locations, once per server. Prints per case: `-s reload`'s wall time (median/max;
 # nginx's returns at once, so its figure is the wait until its old workers stopped and the new
@@ -18,8 +18,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 run() { # name binary locations
     TEST_MOONGATE_FORCE=1 TEST_MOONGATE_BINARY="$2" TEST_MOONGATE_SERVROOT="$tmp/$1-$3" \
-        TEST_MOONGATE_LOCATIONS="$3" prove -v -I t/lib t/207-atomic-switch.t > "$tmp/$1-$3.log" 2>&1
-    grep -E '^# (moongate|nginx): [0-9]+ reloads' "$tmp/$1-$3.log" | sed 's/^# //'
+        TEST_MOONGATE_LOCATIONS="$3" prove -v -I t/lib t/209-atomic-switch.t > "$tmp/$1-$3.log" 2>&1
+    grep -E '^# [^ ]+: [0-9]+ reloads' "$tmp/$1-$3.log" | sed 's/^# //'
 }
 
 {

@@ -11,7 +11,7 @@
 # TEST_MOONGATE_LOCATIONS=N adds N prefix locations to the config (t/bench/reload-time.sh: 10000).
 # moongate only: nginx's old and new workers accept side by side for a while (inversions) and its
 # -s reload does not wait.  To see nginx's numbers:
-# TEST_MOONGATE_FORCE=1 TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -v -I t/lib t/207-atomic-switch.t
+# TEST_MOONGATE_FORCE=1 TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -v -I t/lib t/209-atomic-switch.t
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
