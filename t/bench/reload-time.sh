@@ -10,7 +10,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 1
-mg=${MOONGATE:-$root/objs/moongate}
+mg=${MOONGATE_BIN:-$root/objs/moongate}  # not MOONGATE: that one hands sockets over
 [ -x /usr/sbin/nginx ] || { echo "reload-time.sh: /usr/sbin/nginx missing (apt-get install nginx-light)"; exit 1; }
 out="$here/reload-time-results-$(date -u +%Y%m%d-%H%M%S).txt"
 tmp=$(mktemp -d)
