@@ -106,10 +106,18 @@ my ($missing) = $r =~ /missing=(\d+)/;
 cmp_ok($missing // 500, '<', 500, 'some of the 500 keys fit');
 cmp_ok($missing // 0, '>', 0, 'not all of them');
 
-# a zone whose header says a layout this binary does not know: the upgrade is refused
+# an upgrade whose configuration resizes the dict: the new binary copies the old binary's entries
+is(get('/set?n=20'), "200 ok\n", 'twenty fresh entries in the 32k dict');
 $s->write_conf(conf_parts('1m'));
-($code, $out, $err) = $s->reload;
-is($code, 0, 'back to 1m') or diag("$out$err");
+$mark = $s->log_mark;
+my $m2 = upgrade();
+ok($m2, 'USR2 with lua_shared_dict d 1m: the new binary serves') or stop_here();
+like(get('/get?n=20'), qr/^200 missing=0 num=42.5 flag=true\/7 list=\d cap=1048576 /,
+     'the new binary\'s 1m dict holds the entries of the old binary\'s 32k one');
+like($s->log_since($mark), qr/\[notice\] $m2#\d+: lua_shared_dict "d": \d+ entries copied into the zone of the new size$/m,
+     'logged by the new master: the entries copied');
+
+# a zone whose header says a layout this binary does not know: the upgrade is refused
 is(get('/set?n=100'), "200 ok\n", 'filled again');
 my $m = $s->pid;
 my ($fd) = grep { (readlink("/proc/$m/fd/$_") // '') =~ m{^/memfd:moongate:d \(deleted\)$} }
