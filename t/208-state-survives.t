@@ -1,6 +1,7 @@
 # State that survives (issue 14, item 2): shared memory zones are memfds that a USR2 hands to the
-# new binary, which maps them where the old one had them, so lua_shared_dict contents and
-# limit_req state outlive the binary; a zone whose header names a layout the new binary cannot
+# new binary, which maps them where the old one had them, so lua_shared_dict contents, limit_req
+# state and limit_conn counts outlive the binary (an upgrade whose configuration resizes a dict
+# copies its entries too); a zone whose header names a layout the new binary cannot
 # read refuses the upgrade (a clear [emerg], the new binary exits, the old master keeps serving
 # with its data); a HUP that changes a lua_shared_dict's size copies the entries into the new
 # zone (nginx refuses that reload).  Real processes and signals; waits on pid files and log lines.
@@ -11,6 +12,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateProc;
+use IO::Socket::INET;
 
 if (is_nginx) {
     Test::More::plan(skip_all => 'zones across USR2 and resizing HUPs: moongate only');
@@ -22,7 +24,8 @@ sub conf_parts {
     my $size = shift;
     return (
         http => "    lua_shared_dict d $size;\n"
-              . "    limit_req_zone \$binary_remote_addr zone=one:1m rate=1r/m;\n",
+              . "    limit_req_zone \$binary_remote_addr zone=one:1m rate=1r/m;\n"
+              . "    limit_conn_zone \$binary_remote_addr zone=c:1m;\n",
         server => q{
         location /set { content_by_lua_block {
             local d = ngx.shared.d
@@ -45,6 +48,7 @@ sub conf_parts {
                     " list=", d:llen("list"), " cap=", d:capacity(), " pid=", ngx.worker.pid())
         } }
         location = /lim.txt { limit_req zone=one; }
+        location = /held { limit_conn c 1; content_by_lua_block { ngx.sleep(30) ngx.say("done") } }
         });
 }
 
@@ -125,8 +129,9 @@ my ($fd) = grep { (readlink("/proc/$m/fd/$_") // '') =~ m{^/memfd:moongate:d \(d
 ok($fd, "the master holds the zone's memfd (fd $fd)");
 open my $z, '+<', "/proc/$m/fd/$fd" or die "open memfd: $!";
 sysseek($z, 8, 0);
+sysread($z, my $layout, 4) == 4 or die "read: $!";
+sysseek($z, 8, 0);
 syswrite($z, pack('L', 999), 4) == 4 or die "write: $!";    # the layout field
-close $z;
 $mark = $s->log_mark;
 $s->signal('USR2', $m);
 ok($s->wait_log(qr/\[emerg\] \d+#\d+: shared memory zone "d" from the old binary has layout 999, this binary reads layout \d+ only, upgrade refused in \S+:\d+$/m, $mark, 10),
@@ -137,6 +142,29 @@ ok(wait_for(sub { !-e $s->oldbin_file && ($s->pid // 0) == $m }, 5),
    "rolled back: $N.pid names the old master again");
 like(get('/get?n=100'), qr/^200 missing=0 num=42.5 /, 'the old master serves, its data intact');
 is(scalar($s->wait_workers(2, master => $m)), 2, 'its two workers still run');
+sysseek($z, 8, 0);
+syswrite($z, $layout, 4) == 4 or die "write: $!";    # readable again
+close $z;
+
+# limit_conn: a request in flight in the old binary's worker still counts in the new binary's
+my $held = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s->port, Timeout => 5);
+print $held "GET /held HTTP/1.1\r\nHost: localhost\r\n\r\n";
+ok(wait_for(sub { get('/held') =~ /^503 / }, 10), 'limit_conn: a second /held beside one in flight is refused');
+my $old = $s->pid;
+$s->signal('USR2', $old);
+my $new = wait_for(sub {
+    my $p = $s->pid;
+    $p && $p != $old && ($s->oldbin_pid // 0) == $old && proc_alive($p) ? $p : 0;
+}, 10);
+ok($new && $s->wait_workers(2, master => $new), 'limit_conn: USR2, the new binary serves');
+$mark = $s->log_mark;
+$s->signal('QUIT', $old);
+my @ow = $s->worker_pids($old);
+ok($s->wait_log(qr/\[notice\] (?:@{[join '|', @ow]})#\d+: gracefully shutting down$/m, $mark, 10)
+   && wait_for(sub { my $l = $s->log_since($mark); !grep { $l !~ /\[notice\] $_#\d+: gracefully shutting down$/m } @ow }, 10),
+   'limit_conn: the old workers stopped accepting (one still serves the held request)');
+like(get('/held'), qr/^503 /, 'limit_conn: the new binary\'s worker counts the old one\'s connection');
+close $held;
 
 ok($s->stop, 'stopped');
 Test::More::done_testing();
