@@ -14,6 +14,7 @@
 #                     -t, USR2, wait for pid.oldbin and the new master's workers, QUIT the old one
 #   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
 #   make bench        t/bench/run.sh (throughput), t/bench/reload.sh (reloads under load),
+#                     t/bench/reload-time.sh (reload time, small and 10,000-location configs),
 #                     t/bench/body.sh (CPU spent reading request bodies) and t/bench/limits.sh
 #                     (the cost of limit_req and limit_conn)
 #   make clean        remove objs/ and test leftovers
@@ -138,6 +139,7 @@ fuzz: objs/Makefile.conf
 bench: objs/moongate
 	bash t/bench/run.sh
 	sh t/bench/reload.sh
+	sh t/bench/reload-time.sh
 	bash t/bench/body.sh
 	bash t/bench/limits.sh
 

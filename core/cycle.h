@@ -28,6 +28,13 @@ typedef struct {
     mg_str_t pid;
     mg_str_t user;
     mg_str_t group;
+    /* user/group resolved by the master before it forks (mg_worker_resolve_user), so a worker
+     * drops privileges without NSS lookups of its own (they load modules: milliseconds) */
+    int ids_resolved;
+    uid_t uid;
+    gid_t gid;
+    int ngroups;
+    gid_t *groups; /* the user's supplementary groups, the generation's pool */
     mg_int_t worker_rlimit_nofile;
     int64_t worker_rlimit_core; /* RLIMIT_CORE of workers; -1 unset */
     mg_int_t worker_priority;   /* nice value of workers; 0: left alone */

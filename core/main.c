@@ -17,6 +17,7 @@
 #include "moongate.h"
 #include "proctitle.h"
 #include "server.h"
+#include "shm.h"
 #include "signals.h"
 #include "str.h"
 #include "upgrade.h"
@@ -283,6 +284,7 @@ int main(int argc, char **argv)
     if (srv == NULL) {
         return 1;
     }
+    mg_shm_inherit_done(); /* zones of the old binary that the configuration dropped */
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
     /* with workers, the limit is each worker's (worker.c); a single process takes it here */
     if (!ccf->master_process && ccf->worker_rlimit_nofile != MG_CONF_UNSET) {

@@ -1,8 +1,9 @@
 /*
  * The master's loop: signals set flags (signals.c), the loop waits in ppoll() on the workers'
  * channels with those signals unblocked only there, and acts: spawn and respawn workers,
- * reload in steps (new generation -> its workers accepting -> old workers stopped accepting
- * -> "reconfiguring done"), USR2/WINCH/rollback, graceful and fast shutdown.
+ * reload in steps (new generation -> its workers ready -> old workers stopped accepting ->
+ * new workers accepting -> "reconfiguring done"), USR2/WINCH/rollback, graceful and fast
+ * shutdown.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -24,9 +25,11 @@
 #include "upgrade.h"
 #include "worker.h"
 
-/* How long a reload waits for the new workers to accept, then for the old ones to stop. */
+/* How long a reload waits for the new workers to be ready, for the old ones to stop, then
+ * for the new ones to accept. */
 #define READY_TIMEOUT 5000
 #define STOP_TIMEOUT 5000
+#define ACCEPT_TIMEOUT 5000
 /* Draining generations that may keep their idle keepalive connections; older ones are told
  * to close them (only in-flight requests then keep them alive). */
 #define MAX_DRAINING 4
@@ -38,13 +41,15 @@ typedef struct {
     int channel;       /* the master's end; -1 once the worker closed its end */
     mg_cycle_t *cycle; /* the generation it serves */
     mg_uint_t slot;
-    unsigned ready : 1;    /* reported it accepts */
+    unsigned ready : 1;     /* reported it is set up */
+    unsigned told : 1;      /* told to accept (or started accepting) */
+    unsigned accepting : 1; /* reported it accepts */
     unsigned stopping : 1; /* told to drain/quit: not respawned when it exits */
     unsigned stopped : 1;  /* reported it accepts no more */
     unsigned closing : 1;  /* told to close its idle connections too */
 } proc_t;
 
-enum { IDLE, STARTING, SWITCHING };
+enum { IDLE, STARTING, SWITCHING, ACCEPTING };
 
 typedef struct {
     mg_server_t *srv; /* srv->cycle: the generation new connections go to */
@@ -110,6 +115,10 @@ static void free_unused_gens(master_t *m)
 
 static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
 {
+    /* a reload's workers wait until the old generation stopped accepting, so that the
+     * generation fresh connections see never goes back (start_accepting tells them); the
+     * serving generation's accept at once, but not while it waits for the old one to stop */
+    int accept_now = cycle == m->srv->cycle && m->phase != SWITCHING;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         mg_log_error(MG_LOG_ALERT, mlog(m), errno,
@@ -151,7 +160,7 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
                 }
             }
         }
-        mg_worker_run(cycle, sv[1], slot);
+        mg_worker_run(cycle, sv[1], slot, accept_now);
     }
     close(sv[1]);
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
@@ -159,7 +168,8 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
         m->nalloc = m->nalloc ? m->nalloc * 2 : 16;
         m->procs = mg_realloc(m->procs, m->nalloc * sizeof(proc_t));
     }
-    m->procs[m->nprocs++] = (proc_t){.pid = pid, .channel = sv[0], .cycle = cycle, .slot = slot};
+    m->procs[m->nprocs++] =
+        (proc_t){.pid = pid, .channel = sv[0], .cycle = cycle, .slot = slot, .told = accept_now};
     cycle->refs++;
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start worker process %d", (int)pid);
 }
@@ -167,6 +177,7 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
 static void start_workers(master_t *m, mg_cycle_t *cycle)
 {
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    mg_worker_resolve_user(cycle);
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start worker processes");
     for (mg_int_t i = 0; i < ccf->worker_processes; i++) {
         spawn(m, cycle, (mg_uint_t)i);
@@ -257,6 +268,21 @@ static void cap_draining(master_t *m)
     }
 }
 
+/* The old generation accepts no more: the new one's workers start (connections that came
+ * meanwhile waited in the listen queue). */
+static void start_accepting(master_t *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        proc_t *p = &m->procs[i];
+        if (p->cycle == m->srv->cycle && !p->told && !p->stopping) {
+            p->told = 1;
+            send_cmd(p, MG_CMD_ACCEPT);
+        }
+    }
+    m->phase = ACCEPTING;
+    m->deadline = mg_now.monotonic + ACCEPT_TIMEOUT;
+}
+
 static void switch_generation(master_t *m)
 {
     mg_server_t *srv = m->srv;
@@ -320,7 +346,19 @@ static void advance_reload(master_t *m)
             waiting |= p->cycle != m->srv->cycle && p->stopping && !p->stopped;
         }
         if (!waiting || mg_now.monotonic >= m->deadline) {
-            /* from here on no old worker accepts: every new connection gets this generation */
+            start_accepting(m);
+        }
+    }
+    if (m->phase == ACCEPTING) {
+        int waiting = 0;
+        for (size_t i = 0; i < m->nprocs; i++) {
+            proc_t *p = &m->procs[i];
+            waiting |= p->cycle == m->srv->cycle && p->told && !p->accepting && !p->stopping &&
+                       p->channel >= 0;
+        }
+        if (!waiting || mg_now.monotonic >= m->deadline) {
+            /* no old worker accepts since the previous step: every new connection gets this
+             * generation, and its workers accept */
             mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "reconfiguring done, generation %lu serving",
                          (unsigned long)m->srv->cycle->generation);
             write_verdict(m, NULL);
@@ -349,6 +387,8 @@ static void read_channel(proc_t *p)
     for (ssize_t i = 0; i < n; i++) {
         if (msgs[i] == MG_MSG_READY) {
             p->ready = 1;
+        } else if (msgs[i] == MG_MSG_ACCEPTING) {
+            p->accepting = 1;
         } else if (msgs[i] == MG_MSG_STOPPED) {
             p->stopped = 1;
         }

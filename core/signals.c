@@ -218,7 +218,8 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
     /* a reload already running when the HUP came may have read the file before it changed:
      * the verdict that counts is the next one's */
     long want = before.seq + (before.running ? 2 : 1);
-    for (int waited = 0; waited < 10000; waited += 20) {
+    /* poll fast at first: a small reload is done in a few milliseconds */
+    for (int waited = 0, step = 1; waited < 10000; waited += step, step = waited < 500 ? 1 : 20) {
         verdict_t v;
         if (read_verdict(path, &v) == 0 && v.pid == pid && v.seq >= want && !v.running) {
             if (v.ok) {
@@ -232,7 +233,7 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
                          pid);
             return 1;
         }
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        struct timespec ts = {0, step * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     mg_log_error(MG_LOG_ALERT, log, 0, "no reload verdict from process %d within 10s", pid);

@@ -1,7 +1,8 @@
 /*
- * USR2: handing the listening sockets to a new binary. The sockets are never re-bound, so
- * the kernel keeps queueing connections on them throughout, and whichever process accepts
- * first (old or new workers) serves them: nothing queued is lost.
+ * USR2: handing the listening sockets and the shared memory zones (shm.c: memfds) to a new
+ * binary. The sockets are never re-bound, so the kernel keeps queueing connections on them
+ * throughout, and whichever process accepts first (old or new workers) serves them: nothing
+ * queued is lost. The zones keep their contents (shared dicts, limits, TLS sessions and keys).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 
 #include "cycle.h"
 #include "listen.h"
+#include "shm.h"
 #include "upgrade.h"
 
 extern char **environ;
@@ -65,6 +67,12 @@ void mg_upgrade_init(char **argv)
         inherited = mg_strdup(env);
     }
     unsetenv("MOONGATE");
+    /* before anything else maps memory: the zones go back where the old binary had them */
+    env = getenv("MOONGATE_SHM");
+    if (env && *env && inherited) {
+        mg_shm_inherit(env);
+    }
+    unsetenv("MOONGATE_SHM");
 }
 
 const char *mg_upgrade_inherited(void)
@@ -89,7 +97,7 @@ void mg_upgrade_restore_pid(mg_cycle_t *cycle)
 
 pid_t mg_upgrade_exec(mg_cycle_t *cycle)
 {
-    char oldbin[4200], fds[1024], var[1100];
+    char oldbin[4200], fds[1024], var[1100], zones[1024], zvar[1100];
     const char *pid_path = mg_cycle_core_conf(cycle)->pid.data;
     mg_upgrade_oldbin_path(cycle, oldbin, sizeof(oldbin));
     if (rename(pid_path, oldbin) != 0) {
@@ -98,23 +106,28 @@ pid_t mg_upgrade_exec(mg_cycle_t *cycle)
     }
     mg_listen_fds_text(cycle, fds, sizeof(fds));
     snprintf(var, sizeof(var), "MOONGATE=%s", fds);
+    mg_shm_fds_text(cycle, zones, sizeof(zones), 0);
+    snprintf(zvar, sizeof(zvar), "MOONGATE_SHM=%s", zones);
     size_t n = 0;
     while (environ[n]) {
         n++;
     }
-    char **env = mg_alloc((n + 2) * sizeof(char *));
+    char **env = mg_alloc((n + 3) * sizeof(char *));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (strncmp(environ[i], "MOONGATE=", 9) != 0) {
+        if (strncmp(environ[i], "MOONGATE=", 9) != 0 && strncmp(environ[i], "MOONGATE_SHM=", 13)) {
             env[k++] = environ[i];
         }
     }
     env[k++] = var;
+    env[k++] = zvar;
     env[k] = NULL;
 
     pid_t pid = fork();
     if (pid == 0) {
-        /* only the listening sockets cross the exec; everything else is close-on-exec */
+        /* only the listening sockets and the shared memory zones cross the exec; everything
+         * else is close-on-exec */
+        mg_shm_fds_text(cycle, zones, sizeof(zones), 1);
         mg_listening_t **ls = cycle->listening.elts;
         for (size_t i = 0; i < cycle->listening.nelts; i++) {
             if (ls[i]->fd >= 0) {

@@ -78,6 +78,12 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
         case MG_CMD_QUIT:
             stop_accepting(w, 0);
             break;
+        case MG_CMD_ACCEPT:
+            if (!w->srv->accepting && !w->srv->quitting) {
+                mg_server_accept_on(w->srv);
+                tell_master(w, MG_MSG_ACCEPTING);
+            }
+            break;
         case MG_CMD_REOPEN:
             mg_log_error(MG_LOG_NOTICE, w->srv->cycle->log, 0, "reopening logs");
             mg_cycle_reopen_files(w->srv->cycle);
@@ -181,9 +187,51 @@ static void set_affinity(mg_cycle_t *cycle, mg_core_conf_t *ccf, mg_uint_t slot)
     }
 }
 
+void mg_worker_resolve_user(mg_cycle_t *cycle)
+{
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    if (ccf->ids_resolved || geteuid() != 0 || ccf->user.len == 0) {
+        return;
+    }
+    struct passwd *pw = getpwnam(ccf->user.data);
+    struct group *gr = pw ? getgrnam(ccf->group.data) : NULL;
+    if (gr == NULL) {
+        return;
+    }
+    ccf->uid = pw->pw_uid;
+    ccf->gid = gr->gr_gid;
+    int n = 32;
+    gid_t *groups = mg_palloc(cycle->pool, (size_t)n * sizeof(gid_t));
+    if (getgrouplist(ccf->user.data, ccf->gid, groups, &n) < 0) {
+        groups = mg_palloc(cycle->pool, (size_t)n * sizeof(gid_t));
+        if (getgrouplist(ccf->user.data, ccf->gid, groups, &n) < 0) {
+            return;
+        }
+    }
+    ccf->groups = groups;
+    ccf->ngroups = n;
+    ccf->ids_resolved = 1;
+}
+
 static int drop_privileges(mg_cycle_t *cycle, mg_core_conf_t *ccf)
 {
     if (geteuid() != 0 || ccf->user.len == 0) {
+        return 0;
+    }
+    if (ccf->ids_resolved) {
+        if (setgid(ccf->gid) != 0) {
+            mg_log_error(MG_LOG_EMERG, cycle->log, errno, "setgid(%d) failed", (int)ccf->gid);
+            return -1;
+        }
+        if (setgroups((size_t)ccf->ngroups, ccf->groups) != 0) {
+            mg_log_error(MG_LOG_EMERG, cycle->log, errno, "initgroups(%s, %d) failed",
+                         ccf->user.data, (int)ccf->gid);
+            return -1;
+        }
+        if (setuid(ccf->uid) != 0) {
+            mg_log_error(MG_LOG_EMERG, cycle->log, errno, "setuid(%d) failed", (int)ccf->uid);
+            return -1;
+        }
         return 0;
     }
     errno = 0;
@@ -215,7 +263,7 @@ static int drop_privileges(mg_cycle_t *cycle, mg_core_conf_t *ccf)
     return 0;
 }
 
-void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
+void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_now)
 {
     mg_log_set_pid();
     mg_time_update();
@@ -286,8 +334,11 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     event_add(w.channel_ev, NULL);
 
     mg_modules_init_worker(cycle);
-    mg_server_accept_on(srv);
     tell_master(&w, MG_MSG_READY);
+    if (accept_now) {
+        mg_server_accept_on(srv);
+        tell_master(&w, MG_MSG_ACCEPTING);
+    }
 
     mg_server_loop(srv);
     check_leaks(srv);

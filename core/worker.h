@@ -14,12 +14,22 @@
                              connections for their next request, exit when none is left */
 #define MG_CMD_QUIT 'Q'   /* graceful shutdown: as drain, idle connections closed at once */
 #define MG_CMD_REOPEN 'r' /* USR1: reopen the log files */
+#define MG_CMD_ACCEPT 'a' /* a reload's worker: the old generation stopped accepting, start */
 /* Worker -> master. */
-#define MG_MSG_READY 'R'   /* accepting on every listening socket of its generation */
-#define MG_MSG_STOPPED 'S' /* accepts no more connections */
+#define MG_MSG_READY 'R'     /* set up (modules' init_worker done), able to accept */
+#define MG_MSG_ACCEPTING 'A' /* accepting on every listening socket of its generation */
+#define MG_MSG_STOPPED 'S'   /* accepts no more connections */
+
+/* In the master, before forking a generation's workers: look the user and group up once
+ * (uid, gid, supplementary groups), so the workers need no NSS lookup. Errors are left for the
+ * worker to report, which then looks them up itself. */
+void mg_worker_resolve_user(mg_cycle_t *cycle);
 
 /* Run the worker in the freshly forked child; never returns. `slot` is the worker's index
- * in its generation (CPU affinity). Exit code 2 means a fatal setup error (not respawned). */
-void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot) __attribute__((noreturn));
+ * in its generation (CPU affinity). With accept_now 0 it waits for MG_CMD_ACCEPT before it
+ * accepts (a reload's worker: the old generation still accepts). Exit code 2 means a fatal
+ * setup error (not respawned). */
+void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_now)
+    __attribute__((noreturn));
 
 #endif

@@ -56,6 +56,15 @@ const char *mg_lua_set_shared_dict(mg_conf_t *cf, const mg_command_t *cmd, void 
         mg_conf_error(cf, 0, "lua_shared_dict \"%s\" is too small", name.data);
         return MG_CONF_ERROR;
     }
+    /* a new size (HUP, or USR2 with a changed config): the entries move over, where nginx
+     * refuses such a reload */
+    mg_shm_zone_t *prev = mg_shm_zone_previous(cf, name, &mg_lua_module);
+    if (prev && prev != zone && prev->size != zone->size) {
+        size_t n = mg_shdict_copy(d->sh, prev->addr, (uint64_t)mg_now.msec);
+        mg_log_error(MG_LOG_NOTICE, cf->log, 0,
+                     "lua_shared_dict \"%s\": %zu entries copied into the zone of the new size",
+                     name.data, n);
+    }
     d->next = lmcf->shdicts;
     lmcf->shdicts = d;
     return MG_CONF_OK;

@@ -62,6 +62,10 @@ typedef struct {
 /* The store of a zone of `size` bytes at addr: made there if the memory is fresh (zeros),
  * else the existing one (a zone kept over a reload). NULL if the zone is too small. */
 mg_shdict_t *mg_shdict_attach(void *addr, size_t size, const char *name);
+/* Copy the live items of the store at src_addr (a zone of another size that this one
+ * replaces) into dst, keeping their LRU order, expiry and flags; when dst is smaller, the least
+ * recently used give way. Returns the items copied (0 if src holds no store). */
+size_t mg_shdict_copy(mg_shdict_t *dst, void *src_addr, uint64_t now);
 size_t mg_shdict_capacity(mg_shdict_t *sh);
 size_t mg_shdict_free_space(mg_shdict_t *sh);
 

@@ -327,6 +327,71 @@ mg_shdict_t *mg_shdict_attach(void *addr, size_t size, const char *name)
     return sh;
 }
 
+/* Coldest first, so that the copy's LRU order is the source's and, when the new zone is
+ * smaller, evicting its least recently used items keeps the most recent ones. The source's
+ * lock is held throughout: the old generation's workers still write to it. */
+size_t mg_shdict_copy(mg_shdict_t *dst, void *src_addr, uint64_t now)
+{
+    mg_shdict_t *src = src_addr;
+    if (src->magic != MAGIC || src == dst) {
+        return 0;
+    }
+    size_t copied = 0;
+    lock(src);
+    lock(dst);
+    for (lru_t *q = src->lru.prev; q != &src->lru; q = q->prev) {
+        node_t *sn = (node_t *)q;
+        if (expired(sn, now)) {
+            continue;
+        }
+        int list = sn->type == MG_SHDICT_LIST, forcible = 0;
+        uint32_t hash = hash_key(dst, sn->data, sn->klen);
+        node_t *old = lookup(dst, sn->data, sn->klen, hash);
+        if (old) {
+            node_free(dst, old);
+        }
+        node_t *n =
+            node_new(dst, sn->data, sn->klen, hash, list ? sizeof(lru_t) : sn->vlen, 0, &forcible);
+        if (n == NULL) {
+            continue; /* larger than the new zone can hold */
+        }
+        n->type = sn->type;
+        n->flags = sn->flags;
+        n->expires = sn->expires;
+        n->vlen = sn->vlen;
+        if (!list) {
+            memcpy(value_of(n), value_of(sn), sn->vlen);
+            node_link(dst, n);
+            copied++;
+            continue;
+        }
+        lru_init(list_of(n));
+        node_link(dst, n);
+        uint32_t kept = 0;
+        lru_t *from = list_of(sn);
+        for (lru_t *e = from->next; e != from; e = e->next) {
+            elem_t *se = (elem_t *)e, *de = mg_slab_alloc(dst->slab, sizeof(elem_t) + se->len);
+            if (de == NULL) {
+                break;
+            }
+            de->type = se->type;
+            de->len = se->len;
+            memcpy(de->data, se->data, se->len);
+            lru_insert_after(list_of(n)->prev, &de->link);
+            kept++;
+        }
+        n->vlen = kept;
+        if (kept == 0 && sn->vlen) {
+            node_free(dst, n);
+            continue;
+        }
+        copied++;
+    }
+    unlock(dst);
+    unlock(src);
+    return copied;
+}
+
 size_t mg_shdict_capacity(mg_shdict_t *sh)
 {
     return sh->size;

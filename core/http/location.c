@@ -39,6 +39,53 @@ static int same_kind(mg_http_loc_conf_t *a, mg_http_loc_conf_t *b)
     return 1;
 }
 
+/* For the duplicate check: a non-regex location's kind, name and place in the level. */
+typedef struct {
+    mg_http_loc_conf_t *l;
+    size_t index;
+} loc_ref_t;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const loc_ref_t *x = a, *y = b;
+    int kx = x->l->named * 2 + x->l->exact_match, ky = y->l->named * 2 + y->l->exact_match;
+    if (kx != ky) {
+        return kx < ky ? -1 : 1;
+    }
+    size_t n = mg_min(x->l->name.len, y->l->name.len);
+    int c = memcmp(x->l->name.data, y->l->name.data, n);
+    if (c != 0) {
+        return c;
+    }
+    if (x->l->name.len != y->l->name.len) {
+        return x->l->name.len < y->l->name.len ? -1 : 1;
+    }
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The index of the first location (in config order) that repeats an earlier one's kind and
+ * name, or n: sorted, so that 10,000 locations cost no 50 million comparisons. */
+static size_t first_duplicate(mg_http_loc_conf_t **locs, size_t n)
+{
+    loc_ref_t *refs = mg_alloc(n * sizeof(loc_ref_t) + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!locs[i]->regex && !locs[i]->is_if && !locs[i]->lmt_except) {
+            refs[k++] = (loc_ref_t){locs[i], i};
+        }
+    }
+    qsort(refs, k, sizeof(loc_ref_t), ref_cmp);
+    size_t first = n;
+    for (size_t i = 1; i < k; i++) {
+        mg_http_loc_conf_t *a = refs[i - 1].l, *b = refs[i].l;
+        if (same_kind(a, b) && mg_str_eq_str(a->name, b->name) && refs[i].index < first) {
+            first = refs[i].index;
+        }
+    }
+    free(refs);
+    return first;
+}
+
 mg_int_t mg_http_init_locations(mg_conf_t *cf, mg_http_srv_conf_t *cscf, mg_http_loc_conf_t *pclcf)
 {
     if (pclcf->locations == NULL) {
@@ -50,20 +97,16 @@ mg_int_t mg_http_init_locations(mg_conf_t *cf, mg_http_srv_conf_t *cscf, mg_http
     mg_array_init(&lv->regex, cf->pool, 4, sizeof(void *));
     pclcf->level = lv;
     mg_http_loc_conf_t **locs = pclcf->locations->elts;
+    size_t dup = first_duplicate(locs, pclcf->locations->nelts);
     for (size_t i = 0; i < pclcf->locations->nelts; i++) {
         mg_http_loc_conf_t *l = locs[i];
         if (l->is_if || l->lmt_except) {
             continue; /* an "if" or limit_except body: merged like a location, never searched */
         }
-        if (!l->regex) {
-            for (size_t j = 0; j < i; j++) {
-                if (!locs[j]->regex && !locs[j]->is_if && !locs[j]->lmt_except &&
-                    same_kind(locs[j], l) && mg_str_eq_str(locs[j]->name, l->name)) {
-                    mg_log_error(MG_LOG_EMERG, cf->log, 0, "duplicate location \"%.*s\" in %s:%lu",
-                                 (int)l->name.len, l->name.data, l->file, (unsigned long)l->line);
-                    return MG_ERROR;
-                }
-            }
+        if (i == dup) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "duplicate location \"%.*s\" in %s:%lu",
+                         (int)l->name.len, l->name.data, l->file, (unsigned long)l->line);
+            return MG_ERROR;
         }
         if (l->named) {
             *(mg_http_loc_conf_t **)mg_array_push(&cscf->named_locations) = l;

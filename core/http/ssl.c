@@ -50,7 +50,8 @@ typedef struct {
     mg_msec_t session_timeout;
     int session_tickets;
     mg_array_t *ticket_keys; /* mg_str_t paths */
-    mg_array_t *tkeys;       /* ticket_key_t, the first encrypts; NULL: OpenSSL's own */
+    mg_array_t *tkeys;       /* ticket_key_t, the first encrypts; NULL: the shared keys */
+    mg_shm_zone_t *tk_zone;  /* no ssl_session_ticket_key: the keys the master made */
     const char *tk_where;    /* FILE:LINE of the first ssl_session_ticket_key */
     mg_int_t verify;
     mg_int_t verify_depth;
@@ -552,6 +553,58 @@ static mg_int_t load_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
     return MG_OK;
 }
 
+/* Without ssl_session_ticket_key, the keys live in a shared memory zone the master makes
+ * once: every worker of every generation, and a new binary after USR2 (the zone is handed
+ * over), decrypts every other's tickets, so sessions resume across HUP and upgrades. The first
+ * key encrypts; it is replaced every ssl_session_timeout (the server's that finds it due), the
+ * two before it still decrypt (their tickets are renewed). */
+#define TK_ZONE "ssl_session_ticket_keys"
+#define TK_MAGIC 0x73796b74676dULL
+#define TK_KEYS 3
+
+typedef struct {
+    uint64_t magic; /* written last */
+    mg_shmtx_t lock;
+    mg_msec_t rotated; /* wall clock of the first key's making */
+    ticket_key_t keys[TK_KEYS];
+} shared_keys_t;
+
+static int new_key(ticket_key_t *k)
+{
+    k->size = 80;
+    return RAND_bytes(k->name, sizeof(k->name)) == 1 && RAND_bytes(k->aes, sizeof(k->aes)) == 1 &&
+           RAND_bytes(k->hmac, sizeof(k->hmac)) == 1;
+}
+
+static int shared_ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv,
+                                  EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc);
+
+static mg_int_t shared_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
+{
+    s->tk_zone = mg_shm_zone_add(cf, (mg_str_t)mg_string(TK_ZONE), sizeof(shared_keys_t),
+                                 &mg_http_ssl_module);
+    if (s->tk_zone == NULL) {
+        return MG_ERROR;
+    }
+    shared_keys_t *sk = s->tk_zone->addr;
+    if (sk->magic != TK_MAGIC) {
+        /* in the master, before any worker forks */
+        if (mg_shmtx_init(&sk->lock) != MG_OK) {
+            mg_conf_error(cf, errno, "pthread_mutex_init() failed");
+            return MG_ERROR;
+        }
+        for (int i = 0; i < TK_KEYS; i++) {
+            if (!new_key(&sk->keys[i])) {
+                return conf_ssl_error(cf, s->where ? s->where : "", "RAND_bytes() failed");
+            }
+        }
+        sk->rotated = mg_now.msec;
+        sk->magic = TK_MAGIC;
+    }
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(s->ctx, shared_ticket_callback);
+    return MG_OK;
+}
+
 static int sni_callback(SSL *ssl, int *ad, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
 static int client_hello_callback(SSL *ssl, int *ad, void *arg);
@@ -686,7 +739,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     setup_session_cache(s);
     if (!s->session_tickets) {
         SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET);
-    } else if (load_ticket_keys(cf, s) != MG_OK) {
+    } else if (s->ticket_keys ? load_ticket_keys(cf, s) : shared_ticket_keys(cf, s)) {
         return MG_ERROR;
     }
     SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
@@ -1189,6 +1242,73 @@ static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP
         return -1;
     }
     return enc || i == 0 ? 1 : 2;
+}
+
+static int seal(const ticket_key_t *k, unsigned char *iv, EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx,
+                int enc)
+{
+    size_t klen = k->size == 48 ? 16 : 32;
+    const EVP_CIPHER *cipher = k->size == 48 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_MAC_init(hctx, k->hmac, klen, params) != 1) {
+        return 0;
+    }
+    return (enc ? EVP_EncryptInit_ex(ectx, cipher, NULL, k->aes, iv)
+                : EVP_DecryptInit_ex(ectx, cipher, NULL, k->aes, iv)) == 1;
+}
+
+/* The master's keys (shared_ticket_keys): copied out under the zone's lock, rotated by the
+ * first encryption that finds the first key older than ssl_session_timeout. */
+static int shared_ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv,
+                                  EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
+{
+    ssl_srv_conf_t *s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
+    if (s == NULL || s->tk_zone == NULL) {
+        return -1;
+    }
+    shared_keys_t *sk = s->tk_zone->addr;
+    ticket_key_t k;
+    int found = -1;
+    mg_shmtx_lock(&sk->lock); /* a holder that died mid-rotation leaves at worst a bad key */
+    if (enc) {
+        if (mg_now.msec - sk->rotated >= s->session_timeout) {
+            ticket_key_t fresh;
+            if (new_key(&fresh)) {
+                memmove(&sk->keys[1], &sk->keys[0], (TK_KEYS - 1) * sizeof(ticket_key_t));
+                sk->keys[0] = fresh;
+                sk->rotated = mg_now.msec;
+                OPENSSL_cleanse(&fresh, sizeof(fresh));
+            }
+        }
+        k = sk->keys[0];
+        found = 0;
+    } else {
+        for (int i = 0; i < TK_KEYS; i++) {
+            if (memcmp(sk->keys[i].name, name, 16) == 0) {
+                k = sk->keys[i];
+                found = i;
+                break;
+            }
+        }
+    }
+    mg_shmtx_unlock(&sk->lock);
+    if (found < 0) {
+        return 0; /* unknown or retired key: a full handshake */
+    }
+    int rc = -1;
+    if (enc) {
+        memcpy(name, k.name, 16);
+        if (RAND_bytes(iv, 16) == 1 && seal(&k, iv, ectx, hctx, 1)) {
+            rc = 1;
+        }
+    } else if (seal(&k, iv, ectx, hctx, 0)) {
+        rc = found == 0 ? 1 : 2;
+    }
+    OPENSSL_cleanse(&k, sizeof(k));
+    return rc;
 }
 
 /* ---- connections ---- */
