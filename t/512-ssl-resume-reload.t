@@ -8,7 +8,7 @@
 #
 # moongate only: nginx 1.22 makes new ticket keys in every generation and starts every zone
 # empty in a new binary, so its sessions resume after neither.  To see it:
-# TEST_MOONGATE_FORCE=1 TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -v -I t/lib t/504-ssl-resume-reload.t
+# TEST_MOONGATE_FORCE=1 TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -v -I t/lib t/512-ssl-resume-reload.t
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
