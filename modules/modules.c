@@ -68,6 +68,7 @@ extern mg_module_t mg_mp4_module;
 extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
 extern mg_module_t mg_browser_module;
+extern mg_module_t mg_headers_more_module;
 extern mg_module_t mg_echo_module;
 extern mg_module_t mg_lua_module;
 extern mg_module_t mg_thread_pool_module;
@@ -130,6 +131,8 @@ mg_module_t *mg_modules[] = {
     &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
     &mg_add_trailer_module, /* nginx's headers filter adds trailers at the same place */
+    &mg_headers_more_module, /* more_*_headers: its input handler goes before rewrite_by_lua at
+                                the rewrite phase's end (its init runs before Lua's) */
     &mg_echo_module, /* echo's program (content handler per location); echo_before_body and
                         echo_after_body filter after Lua's filters, as in OpenResty's build */
     &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
