@@ -63,6 +63,10 @@ static const char *echo_merge_conf(mg_conf_t *cf, void *parent, void *child)
     (void)cf;
     echo_loc_conf_t *prev = parent, *conf = child;
     mg_conf_merge(conf->status, prev->status, MG_HTTP_OK);
+    if (conf->cmds == NULL) {
+        /* an "if" block runs its location's content handler with its own configuration */
+        conf->cmds = prev->cmds;
+    }
     if (conf->before == NULL) {
         conf->before = prev->before;
     }
@@ -598,6 +602,10 @@ static void run_from_event(mg_request_t *r, echo_ctx_t *ctx)
 
 static mg_int_t echo_handler(mg_request_t *r)
 {
+    echo_loc_conf_t *conf = mg_http_get_loc_conf(r, mg_echo_module);
+    if (conf->cmds == NULL) {
+        return MG_DECLINED;
+    }
     echo_ctx_t *ctx = mg_echo_get_ctx(r);
     ctx->next = 0;
     mg_int_t rc = run(r, ctx);

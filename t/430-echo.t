@@ -391,3 +391,19 @@ HEAD /e
 Content-Type: text/plain
 --- response_body eval
 ""
+
+
+
+=== TEST 19: an "if" block that matched runs its location's echo program
+--- config
+    location /a {
+        set $v "plain";
+        if ($arg_x) {
+            set $v "from if";
+        }
+        echo $v;
+    }
+--- pipelined_requests eval
+["GET /a", "GET /a?x=1"]
+--- response_body eval
+["plain\n", "from if\n"]
