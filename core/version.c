@@ -82,6 +82,7 @@ static const nginx_module_t nginx_modules[] = {
     {NULL, "ndk_http_module", "lua", 0}, /* the Lua module's helper: part of moongate's Lua */
     {NULL, "ngx_http_echo_module", "echo", 0},
     {NULL, "ngx_http_headers_more_filter_module", "headers_more", 0},
+    {NULL, "ngx_http_set_misc_module", "set_misc", 0},
 };
 
 static int have(const char *mg)

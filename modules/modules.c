@@ -39,6 +39,7 @@ extern mg_module_t mg_not_modified_module;
 extern mg_module_t mg_slice_module;
 extern mg_module_t mg_rewrite_module;
 extern mg_module_t mg_access_log_module;
+extern mg_module_t mg_set_misc_module;
 extern mg_module_t mg_map_module;
 extern mg_module_t mg_geo_module;
 extern mg_module_t mg_split_clients_module;
@@ -98,6 +99,7 @@ mg_module_t *mg_modules[] = {
     &mg_realip_module, /* post-read, and first in preaccess */
     &mg_rewrite_module,
     &mg_access_log_module,
+    &mg_set_misc_module, /* set_* directives: "set"s of the rewrite module's list */
     /* variables only (no phase handlers, no filters) */
     &mg_map_module,
     &mg_geo_module,
