@@ -18,8 +18,8 @@ static int set_var_call(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &len);
     mg_str_t in = mg_pstr(r->pool, s, len), out;
     if (mg_set_misc_call(r, fn, &in, &out) != MG_OK) {
-        return luaL_error(L, "calling directive %s failed with code -1", lua_tostring(L,
-                                                                                    lua_upvalueindex(2)));
+        return luaL_error(L, "calling directive %s failed with code -1",
+                          lua_tostring(L, lua_upvalueindex(2)));
     }
     lua_pushlstring(L, out.data, out.len);
     return 1;
@@ -32,8 +32,9 @@ static int set_var_index(lua_State *L)
     const char *name = luaL_checklstring(L, 2, &len);
     const mg_set_misc_fn_t *fn = mg_set_misc_find(name, len);
     if (fn == NULL) {
-        return luaL_error(L, "ndk.set_var: directive \"%s\" not found or does not use "
-                             "ndk_set_var_value",
+        return luaL_error(L,
+                          "ndk.set_var: directive \"%s\" not found or does not use "
+                          "ndk_set_var_value",
                           name);
     }
     lua_pushlightuserdata(L, (void *)fn);

@@ -42,8 +42,8 @@ typedef struct {
     int op;
     mg_http_complex_value_t *args;
     size_t nargs;
-    size_t jump;  /* foreach: the index of its echo_end; echo_end: its foreach's */
-    size_t first; /* echo: the first word after the options */
+    size_t jump;             /* foreach: the index of its echo_end; echo_end: its foreach's */
+    size_t first;            /* echo: the first word after the options */
     unsigned no_newline : 1; /* echo -n */
 } echo_cmd_t;
 
@@ -257,8 +257,8 @@ static mg_int_t parse_seconds(mg_str_t s, mg_msec_t *ms)
 /* ---- subrequests ---- */
 
 static const char *const method_names[] = {
-    "GET",      "HEAD",      "POST", "PUT",    "DELETE", "MKCOL", "COPY",  "MOVE",
-    "OPTIONS",  "PROPFIND",  "PROPPATCH", "LOCK", "UNLOCK", "PATCH", "TRACE",
+    "GET",     "HEAD",     "POST",      "PUT",  "DELETE", "MKCOL", "COPY",  "MOVE",
+    "OPTIONS", "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "PATCH", "TRACE",
 };
 
 static void remove_input_header(mg_request_t *sr, const char *name)
@@ -460,8 +460,8 @@ static mg_int_t run(mg_request_t *r, echo_ctx_t *ctx)
             v = eval_args(r, cmd, 0, &n);
             int64_t times = mg_atoi(v[0].data, v[0].len);
             if (times < 0) {
-                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                             "invalid size specified: \"%.*s\"", (int)v[0].len, v[0].data);
+                mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid size specified: \"%.*s\"",
+                             (int)v[0].len, v[0].data);
                 return MG_ERROR;
             }
             size_t len = (size_t)times * v[1].len;
@@ -487,8 +487,8 @@ static mg_int_t run(mg_request_t *r, echo_ctx_t *ctx)
             v = eval_args(r, cmd, 0, &n);
             mg_msec_t ms;
             if (parse_seconds(v[0], &ms) != MG_OK) {
-                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                             "invalid sleep duration \"%.*s\"", (int)v[0].len, v[0].data);
+                mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid sleep duration \"%.*s\"",
+                             (int)v[0].len, v[0].data);
                 return MG_HTTP_BAD_REQUEST;
             }
             if (cmd->op == OP_BLOCKING_SLEEP) {
@@ -812,7 +812,10 @@ static const char *echo_set_status(mg_conf_t *cf, const mg_command_t *c, void *c
 }
 
 #define ECHO_CTX (MG_CTX_LOCATION | MG_CTX_LIF)
-#define OP(name, op, args) {name, ECHO_CTX, args, echo_set_cmd, MG_LOC_CONF, op, NULL}
+#define OP(name, op, args)                                                                         \
+    {                                                                                              \
+        name, ECHO_CTX, args, echo_set_cmd, MG_LOC_CONF, op, NULL                                  \
+    }
 
 static const mg_command_t echo_commands[] = {
     OP("echo", OP_ECHO, MG_ARGS(0, MG_MANY)),

@@ -14,17 +14,17 @@ typedef struct {
     mg_array_t *cmds;   /* echo_cmd_t: the content handler's program, NULL without one */
     mg_array_t *before; /* echo_cmd_t of echo_before_body, NULL without */
     mg_array_t *after;
-    mg_int_t status; /* echo_status */
+    mg_int_t status;       /* echo_status */
     mg_int_t open_foreach; /* while reading: the echo_foreach_split without its echo_end */
 } echo_loc_conf_t;
 
 typedef struct {
     mg_request_t *r;
-    size_t next;            /* the next command */
-    mg_msec_t timer_begin;  /* echo_reset_timer, else the request's start */
-    mg_array_t items;       /* echo_foreach_split's */
+    size_t next;           /* the next command */
+    mg_msec_t timer_begin; /* echo_reset_timer, else the request's start */
+    mg_array_t items;      /* echo_foreach_split's */
     size_t it;
-    uint64_t incr;          /* $echo_incr (on the client request's ctx) */
+    uint64_t incr; /* $echo_incr (on the client request's ctx) */
     struct event timer;
     unsigned timer_set : 1;
     unsigned in_loop : 1;

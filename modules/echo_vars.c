@@ -68,8 +68,7 @@ static mg_int_t var_request_body(mg_request_t *r, mg_http_var_value_t *v, uintpt
 
 /* The client's request head: its request line and header lines, CRLF-ended, and the empty
  * line. */
-static mg_int_t var_client_request_headers(mg_request_t *r, mg_http_var_value_t *v,
-                                           uintptr_t data)
+static mg_int_t var_client_request_headers(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
     mg_request_t *m = r->parent ? r->main : r;

@@ -19,9 +19,9 @@ typedef struct {
 } hm_header_t;
 
 typedef struct {
-    mg_array_t headers; /* hm_header_t */
-    mg_array_t *statuses; /* mg_uint_t; NULL: any */
-    mg_array_t *types;    /* mg_str_t; NULL: any */
+    mg_array_t headers;        /* hm_header_t */
+    mg_array_t *statuses;      /* mg_uint_t; NULL: any */
+    mg_array_t *types;         /* mg_str_t; NULL: any */
     unsigned replace_only : 1; /* -r */
 } hm_cmd_t;
 
@@ -109,8 +109,8 @@ static void set_output_header(mg_request_t *r, const hm_header_t *h, mg_str_t *v
     if (mg_str_caseeq(h->name, "server") || mg_str_caseeq(h->name, "date")) {
         /* a line of that name, even removed, replaces the serializer's own */
         replace_out(r, h, NULL);
-        mg_table_elt_t *e = mg_http_add_header_out(r, h->name.data, h->name.len,
-                                                   value ? value->data : "", value ? value->len : 0);
+        mg_table_elt_t *e = mg_http_add_header_out(
+            r, h->name.data, h->name.len, value ? value->data : "", value ? value->len : 0);
         if (value == NULL) {
             e->hash = 0;
         }
@@ -211,10 +211,9 @@ static void set_input_header(mg_request_t *r, const hm_cmd_t *cmd, const hm_head
             hin->server = server;
         }
     } else if (mg_str_caseeq(h->name, "content-length")) {
-        hin->content_length_n = hin->content_length
-                                    ? mg_atoi(hin->content_length->value.data,
-                                              hin->content_length->value.len)
-                                    : -1;
+        hin->content_length_n = hin->content_length ? mg_atoi(hin->content_length->value.data,
+                                                              hin->content_length->value.len)
+                                                    : -1;
     } else if (mg_str_caseeq(h->name, "user-agent")) {
         hin->browser = 0; /* read again */
     }
@@ -280,8 +279,7 @@ static const char *hm_merge_conf(mg_conf_t *cf, void *parent, void *child)
 }
 
 /* Words of a list option ("-s '404 500'", "-t 'text/html text/plain'"). */
-static void split_words(mg_conf_t *cf, mg_str_t s, mg_array_t **list, int numbers,
-                        const char **err)
+static void split_words(mg_conf_t *cf, mg_str_t s, mg_array_t **list, int numbers, const char **err)
 {
     if (*list == NULL) {
         *list = mg_array_create(cf->pool, 4, numbers ? sizeof(mg_uint_t) : sizeof(mg_str_t));
@@ -408,8 +406,8 @@ static void hm_init_filters(void)
 #define HM_CTX (MG_HTTP_ANY_LOC | MG_CTX_LIF)
 
 static const mg_command_t hm_commands[] = {
-    {"more_set_headers", HM_CTX, MG_ARGS(1, MG_MANY), hm_set, MG_LOC_CONF,
-     offsetof(hm_conf_t, out), NULL},
+    {"more_set_headers", HM_CTX, MG_ARGS(1, MG_MANY), hm_set, MG_LOC_CONF, offsetof(hm_conf_t, out),
+     NULL},
     {"more_clear_headers", HM_CTX, MG_ARGS(1, MG_MANY), hm_set, MG_LOC_CONF,
      offsetof(hm_conf_t, out), "clear"},
     {"more_set_input_headers", HM_CTX, MG_ARGS(1, MG_MANY), hm_set, MG_LOC_CONF,

@@ -6,9 +6,10 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c
  *   (response head serialization; chunked framing and the writer). Filters therefore run, from
- *   the content out: slice -> proxy_store -> not_modified -> lua -> add_trailer -> headers
- *   (add_header, expires) -> userid -> gunzip -> addition -> sub_filter -> charset -> ssi ->
- *   postpone (core/http/postpone.c) -> gzip -> range -> core,
+ *   the content out: slice -> proxy_store -> not_modified -> lua -> echo (echo_before/
+ *   after_body) -> headers_more -> add_trailer -> headers (add_header, expires) -> userid ->
+ *   gunzip -> addition -> sub_filter -> charset -> ssi -> postpone (core/http/postpone.c) ->
+ *   gzip -> range -> core,
  *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
  *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
  *   gzip drops the length before range could split the body; text filters see the body before
@@ -132,11 +133,11 @@ mg_module_t *mg_modules[] = {
     &mg_gunzip_module,
     &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
-    &mg_add_trailer_module, /* nginx's headers filter adds trailers at the same place */
+    &mg_add_trailer_module,  /* nginx's headers filter adds trailers at the same place */
     &mg_headers_more_module, /* more_*_headers: its input handler goes before rewrite_by_lua at
                                 the rewrite phase's end (its init runs before Lua's) */
-    &mg_echo_module, /* echo's program (content handler per location); echo_before_body and
-                        echo_after_body filter after Lua's filters, as in OpenResty's build */
+    &mg_echo_module,         /* echo's program (content handler per location); its
+                                before/after-body filter runs after Lua's, as in OpenResty */
     &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
                        of their phases, log_by_lua before access_log; its filters see the
                        response before add_header, as nginx's addon filters do */

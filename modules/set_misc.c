@@ -17,7 +17,7 @@
 
 typedef struct {
     int base32_padding;
-    mg_str_t base32_alphabet; /* 32 bytes */
+    mg_str_t base32_alphabet;      /* 32 bytes */
     unsigned char base32_rev[256]; /* 0: also for bytes not in the alphabet */
 } set_misc_conf_t;
 
@@ -37,8 +37,8 @@ typedef mg_int_t (*set_misc_pt)(mg_request_t *r, mg_str_t *v, mg_str_t *out);
 struct set_misc_fn_s {
     const char *name;
     set_misc_pt fn;
-    size_t nargs;   /* values after $dst */
-    int in_place;   /* "set_X $dst" filters $dst itself */
+    size_t nargs; /* values after $dst */
+    int in_place; /* "set_X $dst" filters $dst itself */
 };
 
 /* ---- quoting and escaping ---- */
@@ -493,9 +493,9 @@ static mg_int_t random_int(mg_request_t *r, mg_str_t *v, mg_str_t *out)
 {
     int64_t from = number(v[0]), to = number(v[1]);
     if (from < 0 || to < 0) {
-        mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                     "set_random: bad \"%s\" argument: %.*s", from < 0 ? "from" : "to",
-                     (int)(from < 0 ? v[0].len : v[1].len), from < 0 ? v[0].data : v[1].data);
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "set_random: bad \"%s\" argument: %.*s",
+                     from < 0 ? "from" : "to", (int)(from < 0 ? v[0].len : v[1].len),
+                     from < 0 ? v[0].data : v[1].data);
         return MG_ERROR;
     }
     if (from > to) {
@@ -853,7 +853,10 @@ static const char *set_upstream_list(mg_conf_t *cf, const mg_command_t *c, void 
 }
 
 #define SET_CTX (MG_CTX_SERVER | MG_CTX_SIF | MG_CTX_LOCATION | MG_CTX_LIF)
-#define SET(name, min, max) {name, SET_CTX, MG_ARGS(min, max), set_misc_set, MG_NO_CONF, 0, NULL}
+#define SET(name, min, max)                                                                        \
+    {                                                                                              \
+        name, SET_CTX, MG_ARGS(min, max), set_misc_set, MG_NO_CONF, 0, NULL                        \
+    }
 #define CONF_CTX (MG_HTTP_ANY_LOC | MG_CTX_SIF | MG_CTX_LIF)
 
 static const mg_command_t set_misc_commands[] = {
