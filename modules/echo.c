@@ -296,6 +296,30 @@ static void set_subrequest_body(mg_request_t *sr, mg_buf_t *body)
     sr->headers_in.chunked = 0;
 }
 
+/* -h "Name: value": the line replaces the subrequest's lines of that name */
+static void set_subrequest_header(mg_request_t *sr, mg_str_t line)
+{
+    const char *colon = memchr(line.data, ':', line.len);
+    if (colon == NULL || colon == line.data) {
+        return;
+    }
+    mg_str_t name = {(size_t)(colon - line.data), line.data};
+    mg_str_t value = {line.len - name.len - 1, (char *)colon + 1};
+    while (value.len && value.data[0] == ' ') {
+        value.data++;
+        value.len--;
+    }
+    char *lname = mg_pnalloc(sr->pool, name.len + 1);
+    mg_strlow(lname, name.data, name.len);
+    lname[name.len] = '\0';
+    remove_input_header(sr, lname);
+    mg_table_elt_t *h = mg_array_push(&sr->headers_in.headers);
+    h->key = name;
+    h->value = value;
+    h->hash = 1;
+    mg_http_headers_in_refresh(sr);
+}
+
 static void close_fd(void *data)
 {
     close((int)(intptr_t)data);
@@ -333,6 +357,8 @@ static mg_int_t make_subrequest(mg_request_t *r, echo_ctx_t *ctx, echo_cmd_t *cm
     mg_str_t method_name = mg_string("GET"), uri, args = mg_null_string;
     mg_buf_t *body = NULL;
     int has_body = 0;
+    mg_str_t *headers = mg_palloc(r->pool, (n + 1) * sizeof(mg_str_t)); /* -h "Name: value" */
+    size_t nheaders = 0;
     size_t i = 0;
     if (cmd->op == OP_SUBREQUEST || cmd->op == OP_SUBREQUEST_ASYNC) {
         method = MG_HTTP_UNKNOWN;
@@ -361,10 +387,11 @@ static mg_int_t make_subrequest(mg_request_t *r, echo_ctx_t *ctx, echo_cmd_t *cm
                     return MG_ERROR;
                 }
                 has_body = 1;
+            } else if (i + 1 < n && mg_str_eq(v[i], "-h")) {
+                headers[nheaders++] = v[++i];
             } else {
                 mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                             "unknown echo_subrequest flag or option: \"%.*s\"", (int)v[i].len,
-                             v[i].data);
+                             "unknown option for echo_subrequest*: %.*s", (int)v[i].len, v[i].data);
                 return MG_ERROR;
             }
         }
@@ -393,6 +420,9 @@ static mg_int_t make_subrequest(mg_request_t *r, echo_ctx_t *ctx, echo_cmd_t *cm
     sr->method_name = method_name;
     if (has_body) {
         set_subrequest_body(sr, body);
+    }
+    for (size_t k = 0; k < nheaders; k++) {
+        set_subrequest_header(sr, headers[k]);
     }
     return sync ? ECHO_WAIT : MG_OK;
 }

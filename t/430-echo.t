@@ -167,6 +167,38 @@ length:
 
 
 
+=== TEST 6a: echo_subrequest -h sets a header line of the subrequest (Debian's echo 0.63
+has no -h: "unknown option for echo_subrequest*")
+--- moongate_only
+--- config
+    location /main {
+        echo_subrequest GET /sub -h 'X-Foo: bar' -h 'User-Agent: sub-agent';
+    }
+    location /sub { echo "[$http_x_foo] [$http_user_agent] [$http_x_keep]"; }
+--- request
+GET /main
+--- more_headers
+User-Agent: client
+X-Keep: kept
+--- response_body
+[bar] [sub-agent] [kept]
+
+
+
+=== TEST 6b: an unknown option of echo_subrequest is an error: the connection is closed
+--- config
+    location /main {
+        echo_subrequest GET /sub -x 1;
+    }
+    location /sub { echo sub; }
+--- request
+GET /main
+--- ignore_response
+--- error_log
+unknown option for echo_subrequest*: -x
+
+
+
 === TEST 7: echo_foreach_split over $echo_it; an empty list
 --- config
     location /loop {
