@@ -535,9 +535,10 @@ int mg_lua_headers_sent(lua_State *L)
 void mg_lua_inject_output_api(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"say", lua_say},           {"print", lua_print}, {"flush", lua_flush},
-        {"eof", lua_eof},           {"exit", lua_exit},   {"redirect", lua_redirect},
-        {"exec", lua_exec},         {"send_headers", lua_send_headers},
+        {"say", lua_say},     {"print", lua_print},
+        {"flush", lua_flush}, {"eof", lua_eof},
+        {"exit", lua_exit},   {"redirect", lua_redirect},
+        {"exec", lua_exec},   {"send_headers", lua_send_headers},
         {NULL, NULL},
     };
     for (const luaL_Reg *f = fns; f->name; f++) {

@@ -600,7 +600,6 @@ void mg_lua_inject_string_api(lua_State *L)
         { "crc32_long", mg_lua_string_crc32, 1 },
         { "encode_base64", mg_lua_string_encode_base64, 1 },
         { "decode_base64", mg_lua_string_decode_base64, 0 },
-        { "decode_base64mime", mg_lua_string_decode_base64mime, 0 },
     };
     tables_init();
     for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
@@ -612,4 +611,6 @@ void mg_lua_inject_string_api(lua_State *L)
         }
         lua_setfield(L, -2, fns[i].name);
     }
+    lua_pushcfunction(L, mg_lua_string_decode_base64mime);
+    lua_setfield(L, -2, "decode_base64mime");
 }
