@@ -611,11 +611,7 @@ static mg_int_t finish(mg_request_t *r, echo_ctx_t *ctx)
     if (rc != MG_OK) {
         return rc;
     }
-    if (ctx->header_only) {
-        rc = mg_http_output(r, NULL);
-        return MG_OK;
-    }
-    mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
+    mg_buf_t *last = mg_buf_mem(r->pool, "", 0); /* (a HEAD's end goes through too) */
     last->last_buf = 1;
     return mg_http_output(r, last);
 }

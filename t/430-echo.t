@@ -439,3 +439,60 @@ Content-Type: text/plain
 ["GET /a", "GET /a?x=1"]
 --- response_body eval
 ["plain\n", "from if\n"]
+
+
+
+=== TEST 20: echo_location to a missing location puts its 404 page in place
+--- config
+    location /main {
+        echo before;
+        echo_location /nowhere;
+        echo after;
+    }
+--- request
+GET /main
+--- response_body_like
+^before\n<html>\r?\n<head><title>404 Not Found</title></head>.*</html>\r?\nafter\n$
+
+
+
+=== TEST 21: echo_exec after a wait; nested synchronous subrequests
+--- config
+    location /a {
+        echo_sleep 0.01;
+        echo_exec /b;
+    }
+    location /b { echo "in b"; }
+    location /main {
+        echo main-start;
+        echo_location /mid;
+        echo main-end;
+    }
+    location /mid {
+        echo mid-start;
+        echo_location /leaf;
+        echo_sleep 0.01;
+        echo mid-end;
+    }
+    location /leaf { echo leaf; }
+--- pipelined_requests eval
+["GET /a", "GET /main"]
+--- response_body eval
+["in b\n", "main-start\nmid-start\nleaf\nmid-end\nmain-end\n"]
+
+
+
+=== TEST 22: echo_location to a proxied location
+--- config
+    location /main {
+        echo_location /p;
+        echo done;
+    }
+    location /p {
+        proxy_pass http://127.0.0.1:$server_port/inner;
+    }
+    location /inner { echo_duplicate 1000 "x"; echo; }
+--- request
+GET /main
+--- response_body eval
+("x" x 1000) . "\ndone\n"
