@@ -253,3 +253,45 @@ GET /a
 GET /a
 --- response_body
 set
+
+
+
+=== TEST 14: a static file's built-in headers: Last-Modified and Content-Length cleared,
+ETag replaced
+--- user_files
+>>> f.txt 1700000000
+file body
+--- config
+    location /f.txt {
+        root html;
+        more_clear_headers Last-Modified Content-Length;
+        more_set_headers 'ETag: "mine"';
+    }
+--- request
+GET /f.txt
+--- response_headers
+!Last-Modified
+!Content-Length
+ETag: "mine"
+--- response_body
+file body
+
+
+
+=== TEST 15: Location set on a redirect, Content-Type cleared with its charset
+--- config
+    location /r {
+        more_set_headers -s 302 'Location: http://example.org/new';
+        return 302 /old;
+    }
+    location /c {
+        charset utf-8;
+        more_clear_headers Content-Type;
+        return 200 "x";
+    }
+--- pipelined_requests eval
+["GET /r", "GET /c"]
+--- error_code eval
+[302, 200]
+--- response_headers eval
+["Location: http://example.org/new", "!Content-Type"]
