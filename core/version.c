@@ -80,6 +80,9 @@ static const nginx_module_t nginx_modules[] = {
     /* third-party modules OpenResty users load (Debian's libnginx-mod-http-*) */
     {NULL, "ngx_http_lua_module", "lua", 0},
     {NULL, "ndk_http_module", "lua", 0}, /* the Lua module's helper: part of moongate's Lua */
+    {NULL, "ngx_http_echo_module", "echo", 0},
+    {NULL, "ngx_http_headers_more_filter_module", "headers_more", 0},
+    {NULL, "ngx_http_set_misc_module", "set_misc", 0},
 };
 
 static int have(const char *mg)

@@ -48,6 +48,7 @@ static const struct {
     {"HTTP_ILLEGAL", 451},
     {"HTTP_INTERNAL_SERVER_ERROR", 500},
     {"HTTP_METHOD_NOT_IMPLEMENTED", 501},
+    {"HTTP_NOT_IMPLEMENTED", 501},
     {"HTTP_BAD_GATEWAY", 502},
     {"HTTP_SERVICE_UNAVAILABLE", 503},
     {"HTTP_GATEWAY_TIMEOUT", 504},
@@ -133,6 +134,35 @@ static int worker_exiting(lua_State *L)
     return 1;
 }
 
+/* The pids of the serving processes: the master's children (read from /proc, as the
+ * master keeps no list the workers can see; during a reload, old workers still running are
+ * among them), or this process alone without a master. */
+static int worker_pids(lua_State *L)
+{
+    mg_core_conf_t *ccf = mg_cycle_core_conf(mg_lua_cur.lmcf->cycle);
+    lua_newtable(L);
+    int n = 0;
+    if (ccf->master_process) {
+        char path[64];
+        pid_t master = getppid();
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)master, (int)master);
+        FILE *f = fopen(path, "r");
+        long pid;
+        while (f && fscanf(f, "%ld", &pid) == 1) {
+            lua_pushinteger(L, (lua_Integer)pid);
+            lua_rawseti(L, -2, ++n);
+        }
+        if (f) {
+            fclose(f);
+        }
+    }
+    if (n == 0) {
+        lua_pushinteger(L, (lua_Integer)getpid());
+        lua_rawseti(L, -2, 1);
+    }
+    return 1;
+}
+
 /* ---- the ngx table's metatable ---- */
 
 static int ngx_index(lua_State *L)
@@ -207,6 +237,8 @@ void mg_lua_inject_core_api(lua_State *L)
     lua_setfield(L, -2, "count");
     lua_pushcfunction(L, worker_exiting);
     lua_setfield(L, -2, "exiting");
+    lua_pushcfunction(L, worker_pids);
+    lua_setfield(L, -2, "pids");
     lua_setfield(L, -2, "worker");
 
     lua_createtable(L, 0, 2);

@@ -312,6 +312,7 @@ void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *wh
 void mg_lua_inject_core_api(lua_State *L);   /* api.c: constants, ngx.null, config, worker */
 void mg_lua_inject_output_api(lua_State *L); /* resp.c: say print flush eof exit status ... */
 void mg_lua_inject_header_api(lua_State *L); /* header.c: ngx.header */
+void mg_lua_inject_ndk_api(lua_State *L);    /* ndk.c: the ndk global, ndk.set_var */
 void mg_lua_inject_var_api(lua_State *L);    /* var.c: ngx.var */
 void mg_lua_inject_log_api(lua_State *L);    /* log.c: ngx.log, print, level constants */
 void mg_lua_inject_req_api(lua_State *L);    /* req.c: ngx.req */

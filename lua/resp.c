@@ -328,6 +328,24 @@ static int lua_flush(lua_State *L)
     return 1;
 }
 
+/* ngx.send_headers(): the head now (1), or nil and the error; 1 when it went out before */
+static int lua_send_headers(lua_State *L)
+{
+    mg_request_t *r = mg_lua_request(L);
+    mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_int_t rc = send_header(r);
+    if (rc > MG_OK) {
+        return output_replaced(L, rc);
+    }
+    if (rc == MG_ERROR) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "nginx output filter error");
+        return 2;
+    }
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
 static int lua_eof(lua_State *L)
 {
     mg_request_t *r = mg_lua_request(L);
@@ -517,9 +535,11 @@ int mg_lua_headers_sent(lua_State *L)
 void mg_lua_inject_output_api(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"say", lua_say},           {"print", lua_print}, {"flush", lua_flush},
-        {"eof", lua_eof},           {"exit", lua_exit},   {"redirect", lua_redirect},
-        {"exec", lua_exec},         {NULL, NULL},
+        {"say", lua_say},     {"print", lua_print},
+        {"flush", lua_flush}, {"eof", lua_eof},
+        {"exit", lua_exit},   {"redirect", lua_redirect},
+        {"exec", lua_exec},   {"send_headers", lua_send_headers},
+        {NULL, NULL},
     };
     for (const luaL_Reg *f = fns; f->name; f++) {
         lua_pushcfunction(L, f->func);

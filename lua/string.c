@@ -554,6 +554,32 @@ static int mg_lua_string_decode_base64(lua_State *L)
     return 1;
 }
 
+/* RFC 2045's reading: bytes outside the alphabet (line breaks, spaces) are skipped, then the
+ * rest decodes as decode_base64 does; nil when it does not */
+static int mg_lua_string_decode_base64mime(lua_State *L)
+{
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        return luaL_error(L, "string argument only");
+    }
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len);
+    char *kept = (char *)scratch(L, len / 4 * 3 + 3 + len);
+    size_t k = 0;
+    for (size_t i = 0; i < len && s[i] != '='; i++) {
+        if (b64_value[(unsigned char)s[i]] >= 0) {
+            kept[k++] = s[i];
+        }
+    }
+    unsigned char *dst = (unsigned char *)kept + len;
+    long n = decode_base64(dst, kept, k);
+    if (n < 0) {
+        lua_pushnil(L);
+    } else {
+        lua_pushlstring(L, (char *)dst, (size_t)n);
+    }
+    return 1;
+}
+
 void mg_lua_inject_string_api(lua_State *L)
 {
     static const struct {
@@ -585,4 +611,6 @@ void mg_lua_inject_string_api(lua_State *L)
         }
         lua_setfield(L, -2, fns[i].name);
     }
+    lua_pushcfunction(L, mg_lua_string_decode_base64mime);
+    lua_setfield(L, -2, "decode_base64mime");
 }

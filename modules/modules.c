@@ -6,9 +6,10 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c
  *   (response head serialization; chunked framing and the writer). Filters therefore run, from
- *   the content out: slice -> proxy_store -> not_modified -> lua -> add_trailer -> headers
- *   (add_header, expires) -> userid -> gunzip -> addition -> sub_filter -> charset -> ssi ->
- *   postpone (core/http/postpone.c) -> gzip -> range -> core,
+ *   the content out: slice -> proxy_store -> not_modified -> lua -> echo (echo_before/
+ *   after_body) -> headers_more -> add_trailer -> headers (add_header, expires) -> userid ->
+ *   gunzip -> addition -> sub_filter -> charset -> ssi -> postpone (core/http/postpone.c) ->
+ *   gzip -> range -> core,
  *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
  *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
  *   gzip drops the length before range could split the body; text filters see the body before
@@ -39,6 +40,7 @@ extern mg_module_t mg_not_modified_module;
 extern mg_module_t mg_slice_module;
 extern mg_module_t mg_rewrite_module;
 extern mg_module_t mg_access_log_module;
+extern mg_module_t mg_set_misc_module;
 extern mg_module_t mg_map_module;
 extern mg_module_t mg_geo_module;
 extern mg_module_t mg_split_clients_module;
@@ -71,6 +73,8 @@ extern mg_module_t mg_mp4_module;
 extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
 extern mg_module_t mg_browser_module;
+extern mg_module_t mg_headers_more_module;
+extern mg_module_t mg_echo_module;
 extern mg_module_t mg_lua_module;
 extern mg_module_t mg_lua_ssl_module;
 extern mg_module_t mg_thread_pool_module;
@@ -100,6 +104,7 @@ mg_module_t *mg_modules[] = {
     &mg_realip_module, /* post-read, and first in preaccess */
     &mg_rewrite_module,
     &mg_access_log_module,
+    &mg_set_misc_module, /* set_* directives: "set"s of the rewrite module's list */
     /* variables only (no phase handlers, no filters) */
     &mg_map_module,
     &mg_geo_module,
@@ -134,10 +139,14 @@ mg_module_t *mg_modules[] = {
     &mg_gunzip_module,
     &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
-    &mg_add_trailer_module, /* nginx's headers filter adds trailers at the same place */
-    &mg_lua_module,     /* content_by_lua per location; rewrite/access_by_lua postponed to the end
-                           of their phases, log_by_lua before access_log; its filters see the
-                           response before add_header, as nginx's addon filters do */
+    &mg_add_trailer_module,  /* nginx's headers filter adds trailers at the same place */
+    &mg_headers_more_module, /* more_*_headers: its input handler goes before rewrite_by_lua at
+                                the rewrite phase's end (its init runs before Lua's) */
+    &mg_echo_module,         /* echo's program (content handler per location); its
+                                before/after-body filter runs after Lua's, as in OpenResty */
+    &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
+                       of their phases, log_by_lua before access_log; its filters see the
+                       response before add_header, as nginx's addon filters do */
     &mg_lua_ssl_module, /* ssl_*_by_lua*: Lua code in the TLS handshake */
     &mg_not_modified_module,
     &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */

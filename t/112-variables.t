@@ -9,7 +9,7 @@ use Test::Moongate;
 use IO::Socket::INET;
 use Sys::Hostname ();
 
-our $IsNginx = Test::Moongate::binary() =~ /nginx|openresty/ ? 1 : 0;
+our $IsNginx = Test::Moongate::binary() =~ m{(?:nginx|openresty)[^/]*$} ? 1 : 0;
 our $Hostname = Sys::Hostname::hostname();
 
 # One request on its own connection to the test server; the whole response.

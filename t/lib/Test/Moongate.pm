@@ -383,11 +383,22 @@ sub write_config {
     $c .= "pid $PidFile;\n";
     $c .= "env $_;\n" for @EnvToServer;
     my $files = sec($block, 'user_files') // '';
-    if (File::Basename::basename($Binary) =~ /nginx/ && "$main$http$conf$files" =~ /_by_lua|lua_/
-        && !$has->('load_module')) {
-        # Debian's nginx has Lua as a dynamic module (libnginx-mod-http-lua); moongate has it built in
-        $c .= "load_module $_;\n" for grep { -f }
-            map { "/usr/lib/nginx/modules/$_.so" } qw(ndk_http_module ngx_http_lua_module);
+    if (File::Basename::basename($Binary) =~ /nginx/ && !$has->('load_module')) {
+        # Debian's nginx has Lua, echo, headers-more and set-misc as dynamic modules
+        # (libnginx-mod-http-*); moongate has them built in. TEST_MOONGATE_NGINX_MODULES names
+        # another directory to look in (e.g. the packages unpacked with dpkg -x).
+        my $all = "$main$http$conf$files";
+        my @want;
+        push @want, qw(ndk_http_module ngx_http_lua_module) if $all =~ /_by_lua|lua_|ndk\./;
+        push @want, 'ngx_http_echo_module' if $all =~ /(?:^|[{;])\s*echo\w*[\s;]/m;
+        push @want, 'ngx_http_headers_more_filter_module' if $all =~ /(?:^|[{;])\s*more_\w+_headers\b/m;
+        push @want, qw(ndk_http_module ngx_http_set_misc_module) if $all =~ /(?:^|[{;])\s*set_(?!by_lua|real_ip)\w+\s|ndk\.set_var/m;
+        my %seen;
+        for my $m (grep { !$seen{$_}++ } @want) {
+            my ($f) = grep { -f } map { "$_/$m.so" }
+                grep { defined } ($ENV{TEST_MOONGATE_NGINX_MODULES}, '/usr/lib/nginx/modules');
+            $c .= "load_module $f;\n" if $f;
+        }
     }
     $c .= "\n$main\n";
     $c .= "events {\n    worker_connections $WorkerConnections;\n}\n\n";
