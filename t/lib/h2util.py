@@ -1,0 +1,149 @@
+"""A small HTTP/2 client over python3-h2 for moongate's tests: raw control over frames
+(streams beyond the limit, resets, floods, odd headers) and a record of what came back."""
+import socket
+import ssl
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.settings
+
+
+# python-h2 takes any GOAWAY for the end of the connection; RFC 9113 6.8 lets the streams up to
+# the last one named finish, which is what the tests look at: a client stays open on GOAWAY.
+_SM = h2.connection.H2ConnectionStateMachine
+_SM._transitions[(h2.connection.ConnectionState.CLIENT_OPEN,
+                  h2.connection.ConnectionInputs.RECV_GOAWAY)] = (
+    None, h2.connection.ConnectionState.CLIENT_OPEN)
+
+
+class Stream:
+    def __init__(self):
+        self.status = None
+        self.headers = []
+        self.body = b''
+        self.ended = False
+        self.reset = None  # the RST_STREAM error code
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return None
+
+
+class Client:
+    def __init__(self, port, tls=False, settings=None, validate=True, host='127.0.0.1'):
+        raw = socket.create_connection((host, port), timeout=5)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_alpn_protocols(['h2'])
+            raw = ctx.wrap_socket(raw, server_hostname='localhost')
+        self.sock = raw
+        cfg = h2.config.H2Configuration(client_side=True, header_encoding='utf-8',
+                                        validate_outbound_headers=validate,
+                                        normalize_outbound_headers=validate,
+                                        validate_inbound_headers=False)
+        self.conn = h2.connection.H2Connection(config=cfg)
+        self.conn.initiate_connection()
+        if settings:
+            self.conn.update_settings(settings)
+        self.streams = {}
+        self.goaway = None  # (last_stream_id, error_code)
+        self.closed = False
+        self.pings = 0
+        self.flush()
+
+    def flush(self):
+        data = self.conn.data_to_send()
+        if data:
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                self.closed = True
+
+    def request(self, path, method='GET', headers=(), body=None, end=True, authority='localhost',
+                scheme='http'):
+        sid = self.conn.get_next_available_stream_id()
+        hdrs = [(':method', method), (':path', path), (':scheme', scheme),
+                (':authority', authority)] + list(headers)
+        self.conn.send_headers(sid, hdrs, end_stream=body is None and end)
+        self.streams[sid] = Stream()
+        if body is not None:
+            self.send_body(sid, body, end)
+        self.flush()
+        return sid
+
+    def send_body(self, sid, body, end=True):
+        while body:
+            n = min(len(body), self.conn.local_flow_control_window(sid),
+                    self.conn.max_outbound_frame_size)
+            if n == 0:
+                self.run(lambda: self.conn.local_flow_control_window(sid) > 0, 5)
+                continue
+            self.conn.send_data(sid, body[:n])
+            body = body[n:]
+            self.flush()
+        if end:
+            self.conn.end_stream(sid)
+        self.flush()
+
+    def raw(self, data):
+        self.sock.sendall(data)
+
+    def run(self, until=None, timeout=3.0):
+        """Read and handle frames until until() is true, the peer closes, or timeout."""
+        deadline = time.time() + timeout
+        while not self.closed and not (until and until()):
+            left = deadline - time.time()
+            if left <= 0:
+                break
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                break
+            except (ConnectionResetError, ssl.SSLError, OSError):
+                self.closed = True
+                break
+            if not data:
+                self.closed = True
+                break
+            try:
+                events = self.conn.receive_data(data)
+            except Exception as e:  # the peer broke the protocol (for the test to see)
+                print('client error:', type(e).__name__, e)
+                self.closed = True
+                break
+            for ev in events:
+                self.handle(ev)
+            self.flush()
+        return self
+
+    def handle(self, ev):
+        st = self.streams.get(getattr(ev, 'stream_id', None))
+        if isinstance(ev, h2.events.ResponseReceived):
+            st.headers = [(k, v) for k, v in ev.headers]
+            st.status = st.header(':status')
+        elif isinstance(ev, h2.events.DataReceived):
+            st.body += ev.data
+            self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+        elif isinstance(ev, h2.events.StreamEnded):
+            st.ended = True
+        elif isinstance(ev, h2.events.StreamReset):
+            if st:
+                st.reset = int(ev.error_code)
+        elif isinstance(ev, h2.events.ConnectionTerminated):
+            self.goaway = (ev.last_stream_id, int(ev.error_code))
+        elif isinstance(ev, h2.events.PingAckReceived):
+            self.pings += 1
+
+    def done(self, *sids):
+        return lambda: all(self.streams[s].ended or self.streams[s].reset is not None
+                           for s in sids)
+
+    def wait(self, *sids, timeout=5.0):
+        return self.run(self.done(*sids), timeout)
