@@ -147,3 +147,101 @@ class Client:
 
     def wait(self, *sids, timeout=5.0):
         return self.run(self.done(*sids), timeout)
+
+
+def load(port, seconds, conns=4, streams=8, tls=False, path='/', body_re=None):
+    """Keep `streams` requests in flight on each of `conns` connections for `seconds`,
+    reconnecting after a GOAWAY, as RFC 9113 6.8 allows a client: the streams above the last
+    one the GOAWAY names were not processed and are sent again on the next connection. A
+    request fails when it gets no complete 200 (a reset, a broken connection, another status,
+    a body body_re does not match). Returns a dict of counts and samples of the failures."""
+    import re
+    import threading
+    res = {'ok': 0, 'failed': 0, 'retried': 0, 'goaways': 0, 'connections': 0, 'samples': []}
+    lock = threading.Lock()
+    end = time.time() + seconds
+    pat = re.compile(body_re) if body_re else None
+
+    def fail(why):
+        with lock:
+            res['failed'] += 1
+            if len(res['samples']) < 5:
+                res['samples'].append(why)
+
+    def worker():
+        pending = 0  # requests to send again on the next connection
+        while time.time() < end or pending:
+            try:
+                c = Client(port, tls=tls)
+            except OSError as e:
+                fail('connect: %s' % e)
+                time.sleep(0.05)
+                continue
+            with lock:
+                res['connections'] += 1
+            live = set()
+            idle_since = time.time()
+            while True:
+                stop = c.goaway is not None or c.closed
+                while not stop and len(live) < streams and (time.time() < end or pending):
+                    try:
+                        live.add(c.request(path))
+                    except Exception:
+                        break
+                    pending = max(0, pending - 1)
+                seen = c.goaway
+                c.run(lambda: any(c.streams[s].ended or c.streams[s].reset is not None
+                                  for s in live) or c.goaway != seen, 2)
+                for s in list(live):
+                    st = c.streams[s]
+                    if st.ended:
+                        live.discard(s)
+                        idle_since = time.time()
+                        if st.status != '200' or (pat and not pat.search(st.body.decode())):
+                            fail('stream %d: %s %r' % (s, st.status, st.body[:60]))
+                        else:
+                            with lock:
+                                res['ok'] += 1
+                    elif st.reset is not None:
+                        live.discard(s)
+                        if c.goaway and s > c.goaway[0]:
+                            pending += 1
+                            with lock:
+                                res['retried'] += 1
+                        else:
+                            fail('stream %d reset %d' % (s, st.reset))
+                if c.goaway is not None:
+                    last = c.goaway[0]
+                    for s in [s for s in live if s > last]:
+                        live.discard(s)
+                        pending += 1
+                        with lock:
+                            res['retried'] += 1
+                if live and time.time() - idle_since > 10:
+                    for s in live:
+                        st = c.streams[s]
+                        fail('stream %d stuck: %s %r goaway=%r' % (s, st.status, st.body[:20],
+                                                                     c.goaway))
+                    break
+                if c.closed or (c.goaway is not None and not live):
+                    for s in live:
+                        fail('stream %d: connection closed under it' % s)
+                    if c.goaway is not None:
+                        with lock:
+                            res['goaways'] += 1
+                    break
+                if not live and time.time() >= end and not pending:
+                    break
+            try:
+                c.sock.close()
+            except OSError:
+                pass
+            if time.time() >= end and not pending:
+                break
+
+    threads = [threading.Thread(target=worker) for _ in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return res
