@@ -563,8 +563,13 @@ void mg_http_v2_init(mg_connection_t *c)
     }
     /* bytes read with the preface (plain h2) */
     if (hc->last > hc->start) {
-        mg_int_t rc = conn_feed(h2, hc->buf + hc->start, hc->last - hc->start);
+        /* moved out first: the log context must not take them for a request line */
+        size_t n = hc->last - hc->start;
+        char *copy = mg_alloc(n);
+        memcpy(copy, hc->buf + hc->start, n);
         hc->start = hc->last = 0;
+        mg_int_t rc = conn_feed(h2, copy, n);
+        free(copy);
         if (rc != MG_OK) {
             conn_flush(h2);
             conn_close(h2);

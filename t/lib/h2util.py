@@ -245,3 +245,91 @@ def load(port, seconds, conns=4, streams=8, tls=False, path='/', body_re=None):
     for t in threads:
         t.join()
     return res
+
+
+class Raw:
+    """Frames by hand, for what a well-behaved client library refuses to send (streams beyond
+    the limit, floods, CONTINUATION chains, odd header blocks). read() collects what comes back
+    as (type name, flags, stream id, payload); headers are decoded into statuses[stream]."""
+
+    TYPES = {0: 'DATA', 1: 'HEADERS', 2: 'PRIORITY', 3: 'RST_STREAM', 4: 'SETTINGS',
+             5: 'PUSH_PROMISE', 6: 'PING', 7: 'GOAWAY', 8: 'WINDOW_UPDATE', 9: 'CONTINUATION'}
+
+    def __init__(self, port, host='127.0.0.1'):
+        import hpack
+        self.sock = socket.create_connection((host, port), timeout=5)
+        self.enc = hpack.Encoder()
+        self.dec = hpack.Decoder()
+        self.buf = b''
+        self.frames = []
+        self.statuses = {}
+        self.closed = False
+        self.sock.sendall(b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + self.frame(4, 0, 0, b''))
+
+    @staticmethod
+    def frame(ftype, flags, sid, payload):
+        return (len(payload).to_bytes(3, 'big') + bytes([ftype, flags]) +
+                sid.to_bytes(4, 'big') + payload)
+
+    def block(self, path='/', method='GET', extra=(), pseudo=None):
+        hdrs = pseudo if pseudo is not None else [
+            (':method', method), (':path', path), (':scheme', 'http'),
+            (':authority', 'localhost')]
+        return self.enc.encode(list(hdrs) + list(extra))
+
+    def headers(self, sid, path='/', end_stream=True, end_headers=True, **kw):
+        flags = (1 if end_stream else 0) | (4 if end_headers else 0)
+        return self.frame(1, flags, sid, self.block(path, **kw))
+
+    def send(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            self.closed = True
+
+    def read(self, timeout=2.0, until=None):
+        deadline = time.time() + timeout
+        while not self.closed and not (until and until()):
+            left = deadline - time.time()
+            if left <= 0:
+                break
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                self.closed = True
+                break
+            if not data:
+                self.closed = True
+                break
+            self.buf += data
+            while len(self.buf) >= 9:
+                n = int.from_bytes(self.buf[:3], 'big')
+                if len(self.buf) < 9 + n:
+                    break
+                ftype, flags = self.buf[3], self.buf[4]
+                sid = int.from_bytes(self.buf[5:9], 'big') & 0x7fffffff
+                payload = self.buf[9:9 + n]
+                self.buf = self.buf[9 + n:]
+                name = self.TYPES.get(ftype, str(ftype))
+                self.frames.append((name, flags, sid, payload))
+                if name == 'HEADERS':
+                    for k, v in self.dec.decode(payload):
+                        if k in (':status', b':status'):
+                            self.statuses[sid] = v if isinstance(v, str) else v.decode()
+                elif name == 'SETTINGS' and not flags & 1:
+                    self.send(self.frame(4, 1, 0, b''))
+        return self
+
+    def goaway(self):
+        for name, flags, sid, payload in self.frames:
+            if name == 'GOAWAY':
+                return (int.from_bytes(payload[:4], 'big') & 0x7fffffff,
+                        int.from_bytes(payload[4:8], 'big'))
+        return None
+
+    def resets(self):
+        return {sid: int.from_bytes(p[:4], 'big') for n, f, sid, p in self.frames
+                if n == 'RST_STREAM'}
