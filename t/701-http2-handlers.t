@@ -256,3 +256,26 @@ c.run(timeout=0.5)
 200
 --- error_log eval
 [qr/H2LOG GET \/t HTTP\/2\.0 200 h2c/, qr/H2LOG GET \/slow HTTP\/2\.0 499 h2c/]
+
+
+
+=== TEST 11: Expect: 100-continue: an interim HEADERS :status 100 before the body is read
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.req.read_body()
+            ngx.say("got ", ngx.req.get_body_data())
+        }
+    }
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT)
+a = c.request('/t', method='POST', headers=[('content-length', '4'), ('expect', '100-continue')], end=False)
+c.run(lambda: c.streams[a].informational, 3)
+print(c.streams[a].informational)
+c.send_body(a, b'data')
+c.wait(a)
+print(c.streams[a].status, c.streams[a].body)
+--- h2_out
+['100']
+200 b'got data\n'
+--- moongate_only: nginx 1.22 sends no 100 on HTTP/2 (its expect test skips HTTP/2), so a client waits out its own expect timeout

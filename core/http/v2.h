@@ -124,6 +124,8 @@ void mg_http_v2_stream_done(mg_connection_t *fc, const mg_http_conn_next_t *next
 mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
                                 mg_str_t location);
 ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt);
+/* "100 Continue" for a stream's request (body.c): an interim HEADERS. */
+mg_int_t mg_http_v2_send_continue(mg_request_t *r);
 ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len);
 /* The writer gave its last bytes, or gave up: end the stream with them, or reset it. */
 void mg_http_v2_output_end(mg_http_v2_stream_t *st, int ok);

@@ -155,6 +155,23 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
     return MG_OK;
 }
 
+mg_int_t mg_http_v2_send_continue(mg_request_t *r)
+{
+    mg_http_v2_stream_t *st = r->hc->stream;
+    if (st->closed || st->submitted || st->h2->c == NULL) {
+        return MG_ERROR;
+    }
+    nghttp2_nv nv;
+    size_t n = 0;
+    nv_add(&nv, &n, ":status", 7, "100", 3);
+    if (nghttp2_submit_headers(st->h2->session, NGHTTP2_FLAG_NONE, st->id, NULL, &nv, 1, NULL) !=
+        0) {
+        return MG_ERROR;
+    }
+    mg_http_v2_schedule(st->h2);
+    return MG_OK;
+}
+
 ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt)
 {
     mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;

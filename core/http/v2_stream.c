@@ -66,6 +66,10 @@ static void stream_unlink(mg_http_v2_stream_t *st)
         st->next->prev = st->prev;
     }
     free(st->head);
+    free(st->method.data);
+    free(st->path.data);
+    free(st->authority.data);
+    free(st->scheme.data);
     free(st->in);
     free(st->out);
     free(st);

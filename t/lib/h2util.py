@@ -25,6 +25,7 @@ class Stream:
         self.body = b''
         self.ended = False
         self.reset = None  # the RST_STREAM error code
+        self.informational = []  # statuses of 1xx responses
 
     def header(self, name):
         for k, v in self.headers:
@@ -128,6 +129,8 @@ class Client:
         if isinstance(ev, h2.events.ResponseReceived):
             st.headers = [(k, v) for k, v in ev.headers]
             st.status = st.header(':status')
+        elif isinstance(ev, h2.events.InformationalResponseReceived):
+            st.informational.append(dict(ev.headers).get(':status'))
         elif isinstance(ev, h2.events.DataReceived):
             st.body += ev.data
             self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
