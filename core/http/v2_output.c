@@ -71,7 +71,7 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
         return MG_ERROR;
     }
     mg_table_elt_t *h = ho->headers.elts;
-    nghttp2_nv *nv = mg_pnalloc(r->pool, (ho->headers.nelts + 8) * sizeof(nghttp2_nv));
+    nghttp2_nv *nv = mg_palloc(r->pool, (ho->headers.nelts + 8) * sizeof(nghttp2_nv));
     size_t n = 0;
     char *status = mg_pnalloc(r->pool, 4);
     snprintf(status, 4, "%03u", (unsigned)(ho->status % 1000));
