@@ -194,6 +194,10 @@ void mg_conn_reset(mg_connection_t *c)
 
 void mg_conn_close(mg_connection_t *c)
 {
+    if (c->close_handler) {
+        c->close_handler(c);
+        return;
+    }
     if (c->fd < 0) {
         return; /* already closed, waiting to be freed */
     }

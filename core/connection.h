@@ -47,6 +47,8 @@ struct mg_connection_s {
     mg_conn_send_chain_pt send_chain; /* several buffers at once (writev) */
     mg_ssl_conn_t *ssl;               /* TLS state (core/ssl.h), NULL for plain: then sendfile may
                                          be used, the kernel seeing the bytes as they are */
+    mg_conn_handler_pt close_handler; /* a connection without a socket of its own (an HTTP/2
+                                         stream's, fd -1): mg_conn_close calls this instead */
     mg_uint_t number;
     mg_uint_t requests;
     mg_msec_t start_msec; /* accepted at (keepalive_time) */

@@ -308,6 +308,8 @@ static int mg_lua_req_http_version(lua_State *L)
         lua_pushnumber(L, 0.9);
     } else if (r->http_major == 1 && r->http_minor <= 1) {
         lua_pushnumber(L, r->http_minor ? 1.1 : 1.0);
+    } else if (r->http_major == 2) {
+        lua_pushnumber(L, 2.0);
     } else {
         lua_pushnil(L);
     }

@@ -21,6 +21,7 @@
 
 extern mg_module_t mg_conf_module;
 extern mg_module_t mg_http_ssl_module;
+extern mg_module_t mg_http_v2_module;
 extern mg_module_t mg_static_module;
 extern mg_module_t mg_stub_status_module;
 extern mg_module_t mg_dav_module;
@@ -86,6 +87,7 @@ mg_module_t *mg_modules[] = {
     &mg_http_module,
     &mg_http_core_module,
     &mg_http_ssl_module, /* core/http/ssl.c: no phase handler, no filter */
+    &mg_http_v2_module,  /* core/http/v2.c: HTTP/2 on client connections; no phase, no filter */
     /* content and phase handlers */
     &mg_static_module,
     &mg_stub_status_module, /* content handler set per location (clcf->handler) */

@@ -8,13 +8,15 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "v2.h"
 
 static void on_client_read(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
     mg_request_t *r = hc->r;
     char ch;
-    ssize_t n = recv(c->fd, &ch, 1, MSG_PEEK);
+    /* an h2 stream has no socket: its state says whether the client went */
+    ssize_t n = hc->stream ? mg_http_v2_stream_peek(c) : recv(c->fd, &ch, 1, MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
     }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "v2.h"
 
 static void body_read_event(mg_connection_t *c);
 static void body_timeout(mg_connection_t *c);
@@ -20,8 +21,12 @@ static void send_continue(mg_request_t *r)
     }
     r->expect_tested = 1;
     mg_table_elt_t *e = r->headers_in.expect;
-    if (e == NULL || r->http_major != 1 || r->http_minor < 1 ||
+    if (e == NULL || (r->http_major == 1 && r->http_minor < 1) || r->http_major == 0 ||
         !mg_str_caseeq(e->value, "100-continue")) {
+        return;
+    }
+    if (r->hc->stream) {
+        r->continue_sent = mg_http_v2_send_continue(r) == MG_OK; /* a HEADERS :status 100 */
         return;
     }
     /* nginx sends it even when body bytes already arrived: an interim response is harmless */

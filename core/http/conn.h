@@ -46,6 +46,10 @@ typedef struct mg_http_conn_s {
     unsigned ssl : 1;            /* a "listen ... ssl" address (c->ssl: TLS was spoken) */
     mg_str_t ssl_servername;     /* the SNI name, lowercase */
     unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
+    unsigned v2_preface : 1;     /* plain h2 may begin here: the first bytes are checked */
+    struct mg_http_v2_conn_s *v2;       /* the connection speaks h2 (v2.c) */
+    struct mg_http_v2_stream_s *stream; /* a request connection of an h2 stream (v2_stream.c):
+                                           no socket, the stream's I/O */
     unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
 } mg_http_conn_t;
 

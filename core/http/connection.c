@@ -13,6 +13,7 @@
 #include "server.h"
 #include "ssl.h"
 #include "stat.h"
+#include "v2.h"
 
 static void read_head(mg_connection_t *c);
 
@@ -210,6 +211,8 @@ void mg_http_init_connection(mg_connection_t *c)
     if (hc->addr_conf->ssl) {
         hc->ssl = 1;
         mg_http_ssl_init_connection(c);
+    } else {
+        hc->v2_preface = mg_http_v2_enabled(hc, cscf);
     }
     mg_conn_read_on(c);
 }
@@ -498,7 +501,15 @@ static void process_buffer(mg_connection_t *c)
                 return;
             }
         }
-        if (!hc->discarding && !hc->proxy_protocol && hc->last > hc->start) {
+        if (hc->v2_preface && !hc->proxy_protocol && hc->last > hc->start) {
+            /* cleartext h2 with prior knowledge: the preface decides (v2.c) */
+            mg_int_t rc = mg_http_v2_preface(c);
+            if (rc == MG_OK) {
+                return;
+            }
+            hc->v2_preface = rc == MG_AGAIN;
+        }
+        if (!hc->discarding && !hc->proxy_protocol && !hc->v2_preface && hc->last > hc->start) {
             mg_int_t rc = parse_buffered(c);
             if (rc == MG_OK) {
                 if (c->closed || c->read_handler != read_head) {
@@ -665,6 +676,10 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next)
 void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
 {
     mg_http_conn_t *hc = c->data;
+    if (hc->stream) {
+        mg_http_v2_stream_done(c, next); /* an h2 stream ends; its connection goes on */
+        return;
+    }
     c->log.action = NULL;
     /* as nginx counts them, a request closing lingering or discarding its body still writes */
     if (!next->lingering && !(next->keepalive && next->body_left)) {

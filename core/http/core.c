@@ -643,7 +643,11 @@ static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *con
             l.ssl = 1; /* an address option too: one listen with it makes the address TLS */
             continue;
         }
-        if (mg_str_eq(a, "http2") || mg_str_eq(a, "quic")) {
+        if (mg_str_eq(a, "http2")) {
+            l.http2 = 1; /* an address option, as ssl (core/http/v2.c) */
+            continue;
+        }
+        if (mg_str_eq(a, "quic")) {
             mg_conf_error(cf, 0, "the \"%s\" parameter of \"listen\" is not supported by moongate",
                           a.data);
             return MG_CONF_ERROR;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "conn.h"
+#include "v2.h"
 
 mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out)
 {
@@ -384,6 +385,9 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
             return;
         }
         hin->chunked = 1;
+    }
+    if (hc->stream && mg_http_v2_body_unsized(hc->stream)) {
+        hin->chunked = 1; /* DATA frames without a content-length reach the reader chunked */
     }
     if (r->method == MG_HTTP_TRACE) {
         bad_request(r, MG_HTTP_NOT_ALLOWED, "client sent TRACE method");

@@ -114,6 +114,7 @@ typedef struct {
     const char *ssl_file; /* the first such listen, for "no ssl_certificate" */
     mg_uint_t ssl_line;
     unsigned proxy_protocol : 1; /* connections start with a PROXY protocol header */
+    unsigned http2 : 1;          /* "listen ... http2" on any of the address's listens */
 } mg_http_addr_conf_t;
 
 /* The per-listening-socket table: one addr conf, or several behind a wildcard socket. */
@@ -134,6 +135,7 @@ typedef struct {
     unsigned reuseport : 1, ipv6only : 1, deferred : 1, bind : 1;
     unsigned ssl : 1;
     unsigned proxy_protocol : 1; /* an address option: one listen with it sets it for all */
+    unsigned http2 : 1;          /* an address option too */
     mg_http_srv_conf_t *server;
     const char *file;
     mg_uint_t line;

@@ -18,6 +18,7 @@
 #include "shm_table.h"
 #include "ssl.h"
 #include "ssl_hello.h"
+#include "v2.h"
 #include "variables.h"
 
 #define PROTO_SSLv2 0x02
@@ -606,6 +607,8 @@ static mg_int_t shared_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
 }
 
 static int sni_callback(SSL *ssl, int *ad, void *arg);
+static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                         const unsigned char *in, unsigned int inlen, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
 static int client_hello_callback(SSL *ssl, int *ad, void *arg);
 static int cert_callback(SSL *ssl, void *arg);
@@ -761,6 +764,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     if (s->cert_vars || hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
         SSL_CTX_set_cert_cb(s->ctx, cert_callback, NULL);
     }
+    SSL_CTX_set_alpn_select_cb(s->ctx, alpn_callback, NULL);
     /* ssl_conf_command last, as nginx: it may override all of the above */
     if (s->conf_commands->nelts) {
         SSL_CONF_CTX *cctx = SSL_CONF_CTX_new();
@@ -1359,6 +1363,29 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* ALPN: "h2" where the address or the server SNI chose has HTTP/2 (core/http/v2.c), else
+ * "http/1.1"; a client offering neither is refused, as nginx >= 1.21.4. */
+static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                         const unsigned char *in, unsigned int inlen, void *arg)
+{
+    (void)arg;
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_http_conn_t *hc = c->data;
+    mg_http_srv_conf_t *cscf = NULL;
+    if (hc->ssl_servername.len) {
+        cscf = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
+    }
+    int h2 = mg_http_v2_enabled(hc, cscf ? cscf : default_srv(hc));
+    static const unsigned char with_h2[] = "\x02h2\x08http/1.1", without[] = "\x08http/1.1";
+    const unsigned char *ours = h2 ? with_h2 : without;
+    unsigned int ourlen = h2 ? sizeof(with_h2) - 1 : sizeof(without) - 1;
+    if (SSL_select_next_proto((unsigned char **)out, outlen, ours, ourlen, in, inlen) !=
+        OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
 static void handshake_timeout(mg_connection_t *c)
 {
     if (c->log.action == NULL) {
@@ -1383,6 +1410,13 @@ static void handshake_handler(mg_connection_t *c)
     c->write_handler = NULL; /* the writer sets its own when it waits */
     mg_conn_timer_del(c);
     mg_http_conn_t *hc = c->data;
+    const unsigned char *proto;
+    unsigned int plen;
+    SSL_get0_alpn_selected(c->ssl->ssl, &proto, &plen);
+    if (plen == 2 && memcmp(proto, "h2", 2) == 0) {
+        mg_http_v2_init(c);
+        return;
+    }
     /* the head gets its client_header_timeout from now */
     mg_conn_timer_set(c, default_srv(hc)->client_header_timeout);
     mg_http_wait_request_start(c);

@@ -670,16 +670,6 @@ static void var_set_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_
     r->limit_rate_set = 1;
 }
 
-/* Constant answers of features moongate does not have (HTTP/2, PROXY protocol),
- * so that configs and log formats naming them keep working. */
-static mg_int_t var_const(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)r;
-    const char *s = (const char *)data;
-    VAR_VALUE(v, s, strlen(s));
-    return MG_OK;
-}
-
 /* $proxy_protocol_addr, _port, _server_addr, _server_port: what the connection's PROXY protocol
  * header said (data: 0 source, 1 destination; +2 the port); not found without one. */
 static mg_int_t var_proxy_protocol(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which)
@@ -780,7 +770,6 @@ static const core_var_t core_vars[] = {
     {"request_body_file", var_request_body_file, 0, MG_HTTP_VAR_NOCACHEABLE},
     {"request_completion", var_request_completion, 0, MG_HTTP_VAR_NOCACHEABLE},
     {"limit_rate", var_limit_rate, 0, MG_HTTP_VAR_CHANGEABLE | MG_HTTP_VAR_NOCACHEABLE},
-    {"http2", var_const, (uintptr_t) "", 0},
     {"proxy_protocol_addr", var_proxy_protocol, 0, 0},
     {"proxy_protocol_server_addr", var_proxy_protocol, 1, 0},
     {"proxy_protocol_port", var_proxy_protocol, 2, 0},

@@ -209,6 +209,7 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
                 ac->ssl_line = ls[j].line;
             }
             ac->proxy_protocol |= ls[j].proxy_protocol;
+            ac->http2 |= ls[j].http2;
             if (ls[j].default_server) {
                 if (ac->default_server && ac->default_server != ls[j].server &&
                     ac->default_server->listen_seen == 2) {

@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "script.h"
 #include "server.h"
+#include "v2.h"
 #include "variables.h"
 
 mg_http_header_filter_pt mg_http_top_header_filter;
@@ -218,6 +219,9 @@ static mg_int_t header_write_filter(mg_request_t *r)
     mg_str_t server = mg_http_server_signature(r);
     if (clcf->server_tokens == MG_HTTP_TOKENS_STRING) {
         server = mg_http_safe_header_value(r, (mg_str_t)mg_string("Server"), server);
+    }
+    if (hc->stream) {
+        return mg_http_v2_send_header(r, status_line, server, location); /* HEADERS */
     }
     size_t len = sizeof("HTTP/1.1 \r\n") + status_line.len + sizeof("Server: \r\n") + server.len +
                  sizeof("Date: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
@@ -503,8 +507,8 @@ static mg_int_t http_flush(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    /* sendfile hands the kernel the file as it is: plain connections only */
-    int use_sendfile = clcf->sendfile && c->ssl == NULL;
+    /* sendfile hands the kernel the file as it is: plain connections with a socket only */
+    int use_sendfile = clcf->sendfile && c->ssl == NULL && c->fd >= 0;
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
     size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;

@@ -97,7 +97,7 @@ our %KnownSections = map { $_ => 1 } qw(
     raw_response_headers_unlike response_body response_body_filters response_body_like
     response_body_unlike response_incomplete
     error_log no_error_log grep_error_log grep_error_log_out
-    moongate_only moongate_skip ssl
+    moongate_only moongate_skip ssl listen_options
     ONLY LAST SKIP
 );
 # Test::Nginx's sections this harness accepts and does not implement: each only skips a block
@@ -413,13 +413,17 @@ sub write_config {
     }
     $c .= "\n$http\n";
     $c .= "    server {\n";
+    # "--- listen_options: http2": more parameters for the test server's listen
+    my $lo = sec($block, 'listen_options') // '';
+    $lo =~ s/\s+\z//;
+    $lo = " $lo" if length $lo;
     if ($Ssl && !$Ssl->{plain_listen}) {
-        $c .= "        listen $ServerAddr:$ServerPort ssl;\n";
+        $c .= "        listen $ServerAddr:$ServerPort ssl$lo;\n";
         $c .= "        ssl_certificate $Ssl->{dir}/localhost.crt;\n"
             . "        ssl_certificate_key $Ssl->{dir}/localhost.key;\n"
             unless "$http$conf" =~ /^\s*"?ssl_certificate(?:_key)?"?\s/m;
     } else {
-        $c .= "        listen $ServerAddr:$ServerPort;\n";
+        $c .= "        listen $ServerAddr:$ServerPort$lo;\n";
     }
     $c .= "        server_name 'localhost';\n";
     $c .= "        client_max_body_size 30M;\n\n";

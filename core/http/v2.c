@@ -1,0 +1,596 @@
+/*
+ * HTTP/2 connections (nginx's ngx_http_v2_module's directives and behaviour): a connection that
+ * negotiated "h2" with ALPN, or whose first bytes on a plain address are the h2 preface, gets
+ * an nghttp2 server session. Bytes read go to nghttp2, which calls back for streams, headers and
+ * DATA (v2_stream.c makes each stream a request); what nghttp2 has to send is gathered into one
+ * buffer and written. Draining (reload, upgrade, QUIT) sends a GOAWAY for every stream, a PING,
+ * and once its ACK shows the client saw the first, the final GOAWAY naming the last stream taken;
+ * the connection closes when its streams are done.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+
+#include "server.h"
+#include "stat.h"
+#include "v2.h"
+#include "variables.h"
+
+#define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_OBUF_SIZE 65536
+/* the drain's final GOAWAY waits this long for the PING's ACK at most */
+#define H2_GOAWAY_WAIT 2000
+static const uint8_t drain_ping[8] = {'m', 'g', 'd', 'r', 'a', 'i', 'n', '0'};
+
+static void conn_flush(mg_http_v2_conn_t *h2);
+
+/* ---- configuration ---- */
+
+static const char *v2_set_chunk_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_size(cf, cmd, conf);
+    if (rv == MG_CONF_OK && ((mg_http_v2_loc_conf_t *)conf)->chunk_size == 0) {
+        return "the http2 chunk size cannot be zero";
+    }
+    return rv;
+}
+
+static const mg_command_t v2_commands[] = {
+    {"http2", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(mg_http_v2_srv_conf_t, enable), NULL},
+    {"http2_max_concurrent_streams", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_num, MG_SRV_CONF,
+     offsetof(mg_http_v2_srv_conf_t, concurrent_streams), NULL},
+    {"http2_body_preread_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_size, MG_SRV_CONF,
+     offsetof(mg_http_v2_srv_conf_t, preread_size), NULL},
+    {"http2_recv_buffer_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_size, MG_MAIN_CONF,
+     offsetof(mg_http_v2_main_conf_t, recv_buffer_size), NULL},
+    {"http2_chunk_size", MG_HTTP_ANY_LOC | MG_CTX_LIF, MG_ARGS(1, 1), v2_set_chunk_size,
+     MG_LOC_CONF, offsetof(mg_http_v2_loc_conf_t, chunk_size), NULL},
+    {0},
+};
+
+static void *v2_create_main_conf(mg_conf_t *cf)
+{
+    mg_http_v2_main_conf_t *m = mg_pcalloc(cf->pool, sizeof(*m));
+    m->recv_buffer_size = MG_CONF_UNSET_SIZE;
+    return m;
+}
+
+/* $http2: "h2" over TLS, "h2c" in cleartext, "" for HTTP/1. */
+static mg_int_t var_http2(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    const char *s = r->hc->stream ? (r->connection->ssl ? "h2" : "h2c") : "";
+    v->value.data = (char *)s;
+    v->value.len = strlen(s);
+    v->valid = 1;
+    v->not_found = 0;
+    return MG_OK;
+}
+
+static const char *v2_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    mg_http_variable_t *var = mg_http_add_variable(cf, (mg_str_t)mg_string("http2"), 0);
+    if (var == NULL) {
+        return MG_CONF_ERROR;
+    }
+    var->get_handler = var_http2;
+    mg_http_v2_main_conf_t *m = conf;
+    if (m->recv_buffer_size == MG_CONF_UNSET_SIZE) {
+        m->recv_buffer_size = 256 * 1024;
+    }
+    if (m->recv_buffer_size <= 2 * 24) {
+        return "value is too small"; /* nginx: at least twice the preface */
+    }
+    return MG_CONF_OK;
+}
+
+static void *v2_create_srv_conf(mg_conf_t *cf)
+{
+    mg_http_v2_srv_conf_t *s = mg_pcalloc(cf->pool, sizeof(*s));
+    s->enable = MG_CONF_UNSET;
+    s->concurrent_streams = MG_CONF_UNSET;
+    s->preread_size = MG_CONF_UNSET_SIZE;
+    return s;
+}
+
+static const char *v2_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    (void)cf;
+    mg_http_v2_srv_conf_t *prev = parent, *conf = child;
+    mg_conf_merge(conf->enable, prev->enable, 0);
+    mg_conf_merge(conf->concurrent_streams, prev->concurrent_streams, 128);
+    mg_conf_merge_size(conf->preread_size, prev->preread_size, 65536);
+    if (conf->preread_size > NGHTTP2_MAX_WINDOW_SIZE) {
+        return "the http2_body_preread_size is too large";
+    }
+    return MG_CONF_OK;
+}
+
+static void *v2_create_loc_conf(mg_conf_t *cf)
+{
+    mg_http_v2_loc_conf_t *l = mg_pcalloc(cf->pool, sizeof(*l));
+    l->chunk_size = MG_CONF_UNSET_SIZE;
+    return l;
+}
+
+static const char *v2_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    (void)cf;
+    mg_http_v2_loc_conf_t *prev = parent, *conf = child;
+    mg_conf_merge_size(conf->chunk_size, prev->chunk_size, 8192);
+    return MG_CONF_OK;
+}
+
+mg_module_t mg_http_v2_module = {
+    .name = "http2",
+    .commands = v2_commands,
+    .create_main_conf = v2_create_main_conf,
+    .init_main_conf = v2_init_main_conf,
+    .create_srv_conf = v2_create_srv_conf,
+    .merge_srv_conf = v2_merge_srv_conf,
+    .create_loc_conf = v2_create_loc_conf,
+    .merge_loc_conf = v2_merge_loc_conf,
+};
+
+int mg_http_v2_enabled(mg_http_conn_t *hc, mg_http_srv_conf_t *cscf)
+{
+    mg_http_v2_srv_conf_t *s = cscf->ctx->srv_conf[mg_http_v2_module.index];
+    return hc->addr_conf->http2 || s->enable == 1;
+}
+
+/* ---- nghttp2's callbacks ---- */
+
+static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *data)
+{
+    mg_http_v2_conn_t *h2 = data;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+        return 0;
+    }
+    mg_http_v2_stream_t *st = mg_http_v2_stream_create(h2, frame->hd.stream_id);
+    nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st);
+    h2->requests++;
+    return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *data)
+{
+    (void)flags;
+    (void)data;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+        return 0;
+    }
+    mg_http_v2_stream_t *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (st == NULL) {
+        return 0;
+    }
+    int err = mg_http_v2_stream_header(st, name, namelen, value, valuelen);
+    if (err) {
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, (uint32_t)err);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *data)
+{
+    mg_http_v2_conn_t *h2 = data;
+    if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) && h2->notice &&
+        !h2->goaway && memcmp(frame->ping.opaque_data, drain_ping, 8) == 0) {
+        /* the client has seen the first GOAWAY: it starts no stream after it */
+        event_active(&h2->goaway_ev, EV_TIMEOUT, 1);
+        return 0;
+    }
+    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
+        return 0;
+    }
+    mg_http_v2_stream_t *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (st == NULL) {
+        return 0;
+    }
+    if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+        mg_http_v2_stream_eof(st);
+    }
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        /* keepalive_requests: this stream is served, none after it */
+        mg_http_srv_conf_t *cscf = h2->hc->addr_conf->default_server;
+        mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+        if (h2->requests >= (mg_uint_t)clcf->keepalive_requests && !h2->goaway) {
+            h2->goaway = 1;
+            nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR,
+                                  NULL, 0);
+        }
+        mg_http_v2_stream_start(st);
+    }
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id,
+                         const uint8_t *d, size_t len, void *data)
+{
+    (void)flags;
+    (void)data;
+    /* the connection's window comes back at once; a stream's when its reader takes the bytes */
+    nghttp2_session_consume_connection(session, len);
+    mg_http_v2_stream_t *st = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (st) {
+        mg_http_v2_stream_data(st, d, len);
+    }
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
+                           void *data)
+{
+    (void)data;
+    mg_http_v2_stream_t *st = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (st) {
+        nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+        mg_http_v2_stream_closed(st, error_code);
+    }
+    return 0;
+}
+
+/* ---- the connection's I/O ---- */
+
+static void conn_close(mg_http_v2_conn_t *h2)
+{
+    if (h2->c && !h2->c->closed) {
+        mg_conn_close(h2->c);
+    }
+}
+
+static void conn_fail(mg_http_v2_conn_t *h2)
+{
+    h2->failed = 1;
+    conn_close(h2);
+}
+
+static void conn_timers(mg_http_v2_conn_t *h2)
+{
+    mg_connection_t *c = h2->c;
+    mg_http_srv_conf_t *cscf = h2->hc->addr_conf->default_server;
+    mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    if (h2->wblocked) {
+        mg_conn_timer_set(c, clcf->send_timeout);
+    } else if (h2->streams == NULL) {
+        mg_conn_timer_set(c, clcf->keepalive_timeout);
+    } else {
+        mg_conn_timer_del(c);
+    }
+}
+
+static void on_write(mg_connection_t *c)
+{
+    mg_http_v2_conn_t *h2 = ((mg_http_conn_t *)c->data)->v2;
+    h2->wblocked = 0;
+    conn_flush(h2);
+}
+
+static void conn_flush(mg_http_v2_conn_t *h2)
+{
+    mg_connection_t *c = h2->c;
+    if (c == NULL || c->closed || h2->failed || h2->in_recv) {
+        return;
+    }
+    for (;;) {
+        while (h2->olast < h2->osize) {
+            const uint8_t *d;
+            ssize_t n = nghttp2_session_mem_send(h2->session, &d);
+            if (n < 0) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0, "http2 session failed: %s",
+                             nghttp2_strerror((int)n));
+                conn_fail(h2);
+                return;
+            }
+            if (n == 0) {
+                break;
+            }
+            if ((size_t)n > h2->osize - h2->olast) {
+                /* a frame larger than the room left: the buffer grows for it */
+                h2->osize = h2->olast + (size_t)n;
+                h2->obuf = mg_realloc(h2->obuf, h2->osize);
+            }
+            memcpy(h2->obuf + h2->olast, d, (size_t)n);
+            h2->olast += (size_t)n;
+        }
+        if (h2->ostart == h2->olast) {
+            break;
+        }
+        ssize_t n = c->send(c, h2->obuf + h2->ostart, h2->olast - h2->ostart);
+        if (n > 0) {
+            h2->ostart += (size_t)n;
+            if (h2->ostart == h2->olast) {
+                h2->ostart = h2->olast = 0;
+                if (h2->osize > H2_OBUF_SIZE) {
+                    h2->osize = H2_OBUF_SIZE;
+                    h2->obuf = mg_realloc(h2->obuf, h2->osize);
+                }
+            }
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            h2->wblocked = 1;
+            c->write_handler = on_write;
+            mg_conn_write_on(c);
+            conn_timers(h2);
+            return;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        mg_log_error(MG_LOG_INFO, &c->log, n < 0 ? errno : 0, "send() failed");
+        conn_fail(h2);
+        return;
+    }
+    if (!nghttp2_session_want_read(h2->session) && !nghttp2_session_want_write(h2->session)) {
+        conn_close(h2); /* GOAWAY sent (or received) and no stream left */
+        return;
+    }
+    conn_timers(h2);
+}
+
+static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_time_update();
+    conn_flush(arg);
+}
+
+void mg_http_v2_schedule(mg_http_v2_conn_t *h2)
+{
+    if (h2->c && !h2->c->closed) {
+        event_active(&h2->flush_ev, EV_TIMEOUT, 1);
+    }
+}
+
+/* Hand bytes to nghttp2: MG_OK, or MG_ERROR (the connection is to close once the GOAWAY nghttp2
+ * queued for it went out). */
+static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
+{
+    h2->in_recv = 1;
+    ssize_t rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf, len);
+    h2->in_recv = 0;
+    if (rv < 0) {
+        mg_connection_t *c = h2->c;
+        if (c && !c->closed) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid http2 data: %s",
+                         nghttp2_strerror((int)rv));
+        }
+        if (rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC && rv != NGHTTP2_ERR_FLOODED) {
+            nghttp2_session_terminate_session(h2->session, NGHTTP2_PROTOCOL_ERROR);
+        }
+        return MG_ERROR;
+    }
+    return MG_OK;
+}
+
+static void on_read(mg_connection_t *c)
+{
+    mg_http_v2_conn_t *h2 = ((mg_http_conn_t *)c->data)->v2;
+    for (;;) {
+        ssize_t n = c->recv(c, h2->rbuf, h2->rsize);
+        if (n > 0) {
+            if (conn_feed(h2, h2->rbuf, (size_t)n) != MG_OK) {
+                conn_flush(h2); /* the GOAWAY nghttp2 queued, then the close */
+                conn_close(h2);
+                return;
+            }
+            if (c->closed) {
+                return;
+            }
+            if ((size_t)n < h2->rsize) {
+                break; /* the socket is drained (level-triggered: more comes as an event) */
+            }
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (h2->streams || n < 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, n < 0 ? errno : 0,
+                         n < 0 ? "recv() failed" : "client closed connection");
+        }
+        conn_fail(h2);
+        return;
+    }
+    conn_flush(h2);
+}
+
+static void on_timeout(mg_connection_t *c)
+{
+    mg_http_v2_conn_t *h2 = ((mg_http_conn_t *)c->data)->v2;
+    if (h2->wblocked) {
+        c->timedout = 1;
+        mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+        conn_fail(h2);
+        return;
+    }
+    /* keepalive_timeout without a stream: GOAWAY, then close */
+    nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(h2->session), NGHTTP2_NO_ERROR,
+                          NULL, 0);
+    h2->goaway = 1;
+    conn_flush(h2);
+    conn_close(h2);
+}
+
+/* ---- draining ---- */
+
+static void on_goaway_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_http_v2_conn_t *h2 = arg;
+    mg_time_update();
+    if (h2->goaway || h2->c == NULL || h2->c->closed) {
+        return;
+    }
+    h2->goaway = 1;
+    nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(h2->session), NGHTTP2_NO_ERROR,
+                          NULL, 0);
+    conn_flush(h2);
+}
+
+/* The server drains or quits: a GOAWAY for all streams and a PING; its ACK (or a bounded wait)
+ * brings the final GOAWAY, so no stream the client sent meanwhile is lost. */
+static void on_quit(mg_server_hook_t *hook)
+{
+    mg_http_v2_conn_t *h2 =
+        (mg_http_v2_conn_t *)((char *)hook - offsetof(mg_http_v2_conn_t, quit_hook));
+    mg_server_hook_del(hook);
+    if (h2->goaway || h2->notice || h2->c == NULL || h2->c->closed) {
+        return;
+    }
+    h2->notice = 1;
+    nghttp2_submit_shutdown_notice(h2->session);
+    nghttp2_submit_ping(h2->session, NGHTTP2_FLAG_NONE, drain_ping);
+    struct timeval tv = {H2_GOAWAY_WAIT / 1000, (H2_GOAWAY_WAIT % 1000) * 1000};
+    event_add(&h2->goaway_ev, &tv);
+    conn_flush(h2);
+}
+
+/* ---- life ---- */
+
+void mg_http_v2_release(mg_http_v2_conn_t *h2)
+{
+    if (--h2->refs) {
+        return;
+    }
+    for (mg_http_v2_stream_t *st = h2->streams, *next; st; st = next) {
+        next = st->next;
+        free(st->head);
+        free(st->method.data);
+        free(st->path.data);
+        free(st->authority.data);
+        free(st->scheme.data);
+        free(st->in);
+        free(st->out);
+        free(st);
+    }
+    event_del(&h2->flush_ev);
+    event_del(&h2->goaway_ev);
+    nghttp2_session_del(h2->session);
+    free(h2->rbuf);
+    free(h2->obuf);
+    free(h2);
+}
+
+/* The connection's pool is going (it was closed): the streams' requests go with it. */
+static void conn_gone(void *data)
+{
+    mg_http_v2_conn_t *h2 = data;
+    mg_server_hook_del(&h2->quit_hook);
+    event_del(&h2->flush_ev);
+    event_del(&h2->goaway_ev);
+    h2->c = NULL;
+    h2->failed = 1;
+    mg_http_v2_streams_abort(h2);
+    mg_http_v2_release(h2);
+}
+
+void mg_http_v2_init(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
+    mg_http_v2_srv_conf_t *s = cscf->ctx->srv_conf[mg_http_v2_module.index];
+    mg_http_v2_main_conf_t *m = cscf->ctx->main_conf[mg_http_v2_module.index];
+    mg_http_v2_conn_t *h2 = mg_calloc(sizeof(*h2));
+    h2->c = c;
+    h2->hc = hc;
+    h2->server = c->server;
+    h2->refs = 1;
+    h2->ssl = c->ssl != NULL;
+    h2->rsize = m->recv_buffer_size;
+    h2->rbuf = mg_alloc(h2->rsize);
+    h2->osize = H2_OBUF_SIZE;
+    h2->obuf = mg_alloc(h2->osize);
+    hc->v2 = h2;
+    event_assign(&h2->flush_ev, c->server->base, -1, 0, on_flush_ev, h2);
+    event_assign(&h2->goaway_ev, c->server->base, -1, 0, on_goaway_ev, h2);
+    mg_pool_cleanup_add(c->pool, conn_gone, h2);
+
+    nghttp2_session_callbacks *cb;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_option *opt;
+    nghttp2_option_new(&opt);
+    /* a stream's window opens as its reader takes the body (backpressure per stream) */
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    nghttp2_session_server_new2(&h2->session, cb, h2, opt);
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cb);
+
+    size_t header_list =
+        cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)s->concurrent_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)s->preread_size},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)mg_min(header_list, UINT32_MAX)},
+    };
+    nghttp2_submit_settings(h2->session, NGHTTP2_FLAG_NONE, iv, mg_nelems(iv));
+    /* the connection's window: streams bound what they hold, the connection need not */
+    nghttp2_session_set_local_window_size(h2->session, NGHTTP2_FLAG_NONE, 0,
+                                          NGHTTP2_MAX_WINDOW_SIZE);
+
+    if (!c->tcp_nodelay && c->sockaddr.ss_family != AF_UNIX) {
+        /* frames of several streams leave as they come: Nagle would hold the small ones */
+        int one = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->tcp_nodelay = 1;
+    }
+    c->log.action = NULL;
+    c->read_handler = on_read;
+    c->write_handler = on_write;
+    c->timeout_handler = on_timeout;
+    mg_server_conn_reusable(c, 0);
+    mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
+    h2->quit_hook.handler = on_quit;
+    mg_server_hook_add(c->server, &h2->quit_hook);
+    if (c->server->quitting) {
+        on_quit(&h2->quit_hook);
+    }
+    /* bytes read with the preface (plain h2) */
+    if (hc->last > hc->start) {
+        /* moved out first: the log context must not take them for a request line */
+        size_t n = hc->last - hc->start;
+        char *copy = mg_alloc(n);
+        memcpy(copy, hc->buf + hc->start, n);
+        hc->start = hc->last = 0;
+        mg_int_t rc = conn_feed(h2, copy, n);
+        free(copy);
+        if (rc != MG_OK) {
+            conn_flush(h2);
+            conn_close(h2);
+            return;
+        }
+    }
+    mg_conn_read_on(c);
+    conn_flush(h2);
+}
+
+mg_int_t mg_http_v2_preface(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    size_t have = hc->last - hc->start, want = sizeof(H2_PREFACE) - 1;
+    if (memcmp(hc->buf + hc->start, H2_PREFACE, mg_min(have, want)) != 0) {
+        return MG_DECLINED;
+    }
+    if (have < want) {
+        return MG_AGAIN;
+    }
+    mg_conn_timer_del(c);
+    mg_http_v2_init(c);
+    return MG_OK;
+}

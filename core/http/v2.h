@@ -1,0 +1,133 @@
+/*
+ * HTTP/2 on the client side, with libnghttp2 doing frames, HPACK and flow control: v2.c holds
+ * the directives and a connection's session (read, write, GOAWAY, drain), v2_stream.c turns a
+ * stream into an ordinary request on a connection of its own without a socket, v2_output.c
+ * sends the response head and body as HEADERS and DATA.
+ */
+#ifndef MG_HTTP_V2_H
+#define MG_HTTP_V2_H
+
+#include <nghttp2/nghttp2.h>
+
+#include "conn.h"
+#include "server.h"
+
+typedef struct {
+    int enable;                  /* http2 on|off */
+    mg_int_t concurrent_streams; /* http2_max_concurrent_streams */
+    size_t preread_size;         /* http2_body_preread_size: a stream's initial window */
+} mg_http_v2_srv_conf_t;
+
+typedef struct {
+    size_t recv_buffer_size; /* http2_recv_buffer_size */
+} mg_http_v2_main_conf_t;
+
+typedef struct {
+    size_t chunk_size; /* http2_chunk_size: the most one DATA frame carries */
+} mg_http_v2_loc_conf_t;
+
+typedef struct mg_http_v2_conn_s mg_http_v2_conn_t;
+typedef struct mg_http_v2_stream_s mg_http_v2_stream_t;
+
+struct mg_http_v2_conn_s {
+    mg_connection_t *c; /* the client's connection; NULL once it is closed */
+    mg_http_conn_t *hc; /* its HTTP state (addr_conf, default server) */
+    mg_server_t *server;
+    nghttp2_session *session;
+    mg_http_v2_stream_t *streams; /* every stream not yet freed */
+    mg_uint_t nactive;            /* streams whose request runs or whose response is queued */
+    mg_uint_t requests;           /* streams taken (keepalive_requests) */
+    mg_uint_t refs;               /* the connection and each stream's request connection */
+    char *rbuf;                   /* http2_recv_buffer_size */
+    size_t rsize;
+    char *obuf; /* frames to write, gathered from nghttp2 */
+    size_t osize, ostart, olast;
+    struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
+    struct event goaway_ev; /* the final GOAWAY after a drain's notice */
+    mg_server_hook_t quit_hook;
+    unsigned ssl : 1;
+    unsigned wblocked : 1; /* the socket is full: waiting for it */
+    unsigned goaway : 1;   /* the final GOAWAY is queued: no stream after it */
+    unsigned notice : 1;   /* the drain's first GOAWAY (all streams) was queued */
+    unsigned failed : 1;   /* the socket is gone or the session failed: closing */
+    unsigned in_recv : 1;  /* nghttp2 is in mem_recv: a flush waits for its end */
+};
+
+struct mg_http_v2_stream_s {
+    mg_http_v2_conn_t *h2;
+    mg_http_v2_stream_t *prev, *next;
+    int32_t id;
+    mg_connection_t *fc; /* the request's connection; NULL once it is freed */
+    mg_http_conn_t *hc;
+    /* the request head, built from the header block as HTTP/1.1 text for the parser */
+    char *head;
+    size_t head_len, head_size, header_bytes;
+    mg_str_t method, path, authority, scheme;
+    /* request body bytes from DATA frames, for the body reader (c->recv) */
+    char *in;
+    size_t in_start, in_last, in_size;
+    size_t in_unacked; /* DATA bytes handed to the reader but not yet given back as window */
+    /* response body bytes from the writer (c->send_chain), for DATA frames */
+    char *out;
+    size_t out_start, out_last, out_size;
+    size_t chunk_size;
+    unsigned head_done : 1;  /* the request was started */
+    unsigned in_eof : 1;     /* END_STREAM came */
+    unsigned in_chunked : 1; /* no content-length: DATA goes to the reader as chunks */
+    unsigned submitted : 1;  /* the response HEADERS were submitted */
+    unsigned deferred : 1;   /* the data source waits for the writer */
+    unsigned out_eof : 1;    /* the request is done: what "out" holds is the rest */
+    unsigned closed : 1;     /* nghttp2 closed the stream (sent, reset or the session went) */
+    unsigned reset : 1;      /* closed before the response got out: the request's I/O fails */
+    unsigned counted : 1;    /* counted in h2->nactive */
+};
+
+extern mg_module_t mg_http_v2_module;
+
+/* ---- v2.c: the connection ---- */
+/* Whether h2 may be spoken on hc's address without TLS (listen ... http2, or http2 on in its
+ * default server). */
+int mg_http_v2_enabled(mg_http_conn_t *hc, mg_http_srv_conf_t *cscf);
+/* A plain connection's first bytes: MG_DECLINED (not the h2 preface), MG_AGAIN (a prefix of
+ * it so far) or MG_OK (the connection now speaks h2; hc's buffered bytes were taken). */
+mg_int_t mg_http_v2_preface(mg_connection_t *c);
+/* Take over c, which negotiated h2 with ALPN, or whose preface was seen. */
+void mg_http_v2_init(mg_connection_t *c);
+/* Write what nghttp2 has, from the loop (coalesced). */
+void mg_http_v2_schedule(mg_http_v2_conn_t *h2);
+/* A reference on h2 dropped: the last one frees it. */
+void mg_http_v2_release(mg_http_v2_conn_t *h2);
+
+/* ---- v2_stream.c: a stream as a request ---- */
+mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id);
+/* A header field of the stream's block: 0, or an nghttp2 error code to reset it with. */
+int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
+                             const uint8_t *value, size_t vlen);
+/* The header block ended: the request starts. */
+void mg_http_v2_stream_start(mg_http_v2_stream_t *st);
+void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t len);
+void mg_http_v2_stream_eof(mg_http_v2_stream_t *st);
+/* nghttp2 closed the stream (error_code NO_ERROR after a complete exchange). */
+void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code);
+/* The connection goes: every stream's request is closed. */
+void mg_http_v2_streams_abort(mg_http_v2_conn_t *h2);
+/* The peer is gone for the request's abort watch (abort.c): 0, or -1 with errno. */
+ssize_t mg_http_v2_stream_peek(mg_connection_t *fc);
+/* Whether the stream's body comes without a content-length (read as chunked). */
+int mg_http_v2_body_unsized(mg_http_v2_stream_t *st);
+/* The request on fc is done (connection.c's mg_http_conn_continue for a stream). */
+void mg_http_v2_stream_done(mg_connection_t *fc, const mg_http_conn_next_t *next);
+
+/* ---- v2_output.c: the response ---- */
+/* The last header filter for a stream: HEADERS (with END_STREAM for a head-only response)
+ * and a data source reading what the writer gives (stream_send_chain). */
+mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
+                                mg_str_t location);
+ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt);
+/* "100 Continue" for a stream's request (body.c): an interim HEADERS. */
+mg_int_t mg_http_v2_send_continue(mg_request_t *r);
+ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len);
+/* The writer gave its last bytes, or gave up: end the stream with them, or reset it. */
+void mg_http_v2_output_end(mg_http_v2_stream_t *st, int ok);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * A stream's response: the last header filter submits HEADERS (the fields write.c's serializer
+ * would write, lowercase, without the connection's own), the writer's send_chain copies the
+ * body into the stream's buffer (a bounded budget: a full one is EAGAIN to the writer, so a
+ * stream whose client stops reading holds only that), and nghttp2's data source takes it out
+ * as DATA frames of at most http2_chunk_size as the flow-control windows allow.
+ */
+#include "v2.h"
+
+#define STREAM_OUT_SIZE 65536
+
+static void nv_add(nghttp2_nv *nv, size_t *n, const char *name, size_t nlen, const char *value,
+                   size_t vlen)
+{
+    nv[*n].name = (uint8_t *)name;
+    nv[*n].namelen = nlen;
+    nv[*n].value = (uint8_t *)value;
+    nv[*n].valuelen = vlen;
+    nv[*n].flags = NGHTTP2_NV_FLAG_NONE;
+    (*n)++;
+}
+
+/* Fields HTTP/2 forbids (RFC 9113 8.2.2): the connection's, not the response's. */
+static int connection_specific(mg_str_t name)
+{
+    return mg_str_caseeq(name, "connection") || mg_str_caseeq(name, "keep-alive") ||
+           mg_str_caseeq(name, "proxy-connection") || mg_str_caseeq(name, "transfer-encoding") ||
+           mg_str_caseeq(name, "upgrade");
+}
+
+static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                         uint32_t *flags, nghttp2_data_source *source, void *user_data)
+{
+    (void)user_data;
+    mg_http_v2_stream_t *st = source->ptr;
+    size_t have = st->out_last - st->out_start;
+    if (have == 0 && !st->out_eof) {
+        st->deferred = 1;
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    size_t n = mg_min(mg_min(have, length), st->chunk_size);
+    memcpy(buf, st->out + st->out_start, n);
+    st->out_start += n;
+    if (st->out_start == st->out_last) {
+        st->out_start = st->out_last = 0;
+        if (st->out_eof) {
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            if (!st->in_eof) {
+                /* the response is whole while the client still sends: nginx's way, a reset
+                 * with NO_ERROR after it (RFC 9113 8.1) */
+                nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+            }
+        }
+    }
+    mg_connection_t *fc = st->fc;
+    if (n && fc && fc->writing) {
+        event_active(&fc->wev, EV_WRITE, 1); /* room for the writer */
+    }
+    return (ssize_t)n;
+}
+
+mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
+                                mg_str_t location)
+{
+    (void)status_line;
+    mg_http_v2_stream_t *st = r->hc->stream;
+    mg_http_v2_conn_t *h2 = st->h2;
+    mg_http_headers_out_t *ho = &r->headers_out;
+    if (st->closed || h2->c == NULL) {
+        r->connection->closed = 1;
+        return MG_ERROR;
+    }
+    mg_table_elt_t *h = ho->headers.elts;
+    nghttp2_nv *nv = mg_palloc(r->pool, (ho->headers.nelts + 8) * sizeof(nghttp2_nv));
+    size_t n = 0;
+    char *status = mg_pnalloc(r->pool, 4);
+    snprintf(status, 4, "%03u", (unsigned)(ho->status % 1000));
+    nv_add(nv, &n, ":status", 7, status, 3);
+    int own_server = 0, own_date = 0;
+    for (size_t i = 0; i < ho->headers.nelts; i++) {
+        own_server |= mg_str_caseeq(h[i].key, "server");
+        own_date |= mg_str_caseeq(h[i].key, "date");
+    }
+    if (!own_server && server.len) {
+        nv_add(nv, &n, "server", 6, server.data, server.len);
+    }
+    if (!own_date) {
+        nv_add(nv, &n, "date", 4, mg_now.http, strlen(mg_now.http));
+    }
+    if (ho->content_type.len) {
+        mg_str_t ct = ho->content_type;
+        if (ho->charset.len) {
+            char *p = mg_pnalloc(r->pool, ct.len + 10 + ho->charset.len);
+            memcpy(p, ct.data, ct.len);
+            memcpy(p + ct.len, "; charset=", 10);
+            memcpy(p + ct.len + 10, ho->charset.data, ho->charset.len);
+            ct.data = p;
+            ct.len += 10 + ho->charset.len;
+        }
+        nv_add(nv, &n, "content-type", 12, ct.data, ct.len);
+    }
+    if (ho->content_length_n >= 0) {
+        char *p = mg_pnalloc(r->pool, 24);
+        size_t len = (size_t)(mg_put_uint(p, (uint64_t)ho->content_length_n) - p);
+        nv_add(nv, &n, "content-length", 14, p, len);
+    }
+    if (ho->last_modified_time >= 0) {
+        char *p = mg_pnalloc(r->pool, 40);
+        mg_time_http(p, ho->last_modified_time);
+        nv_add(nv, &n, "last-modified", 13, p, strlen(p));
+    }
+    if (location.len) {
+        nv_add(nv, &n, "location", 8, location.data, location.len);
+    }
+    size_t size = 0;
+    for (size_t i = 0; i < ho->headers.nelts; i++) {
+        if (h[i].hash == 0 || &h[i] == ho->location) {
+            continue;
+        }
+        mg_str_t key = mg_http_safe_header_name(r, h[i].key);
+        if (connection_specific(key)) {
+            continue;
+        }
+        mg_str_t value = mg_http_safe_header_value(r, key, h[i].value);
+        char *lower = mg_pnalloc(r->pool, key.len);
+        for (size_t k = 0; k < key.len; k++) {
+            lower[k] = (char)mg_tolower(key.data[k]);
+        }
+        nv_add(nv, &n, lower, key.len, value.data, value.len);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size += nv[i].namelen + nv[i].valuelen + 4;
+    }
+    r->header_size = size;
+    r->bytes_sent += size; /* as the head's bytes on HTTP/1: $body_bytes_sent leaves them out */
+
+    mg_http_v2_loc_conf_t *vlcf = mg_http_get_loc_conf(r, mg_http_v2_module);
+    st->chunk_size = vlcf->chunk_size;
+    nghttp2_data_provider prd = {.source.ptr = st, .read_callback = data_read};
+    int rv = nghttp2_submit_response(h2->session, st->id, nv, n, r->header_only ? NULL : &prd);
+    if (rv != 0) {
+        mg_log_error(MG_LOG_ALERT, &r->connection->log, 0, "nghttp2_submit_response() failed: %s",
+                     nghttp2_strerror(rv));
+        r->connection->closed = 1;
+        return MG_ERROR;
+    }
+    st->submitted = 1;
+    if (r->header_only) {
+        st->out_eof = 1; /* HEADERS end the stream; what the writer gives is dropped */
+        if (!st->in_eof) {
+            nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+        }
+    }
+    mg_http_v2_schedule(h2);
+    return MG_OK;
+}
+
+mg_int_t mg_http_v2_send_continue(mg_request_t *r)
+{
+    mg_http_v2_stream_t *st = r->hc->stream;
+    if (st->closed || st->submitted || st->h2->c == NULL) {
+        return MG_ERROR;
+    }
+    nghttp2_nv nv;
+    size_t n = 0;
+    nv_add(&nv, &n, ":status", 7, "100", 3);
+    if (nghttp2_submit_headers(st->h2->session, NGHTTP2_FLAG_NONE, st->id, NULL, &nv, 1, NULL) !=
+        0) {
+        return MG_ERROR;
+    }
+    mg_http_v2_schedule(st->h2);
+    return MG_OK;
+}
+
+ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt)
+{
+    mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
+    if (st->reset || st->closed || st->h2->c == NULL) {
+        errno = EPIPE;
+        return -1;
+    }
+    if (st->out_eof) {
+        /* a head-only response: the body filters' bytes have nowhere to go */
+        size_t all = 0;
+        for (int i = 0; i < cnt; i++) {
+            all += iov[i].iov_len;
+        }
+        return (ssize_t)all;
+    }
+    if (st->out == NULL) {
+        st->out_size = STREAM_OUT_SIZE;
+        st->out = mg_alloc(st->out_size);
+    }
+    if (st->out_start && st->out_last == st->out_size) {
+        memmove(st->out, st->out + st->out_start, st->out_last - st->out_start);
+        st->out_last -= st->out_start;
+        st->out_start = 0;
+    }
+    size_t copied = 0;
+    for (int i = 0; i < cnt && st->out_last < st->out_size; i++) {
+        size_t k = mg_min(iov[i].iov_len, st->out_size - st->out_last);
+        memcpy(st->out + st->out_last, iov[i].iov_base, k);
+        st->out_last += k;
+        copied += k;
+        if (k < iov[i].iov_len) {
+            break;
+        }
+    }
+    if (copied == 0) {
+        errno = EAGAIN; /* the data source wakes the writer once it took some */
+        return -1;
+    }
+    if (st->deferred && st->submitted) {
+        st->deferred = 0;
+        nghttp2_session_resume_data(st->h2->session, st->id);
+    }
+    mg_http_v2_schedule(st->h2);
+    return (ssize_t)copied;
+}
+
+ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len)
+{
+    struct iovec iov = {(void *)buf, len};
+    return mg_http_v2_send_chain(fc, &iov, 1);
+}
+
+void mg_http_v2_output_end(mg_http_v2_stream_t *st, int ok)
+{
+    mg_http_v2_conn_t *h2 = st->h2;
+    if (st->out_eof && ok) {
+        return;
+    }
+    if (ok && st->submitted) {
+        st->out_eof = 1;
+        if (st->deferred) {
+            st->deferred = 0;
+            nghttp2_session_resume_data(h2->session, st->id);
+        }
+    } else if (!st->closed && h2->c) {
+        st->out_eof = 1;
+        nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+    }
+    mg_http_v2_schedule(h2);
+}

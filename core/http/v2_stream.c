@@ -1,0 +1,522 @@
+/*
+ * An HTTP/2 stream as an ordinary request, as nginx runs one on a "fake" connection: the
+ * stream's header block becomes HTTP/1.1 head text that the usual parser and headers_in.c take
+ * (the version then reads 2.0), on a connection of its own without a socket whose recv gives
+ * the DATA frames' bytes (chunked when no content-length tells their sum) and whose send_chain
+ * feeds the stream's DATA (v2_output.c). Its events are fired by the h2 connection; closing it
+ * resets the stream. The stream's window opens as the body reader takes its bytes.
+ */
+#include "server.h"
+#include "stat.h"
+#include "v2.h"
+
+#define STREAM_READ_SIZE 16384 /* room after the head for the body reader's reads */
+
+static void stream_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *fc = arg;
+    mg_time_update();
+    fc->read_handler(fc);
+}
+
+static void stream_on_write(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *fc = arg;
+    fc->writing = 0;
+    mg_time_update();
+    if (fc->write_handler) {
+        fc->write_handler(fc);
+    }
+}
+
+static void stream_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *fc = arg;
+    fc->timer_set = 0;
+    mg_time_update();
+    fc->timeout_handler(fc);
+}
+
+/* Read events while no one reads (a request between its body and its end): nothing to do. */
+static void stream_read_idle(mg_connection_t *fc)
+{
+    mg_conn_read_off(fc);
+}
+
+static void stream_timeout_idle(mg_connection_t *fc)
+{
+    (void)fc;
+}
+
+static void stream_unlink(mg_http_v2_stream_t *st)
+{
+    mg_http_v2_conn_t *h2 = st->h2;
+    if (st->prev) {
+        st->prev->next = st->next;
+    } else {
+        h2->streams = st->next;
+    }
+    if (st->next) {
+        st->next->prev = st->prev;
+    }
+    free(st->head);
+    free(st->method.data);
+    free(st->path.data);
+    free(st->authority.data);
+    free(st->scheme.data);
+    free(st->in);
+    free(st->out);
+    free(st);
+}
+
+mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id)
+{
+    mg_http_v2_stream_t *st = mg_calloc(sizeof(*st));
+    st->h2 = h2;
+    st->id = id;
+    st->next = h2->streams;
+    if (st->next) {
+        st->next->prev = st;
+    }
+    h2->streams = st;
+    return st;
+}
+
+static void head_append(mg_http_v2_stream_t *st, const char *s, size_t n)
+{
+    if (st->head_len + n > st->head_size) {
+        st->head_size = mg_max(st->head_size * 2, st->head_len + n + 256);
+        st->head = mg_realloc(st->head, st->head_size);
+    }
+    memcpy(st->head + st->head_len, s, n);
+    st->head_len += n;
+}
+
+/* A pseudo-header's value, kept until the head is built (nghttp2's memory is the frame's). */
+static mg_str_t keep(const uint8_t *v, size_t len)
+{
+    char *p = mg_alloc(len + 1);
+    memcpy(p, v, len);
+    p[len] = '\0';
+    return (mg_str_t){len, p};
+}
+
+int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
+                             const uint8_t *value, size_t vlen)
+{
+    mg_http_srv_conf_t *cscf = st->h2->hc->addr_conf->default_server;
+    /* large_client_header_buffers bound a field and the whole list, as nginx >= 1.19.7 */
+    st->header_bytes += nlen + vlen + 32;
+    if (nlen + vlen > cscf->large_client_header_buffers_size ||
+        st->header_bytes > cscf->large_client_header_buffers_size *
+                               (size_t)cscf->large_client_header_buffers_num) {
+        mg_connection_t *c = st->h2->c;
+        if (c) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header field");
+        }
+        /* as nginx: the connection ends, this stream the last one named */
+        nghttp2_session_terminate_session2(st->h2->session, st->id, NGHTTP2_ENHANCE_YOUR_CALM);
+        return NGHTTP2_ENHANCE_YOUR_CALM;
+    }
+    /* the parser sees CR, LF and NUL as the head's structure: such a value cannot be one */
+    for (size_t i = 0; i < vlen; i++) {
+        if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
+            return NGHTTP2_PROTOCOL_ERROR;
+        }
+    }
+    if (nlen && name[0] == ':') {
+        /* nghttp2 checked which pseudo-headers come, once each, before the others */
+        mg_str_t n = {nlen, (char *)name};
+        mg_str_t *slot = mg_str_eq(n, ":method")      ? &st->method
+                         : mg_str_eq(n, ":path")      ? &st->path
+                         : mg_str_eq(n, ":authority") ? &st->authority
+                         : mg_str_eq(n, ":scheme")    ? &st->scheme
+                                                      : NULL;
+        if (slot && slot->data == NULL) {
+            *slot = keep(value, vlen);
+        }
+        return 0;
+    }
+    head_append(st, (const char *)name, nlen);
+    head_append(st, ": ", 2);
+    head_append(st, (const char *)value, vlen);
+    head_append(st, "\r\n", 2);
+    return 0;
+}
+
+static void free_str(mg_str_t *s)
+{
+    free(s->data);
+    s->data = NULL;
+}
+
+static void free_mem(void *data)
+{
+    free(*(char **)data);
+}
+
+/* The request connection goes (its request with it, as a client connection's). */
+static void stream_conn_gone(void *data)
+{
+    mg_connection_t *fc = data;
+    mg_http_conn_t *hc = fc->data;
+    if (hc->r) {
+        mg_http_free_request(hc->r);
+    }
+    mg_stat_state(fc->server, &hc->stat, MG_STAT_NONE);
+}
+
+static void stream_conn_free(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *fc = arg;
+    mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
+    mg_server_t *srv = fc->server;
+    mg_cycle_t *cycle = fc->cycle;
+    mg_http_v2_conn_t *h2 = st->h2;
+    mg_pool_destroy(fc->pool);
+    free(fc);
+    mg_server_cycle_release(srv, cycle);
+    st->fc = NULL;
+    st->hc = NULL;
+    if (st->closed) {
+        stream_unlink(st);
+    }
+    mg_http_v2_schedule(h2);
+    mg_http_v2_release(h2);
+}
+
+/* mg_conn_close for a stream's connection: the stream is reset unless its response is whole. */
+static void stream_conn_close(mg_connection_t *fc)
+{
+    mg_http_conn_t *hc = fc->data;
+    mg_http_v2_stream_t *st = hc->stream;
+    if (st->fc != fc || fc->fd == -2) {
+        return;
+    }
+    fc->fd = -2; /* closed: freed on the next loop turn */
+    fc->closed = 1;
+    event_del(&fc->rev);
+    event_del(&fc->wev);
+    evtimer_del(&fc->timer);
+    fc->reading = fc->writing = fc->timer_set = 0;
+    if (!st->out_eof) {
+        mg_http_v2_output_end(st, 0);
+    }
+    struct timeval now = {0, 0};
+    event_base_once(fc->server->base, -1, EV_TIMEOUT, stream_conn_free, fc, &now);
+}
+
+static ssize_t stream_recv(mg_connection_t *fc, char *buf, size_t len)
+{
+    mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
+    size_t have = st->in_last - st->in_start;
+    if (have == 0) {
+        if (st->reset) {
+            errno = ECONNRESET;
+            return -1;
+        }
+        if (st->in_eof) {
+            return 0;
+        }
+        errno = EAGAIN;
+        return -1;
+    }
+    size_t n = mg_min(have, len);
+    memcpy(buf, st->in + st->in_start, n);
+    st->in_start += n;
+    if (st->in_start == st->in_last) {
+        st->in_start = st->in_last = 0;
+        /* all taken: the client may send the window's worth again */
+        mg_http_v2_conn_t *h2 = st->h2;
+        if (st->in_unacked && !st->closed && h2->c) {
+            nghttp2_session_consume_stream(h2->session, st->id, st->in_unacked);
+            mg_http_v2_schedule(h2);
+        }
+        st->in_unacked = 0;
+    }
+    return (ssize_t)n;
+}
+
+static ssize_t stream_send_plain(mg_connection_t *fc, const char *buf, size_t len)
+{
+    return mg_http_v2_send(fc, buf, len);
+}
+
+static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_len)
+{
+    mg_http_v2_conn_t *h2 = st->h2;
+    mg_connection_t *c = h2->c;
+    mg_http_conn_t *chc = h2->hc;
+    mg_connection_t *fc = mg_calloc(sizeof(*fc));
+    fc->fd = -1;
+    fc->server = c->server;
+    fc->cycle = c->cycle;
+    c->cycle->refs++;
+    fc->listening = c->listening;
+    fc->pool = mg_pool_create(c->listening->pool_size ? c->listening->pool_size : 1024);
+    fc->log = c->log;
+    fc->sockaddr = c->sockaddr;
+    fc->socklen = c->socklen;
+    mg_conn_local_addr(c);
+    fc->local_sockaddr = c->local_sockaddr;
+    fc->local_socklen = c->local_socklen;
+    memcpy(fc->addr_text, c->addr_text, sizeof(fc->addr_text));
+    fc->proxy_protocol = c->proxy_protocol;
+    fc->ssl = c->ssl; /* $scheme, $https, $ssl_*; no I/O goes through it here */
+    fc->number = c->number;
+    fc->start_msec = c->start_msec;
+    fc->requests = h2->requests - 1;
+    fc->recv = stream_recv;
+    fc->send = stream_send_plain;
+    fc->send_chain = mg_http_v2_send_chain;
+    fc->close_handler = stream_conn_close;
+    fc->read_handler = stream_read_idle;
+    fc->timeout_handler = stream_timeout_idle;
+    fc->tcp_nodelay = 1;
+    event_assign(&fc->rev, c->server->base, -1, EV_READ | EV_PERSIST, stream_on_read, fc);
+    event_assign(&fc->wev, c->server->base, -1, EV_WRITE, stream_on_write, fc);
+    evtimer_assign(&fc->timer, c->server->base, stream_on_timer, fc);
+
+    mg_http_conn_t *hc = mg_pcalloc(fc->pool, sizeof(mg_http_conn_t));
+    fc->data = hc;
+    fc->log.data = hc;
+    hc->port = chc->port;
+    hc->addr_conf = chc->addr_conf;
+    hc->out_tail = &hc->out;
+    hc->ssl = chc->ssl;
+    if (chc->ssl_servername.len) {
+        hc->ssl_servername.data = mg_pnalloc(fc->pool, chc->ssl_servername.len);
+        memcpy(hc->ssl_servername.data, chc->ssl_servername.data, chc->ssl_servername.len);
+        hc->ssl_servername.len = chc->ssl_servername.len;
+    }
+    hc->stream = st;
+    hc->size = head_len + STREAM_READ_SIZE;
+    hc->buf = mg_alloc(hc->size);
+    mg_pool_cleanup_add(fc->pool, free_mem, &hc->buf);
+    mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
+    mg_pool_cleanup_add(fc->pool, free_mem, &hc->head.headers);
+    mg_pool_cleanup_add(fc->pool, stream_conn_gone, fc);
+    st->fc = fc;
+    st->hc = hc;
+    h2->refs++;
+    return fc;
+}
+
+/* The stream could not become a request: reset it. */
+static void stream_refuse(mg_http_v2_stream_t *st, uint32_t code, const char *why)
+{
+    mg_http_v2_conn_t *h2 = st->h2;
+    if (why && h2->c) {
+        mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "%s", why);
+    }
+    nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, st->id, code);
+    mg_http_v2_schedule(h2);
+}
+
+void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
+{
+    mg_http_v2_conn_t *h2 = st->h2;
+    if (st->head_done || h2->c == NULL) {
+        return;
+    }
+    st->head_done = 1;
+    if (st->method.data == NULL || st->path.data == NULL || st->path.len == 0) {
+        /* CONNECT (no :path): nginx answers it 405 over HTTP/1 and has no tunnel on h2 */
+        stream_refuse(st, NGHTTP2_PROTOCOL_ERROR, "client sent no :path");
+        goto done;
+    }
+    /* "METHOD PATH HTTP/1.1", Host from :authority unless a host field came, the fields */
+    size_t hlen = st->method.len + 1 + st->path.len + sizeof(" HTTP/1.1\r\n") - 1 +
+                  (st->authority.data ? sizeof("Host: \r\n") - 1 + st->authority.len : 0) +
+                  st->head_len + 2;
+    mg_connection_t *fc = stream_conn_create(st, hlen);
+    mg_http_conn_t *hc = fc->data;
+    char *p = hc->buf;
+    memcpy(p, st->method.data, st->method.len);
+    p += st->method.len;
+    *p++ = ' ';
+    memcpy(p, st->path.data, st->path.len);
+    p += st->path.len;
+    memcpy(p, " HTTP/1.1\r\n", 11);
+    p += 11;
+    int has_host = 0, has_length = 0;
+    for (size_t i = 0; i < st->head_len; i++) {
+        /* field names are lowercase in h2 and each starts a line */
+        if (i == 0 || st->head[i - 1] == '\n') {
+            size_t left = st->head_len - i;
+            has_host |= left >= 5 && memcmp(st->head + i, "host:", 5) == 0;
+            has_length |= left >= 15 && memcmp(st->head + i, "content-length:", 15) == 0;
+        }
+    }
+    /* a body without a length reaches the reader chunked (headers_in.c asks) */
+    st->in_chunked = !st->in_eof && !has_length;
+    if (st->authority.data && !has_host) {
+        memcpy(p, "Host: ", 6);
+        p += 6;
+        memcpy(p, st->authority.data, st->authority.len);
+        p += st->authority.len;
+        memcpy(p, "\r\n", 2);
+        p += 2;
+    }
+    if (st->head_len) {
+        memcpy(p, st->head, st->head_len);
+        p += st->head_len;
+    }
+    memcpy(p, "\r\n", 2);
+    p += 2;
+    hc->last = (size_t)(p - hc->buf);
+    free(st->head);
+    st->head = NULL;
+    st->head_len = st->head_size = 0;
+
+    mg_http_request_head_t *head = &hc->head;
+    ssize_t rc;
+    for (;;) {
+        rc = mg_http_parse_request_head(hc->buf, hc->last, head);
+        if (rc != MG_PARSE_TOO_MANY_HEADERS) {
+            break;
+        }
+        head->max_headers *= 2;
+        head->headers = mg_realloc(head->headers, head->max_headers * sizeof(mg_http_header_t));
+    }
+    if (rc < 0) {
+        stream_refuse(st, NGHTTP2_PROTOCOL_ERROR, "client sent invalid request in http2 stream");
+        mg_conn_close(fc);
+        goto done;
+    }
+    /* the version the request speaks: "HTTP/2.0" in $request and $server_protocol */
+    memcpy((char *)head->request_line.data + head->request_line.len - 3, "2.0", 3);
+    head->http_major = 2;
+    head->http_minor = 0;
+    mg_stat_state(fc->server, &hc->stat, MG_STAT_READING);
+    mg_http_process_request_head(fc, head, (size_t)rc);
+done:
+    free_str(&st->method);
+    free_str(&st->path);
+    free_str(&st->authority);
+    free_str(&st->scheme);
+}
+
+int mg_http_v2_body_unsized(mg_http_v2_stream_t *st)
+{
+    return st->in_chunked;
+}
+
+static void in_append(mg_http_v2_stream_t *st, const char *d, size_t len)
+{
+    if (st->in_last + len > st->in_size) {
+        if (st->in_start) {
+            memmove(st->in, st->in + st->in_start, st->in_last - st->in_start);
+            st->in_last -= st->in_start;
+            st->in_start = 0;
+        }
+        if (st->in_last + len > st->in_size) {
+            st->in_size = mg_max(st->in_size * 2, st->in_last + len);
+            st->in = mg_realloc(st->in, st->in_size);
+        }
+    }
+    memcpy(st->in + st->in_last, d, len);
+    st->in_last += len;
+}
+
+static void in_wake(mg_http_v2_stream_t *st)
+{
+    mg_connection_t *fc = st->fc;
+    if (fc && fc->reading) {
+        event_active(&fc->rev, EV_READ, 1);
+    }
+}
+
+void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t len)
+{
+    if (st->fc == NULL || st->hc->r == NULL || len == 0) {
+        /* no reader (the request ended): the bytes are dropped, the window given back */
+        nghttp2_session_consume_stream(st->h2->session, st->id, len);
+        return;
+    }
+    if (st->in_chunked) {
+        char line[32];
+        int n = snprintf(line, sizeof(line), "%zx\r\n", len);
+        in_append(st, line, (size_t)n);
+        in_append(st, (const char *)data, len);
+        in_append(st, "\r\n", 2);
+    } else {
+        in_append(st, (const char *)data, len);
+    }
+    st->in_unacked += len;
+    in_wake(st);
+}
+
+void mg_http_v2_stream_eof(mg_http_v2_stream_t *st)
+{
+    if (st->in_eof) {
+        return;
+    }
+    st->in_eof = 1;
+    if (st->in_chunked) {
+        in_append(st, "0\r\n\r\n", 5);
+    }
+    in_wake(st);
+}
+
+void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code)
+{
+    st->closed = 1;
+    mg_connection_t *fc = st->fc;
+    if (fc == NULL) {
+        stream_unlink(st);
+        return;
+    }
+    if (!st->out_eof || error_code != NGHTTP2_NO_ERROR) {
+        /* reset by the client, or the session went: the request's reads and writes fail,
+         * which ends it as a closed client connection ends a request */
+        st->reset = 1;
+        if (fc->reading) {
+            event_active(&fc->rev, EV_READ, 1);
+        }
+        if (fc->writing) {
+            event_active(&fc->wev, EV_WRITE, 1);
+        }
+    }
+}
+
+void mg_http_v2_streams_abort(mg_http_v2_conn_t *h2)
+{
+    for (mg_http_v2_stream_t *st = h2->streams, *next; st; st = next) {
+        next = st->next;
+        st->closed = 1;
+        st->reset = 1;
+        if (st->fc) {
+            mg_conn_close(st->fc);
+        }
+    }
+}
+
+ssize_t mg_http_v2_stream_peek(mg_connection_t *fc)
+{
+    mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
+    if (st->reset) {
+        errno = ECONNRESET;
+        return -1;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
+void mg_http_v2_stream_done(mg_connection_t *fc, const mg_http_conn_next_t *next)
+{
+    mg_http_conn_t *hc = fc->data;
+    mg_http_v2_stream_t *st = hc->stream;
+    fc->log.action = NULL;
+    mg_stat_state(fc->server, &hc->stat, MG_STAT_NONE);
+    mg_http_v2_output_end(st, !next->reset && st->fc == fc && fc->fd == -1 && !fc->closed);
+    mg_conn_close(fc);
+}

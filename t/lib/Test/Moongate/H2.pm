@@ -1,0 +1,59 @@
+# HTTP/2 checks for Test::Moongate blocks: a block's "--- h2_cmd" (a shell command: curl,
+# h2load, nghttp) or "--- h2_py" (Python with t/lib/h2util.py's Client, python3-h2) runs once
+# the server is up; its output is compared with "--- h2_out" (exact) or "--- h2_out_like"
+# (a regex). The block's HTTP/1 request is ignored unless it has one of its own checks.
+package Test::Moongate::H2;
+use strict;
+use warnings;
+use Test::Moongate;
+use Test::More ();
+
+my $Lib = Test::Moongate::repo_root() . '/t/lib';
+
+sub run_client {
+    my ($block) = @_;
+    my $name = $block->name;
+    my $out;
+    if (defined(my $py = $block->h2_py)) {
+        my $file = Test::Moongate::servroot() . '/h2_test.py';
+        open my $fh, '>', $file or die "$file: $!";
+        print $fh "import sys\nsys.path.insert(0, '$Lib')\nfrom h2util import *\n"
+            . Test::Moongate::expand_env($py);
+        close $fh;
+        # Debian's python3 has python3-h2 (a python3 earlier on PATH may not)
+        my $py3 = -x "/usr/bin/python3" ? "/usr/bin/python3" : "python3";
+        $out = `timeout 60 $py3 $file 2>&1`;
+    } else {
+        my $cmd = Test::Moongate::expand_env($block->h2_cmd);
+        chomp $cmd;
+        $out = `timeout 60 sh -c '$cmd' 2>&1`;
+    }
+    if (defined(my $want = $block->h2_out)) {
+        Test::More::is($out, Test::Moongate::expand_env($want), "$name - h2 client output");
+    }
+    if (defined(my $re = $block->h2_out_like)) {
+        chomp $re;
+        Test::More::like($out, qr/$re/ms, "$name - h2 client output matches");
+    }
+}
+
+sub import {
+    add_known_sections(qw(h2_cmd h2_py h2_out h2_out_like));
+    add_block_preprocessor(sub {
+        my $block = shift;
+        return unless defined $block->h2_cmd || defined $block->h2_py;
+        my $init = $block->init;
+        $block->set_value(init => sub {
+            if (defined $init) {
+                ref $init eq 'CODE' ? $init->() : eval "package main; $init; 1" || die $@;
+            }
+            run_client($block);
+        });
+        unless (defined $block->request || defined $block->raw_request) {
+            $block->set_value(request => "GET /");
+            $block->set_value(ignore_response => 1);
+        }
+    });
+}
+
+1;
