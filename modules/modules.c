@@ -146,9 +146,9 @@ mg_module_t *mg_modules[] = {
                                 the rewrite phase's end (its init runs before Lua's) */
     &mg_echo_module,         /* echo's program (content handler per location); its
                                 before/after-body filter runs after Lua's, as in OpenResty */
-    &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
-                       of their phases, log_by_lua before access_log; its filters see the
-                       response before add_header, as nginx's addon filters do */
+    &mg_lua_module,     /* content_by_lua per location; rewrite/access_by_lua postponed to the end
+                           of their phases, log_by_lua before access_log; its filters see the
+                           response before add_header, as nginx's addon filters do */
     &mg_lua_ssl_module, /* ssl_*_by_lua*: Lua code in the TLS handshake */
     &mg_not_modified_module,
     &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */
