@@ -9,7 +9,7 @@
 #include "regex.h"
 
 static int regex_jit = 1;
-static pcre2_match_data *regex_md;
+static MG_THREAD_LOCAL pcre2_match_data *regex_md;
 
 static void regex_free(void *data)
 {

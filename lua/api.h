@@ -162,7 +162,7 @@ typedef struct {
 } mg_lua_current_t;
 
 extern mg_module_t mg_lua_module;
-extern mg_lua_current_t mg_lua_cur;
+extern MG_THREAD_LOCAL mg_lua_current_t mg_lua_cur;
 
 /* ---- context.c ---- */
 /* The running request, or luaL_error "no request found" outside one. */

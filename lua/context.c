@@ -5,7 +5,7 @@
  */
 #include "api.h"
 
-mg_lua_current_t mg_lua_cur;
+MG_THREAD_LOCAL mg_lua_current_t mg_lua_cur;
 
 static const struct {
     unsigned phase;

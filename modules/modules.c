@@ -63,6 +63,7 @@ extern mg_module_t mg_proxy_extra_module;
 extern mg_module_t mg_proxy_cookie_module;
 extern mg_module_t mg_proxy_store_module;
 extern mg_module_t mg_empty_gif_module;
+extern mg_module_t mg_handler_module;
 extern mg_module_t mg_flv_module;
 extern mg_module_t mg_mp4_module;
 extern mg_module_t mg_referer_module;
@@ -112,7 +113,8 @@ mg_module_t *mg_modules[] = {
                                is a filter, below) */
     &mg_proxy_cookie_module,
     &mg_empty_gif_module,
-    &mg_flv_module, /* content handlers set per location (clcf->handler) */
+    &mg_handler_module, /* handler NAME: an embedding program's C content handler */
+    &mg_flv_module,     /* content handlers set per location (clcf->handler) */
     &mg_mp4_module,
     &mg_referer_module, /* $invalid_referer */
     &mg_secure_link_module,
