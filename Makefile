@@ -119,7 +119,16 @@ $(UNIT_BINS): objs/unit/%: t/unit/%.c objs/libmoongate.a objs/Makefile.conf
 	$(CC) $(ALL_CFLAGS) $(INCS) -It/unit -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< \
 	    objs/libmoongate.a $(LIBS)
 
-test: objs/moongate objs/libmoongate.so unit
+# tools/docgen.c prints docs/directives.md from the directive tables (t/006-docs.t compares)
+objs/docgen: tools/docgen.c objs/libmoongate.a objs/Makefile.conf
+	$(CC) $(ALL_CFLAGS) $(INCS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< objs/libmoongate.a $(LIBS)
+
+docs: objs/docgen
+	@mkdir -p docs
+	objs/docgen > docs/directives.md.tmp && mv docs/directives.md.tmp docs/directives.md
+	objs/docgen --lua > docs/lua-api.md.tmp && mv docs/lua-api.md.tmp docs/lua-api.md
+
+test: objs/moongate objs/libmoongate.so objs/docgen unit
 	prove -I t/lib $(PROVE_FLAGS) $(TESTS)
 
 # unused-exports reads the objects of the build
@@ -190,4 +199,4 @@ bench: objs/moongate
 clean:
 	rm -rf objs t/servroot*
 
--include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d) objs/docgen.d
