@@ -93,6 +93,17 @@ const moongate_handler_t *mg_embed_handler(mg_cycle_t *cycle, const char *name, 
     return NULL;
 }
 
+const moongate_filter_t *mg_embed_filter(mg_cycle_t *cycle, const char *name, size_t len)
+{
+    mg_embed_t *reg = cycle->embed;
+    for (moongate_filter_t *f = reg ? reg->filters : NULL; f && f->name; f++) {
+        if (strlen(f->name) == len && memcmp(f->name, name, len) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
 static void copy_registry(embed_server_t *es, const moongate_options_t *opts)
 {
     size_t n = 0;
@@ -103,6 +114,15 @@ static void copy_registry(embed_server_t *es, const moongate_options_t *opts)
     for (size_t i = 0; i < n; i++) {
         es->reg.handlers[i] = opts->handlers[i];
         es->reg.handlers[i].name = mg_strdup(opts->handlers[i].name);
+    }
+    n = 0;
+    while (opts->filters && opts->filters[n].name) {
+        n++;
+    }
+    es->reg.filters = mg_calloc((n + 1) * sizeof(moongate_filter_t));
+    for (size_t i = 0; i < n; i++) {
+        es->reg.filters[i] = opts->filters[i];
+        es->reg.filters[i].name = mg_strdup(opts->filters[i].name);
     }
     n = 0;
     while (opts->lua_modules && opts->lua_modules[n].name) {
@@ -551,6 +571,10 @@ void moongate_server_destroy(moongate_server_t *srv)
         free((void *)h->name);
     }
     free(es->reg.handlers);
+    for (moongate_filter_t *f = es->reg.filters; f && f->name; f++) {
+        free((void *)f->name);
+    }
+    free(es->reg.filters);
     for (moongate_lua_module_t *m = es->reg.lua_modules; m && m->name; m++) {
         free((void *)m->name);
         free((void *)m->source);

@@ -67,6 +67,21 @@ typedef struct {
     const char *source;
 } moongate_lua_module_t;
 
+/* A response filter, named in the config by `filter NAME;` (one per location, inherited by
+ * nested ones) and run for every response the location sends (not subrequests): `header` (may
+ * be NULL) sees the head before it goes out, reads and changes the status and the headers
+ * (moongate_response_get_status/_get_header, moongate_response_status/_header); `body` (may be
+ * NULL) gets the body in pieces, `last` set with the final one (which may be empty), and
+ * replaces the body with what it gives moongate_filter_write, so a piece it gives nothing for
+ * is dropped (with a body filter, Content-Length goes: the length may change). Both return
+ * MOONGATE_OK or MOONGATE_ERROR (the response is cut off). */
+typedef struct {
+    const char *name;
+    int (*header)(moongate_request_t *r, void *data);
+    int (*body)(moongate_request_t *r, const char *chunk, size_t len, int last, void *data);
+    void *data;
+} moongate_filter_t;
+
 /* Gets every error log line at `log_level` or more severe, as written to the error log
  * (without the newline), besides the error_log destinations of the config. */
 typedef void (*moongate_log_pt)(void *data, int level, const char *line, size_t len);
@@ -82,7 +97,8 @@ typedef struct {
     const moongate_lua_module_t *lua_modules; /* ends with a NULL name; NULL = none */
     moongate_log_pt log;
     void *log_data;
-    int log_level; /* 0 = MOONGATE_LOG_NOTICE */
+    int log_level;                    /* 0 = MOONGATE_LOG_NOTICE */
+    const moongate_filter_t *filters; /* ends with a NULL name; NULL = none */
 } moongate_options_t;
 
 /* Parse and check the configuration and open its listening sockets. NULL on error, with the
@@ -150,6 +166,11 @@ int moongate_response_write(moongate_request_t *r, const void *data, size_t len)
  * nothing was written. r is gone afterwards. Call it from the server's loop thread. When the
  * client went away meanwhile, it only frees r. */
 void moongate_request_finish(moongate_request_t *r, int rc);
+/* In a filter: the response's status and headers as they are now. */
+int moongate_response_get_status(moongate_request_t *r);
+const char *moongate_response_get_header(moongate_request_t *r, const char *name, size_t *len);
+/* In a body filter: bytes of the new body (copied). 0 or -1. */
+int moongate_filter_write(moongate_request_t *r, const void *data, size_t len);
 /* 1 when the client closed its connection while the handler waited. */
 int moongate_request_aborted(moongate_request_t *r);
 

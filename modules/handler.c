@@ -1,9 +1,11 @@
 /*
  * `handler NAME;` in a location: the content handler an embedding program registered under
  * NAME (moongate.h, core/embed.c) answers, through the request API of moongate.h
- * implemented here. The handle a handler gets (moongate_request_t) is malloc'ed: a handler
- * that returned MOONGATE_AGAIN may hold it after its client went away (the request's pool
- * is then gone), until it calls moongate_request_finish, which frees it.
+ * implemented here. `filter NAME;`: the program's header and body filter for the location's
+ * responses, one filter of the chains (its place: modules/modules.c). The handle a handler gets
+ * (moongate_request_t) is malloc'ed: a handler that returned MOONGATE_AGAIN may hold it after its
+ * client went away (the request's pool is then gone), until it calls moongate_request_finish, which
+ * frees it.
  */
 #include <unistd.h>
 
@@ -13,9 +15,12 @@
 #include "str.h"
 
 mg_module_t mg_handler_module;
+static mg_http_header_filter_pt next_header_filter;
+static mg_http_body_filter_pt next_body_filter;
 
 typedef struct {
     const moongate_handler_t *h;
+    const moongate_filter_t *f; /* MG_CONF_UNSET_PTR until merged */
 } handler_loc_conf_t;
 
 struct moongate_request_s {
@@ -30,6 +35,8 @@ struct moongate_request_s {
     unsigned finished : 1;
     unsigned wrote : 1;
     unsigned aborted : 1;
+    unsigned in_filter : 1;      /* a header filter runs: status and headers go to headers_out */
+    mg_buf_t *fout, **fout_last; /* what a body filter writes */
 };
 
 static void request_gone(void *data)
@@ -243,6 +250,147 @@ const char *moongate_request_body(moongate_request_t *w, size_t *len)
 void moongate_response_status(moongate_request_t *w, int status)
 {
     w->status = status;
+    if (w->in_filter) {
+        w->r->headers_out.status = (mg_uint_t)status;
+    }
+}
+
+int moongate_response_get_status(moongate_request_t *w)
+{
+    return (int)w->r->headers_out.status;
+}
+
+const char *moongate_response_get_header(moongate_request_t *w, const char *name, size_t *len)
+{
+    mg_request_t *r = w->r;
+    size_t nlen = strlen(name);
+    if (nlen == 12 && mg_strncasecmp(name, "Content-Type", 12) == 0) {
+        return r->headers_out.content_type.len ? str_out(r->headers_out.content_type, len) : NULL;
+    }
+    mg_table_elt_t *h = r->headers_out.headers.elts;
+    for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
+        if (h[i].hash && h[i].key.len == nlen && mg_strncasecmp(h[i].key.data, name, nlen) == 0) {
+            return str_out(h[i].value, len);
+        }
+    }
+    return NULL;
+}
+
+int moongate_filter_write(moongate_request_t *w, const void *data, size_t len)
+{
+    if (w->fout_last == NULL || len == 0) {
+        return w->fout_last ? 0 : -1;
+    }
+    char *copy = mg_pnalloc(w->r->pool, len);
+    memcpy(copy, data, len);
+    *w->fout_last = mg_buf_mem(w->r->pool, copy, len);
+    w->fout_last = &(*w->fout_last)->next;
+    return 0;
+}
+
+/* The handle of r for a filter: the handler's when a handler answers, else a new one that the
+ * request's pool frees. */
+static moongate_request_t *filter_handle(mg_request_t *r)
+{
+    moongate_request_t *w = mg_pool_cleanup_find(r->pool, request_gone);
+    if (w == NULL) {
+        w = mg_calloc(sizeof(moongate_request_t));
+        w->r = r;
+        mg_pool_cleanup_add(r->pool, request_gone, w);
+    }
+    return w;
+}
+
+static mg_int_t filter_header(mg_request_t *r)
+{
+    handler_loc_conf_t *lc = mg_http_get_loc_conf(r, mg_handler_module);
+    const moongate_filter_t *f = lc->f;
+    if (f == NULL || r->parent) {
+        return next_header_filter(r);
+    }
+    moongate_request_t *w = filter_handle(r);
+    if (f->header) {
+        w->in_filter = 1;
+        int rc = f->header(w, f->data);
+        w->in_filter = 0;
+        if (rc != MOONGATE_OK) {
+            return MG_ERROR;
+        }
+    }
+    if (f->body) {
+        mg_http_clear_content_length(r);
+    }
+    return next_header_filter(r);
+}
+
+/* The bytes of a buffer, read in when they are in a file. */
+static const char *buf_bytes(mg_request_t *r, mg_buf_t *b, size_t *len)
+{
+    if (!b->in_file) {
+        *len = mg_buf_size(b);
+        return b->pos ? b->pos : ""; /* an empty last or flush buffer */
+    }
+    size_t n = (size_t)(b->file_last - b->file_pos);
+    char *p = mg_pnalloc(r->pool, n ? n : 1);
+    if (pread(b->fd, p, n, b->file_pos) != (ssize_t)n) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "pread() failed in filter");
+        return NULL;
+    }
+    *len = n;
+    return p;
+}
+
+static mg_int_t filter_body(mg_request_t *r, mg_buf_t *in)
+{
+    handler_loc_conf_t *lc = mg_http_get_loc_conf(r, mg_handler_module);
+    const moongate_filter_t *f = lc->f;
+    if (f == NULL || f->body == NULL || r->parent || in == NULL) {
+        return next_body_filter(r, in);
+    }
+    moongate_request_t *w = filter_handle(r);
+    mg_buf_t *out = NULL;
+    w->fout = NULL;
+    w->fout_last = &w->fout;
+    int flush = 0, last = 0;
+    for (mg_buf_t *b = in; b; b = b->next) {
+        size_t len;
+        const char *p = buf_bytes(r, b, &len);
+        if (p == NULL || f->body(w, p, len, b->last_buf, f->data) != MOONGATE_OK) {
+            w->fout_last = NULL;
+            return MG_ERROR;
+        }
+        flush |= b->flush;
+        last |= b->last_buf;
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        } else {
+            b->pos = b->last;
+        }
+    }
+    out = w->fout;
+    w->fout_last = NULL;
+    if (flush || last) {
+        mg_buf_t *end = mg_buf_mem(r->pool, NULL, 0);
+        end->flush = flush;
+        end->last_buf = last;
+        mg_buf_t **pp = &out;
+        while (*pp) {
+            pp = &(*pp)->next;
+        }
+        *pp = end;
+    }
+    if (out == NULL) {
+        return MG_OK;
+    }
+    return next_body_filter(r, out);
+}
+
+static void handler_init_filters(void)
+{
+    next_header_filter = mg_http_top_header_filter;
+    mg_http_top_header_filter = filter_header;
+    next_body_filter = mg_http_top_body_filter;
+    mg_http_top_body_filter = filter_body;
 }
 
 int moongate_response_header(moongate_request_t *w, const char *name, const char *value)
@@ -295,15 +443,37 @@ int moongate_response_write(moongate_request_t *w, const void *data, size_t len)
 
 static void *handler_create_loc_conf(mg_conf_t *cf)
 {
-    return mg_pcalloc(cf->pool, sizeof(handler_loc_conf_t));
+    handler_loc_conf_t *lc = mg_pcalloc(cf->pool, sizeof(handler_loc_conf_t));
+    lc->f = MG_CONF_UNSET_PTR;
+    return lc;
 }
 
 static const char *handler_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
 {
     (void)cf;
     handler_loc_conf_t *p = prev, *c = conf;
-    if (c->h == NULL) {
-        c->h = p->h;
+    if (c->f == MG_CONF_UNSET_PTR) {
+        c->f = p->f == MG_CONF_UNSET_PTR ? NULL : p->f;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *filter_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    handler_loc_conf_t *lc = conf;
+    mg_str_t *name = &cf->args[1];
+    if (lc->f != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    if (mg_str_eq(*name, "off")) {
+        lc->f = NULL;
+        return MG_CONF_OK;
+    }
+    lc->f = mg_embed_filter(cf->cycle, name->data, name->len);
+    if (lc->f == NULL) {
+        mg_conf_error(cf, 0, "unknown filter \"%.*s\"", (int)name->len, name->data);
+        return MG_CONF_ERROR;
     }
     return MG_CONF_OK;
 }
@@ -328,6 +498,7 @@ static const char *handler_set(mg_conf_t *cf, const mg_command_t *cmd, void *con
 
 static const mg_command_t handler_commands[] = {
     {"handler", MG_CTX_LOCATION, MG_ARGS(1, 1), handler_set, MG_LOC_CONF, 0, NULL},
+    {"filter", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), filter_set, MG_LOC_CONF, 0, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -336,4 +507,5 @@ mg_module_t mg_handler_module = {
     .commands = handler_commands,
     .create_loc_conf = handler_create_loc_conf,
     .merge_loc_conf = handler_merge_loc_conf,
+    .init_filters = handler_init_filters,
 };

@@ -20,6 +20,8 @@ is($code, 0, 'the test program builds with pkg-config') or diag($out);
 my $run = "$dir/run";
 mkdir $run;
 mkdir "$run/logs";
+mkdir "$run/html";
+Test::Moongate::spew("$run/html/a.txt", "static text\n" x 1000);
 my ($pa, $pb) = (Test::Moongate::find_free_port(), Test::Moongate::find_free_port());
 $pb = Test::Moongate::find_free_port() while $pb == $pa;
 my $log = "$dir/out";
@@ -52,6 +54,17 @@ is($body, "got:$big", 'B: a body spooled to a file is read back');
 is($body, 'got:abc', 'A: a body in memory');
 ($status, $head, $body) = embed_request($pa, 'GET', '/teapot');
 is($status, 418, 'a handler returning a status');
+
+($status, $head, $body) = embed_request($pa, 'GET', '/filtered/x');
+is($status, 201, 'filtered: the handler\'s status');
+like($head, qr/^X-Seen: 201 A\r?$/m, 'the header filter saw the status and a header');
+is($body, "A GET /FILTERED/X X-TEST= Q=NO\n(END)\n", 'the body filter rewrote the body');
+($status, $head, $body) = embed_request($pa, 'GET', '/static/a.txt');
+like($head, qr/^X-Seen: 200 -\r?$/m, 'a static file through the filter');
+unlike($head, qr/^Content-Length:/mi, 'without its length');
+is($body, ("STATIC TEXT\n" x 1000) . "(END)\n", 'its bytes rewritten');
+($status, $head, $body) = embed_request($pb, 'GET', '/static/a.txt');
+is($body, "static text\n" x 1000, '"filter off": the file as it is');
 
 ($status, $head, $body) = embed_request($pa, 'GET', '/lua');
 is($body, "set from C\n", 'A: moongate_server_lua ran in A\'s VM');

@@ -3,8 +3,10 @@
  * event_base (attach), B on a thread of its own. Each answers /who from the same C handler
  * with its own data; A's /timer finishes from a libevent timer of the program, B's /thread
  * from another thread through moongate_server_post; /echo reads the body; /lua shows what
- * moongate_server_lua set in A's VM. HUP: A reloads from a broken string (the error is
- * printed), B reloads; TERM: both stop gracefully. Usage: multi PORT_A PORT_B PREFIX
+ * moongate_server_lua set in A's VM; the filter "upper" (/filtered/, and A's /static/) adds a
+ * header naming the status and the X-Server it saw and upper-cases the body. HUP: A reloads from a
+ * broken string (the error is printed), B reloads; TERM: both stop gracefully. Usage: multi PORT_A
+ * PORT_B PREFIX
  */
 #include <pthread.h>
 #include <signal.h>
@@ -103,6 +105,40 @@ static int teapot(moongate_request_t *r, void *data)
     return 418;
 }
 
+static int upper_header(moongate_request_t *r, void *data)
+{
+    (void)data;
+    char buf[64];
+    size_t len = 0;
+    const char *srv = moongate_response_get_header(r, "x-server", &len);
+    if (srv == NULL) {
+        srv = "-";
+        len = 1;
+    }
+    snprintf(buf, sizeof(buf), "%d %.*s", moongate_response_get_status(r), (int)len, srv);
+    moongate_response_header(r, "X-Seen", buf);
+    return MOONGATE_OK;
+}
+
+static int upper_body(moongate_request_t *r, const char *chunk, size_t len, int last, void *data)
+{
+    (void)data;
+    char buf[4096];
+    while (len) {
+        size_t n = len < sizeof(buf) ? len : sizeof(buf);
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = (char)(chunk[i] >= 'a' && chunk[i] <= 'z' ? chunk[i] - 32 : chunk[i]);
+        }
+        moongate_filter_write(r, buf, n);
+        chunk += n;
+        len -= n;
+    }
+    if (last) {
+        moongate_filter_write(r, "(END)\n", 6);
+    }
+    return MOONGATE_OK;
+}
+
 static const char conf_fmt[] =
     "master_process off; daemon off; pid logs/%s.pid; error_log logs/%s.log info;\n"
     "events { worker_connections 64; }\n"
@@ -114,6 +150,8 @@ static const char conf_fmt[] =
     "    location = /echo { client_body_buffer_size 1k; handler echo; }\n"
     "    location = /teapot { handler teapot; }\n"
     "    location = /lua { content_by_lua_block { ngx.say(require('state').v or 'unset') } }\n"
+    "    location /filtered/ { filter upper; handler who; }\n"
+    "    location /static/ { filter %s; alias html/; }\n"
     "  }\n"
     "}\n";
 
@@ -121,16 +159,20 @@ static moongate_server_t *make(const char *name, const char *port, const char *p
 {
     static char texts[2][2048];
     char *text = texts[name[0] - 'A'];
-    snprintf(text, 2048, conf_fmt, name, name, port);
+    snprintf(text, 2048, conf_fmt, name, name, port, name[0] == 'A' ? "upper" : "off");
     moongate_handler_t handlers[] = {{"who", who, (void *)name},   {"timer", timer, NULL},
                                      {"threaded", threaded, NULL}, {"echo", echo, NULL},
                                      {"teapot", teapot, NULL},     {NULL, NULL, NULL}};
     moongate_lua_module_t mods[] = {{"state", NULL, "return {}"}, {NULL, NULL, NULL}};
+    /* both register it; B's config turns it off */
+    moongate_filter_t filters[] = {{"upper", upper_header, upper_body, NULL},
+                                   {NULL, NULL, NULL, NULL}};
     moongate_options_t opts = {.prefix = prefix,
                                .conf_string = text,
                                .error_log = "stderr",
                                .handlers = handlers,
-                               .lua_modules = mods};
+                               .lua_modules = mods,
+                               .filters = filters};
     char error[512];
     moongate_server_t *srv = moongate_server_create(&opts, error, sizeof(error));
     if (srv == NULL) {
