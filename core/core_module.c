@@ -8,9 +8,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "accept_mutex.h"
 #include "cidr.h"
 #include "cycle.h"
 #include "pool.h"
+#include "regex.h"
 #include "str.h"
 #include "version.h"
 
@@ -59,12 +61,18 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     mg_conf_merge(ccf->multi_accept, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->accept_mutex, MG_CONF_UNSET, 0);
     mg_conf_merge(ccf->accept_mutex_delay, MG_CONF_UNSET, 500);
-    mg_conf_merge(ccf->pcre_jit, MG_CONF_UNSET, 1);
+    mg_conf_merge(ccf->pcre_jit, MG_CONF_UNSET, 0);
+    if (ccf->pcre_jit) {
+        mg_regex_jit_cycle(cycle);
+    }
     mg_conf_merge(ccf->debug_points, MG_CONF_UNSET, MG_DEBUG_POINTS_NONE);
     mg_conf_merge(ccf->timer_resolution, MG_CONF_UNSET, 0);
     if (ccf->worker_processes == 0) { /* "auto" */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         ccf->worker_processes = n > 0 ? n : 1;
+    }
+    if (mg_accept_mutex_create(cycle) != MG_OK) {
+        return MG_CONF_ERROR;
     }
     if (ccf->user.data == NULL && geteuid() == 0) {
         /* nginx's default for a privileged master: workers run as nobody, in the group

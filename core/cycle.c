@@ -193,6 +193,7 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
     mg_array_init(&cycle->open_files, pool, 8, sizeof(mg_open_file_t *));
     mg_array_init(&cycle->conf_dump, pool, 4, sizeof(mg_conf_dump_t));
     mg_array_init(&cycle->shm_zones, pool, 4, sizeof(mg_shm_zone_t *));
+    mg_array_init(&cycle->regexes, pool, 8, sizeof(mg_regex_t *));
     cycle->old = old;
     cycle->conf = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
     for (size_t i = 0; i < mg_modules_n; i++) {

@@ -9,10 +9,11 @@
 
 #include <sys/socket.h>
 
-#include "mg.h"
 #include "array.h"
 #include "conf.h"
 #include "log.h"
+#include "mg.h"
+#include "shm.h"
 
 /* debug_points */
 #define MG_DEBUG_POINTS_NONE 0
@@ -66,6 +67,8 @@ struct mg_cycle_s {
     mg_array_t open_files; /* mg_open_file_t * */
     mg_array_t conf_dump;  /* mg_conf_dump_t, for -T */
     mg_array_t shm_zones;  /* mg_shm_zone_t *, the shared memory this generation uses (shm.c) */
+    mg_shmtx_t *accept_mutex; /* accept_mutex on with several workers (accept_mutex.c) */
+    mg_array_t regexes;       /* mg_regex_t *, the configuration's: JIT-compiled after the parse */
     mg_cycle_t *old;       /* while being built: the running generation, whose shared memory
                               zones it may take over; NULL afterwards */
     mg_server_t *server;

@@ -5,10 +5,11 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "array.h"
+#include "cycle.h"
 #include "pool.h"
 #include "regex.h"
 
-static int regex_jit = 1;
 static MG_THREAD_LOCAL pcre2_match_data *regex_md;
 
 static void regex_free(void *data)
@@ -37,9 +38,6 @@ mg_regex_t *mg_regex_compile(mg_pool_t *pool, mg_str_t pattern, int caseless, ch
         }
         return NULL;
     }
-    if (regex_jit) {
-        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-    }
     mg_pool_cleanup_add(pool, regex_free, code);
     mg_regex_t *re = mg_pcalloc(pool, sizeof(mg_regex_t));
     re->code = code;
@@ -65,6 +63,24 @@ mg_regex_t *mg_regex_compile(mg_pool_t *pool, mg_str_t pattern, int caseless, ch
     return re;
 }
 
+mg_regex_t *mg_regex_compile_conf(mg_cycle_t *cycle, mg_str_t pattern, int caseless, char *err,
+                                  size_t errlen)
+{
+    mg_regex_t *re = mg_regex_compile(cycle->pool, pattern, caseless, err, errlen);
+    if (re != NULL) {
+        *(mg_regex_t **)mg_array_push(&cycle->regexes) = re;
+    }
+    return re;
+}
+
+void mg_regex_jit_cycle(mg_cycle_t *cycle)
+{
+    mg_regex_t **re = cycle->regexes.elts;
+    for (size_t i = 0; i < cycle->regexes.nelts; i++) {
+        pcre2_jit_compile(re[i]->code, PCRE2_JIT_COMPLETE); /* failure: the interpreter */
+    }
+}
+
 mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, int ovec_ints)
 {
     if (regex_md == NULL) {
@@ -75,6 +91,9 @@ mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, 
         return MG_DECLINED;
     }
     if (rc < 0) {
+        if (ovec_ints > 0) {
+            ovector[0] = rc;
+        }
         return MG_ERROR;
     }
     if (rc == 0) {

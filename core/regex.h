@@ -1,6 +1,7 @@
 /*
  * pcre2 behind a small interface: compile into a pool (freed with it), match with the
- * captures written as offset pairs, JIT when enabled.
+ * captures written as offset pairs. Regexes of the configuration are JIT-compiled once it
+ * is parsed, when pcre_jit is on (as in nginx, the directive may follow them).
  */
 #ifndef MG_REGEX_H
 #define MG_REGEX_H
@@ -24,8 +25,14 @@ struct mg_regex_s {
 /* Compile; on error returns NULL and writes pcre2's message with the offset into err. */
 mg_regex_t *mg_regex_compile(mg_pool_t *pool, mg_str_t pattern, int caseless, char *err,
                              size_t errlen);
+/* The same for a regex of the configuration: in the cycle's pool, and listed for pcre_jit. */
+mg_regex_t *mg_regex_compile_conf(mg_cycle_t *cycle, mg_str_t pattern, int caseless, char *err,
+                                  size_t errlen);
+/* JIT-compile every regex of the configuration (pcre_jit on). */
+void mg_regex_jit_cycle(mg_cycle_t *cycle);
 /* Match s; ovector gets pairs (start, end) for group 0..n. Returns the number of pairs set
- * (>0), MG_DECLINED for no match, MG_ERROR on a matching error. ovec_ints is a multiple of 2. */
+ * (>0), MG_DECLINED for no match, MG_ERROR on a matching error (pcre2's code then in
+ * ovector[0]). ovec_ints is a multiple of 2. */
 mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, int ovec_ints);
 
 #endif

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "accept_mutex.h"
 #include "connection.h"
 #include "listen.h"
 #include "mgtime.h"
@@ -189,20 +190,35 @@ static void accept_from(int lfd, mg_listening_t *ls, int all)
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
     (void)what;
-    accept_from(lfd, arg, 0);
+    mg_listening_t *ls = arg;
+    mg_server_t *srv = ls->cycle->server;
+    if (!mg_accept_mutex_used(srv)) {
+        accept_from(lfd, ls, 0);
+        return;
+    }
+    if (mg_accept_mutex_held(srv)) {
+        accept_from(lfd, ls, 0);
+        mg_accept_mutex_accepted(srv);
+    }
 }
 
 void mg_server_accept_on(mg_server_t *srv)
 {
     mg_listening_t **ls = srv->cycle->listening.elts;
+    int mutex = mg_accept_mutex_used(srv);
     for (size_t i = 0; i < srv->cycle->listening.nelts; i++) {
         ls[i]->cycle = srv->cycle;
         if (ls[i]->accept_ev == NULL) {
             ls[i]->accept_ev = event_new(srv->base, ls[i]->fd, EV_READ | EV_PERSIST, on_accept, ls[i]);
         }
-        event_add(ls[i]->accept_ev, NULL);
+        if (!mutex) {
+            event_add(ls[i]->accept_ev, NULL);
+        }
     }
     srv->accepting = 1;
+    if (mutex) {
+        mg_accept_mutex_start(srv); /* listens once it holds the lock */
+    }
 }
 
 static void accept_off(mg_server_t *srv)
@@ -214,6 +230,9 @@ static void accept_off(mg_server_t *srv)
         }
     }
     srv->accepting = 0;
+    if (mg_accept_mutex_used(srv)) {
+        mg_accept_mutex_stop(srv);
+    }
 }
 
 static void close_idle(mg_server_t *srv)

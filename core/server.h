@@ -43,6 +43,9 @@ struct mg_server_s {
                                  "Connection: close") or its timeout, so no request a client
                                  sends on it at that moment is lost */
     unsigned worker : 1;      /* a worker process: the master owns the listening sockets */
+    unsigned accept_mutex_held : 1; /* accept_mutex (accept_mutex.c): this worker's turn */
+    unsigned accept_listening : 1;  /* ... and its listening events are registered */
+    struct event *accept_mutex_ev;  /* its next attempt at the lock */
     mg_uint_t reloads;        /* HUPs handled (single process), for the reload verdict */
     mg_uint_t nheld;          /* things besides connections a quitting server waits for */
     mg_uint_t worker_id;      /* a worker's slot (0..worker_processes-1); 0 in a single process */

@@ -302,6 +302,9 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot)
     if (srv->shutdown_timer) {
         event_free(srv->shutdown_timer);
     }
+    if (srv->accept_mutex_ev) {
+        event_free(srv->accept_mutex_ev);
+    }
     mg_listening_t **ls = cycle->listening.elts;
     for (size_t i = 0; i < cycle->listening.nelts; i++) {
         if (ls[i]->accept_ev) {

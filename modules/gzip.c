@@ -794,7 +794,7 @@ static const char *gzip_set_disable(mg_conf_t *cf, const mg_command_t *cmd, void
             continue;
         }
         char err[256];
-        mg_regex_t *re = mg_regex_compile(cf->pool, cf->args[i], 1, err, sizeof(err));
+        mg_regex_t *re = mg_regex_compile_conf(cf->cycle, cf->args[i], 1, err, sizeof(err));
         if (re == NULL) {
             mg_conf_error(cf, 0, "%s", err);
             return MG_CONF_ERROR;

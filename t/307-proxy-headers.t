@@ -437,3 +437,27 @@ GET /t
 X-Echo-Status: 418
 --- error_code: 418
 --- raw_response_headers_like: ^HTTP/1\.1 418 Status\r\n
+
+
+
+=== TEST 28: a second upstream exchange after an internal redirect: " : " between the two in $upstream_*
+--- config
+    location /t {
+        proxy_intercept_errors on;
+        error_page 418 = @next;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_A_PORT;
+    }
+    location @next {
+        add_header X-Up-Addr $upstream_addr always;
+        add_header X-Up-Status $upstream_status always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_A_PORT;
+        proxy_set_header X-Echo-Status 201;
+    }
+--- request
+GET /t
+--- more_headers
+X-Echo-Status: 418
+--- error_code: 201
+--- response_headers eval
+"X-Up-Addr: 127.0.0.1:$main::A : 127.0.0.1:$main::A
+X-Up-Status: 418 : 201"

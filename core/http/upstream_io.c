@@ -277,6 +277,17 @@ static void connect_failed(mg_upstream_t *u, int err)
     mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
 }
 
+/* A try's entry for the $upstream_* variables, made the current one. */
+static mg_upstream_state_t *push_state(mg_upstream_t *u)
+{
+    mg_upstream_state_t *st = mg_array_push(&u->states);
+    memset(st, 0, sizeof(*st));
+    st->connect_time = st->header_time = st->response_time = -1;
+    st->redirected = u->states_before > 0 && u->states.nelts == u->states_before + 1;
+    u->state = st;
+    return st;
+}
+
 static void connect_try(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -291,12 +302,9 @@ static void connect_try(mg_upstream_t *u)
         if (rc != MG_OK || u->pick.peer == NULL) {
             u->pick.peer = NULL;
             r->connection->log.action = "connecting to upstream";
-            mg_upstream_state_t *st = mg_array_push(&u->states);
-            memset(st, 0, sizeof(*st));
+            mg_upstream_state_t *st = push_state(u);
             st->addr = u->group->name;
             st->status = MG_HTTP_BAD_GATEWAY;
-            st->connect_time = st->header_time = st->response_time = -1;
-            u->state = st;
             mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "no live upstreams");
             st->response_time = 0;
             mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
@@ -305,12 +313,9 @@ static void connect_try(mg_upstream_t *u)
         peer = u->pick.peer;
     }
     u->tries++;
-    mg_upstream_state_t *st = mg_array_push(&u->states);
-    memset(st, 0, sizeof(*st));
+    mg_upstream_state_t *st = push_state(u);
     st->addr = peer->name;
     st->start = mg_now.monotonic;
-    st->connect_time = st->header_time = st->response_time = -1;
-    u->state = st;
     u->hlen = 0;
     u->sent_this_try = 0;
     u->request_sent = 0;
@@ -773,7 +778,16 @@ mg_int_t mg_upstream_start(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     u->start = mg_now.monotonic;
-    mg_array_init(&u->states, r->pool, 1, sizeof(mg_upstream_state_t));
+    /* as nginx, the variables tell of every exchange the request had: an error_page or
+     * X-Accel-Redirect that proxies again starts after the tries of the one before */
+    mg_upstream_t *before = r->upstream;
+    size_t n = before ? before->states.nelts : 0;
+    mg_array_init(&u->states, r->pool, n + 1, sizeof(mg_upstream_state_t));
+    if (n) {
+        memcpy(u->states.elts, before->states.elts, n * sizeof(mg_upstream_state_t));
+        u->states.nelts = n;
+        u->states_before = n;
+    }
     mg_pool_cleanup_add(r->pool, cleanup, u);
     r->upstream = u;
     if (r->request_body && r->request_body->stream) {

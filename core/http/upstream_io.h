@@ -89,6 +89,8 @@ typedef struct {
     int64_t bytes_sent;      /* to the upstream: the request as sent (or tunneled) */
     int64_t bytes_received;  /* from it: head and body as received */
     int64_t response_length; /* of that, the body (after the head, framing included) */
+    unsigned redirected : 1; /* the first try of an exchange after an internal redirect: the
+                                variables put " : " between it and the tries before */
 } mg_upstream_state_t;
 
 typedef struct mg_upstream_s mg_upstream_t;
@@ -127,7 +129,9 @@ struct mg_upstream_s {
     mg_upstream_conn_t *conn;
     mg_uint_t tries;
     mg_msec_t start;              /* first try, for proxy_next_upstream_timeout */
-    mg_array_t states;            /* mg_upstream_state_t */
+    mg_array_t states;            /* mg_upstream_state_t: the request's earlier exchanges' tries
+                                     (before an internal redirect), then this one's */
+    mg_uint_t states_before;      /* how many of them are the earlier exchanges' */
     mg_upstream_state_t *state;
     mg_buf_t *send_pos;           /* the request buffer being sent */
     char *send_off;

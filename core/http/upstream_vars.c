@@ -1,7 +1,7 @@
 /*
  * What the engine shows of a request's upstream tries: the $upstream_* variables (one value
- * per try, comma-separated, as nginx) and ", upstream: "http://addr/uri"" in the error log's
- * context after the request line.
+ * per try, comma-separated, " : " before the exchange after an internal redirect, as nginx) and ",
+ * upstream: "http://addr/uri"" in the error log's context after the request line.
  */
 #include "upstream_int.h"
 #include "variables.h"
@@ -71,7 +71,7 @@ static mg_int_t var_state(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
     char *buf = mg_pnalloc(r->pool, cap), *p = buf, *end = buf + cap;
     for (size_t i = 0; i < u->states.nelts; i++) {
         if (i) {
-            p = mg_sprintf_end(p, end, ", ");
+            p = mg_sprintf_end(p, end, st[i].redirected ? " : " : ", ");
         }
         mg_msec_t t = -1;
         switch (data) {

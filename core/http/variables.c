@@ -1063,7 +1063,7 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
 mg_regex_t *mg_http_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless)
 {
     char err[512];
-    mg_regex_t *re = mg_regex_compile(cf->pool, pattern, caseless, err, sizeof(err));
+    mg_regex_t *re = mg_regex_compile_conf(cf->cycle, pattern, caseless, err, sizeof(err));
     if (re == NULL) {
         mg_conf_error(cf, 0, "%s", err);
         return NULL;
@@ -1096,8 +1096,9 @@ mg_int_t mg_http_regex_exec(mg_request_t *r, mg_regex_t *re, mg_str_t s)
     int *ov = mg_palloc(r->pool, (size_t)n * sizeof(int));
     mg_int_t rc = mg_regex_exec(re, s.data, s.len, ov, n);
     if (rc == MG_ERROR) {
-        mg_log_error(MG_LOG_ALERT, &r->connection->log, 0, "regex \"%.*s\" match failed on \"%.*s\"",
-                     (int)re->pattern.len, re->pattern.data, (int)s.len, s.data);
+        mg_log_error(MG_LOG_ALERT, &r->connection->log, 0,
+                     "pcre2_match() failed: %d on \"%.*s\" using \"%.*s\"", ov[0], (int)s.len,
+                     s.data, (int)re->pattern.len, re->pattern.data);
         return MG_ERROR;
     }
     if (rc == MG_DECLINED) {
