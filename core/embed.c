@@ -256,10 +256,12 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 static void start_serving(embed_server_t *es)
 {
     mg_server_t *srv = &es->srv;
-    es->loop_thread = pthread_self();
     es->wake_ev = event_new(srv->base, es->wake[0], EV_READ | EV_PERSIST, on_wake, es);
     event_add(es->wake_ev, NULL);
+    pthread_mutex_lock(&es->lock); /* on_loop reads both from other threads */
+    es->loop_thread = pthread_self();
     es->running = 1;
+    pthread_mutex_unlock(&es->lock);
     mg_modules_init_worker(srv->cycle);
     mg_server_accept_on(srv);
 }
