@@ -11,6 +11,7 @@
 #include <lualib.h>
 
 #include "http.h"
+#include "ssl_client.h"
 
 /* Where Lua code runs; one bit each so an API can list the places it is allowed. */
 enum {
@@ -81,6 +82,7 @@ typedef struct {
     mg_int_t socket_pool_size;
     int socket_log_errors;
     int check_client_abort;          /* lua_check_client_abort */
+    mg_ssl_client_conf_t ssl;        /* lua_ssl_*: the cosockets' sslhandshake */
 } mg_lua_loc_conf_t;
 
 /* A coroutine the scheduler runs (coroutine.c): the entry thread of a phase or timer, a
