@@ -9,7 +9,11 @@
 #                     since .ci/format-base formatted as .clang-format says) and
 #                     .ci/unused-exports (no non-static symbol that no other file references)
 #   make run          serve conf/moongate.conf from this tree in the foreground
-#   make install      into $(DESTDIR)$(PREFIX), keeping existing config files
+#   make install      into $(DESTDIR)$(PREFIX), keeping existing config files: sbin/moongate,
+#                     and the library: include/moongate.h, lib/libmoongate.{a,so},
+#                     lib/pkgconfig/moongate.pc
+#   make uninstall    remove what install put there but conf/, html/ and logs/
+#   make docs         docs/directives.md from the modules' directive tables
 #   make upgrade      replace the running server of $(PREFIX) by the installed binary, as nginx's:
 #                     -t, USR2, wait for pid.oldbin and the new master's workers, QUIT the old one
 #   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
@@ -50,14 +54,19 @@ INCS := -Iobjs -Icore -Icore/http -Imodules -Ilua
 TESTS ?= $(shell find t -name '*.t' -not -path 't/bench/*' -not -path 't/fuzz/*' | sort)
 FUZZ_TIME ?= 60
 
-ALL_CFLAGS = $(CFLAGS) $(if $(filter 1,$(WERROR)),-Werror)
+# -fPIC: the same objects make the binary, libmoongate.a and libmoongate.so
+OBJ_CFLAGS = $(CFLAGS) -fPIC
+ALL_CFLAGS = $(OBJ_CFLAGS) $(if $(filter 1,$(WERROR)),-Werror)
+VERSION := $(shell sed -n 's/^\#define MOONGATE_VERSION "\(.*\)"/\1/p' core/mg.h)
+SONAME := libmoongate.so.$(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all test unit check run install upgrade fuzz bench clean
+.PHONY: all test unit check run install uninstall docs upgrade fuzz bench clean
 
-all: objs/moongate
+all: objs/moongate objs/libmoongate.so
 
-# Every object depends on objs/Makefile.conf: a re-configure (e.g. --with-asan) rebuilds all.
-objs/%.o: %.c objs/Makefile.conf
+# Every object depends on objs/Makefile.conf and the flags this Makefile adds (objs/cflags,
+# rewritten when they change): a re-configure (e.g. --with-asan) or new flags rebuild all.
+objs/%.o: %.c objs/Makefile.conf objs/cflags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(INCS) -MMD -MP -c -o $@ $<
 
@@ -70,7 +79,29 @@ objs/libmoongate.a: $(LIB_OBJS) objs/libmoongate.list
 objs/libmoongate.list: FORCE
 	@echo '$(LIB_OBJS)' | cmp -s - $@ || echo '$(LIB_OBJS)' > $@
 
+objs/cflags: FORCE
+	@echo '$(OBJ_CFLAGS)' | cmp -s - $@ || echo '$(OBJ_CFLAGS)' > $@
+
 FORCE:
+
+objs/libmoongate.so: objs/libmoongate.a
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ \
+	    -Wl,--whole-archive objs/libmoongate.a -Wl,--no-whole-archive $(LIBS)
+
+# moongate.pc, written by install for its PREFIX. The public header names libevent's and
+# LuaJIT's types: a program using them gets their flags. The rpath lets a program built
+# against a PREFIX outside the loader's path run as it is.
+define write_pc
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
+	    'Name: moongate' \
+	    'Description: reverse proxy and web server scriptable in LuaJIT, as a library' \
+	    'Version: $(VERSION)' \
+	    'Requires: luajit libevent' \
+	    'Requires.private: libpcre2-8 zlib libcrypt openssl' \
+	    'Cflags: -I$${includedir}' \
+	    'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lmoongate' \
+	    'Libs.private: -lm -ldl -lpthread' > $(1)
+endef
 
 # --whole-archive: modules are reached through the module table, not by symbol references from
 # main.o, so the linker must not drop any member; -Wl,-E keeps the binary's symbols visible to
@@ -89,7 +120,16 @@ $(UNIT_BINS): objs/unit/%: t/unit/%.c objs/libmoongate.a objs/Makefile.conf
 	$(CC) $(ALL_CFLAGS) $(INCS) -It/unit -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< \
 	    objs/libmoongate.a $(LIBS)
 
-test: objs/moongate unit
+# tools/docgen.c prints docs/directives.md from the directive tables (t/006-docs.t compares)
+objs/docgen: tools/docgen.c objs/libmoongate.a objs/Makefile.conf
+	$(CC) $(ALL_CFLAGS) $(INCS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< objs/libmoongate.a $(LIBS)
+
+docs: objs/docgen
+	@mkdir -p docs
+	objs/docgen > docs/directives.md.tmp && mv docs/directives.md.tmp docs/directives.md
+	objs/docgen --lua > docs/lua-api.md.tmp && mv docs/lua-api.md.tmp docs/lua-api.md
+
+test: objs/moongate objs/libmoongate.so objs/docgen unit
 	prove -I t/lib $(PROVE_FLAGS) $(TESTS)
 
 # unused-exports reads the objects of the build
@@ -103,9 +143,16 @@ run: objs/moongate
 
 # As nginx: config files are always installed as NAME.default, and as NAME only when absent;
 # html/ only when the directory does not exist yet.
-install: objs/moongate
+install: objs/moongate objs/libmoongate.so
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/conf $(DESTDIR)$(PREFIX)/logs
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 objs/moongate $(DESTDIR)$(PREFIX)/sbin/moongate
+	install -m 644 core/moongate.h $(DESTDIR)$(PREFIX)/include/moongate.h
+	install -m 644 objs/libmoongate.a $(DESTDIR)$(PREFIX)/lib/libmoongate.a
+	install -m 755 objs/libmoongate.so $(DESTDIR)$(PREFIX)/lib/libmoongate.so.$(VERSION)
+	ln -sf libmoongate.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmoongate.so
+	$(call write_pc,$(DESTDIR)$(PREFIX)/lib/pkgconfig/moongate.pc)
 	for f in conf/*; do \
 	    [ -f "$$f" ] || continue; \
 	    n=$${f#conf/}; \
@@ -114,6 +161,14 @@ install: objs/moongate
 	        install -m 644 "$$f" "$(DESTDIR)$(PREFIX)/conf/$$n"; \
 	done
 	[ -d $(DESTDIR)$(PREFIX)/html ] || cp -R html $(DESTDIR)$(PREFIX)/html
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/moongate $(DESTDIR)$(PREFIX)/include/moongate.h \
+	    $(DESTDIR)$(PREFIX)/lib/libmoongate.a $(DESTDIR)$(PREFIX)/lib/libmoongate.so \
+	    $(DESTDIR)$(PREFIX)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/libmoongate.so.$(VERSION) \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/moongate.pc
+	-rmdir $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/sbin 2>/dev/null
 
 # The new master writes the pid file before it starts its workers, so "has a child" is the sign
 # that it serves; only then does the old master get QUIT (it drains: nothing in flight is lost).
@@ -146,4 +201,4 @@ bench: objs/moongate
 clean:
 	rm -rf objs t/servroot*
 
--include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d) objs/docgen.d

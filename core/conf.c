@@ -34,7 +34,7 @@ const char *mg_conf_file(mg_conf_t *cf)
 
 const char *mg_conf_where(mg_conf_t *cf)
 {
-    static char buf[4096 + 32];
+    static MG_THREAD_LOCAL char buf[4096 + 32];
     if (cf->src == NULL) {
         return "";
     }
@@ -496,6 +496,26 @@ static mg_int_t read_file(mg_conf_t *cf, const char *filename, char **text, size
     return MG_OK;
 }
 
+static mg_int_t parse_named(mg_conf_t *cf, const char *name, char *text, size_t len, unsigned depth)
+{
+    mg_conf_dump_t *d = mg_array_push(&cf->cycle->conf_dump);
+    d->name = mg_pstrdup(cf->pool, name, strlen(name));
+    d->text = text;
+    d->len = len;
+
+    conf_source_t src = {d->name, text, text + len, 1, depth};
+    conf_source_t *prev = cf->src;
+    cf->src = &src;
+    mg_int_t rc = parse_source(cf, 0);
+    cf->src = prev;
+    return rc;
+}
+
+mg_int_t mg_conf_parse_text(mg_conf_t *cf, const char *name, const char *text, size_t len)
+{
+    return parse_named(cf, name, mg_pstrdup(cf->pool, text, len), len, 0);
+}
+
 mg_int_t mg_conf_parse(mg_conf_t *cf, const char *filename)
 {
     if (filename == NULL) {
@@ -512,17 +532,7 @@ mg_int_t mg_conf_parse(mg_conf_t *cf, const char *filename)
     if (read_file(cf, filename, &text, &len) != MG_OK) {
         return MG_ERROR;
     }
-    mg_conf_dump_t *d = mg_array_push(&cf->cycle->conf_dump);
-    d->name = mg_pstrdup(cf->pool, filename, strlen(filename));
-    d->text = text;
-    d->len = len;
-
-    conf_source_t src = { d->name, text, text + len, 1, depth };
-    conf_source_t *prev = cf->src;
-    cf->src = &src;
-    mg_int_t rc = parse_source(cf, 0);
-    cf->src = prev;
-    return rc;
+    return parse_named(cf, filename, text, len, depth);
 }
 
 mg_int_t mg_conf_parse_string(mg_conf_t *cf, const char *text, size_t len)

@@ -81,6 +81,8 @@ mg_int_t mg_conf_parse(mg_conf_t *cf, const char *filename);
 const char *mg_conf_include(mg_conf_t *cf, mg_str_t name);
 /* Parse directives from a string, as -g does; errors say "in command line". */
 mg_int_t mg_conf_parse_string(mg_conf_t *cf, const char *text, size_t len);
+/* A configuration given as text (embedding): parsed as a file named `name` would be. */
+mg_int_t mg_conf_parse_text(mg_conf_t *cf, const char *name, const char *text, size_t len);
 
 /* Log "[emerg] <message> in FILE:LINE". */
 void mg_conf_error(mg_conf_t *cf, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

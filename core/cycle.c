@@ -178,6 +178,7 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
     cycle->prefix = with_slash(pool, params->prefix);
     cycle->conf_file = mg_pstr(pool, params->conf_file, strlen(params->conf_file));
     cycle->conf_prefix = dir_of(pool, params->conf_file);
+    cycle->embed = params->embed;
     if (params->conf_param) {
         cycle->conf_param = mg_pstr(pool, params->conf_param, strlen(params->conf_param));
     }
@@ -210,7 +211,9 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
         mg_conf_parse_string(&cf, cycle->conf_param.data, cycle->conf_param.len) != MG_OK) {
         goto failed;
     }
-    if (mg_conf_parse(&cf, cycle->conf_file.data) != MG_OK) {
+    if (params->conf_string ? mg_conf_parse_text(&cf, cycle->conf_file.data, params->conf_string,
+                                                 strlen(params->conf_string)) != MG_OK
+                            : mg_conf_parse(&cf, cycle->conf_file.data) != MG_OK) {
         goto failed;
     }
     for (size_t i = 0; i < mg_modules_n; i++) {
@@ -243,6 +246,15 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
             mg_log_error(MG_LOG_EMERG, log, errno, "open() \"%s\" failed", files[i]->name);
             goto failed;
         }
+    }
+    if (params->embed_log) {
+        mg_log_t **pp = &cycle->error_log;
+        while (*pp) {
+            pp = &(*pp)->next;
+        }
+        /* the embedding program's callback hears what the error log says */
+        *pp = mg_palloc(pool, sizeof(mg_log_t));
+        **pp = *params->embed_log;
     }
     cycle->log = cycle->error_log;
     cycle->old = NULL; /* it may be freed before this one */

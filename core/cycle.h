@@ -68,6 +68,7 @@ struct mg_cycle_s {
     mg_str_t conf_prefix;  /* directory of the main config file, ends in '/' */
     mg_str_t conf_file;
     mg_str_t conf_param;   /* -g directives */
+    void *embed;           /* the embedding program's registry (core/embed.h), or NULL */
     mg_str_t hostname;
     mg_array_t listening;  /* mg_listening_t */
     mg_array_t open_files; /* mg_open_file_t * */
@@ -95,6 +96,9 @@ typedef struct {
     const char *conf_file;
     const char *conf_param;
     const char *error_log; /* -e */
+    const char *conf_string; /* the configuration's text, named conf_file (embedding) */
+    void *embed;             /* the embedding program's registry (core/embed.c), or NULL */
+    mg_log_t *embed_log;     /* its log callback, chained to each generation's error log */
     int test_config;
 } mg_cycle_params_t;
 

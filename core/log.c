@@ -17,9 +17,10 @@ static const char *log_levels[] = {"",     "emerg",  "alert", "crit", "error",
                                    "warn", "notice", "info",  "debug"};
 
 static int log_use_stderr = 1;
-static pid_t log_pid, log_tid;
-static char *capture_buf;
-static size_t capture_size;
+static pid_t log_pid;
+static MG_THREAD_LOCAL pid_t log_tid;
+static MG_THREAD_LOCAL char *capture_buf; /* a reload's verdict, on the thread that reloads */
+static MG_THREAD_LOCAL size_t capture_size;
 
 void mg_log_capture(char *buf, size_t size)
 {
@@ -185,6 +186,9 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
 #endif
     if (log_pid == 0) {
         mg_log_set_pid();
+    }
+    if (log_tid == 0) {
+        log_tid = (pid_t)syscall(SYS_gettid); /* a thread of an embedding program */
     }
     if (mg_now.sec == 0) {
         mg_time_update();

@@ -280,7 +280,7 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    mg_server_t *srv = moongate_server_create(&mo);
+    mg_server_t *srv = moongate_server_create(&mo, NULL, 0);
     if (srv == NULL) {
         return 1;
     }

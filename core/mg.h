@@ -20,6 +20,10 @@
 #define MOONGATE_VERSION "0.1.0"
 #define MOONGATE_VER MOONGATE_NAME "/" MOONGATE_VERSION
 
+/* State of the thread running a server's loop: an embedding program may run several servers,
+ * each on a thread of its own (initial-exec: no lookup call per access in libmoongate.so). */
+#define MG_THREAD_LOCAL __thread __attribute__((tls_model("initial-exec")))
+
 /* Return codes shared by handlers and helpers (HTTP statuses are positive and > 99). */
 #define MG_OK 0
 #define MG_ERROR -1

@@ -6,7 +6,7 @@
 #include "mgtime.h"
 #include "str.h"
 
-mg_time_t mg_now;
+MG_THREAD_LOCAL mg_time_t mg_now;
 
 static const char *week[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -52,8 +52,8 @@ void mg_time_http(char *buf, time_t t)
     memcpy(p, " GMT", 5);
 }
 
-/* timer_resolution: the process's one setting (*thread*: per server once servers get threads) */
-static mg_msec_t resolution;
+/* timer_resolution: the setting of the server whose loop runs on this thread */
+static MG_THREAD_LOCAL mg_msec_t resolution;
 
 void mg_time_set_resolution(mg_msec_t msec)
 {

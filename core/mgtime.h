@@ -19,7 +19,7 @@ typedef struct {
     char syslog[64]; /* RFC 3164's "Mmm dd hh:mm:ss", local time */
 } mg_time_t;
 
-extern mg_time_t mg_now;
+extern MG_THREAD_LOCAL mg_time_t mg_now;
 
 /* An event happened: refresh the clock, unless a resolution is set (timer_resolution), where
  * only mg_time_refresh does, on a timer of that interval, as nginx's clock then moves only

@@ -10,7 +10,7 @@
 #include "pool.h"
 #include "regex.h"
 
-static pcre2_match_data *regex_md;
+static MG_THREAD_LOCAL pcre2_match_data *regex_md;
 
 static void regex_free(void *data)
 {

@@ -20,6 +20,17 @@
 #include "stat.h"
 #include "str.h"
 
+/* The server has nothing left to do: its own loop breaks; a server attached to an embedding
+ * program's event base tells the program instead (core/embed.c), whose loop goes on. */
+static void loop_done(mg_server_t *srv)
+{
+    if (srv->on_done) {
+        srv->on_done(srv);
+    } else {
+        event_base_loopbreak(srv->base);
+    }
+}
+
 static void release_cycle(mg_server_t *srv, mg_cycle_t *cycle)
 {
     if (--cycle->refs == 0 && cycle != srv->cycle) {
@@ -55,7 +66,7 @@ void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c)
     }
     srv->nconnections--;
     if (srv->quitting && srv->nconnections == 0) {
-        event_base_loopbreak(srv->base);
+        loop_done(srv);
     }
 }
 
@@ -70,7 +81,7 @@ void mg_server_release(mg_server_t *srv, mg_cycle_t *cycle)
     srv->nheld--;
     release_cycle(srv, cycle);
     if (srv->quitting && srv->nconnections == 0 && srv->nheld == 0) {
-        event_base_loopbreak(srv->base);
+        loop_done(srv);
     }
 }
 
@@ -284,7 +295,7 @@ void mg_server_quit(mg_server_t *srv)
             srv->keep_idle = 0;
             close_idle(srv);
             if (srv->nconnections == 0) {
-                event_base_loopbreak(srv->base);
+                loop_done(srv);
             }
         }
         return;
@@ -323,7 +334,7 @@ void mg_server_quit(mg_server_t *srv)
         evtimer_add(srv->shutdown_timer, &tv);
     }
     if (srv->nconnections == 0) {
-        event_base_loopbreak(srv->base);
+        loop_done(srv);
     }
 }
 
@@ -343,7 +354,7 @@ void mg_server_terminate(mg_server_t *srv)
     while (srv->connections) {
         mg_conn_close(srv->connections);
     }
-    event_base_loopbreak(srv->base);
+    loop_done(srv);
 }
 
 mg_int_t mg_server_reload(mg_server_t *srv)

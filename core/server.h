@@ -50,6 +50,7 @@ struct mg_server_s {
     mg_uint_t nheld;          /* things besides connections a quitting server waits for */
     mg_uint_t worker_id;      /* a worker's slot (0..worker_processes-1); 0 in a single process */
     struct mg_resolver_rt_s *resolvers; /* DNS clients (core/resolver.c) */
+    void (*on_done)(mg_server_t *srv);  /* set: the loop is not ours (embedding, attached) */
 };
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */

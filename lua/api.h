@@ -173,7 +173,10 @@ typedef struct {
 } mg_lua_current_t;
 
 extern mg_module_t mg_lua_module;
-extern mg_lua_current_t mg_lua_cur;
+extern MG_THREAD_LOCAL mg_lua_current_t mg_lua_cur;
+/* tools/docgen.c's probe: the phase check and the request lookup raise "docgen: ..." instead
+ * of letting the function run on. */
+extern int mg_lua_probe;
 
 /* ---- context.c ---- */
 /* The running request, or luaL_error "no request found" outside one. */

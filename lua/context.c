@@ -5,7 +5,8 @@
  */
 #include "api.h"
 
-mg_lua_current_t mg_lua_cur;
+MG_THREAD_LOCAL mg_lua_current_t mg_lua_cur;
+int mg_lua_probe;
 
 static const struct {
     unsigned phase;
@@ -51,6 +52,9 @@ const char *mg_lua_phase_context(unsigned phase)
 
 void mg_lua_check_phase(lua_State *L, unsigned allowed)
 {
+    if (mg_lua_probe && (mg_lua_cur.phase & allowed)) {
+        luaL_error(L, "docgen: allowed");
+    }
     if (mg_lua_cur.phase & allowed) {
         return;
     }
@@ -64,7 +68,7 @@ void mg_lua_check_phase(lua_State *L, unsigned allowed)
 mg_request_t *mg_lua_request(lua_State *L)
 {
     if (mg_lua_cur.r == NULL) {
-        luaL_error(L, "no request found");
+        luaL_error(L, mg_lua_probe ? "docgen: request" : "no request found");
     }
     return mg_lua_cur.r;
 }

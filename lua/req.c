@@ -12,8 +12,8 @@
 
 static mg_request_t *req_get(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES);
+    mg_request_t *r = mg_lua_request(L);
     return r;
 }
 
@@ -556,8 +556,8 @@ static void body_post_read(mg_request_t *r)
 static int mg_lua_req_read_body(lua_State *L)
 {
     check_nargs(L, 0);
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (r->request_body || r->discard_body) {
         return 0; /* read before (lua_need_request_body), or dropped: as nginx, nothing to do */

@@ -200,8 +200,8 @@ static int output_replaced(lua_State *L, mg_int_t status)
 
 static int output(lua_State *L, int newline, const char *fn)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (ctx->eof) {
         lua_pushnil(L);
@@ -297,8 +297,8 @@ static void flush_resume(mg_request_t *r)
 
 static int lua_flush(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     int wait = lua_gettop(L) >= 1 && lua_toboolean(L, 1);
     if (ctx->eof) {
@@ -348,8 +348,8 @@ static int lua_send_headers(lua_State *L)
 
 static int lua_eof(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_request_t *r = mg_lua_request(L);
     if (lua_gettop(L) != 0) {
         return luaL_error(L, "no argument is expected");
     }
@@ -402,8 +402,8 @@ static int lua_exit(lua_State *L)
 
 static int lua_redirect(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    mg_request_t *r = mg_lua_request(L);
     int n = lua_gettop(L);
     if (n != 1 && n != 2) {
         return luaL_error(L, "expecting one or two arguments");
@@ -451,8 +451,8 @@ static int lua_redirect(lua_State *L)
 
 static int lua_exec(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    mg_request_t *r = mg_lua_request(L);
     int n = lua_gettop(L);
     if (n != 1 && n != 2) {
         return luaL_error(L, "expecting one or two arguments, but got %d", n);
@@ -508,9 +508,9 @@ int mg_lua_status_get(lua_State *L)
 
 int mg_lua_status_set(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |
                               MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER | MG_LUA_LOG);
+    mg_request_t *r = mg_lua_request(L);
     if (r->header_sent) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
                      "attempt to set ngx.status after sending out response headers");

@@ -16,8 +16,8 @@ typedef struct {
 } set_op_t;
 
 /* The arguments of the set_by_lua running now. */
-static mg_str_t *cur_args;
-static size_t cur_nargs;
+static MG_THREAD_LOCAL mg_str_t *cur_args;
+static MG_THREAD_LOCAL size_t cur_nargs;
 
 int mg_lua_set_arg(lua_State *L, lua_Integer n)
 {

@@ -434,8 +434,8 @@ static mg_int_t set_vars(lua_State *L, mg_request_t *r, mg_request_t *sr, captur
 
 static int capture(lua_State *L, int nq)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, CAPTURE_PHASES);
+    mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     mg_lua_co_t *co = mg_lua_cur.co;
     if (ctx == NULL || co == NULL) {

@@ -28,8 +28,8 @@ static mg_str_t lower_name(lua_State *L, int idx, char *buf, size_t size)
 
 static int var_get(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, VAR_PHASES);
+    mg_request_t *r = mg_lua_request(L);
     if (lua_type(L, 2) == LUA_TNUMBER) {
         lua_Integer n = lua_tointeger(L, 2);
         if (n < 0 || r->captures == NULL || 2 * n + 1 >= r->ncaptures ||
@@ -57,8 +57,8 @@ static int var_get(lua_State *L)
 
 static int var_set(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, VAR_PHASES);
+    mg_request_t *r = mg_lua_request(L);
     if (lua_type(L, 2) != LUA_TSTRING) {
         return luaL_error(L, "bad variable name");
     }

@@ -5,6 +5,7 @@
  * time, kept in the registry; files named with variables are cached by their path.
  */
 #include "api.h"
+#include "embed.h"
 #include "script.h"
 
 static char file_cache_key; /* registry[&file_cache_key]: path -> compiled chunk */
@@ -28,6 +29,7 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
         return NULL;
     }
     luaL_openlibs(L);
+    mg_lua_embed_preload(cf->cycle, L); /* an embedding program's modules */
     lua_createtable(L, 0, 160);
     mg_lua_inject_core_api(L);
     mg_lua_inject_log_api(L);

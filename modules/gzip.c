@@ -353,8 +353,8 @@ static void weak_etag(mg_request_t *r)
  * per process instead (process state like the clock: each process starts with none). A cached
  * stream with a larger window or hash than asked for serves as well. */
 #define ZCACHE_MAX 4
-static zstream_t *zcache;
-static int zcache_n;
+static MG_THREAD_LOCAL zstream_t *zcache; /* per thread: servers may run on threads */
+static MG_THREAD_LOCAL int zcache_n;
 
 static zstream_t *zstream_get(int level, int wbits, int memlevel)
 {

@@ -69,6 +69,7 @@ extern mg_module_t mg_uwsgi_module;
 extern mg_module_t mg_scgi_module;
 extern mg_module_t mg_memcached_module;
 extern mg_module_t mg_empty_gif_module;
+extern mg_module_t mg_handler_module;
 extern mg_module_t mg_flv_module;
 extern mg_module_t mg_mp4_module;
 extern mg_module_t mg_referer_module;
@@ -125,7 +126,8 @@ mg_module_t *mg_modules[] = {
     &mg_scgi_module,
     &mg_memcached_module,
     &mg_empty_gif_module,
-    &mg_flv_module, /* content handlers set per location (clcf->handler) */
+    &mg_handler_module, /* handler NAME: an embedding program's C content handler */
+    &mg_flv_module,     /* content handlers set per location (clcf->handler) */
     &mg_mp4_module,
     &mg_referer_module, /* $invalid_referer */
     &mg_secure_link_module,

@@ -52,9 +52,9 @@ static mg_http_header_filter_pt next_header_filter;
 
 /* Per process, as nginx's: a worker's start value (part of its microseconds and its pid) and
  * the sequence numbers of the identifiers it made. */
-static uint32_t start_value;
-static uint32_t sequence_v1 = 1;
-static uint32_t sequence_v2 = 0x03030302;
+static MG_THREAD_LOCAL uint32_t start_value; /* per thread: an embedded server's loop */
+static MG_THREAD_LOCAL uint32_t sequence_v1 = 1;
+static MG_THREAD_LOCAL uint32_t sequence_v2 = 0x03030302;
 
 static const mg_conf_enum_t userid_values[] = {
     {"off", UID_OFF}, {"log", UID_LOG}, {"v1", UID_V1}, {"on", UID_ON}, {NULL, 0},

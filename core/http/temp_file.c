@@ -14,7 +14,7 @@
 
 /* The process's file numbers, as nginx's: from 1 on, one more per file; a number some other
  * worker took (EEXIST) moves the count on by a pseudo-random step. */
-static uint32_t temp_number;
+static MG_THREAD_LOCAL uint32_t temp_number;
 
 #define MAX_LEVELS 3
 #define NUMBER_LEN 10

@@ -1,0 +1,335 @@
+/*
+ * `make docs`: docs/directives.md from the modules' directive tables (modules/modules.c's
+ * list, in its order). Each directive's module, contexts and arguments come from its table
+ * row; its default is read from the configuration an empty http{} server leaves, for the
+ * directives whose setter is one of core/conf.c's generic ones (the value's type is known);
+ * the others show "—". With --lua, docs/lua-api.md: every function of the ngx table (and its
+ * sub-tables) of a VM, with the phases it runs in, found by calling it as code of each phase
+ * with the VM in probe mode: its phase check (mg_lua_check_phase) or its request lookup stops
+ * it with "docgen: allowed" / "docgen: request" before it does anything, or it says "API
+ * disabled". t/006-docs.t fails when either file is not what this prints.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "conf.h"
+#include "cycle.h"
+#include "http.h"
+#include "module.h"
+
+static void contexts(unsigned c, char *buf, size_t size)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+        {MG_CTX_MAIN, "main"},          {MG_CTX_EVENTS, "events"},     {MG_CTX_HTTP, "http"},
+        {MG_CTX_SERVER, "server"},      {MG_CTX_LOCATION, "location"}, {MG_CTX_SIF, "if in server"},
+        {MG_CTX_LIF, "if in location"}, {MG_CTX_UPSTREAM, "upstream"}, {MG_CTX_LMT, "limit_except"},
+    };
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (c & names[i].bit) {
+            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? ", " : "",
+                     names[i].name);
+        }
+    }
+}
+
+static void arguments(unsigned a, char *buf, size_t size)
+{
+    unsigned min = MG_ARGS_MIN(a), max = MG_ARGS_MAX(a);
+    if (a & MG_FLAG) {
+        snprintf(buf, size, "on \\| off");
+    } else if (max == MG_MANY) {
+        snprintf(buf, size, "%u or more", min);
+    } else if (min == max) {
+        snprintf(buf, size, "%u", min);
+    } else {
+        snprintf(buf, size, "%u to %u", min, max);
+    }
+    if (a & (MG_BLOCK | MG_RAW_BLOCK)) {
+        snprintf(buf + strlen(buf), size - strlen(buf), ", then a { } block");
+    }
+}
+
+static void size_text(int64_t v, char *buf, size_t size)
+{
+    if (v && v % (1024 * 1024) == 0) {
+        snprintf(buf, size, "%lldm", (long long)(v / (1024 * 1024)));
+    } else if (v && v % 1024 == 0) {
+        snprintf(buf, size, "%lldk", (long long)(v / 1024));
+    } else {
+        snprintf(buf, size, "%lld", (long long)v);
+    }
+}
+
+static void msec_text(mg_msec_t v, char *buf, size_t size)
+{
+    if (v == 0) {
+        snprintf(buf, size, "0");
+    } else if (v && v % 1000 == 0) {
+        snprintf(buf, size, "%llds", (long long)(v / 1000));
+    } else {
+        snprintf(buf, size, "%lldms", (long long)v);
+    }
+}
+
+/* The merged value of a generic setter's field, or "—". */
+static void default_value(mg_cycle_t *cycle, void **srv, void **loc, const mg_module_t *m,
+                          const mg_command_t *c, char *buf, size_t size)
+{
+    snprintf(buf, size, "—");
+    void *conf = NULL;
+    switch (c->slot) {
+    case MG_CYCLE_CONF:
+        conf = cycle->conf[m->index];
+        break;
+    case MG_MAIN_CONF:
+        conf = cycle->http ? cycle->http->main_conf[m->index] : NULL;
+        break;
+    case MG_SRV_CONF:
+        conf = srv ? srv[m->index] : NULL;
+        break;
+    case MG_LOC_CONF:
+        conf = loc ? loc[m->index] : NULL;
+        break;
+    }
+    if (conf == NULL) {
+        return;
+    }
+    char *p = (char *)conf + c->offset;
+    if (c->set == mg_conf_set_flag) {
+        int v = *(int *)p;
+        if (v == 0 || v == 1) {
+            snprintf(buf, size, "%s", v ? "on" : "off");
+        }
+    } else if (c->set == mg_conf_set_num) {
+        mg_int_t v = *(mg_int_t *)p;
+        if (v != MG_CONF_UNSET) {
+            snprintf(buf, size, "%ld", (long)v);
+        }
+    } else if (c->set == mg_conf_set_size) {
+        size_t v = *(size_t *)p;
+        if (v != MG_CONF_UNSET_SIZE) {
+            size_text((int64_t)v, buf, size);
+        }
+    } else if (c->set == mg_conf_set_off) {
+        off_t v = *(off_t *)p;
+        if (v != MG_CONF_UNSET) {
+            size_text((int64_t)v, buf, size);
+        }
+    } else if (c->set == mg_conf_set_msec) {
+        mg_msec_t v = *(mg_msec_t *)p;
+        if (v != MG_CONF_UNSET) {
+            msec_text(v, buf, size);
+        }
+    } else if (c->set == mg_conf_set_enum && c->post) {
+        mg_int_t v = *(mg_int_t *)p;
+        for (const mg_conf_enum_t *e = c->post; e->name; e++) {
+            if (e->value == v) {
+                snprintf(buf, size, "%s", e->name);
+                break;
+            }
+        }
+    } else if (c->set == mg_conf_set_str) {
+        mg_str_t *s = (mg_str_t *)p;
+        if (s->len && s->len < 64 && memchr(s->data, '|', s->len) == NULL) {
+            snprintf(buf, size, "%.*s", (int)s->len, s->data);
+        }
+    }
+}
+
+static const struct {
+    unsigned phase;
+    const char *name;
+    int request; /* a request exists there */
+} lua_phases[] = {
+    {MG_LUA_INIT, "init", 0},
+    {MG_LUA_INIT_WORKER, "init_worker", 0},
+    {MG_LUA_SET, "set", 1},
+    {MG_LUA_REWRITE, "rewrite", 1},
+    {MG_LUA_ACCESS, "access", 1},
+    {MG_LUA_CONTENT, "content", 1},
+    {MG_LUA_HEADER_FILTER, "header_filter", 1},
+    {MG_LUA_BODY_FILTER, "body_filter", 1},
+    {MG_LUA_LOG, "log", 1},
+    {MG_LUA_TIMER, "timer", 0},
+    {MG_LUA_EXIT_WORKER, "exit_worker", 0},
+};
+
+/* Names of the functions in the table on top of L ("ngx.say", "ngx.req.get_headers"), sorted,
+ * recursing into sub-tables. */
+static void collect(lua_State *L, const char *path, char ***names, size_t *n, int depth)
+{
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            char name[256];
+            snprintf(name, sizeof(name), "%s.%s", path, lua_tostring(L, -2));
+            if (lua_type(L, -1) == LUA_TFUNCTION) {
+                *names = realloc(*names, (*n + 1) * sizeof(char *));
+                (*names)[(*n)++] = strdup(name);
+            } else if (lua_type(L, -1) == LUA_TTABLE && depth < 2 &&
+                       strcmp(lua_tostring(L, -2), "shared") != 0) {
+                collect(L, name, names, n, depth + 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void push_path(lua_State *L, const char *name)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", name);
+    lua_getglobal(L, "_G");
+    for (char *part = strtok(buf, "."); part; part = strtok(NULL, ".")) {
+        lua_getfield(L, -1, part);
+        lua_remove(L, -2);
+    }
+}
+
+static int lua_api(mg_cycle_t *cycle)
+{
+    mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
+    lua_State *L = lmcf->L;
+    mg_lua_probe = 1;
+    char **names = NULL;
+    size_t n = 0;
+    lua_getglobal(L, "ngx");
+    collect(L, "ngx", &names, &n, 0);
+    lua_pop(L, 1);
+    qsort(names, n, sizeof(char *), cmp_names);
+    printf("# The ngx Lua API\n\n"
+           "Generated by `make docs` (tools/docgen.c --lua) from a Lua VM of moongate; do not\n"
+           "edit. Every function of the `ngx` table and its sub-tables, with the phases it may\n"
+           "run in (x), found by calling it as code of each phase. ngx.shared.DICT objects\n"
+           "have the methods of lua-nginx-module's shared dictionaries (t/410-lua-shdict.t).\n\n"
+           "| function |");
+    for (size_t p = 0; p < mg_nelems(lua_phases); p++) {
+        printf(" %s |", lua_phases[p].name);
+    }
+    printf("\n|---|");
+    for (size_t p = 0; p < mg_nelems(lua_phases); p++) {
+        printf("---|");
+    }
+    printf("\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("| `%s` |", names[i]);
+        for (size_t p = 0; p < mg_nelems(lua_phases); p++) {
+            /* without arguments first; a function that reads its arguments before the
+             * phase gets plausible ones until it answers something else */
+            static const char *argsets[] = {"", "s", "ss", "n", "ns", "sn", "t"};
+            const char *mark = "?";
+            for (size_t k = 0; k < mg_nelems(argsets); k++) {
+                int top = lua_gettop(L);
+                push_path(L, names[i]);
+                for (const char *a = argsets[k]; *a; a++) {
+                    if (*a == 's') {
+                        lua_pushliteral(L, "/docgen");
+                    } else if (*a == 'n') {
+                        lua_pushinteger(L, 1);
+                    } else {
+                        lua_newtable(L);
+                    }
+                }
+                mg_lua_current_t saved = mg_lua_cur;
+                mg_lua_cur = (mg_lua_current_t){.phase = lua_phases[p].phase, .lmcf = lmcf};
+                int rc = lua_pcall(L, (int)strlen(argsets[k]), 0, 0);
+                mg_lua_cur = saved;
+                const char *err = rc ? lua_tostring(L, -1) : "";
+                if (err == NULL) {
+                    err = "";
+                }
+                int argerr = strstr(err, "bad argument") || strstr(err, "expecting") ||
+                             strstr(err, "expected") || strstr(err, "attempt to");
+                if (strstr(err, "API disabled in the") ||
+                    (!lua_phases[p].request && strstr(err, "docgen: request"))) {
+                    mark = "";
+                } else if (!argerr) {
+                    mark = "x"; /* it ran, or went past any phase check it makes */
+                }
+                lua_settop(L, top);
+                if (!argerr || mark[0] != '?') {
+                    break;
+                }
+            }
+            printf(" %s |", mark);
+        }
+        printf("\n");
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int lua = argc > 1 && strcmp(argv[1], "--lua") == 0;
+    char prefix[] = "/tmp/moongate-docgen-XXXXXX";
+    if (mkdtemp(prefix) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char conf[4096];
+    snprintf(conf, sizeof(conf), "%s/docgen.conf", prefix);
+    static const char text[] = "error_log stderr; events { } http { access_log off; "
+                               "init_by_lua_block { local docgen } "
+                               "server { listen 127.0.0.1:1; } }";
+    mg_cycle_params_t params = {.prefix = prefix,
+                                .conf_file = conf,
+                                .conf_string = text,
+                                .error_log = "stderr",
+                                .test_config = 1};
+    mg_cycle_t *cycle = mg_cycle_create(&params, NULL, mg_cycle_early_log(&params));
+    if (cycle == NULL) {
+        return 1;
+    }
+    if (lua) {
+        int rc = lua_api(cycle);
+        mg_cycle_destroy(cycle);
+        char cmd[sizeof(prefix) + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", prefix);
+        return system(cmd) == 0 ? rc : 1;
+    }
+    void **srv = NULL, **loc = NULL;
+    if (cycle->http) {
+        mg_http_main_conf_t *cmcf = cycle->http->main_conf[mg_http_core_module.index];
+        if (cmcf->servers.nelts) {
+            mg_http_srv_conf_t *cscf = ((mg_http_srv_conf_t **)cmcf->servers.elts)[0];
+            srv = cscf->ctx->srv_conf;
+            loc = cscf->ctx->loc_conf;
+        }
+    }
+    printf("# Directives\n\n"
+           "Generated by `make docs` (tools/docgen.c) from the directive tables; do not edit.\n"
+           "Every directive moongate knows, by module in the order of modules/modules.c.\n"
+           "Default: the value of an empty `server {}` for directives kept by a generic setter;\n"
+           "\"—\" means the module's own setter holds it (none, or as nginx documents).\n");
+    for (size_t i = 0; i < mg_modules_n; i++) {
+        const mg_module_t *m = mg_modules[i];
+        if (m->commands == NULL || m->commands[0].name == NULL) {
+            continue;
+        }
+        printf("\n## %s\n\n| directive | contexts | arguments | default |\n|---|---|---|---|\n",
+               m->name);
+        for (const mg_command_t *c = m->commands; c->name; c++) {
+            char ctx[256], args[64], dflt[128];
+            contexts(c->contexts, ctx, sizeof(ctx));
+            arguments(c->args, args, sizeof(args));
+            default_value(cycle, srv, loc, m, c, dflt, sizeof(dflt));
+            printf("| `%s` | %s | %s | %s |\n", c->name, ctx, args, dflt);
+        }
+    }
+    mg_cycle_destroy(cycle);
+    char cmd[sizeof(prefix) + 16];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", prefix);
+    return system(cmd) == 0 ? 0 : 1;
+}
