@@ -234,8 +234,8 @@ static void proxy_connected(proxy_t *u)
     if (getsockname(u->fd, (struct sockaddr *)&ls, &len) == 0) {
         mg_sockaddr_text((struct sockaddr *)&ls, local, sizeof(local), 1);
     }
-    mg_log_error(MG_LOG_INFO, &c->log, 0, "%sproxy %s connected to %.*s",
-                 "", local, (int)u->pick.peer->name.len, u->pick.peer->name.data);
+    mg_stream_log_plain(s, MG_LOG_INFO, "proxy %s connected to %.*s", local,
+                        (int)u->pick.peer->name.len, u->pick.peer->name.data);
     if (pcf->proxy_protocol) {
         put_proxy_protocol(u);
     }
@@ -260,6 +260,7 @@ static void proxy_connect(proxy_t *u)
     s->log_upstream = peer->name;
     u->connected = 0;
     u->sent = u->received = 0;
+    s->upstream_sent = s->upstream_received = 0;
     u->try_start = mg_now.monotonic;
     u->cur = mg_array_push(&u->tries);
     memset(u->cur, 0, sizeof(*u->cur));
@@ -408,6 +409,7 @@ static void proxy_process(proxy_t *u)
             if (n > 0) {
                 b->pos += (size_t)n;
                 u->sent += n;
+                s->upstream_sent = u->sent;
                 progress = 1;
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
@@ -473,6 +475,7 @@ static void proxy_process(proxy_t *u)
                     }
                     b->last += (size_t)n;
                     u->received += n;
+                    s->upstream_received = u->received;
                     progress = 1;
                 } else if (n == 0) {
                     u->upstream_eof = 1;
@@ -493,11 +496,11 @@ static void proxy_process(proxy_t *u)
     int client_done = u->client_eof && u->to_up.pos == u->to_up.last;
     int upstream_done = u->upstream_eof && u->to_client.pos == u->to_client.last;
     if (pcf->half_close ? (client_done && upstream_done) : (client_done || upstream_done)) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0,
-                     "%s disconnected, bytes from/to client:%lld/%lld, bytes from/to "
-                     "upstream:%lld/%lld",
-                     upstream_done ? "upstream" : "client", (long long)s->received,
-                     (long long)s->sent, (long long)u->received, (long long)u->sent);
+        mg_stream_log_plain(s, MG_LOG_INFO,
+                            "%s disconnected, bytes from/to client:%lld/%lld, bytes from/to "
+                            "upstream:%lld/%lld",
+                            upstream_done ? "upstream" : "client", (long long)s->received,
+                            (long long)s->sent, (long long)u->received, (long long)u->sent);
         finalize(u, 200);
         return;
     }

@@ -5,6 +5,8 @@
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "server.h"
@@ -502,10 +504,31 @@ static size_t stream_log_handler(mg_log_t *log, char *buf, size_t len)
     p = mg_sprintf_end(p, end, ", client: %s, server: %s", s->connection->addr_text,
                        s->addr->addr_text);
     if (s->log_upstream.len) {
-        p = mg_sprintf_end(p, end, ", upstream: \"%.*s\"", (int)s->log_upstream.len,
-                           s->log_upstream.data);
+        p = mg_sprintf_end(p, end,
+                           ", upstream: \"%.*s\", bytes from/to client:%lld/%lld, bytes from/to "
+                           "upstream:%lld/%lld",
+                           (int)s->log_upstream.len, s->log_upstream.data, (long long)s->received,
+                           (long long)s->sent, (long long)s->upstream_received,
+                           (long long)s->upstream_sent);
     }
     return (size_t)(p - buf);
+}
+
+void mg_stream_log_plain(mg_stream_session_t *s, int level, const char *fmt, ...)
+{
+    mg_log_t *log = &s->connection->log;
+    if (level > log->level && !log->debug) {
+        return;
+    }
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    mg_log_handler_pt handler = log->handler;
+    log->handler = NULL;
+    mg_log_error(level, log, 0, "%s", msg);
+    log->handler = handler;
 }
 
 static void close_session(mg_stream_session_t *s)
@@ -628,7 +651,7 @@ static void pp_read(mg_connection_t *c)
     mg_conn_read_off(c);
     c->read_handler = NULL;
     c->timeout_handler = NULL;
-    c->log.action = NULL;
+    c->log.action = "initializing session";
     mg_stream_core_run(s);
 }
 
@@ -666,8 +689,15 @@ void mg_stream_init_connection(mg_connection_t *c)
     if (cscf->error_log) {
         mg_log_use(&c->log, cscf->error_log);
     }
-    mg_log_error(MG_LOG_INFO, &c->log, 0, "client %s:%u connected to %s", c->addr_text,
-                 (unsigned)mg_sockaddr_port((struct sockaddr *)&c->sockaddr), addr->addr_text);
+    if (c->sockaddr.ss_family == AF_UNIX) {
+        mg_stream_log_plain(s, MG_LOG_INFO, "client %s connected to %s", c->addr_text,
+                            addr->addr_text);
+    } else {
+        mg_stream_log_plain(s, MG_LOG_INFO, "client %s:%u connected to %s", c->addr_text,
+                            (unsigned)mg_sockaddr_port((struct sockaddr *)&c->sockaddr),
+                            addr->addr_text);
+    }
+    c->log.action = "initializing session";
     if (cscf->tcp_nodelay && c->sockaddr.ss_family != AF_UNIX) {
         int one = 1;
         if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0) {

@@ -112,6 +112,7 @@ struct mg_stream_session_s {
     mg_array_t variables;     /* mg_stream_set_var_t: "set" values */
     void (*cleanup)(mg_stream_session_t *s); /* the content's, run before the connection closes */
     mg_str_t log_upstream;    /* the peer being talked to, for the error log's context */
+    off_t upstream_sent, upstream_received; /* with that peer, for the same */
     unsigned finalized : 1;
 };
 
@@ -125,6 +126,10 @@ extern mg_module_t mg_stream_core_module;
 
 /* Register a phase handler at configuration time (from a module's stream init). */
 void mg_stream_add_handler(mg_conf_t *cf, int phase, mg_stream_handler_pt h);
+/* Log a line without the session's context, as nginx's stream lines of a session's start and
+ * end ("client ... connected to ...", "... disconnected, bytes ...") are. */
+void mg_stream_log_plain(mg_stream_session_t *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Run the phases on from where the session stands. */
 void mg_stream_core_run(mg_stream_session_t *s);
 /* End the session with that status: the log phase, then the connection is closed. */
