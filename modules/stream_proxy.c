@@ -38,6 +38,8 @@ typedef struct {
     int proxy_protocol;
     int socket_keepalive;
     int half_close;
+    mg_int_t responses; /* UDP: datagrams expected per request; -1 unlimited */
+    mg_int_t requests;  /* UDP: datagrams a session takes; 0 unlimited */
     mg_stream_complex_t *bind; /* NULL: none; "off" kept as NULL too */
     int bind_set;
     unsigned bind_transparent : 1;
@@ -72,6 +74,7 @@ typedef struct {
     proxy_try_t *cur;
     off_t sent, received;     /* this try's bytes to / from the peer */
     mg_msec_t rate_start;
+    mg_uint_t responses;      /* UDP: datagrams from the peer */
     unsigned connected : 1;
     unsigned client_eof : 1;
     unsigned upstream_eof : 1;
@@ -224,7 +227,8 @@ static void proxy_connected(proxy_t *u)
         event_del(u->timer);
     }
     mg_stream_srv_conf_t *cscf = mg_stream_get_srv_conf(s, mg_stream_core_module);
-    if (cscf->tcp_nodelay && u->pick.peer->sockaddr.ss_family != AF_UNIX) {
+    int udp = c->listening->udp;
+    if (cscf->tcp_nodelay && u->pick.peer->sockaddr.ss_family != AF_UNIX && !udp) {
         int one = 1;
         (void)setsockopt(u->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
@@ -234,9 +238,9 @@ static void proxy_connected(proxy_t *u)
     if (getsockname(u->fd, (struct sockaddr *)&ls, &len) == 0) {
         mg_sockaddr_text((struct sockaddr *)&ls, local, sizeof(local), 1);
     }
-    mg_stream_log_plain(s, MG_LOG_INFO, "proxy %s connected to %.*s", local,
+    mg_stream_log_plain(s, MG_LOG_INFO, "%sproxy %s connected to %.*s", udp ? "udp " : "", local,
                         (int)u->pick.peer->name.len, u->pick.peer->name.data);
-    if (pcf->proxy_protocol) {
+    if (pcf->proxy_protocol && !udp) {
         put_proxy_protocol(u);
     }
     c->log.action = "proxying connection";
@@ -267,7 +271,9 @@ static void proxy_connect(proxy_t *u)
     u->cur->name = peer->name;
     u->cur->connect_time = -1;
     u->cur->first_byte_time = -1;
-    int fd = socket(peer->sockaddr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int udp = c->listening->udp;
+    int fd = socket(peer->sockaddr.ss_family,
+                    (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         mg_log_error(MG_LOG_ALERT, &c->log, errno, "socket() failed");
         end_try(u, MG_PEER_OK);
@@ -394,12 +400,87 @@ static size_t rate_allows(proxy_t *u, size_t rate, off_t done, struct event **ev
     return 0;
 }
 
+/* UDP: each datagram goes on as one datagram, at once (one that cannot is dropped, as the
+ * network may drop it); the session ends when the peer sent proxy_responses for each request,
+ * or at proxy_timeout */
+static void proxy_process_udp(proxy_t *u)
+{
+    mg_stream_session_t *s = u->s;
+    mg_connection_t *c = s->connection;
+    proxy_conf_t *pcf = mg_stream_get_srv_conf(s, mg_stream_proxy_module);
+    char *buf = u->to_up.data;
+    for (;;) {
+        if (pcf->requests && s->requests >= (mg_uint_t)pcf->requests) {
+            break;
+        }
+        ssize_t n = c->recv(c, buf, u->to_up.size);
+        if (n < 0) {
+            break;
+        }
+        s->requests++;
+        s->received += n;
+        if (pcf->requests && s->requests >= (mg_uint_t)pcf->requests) {
+            mg_stream_udp_detach(c); /* the client's next datagrams start a new session */
+        }
+        if (send(u->fd, buf, (size_t)n, 0) == n) {
+            u->sent += n;
+            s->upstream_sent = u->sent;
+        } else {
+            mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
+        }
+    }
+    for (;;) {
+        ssize_t n = recv(u->fd, buf, u->to_up.size, 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                break;
+            }
+            mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");
+            if (u->responses == 0) {
+                next_upstream(u);
+            } else {
+                finalize(u, 200);
+            }
+            return;
+        }
+        if (u->received == 0 && u->cur) {
+            u->cur->first_byte_time = mg_now.monotonic - u->try_start;
+        }
+        u->responses++;
+        u->received += n;
+        s->upstream_received = u->received;
+        if (c->send(c, buf, (size_t)n) == n) {
+            s->sent += n;
+        }
+    }
+    if (pcf->responses >= 0 && s->requests &&
+        u->responses >= (mg_uint_t)pcf->responses * s->requests) {
+        mg_stream_log_plain(s, MG_LOG_INFO,
+                            "udp done, packets from/to client:%lu/%lu, bytes from/to "
+                            "client:%lld/%lld, bytes from/to upstream:%lld/%lld",
+                            (unsigned long)s->requests, (unsigned long)u->responses,
+                            (long long)s->received, (long long)s->sent, (long long)u->received,
+                            (long long)u->sent);
+        finalize(u, 200);
+        return;
+    }
+    if (!u->upstream_reading) {
+        event_add(u->rev, NULL);
+        u->upstream_reading = 1;
+    }
+    mg_conn_timer_set(c, pcf->timeout);
+}
+
 static void proxy_process(proxy_t *u)
 {
     mg_stream_session_t *s = u->s;
     mg_connection_t *c = s->connection;
     proxy_conf_t *pcf = mg_stream_get_srv_conf(s, mg_stream_proxy_module);
     int progress;
+    if (c->listening->udp) {
+        proxy_process_udp(u);
+        return;
+    }
     do {
         progress = 0;
         /* client -> upstream */
@@ -605,6 +686,8 @@ static void *proxy_create_srv_conf(mg_conf_t *cf)
     p->proxy_protocol = MG_CONF_UNSET;
     p->socket_keepalive = MG_CONF_UNSET;
     p->half_close = MG_CONF_UNSET;
+    p->responses = MG_CONF_UNSET;
+    p->requests = MG_CONF_UNSET;
     return p;
 }
 
@@ -623,6 +706,8 @@ static const char *proxy_merge_srv_conf(mg_conf_t *cf, void *parent, void *child
     mg_conf_merge(conf->proxy_protocol, prev->proxy_protocol, 0);
     mg_conf_merge(conf->socket_keepalive, prev->socket_keepalive, 0);
     mg_conf_merge(conf->half_close, prev->half_close, 0);
+    mg_conf_merge(conf->responses, prev->responses, -2);
+    mg_conf_merge(conf->requests, prev->requests, 0);
     if (!conf->bind_set) {
         conf->bind = prev->bind;
         conf->bind_transparent = prev->bind_transparent;
@@ -759,6 +844,8 @@ static const mg_command_t proxy_commands[] = {
     { "proxy_socket_keepalive", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(socket_keepalive),
       NULL },
     { "proxy_half_close", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(half_close), NULL },
+    { "proxy_responses", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num, SRV(responses), NULL },
+    { "proxy_requests", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num, SRV(requests), NULL },
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 

@@ -250,9 +250,8 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             return MG_CONF_ERROR;
         }
     }
-    if (l.udp) {
-        mg_conf_error(cf, 0, "the \"udp\" parameter of \"listen\" is not supported by moongate "
-                             "yet");
+    if (l.udp && l.proxy_protocol) {
+        mg_conf_error(cf, 0, "\"proxy_protocol\" parameter is incompatible with \"udp\"");
         return MG_CONF_ERROR;
     }
     mg_stream_listen_t *ls = cmcf->listen.elts;
@@ -272,6 +271,7 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
 /* ---- the listening sockets ---- */
 
 void mg_stream_init_connection(mg_connection_t *c);
+void mg_stream_udp_read(mg_listening_t *ls);
 
 static void add_addr(mg_conf_t *cf, mg_stream_port_t *port, mg_stream_listen_t *l)
 {
@@ -307,6 +307,10 @@ static mg_stream_port_t *new_listening(mg_conf_t *cf, mg_stream_listen_t *l)
     mg_array_init(&port->addrs, cf->pool, 2, sizeof(mg_stream_addr_t));
     ls->servers = port;
     ls->handler = mg_stream_init_connection;
+    if (l->udp) {
+        ls->udp = 1;
+        ls->read_datagrams = mg_stream_udp_read;
+    }
     *(mg_listening_t **)mg_array_push(&cf->cycle->listening) = ls;
     return port;
 }
@@ -326,7 +330,8 @@ static mg_int_t create_listening(mg_conf_t *cf, mg_stream_main_conf_t *cmcf)
         mg_stream_port_t *port = new_listening(cf, &l[i]);
         done[i] = 1;
         for (size_t j = 0; j < n; j++) {
-            if (!done[j] && !l[j].bind && l[j].sockaddr.ss_family == l[i].sockaddr.ss_family &&
+            if (!done[j] && !l[j].bind && l[j].udp == l[i].udp &&
+                l[j].sockaddr.ss_family == l[i].sockaddr.ss_family &&
                 mg_sockaddr_port((struct sockaddr *)&l[j].sockaddr) ==
                     mg_sockaddr_port((struct sockaddr *)&l[i].sockaddr)) {
                 add_addr(cf, port, &l[j]);
@@ -672,6 +677,7 @@ void mg_stream_init_connection(mg_connection_t *c)
     /* a session is never idle: a drain or a quit waits for it, and no accept takes its slot */
     mg_server_conn_reusable(c, 0);
     mg_stream_session_t *s = mg_pcalloc(c->pool, sizeof(mg_stream_session_t));
+    s->udp = c->listening->udp ? c->data : NULL;
     s->connection = c;
     s->pool = c->pool;
     s->addr = addr;
@@ -690,15 +696,16 @@ void mg_stream_init_connection(mg_connection_t *c)
         mg_log_use(&c->log, cscf->error_log);
     }
     if (c->sockaddr.ss_family == AF_UNIX) {
-        mg_stream_log_plain(s, MG_LOG_INFO, "client %s connected to %s", c->addr_text,
-                            addr->addr_text);
+        mg_stream_log_plain(s, MG_LOG_INFO, "%sclient %s connected to %s",
+                            c->listening->udp ? "udp " : "", c->addr_text, addr->addr_text);
     } else {
-        mg_stream_log_plain(s, MG_LOG_INFO, "client %s:%u connected to %s", c->addr_text,
+        mg_stream_log_plain(s, MG_LOG_INFO, "%sclient %s:%u connected to %s",
+                            c->listening->udp ? "udp " : "", c->addr_text,
                             (unsigned)mg_sockaddr_port((struct sockaddr *)&c->sockaddr),
                             addr->addr_text);
     }
     c->log.action = "initializing session";
-    if (cscf->tcp_nodelay && c->sockaddr.ss_family != AF_UNIX) {
+    if (cscf->tcp_nodelay && c->sockaddr.ss_family != AF_UNIX && !c->listening->udp) {
         int one = 1;
         if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0) {
             c->tcp_nodelay = 1;

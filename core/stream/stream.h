@@ -90,6 +90,7 @@ typedef struct {
 
 typedef struct {
     mg_array_t addrs; /* mg_stream_addr_t: the wildcard one last */
+    void *udp_sessions; /* udp: this process's sessions of the socket (udp.c) */
 } mg_stream_port_t;
 
 struct mg_stream_session_s {
@@ -109,12 +110,19 @@ struct mg_stream_session_s {
     char *preread;            /* preread buffer (PROXY protocol header, preread phase) */
     size_t preread_len, preread_size;
     void *upstream;           /* the proxy's state (modules/stream_proxy.c) */
+    void *udp;                /* a UDP session's datagram queue (udp.c), NULL for TCP */
+    mg_uint_t requests;       /* UDP: datagrams from the client */
     mg_array_t variables;     /* mg_stream_set_var_t: "set" values */
     void (*cleanup)(mg_stream_session_t *s); /* the content's, run before the connection closes */
     mg_str_t log_upstream;    /* the peer being talked to, for the error log's context */
     off_t upstream_sent, upstream_received; /* with that peer, for the same */
     unsigned finalized : 1;
 };
+
+/* UDP (core/stream/udp.c): a session per client address; its connection's recv takes the
+ * next datagram queued for it (EAGAIN when none), send answers with one datagram. A session
+ * leaves the lookup (later datagrams start a new one) when it closes or after `requests`. */
+void mg_stream_udp_detach(mg_connection_t *c);
 
 extern mg_module_t mg_stream_module;
 extern mg_module_t mg_stream_core_module;

@@ -109,9 +109,8 @@ static mg_str_t v_nginx_version(mg_stream_session_t *s, uintptr_t data)
 
 static mg_str_t v_protocol(mg_stream_session_t *s, uintptr_t data)
 {
-    (void)s;
     (void)data;
-    return (mg_str_t)mg_string("TCP");
+    return s->connection->listening->udp ? (mg_str_t)mg_string("UDP") : (mg_str_t)mg_string("TCP");
 }
 
 static mg_str_t v_session_time(mg_stream_session_t *s, uintptr_t data)
