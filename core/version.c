@@ -84,7 +84,7 @@ static const nginx_module_t nginx_modules[] = {
     {"stream_realip", NULL, NULL, 0},
     {"stream_return", NULL, "stream_return", 1},
     {"stream_set", NULL, "stream_return", 1},
-    {"stream_split_clients", NULL, NULL, 1},
+    {"stream_split_clients", NULL, "split_clients", 1},
     {"stream_ssl", NULL, NULL, 0},
     {"stream_ssl_preread", NULL, NULL, 0},
     {"stream_upstream_hash", NULL, NULL, 1},

@@ -92,7 +92,7 @@ sub wait_log {
 my $echo = tcp_server(\&echo_serve);
 my $liner = tcp_server(\&line_serve);
 my $dead = dead_port();
-my @p = map { Test::Moongate::find_free_port() } 1 .. 9;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 10;
 my $dir;
 
 my $s = Test::MoongateProc->new(name => 'stream', workers => 1, error_level => 'info');
@@ -116,6 +116,9 @@ $s->write_conf(stream => <<"EOF");
     server { listen 127.0.0.1:$p[6]; proxy_pass 127.0.0.1:$liner; proxy_protocol on; }
     server { listen 127.0.0.1:$p[7]; proxy_pass backup; proxy_next_upstream_tries 5; }
     server { listen 127.0.0.1:$p[8]; proxy_pass 127.0.0.1:$echo; proxy_timeout 1s; }
+    split_clients "abc\${server_port}x" \$bucket { 10% one; 30% two; * three; }
+    split_clients "abc" \$fixed { 10% one; 30% two; * three; }
+    server { listen 127.0.0.1:$p[9]; return "\$fixed\n"; }
 EOF
 $s->start or stop_here('the server did not start');
 my $n = 0;
@@ -203,6 +206,13 @@ my $n = 0;
     my $took = Time::HiRes::time() - $t0;
     ok($eof && $got eq 'a' && $took < 4, 'proxy_timeout 1s: the idle session is closed')
         or diag("got '$got' eof $eof after $took s");
+    $n++;
+}
+
+# split_clients in stream: the bucket nginx's MurmurHash2 gives "abc"
+{
+    my ($got) = exchange($p[9], '', undef);
+    is($got, "one\n", 'split_clients in stream');
     $n++;
 }
 
