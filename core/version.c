@@ -81,7 +81,7 @@ static const nginx_module_t nginx_modules[] = {
     {"stream_geoip", "ngx_stream_geoip_module", NULL, 0},
     {"stream_limit_conn", NULL, NULL, 1},
     {"stream_map", NULL, NULL, 1},
-    {"stream_realip", NULL, NULL, 0},
+    {"stream_realip", NULL, "realip", 0},
     {"stream_return", NULL, "stream_return", 1},
     {"stream_set", NULL, "stream_return", 1},
     {"stream_split_clients", NULL, "split_clients", 1},

@@ -92,7 +92,7 @@ sub wait_log {
 my $echo = tcp_server(\&echo_serve);
 my $liner = tcp_server(\&line_serve);
 my $dead = dead_port();
-my @p = map { Test::Moongate::find_free_port() } 1 .. 10;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 11;
 my $dir;
 
 my $s = Test::MoongateProc->new(name => 'stream', workers => 1, error_level => 'info');
@@ -119,6 +119,9 @@ $s->write_conf(stream => <<"EOF");
     split_clients "abc\${server_port}x" \$bucket { 10% one; 30% two; * three; }
     split_clients "abc" \$fixed { 10% one; 30% two; * three; }
     server { listen 127.0.0.1:$p[9]; return "\$fixed\n"; }
+    server { listen 127.0.0.1:$p[10] proxy_protocol; set_real_ip_from 127.0.0.0/8;
+             deny 192.0.2.66;
+             return "\$remote_addr:\$remote_port \$realip_remote_addr:\$realip_remote_port\n"; }
 EOF
 $s->start or stop_here('the server did not start');
 my $n = 0;
@@ -207,6 +210,16 @@ my $n = 0;
     ok($eof && $got eq 'a' && $took < 4, 'proxy_timeout 1s: the idle session is closed')
         or diag("got '$got' eof $eof after $took s");
     $n++;
+}
+
+# realip in stream: a trusted client's PROXY header source becomes the address
+{
+    my ($got) = exchange($p[10], "PROXY TCP4 192.0.2.7 198.51.100.1 4321 80\r\n", undef);
+    like($got, qr/^192\.0\.2\.7:4321 127\.0\.0\.1:\d+\n$/,
+         'set_real_ip_from: $remote_addr/_port from the PROXY header, $realip_remote_addr/_port the peer');
+    ($got) = exchange($p[10], "PROXY TCP4 192.0.2.66 198.51.100.1 4321 80\r\n", undef);
+    is($got, '', 'set_real_ip_from: access checks the real address');
+    $n += 2;
 }
 
 # split_clients in stream: the bucket nginx's MurmurHash2 gives "abc"
