@@ -92,7 +92,7 @@ sub wait_log {
 my $echo = tcp_server(\&echo_serve);
 my $liner = tcp_server(\&line_serve);
 my $dead = dead_port();
-my @p = map { Test::Moongate::find_free_port() } 1 .. 11;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 12;
 my $dir;
 
 my $s = Test::MoongateProc->new(name => 'stream', workers => 1, error_level => 'info');
@@ -122,6 +122,8 @@ $s->write_conf(stream => <<"EOF");
     server { listen 127.0.0.1:$p[10] proxy_protocol; set_real_ip_from 127.0.0.0/8;
              deny 192.0.2.66;
              return "\$remote_addr:\$remote_port \$realip_remote_addr:\$realip_remote_port\n"; }
+    limit_conn_zone \$binary_remote_addr zone=perip:1m;
+    server { listen 127.0.0.1:$p[11]; limit_conn perip 1; proxy_pass 127.0.0.1:$echo; }
 EOF
 $s->start or stop_here('the server did not start');
 my $n = 0;
@@ -220,6 +222,25 @@ my $n = 0;
     ($got) = exchange($p[10], "PROXY TCP4 192.0.2.66 198.51.100.1 4321 80\r\n", undef);
     is($got, '', 'set_real_ip_from: access checks the real address');
     $n += 2;
+}
+
+# limit_conn in stream: one session per address
+{
+    my $held = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$p[11]") or die;
+    syswrite($held, "1\n");
+    my $sel = IO::Select->new($held);
+    $sel->can_read(5) and sysread($held, my $b, 10);
+    my ($got, $eof) = exchange($p[11], "2\n", undef);
+    ok($eof && $got eq '', 'limit_conn 1: a second session of the address is closed');
+    ok($s->wait_log(qr/\[error\] .*limiting connections by zone "perip"/),
+       'error_log: limiting connections by zone');
+    close $held;
+    my $l = wait_log($alog, $n + 2);
+    ok((grep { /^127\.0\.0\.1 TCP 503 0 \d+ "-" "-" "-" $p[11]$/ } @$l), 'access_log: status 503');
+    $n += 2;
+    ok(wait_for(sub { (exchange($p[11], "3\n", 2))[0] eq "3\n" }, 5),
+       'limit_conn: once the first session ended, a new one is let in');
+    $n++;
 }
 
 # split_clients in stream: the bucket nginx's MurmurHash2 gives "abc"
