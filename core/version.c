@@ -80,7 +80,7 @@ static const nginx_module_t nginx_modules[] = {
     {"stream_geo", NULL, NULL, 1},
     {"stream_geoip", "ngx_stream_geoip_module", NULL, 0},
     {"stream_limit_conn", NULL, "limit_conn", 1},
-    {"stream_map", NULL, NULL, 1},
+    {"stream_map", NULL, "map", 1},
     {"stream_realip", NULL, "realip", 0},
     {"stream_return", NULL, "stream_return", 1},
     {"stream_set", NULL, "stream_return", 1},

@@ -92,7 +92,7 @@ sub wait_log {
 my $echo = tcp_server(\&echo_serve);
 my $liner = tcp_server(\&line_serve);
 my $dead = dead_port();
-my @p = map { Test::Moongate::find_free_port() } 1 .. 12;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 13;
 my $dir;
 
 my $s = Test::MoongateProc->new(name => 'stream', workers => 1, error_level => 'info');
@@ -124,6 +124,9 @@ $s->write_conf(stream => <<"EOF");
              return "\$remote_addr:\$remote_port \$realip_remote_addr:\$realip_remote_port\n"; }
     limit_conn_zone \$binary_remote_addr zone=perip:1m;
     server { listen 127.0.0.1:$p[11]; limit_conn perip 1; proxy_pass 127.0.0.1:$echo; }
+    map \$server_port \$route { $p[12] "exact \$protocol"; default none; }
+    map "x\$remote_addr" \$net { ~^x127\\. loopback; default other; }
+    server { listen 127.0.0.1:$p[12]; return "\$route \$net\n"; }
 EOF
 $s->start or stop_here('the server did not start');
 my $n = 0;
@@ -240,6 +243,13 @@ my $n = 0;
     $n += 2;
     ok(wait_for(sub { (exchange($p[11], "3\n", 2))[0] eq "3\n" }, 5),
        'limit_conn: once the first session ended, a new one is let in');
+    $n++;
+}
+
+# map in stream: an exact key (its value with a variable) and a regex
+{
+    my ($got) = exchange($p[12], '', undef);
+    is($got, "exact TCP loopback\n", 'map in stream: exact key, regex, values with variables');
     $n++;
 }
 
