@@ -662,7 +662,12 @@ static void proxy_handler(mg_stream_session_t *s)
     }
     u->pick.group = u->group;
     u->pick.log = &c->log;
-    mg_upstream_rr_init_pick(s->pool, &u->pick, 64);
+    u->pick.pool = s->pool;
+    u->pick.session = s;
+    if (u->group->balancer->init_request(NULL, &u->pick) != MG_OK) {
+        mg_stream_finalize_session(s, 500);
+        return;
+    }
     u->start = mg_now.monotonic;
     c->read_handler = on_client_read;
     c->write_handler = on_client_read;

@@ -92,7 +92,8 @@ sub wait_log {
 my $echo = tcp_server(\&echo_serve);
 my $liner = tcp_server(\&line_serve);
 my $dead = dead_port();
-my @p = map { Test::Moongate::find_free_port() } 1 .. 13;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 14;
+my $echo2 = tcp_server(\&echo_serve);
 my $dir;
 
 my $s = Test::MoongateProc->new(name => 'stream', workers => 1, error_level => 'info');
@@ -127,6 +128,8 @@ $s->write_conf(stream => <<"EOF");
     map \$server_port \$route { $p[12] "exact \$protocol"; default none; }
     map "x\$remote_addr" \$net { ~^x127\\. loopback; default other; }
     server { listen 127.0.0.1:$p[12]; return "\$route \$net\n"; }
+    upstream hashed { hash "k\$server_port" consistent; server 127.0.0.1:$echo; server 127.0.0.1:$echo2; }
+    server { listen 127.0.0.1:$p[13]; proxy_pass hashed; }
 EOF
 $s->start or stop_here('the server did not start');
 my $n = 0;
@@ -251,6 +254,15 @@ my $n = 0;
     my ($got) = exchange($p[12], '', undef);
     is($got, "exact TCP loopback\n", 'map in stream: exact key, regex, values with variables');
     $n++;
+}
+
+# hash in a stream upstream: one key, one peer
+{
+    my @got = map { (exchange($p[13], "h$_\n", 3))[0] } 1 .. 4;
+    is_deeply(\@got, ["h1\n", "h2\n", "h3\n", "h4\n"], 'hash consistent: sessions proxied');
+    my $l = wait_log($alog, $n += 4);
+    my %peers = map { /"(127\.0\.0\.1:\d+)"/ ? ($1 => 1) : () } grep { / $p[13]$/ } @$l;
+    is(scalar(keys %peers), 1, 'hash: every session of the key went to the same peer');
 }
 
 # split_clients in stream: the bucket nginx's MurmurHash2 gives "abc"

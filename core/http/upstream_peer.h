@@ -86,8 +86,12 @@ struct mg_upstream_group_s {
 };
 
 struct mg_upstream_pick_s {
-    mg_request_t *r;          /* NULL for a stream session: then log is its connection's */
+    mg_request_t *r;          /* NULL for a stream session: then log is its connection's, pool
+                                 its pool, session the mg_stream_session_t (init_request gets
+                                 r NULL) */
     mg_log_t *log;
+    mg_pool_t *pool;
+    void *session;
     mg_upstream_group_t *group;
     mg_upstream_peer_t *peer; /* the chosen one, after get_peer */
     mg_uint_t tries;          /* how many peers were tried so far */

@@ -14,14 +14,17 @@ static mg_int_t rr_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
     return mg_upstream_rr_init_request_size(r, pick, sizeof(mg_upstream_rr_data_t));
 }
 
+static void init_pick(mg_pool_t *pool, mg_upstream_pick_t *pick, size_t size);
+
+/* r NULL: a stream session's pick, from pick->pool */
 mg_int_t mg_upstream_rr_init_request_size(mg_request_t *r, mg_upstream_pick_t *pick, size_t size)
 {
-    mg_upstream_rr_init_pick(r->pool, pick, size);
+    init_pick(r ? r->pool : pick->pool, pick, size);
     pick->r = r;
     return MG_OK;
 }
 
-void mg_upstream_rr_init_pick(mg_pool_t *pool, mg_upstream_pick_t *pick, size_t size)
+static void init_pick(mg_pool_t *pool, mg_upstream_pick_t *pick, size_t size)
 {
     mg_upstream_group_t *g = pick->group;
     size_t n = g->peers.nelts + g->backup.nelts;
