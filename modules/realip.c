@@ -439,7 +439,8 @@ static const mg_stream_module_t realip_stream = {
 };
 
 static const mg_command_t realip_commands[] = {
-    {"set_real_ip_from", MG_HTTP_ANY_LOC | MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, 1), realip_set_from, MG_LOC_CONF, 0, NULL},
+    {"set_real_ip_from", MG_HTTP_ANY_LOC | MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, 1),
+     realip_set_from, MG_LOC_CONF, 0, NULL},
     {"real_ip_header", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), realip_set_header, MG_LOC_CONF, 0, NULL},
     {"real_ip_recursive", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(realip_conf_t, recursive), NULL},

@@ -17,7 +17,7 @@ typedef struct {
 typedef struct {
     mg_http_complex_value_t source;
     mg_stream_complex_t stream_source; /* in stream{} */
-    mg_array_t parts; /* split_part_t; percent in hundredths while reading */
+    mg_array_t parts;                  /* split_part_t; percent in hundredths while reading */
 } split_t;
 
 /* MurmurHash2 (Austin Appleby's, seed 0), as nginx hashes the string. */
@@ -150,8 +150,8 @@ static const char *split_block(mg_conf_t *cf, const mg_command_t *cmd, void *con
     name.data++;
     name.len--;
     if (stream) {
-        mg_stream_variable_add(cf, mg_pstrdup(cf->pool, name.data, name.len),
-                               split_stream_variable, (uintptr_t)split);
+        mg_stream_variable_add(cf, mg_pstrdup(cf->pool, name.data, name.len), split_stream_variable,
+                               (uintptr_t)split);
     } else {
         mg_http_variable_t *var = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
         if (var == NULL) {
@@ -193,7 +193,8 @@ static const char *split_block(mg_conf_t *cf, const mg_command_t *cmd, void *con
 }
 
 static const mg_command_t split_clients_commands[] = {
-    {"split_clients", MG_CTX_HTTP | MG_CTX_STREAM, MG_BLOCK | MG_ARGS(2, 2), split_block, MG_NO_CONF, 0, NULL},
+    {"split_clients", MG_CTX_HTTP | MG_CTX_STREAM, MG_BLOCK | MG_ARGS(2, 2), split_block,
+     MG_NO_CONF, 0, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -68,7 +68,7 @@ static const char *slog_format(mg_conf_t *cf, const mg_command_t *cmd, void *con
     nf->name = cf->args[1];
     size_t first = 2;
     if (cf->nargs > 2 && cf->args[2].len > 7 && memcmp(cf->args[2].data, "escape=", 7) == 0) {
-        mg_str_t v = { cf->args[2].len - 7, cf->args[2].data + 7 };
+        mg_str_t v = {cf->args[2].len - 7, cf->args[2].data + 7};
         if (mg_str_eq(v, "default")) {
             nf->escape = ESC_DEFAULT;
         } else if (mg_str_eq(v, "json")) {
@@ -94,7 +94,7 @@ static const char *slog_format(mg_conf_t *cf, const mg_command_t *cmd, void *con
         p += cf->args[i].len;
     }
     *p = '\0';
-    return mg_stream_complex_compile(cf, (mg_str_t){ len, text }, &nf->text);
+    return mg_stream_complex_compile(cf, (mg_str_t){len, text}, &nf->text);
 }
 
 static const char *slog_access_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -128,8 +128,10 @@ static const char *slog_access_log(mg_conf_t *cf, const mg_command_t *cmd, void 
         return MG_CONF_ERROR;
     }
     for (size_t i = 3; i < cf->nargs; i++) {
-        mg_conf_error(cf, 0, "the \"%s\" parameter of \"access_log\" in stream is not supported "
-                             "by moongate yet", cf->args[i].data);
+        mg_conf_error(cf, 0,
+                      "the \"%s\" parameter of \"access_log\" in stream is not supported "
+                      "by moongate yet",
+                      cf->args[i].data);
         return MG_CONF_ERROR;
     }
     slog_t *l = mg_array_push(sc->logs);
@@ -219,10 +221,10 @@ static mg_int_t slog_init(mg_conf_t *cf)
 }
 
 static const mg_command_t slog_commands[] = {
-    { "log_format", MG_CTX_STREAM, MG_ARGS(2, MG_MANY), slog_format, MG_MAIN_CONF, 0, NULL },
-    { "access_log", MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), slog_access_log,
-      MG_SRV_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"log_format", MG_CTX_STREAM, MG_ARGS(2, MG_MANY), slog_format, MG_MAIN_CONF, 0, NULL},
+    {"access_log", MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), slog_access_log,
+     MG_SRV_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const mg_stream_module_t slog_stream = {

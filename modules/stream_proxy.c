@@ -25,8 +25,8 @@ extern mg_module_t mg_stream_proxy_module;
 extern mg_module_t mg_upstream_module;
 
 typedef struct {
-    mg_upstream_group_t *group;  /* proxy_pass to an address or a block */
-    mg_stream_complex_t *value;  /* proxy_pass with variables */
+    mg_upstream_group_t *group; /* proxy_pass to an address or a block */
+    mg_stream_complex_t *value; /* proxy_pass with variables */
     mg_msec_t connect_timeout;
     mg_msec_t timeout;
     mg_msec_t next_upstream_timeout;
@@ -38,8 +38,8 @@ typedef struct {
     int proxy_protocol;
     int socket_keepalive;
     int half_close;
-    mg_int_t responses; /* UDP: datagrams expected per request; -1 unlimited */
-    mg_int_t requests;  /* UDP: datagrams a session takes; 0 unlimited */
+    mg_int_t responses;        /* UDP: datagrams expected per request; -1 unlimited */
+    mg_int_t requests;         /* UDP: datagrams a session takes; 0 unlimited */
     mg_stream_complex_t *bind; /* NULL: none; "off" kept as NULL too */
     int bind_set;
     unsigned bind_transparent : 1;
@@ -68,13 +68,13 @@ typedef struct {
     struct event *up_delay;          /* the upload (client read) delay */
     struct event *down_delay;        /* the download (peer read) delay */
     pbuf_t to_up, to_client;
-    mg_msec_t start;          /* monotonic: first connect, for next_upstream_timeout */
-    mg_msec_t try_start;      /* this try's connect */
-    mg_array_t tries;         /* proxy_try_t */
+    mg_msec_t start;     /* monotonic: first connect, for next_upstream_timeout */
+    mg_msec_t try_start; /* this try's connect */
+    mg_array_t tries;    /* proxy_try_t */
     proxy_try_t *cur;
-    off_t sent, received;     /* this try's bytes to / from the peer */
+    off_t sent, received; /* this try's bytes to / from the peer */
     mg_msec_t rate_start;
-    mg_uint_t responses;      /* UDP: datagrams from the peer */
+    mg_uint_t responses; /* UDP: datagrams from the peer */
     unsigned connected : 1;
     unsigned client_eof : 1;
     unsigned upstream_eof : 1;
@@ -90,7 +90,7 @@ static void proxy_process(proxy_t *u);
 
 static void free_events(proxy_t *u)
 {
-    struct event **evs[5] = { &u->rev, &u->wev, &u->timer, &u->up_delay, &u->down_delay };
+    struct event **evs[5] = {&u->rev, &u->wev, &u->timer, &u->up_delay, &u->down_delay};
     for (int i = 0; i < 5; i++) {
         if (*evs[i]) {
             event_free(*evs[i]);
@@ -149,8 +149,7 @@ static void next_upstream(proxy_t *u)
         max = (mg_uint_t)pcf->next_upstream_tries;
     }
     if (!pcf->next_upstream || u->pick.tries >= max ||
-        (pcf->next_upstream_timeout &&
-         mg_now.monotonic - u->start >= pcf->next_upstream_timeout)) {
+        (pcf->next_upstream_timeout && mg_now.monotonic - u->start >= pcf->next_upstream_timeout)) {
         finalize(u, 502);
         return;
     }
@@ -327,7 +326,7 @@ static void proxy_connect(proxy_t *u)
         return;
     }
     event_add(u->wev, NULL);
-    struct timeval tv = { pcf->connect_timeout / 1000, (pcf->connect_timeout % 1000) * 1000 };
+    struct timeval tv = {pcf->connect_timeout / 1000, (pcf->connect_timeout % 1000) * 1000};
     event_add(u->timer, &tv);
 }
 
@@ -395,7 +394,7 @@ static size_t rate_allows(proxy_t *u, size_t rate, off_t done, struct event **ev
         *ev = evtimer_new(u->s->connection->server->base, on_delay, u);
     }
     mg_msec_t wait = (mg_msec_t)((-limit) * 1000 / (int64_t)rate) + 1;
-    struct timeval tv = { wait / 1000, (wait % 1000) * 1000 };
+    struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
     event_add(*ev, &tv);
     return 0;
 }
@@ -594,7 +593,8 @@ static void proxy_process(proxy_t *u)
     if (u->to_client.last > u->to_client.pos) {
         mg_conn_write_on(c);
     }
-    int want_up_read = !u->upstream_eof && !u->upstream_delayed && u->to_client.last < u->to_client.size;
+    int want_up_read =
+        !u->upstream_eof && !u->upstream_delayed && u->to_client.last < u->to_client.size;
     if (want_up_read && !u->upstream_reading) {
         event_add(u->rev, NULL);
         u->upstream_reading = 1;
@@ -802,8 +802,9 @@ static mg_str_t v_upstream(mg_stream_session_t *s, uintptr_t which)
             p = mg_sprintf_end(p, end, "%lld", (long long)t[i].received);
             break;
         default: {
-            mg_msec_t ms = which == 3 ? t[i].connect_time : which == 4 ? t[i].first_byte_time
-                                                                        : t[i].session_time;
+            mg_msec_t ms = which == 3   ? t[i].connect_time
+                           : which == 4 ? t[i].first_byte_time
+                                        : t[i].session_time;
             if (ms < 0) {
                 p = mg_sprintf_end(p, end, "-");
             } else {
@@ -813,14 +814,14 @@ static mg_str_t v_upstream(mg_stream_session_t *s, uintptr_t which)
         }
         }
     }
-    return (mg_str_t){ (size_t)(p - out), out };
+    return (mg_str_t){(size_t)(p - out), out};
 }
 
 static mg_int_t proxy_init(mg_conf_t *cf)
 {
-    static const char *names[] = { "upstream_addr", "upstream_bytes_sent",
-                                   "upstream_bytes_received", "upstream_connect_time",
-                                   "upstream_first_byte_time", "upstream_session_time" };
+    static const char *names[] = {
+        "upstream_addr",         "upstream_bytes_sent",      "upstream_bytes_received",
+        "upstream_connect_time", "upstream_first_byte_time", "upstream_session_time"};
     for (size_t i = 0; i < mg_nelems(names); i++) {
         mg_stream_variable_add(cf, names[i], v_upstream, i);
     }
@@ -831,27 +832,25 @@ static mg_int_t proxy_init(mg_conf_t *cf)
 #define STREAM_SRV (MG_CTX_STREAM | MG_CTX_STREAM_SRV)
 
 static const mg_command_t proxy_commands[] = {
-    { "proxy_pass", MG_CTX_STREAM_SRV, MG_ARGS(1, 1), proxy_pass, MG_SRV_CONF, 0, NULL },
-    { "proxy_bind", STREAM_SRV, MG_ARGS(1, 2), proxy_bind, MG_SRV_CONF, 0, NULL },
-    { "proxy_connect_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(connect_timeout),
-      NULL },
-    { "proxy_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(timeout), NULL },
-    { "proxy_next_upstream", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(next_upstream), NULL },
-    { "proxy_next_upstream_tries", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num,
-      SRV(next_upstream_tries), NULL },
-    { "proxy_next_upstream_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-      SRV(next_upstream_timeout), NULL },
-    { "proxy_buffer_size", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(buffer_size), NULL },
-    { "proxy_download_rate", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(download_rate),
-      NULL },
-    { "proxy_upload_rate", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(upload_rate), NULL },
-    { "proxy_protocol", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(proxy_protocol), NULL },
-    { "proxy_socket_keepalive", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(socket_keepalive),
-      NULL },
-    { "proxy_half_close", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(half_close), NULL },
-    { "proxy_responses", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num, SRV(responses), NULL },
-    { "proxy_requests", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num, SRV(requests), NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"proxy_pass", MG_CTX_STREAM_SRV, MG_ARGS(1, 1), proxy_pass, MG_SRV_CONF, 0, NULL},
+    {"proxy_bind", STREAM_SRV, MG_ARGS(1, 2), proxy_bind, MG_SRV_CONF, 0, NULL},
+    {"proxy_connect_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(connect_timeout),
+     NULL},
+    {"proxy_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(timeout), NULL},
+    {"proxy_next_upstream", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(next_upstream), NULL},
+    {"proxy_next_upstream_tries", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num,
+     SRV(next_upstream_tries), NULL},
+    {"proxy_next_upstream_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
+     SRV(next_upstream_timeout), NULL},
+    {"proxy_buffer_size", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(buffer_size), NULL},
+    {"proxy_download_rate", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(download_rate), NULL},
+    {"proxy_upload_rate", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(upload_rate), NULL},
+    {"proxy_protocol", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(proxy_protocol), NULL},
+    {"proxy_socket_keepalive", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(socket_keepalive), NULL},
+    {"proxy_half_close", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(half_close), NULL},
+    {"proxy_responses", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num, SRV(responses), NULL},
+    {"proxy_requests", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num, SRV(requests), NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const mg_stream_module_t proxy_stream = {

@@ -139,9 +139,9 @@ static mg_int_t ret_init(mg_conf_t *cf)
 #define STREAM_SRV (MG_CTX_STREAM | MG_CTX_STREAM_SRV)
 
 static const mg_command_t ret_commands[] = {
-    { "return", MG_CTX_STREAM_SRV, MG_ARGS(1, 1), ret_return, MG_SRV_CONF, 0, NULL },
-    { "set", MG_CTX_STREAM_SRV, MG_ARGS(2, 2), ret_set, MG_SRV_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"return", MG_CTX_STREAM_SRV, MG_ARGS(1, 1), ret_return, MG_SRV_CONF, 0, NULL},
+    {"set", MG_CTX_STREAM_SRV, MG_ARGS(2, 2), ret_set, MG_SRV_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const mg_stream_module_t ret_stream = {

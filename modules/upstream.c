@@ -545,16 +545,18 @@ static const char *up_init_main_conf(mg_conf_t *cf, void *conf)
 #define GROUP_SET(setter) ((const void *)(uintptr_t)(setter))
 
 static const mg_command_t up_commands[] = {
-    { "upstream", MG_CTX_HTTP | MG_CTX_STREAM, MG_BLOCK | MG_ARGS(1, 1), up_block, MG_MAIN_CONF, 0, NULL },
-    { "server", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(1, MG_MANY), up_server, MG_MAIN_CONF, 0, NULL },
-    { "keepalive", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_keepalive, MG_MAIN_CONF, 0, NULL },
-    { "keepalive_requests", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
-      offsetof(mg_upstream_group_t, keepalive_requests), GROUP_SET(mg_conf_set_num) },
-    { "keepalive_timeout", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
-      offsetof(mg_upstream_group_t, keepalive_timeout), GROUP_SET(mg_conf_set_msec) },
-    { "keepalive_time", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
-      offsetof(mg_upstream_group_t, keepalive_time), GROUP_SET(mg_conf_set_msec) },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"upstream", MG_CTX_HTTP | MG_CTX_STREAM, MG_BLOCK | MG_ARGS(1, 1), up_block, MG_MAIN_CONF, 0,
+     NULL},
+    {"server", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(1, MG_MANY), up_server, MG_MAIN_CONF, 0,
+     NULL},
+    {"keepalive", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_keepalive, MG_MAIN_CONF, 0, NULL},
+    {"keepalive_requests", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
+     offsetof(mg_upstream_group_t, keepalive_requests), GROUP_SET(mg_conf_set_num)},
+    {"keepalive_timeout", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
+     offsetof(mg_upstream_group_t, keepalive_timeout), GROUP_SET(mg_conf_set_msec)},
+    {"keepalive_time", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
+     offsetof(mg_upstream_group_t, keepalive_time), GROUP_SET(mg_conf_set_msec)},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 /* stream{} has its own upstream{} blocks, read by the same code into the stream's conf */

@@ -350,9 +350,9 @@ static const char *ip_hash_set(mg_conf_t *cf, const mg_command_t *cmd, void *con
 }
 
 static const mg_command_t hash_commands[] = {
-    { "hash", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(1, 2), hash_set, MG_NO_CONF, 0, NULL },
-    { "ip_hash", MG_CTX_UPSTREAM, MG_ARGS(0, 0), ip_hash_set, MG_NO_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"hash", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(1, 2), hash_set, MG_NO_CONF, 0, NULL},
+    {"ip_hash", MG_CTX_UPSTREAM, MG_ARGS(0, 0), ip_hash_set, MG_NO_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_upstream_hash_module = {

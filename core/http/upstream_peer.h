@@ -86,9 +86,9 @@ struct mg_upstream_group_s {
 };
 
 struct mg_upstream_pick_s {
-    mg_request_t *r;          /* NULL for a stream session: then log is its connection's, pool
-                                 its pool, session the mg_stream_session_t (init_request gets
-                                 r NULL) */
+    mg_request_t *r; /* NULL for a stream session: then log is its connection's, pool
+                        its pool, session the mg_stream_session_t (init_request gets
+                        r NULL) */
     mg_log_t *log;
     mg_pool_t *pool;
     void *session;

@@ -185,8 +185,8 @@ void mg_upstream_rr_free_peer(mg_upstream_pick_t *pick, int outcome)
         return;
     }
     peer_outcome(peer, outcome);
-    if (outcome == MG_PEER_FAILED && peer->max_fails &&
-        peer->fails >= (mg_uint_t)peer->max_fails && (pick->r || pick->log)) {
+    if (outcome == MG_PEER_FAILED && peer->max_fails && peer->fails >= (mg_uint_t)peer->max_fails &&
+        (pick->r || pick->log)) {
         mg_log_error(MG_LOG_WARN, pick->r ? &pick->r->connection->log : pick->log, 0,
                      "upstream server temporarily disabled");
     }

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server.h"
 #include "proxy_protocol.h"
+#include "server.h"
 #include "stream.h"
+
+static void core_run(mg_stream_session_t *s);
 
 static void **create_confs(mg_conf_t *cf, int srv)
 {
@@ -75,8 +77,8 @@ static const char *stream_block(mg_conf_t *cf, const mg_command_t *cmd, void *co
         for (size_t m = 0; m < mg_modules_n && rc == MG_OK; m++) {
             const mg_stream_module_t *sm = mg_modules[m]->stream;
             if (sm && sm->merge_srv_conf) {
-                rc = conf_result(cf, sm->merge_srv_conf(cf, ctx->srv_conf[m],
-                                                        servers[i]->ctx->srv_conf[m]));
+                rc = conf_result(
+                    cf, sm->merge_srv_conf(cf, ctx->srv_conf[m], servers[i]->ctx->srv_conf[m]));
             }
         }
     }
@@ -148,7 +150,7 @@ static int param(mg_str_t a, const char *name, mg_str_t *v)
 /* so_keepalive=[idle]:[intvl]:[cnt] (idle may have a time suffix) */
 static int keepalive_spec(mg_str_t v, mg_stream_listen_t *l)
 {
-    int *field[3] = { &l->keepidle, &l->keepintvl, &l->keepcnt };
+    int *field[3] = {&l->keepidle, &l->keepintvl, &l->keepcnt};
     const char *p = v.data, *end = v.data + v.len;
     int any = 0;
     for (int i = 0; i < 3; i++) {
@@ -160,7 +162,7 @@ static int keepalive_spec(mg_str_t v, mg_stream_listen_t *l)
             e = end;
         }
         if (e > p) {
-            mg_str_t part = { (size_t)(e - p), (char *)p };
+            mg_str_t part = {(size_t)(e - p), (char *)p};
             int64_t n = i == 2 ? mg_atoi(p, part.len) : mg_parse_time(part, 1);
             if (n <= 0) {
                 return -1;
@@ -242,8 +244,9 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             }
             l.bind = 1;
         } else if (mg_str_eq(a, "ssl")) {
-            mg_conf_error(cf, 0, "the \"ssl\" parameter of \"listen\" in stream is not supported "
-                                 "by moongate yet");
+            mg_conf_error(cf, 0,
+                          "the \"ssl\" parameter of \"listen\" in stream is not supported "
+                          "by moongate yet");
             return MG_CONF_ERROR;
         } else {
             mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
@@ -256,8 +259,8 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
     }
     mg_stream_listen_t *ls = cmcf->listen.elts;
     for (size_t i = 0; i < cmcf->listen.nelts; i++) {
-        if (ls[i].udp == l.udp &&
-            mg_sockaddr_equal((struct sockaddr *)&ls[i].sockaddr, (struct sockaddr *)&l.sockaddr, 1)) {
+        if (ls[i].udp == l.udp && mg_sockaddr_equal((struct sockaddr *)&ls[i].sockaddr,
+                                                    (struct sockaddr *)&l.sockaddr, 1)) {
             mg_conf_error(cf, 0, "duplicate \"%s\" address and port pair", l.addr_text);
             return MG_CONF_ERROR;
         }
@@ -270,7 +273,7 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
 
 /* ---- the listening sockets ---- */
 
-void mg_stream_init_connection(mg_connection_t *c);
+static void init_connection(mg_connection_t *c);
 void mg_stream_udp_read(mg_listening_t *ls);
 
 static void add_addr(mg_conf_t *cf, mg_stream_port_t *port, mg_stream_listen_t *l)
@@ -306,7 +309,7 @@ static mg_stream_port_t *new_listening(mg_conf_t *cf, mg_stream_listen_t *l)
     mg_stream_port_t *port = mg_pcalloc(cf->pool, sizeof(mg_stream_port_t));
     mg_array_init(&port->addrs, cf->pool, 2, sizeof(mg_stream_addr_t));
     ls->servers = port;
-    ls->handler = mg_stream_init_connection;
+    ls->handler = init_connection;
     if (l->udp) {
         ls->udp = 1;
         ls->read_datagrams = mg_stream_udp_read;
@@ -442,23 +445,22 @@ static const char *core_hash_size(mg_conf_t *cf, const mg_command_t *cmd, void *
 #define STREAM_SRV (MG_CTX_STREAM | MG_CTX_STREAM_SRV)
 
 static const mg_command_t core_commands[] = {
-    { "server", MG_CTX_STREAM, MG_BLOCK | MG_ARGS(0, 0), stream_server, MG_NO_CONF, 0, NULL },
-    { "listen", MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), stream_listen, MG_SRV_CONF, 0, NULL },
-    { "preread_buffer_size", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(preread_buffer_size),
-      NULL },
-    { "preread_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(preread_timeout), NULL },
-    { "proxy_protocol_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-      SRV(proxy_protocol_timeout), NULL },
-    { "tcp_nodelay", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(tcp_nodelay), NULL },
-    { "resolver", STREAM_SRV, MG_ARGS(1, MG_MANY), core_resolver, MG_SRV_CONF, 0, NULL },
-    { "resolver_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(resolver_timeout),
-      NULL },
-    { "error_log", STREAM_SRV, MG_ARGS(1, 2), core_error_log, MG_SRV_CONF, 0, NULL },
-    { "variables_hash_max_size", MG_CTX_STREAM, MG_ARGS(1, 1), core_hash_size, MG_MAIN_CONF, 0,
-      NULL },
-    { "variables_hash_bucket_size", MG_CTX_STREAM, MG_ARGS(1, 1), core_hash_size, MG_MAIN_CONF, 0,
-      NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"server", MG_CTX_STREAM, MG_BLOCK | MG_ARGS(0, 0), stream_server, MG_NO_CONF, 0, NULL},
+    {"listen", MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), stream_listen, MG_SRV_CONF, 0, NULL},
+    {"preread_buffer_size", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(preread_buffer_size),
+     NULL},
+    {"preread_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(preread_timeout), NULL},
+    {"proxy_protocol_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
+     SRV(proxy_protocol_timeout), NULL},
+    {"tcp_nodelay", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(tcp_nodelay), NULL},
+    {"resolver", STREAM_SRV, MG_ARGS(1, MG_MANY), core_resolver, MG_SRV_CONF, 0, NULL},
+    {"resolver_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(resolver_timeout), NULL},
+    {"error_log", STREAM_SRV, MG_ARGS(1, 2), core_error_log, MG_SRV_CONF, 0, NULL},
+    {"variables_hash_max_size", MG_CTX_STREAM, MG_ARGS(1, 1), core_hash_size, MG_MAIN_CONF, 0,
+     NULL},
+    {"variables_hash_bucket_size", MG_CTX_STREAM, MG_ARGS(1, 1), core_hash_size, MG_MAIN_CONF, 0,
+     NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 static mg_int_t core_init(mg_conf_t *cf)
@@ -482,8 +484,8 @@ mg_module_t mg_stream_core_module = {
 };
 
 static const mg_command_t stream_commands[] = {
-    { "stream", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), stream_block, MG_NO_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"stream", MG_CTX_MAIN, MG_BLOCK | MG_ARGS(0, 0), stream_block, MG_NO_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_stream_module = {
@@ -581,7 +583,7 @@ void mg_stream_finalize_session(mg_stream_session_t *s, mg_uint_t status)
     close_session(s);
 }
 
-void mg_stream_core_run(mg_stream_session_t *s)
+static void core_run(mg_stream_session_t *s)
 {
     mg_stream_main_conf_t *cmcf = mg_stream_get_main_conf(s, mg_stream_core_module);
     while (s->phase < MG_STREAM_CONTENT_PHASE) {
@@ -639,8 +641,8 @@ static void pp_read(mg_connection_t *c)
     }
     s->preread_len += (size_t)n;
     mg_proxy_protocol_t *pp = NULL;
-    ssize_t hl = mg_proxy_protocol_read(c->pool, &c->log, s->preread, s->preread_len,
-                                        s->preread_size, &pp);
+    ssize_t hl =
+        mg_proxy_protocol_read(c->pool, &c->log, s->preread, s->preread_len, s->preread_size, &pp);
     if (hl == 0) {
         return;
     }
@@ -657,10 +659,10 @@ static void pp_read(mg_connection_t *c)
     c->read_handler = NULL;
     c->timeout_handler = NULL;
     c->log.action = "initializing session";
-    mg_stream_core_run(s);
+    core_run(s);
 }
 
-void mg_stream_init_connection(mg_connection_t *c)
+static void init_connection(mg_connection_t *c)
 {
     mg_stream_port_t *port = c->listening->servers;
     mg_stream_addr_t *addrs = port->addrs.elts;
@@ -722,5 +724,5 @@ void mg_stream_init_connection(mg_connection_t *c)
         pp_read(c);
         return;
     }
-    mg_stream_core_run(s);
+    core_run(s);
 }

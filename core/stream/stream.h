@@ -24,8 +24,9 @@
 typedef struct mg_stream_session_s mg_stream_session_t;
 
 /* A phase handler: MG_OK (phase done, on to the next one), MG_DECLINED (the next handler of
- * this phase), MG_AGAIN/MG_DONE (it waits; it calls mg_stream_core_run later), or a status
- * (200, 400, 403, 500, 502, 503) that ends the session. */
+ * this phase), MG_AGAIN/MG_DONE (it waits), or a status
+ * (200, 400, 403, 500, 502, 503) that ends the session. No handler waits yet (ssl_preread and
+ * Lua will, with a resume function). */
 typedef mg_int_t (*mg_stream_handler_pt)(mg_stream_session_t *s);
 typedef void (*mg_stream_content_pt)(mg_stream_session_t *s);
 
@@ -57,24 +58,24 @@ typedef struct {
 } mg_stream_listen_t;
 
 typedef struct {
-    mg_array_t servers;   /* mg_stream_srv_conf_t * */
-    mg_array_t listen;    /* mg_stream_listen_t */
-    mg_array_t variables; /* mg_stream_var_t */
+    mg_array_t servers;                  /* mg_stream_srv_conf_t * */
+    mg_array_t listen;                   /* mg_stream_listen_t */
+    mg_array_t variables;                /* mg_stream_var_t */
     mg_array_t phases[MG_STREAM_PHASES]; /* mg_stream_handler_pt, run last-registered first
                                             (the log phase in registration order) */
 } mg_stream_main_conf_t;
 
 typedef struct {
-    mg_conf_ctx_t *ctx;     /* this server's conf arrays */
+    mg_conf_ctx_t *ctx;           /* this server's conf arrays */
     mg_stream_content_pt handler; /* proxy_pass, return, ... */
-    const char *file;       /* where the server{} block is, for messages */
+    const char *file;             /* where the server{} block is, for messages */
     mg_uint_t line;
     mg_msec_t preread_timeout;
     size_t preread_buffer_size;
     mg_msec_t proxy_protocol_timeout;
     int tcp_nodelay;
     mg_log_t *error_log;
-    mg_array_t resolver;    /* mg_str_t: resolver addresses (used by proxy_pass with variables) */
+    mg_array_t resolver; /* mg_str_t: resolver addresses (used by proxy_pass with variables) */
     mg_msec_t resolver_timeout;
     unsigned listen : 1;
 } mg_stream_srv_conf_t;
@@ -89,7 +90,7 @@ typedef struct {
 } mg_stream_addr_t;
 
 typedef struct {
-    mg_array_t addrs; /* mg_stream_addr_t: the wildcard one last */
+    mg_array_t addrs;   /* mg_stream_addr_t: the wildcard one last */
     void *udp_sessions; /* udp: this process's sessions of the socket (udp.c) */
 } mg_stream_port_t;
 
@@ -99,22 +100,22 @@ struct mg_stream_session_s {
     void **main_conf;
     void **srv_conf;
     mg_stream_addr_t *addr;
-    void **ctx;               /* per module */
-    mg_msec_t start_msec;     /* wall clock, for $session_time */
+    void **ctx;           /* per module */
+    mg_msec_t start_msec; /* wall clock, for $session_time */
     mg_msec_t start_mono;
-    mg_uint_t status;         /* $status: 200, 400, 403, 500, 502, 503 */
-    off_t received;           /* bytes from the client ($bytes_received) */
-    off_t sent;               /* bytes to the client ($bytes_sent) */
-    size_t phase;             /* the phase being run */
-    size_t handler;           /* the handler of that phase next to run */
-    char *preread;            /* preread buffer (PROXY protocol header, preread phase) */
+    mg_uint_t status; /* $status: 200, 400, 403, 500, 502, 503 */
+    off_t received;   /* bytes from the client ($bytes_received) */
+    off_t sent;       /* bytes to the client ($bytes_sent) */
+    size_t phase;     /* the phase being run */
+    size_t handler;   /* the handler of that phase next to run */
+    char *preread;    /* preread buffer (PROXY protocol header, preread phase) */
     size_t preread_len, preread_size;
-    void *upstream;           /* the proxy's state (modules/stream_proxy.c) */
-    void *udp;                /* a UDP session's datagram queue (udp.c), NULL for TCP */
-    mg_uint_t requests;       /* UDP: datagrams from the client */
-    mg_array_t variables;     /* mg_stream_set_var_t: "set" values */
+    void *upstream;       /* the proxy's state (modules/stream_proxy.c) */
+    void *udp;            /* a UDP session's datagram queue (udp.c), NULL for TCP */
+    mg_uint_t requests;   /* UDP: datagrams from the client */
+    mg_array_t variables; /* mg_stream_set_var_t: "set" values */
     void (*cleanup)(mg_stream_session_t *s); /* the content's, run before the connection closes */
-    mg_str_t log_upstream;    /* the peer being talked to, for the error log's context */
+    mg_str_t log_upstream; /* the peer being talked to, for the error log's context */
     off_t upstream_sent, upstream_received; /* with that peer, for the same */
     unsigned finalized : 1;
 };
@@ -138,8 +139,6 @@ void mg_stream_add_handler(mg_conf_t *cf, int phase, mg_stream_handler_pt h);
  * end ("client ... connected to ...", "... disconnected, bytes ...") are. */
 void mg_stream_log_plain(mg_stream_session_t *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Run the phases on from where the session stands. */
-void mg_stream_core_run(mg_stream_session_t *s);
 /* End the session with that status: the log phase, then the connection is closed. */
 void mg_stream_finalize_session(mg_stream_session_t *s, mg_uint_t status);
 

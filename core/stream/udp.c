@@ -127,7 +127,8 @@ void mg_stream_udp_read(mg_listening_t *ls)
         }
         udp_list_t *l = list_of(ls);
         udp_conn_t *u = l->head;
-        while (u && !mg_sockaddr_equal((struct sockaddr *)&u->c->sockaddr, (struct sockaddr *)&ss, 1)) {
+        while (u &&
+               !mg_sockaddr_equal((struct sockaddr *)&u->c->sockaddr, (struct sockaddr *)&ss, 1)) {
             u = u->next;
         }
         if (u) {
@@ -159,7 +160,7 @@ void mg_stream_udp_read(mg_listening_t *ls)
         l->head = u;
         u->linked = 1;
         mg_pool_cleanup_add(c->pool, udp_cleanup, u);
-        c->data = u; /* mg_stream_init_connection takes it for the session */
+        c->data = u; /* the session takes it (stream.c) */
         ls->handler(c);
     }
 }

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "proxy_protocol.h"
-#include "version.h"
 #include "stream.h"
+#include "version.h"
 
 static mg_str_t printf_value(mg_stream_session_t *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -64,7 +64,8 @@ static mg_str_t v_server_addr(mg_stream_session_t *s, uintptr_t port)
         if (c->local_sockaddr.ss_family == AF_UNIX) {
             return (mg_str_t)mg_string("");
         }
-        return printf_value(s, "%u", (unsigned)mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
+        return printf_value(s, "%u",
+                            (unsigned)mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
     }
     size_t n = mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, buf, sizeof(buf), 0);
     return mg_pstr(s->pool, buf, n);
@@ -173,27 +174,27 @@ void mg_stream_variables_add_core(mg_conf_t *cf)
         mg_stream_var_get_pt get;
         uintptr_t data;
     } core[] = {
-        { "remote_addr", v_remote_addr, 0 },
-        { "remote_port", v_remote_port, 0 },
-        { "binary_remote_addr", v_binary_remote_addr, 0 },
-        { "server_addr", v_server_addr, 0 },
-        { "server_port", v_server_addr, 1 },
-        { "bytes_received", v_bytes, 0 },
-        { "bytes_sent", v_bytes, 1 },
-        { "connection", v_connection, 0 },
-        { "hostname", v_hostname, 0 },
-        { "msec", v_msec, 0 },
-        { "pid", v_pid, 0 },
-        { "nginx_version", v_nginx_version, 0 },
-        { "protocol", v_protocol, 0 },
-        { "session_time", v_session_time, 0 },
-        { "status", v_status, 0 },
-        { "time_local", v_time, 0 },
-        { "time_iso8601", v_time, 1 },
-        { "proxy_protocol_addr", v_proxy_protocol, 0 },
-        { "proxy_protocol_port", v_proxy_protocol, 1 },
-        { "proxy_protocol_server_addr", v_proxy_protocol, 2 },
-        { "proxy_protocol_server_port", v_proxy_protocol, 3 },
+        {"remote_addr", v_remote_addr, 0},
+        {"remote_port", v_remote_port, 0},
+        {"binary_remote_addr", v_binary_remote_addr, 0},
+        {"server_addr", v_server_addr, 0},
+        {"server_port", v_server_addr, 1},
+        {"bytes_received", v_bytes, 0},
+        {"bytes_sent", v_bytes, 1},
+        {"connection", v_connection, 0},
+        {"hostname", v_hostname, 0},
+        {"msec", v_msec, 0},
+        {"pid", v_pid, 0},
+        {"nginx_version", v_nginx_version, 0},
+        {"protocol", v_protocol, 0},
+        {"session_time", v_session_time, 0},
+        {"status", v_status, 0},
+        {"time_local", v_time, 0},
+        {"time_iso8601", v_time, 1},
+        {"proxy_protocol_addr", v_proxy_protocol, 0},
+        {"proxy_protocol_port", v_proxy_protocol, 1},
+        {"proxy_protocol_server_addr", v_proxy_protocol, 2},
+        {"proxy_protocol_server_port", v_proxy_protocol, 3},
     };
     for (size_t i = 0; i < mg_nelems(core); i++) {
         mg_stream_variable_add(cf, core[i].name, core[i].get, core[i].data);
@@ -220,7 +221,8 @@ mg_str_t mg_stream_variable(mg_stream_session_t *s, mg_str_t name)
 {
     mg_stream_set_var_t *sv = s->variables.elts;
     for (size_t i = s->variables.nelts; i-- > 0;) {
-        if (sv[i].name.len == name.len && mg_strncasecmp(sv[i].name.data, name.data, name.len) == 0) {
+        if (sv[i].name.len == name.len &&
+            mg_strncasecmp(sv[i].name.data, name.data, name.len) == 0) {
             return sv[i].value;
         }
     }
@@ -253,7 +255,7 @@ const char *mg_stream_complex_compile(mg_conf_t *cf, mg_str_t text, mg_stream_co
             continue;
         }
         if (i > lit) {
-            *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t){ i - lit, text.data + lit };
+            *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t){i - lit, text.data + lit};
         }
         size_t start = i + 1, end;
         if (start < text.len && text.data[start] == '{') {
@@ -282,12 +284,12 @@ const char *mg_stream_complex_compile(mg_conf_t *cf, mg_str_t text, mg_stream_co
         /* a name part is marked by a NULL-length literal before it: store as {len, data} with
          * data pointing at the name and a marker entry {0, NULL} first */
         *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t)mg_null_string;
-        *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t){ end - start, text.data + start };
+        *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t){end - start, text.data + start};
         cv->has_vars = 1;
         lit = i;
     }
     if (text.len > lit) {
-        *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t){ text.len - lit, text.data + lit };
+        *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t){text.len - lit, text.data + lit};
     }
     return MG_CONF_OK;
 }
@@ -323,5 +325,5 @@ mg_str_t mg_stream_complex_value(mg_stream_session_t *s, mg_stream_complex_t *cv
         }
     }
     *q = '\0';
-    return (mg_str_t){ len, out };
+    return (mg_str_t){len, out};
 }
