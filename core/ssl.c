@@ -1,9 +1,11 @@
 /*
- * TLS on a connection with OpenSSL 3 (server side): a non-blocking handshake whose
+ * TLS on a connection with OpenSSL 3: a non-blocking handshake whose
  * SSL_ERROR_WANT_READ/WANT_WRITE turn the connection's events on, and the recv/send/send_chain
  * operations that take the plain ones' place, with recv(2)'s answers (EAGAIN when waiting), so
  * the HTTP code reads and writes through c->recv/c->send/c->send_chain alike. Renegotiation is
  * refused (SSL_OP_NO_RENEGOTIATION, set on every context); closing sends close_notify once.
+ * The operations also work on an mg_ssl_conn_t without a connection (the upstream's and the
+ * cosockets' client side, core/ssl_client.c), whose owner turns its own events on.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -54,27 +56,32 @@ static void ssl_error(int level, mg_log_t *log, int err, const char *fmt, ...)
 }
 
 /* A failed TLS call: peers that break the protocol (or go away) are the client's problem and
- * logged at info as nginx does; anything else is ours (crit). */
-static void conn_error(mg_connection_t *c, int sslerr, const char *call)
+ * logged at info as nginx does (at error on our own client side: an upstream's or a
+ * cosocket's peer); anything else is ours (crit). */
+static void conn_error(mg_ssl_conn_t *sc, mg_log_t *log, int sslerr, const char *call)
 {
     int err = sslerr == SSL_ERROR_SYSCALL ? errno : 0;
-    c->ssl->no_shutdown = 1;
+    sc->no_shutdown = 1;
     unsigned long e = ERR_peek_error();
-    int level = MG_LOG_INFO;
+    int level = sc->client ? MG_LOG_ERR : MG_LOG_INFO;
     if (sslerr == SSL_ERROR_SSL && ERR_GET_LIB(e) != ERR_LIB_SSL) {
         level = MG_LOG_CRIT;
     }
     if (sslerr == SSL_ERROR_SYSCALL && err == 0 && e == 0) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "peer closed connection in SSL handshake");
+        mg_log_error(level, log, 0, "peer closed connection in SSL handshake");
         return;
     }
-    ssl_error(level, &c->log, err, "%s() failed", call);
+    ssl_error(level, log, err, "%s() failed", call);
 }
 
-static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
+ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
 {
-    mg_ssl_conn_t *sc = c->ssl;
     size_t got = 0;
+    if (sc->early_pos < sc->early_len) {
+        got = mg_min(len, sc->early_len - sc->early_pos);
+        memcpy(buf, sc->early + sc->early_pos, got);
+        sc->early_pos += got;
+    }
     /* read until the buffer is full or the socket is empty, so that a short read means what
      * it means for a plain socket: nothing is left but what the next read event brings */
     while (got < len) {
@@ -89,7 +96,7 @@ static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
             if (e == SSL_ERROR_WANT_WRITE) {
                 sc->read_wants_write = 1;
-                mg_conn_write_on(c);
+                sc->turn_on = 1;
             }
             if (got) {
                 return (ssize_t)got;
@@ -103,7 +110,7 @@ static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
         if (e == SSL_ERROR_ZERO_RETURN) {
             return 0; /* close_notify (or, with IGNORE_UNEXPECTED_EOF, a plain end) */
         }
-        conn_error(c, e, "SSL_read");
+        conn_error(sc, log, e, "SSL_read");
         errno = ECONNRESET;
         return -1;
     }
@@ -113,9 +120,8 @@ static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
 /* One SSL_write of len bytes at buf (SSL_MODE_ENABLE_PARTIAL_WRITE: it may take fewer). A
  * write that would block must be repeated with the same bytes: sc->pending remembers how
  * many, and the caller gives the same data again (nothing of it was consumed). */
-static ssize_t write_once(mg_connection_t *c, const char *buf, size_t len)
+static ssize_t write_once(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len)
 {
-    mg_ssl_conn_t *sc = c->ssl;
     ERR_clear_error();
     int n = SSL_write(sc->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
     if (n > 0) {
@@ -127,31 +133,29 @@ static ssize_t write_once(mg_connection_t *c, const char *buf, size_t len)
         sc->pending = len;
         if (e == SSL_ERROR_WANT_READ) {
             sc->write_wants_read = 1;
-            mg_conn_read_on(c);
+            sc->turn_on = 1;
         }
         errno = EAGAIN;
         return -1;
     }
-    conn_error(c, e, "SSL_write");
+    conn_error(sc, log, e, "SSL_write");
     errno = EPIPE;
     return -1;
 }
 
-static ssize_t ssl_send(mg_connection_t *c, const char *buf, size_t len)
+ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len)
 {
-    mg_ssl_conn_t *sc = c->ssl;
     if (sc->pending && sc->pending <= len) {
         len = sc->pending;
     }
-    return len ? write_once(c, buf, len) : 0;
+    return len ? write_once(sc, log, buf, len) : 0;
 }
 
 /* Small buffers are gathered into records of up to ssl_buffer_size bytes (a record per
  * header line would cost a MAC and 22+ bytes each); a buffer at least that large is written
  * from where it is. */
-static ssize_t ssl_send_chain(mg_connection_t *c, const struct iovec *iov, int cnt)
+ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt)
 {
-    mg_ssl_conn_t *sc = c->ssl;
     size_t total = 0;
     int i = 0;
     size_t off = 0; /* within iov[i] */
@@ -186,7 +190,7 @@ static ssize_t ssl_send_chain(mg_connection_t *c, const struct iovec *iov, int c
              * and only ever appends, so they are the first `pending` of this chunk */
             len = sc->pending;
         }
-        ssize_t n = write_once(c, p, len);
+        ssize_t n = write_once(sc, log, p, len);
         if (n < 0) {
             return total ? (ssize_t)total : -1;
         }
@@ -208,35 +212,148 @@ static ssize_t ssl_send_chain(mg_connection_t *c, const struct iovec *iov, int c
     return (ssize_t)total;
 }
 
-void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size)
+/* The connection's operations: the other event an operation waits for is turned on here. */
+static void turn_on(mg_connection_t *c)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    if (sc->turn_on) {
+        sc->turn_on = 0;
+        if (sc->read_wants_write) {
+            mg_conn_write_on(c);
+        }
+        if (sc->write_wants_read) {
+            mg_conn_read_on(c);
+        }
+    }
+}
+
+static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
+{
+    ssize_t n = mg_ssl_recv(c->ssl, &c->log, buf, len);
+    turn_on(c);
+    return n;
+}
+
+static ssize_t ssl_send(mg_connection_t *c, const char *buf, size_t len)
+{
+    ssize_t n = mg_ssl_send(c->ssl, &c->log, buf, len);
+    turn_on(c);
+    return n;
+}
+
+static ssize_t ssl_send_chain(mg_connection_t *c, const struct iovec *iov, int cnt)
+{
+    ssize_t n = mg_ssl_send_chain(c->ssl, &c->log, iov, cnt);
+    turn_on(c);
+    return n;
+}
+
+mg_ssl_conn_t *mg_ssl_new(SSL_CTX *ctx, int fd, mg_log_t *log, size_t buffer_size)
 {
     mg_ssl_conn_t *sc = mg_calloc(sizeof(mg_ssl_conn_t));
     sc->ssl = SSL_new(ctx);
     if (sc->ssl == NULL) {
-        ssl_error(MG_LOG_EMERG, &c->log, 0, "SSL_new() failed");
+        ssl_error(MG_LOG_EMERG, log, 0, "SSL_new() failed");
         abort(); /* out of memory: as every allocation */
     }
-    SSL_set_fd(sc->ssl, c->fd);
+    SSL_set_fd(sc->ssl, fd);
+    sc->buffer_size = buffer_size ? buffer_size : 16384;
+    return sc;
+}
+
+mg_int_t mg_ssl_handshake_step(mg_ssl_conn_t *sc, mg_log_t *log)
+{
+    ERR_clear_error();
+    int n = SSL_do_handshake(sc->ssl);
+    if (n == 1) {
+        sc->handshaked = 1;
+        return MG_OK;
+    }
+    int e = SSL_get_error(sc->ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        sc->want_write = e == SSL_ERROR_WANT_WRITE;
+        return MG_AGAIN;
+    }
+    conn_error(sc, log, e, "SSL_do_handshake");
+    return MG_ERROR;
+}
+
+void mg_ssl_close(mg_ssl_conn_t *sc)
+{
+    if (!sc->no_shutdown && sc->handshaked) {
+        /* one try: a peer that does not read its socket does not hold the worker */
+        ERR_clear_error();
+        SSL_set_quiet_shutdown(sc->ssl, 0);
+        if (SSL_shutdown(sc->ssl) < 0) {
+            ERR_clear_error();
+        }
+    }
+    SSL_free(sc->ssl);
+    free(sc->wbuf);
+    free(sc->early);
+    free(sc);
+}
+
+void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size)
+{
+    mg_ssl_conn_t *sc = mg_ssl_new(ctx, c->fd, &c->log, buffer_size);
     SSL_set_accept_state(sc->ssl);
     SSL_set_app_data(sc->ssl, c);
-    sc->buffer_size = buffer_size ? buffer_size : 16384;
+    sc->early_try = SSL_CTX_get_max_early_data(ctx) > 0;
     c->ssl = sc;
     c->recv = ssl_recv;
     c->send = ssl_send;
     c->send_chain = ssl_send_chain;
 }
 
+/* Early data, read until the client ends it (or sent none, or it was rejected); the request
+ * it holds is read once the handshake is done, so a client's early data costs it one round
+ * trip less, though not the response's (nginx answers before the handshake ends). */
+#define EARLY_MAX 16384 /* what a context accepts (SSL_CTX_set_max_early_data) */
+
+/* 0 once the early data ended, else SSL_get_error's answer. */
+static int read_early(mg_connection_t *c)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    if (sc->early == NULL) {
+        sc->early = mg_alloc(EARLY_MAX + 1); /* one more: OpenSSL enforces the limit */
+    }
+    for (;;) {
+        size_t n = 0;
+        ERR_clear_error();
+        int rc = SSL_read_early_data(sc->ssl, sc->early + sc->early_len,
+                                     EARLY_MAX + 1 - sc->early_len, &n);
+        if (rc == SSL_READ_EARLY_DATA_SUCCESS) {
+            sc->early_len += n;
+            if (sc->early_len > EARLY_MAX) {
+                return SSL_ERROR_SSL;
+            }
+            continue;
+        }
+        if (rc == SSL_READ_EARLY_DATA_FINISH) {
+            sc->early_try = 0;
+            return 0;
+        }
+        return SSL_get_error(sc->ssl, -1);
+    }
+}
+
 mg_int_t mg_ssl_handshake(mg_connection_t *c)
 {
     mg_ssl_conn_t *sc = c->ssl;
-    ERR_clear_error();
-    int n = SSL_do_handshake(sc->ssl);
-    if (n == 1) {
+    int early = sc->early_try;
+    int e = early ? read_early(c) : 0;
+    if (e == 0) {
+        early = 0;
+        ERR_clear_error();
+        int n = SSL_do_handshake(sc->ssl);
+        e = n == 1 ? 0 : SSL_get_error(sc->ssl, n);
+    }
+    if (e == 0) {
         sc->handshaked = 1;
         mg_conn_write_off(c);
         return MG_OK;
     }
-    int e = SSL_get_error(sc->ssl, n);
     if (e == SSL_ERROR_WANT_READ) {
         mg_conn_write_off(c);
         mg_conn_read_on(c);
@@ -247,7 +364,13 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
         mg_conn_write_on(c);
         return MG_AGAIN;
     }
-    conn_error(c, e, "SSL_do_handshake");
+    if (e == SSL_ERROR_WANT_X509_LOOKUP || e == SSL_ERROR_WANT_CLIENT_HELLO_CB) {
+        /* a callback's code waits for an event of its own; it resumes the handshake */
+        mg_conn_read_off(c);
+        mg_conn_write_off(c);
+        return MG_AGAIN;
+    }
+    conn_error(sc, &c->log, e, early ? "SSL_read_early_data" : "SSL_do_handshake");
     return MG_ERROR;
 }
 
@@ -271,6 +394,7 @@ void mg_ssl_conn_free(mg_connection_t *c)
     mg_ssl_conn_t *sc = c->ssl;
     SSL_free(sc->ssl);
     free(sc->wbuf);
+    free(sc->early);
     free(sc);
     c->ssl = NULL;
 }

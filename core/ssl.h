@@ -18,10 +18,22 @@ struct mg_ssl_conn_s {
     char *wbuf;         /* the gathering buffer (malloc'ed on first use) */
     size_t pending;     /* a write that would block: retried with exactly these bytes */
     mg_conn_handler_pt handshake_done; /* called once the handshake succeeded */
+    /* the client side: a session the server gave (the callee takes the reference), its data */
+    void (*save_session)(mg_ssl_conn_t *sc, SSL_SESSION *sess);
+    void *data;
     unsigned handshaked : 1;
     unsigned read_wants_write : 1; /* SSL_read needs the socket writable (a key update) */
     unsigned write_wants_read : 1; /* SSL_write needs to read first */
     unsigned no_shutdown : 1;      /* a fatal error: no close_notify */
+    unsigned client : 1;           /* our client side: a peer's errors log at error, not info */
+    unsigned want_write : 1;       /* the handshake step waits for the socket writable */
+    unsigned turn_on : 1;          /* the last operation set read_wants_write/write_wants_read:
+                                      the owner turns that event on */
+    /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
+     * given by the first reads */
+    unsigned early_try : 1; /* the context accepts early data: read it first */
+    char *early;            /* malloc'ed */
+    size_t early_len, early_pos;
 };
 
 /* OpenSSL's queued errors as nginx shows them, " (SSL: error:...)" or "", into buf; the
@@ -31,11 +43,24 @@ const char *mg_ssl_error_queue(char *buf, size_t size);
  * become the TLS ones. The SSL object is freed when c closes. */
 void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size);
 /* Go on with the handshake: MG_OK when done, MG_AGAIN when waiting (the events that it waits
- * for are on), MG_ERROR (logged; close c). */
+ * for are on, or none when a callback's code waits and resumes it), MG_ERROR (logged; close c). */
 mg_int_t mg_ssl_handshake(mg_connection_t *c);
 /* Send close_notify once, without waiting for the peer's (closing and lingering). */
 void mg_ssl_shutdown(mg_connection_t *c);
 /* Free the TLS state (mg_conn_close). */
 void mg_ssl_conn_free(mg_connection_t *c);
+
+/* The same on a socket without a connection (the client side, core/ssl_client.h): a new TLS
+ * state for fd (its SSL object's role is the caller's to set); one handshake step (MG_AGAIN:
+ * sc->want_write tells which event it waits for; MG_ERROR logged on log); recv/send/send_chain
+ * as the connection's, where EAGAIN with sc->turn_on set means the other event is wanted
+ * too (read_wants_write / write_wants_read, cleared by the owner); close_notify once (unless
+ * an error forbids it) and free. */
+mg_ssl_conn_t *mg_ssl_new(SSL_CTX *ctx, int fd, mg_log_t *log, size_t buffer_size);
+mg_int_t mg_ssl_handshake_step(mg_ssl_conn_t *sc, mg_log_t *log);
+ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len);
+ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len);
+ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt);
+void mg_ssl_close(mg_ssl_conn_t *sc);
 
 #endif

@@ -11,6 +11,7 @@
 #include <lualib.h>
 
 #include "http.h"
+#include "ssl_client.h"
 
 /* Where Lua code runs; one bit each so an API can list the places it is allowed. */
 enum {
@@ -25,12 +26,20 @@ enum {
     MG_LUA_BODY_FILTER = 0x0100,
     MG_LUA_TIMER = 0x0200,
     MG_LUA_EXIT_WORKER = 0x0400,
+    /* during a TLS handshake, without a request (ssl.c) */
+    MG_LUA_SSL_CLIENT_HELLO = 0x0800,
+    MG_LUA_SSL_CERT = 0x1000,
+    MG_LUA_SSL_SESS_FETCH = 0x2000,
+    MG_LUA_SSL_SESS_STORE = 0x4000,
 };
+/* The handshake phases whose code may yield (the handshake waits for it). */
+#define MG_LUA_SSL_YIELDABLE (MG_LUA_SSL_CLIENT_HELLO | MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH)
 #define MG_LUA_REQUEST_PHASES                                                                    \
     (MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_LOG |                 \
      MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER)
 /* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
-#define MG_LUA_YIELDABLE (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER)
+#define MG_LUA_YIELDABLE                                                                           \
+    (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE)
 
 /* A piece of Lua code a directive names: inline text or a file. */
 typedef struct {
@@ -81,6 +90,7 @@ typedef struct {
     mg_int_t socket_pool_size;
     int socket_log_errors;
     int check_client_abort;          /* lua_check_client_abort */
+    mg_ssl_client_conf_t ssl;        /* lua_ssl_*: the cosockets' sslhandshake */
 } mg_lua_loc_conf_t;
 
 /* A coroutine the scheduler runs (coroutine.c): the entry thread of a phase or timer, a
@@ -136,7 +146,8 @@ typedef struct mg_lua_ctx_s {
     size_t pend_cap;
     /* a coroutine without a request (a timer) ended: MG_LUA_CO_DONE/EXIT/ERROR */
     void (*finished)(struct mg_lua_ctx_s *ctx, int how);
-    void *owner;             /* the timer that runs this ctx */
+    void *owner;   /* the timer (or TLS connection, ssl.c) that runs this ctx */
+    mg_log_t *log; /* without a request: the log its lines go to (NULL: the generation's) */
     struct mg_lua_body_s *body; /* body_filter_by_lua's state (filter.c) */
     unsigned exited : 1;     /* ngx.exit / ngx.redirect called */
     unsigned exec : 1;       /* ngx.exec called */
@@ -245,6 +256,11 @@ void mg_lua_thread_start(mg_lua_co_t *t);
 void mg_lua_watch_client(mg_lua_ctx_t *ctx);
 void mg_lua_unwatch_client(mg_lua_ctx_t *ctx);
 
+/* The code a *_by_lua* directive names in arg (inline, block or file by cf->args[0]'s ending),
+ * compiled with chunk names "=label(file:line)"; NULL with *err (a phrase or MG_CONF_ERROR). */
+mg_lua_code_t *mg_lua_code_from_arg(mg_conf_t *cf, unsigned phase, const char *label, mg_str_t arg,
+                                    const char **err);
+
 /* ---- resp.c ---- */
 /* Send the last buffer unless already sent (and the head first): MG_OK, MG_ERROR, or an HTTP
  * status a header filter chose instead (header_filter_by_lua's ngx.exit): nothing was sent,
@@ -308,6 +324,9 @@ void mg_lua_inject_timer_api(lua_State *L);  /* timer.c: ngx.timer */
 void mg_lua_inject_coroutine_api(lua_State *L); /* coroutine.c: ngx.thread, coroutine.* */
 void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp/connect */
 void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
+
+/* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
+void mg_lua_ssl_preload(lua_State *L);
 
 /* ---- socket_tcp_pool.c ---- */
 /* The request or timer of ctx ends: its cosockets' waits (tcp and udp) are cancelled (their

@@ -23,6 +23,10 @@ static const struct {
     {MG_LUA_BODY_FILTER, "body_filter", "body_filter_by_lua*"},
     {MG_LUA_TIMER, "timer", "ngx.timer"},
     {MG_LUA_EXIT_WORKER, "exit_worker", "exit_worker_by_lua*"},
+    {MG_LUA_SSL_CLIENT_HELLO, "ssl_client_hello", "ssl_client_hello_by_lua*"},
+    {MG_LUA_SSL_CERT, "ssl_cert", "ssl_certificate_by_lua*"},
+    {MG_LUA_SSL_SESS_FETCH, "ssl_session_fetch", "ssl_session_fetch_by_lua*"},
+    {MG_LUA_SSL_SESS_STORE, "ssl_session_store", "ssl_session_store_by_lua*"},
 };
 
 const char *mg_lua_phase_name(unsigned phase)

@@ -176,7 +176,7 @@ static mg_lua_co_t *thread_ended(mg_lua_ctx_t *ctx, mg_lua_co_t *co, int *nargs)
 
 static mg_log_t *ctx_log(mg_lua_ctx_t *ctx)
 {
-    return ctx->r ? mg_http_request_log(ctx->r) : ctx->lmcf->cycle->log;
+    return ctx->r ? mg_http_request_log(ctx->r) : ctx->log ? ctx->log : ctx->lmcf->cycle->log;
 }
 
 int mg_lua_sched_run(mg_lua_co_t *co, int nargs)

@@ -14,6 +14,9 @@ mg_log_t *mg_lua_log(void)
     if (mg_lua_cur.r) {
         return &mg_lua_cur.r->connection->log;
     }
+    if (mg_lua_cur.ctx && mg_lua_cur.ctx->log) {
+        return mg_lua_cur.ctx->log; /* a TLS handshake's code */
+    }
     return mg_lua_cur.lmcf ? mg_lua_cur.lmcf->cycle->log : NULL;
 }
 

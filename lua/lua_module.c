@@ -28,6 +28,7 @@ static const code_directive_t d_set = {MG_LUA_SET, "set_by_lua"};
 static mg_int_t lua_content_handler(mg_request_t *r);
 static void *lua_create_loc_conf(mg_conf_t *cf);
 static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p);
+static void merge_ssl_conf(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *p);
 
 static int ends_with(mg_str_t s, const char *suffix)
 {
@@ -80,6 +81,13 @@ static mg_lua_code_t *code_from_arg(mg_conf_t *cf, const code_directive_t *d, mg
     }
     lmcf->phases |= d->phase;
     return code;
+}
+
+mg_lua_code_t *mg_lua_code_from_arg(mg_conf_t *cf, unsigned phase, const char *label, mg_str_t arg,
+                                    const char **err)
+{
+    code_directive_t d = {phase, label};
+    return code_from_arg(cf, &d, arg, err);
 }
 
 static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -139,6 +147,11 @@ static const mg_command_t lua_commands[] = {
 #define SET_CTX (MG_CTX_SERVER | MG_CTX_SIF | MG_CTX_LOCATION | MG_CTX_LIF)
 #define SOCKET(name, args, set, field)                                                           \
     {name, ANY_LOC_IF, args, set, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), NULL}
+#define SSL(name, args, set, field)                                                                \
+    {                                                                                              \
+        name, MG_HTTP_ANY_LOC, args, set, MG_LOC_CONF,                                             \
+            offsetof(mg_lua_loc_conf_t, ssl) + offsetof(mg_ssl_client_conf_t, field), NULL         \
+    }
     CODE_MAIN("init_by_lua", MG_ARGS(1, 1), d_init, init),
     CODE_MAIN("init_by_lua_block", MG_RAW_BLOCK, d_init, init),
     CODE_MAIN("init_by_lua_file", MG_ARGS(1, 1), d_init, init),
@@ -183,8 +196,7 @@ static const mg_command_t lua_commands[] = {
      offsetof(mg_lua_main_conf_t, max_pending_timers), NULL},
     {"lua_max_running_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, max_running_timers), NULL},
-    {"lua_shared_dict", MG_CTX_HTTP, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0,
-     NULL},
+    {"lua_shared_dict", MG_CTX_HTTP, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0, NULL},
     {"lua_code_cache", ANY_LOC_IF, MG_FLAG, lua_set_code_cache, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, code_cache), NULL},
     {"lua_need_request_body", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
@@ -201,10 +213,20 @@ static const mg_command_t lua_commands[] = {
     SOCKET("lua_socket_log_errors", MG_FLAG, mg_conf_set_flag, socket_log_errors),
     {"lua_check_client_abort", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, check_client_abort), NULL},
+    SSL("lua_ssl_protocols", MG_ARGS(1, MG_MANY), mg_ssl_client_set_protocols, protocols),
+    SSL("lua_ssl_ciphers", MG_ARGS(1, 1), mg_conf_set_str, ciphers),
+    SSL("lua_ssl_trusted_certificate", MG_ARGS(1, 1), mg_conf_set_str, trusted_certificate),
+    SSL("lua_ssl_verify_depth", MG_ARGS(1, 1), mg_conf_set_num, verify_depth),
+    SSL("lua_ssl_crl", MG_ARGS(1, 1), mg_conf_set_str, crl),
+    SSL("lua_ssl_certificate", MG_ARGS(1, 1), mg_conf_set_str, certificate),
+    SSL("lua_ssl_certificate_key", MG_ARGS(1, 1), mg_conf_set_str, certificate_key),
+    SSL("lua_ssl_password_file", MG_ARGS(1, 1), mg_ssl_client_set_password_file, passwords),
+    SSL("lua_ssl_conf_command", MG_ARGS(2, 2), mg_ssl_client_set_conf_command, conf_commands),
     {0},
 #undef CODE_MAIN
 #undef CODE_LOC
 #undef SOCKET
+#undef SSL
 };
 
 static void *lua_create_main_conf(mg_conf_t *cf)
@@ -228,7 +250,13 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
     /* timers have no location: their cosockets take the http{} level's settings, which
      * get their defaults here (servers then inherit them as they would the unset values) */
     mg_lua_loc_conf_t *http = cf->cycle->http->loc_conf[mg_lua_module.index];
-    merge_socket_conf(http, lua_create_loc_conf(cf));
+    mg_lua_loc_conf_t *dflt = lua_create_loc_conf(cf);
+    merge_socket_conf(http, dflt);
+    /* one client context at the http{} level, shared by every level that sets nothing */
+    merge_ssl_conf(&http->ssl, &dflt->ssl);
+    if (mg_ssl_client_ctx(cf, &http->ssl, NULL) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
     return MG_CONF_OK;
 }
 
@@ -246,7 +274,14 @@ static void *lua_create_loc_conf(mg_conf_t *cf)
     llcf->socket_pool_size = MG_CONF_UNSET;
     llcf->socket_log_errors = MG_CONF_UNSET;
     llcf->check_client_abort = MG_CONF_UNSET;
+    mg_ssl_client_conf_init(&llcf->ssl);
     return llcf;
+}
+
+/* lua-nginx-module's lua_ssl_* defaults: TLSv1 to TLSv1.2, ciphers DEFAULT, depth 1. */
+static void merge_ssl_conf(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *p)
+{
+    mg_ssl_client_conf_merge(c, p, MG_SSL_TLSv1 | MG_SSL_TLSv1_1 | MG_SSL_TLSv1_2, "DEFAULT", 1);
 }
 
 /* lua-nginx-module's defaults: 60 s timeouts, a page-sized buffer, pools of 30. */
@@ -264,7 +299,6 @@ static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
 
 static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
 {
-    (void)cf;
     mg_lua_loc_conf_t *p = prev, *c = conf;
     if (c->rewrite == NULL) {
         c->rewrite = p->rewrite;
@@ -290,6 +324,10 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     mg_conf_merge(c->need_request_body, p->need_request_body, 0);
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
     merge_socket_conf(c, p);
+    merge_ssl_conf(&c->ssl, &p->ssl);
+    if (mg_ssl_client_ctx(cf, &c->ssl, &p->ssl) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
     return MG_CONF_OK;
 }
 

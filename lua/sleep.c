@@ -24,7 +24,8 @@ static int lua_sleep(lua_State *L)
     if (sec < 0 || isnan(sec)) {
         return luaL_error(L, "invalid sleep duration \"%f\"", sec);
     }
-    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER);
+    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER |
+                              MG_LUA_SSL_YIELDABLE);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     mg_lua_co_t *co = mg_lua_cur.co;
     if (ctx == NULL || co == NULL || mg_lua_event_base() == NULL) {

@@ -125,6 +125,9 @@ void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w)
 {
     if (w) {
         event_del(&w->ev);
+        if (w->ssl) {
+            mg_ssl_close(w->ssl); /* close_notify while the fd is still open */
+        }
         free(w);
     }
 }
@@ -150,6 +153,7 @@ void mg_lua_tcp_close(mg_lua_tcp_t *s)
         event_del(&s->wev);
         s->writing = 0;
         s->connecting = 0;
+        s->handshaking = 0;
     }
     if (s->queued) {
         mg_lua_tcp_pool_dequeue(s);
@@ -198,7 +202,8 @@ static void tcp_free(mg_lua_tcp_t *s)
     free(s->wbuf);
     free(s->peer);
     free(s->key);
-    s->rbuf = s->acc = s->wbuf = s->peer = s->key = NULL;
+    free(s->ssl_name);
+    s->rbuf = s->acc = s->wbuf = s->peer = s->key = s->ssl_name = NULL;
 }
 
 static int tcp_gc(lua_State *L)
@@ -399,11 +404,9 @@ static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
     return MG_ERROR;
 }
 
-static void on_wev(evutil_socket_t fd, short what, void *arg);
-
 static void wait_connect(mg_lua_tcp_t *s)
 {
-    event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, on_wev, s);
+    event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
     mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
     s->connecting = 1;
 }
@@ -496,12 +499,14 @@ static void queue_event(mg_lua_tcp_t *s)
     }
 }
 
-static void on_wev(evutil_socket_t fd, short what, void *arg)
+void mg_lua_tcp_on_wev(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     mg_lua_tcp_t *s = arg;
     if (s->queued) {
         queue_event(s);
+    } else if (s->handshaking) {
+        mg_lua_tcp_ssl_event(s, what);
     } else if (s->connecting) {
         connect_event(s, what);
     }
@@ -657,7 +662,7 @@ static int tcp_connect(lua_State *L)
             lua_pushliteral(L, "too many waiting connect operations");
             return 2;
         case MG_OK:
-            event_assign(&s->wev, mg_lua_event_base(), -1, 0, on_wev, s);
+            event_assign(&s->wev, mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
             mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
             s->write_co = mg_lua_cur.co;
             return mg_lua_tcp_yield(L, 1, &s->write_pin);
@@ -916,14 +921,6 @@ static int tcp_getoption(lua_State *L)
     return 1;
 }
 
-/* moongate is built without TLS */
-static int tcp_sslhandshake(lua_State *L)
-{
-    lua_pushnil(L);
-    lua_pushliteral(L, "no ssl support");
-    return 2;
-}
-
 /* ngx.socket.connect(...): a new socket and its connect, as lua-nginx-module defines it */
 static const char connect_shortcut[] = "local tcp = ...\n"
                                        "return function(...)\n"
@@ -938,11 +935,16 @@ static const char connect_shortcut[] = "local tcp = ...\n"
 void mg_lua_inject_socket_tcp_api(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"connect", tcp_connect},           {"close", tcp_close},
-        {"setkeepalive", tcp_setkeepalive}, {"getreusedtimes", tcp_getreusedtimes},
-        {"settimeout", tcp_settimeout},     {"settimeouts", tcp_settimeouts},
-        {"setoption", tcp_setoption},       {"getoption", tcp_getoption},
-        {"sslhandshake", tcp_sslhandshake}, {NULL, NULL},
+        {"connect", tcp_connect},
+        {"close", tcp_close},
+        {"setkeepalive", tcp_setkeepalive},
+        {"getreusedtimes", tcp_getreusedtimes},
+        {"settimeout", tcp_settimeout},
+        {"settimeouts", tcp_settimeouts},
+        {"setoption", tcp_setoption},
+        {"getoption", tcp_getoption},
+        {"sslhandshake", mg_lua_tcp_sslhandshake},
+        {NULL, NULL},
     };
     lua_getfield(L, -1, "socket");
     if (!lua_istable(L, -1)) {

@@ -1,7 +1,8 @@
 /*
  * Cosockets (ngx.socket.tcp), shared by socket_tcp.c (the object, connect, close, setkeepalive,
  * options), socket_tcp_io.c (send and the receive family) and socket_tcp_pool.c (who owns a
- * socket, the per-worker keepalive pools and their connect backlog); socket_udp.c
+ * socket, the per-worker keepalive pools and their connect backlog), socket_ssl.c
+ * (sslhandshake: TLS on the connection, kept with its watch); socket_udp.c
  * (ngx.socket.udp) borrows the peer parser and the send argument's flattening. A socket waits
  * on the event loop with its coroutine yielded; its event resumes exactly that coroutine.
  */
@@ -22,11 +23,14 @@ typedef struct mg_lua_tcp_state_s mg_lua_tcp_state_t;
  * once for the fd and handed on with it (socket, idle pool entry, queued connect), so that
  * keepalive reuse costs no epoll_ctl; timeouts are timer-only events beside it. Reports go to
  * handler(arg); with none, the first report deletes the event (level-triggered epoll would
- * repeat it) and the next wait adds it back. Malloc'ed; freed before its fd is closed. */
+ * repeat it) and the next wait adds it back. Malloc'ed; freed before its fd is closed. The
+ * connection's TLS state (sslhandshake) travels with it, so a pooled connection keeps its
+ * TLS; freeing the watch sends close_notify and frees that too. */
 typedef struct {
     struct event ev;
     void (*handler)(void *arg);
     void *arg;
+    mg_ssl_conn_t *ssl; /* NULL: plain */
     unsigned added : 1;
 } mg_lua_tcp_watch_t;
 
@@ -92,6 +96,10 @@ struct mg_lua_tcp_s {
     unsigned rdry : 1;         /* the socket had nothing to read: wait for an event before
                                   asking recv() again (nginx's read->ready, inverted) */
     unsigned write_closed : 1; /* a send failed while another coroutine was reading */
+    unsigned handshaking : 1;  /* sslhandshake waits (on wev and the watch, with write_co) */
+    unsigned ssl_session : 1;  /* ... and returns the session (reused_session was not false) */
+    unsigned ssl_verify : 1;
+    char *ssl_name; /* sslhandshake's server_name (malloc'ed), NULL: none */
 };
 
 /* ---- socket_tcp.c ---- */
@@ -147,6 +155,20 @@ void mg_lua_tcp_readable(void *arg);
  * numbers and such arrays): measured when out is NULL, else copied there. Bad types raise
  * lua-nginx-module's argument errors. top: idx is the argument itself, not an element. */
 size_t mg_lua_socket_bytes(lua_State *L, int idx, char *out, int top);
+
+/* The connection's TLS state, or NULL. */
+static inline mg_ssl_conn_t *mg_lua_tcp_ssl(mg_lua_tcp_t *s)
+{
+    return s->watch ? s->watch->ssl : NULL;
+}
+
+/* wev's handler: a queued connect, a connect, an sslhandshake (socket_tcp.c) */
+void mg_lua_tcp_on_wev(evutil_socket_t fd, short what, void *arg);
+
+/* ---- socket_ssl.c ---- */
+int mg_lua_tcp_sslhandshake(lua_State *L); /* tcpsock:sslhandshake */
+/* wev's event while the handshake waits to write, or its timeout */
+void mg_lua_tcp_ssl_event(mg_lua_tcp_t *s, short what);
 
 /* ---- socket_udp.c ---- */
 void mg_lua_inject_socket_udp_api(lua_State *L); /* ngx.socket.udp, into the socket table */

@@ -142,7 +142,9 @@ static int read_more(mg_lua_tcp_t *s, int *err)
         if (s->rdry) {
             return R_AGAIN; /* a recv() now would only say EAGAIN */
         }
-        ssize_t n = recv(s->fd, s->rbuf, s->rbuf_size, 0);
+        mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
+        ssize_t n = sc ? mg_ssl_recv(sc, mg_lua_tcp_log(s), s->rbuf, s->rbuf_size)
+                       : recv(s->fd, s->rbuf, s->rbuf_size, 0);
         if (n > 0) {
             s->rlast = (size_t)n;
             continue;
@@ -184,7 +186,9 @@ static int push_read_result(lua_State *L, mg_lua_tcp_t *s, int rc, int err)
         lua_pushliteral(L, "closed");
         break;
     default:
-        mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), err, "recv() failed");
+        if (mg_lua_tcp_ssl(s) == NULL) { /* TLS logged its own (SSL_read() failed) */
+            mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), err, "recv() failed");
+        }
         s->read_closed = 1;
         mg_lua_tcp_push_errno(L, err);
     }
@@ -528,7 +532,9 @@ size_t mg_lua_socket_bytes(lua_State *L, int idx, char *out, int top)
 static int write_more(mg_lua_tcp_t *s, int *err)
 {
     while (s->wpos < s->wlen) {
-        ssize_t n = send(s->fd, s->wbuf + s->wpos, s->wlen - s->wpos, MSG_NOSIGNAL);
+        mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
+        ssize_t n = sc ? mg_ssl_send(sc, mg_lua_tcp_log(s), s->wbuf + s->wpos, s->wlen - s->wpos)
+                       : send(s->fd, s->wbuf + s->wpos, s->wlen - s->wpos, MSG_NOSIGNAL);
         if (n > 0) {
             s->wpos += (size_t)n;
             continue;
@@ -557,7 +563,7 @@ static int push_write_result(lua_State *L, mg_lua_tcp_t *s, int rc, int err)
         if (s->conf->socket_log_errors) {
             mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), 0, "lua tcp socket write timed out");
         }
-    } else {
+    } else if (mg_lua_tcp_ssl(s) == NULL) {
         mg_log_error(MG_LOG_ERR, mg_lua_tcp_log(s), err, "send() failed");
     }
     if (s->reading) {

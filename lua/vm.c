@@ -52,6 +52,7 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     lua_setfield(L, -2, "ngx");
     lua_pop(L, 2);
     lua_setglobal(L, "ngx");
+    mg_lua_ssl_preload(L);
 
     lua_pushlightuserdata(L, &file_cache_key);
     lua_newtable(L);

@@ -69,6 +69,7 @@ extern mg_module_t mg_referer_module;
 extern mg_module_t mg_secure_link_module;
 extern mg_module_t mg_browser_module;
 extern mg_module_t mg_lua_module;
+extern mg_module_t mg_lua_ssl_module;
 extern mg_module_t mg_thread_pool_module;
 extern mg_module_t mg_stream_module;
 extern mg_module_t mg_stream_core_module;
@@ -134,9 +135,10 @@ mg_module_t *mg_modules[] = {
     &mg_userid_module, /* Set-Cookie after add_header's lines */
     &mg_headers_module,
     &mg_add_trailer_module, /* nginx's headers filter adds trailers at the same place */
-    &mg_lua_module, /* content_by_lua per location; rewrite/access_by_lua postponed to the end
-                       of their phases, log_by_lua before access_log; its filters see the
-                       response before add_header, as nginx's addon filters do */
+    &mg_lua_module,     /* content_by_lua per location; rewrite/access_by_lua postponed to the end
+                           of their phases, log_by_lua before access_log; its filters see the
+                           response before add_header, as nginx's addon filters do */
+    &mg_lua_ssl_module, /* ssl_*_by_lua*: Lua code in the TLS handshake */
     &mg_not_modified_module,
     &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */
     &mg_slice_module, /* first: its slices' heads are checked before anything else sees them */

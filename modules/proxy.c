@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "proxy_extra.h"
+#include "proxy_ssl.h"
 #include "script.h"
 #include "upstream_io.h"
 #include "upstream_resolve.h"
@@ -60,6 +61,8 @@ typedef struct {
     int request_buffering;
     mg_http_complex_value_t *method;  /* proxy_method */
     mg_http_complex_value_t *body;    /* proxy_set_body */
+    int https;                        /* proxy_pass https:// */
+    mg_proxy_ssl_conf_t ssl;          /* proxy_ssl_* (proxy_ssl.c) */
 } proxy_loc_conf_t;
 
 typedef struct {
@@ -76,6 +79,7 @@ typedef struct {
     mg_buf_t *set_body; /* proxy_set_body's value, sent instead of the client's body */
     mg_str_t resolve_host; /* a variable proxy_pass's host name, resolved before the start */
     in_port_t resolve_port;
+    int https; /* a variable proxy_pass's URL is https:// */
 } proxy_ctx_t;
 
 static mg_upstream_t *get_u(mg_request_t *r)
@@ -184,10 +188,11 @@ static mg_upstream_peer_t *unix_peer(mg_request_t *r, mg_str_t hp)
 }
 
 /* An IP literal "a.b.c.d[:port]" or "[v6][:port]" as a peer. */
-static mg_upstream_peer_t *literal_peer(mg_request_t *r, mg_str_t hp, mg_str_t *port_text)
+static mg_upstream_peer_t *literal_peer(mg_request_t *r, mg_str_t hp, mg_str_t *port_text,
+                                        int https)
 {
     char host[64];
-    in_port_t port = 80;
+    in_port_t port = https ? 443 : 80;
     const char *p = hp.data, *end = hp.data + hp.len, *colon = NULL;
     size_t hl;
     int v6 = 0;
@@ -220,6 +225,8 @@ static mg_upstream_peer_t *literal_peer(mg_request_t *r, mg_str_t hp, mg_str_t *
         port = (in_port_t)n;
         port_text->data = (char *)colon + 1;
         port_text->len = (size_t)(end - colon - 1);
+    } else if (https) {
+        mg_str_set(port_text, "443");
     } else {
         mg_str_set(port_text, "80");
     }
@@ -253,13 +260,17 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
 {
     mg_str_t url;
     url = mg_http_complex_value(r, plcf->url_cv);
-    if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
+    size_t skip = 7;
+    if (url.len >= 8 && mg_strncasecmp(url.data, "https://", 8) == 0) {
+        ctx->https = 1;
+        skip = 8;
+    } else if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "invalid URL prefix in \"%.*s\"",
                      (int)url.len, url.data);
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }
     ctx->url = url;
-    mg_str_t rest = { url.len - 7, url.data + 7 };
+    mg_str_t rest = {url.len - skip, url.data + skip};
     size_t i = unix_host_len(rest);
     int unix_sock = i > 0;
     while (!unix_sock && i < rest.len && rest.data[i] != '/' && rest.data[i] != '?') {
@@ -292,11 +303,16 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     mg_upstream_group_t *g = mg_upstream_group_find(r, hp);
     if (g) {
         ctx->u.group = g;
-        mg_str_set(&ctx->port, "80");
+        if (ctx->https) {
+            mg_str_set(&ctx->port, "443");
+        } else {
+            mg_str_set(&ctx->port, "80");
+        }
         return MG_OK;
     }
     mg_str_t port_text = mg_null_string;
-    mg_upstream_peer_t *peer = unix_sock ? unix_peer(r, hp) : literal_peer(r, hp, &port_text);
+    mg_upstream_peer_t *peer =
+        unix_sock ? unix_peer(r, hp) : literal_peer(r, hp, &port_text, ctx->https);
     if (unix_sock && peer) {
         ctx->u.single = peer;
         mg_str_set(&ctx->host, "localhost");
@@ -312,8 +328,12 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     if (peer == NULL) {
         /* a name: resolved once the body is read (proxy_start), as nginx */
         ctx->resolve_host = hp;
-        ctx->resolve_port = 80;
-        mg_str_set(&port_text, "80");
+        ctx->resolve_port = ctx->https ? 443 : 80;
+        if (ctx->https) {
+            mg_str_set(&port_text, "443");
+        } else {
+            mg_str_set(&port_text, "80");
+        }
         const char *colon = memchr(hp.data, ':', hp.len);
         if (colon) {
             ctx->resolve_host.len = (size_t)(colon - hp.data);
@@ -331,7 +351,7 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
         ctx->u.single = peer;
     }
     ctx->port = port_text;
-    if (port_text.len == 2 && memcmp(port_text.data, "80", 2) == 0) {
+    if (mg_str_eq(port_text, ctx->https ? "443" : "80")) {
         const char *colon = hp.data[0] == '[' ? memchr(hp.data, ']', hp.len) : hp.data;
         colon = colon ? memchr(colon, ':', (size_t)(hp.data + hp.len - colon)) : NULL;
         if (colon) {
@@ -689,6 +709,11 @@ static mg_int_t proxy_handler(mg_request_t *r)
         u->group = plcf->group;
         ctx->host = plcf->host_header;
         ctx->port = plcf->port_text;
+        ctx->https = plcf->https;
+    }
+    if (ctx->https) {
+        mg_str_set(&u->schema, "https://");
+        mg_proxy_ssl_setup(r, u, &plcf->ssl, ctx->host);
     }
     mg_proxy_extra_setup(r, u);
     if (create_request(r, plcf, ctx) != MG_OK) {
@@ -786,6 +811,7 @@ static void *proxy_create_loc_conf(mg_conf_t *cf)
     c->upstream.max_temp_file_size = MG_CONF_UNSET_SIZE;
     c->request_buffering = MG_CONF_UNSET;
     c->upstream.ignore_client_abort = MG_CONF_UNSET;
+    mg_proxy_ssl_create_conf(&c->ssl);
     return c;
 }
 
@@ -864,6 +890,11 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
         conf->uri = prev->uri;
         conf->has_uri = prev->has_uri;
         conf->location = prev->location;
+        conf->https = prev->https;
+    }
+    if (mg_proxy_ssl_merge_conf(cf, &conf->ssl, &prev->ssl,
+                                conf->set && (conf->https || conf->url_cv)) != MG_CONF_OK) {
+        return MG_CONF_ERROR;
     }
     if (conf->redirect_mode == REDIRECT_DEFAULT && conf->url_cv && conf->redirects == NULL &&
         prev->redirect_mode != REDIRECT_DEFAULT) {
@@ -932,15 +963,15 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         }
         return MG_CONF_OK;
     }
+    size_t skip = 7;
     if (url.len >= 8 && mg_strncasecmp(url.data, "https://", 8) == 0) {
-        mg_conf_error(cf, 0, "https protocol requires SSL support");
-        return MG_CONF_ERROR;
-    }
-    if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
+        plcf->https = 1;
+        skip = 8;
+    } else if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
         mg_conf_error(cf, 0, "invalid URL prefix in \"%.*s\"", (int)url.len, url.data);
         return MG_CONF_ERROR;
     }
-    mg_str_t rest = { url.len - 7, url.data + 7 };
+    mg_str_t rest = {url.len - skip, url.data + skip};
     size_t i = unix_host_len(rest);
     int unix_sock = i > 0;
     while (!unix_sock && i < rest.len && rest.data[i] != '/') {
@@ -968,7 +999,7 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         mg_conf_error(cf, 0, "no host in upstream \"%.*s\"", (int)url.len, url.data);
         return MG_CONF_ERROR;
     }
-    plcf->group = mg_upstream_group_ref(cf, hp, 80);
+    plcf->group = mg_upstream_group_ref(cf, hp, plcf->https ? 443 : 80);
     if (plcf->group == NULL) {
         return MG_CONF_ERROR;
     }
@@ -978,7 +1009,7 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         plcf->port_text.len = 0;
         return MG_CONF_OK;
     }
-    /* $proxy_host: the host without ":80"; $proxy_port */
+    /* $proxy_host: the host without ":80" (":443" for https); $proxy_port */
     const char *colon = NULL;
     if (hp.data[0] == '[') {
         const char *rb = memchr(hp.data, ']', hp.len);
@@ -992,9 +1023,11 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     if (colon) {
         plcf->port_text.data = (char *)colon + 1;
         plcf->port_text.len = (size_t)(hp.data + hp.len - colon - 1);
-        if (plcf->port_text.len == 2 && memcmp(plcf->port_text.data, "80", 2) == 0) {
+        if (mg_str_eq(plcf->port_text, plcf->https ? "443" : "80")) {
             plcf->host_header.len = (size_t)(colon - hp.data);
         }
+    } else if (plcf->https) {
+        mg_str_set(&plcf->port_text, "443");
     } else {
         mg_str_set(&plcf->port_text, "80");
     }
@@ -1233,6 +1266,8 @@ static void *proxy_create_main_conf(mg_conf_t *cf)
 
 #define LOC MG_HTTP_ANY_LOC
 #define PU(f) offsetof(proxy_loc_conf_t, upstream) + offsetof(mg_upstream_conf_t, f)
+#define PS(f) offsetof(proxy_loc_conf_t, ssl) + offsetof(mg_proxy_ssl_conf_t, f)
+#define PSC(f) PS(client) + offsetof(mg_ssl_client_conf_t, f)
 
 static const mg_command_t proxy_commands[] = {
     {"proxy_pass", MG_CTX_LOCATION | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, 1), proxy_pass,
@@ -1280,6 +1315,27 @@ static const mg_command_t proxy_commands[] = {
      PU(temp_file_write_size), NULL},
     {"proxy_temp_path", LOC, MG_ARGS(1, 4), mg_http_set_temp_path, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, temp_path), NULL},
+    {"proxy_ssl_server_name", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(server_name), NULL},
+    {"proxy_ssl_name", LOC, MG_ARGS(1, 1), mg_proxy_ssl_set_name, MG_LOC_CONF, PS(name), NULL},
+    {"proxy_ssl_verify", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(verify), NULL},
+    {"proxy_ssl_verify_depth", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF, PSC(verify_depth),
+     NULL},
+    {"proxy_ssl_session_reuse", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(session_reuse),
+     NULL},
+    {"proxy_ssl_protocols", LOC, MG_ARGS(1, MG_MANY), mg_ssl_client_set_protocols, MG_LOC_CONF,
+     PSC(protocols), NULL},
+    {"proxy_ssl_ciphers", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, PSC(ciphers), NULL},
+    {"proxy_ssl_trusted_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
+     PSC(trusted_certificate), NULL},
+    {"proxy_ssl_crl", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, PSC(crl), NULL},
+    {"proxy_ssl_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, PSC(certificate),
+     NULL},
+    {"proxy_ssl_certificate_key", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
+     PSC(certificate_key), NULL},
+    {"proxy_ssl_password_file", LOC, MG_ARGS(1, 1), mg_ssl_client_set_password_file, MG_LOC_CONF,
+     PSC(passwords), NULL},
+    {"proxy_ssl_conf_command", LOC, MG_ARGS(2, 2), mg_ssl_client_set_conf_command, MG_LOC_CONF,
+     PSC(conf_commands), NULL},
     {"proxy_headers_hash_max_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL},
     {"proxy_headers_hash_bucket_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0,
      NULL},

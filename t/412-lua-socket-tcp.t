@@ -927,8 +927,7 @@ GET /t
 
 
 
-=== TEST 28: sslhandshake: moongate has no TLS
---- moongate_only
+=== TEST 28: sslhandshake with a peer that is no TLS server (it echoes the ClientHello back)
 --- config
     location /t {
         content_by_lua_block {
@@ -940,7 +939,7 @@ GET /t
 --- request
 GET /t
 --- response_body
-2: nil, "no ssl support"
+2: nil, "handshake failed"
 
 
 

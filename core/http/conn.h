@@ -104,6 +104,46 @@ mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv);
 mg_int_t mg_http_ssl_init_servers(mg_conf_t *cf);
 mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr);
 
+/* ssl_certificate/_key pairs with variables (ssl_cert.c): compiled while the configuration is
+ * read (NULL: no variables, the pair is loaded then; MG_HTTP_SSL_CERT_VAR_ERROR: logged), and
+ * loaded into a handshake's SSL from the certificate callback: MG_OK, or MG_ERROR (logged). */
+typedef struct mg_http_ssl_cert_var_s mg_http_ssl_cert_var_t;
+#define MG_HTTP_SSL_CERT_VAR_ERROR ((mg_http_ssl_cert_var_t *)-1)
+mg_http_ssl_cert_var_t *mg_http_ssl_cert_var(mg_conf_t *cf, mg_str_t cert, mg_str_t key);
+struct ssl_st;
+mg_int_t mg_http_ssl_cert_load(mg_connection_t *c, mg_http_srv_conf_t *srv, struct ssl_st *ssl,
+                               mg_array_t *vars, mg_array_t *passwords);
+
+/* ssl_stapling on (ssl_stapling.c): the response of ssl_stapling_file (empty: none) for the
+ * clients that ask, for the certificate file `name`; MG_OK or MG_ERROR (logged, "in where"). */
+struct ssl_ctx_st;
+mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, struct ssl_ctx_st *ctx, mg_str_t file,
+                              const char *name, const char *where);
+
+/* Handshake hooks a module puts in (lua/ssl.c: ssl_client_hello_by_lua, ssl_certificate_by_lua,
+ * ssl_session_fetch_by_lua, ssl_session_store_by_lua). `has` says whether a server has code for
+ * a hook (asked while its TLS context is made). `run` answers MG_OK (go on), MG_ERROR (abort the
+ * handshake) or MG_AGAIN (not for STORE): the handshake waits, the connection's events off,
+ * until the hook calls mg_http_ssl_resume(c); OpenSSL then calls `run` again for the answer.
+ * arg: FETCH an mg_http_ssl_fetch_t, STORE the new SSL_SESSION, else NULL. */
+enum {
+    MG_HTTP_SSL_HOOK_CLIENT_HELLO,
+    MG_HTTP_SSL_HOOK_CERT,
+    MG_HTTP_SSL_HOOK_SESS_FETCH,
+    MG_HTTP_SSL_HOOK_SESS_STORE,
+};
+typedef struct {
+    const unsigned char *id; /* the session id the client offers */
+    size_t id_len;
+    void *sess; /* the SSL_SESSION found (its reference handed over), or NULL */
+} mg_http_ssl_fetch_t;
+typedef struct {
+    int (*has)(mg_http_srv_conf_t *srv, int hook);
+    mg_int_t (*run)(mg_connection_t *c, mg_http_srv_conf_t *srv, int hook, void *arg);
+} mg_http_ssl_hooks_t;
+extern const mg_http_ssl_hooks_t *mg_http_ssl_hooks;
+void mg_http_ssl_resume(mg_connection_t *c);
+
 /* Build the phase engine from the handlers registered per phase (end of http{}). */
 mg_int_t mg_http_init_phase_engine(mg_conf_t *cf);
 

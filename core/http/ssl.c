@@ -17,6 +17,7 @@
 #include "shm.h"
 #include "shm_table.h"
 #include "ssl.h"
+#include "ssl_hello.h"
 #include "variables.h"
 
 #define PROTO_SSLv2 0x02
@@ -62,6 +63,13 @@ typedef struct {
     const char *where; /* FILE:LINE of the directive a context error is blamed on */
     mg_log_t *log;     /* the generation's, for the session cache's lock outside a connection */
     SSL_CTX *ctx;
+    mg_http_srv_conf_t *cscf; /* the server it belongs to (the handshake hooks') */
+    mg_array_t *cert_vars;    /* mg_http_ssl_cert_var_t *: pairs loaded per handshake */
+    int stapling;
+    mg_str_t stapling_file;
+    int stapling_verify;
+    mg_str_t stapling_responder;
+    int early_data;
 } ssl_srv_conf_t;
 
 mg_module_t mg_http_ssl_module;
@@ -102,6 +110,9 @@ static void *ssl_create_srv_conf(mg_conf_t *cf)
     s->verify_depth = MG_CONF_UNSET;
     s->reject_handshake = MG_CONF_UNSET;
     s->enable = MG_CONF_UNSET;
+    s->stapling = MG_CONF_UNSET;
+    s->stapling_verify = MG_CONF_UNSET;
+    s->early_data = MG_CONF_UNSET;
     return s;
 }
 
@@ -349,6 +360,16 @@ static const mg_command_t ssl_commands[] = {
      NULL},
     {"ssl_reject_handshake", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, reject_handshake), NULL},
+    {"ssl_stapling", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, stapling), NULL},
+    {"ssl_stapling_file", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, stapling_file), NULL},
+    {"ssl_stapling_verify", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, stapling_verify), NULL},
+    {"ssl_stapling_responder", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, stapling_responder), NULL},
+    {"ssl_early_data", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, early_data), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -533,6 +554,15 @@ static mg_int_t load_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
 
 static int sni_callback(SSL *ssl, int *ad, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
+static int client_hello_callback(SSL *ssl, int *ad, void *arg);
+static int cert_callback(SSL *ssl, void *arg);
+
+const mg_http_ssl_hooks_t *mg_http_ssl_hooks;
+
+static int hook_has(mg_http_srv_conf_t *cscf, int hook)
+{
+    return mg_http_ssl_hooks && mg_http_ssl_hooks->has(cscf, hook);
+}
 
 static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *cscf)
 {
@@ -542,6 +572,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     }
     mg_pool_cleanup_add(cf->pool, ctx_free, s->ctx);
     SSL_CTX_set_ex_data(s->ctx, conf_index, s);
+    s->cscf = cscf;
     s->log = cf->log;
     const char *where = s->cert_where ? s->cert_where : s->where ? s->where : "";
     /* renegotiation refused; a peer's end without close_notify is an end, not an error */
@@ -568,6 +599,18 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     mg_str_t *cert = s->certificates->elts;
     for (size_t i = 0; i < s->certificates->nelts; i++) {
         mg_str_t *key = s->certificate_keys->elts;
+        mg_http_ssl_cert_var_t *v = mg_http_ssl_cert_var(cf, cert[i], key[i]);
+        if (v == MG_HTTP_SSL_CERT_VAR_ERROR) {
+            return MG_ERROR;
+        }
+        if (v) {
+            if (s->cert_vars == NULL) {
+                s->cert_vars = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+                mg_array_init(s->cert_vars, cf->pool, 1, sizeof(mg_http_ssl_cert_var_t *));
+            }
+            *(mg_http_ssl_cert_var_t **)mg_array_push(s->cert_vars) = v;
+            continue;
+        }
         if (load_certificate(cf, s, cert[i], key[i]) != MG_OK) {
             return MG_ERROR;
         }
@@ -647,6 +690,24 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
         return MG_ERROR;
     }
     SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
+    if (s->early_data) {
+        /* TLS 1.3 0-RTT; replays are the application's to refuse ($ssl_early_data), as with
+         * nginx, so OpenSSL's single-use check (which needs its own cache) is off */
+        SSL_CTX_set_max_early_data(s->ctx, 16384);
+        SSL_CTX_set_options(s->ctx, SSL_OP_NO_ANTI_REPLAY);
+    }
+    if (s->stapling && !s->cert_vars && s->certificates->nelts &&
+        mg_http_ssl_stapling(cf, s->ctx, s->stapling_file,
+                             mg_conf_full_name(cf->cycle, cert[0], 1).data, where) != MG_OK) {
+        return MG_ERROR;
+    }
+    if (hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO) ||
+        hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {
+        SSL_CTX_set_client_hello_cb(s->ctx, client_hello_callback, NULL);
+    }
+    if (s->cert_vars || hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
+        SSL_CTX_set_cert_cb(s->ctx, cert_callback, NULL);
+    }
     /* ssl_conf_command last, as nginx: it may override all of the above */
     if (s->conf_commands->nelts) {
         SSL_CONF_CTX *cctx = SSL_CONF_CTX_new();
@@ -723,6 +784,11 @@ static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
         s->crl.data = NULL;
     }
     mg_conf_merge(s->reject_handshake, prev->reject_handshake, 0);
+    mg_conf_merge(s->stapling, prev->stapling, 0);
+    mg_conf_merge_str(s->stapling_file, prev->stapling_file, "");
+    mg_conf_merge(s->stapling_verify, prev->stapling_verify, 0);
+    mg_conf_merge_str(s->stapling_responder, prev->stapling_responder, "");
+    mg_conf_merge(s->early_data, prev->early_data, 0);
     if (s->enable == MG_CONF_UNSET) {
         s->enable = prev->enable == MG_CONF_UNSET ? 0 : prev->enable;
         s->enable_where = prev->enable_where;
@@ -897,6 +963,157 @@ static void cache_remove(SSL_CTX *ctx, SSL_SESSION *sess)
     mg_shm_table_unlock(t);
 }
 
+/* ---- the handshake hooks ---- */
+
+static ssl_srv_conf_t *ssl_conf(SSL *ssl)
+{
+    return SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), conf_index);
+}
+
+static int hook_sess_new(SSL *ssl, SSL_SESSION *sess)
+{
+    mg_http_ssl_hooks->run(SSL_get_app_data(ssl), ssl_conf(ssl)->cscf, MG_HTTP_SSL_HOOK_SESS_STORE,
+                           sess);
+    return 0; /* no reference kept */
+}
+
+/* A connection's way through the ClientHello hooks, and the session the fetch hook found: the
+ * fetch runs in the ClientHello callback, where it may wait (OpenSSL's session lookup, later in
+ * the same ClientHello, cannot), and the lookup takes what it found. */
+typedef struct {
+    unsigned hello_done : 1;
+    unsigned fetch_done : 1;
+    unsigned certs_done : 1; /* the certificates with variables are loaded */
+    unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+    size_t id_len;
+    SSL_SESSION *sess;
+} hello_state_t;
+
+static int hello_index = -1; /* SSL ex data: its hello_state_t */
+
+static void hello_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                             void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    hello_state_t *hs = ptr;
+    if (hs) {
+        SSL_SESSION_free(hs->sess);
+        free(hs);
+    }
+}
+
+static SSL_SESSION *hook_sess_get(SSL *ssl, const unsigned char *id, int len, int *copy)
+{
+    *copy = 0;
+    hello_state_t *hs = SSL_get_ex_data(ssl, hello_index);
+    if (hs == NULL || hs->sess == NULL || (size_t)len != hs->id_len ||
+        memcmp(id, hs->id, hs->id_len) != 0) {
+        return NULL;
+    }
+    SSL_SESSION *sess = hs->sess;
+    hs->sess = NULL; /* its reference goes to OpenSSL */
+    return sess;
+}
+
+/* The session id OpenSSL will look up: a TLS 1.3 handshake's first pre-shared key identity (a
+ * stateful ticket is a session id), else the legacy session id of TLS 1.2 and older. */
+static int offered_session_id(SSL *ssl, hello_state_t *hs)
+{
+    const unsigned char *p, *id = NULL;
+    size_t len, id_len = 0;
+    int tls13 = 0;
+    unsigned versions[64];
+    if (!(SSL_get_options(ssl) & SSL_OP_NO_TLSv1_3) &&
+        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &len)) {
+        size_t n = mg_ssl_hello_versions(p, len, versions, mg_nelems(versions));
+        for (size_t i = 0; i < n; i++) {
+            tls13 |= versions[i] == TLS1_3_VERSION;
+        }
+    }
+    if (tls13) {
+        if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &len) &&
+            mg_ssl_hello_psk_identity(p, len, &id, &id_len) != 0) {
+            id = NULL;
+        }
+    } else {
+        id_len = SSL_client_hello_get0_session_id(ssl, &id);
+    }
+    if (id == NULL || id_len == 0 || id_len > sizeof(hs->id)) {
+        return 0;
+    }
+    memcpy(hs->id, id, id_len);
+    hs->id_len = id_len;
+    return 1;
+}
+
+/* Before SNI: the code of the context the handshake started with (the address's default
+ * server), as lua-nginx-module's; then the session fetch's. */
+static hello_state_t *hello_state(SSL *ssl)
+{
+    if (hello_index < 0) {
+        hello_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, hello_state_free);
+    }
+    hello_state_t *hs = SSL_get_ex_data(ssl, hello_index);
+    if (hs == NULL) {
+        hs = mg_calloc(sizeof(hello_state_t));
+        SSL_set_ex_data(ssl, hello_index, hs);
+    }
+    return hs;
+}
+
+static int client_hello_callback(SSL *ssl, int *ad, void *arg)
+{
+    (void)arg;
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_http_srv_conf_t *cscf = ssl_conf(ssl)->cscf;
+    hello_state_t *hs = hello_state(ssl);
+    if (!hs->hello_done && hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO)) {
+        mg_int_t rc = mg_http_ssl_hooks->run(c, cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO, NULL);
+        if (rc == MG_AGAIN) {
+            return SSL_CLIENT_HELLO_RETRY;
+        }
+        if (rc != MG_OK) {
+            *ad = SSL_AD_INTERNAL_ERROR;
+            return SSL_CLIENT_HELLO_ERROR;
+        }
+    }
+    hs->hello_done = 1;
+    if (!hs->fetch_done && hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH) &&
+        (hs->id_len || offered_session_id(ssl, hs))) {
+        mg_http_ssl_fetch_t f = {hs->id, hs->id_len, NULL};
+        if (mg_http_ssl_hooks->run(c, cscf, MG_HTTP_SSL_HOOK_SESS_FETCH, &f) == MG_AGAIN) {
+            return SSL_CLIENT_HELLO_RETRY;
+        }
+        hs->sess = f.sess;
+    }
+    hs->fetch_done = 1;
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* After SNI chose the context: that server's certificates with variables, then its code. */
+static int cert_callback(SSL *ssl, void *arg)
+{
+    (void)arg;
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    ssl_srv_conf_t *s = ssl_conf(ssl);
+    hello_state_t *hs = hello_state(ssl);
+    if (s->cert_vars && !hs->certs_done) {
+        if (mg_http_ssl_cert_load(c, s->cscf, ssl, s->cert_vars, s->passwords) != MG_OK) {
+            return 0;
+        }
+        hs->certs_done = 1; /* not again when the code below waits and OpenSSL asks again */
+    }
+    if (!hook_has(s->cscf, MG_HTTP_SSL_HOOK_CERT)) {
+        return 1;
+    }
+    mg_int_t rc = mg_http_ssl_hooks->run(c, s->cscf, MG_HTTP_SSL_HOOK_CERT, NULL);
+    return rc == MG_AGAIN ? -1 : rc == MG_OK ? 1 : 0;
+}
+
 static void setup_session_cache(ssl_srv_conf_t *s)
 {
     if (s->session_cache == CACHE_OFF) {
@@ -919,6 +1136,13 @@ static void setup_session_cache(ssl_srv_conf_t *s)
         SSL_CTX_sess_set_new_cb(s->ctx, cache_new);
         SSL_CTX_sess_set_get_cb(s->ctx, cache_get);
         SSL_CTX_sess_set_remove_cb(s->ctx, cache_remove);
+    }
+    /* ssl_session_fetch/store_by_lua take the place of the shared cache, as in OpenResty */
+    if (hook_has(s->cscf, MG_HTTP_SSL_HOOK_SESS_STORE)) {
+        SSL_CTX_sess_set_new_cb(s->ctx, hook_sess_new);
+    }
+    if (hook_has(s->cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {
+        SSL_CTX_sess_set_get_cb(s->ctx, hook_sess_get);
     }
 }
 
@@ -986,17 +1210,10 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (name && *name) {
         size_t len = strlen(name);
-        if (len > 255) {
+        char *lower = mg_pnalloc(c->pool, len + 1);
+        if (mg_ssl_hello_sni_name(name, len, lower, &len) != 0) {
             *ad = SSL_AD_UNRECOGNIZED_NAME;
             return SSL_TLSEXT_ERR_ALERT_FATAL;
-        }
-        char *lower = mg_pnalloc(c->pool, len + 1);
-        for (size_t i = 0; i <= len; i++) {
-            lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-        }
-        /* a trailing dot is the same name, as a Host header's */
-        if (len > 1 && lower[len - 1] == '.') {
-            lower[--len] = '\0';
         }
         hc->ssl_servername.data = lower;
         hc->ssl_servername.len = len;
@@ -1024,7 +1241,9 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
 
 static void handshake_timeout(mg_connection_t *c)
 {
-    c->log.action = "SSL handshaking";
+    if (c->log.action == NULL) {
+        c->log.action = "SSL handshaking"; /* (a hook's code that waits has its own) */
+    }
     mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
     c->ssl->no_shutdown = 1;
     mg_conn_close(c);
@@ -1080,6 +1299,11 @@ static void first_byte(mg_connection_t *c)
     c->read_handler = handshake_handler;
     c->write_handler = handshake_handler;
     c->timeout_handler = handshake_timeout;
+    handshake_handler(c);
+}
+
+void mg_http_ssl_resume(mg_connection_t *c)
+{
     handshake_handler(c);
 }
 
@@ -1341,6 +1565,17 @@ static mg_int_t var_session_reused(mg_request_t *r, mg_http_var_value_t *v, uint
     return set_value(v, SSL_session_reused(ssl) ? "r" : ".", 1);
 }
 
+/* "1" for a request that came (at least its start) in TLS 1.3 early data: the connection's
+ * first, read from what the handshake kept. nginx says "1" while the handshake is not over;
+ * moongate reads the request once it is, so the request the early data held is the one. */
+static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_connection_t *c = r->connection;
+    int early = c->ssl && c->ssl->early_len && c->requests == 1;
+    return set_value(v, early ? "1" : "", early);
+}
+
 static mg_int_t var_client_verify(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
@@ -1474,6 +1709,7 @@ static const char *ssl_init_main_conf(mg_conf_t *cf, void *conf)
         {"ssl_server_name", var_server_name, 0},
         {"ssl_session_id", var_session_id, 0},
         {"ssl_session_reused", var_session_reused, 0},
+        {"ssl_early_data", var_early_data, 0},
         {"ssl_client_verify", var_client_verify, 0},
         {"ssl_client_s_dn", var_client_dn, 0},
         {"ssl_client_i_dn", var_client_dn, 1},

@@ -8,9 +8,9 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
-#include "conn.h"
-#include "upstream_io.h"
+#include "upstream_int.h"
 
 mg_buf_t *mg_upstream_body_stream(mg_upstream_t *u)
 {
@@ -30,6 +30,18 @@ static void send_next(mg_upstream_t *u, mg_buf_t *stream)
     u->send_file_pos = u->send_pos ? u->send_pos->file_pos : 0;
 }
 
+/* Under TLS the file's bytes are read into a buffer and written through the connection: a
+ * write that would block is retried with the same bytes, read again from the same offset. */
+static ssize_t send_file_tls(mg_upstream_t *u, mg_buf_t *b, size_t left)
+{
+    static char buf[16384];
+    ssize_t got = pread(b->fd, buf, mg_min(left, sizeof(buf)), u->send_file_pos);
+    if (got <= 0) {
+        return got;
+    }
+    return mg_upstream_send(u, buf, (size_t)got);
+}
+
 /* A file buffer at send_pos (the body in its temporary file): MG_OK when more may follow */
 static mg_int_t send_file(mg_upstream_t *u, int fd)
 {
@@ -40,7 +52,8 @@ static mg_int_t send_file(mg_upstream_t *u, int fd)
         return MG_OK;
     }
     off_t off = u->send_file_pos;
-    ssize_t n = sendfile(fd, b->fd, &off, mg_min(left, 0x7ffff000));
+    ssize_t n = u->conn->ssl ? send_file_tls(u, b, left)
+                             : sendfile(fd, b->fd, &off, mg_min(left, 0x7ffff000));
     if (n < 0 && errno == EINTR) {
         return MG_OK;
     }
@@ -89,11 +102,7 @@ mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd)
             }
             continue;
         }
-        struct msghdr mh;
-        memset(&mh, 0, sizeof(mh));
-        mh.msg_iov = iov;
-        mh.msg_iovlen = (size_t)cnt;
-        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        ssize_t n = mg_upstream_sendv(u, iov, cnt);
         if (n < 0 && errno == EINTR) {
             continue;
         }

@@ -261,7 +261,7 @@ void mg_upstream_read_head(mg_upstream_t *u)
             mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
             return;
         }
-        ssize_t n = recv(u->conn->fd, u->hbuf + u->hlen, u->conf->buffer_size - u->hlen, 0);
+        ssize_t n = mg_upstream_recv(u, u->hbuf + u->hlen, u->conf->buffer_size - u->hlen);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -271,7 +271,9 @@ void mg_upstream_read_head(mg_upstream_t *u)
             return;
         }
         if (n < 0) {
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            if (!mg_upstream_io_logged(u)) {
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            }
             mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
             return;
         }

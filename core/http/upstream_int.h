@@ -8,6 +8,7 @@
 #define MG_HTTP_UPSTREAM_INT_H
 
 #include "conn.h"
+#include "ssl.h"
 #include "upstream_io.h"
 
 struct mg_upstream_conn_s {
@@ -18,7 +19,9 @@ struct mg_upstream_conn_s {
     mg_upstream_peer_t *peer;
     mg_uint_t requests; /* requests made on this connection, this one included */
     mg_msec_t created;  /* when it was connected (keepalive_time) */
+    mg_ssl_conn_t *ssl; /* https: the TLS state (core/ssl.h), NULL for plain */
     unsigned reading : 1, writing : 1, timer : 1, reused : 1, got_bytes : 1;
+    unsigned handshaking : 1; /* the TLS handshake is under way */
 };
 
 /* the log of the request the upstream works for (a subrequest's lines name it) */
@@ -34,6 +37,17 @@ void mg_upstream_conn_write_on(mg_upstream_t *u);
 void mg_upstream_conn_write_off(mg_upstream_t *u);
 void mg_upstream_conn_timer(mg_upstream_t *u, mg_msec_t msec);
 void mg_upstream_conn_timer_del(mg_upstream_t *u);
+
+/* The connection's I/O, plain or TLS, with recv(2)/send(2)'s answers (EAGAIN: the events are
+ * on, a TLS operation's other event included). A TLS failure is logged already (SSL_read()
+ * failed ...): then mg_upstream_io_logged says so and the caller logs nothing more. */
+ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len);
+ssize_t mg_upstream_send(mg_upstream_t *u, const char *buf, size_t len);
+ssize_t mg_upstream_sendv(mg_upstream_t *u, const struct iovec *iov, int cnt);
+static inline int mg_upstream_io_logged(mg_upstream_t *u)
+{
+    return u->conn->ssl != NULL;
+}
 
 /* Finalize the request: an HTTP status before the head went out, else the end of the
  * response (MG_OK) or a broken one (MG_ERROR). r may be gone afterwards. */

@@ -1,6 +1,7 @@
 /*
  * The upstream engine (see upstream_io.h): one try after another, each a connection (an idle
- * keepalive one or a nonblocking connect), the request sent, the response head read
+ * keepalive one or a nonblocking connect, then for https the TLS handshake under
+ * proxy_connect_timeout), the request sent, the response head read
  * (upstream_head.c), then the body streamed to the client with bounded buffers, or the tunnel
  * (upstream_tunnel.c); next upstream and the request's end.
  *
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "ssl_client.h"
 #include "upstream_int.h"
 
 static void connect_try(mg_upstream_t *u);
@@ -113,10 +115,68 @@ static void conn_release(mg_upstream_t *u, int keep)
     conn_events_off(uc);
     u->conn = NULL;
     if (keep && u->group && uc->peer) {
-        mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->requests, uc->created);
+        if (uc->ssl) {
+            uc->ssl->save_session = NULL; /* while idle, nobody's */
+        }
+        mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->ssl, uc->requests,
+                                  uc->created);
     } else {
+        if (uc->ssl) {
+            mg_ssl_close(uc->ssl);
+        }
         close(uc->fd);
     }
+}
+
+/* ---- the connection's I/O, plain or TLS ---- */
+
+/* A TLS operation that waits for the other event too (a key update) turns it on. */
+static void ssl_turn_on(mg_upstream_t *u)
+{
+    mg_ssl_conn_t *sc = u->conn->ssl;
+    if (sc->turn_on) {
+        sc->turn_on = 0;
+        if (sc->read_wants_write) {
+            mg_upstream_conn_write_on(u);
+        }
+        if (sc->write_wants_read) {
+            mg_upstream_conn_read_on(u);
+        }
+    }
+}
+
+ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len)
+{
+    if (u->conn->ssl == NULL) {
+        return recv(u->conn->fd, buf, len, 0);
+    }
+    ssize_t n = mg_ssl_recv(u->conn->ssl, mg_upstream_log(u), buf, len);
+    ssl_turn_on(u);
+    return n;
+}
+
+ssize_t mg_upstream_send(mg_upstream_t *u, const char *buf, size_t len)
+{
+    if (u->conn->ssl == NULL) {
+        return send(u->conn->fd, buf, len, MSG_NOSIGNAL);
+    }
+    ssize_t n = mg_ssl_send(u->conn->ssl, mg_upstream_log(u), buf, len);
+    ssl_turn_on(u);
+    return n;
+}
+
+ssize_t mg_upstream_sendv(mg_upstream_t *u, const struct iovec *iov, int cnt)
+{
+    if (u->conn->ssl == NULL) {
+        struct msghdr mh;
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = (struct iovec *)iov;
+        mh.msg_iovlen = (size_t)cnt;
+        return sendmsg(u->conn->fd, &mh, MSG_NOSIGNAL);
+    }
+    ssize_t n = mg_ssl_send_chain(u->conn->ssl, mg_upstream_log(u), iov, cnt);
+    ssl_turn_on(u);
+    return n;
 }
 
 static void free_peer(mg_upstream_t *u, int outcome)
@@ -265,8 +325,126 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
 
 /* ---- connect ---- */
 
+static void peer_session_free(void *data)
+{
+    mg_upstream_peer_t *peer = data;
+    SSL_SESSION_free(peer->ssl_session);
+    peer->ssl_session = NULL;
+}
+
+/* A session the upstream gave (after the handshake with TLS 1.3): the next connection to the
+ * peer resumes it (proxy_ssl_session_reuse) if it has the same client context. Unlike nginx,
+ * a location with other proxy_ssl_* settings (another client certificate, or none) does not
+ * resume it: the session carries the identity it was made with. */
+static void save_session(mg_ssl_conn_t *sc, SSL_SESSION *sess)
+{
+    mg_upstream_peer_t *peer = sc->data;
+    SSL_SESSION_free(peer->ssl_session);
+    peer->ssl_session = sess;
+    peer->ssl_session_ctx = SSL_get_SSL_CTX(sc->ssl);
+}
+
+/* The name nginx sends and checks: proxy_ssl_name's value without a port. */
+static mg_str_t ssl_name(mg_upstream_t *u)
+{
+    mg_str_t name = u->ssl_name;
+    const char *colon = NULL;
+    if (name.len && name.data[0] == '[') {
+        const char *rb = memchr(name.data, ']', name.len);
+        if (rb) {
+            name.data++;
+            name.len = (size_t)(rb - name.data);
+        }
+    } else {
+        colon = memchr(name.data, ':', name.len);
+    }
+    if (colon) {
+        name.len = (size_t)(colon - name.data);
+    }
+    return name;
+}
+
+static void ssl_handshake(mg_upstream_t *u)
+{
+    mg_upstream_conn_t *uc = u->conn;
+    mg_request_t *r = u->r;
+    r->connection->log.action = "SSL handshaking to upstream";
+    mg_int_t rc = mg_ssl_handshake_step(uc->ssl, mg_upstream_log(u));
+    if (rc == MG_AGAIN) {
+        if (uc->ssl->want_write) {
+            mg_upstream_conn_read_off(u);
+            mg_upstream_conn_write_on(u);
+        } else {
+            mg_upstream_conn_write_off(u);
+            mg_upstream_conn_read_on(u);
+        }
+        return; /* under proxy_connect_timeout, armed at the start */
+    }
+    uc->handshaking = 0;
+    mg_upstream_conn_timer_del(u);
+    mg_upstream_conn_read_off(u);
+    mg_upstream_conn_write_off(u);
+    if (rc != MG_OK) {
+        mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+        return;
+    }
+    if (u->ssl_verify) {
+        long v = mg_ssl_client_verify_result(uc->ssl);
+        if (v != X509_V_OK) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                         "upstream SSL certificate verify error: (%ld:%s)", v,
+                         X509_verify_cert_error_string(v));
+            mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+            return;
+        }
+        mg_str_t name = ssl_name(u);
+        if (!mg_ssl_client_check_host(uc->ssl, name.data, name.len)) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                         "upstream SSL certificate does not match \"%.*s\"", (int)name.len,
+                         name.data);
+            mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+            return;
+        }
+    }
+    u->state->connect_time = mg_now.monotonic - u->state->start;
+    send_request(u);
+}
+
+/* https: a TLS state on the new connection (the peer's last session offered), then the
+ * handshake, which proxy_connect_timeout covers as nginx's */
+static void ssl_start(mg_upstream_t *u)
+{
+    mg_upstream_conn_t *uc = u->conn;
+    mg_request_t *r = u->r;
+    mg_str_t name = ssl_name(u);
+    char *sni = NULL;
+    if (u->ssl_server_name && name.len) {
+        sni = mg_pstrdup(r->pool, name.data, name.len);
+    }
+    mg_upstream_peer_t *peer = uc->peer;
+    int reuse = u->ssl_session_reuse && u->single == NULL;
+    uc->ssl =
+        mg_ssl_client_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
+                          reuse && peer->ssl_session_ctx == u->ssl_ctx ? peer->ssl_session : NULL);
+    if (reuse) {
+        if (!peer->ssl_cleanup) {
+            peer->ssl_cleanup = 1;
+            mg_pool_cleanup_add(r->connection->cycle->pool, peer_session_free, peer);
+        }
+        uc->ssl->save_session = save_session;
+        uc->ssl->data = peer;
+    }
+    uc->handshaking = 1;
+    mg_upstream_conn_timer(u, u->conf->connect_timeout);
+    ssl_handshake(u);
+}
+
 static void on_connected(mg_upstream_t *u)
 {
+    if (u->ssl_ctx) {
+        ssl_start(u);
+        return;
+    }
     u->state->connect_time = mg_now.monotonic - u->state->start;
     send_request(u);
 }
@@ -327,9 +505,17 @@ static void connect_try(mg_upstream_t *u)
 
     mg_uint_t requests = 0;
     mg_msec_t created = 0;
-    int fd = u->group ? mg_upstream_keepalive_get(u->group, peer, r, &requests, &created) : -1;
+    mg_ssl_conn_t *ssl = NULL;
+    int fd = u->group ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests,
+                                                  &created)
+                      : -1;
     if (fd >= 0) {
         u->conn = conn_new(u, fd, peer);
+        u->conn->ssl = ssl;
+        if (ssl && u->ssl_session_reuse && u->single == NULL) {
+            ssl->save_session = save_session;
+            ssl->data = peer;
+        }
         u->conn->reused = 1;
         u->conn->requests = requests + 1;
         u->conn->created = created;
@@ -407,11 +593,15 @@ static void send_request(mg_upstream_t *u)
             int err = errno;
             char ch;
             if (recv(u->conn->fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
-                mg_log_error(MG_LOG_INFO, mg_upstream_log(u), err, "writev() failed");
+                if (!mg_upstream_io_logged(u)) {
+                    mg_log_error(MG_LOG_INFO, mg_upstream_log(u), err, "writev() failed");
+                }
                 mg_upstream_read_head(u);
                 return;
             }
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), err, "writev() failed");
+            if (!mg_upstream_io_logged(u)) {
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), err, "writev() failed");
+            }
             mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
             return;
         }
@@ -645,7 +835,7 @@ static void read_body(mg_upstream_t *u)
         if (!u->chunked_body && u->length > 0 && (int64_t)want > u->length + 1) {
             want = (size_t)u->length + 1; /* one more shows an upstream sending too much */
         }
-        ssize_t n = recv(u->conn->fd, u->mem[slot], want, 0);
+        ssize_t n = mg_upstream_recv(u, u->mem[slot], want);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -655,7 +845,9 @@ static void read_body(mg_upstream_t *u)
             return;
         }
         if (n < 0) {
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            if (!mg_upstream_io_logged(u)) {
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            }
             body_broken(u);
             return;
         }
@@ -709,8 +901,27 @@ static void ev_read(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     mg_upstream_t *u = arg;
-    if (u->done) {
+    if (u->done || u->conn == NULL) {
         return;
+    }
+    mg_ssl_conn_t *sc = u->conn->ssl;
+    if (u->conn->handshaking) {
+        ssl_handshake(u);
+        return;
+    }
+    if (sc && sc->write_wants_read) {
+        /* a TLS write waited for this read event: the writing side goes on first */
+        sc->write_wants_read = 0;
+        if (u->tunnel) {
+            mg_upstream_tunnel_pump(u);
+            return;
+        }
+        if (!u->request_sent) {
+            send_request(u);
+            if (u->done || u->conn == NULL) {
+                return;
+            }
+        }
     }
     if (u->tunnel) {
         mg_upstream_tunnel_pump(u);
@@ -729,6 +940,17 @@ static void ev_write(evutil_socket_t fd, short what, void *arg)
         return;
     }
     u->conn->writing = 0;
+    if (u->conn->handshaking) {
+        ssl_handshake(u);
+        return;
+    }
+    mg_ssl_conn_t *sc = u->conn->ssl;
+    if (sc && sc->read_wants_write) {
+        /* a TLS read waited for this write event */
+        sc->read_wants_write = 0;
+        ev_read(fd, EV_READ, u);
+        return;
+    }
     if (u->tunnel) {
         mg_upstream_tunnel_pump(u);
         return;

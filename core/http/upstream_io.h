@@ -122,6 +122,13 @@ struct mg_upstream_s {
     mg_str_t local_name;       /* as written, for "bind(...) failed" */
     unsigned transparent : 1;  /* proxy_bind ... transparent */
     unsigned so_keepalive : 1; /* proxy_socket_keepalive */
+    /* https (proxy_ssl_*): the client context (NULL: plain), the name sent as SNI (with
+     * ssl_server_name) and checked (with ssl_verify) */
+    struct ssl_ctx_st *ssl_ctx;
+    mg_str_t ssl_name;
+    unsigned ssl_server_name : 1;
+    unsigned ssl_verify : 1;
+    unsigned ssl_session_reuse : 1; /* a session of the peer resumed, the new one kept */
     void (*finalize)(mg_upstream_t *u, mg_int_t rc);
     void *data;
 
@@ -211,12 +218,16 @@ void mg_upstream_release(mg_upstream_t *u);
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r));
 
 /* The keepalive pool (upstream_keepalive.c), usable by any user of upstream connections: an
- * idle connection to the peer's address (its requests so far and when it was made), or -1. */
+ * idle connection to the peer's address (its requests so far and when it was made), or -1.
+ * TLS connections are kept apart, by their client context: ssl_ctx NULL finds plain ones
+ * only; a TLS one comes with its state in *ssl (NULL for plain). */
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                              mg_uint_t *requests, mg_msec_t *created);
-/* Keep an idle connection (fully read, reusable), or close it (the pool full of more recent
- * ones, keepalive_requests or keepalive_time reached, the server quitting). */
+                              struct ssl_ctx_st *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
+                              mg_msec_t *created);
+/* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL), or close it (the
+ * pool full of more recent ones, keepalive_requests or keepalive_time reached, the server
+ * quitting). */
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_uint_t requests, mg_msec_t created);
+                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * The keepalive pool: idle upstream connections, malloc'ed, per worker and group, reused by
- * address; closed on data or EOF while idle, keepalive_timeout, keepalive_time, a full pool
+ * address (TLS ones apart, by client context, with their TLS state); closed on data or EOF
+ * while idle, keepalive_timeout, keepalive_time, a full pool
  * (the least recently used goes), when the worker stops serving, and with their generation.
  */
 #include <unistd.h>
@@ -18,6 +19,8 @@ typedef struct {
 
 struct idle_s {
     int fd;
+    mg_ssl_conn_t *ssl; /* NULL: plain */
+    SSL_CTX *ssl_ctx;
     struct sockaddr_storage sa;
     socklen_t socklen;
     mg_uint_t requests;
@@ -44,7 +47,12 @@ static int idle_unlink(idle_t *ic)
 
 static void idle_close(idle_t *ic)
 {
-    close(idle_unlink(ic));
+    mg_ssl_conn_t *sc = ic->ssl;
+    int fd = idle_unlink(ic);
+    if (sc) {
+        mg_ssl_close(sc); /* close_notify, as nginx's keepalive close */
+    }
+    close(fd);
 }
 
 static void idle_event(evutil_socket_t fd, short what, void *arg)
@@ -79,8 +87,10 @@ static void ka_pool_free(void *data)
 }
 
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                              mg_uint_t *requests, mg_msec_t *created)
+                              SSL_CTX *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
+                              mg_msec_t *created)
 {
+    *ssl = NULL;
     ka_pool_t *kp = g->pool_state;
     if (kp == NULL) {
         return -1;
@@ -95,7 +105,9 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
             idle_close(ic);
             continue;
         }
-        if (ic->socklen == peer->socklen && memcmp(&ic->sa, &peer->sockaddr, peer->socklen) == 0) {
+        if (ic->socklen == peer->socklen && memcmp(&ic->sa, &peer->sockaddr, peer->socklen) == 0 &&
+            ic->ssl_ctx == ssl_ctx) {
+            *ssl = ic->ssl;
             *requests = ic->requests;
             *created = ic->created;
             return idle_unlink(ic);
@@ -105,11 +117,14 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
 }
 
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_uint_t requests, mg_msec_t created)
+                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created)
 {
     mg_server_t *srv = r->connection->server;
     if (g->keepalive <= 0 || srv->quitting || (mg_int_t)requests >= g->keepalive_requests ||
         mg_now.monotonic - created >= g->keepalive_time) {
+        if (ssl) {
+            mg_ssl_close(ssl);
+        }
         close(fd);
         return;
     }
@@ -133,6 +148,8 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     }
     idle_t *ic = mg_calloc(sizeof(*ic));
     ic->fd = fd;
+    ic->ssl = ssl;
+    ic->ssl_ctx = ssl ? SSL_get_SSL_CTX(ssl->ssl) : NULL;
     memcpy(&ic->sa, &peer->sockaddr, peer->socklen);
     ic->socklen = peer->socklen;
     ic->requests = requests;

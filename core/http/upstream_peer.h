@@ -36,6 +36,9 @@ typedef struct mg_upstream_peer_s {
     mg_uint_t fails;         /* failures within the current fail_timeout window */
     mg_msec_t checked;       /* monotonic time of the first failure of the window */
     mg_msec_t accessed;
+    void *ssl_session;        /* https: the last TLS session (SSL_SESSION), resumed next time */
+    void *ssl_session_ctx;    /* ... by a connection of the same client context only */
+    unsigned ssl_cleanup : 1; /* ... and the generation frees it */
 } mg_upstream_peer_t;
 
 typedef struct mg_upstream_group_s mg_upstream_group_t;

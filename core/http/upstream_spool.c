@@ -379,7 +379,7 @@ void mg_upstream_spool_read(mg_upstream_t *u)
         if (!u->chunked_body && u->length > 0 && (int64_t)want > u->length + 1) {
             want = (size_t)u->length + 1; /* one more shows an upstream sending too much */
         }
-        ssize_t n = recv(u->conn->fd, u->mem[slot], want, 0);
+        ssize_t n = mg_upstream_recv(u, u->mem[slot], want);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -389,7 +389,9 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             return;
         }
         if (n < 0) {
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            if (!mg_upstream_io_logged(u)) {
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+            }
             mg_upstream_body_broken(u);
             return;
         }

@@ -52,7 +52,7 @@ void mg_upstream_tunnel_pump(mg_upstream_t *u)
         progress = 0;
         /* client -> upstream */
         if (u->tup_pos < u->tup_len) {
-            ssize_t n = send(u->conn->fd, u->tbuf_up + u->tup_pos, u->tup_len - u->tup_pos, MSG_NOSIGNAL);
+            ssize_t n = mg_upstream_send(u, u->tbuf_up + u->tup_pos, u->tup_len - u->tup_pos);
             if (n > 0) {
                 u->tup_pos += (size_t)n;
                 u->state->bytes_sent += n;
@@ -87,7 +87,7 @@ void mg_upstream_tunnel_pump(mg_upstream_t *u)
                 return;
             }
         } else if (!u->tupstream_eof) {
-            ssize_t n = recv(u->conn->fd, u->tbuf_down, TUNNEL_BUF, 0);
+            ssize_t n = mg_upstream_recv(u, u->tbuf_down, TUNNEL_BUF);
             if (n > 0) {
                 u->state->bytes_received += n;
                 u->tdown_pos = 0;

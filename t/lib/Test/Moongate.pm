@@ -412,7 +412,7 @@ sub write_config {
         $c .= "        listen $ServerAddr:$ServerPort ssl;\n";
         $c .= "        ssl_certificate $Ssl->{dir}/localhost.crt;\n"
             . "        ssl_certificate_key $Ssl->{dir}/localhost.key;\n"
-            unless "$http$conf" =~ /^\s*"?ssl_certificate/m;
+            unless "$http$conf" =~ /^\s*"?ssl_certificate(?:_key)?"?\s/m;
     } else {
         $c .= "        listen $ServerAddr:$ServerPort;\n";
     }
