@@ -46,11 +46,11 @@ objs/Makefile.conf: configure
 	    echo "running ./configure"; ./configure; \
 	fi
 
-SRCS := $(wildcard core/*.c core/http/*.c modules/*.c lua/*.c)
+SRCS := $(wildcard core/*.c core/http/*.c core/stream/*.c modules/*.c lua/*.c)
 OBJS := $(SRCS:%.c=objs/%.o)
 LIB_OBJS := $(filter-out objs/core/main.o,$(OBJS))
 UNIT_BINS := $(patsubst t/unit/%.c,objs/unit/%,$(wildcard t/unit/test_*.c))
-INCS := -Iobjs -Icore -Icore/http -Imodules -Ilua
+INCS := -Iobjs -Icore -Icore/http -Icore/stream -Imodules -Ilua
 TESTS ?= $(shell find t -name '*.t' -not -path 't/bench/*' -not -path 't/fuzz/*' | sort)
 FUZZ_TIME ?= 60
 

@@ -64,6 +64,7 @@ struct mg_cycle_s {
     mg_log_t *error_log;   /* main-level error_log directives, in order */
     void **conf;           /* per-module top-level conf, indexed by module index */
     mg_conf_ctx_t *http;   /* the http{} block's conf arrays, NULL without http */
+    mg_conf_ctx_t *stream; /* the stream{} block's (loc_conf == srv_conf), NULL without */
     mg_str_t prefix;       /* ends in '/' */
     mg_str_t conf_prefix;  /* directory of the main config file, ends in '/' */
     mg_str_t conf_file;

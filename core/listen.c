@@ -171,7 +171,8 @@ const char *mg_listen_parse_addr(mg_str_t text, struct sockaddr_storage *ss, soc
 
 static int open_one(mg_cycle_t *cycle, mg_listening_t *ls)
 {
-    int fd = socket(ls->sockaddr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(ls->sockaddr.ss_family,
+                    (ls->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         mg_log_error(MG_LOG_EMERG, cycle->log, errno, "socket() %s failed", ls->addr_text);
         return -1;
@@ -206,7 +207,7 @@ static int open_one(mg_cycle_t *cycle, mg_listening_t *ls)
         }
         usleep(500 * 1000);
     }
-    if (listen(fd, ls->backlog) != 0) {
+    if (!ls->udp && listen(fd, ls->backlog) != 0) {
         mg_log_error(MG_LOG_EMERG, cycle->log, errno, "listen() to %s, backlog %d failed",
                      ls->addr_text, ls->backlog);
         close(fd);
@@ -248,6 +249,9 @@ static void configure(mg_cycle_t *cycle, mg_listening_t *ls, const mg_listening_
     if (ls->keepcnt) {
         set_option(cycle, ls, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", ls->keepcnt);
     }
+    if (ls->udp) {
+        return; /* nothing below applies to a datagram socket */
+    }
     if (ls->fastopen != -1) {
         set_option(cycle, ls, IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN", ls->fastopen);
     }
@@ -287,6 +291,7 @@ mg_int_t mg_listen_open_all(mg_cycle_t *cycle, mg_cycle_t *old)
             mg_listening_t **ols = old->listening.elts;
             for (size_t j = 0; j < old->listening.nelts; j++) {
                 if (ols[j]->fd >= 0 && ols[j]->reuseport == ls[i]->reuseport &&
+                    ols[j]->udp == ls[i]->udp &&
                     mg_sockaddr_equal((struct sockaddr *)&ols[j]->sockaddr,
                                       (struct sockaddr *)&ls[i]->sockaddr, 1)) {
                     ls[i]->fd = ols[j]->fd;
@@ -392,9 +397,13 @@ void mg_listen_inherit(mg_cycle_t *cycle, const char *fds)
         int reuseport = 0;
         socklen_t olen = sizeof(reuseport);
         getsockopt((int)fd, SOL_SOCKET, SO_REUSEPORT, &reuseport, &olen);
+        int type = SOCK_STREAM;
+        olen = sizeof(type);
+        getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &olen);
         int taken = 0;
         for (size_t i = 0; i < cycle->listening.nelts && !taken; i++) {
             if (ls[i]->fd < 0 && !!ls[i]->reuseport == !!reuseport &&
+                !!ls[i]->udp == (type == SOCK_DGRAM) &&
                 mg_sockaddr_equal((struct sockaddr *)&ss, (struct sockaddr *)&ls[i]->sockaddr, 1)) {
                 ls[i]->fd = (int)fd;
                 ls[i]->inherited = 1;

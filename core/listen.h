@@ -28,9 +28,12 @@ struct mg_listening_s {
     unsigned deferred : 1;
     unsigned wildcard : 1;
     unsigned inherited : 1; /* fd came from the previous generation or the old binary */
+    unsigned udp : 1;       /* SOCK_DGRAM (stream's "listen ... udp"): no accept; each turn of
+                               readiness calls read_datagrams */
     struct mg_listening_s *previous; /* while opening: the previous generation's socket taken */
     void *servers;          /* protocol data: the http address configs for this socket */
     void (*handler)(mg_connection_t *c); /* protocol entry for an accepted connection */
+    void (*read_datagrams)(mg_listening_t *ls); /* udp: the protocol reads the socket */
     struct event *accept_ev;
     mg_cycle_t *cycle;
 };

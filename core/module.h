@@ -18,6 +18,9 @@
 #define MG_CTX_SIF 0x0040 /* "if" inside a server */
 #define MG_CTX_UPSTREAM 0x0080
 #define MG_CTX_LMT 0x0100 /* limit_except */
+#define MG_CTX_STREAM 0x0200     /* stream{} (core/stream/) */
+#define MG_CTX_STREAM_SRV 0x0400 /* server{} inside stream{} */
+#define MG_CTX_STREAM_UPS 0x0800 /* upstream{} inside stream{} */
 #define MG_HTTP_ANY_LOC (MG_CTX_HTTP | MG_CTX_SERVER | MG_CTX_LOCATION)
 #define MG_HTTP_SRV (MG_CTX_HTTP | MG_CTX_SERVER)
 
@@ -54,6 +57,17 @@ struct mg_command_s {
     const void *post; /* setter-specific: enum table, bounds */
 };
 
+/* A module's hooks in the stream{} layer (core/stream/), as the http ones below are in http{}:
+ * the stream's conf arrays are separate, so an http module never sees a stream conf. */
+typedef struct mg_stream_module_s {
+    void *(*create_main_conf)(mg_conf_t *cf);
+    const char *(*init_main_conf)(mg_conf_t *cf, void *conf);
+    void *(*create_srv_conf)(mg_conf_t *cf);
+    const char *(*merge_srv_conf)(mg_conf_t *cf, void *prev, void *conf);
+    /* after the whole stream{} block: register phase handlers */
+    mg_int_t (*init)(mg_conf_t *cf);
+} mg_stream_module_t;
+
 struct mg_module_s {
     const char *name;
     const mg_command_t *commands;
@@ -74,6 +88,7 @@ struct mg_module_s {
      * halfway cannot leave the serving generation with a broken chain; a filter that has
      * nothing to do for a location passes the response on. */
     void (*init_filters)(void);
+    const mg_stream_module_t *stream; /* NULL: no part in stream{} */
     mg_int_t (*init_worker)(mg_cycle_t *cycle);
     void (*exit_worker)(mg_cycle_t *cycle);
     int index; /* position in mg_modules, written once by mg_modules_init */

@@ -159,6 +159,10 @@ static void accept_from(int lfd, mg_listening_t *ls, int all)
     mg_server_t *srv = cycle->server;
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
     mg_time_update();
+    if (ls->udp) {
+        ls->read_datagrams(ls);
+        return;
+    }
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);

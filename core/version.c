@@ -75,8 +75,22 @@ static const nginx_module_t nginx_modules[] = {
     {"http_v2", NULL, "http2", 0},
     {"http_xslt", "ngx_http_xslt_filter_module", NULL, 0},
     {"mail", "ngx_mail_module", NULL, 0},
-    {"stream", "ngx_stream_module", "stream", 0},
+    {"stream", "ngx_stream_module", "stream", 0}, /* "--with-stream", no "_module" */
+    {"stream_access", NULL, "access", 1},         /* the access module serves stream too */
+    {"stream_geo", NULL, NULL, 1},
     {"stream_geoip", "ngx_stream_geoip_module", NULL, 0},
+    {"stream_limit_conn", NULL, "limit_conn", 1},
+    {"stream_map", NULL, "map", 1},
+    {"stream_realip", NULL, "realip", 0},
+    {"stream_return", NULL, "stream_return", 1},
+    {"stream_set", NULL, "stream_return", 1},
+    {"stream_split_clients", NULL, "split_clients", 1},
+    {"stream_ssl", NULL, NULL, 0},
+    {"stream_ssl_preread", NULL, NULL, 0},
+    {"stream_upstream_hash", NULL, NULL, 1},
+    {"stream_upstream_least_conn", NULL, "upstream_least_conn", 1},
+    {"stream_upstream_random", NULL, "upstream_random", 1},
+    {"stream_upstream_zone", NULL, NULL, 1},
     /* third-party modules OpenResty users load (Debian's libnginx-mod-http-*) */
     {NULL, "ngx_http_lua_module", "lua", 0},
     {NULL, "ndk_http_module", "lua", 0}, /* the Lua module's helper: part of moongate's Lua */
@@ -122,7 +136,13 @@ void mg_version_print(FILE *out, int configure)
             continue;
         }
         int has = have(m->mg);
-        if (has && !m->dflt) {
+        /* the stream modules are only there with the stream layer, as nginx's */
+        if (strncmp(m->nginx, "stream_", 7) == 0 && !have("stream")) {
+            continue;
+        }
+        if (has && strcmp(m->nginx, "stream") == 0) {
+            fprintf(out, " --with-stream");
+        } else if (has && !m->dflt) {
             fprintf(out, " --with-%s_module", m->nginx);
         } else if (!has && m->dflt) {
             fprintf(out, " --without-%s_module", m->nginx);

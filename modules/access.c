@@ -10,6 +10,7 @@
 
 #include "cidr.h"
 #include "http.h"
+#include "stream.h"
 
 enum { RULE_CIDR, RULE_UNIX, RULE_ALL };
 
@@ -78,31 +79,37 @@ static const char *access_rule(mg_conf_t *cf, const mg_command_t *cmd, void *con
     return MG_CONF_OK;
 }
 
+/* MG_OK (allowed by a rule), MG_DECLINED (no rule covers it) or MG_ERROR (denied): the
+ * http and stream layers' handlers share it */
+static mg_int_t access_check(access_conf_t *ac, const struct sockaddr *sa)
+{
+    access_rule_t *rule = ac->rules->elts;
+    for (size_t i = 0; i < ac->rules->nelts; i++, rule++) {
+        int hit = rule->kind == RULE_ALL    ? 1
+                  : rule->kind == RULE_UNIX ? sa->sa_family == AF_UNIX
+                                            : mg_cidr_match(&rule->cidr, sa);
+        if (hit) {
+            return rule->deny ? MG_ERROR : MG_OK;
+        }
+    }
+    return MG_DECLINED;
+}
+
 static mg_int_t access_handler(mg_request_t *r)
 {
     access_conf_t *ac = mg_http_get_loc_conf(r, mg_access_module);
     if (ac->rules == NULL) {
         return MG_DECLINED;
     }
-    const struct sockaddr *sa = (const struct sockaddr *)&r->connection->sockaddr;
-    access_rule_t *rule = ac->rules->elts;
-    for (size_t i = 0; i < ac->rules->nelts; i++, rule++) {
-        int hit = rule->kind == RULE_ALL    ? 1
-                  : rule->kind == RULE_UNIX ? sa->sa_family == AF_UNIX
-                                            : mg_cidr_match(&rule->cidr, sa);
-        if (!hit) {
-            continue;
-        }
-        if (!rule->deny) {
-            return MG_OK;
-        }
-        mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-        if (clcf->satisfy == MG_HTTP_SATISFY_ALL) {
-            mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "access forbidden by rule");
-        }
-        return MG_HTTP_FORBIDDEN;
+    mg_int_t rc = access_check(ac, (const struct sockaddr *)&r->connection->sockaddr);
+    if (rc != MG_ERROR) {
+        return rc;
     }
-    return MG_DECLINED;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (clcf->satisfy == MG_HTTP_SATISFY_ALL) {
+        mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "access forbidden by rule");
+    }
+    return MG_HTTP_FORBIDDEN;
 }
 
 static mg_int_t access_init(mg_conf_t *cf)
@@ -114,7 +121,38 @@ static mg_int_t access_init(mg_conf_t *cf)
     return MG_OK;
 }
 
-#define ACCESS_CTX (MG_HTTP_ANY_LOC | MG_CTX_LMT)
+/* stream{}: the same rules in the stream's access phase; a denial ends the session (403) */
+static mg_int_t stream_access_handler(mg_stream_session_t *s)
+{
+    access_conf_t *ac = mg_stream_get_srv_conf(s, mg_access_module);
+    if (ac->rules == NULL) {
+        return MG_DECLINED;
+    }
+    mg_int_t rc = access_check(ac, (const struct sockaddr *)&s->connection->sockaddr);
+    if (rc != MG_ERROR) {
+        return rc;
+    }
+    mg_log_error(MG_LOG_ERR, &s->connection->log, 0, "access forbidden by rule");
+    return 403;
+}
+
+static mg_int_t stream_access_init(mg_conf_t *cf)
+{
+    access_main_conf_t *mc = mg_stream_conf_get_main(cf, mg_access_module);
+    if (mc->used) {
+        mg_stream_add_handler(cf, MG_STREAM_ACCESS_PHASE, stream_access_handler);
+    }
+    return MG_OK;
+}
+
+static const mg_stream_module_t access_stream = {
+    .create_main_conf = access_create_main_conf,
+    .create_srv_conf = access_create_conf,
+    .merge_srv_conf = access_merge_conf,
+    .init = stream_access_init,
+};
+
+#define ACCESS_CTX (MG_HTTP_ANY_LOC | MG_CTX_LMT | MG_CTX_STREAM | MG_CTX_STREAM_SRV)
 
 static const mg_command_t access_commands[] = {
     {"allow", ACCESS_CTX, MG_ARGS(1, 1), access_rule, MG_LOC_CONF, 0, NULL},
@@ -128,5 +166,6 @@ mg_module_t mg_access_module = {
     .create_main_conf = access_create_main_conf,
     .create_loc_conf = access_create_conf,
     .merge_loc_conf = access_merge_conf,
+    .stream = &access_stream,
     .init = access_init,
 };

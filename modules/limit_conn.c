@@ -4,12 +4,14 @@
  * key, counted in a shared memory zone (core/shm_table.c) by every worker. A request is
  * counted in the preaccess phase, once per client request, and uncounted when its pool goes
  * (its end, however it ends: a client that went away included); a key whose count drops to
- * zero leaves the zone.
+ * zero leaves the zone. In stream{} (ngx_stream_limit_conn_module) the same directives count
+ * sessions, in the preaccess phase; a rejected session ends with 503.
  */
 #include "http.h"
 #include "script.h"
 #include "shm.h"
 #include "shm_table.h"
+#include "stream.h"
 #include "variables.h"
 
 enum {
@@ -32,6 +34,8 @@ typedef struct lc_zone_s {
     mg_str_t name;
     mg_shm_table_t *table; /* NULL until defined */
     mg_http_complex_value_t key;
+    mg_stream_complex_t stream_key; /* a stream{} zone's */
+    mg_str_t key_text;
     struct lc_zone_s *next;
 } lc_zone_t;
 
@@ -113,30 +117,30 @@ static void held_cleanup(void *data)
     release(data);
 }
 
-static mg_int_t limit_conn_handler(mg_request_t *r)
+/* Count a client of the limits of its level, with the key each zone gives: LC_PASSED (or 0 when
+ * no key applied), LC_REJECTED or LC_REJECTED_DRY_RUN. What it took stays held until the pool
+ * goes. Both layers' handlers run it. */
+static int count(lc_loc_conf_t *lcf, mg_str_t (*key_of)(lc_zone_t *z, void *data), void *data,
+                 mg_pool_t *pool, mg_log_t *log, mg_log_t *cycle_log)
 {
-    mg_request_t *m = r->main ? r->main : r;
-    lc_loc_conf_t *lcf = mg_http_get_loc_conf(r, mg_limit_conn_module);
-    if (m->limit_conn_status || lcf->limits == NULL) {
-        return MG_DECLINED;
-    }
     lc_limit_t *limits = lcf->limits->elts;
     lc_held_t *h = NULL;
+    int status = 0;
     for (size_t i = 0; i < lcf->limits->nelts; i++) {
         lc_zone_t *z = limits[i].zone;
-        mg_str_t key = mg_http_complex_value(r, &z->key);
+        mg_str_t key = key_of(z, data);
         if (key.len == 0) {
             continue;
         }
         if (key.len > 255) {
-            mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+            mg_log_error(MG_LOG_ERR, log, 0,
                          "the value of the \"%.*s\" key is more than 255 bytes: \"%.*s\"",
-                         (int)z->key.value.len, z->key.value.data, (int)key.len, key.data);
+                         (int)z->key_text.len, z->key_text.data, (int)key.len, key.data);
             continue;
         }
-        m->limit_conn_status = LC_PASSED;
+        status = LC_PASSED;
         uint32_t hash = mg_shm_table_hash(z->table, key.data, key.len);
-        mg_shm_table_lock(z->table, &r->connection->log);
+        mg_shm_table_lock(z->table, log);
         lc_node_t *lc = mg_shm_table_find(z->table, key.data, key.len, hash);
         int full = 0;
         if (lc == NULL) {
@@ -144,15 +148,14 @@ static mg_int_t limit_conn_handler(mg_request_t *r)
             full = lc == NULL;
         } else if (lc->conn >= limits[i].conn) {
             mg_shm_table_unlock(z->table);
-            mg_log_error((int)lcf->log_level, &r->connection->log, 0,
-                         "limiting connections%s by zone \"%s\"", lcf->dry_run ? ", dry run," : "",
-                         z->name.data);
+            mg_log_error((int)lcf->log_level, log, 0, "limiting connections%s by zone \"%s\"",
+                         lcf->dry_run ? ", dry run," : "", z->name.data);
             goto rejected;
         }
         if (full) {
             mg_shm_table_unlock(z->table);
             /* nginx's allocator's line, which is what an nginx user watches for */
-            mg_log_error(MG_LOG_CRIT, r->connection->cycle->log, 0,
+            mg_log_error(MG_LOG_CRIT, cycle_log, 0,
                          "ngx_slab_alloc() failed: no memory in limit_conn_zone \"%s\"",
                          z->name.data);
             goto rejected;
@@ -161,27 +164,55 @@ static mg_int_t limit_conn_handler(mg_request_t *r)
         uint32_t epoch = mg_shm_table_epoch(z->table);
         mg_shm_table_unlock(z->table);
         if (h == NULL) {
-            h = mg_pcalloc(r->pool, sizeof(lc_held_t) + lcf->limits->nelts * sizeof(h->held[0]));
-            h->log = &r->connection->log;
-            mg_pool_cleanup_add(r->pool, held_cleanup, h);
+            h = mg_pcalloc(pool, sizeof(lc_held_t) + lcf->limits->nelts * sizeof(h->held[0]));
+            h->log = log;
+            mg_pool_cleanup_add(pool, held_cleanup, h);
         }
         h->held[h->n].table = z->table;
         h->held[h->n].node = lc;
         h->held[h->n].epoch = epoch;
         h->n++;
     }
-    return MG_DECLINED;
+    return status;
 
 rejected:
     if (h) {
-        release(h); /* what this request took from the limits before */
+        release(h); /* what this client took from the limits before */
     }
-    if (lcf->dry_run) {
-        m->limit_conn_status = LC_REJECTED_DRY_RUN;
+    return lcf->dry_run ? LC_REJECTED_DRY_RUN : LC_REJECTED;
+}
+
+static mg_str_t http_key(lc_zone_t *z, void *r)
+{
+    return mg_http_complex_value(r, &z->key);
+}
+
+static mg_int_t limit_conn_handler(mg_request_t *r)
+{
+    mg_request_t *m = r->main ? r->main : r;
+    lc_loc_conf_t *lcf = mg_http_get_loc_conf(r, mg_limit_conn_module);
+    if (m->limit_conn_status || lcf->limits == NULL) {
         return MG_DECLINED;
     }
-    m->limit_conn_status = LC_REJECTED;
-    return lcf->status;
+    int status = count(lcf, http_key, r, r->pool, &r->connection->log, r->connection->cycle->log);
+    m->limit_conn_status = status;
+    return status == LC_REJECTED ? lcf->status : MG_DECLINED;
+}
+
+static mg_str_t stream_key(lc_zone_t *z, void *s)
+{
+    return mg_stream_complex_value(s, &z->stream_key);
+}
+
+static mg_int_t stream_limit_conn_handler(mg_stream_session_t *s)
+{
+    lc_loc_conf_t *lcf = mg_stream_get_srv_conf(s, mg_limit_conn_module);
+    if (lcf->limits == NULL) {
+        return MG_DECLINED;
+    }
+    mg_connection_t *c = s->connection;
+    int status = count(lcf, stream_key, s, s->pool, &c->log, c->cycle->log);
+    return status == LC_REJECTED ? 503 : MG_DECLINED;
 }
 
 static mg_int_t var_limit_conn_status(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -206,9 +237,13 @@ static const char *limit_conn_zone(mg_conf_t *cf, const mg_command_t *cmd, void 
 {
     (void)conf;
     mg_http_complex_value_t key;
-    if (mg_http_compile_complex_value(cf, cf->args[1], &key) != MG_OK) {
+    mg_stream_complex_t skey;
+    int stream = (cf->ctx & MG_CTX_STREAM) != 0;
+    if (stream ? mg_stream_complex_compile(cf, cf->args[1], &skey) != MG_CONF_OK
+               : mg_http_compile_complex_value(cf, cf->args[1], &key) != MG_OK) {
         return MG_CONF_ERROR;
     }
+    mg_str_t key_text = cf->args[1];
     mg_str_t name = mg_null_string, a = cf->args[2];
     size_t size = 0;
     if (a.len < 5 || memcmp(a.data, "zone=", 5) != 0) {
@@ -229,26 +264,31 @@ static const char *limit_conn_zone(mg_conf_t *cf, const mg_command_t *cmd, void 
     lc_zone_t *z = zone_get(cf, name);
     if (z->table) {
         mg_conf_error(cf, 0, "%s \"%s\" is already bound to key \"%.*s\"", cmd->name, z->name.data,
-                      (int)z->key.value.len, z->key.value.data);
+                      (int)z->key_text.len, z->key_text.data);
         return MG_CONF_ERROR;
     }
     char what[300];
     snprintf(what, sizeof(what), "limit_conn_zone \"%.*s\"", (int)mg_min(name.len, 256), name.data);
-    z->table = mg_shm_table_attach(zone->addr, zone->size, sizeof(lc_node_t), what, key.value);
+    z->table = mg_shm_table_attach(zone->addr, zone->size, sizeof(lc_node_t), what, key_text);
     if (z->table == NULL) {
         mg_conf_error(cf, 0, "zone \"%s\" is too small", z->name.data);
         return MG_CONF_ERROR;
     }
     mg_str_t was = mg_shm_table_ident(z->table);
-    if (!mg_str_eq_str(was, key.value)) {
+    if (!mg_str_eq_str(was, key_text)) {
         /* a zone kept over the reload: its counts are another key's */
         mg_log_error(MG_LOG_EMERG, cf->log, 0,
                      "limit_conn_zone \"%s\" uses the \"%.*s\" key while previously it used "
                      "the \"%.*s\" key",
-                     z->name.data, (int)key.value.len, key.value.data, (int)was.len, was.data);
+                     z->name.data, (int)key_text.len, key_text.data, (int)was.len, was.data);
         return MG_CONF_ERROR;
     }
-    z->key = key;
+    if (stream) {
+        z->stream_key = skey;
+    } else {
+        z->key = key;
+    }
+    z->key_text = mg_pstr(cf->pool, key_text.data, key_text.len);
     return MG_CONF_OK;
 }
 
@@ -341,14 +381,40 @@ static mg_int_t lc_init(mg_conf_t *cf)
     return MG_OK;
 }
 
+static mg_int_t lc_stream_init(mg_conf_t *cf)
+{
+    lc_main_conf_t *mc = mg_stream_conf_get_main(cf, mg_limit_conn_module);
+    for (lc_zone_t *z = mc->zones; z; z = z->next) {
+        if (z->table == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "zero size shared memory zone \"%s\"",
+                         z->name.data);
+            return MG_ERROR;
+        }
+    }
+    if (mc->zones) {
+        mg_stream_add_handler(cf, MG_STREAM_PREACCESS_PHASE, stream_limit_conn_handler);
+    }
+    return MG_OK;
+}
+
+static const mg_stream_module_t lc_stream = {
+    .create_main_conf = lc_create_main_conf,
+    .create_srv_conf = lc_create_loc_conf,
+    .merge_srv_conf = lc_merge_loc_conf,
+    .init = lc_stream_init,
+};
+
+#define LC_ANY (MG_HTTP_ANY_LOC | MG_CTX_STREAM | MG_CTX_STREAM_SRV)
+
 static const mg_command_t limit_conn_commands[] = {
-    {"limit_conn_zone", MG_CTX_HTTP, MG_ARGS(2, 2), limit_conn_zone, MG_MAIN_CONF, 0, NULL},
-    {"limit_conn", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), limit_conn, MG_LOC_CONF, 0, NULL},
-    {"limit_conn_log_level", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_enum, MG_LOC_CONF,
+    {"limit_conn_zone", MG_CTX_HTTP | MG_CTX_STREAM, MG_ARGS(2, 2), limit_conn_zone, MG_MAIN_CONF,
+     0, NULL},
+    {"limit_conn", LC_ANY, MG_ARGS(2, 2), limit_conn, MG_LOC_CONF, 0, NULL},
+    {"limit_conn_log_level", LC_ANY, MG_ARGS(1, 1), mg_conf_set_enum, MG_LOC_CONF,
      offsetof(lc_loc_conf_t, log_level), mg_conf_log_levels},
     {"limit_conn_status", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_error_status, MG_LOC_CONF,
      offsetof(lc_loc_conf_t, status), NULL},
-    {"limit_conn_dry_run", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+    {"limit_conn_dry_run", LC_ANY, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(lc_loc_conf_t, dry_run), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
@@ -361,4 +427,5 @@ mg_module_t mg_limit_conn_module = {
     .create_loc_conf = lc_create_loc_conf,
     .merge_loc_conf = lc_merge_loc_conf,
     .init = lc_init,
+    .stream = &lc_stream,
 };

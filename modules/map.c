@@ -5,17 +5,26 @@
  * (their captures usable in the value), then the default. No phase handlers, no filters.
  * map_hash_max_size/bucket_size size nginx's hash; moongate keeps its own tables but checks
  * the sizes as nginx builds its hash, so a configuration nginx refuses is refused here.
+ * The same block in stream{} (ngx_stream_map_module) makes a stream variable: the same tables
+ * and lookup, values with stream variables, regexes without captures there.
  */
 #include "hash_size.h"
 #include "http.h"
 #include "script.h"
+#include "stream.h"
 #include "variables.h"
+
+/* A value: an http complex value, or in stream{} a stream one. */
+typedef struct {
+    mg_http_complex_value_t http;
+    mg_stream_complex_t *stream;
+} map_value_t;
 
 typedef struct {
     const char *key; /* lowercase; NULL = free slot */
     uint32_t len;
     uint32_t hash;
-    mg_http_complex_value_t *value;
+    map_value_t *value;
     int dot; /* wildcard ".suffix" (matches the suffix itself), not "*.suffix" */
 } map_entry_t;
 
@@ -28,17 +37,18 @@ typedef struct {
 
 typedef struct {
     mg_regex_t *regex;
-    mg_http_complex_value_t *value;
+    map_value_t *value;
 } map_regex_t;
 
 typedef struct {
     mg_http_complex_value_t source;
+    mg_stream_complex_t stream_source; /* in stream{} */
     map_table_t exact;
     map_table_t head; /* "*.example.com" and ".example.com" under "example.com" */
     map_table_t tail; /* "www.*" under "www" */
     map_regex_t *regexes;
     size_t nregexes;
-    mg_http_complex_value_t *dflt;
+    map_value_t *dflt;
     int hostnames;
 } map_t;
 
@@ -57,7 +67,7 @@ typedef struct {
 
 mg_module_t mg_map_module;
 
-static mg_http_complex_value_t map_empty_value = {{0, ""}, NULL, 0};
+static map_value_t map_empty_value = {{{0, ""}, NULL, 0}, NULL};
 
 /* ---- tables ---- */
 
@@ -110,7 +120,7 @@ static void table_put(map_table_t *t, map_entry_t *in)
 }
 
 /* Add a new key (the caller checked it is not there); key is lowercase. */
-static void table_add(map_table_t *t, mg_str_t key, mg_http_complex_value_t *value, int dot)
+static void table_add(map_table_t *t, mg_str_t key, map_value_t *value, int dot)
 {
     if ((t->n + 1) * 2 > t->mask + 1 || t->slots == NULL) {
         map_table_t old = *t;
@@ -171,9 +181,8 @@ static map_entry_t *find_tail(const map_table_t *t, const char *s, size_t len)
     return NULL;
 }
 
-/* own: s is the request's copy; otherwise a variable's value, copied before a regex keeps
- * pointers into it as its captures */
-static mg_http_complex_value_t *map_find(mg_request_t *r, map_t *map, mg_str_t s, int own)
+/* The tables' answer for s, both layers' (NULL: none) */
+static map_value_t *map_find_key(map_t *map, mg_str_t s)
 {
     map_entry_t *e = table_find(&map->exact, s.data, s.len);
     if (e == NULL && map->hostnames) {
@@ -182,8 +191,16 @@ static mg_http_complex_value_t *map_find(mg_request_t *r, map_t *map, mg_str_t s
             e = find_tail(&map->tail, s.data, s.len);
         }
     }
-    if (e) {
-        return e->value;
+    return e ? e->value : NULL;
+}
+
+/* own: s is the request's copy; otherwise a variable's value, copied before a regex keeps
+ * pointers into it as its captures */
+static map_value_t *map_find(mg_request_t *r, map_t *map, mg_str_t s, int own)
+{
+    map_value_t *found = map_find_key(map, s);
+    if (found) {
+        return found;
     }
     if (s.len && map->nregexes && !own) {
         s = mg_pstr(r->pool, s.data, s.len);
@@ -210,7 +227,7 @@ static mg_int_t map_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t 
         /* the usual "map $var": its value as it is, no copy for a table lookup */
         mg_uint_t index = (mg_uint_t)map->source.parts[0].index;
         mg_http_var_value_t *src = mg_http_get_flushed_variable(r, index);
-        s = src && !src->not_found ? src->value : map_empty_value.value;
+        s = src && !src->not_found ? src->value : map_empty_value.http.value;
         own = 0;
     } else {
         s = mg_http_complex_value(r, &map->source);
@@ -218,21 +235,45 @@ static mg_int_t map_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t 
     if (map->hostnames && s.len && s.data[s.len - 1] == '.') {
         s.len--;
     }
-    v->value = mg_http_complex_value(r, map_find(r, map, s, own));
+    v->value = mg_http_complex_value(r, &map_find(r, map, s, own)->http);
     v->valid = 1;
     v->not_found = 0;
     return MG_OK;
 }
 
+static mg_str_t map_stream_variable(mg_stream_session_t *s, uintptr_t data)
+{
+    map_t *map = (map_t *)data;
+    mg_str_t key = mg_stream_complex_value(s, &map->stream_source);
+    if (map->hostnames && key.len && key.data[key.len - 1] == '.') {
+        key.len--;
+    }
+    map_value_t *found = map_find_key(map, key);
+    for (size_t i = 0; found == NULL && key.len && i < map->nregexes; i++) {
+        int ovector[2];
+        mg_int_t rc = mg_regex_exec(map->regexes[i].regex, key.data, key.len, ovector, 2);
+        if (rc > 0) {
+            found = map->regexes[i].value;
+        } else if (rc == MG_ERROR) {
+            break;
+        }
+    }
+    if (found == NULL) {
+        found = map->dflt;
+    }
+    return found->stream ? mg_stream_complex_value(s, found->stream) : (mg_str_t)mg_string("");
+}
+
 /* ---- the block ---- */
 
-static mg_http_complex_value_t *map_value(mg_conf_t *cf, mg_str_t text)
+static map_value_t *map_value(mg_conf_t *cf, mg_str_t text)
 {
-    mg_http_complex_value_t *cv = mg_palloc(cf->pool, sizeof(*cv));
-    if (mg_http_compile_complex_value(cf, text, cv) != MG_OK) {
-        return NULL;
+    map_value_t *v = mg_pcalloc(cf->pool, sizeof(*v));
+    if (cf->ctx & MG_CTX_STREAM) {
+        v->stream = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
+        return mg_stream_complex_compile(cf, text, v->stream) == MG_CONF_OK ? v : NULL;
     }
-    return cv;
+    return mg_http_compile_complex_value(cf, text, &v->http) == MG_OK ? v : NULL;
 }
 
 static const char *conflict(mg_conf_t *cf, mg_str_t key)
@@ -244,7 +285,7 @@ static const char *conflict(mg_conf_t *cf, mg_str_t key)
 /* A key under "hostnames": exact, "*.suffix", ".suffix" or "prefix.*" (nginx's checks);
  * orig is as written (for "invalid"), key lowercase (for "conflicting", as nginx). */
 static const char *add_hostname(mg_conf_t *cf, map_block_t *b, mg_str_t orig, mg_str_t key,
-                                mg_http_complex_value_t *value)
+                                map_value_t *value)
 {
     map_t *map = b->map;
     int stars = 0;
@@ -326,7 +367,7 @@ static const char *map_line(mg_conf_t *cf, void *data)
     if (mg_str_eq(args[0], "include")) {
         return mg_conf_include(cf, args[1]);
     }
-    mg_http_complex_value_t *value = map_value(cf, args[1]);
+    map_value_t *value = map_value(cf, args[1]);
     if (value == NULL) {
         return MG_CONF_ERROR;
     }
@@ -342,8 +383,16 @@ static const char *map_line(mg_conf_t *cf, void *data)
         int caseless = key.len > 1 && key.data[1] == '*';
         mg_str_t pattern = {key.len - 1 - caseless, key.data + 1 + caseless};
         map_regex_t *re = mg_array_push(&b->regexes);
-        re->regex =
-            mg_http_regex_compile(cf, mg_pstr(cf->pool, pattern.data, pattern.len), caseless);
+        mg_str_t pat = mg_pstr(cf->pool, pattern.data, pattern.len);
+        if (cf->ctx & MG_CTX_STREAM) {
+            char err[256];
+            re->regex = mg_regex_compile_conf(cf->cycle, pat, caseless, err, sizeof(err));
+            if (re->regex == NULL) {
+                mg_conf_error(cf, 0, "%s", err);
+            }
+        } else {
+            re->regex = mg_http_regex_compile(cf, pat, caseless);
+        }
         if (re->regex == NULL) {
             return MG_CONF_ERROR;
         }
@@ -380,7 +429,9 @@ static const char *map_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         mmcf->hash_bucket_size = MG_HASH_CACHELINE;
     }
     map_t *map = mg_pcalloc(cf->pool, sizeof(map_t));
-    if (mg_http_compile_complex_value(cf, cf->args[1], &map->source) != MG_OK) {
+    int stream = (cf->ctx & MG_CTX_STREAM) != 0;
+    if (stream ? mg_stream_complex_compile(cf, cf->args[1], &map->stream_source) != MG_CONF_OK
+               : mg_http_compile_complex_value(cf, cf->args[1], &map->source) != MG_OK) {
         return MG_CONF_ERROR;
     }
     mg_str_t name = cf->args[2];
@@ -390,12 +441,19 @@ static const char *map_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     }
     name.data++;
     name.len--;
-    mg_http_variable_t *var = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
-    if (var == NULL) {
-        return MG_CONF_ERROR;
+    mg_http_variable_t *var = NULL;
+    if (stream) {
+        /* a stream variable is read anew each time: "volatile" changes nothing */
+        mg_stream_variable_add(cf, mg_pstrdup(cf->pool, name.data, name.len), map_stream_variable,
+                               (uintptr_t)map);
+    } else {
+        var = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
+        if (var == NULL) {
+            return MG_CONF_ERROR;
+        }
+        var->get_handler = map_variable;
+        var->data = (uintptr_t)map;
     }
-    var->get_handler = map_variable;
-    var->data = (uintptr_t)map;
 
     map_block_t b = {.map = map};
     mg_array_init(&b.regexes, cf->pool, 4, sizeof(map_regex_t));
@@ -425,7 +483,7 @@ static const char *map_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     if (map->dflt == NULL) {
         map->dflt = &map_empty_value;
     }
-    if (b.volatile_) {
+    if (b.volatile_ && var) {
         var->flags |= MG_HTTP_VAR_NOCACHEABLE;
     }
     return MG_CONF_OK;
@@ -439,11 +497,17 @@ static void *map_create_main_conf(mg_conf_t *cf)
     return mmcf;
 }
 
+static const mg_stream_module_t map_stream = {
+    .create_main_conf = map_create_main_conf,
+};
+
+#define MAP_CTX (MG_CTX_HTTP | MG_CTX_STREAM)
+
 static const mg_command_t map_commands[] = {
-    {"map", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(2, 2), map_block, MG_MAIN_CONF, 0, NULL},
-    {"map_hash_max_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+    {"map", MAP_CTX, MG_BLOCK | MG_ARGS(2, 2), map_block, MG_MAIN_CONF, 0, NULL},
+    {"map_hash_max_size", MAP_CTX, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(map_main_conf_t, hash_max_size), NULL},
-    {"map_hash_bucket_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+    {"map_hash_bucket_size", MAP_CTX, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(map_main_conf_t, hash_bucket_size), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
@@ -452,4 +516,5 @@ mg_module_t mg_map_module = {
     .name = "map",
     .commands = map_commands,
     .create_main_conf = map_create_main_conf,
+    .stream = &map_stream,
 };

@@ -80,6 +80,11 @@ extern mg_module_t mg_echo_module;
 extern mg_module_t mg_lua_module;
 extern mg_module_t mg_lua_ssl_module;
 extern mg_module_t mg_thread_pool_module;
+extern mg_module_t mg_stream_module;
+extern mg_module_t mg_stream_core_module;
+extern mg_module_t mg_stream_proxy_module;
+extern mg_module_t mg_stream_return_module;
+extern mg_module_t mg_stream_log_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
@@ -155,5 +160,12 @@ mg_module_t *mg_modules[] = {
     &mg_not_modified_module,
     &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */
     &mg_slice_module, /* first: its slices' heads are checked before anything else sees them */
+    /* stream{} (core/stream/): its own conf arrays and phases; upstream{} and access above
+       serve it too (their mg_stream_module_t hooks) */
+    &mg_stream_module,
+    &mg_stream_core_module,
+    &mg_stream_proxy_module,
+    &mg_stream_return_module,
+    &mg_stream_log_module,
     NULL,
 };

@@ -5,7 +5,9 @@
  * the logs. It runs in the post-read phase with the server's settings and, if that changed nothing,
  * in the preaccess phase with the location's; once per request (an internal redirect does not apply
  * it again). The connection's address is put back when the request ends. $realip_remote_addr/_port
- * keep the address the connection came from.
+ * keep the address the connection came from. In stream{} (ngx_stream_realip_module),
+ * set_real_ip_from makes a trusted client's PROXY protocol source the session's address, in the
+ * post_accept phase, for the whole session.
  */
 #include <netdb.h>
 #include <sys/socket.h>
@@ -13,6 +15,7 @@
 #include "cidr.h"
 #include "http.h"
 #include "proxy_protocol.h"
+#include "stream.h"
 #include "variables.h"
 
 enum {
@@ -371,8 +374,73 @@ static mg_int_t realip_init(mg_conf_t *cf)
     return MG_OK;
 }
 
+/* ---- stream ---- */
+
+static mg_int_t stream_realip_handler(mg_stream_session_t *s)
+{
+    realip_conf_t *rc = mg_stream_get_srv_conf(s, mg_realip_module);
+    mg_connection_t *c = s->connection;
+    mg_proxy_protocol_t *pp = c->proxy_protocol;
+    if (rc->from == NULL || pp == NULL || pp->src_addr.len == 0 ||
+        !trusted(rc, (struct sockaddr *)&c->sockaddr)) {
+        return MG_DECLINED;
+    }
+    struct sockaddr_storage addr;
+    socklen_t len;
+    if (mg_addr_parse(pp->src_addr, &addr, &len) != MG_OK) {
+        return MG_DECLINED;
+    }
+    if (addr.ss_family == AF_INET) {
+        ((struct sockaddr_in *)&addr)->sin_port = htons(pp->src_port);
+    } else if (addr.ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons(pp->src_port);
+    }
+    realip_saved_t *saved = mg_palloc(s->pool, sizeof(realip_saved_t));
+    saved->c = c;
+    memcpy(&saved->sockaddr, &c->sockaddr, c->socklen);
+    saved->socklen = c->socklen;
+    memcpy(saved->addr_text, c->addr_text, sizeof(saved->addr_text));
+    s->ctx[mg_realip_module.index] = saved;
+    memcpy(&c->sockaddr, &addr, len);
+    c->socklen = len;
+    mg_sockaddr_text((struct sockaddr *)&addr, c->addr_text, sizeof(c->addr_text), 0);
+    return MG_DECLINED;
+}
+
+static mg_str_t stream_var_realip(mg_stream_session_t *s, uintptr_t port)
+{
+    mg_connection_t *c = s->connection;
+    realip_saved_t *saved = s->ctx[mg_realip_module.index];
+    const struct sockaddr *sa = (const struct sockaddr *)(saved ? &saved->sockaddr : &c->sockaddr);
+    const char *text = saved ? saved->addr_text : c->addr_text;
+    if (port) {
+        in_port_t p = mg_sockaddr_port(sa);
+        text = p ? mg_psprintf(s->pool, "%u", (unsigned)p) : "";
+    }
+    return mg_pstr(s->pool, text, strlen(text));
+}
+
+static mg_int_t stream_realip_init(mg_conf_t *cf)
+{
+    mg_stream_variable_add(cf, "realip_remote_addr", stream_var_realip, 0);
+    mg_stream_variable_add(cf, "realip_remote_port", stream_var_realip, 1);
+    realip_main_conf_t *mc = mg_stream_conf_get_main(cf, mg_realip_module);
+    if (mc->used) {
+        mg_stream_add_handler(cf, MG_STREAM_POST_ACCEPT_PHASE, stream_realip_handler);
+    }
+    return MG_OK;
+}
+
+static const mg_stream_module_t realip_stream = {
+    .create_main_conf = realip_create_main_conf,
+    .create_srv_conf = realip_create_conf,
+    .merge_srv_conf = realip_merge_conf,
+    .init = stream_realip_init,
+};
+
 static const mg_command_t realip_commands[] = {
-    {"set_real_ip_from", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), realip_set_from, MG_LOC_CONF, 0, NULL},
+    {"set_real_ip_from", MG_HTTP_ANY_LOC | MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, 1),
+     realip_set_from, MG_LOC_CONF, 0, NULL},
     {"real_ip_header", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), realip_set_header, MG_LOC_CONF, 0, NULL},
     {"real_ip_recursive", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(realip_conf_t, recursive), NULL},
@@ -387,4 +455,5 @@ mg_module_t mg_realip_module = {
     .create_loc_conf = realip_create_conf,
     .merge_loc_conf = realip_merge_conf,
     .init = realip_init,
+    .stream = &realip_stream,
 };

@@ -1,10 +1,12 @@
 /*
  * split_clients: a variable that puts a value (a complex value) into one of several buckets
  * by its MurmurHash2, for A/B testing. The buckets' bounds are computed as nginx computes
- * them, so a given string lands in the same bucket as with nginx. No phase handlers.
+ * them, so a given string lands in the same bucket as with nginx. No phase handlers. The same
+ * block in stream{} makes a stream variable (ngx_stream_split_clients_module).
  */
 #include "http.h"
 #include "script.h"
+#include "stream.h"
 #include "variables.h"
 
 typedef struct {
@@ -14,7 +16,8 @@ typedef struct {
 
 typedef struct {
     mg_http_complex_value_t source;
-    mg_array_t parts; /* split_part_t; percent in hundredths while reading */
+    mg_stream_complex_t stream_source; /* in stream{} */
+    mg_array_t parts;                  /* split_part_t; percent in hundredths while reading */
 } split_t;
 
 /* MurmurHash2 (Austin Appleby's, seed 0), as nginx hashes the string. */
@@ -47,20 +50,29 @@ static uint32_t murmur2(const unsigned char *d, size_t len)
     return h;
 }
 
+/* The bucket's value of a string, for both layers. */
+static mg_str_t split_pick(split_t *split, mg_str_t s)
+{
+    uint32_t hash = murmur2((const unsigned char *)s.data, s.len);
+    split_part_t *part = split->parts.elts;
+    for (size_t i = 0; i < split->parts.nelts; i++) {
+        if (hash < part[i].bound || part[i].bound == 0) {
+            return part[i].value;
+        }
+    }
+    return (mg_str_t)mg_string("");
+}
+
+static mg_str_t split_stream_variable(mg_stream_session_t *s, uintptr_t data)
+{
+    split_t *split = (split_t *)data;
+    return split_pick(split, mg_stream_complex_value(s, &split->stream_source));
+}
+
 static mg_int_t split_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     split_t *split = (split_t *)data;
-    mg_str_t s = mg_http_complex_value(r, &split->source);
-    uint32_t hash = murmur2((const unsigned char *)s.data, s.len);
-    split_part_t *part = split->parts.elts;
-    v->value.data = "";
-    v->value.len = 0;
-    for (size_t i = 0; i < split->parts.nelts; i++) {
-        if (hash < part[i].bound || part[i].bound == 0) {
-            v->value = part[i].value;
-            break;
-        }
-    }
+    v->value = split_pick(split, mg_http_complex_value(r, &split->source));
     v->valid = 1;
     v->not_found = 0;
     return MG_OK;
@@ -122,7 +134,12 @@ static const char *split_block(mg_conf_t *cf, const mg_command_t *cmd, void *con
     (void)cmd;
     (void)conf;
     split_t *split = mg_pcalloc(cf->pool, sizeof(split_t));
-    if (mg_http_compile_complex_value(cf, cf->args[1], &split->source) != MG_OK) {
+    int stream = (cf->ctx & MG_CTX_STREAM) != 0;
+    if (stream) {
+        if (mg_stream_complex_compile(cf, cf->args[1], &split->stream_source) != MG_CONF_OK) {
+            return MG_CONF_ERROR;
+        }
+    } else if (mg_http_compile_complex_value(cf, cf->args[1], &split->source) != MG_OK) {
         return MG_CONF_ERROR;
     }
     mg_str_t name = cf->args[2];
@@ -132,12 +149,17 @@ static const char *split_block(mg_conf_t *cf, const mg_command_t *cmd, void *con
     }
     name.data++;
     name.len--;
-    mg_http_variable_t *var = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
-    if (var == NULL) {
-        return MG_CONF_ERROR;
+    if (stream) {
+        mg_stream_variable_add(cf, mg_pstrdup(cf->pool, name.data, name.len), split_stream_variable,
+                               (uintptr_t)split);
+    } else {
+        mg_http_variable_t *var = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
+        if (var == NULL) {
+            return MG_CONF_ERROR;
+        }
+        var->get_handler = split_variable;
+        var->data = (uintptr_t)split;
     }
-    var->get_handler = split_variable;
-    var->data = (uintptr_t)split;
     mg_array_init(&split->parts, cf->pool, 4, sizeof(split_part_t));
 
     const char *(*saved_handler)(mg_conf_t *, void *) = cf->handler;
@@ -171,7 +193,8 @@ static const char *split_block(mg_conf_t *cf, const mg_command_t *cmd, void *con
 }
 
 static const mg_command_t split_clients_commands[] = {
-    {"split_clients", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(2, 2), split_block, MG_NO_CONF, 0, NULL},
+    {"split_clients", MG_CTX_HTTP | MG_CTX_STREAM, MG_BLOCK | MG_ARGS(2, 2), split_block,
+     MG_NO_CONF, 0, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -322,7 +322,7 @@ static const char *up_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     up_group_t *saved_current = umcf->current;
     unsigned saved_ctx = cf->ctx;
     umcf->current = ug;
-    cf->ctx = MG_CTX_UPSTREAM;
+    cf->ctx = (saved_ctx & MG_CTX_STREAM) ? MG_CTX_STREAM_UPS : MG_CTX_UPSTREAM;
     mg_int_t rc = mg_conf_parse(cf, NULL);
     cf->ctx = saved_ctx;
     umcf->current = saved_current;
@@ -413,7 +413,7 @@ static const char *up_server(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         } else if (mg_str_eq(v[i], "down")) {
             need = MG_UPSTREAM_DOWN;
             down = 1;
-        } else if (mg_str_eq(v[i], "resolve")) {
+        } else if (mg_str_eq(v[i], "resolve") && cf->ctx == MG_CTX_UPSTREAM) {
             dynamic = 1;
             continue;
         } else {
@@ -531,7 +531,8 @@ static const char *up_init_main_conf(mg_conf_t *cf, void *conf)
         if (g->balancer->init_group(cf, g) != MG_OK) {
             return MG_CONF_ERROR;
         }
-        if (mg_upstream_dynamic_init(cf, g) != MG_OK) {
+        /* "server ... resolve" is http's only */
+        if (cf->ctx_data == cf->cycle->http && mg_upstream_dynamic_init(cf, g) != MG_OK) {
             return MG_CONF_ERROR;
         }
         if (g->zone_name.len && mg_upstream_zone_init(cf, g) != MG_OK) {
@@ -544,21 +545,30 @@ static const char *up_init_main_conf(mg_conf_t *cf, void *conf)
 #define GROUP_SET(setter) ((const void *)(uintptr_t)(setter))
 
 static const mg_command_t up_commands[] = {
-    { "upstream", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(1, 1), up_block, MG_MAIN_CONF, 0, NULL },
-    { "server", MG_CTX_UPSTREAM, MG_ARGS(1, MG_MANY), up_server, MG_MAIN_CONF, 0, NULL },
-    { "keepalive", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_keepalive, MG_MAIN_CONF, 0, NULL },
-    { "keepalive_requests", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
-      offsetof(mg_upstream_group_t, keepalive_requests), GROUP_SET(mg_conf_set_num) },
-    { "keepalive_timeout", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
-      offsetof(mg_upstream_group_t, keepalive_timeout), GROUP_SET(mg_conf_set_msec) },
-    { "keepalive_time", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
-      offsetof(mg_upstream_group_t, keepalive_time), GROUP_SET(mg_conf_set_msec) },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"upstream", MG_CTX_HTTP | MG_CTX_STREAM, MG_BLOCK | MG_ARGS(1, 1), up_block, MG_MAIN_CONF, 0,
+     NULL},
+    {"server", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(1, MG_MANY), up_server, MG_MAIN_CONF, 0,
+     NULL},
+    {"keepalive", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_keepalive, MG_MAIN_CONF, 0, NULL},
+    {"keepalive_requests", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
+     offsetof(mg_upstream_group_t, keepalive_requests), GROUP_SET(mg_conf_set_num)},
+    {"keepalive_timeout", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
+     offsetof(mg_upstream_group_t, keepalive_timeout), GROUP_SET(mg_conf_set_msec)},
+    {"keepalive_time", MG_CTX_UPSTREAM, MG_ARGS(1, 1), up_group_setter, MG_MAIN_CONF,
+     offsetof(mg_upstream_group_t, keepalive_time), GROUP_SET(mg_conf_set_msec)},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+/* stream{} has its own upstream{} blocks, read by the same code into the stream's conf */
+static const mg_stream_module_t up_stream = {
+    .create_main_conf = up_create_main_conf,
+    .init_main_conf = up_init_main_conf,
 };
 
 mg_module_t mg_upstream_module = {
     .name = "upstream",
     .commands = up_commands,
+    .stream = &up_stream,
     .create_main_conf = up_create_main_conf,
     .init_main_conf = up_init_main_conf,
 };
@@ -567,7 +577,12 @@ mg_module_t mg_upstream_module = {
  * blocks, not at implicit groups, then falls back to resolving the name). */
 mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name)
 {
-    up_main_conf_t *umcf = mg_http_get_main_conf(r, mg_upstream_module);
+    return mg_upstream_group_in(mg_http_get_main_conf(r, mg_upstream_module), name);
+}
+
+mg_upstream_group_t *mg_upstream_group_in(void *main_conf, mg_str_t name)
+{
+    up_main_conf_t *umcf = main_conf;
     up_group_t **gs = umcf->groups.elts;
     for (size_t i = 0; i < umcf->groups.nelts; i++) {
         mg_upstream_group_t *g = &gs[i]->g;

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "script.h"
+#include "stream.h"
 #include "upstream.h"
 #include "upstream_rr.h"
 
@@ -23,6 +24,7 @@ typedef struct {
 
 typedef struct {
     mg_http_complex_value_t key;
+    mg_stream_complex_t stream_key; /* in stream{}'s upstream{} */
     int consistent;
     chash_point_t *points;
     mg_uint_t npoints;
@@ -71,7 +73,8 @@ static mg_int_t hash_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
         return MG_ERROR;
     }
     hash_data_t *hd = pick->data;
-    hd->key = mg_http_complex_value(r, &hc->key);
+    hd->key = r ? mg_http_complex_value(r, &hc->key)
+                : mg_stream_complex_value(pick->session, &hc->stream_key);
     if (hc->consistent && hc->npoints) {
         /* the first point at or after the key's hash */
         uint32_t h = crc32_update(0, hd->key.data, hd->key.len);
@@ -321,7 +324,9 @@ static const char *hash_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     (void)cmd;
     (void)conf;
     hash_conf_t *hc = mg_pcalloc(cf->pool, sizeof(hash_conf_t));
-    if (mg_http_compile_complex_value(cf, cf->args[1], &hc->key) != MG_OK) {
+    if (cf->ctx == MG_CTX_STREAM_UPS
+            ? mg_stream_complex_compile(cf, cf->args[1], &hc->stream_key) != MG_CONF_OK
+            : mg_http_compile_complex_value(cf, cf->args[1], &hc->key) != MG_OK) {
         return MG_CONF_ERROR;
     }
     if (cf->nargs == 3) {
@@ -345,9 +350,9 @@ static const char *ip_hash_set(mg_conf_t *cf, const mg_command_t *cmd, void *con
 }
 
 static const mg_command_t hash_commands[] = {
-    { "hash", MG_CTX_UPSTREAM, MG_ARGS(1, 2), hash_set, MG_NO_CONF, 0, NULL },
-    { "ip_hash", MG_CTX_UPSTREAM, MG_ARGS(0, 0), ip_hash_set, MG_NO_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"hash", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(1, 2), hash_set, MG_NO_CONF, 0, NULL},
+    {"ip_hash", MG_CTX_UPSTREAM, MG_ARGS(0, 0), ip_hash_set, MG_NO_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_upstream_hash_module = {

@@ -88,8 +88,8 @@ static const char *lc_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 }
 
 static const mg_command_t lc_commands[] = {
-    { "least_conn", MG_CTX_UPSTREAM, MG_ARGS(0, 0), lc_set, MG_NO_CONF, 0, NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"least_conn", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(0, 0), lc_set, MG_NO_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_upstream_least_conn_module = {

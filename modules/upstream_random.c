@@ -111,7 +111,7 @@ static const char *random_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf
 }
 
 static const mg_command_t random_commands[] = {
-    {"random", MG_CTX_UPSTREAM, MG_ARGS(0, 2), random_set, MG_NO_CONF, 0, NULL},
+    {"random", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(0, 2), random_set, MG_NO_CONF, 0, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -78,6 +78,7 @@ unless ($is_nginx) {
     like($err, qr/^configure arguments:.* --with-http_ssl_module/m, '-V: --with-http_ssl_module');
 }
 like($err, qr/^configure arguments:/m, '-V prints "configure arguments:"');
+like($err, qr/^configure arguments:.* --with-stream( |=dynamic|$)/m, '-V: --with-stream');
 SKIP: {
     skip('-V "built by": Debian\'s nginx prints none', 1) if $is_nginx;
     like($err, qr/^built by \S.*\nbuilt with OpenSSL 3\S* .*\nTLS SNI support enabled\nconfigure arguments:/m,

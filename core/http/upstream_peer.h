@@ -89,7 +89,12 @@ struct mg_upstream_group_s {
 };
 
 struct mg_upstream_pick_s {
-    mg_request_t *r;
+    mg_request_t *r; /* NULL for a stream session: then log is its connection's, pool
+                        its pool, session the mg_stream_session_t (init_request gets
+                        r NULL) */
+    mg_log_t *log;
+    mg_pool_t *pool;
+    void *session;
     mg_upstream_group_t *group;
     mg_upstream_peer_t *peer; /* the chosen one, after get_peer */
     mg_uint_t tries;          /* how many peers were tried so far */
@@ -108,6 +113,8 @@ mg_upstream_group_t *mg_upstream_group_ref(mg_conf_t *cf, mg_str_t host_port, in
 /* The upstream{} block of that name, at run time (proxy_pass with variables naming a group),
  * or NULL. Implemented by the upstream module. */
 mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name);
+/* The same in the upstream module's main conf of a layer (stream{} has its own). */
+mg_upstream_group_t *mg_upstream_group_in(void *main_conf, mg_str_t name);
 
 /* The round-robin balancer is the default and the base others fall back to. */
 extern const mg_upstream_balancer_t mg_upstream_round_robin;

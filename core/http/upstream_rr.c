@@ -14,18 +14,26 @@ static mg_int_t rr_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
     return mg_upstream_rr_init_request_size(r, pick, sizeof(mg_upstream_rr_data_t));
 }
 
+static void init_pick(mg_pool_t *pool, mg_upstream_pick_t *pick, size_t size);
+
+/* r NULL: a stream session's pick, from pick->pool */
 mg_int_t mg_upstream_rr_init_request_size(mg_request_t *r, mg_upstream_pick_t *pick, size_t size)
+{
+    init_pick(r ? r->pool : pick->pool, pick, size);
+    pick->r = r;
+    return MG_OK;
+}
+
+static void init_pick(mg_pool_t *pool, mg_upstream_pick_t *pick, size_t size)
 {
     mg_upstream_group_t *g = pick->group;
     size_t n = g->peers.nelts + g->backup.nelts;
     if (pick->tried == NULL) {
-        pick->tried = mg_pcalloc(r->pool, (n + BITS - 1) / BITS + 1);
+        pick->tried = mg_pcalloc(pool, (n + BITS - 1) / BITS + 1);
     }
-    mg_upstream_rr_data_t *d = mg_pcalloc(r->pool, size);
+    mg_upstream_rr_data_t *d = mg_pcalloc(pool, size);
     d->single = g->peers.nelts == 1 && g->backup.nelts == 0;
     pick->data = d;
-    pick->r = r;
-    return MG_OK;
 }
 
 int mg_upstream_rr_is_tried(mg_upstream_pick_t *pick, mg_uint_t i)
@@ -177,9 +185,9 @@ void mg_upstream_rr_free_peer(mg_upstream_pick_t *pick, int outcome)
         return;
     }
     peer_outcome(peer, outcome);
-    if (outcome == MG_PEER_FAILED && peer->max_fails &&
-        peer->fails >= (mg_uint_t)peer->max_fails && pick->r) {
-        mg_log_error(MG_LOG_WARN, &pick->r->connection->log, 0,
+    if (outcome == MG_PEER_FAILED && peer->max_fails && peer->fails >= (mg_uint_t)peer->max_fails &&
+        (pick->r || pick->log)) {
+        mg_log_error(MG_LOG_WARN, pick->r ? &pick->r->connection->log : pick->log, 0,
                      "upstream server temporarily disabled");
     }
 }

@@ -15,7 +15,8 @@ typedef struct {
     unsigned single : 1; /* the group has one primary peer and no backup (nginx's "single") */
 } mg_upstream_rr_data_t;
 
-/* Allocate pick->tried and a zeroed pick->data of `size` bytes (>= sizeof rr data). */
+/* Allocate pick->tried and a zeroed pick->data of `size` bytes (>= sizeof rr data); with r
+ * NULL (a stream session) from pick->pool. */
 mg_int_t mg_upstream_rr_init_request_size(mg_request_t *r, mg_upstream_pick_t *pick, size_t size);
 mg_int_t mg_upstream_rr_get_peer(mg_upstream_pick_t *pick);
 /* Choose one usable, untried peer of `list` (whose tried bits start at `base`), with its index. */

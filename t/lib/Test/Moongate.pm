@@ -90,7 +90,7 @@ our @BlockPreprocessors;
 # Every section name a block may have.  Any other name fails its block (not run): Test::Base
 # takes any word after "--- ", so a typo would silently turn a check into nothing.
 our %KnownSections = map { $_ => 1 } qw(
-    config http_config main_config log_level user_files must_die init
+    config http_config main_config stream_config log_level user_files must_die init
     request more_headers raw_request raw_request_middle_delay pipelined_requests
     timeout abort ignore_response wait
     error_code response_headers response_headers_like raw_response_headers_like
@@ -370,6 +370,7 @@ sub write_config {
     my $main = expand_env(sec($block, 'main_config')) // '';
     my $http = expand_env(sec($block, 'http_config')) // '';
     my $conf = expand_env(sec($block, 'config')) // '';
+    my $stream = expand_env(sec($block, 'stream_config'));
     my $level = sec($block, 'log_level') // $LogLevel;
     $level =~ s/\s+//g;
 
@@ -400,7 +401,12 @@ sub write_config {
             $c .= "load_module $f;\n" if $f;
         }
     }
+    # Debian's nginx has stream as a dynamic module (libnginx-mod-stream); moongate has it built in
+    $c .= "load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n"
+        if defined $stream && File::Basename::basename($Binary) =~ /nginx/
+            && !$has->('load_module') && -f '/usr/lib/nginx/modules/ngx_stream_module.so';
     $c .= "\n$main\n";
+    $c .= (defined $stream ? "stream {\n$stream\n}\n\n" : '');
     $c .= "events {\n    worker_connections $WorkerConnections;\n}\n\n";
     $c .= "http {\n";
     $c .= "    default_type text/plain;\n";
@@ -1264,7 +1270,8 @@ check a test against nginx).
 
 Server: C<config> (inside C<server {}>; a C<location /> is added unless the
 section has one), C<http_config>, C<main_config> (C<daemon off;> there runs
-the server in the foreground), C<log_level>, C<user_files> (each file starts
+the server in the foreground), C<stream_config> (the inside of a top-level C<stream {}> block,
+written only when the section is there; for nginx the dynamic stream module is loaded), C<log_level>, C<user_files> (each file starts
 with a line ">>> path [mtime]"; paths relative to html/), C<must_die> (startup must fail;
 C<error_log> then also searches the start command's output), C<init> (Perl
 run after startup; not run when the server failed to start).  C<$TEST_NGINX_*> / C<$TEST_MOONGATE_*> in configs and

@@ -309,7 +309,8 @@ package Test::MoongateProc;
 # a server: its own directory, config, pid file and logs
 
 # new(name => 'x', workers => 2, port => N, main => '', events => '', http => '', server => '',
-#     listen => 'extra listen parameters', access_log => 0|1, binary => path, error_level => 'info')
+#     listen => 'extra listen parameters', access_log => 0|1, binary => path, error_level => 'info',
+#     stream => 'the inside of a top-level stream {} block (none when empty)')
 sub new {
     my ($class, %o) = @_;
     my $self = bless {
@@ -319,7 +320,7 @@ sub new {
         binary => $o{binary} // $Test::Moongate::Binary,
         error_level => $o{error_level} // 'info',
         access_log => $o{access_log} // 0,
-        map { $_ => $o{$_} // '' } qw(main events http server listen),
+        map { $_ => $o{$_} // '' } qw(main events http server listen stream),
     }, $class;
     $self->{dir} = proc_root() . "/$self->{name}";
     File::Path::remove_tree($self->{dir});
@@ -381,8 +382,11 @@ sub conf_text {
     my $d = $self->{dir};
     my $c = "daemon on;\nmaster_process on;\nworker_processes $p{workers};\n"
           . "error_log $d/logs/error.log $p{error_level};\npid $d/logs/$Name.pid;\n"
+          . (length $p{stream} && is_nginx() && $p{main} !~ /load_module/
+             ? "load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n" : '')
           . "$p{main}\n"
           . "events {\n    worker_connections 512;\n$p{events}\n}\n\n"
+          . (length $p{stream} ? "stream {\n$p{stream}\n}\n\n" : '')
           . "http {\n    default_type text/plain;\n"
           . ($p{access_log} ? "    access_log $d/logs/access.log;\n" : "    access_log off;\n")
           . "    client_body_temp_path $d/client_body_temp;\n";

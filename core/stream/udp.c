@@ -1,0 +1,166 @@
+/*
+ * UDP sessions of stream{}: the listening socket is read here (no accept); a datagram from a
+ * client address that has a session in this process goes to that session's queue, any other
+ * starts a session on a connection of its own (its fd a dup of the listening socket, so that
+ * it can be written to and closed like any; it is never polled for reading). The session's
+ * recv takes datagrams one at a time; its send answers with sendto() to the client.
+ */
+#include <unistd.h>
+
+#include "server.h"
+#include "stream.h"
+
+#define UDP_MAX 65535
+#define UDP_READS 64 /* datagrams read per readiness, so that one flood cannot hold the loop */
+
+typedef struct udp_dgram_s {
+    struct udp_dgram_s *next;
+    size_t len;
+    char data[];
+} udp_dgram_t;
+
+typedef struct udp_conn_s {
+    mg_connection_t *c;
+    mg_listening_t *ls;
+    udp_dgram_t *head, *tail;
+    struct udp_conn_s *prev, *next; /* the listening socket's sessions, for the lookup */
+    unsigned linked : 1;
+} udp_conn_t;
+
+/* per listening socket, per process: the head of its sessions' list */
+typedef struct {
+    udp_conn_t *head;
+} udp_list_t;
+
+static udp_list_t *list_of(mg_listening_t *ls)
+{
+    mg_stream_port_t *port = ls->servers;
+    return (udp_list_t *)&port->udp_sessions; /* a udp_list_t's one member */
+}
+
+static udp_conn_t *udp_of(mg_connection_t *c)
+{
+    mg_stream_session_t *s = c->data;
+    return s ? s->udp : NULL;
+}
+
+static ssize_t udp_recv(mg_connection_t *c, char *buf, size_t len)
+{
+    udp_conn_t *u = udp_of(c);
+    udp_dgram_t *d = u ? u->head : NULL;
+    if (d == NULL) {
+        errno = EAGAIN;
+        return -1;
+    }
+    u->head = d->next;
+    if (u->head == NULL) {
+        u->tail = NULL;
+    }
+    size_t n = mg_min(len, d->len); /* as recv(2) on a datagram socket: the rest is dropped */
+    memcpy(buf, d->data, n);
+    free(d);
+    return (ssize_t)n;
+}
+
+static ssize_t udp_send(mg_connection_t *c, const char *buf, size_t len)
+{
+    return sendto(c->fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&c->sockaddr, c->socklen);
+}
+
+void mg_stream_udp_detach(mg_connection_t *c)
+{
+    udp_conn_t *u = udp_of(c);
+    if (u == NULL || !u->linked) {
+        return;
+    }
+    udp_list_t *l = list_of(u->ls);
+    if (u->prev) {
+        u->prev->next = u->next;
+    } else {
+        l->head = u->next;
+    }
+    if (u->next) {
+        u->next->prev = u->prev;
+    }
+    u->linked = 0;
+}
+
+static void udp_cleanup(void *data)
+{
+    udp_conn_t *u = data;
+    mg_stream_udp_detach(u->c);
+    for (udp_dgram_t *d = u->head, *next; d; d = next) {
+        next = d->next;
+        free(d);
+    }
+    u->head = u->tail = NULL;
+}
+
+static void queue(udp_conn_t *u, const char *buf, size_t len)
+{
+    udp_dgram_t *d = mg_alloc(sizeof(udp_dgram_t) + len);
+    d->next = NULL;
+    d->len = len;
+    memcpy(d->data, buf, len);
+    if (u->tail) {
+        u->tail->next = d;
+    } else {
+        u->head = d;
+    }
+    u->tail = d;
+}
+
+void mg_stream_udp_read(mg_listening_t *ls)
+{
+    mg_cycle_t *cycle = ls->cycle;
+    mg_server_t *srv = cycle->server;
+    static char buf[UDP_MAX];
+    for (int i = 0; i < UDP_READS; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        ssize_t n = recvfrom(ls->fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &len);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                mg_log_error(MG_LOG_ALERT, cycle->log, errno, "recvmsg() failed");
+            }
+            return;
+        }
+        udp_list_t *l = list_of(ls);
+        udp_conn_t *u = l->head;
+        while (u &&
+               !mg_sockaddr_equal((struct sockaddr *)&u->c->sockaddr, (struct sockaddr *)&ss, 1)) {
+            u = u->next;
+        }
+        if (u) {
+            queue(u, buf, (size_t)n);
+            if (u->c->read_handler) {
+                u->c->read_handler(u->c);
+            }
+            continue;
+        }
+        if (srv->quitting) {
+            return;
+        }
+        int fd = dup(ls->fd);
+        if (fd < 0) {
+            mg_log_error(MG_LOG_ALERT, cycle->log, errno, "dup() failed");
+            return;
+        }
+        mg_connection_t *c = mg_conn_create(srv, cycle, ls, fd, &ss, len);
+        c->recv = udp_recv;
+        c->send = udp_send;
+        u = mg_pcalloc(c->pool, sizeof(udp_conn_t));
+        u->c = c;
+        u->ls = ls;
+        queue(u, buf, (size_t)n);
+        u->next = l->head;
+        if (l->head) {
+            l->head->prev = u;
+        }
+        l->head = u;
+        u->linked = 1;
+        mg_pool_cleanup_add(c->pool, udp_cleanup, u);
+        c->data = u; /* the session takes it (stream.c) */
+        ls->handler(c);
+    }
+}

@@ -1,0 +1,241 @@
+/*
+ * ngx_stream_log_module: log_format NAME [escape=default|json|none] STRING...; access_log
+ * PATH FORMAT | off, one line per session written in the log phase once its counters are
+ * final. Files come from the cycle's open files, so USR1 reopens them.
+ */
+#include <unistd.h>
+
+#include "stream.h"
+
+extern mg_module_t mg_stream_log_module;
+
+enum { ESC_DEFAULT, ESC_JSON, ESC_NONE };
+
+typedef struct {
+    mg_str_t name;
+    int escape;
+    mg_stream_complex_t text;
+} slog_fmt_t;
+
+typedef struct {
+    mg_array_t formats; /* slog_fmt_t */
+} slog_main_conf_t;
+
+typedef struct {
+    mg_open_file_t *file;
+    slog_fmt_t *fmt;
+} slog_t;
+
+typedef struct {
+    mg_array_t *logs; /* slog_t; NULL: unset (inherit); empty: off */
+} slog_conf_t;
+
+static void *slog_create_main_conf(mg_conf_t *cf)
+{
+    slog_main_conf_t *m = mg_pcalloc(cf->pool, sizeof(slog_main_conf_t));
+    mg_array_init(&m->formats, cf->pool, 2, sizeof(slog_fmt_t));
+    return m;
+}
+
+static void *slog_create_srv_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, sizeof(slog_conf_t));
+}
+
+static const char *slog_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    (void)cf;
+    slog_conf_t *prev = parent, *conf = child;
+    if (conf->logs == NULL) {
+        conf->logs = prev->logs;
+    }
+    return MG_CONF_OK;
+}
+
+static const char *slog_format(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    slog_main_conf_t *m = conf;
+    slog_fmt_t *f = m->formats.elts;
+    for (size_t i = 0; i < m->formats.nelts; i++) {
+        if (mg_str_eq_str(f[i].name, cf->args[1])) {
+            mg_conf_error(cf, 0, "duplicate \"log_format\" name \"%s\"", cf->args[1].data);
+            return MG_CONF_ERROR;
+        }
+    }
+    slog_fmt_t *nf = mg_array_push(&m->formats);
+    memset(nf, 0, sizeof(*nf));
+    nf->name = cf->args[1];
+    size_t first = 2;
+    if (cf->nargs > 2 && cf->args[2].len > 7 && memcmp(cf->args[2].data, "escape=", 7) == 0) {
+        mg_str_t v = {cf->args[2].len - 7, cf->args[2].data + 7};
+        if (mg_str_eq(v, "default")) {
+            nf->escape = ESC_DEFAULT;
+        } else if (mg_str_eq(v, "json")) {
+            nf->escape = ESC_JSON;
+        } else if (mg_str_eq(v, "none")) {
+            nf->escape = ESC_NONE;
+        } else {
+            mg_conf_error(cf, 0, "unknown log format escaping \"%s\"", v.data);
+            return MG_CONF_ERROR;
+        }
+        first = 3;
+    }
+    if (cf->nargs <= first) {
+        return "has no format string"; /* not reached: counts are checked */
+    }
+    size_t len = 0;
+    for (size_t i = first; i < cf->nargs; i++) {
+        len += cf->args[i].len;
+    }
+    char *text = mg_pnalloc(cf->pool, len + 1), *p = text;
+    for (size_t i = first; i < cf->nargs; i++) {
+        memcpy(p, cf->args[i].data, cf->args[i].len);
+        p += cf->args[i].len;
+    }
+    *p = '\0';
+    return mg_stream_complex_compile(cf, (mg_str_t){len, text}, &nf->text);
+}
+
+static const char *slog_access_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    slog_conf_t *sc = conf;
+    if (sc->logs == NULL) {
+        sc->logs = mg_array_create(cf->pool, 1, sizeof(slog_t));
+    }
+    if (mg_str_eq(cf->args[1], "off")) {
+        if (cf->nargs > 2) {
+            mg_conf_error(cf, 0, "invalid parameter \"%s\"", cf->args[2].data);
+            return MG_CONF_ERROR;
+        }
+        sc->logs->nelts = 0;
+        return MG_CONF_OK;
+    }
+    if (cf->nargs < 3) {
+        mg_conf_error(cf, 0, "log format is not specified in \"access_log\" directive");
+        return MG_CONF_ERROR;
+    }
+    slog_main_conf_t *m = mg_stream_conf_get_main(cf, mg_stream_log_module);
+    slog_fmt_t *f = m->formats.elts, *fmt = NULL;
+    for (size_t i = 0; i < m->formats.nelts; i++) {
+        if (mg_str_eq_str(f[i].name, cf->args[2])) {
+            fmt = &f[i];
+        }
+    }
+    if (fmt == NULL) {
+        mg_conf_error(cf, 0, "unknown log format \"%s\"", cf->args[2].data);
+        return MG_CONF_ERROR;
+    }
+    for (size_t i = 3; i < cf->nargs; i++) {
+        mg_conf_error(cf, 0,
+                      "the \"%s\" parameter of \"access_log\" in stream is not supported "
+                      "by moongate yet",
+                      cf->args[i].data);
+        return MG_CONF_ERROR;
+    }
+    slog_t *l = mg_array_push(sc->logs);
+    l->fmt = fmt;
+    l->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, cf->args[1], 0));
+    return l->file ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+static size_t escape_into(char *d, int escape, const unsigned char *p, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = p[i];
+        if (escape == ESC_NONE) {
+            d[k++] = (char)ch;
+        } else if (escape == ESC_JSON && (ch == '"' || ch == '\\')) {
+            d[k++] = '\\';
+            d[k++] = (char)ch;
+        } else if (escape == ESC_JSON && ch < 0x20) {
+            k += (size_t)sprintf(d + k, "\\u%04x", ch);
+        } else if (escape == ESC_DEFAULT && (ch == '"' || ch == '\\' || ch < 0x20 || ch > 0x7e)) {
+            d[k++] = '\\';
+            d[k++] = 'x';
+            d[k++] = hex[ch >> 4];
+            d[k++] = hex[ch & 15];
+        } else {
+            d[k++] = (char)ch;
+        }
+    }
+    return k;
+}
+
+static mg_int_t slog_handler(mg_stream_session_t *s)
+{
+    slog_conf_t *sc = mg_stream_get_srv_conf(s, mg_stream_log_module);
+    if (sc->logs == NULL) {
+        return MG_OK;
+    }
+    slog_t *l = sc->logs->elts;
+    for (size_t i = 0; i < sc->logs->nelts; i++) {
+        mg_stream_complex_t *cv = &l[i].fmt->text;
+        mg_str_t *p = cv->parts.elts;
+        size_t n = cv->parts.nelts;
+        mg_str_t *vals = mg_palloc(s->pool, (n + 1) * sizeof(mg_str_t));
+        size_t len = 1;
+        for (size_t k = 0; k < n; k++) {
+            if (p[k].data == NULL && k + 1 < n) {
+                vals[k] = mg_stream_variable(s, p[k + 1]);
+                vals[k + 1].data = NULL; /* a variable: escaped */
+                vals[k + 1].len = (size_t)-1;
+                len += vals[k].data ? vals[k].len * 6 : 1;
+                k++;
+                continue;
+            }
+            vals[k] = p[k];
+            len += p[k].len;
+        }
+        char *line = mg_pnalloc(s->pool, len), *q = line;
+        for (size_t k = 0; k < n; k++) {
+            if (k + 1 < n && vals[k + 1].len == (size_t)-1 && p[k].data == NULL) {
+                if (vals[k].data == NULL) {
+                    *q++ = '-';
+                } else {
+                    q += escape_into(q, l[i].fmt->escape, (unsigned char *)vals[k].data,
+                                     vals[k].len);
+                }
+                k++;
+                continue;
+            }
+            memcpy(q, vals[k].data, vals[k].len);
+            q += vals[k].len;
+        }
+        *q++ = '\n';
+        if (write(l[i].file->fd, line, (size_t)(q - line)) < 0) {
+            mg_log_error(MG_LOG_ALERT, &s->connection->log, errno, "write() to \"%s\" failed",
+                         l[i].file->name);
+        }
+    }
+    return MG_OK;
+}
+
+static mg_int_t slog_init(mg_conf_t *cf)
+{
+    mg_stream_add_handler(cf, MG_STREAM_LOG_PHASE, slog_handler);
+    return MG_OK;
+}
+
+static const mg_command_t slog_commands[] = {
+    {"log_format", MG_CTX_STREAM, MG_ARGS(2, MG_MANY), slog_format, MG_MAIN_CONF, 0, NULL},
+    {"access_log", MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), slog_access_log,
+     MG_SRV_CONF, 0, NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+static const mg_stream_module_t slog_stream = {
+    .create_main_conf = slog_create_main_conf,
+    .create_srv_conf = slog_create_srv_conf,
+    .merge_srv_conf = slog_merge_srv_conf,
+    .init = slog_init,
+};
+
+mg_module_t mg_stream_log_module = {
+    .name = "stream_log",
+    .commands = slog_commands,
+    .stream = &slog_stream,
+};
