@@ -18,7 +18,8 @@
 
 #include "socket_tcp.h"
 
-#define TCP_PHASES (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER)
+/* where code may wait for a socket: as lua-nginx-module, also in the handshake's hooks */
+#define TCP_PHASES MG_LUA_YIELDABLE
 
 /* ---- shared helpers ---- */
 

@@ -13,7 +13,8 @@
 
 #include "socket_tcp.h"
 
-#define UDP_PHASES (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER)
+/* where code may wait for a socket: as lua-nginx-module, also in the handshake's hooks */
+#define UDP_PHASES MG_LUA_YIELDABLE
 #define UDP_MAX_DATAGRAM 65536 /* what receive() takes at most, as lua-nginx-module */
 
 typedef struct {

@@ -11,6 +11,11 @@ log_level('info');
 
 our $Dir = $ENV{TEST_NGINX_CERT_DIR};
 
+# a second server of the same instance, for the code's cosockets
+our $port2;
+do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
+$ENV{TEST_NGINX_PORT2} = $port2;
+
 # the subject of the certificate the server shows for $sni ('' when the handshake fails)
 sub peer_subject {
     my ($sni, %o) = @_;
@@ -310,3 +315,37 @@ ok
 qr/client timed out \(110: Connection timed out\) while loading SSL certificate by lua, client: 127\.0\.0\.1/
 --- no_error_log
 woke up
+
+
+
+=== TEST 14: the code may talk to another server through a cosocket while the handshake waits
+--- ssl: sni=a.test
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_PORT2;
+        location /pick { return 200 "picked for $arg_name\n"; }
+    }
+--- config
+    ssl_certificate_by_lua_block {
+        local ssl = require "ngx.ssl"
+        local sock = ngx.socket.tcp()
+        sock:settimeout(2000)
+        local ok, err = sock:connect("127.0.0.1", $TEST_NGINX_PORT2)
+        if not ok then
+            ngx.log(ngx.ERR, "connect: ", err)
+            return
+        end
+        sock:send("GET /pick?name=" .. ssl.server_name() .. " HTTP/1.0\r\n\r\n")
+        local body = sock:receive("*a")
+        sock:close()
+        ngx.log(ngx.NOTICE, "answer: ", body:match("picked for [%w.]+"))
+    }
+    location / { return 200 "$ssl_server_name\n"; }
+--- request
+GET /
+--- response_body
+a.test
+--- error_log
+answer: picked for a.test
+--- no_error_log
+[error]
