@@ -137,6 +137,18 @@ static const char *lua_set_code_cache(mg_conf_t *cf, const mg_command_t *cmd, vo
     return rv;
 }
 
+/* A no-op since lua-nginx-module 0.10.16, which loads resty.core always; any value passes, as
+ * there. */
+static const char *lua_set_load_resty_core(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    (void)conf;
+    mg_conf_log(cf, MG_LOG_WARN, 0,
+                "lua_load_resty_core is deprecated (the lua-resty-core library is required since "
+                "ngx_lua v0.10.16)");
+    return MG_CONF_OK;
+}
+
 static const mg_command_t lua_commands[] = {
 #define CODE_MAIN(name, args, d, field)                                                          \
     {name, MG_CTX_HTTP, args, lua_set_code, MG_MAIN_CONF, offsetof(mg_lua_main_conf_t, field), &d}
@@ -188,6 +200,8 @@ static const mg_command_t lua_commands[] = {
      offsetof(mg_lua_main_conf_t, package_path), NULL},
     {"lua_package_cpath", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_str, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, package_cpath), NULL},
+    {"lua_load_resty_core", MG_CTX_HTTP, MG_ARGS(1, 1), lua_set_load_resty_core, MG_MAIN_CONF, 0,
+     NULL},
     {"rewrite_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
     {"lua_regex_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,

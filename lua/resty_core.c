@@ -1,0 +1,132 @@
+/*
+ * lua-resty-core's modules as moongate's own: resty.core and its resty.core.* submodules in
+ * package.preload, so require finds them before the FFI files on package.path (Debian's want
+ * nginx's symbols). moongate's ngx.* API is native already, so loading them changes nothing;
+ * each returns the fields of lua-resty-core 0.1.25's table that work without nginx's FFI.
+ * The VM loads resty.core when it is made, as lua-nginx-module 0.10.16+ does.
+ */
+#include "api.h"
+
+#define RESTY_CORE_VERSION "0.1.25"
+
+/* The submodules resty.core requires, in its order (the stream subsystem skips none here). */
+static const char *const submodules[] = {
+    "var",     "worker",   "regex", "shdict", "time",   "hash",      "uri",   "exit", "base64",
+    "request", "response", "phase", "ndk",    "socket", "coroutine", "param", "misc", "ctx",
+};
+
+/* Upvalue 1: the name of the version field ("version", or "_VERSION" for ctx, misc, worker). */
+static int open_plain(lua_State *L)
+{
+    lua_newtable(L);
+    lua_pushliteral(L, RESTY_CORE_VERSION);
+    lua_setfield(L, -2, lua_tostring(L, lua_upvalueindex(1)));
+    return 1;
+}
+
+/* Push require(name), or nil when it fails. */
+static void push_required(lua_State *L, const char *name)
+{
+    lua_getglobal(L, "require");
+    lua_pushstring(L, name);
+    if (lua_pcall(L, 1, 1, 0) != 0) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+}
+
+static int open_base(lua_State *L)
+{
+    static const struct {
+        const char *name;
+        int value;
+    } codes[] = {
+        {"FFI_OK", 0},     {"FFI_NO_REQ_CTX", -100}, {"FFI_BAD_CONTEXT", -101},
+        {"FFI_ERROR", -1}, {"FFI_AGAIN", -2},        {"FFI_BUSY", -3},
+        {"FFI_DONE", -4},  {"FFI_DECLINED", -5},
+    };
+    lua_createtable(L, 0, (int)mg_nelems(codes) + 3);
+    lua_pushliteral(L, RESTY_CORE_VERSION);
+    lua_setfield(L, -2, "version");
+    push_required(L, "table.new");
+    lua_setfield(L, -2, "new_tab");
+    push_required(L, "table.clear");
+    lua_setfield(L, -2, "clear_tab");
+    for (size_t i = 0; i < mg_nelems(codes); i++) {
+        lua_pushinteger(L, codes[i].value);
+        lua_setfield(L, -2, codes[i].name);
+    }
+    return 1;
+}
+
+/* time.monotonic_msec(): the cached monotonic clock, in milliseconds, as nginx's current msec */
+static int monotonic_msec(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)mg_now.monotonic);
+    return 1;
+}
+
+static int monotonic_time(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)mg_now.monotonic / 1000);
+    return 1;
+}
+
+static int open_time(lua_State *L)
+{
+    lua_createtable(L, 0, 3);
+    lua_pushliteral(L, RESTY_CORE_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_pushcfunction(L, monotonic_msec);
+    lua_setfield(L, -2, "monotonic_msec");
+    lua_pushcfunction(L, monotonic_time);
+    lua_setfield(L, -2, "monotonic_time");
+    return 1;
+}
+
+static int open_core(lua_State *L)
+{
+    char name[64];
+    for (size_t i = 0; i < mg_nelems(submodules); i++) {
+        snprintf(name, sizeof(name), "resty.core.%s", submodules[i]);
+        lua_getglobal(L, "require");
+        lua_pushstring(L, name);
+        lua_call(L, 1, 0);
+    }
+    lua_newtable(L);
+    lua_pushliteral(L, RESTY_CORE_VERSION);
+    lua_setfield(L, -2, "version");
+    return 1;
+}
+
+void mg_lua_resty_core_preload(lua_State *L)
+{
+    char name[64];
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    for (size_t i = 0; i < mg_nelems(submodules); i++) {
+        const char *sub = submodules[i];
+        if (strcmp(sub, "time") == 0) {
+            lua_pushcfunction(L, open_time);
+        } else {
+            int underscore = !strcmp(sub, "ctx") || !strcmp(sub, "misc") || !strcmp(sub, "worker");
+            lua_pushstring(L, underscore ? "_VERSION" : "version");
+            lua_pushcclosure(L, open_plain, 1);
+        }
+        snprintf(name, sizeof(name), "resty.core.%s", sub);
+        lua_setfield(L, -2, name);
+    }
+    lua_pushcfunction(L, open_base);
+    lua_setfield(L, -2, "resty.core.base");
+    /* resty.core.utils is not among resty.core's requires but ships with it */
+    lua_pushliteral(L, "version");
+    lua_pushcclosure(L, open_plain, 1);
+    lua_setfield(L, -2, "resty.core.utils");
+    lua_pushcfunction(L, open_core);
+    lua_setfield(L, -2, "resty.core");
+    lua_pop(L, 2);
+
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "resty.core");
+    lua_call(L, 1, 0);
+}
