@@ -99,6 +99,61 @@ static int open_core(lua_State *L)
     return 1;
 }
 
+/*
+ * require "ngx.re": split over ngx.re.match (each field from where the last match ended; the
+ * first capture, when the regex has one, goes in after its field; a zero-width match at a
+ * field's start is skipped, so an empty regex splits between characters; without max, empty
+ * fields at the end are dropped, as Perl's split). opt is left out: moongate's pcre2 JIT stack
+ * is not configurable.
+ */
+static const char re_source[] =
+    "local match, tostring, type, sub = ngx.re.match, tostring, type, string.sub\n"
+    "local M = { version = '" RESTY_CORE_VERSION "' }\n"
+    "function M.split(subj, regex, opts, ctx, max, res)\n"
+    "  subj = tostring(subj)\n"
+    "  max = max or 0\n"
+    "  if res == nil then res = {} elseif type(res) ~= 'table' then\n"
+    "    error('res is not a table', 2) end\n"
+    "  local len, n = #subj, 0\n"
+    "  local start = ctx and ctx.pos or 1\n"
+    "  if start > len then res[1] = nil return res end\n"
+    "  local mctx, search, fields = {}, start, 1\n"
+    "  while (max <= 0 or fields < max) and search <= len + 1 do\n"
+    "    mctx.pos = search\n"
+    "    local m, err = match(subj, regex, opts, mctx)\n"
+    "    if err then return nil, err end\n"
+    "    if not m then break end\n"
+    "    local to = mctx.pos\n"
+    "    local from = to - #m[0]\n"
+    "    if from == to and from == start then\n"
+    "      search = from + 1\n"
+    "    else\n"
+    "      n = n + 1 res[n] = sub(subj, start, from - 1)\n"
+    "      if type(m[1]) == 'string' then n = n + 1 res[n] = m[1] end\n"
+    "      fields = fields + 1\n"
+    "      start, search = to, to\n"
+    "      if start > len then break end\n"
+    "    end\n"
+    "  end\n"
+    "  if max <= 0 and start > len then\n"
+    "    while n > 0 and res[n] == '' do res[n] = nil n = n - 1 end\n"
+    "  else\n"
+    "    n = n + 1 res[n] = sub(subj, start)\n"
+    "  end\n"
+    "  res[n + 1] = nil\n"
+    "  return res\n"
+    "end\n"
+    "return M\n";
+
+static int open_re(lua_State *L)
+{
+    if (luaL_loadbuffer(L, re_source, sizeof(re_source) - 1, "=ngx.re") != 0) {
+        return lua_error(L);
+    }
+    lua_call(L, 0, 1);
+    return 1;
+}
+
 void mg_lua_resty_core_preload(lua_State *L)
 {
     char name[64];
@@ -124,6 +179,8 @@ void mg_lua_resty_core_preload(lua_State *L)
     lua_setfield(L, -2, "resty.core.utils");
     lua_pushcfunction(L, open_core);
     lua_setfield(L, -2, "resty.core");
+    lua_pushcfunction(L, open_re);
+    lua_setfield(L, -2, "ngx.re");
     lua_pop(L, 2);
 
     lua_getglobal(L, "require");

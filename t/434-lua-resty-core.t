@@ -1,6 +1,7 @@
 # lua-resty-core's modules: require "resty.core" and its resty.core.* submodules load without
 # error (moongate's are no-ops over its native API; nginx's are lua-resty-core's FFI files),
-# the ngx.* API works after them, and lua_load_resty_core is accepted with its deprecation warning.
+# the ngx.* API works after them, lua_load_resty_core is accepted with its deprecation warning,
+# and require "ngx.re" gives split.
 #
 #   prove -I t/lib t/434-lua-resty-core.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/434-lua-resty-core.t
@@ -182,3 +183,95 @@ GET /a
 ok
 --- error_log eval
 qr/\[warn\] .*lua_load_resty_core is deprecated \(the lua-resty-core library is required since ngx_lua v0\.10\.16\) in .*:\d+/
+
+
+
+=== TEST 8: ngx.re.split: separators, captures, empty fields, an empty regex, max, ctx.pos, res
+--- config
+    location /a {
+        content_by_lua_block {
+            local re = require "ngx.re"
+            local function show(t, err)
+                if not t then return "nil " .. tostring(err) end
+                local out = {}
+                for i, v in ipairs(t) do out[i] = "[" .. v .. "]" end
+                return #t .. ":" .. table.concat(out)
+            end
+            ngx.say(re.version)
+            ngx.say(show(re.split("a,b,c", ",")))
+            ngx.say(show(re.split("a, b ,c", [[\s*,\s*]], "jo")))
+            ngx.say(show(re.split(",a,,b,,", ",")))
+            ngx.say(show(re.split(",,,", ",")))
+            ngx.say(show(re.split("a1b22c", [[(\d+)]])))
+            ngx.say(show(re.split("abc", "")))
+            ngx.say(show(re.split("a,b,c,d", ",", nil, nil, 2)))
+            ngx.say(show(re.split("a,b,", ",", nil, nil, 5)))
+            ngx.say(show(re.split("a,b,c", ",", nil, { pos = 3 })))
+            ngx.say(show(re.split("", ",")))
+            ngx.say(show(re.split("abc", "x")))
+            ngx.say(show(re.split(123, "2")))
+            ngx.say(show(re.split("aBcDe", "(?=[A-Z])")))
+            ngx.say(show(re.split("abc", "", nil, nil, 2)))
+            ngx.say(show(re.split("a,b", ",", nil, nil, 1)))
+            ngx.say(show(re.split("a,b", ",", nil, nil, -1)))
+            ngx.say(show(re.split("abc", "abc", nil, nil, 3)))
+            ngx.say(show(re.split("a1b2c3", [[(\d)]], nil, { pos = 2 })))
+            ngx.say(show(re.split("AxBXc", "x", "i")))
+            local res = { "old1", "old2", "old3", "old4" }
+            local t = re.split("x|y", [[\|]], nil, nil, nil, res)
+            ngx.say(t == res, " ", res[1], " ", res[2], " ", tostring(res[3]), " ", res[4])
+            ngx.say(show(re.split("abc", "(")))
+            ngx.say(pcall(re.split, "a", ",", nil, nil, nil, "no"))
+        }
+    }
+--- request
+GET /a
+--- response_body_like
+^0\.1\.25
+3:\[a\]\[b\]\[c\]
+3:\[a\]\[b\]\[c\]
+4:\[\]\[a\]\[\]\[b\]
+0:
+5:\[a\]\[1\]\[b\]\[22\]\[c\]
+3:\[a\]\[b\]\[c\]
+2:\[a\]\[b,c,d\]
+3:\[a\]\[b\]\[\]
+2:\[b\]\[c\]
+0:
+1:\[abc\]
+2:\[1\]\[3\]
+3:\[a\]\[Bc\]\[De\]
+2:\[a\]\[bc\]
+1:\[a,b\]
+2:\[a\]\[b\]
+2:\[\]\[\]
+6:\[\]\[1\]\[b\]\[2\]\[c\]\[3\]
+3:\[A\]\[B\]\[c\]
+true x y nil old4
+nil pcre2?_compile\(\) failed: missing (closing parenthesis|\)) in "\("
+falseres is not a table
+$
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: ngx.re.split: a zero-width match after a separator and an unset capture
+--- moongate_only
+lua-resty-core 0.1.25 returns pieces that are no fields here ("a  " again after "a", the whole
+subject for the unset first capture); moongate splits as Perl does and skips an unset capture
+--- config
+    location /a {
+        content_by_lua_block {
+            local re = require "ngx.re"
+            ngx.say(table.concat(re.split("a  b", " *"), "|"))
+            ngx.say(table.concat(re.split("a,b;c", "(,)|(;)"), "|"))
+        }
+    }
+--- request
+GET /a
+--- response_body
+a|b
+a|,|b|c
+--- no_error_log
+[error]
