@@ -333,6 +333,8 @@ void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.c
 void mg_lua_ssl_preload(lua_State *L);
 /* resty_core.c: resty.core and resty.core.* (no-ops over the native API), loaded */
 void mg_lua_resty_core_preload(lua_State *L);
+/* regex.c: push require("ngx.re").opt, bound to this VM's regex state */
+void mg_lua_re_push_opt(lua_State *L);
 
 /* ---- socket_tcp_pool.c ---- */
 /* The request or timer of ctx ends: its cosockets' waits (tcp and udp) are cancelled (their

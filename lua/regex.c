@@ -48,7 +48,11 @@ typedef struct {
     uint32_t md_pairs;
     mg_int_t cache_used;
     int cache_warned;
+    pcre2_match_context *mctx; /* with jit_stack, once ngx.re.opt set its size; else NULL */
+    pcre2_jit_stack *jit_stack;
 } re_vm_t;
+
+static char opt_key; /* registry[&opt_key]: require "ngx.re"'s opt, with this VM's re_vm_t */
 
 static int re_compiled_gc(lua_State *L)
 {
@@ -65,7 +69,56 @@ static int re_vm_gc(lua_State *L)
     re_vm_t *vm = lua_touserdata(L, 1);
     pcre2_match_data_free(vm->md);
     vm->md = NULL;
+    pcre2_match_context_free(vm->mctx);
+    vm->mctx = NULL;
+    pcre2_jit_stack_free(vm->jit_stack);
+    vm->jit_stack = NULL;
     return 0;
+}
+
+/* OpenResty raises these with error(msg, 2) from its opt: a pcall's message has no position. */
+static int re_caller_error(lua_State *L, const char *msg)
+{
+    lua_pushstring(L, msg);
+    return lua_error(L);
+}
+
+/* require("ngx.re").opt("jit_stack_size", bytes): the JIT's stack, up to that size (from 32k),
+ * for the regexes compiled afterwards; refused once one is cached, as OpenResty does. */
+static int re_opt(lua_State *L)
+{
+    re_vm_t *vm = lua_touserdata(L, lua_upvalueindex(1));
+    const char *option = luaL_checkstring(L, 1);
+    if (strcmp(option, "jit_stack_size") != 0) {
+        return re_caller_error(L, "unrecognized option name");
+    }
+    int size = luaL_checkint(L, 2);
+    if (vm->cache_used > 0) {
+        return re_caller_error(L, "changing jit stack size is not allowed when some regexs "
+                                  "have already been compiled and cached");
+    }
+    size_t max = size > 0 ? (size_t)size : 0;
+    pcre2_jit_stack *stack = pcre2_jit_stack_create(max < 32768 ? max : 32768, max, NULL);
+    if (stack == NULL) {
+        return re_caller_error(L, "pcre2_jit_stack_create() failed");
+    }
+    if (vm->mctx == NULL) {
+        vm->mctx = pcre2_match_context_create(NULL);
+        if (vm->mctx == NULL) {
+            pcre2_jit_stack_free(stack);
+            return re_caller_error(L, "no memory");
+        }
+    }
+    pcre2_jit_stack_free(vm->jit_stack);
+    vm->jit_stack = stack;
+    pcre2_jit_stack_assign(vm->mctx, NULL, stack);
+    return 0;
+}
+
+void mg_lua_re_push_opt(lua_State *L)
+{
+    lua_pushlightuserdata(L, &opt_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
 }
 
 /* An uncached regex is freed as soon as its call (or gmatch iterator) is done with it rather
@@ -407,7 +460,7 @@ static int re_exec(re_vm_t *vm, re_compiled_t *re, const char *s, size_t len, si
          * than pairs) */
         rc = rc >= 0 ? 1 : rc;
     } else {
-        rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, pos, options, vm->md, NULL);
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, pos, options, vm->md, vm->mctx);
     }
     if (utf_checked && pos == 0 && (rc > 0 || rc == PCRE2_ERROR_NOMATCH)) {
         *utf_checked = 1; /* from offset 0 pcre2 checked the whole subject */
@@ -792,6 +845,10 @@ void mg_lua_inject_regex_api(lua_State *L)
     lua_pushcfunction(L, re_vm_gc);
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
+    lua_pushlightuserdata(L, &opt_key);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, re_opt, 1);
+    lua_rawset(L, LUA_REGISTRYINDEX);
 
     lua_createtable(L, 0, 16); /* the `o` cache */
     lua_createtable(L, 0, 1);  /* compiled regexes' metatable */

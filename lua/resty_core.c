@@ -103,8 +103,7 @@ static int open_core(lua_State *L)
  * require "ngx.re": split over ngx.re.match (each field from where the last match ended; the
  * first capture, when the regex has one, goes in after its field; a zero-width match at a
  * field's start is skipped, so an empty regex splits between characters; without max, empty
- * fields at the end are dropped, as Perl's split). opt is left out: moongate's pcre2 JIT stack
- * is not configurable.
+ * fields at the end are dropped, as Perl's split); opt is regex.c's.
  */
 static const char re_source[] =
     "local match, tostring, type, sub = ngx.re.match, tostring, type, string.sub\n"
@@ -151,6 +150,8 @@ static int open_re(lua_State *L)
         return lua_error(L);
     }
     lua_call(L, 0, 1);
+    mg_lua_re_push_opt(L);
+    lua_setfield(L, -2, "opt");
     return 1;
 }
 

@@ -1,7 +1,7 @@
 # lua-resty-core's modules: require "resty.core" and its resty.core.* submodules load without
 # error (moongate's are no-ops over its native API; nginx's are lua-resty-core's FFI files),
 # the ngx.* API works after them, lua_load_resty_core is accepted with its deprecation warning,
-# and require "ngx.re" gives split.
+# and require "ngx.re" gives split and opt.
 #
 #   prove -I t/lib t/434-lua-resty-core.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/434-lua-resty-core.t
@@ -275,3 +275,30 @@ a|b
 a|,|b|c
 --- no_error_log
 [error]
+
+
+
+=== TEST 10: ngx.re.opt: a bigger JIT stack lets a deep match through; refused once a regex is cached
+--- config
+    location /a {
+        content_by_lua_block {
+            local m, err = ngx.re.match(string.rep("ab", 20000), "^(a|b)*$", "j")
+            ngx.say(m and #m[0] or "nil", " ", err)
+        }
+    }
+    location /b {
+        content_by_lua_block {
+            local re = require "ngx.re"
+            ngx.say(pcall(re.opt, "no_such_option", 1))
+            re.opt("jit_stack_size", 4 * 1024 * 1024)
+            local m, err = ngx.re.match(string.rep("ab", 20000), "^(a|b)*$", "j")
+            ngx.say(m and #m[0] or "nil", " ", err)
+            ngx.re.match("x", "x", "o")
+            ngx.say(pcall(re.opt, "jit_stack_size", 1024 * 1024))
+        }
+    }
+--- request eval
+["GET /a", "GET /b"]
+--- response_body_like eval
+["^nil pcre2?_exec\\(\\) failed: -\\d+\n\\z",
+ "^falseunrecognized option name\n40000 nil\nfalsechanging jit stack size is not allowed when some regexs have already been compiled and cached\n\\z"]
