@@ -3,7 +3,8 @@
 # 1. SNI with 1000 server names: 1000 `listen ... ssl` servers nameN.test (odd ones on a.test's
 #    certificate, even ones on b.test's) and a default server on localhost's; -t passes, the
 #    server starts (its start time is printed), and a client's SNI picks the server and its
-#    certificate; an unknown name gets the default server.
+#    certificate; an unknown name gets the default server.  Then a reload swaps the
+#    certificates of odd and even names (its time is printed too).
 # 2. A reload that changes the certificate while clients are connected: a keepalive connection
 #    made before the reload keeps the old certificate, for a request in flight across the reload;
 #    a connection made after `-s reload` returns gets the new certificate.
@@ -59,14 +60,20 @@ sub get_sni {
     my $n = 1000;
     my $s = Test::MoongateProc->new(name => 'sni-1000', workers => 2, listen => 'ssl default_server');
     my $port = $s->port;
-    my $http = "    server_names_hash_max_size 4096;\n";
-    for my $i (1 .. $n) {
-        my $crt = $i % 2 ? 'a.test' : 'b.test';
-        $http .= "    server {\n        listen 127.0.0.1:$port ssl;\n        server_name name$i.test;\n"
-               . "        ssl_certificate $dir/$crt.crt;\n        ssl_certificate_key $dir/$crt.key;\n"
-               . "        location / { return 200 \"name$i\\n\"; }\n    }\n";
-    }
-    $s->write_conf(http => $http, server => "        server_name localhost;\n"
+    # the servers; $odd: the certificate of the odd ones (the even ones get the other)
+    my $servers = sub {
+        my $odd = shift;
+        my $even = $odd eq 'a.test' ? 'b.test' : 'a.test';
+        my $http = "    server_names_hash_max_size 4096;\n";
+        for my $i (1 .. $n) {
+            my $crt = $i % 2 ? $odd : $even;
+            $http .= "    server {\n        listen 127.0.0.1:$port ssl;\n        server_name name$i.test;\n"
+                   . "        ssl_certificate $dir/$crt.crt;\n        ssl_certificate_key $dir/$crt.key;\n"
+                   . "        location / { return 200 \"name$i\\n\"; }\n    }\n";
+        }
+        return $http;
+    };
+    $s->write_conf(http => $servers->('a.test'), server => "        server_name localhost;\n"
         . "        ssl_certificate $dir/localhost.crt;\n        ssl_certificate_key $dir/localhost.key;\n"
         . "        location / { return 200 \"default\\n\"; }\n");
 
@@ -90,6 +97,21 @@ sub get_sni {
     my ($body, $got) = get_sni($port, 'unknown.test');
     is($body, "default\n", 'an unknown SNI name: the default server');
     is($got, 'localhost', 'an unknown SNI name: the default certificate');
+
+    # a reload of the 1000 servers with their certificates swapped
+    $s->write_conf(http => $servers->('b.test'));
+    $t0 = Time::HiRes::time();
+    ($code, $out, $err) = $s->reload;
+    my $t_reload = Time::HiRes::time() - $t0;
+    is($code, 0, "-s reload with $n TLS servers") or diag("$out$err");
+    diag(sprintf("%s, %d TLS server names: -s reload until new connections reach the new"
+                 . " generation %.2f s", proc_name(), $n, $t_reload));
+    for my $c ([1, 'b.test'], [1000, 'a.test']) {
+        my ($i, $cn) = @$c;
+        my ($body, $got) = get_sni($port, "name$i.test");
+        is($body, "name$i\n", "after the reload, SNI name$i.test: its server");
+        is($got, $cn, "after the reload, SNI name$i.test: its new certificate");
+    }
     $s->stop;
 }
 
