@@ -28,6 +28,10 @@ typedef struct cache_s {
 typedef struct mg_resolve_query_s query_t;
 
 /* one evdns request of a question: A or AAAA */
+/* evdns's wait for one answer, in seconds: as text for its option, in ms for on_answer */
+#define EVDNS_TIMEOUT_TEXT "5"
+#define EVDNS_TIMEOUT_MS 5000
+
 typedef struct {
     query_t *q;
     int state;
@@ -44,6 +48,7 @@ struct mg_resolve_query_s {
     mg_msec_t valid; /* valid=, or 0: the smallest TTL */
     uint32_t ttl;
     mg_resolve_t *waiters;
+    mg_msec_t started; /* monotonic, to tell a SERVFAIL from a timeout (on_answer) */
 };
 
 struct mg_resolver_rt_s {
@@ -235,7 +240,7 @@ static rt_t *rt_get(mg_server_t *srv, mg_resolver_t *res)
         abort(); /* out of memory, as mg_alloc */
     }
     evdns_base_set_option(rt->dns, "randomize-case:", "0");
-    evdns_base_set_option(rt->dns, "timeout:", "5");
+    evdns_base_set_option(rt->dns, "timeout:", EVDNS_TIMEOUT_TEXT);
     evdns_base_set_option(rt->dns, "attempts:", "6");
     for (size_t i = 0; i < res->naddrs; i++) {
         evdns_base_nameserver_sockaddr_add(rt->dns, (struct sockaddr *)&res->addrs[i], res->lens[i],
@@ -383,6 +388,12 @@ static void on_answer(int result, char type, int count, int ttl, void *addresses
     half_t *h = arg;
     query_t *q = h->q;
     h->state = dns_state(result);
+    if (result == DNS_ERR_TIMEOUT && mg_now.monotonic - q->started < EVDNS_TIMEOUT_MS) {
+        /* evdns turns a SERVFAIL answer into its retries and then a timeout, at once: a
+         * timeout before its own timer could fire was the server failing (nginx's
+         * "2: Server failure") */
+        h->state = MG_RESOLVE_SERVFAIL;
+    }
     if (h->state == 0 && count > 0 && (type == DNS_IPv4_A || type == DNS_IPv6_AAAA)) {
         if ((uint32_t)ttl < q->ttl) {
             q->ttl = (uint32_t)ttl;
@@ -458,6 +469,7 @@ mg_resolve_t *mg_resolve_name(mg_server_t *srv, mg_resolver_t *res, mg_str_t nam
         q->next = rt->queries;
         rt->queries = q;
         q->pending = res->ipv4 + res->ipv6;
+        q->started = mg_now.monotonic;
         if (res->ipv4) {
             evdns_base_resolve_ipv4(rt->dns, q->name, DNS_QUERY_NO_SEARCH, on_answer, &q->h4);
         }

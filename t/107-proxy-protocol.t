@@ -13,6 +13,29 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use IO::Socket::INET ();
+use IO::Socket::SSL ();
+use Test::Moongate::Certs;
+
+Test::Moongate::Certs::make();
+# a TLS server of the same instance, on a port of its own, behind the PROXY protocol
+our $SslPort;
+do { $SslPort = Test::Moongate::find_free_port() } while $SslPort == $Test::Moongate::ServerPort;
+$ENV{TEST_NGINX_SSL_PP_PORT} = $SslPort;
+
+# on that port: the PROXY header, then TLS, then a request; the response
+sub pp_tls_get {
+    my ($header, $path) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $SslPort, Timeout => 5)
+        or return "connect: $!";
+    print $s $header;
+    IO::Socket::SSL->start_SSL($s, SSL_verify_mode => 0, Timeout => 5)
+        or return "handshake: $IO::Socket::SSL::SSL_ERROR";
+    print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    local $/;
+    my $r = <$s> // '';
+    close $s;
+    return $r;
+}
 
 plan 'no_plan';
 
@@ -344,3 +367,28 @@ client timed out (110: Connection timed out) while waiting for request, client: 
 "PROXY TCP4 192.0.2.1 198.51.100.2 1111 2222\r\nGET /t HTTP/1.0\r\nHost: localhost\r\n\r\n"
 --- response_body
 [127.0.0.1] [192.0.2.1] [1111] [198.51.100.2] [2222]
+
+
+
+=== TEST 20: listen ... ssl proxy_protocol: the header, then the handshake on the same bytes
+--- plain
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SSL_PP_PORT ssl proxy_protocol;
+        ssl_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/localhost.key;
+        location /pp { return 200 "[$proxy_protocol_addr] [$proxy_protocol_port] [$https]\n"; }
+    }
+--- config
+    location /t { return 200 "plain\n"; }
+--- init
+Test::More::like(main::pp_tls_get("PROXY TCP4 192.0.2.1 192.0.2.2 4321 443\r\n", '/pp'),
+                 qr/\r\n\r\n\[192\.0\.2\.1\] \[4321\] \[on\]\n\z/, 'v1 header, then TLS');
+Test::More::like(main::pp_tls_get("PROXY TCP4 nonsense\r\n", '/pp'), qr/^handshake: /,
+                 'a broken header: the connection is closed');
+--- request
+GET /t
+--- response_body
+plain
+--- error_log
+broken header: "PROXY TCP4 nonsense

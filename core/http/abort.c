@@ -5,10 +5,19 @@
  * peek. Events are level-triggered, so a report is acted on once and the event turned off.
  */
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "conn.h"
 #include "v2.h"
+
+/* Over TLS the peeked byte may be the client's close_notify, sent before its FIN: as nginx
+ * (EPOLLRDHUP), a client that shut its side down is gone. */
+static int client_half_closed(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
 
 static void on_client_read(mg_connection_t *c)
 {
@@ -19,6 +28,9 @@ static void on_client_read(mg_connection_t *c)
     ssize_t n = hc->stream ? mg_http_v2_stream_peek(c) : recv(c->fd, &ch, 1, MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
+    }
+    if (n > 0 && c->ssl && client_half_closed(c->fd)) {
+        n = 0; /* its close_notify: TLS bytes, but no request */
     }
     int err = n < 0 ? errno : 0;
     mg_conn_read_off(c);

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "conn.h"
+#include "proxy_protocol.h"
 #include "server.h"
 #include "shm.h"
 #include "shm_table.h"
@@ -912,13 +913,6 @@ mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr)
     if (!addr->ssl) {
         return MG_OK;
     }
-    if (addr->proxy_protocol) {
-        /* the header would have to be read before the handshake, byte-exact */
-        mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                     "\"listen ... ssl proxy_protocol\" is not supported by moongate yet (%s)",
-                     addr->addr_text);
-        return MG_ERROR;
-    }
     if (s->ctx == NULL) {
         mg_log_error(MG_LOG_EMERG, cf->log, 0,
                      "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive in "
@@ -1424,6 +1418,35 @@ static void handshake_handler(mg_connection_t *c)
 
 /* The first byte decides: a TLS record (handshake, 0x16) or an SSLv2-style hello (0x80) starts
  * a handshake; anything else is taken for plain HTTP, answered 497 once its head is read. */
+/* `listen ... ssl proxy_protocol`: the header comes before the handshake, whole in the first
+ * bytes (as nginx wants it); peeked, then exactly its bytes are read, so the ClientHello stays
+ * for OpenSSL. 1 with *b the byte after it, 0 when none came yet, -1 when the connection was
+ * closed (a broken header, logged). */
+static ssize_t first_after_proxy_protocol(mg_connection_t *c, unsigned char *b)
+{
+    mg_http_conn_t *hc = c->data;
+    char buf[4096];
+    ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_PEEK);
+    c->log.action = "reading PROXY protocol";
+    ssize_t len = n > 0 ? mg_proxy_protocol_read(c->pool, &c->log, buf, (size_t)n, sizeof(buf),
+                                                 &c->proxy_protocol)
+                        : -1;
+    if (len == 0) {
+        mg_log_error(MG_LOG_ERR, &c->log, 0, "broken header: \"%.*s\"", (int)n, buf);
+    }
+    if (len <= 0 || recv(c->fd, buf, (size_t)len, 0) != len) {
+        mg_conn_close(c);
+        return -1;
+    }
+    c->log.action = NULL;
+    hc->proxy_protocol = 0;
+    if (n == len) {
+        return 0; /* the read event brings the handshake */
+    }
+    *b = (unsigned char)buf[len];
+    return 1;
+}
+
 static void first_byte(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
@@ -1443,6 +1466,12 @@ static void first_byte(mg_connection_t *c)
         return;
     }
     mg_server_conn_reusable(c, 0);
+    if (hc->proxy_protocol) {
+        n = first_after_proxy_protocol(c, &b);
+        if (n <= 0) {
+            return; /* closed, or the handshake's bytes are still to come */
+        }
+    }
     if (b != 0x16 && b != 0x80) {
         mg_http_wait_request_start(c);
         return;
