@@ -14,6 +14,35 @@
 
 #include "ssl.h"
 
+static int password_cb(char *buf, int size, int rwflag, void *userdata)
+{
+    (void)rwflag;
+    mg_str_t *pw = userdata;
+    if (pw == NULL) {
+        return 0;
+    }
+    int n = (int)pw->len < size ? (int)pw->len : size;
+    memcpy(buf, pw->data, (size_t)n);
+    return n;
+}
+
+EVP_PKEY *mg_ssl_read_key(BIO *bio, mg_array_t *passwords)
+{
+    mg_str_t *pw = passwords ? passwords->elts : NULL;
+    size_t npw = passwords ? passwords->nelts : 0;
+    for (size_t i = 0; i == 0 || i < npw; i++) {
+        if (i > 0) {
+            BIO_reset(bio);
+            ERR_clear_error();
+        }
+        EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, password_cb, npw ? &pw[i] : NULL);
+        if (pkey) {
+            return pkey;
+        }
+    }
+    return NULL;
+}
+
 const char *mg_ssl_error_queue(char *buf, size_t size)
 {
     size_t len = 0;

@@ -157,18 +157,6 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
     return 1; /* the reference is the callee's */
 }
 
-static int password_cb(char *buf, int size, int rwflag, void *userdata)
-{
-    (void)rwflag;
-    mg_str_t *pw = userdata;
-    if (pw == NULL) {
-        return 0;
-    }
-    int n = (int)pw->len < size ? (int)pw->len : size;
-    memcpy(buf, pw->data, (size_t)n);
-    return n;
-}
-
 static BIO *open_pem(mg_conf_t *cf, mg_ssl_client_conf_t *c, mg_str_t name, const char *what)
 {
     if (name.len >= 5 && memcmp(name.data, "data:", 5) == 0) {
@@ -209,19 +197,7 @@ static mg_int_t load_certificate(mg_conf_t *cf, mg_ssl_client_conf_t *c)
     if (bio == NULL) {
         return MG_ERROR;
     }
-    mg_str_t *pw = c->passwords ? c->passwords->elts : NULL;
-    size_t npw = c->passwords ? c->passwords->nelts : 0;
-    EVP_PKEY *pkey = NULL;
-    for (size_t i = 0; i == 0 || i < npw; i++) {
-        if (i > 0) {
-            BIO_reset(bio);
-            ERR_clear_error();
-        }
-        pkey = PEM_read_bio_PrivateKey(bio, NULL, password_cb, npw ? &pw[i] : NULL);
-        if (pkey) {
-            break;
-        }
-    }
+    EVP_PKEY *pkey = mg_ssl_read_key(bio, c->passwords);
     BIO_free(bio);
     if (pkey == NULL) {
         return ctx_error(

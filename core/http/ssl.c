@@ -411,18 +411,6 @@ static mg_int_t conf_ssl_error(mg_conf_t *cf, const char *where, const char *fmt
     return MG_ERROR;
 }
 
-static int password_cb(char *buf, int size, int rwflag, void *userdata)
-{
-    (void)rwflag;
-    mg_str_t *pw = userdata;
-    if (pw == NULL) {
-        return 0;
-    }
-    int n = (int)pw->len < size ? (int)pw->len : size;
-    memcpy(buf, pw->data, (size_t)n);
-    return n;
-}
-
 static mg_int_t load_certificate(mg_conf_t *cf, ssl_srv_conf_t *s, mg_str_t cert, mg_str_t key)
 {
     const char *where = s->cert_where;
@@ -470,20 +458,7 @@ static mg_int_t load_certificate(mg_conf_t *cf, ssl_srv_conf_t *s, mg_str_t cert
     if (bio == NULL) {
         return MG_ERROR;
     }
-    /* each password of ssl_password_file in turn, as nginx */
-    mg_str_t *pw = s->passwords ? s->passwords->elts : NULL;
-    size_t npw = s->passwords ? s->passwords->nelts : 0;
-    EVP_PKEY *pkey = NULL;
-    for (size_t i = 0; i == 0 || i < npw; i++) {
-        if (i > 0) {
-            BIO_reset(bio);
-            ERR_clear_error();
-        }
-        pkey = PEM_read_bio_PrivateKey(bio, NULL, password_cb, npw ? &pw[i] : NULL);
-        if (pkey) {
-            break;
-        }
-    }
+    EVP_PKEY *pkey = mg_ssl_read_key(bio, s->passwords);
     BIO_free(bio);
     if (pkey == NULL) {
         return conf_ssl_error(

@@ -31,18 +31,6 @@ mg_http_ssl_cert_var_t *mg_http_ssl_cert_var(mg_conf_t *cf, mg_str_t cert, mg_st
     return v;
 }
 
-static int password_cb(char *buf, int size, int rwflag, void *userdata)
-{
-    (void)rwflag;
-    mg_str_t *pw = userdata;
-    if (pw == NULL) {
-        return 0;
-    }
-    int n = (int)pw->len < size ? (int)pw->len : size;
-    memcpy(buf, pw->data, (size_t)n);
-    return n;
-}
-
 static void load_error(mg_connection_t *c, const char *fmt, const char *name)
 {
     char q[1024], msg[1024];
@@ -100,19 +88,7 @@ static mg_int_t use_pair(mg_request_t *r, SSL *ssl, mg_str_t cert, mg_str_t key,
     if (bio == NULL) {
         return MG_ERROR;
     }
-    mg_str_t *pw = passwords ? passwords->elts : NULL;
-    size_t npw = passwords ? passwords->nelts : 0;
-    EVP_PKEY *pkey = NULL;
-    for (size_t i = 0; i == 0 || i < npw; i++) {
-        if (i > 0) {
-            BIO_reset(bio);
-            ERR_clear_error();
-        }
-        pkey = PEM_read_bio_PrivateKey(bio, NULL, password_cb, npw ? &pw[i] : NULL);
-        if (pkey) {
-            break;
-        }
-    }
+    EVP_PKEY *pkey = mg_ssl_read_key(bio, passwords);
     BIO_free(bio);
     if (pkey == NULL) {
         load_error(c, "cannot load certificate key \"%s\": PEM_read_bio_PrivateKey() failed",
