@@ -81,13 +81,8 @@ static void try_lock(evutil_socket_t fd, short what, void *arg)
      * the others */
     int busy = srv->nconnections > (mg_uint_t)(ccf->worker_connections / 8 * 7);
     if (!busy) {
-        int err = pthread_mutex_trylock(&srv->cycle->accept_mutex->mutex);
-        if (err == EOWNERDEAD) {
-            /* the holder died: the lock guards no data, it is simply ours now */
-            pthread_mutex_consistent(&srv->cycle->accept_mutex->mutex);
-            err = 0;
-        }
-        if (err == 0) {
+        /* MG_ABORT: the holder died; the lock guards no data, it is simply ours now */
+        if (mg_shmtx_trylock(srv->cycle->accept_mutex) != MG_AGAIN) {
             srv->accept_mutex_held = 1;
             if (!srv->accept_listening) {
                 listen_events(srv, 1);
@@ -116,7 +111,7 @@ void mg_accept_mutex_stop(mg_server_t *srv)
     }
     if (srv->accept_mutex_held) {
         srv->accept_mutex_held = 0;
-        pthread_mutex_unlock(&srv->cycle->accept_mutex->mutex);
+        mg_shmtx_unlock(srv->cycle->accept_mutex);
     }
     srv->accept_listening = 0;
 }
@@ -132,6 +127,6 @@ void mg_accept_mutex_accepted(mg_server_t *srv)
         return;
     }
     srv->accept_mutex_held = 0;
-    pthread_mutex_unlock(&srv->cycle->accept_mutex->mutex);
+    mg_shmtx_unlock(srv->cycle->accept_mutex);
     retry_in(srv, 0);
 }

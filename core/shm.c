@@ -328,6 +328,16 @@ mg_int_t mg_shmtx_lock(mg_shmtx_t *mtx)
     abort();
 }
 
+mg_int_t mg_shmtx_trylock(mg_shmtx_t *mtx)
+{
+    int err = pthread_mutex_trylock(&mtx->mutex);
+    if (err == EOWNERDEAD) {
+        pthread_mutex_consistent(&mtx->mutex);
+        return MG_ABORT;
+    }
+    return err == 0 ? MG_OK : MG_AGAIN;
+}
+
 void mg_shmtx_unlock(mg_shmtx_t *mtx)
 {
     pthread_mutex_unlock(&mtx->mutex);

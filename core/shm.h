@@ -64,6 +64,9 @@ mg_int_t mg_shmtx_init(mg_shmtx_t *mtx);
 /* Take the lock. MG_OK, or MG_ABORT when the previous holder died holding it: the lock is
  * taken and usable again, but what it guards may be half-written and must be repaired. */
 mg_int_t mg_shmtx_lock(mg_shmtx_t *mtx);
+/* Take the lock if it is free: MG_OK, MG_ABORT (taken from a holder that died, as above), or
+ * MG_AGAIN (someone holds it). */
+mg_int_t mg_shmtx_trylock(mg_shmtx_t *mtx);
 void mg_shmtx_unlock(mg_shmtx_t *mtx);
 
 #endif
