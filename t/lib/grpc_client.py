@@ -1,8 +1,9 @@
 # A gRPC client for the grpc_pass tests (t/604-609): calls test.Echo (t/lib/grpc_server.py)
 # through the server under test and prints what came back, one line each: the messages,
 # then "status CODE MESSAGE", then the initial and trailing metadata it names with -m.
+# -H NAME=VALUE sends metadata with a unary call.
 #
-#   python3 grpc_client.py [--tls CA [--name NAME]] [--timeout S] [-m KEY]... HOST:PORT MODE ARG...
+#   python3 grpc_client.py [--tls CA [--name NAME]] [--timeout S] [-m KEY]... [-H K=V]... HOST:PORT MODE ARG...
 #
 # MODE: unary MSG | sstream N | cstream MSG... | bidi MSG... (each answer awaited before the
 # next message goes, so the two directions interleave)
@@ -17,6 +18,7 @@ def main():
     tls = name = None
     timeout = 10.0
     keys = []
+    sent = []
     while args and args[0].startswith('-'):
         opt = args.pop(0)
         if opt == '--tls':
@@ -27,6 +29,9 @@ def main():
             timeout = float(args.pop(0))
         elif opt == '-m':
             keys.append(args.pop(0))
+        elif opt == '-H':
+            k, v = args.pop(0).split('=', 1)
+            sent.append((k, v))
     target, mode, rest = args[0], args[1], [a.encode() for a in args[2:]]
     if tls:
         with open(tls, 'rb') as f:
@@ -41,7 +46,7 @@ def main():
     try:
         if mode == 'unary':
             f = ch.unary_unary('/test.Echo/Unary', ident, ident)
-            resp, call = f.with_call(rest[0], timeout=timeout)
+            resp, call = f.with_call(rest[0], timeout=timeout, metadata=sent)
             out.append(resp)
         elif mode == 'sstream':
             call = ch.unary_stream('/test.Echo/ServerStream', ident, ident)(rest[0], timeout=timeout)

@@ -7,7 +7,8 @@
 # Methods (request and response messages are bytes):
 #   Unary         "echo:" + the request; initial metadata x-init: 1, trailing x-trailer: t;
 #                 "fail" aborts with INVALID_ARGUMENT "bad thing", "sleep" waits 3 s first,
-#                 "meta" answers with the request's metadata (name=value, sorted)
+#                 "meta" answers with the request's metadata (name=value, sorted), "peer"
+#                 with the client's address (ipv4:127.0.0.1:PORT: one port, one connection)
 #   ServerStream  the request is a count N: N messages "msg-0" ... "msg-(N-1)"
 #   ClientStream  "got N: " + the requests joined with ","
 #   Bidi          "bidi:" + each request, one answer per request as it comes
@@ -25,6 +26,8 @@ def unary(req, ctx):
         ctx.abort(grpc.StatusCode.INVALID_ARGUMENT, 'bad thing')
     if req == b'sleep':
         time.sleep(3)
+    if req == b'peer':
+        return ctx.peer().encode()
     if req == b'meta':
         md = sorted('%s=%s' % (k, v) for k, v in ctx.invocation_metadata()
                     if not k.startswith('grpc-') and k != 'user-agent')
