@@ -47,7 +47,7 @@ struct h2_s {
     uint32_t rst_code;
     const char *error; /* a protocol error seen in a callback, logged by the caller */
     unsigned head_done : 1, head_taken : 1, end_stream : 1, closed : 1, body_done : 1,
-        deferred : 1, in_send : 1, resume : 1, too_big : 1;
+        deferred : 1, in_send : 1, resume : 1, too_big : 1, watching : 1, first : 1;
 };
 
 static void session_free(h2_session_t *hs)
@@ -449,6 +449,10 @@ static void step(mg_upstream_t *u)
         mg_upstream_finalize(u, u->header_sent ? MG_ERROR : rb->status);
         return;
     }
+    if (!h->watching && !r->reading_body) {
+        h->watching = 1; /* the client's body is in: a client that goes away now is seen */
+        mg_upstream_watch_client(u);
+    }
     if (h->head_done && !h->head_taken) {
         if (h->status < 200 || h->status > 999) {
             mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid :status \"%lu\"",
@@ -511,10 +515,12 @@ static void h2_start(mg_upstream_t *u)
     h->head_done = h->head_taken = h->end_stream = h->closed = h->deferred = h->resume = 0;
     h->too_big = 0;
 
+    h->first = 0;
     if (u->conn->proto) {
         h->hs = u->conn->proto; /* a kept connection's session */
         u->conn->proto = NULL;
     } else {
+        h->first = 1;
         h->hs = mg_calloc(sizeof(h2_session_t));
         nghttp2_session_callbacks *cb;
         nghttp2_session_callbacks_new(&cb);
@@ -562,6 +568,8 @@ static void h2_start(mg_upstream_t *u)
 static void h2_read(mg_upstream_t *u)
 {
     h2_t *h = u->driver_data;
+    u->r->connection->log.action =
+        h->head_taken ? "reading upstream" : "reading response header from upstream";
     for (;;) {
         ssize_t n = mg_upstream_recv(u, u->hbuf, u->conf->buffer_size);
         if (n < 0 && errno == EINTR) {
@@ -585,6 +593,21 @@ static void h2_read(mg_upstream_t *u)
         }
         u->conn->got_bytes = 1;
         u->state->bytes_received += n;
+        if (h->first) {
+            /* an upstream that is not h2 (an HTTP/1.x answer, say): its first bytes, taken
+             * as a frame header, announce a frame far too large, as nginx reports it */
+            h->first = 0;
+            uint32_t flen = n >= 3 ? (uint32_t)((unsigned char)u->hbuf[0] << 16 |
+                                                (unsigned char)u->hbuf[1] << 8 |
+                                                (unsigned char)u->hbuf[2])
+                                   : 0;
+            if (flen > 16384) { /* SETTINGS_MAX_FRAME_SIZE, not raised */
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                             "upstream sent too large http2 frame: %u", (unsigned)flen);
+                fail(u, MG_UPSTREAM_FT_INVALID_HEADER);
+                return;
+            }
+        }
         ssize_t rv = nghttp2_session_mem_recv(h->hs->session, (const uint8_t *)u->hbuf, (size_t)n);
         if (rv < 0 && h->error == NULL && !h->too_big) {
             h->error = "upstream sent invalid http2 response";

@@ -61,6 +61,8 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft);
 /* Read (more of) the response head, on the upstream's read event; once it is whole, hand it
  * to the owner and start the body or the tunnel (upstream_head.c). */
 void mg_upstream_read_head(mg_upstream_t *u);
+/* Watch the client for its going away (not while its body is read): 499 when it does. */
+void mg_upstream_watch_client(mg_upstream_t *u);
 /* The exchange is over on the upstream side: the connection kept when keep (and clean), the
  * peer freed; the request goes on. */
 void mg_upstream_done(mg_upstream_t *u, int keep);

@@ -933,6 +933,11 @@ static const mg_http_abort_t client_abort = {client_aborted,
 /* Once the client's body is read (or while there is none), the client's close while the
  * response is awaited or relayed ends the request with 499 (nginx's check_broken_connection);
  * with proxy_ignore_client_abort nothing watches, as in nginx. */
+void mg_upstream_watch_client(mg_upstream_t *u)
+{
+    watch_client(u);
+}
+
 static void watch_client(mg_upstream_t *u)
 {
     if (!u->conf->ignore_client_abort) {
