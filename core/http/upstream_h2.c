@@ -678,3 +678,39 @@ void mg_upstream_h2_conn_free(void *proto)
 {
     session_free(proto);
 }
+
+int mg_upstream_h2_idle(void *proto, int fd, mg_ssl_conn_t *ssl, mg_log_t *log)
+{
+    h2_session_t *hs = proto;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ssl ? mg_ssl_recv(ssl, log, buf, sizeof(buf)) : recv(fd, buf, sizeof(buf), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0 || nghttp2_session_mem_recv(hs->session, (const uint8_t *)buf, (size_t)n) < 0) {
+            return 0;
+        }
+    }
+    if (!nghttp2_session_want_read(hs->session) ||
+        nghttp2_session_get_remote_settings(hs->session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) ==
+            0) {
+        return 0; /* a GOAWAY */
+    }
+    for (;;) {
+        const uint8_t *p;
+        ssize_t n = nghttp2_session_mem_send(hs->session, &p);
+        if (n <= 0) {
+            return n == 0;
+        }
+        /* a few bytes of ACKs: a socket that cannot take them at once is not worth keeping */
+        ssize_t s = ssl ? mg_ssl_send(ssl, log, (const char *)p, (size_t)n)
+                        : send(fd, p, (size_t)n, MSG_NOSIGNAL);
+        if (s != n) {
+            return 0;
+        }
+    }
+}

@@ -453,6 +453,9 @@ typedef struct {
  * (the unbuffered stream) as its DATA when has_body. Call before mg_upstream_start. */
 void mg_upstream_h2_setup(mg_upstream_t *u, const mg_upstream_h2_field_t *fields, size_t n,
                           int has_body);
+/* An idle kept HTTP/2 connection is readable: its frames are read and answered (PING ACK,
+ * SETTINGS ACK); 1 when it may stay idle, 0 to close it (EOF, an error, a GOAWAY). */
+int mg_upstream_h2_idle(void *proto, int fd, mg_ssl_conn_t *ssl, mg_log_t *log);
 /* A kept connection's session freed (NULL: nothing). */
 void mg_upstream_h2_conn_free(void *proto);
 

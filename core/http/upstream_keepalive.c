@@ -15,6 +15,7 @@ typedef struct {
     idle_t *head;           /* most recently used first */
     mg_int_t n;
     mg_upstream_group_t *group;
+    mg_log_t *log; /* the server's, for what an idle connection's TLS reports */
 } ka_pool_t;
 
 struct idle_s {
@@ -60,9 +61,14 @@ static void idle_close(idle_t *ic)
 
 static void idle_event(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
-    (void)what;
-    idle_close(arg); /* data or EOF on an idle connection, or keepalive_timeout: close it */
+    idle_t *ic = arg;
+    if ((what & EV_READ) && ic->proto &&
+        mg_upstream_h2_idle(ic->proto, (int)fd, ic->ssl, ic->pool->log)) {
+        /* HTTP/2 frames between requests (a PING, SETTINGS) were answered: still idle */
+        event_add(&ic->ev, NULL);
+        return;
+    }
+    idle_close(ic); /* data or EOF on an idle connection, or keepalive_timeout: close it */
 }
 
 static void ka_close_all(ka_pool_t *kp)
@@ -139,6 +145,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     if (kp == NULL) {
         kp = mg_calloc(sizeof(*kp));
         kp->group = g;
+        kp->log = srv->log;
         kp->hook.handler = ka_on_quit;
         mg_server_hook_add(srv, &kp->hook);
         g->pool_state = kp;
