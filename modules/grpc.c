@@ -325,7 +325,7 @@ static const char *grpc_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     }
     mg_cgi_merge_pass(&conf->pass, &prev->pass);
     int tls = conf->pass.set && (conf->https || conf->pass.url_cv);
-    if (mg_proxy_ssl_merge_conf(cf, &conf->ssl, &prev->ssl, tls) != MG_CONF_OK) {
+    if (mg_proxy_ssl_merge_conf(cf, &conf->ssl, &prev->ssl, tls, "grpc") != MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
     if (tls && conf->ssl.client.ctx) {
