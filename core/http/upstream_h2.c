@@ -46,8 +46,10 @@ struct h2_s {
     mg_http_chunked_t chunked; /* the client's body as body.c frames it */
     uint32_t rst_code;
     const char *error; /* a protocol error seen in a callback, logged by the caller */
+    int eof_err;       /* the read that ended the connection: its errno (0: a close) */
     unsigned head_done : 1, head_taken : 1, end_stream : 1, closed : 1, body_done : 1,
-        deferred : 1, in_send : 1, resume : 1, too_big : 1, watching : 1, first : 1;
+        deferred : 1, in_send : 1, resume : 1, too_big : 1, watching : 1, first : 1,
+        eof : 1, eof_logged : 1;
 };
 
 static void session_free(h2_session_t *hs)
@@ -482,6 +484,15 @@ static void step(mg_upstream_t *u)
             return;
         }
     }
+    if (h->eof && !h->end_stream) {
+        if (h->eof_err && !h->eof_logged) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), h->eof_err, "recv() failed");
+        } else if (!h->eof_err) {
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream prematurely closed connection");
+        }
+        fail(u, MG_UPSTREAM_FT_ERROR);
+        return;
+    }
     mg_int_t rc = flush(u, h);
     if (rc == MG_ERROR) {
         fail(u, MG_UPSTREAM_FT_ERROR);
@@ -513,7 +524,8 @@ static void h2_start(mg_upstream_t *u)
     h->rst_code = 0;
     h->error = NULL;
     h->head_done = h->head_taken = h->end_stream = h->closed = h->deferred = h->resume = 0;
-    h->too_big = 0;
+    h->too_big = h->eof = h->eof_logged = 0;
+    h->eof_err = 0;
 
     h->first = 0;
     if (u->conn->proto) {
@@ -579,17 +591,12 @@ static void h2_read(mg_upstream_t *u)
             break;
         }
         if (n <= 0) {
-            if (n < 0 && !mg_upstream_io_logged(u)) {
-                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
-            } else if (n == 0) {
-                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
-                             "upstream prematurely closed connection");
-            }
-            if (h->end_stream && h->head_taken) {
-                break; /* all came: the end goes on below */
-            }
-            fail(u, MG_UPSTREAM_FT_ERROR);
-            return;
+            /* what came before the end is used first (step): a head and DATA then the close
+             * is a response broken off, not a 502 */
+            h->eof = 1;
+            h->eof_err = n < 0 ? errno : 0;
+            h->eof_logged = n < 0 && mg_upstream_io_logged(u);
+            break;
         }
         u->conn->got_bytes = 1;
         u->state->bytes_received += n;
