@@ -18,9 +18,9 @@
 mg_module_t mg_grpc_module;
 
 typedef struct {
-    mg_str_t key;  /* lowercase */
+    mg_str_t key; /* lowercase */
     mg_http_complex_value_t value;
-    int te;        /* nginx's $grpc_internal_trailers: "trailers" when the client sent it */
+    int te; /* nginx's $grpc_internal_trailers: "trailers" when the client sent it */
 } grpc_header_t;
 
 typedef struct {
@@ -360,8 +360,8 @@ static const mg_command_t grpc_commands[] = {
      offsetof(grpc_loc_conf_t, pass), (const void *)grpc_handler},
     {"grpc_set_header", LOC, MG_ARGS(2, 2), grpc_set_header, MG_LOC_CONF, 0, NULL},
     MG_UPSTREAM_COMMANDS_BASE("grpc", GU),
-    {"grpc_next_upstream", LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_next_upstream, MG_LOC_CONF,
-     GU, NULL},
+    {"grpc_next_upstream", LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_next_upstream, MG_LOC_CONF, GU,
+     NULL},
     {"grpc_intercept_errors", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, UF(intercept_errors),
      NULL},
     {"grpc_hide_header", LOC, MG_ARGS(1, 1), mg_upstream_set_header_list, MG_LOC_CONF,

@@ -47,9 +47,8 @@ struct h2_s {
     uint32_t rst_code;
     const char *error; /* a protocol error seen in a callback, logged by the caller */
     int eof_err;       /* the read that ended the connection: its errno (0: a close) */
-    unsigned head_done : 1, head_taken : 1, end_stream : 1, closed : 1, body_done : 1,
-        deferred : 1, in_send : 1, resume : 1, too_big : 1, watching : 1, first : 1,
-        eof : 1, eof_logged : 1;
+    unsigned head_done : 1, head_taken : 1, end_stream : 1, closed : 1, body_done : 1, deferred : 1,
+        in_send : 1, resume : 1, too_big : 1, watching : 1, first : 1, eof : 1, eof_logged : 1;
 };
 
 static void session_free(h2_session_t *hs)
@@ -488,7 +487,8 @@ static void step(mg_upstream_t *u)
         if (h->eof_err && !h->eof_logged) {
             mg_log_error(MG_LOG_ERR, mg_upstream_log(u), h->eof_err, "recv() failed");
         } else if (!h->eof_err) {
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream prematurely closed connection");
+            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                         "upstream prematurely closed connection");
         }
         fail(u, MG_UPSTREAM_FT_ERROR);
         return;
@@ -564,8 +564,8 @@ static void h2_start(mg_upstream_t *u)
         nv[i].flags = NGHTTP2_NV_FLAG_NONE;
     }
     nghttp2_data_provider prd = {.read_callback = body_read};
-    h->id = nghttp2_submit_request(h->hs->session, NULL, nv, h->nfields,
-                                   h->has_body ? &prd : NULL, NULL);
+    h->id = nghttp2_submit_request(h->hs->session, NULL, nv, h->nfields, h->has_body ? &prd : NULL,
+                                   NULL);
     if (h->id < 0) {
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "nghttp2_submit_request() failed: %s",
                      nghttp2_strerror(h->id));
@@ -604,10 +604,10 @@ static void h2_read(mg_upstream_t *u)
             /* an upstream that is not h2 (an HTTP/1.x answer, say): its first bytes, taken
              * as a frame header, announce a frame far too large, as nginx reports it */
             h->first = 0;
-            uint32_t flen = n >= 3 ? (uint32_t)((unsigned char)u->hbuf[0] << 16 |
-                                                (unsigned char)u->hbuf[1] << 8 |
-                                                (unsigned char)u->hbuf[2])
-                                   : 0;
+            uint32_t flen =
+                n >= 3 ? (uint32_t)((unsigned char)u->hbuf[0] << 16 |
+                                    (unsigned char)u->hbuf[1] << 8 | (unsigned char)u->hbuf[2])
+                       : 0;
             if (flen > 16384) { /* SETTINGS_MAX_FRAME_SIZE, not raised */
                 mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
                              "upstream sent too large http2 frame: %u", (unsigned)flen);

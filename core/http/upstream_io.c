@@ -723,7 +723,8 @@ static void body_finish(mg_upstream_t *u, int extra)
     if (extra) {
         mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0, "upstream sent more data than specified in \"Content-Length\" header");
     }
-    mg_upstream_done(u, u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
+    mg_upstream_done(u,
+                     u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
     if (mg_http_output(r, mg_upstream_spool_rest(u, last)) == MG_ERROR) {

@@ -111,11 +111,11 @@ typedef struct mg_upstream_conn_s mg_upstream_conn_t;
  * driver parses the head into u->head and calls mg_upstream_process_head, which ends in its
  * body(). Failures before the head go to mg_upstream_next, later ones to finalize. */
 typedef struct {
-    void (*start)(mg_upstream_t *u);   /* connected (or an idle keepalive one taken) */
-    void (*read)(mg_upstream_t *u);    /* the connection is readable */
-    void (*write)(mg_upstream_t *u);   /* ... writable */
-    void (*timeout)(mg_upstream_t *u); /* the deadline passed ("upstream timed out" logged) */
-    void (*body)(mg_upstream_t *u);    /* the head went to the client */
+    void (*start)(mg_upstream_t *u);       /* connected (or an idle keepalive one taken) */
+    void (*read)(mg_upstream_t *u);        /* the connection is readable */
+    void (*write)(mg_upstream_t *u);       /* ... writable */
+    void (*timeout)(mg_upstream_t *u);     /* the deadline passed ("upstream timed out" logged) */
+    void (*body)(mg_upstream_t *u);        /* the head went to the client */
     void (*client_body)(mg_upstream_t *u); /* more of the client's unbuffered body came */
 } mg_upstream_driver_t;
 
