@@ -137,3 +137,16 @@ echo:x
 status OK 
 x-init None
 x-trailer t
+
+
+
+=== TEST 9: trailers on an h2 stream are HEADERS after the last DATA (add_trailer's too, as nginx)
+--- config
+    location / { add_trailer x-t "yes"; return 200 "body\n"; }
+--- h2_cmd
+nghttp -v http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ 2>&1 | grep -E "recv (HEADERS|DATA) frame|x-t:" | sed -e "s/^.*recv //" -e "s/ <length=[0-9]*, flags=/ /" -e "s/, stream_id.*//"
+--- h2_out
+HEADERS 0x04
+DATA 0x00
+(stream_id=13) x-t: yes
+HEADERS 0x05
