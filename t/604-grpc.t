@@ -146,7 +146,7 @@ x-trailer t
 --- h2_cmd
 nghttp -v http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ 2>&1 | grep -E "recv (HEADERS|DATA) frame|x-t:" | sed -e "s/^.*recv //" -e "s/ <length=[0-9]*, flags=/ /" -e "s/, stream_id.*//"
 --- h2_out
-HEADERS 0x04
-DATA 0x00
+HEADERS frame 0x04
+DATA frame 0x00
 (stream_id=13) x-t: yes
-HEADERS 0x05
+HEADERS frame 0x05
