@@ -366,8 +366,8 @@ static mg_int_t deliver(mg_upstream_t *u, h2_t *h)
         mg_buf_t *b = &h->out;
         memset(b, 0, sizeof(*b));
         b->fd = -1;
-        b->pos = h->data;
-        b->last = h->data + h->data_len;
+        b->pos = h->data; /* NULL when no DATA came at all */
+        b->last = h->data ? h->data + h->data_len : NULL;
         b->flush = 1;
         h->given = h->data_len;
         u->state->response_length += (int64_t)h->data_len;
@@ -461,11 +461,10 @@ static void step(mg_upstream_t *u)
             fail(u, MG_UPSTREAM_FT_INVALID_HEADER);
             return;
         }
-        mg_upstream_conn_t *c = u->conn;
+        /* r may be gone after this (an error page, a redirect, another try): h2_body goes on
+         * when the head was sent */
         take_head(u, h);
-        if (u->done || u->conn != c || u->driver_data != h || !h->head_taken) {
-            return; /* finalized, redirected, or another try */
-        }
+        return;
     }
     if (h->closed && !h->end_stream) {
         if (h->rst_code == NGHTTP2_NO_ERROR && h->head_taken) {
@@ -642,6 +641,7 @@ static void h2_body(mg_upstream_t *u)
     h->head_taken = 1;
     u->reading_body = 1;
     u->r->write_event_handler = on_drained;
+    step(u); /* what came with the head, the end, the window */
 }
 
 static void h2_client_body(mg_upstream_t *u)
