@@ -68,6 +68,7 @@ extern mg_module_t mg_fastcgi_module;
 extern mg_module_t mg_uwsgi_module;
 extern mg_module_t mg_scgi_module;
 extern mg_module_t mg_memcached_module;
+extern mg_module_t mg_grpc_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_handler_module;
 extern mg_module_t mg_flv_module;
@@ -130,6 +131,7 @@ mg_module_t *mg_modules[] = {
     &mg_uwsgi_module,
     &mg_scgi_module,
     &mg_memcached_module,
+    &mg_grpc_module,
     &mg_empty_gif_module,
     &mg_handler_module, /* handler NAME: an embedding program's C content handler */
     &mg_flv_module,     /* content handlers set per location (clcf->handler) */

@@ -672,7 +672,8 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
         conf->https = prev->https;
     }
     if (mg_proxy_ssl_merge_conf(cf, &conf->ssl, &prev->ssl,
-                                conf->set && (conf->https || conf->url_cv)) != MG_CONF_OK) {
+                                conf->set && (conf->https || conf->url_cv),
+                                "proxy") != MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
     if (conf->redirect_mode == REDIRECT_DEFAULT && conf->url_cv && conf->redirects == NULL &&

@@ -17,7 +17,7 @@ void mg_proxy_ssl_create_conf(mg_proxy_ssl_conf_t *c)
 }
 
 const char *mg_proxy_ssl_merge_conf(mg_conf_t *cf, mg_proxy_ssl_conf_t *c,
-                                    mg_proxy_ssl_conf_t *prev, int https)
+                                    mg_proxy_ssl_conf_t *prev, int https, const char *p)
 {
     mg_ssl_client_conf_merge(&c->client, &prev->client,
                              MG_SSL_TLSv1 | MG_SSL_TLSv1_1 | MG_SSL_TLSv1_2, "DEFAULT", 1);
@@ -42,7 +42,7 @@ const char *mg_proxy_ssl_merge_conf(mg_conf_t *cf, mg_proxy_ssl_conf_t *c,
     }
     if (c->verify &&
         (c->client.trusted_certificate.data == NULL || c->client.trusted_certificate.len == 0)) {
-        mg_conf_error(cf, 0, "no proxy_ssl_trusted_certificate for proxy_ssl_verify");
+        mg_conf_error(cf, 0, "no %s_ssl_trusted_certificate for %s_ssl_verify", p, p);
         return MG_CONF_ERROR;
     }
     if (mg_ssl_client_ctx(cf, &c->client, &prev->client) != MG_OK) {

@@ -24,9 +24,10 @@ typedef struct {
 
 void mg_proxy_ssl_create_conf(mg_proxy_ssl_conf_t *c);
 /* Merge, and make the context when the location proxies to https (or to a URL with
- * variables, which may): MG_CONF_OK or MG_CONF_ERROR (logged). */
+ * variables, which may): MG_CONF_OK or MG_CONF_ERROR (logged, naming the directives of the
+ * family p: "proxy", "grpc"). */
 const char *mg_proxy_ssl_merge_conf(mg_conf_t *cf, mg_proxy_ssl_conf_t *c,
-                                    mg_proxy_ssl_conf_t *prev, int https);
+                                    mg_proxy_ssl_conf_t *prev, int https, const char *p);
 /* proxy_ssl_name */
 const char *mg_proxy_ssl_set_name(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 /* Put the request's TLS settings on u (the URL was https://). */

@@ -208,7 +208,7 @@ static int error_page_for(mg_request_t *r, mg_uint_t status)
     return 0;
 }
 
-static void process_head(mg_upstream_t *u)
+void mg_upstream_process_head(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     mg_uint_t status = u->head.status;
@@ -311,6 +311,10 @@ static void process_head(mg_upstream_t *u)
     if (rc == MG_ERROR || rc > MG_OK) {
         /* a header filter's status (header_filter_by_lua's ngx.exit) replaces the response */
         mg_upstream_finalize(u, rc);
+        return;
+    }
+    if (u->driver) {
+        u->driver->body(u);
         return;
     }
     mg_upstream_start_body(u);
@@ -423,7 +427,7 @@ void mg_upstream_read_head(mg_upstream_t *u)
             u->pending = u->hbuf + used;
             u->pending_len = u->hlen - (size_t)used;
             u->state->response_length = (int64_t)u->pending_len;
-            process_head(u);
+            mg_upstream_process_head(u);
             return;
         }
     }

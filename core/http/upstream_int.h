@@ -20,6 +20,7 @@ struct mg_upstream_conn_s {
     mg_uint_t requests; /* requests made on this connection, this one included */
     mg_msec_t created;  /* when it was connected (keepalive_time) */
     mg_ssl_conn_t *ssl; /* https: the TLS state (core/ssl.h), NULL for plain */
+    void *proto;        /* an HTTP/2 session to keep with the connection (upstream_h2.c) */
     unsigned reading : 1, writing : 1, timer : 1, reused : 1, got_bytes : 1;
     unsigned handshaking : 1; /* the TLS handshake is under way */
 };
@@ -60,6 +61,14 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft);
 /* Read (more of) the response head, on the upstream's read event; once it is whole, hand it
  * to the owner and start the body or the tunnel (upstream_head.c). */
 void mg_upstream_read_head(mg_upstream_t *u);
+/* Watch the client for its going away (not while its body is read): 499 when it does. */
+void mg_upstream_watch_client(mg_upstream_t *u);
+/* The exchange is over on the upstream side: the connection kept when keep (and clean), the
+ * peer freed; the request goes on. */
+void mg_upstream_done(mg_upstream_t *u, int keep);
+/* A parsed head (u->head, u->pending) checked (next upstream by status, intercept_errors),
+ * handed to the owner and sent to the client, then the body started (a driver's body()). */
+void mg_upstream_process_head(mg_upstream_t *u);
 /* The head went to the client: stream the body (u->pending holds its first bytes). */
 void mg_upstream_start_body(mg_upstream_t *u);
 /* A 101: send the head, then carry bytes both ways (upstream_tunnel.c). */

@@ -122,8 +122,9 @@ static void conn_release(mg_upstream_t *u, int keep)
             uc->ssl->save_session = NULL; /* while idle, nobody's */
         }
         mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->ssl, uc->requests,
-                                  uc->created);
+                                  uc->created, uc->proto);
     } else {
+        mg_upstream_h2_conn_free(uc->proto);
         if (uc->ssl) {
             mg_ssl_close(uc->ssl);
         }
@@ -213,7 +214,7 @@ static void cleanup(void *data)
 }
 
 /* The exchange is over (the engine's part): nothing more happens on the upstream side. */
-static void upstream_done(mg_upstream_t *u, int keep)
+void mg_upstream_done(mg_upstream_t *u, int keep)
 {
     state_end(u);
     conn_release(u, keep);
@@ -233,7 +234,7 @@ void mg_upstream_release(mg_upstream_t *u)
         mg_conn_timer_del(r->connection);
         mg_conn_read_off(r->connection);
     }
-    upstream_done(u, 0);
+    mg_upstream_done(u, 0);
 }
 
 void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
@@ -516,13 +517,15 @@ static void connect_try(mg_upstream_t *u)
     mg_uint_t requests = 0;
     mg_msec_t created = 0;
     mg_ssl_conn_t *ssl = NULL;
-    int fd =
-        u->group && !u->ssl_certificate.len
-            ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests, &created)
-            : -1;
+    void *proto = NULL;
+    int fd = u->group && !u->ssl_certificate.len
+                 ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests,
+                                             &created, u->driver != NULL, &proto)
+                 : -1;
     if (fd >= 0) {
         u->conn = conn_new(u, fd, peer);
         u->conn->ssl = ssl;
+        u->conn->proto = proto;
         if (ssl && u->ssl_session_reuse && u->single == NULL) {
             ssl->save_session = save_session;
             ssl->data = peer;
@@ -581,6 +584,13 @@ static void body_failed(mg_upstream_t *u, mg_int_t status)
 static void send_request(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
+    if (u->driver) {
+        if (u->hbuf == NULL) {
+            u->hbuf = mg_pnalloc(r->pool, u->conf->buffer_size);
+        }
+        u->driver->start(u);
+        return;
+    }
     if (u->early) {
         return; /* the upstream answered already: nothing more goes on this connection */
     }
@@ -651,6 +661,12 @@ static void body_arrived(mg_request_t *r)
         body_failed(u, rb->status);
         return;
     }
+    if (u->driver) {
+        if (u->conn && u->state->connect_time >= 0 && !u->conn->handshaking) {
+            u->driver->client_body(u);
+        }
+        return;
+    }
     if (u->body_wait) {
         /* otherwise the upstream's write event or the connect sends what came */
         u->body_wait = 0;
@@ -718,7 +734,8 @@ static void body_finish(mg_upstream_t *u, int extra)
     if (extra) {
         mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0, "upstream sent more data than specified in \"Content-Length\" header");
     }
-    upstream_done(u, u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
+    mg_upstream_done(u,
+                     u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
     if (mg_http_output(r, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
@@ -928,6 +945,11 @@ static const mg_http_abort_t client_abort = {client_aborted,
 /* Once the client's body is read (or while there is none), the client's close while the
  * response is awaited or relayed ends the request with 499 (nginx's check_broken_connection);
  * with proxy_ignore_client_abort nothing watches, as in nginx. */
+void mg_upstream_watch_client(mg_upstream_t *u)
+{
+    watch_client(u);
+}
+
 static void watch_client(mg_upstream_t *u)
 {
     if (!u->conf->ignore_client_abort) {
@@ -953,18 +975,24 @@ static void ev_read(evutil_socket_t fd, short what, void *arg)
     if (sc && sc->write_wants_read) {
         /* a TLS write waited for this read event: the writing side goes on first */
         sc->write_wants_read = 0;
-        if (u->tunnel) {
+        if (u->driver) {
+            u->driver->write(u);
+            if (u->done || u->conn == NULL) {
+                return;
+            }
+        } else if (u->tunnel) {
             mg_upstream_tunnel_pump(u);
             return;
-        }
-        if (!u->request_sent) {
+        } else if (!u->request_sent) {
             send_request(u);
             if (u->done || u->conn == NULL) {
                 return;
             }
         }
     }
-    if (u->tunnel) {
+    if (u->driver) {
+        u->driver->read(u);
+    } else if (u->tunnel) {
         mg_upstream_tunnel_pump(u);
     } else if (u->reading_body) {
         read_body(u);
@@ -1010,6 +1038,10 @@ static void ev_write(evutil_socket_t fd, short what, void *arg)
         on_connected(u);
         return;
     }
+    if (u->driver) {
+        u->driver->write(u);
+        return;
+    }
     if (!u->request_sent) {
         mg_upstream_conn_timer_del(u);
         send_request(u);
@@ -1026,7 +1058,9 @@ static void ev_timer(evutil_socket_t fd, short what, void *arg)
     }
     u->conn->timer = 0;
     mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
-    if (u->tunnel) {
+    if (u->driver && u->state->connect_time >= 0 && !u->conn->handshaking) {
+        u->driver->timeout(u);
+    } else if (u->tunnel) {
         mg_upstream_tunnel_finish(u);
     } else if (u->reading_body) {
         body_broken(u);

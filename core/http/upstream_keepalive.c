@@ -15,11 +15,13 @@ typedef struct {
     idle_t *head;           /* most recently used first */
     mg_int_t n;
     mg_upstream_group_t *group;
+    mg_log_t *log; /* the server's, for what an idle connection's TLS reports */
 } ka_pool_t;
 
 struct idle_s {
     int fd;
     mg_ssl_conn_t *ssl; /* NULL: plain */
+    void *proto;        /* an HTTP/2 connection's session (upstream_h2.c); NULL: HTTP/1.x */
     SSL_CTX *ssl_ctx;
     struct sockaddr_storage sa;
     socklen_t socklen;
@@ -48,7 +50,9 @@ static int idle_unlink(idle_t *ic)
 static void idle_close(idle_t *ic)
 {
     mg_ssl_conn_t *sc = ic->ssl;
+    void *proto = ic->proto;
     int fd = idle_unlink(ic);
+    mg_upstream_h2_conn_free(proto);
     if (sc) {
         mg_ssl_close(sc); /* close_notify, as nginx's keepalive close */
     }
@@ -57,9 +61,14 @@ static void idle_close(idle_t *ic)
 
 static void idle_event(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
-    (void)what;
-    idle_close(arg); /* data or EOF on an idle connection, or keepalive_timeout: close it */
+    idle_t *ic = arg;
+    if ((what & EV_READ) && ic->proto &&
+        mg_upstream_h2_idle(ic->proto, (int)fd, ic->ssl, ic->pool->log)) {
+        /* HTTP/2 frames between requests (a PING, SETTINGS) were answered: still idle */
+        event_add(&ic->ev, NULL);
+        return;
+    }
+    idle_close(ic); /* data or EOF on an idle connection, or keepalive_timeout: close it */
 }
 
 static void ka_close_all(ka_pool_t *kp)
@@ -88,9 +97,10 @@ static void ka_pool_free(void *data)
 
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                               SSL_CTX *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
-                              mg_msec_t *created)
+                              mg_msec_t *created, int h2, void **proto)
 {
     *ssl = NULL;
+    *proto = NULL;
     ka_pool_t *kp = g->pool_state;
     if (kp == NULL) {
         return -1;
@@ -106,8 +116,9 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
             continue;
         }
         if (ic->socklen == peer->socklen && memcmp(&ic->sa, &peer->sockaddr, peer->socklen) == 0 &&
-            ic->ssl_ctx == ssl_ctx) {
+            ic->ssl_ctx == ssl_ctx && (ic->proto != NULL) == (h2 != 0)) {
             *ssl = ic->ssl;
+            *proto = ic->proto;
             *requests = ic->requests;
             *created = ic->created;
             return idle_unlink(ic);
@@ -117,7 +128,8 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
 }
 
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created)
+                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
+                               void *proto)
 {
     mg_server_t *srv = r->connection->server;
     if (g->keepalive <= 0 || srv->quitting || (mg_int_t)requests >= g->keepalive_requests ||
@@ -125,6 +137,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
         if (ssl) {
             mg_ssl_close(ssl);
         }
+        mg_upstream_h2_conn_free(proto);
         close(fd);
         return;
     }
@@ -132,6 +145,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     if (kp == NULL) {
         kp = mg_calloc(sizeof(*kp));
         kp->group = g;
+        kp->log = srv->log;
         kp->hook.handler = ka_on_quit;
         mg_server_hook_add(srv, &kp->hook);
         g->pool_state = kp;
@@ -149,6 +163,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     idle_t *ic = mg_calloc(sizeof(*ic));
     ic->fd = fd;
     ic->ssl = ssl;
+    ic->proto = proto;
     ic->ssl_ctx = ssl ? SSL_get_SSL_CTX(ssl->ssl) : NULL;
     memcpy(&ic->sa, &peer->sockaddr, peer->socklen);
     ic->socklen = peer->socklen;
