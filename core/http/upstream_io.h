@@ -105,6 +105,7 @@ typedef struct {
 
 typedef struct mg_upstream_s mg_upstream_t;
 typedef struct mg_upstream_conn_s mg_upstream_conn_t;
+typedef struct mg_upstream_watch_s mg_upstream_watch_t;
 
 struct mg_upstream_s {
     mg_request_t *r;
@@ -432,14 +433,16 @@ mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_reque
 /* The keepalive pool (upstream_keepalive.c), usable by any user of upstream connections: an
  * idle connection to the peer's address (its requests so far and when it was made), or -1.
  * TLS connections are kept apart, by their client context: ssl_ctx NULL finds plain ones
- * only; a TLS one comes with its state in *ssl (NULL for plain). */
+ * only; a TLS one comes with its state in *ssl (NULL for plain). Its read watch comes in
+ * *watch, still registered, with no handler. */
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                               struct ssl_ctx_st *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
-                              mg_msec_t *created);
-/* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL), or close it (the
- * pool full of more recent ones, keepalive_requests or keepalive_time reached, the server
- * quitting). */
+                              mg_msec_t *created, mg_upstream_watch_t **watch);
+/* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL; watch its read
+ * watch or NULL, owned by the pool from now on), or close it (the pool full of more recent
+ * ones, keepalive_requests or keepalive_time reached, the server quitting). */
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created);
+                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
+                               mg_upstream_watch_t *watch);
 
 #endif
