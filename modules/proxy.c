@@ -286,6 +286,21 @@ static int hop_by_hop(mg_str_t lkey)
     return 0;
 }
 
+/* "KEY: VALUE\r\n" at p (room counted by the caller); memcpy, as printf's machinery cost a
+ * sixth of a proxied request's instructions. The safe_* checks took NUL out already. */
+static char *put_header(char *p, mg_str_t key, mg_str_t value)
+{
+    memcpy(p, key.data, key.len);
+    p += key.len;
+    *p++ = ':';
+    *p++ = ' ';
+    memcpy(p, value.data, value.len);
+    p += value.len;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
 /* The head is built before the body is read (the client's header lines live in the
  * connection buffer, which reading the body reuses); the Content-Length line is put in at
  * start_request, when the body's length is known. */
@@ -332,8 +347,13 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         }
     }
     char *buf = mg_pnalloc(r->pool, len), *p = buf;
-    p = mg_sprintf_end(p, buf + len, "%.*s %.*s HTTP/1.%d\r\n", (int)method.len, method.data,
-                       (int)uri.len, uri.data, plcf->http_version == 11 ? 1 : 0);
+    memcpy(p, method.data, method.len);
+    p += method.len;
+    *p++ = ' ';
+    memcpy(p, uri.data, uri.len);
+    p += uri.len;
+    memcpy(p, plcf->http_version == 11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n", 11);
+    p += 11;
     for (size_t i = 0; i < nh; i++) {
         if (ph[i].body_length) {
             ctx->cl_at = (size_t)(p - buf);
@@ -343,8 +363,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         if (vals[i].len == 0) {
             continue;
         }
-        p = mg_sprintf_end(p, buf + len, "%.*s: %.*s\r\n", (int)ph[i].key.len, ph[i].key.data,
-                           (int)vals[i].len, vals[i].data);
+        p = put_header(p, ph[i].key, vals[i]);
     }
     if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
@@ -363,11 +382,11 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
                     continue;
                 }
             }
-            p = mg_sprintf_end(p, buf + len, "%.*s: %.*s\r\n", (int)h[i].key.len, h[i].key.data,
-                               (int)h[i].value.len, h[i].value.data);
+            p = put_header(p, h[i].key, h[i].value);
         }
     }
-    p = mg_sprintf_end(p, buf + len, "\r\n");
+    *p++ = '\r';
+    *p++ = '\n';
     ctx->head = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
     return MG_OK;
 }

@@ -98,6 +98,10 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
 
 /* Wait for a request head (the connection's start once TLS is up, or on plain HTTP). */
 void mg_http_wait_request_start(mg_connection_t *c);
+/* A request's reader (its body) is done with the client connection: reading stays on, and
+ * the next report while the request runs turns it off, so the common request costs no
+ * epoll_ctl. Not for h2 streams. */
+void mg_http_conn_reader_done(mg_connection_t *c);
 /* HTTPS (ssl.c): take over a new connection on a "listen ... ssl" address; a request head's
  * checks (plain HTTP -> 497, client certificate -> 495/496, 421): MG_OK or finalized; the
  * contexts of every server; an address's TLS ("ssl on" in its default server too) and the

@@ -11,9 +11,28 @@
 #include "ssl.h"
 #include "upstream_io.h"
 
+/* An upstream connection's read watch, malloc'ed: its persistent EV_READ event is added once
+ * and moves with the fd between requests and the keepalive pool, so a request on a pooled
+ * connection costs no epoll_ctl (nginx keeps its upstream connections registered
+ * edge-triggered for their life). Reading off only forgets the handler: a report that comes
+ * while nobody reads takes the event off then, as level-triggered it would repeat. */
+struct mg_upstream_watch_s {
+    struct event ev;
+    event_callback_fn handler; /* NULL: nobody reads */
+    void *arg;
+    unsigned added : 1;
+};
+
+/* A watch for fd, not added yet. */
+mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd);
+/* handler(fd, what, arg) on each read report from now on; adds the event if it is off. */
+void mg_upstream_watch_want(mg_upstream_watch_t *w, event_callback_fn handler, void *arg);
+/* Frees w and takes its event off: before the fd is closed. NULL is a no-op. */
+void mg_upstream_watch_free(mg_upstream_watch_t *w);
+
 struct mg_upstream_conn_s {
     int fd;
-    struct event rev;   /* persistent while reading */
+    mg_upstream_watch_t *watch; /* the read side (reading: a handler is set) */
     struct event wev;   /* one-shot */
     struct event tev;   /* the deadline */
     mg_upstream_peer_t *peer;

@@ -36,20 +36,54 @@ static void ev_read(evutil_socket_t fd, short what, void *arg);
 static void ev_write(evutil_socket_t fd, short what, void *arg);
 static void ev_timer(evutil_socket_t fd, short what, void *arg);
 
+static void watch_event(evutil_socket_t fd, short what, void *arg)
+{
+    mg_upstream_watch_t *w = arg;
+    if (w->handler) {
+        w->handler(fd, what, w->arg); /* may free w */
+        return;
+    }
+    event_del(&w->ev);
+    w->added = 0;
+}
+
+mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd)
+{
+    mg_upstream_watch_t *w = mg_calloc(sizeof(*w));
+    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, watch_event, w);
+    return w;
+}
+
+void mg_upstream_watch_want(mg_upstream_watch_t *w, event_callback_fn handler, void *arg)
+{
+    w->handler = handler;
+    w->arg = arg;
+    if (!w->added) {
+        event_add(&w->ev, NULL);
+        w->added = 1;
+    }
+}
+
+void mg_upstream_watch_free(mg_upstream_watch_t *w)
+{
+    if (w) {
+        event_del(&w->ev);
+        free(w);
+    }
+}
+
 void mg_upstream_conn_read_on(mg_upstream_t *u)
 {
     if (!u->conn->reading) {
         u->conn->reading = 1;
-        event_add(&u->conn->rev, NULL);
+        mg_upstream_watch_want(u->conn->watch, ev_read, u);
     }
 }
 
 void mg_upstream_conn_read_off(mg_upstream_t *u)
 {
-    if (u->conn->reading) {
-        u->conn->reading = 0;
-        event_del(&u->conn->rev);
-    }
+    u->conn->reading = 0;
+    u->conn->watch->handler = NULL; /* the event stays until a report nobody wants */
 }
 
 void mg_upstream_conn_write_on(mg_upstream_t *u)
@@ -83,9 +117,7 @@ void mg_upstream_conn_timer_del(mg_upstream_t *u)
 
 static void conn_events_off(mg_upstream_conn_t *uc)
 {
-    if (uc->reading) {
-        event_del(&uc->rev);
-    }
+    uc->watch->handler = NULL;
     if (uc->writing) {
         event_del(&uc->wev);
     }
@@ -95,12 +127,13 @@ static void conn_events_off(mg_upstream_conn_t *uc)
     uc->reading = uc->writing = uc->timer = 0;
 }
 
-static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer)
+static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer,
+                                    mg_upstream_watch_t *watch)
 {
     mg_upstream_conn_t *uc = mg_pcalloc(u->r->pool, sizeof(*uc));
     uc->fd = fd;
     uc->peer = peer;
-    event_assign(&uc->rev, ubase(u), fd, EV_READ | EV_PERSIST, ev_read, u);
+    uc->watch = watch ? watch : mg_upstream_watch_new(ubase(u), fd);
     event_assign(&uc->wev, ubase(u), fd, EV_WRITE, ev_write, u);
     evtimer_assign(&uc->tev, ubase(u), ev_timer, u);
     return uc;
@@ -122,8 +155,9 @@ static void conn_release(mg_upstream_t *u, int keep)
             uc->ssl->save_session = NULL; /* while idle, nobody's */
         }
         mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->ssl, uc->requests,
-                                  uc->created, uc->proto);
+                                  uc->created, uc->proto, uc->watch);
     } else {
+        mg_upstream_watch_free(uc->watch);
         mg_upstream_h2_conn_free(uc->proto);
         if (uc->ssl) {
             mg_ssl_close(uc->ssl);
@@ -518,12 +552,13 @@ static void connect_try(mg_upstream_t *u)
     mg_msec_t created = 0;
     mg_ssl_conn_t *ssl = NULL;
     void *proto = NULL;
+    mg_upstream_watch_t *watch = NULL;
     int fd = u->group && !u->ssl_certificate.len
                  ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests,
-                                             &created, u->driver != NULL, &proto)
+                                             &created, u->driver != NULL, &proto, &watch)
                  : -1;
     if (fd >= 0) {
-        u->conn = conn_new(u, fd, peer);
+        u->conn = conn_new(u, fd, peer, watch);
         u->conn->ssl = ssl;
         u->conn->proto = proto;
         if (ssl && u->ssl_session_reuse && u->single == NULL) {
@@ -543,7 +578,7 @@ static void connect_try(mg_upstream_t *u)
         mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
         return;
     }
-    u->conn = conn_new(u, fd, peer);
+    u->conn = conn_new(u, fd, peer, NULL);
     u->conn->requests = 1;
     u->conn->created = mg_now.monotonic;
     if (peer->sockaddr.ss_family != AF_UNIX) {

@@ -3,6 +3,7 @@
  * address (TLS ones apart, by client context, with their TLS state); closed on data or EOF
  * while idle, keepalive_timeout, keepalive_time, a full pool
  * (the least recently used goes), when the worker stops serving, and with their generation.
+ * A connection's read watch stays registered in the pool and goes with it to the next request.
  */
 #include <unistd.h>
 
@@ -27,16 +28,18 @@ struct idle_s {
     socklen_t socklen;
     mg_uint_t requests;
     mg_msec_t created;      /* when the connection was made, for keepalive_time */
-    struct event ev, tev;
+    mg_upstream_watch_t *watch; /* data or EOF: close */
+    struct event tev;
     ka_pool_t *pool;
     idle_t *next, **prevp;
 };
 
-/* Take ic out of its pool and free it; returns its fd, still open. */
-static int idle_unlink(idle_t *ic)
+/* Take ic out of its pool and free it; returns its fd, still open, and its watch, still
+ * registered. */
+static int idle_unlink(idle_t *ic, mg_upstream_watch_t **watch)
 {
     int fd = ic->fd;
-    event_del(&ic->ev);
+    *watch = ic->watch;
     evtimer_del(&ic->tev);
     *ic->prevp = ic->next;
     if (ic->next) {
@@ -51,7 +54,9 @@ static void idle_close(idle_t *ic)
 {
     mg_ssl_conn_t *sc = ic->ssl;
     void *proto = ic->proto;
-    int fd = idle_unlink(ic);
+    mg_upstream_watch_t *w;
+    int fd = idle_unlink(ic, &w);
+    mg_upstream_watch_free(w);
     mg_upstream_h2_conn_free(proto);
     if (sc) {
         mg_ssl_close(sc); /* close_notify, as nginx's keepalive close */
@@ -64,8 +69,8 @@ static void idle_event(evutil_socket_t fd, short what, void *arg)
     idle_t *ic = arg;
     if ((what & EV_READ) && ic->proto &&
         mg_upstream_h2_idle(ic->proto, (int)fd, ic->ssl, ic->pool->log)) {
-        /* HTTP/2 frames between requests (a PING, SETTINGS) were answered: still idle */
-        event_add(&ic->ev, NULL);
+        /* HTTP/2 frames between requests (a PING, SETTINGS) were answered: still idle (the
+         * watch stays) */
         return;
     }
     idle_close(ic); /* data or EOF on an idle connection, or keepalive_timeout: close it */
@@ -97,7 +102,7 @@ static void ka_pool_free(void *data)
 
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                               SSL_CTX *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
-                              mg_msec_t *created, int h2, void **proto)
+                              mg_msec_t *created, int h2, void **proto, mg_upstream_watch_t **watch)
 {
     *ssl = NULL;
     *proto = NULL;
@@ -121,7 +126,9 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
             *proto = ic->proto;
             *requests = ic->requests;
             *created = ic->created;
-            return idle_unlink(ic);
+            int fd = idle_unlink(ic, watch);
+            (*watch)->handler = NULL; /* the taker's, as soon as it reads */
+            return fd;
         }
     }
     return -1;
@@ -129,11 +136,12 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
 
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                                int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
-                               void *proto)
+                               void *proto, mg_upstream_watch_t *watch)
 {
     mg_server_t *srv = r->connection->server;
     if (g->keepalive <= 0 || srv->quitting || (mg_int_t)requests >= g->keepalive_requests ||
         mg_now.monotonic - created >= g->keepalive_time) {
+        mg_upstream_watch_free(watch);
         if (ssl) {
             mg_ssl_close(ssl);
         }
@@ -177,8 +185,8 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     }
     kp->head = ic;
     kp->n++;
-    event_assign(&ic->ev, srv->base, fd, EV_READ, idle_event, ic);
-    event_add(&ic->ev, NULL);
+    ic->watch = watch ? watch : mg_upstream_watch_new(srv->base, fd);
+    mg_upstream_watch_want(ic->watch, idle_event, ic);
     evtimer_assign(&ic->tev, srv->base, idle_event, ic);
     struct timeval tv = { (time_t)(g->keepalive_timeout / 1000),
                           (suseconds_t)(g->keepalive_timeout % 1000) * 1000 };
