@@ -377,7 +377,7 @@ static int lua_eof(lua_State *L)
 static int do_exit(lua_State *L, mg_int_t code)
 {
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    if (mg_lua_cur.phase & MG_LUA_HEADER_FILTER) {
+    if (mg_lua_cur.phase & (MG_LUA_HEADER_FILTER | MG_LUA_BALANCER)) {
         if (ctx) {
             ctx->exited = 1;
             ctx->exit_code = code;
@@ -395,7 +395,7 @@ static int do_exit(lua_State *L, mg_int_t code)
 static int lua_exit(lua_State *L)
 {
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_HEADER_FILTER |
-                              MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE);
+                              MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE | MG_LUA_BALANCER);
     mg_int_t code = (mg_int_t)luaL_checkinteger(L, 1);
     return do_exit(L, code);
 }

@@ -286,7 +286,7 @@ int mg_upstream_can_retry(mg_upstream_t *u, mg_uint_t ft)
     }
     /* the group's limit (peers not "down"); the balancer also answers MG_BUSY when all
      * were tried */
-    mg_uint_t max = u->group ? u->group->max_tries : 1;
+    mg_uint_t max = u->pick.max_tries ? u->pick.max_tries : u->group ? u->group->max_tries : 1;
     if (max == 0 && u->group) {
         max = u->group->peers.nelts + u->group->backup.nelts;
     }
@@ -476,10 +476,25 @@ static void connect_try(mg_upstream_t *u)
         peer = u->single;
         u->pick.peer = peer;
     } else {
+        r->connection->log.action = "connecting to upstream";
         mg_int_t rc = u->group->balancer->get_peer(&u->pick);
+        if (rc == MG_ERROR) {
+            u->pick.peer = NULL;
+            mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+        if (rc == MG_DECLINED) {
+            /* the balancer's code gave up on this try (ngx.exit(ngx.DECLINED)) */
+            u->pick.peer = NULL;
+            u->tries++;
+            mg_upstream_state_t *st = push_state(u);
+            st->addr = u->group->name;
+            st->start = mg_now.monotonic;
+            mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+            return;
+        }
         if (rc != MG_OK || u->pick.peer == NULL) {
             u->pick.peer = NULL;
-            r->connection->log.action = "connecting to upstream";
             mg_upstream_state_t *st = push_state(u);
             st->addr = u->group->name;
             st->status = MG_HTTP_BAD_GATEWAY;

@@ -56,7 +56,9 @@ typedef struct {
     /* Per request: set pick->data. */
     mg_int_t (*init_request)(mg_request_t *r, mg_upstream_pick_t *pick);
     /* MG_OK with pick->peer set, or MG_BUSY when every peer is down or already tried
-     * (the engine answers 502 with nginx's "no live upstreams" log line). */
+     * (the engine answers 502 with nginx's "no live upstreams" log line); a balancer that
+     * runs code (balancer_by_lua) may also answer MG_ERROR (500, logged already) or
+     * MG_DECLINED (this try failed: next upstream or 502). */
     mg_int_t (*get_peer)(mg_upstream_pick_t *pick);
     void (*free_peer)(mg_upstream_pick_t *pick, int outcome);
 } mg_upstream_balancer_t;
@@ -100,6 +102,8 @@ struct mg_upstream_pick_s {
     mg_uint_t tries;          /* how many peers were tried so far */
     unsigned char *tried;     /* bitmap over peers then backup peers */
     void *data;               /* balancer's request state */
+    mg_uint_t max_tries;      /* the request's own limit on tries (balancer_by_lua's
+                                 set_more_tries); 0: the group's max_tries */
 };
 
 /* The group a proxy_pass (or later a Lua balancer) names, at configuration time: an upstream{}
