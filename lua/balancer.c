@@ -24,12 +24,11 @@ typedef struct {
     unsigned has_peer : 1;    /* ... named during this try's code */
     unsigned conf_copied : 1; /* set_timeouts gave the request its own upstream conf */
     int last_state;           /* the last finished try's outcome (MG_PEER_*), -1: none */
+    unsigned saved_phase;     /* the request's Lua phase before the code ran */
+    mg_upstream_pick_t *pick;
     mg_uint_t last_status;
     char name[INET6_ADDRSTRLEN + 8 + sizeof(((struct sockaddr_un *)0)->sun_path)];
 } lb_data_t;
-
-/* The try whose code runs now (the code cannot yield, so there is one at a time). */
-static mg_upstream_pick_t *running;
 
 /* ---- the balancer ---- */
 
@@ -50,21 +49,19 @@ static mg_int_t lb_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
     return rc;
 }
 
-static mg_int_t lb_get_peer(mg_upstream_pick_t *pick)
+/* The code's end: what get_peer answers. */
+static mg_int_t code_outcome(mg_upstream_pick_t *pick, mg_lua_ctx_t *ctx, int how)
 {
-    mg_request_t *r = pick->r;
     lb_data_t *d = pick->data;
-    mg_lua_main_conf_t *lmcf = mg_http_get_main_conf(r, mg_lua_module);
-    d->has_peer = 0;
-    mg_upstream_pick_t *saved = running;
-    running = pick;
-    mg_int_t rc = mg_lua_call(lmcf, r, pick->group->balancer_conf, MG_LUA_BALANCER, 0, 0);
-    running = saved;
-    if (rc == MG_ERROR) {
+    ctx->finished = NULL;
+    ctx->owner = NULL;
+    ctx->phase = d->saved_phase;
+    if (how == MG_LUA_CO_ERROR) {
         return MG_ERROR;
     }
-    if (rc == MG_DONE) {
-        mg_int_t code = mg_lua_get_ctx(r)->exit_code;
+    if (how == MG_LUA_CO_EXIT) {
+        mg_int_t code = ctx->exit_code;
+        ctx->exited = 0;
         if (code == MG_DECLINED || code == MG_BUSY) {
             return code;
         }
@@ -78,6 +75,41 @@ static mg_int_t lb_get_peer(mg_upstream_pick_t *pick)
         return MG_OK;
     }
     return mg_upstream_rr_get_peer(pick);
+}
+
+/* The code waited (a name being resolved) and ended now: the engine goes on. */
+static void code_finished(mg_lua_ctx_t *ctx, int how)
+{
+    mg_upstream_pick_t *pick = ((lb_data_t *)ctx->owner)->pick;
+    mg_upstream_peer_ready(pick, code_outcome(pick, ctx, how));
+}
+
+/* The code runs in a coroutine of the request so that set_current_peer may wait for the
+ * resolver; the phase check keeps everything else that would yield out, as in OpenResty. */
+static mg_int_t lb_get_peer(mg_upstream_pick_t *pick)
+{
+    mg_request_t *r = pick->r;
+    lb_data_t *d = pick->data;
+    mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    d->has_peer = 0;
+    d->pick = pick;
+    d->saved_phase = ctx->phase;
+    ctx->phase = MG_LUA_BALANCER;
+    ctx->exited = 0;
+    ctx->entry_done = 0;
+    mg_lua_co_t *co = mg_lua_co_new(ctx, MG_LUA_KIND_ENTRY);
+    if (mg_lua_code_push(co->L, r, pick->group->balancer_conf, llcf->code_cache) != MG_OK) {
+        ctx->phase = d->saved_phase;
+        return MG_ERROR;
+    }
+    ctx->finished = code_finished;
+    ctx->owner = d;
+    int how = mg_lua_sched_run(co, 0);
+    if (how == MG_LUA_CO_WAIT) {
+        return MG_AGAIN;
+    }
+    return code_outcome(pick, ctx, how);
 }
 
 static void lb_free_peer(mg_upstream_pick_t *pick, int outcome)
@@ -148,8 +180,8 @@ static mg_upstream_pick_t *current(lua_State *L, const char **err)
         mg_lua_check_phase(L, MG_LUA_BALANCER); /* docgen */
     }
     mg_request_t *r = mg_lua_request(L);
-    if (running && running->r == r && mg_lua_cur.phase == MG_LUA_BALANCER) {
-        return running;
+    if (mg_lua_cur.phase == MG_LUA_BALANCER && r->upstream) {
+        return &r->upstream->pick; /* the try whose code runs */
     }
     *err = r->upstream ? "API disabled in the current context" : "no upstream found";
     return NULL;
@@ -346,6 +378,25 @@ static int lb_set_timeouts(lua_State *L)
     return 1;
 }
 
+/* set_current_peer with a name only the resolver knows: resolved first (the code waits), then
+ * the C function with the address; an unknown name is nil and the resolver's message. */
+static const char wrapper[] = "local raw, need, resolve = ...\n"
+                              "local type, match, get_phase = type, string.match, ngx.get_phase\n"
+                              "return function(host, port, ...)\n"
+                              "    if type(host) == 'string' and get_phase() == 'balancer' then\n"
+                              "        local name, p = match(host, '^([^:%[%]/]+):(%d+)$')\n"
+                              "        local h = name or host\n"
+                              "        if need(h) then\n"
+                              "            local addr, err = resolve(h)\n"
+                              "            if not addr then\n"
+                              "                return nil, err\n"
+                              "            end\n"
+                              "            return raw(addr, p or port, ...)\n"
+                              "        end\n"
+                              "    end\n"
+                              "    return raw(host, port, ...)\n"
+                              "end\n";
+
 static int open_balancer(lua_State *L)
 {
     static const luaL_Reg fns[] = {
@@ -357,6 +408,14 @@ static int open_balancer(lua_State *L)
     };
     lua_newtable(L);
     luaL_register(L, NULL, fns);
+    if (luaL_loadbuffer(L, wrapper, sizeof(wrapper) - 1, "=ngx.balancer") != 0) {
+        return lua_error(L);
+    }
+    lua_pushcfunction(L, lb_set_current_peer);
+    lua_pushcfunction(L, mg_lua_socket_need_resolve);
+    lua_pushcfunction(L, mg_lua_socket_resolve);
+    lua_call(L, 3, 1);
+    lua_setfield(L, -2, "set_current_peer");
     lua_pushliteral(L, "0.1.25");
     lua_setfield(L, -2, "version");
     return 1;

@@ -264,7 +264,9 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 next = thread_ended(ctx, co, &nargs);
             } else {
                 mg_lua_log_error(ctx->lmcf->L, co->L, ctx_log(ctx),
-                                 "lua entry thread aborted: runtime error: ");
+                                 ctx->phase == MG_LUA_BALANCER
+                                     ? "failed to run balancer_by_lua*: "
+                                     : "lua entry thread aborted: runtime error: ");
                 kill_all(ctx);
                 return MG_LUA_CO_ERROR;
             }

@@ -377,7 +377,7 @@ static int lua_eof(lua_State *L)
 static int do_exit(lua_State *L, mg_int_t code)
 {
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    if (mg_lua_cur.phase & (MG_LUA_HEADER_FILTER | MG_LUA_BALANCER)) {
+    if (mg_lua_cur.phase & MG_LUA_HEADER_FILTER) {
         if (ctx) {
             ctx->exited = 1;
             ctx->exit_code = code;

@@ -2,7 +2,9 @@
 # every try with the request's ngx.var and ngx.ctx; set_current_peer (IP, ip:port, [v6],
 # unix:), set_more_tries (and its limit), get_last_failure, set_timeouts; a try without a
 # peer goes to the "server" lines (round robin); a Lua error or ngx.exit(500) is a 500;
-# APIs that would yield are disabled there.
+# APIs that would yield are disabled there. moongate resolves a host name through the
+# location's resolver (the code waits for the answer; nginx says "no host allowed"), and
+# localhost or /etc/hosts names without one.
 #
 #   prove -I t/lib t/435-lua-balancer.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/435-lua-balancer.t
@@ -11,6 +13,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
+use Test::MoongateDNS;
 
 backend(a => 'echo');
 backend(b => 'counting');
@@ -18,6 +21,11 @@ backend(slow => 'echo', delay => 2);
 backend(gone => 'refused');
 backend(u => 'echo', unix => 1);
 backend(e500 => 'echo', status => 500);
+
+dns_start(
+    'a.test'    => { a => ['127.0.0.1'] },
+    'slow.test' => { drop => 1 },
+);
 
 run_tests();
 
@@ -477,3 +485,80 @@ truenilno upstream found
 truenilno upstream found
 truenilnilno upstream found
 truefalseno upstream found
+
+
+
+=== TEST 20: a host name is resolved through the resolver; an unknown one is nil, err
+--- http_config
+    upstream backend {
+        server 127.0.0.1:$TEST_NGINX_GONE_PORT;
+        balancer_by_lua_block {
+            local b = require "ngx.balancer"
+            local ok, err = b.set_current_peer("nosuch.test", 80)
+            ngx.log(ngx.WARN, "unknown: ", tostring(ok), " ", err)
+            ngx.log(ngx.WARN, "ctx still: ", ngx.ctx.who)
+            assert(b.set_current_peer("a.test", $TEST_NGINX_A_PORT))
+        }
+    }
+--- config
+    location /t {
+        resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+        access_by_lua_block { ngx.ctx.who = "access" }
+        add_header X-Addr $upstream_addr;
+        proxy_pass http://backend;
+    }
+--- request
+GET /t
+--- response_headers eval
+"X-Addr: 127.0.0.1:$Test::MoongateBackend::Port{a}\nX-Backend: a"
+--- error_log
+unknown: nil nosuch.test could not be resolved (3: Host not found)
+ctx still: access
+--- moongate_only
+
+
+
+=== TEST 21: "name:port", and a resolver that does not answer: resolver_timeout, nil, err
+--- http_config
+    upstream backend {
+        server 127.0.0.1:$TEST_NGINX_GONE_PORT;
+        balancer_by_lua_block {
+            local b = require "ngx.balancer"
+            local ok, err = b.set_current_peer("slow.test:80")
+            ngx.log(ngx.WARN, "slow: ", tostring(ok), " ", err)
+            assert(b.set_current_peer("a.test:$TEST_NGINX_B_PORT"))
+        }
+    }
+--- config
+    location /t {
+        resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+        resolver_timeout 300ms;
+        proxy_pass http://backend;
+    }
+--- request
+GET /t
+--- response_body_like: \Ab conn=\d+ req=1\n\z
+--- error_log
+slow: nil slow.test could not be resolved (110: Operation timed out)
+--- moongate_only
+
+
+
+=== TEST 22: localhost without a resolver
+--- http_config
+    upstream backend {
+        server 127.0.0.1:$TEST_NGINX_GONE_PORT;
+        balancer_by_lua_block {
+            local b = require "ngx.balancer"
+            assert(b.set_current_peer("localhost", $TEST_NGINX_A_PORT))
+        }
+    }
+--- config
+    location /t {
+        proxy_pass http://backend;
+    }
+--- request
+GET /t
+--- response_headers
+X-Backend: a
+--- moongate_only

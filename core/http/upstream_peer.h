@@ -58,7 +58,8 @@ typedef struct {
     /* MG_OK with pick->peer set, or MG_BUSY when every peer is down or already tried
      * (the engine answers 502 with nginx's "no live upstreams" log line); a balancer that
      * runs code (balancer_by_lua) may also answer MG_ERROR (500, logged already) or
-     * MG_DECLINED (this try failed: next upstream or 502). */
+     * MG_DECLINED (this try failed: next upstream or 502), or MG_AGAIN: it waits (its code
+     * resolves a name) and calls mg_upstream_peer_ready with its answer from the loop. */
     mg_int_t (*get_peer)(mg_upstream_pick_t *pick);
     void (*free_peer)(mg_upstream_pick_t *pick, int outcome);
 } mg_upstream_balancer_t;
@@ -119,6 +120,11 @@ mg_upstream_group_t *mg_upstream_group_ref(mg_conf_t *cf, mg_str_t host_port, in
 mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name);
 /* The same in the upstream module's main conf of a layer (stream{} has its own). */
 mg_upstream_group_t *mg_upstream_group_in(void *main_conf, mg_str_t name);
+
+/* A balancer that answered MG_AGAIN: what get_peer would have answered (the engine goes on
+ * with the try, or ends it as for that answer). Nothing happens when the request's exchange
+ * ended meanwhile. */
+void mg_upstream_peer_ready(mg_upstream_pick_t *pick, mg_int_t rc);
 
 /* The round-robin balancer is the default and the base others fall back to. */
 extern const mg_upstream_balancer_t mg_upstream_round_robin;
