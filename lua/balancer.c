@@ -19,12 +19,14 @@
 mg_module_t mg_lua_balancer_module;
 
 typedef struct {
-    mg_upstream_rr_data_t rr; /* first: round robin's state, for tries without a Lua peer */
-    mg_upstream_peer_t peer;  /* the peer set_current_peer named for this try */
-    unsigned has_peer : 1;    /* ... named during this try's code */
-    unsigned conf_copied : 1; /* set_timeouts gave the request its own upstream conf */
-    int last_state;           /* the last finished try's outcome (MG_PEER_*), -1: none */
-    unsigned saved_phase;     /* the request's Lua phase before the code ran */
+    mg_upstream_rr_data_t rr;   /* first: round robin's state, for tries without a Lua peer */
+    mg_upstream_peer_t peer;    /* the peer set_current_peer named for this try */
+    unsigned has_peer : 1;      /* ... named during this try's code */
+    unsigned conf_copied : 1;   /* set_timeouts gave the request its own upstream conf */
+    int last_state;             /* the last finished try's outcome (MG_PEER_*), -1: none */
+    unsigned saved_phase;       /* the request's Lua phase before the code ran */
+    mg_int_t pool_size;         /* set_current_peer's pool_size option, for enable_keepalive */
+    mg_upstream_keepalive_t ka; /* enable_keepalive's, for this try's connection */
     mg_upstream_pick_t *pick;
     mg_uint_t last_status;
     char name[INET6_ADDRSTRLEN + 8 + sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -94,6 +96,7 @@ static mg_int_t lb_get_peer(mg_upstream_pick_t *pick)
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
     d->has_peer = 0;
     d->pick = pick;
+    pick->keepalive = NULL;
     d->saved_phase = ctx->phase;
     ctx->phase = MG_LUA_BALANCER;
     ctx->exited = 0;
@@ -228,6 +231,17 @@ static int lb_set_current_peer(lua_State *L)
             namelen = (size_t)(colon - buf);
         }
     }
+    mg_int_t pool_size = 30;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "pool_size");
+        if (!lua_isnil(L, -1)) {
+            if (lua_type(L, -1) != LUA_TNUMBER || lua_tointeger(L, -1) <= 0) {
+                return luaL_error(L, "bad option 'pool_size' to 'set_current_peer' (expected > 0)");
+            }
+            pool_size = lua_tointeger(L, -1);
+        }
+        lua_pop(L, 1);
+    }
     mg_upstream_peer_t *peer = &d->peer;
     memset(peer, 0, sizeof(*peer));
     int top = lua_gettop(L);
@@ -274,6 +288,7 @@ static int lb_set_current_peer(lua_State *L)
     peer->server = peer->name;
     peer->weight = 1;
     d->has_peer = 1;
+    d->pool_size = pool_size;
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -325,6 +340,66 @@ static int lb_get_last_failure(lua_State *L)
     lua_pushstring(L, d->last_state == MG_PEER_NEXT ? "next" : "failed");
     lua_pushinteger(L, (lua_Integer)d->last_status);
     return 2;
+}
+
+/* enable_keepalive(idle_timeout?, max_requests?): this try's connection goes to the group's
+ * pool once the response is read (60 s idle, 100 requests by default; 0: no limit), keyed by
+ * the peer's address as the keepalive directive's are */
+static int lb_enable_keepalive(lua_State *L)
+{
+    lua_Number timeout = 60;
+    lua_Integer requests = 100;
+    if (!lua_isnoneornil(L, 1)) {
+        if (lua_type(L, 1) != LUA_TNUMBER) {
+            return luaL_error(L, "bad argument #1 to 'enable_keepalive' (number expected, got %s)",
+                              luaL_typename(L, 1));
+        }
+        timeout = lua_tonumber(L, 1);
+        if (timeout < 0) {
+            return luaL_error(L, "bad argument #1 to 'enable_keepalive' (expected >= 0)");
+        }
+    }
+    if (!lua_isnoneornil(L, 2)) {
+        if (lua_type(L, 2) != LUA_TNUMBER) {
+            return luaL_error(L, "bad argument #2 to 'enable_keepalive' (number expected, got %s)",
+                              luaL_typename(L, 2));
+        }
+        requests = lua_tointeger(L, 2);
+        if (requests < 0) {
+            return luaL_error(L, "bad argument #2 to 'enable_keepalive' (expected >= 0)");
+        }
+    }
+    const char *err;
+    mg_upstream_pick_t *pick = current(L, &err);
+    if (pick == NULL) {
+        return fail(L, err);
+    }
+    lb_data_t *d = pick->data;
+    if (!d->has_peer) {
+        return fail(L, "no current peer set");
+    }
+    d->ka.size = d->pool_size;
+    d->ka.requests = (mg_int_t)requests;
+    d->ka.timeout = (mg_msec_t)(timeout * 1000);
+    pick->keepalive = &d->ka;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* recreate_request(): the request for the upstream made again (ngx.var changes since) */
+static int lb_recreate_request(lua_State *L)
+{
+    const char *err;
+    mg_upstream_pick_t *pick = current(L, &err);
+    if (pick == NULL) {
+        return fail(L, err);
+    }
+    mg_upstream_t *u = pick->r->upstream;
+    if (u->recreate_request == NULL || u->recreate_request(u) != MG_OK) {
+        return fail(L, "failed to recreate the upstream request");
+    }
+    lua_pushboolean(L, 1);
+    return 1;
 }
 
 static mg_msec_t timeout_arg(lua_State *L, int i, const char *what)
@@ -404,6 +479,8 @@ static int open_balancer(lua_State *L)
         {"set_more_tries", lb_set_more_tries},
         {"get_last_failure", lb_get_last_failure},
         {"set_timeouts", lb_set_timeouts},
+        {"recreate_request", lb_recreate_request},
+        {"enable_keepalive", lb_enable_keepalive},
         {NULL, NULL},
     };
     lua_newtable(L);

@@ -562,3 +562,89 @@ GET /t
 --- response_headers
 X-Backend: a
 --- moongate_only
+
+
+
+=== TEST 23: recreate_request: a header with a variable the balancer changes, per try
+--- http_config
+    upstream backend {
+        server 127.0.0.1:$TEST_NGINX_GONE_PORT;
+        balancer_by_lua_block {
+            local b = require "ngx.balancer"
+            ngx.ctx.n = (ngx.ctx.n or 0) + 1
+            ngx.var.try = "try-" .. ngx.ctx.n
+            if ngx.ctx.n == 1 then
+                b.set_more_tries(1)
+                assert(b.set_current_peer("127.0.0.1", $TEST_NGINX_GONE_PORT))
+            else
+                assert(b.recreate_request())
+                assert(b.set_current_peer("127.0.0.1", $TEST_NGINX_A_PORT))
+            end
+        }
+    }
+--- config
+    location /t {
+        set $try "none";
+        proxy_set_header X-Try $try;
+        proxy_pass http://backend;
+    }
+--- request
+POST /t
+hello
+--- response_body_like: \APOST /t HTTP/1\.0\n(.+\n)*X-Try: try-2\n(.+\n)*\nhello\z
+
+
+
+=== TEST 24: enable_keepalive pools the connection without a keepalive directive
+--- http_config
+    upstream backend {
+        server 127.0.0.1:$TEST_NGINX_GONE_PORT;
+        balancer_by_lua_block {
+            local b = require "ngx.balancer"
+            ngx.log(ngx.WARN, "before a peer: ", select(2, b.enable_keepalive()))
+            assert(b.set_current_peer("127.0.0.1", $TEST_NGINX_B_PORT, { pool_size = 2 }))
+            assert(b.enable_keepalive(10, tonumber(ngx.var.arg_max)))
+        }
+    }
+--- config
+    location /t {
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_pass http://backend;
+    }
+--- pipelined_requests eval
+["GET /t?max=3", "GET /t?max=3", "GET /t?max=3", "GET /t?max=3"]
+--- response_body_like eval
+[qr/\Ab conn=(\d+) req=1\n\z/, qr/\Ab conn=\d+ req=2\n\z/, qr/\Ab conn=\d+ req=3\n\z/,
+ qr/\Ab conn=\d+ req=1\n\z/]
+--- error_log
+before a peer: no current peer set
+--- moongate_only
+
+
+
+=== TEST 25: enable_keepalive's argument checks
+--- http_config
+    upstream backend {
+        server 127.0.0.1:$TEST_NGINX_GONE_PORT;
+        balancer_by_lua_block {
+            local b = require "ngx.balancer"
+            assert(b.set_current_peer("127.0.0.1", $TEST_NGINX_A_PORT))
+            ngx.log(ngx.WARN, "1: ", select(2, pcall(b.enable_keepalive, "x")))
+            ngx.log(ngx.WARN, "2: ", select(2, pcall(b.enable_keepalive, -1)))
+            ngx.log(ngx.WARN, "3: ", select(2, pcall(b.enable_keepalive, 1, -1)))
+        }
+    }
+--- config
+    location /t {
+        proxy_pass http://backend;
+    }
+--- request
+GET /t
+--- response_headers
+X-Backend: a
+--- error_log
+1: bad argument #1 to 'enable_keepalive' (number expected, got string)
+2: bad argument #1 to 'enable_keepalive' (expected >= 0)
+3: bad argument #2 to 'enable_keepalive' (expected >= 0)
+--- moongate_only

@@ -119,7 +119,7 @@ static void conn_release(mg_upstream_t *u, int keep)
             uc->ssl->save_session = NULL; /* while idle, nobody's */
         }
         mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->ssl, uc->requests,
-                                  uc->created);
+                                  uc->created, u->pick.keepalive);
     } else {
         if (uc->ssl) {
             mg_ssl_close(uc->ssl);

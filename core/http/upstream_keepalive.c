@@ -117,10 +117,15 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
 }
 
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created)
+                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
+                               const mg_upstream_keepalive_t *ka)
 {
     mg_server_t *srv = r->connection->server;
-    if (g->keepalive <= 0 || srv->quitting || (mg_int_t)requests >= g->keepalive_requests ||
+    mg_upstream_keepalive_t group = {g->keepalive, g->keepalive_requests, g->keepalive_timeout};
+    if (ka == NULL) {
+        ka = &group;
+    }
+    if (ka->size <= 0 || srv->quitting || (ka->requests && (mg_int_t)requests >= ka->requests) ||
         mg_now.monotonic - created >= g->keepalive_time) {
         if (ssl) {
             mg_ssl_close(ssl);
@@ -138,7 +143,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
         /* the group lives in its generation's pool: idle connections go with it */
         mg_pool_cleanup_add(r->connection->cycle->pool, ka_pool_free, kp);
     }
-    if (kp->n >= g->keepalive) {
+    if (kp->n >= ka->size) {
         /* the least recently used one makes room (the list's tail) */
         idle_t *last = kp->head;
         while (last->next) {
@@ -165,7 +170,9 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     event_assign(&ic->ev, srv->base, fd, EV_READ, idle_event, ic);
     event_add(&ic->ev, NULL);
     evtimer_assign(&ic->tev, srv->base, idle_event, ic);
-    struct timeval tv = { (time_t)(g->keepalive_timeout / 1000),
-                          (suseconds_t)(g->keepalive_timeout % 1000) * 1000 };
-    evtimer_add(&ic->tev, &tv);
+    if (ka->timeout || ka == &group) {
+        struct timeval tv = {(time_t)(ka->timeout / 1000),
+                             (suseconds_t)(ka->timeout % 1000) * 1000};
+        evtimer_add(&ic->tev, &tv);
+    }
 }

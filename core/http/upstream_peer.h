@@ -44,6 +44,14 @@ typedef struct mg_upstream_peer_s {
 typedef struct mg_upstream_group_s mg_upstream_group_t;
 typedef struct mg_upstream_pick_s mg_upstream_pick_t;
 
+/* A balancer's keepalive for a try's connection, in place of the group's keepalive
+ * directives (balancer_by_lua's enable_keepalive). */
+typedef struct {
+    mg_int_t size;     /* idle connections the group's pool keeps at most */
+    mg_int_t requests; /* requests a connection serves at most; 0: no limit */
+    mg_msec_t timeout; /* idle time at most; 0: no limit */
+} mg_upstream_keepalive_t;
+
 /* Outcome reported to free_peer. */
 #define MG_PEER_OK 0
 #define MG_PEER_FAILED 1   /* counts towards max_fails */
@@ -105,6 +113,8 @@ struct mg_upstream_pick_s {
     void *data;               /* balancer's request state */
     mg_uint_t max_tries;      /* the request's own limit on tries (balancer_by_lua's
                                  set_more_tries); 0: the group's max_tries */
+    const mg_upstream_keepalive_t *keepalive; /* the last try's, set by get_peer (NULL: the
+                                                 group's) */
 };
 
 /* The group a proxy_pass (or later a Lua balancer) names, at configuration time: an upstream{}
