@@ -89,6 +89,7 @@ void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
             event_free(co->sleep_ev);
         }
         mg_lua_socket_resolve_cancel(co);
+        mg_lua_sema_cancel(co);
         /* a thread that returned (status 0) can run a new function; one that failed or was
          * stopped in a yield cannot */
         if (co->kind == MG_LUA_KIND_ENTRY && lua_status(co->L) == 0 &&
@@ -137,6 +138,7 @@ static void kill_all(mg_lua_ctx_t *ctx)
             event_del(co->sleep_ev);
         }
         mg_lua_socket_resolve_cancel(co);
+        mg_lua_sema_cancel(co);
     }
 }
 
@@ -471,6 +473,7 @@ static int thread_kill(lua_State *L)
         event_del(t->sleep_ev);
     }
     mg_lua_socket_resolve_cancel(t);
+    mg_lua_sema_cancel(t);
     lua_pushinteger(L, 1);
     return 1;
 }
