@@ -114,8 +114,9 @@ struct mg_lua_co_s {
     mg_lua_co_t *waiter;     /* thread: who waits for it in ngx.thread.wait */
     mg_lua_co_t *next;       /* the context's list */
     struct event *sleep_ev;  /* ngx.sleep's timer (sleep.c) */
-    struct mg_resolve_s *resolve;  /* a cosocket's name being resolved (socket_resolve.c) */
-    struct sema_wait_s *sema_wait; /* its place in a semaphore's queue (semaphore.c) */
+    struct mg_resolve_s *resolve;     /* a cosocket's name being resolved (socket_resolve.c) */
+    struct sema_wait_s *sema_wait;    /* its place in a semaphore's queue (semaphore.c) */
+    struct mg_lua_pipe_op_s *pipe_op; /* the ngx.pipe stream or exit it waits for (pipe.c) */
     int kind;
     int status;
     unsigned spawning : 1;   /* thread: ngx.thread.spawn has not returned to the spawner */
@@ -339,6 +340,9 @@ void mg_lua_balancer_preload(lua_State *L);
 /* semaphore.c: require "ngx.semaphore"; a coroutine that goes leaves a semaphore's queue */
 void mg_lua_semaphore_preload(lua_State *L);
 void mg_lua_sema_cancel(mg_lua_co_t *co);
+/* pipe.c: require "ngx.pipe"; a coroutine that goes stops waiting for a process */
+void mg_lua_pipe_preload(lua_State *L);
+void mg_lua_pipe_cancel(mg_lua_co_t *co);
 /* resty_core.c: resty.core and resty.core.* (no-ops over the native API), loaded */
 void mg_lua_resty_core_preload(lua_State *L);
 /* regex.c: push require("ngx.re").opt, bound to this VM's regex state */

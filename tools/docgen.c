@@ -162,7 +162,7 @@ static const struct {
 };
 
 /* The modules `require` gives (lua-resty-core's ngx.*), listed after the ngx table. */
-static const char *lua_modules[] = {"ngx.balancer", "ngx.semaphore"};
+static const char *lua_modules[] = {"ngx.balancer", "ngx.pipe", "ngx.semaphore"};
 
 /* Names of the functions in the table on top of L ("ngx.say", "ngx.req.get_headers"), sorted,
  * recursing into sub-tables. */
