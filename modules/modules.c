@@ -80,6 +80,7 @@ extern mg_module_t mg_headers_more_module;
 extern mg_module_t mg_echo_module;
 extern mg_module_t mg_lua_module;
 extern mg_module_t mg_lua_ssl_module;
+extern mg_module_t mg_lua_balancer_module;
 extern mg_module_t mg_thread_pool_module;
 extern mg_module_t mg_stream_module;
 extern mg_module_t mg_stream_core_module;
@@ -159,6 +160,7 @@ mg_module_t *mg_modules[] = {
                            of their phases, log_by_lua before access_log; its filters see the
                            response before add_header, as nginx's addon filters do */
     &mg_lua_ssl_module, /* ssl_*_by_lua*: Lua code in the TLS handshake */
+    &mg_lua_balancer_module, /* balancer_by_lua* in upstream{}: after upstream (its block) */
     &mg_not_modified_module,
     &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */
     &mg_slice_module, /* first: its slices' heads are checked before anything else sees them */

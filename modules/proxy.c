@@ -462,6 +462,7 @@ static mg_int_t process_header(mg_upstream_t *u)
 /* ---- the handler ---- */
 
 static void proxy_start(mg_request_t *r);
+static void assemble(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx);
 
 static void proxy_resolved(mg_request_t *r, mg_upstream_group_t *g)
 {
@@ -475,7 +476,6 @@ static void proxy_start(mg_request_t *r)
 {
     proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);
     proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
-    mg_upstream_t *u = &ctx->u;
     if (ctx->resolve_host.len) {
         mg_int_t rc = mg_upstream_resolve(r, ctx->resolve_host, ctx->resolve_port, proxy_resolved);
         if (rc != MG_DONE) {
@@ -483,6 +483,28 @@ static void proxy_start(mg_request_t *r)
         }
         return;
     }
+    assemble(r, plcf, ctx);
+    ctx->started = 1;
+    mg_upstream_start(&ctx->u);
+}
+
+/* balancer_by_lua's recreate_request: the head made again (variables, Lua's changes) */
+static mg_int_t recreate(mg_upstream_t *u)
+{
+    mg_request_t *r = u->r;
+    proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
+    proxy_ctx_t *ctx = (proxy_ctx_t *)u;
+    if (create_request(r, plcf, ctx) != MG_OK) {
+        return MG_ERROR;
+    }
+    assemble(r, plcf, ctx);
+    return MG_OK;
+}
+
+/* u->request_bufs: the head with its Content-Length line, then the body */
+static void assemble(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
+{
+    mg_upstream_t *u = &ctx->u;
     int64_t body_len = -1;
     mg_buf_t *body = r->request_body ? r->request_body->bufs : NULL;
     int te_chunked = 0;
@@ -525,8 +547,6 @@ static void proxy_start(mg_request_t *r)
         }
     }
     u->request_bufs = head;
-    ctx->started = 1;
-    mg_upstream_start(&ctx->u);
 }
 
 static mg_int_t proxy_handler(mg_request_t *r)
@@ -542,6 +562,7 @@ static mg_int_t proxy_handler(mg_request_t *r)
     u->conf = &plcf->upstream;
     u->process_header = process_header;
     u->rewrite_redirect = rewrite_redirect;
+    u->recreate_request = recreate;
     mg_str_set(&u->schema, "http://");
     if (plcf->url_cv) {
         mg_int_t rc = eval_url(r, plcf, ctx);

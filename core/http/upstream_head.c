@@ -282,7 +282,7 @@ void mg_upstream_process_head(mg_upstream_t *u)
                      (status >= 100 && status < 200);
     int conn_close = conn && value_has_token(conn->value, "close");
     int conn_ka = conn && value_has_token(conn->value, "keep-alive");
-    u->keepalive = u->group && u->group->keepalive > 0 && !conn_close &&
+    u->keepalive = u->group && (u->group->keepalive > 0 || u->pick.keepalive) && !conn_close &&
                    (u->head.http_minor >= 1 || u->head.http_major > 1 || conn_ka) &&
                    (u->header_only || u->chunked_body || u->length >= 0) && status != 101;
 

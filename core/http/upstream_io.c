@@ -155,7 +155,7 @@ static void conn_release(mg_upstream_t *u, int keep)
             uc->ssl->save_session = NULL; /* while idle, nobody's */
         }
         mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->ssl, uc->requests,
-                                  uc->created, uc->proto, uc->watch);
+                                  uc->created, uc->proto, uc->watch, u->pick.keepalive);
     } else {
         mg_upstream_watch_free(uc->watch);
         mg_upstream_h2_conn_free(uc->proto);
@@ -324,7 +324,7 @@ int mg_upstream_can_retry(mg_upstream_t *u, mg_uint_t ft)
     }
     /* the group's limit (peers not "down"); the balancer also answers MG_BUSY when all
      * were tried */
-    mg_uint_t max = u->group ? u->group->max_tries : 1;
+    mg_uint_t max = u->pick.max_tries ? u->pick.max_tries : u->group ? u->group->max_tries : 1;
     if (max == 0 && u->group) {
         max = u->group->peers.nelts + u->group->backup.nelts;
     }
@@ -511,6 +511,39 @@ static mg_upstream_state_t *push_state(mg_upstream_t *u)
     return st;
 }
 
+/* What a balancer's get_peer answered other than a peer: 1 when the try ended here. */
+static int peer_failed(mg_upstream_t *u, mg_int_t rc)
+{
+    if (rc == MG_ERROR) {
+        u->pick.peer = NULL;
+        mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return 1;
+    }
+    if (rc == MG_DECLINED) {
+        /* the balancer's code gave up on this try (ngx.exit(ngx.DECLINED)) */
+        u->pick.peer = NULL;
+        u->tries++;
+        mg_upstream_state_t *st = push_state(u);
+        st->addr = u->group->name;
+        st->start = mg_now.monotonic;
+        mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+        return 1;
+    }
+    if (rc != MG_OK || u->pick.peer == NULL) {
+        u->pick.peer = NULL;
+        mg_upstream_state_t *st = push_state(u);
+        st->addr = u->group->name;
+        st->status = MG_HTTP_BAD_GATEWAY;
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "no live upstreams");
+        st->response_time = 0;
+        mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
+        return 1;
+    }
+    return 0;
+}
+
+static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer);
+
 static void connect_try(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -521,20 +554,31 @@ static void connect_try(mg_upstream_t *u)
         peer = u->single;
         u->pick.peer = peer;
     } else {
+        r->connection->log.action = "connecting to upstream";
         mg_int_t rc = u->group->balancer->get_peer(&u->pick);
-        if (rc != MG_OK || u->pick.peer == NULL) {
-            u->pick.peer = NULL;
-            r->connection->log.action = "connecting to upstream";
-            mg_upstream_state_t *st = push_state(u);
-            st->addr = u->group->name;
-            st->status = MG_HTTP_BAD_GATEWAY;
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "no live upstreams");
-            st->response_time = 0;
-            mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
+        if (rc == MG_AGAIN) {
+            return; /* the balancer calls mg_upstream_peer_ready */
+        }
+        if (peer_failed(u, rc)) {
             return;
         }
         peer = u->pick.peer;
     }
+    connect_peer(u, peer);
+}
+
+void mg_upstream_peer_ready(mg_upstream_pick_t *pick, mg_int_t rc)
+{
+    mg_upstream_t *u = pick->r->upstream;
+    if (u == NULL || u->done || peer_failed(u, rc)) {
+        return;
+    }
+    connect_peer(u, u->pick.peer);
+}
+
+static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
+{
+    mg_request_t *r = u->r;
     u->tries++;
     mg_upstream_state_t *st = push_state(u);
     st->addr = peer->name;

@@ -174,6 +174,9 @@ struct mg_upstream_s {
      * the buffer holding those bytes. NULL: the stream goes as it is. */
     mg_buf_t *(*frame_stream)(mg_upstream_t *u, mg_buf_t *stream, size_t n);
     mg_buf_t *stream_slice;
+    /* Make u->request_bufs again (balancer_by_lua's recreate_request, before a try): MG_OK or
+     * MG_ERROR. NULL: the owner cannot. */
+    mg_int_t (*recreate_request)(mg_upstream_t *u);
     void (*finalize)(mg_upstream_t *u, mg_int_t rc);
     void *data;
     const mg_upstream_driver_t *driver; /* NULL: the engine sends and reads HTTP/1.x bytes */
@@ -476,9 +479,11 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
 /* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL; proto its HTTP/2
  * session or NULL; watch its read watch or NULL, owned by the pool from now on), or close it
  * (the pool full of more recent ones, keepalive_requests or keepalive_time reached, the server
- * quitting). */
+ * quitting); ka, when not NULL, gives the pool size, requests and timeout instead of the
+ * group's keepalive directives. */
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                                int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
-                               void *proto, mg_upstream_watch_t *watch);
+                               void *proto, mg_upstream_watch_t *watch,
+                               const mg_upstream_keepalive_t *ka);
 
 #endif

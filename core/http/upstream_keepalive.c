@@ -136,10 +136,15 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
 
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                                int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
-                               void *proto, mg_upstream_watch_t *watch)
+                               void *proto, mg_upstream_watch_t *watch,
+                               const mg_upstream_keepalive_t *ka)
 {
     mg_server_t *srv = r->connection->server;
-    if (g->keepalive <= 0 || srv->quitting || (mg_int_t)requests >= g->keepalive_requests ||
+    mg_upstream_keepalive_t group = {g->keepalive, g->keepalive_requests, g->keepalive_timeout};
+    if (ka == NULL) {
+        ka = &group;
+    }
+    if (ka->size <= 0 || srv->quitting || (ka->requests && (mg_int_t)requests >= ka->requests) ||
         mg_now.monotonic - created >= g->keepalive_time) {
         mg_upstream_watch_free(watch);
         if (ssl) {
@@ -160,7 +165,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
         /* the group lives in its generation's pool: idle connections go with it */
         mg_pool_cleanup_add(r->connection->cycle->pool, ka_pool_free, kp);
     }
-    if (kp->n >= g->keepalive) {
+    if (kp->n >= ka->size) {
         /* the least recently used one makes room (the list's tail) */
         idle_t *last = kp->head;
         while (last->next) {
@@ -188,7 +193,9 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     ic->watch = watch ? watch : mg_upstream_watch_new(srv->base, fd);
     mg_upstream_watch_want(ic->watch, idle_event, ic);
     evtimer_assign(&ic->tev, srv->base, idle_event, ic);
-    struct timeval tv = { (time_t)(g->keepalive_timeout / 1000),
-                          (suseconds_t)(g->keepalive_timeout % 1000) * 1000 };
-    evtimer_add(&ic->tev, &tv);
+    if (ka->timeout || ka == &group) {
+        struct timeval tv = {(time_t)(ka->timeout / 1000),
+                             (suseconds_t)(ka->timeout % 1000) * 1000};
+        evtimer_add(&ic->tev, &tv);
+    }
 }
