@@ -331,6 +331,8 @@ void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.c
 
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);
+/* upstream_api.c: require "ngx.upstream" (lua-upstream-nginx-module's API) */
+void mg_lua_upstream_preload(lua_State *L);
 /* resty_core.c: resty.core and resty.core.* (no-ops over the native API), loaded */
 void mg_lua_resty_core_preload(lua_State *L);
 /* regex.c: push require("ngx.re").opt, bound to this VM's regex state */
