@@ -242,5 +242,27 @@ unlike(who('/n/', 10), qr/c:/, 'right after it: the new failing peer gets no req
 ok(wait_for(sub { who('/n/', 1) eq 'a:1' }, 10), 'a passes its first check');
 is(who('/n/', 10), 'a:10', 'c never gets a request');
 
+# mandatory persistent: a peer healthy before a reload serves right after it
+$mark = $s->log_mark;
+health('c', $OK);
+$s->write_conf(server => $Server . <<"EOF2");
+        location /n/ {
+            proxy_pass http://n;
+            health_check interval=1s uri=/hcn mandatory;
+        }
+EOF2
+($code, $out, $err) = $s->reload;
+ok($s->wait_log(qr/peer is healthy, health check "" of peer 127\.0\.0\.1:$Port{c} in upstream "n"/, $mark),
+   'c passes') or diag($err);
+$s->write_conf(server => $Server . <<"EOF2");
+        location /n/ {
+            proxy_pass http://n;
+            health_check interval=30s uri=/hcn mandatory persistent;
+        }
+EOF2
+($code, $out, $err) = $s->reload;
+is($code, 0, 'reload with mandatory persistent') or diag($err);
+is(who('/n/', 10), 'a:5 c:5', 'right after it both serve: no 502 while they would be checked again');
+
 $s->stop;
 Test::More::done_testing();
