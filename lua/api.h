@@ -343,6 +343,8 @@ void mg_lua_sema_cancel(mg_lua_co_t *co);
 /* pipe.c: require "ngx.pipe"; a coroutine that goes stops waiting for a process */
 void mg_lua_pipe_preload(lua_State *L);
 void mg_lua_pipe_cancel(mg_lua_co_t *co);
+/* upstream_api.c: require "ngx.upstream" (lua-upstream-nginx-module's API) */
+void mg_lua_upstream_preload(lua_State *L);
 /* resty_core.c: resty.core and resty.core.* (no-ops over the native API), loaded */
 void mg_lua_resty_core_preload(lua_State *L);
 /* regex.c: push require("ngx.re").opt, bound to this VM's regex state */

@@ -62,6 +62,8 @@ extern mg_module_t mg_upstream_zone_module;
 extern mg_module_t mg_upstream_dynamic_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
+extern mg_module_t mg_upstream_match_module;
+extern mg_module_t mg_health_check_module;
 extern mg_module_t mg_proxy_cookie_module;
 extern mg_module_t mg_proxy_store_module;
 extern mg_module_t mg_fastcgi_module;
@@ -126,9 +128,11 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_zone_module,
     &mg_upstream_dynamic_module,
     &mg_upstream_hash_module,
-    &mg_proxy_module,        /* content handler set per location (clcf->handler) */
-    &mg_proxy_cookie_module, /* directives only (proxy_store is a filter, below) */
-    &mg_fastcgi_module,      /* content handlers set per location (clcf->handler) */
+    &mg_proxy_module,          /* content handler set per location (clcf->handler) */
+    &mg_proxy_cookie_module,   /* directives only (proxy_store is a filter, below) */
+    &mg_upstream_match_module, /* match{} blocks for health_check */
+    &mg_health_check_module,   /* active checks of proxied groups (timers in the workers) */
+    &mg_fastcgi_module,        /* content handlers set per location (clcf->handler) */
     &mg_uwsgi_module,
     &mg_scgi_module,
     &mg_memcached_module,

@@ -77,6 +77,16 @@ typedef struct {
     int https; /* a variable proxy_pass's URL is https:// */
 } proxy_ctx_t;
 
+mg_upstream_group_t *mg_proxy_loc_target(void *conf, mg_str_t *host, mg_msec_t *connect_timeout,
+                                         mg_msec_t *read_timeout)
+{
+    proxy_loc_conf_t *plcf = conf;
+    *host = plcf->host_header;
+    *connect_timeout = plcf->upstream.connect_timeout;
+    *read_timeout = plcf->upstream.read_timeout;
+    return plcf->url_cv ? NULL : plcf->group;
+}
+
 static mg_upstream_t *get_u(mg_request_t *r)
 {
     proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);

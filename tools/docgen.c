@@ -227,6 +227,10 @@ static int lua_api(mg_cycle_t *cycle)
         dup2(devnull, 2);
         close(devnull);
     }
+    /* the modules moongate preloads that have no other page: listed under their require name */
+    if (luaL_dostring(L, "ngx.upstream = require 'ngx.upstream'")) {
+        lua_pop(L, 1);
+    }
     lua_getglobal(L, "ngx");
     collect(L, "ngx", &names, &n, 0);
     lua_pop(L, 1);
@@ -245,7 +249,9 @@ static int lua_api(mg_cycle_t *cycle)
            "edit. Every function of the `ngx` table and its sub-tables, with the phases it may\n"
            "run in (x), found by calling it as code of each phase. ngx.shared.DICT objects\n"
            "have the methods of lua-nginx-module's shared dictionaries (t/410-lua-shdict.t).\n"
-           "Then the functions of the modules `require` gives (lua-resty-core's).\n\n"
+           "Then the functions of the modules `require` gives (lua-resty-core's), and\n"
+           "`ngx.upstream.*`, those of `require \"ngx.upstream\"` (lua-upstream-nginx-module's\n"
+           "API, t/212-health-check-lua.t).\n\n"
            "| function |");
     for (size_t p = 0; p < mg_nelems(lua_phases); p++) {
         printf(" %s |", lua_phases[p].name);
@@ -260,7 +266,7 @@ static int lua_api(mg_cycle_t *cycle)
         for (size_t p = 0; p < mg_nelems(lua_phases); p++) {
             /* without arguments first; a function that reads its arguments before the
              * phase gets plausible ones until it answers something else */
-            static const char *argsets[] = {"", "s", "ss", "n", "ns", "sn", "t"};
+            static const char *argsets[] = {"", "s", "ss", "n", "ns", "sn", "t", "snnn"};
             const char *mark = "?";
             for (size_t k = 0; k < mg_nelems(argsets); k++) {
                 int top = lua_gettop(L);

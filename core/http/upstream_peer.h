@@ -29,6 +29,10 @@ typedef struct mg_upstream_peer_s {
     unsigned down : 1;       /* "down" in the config */
     unsigned backup : 1;
     void *shared; /* the peer's record in the group's zone (upstream_zone.c) */
+    void **hc;    /* its health_check records in the zone (modules/health_check.c) */
+    unsigned nhc;
+    unsigned hc_down : 1; /* a health_check finds it unhealthy or still checking (copied
+                             from the zone with the rest of the run-time state) */
     /* run-time state, per worker (copied from and to the zone around each choice) */
     mg_int_t current_weight; /* smooth weighted round robin */
     mg_int_t effective_weight;
