@@ -248,3 +248,10 @@ void *mg_shm_table_oldest(mg_shm_table_t *t)
     }
     return ((node_t *)t->lru.prev)->data;
 }
+
+const char *mg_shm_table_key(mg_shm_table_t *t, void *value, size_t *klen)
+{
+    node_t *n = node_of(value);
+    *klen = n->klen;
+    return n->data + align8(t->vsize);
+}
