@@ -255,3 +255,9 @@ const char *mg_shm_table_key(mg_shm_table_t *t, void *value, size_t *klen)
     *klen = n->klen;
     return n->data + align8(t->vsize);
 }
+
+void *mg_shm_table_newer(mg_shm_table_t *t, void *value)
+{
+    lru_t *prev = node_of(value)->lru.prev;
+    return prev == &t->lru ? NULL : ((node_t *)prev)->data;
+}

@@ -8,8 +8,11 @@
  * (a full disk) or a client gone leave nothing behind. The index is a shm_table.c table keyed
  * by the key's MD5: a node per key (uses, validity, size on disk), on an LRU list.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -31,7 +34,9 @@ typedef struct {
     uint8_t pad[3];
 } cache_node_t;
 
-/* the zone's totals, in a node of its own under a key no MD5 has */
+/* the zone's totals, in a node of its own under a key no MD5 has: fs_size is the files' sum,
+ * uses 1 while the zone is "cold" (new, and the loader has not gone through the files on
+ * disk yet: until then a key the index does not know is looked for on disk) */
 static const char totals_key[] = "#totals";
 
 struct mg_http_cache_zone_s {
@@ -338,13 +343,18 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, mg_int_t *rc)
         c->uses = n->uses;
         exists = n->exists;
     }
+    cache_node_t *t = totals(z);
+    int cold = t && t->uses;
     mg_shm_table_unlock(z->table);
-    if (!exists) {
+    if (!exists && !cold) {
         return MG_OK;
     }
     int fd = open(c->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
+        if (!exists) {
+            return MG_OK; /* cold: not on disk either */
+        }
         if (fd < 0 && errno != ENOENT) {
             mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", c->path);
         }
@@ -370,6 +380,21 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, mg_int_t *rc)
             close(fd); /* another variant: fetched, and it takes the entry's place */
             return MG_OK;
         }
+    }
+    if (!exists) {
+        /* a file from before a restart the loader has not reached yet: indexed now */
+        mg_shm_table_lock(z->table, log);
+        n = node_get(z, c->md5, log, r->pool, 1);
+        if (n && !n->exists) {
+            n->exists = 1;
+            n->fs_size = (uint64_t)st.st_size;
+            n->valid_sec = m.h.valid_sec;
+            t = totals(z);
+            if (t) {
+                t->fs_size += n->fs_size;
+            }
+        }
+        mg_shm_table_unlock(z->table);
     }
     if (m.h.valid_sec < (int64_t)mg_now.sec) {
         c->status = MG_CACHE_EXPIRED;
@@ -699,6 +724,216 @@ static void cache_init_filters(void)
     mg_http_top_body_filter = cache_body_filter;
 }
 
+/* ---- the cache manager and loader processes ---- */
+
+/* Wait up to ms on the master's channel: 1 when the process is to stop (EOF, drain, quit) */
+static int helper_wait(int channel, int ms)
+{
+    struct pollfd p = {channel, POLLIN, 0};
+    if (poll(&p, 1, ms) <= 0) {
+        return 0;
+    }
+    char b[16];
+    ssize_t n = read(channel, b, sizeof(b));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return 0;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        if (b[i] != 'r') { /* anything but a log reopen stops it */
+            return 1;
+        }
+    }
+    return n <= 0;
+}
+
+/* One round over a zone: entries unused for `inactive` go, then the least recently used ones
+ * while the files pass max_size or the disk has less than min_free. At most manager_files
+ * files per round; 1 when more is left to do. */
+static int manage_zone(mg_http_cache_zone_t *z, mg_log_t *log, mg_pool_t *pool)
+{
+    int64_t now = (int64_t)mg_now.sec;
+    mg_uint_t done = 0;
+    int more = 0;
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *t = totals(z);
+    for (cache_node_t *n = mg_shm_table_oldest(z->table); n && done < z->manager_files;) {
+        cache_node_t *next = mg_shm_table_newer(z->table, n);
+        if (n != t) {
+            if (n->expire >= now) {
+                break; /* the list is in use order: the rest were used later */
+            }
+            drop_node(z, n, pool);
+            done++;
+        }
+        n = next;
+    }
+    for (;;) {
+        int over = z->max_size && t && t->fs_size > (uint64_t)z->max_size;
+        if (!over && z->min_free) {
+            struct statvfs fs;
+            over = statvfs(z->path.data, &fs) == 0 &&
+                   (int64_t)fs.f_bavail * (int64_t)fs.f_frsize < z->min_free;
+        }
+        if (!over) {
+            break;
+        }
+        if (done == z->manager_files) {
+            more = 1;
+            break;
+        }
+        cache_node_t *n = mg_shm_table_oldest(z->table);
+        if (n == t) {
+            mg_shm_table_touch(z->table, t);
+            n = mg_shm_table_oldest(z->table);
+        }
+        if (n == NULL || n == t) {
+            break;
+        }
+        drop_node(z, n, pool);
+        done++;
+    }
+    mg_shm_table_unlock(z->table);
+    return more;
+}
+
+static void run_manager(mg_cycle_t *cycle, int channel, void *data)
+{
+    cache_main_conf_t *mc = data;
+    for (;;) {
+        mg_time_update();
+        mg_pool_t *pool = mg_pool_create(4096);
+        int more = 0;
+        mg_msec_t sleep = 1000;
+        for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+            more |= manage_zone(z, cycle->log, pool);
+            sleep = mg_min(sleep, z->manager_sleep);
+        }
+        mg_pool_destroy(pool);
+        /* a round with work left goes on after manager_sleep, an idle one a second later */
+        if (helper_wait(channel, (int)(more ? sleep : 1000))) {
+            return;
+        }
+    }
+}
+
+static int is_hex_name(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return 0;
+        }
+    }
+    return i == 32;
+}
+
+/* A file found on disk into the index (its header checked, not its checksum: a lookup reads
+ * the whole start before serving it) */
+static void load_file(mg_http_cache_zone_t *z, const char *path, const char *name, mg_log_t *log,
+                      mg_pool_t *pool)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return;
+    }
+    struct stat st;
+    mg_cache_file_header_t h;
+    int ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+             memcmp(h.magic, MG_CACHE_FILE_MAGIC, 8) == 0 && h.version == MG_CACHE_FILE_VERSION &&
+             h.header_size == sizeof(h);
+    close(fd);
+    unsigned char md5[16];
+    for (int i = 0; ok && i < 16; i++) {
+        md5[i] = (unsigned char)mg_hextoi(name + 2 * i, 2);
+    }
+    if (!ok || memcmp(md5, h.md5, 16) != 0) {
+        return; /* a lookup of its key will find out and log it */
+    }
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *n = node_get(z, md5, log, pool, 1);
+    if (n && !n->exists) {
+        n->exists = 1;
+        n->fs_size = (uint64_t)st.st_size;
+        n->valid_sec = h.valid_sec;
+        n->expire = (int64_t)mg_now.sec + z->inactive;
+        cache_node_t *t = totals(z);
+        if (t) {
+            t->fs_size += n->fs_size;
+        }
+    }
+    mg_shm_table_unlock(z->table);
+}
+
+/* Walk a directory (the levels' subdirectories under it), loader_files files at a time with
+ * loader_sleep between; 1 when told to stop. */
+static int load_dir(mg_http_cache_zone_t *z, char *path, size_t len, int depth, mg_uint_t *count,
+                    int channel, mg_log_t *log, mg_pool_t *pool)
+{
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        return 0;
+    }
+    struct dirent *e;
+    int stop = 0;
+    while (!stop && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        size_t nl = strlen(e->d_name);
+        if (len + 1 + nl + 1 > PATH_MAX) {
+            continue;
+        }
+        path[len] = '/';
+        memcpy(path + len + 1, e->d_name, nl + 1);
+        if (depth < 3 && z->level[depth] && nl == z->level[depth]) {
+            stop = load_dir(z, path, len + 1 + nl, depth + 1, count, channel, log, pool);
+        } else if (is_hex_name(e->d_name)) {
+            load_file(z, path, e->d_name, log, pool);
+            if (++*count % z->loader_files == 0) {
+                stop = helper_wait(channel, (int)z->loader_sleep);
+                mg_time_update();
+            }
+        }
+        path[len] = '\0';
+    }
+    closedir(d);
+    return stop;
+}
+
+/* nginx's loader starts a minute after the master: until it is done, lookups look on disk */
+#define LOADER_DELAY 60000
+
+static void run_loader(mg_cycle_t *cycle, int channel, void *data)
+{
+    cache_main_conf_t *mc = data;
+    if (helper_wait(channel, LOADER_DELAY)) {
+        return;
+    }
+    mg_time_update();
+    mg_pool_t *pool = mg_pool_create(4096);
+    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+        char path[PATH_MAX + 1];
+        if (z->path.len >= PATH_MAX) {
+            continue;
+        }
+        memcpy(path, z->path.data, z->path.len + 1);
+        mg_uint_t count = 0;
+        if (load_dir(z, path, z->path.len, 0, &count, channel, cycle->log, pool)) {
+            break;
+        }
+        mg_shm_table_lock(z->table, cycle->log);
+        cache_node_t *t = totals(z);
+        uint64_t size = t ? t->fs_size : 0;
+        if (t) {
+            t->uses = 0; /* warm: the index knows every file */
+        }
+        mg_shm_table_unlock(z->table);
+        mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "http file cache: %s %.3fM, bsize: 4096",
+                     z->path.data, (double)size / 1048576);
+    }
+    mg_pool_destroy(pool);
+}
+
 /* ---- $upstream_cache_status ---- */
 
 static mg_int_t var_cache_status(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -890,6 +1125,15 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
                      z->name.data, path.data, (int)was.len, was.data);
         return MG_CONF_ERROR;
     }
+    mg_shm_table_lock(z->table, cf->log);
+    uint32_t hash = mg_shm_table_hash(z->table, totals_key, sizeof(totals_key) - 1);
+    if (mg_shm_table_find(z->table, totals_key, sizeof(totals_key) - 1, hash) == NULL) {
+        cache_node_t *t = totals(z); /* a new zone: cold until the loader went through */
+        if (t) {
+            t->uses = 1;
+        }
+    }
+    mg_shm_table_unlock(z->table);
     /* the cache directory is made at start like the temp paths (cache.c's temp files go
      * directly in it with use_temp_path=off) */
     z->temp.name = path;
@@ -1138,6 +1382,19 @@ static mg_int_t cache_init(mg_conf_t *cf)
             return MG_ERROR;
         }
     }
+    if (mc->zones == NULL) {
+        return MG_OK;
+    }
+    /* as nginx: a manager and a loader for all the zones, started by the master */
+    mg_cycle_t *cycle = cf->cycle;
+    if (cycle->helpers.elts == NULL) {
+        mg_array_init(&cycle->helpers, cycle->pool, 2, sizeof(mg_cycle_helper_t));
+    }
+    mg_cycle_helper_t *h = mg_array_push(&cycle->helpers);
+    *h = (mg_cycle_helper_t){.title = "cache manager process", .run = run_manager, .data = mc};
+    h = mg_array_push(&cycle->helpers);
+    *h = (mg_cycle_helper_t){
+        .title = "cache loader process", .run = run_loader, .data = mc, .once = 1};
     return MG_OK;
 }
 
