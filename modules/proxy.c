@@ -566,7 +566,7 @@ static mg_int_t proxy_handler(mg_request_t *r)
     mg_proxy_extra_setup(r, u);
     if (plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv) {
         mg_int_t rc;
-        if (mg_http_cache_handler(r, u, &rc) == MG_DONE) {
+        if (mg_http_cache_handler(r, u, 1, &rc) == MG_DONE) {
             return rc; /* answered from the cache */
         }
     }
@@ -1005,6 +1005,11 @@ static const mg_command_t proxy_commands[] = {
     MG_UPSTREAM_COMMANDS_BUFFERED("proxy", offsetof(proxy_loc_conf_t, upstream)),
     MG_HTTP_CACHE_COMMANDS("proxy", offsetof(proxy_loc_conf_t, upstream) +
                                         offsetof(mg_upstream_conf_t, cache)),
+    /* nginx has it for the proxy only: the CGI protocols send the client's method */
+    {"proxy_cache_convert_head", MG_HTTP_ANY_LOC, MG_FLAG, mg_http_cache_set_flag, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, upstream) + offsetof(mg_upstream_conf_t, cache) +
+         offsetof(mg_http_cache_conf_t, convert_head),
+     NULL},
     {"proxy_redirect", LOC, MG_ARGS(1, 2), proxy_redirect, MG_LOC_CONF, 0, NULL},
     {"proxy_method", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, method), NULL},

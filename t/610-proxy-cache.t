@@ -345,9 +345,11 @@ __DATA__
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/big?size=3000000;
         body_filter_by_lua_block {
             local ctx = ngx.ctx
-            ctx.buf = (ctx.buf or "") .. (ngx.arg[1] or "")
+            ctx.parts = ctx.parts or {}
+            ctx.parts[#ctx.parts + 1] = ngx.arg[1] or ""
             if ngx.arg[2] then
-                ngx.arg[1] = #ctx.buf .. " " .. ngx.md5(ctx.buf) .. "\n"
+                local all = table.concat(ctx.parts)
+                ngx.arg[1] = #all .. " " .. ngx.md5(all) .. "\n"
             else
                 ngx.arg[1] = nil
             end

@@ -306,7 +306,7 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
     return mg_http_output(r, b);
 }
 
-mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, mg_int_t *rc)
+mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
 {
     mg_http_cache_conf_t *conf = &u->conf->cache;
     mg_http_cache_zone_t *z = conf->zone == MG_CONF_UNSET_PTR ? NULL : conf->zone;
@@ -325,7 +325,7 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, mg_int_t *rc)
     c->key = mg_http_complex_value(r, conf->key);
     mg_md5(c->key.data, c->key.len, c->md5);
     c->path = file_name(r->pool, z, c->md5);
-    c->head_as_get = r->method == MG_HTTP_HEAD && conf->convert_head;
+    c->head_as_get = r->method == MG_HTTP_HEAD && conf->convert_head && as_get;
     c->no_store = (unsigned)predicates(r, conf->no_cache);
     if (predicates(r, conf->bypass)) {
         c->status = MG_CACHE_BYPASS;
@@ -542,8 +542,10 @@ void mg_http_cache_response(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     mg_http_cache_req_t *c = r->cache;
+    /* a HEAD's answer has no body to store (unless it went upstream as GET) */
     if (c == NULL || c->u != u || c->no_store || u->head_method || u->http09 ||
-        u->head.status == 101 || u->head.status == 206) {
+        (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 ||
+        u->head.status == 206) {
         return;
     }
     int64_t valid = validity(u, c->conf);
@@ -1318,6 +1320,7 @@ const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
                                      mg_http_cache_conf_t *prev, const char *p,
                                      const char *dflt_key)
 {
+    (void)p;
     if (conf->zone == MG_CONF_UNSET_PTR) {
         conf->zone = prev->zone;
         conf->zone_cv = prev->zone_cv;
@@ -1326,19 +1329,18 @@ const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
         conf->zone = NULL;
     }
     mg_conf_merge_ptr(conf->key, prev->key, NULL);
-    if (conf->key == NULL && dflt_key) {
+    if (conf->key == NULL) {
+        /* proxy's default; the CGI protocols have none, and nginx then takes the empty key
+         * (every request shares one entry) */
+        const char *k = dflt_key ? dflt_key : "";
         conf->key = mg_pcalloc(cf->pool, sizeof(*conf->key));
-        mg_str_t k = {strlen(dflt_key), (char *)dflt_key};
-        if (mg_http_compile_complex_value(cf, k, conf->key) != MG_OK) {
+        mg_str_t ks = {strlen(k), (char *)k};
+        if (mg_http_compile_complex_value(cf, ks, conf->key) != MG_OK) {
             return MG_CONF_ERROR;
         }
         if (prev->key == MG_CONF_UNSET_PTR || prev->key == NULL) {
             prev->key = conf->key; /* compiled once for the levels below */
         }
-    }
-    if (conf->key == NULL && (conf->zone || conf->zone_cv)) {
-        mg_log_error(MG_LOG_EMERG, cf->log, 0, "no \"%s_cache_key\" for \"%s_cache\"", p, p);
-        return MG_CONF_ERROR;
     }
     mg_conf_merge_ptr(conf->valid, prev->valid, NULL);
     if (conf->methods == 0) {

@@ -37,8 +37,9 @@ typedef struct mg_http_cache_req_s {
 /* The lookup, from a protocol's handler once its upstream u is set up (hooks, conf) and
  * before its request is made: MG_DECLINED (no caching for this request: go upstream as
  * without a cache), MG_OK (go upstream; the response may be stored: r->cache is set), MG_DONE
- * (answered from the cache: return what r's finalize needs via *rc) . */
-mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, mg_int_t *rc);
+ * (answered from the cache: the handler returns *rc). as_get: the protocol can send a HEAD
+ * upstream as GET (*_cache_convert_head). */
+mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc);
 /* The upstream's head was taken into headers_out: decide whether the response is stored and
  * start its file (upstream_head.c, before the head is sent). */
 void mg_http_cache_response(mg_upstream_t *u);
@@ -57,7 +58,7 @@ const char *mg_http_cache_set_predicates(mg_conf_t *cf, const mg_command_t *cmd,
 const char *mg_http_cache_set_num(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 const char *mg_http_cache_set_flag(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 void mg_http_cache_conf_init(mg_http_cache_conf_t *c);
-/* dflt_key: the protocol's default *_cache_key (NULL: none; then a cache needs one, p names
+/* dflt_key: the protocol's default *_cache_key (NULL: none, the empty key as nginx; p names
  * the directive family in the error). */
 const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
                                      mg_http_cache_conf_t *prev, const char *p,
@@ -101,16 +102,9 @@ const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
          MG_LOC_CONF,                                                                              \
          MG_CACHE_F(B, bypass),                                                                    \
          NULL},                                                                                    \
-        {P "_no_cache",                                                                            \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_ARGS(1, MG_MANY),                                                                      \
-         mg_http_cache_set_predicates,                                                             \
-         MG_LOC_CONF,                                                                              \
-         MG_CACHE_F(B, no_cache),                                                                  \
-         NULL},                                                                                    \
     {                                                                                              \
-        P "_cache_convert_head", MG_HTTP_ANY_LOC, MG_FLAG, mg_http_cache_set_flag, MG_LOC_CONF,    \
-            MG_CACHE_F(B, convert_head), NULL                                                      \
+        P "_no_cache", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), mg_http_cache_set_predicates,         \
+            MG_LOC_CONF, MG_CACHE_F(B, no_cache), NULL                                             \
     }
 
 #endif

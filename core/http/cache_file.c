@@ -41,7 +41,7 @@ int mg_cache_file_parse(const char *buf, size_t len, uint64_t file_size, mg_cach
         *why = "has another version";
         return MG_DECLINED;
     }
-    if (h->key_len == 0 || h->key_len > MG_CACHE_FILE_MAX_KEY || h->head_len == 0) {
+    if (h->key_len > MG_CACHE_FILE_MAX_KEY || h->head_len == 0) {
         *why = "has a bad header";
         return MG_DECLINED;
     }
