@@ -58,6 +58,17 @@ typedef struct {
     mg_array_t load_module; /* mg_str_t: the modules load_module named (all built in) */
 } mg_core_conf_t;
 
+/* A process the master runs beside a generation's workers, with their user and environment
+ * (the cache manager and loader, core/http/cache.c): `run` reads its channel (EOF, or the
+ * master's drain or quit byte: it returns) and returns when it is done; `once`: not started
+ * again after it returned (the master respawns the others if they die). */
+typedef struct {
+    const char *title;
+    void (*run)(mg_cycle_t *cycle, int channel, void *data);
+    void *data;
+    unsigned once : 1;
+} mg_cycle_helper_t;
+
 struct mg_cycle_s {
     mg_pool_t *pool;
     mg_log_t *log;         /* the generation's error log chain (main-level error_log) */
@@ -77,6 +88,7 @@ struct mg_cycle_s {
     mg_array_t shm_zones;  /* mg_shm_zone_t *, the shared memory this generation uses (shm.c) */
     mg_shmtx_t *accept_mutex; /* accept_mutex on with several workers (accept_mutex.c) */
     mg_array_t regexes;       /* mg_regex_t *, the configuration's: JIT-compiled after the parse */
+    mg_array_t helpers;       /* mg_cycle_helper_t (elts NULL: none), run by a master */
     mg_cycle_t *old;       /* while being built: the running generation, whose shared memory
                               zones it may take over; NULL afterwards */
     mg_server_t *server;

@@ -47,6 +47,7 @@ typedef struct {
     unsigned stopping : 1; /* told to drain/quit: not respawned when it exits */
     unsigned stopped : 1;  /* reported it accepts no more */
     unsigned closing : 1;  /* told to close its idle connections too */
+    unsigned helper : 1;   /* a helper process (cycle->helpers[slot]): no part in reloads */
 } proc_t;
 
 enum { IDLE, STARTING, SWITCHING, ACCEPTING };
@@ -113,24 +114,30 @@ static void free_unused_gens(master_t *m)
     m->ngens = k;
 }
 
+static void spawn_proc(master_t *m, mg_cycle_t *cycle, mg_uint_t slot, int helper);
+
 static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
 {
+    spawn_proc(m, cycle, slot, 0);
+}
+
+static void spawn_proc(master_t *m, mg_cycle_t *cycle, mg_uint_t slot, int helper)
+{
+    mg_cycle_helper_t *h = helper ? (mg_cycle_helper_t *)cycle->helpers.elts + slot : NULL;
+    const char *title = h ? h->title : "worker process";
     /* a reload's workers wait until the old generation stopped accepting, so that the
      * generation fresh connections see never goes back (start_accepting tells them); the
      * serving generation's accept at once, but not while it waits for the old one to stop */
     int accept_now = cycle == m->srv->cycle && m->phase != SWITCHING;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        mg_log_error(MG_LOG_ALERT, mlog(m), errno,
-                     "socketpair() failed while spawning "
-                     "\"worker process\"");
+        mg_log_error(MG_LOG_ALERT, mlog(m), errno, "socketpair() failed while spawning \"%s\"",
+                     title);
         return;
     }
     pid_t pid = fork();
     if (pid < 0) {
-        mg_log_error(MG_LOG_ALERT, mlog(m), errno,
-                     "fork() failed while spawning "
-                     "\"worker process\"");
+        mg_log_error(MG_LOG_ALERT, mlog(m), errno, "fork() failed while spawning \"%s\"", title);
         close(sv[0]);
         close(sv[1]);
         return;
@@ -160,6 +167,9 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
                 }
             }
         }
+        if (h) {
+            mg_worker_run_helper(cycle, sv[1], h);
+        }
         mg_worker_run(cycle, sv[1], slot, accept_now);
     }
     close(sv[1]);
@@ -168,10 +178,14 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
         m->nalloc = m->nalloc ? m->nalloc * 2 : 16;
         m->procs = mg_realloc(m->procs, m->nalloc * sizeof(proc_t));
     }
-    m->procs[m->nprocs++] =
-        (proc_t){.pid = pid, .channel = sv[0], .cycle = cycle, .slot = slot, .told = accept_now};
+    m->procs[m->nprocs++] = (proc_t){.pid = pid,
+                                     .channel = sv[0],
+                                     .cycle = cycle,
+                                     .slot = slot,
+                                     .told = accept_now || helper,
+                                     .helper = (unsigned)helper};
     cycle->refs++;
-    mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start worker process %d", (int)pid);
+    mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start %s %d", title, (int)pid);
 }
 
 static void start_workers(master_t *m, mg_cycle_t *cycle)
@@ -181,6 +195,9 @@ static void start_workers(master_t *m, mg_cycle_t *cycle)
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start worker processes");
     for (mg_int_t i = 0; i < ccf->worker_processes; i++) {
         spawn(m, cycle, (mg_uint_t)i);
+    }
+    for (size_t i = 0; i < cycle->helpers.nelts; i++) {
+        spawn_proc(m, cycle, (mg_uint_t)i, 1);
     }
 }
 
@@ -322,7 +339,7 @@ static void advance_reload(master_t *m)
     if (m->phase == STARTING) {
         size_t alive = 0, ready = 0;
         for (size_t i = 0; i < m->nprocs; i++) {
-            if (m->procs[i].cycle == m->pending) {
+            if (m->procs[i].cycle == m->pending && !m->procs[i].helper) {
                 alive++;
                 ready += m->procs[i].ready;
             }
@@ -343,7 +360,7 @@ static void advance_reload(master_t *m)
         int waiting = 0;
         for (size_t i = 0; i < m->nprocs; i++) {
             proc_t *p = &m->procs[i];
-            waiting |= p->cycle != m->srv->cycle && p->stopping && !p->stopped;
+            waiting |= p->cycle != m->srv->cycle && p->stopping && !p->stopped && !p->helper;
         }
         if (!waiting || mg_now.monotonic >= m->deadline) {
             start_accepting(m);
@@ -354,7 +371,7 @@ static void advance_reload(master_t *m)
         for (size_t i = 0; i < m->nprocs; i++) {
             proc_t *p = &m->procs[i];
             waiting |= p->cycle == m->srv->cycle && p->told && !p->accepting && !p->stopping &&
-                       p->channel >= 0;
+                       p->channel >= 0 && !p->helper;
         }
         if (!waiting || mg_now.monotonic >= m->deadline) {
             /* no old worker accepts since the previous step: every new connection gets this
@@ -404,6 +421,12 @@ static void reap(master_t *m)
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         const char *what = pid == m->new_binary ? "new binary process" : "worker process";
+        for (size_t i = 0; i < m->nprocs; i++) {
+            if (m->procs[i].pid == pid && m->procs[i].helper) {
+                what =
+                    ((mg_cycle_helper_t *)m->procs[i].cycle->helpers.elts)[m->procs[i].slot].title;
+            }
+        }
         int fatal = 0;
         if (WIFSIGNALED(status)) {
             mg_log_error(MG_LOG_ALERT, mlog(m), 0, "%s %d exited on signal %d%s", what, (int)pid,
@@ -434,7 +457,14 @@ static void reap(master_t *m)
             m->procs[i] = m->procs[--m->nprocs];
             p.cycle->refs--;
             int current = p.cycle == m->srv->cycle || p.cycle == m->pending;
-            if (!p.stopping && current && !m->quitting && !m->terminating && !m->noaccepting) {
+            if (p.helper && ((mg_cycle_helper_t *)p.cycle->helpers.elts)[p.slot].once &&
+                WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                break; /* done (the cache loader) */
+            }
+            if (p.helper && !p.stopping && current && !m->quitting && !m->terminating) {
+                spawn_proc(m, p.cycle, p.slot, 1);
+            } else if (!p.stopping && current && !m->quitting && !m->terminating &&
+                       !m->noaccepting) {
                 if (fatal) {
                     mg_log_error(MG_LOG_ALERT, mlog(m), 0,
                                  "worker process %d exited with fatal "

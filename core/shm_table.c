@@ -248,3 +248,16 @@ void *mg_shm_table_oldest(mg_shm_table_t *t)
     }
     return ((node_t *)t->lru.prev)->data;
 }
+
+const char *mg_shm_table_key(mg_shm_table_t *t, void *value, size_t *klen)
+{
+    node_t *n = node_of(value);
+    *klen = n->klen;
+    return n->data + align8(t->vsize);
+}
+
+void *mg_shm_table_newer(mg_shm_table_t *t, void *value)
+{
+    lru_t *prev = node_of(value)->lru.prev;
+    return prev == &t->lru ? NULL : ((node_t *)prev)->data;
+}

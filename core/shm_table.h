@@ -47,5 +47,9 @@ void mg_shm_table_touch(mg_shm_table_t *t, void *value);
 void mg_shm_table_remove(mg_shm_table_t *t, void *value);
 /* The least recently used value, or NULL when the table is empty. */
 void *mg_shm_table_oldest(mg_shm_table_t *t);
+/* The value used next after this one (towards the recently used end), or NULL. */
+void *mg_shm_table_newer(mg_shm_table_t *t, void *value);
+/* A value's key (klen bytes, in the zone). */
+const char *mg_shm_table_key(mg_shm_table_t *t, void *value, size_t *klen);
 
 #endif

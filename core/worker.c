@@ -263,6 +263,20 @@ static int drop_privileges(mg_cycle_t *cycle, mg_core_conf_t *ccf)
     return 0;
 }
 
+void mg_worker_run_helper(mg_cycle_t *cycle, int channel, const mg_cycle_helper_t *h)
+{
+    mg_log_set_pid();
+    mg_time_update();
+    mg_proctitle_set("%s", h->title);
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    mg_core_set_environment(cycle);
+    if (drop_privileges(cycle, ccf) != 0) {
+        exit(2);
+    }
+    h->run(cycle, channel, h->data);
+    exit(0);
+}
+
 void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_now)
 {
     mg_log_set_pid();

@@ -29,6 +29,10 @@ void mg_worker_resolve_user(mg_cycle_t *cycle);
  * in its generation (CPU affinity). With accept_now 0 it waits for MG_CMD_ACCEPT before it
  * accepts (a reload's worker: the old generation still accepts). Exit code 2 means a fatal
  * setup error (not respawned). */
+/* A helper process of the generation (cycle.h): title, environment and user as a worker's,
+ * then its run; exits with 0 when run returns. */
+void mg_worker_run_helper(mg_cycle_t *cycle, int channel, const mg_cycle_helper_t *h)
+    __attribute__((noreturn));
 void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_now)
     __attribute__((noreturn));
 

@@ -2,6 +2,7 @@
  * What FastCGI, uwsgi and SCGI requests share (see cgi_params.h).
  */
 #include "cgi_params.h"
+#include "cache.h"
 #include "upstream_resolve.h"
 
 const char *mg_cgi_set_param(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -226,6 +227,12 @@ static void cgi_start(mg_request_t *r)
 
 mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx)
 {
+    if (ctx->uconf.cache.zone || ctx->uconf.cache.zone_cv) {
+        mg_int_t rc;
+        if (mg_http_cache_handler(r, &ctx->u, 0, &rc) == MG_DONE) {
+            return rc; /* answered from the cache */
+        }
+    }
     r->upstream = &ctx->u;
     if (ctx->uconf.pass_request_body &&
         (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {

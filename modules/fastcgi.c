@@ -7,6 +7,7 @@
  * (Status, Location) parsed by the engine's CGI parser. Buffers, timeouts, next upstream,
  * hidden headers ... are the family's (core/http/upstream_conf.c).
  */
+#include "cache.h"
 #include "cgi_params.h"
 #include "fastcgi_parse.h"
 #include "variables.h"
@@ -421,6 +422,7 @@ static const mg_command_t fastcgi_commands[] = {
     {"fastcgi_catch_stderr", LOC, MG_ARGS(1, 1), fastcgi_catch_stderr, MG_LOC_CONF, 0, NULL},
     MG_UPSTREAM_COMMANDS_BASE("fastcgi", FU),
     MG_UPSTREAM_COMMANDS_BUFFERED("fastcgi", FU),
+    MG_HTTP_CACHE_COMMANDS("fastcgi", (FU) + offsetof(mg_upstream_conf_t, cache)),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -6,15 +6,14 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c
  *   (response head serialization; chunked framing and the writer). Filters therefore run, from
- *   the content out: slice -> proxy_store -> not_modified -> lua -> echo (echo_before/
- *   after_body) -> headers_more -> add_trailer -> headers (add_header, expires) -> userid ->
- *   gunzip -> addition -> sub_filter -> charset -> ssi -> postpone (core/http/postpone.c) ->
- *   gzip -> range -> core,
- *   nginx's order (its ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset,
- *   sub, addition, gunzip, userid, headers, [addons], copy, range_body, not_modified, slice):
- *   gzip drops the length before range could split the body; text filters see the body before
- *   gzip compresses it; the postpone filter puts in-stream subrequests (addition) in place
- *   before gzip, so the whole stream is compressed once; proxy_store sees the upstream's body
+ *   the content out: cache (core/http/cache.c) -> slice -> proxy_store -> not_modified -> lua ->
+ * echo (echo_before/ after_body) -> headers_more -> add_trailer -> headers (add_header, expires) ->
+ * userid -> gunzip -> addition -> sub_filter -> charset -> ssi -> postpone (core/http/postpone.c)
+ * -> gzip -> range -> core, nginx's order (its ngx_modules list, filters: ... range_header, gzip,
+ * postpone, ssi, charset, sub, addition, gunzip, userid, headers, [addons], copy, range_body,
+ * not_modified, slice): gzip drops the length before range could split the body; text filters see
+ * the body before gzip compresses it; the postpone filter puts in-stream subrequests (addition) in
+ * place before gzip, so the whole stream is compressed once; proxy_store sees the upstream's body
  *   before any filter changes it.
  */
 #include "http.h"
@@ -66,6 +65,7 @@ extern mg_module_t mg_upstream_match_module;
 extern mg_module_t mg_health_check_module;
 extern mg_module_t mg_proxy_cookie_module;
 extern mg_module_t mg_proxy_store_module;
+extern mg_module_t mg_http_cache_module;
 extern mg_module_t mg_fastcgi_module;
 extern mg_module_t mg_uwsgi_module;
 extern mg_module_t mg_scgi_module;
@@ -167,7 +167,9 @@ mg_module_t *mg_modules[] = {
     &mg_lua_balancer_module, /* balancer_by_lua* in upstream{}: after upstream (its block) */
     &mg_not_modified_module,
     &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */
-    &mg_slice_module, /* first: its slices' heads are checked before anything else sees them */
+    &mg_slice_module,      /* first: its slices' heads are checked before anything else sees them */
+    &mg_http_cache_module, /* core/http/cache.c: the upstream's body into the cache file, as it
+                              came (before slice: each slice is an entry of its own) */
     /* stream{} (core/stream/): its own conf arrays and phases; upstream{} and access above
        serve it too (their mg_stream_module_t hooks) */
     &mg_stream_module,

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <sys/un.h>
 
+#include "cache.h"
 #include "proxy_extra.h"
 #include "proxy_ssl.h"
 #include "script.h"
@@ -311,6 +312,25 @@ static char *put_header(char *p, mg_str_t key, mg_str_t value)
     return p;
 }
 
+/* With a cache the client's conditions and ranges are the cache's to answer: the upstream
+ * is asked for the whole response, as nginx does */
+static int cache_dropped(mg_str_t lkey)
+{
+    static const char *const names[] = {"if-modified-since",
+                                        "if-unmodified-since",
+                                        "if-none-match",
+                                        "if-match",
+                                        "range",
+                                        "if-range",
+                                        NULL};
+    for (int i = 0; names[i]; i++) {
+        if (lkey.len == strlen(names[i]) && memcmp(lkey.data, names[i], lkey.len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The head is built before the body is read (the client's header lines live in the
  * connection buffer, which reading the body reuses); the Content-Length line is put in at
  * start_request, when the body's length is known. */
@@ -321,6 +341,9 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
     mg_str_t uri = mg_http_safe_request_target(r, make_uri(r, plcf, ctx));
     u->uri = uri;
     mg_str_t method = r->method_name;
+    if (r->cache && r->cache->u == u && r->cache->head_as_get) {
+        mg_str_set(&method, "GET"); /* proxy_cache_convert_head: the entry needs the body */
+    }
     if (plcf->method) {
         method = mg_http_complex_value(r, plcf->method);
     }
@@ -348,6 +371,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         }
     }
     mg_table_elt_t *h = r->headers_in.headers.elts;
+    int cached = plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv;
     if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
             /* a client's lines are clean; ngx.req.set_header's may not be */
@@ -381,7 +405,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
             if (h[i].key.len < sizeof(low)) {
                 mg_strlow(low, h[i].key.data, h[i].key.len);
                 mg_str_t lk = { h[i].key.len, low };
-                if (hop_by_hop(lk)) {
+                if (hop_by_hop(lk) || (cached && cache_dropped(lk))) {
                     continue;
                 }
                 int overridden = 0;
@@ -590,6 +614,12 @@ static mg_int_t proxy_handler(mg_request_t *r)
         mg_proxy_ssl_setup(r, u, &plcf->ssl, ctx->host);
     }
     mg_proxy_extra_setup(r, u);
+    if (plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv) {
+        mg_int_t rc;
+        if (mg_http_cache_handler(r, u, 1, &rc) == MG_DONE) {
+            return rc; /* answered from the cache */
+        }
+    }
     if (create_request(r, plcf, ctx) != MG_OK) {
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1024,6 +1054,13 @@ static const mg_command_t proxy_commands[] = {
     {"proxy_http_version", LOC, MG_ARGS(1, 1), proxy_http_version, MG_LOC_CONF, 0, NULL},
     MG_UPSTREAM_COMMANDS_BASE("proxy", offsetof(proxy_loc_conf_t, upstream)),
     MG_UPSTREAM_COMMANDS_BUFFERED("proxy", offsetof(proxy_loc_conf_t, upstream)),
+    MG_HTTP_CACHE_COMMANDS("proxy", offsetof(proxy_loc_conf_t, upstream) +
+                                        offsetof(mg_upstream_conf_t, cache)),
+    /* nginx has it for the proxy only: the CGI protocols send the client's method */
+    {"proxy_cache_convert_head", MG_HTTP_ANY_LOC, MG_FLAG, mg_http_cache_set_flag, MG_LOC_CONF,
+     offsetof(proxy_loc_conf_t, upstream) + offsetof(mg_upstream_conf_t, cache) +
+         offsetof(mg_http_cache_conf_t, convert_head),
+     NULL},
     {"proxy_redirect", LOC, MG_ARGS(1, 2), proxy_redirect, MG_LOC_CONF, 0, NULL},
     {"proxy_method", LOC, MG_ARGS(1, 1), proxy_complex, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, method), NULL},

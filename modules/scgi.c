@@ -4,6 +4,7 @@
  * the client's header lines as HTTP_*) and the body as it is; the answer is an HTTP
  * response, or a CGI head without a status line.
  */
+#include "cache.h"
 #include "cgi_params.h"
 
 mg_module_t mg_scgi_module;
@@ -145,6 +146,7 @@ static const mg_command_t scgi_commands[] = {
      offsetof(scgi_loc_conf_t, params), NULL},
     MG_UPSTREAM_COMMANDS_BASE("scgi", SU),
     MG_UPSTREAM_COMMANDS_BUFFERED("scgi", SU),
+    MG_HTTP_CACHE_COMMANDS("scgi", (SU) + offsetof(mg_upstream_conf_t, cache)),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

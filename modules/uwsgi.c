@@ -4,6 +4,7 @@
  * client's header lines as HTTP_*, each a 16-bit little-endian length and the bytes) and
  * the body as it is; the answer is an HTTP response, or a CGI head without a status line.
  */
+#include "cache.h"
 #include "cgi_params.h"
 
 mg_module_t mg_uwsgi_module;
@@ -158,6 +159,7 @@ static const mg_command_t uwsgi_commands[] = {
      offsetof(uwsgi_loc_conf_t, modifier2), NULL},
     MG_UPSTREAM_COMMANDS_BASE("uwsgi", UU),
     MG_UPSTREAM_COMMANDS_BUFFERED("uwsgi", UU),
+    MG_HTTP_CACHE_COMMANDS("uwsgi", (UU) + offsetof(mg_upstream_conf_t, cache)),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -449,8 +449,9 @@ struct mg_request_s {
     mg_request_t *parent;    /* a subrequest's creator; NULL for the client's request */
     mg_request_t *main;      /* a subrequest's client request (unset for that one itself) */
     mg_http_subrequest_t *subrequest; /* a subrequest's capture and completion (subrequest.c) */
-    struct mg_upstream_s *upstream;   /* the last upstream exchange started, kept across
-                                         internal redirects for $upstream_* and the log */
+    struct mg_http_cache_req_s *cache; /* the proxy cache's dealings with it (cache.h), or NULL */
+    struct mg_upstream_s *upstream;    /* the last upstream exchange started, kept across
+                                          internal redirects for $upstream_* and the log */
     void **main_conf;
     void **srv_conf;
     void **loc_conf;

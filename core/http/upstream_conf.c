@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <sys/un.h>
 
+#include "cache.h"
 #include "cidr.h"
 #include "script.h"
 #include "upstream_io.h"
@@ -42,6 +43,7 @@ void mg_upstream_conf_init(mg_upstream_conf_t *c)
     c->request_buffering = MG_CONF_UNSET;
     c->pass_request_headers = MG_CONF_UNSET;
     c->pass_request_body = MG_CONF_UNSET;
+    mg_http_cache_conf_init(&c->cache);
 }
 
 const char *mg_upstream_conf_merge(mg_conf_t *cf, mg_upstream_conf_t *conf,
@@ -81,6 +83,11 @@ const char *mg_upstream_conf_merge(mg_conf_t *cf, mg_upstream_conf_t *conf,
     }
     mg_conf_merge_ptr(conf->bind, prev->bind, NULL);
     mg_conf_merge(conf->socket_keepalive, prev->socket_keepalive, 0);
+    /* as nginx: proxy_cache_key has a default, the other protocols' must be given */
+    const char *key = strcmp(p, "proxy") == 0 ? "$scheme$proxy_host$request_uri" : NULL;
+    if (mg_http_cache_conf_merge(cf, &conf->cache, &prev->cache, p, key) != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
     return mg_upstream_merge_buffers(cf, conf, prev, p);
 }
 

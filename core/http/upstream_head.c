@@ -7,6 +7,7 @@
  */
 #include <sys/socket.h>
 
+#include "cache.h"
 #include "upstream_int.h"
 
 static int is_token(unsigned char ch)
@@ -304,6 +305,9 @@ void mg_upstream_process_head(mg_upstream_t *u)
     if (rc != MG_OK) {
         mg_upstream_finalize(u, rc);
         return;
+    }
+    if (r->cache) {
+        mg_http_cache_response(u);
     }
     u->header_sent = 1;
     if (status == 101) {

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "cache_conf.h"
 #include "upstream_peer.h"
 
 /* proxy_next_upstream conditions */
@@ -69,6 +70,7 @@ typedef struct {
     mg_uint_t ignore_headers;        /* MG_UPSTREAM_IGN_*; 0: unset, bit 0 marks "set" */
     struct mg_upstream_bind_s *bind; /* *_bind (MG_CONF_UNSET_PTR, NULL: none) */
     int socket_keepalive;
+    mg_http_cache_conf_t cache; /* *_cache* (core/http/cache.c) */
 } mg_upstream_conf_t;
 
 typedef struct mg_upstream_bind_s mg_upstream_bind_t;
@@ -249,9 +251,9 @@ mg_int_t mg_upstream_send_chain(mg_upstream_t *u, int fd);
  * status. */
 mg_int_t mg_upstream_next_body_part(mg_upstream_t *u);
 
-/* Whether r's response is an upstream's (the proxy's): nginx leaves conditional requests on
- * it to the upstream (its not_modified filter is off unless the response is cacheable, and
- * moongate has no proxy cache). */
+/* Whether r's response is an upstream's (the proxy's) and not a cacheable one: nginx leaves
+ * conditional requests on it to the upstream (its not_modified filter is off unless the
+ * response is cacheable, core/http/cache.c). */
 int mg_upstream_responds(mg_request_t *r);
 
 /* proxy_busy_buffers_size, proxy_temp_file_write_size, proxy_max_temp_file_size merged,

@@ -3,6 +3,7 @@
  * per try, comma-separated, " : " before the exchange after an internal redirect, as nginx) and ",
  * upstream: "http://addr/uri"" in the error log's context after the request line.
  */
+#include "cache.h"
 #include "upstream_int.h"
 #include "variables.h"
 
@@ -42,7 +43,7 @@ static mg_upstream_t *told_upstream(mg_request_t *r)
 int mg_upstream_responds(mg_request_t *r)
 {
     mg_upstream_t *u = mg_upstream_of(r);
-    return u != NULL && u->header_sent;
+    return u != NULL && u->header_sent && !mg_http_cache_cacheable(r);
 }
 
 /* ---- the error log's context ---- */

@@ -1,0 +1,1409 @@
+/*
+ * The proxy cache (see cache.h): *_cache_path zones, the lookup before an upstream starts, a
+ * HIT served from its file, and the store: a cacheable response goes into a temporary file
+ * (under *_temp_path, or in the cache directory with use_temp_path=off) as it streams to the
+ * client, through a body filter at the head of the chain (it sees the upstream's body before
+ * any filter changes it); at its end the file's header is written and the file renamed into
+ * place, and the index in shared memory says it exists. A response broken off, a failed write
+ * (a full disk) or a client gone leave nothing behind. The index is a shm_table.c table keyed
+ * by the key's MD5: a node per key (uses, validity, size on disk), on an LRU list.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "md5.h"
+#include "shm.h"
+#include "shm_table.h"
+#include "upstream_int.h"
+#include "variables.h"
+
+mg_module_t mg_http_cache_module;
+
+/* the index's value per key */
+typedef struct {
+    int64_t valid_sec;
+    int64_t expire;   /* dropped when unused until then (inactive) */
+    uint64_t fs_size; /* the file's size on disk, 0 while it does not exist */
+    uint32_t uses;
+    uint8_t exists;
+    uint8_t pad[3];
+} cache_node_t;
+
+/* the zone's totals, in a node of its own under a key no MD5 has: fs_size is the files' sum,
+ * uses 1 while the zone is "cold" (new, and the loader has not gone through the files on
+ * disk yet: until then a key the index does not know is looked for on disk) */
+static const char totals_key[] = "#totals";
+
+struct mg_http_cache_zone_s {
+    mg_str_t name;
+    mg_str_t path; /* absolute, NUL-terminated, no trailing slash */
+    size_t level[3];
+    mg_http_temp_path_t temp; /* use_temp_path=off: temporary files in the cache directory */
+    int use_temp_path;
+    time_t inactive;
+    int64_t max_size; /* 0: none */
+    int64_t min_free;
+    mg_uint_t manager_files, loader_files;
+    mg_msec_t manager_sleep, manager_threshold, loader_sleep, loader_threshold;
+    mg_shm_table_t *table; /* NULL while only named by a *_cache */
+    const char *used_by;   /* the first *_cache naming it, and its "FILE:LINE" */
+    const char *used_at;
+    mg_http_cache_zone_t *next;
+};
+
+typedef struct {
+    mg_http_cache_zone_t *zones;
+} cache_main_conf_t;
+
+static mg_http_body_filter_pt next_body_filter;
+
+static const mg_str_t status_names[] = {
+    mg_null_string,     mg_string("MISS"),     mg_string("BYPASS"),      mg_string("EXPIRED"),
+    mg_string("STALE"), mg_string("UPDATING"), mg_string("REVALIDATED"), mg_string("HIT"),
+};
+
+/* ---- the index ---- */
+
+static cache_node_t *totals(mg_http_cache_zone_t *z)
+{
+    uint32_t hash = mg_shm_table_hash(z->table, totals_key, sizeof(totals_key) - 1);
+    cache_node_t *t = mg_shm_table_find(z->table, totals_key, sizeof(totals_key) - 1, hash);
+    if (t == NULL) {
+        t = mg_shm_table_insert(z->table, totals_key, sizeof(totals_key) - 1, hash);
+    }
+    return t;
+}
+
+/* the file of an MD5: PATH/c/ba/HEX with levels=1:2 (the hex digits' end, as nginx's) */
+static char *file_name(mg_pool_t *pool, mg_http_cache_zone_t *z, const unsigned char *md5)
+{
+    char hex[33];
+    for (int i = 0; i < 16; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", md5[i]);
+    }
+    size_t len = z->path.len + 1 + 32 + 1 + 3 * 3;
+    char *name = mg_pnalloc(pool, len), *p = name;
+    memcpy(p, z->path.data, z->path.len);
+    p += z->path.len;
+    size_t end = 32;
+    for (int i = 0; i < 3 && z->level[i]; i++) {
+        end -= z->level[i];
+        *p++ = '/';
+        memcpy(p, hex + end, z->level[i]);
+        p += z->level[i];
+    }
+    *p++ = '/';
+    memcpy(p, hex, 32);
+    p[32] = '\0';
+    return name;
+}
+
+/* Remove a node and its file (the zone is locked); the totals follow. */
+static void drop_node(mg_http_cache_zone_t *z, cache_node_t *n, mg_pool_t *pool)
+{
+    size_t klen;
+    const char *key = mg_shm_table_key(z->table, n, &klen);
+    if (n->exists && klen == 16) {
+        unlink(file_name(pool, z, (const unsigned char *)key));
+    }
+    cache_node_t *t = totals(z);
+    if (t && n->exists && t->fs_size >= n->fs_size) {
+        t->fs_size -= n->fs_size;
+    }
+    mg_shm_table_remove(z->table, n);
+}
+
+/* A node for md5, made room for by dropping the least recently used ones (their files go
+ * too); NULL when even an empty zone has no room. */
+static cache_node_t *node_get(mg_http_cache_zone_t *z, const unsigned char *md5, mg_log_t *log,
+                              mg_pool_t *pool, int create)
+{
+    uint32_t hash = mg_shm_table_hash(z->table, (const char *)md5, 16);
+    cache_node_t *n = mg_shm_table_find(z->table, (const char *)md5, 16, hash);
+    if (n || !create) {
+        if (n) {
+            mg_shm_table_touch(z->table, n);
+        }
+        return n;
+    }
+    for (int tries = 0; tries < 64; tries++) {
+        n = mg_shm_table_insert(z->table, (const char *)md5, 16, hash);
+        if (n) {
+            return n;
+        }
+        cache_node_t *old = mg_shm_table_oldest(z->table);
+        cache_node_t *t = totals(z);
+        if (old == t) {
+            mg_shm_table_touch(z->table, t);
+            old = mg_shm_table_oldest(z->table);
+        }
+        if (old == NULL || old == t) {
+            break;
+        }
+        if (tries == 0) {
+            mg_log_error(MG_LOG_ALERT, log, 0, "could not allocate node in cache keys zone \"%s\"",
+                         z->name.data);
+        }
+        drop_node(z, old, pool);
+    }
+    return NULL;
+}
+
+/* ---- the lookup ---- */
+
+static mg_http_cache_zone_t *zone_named(mg_request_t *r, mg_str_t name)
+{
+    cache_main_conf_t *mc = mg_http_get_main_conf(r, mg_http_cache_module);
+    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+        if (z->table && mg_str_eq_str(z->name, name)) {
+            return z;
+        }
+    }
+    return NULL;
+}
+
+/* *_cache_bypass, *_no_cache: any value that is not empty and not "0" */
+static int predicates(mg_request_t *r, mg_array_t *a)
+{
+    if (a == NULL || a == MG_CONF_UNSET_PTR) {
+        return 0;
+    }
+    mg_http_complex_value_t *cv = a->elts;
+    for (size_t i = 0; i < a->nelts; i++) {
+        mg_str_t v = mg_http_complex_value(r, &cv[i]);
+        if (v.len && !(v.len == 1 && v.data[0] == '0')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The MD5 of the request's values of the header lines a Vary value names */
+static void variant_of(mg_request_t *r, const char *vary, size_t len, unsigned char out[16])
+{
+    mg_md5_t md5;
+    mg_md5_init(&md5);
+    const char *p = vary, *end = vary + len;
+    while (p < end) {
+        while (p < end && (*p == ',' || *p == ' ' || *p == '\t')) {
+            p++;
+        }
+        const char *s = p;
+        while (p < end && *p != ',' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+        size_t n = (size_t)(p - s);
+        if (n == 0 || n > 64) {
+            continue;
+        }
+        char low[64];
+        mg_strlow(low, s, n);
+        mg_md5_update(&md5, low, n);
+        mg_md5_update(&md5, ":", 1);
+        for (mg_table_elt_t *h = r->headers_in.headers.elts, *he = h + r->headers_in.headers.nelts;
+             h < he; h++) {
+            if (h->key.len == n && mg_strncasecmp(h->key.data, low, n) == 0) {
+                mg_md5_update(&md5, h->value.data, h->value.len);
+                mg_md5_update(&md5, "\n", 1);
+            }
+        }
+    }
+    mg_md5_final(&md5, out);
+}
+
+static void close_fd(void *data)
+{
+    close((int)(intptr_t)data);
+}
+
+/* The file's start, parsed: MG_OK, MG_DECLINED (logged; a bad file is removed) */
+static mg_int_t read_meta(mg_request_t *r, mg_http_cache_req_t *c, int fd, struct stat *st,
+                          mg_cache_file_meta_t *m)
+{
+    size_t size = 16384;
+    for (int round = 0; round < 2; round++) {
+        char *buf = mg_pnalloc(r->pool, size);
+        ssize_t n = pread(fd, buf, size, 0);
+        if (n < 0) {
+            mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "pread() \"%s\" failed", c->path);
+            return MG_DECLINED;
+        }
+        const char *why = NULL;
+        int rc = mg_cache_file_parse(buf, (size_t)n, (uint64_t)st->st_size, m, &why);
+        if (rc == MG_OK) {
+            return MG_OK;
+        }
+        if (rc == MG_AGAIN && round == 0) {
+            size = m->meta_len;
+            continue;
+        }
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, 0, "cache file \"%s\" %s", c->path,
+                     why ? why : "is truncated");
+        unlink(c->path);
+        return MG_DECLINED;
+    }
+    return MG_DECLINED;
+}
+
+/* ---- what the upstream's head says ---- */
+
+static mg_http_header_t *head_line(mg_upstream_t *u, const char *lower)
+{
+    size_t n = strlen(lower);
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len == n && mg_strncasecmp(h->name.data, lower, n) == 0) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/* A fresh entry: its head through the owner's process_header, the body from the file. */
+static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_meta_t *m)
+{
+    u->hbuf = mg_pnalloc(r->pool, m->h.head_len);
+    memcpy(u->hbuf, m->head, m->h.head_len);
+    u->hlen = m->h.head_len;
+    u->head.headers = mg_palloc(r->pool, 100 * sizeof(mg_http_header_t));
+    u->head.nheaders = 100;
+    ssize_t used = u->parse_head ? u->parse_head(u, u->hbuf, u->hlen, &u->head)
+                                 : mg_upstream_parse_response_head(u->hbuf, u->hlen, &u->head);
+    if (used <= 0) {
+        return MG_DECLINED;
+    }
+    mg_int_t rc = u->process_header ? u->process_header(u) : MG_OK;
+    if (rc != MG_OK) {
+        return rc;
+    }
+    rc = mg_http_discard_request_body(r);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    r->headers_out.content_length_n = (int64_t)m->h.body_len;
+    r->headers_out.last_modified_time = m->h.last_modified;
+    r->allow_ranges = head_line(u, "accept-ranges") != NULL;
+    mg_pool_cleanup_add(r->pool, close_fd, (void *)(intptr_t)fd);
+    rc = mg_http_send_header(r);
+    if (rc == MG_ERROR || rc > MG_OK) {
+        return rc;
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
+    if (r->header_only || m->h.body_len == 0) {
+        b->pos = b->last = "";
+    } else {
+        b->in_file = 1;
+        b->fd = fd;
+        b->file_pos = (off_t)m->meta_len;
+        b->file_last = (off_t)(m->meta_len + m->h.body_len);
+    }
+    b->last_buf = 1;
+    return mg_http_output(r, b);
+}
+
+mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
+{
+    mg_http_cache_conf_t *conf = &u->conf->cache;
+    mg_http_cache_zone_t *z = conf->zone == MG_CONF_UNSET_PTR ? NULL : conf->zone;
+    if (conf->zone_cv) {
+        z = zone_named(r, mg_http_complex_value(r, conf->zone_cv));
+    }
+    if (z == NULL || z->table == NULL || !(conf->methods & (1u << r->method))) {
+        return MG_DECLINED;
+    }
+    mg_http_cache_req_t *c = mg_pcalloc(r->pool, sizeof(*c));
+    c->zone = z;
+    c->conf = conf;
+    c->u = u;
+    c->expected = -1;
+    r->cache = c;
+    c->key = mg_http_complex_value(r, conf->key);
+    mg_md5(c->key.data, c->key.len, c->md5);
+    c->path = file_name(r->pool, z, c->md5);
+    c->head_as_get = r->method == MG_HTTP_HEAD && conf->convert_head && as_get;
+    c->no_store = (unsigned)predicates(r, conf->no_cache);
+    if (predicates(r, conf->bypass)) {
+        c->status = MG_CACHE_BYPASS;
+        c->uses = (mg_uint_t)conf->min_uses; /* as nginx: what it fetches is stored */
+        return MG_OK;
+    }
+    c->status = MG_CACHE_MISS;
+    mg_log_t *log = &r->connection->log;
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
+    int exists = 0;
+    if (n) {
+        n->uses++;
+        n->expire = (int64_t)mg_now.sec + z->inactive;
+        c->uses = n->uses;
+        exists = n->exists;
+    }
+    cache_node_t *t = totals(z);
+    int cold = t && t->uses;
+    mg_shm_table_unlock(z->table);
+    if (!exists && !cold) {
+        return MG_OK;
+    }
+    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (!exists) {
+            return MG_OK; /* cold: not on disk either */
+        }
+        if (fd < 0 && errno != ENOENT) {
+            mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", c->path);
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        goto gone;
+    }
+    mg_cache_file_meta_t m;
+    if (read_meta(r, c, fd, &st, &m) != MG_OK) {
+        close(fd);
+        goto gone;
+    }
+    if (m.h.key_len != c->key.len || memcmp(m.key, c->key.data, c->key.len) != 0) {
+        mg_log_error(MG_LOG_CRIT, log, 0, "cache file \"%s\" has md5 collision", c->path);
+        close(fd);
+        c->no_store = 1;
+        return MG_OK;
+    }
+    if (m.h.vary_len) {
+        variant_of(r, m.vary, m.h.vary_len, c->variant);
+        if (memcmp(c->variant, m.h.variant, 16) != 0) {
+            close(fd); /* another variant: fetched, and it takes the entry's place */
+            return MG_OK;
+        }
+    }
+    if (!exists) {
+        /* a file from before a restart the loader has not reached yet: indexed now */
+        mg_shm_table_lock(z->table, log);
+        n = node_get(z, c->md5, log, r->pool, 1);
+        if (n && !n->exists) {
+            n->exists = 1;
+            n->fs_size = (uint64_t)st.st_size;
+            n->valid_sec = m.h.valid_sec;
+            t = totals(z);
+            if (t) {
+                t->fs_size += n->fs_size;
+            }
+        }
+        mg_shm_table_unlock(z->table);
+    }
+    if (m.h.valid_sec < (int64_t)mg_now.sec) {
+        c->status = MG_CACHE_EXPIRED;
+        close(fd);
+        return MG_OK;
+    }
+    c->status = MG_CACHE_HIT;
+    *rc = serve(r, u, fd, &m);
+    if (*rc == MG_DECLINED) {
+        mg_log_error(MG_LOG_CRIT, log, 0, "cache file \"%s\" has a bad response head", c->path);
+        c->status = MG_CACHE_MISS;
+        close(fd);
+        unlink(c->path);
+        goto gone;
+    }
+    return MG_DONE;
+
+gone:
+    mg_shm_table_lock(z->table, log);
+    n = node_get(z, c->md5, log, r->pool, 0);
+    if (n && n->exists) {
+        cache_node_t *t = totals(z);
+        if (t && t->fs_size >= n->fs_size) {
+            t->fs_size -= n->fs_size;
+        }
+        n->exists = 0;
+        n->fs_size = 0;
+    }
+    mg_shm_table_unlock(z->table);
+    return MG_OK;
+}
+
+int mg_http_cache_cacheable(mg_request_t *r)
+{
+    mg_http_cache_req_t *c = r->cache;
+    return c && (c->store || c->status == MG_CACHE_HIT);
+}
+
+/* "max-age=N" and the like in a Cache-Control value: N, -1 when absent or not a number */
+static int64_t cc_number(mg_span_t v, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = v.data, *end = v.data + v.len;
+    while ((p = mg_strlcasestrn(p, end, name, n)) != NULL) {
+        int starts = p == v.data || p[-1] == ',' || p[-1] == ' ';
+        p += n;
+        if (starts && p < end && *p == '=') {
+            const char *s = ++p;
+            while (p < end && *p >= '0' && *p <= '9') {
+                p++;
+            }
+            return p > s ? mg_atoi(s, (size_t)(p - s)) : -1;
+        }
+    }
+    return -1;
+}
+
+static int cc_has(mg_span_t v, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = v.data, *end = v.data + v.len;
+    while ((p = mg_strlcasestrn(p, end, name, n)) != NULL) {
+        if ((p == v.data || p[-1] == ',' || p[-1] == ' ') &&
+            (p + n == end || p[n] == ',' || p[n] == ' ' || p[n] == '=')) {
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+/* Until when the response may be served: 0 when it is not to be stored */
+static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
+{
+    mg_uint_t ign = u->ignore_headers;
+    int64_t now = (int64_t)mg_now.sec;
+    mg_http_header_t *h;
+    if (!(ign & MG_UPSTREAM_IGN_XA_EXPIRES) && (h = head_line(u, "x-accel-expires")) != NULL) {
+        /* as nginx: it overrides every other header; "@T" is a time, N seconds from now */
+        int at = h->value.len && h->value.data[0] == '@';
+        int64_t v = mg_atoi(h->value.data + at, h->value.len - (size_t)at);
+        if (v < 0) {
+            goto headers;
+        }
+        if (v == 0 && !at) {
+            return 0;
+        }
+        return at ? v : now + v;
+    }
+headers:
+    if (!(ign & MG_UPSTREAM_IGN_SET_COOKIE) && head_line(u, "set-cookie")) {
+        return 0;
+    }
+    if (!(ign & MG_UPSTREAM_IGN_VARY) && (h = head_line(u, "vary")) != NULL &&
+        memchr(h->value.data, '*', h->value.len)) {
+        return 0;
+    }
+    int64_t valid = -1;
+    if (!(ign & MG_UPSTREAM_IGN_CACHE_CONTROL) && (h = head_line(u, "cache-control")) != NULL) {
+        if (cc_has(h->value, "no-cache") || cc_has(h->value, "no-store") ||
+            cc_has(h->value, "private")) {
+            return 0;
+        }
+        int64_t n = cc_number(h->value, "s-maxage");
+        if (n < 0) {
+            n = cc_number(h->value, "max-age");
+        }
+        if (n == 0) {
+            return 0;
+        }
+        if (n > 0) {
+            valid = now + n;
+        }
+    }
+    if (valid < 0 && !(ign & MG_UPSTREAM_IGN_EXPIRES) && (h = head_line(u, "expires")) != NULL) {
+        time_t t = mg_time_parse_http(h->value.data, h->value.len);
+        if (t == (time_t)-1 || (int64_t)t <= now) {
+            return 0;
+        }
+        valid = (int64_t)t;
+    }
+    if (valid > 0) {
+        return valid;
+    }
+    if (conf->valid == NULL || conf->valid == MG_CONF_UNSET_PTR) {
+        return 0;
+    }
+    mg_http_cache_valid_t *cv = conf->valid->elts;
+    for (size_t i = 0; i < conf->valid->nelts; i++) {
+        if (cv[i].status == u->head.status || cv[i].status == 0) {
+            return cv[i].sec > 0 ? now + cv[i].sec : 0;
+        }
+    }
+    return 0;
+}
+
+static void store_abort(mg_http_cache_req_t *c)
+{
+    c->store = 0;
+    c->failed = 1;
+    /* the temporary file goes with the request's pool (not persistent) */
+}
+
+void mg_http_cache_response(mg_upstream_t *u)
+{
+    mg_request_t *r = u->r;
+    mg_http_cache_req_t *c = r->cache;
+    /* a HEAD's answer has no body to store (unless it went upstream as GET) */
+    if (c == NULL || c->u != u || c->no_store || u->head_method || u->http09 ||
+        (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 ||
+        u->head.status == 206) {
+        return;
+    }
+    int64_t valid = validity(u, c->conf);
+    if (valid <= 0 || c->uses < (mg_uint_t)c->conf->min_uses) {
+        return;
+    }
+    mg_http_cache_zone_t *z = c->zone;
+    const mg_http_temp_path_t *tp = z->use_temp_path ? u->conf->temp_path : &z->temp;
+    c->tf = mg_http_temp_file_create(r, tp, 0);
+    if (c->tf == NULL) {
+        return;
+    }
+    mg_cache_file_header_t *h = &c->h;
+    memcpy(h->magic, MG_CACHE_FILE_MAGIC, 8);
+    h->version = MG_CACHE_FILE_VERSION;
+    h->header_size = sizeof(*h);
+    h->valid_sec = valid;
+    h->date = (int64_t)mg_now.sec;
+    h->last_modified = -1;
+    memcpy(h->md5, c->md5, 16);
+    h->status = (uint32_t)u->head.status;
+    mg_http_header_t *lm = head_line(u, "last-modified");
+    if (lm) {
+        h->last_modified = (int64_t)mg_time_parse_http(lm->value.data, lm->value.len);
+    }
+    mg_http_header_t *etag = head_line(u, "etag");
+    mg_http_header_t *vary = u->ignore_headers & MG_UPSTREAM_IGN_VARY ? NULL : head_line(u, "vary");
+    mg_span_t head = {u->hbuf, (size_t)(u->pending - u->hbuf)};
+    if (c->key.len > MG_CACHE_FILE_MAX_KEY) {
+        return;
+    }
+    h->key_len = (uint32_t)c->key.len;
+    h->etag_len = etag ? (uint32_t)etag->value.len : 0;
+    h->vary_len = vary ? (uint32_t)vary->value.len : 0;
+    h->head_len = (uint32_t)head.len;
+    if (vary) {
+        variant_of(r, vary->value.data, vary->value.len, h->variant);
+    }
+    size_t parts = h->key_len + h->etag_len + h->vary_len + h->head_len;
+    char *meta = mg_pnalloc(r->pool, sizeof(*h) + parts), *p = meta + sizeof(*h);
+    memcpy(p, c->key.data, h->key_len);
+    p += h->key_len;
+    if (etag) {
+        memcpy(p, etag->value.data, h->etag_len);
+        p += h->etag_len;
+    }
+    if (vary) {
+        memcpy(p, vary->value.data, h->vary_len);
+        p += h->vary_len;
+    }
+    memcpy(p, head.data, h->head_len);
+    memcpy(meta, h, sizeof(*h)); /* written again once the body's length is known */
+    if (mg_http_temp_file_write(c->tf, meta, sizeof(*h) + parts) != MG_OK) {
+        store_abort(c);
+        return;
+    }
+    c->expected = u->chunked_body || u->decode ? -1 : u->length;
+    c->store = 1;
+    /* as nginx: ranges of an upstream's response only when it is cacheable and the upstream
+     * allows them */
+    r->allow_ranges = head_line(u, "accept-ranges") != NULL;
+}
+
+/* ---- the body into the file ---- */
+
+static mg_int_t store_bytes(mg_request_t *r, mg_http_cache_req_t *c, mg_buf_t *b)
+{
+    if (!b->in_file) {
+        return b->pos && b->last > b->pos
+                   ? mg_http_temp_file_write(c->tf, b->pos, (size_t)(b->last - b->pos))
+                   : MG_OK;
+    }
+    char tmp[16384];
+    for (off_t pos = b->file_pos; pos < b->file_last;) {
+        size_t want = (size_t)(b->file_last - pos);
+        ssize_t n = pread(b->fd, tmp, want < sizeof(tmp) ? want : sizeof(tmp), pos);
+        if (n <= 0) {
+            mg_log_error(MG_LOG_CRIT, &r->connection->log, n < 0 ? errno : 0,
+                         "pread() of a buffered response failed");
+            return MG_ERROR;
+        }
+        if (mg_http_temp_file_write(c->tf, tmp, (size_t)n) != MG_OK) {
+            return MG_ERROR;
+        }
+        pos += n;
+    }
+    return MG_OK;
+}
+
+/* mkdir of the file's level directories */
+static int make_levels(mg_http_cache_zone_t *z, char *name)
+{
+    for (char *p = name + z->path.len + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        int rc = mkdir(name, 0700);
+        int err = errno;
+        *p = '/';
+        if (rc != 0 && err != EEXIST) {
+            errno = err;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void store_finish(mg_request_t *r, mg_http_cache_req_t *c)
+{
+    mg_log_t *log = &r->connection->log;
+    mg_cache_file_header_t *h = &c->h;
+    size_t parts = h->key_len + h->etag_len + h->vary_len + h->head_len;
+    uint64_t meta = sizeof(*h) + parts;
+    uint64_t body = (uint64_t)c->tf->offset - meta;
+    c->store = 0;
+    if (c->expected >= 0 && (uint64_t)c->expected != body) {
+        return; /* not all of it: nothing is kept */
+    }
+    h->body_len = body;
+    char *buf = mg_pnalloc(r->pool, parts);
+    if (pread(c->tf->fd, buf, parts, (off_t)sizeof(*h)) != (ssize_t)parts) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "pread() \"%s\" failed", c->tf->name.data);
+        return;
+    }
+    h->crc = mg_cache_file_crc(h, buf, parts);
+    if (pwrite(c->tf->fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h)) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "pwrite() \"%s\" failed", c->tf->name.data);
+        return;
+    }
+    mg_http_cache_zone_t *z = c->zone;
+    int rc = rename(c->tf->name.data, c->path);
+    if (rc != 0 && errno == ENOENT && make_levels(z, c->path) == 0) {
+        rc = rename(c->tf->name.data, c->path);
+    }
+    if (rc != 0) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "rename() \"%s\" to \"%s\" failed", c->tf->name.data,
+                     c->path);
+        return;
+    }
+    c->tf->persistent = 1; /* its name is free again: another request's file may take it */
+    uint64_t size = meta + body;
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
+    if (n) {
+        cache_node_t *t = totals(z);
+        if (t) {
+            t->fs_size = t->fs_size - (n->exists ? n->fs_size : 0) + size;
+        }
+        n->exists = 1;
+        n->fs_size = size;
+        n->valid_sec = h->valid_sec;
+        n->expire = (int64_t)mg_now.sec + z->inactive;
+    }
+    mg_shm_table_unlock(z->table);
+}
+
+static mg_int_t cache_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    mg_http_cache_req_t *c = r->cache;
+    if (c == NULL || !c->store || in == NULL) {
+        return next_body_filter(r, in);
+    }
+    int last = 0;
+    for (mg_buf_t *b = in; b && c->store; b = b->next) {
+        if (store_bytes(r, c, b) != MG_OK) {
+            store_abort(c);
+            break;
+        }
+        last |= b->last_buf;
+    }
+    if (last && c->store) {
+        store_finish(r, c);
+    }
+    return next_body_filter(r, in);
+}
+
+static void cache_init_filters(void)
+{
+    next_body_filter = mg_http_top_body_filter;
+    mg_http_top_body_filter = cache_body_filter;
+}
+
+/* ---- the cache manager and loader processes ---- */
+
+/* Wait up to ms on the master's channel: 1 when the process is to stop (EOF, drain, quit) */
+static int helper_wait(int channel, int ms)
+{
+    struct pollfd p = {channel, POLLIN, 0};
+    if (poll(&p, 1, ms) <= 0) {
+        return 0;
+    }
+    char b[16];
+    ssize_t n = read(channel, b, sizeof(b));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return 0;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        if (b[i] != 'r') { /* anything but a log reopen stops it */
+            return 1;
+        }
+    }
+    return n <= 0;
+}
+
+/* One round over a zone: entries unused for `inactive` go, then the least recently used ones
+ * while the files pass max_size or the disk has less than min_free. At most manager_files
+ * files per round; 1 when more is left to do. */
+static int manage_zone(mg_http_cache_zone_t *z, mg_log_t *log, mg_pool_t *pool)
+{
+    int64_t now = (int64_t)mg_now.sec;
+    mg_uint_t done = 0;
+    int more = 0;
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *t = totals(z);
+    for (cache_node_t *n = mg_shm_table_oldest(z->table); n && done < z->manager_files;) {
+        cache_node_t *next = mg_shm_table_newer(z->table, n);
+        if (n != t) {
+            if (n->expire >= now) {
+                break; /* the list is in use order: the rest were used later */
+            }
+            drop_node(z, n, pool);
+            done++;
+        }
+        n = next;
+    }
+    for (;;) {
+        int over = z->max_size && t && t->fs_size > (uint64_t)z->max_size;
+        if (!over && z->min_free) {
+            struct statvfs fs;
+            over = statvfs(z->path.data, &fs) == 0 &&
+                   (int64_t)fs.f_bavail * (int64_t)fs.f_frsize < z->min_free;
+        }
+        if (!over) {
+            break;
+        }
+        if (done == z->manager_files) {
+            more = 1;
+            break;
+        }
+        cache_node_t *n = mg_shm_table_oldest(z->table);
+        if (n == t) {
+            mg_shm_table_touch(z->table, t);
+            n = mg_shm_table_oldest(z->table);
+        }
+        if (n == NULL || n == t) {
+            break;
+        }
+        drop_node(z, n, pool);
+        done++;
+    }
+    mg_shm_table_unlock(z->table);
+    return more;
+}
+
+static void run_manager(mg_cycle_t *cycle, int channel, void *data)
+{
+    cache_main_conf_t *mc = data;
+    for (;;) {
+        mg_time_update();
+        mg_pool_t *pool = mg_pool_create(4096);
+        int more = 0;
+        mg_msec_t sleep = 1000;
+        for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+            more |= manage_zone(z, cycle->log, pool);
+            sleep = mg_min(sleep, z->manager_sleep);
+        }
+        mg_pool_destroy(pool);
+        /* a round with work left goes on after manager_sleep, an idle one a second later */
+        if (helper_wait(channel, (int)(more ? sleep : 1000))) {
+            return;
+        }
+    }
+}
+
+static int is_hex_name(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return 0;
+        }
+    }
+    return i == 32;
+}
+
+/* A file found on disk into the index (its header checked, not its checksum: a lookup reads
+ * the whole start before serving it) */
+static void load_file(mg_http_cache_zone_t *z, const char *path, const char *name, mg_log_t *log,
+                      mg_pool_t *pool)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return;
+    }
+    struct stat st;
+    mg_cache_file_header_t h;
+    int ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+             memcmp(h.magic, MG_CACHE_FILE_MAGIC, 8) == 0 && h.version == MG_CACHE_FILE_VERSION &&
+             h.header_size == sizeof(h);
+    close(fd);
+    unsigned char md5[16];
+    for (int i = 0; ok && i < 16; i++) {
+        md5[i] = (unsigned char)mg_hextoi(name + 2 * i, 2);
+    }
+    if (!ok || memcmp(md5, h.md5, 16) != 0) {
+        return; /* a lookup of its key will find out and log it */
+    }
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *n = node_get(z, md5, log, pool, 1);
+    if (n && !n->exists) {
+        n->exists = 1;
+        n->fs_size = (uint64_t)st.st_size;
+        n->valid_sec = h.valid_sec;
+        n->expire = (int64_t)mg_now.sec + z->inactive;
+        cache_node_t *t = totals(z);
+        if (t) {
+            t->fs_size += n->fs_size;
+        }
+    }
+    mg_shm_table_unlock(z->table);
+}
+
+/* Walk a directory (the levels' subdirectories under it), loader_files files at a time with
+ * loader_sleep between; 1 when told to stop. */
+static int load_dir(mg_http_cache_zone_t *z, char *path, size_t len, int depth, mg_uint_t *count,
+                    int channel, mg_log_t *log, mg_pool_t *pool)
+{
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        return 0;
+    }
+    struct dirent *e;
+    int stop = 0;
+    while (!stop && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        size_t nl = strlen(e->d_name);
+        if (len + 1 + nl + 1 > PATH_MAX) {
+            continue;
+        }
+        path[len] = '/';
+        memcpy(path + len + 1, e->d_name, nl + 1);
+        if (depth < 3 && z->level[depth] && nl == z->level[depth]) {
+            stop = load_dir(z, path, len + 1 + nl, depth + 1, count, channel, log, pool);
+        } else if (is_hex_name(e->d_name)) {
+            load_file(z, path, e->d_name, log, pool);
+            if (++*count % z->loader_files == 0) {
+                stop = helper_wait(channel, (int)z->loader_sleep);
+                mg_time_update();
+            }
+        }
+        path[len] = '\0';
+    }
+    closedir(d);
+    return stop;
+}
+
+/* nginx's loader starts a minute after the master: until it is done, lookups look on disk */
+#define LOADER_DELAY 60000
+
+static void run_loader(mg_cycle_t *cycle, int channel, void *data)
+{
+    cache_main_conf_t *mc = data;
+    if (helper_wait(channel, LOADER_DELAY)) {
+        return;
+    }
+    mg_time_update();
+    mg_pool_t *pool = mg_pool_create(4096);
+    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+        char path[PATH_MAX + 1];
+        if (z->path.len >= PATH_MAX) {
+            continue;
+        }
+        memcpy(path, z->path.data, z->path.len + 1);
+        mg_uint_t count = 0;
+        if (load_dir(z, path, z->path.len, 0, &count, channel, cycle->log, pool)) {
+            break;
+        }
+        mg_shm_table_lock(z->table, cycle->log);
+        cache_node_t *t = totals(z);
+        uint64_t size = t ? t->fs_size : 0;
+        if (t) {
+            t->uses = 0; /* warm: the index knows every file */
+        }
+        mg_shm_table_unlock(z->table);
+        mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "http file cache: %s %.3fM, bsize: 4096",
+                     z->path.data, (double)size / 1048576);
+    }
+    mg_pool_destroy(pool);
+}
+
+/* ---- $upstream_cache_status ---- */
+
+static mg_int_t var_cache_status(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    if (r->cache == NULL || r->cache->status == MG_CACHE_NONE) {
+        v->not_found = 1;
+        return MG_OK;
+    }
+    v->value = status_names[r->cache->status];
+    v->valid = 1;
+    v->not_found = 0;
+    v->no_cacheable = 0;
+    return MG_OK;
+}
+
+/* ---- configuration ---- */
+
+static mg_http_cache_zone_t *zone_get(mg_conf_t *cf, mg_str_t name)
+{
+    cache_main_conf_t *mc = mg_http_conf_get_main(cf, mg_http_cache_module);
+    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+        if (mg_str_eq_str(z->name, name)) {
+            return z;
+        }
+    }
+    mg_http_cache_zone_t *z = mg_pcalloc(cf->pool, sizeof(*z));
+    z->name = mg_pstr(cf->pool, name.data, name.len);
+    z->next = mc->zones;
+    mc->zones = z;
+    return z;
+}
+
+static int time_arg(mg_conf_t *cf, mg_str_t v, int sec, int64_t *out)
+{
+    *out = mg_parse_time(v, sec);
+    if (*out < 0) {
+        mg_conf_error(cf, 0, "invalid time value \"%.*s\"", (int)v.len, v.data);
+        return -1;
+    }
+    return 0;
+}
+
+/* *_cache_path PATH [levels=1:2] keys_zone=NAME:SIZE [use_temp_path=on|off] [inactive=T]
+ * [max_size=N] [min_free=N] [manager_*=...] [loader_*=...] */
+const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)conf;
+    mg_http_cache_zone_t tmp = {0};
+    mg_str_t path = mg_full_name(cf->pool, cf->cycle, cf->args[1], 0);
+    while (path.len > 1 && path.data[path.len - 1] == '/') {
+        path.data[--path.len] = '\0';
+    }
+    tmp.path = path;
+    tmp.use_temp_path = 1;
+    tmp.inactive = 600;
+    tmp.manager_files = 100;
+    tmp.manager_sleep = 50;
+    tmp.manager_threshold = 200;
+    tmp.loader_files = 100;
+    tmp.loader_sleep = 50;
+    tmp.loader_threshold = 200;
+    mg_str_t name = mg_null_string;
+    size_t size = 0;
+    for (size_t i = 2; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        int64_t v;
+#define PARAM(s) (a.len > sizeof(s) - 1 && memcmp(a.data, s, sizeof(s) - 1) == 0)
+#define VALUE(s) ((mg_str_t){a.len - (sizeof(s) - 1), a.data + sizeof(s) - 1})
+        if (PARAM("levels=")) {
+            mg_str_t l = VALUE("levels=");
+            size_t n = 0, total = 0;
+            for (size_t k = 0; k < l.len; k++) {
+                if ((k % 2) == 0 && n < 3 && (l.data[k] == '1' || l.data[k] == '2')) {
+                    tmp.level[n] = (size_t)(l.data[k] - '0');
+                    total += tmp.level[n++];
+                } else if ((k % 2) == 1 && l.data[k] == ':' && k + 1 < l.len) {
+                    continue;
+                } else {
+                    goto invalid;
+                }
+            }
+            if (n == 0 || total > 32) {
+                goto invalid;
+            }
+        } else if (PARAM("use_temp_path=")) {
+            mg_str_t b = VALUE("use_temp_path=");
+            if (mg_str_eq(b, "on")) {
+                tmp.use_temp_path = 1;
+            } else if (mg_str_eq(b, "off")) {
+                tmp.use_temp_path = 0;
+            } else {
+                mg_conf_error(cf, 0,
+                              "invalid use_temp_path value \"%.*s\", it must be \"on\" or "
+                              "\"off\"",
+                              (int)b.len, b.data);
+                return MG_CONF_ERROR;
+            }
+        } else if (PARAM("keys_zone=")) {
+            mg_str_t zarg = {a.len - 5, a.data + 5}; /* "zone=NAME:SIZE" for the shared reader */
+            if (mg_shm_table_zone_arg(cf, zarg, &name, &size) != MG_OK) {
+                return MG_CONF_ERROR;
+            }
+        } else if (PARAM("inactive=")) {
+            if (time_arg(cf, VALUE("inactive="), 1, &v) != 0) {
+                return MG_CONF_ERROR;
+            }
+            tmp.inactive = (time_t)v;
+        } else if (PARAM("max_size=") || PARAM("min_free=")) {
+            int max = PARAM("max_size=");
+            mg_str_t s = max ? VALUE("max_size=") : VALUE("min_free=");
+            v = mg_parse_offset(s);
+            if (v < 0) {
+                mg_conf_error(cf, 0, "invalid %s value \"%.*s\"", max ? "max_size" : "min_free",
+                              (int)s.len, s.data);
+                return MG_CONF_ERROR;
+            }
+            *(max ? &tmp.max_size : &tmp.min_free) = v;
+        } else if (PARAM("manager_files=") || PARAM("loader_files=")) {
+            int mgr = PARAM("manager_files=");
+            mg_str_t s = mgr ? VALUE("manager_files=") : VALUE("loader_files=");
+            v = mg_atoi(s.data, s.len);
+            if (v <= 0) {
+                mg_conf_error(cf, 0, "invalid %s value \"%.*s\"",
+                              mgr ? "manager_files" : "loader_files", (int)s.len, s.data);
+                return MG_CONF_ERROR;
+            }
+            *(mgr ? &tmp.manager_files : &tmp.loader_files) = (mg_uint_t)v;
+        } else if (PARAM("manager_sleep=") || PARAM("manager_threshold=") ||
+                   PARAM("loader_sleep=") || PARAM("loader_threshold=")) {
+            const char *eq = memchr(a.data, '=', a.len);
+            mg_str_t s = {a.len - (size_t)(eq + 1 - a.data), (char *)eq + 1};
+            if (time_arg(cf, s, 0, &v) != 0) {
+                return MG_CONF_ERROR;
+            }
+            mg_msec_t *f = PARAM("manager_sleep=")       ? &tmp.manager_sleep
+                           : PARAM("manager_threshold=") ? &tmp.manager_threshold
+                           : PARAM("loader_sleep=")      ? &tmp.loader_sleep
+                                                         : &tmp.loader_threshold;
+            *f = (mg_msec_t)v;
+        } else {
+            mg_conf_error(cf, 0, "invalid parameter \"%.*s\"", (int)a.len, a.data);
+            return MG_CONF_ERROR;
+        }
+        continue;
+    invalid:
+        mg_conf_error(cf, 0, "invalid \"levels\" \"%.*s\"", (int)a.len, a.data);
+        return MG_CONF_ERROR;
+#undef PARAM
+#undef VALUE
+    }
+    if (name.len == 0) {
+        mg_conf_error(cf, 0, "\"%s\" must have \"keys_zone\" parameter", cmd->name);
+        return MG_CONF_ERROR;
+    }
+    mg_http_cache_zone_t *z = zone_get(cf, name);
+    if (z->table) {
+        mg_conf_error(cf, 0, "duplicate zone \"%.*s\"", (int)name.len, name.data);
+        return MG_CONF_ERROR;
+    }
+    cache_main_conf_t *mc = mg_http_conf_get_main(cf, mg_http_cache_module);
+    for (mg_http_cache_zone_t *o = mc->zones; o; o = o->next) {
+        if (o->table && mg_str_eq_str(o->path, path)) {
+            mg_conf_error(cf, 0, "duplicate \"%s\" path name", path.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    mg_shm_zone_t *zone = mg_shm_zone_add(cf, name, size, &mg_http_cache_module);
+    if (zone == NULL) {
+        return MG_CONF_ERROR;
+    }
+    char what[300];
+    snprintf(what, sizeof(what), "cache zone \"%.*s\"", (int)mg_min(name.len, 256), name.data);
+    mg_http_cache_zone_t *next = z->next;
+    mg_str_t zname = z->name;
+    *z = tmp;
+    z->name = zname;
+    z->next = next;
+    z->table = mg_shm_table_attach(zone->addr, zone->size, sizeof(cache_node_t), what, path);
+    if (z->table == NULL) {
+        mg_conf_error(cf, 0, "zone \"%s\" is too small", z->name.data);
+        return MG_CONF_ERROR;
+    }
+    mg_str_t was = mg_shm_table_ident(z->table);
+    if (!mg_str_eq_str(was, path)) {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "cache \"%s\" uses the \"%s\" cache path while previously it used the "
+                     "\"%.*s\" cache path",
+                     z->name.data, path.data, (int)was.len, was.data);
+        return MG_CONF_ERROR;
+    }
+    mg_shm_table_lock(z->table, cf->log);
+    uint32_t hash = mg_shm_table_hash(z->table, totals_key, sizeof(totals_key) - 1);
+    if (mg_shm_table_find(z->table, totals_key, sizeof(totals_key) - 1, hash) == NULL) {
+        cache_node_t *t = totals(z); /* a new zone: cold until the loader went through */
+        if (t) {
+            t->uses = 1;
+        }
+    }
+    mg_shm_table_unlock(z->table);
+    /* the cache directory is made at start like the temp paths (cache.c's temp files go
+     * directly in it with use_temp_path=off) */
+    z->temp.name = path;
+    const char *where = mg_conf_where(cf);
+    z->temp.where = mg_pstr(cf->pool, where, strlen(where)).data;
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    if (cmcf->temp_paths.elts == NULL) {
+        mg_array_init(&cmcf->temp_paths, cf->pool, 8, sizeof(mg_http_temp_path_t *));
+    }
+    *(mg_http_temp_path_t **)mg_array_push(&cmcf->temp_paths) = &z->temp;
+    return MG_CONF_OK;
+}
+
+#define CACHE_CONF(conf, cmd) ((mg_http_cache_conf_t *)((char *)(conf) + (cmd)->offset))
+
+/* *_cache ZONE | off */
+const char *mg_http_cache_set_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_http_cache_conf_t *c = CACHE_CONF(conf, cmd);
+    if (c->zone != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    mg_str_t v = cf->args[1];
+    if (mg_str_eq(v, "off")) {
+        c->zone = NULL;
+        return MG_CONF_OK;
+    }
+    if (mg_http_script_variables_count(v)) {
+        c->zone = NULL;
+        c->zone_cv = mg_pcalloc(cf->pool, sizeof(*c->zone_cv));
+        return mg_http_compile_complex_value(cf, v, c->zone_cv) == MG_OK ? MG_CONF_OK
+                                                                         : MG_CONF_ERROR;
+    }
+    c->zone = zone_get(cf, v);
+    if (c->zone->used_at == NULL) {
+        const char *where = mg_conf_where(cf);
+        c->zone->used_at = mg_pstr(cf->pool, where, strlen(where)).data;
+        c->zone->used_by = cmd->name;
+    }
+    return MG_CONF_OK;
+}
+
+const char *mg_http_cache_set_key(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_http_complex_value_t **f = (mg_http_complex_value_t **)((char *)conf + cmd->offset);
+    if (*f != MG_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+    *f = mg_pcalloc(cf->pool, sizeof(**f));
+    return mg_http_compile_complex_value(cf, cf->args[1], *f) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
+}
+
+/* *_cache_valid [CODE ... | any] TIME */
+const char *mg_http_cache_set_valid(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_array_t **f = (mg_array_t **)((char *)conf + cmd->offset);
+    if (*f == MG_CONF_UNSET_PTR) {
+        *f = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+        mg_array_init(*f, cf->pool, 4, sizeof(mg_http_cache_valid_t));
+    }
+    mg_str_t t = cf->args[cf->nargs - 1];
+    int64_t sec = mg_parse_time(t, 1);
+    if (sec < 0) {
+        mg_conf_error(cf, 0, "invalid time value \"%.*s\"", (int)t.len, t.data);
+        return MG_CONF_ERROR;
+    }
+    if (cf->nargs == 2) {
+        static const mg_uint_t dflt[] = {200, 301, 302};
+        for (size_t i = 0; i < 3; i++) {
+            mg_http_cache_valid_t *v = mg_array_push(*f);
+            v->status = dflt[i];
+            v->sec = (time_t)sec;
+        }
+        return MG_CONF_OK;
+    }
+    for (size_t i = 1; i < cf->nargs - 1; i++) {
+        mg_str_t a = cf->args[i];
+        mg_http_cache_valid_t *v = mg_array_push(*f);
+        v->sec = (time_t)sec;
+        if (mg_str_eq(a, "any")) {
+            v->status = 0;
+            continue;
+        }
+        int64_t s = mg_atoi(a.data, a.len);
+        if (s < 100 || s > 599) {
+            mg_conf_error(cf, 0, "status code \"%.*s\" is invalid", (int)a.len, a.data);
+            return MG_CONF_ERROR;
+        }
+        v->status = (mg_uint_t)s;
+    }
+    return MG_CONF_OK;
+}
+
+const char *mg_http_cache_set_methods(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    static const struct {
+        const char *name;
+        int id;
+    } names[] = {
+        {"GET", MG_HTTP_GET},
+        {"HEAD", MG_HTTP_HEAD},
+        {"POST", MG_HTTP_POST},
+        {"PUT", MG_HTTP_PUT},
+        {"DELETE", MG_HTTP_DELETE},
+        {"MKCOL", MG_HTTP_MKCOL},
+        {"COPY", MG_HTTP_COPY},
+        {"MOVE", MG_HTTP_MOVE},
+        {"OPTIONS", MG_HTTP_OPTIONS},
+        {"PROPFIND", MG_HTTP_PROPFIND},
+        {"PROPPATCH", MG_HTTP_PROPPATCH},
+        {"LOCK", MG_HTTP_LOCK},
+        {"UNLOCK", MG_HTTP_UNLOCK},
+        {"PATCH", MG_HTTP_PATCH},
+    };
+    mg_uint_t *f = (mg_uint_t *)((char *)conf + cmd->offset);
+    if (*f) {
+        return "is duplicate";
+    }
+    for (size_t i = 1; i < cf->nargs; i++) {
+        size_t k = 0;
+        while (k < mg_nelems(names) && !mg_str_eq(cf->args[i], names[k].name)) {
+            k++;
+        }
+        if (k == mg_nelems(names)) {
+            mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
+            return MG_CONF_ERROR;
+        }
+        *f |= 1u << names[k].id;
+    }
+    return MG_CONF_OK;
+}
+
+/* *_cache_bypass, *_no_cache: values added to the list, repeated directives included */
+const char *mg_http_cache_set_predicates(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_array_t **f = (mg_array_t **)((char *)conf + cmd->offset);
+    if (*f == MG_CONF_UNSET_PTR) {
+        *f = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+        mg_array_init(*f, cf->pool, 4, sizeof(mg_http_complex_value_t));
+    }
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_http_complex_value_t *cv = mg_array_push(*f);
+        if (mg_http_compile_complex_value(cf, cf->args[i], cv) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+    }
+    return MG_CONF_OK;
+}
+
+const char *mg_http_cache_set_num(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_int_t *f = (mg_int_t *)((char *)conf + cmd->offset);
+    if (*f != MG_CONF_UNSET) {
+        return "is duplicate";
+    }
+    int64_t v = mg_atoi(cf->args[1].data, cf->args[1].len);
+    if (v < 1) {
+        return "invalid number";
+    }
+    *f = (mg_int_t)v;
+    return MG_CONF_OK;
+}
+
+const char *mg_http_cache_set_flag(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    return mg_conf_set_flag(cf, cmd, conf);
+}
+
+void mg_http_cache_conf_init(mg_http_cache_conf_t *c)
+{
+    c->zone = MG_CONF_UNSET_PTR;
+    c->key = MG_CONF_UNSET_PTR;
+    c->valid = MG_CONF_UNSET_PTR;
+    c->methods = 0;
+    c->min_uses = MG_CONF_UNSET;
+    c->bypass = MG_CONF_UNSET_PTR;
+    c->no_cache = MG_CONF_UNSET_PTR;
+    c->convert_head = MG_CONF_UNSET;
+}
+
+const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
+                                     mg_http_cache_conf_t *prev, const char *p,
+                                     const char *dflt_key)
+{
+    (void)p;
+    if (conf->zone == MG_CONF_UNSET_PTR) {
+        conf->zone = prev->zone;
+        conf->zone_cv = prev->zone_cv;
+    }
+    if (conf->zone == MG_CONF_UNSET_PTR) {
+        conf->zone = NULL;
+    }
+    mg_conf_merge_ptr(conf->key, prev->key, NULL);
+    if (conf->key == NULL) {
+        /* proxy's default; the CGI protocols have none, and nginx then takes the empty key
+         * (every request shares one entry) */
+        const char *k = dflt_key ? dflt_key : "";
+        conf->key = mg_pcalloc(cf->pool, sizeof(*conf->key));
+        mg_str_t ks = {strlen(k), (char *)k};
+        if (mg_http_compile_complex_value(cf, ks, conf->key) != MG_OK) {
+            return MG_CONF_ERROR;
+        }
+        if (prev->key == MG_CONF_UNSET_PTR || prev->key == NULL) {
+            prev->key = conf->key; /* compiled once for the levels below */
+        }
+    }
+    mg_conf_merge_ptr(conf->valid, prev->valid, NULL);
+    if (conf->methods == 0) {
+        conf->methods = prev->methods;
+    }
+    /* as nginx: GET and HEAD are always cached */
+    conf->methods |= (1u << MG_HTTP_GET) | (1u << MG_HTTP_HEAD);
+    mg_conf_merge(conf->min_uses, prev->min_uses, 1);
+    mg_conf_merge_ptr(conf->bypass, prev->bypass, NULL);
+    mg_conf_merge_ptr(conf->no_cache, prev->no_cache, NULL);
+    mg_conf_merge(conf->convert_head, prev->convert_head, 1);
+    return MG_CONF_OK;
+}
+
+static void *cache_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, sizeof(cache_main_conf_t));
+}
+
+static const char *cache_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)conf;
+    mg_str_t name = mg_string("upstream_cache_status");
+    mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_NOCACHEABLE);
+    if (v == NULL) {
+        return MG_CONF_ERROR;
+    }
+    v->get_handler = var_cache_status;
+    return MG_CONF_OK;
+}
+
+/* After http{}: a zone named by a *_cache must have been declared by a *_cache_path (nginx's
+ * words name the *_cache line). */
+static mg_int_t cache_init(mg_conf_t *cf)
+{
+    cache_main_conf_t *mc = mg_http_conf_get_main(cf, mg_http_cache_module);
+    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+        if (z->table == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "\"%s\" zone \"%s\" is unknown in %s",
+                         z->used_by, z->name.data, z->used_at);
+            return MG_ERROR;
+        }
+    }
+    if (mc->zones == NULL) {
+        return MG_OK;
+    }
+    /* as nginx: a manager and a loader for all the zones, started by the master */
+    mg_cycle_t *cycle = cf->cycle;
+    if (cycle->helpers.elts == NULL) {
+        mg_array_init(&cycle->helpers, cycle->pool, 2, sizeof(mg_cycle_helper_t));
+    }
+    mg_cycle_helper_t *h = mg_array_push(&cycle->helpers);
+    *h = (mg_cycle_helper_t){.title = "cache manager process", .run = run_manager, .data = mc};
+    h = mg_array_push(&cycle->helpers);
+    *h = (mg_cycle_helper_t){
+        .title = "cache loader process", .run = run_loader, .data = mc, .once = 1};
+    return MG_OK;
+}
+
+mg_module_t mg_http_cache_module = {
+    .name = "http_cache",
+    .init_filters = cache_init_filters,
+    .create_main_conf = cache_create_main_conf,
+    .init_main_conf = cache_init_main_conf,
+    .init = cache_init,
+};
