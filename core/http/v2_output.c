@@ -39,8 +39,10 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
         return NGHTTP2_ERR_DEFERRED;
     }
     size_t n = mg_min(mg_min(have, length), st->chunk_size);
-    memcpy(buf, st->out + st->out_start, n);
-    st->out_start += n;
+    if (n) { /* an empty body has no buffer */
+        memcpy(buf, st->out + st->out_start, n);
+        st->out_start += n;
+    }
     if (st->out_start == st->out_last) {
         st->out_start = st->out_last = 0;
         if (st->out_eof) {
