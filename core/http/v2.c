@@ -147,8 +147,20 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
         return 0;
     }
+    if (h2->nactive >= h2->max_streams) {
+        /* as nginx: the stream alone is refused, the client may send it again later */
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "concurrent streams exceeded %lu",
+                         (unsigned long)h2->max_streams);
+        }
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                  NGHTTP2_REFUSED_STREAM);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     mg_http_v2_stream_t *st = mg_http_v2_stream_create(h2, frame->hd.stream_id);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st);
+    st->counted = 1;
+    h2->nactive++;
     h2->requests++;
     return 0;
 }
@@ -269,6 +281,27 @@ static void on_write(mg_connection_t *c)
     conn_flush(h2);
 }
 
+/* nghttp2 refuses streams beyond its limit by ending the connection (RFC 9113 5.1.2 allows it);
+ * nginx refuses the stream alone. So nghttp2 is given no limit and the client gets the real one:
+ * it is written into the first frame, the server's SETTINGS, as it goes out. */
+static void settings_patch(mg_http_v2_conn_t *h2, uint8_t *p, size_t n)
+{
+    h2->settings_sent = 1;
+    size_t len = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
+    if (n < 9 || p[3] != NGHTTP2_SETTINGS || (p[4] & NGHTTP2_FLAG_ACK) || len > n - 9) {
+        return;
+    }
+    for (uint8_t *e = p + 9; e + 6 <= p + 9 + len; e += 6) {
+        if ((e[0] << 8 | e[1]) == NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) {
+            uint32_t v = (uint32_t)h2->max_streams;
+            e[2] = (uint8_t)(v >> 24);
+            e[3] = (uint8_t)(v >> 16);
+            e[4] = (uint8_t)(v >> 8);
+            e[5] = (uint8_t)v;
+        }
+    }
+}
+
 static void conn_flush(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
@@ -294,6 +327,9 @@ static void conn_flush(mg_http_v2_conn_t *h2)
                 h2->obuf = mg_realloc(h2->obuf, h2->osize);
             }
             memcpy(h2->obuf + h2->olast, d, (size_t)n);
+            if (!h2->settings_sent) {
+                settings_patch(h2, (uint8_t *)h2->obuf + h2->olast, (size_t)n);
+            }
             h2->olast += (size_t)n;
         }
         if (h2->ostart == h2->olast) {
@@ -507,6 +543,7 @@ void mg_http_v2_init(mg_connection_t *c)
     h2->hc = hc;
     h2->server = c->server;
     h2->refs = 1;
+    h2->max_streams = (mg_uint_t)s->concurrent_streams;
     h2->ssl = c->ssl != NULL;
     h2->rsize = m->recv_buffer_size;
     h2->rbuf = mg_alloc(h2->rsize);
@@ -535,7 +572,8 @@ void mg_http_v2_init(mg_connection_t *c)
     size_t header_list =
         cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
     nghttp2_settings_entry iv[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)s->concurrent_streams},
+        /* nghttp2's own limit: none (settings_patch gives the client the real one) */
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, UINT32_MAX},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)s->preread_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)mg_min(header_list, UINT32_MAX)},
     };

@@ -35,7 +35,8 @@ struct mg_http_v2_conn_s {
     mg_server_t *server;
     nghttp2_session *session;
     mg_http_v2_stream_t *streams; /* every stream not yet freed */
-    mg_uint_t nactive;            /* streams whose request runs or whose response is queued */
+    mg_uint_t nactive;     /* streams open or whose request runs (http2_max_concurrent_streams) */
+    mg_uint_t max_streams; /* http2_max_concurrent_streams */
     mg_uint_t requests;           /* streams taken (keepalive_requests) */
     mg_uint_t refs;               /* the connection and each stream's request connection */
     char *rbuf;                   /* http2_recv_buffer_size */
@@ -51,6 +52,7 @@ struct mg_http_v2_conn_s {
     unsigned notice : 1;   /* the drain's first GOAWAY (all streams) was queued */
     unsigned failed : 1;   /* the socket is gone or the session failed: closing */
     unsigned in_recv : 1;  /* nghttp2 is in mem_recv: a flush waits for its end */
+    unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
 };
 
 struct mg_http_v2_stream_s {
@@ -79,7 +81,7 @@ struct mg_http_v2_stream_s {
     unsigned out_eof : 1;    /* the request is done: what "out" holds is the rest */
     unsigned closed : 1;     /* nghttp2 closed the stream (sent, reset or the session went) */
     unsigned reset : 1;      /* closed before the response got out: the request's I/O fails */
-    unsigned counted : 1;    /* counted in h2->nactive */
+    unsigned counted : 1;    /* counted in h2->nactive until closed and its request done */
 };
 
 extern mg_module_t mg_http_v2_module;
@@ -109,6 +111,9 @@ void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t
 void mg_http_v2_stream_eof(mg_http_v2_stream_t *st);
 /* nghttp2 closed the stream (error_code NO_ERROR after a complete exchange). */
 void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code);
+/* The stream no longer counts against http2_max_concurrent_streams once nghttp2 closed it
+ * and its request is done. */
+void mg_http_v2_stream_uncount(mg_http_v2_stream_t *st);
 /* The connection goes: every stream's request is closed. */
 void mg_http_v2_streams_abort(mg_http_v2_conn_t *h2);
 /* The peer is gone for the request's abort watch (abort.c): 0, or -1 with errno. */
