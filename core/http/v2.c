@@ -507,6 +507,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
         free(st->path.data);
         free(st->authority.data);
         free(st->scheme.data);
+        free(st->bad);
         free(st->in);
         free(st->out);
         free(st);
@@ -565,6 +566,9 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_option_new(&opt);
     /* a stream's window opens as its reader takes the body (backpressure per stream) */
     nghttp2_option_set_no_auto_window_update(opt, 1);
+    /* requests are checked as nginx checks them (v2_stream.c): nghttp2 would reset streams
+     * nginx answers 400 (bad pseudo-headers) or serves (connection-specific fields) */
+    nghttp2_option_set_no_http_messaging(opt, 1);
     nghttp2_session_server_new2(&h2->session, cb, h2, opt);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);

@@ -65,6 +65,7 @@ struct mg_http_v2_stream_s {
     char *head;
     size_t head_len, head_size, header_bytes;
     mg_str_t method, path, authority, scheme;
+    char *bad; /* why the request is answered 400 (a pseudo-header nginx refuses), or NULL */
     /* request body bytes from DATA frames, for the body reader (c->recv) */
     char *in;
     size_t in_start, in_last, in_size;
