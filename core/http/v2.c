@@ -18,6 +18,7 @@
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_OBUF_SIZE 65536
+#define H2_FEED_PIECE 8192 /* at most 482 PINGs: nghttp2's flood limit is 1000 unsent ACKs */
 /* the drain's final GOAWAY waits this long for the PING's ACK at most */
 #define H2_GOAWAY_WAIT 2000
 static const uint8_t drain_ping[8] = {'m', 'g', 'd', 'r', 'a', 'i', 'n', '0'};
@@ -162,6 +163,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     st->counted = 1;
     h2->nactive++;
     h2->requests++;
+    h2->priority_limit += h2->max_streams;
     return 0;
 }
 
@@ -193,6 +195,15 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         !h2->goaway && memcmp(frame->ping.opaque_data, drain_ping, 8) == 0) {
         /* the client has seen the first GOAWAY: it starts no stream after it */
         event_active(&h2->goaway_ev, EV_TIMEOUT, 1);
+        return 0;
+    }
+    if (frame->hd.type == NGHTTP2_PRIORITY && --h2->priority_limit == 0) {
+        /* nginx's bound on PRIORITY frames (CVE-2019-9513): 100 or the stream limit, and
+         * as many more for each stream opened */
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent too many PRIORITY frames");
+        }
+        nghttp2_session_terminate_session(session, NGHTTP2_ENHANCE_YOUR_CALM);
         return 0;
     }
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
@@ -387,9 +398,30 @@ void mg_http_v2_schedule(mg_http_v2_conn_t *h2)
  * queued for it went out). */
 static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
 {
-    h2->in_recv = 1;
-    ssize_t rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf, len);
-    h2->in_recv = 0;
+    /* In pieces, with what they produced written in between: nghttp2 counts the ACKs it
+     * queued but not yet handed out (1000 close the connection as a flood), so a client that
+     * reads may send many PINGs or SETTINGS at once, as nginx allows; one that does not read
+     * fills the socket, then the output buffer, and is cut off. */
+    ssize_t rv = 0;
+    h2->refs++; /* a flush may close the connection */
+    for (size_t off = 0; off < len && rv >= 0;) {
+        size_t n = mg_min(len - off, H2_FEED_PIECE);
+        h2->in_recv = 1;
+        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, n);
+        h2->in_recv = 0;
+        off += n;
+        if (rv < 0 || h2->c == NULL || h2->c->closed) {
+            break;
+        }
+        if (off < len) {
+            conn_flush(h2);
+        }
+    }
+    mg_int_t closed = h2->c == NULL || h2->c->closed;
+    mg_http_v2_release(h2);
+    if (closed) {
+        return MG_OK; /* the callers see the connection closed */
+    }
     if (rv < 0) {
         mg_connection_t *c = h2->c;
         if (c && !c->closed) {
@@ -545,6 +577,7 @@ void mg_http_v2_init(mg_connection_t *c)
     h2->server = c->server;
     h2->refs = 1;
     h2->max_streams = (mg_uint_t)s->concurrent_streams;
+    h2->priority_limit = mg_max(h2->max_streams, 100);
     h2->ssl = c->ssl != NULL;
     h2->rsize = m->recv_buffer_size;
     h2->rbuf = mg_alloc(h2->rsize);
@@ -612,6 +645,9 @@ void mg_http_v2_init(mg_connection_t *c)
         hc->start = hc->last = 0;
         mg_int_t rc = conn_feed(h2, copy, n);
         free(copy);
+        if (c->closed) {
+            return;
+        }
         if (rc != MG_OK) {
             conn_flush(h2);
             conn_close(h2);

@@ -37,6 +37,7 @@ struct mg_http_v2_conn_s {
     mg_http_v2_stream_t *streams; /* every stream not yet freed */
     mg_uint_t nactive;     /* streams open or whose request runs (http2_max_concurrent_streams) */
     mg_uint_t max_streams; /* http2_max_concurrent_streams */
+    mg_uint_t priority_limit;     /* PRIORITY frames left before the connection ends, as nginx */
     mg_uint_t requests;           /* streams taken (keepalive_requests) */
     mg_uint_t refs;               /* the connection and each stream's request connection */
     char *rbuf;                   /* http2_recv_buffer_size */

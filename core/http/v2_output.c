@@ -240,7 +240,10 @@ void mg_http_v2_output_end(mg_http_v2_stream_t *st, int ok)
         }
     } else if (!st->closed && h2->c) {
         st->out_eof = 1;
-        nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+        /* as nginx: PROTOCOL_ERROR when the client let send_timeout pass (a window kept shut) */
+        uint32_t code =
+            st->fc && st->fc->timedout ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_INTERNAL_ERROR;
+        nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, st->id, code);
     }
     mg_http_v2_schedule(h2);
 }

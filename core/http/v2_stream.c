@@ -175,11 +175,13 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     mg_connection_t *c = st->h2->c;
     /* large_client_header_buffers bound a field and the whole list, as nginx >= 1.19.7 */
     st->header_bytes += nlen + vlen + 32;
-    if (nlen + vlen > cscf->large_client_header_buffers_size ||
-        st->header_bytes > cscf->large_client_header_buffers_size *
-                               (size_t)cscf->large_client_header_buffers_num) {
+    int field = nlen + vlen > cscf->large_client_header_buffers_size;
+    if (field || st->header_bytes > cscf->large_client_header_buffers_size *
+                                        (size_t)cscf->large_client_header_buffers_num) {
+        /* the list's bound also stops an HPACK bomb (a table entry referred to many times) */
         if (c) {
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header field");
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header%s",
+                         field ? " field" : "");
         }
         /* as nginx: the connection ends, this stream the last one named */
         nghttp2_session_terminate_session2(st->h2->session, st->id, NGHTTP2_ENHANCE_YOUR_CALM);

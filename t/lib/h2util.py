@@ -336,3 +336,20 @@ class Raw:
     def resets(self):
         return {sid: int.from_bytes(p[:4], 'big') for n, f, sid, p in self.frames
                 if n == 'RST_STREAM'}
+
+
+def server_rss():
+    """The test server's resident memory in KiB (the process in the harness's pid file, or its
+    one worker when a master runs), for checks that an attack leaves memory bounded."""
+    import os
+    pid = int(open(os.path.join(os.environ['TEST_NGINX_LOG_DIR'], 'moongate.pid')).read())
+    try:
+        kids = open('/proc/%d/task/%d/children' % (pid, pid)).read().split()
+    except OSError:
+        kids = []
+    if kids:
+        pid = int(kids[0])
+    for line in open('/proc/%d/status' % pid):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1])
+    return 0
