@@ -540,6 +540,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
         free(st->authority.data);
         free(st->scheme.data);
         free(st->bad);
+        free(st->trailers);
         free(st->in);
         free(st->out);
         free(st);

@@ -23,7 +23,9 @@ typedef struct {
 } mg_http_v2_main_conf_t;
 
 typedef struct {
-    size_t chunk_size; /* http2_chunk_size: the most one DATA frame carries */
+    size_t chunk_size;
+    nghttp2_nv *trailers; /* add_trailer's fields, one allocation with their text, or NULL */
+    size_t ntrailers;     /* http2_chunk_size: the most one DATA frame carries */
 } mg_http_v2_loc_conf_t;
 
 typedef struct mg_http_v2_conn_s mg_http_v2_conn_t;
@@ -75,6 +77,8 @@ struct mg_http_v2_stream_s {
     char *out;
     size_t out_start, out_last, out_size;
     size_t chunk_size;
+    nghttp2_nv *trailers; /* add_trailer's fields, one allocation with their text, or NULL */
+    size_t ntrailers;
     unsigned head_done : 1;  /* the request was started */
     unsigned in_eof : 1;     /* END_STREAM came */
     unsigned in_chunked : 1; /* no content-length: DATA goes to the reader as chunks */

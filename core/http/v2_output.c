@@ -3,7 +3,8 @@
  * would write, lowercase, without the connection's own), the writer's send_chain copies the
  * body into the stream's buffer (a bounded budget: a full one is EAGAIN to the writer, so a
  * stream whose client stops reading holds only that), and nghttp2's data source takes it out
- * as DATA frames of at most http2_chunk_size as the flow-control windows allow.
+ * as DATA frames of at most http2_chunk_size as the flow-control windows allow; add_trailer's
+ * fields follow as a trailing HEADERS frame.
  */
 #include "v2.h"
 
@@ -47,6 +48,13 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
         st->out_start = st->out_last = 0;
         if (st->out_eof) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
+            if (st->trailers) {
+                /* the trailing HEADERS end the stream (nghttp2 copies the fields) */
+                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+                nghttp2_submit_trailer(session, stream_id, st->trailers, st->ntrailers);
+                free(st->trailers);
+                st->trailers = NULL;
+            }
             if (!st->in_eof) {
                 /* the response is whole while the client still sends: nginx's way, a reset
                  * with NO_ERROR after it (RFC 9113 8.1) */
@@ -59,6 +67,45 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
         event_active(&fc->wev, EV_WRITE, 1); /* room for the writer */
     }
     return (ssize_t)n;
+}
+
+/* The request's pool goes (its end): add_trailer's fields, which its last buffer set, are
+ * copied for the data source to send after the body. */
+static void keep_trailers(void *data)
+{
+    mg_request_t *r = data;
+    mg_http_v2_stream_t *st = r->hc->stream;
+    mg_array_t *a = r->headers_out.trailers;
+    if (a == NULL || st->closed || st->trailers) {
+        return;
+    }
+    mg_table_elt_t *t = a->elts;
+    size_t n = 0, size = 0;
+    for (size_t i = 0; i < a->nelts; i++) {
+        if (t[i].hash && !connection_specific(t[i].key)) {
+            n++;
+            size += t[i].key.len + t[i].value.len;
+        }
+    }
+    if (n == 0) {
+        return;
+    }
+    nghttp2_nv *nv = mg_alloc(n * sizeof(nghttp2_nv) + size);
+    char *p = (char *)(nv + n);
+    n = 0;
+    for (size_t i = 0; i < a->nelts; i++) {
+        if (!t[i].hash || connection_specific(t[i].key)) {
+            continue;
+        }
+        for (size_t k = 0; k < t[i].key.len; k++) {
+            p[k] = (char)mg_tolower(t[i].key.data[k]);
+        }
+        memcpy(p + t[i].key.len, t[i].value.data, t[i].value.len);
+        nv_add(nv, &n, p, t[i].key.len, p + t[i].key.len, t[i].value.len);
+        p += t[i].key.len + t[i].value.len;
+    }
+    st->trailers = nv;
+    st->ntrailers = n;
 }
 
 mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
@@ -147,6 +194,9 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
         return MG_ERROR;
     }
     st->submitted = 1;
+    if (r->expect_trailers && !r->header_only) {
+        mg_pool_cleanup_add(r->pool, keep_trailers, r);
+    }
     if (r->header_only) {
         st->out_eof = 1; /* HEADERS end the stream; what the writer gives is dropped */
         if (!st->in_eof) {

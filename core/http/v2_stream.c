@@ -83,6 +83,7 @@ static void stream_unlink(mg_http_v2_stream_t *st)
     free(st->authority.data);
     free(st->scheme.data);
     free(st->bad);
+    free(st->trailers);
     free(st->in);
     free(st->out);
     free(st);

@@ -26,6 +26,7 @@ class Stream:
         self.ended = False
         self.reset = None  # the RST_STREAM error code
         self.informational = []  # statuses of 1xx responses
+        self.trailers = None  # the trailing HEADERS' fields
 
     def header(self, name):
         for k, v in self.headers:
@@ -129,6 +130,8 @@ class Client:
         if isinstance(ev, h2.events.ResponseReceived):
             st.headers = [(k, v) for k, v in ev.headers]
             st.status = st.header(':status')
+        elif isinstance(ev, h2.events.TrailersReceived):
+            st.trailers = [(k, v) for k, v in ev.headers]
         elif isinstance(ev, h2.events.InformationalResponseReceived):
             st.informational.append(dict(ev.headers).get(':status'))
         elif isinstance(ev, h2.events.DataReceived):
