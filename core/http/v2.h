@@ -39,10 +39,10 @@ struct mg_http_v2_conn_s {
     mg_http_v2_stream_t *streams; /* every stream not yet freed */
     mg_uint_t nactive;     /* streams open or whose request runs (http2_max_concurrent_streams) */
     mg_uint_t max_streams; /* http2_max_concurrent_streams */
-    mg_uint_t priority_limit;     /* PRIORITY frames left before the connection ends, as nginx */
-    mg_uint_t requests;           /* streams taken (keepalive_requests) */
-    mg_uint_t refs;               /* the connection and each stream's request connection */
-    char *rbuf;                   /* http2_recv_buffer_size */
+    mg_uint_t priority_limit; /* PRIORITY frames left before the connection ends, as nginx */
+    mg_uint_t requests;       /* streams taken (keepalive_requests) */
+    mg_uint_t refs;           /* the connection and each stream's request connection */
+    char *rbuf;               /* http2_recv_buffer_size */
     size_t rsize;
     char *obuf; /* frames to write, gathered from nghttp2 */
     size_t osize, ostart, olast;
@@ -50,11 +50,11 @@ struct mg_http_v2_conn_s {
     struct event goaway_ev; /* the final GOAWAY after a drain's notice */
     mg_server_hook_t quit_hook;
     unsigned ssl : 1;
-    unsigned wblocked : 1; /* the socket is full: waiting for it */
-    unsigned goaway : 1;   /* the final GOAWAY is queued: no stream after it */
-    unsigned notice : 1;   /* the drain's first GOAWAY (all streams) was queued */
-    unsigned failed : 1;   /* the socket is gone or the session failed: closing */
-    unsigned in_recv : 1;  /* nghttp2 is in mem_recv: a flush waits for its end */
+    unsigned wblocked : 1;      /* the socket is full: waiting for it */
+    unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
+    unsigned notice : 1;        /* the drain's first GOAWAY (all streams) was queued */
+    unsigned failed : 1;        /* the socket is gone or the session failed: closing */
+    unsigned in_recv : 1;       /* nghttp2 is in mem_recv: a flush waits for its end */
     unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
 };
 
