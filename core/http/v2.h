@@ -117,9 +117,6 @@ void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t
 void mg_http_v2_stream_eof(mg_http_v2_stream_t *st);
 /* nghttp2 closed the stream (error_code NO_ERROR after a complete exchange). */
 void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code);
-/* The stream no longer counts against http2_max_concurrent_streams once nghttp2 closed it
- * and its request is done. */
-void mg_http_v2_stream_uncount(mg_http_v2_stream_t *st);
 /* The connection goes: every stream's request is closed. */
 void mg_http_v2_streams_abort(mg_http_v2_conn_t *h2);
 /* The peer is gone for the request's abort watch (abort.c): 0, or -1 with errno. */

@@ -54,7 +54,9 @@ static void stream_timeout_idle(mg_connection_t *fc)
     (void)fc;
 }
 
-void mg_http_v2_stream_uncount(mg_http_v2_stream_t *st)
+/* The stream no longer counts against http2_max_concurrent_streams once nghttp2 closed it and
+ * its request is done. */
+static void stream_uncount(mg_http_v2_stream_t *st)
 {
     if (st->counted && st->closed && (st->fc == NULL || st->fc->closed)) {
         st->counted = 0;
@@ -292,7 +294,7 @@ static void stream_conn_close(mg_connection_t *fc)
     if (!st->out_eof) {
         mg_http_v2_output_end(st, 0);
     }
-    mg_http_v2_stream_uncount(st);
+    stream_uncount(st);
     struct timeval now = {0, 0};
     event_base_once(fc->server->base, -1, EV_TIMEOUT, stream_conn_free, fc, &now);
 }
@@ -569,7 +571,7 @@ void mg_http_v2_stream_eof(mg_http_v2_stream_t *st)
 void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code)
 {
     st->closed = 1;
-    mg_http_v2_stream_uncount(st);
+    stream_uncount(st);
     mg_connection_t *fc = st->fc;
     if (fc == NULL) {
         stream_unlink(st);
