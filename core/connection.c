@@ -87,7 +87,9 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->start_msec = mg_now.msec;
     memcpy(&c->sockaddr, ss, len);
     c->socklen = len;
-    mg_sockaddr_text((struct sockaddr *)ss, c->addr_text, sizeof(c->addr_text), 0);
+    /* from the copy: an unnamed unix peer's address is its family alone (len 2), and what
+     * follows it in ss is not a NUL-terminated path */
+    mg_sockaddr_text((struct sockaddr *)&c->sockaddr, c->addr_text, sizeof(c->addr_text), 0);
     if (ss->ss_family == AF_UNIX) {
         strcpy(c->addr_text, "unix:");
     }

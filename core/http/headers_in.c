@@ -356,7 +356,8 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         r->loc_conf = srv->ctx->loc_conf;
         mg_http_update_location_config(r); /* the chosen server's error_log */
     }
-    if (hin->host == NULL && r->http_major == 1 && r->http_minor >= 1) {
+    if (hin->host == NULL && (r->http_major > 1 || (r->http_major == 1 && r->http_minor >= 1))) {
+        /* nginx says "HTTP/1.1" for an h2 request without :authority nor host too */
         bad_request(r, MG_HTTP_BAD_REQUEST, "client sent HTTP/1.1 request without \"Host\" header");
         return;
     }

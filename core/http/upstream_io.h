@@ -477,7 +477,8 @@ void mg_upstream_h2_conn_free(void *proto);
  * read watch comes in *watch, still registered, with no handler. */
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                               struct ssl_ctx_st *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
-                              mg_msec_t *created, int h2, void **proto, mg_upstream_watch_t **watch);
+                              mg_msec_t *created, int h2, void **proto,
+                              mg_upstream_watch_t **watch);
 /* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL; proto its HTTP/2
  * session or NULL; watch its read watch or NULL, owned by the pool from now on), or close it
  * (the pool full of more recent ones, keepalive_requests or keepalive_time reached, the server

@@ -18,6 +18,7 @@
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_OBUF_SIZE 65536
+#define H2_FEED_PIECE 8192 /* at most 482 PINGs: nghttp2's flood limit is 1000 unsent ACKs */
 /* the drain's final GOAWAY waits this long for the PING's ACK at most */
 #define H2_GOAWAY_WAIT 2000
 static const uint8_t drain_ping[8] = {'m', 'g', 'd', 'r', 'a', 'i', 'n', '0'};
@@ -147,9 +148,22 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
         return 0;
     }
+    if (h2->nactive >= h2->max_streams) {
+        /* as nginx: the stream alone is refused, the client may send it again later */
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "concurrent streams exceeded %lu",
+                         (unsigned long)h2->max_streams);
+        }
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                  NGHTTP2_REFUSED_STREAM);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     mg_http_v2_stream_t *st = mg_http_v2_stream_create(h2, frame->hd.stream_id);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st);
+    st->counted = 1;
+    h2->nactive++;
     h2->requests++;
+    h2->priority_limit += h2->max_streams;
     return 0;
 }
 
@@ -181,6 +195,15 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         !h2->goaway && memcmp(frame->ping.opaque_data, drain_ping, 8) == 0) {
         /* the client has seen the first GOAWAY: it starts no stream after it */
         event_active(&h2->goaway_ev, EV_TIMEOUT, 1);
+        return 0;
+    }
+    if (frame->hd.type == NGHTTP2_PRIORITY && --h2->priority_limit == 0) {
+        /* nginx's bound on PRIORITY frames (CVE-2019-9513): 100 or the stream limit, and
+         * as many more for each stream opened */
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent too many PRIORITY frames");
+        }
+        nghttp2_session_terminate_session(session, NGHTTP2_ENHANCE_YOUR_CALM);
         return 0;
     }
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
@@ -269,6 +292,27 @@ static void on_write(mg_connection_t *c)
     conn_flush(h2);
 }
 
+/* nghttp2 refuses streams beyond its limit by ending the connection (RFC 9113 5.1.2 allows it);
+ * nginx refuses the stream alone. So nghttp2 is given no limit and the client gets the real one:
+ * it is written into the first frame, the server's SETTINGS, as it goes out. */
+static void settings_patch(mg_http_v2_conn_t *h2, uint8_t *p, size_t n)
+{
+    h2->settings_sent = 1;
+    size_t len = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
+    if (n < 9 || p[3] != NGHTTP2_SETTINGS || (p[4] & NGHTTP2_FLAG_ACK) || len > n - 9) {
+        return;
+    }
+    for (uint8_t *e = p + 9; e + 6 <= p + 9 + len; e += 6) {
+        if ((e[0] << 8 | e[1]) == NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) {
+            uint32_t v = (uint32_t)h2->max_streams;
+            e[2] = (uint8_t)(v >> 24);
+            e[3] = (uint8_t)(v >> 16);
+            e[4] = (uint8_t)(v >> 8);
+            e[5] = (uint8_t)v;
+        }
+    }
+}
+
 static void conn_flush(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
@@ -294,6 +338,9 @@ static void conn_flush(mg_http_v2_conn_t *h2)
                 h2->obuf = mg_realloc(h2->obuf, h2->osize);
             }
             memcpy(h2->obuf + h2->olast, d, (size_t)n);
+            if (!h2->settings_sent) {
+                settings_patch(h2, (uint8_t *)h2->obuf + h2->olast, (size_t)n);
+            }
             h2->olast += (size_t)n;
         }
         if (h2->ostart == h2->olast) {
@@ -351,9 +398,30 @@ void mg_http_v2_schedule(mg_http_v2_conn_t *h2)
  * queued for it went out). */
 static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
 {
-    h2->in_recv = 1;
-    ssize_t rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf, len);
-    h2->in_recv = 0;
+    /* In pieces, with what they produced written in between: nghttp2 counts the ACKs it
+     * queued but not yet handed out (1000 close the connection as a flood), so a client that
+     * reads may send many PINGs or SETTINGS at once, as nginx allows; one that does not read
+     * fills the socket, then the output buffer, and is cut off. */
+    ssize_t rv = 0;
+    h2->refs++; /* a flush may close the connection */
+    for (size_t off = 0; off < len && rv >= 0;) {
+        size_t n = mg_min(len - off, H2_FEED_PIECE);
+        h2->in_recv = 1;
+        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, n);
+        h2->in_recv = 0;
+        off += n;
+        if (rv < 0 || h2->c == NULL || h2->c->closed) {
+            break;
+        }
+        if (off < len) {
+            conn_flush(h2);
+        }
+    }
+    mg_int_t closed = h2->c == NULL || h2->c->closed;
+    mg_http_v2_release(h2);
+    if (closed) {
+        return MG_OK; /* the callers see the connection closed */
+    }
     if (rv < 0) {
         mg_connection_t *c = h2->c;
         if (c && !c->closed) {
@@ -471,6 +539,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
         free(st->path.data);
         free(st->authority.data);
         free(st->scheme.data);
+        free(st->bad);
         free(st->in);
         free(st->out);
         free(st->trailers);
@@ -508,6 +577,8 @@ void mg_http_v2_init(mg_connection_t *c)
     h2->hc = hc;
     h2->server = c->server;
     h2->refs = 1;
+    h2->max_streams = (mg_uint_t)s->concurrent_streams;
+    h2->priority_limit = mg_max(h2->max_streams, 100);
     h2->ssl = c->ssl != NULL;
     h2->rsize = m->recv_buffer_size;
     h2->rbuf = mg_alloc(h2->rsize);
@@ -529,6 +600,9 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_option_new(&opt);
     /* a stream's window opens as its reader takes the body (backpressure per stream) */
     nghttp2_option_set_no_auto_window_update(opt, 1);
+    /* requests are checked as nginx checks them (v2_stream.c): nghttp2 would reset streams
+     * nginx answers 400 (bad pseudo-headers) or serves (connection-specific fields) */
+    nghttp2_option_set_no_http_messaging(opt, 1);
     nghttp2_session_server_new2(&h2->session, cb, h2, opt);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
@@ -536,7 +610,8 @@ void mg_http_v2_init(mg_connection_t *c)
     size_t header_list =
         cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
     nghttp2_settings_entry iv[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)s->concurrent_streams},
+        /* nghttp2's own limit: none (settings_patch gives the client the real one) */
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, UINT32_MAX},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)s->preread_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)mg_min(header_list, UINT32_MAX)},
     };
@@ -571,6 +646,9 @@ void mg_http_v2_init(mg_connection_t *c)
         hc->start = hc->last = 0;
         mg_int_t rc = conn_feed(h2, copy, n);
         free(copy);
+        if (c->closed) {
+            return;
+        }
         if (rc != MG_OK) {
             conn_flush(h2);
             conn_close(h2);

@@ -35,10 +35,12 @@ struct mg_http_v2_conn_s {
     mg_server_t *server;
     nghttp2_session *session;
     mg_http_v2_stream_t *streams; /* every stream not yet freed */
-    mg_uint_t nactive;            /* streams whose request runs or whose response is queued */
-    mg_uint_t requests;           /* streams taken (keepalive_requests) */
-    mg_uint_t refs;               /* the connection and each stream's request connection */
-    char *rbuf;                   /* http2_recv_buffer_size */
+    mg_uint_t nactive;     /* streams open or whose request runs (http2_max_concurrent_streams) */
+    mg_uint_t max_streams; /* http2_max_concurrent_streams */
+    mg_uint_t priority_limit; /* PRIORITY frames left before the connection ends, as nginx */
+    mg_uint_t requests;       /* streams taken (keepalive_requests) */
+    mg_uint_t refs;           /* the connection and each stream's request connection */
+    char *rbuf;               /* http2_recv_buffer_size */
     size_t rsize;
     char *obuf; /* frames to write, gathered from nghttp2 */
     size_t osize, ostart, olast;
@@ -46,11 +48,12 @@ struct mg_http_v2_conn_s {
     struct event goaway_ev; /* the final GOAWAY after a drain's notice */
     mg_server_hook_t quit_hook;
     unsigned ssl : 1;
-    unsigned wblocked : 1; /* the socket is full: waiting for it */
-    unsigned goaway : 1;   /* the final GOAWAY is queued: no stream after it */
-    unsigned notice : 1;   /* the drain's first GOAWAY (all streams) was queued */
-    unsigned failed : 1;   /* the socket is gone or the session failed: closing */
-    unsigned in_recv : 1;  /* nghttp2 is in mem_recv: a flush waits for its end */
+    unsigned wblocked : 1;      /* the socket is full: waiting for it */
+    unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
+    unsigned notice : 1;        /* the drain's first GOAWAY (all streams) was queued */
+    unsigned failed : 1;        /* the socket is gone or the session failed: closing */
+    unsigned in_recv : 1;       /* nghttp2 is in mem_recv: a flush waits for its end */
+    unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
 };
 
 struct mg_http_v2_stream_s {
@@ -63,6 +66,7 @@ struct mg_http_v2_stream_s {
     char *head;
     size_t head_len, head_size, header_bytes;
     mg_str_t method, path, authority, scheme;
+    char *bad; /* why the request is answered 400 (a pseudo-header nginx refuses), or NULL */
     /* request body bytes from DATA frames, for the body reader (c->recv) */
     char *in;
     size_t in_start, in_last, in_size;
@@ -79,7 +83,7 @@ struct mg_http_v2_stream_s {
     unsigned out_eof : 1;    /* the request is done: what "out" holds is the rest */
     unsigned closed : 1;     /* nghttp2 closed the stream (sent, reset or the session went) */
     unsigned reset : 1;      /* closed before the response got out: the request's I/O fails */
-    unsigned counted : 1;    /* counted in h2->nactive */
+    unsigned counted : 1;    /* counted in h2->nactive until closed and its request done */
     /* the response's trailer fields (one malloc'ed block: the nv array, then the bytes),
      * submitted after the last DATA frame instead of its END_STREAM */
     nghttp2_nv *trailers;

@@ -3,7 +3,8 @@
  * would write, lowercase, without the connection's own), the writer's send_chain copies the
  * body into the stream's buffer (a bounded budget: a full one is EAGAIN to the writer, so a
  * stream whose client stops reading holds only that), and nghttp2's data source takes it out
- * as DATA frames of at most http2_chunk_size as the flow-control windows allow.
+ * as DATA frames of at most http2_chunk_size as the flow-control windows allow; add_trailer's
+ * fields follow as a trailing HEADERS frame.
  */
 #include "v2.h"
 
@@ -39,10 +40,10 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
         return NGHTTP2_ERR_DEFERRED;
     }
     size_t n = mg_min(mg_min(have, length), st->chunk_size);
-    if (n) {
-        memcpy(buf, st->out + st->out_start, n); /* out is NULL while nothing was written */
+    if (n) { /* an empty body has no buffer */
+        memcpy(buf, st->out + st->out_start, n);
+        st->out_start += n;
     }
-    st->out_start += n;
     if (st->out_start == st->out_last) {
         st->out_start = st->out_last = 0;
         if (st->out_eof) {
@@ -247,7 +248,10 @@ void mg_http_v2_output_end(mg_http_v2_stream_t *st, int ok)
         }
     } else if (!st->closed && h2->c) {
         st->out_eof = 1;
-        nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+        /* as nginx: PROTOCOL_ERROR when the client let send_timeout pass (a window kept shut) */
+        uint32_t code =
+            st->fc && st->fc->timedout ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_INTERNAL_ERROR;
+        nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, st->id, code);
     }
     mg_http_v2_schedule(h2);
 }

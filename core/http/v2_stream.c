@@ -54,9 +54,23 @@ static void stream_timeout_idle(mg_connection_t *fc)
     (void)fc;
 }
 
+/* The stream no longer counts against http2_max_concurrent_streams once nghttp2 closed it and
+ * its request is done. */
+static void stream_uncount(mg_http_v2_stream_t *st)
+{
+    if (st->counted && st->closed && (st->fc == NULL || st->fc->closed)) {
+        st->counted = 0;
+        st->h2->nactive--;
+    }
+}
+
 static void stream_unlink(mg_http_v2_stream_t *st)
 {
     mg_http_v2_conn_t *h2 = st->h2;
+    if (st->counted) {
+        st->counted = 0;
+        h2->nactive--;
+    }
     if (st->prev) {
         st->prev->next = st->next;
     } else {
@@ -70,6 +84,7 @@ static void stream_unlink(mg_http_v2_stream_t *st)
     free(st->path.data);
     free(st->authority.data);
     free(st->scheme.data);
+    free(st->bad);
     free(st->in);
     free(st->out);
     free(st->trailers);
@@ -99,49 +114,117 @@ static void head_append(mg_http_v2_stream_t *st, const char *s, size_t n)
     st->head_len += n;
 }
 
-/* A pseudo-header's value, kept until the head is built (nghttp2's memory is the frame's). */
-static mg_str_t keep(const uint8_t *v, size_t len)
+/* The first reason to answer 400, kept for the log line when the request starts. */
+static void stream_bad(mg_http_v2_stream_t *st, const char *fmt, const uint8_t *v, size_t vlen)
 {
-    char *p = mg_alloc(len + 1);
-    memcpy(p, v, len);
-    p[len] = '\0';
-    return (mg_str_t){len, p};
+    if (st->bad == NULL) {
+        int n = (int)mg_min(vlen, 256);
+        size_t size = strlen(fmt) + (size_t)n + 1;
+        st->bad = mg_alloc(size);
+        snprintf(st->bad, size, fmt, n, (const char *)v);
+    }
+}
+
+/* A pseudo-header: kept until the head is built (nghttp2's memory is the frame's), or a reason
+ * for a 400, checked as nginx checks them. */
+static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
+                          const uint8_t *value, size_t vlen)
+{
+    mg_str_t n = {nlen, (char *)name};
+    mg_str_t *slot = mg_str_eq(n, ":method")      ? &st->method
+                     : mg_str_eq(n, ":path")      ? &st->path
+                     : mg_str_eq(n, ":authority") ? &st->authority
+                     : mg_str_eq(n, ":scheme")    ? &st->scheme
+                                                  : NULL;
+    if (slot == NULL) {
+        stream_bad(st, "client sent unknown pseudo-header \"%.*s\"", name, nlen);
+        return;
+    }
+    if (slot->data) {
+        stream_bad(st, "client sent duplicate %.*s header", name, nlen);
+        return;
+    }
+    if (slot == &st->method) {
+        for (size_t i = 0; i < vlen; i++) {
+            if ((value[i] < 'A' || value[i] > 'Z') && value[i] != '_' && value[i] != '-') {
+                stream_bad(st, "client sent invalid method: \"%.*s\"", value, vlen);
+                return;
+            }
+        }
+    } else if (slot == &st->path) {
+        if (vlen == 0) {
+            stream_bad(st, "client sent empty :path header%.*s", value, 0);
+            return;
+        }
+        int ok = value[0] == '/' || (vlen == 1 && value[0] == '*');
+        for (size_t i = 0; i < vlen && ok; i++) {
+            ok = value[i] > ' ' && value[i] != 0x7f;
+        }
+        if (!ok) {
+            stream_bad(st, "client sent invalid :path header: \"%.*s\"", value, vlen);
+            return;
+        }
+    }
+    char *p = mg_alloc(vlen + 1);
+    memcpy(p, value, vlen);
+    p[vlen] = '\0';
+    *slot = (mg_str_t){vlen, p};
 }
 
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen)
 {
     mg_http_srv_conf_t *cscf = st->h2->hc->addr_conf->default_server;
+    mg_connection_t *c = st->h2->c;
     /* large_client_header_buffers bound a field and the whole list, as nginx >= 1.19.7 */
     st->header_bytes += nlen + vlen + 32;
-    if (nlen + vlen > cscf->large_client_header_buffers_size ||
-        st->header_bytes > cscf->large_client_header_buffers_size *
-                               (size_t)cscf->large_client_header_buffers_num) {
-        mg_connection_t *c = st->h2->c;
+    int field = nlen + vlen > cscf->large_client_header_buffers_size;
+    if (field || st->header_bytes > cscf->large_client_header_buffers_size *
+                                        (size_t)cscf->large_client_header_buffers_num) {
+        /* the list's bound also stops an HPACK bomb (a table entry referred to many times) */
         if (c) {
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header field");
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header%s",
+                         field ? " field" : "");
         }
         /* as nginx: the connection ends, this stream the last one named */
         nghttp2_session_terminate_session2(st->h2->session, st->id, NGHTTP2_ENHANCE_YOUR_CALM);
         return NGHTTP2_ENHANCE_YOUR_CALM;
     }
-    /* the parser sees CR, LF and NUL as the head's structure: such a value cannot be one */
-    for (size_t i = 0; i < vlen; i++) {
-        if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
+    if (nlen == 0) {
+        if (c) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent zero header name length");
+        }
+        nghttp2_session_terminate_session2(st->h2->session, st->id, NGHTTP2_PROTOCOL_ERROR);
+        return NGHTTP2_PROTOCOL_ERROR;
+    }
+    /* names and values as nginx checks them (nghttp2's HTTP checks are off: see v2.c) */
+    for (size_t i = name[0] == ':'; i < nlen; i++) {
+        if (name[i] <= ' ' || name[i] == 0x7f || name[i] == ':' ||
+            (name[i] >= 'A' && name[i] <= 'Z')) {
+            if (c) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header name: \"%.*s\"",
+                             (int)mg_min(nlen, 256), (const char *)name);
+            }
             return NGHTTP2_PROTOCOL_ERROR;
         }
     }
-    if (nlen && name[0] == ':') {
-        /* nghttp2 checked which pseudo-headers come, once each, before the others */
-        mg_str_t n = {nlen, (char *)name};
-        mg_str_t *slot = mg_str_eq(n, ":method")      ? &st->method
-                         : mg_str_eq(n, ":path")      ? &st->path
-                         : mg_str_eq(n, ":authority") ? &st->authority
-                         : mg_str_eq(n, ":scheme")    ? &st->scheme
-                                                      : NULL;
-        if (slot && slot->data == NULL) {
-            *slot = keep(value, vlen);
+    /* the parser also sees CR, LF and NUL as the head's structure */
+    for (size_t i = 0; i < vlen; i++) {
+        if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
+            if (c) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0,
+                             "client sent header \"%.*s\" with invalid value: \"%.*s\"",
+                             (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
+                             (const char *)value);
+            }
+            return NGHTTP2_PROTOCOL_ERROR;
         }
+    }
+    if (st->bad) {
+        return 0; /* answered 400: as nginx, the fields after the bad one are not read */
+    }
+    if (name[0] == ':') {
+        stream_pseudo(st, name, nlen, value, vlen);
         return 0;
     }
     head_append(st, (const char *)name, nlen);
@@ -211,6 +294,7 @@ static void stream_conn_close(mg_connection_t *fc)
     if (!st->out_eof) {
         mg_http_v2_output_end(st, 0);
     }
+    stream_uncount(st);
     struct timeval now = {0, 0};
     event_base_once(fc->server->base, -1, EV_TIMEOUT, stream_conn_free, fc, &now);
 }
@@ -322,6 +406,18 @@ static void stream_refuse(mg_http_v2_stream_t *st, uint32_t code, const char *wh
     mg_http_v2_schedule(h2);
 }
 
+/* A header block nginx answers 400 to: a request without a head, finalized with it. */
+static void stream_reject(mg_http_v2_stream_t *st, const char *why)
+{
+    mg_connection_t *fc = stream_conn_create(st, 0);
+    mg_log_error(MG_LOG_INFO, &fc->log, 0, "%s", why);
+    mg_request_t *r = mg_http_create_request(fc);
+    r->http_major = 2;
+    r->http_minor = 0;
+    r->keepalive = 0;
+    mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
+}
+
 void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
 {
     mg_http_v2_conn_t *h2 = st->h2;
@@ -329,9 +425,13 @@ void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
         return;
     }
     st->head_done = 1;
-    if (st->method.data == NULL || st->path.data == NULL || st->path.len == 0) {
-        /* CONNECT (no :path): nginx answers it 405 over HTTP/1 and has no tunnel on h2 */
-        stream_refuse(st, NGHTTP2_PROTOCOL_ERROR, "client sent no :path");
+    const char *missing = st->method.data == NULL   ? "client sent no :method header"
+                          : st->scheme.data == NULL ? "client sent no :scheme header"
+                          : st->path.data == NULL   ? "client sent no :path header"
+                                                    : NULL;
+    if (st->bad || missing) {
+        /* CONNECT (no :scheme nor :path) too: nginx has no tunnel on h2 */
+        stream_reject(st, st->bad ? st->bad : missing);
         goto done;
     }
     /* "METHOD PATH HTTP/1.1", Host from :authority unless a host field came, the fields */
@@ -471,6 +571,7 @@ void mg_http_v2_stream_eof(mg_http_v2_stream_t *st)
 void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code)
 {
     st->closed = 1;
+    stream_uncount(st);
     mg_connection_t *fc = st->fc;
     if (fc == NULL) {
         stream_unlink(st);

@@ -26,6 +26,7 @@ class Stream:
         self.ended = False
         self.reset = None  # the RST_STREAM error code
         self.informational = []  # statuses of 1xx responses
+        self.trailers = None  # the trailing HEADERS' fields
 
     def header(self, name):
         for k, v in self.headers:
@@ -129,6 +130,8 @@ class Client:
         if isinstance(ev, h2.events.ResponseReceived):
             st.headers = [(k, v) for k, v in ev.headers]
             st.status = st.header(':status')
+        elif isinstance(ev, h2.events.TrailersReceived):
+            st.trailers = [(k, v) for k, v in ev.headers]
         elif isinstance(ev, h2.events.InformationalResponseReceived):
             st.informational.append(dict(ev.headers).get(':status'))
         elif isinstance(ev, h2.events.DataReceived):
@@ -336,3 +339,20 @@ class Raw:
     def resets(self):
         return {sid: int.from_bytes(p[:4], 'big') for n, f, sid, p in self.frames
                 if n == 'RST_STREAM'}
+
+
+def server_rss():
+    """The test server's resident memory in KiB (the process in the harness's pid file, or its
+    one worker when a master runs), for checks that an attack leaves memory bounded."""
+    import os
+    pid = int(open(os.path.join(os.environ['TEST_NGINX_LOG_DIR'], 'moongate.pid')).read())
+    try:
+        kids = open('/proc/%d/task/%d/children' % (pid, pid)).read().split()
+    except OSError:
+        kids = []
+    if kids:
+        pid = int(kids[0])
+    for line in open('/proc/%d/status' % pid):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1])
+    return 0
