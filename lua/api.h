@@ -161,6 +161,8 @@ typedef struct mg_lua_ctx_s {
     unsigned body_waiting : 1; /* a phase handler waits for lua_need_request_body */
     unsigned mime_set : 1;   /* ngx.header set Content-Type (even to nil): no default type */
     unsigned filter_replaced : 1; /* header_filter_by_lua's ngx.exit replaced the response */
+    unsigned raw_socket : 1;      /* ngx.req.socket(true) was given: the code owns the
+                                     connection, the output API writes nothing more */
 } mg_lua_ctx_t;
 
 /* What Lua code runs now: set by the runners around every call into the VM. */
@@ -328,6 +330,8 @@ void mg_lua_inject_timer_api(lua_State *L);  /* timer.c: ngx.timer */
 void mg_lua_inject_coroutine_api(lua_State *L); /* coroutine.c: ngx.thread, coroutine.* */
 void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp/connect */
 void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
+void mg_lua_inject_req_socket_api(lua_State *L); /* req_socket.c: ngx.req.socket (after req
+                                                    and socket.tcp) */
 
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);

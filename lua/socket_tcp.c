@@ -161,10 +161,10 @@ void mg_lua_tcp_close(mg_lua_tcp_t *s)
     }
     mg_lua_tcp_watch_free(s->watch); /* its event goes before the fd does */
     s->watch = NULL;
-    if (s->fd >= 0) {
+    if (s->fd >= 0 && s->downstream == NULL) {
         close(s->fd);
-        s->fd = -1;
     }
+    s->fd = -1;
     mg_lua_tcp_pool_release(s);
     s->read_closed = 0;
     s->write_closed = 0;

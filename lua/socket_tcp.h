@@ -100,6 +100,11 @@ struct mg_lua_tcp_s {
     unsigned ssl_session : 1;  /* ... and returns the session (reused_session was not false) */
     unsigned ssl_verify : 1;
     char *ssl_name; /* sslhandshake's server_name (malloc'ed), NULL: none */
+    /* ngx.req.socket (req_socket.c): the client's connection, read and written through its
+     * own recv/send (TLS included) and never closed here; a plain request socket reads no
+     * further than the body (the connection's discard_rest), a raw one has no limit */
+    mg_connection_t *downstream;
+    unsigned raw : 1;
 };
 
 /* ---- socket_tcp.c ---- */
@@ -169,6 +174,11 @@ void mg_lua_tcp_on_wev(evutil_socket_t fd, short what, void *arg);
 int mg_lua_tcp_sslhandshake(lua_State *L); /* tcpsock:sslhandshake */
 /* wev's event while the handshake waits to write, or its timeout */
 void mg_lua_tcp_ssl_event(mg_lua_tcp_t *s, short what);
+
+/* ---- req_socket.c ---- */
+/* ngx.req.socket's reads: what the connection buffered first, then its recv(); 0 at the
+ * body's end (a plain request socket), else as recv(). */
+ssize_t mg_lua_req_socket_recv(mg_lua_tcp_t *s, char *buf, size_t size);
 
 /* ---- socket_udp.c ---- */
 void mg_lua_inject_socket_udp_api(lua_State *L); /* ngx.socket.udp, into the socket table */
