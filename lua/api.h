@@ -31,15 +31,19 @@ enum {
     MG_LUA_SSL_CERT = 0x1000,
     MG_LUA_SSL_SESS_FETCH = 0x2000,
     MG_LUA_SSL_SESS_STORE = 0x4000,
+    /* server_rewrite_by_lua: the server's rewrite phase; every API of the rewrite phase works
+     * there (mg_lua_check_phase) */
+    MG_LUA_SERVER_REWRITE = 0x8000,
 };
 /* The handshake phases whose code may yield (the handshake waits for it). */
 #define MG_LUA_SSL_YIELDABLE (MG_LUA_SSL_CLIENT_HELLO | MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH)
-#define MG_LUA_REQUEST_PHASES                                                                    \
-    (MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_LOG |                 \
-     MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER)
+#define MG_LUA_REQUEST_PHASES                                                                      \
+    (MG_LUA_SET | MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |        \
+     MG_LUA_LOG | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER)
 /* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
 #define MG_LUA_YIELDABLE                                                                           \
-    (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE)
+    (MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER |      \
+     MG_LUA_SSL_YIELDABLE)
 
 /* A piece of Lua code a directive names: inline text or a file. */
 typedef struct {
@@ -71,6 +75,7 @@ typedef struct {
 } mg_lua_main_conf_t;
 
 typedef struct {
+    mg_lua_code_t *server_rewrite; /* http{} or server{}: the server's rewrite phase */
     mg_lua_code_t *rewrite;
     mg_lua_code_t *access;
     mg_lua_code_t *content;
@@ -154,6 +159,7 @@ typedef struct mg_lua_ctx_s {
     unsigned eof : 1;        /* the last buffer was sent (ngx.eof or the end) */
     unsigned waiting : 1;    /* yielded until an event resumes it */
     unsigned flush_wait : 1; /* ngx.flush(true) waits for the writer */
+    unsigned entered_server_rewrite : 1;
     unsigned entered_rewrite : 1;
     unsigned entered_access : 1;
     unsigned entered_content : 1;

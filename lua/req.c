@@ -281,7 +281,8 @@ static int mg_lua_req_set_uri(lua_State *L)
     r->uri_changed = 1;
     luaL_unref(L, LUA_REGISTRYINDEX, ctx->ctx_ref);
     ctx->ctx_ref = LUA_NOREF;
-    ctx->entered_rewrite = ctx->entered_access = ctx->entered_content = 0;
+    ctx->entered_server_rewrite = ctx->entered_rewrite = ctx->entered_access = 0;
+    ctx->entered_content = 0;
     ctx->exited = 1;
     ctx->exit_code = MG_DECLINED;
     return lua_yield(L, 0);
