@@ -65,6 +65,7 @@ typedef struct {
     mg_lua_code_t *exit_worker;
     unsigned phases;         /* MG_LUA_* of every request phase some location uses */
     int rewrite_no_postpone;
+    int sa_restart; /* lua_sa_restart: the worker's signal handlers restart system calls */
     mg_int_t regex_cache_max_entries;
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;

@@ -3,6 +3,7 @@
  * settings, and the phase handlers and filters that hand requests to the runner (phase.c).
  * Code is compiled when the directive is read, so a Lua syntax error is a config error.
  */
+#include <signal.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -209,6 +210,8 @@ static const mg_command_t lua_commands[] = {
      NULL},
     {"rewrite_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
+    {"lua_sa_restart", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, sa_restart), NULL},
     {"lua_regex_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, regex_cache_max_entries), NULL},
     {"lua_max_pending_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
@@ -253,6 +256,7 @@ static void *lua_create_main_conf(mg_conf_t *cf)
     mg_lua_main_conf_t *lmcf = mg_pcalloc(cf->pool, sizeof(mg_lua_main_conf_t));
     lmcf->cycle = cf->cycle;
     lmcf->rewrite_no_postpone = MG_CONF_UNSET;
+    lmcf->sa_restart = MG_CONF_UNSET;
     lmcf->regex_cache_max_entries = MG_CONF_UNSET;
     lmcf->max_pending_timers = MG_CONF_UNSET;
     lmcf->max_running_timers = MG_CONF_UNSET;
@@ -263,6 +267,7 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
 {
     mg_lua_main_conf_t *lmcf = conf;
     mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
+    mg_conf_merge(lmcf->sa_restart, MG_CONF_UNSET, 1);
     mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
@@ -562,12 +567,32 @@ static mg_int_t lua_init(mg_conf_t *cf)
     return mg_lua_vm_ready(cf, lmcf);
 }
 
+/* lua_sa_restart: SA_RESTART on (or off) every signal the worker catches, so that a blocking
+ * call of Lua code (io.read on a pipe) is not cut short by a signal the worker handles
+ * (libevent's handlers set it already; "off" clears it, as nginx's own handlers have it). */
+static void set_sa_restart(int on)
+{
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) != 0 ||
+            sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN) {
+            continue;
+        }
+        int flags = on ? sa.sa_flags | SA_RESTART : sa.sa_flags & ~SA_RESTART;
+        if (flags != sa.sa_flags) {
+            sa.sa_flags = flags;
+            sigaction(sig, &sa, NULL);
+        }
+    }
+}
+
 static mg_int_t lua_init_worker(mg_cycle_t *cycle)
 {
     if (cycle->http == NULL) {
         return MG_OK;
     }
     mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
+    set_sa_restart(lmcf->sa_restart);
     if (lmcf->L == NULL || lmcf->init_worker == NULL) {
         return MG_OK;
     }
