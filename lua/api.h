@@ -65,7 +65,11 @@ typedef struct {
     mg_lua_code_t *exit_worker;
     unsigned phases;         /* MG_LUA_* of every request phase some location uses */
     int rewrite_no_postpone;
-    int sa_restart; /* lua_sa_restart: the worker's signal handlers restart system calls */
+    int sa_restart;
+    int capture_error_log;
+        /* lua_capture_error_log was given (errlog.c keeps the ring) */ /* lua_sa_restart: the
+                                                                           worker's signal handlers
+                                                                           restart system calls */
     mg_int_t regex_cache_max_entries;
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
@@ -339,6 +343,10 @@ void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp
 void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
 void mg_lua_inject_req_socket_api(lua_State *L); /* req_socket.c: ngx.req.socket (after req
                                                     and socket.tcp) */
+
+/* errlog.c: lua_capture_error_log SIZE; require "ngx.errlog" */
+const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+void mg_lua_errlog_preload(lua_State *L);
 
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);

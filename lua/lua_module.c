@@ -210,6 +210,8 @@ static const mg_command_t lua_commands[] = {
      NULL},
     {"rewrite_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
+    {"lua_capture_error_log", MG_CTX_HTTP, MG_ARGS(1, 1), mg_lua_set_capture_error_log,
+     MG_MAIN_CONF, 0, NULL},
     {"lua_sa_restart", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, sa_restart), NULL},
     {"lua_regex_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
