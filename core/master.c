@@ -47,6 +47,8 @@ typedef struct {
     unsigned stopping : 1; /* told to drain/quit: not respawned when it exits */
     unsigned stopped : 1;  /* reported it accepts no more */
     unsigned closing : 1;  /* told to close its idle connections too */
+    unsigned agent : 1;    /* the generation's privileged agent: never accepts, and the
+                              reload steps do not wait for it */
 } proc_t;
 
 enum { IDLE, STARTING, SWITCHING, ACCEPTING };
@@ -118,19 +120,18 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
     /* a reload's workers wait until the old generation stopped accepting, so that the
      * generation fresh connections see never goes back (start_accepting tells them); the
      * serving generation's accept at once, but not while it waits for the old one to stop */
-    int accept_now = cycle == m->srv->cycle && m->phase != SWITCHING;
+    int agent = slot == MG_AGENT_SLOT;
+    const char *what = agent ? "privileged agent process" : "worker process";
+    int accept_now = cycle == m->srv->cycle && m->phase != SWITCHING && !agent;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        mg_log_error(MG_LOG_ALERT, mlog(m), errno,
-                     "socketpair() failed while spawning "
-                     "\"worker process\"");
+        mg_log_error(MG_LOG_ALERT, mlog(m), errno, "socketpair() failed while spawning \"%s\"",
+                     what);
         return;
     }
     pid_t pid = fork();
     if (pid < 0) {
-        mg_log_error(MG_LOG_ALERT, mlog(m), errno,
-                     "fork() failed while spawning "
-                     "\"worker process\"");
+        mg_log_error(MG_LOG_ALERT, mlog(m), errno, "fork() failed while spawning \"%s\"", what);
         close(sv[0]);
         close(sv[1]);
         return;
@@ -168,10 +169,14 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
         m->nalloc = m->nalloc ? m->nalloc * 2 : 16;
         m->procs = mg_realloc(m->procs, m->nalloc * sizeof(proc_t));
     }
-    m->procs[m->nprocs++] =
-        (proc_t){.pid = pid, .channel = sv[0], .cycle = cycle, .slot = slot, .told = accept_now};
+    m->procs[m->nprocs++] = (proc_t){.pid = pid,
+                                     .channel = sv[0],
+                                     .cycle = cycle,
+                                     .slot = slot,
+                                     .told = accept_now || agent,
+                                     .agent = (unsigned)agent};
     cycle->refs++;
-    mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start worker process %d", (int)pid);
+    mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start %s %d", what, (int)pid);
 }
 
 static void start_workers(master_t *m, mg_cycle_t *cycle)
@@ -181,6 +186,9 @@ static void start_workers(master_t *m, mg_cycle_t *cycle)
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start worker processes");
     for (mg_int_t i = 0; i < ccf->worker_processes; i++) {
         spawn(m, cycle, (mg_uint_t)i);
+    }
+    if (cycle->privileged_agent) {
+        spawn(m, cycle, MG_AGENT_SLOT);
     }
 }
 
@@ -322,7 +330,7 @@ static void advance_reload(master_t *m)
     if (m->phase == STARTING) {
         size_t alive = 0, ready = 0;
         for (size_t i = 0; i < m->nprocs; i++) {
-            if (m->procs[i].cycle == m->pending) {
+            if (m->procs[i].cycle == m->pending && !m->procs[i].agent) {
                 alive++;
                 ready += m->procs[i].ready;
             }
@@ -343,7 +351,7 @@ static void advance_reload(master_t *m)
         int waiting = 0;
         for (size_t i = 0; i < m->nprocs; i++) {
             proc_t *p = &m->procs[i];
-            waiting |= p->cycle != m->srv->cycle && p->stopping && !p->stopped;
+            waiting |= p->cycle != m->srv->cycle && p->stopping && !p->stopped && !p->agent;
         }
         if (!waiting || mg_now.monotonic >= m->deadline) {
             start_accepting(m);
@@ -354,7 +362,7 @@ static void advance_reload(master_t *m)
         for (size_t i = 0; i < m->nprocs; i++) {
             proc_t *p = &m->procs[i];
             waiting |= p->cycle == m->srv->cycle && p->told && !p->accepting && !p->stopping &&
-                       p->channel >= 0;
+                       p->channel >= 0 && !p->agent;
         }
         if (!waiting || mg_now.monotonic >= m->deadline) {
             /* no old worker accepts since the previous step: every new connection gets this

@@ -347,6 +347,8 @@ void mg_lua_inject_req_socket_api(lua_State *L); /* req_socket.c: ngx.req.socket
 /* errlog.c: lua_capture_error_log SIZE; require "ngx.errlog" */
 const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 void mg_lua_errlog_preload(lua_State *L);
+/* process.c: require "ngx.process" */
+void mg_lua_process_preload(lua_State *L);
 
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);

@@ -57,6 +57,7 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     lua_setglobal(L, "ngx");
     mg_lua_ssl_preload(L);
     mg_lua_errlog_preload(L);
+    mg_lua_process_preload(L);
     mg_lua_inject_ndk_api(L);
     mg_lua_resty_core_preload(L); /* after ngx and ndk: resty.core runs over them */
 
