@@ -349,6 +349,8 @@ const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd,
 void mg_lua_errlog_preload(lua_State *L);
 /* process.c: require "ngx.process" */
 void mg_lua_process_preload(lua_State *L);
+/* ngx_libs.c: require "ngx.base64" and "ngx.resp" */
+void mg_lua_ngx_libs_preload(lua_State *L);
 
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);
