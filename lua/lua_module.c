@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "script.h"
+#include "server.h"
 
 /* What a code directive feeds: its phase and the label OpenResty names chunks with. */
 typedef struct {
@@ -594,7 +595,9 @@ static mg_int_t lua_init_worker(mg_cycle_t *cycle)
         return MG_OK;
     }
     mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
-    set_sa_restart(lmcf->sa_restart);
+    if (cycle->server == NULL || cycle->server->on_done == NULL) {
+        set_sa_restart(lmcf->sa_restart); /* not an embedding program's handlers */
+    }
     if (lmcf->L == NULL || lmcf->init_worker == NULL) {
         return MG_OK;
     }
