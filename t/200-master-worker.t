@@ -150,4 +150,30 @@ $a->signal('QUIT', $am);
 ok(wait_gone(5, @aall), 'QUIT with nothing in flight: every process exits at once');
 ok(!-e $a->pid_file, 'pid file removed');
 
+# ---------------------------------------------------------------------------
+# worker_processes 0: nginx accepts it and runs a master that starts no worker; the listening
+# socket exists (a connection waits in its queue), nothing answers, and a reload or QUIT works
+
+my $z = Test::MoongateProc->new(name => 'zero', workers => 0,
+                                server => 'location / { return 200 "zero\n"; }');
+my $zm = $z->start(workers => 0, no_worker => 1);
+ok($zm, 'worker_processes 0: the master starts') or diag($z->log_tail);
+is(scalar(children_of($zm)), 0, 'and has no child');
+my $zr = http_get($z->port, '/', timeout => 1);
+ok(!defined $zr->{status}, 'a connection is not refused but never answered');
+ok(!tcp_refused($z->port), 'the port listens');
+$mark = $z->log_mark;
+$z->signal('HUP', $zm);
+ok($z->wait_log(qr/start worker processes/, $mark), "a HUP reloads (\"start worker processes\" again)");
+is(scalar(children_of($zm)), 0, 'still no child after the reload');
+if (is_nginx()) {
+    # nginx 1.22's master waits on QUIT and TERM for a SIGCHLD that never comes when it has
+    # no worker: only SIGKILL ends it. moongate's exits.
+    kill 'KILL', $zm;
+    ok(wait_gone(5, $zm), 'SIGKILL ends nginx\'s master');
+} else {
+    $z->signal('QUIT', $zm);
+    ok(wait_gone(5, $zm), 'QUIT: the master exits');
+}
+
 Test::More::done_testing();
