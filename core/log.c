@@ -29,11 +29,6 @@ void mg_log_set_observer(mg_log_observer_pt fn)
     log_observer = fn;
 }
 
-mg_log_observer_pt mg_log_get_observer(void)
-{
-    return log_observer;
-}
-
 void mg_log_capture(char *buf, size_t size)
 {
     capture_buf = buf;

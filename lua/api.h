@@ -65,11 +65,10 @@ typedef struct {
     mg_lua_code_t *exit_worker;
     unsigned phases;         /* MG_LUA_* of every request phase some location uses */
     int rewrite_no_postpone;
+    /* lua_sa_restart: the worker's signal handlers restart system calls */
     int sa_restart;
+    /* lua_capture_error_log was given (errlog.c keeps the ring) */
     int capture_error_log;
-        /* lua_capture_error_log was given (errlog.c keeps the ring) */ /* lua_sa_restart: the
-                                                                           worker's signal handlers
-                                                                           restart system calls */
     mg_int_t regex_cache_max_entries;
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
