@@ -19,8 +19,9 @@
 #   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
 #   make bench        t/bench/run.sh (throughput), t/bench/reload.sh (reloads under load),
 #                     t/bench/reload-time.sh (reload time, small and 10,000-location configs),
-#                     t/bench/body.sh (CPU spent reading request bodies) and t/bench/limits.sh
-#                     (the cost of limit_req and limit_conn)
+#                     t/bench/body.sh (CPU spent reading request bodies), t/bench/limits.sh
+#                     (the cost of limit_req and limit_conn) and t/bench/syscalls.sh (system
+#                     calls per request, counted with strace)
 #   make clean        remove objs/ and test leftovers
 
 .DEFAULT_GOAL := all
@@ -197,6 +198,7 @@ bench: objs/moongate
 	sh t/bench/reload-time.sh
 	bash t/bench/body.sh
 	bash t/bench/limits.sh
+	bash t/bench/syscalls.sh
 
 clean:
 	rm -rf objs t/servroot*

@@ -373,6 +373,9 @@ static void advance_reload(master_t *m)
             m->phase = IDLE;
         }
     }
+    if (m->phase == IDLE) {
+        free_unused_gens(m); /* with worker_processes 0 no SIGCHLD ever frees the old one */
+    }
     if (m->phase == IDLE && m->reload_again && !m->quitting && !m->terminating) {
         m->reload_again = 0;
         reload(m);
@@ -636,6 +639,7 @@ int mg_master_run(mg_server_t *srv, int daemonized)
         advance_reload(m);
     }
     free(pfds);
+    free_unused_gens(m); /* generations no worker ran on (worker_processes 0) */
 
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "exit");
     char oldbin[4200];

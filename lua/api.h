@@ -31,15 +31,17 @@ enum {
     MG_LUA_SSL_CERT = 0x1000,
     MG_LUA_SSL_SESS_FETCH = 0x2000,
     MG_LUA_SSL_SESS_STORE = 0x4000,
+    /* choosing an upstream peer, within a request (balancer.c) */
+    MG_LUA_BALANCER = 0x8000,
     /* server_rewrite_by_lua: the server's rewrite phase; every API of the rewrite phase works
      * there (mg_lua_check_phase) */
-    MG_LUA_SERVER_REWRITE = 0x8000,
+    MG_LUA_SERVER_REWRITE = 0x10000,
 };
 /* The handshake phases whose code may yield (the handshake waits for it). */
 #define MG_LUA_SSL_YIELDABLE (MG_LUA_SSL_CLIENT_HELLO | MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH)
 #define MG_LUA_REQUEST_PHASES                                                                      \
     (MG_LUA_SET | MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |        \
-     MG_LUA_LOG | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER)
+     MG_LUA_LOG | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER | MG_LUA_BALANCER)
 /* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
 #define MG_LUA_YIELDABLE                                                                           \
     (MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER |      \
@@ -121,7 +123,9 @@ struct mg_lua_co_s {
     mg_lua_co_t *waiter;     /* thread: who waits for it in ngx.thread.wait */
     mg_lua_co_t *next;       /* the context's list */
     struct event *sleep_ev;  /* ngx.sleep's timer (sleep.c) */
-    struct mg_resolve_s *resolve; /* a cosocket's name being resolved (socket_resolve.c) */
+    struct mg_resolve_s *resolve;     /* a cosocket's name being resolved (socket_resolve.c) */
+    struct sema_wait_s *sema_wait;    /* its place in a semaphore's queue (semaphore.c) */
+    struct mg_lua_pipe_op_s *pipe_op; /* the ngx.pipe stream or exit it waits for (pipe.c) */
     int kind;
     int status;
     unsigned spawning : 1;   /* thread: ngx.thread.spawn has not returned to the spawner */
@@ -353,6 +357,16 @@ void mg_lua_ngx_libs_preload(lua_State *L);
 
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);
+/* balancer.c: require "ngx.balancer" */
+void mg_lua_balancer_preload(lua_State *L);
+/* semaphore.c: require "ngx.semaphore"; a coroutine that goes leaves a semaphore's queue */
+void mg_lua_semaphore_preload(lua_State *L);
+void mg_lua_sema_cancel(mg_lua_co_t *co);
+/* pipe.c: require "ngx.pipe"; a coroutine that goes stops waiting for a process */
+void mg_lua_pipe_preload(lua_State *L);
+void mg_lua_pipe_cancel(mg_lua_co_t *co);
+/* upstream_api.c: require "ngx.upstream" (lua-upstream-nginx-module's API) */
+void mg_lua_upstream_preload(lua_State *L);
 /* resty_core.c: resty.core and resty.core.* (no-ops over the native API), loaded */
 void mg_lua_resty_core_preload(lua_State *L);
 /* regex.c: push require("ngx.re").opt, bound to this VM's regex state */

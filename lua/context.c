@@ -29,6 +29,7 @@ static const struct {
     {MG_LUA_SSL_CERT, "ssl_cert", "ssl_certificate_by_lua*"},
     {MG_LUA_SSL_SESS_FETCH, "ssl_session_fetch", "ssl_session_fetch_by_lua*"},
     {MG_LUA_SSL_SESS_STORE, "ssl_session_store", "ssl_session_store_by_lua*"},
+    {MG_LUA_BALANCER, "balancer", "balancer_by_lua*"},
 };
 
 const char *mg_lua_phase_name(unsigned phase)

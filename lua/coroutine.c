@@ -89,6 +89,8 @@ void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
             event_free(co->sleep_ev);
         }
         mg_lua_socket_resolve_cancel(co);
+        mg_lua_sema_cancel(co);
+        mg_lua_pipe_cancel(co);
         /* a thread that returned (status 0) can run a new function; one that failed or was
          * stopped in a yield cannot */
         if (co->kind == MG_LUA_KIND_ENTRY && lua_status(co->L) == 0 &&
@@ -137,6 +139,8 @@ static void kill_all(mg_lua_ctx_t *ctx)
             event_del(co->sleep_ev);
         }
         mg_lua_socket_resolve_cancel(co);
+        mg_lua_sema_cancel(co);
+        mg_lua_pipe_cancel(co);
     }
 }
 
@@ -264,7 +268,9 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 next = thread_ended(ctx, co, &nargs);
             } else {
                 mg_lua_log_error(ctx->lmcf->L, co->L, ctx_log(ctx),
-                                 "lua entry thread aborted: runtime error: ");
+                                 ctx->phase == MG_LUA_BALANCER
+                                     ? "failed to run balancer_by_lua*: "
+                                     : "lua entry thread aborted: runtime error: ");
                 kill_all(ctx);
                 return MG_LUA_CO_ERROR;
             }
@@ -469,6 +475,8 @@ static int thread_kill(lua_State *L)
         event_del(t->sleep_ev);
     }
     mg_lua_socket_resolve_cancel(t);
+    mg_lua_sema_cancel(t);
+    mg_lua_pipe_cancel(t);
     lua_pushinteger(L, 1);
     return 1;
 }

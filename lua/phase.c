@@ -125,8 +125,8 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
     }
     ctx->waiting = 0;
     int how = mg_lua_sched_run(co, nargs);
-    if (ctx->r == NULL) {
-        /* a timer: its owner decides what the end means */
+    if (ctx->r == NULL || ctx->finished) {
+        /* a timer (or a request's balancer_by_lua): its owner decides what the end means */
         if (how != MG_LUA_CO_WAIT) {
             ctx->finished(ctx, how);
         }

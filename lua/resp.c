@@ -395,7 +395,7 @@ static int do_exit(lua_State *L, mg_int_t code)
 static int lua_exit(lua_State *L)
 {
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_HEADER_FILTER |
-                              MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE);
+                              MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE | MG_LUA_BALANCER);
     mg_int_t code = (mg_int_t)luaL_checkinteger(L, 1);
     return do_exit(L, code);
 }

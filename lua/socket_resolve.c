@@ -25,8 +25,7 @@ static mg_resolver_t *ctx_resolver(mg_lua_ctx_t *ctx, mg_msec_t *timeout)
     return clcf->resolver == MG_CONF_UNSET_PTR ? NULL : clcf->resolver;
 }
 
-/* need(host): a name only the resolver can answer, and there is one */
-static int lua_need(lua_State *L)
+int mg_lua_socket_need_resolve(lua_State *L)
 {
     size_t hlen;
     const char *host = luaL_checklstring(L, 1, &hlen);
@@ -75,8 +74,7 @@ static void on_answer(mg_resolve_t *rs)
     mg_lua_resume_co(co, 1);
 }
 
-/* resolve(host): the address as text, or nil and lua-nginx-module's message */
-static int lua_resolve(lua_State *L)
+int mg_lua_socket_resolve(lua_State *L)
 {
     size_t hlen;
     const char *host = luaL_checklstring(L, 1, &hlen);
@@ -124,8 +122,8 @@ void mg_lua_socket_resolve_wrap(lua_State *L, const char *method, int tcp)
         lua_error(L);
     }
     lua_getfield(L, -2, method);
-    lua_pushcfunction(L, lua_need);
-    lua_pushcfunction(L, lua_resolve);
+    lua_pushcfunction(L, mg_lua_socket_need_resolve);
+    lua_pushcfunction(L, mg_lua_socket_resolve);
     lua_pushboolean(L, tcp);
     lua_call(L, 4, 1);
     lua_setfield(L, -2, method);

@@ -147,6 +147,11 @@ void mg_lua_tcp_push_errno(lua_State *L, int err);
  * "unix:/path" with port -1) into sa; 0, or -1 with the error message pushed on L. */
 int mg_lua_socket_parse_peer(lua_State *L, struct sockaddr_storage *sa, socklen_t *len,
                              const char *host, size_t hlen, int port);
+/* need(host): whether host is a name only the context's resolver can answer, and there is
+ * one (socket_resolve.c). resolve(host): its address as text (one at random), or nil and
+ * lua-nginx-module's message; the running coroutine waits for it. */
+int mg_lua_socket_need_resolve(lua_State *L);
+int mg_lua_socket_resolve(lua_State *L);
 /* A new cosocket object on L: a table holding at [1] a zeroed userdata of size bytes (returned).
  * Called from a constructor made by mg_lua_socket_class, whose upvalues give the metatables. */
 void *mg_lua_socket_object(lua_State *L, size_t size);

@@ -192,7 +192,8 @@ static int create(lua_State *L, int every)
     mg_lua_check_phase(L, MG_LUA_INIT_WORKER | MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS |
                               MG_LUA_CONTENT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER |
                               MG_LUA_LOG | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |
-                              MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE);
+                              MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE |
+                              MG_LUA_BALANCER);
     int nargs = lua_gettop(L);
     if (nargs < 2) {
         return luaL_error(L, "expecting at least 2 arguments but got %d", nargs);

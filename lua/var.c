@@ -8,9 +8,9 @@
 #include "api.h"
 #include "variables.h"
 
-#define VAR_PHASES                                                                               \
-    (MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_HEADER_FILTER |       \
-     MG_LUA_BODY_FILTER | MG_LUA_LOG)
+#define VAR_PHASES                                                                                 \
+    (MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_HEADER_FILTER |         \
+     MG_LUA_BODY_FILTER | MG_LUA_LOG | MG_LUA_BALANCER)
 
 static mg_str_t lower_name(lua_State *L, int idx, char *buf, size_t size)
 {

@@ -59,6 +59,10 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     mg_lua_errlog_preload(L);
     mg_lua_process_preload(L);
     mg_lua_ngx_libs_preload(L);
+    mg_lua_balancer_preload(L);
+    mg_lua_semaphore_preload(L);
+    mg_lua_pipe_preload(L);
+    mg_lua_upstream_preload(L);
     mg_lua_inject_ndk_api(L);
     mg_lua_resty_core_preload(L); /* after ngx and ndk: resty.core runs over them */
 

@@ -62,12 +62,15 @@ extern mg_module_t mg_upstream_zone_module;
 extern mg_module_t mg_upstream_dynamic_module;
 extern mg_module_t mg_upstream_hash_module;
 extern mg_module_t mg_proxy_module;
+extern mg_module_t mg_upstream_match_module;
+extern mg_module_t mg_health_check_module;
 extern mg_module_t mg_proxy_cookie_module;
 extern mg_module_t mg_proxy_store_module;
 extern mg_module_t mg_fastcgi_module;
 extern mg_module_t mg_uwsgi_module;
 extern mg_module_t mg_scgi_module;
 extern mg_module_t mg_memcached_module;
+extern mg_module_t mg_grpc_module;
 extern mg_module_t mg_empty_gif_module;
 extern mg_module_t mg_handler_module;
 extern mg_module_t mg_flv_module;
@@ -79,6 +82,7 @@ extern mg_module_t mg_headers_more_module;
 extern mg_module_t mg_echo_module;
 extern mg_module_t mg_lua_module;
 extern mg_module_t mg_lua_ssl_module;
+extern mg_module_t mg_lua_balancer_module;
 extern mg_module_t mg_thread_pool_module;
 extern mg_module_t mg_stream_module;
 extern mg_module_t mg_stream_core_module;
@@ -124,12 +128,15 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_zone_module,
     &mg_upstream_dynamic_module,
     &mg_upstream_hash_module,
-    &mg_proxy_module,        /* content handler set per location (clcf->handler) */
-    &mg_proxy_cookie_module, /* directives only (proxy_store is a filter, below) */
-    &mg_fastcgi_module,      /* content handlers set per location (clcf->handler) */
+    &mg_proxy_module,          /* content handler set per location (clcf->handler) */
+    &mg_proxy_cookie_module,   /* directives only (proxy_store is a filter, below) */
+    &mg_upstream_match_module, /* match{} blocks for health_check */
+    &mg_health_check_module,   /* active checks of proxied groups (timers in the workers) */
+    &mg_fastcgi_module,        /* content handlers set per location (clcf->handler) */
     &mg_uwsgi_module,
     &mg_scgi_module,
     &mg_memcached_module,
+    &mg_grpc_module,
     &mg_empty_gif_module,
     &mg_handler_module, /* handler NAME: an embedding program's C content handler */
     &mg_flv_module,     /* content handlers set per location (clcf->handler) */
@@ -157,6 +164,7 @@ mg_module_t *mg_modules[] = {
                            of their phases, log_by_lua before access_log; its filters see the
                            response before add_header, as nginx's addon filters do */
     &mg_lua_ssl_module, /* ssl_*_by_lua*: Lua code in the TLS handshake */
+    &mg_lua_balancer_module, /* balancer_by_lua* in upstream{}: after upstream (its block) */
     &mg_not_modified_module,
     &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */
     &mg_slice_module, /* first: its slices' heads are checked before anything else sees them */

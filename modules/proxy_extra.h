@@ -15,5 +15,10 @@ void mg_proxy_extra_setup(mg_request_t *r, mg_upstream_t *u);
 void mg_proxy_cookie_setup(mg_request_t *r, mg_upstream_t *u);
 /* proxy_store: starts storing the response when the location says so. */
 void mg_proxy_store_setup(mg_request_t *r, mg_upstream_t *u);
+/* What health_check needs of its location's proxy_pass (a location's proxy conf, once
+ * merged): the group (NULL without proxy_pass or with variables in it), its Host and the
+ * connect and read timeouts. */
+mg_upstream_group_t *mg_proxy_loc_target(void *plcf, mg_str_t *host, mg_msec_t *connect_timeout,
+                                         mg_msec_t *read_timeout);
 
 #endif

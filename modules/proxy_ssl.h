@@ -17,13 +17,17 @@ typedef struct {
     int server_name;               /* proxy_ssl_server_name */
     int verify;                    /* proxy_ssl_verify */
     int session_reuse;             /* proxy_ssl_session_reuse */
+    /* proxy_ssl_certificate/_key with variables: evaluated per request, loaded per
+     * connection (the context then holds none) */
+    struct mg_http_ssl_cert_var_s *cert_var;
 } mg_proxy_ssl_conf_t;
 
 void mg_proxy_ssl_create_conf(mg_proxy_ssl_conf_t *c);
 /* Merge, and make the context when the location proxies to https (or to a URL with
- * variables, which may): MG_CONF_OK or MG_CONF_ERROR (logged). */
+ * variables, which may): MG_CONF_OK or MG_CONF_ERROR (logged, naming the directives of the
+ * family p: "proxy", "grpc"). */
 const char *mg_proxy_ssl_merge_conf(mg_conf_t *cf, mg_proxy_ssl_conf_t *c,
-                                    mg_proxy_ssl_conf_t *prev, int https);
+                                    mg_proxy_ssl_conf_t *prev, int https, const char *p);
 /* proxy_ssl_name */
 const char *mg_proxy_ssl_set_name(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 /* Put the request's TLS settings on u (the URL was https://). */

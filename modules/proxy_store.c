@@ -25,7 +25,7 @@ typedef struct {
 } store_conf_t;
 
 typedef struct {
-    mg_upstream_t *u; /* set by the handler: the response is an upstream's */
+    mg_upstream_t *u;        /* set by the handler: the response is an upstream's */
     mg_http_temp_file_t *tf; /* under proxy_temp_path; its pool cleanup unlinks it */
     mg_str_t target;
     int64_t expected; /* the upstream's Content-Length, -1 */

@@ -37,6 +37,33 @@ void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_
                                 mg_str_t host, in_port_t port, mg_str_t server,
                                 const mg_upstream_peer_t *tmpl);
 mg_int_t mg_upstream_dynamic_init(mg_conf_t *cf, mg_upstream_group_t *g);
+/* A peer's state under one health_check (modules/health_check.c), a record in the group's
+ * zone so that every worker, and the workers of the next generation, see the same. */
+#define MG_HC_UP 0
+#define MG_HC_DOWN 1     /* failed `fails` checks in a row, until `passes` pass */
+#define MG_HC_CHECKING 2 /* "mandatory": not served until its first check passes */
+typedef struct {
+    uint32_t state;
+    uint32_t fails;  /* checks failed in a row */
+    uint32_t passes; /* checks passed in a row */
+    int32_t owner;   /* pid of the process checking it now, 0: none */
+    mg_msec_t next;  /* monotonic time the next check is due (CLOCK_MONOTONIC is system-wide) */
+    mg_msec_t started;
+    uint64_t checks; /* checks finished, ever */
+} mg_upstream_hc_rec_t;
+
+/* The health_check record `n` of peer i of list l (0 primary, 1 backup) of a zoned group,
+ * made when missing (*created set, state zeroed); NULL when the zone is full. The caller
+ * holds the zone's lock (mg_upstream_zone_lock). */
+mg_upstream_hc_rec_t *mg_upstream_zone_hc(mg_upstream_group_t *g, int l, size_t i,
+                                          mg_upstream_peer_t *p, unsigned n, int *created);
+void mg_upstream_zone_lock(mg_upstream_group_t *g);
+void mg_upstream_zone_unlock(mg_upstream_group_t *g);
+
+/* The groups of an upstream module main conf, in order of definition or first reference
+ * (ngx.upstream); NULL past the end. */
+mg_upstream_group_t *mg_upstream_group_at(void *main_conf, size_t i);
+
 /* A peer slot that got an address at run time takes its record in the group's zone. */
 void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p);
 

@@ -31,6 +31,7 @@ typedef struct {
     int64_t effective_weight;
     mg_msec_t checked;
     mg_msec_t accessed;
+    mg_upstream_hc_rec_t hc; /* a health_check's record (key ending " hc N") */
 } zone_rec_t;
 
 typedef struct {
@@ -128,6 +129,11 @@ static void sync_in(mg_upstream_group_t *g)
                 p[i].checked = z->checked;
                 p[i].accessed = z->accessed;
             }
+            unsigned down = 0;
+            for (unsigned k = 0; k < p[i].nhc; k++) {
+                down |= ((mg_upstream_hc_rec_t *)p[i].hc[k])->state != MG_HC_UP;
+            }
+            p[i].hc_down = down;
         }
     }
 }
@@ -182,6 +188,38 @@ static void zone_free_peer(mg_upstream_pick_t *pick, int outcome)
     mg_shmtx_unlock(&zs->hdr->lock);
 }
 
+static void peer_key(char *key, mg_upstream_group_t *g, int l, size_t i, mg_upstream_peer_t *p)
+{
+    snprintf(key, KEY_LEN, "%.*s %d %zu %.*s", (int)g->name.len, g->name.data, l, i,
+             (int)p->name.len, p->name.data);
+}
+
+void mg_upstream_zone_lock(mg_upstream_group_t *g)
+{
+    mg_shmtx_lock(&((zone_state_t *)g->zone)->hdr->lock);
+}
+
+void mg_upstream_zone_unlock(mg_upstream_group_t *g)
+{
+    mg_shmtx_unlock(&((zone_state_t *)g->zone)->hdr->lock);
+}
+
+mg_upstream_hc_rec_t *mg_upstream_zone_hc(mg_upstream_group_t *g, int l, size_t i,
+                                          mg_upstream_peer_t *p, unsigned n, int *created)
+{
+    zone_state_t *zs = g->zone;
+    char key[KEY_LEN], hkey[KEY_LEN + 16];
+    peer_key(key, g, l, i, p);
+    snprintf(hkey, sizeof(hkey), "%.*s hc %u", KEY_LEN - 16, key, n);
+    uint32_t before = zs->hdr->nrec;
+    zone_rec_t *z = record(zs->hdr, hkey, p);
+    *created = zs->hdr->nrec != before;
+    if (z && *created) {
+        memset(&z->hc, 0, sizeof(z->hc));
+    }
+    return z ? &z->hc : NULL;
+}
+
 void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p)
 {
     zone_state_t *zs = g->zone;
@@ -189,8 +227,7 @@ void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstre
         return;
     }
     char key[KEY_LEN];
-    snprintf(key, sizeof(key), "%.*s %d %zu %.*s", (int)g->name.len, g->name.data, list, i,
-             (int)p->name.len, p->name.data);
+    peer_key(key, g, list, i, p);
     mg_shmtx_lock(&zs->hdr->lock);
     p->shared = record(zs->hdr, key, p); /* NULL (a full zone): the worker's own numbers */
     if (p->shared) {
@@ -239,8 +276,7 @@ mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
                 continue; /* a "resolve" server's slot without an address yet */
             }
             char key[KEY_LEN];
-            snprintf(key, sizeof(key), "%.*s %d %zu %.*s", (int)g->name.len, g->name.data, l, i,
-                     (int)p[i].name.len, p[i].name.data);
+            peer_key(key, g, l, i, &p[i]);
             p[i].shared = record(h, key, &p[i]);
             if (p[i].shared == NULL) {
                 mg_shmtx_unlock(&h->lock);

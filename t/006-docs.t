@@ -36,7 +36,10 @@ like(Test::Moongate::slurp("$root/docs/directives.md"),
      qr/^\| `keepalive_timeout` \| http, server, location \| 1 to 2 \| /m,
      'keepalive_timeout is listed');
 like(Test::Moongate::slurp("$root/docs/lua-api.md"),
-     qr/^\| `ngx\.say` \|  \|  \|  \| x \| x \| x \|  \|  \|  \|  \|  \|$/m,
+     qr/^\| `ngx\.say` \|  \|  \|  \| x \| x \| x \|  \|  \|  \|  \|  \|  \|$/m,
      'ngx.say: rewrite, access and content only');
+like(Test::Moongate::slurp("$root/docs/lua-api.md"),
+     qr/^\| `ngx\.balancer\.set_current_peer` \|(  \|){11} x \|$/m,
+     'a function of require "ngx.balancer": balancer_by_lua only');
 
 done_testing();

@@ -15,6 +15,9 @@ use Test::MoongateBackend;
 
 backend(k      => 'counting');
 backend(kclose => 'counting', keepalive => 0);
+# answers at once on each connection, then closes it 0.3 s later (while it idles in the pool)
+backend(kgone => 'script', script => ["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"],
+        hold => 0.3);
 
 # one request on its own connection: the parsed response
 sub get {
@@ -267,3 +270,27 @@ GET /t
 [200, 404, 200]
 --- response_body_like eval
 ["req=1\n", "req=2\n", "req=3\n"]
+
+
+
+=== TEST 14: an idle pooled connection the upstream closes leaves the pool at once: the next request connects anew, without an error
+--- http_config
+    upstream k {
+        server 127.0.0.1:$TEST_NGINX_KGONE_PORT;
+        keepalive 4;
+    }
+--- config
+    location /t {
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_pass http://k;
+    }
+--- init
+Test::More::is(main::get('/t')->{body}, 'fresh', 'TEST 14: the first connection');
+Time::HiRes::sleep(1);
+--- request
+GET /t
+--- response_body: fresh
+--- no_error_log
+prematurely closed
+[error]

@@ -40,8 +40,13 @@ static void on_client_read(mg_connection_t *c)
     }
     r->abort_watch = NULL;
     r->keepalive = 0;
-    mg_log_error(MG_LOG_INFO, &c->log, err, "client prematurely closed connection%s",
-                 w->log_tail ? w->log_tail : "");
+    if (hc->stream) {
+        /* an h2 stream's RST_STREAM, in nginx's words */
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client canceled stream %d", (int)hc->stream->id);
+    } else {
+        mg_log_error(MG_LOG_INFO, &c->log, err, "client prematurely closed connection%s",
+                     w->log_tail ? w->log_tail : "");
+    }
     w->handler(r);
 }
 

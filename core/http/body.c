@@ -344,7 +344,11 @@ static void body_stop(mg_request_t *r)
     mg_connection_t *c = r->connection;
     r->reading_body = 0;
     mg_conn_timer_del(c);
-    mg_conn_read_off(c);
+    if (r->hc->stream == NULL && c->reading) {
+        mg_http_conn_reader_done(c); /* the watcher or the keepalive wait turns it on again */
+    } else {
+        mg_conn_read_off(c);
+    }
 }
 
 static void body_done(mg_request_t *r)

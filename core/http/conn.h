@@ -98,6 +98,10 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
 
 /* Wait for a request head (the connection's start once TLS is up, or on plain HTTP). */
 void mg_http_wait_request_start(mg_connection_t *c);
+/* A request's reader (its body) is done with the client connection: reading stays on, and
+ * the next report while the request runs turns it off, so the common request costs no
+ * epoll_ctl. Not for h2 streams. */
+void mg_http_conn_reader_done(mg_connection_t *c);
 /* HTTPS (ssl.c): take over a new connection on a "listen ... ssl" address; a request head's
  * checks (plain HTTP -> 497, client certificate -> 495/496, 421): MG_OK or finalized; the
  * contexts of every server; an address's TLS ("ssl on" in its default server too) and the
@@ -114,6 +118,14 @@ mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr);
 typedef struct mg_http_ssl_cert_var_s mg_http_ssl_cert_var_t;
 #define MG_HTTP_SSL_CERT_VAR_ERROR ((mg_http_ssl_cert_var_t *)-1)
 mg_http_ssl_cert_var_t *mg_http_ssl_cert_var(mg_conf_t *cf, mg_str_t cert, mg_str_t key);
+struct ssl_st;
+/* The pair's values for r (proxy_ssl_certificate with variables). */
+void mg_http_ssl_cert_var_value(mg_request_t *r, mg_http_ssl_cert_var_t *v, mg_str_t *cert,
+                                mg_str_t *key);
+/* Loads a certificate (its chain after it) and key, files or "data:", into ssl; the failure
+ * logged with nginx's words on r's connection. */
+mg_int_t mg_http_ssl_use_pair(mg_request_t *r, struct ssl_st *ssl, mg_str_t cert, mg_str_t key,
+                              mg_array_t *passwords);
 struct ssl_st;
 mg_int_t mg_http_ssl_cert_load(mg_connection_t *c, mg_http_srv_conf_t *srv, struct ssl_st *ssl,
                                mg_array_t *vars, mg_array_t *passwords);

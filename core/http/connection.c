@@ -217,6 +217,11 @@ void mg_http_init_connection(mg_connection_t *c)
     mg_conn_read_on(c);
 }
 
+void mg_http_conn_reader_done(mg_connection_t *c)
+{
+    c->read_handler = read_head;
+}
+
 void mg_http_wait_request_start(mg_connection_t *c)
 {
     c->read_handler = read_head;

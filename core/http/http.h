@@ -184,6 +184,9 @@ typedef struct {
     mg_array_t variables;     /* mg_http_variable_t: indexed variables referenced by config */
     mg_array_t all_variables; /* mg_http_variable_t *: every known variable */
     mg_array_t prefix_variables;
+    /* names -> indexed variable and definition, built at http{}'s end (variables.c) */
+    struct mg_http_var_slot_s *var_hash;
+    size_t var_hash_mask, var_hash_nindexed, var_hash_nall;
     mg_array_t phases[MG_HTTP_NPHASES]; /* mg_http_handler_pt registered by modules */
     struct mg_http_phase_handler_s *phase_engine;
     mg_uint_t nphase_handlers;

@@ -1,7 +1,7 @@
 /*
  * A worker asks a certificate's OCSP responder for its status, as nginx's stapling does: an
  * HTTP/1.0 GET of the base64 DER request (the responder's name through the server's
- * resolver), the answer read to the connection's end, checked (mg_ocsp_check) and kept in
+ * resolver), the answer read to the connection's end, checked (ocsp_check) and kept in
  * the staple. A failure is logged with the responder, the peer and the certificate, and the
  * next try comes five minutes later; a response is refreshed an hour before it would be due,
  * at the latest at its nextUpdate less five minutes.
@@ -28,6 +28,9 @@
 #define OCSP_RETRY 300          /* s after a failure */
 
 enum { CONNECTING, SENDING, READING };
+
+static const char *ocsp_check(mg_ssl_staple_t *st, const unsigned char *der, size_t len,
+                              time_t *valid, char *err, size_t errlen);
 
 struct mg_ocsp_fetch_s {
     mg_ssl_staple_t *st;
@@ -124,7 +127,7 @@ static void done(mg_ocsp_fetch_t *f)
     size_t len = n - (size_t)(body - in);
     char err[512];
     time_t valid;
-    if (mg_ocsp_check(st, body, len, &valid, err, sizeof(err)) != NULL) {
+    if (ocsp_check(st, body, len, &valid, err, sizeof(err)) != NULL) {
         fail(f, 0, "%s", err);
         return;
     }
@@ -369,8 +372,11 @@ static time_t asn1_time(const ASN1_GENERALIZEDTIME *t)
     return timegm(&tm);
 }
 
-const char *mg_ocsp_check(mg_ssl_staple_t *st, const unsigned char *der, size_t len, time_t *valid,
-                          char *err, size_t errlen)
+/* Checks a DER response for the staple's certificate as nginx does (status successful, the
+ * signature when ssl_stapling_verify is on, the certificate "good", thisUpdate/nextUpdate);
+ * sets *valid to its nextUpdate. NULL, or nginx's words for what is wrong (in err). */
+static const char *ocsp_check(mg_ssl_staple_t *st, const unsigned char *der, size_t len,
+                              time_t *valid, char *err, size_t errlen)
 {
     char q[512];
     const unsigned char *p = der;

@@ -40,10 +40,5 @@ typedef struct {
 void mg_ocsp_fetch_start(mg_ssl_staple_t *st, mg_server_t *srv);
 /* The generation goes: a fetch in flight is dropped (its events, socket, DNS question). */
 void mg_ocsp_fetch_cancel(mg_ssl_staple_t *st);
-/* Checks a DER response for the staple's certificate as nginx does (status successful, the
- * signature when ssl_stapling_verify is on, the certificate "good", thisUpdate/nextUpdate);
- * sets *valid to its nextUpdate. NULL, or nginx's words for what is wrong (in err). */
-const char *mg_ocsp_check(mg_ssl_staple_t *st, const unsigned char *der, size_t len, time_t *valid,
-                          char *err, size_t errlen);
 
 #endif

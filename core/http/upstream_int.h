@@ -11,15 +11,35 @@
 #include "ssl.h"
 #include "upstream_io.h"
 
+/* An upstream connection's read watch, malloc'ed: its persistent EV_READ event is added once
+ * and moves with the fd between requests and the keepalive pool, so a request on a pooled
+ * connection costs no epoll_ctl (nginx keeps its upstream connections registered
+ * edge-triggered for their life). Reading off only forgets the handler: a report that comes
+ * while nobody reads takes the event off then, as level-triggered it would repeat. */
+struct mg_upstream_watch_s {
+    struct event ev;
+    event_callback_fn handler; /* NULL: nobody reads */
+    void *arg;
+    unsigned added : 1;
+};
+
+/* A watch for fd, not added yet. */
+mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd);
+/* handler(fd, what, arg) on each read report from now on; adds the event if it is off. */
+void mg_upstream_watch_want(mg_upstream_watch_t *w, event_callback_fn handler, void *arg);
+/* Frees w and takes its event off: before the fd is closed. NULL is a no-op. */
+void mg_upstream_watch_free(mg_upstream_watch_t *w);
+
 struct mg_upstream_conn_s {
     int fd;
-    struct event rev;   /* persistent while reading */
+    mg_upstream_watch_t *watch; /* the read side (reading: a handler is set) */
     struct event wev;   /* one-shot */
     struct event tev;   /* the deadline */
     mg_upstream_peer_t *peer;
     mg_uint_t requests; /* requests made on this connection, this one included */
     mg_msec_t created;  /* when it was connected (keepalive_time) */
     mg_ssl_conn_t *ssl; /* https: the TLS state (core/ssl.h), NULL for plain */
+    void *proto;        /* an HTTP/2 session to keep with the connection (upstream_h2.c) */
     unsigned reading : 1, writing : 1, timer : 1, reused : 1, got_bytes : 1;
     unsigned handshaking : 1; /* the TLS handshake is under way */
 };
@@ -60,6 +80,14 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft);
 /* Read (more of) the response head, on the upstream's read event; once it is whole, hand it
  * to the owner and start the body or the tunnel (upstream_head.c). */
 void mg_upstream_read_head(mg_upstream_t *u);
+/* Watch the client for its going away (not while its body is read): 499 when it does. */
+void mg_upstream_watch_client(mg_upstream_t *u);
+/* The exchange is over on the upstream side: the connection kept when keep (and clean), the
+ * peer freed; the request goes on. */
+void mg_upstream_done(mg_upstream_t *u, int keep);
+/* A parsed head (u->head, u->pending) checked (next upstream by status, intercept_errors),
+ * handed to the owner and sent to the client, then the body started (a driver's body()). */
+void mg_upstream_process_head(mg_upstream_t *u);
 /* The head went to the client: stream the body (u->pending holds its first bytes). */
 void mg_upstream_start_body(mg_upstream_t *u);
 /* A 101: send the head, then carry bytes both ways (upstream_tunnel.c). */

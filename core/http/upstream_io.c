@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "server.h"
 #include "ssl_client.h"
 #include "upstream_int.h"
@@ -35,20 +36,54 @@ static void ev_read(evutil_socket_t fd, short what, void *arg);
 static void ev_write(evutil_socket_t fd, short what, void *arg);
 static void ev_timer(evutil_socket_t fd, short what, void *arg);
 
+static void watch_event(evutil_socket_t fd, short what, void *arg)
+{
+    mg_upstream_watch_t *w = arg;
+    if (w->handler) {
+        w->handler(fd, what, w->arg); /* may free w */
+        return;
+    }
+    event_del(&w->ev);
+    w->added = 0;
+}
+
+mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd)
+{
+    mg_upstream_watch_t *w = mg_calloc(sizeof(*w));
+    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, watch_event, w);
+    return w;
+}
+
+void mg_upstream_watch_want(mg_upstream_watch_t *w, event_callback_fn handler, void *arg)
+{
+    w->handler = handler;
+    w->arg = arg;
+    if (!w->added) {
+        event_add(&w->ev, NULL);
+        w->added = 1;
+    }
+}
+
+void mg_upstream_watch_free(mg_upstream_watch_t *w)
+{
+    if (w) {
+        event_del(&w->ev);
+        free(w);
+    }
+}
+
 void mg_upstream_conn_read_on(mg_upstream_t *u)
 {
     if (!u->conn->reading) {
         u->conn->reading = 1;
-        event_add(&u->conn->rev, NULL);
+        mg_upstream_watch_want(u->conn->watch, ev_read, u);
     }
 }
 
 void mg_upstream_conn_read_off(mg_upstream_t *u)
 {
-    if (u->conn->reading) {
-        u->conn->reading = 0;
-        event_del(&u->conn->rev);
-    }
+    u->conn->reading = 0;
+    u->conn->watch->handler = NULL; /* the event stays until a report nobody wants */
 }
 
 void mg_upstream_conn_write_on(mg_upstream_t *u)
@@ -82,9 +117,7 @@ void mg_upstream_conn_timer_del(mg_upstream_t *u)
 
 static void conn_events_off(mg_upstream_conn_t *uc)
 {
-    if (uc->reading) {
-        event_del(&uc->rev);
-    }
+    uc->watch->handler = NULL;
     if (uc->writing) {
         event_del(&uc->wev);
     }
@@ -94,12 +127,13 @@ static void conn_events_off(mg_upstream_conn_t *uc)
     uc->reading = uc->writing = uc->timer = 0;
 }
 
-static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer)
+static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer,
+                                    mg_upstream_watch_t *watch)
 {
     mg_upstream_conn_t *uc = mg_pcalloc(u->r->pool, sizeof(*uc));
     uc->fd = fd;
     uc->peer = peer;
-    event_assign(&uc->rev, ubase(u), fd, EV_READ | EV_PERSIST, ev_read, u);
+    uc->watch = watch ? watch : mg_upstream_watch_new(ubase(u), fd);
     event_assign(&uc->wev, ubase(u), fd, EV_WRITE, ev_write, u);
     evtimer_assign(&uc->tev, ubase(u), ev_timer, u);
     return uc;
@@ -114,13 +148,17 @@ static void conn_release(mg_upstream_t *u, int keep)
     }
     conn_events_off(uc);
     u->conn = NULL;
-    if (keep && u->group && uc->peer) {
+    /* a connection made with a request's own certificate (proxy_ssl_certificate with
+     * variables) is nobody else's */
+    if (keep && u->group && uc->peer && !u->ssl_certificate.len) {
         if (uc->ssl) {
             uc->ssl->save_session = NULL; /* while idle, nobody's */
         }
         mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->ssl, uc->requests,
-                                  uc->created);
+                                  uc->created, uc->proto, uc->watch, u->pick.keepalive);
     } else {
+        mg_upstream_watch_free(uc->watch);
+        mg_upstream_h2_conn_free(uc->proto);
         if (uc->ssl) {
             mg_ssl_close(uc->ssl);
         }
@@ -210,7 +248,7 @@ static void cleanup(void *data)
 }
 
 /* The exchange is over (the engine's part): nothing more happens on the upstream side. */
-static void upstream_done(mg_upstream_t *u, int keep)
+void mg_upstream_done(mg_upstream_t *u, int keep)
 {
     state_end(u);
     conn_release(u, keep);
@@ -230,7 +268,7 @@ void mg_upstream_release(mg_upstream_t *u)
         mg_conn_timer_del(r->connection);
         mg_conn_read_off(r->connection);
     }
-    upstream_done(u, 0);
+    mg_upstream_done(u, 0);
 }
 
 void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
@@ -286,7 +324,7 @@ int mg_upstream_can_retry(mg_upstream_t *u, mg_uint_t ft)
     }
     /* the group's limit (peers not "down"); the balancer also answers MG_BUSY when all
      * were tried */
-    mg_uint_t max = u->group ? u->group->max_tries : 1;
+    mg_uint_t max = u->pick.max_tries ? u->pick.max_tries : u->group ? u->group->max_tries : 1;
     if (max == 0 && u->group) {
         max = u->group->peers.nelts + u->group->backup.nelts;
     }
@@ -426,6 +464,13 @@ static void ssl_start(mg_upstream_t *u)
     uc->ssl =
         mg_ssl_client_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
                           reuse && peer->ssl_session_ctx == u->ssl_ctx ? peer->ssl_session : NULL);
+    if (u->ssl_certificate.len &&
+        mg_http_ssl_use_pair(r, uc->ssl->ssl, u->ssl_certificate, u->ssl_certificate_key,
+                             u->ssl_passwords) != MG_OK) {
+        /* nginx's answer to a pair it cannot load */
+        mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
     if (reuse) {
         if (!peer->ssl_cleanup) {
             peer->ssl_cleanup = 1;
@@ -466,6 +511,39 @@ static mg_upstream_state_t *push_state(mg_upstream_t *u)
     return st;
 }
 
+/* What a balancer's get_peer answered other than a peer: 1 when the try ended here. */
+static int peer_failed(mg_upstream_t *u, mg_int_t rc)
+{
+    if (rc == MG_ERROR) {
+        u->pick.peer = NULL;
+        mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return 1;
+    }
+    if (rc == MG_DECLINED) {
+        /* the balancer's code gave up on this try (ngx.exit(ngx.DECLINED)) */
+        u->pick.peer = NULL;
+        u->tries++;
+        mg_upstream_state_t *st = push_state(u);
+        st->addr = u->group->name;
+        st->start = mg_now.monotonic;
+        mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+        return 1;
+    }
+    if (rc != MG_OK || u->pick.peer == NULL) {
+        u->pick.peer = NULL;
+        mg_upstream_state_t *st = push_state(u);
+        st->addr = u->group->name;
+        st->status = MG_HTTP_BAD_GATEWAY;
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "no live upstreams");
+        st->response_time = 0;
+        mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
+        return 1;
+    }
+    return 0;
+}
+
+static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer);
+
 static void connect_try(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -476,20 +554,31 @@ static void connect_try(mg_upstream_t *u)
         peer = u->single;
         u->pick.peer = peer;
     } else {
+        r->connection->log.action = "connecting to upstream";
         mg_int_t rc = u->group->balancer->get_peer(&u->pick);
-        if (rc != MG_OK || u->pick.peer == NULL) {
-            u->pick.peer = NULL;
-            r->connection->log.action = "connecting to upstream";
-            mg_upstream_state_t *st = push_state(u);
-            st->addr = u->group->name;
-            st->status = MG_HTTP_BAD_GATEWAY;
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "no live upstreams");
-            st->response_time = 0;
-            mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
+        if (rc == MG_AGAIN) {
+            return; /* the balancer calls mg_upstream_peer_ready */
+        }
+        if (peer_failed(u, rc)) {
             return;
         }
         peer = u->pick.peer;
     }
+    connect_peer(u, peer);
+}
+
+void mg_upstream_peer_ready(mg_upstream_pick_t *pick, mg_int_t rc)
+{
+    mg_upstream_t *u = pick->r->upstream;
+    if (u == NULL || u->done || peer_failed(u, rc)) {
+        return;
+    }
+    connect_peer(u, u->pick.peer);
+}
+
+static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
+{
+    mg_request_t *r = u->r;
     u->tries++;
     mg_upstream_state_t *st = push_state(u);
     st->addr = peer->name;
@@ -506,12 +595,16 @@ static void connect_try(mg_upstream_t *u)
     mg_uint_t requests = 0;
     mg_msec_t created = 0;
     mg_ssl_conn_t *ssl = NULL;
-    int fd = u->group ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests,
-                                                  &created)
-                      : -1;
+    void *proto = NULL;
+    mg_upstream_watch_t *watch = NULL;
+    int fd = u->group && !u->ssl_certificate.len
+                 ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests,
+                                             &created, u->driver != NULL, &proto, &watch)
+                 : -1;
     if (fd >= 0) {
-        u->conn = conn_new(u, fd, peer);
+        u->conn = conn_new(u, fd, peer, watch);
         u->conn->ssl = ssl;
+        u->conn->proto = proto;
         if (ssl && u->ssl_session_reuse && u->single == NULL) {
             ssl->save_session = save_session;
             ssl->data = peer;
@@ -529,7 +622,7 @@ static void connect_try(mg_upstream_t *u)
         mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
         return;
     }
-    u->conn = conn_new(u, fd, peer);
+    u->conn = conn_new(u, fd, peer, NULL);
     u->conn->requests = 1;
     u->conn->created = mg_now.monotonic;
     if (peer->sockaddr.ss_family != AF_UNIX) {
@@ -570,6 +663,13 @@ static void body_failed(mg_upstream_t *u, mg_int_t status)
 static void send_request(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
+    if (u->driver) {
+        if (u->hbuf == NULL) {
+            u->hbuf = mg_pnalloc(r->pool, u->conf->buffer_size);
+        }
+        u->driver->start(u);
+        return;
+    }
     if (u->early) {
         return; /* the upstream answered already: nothing more goes on this connection */
     }
@@ -640,6 +740,12 @@ static void body_arrived(mg_request_t *r)
         body_failed(u, rb->status);
         return;
     }
+    if (u->driver) {
+        if (u->conn && u->state->connect_time >= 0 && !u->conn->handshaking) {
+            u->driver->client_body(u);
+        }
+        return;
+    }
     if (u->body_wait) {
         /* otherwise the upstream's write event or the connect sends what came */
         u->body_wait = 0;
@@ -707,7 +813,8 @@ static void body_finish(mg_upstream_t *u, int extra)
     if (extra) {
         mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0, "upstream sent more data than specified in \"Content-Length\" header");
     }
-    upstream_done(u, u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
+    mg_upstream_done(u,
+                     u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
     if (mg_http_output(r, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
@@ -917,6 +1024,11 @@ static const mg_http_abort_t client_abort = {client_aborted,
 /* Once the client's body is read (or while there is none), the client's close while the
  * response is awaited or relayed ends the request with 499 (nginx's check_broken_connection);
  * with proxy_ignore_client_abort nothing watches, as in nginx. */
+void mg_upstream_watch_client(mg_upstream_t *u)
+{
+    watch_client(u);
+}
+
 static void watch_client(mg_upstream_t *u)
 {
     if (!u->conf->ignore_client_abort) {
@@ -942,18 +1054,24 @@ static void ev_read(evutil_socket_t fd, short what, void *arg)
     if (sc && sc->write_wants_read) {
         /* a TLS write waited for this read event: the writing side goes on first */
         sc->write_wants_read = 0;
-        if (u->tunnel) {
+        if (u->driver) {
+            u->driver->write(u);
+            if (u->done || u->conn == NULL) {
+                return;
+            }
+        } else if (u->tunnel) {
             mg_upstream_tunnel_pump(u);
             return;
-        }
-        if (!u->request_sent) {
+        } else if (!u->request_sent) {
             send_request(u);
             if (u->done || u->conn == NULL) {
                 return;
             }
         }
     }
-    if (u->tunnel) {
+    if (u->driver) {
+        u->driver->read(u);
+    } else if (u->tunnel) {
         mg_upstream_tunnel_pump(u);
     } else if (u->reading_body) {
         read_body(u);
@@ -999,6 +1117,10 @@ static void ev_write(evutil_socket_t fd, short what, void *arg)
         on_connected(u);
         return;
     }
+    if (u->driver) {
+        u->driver->write(u);
+        return;
+    }
     if (!u->request_sent) {
         mg_upstream_conn_timer_del(u);
         send_request(u);
@@ -1015,7 +1137,9 @@ static void ev_timer(evutil_socket_t fd, short what, void *arg)
     }
     u->conn->timer = 0;
     mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
-    if (u->tunnel) {
+    if (u->driver && u->state->connect_time >= 0 && !u->conn->handshaking) {
+        u->driver->timeout(u);
+    } else if (u->tunnel) {
         mg_upstream_tunnel_finish(u);
     } else if (u->reading_body) {
         body_broken(u);

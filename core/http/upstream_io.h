@@ -105,6 +105,20 @@ typedef struct {
 
 typedef struct mg_upstream_s mg_upstream_t;
 typedef struct mg_upstream_conn_s mg_upstream_conn_t;
+typedef struct mg_upstream_watch_s mg_upstream_watch_t;
+
+/* A protocol that runs the connection itself once it is up (gRPC's HTTP/2, upstream_h2.c):
+ * the engine connects (TLS included), then hands it every event of the connection; the
+ * driver parses the head into u->head and calls mg_upstream_process_head, which ends in its
+ * body(). Failures before the head go to mg_upstream_next, later ones to finalize. */
+typedef struct {
+    void (*start)(mg_upstream_t *u);       /* connected (or an idle keepalive one taken) */
+    void (*read)(mg_upstream_t *u);        /* the connection is readable */
+    void (*write)(mg_upstream_t *u);       /* ... writable */
+    void (*timeout)(mg_upstream_t *u);     /* the deadline passed ("upstream timed out" logged) */
+    void (*body)(mg_upstream_t *u);        /* the head went to the client */
+    void (*client_body)(mg_upstream_t *u); /* more of the client's unbuffered body came */
+} mg_upstream_driver_t;
 
 struct mg_upstream_s {
     mg_request_t *r;
@@ -139,6 +153,10 @@ struct mg_upstream_s {
     unsigned ssl_server_name : 1;
     unsigned ssl_verify : 1;
     unsigned ssl_session_reuse : 1; /* a session of the peer resumed, the new one kept */
+    /* proxy_ssl_certificate with variables: this request's pair, loaded into each new TLS
+     * connection (empty: the context's own, if any); passwords from *_ssl_password_file */
+    mg_str_t ssl_certificate, ssl_certificate_key;
+    mg_array_t *ssl_passwords;
     /* A Location (or Refresh URL) as the client gets it (proxy_redirect); NULL: unchanged. */
     mg_str_t (*rewrite_redirect)(mg_upstream_t *u, mg_str_t value);
     /* A protocol that frames the response (FastCGI records, memcached's VALUE ... END):
@@ -156,8 +174,13 @@ struct mg_upstream_s {
      * the buffer holding those bytes. NULL: the stream goes as it is. */
     mg_buf_t *(*frame_stream)(mg_upstream_t *u, mg_buf_t *stream, size_t n);
     mg_buf_t *stream_slice;
+    /* Make u->request_bufs again (balancer_by_lua's recreate_request, before a try): MG_OK or
+     * MG_ERROR. NULL: the owner cannot. */
+    mg_int_t (*recreate_request)(mg_upstream_t *u);
     void (*finalize)(mg_upstream_t *u, mg_int_t rc);
     void *data;
+    const mg_upstream_driver_t *driver; /* NULL: the engine sends and reads HTTP/1.x bytes */
+    void *driver_data;
 
     /* the current try */
     mg_upstream_conn_t *conn;
@@ -429,17 +452,38 @@ void mg_upstream_add_owner(mg_upstream_t *(*get)(mg_request_t *r));
 /* Variables $upstream_addr ... $upstream_http_NAME; `get` finds a request's upstream. */
 mg_int_t mg_upstream_add_variables(mg_conf_t *cf, mg_upstream_t *(*get)(mg_request_t *r));
 
+/* HTTP/2 upstream (upstream_h2.c): the request's header fields (pseudo-headers first,
+ * lowercase names), kept by the caller until the request ends. */
+typedef struct {
+    mg_str_t name, value;
+} mg_upstream_h2_field_t;
+/* Make u speak HTTP/2 (its driver): one stream with these fields, and the client's body
+ * (the unbuffered stream) as its DATA when has_body. Call before mg_upstream_start. */
+void mg_upstream_h2_setup(mg_upstream_t *u, const mg_upstream_h2_field_t *fields, size_t n,
+                          int has_body);
+/* An idle kept HTTP/2 connection is readable: its frames are read and answered (PING ACK,
+ * SETTINGS ACK); 1 when it may stay idle, 0 to close it (EOF, an error, a GOAWAY). */
+int mg_upstream_h2_idle(void *proto, int fd, mg_ssl_conn_t *ssl, mg_log_t *log);
+/* A kept connection's session freed (NULL: nothing). */
+void mg_upstream_h2_conn_free(void *proto);
+
 /* The keepalive pool (upstream_keepalive.c), usable by any user of upstream connections: an
  * idle connection to the peer's address (its requests so far and when it was made), or -1.
  * TLS connections are kept apart, by their client context: ssl_ctx NULL finds plain ones
- * only; a TLS one comes with its state in *ssl (NULL for plain). */
+ * only; a TLS one comes with its state in *ssl (NULL for plain). HTTP/2 ones (h2) apart too,
+ * with their session in *proto (upstream_h2.c's; the pool frees it with the connection). Its
+ * read watch comes in *watch, still registered, with no handler. */
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                               struct ssl_ctx_st *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
-                              mg_msec_t *created);
-/* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL), or close it (the
- * pool full of more recent ones, keepalive_requests or keepalive_time reached, the server
- * quitting). */
+                              mg_msec_t *created, int h2, void **proto, mg_upstream_watch_t **watch);
+/* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL; proto its HTTP/2
+ * session or NULL; watch its read watch or NULL, owned by the pool from now on), or close it
+ * (the pool full of more recent ones, keepalive_requests or keepalive_time reached, the server
+ * quitting); ka, when not NULL, gives the pool size, requests and timeout instead of the
+ * group's keepalive directives. */
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created);
+                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
+                               void *proto, mg_upstream_watch_t *watch,
+                               const mg_upstream_keepalive_t *ka);
 
 #endif

@@ -3,6 +3,7 @@
  * address (TLS ones apart, by client context, with their TLS state); closed on data or EOF
  * while idle, keepalive_timeout, keepalive_time, a full pool
  * (the least recently used goes), when the worker stops serving, and with their generation.
+ * A connection's read watch stays registered in the pool and goes with it to the next request.
  */
 #include <unistd.h>
 
@@ -15,26 +16,30 @@ typedef struct {
     idle_t *head;           /* most recently used first */
     mg_int_t n;
     mg_upstream_group_t *group;
+    mg_log_t *log; /* the server's, for what an idle connection's TLS reports */
 } ka_pool_t;
 
 struct idle_s {
     int fd;
     mg_ssl_conn_t *ssl; /* NULL: plain */
+    void *proto;        /* an HTTP/2 connection's session (upstream_h2.c); NULL: HTTP/1.x */
     SSL_CTX *ssl_ctx;
     struct sockaddr_storage sa;
     socklen_t socklen;
     mg_uint_t requests;
     mg_msec_t created;      /* when the connection was made, for keepalive_time */
-    struct event ev, tev;
+    mg_upstream_watch_t *watch; /* data or EOF: close */
+    struct event tev;
     ka_pool_t *pool;
     idle_t *next, **prevp;
 };
 
-/* Take ic out of its pool and free it; returns its fd, still open. */
-static int idle_unlink(idle_t *ic)
+/* Take ic out of its pool and free it; returns its fd, still open, and its watch, still
+ * registered. */
+static int idle_unlink(idle_t *ic, mg_upstream_watch_t **watch)
 {
     int fd = ic->fd;
-    event_del(&ic->ev);
+    *watch = ic->watch;
     evtimer_del(&ic->tev);
     *ic->prevp = ic->next;
     if (ic->next) {
@@ -48,7 +53,11 @@ static int idle_unlink(idle_t *ic)
 static void idle_close(idle_t *ic)
 {
     mg_ssl_conn_t *sc = ic->ssl;
-    int fd = idle_unlink(ic);
+    void *proto = ic->proto;
+    mg_upstream_watch_t *w;
+    int fd = idle_unlink(ic, &w);
+    mg_upstream_watch_free(w);
+    mg_upstream_h2_conn_free(proto);
     if (sc) {
         mg_ssl_close(sc); /* close_notify, as nginx's keepalive close */
     }
@@ -57,9 +66,14 @@ static void idle_close(idle_t *ic)
 
 static void idle_event(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
-    (void)what;
-    idle_close(arg); /* data or EOF on an idle connection, or keepalive_timeout: close it */
+    idle_t *ic = arg;
+    if ((what & EV_READ) && ic->proto &&
+        mg_upstream_h2_idle(ic->proto, (int)fd, ic->ssl, ic->pool->log)) {
+        /* HTTP/2 frames between requests (a PING, SETTINGS) were answered: still idle (the
+         * watch stays) */
+        return;
+    }
+    idle_close(ic); /* data or EOF on an idle connection, or keepalive_timeout: close it */
 }
 
 static void ka_close_all(ka_pool_t *kp)
@@ -88,9 +102,10 @@ static void ka_pool_free(void *data)
 
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                               SSL_CTX *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
-                              mg_msec_t *created)
+                              mg_msec_t *created, int h2, void **proto, mg_upstream_watch_t **watch)
 {
     *ssl = NULL;
+    *proto = NULL;
     ka_pool_t *kp = g->pool_state;
     if (kp == NULL) {
         return -1;
@@ -106,25 +121,36 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
             continue;
         }
         if (ic->socklen == peer->socklen && memcmp(&ic->sa, &peer->sockaddr, peer->socklen) == 0 &&
-            ic->ssl_ctx == ssl_ctx) {
+            ic->ssl_ctx == ssl_ctx && (ic->proto != NULL) == (h2 != 0)) {
             *ssl = ic->ssl;
+            *proto = ic->proto;
             *requests = ic->requests;
             *created = ic->created;
-            return idle_unlink(ic);
+            int fd = idle_unlink(ic, watch);
+            (*watch)->handler = NULL; /* the taker's, as soon as it reads */
+            return fd;
         }
     }
     return -1;
 }
 
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created)
+                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
+                               void *proto, mg_upstream_watch_t *watch,
+                               const mg_upstream_keepalive_t *ka)
 {
     mg_server_t *srv = r->connection->server;
-    if (g->keepalive <= 0 || srv->quitting || (mg_int_t)requests >= g->keepalive_requests ||
+    mg_upstream_keepalive_t group = {g->keepalive, g->keepalive_requests, g->keepalive_timeout};
+    if (ka == NULL) {
+        ka = &group;
+    }
+    if (ka->size <= 0 || srv->quitting || (ka->requests && (mg_int_t)requests >= ka->requests) ||
         mg_now.monotonic - created >= g->keepalive_time) {
+        mg_upstream_watch_free(watch);
         if (ssl) {
             mg_ssl_close(ssl);
         }
+        mg_upstream_h2_conn_free(proto);
         close(fd);
         return;
     }
@@ -132,13 +158,14 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     if (kp == NULL) {
         kp = mg_calloc(sizeof(*kp));
         kp->group = g;
+        kp->log = srv->log;
         kp->hook.handler = ka_on_quit;
         mg_server_hook_add(srv, &kp->hook);
         g->pool_state = kp;
         /* the group lives in its generation's pool: idle connections go with it */
         mg_pool_cleanup_add(r->connection->cycle->pool, ka_pool_free, kp);
     }
-    if (kp->n >= g->keepalive) {
+    if (kp->n >= ka->size) {
         /* the least recently used one makes room (the list's tail) */
         idle_t *last = kp->head;
         while (last->next) {
@@ -149,6 +176,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     idle_t *ic = mg_calloc(sizeof(*ic));
     ic->fd = fd;
     ic->ssl = ssl;
+    ic->proto = proto;
     ic->ssl_ctx = ssl ? SSL_get_SSL_CTX(ssl->ssl) : NULL;
     memcpy(&ic->sa, &peer->sockaddr, peer->socklen);
     ic->socklen = peer->socklen;
@@ -162,10 +190,12 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     }
     kp->head = ic;
     kp->n++;
-    event_assign(&ic->ev, srv->base, fd, EV_READ, idle_event, ic);
-    event_add(&ic->ev, NULL);
+    ic->watch = watch ? watch : mg_upstream_watch_new(srv->base, fd);
+    mg_upstream_watch_want(ic->watch, idle_event, ic);
     evtimer_assign(&ic->tev, srv->base, idle_event, ic);
-    struct timeval tv = { (time_t)(g->keepalive_timeout / 1000),
-                          (suseconds_t)(g->keepalive_timeout % 1000) * 1000 };
-    evtimer_add(&ic->tev, &tv);
+    if (ka->timeout || ka == &group) {
+        struct timeval tv = {(time_t)(ka->timeout / 1000),
+                             (suseconds_t)(ka->timeout % 1000) * 1000};
+        evtimer_add(&ic->tev, &tv);
+    }
 }

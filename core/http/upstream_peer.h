@@ -29,6 +29,10 @@ typedef struct mg_upstream_peer_s {
     unsigned down : 1;       /* "down" in the config */
     unsigned backup : 1;
     void *shared; /* the peer's record in the group's zone (upstream_zone.c) */
+    void **hc;    /* its health_check records in the zone (modules/health_check.c) */
+    unsigned nhc;
+    unsigned hc_down : 1; /* a health_check finds it unhealthy or still checking (copied
+                             from the zone with the rest of the run-time state) */
     /* run-time state, per worker (copied from and to the zone around each choice) */
     mg_int_t current_weight; /* smooth weighted round robin */
     mg_int_t effective_weight;
@@ -44,6 +48,14 @@ typedef struct mg_upstream_peer_s {
 typedef struct mg_upstream_group_s mg_upstream_group_t;
 typedef struct mg_upstream_pick_s mg_upstream_pick_t;
 
+/* A balancer's keepalive for a try's connection, in place of the group's keepalive
+ * directives (balancer_by_lua's enable_keepalive). */
+typedef struct {
+    mg_int_t size;     /* idle connections the group's pool keeps at most */
+    mg_int_t requests; /* requests a connection serves at most; 0: no limit */
+    mg_msec_t timeout; /* idle time at most; 0: no limit */
+} mg_upstream_keepalive_t;
+
 /* Outcome reported to free_peer. */
 #define MG_PEER_OK 0
 #define MG_PEER_FAILED 1   /* counts towards max_fails */
@@ -56,7 +68,10 @@ typedef struct {
     /* Per request: set pick->data. */
     mg_int_t (*init_request)(mg_request_t *r, mg_upstream_pick_t *pick);
     /* MG_OK with pick->peer set, or MG_BUSY when every peer is down or already tried
-     * (the engine answers 502 with nginx's "no live upstreams" log line). */
+     * (the engine answers 502 with nginx's "no live upstreams" log line); a balancer that
+     * runs code (balancer_by_lua) may also answer MG_ERROR (500, logged already) or
+     * MG_DECLINED (this try failed: next upstream or 502), or MG_AGAIN: it waits (its code
+     * resolves a name) and calls mg_upstream_peer_ready with its answer from the loop. */
     mg_int_t (*get_peer)(mg_upstream_pick_t *pick);
     void (*free_peer)(mg_upstream_pick_t *pick, int outcome);
 } mg_upstream_balancer_t;
@@ -100,6 +115,10 @@ struct mg_upstream_pick_s {
     mg_uint_t tries;          /* how many peers were tried so far */
     unsigned char *tried;     /* bitmap over peers then backup peers */
     void *data;               /* balancer's request state */
+    mg_uint_t max_tries;      /* the request's own limit on tries (balancer_by_lua's
+                                 set_more_tries); 0: the group's max_tries */
+    const mg_upstream_keepalive_t *keepalive; /* the last try's, set by get_peer (NULL: the
+                                                 group's) */
 };
 
 /* The group a proxy_pass (or later a Lua balancer) names, at configuration time: an upstream{}
@@ -115,6 +134,11 @@ mg_upstream_group_t *mg_upstream_group_ref(mg_conf_t *cf, mg_str_t host_port, in
 mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name);
 /* The same in the upstream module's main conf of a layer (stream{} has its own). */
 mg_upstream_group_t *mg_upstream_group_in(void *main_conf, mg_str_t name);
+
+/* A balancer that answered MG_AGAIN: what get_peer would have answered (the engine goes on
+ * with the try, or ends it as for that answer). Nothing happens when the request's exchange
+ * ended meanwhile. */
+void mg_upstream_peer_ready(mg_upstream_pick_t *pick, mg_int_t rc);
 
 /* The round-robin balancer is the default and the base others fall back to. */
 extern const mg_upstream_balancer_t mg_upstream_round_robin;

@@ -41,10 +41,12 @@ int mg_upstream_rr_is_tried(mg_upstream_pick_t *pick, mg_uint_t i)
     return (pick->tried[i / BITS] >> (i % BITS)) & 1;
 }
 
-/* not to be chosen now: failed within fail_timeout, or at max_conns */
+/* not to be chosen now: failed within fail_timeout, at max_conns, or failing its health
+ * check (then even a lone peer) */
 int mg_upstream_rr_failed(mg_upstream_peer_t *peer, mg_msec_t now)
 {
-    return (peer->max_fails && peer->fails >= (mg_uint_t)peer->max_fails &&
+    return peer->hc_down ||
+           (peer->max_fails && peer->fails >= (mg_uint_t)peer->max_fails &&
             now - peer->checked <= peer->fail_timeout) ||
            (peer->max_conns && peer->conns >= (mg_uint_t)peer->max_conns);
 }
@@ -115,7 +117,7 @@ mg_int_t mg_upstream_rr_get_peer(mg_upstream_pick_t *pick)
     if (d->single) {
         /* nginx: a lone peer ignores max_fails and is tried once per request */
         mg_upstream_peer_t *peer = g->peers.elts;
-        if (peer->down || mg_upstream_rr_is_tried(pick, 0) ||
+        if (peer->down || peer->hc_down || mg_upstream_rr_is_tried(pick, 0) ||
             (peer->max_conns && peer->conns >= (mg_uint_t)peer->max_conns)) {
             return MG_BUSY;
         }

@@ -473,6 +473,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
         free(st->scheme.data);
         free(st->in);
         free(st->out);
+        free(st->trailers);
         free(st);
     }
     event_del(&h2->flush_ev);

@@ -80,6 +80,10 @@ struct mg_http_v2_stream_s {
     unsigned closed : 1;     /* nghttp2 closed the stream (sent, reset or the session went) */
     unsigned reset : 1;      /* closed before the response got out: the request's I/O fails */
     unsigned counted : 1;    /* counted in h2->nactive */
+    /* the response's trailer fields (one malloc'ed block: the nv array, then the bytes),
+     * submitted after the last DATA frame instead of its END_STREAM */
+    nghttp2_nv *trailers;
+    size_t ntrailers;
 };
 
 extern mg_module_t mg_http_v2_module;
@@ -129,5 +133,8 @@ mg_int_t mg_http_v2_send_continue(mg_request_t *r);
 ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len);
 /* The writer gave its last bytes, or gave up: end the stream with them, or reset it. */
 void mg_http_v2_output_end(mg_http_v2_stream_t *st, int ok);
+/* The writer saw the response's last buffer: r->headers_out.trailers (add_trailer's, an
+ * upstream's) go out as a HEADERS frame that ends the stream. */
+void mg_http_v2_set_trailers(mg_request_t *r);
 
 #endif

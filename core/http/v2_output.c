@@ -39,12 +39,21 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
         return NGHTTP2_ERR_DEFERRED;
     }
     size_t n = mg_min(mg_min(have, length), st->chunk_size);
-    memcpy(buf, st->out + st->out_start, n);
+    if (n) {
+        memcpy(buf, st->out + st->out_start, n); /* out is NULL while nothing was written */
+    }
     st->out_start += n;
     if (st->out_start == st->out_last) {
         st->out_start = st->out_last = 0;
         if (st->out_eof) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
+            if (st->trailers) {
+                /* the trailers' HEADERS end the stream (nghttp2 copies the fields) */
+                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+                nghttp2_submit_trailer(session, stream_id, st->trailers, st->ntrailers);
+                free(st->trailers);
+                st->trailers = NULL;
+            }
             if (!st->in_eof) {
                 /* the response is whole while the client still sends: nginx's way, a reset
                  * with NO_ERROR after it (RFC 9113 8.1) */
@@ -241,4 +250,38 @@ void mg_http_v2_output_end(mg_http_v2_stream_t *st, int ok)
         nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
     }
     mg_http_v2_schedule(h2);
+}
+
+void mg_http_v2_set_trailers(mg_request_t *r)
+{
+    mg_http_v2_stream_t *st = r->hc->stream;
+    mg_array_t *a = r->headers_out.trailers;
+    if (a == NULL || st->trailers || st->out_eof) {
+        return;
+    }
+    mg_table_elt_t *t = a->elts;
+    size_t n = 0, bytes = 0;
+    for (size_t i = 0; i < a->nelts; i++) {
+        if (t[i].hash && !connection_specific(t[i].key)) {
+            n++;
+            bytes += t[i].key.len + t[i].value.len;
+        }
+    }
+    if (n == 0) {
+        return;
+    }
+    nghttp2_nv *nv = mg_alloc(n * sizeof(nghttp2_nv) + bytes);
+    char *p = (char *)(nv + n);
+    size_t k = 0;
+    for (size_t i = 0; i < a->nelts; i++) {
+        if (!t[i].hash || connection_specific(t[i].key)) {
+            continue;
+        }
+        mg_strlow(p, t[i].key.data, t[i].key.len); /* h2 field names are lowercase */
+        memcpy(p + t[i].key.len, t[i].value.data, t[i].value.len);
+        nv_add(nv, &k, p, t[i].key.len, p + t[i].key.len, t[i].value.len);
+        p += t[i].key.len + t[i].value.len;
+    }
+    st->trailers = nv;
+    st->ntrailers = n;
 }

@@ -72,6 +72,7 @@ static void stream_unlink(mg_http_v2_stream_t *st)
     free(st->scheme.data);
     free(st->in);
     free(st->out);
+    free(st->trailers);
     free(st);
 }
 

@@ -854,18 +854,115 @@ static int all_digits(mg_str_t s)
 /* Find a variable definition for `name`; fills get/data/flags. Digits name a capture only
  * at run time (ngx.var[1]): the config spells captures "$1", which script.c compiles itself,
  * and nginx rejects "${1}" and "$0" as unknown variables. */
-static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
-                   mg_http_variable_t *out, int runtime)
+/* The names' hash, so that a lookup by name at run time (ngx.var.NAME, SSI's echo) costs no
+ * scan of every variable: open addressing, at most half full. */
+typedef struct mg_http_var_slot_s {
+    mg_str_t name;           /* NULL data: an empty slot */
+    mg_int_t index;          /* the indexed variable's, or -1 */
+    mg_http_variable_t *def; /* all_variables' entry, or NULL */
+} var_slot_t;
+
+static size_t name_hash(mg_str_t name)
 {
+    size_t h = 2166136261u;
+    for (size_t i = 0; i < name.len; i++) {
+        h = (h ^ (unsigned char)name.data[i]) * 16777619u;
+    }
+    return h;
+}
+
+/* The hash knows every variable: built, and nothing added since (else the lists are
+ * scanned) */
+static int hash_current(mg_http_main_conf_t *cmcf)
+{
+    return cmcf->var_hash && cmcf->var_hash_nindexed == cmcf->variables.nelts &&
+           cmcf->var_hash_nall == cmcf->all_variables.nelts;
+}
+
+static var_slot_t *hash_slot(mg_http_main_conf_t *cmcf, mg_str_t name)
+{
+    for (size_t i = name_hash(name) & cmcf->var_hash_mask;; i = (i + 1) & cmcf->var_hash_mask) {
+        var_slot_t *s = &cmcf->var_hash[i];
+        if (s->name.data == NULL || mg_str_eq_str(s->name, name)) {
+            return s;
+        }
+    }
+}
+
+static var_slot_t *hash_find(mg_http_main_conf_t *cmcf, mg_str_t name)
+{
+    var_slot_t *s = hash_slot(cmcf, name);
+    return s->name.data ? s : NULL;
+}
+
+static void hash_build(mg_http_main_conf_t *cmcf, mg_pool_t *pool)
+{
+    size_t n = cmcf->variables.nelts + cmcf->all_variables.nelts, size = 16;
+    while (size < 2 * n) {
+        size *= 2;
+    }
+    cmcf->var_hash = mg_pcalloc(pool, size * sizeof(var_slot_t));
+    cmcf->var_hash_mask = size - 1;
+    mg_http_variable_t *v = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        var_slot_t *s = hash_slot(cmcf, v[i].name);
+        s->name = v[i].name;
+        s->index = (mg_int_t)i;
+    }
+    mg_http_variable_t **all = cmcf->all_variables.elts;
+    for (size_t i = 0; i < cmcf->all_variables.nelts; i++) {
+        var_slot_t *s = hash_slot(cmcf, all[i]->name);
+        if (s->name.data == NULL) {
+            s->name = all[i]->name;
+            s->index = -1;
+        }
+        s->def = all[i];
+    }
+    cmcf->var_hash_nindexed = cmcf->variables.nelts;
+    cmcf->var_hash_nall = cmcf->all_variables.nelts;
+}
+
+/* An indexed variable's index by name, or -1 */
+static mg_int_t indexed(mg_http_main_conf_t *cmcf, mg_str_t name)
+{
+    if (hash_current(cmcf)) {
+        var_slot_t *s = hash_find(cmcf, name);
+        return s ? s->index : -1;
+    }
+    mg_http_variable_t *iv = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (mg_str_eq_str(iv[i].name, name)) {
+            return (mg_int_t)i;
+        }
+    }
+    return -1;
+}
+
+static mg_http_variable_t *defined(mg_http_main_conf_t *cmcf, mg_str_t name)
+{
+    if (hash_current(cmcf)) {
+        var_slot_t *s = hash_find(cmcf, name);
+        return s ? s->def : NULL;
+    }
     mg_http_variable_t **vars = cmcf->all_variables.elts;
     for (size_t i = 0; i < cmcf->all_variables.nelts; i++) {
         if (mg_str_eq_str(vars[i]->name, name)) {
-            out->get_handler = vars[i]->get_handler;
-            out->set_handler = vars[i]->set_handler;
-            out->data = vars[i]->data;
-            out->flags = vars[i]->flags;
-            return 1;
+            return vars[i];
         }
+    }
+    return NULL;
+}
+
+static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
+                   mg_http_variable_t *out, int runtime)
+{
+    mg_http_variable_t *d = defined(cmcf, name);
+    if (d) {
+        out->get_handler = d->get_handler;
+        out->set_handler = d->set_handler;
+        out->data = d->data;
+        out->flags = d->flags;
+        return 1;
     }
     if (runtime && all_digits(name)) {
         out->get_handler = var_capture;
@@ -941,6 +1038,7 @@ mg_int_t mg_http_variables_init(mg_conf_t *cf)
             return MG_ERROR;
         }
     }
+    hash_build(cmcf, cf->pool);
     return MG_OK;
 }
 
@@ -989,11 +1087,9 @@ mg_http_var_value_t *mg_http_get_flushed_variable(mg_request_t *r, mg_uint_t ind
 mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name)
 {
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    mg_http_variable_t *iv = cmcf->variables.elts;
-    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
-        if (mg_str_eq_str(iv[i].name, name)) {
-            return mg_http_get_flushed_variable(r, i);
-        }
+    mg_int_t i = indexed(cmcf, name);
+    if (i >= 0) {
+        return mg_http_get_flushed_variable(r, (mg_uint_t)i);
     }
     mg_http_variable_t def;
     memset(&def, 0, sizeof(def));
@@ -1027,16 +1123,15 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
 {
     mg_str_t empty = {0, ""};
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    mg_http_variable_t *iv = cmcf->variables.elts;
-    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
-        if (mg_str_eq_str(iv[i].name, name)) {
-            if (!(iv[i].flags & MG_HTTP_VAR_CHANGEABLE)) {
-                return MG_DECLINED;
-            }
-            mg_http_set_indexed_variable(r, i, value ? *value : empty);
-            r->variables[i].not_found = value == NULL;
-            return MG_OK;
+    mg_int_t i = indexed(cmcf, name);
+    if (i >= 0) {
+        mg_http_variable_t *iv = cmcf->variables.elts;
+        if (!(iv[i].flags & MG_HTTP_VAR_CHANGEABLE)) {
+            return MG_DECLINED;
         }
+        mg_http_set_indexed_variable(r, (mg_uint_t)i, value ? *value : empty);
+        r->variables[i].not_found = value == NULL;
+        return MG_OK;
     }
     mg_http_variable_t def;
     memset(&def, 0, sizeof(def));

@@ -347,6 +347,13 @@ static const char *last_chunk(mg_request_t *r, int after_data)
 
 static mg_int_t chunked_filter(mg_request_t *r, mg_buf_t *in)
 {
+    if (r->hc->stream && r->headers_out.trailers && in) {
+        for (mg_buf_t *b = in; b; b = b->next) {
+            if (b->last_buf) {
+                mg_http_v2_set_trailers(r);
+            }
+        }
+    }
     if (!r->chunked || in == NULL) {
         return write_filter(r, in);
     }

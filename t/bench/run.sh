@@ -1,30 +1,44 @@
 #!/bin/bash
-# moongate against nginx on one machine, same configuration: single process (master_process
-# off, access_log off), each server pinned to core 0, wrk pinned to core 1, 127.0.0.1 on free
-# ports. Cases: "return 200", a 1 KiB file, a 64 KiB file, proxy_pass to an upstream with
+# moongate against nginx on one machine, same configuration: access_log off, WORKERS worker
+# processes (1: master_process off, a single process), the servers pinned to SERVER_CPUS, wrk
+# (WRK_THREADS threads, CONNS connections) and the upstream pinned to CLIENT_CPUS, 127.0.0.1 on
+# free ports. Cases: "return 200", a 1 KiB file, a 64 KiB file, proxy_pass to an upstream with
 # keepalive (the same nginx upstream for both), a 64 KiB text file with gzip on, and with
 # Debian's Lua module for nginx (libnginx-mod-http-lua): content_by_lua_block saying hello,
 # an access_by_lua token check in front of the 1 KiB file, and a cosocket round trip to the
-# upstream with setkeepalive. Each case: ROUNDS rounds of a 1 s warm-up then
-# DURATION seconds per server, alternating; the best round counts (shared VMs are noisy).
-# Prints requests/s, p99 latency and worker RSS for both and the moongate/nginx ratios, and
-# writes them to t/bench/results-<date>.txt. Everything it starts is killed on exit.
+# upstream with setkeepalive. Each case: ROUNDS (at least 3) rounds of a WARMUP s warm-up
+# then DURATION seconds per server, alternating moongate and nginx, so a slow spell of a
+# shared machine hits both. Reported per case: the median and min-max of each server's
+# requests/s, the median and min-max of the per-round ratio, the median p99 latency, requests
+# per CPU second of the server's processes (all rounds; less moved by other load than req/s)
+# and RSS. Written to t/bench/results-<date>.txt with the machine, the versions, the load
+# average and the exact commands. Everything it starts is killed on exit.
 #
-#   make bench   or   t/bench/run.sh   (DURATION=5 ROUNDS=3 CONNS=50 NGINX=/usr/sbin/nginx)
+#   make bench   or   t/bench/run.sh
+#   (WORKERS=1 CONNS=50 DURATION=5 ROUNDS=3 WARMUP=1 SERVER_CPUS=0 CLIENT_CPUS=1 WRK_THREADS=1
+#    NGINX=/usr/sbin/nginx)
 
 . "$(dirname "$0")/lib.sh"
 BENCH=bench
 ROUNDS=${ROUNDS:-3}
+[ "$ROUNDS" -ge 3 ] || ROUNDS=3
+WORKERS=${WORKERS:-1}
+SERVER_CPUS=${SERVER_CPUS:-0}
+CLIENT_CPUS=${CLIENT_CPUS:-1}
+WRK_THREADS=${WRK_THREADS:-1}
 OUT=$ROOT/t/bench/results-$(date +%Y%m%d-%H%M%S).txt
+COMMANDS=()
 
 need_pkg "$NGINX" nginx-light
 need_pkg wrk wrk
 need_pkg taskset util-linux
 need_pkg curl curl
 [ -x "$MOONGATE" ] || die "$MOONGATE is not built (make)"
-[ "$(nproc)" -ge 2 ] || die "needs two cores (server on 0, wrk on 1)"
+taskset -c "$SERVER_CPUS" true 2>/dev/null || die "SERVER_CPUS=$SERVER_CPUS is not a CPU list here"
+taskset -c "$CLIENT_CPUS" true 2>/dev/null || die "CLIENT_CPUS=$CLIENT_CPUS is not a CPU list here"
 
 WORK=$(mktemp -d /tmp/mg-bench.XXXXXX)
+chmod 755 "$WORK" # workers under master_process on run as nobody and read the files
 mkdir -p "$WORK/html"
 head -c 1024 /dev/urandom >"$WORK/html/1k.bin"
 head -c 65536 /dev/urandom >"$WORK/html/64k.bin"
@@ -35,11 +49,14 @@ perl -e 'my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox ju
 write_conf() {
     local dir=$WORK/$1
     mkdir -p "$dir/logs" "$dir/conf"
+    local procs="master_process off;
+worker_processes 1;"
+    [ "$WORKERS" -gt 1 ] && procs="master_process on;
+worker_processes $WORKERS;"
     cat >"$dir/conf/bench.conf" <<EOF
 ${4:-}
 daemon off;
-master_process off;
-worker_processes 1;
+$procs
 error_log logs/error.log error;
 pid logs/bench.pid;
 events { worker_connections 1024; }
@@ -148,7 +165,8 @@ start_server() {
     [ "$GZIP" = yes ] && gz=$GZIP_BLOCK
     [ "$name" = nginx ] && main=$NGINX_MAIN
     write_conf "$name" "$port" "$gz" "$main"
-    taskset -c 0 "$bin" -p "$WORK/$name/" -e logs/error.log -c "$WORK/$name/conf/bench.conf" \
+    COMMANDS+=("taskset -c $SERVER_CPUS $bin -p $WORK/$name/ -e logs/error.log -c $WORK/$name/conf/bench.conf")
+    taskset -c "$SERVER_CPUS" "$bin" -p "$WORK/$name/" -e logs/error.log -c "$WORK/$name/conf/bench.conf" \
         >"$WORK/$name/logs/stdout" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
@@ -164,7 +182,8 @@ start_server() {
     die "$name did not start"
 }
 
-taskset -c 1 "$NGINX" -p "$WORK/upstream/" -e logs/error.log -c "$WORK/upstream/conf/bench.conf" \
+COMMANDS+=("taskset -c $CLIENT_CPUS $NGINX -p $WORK/upstream/ -e logs/error.log -c $WORK/upstream/conf/bench.conf  (the upstream)")
+taskset -c "$CLIENT_CPUS" "$NGINX" -p "$WORK/upstream/" -e logs/error.log -c "$WORK/upstream/conf/bench.conf" \
     >"$WORK/upstream/logs/stdout" 2>&1 &
 PIDS+=("$!")
 
@@ -185,24 +204,43 @@ to_us() {
         printf "%.0f", n * m }'
 }
 
-# $1 port, $2 path, $3 extra wrk args -> "rps p99_us errors"
-run_wrk() {
-    local port=$1 path=$2
-    shift 2
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" "http://127.0.0.1:$port$path" >/dev/null 2>&1
-    local out
-    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" \
-          "http://127.0.0.1:$port$path" 2>&1)
-    local rps p99 errs
-    rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
-    p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
-    errs=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ { n += 1 } END { print n + 0 }')
-    echo "${rps:-0} $(to_us "${p99:-0}") $errs"
+# CPU ticks (utime + stime) of a server: the process and its workers
+tree_ticks() {
+    local p t=0
+    for p in "$1" $(pgrep -P "$1"); do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+# RSS of a server: the worker's, or with WORKERS > 1 the sum of the workers'
+rss_kb() {
+    local p k=0 procs=$1
+    [ "$WORKERS" -gt 1 ] && procs=$(pgrep -P "$1")
+    for p in $procs; do
+        k=$((k + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)))
+    done
+    echo "$k"
+}
 
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# $1 port, $2 server pid, $3 path, then extra wrk args -> "rps p99_us errors requests ticks"
+run_wrk() {
+    local port=$1 pid=$2 path=$3
+    shift 3
+    taskset -c "$CLIENT_CPUS" wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WARMUP}s" "$@" \
+        "http://127.0.0.1:$port$path" >/dev/null 2>&1
+    local out t0 t1
+    t0=$(tree_ticks "$pid")
+    out=$(taskset -c "$CLIENT_CPUS" wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" \
+          "http://127.0.0.1:$port$path" 2>&1)
+    t1=$(tree_ticks "$pid")
+    local rps p99 errs n
+    rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+    p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
+    n=$(echo "$out" | awk '/requests in/ { print $1 }')
+    errs=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ { n += 1 } END { print n + 0 }')
+    echo "${rps:-0} $(to_us "${p99:-0}") $errs ${n:-0} $((t1 - t0))"
+}
 
 # a status and size check, so a server answering 404 quickly is not taken for fast
 check_case() { # port path expected-bytes [header]
@@ -215,14 +253,24 @@ check_case() { # port path expected-bytes [header]
     case "$got" in "200 "*) [ -z "$3" ] || [ "${got#200 }" = "$3" ] ;; *) return 1 ;; esac
 }
 
+# median and "min-max" of the numbers given
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+
 {
     echo "moongate vs nginx, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "machine: nproc=$(nproc), cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel=$(uname -r)"
-    echo "moongate: $("$MOONGATE" -v 2>&1 | head -1), nginx: $("$NGINX" -v 2>&1 | head -1)"
-    echo "setup: servers on core 0, wrk -t1 -c$CONNS on core 1, best of $ROUNDS rounds of ${WARMUP}s warm-up + ${DURATION}s, keepalive, access_log off"
+    machine_line
+    echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other sessions run beside; read the ratios, not the absolute numbers)"
+    echo "setup: WORKERS=$WORKERS CONNS=$CONNS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS SERVER_CPUS=$SERVER_CPUS CLIENT_CPUS=$CLIENT_CPUS WRK_THREADS=$WRK_THREADS, keepalive, access_log off"
+    echo "rounds alternate moongate and nginx; each round: wrk warm-up ${WARMUP}s, then ${DURATION}s measured"
+    echo "commands:"
+    for c in "${COMMANDS[@]}"; do echo "  $c"; done
+    echo "  taskset -c $CLIENT_CPUS wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency [-H HEADER] http://127.0.0.1:PORT/PATH"
     echo
-    printf '%-16s %12s %12s %7s %11s %11s %7s %10s %10s\n' case mg_req/s ng_req/s ratio \
-        mg_p99_us ng_p99_us ratio mg_rss_kB ng_rss_kB
+    echo "req/s: median (min-max) of the rounds; ratio: moongate/nginx, median (min-max) of the per-round ratios;"
+    echo "p99: median of the rounds, us; req/cpu-s: all rounds' requests over the server processes' CPU time"
+    printf '%-16s %18s %18s %16s %8s %8s %9s %9s %6s %9s %9s\n' case "mg req/s" "ng req/s" "ratio" \
+        mg_p99 ng_p99 mg_req/cpu ng_req/cpu ratio mg_rss_kB ng_rss_kB
 } | tee "$OUT"
 
 bench_case() { # name path size [header]
@@ -236,25 +284,24 @@ bench_case() { # name path size [header]
             echo "bench: $who: GET $path does not answer 200 with $size bytes" >&2
         fi
     done
-    # rounds alternate the servers so a slow spell of a shared machine hits both; the best
-    # round of each is kept (req/s and p99 of that same round)
-    local mg_rps=0 mg_p99=0 mg_err=0 ng_rps=0 ng_p99=0 ng_err=0 rps p99 err
+    local mg_r=() ng_r=() mg_p=() ng_p=() rr=() mg_err=0 ng_err=0 mg_n=0 ng_n=0 mg_t=0 ng_t=0
+    local rps p99 err n t mrps
     for _ in $(seq "$ROUNDS"); do
-        read -r rps p99 err < <(run_wrk "$MG_PORT" "$path" "${args[@]}")
-        mg_err=$((mg_err + err))
-        if awk -v a="$rps" -v b="$mg_rps" 'BEGIN { exit !(a > b) }'; then mg_rps=$rps mg_p99=$p99; fi
-        read -r rps p99 err < <(run_wrk "$NG_PORT" "$path" "${args[@]}")
-        ng_err=$((ng_err + err))
-        if awk -v a="$rps" -v b="$ng_rps" 'BEGIN { exit !(a > b) }'; then ng_rps=$rps ng_p99=$p99; fi
+        read -r rps p99 err n t < <(run_wrk "$MG_PORT" "$MG_PID" "$path" "${args[@]}")
+        mg_r+=("$rps") mg_p+=("$p99") mg_err=$((mg_err + err)) mg_n=$((mg_n + n)) mg_t=$((mg_t + t))
+        mrps=$rps
+        read -r rps p99 err n t < <(run_wrk "$NG_PORT" "$NG_PID" "$path" "${args[@]}")
+        ng_r+=("$rps") ng_p+=("$p99") ng_err=$((ng_err + err)) ng_n=$((ng_n + n)) ng_t=$((ng_t + t))
+        rr+=("$(ratio "$mrps" "$rps")")
     done
-    local mg_rss ng_rss
-    mg_rss=$(rss_kb "$MG_PID")
-    ng_rss=$(rss_kb "$NG_PID")
-    local r1 r2
-    r1=$(ratio "$mg_rps" "$ng_rps")
-    r2=$(ratio "$mg_p99" "$ng_p99")
-    printf '%-16s %12s %12s %7s %11s %11s %7s %10s %10s\n' "$name" "$mg_rps" "$ng_rps" "$r1" \
-        "$mg_p99" "$ng_p99" "$r2" "$mg_rss" "$ng_rss" | tee -a "$OUT"
+    local mg_cpu ng_cpu
+    mg_cpu=$(per_cpu "$mg_n" "$mg_t")
+    ng_cpu=$(per_cpu "$ng_n" "$ng_t")
+    printf '%-16s %18s %18s %16s %8s %8s %9s %9s %6s %9s %9s\n' "$name" \
+        "$(median "${mg_r[@]}") ($(range "${mg_r[@]}"))" "$(median "${ng_r[@]}") ($(range "${ng_r[@]}"))" \
+        "$(median "${rr[@]}") ($(range "${rr[@]}"))" "$(median "${mg_p[@]}")" "$(median "${ng_p[@]}")" \
+        "$mg_cpu" "$ng_cpu" "$(ratio "$mg_cpu" "$ng_cpu")" "$(rss_kb "$MG_PID")" "$(rss_kb "$NG_PID")" |
+        tee -a "$OUT"
     if [ "$mg_err" != 0 ] || [ "$ng_err" != 0 ]; then
         echo "  (errors or non-2xx: moongate $mg_err, nginx $ng_err)" | tee -a "$OUT"
     fi
@@ -280,5 +327,6 @@ fi
 
 kill -0 "$MG_PID" 2>/dev/null || echo "bench: moongate died during the run" | tee -a "$OUT"
 kill -0 "$NG_PID" 2>/dev/null || echo "bench: nginx died during the run" | tee -a "$OUT"
-echo "ratio: moongate/nginx (req/s: higher is better for moongate; p99: lower is)" | tee -a "$OUT"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
+echo "ratio: moongate/nginx (req/s and req/cpu-s: higher is better for moongate)" | tee -a "$OUT"
 echo "written to ${OUT#$ROOT/}"

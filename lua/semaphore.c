@@ -1,0 +1,274 @@
+/*
+ * require "ngx.semaphore" (lua-resty-core's API): new(n), sema:post(n), sema:wait(timeout),
+ * sema:count(). A semaphore is a userdata of the VM, so the light threads of a request and
+ * the requests and timers of a worker can share it (a module-level variable). wait takes a
+ * resource at once when one is free and nobody waits before it, else the coroutine waits in
+ * the semaphore's FIFO queue under its timeout; post adds resources and wakes waiters from the
+ * event loop (never from inside post), in order. A coroutine that goes away while waiting
+ * (its request ended, ngx.thread.kill) leaves the queue.
+ */
+#include "api.h"
+
+#define SEMA_MT "ngx.semaphore"
+
+typedef struct sema_s sema_t;
+
+typedef struct sema_wait_s {
+    mg_lua_co_t *co;
+    sema_t *sem;
+    struct event tev; /* the timeout */
+    struct sema_wait_s *next, **prevp;
+} sema_wait_t;
+
+struct sema_s {
+    lua_Integer resources;
+    lua_Integer waiting;
+    sema_wait_t *head, **tail;
+    struct event post_ev; /* wakes waiters from the loop after a post */
+    lua_State *L;         /* the VM, for the pin */
+    int pin;              /* the userdata kept alive while post_ev is pending */
+    unsigned post_set : 1, post_pending : 1;
+};
+
+static void wait_unlink(sema_wait_t *w)
+{
+    sema_t *sem = w->sem;
+    *w->prevp = w->next;
+    if (w->next) {
+        w->next->prevp = w->prevp;
+    } else {
+        sem->tail = w->prevp;
+    }
+    sem->waiting--;
+    evtimer_del(&w->tev);
+    w->co->sema_wait = NULL;
+}
+
+void mg_lua_sema_cancel(mg_lua_co_t *co)
+{
+    sema_wait_t *w = co->sema_wait;
+    if (w) {
+        wait_unlink(w);
+        free(w);
+    }
+}
+
+/* post's wake-up: each waiter in order while resources last */
+static void on_post(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sema_t *sem = arg;
+    sem->post_pending = 0;
+    while (sem->head && sem->resources > 0) {
+        sema_wait_t *w = sem->head;
+        mg_lua_co_t *co = w->co;
+        sem->resources--;
+        wait_unlink(w);
+        free(w);
+        mg_time_update();
+        lua_pushboolean(co->L, 1);
+        lua_pushnil(co->L); /* true, nil after a wait, as lua-resty-core's yield gives */
+        mg_lua_resume_co(co, 2);
+    }
+    if (!sem->post_pending) {
+        /* the resumed code may have posted again: then the pin stays for that event */
+        luaL_unref(sem->L, LUA_REGISTRYINDEX, sem->pin);
+        sem->pin = LUA_NOREF;
+    }
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sema_wait_t *w = arg;
+    mg_lua_co_t *co = w->co;
+    wait_unlink(w);
+    free(w);
+    mg_time_update();
+    lua_pushboolean(co->L, 0); /* false after a wait, nil when it did not wait */
+    lua_pushliteral(co->L, "timeout");
+    mg_lua_resume_co(co, 2);
+}
+
+static sema_t *check_sema(lua_State *L)
+{
+    sema_t *sem = lua_touserdata(L, 1);
+    if (sem == NULL || !lua_getmetatable(L, 1)) {
+        luaL_where(L, 2);
+        lua_pushliteral(L, "not a semaphore instance");
+        lua_concat(L, 2);
+        lua_error(L);
+    }
+    luaL_getmetatable(L, SEMA_MT);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!same) {
+        luaL_where(L, 2);
+        lua_pushliteral(L, "not a semaphore instance");
+        lua_concat(L, 2);
+        lua_error(L);
+    }
+    return sem;
+}
+
+static int raise2(lua_State *L, const char *msg)
+{
+    luaL_where(L, 2);
+    lua_pushstring(L, msg);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+/* new(n?): a semaphore with n resources (0 by default) */
+static int sema_new(lua_State *L)
+{
+    lua_Number n = lua_isnoneornil(L, 1) ? 0 : lua_tonumber(L, 1);
+    if (n < 0) {
+        return raise2(L, "no negative number");
+    }
+    sema_t *sem = lua_newuserdata(L, sizeof(sema_t));
+    memset(sem, 0, sizeof(*sem));
+    sem->resources = (lua_Integer)n;
+    sem->tail = &sem->head;
+    sem->pin = LUA_NOREF;
+    luaL_getmetatable(L, SEMA_MT);
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+/* sema:post(n?): n resources (1 by default) more; waiters wake from the loop */
+static int sema_post(lua_State *L)
+{
+    sema_t *sem = check_sema(L);
+    lua_Number n = lua_isnoneornil(L, 2) ? 1 : lua_tonumber(L, 2);
+    if (n < 1) {
+        return raise2(L, "positive number required");
+    }
+    sem->resources += (lua_Integer)n;
+    if (sem->head && !sem->post_pending) {
+        struct event_base *base = mg_lua_event_base();
+        if (base) {
+            if (!sem->post_set) {
+                event_assign(&sem->post_ev, base, -1, 0, on_post, sem);
+                sem->post_set = 1;
+            }
+            sem->post_pending = 1;
+            if (sem->pin == LUA_NOREF) {
+                sem->L = L;
+                lua_pushvalue(L, 1);
+                sem->pin = luaL_ref(L, LUA_REGISTRYINDEX);
+            }
+            event_active(&sem->post_ev, 0, 0);
+        }
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* sema:wait(timeout): true, or nil and "timeout" at once (or the phase's message where code
+ * cannot wait, as lua-nginx-module answers); after waiting true, nil or false, "timeout" */
+static int sema_wait(lua_State *L)
+{
+    if (mg_lua_probe) {
+        mg_lua_check_phase(L, MG_LUA_YIELDABLE); /* docgen, before the instance check */
+    }
+    sema_t *sem = check_sema(L);
+    if (mg_lua_cur.r == NULL && mg_lua_cur.ctx == NULL &&
+        !(mg_lua_cur.phase & MG_LUA_INIT_WORKER) && !(mg_lua_cur.phase & MG_LUA_EXIT_WORKER)) {
+        return luaL_error(L, mg_lua_probe ? "docgen: request" : "no request found");
+    }
+    lua_Number secs = luaL_checknumber(L, 2);
+    lua_Number ms = secs * 1000;
+    if (ms < 0) {
+        return raise2(L, "no negative number");
+    }
+    if (!(mg_lua_cur.phase & MG_LUA_YIELDABLE) || mg_lua_cur.co == NULL) {
+        const char *context = mg_lua_phase_context(mg_lua_cur.phase);
+        lua_pushnil(L);
+        lua_pushfstring(L, "API disabled in the context of %s", context ? context : "unknown");
+        return 2;
+    }
+    if (sem->head == NULL && sem->resources > 0) {
+        sem->resources--;
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (ms < 1) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "timeout");
+        return 2;
+    }
+    mg_lua_co_t *co = mg_lua_cur.co;
+    sema_wait_t *w = mg_calloc(sizeof(*w));
+    w->co = co;
+    w->sem = sem;
+    w->prevp = sem->tail;
+    *sem->tail = w;
+    sem->tail = &w->next;
+    sem->waiting++;
+    co->sema_wait = w;
+    evtimer_assign(&w->tev, mg_lua_event_base(), on_timeout, w);
+    mg_msec_t msec = (mg_msec_t)ms;
+    struct timeval tv = {(time_t)(msec / 1000), (suseconds_t)(msec % 1000) * 1000};
+    evtimer_add(&w->tev, &tv);
+    return mg_lua_wait(L, mg_lua_cur.ctx);
+}
+
+/* sema:count(): resources free minus coroutines waiting */
+static int sema_count(lua_State *L)
+{
+    sema_t *sem = check_sema(L);
+    lua_pushinteger(L, sem->resources - sem->waiting);
+    return 1;
+}
+
+static int sema_gc(lua_State *L)
+{
+    sema_t *sem = lua_touserdata(L, 1);
+    /* waiters keep it alive on their stacks, so none are left; the event may be */
+    if (sem->post_set) {
+        event_del(&sem->post_ev);
+    }
+    while (sem->head) {
+        sema_wait_t *w = sem->head;
+        wait_unlink(w);
+        free(w);
+    }
+    return 0;
+}
+
+static int open_semaphore(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"post", sema_post},
+        {"wait", sema_wait},
+        {"count", sema_count},
+        {NULL, NULL},
+    };
+    if (luaL_newmetatable(L, SEMA_MT)) {
+        lua_newtable(L);
+        luaL_register(L, NULL, methods);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, sema_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+    lua_newtable(L);
+    luaL_register(L, NULL, methods);
+    lua_pushcfunction(L, sema_new);
+    lua_setfield(L, -2, "new");
+    lua_pushliteral(L, "0.1.25");
+    lua_setfield(L, -2, "version");
+    return 1;
+}
+
+void mg_lua_semaphore_preload(lua_State *L)
+{
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushcfunction(L, open_semaphore);
+    lua_setfield(L, -2, "ngx.semaphore");
+    lua_pop(L, 2);
+}

@@ -1,0 +1,32 @@
+/*
+ * Active health checks (nginx Plus's ngx_http_upstream_hc_module): health_check.c runs the
+ * checks and keeps each peer's verdict in its group's zone; upstream_match.c reads the
+ * "match NAME { ... }" blocks a check's response is held against.
+ */
+#ifndef MG_MODULES_HEALTH_CHECK_H
+#define MG_MODULES_HEALTH_CHECK_H
+
+#include "http.h"
+
+#define MG_HC_MAX_HEADERS 64
+
+/* A check's response as read: what a match block tests. */
+typedef struct {
+    int status;
+    size_t nheaders;
+    mg_str_t names[MG_HC_MAX_HEADERS];
+    mg_str_t values[MG_HC_MAX_HEADERS];
+    mg_str_t body; /* its first 256k */
+} mg_hc_response_t;
+
+typedef struct mg_hc_match_s mg_hc_match_t;
+
+extern mg_module_t mg_upstream_match_module;
+
+/* The match block of that name in http{} (it may follow its user), or NULL. */
+mg_hc_match_t *mg_hc_match_find(mg_conf_t *cf, mg_str_t name);
+/* NULL when the response passes every test of the block, else what failed ("status",
+ * "header", "body") for the log. */
+const char *mg_hc_match_test(const mg_hc_match_t *m, const mg_hc_response_t *resp);
+
+#endif

@@ -1,0 +1,194 @@
+#!/bin/bash
+# System calls per request, moongate against nginx, same configuration: one process each
+# (master_process off), access_log off, the servers on SERVER_CPUS, the upstream (one nginx,
+# the same for both) and the client on CLIENT_CPUS. The client is one keepalive connection
+# that sends N requests one after the other (each answer read whole before the next); the
+# server is traced with `strace -c -f` for exactly those N requests, after a warm-up that
+# fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
+# Cases: "return 200", proxy_pass GET and POST (1 KiB body) over upstream keepalive (its
+# keepalive_requests high, so no reconnect falls inside the run), and content_by_lua hello when
+# Debian's Lua module for nginx is there. Writes t/bench/syscalls-results-<date>.txt.
+#
+#   t/bench/syscalls.sh   (N=2000 SERVER_CPUS=0 CLIENT_CPUS=1 NGINX=/usr/sbin/nginx)
+
+. "$(dirname "$0")/lib.sh"
+OUT=$ROOT/t/bench/syscalls-results-$(date +%Y%m%d-%H%M%S).txt
+N=${N:-2000}
+SERVER_CPUS=${SERVER_CPUS:-0}
+CLIENT_CPUS=${CLIENT_CPUS:-1}
+bench_init bench-syscalls
+need_pkg strace strace
+need_pkg perl perl-base
+
+NGINX_LUA_MODULES=/usr/lib/nginx/modules
+if [ ! -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ]; then
+    echo "$BENCH: installing libnginx-mod-http-lua"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q libnginx-mod-http-lua >/dev/null 2>&1
+fi
+LUA=no
+[ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ] && LUA=yes
+
+UP_PORT=$(free_port)
+mkdir -p "$WORK/upstream/logs" "$WORK/upstream/conf"
+cat >"$WORK/upstream/conf/bench.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log logs/error.log error;
+pid logs/bench.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_buffer_size 16k;
+    server {
+        listen 127.0.0.1:$UP_PORT;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
+taskset -c "$CLIENT_CPUS" "$NGINX" -p "$WORK/upstream/" -e logs/error.log \
+    -c "$WORK/upstream/conf/bench.conf" >"$WORK/upstream/logs/stdout" 2>&1 &
+PIDS+=("$!")
+
+write_conf() { # name port
+    local dir=$WORK/$1 main= lua=
+    mkdir -p "$dir/logs" "$dir/conf"
+    if [ "$LUA" = yes ]; then
+        case $1 in nginx*) main="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
+load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;" ;; esac
+        lua='location = /lua { content_by_lua_block { ngx.say("hello") } }'
+    fi
+    cat >"$dir/conf/bench.conf" <<EOF
+$main
+daemon off;
+master_process off;
+worker_processes 1;
+error_log logs/error.log error;
+pid logs/bench.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_buffer_size 16k;
+    upstream bench_backend {
+        server 127.0.0.1:$UP_PORT;
+        keepalive 32;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen 127.0.0.1:$2;
+        location = /return { return 200 "ok\n"; }
+        location = /proxy {
+            proxy_pass http://bench_backend/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+        $lua
+    }
+}
+EOF
+}
+
+# client PORT PATH COUNT [BODY-BYTES]: COUNT requests on one keepalive connection, each answer
+# read whole (Content-Length or chunked) before the next is sent; prints the 200s it got
+client() {
+    taskset -c "$CLIENT_CPUS" perl -MIO::Socket::INET -e '
+        my ($port, $path, $n, $blen) = @ARGV;
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port") or die "connect: $!";
+        my $body = "x" x $blen;
+        my $req = ($blen ? "POST" : "GET") . " $path HTTP/1.1\r\nHost: bench\r\n"
+            . ($blen ? "Content-Length: $blen\r\n" : "") . "\r\n" . $body;
+        my ($buf, $ok) = ("", 0);
+        my $fill = sub { my $r = sysread($s, $buf, 65536, length $buf); die "eof\n" unless $r; };
+        for (1 .. $n) {
+            syswrite($s, $req) == length $req or die "write: $!";
+            $fill->() until $buf =~ /\r\n\r\n/;
+            my $hl = index($buf, "\r\n\r\n") + 4;
+            my $head = substr($buf, 0, $hl, "");
+            $ok++ if $head =~ m{^HTTP/1\.1 200 };
+            if ($head =~ /^content-length:\s*(\d+)/mi) {
+                $fill->() while length $buf < $1;
+                substr($buf, 0, $1, "");
+            } else {
+                $fill->() until $buf =~ /(?:^|\r\n)0\r\n\r\n/;
+                $buf =~ s/^.*?(?:^|\r\n)0\r\n\r\n//s;
+            }
+        }
+        print "$ok\n";
+    ' "$@"
+}
+
+# count PID PORT PATH BODY -> "total epoll_ctl epoll_wait reads writes other" per request
+count() {
+    local pid=$1 port=$2 path=$3 blen=$4 f=$WORK/strace.$2.$RANDOM
+    client "$port" "$path" 20 "$blen" >/dev/null
+    strace -c -f -p "$pid" -o "$f" 2>/dev/null &
+    local sp=$!
+    # strace is attached once the tracee shows a tracer
+    for _ in $(seq 250); do
+        awk '/^TracerPid:/ { exit !($2 > 0) }' "/proc/$pid/status" && break
+        sleep 0.02
+    done
+    local ok
+    ok=$(client "$port" "$path" "$N" "$blen")
+    kill -INT "$sp"
+    wait "$sp" 2>/dev/null
+    [ "$ok" = "$N" ] || echo "$BENCH: $path on port $port: $ok of $N answers were 200" >&2
+    awk -v n="$N" '
+        $1 ~ /^[0-9.]+$/ && NF >= 5 {
+            c = $4; s = $NF
+            if (s == "total") { t = c; next }
+            if (s == "epoll_ctl") ec += c
+            else if (s == "epoll_wait" || s == "epoll_pwait") ew += c
+            else if (s ~ /^(read|readv|recvfrom|recvmsg)$/) rd += c
+            else if (s ~ /^(write|writev|sendto|sendmsg|sendfile)$/) wr += c
+            else ot += c
+        }
+        END { printf "%.2f %.2f %.2f %.2f %.2f %.2f\n", t / n, ec / n, ew / n, rd / n, wr / n, ot / n }
+    ' "$f"
+    cp "$f" "$WORK/last-strace-$port-${path//\//_}-$blen.txt"
+}
+
+MG_PORT=$(free_port)
+NG_PORT=$(free_port)
+[ "$MG_PORT" = "$NG_PORT" ] && NG_PORT=$((MG_PORT + 1))
+start_server() { # binary name port
+    write_conf "$2" "$3"
+    taskset -c "$SERVER_CPUS" "$1" -p "$WORK/$2/" -e logs/error.log -c "$WORK/$2/conf/bench.conf" \
+        >"$WORK/$2/logs/stdout" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid")
+    for _ in $(seq 500); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$3") 2>/dev/null && { STARTED=$pid; return; }
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+    done
+    cat "$WORK/$2/logs/stdout" "$WORK/$2/logs/error.log" >&2 2>/dev/null
+    die "$2 did not start"
+}
+start_server "$MOONGATE" moongate "$MG_PORT"
+MG_PID=$STARTED
+start_server "$NGINX" nginx "$NG_PORT"
+NG_PID=$STARTED
+
+CASES=("return|/return|0" "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024")
+[ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0")
+
+{
+    echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
+    machine_line
+    echo "command: N=$N SERVER_CPUS=$SERVER_CPUS CLIENT_CPUS=$CLIENT_CPUS MOONGATE=$MOONGATE t/bench/syscalls.sh"
+    echo "tracing: strace -c -f -p PID over $N requests on one keepalive client connection"
+    echo "system calls per request (reads: read/recv*, writes: write*/send*)"
+    printf '%-14s %-8s %7s %9s %10s %6s %6s %6s\n' case server total epoll_ctl epoll_wait reads writes other
+} | tee "$OUT"
+for c in "${CASES[@]}"; do
+    IFS='|' read -r name path blen <<<"$c"
+    for s in moongate nginx; do
+        if [ $s = moongate ]; then pid=$MG_PID port=$MG_PORT; else pid=$NG_PID port=$NG_PORT; fi
+        read -r t ec ew rd wr ot < <(count "$pid" "$port" "$path" "$blen")
+        printf '%-14s %-8s %7s %9s %10s %6s %6s %6s\n' "$name" "$s" "$t" "$ec" "$ew" "$rd" "$wr" \
+            "$ot" | tee -a "$OUT"
+    done
+done
