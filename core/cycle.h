@@ -94,6 +94,8 @@ struct mg_cycle_s {
     mg_server_t *server;
     int cur_module;        /* module whose directive is being handled */
     unsigned test_config : 1;
+    unsigned privileged_agent : 1; /* the master runs a privileged agent process beside this
+                                      generation's workers (ngx.process, lua/process.c) */
     mg_uint_t refs;        /* connections (in a worker) or workers (in the master) still on
                               this generation */
     mg_uint_t generation;  /* 1 for the first configuration a master loaded, +1 per reload */

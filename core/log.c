@@ -22,6 +22,13 @@ static MG_THREAD_LOCAL pid_t log_tid;
 static MG_THREAD_LOCAL char *capture_buf; /* a reload's verdict, on the thread that reloads */
 static MG_THREAD_LOCAL size_t capture_size;
 
+static mg_log_observer_pt log_observer;
+
+void mg_log_set_observer(mg_log_observer_pt fn)
+{
+    log_observer = fn;
+}
+
 void mg_log_capture(char *buf, size_t size)
 {
     capture_buf = buf;
@@ -224,11 +231,12 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
                  msg);
     }
 
-    int wrote_stderr = 0;
+    int wrote_stderr = 0, taken = 0;
     for (mg_log_t *l = log; l; l = l->next) {
         if (level > l->level && !log->debug) {
             continue;
         }
+        taken = 1;
         if (l->writer) {
             l->writer(l, level, buf, (size_t)(p - 1 - buf));
             continue;
@@ -244,6 +252,10 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     if (log == NULL && level <= MG_LOG_WARN) {
         log_write(STDERR_FILENO, buf, (size_t)(p - buf));
         wrote_stderr = 1;
+        taken = 1;
+    }
+    if (taken && log_observer) {
+        log_observer(level, buf, (size_t)(p - 1 - buf));
     }
     if (log_use_stderr && !wrote_stderr && level <= MG_LOG_WARN) {
         /* nginx's early form: "moongate: [emerg] message" without the context tail */

@@ -55,6 +55,10 @@ struct mg_log_s {
 
 void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The process's observer of its error log (lua_capture_error_log; NULL: none): called once
+ * for each message some destination of its log takes, with the line without its newline. */
+typedef void (*mg_log_observer_pt)(int level, const char *line, size_t len);
+void mg_log_set_observer(mg_log_observer_pt fn);
 /* "moongate: message" to stderr, as nginx's early messages. */
 void mg_log_stderr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* While set (before daemonizing), messages at warn and above also go to stderr. */

@@ -48,6 +48,8 @@ typedef struct {
     unsigned stopped : 1;  /* reported it accepts no more */
     unsigned closing : 1;  /* told to close its idle connections too */
     unsigned helper : 1;   /* a helper process (cycle->helpers[slot]): no part in reloads */
+    unsigned agent : 1;    /* the generation's privileged agent: never accepts, and the
+                              reload steps do not wait for it */
 } proc_t;
 
 enum { IDLE, STARTING, SWITCHING, ACCEPTING };
@@ -124,11 +126,12 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
 static void spawn_proc(master_t *m, mg_cycle_t *cycle, mg_uint_t slot, int helper)
 {
     mg_cycle_helper_t *h = helper ? (mg_cycle_helper_t *)cycle->helpers.elts + slot : NULL;
-    const char *title = h ? h->title : "worker process";
+    int agent = !helper && slot == MG_AGENT_SLOT;
+    const char *title = h ? h->title : agent ? "privileged agent process" : "worker process";
     /* a reload's workers wait until the old generation stopped accepting, so that the
      * generation fresh connections see never goes back (start_accepting tells them); the
      * serving generation's accept at once, but not while it waits for the old one to stop */
-    int accept_now = cycle == m->srv->cycle && m->phase != SWITCHING;
+    int accept_now = cycle == m->srv->cycle && m->phase != SWITCHING && !agent && !helper;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         mg_log_error(MG_LOG_ALERT, mlog(m), errno, "socketpair() failed while spawning \"%s\"",
@@ -182,8 +185,9 @@ static void spawn_proc(master_t *m, mg_cycle_t *cycle, mg_uint_t slot, int helpe
                                      .channel = sv[0],
                                      .cycle = cycle,
                                      .slot = slot,
-                                     .told = accept_now || helper,
-                                     .helper = (unsigned)helper};
+                                     .told = accept_now || helper || agent,
+                                     .helper = (unsigned)helper,
+                                     .agent = (unsigned)agent};
     cycle->refs++;
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start %s %d", title, (int)pid);
 }
@@ -195,6 +199,9 @@ static void start_workers(master_t *m, mg_cycle_t *cycle)
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "start worker processes");
     for (mg_int_t i = 0; i < ccf->worker_processes; i++) {
         spawn(m, cycle, (mg_uint_t)i);
+    }
+    if (cycle->privileged_agent) {
+        spawn(m, cycle, MG_AGENT_SLOT);
     }
     for (size_t i = 0; i < cycle->helpers.nelts; i++) {
         spawn_proc(m, cycle, (mg_uint_t)i, 1);
@@ -339,7 +346,7 @@ static void advance_reload(master_t *m)
     if (m->phase == STARTING) {
         size_t alive = 0, ready = 0;
         for (size_t i = 0; i < m->nprocs; i++) {
-            if (m->procs[i].cycle == m->pending && !m->procs[i].helper) {
+            if (m->procs[i].cycle == m->pending && !m->procs[i].helper && !m->procs[i].agent) {
                 alive++;
                 ready += m->procs[i].ready;
             }
@@ -360,7 +367,8 @@ static void advance_reload(master_t *m)
         int waiting = 0;
         for (size_t i = 0; i < m->nprocs; i++) {
             proc_t *p = &m->procs[i];
-            waiting |= p->cycle != m->srv->cycle && p->stopping && !p->stopped && !p->helper;
+            waiting |=
+                p->cycle != m->srv->cycle && p->stopping && !p->stopped && !p->helper && !p->agent;
         }
         if (!waiting || mg_now.monotonic >= m->deadline) {
             start_accepting(m);
@@ -371,7 +379,7 @@ static void advance_reload(master_t *m)
         for (size_t i = 0; i < m->nprocs; i++) {
             proc_t *p = &m->procs[i];
             waiting |= p->cycle == m->srv->cycle && p->told && !p->accepting && !p->stopping &&
-                       p->channel >= 0 && !p->helper;
+                       p->channel >= 0 && !p->helper && !p->agent;
         }
         if (!waiting || mg_now.monotonic >= m->deadline) {
             /* no old worker accepts since the previous step: every new connection gets this

@@ -39,7 +39,8 @@ static void stop_accepting(worker_t *w, int drain)
     mg_server_t *srv = w->srv;
     if (!srv->quitting) {
         mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0, "gracefully shutting down");
-        mg_proctitle_set("worker process is shutting down");
+        mg_proctitle_set(srv->agent ? "privileged agent process is shutting down"
+                                    : "worker process is shutting down");
     }
     if (drain) {
         mg_server_drain(srv);
@@ -79,7 +80,7 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
             stop_accepting(w, 0);
             break;
         case MG_CMD_ACCEPT:
-            if (!w->srv->accepting && !w->srv->quitting) {
+            if (!w->srv->accepting && !w->srv->quitting && !w->srv->agent) {
                 mg_server_accept_on(w->srv);
                 tell_master(w, MG_MSG_ACCEPTING);
             }
@@ -281,8 +282,20 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_no
 {
     mg_log_set_pid();
     mg_time_update();
-    mg_proctitle_set("worker process");
+    int agent = slot == MG_AGENT_SLOT;
+    mg_proctitle_set(agent ? "privileged agent process" : "worker process");
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    if (agent) {
+        /* it serves no client: the listening sockets go, so a port a reload removes closes */
+        mg_listening_t **ls = cycle->listening.elts;
+        for (size_t i = 0; i < cycle->listening.nelts; i++) {
+            if (ls[i]->fd >= 0) {
+                close(ls[i]->fd);
+                ls[i]->fd = -1;
+            }
+        }
+        accept_now = 0;
+    }
 
     mg_core_set_environment(cycle);
     /* everything that needs root comes before the privileges go */
@@ -304,8 +317,11 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_no
                          (long)ccf->worker_rlimit_nofile);
         }
     }
-    set_affinity(cycle, ccf, slot);
-    if (drop_privileges(cycle, ccf) != 0) {
+    if (!agent) {
+        set_affinity(cycle, ccf, slot);
+    }
+    /* the agent keeps the master's user: that is what it is for */
+    if (!agent && drop_privileges(cycle, ccf) != 0) {
         exit(2);
     }
     if (ccf->working_directory.len && chdir(ccf->working_directory.data) != 0) {
@@ -316,7 +332,8 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_no
     worker_t w = {.channel = channel};
     mg_server_t *srv = mg_calloc(sizeof(mg_server_t));
     srv->worker = 1;
-    srv->worker_id = slot;
+    srv->agent = (unsigned)agent;
+    srv->worker_id = agent ? 0 : slot;
     srv->cycle = cycle;
     srv->log = cycle->log;
     cycle->server = srv;

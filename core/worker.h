@@ -24,6 +24,9 @@
  * (uid, gid, supplementary groups), so the workers need no NSS lookup. Errors are left for the
  * worker to report, which then looks them up itself. */
 void mg_worker_resolve_user(mg_cycle_t *cycle);
+/* The slot of a generation's privileged agent (cycle->privileged_agent): a process run like a
+ * worker that never accepts, keeps the master's user and gets no CPU affinity. */
+#define MG_AGENT_SLOT ((mg_uint_t)-1)
 
 /* Run the worker in the freshly forked child; never returns. `slot` is the worker's index
  * in its generation (CPU affinity). With accept_now 0 it waits for MG_CMD_ACCEPT before it

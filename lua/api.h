@@ -33,15 +33,19 @@ enum {
     MG_LUA_SSL_SESS_STORE = 0x4000,
     /* choosing an upstream peer, within a request (balancer.c) */
     MG_LUA_BALANCER = 0x8000,
+    /* server_rewrite_by_lua: the server's rewrite phase; every API of the rewrite phase works
+     * there (mg_lua_check_phase) */
+    MG_LUA_SERVER_REWRITE = 0x10000,
 };
 /* The handshake phases whose code may yield (the handshake waits for it). */
 #define MG_LUA_SSL_YIELDABLE (MG_LUA_SSL_CLIENT_HELLO | MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH)
 #define MG_LUA_REQUEST_PHASES                                                                      \
-    (MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_LOG |                   \
-     MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER | MG_LUA_BALANCER)
+    (MG_LUA_SET | MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |        \
+     MG_LUA_LOG | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER | MG_LUA_BALANCER)
 /* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
 #define MG_LUA_YIELDABLE                                                                           \
-    (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE)
+    (MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER |      \
+     MG_LUA_SSL_YIELDABLE)
 
 /* A piece of Lua code a directive names: inline text or a file. */
 typedef struct {
@@ -63,6 +67,10 @@ typedef struct {
     mg_lua_code_t *exit_worker;
     unsigned phases;         /* MG_LUA_* of every request phase some location uses */
     int rewrite_no_postpone;
+    /* lua_sa_restart: the worker's signal handlers restart system calls */
+    int sa_restart;
+    /* lua_capture_error_log was given (errlog.c keeps the ring) */
+    int capture_error_log;
     mg_int_t regex_cache_max_entries;
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
@@ -73,6 +81,7 @@ typedef struct {
 } mg_lua_main_conf_t;
 
 typedef struct {
+    mg_lua_code_t *server_rewrite; /* http{} or server{}: the server's rewrite phase */
     mg_lua_code_t *rewrite;
     mg_lua_code_t *access;
     mg_lua_code_t *content;
@@ -158,6 +167,7 @@ typedef struct mg_lua_ctx_s {
     unsigned eof : 1;        /* the last buffer was sent (ngx.eof or the end) */
     unsigned waiting : 1;    /* yielded until an event resumes it */
     unsigned flush_wait : 1; /* ngx.flush(true) waits for the writer */
+    unsigned entered_server_rewrite : 1;
     unsigned entered_rewrite : 1;
     unsigned entered_access : 1;
     unsigned entered_content : 1;
@@ -165,6 +175,8 @@ typedef struct mg_lua_ctx_s {
     unsigned body_waiting : 1; /* a phase handler waits for lua_need_request_body */
     unsigned mime_set : 1;   /* ngx.header set Content-Type (even to nil): no default type */
     unsigned filter_replaced : 1; /* header_filter_by_lua's ngx.exit replaced the response */
+    unsigned raw_socket : 1;      /* ngx.req.socket(true) was given: the code owns the
+                                     connection, the output API writes nothing more */
 } mg_lua_ctx_t;
 
 /* What Lua code runs now: set by the runners around every call into the VM. */
@@ -332,6 +344,16 @@ void mg_lua_inject_timer_api(lua_State *L);  /* timer.c: ngx.timer */
 void mg_lua_inject_coroutine_api(lua_State *L); /* coroutine.c: ngx.thread, coroutine.* */
 void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp/connect */
 void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
+void mg_lua_inject_req_socket_api(lua_State *L); /* req_socket.c: ngx.req.socket (after req
+                                                    and socket.tcp) */
+
+/* errlog.c: lua_capture_error_log SIZE; require "ngx.errlog" */
+const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+void mg_lua_errlog_preload(lua_State *L);
+/* process.c: require "ngx.process" */
+void mg_lua_process_preload(lua_State *L);
+/* ngx_libs.c: require "ngx.base64" and "ngx.resp" */
+void mg_lua_ngx_libs_preload(lua_State *L);
 
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);

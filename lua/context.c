@@ -16,6 +16,7 @@ static const struct {
     {MG_LUA_INIT, "init", "init_by_lua*"},
     {MG_LUA_INIT_WORKER, "init_worker", "init_worker_by_lua*"},
     {MG_LUA_SET, "set", "set_by_lua*"},
+    {MG_LUA_SERVER_REWRITE, "server_rewrite", "server_rewrite_by_lua*"},
     {MG_LUA_REWRITE, "rewrite", "rewrite_by_lua*"},
     {MG_LUA_ACCESS, "access", "access_by_lua*"},
     {MG_LUA_CONTENT, "content", "content_by_lua*"},
@@ -53,6 +54,9 @@ const char *mg_lua_phase_context(unsigned phase)
 
 void mg_lua_check_phase(lua_State *L, unsigned allowed)
 {
+    if (allowed & MG_LUA_REWRITE) {
+        allowed |= MG_LUA_SERVER_REWRITE; /* as in lua-nginx-module */
+    }
     if (mg_lua_probe && (mg_lua_cur.phase & allowed)) {
         luaL_error(L, "docgen: allowed");
     }

@@ -263,7 +263,9 @@ static int collect_values(lua_State *L, mg_request_t *r, mg_str_t **out)
     return n;
 }
 
-static int header_set(lua_State *L)
+/* ngx.header[key] = value, or (add) require("ngx.resp").add_header(key, value), which adds
+ * lines to a header that may have several instead of replacing them. Key at 2, value at 3. */
+static int header_assign(lua_State *L, int add)
 {
     mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES);
     mg_request_t *r = mg_lua_request(L);
@@ -288,6 +290,14 @@ static int header_set(lua_State *L)
     }
     if (n == 1 && v[0].len == 0) {
         n = 0;
+    }
+    if (add && kind == H_PLAIN) {
+        for (int i = 0; i < n; i++) {
+            if (v[i].len) {
+                mg_http_add_header_out(r, name.data, name.len, v[i].data, v[i].len);
+            }
+        }
+        return 0;
     }
     switch (kind) {
     case H_CONTENT_TYPE:
@@ -328,6 +338,22 @@ static int header_set(lua_State *L)
     }
     set_lines(r, name, v, n);
     return 0;
+}
+
+static int header_set(lua_State *L)
+{
+    return header_assign(L, 0);
+}
+
+/* upvalue 1: tostring */
+static int resp_add_header(lua_State *L)
+{
+    if (lua_gettop(L) != 2) {
+        return luaL_error(L, "expecting 2 arguments, but got %d", lua_gettop(L));
+    }
+    lua_pushnil(L);
+    lua_insert(L, 1); /* key and value where the metamethod has them */
+    return header_assign(L, 1);
 }
 
 /* ---- ngx.resp.get_headers(max?, raw?) ---- */
@@ -476,5 +502,9 @@ void mg_lua_inject_header_api(lua_State *L)
     }
     lua_pushcfunction(L, resp_get_headers);
     lua_setfield(L, -2, "get_headers");
+    /* for require "ngx.resp" (ngx_libs.c) */
+    lua_pushvalue(L, tostring_idx);
+    lua_pushcclosure(L, resp_add_header, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "mg.resp.add_header");
     lua_pop(L, 2); /* resp, tostring */
 }

@@ -3,10 +3,12 @@
  * settings, and the phase handlers and filters that hand requests to the runner (phase.c).
  * Code is compiled when the directive is read, so a Lua syntax error is a config error.
  */
+#include <signal.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "script.h"
+#include "server.h"
 
 /* What a code directive feeds: its phase and the label OpenResty names chunks with. */
 typedef struct {
@@ -17,6 +19,7 @@ typedef struct {
 static const code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
 static const code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
 static const code_directive_t d_exit_worker = {MG_LUA_EXIT_WORKER, "exit_worker_by_lua"};
+static const code_directive_t d_server_rewrite = {MG_LUA_SERVER_REWRITE, "server_rewrite_by_lua"};
 static const code_directive_t d_rewrite = {MG_LUA_REWRITE, "rewrite_by_lua"};
 static const code_directive_t d_access = {MG_LUA_ACCESS, "access_by_lua"};
 static const code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
@@ -176,6 +179,10 @@ static const mg_command_t lua_commands[] = {
     {"set_by_lua_block", SET_CTX, MG_RAW_BLOCK | MG_ARGS(1, 1), lua_set_by_lua, MG_NO_CONF, 0,
      &d_set},
     {"set_by_lua_file", SET_CTX, MG_ARGS(2, MG_MANY), lua_set_by_lua, MG_NO_CONF, 0, &d_set},
+    CODE_LOC("server_rewrite_by_lua_block", MG_CTX_HTTP | MG_CTX_SERVER, MG_RAW_BLOCK,
+             d_server_rewrite, server_rewrite),
+    CODE_LOC("server_rewrite_by_lua_file", MG_CTX_HTTP | MG_CTX_SERVER, MG_ARGS(1, 1),
+             d_server_rewrite, server_rewrite),
     CODE_LOC("rewrite_by_lua", ANY_LOC_IF, MG_ARGS(1, 1), d_rewrite, rewrite),
     CODE_LOC("rewrite_by_lua_block", ANY_LOC_IF, MG_RAW_BLOCK, d_rewrite, rewrite),
     CODE_LOC("rewrite_by_lua_file", ANY_LOC_IF, MG_ARGS(1, 1), d_rewrite, rewrite),
@@ -204,6 +211,10 @@ static const mg_command_t lua_commands[] = {
      NULL},
     {"rewrite_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
+    {"lua_capture_error_log", MG_CTX_HTTP, MG_ARGS(1, 1), mg_lua_set_capture_error_log,
+     MG_MAIN_CONF, 0, NULL},
+    {"lua_sa_restart", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, sa_restart), NULL},
     {"lua_regex_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, regex_cache_max_entries), NULL},
     {"lua_max_pending_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
@@ -248,6 +259,7 @@ static void *lua_create_main_conf(mg_conf_t *cf)
     mg_lua_main_conf_t *lmcf = mg_pcalloc(cf->pool, sizeof(mg_lua_main_conf_t));
     lmcf->cycle = cf->cycle;
     lmcf->rewrite_no_postpone = MG_CONF_UNSET;
+    lmcf->sa_restart = MG_CONF_UNSET;
     lmcf->regex_cache_max_entries = MG_CONF_UNSET;
     lmcf->max_pending_timers = MG_CONF_UNSET;
     lmcf->max_running_timers = MG_CONF_UNSET;
@@ -258,6 +270,7 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
 {
     mg_lua_main_conf_t *lmcf = conf;
     mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
+    mg_conf_merge(lmcf->sa_restart, MG_CONF_UNSET, 1);
     mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
@@ -314,6 +327,9 @@ static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
 static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
 {
     mg_lua_loc_conf_t *p = prev, *c = conf;
+    if (c->server_rewrite == NULL) {
+        c->server_rewrite = p->server_rewrite;
+    }
     if (c->rewrite == NULL) {
         c->rewrite = p->rewrite;
     }
@@ -347,6 +363,7 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
 
 /* ---- request phases ---- */
 
+static mg_int_t lua_server_rewrite_handler(mg_request_t *r);
 static mg_int_t lua_rewrite_handler(mg_request_t *r);
 static mg_int_t lua_access_handler(mg_request_t *r);
 
@@ -359,9 +376,10 @@ static void body_read_done(mg_request_t *r)
     }
     ctx->body_waiting = 0;
     /* the phase handler that waited runs its entry now, and its answer is the phase's */
-    mg_http_handler_pt h = ctx->phase == MG_LUA_CONTENT  ? lua_content_handler
-                           : ctx->phase == MG_LUA_ACCESS ? lua_access_handler
-                                                         : lua_rewrite_handler;
+    mg_http_handler_pt h = ctx->phase == MG_LUA_CONTENT          ? lua_content_handler
+                           : ctx->phase == MG_LUA_ACCESS         ? lua_access_handler
+                           : ctx->phase == MG_LUA_SERVER_REWRITE ? lua_server_rewrite_handler
+                                                                 : lua_rewrite_handler;
     mg_http_phase_resume(r, h(r));
 }
 
@@ -396,7 +414,8 @@ static mg_int_t lua_phase_handler(mg_request_t *r, mg_lua_code_t *code, unsigned
     }
     /* an entry runs once per location: the phase engine comes back to this handler after
      * the request body arrived */
-    if ((phase == MG_LUA_REWRITE && ctx->entered_rewrite) ||
+    if ((phase == MG_LUA_SERVER_REWRITE && ctx->entered_server_rewrite) ||
+        (phase == MG_LUA_REWRITE && ctx->entered_rewrite) ||
         (phase == MG_LUA_ACCESS && ctx->entered_access)) {
         return MG_DECLINED;
     }
@@ -404,7 +423,9 @@ static mg_int_t lua_phase_handler(mg_request_t *r, mg_lua_code_t *code, unsigned
     if (rc != MG_OK) {
         return rc;
     }
-    if (phase == MG_LUA_REWRITE) {
+    if (phase == MG_LUA_SERVER_REWRITE) {
+        ctx->entered_server_rewrite = 1;
+    } else if (phase == MG_LUA_REWRITE) {
         ctx->entered_rewrite = 1;
     } else if (phase == MG_LUA_ACCESS) {
         ctx->entered_access = 1;
@@ -412,6 +433,13 @@ static mg_int_t lua_phase_handler(mg_request_t *r, mg_lua_code_t *code, unsigned
         ctx->entered_content = 1;
     }
     return mg_lua_run_entry(r, code, phase);
+}
+
+static mg_int_t lua_server_rewrite_handler(mg_request_t *r)
+{
+    /* the server's configuration: no location is chosen yet */
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    return lua_phase_handler(r, llcf->server_rewrite, MG_LUA_SERVER_REWRITE);
 }
 
 static mg_int_t lua_rewrite_handler(mg_request_t *r)
@@ -515,6 +543,10 @@ static mg_int_t lua_init(mg_conf_t *cf)
     if (lmcf->L == NULL) {
         return MG_OK;
     }
+    if (lmcf->phases & MG_LUA_SERVER_REWRITE) {
+        mg_http_add_phase_handler_last(cf, MG_HTTP_SERVER_REWRITE_PHASE,
+                                       lua_server_rewrite_handler);
+    }
     if (lmcf->phases & MG_LUA_REWRITE) {
         if (lmcf->rewrite_no_postpone) {
             mg_http_add_phase_handler(cf, MG_HTTP_REWRITE_PHASE, lua_rewrite_handler);
@@ -538,12 +570,34 @@ static mg_int_t lua_init(mg_conf_t *cf)
     return mg_lua_vm_ready(cf, lmcf);
 }
 
+/* lua_sa_restart: SA_RESTART on (or off) every signal the worker catches, so that a blocking
+ * call of Lua code (io.read on a pipe) is not cut short by a signal the worker handles
+ * (libevent's handlers set it already; "off" clears it, as nginx's own handlers have it). */
+static void set_sa_restart(int on)
+{
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) != 0 ||
+            sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN) {
+            continue;
+        }
+        int flags = on ? sa.sa_flags | SA_RESTART : sa.sa_flags & ~SA_RESTART;
+        if (flags != sa.sa_flags) {
+            sa.sa_flags = flags;
+            sigaction(sig, &sa, NULL);
+        }
+    }
+}
+
 static mg_int_t lua_init_worker(mg_cycle_t *cycle)
 {
     if (cycle->http == NULL) {
         return MG_OK;
     }
     mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
+    if (cycle->server == NULL || cycle->server->on_done == NULL) {
+        set_sa_restart(lmcf->sa_restart); /* not an embedding program's handlers */
+    }
     if (lmcf->L == NULL || lmcf->init_worker == NULL) {
         return MG_OK;
     }

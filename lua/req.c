@@ -281,7 +281,8 @@ static int mg_lua_req_set_uri(lua_State *L)
     r->uri_changed = 1;
     luaL_unref(L, LUA_REGISTRYINDEX, ctx->ctx_ref);
     ctx->ctx_ref = LUA_NOREF;
-    ctx->entered_rewrite = ctx->entered_access = ctx->entered_content = 0;
+    ctx->entered_server_rewrite = ctx->entered_rewrite = ctx->entered_access = 0;
+    ctx->entered_content = 0;
     ctx->exited = 1;
     ctx->exit_code = MG_DECLINED;
     return lua_yield(L, 0);
@@ -699,6 +700,39 @@ static int mg_lua_req_set_body_data(lua_State *L)
     return 0;
 }
 
+/* ngx.req.set_body_file(path, auto_clean?): the file is the body from now on (the
+ * Content-Length says its size); auto_clean removes it when the request ends. */
+static int mg_lua_req_set_body_file(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n != 1 && n != 2) {
+        return luaL_error(L, "expecting 1 or 2 arguments but seen %d", n);
+    }
+    const char *name = luaL_checkstring(L, 1);
+    int clean = n == 2 && lua_toboolean(L, 2);
+    mg_request_t *r = req_get(L);
+    mg_http_request_body_t *rb = body_for_change(L, r);
+    const char *what;
+    mg_http_temp_file_t *tf = mg_http_temp_file_open(r, name, clean, &what);
+    if (tf == NULL) {
+        return luaL_error(L, "%s \"%s\" failed", what, name);
+    }
+    mg_http_request_body_reset(r);
+    mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
+    b->in_file = 1;
+    b->fd = tf->fd;
+    b->file_pos = 0;
+    b->file_last = tf->offset;
+    rb->bufs = b;
+    rb->fill = NULL;
+    rb->fill_end = NULL;
+    rb->temp_file = tf;
+    rb->received = (size_t)tf->offset;
+    r->headers_in.content_length_n = tf->offset;
+    body_set_length(L, r);
+    return 0;
+}
+
 /* init_body's size (where nginx starts a temporary file) means nothing here: the new body
  * is built in memory whatever its size. */
 static int mg_lua_req_init_body(lua_State *L)
@@ -756,17 +790,29 @@ static int mg_lua_req_finish_body(lua_State *L)
 void mg_lua_inject_req_api(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"get_method", mg_lua_req_get_method},       {"set_method", mg_lua_req_set_method},
-        {"get_uri_args", mg_lua_req_get_uri_args},   {"get_query_args", mg_lua_req_get_uri_args},
-        {"set_uri_args", mg_lua_req_set_uri_args},   {"set_uri", mg_lua_req_set_uri},
-        {"is_internal", mg_lua_req_is_internal},     {"start_time", mg_lua_req_start_time},
-        {"http_version", mg_lua_req_http_version},   {"set_header", mg_lua_req_set_header},
-        {"clear_header", mg_lua_req_clear_header},   {"raw_header", mg_lua_req_raw_header},
-        {"read_body", mg_lua_req_read_body},         {"discard_body", mg_lua_req_discard_body},
-        {"get_body_data", mg_lua_req_get_body_data}, {"get_body_file", mg_lua_req_get_body_file},
-        {"get_post_args", mg_lua_req_get_post_args}, {"set_body_data", mg_lua_req_set_body_data},
-        {"init_body", mg_lua_req_init_body},         {"append_body", mg_lua_req_append_body},
-        {"finish_body", mg_lua_req_finish_body},     {NULL, NULL},
+        {"get_method", mg_lua_req_get_method},
+        {"set_method", mg_lua_req_set_method},
+        {"get_uri_args", mg_lua_req_get_uri_args},
+        {"get_query_args", mg_lua_req_get_uri_args},
+        {"set_uri_args", mg_lua_req_set_uri_args},
+        {"set_uri", mg_lua_req_set_uri},
+        {"is_internal", mg_lua_req_is_internal},
+        {"start_time", mg_lua_req_start_time},
+        {"http_version", mg_lua_req_http_version},
+        {"set_header", mg_lua_req_set_header},
+        {"clear_header", mg_lua_req_clear_header},
+        {"raw_header", mg_lua_req_raw_header},
+        {"read_body", mg_lua_req_read_body},
+        {"discard_body", mg_lua_req_discard_body},
+        {"get_body_data", mg_lua_req_get_body_data},
+        {"get_body_file", mg_lua_req_get_body_file},
+        {"set_body_file", mg_lua_req_set_body_file},
+        {"get_post_args", mg_lua_req_get_post_args},
+        {"set_body_data", mg_lua_req_set_body_data},
+        {"init_body", mg_lua_req_init_body},
+        {"append_body", mg_lua_req_append_body},
+        {"finish_body", mg_lua_req_finish_body},
+        {NULL, NULL},
     };
     lua_createtable(L, 0, 24);
     for (const luaL_Reg *f = fns; f->name; f++) {

@@ -161,10 +161,10 @@ void mg_lua_tcp_close(mg_lua_tcp_t *s)
     }
     mg_lua_tcp_watch_free(s->watch); /* its event goes before the fd does */
     s->watch = NULL;
-    if (s->fd >= 0) {
+    if (s->fd >= 0 && s->downstream == NULL) {
         close(s->fd);
-        s->fd = -1;
     }
+    s->fd = -1;
     mg_lua_tcp_pool_release(s);
     s->read_closed = 0;
     s->write_closed = 0;
@@ -204,6 +204,8 @@ static void tcp_free(mg_lua_tcp_t *s)
     free(s->peer);
     free(s->key);
     free(s->ssl_name);
+    free(s->local);
+    s->local = NULL;
     s->rbuf = s->acc = s->wbuf = s->peer = s->key = s->ssl_name = NULL;
 }
 
@@ -384,6 +386,12 @@ static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
     if (fd < 0) {
         *err = errno;
         mg_log_error(MG_LOG_ALERT, mg_lua_tcp_log(s), *err, "socket() failed");
+        mg_lua_tcp_pool_release(s);
+        return MG_ERROR;
+    }
+    if (mg_lua_socket_bind_local(s->local, fd, mg_lua_tcp_log(s)) != 0) {
+        *err = errno;
+        close(fd);
         mg_lua_tcp_pool_release(s);
         return MG_ERROR;
     }
@@ -958,6 +966,7 @@ void mg_lua_inject_socket_tcp_api(lua_State *L)
     luaL_register(L, NULL, methods);
     mg_lua_socket_resolve_wrap(L, "connect", 1);
     mg_lua_tcp_io_methods(L);
+    mg_lua_tcp_bind_methods(L);
     /* resty.core's socket module adds its methods here */
     mg_lua_socket_class(L, "__tcp_cosocket_mt", tcp_gc, tcp_new);
     lua_pushvalue(L, -1);

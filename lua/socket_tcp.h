@@ -16,6 +16,13 @@
 #include "api.h"
 
 typedef struct mg_lua_tcp_s mg_lua_tcp_t;
+
+/* bind(ip): the local address a socket connects from */
+typedef struct {
+    struct sockaddr_storage sa;
+    socklen_t len;
+    char text[64];
+} mg_lua_local_addr_t;
 typedef struct mg_lua_tcp_pool_s mg_lua_tcp_pool_t;
 typedef struct mg_lua_tcp_state_s mg_lua_tcp_state_t;
 
@@ -100,6 +107,12 @@ struct mg_lua_tcp_s {
     unsigned ssl_session : 1;  /* ... and returns the session (reused_session was not false) */
     unsigned ssl_verify : 1;
     char *ssl_name; /* sslhandshake's server_name (malloc'ed), NULL: none */
+    /* ngx.req.socket (req_socket.c): the client's connection, read and written through its
+     * own recv/send (TLS included) and never closed here; a plain request socket reads no
+     * further than the body (the connection's discard_rest), a raw one has no limit */
+    mg_connection_t *downstream;
+    unsigned raw : 1;
+    mg_lua_local_addr_t *local; /* bind(ip) (malloc'ed), NULL: none */
 };
 
 /* ---- socket_tcp.c ---- */
@@ -174,6 +187,18 @@ void mg_lua_tcp_on_wev(evutil_socket_t fd, short what, void *arg);
 int mg_lua_tcp_sslhandshake(lua_State *L); /* tcpsock:sslhandshake */
 /* wev's event while the handshake waits to write, or its timeout */
 void mg_lua_tcp_ssl_event(mg_lua_tcp_t *s, short what);
+
+/* ---- req_socket.c ---- */
+/* ngx.req.socket's reads: what the connection buffered first, then its recv(); 0 at the
+ * body's end (a plain request socket), else as recv(). */
+ssize_t mg_lua_req_socket_recv(mg_lua_tcp_t *s, char *buf, size_t size);
+
+/* ---- socket_bind.c ---- */
+void mg_lua_tcp_bind_methods(lua_State *L); /* bind getfd, into the methods table on top */
+/* Bind fd to local (NULL or empty: nothing to do): 0, or -1 with errno set, logged at crit. */
+int mg_lua_socket_bind_local(const mg_lua_local_addr_t *local, int fd, mg_log_t *log);
+/* udpsock:bind's argument check and parse (index 2): 1, or 0 with nil, "bad address" pushed. */
+int mg_lua_udp_parse_bind(lua_State *L, mg_lua_local_addr_t *local);
 
 /* ---- socket_udp.c ---- */
 void mg_lua_inject_socket_udp_api(lua_State *L); /* ngx.socket.udp, into the socket table */

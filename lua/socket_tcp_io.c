@@ -144,8 +144,9 @@ static int read_more(mg_lua_tcp_t *s, int *err)
             return R_AGAIN; /* a recv() now would only say EAGAIN */
         }
         mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
-        ssize_t n = sc ? mg_ssl_recv(sc, mg_lua_tcp_log(s), s->rbuf, s->rbuf_size)
-                       : recv(s->fd, s->rbuf, s->rbuf_size, 0);
+        ssize_t n = s->downstream ? mg_lua_req_socket_recv(s, s->rbuf, s->rbuf_size)
+                    : sc          ? mg_ssl_recv(sc, mg_lua_tcp_log(s), s->rbuf, s->rbuf_size)
+                                  : recv(s->fd, s->rbuf, s->rbuf_size, 0);
         if (n > 0) {
             s->rlast = (size_t)n;
             continue;
@@ -534,8 +535,11 @@ static int write_more(mg_lua_tcp_t *s, int *err)
 {
     while (s->wpos < s->wlen) {
         mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
-        ssize_t n = sc ? mg_ssl_send(sc, mg_lua_tcp_log(s), s->wbuf + s->wpos, s->wlen - s->wpos)
-                       : send(s->fd, s->wbuf + s->wpos, s->wlen - s->wpos, MSG_NOSIGNAL);
+        const char *p = s->wbuf + s->wpos;
+        size_t len = s->wlen - s->wpos;
+        ssize_t n = s->downstream ? s->downstream->send(s->downstream, p, len)
+                    : sc          ? mg_ssl_send(sc, mg_lua_tcp_log(s), p, len)
+                                  : send(s->fd, p, len, MSG_NOSIGNAL);
         if (n > 0) {
             s->wpos += (size_t)n;
             continue;

@@ -27,6 +27,7 @@ typedef struct {
     size_t rsize;
     unsigned reading : 1;
     unsigned connected : 1; /* had a peer once (the closed-socket log line shows it) */
+    mg_lua_local_addr_t local; /* bind(ip); len 0: none */
 } udp_t;
 
 /* registry[&owners_key] = { [ctx] = { [socket object] = true } }: what each request or timer
@@ -266,6 +267,13 @@ static int udp_setpeername(lua_State *L)
     if (sa.ss_family == AF_UNIX && bind(fd, (struct sockaddr *)&family, sizeof(family)) == -1) {
         mg_log_error(MG_LOG_CRIT, mg_lua_log(), errno, "bind() failed");
     }
+    if (sa.ss_family != AF_UNIX && mg_lua_socket_bind_local(&u->local, fd, mg_lua_log()) != 0) {
+        int err = errno;
+        close(fd);
+        lua_pushnil(L);
+        mg_lua_tcp_push_errno(L, err);
+        return 2;
+    }
     if (connect(fd, (struct sockaddr *)&sa, len) == -1) {
         int err = errno;
         close(fd);
@@ -450,11 +458,28 @@ static int udp_close_method(lua_State *L)
     return 1;
 }
 
+static int udp_bind(lua_State *L)
+{
+    udp_t *u = udp_get(L);
+    mg_lua_local_addr_t local;
+    if (!mg_lua_udp_parse_bind(L, &local)) {
+        return 2;
+    }
+    u->local = local;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 void mg_lua_inject_socket_udp_api(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"setpeername", udp_setpeername}, {"send", udp_send},          {"receive", udp_receive},
-        {"settimeout", udp_settimeout},   {"close", udp_close_method}, {NULL, NULL},
+        {"setpeername", udp_setpeername},
+        {"send", udp_send},
+        {"receive", udp_receive},
+        {"settimeout", udp_settimeout},
+        {"close", udp_close_method},
+        {"bind", udp_bind},
+        {NULL, NULL},
     };
     lua_newtable(L);
     luaL_register(L, NULL, methods);

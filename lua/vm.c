@@ -46,6 +46,7 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     mg_lua_inject_var_api(L);
     mg_lua_inject_shdict_api(L);
     mg_lua_inject_socket_tcp_api(L);
+    mg_lua_inject_req_socket_api(L);
     mg_lua_inject_subrequest_api(L);
     /* require("ngx") gives the same table, as some libraries expect */
     lua_getglobal(L, "package");
@@ -55,6 +56,9 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     lua_pop(L, 2);
     lua_setglobal(L, "ngx");
     mg_lua_ssl_preload(L);
+    mg_lua_errlog_preload(L);
+    mg_lua_process_preload(L);
+    mg_lua_ngx_libs_preload(L);
     mg_lua_balancer_preload(L);
     mg_lua_semaphore_preload(L);
     mg_lua_pipe_preload(L);

@@ -777,6 +777,11 @@ const char *mg_http_create_temp_paths(mg_cycle_t *cycle, void *conf);
  * removed unless persistent, with r's pool. NULL after logging. */
 mg_http_temp_file_t *mg_http_temp_file_create(mg_request_t *r, const mg_http_temp_path_t *tp,
                                               int persistent);
+/* An existing file as r's body file (ngx.req.set_body_file): opened read-only, its size in
+ * offset, closed with r's pool and removed then when clean. NULL with errno set and *what the
+ * failed call ("stat()", "open()"). */
+mg_http_temp_file_t *mg_http_temp_file_open(mg_request_t *r, const char *name, int clean,
+                                            const char **what);
 /* Append len bytes; MG_ERROR after logging. */
 mg_int_t mg_http_temp_file_write(mg_http_temp_file_t *tf, const char *data, size_t len);
 

@@ -235,6 +235,31 @@ mg_http_temp_file_t *mg_http_temp_file_create(mg_request_t *r, const mg_http_tem
     }
 }
 
+mg_http_temp_file_t *mg_http_temp_file_open(mg_request_t *r, const char *name, int clean,
+                                            const char **what)
+{
+    struct stat st;
+    if (stat(name, &st) != 0) {
+        *what = "stat()";
+        return NULL;
+    }
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *what = "open()";
+        return NULL;
+    }
+    mg_http_temp_file_t *tf = mg_pcalloc(r->pool, sizeof(mg_http_temp_file_t));
+    tf->fd = fd;
+    tf->name.len = strlen(name);
+    tf->name.data = mg_pnalloc(r->pool, tf->name.len + 1);
+    memcpy(tf->name.data, name, tf->name.len + 1);
+    tf->offset = st.st_size;
+    tf->persistent = !clean;
+    tf->log = &r->connection->log;
+    mg_pool_cleanup_add(r->pool, temp_file_cleanup, tf);
+    return tf;
+}
+
 mg_int_t mg_http_temp_file_write(mg_http_temp_file_t *tf, const char *data, size_t len)
 {
     while (len) {
