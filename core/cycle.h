@@ -75,8 +75,9 @@ struct mg_cycle_s {
     mg_array_t open_files; /* mg_open_file_t * */
     mg_array_t conf_dump;  /* mg_conf_dump_t, for -T */
     mg_array_t shm_zones;  /* mg_shm_zone_t *, the shared memory this generation uses (shm.c) */
-    mg_shmtx_t *accept_mutex; /* accept_mutex on with several workers (accept_mutex.c) */
-    mg_array_t regexes;       /* mg_regex_t *, the configuration's: JIT-compiled after the parse */
+    mg_array_t metrics_sources; /* mg_metrics_source_t: gauges computed when shown (metrics.h) */
+    mg_shmtx_t *accept_mutex;   /* accept_mutex on with several workers (accept_mutex.c) */
+    mg_array_t regexes;    /* mg_regex_t *, the configuration's: JIT-compiled after the parse */
     mg_cycle_t *old;       /* while being built: the running generation, whose shared memory
                               zones it may take over; NULL afterwards */
     mg_server_t *server;

@@ -18,6 +18,7 @@
 #include "cycle.h"
 #include "listen.h"
 #include "master.h"
+#include "metrics.h"
 #include "mgtime.h"
 #include "proctitle.h"
 #include "server.h"
@@ -213,6 +214,24 @@ static void write_verdict(master_t *m, const char *error)
     mg_signal_write_verdict(m->srv->cycle, m->reload_seq, m->srv->cycle->generation, error);
 }
 
+static void set_generation(master_t *m)
+{
+    if (mg_metrics) {
+        __atomic_store_n(&mg_metrics->generation, (int64_t)m->srv->cycle->generation,
+                         __ATOMIC_RELAXED);
+    }
+}
+
+/* The master's gauges in the metrics zone, after each turn of the loop. */
+static void update_gauges(master_t *m)
+{
+    int64_t draining = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        draining += m->procs[i].stopping;
+    }
+    mg_metrics_master_set(draining);
+}
+
 static void write_pid_file(mg_cycle_t *cycle)
 {
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
@@ -241,6 +260,7 @@ static void reload(master_t *m)
     mg_log_capture(NULL, 0);
     if (cycle == NULL) {
         /* the error is logged with FILE:LINE; nothing else changes */
+        MG_METRICS_INC(reloads_failed);
         write_verdict(m, m->error[0] ? m->error : "[emerg] reload failed");
         return;
     }
@@ -314,6 +334,7 @@ static void abort_reload(master_t *m, const char *why)
     m->phase = IDLE;
     char error[256];
     snprintf(error, sizeof(error), "[alert] %s", why);
+    MG_METRICS_INC(reloads_failed);
     write_verdict(m, error);
 }
 
@@ -362,6 +383,8 @@ static void advance_reload(master_t *m)
             mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "reconfiguring done, generation %lu serving",
                          (unsigned long)m->srv->cycle->generation);
             write_verdict(m, NULL);
+            MG_METRICS_INC(reloads_ok);
+            set_generation(m);
             m->phase = IDLE;
         }
     }
@@ -413,6 +436,7 @@ static void reap(master_t *m)
         if (pid == m->new_binary) {
             /* rollback: the new binary is gone, this master is the server again */
             m->new_binary = 0;
+            MG_METRICS_INC(upgrades_failed);
             mg_upgrade_restore_pid(m->srv->cycle);
             if (m->noaccepting && !m->quitting && !m->terminating) {
                 m->noaccepting = 0;
@@ -438,6 +462,7 @@ static void reap(master_t *m)
                                  "code 2 and cannot be respawned",
                                  (int)pid);
                 } else {
+                    MG_METRICS_INC(worker_restarts);
                     spawn(m, p.cycle, p.slot);
                 }
             }
@@ -531,6 +556,9 @@ static void handle_signals(master_t *m)
             log_signal(m, SIGUSR2, from, "changing binary");
             pid_t pid = mg_upgrade_exec(m->srv->cycle);
             m->new_binary = pid > 0 ? pid : 0;
+            if (pid <= 0) {
+                MG_METRICS_INC(upgrades_failed);
+            }
         }
     }
     if (mg_signal_take(SIGWINCH, &from)) {
@@ -566,14 +594,21 @@ int mg_master_run(mg_server_t *srv, int daemonized)
     master_t *m = mg_calloc(sizeof(master_t));
     m->srv = srv;
     m->daemonized = daemonized;
+    m->generations = 1;
     if (mg_upgrade_inherited()) {
         m->parent = getppid();
+        /* the generations go on counting from the old binary's */
+        if (mg_metrics) {
+            m->generations =
+                (mg_uint_t)__atomic_load_n(&mg_metrics->generation, __ATOMIC_RELAXED) + 1;
+        }
     }
     mg_proctitle_set("master process %s", mg_proctitle_args());
     mg_signal_master_init(&m->wait_mask);
-    srv->cycle->generation = m->generations = 1;
+    srv->cycle->generation = m->generations;
     add_gen(m, srv->cycle);
     write_verdict(m, NULL);
+    set_generation(m);
     start_workers(m, srv->cycle);
 
     struct pollfd *pfds = NULL;
@@ -626,8 +661,14 @@ int mg_master_run(mg_server_t *srv, int daemonized)
             m->pending = NULL;
         }
         advance_reload(m);
+        update_gauges(m);
     }
     free(pfds);
+    if (m->new_binary) {
+        /* the old master leaves its new binary serving: the upgrade is done */
+        MG_METRICS_INC(upgrades_ok);
+    }
+    mg_metrics_master_exit();
 
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "exit");
     char oldbin[4200];

@@ -580,6 +580,13 @@ mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name)
     return mg_upstream_group_in(mg_http_get_main_conf(r, mg_upstream_module), name);
 }
 
+mg_upstream_group_t *mg_upstream_group_at(void *main_conf, size_t i)
+{
+    up_main_conf_t *umcf = main_conf;
+    up_group_t **gs = umcf->groups.elts;
+    return i < umcf->groups.nelts ? &gs[i]->g : NULL;
+}
+
 mg_upstream_group_t *mg_upstream_group_in(void *main_conf, mg_str_t name)
 {
     up_main_conf_t *umcf = main_conf;
