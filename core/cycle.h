@@ -40,6 +40,7 @@ typedef struct {
     mg_int_t worker_priority;   /* nice value of workers; 0: left alone */
     mg_msec_t timer_resolution; /* the cached clock's update interval; 0: every event */
     mg_msec_t worker_shutdown_timeout;
+    mg_msec_t upgrade_timeout; /* how long a new binary (USR2) may take to serve */
     mg_array_t env; /* mg_str_t: "NAME" (kept) or "NAME=value" (set); TZ is kept unless set */
     mg_int_t worker_connections;
     int multi_accept;

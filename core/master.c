@@ -66,11 +66,18 @@ typedef struct {
     mg_uint_t reload_seq;
     mg_uint_t generations;
     pid_t new_binary;
+    int upgrade_fd;             /* the new binary's "serving" pipe while we wait for it, else -1 */
+    int upgrade_served;         /* the new binary said its workers accept */
+    mg_msec_t upgrade_deadline; /* upgrade_timeout: then it is stopped (TERM, then KILL) */
+    int upgrade_killed;
+    mg_uint_t upgrade_seq; /* USR2s acted upon, for the .upgrade state file */
     pid_t parent; /* the old binary's master while it lives (we were upgraded to) */
     int daemonized, noaccepting, quitting, terminating;
     mg_msec_t kill_at;
     char error[1024];
 } master_t;
+
+static void upgrade_wait_done(master_t *m);
 
 static mg_log_t *mlog(master_t *m)
 {
@@ -144,6 +151,12 @@ static void spawn(master_t *m, mg_cycle_t *cycle, mg_uint_t slot)
             if (m->procs[i].channel >= 0) {
                 close(m->procs[i].channel);
             }
+        }
+        if (m->upgrade_fd >= 0) {
+            close(m->upgrade_fd);
+        }
+        if (mg_upgrade_notify_fd() >= 0) {
+            close(mg_upgrade_notify_fd());
         }
         for (size_t g = 0; g < m->ngens; g++) {
             if (m->gens[g] == cycle) {
@@ -438,6 +451,23 @@ static void reap(master_t *m)
             m->new_binary = 0;
             MG_METRICS_INC(upgrades_failed);
             mg_upgrade_restore_pid(m->srv->cycle);
+            if (!m->upgrade_served) {
+                char why[256];
+                if (m->upgrade_killed) {
+                    snprintf(why, sizeof(why),
+                             "new binary process %d did not serve within upgrade_timeout "
+                             "(%ld ms)",
+                             (int)pid, (long)mg_cycle_core_conf(m->srv->cycle)->upgrade_timeout);
+                } else if (WIFSIGNALED(status)) {
+                    snprintf(why, sizeof(why), "new binary process %d exited on signal %d",
+                             (int)pid, WTERMSIG(status));
+                } else {
+                    snprintf(why, sizeof(why), "new binary process %d exited with code %d",
+                             (int)pid, WEXITSTATUS(status));
+                }
+                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, pid, "failed", why);
+            }
+            upgrade_wait_done(m);
             if (m->noaccepting && !m->quitting && !m->terminating) {
                 m->noaccepting = 0;
                 start_workers(m, m->srv->cycle);
@@ -470,6 +500,68 @@ static void reap(master_t *m)
         }
     }
     free_unused_gens(m);
+}
+
+/* The wait for the new binary is over (it serves, or it is gone). */
+static void upgrade_wait_done(master_t *m)
+{
+    if (m->upgrade_fd >= 0) {
+        close(m->upgrade_fd);
+        m->upgrade_fd = -1;
+    }
+    m->upgrade_deadline = 0;
+}
+
+/* The new binary's pipe is readable: its byte (its workers accept), or EOF (it is exiting:
+ * SIGCHLD tells the rest). */
+static void upgrade_read(master_t *m)
+{
+    char c;
+    ssize_t n = read(m->upgrade_fd, &c, 1);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n == 1 && m->new_binary) {
+        m->upgrade_served = 1;
+        mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "new binary process %d serves", (int)m->new_binary);
+        mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, m->new_binary, "serving", NULL);
+    }
+    upgrade_wait_done(m);
+}
+
+/* upgrade_timeout passed without the new binary serving: stop it (TERM; KILL if it is still
+ * there KILL_DELAY later); its exit gives this master its pid file back. */
+static void upgrade_check_deadline(master_t *m)
+{
+    if (!m->new_binary || m->upgrade_served || !m->upgrade_deadline ||
+        mg_now.monotonic < m->upgrade_deadline) {
+        return;
+    }
+    if (!m->upgrade_killed) {
+        mg_log_error(MG_LOG_ALERT, mlog(m), 0,
+                     "new binary process %d did not serve within upgrade_timeout, stopping it",
+                     (int)m->new_binary);
+        m->upgrade_killed = 1;
+        kill(m->new_binary, SIGTERM);
+    } else {
+        kill(m->new_binary, SIGKILL);
+    }
+    m->upgrade_deadline = mg_now.monotonic + KILL_DELAY;
+}
+
+/* New binary: once every worker of the first generation accepts, tell the old master. */
+static void upgrade_check_serving(master_t *m)
+{
+    if (mg_upgrade_notify_fd() < 0) {
+        return;
+    }
+    size_t accepting = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        accepting += m->procs[i].cycle == m->srv->cycle && m->procs[i].accepting;
+    }
+    if (accepting >= (size_t)mg_cycle_core_conf(m->srv->cycle)->worker_processes) {
+        mg_upgrade_notify_serving();
+    }
 }
 
 static void shut_listeners(master_t *m)
@@ -554,10 +646,19 @@ static void handle_signals(master_t *m)
             log_signal(m, SIGUSR2, from, "ignoring");
         } else {
             log_signal(m, SIGUSR2, from, "changing binary");
-            pid_t pid = mg_upgrade_exec(m->srv->cycle);
+            m->upgrade_seq++;
+            pid_t pid = mg_upgrade_exec(m->srv->cycle, &m->upgrade_fd);
             m->new_binary = pid > 0 ? pid : 0;
             if (pid <= 0) {
                 MG_METRICS_INC(upgrades_failed);
+                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, 0, "failed",
+                                       "the new binary could not be started (see the error log)");
+            } else {
+                m->upgrade_served = 0;
+                m->upgrade_killed = 0;
+                m->upgrade_deadline =
+                    mg_now.monotonic + mg_cycle_core_conf(m->srv->cycle)->upgrade_timeout;
+                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, pid, "running", NULL);
             }
         }
     }
@@ -579,6 +680,10 @@ static int poll_timeout(master_t *m)
     if (m->phase != IDLE) {
         next = m->deadline;
     }
+    if (m->new_binary && !m->upgrade_served && m->upgrade_deadline &&
+        (next < 0 || m->upgrade_deadline < next)) {
+        next = m->upgrade_deadline;
+    }
     if (m->terminating && (next < 0 || m->kill_at < next)) {
         next = m->kill_at;
     }
@@ -593,6 +698,7 @@ int mg_master_run(mg_server_t *srv, int daemonized)
 {
     master_t *m = mg_calloc(sizeof(master_t));
     m->srv = srv;
+    m->upgrade_fd = -1;
     m->daemonized = daemonized;
     m->generations = 1;
     if (mg_upgrade_inherited()) {
@@ -617,11 +723,14 @@ int mg_master_run(mg_server_t *srv, int daemonized)
         if ((m->quitting || m->terminating) && m->nprocs == 0) {
             break;
         }
-        if (pfd_alloc < m->nprocs) {
-            pfd_alloc = m->nprocs * 2;
+        if (pfd_alloc < m->nprocs + 1) {
+            pfd_alloc = m->nprocs * 2 + 1;
             pfds = mg_realloc(pfds, pfd_alloc * sizeof(struct pollfd));
         }
         size_t n = 0;
+        if (m->upgrade_fd >= 0) {
+            pfds[n++] = (struct pollfd){.fd = m->upgrade_fd, .events = POLLIN};
+        }
         for (size_t i = 0; i < m->nprocs; i++) {
             if (m->procs[i].channel >= 0) {
                 pfds[n++] = (struct pollfd){.fd = m->procs[i].channel, .events = POLLIN};
@@ -635,6 +744,10 @@ int mg_master_run(mg_server_t *srv, int daemonized)
         if (rc > 0) {
             for (size_t k = 0; k < n; k++) {
                 if (!pfds[k].revents) {
+                    continue;
+                }
+                if (pfds[k].fd == m->upgrade_fd) {
+                    upgrade_read(m);
                     continue;
                 }
                 for (size_t i = 0; i < m->nprocs; i++) {
@@ -661,6 +774,8 @@ int mg_master_run(mg_server_t *srv, int daemonized)
             m->pending = NULL;
         }
         advance_reload(m);
+        upgrade_check_deadline(m);
+        upgrade_check_serving(m);
         update_gauges(m);
     }
     free(pfds);
