@@ -5,6 +5,7 @@
  * new workers accepting -> "reconfiguring done"), USR2/WINCH/rollback, graceful and fast
  * shutdown.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -68,6 +69,7 @@ typedef struct {
     pid_t new_binary;
     int upgrade_fd;             /* the new binary's "serving" pipe while we wait for it, else -1 */
     int upgrade_served;         /* the new binary said its workers accept */
+    int upgrade_hello;          /* ... that it speaks the protocol (else: an older binary) */
     mg_msec_t upgrade_deadline; /* upgrade_timeout: then it is stopped (TERM, then KILL) */
     int upgrade_killed;
     mg_uint_t upgrade_seq; /* USR2s acted upon, for the .upgrade state file */
@@ -512,21 +514,66 @@ static void upgrade_wait_done(master_t *m)
     m->upgrade_deadline = 0;
 }
 
-/* The new binary's pipe is readable: its byte (its workers accept), or EOF (it is exiting:
- * SIGCHLD tells the rest). */
+static void upgrade_served(master_t *m)
+{
+    m->upgrade_served = 1;
+    mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "new binary process %d serves", (int)m->new_binary);
+    mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, m->new_binary, "serving", NULL);
+    upgrade_wait_done(m);
+}
+
+/* The new binary's pipe is readable: MG_UPGRADE_HELLO (it speaks this protocol),
+ * MG_UPGRADE_SERVING (its workers accept), or EOF (it is exiting: SIGCHLD tells the rest;
+ * the deadline stays). */
 static void upgrade_read(master_t *m)
 {
-    char c;
-    ssize_t n = read(m->upgrade_fd, &c, 1);
+    char buf[8];
+    ssize_t n = read(m->upgrade_fd, buf, sizeof(buf));
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
     }
-    if (n == 1 && m->new_binary) {
-        m->upgrade_served = 1;
-        mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "new binary process %d serves", (int)m->new_binary);
-        mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, m->new_binary, "serving", NULL);
+    if (n <= 0) {
+        close(m->upgrade_fd);
+        m->upgrade_fd = -1;
+        return;
     }
-    upgrade_wait_done(m);
+    for (ssize_t i = 0; i < n && m->new_binary && !m->upgrade_served; i++) {
+        if (buf[i] == MG_UPGRADE_HELLO) {
+            m->upgrade_hello = 1;
+        } else if (buf[i] == MG_UPGRADE_SERVING) {
+            upgrade_served(m);
+        }
+    }
+}
+
+/* Whether process `pid` has children (an older binary's workers). */
+static int has_children(pid_t pid)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL) {
+        return 0;
+    }
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
+            continue;
+        }
+        char path[300], buf[512];
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        char *p = strrchr(buf, ')'); /* the name may hold anything: the fields follow it */
+        int ppid;
+        found = p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid;
+    }
+    closedir(d);
+    return found;
 }
 
 /* upgrade_timeout passed without the new binary serving: stop it (TERM; KILL if it is still
@@ -535,6 +582,16 @@ static void upgrade_check_deadline(master_t *m)
 {
     if (!m->new_binary || m->upgrade_served || !m->upgrade_deadline ||
         mg_now.monotonic < m->upgrade_deadline) {
+        return;
+    }
+    if (!m->upgrade_killed && !m->upgrade_hello && has_children(m->new_binary)) {
+        /* a binary from before the pipe never says a word: its worker processes are the
+         * best sign we have (a downgrade thus takes upgrade_timeout) */
+        mg_log_error(MG_LOG_WARN, mlog(m), 0,
+                     "new binary process %d did not report, it has child processes: taken as "
+                     "serving",
+                     (int)m->new_binary);
+        upgrade_served(m);
         return;
     }
     if (!m->upgrade_killed) {
@@ -655,6 +712,7 @@ static void handle_signals(master_t *m)
                                        "the new binary could not be started (see the error log)");
             } else {
                 m->upgrade_served = 0;
+                m->upgrade_hello = 0;
                 m->upgrade_killed = 0;
                 m->upgrade_deadline =
                     mg_now.monotonic + mg_cycle_core_conf(m->srv->cycle)->upgrade_timeout;

@@ -81,6 +81,12 @@ void mg_upgrade_init(char **argv)
         if (*end == '\0' && fd > STDERR_FILENO && fd < INT_MAX &&
             fcntl((int)fd, F_SETFD, FD_CLOEXEC) == 0) {
             notify_fd = (int)fd;
+            /* at once: the old master then waits for MG_UPGRADE_SERVING, not for the sign of
+             * life it takes from an older binary */
+            if (write(notify_fd, (char[]){MG_UPGRADE_HELLO}, 1) != 1) {
+                close(notify_fd);
+                notify_fd = -1;
+            }
         }
     }
     unsetenv("MOONGATE_UPGRADE");
@@ -91,7 +97,7 @@ void mg_upgrade_notify_serving(void)
     if (notify_fd < 0) {
         return;
     }
-    if (write(notify_fd, "S", 1) != 1) {
+    if (write(notify_fd, (char[]){MG_UPGRADE_SERVING}, 1) != 1) {
         /* the old master is gone: nobody waits for the news */
     }
     close(notify_fd);

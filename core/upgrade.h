@@ -10,6 +10,10 @@
 
 #include "mg.h"
 
+/* What a new binary writes on the pipe its old master handed it ($MOONGATE_UPGRADE). */
+#define MG_UPGRADE_HELLO 'H'   /* first thing: it speaks this protocol */
+#define MG_UPGRADE_SERVING 'S' /* its first workers accept */
+
 /* At start: remember argv (for the exec) and the binary as an absolute path, as it was
  * started (argv[0] against the working directory, or found on $PATH). */
 void mg_upgrade_init(char **argv);

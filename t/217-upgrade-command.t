@@ -4,7 +4,9 @@
 # pid file is its own again, its workers serve on) and the command exits 1 saying why: a binary
 # that exits 1 (a wrapper script), one whose configuration the new binary rejects (a wrapper
 # that adds -g 'bogus_directive on;': the [emerg] is printed), one that crashes (SIGSEGV), and
-# one that never serves (sleep), stopped by the old master after upgrade_timeout.  `make
+# one that never serves (sleep), stopped by the old master after upgrade_timeout.  A binary that
+# does not report (as an older one) is taken as serving once upgrade_timeout passed if it has
+# worker processes.  `make
 # upgrade` uses it (t/202).  Real masters and signals; every wait is bounded.
 #
 # moongate only: nginx has no -s upgrade (nor upgrade_timeout).
@@ -97,13 +99,23 @@ ok(wait_gone(15, $m0, @w0), 'the old master and its workers are gone (WINCH + QU
 ok(!-e $s->oldbin_file, 'no .oldbin left');
 is(served_by_children_of($m1), '', 'the new workers serve');
 
-# the upgraded master upgrades again
+# the upgraded master upgrades again, to a binary that does not report (as one from before
+# -s upgrade: here the same one, without the pipe's variable): once upgrade_timeout passed, the
+# new master's worker processes are taken as the sign that it serves
+put_binary(qq{unset MOONGATE_UPGRADE; exec "$real" "\$@"});
+my $mark = $s->log_mark;
+my $t0 = Time::HiRes::time();
 ($code, $out, $err) = upgrade_cmd();
-is($code, 0, 'a second -s upgrade, from the upgraded master') or diag("$out$err");
+my $took = Time::HiRes::time() - $t0;
+is($code, 0, 'a second -s upgrade, to a binary that does not report: exits 0') or diag("$out$err");
+cmp_ok($took, '>=', 2.5, sprintf('after upgrade_timeout (%.1f s)', $took));
+like($s->log_since($mark), qr/\[warn\] $m1#\d+: new binary process \d+ did not report, it has child processes: taken as serving$/m,
+     'the old master says why it took it');
 my $m2 = $s->pid;
 ok($m2 && $m2 != $m1, 'a third master');
 ok(wait_gone(15, $m1), 'the second one is gone');
 is(served_by_children_of($m2), '', 'the third one\'s workers serve');
+put_binary(undef);
 
 # one upgrade at a time: the command refuses while a .oldbin exists
 spew($s->oldbin_file, "$m2\n");
