@@ -28,6 +28,7 @@ const mg_msec_t mg_metrics_bucket_ms[MG_METRICS_BUCKETS] = {5,   10,   25,   50,
                                                             500, 1000, 2500, 5000, 10000};
 
 mg_metrics_shm_t *mg_metrics;
+static mg_shm_zone_t *pinned; /* the process's first zone, never released */
 
 static int master_slot = -1;
 
@@ -53,6 +54,7 @@ mg_int_t mg_metrics_init(mg_conf_t *cf)
         /* the process keeps its first zone mapped for good: mg_stat and mg_metrics point
          * into it, and every later generation takes it over (same name, owner and size) */
         zone->refs++;
+        pinned = zone;
         mg_metrics = m;
         mg_stat = m->stat;
     }
