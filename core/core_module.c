@@ -16,6 +16,9 @@
 #include "str.h"
 #include "version.h"
 
+/* "auto" until the machine's CPU count replaces it at init */
+#define WORKER_PROCESSES_AUTO (-2)
+
 static void *core_create_conf(mg_cycle_t *cycle)
 {
     mg_core_conf_t *ccf = mg_pcalloc(cycle->pool, sizeof(mg_core_conf_t));
@@ -69,7 +72,7 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     }
     mg_conf_merge(ccf->debug_points, MG_CONF_UNSET, MG_DEBUG_POINTS_NONE);
     mg_conf_merge(ccf->timer_resolution, MG_CONF_UNSET, 0);
-    if (ccf->worker_processes == 0) { /* "auto" */
+    if (ccf->worker_processes == WORKER_PROCESSES_AUTO) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         ccf->worker_processes = n > 0 ? n : 1;
     }
@@ -98,12 +101,13 @@ static const char *core_set_worker_processes(mg_conf_t *cf, const mg_command_t *
         return "is duplicate";
     }
     if (mg_str_eq(cf->args[1], "auto")) {
-        ccf->worker_processes = 0;
+        ccf->worker_processes = WORKER_PROCESSES_AUTO;
         return MG_CONF_OK;
     }
-    /* 0 stays rejected: moongate uses it internally for "auto" (nginx would start no worker) */
+    /* 0 is accepted as nginx does: a master that starts no worker (the sockets listen, nothing
+     * serves) */
     int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    if (n <= 0) {
+    if (n < 0) {
         return "invalid value";
     }
     ccf->worker_processes = (mg_int_t)n;

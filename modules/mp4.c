@@ -100,6 +100,7 @@ static mg_int_t mp4_handler(mg_request_t *r)
                   .data = &fd,
                   .size = st.st_size,
                   .path = path.data,
+                  .buffer_size = conf->buffer_size,
                   .max_buffer_size = conf->max_buffer_size,
                   .start_key_frame = conf->start_key_frame};
     rc = MG_DECLINED;

@@ -17,6 +17,8 @@ typedef struct {
     void *data;
     off_t size;             /* the file's */
     const char *path;       /* for the messages */
+    size_t buffer_size;     /* mp4_buffer_size: the atom headers are read ahead in pieces of
+                               this size, as nginx reads the file's start (0: each alone) */
     size_t max_buffer_size; /* mp4_max_buffer_size: the moov atom's limit */
     int start_key_frame;    /* mp4_start_key_frame */
     uint64_t start, length; /* ms: start, and end - start (0: to the end) */

@@ -40,6 +40,9 @@ typedef struct {
     trak_t *traks;
     size_t ntraks, cap;
     trak_t *cur;
+    uint8_t *ahead; /* the read-ahead window: bytes [ahead_off, ahead_off + ahead_len) */
+    off_t ahead_off;
+    size_t ahead_len;
 } ctx_t;
 
 static uint32_t be32(const uint8_t *p)
@@ -711,7 +714,7 @@ static void write_trak(ctx_t *c, out_t *o, trak_t *t, size_t *stco_at)
 }
 
 /* reads exactly len bytes at off, or fails */
-static mg_int_t read_at(ctx_t *c, uint8_t *buf, size_t len, off_t off)
+static mg_int_t read_direct(ctx_t *c, uint8_t *buf, size_t len, off_t off)
 {
     size_t got = 0;
     while (got < len) {
@@ -725,6 +728,35 @@ static mg_int_t read_at(ctx_t *c, uint8_t *buf, size_t len, off_t off)
         }
         got += (size_t)n;
     }
+    return MG_OK;
+}
+
+/* read_direct, but what fits in mp4_buffer_size comes from a window read ahead: a file of
+ * many small atoms costs a read per buffer, not one per atom header */
+static mg_int_t read_at(ctx_t *c, uint8_t *buf, size_t len, off_t off)
+{
+    size_t bs = c->m->buffer_size;
+    if (len > bs) {
+        return read_direct(c, buf, len, off);
+    }
+    if (c->ahead == NULL || off < c->ahead_off ||
+        (uint64_t)(off - c->ahead_off) + len > c->ahead_len) {
+        if (c->ahead == NULL) {
+            c->ahead = mg_pnalloc(c->pool, bs);
+        }
+        off_t left = c->m->size - off;
+        size_t want = left < 0 ? 0 : (uint64_t)left < bs ? (size_t)left : bs;
+        if (want < len) {
+            want = len; /* past the end: read_direct says truncated */
+        }
+        c->ahead_len = 0;
+        if (read_direct(c, c->ahead, want, off) != MG_OK) {
+            return MG_ERROR;
+        }
+        c->ahead_off = off;
+        c->ahead_len = want;
+    }
+    memcpy(buf, c->ahead + (off - c->ahead_off), len);
     return MG_OK;
 }
 

@@ -5,6 +5,7 @@
  * its port cut off by the engine).
  */
 #include "proxy_ssl.h"
+#include "conn.h"
 
 void mg_proxy_ssl_create_conf(mg_proxy_ssl_conf_t *c)
 {
@@ -26,6 +27,18 @@ const char *mg_proxy_ssl_merge_conf(mg_conf_t *cf, mg_proxy_ssl_conf_t *c,
     mg_conf_merge(c->session_reuse, prev->session_reuse, 1);
     if (!https) {
         return MG_CONF_OK;
+    }
+    if (c->client.certificate.len && c->client.certificate_key.len) {
+        /* nginx >= 1.21: a pair with variables is read for each connection */
+        c->cert_var = mg_http_ssl_cert_var(cf, c->client.certificate, c->client.certificate_key);
+        if (c->cert_var == MG_HTTP_SSL_CERT_VAR_ERROR) {
+            return MG_CONF_ERROR;
+        }
+        if (c->cert_var) {
+            mg_str_t none = {0, NULL};
+            c->client.certificate = none;
+            c->client.certificate_key = none;
+        }
     }
     if (c->verify &&
         (c->client.trusted_certificate.data == NULL || c->client.trusted_certificate.len == 0)) {
@@ -59,4 +72,10 @@ void mg_proxy_ssl_setup(mg_request_t *r, mg_upstream_t *u, mg_proxy_ssl_conf_t *
     u->ssl_server_name = (unsigned)c->server_name;
     u->ssl_verify = (unsigned)c->verify;
     u->ssl_session_reuse = (unsigned)c->session_reuse;
+    if (c->cert_var) {
+        mg_http_ssl_cert_var_value(r, c->cert_var, &u->ssl_certificate, &u->ssl_certificate_key);
+        u->ssl_passwords = c->client.passwords;
+        /* a session resumed would present another request's certificate */
+        u->ssl_session_reuse = 0;
+    }
 }

@@ -17,6 +17,9 @@ typedef struct {
     int server_name;               /* proxy_ssl_server_name */
     int verify;                    /* proxy_ssl_verify */
     int session_reuse;             /* proxy_ssl_session_reuse */
+    /* proxy_ssl_certificate/_key with variables: evaluated per request, loaded per
+     * connection (the context then holds none) */
+    struct mg_http_ssl_cert_var_s *cert_var;
 } mg_proxy_ssl_conf_t;
 
 void mg_proxy_ssl_create_conf(mg_proxy_ssl_conf_t *c);

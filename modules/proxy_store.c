@@ -1,9 +1,10 @@
 /*
  * proxy_store, proxy_store_access: an upstream's 200 response is also saved to a file, as
  * nginx does: the body as the upstream sent it (this filter is near the chain's start, before
- * any filter changes it) goes into a temporary file beside the target, which is renamed to the
- * target once the whole body went through: with "on" the location's root or alias plus the
- * URI, else the directive's value (variables allowed). The file gets proxy_store_access's
+ * any filter changes it) goes into a temporary file under proxy_temp_path, which is renamed to
+ * the target once the whole body went through (copied when the two are on different file
+ * systems): with "on" the location's root or alias plus the URI, else the directive's value
+ * (variables allowed). The file gets proxy_store_access's
  * permissions and the upstream's Last-Modified as its mtime; missing directories are made
  * (with x where r is allowed). A response broken off, or not 200, leaves nothing behind.
  */
@@ -25,8 +26,7 @@ typedef struct {
 
 typedef struct {
     mg_upstream_t *u; /* set by the handler: the response is an upstream's */
-    int fd;
-    char *temp; /* the temporary file's name, unlinked unless renamed */
+    mg_http_temp_file_t *tf; /* under proxy_temp_path; its pool cleanup unlinks it */
     mg_str_t target;
     int64_t expected; /* the upstream's Content-Length, -1 */
     int64_t written;
@@ -46,7 +46,6 @@ void mg_proxy_store_setup(mg_request_t *r, mg_upstream_t *u)
     }
     store_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(*ctx));
     ctx->u = u;
-    ctx->fd = -1;
     mg_http_set_ctx(r, ctx, mg_proxy_store_module);
 }
 
@@ -87,14 +86,8 @@ static void remove_dirs(char *path, size_t first)
 static void cleanup(void *data)
 {
     store_ctx_t *ctx = data;
-    if (ctx->fd >= 0) {
-        close(ctx->fd);
-        ctx->fd = -1;
-    }
-    if (ctx->temp) {
-        unlink(ctx->temp);
-        ctx->temp = NULL;
-        remove_dirs(ctx->target.data, ctx->dirs_made);
+    if (ctx->tf && !ctx->tf->persistent) {
+        remove_dirs(ctx->target.data, ctx->dirs_made); /* nothing was stored */
     }
 }
 
@@ -127,14 +120,9 @@ static mg_int_t store_header_filter(mg_request_t *r)
     ctx->target = mg_pstr(r->pool, target.data, target.len);
     mode_t dir_mode = (mode_t)(conf->access | ((conf->access & 0444) >> 2));
     ctx->dirs_made = make_dirs(ctx->target.data, dir_mode);
-    /* beside the target: the rename stays on one file system */
-    const char *slash = strrchr(ctx->target.data, '/');
-    size_t dl = slash ? (size_t)(slash - ctx->target.data) + 1 : 0;
-    ctx->temp = mg_psprintf(r->pool, "%.*s.mg_store.XXXXXX", (int)dl, ctx->target.data);
-    ctx->fd = mkstemp(ctx->temp);
-    if (ctx->fd < 0) {
-        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "open() \"%s\" failed", ctx->temp);
-        ctx->temp = NULL;
+    const mg_http_temp_path_t *tp = ctx->u->conf->temp_path;
+    ctx->tf = tp ? mg_http_temp_file_create(r, tp, 0) : NULL; /* logs a failure */
+    if (ctx->tf == NULL) {
         remove_dirs(ctx->target.data, ctx->dirs_made);
         return next_header_filter(r);
     }
@@ -150,23 +138,75 @@ static mg_int_t store_header_filter(mg_request_t *r)
     return next_header_filter(r);
 }
 
-static void write_all(mg_request_t *r, store_ctx_t *ctx, const char *p, size_t n)
+static void write_all(store_ctx_t *ctx, const char *p, size_t n)
 {
-    while (n && !ctx->failed) {
-        ssize_t w = write(ctx->fd, p, n);
-        if (w < 0 && errno == EINTR) {
+    if (!ctx->failed && mg_http_temp_file_write(ctx->tf, p, n) != MG_OK) {
+        ctx->failed = 1;
+    }
+    ctx->written += (int64_t)n;
+}
+
+/* The temporary file on another file system than the target: copied to a name beside the
+ * target, then renamed over it, so a reader never sees half a file. */
+static mg_int_t copy_across(mg_request_t *r, store_ctx_t *ctx, mode_t mode)
+{
+    mg_log_t *log = &r->connection->log;
+    char *tmp = mg_psprintf(r->pool, "%s.XXXXXX", ctx->target.data);
+    int out = mkstemp(tmp);
+    if (out < 0) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", tmp);
+        return MG_ERROR;
+    }
+    int in = open(ctx->tf->name.data, O_RDONLY | O_CLOEXEC);
+    int ok = in >= 0;
+    if (!ok) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", ctx->tf->name.data);
+    }
+    char buf[65536];
+    for (ssize_t n; ok && (n = read(in, buf, sizeof(buf))) != 0;) {
+        if (n < 0) {
+            ok = errno == EINTR;
+            if (!ok) {
+                mg_log_error(MG_LOG_CRIT, log, errno, "read() \"%s\" failed", ctx->tf->name.data);
+            }
             continue;
         }
-        if (w <= 0) {
-            mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "write() \"%s\" failed",
-                         ctx->temp);
-            ctx->failed = 1;
-            return;
+        for (char *p = buf; ok && n > 0;) {
+            ssize_t w = write(out, p, (size_t)n);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                mg_log_error(MG_LOG_CRIT, log, w < 0 ? errno : ENOSPC, "write() \"%s\" failed",
+                             tmp);
+                ok = 0;
+                break;
+            }
+            p += w;
+            n -= w;
         }
-        p += w;
-        n -= (size_t)w;
-        ctx->written += w;
     }
+    if (in >= 0) {
+        close(in);
+    }
+    if (ok && fchmod(out, mode) == -1) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "fchmod() \"%s\" failed", tmp);
+    }
+    if (ok && ctx->mtime >= 0) {
+        struct timespec ts[2] = {{ctx->mtime, 0}, {ctx->mtime, 0}};
+        (void)futimens(out, ts);
+    }
+    close(out);
+    if (ok && rename(tmp, ctx->target.data) == -1) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "rename() \"%s\" to \"%s\" failed", tmp,
+                     ctx->target.data);
+        ok = 0;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return MG_ERROR;
+    }
+    return MG_OK;
 }
 
 static void finish(mg_request_t *r, store_ctx_t *ctx)
@@ -175,30 +215,39 @@ static void finish(mg_request_t *r, store_ctx_t *ctx)
     if (ctx->failed || (ctx->expected >= 0 && ctx->written != ctx->expected)) {
         return; /* the cleanup drops the temporary file */
     }
-    if (fchmod(ctx->fd, (mode_t)conf->access) == -1) {
-        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "fchmod() \"%s\" failed", ctx->temp);
+    mg_http_temp_file_t *tf = ctx->tf;
+    if (fchmod(tf->fd, (mode_t)conf->access) == -1) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "fchmod() \"%s\" failed",
+                     tf->name.data);
     }
     if (ctx->mtime >= 0) {
         struct timespec ts[2] = {{ctx->mtime, 0}, {ctx->mtime, 0}};
-        if (futimens(ctx->fd, ts) == -1) {
+        if (futimens(tf->fd, ts) == -1) {
             mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "futimens() \"%s\" failed",
-                         ctx->temp);
+                         tf->name.data);
         }
     }
-    close(ctx->fd);
-    ctx->fd = -1;
-    if (rename(ctx->temp, ctx->target.data) == -1) {
-        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "rename() \"%s\" to \"%s\" failed",
-                     ctx->temp, ctx->target.data);
+    close(tf->fd);
+    tf->fd = -1;
+    if (rename(tf->name.data, ctx->target.data) == 0) {
+        tf->persistent = 1; /* gone from its name: the cleanup must not unlink a later file */
         return;
     }
-    ctx->temp = NULL;
+    if (errno != EXDEV) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "rename() \"%s\" to \"%s\" failed",
+                     tf->name.data, ctx->target.data);
+        return;
+    }
+    if (copy_across(r, ctx, (mode_t)conf->access) == MG_OK) {
+        tf->persistent = 1; /* stored: keeps the made directories; the copy's source goes now */
+        unlink(tf->name.data);
+    }
 }
 
 static mg_int_t store_body_filter(mg_request_t *r, mg_buf_t *in)
 {
     store_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_store_module);
-    if (ctx == NULL || ctx->fd < 0 || in == NULL) {
+    if (ctx == NULL || ctx->tf == NULL || ctx->tf->fd < 0 || in == NULL) {
         return next_body_filter(r, in);
     }
     int last = 0;
@@ -213,11 +262,11 @@ static mg_int_t store_body_filter(mg_request_t *r, mg_buf_t *in)
                     ctx->failed = 1;
                     break;
                 }
-                write_all(r, ctx, tmp, (size_t)n);
+                write_all(ctx, tmp, (size_t)n);
                 pos += n;
             }
         } else if (b->pos) {
-            write_all(r, ctx, b->pos, (size_t)(b->last - b->pos));
+            write_all(ctx, b->pos, (size_t)(b->last - b->pos));
         }
         last |= b->last_buf;
     }

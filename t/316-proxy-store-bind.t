@@ -18,6 +18,10 @@ $ENV{TEST_NGINX_PORT2} = $port2;
 
 backend(trunc => 'truncate');
 
+# a temporary directory on another file system than the html dir (tmpfs): the store is copied
+$ENV{TEST_NGINX_SHM_TMP} = "/dev/shm/moongate-t316-$$";
+END { system('rm', '-rf', "/dev/shm/moongate-t316-$$") }
+
 our $Backend = <<'_EOC_';
     server {
         listen 127.0.0.1:$TEST_NGINX_PORT2;
@@ -27,6 +31,37 @@ our $Backend = <<'_EOC_';
         }
         location /nf/ { return 404 "nf\n"; }
         location /addr { return 200 "$remote_addr\n"; }
+        # the proxy's view while a stored body is halfway: where is the temporary file?
+        # (moongate_only: in the harness's single-process mode Debian's nginx hangs in these
+        # io.popen calls, before the proxy is involved)
+        location /midway/ {
+            content_by_lua_block {
+                local function count(cmd)
+                    local h = io.popen(cmd .. " 2>/dev/null | wc -l")
+                    local n = tonumber(h:read("*a"))
+                    h:close()
+                    return n
+                end
+                ngx.say("head")
+                ngx.flush(true)
+                local tmp = ngx.var.http_x_tmp
+                local n = 0
+                for _ = 1, 200 do  -- until the proxy made it: at most 2 s
+                    n = count("find " .. tmp .. " -type f")
+                    if n > 0 then break end
+                    ngx.sleep(0.01)
+                end
+                ngx.say("temp files: ", n)
+                ngx.say("beside the target: ", count("ls -A " .. ngx.var.http_x_dir))
+            }
+        }
+        location /files {
+            content_by_lua_block {
+                local h = io.popen("find " .. ngx.var.http_x_tmp .. " -type f | wc -l")
+                ngx.say("temp files: ", tonumber(h:read("*a")))
+                h:close()
+            }
+        }
         location /ss {
             content_by_lua_block {
                 local h = io.popen("ss -tno state established '( dport = :" .. ngx.var.server_port .. " )'")
@@ -264,3 +299,54 @@ qr/invalid parameter "foo" in \S+:\d+/
 --- must_die
 --- error_log eval
 qr/invalid value "x" in "proxy_socket_keepalive" directive, it must be "on" or "off" in \S+:\d+/
+
+
+
+=== TEST 15: the temporary file is under proxy_temp_path while the body comes, then renamed
+--- config
+    location /midway/ {
+        root $TEST_NGINX_HTML_DIR/st15;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+        proxy_store on;
+        proxy_temp_path $TEST_NGINX_HTML_DIR/st15tmp 1;
+        proxy_set_header X-Tmp $TEST_NGINX_HTML_DIR/st15tmp;
+        proxy_set_header X-Dir $TEST_NGINX_HTML_DIR/st15/midway;
+    }
+    location /check/ { alias $TEST_NGINX_HTML_DIR/st15/; }
+    location /left {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2/files;
+        proxy_set_header X-Tmp $TEST_NGINX_HTML_DIR/st15tmp;
+    }
+--- request eval
+["GET /midway/f.txt", "GET /check/midway/f.txt", "GET /left"]
+--- response_body eval
+["head\ntemp files: 1\nbeside the target: 0\n", "head\ntemp files: 1\nbeside the target: 0\n",
+ "temp files: 0\n"]
+--- timeout: 15
+--- moongate_only
+
+
+
+=== TEST 16: proxy_temp_path on another file system: the stored file is copied, the temporary one goes
+--- config
+    location /midway/ {
+        root $TEST_NGINX_HTML_DIR/st16;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+        proxy_store on;
+        proxy_store_access user:rw all:r;
+        proxy_temp_path $TEST_NGINX_SHM_TMP;
+        proxy_set_header X-Tmp $TEST_NGINX_SHM_TMP;
+        proxy_set_header X-Dir $TEST_NGINX_HTML_DIR/st16/midway;
+    }
+    location /check/ { alias $TEST_NGINX_HTML_DIR/st16/; }
+    location /left {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2/files;
+        proxy_set_header X-Tmp $TEST_NGINX_SHM_TMP;
+    }
+--- request eval
+["GET /midway/g.txt", "GET /check/midway/g.txt", "GET /left"]
+--- response_body eval
+["head\ntemp files: 1\nbeside the target: 0\n", "head\ntemp files: 1\nbeside the target: 0\n",
+ "temp files: 0\n"]
+--- timeout: 15
+--- moongate_only

@@ -574,3 +574,80 @@ GET /t
 X-Addr: 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+
 X-Status: 502, 200
 X-Connect: (?:\d+\.\d{3}|-), \d+\.\d{3}
+
+
+
+=== TEST 27: proxy_ssl_certificate with variables: each request's pair (nginx >= 1.21)
+--- http_config eval: $main::Upstream
+--- config
+    proxy_ssl_session_reuse off;
+    location /t {
+        proxy_ssl_certificate $TEST_NGINX_CERT_DIR/$arg_who.crt;
+        proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/$arg_who.key;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS3_PORT/mtls;
+    }
+--- request eval
+["GET /t?who=client", "GET /t?who=a.test", "GET /t?who=client"]
+--- response_body eval
+["client=[CN=client]\n", "client=[CN=a.test]\n", "client=[CN=client]\n"]
+
+
+
+=== TEST 27a: ... and with proxy_ssl_session_reuse on (the default) too: no session is resumed
+# moongate_only: nginx 1.22 resumes the session of the previous request, so the upstream sees
+# the earlier request's certificate ("CN=client" for the second request)
+--- moongate_only
+--- http_config eval: $main::Upstream
+--- config
+    location /t {
+        proxy_ssl_certificate $TEST_NGINX_CERT_DIR/$arg_who.crt;
+        proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/$arg_who.key;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS3_PORT/mtls;
+    }
+--- request eval
+["GET /t?who=client", "GET /t?who=a.test", "GET /t?who=client"]
+--- response_body eval
+["client=[CN=client]\n", "client=[CN=a.test]\n", "client=[CN=client]\n"]
+
+
+
+=== TEST 27b: ... and through an upstream with keepalive: a connection is never another request's
+# moongate_only: nginx 1.22 hands the second request the kept-alive connection of the first,
+# so the upstream sees "CN=client" again
+--- moongate_only
+--- http_config eval
+$main::Upstream . q{
+    upstream tls3 {
+        server 127.0.0.1:$TEST_NGINX_TLS3_PORT;
+        keepalive 4;
+    }
+}
+--- config
+    proxy_ssl_session_reuse off;
+    location /t {
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_ssl_certificate $TEST_NGINX_CERT_DIR/$arg_who.crt;
+        proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/$arg_who.key;
+        proxy_pass https://tls3/mtls;
+    }
+--- request eval
+["GET /t?who=client", "GET /t?who=a.test", "GET /t?who=client"]
+--- response_body eval
+["client=[CN=client]\n", "client=[CN=a.test]\n", "client=[CN=client]\n"]
+
+
+
+=== TEST 28: proxy_ssl_certificate with variables naming no file: 500, nginx's line
+--- http_config eval: $main::Upstream
+--- config
+    location /t {
+        proxy_ssl_certificate $TEST_NGINX_CERT_DIR/$arg_who.crt;
+        proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/$arg_who.key;
+        proxy_pass https://127.0.0.1:$TEST_NGINX_TLS3_PORT/mtls;
+    }
+--- request
+GET /t?who=nobody
+--- error_code: 500
+--- error_log eval
+qr/\[error\] .*cannot load certificate "\S+\/nobody\.crt": BIO_new_file\(\) failed/

@@ -115,14 +115,33 @@ typedef struct mg_http_ssl_cert_var_s mg_http_ssl_cert_var_t;
 #define MG_HTTP_SSL_CERT_VAR_ERROR ((mg_http_ssl_cert_var_t *)-1)
 mg_http_ssl_cert_var_t *mg_http_ssl_cert_var(mg_conf_t *cf, mg_str_t cert, mg_str_t key);
 struct ssl_st;
+/* The pair's values for r (proxy_ssl_certificate with variables). */
+void mg_http_ssl_cert_var_value(mg_request_t *r, mg_http_ssl_cert_var_t *v, mg_str_t *cert,
+                                mg_str_t *key);
+/* Loads a certificate (its chain after it) and key, files or "data:", into ssl; the failure
+ * logged with nginx's words on r's connection. */
+mg_int_t mg_http_ssl_use_pair(mg_request_t *r, struct ssl_st *ssl, mg_str_t cert, mg_str_t key,
+                              mg_array_t *passwords);
+struct ssl_st;
 mg_int_t mg_http_ssl_cert_load(mg_connection_t *c, mg_http_srv_conf_t *srv, struct ssl_st *ssl,
                                mg_array_t *vars, mg_array_t *passwords);
 
-/* ssl_stapling on (ssl_stapling.c): the response of ssl_stapling_file (empty: none) for the
- * clients that ask, for the certificate file `name`; MG_OK or MG_ERROR (logged, "in where"). */
+/* ssl_stapling on (ssl_stapling.c): every certificate of ctx gets the response of
+ * ssl_stapling_file, or one its OCSP responder gives a worker, for the clients that ask;
+ * MG_OK or MG_ERROR (logged, "in where"). mg_http_ssl_cert_name names the certificate just
+ * loaded into ctx (its file), for the messages. */
 struct ssl_ctx_st;
-mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, struct ssl_ctx_st *ctx, mg_str_t file,
-                              const char *name, const char *where);
+typedef struct {
+    mg_str_t file;                  /* ssl_stapling_file; empty: ask the responder */
+    mg_str_t responder;             /* ssl_stapling_responder; empty: the certificate's URL */
+    int verify;                     /* ssl_stapling_verify */
+    struct mg_resolver_s *resolver; /* the server's resolver, for a responder's name */
+    mg_msec_t resolver_timeout;
+    const char *where;
+} mg_http_ssl_stapling_conf_t;
+mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, struct ssl_ctx_st *ctx,
+                              const mg_http_ssl_stapling_conf_t *sc);
+void mg_http_ssl_cert_name(struct ssl_ctx_st *ctx, const char *name);
 
 /* Handshake hooks a module puts in (lua/ssl.c: ssl_client_hello_by_lua, ssl_certificate_by_lua,
  * ssl_session_fetch_by_lua, ssl_session_store_by_lua). `has` says whether a server has code for

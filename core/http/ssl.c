@@ -431,6 +431,7 @@ static mg_int_t load_certificate(mg_conf_t *cf, ssl_srv_conf_t *s, mg_str_t cert
         return conf_ssl_error(cf, where, "SSL_CTX_use_certificate(\"%s\") failed", shown);
     }
     X509_free(x);
+    mg_http_ssl_cert_name(s->ctx, mg_conf_full_name(cf->cycle, cert, 1).data);
     /* the rest of the file is the chain, for this certificate only */
     SSL_CTX_clear_chain_certs(s->ctx);
     for (;;) {
@@ -728,10 +729,17 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
         SSL_CTX_set_max_early_data(s->ctx, 16384);
         SSL_CTX_set_options(s->ctx, SSL_OP_NO_ANTI_REPLAY);
     }
-    if (s->stapling && !s->cert_vars && s->certificates->nelts &&
-        mg_http_ssl_stapling(cf, s->ctx, s->stapling_file,
-                             mg_conf_full_name(cf->cycle, cert[0], 1).data, where) != MG_OK) {
-        return MG_ERROR;
+    if (s->stapling && !s->cert_vars && s->certificates->nelts) {
+        mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+        mg_http_ssl_stapling_conf_t sc = {.file = s->stapling_file,
+                                          .responder = s->stapling_responder,
+                                          .verify = s->stapling_verify,
+                                          .resolver = clcf->resolver,
+                                          .resolver_timeout = clcf->resolver_timeout,
+                                          .where = where};
+        if (mg_http_ssl_stapling(cf, s->ctx, &sc) != MG_OK) {
+            return MG_ERROR;
+        }
     }
     if (hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO) ||
         hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {

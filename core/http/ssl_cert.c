@@ -31,6 +31,13 @@ mg_http_ssl_cert_var_t *mg_http_ssl_cert_var(mg_conf_t *cf, mg_str_t cert, mg_st
     return v;
 }
 
+void mg_http_ssl_cert_var_value(mg_request_t *r, mg_http_ssl_cert_var_t *v, mg_str_t *cert,
+                                mg_str_t *key)
+{
+    *cert = mg_http_complex_value(r, &v->cert);
+    *key = mg_http_complex_value(r, &v->key);
+}
+
 static void load_error(mg_connection_t *c, const char *fmt, const char *name)
 {
     char q[1024], msg[1024];
@@ -54,8 +61,8 @@ static BIO *open_pem(mg_request_t *r, mg_str_t name, const char *what)
     return bio;
 }
 
-static mg_int_t use_pair(mg_request_t *r, SSL *ssl, mg_str_t cert, mg_str_t key,
-                         mg_array_t *passwords)
+mg_int_t mg_http_ssl_use_pair(mg_request_t *r, SSL *ssl, mg_str_t cert, mg_str_t key,
+                              mg_array_t *passwords)
 {
     mg_connection_t *c = r->connection;
     char *shown = mg_pstrdup(r->pool, cert.data, cert.len);
@@ -122,7 +129,7 @@ mg_int_t mg_http_ssl_cert_load(mg_connection_t *c, mg_http_srv_conf_t *srv, SSL 
     for (size_t i = 0; i < vars->nelts && rc == MG_OK; i++) {
         mg_str_t cert = mg_http_complex_value(r, &v[i]->cert);
         mg_str_t key = mg_http_complex_value(r, &v[i]->key);
-        rc = use_pair(r, ssl, cert, key, passwords);
+        rc = mg_http_ssl_use_pair(r, ssl, cert, key, passwords);
     }
     mg_http_free_request(r);
     mg_stat_state(c->server, &hc->stat, stat);

@@ -1,24 +1,55 @@
 /*
- * OCSP stapling (ssl_stapling, ssl_stapling_file): the DER response a file holds is read and
- * checked while the configuration is read (a reload re-reads it) and sent to every client that
- * asks (status_request). Without a file nginx fetches the response from the certificate's
- * OCSP responder; moongate does not yet, and says so as nginx says it ignores stapling.
+ * OCSP stapling (ssl_stapling, ssl_stapling_file, ssl_stapling_responder,
+ * ssl_stapling_verify), as nginx does it: each certificate of a server's TLS context gets a
+ * staple. With ssl_stapling_file the DER response the file holds is read and checked while
+ * the configuration is read (a reload re-reads it) and sent to every client that asks
+ * (status_request). Without one, a worker asks the certificate's OCSP responder (its
+ * authorityInfoAccess URL, or ssl_stapling_responder) when a client first asks and sends
+ * nothing until a checked answer came (ssl_ocsp_fetch.c); the answer is sent until its
+ * nextUpdate and refreshed before then (an hour at most, five minutes after a failure).
  */
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
 #include "conn.h"
 #include "ssl.h"
+#include "ssl_stapling.h"
 
-typedef struct {
-    unsigned char *der;
-    size_t len;
-} staple_t;
+static int name_index = -1;   /* X509 ex data: the certificate's file, for the messages */
+static int staple_index = -1; /* X509 ex data: its mg_ssl_staple_t */
+
+void mg_http_ssl_cert_name(SSL_CTX *ctx, const char *name)
+{
+    if (name_index < 0) {
+        name_index = X509_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    }
+    X509 *x = SSL_CTX_get0_certificate(ctx);
+    if (x) {
+        X509_set_ex_data(x, name_index, (void *)name);
+    }
+}
 
 static int status_cb(SSL *ssl, void *arg)
 {
-    staple_t *st = arg;
-    if (st == NULL || st->len == 0) {
+    (void)arg;
+    X509 *cert = SSL_get_certificate(ssl);
+    mg_ssl_staple_t *st = cert && staple_index >= 0 ? X509_get_ex_data(cert, staple_index) : NULL;
+    if (st == NULL) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    if (!st->from_file) {
+        mg_connection_t *c = SSL_get_app_data(ssl);
+        mg_time_update();
+        if (st->fetch == NULL && mg_now.sec >= st->refresh && c && c->server) {
+            mg_ocsp_fetch_start(st, c->server);
+        }
+        if (st->len && mg_now.sec >= st->valid) {
+            free(st->der); /* expired: nothing is sent until a new one came */
+            st->der = NULL;
+            st->len = 0;
+        }
+    }
+    if (st->len == 0) {
         return SSL_TLSEXT_ERR_NOACK;
     }
     /* OpenSSL frees what it is given */
@@ -30,56 +61,89 @@ static int status_cb(SSL *ssl, void *arg)
     return SSL_TLSEXT_ERR_OK;
 }
 
-/* The certificate's issuer among the chain and the trusted certificates, as nginx looks. */
-static int has_issuer(SSL_CTX *ctx, X509 *cert)
+static void staple_free(void *data)
+{
+    mg_ssl_staple_t *st = data;
+    mg_ocsp_fetch_cancel(st);
+    if (!st->from_file) {
+        free(st->der);
+    }
+    X509_free(st->issuer);
+}
+
+/* The certificate's issuer among its chain and the trusted certificates, as nginx looks. */
+static X509 *find_issuer(SSL_CTX *ctx, X509 *cert)
 {
     STACK_OF(X509) *chain = NULL;
     SSL_CTX_get0_chain_certs(ctx, &chain);
     for (int i = 0; chain && i < sk_X509_num(chain); i++) {
-        if (X509_check_issued(sk_X509_value(chain, i), cert) == X509_V_OK) {
-            return 1;
+        X509 *x = sk_X509_value(chain, i);
+        if (X509_check_issued(x, cert) == X509_V_OK) {
+            X509_up_ref(x);
+            return x;
         }
     }
     STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
     for (int i = 0; objs && i < sk_X509_OBJECT_num(objs); i++) {
         X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
         if (x && X509_check_issued(x, cert) == X509_V_OK) {
-            return 1;
+            X509_up_ref(x);
+            return x;
         }
     }
-    return 0;
+    return NULL;
 }
 
-mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, SSL_CTX *ctx, mg_str_t file, const char *name,
-                              const char *where)
+/* "http://host[:port][/path]": the only form nginx takes (another is ignored, warned) */
+static mg_int_t parse_responder(mg_conf_t *cf, mg_ssl_staple_t *st, const char *url)
 {
-    if (file.len == 0) {
-        X509 *cert = SSL_CTX_get0_certificate(ctx);
-        if (cert == NULL) {
-            return MG_OK;
-        }
-        if (!has_issuer(ctx, cert)) {
-            mg_log_error(MG_LOG_WARN, cf->log, 0,
-                         "\"ssl_stapling\" ignored, issuer certificate not found for certificate "
-                         "\"%s\"",
-                         name);
-            return MG_OK;
-        }
-        STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);
-        if (urls == NULL) {
-            mg_log_error(MG_LOG_WARN, cf->log, 0,
-                         "\"ssl_stapling\" ignored, no OCSP responder URL in the certificate "
-                         "\"%s\"",
-                         name);
-        } else {
-            X509_email_free(urls);
-            mg_log_error(MG_LOG_WARN, cf->log, 0,
-                         "\"ssl_stapling\" ignored, moongate does not query OCSP responders yet: "
-                         "use \"ssl_stapling_file\" for the certificate \"%s\"",
-                         name);
-        }
-        return MG_OK;
+    st->responder = mg_pstrdup(cf->pool, url, strlen(url));
+    if (strncasecmp(url, "http://", 7) != 0) {
+        mg_log_error(MG_LOG_WARN, cf->log, 0,
+                     "\"ssl_stapling\" ignored, invalid URL prefix in "
+                     "OCSP responder \"%s\" in the certificate \"%s\"",
+                     url, st->name);
+        return MG_DECLINED;
     }
+    const char *h = url + 7, *end = h + strcspn(h, "/?");
+    const char *colon = NULL;
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(end - h));
+        colon = rb && rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+    } else {
+        colon = memchr(h, ':', (size_t)(end - h));
+    }
+    const char *hend = colon ? colon : end;
+    st->port = 80;
+    if (colon) {
+        int64_t p = mg_atoi(colon + 1, (size_t)(end - colon - 1));
+        if (p <= 0 || p > 65535) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "invalid port in OCSP responder \"%s\" in the "
+                         "certificate \"%s\"",
+                         url, st->name);
+            return MG_ERROR;
+        }
+        st->port = (int)p;
+    }
+    if (*h == '[' && hend > h + 1 && hend[-1] == ']') {
+        st->host = mg_pstrdup(cf->pool, h + 1, (size_t)(hend - h - 2));
+    } else {
+        st->host = mg_pstrdup(cf->pool, h, (size_t)(hend - h));
+    }
+    if (st->host[0] == '\0') {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "no host in OCSP responder \"%s\" in the "
+                     "certificate \"%s\"",
+                     url, st->name);
+        return MG_ERROR;
+    }
+    st->path = *end == '/' ? mg_pstrdup(cf->pool, end, strlen(end)) : "/";
+    return MG_OK;
+}
+
+static mg_int_t read_file(mg_conf_t *cf, mg_ssl_staple_t *st, mg_str_t file, const char *where)
+{
     mg_str_t path = mg_conf_full_name(cf->cycle, file, 1);
     BIO *bio = BIO_new_file(path.data, "rb");
     char q[1024];
@@ -95,7 +159,6 @@ mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, SSL_CTX *ctx, mg_str_t file, const 
                      path.data, mg_ssl_error_queue(q, sizeof(q)), where);
         return MG_ERROR;
     }
-    staple_t *st = mg_pcalloc(cf->pool, sizeof(staple_t));
     unsigned char *der = NULL;
     int len = i2d_OCSP_RESPONSE(resp, &der);
     OCSP_RESPONSE_free(resp);
@@ -107,8 +170,87 @@ mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, SSL_CTX *ctx, mg_str_t file, const 
     st->der = mg_pnalloc(cf->pool, (size_t)len);
     memcpy(st->der, der, (size_t)len);
     st->len = (size_t)len;
+    st->from_file = 1;
     OPENSSL_free(der);
-    SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
-    SSL_CTX_set_tlsext_status_arg(ctx, st);
+    return MG_OK;
+}
+
+/* One certificate's staple; MG_DECLINED when stapling is ignored for it (warned). */
+static mg_int_t staple_cert(mg_conf_t *cf, SSL_CTX *ctx, X509 *cert,
+                            const mg_http_ssl_stapling_conf_t *sc)
+{
+    mg_ssl_staple_t *st = mg_pcalloc(cf->pool, sizeof(mg_ssl_staple_t));
+    st->cert = cert;
+    st->ctx = ctx;
+    st->verify = (unsigned)sc->verify;
+    st->log = cf->log;
+    st->name = name_index >= 0 ? X509_get_ex_data(cert, name_index) : NULL;
+    st->name = st->name ? st->name : "";
+    if (sc->file.len) {
+        if (read_file(cf, st, sc->file, sc->where) != MG_OK) {
+            return MG_ERROR;
+        }
+        X509_set_ex_data(cert, staple_index, st);
+        return MG_OK;
+    }
+    SSL_CTX_get0_chain_certs(ctx, &st->chain);
+    st->issuer = find_issuer(ctx, cert);
+    if (st->issuer == NULL) {
+        mg_log_error(MG_LOG_WARN, cf->log, 0,
+                     "\"ssl_stapling\" ignored, issuer certificate not found for certificate "
+                     "\"%s\"",
+                     st->name);
+        return MG_DECLINED;
+    }
+    mg_pool_cleanup_add(cf->pool, staple_free, st);
+    if (sc->responder.len) {
+        char *url = mg_pstrdup(cf->pool, sc->responder.data, sc->responder.len);
+        mg_int_t rc = parse_responder(cf, st, url);
+        if (rc != MG_OK) {
+            return rc;
+        }
+    } else {
+        STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);
+        if (urls == NULL || sk_OPENSSL_STRING_num(urls) == 0) {
+            X509_email_free(urls);
+            mg_log_error(MG_LOG_WARN, cf->log, 0,
+                         "\"ssl_stapling\" ignored, no OCSP responder URL in the certificate "
+                         "\"%s\"",
+                         st->name);
+            return MG_DECLINED;
+        }
+        mg_int_t rc = parse_responder(cf, st, sk_OPENSSL_STRING_value(urls, 0));
+        X509_email_free(urls);
+        if (rc != MG_OK) {
+            return rc;
+        }
+    }
+    st->resolver = sc->resolver;
+    st->resolver_timeout = sc->resolver_timeout;
+    X509_set_ex_data(cert, staple_index, st);
+    return MG_OK;
+}
+
+mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, SSL_CTX *ctx, const mg_http_ssl_stapling_conf_t *sc)
+{
+    if (staple_index < 0) {
+        staple_index = X509_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    }
+    int any = 0;
+    for (int rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST); rc == 1;
+         rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT)) {
+        X509 *cert = SSL_CTX_get0_certificate(ctx);
+        if (cert == NULL) {
+            continue;
+        }
+        mg_int_t r = staple_cert(cf, ctx, cert, sc);
+        if (r == MG_ERROR) {
+            return MG_ERROR;
+        }
+        any |= r == MG_OK;
+    }
+    if (any) {
+        SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
+    }
     return MG_OK;
 }

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "metrics.h"
 #include "server.h"
 #include "ssl_client.h"
@@ -115,7 +116,9 @@ static void conn_release(mg_upstream_t *u, int keep)
     }
     conn_events_off(uc);
     u->conn = NULL;
-    if (keep && u->group && uc->peer) {
+    /* a connection made with a request's own certificate (proxy_ssl_certificate with
+     * variables) is nobody else's */
+    if (keep && u->group && uc->peer && !u->ssl_certificate.len) {
         if (uc->ssl) {
             uc->ssl->save_session = NULL; /* while idle, nobody's */
         }
@@ -434,6 +437,13 @@ static void ssl_start(mg_upstream_t *u)
     uc->ssl =
         mg_ssl_client_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
                           reuse && peer->ssl_session_ctx == u->ssl_ctx ? peer->ssl_session : NULL);
+    if (u->ssl_certificate.len &&
+        mg_http_ssl_use_pair(r, uc->ssl->ssl, u->ssl_certificate, u->ssl_certificate_key,
+                             u->ssl_passwords) != MG_OK) {
+        /* nginx's answer to a pair it cannot load */
+        mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
     if (reuse) {
         if (!peer->ssl_cleanup) {
             peer->ssl_cleanup = 1;
@@ -514,9 +524,10 @@ static void connect_try(mg_upstream_t *u)
     mg_uint_t requests = 0;
     mg_msec_t created = 0;
     mg_ssl_conn_t *ssl = NULL;
-    int fd = u->group ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests,
-                                                  &created)
-                      : -1;
+    int fd =
+        u->group && !u->ssl_certificate.len
+            ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests, &created)
+            : -1;
     if (fd >= 0) {
         u->conn = conn_new(u, fd, peer);
         u->conn->ssl = ssl;

@@ -139,6 +139,10 @@ struct mg_upstream_s {
     unsigned ssl_server_name : 1;
     unsigned ssl_verify : 1;
     unsigned ssl_session_reuse : 1; /* a session of the peer resumed, the new one kept */
+    /* proxy_ssl_certificate with variables: this request's pair, loaded into each new TLS
+     * connection (empty: the context's own, if any); passwords from *_ssl_password_file */
+    mg_str_t ssl_certificate, ssl_certificate_key;
+    mg_array_t *ssl_passwords;
     /* A Location (or Refresh URL) as the client gets it (proxy_redirect); NULL: unchanged. */
     mg_str_t (*rewrite_redirect)(mg_upstream_t *u, mg_str_t value);
     /* A protocol that frames the response (FastCGI records, memcached's VALUE ... END):

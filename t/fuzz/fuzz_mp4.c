@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the mp4 rewriter (modules/mp4_parse.c), which reads untrusted files:
  * the input's first 9 bytes are the request (a flag byte: bit 0 mp4_start_key_frame, bit 1 a
- * 2 KB mp4_max_buffer_size; start and end - start in ms, 32 bits each), the rest is the file,
+ * 2 KB mp4_max_buffer_size, bit 2 a 24-byte mp4_buffer_size read-ahead; start and end - start
+ * in ms, 32 bits each), the rest is the file,
  * read through the callback in pieces of at most 7 bytes. A rewrite must describe bytes inside
  * the file and a moov whose atoms nest inside it.
  * Build: t/fuzz/run.sh (FUZZ_TARGETS=mp4)
@@ -79,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   .data = &f,
                   .size = (off_t)f.size,
                   .path = "/fuzz.mp4",
+                  .buffer_size = data[0] & 4 ? 24 : 0,
                   .max_buffer_size = data[0] & 2 ? 2048 : 10 * 1024 * 1024,
                   .start_key_frame = data[0] & 1,
                   .start = get32(data + 1),

@@ -35,7 +35,7 @@ conf_var() {
 [ -n "$FUZZ_LIBS" ] || FUZZ_LIBS=$(conf_var LIBS)
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-INCS="-Iobjs -Icore -Icore/http -Imodules -Ilua"
+INCS="-Iobjs -Icore -Icore/http -Icore/stream -Imodules -Ilua"
 LIB=objs/fuzz/lib/libmoongate.a
 
 # The core as a library with coverage instrumentation (fuzzer-no-link: no second main). An
@@ -43,7 +43,7 @@ LIB=objs/fuzz/lib/libmoongate.a
 # always recreated so that a deleted source leaves nothing behind.
 build_lib() {
     objs=
-    for c in core/*.c core/http/*.c modules/*.c lua/*.c; do
+    for c in core/*.c core/http/*.c core/stream/*.c modules/*.c lua/*.c; do
         if [ ! -f "$c" ] || [ "$c" = core/main.c ]; then
             continue
         fi

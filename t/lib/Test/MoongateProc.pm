@@ -487,6 +487,7 @@ sub start {
                          . join(', ', map { "@$_" } children_of($m)) . _tail($self->error_log));
         return 0;
     }
+    return $m if $o{no_worker};
     # a worker title is set before its listeners are polled: wait until one answers
     wait_for(sub { my $r = http_get($self->{port}, '/', timeout => 1); defined $r->{status} }, 5);
     return $m;
