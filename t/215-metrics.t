@@ -140,8 +140,10 @@ $s->signal('HUP');
 ok($s->wait_log(qr/\[emerg\] ${\ $s->pid}#\d+: unknown directive "bogus_directive"/, $mk, 10),
    'the master refuses a broken configuration');
 $s->write_conf(%parts);
+# the master counts it right after logging the error: wait for it, bounded
+ok(wait_for(sub { (scrape()->{'moongate_reloads_total{result="failed"}'} // 0) == 1 }, 10),
+   'reloads failed: 1');
 $v = scrape();
-is($v->{'moongate_reloads_total{result="failed"}'}, 1, 'reloads failed: 1');
 is($v->{'moongate_generation'}, 2, 'still generation 2');
 
 # a worker killed: the master starts another
