@@ -14,8 +14,8 @@
 #                     lib/pkgconfig/moongate.pc
 #   make uninstall    remove what install put there but conf/, html/ and logs/
 #   make docs         docs/directives.md from the modules' directive tables
-#   make upgrade      replace the running server of $(PREFIX) by the installed binary, as nginx's:
-#                     -t, USR2, wait for pid.oldbin and the new master's workers, QUIT the old one
+#   make upgrade      replace the running server of $(PREFIX) by the installed binary: -t, then
+#                     `moongate -s upgrade` (USR2, wait until the new workers serve, WINCH + QUIT)
 #   make fuzz         libFuzzer targets t/fuzz/fuzz_*.c, FUZZ_TIME seconds each (default 60)
 #   make bench        t/bench/run.sh (throughput), t/bench/reload.sh (reloads under load),
 #                     t/bench/reload-time.sh (reload time, small and 10,000-location configs),
@@ -171,23 +171,12 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib \
 	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/sbin 2>/dev/null
 
-# The new master writes the pid file before it starts its workers, so "has a child" is the sign
-# that it serves; only then does the old master get QUIT (it drains: nothing in flight is lost).
-UPGRADE_PID = $(PREFIX)/logs/moongate.pid
+# `moongate -s upgrade` does the dance: USR2, wait until the new master's workers accept, then
+# WINCH and QUIT the old master (it drains: nothing in flight is lost); when the new binary fails
+# to start or to serve within upgrade_timeout, the old master serves on and it exits 1 saying why.
 upgrade:
 	$(PREFIX)/sbin/moongate -p $(PREFIX)/ -t
-	@pidf='$(UPGRADE_PID)'; old=`cat "$$pidf"` || exit 1; \
-	echo "kill -USR2 $$old"; kill -USR2 "$$old" || exit 1; \
-	new=; i=0; while [ $$i -lt 100 ]; do \
-	    new=`cat "$$pidf" 2>/dev/null`; \
-	    if [ -f "$$pidf.oldbin" ] && [ -n "$$new" ] && [ "$$new" != "$$old" ] && \
-	       pgrep -P "$$new" >/dev/null; then break; fi; \
-	    sleep 0.1; i=$$((i + 1)); \
-	done; \
-	if [ ! -f "$$pidf.oldbin" ] || [ -z "$$new" ] || [ "$$new" = "$$old" ]; then \
-	    echo "make upgrade: the new binary did not take over (see the error log)"; exit 1; \
-	fi; \
-	echo "kill -QUIT $$old"; kill -QUIT "$$old"
+	$(PREFIX)/sbin/moongate -p $(PREFIX)/ -s upgrade
 
 fuzz: objs/Makefile.conf
 	FUZZ_TIME=$(FUZZ_TIME) FUZZ_CFLAGS="$(DEP_CFLAGS)" FUZZ_LIBS="$(LIBS)" sh t/fuzz/run.sh

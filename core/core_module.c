@@ -29,6 +29,7 @@ static void *core_create_conf(mg_cycle_t *cycle)
     ccf->worker_rlimit_core = MG_CONF_UNSET;
     ccf->timer_resolution = MG_CONF_UNSET;
     ccf->worker_shutdown_timeout = MG_CONF_UNSET;
+    ccf->upgrade_timeout = MG_CONF_UNSET;
     ccf->worker_connections = MG_CONF_UNSET;
     ccf->multi_accept = MG_CONF_UNSET;
     ccf->accept_mutex = MG_CONF_UNSET;
@@ -53,6 +54,7 @@ static const char *core_init_conf(mg_cycle_t *cycle, void *conf)
     mg_conf_merge(ccf->master_process, MG_CONF_UNSET, 1);
     mg_conf_merge(ccf->worker_processes, MG_CONF_UNSET, 1);
     mg_conf_merge(ccf->worker_shutdown_timeout, MG_CONF_UNSET, 0);
+    mg_conf_merge(ccf->upgrade_timeout, MG_CONF_UNSET, 30000);
     mg_conf_merge(ccf->worker_connections, MG_CONF_UNSET, 512);
     if ((size_t)ccf->worker_connections <= cycle->listening.nelts) {
         /* each listening socket holds a connection slot of every worker, as in nginx */
@@ -466,6 +468,7 @@ static const mg_command_t core_commands[] = {
      NULL},
     {"worker_shutdown_timeout", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec,
      CORE(worker_shutdown_timeout), NULL},
+    {"upgrade_timeout", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_msec, CORE(upgrade_timeout), NULL},
     {"worker_cpu_affinity", MG_CTX_MAIN, MG_ARGS(1, MG_MANY), core_set_cpu_affinity,
      CORE(cpu_affinity), NULL},
     {"working_directory", MG_CTX_MAIN, MG_ARGS(1, 1), mg_conf_set_path, CORE(working_directory),

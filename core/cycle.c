@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cycle.h"
+#include "metrics.h"
 #include "pool.h"
 #include "shm.h"
 #include "stat.h"
@@ -169,7 +170,6 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
 mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg_log_t *log)
 {
     mg_modules_init();
-    mg_stat_init();
     mg_pool_t *pool = mg_pool_create(16384);
     mg_cycle_t *cycle = mg_pcalloc(pool, sizeof(mg_cycle_t));
     cycle->pool = pool;
@@ -193,6 +193,7 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
     mg_array_init(&cycle->open_files, pool, 8, sizeof(mg_open_file_t *));
     mg_array_init(&cycle->conf_dump, pool, 4, sizeof(mg_conf_dump_t));
     mg_array_init(&cycle->shm_zones, pool, 4, sizeof(mg_shm_zone_t *));
+    mg_array_init(&cycle->metrics_sources, pool, 4, sizeof(mg_metrics_source_t));
     mg_array_init(&cycle->regexes, pool, 8, sizeof(mg_regex_t *));
     cycle->old = old;
     cycle->conf = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
@@ -214,6 +215,9 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
     if (params->conf_string ? mg_conf_parse_text(&cf, cycle->conf_file.data, params->conf_string,
                                                  strlen(params->conf_string)) != MG_OK
                             : mg_conf_parse(&cf, cycle->conf_file.data) != MG_OK) {
+        goto failed;
+    }
+    if (mg_metrics_init(&cf) != MG_OK) {
         goto failed;
     }
     for (size_t i = 0; i < mg_modules_n; i++) {

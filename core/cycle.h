@@ -40,6 +40,7 @@ typedef struct {
     mg_int_t worker_priority;   /* nice value of workers; 0: left alone */
     mg_msec_t timer_resolution; /* the cached clock's update interval; 0: every event */
     mg_msec_t worker_shutdown_timeout;
+    mg_msec_t upgrade_timeout; /* how long a new binary (USR2) may take to serve */
     mg_array_t env; /* mg_str_t: "NAME" (kept) or "NAME=value" (set); TZ is kept unless set */
     mg_int_t worker_connections;
     int multi_accept;
@@ -86,9 +87,10 @@ struct mg_cycle_s {
     mg_array_t open_files; /* mg_open_file_t * */
     mg_array_t conf_dump;  /* mg_conf_dump_t, for -T */
     mg_array_t shm_zones;  /* mg_shm_zone_t *, the shared memory this generation uses (shm.c) */
-    mg_shmtx_t *accept_mutex; /* accept_mutex on with several workers (accept_mutex.c) */
-    mg_array_t regexes;       /* mg_regex_t *, the configuration's: JIT-compiled after the parse */
-    mg_array_t helpers;       /* mg_cycle_helper_t (elts NULL: none), run by a master */
+    mg_array_t metrics_sources; /* mg_metrics_source_t: gauges computed when shown (metrics.h) */
+    mg_shmtx_t *accept_mutex;   /* accept_mutex on with several workers (accept_mutex.c) */
+    mg_array_t regexes;    /* mg_regex_t *, the configuration's: JIT-compiled after the parse */
+    mg_array_t helpers;    /* mg_cycle_helper_t (elts NULL: none), run by a master */
     mg_cycle_t *old;       /* while being built: the running generation, whose shared memory
                               zones it may take over; NULL afterwards */
     mg_server_t *server;

@@ -40,7 +40,8 @@ static void usage(void)
             "  -t            : test configuration and exit\n"
             "  -T            : test configuration, dump it and exit\n"
             "  -q            : suppress non-error messages during configuration testing\n"
-            "  -s signal     : send signal to a master process: stop, quit, reopen, reload\n"
+            "  -s signal     : send signal to a master process: stop, quit, reopen, reload,\n"
+            "                  upgrade (USR2, then WINCH and QUIT once the new binary serves)\n"
             "  -p prefix     : set prefix path (default: %s)\n"
             "  -e filename   : set error log file (default: %s)\n"
             "  -c filename   : set configuration file (default: %s)\n"
@@ -120,7 +121,8 @@ static int parse_options(int argc, char **argv, options_t *o)
                 return -1;
             }
             if (opt == 's' && strcmp(*target, "stop") && strcmp(*target, "quit") &&
-                strcmp(*target, "reopen") && strcmp(*target, "reload")) {
+                strcmp(*target, "reopen") && strcmp(*target, "reload") &&
+                strcmp(*target, "upgrade")) {
                 mg_log_stderr(0, "invalid option: \"-s %s\"", *target);
                 return -1;
             }
@@ -250,7 +252,8 @@ int main(int argc, char **argv)
             if (cycle == NULL) {
                 return 1;
             }
-            int rc = mg_signal_process(cycle, early, o.signal);
+            int rc = strcmp(o.signal, "upgrade") == 0 ? mg_upgrade_command(cycle, early)
+                                                      : mg_signal_process(cycle, early, o.signal);
             mg_cycle_destroy(cycle);
             return rc;
         }

@@ -5,6 +5,7 @@
  * new workers accepting -> "reconfiguring done"), USR2/WINCH/rollback, graceful and fast
  * shutdown.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -18,6 +19,7 @@
 #include "cycle.h"
 #include "listen.h"
 #include "master.h"
+#include "metrics.h"
 #include "mgtime.h"
 #include "proctitle.h"
 #include "server.h"
@@ -68,11 +70,19 @@ typedef struct {
     mg_uint_t reload_seq;
     mg_uint_t generations;
     pid_t new_binary;
+    int upgrade_fd;             /* the new binary's "serving" pipe while we wait for it, else -1 */
+    int upgrade_served;         /* the new binary said its workers accept */
+    int upgrade_hello;          /* ... that it speaks the protocol (else: an older binary) */
+    mg_msec_t upgrade_deadline; /* upgrade_timeout: then it is stopped (TERM, then KILL) */
+    int upgrade_killed;
+    mg_uint_t upgrade_seq; /* USR2s acted upon, for the .upgrade state file */
     pid_t parent; /* the old binary's master while it lives (we were upgraded to) */
     int daemonized, noaccepting, quitting, terminating;
     mg_msec_t kill_at;
     char error[1024];
 } master_t;
+
+static void upgrade_wait_done(master_t *m);
 
 static mg_log_t *mlog(master_t *m)
 {
@@ -153,6 +163,12 @@ static void spawn_proc(master_t *m, mg_cycle_t *cycle, mg_uint_t slot, int helpe
             if (m->procs[i].channel >= 0) {
                 close(m->procs[i].channel);
             }
+        }
+        if (m->upgrade_fd >= 0) {
+            close(m->upgrade_fd);
+        }
+        if (mg_upgrade_notify_fd() >= 0) {
+            close(mg_upgrade_notify_fd());
         }
         for (size_t g = 0; g < m->ngens; g++) {
             if (m->gens[g] == cycle) {
@@ -237,6 +253,24 @@ static void write_verdict(master_t *m, const char *error)
     mg_signal_write_verdict(m->srv->cycle, m->reload_seq, m->srv->cycle->generation, error);
 }
 
+static void set_generation(master_t *m)
+{
+    if (mg_metrics) {
+        __atomic_store_n(&mg_metrics->generation, (int64_t)m->srv->cycle->generation,
+                         __ATOMIC_RELAXED);
+    }
+}
+
+/* The master's gauges in the metrics zone, after each turn of the loop. */
+static void update_gauges(master_t *m)
+{
+    int64_t draining = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        draining += m->procs[i].stopping;
+    }
+    mg_metrics_master_set(draining);
+}
+
 static void write_pid_file(mg_cycle_t *cycle)
 {
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
@@ -265,6 +299,7 @@ static void reload(master_t *m)
     mg_log_capture(NULL, 0);
     if (cycle == NULL) {
         /* the error is logged with FILE:LINE; nothing else changes */
+        MG_METRICS_INC(reloads_failed);
         write_verdict(m, m->error[0] ? m->error : "[emerg] reload failed");
         return;
     }
@@ -338,6 +373,7 @@ static void abort_reload(master_t *m, const char *why)
     m->phase = IDLE;
     char error[256];
     snprintf(error, sizeof(error), "[alert] %s", why);
+    MG_METRICS_INC(reloads_failed);
     write_verdict(m, error);
 }
 
@@ -387,6 +423,8 @@ static void advance_reload(master_t *m)
             mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "reconfiguring done, generation %lu serving",
                          (unsigned long)m->srv->cycle->generation);
             write_verdict(m, NULL);
+            MG_METRICS_INC(reloads_ok);
+            set_generation(m);
             m->phase = IDLE;
         }
     }
@@ -447,7 +485,25 @@ static void reap(master_t *m)
         if (pid == m->new_binary) {
             /* rollback: the new binary is gone, this master is the server again */
             m->new_binary = 0;
+            MG_METRICS_INC(upgrades_failed);
             mg_upgrade_restore_pid(m->srv->cycle);
+            if (!m->upgrade_served) {
+                char why[256];
+                if (m->upgrade_killed) {
+                    snprintf(why, sizeof(why),
+                             "new binary process %d did not serve within upgrade_timeout "
+                             "(%ld ms)",
+                             (int)pid, (long)mg_cycle_core_conf(m->srv->cycle)->upgrade_timeout);
+                } else if (WIFSIGNALED(status)) {
+                    snprintf(why, sizeof(why), "new binary process %d exited on signal %d",
+                             (int)pid, WTERMSIG(status));
+                } else {
+                    snprintf(why, sizeof(why), "new binary process %d exited with code %d",
+                             (int)pid, WEXITSTATUS(status));
+                }
+                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, pid, "failed", why);
+            }
+            upgrade_wait_done(m);
             if (m->noaccepting && !m->quitting && !m->terminating) {
                 m->noaccepting = 0;
                 start_workers(m, m->srv->cycle);
@@ -479,6 +535,7 @@ static void reap(master_t *m)
                                  "code 2 and cannot be respawned",
                                  (int)pid);
                 } else {
+                    MG_METRICS_INC(worker_restarts);
                     spawn(m, p.cycle, p.slot);
                 }
             }
@@ -486,6 +543,123 @@ static void reap(master_t *m)
         }
     }
     free_unused_gens(m);
+}
+
+/* The wait for the new binary is over (it serves, or it is gone). */
+static void upgrade_wait_done(master_t *m)
+{
+    if (m->upgrade_fd >= 0) {
+        close(m->upgrade_fd);
+        m->upgrade_fd = -1;
+    }
+    m->upgrade_deadline = 0;
+}
+
+static void upgrade_served(master_t *m)
+{
+    m->upgrade_served = 1;
+    mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "new binary process %d serves", (int)m->new_binary);
+    mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, m->new_binary, "serving", NULL);
+    upgrade_wait_done(m);
+}
+
+/* The new binary's pipe is readable: MG_UPGRADE_HELLO (it speaks this protocol),
+ * MG_UPGRADE_SERVING (its workers accept), or EOF (it is exiting: SIGCHLD tells the rest;
+ * the deadline stays). */
+static void upgrade_read(master_t *m)
+{
+    char buf[8];
+    ssize_t n = read(m->upgrade_fd, buf, sizeof(buf));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n <= 0) {
+        close(m->upgrade_fd);
+        m->upgrade_fd = -1;
+        return;
+    }
+    for (ssize_t i = 0; i < n && m->new_binary && !m->upgrade_served; i++) {
+        if (buf[i] == MG_UPGRADE_HELLO) {
+            m->upgrade_hello = 1;
+        } else if (buf[i] == MG_UPGRADE_SERVING) {
+            upgrade_served(m);
+        }
+    }
+}
+
+/* Whether process `pid` has children (an older binary's workers). */
+static int has_children(pid_t pid)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL) {
+        return 0;
+    }
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
+            continue;
+        }
+        char path[300], buf[512];
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        char *p = strrchr(buf, ')'); /* the name may hold anything: the fields follow it */
+        int ppid;
+        found = p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid;
+    }
+    closedir(d);
+    return found;
+}
+
+/* upgrade_timeout passed without the new binary serving: stop it (TERM; KILL if it is still
+ * there KILL_DELAY later); its exit gives this master its pid file back. */
+static void upgrade_check_deadline(master_t *m)
+{
+    if (!m->new_binary || m->upgrade_served || !m->upgrade_deadline ||
+        mg_now.monotonic < m->upgrade_deadline) {
+        return;
+    }
+    if (!m->upgrade_killed && !m->upgrade_hello && has_children(m->new_binary)) {
+        /* a binary from before the pipe never says a word: its worker processes are the
+         * best sign we have (a downgrade thus takes upgrade_timeout) */
+        mg_log_error(MG_LOG_WARN, mlog(m), 0,
+                     "new binary process %d did not report, it has child processes: taken as "
+                     "serving",
+                     (int)m->new_binary);
+        upgrade_served(m);
+        return;
+    }
+    if (!m->upgrade_killed) {
+        mg_log_error(MG_LOG_ALERT, mlog(m), 0,
+                     "new binary process %d did not serve within upgrade_timeout, stopping it",
+                     (int)m->new_binary);
+        m->upgrade_killed = 1;
+        kill(m->new_binary, SIGTERM);
+    } else {
+        kill(m->new_binary, SIGKILL);
+    }
+    m->upgrade_deadline = mg_now.monotonic + KILL_DELAY;
+}
+
+/* New binary: once every worker of the first generation accepts, tell the old master. */
+static void upgrade_check_serving(master_t *m)
+{
+    if (mg_upgrade_notify_fd() < 0) {
+        return;
+    }
+    size_t accepting = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        accepting += m->procs[i].cycle == m->srv->cycle && m->procs[i].accepting;
+    }
+    if (accepting >= (size_t)mg_cycle_core_conf(m->srv->cycle)->worker_processes) {
+        mg_upgrade_notify_serving();
+    }
 }
 
 static void shut_listeners(master_t *m)
@@ -570,8 +744,21 @@ static void handle_signals(master_t *m)
             log_signal(m, SIGUSR2, from, "ignoring");
         } else {
             log_signal(m, SIGUSR2, from, "changing binary");
-            pid_t pid = mg_upgrade_exec(m->srv->cycle);
+            m->upgrade_seq++;
+            pid_t pid = mg_upgrade_exec(m->srv->cycle, &m->upgrade_fd);
             m->new_binary = pid > 0 ? pid : 0;
+            if (pid <= 0) {
+                MG_METRICS_INC(upgrades_failed);
+                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, 0, "failed",
+                                       "the new binary could not be started (see the error log)");
+            } else {
+                m->upgrade_served = 0;
+                m->upgrade_hello = 0;
+                m->upgrade_killed = 0;
+                m->upgrade_deadline =
+                    mg_now.monotonic + mg_cycle_core_conf(m->srv->cycle)->upgrade_timeout;
+                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, pid, "running", NULL);
+            }
         }
     }
     if (mg_signal_take(SIGWINCH, &from)) {
@@ -592,6 +779,10 @@ static int poll_timeout(master_t *m)
     if (m->phase != IDLE) {
         next = m->deadline;
     }
+    if (m->new_binary && !m->upgrade_served && m->upgrade_deadline &&
+        (next < 0 || m->upgrade_deadline < next)) {
+        next = m->upgrade_deadline;
+    }
     if (m->terminating && (next < 0 || m->kill_at < next)) {
         next = m->kill_at;
     }
@@ -606,15 +797,23 @@ int mg_master_run(mg_server_t *srv, int daemonized)
 {
     master_t *m = mg_calloc(sizeof(master_t));
     m->srv = srv;
+    m->upgrade_fd = -1;
     m->daemonized = daemonized;
+    m->generations = 1;
     if (mg_upgrade_inherited()) {
         m->parent = getppid();
+        /* the generations go on counting from the old binary's */
+        if (mg_metrics) {
+            m->generations =
+                (mg_uint_t)__atomic_load_n(&mg_metrics->generation, __ATOMIC_RELAXED) + 1;
+        }
     }
     mg_proctitle_set("master process %s", mg_proctitle_args());
     mg_signal_master_init(&m->wait_mask);
-    srv->cycle->generation = m->generations = 1;
+    srv->cycle->generation = m->generations;
     add_gen(m, srv->cycle);
     write_verdict(m, NULL);
+    set_generation(m);
     start_workers(m, srv->cycle);
 
     struct pollfd *pfds = NULL;
@@ -623,11 +822,14 @@ int mg_master_run(mg_server_t *srv, int daemonized)
         if ((m->quitting || m->terminating) && m->nprocs == 0) {
             break;
         }
-        if (pfd_alloc < m->nprocs) {
-            pfd_alloc = m->nprocs * 2;
+        if (pfd_alloc < m->nprocs + 1) {
+            pfd_alloc = m->nprocs * 2 + 1;
             pfds = mg_realloc(pfds, pfd_alloc * sizeof(struct pollfd));
         }
         size_t n = 0;
+        if (m->upgrade_fd >= 0) {
+            pfds[n++] = (struct pollfd){.fd = m->upgrade_fd, .events = POLLIN};
+        }
         for (size_t i = 0; i < m->nprocs; i++) {
             if (m->procs[i].channel >= 0) {
                 pfds[n++] = (struct pollfd){.fd = m->procs[i].channel, .events = POLLIN};
@@ -641,6 +843,10 @@ int mg_master_run(mg_server_t *srv, int daemonized)
         if (rc > 0) {
             for (size_t k = 0; k < n; k++) {
                 if (!pfds[k].revents) {
+                    continue;
+                }
+                if (pfds[k].fd == m->upgrade_fd) {
+                    upgrade_read(m);
                     continue;
                 }
                 for (size_t i = 0; i < m->nprocs; i++) {
@@ -667,9 +873,17 @@ int mg_master_run(mg_server_t *srv, int daemonized)
             m->pending = NULL;
         }
         advance_reload(m);
+        upgrade_check_deadline(m);
+        upgrade_check_serving(m);
+        update_gauges(m);
     }
     free(pfds);
     free_unused_gens(m); /* generations no worker ran on (worker_processes 0) */
+    if (m->new_binary) {
+        /* the old master leaves its new binary serving: the upgrade is done */
+        MG_METRICS_INC(upgrades_ok);
+    }
+    mg_metrics_master_exit();
 
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "exit");
     char oldbin[4200];

@@ -12,6 +12,7 @@
 #include "accept_mutex.h"
 #include "connection.h"
 #include "listen.h"
+#include "metrics.h"
 #include "mgtime.h"
 #include "module.h"
 #include "pool.h"
@@ -51,6 +52,18 @@ void mg_server_conn_add(mg_server_t *srv, mg_connection_t *c)
     }
     srv->connections = c;
     srv->nconnections++;
+    if (srv->quitting) {
+        mg_stat_add(srv, MG_STAT_DRAINING, 1); /* the last accepts of a quitting worker */
+    }
+}
+
+/* From now on this server's connections are draining ones (moongate_draining_connections). */
+static void set_quitting(mg_server_t *srv)
+{
+    if (!srv->quitting) {
+        srv->quitting = 1;
+        mg_stat_add(srv, MG_STAT_DRAINING, (int64_t)srv->nconnections);
+    }
 }
 
 void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c)
@@ -65,6 +78,9 @@ void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c)
         c->next->prev = c->prev;
     }
     srv->nconnections--;
+    if (srv->quitting) {
+        mg_stat_add(srv, MG_STAT_DRAINING, -1);
+    }
     if (srv->quitting && srv->nconnections == 0) {
         loop_done(srv);
     }
@@ -304,7 +320,7 @@ void mg_server_quit(mg_server_t *srv)
         }
         return;
     }
-    srv->quitting = 1;
+    set_quitting(srv);
     accept_off(srv);
     if (srv->worker) {
         /* what the kernel queued already is served here: a socket this generation alone
@@ -353,7 +369,7 @@ void mg_server_drain(mg_server_t *srv)
 void mg_server_terminate(mg_server_t *srv)
 {
     srv->terminating = 1;
-    srv->quitting = 1;
+    set_quitting(srv);
     accept_off(srv);
     while (srv->connections) {
         mg_conn_close(srv->connections);
@@ -366,14 +382,17 @@ mg_int_t mg_server_reload(mg_server_t *srv)
     mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0, "reconfiguring");
     mg_cycle_t *old = srv->cycle;
     mg_cycle_t *cycle = mg_cycle_create(&srv->params, old, old->log);
+    if (cycle && mg_listen_open_all(cycle, old) != MG_OK) {
+        mg_cycle_destroy(cycle);
+        cycle = NULL;
+    }
     if (cycle == NULL) {
+        MG_METRICS_INC(reloads_failed);
         return MG_ERROR;
     }
     cycle->server = srv;
-    if (mg_listen_open_all(cycle, old) != MG_OK) {
-        mg_cycle_destroy(cycle);
-        return MG_ERROR;
-    }
+    MG_METRICS_INC(reloads_ok);
+    MG_METRICS_INC(generation);
     accept_off(srv);
     mg_listen_close_unused(old, cycle);
     srv->cycle = cycle;

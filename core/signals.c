@@ -158,7 +158,7 @@ static int read_verdict(const char *path, verdict_t *v)
     return 0;
 }
 
-static int read_pid_file(const char *path, mg_log_t *log)
+int mg_signal_read_pid(const char *path, mg_log_t *log)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -190,7 +190,7 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
 {
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
     mg_log_error(MG_LOG_NOTICE, log, 0, "signal process started");
-    int pid = read_pid_file(ccf->pid.data, log);
+    int pid = mg_signal_read_pid(ccf->pid.data, log);
     if (pid < 0) {
         return 1;
     }

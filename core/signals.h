@@ -24,6 +24,9 @@ int mg_signal_take(int sig, pid_t *from);
  * 10 s) for the master's verdict and print its error on stderr. Returns the exit code. */
 int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name);
 
+/* The pid a pid file names, or -1 (logged: it cannot be read, or holds no pid). */
+int mg_signal_read_pid(const char *path, mg_log_t *log);
+
 /* Record the outcome of reload number `seq` (0: the start) next to the pid file, in
  * "<pid>.reload": "SEQ PID GENERATION ok" or "... failed" and the error line. This file is
  * the channel to `-s reload`: it polls it for a number higher than the one it saw before

@@ -1,10 +1,11 @@
 /*
  * The connection and request counters nginx's stub_status shows: accepted, handled, active,
  * requests, and the connections reading a request head, writing a response or waiting (idle,
- * reusable). They live in one page of shared memory that the first generation's process maps
- * before any fork, so every worker adds to the same numbers and a HUP keeps them, as nginx's
- * do. A counter is split in shards by worker slot, each on its own cache line: a worker adds
- * to its own with one uncontended atomic instruction, and a reader sums the shards.
+ * reusable). They live in the metrics zone (metrics.h), which the first generation's process
+ * maps before any fork, so every worker adds to the same numbers and a HUP keeps them, as
+ * nginx's do, and so does a USR2 (the new binary's workers count into the same pages). A counter is
+ * split in shards by worker slot, each on its own cache line: a worker adds to its own with one
+ * uncontended atomic instruction, and a reader sums the shards.
  */
 #ifndef MG_STAT_H
 #define MG_STAT_H
@@ -21,6 +22,7 @@ enum {
     MG_STAT_HANDLED,
     MG_STAT_ACTIVE,
     MG_STAT_REQUESTS,
+    MG_STAT_DRAINING, /* connections of draining (or quitting) workers */
     MG_STAT_N
 };
 
@@ -30,12 +32,9 @@ typedef struct {
     int64_t v[MG_STAT_N];
 } __attribute__((aligned(64))) mg_stat_shard_t;
 
-/* MG_STAT_SHARDS shards; a process-local zeroed array until mg_stat_init maps the shared one. */
+/* MG_STAT_SHARDS shards; a process-local zeroed array until the first generation's metrics
+ * zone (mg_metrics_init) points it at the shared ones. */
 extern mg_stat_shard_t *mg_stat;
-
-/* Map the shared counters, once per process (later calls do nothing): called by the first
- * configuration generation, so the master maps them before it forks its workers. */
-void mg_stat_init(void);
 /* The sum of counter `which` over every process. */
 int64_t mg_stat_get(int which);
 

@@ -20,6 +20,7 @@ extern char **environ;
 static char **saved_argv;
 static char binary[2 * PATH_MAX + 2];
 static char *inherited;
+static int notify_fd = -1;
 
 static void resolve_binary(const char *arg0)
 {
@@ -73,6 +74,39 @@ void mg_upgrade_init(char **argv)
         mg_shm_inherit(env);
     }
     unsetenv("MOONGATE_SHM");
+    env = getenv("MOONGATE_UPGRADE");
+    if (env && *env && inherited) {
+        char *end;
+        long fd = strtol(env, &end, 10);
+        if (*end == '\0' && fd > STDERR_FILENO && fd < INT_MAX &&
+            fcntl((int)fd, F_SETFD, FD_CLOEXEC) == 0) {
+            notify_fd = (int)fd;
+            /* at once: the old master then waits for MG_UPGRADE_SERVING, not for the sign of
+             * life it takes from an older binary */
+            if (write(notify_fd, (char[]){MG_UPGRADE_HELLO}, 1) != 1) {
+                close(notify_fd);
+                notify_fd = -1;
+            }
+        }
+    }
+    unsetenv("MOONGATE_UPGRADE");
+}
+
+void mg_upgrade_notify_serving(void)
+{
+    if (notify_fd < 0) {
+        return;
+    }
+    if (write(notify_fd, (char[]){MG_UPGRADE_SERVING}, 1) != 1) {
+        /* the old master is gone: nobody waits for the news */
+    }
+    close(notify_fd);
+    notify_fd = -1;
+}
+
+int mg_upgrade_notify_fd(void)
+{
+    return notify_fd;
 }
 
 const char *mg_upgrade_inherited(void)
@@ -95,9 +129,10 @@ void mg_upgrade_restore_pid(mg_cycle_t *cycle)
     }
 }
 
-pid_t mg_upgrade_exec(mg_cycle_t *cycle)
+pid_t mg_upgrade_exec(mg_cycle_t *cycle, int *serving)
 {
-    char oldbin[4200], fds[1024], var[1100], zones[1024], zvar[1100];
+    char oldbin[4200], fds[1024], var[1100], zones[1024], zvar[1100], uvar[64];
+    *serving = -1;
     const char *pid_path = mg_cycle_core_conf(cycle)->pid.data;
     mg_upgrade_oldbin_path(cycle, oldbin, sizeof(oldbin));
     if (rename(pid_path, oldbin) != 0) {
@@ -108,19 +143,30 @@ pid_t mg_upgrade_exec(mg_cycle_t *cycle)
     snprintf(var, sizeof(var), "MOONGATE=%s", fds);
     mg_shm_fds_text(cycle, zones, sizeof(zones), 0);
     snprintf(zvar, sizeof(zvar), "MOONGATE_SHM=%s", zones);
+    /* the new master writes a byte here once its workers accept: the old one then knows the
+     * upgrade took (upgrade_timeout), without polling files or the process table */
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "pipe() failed while executing new binary");
+        mg_upgrade_restore_pid(cycle);
+        return -1;
+    }
+    snprintf(uvar, sizeof(uvar), "MOONGATE_UPGRADE=%d", pipefd[1]);
     size_t n = 0;
     while (environ[n]) {
         n++;
     }
-    char **env = mg_alloc((n + 3) * sizeof(char *));
+    char **env = mg_alloc((n + 4) * sizeof(char *));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (strncmp(environ[i], "MOONGATE=", 9) != 0 && strncmp(environ[i], "MOONGATE_SHM=", 13)) {
+        if (strncmp(environ[i], "MOONGATE=", 9) != 0 && strncmp(environ[i], "MOONGATE_SHM=", 13) &&
+            strncmp(environ[i], "MOONGATE_UPGRADE=", 17)) {
             env[k++] = environ[i];
         }
     }
     env[k++] = var;
     env[k++] = zvar;
+    env[k++] = uvar;
     env[k] = NULL;
 
     pid_t pid = fork();
@@ -128,6 +174,7 @@ pid_t mg_upgrade_exec(mg_cycle_t *cycle)
         /* only the listening sockets and the shared memory zones cross the exec; everything
          * else is close-on-exec */
         mg_shm_fds_text(cycle, zones, sizeof(zones), 1);
+        fcntl(pipefd[1], F_SETFD, 0);
         mg_listening_t **ls = cycle->listening.elts;
         for (size_t i = 0; i < cycle->listening.nelts; i++) {
             if (ls[i]->fd >= 0) {
@@ -143,11 +190,15 @@ pid_t mg_upgrade_exec(mg_cycle_t *cycle)
         _exit(1);
     }
     free(env);
+    close(pipefd[1]);
     if (pid < 0) {
         mg_log_error(MG_LOG_ALERT, cycle->log, errno, "fork() failed while executing new binary");
+        close(pipefd[0]);
         mg_upgrade_restore_pid(cycle);
         return -1;
     }
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    *serving = pipefd[0];
     mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "start new binary process %d", (int)pid);
     return pid;
 }

@@ -5,6 +5,7 @@
  * OpenResty's traceback layout.
  */
 #include "api.h"
+#include "metrics.h"
 
 static const char *const level_names[] = {"STDERR", "EMERG", "ALERT", "CRIT", "ERR",
                                           "WARN",   "NOTICE", "INFO", "DEBUG"};
@@ -119,6 +120,7 @@ void mg_lua_inject_log_api(lua_State *L)
 /* Log an error value with the traceback of `co` as OpenResty words it. */
 void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *what)
 {
+    MG_METRICS_INC(lua_errors);
     size_t len;
     const char *msg = lua_tolstring(co, -1, &len);
     char other[64];

@@ -6,6 +6,7 @@
  * log, set, init) runs through mg_lua_call under lua_pcall.
  */
 #include "api.h"
+#include "metrics.h"
 
 /* ngx.exit in code that cannot yield raises this as its error value. */
 static char exit_sentinel;
@@ -189,6 +190,7 @@ mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *c
         return MG_DONE;
     }
     const char *ctxname = mg_lua_phase_context(phase);
+    MG_METRICS_INC(lua_errors);
     mg_log_error(MG_LOG_ERR | MG_LOG_LINES, r ? &r->connection->log : lmcf->cycle->log, 0,
                  "failed to run %s: %s", ctxname ? ctxname : "lua", lua_tostring(L, -1));
     lua_pop(L, 1);

@@ -7,6 +7,7 @@
  */
 #include "shdict.h"
 #include "api.h"
+#include "metrics.h"
 #include "mgtime.h"
 #include "shm.h"
 
@@ -18,6 +19,22 @@ struct mg_lua_shdict_s {
 };
 
 static char methods_key; /* registry[&methods_key]: the dicts' metatable */
+
+/* moongate_shdict_bytes{zone,kind}: read when shown, as ngx.shared.DICT:capacity() and
+ * :free_space() do. */
+static void shdict_metrics(void *data, mg_metrics_sink_t *sink)
+{
+    struct mg_lua_shdict_s *d = data;
+    static const char *const names[] = {"zone", "kind"};
+    size_t capacity = mg_shdict_capacity(d->sh), free_space = mg_shdict_free_space(d->sh);
+    mg_str_t values[2] = {d->name, mg_string("capacity")};
+    mg_metrics_sample(sink, 2, names, values, (double)capacity);
+    values[1] = (mg_str_t)mg_string("free");
+    mg_metrics_sample(sink, 2, names, values, (double)free_space);
+    values[1] = (mg_str_t)mg_string("used");
+    mg_metrics_sample(sink, 2, names, values,
+                      (double)(capacity > free_space ? capacity - free_space : 0));
+}
 
 const char *mg_lua_set_shared_dict(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
@@ -67,6 +84,10 @@ const char *mg_lua_set_shared_dict(mg_conf_t *cf, const mg_command_t *cmd, void 
     }
     d->next = lmcf->shdicts;
     lmcf->shdicts = d;
+    mg_metrics_add_source(
+        cf->cycle, "moongate_shdict_bytes",
+        "lua_shared_dict zones: capacity (what items may take), free and used bytes",
+        shdict_metrics, d);
     return MG_CONF_OK;
 }
 

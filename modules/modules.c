@@ -23,6 +23,7 @@ extern mg_module_t mg_http_ssl_module;
 extern mg_module_t mg_http_v2_module;
 extern mg_module_t mg_static_module;
 extern mg_module_t mg_stub_status_module;
+extern mg_module_t mg_metrics_module;
 extern mg_module_t mg_dav_module;
 extern mg_module_t mg_autoindex_module;
 extern mg_module_t mg_index_module;
@@ -101,6 +102,7 @@ mg_module_t *mg_modules[] = {
     /* content and phase handlers */
     &mg_static_module,
     &mg_stub_status_module, /* content handler set per location (clcf->handler) */
+    &mg_metrics_module,     /* the same */
     &mg_gzip_static_module,
     &mg_dav_module,       /* content: after index and autoindex, before gzip_static and static */
     &mg_autoindex_module, /* content: random_index, index, autoindex, then static */

@@ -24,6 +24,10 @@ extern mg_module_t mg_upstream_module;
 void mg_upstream_set_balancer(mg_conf_t *cf, const mg_upstream_balancer_t *b, void *conf,
                               unsigned flags);
 
+/* Group number i of an http{} block's upstream main conf (upstream{} blocks and the implicit
+ * groups of proxy_pass host:port, in order of first reference), or NULL past the last. */
+mg_upstream_group_t *mg_upstream_group_at(void *main_conf, size_t i);
+
 /* The upstream{} block being read (for the directives of other modules inside it). */
 mg_upstream_group_t *mg_upstream_current(mg_conf_t *cf);
 

@@ -199,7 +199,7 @@ sub winch {
 # ---------------------------------------------------------------------------
 # make upgrade (moongate's Makefile; nginx's is generated in its build tree): with PREFIX set to
 # a tree laid out as an install (sbin/moongate, conf/moongate.conf, logs/moongate.pid), it checks
-# the config (-t), sends USR2, checks for the .oldbin pid file and QUITs the old master.
+# the config (-t) and runs `moongate -s upgrade` (t/217: USR2, new workers serving, WINCH, QUIT).
 
 SKIP: {
     skip 'make upgrade: moongate only', 6 if is_nginx;

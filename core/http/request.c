@@ -5,6 +5,7 @@
  * sending an error page or closing), logged, freed; then the connection takes over again.
  */
 #include "conn.h"
+#include "metrics.h"
 #include "stat.h"
 #include "variables.h"
 
@@ -310,6 +311,17 @@ void mg_http_log_request(mg_request_t *r)
         log[i](r);
     }
     r->connection->log.action = action;
+    if (r->parent == NULL && mg_metrics) {
+        /* moongate_http_requests_total{server,code}: the server as $server_name names it */
+        mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
+        mg_http_server_name_t *sn = cscf->server_names.elts;
+        mg_str_t name = cscf->server_names.nelts ? sn[0].name : (mg_str_t)mg_string("");
+        if (name.len > 1 && name.data[0] == '.') {
+            name.data++;
+            name.len--;
+        }
+        mg_metrics_http_request(name, r->err_status ? r->err_status : r->headers_out.status);
+    }
 }
 
 void mg_http_free_request(mg_request_t *r)

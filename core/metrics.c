@@ -1,0 +1,212 @@
+/*
+ * The metrics zone (metrics.h): made or taken over with each generation, and the counting
+ * side of the labelled series. The table is lock-free so that counting a request costs a hash
+ * and an atomic add: a series' slot is claimed once with a compare-and-swap, its key written,
+ * then published; afterwards only its values change, atomically.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "cycle.h"
+#include "metrics.h"
+#include "mgtime.h"
+#include "shm.h"
+
+#define MAGIC "MGMET1"
+
+enum { EMPTY = 0, CLAIMED, READY };
+
+/* Give up waiting for a claimed slot after this many yields (its claimer may have died
+ * between the claim and the publication): the series then takes a later slot. */
+#define CLAIM_SPINS 1000
+/* How far a series is looked for from its hash's slot. */
+#define PROBES 256
+
+const mg_msec_t mg_metrics_bucket_ms[MG_METRICS_BUCKETS] = {5,   10,   25,   50,   100,  250,
+                                                            500, 1000, 2500, 5000, 10000};
+
+mg_metrics_shm_t *mg_metrics;
+static mg_shm_zone_t *pinned; /* the process's first zone, never released */
+
+static int master_slot = -1;
+
+mg_int_t mg_metrics_init(mg_conf_t *cf)
+{
+    mg_cycle_t *cycle = cf->cycle;
+    if (cycle->test_config) {
+        return MG_OK;
+    }
+    mg_shm_zone_t *zone = mg_shm_zone_add(cf, (mg_str_t)mg_string("moongate:metrics"),
+                                          sizeof(mg_metrics_shm_t), &mg_core_module);
+    if (zone == NULL) {
+        return MG_ERROR;
+    }
+    mg_metrics_shm_t *m = zone->addr;
+    if (memcmp(m->magic, MAGIC, sizeof(MAGIC)) != 0) {
+        /* fresh (zeros), or a zone of the same size from a binary that laid it out otherwise */
+        memset(m, 0, sizeof(*m));
+        memcpy(m->magic, MAGIC, sizeof(MAGIC));
+        m->generation = 1;
+    }
+    if (mg_metrics == NULL) {
+        /* the process keeps its first zone mapped for good: mg_stat and mg_metrics point
+         * into it, and every later generation takes it over (same name, owner and size) */
+        zone->refs++;
+        pinned = zone;
+        mg_metrics = m;
+        mg_stat = m->stat;
+    }
+    return MG_OK;
+}
+
+static uint32_t hash_key(int metric, const char *key, size_t len)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)metric;
+    for (size_t i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    }
+    return h;
+}
+
+mg_metrics_entry_t *mg_metrics_entry(int metric, size_t n, const mg_str_t *labels)
+{
+    if (mg_metrics == NULL) {
+        return NULL;
+    }
+    char key[MG_METRICS_KEY];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* a label too long for the key is cut: its series is then shared by the names that
+         * begin alike, which beats losing the count */
+        size_t l = mg_min(labels[i].len, sizeof(key) - len - (n - i));
+        memcpy(key + len, labels[i].data, l);
+        len += l;
+        key[len++] = '\0';
+    }
+    uint32_t h = hash_key(metric, key, len);
+    for (size_t probe = 0; probe < PROBES; probe++) {
+        mg_metrics_entry_t *e = &mg_metrics->entries[(h + probe) % MG_METRICS_ENTRIES];
+        uint32_t st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+        for (int spins = 0; st == CLAIMED && spins < CLAIM_SPINS; spins++) {
+            sched_yield();
+            st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+        }
+        if (st == EMPTY) {
+            uint32_t expect = EMPTY;
+            if (__atomic_compare_exchange_n(&e->state, &expect, CLAIMED, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                e->metric = (uint16_t)metric;
+                e->keylen = (uint16_t)len;
+                e->hash = h;
+                memcpy(e->key, key, len);
+                __atomic_store_n(&e->state, READY, __ATOMIC_RELEASE);
+                return e;
+            }
+            /* another process claimed it first: it may be claiming this very series */
+            probe--;
+            continue;
+        }
+        if (st == READY && e->hash == h && e->metric == metric && e->keylen == len &&
+            memcmp(e->key, key, len) == 0) {
+            return e;
+        }
+    }
+    mg_metrics_add(&mg_metrics->dropped, 1);
+    return NULL;
+}
+
+void mg_metrics_http_request(mg_str_t server, mg_uint_t status)
+{
+    if (mg_metrics == NULL) {
+        return;
+    }
+    char code[8];
+    int n = snprintf(code, sizeof(code), "%03lu", (unsigned long)(status % 1000));
+    mg_str_t labels[2] = {server, {(size_t)n, code}};
+    mg_metrics_entry_t *e = mg_metrics_entry(MG_METRIC_HTTP_REQUESTS, 2, labels);
+    if (e) {
+        mg_metrics_add(&e->v[0], 1);
+    }
+}
+
+void mg_metrics_upstream_try(mg_str_t upstream, mg_msec_t ms)
+{
+    if (mg_metrics == NULL) {
+        return;
+    }
+    mg_metrics_entry_t *e = mg_metrics_entry(MG_METRIC_UPSTREAM_REQUESTS, 1, &upstream);
+    if (e) {
+        mg_metrics_add(&e->v[0], 1);
+    }
+    if (ms < 0) {
+        return;
+    }
+    e = mg_metrics_entry(MG_METRIC_UPSTREAM_RESPONSE, 1, &upstream);
+    if (e == NULL) {
+        return;
+    }
+    /* the buckets are kept cumulative, as Prometheus shows them */
+    for (size_t i = 0; i < MG_METRICS_BUCKETS; i++) {
+        if (ms <= mg_metrics_bucket_ms[i]) {
+            mg_metrics_add(&e->v[i], 1);
+        }
+    }
+    mg_metrics_add(&e->v[MG_METRICS_BUCKETS], 1);
+    mg_metrics_add(&e->v[MG_METRICS_SUM], ms);
+    mg_metrics_add(&e->v[MG_METRICS_COUNT], 1);
+}
+
+void mg_metrics_peer_state(mg_str_t upstream, mg_str_t peer, mg_msec_t down_until)
+{
+    mg_str_t labels[2] = {upstream, peer};
+    mg_metrics_entry_t *e = mg_metrics_entry(MG_METRIC_PEER_DOWN, 2, labels);
+    if (e) {
+        __atomic_store_n(&e->v[0], (int64_t)down_until, __ATOMIC_RELAXED);
+    }
+}
+
+void mg_metrics_master_set(int64_t draining_workers)
+{
+    if (mg_metrics == NULL) {
+        return;
+    }
+    pid_t pid = getpid();
+    if (master_slot < 0) {
+        for (int i = 0; i < MG_METRICS_MASTERS; i++) {
+            pid_t cur = __atomic_load_n(&mg_metrics->masters[i].pid, __ATOMIC_ACQUIRE);
+            /* a slot of a master that died without giving it back is taken over */
+            if (cur != 0 && (cur == pid || kill(cur, 0) == 0 || errno != ESRCH)) {
+                continue;
+            }
+            if (__atomic_compare_exchange_n(&mg_metrics->masters[i].pid, &cur, pid, 0,
+                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+                master_slot = i;
+                break;
+            }
+        }
+        if (master_slot < 0) {
+            return;
+        }
+    }
+    __atomic_store_n(&mg_metrics->masters[master_slot].draining_workers, draining_workers,
+                     __ATOMIC_RELAXED);
+}
+
+void mg_metrics_master_exit(void)
+{
+    if (mg_metrics == NULL || master_slot < 0) {
+        return;
+    }
+    __atomic_store_n(&mg_metrics->masters[master_slot].draining_workers, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&mg_metrics->masters[master_slot].pid, 0, __ATOMIC_RELEASE);
+    master_slot = -1;
+}
+
+void mg_metrics_add_source(mg_cycle_t *cycle, const char *family, const char *help,
+                           mg_metrics_read_pt read, void *data)
+{
+    mg_metrics_source_t *s = mg_array_push(&cycle->metrics_sources);
+    *s = (mg_metrics_source_t){.family = family, .help = help, .read = read, .data = data};
+}
