@@ -355,6 +355,8 @@ void mg_lua_process_preload(lua_State *L);
 /* ngx_libs.c: require "ngx.base64" and "ngx.resp" */
 void mg_lua_ngx_libs_preload(lua_State *L);
 
+/* vm.c: package.preload[name] = open, so `require name` finds moongate's module first */
+void mg_lua_preload(lua_State *L, const char *name, lua_CFunction open);
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);
 /* balancer.c: require "ngx.balancer" */

@@ -500,9 +500,5 @@ static int open_balancer(lua_State *L)
 
 void mg_lua_balancer_preload(lua_State *L)
 {
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, open_balancer);
-    lua_setfield(L, -2, "ngx.balancer");
-    lua_pop(L, 2);
+    mg_lua_preload(L, "ngx.balancer", open_balancer);
 }

@@ -221,9 +221,5 @@ static int open_errlog(lua_State *L)
 
 void mg_lua_errlog_preload(lua_State *L)
 {
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, open_errlog);
-    lua_setfield(L, -2, "ngx.errlog");
-    lua_pop(L, 2);
+    mg_lua_preload(L, "ngx.errlog", open_errlog);
 }

@@ -108,11 +108,6 @@ static int open_resp(lua_State *L)
 
 void mg_lua_ngx_libs_preload(lua_State *L)
 {
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, open_base64);
-    lua_setfield(L, -2, "ngx.base64");
-    lua_pushcfunction(L, open_resp);
-    lua_setfield(L, -2, "ngx.resp");
-    lua_pop(L, 2);
+    mg_lua_preload(L, "ngx.base64", open_base64);
+    mg_lua_preload(L, "ngx.resp", open_resp);
 }

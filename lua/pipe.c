@@ -936,9 +936,5 @@ static int open_pipe(lua_State *L)
 
 void mg_lua_pipe_preload(lua_State *L)
 {
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, open_pipe);
-    lua_setfield(L, -2, "ngx.pipe");
-    lua_pop(L, 2);
+    mg_lua_preload(L, "ngx.pipe", open_pipe);
 }

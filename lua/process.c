@@ -89,9 +89,5 @@ static int open_process(lua_State *L)
 
 void mg_lua_process_preload(lua_State *L)
 {
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, open_process);
-    lua_setfield(L, -2, "ngx.process");
-    lua_pop(L, 2);
+    mg_lua_preload(L, "ngx.process", open_process);
 }

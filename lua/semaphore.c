@@ -266,9 +266,5 @@ static int open_semaphore(lua_State *L)
 
 void mg_lua_semaphore_preload(lua_State *L)
 {
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, open_semaphore);
-    lua_setfield(L, -2, "ngx.semaphore");
-    lua_pop(L, 2);
+    mg_lua_preload(L, "ngx.semaphore", open_semaphore);
 }

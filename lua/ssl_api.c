@@ -508,13 +508,7 @@ static int open_ssl(lua_State *L)
 
 void mg_lua_ssl_preload(lua_State *L)
 {
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, open_ssl);
-    lua_setfield(L, -2, "ngx.ssl");
-    lua_pushcfunction(L, mg_lua_ssl_open_clienthello);
-    lua_setfield(L, -2, "ngx.ssl.clienthello");
-    lua_pushcfunction(L, mg_lua_ssl_open_session);
-    lua_setfield(L, -2, "ngx.ssl.session");
-    lua_pop(L, 2);
+    mg_lua_preload(L, "ngx.ssl", open_ssl);
+    mg_lua_preload(L, "ngx.ssl.clienthello", mg_lua_ssl_open_clienthello);
+    mg_lua_preload(L, "ngx.ssl.session", mg_lua_ssl_open_session);
 }

@@ -239,9 +239,5 @@ static int open_upstream(lua_State *L)
 
 void mg_lua_upstream_preload(lua_State *L)
 {
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, open_upstream);
-    lua_setfield(L, -2, "ngx.upstream");
-    lua_pop(L, 2);
+    mg_lua_preload(L, "ngx.upstream", open_upstream);
 }

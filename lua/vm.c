@@ -18,6 +18,15 @@ static void vm_close(void *data)
     lua_close(lmcf->L);
 }
 
+void mg_lua_preload(lua_State *L, const char *name, lua_CFunction open)
+{
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushcfunction(L, open);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 2);
+}
+
 lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
 {
     if (lmcf->L) {
