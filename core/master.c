@@ -426,10 +426,8 @@ static void advance_reload(master_t *m)
             MG_METRICS_INC(reloads_ok);
             set_generation(m);
             m->phase = IDLE;
+            free_unused_gens(m); /* with worker_processes 0 no SIGCHLD ever frees the old one */
         }
-    }
-    if (m->phase == IDLE) {
-        free_unused_gens(m); /* with worker_processes 0 no SIGCHLD ever frees the old one */
     }
     if (m->phase == IDLE && m->reload_again && !m->quitting && !m->terminating) {
         m->reload_again = 0;

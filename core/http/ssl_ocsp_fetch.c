@@ -22,6 +22,7 @@
 #include "server.h"
 #include "ssl.h"
 #include "ssl_stapling.h"
+#include "str.h"
 
 #define OCSP_TIMEOUT 60000      /* ms: connect, send and read together, nginx's */
 #define OCSP_MAX_RESPONSE 65536 /* bytes of an HTTP answer kept */
@@ -299,13 +300,20 @@ static char *make_request(mg_ssl_staple_t *st, size_t *len)
     if (dl <= 0) {
         return NULL;
     }
-    unsigned char *b64 = mg_alloc((size_t)(dl + 2) / 3 * 4 + 1);
-    int bl = EVP_EncodeBlock(b64, der, dl);
+    char *b64 = mg_alloc(mg_base64_encoded_len((size_t)dl));
+    size_t bl = mg_base64_encode(der, (size_t)dl, b64);
     OPENSSL_free(der);
-    char *esc = mg_alloc((size_t)bl * 3 + 1), *e = esc;
-    for (int i = 0; i < bl; i++) {
-        unsigned char ch = b64[i];
-        e += ch == '+' || ch == '/' || ch == '=' ? sprintf(e, "%%%02X", ch) : (*e = (char)ch, 1);
+    static const char hex[] = "0123456789ABCDEF";
+    char *esc = mg_alloc(bl * 3 + 1), *e = esc;
+    for (size_t i = 0; i < bl; i++) {
+        unsigned char ch = (unsigned char)b64[i];
+        if (ch == '+' || ch == '/' || ch == '=') {
+            *e++ = '%';
+            *e++ = hex[ch >> 4];
+            *e++ = hex[ch & 15];
+        } else {
+            *e++ = (char)ch;
+        }
     }
     *e = '\0';
     free(b64);

@@ -38,8 +38,8 @@ static int status_cb(SSL *ssl, void *arg)
         return SSL_TLSEXT_ERR_NOACK;
     }
     if (!st->from_file) {
+        /* the loop's cached time: this runs in most handshakes */
         mg_connection_t *c = SSL_get_app_data(ssl);
-        mg_time_update();
         if (st->fetch == NULL && mg_now.sec >= st->refresh && c && c->server) {
             mg_ocsp_fetch_start(st, c->server);
         }
