@@ -528,6 +528,7 @@ struct mg_request_s {
     unsigned single_range : 1;  /* one range at most; several get the whole 200 (mp4) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
     unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
+    unsigned cache_background : 1; /* the subrequest updating an expired cache entry */
     unsigned limit_rate_set : 1;
     unsigned limit_rate_after_set : 1;
     unsigned expect_trailers : 1; /* add_trailer: chunked on HTTP/1.1, even with a length */
