@@ -1020,7 +1020,14 @@ static void store_finish(mg_request_t *r, mg_http_cache_req_t *c)
     if (rc != 0 && errno == ENOENT && make_levels(z, c->path) == 0) {
         rc = rename(c->tf->name.data, c->path);
     }
-    if (rc != 0) {
+    if (rc != 0 && errno == EXDEV) {
+        /* the temp path on another file system than the cache */
+        if (mg_http_temp_file_copy(r, c->tf, c->path, -1, -1) != MG_OK) {
+            return;
+        }
+        unlink(c->tf->name.data);
+        rc = 0;
+    } else if (rc != 0) {
         mg_log_error(MG_LOG_CRIT, log, errno, "rename() \"%s\" to \"%s\" failed", c->tf->name.data,
                      c->path);
         return;

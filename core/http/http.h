@@ -785,6 +785,11 @@ mg_http_temp_file_t *mg_http_temp_file_open(mg_request_t *r, const char *name, i
                                             const char **what);
 /* Append len bytes; MG_ERROR after logging. */
 mg_int_t mg_http_temp_file_write(mg_http_temp_file_t *tf, const char *data, size_t len);
+/* The file tf (its data written) copied to `to` when rename() cannot move it (EXDEV), by way of
+ * a new name beside `to`; mode (-1: the copy's 0600) and mtime (-1: now) are the copy's. MG_OK,
+ * or MG_ERROR after logging (nothing left at `to`'s side). The caller removes tf's file. */
+mg_int_t mg_http_temp_file_copy(mg_request_t *r, mg_http_temp_file_t *tf, const char *to, int mode,
+                                time_t mtime);
 
 /* ---- connection (connection.c) ---- */
 void mg_http_init_connection(mg_connection_t *c);
