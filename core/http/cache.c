@@ -538,6 +538,8 @@ static mg_int_t expired(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *
     return MG_OK;
 }
 
+static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc);
+
 mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
 {
     mg_http_cache_conf_t *conf = &u->conf->cache;
@@ -566,6 +568,25 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
         return MG_OK;
     }
     c->status = MG_CACHE_MISS;
+    return lookup(r, u, c, rc);
+}
+
+/* The MD5 under which the variant of the request's Vary header values is kept beside the
+ * key's first variant (nginx's secondary key) */
+static void secondary_md5(const unsigned char *main, const unsigned char *variant,
+                          unsigned char out[16])
+{
+    mg_md5_t md5;
+    mg_md5_init(&md5);
+    mg_md5_update(&md5, main, 16);
+    mg_md5_update(&md5, variant, 16);
+    mg_md5_final(&md5, out);
+}
+
+/* The node and file of c->md5: a HIT served (MG_DONE), or MG_OK to fetch */
+static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc)
+{
+    mg_http_cache_zone_t *z = c->zone;
     mg_log_t *log = &r->connection->log;
     /* a request that waited for the lock looks up again: its use was counted */
     int again = mg_pool_cleanup_find(r->pool, wait_cancel) != NULL;
@@ -614,7 +635,15 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
     if (m.h.vary_len) {
         variant_of(r, m.vary, m.h.vary_len, c->variant);
         if (memcmp(c->variant, m.h.variant, 16) != 0) {
-            return MG_OK; /* another variant: fetched, and it takes the entry's place */
+            if (c->secondary) {
+                return MG_OK; /* fetched; start_store decides where it goes */
+            }
+            /* as nginx: another variant is looked for under a key of its own */
+            c->secondary = 1;
+            memcpy(c->main, c->md5, 16);
+            secondary_md5(c->main, c->variant, c->md5);
+            c->path = file_name(r->pool, z, c->md5);
+            return lookup(r, u, c, rc);
         }
     }
     if (!exists) {
@@ -925,6 +954,21 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
     if (vary) {
         variant_of(r, vary->value.data, vary->value.len, h->variant);
     }
+    if (c->secondary) {
+        /* a variant's own file only for a response varying as the first one did; else it
+         * replaces the key's first variant, as nginx */
+        unsigned char md5[16];
+        if (vary) {
+            secondary_md5(c->main, h->variant, md5);
+        }
+        if (vary == NULL || memcmp(md5, c->md5, 16) != 0) {
+            release_updating(c, &r->connection->log, r->pool);
+            memcpy(c->md5, c->main, 16);
+            c->path = file_name(r->pool, z, c->md5);
+            c->secondary = 0;
+        }
+    }
+    memcpy(h->md5, c->md5, 16);
     size_t parts = h->key_len + h->etag_len + h->vary_len + h->head_len;
     char *meta = mg_pnalloc(r->pool, sizeof(*h) + parts), *p = meta + sizeof(*h);
     memcpy(p, c->key.data, h->key_len);

@@ -18,7 +18,8 @@ typedef struct mg_http_cache_req_s {
     mg_http_cache_zone_t *zone;
     mg_http_cache_conf_t *conf;
     mg_str_t key;
-    unsigned char md5[16];
+    unsigned char md5[16];  /* the file's: the key's, or its variant's (secondary) */
+    unsigned char main[16]; /* the key's, with secondary */
     unsigned char variant[16];
     char *path; /* the file's name */
     int status; /* MG_CACHE_* */
@@ -40,6 +41,7 @@ typedef struct mg_http_cache_req_s {
     unsigned stale_updating : 1; /* Cache-Control stale-while-revalidate still allows it */
     unsigned stale_error : 1;    /* ... stale-if-error */
     unsigned revalidate : 1;     /* the upstream gets If-Modified-Since / If-None-Match */
+    unsigned secondary : 1;      /* looked up under a Vary variant's own key */
 } mg_http_cache_req_t;
 
 /* The lookup, from a protocol's handler once its upstream u is set up (hooks, conf) and
