@@ -283,6 +283,10 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
     if (used <= 0) {
         return MG_DECLINED;
     }
+    /* as nginx: the stored head's X-Accel-* act on a HIT too (a redirect: MG_DONE) */
+    if (mg_upstream_process_accel(u) == MG_DONE) {
+        return MG_DONE;
+    }
     mg_int_t rc = u->process_header ? u->process_header(u) : MG_OK;
     if (rc != MG_OK) {
         return rc;

@@ -231,7 +231,9 @@ void mg_upstream_process_head(mg_upstream_t *u)
     };
     mg_int_t rc;
     if (status == 304 && r->cache && mg_http_cache_revalidated(u, &rc)) {
-        mg_upstream_finalize(u, rc); /* the cache entry refreshed and sent */
+        if (rc != MG_DONE) {             /* MG_DONE: its X-Accel-Redirect redirected */
+            mg_upstream_finalize(u, rc); /* the cache entry refreshed and sent */
+        }
         return;
     }
     for (size_t i = 0; i < mg_nelems(next_by_status); i++) {
@@ -243,7 +245,9 @@ void mg_upstream_process_head(mg_upstream_t *u)
             return;
         }
         if (r->cache && mg_http_cache_stale(u, next_by_status[i].ft, &rc)) {
-            mg_upstream_finalize(u, rc);
+            if (rc != MG_DONE) {
+                mg_upstream_finalize(u, rc);
+            }
             return;
         }
     }

@@ -369,7 +369,9 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
     }
     mg_int_t rc;
     if (u->r->cache && mg_http_cache_stale(u, ft, &rc)) {
-        mg_upstream_finalize(u, rc); /* an expired cache entry answered */
+        if (rc != MG_DONE) {             /* MG_DONE: its X-Accel-Redirect redirected */
+            mg_upstream_finalize(u, rc); /* an expired cache entry answered */
+        }
         return;
     }
     mg_upstream_finalize(u, (mg_int_t)status);
