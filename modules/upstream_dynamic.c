@@ -9,8 +9,9 @@
  * Each such server owns a range of SLOTS peer slots in its list, reserved at load (down, weight
  * 0, so every balancer skips them): peers are never moved while requests point at them, and
  * the tried bitmaps keep their size. An address that goes away marks its slot down; a new one
- * takes a free slot and its zone record. A balancer that prepares its peers at load (hash ...
- * consistent) does not see the changes.
+ * takes a free slot and its zone record. hash ... consistent's ring is made of the servers'
+ * names and weights, so it holds a resolved server's points from the start (ring_weight) and
+ * needs no rebuilding: the addresses of a name share its points.
  */
 #include <arpa/inet.h>
 
@@ -130,6 +131,7 @@ void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_
         p->name.data = NULL;
         p->server = server;
         p->down = 1;
+        p->ring_weight = tmpl->weight;
         p->weight = 0;
         p->effective_weight = 0;
     }

@@ -23,6 +23,8 @@ typedef struct mg_upstream_peer_s {
     mg_str_t name;           /* "127.0.0.1:8080", as $upstream_addr shows it */
     mg_str_t server;         /* the "server" directive's address as written (Host for proxy) */
     mg_int_t weight;
+    mg_int_t ring_weight;    /* a "resolve" server's slot: its weight= while it waits for an
+                                address (weight is 0 then), for hash consistent's ring */
     mg_int_t max_fails;      /* 0: never marked down */
     mg_msec_t fail_timeout;
     mg_int_t max_conns;      /* 0: no limit (per worker, or per zone with "zone") */
