@@ -458,3 +458,29 @@ Test::More::is("@moved", '', 'TEST 20: each key stays on its server');
 GET /t?k=1
 --- error_code: 200
 --- moongate_only
+
+
+
+=== TEST 21: a resolve name with more addresses than its 16 slots: 16 used, a warning says so
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+    upstream u {
+        zone dyn 64k;
+        server many.test:$TEST_NGINX_A_PORT resolve;
+    }
+--- config
+    location /t {
+        add_header X-Up $upstream_addr always;
+        proxy_pass http://u;
+    }
+--- init
+dns_set('many.test' => { a => [map { "127.0.0.$_" } 1 .. 18], ttl => 30 });
+my $a = "127.0.0.1:$Test::MoongateBackend::Port{a}";
+Test::More::is(main::up_until($a), $a, 'TEST 21: the first address serves');
+--- request
+GET /t
+--- response_headers
+X-Backend: a
+--- error_log
+many.test has 18 addresses, only 16 are used
+--- moongate_only
