@@ -28,7 +28,7 @@ typedef struct mg_http_cache_req_s {
     mg_upstream_t *u;
     mg_http_temp_file_t *tf;
     mg_cache_file_header_t h;
-    int64_t expected;         /* the body's length, -1 unknown */
+    int64_t expected; /* the body's length, -1 unknown */
     /* an expired entry being fetched again: its file, kept open to be served stale (on an
      * error, *_cache_use_stale) or refreshed (a 304 to *_cache_revalidate's conditions) */
     int fd;
