@@ -326,6 +326,8 @@ const char *mg_lua_set_shared_dict(mg_conf_t *cf, const mg_command_t *cmd, void 
 mg_log_t *mg_lua_log(void);
 /* Log a Lua error with its traceback, as OpenResty's "lua entry thread aborted" line. */
 void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *what);
+/* ... without the "coroutine 0:" line: code OpenResty runs outside a coroutine (balancer). */
+void mg_lua_log_error_main(lua_State *L, lua_State *co, mg_log_t *log, const char *what);
 
 /* ---- injectors: ngx table at the top of L's stack; each adds its area's fields ---- */
 void mg_lua_inject_core_api(lua_State *L);   /* api.c: constants, ngx.null, config, worker */

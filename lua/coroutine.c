@@ -267,10 +267,13 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 co->failed = 1;
                 next = thread_ended(ctx, co, &nargs);
             } else {
-                mg_lua_log_error(ctx->lmcf->L, co->L, ctx_log(ctx),
-                                 ctx->phase == MG_LUA_BALANCER
-                                     ? "failed to run balancer_by_lua*: "
-                                     : "lua entry thread aborted: runtime error: ");
+                if (ctx->phase == MG_LUA_BALANCER) {
+                    mg_lua_log_error_main(ctx->lmcf->L, co->L, ctx_log(ctx),
+                                          "failed to run balancer_by_lua*: ");
+                } else {
+                    mg_lua_log_error(ctx->lmcf->L, co->L, ctx_log(ctx),
+                                     "lua entry thread aborted: runtime error: ");
+                }
                 kill_all(ctx);
                 return MG_LUA_CO_ERROR;
             }
