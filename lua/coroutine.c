@@ -91,6 +91,7 @@ void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
         mg_lua_socket_resolve_cancel(co);
         mg_lua_sema_cancel(co);
         mg_lua_pipe_cancel(co);
+        mg_lua_worker_thread_cancel(co);
         /* a thread that returned (status 0) can run a new function; one that failed or was
          * stopped in a yield cannot */
         if (co->kind == MG_LUA_KIND_ENTRY && lua_status(co->L) == 0 &&
@@ -141,6 +142,7 @@ static void kill_all(mg_lua_ctx_t *ctx)
         mg_lua_socket_resolve_cancel(co);
         mg_lua_sema_cancel(co);
         mg_lua_pipe_cancel(co);
+        mg_lua_worker_thread_cancel(co);
     }
 }
 
@@ -480,6 +482,7 @@ static int thread_kill(lua_State *L)
     mg_lua_socket_resolve_cancel(t);
     mg_lua_sema_cancel(t);
     mg_lua_pipe_cancel(t);
+    mg_lua_worker_thread_cancel(t);
     lua_pushinteger(L, 1);
     return 1;
 }
