@@ -134,16 +134,17 @@ test: objs/moongate objs/libmoongate.so objs/docgen unit
 	prove -I t/lib $(PROVE_FLAGS) $(TESTS)
 
 # Some t/4xx files under OpenResty's Test::Nginx::Socket (TEST_NGINX_LIB: its lib/ directory),
-# driving objs/moongate directly; t/nginx/lib/Test/Moongate.pm hands `use Test::Moongate` to it.
-TEST_NGINX_FILES = t/401-lua-output.t t/403-lua-header.t t/405-lua-string.t t/407-lua-regex.t \
-	t/410-lua-shdict.t t/430-echo.t t/431-headers-more.t t/432-set-misc.t t/436-lua-semaphore.t \
-	t/444-lua-errlog.t t/nginx/*.t
+# driving objs/moongate directly: t/nginx/lib/Test/Moongate.pm, loaded first (-m: the files'
+# `use lib "t/lib"` would otherwise find the project's), hands `use Test::Moongate` to it.
+TEST_NGINX_FILES = t/401-lua-output.t t/405-lua-string.t t/448-lua-nginx-string-cookie.t \
+	t/449-lua-nginx-websocket.t t/450-lua-nginx-dns.t t/451-lua-nginx-redis-connector.t \
+	t/452-lua-balancer-tls-bind.t t/453-lua-worker-thread.t t/nginx/*.t
 test-nginx: objs/moongate
 	@if [ -z "$(TEST_NGINX_LIB)" ] || [ ! -f "$(TEST_NGINX_LIB)/Test/Nginx/Socket.pm" ]; then \
 	    echo "test-nginx: skipped: set TEST_NGINX_LIB to the lib/ of OpenResty's test-nginx"; \
 	else \
-	    TEST_NGINX_BINARY=$(CURDIR)/objs/moongate prove -I t/nginx/lib -I $(TEST_NGINX_LIB) \
-	        -I t/lib $(PROVE_FLAGS) $(TEST_NGINX_FILES); \
+	    TEST_NGINX_BINARY=$(CURDIR)/objs/moongate PERL5OPT=-mTest::Moongate \
+	    PERL5LIB=$(CURDIR)/t/nginx/lib:$(TEST_NGINX_LIB) prove $(PROVE_FLAGS) $(TEST_NGINX_FILES); \
 	fi
 
 # unused-exports reads the objects of the build

@@ -138,7 +138,7 @@ GET /t
 GET /t
 --- more_headers
 Cookie: a=1; b=two%20words; c=3
---- raw_response_headers_like
+--- raw_response_headers_like chomp
 Set-Cookie: session=xyz; Max-Age=60; Path=/; HttpOnly\r\nSet-Cookie: lang=en; Secure\r\n
 --- response_body
 a=1 b=two%20words none=nil

@@ -115,7 +115,7 @@ server closed, code 1000
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^nil failed to receive the first 2 bytes: (?:connection reset by peer|closed)$
 --- error_log
 server recv: exceeding max payload len

@@ -102,7 +102,7 @@ errcode 2: server failure
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^failed: failed to receive reply from UDP server 127\.0\.0\.1:\d+: timeout
 waited at least 0\.5 s: true
 $

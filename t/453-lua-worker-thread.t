@@ -34,9 +34,9 @@ function _M.count() calls = calls + 1 return calls end
 function _M.b64(s) return ngx.encode_base64(s), ngx.md5(s) end
 function _M.boom() error("it broke", 0) end
 function _M.func() return function() end end
-function _M.spin(n)
-    local x = 0
-    for i = 1, n do x = x + i % 7 end
+function _M.spin(sec)
+    local stop, x = os.clock() + sec, 0
+    while os.clock() < stop do x = x + 1 end
     return x
 end
 return _M
@@ -176,7 +176,7 @@ API disabled in the context of header_filter_by_lua*
     location /spin {
         lua_check_client_abort on;
         content_by_lua_block {
-            local ok, v = ngx.run_worker_thread("work", "calc", "spin", 200000000)
+            local ok, v = ngx.run_worker_thread("work", "calc", "spin", 0.5)
             ngx.log(ngx.ERR, "spin returned to a request that ended")
         }
     }
