@@ -19,11 +19,11 @@
 mg_module_t mg_lua_balancer_module;
 
 typedef struct {
-    mg_upstream_rr_data_t rr;   /* first: round robin's state, for tries without a Lua peer */
-    mg_upstream_peer_t peer;    /* the peer set_current_peer named for this try */
-    unsigned has_peer : 1;      /* ... named during this try's code */
-    unsigned conf_copied : 1;   /* set_timeouts gave the request its own upstream conf */
-    unsigned tls_saved : 1;     /* set_upstream_tls kept the location's TLS context in tls */
+    mg_upstream_rr_data_t rr; /* first: round robin's state, for tries without a Lua peer */
+    mg_upstream_peer_t peer;  /* the peer set_current_peer named for this try */
+    unsigned has_peer : 1;    /* ... named during this try's code */
+    unsigned conf_copied : 1; /* set_timeouts gave the request its own upstream conf */
+    unsigned tls_saved : 1;   /* set_upstream_tls kept the location's TLS context in tls */
     struct ssl_ctx_st *tls;
     int last_state;             /* the last finished try's outcome (MG_PEER_*), -1: none */
     unsigned saved_phase;       /* the request's Lua phase before the code ran */

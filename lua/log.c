@@ -133,8 +133,8 @@ static void log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *wh
     luaL_traceback(L, co, NULL, 0);
     const char *tb = lua_tostring(L, -1);
     const char *frames = tb ? strchr(tb, '\n') : NULL;
-    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s%.*s\nstack traceback:%s%s", what,
-                 (int)len, msg, thread ? "\ncoroutine 0:" : "", frames ? frames : "");
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s%.*s\nstack traceback:%s%s", what, (int)len,
+                 msg, thread ? "\ncoroutine 0:" : "", frames ? frames : "");
     lua_pop(L, 1);
 }
 
