@@ -289,6 +289,7 @@ static int lb_set_current_peer(lua_State *L)
     peer->name = mg_pstr(pick->r->pool, d->name, (size_t)n);
     peer->server = peer->name;
     peer->weight = 1;
+    peer->transient = 1;
     d->has_peer = 1;
     d->pool_size = pool_size;
     lua_pushboolean(L, 1);
