@@ -52,7 +52,7 @@ OBJS := $(SRCS:%.c=objs/%.o)
 LIB_OBJS := $(filter-out objs/core/main.o,$(OBJS))
 UNIT_BINS := $(patsubst t/unit/%.c,objs/unit/%,$(wildcard t/unit/test_*.c))
 INCS := -Iobjs -Icore -Icore/http -Icore/stream -Imodules -Ilua
-TESTS ?= $(shell find t -name '*.t' -not -path 't/bench/*' -not -path 't/fuzz/*' | sort)
+TESTS ?= $(shell find t -name '*.t' -not -path 't/nginx/*' -not -path 't/bench/*' -not -path 't/fuzz/*' | sort)
 FUZZ_TIME ?= 60
 
 # -fPIC: the same objects make the binary, libmoongate.a and libmoongate.so
@@ -61,7 +61,7 @@ ALL_CFLAGS = $(OBJ_CFLAGS) $(if $(filter 1,$(WERROR)),-Werror)
 VERSION := $(shell sed -n 's/^\#define MOONGATE_VERSION "\(.*\)"/\1/p' core/mg.h)
 SONAME := libmoongate.so.$(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all test unit check run install uninstall docs upgrade fuzz bench clean
+.PHONY: all test test-nginx unit check run install uninstall docs upgrade fuzz bench clean
 
 all: objs/moongate objs/libmoongate.so
 
@@ -132,6 +132,20 @@ docs: objs/docgen
 
 test: objs/moongate objs/libmoongate.so objs/docgen unit
 	prove -I t/lib $(PROVE_FLAGS) $(TESTS)
+
+# Some t/4xx files under OpenResty's Test::Nginx::Socket (TEST_NGINX_LIB: its lib/ directory),
+# driving objs/moongate directly: t/nginx/lib/Test/Moongate.pm, loaded first (-m: the files'
+# `use lib "t/lib"` would otherwise find the project's), hands `use Test::Moongate` to it.
+TEST_NGINX_FILES = t/401-lua-output.t t/405-lua-string.t t/448-lua-nginx-string-cookie.t \
+	t/449-lua-nginx-websocket.t t/450-lua-nginx-dns.t t/451-lua-nginx-redis-connector.t \
+	t/452-lua-balancer-tls-bind.t t/453-lua-worker-thread.t t/nginx/*.t
+test-nginx: objs/moongate
+	@if [ -z "$(TEST_NGINX_LIB)" ] || [ ! -f "$(TEST_NGINX_LIB)/Test/Nginx/Socket.pm" ]; then \
+	    echo "test-nginx: skipped: set TEST_NGINX_LIB to the lib/ of OpenResty's test-nginx"; \
+	else \
+	    TEST_NGINX_BINARY=$(CURDIR)/objs/moongate PERL5OPT=-mTest::Moongate \
+	    PERL5LIB=$(CURDIR)/t/nginx/lib:$(TEST_NGINX_LIB) prove $(PROVE_FLAGS) $(TEST_NGINX_FILES); \
+	fi
 
 # unused-exports reads the objects of the build
 check: objs/moongate

@@ -74,6 +74,7 @@ typedef struct {
     mg_int_t regex_cache_max_entries;
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
+    mg_int_t worker_thread_vm_pool_size; /* ngx.run_worker_thread's VMs per process */
     struct mg_lua_timers_s *timers; /* timer.c, in a worker once a timer was made */
     struct mg_lua_co_s *co_cache;   /* finished entry coroutines kept for reuse (coroutine.c) */
     mg_uint_t nco_cache;
@@ -126,6 +127,7 @@ struct mg_lua_co_s {
     struct mg_resolve_s *resolve;     /* a cosocket's name being resolved (socket_resolve.c) */
     struct sema_wait_s *sema_wait;    /* its place in a semaphore's queue (semaphore.c) */
     struct mg_lua_pipe_op_s *pipe_op; /* the ngx.pipe stream or exit it waits for (pipe.c) */
+    struct mg_lua_worker_task_s *worker_task; /* ngx.run_worker_thread's (worker_thread.c) */
     int kind;
     int status;
     unsigned spawning : 1;   /* thread: ngx.thread.spawn has not returned to the spawner */
@@ -326,6 +328,9 @@ const char *mg_lua_set_shared_dict(mg_conf_t *cf, const mg_command_t *cmd, void 
 mg_log_t *mg_lua_log(void);
 /* Log a Lua error with its traceback, as OpenResty's "lua entry thread aborted" line. */
 void mg_lua_log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what);
+/* ... without the "coroutine 0:" line: code OpenResty runs outside a coroutine (balancer). */
+void mg_lua_log_error_main(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log,
+                           const char *what);
 
 /* ---- injectors: ngx table at the top of L's stack; each adds its area's fields ---- */
 void mg_lua_inject_core_api(lua_State *L);   /* api.c: constants, ngx.null, config, worker */
@@ -367,6 +372,9 @@ void mg_lua_sema_cancel(mg_lua_co_t *co);
 /* pipe.c: require "ngx.pipe"; a coroutine that goes stops waiting for a process */
 void mg_lua_pipe_preload(lua_State *L);
 void mg_lua_pipe_cancel(mg_lua_co_t *co);
+/* worker_thread.c: ngx.run_worker_thread; a coroutine that goes drops its thread's results */
+void mg_lua_inject_worker_thread_api(lua_State *L);
+void mg_lua_worker_thread_cancel(mg_lua_co_t *co);
 /* upstream_api.c: require "ngx.upstream" (lua-upstream-nginx-module's API) */
 void mg_lua_upstream_preload(lua_State *L);
 /* resty_core.c: resty.core and resty.core.* (no-ops over the native API), loaded */

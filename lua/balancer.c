@@ -19,10 +19,12 @@
 mg_module_t mg_lua_balancer_module;
 
 typedef struct {
-    mg_upstream_rr_data_t rr;   /* first: round robin's state, for tries without a Lua peer */
-    mg_upstream_peer_t peer;    /* the peer set_current_peer named for this try */
-    unsigned has_peer : 1;      /* ... named during this try's code */
-    unsigned conf_copied : 1;   /* set_timeouts gave the request its own upstream conf */
+    mg_upstream_rr_data_t rr; /* first: round robin's state, for tries without a Lua peer */
+    mg_upstream_peer_t peer;  /* the peer set_current_peer named for this try */
+    unsigned has_peer : 1;    /* ... named during this try's code */
+    unsigned conf_copied : 1; /* set_timeouts gave the request its own upstream conf */
+    unsigned tls_saved : 1;   /* set_upstream_tls kept the location's TLS context in tls */
+    struct ssl_ctx_st *tls;
     int last_state;             /* the last finished try's outcome (MG_PEER_*), -1: none */
     unsigned saved_phase;       /* the request's Lua phase before the code ran */
     mg_int_t pool_size;         /* set_current_peer's pool_size option, for enable_keepalive */
@@ -287,6 +289,7 @@ static int lb_set_current_peer(lua_State *L)
     peer->name = mg_pstr(pick->r->pool, d->name, (size_t)n);
     peer->server = peer->name;
     peer->weight = 1;
+    peer->transient = 1;
     d->has_peer = 1;
     d->pool_size = pool_size;
     lua_pushboolean(L, 1);
@@ -453,6 +456,66 @@ static int lb_set_timeouts(lua_State *L)
     return 1;
 }
 
+/* set_upstream_tls(on): false: this request's tries go plain even with proxy_pass https://;
+ * true: back to the location's TLS (nothing changes without one). Pooled connections are
+ * kept apart by TLS context, so a plain one is never taken for a TLS try or the reverse. */
+static int lb_set_upstream_tls(lua_State *L)
+{
+    int on = !(lua_type(L, 1) == LUA_TBOOLEAN && !lua_toboolean(L, 1)) &&
+             !(lua_type(L, 1) == LUA_TNUMBER && lua_tonumber(L, 1) == 0);
+    const char *err;
+    mg_upstream_pick_t *pick = current(L, &err);
+    if (pick == NULL) {
+        return fail(L, err);
+    }
+    lb_data_t *d = pick->data;
+    mg_upstream_t *u = pick->r->upstream;
+    if (!d->tls_saved) {
+        d->tls = u->ssl_ctx;
+        d->tls_saved = 1;
+    }
+    u->ssl_ctx = on ? d->tls : NULL;
+    if (u->ssl_ctx) {
+        mg_str_set(&u->schema, "https://");
+    } else {
+        mg_str_set(&u->schema, "http://");
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* bind_to_local_addr(addr): this request's next connections bind to addr ("IP", "IP:port",
+ * "[IPv6]:port") before connecting, as proxy_bind does (a bind() failure is its 500) */
+static int lb_bind_to_local_addr(lua_State *L)
+{
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        return luaL_error(L, "bad argument #1 to 'bind_to_local_addr' (string expected, got %s)",
+                          luaL_typename(L, 1));
+    }
+    const char *err;
+    mg_upstream_pick_t *pick = current(L, &err);
+    if (pick == NULL) {
+        return fail(L, err);
+    }
+    mg_request_t *r = pick->r;
+    size_t len;
+    const char *addr = lua_tolstring(L, 1, &len);
+    mg_str_t text = mg_pstr(r->pool, addr, len);
+    struct sockaddr_storage *ss = mg_pcalloc(r->pool, sizeof(*ss));
+    socklen_t sslen;
+    if (len == 0 || mg_upstream_parse_local(text, ss, &sslen) != MG_OK) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "invalid addr %s", addr);
+        return 2;
+    }
+    mg_upstream_t *u = r->upstream;
+    u->local = ss;
+    u->local_len = sslen;
+    u->local_name = text;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* set_current_peer with a name only the resolver knows: resolved first (the code waits), then
  * the C function with the address; an unknown name is nil and the resolver's message. */
 static const char wrapper[] = "local raw, need, resolve = ...\n"
@@ -481,6 +544,8 @@ static int open_balancer(lua_State *L)
         {"set_timeouts", lb_set_timeouts},
         {"recreate_request", lb_recreate_request},
         {"enable_keepalive", lb_enable_keepalive},
+        {"set_upstream_tls", lb_set_upstream_tls},
+        {"bind_to_local_addr", lb_bind_to_local_addr},
         {NULL, NULL},
     };
     lua_newtable(L);

@@ -91,6 +91,7 @@ void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
         mg_lua_socket_resolve_cancel(co);
         mg_lua_sema_cancel(co);
         mg_lua_pipe_cancel(co);
+        mg_lua_worker_thread_cancel(co);
         /* a thread that returned (status 0) can run a new function; one that failed or was
          * stopped in a yield cannot */
         if (co->kind == MG_LUA_KIND_ENTRY && lua_status(co->L) == 0 &&
@@ -141,6 +142,7 @@ static void kill_all(mg_lua_ctx_t *ctx)
         mg_lua_socket_resolve_cancel(co);
         mg_lua_sema_cancel(co);
         mg_lua_pipe_cancel(co);
+        mg_lua_worker_thread_cancel(co);
     }
 }
 
@@ -267,10 +269,13 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 co->failed = 1;
                 next = thread_ended(ctx, co, &nargs);
             } else {
-                mg_lua_log_error(ctx->lmcf, co->L, ctx_log(ctx),
-                                 ctx->phase == MG_LUA_BALANCER
-                                     ? "failed to run balancer_by_lua*: "
-                                     : "lua entry thread aborted: runtime error: ");
+                if (ctx->phase == MG_LUA_BALANCER) {
+                    mg_lua_log_error_main(ctx->lmcf, co->L, ctx_log(ctx),
+                                          "failed to run balancer_by_lua*: ");
+                } else {
+                    mg_lua_log_error(ctx->lmcf, co->L, ctx_log(ctx),
+                                     "lua entry thread aborted: runtime error: ");
+                }
                 kill_all(ctx);
                 return MG_LUA_CO_ERROR;
             }
@@ -477,6 +482,7 @@ static int thread_kill(lua_State *L)
     mg_lua_socket_resolve_cancel(t);
     mg_lua_sema_cancel(t);
     mg_lua_pipe_cancel(t);
+    mg_lua_worker_thread_cancel(t);
     lua_pushinteger(L, 1);
     return 1;
 }

@@ -117,8 +117,10 @@ void mg_lua_inject_log_api(lua_State *L)
     lua_setglobal(L, "print");
 }
 
-/* Log an error value with the traceback of `co` as OpenResty words it. */
-void mg_lua_log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what)
+/* An error value with co's traceback; `thread`: the "coroutine 0:" line OpenResty prints
+ * for code it runs in a coroutine, and not for code it runs with lua_pcall (balancer). */
+static void log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what,
+                      int thread)
 {
     lua_State *L = lmcf->L;
     MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
@@ -132,9 +134,19 @@ void mg_lua_log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, co
     }
     luaL_traceback(L, co, NULL, 0);
     const char *tb = lua_tostring(L, -1);
-    /* "stack traceback:\n\t..." -> OpenResty's "stack traceback:\ncoroutine 0:\n\t..." */
     const char *frames = tb ? strchr(tb, '\n') : NULL;
-    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s%.*s\nstack traceback:\ncoroutine 0:%s",
-                 what, (int)len, msg, frames ? frames : "");
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s%.*s\nstack traceback:%s%s", what, (int)len,
+                 msg, thread ? "\ncoroutine 0:" : "", frames ? frames : "");
     lua_pop(L, 1);
+}
+
+void mg_lua_log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what)
+{
+    log_error(lmcf, co, log, what, 1);
+}
+
+void mg_lua_log_error_main(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log,
+                           const char *what)
+{
+    log_error(lmcf, co, log, what, 0);
 }

@@ -221,6 +221,8 @@ static const mg_command_t lua_commands[] = {
      offsetof(mg_lua_main_conf_t, max_pending_timers), NULL},
     {"lua_max_running_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, max_running_timers), NULL},
+    {"lua_worker_thread_vm_pool_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, worker_thread_vm_pool_size), NULL},
     {"lua_shared_dict", MG_CTX_HTTP, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0, NULL},
     {"lua_code_cache", ANY_LOC_IF, MG_FLAG, lua_set_code_cache, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, code_cache), NULL},
@@ -263,6 +265,7 @@ static void *lua_create_main_conf(mg_conf_t *cf)
     lmcf->regex_cache_max_entries = MG_CONF_UNSET;
     lmcf->max_pending_timers = MG_CONF_UNSET;
     lmcf->max_running_timers = MG_CONF_UNSET;
+    lmcf->worker_thread_vm_pool_size = MG_CONF_UNSET;
     return lmcf;
 }
 
@@ -274,6 +277,7 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
     mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
+    mg_conf_merge(lmcf->worker_thread_vm_pool_size, MG_CONF_UNSET, 10);
     /* timers have no location: their cosockets take the http{} level's settings, which
      * get their defaults here (servers then inherit them as they would the unset values) */
     mg_lua_loc_conf_t *http = cf->cycle->http->loc_conf[mg_lua_module.index];

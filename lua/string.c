@@ -90,8 +90,15 @@ static const char b64_alphabet[] =
 static signed char b64_value[256]; /* -1: not in the alphabet */
 
 /* The lookup tables; filled at every injection, always with the same contents. */
+/* Once, by the first VM (the process's own, before any thread: ngx.run_worker_thread's VMs
+ * call it again from threads and must find the tables built). */
 static void tables_init(void)
 {
+    static int done;
+    if (done) {
+        return;
+    }
+    done = 1;
     for (int t = 0; t < ESCAPE_TYPES; t++) {
         for (int c = 0; c < 256; c++) {
             escape_map[t][c] = c < 0x20 || (escape_sets[t].high && c >= 0x7f) ||

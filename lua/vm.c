@@ -57,6 +57,7 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     mg_lua_inject_socket_tcp_api(L);
     mg_lua_inject_req_socket_api(L);
     mg_lua_inject_subrequest_api(L);
+    mg_lua_inject_worker_thread_api(L);
     /* require("ngx") gives the same table, as some libraries expect */
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "loaded");

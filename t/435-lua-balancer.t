@@ -272,7 +272,7 @@ connect() failed (111: Connection refused) while connecting to upstream
 
 
 
-=== TEST 10: a Lua error is a 500, logged with its traceback
+=== TEST 10: a Lua error is a 500, logged with its traceback (no "coroutine 0:" line: OpenResty runs the code outside a coroutine)
 --- http_config
     upstream backend {
         server 127.0.0.1:$TEST_NGINX_A_PORT;
@@ -291,6 +291,8 @@ GET /t
 --- error_log eval
 [qr/\[error\] .*failed to run balancer_by_lua\*: balancer_by_lua\(moongate\.conf:\d+\):3: attempt to index local 't' \(a nil value\)/,
  qr/^stack traceback:/m]
+--- no_error_log eval
+qr/^coroutine 0:/m
 
 
 

@@ -220,7 +220,7 @@ const char *mg_upstream_set_ignore_headers(mg_conf_t *cf, const mg_command_t *cm
 }
 
 /* "addr", "addr:port", "[v6]" or "[v6]:port": an IP literal (nginx's local address form) */
-static mg_int_t parse_local(mg_str_t text, struct sockaddr_storage *ss, socklen_t *len)
+mg_int_t mg_upstream_parse_local(mg_str_t text, struct sockaddr_storage *ss, socklen_t *len)
 {
     mg_str_t host = text;
     int64_t port = 0;
@@ -281,7 +281,7 @@ const char *mg_upstream_set_bind(mg_conf_t *cf, const mg_command_t *cmd, void *c
         if (mg_http_compile_complex_value(cf, v, b->cv) != MG_OK) {
             return MG_CONF_ERROR;
         }
-    } else if (parse_local(v, &b->ss, &b->len) != MG_OK) {
+    } else if (mg_upstream_parse_local(v, &b->ss, &b->len) != MG_OK) {
         mg_conf_error(cf, 0, "invalid address \"%.*s\"", (int)v.len, v.data);
         return MG_CONF_ERROR;
     }
@@ -314,7 +314,7 @@ void mg_upstream_conf_apply(mg_request_t *r, mg_upstream_t *u)
         mg_str_t v = mg_http_complex_value(r, b->cv);
         if (v.len) {
             struct sockaddr_storage *ss = mg_pcalloc(r->pool, sizeof(*ss));
-            if (parse_local(v, ss, &u->local_len) == MG_OK) {
+            if (mg_upstream_parse_local(v, ss, &u->local_len) == MG_OK) {
                 u->local = ss;
                 u->local_name = v;
             } else {

@@ -477,7 +477,8 @@ static void ssl_start(mg_upstream_t *u)
         sni = mg_pstrdup(r->pool, name.data, name.len);
     }
     mg_upstream_peer_t *peer = uc->peer;
-    int reuse = u->ssl_session_reuse && u->single == NULL;
+    /* a session outlives the request: only a peer of the generation keeps one */
+    int reuse = u->ssl_session_reuse && u->single == NULL && !peer->transient;
     uc->ssl =
         mg_ssl_client_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
                           reuse && peer->ssl_session_ctx == u->ssl_ctx ? peer->ssl_session : NULL);

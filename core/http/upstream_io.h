@@ -293,6 +293,9 @@ const char *mg_upstream_set_bind(mg_conf_t *cf, const mg_command_t *cmd, void *c
 const char *mg_upstream_set_header_list(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 /* *_ignore_headers, *_bind, *_socket_keepalive of u->conf on the request's upstream. */
 void mg_upstream_conf_apply(mg_request_t *r, mg_upstream_t *u);
+/* A local address as proxy_bind takes it ("IP" or "IP:port", "[IPv6]:port") into ss: MG_OK,
+ * or MG_DECLINED when it is not one. */
+mg_int_t mg_upstream_parse_local(mg_str_t text, struct sockaddr_storage *ss, socklen_t *len);
 /* The upstream's head (u->head) into r->headers_out: hop-by-hop lines dropped, `hidden`
  * (lowercase, NULL-ended) unless *_pass_header names them, *_hide_header's, Set-Cookie and
  * Location through the rewrite hooks. MG_OK. */

@@ -45,6 +45,7 @@ typedef struct mg_upstream_peer_s {
     void *ssl_session;        /* https: the last TLS session (SSL_SESSION), resumed next time */
     void *ssl_session_ctx;    /* ... by a connection of the same client context only */
     unsigned ssl_cleanup : 1; /* ... and the generation frees it */
+    unsigned transient : 1;   /* the request's memory (balancer_by_lua's): keeps no session */
 } mg_upstream_peer_t;
 
 typedef struct mg_upstream_group_s mg_upstream_group_t;

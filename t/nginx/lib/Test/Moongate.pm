@@ -1,0 +1,59 @@
+package Test::Moongate;
+
+# The project's t/*.t files under OpenResty's Test::Nginx::Socket (`make test-nginx`): this
+# Test::Moongate, loaded before the file runs (PERL5OPT=-mTest::Moongate: a file's own
+# `use lib "t/lib"` comes first in @INC), hands its `use Test::Moongate` to the real harness,
+# pointed at objs/moongate as TEST_NGINX_BINARY with no wrapper. It only maps the two names the
+# project adds (env_to_moongate, add_known_sections) and its two sections (moongate_only runs
+# here, the binary being moongate; moongate_skip becomes Test::Base's SKIP).
+
+use strict;
+use warnings;
+use Cwd ();
+use File::Basename ();
+
+my $root = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/../../../..');
+$ENV{TEST_NGINX_BINARY} ||= $ENV{TEST_MOONGATE_BINARY} || "$root/objs/moongate";
+$ENV{TEST_NGINX_SERVROOT} ||= $ENV{TEST_MOONGATE_SERVROOT} if $ENV{TEST_MOONGATE_SERVROOT};
+# Test::Nginx listens on 1984 unless told: a free port instead, so runs side by side do not collide
+$ENV{TEST_NGINX_PORT} ||= find_free_port() unless $ENV{TEST_NGINX_SERVER_PORT};
+our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT};
+
+sub import {
+    my $caller = caller;
+    # no plan here: the files say plan 'no_plan' as Test::Nginx's do
+    eval "package $caller; use Test::Nginx::Socket; 1" or die $@;
+    # t/lib's harness sets this one; Test::Nginx has only TEST_NGINX_SERVER_ROOT
+    $ENV{TEST_NGINX_HTML_DIR} ||= $Test::Nginx::Util::HtmlDir;
+    no strict 'refs';
+    *{"${caller}::env_to_moongate"} = \&{"${caller}::env_to_nginx"};
+    # Test::Base takes any section name; nothing to register
+    *{"${caller}::add_known_sections"} = sub { };
+    &{"${caller}::add_block_preprocessor"}(sub {
+        my $block = shift;
+        my $why = $block->{moongate_skip};
+        $why = $why->[0] if ref $why;
+        return unless defined $why;
+        $why =~ s/\s+\z//;
+        Test::More::diag("skipped: $why") if $why =~ /\S/;
+        $block->set_value(SKIP => 1);
+    });
+}
+
+# t/lib's helpers that the project's other test modules call
+sub find_free_port {
+    require IO::Socket::INET;
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
+        or die "no free port: $!";
+    return $s->sockport;
+}
+
+sub slurp {
+    my $f = shift;
+    open my $fh, '<:raw', $f or return '';
+    local $/;
+    my $s = <$fh>;
+    return $s // '';
+}
+
+1;
