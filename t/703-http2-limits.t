@@ -212,3 +212,18 @@ goaway (1, 1) closed True False
 then 200
 --- error_log
 client sent zero header name length
+
+
+
+=== TEST 8: field values keep their leading and trailing blanks (RFC 9113 8.2.1 calls them malformed; nginx serves them as sent)
+--- config
+    location / { return 200 "ok\n"; }
+    location /hdr { return 200 "[$http_x_a][$http_x_b][$http_x_c][$http_x_d]\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/hdr', extra=[('x-a', ' lead'), ('x-b', 'trail  '), ('x-c', '\t both \t'), ('x-d', ' ')])))
+r.read(5, until=lambda: r.closed or any(n == 'DATA' and f & 1 and s == 1 for n, f, s, p in r.frames))
+print(r.statuses.get(1), b''.join(p for n, f, s, p in r.frames if n == 'DATA' and s == 1))
+--- h2_out
+200 b'[ lead][trail  ][\t both \t][ ]\n'
+then 200

@@ -387,6 +387,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(fc->pool, free_mem, &hc->buf);
     mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
+    hc->head.raw_values = 1; /* an h2 value keeps its blanks, as nginx */
     mg_pool_cleanup_add(fc->pool, free_mem, &hc->head.headers);
     mg_pool_cleanup_add(fc->pool, stream_conn_gone, fc);
     st->fc = fc;
