@@ -123,7 +123,7 @@ print('statuses', sorted(r.statuses.items()), 'resets', sorted(r.resets().items(
 statuses [(1, '200'), (3, '200'), (9, '200')] resets [(5, 7), (7, 7)] goaway None closed False
 then 200
 --- error_log
-concurrent streams exceeded 2
+concurrent streams exceeded 2 while processing HTTP/2 connection, client: 127.0.0.1, server: 127.0.0.1:
 
 
 
@@ -186,7 +186,7 @@ print('last', r.statuses.get(last), 'closed', r.closed)
 last 200 closed False
 then 200
 --- error_log
-client sent no :path header
+client sent no :path header while reading client request headers, client: 127.0.0.1, server: 
 client sent no :method header
 client sent no :scheme header
 client sent unknown pseudo-header ":bogus"
@@ -195,7 +195,7 @@ client sent empty :path header
 client sent invalid :path header: "abc"
 client sent invalid method: "get"
 client sent HTTP/1.1 request without "Host" header
-client sent invalid header name: "X-A"
+client sent invalid header name: "X-A" while reading client request headers, client: 127.0.0.1, server: 
 
 
 
@@ -211,7 +211,7 @@ print('goaway', r.goaway(), 'closed', r.closed, 1 in r.statuses)
 goaway (1, 1) closed True False
 then 200
 --- error_log
-client sent zero header name length
+client sent zero header name length while processing HTTP/2 connection, client: 127.0.0.1, server: 127.0.0.1:
 
 
 
