@@ -1,14 +1,12 @@
 /*
  * A stream's response: the last header filter submits HEADERS (the fields write.c's serializer
  * would write, lowercase, without the connection's own), the writer's send_chain copies the
- * body into the stream's buffer (two http2_chunk_size frames' worth, allocated while it holds
- * bytes: a full one is EAGAIN to the writer, so a stream whose client stops reading holds only
- * that), and nghttp2's data source takes it out
- * as DATA frames of at most http2_chunk_size as the flow-control windows allow; add_trailer's
- * fields follow as a trailing HEADERS frame.
+ * body into the stream's buffer (allocated as bytes come, up to MG_HTTP_V2_OUT_MAX: a full one
+ * is EAGAIN to the writer, so a stream whose client stops reading holds only that), and
+ * nghttp2's data source takes it out as DATA frames of at most http2_chunk_size as the
+ * flow-control windows allow; add_trailer's fields follow as a trailing HEADERS frame.
  */
 #include "v2.h"
-
 
 static void nv_add(nghttp2_nv *nv, size_t *n, const char *name, size_t nlen, const char *value,
                    size_t vlen)

@@ -223,8 +223,8 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
             if (c) {
                 stream_log_field(c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
-                                 (int)mg_min(nlen, 256), (const char *)name,
-                                 (int)mg_min(vlen, 256), (const char *)value);
+                                 (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
+                                 (const char *)value);
             }
             return NGHTTP2_PROTOCOL_ERROR;
         }
