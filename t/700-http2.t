@@ -184,7 +184,7 @@ print(c.streams[a].status, c.goaway, c.closed)
 --- h2_out
 None (1, 11) True
 --- error_log
-client sent too large header field
+client sent too large header field while processing HTTP/2 connection, client: 127.0.0.1, server: 127.0.0.1:
 
 
 

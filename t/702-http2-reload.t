@@ -26,27 +26,34 @@ my $Certs = Test::Moongate::Certs::make();
 my $Py = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
 my $Lib = Test::Moongate::repo_root() . '/t/lib';
 
-# t/lib/h2util.py's load() in the background for $secs: its counts once it ended. (h2load is
-# not used for the verdict: after a GOAWAY it neither retries the requests it could not start
-# nor reconnects, and counts them failed, whatever the server does.)
+# t/lib/h2util.py's load() in the background until load_stop (at most $secs): its counts once
+# it ended. (h2load is not used for the verdict: after a GOAWAY it neither retries the requests
+# it could not start nor reconnects, and counts them failed, whatever the server does.)
 sub load_bg {
     my ($port, $secs, $tls) = @_;
     my $out = Test::Moongate::servroot() . "/load.$$." . int(rand(1e9));
+    unlink "$out.stop", "$out.ready";
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         open STDOUT, '>', $out or die;
         open STDERR, '>&', \*STDOUT;
         exec $Py, '-c', "import sys; sys.path.insert(0, '$Lib')\nfrom h2util import *\n"
             . "r = load($port, $secs, conns=6, streams=8, tls=" . ($tls ? 'True' : 'False')
-            . ", body_re='^ok')\nprint('ok=%(ok)d failed=%(failed)d retried=%(retried)d "
+            . ", body_re='^ok', stop_file='$out.stop', ready_file='$out.ready')\n"
+            . "print('ok=%(ok)d failed=%(failed)d retried=%(retried)d "
             . "goaways=%(goaways)d connections=%(connections)d' % r, r['samples'])";
         exit 127;
     }
     return { pid => $pid, out => $out };
 }
 
+# the load has had a first response: the signals that follow meet it running
+sub load_ready { my $h = shift; return wait_for(sub { -e "$h->{out}.ready" }, 30) }
+
 sub load_wait {
     my $h = shift;
+    open my $fh, '>', "$h->{out}.stop" or die "$h->{out}.stop: $!";
+    close $fh;
     waitpid $h->{pid}, 0;
     my $text = Test::Moongate::slurp($h->{out});
     chomp $text;
@@ -61,20 +68,28 @@ sub scenario {
                   . qq{location / { return 200 "ok\\n"; }\n});
     $s->use_binary_copy if $o{upgrade};
     ok(my $m = $s->start, "$label: started") or return;
-    my $h = load_bg($s->port, 6, $o{listen} =~ /ssl/);
-    Time::HiRes::sleep(0.5);
+    # the connections the reloads end are opened before them: the load runs until load_wait,
+    # and old workers are waited for, so GOAWAYs are seen however slow the machine is
+    my $h = load_bg($s->port, 120, $o{listen} =~ /ssl/);
+    ok(load_ready($h), "$label: the load runs");
+    my @old = $s->worker_pids;
     for my $i (1 .. ($o{hups} // 0)) {
         kill 'HUP', $m;
         Time::HiRes::sleep(0.4);
     }
+    if ($o{hups}) {
+        ok(wait_gone(60, @old), "$label: the first workers drained and exited");
+    }
     if ($o{upgrade}) {
         kill 'USR2', $m;
-        my $new = wait_for(sub { my $p = $s->pid; $p && $p != $m ? $p : 0 }, 5);
+        my $new = wait_for(sub { my $p = $s->pid; $p && $p != $m ? $p : 0 }, 30);
         ok($new, "$label: the new master runs");
-        Time::HiRes::sleep(1);
+        ok(wait_for(sub { scalar $s->workers($new) >= 2 }, 30), "$label: its workers run");
+        Time::HiRes::sleep(0.5); # the new workers take connections while the old ones go
         kill 'WINCH', $m;
-        Time::HiRes::sleep(1);
+        ok(wait_gone(60, @old), "$label: the old workers drained and exited");
         kill 'QUIT', $m;
+        ok(wait_gone(30, $m), "$label: the old master exited");
     }
     my $line = load_wait($h);
     diag("$label: $line");

@@ -123,7 +123,7 @@ print('statuses', sorted(r.statuses.items()), 'resets', sorted(r.resets().items(
 statuses [(1, '200'), (3, '200'), (9, '200')] resets [(5, 7), (7, 7)] goaway None closed False
 then 200
 --- error_log
-concurrent streams exceeded 2
+concurrent streams exceeded 2 while processing HTTP/2 connection, client: 127.0.0.1, server: 127.0.0.1:
 
 
 
@@ -186,7 +186,7 @@ print('last', r.statuses.get(last), 'closed', r.closed)
 last 200 closed False
 then 200
 --- error_log
-client sent no :path header
+client sent no :path header while reading client request headers, client: 127.0.0.1, server: 
 client sent no :method header
 client sent no :scheme header
 client sent unknown pseudo-header ":bogus"
@@ -195,7 +195,7 @@ client sent empty :path header
 client sent invalid :path header: "abc"
 client sent invalid method: "get"
 client sent HTTP/1.1 request without "Host" header
-client sent invalid header name: "X-A"
+client sent invalid header name: "X-A" while reading client request headers, client: 127.0.0.1, server: 
 
 
 
@@ -211,4 +211,19 @@ print('goaway', r.goaway(), 'closed', r.closed, 1 in r.statuses)
 goaway (1, 1) closed True False
 then 200
 --- error_log
-client sent zero header name length
+client sent zero header name length while processing HTTP/2 connection, client: 127.0.0.1, server: 127.0.0.1:
+
+
+
+=== TEST 8: field values keep their leading and trailing blanks (RFC 9113 8.2.1 calls them malformed; nginx serves them as sent)
+--- config
+    location / { return 200 "ok\n"; }
+    location /hdr { return 200 "[$http_x_a][$http_x_b][$http_x_c][$http_x_d]\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/hdr', extra=[('x-a', ' lead'), ('x-b', 'trail  '), ('x-c', '\t both \t'), ('x-d', ' ')])))
+r.read(5, until=lambda: r.closed or any(n == 'DATA' and f & 1 and s == 1 for n, f, s, p in r.frames))
+print(r.statuses.get(1), b''.join(p for n, f, s, p in r.frames if n == 'DATA' and s == 1))
+--- h2_out
+200 b'[ lead][trail  ][\t both \t][ ]\n'
+then 200

@@ -105,7 +105,7 @@ print('1 + 250:', r.statuses.get(1), r.statuses.get(3), r.goaway(), r.closed)
 1 + 250: 200 200 None False
 then 200
 --- error_log
-client sent too many PRIORITY frames
+client sent too many PRIORITY frames while processing HTTP/2 connection, client: 127.0.0.1, server: 127.0.0.1:
 
 
 

@@ -31,8 +31,9 @@ typedef struct mg_http_conn_s {
     char *scratch_mem, *scratch;
     size_t scratch_size;
     size_t scratch_align;
-    size_t scratch_used;       /* bytes of it queued buffers point into */
-    mg_buf_t *scratch_buf;     /* the last queued buffer that points into scratch, or NULL */
+    size_t scratch_used;   /* bytes of it queued buffers point into */
+    mg_buf_t *scratch_buf; /* the last queued buffer that points into scratch, or NULL */
+    size_t piece_max; /* a file piece's most when not 0 (an h2 stream: what its buffer takes) */
     struct mg_http_aio_s *aio; /* aio: the thread task reading for the writer */
     char *hold;                /* postpone_output: held bytes copied here (request pool) */
     mg_buf_t *hold_buf;        /* the queued buffer over them */

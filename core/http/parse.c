@@ -413,9 +413,11 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_BEFORE_VALUE;
         /* fall through */
     case S_BEFORE_VALUE:
-        while (p < len && b[p] == ' ')
+        while (p < len && b[p] == ' ' && !h->raw_values)
             p++;
         NEED();
+        if (h->raw_values && b[p] == ' ')
+            p++; /* the one space after the ':' */
         h->value_at = h->value_end = p;
         st = S_VALUE;
         /* fall through */
@@ -430,6 +432,8 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
                 break;
             if (c == '\0')
                 FAIL(MG_PARSE_INVALID_HEADER);
+            if (h->raw_values)
+                h->value_end = p + 1;
         }
         NEED();
         if (b[p] == '\n')

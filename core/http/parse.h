@@ -65,6 +65,10 @@ typedef struct {
     int http_major;     /* HTTP/0.9 (no version on the request line): 0 and 9 */
     int http_minor;
     unsigned complex_uri : 1; /* path has %, //, /./, /../ or a trailing /. or /.. : normalize it */
+    /* set by the caller after mg_http_parse_init: a value is all that follows "name: " up to the
+     * line's end, blanks included (an HTTP/2 stream's head, built by v2_stream.c: nginx keeps
+     * an h2 field's value as sent) */
+    unsigned raw_values : 1;
     mg_http_header_t *headers; /* caller-provided array of max_headers */
     size_t max_headers;
     size_t nheaders; /* header lines parsed so far (complete ones only) */

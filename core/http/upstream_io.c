@@ -743,7 +743,12 @@ static void send_request(mg_upstream_t *u)
     mg_upstream_conn_timer_del(u);
     r->connection->log.action = "reading response header from upstream";
     mg_upstream_conn_timer(u, u->conf->read_timeout);
-    mg_upstream_read_head(u);
+    if (u->conn->ssl) {
+        mg_upstream_read_head(u); /* the TLS layer may hold bytes the socket no longer shows */
+    }
+    /* plain: the upstream has not answered a request it got this instant (a recv would say
+     * EAGAIN); the read event, level-triggered and on since the send began, reports the answer,
+     * even one that came before, as nginx waits for its read event */
 }
 
 /* The client sent more of an unbuffered body (or failed) */

@@ -626,7 +626,7 @@ void mg_http_v2_init(mg_connection_t *c)
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->tcp_nodelay = 1;
     }
-    c->log.action = NULL;
+    c->log.action = "processing HTTP/2 connection"; /* nginx's context for the connection */
     c->read_handler = on_read;
     c->write_handler = on_write;
     c->timeout_handler = on_timeout;

@@ -12,6 +12,11 @@
 #include "conn.h"
 #include "server.h"
 
+/* The most a stream's output buffer holds (its budget: a client that stops reading costs
+ * this much), and a file piece's most for a stream (the buffer copies it: two are read ahead). */
+#define MG_HTTP_V2_OUT_MAX 65536
+#define MG_HTTP_V2_PIECE_MAX 16384
+
 typedef struct {
     int enable;                  /* http2 on|off */
     mg_int_t concurrent_streams; /* http2_max_concurrent_streams */

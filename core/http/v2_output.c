@@ -1,14 +1,12 @@
 /*
  * A stream's response: the last header filter submits HEADERS (the fields write.c's serializer
  * would write, lowercase, without the connection's own), the writer's send_chain copies the
- * body into the stream's buffer (a bounded budget: a full one is EAGAIN to the writer, so a
- * stream whose client stops reading holds only that), and nghttp2's data source takes it out
- * as DATA frames of at most http2_chunk_size as the flow-control windows allow; add_trailer's
- * fields follow as a trailing HEADERS frame.
+ * body into the stream's buffer (allocated as bytes come, up to MG_HTTP_V2_OUT_MAX: a full one
+ * is EAGAIN to the writer, so a stream whose client stops reading holds only that), and
+ * nghttp2's data source takes it out as DATA frames of at most http2_chunk_size as the
+ * flow-control windows allow; add_trailer's fields follow as a trailing HEADERS frame.
  */
 #include "v2.h"
-
-#define STREAM_OUT_SIZE 65536
 
 static void nv_add(nghttp2_nv *nv, size_t *n, const char *name, size_t nlen, const char *value,
                    size_t vlen)
@@ -45,6 +43,13 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
         st->out_start += n;
     }
     if (st->out_start == st->out_last) {
+        if (st->out_eof) {
+            /* all given: the buffer goes before the stream does (which may wait for the
+             * client's END_STREAM or for nghttp2 to close it) */
+            free(st->out);
+            st->out = NULL;
+            st->out_size = 0;
+        }
         st->out_start = st->out_last = 0;
         if (st->out_eof) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -197,14 +202,26 @@ ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int 
         }
         return (ssize_t)all;
     }
-    if (st->out == NULL) {
-        st->out_size = STREAM_OUT_SIZE;
-        st->out = mg_alloc(st->out_size);
+    size_t offered = 0;
+    for (int i = 0; i < cnt; i++) {
+        offered += iov[i].iov_len;
     }
-    if (st->out_start && st->out_last == st->out_size) {
-        memmove(st->out, st->out + st->out_start, st->out_last - st->out_start);
-        st->out_last -= st->out_start;
+    size_t held = st->out_last - st->out_start;
+    if (st->out_start && (held == 0 || st->out_last + offered > st->out_size)) {
+        memmove(st->out, st->out + st->out_start, held);
+        st->out_last = held;
         st->out_start = 0;
+    }
+    if (held + offered > st->out_size && st->out_size < MG_HTTP_V2_OUT_MAX) {
+        /* allocated when bytes come, as large as they need up to the stream's budget: a
+         * file read in small pieces keeps it small; a proxied response, which would otherwise
+         * go to a temporary file while the stream waits, gets the whole budget */
+        size_t size = st->out_size ? st->out_size : mg_min(2 * st->chunk_size, 16384);
+        while (size < held + offered && size < MG_HTTP_V2_OUT_MAX) {
+            size *= 2;
+        }
+        st->out_size = mg_min(size, MG_HTTP_V2_OUT_MAX);
+        st->out = mg_realloc(st->out, st->out_size);
     }
     size_t copied = 0;
     for (int i = 0; i < cnt && st->out_last < st->out_size; i++) {

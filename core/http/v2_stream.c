@@ -171,6 +171,16 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
     *slot = (mg_str_t){vlen, p};
 }
 
+/* A stream's bad field, on the connection's log in nginx's context for a stream's lines (the
+ * log's handler finds the connection from the log's address: no copy of it) */
+#define stream_log_field(c, ...)                                                                   \
+    do {                                                                                           \
+        const char *action_ = (c)->log.action;                                                     \
+        (c)->log.action = "reading client request headers";                                        \
+        mg_log_error(MG_LOG_INFO, &(c)->log, 0, __VA_ARGS__);                                      \
+        (c)->log.action = action_;                                                                 \
+    } while (0)
+
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen)
 {
@@ -202,8 +212,8 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         if (name[i] <= ' ' || name[i] == 0x7f || name[i] == ':' ||
             (name[i] >= 'A' && name[i] <= 'Z')) {
             if (c) {
-                mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header name: \"%.*s\"",
-                             (int)mg_min(nlen, 256), (const char *)name);
+                stream_log_field(c, "client sent invalid header name: \"%.*s\"",
+                                 (int)mg_min(nlen, 256), (const char *)name);
             }
             return NGHTTP2_PROTOCOL_ERROR;
         }
@@ -212,10 +222,9 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     for (size_t i = 0; i < vlen; i++) {
         if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
             if (c) {
-                mg_log_error(MG_LOG_INFO, &c->log, 0,
-                             "client sent header \"%.*s\" with invalid value: \"%.*s\"",
-                             (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
-                             (const char *)value);
+                stream_log_field(c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
+                                 (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
+                                 (const char *)value);
             }
             return NGHTTP2_PROTOCOL_ERROR;
         }
@@ -348,6 +357,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->listening = c->listening;
     fc->pool = mg_pool_create(c->listening->pool_size ? c->listening->pool_size : 1024);
     fc->log = c->log;
+    fc->log.action = "reading client request headers"; /* a stream's lines, as nginx */
     fc->sockaddr = c->sockaddr;
     fc->socklen = c->socklen;
     mg_conn_local_addr(c);
@@ -383,10 +393,13 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
         hc->ssl_servername.len = chc->ssl_servername.len;
     }
     hc->stream = st;
-    hc->size = head_len + STREAM_READ_SIZE;
+    hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* send_chain copies file pieces into st->out */
+    /* a request without a body (END_STREAM came with its HEADERS) reads nothing but EOF */
+    hc->size = head_len + (st->in_eof ? 256 : STREAM_READ_SIZE);
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(fc->pool, free_mem, &hc->buf);
     mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
+    hc->head.raw_values = 1; /* an h2 value keeps its blanks, as nginx */
     mg_pool_cleanup_add(fc->pool, free_mem, &hc->head.headers);
     mg_pool_cleanup_add(fc->pool, stream_conn_gone, fc);
     st->fc = fc;

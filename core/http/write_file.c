@@ -55,6 +55,9 @@ static int plan(mg_http_conn_t *hc, mg_http_loc_conf_t *clcf, mg_buf_t *fb, piec
 {
     size_t align = fb->directio ? (size_t)mg_max(clcf->directio_alignment, 1) : 1;
     size_t piece = clcf->output_buffers_size;
+    if (hc->piece_max && hc->piece_max < piece) {
+        piece = hc->piece_max; /* bytes read only to wait in a copy of their own: no */
+    }
     size_t left = (size_t)(fb->file_last - fb->file_pos);
     size_t want = mg_min(piece, left);
     off_t start = fb->file_pos - fb->file_pos % (off_t)align;

@@ -155,17 +155,35 @@ class Client:
         return self.run(self.done(*sids), timeout)
 
 
-def load(port, seconds, conns=4, streams=8, tls=False, path='/', body_re=None):
+def load(port, seconds, conns=4, streams=8, tls=False, path='/', body_re=None, stop_file=None,
+         ready_file=None):
     """Keep `streams` requests in flight on each of `conns` connections for `seconds`,
     reconnecting after a GOAWAY, as RFC 9113 6.8 allows a client: the streams above the last
     one the GOAWAY names were not processed and are sent again on the next connection. A
     request fails when it gets no complete 200 (a reset, a broken connection, another status,
-    a body body_re does not match). Returns a dict of counts and samples of the failures."""
+    a body body_re does not match). With stop_file it runs until that file exists (`seconds`
+    is then only a bound), and ready_file is created once a first request succeeded, so a test
+    acts while the load is surely running, whatever the machine's speed. Returns a dict of
+    counts and samples of the failures."""
+    import os
     import re
     import threading
     res = {'ok': 0, 'failed': 0, 'retried': 0, 'goaways': 0, 'connections': 0, 'samples': []}
     lock = threading.Lock()
-    end = time.time() + seconds
+    deadline = time.time() + seconds
+    # "end" is when sending stops: the deadline, or once stop_file appeared (checked now and
+    # then: a stat per request would slow the load)
+    end = deadline
+    checked = [0.0]
+
+    def running():
+        nonlocal end
+        now = time.time()
+        if stop_file and end == deadline and now - checked[0] > 0.05:
+            checked[0] = now
+            if os.path.exists(stop_file):
+                end = now
+        return now < end
     pat = re.compile(body_re) if body_re else None
 
     def fail(why):
@@ -176,7 +194,7 @@ def load(port, seconds, conns=4, streams=8, tls=False, path='/', body_re=None):
 
     def worker():
         pending = 0  # requests to send again on the next connection
-        while time.time() < end or pending:
+        while running() or pending:
             try:
                 c = Client(port, tls=tls)
             except OSError as e:
@@ -189,7 +207,7 @@ def load(port, seconds, conns=4, streams=8, tls=False, path='/', body_re=None):
             idle_since = time.time()
             while True:
                 stop = c.goaway is not None or c.closed
-                while not stop and len(live) < streams and (time.time() < end or pending):
+                while not stop and len(live) < streams and (running() or pending):
                     try:
                         live.add(c.request(path))
                     except Exception:
@@ -208,6 +226,8 @@ def load(port, seconds, conns=4, streams=8, tls=False, path='/', body_re=None):
                         else:
                             with lock:
                                 res['ok'] += 1
+                                if ready_file and res['ok'] == 1:
+                                    open(ready_file, 'w').close()
                     elif st.reset is not None:
                         live.discard(s)
                         if c.goaway and s > c.goaway[0]:
@@ -236,13 +256,13 @@ def load(port, seconds, conns=4, streams=8, tls=False, path='/', body_re=None):
                         with lock:
                             res['goaways'] += 1
                     break
-                if not live and time.time() >= end and not pending:
+                if not live and not running() and not pending:
                     break
             try:
                 c.sock.close()
             except OSError:
                 pass
-            if time.time() >= end and not pending:
+            if not running() and not pending:
                 break
 
     threads = [threading.Thread(target=worker) for _ in range(conns)]

@@ -629,9 +629,27 @@ static void test_span_ieq(void)
     ok(!mg_span_ieq(x, "hosu"), "span_ieq: different");
 }
 
+/* raw_values (an h2 stream's head): a value is what follows "name: ", blanks included */
+static void test_raw_values(void)
+{
+    mg_http_request_head_t h;
+    const char *req = "GET / HTTP/1.1\r\nA:  lead\r\nB: trail  \r\nC: \r\nD: x y\r\n\r\n";
+    char *copy = strdup(req);
+    mg_http_parse_init(&h, hdrs, MAXH);
+    h.raw_values = 1;
+    is_int(mg_http_parse_request_head(copy, strlen(copy), &h), (long long)strlen(req),
+           "raw values: the whole head");
+    is_span(h.headers[0].value, " lead", "raw values: a leading blank kept");
+    is_span(h.headers[1].value, "trail  ", "raw values: trailing blanks kept");
+    is_span(h.headers[2].value, "", "raw values: an empty value");
+    is_span(h.headers[3].value, "x y", "raw values: inner blanks");
+    free(copy);
+}
+
 int main(void)
 {
     test_valid();
+    test_raw_values();
     test_errors();
     test_progress();
     test_nginx_lines();
