@@ -145,8 +145,7 @@ void mg_lua_log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, co
     log_error(lmcf, co, log, what, 1);
 }
 
-void mg_lua_log_error_main(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log,
-                           const char *what)
+void mg_lua_log_error_main(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what)
 {
     log_error(lmcf, co, log, what, 0);
 }
