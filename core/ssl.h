@@ -35,6 +35,9 @@ struct mg_ssl_conn_s {
     unsigned early_try : 1; /* the context accepts early data: read it first */
     char *early;            /* malloc'ed */
     size_t early_len, early_pos;
+    /* ssl_ocsp: why the client certificate's OCSP check failed ("certificate revoked"), a
+     * static string; NULL when it passed or was not asked */
+    const char *ocsp_error;
 };
 
 /* OpenSSL's queued errors as nginx shows them, " (SSL: error:...)" or "", into buf; the

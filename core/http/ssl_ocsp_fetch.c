@@ -83,8 +83,9 @@ static void finish(mg_ocsp_fetch_t *f, int ok)
 static void report(mg_ocsp_fetch_t *f, mg_uint_t level, const char *msg)
 {
     const mg_ocsp_ask_t *a = &f->ask;
-    mg_log_error(level, a->log, 0, "%s while requesting certificate status, responder: %s%s%s%s%s%s",
-                 msg, a->responder->host, f->peer[0] ? ", peer: " : "", f->peer,
+    mg_log_error(level, a->log, 0,
+                 "%s while requesting certificate status, responder: %s%s%s%s%s%s", msg,
+                 a->responder->host, f->peer[0] ? ", peer: " : "", f->peer,
                  a->cert_name ? ", certificate: \"" : "", a->cert_name ? a->cert_name : "",
                  a->cert_name ? "\"" : "");
     finish(f, 0);

@@ -140,8 +140,8 @@ static mg_int_t parse_responder(mg_conf_t *cf, mg_ssl_staple_t *st, const char *
                      "OCSP responder \"%s\" in the certificate \"%s\"",
                      url, st->name);
     } else if (rc == MG_ERROR) {
-        mg_log_error(MG_LOG_EMERG, cf->log, 0, "%s in OCSP responder \"%s\" in the certificate \"%s\"",
-                     why, url, st->name);
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "%s in OCSP responder \"%s\" in the certificate \"%s\"", why, url, st->name);
     }
     return rc;
 }

@@ -38,9 +38,9 @@ typedef struct {
     unsigned from_file : 1;
     unsigned verify : 1; /* ssl_stapling_verify */
     X509 *cert, *issuer;
-    SSL_CTX *ctx;           /* its trusted certificates verify a response */
-    STACK_OF(X509) * chain; /* the certificate's chain (the context's) */
-    const char *name;       /* the certificate file, for the messages */
+    SSL_CTX *ctx;                  /* its trusted certificates verify a response */
+    STACK_OF(X509) * chain;        /* the certificate's chain (the context's) */
+    const char *name;              /* the certificate file, for the messages */
     mg_ocsp_responder_t responder; /* ssl_stapling_responder or the certificate's OCSP URL */
     mg_log_t *log;
     mg_ocsp_fetch_t *fetch; /* in flight */
