@@ -146,6 +146,9 @@ typedef struct {
 mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, struct ssl_ctx_st *ctx,
                               const mg_http_ssl_stapling_conf_t *sc);
 void mg_http_ssl_cert_name(struct ssl_ctx_st *ctx, const char *name);
+/* ctx sends the OCSP response a certificate hook set on the connection (ngx.ocsp) to a client
+ * that asked for one; stapling's own responses otherwise. */
+void mg_http_ssl_status_given(struct ssl_ctx_st *ctx);
 
 /* ssl_ocsp (ssl_ocsp.c): the setter of ssl_ocsp_cache (an mg_shm_table_t * at cmd->offset,
  * MG_CONF_UNSET_PTR until set; NULL: off); a server's settings, NULL when the responder's URL

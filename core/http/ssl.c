@@ -775,6 +775,9 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     if (s->cert_vars || hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
         SSL_CTX_set_cert_cb(s->ctx, cert_callback, NULL);
     }
+    if (hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
+        mg_http_ssl_status_given(s->ctx); /* the hook may staple (ngx.ocsp) */
+    }
     SSL_CTX_set_alpn_select_cb(s->ctx, alpn_callback, NULL);
     /* ssl_conf_command last, as nginx: it may override all of the above */
     if (s->conf_commands->nelts) {

@@ -88,6 +88,10 @@ static void fetch(mg_ssl_staple_t *st, mg_server_t *srv)
 static int status_cb(SSL *ssl, void *arg)
 {
     (void)arg;
+    unsigned char *given;
+    if (SSL_get_tlsext_status_ocsp_resp(ssl, &given) > 0) {
+        return SSL_TLSEXT_ERR_OK; /* ngx.ocsp.set_ocsp_status_resp's, from the certificate hook */
+    }
     X509 *cert = SSL_get_certificate(ssl);
     mg_ssl_staple_t *st = cert && staple_index >= 0 ? X509_get_ex_data(cert, staple_index) : NULL;
     if (st == NULL) {
@@ -233,6 +237,11 @@ static mg_int_t staple_cert(mg_conf_t *cf, SSL_CTX *ctx, X509 *cert,
     st->responder.resolver_timeout = sc->resolver_timeout;
     X509_set_ex_data(cert, staple_index, st);
     return MG_OK;
+}
+
+void mg_http_ssl_status_given(SSL_CTX *ctx)
+{
+    SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
 }
 
 mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, SSL_CTX *ctx, const mg_http_ssl_stapling_conf_t *sc)
