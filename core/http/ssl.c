@@ -1816,14 +1816,13 @@ static mg_int_t var_session_reused(mg_request_t *r, mg_http_var_value_t *v, uint
     return set_value(v, SSL_session_reused(ssl) ? "r" : ".", 1);
 }
 
-/* "1" for a request that came (at least its start) in TLS 1.3 early data: the connection's
- * first, read from what the handshake kept. nginx says "1" while the handshake is not over;
- * moongate reads the request once it is, so the request the early data held is the one. */
+/* "1" while the request is served in TLS 1.3 early data, before the client's Finished (as
+ * nginx: early data was taken and the handshake is not over). */
 static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
     mg_connection_t *c = r->connection;
-    int early = c->ssl && c->ssl->early_len && c->requests == 1;
+    int early = c->ssl && c->ssl->early_len && !SSL_is_init_finished(c->ssl->ssl);
     return set_value(v, early ? "1" : "", early);
 }
 
