@@ -29,8 +29,8 @@ if ($pid == 0) {
     open STDOUT, '>', $Out or POSIX::_exit(1);
     open STDERR, '>&', \*STDOUT;
     exec 'openssl', 's_server', '-accept', "127.0.0.1:$port", '-cert', "$dir/localhost.crt",
-        '-key', "$dir/localhost.key", '-tls1_3', '-naccept', '1', '-msg';
-    POSIX::_exit(1);
+        '-key', "$dir/localhost.key", '-tls1_3', '-naccept', '1', '-msg'
+        or POSIX::_exit(1);
 }
 open our $Hold, '>', $Fifo or die "open $Fifo: $!";
 END {
