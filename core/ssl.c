@@ -103,13 +103,62 @@ static void conn_error(mg_ssl_conn_t *sc, mg_log_t *log, int sslerr, const char 
     ssl_error(level, log, err, "%s() failed", call);
 }
 
+/* TLS 1.3 early data (a context with max early data): read as it comes into sc->early. Once
+ * some came and the client has not ended it yet, the handshake is declared done (in_early),
+ * as nginx does: the request it holds is read and answered at once, the answer written as
+ * 0.5-RTT data; the reads that follow take more early data until the client ends it, then
+ * SSL_read finishes the handshake. */
+#define EARLY_MAX 16384 /* what a context accepts (SSL_CTX_set_max_early_data) */
+
+/* 0 once the early data ended, else SSL_get_error's answer (WANT_READ: more may come). */
+static int read_early(mg_ssl_conn_t *sc)
+{
+    if (sc->early == NULL) {
+        sc->early = mg_alloc(EARLY_MAX + 1); /* one more: OpenSSL enforces the limit */
+    }
+    for (;;) {
+        size_t n = 0;
+        ERR_clear_error();
+        int rc = SSL_read_early_data(sc->ssl, sc->early + sc->early_len,
+                                     EARLY_MAX + 1 - sc->early_len, &n);
+        if (rc == SSL_READ_EARLY_DATA_SUCCESS) {
+            sc->early_len += n;
+            if (sc->early_len > EARLY_MAX) {
+                return SSL_ERROR_SSL;
+            }
+            continue;
+        }
+        if (rc == SSL_READ_EARLY_DATA_FINISH) {
+            sc->early_try = 0;
+            sc->in_early = 0;
+            return 0;
+        }
+        return SSL_get_error(sc->ssl, -1);
+    }
+}
+
 ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
 {
     size_t got = 0;
+    if (sc->in_early && sc->early_pos == sc->early_len) {
+        int e = read_early(sc);
+        if (e == SSL_ERROR_WANT_READ && sc->early_pos == sc->early_len) {
+            errno = EAGAIN;
+            return -1;
+        }
+        if (e != 0 && e != SSL_ERROR_WANT_READ) {
+            conn_error(sc, log, e, "SSL_read_early_data");
+            errno = ECONNRESET;
+            return -1;
+        }
+    }
     if (sc->early_pos < sc->early_len) {
         got = mg_min(len, sc->early_len - sc->early_pos);
         memcpy(buf, sc->early + sc->early_pos, got);
         sc->early_pos += got;
+    }
+    if (sc->in_early) {
+        return (ssize_t)got; /* SSL_read would wait for the end of the early data */
     }
     /* read until the buffer is full or the socket is empty, so that a short read means what
      * it means for a plain socket: nothing is left but what the next read event brings */
@@ -152,7 +201,13 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
 static ssize_t write_once(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len)
 {
     ERR_clear_error();
-    int n = SSL_write(sc->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+    int n;
+    if (sc->in_early) {
+        size_t w = 0;
+        n = SSL_write_early_data(sc->ssl, buf, len, &w) == 1 ? (int)w : -1;
+    } else {
+        n = SSL_write(sc->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+    }
     if (n > 0) {
         sc->pending = 0;
         return n;
@@ -335,43 +390,17 @@ void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size)
     c->send_chain = ssl_send_chain;
 }
 
-/* Early data, read until the client ends it (or sent none, or it was rejected); the request
- * it holds is read once the handshake is done, so a client's early data costs it one round
- * trip less, though not the response's (nginx answers before the handshake ends). */
-#define EARLY_MAX 16384 /* what a context accepts (SSL_CTX_set_max_early_data) */
-
-/* 0 once the early data ended, else SSL_get_error's answer. */
-static int read_early(mg_connection_t *c)
-{
-    mg_ssl_conn_t *sc = c->ssl;
-    if (sc->early == NULL) {
-        sc->early = mg_alloc(EARLY_MAX + 1); /* one more: OpenSSL enforces the limit */
-    }
-    for (;;) {
-        size_t n = 0;
-        ERR_clear_error();
-        int rc = SSL_read_early_data(sc->ssl, sc->early + sc->early_len,
-                                     EARLY_MAX + 1 - sc->early_len, &n);
-        if (rc == SSL_READ_EARLY_DATA_SUCCESS) {
-            sc->early_len += n;
-            if (sc->early_len > EARLY_MAX) {
-                return SSL_ERROR_SSL;
-            }
-            continue;
-        }
-        if (rc == SSL_READ_EARLY_DATA_FINISH) {
-            sc->early_try = 0;
-            return 0;
-        }
-        return SSL_get_error(sc->ssl, -1);
-    }
-}
-
 mg_int_t mg_ssl_handshake(mg_connection_t *c)
 {
     mg_ssl_conn_t *sc = c->ssl;
     int early = sc->early_try;
-    int e = early ? read_early(c) : 0;
+    int e = early ? read_early(sc) : 0;
+    if (e == SSL_ERROR_WANT_READ && sc->early_len) {
+        sc->in_early = 1;
+        sc->handshaked = 1;
+        mg_conn_write_off(c);
+        return MG_OK;
+    }
     if (e == 0) {
         early = 0;
         ERR_clear_error();

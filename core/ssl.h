@@ -33,8 +33,14 @@ struct mg_ssl_conn_s {
     /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
      * given by the first reads */
     unsigned early_try : 1; /* the context accepts early data: read it first */
+    unsigned in_early : 1;  /* the handshake is done for the protocol, but the client has not
+                               ended its early data: reads take early data, writes are
+                               0.5-RTT data (SSL_write_early_data) */
     char *early;            /* malloc'ed */
     size_t early_len, early_pos;
+    /* ssl_ocsp: why the client certificate's OCSP check failed ("certificate revoked"), a
+     * static string; NULL when it passed or was not asked */
+    const char *ocsp_error;
 };
 
 /* OpenSSL's queued errors as nginx shows them, " (SSL: error:...)" or "", into buf; the

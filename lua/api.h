@@ -364,6 +364,8 @@ void mg_lua_ngx_libs_preload(lua_State *L);
 void mg_lua_preload(lua_State *L, const char *name, lua_CFunction open);
 /* ssl_api.c: require "ngx.ssl" (and .clienthello, .session) finds moongate's first */
 void mg_lua_ssl_preload(lua_State *L);
+/* ocsp.c: require "ngx.ocsp" */
+void mg_lua_ocsp_preload(lua_State *L);
 /* balancer.c: require "ngx.balancer" */
 void mg_lua_balancer_preload(lua_State *L);
 /* semaphore.c: require "ngx.semaphore"; a coroutine that goes leaves a semaphore's queue */

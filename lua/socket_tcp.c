@@ -146,6 +146,12 @@ void mg_lua_tcp_adopt(mg_lua_tcp_t *s, int fd, mg_lua_tcp_watch_t *w)
 
 void mg_lua_tcp_close(mg_lua_tcp_t *s)
 {
+    if (event_initialized(&s->tls_rw)) {
+        event_del(&s->tls_rw);
+    }
+    if (event_initialized(&s->tls_wr)) {
+        event_del(&s->tls_wr);
+    }
     if (s->reading) {
         event_del(&s->rtimer);
         s->reading = 0;

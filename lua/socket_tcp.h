@@ -93,6 +93,9 @@ struct mg_lua_tcp_s {
     int handed_fd; /* queued connect woken with a pooled connection, or -1 */
     mg_lua_tcp_watch_t *handed_watch;
     mg_uint_t handed_reused;
+    /* TLS: a read that must write first (the answer to a peer's KeyUpdate, into a full
+     * socket) waits for writability too, a write that must read first for readability */
+    struct event tls_rw, tls_wr;
 
     unsigned reading : 1;
     unsigned writing : 1;

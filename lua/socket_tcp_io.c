@@ -203,6 +203,33 @@ static int push_read_result(lua_State *L, mg_lua_tcp_t *s, int rc, int err)
     return 3;
 }
 
+static void on_read_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_lua_tcp_t *s = arg;
+    if (s->reading) {
+        mg_lua_tcp_readable(s);
+    }
+}
+
+/* A TLS read waiting to write (read_wants_write): the socket's writability retries it, else
+ * it would wait for the peer's next bytes, which may never come. */
+static void tls_read_waits(mg_lua_tcp_t *s)
+{
+    mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
+    if (sc == NULL || !sc->turn_on || !sc->read_wants_write) {
+        return;
+    }
+    sc->turn_on = 0;
+    sc->read_wants_write = 0;
+    if (event_initialized(&s->tls_rw)) {
+        event_del(&s->tls_rw);
+    }
+    event_assign(&s->tls_rw, mg_lua_event_base(), s->fd, EV_WRITE, on_read_writable, s);
+    event_add(&s->tls_rw, NULL);
+}
+
 /* Run a receive: done at once, or wait with the objects at obj (the socket) and until (the
  * iterator's state, 0: none) kept alive. */
 static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
@@ -217,6 +244,7 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
         mg_lua_tcp_adopt(s, s->fd, mg_lua_tcp_watch_new(mg_lua_event_base(), s->fd));
     }
     mg_lua_tcp_watch_want(s->watch, mg_lua_tcp_readable, s); /* a syscall only if it was off */
+    tls_read_waits(s);
     evtimer_assign(&s->rtimer, mg_lua_event_base(), on_read_timeout, s);
     mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
     s->reading = 1;
@@ -242,6 +270,7 @@ void mg_lua_tcp_readable(void *arg)
     int err = 0;
     int rc = read_more(s, &err);
     if (rc == R_AGAIN) {
+        tls_read_waits(s);
         /* the timeout counts from the last data */
         mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
         return;
@@ -260,6 +289,9 @@ static void on_read_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void read_done(mg_lua_tcp_t *s, int rc, int err)
 {
+    if (event_initialized(&s->tls_rw)) {
+        event_del(&s->tls_rw);
+    }
     mg_lua_co_t *co = s->read_co;
     s->read_co = NULL;
     s->reading = 0;
@@ -585,15 +617,47 @@ static int push_write_result(lua_State *L, mg_lua_tcp_t *s, int rc, int err)
     return 2;
 }
 
+static void on_write(mg_lua_tcp_t *s, short what);
+
+static void on_write_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_lua_tcp_t *s = arg;
+    if (s->writing) {
+        on_write(s, EV_WRITE);
+    }
+}
+
+/* A TLS write waiting to read (write_wants_read): the socket's readability retries it. */
+static void tls_write_waits(mg_lua_tcp_t *s)
+{
+    mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
+    if (sc == NULL || !sc->turn_on || !sc->write_wants_read) {
+        return;
+    }
+    sc->turn_on = 0;
+    sc->write_wants_read = 0;
+    if (event_initialized(&s->tls_wr)) {
+        event_del(&s->tls_wr);
+    }
+    event_assign(&s->tls_wr, mg_lua_event_base(), s->fd, EV_READ, on_write_readable, s);
+    event_add(&s->tls_wr, NULL);
+}
+
 static void on_write(mg_lua_tcp_t *s, short what)
 {
     int rc = R_TIMEOUT, err = 0;
     if (!(what & EV_TIMEOUT)) {
         rc = write_more(s, &err);
         if (rc == R_AGAIN) {
+            tls_write_waits(s);
             mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
             return;
         }
+    }
+    if (event_initialized(&s->tls_wr)) {
+        event_del(&s->tls_wr);
     }
     mg_lua_co_t *co = s->write_co;
     s->write_co = NULL;
@@ -657,6 +721,7 @@ static int tcp_send(lua_State *L)
     }
     event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, on_write_event, s);
     mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
+    tls_write_waits(s);
     s->writing = 1;
     s->write_co = mg_lua_cur.co;
     return mg_lua_tcp_yield(L, 1, &s->write_pin);

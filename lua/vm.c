@@ -66,6 +66,7 @@ lua_State *mg_lua_vm(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
     lua_pop(L, 2);
     lua_setglobal(L, "ngx");
     mg_lua_ssl_preload(L);
+    mg_lua_ocsp_preload(L);
     mg_lua_errlog_preload(L);
     mg_lua_process_preload(L);
     mg_lua_ngx_libs_preload(L);

@@ -147,6 +147,24 @@ typedef struct {
 mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, struct ssl_ctx_st *ctx,
                               const mg_http_ssl_stapling_conf_t *sc);
 void mg_http_ssl_cert_name(struct ssl_ctx_st *ctx, const char *name);
+/* ctx sends the OCSP response a certificate hook set on the connection (ngx.ocsp) to a client
+ * that asked for one; stapling's own responses otherwise. */
+void mg_http_ssl_status_given(struct ssl_ctx_st *ctx);
+
+/* ssl_ocsp (ssl_ocsp.c): the setter of ssl_ocsp_cache (an mg_shm_table_t * at cmd->offset,
+ * MG_CONF_UNSET_PTR until set; NULL: off); a server's settings, NULL when the responder's URL
+ * is wrong (logged, "in where"); the check after a handshake: MG_OK when it is known at once
+ * (c->ssl->ocsp_error set if the certificate failed), MG_AGAIN while responders are asked:
+ * done(c) comes when they answered. */
+typedef struct mg_http_ssl_ocsp_conf_s mg_http_ssl_ocsp_conf_t;
+struct mg_shm_table_s;
+const char *mg_http_ssl_set_ocsp_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+mg_http_ssl_ocsp_conf_t *mg_http_ssl_ocsp_conf(mg_conf_t *cf, int leaf, mg_str_t responder,
+                                               struct mg_shm_table_s *cache,
+                                               struct mg_resolver_s *resolver,
+                                               mg_msec_t resolver_timeout, const char *where);
+mg_int_t mg_http_ssl_ocsp_validate(mg_connection_t *c, const mg_http_ssl_ocsp_conf_t *oc,
+                                   mg_conn_handler_pt done);
 
 /* Handshake hooks a module puts in (lua/ssl.c: ssl_client_hello_by_lua, ssl_certificate_by_lua,
  * ssl_session_fetch_by_lua, ssl_session_store_by_lua). `has` says whether a server has code for

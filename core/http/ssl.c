@@ -31,6 +31,7 @@
 
 enum { CACHE_UNSET = -2, CACHE_OFF = -1, CACHE_NONE = 0 };
 enum { VERIFY_OFF = 0, VERIFY_ON, VERIFY_OPTIONAL, VERIFY_OPTIONAL_NO_CA };
+enum { OCSP_OFF = 0, OCSP_ON, OCSP_LEAF };
 
 typedef struct {
     mg_array_t *certificates;     /* mg_str_t, MG_CONF_UNSET_PTR until set */
@@ -73,6 +74,11 @@ typedef struct {
     int stapling_verify;
     mg_str_t stapling_responder;
     int early_data;
+    mg_int_t ocsp; /* OCSP_* */
+    const char *ocsp_where;
+    mg_str_t ocsp_responder;
+    mg_shm_table_t *ocsp_cache;
+    mg_http_ssl_ocsp_conf_t *ocsp_conf; /* ssl_ocsp on a server that verifies clients */
 } ssl_srv_conf_t;
 
 mg_module_t mg_http_ssl_module;
@@ -116,6 +122,8 @@ static void *ssl_create_srv_conf(mg_conf_t *cf)
     s->stapling = MG_CONF_UNSET;
     s->stapling_verify = MG_CONF_UNSET;
     s->early_data = MG_CONF_UNSET;
+    s->ocsp = MG_CONF_UNSET;
+    s->ocsp_cache = MG_CONF_UNSET_PTR;
     return s;
 }
 
@@ -301,6 +309,19 @@ invalid:
     return MG_CONF_ERROR;
 }
 
+static const mg_conf_enum_t ocsp_values[] = {
+    {"off", OCSP_OFF}, {"on", OCSP_ON}, {"leaf", OCSP_LEAF}, {NULL, 0}};
+
+static const char *set_ocsp(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    ssl_srv_conf_t *s = conf;
+    const char *rc = mg_conf_set_enum(cf, cmd, conf);
+    if (rc == MG_CONF_OK) {
+        s->ocsp_where = where_copy(cf);
+    }
+    return rc;
+}
+
 /* "ssl on": the addresses this server is the default of speak TLS, as "listen ... ssl" */
 static const char *set_enable(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
@@ -373,6 +394,12 @@ static const mg_command_t ssl_commands[] = {
      offsetof(ssl_srv_conf_t, stapling_responder), NULL},
     {"ssl_early_data", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, early_data), NULL},
+    {"ssl_ocsp", MG_HTTP_SRV, MG_ARGS(1, 1), set_ocsp, MG_SRV_CONF, offsetof(ssl_srv_conf_t, ocsp),
+     ocsp_values},
+    {"ssl_ocsp_responder", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, ocsp_responder), NULL},
+    {"ssl_ocsp_cache", MG_HTTP_SRV, MG_ARGS(1, 1), mg_http_ssl_set_ocsp_cache, MG_SRV_CONF,
+     offsetof(ssl_srv_conf_t, ocsp_cache), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -748,6 +775,9 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     if (s->cert_vars || hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
         SSL_CTX_set_cert_cb(s->ctx, cert_callback, NULL);
     }
+    if (hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
+        mg_http_ssl_status_given(s->ctx); /* the hook may staple (ngx.ocsp) */
+    }
     SSL_CTX_set_alpn_select_cb(s->ctx, alpn_callback, NULL);
     /* ssl_conf_command last, as nginx: it may override all of the above */
     if (s->conf_commands->nelts) {
@@ -830,6 +860,12 @@ static const char *ssl_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(s->stapling_verify, prev->stapling_verify, 0);
     mg_conf_merge_str(s->stapling_responder, prev->stapling_responder, "");
     mg_conf_merge(s->early_data, prev->early_data, 0);
+    if (s->ocsp == MG_CONF_UNSET) {
+        s->ocsp = prev->ocsp == MG_CONF_UNSET ? OCSP_OFF : prev->ocsp;
+        s->ocsp_where = prev->ocsp_where;
+    }
+    mg_conf_merge_str(s->ocsp_responder, prev->ocsp_responder, "");
+    mg_conf_merge_ptr(s->ocsp_cache, prev->ocsp_cache, NULL);
     if (s->enable == MG_CONF_UNSET) {
         s->enable = prev->enable == MG_CONF_UNSET ? 0 : prev->enable;
         s->enable_where = prev->enable_where;
@@ -871,6 +907,22 @@ static mg_int_t init_server(mg_conf_t *cf, mg_http_srv_conf_t *cscf)
         s->client_certificate.data == NULL) {
         mg_log_error(MG_LOG_EMERG, cf->log, 0, "no ssl_client_certificate for ssl_verify_client");
         return MG_ERROR;
+    }
+    if (s->ocsp != OCSP_OFF && s->verify != VERIFY_OFF) {
+        if (s->verify == VERIFY_OPTIONAL_NO_CA) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "\"ssl_ocsp\" is incompatible with \"ssl_verify_client optional_no_ca\" "
+                         "in %s",
+                         s->ocsp_where);
+            return MG_ERROR;
+        }
+        mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+        s->ocsp_conf =
+            mg_http_ssl_ocsp_conf(cf, s->ocsp == OCSP_LEAF, s->ocsp_responder, s->ocsp_cache,
+                                  clcf->resolver, clcf->resolver_timeout, s->ocsp_where);
+        if (s->ocsp_conf == NULL) {
+            return MG_ERROR;
+        }
     }
     return make_ctx(cf, s, cscf);
 }
@@ -1373,6 +1425,15 @@ static void handshake_timeout(mg_connection_t *c)
     mg_conn_close(c);
 }
 
+static void handshaked(mg_connection_t *c);
+
+/* ssl_ocsp's answers came: the connection reads again */
+static void ocsp_done(mg_connection_t *c)
+{
+    mg_conn_read_on(c);
+    handshaked(c);
+}
+
 static void handshake_handler(mg_connection_t *c)
 {
     mg_int_t rc = mg_ssl_handshake(c);
@@ -1383,6 +1444,22 @@ static void handshake_handler(mg_connection_t *c)
         mg_conn_close(c);
         return;
     }
+    ssl_srv_conf_t *s = ssl_conf(c->ssl->ssl);
+    if (s && s->ocsp_conf) {
+        /* as nginx: the status is known before the first request is read (the handshake's
+         * timer still runs) */
+        c->read_handler = NULL;
+        c->write_handler = NULL;
+        if (mg_http_ssl_ocsp_validate(c, s->ocsp_conf, ocsp_done) == MG_AGAIN) {
+            mg_conn_read_off(c);
+            return;
+        }
+    }
+    handshaked(c);
+}
+
+static void handshaked(mg_connection_t *c)
+{
     c->log.action = NULL;
     c->write_handler = NULL; /* the writer sets its own when it waits */
     mg_conn_timer_del(c);
@@ -1528,6 +1605,14 @@ mg_int_t mg_http_ssl_check_request(mg_request_t *r)
     if (rc != X509_V_OK && (s->verify != VERIFY_OPTIONAL_NO_CA || !verify_error_optional(rc))) {
         mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: (%ld:%s)", rc,
                      X509_verify_cert_error_string(rc));
+        SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
+        r->keepalive = 0;
+        mg_http_finalize_request(r, MG_HTTP_CERT_ERROR);
+        return MG_ERROR;
+    }
+    if (c->ssl->ocsp_error) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: %s",
+                     c->ssl->ocsp_error);
         SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
         r->keepalive = 0;
         mg_http_finalize_request(r, MG_HTTP_CERT_ERROR);
@@ -1731,14 +1816,13 @@ static mg_int_t var_session_reused(mg_request_t *r, mg_http_var_value_t *v, uint
     return set_value(v, SSL_session_reused(ssl) ? "r" : ".", 1);
 }
 
-/* "1" for a request that came (at least its start) in TLS 1.3 early data: the connection's
- * first, read from what the handshake kept. nginx says "1" while the handshake is not over;
- * moongate reads the request once it is, so the request the early data held is the one. */
+/* "1" while the request is served in TLS 1.3 early data, before the client's Finished (as
+ * nginx: early data was taken and the handshake is not over). */
 static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
     mg_connection_t *c = r->connection;
-    int early = c->ssl && c->ssl->early_len && c->requests == 1;
+    int early = c->ssl && c->ssl->early_len && !SSL_is_init_finished(c->ssl->ssl);
     return set_value(v, early ? "1" : "", early);
 }
 
@@ -1753,10 +1837,11 @@ static mg_int_t var_client_verify(mg_request_t *r, mg_http_var_value_t *v, uintp
         return set_value(v, "NONE", 4);
     }
     long rc = SSL_get_verify_result(ssl);
-    if (rc == X509_V_OK) {
+    const char *why = r->connection->ssl->ocsp_error;
+    if (rc == X509_V_OK && why == NULL) {
         return set_value(v, "SUCCESS", 7);
     }
-    const char *why = X509_verify_cert_error_string(rc);
+    why = rc != X509_V_OK ? X509_verify_cert_error_string(rc) : why;
     char *s = mg_psprintf(r->pool, "FAILED:%s", why);
     return set_value(v, s, strlen(s));
 }

@@ -1,10 +1,9 @@
 /*
- * A worker asks a certificate's OCSP responder for its status, as nginx's stapling does: an
- * HTTP/1.0 GET of the base64 DER request (the responder's name through the server's
- * resolver), the answer read to the connection's end, checked (ocsp_check) and kept in
- * the staple. A failure is logged with the responder, the peer and the certificate, and the
- * next try comes five minutes later; a response is refreshed an hour before it would be due,
- * at the latest at its nextUpdate less five minutes.
+ * A worker asks an OCSP responder for a certificate's status, as nginx does for stapling and
+ * for ssl_ocsp: an HTTP/1.0 GET of the base64 DER request (the responder's name through the
+ * server's resolver), the answer read to the connection's end and handed to the asker's
+ * check; a failure is logged with the responder and the peer. Also the check of a response
+ * (mg_ocsp_check) and the responder URL's parse, which both askers share.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,15 +25,11 @@
 
 #define OCSP_TIMEOUT 60000      /* ms: connect, send and read together, nginx's */
 #define OCSP_MAX_RESPONSE 65536 /* bytes of an HTTP answer kept */
-#define OCSP_RETRY 300          /* s after a failure */
 
 enum { CONNECTING, SENDING, READING };
 
-static const char *ocsp_check(mg_ssl_staple_t *st, const unsigned char *der, size_t len,
-                              time_t *valid, char *err, size_t errlen);
-
 struct mg_ocsp_fetch_s {
-    mg_ssl_staple_t *st;
+    mg_ocsp_ask_t ask;
     mg_server_t *srv;
     mg_resolve_t *rs;
     struct sockaddr_storage *addrs;
@@ -48,6 +43,9 @@ struct mg_ocsp_fetch_s {
     unsigned char *in;
     size_t in_len;
     char peer[INET6_ADDRSTRLEN + 8];
+    unsigned starting : 1; /* in mg_ocsp_fetch_start: a failure waits for the loop */
+    mg_uint_t failed_level;
+    char failed[1024]; /* that failure's message */
 };
 
 static void fetch_free(mg_ocsp_fetch_t *f)
@@ -65,16 +63,35 @@ static void fetch_free(mg_ocsp_fetch_t *f)
     free(f->lens);
     free(f->out);
     free(f->in);
-    f->st->fetch = NULL;
     free(f);
 }
 
-void mg_ocsp_fetch_cancel(mg_ssl_staple_t *st)
+void mg_ocsp_fetch_cancel(mg_ocsp_fetch_t *f)
 {
-    if (st->fetch) {
-        fetch_free(st->fetch);
-    }
+    fetch_free(f);
 }
+
+/* The fetch goes first: done may start another, or close what owns the asker. */
+static void finish(mg_ocsp_fetch_t *f, int ok)
+{
+    void (*done)(void *, int) = f->ask.done;
+    void *data = f->ask.data;
+    fetch_free(f);
+    done(data, ok);
+}
+
+static void report(mg_ocsp_fetch_t *f, mg_uint_t level, const char *msg)
+{
+    const mg_ocsp_ask_t *a = &f->ask;
+    mg_log_error(level, a->log, 0,
+                 "%s while requesting certificate status, responder: %s%s%s%s%s%s", msg,
+                 a->responder->host, f->peer[0] ? ", peer: " : "", f->peer,
+                 a->cert_name ? ", certificate: \"" : "", a->cert_name ? a->cert_name : "",
+                 a->cert_name ? "\"" : "");
+    finish(f, 0);
+}
+
+static void on_event(evutil_socket_t fd, short what, void *arg);
 
 __attribute__((format(printf, 4, 5))) static void fail_at(mg_ocsp_fetch_t *f, mg_uint_t level,
                                                           int err, const char *fmt, ...)
@@ -88,21 +105,25 @@ __attribute__((format(printf, 4, 5))) static void fail_at(mg_ocsp_fetch_t *f, mg
         size_t n = strlen(msg);
         snprintf(msg + n, sizeof(msg) - n, " (%d: %s)", err, strerror(err));
     }
-    mg_ssl_staple_t *st = f->st;
-    mg_log_error(level, st->log, 0,
-                 "%s while requesting certificate status, responder: %s%s%s, certificate: "
-                 "\"%s\"",
-                 msg, st->host, f->peer[0] ? ", peer: " : "", f->peer, st->name);
-    mg_time_update();
-    st->refresh = mg_now.sec + OCSP_RETRY;
-    fetch_free(f);
+    if (!f->starting) {
+        report(f, level, msg);
+        return;
+    }
+    /* the asker hears of it from the loop, as of any other outcome */
+    memcpy(f->failed, msg, sizeof(msg));
+    f->failed_level = level;
+    if (f->ev) {
+        event_free(f->ev);
+    }
+    f->ev = evtimer_new(f->srv->base, on_event, f);
+    struct timeval tv = {0, 0};
+    event_add(f->ev, &tv);
 }
 
 #define fail(f, err, ...) fail_at(f, MG_LOG_ERR, err, __VA_ARGS__)
 
 static void done(mg_ocsp_fetch_t *f)
 {
-    mg_ssl_staple_t *st = f->st;
     unsigned char *in = f->in;
     size_t n = f->in_len;
     int status = 0;
@@ -125,31 +146,13 @@ static void done(mg_ocsp_fetch_t *f)
         fail(f, 0, "OCSP responder prematurely closed connection");
         return;
     }
-    size_t len = n - (size_t)(body - in);
     char err[512];
-    time_t valid;
-    if (ocsp_check(st, body, len, &valid, err, sizeof(err)) != NULL) {
+    if (f->ask.check(f->ask.data, body, n - (size_t)(body - in), err, sizeof(err)) != NULL) {
         fail(f, 0, "%s", err);
         return;
     }
-    free(st->der);
-    st->der = malloc(len);
-    if (st->der == NULL) {
-        st->len = 0;
-        fail(f, ENOMEM, "malloc() failed");
-        return;
-    }
-    memcpy(st->der, body, len);
-    st->len = len;
-    st->valid = valid;
-    mg_time_update();
-    time_t now = mg_now.sec;
-    time_t refresh = valid - 300 < now + 3600 ? valid - 300 : now + 3600;
-    st->refresh = refresh > now + OCSP_RETRY ? refresh : now + OCSP_RETRY;
-    fetch_free(f);
+    finish(f, 1);
 }
-
-static void on_event(evutil_socket_t fd, short what, void *arg);
 
 static void arm(mg_ocsp_fetch_t *f, short what)
 {
@@ -167,6 +170,10 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     mg_ocsp_fetch_t *f = arg;
+    if (f->failed[0]) {
+        report(f, f->failed_level, f->failed);
+        return;
+    }
     if (what & EV_TIMEOUT) {
         fail(f, ETIMEDOUT, "OCSP responder timed out");
         return;
@@ -269,7 +276,7 @@ static void resolved(mg_resolve_t *rs)
     mg_ocsp_fetch_t *f = rs->data;
     f->rs = NULL;
     if (rs->state || rs->naddrs == 0) {
-        fail(f, 0, "%s could not be resolved (%d: %s)", f->st->host, rs->state,
+        fail(f, 0, "%s could not be resolved (%d: %s)", f->ask.responder->host, rs->state,
              mg_resolve_strerror(rs->state ? rs->state : MG_RESOLVE_NXDOMAIN));
         return;
     }
@@ -279,16 +286,16 @@ static void resolved(mg_resolve_t *rs)
     memcpy(f->lens, rs->lens, rs->naddrs * sizeof(*f->lens));
     f->naddrs = rs->naddrs;
     for (size_t i = 0; i < f->naddrs; i++) {
-        set_port(&f->addrs[i], f->st->port);
+        set_port(&f->addrs[i], f->ask.responder->port);
     }
     connect_next(f);
 }
 
 /* "GET <path>/<base64 of the DER request, URL-escaped> HTTP/1.0" */
-static char *make_request(mg_ssl_staple_t *st, size_t *len)
+static char *make_request(const mg_ocsp_ask_t *a, size_t *len)
 {
     OCSP_REQUEST *req = OCSP_REQUEST_new();
-    OCSP_CERTID *id = OCSP_cert_to_id(NULL, st->cert, st->issuer);
+    OCSP_CERTID *id = OCSP_cert_to_id(NULL, a->cert, a->issuer);
     if (req == NULL || id == NULL || OCSP_request_add0_id(req, id) == NULL) {
         OCSP_CERTID_free(id);
         OCSP_REQUEST_free(req);
@@ -317,26 +324,22 @@ static char *make_request(mg_ssl_staple_t *st, size_t *len)
     }
     *e = '\0';
     free(b64);
-    size_t pl = strlen(st->path);
-    const char *sep = pl && st->path[pl - 1] == '/' ? "" : "/";
-    size_t cap = pl + strlen(esc) + strlen(st->host) + 64;
+    const mg_ocsp_responder_t *rp = a->responder;
+    size_t pl = strlen(rp->path);
+    const char *sep = pl && rp->path[pl - 1] == '/' ? "" : "/";
+    size_t cap = pl + strlen(esc) + strlen(rp->host) + 64;
     char *out = mg_alloc(cap);
     int n =
-        snprintf(out, cap, "GET %s%s%s HTTP/1.0\r\nHost: %s\r\n\r\n", st->path, sep, esc, st->host);
+        snprintf(out, cap, "GET %s%s%s HTTP/1.0\r\nHost: %s\r\n\r\n", rp->path, sep, esc, rp->host);
     free(esc);
     *len = (size_t)n;
     return out;
 }
 
-void mg_ocsp_fetch_start(mg_ssl_staple_t *st, mg_server_t *srv)
+static void start(mg_ocsp_fetch_t *f)
 {
-    mg_ocsp_fetch_t *f = mg_calloc(sizeof(mg_ocsp_fetch_t));
-    f->st = st;
-    f->srv = srv;
-    f->fd = -1;
-    st->fetch = f;
-    f->out = make_request(st, &f->out_len);
-    f->in = mg_alloc(OCSP_MAX_RESPONSE);
+    const mg_ocsp_responder_t *rp = f->ask.responder;
+    f->out = make_request(&f->ask, &f->out_len);
     if (f->out == NULL) {
         char q[512];
         fail(f, 0, "OCSP request failed%s", mg_ssl_error_queue(q, sizeof(q)));
@@ -346,15 +349,15 @@ void mg_ocsp_fetch_start(mg_ssl_staple_t *st, mg_server_t *srv)
     socklen_t len = 0;
     struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
-    if (inet_pton(AF_INET, st->host, &s4->sin_addr) == 1) {
+    if (inet_pton(AF_INET, rp->host, &s4->sin_addr) == 1) {
         sa.ss_family = AF_INET;
         len = sizeof(*s4);
-    } else if (inet_pton(AF_INET6, st->host, &s6->sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, rp->host, &s6->sin6_addr) == 1) {
         sa.ss_family = AF_INET6;
         len = sizeof(*s6);
     }
     if (len) {
-        set_port(&sa, st->port);
+        set_port(&sa, rp->port);
         f->addrs = mg_alloc(sizeof(sa));
         f->lens = mg_alloc(sizeof(len));
         f->addrs[0] = sa;
@@ -363,12 +366,25 @@ void mg_ocsp_fetch_start(mg_ssl_staple_t *st, mg_server_t *srv)
         connect_next(f);
         return;
     }
-    if (st->resolver == NULL) {
-        fail_at(f, MG_LOG_WARN, 0, "no resolver defined to resolve %s", st->host);
+    if (rp->resolver == NULL) {
+        fail_at(f, MG_LOG_WARN, 0, "no resolver defined to resolve %s", rp->host);
         return;
     }
-    mg_str_t name = {strlen(st->host), st->host};
-    f->rs = mg_resolve_name(srv, st->resolver, name, st->resolver_timeout, resolved, f);
+    mg_str_t name = {strlen(rp->host), rp->host};
+    f->rs = mg_resolve_name(f->srv, rp->resolver, name, rp->resolver_timeout, resolved, f);
+}
+
+mg_ocsp_fetch_t *mg_ocsp_fetch_start(mg_server_t *srv, const mg_ocsp_ask_t *ask)
+{
+    mg_ocsp_fetch_t *f = mg_calloc(sizeof(mg_ocsp_fetch_t));
+    f->ask = *ask;
+    f->srv = srv;
+    f->fd = -1;
+    f->in = mg_alloc(OCSP_MAX_RESPONSE);
+    f->starting = 1;
+    start(f);
+    f->starting = 0;
+    return f;
 }
 
 static time_t asn1_time(const ASN1_GENERALIZEDTIME *t)
@@ -380,11 +396,9 @@ static time_t asn1_time(const ASN1_GENERALIZEDTIME *t)
     return timegm(&tm);
 }
 
-/* Checks a DER response for the staple's certificate as nginx does (status successful, the
- * signature when ssl_stapling_verify is on, the certificate "good", thisUpdate/nextUpdate);
- * sets *valid to its nextUpdate. NULL, or nginx's words for what is wrong (in err). */
-static const char *ocsp_check(mg_ssl_staple_t *st, const unsigned char *der, size_t len,
-                              time_t *valid, char *err, size_t errlen)
+const char *mg_ocsp_check(const unsigned char *der, size_t len, X509 *cert, X509 *issuer,
+                          STACK_OF(X509) * chain, X509_STORE *store, unsigned long flags,
+                          int *status, time_t *valid, char *err, size_t errlen)
 {
     char q[512];
     const unsigned char *p = der;
@@ -408,29 +422,23 @@ static const char *ocsp_check(mg_ssl_staple_t *st, const unsigned char *der, siz
                  mg_ssl_error_queue(q, sizeof(q)));
         goto out;
     }
-    X509_STORE *store = SSL_CTX_get_cert_store(st->ctx);
-    if (OCSP_basic_verify(basic, st->chain, store, st->verify ? OCSP_TRUSTOTHER : OCSP_NOVERIFY) !=
-        1) {
+    if (OCSP_basic_verify(basic, chain, store, flags) != 1) {
         snprintf(err, errlen, "OCSP_basic_verify() failed%s", mg_ssl_error_queue(q, sizeof(q)));
         goto out;
     }
-    id = OCSP_cert_to_id(NULL, st->cert, st->issuer);
+    id = OCSP_cert_to_id(NULL, cert, issuer);
     ASN1_GENERALIZEDTIME *thisupdate = NULL, *nextupdate = NULL;
     if (id == NULL ||
         OCSP_resp_find_status(basic, id, &n, NULL, NULL, &thisupdate, &nextupdate) != 1) {
         snprintf(err, errlen, "certificate status not found in the OCSP response");
         goto out;
     }
-    if (n != V_OCSP_CERTSTATUS_GOOD) {
-        snprintf(err, errlen, "certificate status \"%s\" in the OCSP response",
-                 OCSP_cert_status_str(n));
-        goto out;
-    }
     if (OCSP_check_validity(thisupdate, nextupdate, 300, -1) != 1) {
         snprintf(err, errlen, "OCSP_check_validity() failed%s", mg_ssl_error_queue(q, sizeof(q)));
         goto out;
     }
-    *valid = nextupdate ? asn1_time(nextupdate) : (time_t)INT64_MAX;
+    *status = n;
+    *valid = nextupdate ? asn1_time(nextupdate) : 0;
     bad = NULL;
 out:
     ERR_clear_error();
@@ -438,4 +446,65 @@ out:
     OCSP_BASICRESP_free(basic);
     OCSP_RESPONSE_free(resp);
     return bad;
+}
+
+/* "http://host[:port][/path]": the only form nginx takes */
+mg_int_t mg_ocsp_responder_parse(mg_pool_t *pool, const char *url, mg_ocsp_responder_t *r,
+                                 const char **why)
+{
+    r->url = mg_pstrdup(pool, url, strlen(url));
+    if (strncasecmp(url, "http://", 7) != 0) {
+        return MG_DECLINED;
+    }
+    const char *h = url + 7, *end = h + strcspn(h, "/?");
+    const char *colon = NULL;
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(end - h));
+        colon = rb && rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+    } else {
+        colon = memchr(h, ':', (size_t)(end - h));
+    }
+    const char *hend = colon ? colon : end;
+    r->port = 80;
+    if (colon) {
+        int64_t p = mg_atoi(colon + 1, (size_t)(end - colon - 1));
+        if (p <= 0 || p > 65535) {
+            *why = "invalid port";
+            return MG_ERROR;
+        }
+        r->port = (int)p;
+    }
+    if (*h == '[' && hend > h + 1 && hend[-1] == ']') {
+        r->host = mg_pstrdup(pool, h + 1, (size_t)(hend - h - 2));
+    } else {
+        r->host = mg_pstrdup(pool, h, (size_t)(hend - h));
+    }
+    if (r->host[0] == '\0') {
+        *why = "no host";
+        return MG_ERROR;
+    }
+    r->path = *end == '/' ? mg_pstrdup(pool, end, strlen(end)) : "/";
+    return MG_OK;
+}
+
+X509 *mg_ocsp_find_issuer(SSL_CTX *ctx, X509 *cert)
+{
+    STACK_OF(X509) *chain = NULL;
+    SSL_CTX_get0_chain_certs(ctx, &chain);
+    for (int i = 0; chain && i < sk_X509_num(chain); i++) {
+        X509 *x = sk_X509_value(chain, i);
+        if (X509_check_issued(x, cert) == X509_V_OK) {
+            X509_up_ref(x);
+            return x;
+        }
+    }
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    for (int i = 0; objs && i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (x && X509_check_issued(x, cert) == X509_V_OK) {
+            X509_up_ref(x);
+            return x;
+        }
+    }
+    return NULL;
 }

@@ -29,9 +29,69 @@ void mg_http_ssl_cert_name(SSL_CTX *ctx, const char *name)
     }
 }
 
+#define OCSP_RETRY 300 /* s after a failure */
+
+/* Takes a checked "good" answer as the staple (sent until its nextUpdate), to be refreshed
+ * an hour before it would be due, at the latest at its nextUpdate less five minutes. */
+static const char *staple_check(void *data, const unsigned char *der, size_t len, char *err,
+                                size_t errlen)
+{
+    mg_ssl_staple_t *st = data;
+    int status;
+    time_t valid;
+    X509_STORE *store = SSL_CTX_get_cert_store(st->ctx);
+    if (mg_ocsp_check(der, len, st->cert, st->issuer, st->chain, store,
+                      st->verify ? OCSP_TRUSTOTHER : OCSP_NOVERIFY, &status, &valid, err,
+                      errlen) != NULL) {
+        return err;
+    }
+    if (status != V_OCSP_CERTSTATUS_GOOD) {
+        snprintf(err, errlen, "certificate status \"%s\" in the OCSP response",
+                 OCSP_cert_status_str(status));
+        return err;
+    }
+    free(st->der);
+    st->der = mg_alloc(len);
+    memcpy(st->der, der, len);
+    st->len = len;
+    st->valid = valid ? valid : (time_t)INT64_MAX;
+    mg_time_update();
+    time_t now = mg_now.sec;
+    time_t refresh = st->valid - 300 < now + 3600 ? st->valid - 300 : now + 3600;
+    st->refresh = refresh > now + OCSP_RETRY ? refresh : now + OCSP_RETRY;
+    return NULL;
+}
+
+static void staple_done(void *data, int ok)
+{
+    mg_ssl_staple_t *st = data;
+    st->fetch = NULL;
+    if (!ok) {
+        mg_time_update();
+        st->refresh = mg_now.sec + OCSP_RETRY;
+    }
+}
+
+static void fetch(mg_ssl_staple_t *st, mg_server_t *srv)
+{
+    mg_ocsp_ask_t ask = {.responder = &st->responder,
+                         .cert = st->cert,
+                         .issuer = st->issuer,
+                         .log = st->log,
+                         .cert_name = st->name,
+                         .check = staple_check,
+                         .done = staple_done,
+                         .data = st};
+    st->fetch = mg_ocsp_fetch_start(srv, &ask);
+}
+
 static int status_cb(SSL *ssl, void *arg)
 {
     (void)arg;
+    unsigned char *given;
+    if (SSL_get_tlsext_status_ocsp_resp(ssl, &given) > 0) {
+        return SSL_TLSEXT_ERR_OK; /* ngx.ocsp.set_ocsp_status_resp's, from the certificate hook */
+    }
     X509 *cert = SSL_get_certificate(ssl);
     mg_ssl_staple_t *st = cert && staple_index >= 0 ? X509_get_ex_data(cert, staple_index) : NULL;
     if (st == NULL) {
@@ -41,7 +101,7 @@ static int status_cb(SSL *ssl, void *arg)
         /* the loop's cached time: this runs in most handshakes */
         mg_connection_t *c = SSL_get_app_data(ssl);
         if (st->fetch == NULL && mg_now.sec >= st->refresh && c && c->server) {
-            mg_ocsp_fetch_start(st, c->server);
+            fetch(st, c->server);
         }
         if (st->len && mg_now.sec >= st->valid) {
             free(st->der); /* expired: nothing is sent until a new one came */
@@ -64,82 +124,30 @@ static int status_cb(SSL *ssl, void *arg)
 static void staple_free(void *data)
 {
     mg_ssl_staple_t *st = data;
-    mg_ocsp_fetch_cancel(st);
+    if (st->fetch) {
+        mg_ocsp_fetch_cancel(st->fetch);
+    }
     if (!st->from_file) {
         free(st->der);
     }
     X509_free(st->issuer);
 }
 
-/* The certificate's issuer among its chain and the trusted certificates, as nginx looks. */
-static X509 *find_issuer(SSL_CTX *ctx, X509 *cert)
-{
-    STACK_OF(X509) *chain = NULL;
-    SSL_CTX_get0_chain_certs(ctx, &chain);
-    for (int i = 0; chain && i < sk_X509_num(chain); i++) {
-        X509 *x = sk_X509_value(chain, i);
-        if (X509_check_issued(x, cert) == X509_V_OK) {
-            X509_up_ref(x);
-            return x;
-        }
-    }
-    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
-    for (int i = 0; objs && i < sk_X509_OBJECT_num(objs); i++) {
-        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
-        if (x && X509_check_issued(x, cert) == X509_V_OK) {
-            X509_up_ref(x);
-            return x;
-        }
-    }
-    return NULL;
-}
-
-/* "http://host[:port][/path]": the only form nginx takes (another is ignored, warned) */
+/* The responder's URL: MG_DECLINED for another prefix than http:// (ignored, warned) */
 static mg_int_t parse_responder(mg_conf_t *cf, mg_ssl_staple_t *st, const char *url)
 {
-    st->responder = mg_pstrdup(cf->pool, url, strlen(url));
-    if (strncasecmp(url, "http://", 7) != 0) {
+    const char *why = NULL;
+    mg_int_t rc = mg_ocsp_responder_parse(cf->pool, url, &st->responder, &why);
+    if (rc == MG_DECLINED) {
         mg_log_error(MG_LOG_WARN, cf->log, 0,
                      "\"ssl_stapling\" ignored, invalid URL prefix in "
                      "OCSP responder \"%s\" in the certificate \"%s\"",
                      url, st->name);
-        return MG_DECLINED;
-    }
-    const char *h = url + 7, *end = h + strcspn(h, "/?");
-    const char *colon = NULL;
-    if (*h == '[') {
-        const char *rb = memchr(h, ']', (size_t)(end - h));
-        colon = rb && rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
-    } else {
-        colon = memchr(h, ':', (size_t)(end - h));
-    }
-    const char *hend = colon ? colon : end;
-    st->port = 80;
-    if (colon) {
-        int64_t p = mg_atoi(colon + 1, (size_t)(end - colon - 1));
-        if (p <= 0 || p > 65535) {
-            mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                         "invalid port in OCSP responder \"%s\" in the "
-                         "certificate \"%s\"",
-                         url, st->name);
-            return MG_ERROR;
-        }
-        st->port = (int)p;
-    }
-    if (*h == '[' && hend > h + 1 && hend[-1] == ']') {
-        st->host = mg_pstrdup(cf->pool, h + 1, (size_t)(hend - h - 2));
-    } else {
-        st->host = mg_pstrdup(cf->pool, h, (size_t)(hend - h));
-    }
-    if (st->host[0] == '\0') {
+    } else if (rc == MG_ERROR) {
         mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                     "no host in OCSP responder \"%s\" in the "
-                     "certificate \"%s\"",
-                     url, st->name);
-        return MG_ERROR;
+                     "%s in OCSP responder \"%s\" in the certificate \"%s\"", why, url, st->name);
     }
-    st->path = *end == '/' ? mg_pstrdup(cf->pool, end, strlen(end)) : "/";
-    return MG_OK;
+    return rc;
 }
 
 static mg_int_t read_file(mg_conf_t *cf, mg_ssl_staple_t *st, mg_str_t file, const char *where)
@@ -194,7 +202,7 @@ static mg_int_t staple_cert(mg_conf_t *cf, SSL_CTX *ctx, X509 *cert,
         return MG_OK;
     }
     SSL_CTX_get0_chain_certs(ctx, &st->chain);
-    st->issuer = find_issuer(ctx, cert);
+    st->issuer = mg_ocsp_find_issuer(ctx, cert);
     if (st->issuer == NULL) {
         mg_log_error(MG_LOG_WARN, cf->log, 0,
                      "\"ssl_stapling\" ignored, issuer certificate not found for certificate "
@@ -225,10 +233,15 @@ static mg_int_t staple_cert(mg_conf_t *cf, SSL_CTX *ctx, X509 *cert,
             return rc;
         }
     }
-    st->resolver = sc->resolver;
-    st->resolver_timeout = sc->resolver_timeout;
+    st->responder.resolver = sc->resolver;
+    st->responder.resolver_timeout = sc->resolver_timeout;
     X509_set_ex_data(cert, staple_index, st);
     return MG_OK;
+}
+
+void mg_http_ssl_status_given(SSL_CTX *ctx)
+{
+    SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
 }
 
 mg_int_t mg_http_ssl_stapling(mg_conf_t *cf, SSL_CTX *ctx, const mg_http_ssl_stapling_conf_t *sc)
