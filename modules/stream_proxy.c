@@ -622,10 +622,14 @@ static void proxy_handler(mg_stream_session_t *s)
     u->to_up.data = mg_palloc(s->pool, pcf->buffer_size);
     u->to_client.data = mg_palloc(s->pool, pcf->buffer_size);
     if (s->preread_len) {
-        /* what came after the PROXY protocol header */
-        size_t n = mg_min(s->preread_len, pcf->buffer_size);
-        memcpy(u->to_up.data, s->preread, n);
-        u->to_up.last = n;
+        /* what the preread phase (or the PROXY protocol header's read) took */
+        if (s->preread_len > pcf->buffer_size) {
+            mg_log_error(MG_LOG_ERR, &c->log, 0, "no enough space for initial data");
+            mg_stream_finalize_session(s, 500);
+            return;
+        }
+        memcpy(u->to_up.data, s->preread, s->preread_len);
+        u->to_up.last = s->preread_len;
     }
     u->group = pcf->group;
     if (pcf->value) {
