@@ -242,14 +242,14 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             }
             l.bind = 1;
         } else if (mg_str_eq(a, "ssl")) {
-            mg_conf_error(cf, 0,
-                          "the \"ssl\" parameter of \"listen\" in stream is not supported "
-                          "by moongate yet");
-            return MG_CONF_ERROR;
+            l.ssl = 1;
         } else {
             mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
             return MG_CONF_ERROR;
         }
+    }
+    if (l.udp && l.ssl) {
+        return "\"ssl\" parameter is incompatible with \"udp\"";
     }
     if (l.udp && l.proxy_protocol) {
         mg_conf_error(cf, 0, "\"proxy_protocol\" parameter is incompatible with \"udp\"");
@@ -264,6 +264,8 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
         }
     }
     l.srv = cscf;
+    const char *where = mg_conf_where(cf);
+    l.where = mg_pstrdup(cf->pool, where, strlen(where));
     *(mg_stream_listen_t *)mg_array_push(&cmcf->listen) = l;
     cscf->listen = 1;
     return MG_CONF_OK;
@@ -283,6 +285,7 @@ static void add_addr(mg_conf_t *cf, mg_stream_port_t *port, mg_stream_listen_t *
     strcpy(a->addr_text, l->addr_text);
     a->srv = l->srv;
     a->proxy_protocol = l->proxy_protocol;
+    a->ssl = l->ssl;
     (void)cf;
 }
 
@@ -701,7 +704,12 @@ static void pp_timeout(mg_connection_t *c)
 static void pp_read(mg_connection_t *c)
 {
     mg_stream_session_t *s = c->data;
-    ssize_t n = c->recv(c, s->preread + s->preread_len, s->preread_size - s->preread_len);
+    /* before a TLS handshake the bytes are peeked and only the header's taken: the ClientHello
+       after it stays in the socket for OpenSSL */
+    int peek = s->addr->ssl;
+    char *at = s->preread + s->preread_len;
+    size_t room = s->preread_size - s->preread_len;
+    ssize_t n = peek ? recv(c->fd, at, room, MSG_PEEK) : c->recv(c, at, room);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
     }
@@ -709,10 +717,16 @@ static void pp_read(mg_connection_t *c)
         mg_stream_finalize_session(s, 200);
         return;
     }
-    s->preread_len += (size_t)n;
+    size_t total = s->preread_len + (size_t)n;
     mg_proxy_protocol_t *pp = NULL;
-    ssize_t hl =
-        mg_proxy_protocol_read(c->pool, &c->log, s->preread, s->preread_len, s->preread_size, &pp);
+    ssize_t hl = mg_proxy_protocol_read(c->pool, &c->log, s->preread, total, s->preread_size, &pp);
+    size_t take = hl > 0 ? (size_t)hl - s->preread_len : (size_t)n;
+    if (hl >= 0 && peek && recv(c->fd, at, take, 0) != (ssize_t)take) {
+        mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
+        mg_stream_finalize_session(s, 500);
+        return;
+    }
+    s->preread_len = peek ? s->preread_len + take : total;
     if (hl == 0) {
         return;
     }

@@ -55,7 +55,9 @@ typedef struct {
     unsigned ipv6only : 1;
     unsigned proxy_protocol : 1;
     unsigned udp : 1;
-    void *srv; /* mg_stream_srv_conf_t */
+    unsigned ssl : 1;
+    const char *where; /* FILE:LINE of the listen, for messages */
+    void *srv;         /* mg_stream_srv_conf_t */
 } mg_stream_listen_t;
 
 typedef struct {
@@ -88,6 +90,7 @@ typedef struct {
     char addr_text[128];
     mg_stream_srv_conf_t *srv;
     unsigned proxy_protocol : 1;
+    unsigned ssl : 1; /* the ssl phase's handshake first (core/stream/ssl.c) */
 } mg_stream_addr_t;
 
 typedef struct {
