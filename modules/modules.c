@@ -91,6 +91,7 @@ extern mg_module_t mg_stream_proxy_module;
 extern mg_module_t mg_stream_return_module;
 extern mg_module_t mg_stream_log_module;
 extern mg_module_t mg_stream_ssl_module;
+extern mg_module_t mg_stream_proxy_ssl_module;
 extern mg_module_t mg_stream_ssl_preread_module;
 
 mg_module_t *mg_modules[] = {
@@ -183,5 +184,6 @@ mg_module_t *mg_modules[] = {
     &mg_stream_log_module,
     &mg_stream_ssl_module, /* core/stream/ssl.c: after ssl, which makes the contexts */
     &mg_stream_ssl_preread_module,
+    &mg_stream_proxy_ssl_module, /* proxy_ssl_*: what stream_proxy.c's peers get */
     NULL,
 };

@@ -53,7 +53,7 @@ sub dead_port {
 }
 
 # connect, send $data (an array ref: pieces sent $o{gap} seconds apart), read until $want
-# bytes or EOF or $o{timeout} (5 s), after a shutdown of the write side with $o{shut}; returns what was read and whether the peer closed
+# bytes or EOF or $o{timeout} (5 s) or what was read matches $o{until}, after a shutdown of the write side with $o{shut}; returns what was read and whether the peer closed
 sub exchange {
     my ($port, $data, $want, %o) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
@@ -68,7 +68,7 @@ sub exchange {
     my $sel = IO::Select->new($s);
     my ($got, $eof) = ('', 0);
     my $end = Time::HiRes::time() + ($o{timeout} // 5);
-    while (!defined $want || length($got) < $want) {
+    while ((!defined $want || length($got) < $want) && !($o{until} && $got =~ $o{until})) {
         my $left = $end - Time::HiRes::time();
         last if $left <= 0 || !$sel->can_read($left);
         my $n = sysread($s, my $b, 65536);
