@@ -1,6 +1,6 @@
 # stream "listen ... ssl" (issue 20, ngx_stream_ssl_module): TLS terminated in front of a TCP
 # echo and a return, the $ssl_* variables, ssl_protocols/ssl_ciphers/ssl_dhparam/
-# ssl_ecdh_curve, an RSA and an ECDSA certificate on one server, ssl_password_file, session
+# ssl_ecdh_curve, ssl_alpn, an RSA and an ECDSA certificate on one server, ssl_password_file, session
 # reuse through the shared cache, client certificates (ssl_verify_client on/optional),
 # ssl_handshake_timeout, a plain-text client, PROXY protocol before the handshake, the
 # configuration errors, and a HUP during a long-lived TLS session, which runs to its end.
@@ -43,7 +43,7 @@ sub tls {
 }
 
 my $echo = tcp_server(\&echo_serve);
-my @p = map { Test::Moongate::find_free_port() } 1 .. 10;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 11;
 my $vars = '"$ssl_protocol|$ssl_cipher|$ssl_server_name|$ssl_session_reused|$ssl_client_verify|$ssl_client_s_dn|$ssl_client_i_dn\n"';
 
 my $s = Test::MoongateProc->new(name => 'sslterm', workers => 1, error_level => 'info');
@@ -71,6 +71,7 @@ my $conf = <<"EOF";
     server { listen 127.0.0.1:$p[7] ssl; ssl_certificate_key $c/localhost-enc.key;
              ssl_password_file $c/passwords.txt; return "\$ssl_protocol\\n"; }
     server { listen 127.0.0.1:$p[8] ssl proxy_protocol; return "\$proxy_protocol_addr \$ssl_protocol\\n"; }
+    server { listen 127.0.0.1:$p[9] ssl; ssl_alpn h2 imap; return "[\$ssl_alpn_protocol]\\n"; }
 EOF
 $s->write_conf(stream => $conf);
 $s->start or stop_here('the server did not start');
@@ -98,6 +99,13 @@ $s->start or stop_here('the server did not start');
     is(tls($p[3], SSL_cipher_list => 'ECDHE-RSA-AES128-GCM-SHA256'), "ECDHE-RSA-AES128-GCM-SHA256 secp384r1\n",
        'two certificates: an RSA-only client gets the RSA one');
     is(tls($p[7]), "TLSv1.2\n", 'ssl_password_file: the encrypted key opens');
+}
+
+# ssl_alpn
+{
+    is(tls($p[9], SSL_alpn_protocols => ['x', 'imap']), "[imap]\n", 'ssl_alpn: $ssl_alpn_protocol, the one both have');
+    like(tls($p[9], SSL_alpn_protocols => ['x']), qr/^ERR /, 'ssl_alpn: no protocol in common: the handshake fails');
+    is(tls($p[9]), "[]\n", 'ssl_alpn: a client without ALPN is let in');
 }
 
 # sessions: the second connection resumes from the shared cache

@@ -1,9 +1,9 @@
 /*
  * ngx_stream_ssl_module: "listen ... ssl" in stream{}. The ssl_* directives and each server's
  * SSL_CTX are core/http/ssl.c's (one conf, both layers); here are the ssl phase's handshake
- * (ssl_handshake_timeout), the client certificate's check after it, and the $ssl_* variables
- * (core/ssl_vars.c's values). Once the handshake is done the connection's recv/send are the
- * TLS ones, so preread and the proxy read plaintext.
+ * (ssl_handshake_timeout), ssl_alpn, the client certificate's check after it, and the $ssl_*
+ * variables (core/ssl_vars.c's values). Once the handshake is done the connection's recv/send are
+ * the TLS ones, so preread and the proxy read plaintext.
  */
 #include <openssl/x509.h>
 
@@ -15,6 +15,7 @@ extern mg_module_t mg_stream_ssl_module;
 
 typedef struct {
     mg_msec_t handshake_timeout;
+    mg_str_t alpn; /* ssl_alpn: the protocols in ALPN's wire form (1-byte lengths); len 0: none */
 } stream_ssl_conf_t;
 
 static void on_handshake(mg_connection_t *c)
@@ -88,6 +89,45 @@ static mg_int_t ssl_handler(mg_stream_session_t *s)
     return MG_OK;
 }
 
+/* ssl_alpn: one of ours in the client's list, or the handshake fails (no_application_protocol),
+ * as nginx's; a client that sends no ALPN is not asked */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned int inlen, void *arg)
+{
+    (void)ssl;
+    stream_ssl_conf_t *sc = arg;
+    if (SSL_select_next_proto((unsigned char **)out, outlen, (const unsigned char *)sc->alpn.data,
+                              (unsigned int)sc->alpn.len, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static const char *set_alpn(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    stream_ssl_conf_t *sc = conf;
+    if (sc->alpn.data) {
+        return "is duplicate";
+    }
+    size_t len = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        if (cf->args[i].len == 0 || cf->args[i].len > 255) {
+            return "invalid value"; /* a protocol name is 1-255 bytes */
+        }
+        len += 1 + cf->args[i].len;
+    }
+    char *p = mg_palloc(cf->pool, len);
+    sc->alpn.data = p;
+    sc->alpn.len = len;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        *p++ = (char)cf->args[i].len;
+        memcpy(p, cf->args[i].data, cf->args[i].len);
+        p += cf->args[i].len;
+    }
+    return MG_CONF_OK;
+}
+
 /* ---- variables ---- */
 
 static mg_str_t v_ssl(mg_stream_session_t *s, uintptr_t which)
@@ -107,6 +147,18 @@ static mg_str_t v_server_name(mg_stream_session_t *s, uintptr_t data)
     return (mg_str_t){strlen(name), (char *)name};
 }
 
+static mg_str_t v_alpn(mg_stream_session_t *s, uintptr_t data)
+{
+    (void)data;
+    mg_connection_t *c = s->connection;
+    const unsigned char *proto = NULL;
+    unsigned int len = 0;
+    if (c->ssl) {
+        SSL_get0_alpn_selected(c->ssl->ssl, &proto, &len);
+    }
+    return (mg_str_t){len, len ? (char *)proto : ""};
+}
+
 /* ---- configuration ---- */
 
 static void *stream_ssl_create_conf(mg_conf_t *cf)
@@ -121,6 +173,9 @@ static const char *stream_ssl_merge_conf(mg_conf_t *cf, void *parent, void *chil
     (void)cf;
     stream_ssl_conf_t *prev = parent, *sc = child;
     mg_conf_merge(sc->handshake_timeout, prev->handshake_timeout, 60000);
+    if (sc->alpn.data == NULL) {
+        sc->alpn = prev->alpn;
+    }
     return MG_CONF_OK;
 }
 
@@ -134,6 +189,15 @@ static mg_int_t stream_ssl_init(mg_conf_t *cf)
             break;
         }
     }
+    /* the contexts were made by core/http/ssl.c's stream init, which runs before this one */
+    mg_stream_srv_conf_t **servers = cmcf->servers.elts;
+    for (size_t i = 0; i < cmcf->servers.nelts; i++) {
+        stream_ssl_conf_t *sc = servers[i]->ctx->srv_conf[mg_stream_ssl_module.index];
+        SSL_CTX *ctx = mg_ssl_server_ctx(servers[i]->ctx->srv_conf, NULL);
+        if (ctx && sc->alpn.len) {
+            SSL_CTX_set_alpn_select_cb(ctx, alpn_select, sc);
+        }
+    }
     static const struct {
         const char *name;
         mg_stream_var_get_pt get;
@@ -145,6 +209,7 @@ static mg_int_t stream_ssl_init(mg_conf_t *cf)
         {"ssl_curves", v_ssl, MG_SSL_VAR_CURVES},
         {"ssl_curve", v_ssl, MG_SSL_VAR_CURVE},
         {"ssl_server_name", v_server_name, 0},
+        {"ssl_alpn_protocol", v_alpn, 0},
         {"ssl_session_id", v_ssl, MG_SSL_VAR_SESSION_ID},
         {"ssl_session_reused", v_ssl, MG_SSL_VAR_SESSION_REUSED},
         {"ssl_client_verify", v_ssl, MG_SSL_VAR_CLIENT_VERIFY},
@@ -165,6 +230,8 @@ static mg_int_t stream_ssl_init(mg_conf_t *cf)
 static const mg_command_t stream_ssl_commands[] = {
     {"ssl_handshake_timeout", MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
      MG_SRV_CONF, offsetof(stream_ssl_conf_t, handshake_timeout), NULL},
+    {"ssl_alpn", MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), set_alpn, MG_SRV_CONF, 0,
+     NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
