@@ -84,7 +84,16 @@ static const char *preread_merge_srv_conf(mg_conf_t *cf, void *parent, void *chi
 
 static mg_int_t preread_init(mg_conf_t *cf)
 {
-    mg_stream_add_handler(cf, MG_STREAM_PREREAD_PHASE, preread_handler);
+    /* the handler only where a server has it on */
+    mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+    mg_stream_srv_conf_t **servers = cmcf->servers.elts;
+    for (size_t i = 0; i < cmcf->servers.nelts; i++) {
+        preread_conf_t *pc = servers[i]->ctx->srv_conf[mg_stream_ssl_preread_module.index];
+        if (pc->enable) {
+            mg_stream_add_handler(cf, MG_STREAM_PREREAD_PHASE, preread_handler);
+            break;
+        }
+    }
     mg_stream_variable_add(cf, "ssl_preread_server_name", v_preread, 0);
     mg_stream_variable_add(cf, "ssl_preread_alpn_protocols", v_preread, 1);
     mg_stream_variable_add(cf, "ssl_preread_protocol", v_preread, 2);

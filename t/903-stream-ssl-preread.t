@@ -45,7 +45,7 @@ sub tls_client {
 
 my $a = tls_backend('a.test');
 my $b = tls_backend('b.test');
-my @p = map { Test::Moongate::find_free_port() } 1 .. 4;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 5;
 
 my $s = Test::MoongateProc->new(name => 'preread', workers => 1, error_level => 'info');
 my $alog = $s->dir . '/logs/stream.log';
@@ -63,6 +63,8 @@ $s->write_conf(stream => <<"EOF");
     server { listen 127.0.0.1:$p[2]; ssl_preread on; preread_buffer_size 128;
              return "[\$ssl_preread_server_name]\\n"; }
     server { listen 127.0.0.1:$p[3]; return "default\\n"; }
+    server { listen 127.0.0.1:$p[4] proxy_protocol; ssl_preread on;
+             return "\$proxy_protocol_addr [\$ssl_preread_server_name]\\n"; }
 EOF
 $s->start or stop_here('the server did not start');
 
@@ -92,6 +94,16 @@ $s->start or stop_here('the server did not start');
        'a ClientHello over several records, sent 7 bytes at a time: read whole');
     ($got) = exchange($p[1], client_hello(alpn => ['x']), undef);
     is($got, "[|x|TLSv1.2]\n", 'no SNI: an empty $ssl_preread_server_name');
+}
+
+# the PROXY header, then the ClientHello, in one segment and in two
+{
+    my $pp = "PROXY TCP4 192.0.2.1 192.0.2.2 1111 443\r\n";
+    my $hello = client_hello(sni => 'pp.test');
+    my ($got) = exchange($p[4], $pp . $hello, undef);
+    is($got, "192.0.2.1 [pp.test]\n", 'listen proxy_protocol: the ClientHello after the header is preread');
+    ($got) = exchange($p[4], [$pp . substr($hello, 0, 10), substr($hello, 10)], undef);
+    is($got, "192.0.2.1 [pp.test]\n", 'listen proxy_protocol: a ClientHello cut after the header');
 }
 
 # not a ClientHello: the variables are empty and the session goes on at once

@@ -609,7 +609,10 @@ static mg_int_t preread_run(mg_stream_session_t *s, mg_stream_handler_pt h)
     if (s->preread_timedout) {
         return 200;
     }
-    if (s->preread_size < cscf->preread_buffer_size) {
+    c->log.action = "prereading client data";
+    mg_int_t rc = h(s);
+    if (rc == MG_AGAIN && s->preread_size < cscf->preread_buffer_size) {
+        /* only a handler that waits costs the buffer */
         char *b = mg_palloc(c->pool, cscf->preread_buffer_size);
         if (s->preread_len) {
             memcpy(b, s->preread, s->preread_len);
@@ -617,8 +620,6 @@ static mg_int_t preread_run(mg_stream_session_t *s, mg_stream_handler_pt h)
         s->preread = b;
         s->preread_size = cscf->preread_buffer_size;
     }
-    c->log.action = "prereading client data";
-    mg_int_t rc = h(s);
     while (rc == MG_AGAIN) {
         if (s->preread_len == s->preread_size) {
             mg_log_error(MG_LOG_ERR, &c->log, 0, "preread buffer full");
