@@ -455,9 +455,6 @@ static size_t rate_allows(proxy_t *u, size_t rate, off_t done, struct event **ev
     return 0;
 }
 
-/* UDP: each datagram goes on as one datagram, at once (one that cannot is dropped, as the
- * network may drop it); the session ends when the peer sent proxy_responses for each request,
- * or at proxy_timeout */
 /* the peer's bytes, through TLS with proxy_ssl */
 static ssize_t up_send(proxy_t *u, const char *buf, size_t len)
 {
@@ -475,6 +472,9 @@ static ssize_t up_recv(proxy_t *u, char *buf, size_t len)
     return recv(u->fd, buf, len, 0);
 }
 
+/* UDP: each datagram goes on as one datagram, at once (one that cannot is dropped, as the
+ * network may drop it); the session ends when the peer sent proxy_responses for each request,
+ * or at proxy_timeout */
 static void proxy_process_udp(proxy_t *u)
 {
     mg_stream_session_t *s = u->s;
