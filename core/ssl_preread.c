@@ -108,7 +108,8 @@ int mg_ssl_preread_parse(const unsigned char *buf, size_t len, unsigned char *sc
         }
         size_t rlen = be16(r + 3);
         if (len - pos - 5 < rlen) {
-            return 0; /* the record is read whole first */
+            out->need = pos + 5 + rlen; /* the record is read whole first */
+            return 0;
         }
         memcpy(scratch + have, r + 5, rlen);
         have += rlen;
@@ -123,6 +124,7 @@ int mg_ssl_preread_parse(const unsigned char *buf, size_t len, unsigned char *sc
             }
         }
     }
+    out->need = pos + 5;
     return 0;
 }
 

@@ -15,6 +15,7 @@ typedef struct {
     const unsigned char *alpn; /* the ALPN extension's protocol list (1-byte lengths), in
                                   scratch; NULL: none */
     size_t alpn_len;
+    size_t need; /* with 0: how many bytes in all before a new call can say more */
 } mg_ssl_preread_t;
 
 /* Read the ClientHello from a client's first len bytes, the handshake message gathered from

@@ -17,6 +17,10 @@ typedef struct {
 typedef struct {
     mg_str_t server_name, alpn;
     unsigned version;
+    unsigned done : 1;      /* a ClientHello was read: the variables are set */
+    unsigned char *scratch; /* the gathered message, reused by every try */
+    size_t scratch_size;
+    size_t need; /* the bytes a new try needs (each try reads the records from the start) */
 } preread_ctx_t;
 
 static mg_int_t preread_handler(mg_stream_session_t *s)
@@ -25,17 +29,32 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
     if (!pc->enable || s->udp) {
         return MG_DECLINED;
     }
+    preread_ctx_t *ctx = s->ctx[mg_stream_ssl_preread_module.index];
+    if (ctx == NULL) {
+        ctx = mg_pcalloc(s->pool, sizeof(preread_ctx_t));
+        s->ctx[mg_stream_ssl_preread_module.index] = ctx;
+    }
+    /* one scratch buffer as large as the preread buffer: a client sending a byte at a time
+       costs no more memory than one sending it all */
+    if (ctx->scratch_size < s->preread_len) {
+        ctx->scratch_size = mg_max(s->preread_size, s->preread_len);
+        ctx->scratch = mg_palloc(s->pool, ctx->scratch_size);
+    }
+    if (s->preread_len < ctx->need) {
+        return MG_AGAIN; /* the record being read is not whole yet */
+    }
     mg_ssl_preread_t hello;
-    unsigned char *scratch = mg_palloc(s->pool, s->preread_len + 1);
-    int rc = mg_ssl_preread_parse((unsigned char *)s->preread, s->preread_len, scratch, &hello);
+    int rc =
+        mg_ssl_preread_parse((unsigned char *)s->preread, s->preread_len, ctx->scratch, &hello);
     if (rc == 0) {
+        ctx->need = hello.need;
         return MG_AGAIN;
     }
     if (rc < 0) {
         mg_log_debug(&s->connection->log, "ssl preread: not a valid ClientHello");
         return MG_DECLINED;
     }
-    preread_ctx_t *ctx = mg_pcalloc(s->pool, sizeof(preread_ctx_t));
+    ctx->done = 1;
     ctx->version = hello.version;
     if (hello.server_name) {
         ctx->server_name = mg_pstr(s->pool, (const char *)hello.server_name, hello.server_name_len);
@@ -45,14 +64,13 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
         ctx->alpn.len = mg_ssl_preread_alpn_text(hello.alpn, hello.alpn_len, text);
         ctx->alpn.data = text;
     }
-    s->ctx[mg_stream_ssl_preread_module.index] = ctx;
     return MG_OK;
 }
 
 static mg_str_t v_preread(mg_stream_session_t *s, uintptr_t which)
 {
     preread_ctx_t *ctx = s->ctx[mg_stream_ssl_preread_module.index];
-    if (ctx == NULL) {
+    if (ctx == NULL || !ctx->done) {
         return (mg_str_t)mg_string("");
     }
     switch (which) {

@@ -55,6 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rcp != 0 && rcp != rc) {
         abort();
     }
+    /* fewer bytes than it said it needs can say no more */
+    if (rcp == 0 && (part.need <= cut || (part.need > size ? rc != 0 : 0))) {
+        abort();
+    }
     if (rcp == 1 &&
         (part.version != whole.version || part.server_name_len != whole.server_name_len ||
          part.alpn_len != whole.alpn_len ||
