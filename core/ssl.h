@@ -60,6 +60,11 @@ void mg_ssl_shutdown(mg_connection_t *c);
 /* Free the TLS state (mg_conn_close). */
 void mg_ssl_conn_free(mg_connection_t *c);
 
+/* stream{}'s use of the ssl_* directives' server contexts (made by core/http/ssl.c for both
+ * layers): the context of a server (srv_conf: its conf array; NULL when it has no
+ * certificates) and its ssl_verify_client (0 off, 1 on, 2 optional, 3 optional_no_ca). */
+SSL_CTX *mg_ssl_server_ctx(void **srv_conf, int *verify);
+
 /* The same on a socket without a connection (the client side, core/ssl_client.h): a new TLS
  * state for fd (its SSL object's role is the caller's to set); one handshake step (MG_AGAIN:
  * sc->want_write tells which event it waits for; MG_ERROR logged on log); recv/send/send_chain

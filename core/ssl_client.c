@@ -357,3 +357,21 @@ int mg_ssl_client_check_host(mg_ssl_conn_t *sc, const char *name, size_t len)
     }
     return X509_check_host(cert, name, len, 0, NULL) == 1;
 }
+
+mg_str_t mg_ssl_client_host(mg_str_t name)
+{
+    const char *colon = NULL;
+    if (name.len && name.data[0] == '[') {
+        const char *rb = memchr(name.data, ']', name.len);
+        if (rb) {
+            name.data++;
+            name.len = (size_t)(rb - name.data);
+        }
+    } else {
+        colon = memchr(name.data, ':', name.len);
+    }
+    if (colon) {
+        name.len = (size_t)(colon - name.data);
+    }
+    return name;
+}

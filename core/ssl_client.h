@@ -53,6 +53,8 @@ const char *mg_ssl_client_set_conf_command(mg_conf_t *cf, const mg_command_t *cm
  * sc->save_session when set (which takes the reference). */
 mg_ssl_conn_t *mg_ssl_client_new(SSL_CTX *ctx, int fd, mg_log_t *log, const char *name,
                                  SSL_SESSION *session);
+/* A *_ssl_name's host: the name without a port ("[::1]:443" -> "::1"), in name's memory. */
+mg_str_t mg_ssl_client_host(mg_str_t name);
 /* After the handshake: X509_V_OK, or the chain's verify error (X509_verify_cert_error_string
  * gives its text). */
 long mg_ssl_client_verify_result(mg_ssl_conn_t *sc);

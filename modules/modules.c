@@ -90,6 +90,9 @@ extern mg_module_t mg_stream_core_module;
 extern mg_module_t mg_stream_proxy_module;
 extern mg_module_t mg_stream_return_module;
 extern mg_module_t mg_stream_log_module;
+extern mg_module_t mg_stream_ssl_module;
+extern mg_module_t mg_stream_proxy_ssl_module;
+extern mg_module_t mg_stream_ssl_preread_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
@@ -179,5 +182,8 @@ mg_module_t *mg_modules[] = {
     &mg_stream_proxy_module,
     &mg_stream_return_module,
     &mg_stream_log_module,
+    &mg_stream_ssl_module, /* core/stream/ssl.c: after ssl, which makes the contexts */
+    &mg_stream_ssl_preread_module,
+    &mg_stream_proxy_ssl_module, /* proxy_ssl_*: what stream_proxy.c's peers get */
     NULL,
 };

@@ -18,6 +18,7 @@
 #include "proxy_protocol.h"
 #include "server.h"
 #include "stream.h"
+#include "stream_proxy_ssl.h"
 #include "upstream_peer.h"
 #include "upstream_rr.h"
 
@@ -75,7 +76,9 @@ typedef struct {
     off_t sent, received; /* this try's bytes to / from the peer */
     mg_msec_t rate_start;
     mg_uint_t responses; /* UDP: datagrams from the peer */
+    mg_ssl_conn_t *ssl;  /* proxy_ssl: the peer's TLS (stream_proxy_ssl.c) */
     unsigned connected : 1;
+    unsigned own_group : 1; /* the group is the session's (proxy_pass with variables) */
     unsigned client_eof : 1;
     unsigned upstream_eof : 1;
     unsigned upstream_shut : 1; /* proxy_half_close: the peer's write side shut */
@@ -102,6 +105,10 @@ static void free_events(proxy_t *u)
 static void close_peer(proxy_t *u)
 {
     free_events(u);
+    if (u->ssl) {
+        mg_ssl_close(u->ssl);
+        u->ssl = NULL;
+    }
     if (u->fd >= 0) {
         close(u->fd);
         u->fd = -1;
@@ -166,7 +173,8 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
     next_upstream(u);
 }
 
-static void put_proxy_protocol(proxy_t *u)
+/* the PROXY v1 line for the session into line (300 bytes): its length */
+static int proxy_protocol_line(proxy_t *u, char *line)
 {
     mg_connection_t *c = u->s->connection;
     char src[128] = "", dst[128] = "";
@@ -188,15 +196,17 @@ static void put_proxy_protocol(proxy_t *u)
         sport = mg_sockaddr_port((struct sockaddr *)&c->sockaddr);
         dport = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
     }
-    char line[300];
-    int n;
     if (family == AF_INET || family == AF_INET6) {
-        n = snprintf(line, sizeof(line), "PROXY %s %s %s %u %u\r\n",
-                     family == AF_INET ? "TCP4" : "TCP6", src, dst, (unsigned)sport,
-                     (unsigned)dport);
-    } else {
-        n = snprintf(line, sizeof(line), "PROXY UNKNOWN\r\n");
+        return snprintf(line, 300, "PROXY %s %s %s %u %u\r\n", family == AF_INET ? "TCP4" : "TCP6",
+                        src, dst, (unsigned)sport, (unsigned)dport);
     }
+    return snprintf(line, 300, "PROXY UNKNOWN\r\n");
+}
+
+static void put_proxy_protocol(proxy_t *u)
+{
+    char line[300];
+    int n = proxy_protocol_line(u, line);
     /* before whatever the client sent already */
     pbuf_t *b = &u->to_up;
     size_t have = b->last - b->pos;
@@ -215,11 +225,57 @@ static void put_proxy_protocol(proxy_t *u)
 
 static void on_upstream_event(evutil_socket_t fd, short what, void *arg);
 
+/* proxy_ssl: the PROXY line goes first, in the clear (as nginx's), then the handshake, under
+ * proxy_connect_timeout. MG_OK once done and checked; MG_AGAIN (its events are on); MG_ERROR
+ * (the next peer was asked for). */
+static mg_int_t ssl_connect(proxy_t *u)
+{
+    mg_stream_session_t *s = u->s;
+    mg_connection_t *c = s->connection;
+    if (u->ssl == NULL) {
+        proxy_conf_t *pcf = mg_stream_get_srv_conf(s, mg_stream_proxy_module);
+        if (pcf->proxy_protocol) {
+            char line[300];
+            int n = proxy_protocol_line(u, line);
+            if (send(u->fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+                mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
+                next_upstream(u);
+                return MG_ERROR;
+            }
+        }
+        mg_str_t host = u->group->name.len ? u->group->name : u->pick.peer->name;
+        u->ssl = mg_stream_proxy_ssl_new(s, u->fd, u->pick.peer, host, !u->own_group);
+    }
+    c->log.action = "SSL handshaking to upstream";
+    mg_int_t rc = mg_ssl_handshake_step(u->ssl, &c->log);
+    if (rc == MG_AGAIN) {
+        if (u->ssl->want_write) {
+            event_add(u->wev, NULL);
+        } else if (!u->upstream_reading) {
+            event_add(u->rev, NULL);
+            u->upstream_reading = 1;
+        }
+        return MG_AGAIN;
+    }
+    if (u->upstream_reading) {
+        event_del(u->rev);
+        u->upstream_reading = 0;
+    }
+    if (rc != MG_OK || mg_stream_proxy_ssl_check(s, u->ssl) != MG_OK) {
+        next_upstream(u);
+        return MG_ERROR;
+    }
+    return MG_OK;
+}
+
 static void proxy_connected(proxy_t *u)
 {
     mg_stream_session_t *s = u->s;
     mg_connection_t *c = s->connection;
     proxy_conf_t *pcf = mg_stream_get_srv_conf(s, mg_stream_proxy_module);
+    if (mg_stream_proxy_ssl_enabled(s) && ssl_connect(u) != MG_OK) {
+        return;
+    }
     u->connected = 1;
     u->cur->connect_time = mg_now.monotonic - u->try_start;
     if (u->timer) {
@@ -239,7 +295,7 @@ static void proxy_connected(proxy_t *u)
     }
     mg_stream_log_plain(s, MG_LOG_INFO, "%sproxy %s connected to %.*s", udp ? "udp " : "", local,
                         (int)u->pick.peer->name.len, u->pick.peer->name.data);
-    if (pcf->proxy_protocol && !udp) {
+    if (pcf->proxy_protocol && !udp && u->ssl == NULL) {
         put_proxy_protocol(u);
     }
     c->log.action = "proxying connection";
@@ -365,7 +421,7 @@ static void on_upstream_event(evutil_socket_t fd, short what, void *arg)
     if (!u->connected) {
         int err = 0;
         socklen_t len = sizeof(err);
-        if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+        if (u->ssl == NULL && getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
             err = errno;
         }
         if (err) {
@@ -397,6 +453,23 @@ static size_t rate_allows(proxy_t *u, size_t rate, off_t done, struct event **ev
     struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
     event_add(*ev, &tv);
     return 0;
+}
+
+/* the peer's bytes, through TLS with proxy_ssl */
+static ssize_t up_send(proxy_t *u, const char *buf, size_t len)
+{
+    if (u->ssl) {
+        return mg_ssl_send(u->ssl, &u->s->connection->log, buf, len);
+    }
+    return send(u->fd, buf, len, MSG_NOSIGNAL);
+}
+
+static ssize_t up_recv(proxy_t *u, char *buf, size_t len)
+{
+    if (u->ssl) {
+        return mg_ssl_recv(u->ssl, &u->s->connection->log, buf, len);
+    }
+    return recv(u->fd, buf, len, 0);
 }
 
 /* UDP: each datagram goes on as one datagram, at once (one that cannot is dropped, as the
@@ -485,14 +558,16 @@ static void proxy_process(proxy_t *u)
         /* client -> upstream */
         pbuf_t *b = &u->to_up;
         if (b->last > b->pos) {
-            ssize_t n = send(u->fd, b->data + b->pos, b->last - b->pos, MSG_NOSIGNAL);
+            ssize_t n = up_send(u, b->data + b->pos, b->last - b->pos);
             if (n > 0) {
                 b->pos += (size_t)n;
                 u->sent += n;
                 s->upstream_sent = u->sent;
                 progress = 1;
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
+                if (u->ssl == NULL) { /* else core/ssl.c said it */
+                    mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
+                }
                 finalize(u, 502);
                 return;
             }
@@ -548,7 +623,7 @@ static void proxy_process(proxy_t *u)
             if (allow == 0) {
                 u->upstream_delayed = 1;
             } else {
-                ssize_t n = recv(u->fd, b->data + b->last, mg_min(room, allow), 0);
+                ssize_t n = up_recv(u, b->data + b->last, mg_min(room, allow));
                 if (n > 0) {
                     if (u->received == 0 && u->cur) {
                         u->cur->first_byte_time = mg_now.monotonic - u->try_start;
@@ -563,7 +638,9 @@ static void proxy_process(proxy_t *u)
                 } else if (errno != EAGAIN && errno != EINTR) {
                     u->upstream_eof = 1;
                     progress = 1;
-                    mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");
+                    if (u->ssl == NULL) {
+                        mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");
+                    }
                 }
             }
         }
@@ -605,6 +682,18 @@ static void proxy_process(proxy_t *u)
     if (u->to_up.last > u->to_up.pos) {
         event_add(u->wev, NULL);
     }
+    if (u->ssl && u->ssl->turn_on) {
+        /* TLS: a read that must write first (a key update), a write that must read */
+        u->ssl->turn_on = 0;
+        if (u->ssl->read_wants_write) {
+            event_add(u->wev, NULL);
+        }
+        if (u->ssl->write_wants_read && !u->upstream_reading) {
+            event_add(u->rev, NULL);
+            u->upstream_reading = 1;
+        }
+        u->ssl->read_wants_write = u->ssl->write_wants_read = 0;
+    }
     mg_conn_timer_set(c, pcf->timeout);
 }
 
@@ -622,10 +711,14 @@ static void proxy_handler(mg_stream_session_t *s)
     u->to_up.data = mg_palloc(s->pool, pcf->buffer_size);
     u->to_client.data = mg_palloc(s->pool, pcf->buffer_size);
     if (s->preread_len) {
-        /* what came after the PROXY protocol header */
-        size_t n = mg_min(s->preread_len, pcf->buffer_size);
-        memcpy(u->to_up.data, s->preread, n);
-        u->to_up.last = n;
+        /* what the preread phase (or the PROXY protocol header's read) took */
+        if (s->preread_len > pcf->buffer_size) {
+            mg_log_error(MG_LOG_ERR, &c->log, 0, "no enough space for initial data");
+            mg_stream_finalize_session(s, 500);
+            return;
+        }
+        memcpy(u->to_up.data, s->preread, s->preread_len);
+        u->to_up.last = s->preread_len;
     }
     u->group = pcf->group;
     if (pcf->value) {
@@ -645,6 +738,7 @@ static void proxy_handler(mg_stream_session_t *s)
                 return;
             }
             mg_upstream_group_t *g = mg_pcalloc(s->pool, sizeof(*g));
+            u->own_group = 1;
             mg_array_init(&g->peers, s->pool, 1, sizeof(mg_upstream_peer_t));
             mg_array_init(&g->backup, s->pool, 1, sizeof(mg_upstream_peer_t));
             mg_upstream_peer_t *p = mg_array_push(&g->peers);

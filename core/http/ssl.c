@@ -19,6 +19,8 @@
 #include "shm_table.h"
 #include "ssl.h"
 #include "ssl_hello.h"
+#include "ssl_vars.h"
+#include "stream.h"
 #include "v2.h"
 #include "variables.h"
 
@@ -345,43 +347,45 @@ static const mg_conf_enum_t verify_values[] = {
     {NULL, 0},
 };
 
+/* the directives ngx_stream_ssl_module has too: the same conf in stream{} servers */
+#define SSL_SRV (MG_HTTP_SRV | MG_CTX_STREAM | MG_CTX_STREAM_SRV)
+
 static const mg_command_t ssl_commands[] = {
     {"ssl", MG_HTTP_SRV, MG_FLAG, set_enable, MG_SRV_CONF, offsetof(ssl_srv_conf_t, enable), NULL},
-    {"ssl_certificate", MG_HTTP_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
+    {"ssl_certificate", SSL_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, certificates), NULL},
-    {"ssl_certificate_key", MG_HTTP_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
+    {"ssl_certificate_key", SSL_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, certificate_keys), NULL},
-    {"ssl_password_file", MG_HTTP_SRV, MG_ARGS(1, 1), set_password_file, MG_SRV_CONF, 0, NULL},
-    {"ssl_protocols", MG_HTTP_SRV, MG_ARGS(1, MG_MANY), set_protocols, MG_SRV_CONF, 0, NULL},
-    {"ssl_ciphers", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+    {"ssl_password_file", SSL_SRV, MG_ARGS(1, 1), set_password_file, MG_SRV_CONF, 0, NULL},
+    {"ssl_protocols", SSL_SRV, MG_ARGS(1, MG_MANY), set_protocols, MG_SRV_CONF, 0, NULL},
+    {"ssl_ciphers", SSL_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, ciphers), NULL},
-    {"ssl_prefer_server_ciphers", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+    {"ssl_prefer_server_ciphers", SSL_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, prefer_server_ciphers), NULL},
-    {"ssl_ecdh_curve", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
+    {"ssl_ecdh_curve", SSL_SRV, MG_ARGS(1, 1), mg_conf_set_str, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, ecdh_curve), NULL},
-    {"ssl_dhparam", MG_HTTP_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
+    {"ssl_dhparam", SSL_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, dhparam), NULL},
-    {"ssl_conf_command", MG_HTTP_SRV, MG_ARGS(2, 2), set_str_list, MG_SRV_CONF,
+    {"ssl_conf_command", SSL_SRV, MG_ARGS(2, 2), set_str_list, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, conf_commands), NULL},
     {"ssl_buffer_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_size, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, buffer_size), NULL},
-    {"ssl_session_cache", MG_HTTP_SRV, MG_ARGS(1, 2), set_session_cache, MG_SRV_CONF, 0, NULL},
-    {"ssl_session_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_msec, MG_SRV_CONF,
+    {"ssl_session_cache", SSL_SRV, MG_ARGS(1, 2), set_session_cache, MG_SRV_CONF, 0, NULL},
+    {"ssl_session_timeout", SSL_SRV, MG_ARGS(1, 1), mg_conf_set_msec, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, session_timeout), NULL},
-    {"ssl_session_tickets", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+    {"ssl_session_tickets", SSL_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, session_tickets), NULL},
-    {"ssl_session_ticket_key", MG_HTTP_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
+    {"ssl_session_ticket_key", SSL_SRV, MG_ARGS(1, 1), set_str_list, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, ticket_keys), NULL},
-    {"ssl_verify_client", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_enum, MG_SRV_CONF,
+    {"ssl_verify_client", SSL_SRV, MG_ARGS(1, 1), mg_conf_set_enum, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, verify), verify_values},
-    {"ssl_verify_depth", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_num, MG_SRV_CONF,
+    {"ssl_verify_depth", SSL_SRV, MG_ARGS(1, 1), mg_conf_set_num, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, verify_depth), NULL},
-    {"ssl_client_certificate", MG_HTTP_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
+    {"ssl_client_certificate", SSL_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, client_certificate), NULL},
-    {"ssl_trusted_certificate", MG_HTTP_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
+    {"ssl_trusted_certificate", SSL_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, trusted_certificate), NULL},
-    {"ssl_crl", MG_HTTP_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF, offsetof(ssl_srv_conf_t, crl),
-     NULL},
+    {"ssl_crl", SSL_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF, offsetof(ssl_srv_conf_t, crl), NULL},
     {"ssl_reject_handshake", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, reject_handshake), NULL},
     {"ssl_stapling", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
@@ -621,7 +625,7 @@ const mg_http_ssl_hooks_t *mg_http_ssl_hooks;
 
 static int hook_has(mg_http_srv_conf_t *cscf, int hook)
 {
-    return mg_http_ssl_hooks && mg_http_ssl_hooks->has(cscf, hook);
+    return cscf && mg_http_ssl_hooks && mg_http_ssl_hooks->has(cscf, hook); /* none in stream */
 }
 
 static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *cscf)
@@ -661,6 +665,13 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
         mg_str_t *key = s->certificate_keys->elts;
         mg_http_ssl_cert_var_t *v = mg_http_ssl_cert_var(cf, cert[i], key[i]);
         if (v == MG_HTTP_SSL_CERT_VAR_ERROR) {
+            return MG_ERROR;
+        }
+        if (v && cscf == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "certificates with variables are not supported in stream{} by "
+                         "moongate yet in %s",
+                         where);
             return MG_ERROR;
         }
         if (v) {
@@ -735,12 +746,15 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
         }
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     }
-    /* sessions: the id context ties a session to this server's certificates */
-    mg_http_server_name_t *sn = cscf->server_names.elts;
+    /* sessions: the id context ties a session to this server's certificates (a stream
+     * server{} has no name: its first certificate's) */
+    mg_str_t idname = cscf == NULL ? cert[0] : (mg_str_t)mg_string("");
+    if (cscf && cscf->server_names.nelts) {
+        idname = ((mg_http_server_name_t *)cscf->server_names.elts)[0].name;
+    }
     unsigned char sid[SSL_MAX_SID_CTX_LENGTH];
     unsigned int sidlen = 0;
-    EVP_Digest(cscf->server_names.nelts ? sn[0].name.data : "",
-               cscf->server_names.nelts ? sn[0].name.len : 0, sid, &sidlen, EVP_sha1(), NULL);
+    EVP_Digest(idname.data, idname.len, sid, &sidlen, EVP_sha1(), NULL);
     SSL_CTX_set_session_id_context(s->ctx, sid, sidlen);
     SSL_CTX_set_timeout(s->ctx, (long)(s->session_timeout / 1000));
     setup_session_cache(s);
@@ -749,14 +763,16 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     } else if (s->ticket_keys ? load_ticket_keys(cf, s) : shared_ticket_keys(cf, s)) {
         return MG_ERROR;
     }
-    SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
+    if (cscf) {
+        SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
+    }
     if (s->early_data) {
         /* TLS 1.3 0-RTT; replays are the application's to refuse ($ssl_early_data), as with
          * nginx, so OpenSSL's single-use check (which needs its own cache) is off */
         SSL_CTX_set_max_early_data(s->ctx, 16384);
         SSL_CTX_set_options(s->ctx, SSL_OP_NO_ANTI_REPLAY);
     }
-    if (s->stapling && !s->cert_vars && s->certificates->nelts) {
+    if (s->stapling && cscf && !s->cert_vars && s->certificates->nelts) {
         mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
         mg_http_ssl_stapling_conf_t sc = {.file = s->stapling_file,
                                           .responder = s->stapling_responder,
@@ -778,7 +794,9 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     if (hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
         mg_http_ssl_status_given(s->ctx); /* the hook may staple (ngx.ocsp) */
     }
-    SSL_CTX_set_alpn_select_cb(s->ctx, alpn_callback, NULL);
+    if (cscf) {
+        SSL_CTX_set_alpn_select_cb(s->ctx, alpn_callback, NULL);
+    }
     /* ssl_conf_command last, as nginx: it may override all of the above */
     if (s->conf_commands->nelts) {
         SSL_CONF_CTX *cctx = SSL_CONF_CTX_new();
@@ -937,6 +955,65 @@ mg_int_t mg_http_ssl_init_servers(mg_conf_t *cf)
         }
     }
     return MG_OK;
+}
+
+/* stream{}: a context for every server{} with a "listen ... ssl", when the block ends
+ * (core/stream/ssl.c does the handshakes) */
+static mg_int_t ssl_stream_init(mg_conf_t *cf)
+{
+    if (conf_index < 0) {
+        conf_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    }
+    mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+    mg_stream_srv_conf_t **servers = cmcf->servers.elts;
+    for (size_t i = 0; i < cmcf->servers.nelts; i++) {
+        ssl_srv_conf_t *s = servers[i]->ctx->srv_conf[mg_http_ssl_module.index];
+        if (s->certificates == MG_CONF_UNSET_PTR) {
+            s->certificates = NULL;
+        }
+        /* its first "listen ... ssl": the server needs certificates then, else none */
+        mg_stream_listen_t *l = cmcf->listen.elts, *ssl = NULL;
+        for (size_t k = 0; k < cmcf->listen.nelts && ssl == NULL; k++) {
+            ssl = l[k].ssl && l[k].srv == servers[i] ? &l[k] : NULL;
+        }
+        if (ssl == NULL) {
+            continue;
+        }
+        size_t nkeys = s->certificate_keys == MG_CONF_UNSET_PTR ? 0 : s->certificate_keys->nelts;
+        if (s->certificates == NULL || nkeys == 0) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "no \"%s\" is defined for the \"listen ... ssl\" directive in %s",
+                         s->certificates ? "ssl_certificate_key" : "ssl_certificate", ssl->where);
+            return MG_ERROR;
+        }
+        if (nkeys < s->certificates->nelts) {
+            mg_str_t *c = s->certificates->elts;
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "no \"ssl_certificate_key\" is defined for certificate \"%.*s\" and "
+                         "the \"listen ... ssl\" directive in %s",
+                         (int)c[nkeys].len, c[nkeys].data, ssl->where);
+            return MG_ERROR;
+        }
+        if (s->verify != VERIFY_OFF && s->verify != VERIFY_OPTIONAL_NO_CA &&
+            s->client_certificate.data == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "no ssl_client_certificate for ssl_verify_client");
+            return MG_ERROR;
+        }
+        if (make_ctx(cf, s, NULL) != MG_OK) {
+            return MG_ERROR;
+        }
+    }
+    return MG_OK;
+}
+
+SSL_CTX *mg_ssl_server_ctx(void **srv_conf, int *verify)
+{
+    ssl_srv_conf_t *s = srv_conf[mg_http_ssl_module.index];
+    if (verify) {
+        *verify = (int)s->verify;
+    }
+    return s->ctx;
 }
 
 mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr)
@@ -1650,125 +1727,23 @@ static mg_int_t set_value(mg_http_var_value_t *v, const char *s, size_t len)
     return MG_OK;
 }
 
-static mg_int_t set_copy(mg_request_t *r, mg_http_var_value_t *v, const char *s, size_t len)
-{
-    return set_value(v, mg_pstrdup(r->pool, s, len), len);
-}
-
 static SSL *req_ssl(mg_request_t *r)
 {
     return r->connection->ssl ? r->connection->ssl->ssl : NULL;
 }
 
-static mg_int_t var_protocol(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+/* the values both layers have (core/ssl_vars.c) */
+static mg_int_t var_ssl(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which)
 {
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    if (ssl == NULL) {
-        return not_found(v);
+    mg_str_t val = mg_ssl_var(r->pool, req_ssl(r), (int)which);
+    const char *ocsp = r->connection->ssl ? r->connection->ssl->ocsp_error : NULL;
+    if (which == MG_SSL_VAR_CLIENT_VERIFY && ocsp && val.len == 7 &&
+        memcmp(val.data, "SUCCESS", 7) == 0) {
+        /* verified, but ssl_ocsp found it revoked (or could not tell) */
+        char *f = mg_psprintf(r->pool, "FAILED:%s", ocsp);
+        return set_value(v, f, strlen(f));
     }
-    const char *s = SSL_get_version(ssl);
-    return set_value(v, s, strlen(s));
-}
-
-static mg_int_t var_cipher(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    if (ssl == NULL) {
-        return not_found(v);
-    }
-    const char *s = SSL_get_cipher_name(ssl);
-    return set_value(v, s, strlen(s));
-}
-
-/* A list joined with ':' into the request pool. */
-typedef struct {
-    mg_request_t *r;
-    char *buf;
-    size_t len, size;
-} joiner_t;
-
-static void join(joiner_t *j, const char *s, size_t len)
-{
-    if (j->len + len + 1 > j->size) {
-        size_t nsize = (j->size + len + 1) * 2;
-        char *nb = mg_pnalloc(j->r->pool, nsize);
-        memcpy(nb, j->buf, j->len);
-        j->buf = nb;
-        j->size = nsize;
-    }
-    if (j->len) {
-        j->buf[j->len++] = ':';
-    }
-    memcpy(j->buf + j->len, s, len);
-    j->len += len;
-}
-
-static mg_int_t var_ciphers(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    if (ssl == NULL) {
-        return not_found(v);
-    }
-    joiner_t j = {r, NULL, 0, 0};
-    /* the client's list, as OpenSSL knows it */
-    STACK_OF(SSL_CIPHER) *sk = SSL_get_client_ciphers(ssl);
-    for (int i = 0; sk && i < sk_SSL_CIPHER_num(sk); i++) {
-        const char *name = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i));
-        join(&j, name, strlen(name));
-    }
-    return set_value(v, j.buf ? j.buf : "", j.len);
-}
-
-/* A group as nginx names it: OpenSSL's short name ("X25519", "prime256v1"), or 0xXXXX. */
-static void group_name(int nid, char *buf, size_t size)
-{
-    const char *name = (nid & TLSEXT_nid_unknown) ? NULL : OBJ_nid2sn(nid);
-    if (name == NULL) {
-        snprintf(buf, size, "0x%04x", nid & 0xffff);
-    } else {
-        snprintf(buf, size, "%s", name);
-    }
-}
-
-static mg_int_t var_curves(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    if (ssl == NULL) {
-        return not_found(v);
-    }
-    int n = SSL_get1_curves(ssl, NULL);
-    if (n <= 0) {
-        return set_value(v, "", 0);
-    }
-    int *curves = mg_palloc(r->pool, (size_t)n * sizeof(int));
-    SSL_get1_curves(ssl, curves);
-    joiner_t j = {r, NULL, 0, 0};
-    for (int i = 0; i < n; i++) {
-        char name[64];
-        group_name(curves[i], name, sizeof(name));
-        join(&j, name, strlen(name));
-    }
-    return set_value(v, j.buf, j.len);
-}
-
-static mg_int_t var_curve(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    if (ssl == NULL) {
-        return not_found(v);
-    }
-    int nid = SSL_get_negotiated_group(ssl);
-    if (nid == 0) {
-        return set_value(v, "", 0);
-    }
-    char name[64];
-    group_name(nid, name, sizeof(name));
-    return set_copy(r, v, name, strlen(name));
+    return val.data ? set_value(v, val.data, val.len) : not_found(v);
 }
 
 static mg_int_t var_server_name(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -1781,41 +1756,6 @@ static mg_int_t var_server_name(mg_request_t *r, mg_http_var_value_t *v, uintptr
     return set_value(v, hc->ssl_servername.data, hc->ssl_servername.len);
 }
 
-static mg_int_t hex(mg_request_t *r, mg_http_var_value_t *v, const unsigned char *p, size_t n,
-                    int upper)
-{
-    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    char *s = mg_pnalloc(r->pool, 2 * n + 1);
-    for (size_t i = 0; i < n; i++) {
-        s[2 * i] = digits[p[i] >> 4];
-        s[2 * i + 1] = digits[p[i] & 15];
-    }
-    return set_value(v, s, 2 * n);
-}
-
-static mg_int_t var_session_id(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    SSL_SESSION *sess = ssl ? SSL_get0_session(ssl) : NULL;
-    if (sess == NULL) {
-        return not_found(v);
-    }
-    unsigned int len;
-    const unsigned char *id = SSL_SESSION_get_id(sess, &len);
-    return hex(r, v, id, len, 0);
-}
-
-static mg_int_t var_session_reused(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    if (ssl == NULL) {
-        return set_value(v, "", 0);
-    }
-    return set_value(v, SSL_session_reused(ssl) ? "r" : ".", 1);
-}
-
 /* "1" while the request is served in TLS 1.3 early data, before the client's Finished (as
  * nginx: early data was taken and the handshake is not over). */
 static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -1824,119 +1764,6 @@ static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_
     mg_connection_t *c = r->connection;
     int early = c->ssl && c->ssl->early_len && !SSL_is_init_finished(c->ssl->ssl);
     return set_value(v, early ? "1" : "", early);
-}
-
-static mg_int_t var_client_verify(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    if (ssl == NULL) {
-        return not_found(v);
-    }
-    if (SSL_get0_peer_certificate(ssl) == NULL) {
-        return set_value(v, "NONE", 4);
-    }
-    long rc = SSL_get_verify_result(ssl);
-    const char *why = r->connection->ssl->ocsp_error;
-    if (rc == X509_V_OK && why == NULL) {
-        return set_value(v, "SUCCESS", 7);
-    }
-    why = rc != X509_V_OK ? X509_verify_cert_error_string(rc) : why;
-    char *s = mg_psprintf(r->pool, "FAILED:%s", why);
-    return set_value(v, s, strlen(s));
-}
-
-static mg_int_t bio_value(mg_request_t *r, mg_http_var_value_t *v, BIO *bio)
-{
-    char *p;
-    long n = BIO_get_mem_data(bio, &p);
-    mg_int_t rc = set_copy(r, v, p, n > 0 ? (size_t)n : 0);
-    BIO_free(bio);
-    return rc;
-}
-
-static mg_int_t var_client_dn(mg_request_t *r, mg_http_var_value_t *v, uintptr_t issuer)
-{
-    SSL *ssl = req_ssl(r);
-    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
-    if (cert == NULL) {
-        return set_value(v, "", 0);
-    }
-    BIO *bio = BIO_new(BIO_s_mem());
-    X509_NAME_print_ex(bio, issuer ? X509_get_issuer_name(cert) : X509_get_subject_name(cert), 0,
-                       XN_FLAG_RFC2253);
-    return bio_value(r, v, bio);
-}
-
-static mg_int_t var_client_serial(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
-    if (cert == NULL) {
-        return set_value(v, "", 0);
-    }
-    BIO *bio = BIO_new(BIO_s_mem());
-    i2a_ASN1_INTEGER(bio, X509_get_serialNumber(cert));
-    return bio_value(r, v, bio);
-}
-
-static mg_int_t var_client_fingerprint(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
-{
-    (void)data;
-    SSL *ssl = req_ssl(r);
-    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
-    if (cert == NULL) {
-        return set_value(v, "", 0);
-    }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len;
-    if (!X509_digest(cert, EVP_sha1(), md, &len)) {
-        return set_value(v, "", 0);
-    }
-    return hex(r, v, md, len, 0);
-}
-
-enum { CERT_RAW, CERT_TABBED, CERT_ESCAPED };
-
-static mg_int_t var_client_cert(mg_request_t *r, mg_http_var_value_t *v, uintptr_t form)
-{
-    SSL *ssl = req_ssl(r);
-    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
-    if (cert == NULL) {
-        return set_value(v, "", 0);
-    }
-    BIO *bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, cert);
-    char *p;
-    long n = BIO_get_mem_data(bio, &p);
-    size_t len = n > 0 ? (size_t)n : 0;
-    if (form == CERT_RAW) {
-        return bio_value(r, v, bio);
-    }
-    /* at most three bytes for one */
-    char *out = mg_pnalloc(r->pool, 3 * len + 1), *o = out;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        if (form == CERT_TABBED) {
-            if (ch == '\n' && i + 1 < len) {
-                *o++ = '\n';
-                *o++ = '\t'; /* the old header-friendly form: lines after the first indented */
-                continue;
-            }
-            if (ch == '\n') {
-                continue; /* the last newline is dropped */
-            }
-            *o++ = (char)ch;
-        } else if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                   (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-            *o++ = (char)ch;
-        } else {
-            o += sprintf(o, "%%%02X", ch);
-        }
-    }
-    BIO_free(bio);
-    return set_value(v, out, (size_t)(o - out));
 }
 
 static void *ssl_create_main_conf(mg_conf_t *cf)
@@ -1952,23 +1779,23 @@ static const char *ssl_init_main_conf(mg_conf_t *cf, void *conf)
         mg_http_get_variable_pt get;
         uintptr_t data;
     } vars[] = {
-        {"ssl_protocol", var_protocol, 0},
-        {"ssl_cipher", var_cipher, 0},
-        {"ssl_ciphers", var_ciphers, 0},
-        {"ssl_curves", var_curves, 0},
-        {"ssl_curve", var_curve, 0},
+        {"ssl_protocol", var_ssl, MG_SSL_VAR_PROTOCOL},
+        {"ssl_cipher", var_ssl, MG_SSL_VAR_CIPHER},
+        {"ssl_ciphers", var_ssl, MG_SSL_VAR_CIPHERS},
+        {"ssl_curves", var_ssl, MG_SSL_VAR_CURVES},
+        {"ssl_curve", var_ssl, MG_SSL_VAR_CURVE},
         {"ssl_server_name", var_server_name, 0},
-        {"ssl_session_id", var_session_id, 0},
-        {"ssl_session_reused", var_session_reused, 0},
+        {"ssl_session_id", var_ssl, MG_SSL_VAR_SESSION_ID},
+        {"ssl_session_reused", var_ssl, MG_SSL_VAR_SESSION_REUSED},
         {"ssl_early_data", var_early_data, 0},
-        {"ssl_client_verify", var_client_verify, 0},
-        {"ssl_client_s_dn", var_client_dn, 0},
-        {"ssl_client_i_dn", var_client_dn, 1},
-        {"ssl_client_serial", var_client_serial, 0},
-        {"ssl_client_fingerprint", var_client_fingerprint, 0},
-        {"ssl_client_raw_cert", var_client_cert, CERT_RAW},
-        {"ssl_client_cert", var_client_cert, CERT_TABBED},
-        {"ssl_client_escaped_cert", var_client_cert, CERT_ESCAPED},
+        {"ssl_client_verify", var_ssl, MG_SSL_VAR_CLIENT_VERIFY},
+        {"ssl_client_s_dn", var_ssl, MG_SSL_VAR_CLIENT_S_DN},
+        {"ssl_client_i_dn", var_ssl, MG_SSL_VAR_CLIENT_I_DN},
+        {"ssl_client_serial", var_ssl, MG_SSL_VAR_CLIENT_SERIAL},
+        {"ssl_client_fingerprint", var_ssl, MG_SSL_VAR_CLIENT_FINGERPRINT},
+        {"ssl_client_raw_cert", var_ssl, MG_SSL_VAR_CLIENT_RAW_CERT},
+        {"ssl_client_cert", var_ssl, MG_SSL_VAR_CLIENT_CERT},
+        {"ssl_client_escaped_cert", var_ssl, MG_SSL_VAR_CLIENT_ESCAPED_CERT},
     };
     for (size_t i = 0; i < mg_nelems(vars); i++) {
         mg_str_t name = {strlen(vars[i].name), (char *)vars[i].name};
@@ -1985,9 +1812,16 @@ static const char *ssl_init_main_conf(mg_conf_t *cf, void *conf)
     return MG_CONF_OK;
 }
 
+static const mg_stream_module_t ssl_stream = {
+    .create_srv_conf = ssl_create_srv_conf,
+    .merge_srv_conf = ssl_merge_srv_conf,
+    .init = ssl_stream_init,
+};
+
 mg_module_t mg_http_ssl_module = {
     .name = "ssl",
     .commands = ssl_commands,
+    .stream = &ssl_stream,
     .create_main_conf = ssl_create_main_conf,
     .init_main_conf = ssl_init_main_conf,
     .create_srv_conf = ssl_create_srv_conf,

@@ -402,21 +402,7 @@ static void save_session(mg_ssl_conn_t *sc, SSL_SESSION *sess)
 /* The name nginx sends and checks: proxy_ssl_name's value without a port. */
 static mg_str_t ssl_name(mg_upstream_t *u)
 {
-    mg_str_t name = u->ssl_name;
-    const char *colon = NULL;
-    if (name.len && name.data[0] == '[') {
-        const char *rb = memchr(name.data, ']', name.len);
-        if (rb) {
-            name.data++;
-            name.len = (size_t)(rb - name.data);
-        }
-    } else {
-        colon = memchr(name.data, ':', name.len);
-    }
-    if (colon) {
-        name.len = (size_t)(colon - name.data);
-    }
-    return name;
+    return mg_ssl_client_host(u->ssl_name);
 }
 
 static void ssl_handshake(mg_upstream_t *u)

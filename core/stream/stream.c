@@ -13,8 +13,6 @@
 #include "server.h"
 #include "stream.h"
 
-static void core_run(mg_stream_session_t *s);
-
 static void **create_confs(mg_conf_t *cf, int srv)
 {
     void **confs = mg_pcalloc(cf->pool, mg_modules_n * sizeof(void *));
@@ -244,14 +242,14 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             }
             l.bind = 1;
         } else if (mg_str_eq(a, "ssl")) {
-            mg_conf_error(cf, 0,
-                          "the \"ssl\" parameter of \"listen\" in stream is not supported "
-                          "by moongate yet");
-            return MG_CONF_ERROR;
+            l.ssl = 1;
         } else {
             mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
             return MG_CONF_ERROR;
         }
+    }
+    if (l.udp && l.ssl) {
+        return "\"ssl\" parameter is incompatible with \"udp\"";
     }
     if (l.udp && l.proxy_protocol) {
         mg_conf_error(cf, 0, "\"proxy_protocol\" parameter is incompatible with \"udp\"");
@@ -266,6 +264,8 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
         }
     }
     l.srv = cscf;
+    const char *where = mg_conf_where(cf);
+    l.where = mg_pstrdup(cf->pool, where, strlen(where));
     *(mg_stream_listen_t *)mg_array_push(&cmcf->listen) = l;
     cscf->listen = 1;
     return MG_CONF_OK;
@@ -285,6 +285,7 @@ static void add_addr(mg_conf_t *cf, mg_stream_port_t *port, mg_stream_listen_t *
     strcpy(a->addr_text, l->addr_text);
     a->srv = l->srv;
     a->proxy_protocol = l->proxy_protocol;
+    a->ssl = l->ssl;
     (void)cf;
 }
 
@@ -583,7 +584,79 @@ void mg_stream_finalize_session(mg_stream_session_t *s, mg_uint_t status)
     close_session(s);
 }
 
-static void core_run(mg_stream_session_t *s)
+/* ---- the preread phase ---- */
+
+static void preread_resume(mg_connection_t *c)
+{
+    mg_stream_core_run(c->data);
+}
+
+static void preread_timeout(mg_connection_t *c)
+{
+    mg_stream_session_t *s = c->data;
+    s->preread_timedout = 1;
+    mg_stream_core_run(s);
+}
+
+/* A preread handler looks at s->preread[0..preread_len) and answers MG_AGAIN while it needs
+ * more: the client's next bytes are read (c->recv: after the ssl phase, the plaintext) and it
+ * is asked again. As nginx's: a full buffer ends the session (400); the client's end, a read
+ * error or preread_timeout (over the whole phase) end it too, as a normal end (200). */
+static mg_int_t preread_run(mg_stream_session_t *s, mg_stream_handler_pt h)
+{
+    mg_connection_t *c = s->connection;
+    mg_stream_srv_conf_t *cscf = mg_stream_get_srv_conf(s, mg_stream_core_module);
+    if (s->preread_timedout) {
+        return 200;
+    }
+    c->log.action = "prereading client data";
+    mg_int_t rc = h(s);
+    if (rc == MG_AGAIN && s->preread_size < cscf->preread_buffer_size) {
+        /* only a handler that waits costs the buffer */
+        char *b = mg_palloc(c->pool, cscf->preread_buffer_size);
+        if (s->preread_len) {
+            memcpy(b, s->preread, s->preread_len);
+        }
+        s->preread = b;
+        s->preread_size = cscf->preread_buffer_size;
+    }
+    while (rc == MG_AGAIN) {
+        if (s->preread_len == s->preread_size) {
+            mg_log_error(MG_LOG_ERR, &c->log, 0, "preread buffer full");
+            rc = 400;
+            break;
+        }
+        ssize_t n = c->recv(c, s->preread + s->preread_len, s->preread_size - s->preread_len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (!s->preread_wait) {
+                s->preread_wait = 1;
+                c->read_handler = preread_resume;
+                c->timeout_handler = preread_timeout;
+                mg_conn_timer_set(c, cscf->preread_timeout);
+                mg_conn_read_on(c);
+            }
+            return MG_AGAIN;
+        }
+        if (n <= 0) {
+            rc = 200;
+            break;
+        }
+        s->preread_len += (size_t)n;
+        s->received += n;
+        rc = h(s);
+    }
+    if (s->preread_wait) {
+        s->preread_wait = 0;
+        mg_conn_timer_del(c);
+        mg_conn_read_off(c);
+        c->read_handler = NULL;
+        c->timeout_handler = NULL;
+    }
+    c->log.action = "initializing session";
+    return rc;
+}
+
+void mg_stream_core_run(mg_stream_session_t *s)
 {
     mg_stream_main_conf_t *cmcf = mg_stream_get_main_conf(s, mg_stream_core_module);
     while (s->phase < MG_STREAM_CONTENT_PHASE) {
@@ -595,7 +668,8 @@ static void core_run(mg_stream_session_t *s)
         }
         /* the last registered first, as nginx's */
         mg_stream_handler_pt *h = a->elts;
-        mg_int_t rc = h[a->nelts - 1 - s->handler](s);
+        mg_stream_handler_pt fn = h[a->nelts - 1 - s->handler];
+        mg_int_t rc = s->phase == MG_STREAM_PREREAD_PHASE ? preread_run(s, fn) : fn(s);
         if (rc == MG_DECLINED) {
             s->handler++;
             continue;
@@ -631,7 +705,12 @@ static void pp_timeout(mg_connection_t *c)
 static void pp_read(mg_connection_t *c)
 {
     mg_stream_session_t *s = c->data;
-    ssize_t n = c->recv(c, s->preread + s->preread_len, s->preread_size - s->preread_len);
+    /* before a TLS handshake the bytes are peeked and only the header's taken: the ClientHello
+       after it stays in the socket for OpenSSL */
+    int peek = s->addr->ssl;
+    char *at = s->preread + s->preread_len;
+    size_t room = s->preread_size - s->preread_len;
+    ssize_t n = peek ? recv(c->fd, at, room, MSG_PEEK) : c->recv(c, at, room);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
     }
@@ -639,10 +718,16 @@ static void pp_read(mg_connection_t *c)
         mg_stream_finalize_session(s, 200);
         return;
     }
-    s->preread_len += (size_t)n;
+    size_t total = s->preread_len + (size_t)n;
     mg_proxy_protocol_t *pp = NULL;
-    ssize_t hl =
-        mg_proxy_protocol_read(c->pool, &c->log, s->preread, s->preread_len, s->preread_size, &pp);
+    ssize_t hl = mg_proxy_protocol_read(c->pool, &c->log, s->preread, total, s->preread_size, &pp);
+    size_t take = hl > 0 ? (size_t)hl - s->preread_len : (size_t)n;
+    if (hl >= 0 && peek && recv(c->fd, at, take, 0) != (ssize_t)take) {
+        mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
+        mg_stream_finalize_session(s, 500);
+        return;
+    }
+    s->preread_len = peek ? s->preread_len + take : total;
     if (hl == 0) {
         return;
     }
@@ -659,7 +744,7 @@ static void pp_read(mg_connection_t *c)
     c->read_handler = NULL;
     c->timeout_handler = NULL;
     c->log.action = "initializing session";
-    core_run(s);
+    mg_stream_core_run(s);
 }
 
 static void init_connection(mg_connection_t *c)
@@ -724,5 +809,5 @@ static void init_connection(mg_connection_t *c)
         pp_read(c);
         return;
     }
-    core_run(s);
+    mg_stream_core_run(s);
 }

@@ -24,9 +24,10 @@
 typedef struct mg_stream_session_s mg_stream_session_t;
 
 /* A phase handler: MG_OK (phase done, on to the next one), MG_DECLINED (the next handler of
- * this phase), MG_AGAIN/MG_DONE (it waits), or a status
- * (200, 400, 403, 500, 502, 503) that ends the session. No handler waits yet (ssl_preread and
- * Lua will, with a resume function). */
+ * this phase), MG_AGAIN/MG_DONE (it waits: mg_stream_core_run goes on later), or a status
+ * (200, 400, 403, 500, 502, 503) that ends the session. In the preread phase, MG_AGAIN asks
+ * the core for more of the client's bytes in s->preread (the core reads and waits, under
+ * preread_timeout, and asks the handler again). */
 typedef mg_int_t (*mg_stream_handler_pt)(mg_stream_session_t *s);
 typedef void (*mg_stream_content_pt)(mg_stream_session_t *s);
 
@@ -54,7 +55,9 @@ typedef struct {
     unsigned ipv6only : 1;
     unsigned proxy_protocol : 1;
     unsigned udp : 1;
-    void *srv; /* mg_stream_srv_conf_t */
+    unsigned ssl : 1;
+    const char *where; /* FILE:LINE of the listen, for messages */
+    void *srv;         /* mg_stream_srv_conf_t */
 } mg_stream_listen_t;
 
 typedef struct {
@@ -87,6 +90,7 @@ typedef struct {
     char addr_text[128];
     mg_stream_srv_conf_t *srv;
     unsigned proxy_protocol : 1;
+    unsigned ssl : 1; /* the ssl phase's handshake first (core/stream/ssl.c) */
 } mg_stream_addr_t;
 
 typedef struct {
@@ -118,6 +122,8 @@ struct mg_stream_session_s {
     mg_str_t log_upstream; /* the peer being talked to, for the error log's context */
     off_t upstream_sent, upstream_received; /* with that peer, for the same */
     unsigned finalized : 1;
+    unsigned preread_wait : 1;     /* the preread phase waits for the client's bytes */
+    unsigned preread_timedout : 1; /* preread_timeout passed: the phase is over */
 };
 
 /* UDP (core/stream/udp.c): a session per client address; its connection's recv takes the
@@ -139,6 +145,8 @@ void mg_stream_add_handler(mg_conf_t *cf, int phase, mg_stream_handler_pt h);
  * end ("client ... connected to ...", "... disconnected, bytes ...") are. */
 void mg_stream_log_plain(mg_stream_session_t *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Go on with the phases where the session stopped (a handler that waited is asked again). */
+void mg_stream_core_run(mg_stream_session_t *s);
 /* End the session with that status: the log phase, then the connection is closed. */
 void mg_stream_finalize_session(mg_stream_session_t *s, mg_uint_t status);
 

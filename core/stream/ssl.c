@@ -1,0 +1,248 @@
+/*
+ * ngx_stream_ssl_module: "listen ... ssl" in stream{}. The ssl_* directives and each server's
+ * SSL_CTX are core/http/ssl.c's (one conf, both layers); here are the ssl phase's handshake
+ * (ssl_handshake_timeout), ssl_alpn, the client certificate's check after it, and the $ssl_*
+ * variables (core/ssl_vars.c's values). Once the handshake is done the connection's recv/send are
+ * the TLS ones, so preread and the proxy read plaintext.
+ */
+#include <openssl/x509.h>
+
+#include "ssl.h"
+#include "ssl_vars.h"
+#include "stream.h"
+
+extern mg_module_t mg_stream_ssl_module;
+
+typedef struct {
+    mg_msec_t handshake_timeout;
+    mg_str_t alpn; /* ssl_alpn: the protocols in ALPN's wire form (1-byte lengths); len 0: none */
+} stream_ssl_conf_t;
+
+static void on_handshake(mg_connection_t *c)
+{
+    mg_stream_core_run(c->data);
+}
+
+static void on_handshake_timeout(mg_connection_t *c)
+{
+    c->ssl->no_shutdown = 1;
+    mg_stream_finalize_session(c->data, 500);
+}
+
+/* the errors ssl_verify_client optional_no_ca lets through (as nginx's) */
+static int verify_error_optional(long rc)
+{
+    return rc == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+           rc == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+           rc == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
+static mg_int_t ssl_handler(mg_stream_session_t *s)
+{
+    mg_connection_t *c = s->connection;
+    if (!s->addr->ssl) {
+        return MG_DECLINED;
+    }
+    int verify;
+    SSL_CTX *ctx = mg_ssl_server_ctx(s->srv_conf, &verify);
+    if (c->ssl == NULL) {
+        stream_ssl_conf_t *sc = mg_stream_get_srv_conf(s, mg_stream_ssl_module);
+        mg_ssl_conn_create(c, ctx, 16384);
+        c->log.action = "SSL handshaking";
+        c->read_handler = on_handshake;
+        c->write_handler = on_handshake;
+        c->timeout_handler = on_handshake_timeout;
+        mg_conn_timer_set(c, sc->handshake_timeout);
+    }
+    if (!c->ssl->handshaked) {
+        mg_int_t rc = mg_ssl_handshake(c);
+        if (rc == MG_AGAIN) {
+            return MG_AGAIN;
+        }
+        if (rc != MG_OK) {
+            return 500;
+        }
+    }
+    mg_conn_timer_del(c);
+    mg_conn_read_off(c);
+    mg_conn_write_off(c);
+    c->read_handler = NULL;
+    c->write_handler = NULL;
+    c->timeout_handler = NULL;
+    if (verify) {
+        long rc = SSL_get_verify_result(c->ssl->ssl);
+        if (rc != X509_V_OK && (verify != 3 || !verify_error_optional(rc))) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: (%ld:%s)",
+                         rc, X509_verify_cert_error_string(rc));
+            SSL_CTX_remove_session(ctx, SSL_get0_session(c->ssl->ssl));
+            return 500;
+        }
+        if (verify == 1 && SSL_get0_peer_certificate(c->ssl->ssl) == NULL) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent no required SSL certificate");
+            SSL_CTX_remove_session(ctx, SSL_get0_session(c->ssl->ssl));
+            return 500;
+        }
+    }
+    c->log.action = "initializing session";
+    return MG_OK;
+}
+
+/* ssl_alpn: one of ours in the client's list, or the handshake fails (no_application_protocol),
+ * as nginx's; a client that sends no ALPN is not asked */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned int inlen, void *arg)
+{
+    (void)ssl;
+    stream_ssl_conf_t *sc = arg;
+    if (SSL_select_next_proto((unsigned char **)out, outlen, (const unsigned char *)sc->alpn.data,
+                              (unsigned int)sc->alpn.len, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static const char *set_alpn(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    stream_ssl_conf_t *sc = conf;
+    if (sc->alpn.data) {
+        return "is duplicate";
+    }
+    size_t len = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        if (cf->args[i].len == 0 || cf->args[i].len > 255) {
+            return "invalid value"; /* a protocol name is 1-255 bytes */
+        }
+        len += 1 + cf->args[i].len;
+    }
+    char *p = mg_palloc(cf->pool, len);
+    sc->alpn.data = p;
+    sc->alpn.len = len;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        *p++ = (char)cf->args[i].len;
+        memcpy(p, cf->args[i].data, cf->args[i].len);
+        p += cf->args[i].len;
+    }
+    return MG_CONF_OK;
+}
+
+/* ---- variables ---- */
+
+static mg_str_t v_ssl(mg_stream_session_t *s, uintptr_t which)
+{
+    mg_connection_t *c = s->connection;
+    return mg_ssl_var(s->pool, c->ssl ? c->ssl->ssl : NULL, (int)which);
+}
+
+static mg_str_t v_server_name(mg_stream_session_t *s, uintptr_t data)
+{
+    (void)data;
+    mg_connection_t *c = s->connection;
+    const char *name = c->ssl ? SSL_get_servername(c->ssl->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+    if (name == NULL) {
+        return (mg_str_t)mg_null_string;
+    }
+    return (mg_str_t){strlen(name), (char *)name};
+}
+
+static mg_str_t v_alpn(mg_stream_session_t *s, uintptr_t data)
+{
+    (void)data;
+    mg_connection_t *c = s->connection;
+    const unsigned char *proto = NULL;
+    unsigned int len = 0;
+    if (c->ssl) {
+        SSL_get0_alpn_selected(c->ssl->ssl, &proto, &len);
+    }
+    return (mg_str_t){len, len ? (char *)proto : ""};
+}
+
+/* ---- configuration ---- */
+
+static void *stream_ssl_create_conf(mg_conf_t *cf)
+{
+    stream_ssl_conf_t *sc = mg_pcalloc(cf->pool, sizeof(stream_ssl_conf_t));
+    sc->handshake_timeout = MG_CONF_UNSET;
+    return sc;
+}
+
+static const char *stream_ssl_merge_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    (void)cf;
+    stream_ssl_conf_t *prev = parent, *sc = child;
+    mg_conf_merge(sc->handshake_timeout, prev->handshake_timeout, 60000);
+    if (sc->alpn.data == NULL) {
+        sc->alpn = prev->alpn;
+    }
+    return MG_CONF_OK;
+}
+
+static mg_int_t stream_ssl_init(mg_conf_t *cf)
+{
+    mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+    mg_stream_listen_t *l = cmcf->listen.elts;
+    for (size_t i = 0; i < cmcf->listen.nelts; i++) {
+        if (l[i].ssl) {
+            mg_stream_add_handler(cf, MG_STREAM_SSL_PHASE, ssl_handler);
+            break;
+        }
+    }
+    /* the contexts were made by core/http/ssl.c's stream init, which runs before this one */
+    mg_stream_srv_conf_t **servers = cmcf->servers.elts;
+    for (size_t i = 0; i < cmcf->servers.nelts; i++) {
+        stream_ssl_conf_t *sc = servers[i]->ctx->srv_conf[mg_stream_ssl_module.index];
+        SSL_CTX *ctx = mg_ssl_server_ctx(servers[i]->ctx->srv_conf, NULL);
+        if (ctx && sc->alpn.len) {
+            SSL_CTX_set_alpn_select_cb(ctx, alpn_select, sc);
+        }
+    }
+    static const struct {
+        const char *name;
+        mg_stream_var_get_pt get;
+        uintptr_t data;
+    } vars[] = {
+        {"ssl_protocol", v_ssl, MG_SSL_VAR_PROTOCOL},
+        {"ssl_cipher", v_ssl, MG_SSL_VAR_CIPHER},
+        {"ssl_ciphers", v_ssl, MG_SSL_VAR_CIPHERS},
+        {"ssl_curves", v_ssl, MG_SSL_VAR_CURVES},
+        {"ssl_curve", v_ssl, MG_SSL_VAR_CURVE},
+        {"ssl_server_name", v_server_name, 0},
+        {"ssl_alpn_protocol", v_alpn, 0},
+        {"ssl_session_id", v_ssl, MG_SSL_VAR_SESSION_ID},
+        {"ssl_session_reused", v_ssl, MG_SSL_VAR_SESSION_REUSED},
+        {"ssl_client_verify", v_ssl, MG_SSL_VAR_CLIENT_VERIFY},
+        {"ssl_client_s_dn", v_ssl, MG_SSL_VAR_CLIENT_S_DN},
+        {"ssl_client_i_dn", v_ssl, MG_SSL_VAR_CLIENT_I_DN},
+        {"ssl_client_serial", v_ssl, MG_SSL_VAR_CLIENT_SERIAL},
+        {"ssl_client_fingerprint", v_ssl, MG_SSL_VAR_CLIENT_FINGERPRINT},
+        {"ssl_client_raw_cert", v_ssl, MG_SSL_VAR_CLIENT_RAW_CERT},
+        {"ssl_client_cert", v_ssl, MG_SSL_VAR_CLIENT_CERT},
+        {"ssl_client_escaped_cert", v_ssl, MG_SSL_VAR_CLIENT_ESCAPED_CERT},
+    };
+    for (size_t i = 0; i < mg_nelems(vars); i++) {
+        mg_stream_variable_add(cf, vars[i].name, vars[i].get, vars[i].data);
+    }
+    return MG_OK;
+}
+
+static const mg_command_t stream_ssl_commands[] = {
+    {"ssl_handshake_timeout", MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
+     MG_SRV_CONF, offsetof(stream_ssl_conf_t, handshake_timeout), NULL},
+    {"ssl_alpn", MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), set_alpn, MG_SRV_CONF, 0,
+     NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+static const mg_stream_module_t stream_ssl_stream = {
+    .create_srv_conf = stream_ssl_create_conf,
+    .merge_srv_conf = stream_ssl_merge_conf,
+    .init = stream_ssl_init,
+};
+
+mg_module_t mg_stream_ssl_module = {
+    .name = "stream_ssl",
+    .commands = stream_ssl_commands,
+    .stream = &stream_ssl_stream,
+};

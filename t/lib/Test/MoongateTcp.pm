@@ -1,0 +1,105 @@
+package Test::MoongateTcp;
+
+# Plain TCP helpers for the stream tests: forked servers on free ports (each connection in a
+# child of its own; killed when the test ends), a client exchange bounded in time, a port
+# nothing listens on, and hand-made TLS ClientHellos for the preread tests.
+#
+#   my $port = tcp_server(sub { my $sock = shift; ... });
+#   my ($got, $eof) = exchange($port, $data, $want_bytes, timeout => 5);
+
+use strict;
+use warnings;
+use IO::Select;
+use IO::Socket::INET;
+use POSIX ();
+use Time::HiRes ();
+use Exporter 'import';
+
+our @EXPORT = qw(tcp_server exchange dead_port client_hello echo_serve);
+
+my @Kids;
+END { kill 'KILL', @Kids if @Kids }
+
+sub tcp_server {
+    my ($serve) = @_;
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 128,
+                                  ReuseAddr => 1) or die "listen: $!";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        $SIG{CHLD} = 'IGNORE';
+        while (1) {
+            my $c = $l->accept or next;
+            my $k = fork;
+            if (defined $k && $k == 0) { $serve->($c); POSIX::_exit(0) }
+            close $c;
+        }
+    }
+    push @Kids, $pid;
+    my $port = $l->sockport;
+    close $l;
+    return $port;
+}
+
+sub echo_serve {
+    my $c = shift;
+    while (sysread($c, my $b, 65536)) { syswrite($c, $b) // last }
+}
+
+sub dead_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1) or die;
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+# connect, send $data (an array ref: pieces sent $o{gap} seconds apart), read until $want
+# bytes or EOF or $o{timeout} (5 s) or what was read matches $o{until}, after a shutdown of the write side with $o{shut}; returns what was read and whether the peer closed
+sub exchange {
+    my ($port, $data, $want, %o) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
+        or return ("connect: $!", 1);
+    $s->setsockopt(Socket::IPPROTO_TCP(), Socket::TCP_NODELAY(), 1);
+    my @pieces = ref $data ? @$data : ($data);
+    for my $i (0 .. $#pieces) {
+        Time::HiRes::sleep($o{gap} // 0.05) if $i;
+        syswrite($s, $pieces[$i]) if length $pieces[$i];
+    }
+    shutdown($s, 1) if $o{shut};
+    my $sel = IO::Select->new($s);
+    my ($got, $eof) = ('', 0);
+    my $end = Time::HiRes::time() + ($o{timeout} // 5);
+    while ((!defined $want || length($got) < $want) && !($o{until} && $got =~ $o{until})) {
+        my $left = $end - Time::HiRes::time();
+        last if $left <= 0 || !$sel->can_read($left);
+        my $n = sysread($s, my $b, 65536);
+        if (!$n) { $eof = 1; last }
+        $got .= $b;
+    }
+    close $s;
+    return ($got, $eof);
+}
+
+# A TLS ClientHello: sni => name, alpn => [names], tls13 => 1 (supported_versions with a
+# GREASE value, TLSv1.3 and TLSv1.2), record => N (the message cut into records of N bytes),
+# pad => N (a padding extension of N bytes)
+sub client_hello {
+    my (%o) = @_;
+    my $ext = '';
+    $ext .= pack('n n/a*', 0, pack('n/a*', pack('C n/a*', 0, $o{sni}))) if defined $o{sni};
+    $ext .= pack('n n/a*', 16, pack('n/a*', join('', map { pack('C/a*', $_) } @{ $o{alpn} })))
+        if $o{alpn};
+    $ext .= pack('n n/a*', 43, pack('C/a*', pack('n*', 0x0a0a, 0x0304, 0x0303))) if $o{tls13};
+    $ext .= pack('n n/a*', 21, "\0" x $o{pad}) if $o{pad};
+    my $body = pack('n', 0x0303) . ("\x01" x 32) . pack('C/a*', '')
+             . pack('n/a*', pack('n*', 0x1301, 0xc02f)) . pack('C/a*', "\0") . pack('n/a*', $ext);
+    my $msg = "\x01" . substr(pack('N', length $body), 1) . $body;
+    my $rec = $o{record} // 16384;
+    my $out = '';
+    for (my $i = 0; $i < length $msg; $i += $rec) {
+        my $part = substr($msg, $i, $rec);
+        $out .= "\x16\x03\x01" . pack('n', length $part) . $part;
+    }
+    return $out;
+}
+
+1;
