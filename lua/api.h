@@ -292,6 +292,10 @@ mg_lua_co_t *mg_lua_thread_new(mg_lua_ctx_t *ctx, lua_State *L);
  * Nothing happens when the context stopped meanwhile or it already started. */
 void mg_lua_thread_start(mg_lua_co_t *t);
 
+/* ---- stream.c ---- */
+/* A stream session's Lua context, made on first use (freed with the session's pool). */
+mg_lua_ctx_t *mg_lua_stream_ctx(struct mg_stream_session_s *s);
+
 /* ---- lua_module.c ---- */
 /* The confs as the http{} levels make them; stream{} (lua/stream.c) makes its own with these
  * and fills lua_socket_*'s defaults with mg_lua_merge_socket_conf. */

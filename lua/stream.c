@@ -49,7 +49,7 @@ static void session_free(void *data)
 
 static void entry_finished(mg_lua_ctx_t *ctx, int how);
 
-static mg_lua_ctx_t *session_ctx(mg_stream_session_t *s)
+mg_lua_ctx_t *mg_lua_stream_ctx(mg_stream_session_t *s)
 {
     mg_lua_ctx_t *ctx = s->ctx[mg_stream_lua_module.index];
     if (ctx) {
@@ -595,7 +595,7 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
     if (llcf->preread == NULL) {
         return MG_DECLINED;
     }
-    mg_lua_ctx_t *ctx = session_ctx(s);
+    mg_lua_ctx_t *ctx = mg_lua_stream_ctx(s);
     sl_t *st = ctx->owner;
     if (st->preread_done) {
         return MG_DECLINED;
@@ -620,7 +620,7 @@ static void session_done(mg_stream_session_t *s)
 static void content_handler(mg_stream_session_t *s)
 {
     mg_lua_loc_conf_t *llcf = mg_stream_get_srv_conf(s, mg_stream_lua_module);
-    mg_lua_ctx_t *ctx = session_ctx(s);
+    mg_lua_ctx_t *ctx = mg_lua_stream_ctx(s);
     mg_connection_t *c = s->connection;
     s->cleanup = session_done;
     c->write_handler = out_write;
@@ -639,7 +639,7 @@ static mg_int_t log_handler(mg_stream_session_t *s)
     }
     mg_lua_main_conf_t *lmcf = mg_stream_get_main_conf(s, mg_stream_lua_module);
     int top = lua_gettop(lmcf->L);
-    mg_lua_call_ctx(lmcf, session_ctx(s), llcf->log, MG_LUA_LOG, 0, 0);
+    mg_lua_call_ctx(lmcf, mg_lua_stream_ctx(s), llcf->log, MG_LUA_LOG, 0, 0);
     lua_settop(lmcf->L, top);
     return MG_OK;
 }
