@@ -650,8 +650,8 @@ static mg_int_t log_handler(mg_stream_session_t *s)
  * the output, ngx.var and ngx.req are the stream's. */
 static void inject_stream_api(lua_State *L)
 {
-    static const char *const http_only[] = {"header",       "location", "exec", "redirect",
-                                            "send_headers", "on_abort", "arg",  NULL};
+    static const char *const http_only[] = {
+        "header", "location", "exec", "redirect", "send_headers", "on_abort", "arg", "resp", NULL};
     lua_getglobal(L, "ngx");
     int ngx = lua_gettop(L);
     for (const char *const *f = http_only; *f; f++) {
