@@ -526,7 +526,9 @@ static int sock_peek(lua_State *L)
     }
     if (s->preread_size < want) {
         char *p = mg_palloc(s->pool, want);
-        memcpy(p, s->preread, s->preread_len);
+        if (s->preread_len) {
+            memcpy(p, s->preread, s->preread_len);
+        }
         s->preread = p;
         s->preread_size = want;
     }
