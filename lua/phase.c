@@ -197,7 +197,7 @@ mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_cod
         return MG_DONE;
     }
     const char *ctxname = mg_lua_phase_context(phase);
-    MG_METRICS_INC(lua_errors);
+    MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
     mg_log_t *log = r ? &r->connection->log : ctx && ctx->log ? ctx->log : lmcf->cycle->log;
     mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "failed to run %s: %s",
                  ctxname ? ctxname : "lua", lua_tostring(L, -1));
