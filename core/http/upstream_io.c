@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "conn.h"
 #include "metrics.h"
 #include "server.h"
@@ -365,6 +366,13 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
                                                                                 : MG_PEER_FAILED);
     if (mg_upstream_can_retry(u, ft)) {
         connect_try(u);
+        return;
+    }
+    mg_int_t rc;
+    if (u->r->cache && mg_http_cache_stale(u, ft, &rc)) {
+        if (rc != MG_DONE) {             /* MG_DONE: its X-Accel-Redirect redirected */
+            mg_upstream_finalize(u, rc); /* an expired cache entry answered */
+        }
         return;
     }
     mg_upstream_finalize(u, (mg_int_t)status);
