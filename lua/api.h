@@ -36,6 +36,9 @@ enum {
     /* server_rewrite_by_lua: the server's rewrite phase; every API of the rewrite phase works
      * there (mg_lua_check_phase) */
     MG_LUA_SERVER_REWRITE = 0x10000,
+    /* preread_by_lua in stream{} (lua/stream.c): every API of the access phase works there
+     * (mg_lua_check_phase), as stream-lua's preread is its access-like phase */
+    MG_LUA_PREREAD = 0x20000,
 };
 /* The handshake phases whose code may yield (the handshake waits for it). */
 #define MG_LUA_SSL_YIELDABLE (MG_LUA_SSL_CLIENT_HELLO | MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH)
@@ -45,7 +48,7 @@ enum {
 /* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
 #define MG_LUA_YIELDABLE                                                                           \
     (MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER |      \
-     MG_LUA_SSL_YIELDABLE)
+     MG_LUA_SSL_YIELDABLE | MG_LUA_PREREAD)
 
 /* A piece of Lua code a directive names: inline text or a file. */
 typedef struct {
@@ -79,9 +82,16 @@ typedef struct {
     struct mg_lua_co_s *co_cache;   /* finished entry coroutines kept for reuse (coroutine.c) */
     mg_uint_t nco_cache;
     struct mg_lua_shdict_s *shdicts; /* lua_shared_dict zones (shdict.c) */
+    /* the lua_socket_* settings of code without a request or session (timers): the http{}
+     * or stream{} level's, defaults filled in */
+    struct mg_lua_loc_conf_s *conf;
+    unsigned stream : 1; /* stream{}'s VM (lua/stream.c): OpenResty's stream subsystem has a VM
+                            of its own too */
 } mg_lua_main_conf_t;
 
-typedef struct {
+/* A location's settings (in stream{}: a server's, with preread/content/log in place of the
+ * http phases). */
+typedef struct mg_lua_loc_conf_s {
     mg_lua_code_t *server_rewrite; /* http{} or server{}: the server's rewrite phase */
     mg_lua_code_t *rewrite;
     mg_lua_code_t *access;
@@ -89,6 +99,7 @@ typedef struct {
     mg_lua_code_t *log;
     mg_lua_code_t *header_filter;
     mg_lua_code_t *body_filter;
+    mg_lua_code_t *preread; /* stream{} only */
     int code_cache;
     int need_request_body;
     int transform_underscores; /* lua_transform_underscores_in_response_headers */
@@ -135,9 +146,12 @@ struct mg_lua_co_s {
     unsigned reaped : 1;     /* thread: waited for or killed */
 };
 
-/* One request's Lua state, shared by its phases (r->ctx slot of the lua module). */
+/* One request's (or stream session's) Lua state, shared by its phases (r->ctx slot of the lua
+ * module; a session's s->ctx slot of mg_stream_lua_module). Without either, a timer's or a TLS
+ * handshake's. */
 typedef struct mg_lua_ctx_s {
     mg_request_t *r;
+    struct mg_stream_session_s *s; /* stream{}: the session (r is NULL) */
     mg_lua_main_conf_t *lmcf;
     mg_lua_co_t *cos;        /* every coroutine of the context */
     mg_lua_co_t *flush_co;   /* the coroutine in ngx.flush(true) */
@@ -188,17 +202,24 @@ typedef struct {
     unsigned phase;
     mg_lua_main_conf_t *lmcf;
     mg_lua_co_t *co;         /* the coroutine running, NULL where nothing may yield */
+    struct mg_stream_session_s *s; /* a stream session's code (r is NULL then) */
 } mg_lua_current_t;
 
 extern mg_module_t mg_lua_module;
+extern mg_module_t mg_stream_lua_module;
 extern MG_THREAD_LOCAL mg_lua_current_t mg_lua_cur;
 /* tools/docgen.c's probe: the phase check and the request lookup raise "docgen: ..." instead
  * of letting the function run on. */
 extern int mg_lua_probe;
 
 /* ---- context.c ---- */
-/* The running request, or luaL_error "no request found" outside one. */
+/* The running request, or luaL_error "no request found" outside one (a stream session's code
+ * included: its APIs ask for mg_lua_session). */
 mg_request_t *mg_lua_request(lua_State *L);
+/* The running stream session, or luaL_error "no session found". */
+struct mg_stream_session_s *mg_lua_session(lua_State *L);
+/* The Lua main conf of the block being read: http{}'s, or stream{}'s in a stream context. */
+mg_lua_main_conf_t *mg_lua_conf_main(mg_conf_t *cf);
 /* luaL_error "API disabled in the context of <phase>" unless the running phase is allowed. */
 void mg_lua_check_phase(lua_State *L, unsigned allowed);
 /* A phase's ngx.get_phase() name, and its directive as messages name it ("access_by_lua*";
@@ -209,7 +230,7 @@ const char *mg_lua_phase_context(unsigned phase);
  * coroutines, ngx.ctx and output memory. */
 mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r);
 /* The lua_socket_* and lua_check_client_abort settings that apply to ctx: its request's
- * location, or the http{} level for a timer (which has no location). */
+ * location, its session's server, or the VM's top level for a timer (which has neither). */
 mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx);
 
 /* The event loop of the process running the Lua code (NULL in the master, e.g. init_by_lua;
@@ -260,6 +281,9 @@ void mg_lua_socket_resolve_cancel(mg_lua_co_t *co);
  * the traceback), or MG_DONE when ngx.exit was called (ctx->exit_code). r may be NULL. */
 mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *code,
                      unsigned phase, int nargs, int nres);
+/* The same for a context that is not a request's (a stream session's); ctx may be NULL. */
+mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_code_t *code,
+                         unsigned phase, int nargs, int nres);
 /* ngx.exit where the code cannot yield: unwinds to mg_lua_call, which returns MG_DONE. */
 int mg_lua_exit_nonyield(lua_State *L);
 
@@ -270,7 +294,16 @@ mg_lua_co_t *mg_lua_thread_new(mg_lua_ctx_t *ctx, lua_State *L);
  * Nothing happens when the context stopped meanwhile or it already started. */
 void mg_lua_thread_start(mg_lua_co_t *t);
 
+/* ---- stream.c ---- */
+/* A stream session's Lua context, made on first use (freed with the session's pool). */
+mg_lua_ctx_t *mg_lua_stream_ctx(struct mg_stream_session_s *s);
+
 /* ---- lua_module.c ---- */
+/* The confs as the http{} levels make them; stream{} (lua/stream.c) makes its own with these
+ * and fills lua_socket_*'s defaults with mg_lua_merge_socket_conf. */
+void *mg_lua_create_main_conf(mg_conf_t *cf);
+void *mg_lua_create_loc_conf(mg_conf_t *cf);
+void mg_lua_merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p);
 /* A request's Lua code yields to the event loop: with lua_check_client_abort on, the client's
  * connection is watched (core/http/abort.c) so that its close runs ngx.on_abort's handler or
  * ends the request with 499. Unwatched once the code stops waiting. */

@@ -6,12 +6,15 @@
  * names the peer with set_current_peer, and a try it names none for goes to the block's
  * "server" lines by round robin, as lua-nginx-module does. A Lua error, or ngx.exit with
  * ngx.ERROR or a status, gives 500; ngx.exit(ngx.DECLINED) fails the try (next upstream).
+ * In a stream{} upstream{} block the same balancer runs within the session (stream-lua's
+ * balancer_by_lua), on the stream VM, for the stream proxy's tries.
  */
 #include <arpa/inet.h>
 #include <sys/un.h>
 
 #include "api.h"
 #include "socket_tcp.h"
+#include "stream.h"
 #include "upstream.h"
 #include "upstream_io.h"
 #include "upstream_rr.h"
@@ -25,8 +28,10 @@ typedef struct {
     unsigned conf_copied : 1; /* set_timeouts gave the request its own upstream conf */
     unsigned tls_saved : 1;   /* set_upstream_tls kept the location's TLS context in tls */
     struct ssl_ctx_st *tls;
-    int last_state;             /* the last finished try's outcome (MG_PEER_*), -1: none */
-    unsigned saved_phase;       /* the request's Lua phase before the code ran */
+    int last_state;       /* the last finished try's outcome (MG_PEER_*), -1: none */
+    unsigned saved_phase; /* the request's Lua phase before the code ran */
+    void (*saved_finished)(mg_lua_ctx_t *ctx, int how); /* the context's hooks meanwhile */
+    void *saved_owner;
     mg_int_t pool_size;         /* set_current_peer's pool_size option, for enable_keepalive */
     mg_upstream_keepalive_t ka; /* enable_keepalive's, for this try's connection */
     mg_upstream_pick_t *pick;
@@ -43,9 +48,6 @@ static mg_int_t lb_init_group(mg_conf_t *cf, mg_upstream_group_t *g)
 
 static mg_int_t lb_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
 {
-    if (r == NULL) {
-        return MG_ERROR; /* http only */
-    }
     mg_int_t rc = mg_upstream_rr_init_request_size(r, pick, sizeof(lb_data_t));
     if (rc == MG_OK) {
         ((lb_data_t *)pick->data)->last_state = -1;
@@ -57,8 +59,8 @@ static mg_int_t lb_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
 static mg_int_t code_outcome(mg_upstream_pick_t *pick, mg_lua_ctx_t *ctx, int how)
 {
     lb_data_t *d = pick->data;
-    ctx->finished = NULL;
-    ctx->owner = NULL;
+    ctx->finished = d->saved_finished;
+    ctx->owner = d->saved_owner;
     ctx->phase = d->saved_phase;
     if (how == MG_LUA_CO_ERROR) {
         return MG_ERROR;
@@ -94,8 +96,9 @@ static mg_int_t lb_get_peer(mg_upstream_pick_t *pick)
 {
     mg_request_t *r = pick->r;
     lb_data_t *d = pick->data;
-    mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
-    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    /* a stream session's context otherwise (pick->session) */
+    mg_lua_ctx_t *ctx = r ? mg_lua_get_ctx(r) : mg_lua_stream_ctx(pick->session);
+    mg_lua_loc_conf_t *llcf = mg_lua_ctx_conf(ctx);
     d->has_peer = 0;
     d->pick = pick;
     pick->keepalive = NULL;
@@ -108,9 +111,17 @@ static mg_int_t lb_get_peer(mg_upstream_pick_t *pick)
         ctx->phase = d->saved_phase;
         return MG_ERROR;
     }
+    d->saved_finished = ctx->finished;
+    d->saved_owner = ctx->owner;
     ctx->finished = code_finished;
     ctx->owner = d;
     int how = mg_lua_sched_run(co, 0);
+    if (how == MG_LUA_CO_WAIT && r == NULL) {
+        /* the stream proxy takes its peer at once; nothing there waits (no resolver) */
+        mg_log_error(MG_LOG_ERR, &((mg_stream_session_t *)pick->session)->connection->log, 0,
+                     "balancer_by_lua* code may not wait in stream{}");
+        return code_outcome(pick, ctx, MG_LUA_CO_ERROR);
+    }
     if (how == MG_LUA_CO_WAIT) {
         return MG_AGAIN;
     }
@@ -120,7 +131,7 @@ static mg_int_t lb_get_peer(mg_upstream_pick_t *pick)
 static void lb_free_peer(mg_upstream_pick_t *pick, int outcome)
 {
     lb_data_t *d = pick->data;
-    mg_upstream_t *u = pick->r->upstream;
+    mg_upstream_t *u = pick->r ? pick->r->upstream : NULL;
     d->last_state = outcome;
     d->last_status = u && u->state ? u->state->status : 0;
     if (pick->peer != &d->peer) {
@@ -157,8 +168,10 @@ static const char *set_balancer(mg_conf_t *cf, const mg_command_t *cmd, void *co
 }
 
 static const mg_command_t lua_balancer_commands[] = {
-    {"balancer_by_lua_block", MG_CTX_UPSTREAM, MG_RAW_BLOCK, set_balancer, MG_NO_CONF, 0, NULL},
-    {"balancer_by_lua_file", MG_CTX_UPSTREAM, MG_ARGS(1, 1), set_balancer, MG_NO_CONF, 0, NULL},
+    {"balancer_by_lua_block", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_RAW_BLOCK, set_balancer,
+     MG_NO_CONF, 0, NULL},
+    {"balancer_by_lua_file", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(1, 1), set_balancer,
+     MG_NO_CONF, 0, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -183,6 +196,14 @@ static mg_upstream_pick_t *current(lua_State *L, const char **err)
 {
     if (mg_lua_probe) {
         mg_lua_check_phase(L, MG_LUA_BALANCER); /* docgen */
+    }
+    if (mg_lua_cur.s) {
+        /* a stream session's: the try is the one the balancer's data names while it runs */
+        if (mg_lua_cur.phase == MG_LUA_BALANCER) {
+            return ((lb_data_t *)mg_lua_cur.ctx->owner)->pick;
+        }
+        *err = "no upstream found";
+        return NULL;
     }
     mg_request_t *r = mg_lua_request(L);
     if (mg_lua_cur.phase == MG_LUA_BALANCER && r->upstream) {
@@ -286,7 +307,7 @@ static int lb_set_current_peer(lua_State *L)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&peer->sockaddr)->sin_addr, ip, sizeof(ip));
         n = snprintf(d->name, sizeof(d->name), "%s:%u", ip, (unsigned)(uint16_t)port);
     }
-    peer->name = mg_pstr(pick->r->pool, d->name, (size_t)n);
+    peer->name = mg_pstr(pick->r ? pick->r->pool : pick->pool, d->name, (size_t)n);
     peer->server = peer->name;
     peer->weight = 1;
     peer->transient = 1;
@@ -305,13 +326,14 @@ static int lb_set_more_tries(lua_State *L)
         return fail(L, err);
     }
     lua_Integer count = luaL_checkinteger(L, 1);
-    mg_upstream_t *u = pick->r->upstream;
+    mg_upstream_t *u = pick->r ? pick->r->upstream : NULL;
     if (count < 0) {
         count = 0;
     }
-    mg_uint_t total = u->tries + 1 + (mg_uint_t)count;
+    /* stream: the proxy cuts it to proxy_next_upstream_tries itself */
+    mg_uint_t total = (u ? u->tries : pick->tries) + 1 + (mg_uint_t)count;
     const char *warn = NULL;
-    if (u->conf->next_upstream_tries && total > u->conf->next_upstream_tries) {
+    if (u && u->conf->next_upstream_tries && total > u->conf->next_upstream_tries) {
         total = u->conf->next_upstream_tries;
         warn = "reduced tries due to limit";
     }
@@ -336,7 +358,7 @@ static int lb_get_last_failure(lua_State *L)
         return 3;
     }
     lb_data_t *d = pick->data;
-    if (pick->r->upstream->tries == 0 || d->last_state <= MG_PEER_OK) {
+    if ((pick->r ? pick->r->upstream->tries : pick->tries) == 0 || d->last_state <= MG_PEER_OK) {
         lua_pushnil(L);
         return 1;
     }
@@ -378,6 +400,9 @@ static int lb_enable_keepalive(lua_State *L)
         return fail(L, err);
     }
     lb_data_t *d = pick->data;
+    if (pick->r == NULL) {
+        return fail(L, "not supported in stream{}"); /* the stream proxy keeps no connections */
+    }
     if (!d->has_peer) {
         return fail(L, "no current peer set");
     }
@@ -396,6 +421,9 @@ static int lb_recreate_request(lua_State *L)
     mg_upstream_pick_t *pick = current(L, &err);
     if (pick == NULL) {
         return fail(L, err);
+    }
+    if (pick->r == NULL) {
+        return fail(L, "not supported in stream{}");
     }
     mg_upstream_t *u = pick->r->upstream;
     if (u->recreate_request == NULL || u->recreate_request(u) != MG_OK) {
@@ -435,6 +463,13 @@ static int lb_set_timeouts(lua_State *L)
         return 2;
     }
     lb_data_t *d = pick->data;
+    if (pick->r == NULL) {
+        /* the stream proxy's: connect, and proxy_timeout for send or read (read first) */
+        pick->connect_timeout = c ? c : pick->connect_timeout;
+        pick->timeout = rd ? rd : s ? s : pick->timeout;
+        lua_pushboolean(L, 1);
+        return 1;
+    }
     mg_upstream_t *u = pick->r->upstream;
     if (!d->conf_copied) {
         /* the location's conf is shared by every request: this one gets its own copy */

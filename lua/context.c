@@ -4,6 +4,7 @@
  * per-request context (created on first use, freed with the request pool).
  */
 #include "api.h"
+#include "stream.h"
 
 MG_THREAD_LOCAL mg_lua_current_t mg_lua_cur;
 int mg_lua_probe;
@@ -30,6 +31,7 @@ static const struct {
     {MG_LUA_SSL_SESS_FETCH, "ssl_session_fetch", "ssl_session_fetch_by_lua*"},
     {MG_LUA_SSL_SESS_STORE, "ssl_session_store", "ssl_session_store_by_lua*"},
     {MG_LUA_BALANCER, "balancer", "balancer_by_lua*"},
+    {MG_LUA_PREREAD, "preread", "preread_by_lua*"},
 };
 
 const char *mg_lua_phase_name(unsigned phase)
@@ -57,6 +59,9 @@ void mg_lua_check_phase(lua_State *L, unsigned allowed)
     if (allowed & MG_LUA_REWRITE) {
         allowed |= MG_LUA_SERVER_REWRITE; /* as in lua-nginx-module */
     }
+    if (allowed & MG_LUA_ACCESS) {
+        allowed |= MG_LUA_PREREAD; /* stream-lua's access-like phase */
+    }
     if (mg_lua_probe && (mg_lua_cur.phase & allowed)) {
         luaL_error(L, "docgen: allowed");
     }
@@ -76,6 +81,22 @@ mg_request_t *mg_lua_request(lua_State *L)
         luaL_error(L, mg_lua_probe ? "docgen: request" : "no request found");
     }
     return mg_lua_cur.r;
+}
+
+mg_stream_session_t *mg_lua_session(lua_State *L)
+{
+    if (mg_lua_cur.s == NULL) {
+        luaL_error(L, mg_lua_probe ? "docgen: request" : "no request found");
+    }
+    return mg_lua_cur.s;
+}
+
+mg_lua_main_conf_t *mg_lua_conf_main(mg_conf_t *cf)
+{
+    if (cf->ctx & (MG_CTX_STREAM | MG_CTX_STREAM_SRV | MG_CTX_STREAM_UPS)) {
+        return mg_stream_conf_get_main(cf, mg_stream_lua_module);
+    }
+    return mg_http_conf_get_main(cf, mg_lua_module);
 }
 
 static void ctx_cleanup(void *data)
@@ -109,5 +130,8 @@ mg_lua_loc_conf_t *mg_lua_ctx_conf(mg_lua_ctx_t *ctx)
     if (ctx->r) {
         return mg_http_get_loc_conf(ctx->r, mg_lua_module);
     }
-    return ctx->lmcf->cycle->http->loc_conf[mg_lua_module.index];
+    if (ctx->s) {
+        return mg_stream_get_srv_conf(ctx->s, mg_stream_lua_module);
+    }
+    return ctx->lmcf->conf;
 }

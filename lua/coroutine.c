@@ -192,7 +192,7 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
     for (;;) {
         co->status = MG_LUA_ST_RUNNING;
         ctx->yield_op = OP_NONE;
-        mg_lua_cur = (mg_lua_current_t){ctx->r, ctx, ctx->phase, ctx->lmcf, co};
+        mg_lua_cur = (mg_lua_current_t){ctx->r, ctx, ctx->phase, ctx->lmcf, co, ctx->s};
         if (ctx->r) {
             mg_http_request_log(ctx->r); /* its lines speak of this request (a subrequest's) */
         }

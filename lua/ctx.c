@@ -6,6 +6,9 @@
 
 static mg_lua_ctx_t *request_ctx(lua_State *L)
 {
+    if (mg_lua_cur.s) {
+        return mg_lua_cur.ctx; /* a stream session's */
+    }
     mg_lua_request(L);
     return mg_lua_cur.ctx ? mg_lua_cur.ctx : mg_lua_get_ctx(mg_lua_cur.r);
 }

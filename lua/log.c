@@ -16,7 +16,7 @@ mg_log_t *mg_lua_log(void)
         return &mg_lua_cur.r->connection->log;
     }
     if (mg_lua_cur.ctx && mg_lua_cur.ctx->log) {
-        return mg_lua_cur.ctx->log; /* a TLS handshake's code */
+        return mg_lua_cur.ctx->log; /* a TLS handshake's or a stream session's code */
     }
     return mg_lua_cur.lmcf ? mg_lua_cur.lmcf->cycle->log : NULL;
 }

@@ -29,8 +29,6 @@ static const code_directive_t d_body_filter = {MG_LUA_BODY_FILTER, "body_filter_
 static const code_directive_t d_set = {MG_LUA_SET, "set_by_lua"};
 
 static mg_int_t lua_content_handler(mg_request_t *r);
-static void *lua_create_loc_conf(mg_conf_t *cf);
-static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p);
 static void merge_ssl_conf(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *p);
 
 static int ends_with(mg_str_t s, const char *suffix)
@@ -44,7 +42,7 @@ static int ends_with(mg_str_t s, const char *suffix)
 static mg_lua_code_t *code_from_arg(mg_conf_t *cf, const code_directive_t *d, mg_str_t arg,
                                     const char **err)
 {
-    mg_lua_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_lua_module);
+    mg_lua_main_conf_t *lmcf = mg_lua_conf_main(cf);
     mg_lua_code_t *code = mg_pcalloc(cf->pool, sizeof(mg_lua_code_t));
     code->ref = LUA_NOREF;
     *err = MG_CONF_ERROR;
@@ -55,7 +53,8 @@ static mg_lua_code_t *code_from_arg(mg_conf_t *cf, const code_directive_t *d, mg
             return NULL;
         }
         /* variables need a request: only request phases may name files with them */
-        if ((d->phase & MG_LUA_REQUEST_PHASES) && mg_http_script_variables_count(arg)) {
+        if ((d->phase & MG_LUA_REQUEST_PHASES) && !lmcf->stream &&
+            mg_http_script_variables_count(arg)) {
             code->path_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
             if (mg_http_compile_complex_value(cf, arg, code->path_cv) != MG_OK) {
                 return NULL;
@@ -256,7 +255,7 @@ static const mg_command_t lua_commands[] = {
 #undef SSL
 };
 
-static void *lua_create_main_conf(mg_conf_t *cf)
+void *mg_lua_create_main_conf(mg_conf_t *cf)
 {
     mg_lua_main_conf_t *lmcf = mg_pcalloc(cf->pool, sizeof(mg_lua_main_conf_t));
     lmcf->cycle = cf->cycle;
@@ -281,8 +280,9 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
     /* timers have no location: their cosockets take the http{} level's settings, which
      * get their defaults here (servers then inherit them as they would the unset values) */
     mg_lua_loc_conf_t *http = cf->cycle->http->loc_conf[mg_lua_module.index];
-    mg_lua_loc_conf_t *dflt = lua_create_loc_conf(cf);
-    merge_socket_conf(http, dflt);
+    mg_lua_loc_conf_t *dflt = mg_lua_create_loc_conf(cf);
+    mg_lua_merge_socket_conf(http, dflt);
+    lmcf->conf = http;
     /* one client context at the http{} level, shared by every level that sets nothing */
     merge_ssl_conf(&http->ssl, &dflt->ssl);
     if (mg_ssl_client_ctx(cf, &http->ssl, NULL) != MG_OK) {
@@ -291,7 +291,7 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
     return MG_CONF_OK;
 }
 
-static void *lua_create_loc_conf(mg_conf_t *cf)
+void *mg_lua_create_loc_conf(mg_conf_t *cf)
 {
     mg_lua_loc_conf_t *llcf = mg_pcalloc(cf->pool, sizeof(mg_lua_loc_conf_t));
     llcf->code_cache = MG_CONF_UNSET;
@@ -316,7 +316,7 @@ static void merge_ssl_conf(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *p)
 }
 
 /* lua-nginx-module's defaults: 60 s timeouts, a page-sized buffer, pools of 30. */
-static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
+void mg_lua_merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
 {
     mg_conf_merge(c->socket_connect_timeout, p->socket_connect_timeout, 60000);
     mg_conf_merge(c->socket_send_timeout, p->socket_send_timeout, 60000);
@@ -357,7 +357,7 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     mg_conf_merge(c->code_cache, p->code_cache, 1);
     mg_conf_merge(c->need_request_body, p->need_request_body, 0);
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
-    merge_socket_conf(c, p);
+    mg_lua_merge_socket_conf(c, p);
     merge_ssl_conf(&c->ssl, &p->ssl);
     if (mg_ssl_client_ctx(cf, &c->ssl, &p->ssl) != MG_OK) {
         return MG_CONF_ERROR;
@@ -628,9 +628,9 @@ static void lua_exit_worker(mg_cycle_t *cycle)
 mg_module_t mg_lua_module = {
     .name = "lua",
     .commands = lua_commands,
-    .create_main_conf = lua_create_main_conf,
+    .create_main_conf = mg_lua_create_main_conf,
     .init_main_conf = lua_init_main_conf,
-    .create_loc_conf = lua_create_loc_conf,
+    .create_loc_conf = mg_lua_create_loc_conf,
     .merge_loc_conf = lua_merge_loc_conf,
     .init = lua_init,
     .init_filters = mg_lua_filters_init,

@@ -163,9 +163,15 @@ int mg_lua_exit_nonyield(lua_State *L)
 mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *code,
                      unsigned phase, int nargs, int nres)
 {
+    return mg_lua_call_ctx(lmcf, r ? mg_lua_get_ctx(r) : NULL, code, phase, nargs, nres);
+}
+
+mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_code_t *code,
+                         unsigned phase, int nargs, int nres)
+{
     lua_State *L = lmcf->L;
-    mg_lua_ctx_t *ctx = r ? mg_lua_get_ctx(r) : NULL;
-    mg_lua_loc_conf_t *llcf = r ? mg_http_get_loc_conf(r, mg_lua_module) : NULL;
+    mg_request_t *r = ctx ? ctx->r : NULL;
+    mg_lua_loc_conf_t *llcf = ctx && (r || ctx->s) ? mg_lua_ctx_conf(ctx) : NULL;
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, add_traceback);
     lua_insert(L, base + 1);
@@ -175,7 +181,8 @@ mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *c
     }
     lua_insert(L, base + 2);
     mg_lua_current_t saved = mg_lua_cur;
-    mg_lua_cur = (mg_lua_current_t){r, ctx, phase, lmcf, NULL}; /* nothing may yield here */
+    /* nothing may yield here */
+    mg_lua_cur = (mg_lua_current_t){r, ctx, phase, lmcf, NULL, ctx ? ctx->s : NULL};
     if (ctx) {
         ctx->exited = 0;
     }
@@ -191,8 +198,9 @@ mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *c
     }
     const char *ctxname = mg_lua_phase_context(phase);
     MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
-    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, r ? &r->connection->log : lmcf->cycle->log, 0,
-                 "failed to run %s: %s", ctxname ? ctxname : "lua", lua_tostring(L, -1));
+    mg_log_t *log = r ? &r->connection->log : ctx && ctx->log ? ctx->log : lmcf->cycle->log;
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "failed to run %s: %s",
+                 ctxname ? ctxname : "lua", lua_tostring(L, -1));
     lua_pop(L, 1);
     return MG_ERROR;
 }

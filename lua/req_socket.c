@@ -13,6 +13,9 @@
 
 ssize_t mg_lua_req_socket_recv(mg_lua_tcp_t *s, char *buf, size_t size)
 {
+    if (s->ctx->s) {
+        return mg_lua_stream_recv(s->ctx->s, buf, size);
+    }
     mg_request_t *r = s->ctx->r;
     mg_http_conn_t *hc = r->hc;
     if (!s->raw) {

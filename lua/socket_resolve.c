@@ -17,6 +17,9 @@
  * http{} level (not merged: unset values are the defaults). */
 static mg_resolver_t *ctx_resolver(mg_lua_ctx_t *ctx, mg_msec_t *timeout)
 {
+    if (ctx->lmcf->stream) {
+        return NULL; /* stream{}'s resolver is not one the cosockets can use yet */
+    }
     mg_http_loc_conf_t *clcf = ctx->r ? mg_http_get_loc_conf(ctx->r, mg_http_core_module)
                                       : ctx->lmcf->cycle->http->loc_conf[mg_http_core_module.index];
     if (timeout) {

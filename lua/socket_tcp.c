@@ -29,7 +29,7 @@ mg_log_t *mg_lua_tcp_log(mg_lua_tcp_t *s)
         return &s->ctx->r->connection->log;
     }
     if (s->ctx) {
-        return s->ctx->lmcf->cycle->log;
+        return s->ctx->log ? s->ctx->log : s->ctx->lmcf->cycle->log; /* a stream session's */
     }
     return mg_lua_log();
 }

@@ -196,6 +196,12 @@ void mg_lua_tcp_ssl_event(mg_lua_tcp_t *s, short what);
  * body's end (a plain request socket), else as recv(). */
 ssize_t mg_lua_req_socket_recv(mg_lua_tcp_t *s, char *buf, size_t size);
 
+/* ---- stream.c: a stream session's downstream (ngx.req.socket in stream{}) ---- */
+/* What sock:peek left in the preread buffer first, then the connection's recv; both count in
+ * $bytes_received / $bytes_sent. */
+ssize_t mg_lua_stream_recv(struct mg_stream_session_s *s, char *buf, size_t size);
+ssize_t mg_lua_stream_send(struct mg_stream_session_s *s, const char *buf, size_t len);
+
 /* ---- socket_bind.c ---- */
 void mg_lua_tcp_bind_methods(lua_State *L); /* bind getfd, into the methods table on top */
 /* Bind fd to local (NULL or empty: nothing to do): 0, or -1 with errno set, logged at crit. */

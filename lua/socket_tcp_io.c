@@ -569,9 +569,11 @@ static int write_more(mg_lua_tcp_t *s, int *err)
         mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
         const char *p = s->wbuf + s->wpos;
         size_t len = s->wlen - s->wpos;
-        ssize_t n = s->downstream ? s->downstream->send(s->downstream, p, len)
-                    : sc          ? mg_ssl_send(sc, mg_lua_tcp_log(s), p, len)
-                                  : send(s->fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = s->downstream
+                        ? (s->ctx && s->ctx->s ? mg_lua_stream_send(s->ctx->s, p, len)
+                                               : s->downstream->send(s->downstream, p, len))
+                    : sc ? mg_ssl_send(sc, mg_lua_tcp_log(s), p, len)
+                         : send(s->fd, p, len, MSG_NOSIGNAL);
         if (n > 0) {
             s->wpos += (size_t)n;
             continue;

@@ -39,7 +39,9 @@ static mg_log_t *udp_log(udp_t *u)
     if (u->ctx == NULL) {
         return mg_lua_log();
     }
-    return u->ctx->r ? &u->ctx->r->connection->log : u->ctx->lmcf->cycle->log;
+    return u->ctx->r     ? &u->ctx->r->connection->log
+           : u->ctx->log ? u->ctx->log
+                         : u->ctx->lmcf->cycle->log;
 }
 
 static int log_errors_now(udp_t *u)

@@ -151,7 +151,8 @@ static void next_upstream(proxy_t *u)
     proxy_conf_t *pcf = mg_stream_get_srv_conf(s, mg_stream_proxy_module);
     end_try(u, MG_PEER_FAILED);
     close_peer(u);
-    mg_uint_t max = u->group->max_tries;
+    /* balancer_by_lua's set_more_tries gives the session its own limit */
+    mg_uint_t max = u->pick.max_tries ? u->pick.max_tries : u->group->max_tries;
     if (pcf->next_upstream_tries && (mg_uint_t)pcf->next_upstream_tries < max) {
         max = (mg_uint_t)pcf->next_upstream_tries;
     }
@@ -310,7 +311,19 @@ static void proxy_connect(proxy_t *u)
     proxy_conf_t *pcf = mg_stream_get_srv_conf(s, mg_stream_proxy_module);
     c->log.action = "connecting to upstream";
     s->log_upstream.len = 0;
-    if (u->group->balancer->get_peer(&u->pick) != MG_OK) {
+    mg_int_t prc = u->group->balancer->get_peer(&u->pick);
+    if (prc == MG_ERROR) {
+        finalize(u, 500); /* balancer_by_lua failed (logged) */
+        return;
+    }
+    if (prc == MG_DECLINED) {
+        /* balancer_by_lua gave up on this try (ngx.exit(ngx.DECLINED)): the next one */
+        u->pick.peer = NULL;
+        u->pick.tries++;
+        next_upstream(u);
+        return;
+    }
+    if (prc != MG_OK) {
         mg_log_error(MG_LOG_ERR, &c->log, 0, "no live upstreams");
         finalize(u, 502);
         return;
@@ -382,7 +395,8 @@ static void proxy_connect(proxy_t *u)
         return;
     }
     event_add(u->wev, NULL);
-    struct timeval tv = {pcf->connect_timeout / 1000, (pcf->connect_timeout % 1000) * 1000};
+    mg_msec_t ct = u->pick.connect_timeout ? u->pick.connect_timeout : pcf->connect_timeout;
+    struct timeval tv = {ct / 1000, (ct % 1000) * 1000};
     event_add(u->timer, &tv);
 }
 
@@ -540,7 +554,7 @@ static void proxy_process_udp(proxy_t *u)
         event_add(u->rev, NULL);
         u->upstream_reading = 1;
     }
-    mg_conn_timer_set(c, pcf->timeout);
+    mg_conn_timer_set(c, u->pick.timeout ? u->pick.timeout : pcf->timeout);
 }
 
 static void proxy_process(proxy_t *u)
@@ -694,7 +708,7 @@ static void proxy_process(proxy_t *u)
         }
         u->ssl->read_wants_write = u->ssl->write_wants_read = 0;
     }
-    mg_conn_timer_set(c, pcf->timeout);
+    mg_conn_timer_set(c, u->pick.timeout ? u->pick.timeout : pcf->timeout);
 }
 
 static void proxy_handler(mg_stream_session_t *s)

@@ -122,6 +122,9 @@ struct mg_upstream_pick_s {
                                  set_more_tries); 0: the group's max_tries */
     const mg_upstream_keepalive_t *keepalive; /* the last try's, set by get_peer (NULL: the
                                                  group's) */
+    /* stream: balancer_by_lua's set_timeouts, for proxy_connect_timeout and proxy_timeout
+     * (0: the server's) */
+    mg_msec_t connect_timeout, timeout;
 };
 
 /* The group a proxy_pass (or later a Lua balancer) names, at configuration time: an upstream{}

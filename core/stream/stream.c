@@ -500,6 +500,16 @@ void mg_stream_add_handler(mg_conf_t *cf, int phase, mg_stream_handler_pt h)
     *(mg_stream_handler_pt *)mg_array_push(&cmcf->phases[phase]) = h;
 }
 
+void mg_stream_add_handler_first(mg_conf_t *cf, int phase, mg_stream_handler_pt h)
+{
+    mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+    mg_array_t *a = &cmcf->phases[phase];
+    mg_array_push(a);
+    mg_stream_handler_pt *hs = a->elts;
+    memmove(hs + 1, hs, (a->nelts - 1) * sizeof(*hs));
+    hs[0] = h;
+}
+
 /* ---- sessions ---- */
 
 static size_t stream_log_handler(mg_log_t *log, char *buf, size_t len)
@@ -656,6 +666,32 @@ static mg_int_t preread_run(mg_stream_session_t *s, mg_stream_handler_pt h)
     return rc;
 }
 
+/* What a phase handler's answer means: 1 to go on with the phases, 0 to stop here. */
+static int phase_next(mg_stream_session_t *s, mg_int_t rc)
+{
+    if (rc == MG_DECLINED) {
+        s->handler++;
+        return 1;
+    }
+    if (rc == MG_OK) {
+        s->phase++;
+        s->handler = 0;
+        return 1;
+    }
+    if (rc == MG_AGAIN || rc == MG_DONE) {
+        return 0;
+    }
+    mg_stream_finalize_session(s, rc == MG_ERROR ? 500 : (mg_uint_t)rc);
+    return 0;
+}
+
+void mg_stream_phase_resume(mg_stream_session_t *s, mg_int_t rc)
+{
+    if (phase_next(s, rc)) {
+        mg_stream_core_run(s);
+    }
+}
+
 void mg_stream_core_run(mg_stream_session_t *s)
 {
     mg_stream_main_conf_t *cmcf = mg_stream_get_main_conf(s, mg_stream_core_module);
@@ -670,20 +706,9 @@ void mg_stream_core_run(mg_stream_session_t *s)
         mg_stream_handler_pt *h = a->elts;
         mg_stream_handler_pt fn = h[a->nelts - 1 - s->handler];
         mg_int_t rc = s->phase == MG_STREAM_PREREAD_PHASE ? preread_run(s, fn) : fn(s);
-        if (rc == MG_DECLINED) {
-            s->handler++;
-            continue;
-        }
-        if (rc == MG_OK) {
-            s->phase++;
-            s->handler = 0;
-            continue;
-        }
-        if (rc == MG_AGAIN || rc == MG_DONE) {
+        if (!phase_next(s, rc)) {
             return;
         }
-        mg_stream_finalize_session(s, rc == MG_ERROR ? 500 : (mg_uint_t)rc);
-        return;
     }
     if (s->phase == MG_STREAM_CONTENT_PHASE) {
         s->phase++;

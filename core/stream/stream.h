@@ -24,10 +24,10 @@
 typedef struct mg_stream_session_s mg_stream_session_t;
 
 /* A phase handler: MG_OK (phase done, on to the next one), MG_DECLINED (the next handler of
- * this phase), MG_AGAIN/MG_DONE (it waits: mg_stream_core_run goes on later), or a status
- * (200, 400, 403, 500, 502, 503) that ends the session. In the preread phase, MG_AGAIN asks
- * the core for more of the client's bytes in s->preread (the core reads and waits, under
- * preread_timeout, and asks the handler again). */
+ * this phase), MG_AGAIN/MG_DONE (it waits: MG_DONE when it gives its answer later to
+ * mg_stream_phase_resume, as preread_by_lua), or a status (200, 400, 403, 500, 502, 503) that
+ * ends the session. In the preread phase, MG_AGAIN asks the core for more of the client's bytes
+ * in s->preread (the core reads and waits, under preread_timeout, and asks the handler again). */
 typedef mg_int_t (*mg_stream_handler_pt)(mg_stream_session_t *s);
 typedef void (*mg_stream_content_pt)(mg_stream_session_t *s);
 
@@ -141,6 +141,11 @@ extern mg_module_t mg_stream_core_module;
 
 /* Register a phase handler at configuration time (from a module's stream init). */
 void mg_stream_add_handler(mg_conf_t *cf, int phase, mg_stream_handler_pt h);
+/* The same, before those registered so far: it runs after them in a phase, first in the log
+ * phase (Lua's postponed preread, its log handler before access_log). */
+void mg_stream_add_handler_first(mg_conf_t *cf, int phase, mg_stream_handler_pt h);
+/* A handler that answered MG_AGAIN or MG_DONE has its answer now: the phases go on from it. */
+void mg_stream_phase_resume(mg_stream_session_t *s, mg_int_t rc);
 /* Log a line without the session's context, as nginx's stream lines of a session's start and
  * end ("client ... connected to ...", "... disconnected, bytes ...") are. */
 void mg_stream_log_plain(mg_stream_session_t *s, int level, const char *fmt, ...)
