@@ -114,6 +114,10 @@ struct mg_stream_session_s {
     void *udp;            /* a UDP session's datagram queue (udp.c), NULL for TCP */
     mg_uint_t requests;   /* UDP: datagrams from the client */
     mg_array_t variables; /* mg_stream_set_var_t: "set" values */
+    int *captures;        /* the last regex match's ($1..$9, named): offset pairs */
+    int ncaptures;        /* ints in captures */
+    const char *captures_data;
+    mg_regex_t *captures_re;
     void (*cleanup)(mg_stream_session_t *s); /* the content's, run before the connection closes */
     mg_str_t log_upstream; /* the peer being talked to, for the error log's context */
     off_t upstream_sent, upstream_received; /* with that peer, for the same */
@@ -160,6 +164,12 @@ typedef struct {
 } mg_stream_var_t;
 void mg_stream_variable_add(mg_conf_t *cf, const char *name, mg_stream_var_get_pt get,
                             uintptr_t data);
+
+/* A regex of the configuration whose (?<name>...) groups are stream variables; NULL on
+ * error (logged). exec: MG_OK (the session's captures set), MG_DECLINED, MG_ERROR (logged);
+ * str must live as long as the session. */
+mg_regex_t *mg_stream_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless);
+mg_int_t mg_stream_regex_exec(mg_stream_session_t *s, mg_regex_t *re, mg_str_t str);
 
 /* A string with variables ("$upstream_addr backend:$server_port"), compiled once. */
 typedef struct {
