@@ -90,6 +90,7 @@ extern mg_module_t mg_stream_core_module;
 extern mg_module_t mg_stream_proxy_module;
 extern mg_module_t mg_stream_return_module;
 extern mg_module_t mg_stream_log_module;
+extern mg_module_t mg_stream_pass_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
@@ -179,5 +180,6 @@ mg_module_t *mg_modules[] = {
     &mg_stream_proxy_module,
     &mg_stream_return_module,
     &mg_stream_log_module,
+    &mg_stream_pass_module,
     NULL,
 };

@@ -48,6 +48,7 @@ typedef struct {
     int backlog;
     int rcvbuf, sndbuf;
     int keepalive, keepidle, keepintvl, keepcnt;
+    int fastopen; /* -1: not given */
     unsigned bind : 1;
     unsigned wildcard : 1;
     unsigned reuseport : 1;
@@ -61,6 +62,8 @@ typedef struct {
     mg_array_t servers;                  /* mg_stream_srv_conf_t * */
     mg_array_t listen;                   /* mg_stream_listen_t */
     mg_array_t variables;                /* mg_stream_var_t */
+    mg_int_t variables_hash_max_size;    /* checked as nginx sizes its hash of the names */
+    mg_int_t variables_hash_bucket_size;
     mg_array_t phases[MG_STREAM_PHASES]; /* mg_stream_handler_pt, run last-registered first
                                             (the log phase in registration order) */
 } mg_stream_main_conf_t;
@@ -164,6 +167,9 @@ typedef struct {
 } mg_stream_var_t;
 void mg_stream_variable_add(mg_conf_t *cf, const char *name, mg_stream_var_get_pt get,
                             uintptr_t data);
+/* Once every module added its variables: refuse the names nginx's variables_hash_* would not
+ * fit, with its words. MG_OK or MG_ERROR (logged). */
+mg_int_t mg_stream_variables_check(mg_conf_t *cf);
 
 /* A regex of the configuration whose (?<name>...) groups are stream variables; NULL on
  * error (logged). exec: MG_OK (the session's captures set), MG_DECLINED, MG_ERROR (logged);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "hash_size.h"
 #include "proxy_protocol.h"
 #include "regex.h"
 #include "stream.h"
@@ -200,6 +201,23 @@ void mg_stream_variables_add_core(mg_conf_t *cf)
     for (size_t i = 0; i < mg_nelems(core); i++) {
         mg_stream_variable_add(cf, core[i].name, core[i].get, core[i].data);
     }
+}
+
+mg_int_t mg_stream_variables_check(mg_conf_t *cf)
+{
+    mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+    mg_hash_keys_t keys;
+    mg_hash_keys_init(&keys);
+    mg_stream_var_t *v = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (!v[i].prefix) {
+            mg_hash_keys_add(&keys, v[i].name);
+        }
+    }
+    mg_int_t rc = mg_hash_keys_check(cf, &keys, "variables_hash", cmcf->variables_hash_max_size,
+                                     cmcf->variables_hash_bucket_size);
+    mg_hash_keys_free(&keys);
+    return rc;
 }
 
 static mg_stream_var_t *find(mg_stream_main_conf_t *cmcf, mg_str_t name)
