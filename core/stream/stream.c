@@ -398,6 +398,7 @@ static void *core_create_srv_conf(mg_conf_t *cf)
     cscf->proxy_protocol_timeout = MG_CONF_UNSET;
     cscf->tcp_nodelay = MG_CONF_UNSET;
     cscf->resolver_timeout = MG_CONF_UNSET;
+    cscf->resolver = MG_CONF_UNSET_PTR;
     cscf->error_log = MG_CONF_UNSET_PTR;
     if (cf->cycle->stream && cf->cycle->stream->main_conf &&
         cf->cycle->stream->main_conf[mg_stream_core_module.index] == NULL) {
@@ -416,9 +417,7 @@ static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->tcp_nodelay, prev->tcp_nodelay, 1);
     mg_conf_merge(conf->resolver_timeout, prev->resolver_timeout, 30000);
     mg_conf_merge_ptr(conf->error_log, prev->error_log, NULL);
-    if (conf->resolver.nelts == 0 && prev->resolver.nelts) {
-        conf->resolver = prev->resolver;
-    }
+    mg_conf_merge_ptr(conf->resolver, prev->resolver, NULL);
     return MG_CONF_OK;
 }
 
@@ -432,19 +431,16 @@ static const char *core_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *
     return mg_log_set_from_conf(cf, &cscf->error_log);
 }
 
-/* resolver ADDRESS ... [valid=time] [ipv6=on|off]: kept for proxy_pass with variables */
+/* resolver ADDRESS ... [valid=] [ipv4=] [ipv6=] [status_zone=]: http's (core/resolver.c) */
 static const char *core_resolver(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
     mg_stream_srv_conf_t *cscf = conf;
-    if (cscf->resolver.nelts) {
+    if (cscf->resolver != MG_CONF_UNSET_PTR) {
         return "is duplicate";
     }
-    mg_array_init(&cscf->resolver, cf->pool, cf->nargs, sizeof(mg_str_t));
-    for (size_t i = 1; i < cf->nargs; i++) {
-        *(mg_str_t *)mg_array_push(&cscf->resolver) = cf->args[i];
-    }
-    return MG_CONF_OK;
+    cscf->resolver = mg_resolver_conf(cf);
+    return cscf->resolver ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
 #define SRV(f) MG_SRV_CONF, offsetof(mg_stream_srv_conf_t, f)
@@ -516,13 +512,16 @@ static size_t stream_log_handler(mg_log_t *log, char *buf, size_t len)
     }
     p = mg_sprintf_end(p, end, ", client: %s, server: %s", s->connection->addr_text,
                        s->addr->addr_text);
-    if (s->log_upstream.len) {
+    /* as nginx's: once the proxy runs, its byte counts, and the peer once there is one */
+    if (s->upstream && !s->finalized) {
+        if (s->log_upstream.len) {
+            p = mg_sprintf_end(p, end, ", upstream: \"%.*s\"", (int)s->log_upstream.len,
+                               s->log_upstream.data);
+        }
         p = mg_sprintf_end(p, end,
-                           ", upstream: \"%.*s\", bytes from/to client:%lld/%lld, bytes from/to "
-                           "upstream:%lld/%lld",
-                           (int)s->log_upstream.len, s->log_upstream.data, (long long)s->received,
-                           (long long)s->sent, (long long)s->upstream_received,
-                           (long long)s->upstream_sent);
+                           ", bytes from/to client:%lld/%lld, bytes from/to upstream:%lld/%lld",
+                           (long long)s->received, (long long)s->sent,
+                           (long long)s->upstream_received, (long long)s->upstream_sent);
     }
     return (size_t)(p - buf);
 }

@@ -19,6 +19,7 @@
 #include "mg.h"
 #include "mgtime.h"
 #include "pool.h"
+#include "resolver.h"
 #include "str.h"
 
 typedef struct mg_stream_session_s mg_stream_session_t;
@@ -78,7 +79,7 @@ typedef struct {
     mg_msec_t proxy_protocol_timeout;
     int tcp_nodelay;
     mg_log_t *error_log;
-    mg_array_t resolver; /* mg_str_t: resolver addresses (used by proxy_pass with variables) */
+    mg_resolver_t *resolver; /* NULL: none (proxy_pass with a name in variables asks it) */
     mg_msec_t resolver_timeout;
     unsigned listen : 1;
 } mg_stream_srv_conf_t;
