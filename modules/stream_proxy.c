@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "health_check.h"
 #include "proxy_protocol.h"
 #include "server.h"
 #include "stream.h"
@@ -729,6 +730,13 @@ static void proxy_handler(mg_stream_session_t *s)
 }
 
 /* ---- configuration ---- */
+
+mg_upstream_group_t *mg_stream_proxy_target(void *srv_conf, mg_msec_t *connect_timeout)
+{
+    proxy_conf_t *pcf = srv_conf;
+    *connect_timeout = pcf->connect_timeout;
+    return pcf->value ? NULL : pcf->group;
+}
 
 static void *proxy_create_srv_conf(mg_conf_t *cf)
 {
