@@ -207,6 +207,19 @@ my @w0 = $s->worker_pids;
         close $_ for @socks;
     }
     is($ok, $n, "udp flood: $ok of $n sessions from distinct ports answered");
+
+    # one port, question after answer: each answer ends its session (proxy_responses 1) and
+    # the next datagram, arriving at once, starts a new one
+    my $one = IO::Socket::INET->new(Proto => 'udp', PeerAddr => "127.0.0.1:$p[3]") or die $!;
+    my $sel = IO::Select->new($one);
+    my $answered = 0;
+    for my $i (1 .. 300) {
+        send($one, "q$i", 0);
+        last unless $sel->can_read(3);
+        recv($one, my $d, 100, 0);
+        $answered++ if $d eq "q$i";
+    }
+    is($answered, 300, 'udp: 300 back-to-back sessions from one port, each answered');
     my $u = IO::Socket::INET->new(Proto => 'udp', PeerAddr => "127.0.0.1:$p[3]") or die $!;
     send($u, "after", 0);
     my $ans = '';
