@@ -39,7 +39,7 @@ typedef struct {
 } geo_intervals_t;
 
 typedef struct {
-    mg_int_t index; /* the address's variable, or -1: the client's */
+    mg_int_t index;                     /* the address's variable, or -1: the client's */
     mg_stream_complex_t *stream_source; /* in stream{}: the address's text, NULL: the client's */
     geo_cidr_t *proxies;
     size_t nproxies;

@@ -35,9 +35,9 @@ typedef struct {
 
 struct mg_hc_match_s {
     mg_str_t name;
-    mg_array_t tests; /* match_test_t */
-    mg_str_t send;    /* stream: sent once connected */
-    mg_str_t expect;  /* stream: the data's first bytes */
+    mg_array_t tests;      /* match_test_t */
+    mg_str_t send;         /* stream: sent once connected */
+    mg_str_t expect;       /* stream: the data's first bytes */
     mg_regex_t *expect_re; /* stream: or what it must match */
 };
 

@@ -60,10 +60,10 @@ typedef struct {
 } mg_stream_listen_t;
 
 typedef struct {
-    mg_array_t servers;                  /* mg_stream_srv_conf_t * */
-    mg_array_t listen;                   /* mg_stream_listen_t */
-    mg_array_t variables;                /* mg_stream_var_t */
-    mg_int_t variables_hash_max_size;    /* checked as nginx sizes its hash of the names */
+    mg_array_t servers;               /* mg_stream_srv_conf_t * */
+    mg_array_t listen;                /* mg_stream_listen_t */
+    mg_array_t variables;             /* mg_stream_var_t */
+    mg_int_t variables_hash_max_size; /* checked as nginx sizes its hash of the names */
     mg_int_t variables_hash_bucket_size;
     mg_array_t phases[MG_STREAM_PHASES]; /* mg_stream_handler_pt, run last-registered first
                                             (the log phase in registration order) */
