@@ -5,28 +5,11 @@ use strict;
 use warnings;
 use Test::Moongate ();
 use Test::MoongateProc;
+use Test::MoongateStream;
 use Test::More;
-use IO::Socket::INET;
-use IO::Select;
-use Time::HiRes ();
 
-# connect, read until EOF (5 s at most)
-sub answer {
-    my ($port, $data) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
-        or return "connect: $!";
-    syswrite($s, $data) if defined $data;
-    my $sel = IO::Select->new($s);
-    my $got = '';
-    my $end = Time::HiRes::time() + 5;
-    while ((my $left = $end - Time::HiRes::time()) > 0) {
-        last unless $sel->can_read($left);
-        my $n = sysread($s, my $b, 65536);
-        last unless $n;
-        $got .= $b;
-    }
-    return $got;
-}
+# what the server says before closing
+sub answer { (exchange($_[0], $_[1]))[0] }
 
 my @p = map { Test::Moongate::find_free_port() } 1 .. 8;
 my $s = Test::MoongateProc->new(name => 'geo', workers => 1);

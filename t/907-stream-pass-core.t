@@ -6,27 +6,11 @@ use strict;
 use warnings;
 use Test::Moongate ();
 use Test::MoongateProc;
+use Test::MoongateStream;
 use Test::More;
-use IO::Socket::INET;
-use IO::Select;
-use Time::HiRes ();
 
-sub answer {
-    my ($port, $data) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
-        or return "connect: $!";
-    syswrite($s, $data) if defined $data;
-    my $sel = IO::Select->new($s);
-    my $got = '';
-    my $end = Time::HiRes::time() + 5;
-    while ((my $left = $end - Time::HiRes::time()) > 0) {
-        last unless $sel->can_read($left);
-        my $n = sysread($s, my $b, 65536);
-        last unless $n;
-        $got .= $b;
-    }
-    return $got;
-}
+# what the server says before closing
+sub answer { (exchange($_[0], $_[1]))[0] }
 
 sub body { my $r = shift; $r =~ s/^.*?\r\n\r\n//s; $r }
 

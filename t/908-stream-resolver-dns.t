@@ -7,55 +7,13 @@ use warnings;
 use Test::Moongate ();
 use Test::MoongateProc;
 use Test::MoongateDNS;
+use Test::MoongateStream;
 use Test::More;
 use IO::Socket::INET;
 use IO::Select;
-use POSIX ();
-use Time::HiRes ();
 
-my @Kids;
-END { kill 'KILL', @Kids if @Kids }
-
-# a forked TCP echo on a free port
-sub echo_server {
-    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 64,
-                                  ReuseAddr => 1) or die "listen: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        $SIG{CHLD} = 'IGNORE';
-        while (1) {
-            my $c = $l->accept or next;
-            my $k = fork;
-            if (defined $k && $k == 0) {
-                while (sysread($c, my $b, 65536)) { syswrite($c, $b) // last }
-                POSIX::_exit(0);
-            }
-            close $c;
-        }
-    }
-    push @Kids, $pid;
-    my $port = $l->sockport;
-    close $l;
-    return $port;
-}
-
-# send $data, read as many bytes back or until EOF (5 s at most)
-sub exchange {
-    my ($port, $data) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
-        or return "connect: $!";
-    syswrite($s, $data) if length $data;
-    my $sel = IO::Select->new($s);
-    my $got = '';
-    my $end = Time::HiRes::time() + 5;
-    while (length $got < length $data && (my $left = $end - Time::HiRes::time()) > 0) {
-        last unless $sel->can_read($left);
-        my $n = sysread($s, my $b, 65536);
-        last unless $n;
-        $got .= $b;
-    }
-    return $got;
-}
+# send $data, read as many bytes back or until EOF
+sub echo_back { (exchange($_[0], $_[1], want => length $_[1]))[0] }
 
 # a DNS question for the A records of $name, with id $id
 sub dns_query {
@@ -96,7 +54,7 @@ sub dns_answer {
 }
 
 my $dns = dns_start('echo.test' => { a => ['127.0.0.1'] }, 'slow.test' => { drop => 1 });
-my $echo = echo_server();
+my $echo = tcp_server(\&echo_serve);
 my @p = map { Test::Moongate::find_free_port() } 1 .. 6;
 my $s = Test::MoongateProc->new(name => 'resolver', workers => 1);
 my $dir = $s->dir;
@@ -131,24 +89,24 @@ sub last_log_of {
     return $line // '';
 }
 
-is(exchange($p[0], "hello"), "hello", 'proxy_pass $var with a name: resolved, proxied');
+is(echo_back($p[0], "hello"), "hello", 'proxy_pass $var with a name: resolved, proxied');
 like(last_log_of($p[0]),
      qr/^$p[0] 200 "127\.0\.0\.1:$echo" 5 5 5 5 \d+\.\d{3} \d+\.\d{3}$/,
      'access_log: $upstream_addr, byte counts both ways, $session_time, $upstream_connect_time');
 ok(scalar(grep { /^echo\.test A$/i } dns_queries()), 'the resolver was asked for echo.test');
 
 my $mark = $s->log_mark;
-is(exchange($p[1], "x"), '', 'an unknown name: closed');
+is(echo_back($p[1], "x"), '', 'an unknown name: closed');
 like(last_log_of($p[1]), qr/^$p[1] 500 "-" /, 'an unknown name: status 500, no upstream');
 ok($s->wait_log(qr/\[error\] .*nope\.test could not be resolved \(3: Host not found\), client: 127\.0\.0\.1, server: 127\.0\.0\.1:$p[1], bytes from\/to client:0\/0, bytes from\/to upstream:0\/0/, $mark),
    'error_log: could not be resolved (3: Host not found)');
 
-is(exchange($p[2], "x"), '', 'a name the DNS server never answers: closed');
+is(echo_back($p[2], "x"), '', 'a name the DNS server never answers: closed');
 like(last_log_of($p[2]), qr/^$p[2] 500 "-" /, 'resolver_timeout: status 500');
 ok($s->wait_log(qr/\[error\] .*slow\.test could not be resolved \(110: Operation timed out\)/, $mark),
    'error_log: could not be resolved (110: Operation timed out)');
 
-is(exchange($p[3], "x"), '', 'a name without a port: closed');
+is(echo_back($p[3], "x"), '', 'a name without a port: closed');
 like(last_log_of($p[3]), qr/^$p[3] 500 /, 'a name without a port: status 500');
 ok($s->wait_log(qr/\[error\] .*no port in upstream "echo\.test"/, $mark), 'error_log: no port in upstream');
 

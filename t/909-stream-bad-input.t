@@ -6,90 +6,37 @@ use strict;
 use warnings;
 use Test::Moongate ();
 use Test::MoongateProc;
+use Test::MoongateStream;
 use Test::More;
 use IO::Socket::INET;
 use IO::Select;
-use POSIX ();
 use Time::HiRes ();
 use File::Temp ();
 
-my @Kids;
-END { kill 'KILL', @Kids if @Kids }
-
 my $tmp = File::Temp::tempdir('stream-bad-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
-# a forked TCP server: reads a line, answers "got LINE", shuts its write side, then writes
-# what else it reads until EOF to $tmp/after.N (N: the connection's number)
+# a TCP server: reads a line, answers "got LINE", shuts its write side, then writes what
+# else it reads until EOF to $tmp/after.PID (its child's pid)
 sub half_close_server {
-    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 64,
-                                  ReuseAddr => 1) or die "listen: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        $SIG{CHLD} = 'IGNORE';
-        my $n = 0;
-        while (1) {
-            my $c = $l->accept or next;
-            $n++;
-            my $k = fork;
-            if (defined $k && $k == 0) {
-                my $line = '';
-                while (sysread($c, my $ch, 1)) { $line .= $ch; last if $ch eq "\n" }
-                syswrite($c, "got $line");
-                shutdown($c, 1);
-                my $rest = '';
-                while (sysread($c, my $b, 65536)) { $rest .= $b }
-                open my $fh, '>', "$tmp/after.$n.tmp" or POSIX::_exit(1);
-                print $fh $rest;
-                close $fh;
-                rename "$tmp/after.$n.tmp", "$tmp/after.$n";
-                POSIX::_exit(0);
-            }
-            close $c;
-        }
-    }
-    push @Kids, $pid;
-    my $port = $l->sockport;
-    close $l;
-    return $port;
-}
-
-# a forked UDP echo: every datagram back to its sender
-sub udp_echo {
-    my $u = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1', LocalPort => 0)
-        or die "udp: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        while (1) {
-            my $from = recv($u, my $d, 65536, 0) // next;
-            send($u, $d, 0, $from);
-        }
-    }
-    push @Kids, $pid;
-    my $port = $u->sockport;
-    close $u;
-    return $port;
-}
-
-# connect, send $data, read until EOF or $want bytes (5 s at most): (got, eof)
-sub exchange {
-    my ($port, $data, %o) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
-        or return ("connect: $!", 1);
-    syswrite($s, $data) if length $data;
-    my $sel = IO::Select->new($s);
-    my ($got, $eof) = ('', 0);
-    my $end = Time::HiRes::time() + ($o{timeout} // 5);
-    while ((my $left = $end - Time::HiRes::time()) > 0) {
-        last unless $sel->can_read($left);
-        my $n = sysread($s, my $b, 65536);
-        if (!$n) { $eof = 1; last }
-        $got .= $b;
-    }
-    return ($got, $eof);
+    my $n = 0;
+    return tcp_server(sub {
+        my $c = shift;
+        my $line = '';
+        while (sysread($c, my $ch, 1)) { $line .= $ch; last if $ch eq "\n" }
+        syswrite($c, "got $line");
+        shutdown($c, 1);
+        my $rest = '';
+        while (sysread($c, my $b, 65536)) { $rest .= $b }
+        my $f = "$tmp/after.$$";
+        open my $fh, '>', "$f.tmp" or return;
+        print $fh $rest;
+        close $fh;
+        rename "$f.tmp", $f;
+    });
 }
 
 my $half = half_close_server();
-my $uecho = udp_echo();
+my $uecho = udp_server(sub { $_[0] });
 my @p = map { Test::Moongate::find_free_port() } 1 .. 6;
 my $s = Test::MoongateProc->new(name => 'bad', workers => 1, error_level => 'info');
 $s->write_conf(stream => <<"EOF");

@@ -5,38 +5,16 @@ use strict;
 use warnings;
 use Test::Moongate ();
 use Test::MoongateProc;
+use Test::MoongateStream;
 use Test::More;
 use IO::Socket::INET;
 use IO::Select;
-use POSIX ();
 use Time::HiRes ();
 
-my @Kids;
-END { kill 'KILL', @Kids if @Kids }
-
-# a forked TCP server that says "$name\n" to each connection, then echoes
+# a TCP server that says "$name\n" to each connection, then echoes
 sub named_server {
     my $name = shift;
-    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 64,
-                                  ReuseAddr => 1) or die "listen: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        $SIG{CHLD} = 'IGNORE';
-        while (1) {
-            my $c = $l->accept or next;
-            my $k = fork;
-            if (defined $k && $k == 0) {
-                syswrite($c, "$name\n");
-                while (sysread($c, my $b, 65536)) { syswrite($c, $b) // last }
-                POSIX::_exit(0);
-            }
-            close $c;
-        }
-    }
-    push @Kids, $pid;
-    my $port = $l->sockport;
-    close $l;
-    return $port;
+    return tcp_server(sub { syswrite($_[0], "$name\n"); echo_serve($_[0]) });
 }
 
 # open a session, return (socket, the peer's name line)

@@ -5,66 +5,12 @@ use strict;
 use warnings;
 use Test::Moongate ();
 use Test::MoongateProc;
+use Test::MoongateStream;
 use Test::More;
 use IO::Socket::INET;
 use IO::Select;
-use POSIX ();
-use Time::HiRes ();
 
 plan skip_all => 'health_check in stream is nginx Plus\'s (moongate only)' if is_nginx();
-
-my @Kids;
-END { kill 'KILL', @Kids if @Kids }
-
-# a forked TCP server answering each read with "$reply"
-sub tcp_server {
-    my $reply = shift;
-    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 64,
-                                  ReuseAddr => 1) or die "listen: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        $SIG{CHLD} = 'IGNORE';
-        while (1) {
-            my $c = $l->accept or next;
-            my $k = fork;
-            if (defined $k && $k == 0) {
-                while (sysread($c, my $b, 65536)) { syswrite($c, $reply) // last }
-                POSIX::_exit(0);
-            }
-            close $c;
-        }
-    }
-    push @Kids, $pid;
-    my $port = $l->sockport;
-    close $l;
-    return $port;
-}
-
-sub udp_echo {
-    my $u = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1', LocalPort => 0)
-        or die "udp: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        while (1) {
-            my $from = recv($u, my $d, 65536, 0) // next;
-            send($u, "echo:$d", 0, $from);
-        }
-    }
-    push @Kids, $pid;
-    my $port = $u->sockport;
-    close $u;
-    return $port;
-}
-
-sub dead_port {
-    my ($proto) = @_;
-    my $s = IO::Socket::INET->new(Proto => $proto // 'tcp', LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ($proto // '') eq 'udp' ? () : (Listen => 1))
-        or die;
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
 
 sub ask {
     my ($port, $data) = @_;
@@ -75,10 +21,16 @@ sub ask {
     return $got;
 }
 
-my $good = tcp_server("PONG\n");
-my $bad = tcp_server("NOPE\n");
+# a TCP server answering each read with $reply
+sub replier {
+    my $reply = shift;
+    return tcp_server(sub { while (sysread($_[0], my $b, 65536)) { syswrite($_[0], $reply) // last } });
+}
+
+my $good = replier("PONG\n");
+my $bad = replier("NOPE\n");
 my $dead = dead_port();
-my $uecho = udp_echo();
+my $uecho = udp_server(sub { "echo:$_[0]" });
 my $udead = dead_port('udp');
 my @p = map { Test::Moongate::find_free_port() } 1 .. 4;
 my $s = Test::MoongateProc->new(name => 'hc', workers => 2, error_level => 'info');
