@@ -36,11 +36,28 @@ static int param_named(mg_array_t *params, const char *name, size_t len)
     return 0;
 }
 
+static int cache_dropped(mg_str_t key)
+{
+    static const char *const names[] = {"if-modified-since",
+                                        "if-unmodified-since",
+                                        "if-none-match",
+                                        "if-match",
+                                        "range",
+                                        "if-range",
+                                        NULL};
+    for (int i = 0; names[i]; i++) {
+        if (key.len == strlen(names[i]) && mg_strncasecmp(key.data, names[i], key.len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 mg_array_t *mg_cgi_params(mg_request_t *r, mg_array_t *params, int headers)
 {
     size_t np = params ? params->nelts : 0;
     size_t nh = headers ? r->headers_in.headers.nelts : 0;
-    mg_array_t *out = mg_array_create(r->pool, np + nh + 1, sizeof(mg_cgi_pair_t));
+    mg_array_t *out = mg_array_create(r->pool, np + nh + 3, sizeof(mg_cgi_pair_t));
     mg_cgi_param_t *pp = np ? params->elts : NULL;
     for (size_t i = 0; i < np; i++) {
         mg_str_t v = mg_http_complex_value(r, &pp[i].value);
@@ -52,7 +69,26 @@ mg_array_t *mg_cgi_params(mg_request_t *r, mg_array_t *params, int headers)
         pair->value = v;
     }
     mg_table_elt_t *h = r->headers_in.headers.elts;
+    if (r->cache) {
+        /* as nginx: with a cache the client's conditions and ranges are the cache's to
+         * answer; the upstream gets the expired entry's validators (*_cache_revalidate) */
+        mg_str_t ims, inm;
+        mg_http_cache_conditions(r, &ims, &inm);
+        if (ims.len && !param_named(params, "HTTP_IF_MODIFIED_SINCE", 22)) {
+            mg_cgi_pair_t *pair = mg_array_push(out);
+            mg_str_set(&pair->key, "HTTP_IF_MODIFIED_SINCE");
+            pair->value = ims;
+        }
+        if (inm.len && !param_named(params, "HTTP_IF_NONE_MATCH", 18)) {
+            mg_cgi_pair_t *pair = mg_array_push(out);
+            mg_str_set(&pair->key, "HTTP_IF_NONE_MATCH");
+            pair->value = inm;
+        }
+    }
     for (size_t i = 0; i < nh; i++) {
+        if (r->cache && cache_dropped(h[i].key)) {
+            continue;
+        }
         /* Accept-Language: HTTP_ACCEPT_LANGUAGE */
         char *name = mg_pnalloc(r->pool, 5 + h[i].key.len);
         memcpy(name, "HTTP_", 5);
@@ -225,14 +261,14 @@ static void cgi_start(mg_request_t *r)
     mg_upstream_start(&ctx->u);
 }
 
+int mg_cgi_cache(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_int_t *rc)
+{
+    return (ctx->uconf.cache.zone || ctx->uconf.cache.zone_cv) &&
+           mg_http_cache_handler(r, &ctx->u, 0, rc) == MG_DONE;
+}
+
 mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx)
 {
-    if (ctx->uconf.cache.zone || ctx->uconf.cache.zone_cv) {
-        mg_int_t rc;
-        if (mg_http_cache_handler(r, &ctx->u, 0, &rc) == MG_DONE) {
-            return rc; /* answered from the cache */
-        }
-    }
     r->upstream = &ctx->u;
     if (ctx->uconf.pass_request_body &&
         (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {

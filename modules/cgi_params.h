@@ -63,6 +63,9 @@ struct mg_cgi_ctx_s {
 mg_int_t mg_cgi_ctx_init(mg_request_t *r, mg_cgi_ctx_t **ctxp, size_t size, mg_module_t *module,
                          mg_cgi_pass_t *pass, mg_upstream_conf_t *conf,
                          mg_http_temp_path_t *temp_path, const char *schema);
+/* The cache lookup (*_cache), before the request is built (its params depend on it): 1 when
+ * the cache answered (or the request waits for *_cache_lock), *rc the handler's answer. */
+int mg_cgi_cache(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_int_t *rc);
 /* Read the body (when the protocol passes it) and start: the handler's answer. */
 mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx);
 /* The request's exchange for mg_upstream_add_owner's accessors */

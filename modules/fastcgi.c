@@ -300,6 +300,9 @@ static mg_int_t fastcgi_handler(mg_request_t *r)
     c->frame_body = stdin_records;
     c->u.frame_stream = stdin_stream;
     c->stream_body = 1;
+    if (mg_cgi_cache(r, c, &rc)) {
+        return rc;
+    }
     create_request(r, flcf, (fcgi_ctx_t *)c);
     return mg_cgi_run(r, c);
 }

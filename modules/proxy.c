@@ -380,6 +380,13 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
             len += h[i].key.len + 2 + h[i].value.len + 2;
         }
     }
+    mg_str_t ims = mg_null_string, inm = mg_null_string;
+    if (cached) {
+        /* proxy_cache_revalidate: the expired entry's validators */
+        mg_http_cache_conditions(r, &ims, &inm);
+        len +=
+            sizeof("If-Modified-Since: \r\n") + ims.len + sizeof("If-None-Match: \r\n") + inm.len;
+    }
     char *buf = mg_pnalloc(r->pool, len), *p = buf;
     memcpy(p, method.data, method.len);
     p += method.len;
@@ -418,6 +425,12 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
             }
             p = put_header(p, h[i].key, h[i].value);
         }
+    }
+    if (ims.len) {
+        p = put_header(p, (mg_str_t)mg_string("If-Modified-Since"), ims);
+    }
+    if (inm.len) {
+        p = put_header(p, (mg_str_t)mg_string("If-None-Match"), inm);
     }
     *p++ = '\r';
     *p++ = '\n';

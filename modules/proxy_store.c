@@ -146,69 +146,6 @@ static void write_all(store_ctx_t *ctx, const char *p, size_t n)
     ctx->written += (int64_t)n;
 }
 
-/* The temporary file on another file system than the target: copied to a name beside the
- * target, then renamed over it, so a reader never sees half a file. */
-static mg_int_t copy_across(mg_request_t *r, store_ctx_t *ctx, mode_t mode)
-{
-    mg_log_t *log = &r->connection->log;
-    char *tmp = mg_psprintf(r->pool, "%s.XXXXXX", ctx->target.data);
-    int out = mkstemp(tmp);
-    if (out < 0) {
-        mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", tmp);
-        return MG_ERROR;
-    }
-    int in = open(ctx->tf->name.data, O_RDONLY | O_CLOEXEC);
-    int ok = in >= 0;
-    if (!ok) {
-        mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", ctx->tf->name.data);
-    }
-    char buf[65536];
-    for (ssize_t n; ok && (n = read(in, buf, sizeof(buf))) != 0;) {
-        if (n < 0) {
-            ok = errno == EINTR;
-            if (!ok) {
-                mg_log_error(MG_LOG_CRIT, log, errno, "read() \"%s\" failed", ctx->tf->name.data);
-            }
-            continue;
-        }
-        for (char *p = buf; ok && n > 0;) {
-            ssize_t w = write(out, p, (size_t)n);
-            if (w < 0 && errno == EINTR) {
-                continue;
-            }
-            if (w <= 0) {
-                mg_log_error(MG_LOG_CRIT, log, w < 0 ? errno : ENOSPC, "write() \"%s\" failed",
-                             tmp);
-                ok = 0;
-                break;
-            }
-            p += w;
-            n -= w;
-        }
-    }
-    if (in >= 0) {
-        close(in);
-    }
-    if (ok && fchmod(out, mode) == -1) {
-        mg_log_error(MG_LOG_CRIT, log, errno, "fchmod() \"%s\" failed", tmp);
-    }
-    if (ok && ctx->mtime >= 0) {
-        struct timespec ts[2] = {{ctx->mtime, 0}, {ctx->mtime, 0}};
-        (void)futimens(out, ts);
-    }
-    close(out);
-    if (ok && rename(tmp, ctx->target.data) == -1) {
-        mg_log_error(MG_LOG_CRIT, log, errno, "rename() \"%s\" to \"%s\" failed", tmp,
-                     ctx->target.data);
-        ok = 0;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return MG_ERROR;
-    }
-    return MG_OK;
-}
-
 static void finish(mg_request_t *r, store_ctx_t *ctx)
 {
     store_conf_t *conf = mg_http_get_loc_conf(r, mg_proxy_store_module);
@@ -238,7 +175,7 @@ static void finish(mg_request_t *r, store_ctx_t *ctx)
                      tf->name.data, ctx->target.data);
         return;
     }
-    if (copy_across(r, ctx, (mode_t)conf->access) == MG_OK) {
+    if (mg_http_temp_file_copy(r, tf, ctx->target.data, (int)conf->access, ctx->mtime) == MG_OK) {
         tf->persistent = 1; /* stored: keeps the made directories; the copy's source goes now */
         unlink(tf->name.data);
     }

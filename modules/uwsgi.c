@@ -66,6 +66,9 @@ static mg_int_t uwsgi_handler(mg_request_t *r)
     c->u.parse_head = parse_head;
     c->frame_body = frame_body;
     c->stream_body = 1;
+    if (mg_cgi_cache(r, c, &rc)) {
+        return rc;
+    }
     mg_array_t *pairs = mg_cgi_params(r, ulcf->params, ulcf->upstream.pass_request_headers);
     mg_cgi_pair_t *pp = pairs->elts;
     size_t len = 0;

@@ -17,6 +17,7 @@
 
 #include "cache.h"
 #include "md5.h"
+#include "server.h"
 #include "shm.h"
 #include "shm_table.h"
 #include "upstream_int.h"
@@ -31,7 +32,12 @@ typedef struct {
     uint64_t fs_size; /* the file's size on disk, 0 while it does not exist */
     uint32_t uses;
     uint8_t exists;
-    uint8_t pad[3];
+    /* one request (of any worker) fetches the entry: *_cache_lock's lock on a new entry, an
+     * expired one's update; lock_time (wall clock, ms) is when a lock is given up for lost
+     * (*_cache_lock_age) */
+    uint8_t updating;
+    uint8_t pad[2];
+    int64_t lock_time;
 } cache_node_t;
 
 /* the zone's totals, in a node of its own under a key no MD5 has: fs_size is the files' sum,
@@ -277,6 +283,10 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
     if (used <= 0) {
         return MG_DECLINED;
     }
+    /* as nginx: the stored head's X-Accel-* act on a HIT too (a redirect: MG_DONE) */
+    if (mg_upstream_process_accel(u) == MG_DONE) {
+        return MG_DONE;
+    }
     mg_int_t rc = u->process_header ? u->process_header(u) : MG_OK;
     if (rc != MG_OK) {
         return rc;
@@ -287,8 +297,18 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
     }
     r->headers_out.content_length_n = (int64_t)m->h.body_len;
     r->headers_out.last_modified_time = m->h.last_modified;
+    if (m->h.last_modified != -1) {
+        /* the date answers If-Modified-Since and is written from last_modified_time: the
+         * copied line would be a second Last-Modified */
+        mg_table_elt_t *h = r->headers_out.headers.elts;
+        for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
+            if (h[i].hash && h[i].key.len == 13 &&
+                mg_strncasecmp(h[i].key.data, "last-modified", 13) == 0) {
+                h[i].hash = 0;
+            }
+        }
+    }
     r->allow_ranges = head_line(u, "accept-ranges") != NULL;
-    mg_pool_cleanup_add(r->pool, close_fd, (void *)(intptr_t)fd);
     rc = mg_http_send_header(r);
     if (rc == MG_ERROR || rc > MG_OK) {
         return rc;
@@ -306,6 +326,224 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
     return mg_http_output(r, b);
 }
 
+static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf);
+
+/* ---- the lock and the updating flag ---- */
+
+static int64_t now_ms(void)
+{
+    return (int64_t)mg_now.msec;
+}
+
+/* The request no longer fetches the entry: others may (the zone is not locked) */
+static void release_updating(mg_http_cache_req_t *c, mg_log_t *log, mg_pool_t *pool)
+{
+    if (!c->updating) {
+        return;
+    }
+    c->updating = 0;
+    mg_http_cache_zone_t *z = c->zone;
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *n = node_get(z, c->md5, log, pool, 0);
+    if (n) {
+        n->updating = 0;
+        n->lock_time = 0;
+    }
+    mg_shm_table_unlock(z->table);
+}
+
+typedef struct {
+    mg_request_t *r;
+    mg_http_cache_req_t *c;
+} cache_owner_t;
+
+static void release_on_end(void *data)
+{
+    cache_owner_t *o = data;
+    /* the pool goes: its log is the connection's, still there */
+    release_updating(o->c, &o->r->connection->log, o->r->pool);
+}
+
+static void take_updating(mg_request_t *r, mg_http_cache_req_t *c)
+{
+    c->updating = 1;
+    cache_owner_t *o = mg_palloc(r->pool, sizeof(*o));
+    o->r = r;
+    o->c = c;
+    mg_pool_cleanup_add(r->pool, release_on_end, o);
+}
+
+/* a request waiting for another's fetch of the same new entry (*_cache_lock) */
+typedef struct {
+    mg_request_t *r;
+    struct event ev;
+    int64_t until; /* *_cache_lock_timeout, wall clock ms */
+    unsigned timed_out : 1;
+} cache_wait_t;
+
+static void wait_cancel(void *data)
+{
+    cache_wait_t *w = data;
+    evtimer_del(&w->ev);
+}
+
+static void wait_aborted(mg_request_t *r);
+static const mg_http_abort_t wait_abort = {wait_aborted, NULL};
+
+static void wait_aborted(mg_request_t *r)
+{
+    cache_wait_t *w = mg_pool_cleanup_find(r->pool, wait_cancel);
+    if (w) {
+        evtimer_del(&w->ev);
+    }
+    mg_http_finalize_request(r, MG_HTTP_CLIENT_CLOSED_REQUEST);
+}
+
+/* The lock was released or the wait is over: the content handler runs again and looks the
+ * entry up anew (a HIT now, or this request's turn to fetch it). */
+static void wait_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cache_wait_t *w = arg;
+    mg_request_t *r = w->r;
+    mg_time_update();
+    mg_http_unwatch_client(r, &wait_abort);
+    r->cache = NULL;
+    mg_http_phase_resume(r, r->content_handler(r));
+}
+
+/* A MISS: with *_cache_lock, the first request takes the node's lock and fetches, the others
+ * wait (polling the shared node) until the entry exists, the lock is released or lost
+ * (lock_age), or lock_timeout passed: then they go upstream and what they get is not stored. */
+static mg_int_t lock_or_fetch(mg_request_t *r, mg_http_cache_req_t *c, mg_int_t *rc)
+{
+    mg_http_cache_conf_t *conf = c->conf;
+    if (!conf->lock) {
+        return MG_OK;
+    }
+    cache_wait_t *w = mg_pool_cleanup_find(r->pool, wait_cancel);
+    if (w && w->timed_out) {
+        c->no_store = 1;
+        return MG_OK;
+    }
+    mg_http_cache_zone_t *z = c->zone;
+    mg_log_t *log = &r->connection->log;
+    int64_t now = now_ms();
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
+    int wait = 0;
+    if (n && (!n->updating || n->lock_time <= now)) {
+        n->updating = 1;
+        n->lock_time = now + conf->lock_age;
+    } else if (n) {
+        wait = 1;
+    }
+    mg_shm_table_unlock(z->table);
+    if (n == NULL) {
+        return MG_OK;
+    }
+    if (!wait) {
+        take_updating(r, c);
+        return MG_OK;
+    }
+    if (w == NULL) {
+        w = mg_pcalloc(r->pool, sizeof(*w));
+        w->r = r;
+        w->until = now + conf->lock_timeout;
+        evtimer_assign(&w->ev, r->connection->server->base, wait_done, w);
+        mg_pool_cleanup_add(r->pool, wait_cancel, w);
+    }
+    if (now >= w->until) {
+        mg_log_error(MG_LOG_INFO, log, 0, "cache lock timeout");
+        w->timed_out = 1;
+        c->no_store = 1;
+        return MG_OK;
+    }
+    /* the shared node is polled: a worker cannot be woken by another's event */
+    int64_t ms = mg_min(w->until - now, 50);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(&w->ev, &tv);
+    mg_http_watch_client(r, &wait_abort);
+    *rc = MG_DONE;
+    return MG_DONE;
+}
+
+/* Serve the kept expired entry (STALE, UPDATING, REVALIDATED) */
+static mg_int_t serve_kept(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c)
+{
+    mg_int_t rc = serve(r, u, c->fd, &c->meta);
+    if (rc == MG_DECLINED) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, 0,
+                     "cache file \"%s\" has a bad response head", c->path);
+        return MG_HTTP_BAD_GATEWAY;
+    }
+    return rc;
+}
+
+static void background_update(mg_request_t *r)
+{
+    mg_request_t *sr;
+    if (mg_http_subrequest(r, r->uri, &r->args, NULL, NULL, &sr) != MG_OK) {
+        return;
+    }
+    mg_http_subrequest_background(sr);
+    sr->cache_background = 1;
+}
+
+/* An expired entry (its file open as fd, m read from it): served stale while another request
+ * updates it (*_cache_use_stale updating, stale-while-revalidate), or updated in the
+ * background (*_cache_background_update), or fetched again (EXPIRED) with the file kept for
+ * an error's stale answer and for *_cache_revalidate. */
+static mg_int_t expired(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, int fd,
+                        mg_cache_file_meta_t *m, mg_int_t *rc)
+{
+    mg_http_cache_conf_t *conf = c->conf;
+    mg_http_cache_zone_t *z = c->zone;
+    mg_log_t *log = &r->connection->log;
+    int64_t now = (int64_t)mg_now.sec;
+    c->fd = fd;
+    c->meta = *m;
+    c->stale_updating = m->h.valid_sec + (int64_t)m->h.updating_sec >= now;
+    c->stale_error = m->h.valid_sec + (int64_t)m->h.error_sec >= now;
+    c->status = MG_CACHE_EXPIRED;
+    int other = 0;
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
+    if (n && n->updating) {
+        other = 1;
+    } else if (n) {
+        n->updating = 1;
+        n->lock_time = 0;
+    }
+    mg_shm_table_unlock(z->table);
+    if (n && !other) {
+        take_updating(r, c);
+    }
+    int may_stale = (conf->use_stale & MG_HTTP_CACHE_STALE_UPDATING) || c->stale_updating;
+    if (may_stale && !r->cache_background) {
+        if (other) {
+            c->status = MG_CACHE_UPDATING;
+            *rc = serve_kept(r, u, c);
+            return MG_DONE;
+        }
+        if (conf->background_update) {
+            /* as nginx: this request answers at once from the entry, a subrequest of it
+             * (which finds the entry updating and fetches it) refreshes it */
+            c->status = MG_CACHE_STALE;
+            release_updating(c, log, r->pool);
+            background_update(r);
+            *rc = serve_kept(r, u, c);
+            return MG_DONE;
+        }
+    }
+    c->revalidate =
+        conf->revalidate && (m->h.etag_len || m->h.last_modified != -1) && !c->head_as_get;
+    return MG_OK;
+}
+
+static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc);
+
 mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
 {
     mg_http_cache_conf_t *conf = &u->conf->cache;
@@ -321,6 +559,7 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
     c->conf = conf;
     c->u = u;
     c->expected = -1;
+    c->fd = -1;
     r->cache = c;
     c->key = mg_http_complex_value(r, conf->key);
     mg_md5(c->key.data, c->key.len, c->md5);
@@ -333,12 +572,33 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
         return MG_OK;
     }
     c->status = MG_CACHE_MISS;
+    return lookup(r, u, c, rc);
+}
+
+/* The MD5 under which the variant of the request's Vary header values is kept beside the
+ * key's first variant (nginx's secondary key) */
+static void secondary_md5(const unsigned char *main, const unsigned char *variant,
+                          unsigned char out[16])
+{
+    mg_md5_t md5;
+    mg_md5_init(&md5);
+    mg_md5_update(&md5, main, 16);
+    mg_md5_update(&md5, variant, 16);
+    mg_md5_final(&md5, out);
+}
+
+/* The node and file of c->md5: a HIT served (MG_DONE), or MG_OK to fetch */
+static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc)
+{
+    mg_http_cache_zone_t *z = c->zone;
     mg_log_t *log = &r->connection->log;
+    /* a request that waited for the lock looks up again: its use was counted */
+    int again = mg_pool_cleanup_find(r->pool, wait_cancel) != NULL;
     mg_shm_table_lock(z->table, log);
     cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
     int exists = 0;
     if (n) {
-        n->uses++;
+        n->uses += !again;
         n->expire = (int64_t)mg_now.sec + z->inactive;
         c->uses = n->uses;
         exists = n->exists;
@@ -347,13 +607,16 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
     int cold = t && t->uses;
     mg_shm_table_unlock(z->table);
     if (!exists && !cold) {
-        return MG_OK;
+        return lock_or_fetch(r, c, rc);
     }
     int fd = open(c->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         if (!exists) {
-            return MG_OK; /* cold: not on disk either */
+            if (fd >= 0) {
+                close(fd);
+            }
+            return lock_or_fetch(r, c, rc); /* cold: not on disk either */
         }
         if (fd < 0 && errno != ENOENT) {
             mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", c->path);
@@ -363,22 +626,28 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
         }
         goto gone;
     }
+    mg_pool_cleanup_add(r->pool, close_fd, (void *)(intptr_t)fd);
     mg_cache_file_meta_t m;
     if (read_meta(r, c, fd, &st, &m) != MG_OK) {
-        close(fd);
         goto gone;
     }
     if (m.h.key_len != c->key.len || memcmp(m.key, c->key.data, c->key.len) != 0) {
         mg_log_error(MG_LOG_CRIT, log, 0, "cache file \"%s\" has md5 collision", c->path);
-        close(fd);
         c->no_store = 1;
         return MG_OK;
     }
     if (m.h.vary_len) {
         variant_of(r, m.vary, m.h.vary_len, c->variant);
         if (memcmp(c->variant, m.h.variant, 16) != 0) {
-            close(fd); /* another variant: fetched, and it takes the entry's place */
-            return MG_OK;
+            if (c->secondary) {
+                return MG_OK; /* fetched; start_store decides where it goes */
+            }
+            /* as nginx: another variant is looked for under a key of its own */
+            c->secondary = 1;
+            memcpy(c->main, c->md5, 16);
+            secondary_md5(c->main, c->variant, c->md5);
+            c->path = file_name(r->pool, z, c->md5);
+            return lookup(r, u, c, rc);
         }
     }
     if (!exists) {
@@ -397,16 +666,13 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
         mg_shm_table_unlock(z->table);
     }
     if (m.h.valid_sec < (int64_t)mg_now.sec) {
-        c->status = MG_CACHE_EXPIRED;
-        close(fd);
-        return MG_OK;
+        return expired(r, u, c, fd, &m, rc);
     }
     c->status = MG_CACHE_HIT;
     *rc = serve(r, u, fd, &m);
     if (*rc == MG_DECLINED) {
         mg_log_error(MG_LOG_CRIT, log, 0, "cache file \"%s\" has a bad response head", c->path);
         c->status = MG_CACHE_MISS;
-        close(fd);
         unlink(c->path);
         goto gone;
     }
@@ -424,13 +690,92 @@ gone:
         n->fs_size = 0;
     }
     mg_shm_table_unlock(z->table);
-    return MG_OK;
+    return lock_or_fetch(r, c, rc);
 }
 
 int mg_http_cache_cacheable(mg_request_t *r)
 {
     mg_http_cache_req_t *c = r->cache;
-    return c && (c->store || c->status == MG_CACHE_HIT);
+    return c && (c->store || c->status >= MG_CACHE_STALE);
+}
+
+int mg_http_cache_stale(mg_upstream_t *u, mg_uint_t ft, mg_int_t *rc)
+{
+    mg_request_t *r = u->r;
+    mg_http_cache_req_t *c = r->cache;
+    if (c == NULL || c->u != u || c->fd < 0 || c->status != MG_CACHE_EXPIRED || u->header_sent ||
+        r->header_sent) {
+        return 0;
+    }
+    /* as nginx: no live peer counts as an error */
+    mg_uint_t use = c->conf->use_stale;
+    if (use & MG_UPSTREAM_FT_ERROR) {
+        use |= MG_UPSTREAM_FT_NOLIVE;
+    }
+    if (!(use & ft) && !c->stale_error) {
+        return 0;
+    }
+    c->status = MG_CACHE_STALE;
+    *rc = serve_kept(r, u, c);
+    return 1;
+}
+
+int mg_http_cache_revalidated(mg_upstream_t *u, mg_int_t *rc)
+{
+    mg_request_t *r = u->r;
+    mg_http_cache_req_t *c = r->cache;
+    if (c == NULL || c->u != u || c->fd < 0 || !c->revalidate || c->status != MG_CACHE_EXPIRED) {
+        return 0;
+    }
+    /* the 304's own Cache-Control, Expires... else *_cache_valid for the entry's status */
+    mg_uint_t status = u->head.status;
+    u->head.status = c->meta.h.status;
+    int64_t valid = validity(u, c->conf);
+    u->head.status = status;
+    mg_log_t *log = &r->connection->log;
+    if (valid > 0) {
+        mg_cache_file_header_t h = c->meta.h;
+        h.valid_sec = valid;
+        h.date = (int64_t)mg_now.sec;
+        size_t parts = h.key_len + h.etag_len + h.vary_len + h.head_len;
+        h.crc = mg_cache_file_crc(&h, c->meta.key, parts);
+        int fd = open(c->path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+            mg_log_error(MG_LOG_CRIT, log, errno, "pwrite() \"%s\" failed", c->path);
+        } else {
+            mg_http_cache_zone_t *z = c->zone;
+            mg_shm_table_lock(z->table, log);
+            cache_node_t *n = node_get(z, c->md5, log, r->pool, 0);
+            if (n) {
+                n->valid_sec = valid;
+            }
+            mg_shm_table_unlock(z->table);
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    release_updating(c, log, r->pool);
+    u->head.status = c->meta.h.status;
+    c->status = MG_CACHE_REVALIDATED;
+    *rc = serve_kept(r, u, c);
+    return 1;
+}
+
+void mg_http_cache_conditions(mg_request_t *r, mg_str_t *ims, mg_str_t *inm)
+{
+    mg_http_cache_req_t *c = r->cache;
+    ims->len = inm->len = 0;
+    if (c == NULL || !c->revalidate) {
+        return;
+    }
+    if (c->meta.h.last_modified != -1) {
+        ims->data = mg_pnalloc(r->pool, 64);
+        mg_time_http(ims->data, (time_t)c->meta.h.last_modified);
+        ims->len = strlen(ims->data);
+    }
+    inm->data = (char *)c->meta.etag;
+    inm->len = c->meta.h.etag_len;
 }
 
 /* "max-age=N" and the like in a Cache-Control value: N, -1 when absent or not a number */
@@ -538,25 +883,52 @@ static void store_abort(mg_http_cache_req_t *c)
     /* the temporary file goes with the request's pool (not persistent) */
 }
 
+static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c);
+
 void mg_http_cache_response(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     mg_http_cache_req_t *c = r->cache;
+    if (c == NULL || c->u != u) {
+        return;
+    }
+    if (!start_store(u, c)) {
+        /* as nginx: a response not stored releases the lock now, so the requests waiting
+         * for it go on */
+        release_updating(c, &r->connection->log, r->pool);
+    }
+}
+
+/* Cache-Control's "NAME=N" extensions of stale use: N, 0 when absent */
+static uint32_t stale_seconds(mg_upstream_t *u, const char *name)
+{
+    mg_http_header_t *h = head_line(u, "cache-control");
+    if (h == NULL || (u->ignore_headers & MG_UPSTREAM_IGN_CACHE_CONTROL)) {
+        return 0;
+    }
+    int64_t n = cc_number(h->value, name);
+    return n > 0 && n < INT32_MAX ? (uint32_t)n : 0;
+}
+
+/* 1 when the response goes into the cache (its file started) */
+static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
+{
+    mg_request_t *r = u->r;
     /* a HEAD's answer has no body to store (unless it went upstream as GET) */
-    if (c == NULL || c->u != u || c->no_store || u->head_method || u->http09 ||
+    if (c->no_store || u->head_method || u->http09 ||
         (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 ||
         u->head.status == 206) {
-        return;
+        return 0;
     }
     int64_t valid = validity(u, c->conf);
     if (valid <= 0 || c->uses < (mg_uint_t)c->conf->min_uses) {
-        return;
+        return 0;
     }
     mg_http_cache_zone_t *z = c->zone;
     const mg_http_temp_path_t *tp = z->use_temp_path ? u->conf->temp_path : &z->temp;
     c->tf = mg_http_temp_file_create(r, tp, 0);
     if (c->tf == NULL) {
-        return;
+        return 0;
     }
     mg_cache_file_header_t *h = &c->h;
     memcpy(h->magic, MG_CACHE_FILE_MAGIC, 8);
@@ -573,9 +945,11 @@ void mg_http_cache_response(mg_upstream_t *u)
     }
     mg_http_header_t *etag = head_line(u, "etag");
     mg_http_header_t *vary = u->ignore_headers & MG_UPSTREAM_IGN_VARY ? NULL : head_line(u, "vary");
+    h->updating_sec = stale_seconds(u, "stale-while-revalidate");
+    h->error_sec = stale_seconds(u, "stale-if-error");
     mg_span_t head = {u->hbuf, (size_t)(u->pending - u->hbuf)};
     if (c->key.len > MG_CACHE_FILE_MAX_KEY) {
-        return;
+        return 0;
     }
     h->key_len = (uint32_t)c->key.len;
     h->etag_len = etag ? (uint32_t)etag->value.len : 0;
@@ -584,6 +958,21 @@ void mg_http_cache_response(mg_upstream_t *u)
     if (vary) {
         variant_of(r, vary->value.data, vary->value.len, h->variant);
     }
+    if (c->secondary) {
+        /* a variant's own file only for a response varying as the first one did; else it
+         * replaces the key's first variant, as nginx */
+        unsigned char md5[16];
+        if (vary) {
+            secondary_md5(c->main, h->variant, md5);
+        }
+        if (vary == NULL || memcmp(md5, c->md5, 16) != 0) {
+            release_updating(c, &r->connection->log, r->pool);
+            memcpy(c->md5, c->main, 16);
+            c->path = file_name(r->pool, z, c->md5);
+            c->secondary = 0;
+        }
+    }
+    memcpy(h->md5, c->md5, 16);
     size_t parts = h->key_len + h->etag_len + h->vary_len + h->head_len;
     char *meta = mg_pnalloc(r->pool, sizeof(*h) + parts), *p = meta + sizeof(*h);
     memcpy(p, c->key.data, h->key_len);
@@ -600,13 +989,14 @@ void mg_http_cache_response(mg_upstream_t *u)
     memcpy(meta, h, sizeof(*h)); /* written again once the body's length is known */
     if (mg_http_temp_file_write(c->tf, meta, sizeof(*h) + parts) != MG_OK) {
         store_abort(c);
-        return;
+        return 0;
     }
     c->expected = u->chunked_body || u->decode ? -1 : u->length;
     c->store = 1;
     /* as nginx: ranges of an upstream's response only when it is cacheable and the upstream
      * allows them */
     r->allow_ranges = head_line(u, "accept-ranges") != NULL;
+    return 1;
 }
 
 /* ---- the body into the file ---- */
@@ -678,7 +1068,14 @@ static void store_finish(mg_request_t *r, mg_http_cache_req_t *c)
     if (rc != 0 && errno == ENOENT && make_levels(z, c->path) == 0) {
         rc = rename(c->tf->name.data, c->path);
     }
-    if (rc != 0) {
+    if (rc != 0 && errno == EXDEV) {
+        /* the temp path on another file system than the cache */
+        if (mg_http_temp_file_copy(r, c->tf, c->path, -1, -1) != MG_OK) {
+            return;
+        }
+        unlink(c->tf->name.data);
+        rc = 0;
+    } else if (rc != 0) {
         mg_log_error(MG_LOG_CRIT, log, errno, "rename() \"%s\" to \"%s\" failed", c->tf->name.data,
                      c->path);
         return;
@@ -696,6 +1093,11 @@ static void store_finish(mg_request_t *r, mg_http_cache_req_t *c)
         n->fs_size = size;
         n->valid_sec = h->valid_sec;
         n->expire = (int64_t)mg_now.sec + z->inactive;
+        if (c->updating) {
+            n->updating = 0;
+            n->lock_time = 0;
+            c->updating = 0;
+        }
     }
     mg_shm_table_unlock(z->table);
 }
@@ -1304,6 +1706,29 @@ const char *mg_http_cache_set_flag(mg_conf_t *cf, const mg_command_t *cmd, void 
     return mg_conf_set_flag(cf, cmd, conf);
 }
 
+/* *_cache_use_stale: *_next_upstream's names, "updating", "off" */
+const char *mg_http_cache_set_use_stale(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_uint_t *f = (mg_uint_t *)((char *)conf + cmd->offset);
+    if (*f) {
+        return "is duplicate";
+    }
+    mg_uint_t v = 0;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        const mg_conf_enum_t *e = mg_upstream_ft_names;
+        while (e->name && !mg_str_eq(cf->args[i], e->name)) {
+            e++;
+        }
+        if (e->name == NULL) {
+            mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
+            return MG_CONF_ERROR;
+        }
+        v |= e->value ? (mg_uint_t)e->value : MG_HTTP_CACHE_STALE_UPDATING;
+    }
+    *f = v;
+    return MG_CONF_OK;
+}
+
 void mg_http_cache_conf_init(mg_http_cache_conf_t *c)
 {
     c->zone = MG_CONF_UNSET_PTR;
@@ -1314,6 +1739,12 @@ void mg_http_cache_conf_init(mg_http_cache_conf_t *c)
     c->bypass = MG_CONF_UNSET_PTR;
     c->no_cache = MG_CONF_UNSET_PTR;
     c->convert_head = MG_CONF_UNSET;
+    c->use_stale = 0;
+    c->background_update = MG_CONF_UNSET;
+    c->lock = MG_CONF_UNSET;
+    c->lock_age = MG_CONF_UNSET;
+    c->lock_timeout = MG_CONF_UNSET;
+    c->revalidate = MG_CONF_UNSET;
 }
 
 const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
@@ -1352,6 +1783,17 @@ const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
     mg_conf_merge_ptr(conf->bypass, prev->bypass, NULL);
     mg_conf_merge_ptr(conf->no_cache, prev->no_cache, NULL);
     mg_conf_merge(conf->convert_head, prev->convert_head, 1);
+    if (conf->use_stale == 0) {
+        conf->use_stale = prev->use_stale;
+    }
+    if (conf->use_stale & MG_UPSTREAM_FT_OFF) {
+        conf->use_stale = MG_UPSTREAM_FT_OFF; /* "off" with others: off, as nginx */
+    }
+    mg_conf_merge(conf->background_update, prev->background_update, 0);
+    mg_conf_merge(conf->lock, prev->lock, 0);
+    mg_conf_merge(conf->lock_age, prev->lock_age, 5000);
+    mg_conf_merge(conf->lock_timeout, prev->lock_timeout, 5000);
+    mg_conf_merge(conf->revalidate, prev->revalidate, 0);
     return MG_CONF_OK;
 }
 

@@ -18,7 +18,8 @@ typedef struct mg_http_cache_req_s {
     mg_http_cache_zone_t *zone;
     mg_http_cache_conf_t *conf;
     mg_str_t key;
-    unsigned char md5[16];
+    unsigned char md5[16];  /* the file's: the key's, or its variant's (secondary) */
+    unsigned char main[16]; /* the key's, with secondary */
     unsigned char variant[16];
     char *path; /* the file's name */
     int status; /* MG_CACHE_* */
@@ -27,11 +28,20 @@ typedef struct mg_http_cache_req_s {
     mg_upstream_t *u;
     mg_http_temp_file_t *tf;
     mg_cache_file_header_t h;
-    int64_t expected;         /* the body's length, -1 unknown */
+    int64_t expected; /* the body's length, -1 unknown */
+    /* an expired entry being fetched again: its file, kept open to be served stale (on an
+     * error, *_cache_use_stale) or refreshed (a 304 to *_cache_revalidate's conditions) */
+    int fd;
+    mg_cache_file_meta_t meta;
     unsigned head_as_get : 1; /* proxy_cache_convert_head: the upstream gets GET for a HEAD */
     unsigned no_store : 1;    /* *_no_cache said so */
     unsigned store : 1;       /* the response is being written */
     unsigned failed : 1;
+    unsigned updating : 1;       /* this request holds the node's updating flag (the lock) */
+    unsigned stale_updating : 1; /* Cache-Control stale-while-revalidate still allows it */
+    unsigned stale_error : 1;    /* ... stale-if-error */
+    unsigned revalidate : 1;     /* the upstream gets If-Modified-Since / If-None-Match */
+    unsigned secondary : 1;      /* looked up under a Vary variant's own key */
 } mg_http_cache_req_t;
 
 /* The lookup, from a protocol's handler once its upstream u is set up (hooks, conf) and
@@ -43,6 +53,16 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
 /* The upstream's head was taken into headers_out: decide whether the response is stored and
  * start its file (upstream_head.c, before the head is sent). */
 void mg_http_cache_response(mg_upstream_t *u);
+/* The upstream failed (ft: MG_UPSTREAM_FT_*, no other peer to try) before its head was
+ * sent: 1 when an expired entry may stand in for its answer (*_cache_use_stale, stale-if-error)
+ * and was sent, *rc what the request finishes with (the engine released the upstream). */
+int mg_http_cache_stale(mg_upstream_t *u, mg_uint_t ft, mg_int_t *rc);
+/* A 304 head arrived: 1 when it answers *_cache_revalidate's conditions, the entry then
+ * refreshed and sent (*rc as above; the caller releases the upstream first). */
+int mg_http_cache_revalidated(mg_upstream_t *u, mg_int_t *rc);
+/* The conditions an upstream request carries for *_cache_revalidate (empty when none):
+ * If-Modified-Since's value and If-None-Match's. */
+void mg_http_cache_conditions(mg_request_t *r, mg_str_t *ims, mg_str_t *inm);
 /* Whether r's response is (or comes from) a cache entry: conditional requests are then
  * answered by moongate (not_modified), as nginx does for cacheable responses. */
 int mg_http_cache_cacheable(mg_request_t *r);
@@ -57,6 +77,7 @@ const char *mg_http_cache_set_methods(mg_conf_t *cf, const mg_command_t *cmd, vo
 const char *mg_http_cache_set_predicates(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 const char *mg_http_cache_set_num(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 const char *mg_http_cache_set_flag(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+const char *mg_http_cache_set_use_stale(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 void mg_http_cache_conf_init(mg_http_cache_conf_t *c);
 /* dflt_key: the protocol's default *_cache_key (NULL: none, the empty key as nginx; p names
  * the directive family in the error). */
@@ -102,9 +123,41 @@ const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
          MG_LOC_CONF,                                                                              \
          MG_CACHE_F(B, bypass),                                                                    \
          NULL},                                                                                    \
+        {P "_no_cache",                                                                            \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, MG_MANY),                                                                      \
+         mg_http_cache_set_predicates,                                                             \
+         MG_LOC_CONF,                                                                              \
+         MG_CACHE_F(B, no_cache),                                                                  \
+         NULL},                                                                                    \
+        {P "_cache_use_stale",                                                                     \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, MG_MANY),                                                                      \
+         mg_http_cache_set_use_stale,                                                              \
+         MG_LOC_CONF,                                                                              \
+         MG_CACHE_F(B, use_stale),                                                                 \
+         NULL},                                                                                    \
+        {P "_cache_background_update",                                                             \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_FLAG,                                                                                  \
+         mg_http_cache_set_flag,                                                                   \
+         MG_LOC_CONF,                                                                              \
+         MG_CACHE_F(B, background_update),                                                         \
+         NULL},                                                                                    \
+        {P "_cache_lock", MG_HTTP_ANY_LOC,     MG_FLAG, mg_http_cache_set_flag,                    \
+         MG_LOC_CONF,     MG_CACHE_F(B, lock), NULL},                                              \
+        {P "_cache_lock_age", MG_HTTP_ANY_LOC,         MG_ARGS(1, 1), mg_conf_set_msec,            \
+         MG_LOC_CONF,         MG_CACHE_F(B, lock_age), NULL},                                      \
+        {P "_cache_lock_timeout",                                                                  \
+         MG_HTTP_ANY_LOC,                                                                          \
+         MG_ARGS(1, 1),                                                                            \
+         mg_conf_set_msec,                                                                         \
+         MG_LOC_CONF,                                                                              \
+         MG_CACHE_F(B, lock_timeout),                                                              \
+         NULL},                                                                                    \
     {                                                                                              \
-        P "_no_cache", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), mg_http_cache_set_predicates,         \
-            MG_LOC_CONF, MG_CACHE_F(B, no_cache), NULL                                             \
+        P "_cache_revalidate", MG_HTTP_ANY_LOC, MG_FLAG, mg_http_cache_set_flag, MG_LOC_CONF,      \
+            MG_CACHE_F(B, revalidate), NULL                                                        \
     }
 
 #endif

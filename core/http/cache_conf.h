@@ -21,6 +21,9 @@ enum {
     MG_CACHE_HIT,
 };
 
+/* *_cache_use_stale's "updating", beside the MG_UPSTREAM_FT_* bits of the rest */
+#define MG_HTTP_CACHE_STALE_UPDATING 0x10000
+
 typedef struct {
     mg_uint_t status; /* 0: any */
     time_t sec;
@@ -37,7 +40,12 @@ typedef struct {
     mg_int_t min_uses;
     mg_array_t *bypass;   /* mg_http_complex_value_t, MG_CONF_UNSET_PTR */
     mg_array_t *no_cache; /* ... */
-    mg_int_t convert_head;
+    int convert_head;
+    mg_uint_t use_stale; /* MG_UPSTREAM_FT_* | MG_HTTP_CACHE_STALE_UPDATING; 0: unset */
+    int background_update;
+    int lock;
+    mg_msec_t lock_age, lock_timeout;
+    int revalidate;
 } mg_http_cache_conf_t;
 
 #endif

@@ -31,10 +31,10 @@ typedef struct {
     uint32_t etag_len;
     uint32_t vary_len;
     uint32_t head_len;
-    uint32_t reserved;
+    uint32_t updating_sec; /* Cache-Control's stale-while-revalidate */
     uint64_t body_len;
-    uint32_t crc; /* CRC-32 of the bytes above (with crc 0), the key, ETag, Vary and head */
-    uint32_t pad;
+    uint32_t crc;       /* CRC-32 of the bytes above (with crc 0), the key, ETag, Vary and head */
+    uint32_t error_sec; /* ... stale-if-error */
 } mg_cache_file_header_t;
 
 /* no padding: the checksum covers the struct's bytes */

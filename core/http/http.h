@@ -528,6 +528,7 @@ struct mg_request_s {
     unsigned single_range : 1;  /* one range at most; several get the whole 200 (mp4) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
     unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
+    unsigned cache_background : 1; /* the subrequest updating an expired cache entry */
     unsigned limit_rate_set : 1;
     unsigned limit_rate_after_set : 1;
     unsigned expect_trailers : 1; /* add_trailer: chunked on HTTP/1.1, even with a length */
@@ -784,6 +785,11 @@ mg_http_temp_file_t *mg_http_temp_file_open(mg_request_t *r, const char *name, i
                                             const char **what);
 /* Append len bytes; MG_ERROR after logging. */
 mg_int_t mg_http_temp_file_write(mg_http_temp_file_t *tf, const char *data, size_t len);
+/* The file tf (its data written) copied to `to` when rename() cannot move it (EXDEV), by way of
+ * a new name beside `to`; mode (-1: the copy's 0600) and mtime (-1: now) are the copy's. MG_OK,
+ * or MG_ERROR after logging (nothing left at `to`'s side). The caller removes tf's file. */
+mg_int_t mg_http_temp_file_copy(mg_request_t *r, mg_http_temp_file_t *tf, const char *to, int mode,
+                                time_t mtime);
 
 /* ---- connection (connection.c) ---- */
 void mg_http_init_connection(mg_connection_t *c);

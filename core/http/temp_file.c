@@ -278,3 +278,66 @@ mg_int_t mg_http_temp_file_write(mg_http_temp_file_t *tf, const char *data, size
     }
     return MG_OK;
 }
+
+/* Across file systems (rename() said EXDEV): a copy under a name beside the target, renamed
+ * over it, so a reader never sees half a file. */
+mg_int_t mg_http_temp_file_copy(mg_request_t *r, mg_http_temp_file_t *tf, const char *to, int mode,
+                                time_t mtime)
+{
+    mg_log_t *log = &r->connection->log;
+    char *tmp = mg_psprintf(r->pool, "%s.XXXXXX", to);
+    int out = mkstemp(tmp);
+    if (out < 0) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", tmp);
+        return MG_ERROR;
+    }
+    int in = open(tf->name.data, O_RDONLY | O_CLOEXEC);
+    int ok = in >= 0;
+    if (!ok) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", tf->name.data);
+    }
+    char buf[65536];
+    for (ssize_t n; ok && (n = read(in, buf, sizeof(buf))) != 0;) {
+        if (n < 0) {
+            ok = errno == EINTR;
+            if (!ok) {
+                mg_log_error(MG_LOG_CRIT, log, errno, "read() \"%s\" failed", tf->name.data);
+            }
+            continue;
+        }
+        for (char *p = buf; ok && n > 0;) {
+            ssize_t w = write(out, p, (size_t)n);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                mg_log_error(MG_LOG_CRIT, log, w < 0 ? errno : ENOSPC, "write() \"%s\" failed",
+                             tmp);
+                ok = 0;
+                break;
+            }
+            p += w;
+            n -= w;
+        }
+    }
+    if (in >= 0) {
+        close(in);
+    }
+    if (ok && mode >= 0 && fchmod(out, (mode_t)mode) == -1) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "fchmod() \"%s\" failed", tmp);
+    }
+    if (ok && mtime >= 0) {
+        struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+        (void)futimens(out, ts);
+    }
+    close(out);
+    if (ok && rename(tmp, to) == -1) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "rename() \"%s\" to \"%s\" failed", tmp, to);
+        ok = 0;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return MG_ERROR;
+    }
+    return MG_OK;
+}

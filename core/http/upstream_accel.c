@@ -4,9 +4,9 @@
  * from the client by default, proxy.c's business): X-Accel-Limit-Rate sets the request's rate,
  * X-Accel-Charset the charset filter's target, and X-Accel-Redirect drops the upstream's
  * response for an internal redirect to a URI (method GET unless HEAD, the header's own args)
- * or a named location (method and args kept). X-Accel-Expires only matters to a cache, which
- * moongate has not: as nginx without proxy_cache, it does nothing. X-Accel-Buffering belongs
- * to the body's spooling.
+ * or a named location (method and args kept); a cache HIT's stored head goes through here too
+ * (cache.c). X-Accel-Expires only matters to a cache (cache.c reads it); X-Accel-Buffering
+ * belongs to the body's spooling.
  */
 #include "parse.h"
 #include "upstream_int.h"

@@ -93,25 +93,27 @@ const char *mg_upstream_conf_merge(mg_conf_t *cf, mg_upstream_conf_t *conf,
 
 /* ---- setters ---- */
 
+/* *_next_upstream's names (and *_cache_use_stale's, cache.c) */
+const mg_conf_enum_t mg_upstream_ft_names[] = {
+    {"error", MG_UPSTREAM_FT_ERROR},
+    {"timeout", MG_UPSTREAM_FT_TIMEOUT},
+    {"invalid_header", MG_UPSTREAM_FT_INVALID_HEADER},
+    {"http_500", MG_UPSTREAM_FT_HTTP_500},
+    {"http_502", MG_UPSTREAM_FT_HTTP_502},
+    {"http_503", MG_UPSTREAM_FT_HTTP_503},
+    {"http_504", MG_UPSTREAM_FT_HTTP_504},
+    {"http_403", MG_UPSTREAM_FT_HTTP_403},
+    {"http_404", MG_UPSTREAM_FT_HTTP_404},
+    {"http_429", MG_UPSTREAM_FT_HTTP_429},
+    {"updating", 0},
+    {"non_idempotent", MG_UPSTREAM_FT_NON_IDEMPOTENT},
+    {"off", MG_UPSTREAM_FT_OFF},
+    {NULL, 0},
+};
+
 const char *mg_upstream_set_next_upstream(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     mg_upstream_conf_t *uc = UCONF(conf, cmd);
-    static const mg_conf_enum_t bits[] = {
-        {"error", MG_UPSTREAM_FT_ERROR},
-        {"timeout", MG_UPSTREAM_FT_TIMEOUT},
-        {"invalid_header", MG_UPSTREAM_FT_INVALID_HEADER},
-        {"http_500", MG_UPSTREAM_FT_HTTP_500},
-        {"http_502", MG_UPSTREAM_FT_HTTP_502},
-        {"http_503", MG_UPSTREAM_FT_HTTP_503},
-        {"http_504", MG_UPSTREAM_FT_HTTP_504},
-        {"http_403", MG_UPSTREAM_FT_HTTP_403},
-        {"http_404", MG_UPSTREAM_FT_HTTP_404},
-        {"http_429", MG_UPSTREAM_FT_HTTP_429},
-        {"updating", 0},
-        {"non_idempotent", MG_UPSTREAM_FT_NON_IDEMPOTENT},
-        {"off", MG_UPSTREAM_FT_OFF},
-        {NULL, 0},
-    };
     if (uc->next_upstream) {
         return "is duplicate";
     }
@@ -124,7 +126,7 @@ const char *mg_upstream_set_next_upstream(mg_conf_t *cf, const mg_command_t *cmd
         {"off", MG_UPSTREAM_FT_OFF},
         {NULL, 0},
     };
-    const mg_conf_enum_t *names = cmd->post ? memcached_bits : bits;
+    const mg_conf_enum_t *names = cmd->post ? memcached_bits : mg_upstream_ft_names;
     mg_uint_t v = 0;
     for (size_t i = 1; i < cf->nargs; i++) {
         size_t k = 0;

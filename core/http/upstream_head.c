@@ -229,9 +229,25 @@ void mg_upstream_process_head(mg_upstream_t *u)
         { 403, MG_UPSTREAM_FT_HTTP_403 }, { 404, MG_UPSTREAM_FT_HTTP_404 },
         { 429, MG_UPSTREAM_FT_HTTP_429 },
     };
+    mg_int_t rc;
+    if (status == 304 && r->cache && mg_http_cache_revalidated(u, &rc)) {
+        if (rc != MG_DONE) {             /* MG_DONE: its X-Accel-Redirect redirected */
+            mg_upstream_finalize(u, rc); /* the cache entry refreshed and sent */
+        }
+        return;
+    }
     for (size_t i = 0; i < mg_nelems(next_by_status); i++) {
-        if (next_by_status[i].status == status && mg_upstream_can_retry(u, next_by_status[i].ft)) {
+        if (next_by_status[i].status != status) {
+            continue;
+        }
+        if (mg_upstream_can_retry(u, next_by_status[i].ft)) {
             mg_upstream_next(u, next_by_status[i].ft);
+            return;
+        }
+        if (r->cache && mg_http_cache_stale(u, next_by_status[i].ft, &rc)) {
+            if (rc != MG_DONE) {
+                mg_upstream_finalize(u, rc);
+            }
             return;
         }
     }
@@ -301,7 +317,7 @@ void mg_upstream_process_head(mg_upstream_t *u)
     if (mg_upstream_process_accel(u) == MG_DONE) {
         return;
     }
-    mg_int_t rc = u->process_header ? u->process_header(u) : MG_OK;
+    rc = u->process_header ? u->process_header(u) : MG_OK;
     if (rc != MG_OK) {
         mg_upstream_finalize(u, rc);
         return;

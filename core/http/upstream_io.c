@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "conn.h"
 #include "metrics.h"
 #include "server.h"
@@ -225,7 +226,7 @@ static void free_peer(mg_upstream_t *u, int outcome)
         u->group->balancer->free_peer(&u->pick, outcome);
         /* moongate_upstream_peer_up: the state this worker now sees, for all to show */
         int failed = peer->max_fails && peer->fails >= (mg_uint_t)peer->max_fails;
-        mg_metrics_peer_state(u->group->name, peer->name,
+        mg_metrics_peer_state(u->r->connection->cycle->metrics, u->group->name, peer->name,
                               failed ? peer->checked + peer->fail_timeout : 0);
     }
     u->pick.peer = NULL;
@@ -235,7 +236,8 @@ static void state_end(mg_upstream_t *u)
 {
     if (u->state && u->state->response_time < 0) {
         u->state->response_time = mg_now.monotonic - u->state->start;
-        mg_metrics_upstream_try(u->group ? u->group->name : u->state->addr,
+        mg_metrics_upstream_try(u->r->connection->cycle->metrics,
+                                u->group ? u->group->name : u->state->addr,
                                 u->state->status ? u->state->response_time : -1);
     }
 }
@@ -364,6 +366,13 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
                                                                                 : MG_PEER_FAILED);
     if (mg_upstream_can_retry(u, ft)) {
         connect_try(u);
+        return;
+    }
+    mg_int_t rc;
+    if (u->r->cache && mg_http_cache_stale(u, ft, &rc)) {
+        if (rc != MG_DONE) {             /* MG_DONE: its X-Accel-Redirect redirected */
+            mg_upstream_finalize(u, rc); /* an expired cache entry answered */
+        }
         return;
     }
     mg_upstream_finalize(u, (mg_int_t)status);

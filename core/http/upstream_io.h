@@ -281,6 +281,8 @@ ssize_t mg_upstream_parse_cgi_head(mg_upstream_t *u, const char *buf, size_t len
 void mg_upstream_conf_init(mg_upstream_conf_t *c);
 const char *mg_upstream_conf_merge(mg_conf_t *cf, mg_upstream_conf_t *conf,
                                    mg_upstream_conf_t *prev, const char *p);
+/* *_next_upstream's names, {NULL}-terminated ("updating" is 0: the cache's) */
+extern const mg_conf_enum_t mg_upstream_ft_names[];
 /* Setters whose command's offset is the mg_upstream_conf_t's in the location's conf (post
  * non-NULL on *_next_upstream: memcached's few conditions). */
 const char *mg_upstream_set_next_upstream(mg_conf_t *cf, const mg_command_t *cmd, void *conf);

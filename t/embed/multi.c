@@ -149,6 +149,7 @@ static const char conf_fmt[] =
     "    location = /thread { handler threaded; }\n"
     "    location = /echo { client_body_buffer_size 1k; handler echo; }\n"
     "    location = /teapot { teapot; }\n"
+    "    location = /status { stub_status; }\n"
     "    location = /lua { content_by_lua_block { ngx.say(require('state').v or 'unset') } }\n"
     "    location /filtered/ { filter upper; handler who; }\n"
     "    location /static/ { filter %s; alias html/; }\n"
