@@ -74,6 +74,38 @@ static ssize_t send_chain_plain(mg_connection_t *c, const struct iovec *iov, int
     return writev(c->fd, iov, cnt);
 }
 
+static ssize_t recv_unread(mg_connection_t *c, char *buf, size_t len)
+{
+    size_t n = mg_min(len, c->unread_len);
+    memcpy(buf, c->unread, n);
+    c->unread += n;
+    c->unread_len -= n;
+    if (c->unread_len == 0) {
+        c->recv = c->unread_next;
+    }
+    return (ssize_t)n;
+}
+
+void mg_conn_unread(mg_connection_t *c, const char *data, size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+    c->unread = mg_pnalloc(c->pool, len);
+    memcpy(c->unread, data, len);
+    c->unread_len = len;
+    c->unread_next = c->recv;
+    c->recv = recv_unread;
+}
+
+void mg_conn_unread_wake(mg_connection_t *c)
+{
+    /* the socket may have nothing more to say: readiness would never come */
+    if (c->unread_len && c->reading && !c->closed) {
+        event_active(&c->rev, EV_READ, 1);
+    }
+}
+
 mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
                                 const struct sockaddr_storage *ss, socklen_t len)
 {

@@ -60,7 +60,11 @@ struct mg_connection_s {
                                   first request read yet): the server may take its slot */
     unsigned closed : 1;
     unsigned tcp_nodelay : 1;
-    unsigned timedout : 1;        /* a client timeout (or 444) ends it: reset_timedout_connection */
+    unsigned timedout : 1; /* a client timeout (or 444) ends it: reset_timedout_connection */
+    unsigned passes : 4;   /* stream's pass: hand-overs so far (a loop ends at 10) */
+    char *unread;          /* mg_conn_unread's bytes, served by recv first */
+    size_t unread_len;
+    mg_conn_recv_pt unread_next;  /* the recv to go back to once they are read */
     mg_connection_t *prev, *next; /* the server's list of connections */
     mg_connection_t *reuse_prev, *reuse_next; /* the server's queue of reusable ones */
 };
@@ -82,6 +86,12 @@ void mg_conn_timer_set(mg_connection_t *c, mg_msec_t msec);
 void mg_conn_timer_del(mg_connection_t *c);
 /* Fill local_sockaddr (getsockname) on first use. */
 mg_int_t mg_conn_local_addr(mg_connection_t *c);
+/* Bytes a protocol read that the next one taking the connection (stream's pass) must read
+ * first: copied, c->recv serves them before the socket; the caller makes sure the reader is
+ * woken (mg_conn_unread_wake). */
+void mg_conn_unread(mg_connection_t *c, const char *data, size_t len);
+/* If unread bytes wait and the connection reads, run its read handler on the next turn. */
+void mg_conn_unread_wake(mg_connection_t *c);
 /* Close the socket (a TLS connection sends its close_notify first), free the pool and the
  * connection, release the cycle reference. */
 void mg_conn_close(mg_connection_t *c);

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "http.h"
+#include "log_escape.h"
 #include "script.h"
 #include "server.h"
 #include "syslog.h"
@@ -26,8 +27,6 @@
 #define COMBINED_FORMAT                                                                          \
     "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "          \
     "\"$http_referer\" \"$http_user_agent\""
-
-enum { ESCAPE_DEFAULT, ESCAPE_JSON, ESCAPE_NONE };
 
 typedef struct {
     mg_str_t literal; /* when index < 0 */
@@ -147,69 +146,6 @@ static log_fmt_t *find_format(log_main_conf_t *lmcf, mg_str_t name)
     return NULL;
 }
 
-/* Bytes the value takes once escaped. */
-static size_t escaped_len(int escape, const unsigned char *p, size_t n)
-{
-    size_t len = n;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = p[i];
-        if (escape == ESCAPE_DEFAULT) {
-            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) {
-                len += 3; /* \xXX */
-            }
-        } else if (escape == ESCAPE_JSON) {
-            if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
-                c == '\t') {
-                len += 1;
-            } else if (c < 0x20) {
-                len += 5; /* \u00XX */
-            }
-        }
-    }
-    return len;
-}
-
-static char *escape_copy(char *d, int escape, const unsigned char *p, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    if (escape == ESCAPE_NONE) {
-        memcpy(d, p, n);
-        return d + n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = p[i];
-        if (escape == ESCAPE_DEFAULT) {
-            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) {
-                *d++ = '\\';
-                *d++ = 'x';
-                *d++ = hex[c >> 4];
-                *d++ = hex[c & 0xf];
-            } else {
-                *d++ = (char)c;
-            }
-            continue;
-        }
-        switch (c) {
-        case '"': case '\\': *d++ = '\\'; *d++ = (char)c; break;
-        case '\b': *d++ = '\\'; *d++ = 'b'; break;
-        case '\f': *d++ = '\\'; *d++ = 'f'; break;
-        case '\n': *d++ = '\\'; *d++ = 'n'; break;
-        case '\r': *d++ = '\\'; *d++ = 'r'; break;
-        case '\t': *d++ = '\\'; *d++ = 't'; break;
-        default:
-            if (c < 0x20) {
-                memcpy(d, "\\u00", 4);
-                d += 4;
-                *d++ = hex[c >> 4];
-                *d++ = hex[c & 0xf];
-            } else {
-                *d++ = (char)c;
-            }
-        }
-    }
-    return d;
-}
-
 /* The line for r after `head` (hlen bytes), newline included, in r's pool. */
 static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t hlen)
 {
@@ -225,11 +161,8 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
         }
         mg_http_var_value_t *v = mg_http_get_flushed_variable(r, (mg_uint_t)ops[i].index);
         vals[i] = v;
-        if (v == NULL || v->not_found) {
-            len += fmt->escape == ESCAPE_DEFAULT ? 1 : 0; /* "-", or nothing */
-        } else {
-            len += escaped_len(fmt->escape, (unsigned char *)v->value.data, v->value.len);
-        }
+        len += mg_log_escape_len(fmt->escape,
+                                 v == NULL || v->not_found ? (mg_str_t)mg_null_string : v->value);
     }
     char *line = mg_pnalloc(r->pool, len);
     if (hlen) {
@@ -243,13 +176,8 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
             continue;
         }
         mg_http_var_value_t *v = vals[i];
-        if (v == NULL || v->not_found) {
-            if (fmt->escape == ESCAPE_DEFAULT) {
-                *d++ = '-';
-            }
-        } else {
-            d = escape_copy(d, fmt->escape, (unsigned char *)v->value.data, v->value.len);
-        }
+        d = mg_log_escape_copy(d, fmt->escape,
+                               v == NULL || v->not_found ? (mg_str_t)mg_null_string : v->value);
     }
     *d++ = '\n';
     return (mg_str_t){ (size_t)(d - line), line };
@@ -661,22 +589,10 @@ static const char *log_set_format(mg_conf_t *cf, const mg_command_t *cmd, void *
     log_fmt_t *fmt = mg_array_push(&lmcf->formats);
     memset(fmt, 0, sizeof(*fmt));
     fmt->name = cf->args[1];
-    fmt->escape = ESCAPE_DEFAULT;
     mg_array_init(&fmt->ops, cf->pool, 16, sizeof(log_op_t));
     size_t i = 2;
-    if (cf->args[2].len > 7 && memcmp(cf->args[2].data, "escape=", 7) == 0) {
-        mg_str_t v = { cf->args[2].len - 7, cf->args[2].data + 7 };
-        if (mg_str_eq(v, "default")) {
-            fmt->escape = ESCAPE_DEFAULT;
-        } else if (mg_str_eq(v, "json")) {
-            fmt->escape = ESCAPE_JSON;
-        } else if (mg_str_eq(v, "none")) {
-            fmt->escape = ESCAPE_NONE;
-        } else {
-            mg_conf_error(cf, 0, "unknown log format escaping \"%s\"", v.data);
-            return MG_CONF_ERROR;
-        }
-        i++;
+    if (mg_log_escape_param(cf, &i, &fmt->escape) != MG_OK) {
+        return MG_CONF_ERROR;
     }
     /* the strings are concatenated as written, without separators */
     for (; i < cf->nargs; i++) {

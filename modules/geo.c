@@ -3,11 +3,14 @@
  * by longest prefix over CIDR networks (IPv4 and IPv6) or over IPv4 ranges, with trusted
  * proxies whose X-Forwarded-For names the address. The block is read with nginx's checks and
  * messages, then turned into sorted intervals searched by bisection. No phase handlers.
+ * The same block in stream{} (ngx_stream_geo_module) makes a stream variable with the same
+ * reading and lookup; it has no trusted proxies there (realip sets the client's address).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "http.h"
+#include "stream.h"
 #include "variables.h"
 
 typedef unsigned __int128 geo_u128;
@@ -36,7 +39,8 @@ typedef struct {
 } geo_intervals_t;
 
 typedef struct {
-    mg_int_t index; /* the address's variable, or -1: the client's */
+    mg_int_t index;                     /* the address's variable, or -1: the client's */
+    mg_stream_complex_t *stream_source; /* in stream{}: the address's text, NULL: the client's */
     geo_cidr_t *proxies;
     size_t nproxies;
     int proxy_recursive;
@@ -284,6 +288,42 @@ static void real_addr(mg_request_t *r, geo_t *geo, geo_addr_t *addr)
     }
 }
 
+static int sockaddr_geo(const struct sockaddr *sa, geo_addr_t *addr)
+{
+    if (sa->sa_family == AF_INET) {
+        addr->v6 = 0;
+        addr->a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+        return 1;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        addr->v6 = 1;
+        addr->a = 0;
+        for (int i = 0; i < 16; i++) {
+            addr->a = (addr->a << 8) | b[i];
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Both layers' lookup: ok 0 means no usable address (looked up as nginx's INADDR_NONE). */
+static mg_str_t geo_lookup(geo_t *geo, int ok, const geo_addr_t *addr)
+{
+    mg_str_t *value;
+    if (!ok) {
+        value = intervals_find(&geo->v4, GEO_NONE);
+    } else if (addr->v6 && (addr->a >> 32) == 0xffff) {
+        /* ::ffff:a.b.c.d is looked up as a.b.c.d */
+        value = intervals_find(&geo->v4, addr->a & 0xffffffffu);
+    } else if (addr->v6) {
+        value = geo->v6.n ? intervals_find(&geo->v6, addr->a) : intervals_find(&geo->v4, GEO_NONE);
+    } else {
+        value = intervals_find(&geo->v4, addr->a);
+    }
+    return *value;
+}
+
 static mg_int_t geo_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     geo_t *geo = (geo_t *)data;
@@ -293,39 +333,29 @@ static mg_int_t geo_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t 
         mg_http_var_value_t *src = mg_http_get_flushed_variable(r, (mg_uint_t)geo->index);
         ok = src && !src->not_found && parse_addr(src->value.data, src->value.len, &addr);
     } else {
-        struct sockaddr *sa = (struct sockaddr *)&r->connection->sockaddr;
-        if (sa->sa_family == AF_INET) {
-            addr.v6 = 0;
-            addr.a = ntohl(((struct sockaddr_in *)sa)->sin_addr.s_addr);
-            ok = 1;
-        } else if (sa->sa_family == AF_INET6) {
-            const unsigned char *b = ((struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-            addr.v6 = 1;
-            addr.a = 0;
-            for (int i = 0; i < 16; i++) {
-                addr.a = (addr.a << 8) | b[i];
-            }
-            ok = 1;
-        }
+        ok = sockaddr_geo((struct sockaddr *)&r->connection->sockaddr, &addr);
     }
     if (ok && geo->nproxies) {
         real_addr(r, geo, &addr);
     }
-    mg_str_t *value;
-    if (!ok) {
-        value = intervals_find(&geo->v4, GEO_NONE);
-    } else if (addr.v6 && (addr.a >> 32) == 0xffff) {
-        /* ::ffff:a.b.c.d is looked up as a.b.c.d */
-        value = intervals_find(&geo->v4, addr.a & 0xffffffffu);
-    } else if (addr.v6) {
-        value = geo->v6.n ? intervals_find(&geo->v6, addr.a) : intervals_find(&geo->v4, GEO_NONE);
-    } else {
-        value = intervals_find(&geo->v4, addr.a);
-    }
-    v->value = *value;
+    v->value = geo_lookup(geo, ok, &addr);
     v->valid = 1;
     v->not_found = 0;
     return MG_OK;
+}
+
+static mg_str_t geo_stream_variable(mg_stream_session_t *s, uintptr_t data)
+{
+    geo_t *geo = (geo_t *)data;
+    geo_addr_t addr = {0, GEO_NONE};
+    int ok;
+    if (geo->stream_source) {
+        mg_str_t text = mg_stream_complex_value(s, geo->stream_source);
+        ok = parse_addr(text.data, text.len, &addr);
+    } else {
+        ok = sockaddr_geo((struct sockaddr *)&s->connection->sockaddr, &addr);
+    }
+    return geo_lookup(geo, ok, &addr);
 }
 
 /* ---- building the intervals ---- */
@@ -770,7 +800,8 @@ static const char *geo_line(mg_conf_t *cf, void *data)
         b->ranges = 1;
         return MG_CONF_OK;
     }
-    if (cf->nargs == 1 && mg_str_eq(args[0], "proxy_recursive")) {
+    int http = !(cf->ctx & MG_CTX_STREAM); /* stream's geo has no trusted proxies */
+    if (http && cf->nargs == 1 && mg_str_eq(args[0], "proxy_recursive")) {
         b->geo->proxy_recursive = 1;
         return MG_CONF_OK;
     }
@@ -782,7 +813,7 @@ static const char *geo_line(mg_conf_t *cf, void *data)
         mg_str_t path = mg_conf_full_name(cf->cycle, args[1], 1);
         return mg_conf_parse(cf, path.data) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
     }
-    if (mg_str_eq(args[0], "proxy")) {
+    if (http && mg_str_eq(args[0], "proxy")) {
         geo_cidr_t net;
         mg_int_t rc = parse_cidr(args[1], &net);
         if (rc == MG_ERROR) {
@@ -815,13 +846,27 @@ static const char *geo_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     }
     name.data++;
     name.len--;
-    mg_http_variable_t *var = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
-    if (var == NULL) {
-        return MG_CONF_ERROR;
+    if (cf->ctx & MG_CTX_STREAM) {
+        mg_stream_variable_add(cf, mg_pstrdup(cf->pool, name.data, name.len), geo_stream_variable,
+                               (uintptr_t)geo);
+        if (cf->nargs == 3) {
+            if (cf->args[1].len == 0 || cf->args[1].data[0] != '$') {
+                return bad_name(cf, cf->args[1]);
+            }
+            geo->stream_source = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
+            if (mg_stream_complex_compile(cf, cf->args[1], geo->stream_source) != MG_CONF_OK) {
+                return MG_CONF_ERROR;
+            }
+        }
+    } else {
+        mg_http_variable_t *var = mg_http_add_variable(cf, name, MG_HTTP_VAR_CHANGEABLE);
+        if (var == NULL) {
+            return MG_CONF_ERROR;
+        }
+        var->get_handler = geo_variable;
+        var->data = (uintptr_t)geo;
     }
-    var->get_handler = geo_variable;
-    var->data = (uintptr_t)geo;
-    if (cf->nargs == 3) {
+    if (cf->nargs == 3 && !(cf->ctx & MG_CTX_STREAM)) {
         mg_str_t src = cf->args[1];
         if (src.len == 0 || src.data[0] != '$') {
             return bad_name(cf, src);
@@ -871,7 +916,7 @@ static const char *geo_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 }
 
 static const mg_command_t geo_commands[] = {
-    {"geo", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(1, 2), geo_block, MG_NO_CONF, 0, NULL},
+    {"geo", MG_CTX_HTTP | MG_CTX_STREAM, MG_BLOCK | MG_ARGS(1, 2), geo_block, MG_NO_CONF, 0, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -12,6 +12,13 @@
  * "GET uri HTTP/1.0" with the location's proxy Host, its proxy_connect_timeout and
  * proxy_read_timeout; it passes on a 2xx or 3xx, or on what its match block says
  * (upstream_match.c). Dynamic peers ("server NAME resolve") are not checked.
+ *
+ * In a stream server{} (nginx Plus's ngx_stream_upstream_hc_module) the same records, claims
+ * and verdicts check the server's proxy_pass group with health_check_timeout: a TCP check
+ * passes once connected, or with a match block once its `send` is sent and the data read
+ * passes its `expect`; a UDP check ("udp") sends the match's string (else "nginx health
+ * check") and passes on the expected answer, or without `expect` when no ICMP error came
+ * back within the timeout.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,6 +32,7 @@
 #include "health_check.h"
 #include "proxy_extra.h"
 #include "server.h"
+#include "stream.h"
 #include "upstream.h"
 
 #define HC_MAX_HEAD (64 * 1024)
@@ -49,6 +57,9 @@ typedef struct {
     mg_str_t request;
     mg_msec_t connect_timeout;
     mg_msec_t read_timeout;
+    mg_msec_t *stream_timeout; /* stream: the server's health_check_timeout, merged */
+    unsigned stream : 1;
+    unsigned udp : 1;
 } hc_t;
 
 typedef struct {
@@ -75,6 +86,7 @@ typedef struct {
 
 mg_module_t mg_health_check_module;
 extern mg_module_t mg_proxy_module;
+extern mg_module_t mg_stream_proxy_module;
 
 static void *hc_create_main_conf(mg_conf_t *cf)
 {
@@ -99,7 +111,9 @@ static const char *hc_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
     hc_main_conf_t *hmcf = conf;
+    int stream = (cf->ctx & MG_CTX_STREAM_SRV) != 0;
     hc_t *hc = mg_pcalloc(cf->pool, sizeof(*hc));
+    hc->stream = stream;
     mg_str_set(&hc->uri, "/");
     hc->interval = 5000;
     hc->fails = 1;
@@ -119,7 +133,9 @@ static const char *hc_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
                 goto invalid;
             }
             *(a.data[0] == 'f' ? &hc->fails : &hc->passes) = (mg_int_t)n;
-        } else if (param(a, "uri", &v)) {
+        } else if (stream && mg_str_eq(a, "udp")) {
+            hc->udp = 1;
+        } else if (!stream && param(a, "uri", &v)) {
             if (v.len == 0 || v.data[0] != '/') {
                 goto invalid;
             }
@@ -148,7 +164,12 @@ static const char *hc_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         mg_conf_error(cf, 0, "\"persistent\" requires \"mandatory\"");
         return MG_CONF_ERROR;
     }
-    hc->plcf = mg_http_conf_get_loc(cf, mg_proxy_module);
+    if (stream) {
+        hc->plcf = mg_stream_conf_get_srv(cf, mg_stream_proxy_module);
+        hc->stream_timeout = mg_stream_conf_get_srv(cf, mg_health_check_module);
+    } else {
+        hc->plcf = mg_http_conf_get_loc(cf, mg_proxy_module);
+    }
     const char *w = mg_conf_where(cf);
     hc->where = mg_pstr(cf->pool, w, strlen(w)).data;
     *(hc_t **)mg_array_push(&hmcf->checks) = hc;
@@ -216,7 +237,12 @@ static mg_int_t hc_init(mg_conf_t *cf)
     for (size_t k = 0; k < hmcf->checks.nelts; k++) {
         hc_t *hc = hcs[k];
         mg_str_t host;
-        hc->g = mg_proxy_loc_target(hc->plcf, &host, &hc->connect_timeout, &hc->read_timeout);
+        if (hc->stream) {
+            hc->g = mg_stream_proxy_target(hc->plcf, &hc->connect_timeout);
+            hc->read_timeout = *hc->stream_timeout;
+        } else {
+            hc->g = mg_proxy_loc_target(hc->plcf, &host, &hc->connect_timeout, &hc->read_timeout);
+        }
         if (hc->g == NULL) {
             mg_log_error(MG_LOG_EMERG, cf->log, 0,
                          "\"health_check\" requires \"proxy_pass\" to an upstream group in %s",
@@ -237,11 +263,19 @@ static mg_int_t hc_init(mg_conf_t *cf)
                 return MG_ERROR;
             }
         }
-        size_t len = hc->uri.len + host.len + 64;
-        char *req = mg_palloc(cf->pool, len);
-        int n = snprintf(req, len, "GET %.*s HTTP/1.0\r\nHost: %.*s\r\nConnection: close\r\n\r\n",
+        if (hc->stream) {
+            hc->request = hc->match ? mg_hc_match_send(hc->match) : (mg_str_t)mg_null_string;
+            if (hc->udp && hc->request.len == 0) {
+                mg_str_set(&hc->request, "nginx health check");
+            }
+        } else {
+            size_t len = hc->uri.len + host.len + 64;
+            char *req = mg_palloc(cf->pool, len);
+            int n =
+                snprintf(req, len, "GET %.*s HTTP/1.0\r\nHost: %.*s\r\nConnection: close\r\n\r\n",
                          (int)hc->uri.len, hc->uri.data, (int)host.len, host.data);
-        hc->request = (mg_str_t){(size_t)n, req};
+            hc->request = (mg_str_t){(size_t)n, req};
+        }
         unsigned nth = 0; /* the record key: the group's checks in configuration order */
         for (size_t j = 0; j < k; j++) {
             nth += hcs[j]->g == hc->g;
@@ -443,6 +477,24 @@ static mg_int_t evaluate(hc_peer_t *hp, int eof)
     return MG_OK;
 }
 
+/* stream: the data read so far against the match's expect (UDP: one datagram, whole) */
+static mg_int_t evaluate_stream(hc_peer_t *hp, int eof)
+{
+    int rc = hp->hc->match && mg_hc_match_expects(hp->hc->match)
+                 ? mg_hc_match_expect(hp->hc->match, (mg_str_t){hp->len, hp->buf}, eof)
+                 : 1;
+    if (rc == 0) {
+        return MG_AGAIN;
+    }
+    finish(hp, rc > 0 ? NULL : "checking response");
+    return MG_OK;
+}
+
+static int waits_for_data(hc_t *hc)
+{
+    return hc->udp || (hc->match && mg_hc_match_expects(hc->match));
+}
+
 static void arm(hc_peer_t *hp, short what, mg_msec_t timeout)
 {
     if (hp->io == NULL) {
@@ -463,8 +515,13 @@ static void do_read(hc_peer_t *hp)
             hp->buf = mg_realloc(hp->buf, hp->cap);
         }
         ssize_t n = recv(hp->fd, hp->buf + hp->len, hp->cap - hp->len, 0);
+        if (n >= 0 && hp->hc->udp) {
+            hp->len += (size_t)n;
+            evaluate_stream(hp, 1);
+            return;
+        }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (evaluate(hp, 0) == MG_AGAIN) {
+            if ((hp->hc->stream ? evaluate_stream(hp, 0) : evaluate(hp, 0)) == MG_AGAIN) {
                 arm(hp, EV_READ, hp->hc->read_timeout);
             }
             return;
@@ -473,12 +530,12 @@ static void do_read(hc_peer_t *hp)
             continue;
         }
         if (n < 0) {
-            fail(hp, errno, "recv() failed", reading);
+            fail(hp, errno, "recv() failed", hp->hc->stream ? "reading from upstream" : reading);
             return;
         }
         hp->len += (size_t)n;
         if (n == 0 || hp->len >= HC_MAX_HEAD + HC_MAX_BODY) {
-            evaluate(hp, 1);
+            hp->hc->stream ? evaluate_stream(hp, 1) : evaluate(hp, 1);
             return;
         }
     }
@@ -501,6 +558,10 @@ static void do_send(hc_peer_t *hp)
             hp->sent += (size_t)n;
         }
     }
+    if (hp->hc->stream && !waits_for_data(hp->hc)) {
+        finish(hp, NULL); /* a TCP check without expect: connected (and sent) is enough */
+        return;
+    }
     hp->stage = S_READ;
     arm(hp, EV_READ, hp->hc->read_timeout);
 }
@@ -513,7 +574,13 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
     static const char *const stages[] = {"connecting to upstream", "sending request to upstream",
                                          "reading response header from upstream"};
     if (what & EV_TIMEOUT) {
-        fail(hp, ETIMEDOUT, "upstream timed out", stages[hp->stage]);
+        if (hp->hc->udp && hp->stage == S_READ &&
+            !(hp->hc->match && mg_hc_match_expects(hp->hc->match))) {
+            finish(hp, NULL); /* UDP without expect: no ICMP error came back */
+            return;
+        }
+        fail(hp, ETIMEDOUT, "upstream timed out",
+             hp->hc->stream && hp->stage == S_READ ? "reading from upstream" : stages[hp->stage]);
         return;
     }
     if (hp->stage == S_CONNECT) {
@@ -543,7 +610,8 @@ static void start_check(hc_peer_t *hp)
     }
     hp->stage = S_CONNECT;
     hp->sent = 0;
-    hp->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    hp->fd = socket(sa.ss_family,
+                    (hp->hc->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (hp->fd < 0) {
         fail(hp, errno, "socket() failed", "connecting to upstream");
         return;
@@ -607,9 +675,11 @@ static void schedule(hc_peer_t *hp)
 
 /* ---- workers ---- */
 
-static hc_main_conf_t *cycle_conf(mg_cycle_t *cycle)
+/* layer 0: http{}, 1: stream{} */
+static hc_main_conf_t *cycle_conf(mg_cycle_t *cycle, int layer)
 {
-    return cycle->http ? cycle->http->main_conf[mg_health_check_module.index] : NULL;
+    mg_conf_ctx_t *ctx = layer ? cycle->stream : cycle->http;
+    return ctx ? ctx->main_conf[mg_health_check_module.index] : NULL;
 }
 
 static void stop_all(void *data)
@@ -636,32 +706,62 @@ static void stop_all(void *data)
 
 static mg_int_t hc_init_worker(mg_cycle_t *cycle)
 {
-    hc_main_conf_t *hmcf = cycle_conf(cycle);
-    if (hmcf == NULL || hmcf->peers.nelts == 0 || cycle->server == NULL) {
-        return MG_OK;
-    }
     srandom((unsigned)getpid() ^ (unsigned)mg_now.monotonic);
-    hc_peer_t *hp = hmcf->peers.elts;
-    for (size_t i = 0; i < hmcf->peers.nelts; i++) {
-        hp[i].srv = cycle->server;
-        hp[i].log = cycle->log;
-        hp[i].timer = evtimer_new(cycle->server->base, on_timer, &hp[i]);
-        schedule(&hp[i]);
+    for (int layer = 0; layer < 2; layer++) {
+        hc_main_conf_t *hmcf = cycle_conf(cycle, layer);
+        if (hmcf == NULL || hmcf->peers.nelts == 0 || cycle->server == NULL) {
+            continue;
+        }
+        hc_peer_t *hp = hmcf->peers.elts;
+        for (size_t i = 0; i < hmcf->peers.nelts; i++) {
+            hp[i].srv = cycle->server;
+            hp[i].log = cycle->log;
+            hp[i].timer = evtimer_new(cycle->server->base, on_timer, &hp[i]);
+            schedule(&hp[i]);
+        }
+        mg_pool_cleanup_add(cycle->pool, stop_all, hmcf);
     }
-    mg_pool_cleanup_add(cycle->pool, stop_all, hmcf);
     return MG_OK;
 }
 
 static void hc_exit_worker(mg_cycle_t *cycle)
 {
-    hc_main_conf_t *hmcf = cycle_conf(cycle);
-    if (hmcf) {
-        stop_all(hmcf);
+    for (int layer = 0; layer < 2; layer++) {
+        hc_main_conf_t *hmcf = cycle_conf(cycle, layer);
+        if (hmcf) {
+            stop_all(hmcf);
+        }
     }
 }
 
+/* stream: health_check_timeout, per server */
+static void *hc_create_srv_conf(mg_conf_t *cf)
+{
+    mg_msec_t *t = mg_palloc(cf->pool, sizeof(*t));
+    *t = MG_CONF_UNSET;
+    return t;
+}
+
+static const char *hc_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
+{
+    (void)cf;
+    mg_msec_t *prev = parent, *conf = child;
+    mg_conf_merge(*conf, *prev, 5000);
+    return MG_CONF_OK;
+}
+
+static const mg_stream_module_t hc_stream = {
+    .create_main_conf = hc_create_main_conf,
+    .create_srv_conf = hc_create_srv_conf,
+    .merge_srv_conf = hc_merge_srv_conf,
+    .init = hc_init,
+};
+
 static const mg_command_t hc_commands[] = {
-    {"health_check", MG_CTX_LOCATION, MG_ARGS(0, MG_MANY), hc_set, MG_MAIN_CONF, 0, NULL},
+    {"health_check", MG_CTX_LOCATION | MG_CTX_STREAM_SRV, MG_ARGS(0, MG_MANY), hc_set, MG_MAIN_CONF,
+     0, NULL},
+    {"health_check_timeout", MG_CTX_STREAM | MG_CTX_STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
+     MG_SRV_CONF, 0, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -672,4 +772,5 @@ mg_module_t mg_health_check_module = {
     .init = hc_init,
     .init_worker = hc_init_worker,
     .exit_worker = hc_exit_worker,
+    .stream = &hc_stream,
 };

@@ -7,6 +7,7 @@
 #define MG_MODULES_HEALTH_CHECK_H
 
 #include "http.h"
+#include "upstream_peer.h"
 
 #define MG_HC_MAX_HEADERS 64
 
@@ -28,5 +29,14 @@ mg_hc_match_t *mg_hc_match_find(mg_conf_t *cf, mg_str_t name);
 /* NULL when the response passes every test of the block, else what failed ("status",
  * "header", "body") for the log. */
 const char *mg_hc_match_test(const mg_hc_match_t *m, const mg_hc_response_t *resp);
+/* stream's blocks: what a check sends; whether it waits for data; whether the data read so
+ * far passes (1), fails (-1) or needs more (0; with eof nothing more comes). */
+mg_str_t mg_hc_match_send(const mg_hc_match_t *m);
+int mg_hc_match_expects(const mg_hc_match_t *m);
+int mg_hc_match_expect(const mg_hc_match_t *m, mg_str_t data, int eof);
+
+/* modules/stream_proxy.c: a stream server's proxy_pass group (NULL: none, or variables) and
+ * its proxy_connect_timeout, for health_check in stream. */
+mg_upstream_group_t *mg_stream_proxy_target(void *srv_conf, mg_msec_t *connect_timeout);
 
 #endif

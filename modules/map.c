@@ -6,7 +6,7 @@
  * map_hash_max_size/bucket_size size nginx's hash; moongate keeps its own tables but checks
  * the sizes as nginx builds its hash, so a configuration nginx refuses is refused here.
  * The same block in stream{} (ngx_stream_map_module) makes a stream variable: the same tables
- * and lookup, values with stream variables, regexes without captures there.
+ * and lookup, values with stream variables, regex captures as the session's.
  */
 #include "hash_size.h"
 #include "http.h"
@@ -249,10 +249,10 @@ static mg_str_t map_stream_variable(mg_stream_session_t *s, uintptr_t data)
         key.len--;
     }
     map_value_t *found = map_find_key(map, key);
+    /* the key is the session's copy, or the configuration's text: captures may point into it */
     for (size_t i = 0; found == NULL && key.len && i < map->nregexes; i++) {
-        int ovector[2];
-        mg_int_t rc = mg_regex_exec(map->regexes[i].regex, key.data, key.len, ovector, 2);
-        if (rc > 0) {
+        mg_int_t rc = mg_stream_regex_exec(s, map->regexes[i].regex, key);
+        if (rc == MG_OK) {
             found = map->regexes[i].value;
         } else if (rc == MG_ERROR) {
             break;
@@ -384,15 +384,8 @@ static const char *map_line(mg_conf_t *cf, void *data)
         mg_str_t pattern = {key.len - 1 - caseless, key.data + 1 + caseless};
         map_regex_t *re = mg_array_push(&b->regexes);
         mg_str_t pat = mg_pstr(cf->pool, pattern.data, pattern.len);
-        if (cf->ctx & MG_CTX_STREAM) {
-            char err[256];
-            re->regex = mg_regex_compile_conf(cf->cycle, pat, caseless, err, sizeof(err));
-            if (re->regex == NULL) {
-                mg_conf_error(cf, 0, "%s", err);
-            }
-        } else {
-            re->regex = mg_http_regex_compile(cf, pat, caseless);
-        }
+        re->regex = cf->ctx & MG_CTX_STREAM ? mg_stream_regex_compile(cf, pat, caseless)
+                                            : mg_http_regex_compile(cf, pat, caseless);
         if (re->regex == NULL) {
             return MG_CONF_ERROR;
         }

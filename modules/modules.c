@@ -94,6 +94,7 @@ extern mg_module_t mg_stream_ssl_module;
 extern mg_module_t mg_stream_proxy_ssl_module;
 extern mg_module_t mg_stream_ssl_preread_module;
 extern mg_module_t mg_stream_lua_module;
+extern mg_module_t mg_stream_pass_module;
 
 mg_module_t *mg_modules[] = {
     &mg_conf_module,
@@ -188,5 +189,6 @@ mg_module_t *mg_modules[] = {
     &mg_stream_proxy_ssl_module, /* proxy_ssl_*: what stream_proxy.c's peers get */
     &mg_stream_lua_module,       /* lua/stream.c: after the other preread handlers (ssl_preread),
                                     its log handler put before access_log's */
+    &mg_stream_pass_module,
     NULL,
 };

@@ -5,11 +5,10 @@
  */
 #include <unistd.h>
 
+#include "log_escape.h"
 #include "stream.h"
 
 extern mg_module_t mg_stream_log_module;
-
-enum { ESC_DEFAULT, ESC_JSON, ESC_NONE };
 
 typedef struct {
     mg_str_t name;
@@ -67,19 +66,8 @@ static const char *slog_format(mg_conf_t *cf, const mg_command_t *cmd, void *con
     memset(nf, 0, sizeof(*nf));
     nf->name = cf->args[1];
     size_t first = 2;
-    if (cf->nargs > 2 && cf->args[2].len > 7 && memcmp(cf->args[2].data, "escape=", 7) == 0) {
-        mg_str_t v = {cf->args[2].len - 7, cf->args[2].data + 7};
-        if (mg_str_eq(v, "default")) {
-            nf->escape = ESC_DEFAULT;
-        } else if (mg_str_eq(v, "json")) {
-            nf->escape = ESC_JSON;
-        } else if (mg_str_eq(v, "none")) {
-            nf->escape = ESC_NONE;
-        } else {
-            mg_conf_error(cf, 0, "unknown log format escaping \"%s\"", v.data);
-            return MG_CONF_ERROR;
-        }
-        first = 3;
+    if (mg_log_escape_param(cf, &first, &nf->escape) != MG_OK) {
+        return MG_CONF_ERROR;
     }
     if (cf->nargs <= first) {
         return "has no format string"; /* not reached: counts are checked */
@@ -140,31 +128,6 @@ static const char *slog_access_log(mg_conf_t *cf, const mg_command_t *cmd, void 
     return l->file ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
-static size_t escape_into(char *d, int escape, const unsigned char *p, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = p[i];
-        if (escape == ESC_NONE) {
-            d[k++] = (char)ch;
-        } else if (escape == ESC_JSON && (ch == '"' || ch == '\\')) {
-            d[k++] = '\\';
-            d[k++] = (char)ch;
-        } else if (escape == ESC_JSON && ch < 0x20) {
-            k += (size_t)sprintf(d + k, "\\u%04x", ch);
-        } else if (escape == ESC_DEFAULT && (ch == '"' || ch == '\\' || ch < 0x20 || ch > 0x7e)) {
-            d[k++] = '\\';
-            d[k++] = 'x';
-            d[k++] = hex[ch >> 4];
-            d[k++] = hex[ch & 15];
-        } else {
-            d[k++] = (char)ch;
-        }
-    }
-    return k;
-}
-
 static mg_int_t slog_handler(mg_stream_session_t *s)
 {
     slog_conf_t *sc = mg_stream_get_srv_conf(s, mg_stream_log_module);
@@ -173,37 +136,31 @@ static mg_int_t slog_handler(mg_stream_session_t *s)
     }
     slog_t *l = sc->logs->elts;
     for (size_t i = 0; i < sc->logs->nelts; i++) {
+        /* each variable read once: $msec or $session_time must not differ between passes */
         mg_stream_complex_t *cv = &l[i].fmt->text;
         mg_str_t *p = cv->parts.elts;
         size_t n = cv->parts.nelts;
         mg_str_t *vals = mg_palloc(s->pool, (n + 1) * sizeof(mg_str_t));
         size_t len = 1;
+        int esc = l[i].fmt->escape;
         for (size_t k = 0; k < n; k++) {
-            if (p[k].data == NULL && k + 1 < n) {
+            if (p[k].data == NULL && k + 1 < n) { /* a variable's name follows */
                 vals[k] = mg_stream_variable(s, p[k + 1]);
-                vals[k + 1].data = NULL; /* a variable: escaped */
-                vals[k + 1].len = (size_t)-1;
-                len += vals[k].data ? vals[k].len * 6 : 1;
+                len += mg_log_escape_len(esc, vals[k]);
                 k++;
-                continue;
+            } else {
+                len += p[k].len;
             }
-            vals[k] = p[k];
-            len += p[k].len;
         }
         char *line = mg_pnalloc(s->pool, len), *q = line;
         for (size_t k = 0; k < n; k++) {
-            if (k + 1 < n && vals[k + 1].len == (size_t)-1 && p[k].data == NULL) {
-                if (vals[k].data == NULL) {
-                    *q++ = '-';
-                } else {
-                    q += escape_into(q, l[i].fmt->escape, (unsigned char *)vals[k].data,
-                                     vals[k].len);
-                }
+            if (p[k].data == NULL && k + 1 < n) {
+                q = mg_log_escape_copy(q, esc, vals[k]);
                 k++;
-                continue;
+            } else {
+                memcpy(q, p[k].data, p[k].len);
+                q += p[k].len;
             }
-            memcpy(q, vals[k].data, vals[k].len);
-            q += vals[k].len;
         }
         *q++ = '\n';
         if (write(l[i].file->fd, line, (size_t)(q - line)) < 0) {

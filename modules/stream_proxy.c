@@ -15,11 +15,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "health_check.h"
 #include "proxy_protocol.h"
 #include "server.h"
 #include "stream.h"
 #include "stream_proxy_ssl.h"
 #include "upstream_peer.h"
+#include "upstream_resolve.h"
 #include "upstream_rr.h"
 
 extern mg_module_t mg_stream_proxy_module;
@@ -77,6 +79,9 @@ typedef struct {
     mg_msec_t rate_start;
     mg_uint_t responses; /* UDP: datagrams from the peer */
     mg_ssl_conn_t *ssl;  /* proxy_ssl: the peer's TLS (stream_proxy_ssl.c) */
+    mg_resolve_t *rs;    /* the name being resolved */
+    mg_str_t host;       /* and its port */
+    in_port_t port;
     unsigned connected : 1;
     unsigned own_group : 1; /* the group is the session's (proxy_pass with variables) */
     unsigned client_eof : 1;
@@ -134,6 +139,10 @@ static void end_try(proxy_t *u, int outcome)
 static void proxy_cleanup(mg_stream_session_t *s)
 {
     proxy_t *u = s->upstream;
+    if (u->rs) {
+        mg_resolve_cancel(u->rs);
+        u->rs = NULL;
+    }
     end_try(u, MG_PEER_OK);
     close_peer(u);
 }
@@ -711,10 +720,98 @@ static void proxy_process(proxy_t *u)
     mg_conn_timer_set(c, u->pick.timeout ? u->pick.timeout : pcf->timeout);
 }
 
+static void proxy_start(proxy_t *u)
+{
+    mg_stream_session_t *s = u->s;
+    mg_connection_t *c = s->connection;
+    u->pick.group = u->group;
+    u->pick.log = &c->log;
+    u->pick.pool = s->pool;
+    u->pick.session = s;
+    if (u->group->balancer->init_request(NULL, &u->pick) != MG_OK) {
+        mg_stream_finalize_session(s, 500);
+        return;
+    }
+    u->start = mg_now.monotonic;
+    c->read_handler = on_client_read;
+    c->write_handler = on_client_read;
+    c->timeout_handler = on_client_timeout;
+    proxy_connect(u);
+}
+
+static void on_resolved(mg_resolve_t *rs)
+{
+    proxy_t *u = rs->data;
+    u->rs = NULL;
+    if (rs->state) {
+        mg_log_error(MG_LOG_ERR, &u->s->connection->log, 0, "%.*s could not be resolved (%d: %s)",
+                     (int)u->host.len, u->host.data, rs->state, mg_resolve_strerror(rs->state));
+        mg_stream_finalize_session(u->s, 500);
+        return;
+    }
+    u->group = mg_upstream_resolved_group(u->s->pool, u->host, u->port, rs);
+    u->own_group = 1;
+    proxy_start(u);
+}
+
+/* proxy_pass with variables: an upstream{} block of that name, an address, or "host:port"
+ * asked of the server's resolver. MG_OK (u->group set), MG_DONE (resolving, or the session
+ * ended). */
+static mg_int_t name_group(proxy_t *u, mg_str_t name)
+{
+    mg_stream_session_t *s = u->s;
+    mg_connection_t *c = s->connection;
+    u->group = mg_upstream_group_in(mg_stream_get_main_conf(s, mg_upstream_module), name);
+    if (u->group) {
+        return MG_OK;
+    }
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int wildcard;
+    if (mg_listen_parse_addr(name, &ss, &len, &wildcard) == NULL &&
+        (ss.ss_family == AF_UNIX || mg_sockaddr_port((struct sockaddr *)&ss) != 0)) {
+        mg_upstream_group_t *g = mg_pcalloc(s->pool, sizeof(*g));
+        mg_array_init(&g->peers, s->pool, 1, sizeof(mg_upstream_peer_t));
+        mg_array_init(&g->backup, s->pool, 1, sizeof(mg_upstream_peer_t));
+        mg_upstream_peer_t *p = mg_array_push(&g->peers);
+        memset(p, 0, sizeof(*p));
+        memcpy(&p->sockaddr, &ss, len);
+        p->socklen = len;
+        p->name = mg_pstr(s->pool, name.data, name.len);
+        p->weight = 1;
+        p->max_fails = 1;
+        p->fail_timeout = 10000;
+        g->balancer = &mg_upstream_round_robin;
+        g->balancer->init_group(NULL, g);
+        u->group = g;
+        u->own_group = 1;
+        return MG_OK;
+    }
+    const char *colon = name.len ? memrchr(name.data, ':', name.len) : NULL;
+    int64_t port = colon ? mg_atoi(colon + 1, (size_t)(name.data + name.len - colon - 1)) : -1;
+    if (colon == NULL || colon == name.data || port < 1 || port > 65535) {
+        mg_log_error(MG_LOG_ERR, &c->log, 0, "no port in upstream \"%.*s\"", (int)name.len,
+                     name.data);
+        mg_stream_finalize_session(s, 500);
+        return MG_DONE;
+    }
+    mg_stream_srv_conf_t *cscf = mg_stream_get_srv_conf(s, mg_stream_core_module);
+    u->host = (mg_str_t){(size_t)(colon - name.data), name.data};
+    u->port = (in_port_t)port;
+    if (cscf->resolver == NULL) {
+        mg_log_error(MG_LOG_ERR, &c->log, 0, "no resolver defined to resolve %.*s",
+                     (int)u->host.len, u->host.data);
+        mg_stream_finalize_session(s, 502);
+        return MG_DONE;
+    }
+    u->rs =
+        mg_resolve_name(c->server, cscf->resolver, u->host, cscf->resolver_timeout, on_resolved, u);
+    return MG_DONE;
+}
+
 static void proxy_handler(mg_stream_session_t *s)
 {
     proxy_conf_t *pcf = mg_stream_get_srv_conf(s, mg_stream_proxy_module);
-    mg_connection_t *c = s->connection;
     proxy_t *u = mg_pcalloc(s->pool, sizeof(proxy_t));
     u->s = s;
     u->fd = -1;
@@ -735,55 +832,20 @@ static void proxy_handler(mg_stream_session_t *s)
         u->to_up.last = s->preread_len;
     }
     u->group = pcf->group;
-    if (pcf->value) {
-        mg_str_t name = mg_stream_complex_value(s, pcf->value);
-        u->group = NULL;
-        /* an upstream{} block of that name, else an address */
-        u->group = mg_upstream_group_in(mg_stream_get_main_conf(s, mg_upstream_module), name);
-        if (u->group == NULL) {
-            struct sockaddr_storage ss;
-            socklen_t len;
-            int wildcard;
-            if (mg_listen_parse_addr(name, &ss, &len, &wildcard) != NULL ||
-                (ss.ss_family != AF_UNIX && mg_sockaddr_port((struct sockaddr *)&ss) == 0)) {
-                mg_log_error(MG_LOG_ERR, &c->log, 0, "no resolver defined to resolve %.*s",
-                             (int)name.len, name.data);
-                mg_stream_finalize_session(s, 502);
-                return;
-            }
-            mg_upstream_group_t *g = mg_pcalloc(s->pool, sizeof(*g));
-            u->own_group = 1;
-            mg_array_init(&g->peers, s->pool, 1, sizeof(mg_upstream_peer_t));
-            mg_array_init(&g->backup, s->pool, 1, sizeof(mg_upstream_peer_t));
-            mg_upstream_peer_t *p = mg_array_push(&g->peers);
-            memset(p, 0, sizeof(*p));
-            memcpy(&p->sockaddr, &ss, len);
-            p->socklen = len;
-            p->name = mg_pstr(s->pool, name.data, name.len);
-            p->weight = 1;
-            p->max_fails = 1;
-            p->fail_timeout = 10000;
-            g->balancer = &mg_upstream_round_robin;
-            g->balancer->init_group(NULL, g);
-            u->group = g;
-        }
-    }
-    u->pick.group = u->group;
-    u->pick.log = &c->log;
-    u->pick.pool = s->pool;
-    u->pick.session = s;
-    if (u->group->balancer->init_request(NULL, &u->pick) != MG_OK) {
-        mg_stream_finalize_session(s, 500);
+    if (pcf->value && name_group(u, mg_stream_complex_value(s, pcf->value)) != MG_OK) {
         return;
     }
-    u->start = mg_now.monotonic;
-    c->read_handler = on_client_read;
-    c->write_handler = on_client_read;
-    c->timeout_handler = on_client_timeout;
-    proxy_connect(u);
+    proxy_start(u);
 }
 
 /* ---- configuration ---- */
+
+mg_upstream_group_t *mg_stream_proxy_target(void *srv_conf, mg_msec_t *connect_timeout)
+{
+    proxy_conf_t *pcf = srv_conf;
+    *connect_timeout = pcf->connect_timeout;
+    return pcf->value ? NULL : pcf->group;
+}
 
 static void *proxy_create_srv_conf(mg_conf_t *cf)
 {

@@ -7,8 +7,13 @@
  *   header NAME = | != | ~ | !~ V   its value equals / differs / matches / does not match
  *   body ~ | !~ REGEX               the body's first 256k match (do not match)
  * Regexes are compiled at load, so a bad one is refused at -t with FILE:LINE.
+ * In stream{} (nginx Plus's ngx_stream_upstream_hc_module) the block says what a check sends
+ * and what the peer's first bytes must be:
+ *   send STRING                     sent once connected (\xHH escapes)
+ *   expect STRING | ~ REGEX         the data read begins with STRING, or matches REGEX
  */
 #include "health_check.h"
+#include "stream.h"
 #include "variables.h"
 
 enum { T_STATUS, T_HEADER, T_BODY };
@@ -30,7 +35,10 @@ typedef struct {
 
 struct mg_hc_match_s {
     mg_str_t name;
-    mg_array_t tests; /* match_test_t */
+    mg_array_t tests;      /* match_test_t */
+    mg_str_t send;         /* stream: sent once connected */
+    mg_str_t expect;       /* stream: the data's first bytes */
+    mg_regex_t *expect_re; /* stream: or what it must match */
 };
 
 typedef struct {
@@ -113,10 +121,53 @@ static const char *compile(mg_conf_t *cf, match_test_t *t)
     return MG_CONF_OK;
 }
 
+/* "\xHH" escapes read, as nginx Plus's send and expect take them */
+static mg_str_t unescape(mg_conf_t *cf, mg_str_t v)
+{
+    char *out = mg_pnalloc(cf->pool, v.len + 1), *q = out;
+    for (size_t i = 0; i < v.len; i++) {
+        int64_t b;
+        if (v.data[i] == '\\' && i + 3 < v.len && v.data[i + 1] == 'x' &&
+            (b = mg_hextoi(v.data + i + 2, 2)) >= 0) {
+            *q++ = (char)b;
+            i += 3;
+        } else {
+            *q++ = v.data[i];
+        }
+    }
+    *q = '\0';
+    return (mg_str_t){(size_t)(q - out), out};
+}
+
+static const char *stream_match_line(mg_conf_t *cf, mg_hc_match_t *m)
+{
+    mg_str_t *args = cf->args;
+    if (mg_str_eq(args[0], "send") && cf->nargs == 2) {
+        m->send = unescape(cf, args[1]);
+        return MG_CONF_OK;
+    }
+    if (mg_str_eq(args[0], "expect") && cf->nargs == 2) {
+        m->expect = unescape(cf, args[1]);
+        return MG_CONF_OK;
+    }
+    if (mg_str_eq(args[0], "expect") && cf->nargs == 3 && mg_str_eq(args[1], "~")) {
+        m->expect_re = mg_stream_regex_compile(cf, args[2], 0);
+        return m->expect_re ? MG_CONF_OK : MG_CONF_ERROR;
+    }
+    if (mg_str_eq(args[0], "send") || mg_str_eq(args[0], "expect")) {
+        return "invalid number of arguments";
+    }
+    mg_conf_error(cf, 0, "unknown directive \"%.*s\"", (int)args[0].len, args[0].data);
+    return MG_CONF_ERROR;
+}
+
 static const char *match_line(mg_conf_t *cf, void *data)
 {
     mg_hc_match_t *m = data;
     mg_str_t *args = cf->args;
+    if (cf->ctx & MG_CTX_STREAM) {
+        return stream_match_line(cf, m);
+    }
     match_test_t *t = mg_array_push(&m->tests);
     memset(t, 0, sizeof(*t));
     if (mg_str_eq(args[0], "status")) {
@@ -246,8 +297,38 @@ const char *mg_hc_match_test(const mg_hc_match_t *m, const mg_hc_response_t *res
     return NULL;
 }
 
+mg_str_t mg_hc_match_send(const mg_hc_match_t *m)
+{
+    return m->send;
+}
+
+int mg_hc_match_expects(const mg_hc_match_t *m)
+{
+    return m->expect.len || m->expect_re;
+}
+
+int mg_hc_match_expect(const mg_hc_match_t *m, mg_str_t data, int eof)
+{
+    if (m->expect_re) {
+        if (re_match(m->expect_re, data)) {
+            return 1;
+        }
+        return eof ? -1 : 0;
+    }
+    size_t n = mg_min(data.len, m->expect.len);
+    if (memcmp(data.data, m->expect.data, n) != 0) {
+        return -1;
+    }
+    return n == m->expect.len ? 1 : eof ? -1 : 0;
+}
+
+static const mg_stream_module_t match_stream = {
+    .create_main_conf = match_create_main_conf,
+};
+
 static const mg_command_t match_commands[] = {
-    {"match", MG_CTX_HTTP, MG_BLOCK | MG_ARGS(1, 1), match_block, MG_MAIN_CONF, 0, NULL},
+    {"match", MG_CTX_HTTP | MG_CTX_STREAM, MG_BLOCK | MG_ARGS(1, 1), match_block, MG_MAIN_CONF, 0,
+     NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -255,4 +336,5 @@ mg_module_t mg_upstream_match_module = {
     .name = "upstream_match",
     .commands = match_commands,
     .create_main_conf = match_create_main_conf,
+    .stream = &match_stream,
 };

@@ -8,9 +8,11 @@
  * wrapped so that each choice and each outcome copies the records in under the zone's lock,
  * runs the balancer, and copies them back. Records are found by group, list, index and
  * address, so a reload that keeps the zone (same name and size) keeps the state, and old and
- * new workers share it while both run.
+ * new workers share it while both run. Stream's upstream{} blocks are read by the same code
+ * and take a zone the same way.
  */
 #include "shm.h"
+#include "stream.h"
 #include "upstream.h"
 
 #define ZONE_MAGIC 0x6d67757aU
@@ -301,12 +303,18 @@ mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
 }
 
 static const mg_command_t zone_commands[] = {
-    {"zone", MG_CTX_UPSTREAM, MG_ARGS(1, 2), zone_set, MG_MAIN_CONF, 0, NULL},
+    {"zone", MG_CTX_UPSTREAM | MG_CTX_STREAM_UPS, MG_ARGS(1, 2), zone_set, MG_MAIN_CONF, 0, NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+/* stream's upstream{} blocks take it too: their groups are wrapped the same way */
+static const mg_stream_module_t zone_stream = {
+    .create_main_conf = zone_create_main_conf,
 };
 
 mg_module_t mg_upstream_zone_module = {
     .name = "upstream_zone",
     .commands = zone_commands,
     .create_main_conf = zone_create_main_conf,
+    .stream = &zone_stream,
 };

@@ -23,33 +23,34 @@ static void wait_cleanup(void *data)
     w->rs = NULL;
 }
 
-static mg_upstream_group_t *group_of(mg_request_t *r, wait_t *w, mg_resolve_t *rs)
+mg_upstream_group_t *mg_upstream_resolved_group(mg_pool_t *pool, mg_str_t host, in_port_t port,
+                                                mg_resolve_t *rs)
 {
-    mg_upstream_group_t *g = mg_pcalloc(r->pool, sizeof(*g));
-    g->name = w->host;
-    g->host = w->host;
-    g->port = w->port;
+    mg_upstream_group_t *g = mg_pcalloc(pool, sizeof(*g));
+    g->name = host;
+    g->host = host;
+    g->port = port;
     g->implicit = 1;
     g->balancer = &mg_upstream_round_robin;
     g->keepalive_requests = 1000;
     g->keepalive_timeout = 60000;
     g->keepalive_time = 3600000;
-    mg_array_init(&g->peers, r->pool, rs->naddrs, sizeof(mg_upstream_peer_t));
-    mg_array_init(&g->backup, r->pool, 1, sizeof(mg_upstream_peer_t));
+    mg_array_init(&g->peers, pool, rs->naddrs, sizeof(mg_upstream_peer_t));
+    mg_array_init(&g->backup, pool, 1, sizeof(mg_upstream_peer_t));
     for (size_t i = 0; i < rs->naddrs; i++) {
         mg_upstream_peer_t *peer = mg_array_push(&g->peers);
         memset(peer, 0, sizeof(*peer));
         memcpy(&peer->sockaddr, &rs->addrs[i], rs->lens[i]);
         peer->socklen = rs->lens[i];
         if (rs->addrs[i].ss_family == AF_INET) {
-            ((struct sockaddr_in *)&peer->sockaddr)->sin_port = htons(w->port);
+            ((struct sockaddr_in *)&peer->sockaddr)->sin_port = htons(port);
         } else {
-            ((struct sockaddr_in6 *)&peer->sockaddr)->sin6_port = htons(w->port);
+            ((struct sockaddr_in6 *)&peer->sockaddr)->sin6_port = htons(port);
         }
         char text[128];
         size_t n = mg_sockaddr_text((struct sockaddr *)&peer->sockaddr, text, sizeof(text), 1);
-        peer->name = mg_pstr(r->pool, text, n);
-        peer->server = w->host;
+        peer->name = mg_pstr(pool, text, n);
+        peer->server = host;
         peer->weight = 1;
         peer->max_fails = 1;
         peer->fail_timeout = 10000;
@@ -69,7 +70,7 @@ static void on_resolved(mg_resolve_t *rs)
         mg_http_finalize_request(r, MG_HTTP_BAD_GATEWAY);
         return;
     }
-    w->done(r, group_of(r, w, rs));
+    w->done(r, mg_upstream_resolved_group(r->pool, w->host, w->port, rs));
 }
 
 mg_int_t mg_upstream_resolve(mg_request_t *r, mg_str_t host, in_port_t port,

@@ -4,7 +4,13 @@
 #ifndef MG_HTTP_UPSTREAM_RESOLVE_H
 #define MG_HTTP_UPSTREAM_RESOLVE_H
 
+#include "resolver.h"
 #include "upstream_peer.h"
+
+/* A round-robin group of `pool` from a resolver's answer: every address a peer at `port`
+ * (stream's proxy_pass with a name asks the same). */
+mg_upstream_group_t *mg_upstream_resolved_group(mg_pool_t *pool, mg_str_t host, in_port_t port,
+                                                mg_resolve_t *rs);
 
 /* Resolve `host` (a name, not an upstream{} block) with the location's resolver: MG_DONE and
  * later `done` with a group of the request's own (every address a peer at `port`), or the

@@ -87,6 +87,9 @@ static const char *stream_block(mg_conf_t *cf, const mg_command_t *cmd, void *co
         }
     }
     if (rc == MG_OK) {
+        rc = mg_stream_variables_check(cf);
+    }
+    if (rc == MG_OK) {
         rc = create_listening(cf, cmcf);
     }
     *cf = saved;
@@ -198,6 +201,7 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
     l.rcvbuf = -1;
     l.sndbuf = -1;
     l.keepalive = -1;
+    l.fastopen = -1;
     l.ipv6only = 1;
     for (size_t i = 2; i < cf->nargs; i++) {
         mg_str_t a = cf->args[i], v;
@@ -225,6 +229,14 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
                 return MG_CONF_ERROR;
             }
             *(a.data[0] == 'r' ? &l.rcvbuf : &l.sndbuf) = (int)n;
+            l.bind = 1;
+        } else if (param(a, "fastopen", &v)) {
+            int64_t n = mg_atoi(v.data, v.len);
+            if (n < 0 || n > INT32_MAX) {
+                mg_conf_error(cf, 0, "invalid fastopen \"%s\"", a.data);
+                return MG_CONF_ERROR;
+            }
+            l.fastopen = (int)n;
             l.bind = 1;
         } else if (mg_str_eq(a, "ipv6only=on") || mg_str_eq(a, "ipv6only=off")) {
             l.ipv6only = a.data[10] == 'n';
@@ -299,7 +311,7 @@ static mg_stream_port_t *new_listening(mg_conf_t *cf, mg_stream_listen_t *l)
     ls->backlog = l->backlog;
     ls->rcvbuf = l->rcvbuf;
     ls->sndbuf = l->sndbuf;
-    ls->fastopen = -1;
+    ls->fastopen = l->fastopen;
     ls->keepalive = l->keepalive;
     ls->keepidle = l->keepidle;
     ls->keepintvl = l->keepintvl;
@@ -360,6 +372,8 @@ static void *core_create_main_conf(mg_conf_t *cf)
     mg_array_init(&cmcf->servers, cf->pool, 4, sizeof(mg_stream_srv_conf_t *));
     mg_array_init(&cmcf->listen, cf->pool, 4, sizeof(mg_stream_listen_t));
     mg_array_init(&cmcf->variables, cf->pool, 32, sizeof(mg_stream_var_t));
+    cmcf->variables_hash_max_size = MG_CONF_UNSET;
+    cmcf->variables_hash_bucket_size = MG_CONF_UNSET;
     for (int i = 0; i < MG_STREAM_PHASES; i++) {
         mg_array_init(&cmcf->phases[i], cf->pool, 2, sizeof(mg_stream_handler_pt));
     }
@@ -370,8 +384,10 @@ void mg_stream_variables_add_core(mg_conf_t *cf);
 
 static const char *core_init_main_conf(mg_conf_t *cf, void *conf)
 {
-    (void)conf;
     (void)cf;
+    mg_stream_main_conf_t *cmcf = conf;
+    mg_conf_merge(cmcf->variables_hash_max_size, MG_CONF_UNSET, 1024);
+    mg_conf_merge(cmcf->variables_hash_bucket_size, MG_CONF_UNSET, 64);
     return MG_CONF_OK;
 }
 
@@ -383,6 +399,7 @@ static void *core_create_srv_conf(mg_conf_t *cf)
     cscf->proxy_protocol_timeout = MG_CONF_UNSET;
     cscf->tcp_nodelay = MG_CONF_UNSET;
     cscf->resolver_timeout = MG_CONF_UNSET;
+    cscf->resolver = MG_CONF_UNSET_PTR;
     cscf->error_log = MG_CONF_UNSET_PTR;
     if (cf->cycle->stream && cf->cycle->stream->main_conf &&
         cf->cycle->stream->main_conf[mg_stream_core_module.index] == NULL) {
@@ -401,9 +418,7 @@ static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->tcp_nodelay, prev->tcp_nodelay, 1);
     mg_conf_merge(conf->resolver_timeout, prev->resolver_timeout, 30000);
     mg_conf_merge_ptr(conf->error_log, prev->error_log, NULL);
-    if (conf->resolver.nelts == 0 && prev->resolver.nelts) {
-        conf->resolver = prev->resolver;
-    }
+    mg_conf_merge_ptr(conf->resolver, prev->resolver, NULL);
     return MG_CONF_OK;
 }
 
@@ -417,29 +432,16 @@ static const char *core_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *
     return mg_log_set_from_conf(cf, &cscf->error_log);
 }
 
-/* resolver ADDRESS ... [valid=time] [ipv6=on|off]: kept for proxy_pass with variables */
+/* resolver ADDRESS ... [valid=] [ipv4=] [ipv6=] [status_zone=]: http's (core/resolver.c) */
 static const char *core_resolver(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
     mg_stream_srv_conf_t *cscf = conf;
-    if (cscf->resolver.nelts) {
+    if (cscf->resolver != MG_CONF_UNSET_PTR) {
         return "is duplicate";
     }
-    mg_array_init(&cscf->resolver, cf->pool, cf->nargs, sizeof(mg_str_t));
-    for (size_t i = 1; i < cf->nargs; i++) {
-        *(mg_str_t *)mg_array_push(&cscf->resolver) = cf->args[i];
-    }
-    return MG_CONF_OK;
-}
-
-static const char *core_hash_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)cmd;
-    (void)conf;
-    if (mg_atoi(cf->args[1].data, cf->args[1].len) <= 0) {
-        return "invalid value";
-    }
-    return MG_CONF_OK;
+    cscf->resolver = mg_resolver_conf(cf);
+    return cscf->resolver ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
 #define SRV(f) MG_SRV_CONF, offsetof(mg_stream_srv_conf_t, f)
@@ -457,10 +459,10 @@ static const mg_command_t core_commands[] = {
     {"resolver", STREAM_SRV, MG_ARGS(1, MG_MANY), core_resolver, MG_SRV_CONF, 0, NULL},
     {"resolver_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(resolver_timeout), NULL},
     {"error_log", STREAM_SRV, MG_ARGS(1, 2), core_error_log, MG_SRV_CONF, 0, NULL},
-    {"variables_hash_max_size", MG_CTX_STREAM, MG_ARGS(1, 1), core_hash_size, MG_MAIN_CONF, 0,
-     NULL},
-    {"variables_hash_bucket_size", MG_CTX_STREAM, MG_ARGS(1, 1), core_hash_size, MG_MAIN_CONF, 0,
-     NULL},
+    {"variables_hash_max_size", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_stream_main_conf_t, variables_hash_max_size), NULL},
+    {"variables_hash_bucket_size", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_stream_main_conf_t, variables_hash_bucket_size), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -521,13 +523,16 @@ static size_t stream_log_handler(mg_log_t *log, char *buf, size_t len)
     }
     p = mg_sprintf_end(p, end, ", client: %s, server: %s", s->connection->addr_text,
                        s->addr->addr_text);
-    if (s->log_upstream.len) {
+    /* as nginx's: once the proxy runs, its byte counts, and the peer once there is one */
+    if (s->upstream && !s->finalized) {
+        if (s->log_upstream.len) {
+            p = mg_sprintf_end(p, end, ", upstream: \"%.*s\"", (int)s->log_upstream.len,
+                               s->log_upstream.data);
+        }
         p = mg_sprintf_end(p, end,
-                           ", upstream: \"%.*s\", bytes from/to client:%lld/%lld, bytes from/to "
-                           "upstream:%lld/%lld",
-                           (int)s->log_upstream.len, s->log_upstream.data, (long long)s->received,
-                           (long long)s->sent, (long long)s->upstream_received,
-                           (long long)s->upstream_sent);
+                           ", bytes from/to client:%lld/%lld, bytes from/to upstream:%lld/%lld",
+                           (long long)s->received, (long long)s->sent,
+                           (long long)s->upstream_received, (long long)s->upstream_sent);
     }
     return (size_t)(p - buf);
 }

@@ -19,6 +19,7 @@
 #include "mg.h"
 #include "mgtime.h"
 #include "pool.h"
+#include "resolver.h"
 #include "str.h"
 
 typedef struct mg_stream_session_s mg_stream_session_t;
@@ -49,6 +50,7 @@ typedef struct {
     int backlog;
     int rcvbuf, sndbuf;
     int keepalive, keepidle, keepintvl, keepcnt;
+    int fastopen; /* -1: not given */
     unsigned bind : 1;
     unsigned wildcard : 1;
     unsigned reuseport : 1;
@@ -61,9 +63,11 @@ typedef struct {
 } mg_stream_listen_t;
 
 typedef struct {
-    mg_array_t servers;                  /* mg_stream_srv_conf_t * */
-    mg_array_t listen;                   /* mg_stream_listen_t */
-    mg_array_t variables;                /* mg_stream_var_t */
+    mg_array_t servers;               /* mg_stream_srv_conf_t * */
+    mg_array_t listen;                /* mg_stream_listen_t */
+    mg_array_t variables;             /* mg_stream_var_t */
+    mg_int_t variables_hash_max_size; /* checked as nginx sizes its hash of the names */
+    mg_int_t variables_hash_bucket_size;
     mg_array_t phases[MG_STREAM_PHASES]; /* mg_stream_handler_pt, run last-registered first
                                             (the log phase in registration order) */
 } mg_stream_main_conf_t;
@@ -78,7 +82,7 @@ typedef struct {
     mg_msec_t proxy_protocol_timeout;
     int tcp_nodelay;
     mg_log_t *error_log;
-    mg_array_t resolver; /* mg_str_t: resolver addresses (used by proxy_pass with variables) */
+    mg_resolver_t *resolver; /* NULL: none (proxy_pass with a name in variables asks it) */
     mg_msec_t resolver_timeout;
     unsigned listen : 1;
 } mg_stream_srv_conf_t;
@@ -118,6 +122,10 @@ struct mg_stream_session_s {
     void *udp;            /* a UDP session's datagram queue (udp.c), NULL for TCP */
     mg_uint_t requests;   /* UDP: datagrams from the client */
     mg_array_t variables; /* mg_stream_set_var_t: "set" values */
+    int *captures;        /* the last regex match's ($1..$9, named): offset pairs */
+    int ncaptures;        /* ints in captures */
+    const char *captures_data;
+    mg_regex_t *captures_re;
     void (*cleanup)(mg_stream_session_t *s); /* the content's, run before the connection closes */
     mg_str_t log_upstream; /* the peer being talked to, for the error log's context */
     off_t upstream_sent, upstream_received; /* with that peer, for the same */
@@ -173,6 +181,15 @@ typedef struct {
 } mg_stream_var_t;
 void mg_stream_variable_add(mg_conf_t *cf, const char *name, mg_stream_var_get_pt get,
                             uintptr_t data);
+/* Once every module added its variables: refuse the names nginx's variables_hash_* would not
+ * fit, with its words. MG_OK or MG_ERROR (logged). */
+mg_int_t mg_stream_variables_check(mg_conf_t *cf);
+
+/* A regex of the configuration whose (?<name>...) groups are stream variables; NULL on
+ * error (logged). exec: MG_OK (the session's captures set), MG_DECLINED, MG_ERROR (logged);
+ * str must live as long as the session. */
+mg_regex_t *mg_stream_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless);
+mg_int_t mg_stream_regex_exec(mg_stream_session_t *s, mg_regex_t *re, mg_str_t str);
 
 /* A string with variables ("$upstream_addr backend:$server_port"), compiled once. */
 typedef struct {

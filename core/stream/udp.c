@@ -127,8 +127,10 @@ void mg_stream_udp_read(mg_listening_t *ls)
         }
         udp_list_t *l = list_of(ls);
         udp_conn_t *u = l->head;
-        while (u &&
-               !mg_sockaddr_equal((struct sockaddr *)&u->c->sockaddr, (struct sockaddr *)&ss, 1)) {
+        /* a session closed in this turn of the loop stays listed until its connection is
+         * freed: the next datagram from its client starts a new one instead of being lost */
+        while (u && (u->c->closed || !mg_sockaddr_equal((struct sockaddr *)&u->c->sockaddr,
+                                                        (struct sockaddr *)&ss, 1))) {
             u = u->next;
         }
         if (u) {

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "hash_size.h"
 #include "proxy_protocol.h"
+#include "regex.h"
 #include "stream.h"
 #include "version.h"
 
@@ -201,6 +203,23 @@ void mg_stream_variables_add_core(mg_conf_t *cf)
     }
 }
 
+mg_int_t mg_stream_variables_check(mg_conf_t *cf)
+{
+    mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+    mg_hash_keys_t keys;
+    mg_hash_keys_init(&keys);
+    mg_stream_var_t *v = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (!v[i].prefix) {
+            mg_hash_keys_add(&keys, v[i].name);
+        }
+    }
+    mg_int_t rc = mg_hash_keys_check(cf, &keys, "variables_hash", cmcf->variables_hash_max_size,
+                                     cmcf->variables_hash_bucket_size);
+    mg_hash_keys_free(&keys);
+    return rc;
+}
+
 static mg_stream_var_t *find(mg_stream_main_conf_t *cmcf, mg_str_t name)
 {
     mg_stream_var_t *v = cmcf->variables.elts;
@@ -217,8 +236,76 @@ int mg_stream_variable_known(mg_conf_t *cf, mg_str_t name)
     return find(mg_stream_conf_get_main(cf, mg_stream_core_module), name) != NULL;
 }
 
+/* group k of the last match, "" when it did not take part or there was no match */
+static mg_str_t capture(mg_stream_session_t *s, int k)
+{
+    if (2 * k + 1 >= s->ncaptures || s->captures[2 * k] < 0) {
+        return (mg_str_t)mg_string("");
+    }
+    return (mg_str_t){(size_t)(s->captures[2 * k + 1] - s->captures[2 * k]),
+                      (char *)s->captures_data + s->captures[2 * k]};
+}
+
+static mg_str_t v_named_capture(mg_stream_session_t *s, uintptr_t data)
+{
+    const mg_str_t *name = (const mg_str_t *)data;
+    mg_regex_t *re = s->captures_re;
+    for (int i = 0; re && i < re->nnames; i++) {
+        if (re->names[i].name.len == name->len &&
+            memcmp(re->names[i].name.data, name->data, name->len) == 0) {
+            return capture(s, re->names[i].index);
+        }
+    }
+    return (mg_str_t)mg_string("");
+}
+
+mg_regex_t *mg_stream_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless)
+{
+    char err[512];
+    mg_regex_t *re = mg_regex_compile_conf(cf->cycle, pattern, caseless, err, sizeof(err));
+    if (re == NULL) {
+        mg_conf_error(cf, 0, "%s", err);
+        return NULL;
+    }
+    mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+    for (int i = 0; i < re->nnames; i++) {
+        if (find(cmcf, re->names[i].name) == NULL) {
+            mg_str_t *name = mg_palloc(cf->pool, sizeof(mg_str_t));
+            *name = re->names[i].name;
+            mg_stream_variable_add(cf, mg_pstrdup(cf->pool, name->data, name->len), v_named_capture,
+                                   (uintptr_t)name);
+        }
+    }
+    return re;
+}
+
+mg_int_t mg_stream_regex_exec(mg_stream_session_t *s, mg_regex_t *re, mg_str_t str)
+{
+    int n = (re->captures + 1) * 2;
+    int *ov = mg_palloc(s->pool, (size_t)n * sizeof(int));
+    mg_int_t rc = mg_regex_exec(re, str.data, str.len, ov, n);
+    if (rc == MG_ERROR) {
+        mg_log_error(MG_LOG_ALERT, &s->connection->log, 0,
+                     "pcre2_match() failed: %d on \"%.*s\" using \"%.*s\"", ov[0], (int)str.len,
+                     str.data, (int)re->pattern.len, re->pattern.data);
+        return MG_ERROR;
+    }
+    if (rc == MG_DECLINED) {
+        return MG_DECLINED;
+    }
+    /* as http's: every match replaces the captures, a failed one leaves the earlier ones */
+    s->captures = ov;
+    s->ncaptures = (int)rc * 2;
+    s->captures_data = str.data;
+    s->captures_re = re;
+    return MG_OK;
+}
+
 mg_str_t mg_stream_variable(mg_stream_session_t *s, mg_str_t name)
 {
+    if (name.len == 1 && name.data[0] >= '1' && name.data[0] <= '9') {
+        return capture(s, name.data[0] - '0');
+    }
     mg_stream_set_var_t *sv = s->variables.elts;
     for (size_t i = s->variables.nelts; i-- > 0;) {
         if (sv[i].name.len == name.len &&
@@ -270,6 +357,10 @@ const char *mg_stream_complex_compile(mg_conf_t *cf, mg_str_t text, mg_stream_co
                 return MG_CONF_ERROR;
             }
             i = end + 1;
+        } else if (start < text.len && text.data[start] >= '1' && text.data[start] <= '9') {
+            /* a capture takes one digit, as nginx's: "$10" is $1 then "0" */
+            end = start + 1;
+            i = end;
         } else {
             end = start;
             while (end < text.len && name_char(text.data[end])) {
