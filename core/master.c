@@ -585,8 +585,8 @@ static void upgrade_read(master_t *m)
     }
 }
 
-/* Whether process `pid` has children (an older binary's workers). */
-static int has_children(pid_t pid)
+/* Whether process `pid` has children other than `except` (an older binary's workers). */
+static int has_children(pid_t pid, pid_t except)
 {
     DIR *d = opendir("/proc");
     if (d == NULL) {
@@ -609,7 +609,8 @@ static int has_children(pid_t pid)
         buf[n > 0 ? n : 0] = '\0';
         char *p = strrchr(buf, ')'); /* the name may hold anything: the fields follow it */
         int ppid;
-        found = p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid;
+        found =
+            p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid && atoi(e->d_name) != except;
     }
     closedir(d);
     return found;
@@ -623,7 +624,7 @@ static void upgrade_check_deadline(master_t *m)
         mg_now.monotonic < m->upgrade_deadline) {
         return;
     }
-    if (!m->upgrade_killed && !m->upgrade_hello && has_children(m->new_binary)) {
+    if (!m->upgrade_killed && !m->upgrade_hello && has_children(m->new_binary, 0)) {
         /* a binary from before the pipe never says a word: its worker processes are the
          * best sign we have (a downgrade thus takes upgrade_timeout) */
         mg_log_error(MG_LOG_WARN, mlog(m), 0,
@@ -691,9 +692,13 @@ static void handle_signals(master_t *m)
         log_signal(m, SIGQUIT, from, "shutting down");
         if (!m->quitting && !m->terminating) {
             m->quitting = 1;
-            /* with a new binary serving, a client's next request on an idle keepalive
-             * connection can still be answered here: drain instead of closing it under it */
-            stop_workers(m, NULL, NULL, m->new_binary ? MG_CMD_DRAIN : MG_CMD_QUIT);
+            /* with a new binary serving, or (a rollback) the old master we were upgraded from
+             * serving again with its workers, a client's next request on an idle keepalive
+             * connection can still be answered here: drain instead of closing it under it.
+             * An old master without workers starts them only once we are gone. */
+            int other_serves = m->new_binary || (m->parent && getppid() == m->parent &&
+                                                 has_children(m->parent, getpid()));
+            stop_workers(m, NULL, NULL, other_serves ? MG_CMD_DRAIN : MG_CMD_QUIT);
             shut_listeners(m);
         }
     }
