@@ -185,6 +185,21 @@ static void spawn_proc(master_t *m, mg_cycle_t *cycle, mg_uint_t slot, int helpe
                     close(ls[i]->fd);
                 }
             }
+            /* nor the log files of another generation (a reload's workers are forked while
+             * the old one lives): a file rotated away or dropped from the configuration
+             * would stay open, and its disk space taken, for the worker's life */
+            mg_open_file_t **files = m->gens[g]->open_files.elts;
+            for (size_t i = 0; i < m->gens[g]->open_files.nelts; i++) {
+                int mine = 0;
+                mg_open_file_t **own = cycle->open_files.elts;
+                for (size_t j = 0; j < cycle->open_files.nelts; j++) {
+                    mine |= own[j]->fd == files[i]->fd;
+                }
+                if (files[i]->fd > STDERR_FILENO && !mine) {
+                    close(files[i]->fd);
+                    files[i]->fd = -1;
+                }
+            }
         }
         if (h) {
             mg_worker_run_helper(cycle, sv[1], h);
