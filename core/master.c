@@ -32,8 +32,8 @@
 #define READY_TIMEOUT 5000
 #define STOP_TIMEOUT 5000
 #define ACCEPT_TIMEOUT 5000
-/* Draining generations that may keep their idle keepalive connections; older ones are told
- * to close them (only in-flight requests then keep them alive). */
+/* Draining generations that may keep their idle keepalive connections; older ones keep them
+ * MG_SHED_GRACE at most (then only in-flight requests keep them alive). */
 #define MAX_DRAINING 4
 /* After TERM, workers still alive this long are killed. */
 #define KILL_DELAY 2000
@@ -49,6 +49,7 @@ typedef struct {
     unsigned stopping : 1; /* told to drain/quit: not respawned when it exits */
     unsigned stopped : 1;  /* reported it accepts no more */
     unsigned closing : 1;  /* told to close its idle connections too */
+    unsigned shed : 1;     /* told to keep its idle connections MG_SHED_GRACE at most */
     unsigned helper : 1;   /* a helper process (cycle->helpers[slot]): no part in reloads */
     unsigned agent : 1;    /* the generation's privileged agent: never accepts, and the
                               reload steps do not wait for it */
@@ -254,11 +255,14 @@ static void stop_workers(master_t *m, mg_cycle_t *cycle, mg_cycle_t *except, cha
         if ((cycle && p->cycle != cycle) || (except && p->cycle == except)) {
             continue;
         }
-        if (p->stopping && (cmd != MG_CMD_QUIT || p->closing)) {
+        /* a draining worker may still be told to shed or close its idle connections */
+        int more = !p->closing && (cmd == MG_CMD_QUIT || (cmd == MG_CMD_SHED && !p->shed));
+        if (p->stopping && !more) {
             continue;
         }
         p->stopping = 1;
         p->closing |= cmd == MG_CMD_QUIT;
+        p->shed |= cmd == MG_CMD_SHED;
         send_cmd(p, cmd);
     }
 }
@@ -327,7 +331,9 @@ static void reload(master_t *m)
     start_workers(m, cycle);
 }
 
-/* Bound the draining generations: beyond MAX_DRAINING, the oldest close idle connections. */
+/* Bound the draining generations: beyond MAX_DRAINING, the oldest keep idle connections
+ * MG_SHED_GRACE at most (not closed at once: a client that just got a response promising
+ * keep-alive may be sending its next request on it). */
 static void cap_draining(master_t *m)
 {
     size_t draining = 0;
@@ -337,7 +343,7 @@ static void cap_draining(master_t *m)
             continue;
         }
         if (++draining > MAX_DRAINING) {
-            stop_workers(m, c, NULL, MG_CMD_QUIT);
+            stop_workers(m, c, NULL, MG_CMD_SHED);
         }
     }
 }
