@@ -396,9 +396,18 @@ static mg_int_t dispatch(mg_conf_t *cf, int tok)
     }
     if (found_name) {
         mg_conf_error(cf, 0, "\"%.*s\" directive is not allowed here", (int)name.len, name.data);
-    } else {
-        mg_conf_error(cf, 0, "unknown directive \"%.*s\"", (int)name.len, name.data);
+        return MG_ERROR;
     }
+    for (size_t m = 0; mg_modules[m]; m++) {
+        if (mg_modules[m]->other_directive) {
+            cf->cycle->cur_module = (int)m;
+            mg_int_t rc = mg_modules[m]->other_directive(cf, tok == TOK_SEMI);
+            if (rc != MG_DECLINED) {
+                return rc;
+            }
+        }
+    }
+    mg_conf_error(cf, 0, "unknown directive \"%.*s\"", (int)name.len, name.data);
     return MG_ERROR;
 }
 

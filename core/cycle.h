@@ -88,7 +88,10 @@ struct mg_cycle_s {
     mg_array_t conf_dump;  /* mg_conf_dump_t, for -T */
     mg_array_t shm_zones;  /* mg_shm_zone_t *, the shared memory this generation uses (shm.c) */
     mg_array_t metrics_sources; /* mg_metrics_source_t: gauges computed when shown (metrics.h) */
-    mg_shmtx_t *accept_mutex;   /* accept_mutex on with several workers (accept_mutex.c) */
+    /* the server's metrics zone (metrics.h), the same for all its generations; NULL under -t */
+    struct mg_metrics_shm_s *metrics;
+    struct mg_stat_shard_s *stat; /* its stub_status counters (stat.h) */
+    mg_shmtx_t *accept_mutex;     /* accept_mutex on with several workers (accept_mutex.c) */
     mg_array_t regexes;    /* mg_regex_t *, the configuration's: JIT-compiled after the parse */
     mg_array_t helpers;    /* mg_cycle_helper_t (elts NULL: none), run by a master */
     mg_cycle_t *old;       /* while being built: the running generation, whose shared memory

@@ -81,6 +81,7 @@ typedef struct {
     int daemonized, noaccepting, quitting, terminating;
     mg_msec_t kill_at;
     char error[1024];
+    int metrics_slot; /* its gauges' slot in the metrics zone (mg_metrics_master_set) */
 } master_t;
 
 static void upgrade_wait_done(master_t *m);
@@ -274,9 +275,9 @@ static void write_verdict(master_t *m, const char *error)
 
 static void set_generation(master_t *m)
 {
-    if (mg_metrics) {
-        __atomic_store_n(&mg_metrics->generation, (int64_t)m->srv->cycle->generation,
-                         __ATOMIC_RELAXED);
+    mg_metrics_shm_t *met = m->srv->cycle->metrics;
+    if (met) {
+        __atomic_store_n(&met->generation, (int64_t)m->srv->cycle->generation, __ATOMIC_RELAXED);
     }
 }
 
@@ -287,7 +288,7 @@ static void update_gauges(master_t *m)
     for (size_t i = 0; i < m->nprocs; i++) {
         draining += m->procs[i].stopping;
     }
-    mg_metrics_master_set(draining);
+    mg_metrics_master_set(m->srv->cycle->metrics, &m->metrics_slot, draining);
 }
 
 static void write_pid_file(mg_cycle_t *cycle)
@@ -318,7 +319,7 @@ static void reload(master_t *m)
     mg_log_capture(NULL, 0);
     if (cycle == NULL) {
         /* the error is logged with FILE:LINE; nothing else changes */
-        MG_METRICS_INC(reloads_failed);
+        MG_METRICS_INC(m->srv->cycle->metrics, reloads_failed);
         write_verdict(m, m->error[0] ? m->error : "[emerg] reload failed");
         return;
     }
@@ -394,7 +395,7 @@ static void abort_reload(master_t *m, const char *why)
     m->phase = IDLE;
     char error[256];
     snprintf(error, sizeof(error), "[alert] %s", why);
-    MG_METRICS_INC(reloads_failed);
+    MG_METRICS_INC(m->srv->cycle->metrics, reloads_failed);
     write_verdict(m, error);
 }
 
@@ -444,7 +445,7 @@ static void advance_reload(master_t *m)
             mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "reconfiguring done, generation %lu serving",
                          (unsigned long)m->srv->cycle->generation);
             write_verdict(m, NULL);
-            MG_METRICS_INC(reloads_ok);
+            MG_METRICS_INC(m->srv->cycle->metrics, reloads_ok);
             set_generation(m);
             m->phase = IDLE;
             free_unused_gens(m); /* with worker_processes 0 no SIGCHLD ever frees the old one */
@@ -504,7 +505,7 @@ static void reap(master_t *m)
         if (pid == m->new_binary) {
             /* rollback: the new binary is gone, this master is the server again */
             m->new_binary = 0;
-            MG_METRICS_INC(upgrades_failed);
+            MG_METRICS_INC(m->srv->cycle->metrics, upgrades_failed);
             mg_upgrade_restore_pid(m->srv->cycle);
             if (!m->upgrade_served) {
                 char why[256];
@@ -554,7 +555,7 @@ static void reap(master_t *m)
                                  "code 2 and cannot be respawned",
                                  (int)pid);
                 } else {
-                    MG_METRICS_INC(worker_restarts);
+                    MG_METRICS_INC(m->srv->cycle->metrics, worker_restarts);
                     spawn(m, p.cycle, p.slot);
                 }
             }
@@ -772,7 +773,7 @@ static void handle_signals(master_t *m)
             pid_t pid = mg_upgrade_exec(m->srv->cycle, &m->upgrade_fd);
             m->new_binary = pid > 0 ? pid : 0;
             if (pid <= 0) {
-                MG_METRICS_INC(upgrades_failed);
+                MG_METRICS_INC(m->srv->cycle->metrics, upgrades_failed);
                 mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, 0, "failed",
                                        "the new binary could not be started (see the error log)");
             } else {
@@ -827,9 +828,9 @@ int mg_master_run(mg_server_t *srv, int daemonized)
     if (mg_upgrade_inherited()) {
         m->parent = getppid();
         /* the generations go on counting from the old binary's */
-        if (mg_metrics) {
-            m->generations =
-                (mg_uint_t)__atomic_load_n(&mg_metrics->generation, __ATOMIC_RELAXED) + 1;
+        mg_metrics_shm_t *met = srv->cycle->metrics;
+        if (met) {
+            m->generations = (mg_uint_t)__atomic_load_n(&met->generation, __ATOMIC_RELAXED) + 1;
         }
     }
     mg_proctitle_set("master process %s", mg_proctitle_args());
@@ -905,9 +906,9 @@ int mg_master_run(mg_server_t *srv, int daemonized)
     free_unused_gens(m); /* generations no worker ran on (worker_processes 0) */
     if (m->new_binary) {
         /* the old master leaves its new binary serving: the upgrade is done */
-        MG_METRICS_INC(upgrades_ok);
+        MG_METRICS_INC(m->srv->cycle->metrics, upgrades_ok);
     }
-    mg_metrics_master_exit();
+    mg_metrics_master_exit(srv->cycle->metrics, &m->metrics_slot);
 
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "exit");
     char oldbin[4200];

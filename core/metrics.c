@@ -27,11 +27,6 @@ enum { EMPTY = 0, CLAIMED, READY };
 const mg_msec_t mg_metrics_bucket_ms[MG_METRICS_BUCKETS] = {5,   10,   25,   50,   100,  250,
                                                             500, 1000, 2500, 5000, 10000};
 
-mg_metrics_shm_t *mg_metrics;
-static mg_shm_zone_t *pinned; /* the process's first zone, never released */
-
-static int master_slot = -1;
-
 mg_int_t mg_metrics_init(mg_conf_t *cf)
 {
     mg_cycle_t *cycle = cf->cycle;
@@ -50,14 +45,10 @@ mg_int_t mg_metrics_init(mg_conf_t *cf)
         memcpy(m->magic, MAGIC, sizeof(MAGIC));
         m->generation = 1;
     }
-    if (mg_metrics == NULL) {
-        /* the process keeps its first zone mapped for good: mg_stat and mg_metrics point
-         * into it, and every later generation takes it over (same name, owner and size) */
-        zone->refs++;
-        pinned = zone;
-        mg_metrics = m;
-        mg_stat = m->stat;
-    }
+    /* every later generation of the server takes it over (same name, owner and size), so
+     * the numbers stay where they are; another server of the process has a zone of its own */
+    cycle->metrics = m;
+    cycle->stat = m->stat;
     return MG_OK;
 }
 
@@ -70,9 +61,10 @@ static uint32_t hash_key(int metric, const char *key, size_t len)
     return h;
 }
 
-mg_metrics_entry_t *mg_metrics_entry(int metric, size_t n, const mg_str_t *labels)
+mg_metrics_entry_t *mg_metrics_entry(mg_metrics_shm_t *m, int metric, size_t n,
+                                     const mg_str_t *labels)
 {
-    if (mg_metrics == NULL) {
+    if (m == NULL) {
         return NULL;
     }
     char key[MG_METRICS_KEY];
@@ -87,7 +79,7 @@ mg_metrics_entry_t *mg_metrics_entry(int metric, size_t n, const mg_str_t *label
     }
     uint32_t h = hash_key(metric, key, len);
     for (size_t probe = 0; probe < PROBES; probe++) {
-        mg_metrics_entry_t *e = &mg_metrics->entries[(h + probe) % MG_METRICS_ENTRIES];
+        mg_metrics_entry_t *e = &m->entries[(h + probe) % MG_METRICS_ENTRIES];
         uint32_t st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
         for (int spins = 0; st == CLAIMED && spins < CLAIM_SPINS; spins++) {
             sched_yield();
@@ -113,37 +105,37 @@ mg_metrics_entry_t *mg_metrics_entry(int metric, size_t n, const mg_str_t *label
             return e;
         }
     }
-    mg_metrics_add(&mg_metrics->dropped, 1);
+    mg_metrics_add(&m->dropped, 1);
     return NULL;
 }
 
-void mg_metrics_http_request(mg_str_t server, mg_uint_t status)
+void mg_metrics_http_request(mg_metrics_shm_t *m, mg_str_t server, mg_uint_t status)
 {
-    if (mg_metrics == NULL) {
+    if (m == NULL) {
         return;
     }
     char code[8];
     int n = snprintf(code, sizeof(code), "%03lu", (unsigned long)(status % 1000));
     mg_str_t labels[2] = {server, {(size_t)n, code}};
-    mg_metrics_entry_t *e = mg_metrics_entry(MG_METRIC_HTTP_REQUESTS, 2, labels);
+    mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_HTTP_REQUESTS, 2, labels);
     if (e) {
         mg_metrics_add(&e->v[0], 1);
     }
 }
 
-void mg_metrics_upstream_try(mg_str_t upstream, mg_msec_t ms)
+void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_str_t upstream, mg_msec_t ms)
 {
-    if (mg_metrics == NULL) {
+    if (m == NULL) {
         return;
     }
-    mg_metrics_entry_t *e = mg_metrics_entry(MG_METRIC_UPSTREAM_REQUESTS, 1, &upstream);
+    mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_UPSTREAM_REQUESTS, 1, &upstream);
     if (e) {
         mg_metrics_add(&e->v[0], 1);
     }
     if (ms < 0) {
         return;
     }
-    e = mg_metrics_entry(MG_METRIC_UPSTREAM_RESPONSE, 1, &upstream);
+    e = mg_metrics_entry(m, MG_METRIC_UPSTREAM_RESPONSE, 1, &upstream);
     if (e == NULL) {
         return;
     }
@@ -158,50 +150,50 @@ void mg_metrics_upstream_try(mg_str_t upstream, mg_msec_t ms)
     mg_metrics_add(&e->v[MG_METRICS_COUNT], 1);
 }
 
-void mg_metrics_peer_state(mg_str_t upstream, mg_str_t peer, mg_msec_t down_until)
+void mg_metrics_peer_state(mg_metrics_shm_t *m, mg_str_t upstream, mg_str_t peer,
+                           mg_msec_t down_until)
 {
     mg_str_t labels[2] = {upstream, peer};
-    mg_metrics_entry_t *e = mg_metrics_entry(MG_METRIC_PEER_DOWN, 2, labels);
+    mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_PEER_DOWN, 2, labels);
     if (e) {
         __atomic_store_n(&e->v[0], (int64_t)down_until, __ATOMIC_RELAXED);
     }
 }
 
-void mg_metrics_master_set(int64_t draining_workers)
+void mg_metrics_master_set(mg_metrics_shm_t *m, int *slot, int64_t draining_workers)
 {
-    if (mg_metrics == NULL) {
+    if (m == NULL) {
         return;
     }
     pid_t pid = getpid();
-    if (master_slot < 0) {
+    if (*slot == 0) {
         for (int i = 0; i < MG_METRICS_MASTERS; i++) {
-            pid_t cur = __atomic_load_n(&mg_metrics->masters[i].pid, __ATOMIC_ACQUIRE);
+            pid_t cur = __atomic_load_n(&m->masters[i].pid, __ATOMIC_ACQUIRE);
             /* a slot of a master that died without giving it back is taken over */
             if (cur != 0 && (cur == pid || kill(cur, 0) == 0 || errno != ESRCH)) {
                 continue;
             }
-            if (__atomic_compare_exchange_n(&mg_metrics->masters[i].pid, &cur, pid, 0,
-                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-                master_slot = i;
+            if (__atomic_compare_exchange_n(&m->masters[i].pid, &cur, pid, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                *slot = i + 1;
                 break;
             }
         }
-        if (master_slot < 0) {
+        if (*slot == 0) {
             return;
         }
     }
-    __atomic_store_n(&mg_metrics->masters[master_slot].draining_workers, draining_workers,
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&m->masters[*slot - 1].draining_workers, draining_workers, __ATOMIC_RELAXED);
 }
 
-void mg_metrics_master_exit(void)
+void mg_metrics_master_exit(mg_metrics_shm_t *m, int *slot)
 {
-    if (mg_metrics == NULL || master_slot < 0) {
+    if (m == NULL || *slot == 0) {
         return;
     }
-    __atomic_store_n(&mg_metrics->masters[master_slot].draining_workers, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&mg_metrics->masters[master_slot].pid, 0, __ATOMIC_RELEASE);
-    master_slot = -1;
+    __atomic_store_n(&m->masters[*slot - 1].draining_workers, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->masters[*slot - 1].pid, 0, __ATOMIC_RELEASE);
+    *slot = 0;
 }
 
 void mg_metrics_add_source(mg_cycle_t *cycle, const char *family, const char *help,

@@ -48,7 +48,7 @@ typedef struct {
 
 #define MG_METRICS_ENTRIES 2048
 
-typedef struct {
+typedef struct mg_metrics_shm_s {
     char magic[8];
     int64_t reloads_ok, reloads_failed;
     int64_t upgrades_ok, upgrades_failed;
@@ -61,12 +61,10 @@ typedef struct {
     mg_metrics_entry_t entries[MG_METRICS_ENTRIES];
 } mg_metrics_shm_t;
 
-/* The shared numbers, or NULL before the first configuration (and under -t). */
-extern mg_metrics_shm_t *mg_metrics;
-
 /* While a generation is built (cycle.c, after its configuration was read): take over the
- * running generation's zone (or the old binary's), else make it. The first time in a process
- * the stub_status counters move there too. MG_OK, or MG_ERROR logged. */
+ * running generation's zone (or the old binary's), else make it; cycle->metrics and
+ * cycle->stat point into it (NULL under -t). A server's numbers are its own: every metrics_*
+ * function takes the zone (NULL: nothing to count). MG_OK, or MG_ERROR logged. */
 mg_int_t mg_metrics_init(mg_conf_t *cf);
 
 static inline void mg_metrics_add(int64_t *counter, int64_t n)
@@ -74,27 +72,30 @@ static inline void mg_metrics_add(int64_t *counter, int64_t n)
     __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
-#define MG_METRICS_INC(field)                                                                      \
+#define MG_METRICS_INC(m, field)                                                                   \
     do {                                                                                           \
-        if (mg_metrics) {                                                                          \
-            mg_metrics_add(&mg_metrics->field, 1);                                                 \
+        if (m) {                                                                                   \
+            mg_metrics_add(&(m)->field, 1);                                                        \
         }                                                                                          \
     } while (0)
 
 /* The entry of series (metric, labels...) with n label values, made on first use; NULL when
  * the table is full (counted in `dropped`) or before the zone exists. */
-mg_metrics_entry_t *mg_metrics_entry(int metric, size_t n, const mg_str_t *labels);
+mg_metrics_entry_t *mg_metrics_entry(mg_metrics_shm_t *m, int metric, size_t n,
+                                     const mg_str_t *labels);
 
 /* A request was logged: moongate_http_requests_total{server,code}. */
-void mg_metrics_http_request(mg_str_t server, mg_uint_t status);
+void mg_metrics_http_request(mg_metrics_shm_t *m, mg_str_t server, mg_uint_t status);
 /* An upstream try ended after ms milliseconds (ms < 0: no response time). */
-void mg_metrics_upstream_try(mg_str_t upstream, mg_msec_t ms);
+void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_str_t upstream, mg_msec_t ms);
 /* A peer's state after a try: failed until down_until (monotonic ms), 0 when usable. */
-void mg_metrics_peer_state(mg_str_t upstream, mg_str_t peer, mg_msec_t down_until);
+void mg_metrics_peer_state(mg_metrics_shm_t *m, mg_str_t upstream, mg_str_t peer,
+                           mg_msec_t down_until);
 
-/* The master's own gauges: its slot (taken at start, given back at exit). */
-void mg_metrics_master_set(int64_t draining_workers);
-void mg_metrics_master_exit(void);
+/* The master's own gauges: its slot (*slot: index + 1, 0 before the first update; taken then,
+ * given back at exit). */
+void mg_metrics_master_set(mg_metrics_shm_t *m, int *slot, int64_t draining_workers);
+void mg_metrics_master_exit(mg_metrics_shm_t *m, int *slot);
 
 /* A source of gauge samples computed when shown (lua_shared_dict sizes): `read` calls
  * mg_metrics_sample for each. Registered while a generation is built, for that generation. */

@@ -89,6 +89,10 @@ struct mg_module_s {
      * nothing to do for a location passes the response on. */
     void (*init_filters)(void);
     const mg_stream_module_t *stream; /* NULL: no part in stream{} */
+    /* a directive no command table has: MG_DECLINED passes it on ("unknown directive"), MG_OK
+     * or MG_ERROR (after mg_conf_error) says the module took it; `semi`: it ended with ";".
+     * How a name the configuration cannot know in advance (an embedding's handler) works. */
+    mg_int_t (*other_directive)(mg_conf_t *cf, int semi);
     mg_int_t (*init_worker)(mg_cycle_t *cycle);
     void (*exit_worker)(mg_cycle_t *cycle);
     int index; /* position in mg_modules, written once by mg_modules_init */

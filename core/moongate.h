@@ -46,7 +46,8 @@ typedef struct moongate_request_s moongate_request_t;
 #define MOONGATE_LOG_INFO 7
 #define MOONGATE_LOG_DEBUG 8
 
-/* A C content handler, named in the config by `handler NAME;` in a location. It answers with
+/* A C content handler, named in a location by `handler NAME;` or by `NAME;` (a directive of
+ * its own, unless a module has a directive of that name). It answers with
  * the request API below and returns MOONGATE_OK (done: the response ends), MOONGATE_AGAIN (it
  * calls moongate_request_finish later, from an event of the server's loop), MOONGATE_DECLINED
  * or an HTTP status (nothing written yet: the error page, or error_page, answers). */

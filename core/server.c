@@ -430,12 +430,12 @@ mg_int_t mg_server_reload(mg_server_t *srv)
         cycle = NULL;
     }
     if (cycle == NULL) {
-        MG_METRICS_INC(reloads_failed);
+        MG_METRICS_INC(old->metrics, reloads_failed);
         return MG_ERROR;
     }
     cycle->server = srv;
-    MG_METRICS_INC(reloads_ok);
-    MG_METRICS_INC(generation);
+    MG_METRICS_INC(cycle->metrics, reloads_ok);
+    MG_METRICS_INC(cycle->metrics, generation);
     accept_off(srv);
     mg_listen_close_unused(old, cycle);
     srv->cycle = cycle;

@@ -325,7 +325,7 @@ const char *mg_lua_set_shared_dict(mg_conf_t *cf, const mg_command_t *cmd, void 
 /* The error log of what runs now: the request's (with its context) or the generation's. */
 mg_log_t *mg_lua_log(void);
 /* Log a Lua error with its traceback, as OpenResty's "lua entry thread aborted" line. */
-void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *what);
+void mg_lua_log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what);
 
 /* ---- injectors: ngx table at the top of L's stack; each adds its area's fields ---- */
 void mg_lua_inject_core_api(lua_State *L);   /* api.c: constants, ngx.null, config, worker */

@@ -260,14 +260,14 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 lua_xmove(co->L, next->L, 1);
                 nargs = 2;
             } else if (co->kind == MG_LUA_KIND_THREAD) {
-                mg_lua_log_error(ctx->lmcf->L, co->L, ctx_log(ctx),
+                mg_lua_log_error(ctx->lmcf, co->L, ctx_log(ctx),
                                  "lua user thread aborted: runtime error: ");
                 lua_insert(co->L, 1); /* the message stays for ngx.thread.wait */
                 lua_settop(co->L, 1);
                 co->failed = 1;
                 next = thread_ended(ctx, co, &nargs);
             } else {
-                mg_lua_log_error(ctx->lmcf->L, co->L, ctx_log(ctx),
+                mg_lua_log_error(ctx->lmcf, co->L, ctx_log(ctx),
                                  ctx->phase == MG_LUA_BALANCER
                                      ? "failed to run balancer_by_lua*: "
                                      : "lua entry thread aborted: runtime error: ");

@@ -118,9 +118,10 @@ void mg_lua_inject_log_api(lua_State *L)
 }
 
 /* Log an error value with the traceback of `co` as OpenResty words it. */
-void mg_lua_log_error(lua_State *L, lua_State *co, mg_log_t *log, const char *what)
+void mg_lua_log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what)
 {
-    MG_METRICS_INC(lua_errors);
+    lua_State *L = lmcf->L;
+    MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
     size_t len;
     const char *msg = lua_tolstring(co, -1, &len);
     char other[64];

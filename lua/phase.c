@@ -190,7 +190,7 @@ mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *c
         return MG_DONE;
     }
     const char *ctxname = mg_lua_phase_context(phase);
-    MG_METRICS_INC(lua_errors);
+    MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
     mg_log_error(MG_LOG_ERR | MG_LOG_LINES, r ? &r->connection->log : lmcf->cycle->log, 0,
                  "failed to run %s: %s", ctxname ? ctxname : "lua", lua_tostring(L, -1));
     lua_pop(L, 1);

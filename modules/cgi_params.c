@@ -118,7 +118,7 @@ static mg_int_t eval_pass(mg_request_t *r, mg_cgi_pass_t *pass, mg_cgi_ctx_t *ct
         hp.len -= (size_t)(sep + 3 - hp.data);
         hp.data = (char *)sep + 3;
     }
-    mg_upstream_group_t *g = mg_upstream_group_find(r, hp);
+    mg_upstream_group_t *g = mg_upstream_group_find(r, hp, 0);
     if (g) {
         ctx->u.group = g;
         return MG_OK;

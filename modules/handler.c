@@ -496,6 +496,31 @@ static const char *handler_set(mg_conf_t *cf, const mg_command_t *cmd, void *con
     return MG_CONF_OK;
 }
 
+/* `location /x { NAME; }`: a registered handler's name used as a directive of its own, as
+ * nginx modules name their content handlers (stub_status;). A directive of a module wins. */
+static mg_int_t handler_other_directive(mg_conf_t *cf, int semi)
+{
+    mg_str_t name = cf->args[0];
+    if (!(cf->ctx & MG_CTX_LOCATION) || mg_embed_handler(cf->cycle, name.data, name.len) == NULL) {
+        return MG_DECLINED;
+    }
+    if (!semi || cf->nargs != 1) {
+        mg_conf_error(cf, 0, "handler \"%.*s\" takes no arguments and ends with \";\"",
+                      (int)name.len, name.data);
+        return MG_ERROR;
+    }
+    handler_loc_conf_t *lc = mg_http_conf_get_loc(cf, mg_handler_module);
+    mg_str_t args[2] = {mg_string("handler"), name};
+    mg_str_t *saved = cf->args;
+    cf->args = args;
+    const char *rv = handler_set(cf, NULL, lc);
+    cf->args = saved;
+    if (rv != MG_CONF_OK && rv != MG_CONF_ERROR) {
+        mg_conf_error(cf, 0, "\"%.*s\" directive %s", (int)name.len, name.data, rv);
+    }
+    return rv == MG_CONF_OK ? MG_OK : MG_ERROR;
+}
+
 static const mg_command_t handler_commands[] = {
     {"handler", MG_CTX_LOCATION, MG_ARGS(1, 1), handler_set, MG_LOC_CONF, 0, NULL},
     {"filter", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), filter_set, MG_LOC_CONF, 0, NULL},
@@ -508,4 +533,5 @@ mg_module_t mg_handler_module = {
     .create_loc_conf = handler_create_loc_conf,
     .merge_loc_conf = handler_merge_loc_conf,
     .init_filters = handler_init_filters,
+    .other_directive = handler_other_directive,
 };

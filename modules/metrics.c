@@ -176,13 +176,13 @@ static series_t *collect(mg_request_t *r, int metric, size_t nlabels, size_t *co
 {
     size_t n = 0;
     for (size_t i = 0; i < MG_METRICS_ENTRIES; i++) {
-        const mg_metrics_entry_t *e = &mg_metrics->entries[i];
+        const mg_metrics_entry_t *e = &r->connection->cycle->metrics->entries[i];
         n += __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == 2 && e->metric == metric;
     }
     series_t *s = mg_pcalloc(r->pool, (n ? n : 1) * sizeof(series_t));
     size_t k = 0;
     for (size_t i = 0; i < MG_METRICS_ENTRIES && k < n; i++) {
-        const mg_metrics_entry_t *e = &mg_metrics->entries[i];
+        const mg_metrics_entry_t *e = &r->connection->cycle->metrics->entries[i];
         if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != 2 || e->metric != metric) {
             continue;
         }
@@ -288,7 +288,8 @@ static void peers_up(mg_request_t *r, out_t *o)
                     continue; /* a "resolve" slot without an address yet */
                 }
                 mg_str_t labels[2] = {g->name, peer->name};
-                mg_metrics_entry_t *e = mg_metrics_entry(MG_METRIC_PEER_DOWN, 2, labels);
+                mg_metrics_entry_t *e =
+                    mg_metrics_entry(r->connection->cycle->metrics, MG_METRIC_PEER_DOWN, 2, labels);
                 int up;
                 if (peer->down) {
                     up = 0;
@@ -332,7 +333,7 @@ static void show(mg_request_t *r, out_t *o)
 {
     static const char *const result[] = {"result"};
     static const char *const state[] = {"state"};
-    mg_metrics_shm_t *m = mg_metrics;
+    mg_metrics_shm_t *m = r->connection->cycle->metrics;
     mg_str_t ok = mg_string("ok"), failed = mg_string("failed");
 
     single(o, "moongate_generation", "gauge",
@@ -361,7 +362,7 @@ static void show(mg_request_t *r, out_t *o)
            draining);
     single(o, "moongate_draining_connections", "gauge",
            "Client connections still open in draining worker processes",
-           mg_stat_get(MG_STAT_DRAINING));
+           mg_stat_get(r->connection->cycle, MG_STAT_DRAINING));
 
     static const struct {
         const char *name;
@@ -374,13 +375,14 @@ static void show(mg_request_t *r, out_t *o)
                  "Client connections by state, as stub_status counts them");
     for (size_t i = 0; i < mg_nelems(conns); i++) {
         mg_str_t v = {strlen(conns[i].name), (char *)conns[i].name};
-        sample_int(o, "moongate_connections", 1, state, &v, mg_stat_get(conns[i].which));
+        sample_int(o, "moongate_connections", 1, state, &v,
+                   mg_stat_get(r->connection->cycle, conns[i].which));
     }
     family_end(o);
     single(o, "moongate_connections_accepted_total", "counter", "Client connections accepted",
-           mg_stat_get(MG_STAT_ACCEPTED));
+           mg_stat_get(r->connection->cycle, MG_STAT_ACCEPTED));
     single(o, "moongate_connections_handled_total", "counter", "Client connections handled",
-           mg_stat_get(MG_STAT_HANDLED));
+           mg_stat_get(r->connection->cycle, MG_STAT_HANDLED));
 
     static const char *const server_code[] = {"server", "code"};
     counters(r, o, MG_METRIC_HTTP_REQUESTS, "moongate_http_requests_total",
@@ -410,7 +412,7 @@ static mg_int_t metrics_handler(mg_request_t *r, int json)
     if (rc != MG_OK) {
         return rc;
     }
-    if (mg_metrics == NULL) {
+    if (r->connection->cycle->metrics == NULL) {
         return MG_HTTP_INTERNAL_SERVER_ERROR; /* no zone: cannot happen once serving */
     }
     out_t o = {.sink = {.sample = source_sample}, .json = json};

@@ -220,7 +220,7 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
         return MG_HTTP_INTERNAL_SERVER_ERROR;
     }
     ctx->host = hp;
-    mg_upstream_group_t *g = mg_upstream_group_find(r, hp);
+    mg_upstream_group_t *g = mg_upstream_group_find(r, hp, ctx->https ? 443 : 80);
     if (g) {
         ctx->u.group = g;
         if (ctx->https) {

@@ -19,16 +19,18 @@ static mg_int_t stub_status_handler(mg_request_t *r)
     if (rc != MG_OK) {
         return rc;
     }
-    char *text = mg_psprintf(
-        r->pool,
-        "Active connections: %lld \n"
-        "server accepts handled requests\n"
-        " %lld %lld %lld \n"
-        "Reading: %lld Writing: %lld Waiting: %lld \n",
-        (long long)mg_stat_get(MG_STAT_ACTIVE), (long long)mg_stat_get(MG_STAT_ACCEPTED),
-        (long long)mg_stat_get(MG_STAT_HANDLED), (long long)mg_stat_get(MG_STAT_REQUESTS),
-        (long long)mg_stat_get(MG_STAT_READING), (long long)mg_stat_get(MG_STAT_WRITING),
-        (long long)mg_stat_get(MG_STAT_WAITING));
+    char *text = mg_psprintf(r->pool,
+                             "Active connections: %lld \n"
+                             "server accepts handled requests\n"
+                             " %lld %lld %lld \n"
+                             "Reading: %lld Writing: %lld Waiting: %lld \n",
+                             (long long)mg_stat_get(r->connection->cycle, MG_STAT_ACTIVE),
+                             (long long)mg_stat_get(r->connection->cycle, MG_STAT_ACCEPTED),
+                             (long long)mg_stat_get(r->connection->cycle, MG_STAT_HANDLED),
+                             (long long)mg_stat_get(r->connection->cycle, MG_STAT_REQUESTS),
+                             (long long)mg_stat_get(r->connection->cycle, MG_STAT_READING),
+                             (long long)mg_stat_get(r->connection->cycle, MG_STAT_WRITING),
+                             (long long)mg_stat_get(r->connection->cycle, MG_STAT_WAITING));
     mg_str_t body = {strlen(text), text};
     mg_str_t ct = mg_string("text/plain");
     return mg_http_send_response(r, MG_HTTP_OK, &ct, &body);
@@ -36,7 +38,8 @@ static mg_int_t stub_status_handler(mg_request_t *r)
 
 static mg_int_t var_connections(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which)
 {
-    v->value.data = mg_psprintf(r->pool, "%lld", (long long)mg_stat_get((int)which));
+    v->value.data =
+        mg_psprintf(r->pool, "%lld", (long long)mg_stat_get(r->connection->cycle, (int)which));
     v->value.len = strlen(v->value.data);
     v->valid = 1;
     v->not_found = 0;

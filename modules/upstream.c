@@ -575,9 +575,27 @@ mg_module_t mg_upstream_module = {
 
 /* proxy_pass with variables: an upstream{} block by name at run time (nginx looks only at
  * blocks, not at implicit groups, then falls back to resolving the name). */
-mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name)
+mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t host_port,
+                                            in_port_t default_port)
 {
-    return mg_upstream_group_in(mg_http_get_main_conf(r, mg_upstream_module), name);
+    up_url_t u;
+    if (parse_url(host_port, default_port, &u) != NULL) {
+        return NULL;
+    }
+    up_main_conf_t *umcf = mg_http_get_main_conf(r, mg_upstream_module);
+    up_group_t **gs = umcf->groups.elts;
+    for (size_t i = 0; i < umcf->groups.nelts; i++) {
+        mg_upstream_group_t *g = &gs[i]->g;
+        /* an upstream{} block by its name alone; an implicit group (a proxy_pass elsewhere
+         * with this host) by host and port, the default port when none is written: nginx
+         * then serves from the addresses found at load, with no resolver */
+        if (g->host.len == u.host.len &&
+            mg_strncasecmp(g->host.data, u.host.data, u.host.len) == 0 &&
+            (gs[i]->created ? u.no_port : g->port == u.port)) {
+            return g;
+        }
+    }
+    return NULL;
 }
 
 mg_upstream_group_t *mg_upstream_group_at(void *main_conf, size_t i)

@@ -7,10 +7,12 @@
  * precedence over http{}'s for its servers.
  *
  * Each such server owns a range of SLOTS peer slots in its list, reserved at load (down, weight
- * 0, so every balancer skips them): peers are never moved while requests point at them, and
- * the tried bitmaps keep their size. An address that goes away marks its slot down; a new one
- * takes a free slot and its zone record. A balancer that prepares its peers at load (hash ...
- * consistent) does not see the changes.
+ * 0, so every balancer skips them; a name with more addresses uses SLOTS of them, with a warning):
+ * peers are never moved while requests point at them, and the tried bitmaps keep their size. An
+ * address that goes away marks its slot down; a new one takes a free slot and its zone record. hash
+ * ... consistent's ring is made of the servers' names and weights, so it holds a resolved server's
+ * points from the start (ring_weight) and needs no rebuilding: the addresses of a name share its
+ * points.
  */
 #include <arpa/inet.h>
 
@@ -130,6 +132,7 @@ void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_
         p->name.data = NULL;
         p->server = server;
         p->down = 1;
+        p->ring_weight = tmpl->weight;
         p->weight = 0;
         p->effective_weight = 0;
     }
@@ -213,6 +216,7 @@ static void update(dyn_server_t *ds, mg_resolve_t *rs)
     mg_upstream_peer_t *slots = (mg_upstream_peer_t *)list->elts + ds->first;
     char keep[SLOTS];
     memset(keep, 0, sizeof(keep));
+    size_t unused = 0;
     for (size_t a = 0; a < rs->naddrs; a++) {
         int found = 0;
         for (int s = 0; s < SLOTS && !found; s++) {
@@ -249,6 +253,11 @@ static void update(dyn_server_t *ds, mg_resolve_t *rs)
             mg_upstream_zone_peer(g, ds->list, ds->first + (size_t)s, p);
             keep[s] = found = 1;
         }
+        unused += !found;
+    }
+    if (unused) {
+        mg_log_error(MG_LOG_WARN, ds->srv->log, 0, "%s has %zu addresses, only %d are used",
+                     ds->host.data, rs->naddrs, SLOTS);
     }
     for (int s = 0; s < SLOTS; s++) {
         if (!keep[s] && slots[s].name.len && !slots[s].down) {

@@ -186,10 +186,13 @@ static mg_int_t hash_init_group(mg_conf_t *cf, mg_upstream_group_t *g)
     if (!hc->consistent) {
         return MG_OK;
     }
-    mg_uint_t n = (mg_uint_t)mg_upstream_rr_total_weight(g) * 160;
+    mg_upstream_peer_t *peers = g->peers.elts;
+    mg_uint_t n = 0;
+    for (size_t i = 0; i < g->peers.nelts; i++) {
+        n += (mg_uint_t)(peers[i].weight + peers[i].ring_weight) * 160;
+    }
     hc->points = mg_palloc(cf->pool, (n ? n : 1) * sizeof(chash_point_t));
     hc->npoints = 0;
-    mg_upstream_peer_t *peers = g->peers.elts;
     for (size_t i = 0; i < g->peers.nelts; i++) {
         mg_str_t *server = &peers[i].server;
         const char *host = server->data, *port = NULL;
@@ -211,7 +214,7 @@ static mg_int_t hash_init_group(mg_conf_t *cf, mg_upstream_group_t *g)
         base = crc32_update(base, "", 1);
         base = crc32_update(base, port ? port : "", port_len);
         unsigned char prev[4] = { 0, 0, 0, 0 };
-        for (mg_int_t j = 0; j < peers[i].weight * 160; j++) {
+        for (mg_int_t j = 0; j < (peers[i].weight + peers[i].ring_weight) * 160; j++) {
             uint32_t h = crc32_update(base, prev, 4);
             hc->points[hc->npoints].hash = h;
             hc->points[hc->npoints].server = server;

@@ -462,3 +462,25 @@ qr/connect\(\) failed \(111: Connection refused\) while connecting to upstream, 
 ["GET /start", "GET /t"]
 --- response_body eval
 ["started\n", "timer nil\n"]
+
+
+
+=== TEST 24: no resolver needed for a host another proxy_pass names: its addresses from load
+--- config
+    location /lit { proxy_pass http://localhost:$TEST_NGINX_A_PORT; }
+    location /t {
+        set $h localhost:$TEST_NGINX_A_PORT;
+        proxy_pass http://$h/echo;
+    }
+    location /other {
+        set $h localhost:$TEST_NGINX_NOONE_PORT;
+        proxy_pass http://$h/echo;
+    }
+--- request eval
+["GET /t", "GET /other"]
+--- error_code eval
+[200, 502]
+--- response_headers eval
+["X-Backend: a", ""]
+--- error_log
+no resolver defined to resolve localhost

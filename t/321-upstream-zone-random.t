@@ -422,3 +422,65 @@ GET /t
 --- response_headers
 X-Backend: a
 --- moongate_only
+
+
+
+=== TEST 20: hash consistent: a resolve server has its share of the ring from the start
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+    upstream u {
+        zone dyn 64k;
+        hash $arg_k consistent;
+        server pool.test:$TEST_NGINX_B_PORT resolve;
+        server 127.0.0.1:$TEST_NGINX_A_PORT;
+    }
+--- config
+    location /t {
+        add_header X-Up $upstream_addr always;
+        proxy_pass http://u;
+    }
+--- init
+dns_set('pool.test' => { a => ['127.0.0.1'], ttl => 1 });
+my $b = "127.0.0.1:$Test::MoongateBackend::Port{b}";
+# wait for the name's address (a key that lands on it may fall back to a until then)
+for (1 .. 50) {
+    last if grep { main::who("/t?k=$_") eq 'b' } 1 .. 20;
+    Time::HiRes::sleep(0.1);
+}
+my %by = map { $_ => main::who("/t?k=$_") } 1 .. 40;
+my %n;
+$n{$_}++ for values %by;
+Test::More::ok(($n{a} // 0) >= 5 && ($n{b} // 0) >= 5,
+               "TEST 20: keys spread over both servers (a: " . ($n{a} // 0) . ", b: " . ($n{b} // 0) . ")");
+my @moved = grep { main::who("/t?k=$_") ne $by{$_} } 1 .. 40;
+Test::More::is("@moved", '', 'TEST 20: each key stays on its server');
+--- request
+GET /t?k=1
+--- error_code: 200
+--- moongate_only
+
+
+
+=== TEST 21: a resolve name with more addresses than its 16 slots: 16 used, a warning says so
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+    upstream u {
+        zone dyn 64k;
+        server many.test:$TEST_NGINX_A_PORT resolve;
+    }
+--- config
+    location /t {
+        add_header X-Up $upstream_addr always;
+        proxy_pass http://u;
+    }
+--- init
+dns_set('many.test' => { a => [map { "127.0.0.$_" } 1 .. 18], ttl => 30 });
+my $a = "127.0.0.1:$Test::MoongateBackend::Port{a}";
+Test::More::is(main::up_until($a), $a, 'TEST 21: the first address serves');
+--- request
+GET /t
+--- response_headers
+X-Backend: a
+--- error_log
+many.test has 18 addresses, only 16 are used
+--- moongate_only

@@ -53,7 +53,7 @@ is($body, "got:$big", 'B: a body spooled to a file is read back');
 ($status, $head, $body) = embed_request($pa, 'POST', '/echo', body => 'abc');
 is($body, 'got:abc', 'A: a body in memory');
 ($status, $head, $body) = embed_request($pa, 'GET', '/teapot');
-is($status, 418, 'a handler returning a status');
+is($status, 418, 'a handler returning a status, named as a directive of its own');
 
 ($status, $head, $body) = embed_request($pa, 'GET', '/filtered/x');
 is($status, 201, 'filtered: the handler\'s status');
@@ -71,8 +71,22 @@ is($body, "set from C\n", 'A: moongate_server_lua ran in A\'s VM');
 ($status, $head, $body) = embed_request($pb, 'GET', '/lua');
 is($body, "unset\n", 'B: its VM is another one');
 
+# each server counts its own connections and requests (stub_status)
+sub accepts { my (undef, undef, $b) = embed_request($_[0], 'GET', '/status'); $b =~ /^ (\d+) \d+ (\d+) $/m ? "$1 $2" : $b }
+my ($b1, $r1) = split / /, accepts($pb);
+embed_request($pa, 'GET', '/who') for 1 .. 3;
+my ($b2, $r2) = split / /, accepts($pb);
+is($b2 - $b1, 1, 'B counts only its own connections (stub_status accepts)');
+is($r2 - $r1, 1, 'and only its own requests');
+my ($a1) = split / /, accepts($pa);
+ok($a1 >= 12, "A counts its own ($a1 connections)");
+
 kill 'HUP', $pid;
 $text = embed_wait_output($log, qr/reload B/);
+like($text, qr/^reload A args: -1 \[emerg\] handler "teapot" takes no arguments and ends with ";" in \S+:1$/m,
+     'a handler named as a directive takes no arguments');
+like($text, qr/^reload A server: -1 \[emerg\] unknown directive "teapot" in \S+:1$/m,
+     'a handler\'s name is a directive in locations only');
 like($text, qr/^reload A: -1 \[emerg\] unknown directive "bogus" in \S+:1$/m,
      'a broken reload returns -1 and the error line');
 like($text, qr/^reload B: 0 $/m, 'B reloads from its thread\'s loop, called from another thread');

@@ -311,7 +311,8 @@ void mg_http_log_request(mg_request_t *r)
         log[i](r);
     }
     r->connection->log.action = action;
-    if (r->parent == NULL && mg_metrics) {
+    mg_metrics_shm_t *met = r->connection->server->cycle->metrics;
+    if (r->parent == NULL && met) {
         /* moongate_http_requests_total{server,code}: the server as $server_name names it */
         mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
         mg_http_server_name_t *sn = cscf->server_names.elts;
@@ -320,7 +321,7 @@ void mg_http_log_request(mg_request_t *r)
             name.data++;
             name.len--;
         }
-        mg_metrics_http_request(name, r->err_status ? r->err_status : r->headers_out.status);
+        mg_metrics_http_request(met, name, r->err_status ? r->err_status : r->headers_out.status);
     }
 }
 

@@ -23,6 +23,8 @@ typedef struct mg_upstream_peer_s {
     mg_str_t name;           /* "127.0.0.1:8080", as $upstream_addr shows it */
     mg_str_t server;         /* the "server" directive's address as written (Host for proxy) */
     mg_int_t weight;
+    mg_int_t ring_weight;    /* a "resolve" server's slot: its weight= while it waits for an
+                                address (weight is 0 then), for hash consistent's ring */
     mg_int_t max_fails;      /* 0: never marked down */
     mg_msec_t fail_timeout;
     mg_int_t max_conns;      /* 0: no limit (per worker, or per zone with "zone") */
@@ -129,9 +131,12 @@ struct mg_upstream_pick_s {
  * module (modules/upstream.c). */
 mg_upstream_group_t *mg_upstream_group_ref(mg_conf_t *cf, mg_str_t host_port, in_port_t default_port);
 
-/* The upstream{} block of that name, at run time (proxy_pass with variables naming a group),
- * or NULL. Implemented by the upstream module. */
-mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t name);
+/* At run time, the group a proxy_pass with variables names by "host[:port]", as nginx finds
+ * it: an upstream{} block of that name (no port written), or an implicit group of another
+ * proxy_pass with the same host and port (default_port when none is written); else NULL.
+ * Implemented by the upstream module. */
+mg_upstream_group_t *mg_upstream_group_find(mg_request_t *r, mg_str_t host_port,
+                                            in_port_t default_port);
 /* The same in the upstream module's main conf of a layer (stream{} has its own). */
 mg_upstream_group_t *mg_upstream_group_in(void *main_conf, mg_str_t name);
 

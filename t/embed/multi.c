@@ -148,7 +148,8 @@ static const char conf_fmt[] =
     "    location = /timer { handler timer; }\n"
     "    location = /thread { handler threaded; }\n"
     "    location = /echo { client_body_buffer_size 1k; handler echo; }\n"
-    "    location = /teapot { handler teapot; }\n"
+    "    location = /teapot { teapot; }\n"
+    "    location = /status { stub_status; }\n"
     "    location = /lua { content_by_lua_block { ngx.say(require('state').v or 'unset') } }\n"
     "    location /filtered/ { filter upper; handler who; }\n"
     "    location /static/ { filter %s; alias html/; }\n"
@@ -188,8 +189,15 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     char error[512];
-    int rc = moongate_server_reload_string(a, "events { worker_connections 64; } http { bogus; }",
-                                           error, sizeof(error));
+    int rc = moongate_server_reload_string(
+        a, "events { worker_connections 64; } http { server { location / { teapot 1; } } }", error,
+        sizeof(error));
+    printf("reload A args: %d %s\n", rc, error);
+    rc = moongate_server_reload_string(
+        a, "events { worker_connections 64; } http { server { teapot; } }", error, sizeof(error));
+    printf("reload A server: %d %s\n", rc, error);
+    rc = moongate_server_reload_string(a, "events { worker_connections 64; } http { bogus; }",
+                                       error, sizeof(error));
     printf("reload A: %d %s\n", rc, error);
     rc = moongate_server_reload(b, error, sizeof(error));
     printf("reload B: %d %s\n", rc, error);
