@@ -51,7 +51,8 @@ struct mg_connection_s {
                                          stream's, fd -1): mg_conn_close calls this instead */
     mg_uint_t number;
     mg_uint_t requests;
-    mg_msec_t start_msec; /* accepted at (keepalive_time) */
+    mg_msec_t start_msec;  /* accepted at (keepalive_time) */
+    mg_msec_t quiet_since; /* idle, all it sent taken by the client, since (mg_server_shed) */
     unsigned reading : 1;
     unsigned writing : 1;
     unsigned timer_set : 1;

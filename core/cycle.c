@@ -175,6 +175,7 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
     cycle->pool = pool;
     cycle->log = log;
     cycle->test_config = params->test_config;
+    cycle->signalling = params->signalling;
     cycle->prefix = with_slash(pool, params->prefix);
     cycle->conf_file = mg_pstr(pool, params->conf_file, strlen(params->conf_file));
     cycle->conf_prefix = dir_of(pool, params->conf_file);

@@ -99,6 +99,7 @@ struct mg_cycle_s {
     mg_server_t *server;
     int cur_module;        /* module whose directive is being handled */
     unsigned test_config : 1;
+    unsigned signalling : 1;       /* built by -s to find the master, never to serve */
     unsigned privileged_agent : 1; /* the master runs a privileged agent process beside this
                                       generation's workers (ngx.process, lua/process.c) */
     mg_uint_t refs;        /* connections (in a worker) or workers (in the master) still on
@@ -120,6 +121,7 @@ typedef struct {
     void *embed;             /* the embedding program's registry (core/embed.c), or NULL */
     mg_log_t *embed_log;     /* its log callback, chained to each generation's error log */
     int test_config;
+    int signalling; /* -s: the configuration is checked and its pid file read, nothing serves */
 } mg_cycle_params_t;
 
 mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg_log_t *log);

@@ -198,7 +198,7 @@ moongate_server_t *moongate_server_create(const moongate_options_t *opts, char *
         if (inherited) {
             mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "using inherited sockets from \"%s\"",
                          inherited);
-            mg_listen_inherit(cycle, inherited);
+            mg_listen_inherit(cycle, inherited, mg_upgrade_inherited_var());
         }
         if (mg_listen_open_all(cycle, NULL) != MG_OK) {
             mg_cycle_destroy(cycle);

@@ -374,7 +374,7 @@ void mg_listen_close_all(mg_cycle_t *cycle, int unlink_unix)
     }
 }
 
-void mg_listen_inherit(mg_cycle_t *cycle, const char *fds)
+void mg_listen_inherit(mg_cycle_t *cycle, const char *fds, const char *var)
 {
     mg_listening_t **ls = cycle->listening.elts;
     for (const char *p = fds; *p;) {
@@ -382,11 +382,12 @@ void mg_listen_inherit(mg_cycle_t *cycle, const char *fds)
         long fd = strtol(p, &end, 10);
         if (end == p) {
             mg_log_error(MG_LOG_EMERG, cycle->log, 0,
-                         "invalid socket number \"%s\" in MOONGATE environment variable, "
-                         "ignoring the rest of the variable", p);
+                         "invalid socket number \"%s\" in %s environment variable, "
+                         "ignoring the rest of the variable",
+                         p, var);
             return;
         }
-        p = *end == ';' ? end + 1 : end;
+        p = *end == ';' || *end == ':' ? end + 1 : end; /* nginx reads either */
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         if (getsockname((int)fd, (struct sockaddr *)&ss, &len) != 0) {

@@ -57,10 +57,10 @@ void mg_listen_close_unused(mg_cycle_t *cycle, mg_cycle_t *keep);
 /* Close this process's copy of every listening socket of `cycle`; a unix socket's file is
  * removed only with `unlink_unix` (not by a worker, nor by a master whose new binary runs). */
 void mg_listen_close_all(mg_cycle_t *cycle, int unlink_unix);
-/* Adopt listening sockets handed over by an old binary ("3;4;" in $MOONGATE): each one whose
- * address the configuration lists takes that socket instead of binding; the others are
- * closed. Call before mg_listen_open_all. */
-void mg_listen_inherit(mg_cycle_t *cycle, const char *fds);
+/* Adopt listening sockets handed over by an old binary ("3;4;" in $MOONGATE, or nginx's $NGINX:
+ * `var` names it in messages): each one whose address the configuration lists takes that
+ * socket instead of binding; the others are closed. Call before mg_listen_open_all. */
+void mg_listen_inherit(mg_cycle_t *cycle, const char *fds, const char *var);
 /* "3;4;" for the cycle's open listening sockets, for the new binary's environment. */
 void mg_listen_fds_text(mg_cycle_t *cycle, char *buf, size_t size);
 

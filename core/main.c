@@ -245,6 +245,7 @@ int main(int argc, char **argv)
         params.conf_param = mo.directives;
         params.error_log = mo.error_log;
         params.test_config = o.test_config;
+        params.signalling = o.signal != NULL;
         mg_modules_init();
         mg_log_t *early = mg_cycle_early_log(&params);
         mg_cycle_t *cycle = mg_cycle_create(&params, NULL, early);

@@ -32,8 +32,8 @@
 #define READY_TIMEOUT 5000
 #define STOP_TIMEOUT 5000
 #define ACCEPT_TIMEOUT 5000
-/* Draining generations that may keep their idle keepalive connections; older ones are told
- * to close them (only in-flight requests then keep them alive). */
+/* Draining generations that may keep their idle keepalive connections; older ones keep them
+ * MG_SHED_GRACE at most (then only in-flight requests keep them alive). */
 #define MAX_DRAINING 4
 /* After TERM, workers still alive this long are killed. */
 #define KILL_DELAY 2000
@@ -49,6 +49,7 @@ typedef struct {
     unsigned stopping : 1; /* told to drain/quit: not respawned when it exits */
     unsigned stopped : 1;  /* reported it accepts no more */
     unsigned closing : 1;  /* told to close its idle connections too */
+    unsigned shed : 1;     /* told to keep its idle connections MG_SHED_GRACE at most */
     unsigned helper : 1;   /* a helper process (cycle->helpers[slot]): no part in reloads */
     unsigned agent : 1;    /* the generation's privileged agent: never accepts, and the
                               reload steps do not wait for it */
@@ -186,6 +187,21 @@ static void spawn_proc(master_t *m, mg_cycle_t *cycle, mg_uint_t slot, int helpe
                     close(ls[i]->fd);
                 }
             }
+            /* nor the log files of another generation (a reload's workers are forked while
+             * the old one lives): a file rotated away or dropped from the configuration
+             * would stay open, and its disk space taken, for the worker's life */
+            mg_open_file_t **files = m->gens[g]->open_files.elts;
+            for (size_t i = 0; i < m->gens[g]->open_files.nelts; i++) {
+                int mine = 0;
+                mg_open_file_t **own = cycle->open_files.elts;
+                for (size_t j = 0; j < cycle->open_files.nelts; j++) {
+                    mine |= own[j]->fd == files[i]->fd;
+                }
+                if (files[i]->fd > STDERR_FILENO && !mine) {
+                    close(files[i]->fd);
+                    files[i]->fd = -1;
+                }
+            }
         }
         if (h) {
             mg_worker_run_helper(cycle, sv[1], h);
@@ -240,11 +256,14 @@ static void stop_workers(master_t *m, mg_cycle_t *cycle, mg_cycle_t *except, cha
         if ((cycle && p->cycle != cycle) || (except && p->cycle == except)) {
             continue;
         }
-        if (p->stopping && (cmd != MG_CMD_QUIT || p->closing)) {
+        /* a draining worker may still be told to shed or close its idle connections */
+        int more = !p->closing && (cmd == MG_CMD_QUIT || (cmd == MG_CMD_SHED && !p->shed));
+        if (p->stopping && !more) {
             continue;
         }
         p->stopping = 1;
         p->closing |= cmd == MG_CMD_QUIT;
+        p->shed |= cmd == MG_CMD_SHED;
         send_cmd(p, cmd);
     }
 }
@@ -313,7 +332,9 @@ static void reload(master_t *m)
     start_workers(m, cycle);
 }
 
-/* Bound the draining generations: beyond MAX_DRAINING, the oldest close idle connections. */
+/* Bound the draining generations: beyond MAX_DRAINING, the oldest keep idle connections
+ * MG_SHED_GRACE at most (not closed at once: a client that just got a response promising
+ * keep-alive may be sending its next request on it). */
 static void cap_draining(master_t *m)
 {
     size_t draining = 0;
@@ -323,7 +344,7 @@ static void cap_draining(master_t *m)
             continue;
         }
         if (++draining > MAX_DRAINING) {
-            stop_workers(m, c, NULL, MG_CMD_QUIT);
+            stop_workers(m, c, NULL, MG_CMD_SHED);
         }
     }
 }
@@ -586,8 +607,8 @@ static void upgrade_read(master_t *m)
     }
 }
 
-/* Whether process `pid` has children (an older binary's workers). */
-static int has_children(pid_t pid)
+/* Whether process `pid` has children other than `except` (an older binary's workers). */
+static int has_children(pid_t pid, pid_t except)
 {
     DIR *d = opendir("/proc");
     if (d == NULL) {
@@ -610,7 +631,8 @@ static int has_children(pid_t pid)
         buf[n > 0 ? n : 0] = '\0';
         char *p = strrchr(buf, ')'); /* the name may hold anything: the fields follow it */
         int ppid;
-        found = p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid;
+        found =
+            p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid && atoi(e->d_name) != except;
     }
     closedir(d);
     return found;
@@ -624,7 +646,7 @@ static void upgrade_check_deadline(master_t *m)
         mg_now.monotonic < m->upgrade_deadline) {
         return;
     }
-    if (!m->upgrade_killed && !m->upgrade_hello && has_children(m->new_binary)) {
+    if (!m->upgrade_killed && !m->upgrade_hello && has_children(m->new_binary, 0)) {
         /* a binary from before the pipe never says a word: its worker processes are the
          * best sign we have (a downgrade thus takes upgrade_timeout) */
         mg_log_error(MG_LOG_WARN, mlog(m), 0,
@@ -692,9 +714,13 @@ static void handle_signals(master_t *m)
         log_signal(m, SIGQUIT, from, "shutting down");
         if (!m->quitting && !m->terminating) {
             m->quitting = 1;
-            /* with a new binary serving, a client's next request on an idle keepalive
-             * connection can still be answered here: drain instead of closing it under it */
-            stop_workers(m, NULL, NULL, m->new_binary ? MG_CMD_DRAIN : MG_CMD_QUIT);
+            /* with a new binary serving, or (a rollback) the old master we were upgraded from
+             * serving again with its workers, a client's next request on an idle keepalive
+             * connection can still be answered here: drain instead of closing it under it.
+             * An old master without workers starts them only once we are gone. */
+            int other_serves = m->new_binary || (m->parent && getppid() == m->parent &&
+                                                 has_children(m->parent, getpid()));
+            stop_workers(m, NULL, NULL, other_serves ? MG_CMD_DRAIN : MG_CMD_QUIT);
             shut_listeners(m);
         }
     }

@@ -4,9 +4,11 @@
  * reusable ones closed to make room when worker_connections run out, graceful and fast shutdown,
  * and single-process signal handling (TERM/INT fast, QUIT graceful, HUP reload, USR1 reopen).
  */
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "accept_mutex.h"
@@ -265,6 +267,29 @@ static void close_idle(mg_server_t *srv)
     }
 }
 
+/* A shedding server closes an idle connection once the client has taken every byte sent on
+ * it (the kernel's send queue is empty: the client read the response and may be sending the
+ * next request only from then on) and MG_SHED_GRACE passed without a request. */
+static void on_shed(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_server_t *srv = arg;
+    mg_time_update();
+    for (mg_connection_t *c = srv->connections, *next; c; c = next) {
+        next = c->next;
+        int queued = 0;
+        if (!c->idle || c->fd < 0) {
+            continue;
+        }
+        if (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+            c->quiet_since = mg_now.monotonic;
+        } else if (mg_now.monotonic - c->quiet_since >= MG_SHED_GRACE) {
+            mg_conn_close(c);
+        }
+    }
+}
+
 void mg_server_conn_idle(mg_connection_t *c)
 {
     c->idle = 1;
@@ -272,6 +297,7 @@ void mg_server_conn_idle(mg_connection_t *c)
         mg_conn_close(c);
         return;
     }
+    c->quiet_since = mg_now.monotonic;
     mg_server_conn_reusable(c, 1);
 }
 
@@ -360,10 +386,27 @@ void mg_server_quit(mg_server_t *srv)
 
 void mg_server_drain(mg_server_t *srv)
 {
-    if (!srv->quitting) {
-        srv->keep_idle = 1;
+    if (srv->quitting) {
+        return; /* draining already, or quitting: a drain never closes idle connections */
     }
+    srv->keep_idle = 1;
     mg_server_quit(srv);
+}
+
+void mg_server_shed(mg_server_t *srv)
+{
+    mg_server_drain(srv);
+    if (!srv->keep_idle || srv->shed_ev) {
+        return; /* closing idle connections already, or shedding */
+    }
+    /* the grace counts from now for a connection idle since long: its client may be sending
+     * right now as well */
+    for (mg_connection_t *c = srv->connections; c; c = c->next) {
+        c->quiet_since = mg_now.monotonic;
+    }
+    srv->shed_ev = event_new(srv->base, -1, EV_PERSIST, on_shed, srv);
+    struct timeval tv = {0, MG_SHED_GRACE * 1000 / 4};
+    event_add(srv->shed_ev, &tv);
 }
 
 void mg_server_terminate(mg_server_t *srv)
@@ -508,6 +551,10 @@ mg_int_t mg_server_loop(mg_server_t *srv)
     if (clock) {
         event_free(clock);
         mg_time_set_resolution(0);
+    }
+    if (srv->shed_ev) {
+        event_free(srv->shed_ev);
+        srv->shed_ev = NULL;
     }
     mg_time_refresh();
     return rc;

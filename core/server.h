@@ -34,6 +34,7 @@ struct mg_server_s {
     struct event *signals[8];
     size_t nsignals;
     struct event *shutdown_timer;
+    struct event *shed_ev; /* mg_server_shed's scan of idle connections */
     mg_server_hook_t *quit_hooks;
     unsigned quitting : 1;    /* graceful: no accepts, close idle, exit when empty */
     unsigned terminating : 1; /* fast: close everything and exit */
@@ -61,6 +62,12 @@ void mg_server_quit(mg_server_t *srv);
 /* Begin draining for a reload, upgrade or WINCH: as quit, but idle keepalive connections are
  * kept until their next request or timeout. A later mg_server_quit closes them at once. */
 void mg_server_drain(mg_server_t *srv);
+/* Drain, and as a server beyond the bound of draining generations: an idle keepalive
+ * connection is closed once the client has taken all it was sent and MG_SHED_GRACE passed
+ * without its next request (one a client sends right after a response that promised
+ * keep-alive is still answered, with "Connection: close"). */
+#define MG_SHED_GRACE 1000
+void mg_server_shed(mg_server_t *srv);
 void mg_server_terminate(mg_server_t *srv);
 /* Register / remove a hook run when the server begins to quit or drain. */
 void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook);

@@ -6,6 +6,7 @@
  * caller decides (proxy_ssl_verify, sslhandshake's ssl_verify) and words the error.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <arpa/inet.h>
@@ -217,17 +218,85 @@ static int same_str(mg_str_t a, mg_str_t b)
     return a.data == b.data && a.len == b.len;
 }
 
+/* The last context mg_ssl_client_ctx_shared made with nothing but protocols, ciphers and
+ * depth (the Lua cosockets' http{}-level one, in every configuration): later generations take
+ * it, since SSL_CTX_new costs more than the rest of a small configuration (~2M instructions
+ * per reload in the master; ~10M in a fresh process, where OpenSSL fetches every algorithm
+ * first). It keeps a reference of its own for the process's life. */
+static struct {
+    SSL_CTX *ctx;
+    mg_int_t protocols, depth;
+    char ciphers[256];
+} plain;
+static pthread_mutex_t plain_lock = PTHREAD_MUTEX_INITIALIZER; /* embedded servers' threads */
+
+static int is_plain(const mg_ssl_client_conf_t *c)
+{
+    return (c->certificate.data == NULL || c->certificate.len == 0) &&
+           (c->trusted_certificate.data == NULL || c->trusted_certificate.len == 0) &&
+           (c->crl.data == NULL || c->crl.len == 0) && c->passwords == NULL &&
+           (c->conf_commands == NULL || c->conf_commands->nelts == 0) &&
+           c->ciphers.len < sizeof(plain.ciphers);
+}
+
+static int same_settings(const mg_ssl_client_conf_t *c, const mg_ssl_client_conf_t *prev)
+{
+    return c->protocols == prev->protocols && same_str(c->ciphers, prev->ciphers) &&
+           same_str(c->certificate, prev->certificate) &&
+           same_str(c->certificate_key, prev->certificate_key) && c->passwords == prev->passwords &&
+           same_str(c->trusted_certificate, prev->trusted_certificate) &&
+           same_str(c->crl, prev->crl) && c->verify_depth == prev->verify_depth &&
+           c->conf_commands == prev->conf_commands;
+}
+
+mg_int_t mg_ssl_client_ctx_shared(mg_conf_t *cf, mg_ssl_client_conf_t *c,
+                                  mg_ssl_client_conf_t *prev)
+{
+    if (prev && same_settings(c, prev)) {
+        c->ctx = prev->ctx; /* NULL only under -s, where nothing uses it */
+        return MG_OK;
+    }
+    if (c->ctx || prev || !is_plain(c)) {
+        return mg_ssl_client_ctx(cf, c, prev);
+    }
+    if (cf->cycle->signalling) {
+        /* -s only reads the pid file: such a context cannot fail, and nothing will use it */
+        return MG_OK;
+    }
+    pthread_mutex_lock(&plain_lock);
+    if (plain.ctx && plain.protocols == c->protocols && plain.depth == c->verify_depth &&
+        strlen(plain.ciphers) == c->ciphers.len &&
+        memcmp(plain.ciphers, c->ciphers.data, c->ciphers.len) == 0) {
+        SSL_CTX_up_ref(plain.ctx); /* this generation's, dropped with its pool */
+        c->ctx = plain.ctx;
+        pthread_mutex_unlock(&plain_lock);
+        mg_pool_cleanup_add(cf->pool, ctx_free, c->ctx);
+        return MG_OK;
+    }
+    pthread_mutex_unlock(&plain_lock);
+    if (mg_ssl_client_ctx(cf, c, NULL) != MG_OK) {
+        return MG_ERROR;
+    }
+    pthread_mutex_lock(&plain_lock);
+    if (plain.ctx) {
+        SSL_CTX_free(plain.ctx); /* other settings now: the cache's reference goes */
+    }
+    SSL_CTX_up_ref(c->ctx); /* the cache's own, for the process's life */
+    plain.ctx = c->ctx;
+    plain.protocols = c->protocols;
+    plain.depth = c->verify_depth;
+    memcpy(plain.ciphers, c->ciphers.data, c->ciphers.len);
+    plain.ciphers[c->ciphers.len] = '\0';
+    pthread_mutex_unlock(&plain_lock);
+    return MG_OK;
+}
+
 mg_int_t mg_ssl_client_ctx(mg_conf_t *cf, mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *prev)
 {
     if (c->ctx) {
         return MG_OK;
     }
-    if (prev && prev->ctx && c->protocols == prev->protocols &&
-        same_str(c->ciphers, prev->ciphers) && same_str(c->certificate, prev->certificate) &&
-        same_str(c->certificate_key, prev->certificate_key) && c->passwords == prev->passwords &&
-        same_str(c->trusted_certificate, prev->trusted_certificate) &&
-        same_str(c->crl, prev->crl) && c->verify_depth == prev->verify_depth &&
-        c->conf_commands == prev->conf_commands) {
+    if (prev && prev->ctx && same_settings(c, prev)) {
         c->ctx = prev->ctx; /* nothing of its own at this level: one context for both */
         return MG_OK;
     }

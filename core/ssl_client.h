@@ -41,6 +41,12 @@ void mg_ssl_client_conf_merge(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *pre
 /* Make c->ctx (shared with prev's when nothing differs): MG_OK, or MG_ERROR logged with
  * nginx's words " in FILE:LINE". The context is freed with the generation. */
 mg_int_t mg_ssl_client_ctx(mg_conf_t *cf, mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *prev);
+/* As mg_ssl_client_ctx for contexts nobody changes afterwards (Lua's): a level with its
+ * parent's settings takes its context; a top level (prev NULL) without files or commands
+ * shares the one the generations before made with the same protocols, ciphers and depth; -s
+ * makes no such context at all. */
+mg_int_t mg_ssl_client_ctx_shared(mg_conf_t *cf, mg_ssl_client_conf_t *c,
+                                  mg_ssl_client_conf_t *prev);
 
 /* Directive setters for an mg_ssl_client_conf_t field at cmd->offset: protocols (mg_int_t),
  * a password file (mg_array_t *), conf commands (mg_array_t *, two values a line). */

@@ -20,6 +20,7 @@ extern char **environ;
 static char **saved_argv;
 static char binary[2 * PATH_MAX + 2];
 static char *inherited;
+static const char *inherited_var = "MOONGATE";
 static int notify_fd = -1;
 
 static void resolve_binary(const char *arg0)
@@ -66,8 +67,14 @@ void mg_upgrade_init(char **argv)
     const char *env = getenv("MOONGATE");
     if (env && *env) {
         inherited = mg_strdup(env);
+    } else if ((env = getenv("NGINX")) && *env) {
+        /* nginx's USR2 execs the binary on disk with its sockets in $NGINX, in the same
+         * form: a moongate put there takes over a running nginx as it would an old moongate */
+        inherited = mg_strdup(env);
+        inherited_var = "NGINX";
     }
     unsetenv("MOONGATE");
+    unsetenv("NGINX");
     /* before anything else maps memory: the zones go back where the old binary had them */
     env = getenv("MOONGATE_SHM");
     if (env && *env && inherited) {
@@ -112,6 +119,11 @@ int mg_upgrade_notify_fd(void)
 const char *mg_upgrade_inherited(void)
 {
     return inherited;
+}
+
+const char *mg_upgrade_inherited_var(void)
+{
+    return inherited_var;
 }
 
 void mg_upgrade_oldbin_path(mg_cycle_t *cycle, char *buf, size_t size)

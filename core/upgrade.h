@@ -17,9 +17,12 @@
 /* At start: remember argv (for the exec) and the binary as an absolute path, as it was
  * started (argv[0] against the working directory, or found on $PATH). */
 void mg_upgrade_init(char **argv);
-/* $MOONGATE as this process found it at start ("3;4;"), or NULL; the variable is removed
- * from the environment so that workers and later upgrades do not see it. */
+/* $MOONGATE (or, without it, nginx's $NGINX) as this process found it at start ("3;4;"), or
+ * NULL; both variables are removed from the environment so that workers and later upgrades do
+ * not see them. */
 const char *mg_upgrade_inherited(void);
+/* The name of the variable mg_upgrade_inherited came from, for messages. */
+const char *mg_upgrade_inherited_var(void);
 /* Rename the pid file to .oldbin and start the new binary; its pid, or -1 (logged, the pid
  * file is back in place). *serving gets the read end of a pipe (non-blocking) on which the new
  * master writes one byte once its workers accept, or -1. */

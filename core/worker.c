@@ -79,6 +79,10 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
         case MG_CMD_QUIT:
             stop_accepting(w, 0);
             break;
+        case MG_CMD_SHED:
+            stop_accepting(w, 1);
+            mg_server_shed(w->srv);
+            break;
         case MG_CMD_ACCEPT:
             if (!w->srv->accepting && !w->srv->quitting && !w->srv->agent) {
                 mg_server_accept_on(w->srv);

@@ -13,6 +13,9 @@
     'q'                   /* reload/upgrade/WINCH: stop accepting, keep idle keepalive             \
                              connections for their next request, exit when none is left */
 #define MG_CMD_QUIT 'Q'   /* graceful shutdown: as drain, idle connections closed at once */
+#define MG_CMD_SHED                                                                                \
+    'c'                   /* beyond the bound of draining generations: as drain, idle              \
+                             connections wait MG_SHED_GRACE at most for a next request */
 #define MG_CMD_REOPEN 'r' /* USR1: reopen the log files */
 #define MG_CMD_ACCEPT 'a' /* a reload's worker: the old generation stopped accepting, start */
 /* Worker -> master. */

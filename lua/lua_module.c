@@ -285,7 +285,7 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
     lmcf->conf = http;
     /* one client context at the http{} level, shared by every level that sets nothing */
     merge_ssl_conf(&http->ssl, &dflt->ssl);
-    if (mg_ssl_client_ctx(cf, &http->ssl, NULL) != MG_OK) {
+    if (mg_ssl_client_ctx_shared(cf, &http->ssl, NULL) != MG_OK) {
         return MG_CONF_ERROR;
     }
     return MG_CONF_OK;
@@ -359,7 +359,7 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
     mg_lua_merge_socket_conf(c, p);
     merge_ssl_conf(&c->ssl, &p->ssl);
-    if (mg_ssl_client_ctx(cf, &c->ssl, &p->ssl) != MG_OK) {
+    if (mg_ssl_client_ctx_shared(cf, &c->ssl, &p->ssl) != MG_OK) {
         return MG_CONF_ERROR;
     }
     return MG_CONF_OK;

@@ -207,6 +207,29 @@ is(version(), 'v17', 'still the old config');
 ok(same_set([$s->worker_pids($m)], \@w17), 'the same workers');
 
 # ---------------------------------------------------------------------------
+# a log file the configuration no longer names is not held open by the new workers (they are
+# forked while the old generation, which has it open, still lives)
+
+sub holds_file {
+    my ($pid, $file) = @_;
+    return grep { (readlink($_) // '') eq $file } glob("/proc/$pid/fd/*");
+}
+my $alog = $s->dir . '/logs/gen-a.log';
+$s->write_conf(server => server_v('v19', "        access_log $alog;\n"));
+($code, $out, $err) = $s->cmd('-s', 'reload');
+is($code, 0, 'reload with an access_log') or diag($err);
+ok(wait_for(sub { version() eq 'v19' }), 'v19 is served');
+my @w19 = $s->wait_workers(2);
+ok(@w19 && holds_file($w19[0], $alog), 'its workers have the log open');
+$s->write_conf(server => server_v('v20', "        access_log " . $s->dir . "/logs/gen-b.log;\n"));
+($code, $out, $err) = $s->cmd('-s', 'reload');
+is($code, 0, 'reload with another access_log') or diag($err);
+ok(wait_for(sub { version() eq 'v20' }), 'v20 is served');
+my @w20 = $s->wait_workers(2);
+is(scalar @w20, 2, 'two new workers');
+is(join(',', grep { holds_file($_, $alog) } @w20), '', 'none of them holds the dropped log open');
+
+# ---------------------------------------------------------------------------
 
 my @all = $s->all_pids;
 $s->signal('QUIT', $m);

@@ -593,6 +593,9 @@ sub log_tail { _tail($_[0]->error_log) }
 #   connect_refused connect_error connect_timeout  write_reset  reset  eof_idle (EOF before any
 #   byte of the response on a reused keepalive connection: nginx's reload race)  eof_partial
 #   (EOF inside the response)  bad_response  status_NNN  bad_body  timeout
+# `failures` lists the first 1000 failed requests: { t (epoch seconds), kind, conn (its number),
+# nreq (the request's number on its connection), prev (the body of the connection's previous
+# response, which tells whose connection it was) }.
 # The result also counts bodies (first 40 bytes) and, per body, the first and last time a
 # connection that was *started* at that time got it as its first response (new_first/new_last,
 # epoch seconds): with the times of reloads this shows how soon new connections get a new config.
@@ -626,7 +629,7 @@ sub _load_run {
     $SIG{TERM} = $SIG{INT} = $SIG{USR1} = sub { $stop = 1 };
     my $t0 = Time::HiRes::time();
     my %res = (requests => 0, ok => 0, failed => 0, errors => {}, samples => [], bodies => {},
-               new_first => {}, new_last => {}, connections => 0, closes => 0);
+               new_first => {}, new_last => {}, connections => 0, closes => 0, failures => []);
     my $addr = pack_sockaddr_in($o->{port}, inet_aton('127.0.0.1'));
     my $req = "GET $o->{path} HTTP/1.1\r\nHost: $o->{host}\r\n"
             . ($o->{keepalive} ? '' : "Connection: close\r\n") . "\r\n";
@@ -642,6 +645,9 @@ sub _load_run {
                                          $kind, $c->{id}, $c->{nreq},
                                          defined $detail ? ": $detail" : '')
             if @{ $res{samples} } < 20;
+        push @{ $res{failures} }, { t => Time::HiRes::time(), kind => $kind, conn => $c->{id},
+                                    nreq => $c->{nreq}, prev => $c->{last_body} }
+            if @{ $res{failures} } < 1000;
         close $c->{fh} if $c->{fh};
         $c->{fh} = undef;
     };
@@ -653,6 +659,7 @@ sub _load_run {
         setsockopt($fh, IPPROTO_TCP, TCP_NODELAY, 1);
         $c->{fh} = $fh;
         $c->{nreq} = 0;
+        $c->{last_body} = undef;
         $c->{conn_t} = Time::HiRes::time();
         $res{connections}++;
         if (connect($fh, $addr)) {
@@ -721,6 +728,7 @@ sub _load_run {
         }
         $res{requests}++;
         $res{ok}++;
+        $c->{last_body} = $body;
         my $key = substr($body, 0, 40);
         $res{bodies}{$key}++;
         if ($c->{nreq} == 1) {

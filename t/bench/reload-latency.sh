@@ -1,0 +1,69 @@
+#!/bin/sh
+# `-s reload` latency on a small configuration: N reloads (default 50) of a running master
+# with 2 workers, the wall time of each `-s reload` (it returns when the new generation
+# serves), median and max; then the instructions the command and the master's reload take
+# (callgrind: exact whatever the machine's load, which the wall times are not). Writes
+# t/bench/reload-latency-results-DATE.txt.  N=100 t/bench/reload-latency.sh
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+mg=${MOONGATE_BIN:-$root/objs/moongate}
+n=${N:-50}
+out="$here/reload-latency-results-$(date -u +%Y%m%d-%H%M%S).txt"
+tmp=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+trap '[ -f "$tmp/logs/m.pid" ] && kill -QUIT "$(cat "$tmp/logs/m.pid")" 2>/dev/null; sleep 0.5; rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/conf" "$tmp/logs"
+conf() { # daemon on|off
+    cat <<CONF
+daemon $1; master_process on; worker_processes 2;
+error_log $tmp/logs/error.log notice;
+pid $tmp/logs/m.pid;
+events { worker_connections 512; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/cbt;
+    server {
+        listen 127.0.0.1:$port;
+        location / { return 200 "hi \$pid\n"; }
+        location = /lua { content_by_lua_block { ngx.say("x") } }
+    }
+}
+CONF
+}
+conf on > "$tmp/conf/m.conf"
+conf off > "$tmp/conf/f.conf"
+{
+    echo "reload latency, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), nproc=$(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "$("$mg" -v 2>&1), $n reloads of a 2-worker master, small configuration (2 locations, one Lua)"
+    "$mg" -p "$tmp/" -c conf/m.conf || exit 1
+    python3 - "$mg" "$tmp" "$n" <<'PY'
+import subprocess, sys, time, statistics
+mg, tmp, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ts = []
+for i in range(n):
+    t = time.monotonic()
+    r = subprocess.run([mg, "-p", tmp + "/", "-c", "conf/m.conf", "-s", "reload"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ts.append((time.monotonic() - t) * 1000)
+    if r.returncode != 0:
+        print("-s reload failed"); sys.exit(1)
+ts.sort()
+print("-s reload wall time: median %.1f ms, max %.1f ms, min %.1f ms" % (statistics.median(ts), ts[-1], ts[0]))
+PY
+    kill -QUIT "$(cat "$tmp/logs/m.pid")"; sleep 1
+    if command -v valgrind >/dev/null; then
+        valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.cmd" "$mg" -p "$tmp/" -c conf/m.conf -t -q 2>&1 \
+            | sed -n 's/.*I *refs: *\(.*\)/-t (the command'"'"'s configuration check): \1 instructions/p'
+        # the master under callgrind (no daemon, workers not traced), 5 reloads, then QUIT
+        valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.master" "$mg" -p "$tmp/" -c conf/f.conf >/dev/null 2>&1 &
+        i=0; while [ ! -s "$tmp/logs/m.pid" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+        sleep 2
+        valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.sig" "$mg" -p "$tmp/" -c conf/f.conf -s reload 2>&1 \
+            | sed -n 's/.*I *refs: *\(.*\)/-s reload (the command): \1 instructions/p'
+        for i in 2 3 4 5; do "$mg" -p "$tmp/" -c conf/f.conf -s reload; done
+        kill -QUIT "$(cat "$tmp/logs/m.pid")"; wait
+        callgrind_annotate --inclusive=yes "$tmp/cg.master" 2>/dev/null \
+            | awk '/master.c:reload \[/ { gsub(",", "", $1); printf "the master'"'"'s reload (build the generation, fork): %d instructions per reload\n", $1 / 5 }'
+    fi
+} | tee "$out"
