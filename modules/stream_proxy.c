@@ -824,7 +824,7 @@ static void proxy_handler(mg_stream_session_t *s)
     if (s->preread_len) {
         /* what the preread phase (or the PROXY protocol header's read) took */
         if (s->preread_len > pcf->buffer_size) {
-            mg_log_error(MG_LOG_ERR, &c->log, 0, "no enough space for initial data");
+            mg_log_error(MG_LOG_ERR, &s->connection->log, 0, "no enough space for initial data");
             mg_stream_finalize_session(s, 500);
             return;
         }
