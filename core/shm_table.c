@@ -4,6 +4,7 @@
  * every process maps the zone where the master did, by fork. lua/shdict_store.c is the same
  * shape for typed, expiring values; this one holds fixed-size values and no policy.
  */
+#include <errno.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -107,6 +108,11 @@ mg_shm_table_t *mg_shm_table_attach(void *addr, size_t size, size_t vsize, const
 {
     mg_shm_table_t *t = addr;
     if (t->magic == MAGIC) {
+        if (t->vsize != align8(vsize)) {
+            /* handed over by a binary whose nodes are laid out otherwise (a USR2) */
+            errno = EPROTO;
+            return NULL;
+        }
         return t; /* kept over a reload */
     }
     char *p = (char *)addr + align8(sizeof(mg_shm_table_t));

@@ -21,7 +21,8 @@ mg_int_t mg_shm_table_zone_arg(mg_conf_t *cf, mg_str_t arg, mg_str_t *name, size
  * there if the memory is fresh (zeros), else the one already there (a zone kept over a
  * reload). `what` names the zone in log lines ("limit_req zone \"one\""); `ident` is what the
  * contents depend on (a key's source text), kept in the zone so that a reload can compare
- * (mg_shm_table_ident). NULL if the zone is too small to hold a table. */
+ * (mg_shm_table_ident). NULL if the zone is too small to hold a table, or (errno EPROTO) if
+ * the table there has nodes of another size (an older binary's, handed over by a USR2). */
 mg_shm_table_t *mg_shm_table_attach(void *addr, size_t size, size_t vsize, const char *what,
                                     mg_str_t ident);
 mg_str_t mg_shm_table_ident(mg_shm_table_t *t);

@@ -1516,7 +1516,14 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
     *z = tmp;
     z->name = zname;
     z->next = next;
+    errno = 0;
     z->table = mg_shm_table_attach(zone->addr, zone->size, sizeof(cache_node_t), what, path);
+    if (z->table == NULL && errno == EPROTO) {
+        /* the new binary exits and the old master serves on (an older cache node layout) */
+        mg_conf_error(cf, 0, "cache zone \"%s\" was made by a binary with another layout",
+                      z->name.data);
+        return MG_CONF_ERROR;
+    }
     if (z->table == NULL) {
         mg_conf_error(cf, 0, "zone \"%s\" is too small", z->name.data);
         return MG_CONF_ERROR;

@@ -5,6 +5,7 @@
  * changes (contents kept) and one killed in the middle of a change (emptied, a new epoch, the
  * alert logged).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -84,6 +85,9 @@ static void test_table(void)
     ok(again == t && find(again, "again") != NULL, "attach to a built zone keeps it");
     mg_str_t id = mg_shm_table_ident(again);
     ok(id.len == 4 && memcmp(id.data, "$key", 4) == 0, "with the ident it was built with");
+    errno = 0;
+    ok(mg_shm_table_attach(t, 64 * 1024, sizeof(val_t) + 8, "x", other) == NULL && errno == EPROTO,
+       "a built zone with nodes of another size is refused (EPROTO)");
 
     void *tiny = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ok(mg_shm_table_attach(tiny, 200, 8, "tiny", id) == NULL, "a zone too small is refused");
