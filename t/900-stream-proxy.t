@@ -8,39 +8,14 @@ use Test::Moongate ();
 use Test::MoongateProc;
 use Test::MoongateRedis ();
 use Test::More;
+use Test::MoongateTcp qw(tcp_server echo_serve dead_port exchange);
+
+my @Kids; # processes of this file's own (memcached)
+END { kill 'KILL', @Kids if @Kids }
 use IO::Socket::INET;
 use IO::Select;
 use POSIX ();
 use Time::HiRes ();
-
-my @Kids;
-END { kill 'KILL', @Kids if @Kids }
-
-# a forked TCP server on a free port: $serve->($client) per connection, each in its own child
-sub tcp_server {
-    my ($serve) = @_;
-    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 128,
-                                  ReuseAddr => 1) or die "listen: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        $SIG{CHLD} = 'IGNORE';
-        while (1) {
-            my $c = $l->accept or next;
-            my $k = fork;
-            if (defined $k && $k == 0) { $serve->($c); POSIX::_exit(0) }
-            close $c;
-        }
-    }
-    push @Kids, $pid;
-    my $port = $l->sockport;
-    close $l;
-    return $port;
-}
-
-sub echo_serve {
-    my $c = shift;
-    while (sysread($c, my $b, 65536)) { syswrite($c, $b) // last }
-}
 
 # the first line received, sent back, then echo
 sub line_serve {
@@ -49,35 +24,6 @@ sub line_serve {
     while (sysread($c, my $ch, 1)) { $line .= $ch; last if $ch eq "\n" }
     syswrite($c, $line);
     echo_serve($c);
-}
-
-# a port nothing listens on
-sub dead_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1) or die;
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
-
-# connect, send $data, read until $want bytes or EOF (timeout 5 s); returns what was read,
-# and whether the peer closed
-sub exchange {
-    my ($port, $data, $want, %o) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
-        or return ("connect: $!", 1);
-    syswrite($s, $data) if length $data;
-    my $sel = IO::Select->new($s);
-    my ($got, $eof) = ('', 0);
-    my $end = Time::HiRes::time() + ($o{timeout} // 5);
-    while (!defined $want || length($got) < $want) {
-        my $left = $end - Time::HiRes::time();
-        last if $left <= 0 || !$sel->can_read($left);
-        my $n = sysread($s, my $b, 65536);
-        if (!$n) { $eof = 1; last }
-        $got .= $b;
-    }
-    close $s;
-    return ($got, $eof);
 }
 
 sub log_lines { my $f = shift; -f $f ? split /\n/, Test::MoongateProc::slurp($f) : () }

@@ -11,6 +11,7 @@ use Test::Moongate ();
 use Test::MoongateProc;
 use Test::MoongateRedis ();
 use Test::More;
+use Test::MoongateStream qw(tcp_server);
 use IO::Socket::INET;
 use IO::Select;
 use POSIX ();
@@ -18,30 +19,6 @@ use Time::HiRes ();
 
 plan skip_all => 'stream Lua: moongate only (Debian has no stream-lua module for nginx)'
     if is_nginx();
-
-my @Kids;
-END { kill 'KILL', @Kids if @Kids }
-
-# a forked TCP server on a free port: $serve->($client) per connection, each in its own child
-sub tcp_server {
-    my ($serve) = @_;
-    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 128,
-                                  ReuseAddr => 1) or die "listen: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        $SIG{CHLD} = 'IGNORE';
-        while (1) {
-            my $c = $l->accept or next;
-            my $k = fork;
-            if (defined $k && $k == 0) { $serve->($c); POSIX::_exit(0) }
-            close $c;
-        }
-    }
-    push @Kids, $pid;
-    my $port = $l->sockport;
-    close $l;
-    return $port;
-}
 
 # answers "<tag>:" and then echoes
 sub tagged_echo {

@@ -1,8 +1,8 @@
 package Test::MoongateTcp;
 
-# Plain TCP helpers for the stream tests: forked servers on free ports (each connection in a
-# child of its own; killed when the test ends), a client exchange bounded in time, a port
-# nothing listens on, and hand-made TLS ClientHellos for the preread tests.
+# The stream TLS tests' helpers: Test::MoongateStream's forked servers and dead port, a client
+# exchange bounded in time that sends in pieces (with gaps, a shut write side, a pattern to stop
+# at), and hand-made TLS ClientHellos for the preread tests.
 #
 #   my $port = tcp_server(sub { my $sock = shift; ... });
 #   my ($got, $eof) = exchange($port, $data, $want_bytes, timeout => 5);
@@ -11,46 +11,11 @@ use strict;
 use warnings;
 use IO::Select;
 use IO::Socket::INET;
-use POSIX ();
 use Time::HiRes ();
 use Exporter 'import';
+use Test::MoongateStream qw(tcp_server dead_port echo_serve);
 
 our @EXPORT = qw(tcp_server exchange dead_port client_hello echo_serve);
-
-my @Kids;
-END { kill 'KILL', @Kids if @Kids }
-
-sub tcp_server {
-    my ($serve) = @_;
-    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 128,
-                                  ReuseAddr => 1) or die "listen: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        $SIG{CHLD} = 'IGNORE';
-        while (1) {
-            my $c = $l->accept or next;
-            my $k = fork;
-            if (defined $k && $k == 0) { $serve->($c); POSIX::_exit(0) }
-            close $c;
-        }
-    }
-    push @Kids, $pid;
-    my $port = $l->sockport;
-    close $l;
-    return $port;
-}
-
-sub echo_serve {
-    my $c = shift;
-    while (sysread($c, my $b, 65536)) { syswrite($c, $b) // last }
-}
-
-sub dead_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1) or die;
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
 
 # connect, send $data (an array ref: pieces sent $o{gap} seconds apart), read until $want
 # bytes or EOF or $o{timeout} (5 s) or what was read matches $o{until}, after a shutdown of the write side with $o{shut}; returns what was read and whether the peer closed
