@@ -764,9 +764,16 @@ static void handle_signals(master_t *m)
     if (mg_signal_take(SIGUSR2, &from)) {
         /* one upgrade at a time: not while our new binary runs, nor in a new binary whose
          * old master is still there */
-        if (m->new_binary || (m->parent && getppid() == m->parent) || m->quitting ||
-            m->terminating) {
+        int old_there = m->parent && getppid() == m->parent;
+        if (m->new_binary || old_there || m->quitting || m->terminating) {
             log_signal(m, SIGUSR2, from, "ignoring");
+            if (old_there && !m->new_binary) {
+                /* no upgrade of ours runs: `-s upgrade` hears why at once instead of waiting */
+                char why[96];
+                snprintf(why, sizeof(why), "the old master process %d has not exited yet",
+                         (int)m->parent);
+                mg_upgrade_write_state(m->srv->cycle, ++m->upgrade_seq, 0, "failed", why);
+            }
         } else {
             log_signal(m, SIGUSR2, from, "changing binary");
             m->upgrade_seq++;

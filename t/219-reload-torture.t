@@ -341,6 +341,7 @@ sub sample_old {
 
 my $t0 = Time::HiRes::time();
 my ($v, $hups, $upgrades, @upgrade_errors) = (1, 0, 0);
+my $old_master;
 my $every = int($Hups / ($Upgrades || 1)) || $Hups + 1;
 for my $i (1 .. $Hups) {
     if ($i % 10 == 1) {
@@ -357,10 +358,13 @@ for my $i (1 .. $Hups) {
         Time::HiRes::sleep($left < 0.03 ? $left : 0.03);
     }
     if ($Upgrades && $i % $every == 0 && $upgrades < $Upgrades) {
-        # the previous old master must be gone (-s upgrade refuses while .oldbin exists)
-        wait_for(sub { sample_old(); !-e $s->oldbin_file }, 20);
+        # the previous old master must be gone (-s upgrade refuses while .oldbin exists; the
+        # new master ignores USR2 while its old master lives: under ASan its exit takes long)
+        wait_for(sub { sample_old(); !-e $s->oldbin_file && !($old_master && kill 0, $old_master) },
+                 40);
+        my $was = $s->pid;
         my ($code, $out, $err) = $s->cmd({ timeout => 40 }, '-s', 'upgrade');
-        if ($code == 0) { $upgrades++ } else { push @upgrade_errors, $err }
+        if ($code == 0) { $upgrades++; $old_master = $was } else { push @upgrade_errors, $err }
     }
 }
 my $storm = Time::HiRes::time() - $t0;
@@ -410,10 +414,14 @@ diag("RSS: master $start->{master_rss} -> $end->{master_rss} kB, "
 # the master (a new binary by then, after its own reloads under load) keeps its allocator's
 # high water mark of several generations at once: a looser bound, still far below what a
 # leak per reload would leave after 100 of them
-cmp_ok($end->{master_rss}, '<=', $start->{master_rss} * 1.5 + 4096,
-       'the master\'s memory stays bounded (within 50% + 4 MB)');
-cmp_ok($end->{worker_rss}, '<=', $start->{worker_rss} * 1.2 + 1024,
-       'a worker\'s memory is back (within 20% + 1 MB)');
+SKIP: {
+    # ASan's allocator keeps freed blocks in quarantine and its shadow grows: RSS says nothing
+    skip 'RSS under AddressSanitizer', 2 if defined $ENV{ASAN_OPTIONS};
+    cmp_ok($end->{master_rss}, '<=', $start->{master_rss} * 1.5 + 4096,
+           'the master\'s memory stays bounded (within 50% + 4 MB)');
+    cmp_ok($end->{worker_rss}, '<=', $start->{worker_rss} * 1.2 + 1024,
+           'a worker\'s memory is back (within 20% + 1 MB)');
+}
 unlike(slurp($s->error_log), qr/\[(alert|crit|emerg)\]/, 'nothing alarming logged')
     or diag(join("\n", grep { /\[(alert|crit|emerg)\]/ } split /\n/, slurp($s->error_log)));
 
