@@ -101,6 +101,17 @@ sub winch {
     ok((grep { $seen->{$_} } @$w0) && (grep { $seen->{$_} } @$w1),
        'both masters\' workers serve new connections')
         or diag(join(', ', map { "$_ served $seen->{$_}" } sort keys %$seen));
+    SKIP: {
+        skip 'the upgrade state file is moongate\'s', 1
+            if ($ENV{TEST_MOONGATE_BINARY} // '') =~ /nginx/;
+        # a USR2 to the new master while its old master lives is ignored, and says why
+        my $state = $s->pid_file . '.upgrade';
+        $s->signal('USR2', $m1);
+        ok(wait_for(sub { -e $state && slurp($state) =~
+                          /^\d+ $m1 0 failed\nthe old master process $m0 has not exited yet$/m }, 5),
+           'USR2 to the new master while the old one lives: ignored, the state file says why')
+            or diag(-e $state ? slurp($state) : 'no state file');
+    }
     winch($s, 'upgrade', $m0, $w0);
     is(serves_only($s, $w1), '', 'only the new workers serve');
 
