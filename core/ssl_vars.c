@@ -145,8 +145,9 @@ static mg_str_t client_value(mg_pool_t *pool, SSL *ssl, int which)
     }
 }
 
-mg_str_t mg_ssl_var(mg_pool_t *pool, SSL *ssl, int which)
+mg_str_t mg_ssl_var(mg_pool_t *pool, mg_ssl_conn_t *sc, int which)
 {
+    SSL *ssl = sc ? sc->ssl : NULL;
     if (which >= MG_SSL_VAR_CLIENT_S_DN) {
         return client_value(pool, ssl, which);
     }
@@ -208,10 +209,12 @@ mg_str_t mg_ssl_var(mg_pool_t *pool, SSL *ssl, int which)
             return value("NONE", 4);
         }
         long rc = SSL_get_verify_result(ssl);
-        if (rc == X509_V_OK) {
+        if (rc == X509_V_OK && sc->ocsp_error == NULL) {
             return value("SUCCESS", 7);
         }
-        char *s = mg_psprintf(pool, "FAILED:%s", X509_verify_cert_error_string(rc));
+        /* a chain that verified can still fail ssl_ocsp (revoked, or no answer) */
+        char *s = mg_psprintf(pool, "FAILED:%s",
+                              rc != X509_V_OK ? X509_verify_cert_error_string(rc) : sc->ocsp_error);
         return cstr(s);
     }
     }

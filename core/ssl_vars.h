@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 
 #include "pool.h"
+#include "ssl.h"
 #include "str.h"
 
 enum {
@@ -28,8 +29,8 @@ enum {
     MG_SSL_VAR_CLIENT_ESCAPED_CERT,
 };
 
-/* The value of one MG_SSL_VAR_* for ssl (NULL: a plain connection), in pool or static: a NULL
- * data when nginx has it not found, else the text (possibly ""). */
-mg_str_t mg_ssl_var(mg_pool_t *pool, SSL *ssl, int which);
+/* The value of one MG_SSL_VAR_* for a connection's TLS (NULL: a plain connection), in pool or
+ * static: a NULL data when nginx has it not found, else the text (possibly ""). */
+mg_str_t mg_ssl_var(mg_pool_t *pool, mg_ssl_conn_t *sc, int which);
 
 #endif

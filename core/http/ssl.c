@@ -1735,14 +1735,7 @@ static SSL *req_ssl(mg_request_t *r)
 /* the values both layers have (core/ssl_vars.c) */
 static mg_int_t var_ssl(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which)
 {
-    mg_str_t val = mg_ssl_var(r->pool, req_ssl(r), (int)which);
-    const char *ocsp = r->connection->ssl ? r->connection->ssl->ocsp_error : NULL;
-    if (which == MG_SSL_VAR_CLIENT_VERIFY && ocsp && val.len == 7 &&
-        memcmp(val.data, "SUCCESS", 7) == 0) {
-        /* verified, but ssl_ocsp found it revoked (or could not tell) */
-        char *f = mg_psprintf(r->pool, "FAILED:%s", ocsp);
-        return set_value(v, f, strlen(f));
-    }
+    mg_str_t val = mg_ssl_var(r->pool, r->connection->ssl, (int)which);
     return val.data ? set_value(v, val.data, val.len) : not_found(v);
 }
 

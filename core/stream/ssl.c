@@ -133,7 +133,7 @@ static const char *set_alpn(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 static mg_str_t v_ssl(mg_stream_session_t *s, uintptr_t which)
 {
     mg_connection_t *c = s->connection;
-    return mg_ssl_var(s->pool, c->ssl ? c->ssl->ssl : NULL, (int)which);
+    return mg_ssl_var(s->pool, c->ssl, (int)which);
 }
 
 static mg_str_t v_server_name(mg_stream_session_t *s, uintptr_t data)
