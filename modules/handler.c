@@ -478,22 +478,26 @@ static const char *filter_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     return MG_CONF_OK;
 }
 
-static const char *handler_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+/* The location's content handler is the one registered as name. */
+static const char *use_handler(mg_conf_t *cf, handler_loc_conf_t *lc, mg_str_t name)
 {
-    (void)cmd;
-    handler_loc_conf_t *lc = conf;
-    mg_str_t *name = &cf->args[1];
     if (lc->h) {
         return "is duplicate";
     }
-    lc->h = mg_embed_handler(cf->cycle, name->data, name->len);
+    lc->h = mg_embed_handler(cf->cycle, name.data, name.len);
     if (lc->h == NULL) {
-        mg_conf_error(cf, 0, "unknown handler \"%.*s\"", (int)name->len, name->data);
+        mg_conf_error(cf, 0, "unknown handler \"%.*s\"", (int)name.len, name.data);
         return MG_CONF_ERROR;
     }
     mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
     clcf->handler = handler_content;
     return MG_CONF_OK;
+}
+
+static const char *handler_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    return use_handler(cf, conf, cf->args[1]);
 }
 
 /* `location /x { NAME; }`: a registered handler's name used as a directive of its own, as
@@ -509,12 +513,7 @@ static mg_int_t handler_other_directive(mg_conf_t *cf, int semi)
                       (int)name.len, name.data);
         return MG_ERROR;
     }
-    handler_loc_conf_t *lc = mg_http_conf_get_loc(cf, mg_handler_module);
-    mg_str_t args[2] = {mg_string("handler"), name};
-    mg_str_t *saved = cf->args;
-    cf->args = args;
-    const char *rv = handler_set(cf, NULL, lc);
-    cf->args = saved;
+    const char *rv = use_handler(cf, mg_http_conf_get_loc(cf, mg_handler_module), name);
     if (rv != MG_CONF_OK && rv != MG_CONF_ERROR) {
         mg_conf_error(cf, 0, "\"%.*s\" directive %s", (int)name.len, name.data, rv);
     }
