@@ -13,6 +13,8 @@
 #include "socket_tcp.h"
 #include "stream.h"
 
+typedef struct udp_sock_s udp_sock_t;
+
 /* A session's Lua state beside its mg_lua_ctx_t (ctx->owner). */
 typedef struct {
     mg_lua_ctx_t *ctx;
@@ -29,7 +31,17 @@ typedef struct {
     unsigned consumed : 1;  /* the downstream was read from: no peek any more */
     unsigned socket : 1;    /* ngx.req.socket was given in this entry */
     unsigned preread_done : 1;
+    udp_sock_t *udp_sock; /* the UDP downstream's Lua object, while both live */
+    char *dgram;          /* UDP: the datagram being read (session pool, UDP_DGRAM_MAX) */
+    size_t dgram_len, dgram_pos;
 } sl_t;
+
+#define UDP_DGRAM_MAX 65535
+
+/* ngx.req.socket's object in a UDP session: its session's state until either goes. */
+struct udp_sock_s {
+    sl_t *st;
+};
 
 /* ---- the session's context ---- */
 
@@ -40,6 +52,10 @@ static void session_free(void *data)
     mg_lua_ctx_t *ctx = data;
     sl_t *st = ctx->owner;
     mg_lua_socket_tcp_ctx_done(ctx); /* its sockets stop waiting before the coroutines go */
+    if (st->udp_sock) {
+        st->udp_sock->st = NULL;
+        st->udp_sock = NULL;
+    }
     luaL_unref(ctx->lmcf->L, LUA_REGISTRYINDEX, ctx->ctx_ref);
     ctx->ctx_ref = LUA_NOREF;
     mg_lua_co_free_all(ctx);
@@ -409,7 +425,7 @@ static int var_set(lua_State *L)
 /* ---- ngx.req.socket: the downstream ---- */
 
 /* upvalues: the raw socket object's metatable (http's ngx.req.socket(true)'s), the
- * userdata's (mg_lua_socket_object) */
+ * userdata's (mg_lua_socket_object), the UDP downstream's */
 static int req_socket(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -420,17 +436,23 @@ static int req_socket(lua_State *L)
     mg_stream_session_t *s = mg_lua_session(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     sl_t *st = ctx->owner;
-    if (s->udp) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "udp sessions not supported yet");
-        return 2;
-    }
     if (st->socket) {
         lua_pushnil(L);
         lua_pushliteral(L, "duplicate call");
         return 2;
     }
     st->socket = 1;
+    if (s->udp) {
+        /* one object at a time: an earlier phase's answers "closed" from now on */
+        if (st->udp_sock) {
+            st->udp_sock->st = NULL;
+        }
+        st->udp_sock = lua_newuserdata(L, sizeof(udp_sock_t));
+        st->udp_sock->st = st;
+        lua_pushvalue(L, lua_upvalueindex(3));
+        lua_setmetatable(L, -2);
+        return 1;
+    }
     mg_lua_tcp_t *sock = mg_lua_socket_object(L, sizeof(mg_lua_tcp_t));
     sock->handed_fd = -1;
     sock->read_pin = sock->until_pin = sock->write_pin = LUA_NOREF;
@@ -441,6 +463,119 @@ static int req_socket(lua_State *L)
     sock->fd = s->connection->fd;
     mg_lua_tcp_own(sock, ctx);
     return 1;
+}
+
+/* ---- the UDP downstream: datagrams, never waiting (stream-lua's) ---- */
+
+static sl_t *udp_check(lua_State *L)
+{
+    udp_sock_t *u = luaL_checkudata(L, 1, "mg_stream_udp_downstream");
+    mg_lua_check_phase(L, MG_LUA_PREREAD | MG_LUA_CONTENT);
+    mg_lua_session(L);
+    /* only the running session's own object reads and writes its client */
+    return u->st && u->st == mg_lua_cur.ctx->owner ? u->st : NULL;
+}
+
+/* sock:receive(size?): the datagram's bytes (at most size), the next queued datagram once
+ * one is read whole; nil, "no more data" when none is there: a UDP read never waits. */
+static int udp_receive(lua_State *L)
+{
+    sl_t *st = udp_check(L);
+    lua_Integer size = UDP_DGRAM_MAX;
+    if (!lua_isnoneornil(L, 2)) {
+        size = luaL_checkinteger(L, 2);
+        if (size <= 0) {
+            return luaL_argerror(L, 2, "bad size");
+        }
+    }
+    if (st == NULL) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    if (st->dgram_pos == st->dgram_len) {
+        mg_stream_session_t *s = st->s;
+        if (st->dgram == NULL) {
+            st->dgram = mg_pnalloc(s->pool, UDP_DGRAM_MAX);
+        }
+        ssize_t n = mg_lua_stream_recv(s, st->dgram, UDP_DGRAM_MAX);
+        if (n < 0) {
+            lua_pushnil(L);
+            lua_pushliteral(L, "no more data");
+            return 2;
+        }
+        st->dgram_len = (size_t)n;
+        st->dgram_pos = 0;
+    }
+    size_t n = mg_min((size_t)size, st->dgram_len - st->dgram_pos);
+    lua_pushlstring(L, st->dgram + st->dgram_pos, n);
+    st->dgram_pos += n;
+    return 1;
+}
+
+/* sock:send(data): one datagram to the client (a string, or what ngx.print takes). */
+static int udp_send(lua_State *L)
+{
+    sl_t *st = udp_check(L);
+    if (lua_gettop(L) != 2) {
+        return luaL_error(L, "expecting 2 arguments (including the object), but got %d",
+                          lua_gettop(L));
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    out_arg(L, &b, 2, 1, "send", 0);
+    luaL_pushresult(&b);
+    if (st == NULL) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    size_t len;
+    const char *data = lua_tolstring(L, -1, &len);
+    if (mg_lua_stream_send(st->s, data, len) < 0) {
+        int err = errno;
+        mg_log_error(MG_LOG_ERR, &st->s->connection->log, err, "sendto() failed");
+        mg_lua_tcp_push_errno(L, err);
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+/* sock:settimeout(ms): accepted; nothing on this socket waits. */
+static int udp_settimeout(lua_State *L)
+{
+    luaL_checkudata(L, 1, "mg_stream_udp_downstream");
+    luaL_checknumber(L, 2);
+    return 0;
+}
+
+static int udp_gc(lua_State *L)
+{
+    udp_sock_t *u = lua_touserdata(L, 1);
+    if (u->st) {
+        u->st->udp_sock = NULL;
+    }
+    return 0;
+}
+
+/* Pushes the UDP object's metatable. */
+static void udp_metatable(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"receive", udp_receive},
+        {"send", udp_send},
+        {"settimeout", udp_settimeout},
+        {NULL, NULL},
+    };
+    luaL_newmetatable(L, "mg_stream_udp_downstream");
+    lua_newtable(L);
+    luaL_register(L, NULL, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, udp_gc);
+    lua_setfield(L, -2, "__gc");
 }
 
 static void peek_stop(mg_connection_t *c)
@@ -693,7 +828,8 @@ static void inject_stream_api(lua_State *L)
     lua_setfield(L, -2, "peek");
     lua_pop(L, 1);
     lua_getupvalue(L, http_socket, 2); /* the userdata's (its __gc) */
-    lua_pushcclosure(L, req_socket, 2);
+    udp_metatable(L);
+    lua_pushcclosure(L, req_socket, 3);
     lua_setfield(L, -2, "socket");
     lua_setfield(L, ngx, "req");
     lua_settop(L, ngx - 1);
