@@ -394,8 +394,29 @@ static int var_get(lua_State *L)
     return 1;
 }
 
-/* Only a variable "set" made for this session takes a new value, as stream-lua allows only
- * changeable variables. */
+/* A lua_add_variable variable: not found until ngx.var gives it a value in the session. */
+static mg_str_t added_var(mg_stream_session_t *s, uintptr_t data)
+{
+    (void)s;
+    (void)data;
+    return (mg_str_t)mg_null_string;
+}
+
+static int is_added_var(mg_stream_session_t *s, const char *name, size_t len)
+{
+    mg_stream_main_conf_t *cmcf = mg_stream_get_main_conf(s, mg_stream_core_module);
+    mg_stream_var_t *v = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].get == added_var && v[i].name.len == len &&
+            mg_strncasecmp(v[i].name.data, name, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Only a variable "set" made for this session, or one lua_add_variable declared, takes a new
+ * value, as stream-lua allows only changeable variables. */
 static int var_set(lua_State *L)
 {
     mg_stream_session_t *s = mg_lua_session(L);
@@ -414,6 +435,15 @@ static int var_set(lua_State *L)
             sv[i].value = (mg_str_t){vlen, p};
             return 0;
         }
+    }
+    if (is_added_var(s, name, len)) {
+        if (s->variables.elts == NULL) {
+            mg_array_init(&s->variables, s->pool, 2, sizeof(mg_stream_set_var_t));
+        }
+        mg_stream_set_var_t *v = mg_array_push(&s->variables);
+        v->name = mg_pstr(s->pool, name, len);
+        v->value = mg_pstr(s->pool, value ? value : "", vlen);
+        return 0;
     }
     return luaL_error(L,
                       "variable \"%s\" not found for writing; maybe it is a built-in variable "
@@ -837,87 +867,69 @@ static void inject_stream_api(lua_State *L)
 
 /* ---- directives ---- */
 
-typedef struct {
-    unsigned phase;
-    const char *label;
-} code_directive_t;
+static const mg_lua_code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
+static const mg_lua_code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
+static const mg_lua_code_directive_t d_preread = {MG_LUA_PREREAD, "preread_by_lua"};
+static const mg_lua_code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
+static const mg_lua_code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
 
-static const code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
-static const code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
-static const code_directive_t d_preread = {MG_LUA_PREREAD, "preread_by_lua"};
-static const code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
-static const code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
-
-static const char *set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+const char *mg_lua_stream_set_content(mg_conf_t *cf)
 {
-    const code_directive_t *d = cmd->post;
-    mg_lua_code_t **slot = (mg_lua_code_t **)((char *)conf + cmd->offset);
-    if (*slot) {
+    mg_stream_srv_conf_t *cscf = mg_stream_conf_get_srv(cf, mg_stream_core_module);
+    if (cscf->handler) {
         return "is duplicate";
     }
-    const char *err;
-    mg_lua_code_t *code =
-        mg_lua_code_from_arg(cf, d->phase, d->label, cf->args[cf->nargs - 1], &err);
-    if (code == NULL) {
-        return err;
+    cscf->handler = content_handler;
+    return MG_CONF_OK;
+}
+
+/* lua_add_variable $name: a variable ngx.var may set (nothing when the name exists). */
+static const char *set_add_variable(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_lua_main_conf_t *lmcf = conf;
+    mg_str_t name = cf->args[1];
+    if (name.len < 2 || name.data[0] != '$') {
+        mg_conf_error(cf, 0, "invalid variable name \"%s\"", name.data);
+        return MG_CONF_ERROR;
     }
-    *slot = code;
-    if (d->phase == MG_LUA_CONTENT) {
-        mg_stream_srv_conf_t *cscf = mg_stream_conf_get_srv(cf, mg_stream_core_module);
-        if (cscf->handler) {
-            return "is duplicate";
-        }
-        cscf->handler = content_handler;
+    if (lmcf->add_variables == NULL) {
+        lmcf->add_variables = mg_array_create(cf->pool, 4, sizeof(mg_str_t));
     }
+    mg_str_t *n = mg_array_push(lmcf->add_variables);
+    *n = mg_pstr(cf->pool, name.data + 1, name.len - 1);
     return MG_CONF_OK;
 }
 
 #define STREAM_SRV (MG_CTX_STREAM | MG_CTX_STREAM_SRV)
-#define MAIN(f) MG_MAIN_CONF, offsetof(mg_lua_main_conf_t, f)
-#define SRV(f) MG_SRV_CONF, offsetof(mg_lua_loc_conf_t, f)
+#define CODE(name, ctxs, args, conf, type, field, d)                                               \
+    {                                                                                              \
+        name, ctxs, args, mg_lua_set_code, conf, offsetof(type, field), &d                         \
+    }
+#define MAIN(name, args, field, d)                                                                 \
+    CODE(name, MG_CTX_STREAM, args, MG_MAIN_CONF, mg_lua_main_conf_t, field, d)
+#define SRV(name, ctxs, args, field, d)                                                            \
+    CODE(name, ctxs, args, MG_SRV_CONF, mg_lua_loc_conf_t, field, d)
 
 static const mg_command_t stream_lua_commands[] = {
-    {"init_by_lua", MG_CTX_STREAM, MG_ARGS(1, 1), set_code, MAIN(init), &d_init},
-    {"init_by_lua_block", MG_CTX_STREAM, MG_RAW_BLOCK, set_code, MAIN(init), &d_init},
-    {"init_by_lua_file", MG_CTX_STREAM, MG_ARGS(1, 1), set_code, MAIN(init), &d_init},
-    {"init_worker_by_lua", MG_CTX_STREAM, MG_ARGS(1, 1), set_code, MAIN(init_worker),
-     &d_init_worker},
-    {"init_worker_by_lua_block", MG_CTX_STREAM, MG_RAW_BLOCK, set_code, MAIN(init_worker),
-     &d_init_worker},
-    {"init_worker_by_lua_file", MG_CTX_STREAM, MG_ARGS(1, 1), set_code, MAIN(init_worker),
-     &d_init_worker},
-    {"preread_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, set_code, SRV(preread), &d_preread},
-    {"preread_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), set_code, SRV(preread), &d_preread},
-    {"content_by_lua_block", MG_CTX_STREAM_SRV, MG_RAW_BLOCK, set_code, SRV(content), &d_content},
-    {"content_by_lua_file", MG_CTX_STREAM_SRV, MG_ARGS(1, 1), set_code, SRV(content), &d_content},
-    {"log_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, set_code, SRV(log), &d_log},
-    {"log_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), set_code, SRV(log), &d_log},
-    {"preread_by_lua_no_postpone", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag,
-     MAIN(rewrite_no_postpone), NULL},
-    {"lua_package_path", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_str, MAIN(package_path), NULL},
-    {"lua_package_cpath", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_str, MAIN(package_cpath), NULL},
-    {"lua_shared_dict", MG_CTX_STREAM, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0,
-     NULL},
-    {"lua_max_pending_timers", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num,
-     MAIN(max_pending_timers), NULL},
-    {"lua_max_running_timers", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num,
-     MAIN(max_running_timers), NULL},
-    {"lua_regex_cache_max_entries", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num,
-     MAIN(regex_cache_max_entries), NULL},
-    {"lua_code_cache", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(code_cache), NULL},
-    {"lua_socket_connect_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-     SRV(socket_connect_timeout), NULL},
-    {"lua_socket_send_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-     SRV(socket_send_timeout), NULL},
-    {"lua_socket_read_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-     SRV(socket_read_timeout), NULL},
-    {"lua_socket_keepalive_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-     SRV(socket_keepalive_timeout), NULL},
-    {"lua_socket_buffer_size", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(socket_buffer_size),
-     NULL},
-    {"lua_socket_pool_size", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num, SRV(socket_pool_size),
-     NULL},
-    {"lua_socket_log_errors", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(socket_log_errors), NULL},
+    MAIN("init_by_lua", MG_ARGS(1, 1), init, d_init),
+    MAIN("init_by_lua_block", MG_RAW_BLOCK, init, d_init),
+    MAIN("init_by_lua_file", MG_ARGS(1, 1), init, d_init),
+    MAIN("init_worker_by_lua", MG_ARGS(1, 1), init_worker, d_init_worker),
+    MAIN("init_worker_by_lua_block", MG_RAW_BLOCK, init_worker, d_init_worker),
+    MAIN("init_worker_by_lua_file", MG_ARGS(1, 1), init_worker, d_init_worker),
+    SRV("preread_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, preread, d_preread),
+    SRV("preread_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), preread, d_preread),
+    SRV("content_by_lua_block", MG_CTX_STREAM_SRV, MG_RAW_BLOCK, content, d_content),
+    SRV("content_by_lua_file", MG_CTX_STREAM_SRV, MG_ARGS(1, 1), content, d_content),
+    SRV("log_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, log, d_log),
+    SRV("log_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), log, d_log),
+    MG_LUA_MAIN_ROW("preread_by_lua_no_postpone", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag,
+                    rewrite_no_postpone),
+    {"lua_add_variable", MG_CTX_STREAM, MG_ARGS(1, 1), set_add_variable, MG_MAIN_CONF, 0, NULL},
+    MG_LUA_MAIN_COMMANDS(MG_CTX_STREAM),
+    MG_LUA_LOC_COMMANDS(STREAM_SRV),
+    MG_LUA_SSL_COMMANDS(STREAM_SRV),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -931,21 +943,16 @@ static void *sl_create_main_conf(mg_conf_t *cf)
 static const char *sl_init_main_conf(mg_conf_t *cf, void *conf)
 {
     mg_lua_main_conf_t *lmcf = conf;
-    mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
-    mg_conf_merge(lmcf->sa_restart, MG_CONF_UNSET, 1);
-    mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
-    mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
-    mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
-    /* timers take the stream{} level's lua_socket_* settings, defaults filled in here */
+    mg_lua_init_main_defaults(lmcf);
+    /* timers take the stream{} level's lua_socket_* and lua_ssl_* settings, defaults filled
+     * in here */
     mg_lua_loc_conf_t *top = cf->ctx_data->srv_conf[mg_stream_lua_module.index];
-    mg_lua_merge_socket_conf(top, mg_lua_create_loc_conf(cf));
     lmcf->conf = top;
-    return MG_CONF_OK;
+    return mg_lua_merge_common(cf, top, NULL);
 }
 
 static const char *sl_merge_srv_conf(mg_conf_t *cf, void *prev, void *conf)
 {
-    (void)cf;
     mg_lua_loc_conf_t *p = prev, *c = conf;
     if (c->preread == NULL) {
         c->preread = p->preread;
@@ -953,14 +960,19 @@ static const char *sl_merge_srv_conf(mg_conf_t *cf, void *prev, void *conf)
     if (c->log == NULL) {
         c->log = p->log;
     }
-    mg_conf_merge(c->code_cache, p->code_cache, 1);
-    mg_lua_merge_socket_conf(c, p);
-    return MG_CONF_OK;
+    return mg_lua_merge_common(cf, c, p);
 }
 
 static mg_int_t sl_init(mg_conf_t *cf)
 {
     mg_lua_main_conf_t *lmcf = mg_stream_conf_get_main(cf, mg_stream_lua_module);
+    /* this module's init runs after those of the modules with variables */
+    mg_str_t *names = lmcf->add_variables ? lmcf->add_variables->elts : NULL;
+    for (size_t i = 0; names && i < lmcf->add_variables->nelts; i++) {
+        if (!mg_stream_variable_known(cf, names[i])) {
+            mg_stream_variable_add(cf, names[i].data, added_var, 0);
+        }
+    }
     if (lmcf->L == NULL) {
         return MG_OK;
     }
