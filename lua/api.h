@@ -394,6 +394,11 @@ const char *mg_lua_stream_set_content(mg_conf_t *cf);
  * ends the request with 499. Unwatched once the code stops waiting. */
 void mg_lua_watch_client(mg_lua_ctx_t *ctx);
 void mg_lua_unwatch_client(mg_lua_ctx_t *ctx);
+/* ngx.on_abort(fn), for both VMs: fn runs in a light thread when the client goes. */
+int mg_lua_on_abort(lua_State *L);
+/* stream.c: the same watch for a stream session's code (a TCP client's close runs
+ * ngx.on_abort's handler or ends the session with 499). */
+void mg_lua_stream_watch_client(mg_lua_ctx_t *ctx);
 
 /* The code a *_by_lua* directive names in arg (inline, block or file by cf->args[0]'s ending),
  * compiled with chunk names "=label(file:line)"; NULL with *err (a phrase or MG_CONF_ERROR). */

@@ -479,13 +479,11 @@ void mg_lua_unwatch_client(mg_lua_ctx_t *ctx)
     mg_http_unwatch_client(ctx->r, &lua_abort);
 }
 
-/* ngx.on_abort(fn): fn runs in a light thread when the client closes its connection. */
-static int lua_on_abort(lua_State *L)
+int mg_lua_on_abort(lua_State *L)
 {
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    if (ctx == NULL || mg_lua_cur.co == NULL) {
+    if (ctx == NULL || mg_lua_cur.co == NULL || (ctx->r == NULL && ctx->s == NULL)) {
         return luaL_error(L, "no request ctx found");
     }
     if (ctx->abort_co) {
@@ -493,8 +491,7 @@ static int lua_on_abort(lua_State *L)
         lua_pushliteral(L, "duplicate call");
         return 2;
     }
-    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
-    if (!llcf->check_client_abort) {
+    if (!mg_lua_ctx_conf(ctx)->check_client_abort) {
         lua_pushnil(L);
         lua_pushliteral(L, "lua_check_client_abort is off");
         return 2;
@@ -537,7 +534,7 @@ static mg_int_t lua_init(mg_conf_t *cf)
     }
     /* ngx.on_abort is this module's: it belongs with lua_check_client_abort */
     lua_getglobal(lmcf->L, "ngx");
-    lua_pushcfunction(lmcf->L, lua_on_abort);
+    lua_pushcfunction(lmcf->L, mg_lua_on_abort);
     lua_setfield(lmcf->L, -2, "on_abort");
     lua_pop(lmcf->L, 1);
     return mg_lua_vm_ready(cf, lmcf);

@@ -7,6 +7,8 @@
  * the same zone) are http's code; ngx.say/print/flush/eof, ngx.var and ngx.req.socket are the
  * stream's own, put in that VM in place of http's, and the http-only APIs are left out of it.
  */
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -712,6 +714,61 @@ static int sock_peek(lua_State *L)
     return mg_lua_wait(L, ctx);
 }
 
+/* ---- lua_check_client_abort ---- */
+
+static void abort_read(mg_connection_t *c);
+
+static void abort_stop(mg_connection_t *c)
+{
+    if (c->read_handler == abort_read) {
+        mg_conn_read_off(c);
+        c->read_handler = NULL;
+    }
+}
+
+/* The client's connection became readable while the code waits: bytes stay for the code; its
+ * close (a TLS client's close_notify too: it shut its side) aborts. */
+static void abort_read(mg_connection_t *c)
+{
+    mg_stream_session_t *s = c->data;
+    mg_lua_ctx_t *ctx = s->ctx[mg_stream_lua_module.index];
+    char ch;
+    ssize_t n = recv(c->fd, &ch, 1, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n > 0 && c->ssl) {
+        struct pollfd p = {.fd = c->fd, .events = POLLRDHUP};
+        if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP))) {
+            n = 0;
+        }
+    }
+    int err = n < 0 ? errno : 0;
+    abort_stop(c);
+    if (n > 0 || mg_lua_socket_tcp_downstream_reading(ctx)) {
+        return; /* bytes for the code; or its own read of the client sees the close */
+    }
+    mg_log_error(MG_LOG_INFO, &c->log, err, "client prematurely closed connection");
+    if (ctx->abort_co) {
+        mg_lua_thread_start(ctx->abort_co);
+        return;
+    }
+    mg_stream_finalize_session(s, 499);
+}
+
+void mg_lua_stream_watch_client(mg_lua_ctx_t *ctx)
+{
+    mg_stream_session_t *s = ctx->s;
+    mg_connection_t *c = s->connection;
+    /* not while a peek or the core reads the client (their handler), nor in a balancer */
+    if (s->udp || c->read_handler || !(ctx->phase & (MG_LUA_PREREAD | MG_LUA_CONTENT)) ||
+        !mg_lua_ctx_conf(ctx)->check_client_abort) {
+        return;
+    }
+    c->read_handler = abort_read;
+    mg_conn_read_on(c);
+}
+
 /* ---- phases ---- */
 
 static mg_int_t preread_result(mg_lua_ctx_t *ctx, int how)
@@ -734,6 +791,7 @@ static mg_int_t preread_result(mg_lua_ctx_t *ctx, int how)
 static void content_result(mg_lua_ctx_t *ctx, int how)
 {
     sl_t *st = ctx->owner;
+    abort_stop(st->s->connection);
     mg_uint_t status = how == MG_LUA_CO_ERROR  ? 500
                        : how == MG_LUA_CO_EXIT ? exit_status(ctx->exit_code)
                                                : 200;
@@ -750,6 +808,7 @@ static void content_result(mg_lua_ctx_t *ctx, int how)
 static void entry_finished(mg_lua_ctx_t *ctx, int how)
 {
     if (ctx->phase == MG_LUA_PREREAD) {
+        abort_stop(ctx->s->connection);
         mg_stream_phase_resume(ctx->s, preread_result(ctx, how));
         return;
     }
@@ -772,6 +831,7 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
     if (how == MG_LUA_CO_WAIT) {
         return MG_DONE;
     }
+    abort_stop(s->connection);
     return preread_result(ctx, how);
 }
 
@@ -817,8 +877,8 @@ static mg_int_t log_handler(mg_stream_session_t *s)
  * the output, ngx.var and ngx.req are the stream's. */
 static void inject_stream_api(lua_State *L)
 {
-    static const char *const http_only[] = {
-        "header", "location", "exec", "redirect", "send_headers", "on_abort", "arg", "resp", NULL};
+    static const char *const http_only[] = {"header",       "location", "exec", "redirect",
+                                            "send_headers", "arg",      "resp", NULL};
     lua_getglobal(L, "ngx");
     int ngx = lua_gettop(L);
     for (const char *const *f = http_only; *f; f++) {
@@ -826,8 +886,8 @@ static void inject_stream_api(lua_State *L)
         lua_setfield(L, ngx, *f);
     }
     static const luaL_Reg fns[] = {
-        {"say", stream_say}, {"print", stream_print}, {"flush", stream_flush}, {"eof", stream_eof},
-        {NULL, NULL},
+        {"say", stream_say}, {"print", stream_print},       {"flush", stream_flush},
+        {"eof", stream_eof}, {"on_abort", mg_lua_on_abort}, {NULL, NULL},
     };
     for (const luaL_Reg *f = fns; f->name; f++) {
         lua_pushcfunction(L, f->func);
@@ -930,6 +990,8 @@ static const mg_command_t stream_lua_commands[] = {
     MG_LUA_MAIN_COMMANDS(MG_CTX_STREAM),
     MG_LUA_LOC_COMMANDS(STREAM_SRV),
     MG_LUA_SSL_COMMANDS(STREAM_SRV),
+    MG_LUA_LOC_ROW("lua_check_client_abort", STREAM_SRV, MG_FLAG, mg_conf_set_flag,
+                   check_client_abort),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
