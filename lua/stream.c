@@ -49,10 +49,11 @@ struct udp_sock_s {
 
 static void session_done(mg_stream_session_t *s);
 
+/* (not ctx->owner: a balancer_by_lua waiting for the resolver holds it meanwhile) */
 static void session_free(void *data)
 {
-    mg_lua_ctx_t *ctx = data;
-    sl_t *st = ctx->owner;
+    sl_t *st = data;
+    mg_lua_ctx_t *ctx = st->ctx;
     mg_lua_socket_tcp_ctx_done(ctx); /* its sockets stop waiting before the coroutines go */
     if (st->udp_sock) {
         st->udp_sock->st = NULL;
@@ -84,7 +85,7 @@ mg_lua_ctx_t *mg_lua_stream_ctx(mg_stream_session_t *s)
     ctx->log = &s->connection->log;
     ctx->finished = entry_finished;
     ctx->owner = st;
-    mg_pool_cleanup_add(s->pool, session_free, ctx);
+    mg_pool_cleanup_add(s->pool, session_free, st);
     s->ctx[mg_stream_lua_module.index] = ctx;
     return ctx;
 }

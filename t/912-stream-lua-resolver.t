@@ -10,6 +10,9 @@ use Test::MoongateProc;
 use Test::MoongateDNS;
 use Test::MoongateStream;
 use Test::More;
+use IO::Socket::INET;
+use IO::Select;
+use Time::HiRes ();
 
 plan skip_all => 'stream Lua: moongate only (Debian has no stream-lua module for nginx)'
     if is_nginx();
@@ -18,7 +21,7 @@ my $dns = dns_start('echo.test' => { a => ['127.0.0.1'] }, 'slow.test' => { drop
 my $echo = tcp_server(\&echo_serve);
 my @p = map { Test::Moongate::find_free_port() } 1 .. 4;
 my $s = Test::MoongateProc->new(name => 'stream_lua_resolver', workers => 1,
-                                error_level => 'info');
+                                error_level => 'info', main => 'worker_shutdown_timeout 500ms;');
 $s->write_conf(stream => <<"EOF");
     lua_shared_dict r 1m;
     resolver 127.0.0.1:$dns valid=30s;
@@ -65,6 +68,8 @@ $s->write_conf(stream => <<"EOF");
             local ok, err
             if ngx.var.server_port == "$p[1]" then
                 ok, err = b.set_current_peer("echo.test", $echo)
+            elseif ngx.var.server_port == "$p[3]" then
+                ok, err = b.set_current_peer("slow.test", $echo)
             else
                 ok, err = b.set_current_peer("nope.test:$echo")
             end
@@ -78,6 +83,8 @@ $s->write_conf(stream => <<"EOF");
     access_log ${\ $s->dir}/logs/stream.log up;
     server { listen 127.0.0.1:$p[1]; proxy_pass by_name; }
     server { listen 127.0.0.1:$p[2]; proxy_pass by_name; }
+    # a name never answered: the balancer still waits when the worker shuts down
+    server { listen 127.0.0.1:$p[3]; proxy_pass by_name; resolver_timeout 30s; }
 EOF
 $s->start or stop_here('the server did not start');
 
@@ -106,6 +113,17 @@ is((exchange($p[2], "x"))[0], '', 'set_current_peer with an unknown name: closed
 is(last_log_of($p[2]), qq{$p[2] 500 "-"}, 'an unknown name: 500, no upstream');
 ok($s->wait_log(qr/\[error\] .*set_current_peer: nope\.test could not be resolved \(3: Host not found\)/, $mark),
    'error_log: the resolver\'s message');
+# the session ends while balancer_by_lua waits for the resolver (worker_shutdown_timeout)
+{
+    my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$p[3]", Timeout => 5) or die;
+    Time::HiRes::sleep(0.3); # its balancer asks the resolver meanwhile
+    $s->reload;
+    my $sel = IO::Select->new($c);
+    my $t0 = Time::HiRes::time();
+    my $closed = $sel->can_read(10) && !sysread($c, my $b, 10);
+    ok($closed, 'worker_shutdown_timeout closes the session that waited in balancer_by_lua');
+    ok(Time::HiRes::time() - $t0 < 8, 'then, not after resolver_timeout');
+}
 unlike($s->log_since($mark), qr/\[(alert|crit|emerg)\]/, 'no alert in the error log');
 
 $s->stop;
