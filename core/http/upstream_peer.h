@@ -126,6 +126,8 @@ struct mg_upstream_pick_s {
     /* stream: balancer_by_lua's set_timeouts, for proxy_connect_timeout and proxy_timeout
      * (0: the server's) */
     mg_msec_t connect_timeout, timeout;
+    /* stream: what mg_upstream_peer_ready hands a get_peer's late answer to (the proxy's) */
+    void (*ready)(mg_upstream_pick_t *pick, mg_int_t rc);
 };
 
 /* The group a proxy_pass (or later a Lua balancer) names, at configuration time: an upstream{}
