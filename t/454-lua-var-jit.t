@@ -1,4 +1,5 @@
-# ngx.var through code the JIT compiles (lua-resty-core's FFI way): a loop reading a "set"
+# ngx.var through code the JIT compiles (lua-resty-core's FFI way: its metamethods are Lua
+# functions, where a C function would end the trace and stitch a new one): a loop reading a "set"
 # variable, a built-in, a $arg_ and $http_ member and a capture is traced without an abort;
 # reads and writes in loops give the right values; names in any case and longer than the
 # FFI function's buffer; errors (wrong phase, undeclared, bad names and values) read as before.
@@ -15,7 +16,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: a hot loop of ngx.var reads is compiled: a trace stops, none aborts in the loop
+=== TEST 1: ngx.var's metamethods are Lua code (calling C through the FFI), and a hot loop of reads is compiled: a trace stops, none aborts in the loop
 --- config
     location ~ ^/(t)$ {
         set $v "set value";
@@ -39,6 +40,8 @@ __DATA__
                 a, b, c, d, e = var.v, var.uri, var.arg_x, var.http_x_test, var[1]
             end
             jit.attach(function() end)
+            local mt = getmetatable(var)
+            ngx.say(debug.getinfo(mt.__index, "S").what, " ", debug.getinfo(mt.__newindex, "S").what)
             ngx.say(a, "|", b, "|", c, "|", d, "|", e)
             ngx.say("traced: ", stops > 0, ", aborts: ", #aborts == 0 and "none"
                     or table.concat(aborts, " "))
@@ -49,6 +52,7 @@ GET /t?x=ex
 --- more_headers
 X-Test: hv
 --- response_body
+Lua Lua
 set value|/t|ex|hv|t
 traced: true, aborts: none
 
