@@ -93,7 +93,7 @@ syscalls() { # binary name
         set -- $(taskset -c 1 "$LOAD" $m "$port" "$DURATION" "$THREADS")
         kill -INT "$tp"
         wait "$tp" 2>/dev/null
-        out="$out $(awk -v n="$3" '$NF == "total" { printf "%.1f", $(NF - 2) / n }' "$dir/strace-$m")"
+        out="$out $(awk -v n="$3" '$NF == "total" { printf "%.1f", $4 / n }' "$dir/strace-$m")"
         cp "$dir/strace-$m" "$WORK/strace-$server-$m"
         echo "$3" >"$WORK/n-$server-$m"
     done
