@@ -5,6 +5,7 @@
  * and single-process signal handling (TERM/INT fast, QUIT graceful, HUP reload, USR1 reopen).
  */
 #include <linux/sockios.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -68,6 +69,41 @@ static void set_quitting(mg_server_t *srv)
     }
 }
 
+/* The worker has been idle (no connection) for MG_TRIM_IDLE ms: give the heap's free pages
+ * back. glibc keeps what a load freed (an h2 load's stream buffers: tens of MiB) mapped until
+ * asked; nginx's pools go back to the same heap, but moongate's malloc'ed buffers fragment it
+ * more. Once per idle period, never under load. */
+#define MG_TRIM_IDLE 1000
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_server_t *srv = arg;
+#ifdef __GLIBC__
+    if (srv->nconnections == 0) {
+        malloc_trim(0);
+    }
+#else
+    (void)srv;
+#endif
+}
+
+/* the last connection went: trim once the worker has stayed idle a while (the loop is ours:
+ * an attached server's program owns its heap policy) */
+static void arm_trim(mg_server_t *srv)
+{
+    if (srv->on_done || srv->quitting || srv->terminating) {
+        return;
+    }
+    if (srv->trim_ev == NULL) {
+        srv->trim_ev = evtimer_new(srv->base, on_trim, srv);
+    }
+    if (!evtimer_pending(srv->trim_ev, NULL)) {
+        struct timeval tv = {MG_TRIM_IDLE / 1000, (MG_TRIM_IDLE % 1000) * 1000};
+        evtimer_add(srv->trim_ev, &tv);
+    }
+}
+
 void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c)
 {
     mg_server_conn_reusable(c, 0);
@@ -85,6 +121,8 @@ void mg_server_conn_remove(mg_server_t *srv, mg_connection_t *c)
     }
     if (srv->quitting && srv->nconnections == 0) {
         loop_done(srv);
+    } else if (srv->nconnections == 0) {
+        arm_trim(srv);
     }
 }
 
@@ -555,6 +593,10 @@ mg_int_t mg_server_loop(mg_server_t *srv)
     if (srv->shed_ev) {
         event_free(srv->shed_ev);
         srv->shed_ev = NULL;
+    }
+    if (srv->trim_ev) {
+        event_free(srv->trim_ev);
+        srv->trim_ev = NULL;
     }
     mg_time_refresh();
     return rc;

@@ -35,6 +35,7 @@ struct mg_server_s {
     size_t nsignals;
     struct event *shutdown_timer;
     struct event *shed_ev; /* mg_server_shed's scan of idle connections */
+    struct event *trim_ev; /* malloc_trim once the worker has stayed without connections */
     mg_server_hook_t *quit_hooks;
     unsigned quitting : 1;    /* graceful: no accepts, close idle, exit when empty */
     unsigned terminating : 1; /* fast: close everything and exit */

@@ -224,6 +224,9 @@ struct mg_stream_session_s *mg_lua_session(lua_State *L);
 mg_lua_main_conf_t *mg_lua_conf_main(mg_conf_t *cf);
 /* luaL_error "API disabled in the context of <phase>" unless the running phase is allowed. */
 void mg_lua_check_phase(lua_State *L, unsigned allowed);
+/* The same check without a lua_State (FFI functions): NULL when allowed, else the message
+ * (static storage, valid until the next call). */
+const char *mg_lua_phase_error(unsigned allowed);
 /* A phase's ngx.get_phase() name, and its directive as messages name it ("access_by_lua*";
  * NULL for an unknown phase). */
 const char *mg_lua_phase_name(unsigned phase);

@@ -54,8 +54,9 @@ const char *mg_lua_phase_context(unsigned phase)
     return NULL;
 }
 
-void mg_lua_check_phase(lua_State *L, unsigned allowed)
+const char *mg_lua_phase_error(unsigned allowed)
 {
+    static MG_THREAD_LOCAL char msg[96];
     if (allowed & MG_LUA_REWRITE) {
         allowed |= MG_LUA_SERVER_REWRITE; /* as in lua-nginx-module */
     }
@@ -63,16 +64,25 @@ void mg_lua_check_phase(lua_State *L, unsigned allowed)
         allowed |= MG_LUA_PREREAD; /* stream-lua's access-like phase */
     }
     if (mg_lua_probe && (mg_lua_cur.phase & allowed)) {
-        luaL_error(L, "docgen: allowed");
+        return "docgen: allowed";
     }
     if (mg_lua_cur.phase & allowed) {
-        return;
+        return NULL;
     }
     const char *context = mg_lua_phase_context(mg_lua_cur.phase);
     if (context) {
-        luaL_error(L, "API disabled in the context of %s", context);
+        snprintf(msg, sizeof(msg), "API disabled in the context of %s", context);
+        return msg;
     }
-    luaL_error(L, "API disabled in the current context");
+    return "API disabled in the current context";
+}
+
+void mg_lua_check_phase(lua_State *L, unsigned allowed)
+{
+    const char *err = mg_lua_phase_error(allowed);
+    if (err) {
+        luaL_error(L, "%s", err);
+    }
 }
 
 mg_request_t *mg_lua_request(lua_State *L)

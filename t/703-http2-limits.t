@@ -186,16 +186,20 @@ print('last', r.statuses.get(last), 'closed', r.closed)
 last 200 closed False
 then 200
 --- error_log
-client sent no :path header while reading client request headers, client: 127.0.0.1, server: 
-client sent no :method header
-client sent no :scheme header
-client sent unknown pseudo-header ":bogus"
-client sent duplicate :path header
-client sent empty :path header
-client sent invalid :path header: "abc"
-client sent invalid method: "get"
-client sent HTTP/1.1 request without "Host" header
-client sent invalid header name: "X-A" while reading client request headers, client: 127.0.0.1, server: 
+client sent no :path header while reading client request headers, client: 127.0.0.1, server: localhost, host: "x"
+client sent no :method header while reading client request headers, client: 127.0.0.1, server: localhost
+client sent no :scheme header while reading client request headers, client: 127.0.0.1, server: localhost
+client sent no :scheme header while reading client request headers, client: 127.0.0.1, server: localhost, host: "x:1"
+client sent unknown pseudo-header ":bogus" while reading client request headers, client: 127.0.0.1, server: localhost, host: "x"
+client sent duplicate :path header while reading client request headers, client: 127.0.0.1, server: localhost, host: "x"
+client sent empty :path header while reading client request headers, client: 127.0.0.1, server: localhost, host: "x"
+client sent invalid :path header: "abc" while reading client request headers, client: 127.0.0.1, server: localhost, host: "x"
+client sent invalid method: "get" while reading client request headers, client: 127.0.0.1, server: localhost
+client sent HTTP/1.1 request without "Host" header while reading client request headers, client: 127.0.0.1, server: localhost, request: "GET / HTTP/2.0"
+client sent invalid header name: "X-A" while reading client request headers, client: 127.0.0.1, server: localhost, host: "x"
+client sent invalid header name: "x a" while reading client request headers, client: 127.0.0.1, server: localhost, host: "x"
+--- no_error_log eval
+[qr/client sent (no|invalid|unknown|empty|duplicate) .*server: 127\.0\.0\.1:/, qr/invalid method: "get" .*host:/, qr/no :method header .*host:/]
 
 
 

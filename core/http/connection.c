@@ -65,6 +65,21 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
     mg_connection_t *conn = (mg_connection_t *)((char *)log - offsetof(mg_connection_t, log));
     p = mg_sprintf_end(p, end, ", client: %s", conn->addr_text);
     mg_request_t *r = hc->r;
+    mg_http_v2_stream_t *st = hc->stream ? hc->stream : hc->v2 ? hc->v2->log_stream : NULL;
+    if (r == NULL && st && (hc->v2 || !reading_head(hc))) {
+        /* a stream before its request: nginx makes the request with the stream, so its lines
+         * name the server and the :authority read so far */
+        mg_http_srv_conf_t *cscf = default_srv(hc);
+        mg_http_server_name_t *sn = cscf->server_names.elts;
+        p = mg_sprintf_end(p, end, ", server: %.*s",
+                           cscf->server_names.nelts ? (int)sn[0].name.len : 0,
+                           cscf->server_names.nelts ? sn[0].name.data : "");
+        if (st->authority.data && !(st->bad && st->bad_before_host)) {
+            p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)st->authority.len,
+                               st->authority.data);
+        }
+        return (size_t)(p - buf);
+    }
     if (r == NULL && !reading_head(hc)) {
         p = mg_sprintf_end(p, end, ", server: %s", hc->addr_conf->addr_text);
         return (size_t)(p - buf);

@@ -52,6 +52,9 @@ struct mg_http_v2_conn_s {
     struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
     struct event goaway_ev; /* the final GOAWAY after a drain's notice */
     mg_server_hook_t quit_hook;
+    /* the stream a line on the connection's log is about (a bad field): its server and host
+     * are named as on the stream's own lines (connection.c's log handler) */
+    mg_http_v2_stream_t *log_stream;
     unsigned ssl : 1;
     unsigned wblocked : 1;      /* the socket is full: waiting for it */
     unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
@@ -72,6 +75,7 @@ struct mg_http_v2_stream_s {
     size_t head_len, head_size, header_bytes;
     mg_str_t method, path, authority, scheme;
     char *bad; /* why the request is answered 400 (a pseudo-header nginx refuses), or NULL */
+    unsigned bad_before_host : 1; /* it came before :authority: nginx logs it without a host */
     /* request body bytes from DATA frames, for the body reader (c->recv) */
     char *in;
     size_t in_start, in_last, in_size;

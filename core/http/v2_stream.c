@@ -118,6 +118,7 @@ static void head_append(mg_http_v2_stream_t *st, const char *s, size_t n)
 static void stream_bad(mg_http_v2_stream_t *st, const char *fmt, const uint8_t *v, size_t vlen)
 {
     if (st->bad == NULL) {
+        st->bad_before_host = st->authority.data == NULL; /* nginx logs it at once */
         int n = (int)mg_min(vlen, 256);
         size_t size = strlen(fmt) + (size_t)n + 1;
         st->bad = mg_alloc(size);
@@ -173,11 +174,13 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
 
 /* A stream's bad field, on the connection's log in nginx's context for a stream's lines (the
  * log's handler finds the connection from the log's address: no copy of it) */
-#define stream_log_field(c, ...)                                                                   \
+#define stream_log_field(st, c, ...)                                                               \
     do {                                                                                           \
         const char *action_ = (c)->log.action;                                                     \
         (c)->log.action = "reading client request headers";                                        \
+        (st)->h2->log_stream = (st);                                                               \
         mg_log_error(MG_LOG_INFO, &(c)->log, 0, __VA_ARGS__);                                      \
+        (st)->h2->log_stream = NULL;                                                               \
         (c)->log.action = action_;                                                                 \
     } while (0)
 
@@ -212,7 +215,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         if (name[i] <= ' ' || name[i] == 0x7f || name[i] == ':' ||
             (name[i] >= 'A' && name[i] <= 'Z')) {
             if (c) {
-                stream_log_field(c, "client sent invalid header name: \"%.*s\"",
+                stream_log_field(st, c, "client sent invalid header name: \"%.*s\"",
                                  (int)mg_min(nlen, 256), (const char *)name);
             }
             return NGHTTP2_PROTOCOL_ERROR;
@@ -222,7 +225,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     for (size_t i = 0; i < vlen; i++) {
         if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
             if (c) {
-                stream_log_field(c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
+                stream_log_field(st, c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
                                  (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
                                  (const char *)value);
             }

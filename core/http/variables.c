@@ -953,17 +953,20 @@ static mg_http_variable_t *defined(mg_http_main_conf_t *cmcf, mg_str_t name)
     return NULL;
 }
 
-static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
-                   mg_http_variable_t *out, int runtime)
+static void copy_def(mg_http_variable_t *out, const mg_http_variable_t *d)
 {
-    mg_http_variable_t *d = defined(cmcf, name);
-    if (d) {
-        out->get_handler = d->get_handler;
-        out->set_handler = d->set_handler;
-        out->data = d->data;
-        out->flags = d->flags;
-        return 1;
-    }
+    out->get_handler = d->get_handler;
+    out->set_handler = d->set_handler;
+    out->data = d->data;
+    out->flags = d->flags;
+}
+
+/* A name no variable has: a capture number (at run time) or a prefix family's member. The
+ * family's getter gets the full name as data: *full when given (the caller's storage, enough
+ * for a getter called at once), else a copy in pool (kept with the configuration). */
+static int resolve_family(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
+                          mg_http_variable_t *out, int runtime, mg_str_t *full)
+{
     if (runtime && all_digits(name)) {
         out->get_handler = var_capture;
         out->data = (uintptr_t)mg_atoi(name.data, name.len);
@@ -974,8 +977,10 @@ static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
     for (size_t i = 0; i < cmcf->prefix_variables.nelts; i++) {
         if (name.len > pv[i]->name.len &&
             memcmp(name.data, pv[i]->name.data, pv[i]->name.len) == 0) {
-            mg_str_t *full = mg_palloc(pool, sizeof(mg_str_t));
-            *full = mg_pstr(pool, name.data, name.len);
+            if (full == NULL) {
+                full = mg_palloc(pool, sizeof(mg_str_t));
+                *full = mg_pstr(pool, name.data, name.len);
+            }
             out->get_handler = pv[i]->get_handler;
             out->set_handler = NULL;
             out->data = pv[i]->data ? pv[i]->data : (uintptr_t)full;
@@ -984,6 +989,17 @@ static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
         }
     }
     return 0;
+}
+
+static int resolve(mg_http_main_conf_t *cmcf, mg_pool_t *pool, mg_str_t name,
+                   mg_http_variable_t *out, int runtime)
+{
+    mg_http_variable_t *d = defined(cmcf, name);
+    if (d) {
+        copy_def(out, d);
+        return 1;
+    }
+    return resolve_family(cmcf, pool, name, out, runtime, NULL);
 }
 
 mg_int_t mg_http_variables_add_core(mg_conf_t *cf)
@@ -1086,17 +1102,41 @@ mg_http_var_value_t *mg_http_get_flushed_variable(mg_request_t *r, mg_uint_t ind
 
 mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name)
 {
+    return mg_http_get_variable_in(r, name, NULL);
+}
+
+mg_http_var_value_t *mg_http_get_variable_in(mg_request_t *r, mg_str_t name,
+                                             mg_http_var_value_t *tmp)
+{
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    mg_int_t i = indexed(cmcf, name);
-    if (i >= 0) {
-        return mg_http_get_flushed_variable(r, (mg_uint_t)i);
-    }
     mg_http_variable_t def;
     memset(&def, 0, sizeof(def));
-    if (!resolve(cmcf, r->pool, name, &def, 1) || def.get_handler == NULL) {
+    mg_str_t full = name; /* the getter below reads it during the call only */
+    if (hash_current(cmcf)) {
+        /* one probe answers what indexed() and resolve() would each look up again */
+        var_slot_t *s = hash_find(cmcf, name);
+        if (s && s->index >= 0) {
+            return mg_http_get_flushed_variable(r, (mg_uint_t)s->index);
+        }
+        if (s) {
+            copy_def(&def, s->def);
+        } else if (!resolve_family(cmcf, r->pool, name, &def, 1, &full)) {
+            return NULL;
+        }
+    } else {
+        mg_int_t i = indexed(cmcf, name);
+        if (i >= 0) {
+            return mg_http_get_flushed_variable(r, (mg_uint_t)i);
+        }
+        if (!resolve(cmcf, r->pool, name, &def, 1)) {
+            return NULL;
+        }
+    }
+    if (def.get_handler == NULL) {
         return NULL;
     }
-    mg_http_var_value_t *val = mg_pcalloc(r->pool, sizeof(mg_http_var_value_t));
+    mg_http_var_value_t *val = tmp ? tmp : mg_palloc(r->pool, sizeof(mg_http_var_value_t));
+    memset(val, 0, sizeof(*val));
     if (def.get_handler(r, val, def.data) != MG_OK) {
         val->not_found = 1;
     }
@@ -1127,7 +1167,7 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
     if (i >= 0) {
         mg_http_variable_t *iv = cmcf->variables.elts;
         if (!(iv[i].flags & MG_HTTP_VAR_CHANGEABLE)) {
-            return MG_DECLINED;
+            return defined(cmcf, name) ? MG_ERROR : MG_DECLINED;
         }
         mg_http_set_indexed_variable(r, (mg_uint_t)i, value ? *value : empty);
         r->variables[i].not_found = value == NULL;
@@ -1135,9 +1175,11 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
     }
     mg_http_variable_t def;
     memset(&def, 0, sizeof(def));
-    if (!resolve(cmcf, r->pool, name, &def, 0) || !(def.flags & MG_HTTP_VAR_CHANGEABLE) ||
-        def.set_handler == NULL) {
+    if (!resolve(cmcf, r->pool, name, &def, 0)) {
         return MG_DECLINED;
+    }
+    if (!(def.flags & MG_HTTP_VAR_CHANGEABLE) || def.set_handler == NULL) {
+        return defined(cmcf, name) ? MG_ERROR : MG_DECLINED;
     }
     mg_http_var_value_t val = {.value = value ? *value : empty, .valid = 1};
     def.set_handler(r, &val, def.data);

@@ -39,11 +39,16 @@ mg_http_var_value_t *mg_http_get_indexed_variable(mg_request_t *r, mg_uint_t ind
 mg_http_var_value_t *mg_http_get_flushed_variable(mg_request_t *r, mg_uint_t index);
 /* Look up by lowercase name at run time (Lua's ngx.var). NULL if no such variable. */
 mg_http_var_value_t *mg_http_get_variable(mg_request_t *r, mg_str_t name);
+/* The same, with a variable that has no per-request slot computed into *tmp instead of a
+ * pool allocation (for a caller that copies the value at once: Lua's ngx.var). */
+mg_http_var_value_t *mg_http_get_variable_in(mg_request_t *r, mg_str_t name,
+                                             mg_http_var_value_t *tmp);
 
 /* Give an indexed variable a value ("set", ngx.var.x = v); value must live as long as r. */
 void mg_http_set_indexed_variable(mg_request_t *r, mg_uint_t index, mg_str_t value);
 /* Write a changeable variable by lowercase name (value NULL: "not found", as Lua's nil):
- * MG_OK, or MG_DECLINED when there is no such variable or it cannot be written. */
+ * MG_OK; MG_ERROR when a declared variable (built in, set, map ...) cannot be written;
+ * MG_DECLINED when no variable is declared by that name (a prefix family's member included). */
 mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value);
 
 /* Register the built-in variables (http{} start) and resolve the indexed ones (http{} end). */

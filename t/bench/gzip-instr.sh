@@ -1,0 +1,129 @@
+#!/bin/bash
+# The cost of one gzip response, moongate against nginx, in measures a loaded machine cannot
+# move: user-space instructions per response (valgrind --tool=callgrind, between
+# callgrind_control -z and -d around N requests on one keepalive curl connection), system
+# calls per response (strace -c over N requests without valgrind). A 64 KiB text file (run.sh's)
+# with gzip_comp_level LEVEL, and a 1 KiB one. Writes t/bench/results-gzip-instr-DATE.txt.
+#
+#   t/bench/gzip-instr.sh   (N=300 LEVEL=1 NGINX=/usr/sbin/nginx)
+
+. "$(dirname "$0")/lib.sh"
+bench_init bench-gzip-instr
+N=${N:-300}
+LEVEL=${LEVEL:-1}
+OUT=$ROOT/t/bench/results-gzip-instr-$(date +%Y%m%d-%H%M%S).txt
+need_pkg valgrind valgrind
+need_pkg strace strace
+mkdir -p "$WORK/html"
+perl -e 'my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox jumps over the lazy dog\n" while length $s < 65536; print substr($s, 0, 65536)' >"$WORK/html/64k.txt"
+head -c 1024 "$WORK/html/64k.txt" >"$WORK/html/1k.txt"
+
+write_conf() { # name port
+    local dir=$WORK/$1
+    mkdir -p "$dir/logs" "$dir/conf"
+    cat >"$dir/conf/bench.conf" <<EOC
+daemon off;
+master_process off;
+worker_processes 1;
+error_log logs/error.log error;
+pid logs/bench.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    types { text/plain txt; }
+    server {
+        listen 127.0.0.1:$2;
+        root $WORK/html;
+        gzip on;
+        gzip_types text/plain;
+        gzip_comp_level $LEVEL;
+    }
+}
+EOC
+}
+
+requests() { # port path: N keepalive requests asking for gzip
+    # (one "header" line: in a -K file each one adds to every request after it)
+    { echo 'header = "Accept-Encoding: gzip"'
+      for _ in $(seq "$N"); do
+          printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$1" "$2"
+      done; } | curl -s -K -
+}
+
+# callgrind: "Ir malloc free deflate" per response, for each path
+instr() { # binary name path...
+    local bin=$1 server=$2 name=cg-$2 port dir vp k=0 p
+    shift 2
+    port=$(free_port)
+    dir=$WORK/$name
+    write_conf "$name" "$port"
+    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" -p "$dir/" \
+        -c "$dir/conf/bench.conf" >"$dir/logs/valgrind" 2>&1 &
+    vp=$!
+    PIDS+=("$vp")
+    for _ in $(seq 1200); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+        kill -0 "$vp" 2>/dev/null || die "$name did not start under valgrind"
+        sleep 0.1
+    done
+    for p in "$@"; do
+        N=20 requests "$port" "$p"
+        callgrind_control -z "$vp" >/dev/null 2>&1
+        requests "$port" "$p"
+        callgrind_control -d "$vp" >/dev/null 2>&1
+        k=$((k + 1))
+        echo "$p $(awk -v n="$N" '/^(summary|totals):/ { printf "%d", $2 / n; exit }' "$dir/cg.out.$k")" >>"$WORK/instr-$server"
+    done
+    kill "$vp" 2>/dev/null
+    wait "$vp" 2>/dev/null
+}
+
+syscalls() { # binary name path...
+    local bin=$1 server=$2 name=st-$2 port dir sp p
+    shift 2
+    port=$(free_port)
+    dir=$WORK/$name
+    write_conf "$name" "$port"
+    taskset -c 0 "$bin" -p "$dir/" -c "$dir/conf/bench.conf" >"$dir/logs/stdout" 2>&1 &
+    sp=$!
+    PIDS+=("$sp")
+    for _ in $(seq 500); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.02; done
+    for p in "$@"; do
+        N=20 requests "$port" "$p"
+        strace -c -f -p "$sp" -o "$dir/strace" &
+        local tp=$!
+        sleep 0.5
+        requests "$port" "$p"
+        kill -INT "$tp"
+        wait "$tp" 2>/dev/null
+        echo "$p $(awk -v n="$N" '$NF == "total" { printf "%.1f", $4 / n }' "$dir/strace")" >>"$WORK/sys-$server"
+        { echo "$server $p:"; awk 'NR > 2 && $1 ~ /^[0-9.]+$/ { print }' "$dir/strace" | sort -k4 -rn | head -8; } >>"$WORK/systable"
+    done
+    kill "$sp" 2>/dev/null
+    wait "$sp" 2>/dev/null
+}
+
+for s in moongate nginx; do
+    bin=$MOONGATE; [ $s = nginx ] && bin=$NGINX
+    instr "$bin" $s /64k.txt /1k.txt
+    syscalls "$bin" $s /64k.txt /1k.txt
+done
+{
+    echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
+    machine_line
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; these counts do not depend on it)"
+    echo "command: N=$N LEVEL=$LEVEL t/bench/gzip-instr.sh"
+    echo "per response: user-space instructions (callgrind), system calls (strace -c)"
+    printf '%-10s %-9s %12s %9s\n' path server instr syscalls
+    for p in /64k.txt /1k.txt; do
+        for s in moongate nginx; do
+            read -r _ ir < <(grep "^$p " "$WORK/instr-$s")
+            read -r _ sc < <(grep "^$p " "$WORK/sys-$s")
+            printf '%-10s %-9s %12s %9s\n' "$p" "$s" "$ir" "$sc"
+        done
+    done
+    echo
+    echo "system calls over $N responses (strace -c: calls column 4):"
+    cat "$WORK/systable"
+} | tee "$OUT"
