@@ -239,6 +239,13 @@ static void cgi_start(mg_request_t *r)
         }
         return;
     }
+    if (ctx->head == NULL) {
+        mg_int_t rc = ctx->create_request(r, ctx);
+        if (rc != MG_OK) {
+            mg_http_finalize_request(r, rc);
+            return;
+        }
+    }
     mg_buf_t *body = NULL;
     if (r->request_body_no_buffering && ctx->u.frame_stream) {
         /* what arrived so far in the protocol's frame; the engine frames the rest */
@@ -272,8 +279,9 @@ mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx)
     r->upstream = &ctx->u;
     if (ctx->uconf.pass_request_body &&
         (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
-        r->request_body_no_buffering =
-            ctx->stream_body && !ctx->uconf.request_buffering && !r->headers_in.chunked;
+        r->request_body_no_buffering = ctx->stream_body && !ctx->uconf.request_buffering &&
+                                       (!r->headers_in.chunked || ctx->stream_chunked);
+        r->request_body_plain = r->request_body_no_buffering && r->headers_in.chunked;
         mg_int_t rc = mg_http_read_client_request_body(r, cgi_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }

@@ -49,24 +49,30 @@ struct mg_cgi_ctx_s {
     int started;
     mg_module_t *module;
     mg_buf_t *head; /* the request before the body, built by the protocol */
+    /* builds head once the body is read (so $content_length is a chunked body's length, as
+     * nginx's), or at once when it goes on as it arrives: MG_OK or an HTTP status */
+    mg_int_t (*create_request)(mg_request_t *r, mg_cgi_ctx_t *ctx);
     /* the body (NULL: none) with the protocol's framing; the chain to send after the head */
     mg_buf_t *(*frame_body)(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body);
     mg_str_t resolve_host; /* a variable *_pass's host name */
     in_port_t resolve_port;
     /* the body may go on as it arrives (*_request_buffering off, a Content-Length body): as
-     * it is (uwsgi, SCGI), or framed by u->frame_stream (FastCGI) */
+     * it is (uwsgi, SCGI), or framed by u->frame_stream (FastCGI), which takes a chunked body
+     * so too (stream_chunked: its payload, as nginx's FastCGI; uwsgi and SCGI read it first) */
     unsigned stream_body : 1;
+    unsigned stream_chunked : 1;
 };
 
 /* Make the context (size bytes, at least sizeof(mg_cgi_ctx_t)) and its upstream on pass's
- * target: MG_OK, or an HTTP status. The caller then sets its hooks and builds ctx->head. */
+ * target: MG_OK, or an HTTP status. The caller then sets its hooks. */
 mg_int_t mg_cgi_ctx_init(mg_request_t *r, mg_cgi_ctx_t **ctxp, size_t size, mg_module_t *module,
                          mg_cgi_pass_t *pass, mg_upstream_conf_t *conf,
                          mg_http_temp_path_t *temp_path, const char *schema);
 /* The cache lookup (*_cache), before the request is built (its params depend on it): 1 when
  * the cache answered (or the request waits for *_cache_lock), *rc the handler's answer. */
 int mg_cgi_cache(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_int_t *rc);
-/* Read the body (when the protocol passes it) and start: the handler's answer. */
+/* Read the body (when the protocol passes it), build the request (ctx->create_request) and
+ * start: the handler's answer. */
 mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx);
 /* The request's exchange for mg_upstream_add_owner's accessors */
 mg_upstream_t *mg_cgi_upstream(mg_request_t *r, mg_module_t *module);

@@ -107,10 +107,10 @@ static char *put_len(char *p, size_t n)
     return p;
 }
 
-/* FCGI_BEGIN_REQUEST and the FCGI_PARAMS records, built before the body is read (the client's
- * header lines live in the connection buffer, which reading the body reuses) */
-static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *ctx)
+/* FCGI_BEGIN_REQUEST and the FCGI_PARAMS records */
+static mg_int_t create_request(mg_request_t *r, mg_cgi_ctx_t *ctx)
 {
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
     mg_array_t *pairs = mg_cgi_params(r, flcf->params, flcf->upstream.pass_request_headers);
     mg_cgi_pair_t *pp = pairs->elts;
     size_t len = 0;
@@ -142,7 +142,8 @@ static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *c
         q += n + pad;
     }
     q = put_header(q, MG_FASTCGI_PARAMS, 0, 0);
-    ctx->c.head = mg_buf_mem(r->pool, buf, (size_t)(q - buf));
+    ctx->head = mg_buf_mem(r->pool, buf, (size_t)(q - buf));
+    return MG_OK;
 }
 
 /* The body as FCGI_STDIN records around its buffers (memory or its temporary file), and the
@@ -297,13 +298,14 @@ static mg_int_t fastcgi_handler(mg_request_t *r)
     c->u.process_header = process_header;
     c->u.decode = decode;
     c->u.parse_head = parse_head;
+    c->create_request = create_request;
     c->frame_body = stdin_records;
     c->u.frame_stream = stdin_stream;
     c->stream_body = 1;
+    c->stream_chunked = 1;
     if (mg_cgi_cache(r, c, &rc)) {
         return rc;
     }
-    create_request(r, flcf, (fcgi_ctx_t *)c);
     return mg_cgi_run(r, c);
 }
 

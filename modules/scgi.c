@@ -63,6 +63,8 @@ static mg_int_t process_header(mg_upstream_t *u)
     return mg_upstream_copy_headers(u, hidden_by_default);
 }
 
+static mg_int_t create_request(mg_request_t *r, mg_cgi_ctx_t *c);
+
 static mg_int_t scgi_handler(mg_request_t *r)
 {
     scgi_loc_conf_t *slcf = mg_http_get_loc_conf(r, mg_scgi_module);
@@ -78,12 +80,19 @@ static mg_int_t scgi_handler(mg_request_t *r)
     }
     c->u.process_header = process_header;
     c->u.parse_head = parse_head;
+    c->create_request = create_request;
     c->frame_body = frame_body;
     c->stream_body = 1;
     if (mg_cgi_cache(r, c, &rc)) {
         return rc;
     }
-    /* the vars without CONTENT_LENGTH, which frame_body puts first */
+    return mg_cgi_run(r, c);
+}
+
+/* the vars without CONTENT_LENGTH, which frame_body puts first */
+static mg_int_t create_request(mg_request_t *r, mg_cgi_ctx_t *c)
+{
+    scgi_loc_conf_t *slcf = mg_http_get_loc_conf(r, mg_scgi_module);
     mg_array_t *pairs = mg_cgi_params(r, slcf->params, slcf->upstream.pass_request_headers);
     mg_cgi_pair_t *pp = pairs->elts;
     size_t len = 0;
@@ -103,7 +112,7 @@ static mg_int_t scgi_handler(mg_request_t *r)
         *p++ = '\0';
     }
     c->head = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
-    return mg_cgi_run(r, c);
+    return MG_OK;
 }
 
 static void *scgi_create_loc_conf(mg_conf_t *cf)

@@ -49,6 +49,8 @@ static char *put_le16(char *p, size_t n)
     return p + 2;
 }
 
+static mg_int_t create_request(mg_request_t *r, mg_cgi_ctx_t *c);
+
 static mg_int_t uwsgi_handler(mg_request_t *r)
 {
     uwsgi_loc_conf_t *ulcf = mg_http_get_loc_conf(r, mg_uwsgi_module);
@@ -64,11 +66,19 @@ static mg_int_t uwsgi_handler(mg_request_t *r)
     }
     c->u.process_header = process_header;
     c->u.parse_head = parse_head;
+    c->create_request = create_request;
     c->frame_body = frame_body;
     c->stream_body = 1;
     if (mg_cgi_cache(r, c, &rc)) {
         return rc;
     }
+    return mg_cgi_run(r, c);
+}
+
+/* the packet header and the vars */
+static mg_int_t create_request(mg_request_t *r, mg_cgi_ctx_t *c)
+{
+    uwsgi_loc_conf_t *ulcf = mg_http_get_loc_conf(r, mg_uwsgi_module);
     mg_array_t *pairs = mg_cgi_params(r, ulcf->params, ulcf->upstream.pass_request_headers);
     mg_cgi_pair_t *pp = pairs->elts;
     size_t len = 0;
@@ -93,7 +103,7 @@ static mg_int_t uwsgi_handler(mg_request_t *r)
         p += vl;
     }
     c->head = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
-    return mg_cgi_run(r, c);
+    return MG_OK;
 }
 
 /* uwsgi_modifier1/2: 0 to 255 */
