@@ -3,7 +3,7 @@
 # SCGI read it whole first, as nginx's documentation says); read whole, its length is
 # $content_length, so CONTENT_LENGTH reaches the application (php-fpm, uwsgi) as nginx
 # sends it. A fake FastCGI application (Test::MoongateBackend's fastcgi kind, parts => 1)
-# logs each FCGI_STDIN record the moment it reads it.
+# logs each FCGI_STDIN record the moment it reads it; another listens on a unix-domain socket.
 #
 #   prove -I t/lib t/622-cgi-request-body.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/622-cgi-request-body.t
@@ -59,13 +59,16 @@ sub rec {
 backend(parts => 'fastcgi', parts => 1,
         script => [rec(6, "Content-Type: text/plain\r\n\r\ndone\n") . rec(6, '') . rec(3, "\0" x 8)]);
 
-# the lines of the fake's log matching $re once there are $n (10 s at most)
+backend(unix => 'fastcgi', unix => 1,
+        script => [rec(6, "Content-Type: text/plain\r\n\r\nover unix\n") . rec(6, '') . rec(3, "\0" x 8)]);
+
+# the lines of the fake's log ($name, else parts) matching $re once there are $n (10 s at most)
 sub wait_lines {
-    my ($re, $n) = @_;
+    my ($re, $n, $name) = @_;
     my $deadline = Time::HiRes::time() + 10;
     my @l;
     while (1) {
-        @l = grep { /$re/ } backend_lines('parts');
+        @l = grep { /$re/ } backend_lines($name // 'parts');
         last if @l >= $n || Time::HiRes::time() > $deadline;
         Time::HiRes::sleep(0.02);
     }
@@ -215,3 +218,30 @@ a client request body is buffered to a temporary file
 . "a\r\n0123456789\r\n5\r\nabcde\r\n0\r\n\r\n"
 --- response_body eval
 "15 " . Digest::MD5::md5_hex("0123456789abcde") . "\n"
+
+
+
+=== TEST 9: fastcgi_pass unix:PATH, a chunked body buffered
+--- config
+    location /f {
+        fastcgi_param CONTENT_LENGTH $content_length;
+        fastcgi_pass unix:$TEST_NGINX_UNIX_SOCK;
+    }
+--- raw_request eval
+"POST /f HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+. "3\r\nabc\r\n0\r\n\r\n"
+--- response_body
+over unix
+
+
+
+=== TEST 10: TEST 9's request as the application on the socket read it
+--- config
+    location /t { return 200 "ok\n"; }
+--- init
+my @l = main::wait_lines(qr/^(?:stdin |param CONTENT_LENGTH)/, 2, 'unix');
+Test::More::is(CORE::join(',', @l), 'param CONTENT_LENGTH=3,stdin 3', 'TEST 10: its params and body');
+--- request
+GET /t
+--- response_body
+ok
