@@ -80,7 +80,7 @@ struct ssi_ctx_s {
     /* output */
     mg_buf_t *out, **out_tail;
     mg_buf_set_t bufs; /* output buffer structs (buf.h) */
-    char *sync; /* a stub run at once: its output gathered here (malloc'ed) */
+    char *sync;        /* a stub run at once: its output gathered here (malloc'ed) */
     size_t sync_len, sync_cap;
     unsigned busy : 1;
     unsigned held : 1;

@@ -41,10 +41,10 @@ typedef struct {
     size_t hold_len;
     int hold_i;
     mg_buf_t *in, **in_tail;
-    char *rbuf;          /* file pieces */
+    char *rbuf;        /* file pieces */
     mg_buf_set_t bufs; /* output buffer structs */
-    unsigned busy : 1;   /* the filters after us still have our output (they said MG_AGAIN) */
-    unsigned held : 1;   /* r->buffered is set for our input */
+    unsigned busy : 1; /* the filters after us still have our output (they said MG_AGAIN) */
+    unsigned held : 1; /* r->buffered is set for our input */
     unsigned done : 1;
 } sub_ctx_t;
 
