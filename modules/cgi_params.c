@@ -36,23 +36,6 @@ static int param_named(mg_array_t *params, const char *name, size_t len)
     return 0;
 }
 
-static int cache_dropped(mg_str_t key)
-{
-    static const char *const names[] = {"if-modified-since",
-                                        "if-unmodified-since",
-                                        "if-none-match",
-                                        "if-match",
-                                        "range",
-                                        "if-range",
-                                        NULL};
-    for (int i = 0; names[i]; i++) {
-        if (key.len == strlen(names[i]) && mg_strncasecmp(key.data, names[i], key.len) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 mg_array_t *mg_cgi_params(mg_request_t *r, mg_array_t *params, int headers)
 {
     size_t np = params ? params->nelts : 0;
@@ -86,7 +69,7 @@ mg_array_t *mg_cgi_params(mg_request_t *r, mg_array_t *params, int headers)
         }
     }
     for (size_t i = 0; i < nh; i++) {
-        if (r->cache && cache_dropped(h[i].key)) {
+        if (r->cache && mg_http_cache_drops_header(h[i].key)) {
             continue;
         }
         /* Accept-Language: HTTP_ACCEPT_LANGUAGE */
@@ -138,11 +121,66 @@ const char *mg_cgi_set_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return pass->group ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
-void mg_cgi_merge_pass(mg_cgi_pass_t *conf, mg_cgi_pass_t *prev)
+/* an "if" block sees the enclosing location's *_pass */
+static void merge_pass(mg_cgi_pass_t *conf, mg_cgi_pass_t *prev)
 {
     if (!conf->set && prev->set) {
         *conf = *prev;
     }
+}
+
+/* ---- the module hooks' shared part ---- */
+
+void *mg_cgi_create_loc_conf(mg_conf_t *cf, size_t size)
+{
+    mg_cgi_loc_conf_t *c = mg_pcalloc(cf->pool, size);
+    mg_upstream_conf_init(&c->upstream);
+    return c;
+}
+
+const char *mg_cgi_merge_loc_conf(mg_conf_t *cf, void *conf, void *prev, const char *name)
+{
+    mg_cgi_loc_conf_t *c = conf, *p = prev;
+    if (mg_upstream_conf_merge(cf, &c->upstream, &p->upstream, name) != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    /* *_param: a level with its own drops the parent's, as nginx */
+    if (c->params == NULL) {
+        c->params = p->params;
+    }
+    merge_pass(&c->pass, &p->pass);
+    return MG_CONF_OK;
+}
+
+void *mg_cgi_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, sizeof(int));
+}
+
+/* the modules whose request contexts start with mg_cgi_ctx_t: one accessor finds them all */
+static mg_module_t *owners[8];
+
+static mg_upstream_t *cgi_owner(mg_request_t *r)
+{
+    for (size_t i = 0; i < mg_nelems(owners) && owners[i]; i++) {
+        mg_cgi_ctx_t *ctx = mg_http_get_ctx(r, (*owners[i]));
+        if (ctx && ctx->started) {
+            return &ctx->u;
+        }
+    }
+    return NULL;
+}
+
+void mg_cgi_add_owner(mg_module_t *module)
+{
+    size_t i = 0;
+    while (i < mg_nelems(owners) && owners[i] && owners[i] != module) {
+        i++;
+    }
+    if (i < mg_nelems(owners)) {
+        owners[i] = module;
+    }
+    mg_upstream_add_owner(cgi_owner);
 }
 
 /* a *_pass with variables: an upstream{} name, "unix:/path", an address or a name */
@@ -207,12 +245,6 @@ mg_int_t mg_cgi_ctx_init(mg_request_t *r, mg_cgi_ctx_t **ctxp, size_t size, mg_m
     return MG_OK;
 }
 
-mg_upstream_t *mg_cgi_upstream(mg_request_t *r, mg_module_t *module)
-{
-    mg_cgi_ctx_t *ctx = mg_http_get_ctx(r, (*module));
-    return ctx && ctx->started ? &ctx->u : NULL;
-}
-
 static void cgi_start(mg_request_t *r);
 
 /* the body reader's callback knows only r: r->upstream, set early, finds the context */
@@ -239,6 +271,13 @@ static void cgi_start(mg_request_t *r)
         }
         return;
     }
+    if (ctx->head == NULL) {
+        mg_int_t rc = ctx->proto->create_request(r, ctx);
+        if (rc != MG_OK) {
+            mg_http_finalize_request(r, rc);
+            return;
+        }
+    }
     mg_buf_t *body = NULL;
     if (r->request_body_no_buffering && ctx->u.frame_stream) {
         /* what arrived so far in the protocol's frame; the engine frames the rest */
@@ -255,29 +294,52 @@ static void cgi_start(mg_request_t *r)
     } else if (ctx->uconf.pass_request_body && r->request_body) {
         body = r->request_body->bufs;
     }
-    ctx->head->next = ctx->frame_body(r, ctx, body);
+    ctx->head->next = ctx->proto->frame_body ? ctx->proto->frame_body(r, ctx, body) : body;
     ctx->u.request_bufs = ctx->head;
     ctx->started = 1;
     mg_upstream_start(&ctx->u);
 }
 
-int mg_cgi_cache(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_int_t *rc)
+static mg_int_t process_header(mg_upstream_t *u)
 {
-    return (ctx->uconf.cache.zone || ctx->uconf.cache.zone_cv) &&
-           mg_http_cache_handler(r, &ctx->u, 0, rc) == MG_DONE;
+    mg_cgi_ctx_t *ctx = (mg_cgi_ctx_t *)u; /* u is its first member */
+    return mg_upstream_copy_headers(u, ctx->proto->hide);
 }
 
-mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx)
+mg_int_t mg_cgi_handler(mg_request_t *r, const mg_cgi_protocol_t *proto)
 {
+    mg_cgi_loc_conf_t *lcf = mg_http_get_loc_conf(r, (*proto->module));
+    if (!lcf->pass.set) {
+        return MG_DECLINED;
+    }
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_http_temp_path_t *temp_path = *(mg_http_temp_path_t **)((char *)clcf + proto->temp_path);
+    mg_cgi_ctx_t *ctx;
+    mg_int_t rc = mg_cgi_ctx_init(r, &ctx, proto->ctx_size, proto->module, &lcf->pass,
+                                  &lcf->upstream, temp_path, proto->schema);
+    if (rc != MG_OK) {
+        return rc;
+    }
+    ctx->proto = proto;
+    ctx->u.process_header = proto->process_header ? proto->process_header : process_header;
+    ctx->u.parse_head = proto->parse_head;
+    ctx->u.decode = proto->decode;
+    ctx->u.frame_stream = proto->frame_stream;
+    /* the cache lookup comes before the request is built: its params depend on it */
+    if ((ctx->uconf.cache.zone || ctx->uconf.cache.zone_cv) &&
+        mg_http_cache_handler(r, &ctx->u, 0, &rc) == MG_DONE) {
+        return rc; /* the cache answered, or the request waits for *_cache_lock */
+    }
     r->upstream = &ctx->u;
     if (ctx->uconf.pass_request_body &&
         (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
         r->request_body_no_buffering =
-            ctx->stream_body && !ctx->uconf.request_buffering && !r->headers_in.chunked;
-        mg_int_t rc = mg_http_read_client_request_body(r, cgi_start);
+            !ctx->uconf.request_buffering && (!r->headers_in.chunked || proto->frame_stream);
+        r->request_body_plain = r->request_body_no_buffering && r->headers_in.chunked;
+        rc = mg_http_read_client_request_body(r, cgi_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }
-    mg_int_t rc = mg_http_discard_request_body(r);
+    rc = mg_http_discard_request_body(r);
     if (rc != MG_OK) {
         return rc;
     }

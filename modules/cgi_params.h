@@ -37,10 +37,49 @@ typedef struct {
 } mg_cgi_pass_t;
 
 const char *mg_cgi_set_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
-/* an "if" block sees the enclosing location's *_pass */
-void mg_cgi_merge_pass(mg_cgi_pass_t *conf, mg_cgi_pass_t *prev);
+
+/* The start of each protocol's location conf (FastCGI, uwsgi, SCGI; gRPC's, without params) */
+typedef struct {
+    mg_upstream_conf_t upstream;
+    mg_cgi_pass_t pass;
+    mg_array_t *params; /* mg_cgi_param_t: this level's, else the parent's */
+} mg_cgi_loc_conf_t;
+
+/* The module hooks' shared part: create_loc_conf makes size bytes (a struct that starts with
+ * mg_cgi_loc_conf_t, the rest zero) with the family's unset values; merge_loc_conf merges the
+ * family's settings (name: "fastcgi", for the messages), *_param and *_pass, MG_CONF_OK or
+ * MG_CONF_ERROR; create_main_conf's conf exists so that init_main_conf runs, which makes the
+ * module's exchanges known to the engine (mg_upstream_add_owner). */
+void *mg_cgi_create_loc_conf(mg_conf_t *cf, size_t size);
+const char *mg_cgi_merge_loc_conf(mg_conf_t *cf, void *conf, void *prev, const char *name);
+void *mg_cgi_create_main_conf(mg_conf_t *cf);
+void mg_cgi_add_owner(mg_module_t *module);
 
 typedef struct mg_cgi_ctx_s mg_cgi_ctx_t;
+
+/* What a protocol (FastCGI, uwsgi, SCGI) gives mg_cgi_handler: one constant table each */
+typedef struct {
+    mg_module_t *module; /* its location conf starts with mg_cgi_loc_conf_t */
+    const char *schema;  /* "fastcgi://", for the log's upstream address */
+    size_t ctx_size;     /* its request context, which starts with mg_cgi_ctx_t */
+    size_t temp_path;    /* offsetof its *_temp_path in the core's location conf */
+    /* the answer's head into the response: its own, else the default lines of the hide
+     * groups (MG_UPSTREAM_HIDE_*) hidden */
+    mg_int_t (*process_header)(mg_upstream_t *u);
+    mg_uint_t hide;
+    ssize_t (*parse_head)(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h);
+    mg_int_t (*decode)(mg_upstream_t *u, char *buf, size_t *n); /* NULL: the bytes as they are */
+    /* builds ctx->head once the body is read (so $content_length is a chunked body's length,
+     * as nginx's), or at once when it goes on as it arrives: MG_OK or an HTTP status */
+    mg_int_t (*create_request)(mg_request_t *r, mg_cgi_ctx_t *ctx);
+    /* the body (NULL: none) with the protocol's framing, the chain to send after the head;
+     * NULL: the body as it is */
+    mg_buf_t *(*frame_body)(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body);
+    /* with *_request_buffering off a Content-Length body goes on as it arrives: as it is
+     * (uwsgi, SCGI), or framed by this (FastCGI), which takes a chunked body so too (its
+     * payload, as nginx's FastCGI; uwsgi and SCGI read it first) */
+    mg_buf_t *(*frame_stream)(mg_upstream_t *u, mg_buf_t *stream, size_t n);
+} mg_cgi_protocol_t;
 
 /* A request's exchange; a protocol's own context starts with it. */
 struct mg_cgi_ctx_s {
@@ -48,27 +87,19 @@ struct mg_cgi_ctx_s {
     mg_upstream_conf_t uconf; /* the location's, with the protocol's temp path */
     int started;
     mg_module_t *module;
-    mg_buf_t *head; /* the request before the body, built by the protocol */
-    /* the body (NULL: none) with the protocol's framing; the chain to send after the head */
-    mg_buf_t *(*frame_body)(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body);
-    mg_str_t resolve_host; /* a variable *_pass's host name */
+    const mg_cgi_protocol_t *proto; /* NULL: gRPC's, which runs its own course */
+    mg_buf_t *head;                 /* the request before the body, built by the protocol */
+    mg_str_t resolve_host;          /* a variable *_pass's host name */
     in_port_t resolve_port;
-    /* the body may go on as it arrives (*_request_buffering off, a Content-Length body): as
-     * it is (uwsgi, SCGI), or framed by u->frame_stream (FastCGI) */
-    unsigned stream_body : 1;
 };
 
+/* A protocol's content handler: MG_DECLINED without its *_pass, else the handler's answer */
+mg_int_t mg_cgi_handler(mg_request_t *r, const mg_cgi_protocol_t *proto);
+
 /* Make the context (size bytes, at least sizeof(mg_cgi_ctx_t)) and its upstream on pass's
- * target: MG_OK, or an HTTP status. The caller then sets its hooks and builds ctx->head. */
+ * target: MG_OK, or an HTTP status. The caller then sets its hooks. */
 mg_int_t mg_cgi_ctx_init(mg_request_t *r, mg_cgi_ctx_t **ctxp, size_t size, mg_module_t *module,
                          mg_cgi_pass_t *pass, mg_upstream_conf_t *conf,
                          mg_http_temp_path_t *temp_path, const char *schema);
-/* The cache lookup (*_cache), before the request is built (its params depend on it): 1 when
- * the cache answered (or the request waits for *_cache_lock), *rc the handler's answer. */
-int mg_cgi_cache(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_int_t *rc);
-/* Read the body (when the protocol passes it) and start: the handler's answer. */
-mg_int_t mg_cgi_run(mg_request_t *r, mg_cgi_ctx_t *ctx);
-/* The request's exchange for mg_upstream_add_owner's accessors */
-mg_upstream_t *mg_cgi_upstream(mg_request_t *r, mg_module_t *module);
 
 #endif

@@ -15,9 +15,7 @@
 mg_module_t mg_fastcgi_module;
 
 typedef struct {
-    mg_upstream_conf_t upstream;
-    mg_cgi_pass_t pass;
-    mg_array_t *params; /* mg_cgi_param_t: this level's, else the parent's */
+    mg_cgi_loc_conf_t cgi; /* fastcgi_pass, fastcgi_param, the family's settings */
     mg_str_t index;
     mg_regex_t *split;
     int keep_conn;
@@ -32,11 +30,6 @@ typedef struct {
 #define RECORD_MAX 32768 /* content per record we send, as nginx */
 
 static const char zeros[8];
-
-static mg_upstream_t *get_u(mg_request_t *r)
-{
-    return mg_cgi_upstream(r, &mg_fastcgi_module);
-}
 
 /* ---- $fastcgi_script_name, $fastcgi_path_info ---- */
 
@@ -107,11 +100,11 @@ static char *put_len(char *p, size_t n)
     return p;
 }
 
-/* FCGI_BEGIN_REQUEST and the FCGI_PARAMS records, built before the body is read (the client's
- * header lines live in the connection buffer, which reading the body reuses) */
-static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *ctx)
+/* FCGI_BEGIN_REQUEST and the FCGI_PARAMS records */
+static mg_int_t create_request(mg_request_t *r, mg_cgi_ctx_t *ctx)
 {
-    mg_array_t *pairs = mg_cgi_params(r, flcf->params, flcf->upstream.pass_request_headers);
+    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
+    mg_array_t *pairs = mg_cgi_params(r, flcf->cgi.params, flcf->cgi.upstream.pass_request_headers);
     mg_cgi_pair_t *pp = pairs->elts;
     size_t len = 0;
     for (size_t i = 0; i < pairs->nelts; i++) {
@@ -142,7 +135,8 @@ static void create_request(mg_request_t *r, fcgi_loc_conf_t *flcf, fcgi_ctx_t *c
         q += n + pad;
     }
     q = put_header(q, MG_FASTCGI_PARAMS, 0, 0);
-    ctx->c.head = mg_buf_mem(r->pool, buf, (size_t)(q - buf));
+    ctx->head = mg_buf_mem(r->pool, buf, (size_t)(q - buf));
+    return MG_OK;
 }
 
 /* The body as FCGI_STDIN records around its buffers (memory or its temporary file), and the
@@ -263,48 +257,32 @@ static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upst
     return mg_upstream_parse_cgi_head(u, buf, len, h, 0);
 }
 
-static const char *const hidden_by_default[] = {"status",
-                                                "x-accel-expires",
-                                                "x-accel-redirect",
-                                                "x-accel-limit-rate",
-                                                "x-accel-buffering",
-                                                "x-accel-charset",
-                                                NULL};
-
 static mg_int_t process_header(mg_upstream_t *u)
 {
     fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(u->r, mg_fastcgi_module);
     /* a connection is kept only when the application was told to keep it */
     u->keepalive = flcf->keep_conn && u->group && u->group->keepalive > 0;
-    return mg_upstream_copy_headers(u, hidden_by_default);
+    return mg_upstream_copy_headers(u, MG_UPSTREAM_HIDE_STATUS | MG_UPSTREAM_HIDE_ACCEL);
 }
 
 /* ---- the handler ---- */
 
+static const mg_cgi_protocol_t fastcgi_protocol = {
+    .module = &mg_fastcgi_module,
+    .schema = "fastcgi://",
+    .ctx_size = sizeof(fcgi_ctx_t),
+    .temp_path = offsetof(mg_http_loc_conf_t, fastcgi_temp_path),
+    .process_header = process_header,
+    .parse_head = parse_head,
+    .decode = decode,
+    .create_request = create_request,
+    .frame_body = stdin_records,
+    .frame_stream = stdin_stream,
+};
+
 static mg_int_t fastcgi_handler(mg_request_t *r)
 {
-    fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(r, mg_fastcgi_module);
-    if (!flcf->pass.set) {
-        return MG_DECLINED;
-    }
-    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    mg_cgi_ctx_t *c;
-    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(fcgi_ctx_t), &mg_fastcgi_module, &flcf->pass,
-                                  &flcf->upstream, clcf->fastcgi_temp_path, "fastcgi://");
-    if (rc != MG_OK) {
-        return rc;
-    }
-    c->u.process_header = process_header;
-    c->u.decode = decode;
-    c->u.parse_head = parse_head;
-    c->frame_body = stdin_records;
-    c->u.frame_stream = stdin_stream;
-    c->stream_body = 1;
-    if (mg_cgi_cache(r, c, &rc)) {
-        return rc;
-    }
-    create_request(r, flcf, (fcgi_ctx_t *)c);
-    return mg_cgi_run(r, c);
+    return mg_cgi_handler(r, &fastcgi_protocol);
 }
 
 /* ---- configuration ---- */
@@ -341,8 +319,7 @@ static const char *fastcgi_catch_stderr(mg_conf_t *cf, const mg_command_t *cmd, 
 
 static void *fcgi_create_loc_conf(mg_conf_t *cf)
 {
-    fcgi_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
-    mg_upstream_conf_init(&c->upstream);
+    fcgi_loc_conf_t *c = mg_cgi_create_loc_conf(cf, sizeof(*c));
     c->keep_conn = MG_CONF_UNSET;
     c->split = MG_CONF_UNSET_PTR;
     c->index.data = MG_CONF_UNSET_PTR;
@@ -352,7 +329,7 @@ static void *fcgi_create_loc_conf(mg_conf_t *cf)
 static const char *fcgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
 {
     fcgi_loc_conf_t *prev = parent, *conf = child;
-    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "fastcgi") != MG_CONF_OK) {
+    if (mg_cgi_merge_loc_conf(cf, conf, prev, "fastcgi") != MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
     mg_conf_merge(conf->keep_conn, prev->keep_conn, 0);
@@ -365,14 +342,9 @@ static const char *fcgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
             conf->index = prev->index;
         }
     }
-    /* fastcgi_param: a level with its own drops the parent's, as nginx */
-    if (conf->params == NULL) {
-        conf->params = prev->params;
-    }
     if (conf->catch_stderr == NULL) {
         conf->catch_stderr = prev->catch_stderr;
     }
-    mg_cgi_merge_pass(&conf->pass, &prev->pass);
     return MG_CONF_OK;
 }
 
@@ -390,7 +362,7 @@ static const char *fcgi_set_index(mg_conf_t *cf, const mg_command_t *cmd, void *
 static const char *fcgi_init_main_conf(mg_conf_t *cf, void *conf)
 {
     (void)conf;
-    mg_upstream_add_owner(get_u);
+    mg_cgi_add_owner(&mg_fastcgi_module);
     static const char *const names[] = {"fastcgi_script_name", "fastcgi_path_info"};
     for (size_t i = 0; i < mg_nelems(names); i++) {
         mg_str_t name = {strlen(names[i]), (char *)names[i]};
@@ -404,19 +376,14 @@ static const char *fcgi_init_main_conf(mg_conf_t *cf, void *conf)
     return MG_CONF_OK;
 }
 
-static void *fcgi_create_main_conf(mg_conf_t *cf)
-{
-    return mg_pcalloc(cf->pool, sizeof(int));
-}
-
 #define LOC MG_HTTP_ANY_LOC
-#define FU offsetof(fcgi_loc_conf_t, upstream)
+#define FU offsetof(fcgi_loc_conf_t, cgi.upstream)
 
 static const mg_command_t fastcgi_commands[] = {
     {"fastcgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), mg_cgi_set_pass, MG_LOC_CONF,
-     offsetof(fcgi_loc_conf_t, pass), (const void *)fastcgi_handler},
+     offsetof(fcgi_loc_conf_t, cgi.pass), (const void *)fastcgi_handler},
     {"fastcgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
-     offsetof(fcgi_loc_conf_t, params), NULL},
+     offsetof(fcgi_loc_conf_t, cgi.params), NULL},
     {"fastcgi_index", LOC, MG_ARGS(1, 1), fcgi_set_index, MG_LOC_CONF, 0, NULL},
     {"fastcgi_split_path_info", MG_CTX_LOCATION, MG_ARGS(1, 1), fastcgi_split_path_info,
      MG_LOC_CONF, 0, NULL},
@@ -432,7 +399,7 @@ static const mg_command_t fastcgi_commands[] = {
 mg_module_t mg_fastcgi_module = {
     .name = "fastcgi",
     .commands = fastcgi_commands,
-    .create_main_conf = fcgi_create_main_conf,
+    .create_main_conf = mg_cgi_create_main_conf,
     .init_main_conf = fcgi_init_main_conf,
     .create_loc_conf = fcgi_create_loc_conf,
     .merge_loc_conf = fcgi_merge_loc_conf,

@@ -24,8 +24,7 @@ typedef struct {
 } grpc_header_t;
 
 typedef struct {
-    mg_upstream_conf_t upstream;
-    mg_cgi_pass_t pass;
+    mg_cgi_loc_conf_t cgi; /* grpc_pass, the family's settings (no params) */
     int https;
     mg_str_t host;              /* grpc_pass's host[:port]: :authority and the TLS name */
     mg_array_t *headers_source; /* grpc_header_t: this level's grpc_set_header */
@@ -38,24 +37,10 @@ typedef struct {
     int has_body;
 } grpc_ctx_t;
 
-static mg_upstream_t *get_u(mg_request_t *r)
-{
-    return mg_cgi_upstream(r, &mg_grpc_module);
-}
-
-/* nginx hides these by default (grpc_pass_header shows them) */
-static const char *const hidden_by_default[] = {"date",
-                                                "server",
-                                                "x-accel-expires",
-                                                "x-accel-redirect",
-                                                "x-accel-limit-rate",
-                                                "x-accel-buffering",
-                                                "x-accel-charset",
-                                                NULL};
-
+/* nginx's default-hidden lines: grpc_pass_header shows them */
 static mg_int_t process_header(mg_upstream_t *u)
 {
-    return mg_upstream_copy_headers(u, hidden_by_default);
+    return mg_upstream_copy_headers(u, MG_UPSTREAM_HIDE_DATE_SERVER | MG_UPSTREAM_HIDE_ACCEL);
 }
 
 static int client_accepts_trailers(mg_request_t *r)
@@ -77,7 +62,7 @@ static void create_request(mg_request_t *r, grpc_loc_conf_t *glcf, grpc_ctx_t *c
     size_t nh = glcf->headers->nelts;
     grpc_header_t *gh = glcf->headers->elts;
     mg_table_elt_t *in = r->headers_in.headers.elts;
-    size_t nin = glcf->upstream.pass_request_headers ? r->headers_in.headers.nelts : 0;
+    size_t nin = glcf->cgi.upstream.pass_request_headers ? r->headers_in.headers.nelts : 0;
     mg_upstream_h2_field_t *f = mg_pcalloc(r->pool, (4 + nh + nin) * sizeof(*f));
     size_t n = 4;
     mg_str_t authority = glcf->host;
@@ -174,19 +159,19 @@ static void grpc_start(mg_request_t *r)
 static mg_int_t grpc_handler(mg_request_t *r)
 {
     grpc_loc_conf_t *glcf = mg_http_get_loc_conf(r, mg_grpc_module);
-    if (!glcf->pass.set) {
+    if (!glcf->cgi.pass.set) {
         return MG_DECLINED;
     }
     mg_cgi_ctx_t *c;
-    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(grpc_ctx_t), &mg_grpc_module, &glcf->pass,
-                                  &glcf->upstream, NULL, glcf->https ? "grpcs://" : "grpc://");
+    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(grpc_ctx_t), &mg_grpc_module, &glcf->cgi.pass,
+                                  &glcf->cgi.upstream, NULL, glcf->https ? "grpcs://" : "grpc://");
     if (rc != MG_OK) {
         return rc;
     }
     grpc_ctx_t *ctx = (grpc_ctx_t *)c;
     int https = glcf->https;
-    if (glcf->pass.url_cv) {
-        mg_str_t url = mg_http_complex_value(r, glcf->pass.url_cv);
+    if (glcf->cgi.pass.url_cv) {
+        mg_str_t url = mg_http_complex_value(r, glcf->cgi.pass.url_cv);
         https = url.len > 8 && mg_strncasecmp(url.data, "grpcs://", 8) == 0;
         if (https && glcf->ssl.client.ctx == NULL) {
             mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "no grpc_ssl settings for \"%.*s\"",
@@ -198,7 +183,7 @@ static mg_int_t grpc_handler(mg_request_t *r)
     if (https) {
         mg_proxy_ssl_setup(r, &c->u, &glcf->ssl, glcf->host);
     }
-    ctx->has_body = glcf->upstream.pass_request_body &&
+    ctx->has_body = glcf->cgi.upstream.pass_request_body &&
                     (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
     create_request(r, glcf, ctx, https);
     r->upstream = &c->u;
@@ -222,7 +207,7 @@ static const char *grpc_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     grpc_loc_conf_t *glcf = conf;
     mg_str_t url = cf->args[1];
-    if (!glcf->pass.set) {
+    if (!glcf->cgi.pass.set) {
         glcf->https = 0;
         if (url.len > 8 && mg_strncasecmp(url.data, "grpcs://", 8) == 0) {
             glcf->https = 1;
@@ -256,8 +241,7 @@ static const char *grpc_set_header(mg_conf_t *cf, const mg_command_t *cmd, void 
 
 static void *grpc_create_loc_conf(mg_conf_t *cf)
 {
-    grpc_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
-    mg_upstream_conf_init(&c->upstream);
+    grpc_loc_conf_t *c = mg_cgi_create_loc_conf(cf, sizeof(*c));
     mg_proxy_ssl_create_conf(&c->ssl);
     return c;
 }
@@ -316,15 +300,14 @@ static const char *merge_headers(mg_conf_t *cf, grpc_loc_conf_t *conf, grpc_loc_
 static const char *grpc_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
 {
     grpc_loc_conf_t *prev = parent, *conf = child;
-    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "grpc") != MG_CONF_OK) {
-        return MG_CONF_ERROR;
-    }
-    if (!conf->pass.set && prev->pass.set) {
+    if (!conf->cgi.pass.set && prev->cgi.pass.set) {
         conf->https = prev->https;
         conf->host = prev->host;
     }
-    mg_cgi_merge_pass(&conf->pass, &prev->pass);
-    int tls = conf->pass.set && (conf->https || conf->pass.url_cv);
+    if (mg_cgi_merge_loc_conf(cf, conf, prev, "grpc") != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    int tls = conf->cgi.pass.set && (conf->https || conf->cgi.pass.url_cv);
     if (mg_proxy_ssl_merge_conf(cf, &conf->ssl, &prev->ssl, tls, "grpc") != MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
@@ -340,64 +323,26 @@ static const char *grpc_init_main_conf(mg_conf_t *cf, void *conf)
 {
     (void)cf;
     (void)conf;
-    mg_upstream_add_owner(get_u);
+    mg_cgi_add_owner(&mg_grpc_module);
     return MG_CONF_OK;
 }
 
-static void *grpc_create_main_conf(mg_conf_t *cf)
-{
-    return mg_pcalloc(cf->pool, sizeof(int));
-}
-
-#define LOC MG_HTTP_ANY_LOC
-#define GU offsetof(grpc_loc_conf_t, upstream)
-#define GS(f) offsetof(grpc_loc_conf_t, ssl) + offsetof(mg_proxy_ssl_conf_t, f)
-#define GSC(f) GS(client) + offsetof(mg_ssl_client_conf_t, f)
-#define UF(f) MG_UPSTREAM_F(GU, f)
+#define GU offsetof(grpc_loc_conf_t, cgi.upstream)
 
 static const mg_command_t grpc_commands[] = {
     {"grpc_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), grpc_pass, MG_LOC_CONF,
-     offsetof(grpc_loc_conf_t, pass), (const void *)grpc_handler},
-    {"grpc_set_header", LOC, MG_ARGS(2, 2), grpc_set_header, MG_LOC_CONF, 0, NULL},
+     offsetof(grpc_loc_conf_t, cgi.pass), (const void *)grpc_handler},
+    {"grpc_set_header", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), grpc_set_header, MG_LOC_CONF, 0, NULL},
     MG_UPSTREAM_COMMANDS_BASE("grpc", GU),
-    {"grpc_next_upstream", LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_next_upstream, MG_LOC_CONF, GU,
-     NULL},
-    {"grpc_intercept_errors", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, UF(intercept_errors),
-     NULL},
-    {"grpc_hide_header", LOC, MG_ARGS(1, 1), mg_upstream_set_header_list, MG_LOC_CONF,
-     UF(hide_headers), NULL},
-    {"grpc_pass_header", LOC, MG_ARGS(1, 1), mg_upstream_set_header_list, MG_LOC_CONF,
-     UF(pass_headers), NULL},
-    {"grpc_ignore_headers", LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_ignore_headers, MG_LOC_CONF,
-     GU, NULL},
-    {"grpc_ssl_server_name", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, GS(server_name), NULL},
-    {"grpc_ssl_name", LOC, MG_ARGS(1, 1), mg_proxy_ssl_set_name, MG_LOC_CONF, GS(name), NULL},
-    {"grpc_ssl_verify", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, GS(verify), NULL},
-    {"grpc_ssl_verify_depth", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF, GSC(verify_depth),
-     NULL},
-    {"grpc_ssl_session_reuse", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, GS(session_reuse),
-     NULL},
-    {"grpc_ssl_protocols", LOC, MG_ARGS(1, MG_MANY), mg_ssl_client_set_protocols, MG_LOC_CONF,
-     GSC(protocols), NULL},
-    {"grpc_ssl_ciphers", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, GSC(ciphers), NULL},
-    {"grpc_ssl_trusted_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
-     GSC(trusted_certificate), NULL},
-    {"grpc_ssl_crl", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, GSC(crl), NULL},
-    {"grpc_ssl_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, GSC(certificate),
-     NULL},
-    {"grpc_ssl_certificate_key", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
-     GSC(certificate_key), NULL},
-    {"grpc_ssl_password_file", LOC, MG_ARGS(1, 1), mg_ssl_client_set_password_file, MG_LOC_CONF,
-     GSC(passwords), NULL},
-    {"grpc_ssl_conf_command", LOC, MG_ARGS(2, 2), mg_ssl_client_set_conf_command, MG_LOC_CONF,
-     GSC(conf_commands), NULL},
+    MG_UPSTREAM_COMMANDS_HEADERS("grpc", GU),
+    MG_PROXY_SSL_COMMANDS("grpc", offsetof(grpc_loc_conf_t, ssl)),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 mg_module_t mg_grpc_module = {
     .name = "grpc",
     .commands = grpc_commands,
-    .create_main_conf = grpc_create_main_conf,
+    .create_main_conf = mg_cgi_create_main_conf,
     .init_main_conf = grpc_init_main_conf,
     .create_loc_conf = grpc_create_loc_conf,
     .merge_loc_conf = grpc_merge_loc_conf,

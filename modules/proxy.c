@@ -312,25 +312,6 @@ static char *put_header(char *p, mg_str_t key, mg_str_t value)
     return p;
 }
 
-/* With a cache the client's conditions and ranges are the cache's to answer: the upstream
- * is asked for the whole response, as nginx does */
-static int cache_dropped(mg_str_t lkey)
-{
-    static const char *const names[] = {"if-modified-since",
-                                        "if-unmodified-since",
-                                        "if-none-match",
-                                        "if-match",
-                                        "range",
-                                        "if-range",
-                                        NULL};
-    for (int i = 0; names[i]; i++) {
-        if (lkey.len == strlen(names[i]) && memcmp(lkey.data, names[i], lkey.len) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* The head is built before the body is read (the client's header lines live in the
  * connection buffer, which reading the body reuses); the Content-Length line is put in at
  * start_request, when the body's length is known. */
@@ -412,7 +393,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
             if (h[i].key.len < sizeof(low)) {
                 mg_strlow(low, h[i].key.data, h[i].key.len);
                 mg_str_t lk = { h[i].key.len, low };
-                if (hop_by_hop(lk) || (cached && cache_dropped(lk))) {
+                if (hop_by_hop(lk) || (cached && mg_http_cache_drops_header(lk))) {
                     continue;
                 }
                 int overridden = 0;
@@ -439,17 +420,6 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
 }
 
 /* ---- the response headers ---- */
-
-/* the upstream's lines the client does not get unless proxy_pass_header says so */
-static const char *const hidden_by_default[] = {"date",
-                                                "server",
-                                                "x-pad",
-                                                "x-accel-expires",
-                                                "x-accel-redirect",
-                                                "x-accel-limit-rate",
-                                                "x-accel-buffering",
-                                                "x-accel-charset",
-                                                NULL};
 
 static mg_str_t rewrite_location(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx, mg_str_t v)
 {
@@ -501,9 +471,11 @@ static mg_str_t rewrite_redirect(mg_upstream_t *u, mg_str_t v)
     return rewrite_location(u->r, plcf, (proxy_ctx_t *)u, v);
 }
 
+/* nginx's default-hidden lines: proxy_pass_header shows them */
 static mg_int_t process_header(mg_upstream_t *u)
 {
-    return mg_upstream_copy_headers(u, hidden_by_default);
+    return mg_upstream_copy_headers(u, MG_UPSTREAM_HIDE_DATE_SERVER | MG_UPSTREAM_HIDE_X_PAD |
+                                           MG_UPSTREAM_HIDE_ACCEL);
 }
 
 /* ---- the handler ---- */
@@ -1057,8 +1029,6 @@ static void *proxy_create_main_conf(mg_conf_t *cf)
 }
 
 #define LOC MG_HTTP_ANY_LOC
-#define PS(f) offsetof(proxy_loc_conf_t, ssl) + offsetof(mg_proxy_ssl_conf_t, f)
-#define PSC(f) PS(client) + offsetof(mg_ssl_client_conf_t, f)
 
 static const mg_command_t proxy_commands[] = {
     {"proxy_pass", MG_CTX_LOCATION | MG_CTX_LIF | MG_CTX_LMT, MG_ARGS(1, 1), proxy_pass,
@@ -1081,27 +1051,7 @@ static const mg_command_t proxy_commands[] = {
      offsetof(proxy_loc_conf_t, body), NULL},
     {"proxy_temp_path", LOC, MG_ARGS(1, 4), mg_http_set_temp_path, MG_LOC_CONF,
      offsetof(proxy_loc_conf_t, temp_path), NULL},
-    {"proxy_ssl_server_name", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(server_name), NULL},
-    {"proxy_ssl_name", LOC, MG_ARGS(1, 1), mg_proxy_ssl_set_name, MG_LOC_CONF, PS(name), NULL},
-    {"proxy_ssl_verify", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(verify), NULL},
-    {"proxy_ssl_verify_depth", LOC, MG_ARGS(1, 1), mg_conf_set_num, MG_LOC_CONF, PSC(verify_depth),
-     NULL},
-    {"proxy_ssl_session_reuse", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF, PS(session_reuse),
-     NULL},
-    {"proxy_ssl_protocols", LOC, MG_ARGS(1, MG_MANY), mg_ssl_client_set_protocols, MG_LOC_CONF,
-     PSC(protocols), NULL},
-    {"proxy_ssl_ciphers", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, PSC(ciphers), NULL},
-    {"proxy_ssl_trusted_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
-     PSC(trusted_certificate), NULL},
-    {"proxy_ssl_crl", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, PSC(crl), NULL},
-    {"proxy_ssl_certificate", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF, PSC(certificate),
-     NULL},
-    {"proxy_ssl_certificate_key", LOC, MG_ARGS(1, 1), mg_conf_set_str, MG_LOC_CONF,
-     PSC(certificate_key), NULL},
-    {"proxy_ssl_password_file", LOC, MG_ARGS(1, 1), mg_ssl_client_set_password_file, MG_LOC_CONF,
-     PSC(passwords), NULL},
-    {"proxy_ssl_conf_command", LOC, MG_ARGS(2, 2), mg_ssl_client_set_conf_command, MG_LOC_CONF,
-     PSC(conf_commands), NULL},
+    MG_PROXY_SSL_COMMANDS("proxy", offsetof(proxy_loc_conf_t, ssl)),
     {"proxy_headers_hash_max_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0, NULL},
     {"proxy_headers_hash_bucket_size", LOC, MG_ARGS(1, 1), mg_conf_set_ignored, MG_NO_CONF, 0,
      NULL},

@@ -10,15 +10,8 @@
 mg_module_t mg_scgi_module;
 
 typedef struct {
-    mg_upstream_conf_t upstream;
-    mg_cgi_pass_t pass;
-    mg_array_t *params;
+    mg_cgi_loc_conf_t cgi; /* scgi_pass, scgi_param, the family's settings */
 } scgi_loc_conf_t;
-
-static mg_upstream_t *get_u(mg_request_t *r)
-{
-    return mg_cgi_upstream(r, &mg_scgi_module);
-}
 
 static mg_buf_t *frame_body(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body)
 {
@@ -50,41 +43,11 @@ static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upst
     return mg_upstream_parse_cgi_head(u, buf, len, h, 1);
 }
 
-static const char *const hidden_by_default[] = {"status",
-                                                "x-accel-expires",
-                                                "x-accel-redirect",
-                                                "x-accel-limit-rate",
-                                                "x-accel-buffering",
-                                                "x-accel-charset",
-                                                NULL};
-
-static mg_int_t process_header(mg_upstream_t *u)
-{
-    return mg_upstream_copy_headers(u, hidden_by_default);
-}
-
-static mg_int_t scgi_handler(mg_request_t *r)
+/* the vars without CONTENT_LENGTH, which frame_body puts first */
+static mg_int_t create_request(mg_request_t *r, mg_cgi_ctx_t *c)
 {
     scgi_loc_conf_t *slcf = mg_http_get_loc_conf(r, mg_scgi_module);
-    if (!slcf->pass.set) {
-        return MG_DECLINED;
-    }
-    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    mg_cgi_ctx_t *c;
-    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(mg_cgi_ctx_t), &mg_scgi_module, &slcf->pass,
-                                  &slcf->upstream, clcf->scgi_temp_path, "scgi://");
-    if (rc != MG_OK) {
-        return rc;
-    }
-    c->u.process_header = process_header;
-    c->u.parse_head = parse_head;
-    c->frame_body = frame_body;
-    c->stream_body = 1;
-    if (mg_cgi_cache(r, c, &rc)) {
-        return rc;
-    }
-    /* the vars without CONTENT_LENGTH, which frame_body puts first */
-    mg_array_t *pairs = mg_cgi_params(r, slcf->params, slcf->upstream.pass_request_headers);
+    mg_array_t *pairs = mg_cgi_params(r, slcf->cgi.params, slcf->cgi.upstream.pass_request_headers);
     mg_cgi_pair_t *pp = pairs->elts;
     size_t len = 0;
     for (size_t i = 0; i < pairs->nelts; i++) {
@@ -103,50 +66,51 @@ static mg_int_t scgi_handler(mg_request_t *r)
         *p++ = '\0';
     }
     c->head = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
-    return mg_cgi_run(r, c);
+    return MG_OK;
+}
+
+static const mg_cgi_protocol_t scgi_protocol = {
+    .module = &mg_scgi_module,
+    .schema = "scgi://",
+    .ctx_size = sizeof(mg_cgi_ctx_t),
+    .temp_path = offsetof(mg_http_loc_conf_t, scgi_temp_path),
+    .hide = MG_UPSTREAM_HIDE_STATUS | MG_UPSTREAM_HIDE_ACCEL,
+    .parse_head = parse_head,
+    .create_request = create_request,
+    .frame_body = frame_body,
+};
+
+static mg_int_t scgi_handler(mg_request_t *r)
+{
+    return mg_cgi_handler(r, &scgi_protocol);
 }
 
 static void *scgi_create_loc_conf(mg_conf_t *cf)
 {
-    scgi_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
-    mg_upstream_conf_init(&c->upstream);
-    return c;
+    return mg_cgi_create_loc_conf(cf, sizeof(scgi_loc_conf_t));
 }
 
 static const char *scgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
 {
-    scgi_loc_conf_t *prev = parent, *conf = child;
-    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "scgi") != MG_CONF_OK) {
-        return MG_CONF_ERROR;
-    }
-    if (conf->params == NULL) {
-        conf->params = prev->params;
-    }
-    mg_cgi_merge_pass(&conf->pass, &prev->pass);
-    return MG_CONF_OK;
+    return mg_cgi_merge_loc_conf(cf, child, parent, "scgi");
 }
 
 static const char *scgi_init_main_conf(mg_conf_t *cf, void *conf)
 {
     (void)cf;
     (void)conf;
-    mg_upstream_add_owner(get_u);
+    mg_cgi_add_owner(&mg_scgi_module);
     return MG_CONF_OK;
 }
 
-static void *scgi_create_main_conf(mg_conf_t *cf)
-{
-    return mg_pcalloc(cf->pool, sizeof(int));
-}
-
 #define LOC MG_HTTP_ANY_LOC
-#define SU offsetof(scgi_loc_conf_t, upstream)
+#define SU offsetof(scgi_loc_conf_t, cgi.upstream)
 
 static const mg_command_t scgi_commands[] = {
     {"scgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), mg_cgi_set_pass, MG_LOC_CONF,
-     offsetof(scgi_loc_conf_t, pass), (const void *)scgi_handler},
+     offsetof(scgi_loc_conf_t, cgi.pass), (const void *)scgi_handler},
     {"scgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
-     offsetof(scgi_loc_conf_t, params), NULL},
+     offsetof(scgi_loc_conf_t, cgi.params), NULL},
     MG_UPSTREAM_COMMANDS_BASE("scgi", SU),
     MG_UPSTREAM_COMMANDS_BUFFERED("scgi", SU),
     MG_HTTP_CACHE_COMMANDS("scgi", (SU) + offsetof(mg_upstream_conf_t, cache)),
@@ -156,7 +120,7 @@ static const mg_command_t scgi_commands[] = {
 mg_module_t mg_scgi_module = {
     .name = "scgi",
     .commands = scgi_commands,
-    .create_main_conf = scgi_create_main_conf,
+    .create_main_conf = mg_cgi_create_main_conf,
     .init_main_conf = scgi_init_main_conf,
     .create_loc_conf = scgi_create_loc_conf,
     .merge_loc_conf = scgi_merge_loc_conf,

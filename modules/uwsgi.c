@@ -10,36 +10,13 @@
 mg_module_t mg_uwsgi_module;
 
 typedef struct {
-    mg_upstream_conf_t upstream;
-    mg_cgi_pass_t pass;
-    mg_array_t *params;
+    mg_cgi_loc_conf_t cgi; /* uwsgi_pass, uwsgi_param, the family's settings */
     mg_int_t modifier1, modifier2;
 } uwsgi_loc_conf_t;
-
-static mg_upstream_t *get_u(mg_request_t *r)
-{
-    return mg_cgi_upstream(r, &mg_uwsgi_module);
-}
-
-static mg_buf_t *frame_body(mg_request_t *r, mg_cgi_ctx_t *ctx, mg_buf_t *body)
-{
-    (void)r;
-    (void)ctx;
-    return body;
-}
 
 static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
 {
     return mg_upstream_parse_cgi_head(u, buf, len, h, 1);
-}
-
-static const char *const hidden_by_default[] = {"x-accel-expires",    "x-accel-redirect",
-                                                "x-accel-limit-rate", "x-accel-buffering",
-                                                "x-accel-charset",    NULL};
-
-static mg_int_t process_header(mg_upstream_t *u)
-{
-    return mg_upstream_copy_headers(u, hidden_by_default);
 }
 
 static char *put_le16(char *p, size_t n)
@@ -49,27 +26,11 @@ static char *put_le16(char *p, size_t n)
     return p + 2;
 }
 
-static mg_int_t uwsgi_handler(mg_request_t *r)
+/* the packet header and the vars */
+static mg_int_t create_request(mg_request_t *r, mg_cgi_ctx_t *c)
 {
     uwsgi_loc_conf_t *ulcf = mg_http_get_loc_conf(r, mg_uwsgi_module);
-    if (!ulcf->pass.set) {
-        return MG_DECLINED;
-    }
-    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    mg_cgi_ctx_t *c;
-    mg_int_t rc = mg_cgi_ctx_init(r, &c, sizeof(mg_cgi_ctx_t), &mg_uwsgi_module, &ulcf->pass,
-                                  &ulcf->upstream, clcf->uwsgi_temp_path, "uwsgi://");
-    if (rc != MG_OK) {
-        return rc;
-    }
-    c->u.process_header = process_header;
-    c->u.parse_head = parse_head;
-    c->frame_body = frame_body;
-    c->stream_body = 1;
-    if (mg_cgi_cache(r, c, &rc)) {
-        return rc;
-    }
-    mg_array_t *pairs = mg_cgi_params(r, ulcf->params, ulcf->upstream.pass_request_headers);
+    mg_array_t *pairs = mg_cgi_params(r, ulcf->cgi.params, ulcf->cgi.upstream.pass_request_headers);
     mg_cgi_pair_t *pp = pairs->elts;
     size_t len = 0;
     for (size_t i = 0; i < pairs->nelts; i++) {
@@ -93,7 +54,22 @@ static mg_int_t uwsgi_handler(mg_request_t *r)
         p += vl;
     }
     c->head = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
-    return mg_cgi_run(r, c);
+    return MG_OK;
+}
+
+static const mg_cgi_protocol_t uwsgi_protocol = {
+    .module = &mg_uwsgi_module,
+    .schema = "uwsgi://",
+    .ctx_size = sizeof(mg_cgi_ctx_t),
+    .temp_path = offsetof(mg_http_loc_conf_t, uwsgi_temp_path),
+    .hide = MG_UPSTREAM_HIDE_ACCEL,
+    .parse_head = parse_head,
+    .create_request = create_request,
+};
+
+static mg_int_t uwsgi_handler(mg_request_t *r)
+{
+    return mg_cgi_handler(r, &uwsgi_protocol);
 }
 
 /* uwsgi_modifier1/2: 0 to 255 */
@@ -113,8 +89,7 @@ static const char *set_modifier(mg_conf_t *cf, const mg_command_t *cmd, void *co
 
 static void *uwsgi_create_loc_conf(mg_conf_t *cf)
 {
-    uwsgi_loc_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
-    mg_upstream_conf_init(&c->upstream);
+    uwsgi_loc_conf_t *c = mg_cgi_create_loc_conf(cf, sizeof(*c));
     c->modifier1 = MG_CONF_UNSET;
     c->modifier2 = MG_CONF_UNSET;
     return c;
@@ -123,15 +98,11 @@ static void *uwsgi_create_loc_conf(mg_conf_t *cf)
 static const char *uwsgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
 {
     uwsgi_loc_conf_t *prev = parent, *conf = child;
-    if (mg_upstream_conf_merge(cf, &conf->upstream, &prev->upstream, "uwsgi") != MG_CONF_OK) {
+    if (mg_cgi_merge_loc_conf(cf, conf, prev, "uwsgi") != MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
     mg_conf_merge(conf->modifier1, prev->modifier1, 0);
     mg_conf_merge(conf->modifier2, prev->modifier2, 0);
-    if (conf->params == NULL) {
-        conf->params = prev->params;
-    }
-    mg_cgi_merge_pass(&conf->pass, &prev->pass);
     return MG_CONF_OK;
 }
 
@@ -139,23 +110,18 @@ static const char *uwsgi_init_main_conf(mg_conf_t *cf, void *conf)
 {
     (void)cf;
     (void)conf;
-    mg_upstream_add_owner(get_u);
+    mg_cgi_add_owner(&mg_uwsgi_module);
     return MG_CONF_OK;
 }
 
-static void *uwsgi_create_main_conf(mg_conf_t *cf)
-{
-    return mg_pcalloc(cf->pool, sizeof(int));
-}
-
 #define LOC MG_HTTP_ANY_LOC
-#define UU offsetof(uwsgi_loc_conf_t, upstream)
+#define UU offsetof(uwsgi_loc_conf_t, cgi.upstream)
 
 static const mg_command_t uwsgi_commands[] = {
     {"uwsgi_pass", MG_CTX_LOCATION | MG_CTX_LIF, MG_ARGS(1, 1), mg_cgi_set_pass, MG_LOC_CONF,
-     offsetof(uwsgi_loc_conf_t, pass), (const void *)uwsgi_handler},
+     offsetof(uwsgi_loc_conf_t, cgi.pass), (const void *)uwsgi_handler},
     {"uwsgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
-     offsetof(uwsgi_loc_conf_t, params), NULL},
+     offsetof(uwsgi_loc_conf_t, cgi.params), NULL},
     {"uwsgi_modifier1", LOC, MG_ARGS(1, 1), set_modifier, MG_LOC_CONF,
      offsetof(uwsgi_loc_conf_t, modifier1), NULL},
     {"uwsgi_modifier2", LOC, MG_ARGS(1, 1), set_modifier, MG_LOC_CONF,
@@ -169,7 +135,7 @@ static const mg_command_t uwsgi_commands[] = {
 mg_module_t mg_uwsgi_module = {
     .name = "uwsgi",
     .commands = uwsgi_commands,
-    .create_main_conf = uwsgi_create_main_conf,
+    .create_main_conf = mg_cgi_create_main_conf,
     .init_main_conf = uwsgi_init_main_conf,
     .create_loc_conf = uwsgi_create_loc_conf,
     .merge_loc_conf = uwsgi_merge_loc_conf,

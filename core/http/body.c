@@ -220,15 +220,21 @@ static size_t stream_room(mg_http_request_body_t *rb)
     return (size_t)(rb->stream_end - s->last);
 }
 
-/* A chunked body's piece, framed again as a chunk: the upstream gets it chunked */
-static void stream_chunk(mg_http_request_body_t *rb, const char *data, size_t len)
+/* A chunked body's piece, framed again as a chunk (the upstream gets it chunked), or as it
+ * is for a consumer that frames it its own way */
+static void stream_chunk(mg_request_t *r, const char *data, size_t len)
 {
+    mg_http_request_body_t *rb = r->request_body;
     mg_buf_t *s = rb->stream;
-    s->last = mg_sprintf_end(s->last, rb->stream_end, "%zx\r\n", len);
+    if (!r->request_body_plain) {
+        s->last = mg_sprintf_end(s->last, rb->stream_end, "%zx\r\n", len);
+    }
     memcpy(s->last, data, len);
     s->last += len;
-    *s->last++ = '\r';
-    *s->last++ = '\n';
+    if (!r->request_body_plain) {
+        *s->last++ = '\r';
+        *s->last++ = '\n';
+    }
     rb->received += len;
 }
 
@@ -297,7 +303,7 @@ static mg_int_t consume_buffered(mg_request_t *r)
                 break;
             }
             if (rb->stream) {
-                stream_chunk(rb, data, dlen);
+                stream_chunk(r, data, dlen);
             } else if ((result = body_save(r, data, dlen)) != MG_OK) {
                 break;
             } else {
@@ -306,7 +312,7 @@ static mg_int_t consume_buffered(mg_request_t *r)
         }
         if (hc->discard_chunked.done) {
             hc->discard_chunked_on = 0;
-            if (rb->stream) {
+            if (rb->stream && !r->request_body_plain) {
                 memcpy(rb->stream->last, "0\r\n\r\n", 5);
                 rb->stream->last += 5;
             }
@@ -525,6 +531,7 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     if (r->request_body) {
         /* already read (a mirror, Lua): whoever asks for a stream now gets it in memory */
         r->request_body_no_buffering = 0;
+        r->request_body_plain = 0;
         post_handler(r);
         return MG_OK;
     }

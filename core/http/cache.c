@@ -778,6 +778,19 @@ void mg_http_cache_conditions(mg_request_t *r, mg_str_t *ims, mg_str_t *inm)
     inm->len = c->meta.h.etag_len;
 }
 
+int mg_http_cache_drops_header(mg_str_t key)
+{
+    static const char *const names[] = {
+        "if-modified-since", "if-unmodified-since", "if-none-match", "if-match", "range",
+        "if-range"};
+    for (size_t i = 0; i < mg_nelems(names); i++) {
+        if (key.len == strlen(names[i]) && mg_strncasecmp(key.data, names[i], key.len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* "max-age=N" and the like in a Cache-Control value: N, -1 when absent or not a number */
 static int64_t cc_number(mg_span_t v, const char *name)
 {

@@ -63,6 +63,9 @@ int mg_http_cache_revalidated(mg_upstream_t *u, mg_int_t *rc);
 /* The conditions an upstream request carries for *_cache_revalidate (empty when none):
  * If-Modified-Since's value and If-None-Match's. */
 void mg_http_cache_conditions(mg_request_t *r, mg_str_t *ims, mg_str_t *inm);
+/* Whether the client's header line named key (any case) stays out of the upstream request when
+ * a cache serves the location: its conditions and ranges are the cache's to answer, as nginx. */
+int mg_http_cache_drops_header(mg_str_t key);
 /* Whether r's response is (or comes from) a cache entry: conditional requests are then
  * answered by moongate (not_modified), as nginx does for cacheable responses. */
 int mg_http_cache_cacheable(mg_request_t *r);

@@ -429,9 +429,9 @@ typedef struct mg_http_request_body_s {
     size_t spill_at; /* a chunked body in memory goes to a file once raw is beyond (0: never) */
     unsigned to_file : 1;
     /* unbuffered (proxy_request_buffering off): the body passes through this one bounded
-     * buffer, chunked bodies re-framed as chunked; the consumer empties it and calls
-     * mg_http_read_unbuffered_request_body, and stream_handler runs when the client sent
-     * more (or failed: status set) */
+     * buffer, chunked bodies re-framed as chunked (unless r->request_body_plain); the consumer
+     * empties it and calls mg_http_read_unbuffered_request_body, and stream_handler runs when the
+     * client sent more (or failed: status set) */
     mg_buf_t *stream;
     char *stream_start, *stream_end;
     void (*stream_handler)(mg_request_t *r);
@@ -518,6 +518,8 @@ struct mg_request_s {
     unsigned discard_body : 1;
     unsigned reading_body : 1;
     unsigned request_body_no_buffering : 1;
+    unsigned request_body_plain : 1; /* unbuffered, a chunked body's payload only goes into the
+                                        stream (FastCGI's records), not framed as chunks again */
     unsigned request_body_in_clean_file : 1; /* its temp file goes at the end, whatever
                                                 client_body_in_file_only says (Lua's) */
     unsigned error_page : 1;

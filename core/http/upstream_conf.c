@@ -342,10 +342,27 @@ static int in_list(mg_array_t *a, const char *low, size_t len)
     return 0;
 }
 
-static int in_names(const char *const *names, const char *low, size_t len)
+/* the lines hidden by default, each in its group (MG_UPSTREAM_HIDE_*) */
+static const struct {
+    const char *name;
+    mg_uint_t group;
+} hidden_names[] = {
+    {"date", MG_UPSTREAM_HIDE_DATE_SERVER},
+    {"server", MG_UPSTREAM_HIDE_DATE_SERVER},
+    {"x-pad", MG_UPSTREAM_HIDE_X_PAD},
+    {"status", MG_UPSTREAM_HIDE_STATUS},
+    {"x-accel-expires", MG_UPSTREAM_HIDE_ACCEL},
+    {"x-accel-redirect", MG_UPSTREAM_HIDE_ACCEL},
+    {"x-accel-limit-rate", MG_UPSTREAM_HIDE_ACCEL},
+    {"x-accel-buffering", MG_UPSTREAM_HIDE_ACCEL},
+    {"x-accel-charset", MG_UPSTREAM_HIDE_ACCEL},
+};
+
+static int hidden_by(mg_uint_t hide, const char *low, size_t len)
 {
-    for (int i = 0; names && names[i]; i++) {
-        if (len == strlen(names[i]) && memcmp(low, names[i], len) == 0) {
+    for (size_t i = 0; i < mg_nelems(hidden_names); i++) {
+        if ((hidden_names[i].group & hide) && len == strlen(hidden_names[i].name) &&
+            memcmp(low, hidden_names[i].name, len) == 0) {
             return 1;
         }
     }
@@ -372,7 +389,7 @@ static mg_str_t rewrite_refresh(mg_upstream_t *u, mg_str_t val)
     return out;
 }
 
-mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, const char *const *hidden)
+mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide)
 {
     mg_request_t *r = u->r;
     mg_upstream_conf_t *conf = u->conf;
@@ -400,7 +417,7 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, const char *const *hidden)
             }
             continue;
         }
-        if ((in_names(hidden, low, kl) && !in_list(conf->pass_headers, low, kl)) ||
+        if ((hidden_by(hide, low, kl) && !in_list(conf->pass_headers, low, kl)) ||
             in_list(conf->hide_headers, low, kl)) {
             continue;
         }

@@ -430,6 +430,18 @@ static void take_head(mg_upstream_t *u, h2_t *h)
     mg_upstream_process_head(u);
 }
 
+/* Body bytes wait in the client's stream and the upstream's window for them is closed */
+static int body_blocked(mg_upstream_t *u, h2_t *h)
+{
+    mg_buf_t *s = mg_upstream_body_stream(u);
+    if (s == NULL || s->pos == s->last || h->id <= 0 || h->end_stream) {
+        return 0;
+    }
+    nghttp2_session *session = h->hs->session;
+    return nghttp2_session_get_stream_remote_window_size(session, h->id) <= 0 ||
+           nghttp2_session_get_remote_window_size(session) <= 0;
+}
+
 /* After any event: errors, the head, the body, what nghttp2 has to send, the timer. */
 static void step(mg_upstream_t *u)
 {
@@ -502,7 +514,13 @@ static void step(mg_upstream_t *u)
         fail(u, MG_UPSTREAM_FT_INVALID_HEADER);
         return;
     }
-    mg_upstream_conn_timer(u, rc == MG_AGAIN ? u->conf->send_timeout : u->conf->read_timeout);
+    /* DATA that waits for the upstream's flow-control window is a send that blocks (nginx's
+     * request_body_blocked): grpc_send_timeout, not grpc_read_timeout */
+    int sending = rc == MG_AGAIN || body_blocked(u, h);
+    if (sending && !h->head_taken) {
+        r->connection->log.action = "sending request to upstream";
+    }
+    mg_upstream_conn_timer(u, sending ? u->conf->send_timeout : u->conf->read_timeout);
 }
 
 static void h2_start(mg_upstream_t *u)

@@ -296,14 +296,20 @@ void mg_upstream_conf_apply(mg_request_t *r, mg_upstream_t *u);
 /* A local address as proxy_bind takes it ("IP" or "IP:port", "[IPv6]:port") into ss: MG_OK,
  * or MG_DECLINED when it is not one. */
 mg_int_t mg_upstream_parse_local(mg_str_t text, struct sockaddr_storage *ss, socklen_t *len);
-/* The upstream's head (u->head) into r->headers_out: hop-by-hop lines dropped, `hidden`
- * (lowercase, NULL-ended) unless *_pass_header names them, *_hide_header's, Set-Cookie and
- * Location through the rewrite hooks. MG_OK. */
-mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, const char *const *hidden);
+/* The lines a protocol hides by default (nginx's lists), for mg_upstream_copy_headers */
+#define MG_UPSTREAM_HIDE_ACCEL 0x01       /* X-Accel-Expires, -Redirect, -Limit-Rate, ... */
+#define MG_UPSTREAM_HIDE_STATUS 0x02      /* a CGI head's Status (FastCGI, SCGI) */
+#define MG_UPSTREAM_HIDE_DATE_SERVER 0x04 /* Date, Server (proxy, gRPC) */
+#define MG_UPSTREAM_HIDE_X_PAD 0x08       /* X-Pad (proxy) */
+/* The upstream's head (u->head) into r->headers_out: hop-by-hop lines dropped, those of the
+ * `hide` groups unless *_pass_header names them, *_hide_header's, Set-Cookie and Location
+ * through the rewrite hooks. MG_OK. */
+mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide);
 
 /* The directives of the family, as command rows for the protocol P ("fastcgi") whose loc
  * conf holds its mg_upstream_conf_t at offset B. BASE: every protocol's (memcached's);
- * BUFFERED: those of the protocols that relay an HTTP response (not memcached). */
+ * HEADERS: those of the protocols that relay an HTTP response (not memcached); BUFFERED:
+ * HEADERS and those of the protocols that buffer (not gRPC). */
 #define MG_UPSTREAM_F(B, f) ((B) + offsetof(mg_upstream_conf_t, f))
 #define MG_UPSTREAM_COMMANDS_BASE(P, B)                                                            \
     {P "_connect_timeout",                                                                         \
@@ -353,97 +359,39 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, const char *const *hidden);
         P "_socket_keepalive", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,            \
             MG_UPSTREAM_F(B, socket_keepalive), NULL                                               \
     }
-#define MG_UPSTREAM_COMMANDS_BUFFERED(P, B)                                                        \
-    {P "_next_upstream",                                                                           \
-     MG_HTTP_ANY_LOC,                                                                              \
-     MG_ARGS(1, MG_MANY),                                                                          \
-     mg_upstream_set_next_upstream,                                                                \
-     MG_LOC_CONF,                                                                                  \
-     (B),                                                                                          \
-     NULL},                                                                                        \
-        {P "_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), mg_upstream_set_buffers, MG_LOC_CONF, (B),  \
-         NULL},                                                                                    \
-        {P "_buffering",                                                                           \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_FLAG,                                                                                  \
-         mg_conf_set_flag,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, buffering),                                                              \
-         NULL},                                                                                    \
-        {P "_intercept_errors",                                                                    \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_FLAG,                                                                                  \
-         mg_conf_set_flag,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, intercept_errors),                                                       \
-         NULL},                                                                                    \
-        {P "_max_temp_file_size",                                                                  \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_ARGS(1, 1),                                                                            \
-         mg_conf_set_size,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, max_temp_file_size),                                                     \
-         NULL},                                                                                    \
-        {P "_busy_buffers_size",                                                                   \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_ARGS(1, 1),                                                                            \
-         mg_conf_set_size,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, busy_buffers_size),                                                      \
-         NULL},                                                                                    \
-        {P "_temp_file_write_size",                                                                \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_ARGS(1, 1),                                                                            \
-         mg_conf_set_size,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, temp_file_write_size),                                                   \
-         NULL},                                                                                    \
-        {P "_ignore_client_abort",                                                                 \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_FLAG,                                                                                  \
-         mg_conf_set_flag,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, ignore_client_abort),                                                    \
-         NULL},                                                                                    \
-        {P "_request_buffering",                                                                   \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_FLAG,                                                                                  \
-         mg_conf_set_flag,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, request_buffering),                                                      \
-         NULL},                                                                                    \
-        {P "_pass_request_headers",                                                                \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_FLAG,                                                                                  \
-         mg_conf_set_flag,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, pass_request_headers),                                                   \
-         NULL},                                                                                    \
-        {P "_pass_request_body",                                                                   \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_FLAG,                                                                                  \
-         mg_conf_set_flag,                                                                         \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, pass_request_body),                                                      \
-         NULL},                                                                                    \
-        {P "_hide_header",                                                                         \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_ARGS(1, 1),                                                                            \
-         mg_upstream_set_header_list,                                                              \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, hide_headers),                                                           \
-         NULL},                                                                                    \
-        {P "_pass_header",                                                                         \
-         MG_HTTP_ANY_LOC,                                                                          \
-         MG_ARGS(1, 1),                                                                            \
-         mg_upstream_set_header_list,                                                              \
-         MG_LOC_CONF,                                                                              \
-         MG_UPSTREAM_F(B, pass_headers),                                                           \
-         NULL},                                                                                    \
+/* One of the family's rows: P "_NAME" in any location context */
+#define MG_UPSTREAM_ROW(P, N, ARGS, SET, OFF)                                                      \
     {                                                                                              \
-        P "_ignore_headers", MG_HTTP_ANY_LOC, MG_ARGS(1, MG_MANY), mg_upstream_set_ignore_headers, \
-            MG_LOC_CONF, (B), NULL                                                                 \
+        P N, MG_HTTP_ANY_LOC, ARGS, SET, MG_LOC_CONF, OFF, NULL                                    \
     }
+#define MG_UPSTREAM_COMMANDS_HEADERS(P, B)                                                         \
+    MG_UPSTREAM_ROW(P, "_next_upstream", MG_ARGS(1, MG_MANY), mg_upstream_set_next_upstream, (B)), \
+        MG_UPSTREAM_ROW(P, "_intercept_errors", MG_FLAG, mg_conf_set_flag,                         \
+                        MG_UPSTREAM_F(B, intercept_errors)),                                       \
+        MG_UPSTREAM_ROW(P, "_hide_header", MG_ARGS(1, 1), mg_upstream_set_header_list,             \
+                        MG_UPSTREAM_F(B, hide_headers)),                                           \
+        MG_UPSTREAM_ROW(P, "_pass_header", MG_ARGS(1, 1), mg_upstream_set_header_list,             \
+                        MG_UPSTREAM_F(B, pass_headers)),                                           \
+        MG_UPSTREAM_ROW(P, "_ignore_headers", MG_ARGS(1, MG_MANY), mg_upstream_set_ignore_headers, \
+                        (B))
+#define MG_UPSTREAM_COMMANDS_BUFFERED(P, B)                                                        \
+    MG_UPSTREAM_COMMANDS_HEADERS(P, B),                                                            \
+        MG_UPSTREAM_ROW(P, "_buffers", MG_ARGS(2, 2), mg_upstream_set_buffers, (B)),               \
+        MG_UPSTREAM_ROW(P, "_buffering", MG_FLAG, mg_conf_set_flag, MG_UPSTREAM_F(B, buffering)),  \
+        MG_UPSTREAM_ROW(P, "_max_temp_file_size", MG_ARGS(1, 1), mg_conf_set_size,                 \
+                        MG_UPSTREAM_F(B, max_temp_file_size)),                                     \
+        MG_UPSTREAM_ROW(P, "_busy_buffers_size", MG_ARGS(1, 1), mg_conf_set_size,                  \
+                        MG_UPSTREAM_F(B, busy_buffers_size)),                                      \
+        MG_UPSTREAM_ROW(P, "_temp_file_write_size", MG_ARGS(1, 1), mg_conf_set_size,               \
+                        MG_UPSTREAM_F(B, temp_file_write_size)),                                   \
+        MG_UPSTREAM_ROW(P, "_ignore_client_abort", MG_FLAG, mg_conf_set_flag,                      \
+                        MG_UPSTREAM_F(B, ignore_client_abort)),                                    \
+        MG_UPSTREAM_ROW(P, "_request_buffering", MG_FLAG, mg_conf_set_flag,                        \
+                        MG_UPSTREAM_F(B, request_buffering)),                                      \
+        MG_UPSTREAM_ROW(P, "_pass_request_headers", MG_FLAG, mg_conf_set_flag,                     \
+                        MG_UPSTREAM_F(B, pass_request_headers)),                                   \
+        MG_UPSTREAM_ROW(P, "_pass_request_body", MG_FLAG, mg_conf_set_flag,                        \
+                        MG_UPSTREAM_F(B, pass_request_body))
 
 /* A *_pass with variables: "unix:/path" as a peer, an IP literal "a.b.c.d[:port]" or
  * "[v6][:port]" as one (port_text: the port as written; dflt 0: a port is required); NULL

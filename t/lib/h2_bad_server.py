@@ -29,7 +29,8 @@ def serve(sock):
                 if isinstance(ev, h2.events.RequestReceived):
                     paths[ev.stream_id] = dict(ev.headers).get(b':path', b'').decode()
                 elif isinstance(ev, h2.events.DataReceived):
-                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    if not paths.get(ev.stream_id, '').endswith('/no-window'):
+                        conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                 if isinstance(ev, h2.events.StreamEnded):
                     sid = ev.stream_id
                     path = paths.get(sid, '')
@@ -50,6 +51,11 @@ def serve(sock):
                         while sock.recv(65536):
                             pass
                         return
+                    elif path.endswith('/hidden'):
+                        conn.send_headers(sid, head + [('server', 'h2-up'),
+                                                       ('date', 'Mon, 01 Jan 2001 00:00:00 GMT'),
+                                                       ('x-accel-expires', '10'), ('x-up', '1')])
+                        conn.send_data(sid, MSG, end_stream=True)
                     else:
                         conn.send_headers(sid, head)
                         conn.send_data(sid, MSG, end_stream=True)

@@ -76,7 +76,9 @@ package Test::MoongateBackend;
 #             "param NAME=VALUE" line and the body as "stdin LENGTH" in the
 #             backend's log, see backend_lines()), then runs the steps of
 #             script => [...] as the script kind does; with keep => 1 it then
-#             reads the next request on the connection and runs them again
+#             reads the next request on the connection and runs them again;
+#             with parts => 1 each non-empty FCGI_STDIN record is also logged
+#             as "stdin-part CONTENT" the moment it is read
 #   udpecho   UDP (a datagram unix-domain socket with unix => 1) for ngx.socket.udp:
 #             every datagram is sent back, except "SILENT" (no answer), "BIG N" (N
 #             bytes of "x" instead) and "LATER" ("later", 0.3 s later)
@@ -681,6 +683,8 @@ sub _fastcgi_request {
             return 0 unless $n;
         }
         $content = substr($content, 0, $len);
+        _log_line(_log_file($b->{name}), "stdin-part $content")
+            if $type == 5 && $len && $b->{opts}{parts};
         $params .= $content if $type == 4;
         $stdin .= $content if $type == 5;
         last if $type == 5 && $len == 0;
