@@ -1632,15 +1632,6 @@ void mg_http_ssl_init_connection(mg_connection_t *c)
     c->read_handler = first_byte;
 }
 
-static int verify_error_optional(long rc)
-{
-    return rc == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-           rc == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
-           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-           rc == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
-}
-
 mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv)
 {
     mg_connection_t *c = r->connection;
@@ -1677,33 +1668,12 @@ mg_int_t mg_http_ssl_check_request(mg_request_t *r)
         c->log.action = NULL;
         return MG_OK;
     }
-    SSL *ssl = c->ssl->ssl;
-    long rc = SSL_get_verify_result(ssl);
-    if (rc != X509_V_OK && (s->verify != VERIFY_OPTIONAL_NO_CA || !verify_error_optional(rc))) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: (%ld:%s)", rc,
-                     X509_verify_cert_error_string(rc));
-        SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
+    int rc = mg_ssl_check_client(c, (int)s->verify);
+    if (rc != MG_SSL_CLIENT_OK) {
         r->keepalive = 0;
-        mg_http_finalize_request(r, MG_HTTP_CERT_ERROR);
+        mg_http_finalize_request(r, rc == MG_SSL_CLIENT_NO_CERT ? MG_HTTP_NO_CERT
+                                                                : MG_HTTP_CERT_ERROR);
         return MG_ERROR;
-    }
-    if (c->ssl->ocsp_error) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: %s",
-                     c->ssl->ocsp_error);
-        SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
-        r->keepalive = 0;
-        mg_http_finalize_request(r, MG_HTTP_CERT_ERROR);
-        return MG_ERROR;
-    }
-    if (s->verify == VERIFY_ON) {
-        X509 *cert = SSL_get0_peer_certificate(ssl);
-        if (cert == NULL) {
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent no required SSL certificate");
-            SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
-            r->keepalive = 0;
-            mg_http_finalize_request(r, MG_HTTP_NO_CERT);
-            return MG_ERROR;
-        }
     }
     c->log.action = NULL;
     return MG_OK;
@@ -1759,6 +1729,13 @@ static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_
     return set_value(v, early ? "1" : "", early);
 }
 
+static mg_int_t var_alpn(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_str_t val = mg_ssl_alpn(r->connection->ssl);
+    return set_value(v, val.data, val.len);
+}
+
 static void *ssl_create_main_conf(mg_conf_t *cf)
 {
     return mg_pcalloc(cf->pool, 1);
@@ -1772,24 +1749,19 @@ static const char *ssl_init_main_conf(mg_conf_t *cf, void *conf)
         mg_http_get_variable_pt get;
         uintptr_t data;
     } vars[] = {
-        {"ssl_protocol", var_ssl, MG_SSL_VAR_PROTOCOL},
-        {"ssl_cipher", var_ssl, MG_SSL_VAR_CIPHER},
-        {"ssl_ciphers", var_ssl, MG_SSL_VAR_CIPHERS},
-        {"ssl_curves", var_ssl, MG_SSL_VAR_CURVES},
-        {"ssl_curve", var_ssl, MG_SSL_VAR_CURVE},
         {"ssl_server_name", var_server_name, 0},
-        {"ssl_session_id", var_ssl, MG_SSL_VAR_SESSION_ID},
-        {"ssl_session_reused", var_ssl, MG_SSL_VAR_SESSION_REUSED},
+        {"ssl_alpn_protocol", var_alpn, 0},
         {"ssl_early_data", var_early_data, 0},
-        {"ssl_client_verify", var_ssl, MG_SSL_VAR_CLIENT_VERIFY},
-        {"ssl_client_s_dn", var_ssl, MG_SSL_VAR_CLIENT_S_DN},
-        {"ssl_client_i_dn", var_ssl, MG_SSL_VAR_CLIENT_I_DN},
-        {"ssl_client_serial", var_ssl, MG_SSL_VAR_CLIENT_SERIAL},
-        {"ssl_client_fingerprint", var_ssl, MG_SSL_VAR_CLIENT_FINGERPRINT},
-        {"ssl_client_raw_cert", var_ssl, MG_SSL_VAR_CLIENT_RAW_CERT},
-        {"ssl_client_cert", var_ssl, MG_SSL_VAR_CLIENT_CERT},
-        {"ssl_client_escaped_cert", var_ssl, MG_SSL_VAR_CLIENT_ESCAPED_CERT},
     };
+    for (const mg_ssl_var_name_t *n = mg_ssl_var_names; n->name; n++) {
+        mg_str_t name = {strlen(n->name), (char *)n->name};
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, 0);
+        if (v == NULL) {
+            return MG_CONF_ERROR;
+        }
+        v->get_handler = var_ssl;
+        v->data = (uintptr_t)n->which;
+    }
     for (size_t i = 0; i < mg_nelems(vars); i++) {
         mg_str_t name = {strlen(vars[i].name), (char *)vars[i].name};
         mg_http_variable_t *v = mg_http_add_variable(cf, name, 0);
