@@ -437,8 +437,8 @@ static void ssl_start(mg_upstream_t *u)
     uc->ssl = mg_ssl_client_peer_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
                                      reuse ? &peer->ssl : NULL, r->connection->cycle->pool);
     if (u->ssl_certificate.len &&
-        mg_http_ssl_use_pair(r, uc->ssl->ssl, u->ssl_certificate, u->ssl_certificate_key,
-                             u->ssl_passwords) != MG_OK) {
+        mg_http_ssl_use_pair(r->connection, r->pool, uc->ssl->ssl, u->ssl_certificate,
+                             u->ssl_certificate_key, u->ssl_passwords) != MG_OK) {
         /* nginx's answer to a pair it cannot load */
         mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
         return;
