@@ -203,6 +203,12 @@ void mg_stream_udp_read(mg_listening_t *ls)
     mg_cycle_t *cycle = ls->cycle;
     mg_server_t *srv = cycle->server;
     static char buf[UDP_MAX];
+    if (srv->quitting) {
+        /* (the quit's last look at the listening sockets) what is queued stays for the newer
+         * workers, who read the same socket: read here, a datagram would be dropped, or start
+         * a session that holds this worker until its proxy_timeout */
+        return;
+    }
     for (int i = 0; i < UDP_READS; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
@@ -221,9 +227,6 @@ void mg_stream_udp_read(mg_listening_t *ls)
                 u->c->read_handler(u->c);
             }
             continue;
-        }
-        if (srv->quitting) {
-            return;
         }
         int fd = dup(ls->fd);
         if (fd < 0) {
