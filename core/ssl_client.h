@@ -80,9 +80,6 @@ void mg_ssl_client_keep_session(mg_ssl_conn_t *sc, mg_ssl_client_session_t *keep
 mg_int_t mg_ssl_client_verify(mg_ssl_conn_t *sc, mg_log_t *log, mg_str_t name);
 /* A *_ssl_name's host: the name without a port ("[::1]:443" -> "::1"), in name's memory. */
 mg_str_t mg_ssl_client_host(mg_str_t name);
-/* After the handshake: X509_V_OK, or the chain's verify error (X509_verify_cert_error_string
- * gives its text). */
-long mg_ssl_client_verify_result(mg_ssl_conn_t *sc);
 /* Whether the server's certificate is for name (a DNS name or an IP literal). */
 int mg_ssl_client_check_host(mg_ssl_conn_t *sc, const char *name, size_t len);
 

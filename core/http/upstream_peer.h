@@ -44,7 +44,7 @@ typedef struct mg_upstream_peer_s {
     mg_msec_t checked;       /* monotonic time of the first failure of the window */
     mg_msec_t accessed;
     mg_ssl_client_session_t ssl; /* https: the last TLS session, resumed next time */
-    unsigned transient : 1;   /* the request's memory (balancer_by_lua's): keeps no session */
+    unsigned transient : 1;      /* the request's memory (balancer_by_lua's): keeps no session */
 } mg_upstream_peer_t;
 
 typedef struct mg_upstream_group_s mg_upstream_group_t;
