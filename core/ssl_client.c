@@ -399,7 +399,8 @@ mg_ssl_conn_t *mg_ssl_client_new(SSL_CTX *ctx, int fd, mg_log_t *log, const char
     return sc;
 }
 
-long mg_ssl_client_verify_result(mg_ssl_conn_t *sc)
+/* X509_V_OK, or the chain's verify error (no certificate at all is one) */
+static long verify_result(mg_ssl_conn_t *sc)
 {
     X509 *cert = SSL_get0_peer_certificate(sc->ssl);
     long rc = SSL_get_verify_result(sc->ssl);
@@ -443,4 +444,57 @@ mg_str_t mg_ssl_client_host(mg_str_t name)
         name.len = (size_t)(colon - name.data);
     }
     return name;
+}
+
+static void peer_session_free(void *data)
+{
+    mg_ssl_client_session_t *keep = data;
+    SSL_SESSION_free(keep->session);
+    keep->session = NULL;
+}
+
+/* a session the peer gave (after the handshake with TLS 1.3): the next connection resumes it */
+static void save_session(mg_ssl_conn_t *sc, SSL_SESSION *sess)
+{
+    mg_ssl_client_session_t *keep = sc->data;
+    SSL_SESSION_free(keep->session);
+    keep->session = sess;
+    keep->ctx = SSL_get_SSL_CTX(sc->ssl);
+}
+
+void mg_ssl_client_keep_session(mg_ssl_conn_t *sc, mg_ssl_client_session_t *keep, mg_pool_t *owner)
+{
+    if (!keep->cleanup) {
+        keep->cleanup = 1;
+        mg_pool_cleanup_add(owner, peer_session_free, keep);
+    }
+    sc->save_session = save_session;
+    sc->data = keep;
+}
+
+mg_ssl_conn_t *mg_ssl_client_peer_new(SSL_CTX *ctx, int fd, mg_log_t *log, const char *name,
+                                      mg_ssl_client_session_t *keep, mg_pool_t *owner)
+{
+    mg_ssl_conn_t *sc =
+        mg_ssl_client_new(ctx, fd, log, name, keep && keep->ctx == ctx ? keep->session : NULL);
+    if (keep) {
+        mg_ssl_client_keep_session(sc, keep, owner);
+    }
+    return sc;
+}
+
+mg_int_t mg_ssl_client_verify(mg_ssl_conn_t *sc, mg_log_t *log, mg_str_t name)
+{
+    long v = verify_result(sc);
+    if (v != X509_V_OK) {
+        mg_log_error(MG_LOG_ERR, log, 0, "upstream SSL certificate verify error: (%ld:%s)", v,
+                     X509_verify_cert_error_string(v));
+        return MG_ERROR;
+    }
+    if (!mg_ssl_client_check_host(sc, name.data, name.len)) {
+        mg_log_error(MG_LOG_ERR, log, 0, "upstream SSL certificate does not match \"%.*s\"",
+                     (int)name.len, name.data);
+        return MG_ERROR;
+    }
+    return MG_OK;
 }

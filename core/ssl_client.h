@@ -59,11 +59,27 @@ const char *mg_ssl_client_set_conf_command(mg_conf_t *cf, const mg_command_t *cm
  * sc->save_session when set (which takes the reference). */
 mg_ssl_conn_t *mg_ssl_client_new(SSL_CTX *ctx, int fd, mg_log_t *log, const char *name,
                                  SSL_SESSION *session);
+/* A peer's last TLS session, which the next connection to it with the same client context
+ * resumes (proxy_ssl_session_reuse); the pool given with it first frees it. */
+typedef struct {
+    SSL_SESSION *session;
+    SSL_CTX *ctx;
+    unsigned cleanup : 1;
+} mg_ssl_client_session_t;
+
+/* mg_ssl_client_new for an upstream peer: with keep (NULL: no reuse), its session of the same
+ * context offered and a new one the peer gives kept there, freed with `owner` (the cycle's
+ * pool: the peers' generation). */
+mg_ssl_conn_t *mg_ssl_client_peer_new(SSL_CTX *ctx, int fd, mg_log_t *log, const char *name,
+                                      mg_ssl_client_session_t *keep, mg_pool_t *owner);
+/* The sessions sc's peer gives from now on replace keep's (a kept-alive connection's). */
+void mg_ssl_client_keep_session(mg_ssl_conn_t *sc, mg_ssl_client_session_t *keep, mg_pool_t *owner);
+/* *_ssl_verify's checks after the handshake, the chain then the name: MG_OK, or MG_ERROR
+ * logged at error as nginx's ("upstream SSL certificate verify error: (N:text)", "upstream SSL
+ * certificate does not match \"name\""). */
+mg_int_t mg_ssl_client_verify(mg_ssl_conn_t *sc, mg_log_t *log, mg_str_t name);
 /* A *_ssl_name's host: the name without a port ("[::1]:443" -> "::1"), in name's memory. */
 mg_str_t mg_ssl_client_host(mg_str_t name);
-/* After the handshake: X509_V_OK, or the chain's verify error (X509_verify_cert_error_string
- * gives its text). */
-long mg_ssl_client_verify_result(mg_ssl_conn_t *sc);
 /* Whether the server's certificate is for name (a DNS name or an IP literal). */
 int mg_ssl_client_check_host(mg_ssl_conn_t *sc, const char *name, size_t len);
 

@@ -7,7 +7,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connection.h"
 #include "ssl_vars.h"
+
+const mg_ssl_var_name_t mg_ssl_var_names[] = {
+    {"ssl_protocol", MG_SSL_VAR_PROTOCOL},
+    {"ssl_cipher", MG_SSL_VAR_CIPHER},
+    {"ssl_ciphers", MG_SSL_VAR_CIPHERS},
+    {"ssl_curves", MG_SSL_VAR_CURVES},
+    {"ssl_curve", MG_SSL_VAR_CURVE},
+    {"ssl_session_id", MG_SSL_VAR_SESSION_ID},
+    {"ssl_session_reused", MG_SSL_VAR_SESSION_REUSED},
+    {"ssl_client_verify", MG_SSL_VAR_CLIENT_VERIFY},
+    {"ssl_client_s_dn", MG_SSL_VAR_CLIENT_S_DN},
+    {"ssl_client_i_dn", MG_SSL_VAR_CLIENT_I_DN},
+    {"ssl_client_serial", MG_SSL_VAR_CLIENT_SERIAL},
+    {"ssl_client_fingerprint", MG_SSL_VAR_CLIENT_FINGERPRINT},
+    {"ssl_client_raw_cert", MG_SSL_VAR_CLIENT_RAW_CERT},
+    {"ssl_client_cert", MG_SSL_VAR_CLIENT_CERT},
+    {"ssl_client_escaped_cert", MG_SSL_VAR_CLIENT_ESCAPED_CERT},
+    {NULL, 0},
+};
 
 static mg_str_t value(const char *s, size_t len)
 {
@@ -219,4 +239,51 @@ mg_str_t mg_ssl_var(mg_pool_t *pool, mg_ssl_conn_t *sc, int which)
     }
     }
     return (mg_str_t)mg_null_string;
+}
+
+mg_str_t mg_ssl_alpn(mg_ssl_conn_t *sc)
+{
+    const unsigned char *proto = NULL;
+    unsigned int len = 0;
+    if (sc) {
+        SSL_get0_alpn_selected(sc->ssl, &proto, &len);
+    }
+    return value(len ? (const char *)proto : "", len);
+}
+
+/* the errors ssl_verify_client optional_no_ca lets through (as nginx's) */
+static int verify_error_optional(long rc)
+{
+    return rc == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+           rc == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+           rc == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
+int mg_ssl_check_client(mg_connection_t *c, int verify)
+{
+    if (verify == 0) {
+        return MG_SSL_CLIENT_OK;
+    }
+    SSL *ssl = c->ssl->ssl;
+    int rc = MG_SSL_CLIENT_OK;
+    long vr = SSL_get_verify_result(ssl);
+    if (vr != X509_V_OK && (verify != 3 || !verify_error_optional(vr))) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: (%ld:%s)", vr,
+                     X509_verify_cert_error_string(vr));
+        rc = MG_SSL_CLIENT_CERT_ERROR;
+    } else if (c->ssl->ocsp_error) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: %s",
+                     c->ssl->ocsp_error);
+        rc = MG_SSL_CLIENT_CERT_ERROR;
+    } else if (verify == 1 && SSL_get0_peer_certificate(ssl) == NULL) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent no required SSL certificate");
+        rc = MG_SSL_CLIENT_NO_CERT;
+    }
+    if (rc != MG_SSL_CLIENT_OK) {
+        /* a resumed session must not skip the check that failed */
+        SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
+    }
+    return rc;
 }

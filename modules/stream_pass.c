@@ -3,7 +3,7 @@
  * another listening socket of this generation (http's, or another stream server's) as if that
  * socket had accepted it: the bytes read so far after a PROXY protocol header are read again
  * by the new owner, whose handler then owns the connection. The stream session ends there,
- * unlogged.
+ * unlogged (as nginx's: only a pass that fails finalizes it, and so logs it).
  */
 #include "listen.h"
 #include "server.h"
@@ -11,7 +11,7 @@
 
 extern mg_module_t mg_stream_pass_module;
 
-#define PASS_MAX 10 /* hand-overs of one connection: more is a loop of passes */
+#define PASS_MAX 10 /* hand-overs of one connection: one more is a loop of passes */
 
 typedef struct {
     struct sockaddr_storage sockaddr; /* the address, when it has no variables */
@@ -39,32 +39,47 @@ static mg_listening_t *find_listening(mg_cycle_t *cycle, const struct sockaddr *
     return NULL;
 }
 
+/* whether an address's text names a port: the listen parser would take 80 for none */
+static int has_port(mg_str_t text)
+{
+    const char *end = text.data + text.len;
+    const char *p = text.len && text.data[0] == '[' ? memchr(text.data, ']', text.len) : text.data;
+    return p && memchr(p, ':', (size_t)(end - p)) != NULL;
+}
+
 static void pass_handler(mg_stream_session_t *s)
 {
     pass_conf_t *pc = mg_stream_get_srv_conf(s, mg_stream_pass_module);
     mg_connection_t *c = s->connection;
-    c->log.action = "passing connection to listen socket";
+    c->log.action = "passing connection to port";
+    if (c->listening->udp) {
+        mg_log_error(MG_LOG_ERR, &c->log, 0, "cannot pass udp connection");
+        mg_stream_finalize_session(s, 500);
+        return;
+    }
     struct sockaddr_storage ss = pc->sockaddr;
     socklen_t len = pc->socklen;
     mg_str_t text = {0, NULL};
     if (pc->value) {
         text = mg_stream_complex_value(s, pc->value);
         int wildcard;
-        if (mg_listen_parse_addr(text, &ss, &len, &wildcard) != NULL ||
-            (ss.ss_family != AF_UNIX && mg_sockaddr_port((struct sockaddr *)&ss) == 0)) {
-            mg_log_error(MG_LOG_ERR, &c->log, 0, "invalid pass address \"%.*s\"", (int)text.len,
+        const char *err = mg_listen_parse_addr(text, &ss, &len, &wildcard);
+        if (err) {
+            mg_log_error(MG_LOG_ERR, &c->log, 0, "%s in pass \"%.*s\"", err, (int)text.len,
+                         text.data);
+            mg_stream_finalize_session(s, 500);
+            return;
+        }
+        if (ss.ss_family != AF_UNIX &&
+            (!has_port(text) || mg_sockaddr_port((struct sockaddr *)&ss) == 0)) {
+            mg_log_error(MG_LOG_ERR, &c->log, 0, "no port in pass \"%.*s\"", (int)text.len,
                          text.data);
             mg_stream_finalize_session(s, 500);
             return;
         }
     }
-    if (c->listening->udp) {
-        mg_log_error(MG_LOG_ERR, &c->log, 0, "cannot pass a udp session");
-        mg_stream_finalize_session(s, 500);
-        return;
-    }
-    if (c->passes >= PASS_MAX - 1) {
-        mg_log_error(MG_LOG_ERR, &c->log, 0, "too many passes of the connection");
+    if (c->passes >= PASS_MAX) {
+        mg_log_error(MG_LOG_ERR, &c->log, 0, "stream pass cycle");
         mg_stream_finalize_session(s, 500);
         return;
     }
@@ -72,11 +87,11 @@ static void pass_handler(mg_stream_session_t *s)
     if (ls == NULL) {
         char buf[128];
         mg_sockaddr_text((struct sockaddr *)&ss, buf, sizeof(buf), 1);
-        mg_log_error(MG_LOG_ERR, &c->log, 0, "listen not found for \"%s\"", buf);
-        mg_stream_finalize_session(s, 500);
+        mg_log_error(MG_LOG_ERR, &c->log, 0, "port not found for \"%s\"", buf);
+        mg_stream_finalize_session(s, 200); /* nginx's status for it, unlike the others' */
         return;
     }
-    mg_stream_log_plain(s, MG_LOG_INFO, "client %s passed to %s", c->addr_text, ls->addr_text);
+    mg_log_debug(&c->log, "stream pass to %s", ls->addr_text);
     /* the connection starts anew under its new listening socket: the session's handlers,
      * deadline and log context go; its memory stays in the pool until the close */
     c->passes++;
@@ -121,8 +136,8 @@ static const char *pass_directive(mg_conf_t *cf, const mg_command_t *cmd, void *
     int wildcard;
     const char *err = mg_listen_parse_addr(v, &pc->sockaddr, &pc->socklen, &wildcard);
     if (err == NULL && pc->sockaddr.ss_family != AF_UNIX &&
-        mg_sockaddr_port((struct sockaddr *)&pc->sockaddr) == 0) {
-        err = "no port";
+        (!has_port(v) || mg_sockaddr_port((struct sockaddr *)&pc->sockaddr) == 0)) {
+        return "has no port"; /* nginx's words */
     }
     if (err) {
         mg_conf_error(cf, 0, "%s in \"%s\" of the \"pass\" directive", err, v.data);

@@ -26,22 +26,6 @@ int mg_stream_proxy_ssl_enabled(mg_stream_session_t *s)
     return pc->enable && s->udp == NULL;
 }
 
-static void peer_session_free(void *data)
-{
-    mg_upstream_peer_t *peer = data;
-    SSL_SESSION_free(peer->ssl_session);
-    peer->ssl_session = NULL;
-}
-
-/* a session the peer gave: the next connection to it resumes it (same context only) */
-static void save_session(mg_ssl_conn_t *sc, SSL_SESSION *sess)
-{
-    mg_upstream_peer_t *peer = sc->data;
-    SSL_SESSION_free(peer->ssl_session);
-    peer->ssl_session = sess;
-    peer->ssl_session_ctx = SSL_get_SSL_CTX(sc->ssl);
-}
-
 mg_ssl_conn_t *mg_stream_proxy_ssl_new(mg_stream_session_t *s, int fd, mg_upstream_peer_t *peer,
                                        mg_str_t host, int reuse)
 {
@@ -52,18 +36,8 @@ mg_ssl_conn_t *mg_stream_proxy_ssl_new(mg_stream_session_t *s, int fd, mg_upstre
     char *sni = pc->server_name && name->len ? mg_pstrdup(s->pool, name->data, name->len) : NULL;
     SSL_CTX *ctx = pc->client.ctx;
     reuse = reuse && pc->session_reuse;
-    mg_ssl_conn_t *sc =
-        mg_ssl_client_new(ctx, fd, &s->connection->log, sni,
-                          reuse && peer->ssl_session_ctx == ctx ? peer->ssl_session : NULL);
-    if (reuse) {
-        if (!peer->ssl_cleanup) {
-            peer->ssl_cleanup = 1;
-            mg_pool_cleanup_add(s->connection->cycle->pool, peer_session_free, peer);
-        }
-        sc->save_session = save_session;
-        sc->data = peer;
-    }
-    return sc;
+    return mg_ssl_client_peer_new(ctx, fd, &s->connection->log, sni, reuse ? &peer->ssl : NULL,
+                                  s->connection->cycle->pool);
 }
 
 mg_int_t mg_stream_proxy_ssl_check(mg_stream_session_t *s, mg_ssl_conn_t *sc)
@@ -72,20 +46,8 @@ mg_int_t mg_stream_proxy_ssl_check(mg_stream_session_t *s, mg_ssl_conn_t *sc)
     if (!pc->verify) {
         return MG_OK;
     }
-    mg_log_t *log = &s->connection->log;
-    long v = mg_ssl_client_verify_result(sc);
-    if (v != X509_V_OK) {
-        mg_log_error(MG_LOG_ERR, log, 0, "upstream SSL certificate verify error: (%ld:%s)", v,
-                     X509_verify_cert_error_string(v));
-        return MG_ERROR;
-    }
     mg_str_t *name = s->ctx[mg_stream_proxy_ssl_module.index];
-    if (!mg_ssl_client_check_host(sc, name->data, name->len)) {
-        mg_log_error(MG_LOG_ERR, log, 0, "upstream SSL certificate does not match \"%.*s\"",
-                     (int)name->len, name->data);
-        return MG_ERROR;
-    }
-    return MG_OK;
+    return mg_ssl_client_verify(sc, &s->connection->log, *name);
 }
 
 /* ---- configuration ---- */

@@ -119,17 +119,21 @@ mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr);
 typedef struct mg_http_ssl_cert_var_s mg_http_ssl_cert_var_t;
 #define MG_HTTP_SSL_CERT_VAR_ERROR ((mg_http_ssl_cert_var_t *)-1)
 mg_http_ssl_cert_var_t *mg_http_ssl_cert_var(mg_conf_t *cf, mg_str_t cert, mg_str_t key);
+/* The same for a stream{} server (stream variables). */
+mg_http_ssl_cert_var_t *mg_http_ssl_cert_var_stream(mg_conf_t *cf, mg_str_t cert, mg_str_t key);
 struct ssl_st;
 /* The pair's values for r (proxy_ssl_certificate with variables). */
 void mg_http_ssl_cert_var_value(mg_request_t *r, mg_http_ssl_cert_var_t *v, mg_str_t *cert,
                                 mg_str_t *key);
-/* Loads a certificate (its chain after it) and key, files or "data:", into ssl; the failure
- * logged with nginx's words on r's connection. */
-mg_int_t mg_http_ssl_use_pair(mg_request_t *r, struct ssl_st *ssl, mg_str_t cert, mg_str_t key,
-                              mg_array_t *passwords);
-struct ssl_st;
+/* Loads a certificate (its chain after it) and key, files or "data:", into ssl (names in
+ * pool); the failure logged with nginx's words on c. */
+mg_int_t mg_http_ssl_use_pair(mg_connection_t *c, mg_pool_t *pool, struct ssl_st *ssl,
+                              mg_str_t cert, mg_str_t key, mg_array_t *passwords);
 mg_int_t mg_http_ssl_cert_load(mg_connection_t *c, mg_http_srv_conf_t *srv, struct ssl_st *ssl,
                                mg_array_t *vars, mg_array_t *passwords);
+/* The same for a stream session's handshake (c->data the session). */
+mg_int_t mg_http_ssl_cert_load_stream(mg_connection_t *c, struct ssl_st *ssl, mg_array_t *vars,
+                                      mg_array_t *passwords);
 
 /* ssl_stapling on (ssl_stapling.c): every certificate of ctx gets the response of
  * ssl_stapling_file, or one its OCSP responder gives a worker, for the clients that ask;

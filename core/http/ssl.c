@@ -386,7 +386,7 @@ static const mg_command_t ssl_commands[] = {
     {"ssl_trusted_certificate", SSL_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, trusted_certificate), NULL},
     {"ssl_crl", SSL_SRV, MG_ARGS(1, 1), set_path, MG_SRV_CONF, offsetof(ssl_srv_conf_t, crl), NULL},
-    {"ssl_reject_handshake", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
+    {"ssl_reject_handshake", SSL_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, reject_handshake), NULL},
     {"ssl_stapling", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(ssl_srv_conf_t, stapling), NULL},
@@ -615,6 +615,7 @@ static mg_int_t shared_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
 }
 
 static int sni_callback(SSL *ssl, int *ad, void *arg);
+static int stream_reject_callback(SSL *ssl, int *ad, void *arg);
 static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                          const unsigned char *in, unsigned int inlen, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
@@ -663,15 +664,9 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     mg_str_t *cert = s->certificates->elts;
     for (size_t i = 0; i < s->certificates->nelts; i++) {
         mg_str_t *key = s->certificate_keys->elts;
-        mg_http_ssl_cert_var_t *v = mg_http_ssl_cert_var(cf, cert[i], key[i]);
+        mg_http_ssl_cert_var_t *v = cscf ? mg_http_ssl_cert_var(cf, cert[i], key[i])
+                                         : mg_http_ssl_cert_var_stream(cf, cert[i], key[i]);
         if (v == MG_HTTP_SSL_CERT_VAR_ERROR) {
-            return MG_ERROR;
-        }
-        if (v && cscf == NULL) {
-            mg_log_error(MG_LOG_EMERG, cf->log, 0,
-                         "certificates with variables are not supported in stream{} by "
-                         "moongate yet in %s",
-                         where);
             return MG_ERROR;
         }
         if (v) {
@@ -748,7 +743,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     }
     /* sessions: the id context ties a session to this server's certificates (a stream
      * server{} has no name: its first certificate's) */
-    mg_str_t idname = cscf == NULL ? cert[0] : (mg_str_t)mg_string("");
+    mg_str_t idname = cscf == NULL && s->certificates->nelts ? cert[0] : (mg_str_t)mg_string("");
     if (cscf && cscf->server_names.nelts) {
         idname = ((mg_http_server_name_t *)cscf->server_names.elts)[0].name;
     }
@@ -765,6 +760,8 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     }
     if (cscf) {
         SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
+    } else if (s->reject_handshake) {
+        SSL_CTX_set_tlsext_servername_callback(s->ctx, stream_reject_callback);
     }
     if (s->early_data) {
         /* TLS 1.3 0-RTT; replays are the application's to refuse ($ssl_early_data), as with
@@ -979,8 +976,13 @@ static mg_int_t ssl_stream_init(mg_conf_t *cf)
         if (ssl == NULL) {
             continue;
         }
+        if (s->certificates == NULL && s->reject_handshake) {
+            /* nginx >= 1.25.5: a context that only refuses, with no certificate */
+            s->certificates = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+            mg_array_init(s->certificates, cf->pool, 1, sizeof(mg_str_t));
+        }
         size_t nkeys = s->certificate_keys == MG_CONF_UNSET_PTR ? 0 : s->certificate_keys->nelts;
-        if (s->certificates == NULL || nkeys == 0) {
+        if (s->certificates == NULL || (nkeys == 0 && s->certificates->nelts)) {
             mg_log_error(MG_LOG_EMERG, cf->log, 0,
                          "no \"%s\" is defined for the \"listen ... ssl\" directive in %s",
                          s->certificates ? "ssl_certificate_key" : "ssl_certificate", ssl->where);
@@ -1265,7 +1267,9 @@ static int cert_callback(SSL *ssl, void *arg)
     ssl_srv_conf_t *s = ssl_conf(ssl);
     hello_state_t *hs = hello_state(ssl);
     if (s->cert_vars && !hs->certs_done) {
-        if (mg_http_ssl_cert_load(c, s->cscf, ssl, s->cert_vars, s->passwords) != MG_OK) {
+        mg_int_t rc = s->cscf ? mg_http_ssl_cert_load(c, s->cscf, ssl, s->cert_vars, s->passwords)
+                              : mg_http_ssl_cert_load_stream(c, ssl, s->cert_vars, s->passwords);
+        if (rc != MG_OK) {
             return 0;
         }
         hs->certs_done = 1; /* not again when the code below waits and OpenSSL asks again */
@@ -1469,6 +1473,17 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* stream{}'s ssl_reject_handshake (nginx >= 1.25.5; stream servers are not chosen by SNI
+ * here, so every handshake of the server is refused), with http's words and alert */
+static int stream_reject_callback(SSL *ssl, int *ad, void *arg)
+{
+    (void)arg;
+    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
+    *ad = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
 /* ALPN: "h2" where the address or the server SNI chose has HTTP/2 (core/http/v2.c), else
  * "http/1.1"; a client offering neither is refused, as nginx >= 1.21.4. */
 static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *outlen,
@@ -1632,15 +1647,6 @@ void mg_http_ssl_init_connection(mg_connection_t *c)
     c->read_handler = first_byte;
 }
 
-static int verify_error_optional(long rc)
-{
-    return rc == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-           rc == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
-           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-           rc == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
-}
-
 mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv)
 {
     mg_connection_t *c = r->connection;
@@ -1677,33 +1683,12 @@ mg_int_t mg_http_ssl_check_request(mg_request_t *r)
         c->log.action = NULL;
         return MG_OK;
     }
-    SSL *ssl = c->ssl->ssl;
-    long rc = SSL_get_verify_result(ssl);
-    if (rc != X509_V_OK && (s->verify != VERIFY_OPTIONAL_NO_CA || !verify_error_optional(rc))) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: (%ld:%s)", rc,
-                     X509_verify_cert_error_string(rc));
-        SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
+    int rc = mg_ssl_check_client(c, (int)s->verify);
+    if (rc != MG_SSL_CLIENT_OK) {
         r->keepalive = 0;
-        mg_http_finalize_request(r, MG_HTTP_CERT_ERROR);
+        mg_http_finalize_request(r, rc == MG_SSL_CLIENT_NO_CERT ? MG_HTTP_NO_CERT
+                                                                : MG_HTTP_CERT_ERROR);
         return MG_ERROR;
-    }
-    if (c->ssl->ocsp_error) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: %s",
-                     c->ssl->ocsp_error);
-        SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
-        r->keepalive = 0;
-        mg_http_finalize_request(r, MG_HTTP_CERT_ERROR);
-        return MG_ERROR;
-    }
-    if (s->verify == VERIFY_ON) {
-        X509 *cert = SSL_get0_peer_certificate(ssl);
-        if (cert == NULL) {
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent no required SSL certificate");
-            SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), SSL_get0_session(ssl));
-            r->keepalive = 0;
-            mg_http_finalize_request(r, MG_HTTP_NO_CERT);
-            return MG_ERROR;
-        }
     }
     c->log.action = NULL;
     return MG_OK;
@@ -1759,6 +1744,13 @@ static mg_int_t var_early_data(mg_request_t *r, mg_http_var_value_t *v, uintptr_
     return set_value(v, early ? "1" : "", early);
 }
 
+static mg_int_t var_alpn(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_str_t val = mg_ssl_alpn(r->connection->ssl);
+    return set_value(v, val.data, val.len);
+}
+
 static void *ssl_create_main_conf(mg_conf_t *cf)
 {
     return mg_pcalloc(cf->pool, 1);
@@ -1772,24 +1764,19 @@ static const char *ssl_init_main_conf(mg_conf_t *cf, void *conf)
         mg_http_get_variable_pt get;
         uintptr_t data;
     } vars[] = {
-        {"ssl_protocol", var_ssl, MG_SSL_VAR_PROTOCOL},
-        {"ssl_cipher", var_ssl, MG_SSL_VAR_CIPHER},
-        {"ssl_ciphers", var_ssl, MG_SSL_VAR_CIPHERS},
-        {"ssl_curves", var_ssl, MG_SSL_VAR_CURVES},
-        {"ssl_curve", var_ssl, MG_SSL_VAR_CURVE},
         {"ssl_server_name", var_server_name, 0},
-        {"ssl_session_id", var_ssl, MG_SSL_VAR_SESSION_ID},
-        {"ssl_session_reused", var_ssl, MG_SSL_VAR_SESSION_REUSED},
+        {"ssl_alpn_protocol", var_alpn, 0},
         {"ssl_early_data", var_early_data, 0},
-        {"ssl_client_verify", var_ssl, MG_SSL_VAR_CLIENT_VERIFY},
-        {"ssl_client_s_dn", var_ssl, MG_SSL_VAR_CLIENT_S_DN},
-        {"ssl_client_i_dn", var_ssl, MG_SSL_VAR_CLIENT_I_DN},
-        {"ssl_client_serial", var_ssl, MG_SSL_VAR_CLIENT_SERIAL},
-        {"ssl_client_fingerprint", var_ssl, MG_SSL_VAR_CLIENT_FINGERPRINT},
-        {"ssl_client_raw_cert", var_ssl, MG_SSL_VAR_CLIENT_RAW_CERT},
-        {"ssl_client_cert", var_ssl, MG_SSL_VAR_CLIENT_CERT},
-        {"ssl_client_escaped_cert", var_ssl, MG_SSL_VAR_CLIENT_ESCAPED_CERT},
     };
+    for (const mg_ssl_var_name_t *n = mg_ssl_var_names; n->name; n++) {
+        mg_str_t name = {strlen(n->name), (char *)n->name};
+        mg_http_variable_t *v = mg_http_add_variable(cf, name, 0);
+        if (v == NULL) {
+            return MG_CONF_ERROR;
+        }
+        v->get_handler = var_ssl;
+        v->data = (uintptr_t)n->which;
+    }
     for (size_t i = 0; i < mg_nelems(vars); i++) {
         mg_str_t name = {strlen(vars[i].name), (char *)vars[i].name};
         mg_http_variable_t *v = mg_http_add_variable(cf, name, 0);

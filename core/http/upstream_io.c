@@ -380,25 +380,6 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
 
 /* ---- connect ---- */
 
-static void peer_session_free(void *data)
-{
-    mg_upstream_peer_t *peer = data;
-    SSL_SESSION_free(peer->ssl_session);
-    peer->ssl_session = NULL;
-}
-
-/* A session the upstream gave (after the handshake with TLS 1.3): the next connection to the
- * peer resumes it (proxy_ssl_session_reuse) if it has the same client context. Unlike nginx,
- * a location with other proxy_ssl_* settings (another client certificate, or none) does not
- * resume it: the session carries the identity it was made with. */
-static void save_session(mg_ssl_conn_t *sc, SSL_SESSION *sess)
-{
-    mg_upstream_peer_t *peer = sc->data;
-    SSL_SESSION_free(peer->ssl_session);
-    peer->ssl_session = sess;
-    peer->ssl_session_ctx = SSL_get_SSL_CTX(sc->ssl);
-}
-
 /* The name nginx sends and checks: proxy_ssl_name's value without a port. */
 static mg_str_t ssl_name(mg_upstream_t *u)
 {
@@ -429,23 +410,9 @@ static void ssl_handshake(mg_upstream_t *u)
         mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
         return;
     }
-    if (u->ssl_verify) {
-        long v = mg_ssl_client_verify_result(uc->ssl);
-        if (v != X509_V_OK) {
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
-                         "upstream SSL certificate verify error: (%ld:%s)", v,
-                         X509_verify_cert_error_string(v));
-            mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
-            return;
-        }
-        mg_str_t name = ssl_name(u);
-        if (!mg_ssl_client_check_host(uc->ssl, name.data, name.len)) {
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
-                         "upstream SSL certificate does not match \"%.*s\"", (int)name.len,
-                         name.data);
-            mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
-            return;
-        }
+    if (u->ssl_verify && mg_ssl_client_verify(uc->ssl, mg_upstream_log(u), ssl_name(u)) != MG_OK) {
+        mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
+        return;
     }
     u->state->connect_time = mg_now.monotonic - u->state->start;
     send_request(u);
@@ -465,23 +432,16 @@ static void ssl_start(mg_upstream_t *u)
     mg_upstream_peer_t *peer = uc->peer;
     /* a session outlives the request: only a peer of the generation keeps one */
     int reuse = u->ssl_session_reuse && u->single == NULL && !peer->transient;
-    uc->ssl =
-        mg_ssl_client_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
-                          reuse && peer->ssl_session_ctx == u->ssl_ctx ? peer->ssl_session : NULL);
+    /* Unlike nginx, a location with other proxy_ssl_* settings (another client certificate, or
+     * none) does not resume the peer's session: it carries the identity it was made with. */
+    uc->ssl = mg_ssl_client_peer_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
+                                     reuse ? &peer->ssl : NULL, r->connection->cycle->pool);
     if (u->ssl_certificate.len &&
-        mg_http_ssl_use_pair(r, uc->ssl->ssl, u->ssl_certificate, u->ssl_certificate_key,
-                             u->ssl_passwords) != MG_OK) {
+        mg_http_ssl_use_pair(r->connection, r->pool, uc->ssl->ssl, u->ssl_certificate,
+                             u->ssl_certificate_key, u->ssl_passwords) != MG_OK) {
         /* nginx's answer to a pair it cannot load */
         mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
         return;
-    }
-    if (reuse) {
-        if (!peer->ssl_cleanup) {
-            peer->ssl_cleanup = 1;
-            mg_pool_cleanup_add(r->connection->cycle->pool, peer_session_free, peer);
-        }
-        uc->ssl->save_session = save_session;
-        uc->ssl->data = peer;
     }
     uc->handshaking = 1;
     mg_upstream_conn_timer(u, u->conf->connect_timeout);
@@ -614,8 +574,7 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
         u->conn->ssl = ssl;
         u->conn->proto = proto;
         if (ssl && u->ssl_session_reuse && u->single == NULL) {
-            ssl->save_session = save_session;
-            ssl->data = peer;
+            mg_ssl_client_keep_session(ssl, &peer->ssl, r->connection->cycle->pool);
         }
         u->conn->reused = 1;
         u->conn->requests = requests + 1;

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "http.h"
+#include "ssl_client.h"
 
 typedef struct mg_upstream_peer_s {
     struct sockaddr_storage sockaddr;
@@ -42,10 +43,8 @@ typedef struct mg_upstream_peer_s {
     mg_uint_t fails;         /* failures within the current fail_timeout window */
     mg_msec_t checked;       /* monotonic time of the first failure of the window */
     mg_msec_t accessed;
-    void *ssl_session;        /* https: the last TLS session (SSL_SESSION), resumed next time */
-    void *ssl_session_ctx;    /* ... by a connection of the same client context only */
-    unsigned ssl_cleanup : 1; /* ... and the generation frees it */
-    unsigned transient : 1;   /* the request's memory (balancer_by_lua's): keeps no session */
+    mg_ssl_client_session_t ssl; /* https: the last TLS session, resumed next time */
+    unsigned transient : 1;      /* the request's memory (balancer_by_lua's): keeps no session */
 } mg_upstream_peer_t;
 
 typedef struct mg_upstream_group_s mg_upstream_group_t;

@@ -29,16 +29,6 @@ static void on_handshake_timeout(mg_connection_t *c)
     mg_stream_finalize_session(c->data, 500);
 }
 
-/* the errors ssl_verify_client optional_no_ca lets through (as nginx's) */
-static int verify_error_optional(long rc)
-{
-    return rc == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-           rc == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
-           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-           rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-           rc == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
-}
-
 static mg_int_t ssl_handler(mg_stream_session_t *s)
 {
     mg_connection_t *c = s->connection;
@@ -71,19 +61,8 @@ static mg_int_t ssl_handler(mg_stream_session_t *s)
     c->read_handler = NULL;
     c->write_handler = NULL;
     c->timeout_handler = NULL;
-    if (verify) {
-        long rc = SSL_get_verify_result(c->ssl->ssl);
-        if (rc != X509_V_OK && (verify != 3 || !verify_error_optional(rc))) {
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client SSL certificate verify error: (%ld:%s)",
-                         rc, X509_verify_cert_error_string(rc));
-            SSL_CTX_remove_session(ctx, SSL_get0_session(c->ssl->ssl));
-            return 500;
-        }
-        if (verify == 1 && SSL_get0_peer_certificate(c->ssl->ssl) == NULL) {
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent no required SSL certificate");
-            SSL_CTX_remove_session(ctx, SSL_get0_session(c->ssl->ssl));
-            return 500;
-        }
+    if (mg_ssl_check_client(c, verify) != MG_SSL_CLIENT_OK) {
+        return 500;
     }
     c->log.action = "initializing session";
     return MG_OK;
@@ -150,13 +129,7 @@ static mg_str_t v_server_name(mg_stream_session_t *s, uintptr_t data)
 static mg_str_t v_alpn(mg_stream_session_t *s, uintptr_t data)
 {
     (void)data;
-    mg_connection_t *c = s->connection;
-    const unsigned char *proto = NULL;
-    unsigned int len = 0;
-    if (c->ssl) {
-        SSL_get0_alpn_selected(c->ssl->ssl, &proto, &len);
-    }
-    return (mg_str_t){len, len ? (char *)proto : ""};
+    return mg_ssl_alpn(s->connection->ssl);
 }
 
 /* ---- configuration ---- */
@@ -203,24 +176,12 @@ static mg_int_t stream_ssl_init(mg_conf_t *cf)
         mg_stream_var_get_pt get;
         uintptr_t data;
     } vars[] = {
-        {"ssl_protocol", v_ssl, MG_SSL_VAR_PROTOCOL},
-        {"ssl_cipher", v_ssl, MG_SSL_VAR_CIPHER},
-        {"ssl_ciphers", v_ssl, MG_SSL_VAR_CIPHERS},
-        {"ssl_curves", v_ssl, MG_SSL_VAR_CURVES},
-        {"ssl_curve", v_ssl, MG_SSL_VAR_CURVE},
         {"ssl_server_name", v_server_name, 0},
         {"ssl_alpn_protocol", v_alpn, 0},
-        {"ssl_session_id", v_ssl, MG_SSL_VAR_SESSION_ID},
-        {"ssl_session_reused", v_ssl, MG_SSL_VAR_SESSION_REUSED},
-        {"ssl_client_verify", v_ssl, MG_SSL_VAR_CLIENT_VERIFY},
-        {"ssl_client_s_dn", v_ssl, MG_SSL_VAR_CLIENT_S_DN},
-        {"ssl_client_i_dn", v_ssl, MG_SSL_VAR_CLIENT_I_DN},
-        {"ssl_client_serial", v_ssl, MG_SSL_VAR_CLIENT_SERIAL},
-        {"ssl_client_fingerprint", v_ssl, MG_SSL_VAR_CLIENT_FINGERPRINT},
-        {"ssl_client_raw_cert", v_ssl, MG_SSL_VAR_CLIENT_RAW_CERT},
-        {"ssl_client_cert", v_ssl, MG_SSL_VAR_CLIENT_CERT},
-        {"ssl_client_escaped_cert", v_ssl, MG_SSL_VAR_CLIENT_ESCAPED_CERT},
     };
+    for (const mg_ssl_var_name_t *n = mg_ssl_var_names; n->name; n++) {
+        mg_stream_variable_add(cf, n->name, v_ssl, (uintptr_t)n->which);
+    }
     for (size_t i = 0; i < mg_nelems(vars); i++) {
         mg_stream_variable_add(cf, vars[i].name, vars[i].get, vars[i].data);
     }

@@ -99,7 +99,7 @@ typedef struct {
 
 typedef struct {
     mg_array_t addrs;   /* mg_stream_addr_t: the wildcard one last */
-    void *udp_sessions; /* udp: this process's sessions of the socket (udp.c) */
+    void *udp_sessions; /* udp: this process's sessions of the socket, a table (udp.c) */
 } mg_stream_port_t;
 
 struct mg_stream_session_s {

@@ -23,19 +23,106 @@ typedef struct udp_conn_s {
     mg_connection_t *c;
     mg_listening_t *ls;
     udp_dgram_t *head, *tail;
-    struct udp_conn_s *prev, *next; /* the listening socket's sessions, for the lookup */
+    struct udp_conn_s *prev, *next; /* its bucket of the socket's table, for the lookup */
     unsigned linked : 1;
 } udp_conn_t;
 
-/* per listening socket, per process: the head of its sessions' list */
+/* per listening socket, per process: its sessions by client address and port, so that a
+ * datagram finds its session in constant time however many clients there are */
 typedef struct {
-    udp_conn_t *head;
-} udp_list_t;
+    udp_conn_t **buckets;
+    size_t size; /* a power of two; grown to keep one session a bucket at most on average */
+    size_t n;
+} udp_table_t;
 
-static udp_list_t *list_of(mg_listening_t *ls)
+static void table_free(void *data)
+{
+    udp_table_t *t = data;
+    free(t->buckets);
+    free(t);
+}
+
+static udp_table_t *table_of(mg_listening_t *ls)
 {
     mg_stream_port_t *port = ls->servers;
-    return (udp_list_t *)&port->udp_sessions; /* a udp_list_t's one member */
+    if (port->udp_sessions == NULL) {
+        /* made by the process that reads the socket; freed with its generation */
+        udp_table_t *t = mg_calloc(sizeof(udp_table_t));
+        t->size = 64;
+        t->buckets = mg_calloc(t->size * sizeof(udp_conn_t *));
+        mg_pool_cleanup_add(ls->cycle->pool, table_free, t);
+        port->udp_sessions = t;
+    }
+    return port->udp_sessions;
+}
+
+/* FNV-1a over the address and the port */
+static size_t addr_hash(const struct sockaddr_storage *ss)
+{
+    const unsigned char *p = NULL;
+    size_t len = 0;
+    in_port_t port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+        p = (const unsigned char *)&sin->sin_addr;
+        len = sizeof(sin->sin_addr);
+        port = sin->sin_port;
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+        p = (const unsigned char *)&sin6->sin6_addr;
+        len = sizeof(sin6->sin6_addr);
+        port = sin6->sin6_port;
+    }
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h = (h ^ p[i]) * 16777619u;
+    }
+    h = (h ^ (port & 0xff)) * 16777619u;
+    h = (h ^ (port >> 8)) * 16777619u;
+    return h;
+}
+
+static void bucket_add(udp_table_t *t, udp_conn_t *u)
+{
+    udp_conn_t **b = &t->buckets[addr_hash(&u->c->sockaddr) & (t->size - 1)];
+    u->prev = NULL;
+    u->next = *b;
+    if (*b) {
+        (*b)->prev = u;
+    }
+    *b = u;
+}
+
+static void table_add(udp_table_t *t, udp_conn_t *u)
+{
+    if (t->n >= t->size) {
+        udp_conn_t **old = t->buckets;
+        size_t osize = t->size;
+        t->size *= 2;
+        t->buckets = mg_calloc(t->size * sizeof(udp_conn_t *));
+        for (size_t i = 0; i < osize; i++) {
+            for (udp_conn_t *v = old[i], *next; v; v = next) {
+                next = v->next;
+                bucket_add(t, v);
+            }
+        }
+        free(old);
+    }
+    bucket_add(t, u);
+    t->n++;
+    u->linked = 1;
+}
+
+static udp_conn_t *table_find(udp_table_t *t, const struct sockaddr_storage *ss)
+{
+    udp_conn_t *u = t->buckets[addr_hash(ss) & (t->size - 1)];
+    /* a session closed in this turn of the loop stays listed until its connection is freed:
+     * the next datagram from its client starts a new one instead of being lost */
+    while (u && (u->c->closed || !mg_sockaddr_equal((struct sockaddr *)&u->c->sockaddr,
+                                                    (const struct sockaddr *)ss, 1))) {
+        u = u->next;
+    }
+    return u;
 }
 
 static udp_conn_t *udp_of(mg_connection_t *c)
@@ -73,15 +160,16 @@ void mg_stream_udp_detach(mg_connection_t *c)
     if (u == NULL || !u->linked) {
         return;
     }
-    udp_list_t *l = list_of(u->ls);
+    udp_table_t *t = table_of(u->ls);
     if (u->prev) {
         u->prev->next = u->next;
     } else {
-        l->head = u->next;
+        t->buckets[addr_hash(&u->c->sockaddr) & (t->size - 1)] = u->next;
     }
     if (u->next) {
         u->next->prev = u->prev;
     }
+    t->n--;
     u->linked = 0;
 }
 
@@ -115,6 +203,12 @@ void mg_stream_udp_read(mg_listening_t *ls)
     mg_cycle_t *cycle = ls->cycle;
     mg_server_t *srv = cycle->server;
     static char buf[UDP_MAX];
+    if (srv->quitting) {
+        /* (the quit's last look at the listening sockets) what is queued stays for the newer
+         * workers, who read the same socket: read here, a datagram would be dropped, or start
+         * a session that holds this worker until its proxy_timeout */
+        return;
+    }
     for (int i = 0; i < UDP_READS; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
@@ -125,23 +219,14 @@ void mg_stream_udp_read(mg_listening_t *ls)
             }
             return;
         }
-        udp_list_t *l = list_of(ls);
-        udp_conn_t *u = l->head;
-        /* a session closed in this turn of the loop stays listed until its connection is
-         * freed: the next datagram from its client starts a new one instead of being lost */
-        while (u && (u->c->closed || !mg_sockaddr_equal((struct sockaddr *)&u->c->sockaddr,
-                                                        (struct sockaddr *)&ss, 1))) {
-            u = u->next;
-        }
+        udp_table_t *t = table_of(ls);
+        udp_conn_t *u = table_find(t, &ss);
         if (u) {
             queue(u, buf, (size_t)n);
             if (u->c->read_handler) {
                 u->c->read_handler(u->c);
             }
             continue;
-        }
-        if (srv->quitting) {
-            return;
         }
         int fd = dup(ls->fd);
         if (fd < 0) {
@@ -155,12 +240,7 @@ void mg_stream_udp_read(mg_listening_t *ls)
         u->c = c;
         u->ls = ls;
         queue(u, buf, (size_t)n);
-        u->next = l->head;
-        if (l->head) {
-            l->head->prev = u;
-        }
-        l->head = u;
-        u->linked = 1;
+        table_add(t, u);
         mg_pool_cleanup_add(c->pool, udp_cleanup, u);
         c->data = u; /* the session takes it (stream.c) */
         ls->handler(c);

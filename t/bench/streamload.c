@@ -5,6 +5,8 @@
  *                                   sessions/s (a failed one is counted apart and printed)
  *   streamload bulk PORT MB         MB megabytes through an echo, there and back; prints MB/s
  *   streamload udp PORT SECS T      T threads, a socket each: a datagram, its answer; prints /s
+ *   streamload udpmany PORT SECS N  N sockets (N source ports, N live sessions), one thread:
+ *                                   a datagram and its answer from each in turn; prints /s
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -217,6 +219,31 @@ int main(int argc, char **argv)
                (long)atomic_load(&done));
         return 0;
     }
-    fprintf(stderr, "usage: streamload echo|conn|bulk|udp PORT ...\n");
+    if (strcmp(argv[1], "udpmany") == 0 && argc == 5) {
+        int n = atoi(argv[4]);
+        int *fds = calloc((size_t)n, sizeof(int));
+        char msg[64] = "datagram", back[64];
+        struct timeval tv = {1, 0};
+        for (int i = 0; i < n; i++) { /* each source port starts a session that stays */
+            fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+            setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+            connect(fds[i], (struct sockaddr *)&addr, sizeof(addr));
+            if (send(fds[i], msg, sizeof(msg), 0) < 0 || recv(fds[i], back, sizeof(back), 0) < 0) {
+                atomic_fetch_add(&failed, 1);
+            }
+        }
+        double t0 = now();
+        deadline = t0 + atof(argv[3]);
+        for (int i = 0; now() < deadline; i = (i + 1) % n) {
+            if (send(fds[i], msg, sizeof(msg), 0) < 0 || recv(fds[i], back, sizeof(back), 0) < 0) {
+                atomic_fetch_add(&failed, 1);
+            } else {
+                atomic_fetch_add(&done, 1);
+            }
+        }
+        printf("%.0f %ld\n", (double)atomic_load(&done) / (now() - t0), atomic_load(&failed));
+        return 0;
+    }
+    fprintf(stderr, "usage: streamload echo|conn|bulk|udp|udpmany PORT ...\n");
     return 2;
 }
