@@ -227,6 +227,44 @@ static ssize_t write_once(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, siz
     return -1;
 }
 
+static ssize_t sendfile_once(mg_ssl_conn_t *sc, mg_log_t *log, int fd, off_t off, size_t size)
+{
+    ERR_clear_error();
+    errno = 0;
+    ossl_ssize_t n = SSL_sendfile(sc->ssl, fd, off, size, 0);
+    if (n > 0) {
+        mg_log_debug(log, "SSL_sendfile: %zd", (ssize_t)n);
+        return (ssize_t)n;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    int e = SSL_get_error(sc->ssl, (int)n);
+    if (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNINITIALIZED &&
+        errno != 0) {
+        /* OpenSSL 3 reports a failed sendfile(2) this way, with its errno kept */
+        e = SSL_ERROR_SYSCALL;
+        if (errno == EAGAIN || errno == EINTR) {
+            e = SSL_ERROR_WANT_WRITE;
+        }
+        ERR_clear_error();
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_WANT_READ) {
+        mg_log_debug(log, "SSL_sendfile: want read");
+        sc->write_wants_read = 1;
+        sc->turn_on = 1;
+        errno = EAGAIN;
+        return -1;
+    }
+    conn_error(sc, log, e, "SSL_sendfile");
+    errno = EPIPE;
+    return -1;
+}
+
 ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len)
 {
     if (sc->pending && sc->pending <= len) {
@@ -332,6 +370,13 @@ static ssize_t ssl_send_chain(mg_connection_t *c, const struct iovec *iov, int c
     return n;
 }
 
+ssize_t mg_ssl_sendfile(mg_connection_t *c, int fd, off_t off, size_t size)
+{
+    ssize_t n = sendfile_once(c->ssl, &c->log, fd, off, size);
+    turn_on(c);
+    return n;
+}
+
 mg_ssl_conn_t *mg_ssl_new(SSL_CTX *ctx, int fd, mg_log_t *log, size_t buffer_size)
 {
     mg_ssl_conn_t *sc = mg_calloc(sizeof(mg_ssl_conn_t));
@@ -410,6 +455,12 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
     if (e == 0) {
         sc->handshaked = 1;
         mg_conn_write_off(c);
+        /* kernel TLS (ssl_conf_command Options KTLS): OpenSSL moved sending to the kernel
+         * once the keys were known, so files can go with SSL_sendfile */
+        if (BIO_get_ktls_send(SSL_get_wbio(sc->ssl)) == 1) {
+            mg_log_debug(&c->log, "BIO_get_ktls_send(): 1");
+            sc->ktls_send = 1;
+        }
         return MG_OK;
     }
     if (e == SSL_ERROR_WANT_READ) {
