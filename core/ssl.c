@@ -233,7 +233,7 @@ static ssize_t sendfile_once(mg_ssl_conn_t *sc, mg_log_t *log, int fd, off_t off
     errno = 0;
     ossl_ssize_t n = SSL_sendfile(sc->ssl, fd, off, size, 0);
     if (n > 0) {
-        mg_log_debug(log, "SSL_sendfile: %zd", (ssize_t)n);
+        mg_debug_event(log, "SSL_sendfile: %zd", (ssize_t)n);
         return (ssize_t)n;
     }
     if (n == 0) {
@@ -254,7 +254,7 @@ static ssize_t sendfile_once(mg_ssl_conn_t *sc, mg_log_t *log, int fd, off_t off
         return -1;
     }
     if (e == SSL_ERROR_WANT_READ) {
-        mg_log_debug(log, "SSL_sendfile: want read");
+        mg_debug_event(log, "SSL_sendfile: want read");
         sc->write_wants_read = 1;
         sc->turn_on = 1;
         errno = EAGAIN;
@@ -450,15 +450,28 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
         early = 0;
         ERR_clear_error();
         int n = SSL_do_handshake(sc->ssl);
+        mg_debug_event(&c->log, "SSL_do_handshake: %d", n);
         e = n == 1 ? 0 : SSL_get_error(sc->ssl, n);
+        if (e) {
+            mg_debug_event(&c->log, "SSL_get_error: %d", e);
+        }
     }
     if (e == 0) {
         sc->handshaked = 1;
         mg_conn_write_off(c);
+        if (mg_log_debug_on(MG_LOG_DEBUG_EVENT, &c->log)) {
+            char desc[256];
+            SSL_CIPHER_description(SSL_get_current_cipher(sc->ssl), desc, sizeof(desc));
+            desc[strcspn(desc, "\n")] = '\0';
+            mg_debug_event(&c->log, "SSL: %s, cipher: \"%s\"", SSL_get_version(sc->ssl), desc);
+            if (SSL_session_reused(sc->ssl)) {
+                mg_debug_event(&c->log, "SSL reused session");
+            }
+        }
         /* kernel TLS (ssl_conf_command Options KTLS): OpenSSL moved sending to the kernel
          * once the keys were known, so files can go with SSL_sendfile */
         if (BIO_get_ktls_send(SSL_get_wbio(sc->ssl)) == 1) {
-            mg_log_debug(&c->log, "BIO_get_ktls_send(): 1");
+            mg_debug_event(&c->log, "BIO_get_ktls_send(): 1");
             sc->ktls_send = 1;
         }
         return MG_OK;

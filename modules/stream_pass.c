@@ -89,6 +89,7 @@ static void pass_handler(mg_stream_session_t *s)
     mg_log_t log = *c->cycle->log;
     log.connection = c->number;
     log.debug = c->log.debug;
+    log.debug_any = log.debug ? MG_LOG_DEBUG_ALL : log.debug_any;
     c->log = log;
     c->listening = ls;
     if (s->preread_len) {
