@@ -567,7 +567,16 @@ static void process_buffer(mg_connection_t *c)
             return;
         }
         size_t space = hc->size - hc->last;
+        /* a TLS read logs its own failure: with nginx's context when no request came yet */
+        int waiting = c->ssl && c->requests == 0 && hc->last == hc->start && !hc->proxy_protocol;
+        const char *action = c->log.action;
+        if (waiting) {
+            c->log.action = "waiting for request";
+        }
         ssize_t n = c->recv(c, hc->buf + hc->last, space);
+        if (waiting) {
+            c->log.action = action;
+        }
         if (n > 0) {
             drained = (size_t)n < space;
             hc->last += (size_t)n;
@@ -592,7 +601,9 @@ static void process_buffer(mg_connection_t *c)
             continue;
         }
         int err = n < 0 ? errno : 0;
-        if (hc->proxy_protocol) {
+        if (n < 0 && c->ssl) {
+            /* logged by the TLS layer, with OpenSSL's reason */
+        } else if (hc->proxy_protocol) {
             c->log.action = "reading PROXY protocol";
             if (n == 0) {
                 mg_log_error(MG_LOG_INFO, &c->log, 0, "client closed connection");
