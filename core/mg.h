@@ -72,5 +72,4 @@ void *mg_calloc(size_t size);
 void *mg_realloc(void *p, size_t size);
 char *mg_strdup(const char *s);
 
-
 #endif

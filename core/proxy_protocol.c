@@ -80,7 +80,7 @@ static ssize_t read_v1(mg_pool_t *pool, mg_log_t *log, const char *buf, size_t l
     h->src_addr = mg_pstr(pool, src.data, src.len);
     h->dst_addr = mg_pstr(pool, dst.data, dst.len);
     mg_debug_core(log, "PROXY protocol src: %s %u, dst: %s %u", h->src_addr.data,
-                 (unsigned)h->src_port, h->dst_addr.data, (unsigned)h->dst_port);
+                  (unsigned)h->src_port, h->dst_addr.data, (unsigned)h->dst_port);
     *pp = h;
     return (ssize_t)hlen;
 }
@@ -145,7 +145,7 @@ static ssize_t read_v2(mg_pool_t *pool, mg_log_t *log, const char *buf, size_t l
     h->src_port = (in_port_t)(a[0] << 8 | a[1]);
     h->dst_port = (in_port_t)(a[2] << 8 | a[3]);
     mg_debug_core(log, "PROXY protocol v2 src: %s %u, dst: %s %u", h->src_addr.data,
-                 (unsigned)h->src_port, h->dst_addr.data, (unsigned)h->dst_port);
+                  (unsigned)h->src_port, h->dst_addr.data, (unsigned)h->dst_port);
     if (blen > need) {
         mg_debug_core(log, "PROXY protocol v2 %zu bytes of tlv ignored", blen - need);
     }

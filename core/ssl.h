@@ -30,8 +30,8 @@ struct mg_ssl_conn_s {
     unsigned want_write : 1;       /* the handshake step waits for the socket writable */
     unsigned turn_on : 1;          /* the last operation set read_wants_write/write_wants_read:
                                       the owner turns that event on */
-    unsigned ktls_send : 1; /* OpenSSL put sending in the kernel (ssl_conf_command Options
-                               KTLS, a kernel with the tls module): files go by SSL_sendfile */
+    unsigned ktls_send : 1;        /* OpenSSL put sending in the kernel (Options KTLS, a
+                                      kernel with tls): files go by SSL_sendfile */
     /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
      * given by the first reads */
     unsigned early_try : 1; /* the context accepts early data: read it first */

@@ -394,8 +394,8 @@ static void proxy_connect(proxy_t *u)
     u->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_upstream_event, u);
     u->wev = event_new(srv->base, fd, EV_WRITE, on_upstream_event, u);
     u->timer = evtimer_new(srv->base, on_connect_timeout, u);
-    mg_debug_event(&c->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len, peer->name.data,
-                   fd, (unsigned long)c->number);
+    mg_debug_event(&c->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len, peer->name.data, fd,
+                   (unsigned long)c->number);
     int rc = connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen);
     mg_debug_stream(&c->log, "proxy connect: %d", rc == 0 ? 0 : errno == EINPROGRESS ? -2 : -1);
     if (rc == 0) {

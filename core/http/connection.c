@@ -638,8 +638,8 @@ static void process_buffer(mg_connection_t *c)
 static void read_head(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    mg_debug_http(&c->log, hc->keepalive_idle ? "http keepalive handler"
-                                              : "http wait request handler");
+    mg_debug_http(&c->log,
+                  hc->keepalive_idle ? "http keepalive handler" : "http wait request handler");
     if (hc->r) {
         /* bytes or EOF while a request is in progress (a handler waiting on something):
          * events are level-triggered and would report them again and again; the request's

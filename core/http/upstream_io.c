@@ -610,7 +610,8 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
                  : -1;
     if (fd >= 0) {
         u->conn = conn_new(u, fd, peer, watch);
-        mg_debug_http(&r->connection->log, "get keepalive peer: using connection %p", (void *)u->conn);
+        mg_debug_http(&r->connection->log, "get keepalive peer: using connection %p",
+                      (void *)u->conn);
         u->conn->ssl = ssl;
         u->conn->proto = proto;
         if (ssl && u->ssl_session_reuse && u->single == NULL) {
