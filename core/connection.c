@@ -132,6 +132,9 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->send = send_plain;
     c->send_chain = send_chain_plain;
     c->log.debug = mg_core_debug_connection(cycle, (struct sockaddr *)ss);
+    if (c->log.debug) {
+        c->log.debug_any = MG_LOG_DEBUG_ALL;
+    }
     event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
     event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
     evtimer_assign(&c->timer, srv->base, on_conn_timer, c);
@@ -179,11 +182,14 @@ void mg_conn_timer_set(mg_connection_t *c, mg_msec_t msec)
     struct timeval tv = { (time_t)(msec / 1000), (suseconds_t)(msec % 1000) * 1000 };
     evtimer_add(&c->timer, &tv);
     c->timer_set = 1;
+    mg_debug_event(&c->log, "event timer add: %d: %ld:%llu", c->fd, (long)msec,
+                   (unsigned long long)(mg_now.monotonic + msec));
 }
 
 void mg_conn_timer_del(mg_connection_t *c)
 {
     if (c->timer_set) {
+        mg_debug_event(&c->log, "event timer del: %d", c->fd);
         evtimer_del(&c->timer);
         c->timer_set = 0;
     }
@@ -236,6 +242,10 @@ void mg_conn_close(mg_connection_t *c)
         return; /* already closed, waiting to be freed */
     }
     mg_server_t *srv = c->server;
+    if (c->debug_proto) {
+        mg_log_debugc(c->debug_proto, &c->log, "close %s connection: %d",
+                      c->debug_proto == MG_LOG_DEBUG_STREAM ? "stream" : "http", c->fd);
+    }
     event_del(&c->rev);
     event_del(&c->wev);
     evtimer_del(&c->timer);

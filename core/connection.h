@@ -60,6 +60,9 @@ struct mg_connection_s {
     unsigned reusable : 1;     /* closing it loses nothing (keepalive-idle, or no byte of its
                                   first request read yet): the server may take its slot */
     unsigned closed : 1;
+    /* MG_LOG_DEBUG_HTTP or _STREAM: the protocol whose "close ... connection" debug line
+     * mg_conn_close writes (0: none) */
+    unsigned debug_proto : 11;
     unsigned tcp_nodelay : 1;
     unsigned timedout : 1; /* a client timeout (or 444) ends it: reset_timedout_connection */
     unsigned passes : 4;   /* stream's pass: hand-overs so far (a loop ends at 10) */

@@ -414,6 +414,7 @@ static const char *core_debug_connection(mg_conf_t *cf, const mg_command_t *cmd,
             freeaddrinfo(res);
         }
     }
+    mg_log_debug_used |= MG_LOG_DEBUG_ALL; /* its connections take every debug line */
 #if !MG_DEBUG
     mg_conf_log(cf, MG_LOG_WARN, 0,
                 "\"debug_connection\" is ignored, you need to rebuild moongate using "

@@ -126,11 +126,12 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
                                                   : mg_conf_full_name(cf->cycle, name, 0);
         log->file = mg_cycle_open_file(cf->cycle, full);
     }
-    /* nginx's rules: at most one level name; debug_<area> masks only among themselves (they
-     * mean "debug" here, moongate's debug output is not split by area) */
+    /* nginx's rules: at most one level name; debug_<area> masks only among themselves; with
+     * masks every level is written and debug lines of those areas only */
     static const char *debug_masks[] = { "debug_core", "debug_alloc", "debug_mutex", "debug_event",
                                          "debug_http", "debug_mail", "debug_stream", NULL };
-    int level = 0, masks = 0;
+    int level = 0;
+    unsigned masks = 0;
     for (size_t i = 2; i < cf->nargs; i++) {
         int l = mg_log_level_by_name(cf->args[i]);
         if (l > 0) {
@@ -149,14 +150,18 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
             mg_conf_error(cf, 0, "invalid log level \"%s\"", cf->args[i].data);
             return MG_CONF_ERROR;
         }
-        masks = 1;
+        masks |= MG_LOG_DEBUG_CORE << (d - debug_masks);
     }
     if (masks) {
         level = MG_LOG_DEBUG;
     } else if (level == 0) {
         level = MG_LOG_ERR;
+    } else if (level == MG_LOG_DEBUG) {
+        masks = MG_LOG_DEBUG_ALL;
     }
     log->level = level;
+    log->debug_mask = masks;
+    mg_log_debug_used |= masks;
     /* keep the chain ordered as written; nginx keeps the most verbose first, which only
      * matters for its in-memory buffers */
     mg_log_t **pp = head;
@@ -164,6 +169,13 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
         pp = &(*pp)->next;
     }
     *pp = log;
+    /* each destination knows what debug lines the chain from it takes (mg_log_debugc) */
+    for (mg_log_t *l = *head; l; l = l->next) {
+        l->debug_any = 0;
+        for (mg_log_t *m = l; m; m = m->next) {
+            l->debug_any |= m->debug_mask;
+        }
+    }
     return MG_CONF_OK;
 }
 

@@ -24,6 +24,8 @@ static MG_THREAD_LOCAL size_t capture_size;
 
 static mg_log_observer_pt log_observer;
 
+unsigned mg_log_debug_used;
+
 void mg_log_set_observer(mg_log_observer_pt fn)
 {
     log_observer = fn;
@@ -66,6 +68,8 @@ void mg_log_use(mg_log_t *dst, const mg_log_t *src)
     dst->writer = src->writer;
     dst->wdata = src->wdata;
     dst->next = src->next;
+    dst->debug_mask = src->debug_mask;
+    dst->debug_any = dst->debug ? MG_LOG_DEBUG_ALL : src->debug_any;
 }
 
 /* ---- error_log memory:SIZE ----
@@ -182,11 +186,11 @@ static char *escape_controls(char *dst, char *dst_end, const char *src, const ch
     return dst;
 }
 
-/* Whether anything below would take a line of this level: formatting one (the message, the
- * context handler's tail, the escaping) costs thousands of instructions, and a stream proxy
- * session's info lines were 40 % of its cost at the default "error" level (nginx's
- * ngx_log_error checks the level first too). */
-static int log_wanted(int level, mg_log_t *log)
+/* Whether anything below would take this line (a debug line: its category cat): formatting
+ * one (the message, the context handler's tail, the escaping) costs thousands of instructions,
+ * and a stream proxy session's info lines were 40 % of its cost at the default "error" level
+ * (nginx's ngx_log_error checks the level first too). */
+static int log_wanted(int level, unsigned cat, const mg_log_t *log)
 {
     if (level <= MG_LOG_WARN && (log == NULL || log_use_stderr)) {
         return 1;
@@ -194,15 +198,36 @@ static int log_wanted(int level, mg_log_t *log)
     if (capture_buf && capture_buf[0] == '\0' && level <= MG_LOG_ERR) {
         return 1;
     }
-    for (mg_log_t *l = log; l; l = l->next) {
-        if (level <= l->level || log->debug) {
+    for (const mg_log_t *l = log; l; l = l->next) {
+        if (log->debug || (cat ? (l->debug_mask & cat) != 0 : level <= l->level)) {
             return 1;
         }
     }
     return 0;
 }
 
+/* A debug line has its category in cat (0 for a message of a level). */
+static void log_va(int level, unsigned cat, const mg_log_t *log, int err, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 5, 0)));
+
 void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_va(level, 0, log, err, fmt, ap);
+    va_end(ap);
+}
+
+void mg_log_debug_line(unsigned cat, const mg_log_t *log, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_va(MG_LOG_DEBUG, cat, log, 0, fmt, ap);
+    va_end(ap);
+}
+
+static void log_va(int level, unsigned cat, const mg_log_t *log, int err, const char *fmt,
+                   va_list ap)
 {
     int lines = level & MG_LOG_LINES;
     level &= ~MG_LOG_LINES;
@@ -211,7 +236,7 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
         return;
     }
 #endif
-    if (!log_wanted(level, log)) {
+    if (!log_wanted(level, cat, log)) {
         return;
     }
     if (log_pid == 0) {
@@ -234,16 +259,13 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     /* message and context are put together aside, then copied in with their controls escaped */
     char raw[LOG_MAX];
     char *rend = raw + sizeof(raw), *q = raw;
-    va_list ap;
-    va_start(ap, fmt);
     q = mg_vsprintf_end(q, rend, fmt, ap);
-    va_end(ap);
     if (err) {
         q = log_errno(q, rend, err);
     }
     char *ctx = q;
     if (log && log->handler && level != MG_LOG_DEBUG) {
-        q += log->handler(log, q, (size_t)(rend - q));
+        q += log->handler((mg_log_t *)log, q, (size_t)(rend - q));
     }
     p = escape_controls(p, end, raw, ctx, lines);
     p = escape_controls(p, end, ctx, q, 0);
@@ -255,13 +277,13 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     }
 
     int wrote_stderr = 0, taken = 0;
-    for (mg_log_t *l = log; l; l = l->next) {
-        if (level > l->level && !log->debug) {
+    for (const mg_log_t *l = log; l; l = l->next) {
+        if (cat ? !(l->debug_mask & cat) && !log->debug : level > l->level && !log->debug) {
             continue;
         }
         taken = 1;
         if (l->writer) {
-            l->writer(l, level, buf, (size_t)(p - 1 - buf));
+            l->writer((mg_log_t *)l, level, buf, (size_t)(p - 1 - buf));
             continue;
         }
         if (l->file == NULL) {

@@ -47,7 +47,59 @@ struct mg_log_s {
     void *data;
     const char *action;    /* "while reading client request line" */
     int debug;             /* debug_connection: every destination takes debug lines */
+    /* the debug categories (MG_LOG_DEBUG_*) this destination takes: error_log's debug_http
+     * etc., all of them for "debug" */
+    unsigned debug_mask;
+    /* the categories some destination of the chain from here takes (all of them under
+     * debug_connection): the one test a debug line costs when nobody reads it */
+    unsigned debug_any;
 };
+
+/* Debug categories, as nginx's error_log debug_core ... debug_stream select them. */
+#define MG_LOG_DEBUG_CORE 0x010
+#define MG_LOG_DEBUG_ALLOC 0x020
+#define MG_LOG_DEBUG_MUTEX 0x040
+#define MG_LOG_DEBUG_EVENT 0x080
+#define MG_LOG_DEBUG_HTTP 0x100
+#define MG_LOG_DEBUG_MAIL 0x200
+#define MG_LOG_DEBUG_STREAM 0x400
+#define MG_LOG_DEBUG_ALL 0x7f0
+
+/* The categories some log of this process ever took (error_log levels, debug_connection):
+ * while a category is not in it, its debug lines cost one test of this word. */
+extern unsigned mg_log_debug_used;
+
+/* A debug line of category cat: formatted only when a destination takes that category.
+ * Compiled out with ./configure --without-debug. */
+#if MG_DEBUG
+#define mg_log_debugc(cat, log, ...)                                                               \
+    do {                                                                                           \
+        if (__builtin_expect((mg_log_debug_used & (cat)) != 0, 0)) {                               \
+            const mg_log_t *dl_ = (log);                                                           \
+            if (dl_ && (dl_->debug_any & (cat))) {                                                 \
+                mg_log_debug_line((cat), dl_, __VA_ARGS__);                                        \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+#else
+#define mg_log_debugc(cat, log, ...) ((void)0)
+#endif
+#define mg_debug_core(log, ...) mg_log_debugc(MG_LOG_DEBUG_CORE, log, __VA_ARGS__)
+#define mg_debug_event(log, ...) mg_log_debugc(MG_LOG_DEBUG_EVENT, log, __VA_ARGS__)
+#define mg_debug_http(log, ...) mg_log_debugc(MG_LOG_DEBUG_HTTP, log, __VA_ARGS__)
+#define mg_debug_stream(log, ...) mg_log_debugc(MG_LOG_DEBUG_STREAM, log, __VA_ARGS__)
+/* Whether a debug line of category cat would be written on log (to skip preparing one). */
+#if MG_DEBUG
+#define mg_log_debug_on(cat, log)                                                                  \
+    (__builtin_expect((mg_log_debug_used & (cat)) != 0, 0) && ((log)->debug_any & (cat)) != 0)
+#else
+#define mg_log_debug_on(cat, log) 0
+#endif
+
+/* Writes a debug line of category cat to the destinations of log that take it (call through
+ * mg_log_debugc). */
+void mg_log_debug_line(unsigned cat, const mg_log_t *log, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* OR'ed into mg_log_error's level: the message may span lines (LF and TAB are kept; every other
  * control byte, and all of them in the context, is written as \xHH). */
@@ -64,8 +116,9 @@ void mg_log_stderr(int err, const char *fmt, ...) __attribute__((format(printf, 
 /* While set (before daemonizing), messages at warn and above also go to stderr. */
 void mg_log_set_use_stderr(int on);
 int mg_log_level_by_name(mg_str_t name);
-/* Point dst (a connection's log) at src's destinations: level, file or writer, and the rest
- * of src's chain; dst keeps its connection, context handler and action. */
+/* Point dst (a connection's log) at src's destinations: level, file or writer, debug
+ * categories and the rest of src's chain; dst keeps its connection, context handler, action
+ * and debug_connection. */
 void mg_log_use(mg_log_t *dst, const mg_log_t *src);
 /* error_log memory:SIZE at `where` ("FILE:LINE"): a buffer of SIZE bytes in this process's
  * memory, for a debugger (see ARCHITECTURE.md); NULL when SIZE is not one nginx takes. */

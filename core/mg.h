@@ -72,10 +72,4 @@ void *mg_calloc(size_t size);
 void *mg_realloc(void *p, size_t size);
 char *mg_strdup(const char *s);
 
-#if MG_DEBUG
-#define mg_log_debug(log, ...) mg_log_error(MG_LOG_DEBUG, log, 0, __VA_ARGS__)
-#else
-#define mg_log_debug(log, ...) ((void)0)
-#endif
-
 #endif

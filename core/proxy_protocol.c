@@ -62,7 +62,7 @@ static ssize_t read_v1(mg_pool_t *pool, mg_log_t *log, const char *buf, size_t l
     size_t hlen = (size_t)(lf - buf) + 1;
     mg_proxy_protocol_t *h = mg_pcalloc(pool, sizeof(*h));
     if (unknown) {
-        mg_log_debug(log, "PROXY protocol unknown protocol");
+        mg_debug_core(log, "PROXY protocol unknown protocol");
         *pp = h;
         return (ssize_t)hlen;
     }
@@ -79,8 +79,8 @@ static ssize_t read_v1(mg_pool_t *pool, mg_log_t *log, const char *buf, size_t l
     }
     h->src_addr = mg_pstr(pool, src.data, src.len);
     h->dst_addr = mg_pstr(pool, dst.data, dst.len);
-    mg_log_debug(log, "PROXY protocol src: %s %u, dst: %s %u", h->src_addr.data,
-                 (unsigned)h->src_port, h->dst_addr.data, (unsigned)h->dst_port);
+    mg_debug_core(log, "PROXY protocol src: %s %u, dst: %s %u", h->src_addr.data,
+                  (unsigned)h->src_port, h->dst_addr.data, (unsigned)h->dst_port);
     *pp = h;
     return (ssize_t)hlen;
 }
@@ -114,11 +114,11 @@ static ssize_t read_v2(mg_pool_t *pool, mg_log_t *log, const char *buf, size_t l
     unsigned cmd = u[12] & 0x0f, family = u[13] >> 4, transport = u[13] & 0x0f;
     if (cmd != 1) {
         /* LOCAL (the balancer's own health check) and the unknown ones: no addresses */
-        mg_log_debug(log, "PROXY protocol v2 unsupported command %u", cmd);
+        mg_debug_core(log, "PROXY protocol v2 unsupported command %u", cmd);
         return (ssize_t)hlen;
     }
     if (transport != 1) {
-        mg_log_debug(log, "PROXY protocol v2 unsupported transport %u", transport);
+        mg_debug_core(log, "PROXY protocol v2 unsupported transport %u", transport);
         return (ssize_t)hlen;
     }
     size_t need;
@@ -139,15 +139,15 @@ static ssize_t read_v2(mg_pool_t *pool, mg_log_t *log, const char *buf, size_t l
         h->dst_addr = addr_text(pool, AF_INET6, a + 16);
         a += 32;
     } else {
-        mg_log_debug(log, "PROXY protocol v2 unsupported address family %u", family);
+        mg_debug_core(log, "PROXY protocol v2 unsupported address family %u", family);
         return (ssize_t)hlen;
     }
     h->src_port = (in_port_t)(a[0] << 8 | a[1]);
     h->dst_port = (in_port_t)(a[2] << 8 | a[3]);
-    mg_log_debug(log, "PROXY protocol v2 src: %s %u, dst: %s %u", h->src_addr.data,
-                 (unsigned)h->src_port, h->dst_addr.data, (unsigned)h->dst_port);
+    mg_debug_core(log, "PROXY protocol v2 src: %s %u, dst: %s %u", h->src_addr.data,
+                  (unsigned)h->src_port, h->dst_addr.data, (unsigned)h->dst_port);
     if (blen > need) {
-        mg_log_debug(log, "PROXY protocol v2 %zu bytes of tlv ignored", blen - need);
+        mg_debug_core(log, "PROXY protocol v2 %zu bytes of tlv ignored", blen - need);
     }
     return (ssize_t)hlen;
 }

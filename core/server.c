@@ -144,6 +144,7 @@ void mg_server_release(mg_server_t *srv, mg_cycle_t *cycle)
 void mg_server_conn_reusable(mg_connection_t *c, int on)
 {
     mg_server_t *srv = c->server;
+    mg_debug_core(&c->log, "reusable connection: %d", on);
     unsigned was = c->reusable;
     if (c->reusable) {
         if (c->reuse_prev) {
@@ -215,6 +216,7 @@ static void accept_from(int lfd, mg_listening_t *ls, int all)
     mg_server_t *srv = cycle->server;
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
     mg_time_update();
+    mg_debug_event(srv->cycle->log, "accept on %s, ready: %d", ls->addr_text, 1);
     if (ls->udp) {
         ls->read_datagrams(ls);
         return;
@@ -240,6 +242,11 @@ static void accept_from(int lfd, mg_listening_t *ls, int all)
             return;
         }
         mg_connection_t *c = mg_conn_create(srv, cycle, ls, fd, &ss, len);
+        if (mg_log_debug_on(MG_LOG_DEBUG_EVENT, &c->log)) {
+            char peer[128];
+            mg_sockaddr_text((struct sockaddr *)&ss, peer, sizeof(peer), 1);
+            mg_debug_event(&c->log, "accept: %s fd:%d", peer, fd);
+        }
         ls->handler(c);
         if (!ccf->multi_accept && !all) {
             return;

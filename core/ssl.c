@@ -227,6 +227,44 @@ static ssize_t write_once(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, siz
     return -1;
 }
 
+static ssize_t sendfile_once(mg_ssl_conn_t *sc, mg_log_t *log, int fd, off_t off, size_t size)
+{
+    ERR_clear_error();
+    errno = 0;
+    ossl_ssize_t n = SSL_sendfile(sc->ssl, fd, off, size, 0);
+    if (n > 0) {
+        mg_debug_event(log, "SSL_sendfile: %zd", (ssize_t)n);
+        return (ssize_t)n;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    int e = SSL_get_error(sc->ssl, (int)n);
+    if (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNINITIALIZED &&
+        errno != 0) {
+        /* OpenSSL 3 reports a failed sendfile(2) this way, with its errno kept */
+        e = SSL_ERROR_SYSCALL;
+        if (errno == EAGAIN || errno == EINTR) {
+            e = SSL_ERROR_WANT_WRITE;
+        }
+        ERR_clear_error();
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_WANT_READ) {
+        mg_debug_event(log, "SSL_sendfile: want read");
+        sc->write_wants_read = 1;
+        sc->turn_on = 1;
+        errno = EAGAIN;
+        return -1;
+    }
+    conn_error(sc, log, e, "SSL_sendfile");
+    errno = EPIPE;
+    return -1;
+}
+
 ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len)
 {
     if (sc->pending && sc->pending <= len) {
@@ -332,6 +370,13 @@ static ssize_t ssl_send_chain(mg_connection_t *c, const struct iovec *iov, int c
     return n;
 }
 
+ssize_t mg_ssl_sendfile(mg_connection_t *c, int fd, off_t off, size_t size)
+{
+    ssize_t n = sendfile_once(c->ssl, &c->log, fd, off, size);
+    turn_on(c);
+    return n;
+}
+
 mg_ssl_conn_t *mg_ssl_new(SSL_CTX *ctx, int fd, mg_log_t *log, size_t buffer_size)
 {
     mg_ssl_conn_t *sc = mg_calloc(sizeof(mg_ssl_conn_t));
@@ -405,11 +450,30 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
         early = 0;
         ERR_clear_error();
         int n = SSL_do_handshake(sc->ssl);
+        mg_debug_event(&c->log, "SSL_do_handshake: %d", n);
         e = n == 1 ? 0 : SSL_get_error(sc->ssl, n);
+        if (e) {
+            mg_debug_event(&c->log, "SSL_get_error: %d", e);
+        }
     }
     if (e == 0) {
         sc->handshaked = 1;
         mg_conn_write_off(c);
+        if (mg_log_debug_on(MG_LOG_DEBUG_EVENT, &c->log)) {
+            char desc[256];
+            SSL_CIPHER_description(SSL_get_current_cipher(sc->ssl), desc, sizeof(desc));
+            desc[strcspn(desc, "\n")] = '\0';
+            mg_debug_event(&c->log, "SSL: %s, cipher: \"%s\"", SSL_get_version(sc->ssl), desc);
+            if (SSL_session_reused(sc->ssl)) {
+                mg_debug_event(&c->log, "SSL reused session");
+            }
+        }
+        /* kernel TLS (ssl_conf_command Options KTLS): OpenSSL moved sending to the kernel
+         * once the keys were known, so files can go with SSL_sendfile */
+        if (BIO_get_ktls_send(SSL_get_wbio(sc->ssl)) == 1) {
+            mg_debug_event(&c->log, "BIO_get_ktls_send(): 1");
+            sc->ktls_send = 1;
+        }
         return MG_OK;
     }
     if (e == SSL_ERROR_WANT_READ) {

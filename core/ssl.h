@@ -30,6 +30,8 @@ struct mg_ssl_conn_s {
     unsigned want_write : 1;       /* the handshake step waits for the socket writable */
     unsigned turn_on : 1;          /* the last operation set read_wants_write/write_wants_read:
                                       the owner turns that event on */
+    unsigned ktls_send : 1;        /* OpenSSL put sending in the kernel (Options KTLS, a
+                                      kernel with tls): files go by SSL_sendfile */
     /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
      * given by the first reads */
     unsigned early_try : 1; /* the context accepts early data: read it first */
@@ -77,5 +79,9 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len);
 ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len);
 ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt);
 void mg_ssl_close(mg_ssl_conn_t *sc);
+/* SSL_sendfile of size bytes of fd from off on c, whose c->ssl->ktls_send is set: bytes
+ * sent, or -1 with errno EAGAIN (the other event turned on if the operation needs it, as
+ * c->send) or another errno after logging; 0 when the file ended early. */
+ssize_t mg_ssl_sendfile(mg_connection_t *c, int fd, off_t off, size_t size);
 
 #endif

@@ -130,6 +130,10 @@ void mg_version_print(FILE *out, int configure)
     }
     fprintf(out, "TLS SNI support enabled\nconfigure arguments:%s%s", MG_CONFIGURE[0] ? " " : "",
             MG_CONFIGURE);
+    /* debug logging is built in by default: say so as nginx's -V does (tools look for it) */
+    if (MG_DEBUG && strstr(MG_CONFIGURE, "--with-debug") == NULL) {
+        fputs(" --with-debug", out);
+    }
     for (size_t i = 0; i < mg_nelems(nginx_modules); i++) {
         const nginx_module_t *m = &nginx_modules[i];
         if (m->nginx == NULL) {

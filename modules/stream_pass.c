@@ -91,7 +91,7 @@ static void pass_handler(mg_stream_session_t *s)
         mg_stream_finalize_session(s, 200); /* nginx's status for it, unlike the others' */
         return;
     }
-    mg_log_debug(&c->log, "stream pass to %s", ls->addr_text);
+    mg_debug_stream(&c->log, "stream pass to %s", ls->addr_text);
     /* the connection starts anew under its new listening socket: the session's handlers,
      * deadline and log context go; its memory stays in the pool until the close */
     c->passes++;
@@ -104,6 +104,7 @@ static void pass_handler(mg_stream_session_t *s)
     mg_log_t log = *c->cycle->log;
     log.connection = c->number;
     log.debug = c->log.debug;
+    log.debug_any = log.debug ? MG_LOG_DEBUG_ALL : log.debug_any;
     c->log = log;
     c->listening = ls;
     if (s->preread_len) {

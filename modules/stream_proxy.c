@@ -149,6 +149,7 @@ static void proxy_cleanup(mg_stream_session_t *s)
 
 static void finalize(proxy_t *u, mg_uint_t status)
 {
+    mg_debug_stream(&u->s->connection->log, "finalize stream proxy: %lu", (unsigned long)status);
     mg_stream_finalize_session(u->s, status);
 }
 
@@ -409,7 +410,10 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
     u->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_upstream_event, u);
     u->wev = event_new(srv->base, fd, EV_WRITE, on_upstream_event, u);
     u->timer = evtimer_new(srv->base, on_connect_timeout, u);
+    mg_debug_event(&c->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len, peer->name.data, fd,
+                   (unsigned long)c->number);
     int rc = connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen);
+    mg_debug_stream(&c->log, "proxy connect: %d", rc == 0 ? 0 : errno == EINPROGRESS ? -2 : -1);
     if (rc == 0) {
         proxy_connected(u);
         return;

@@ -51,7 +51,7 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
         return MG_AGAIN;
     }
     if (rc < 0) {
-        mg_log_debug(&s->connection->log, "ssl preread: not a valid ClientHello");
+        mg_debug_stream(&s->connection->log, "ssl preread: not a valid ClientHello");
         return MG_DECLINED;
     }
     ctx->done = 1;

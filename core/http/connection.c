@@ -190,6 +190,7 @@ void mg_http_init_connection(mg_connection_t *c)
 {
     mg_http_conn_t *hc = mg_pcalloc(c->pool, sizeof(mg_http_conn_t));
     c->data = hc;
+    c->debug_proto = MG_LOG_DEBUG_HTTP;
     hc->port = c->listening->servers;
     hc->out_tail = &hc->out;
     mg_http_addr_conf_t **addrs = hc->port->addrs.elts;
@@ -408,6 +409,25 @@ static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
 /* Parse what the buffer holds; start a request when a head is complete.
  * Returns MG_AGAIN when more input is needed, MG_OK when a request took over, MG_ERROR when
  * the connection is gone. */
+/* nginx's debug lines for a parsed head (the parser took it whole, so they come together) */
+static void debug_head(mg_connection_t *c, const mg_http_request_head_t *head)
+{
+    mg_log_t *log = &c->log;
+    mg_debug_http(log, "http process request line");
+    mg_debug_http(log, "http request line: \"%.*s\"", (int)head->request_line.len,
+                  head->request_line.data);
+    mg_debug_http(log, "http uri: \"%.*s\"", (int)head->path.len, head->path.data);
+    mg_debug_http(log, "http args: \"%.*s\"", (int)head->args.len,
+                  head->args.data ? head->args.data : "");
+    mg_debug_http(log, "http process request header line");
+    for (size_t i = 0; i < head->nheaders; i++) {
+        const mg_http_header_t *h = &head->headers[i];
+        mg_debug_http(log, "http header: \"%.*s: %.*s\"", (int)h->name.len, h->name.data,
+                      (int)h->value.len, h->value.data);
+    }
+    mg_debug_http(log, "http header done");
+}
+
 static mg_int_t parse_buffered(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
@@ -462,6 +482,9 @@ static mg_int_t parse_buffered(mg_connection_t *c)
         hc->pipelined = 0;
         mg_conn_timer_del(c);
         c->idle = 0;
+        if (mg_log_debug_on(MG_LOG_DEBUG_HTTP, &c->log)) {
+            debug_head(c, head);
+        }
         size_t used = (size_t)rc;
         mg_http_process_request_head(c, head, used);
         /* the request took what it needs (its strings point into buf, not into head); the
@@ -559,7 +582,16 @@ static void process_buffer(mg_connection_t *c)
             return;
         }
         size_t space = hc->size - hc->last;
+        /* a TLS read logs its own failure: with nginx's context when no request came yet */
+        int waiting = c->ssl && c->requests == 0 && hc->last == hc->start && !hc->proxy_protocol;
+        const char *action = c->log.action;
+        if (waiting) {
+            c->log.action = "waiting for request";
+        }
         ssize_t n = c->recv(c, hc->buf + hc->last, space);
+        if (waiting) {
+            c->log.action = action;
+        }
         if (n > 0) {
             drained = (size_t)n < space;
             hc->last += (size_t)n;
@@ -584,7 +616,9 @@ static void process_buffer(mg_connection_t *c)
             continue;
         }
         int err = n < 0 ? errno : 0;
-        if (hc->proxy_protocol) {
+        if (n < 0 && c->ssl) {
+            /* logged by the TLS layer, with OpenSSL's reason */
+        } else if (hc->proxy_protocol) {
             c->log.action = "reading PROXY protocol";
             if (n == 0) {
                 mg_log_error(MG_LOG_INFO, &c->log, 0, "client closed connection");
@@ -619,6 +653,8 @@ static void process_buffer(mg_connection_t *c)
 static void read_head(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
+    mg_debug_http(&c->log,
+                  hc->keepalive_idle ? "http keepalive handler" : "http wait request handler");
     if (hc->r) {
         /* bytes or EOF while a request is in progress (a handler waiting on something):
          * events are level-triggered and would report them again and again; the request's
@@ -654,11 +690,13 @@ static void lingering_read(mg_connection_t *c)
 
 static void lingering_timeout(mg_connection_t *c)
 {
+    mg_debug_http(&c->log, "http lingering close handler");
     mg_conn_close(c);
 }
 
 static void keepalive_timeout(mg_connection_t *c)
 {
+    mg_debug_http(&c->log, "http keepalive handler");
     mg_conn_close(c);
 }
 
@@ -728,6 +766,7 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     if (next->body_left) {
         hc->discarding = 1;
     }
+    mg_debug_http(&c->log, "set http keepalive handler");
     c->read_handler = read_head;
     c->timeout_handler = keepalive_timeout;
     mg_conn_timer_set(c, next->keepalive_timeout);

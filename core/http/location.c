@@ -146,6 +146,8 @@ static mg_int_t find_in(mg_request_t *r, mg_http_loc_conf_t *pclcf)
     }
     mg_http_loc_conf_t **ex = lv->exact.elts;
     for (size_t i = 0; i < lv->exact.nelts; i++) {
+        mg_debug_http(&r->connection->log, "test location: \"%.*s\"", (int)ex[i]->name.len,
+                      ex[i]->name.data);
         if (mg_str_eq_str(ex[i]->name, r->uri)) {
             set_loc(r, ex[i]);
             return MG_OK;
@@ -156,6 +158,8 @@ static mg_int_t find_in(mg_request_t *r, mg_http_loc_conf_t *pclcf)
     mg_http_loc_conf_t **px = lv->prefix.elts;
     for (size_t i = 0; i < lv->prefix.nelts; i++) {
         mg_http_loc_conf_t *l = px[i];
+        mg_debug_http(&r->connection->log, "test location: \"%.*s\"", (int)l->name.len,
+                      l->name.data);
         if (r->uri.len >= l->name.len && memcmp(r->uri.data, l->name.data, l->name.len) == 0) {
             set_loc(r, l);
             noregex = l->noregex;
@@ -179,6 +183,8 @@ static mg_int_t find_in(mg_request_t *r, mg_http_loc_conf_t *pclcf)
     }
     mg_http_loc_conf_t **rx = lv->regex.elts;
     for (size_t i = 0; i < lv->regex.nelts; i++) {
+        mg_debug_http(&r->connection->log, "test location: ~ \"%.*s\"", (int)rx[i]->name.len,
+                      rx[i]->name.data);
         mg_int_t m = match_regex(r, rx[i]);
         if (m == MG_ERROR) {
             return MG_ERROR;
@@ -200,6 +206,11 @@ mg_int_t mg_http_find_location(mg_request_t *r)
     mg_int_t rc = find_in(r, srv_loc);
     if (rc == MG_ERROR) {
         return MG_ERROR;
+    }
+    if (mg_log_debug_on(MG_LOG_DEBUG_HTTP, &r->connection->log)) {
+        mg_http_loc_conf_t *l = mg_http_get_loc_conf(r, mg_http_core_module);
+        mg_debug_http(&r->connection->log, "using configuration \"%s%.*s\"",
+                      l->exact_match ? "=" : "", (int)l->name.len, l->name.data);
     }
     return rc == MG_DONE ? MG_DONE : MG_OK;
 }

@@ -85,6 +85,8 @@ static mg_int_t answer_content(mg_request_t *r, mg_http_phase_handler_t *ph, mg_
 
 static mg_int_t check_handler(mg_request_t *r, mg_http_phase_handler_t *ph)
 {
+    mg_debug_http(&r->connection->log, "%s phase: %ld",
+                  ph->answer == answer_rewrite ? "rewrite" : "generic", (long)r->phase_handler);
     return ph->answer(r, ph, ph->handler(r));
 }
 
@@ -143,6 +145,7 @@ static mg_int_t check_find_config(mg_request_t *r, mg_http_phase_handler_t *ph)
 static mg_int_t check_post_rewrite(mg_request_t *r, mg_http_phase_handler_t *ph)
 {
     (void)ph;
+    mg_debug_http(&r->connection->log, "post rewrite phase: %ld", (long)r->phase_handler);
     if (!r->uri_changed) {
         r->phase_handler++;
         return MG_AGAIN;
@@ -261,6 +264,7 @@ static mg_int_t answer_access(mg_request_t *r, mg_http_phase_handler_t *ph, mg_i
 
 static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
 {
+    mg_debug_http(&r->connection->log, "access phase: %ld", (long)r->phase_handler);
     if (r->parent) {
         r->phase_handler = (mg_int_t)ph->next;
         return MG_AGAIN;
@@ -272,6 +276,7 @@ static mg_int_t check_access(mg_request_t *r, mg_http_phase_handler_t *ph)
 static mg_int_t check_post_access(mg_request_t *r, mg_http_phase_handler_t *ph)
 {
     (void)ph;
+    mg_debug_http(&r->connection->log, "post access phase: %ld", (long)r->phase_handler);
     mg_uint_t code = r->access_code;
     if (code) {
         r->access_code = 0;
@@ -287,6 +292,7 @@ static mg_int_t check_post_access(mg_request_t *r, mg_http_phase_handler_t *ph)
 
 static mg_int_t check_content(mg_request_t *r, mg_http_phase_handler_t *ph)
 {
+    mg_debug_http(&r->connection->log, "content phase: %ld", (long)r->phase_handler);
     if (r->content_handler) {
         mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
         mg_int_t self = r->phase_handler;

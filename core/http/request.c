@@ -232,6 +232,8 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     if (r->finalized) {
         return;
     }
+    mg_debug_http(&r->connection->log, "http finalize request: %ld, \"%.*s?%.*s\"", (long)rc,
+                  (int)r->uri.len, r->uri.data, (int)r->args.len, r->args.data ? r->args.data : "");
     mg_http_conn_t *hc = r->hc;
     if (rc == MG_DECLINED) {
         r->content_handler = NULL;
@@ -303,6 +305,7 @@ void mg_http_log_request(mg_request_t *r)
         return;
     }
     r->logged = 1;
+    mg_debug_http(&r->connection->log, "http log handler");
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
     mg_http_handler_pt *log = cmcf->phases[MG_HTTP_LOG_PHASE].elts;
     const char *action = r->connection->log.action;
@@ -328,6 +331,7 @@ void mg_http_log_request(mg_request_t *r)
 void mg_http_free_request(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
+    mg_debug_http(&r->connection->log, "http close request");
     hc->r = NULL;
     hc->current = NULL;
     hc->out = NULL;

@@ -1442,6 +1442,11 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
     mg_http_conn_t *hc = c->data;
     mg_http_srv_conf_t *cscf = default_srv(hc);
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name == NULL) {
+        mg_debug_event(&c->log, "SSL server name: null");
+    } else {
+        mg_debug_event(&c->log, "SSL server name: \"%s\"", name);
+    }
     if (name && *name) {
         size_t len = strlen(name);
         char *lower = mg_pnalloc(c->pool, len + 1);

@@ -76,8 +76,10 @@ const char *mg_http_ssl_set_ocsp_cache(mg_conf_t *cf, const mg_command_t *cmd, v
         mg_conf_error(cf, 0, "OCSP cache \"%s\" is too small", a.data);
         return MG_CONF_ERROR;
     }
-    /* a zone of the same name in another server is the same cache */
-    mg_shm_zone_t *zone = mg_shm_zone_add(cf, name, (size_t)size, &mg_http_ssl_module);
+    /* a zone of the same name in another server is the same cache; an ssl_session_cache
+     * zone of that name is another use (a tag of its own, as nginx) */
+    static const mg_module_t ocsp_cache_tag = {.name = "ssl_ocsp_cache"};
+    mg_shm_zone_t *zone = mg_shm_zone_add(cf, name, (size_t)size, &ocsp_cache_tag);
     if (zone == NULL) {
         return MG_CONF_ERROR;
     }
@@ -87,11 +89,6 @@ const char *mg_http_ssl_set_ocsp_cache(mg_conf_t *cf, const mg_command_t *cmd, v
                                  (mg_str_t)mg_string("ocsp"));
     if (*field == NULL) {
         mg_conf_error(cf, 0, "OCSP cache \"%s\" is too small", a.data);
-        return MG_CONF_ERROR;
-    }
-    if (!mg_str_eq(mg_shm_table_ident(*field), "ocsp")) { /* an ssl_session_cache's zone */
-        mg_conf_error(cf, 0, "the shared memory zone \"%.*s\" is already used for another cache",
-                      (int)name.len, name.data);
         return MG_CONF_ERROR;
     }
     return MG_CONF_OK;
@@ -116,6 +113,13 @@ mg_http_ssl_ocsp_conf_t *mg_http_ssl_ocsp_conf(mg_conf_t *cf, int leaf, mg_str_t
             mg_log_error(MG_LOG_EMERG, cf->log, 0,
                          "%s in OCSP responder \"%s\" in \"ssl_ocsp_responder\" in %s", why,
                          rc == MG_DECLINED ? url : url + 7, where);
+            return NULL;
+        }
+        /* nginx resolves the name now, with the system's resolver, not `resolver` */
+        if (mg_ocsp_responder_resolve(cf->pool, oc->responder) != MG_OK) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "host not found in OCSP responder \"%s\" in \"ssl_ocsp_responder\" in %s",
+                         url + 7, where);
             return NULL;
         }
         oc->responder->resolver = resolver;

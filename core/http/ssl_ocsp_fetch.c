@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,14 +81,26 @@ static void finish(mg_ocsp_fetch_t *f, int ok)
     done(data, ok);
 }
 
-static void report(mg_ocsp_fetch_t *f, mg_uint_t level, const char *msg)
+/* A message with the fetch's context, the fetch going on. */
+__attribute__((format(printf, 3, 4))) static void log_fetch(mg_ocsp_fetch_t *f, mg_uint_t level,
+                                                            const char *fmt, ...)
 {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     const mg_ocsp_ask_t *a = &f->ask;
     mg_log_error(level, a->log, 0,
                  "%s while requesting certificate status, responder: %s%s%s%s%s%s", msg,
                  a->responder->host, f->peer[0] ? ", peer: " : "", f->peer,
                  a->cert_name ? ", certificate: \"" : "", a->cert_name ? a->cert_name : "",
                  a->cert_name ? "\"" : "");
+}
+
+static void report(mg_ocsp_fetch_t *f, mg_uint_t level, const char *msg)
+{
+    log_fetch(f, level, "%s", msg);
     finish(f, 0);
 }
 
@@ -356,6 +369,18 @@ static void start(mg_ocsp_fetch_t *f)
         sa.ss_family = AF_INET6;
         len = sizeof(*s6);
     }
+    if (len == 0 && rp->resolver == NULL && rp->naddrs) {
+        /* nginx: a name resolved with the configuration is still asked of `resolver`; with
+         * none, a warning and the addresses found then */
+        f->addrs = mg_alloc(rp->naddrs * sizeof(*f->addrs));
+        f->lens = mg_alloc(rp->naddrs * sizeof(*f->lens));
+        memcpy(f->addrs, rp->addrs, rp->naddrs * sizeof(*f->addrs));
+        memcpy(f->lens, rp->lens, rp->naddrs * sizeof(*f->lens));
+        f->naddrs = rp->naddrs;
+        log_fetch(f, MG_LOG_WARN, "no resolver defined to resolve %s", rp->host);
+        connect_next(f);
+        return;
+    }
     if (len) {
         set_port(&sa, rp->port);
         f->addrs = mg_alloc(sizeof(sa));
@@ -367,7 +392,10 @@ static void start(mg_ocsp_fetch_t *f)
         return;
     }
     if (rp->resolver == NULL) {
-        fail_at(f, MG_LOG_WARN, 0, "no resolver defined to resolve %s", rp->host);
+        /* a client certificate's own URL (nothing resolved before): nginx's error; stapling
+         * names are not resolved with the configuration here, so nginx's warning stays */
+        fail_at(f, f->ask.cert_name ? MG_LOG_WARN : MG_LOG_ERR, 0,
+                "no resolver defined to resolve %s", rp->host);
         return;
     }
     mg_str_t name = {strlen(rp->host), rp->host};
@@ -485,6 +513,34 @@ mg_int_t mg_ocsp_responder_parse(mg_pool_t *pool, const char *url, mg_ocsp_respo
     }
     r->path = *end == '/' ? mg_pstrdup(pool, end, strlen(end)) : "/";
     return MG_OK;
+}
+
+mg_int_t mg_ocsp_responder_resolve(mg_pool_t *pool, mg_ocsp_responder_t *r)
+{
+    unsigned char a[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, r->host, a) == 1 || inet_pton(AF_INET6, r->host, a) == 1) {
+        return MG_OK;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(r->host, NULL, &hints, &res) != 0 || res == NULL) {
+        return MG_ERROR;
+    }
+    size_t n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        n += ai->ai_family == AF_INET || ai->ai_family == AF_INET6;
+    }
+    r->addrs = mg_pcalloc(pool, (n ? n : 1) * sizeof(*r->addrs));
+    r->lens = mg_pcalloc(pool, (n ? n : 1) * sizeof(*r->lens));
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) {
+            memcpy(&r->addrs[r->naddrs], ai->ai_addr, ai->ai_addrlen);
+            r->lens[r->naddrs] = ai->ai_addrlen;
+            set_port(&r->addrs[r->naddrs], r->port);
+            r->naddrs++;
+        }
+    }
+    freeaddrinfo(res);
+    return r->naddrs ? MG_OK : MG_ERROR;
 }
 
 X509 *mg_ocsp_find_issuer(SSL_CTX *ctx, X509 *cert)

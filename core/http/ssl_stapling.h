@@ -23,12 +23,20 @@ typedef struct {
     int port;
     mg_resolver_t *resolver; /* the server's; NULL: none (an address works, a name does not) */
     mg_msec_t resolver_timeout;
+    /* a name resolved while reading the configuration (ssl_ocsp_responder, as nginx), with
+     * the port set; none: the host is an address or is asked of the resolver */
+    struct sockaddr_storage *addrs;
+    socklen_t *lens;
+    size_t naddrs;
 } mg_ocsp_responder_t;
 
 /* Reads url into r (its strings in pool): MG_OK, MG_DECLINED (not http://), or MG_ERROR
  * with *why "invalid port" or "no host" (the caller words the message). */
 mg_int_t mg_ocsp_responder_parse(mg_pool_t *pool, const char *url, mg_ocsp_responder_t *r,
                                  const char **why);
+/* Resolve r's host now (getaddrinfo, in pool): MG_OK (an address needs none), MG_ERROR when
+ * the name is not found. */
+mg_int_t mg_ocsp_responder_resolve(mg_pool_t *pool, mg_ocsp_responder_t *r);
 
 typedef struct {
     unsigned char *der; /* the response sent; from the file (pool) or fetched (malloc) */

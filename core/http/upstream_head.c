@@ -350,6 +350,7 @@ void mg_upstream_read_head(mg_upstream_t *u)
     mg_request_t *r = u->r;
     const char *sending = r->connection->log.action;
     r->connection->log.action = "reading response header from upstream";
+    mg_debug_http(&r->connection->log, "http upstream process header");
     for (;;) {
         if (u->hlen == u->conf->buffer_size) {
             mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent too big header");
@@ -357,6 +358,7 @@ void mg_upstream_read_head(mg_upstream_t *u)
             return;
         }
         ssize_t n = mg_upstream_recv(u, u->hbuf + u->hlen, u->conf->buffer_size - u->hlen);
+        mg_debug_http(&r->connection->log, "http upstream recv(): %zd", n);
         if (n < 0 && errno == EINTR) {
             continue;
         }

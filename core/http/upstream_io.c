@@ -153,12 +153,15 @@ static void conn_release(mg_upstream_t *u, int keep)
     /* a connection made with a request's own certificate (proxy_ssl_certificate with
      * variables) is nobody else's */
     if (keep && u->group && uc->peer && !u->ssl_certificate.len) {
+        mg_debug_http(&u->r->connection->log, "free keepalive peer: saving connection %p",
+                      (void *)uc);
         if (uc->ssl) {
             uc->ssl->save_session = NULL; /* while idle, nobody's */
         }
         mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->ssl, uc->requests,
                                   uc->created, uc->proto, uc->watch, u->pick.keepalive);
     } else {
+        mg_debug_http(&u->r->connection->log, "close http upstream connection: %d", uc->fd);
         mg_upstream_watch_free(uc->watch);
         mg_upstream_h2_conn_free(uc->proto);
         if (uc->ssl) {
@@ -571,6 +574,8 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
                  : -1;
     if (fd >= 0) {
         u->conn = conn_new(u, fd, peer, watch);
+        mg_debug_http(&r->connection->log, "get keepalive peer: using connection %p",
+                      (void *)u->conn);
         u->conn->ssl = ssl;
         u->conn->proto = proto;
         if (ssl && u->ssl_session_reuse && u->single == NULL) {
@@ -600,10 +605,15 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
         mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+    mg_debug_event(&r->connection->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len,
+                   peer->name.data, fd, (unsigned long)r->connection->number);
     if (connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen) == 0) {
+        mg_debug_http(&r->connection->log, "http upstream connect: %d", 0);
         on_connected(u);
         return;
     }
+    /* nginx's NGX_AGAIN (-2) when the connect is in progress */
+    mg_debug_http(&r->connection->log, "http upstream connect: %d", errno == EINPROGRESS ? -2 : -1);
     if (errno != EINPROGRESS) {
         /* as nginx: a connect() that fails at once names the peer (unix-domain sockets
          * fail so, e.g. a missing path), at crit level unless the error is the network's */
@@ -641,6 +651,7 @@ static void send_request(mg_upstream_t *u)
         return; /* the upstream answered already: nothing more goes on this connection */
     }
     r->connection->log.action = "sending request to upstream";
+    mg_debug_http(&r->connection->log, "http upstream send request");
     if (u->hbuf == NULL) {
         u->hbuf = mg_pnalloc(r->pool, u->conf->buffer_size);
     }

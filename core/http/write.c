@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "script.h"
 #include "server.h"
+#include "ssl.h"
 #include "v2.h"
 #include "variables.h"
 
@@ -514,8 +515,9 @@ static mg_int_t http_flush(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    /* sendfile hands the kernel the file as it is: plain connections with a socket only */
-    int use_sendfile = clcf->sendfile && c->ssl == NULL && c->fd >= 0;
+    /* sendfile hands the kernel the file as it is: plain connections with a socket, or TLS
+     * ones whose records the kernel makes (KTLS: SSL_sendfile), as nginx */
+    int use_sendfile = clcf->sendfile && c->fd >= 0 && (c->ssl == NULL || c->ssl->ktls_send);
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
     size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;
@@ -555,7 +557,12 @@ static mg_int_t http_flush(mg_request_t *r)
                 n = 0;
                 goto failed;
             }
-            n = sendfile(c->fd, b->fd, &off, want);
+            if (c->ssl) {
+                op = "SSL_sendfile";
+                n = mg_ssl_sendfile(c, b->fd, off, want);
+            } else {
+                n = sendfile(c->fd, b->fd, &off, want);
+            }
             if (n > 0) {
                 b->file_pos += n;
                 r->bytes_sent += (size_t)n;
@@ -679,7 +686,7 @@ static mg_int_t http_flush(mg_request_t *r)
             mg_log_error(err == EPIPE || err == ECONNRESET ? MG_LOG_INFO : MG_LOG_CRIT, &c->log,
                          err, "%s() failed", op);
         } else {
-            mg_log_error(MG_LOG_ALERT, &c->log, 0, "sendfile() reported that \"%d\" was truncated",
+            mg_log_error(MG_LOG_ALERT, &c->log, 0, "%s() reported that \"%d\" was truncated", op,
                          b->fd);
         }
         c->closed = 1;

@@ -581,6 +581,7 @@ void mg_stream_finalize_session(mg_stream_session_t *s, mg_uint_t status)
     if (s->finalized) {
         return;
     }
+    mg_debug_stream(&s->connection->log, "finalize stream session: %lu", (unsigned long)status);
     s->finalized = 1;
     s->status = status;
     mg_connection_t *c = s->connection;
@@ -710,6 +711,7 @@ void mg_stream_core_run(mg_stream_session_t *s)
         /* the last registered first, as nginx's */
         mg_stream_handler_pt *h = a->elts;
         mg_stream_handler_pt fn = h[a->nelts - 1 - s->handler];
+        mg_debug_stream(&s->connection->log, "generic phase: %d", (int)s->phase);
         mg_int_t rc = s->phase == MG_STREAM_PREREAD_PHASE ? preread_run(s, fn) : fn(s);
         if (!phase_next(s, rc)) {
             return;
@@ -793,6 +795,7 @@ static void init_connection(mg_connection_t *c)
     }
     /* a session is never idle: a drain or a quit waits for it, and no accept takes its slot */
     mg_server_conn_reusable(c, 0);
+    c->debug_proto = MG_LOG_DEBUG_STREAM;
     mg_stream_session_t *s = mg_pcalloc(c->pool, sizeof(mg_stream_session_t));
     s->udp = c->listening->udp ? c->data : NULL;
     s->connection = c;
