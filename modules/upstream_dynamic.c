@@ -18,6 +18,7 @@
 
 #include "resolver.h"
 #include "server.h"
+#include "health_check.h"
 #include "upstream.h"
 
 #define SLOTS 16
@@ -37,6 +38,7 @@ typedef struct {
     mg_msec_t timeout;
     /* per worker */
     mg_server_t *srv;
+    mg_cycle_t *cycle; /* its generation */
     mg_pool_t *pool; /* the generation's: address texts live as long as requests can read them */
     struct event *timer;
     mg_resolve_t *rs;
@@ -251,6 +253,7 @@ static void update(dyn_server_t *ds, mg_resolve_t *rs)
             p->checked = p->accessed = 0;
             p->down = ds->tmpl.down;
             mg_upstream_zone_peer(g, ds->list, ds->first + (size_t)s, p);
+            mg_health_check_peer_set(ds->cycle, g, p);
             keep[s] = found = 1;
         }
         unused += !found;
@@ -338,6 +341,7 @@ static mg_int_t dyn_init_worker(mg_cycle_t *cycle)
     for (size_t i = 0; i < dmcf->servers.nelts; i++) {
         ds[i].srv = cycle->server;
         ds[i].pool = cycle->pool;
+        ds[i].cycle = cycle;
         ds[i].timer = evtimer_new(cycle->server->base, on_timer, &ds[i]);
         if (ds[i].timer == NULL) {
             abort();
