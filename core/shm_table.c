@@ -271,7 +271,8 @@ void *mg_shm_table_newer(mg_shm_table_t *t, void *value)
 size_t mg_shm_table_copy(mg_shm_table_t *to, void *from_addr, mg_log_t *log)
 {
     mg_shm_table_t *from = from_addr;
-    if (from->magic != MAGIC || from->vsize != to->vsize || !mg_str_eq_str(from->ident, to->ident)) {
+    if (from->magic != MAGIC || from->vsize != to->vsize ||
+        !mg_str_eq_str(from->ident, to->ident)) {
         return 0; /* not a table, nodes of another layout, or another key's values */
     }
     size_t n = 0;

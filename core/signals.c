@@ -315,7 +315,8 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
         mg_state_watch_wait(watch, watch >= 0 ? 100 : waited < 500 ? 1 : 20);
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        waited = (int)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        waited =
+            (int)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
     }
     if (watch >= 0) {
         close(watch);

@@ -71,9 +71,9 @@ typedef struct {
     mg_upstream_hc_rec_t *rec; /* NULL: a "resolve" slot without an address yet */
     int list;                  /* where the peer is, for its record's key */
     size_t index;
-    unsigned nth;              /* the check's number in its group */
-    unsigned k;                /* its record's place in peer->hc */
-    unsigned dynamic : 1;      /* a "resolve" slot: its record follows its address */
+    unsigned nth;         /* the check's number in its group */
+    unsigned k;           /* its record's place in peer->hc */
+    unsigned dynamic : 1; /* a "resolve" slot: its record follows its address */
     mg_server_t *srv;
     mg_log_t *log;
     struct event *timer;
@@ -211,8 +211,15 @@ static mg_int_t hc_records(mg_conf_t *cf, hc_main_conf_t *hmcf, hc_t *hc, unsign
                 /* a "resolve" slot: checked once a worker's resolver gives it an address */
                 peer_add_hc(cf->pool, &p[i], &unused_rec);
                 hc_peer_t *hp = mg_array_push(&hmcf->peers);
-                *hp = (hc_peer_t){.hc = hc, .g = g, .peer = &p[i], .list = l, .index = i,
-                                  .nth = n, .k = p[i].nhc - 1, .dynamic = 1, .fd = -1};
+                *hp = (hc_peer_t){.hc = hc,
+                                  .g = g,
+                                  .peer = &p[i],
+                                  .list = l,
+                                  .index = i,
+                                  .nth = n,
+                                  .k = p[i].nhc - 1,
+                                  .dynamic = 1,
+                                  .fd = -1};
                 continue;
             }
             if (p[i].down) {
@@ -292,10 +299,10 @@ static mg_int_t hc_init(mg_conf_t *cf)
             mg_str_t extra = mg_proxy_loc_check_headers(hc->plcf, cf->pool, &host);
             size_t len = hc->uri.len + host.len + extra.len + 64;
             char *req = mg_palloc(cf->pool, len);
-            int n = snprintf(req, len, "GET %.*s HTTP/1.0\r\n%s%.*s%s%.*sConnection: close\r\n\r\n",
-                             (int)hc->uri.len, hc->uri.data, host.len ? "Host: " : "",
-                             (int)host.len, host.data, host.len ? "\r\n" : "", (int)extra.len,
-                             extra.data);
+            int n =
+                snprintf(req, len, "GET %.*s HTTP/1.0\r\n%s%.*s%s%.*sConnection: close\r\n\r\n",
+                         (int)hc->uri.len, hc->uri.data, host.len ? "Host: " : "", (int)host.len,
+                         host.data, host.len ? "\r\n" : "", (int)extra.len, extra.data);
             hc->request = (mg_str_t){(size_t)n, req};
         }
         unsigned nth = 0; /* the record key: the group's checks in configuration order */

@@ -92,7 +92,8 @@ mg_str_t mg_proxy_loc_check_headers(void *conf, mg_pool_t *pool, mg_str_t *host)
 {
     proxy_loc_conf_t *plcf = conf;
     static const char *const own[] = {"connection", "content-length", "transfer-encoding",
-                                      "te", "keep-alive", "expect", "upgrade"};
+                                      "te",         "keep-alive",     "expect",
+                                      "upgrade"};
     if (plcf->headers == NULL) {
         return (mg_str_t)mg_null_string;
     }
@@ -113,7 +114,8 @@ mg_str_t mg_proxy_loc_check_headers(void *conf, mg_pool_t *pool, mg_str_t *host)
             int host_var = mg_str_eq(cv->value, "$proxy_host");
             size_t vlen = host_var ? plcf->host_header.len : cv->nparts ? 0 : cv->value.len;
             for (size_t k = 0; !host_var && k < cv->nparts; k++) {
-                vlen += cv->parts[k].index < 0 && !cv->parts[k].capture ? cv->parts[k].literal.len : 0;
+                vlen +=
+                    cv->parts[k].index < 0 && !cv->parts[k].capture ? cv->parts[k].literal.len : 0;
             }
             int is_host = mg_str_eq(h[i].lkey, "host");
             if (vlen == 0) {

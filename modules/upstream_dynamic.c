@@ -16,9 +16,9 @@
  */
 #include <arpa/inet.h>
 
+#include "health_check.h"
 #include "resolver.h"
 #include "server.h"
-#include "health_check.h"
 #include "upstream.h"
 
 #define SLOTS 16
@@ -39,7 +39,7 @@ typedef struct {
     /* per worker */
     mg_server_t *srv;
     mg_cycle_t *cycle; /* its generation */
-    mg_pool_t *pool; /* the generation's: address texts live as long as requests can read them */
+    mg_pool_t *pool;   /* the generation's: address texts live as long as requests can read them */
     struct event *timer;
     mg_resolve_t *rs;
 } dyn_server_t;
