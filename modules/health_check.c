@@ -726,17 +726,14 @@ void mg_health_check_peer_set(mg_cycle_t *cycle, mg_upstream_group_t *g, mg_upst
         }
         if (hp[i].fd >= 0) {
             close_check(&hp[i]); /* the slot's former address: its verdict is its own */
-            mg_upstream_zone_lock(g);
             if (hp[i].rec && hp[i].rec->owner == (int32_t)getpid()) {
                 hp[i].rec->owner = 0;
             }
-            mg_upstream_zone_unlock(g);
         }
         hc_t *hc = hp[i].hc;
         int created;
         /* keyed by the address: every worker resolving the name finds the same record, and
          * one kept over a reload keeps its verdict */
-        mg_upstream_zone_lock(g);
         mg_upstream_hc_rec_t *rec =
             mg_upstream_zone_hc(g, hp[i].list, hp[i].index, p, hp[i].nth, &created);
         if (rec && created) {
@@ -744,7 +741,6 @@ void mg_health_check_peer_set(mg_cycle_t *cycle, mg_upstream_group_t *g, mg_upst
             rec->fails = rec->passes = 0;
             rec->next = 0;
         }
-        mg_upstream_zone_unlock(g);
         if (rec == NULL) {
             mg_log_error(MG_LOG_ERR, cycle->log, 0,
                          "could not allocate memory in upstream zone \"%.*s\", peer %.*s is not "
