@@ -47,7 +47,7 @@ typedef struct {
     /* per worker */
     mg_server_t *srv;
     mg_cycle_t *cycle; /* its generation */
-    mg_pool_t *pool; /* the generation's: address texts live as long as requests can read them */
+    mg_pool_t *pool;   /* the generation's: address texts live as long as requests can read them */
     struct event *timer; /* the worker that resolves the name */
     mg_resolve_t *rs;
     uint64_t seen;    /* the serial the slots were last brought in line with */
