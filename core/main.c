@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "cycle.h"
 #include "listen.h"
 #include "master.h"
@@ -211,6 +213,9 @@ int main(int argc, char **argv)
     /* before anything reads argv: the title will overwrite its memory */
     mg_proctitle_init(argc, argv);
     mg_upgrade_init(argv);
+    /* no OpenSSL cleanup at exit: the kernel takes the memory back, and each old worker of a
+     * reload freeing every cipher and table one by one took CPU from the new ones starting */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
     if (parse_options(argc, argv, &o) != 0) {
         return 1;
     }
@@ -358,6 +363,7 @@ int main(int argc, char **argv)
     /* a reload may have replaced (and freed) the generation ccf pointed into */
     ccf = mg_cycle_core_conf(srv->cycle);
     unlink(ccf->pid.data);
+    mg_signal_remove_verdict(srv->cycle);
     moongate_server_destroy(srv);
     return rc == 0 ? 0 : 1;
 }

@@ -362,6 +362,11 @@ static void start_accepting(master_t *m)
     }
     m->phase = ACCEPTING;
     m->deadline = mg_now.monotonic + ACCEPT_TIMEOUT;
+    /* the verdict cannot change any more (the accept step only waits, and ends "done" even at
+     * its deadline), and no old worker accepts: a connection made from now on waits in the
+     * listen queue for the new workers. `-s reload` may return now, not after two more
+     * wake-ups of loaded processes (the workers' 'A', then ours) */
+    write_verdict(m, NULL);
 }
 
 static void switch_generation(master_t *m)
@@ -444,7 +449,6 @@ static void advance_reload(master_t *m)
              * generation, and its workers accept */
             mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "reconfiguring done, generation %lu serving",
                          (unsigned long)m->srv->cycle->generation);
-            write_verdict(m, NULL);
             MG_METRICS_INC(m->srv->cycle->metrics, reloads_ok);
             set_generation(m);
             m->phase = IDLE;
@@ -921,6 +925,9 @@ int mg_master_run(mg_server_t *srv, int daemonized)
     char oldbin[4200];
     mg_upgrade_oldbin_path(srv->cycle, oldbin, sizeof(oldbin));
     unlink(m->new_binary ? oldbin : mg_cycle_core_conf(srv->cycle)->pid.data);
+    /* our verdicts go with us (a new binary's master has written its own over them); after a
+     * rollback to nginx, which writes none, the file would stay beside its pid file */
+    mg_signal_remove_verdict(srv->cycle);
     /* the old generations' memory goes with the process; the current one stays for the
      * caller, which destroys the server */
     free(m->procs);

@@ -267,3 +267,34 @@ void *mg_shm_table_newer(mg_shm_table_t *t, void *value)
     lru_t *prev = node_of(value)->lru.prev;
     return prev == &t->lru ? NULL : ((node_t *)prev)->data;
 }
+
+size_t mg_shm_table_copy(mg_shm_table_t *to, void *from_addr, mg_log_t *log)
+{
+    mg_shm_table_t *from = from_addr;
+    if (from->magic != MAGIC || from->vsize != to->vsize ||
+        !mg_str_eq_str(from->ident, to->ident)) {
+        return 0; /* not a table, nodes of another layout, or another key's values */
+    }
+    size_t n = 0;
+    /* the old generation's workers still update it: under its lock. The oldest go first, so
+     * that the new list keeps the order; when the new zone is smaller, the oldest give way */
+    mg_shm_table_lock(from, log);
+    for (void *v = mg_shm_table_oldest(from); v; v = mg_shm_table_newer(from, v)) {
+        size_t klen;
+        const char *key = mg_shm_table_key(from, v, &klen);
+        uint32_t hash = mg_shm_table_hash(to, key, klen);
+        void *dst = mg_shm_table_insert(to, key, klen, hash);
+        while (dst == NULL && mg_shm_table_oldest(to)) {
+            mg_shm_table_remove(to, mg_shm_table_oldest(to));
+            n--;
+            dst = mg_shm_table_insert(to, key, klen, hash);
+        }
+        if (dst) {
+            memcpy(dst, v, to->vsize);
+            n++;
+        }
+    }
+    mg_shm_table_unlock(from);
+    to->dirty = 0;
+    return n;
+}

@@ -53,4 +53,11 @@ void *mg_shm_table_newer(mg_shm_table_t *t, void *value);
 /* A value's key (klen bytes, in the zone). */
 const char *mg_shm_table_key(mg_shm_table_t *t, void *value, size_t *klen);
 
+/* A HUP that gives a zone a new size: copy the entries of the previous generation's table at
+ * from_addr (a zone of the same owner and name) into `to`, a fresh one, if both hold values of
+ * the same size for the same ident; the most recently used stay when not all fit. Called
+ * without `to`'s lock (nobody else has the new zone yet); takes the old table's. Returns how
+ * many entries the new table holds. */
+size_t mg_shm_table_copy(mg_shm_table_t *to, void *from_addr, mg_log_t *log);
+
 #endif

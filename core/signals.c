@@ -4,7 +4,9 @@
  * may log, allocate and fork (none of which is async-signal-safe).
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,29 +84,33 @@ static void verdict_path(mg_cycle_t *cycle, char *buf, size_t size)
     snprintf(buf, size, "%s.reload", mg_cycle_core_conf(cycle)->pid.data);
 }
 
-static void write_state(mg_cycle_t *cycle, mg_uint_t seq, mg_uint_t generation, const char *state,
-                        const char *error)
+void mg_state_file_write(mg_cycle_t *cycle, const char *path, const char *text)
 {
-    char path[4200], tmp[4300], text[4400];
-    verdict_path(cycle, path, sizeof(path));
+    char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-    int n = snprintf(text, sizeof(text), "%lu %d %lu %s\n%s%s", (unsigned long)seq, (int)getpid(),
-                     (unsigned long)generation, state, error ? error : "", error ? "\n" : "");
-    if (n < 0 || (size_t)n >= sizeof(text)) {
-        n = (int)strlen(text);
-    }
-    /* written aside and renamed, so a reader never sees half a verdict */
+    size_t n = strlen(text);
+    /* written aside and renamed, so a reader never sees half of it */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         mg_log_error(MG_LOG_ALERT, cycle->log, errno, "open() \"%s\" failed", tmp);
         return;
     }
-    ssize_t w = write(fd, text, (size_t)n);
+    ssize_t w = write(fd, text, n);
     close(fd);
-    if (w != n || rename(tmp, path) != 0) {
+    if (w != (ssize_t)n || rename(tmp, path) != 0) {
         mg_log_error(MG_LOG_ALERT, cycle->log, errno, "writing \"%s\" failed", path);
         unlink(tmp);
     }
+}
+
+static void write_state(mg_cycle_t *cycle, mg_uint_t seq, mg_uint_t generation, const char *state,
+                        const char *error)
+{
+    char path[4200], text[4400];
+    verdict_path(cycle, path, sizeof(path));
+    snprintf(text, sizeof(text), "%lu %d %lu %s\n%s%s", (unsigned long)seq, (int)getpid(),
+             (unsigned long)generation, state, error ? error : "", error ? "\n" : "");
+    mg_state_file_write(cycle, path, text);
 }
 
 void mg_signal_write_verdict(mg_cycle_t *cycle, mg_uint_t seq, mg_uint_t generation,
@@ -162,14 +168,18 @@ int mg_signal_read_pid(const char *path, mg_log_t *log)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        mg_log_error(MG_LOG_ERR, log, errno, "open() \"%s\" failed", path);
+        if (log) {
+            mg_log_error(MG_LOG_ERR, log, errno, "open() \"%s\" failed", path);
+        }
         return -1;
     }
     char buf[32];
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n < 0) {
-        mg_log_error(MG_LOG_ERR, log, errno, "read() \"%s\" failed", path);
+        if (log) {
+            mg_log_error(MG_LOG_ERR, log, errno, "read() \"%s\" failed", path);
+        }
         return -1;
     }
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
@@ -178,7 +188,9 @@ int mg_signal_read_pid(const char *path, mg_log_t *log)
     buf[n] = '\0';
     int64_t pid = mg_atoi(buf, (size_t)n);
     if (pid <= 0) {
-        mg_log_error(MG_LOG_ERR, log, 0, "invalid PID number \"%s\" in \"%s\"", buf, path);
+        if (log) {
+            mg_log_error(MG_LOG_ERR, log, 0, "invalid PID number \"%s\" in \"%s\"", buf, path);
+        }
         return -1;
     }
     return (int)pid;
@@ -186,11 +198,68 @@ int mg_signal_read_pid(const char *path, mg_log_t *log)
 
 /* As nginx's signaller, speak through the early log (the default error log or -e), not the
  * configuration's error_log: it is the log a signalling command may always write. */
+int mg_signal_master_pid(mg_cycle_t *cycle, mg_log_t *log)
+{
+    mg_log_error(MG_LOG_NOTICE, log, 0, "signal process started");
+    return mg_signal_read_pid(mg_cycle_core_conf(cycle)->pid.data, log);
+}
+
+void mg_signal_remove_verdict(mg_cycle_t *cycle)
+{
+    char path[4200];
+    verdict_path(cycle, path, sizeof(path));
+    verdict_t v;
+    if (read_verdict(path, &v) == 0 && v.pid == getpid()) {
+        unlink(path);
+    }
+}
+
+int mg_signal_speaks(mg_cycle_t *cycle, int pid)
+{
+    char path[4200];
+    verdict_path(cycle, path, sizeof(path));
+    verdict_t v;
+    return read_verdict(path, &v) == 0 && v.pid == pid;
+}
+
+int mg_state_watch_open(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else {
+        slash[slash == dir] = '\0'; /* "/x.pid" watches "/" */
+    }
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    /* state files are renamed into place (IN_MOVED_TO); a pid file is written (nginx's) */
+    if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+void mg_state_watch_wait(int fd, int ms)
+{
+    if (fd < 0) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        return;
+    }
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, ms) > 0) {
+        char buf[4096];
+        while (read(fd, buf, sizeof(buf)) > 0) {
+            /* which file changed does not matter: the caller reads its state again */
+        }
+    }
+}
+
 int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
 {
-    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
-    mg_log_error(MG_LOG_NOTICE, log, 0, "signal process started");
-    int pid = mg_signal_read_pid(ccf->pid.data, log);
+    int pid = mg_signal_master_pid(cycle, log);
     if (pid < 0) {
         return 1;
     }
@@ -206,8 +275,13 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
         before.seq = 0;
         before.running = 0;
     }
+    /* watched before the HUP, so the verdict's rename cannot come unseen */
+    int watch = sig == SIGHUP ? mg_state_watch_open(path) : -1;
     if (kill((pid_t)pid, sig) != 0) {
         mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, sig);
+        if (watch >= 0) {
+            close(watch);
+        }
         return 1;
     }
     if (sig != SIGHUP) {
@@ -218,24 +292,38 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
     /* a reload already running when the HUP came may have read the file before it changed:
      * the verdict that counts is the next one's */
     long want = before.seq + (before.running ? 2 : 1);
-    /* poll fast at first: a small reload is done in a few milliseconds */
-    for (int waited = 0, step = 1; waited < 10000; waited += step, step = waited < 500 ? 1 : 20) {
+    int rc = -1;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    /* woken by the verdict's rename (inotify); without a watch, polled: every 1 ms for the
+     * first 0.5 s, then every 20 ms. Either way the master's life is checked between waits. */
+    for (int waited = 0; rc < 0 && waited < 10000;) {
         verdict_t v;
         if (read_verdict(path, &v) == 0 && v.pid == pid && v.seq >= want && !v.running) {
-            if (v.ok) {
-                return 0;
+            if (!v.ok) {
+                mg_log_stderr(0, "%s", v.error[0] ? v.error : "[emerg] reload failed");
             }
-            mg_log_stderr(0, "%s", v.error[0] ? v.error : "[emerg] reload failed");
-            return 1;
+            rc = v.ok ? 0 : 1;
+            break;
         }
         if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
             mg_log_error(MG_LOG_ALERT, log, 0, "process %d exited before reporting the reload",
                          pid);
-            return 1;
+            rc = 1;
+            break;
         }
-        struct timespec ts = {0, step * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        mg_state_watch_wait(watch, watch >= 0 ? 100 : waited < 500 ? 1 : 20);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        waited =
+            (int)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
     }
-    mg_log_error(MG_LOG_ALERT, log, 0, "no reload verdict from process %d within 10s", pid);
-    return 1;
+    if (watch >= 0) {
+        close(watch);
+    }
+    if (rc < 0) {
+        mg_log_error(MG_LOG_ALERT, log, 0, "no reload verdict from process %d within 10s", pid);
+        rc = 1;
+    }
+    return rc;
 }

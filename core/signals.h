@@ -24,8 +24,28 @@ int mg_signal_take(int sig, pid_t *from);
  * 10 s) for the master's verdict and print its error on stderr. Returns the exit code. */
 int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name);
 
-/* The pid a pid file names, or -1 (logged: it cannot be read, or holds no pid). */
+/* The pid a pid file names, or -1 (it cannot be read, or holds no pid: logged, unless `log`
+ * is NULL). */
 int mg_signal_read_pid(const char *path, mg_log_t *log);
+/* A signalling command's master: the pid its configuration's pid file names, or -1 (logged).
+ * Logs "signal process started" first, as nginx's signaller. */
+int mg_signal_master_pid(mg_cycle_t *cycle, mg_log_t *log);
+
+/* At exit: remove "<pid>.reload" when it is ours (not when a new binary wrote its own). */
+void mg_signal_remove_verdict(mg_cycle_t *cycle);
+/* Whether master `pid` is moongate's: it writes "<pid>.reload" from its start (nginx writes
+ * no state files, nor did moongate before them). */
+int mg_signal_speaks(mg_cycle_t *cycle, int pid);
+
+/* Write a state file for a command that waits on it ("<pid>.reload", "<pid>.upgrade"):
+ * written aside and renamed, so a reader sees the old text or the new one, whole. */
+void mg_state_file_write(mg_cycle_t *cycle, const char *path, const char *text);
+/* A watch (inotify) on the directory of `path` for renamed, written or removed files, or -1
+ * when none can be set (then the wait sleeps). Opened before the signal whose answer it
+ * waits for; closed with close(). */
+int mg_state_watch_open(const char *path);
+/* Wait until the watched directory changes, or `ms` passed. */
+void mg_state_watch_wait(int fd, int ms);
 
 /* Record the outcome of reload number `seq` (0: the start) next to the pid file, in
  * "<pid>.reload": "SEQ PID GENERATION ok" or "... failed" and the error line. This file is

@@ -7,6 +7,7 @@
  * the command sends WINCH and QUIT to the old master and exits 0, else it prints why, with the
  * [emerg]/[alert] lines the error logs got meanwhile, and exits 1.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,26 +28,11 @@ static void state_path(mg_cycle_t *cycle, char *buf, size_t size)
 void mg_upgrade_write_state(mg_cycle_t *cycle, mg_uint_t seq, pid_t new_pid, const char *state,
                             const char *reason)
 {
-    char path[4200], tmp[4300], text[1024];
+    char path[4200], text[1024];
     state_path(cycle, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-    int n = snprintf(text, sizeof(text), "%lu %d %d %s\n%s%s", (unsigned long)seq, (int)getpid(),
-                     (int)new_pid, state, reason ? reason : "", reason ? "\n" : "");
-    if (n < 0 || (size_t)n >= sizeof(text)) {
-        n = (int)strlen(text);
-    }
-    /* written aside and renamed, so the command never reads half of it */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "open() \"%s\" failed", tmp);
-        return;
-    }
-    ssize_t w = write(fd, text, (size_t)n);
-    close(fd);
-    if (w != n || rename(tmp, path) != 0) {
-        mg_log_error(MG_LOG_ALERT, cycle->log, errno, "writing \"%s\" failed", path);
-        unlink(tmp);
-    }
+    snprintf(text, sizeof(text), "%lu %d %d %s\n%s%s", (unsigned long)seq, (int)getpid(),
+             (int)new_pid, state, reason ? reason : "", reason ? "\n" : "");
+    mg_state_file_write(cycle, path, text);
 }
 
 typedef struct {
@@ -124,28 +110,132 @@ static void print_errors(tail_t *t)
 
 static int pid_file_names(const char *path, pid_t pid)
 {
-    char buf[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return 0;
-    }
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    return atol(buf) == (long)pid;
+    return mg_signal_read_pid(path, NULL) == (int)pid;
 }
 
-static void nap(int ms)
+/* Worker processes of master `pid` (children titled "...: worker process", not shutting down:
+ * nginx's and moongate's titles alike). */
+static int count_workers(pid_t pid)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
+    DIR *d = opendir("/proc");
+    if (d == NULL) {
+        return 0;
+    }
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
+            continue;
+        }
+        char path[300], buf[512];
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        ssize_t len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[len > 0 ? len : 0] = '\0';
+        char *p = strrchr(buf, ')'); /* the name may hold anything: the fields follow it */
+        int ppid;
+        if (p == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != pid) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[len > 0 ? len : 0] = '\0';
+        n += strstr(buf, ": worker process") != NULL && strstr(buf, "shutting down") == NULL;
+    }
+    closedir(d);
+    return n;
+}
+
+static void print_tails(tail_t *tails)
+{
+    for (size_t i = 0; i < 2; i++) {
+        if (tails[i].name) {
+            print_errors(&tails[i]);
+        }
+    }
+}
+
+static mg_msec_t elapsed(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (mg_msec_t)((now.tv_sec - start->tv_sec) * 1000 +
+                       (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+/* How long a master that writes no state file (nginx) may take to rename its pid file after
+ * USR2: it does so at once, so a longer silence is a USR2 it ignored. */
+#define PLAIN_RENAME_TIMEOUT 5000
+
+/* A master that writes no "<pid>.upgrade" (nginx: its pid file before a migration, or the old
+ * master after one): the seeds' dance, watched through the pid files. USR2; the master renames
+ * its pid file to .oldbin and the new binary writes the pid file; once the new master has a
+ * worker process, WINCH and QUIT the old one. The new binary exiting gives the old master its
+ * pid file back (nginx does that itself): a failure. */
+static int upgrade_plain(mg_cycle_t *cycle, mg_log_t *log, int pid, const char *oldbin,
+                         tail_t *tails, int watch)
+{
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    if (kill((pid_t)pid, SIGUSR2) != 0) {
+        mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, SIGUSR2);
+        return 1;
+    }
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int new_pid = 0, renamed = 0;
+    const char *why = NULL;
+    for (;;) {
+        int named = mg_signal_read_pid(ccf->pid.data, NULL);
+        int moved = mg_signal_read_pid(oldbin, NULL) == pid;
+        renamed |= moved;
+        if (moved && named > 0 && named != pid) {
+            new_pid = named;
+        }
+        if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            mg_log_stderr(0, "upgrade failed: process %d exited during the upgrade", pid);
+            return 1;
+        }
+        mg_msec_t t = elapsed(&start);
+        if (new_pid && kill((pid_t)new_pid, 0) != 0 && errno == ESRCH) {
+            why = "the new binary exited";
+        } else if (renamed && !moved && named == pid) {
+            why = "the new binary exited"; /* the old master took its pid file back */
+        } else if (!renamed && t >= PLAIN_RENAME_TIMEOUT) {
+            why = "no new binary started (the pid file was not renamed to .oldbin)";
+        } else if (t >= ccf->upgrade_timeout) {
+            why = "the new binary did not serve within upgrade_timeout";
+        } else if (new_pid && count_workers((pid_t)new_pid) > 0) {
+            break;
+        }
+        if (why) {
+            mg_log_stderr(0, "upgrade failed: %s; process %d serves on", why, pid);
+            print_tails(tails);
+            return 1;
+        }
+        mg_state_watch_wait(watch, 20);
+    }
+    mg_log_error(MG_LOG_NOTICE, log, 0, "new master process %d serves, stopping old master %d",
+                 new_pid, pid);
+    if (kill((pid_t)pid, SIGWINCH) != 0 || kill((pid_t)pid, SIGQUIT) != 0) {
+        mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d) failed", pid);
+        return 1;
+    }
+    return 0;
 }
 
 int mg_upgrade_command(mg_cycle_t *cycle, mg_log_t *log)
 {
     mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
-    mg_log_error(MG_LOG_NOTICE, log, 0, "signal process started");
-    int pid = mg_signal_read_pid(ccf->pid.data, log);
+    int pid = mg_signal_master_pid(cycle, log);
     if (pid < 0) {
         return 1;
     }
@@ -174,40 +264,59 @@ int mg_upgrade_command(mg_cycle_t *cycle, mg_log_t *log)
         }
     }
 
+    /* watched before the USR2, so no rename comes unseen */
+    int watch = mg_state_watch_open(path);
+    if (!mg_signal_speaks(cycle, pid)) {
+        int rc = upgrade_plain(cycle, log, pid, oldbin, tails, watch);
+        if (watch >= 0) {
+            close(watch);
+        }
+        return rc;
+    }
     if (kill((pid_t)pid, SIGUSR2) != 0) {
         mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, SIGUSR2);
+        if (watch >= 0) {
+            close(watch);
+        }
         return 1;
     }
     /* the old master decides (upgrade_timeout, its own configuration's); this bound only
      * covers a master that never answers (one that ignores USR2, say) */
     mg_msec_t bound = ccf->upgrade_timeout + 15000;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     state_t st;
-    for (mg_msec_t waited = 0;; waited += 10) {
+    int rc = -1;
+    for (;;) {
         if (read_state(path, &st) == 0 && st.pid == pid && st.seq > before.seq &&
             strcmp(st.state, "running") != 0) {
             break;
         }
         if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
             mg_log_stderr(0, "upgrade failed: process %d exited during the upgrade", pid);
-            return 1;
+            rc = 1;
+            break;
         }
-        if (waited >= bound) {
+        if (elapsed(&start) >= bound) {
             mg_log_stderr(0, "upgrade failed: no answer from process %d within %ld ms", pid,
                           (long)bound);
-            return 1;
+            rc = 1;
+            break;
         }
-        nap(10);
+        mg_state_watch_wait(watch, watch >= 0 ? 100 : 10);
+    }
+    if (watch >= 0) {
+        close(watch);
+    }
+    if (rc >= 0) {
+        return rc;
     }
     if (strcmp(st.state, "serving") != 0) {
         /* the old master gave itself its pid file back before saying so */
         mg_log_stderr(0, "upgrade failed: %s; process %d serves on%s",
                       st.reason[0] ? st.reason : "the new binary did not start", pid,
                       pid_file_names(ccf->pid.data, pid) ? "" : " (its pid file is not back!)");
-        for (size_t i = 0; i < 2; i++) {
-            if (tails[i].name) {
-                print_errors(&tails[i]);
-            }
-        }
+        print_tails(tails);
         return 1;
     }
     /* the new master's workers accept: the old workers stop accepting, then the old master

@@ -9,9 +9,11 @@
  *
  * The balancers skip a peer whose any check says down or checking (peer->hc_down, copied from
  * the zone with the rest of the run-time state; core/http/upstream_rr.c). A check is
- * "GET uri HTTP/1.0" with the location's proxy Host, its proxy_connect_timeout and
- * proxy_read_timeout; it passes on a 2xx or 3xx, or on what its match block says
- * (upstream_match.c). Dynamic peers ("server NAME resolve") are not checked.
+ * "GET uri HTTP/1.0" with the location's proxy Host and proxy_set_header lines (variables
+ * empty but $proxy_host), its proxy_connect_timeout and proxy_read_timeout; it passes on a
+ * 2xx or 3xx, or on what its match block says (upstream_match.c). A "server NAME resolve" slot
+ * is checked once a worker's resolver gives it an address (mg_health_check_peer_set): its
+ * record is that address's.
  *
  * In a stream server{} (nginx Plus's ngx_stream_upstream_hc_module) the same records, claims
  * and verdicts check the server's proxy_pass group with health_check_timeout: a TCP check
@@ -66,7 +68,12 @@ typedef struct {
     hc_t *hc;
     mg_upstream_peer_t *peer;
     mg_upstream_group_t *g;
-    mg_upstream_hc_rec_t *rec;
+    mg_upstream_hc_rec_t *rec; /* NULL: a "resolve" slot without an address yet */
+    int list;                  /* where the peer is, for its record's key */
+    size_t index;
+    unsigned nth;         /* the check's number in its group */
+    unsigned k;           /* its record's place in peer->hc */
+    unsigned dynamic : 1; /* a "resolve" slot: its record follows its address */
     mg_server_t *srv;
     mg_log_t *log;
     struct event *timer;
@@ -178,6 +185,9 @@ static const char *hc_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 
 /* ---- at the end of http{}: the groups, their zone records ---- */
 
+/* What a "resolve" slot's balancer sees until it has an address (it is down until then). */
+static mg_upstream_hc_rec_t unused_rec = {.state = MG_HC_UP};
+
 static void peer_add_hc(mg_pool_t *pool, mg_upstream_peer_t *p, mg_upstream_hc_rec_t *rec)
 {
     void **a = mg_palloc(pool, (p->nhc + 1) * sizeof(void *));
@@ -197,8 +207,23 @@ static mg_int_t hc_records(mg_conf_t *cf, hc_main_conf_t *hmcf, hc_t *hc, unsign
     for (int l = 0; l < 2; l++) {
         mg_upstream_peer_t *p = lists[l]->elts;
         for (size_t i = 0; i < lists[l]->nelts; i++) {
-            if (p[i].name.len == 0 || p[i].down) {
-                continue; /* a "resolve" slot, or down in the configuration: never served */
+            if (p[i].name.len == 0) {
+                /* a "resolve" slot: checked once a worker's resolver gives it an address */
+                peer_add_hc(cf->pool, &p[i], &unused_rec);
+                hc_peer_t *hp = mg_array_push(&hmcf->peers);
+                *hp = (hc_peer_t){.hc = hc,
+                                  .g = g,
+                                  .peer = &p[i],
+                                  .list = l,
+                                  .index = i,
+                                  .nth = n,
+                                  .k = p[i].nhc - 1,
+                                  .dynamic = 1,
+                                  .fd = -1};
+                continue;
+            }
+            if (p[i].down) {
+                continue; /* down in the configuration: never served */
             }
             int created;
             mg_upstream_zone_lock(g);
@@ -269,11 +294,15 @@ static mg_int_t hc_init(mg_conf_t *cf)
                 mg_str_set(&hc->request, "nginx health check");
             }
         } else {
-            size_t len = hc->uri.len + host.len + 64;
+            /* the location's proxy_set_header lines go along, as nginx Plus's checks use the
+             * location's proxy settings (variables empty: there is no request) */
+            mg_str_t extra = mg_proxy_loc_check_headers(hc->plcf, cf->pool, &host);
+            size_t len = hc->uri.len + host.len + extra.len + 64;
             char *req = mg_palloc(cf->pool, len);
             int n =
-                snprintf(req, len, "GET %.*s HTTP/1.0\r\nHost: %.*s\r\nConnection: close\r\n\r\n",
-                         (int)hc->uri.len, hc->uri.data, (int)host.len, host.data);
+                snprintf(req, len, "GET %.*s HTTP/1.0\r\n%s%.*s%s%.*sConnection: close\r\n\r\n",
+                         (int)hc->uri.len, hc->uri.data, host.len ? "Host: " : "", (int)host.len,
+                         host.data, host.len ? "\r\n" : "", (int)extra.len, extra.data);
             hc->request = (mg_str_t){(size_t)n, req};
         }
         unsigned nth = 0; /* the record key: the group's checks in configuration order */
@@ -649,6 +678,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (hp->srv->quitting) {
         return; /* a draining or quitting worker checks no more: the next generation does */
     }
+    if (hp->rec == NULL || (hp->dynamic && hp->peer->down)) {
+        schedule(hp); /* a slot without an address, or one its name no longer has */
+        return;
+    }
     mg_upstream_zone_lock(hp->g);
     int mine = hp->fd < 0 && claim(hp, mg_now.monotonic);
     mg_upstream_zone_unlock(hp->g);
@@ -661,9 +694,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 static void schedule(hc_peer_t *hp)
 {
     mg_msec_t now = mg_now.monotonic;
-    mg_upstream_zone_lock(hp->g);
-    mg_msec_t next = hp->rec->next;
-    mg_upstream_zone_unlock(hp->g);
+    mg_msec_t next = now + hp->hc->interval;
+    if (hp->rec) {
+        mg_upstream_zone_lock(hp->g);
+        next = hp->rec->next;
+        mg_upstream_zone_unlock(hp->g);
+    }
     /* not before it is due; while another process's check runs late, look again soon */
     mg_msec_t delay = next > now ? next - now : 100;
     if (hp->hc->jitter) {
@@ -674,6 +710,54 @@ static void schedule(hc_peer_t *hp)
 }
 
 /* ---- workers ---- */
+
+static hc_main_conf_t *cycle_conf(mg_cycle_t *cycle, int layer);
+
+void mg_health_check_peer_set(mg_cycle_t *cycle, mg_upstream_group_t *g, mg_upstream_peer_t *p)
+{
+    hc_main_conf_t *hmcf = cycle_conf(cycle, 0);
+    if (hmcf == NULL) {
+        return;
+    }
+    hc_peer_t *hp = hmcf->peers.elts;
+    for (size_t i = 0; i < hmcf->peers.nelts; i++) {
+        if (!hp[i].dynamic || hp[i].peer != p) {
+            continue;
+        }
+        if (hp[i].fd >= 0) {
+            close_check(&hp[i]); /* the slot's former address: its verdict is its own */
+            if (hp[i].rec && hp[i].rec->owner == (int32_t)getpid()) {
+                hp[i].rec->owner = 0;
+            }
+        }
+        hc_t *hc = hp[i].hc;
+        int created;
+        /* keyed by the address: every worker resolving the name finds the same record, and
+         * one kept over a reload keeps its verdict */
+        mg_upstream_hc_rec_t *rec =
+            mg_upstream_zone_hc(g, hp[i].list, hp[i].index, p, hp[i].nth, &created);
+        if (rec && created) {
+            rec->state = hc->mandatory ? MG_HC_CHECKING : MG_HC_UP;
+            rec->fails = rec->passes = 0;
+            rec->next = 0;
+        }
+        if (rec == NULL) {
+            mg_log_error(MG_LOG_ERR, cycle->log, 0,
+                         "could not allocate memory in upstream zone \"%.*s\", peer %.*s is not "
+                         "checked",
+                         (int)g->zone_name.len, g->zone_name.data, (int)p->name.len, p->name.data);
+            continue;
+        }
+        hp[i].rec = rec;
+        p->hc[hp[i].k] = rec;
+        if (hp[i].timer) {
+            /* check it now: with "mandatory" it gets no request until it passes */
+            evtimer_del(hp[i].timer);
+            struct timeval tv = {0, 0};
+            evtimer_add(hp[i].timer, &tv);
+        }
+    }
+}
 
 /* layer 0: http{}, 1: stream{} */
 static hc_main_conf_t *cycle_conf(mg_cycle_t *cycle, int layer)
@@ -691,7 +775,7 @@ static void stop_all(void *data)
             event_free(hp[i].timer);
             hp[i].timer = NULL;
         }
-        if (hp[i].fd >= 0) {
+        if (hp[i].fd >= 0 && hp[i].rec) {
             /* a check cut short: give it back, so another process runs it at once */
             mg_upstream_zone_lock(hp[i].g);
             if (hp[i].rec->owner == (int32_t)getpid()) {

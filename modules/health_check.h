@@ -35,6 +35,11 @@ mg_str_t mg_hc_match_send(const mg_hc_match_t *m);
 int mg_hc_match_expects(const mg_hc_match_t *m);
 int mg_hc_match_expect(const mg_hc_match_t *m, mg_str_t data, int eof);
 
+/* modules/upstream_dynamic.c, in a worker, with the zone's lock held: "resolve" slot `p` of
+ * group `g` took an address: its checks take (or make) that address's record in the zone and
+ * run at once. */
+void mg_health_check_peer_set(mg_cycle_t *cycle, mg_upstream_group_t *g, mg_upstream_peer_t *p);
+
 /* modules/stream_proxy.c: a stream server's proxy_pass group (NULL: none, or variables) and
  * its proxy_connect_timeout, for health_check in stream. */
 mg_upstream_group_t *mg_stream_proxy_target(void *srv_conf, mg_msec_t *connect_timeout);

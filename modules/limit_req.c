@@ -463,6 +463,13 @@ static const char *limit_req_zone(mg_conf_t *cf, const mg_command_t *cmd, void *
                      z->name.data, (int)key.value.len, key.value.data, (int)was.len, was.data);
         return MG_CONF_ERROR;
     }
+    /* a HUP that resizes the zone: the clients' state moves over (nginx starts it empty) */
+    mg_shm_zone_t *prev = mg_shm_zone_previous(cf, name, &mg_limit_req_module);
+    if (prev && prev != zone && prev->size != zone->size) {
+        size_t n = mg_shm_table_copy(z->table, prev->addr, cf->log);
+        mg_log_error(MG_LOG_NOTICE, cf->log, 0,
+                     "%s: %zu entries copied into the zone of the new size", what, n);
+    }
     z->key = key;
     z->rate = rate * 1000 / scale;
     return MG_CONF_OK;

@@ -88,6 +88,83 @@ mg_upstream_group_t *mg_proxy_loc_target(void *conf, mg_str_t *host, mg_msec_t *
     return plcf->url_cv ? NULL : plcf->group;
 }
 
+mg_str_t mg_proxy_loc_check_headers(void *conf, mg_pool_t *pool, mg_str_t *host)
+{
+    proxy_loc_conf_t *plcf = conf;
+    static const char *const own[] = {"connection", "content-length", "transfer-encoding",
+                                      "te",         "keep-alive",     "expect",
+                                      "upgrade"};
+    if (plcf->headers == NULL) {
+        return (mg_str_t)mg_null_string;
+    }
+    proxy_header_t *h = plcf->headers->elts;
+    size_t len = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        char *out = pass ? mg_pnalloc(pool, len + 1) : NULL, *p = out;
+        for (size_t i = 0; i < plcf->headers->nelts; i++) {
+            int skip = 0;
+            for (size_t k = 0; k < mg_nelems(own); k++) {
+                skip |= mg_str_eq(h[i].lkey, own[k]);
+            }
+            if (skip) {
+                continue; /* the check's own: HTTP/1.0, no body, "Connection: close" */
+            }
+            /* no request: the variables are empty, but $proxy_host, the default Host */
+            mg_http_complex_value_t *cv = &h[i].value;
+            int host_var = mg_str_eq(cv->value, "$proxy_host");
+            size_t vlen = host_var ? plcf->host_header.len : cv->nparts ? 0 : cv->value.len;
+            for (size_t k = 0; !host_var && k < cv->nparts; k++) {
+                vlen +=
+                    cv->parts[k].index < 0 && !cv->parts[k].capture ? cv->parts[k].literal.len : 0;
+            }
+            int is_host = mg_str_eq(h[i].lkey, "host");
+            if (vlen == 0) {
+                if (is_host && pass) {
+                    host->len = 0;
+                }
+                continue; /* as the proxy: an empty value is not sent */
+            }
+            if (is_host && !host_var && pass) {
+                /* the Host line is the check's: given the value */
+                char *v = mg_pnalloc(pool, vlen);
+                size_t n = 0;
+                for (size_t k = 0; k < cv->nparts; k++) {
+                    if (cv->parts[k].index < 0 && !cv->parts[k].capture) {
+                        memcpy(v + n, cv->parts[k].literal.data, cv->parts[k].literal.len);
+                        n += cv->parts[k].literal.len;
+                    }
+                }
+                if (cv->nparts == 0) {
+                    memcpy(v, cv->value.data, vlen);
+                }
+                *host = (mg_str_t){vlen, v};
+            }
+            if (is_host) {
+                continue;
+            }
+            if (!pass) {
+                len += h[i].key.len + 2 + vlen + 2;
+                continue;
+            }
+            p = mempcpy(p, h[i].key.data, h[i].key.len);
+            p = mempcpy(p, ": ", 2);
+            if (cv->nparts == 0) {
+                p = mempcpy(p, cv->value.data, cv->value.len);
+            }
+            for (size_t k = 0; k < cv->nparts; k++) {
+                if (cv->parts[k].index < 0 && !cv->parts[k].capture) {
+                    p = mempcpy(p, cv->parts[k].literal.data, cv->parts[k].literal.len);
+                }
+            }
+            p = mempcpy(p, "\r\n", 2);
+        }
+        if (pass) {
+            return (mg_str_t){(size_t)(p - out), out};
+        }
+    }
+    return (mg_str_t)mg_null_string;
+}
+
 static mg_upstream_t *get_u(mg_request_t *r)
 {
     proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);

@@ -20,5 +20,10 @@ void mg_proxy_store_setup(mg_request_t *r, mg_upstream_t *u);
  * connect and read timeouts. */
 mg_upstream_group_t *mg_proxy_loc_target(void *plcf, mg_str_t *host, mg_msec_t *connect_timeout,
                                          mg_msec_t *read_timeout);
+/* What health_check sends of its location's proxy_set_header lines (nginx Plus's checks use the
+ * location's proxy settings): "Name: value\r\n" for each, the variables empty (there is no
+ * request) but $proxy_host, empty values and the proxy's own hop-by-hop lines left out. A Host
+ * line sets *host instead (to nothing when its value is empty). */
+mg_str_t mg_proxy_loc_check_headers(void *plcf, mg_pool_t *pool, mg_str_t *host);
 
 #endif

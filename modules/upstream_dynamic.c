@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 
+#include "health_check.h"
 #include "resolver.h"
 #include "server.h"
 #include "upstream.h"
@@ -45,7 +46,8 @@ typedef struct {
     mg_upstream_addr_rec_t *recs[SLOTS]; /* its slots' records in the zone, once looked up */
     /* per worker */
     mg_server_t *srv;
-    mg_pool_t *pool; /* the generation's: address texts live as long as requests can read them */
+    mg_cycle_t *cycle; /* its generation */
+    mg_pool_t *pool;   /* the generation's: address texts live as long as requests can read them */
     struct event *timer; /* the worker that resolves the name */
     mg_resolve_t *rs;
     uint64_t seen;    /* the serial the slots were last brought in line with */
@@ -298,6 +300,7 @@ static void fill_slot(dyn_server_t *ds, int s, const mg_upstream_addr_rec_t *rec
     p->checked = p->accessed = 0;
     p->down = ds->tmpl.down;
     mg_upstream_zone_peer(g, ds->list, ds->first + (size_t)s, p);
+    mg_health_check_peer_set(ds->cycle, g, p);
 }
 
 /* Bring the server's slots in line with its records, slot by slot, so every worker has each
@@ -473,6 +476,7 @@ static mg_int_t dyn_init_worker(mg_cycle_t *cycle)
     for (size_t i = 0; i < dmcf->servers.nelts; i++) {
         ds[i].srv = srv;
         ds[i].pool = cycle->pool;
+        ds[i].cycle = cycle;
         mg_upstream_zone_lock(ds[i].g);
         sync_server(&ds[i]); /* what the zone holds already (the last generation's answer) */
         mg_upstream_zone_unlock(ds[i].g);

@@ -21,10 +21,11 @@ if (is_nginx) {
 my $N = proc_name;
 
 sub conf_parts {
-    my $size = shift;
+    my ($size, $lim) = @_;
+    $lim //= '1m';
     return (
         http => "    lua_shared_dict d $size;\n"
-              . "    limit_req_zone \$binary_remote_addr zone=one:1m rate=1r/m;\n"
+              . "    limit_req_zone \$binary_remote_addr zone=one:$lim rate=1r/m;\n"
               . "    limit_conn_zone \$binary_remote_addr zone=c:1m;\n",
         server => q{
         location /set { content_by_lua_block {
@@ -165,6 +166,19 @@ ok($s->wait_log(qr/\[notice\] (?:@{[join '|', @ow]})#\d+: gracefully shutting do
    'limit_conn: the old workers stopped accepting (one still serves the held request)');
 like(get('/held'), qr/^503 /, 'limit_conn: the new binary\'s worker counts the old one\'s connection');
 close $held;
+
+# a HUP that resizes the limit_req zone: the client's state is copied into the new zone
+# (nginx starts the resized zone empty: the client would pass again)
+wait_for(sub { get('/lim.txt') =~ /^503 / }, 5);
+like(get('/lim.txt'), qr/^503 /, 'limit_req: the client is refused before the resize');
+$mark = $s->log_mark;
+$s->write_conf(conf_parts('1m', '2m'));
+($code, $out, $err) = $s->reload;
+is($code, 0, 'reload with limit_req_zone one:2m accepted') or diag("$out$err");
+like($s->log_since($mark), qr/\[notice\] \d+#\d+: limit_req zone "one": 1 entries copied into the zone of the new size$/m,
+     'logged: the limit_req entry copied');
+like(get('/lim.txt'), qr/^503 /, 'limit_req: after the resize the client is still refused');
+unlike($s->log_since($mark), qr/\[(emerg|alert|crit)\]/, 'no error logged');
 
 ok($s->stop, 'stopped');
 Test::More::done_testing();

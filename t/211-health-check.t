@@ -15,6 +15,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateProc;
+use Test::MoongateDNS;
 use IO::Socket::INET;
 use File::Temp ();
 use Time::HiRes ();
@@ -56,6 +57,8 @@ sub hc_backend {
                 $uri //= '';
                 if ($uri =~ m{^/hc}) {
                     open my $lf, '>>', "$Dir/$name.log"; print $lf Time::HiRes::time(), " $uri\n"; close $lf;
+                    open my $rf, '>', "$Dir/$name.req.tmp"; print $rf $req; close $rf;
+                    rename "$Dir/$name.req.tmp", "$Dir/$name.req";
                     print $c slurp("$Dir/$name.hc");
                 } else {
                     print $c "HTTP/1.0 200 OK\r\nContent-Length: " . (length($name) + 1) . "\r\n\r\n$name\n";
@@ -73,7 +76,7 @@ END { kill 'KILL', @Kids if @Kids }
 
 sub checks { my @l = -e "$Dir/$_[0].log" ? split /\n/, slurp("$Dir/$_[0].log") : (); scalar @l }
 
-hc_backend($_) for qw(a b c g);
+hc_backend($_) for qw(a b c g h d);
 
 my $Http = <<"EOF";
     upstream b {
@@ -263,6 +266,69 @@ EOF2
 ($code, $out, $err) = $s->reload;
 is($code, 0, 'reload with mandatory persistent') or diag($err);
 is(who('/n/', 10), 'a:5 c:5', 'right after it both serve: no 502 while they would be checked again');
+
+# the check carries the location's proxy_set_header lines, as nginx Plus's (its checks use the
+# location's proxy settings); variables are empty there (no request), and an empty value is
+# not sent, as the proxy does
+$s->write_conf(http => $Http . <<"EOF2", server => $Server . <<"EOF3");
+    upstream hh {
+        zone hh 64k;
+        server 127.0.0.1:$Port{h};
+    }
+EOF2
+        location /hh/ {
+            proxy_pass http://hh;
+            proxy_set_header Host checks.example;
+            proxy_set_header X-Check-Token "secret 1";
+            proxy_set_header X-Client \$remote_addr;
+            proxy_set_header X-Mixed "id-\$request_id";
+            health_check interval=1s uri=/hch;
+        }
+EOF3
+($code, $out, $err) = $s->reload;
+is($code, 0, 'reload with proxy_set_header in a checked location') or diag($err);
+ok(wait_for(sub { -e "$Dir/h.req" }, 10), 'h got a check');
+my $req = slurp("$Dir/h.req");
+like($req, qr{\AGET /hch HTTP/1\.0\r\n}, 'the check request line');
+like($req, qr{\r\nHost: checks\.example\r\n}, 'proxy_set_header Host: the check\'s Host');
+unlike($req, qr{\r\nHost: hh\r\n}, 'no second Host line');
+like($req, qr{\r\nX-Check-Token: secret 1\r\n}, 'a constant proxy_set_header goes along');
+unlike($req, qr{X-Client}, 'a header whose variable is empty is not sent');
+like($req, qr{\r\nX-Mixed: id-\r\n}, 'the literal part of a value with a variable');
+like($req, qr{\r\nConnection: close\r\n\r\n\z}, 'Connection: close last');
+
+# a peer added at run time by "server NAME resolve" is checked as a configured one: its
+# failing check keeps it out, its passing one brings it back
+my $dns = dns_start('hc.test' => { a => ['127.0.0.1'], ttl => 30 });
+health('d', "HTTP/1.0 500 Broken\r\n\r\n");
+$mark = $s->log_mark;
+$s->write_conf(http => $Http . <<"EOF2", server => $Server . <<"EOF3");
+    upstream rr {
+        zone rr 64k;
+        resolver 127.0.0.1:$dns;
+        server 127.0.0.1:$Port{a};
+        server hc.test:$Port{d} resolve;
+    }
+EOF2
+        location /rr/ {
+            proxy_pass http://rr;
+            health_check interval=1s uri=/hcd;
+        }
+EOF3
+($code, $out, $err) = $s->reload;
+is($code, 0, 'reload with a resolve peer in a checked group') or diag($err);
+ok(wait_for(sub { checks('d') >= 1 }, 10), 'the resolved peer is checked');
+ok($s->wait_log(qr/peer is unhealthy while checking status code, health check "" of peer 127\.0\.0\.1:$Port{d} in upstream "rr"/, $mark),
+   'its failing check is logged');
+is(who('/rr/', 10), 'a:10', 'the resolved peer failing its check gets no request');
+health('d', $OK);
+ok($s->wait_log(qr/peer is healthy, health check "" of peer 127\.0\.0\.1:$Port{d} in upstream "rr"/, $mark),
+   'it passes again');
+ok(wait_for(sub { who('/rr/', 4) =~ /d:/ }, 10), 'and gets requests again');
+my $n = checks('d');
+Time::HiRes::sleep(3.5);
+cmp_ok(checks('d') - $n, '<=', 5, 'one check per interval for the server, not one per worker');
+dns_stop();
 
 $s->stop;
 Test::More::done_testing();

@@ -205,11 +205,79 @@ sub start_and_upgrade {
         ok(wait_gone(10, $mg, @$mw), 'rollback: QUIT: moongate exits');
         ok(wait_for(sub { ($s->pid // 0) == $ngx }), 'rollback: the pid file names nginx again');
         ok(!-e $s->oldbin_file, 'rollback: no .oldbin left');
+        ok(!-e $s->pid_file . '.reload', 'rollback: moongate took its .reload file along');
         ok(served_by($s->port, @back), 'rollback: nginx serves');
         $ka->wait_requests(200, 10);
     }
     check_load('rollback: a new connection per request', $nc->finish);
     check_keepalive('rollback: keepalive connections', $ka->finish, $winch_t // 0, $nw);
+    $s->stop;
+}
+
+# ---------------------------------------------------------------------------
+# `moongate -s upgrade` with nginx's pid file: nginx writes no upgrade state, so the command
+# watches the pid files (USR2, .oldbin, the new master's workers) and then sends WINCH and QUIT
+
+# nginx from a copy of its binary (the copy then replaced by `$new`); the master's pid
+sub start_nginx {
+    my ($label, $name) = @_;
+    my $s = Test::MoongateProc->new(name => $name, workers => 2);
+    $s->write_conf(text => conf($s));
+    my $bin = $s->dir . '/sbin/nginx';
+    install($Nginx, $bin);
+    $s->{binary} = $bin;
+    my ($code, $out, $err) = $s->cmd('-g', 'worker_processes 2;');
+    is($code, 0, "$label: nginx starts") or diag("$out$err" . $s->log_tail);
+    my $ngx = wait_for(sub { my $p = $s->pid; $p && proc_title($p) =~ /^nginx: master/ ? $p : 0 });
+    ok($ngx, "$label: the pid file names the nginx master");
+    my @nw = wait_workers_of($ngx, 'nginx', 2);
+    ok(served_by($s->port, @nw), "$label: nginx serves");
+    return ($s, $bin, $ngx);
+}
+
+# moongate's -s upgrade, run from moongate's own binary against the running nginx
+sub upgrade_cmd {
+    my $s = shift;
+    return Test::Moongate::run_cmd({ timeout => 60 }, $Binary, '-p', $s->dir . '/', '-c',
+                                   $s->conf_file, '-g', 'worker_processes 2;', '-s', 'upgrade');
+}
+
+{
+    my ($s, $bin, $ngx) = start_nginx('command', 'mig-cmd');
+    if ($ngx) {
+        my $nc = load_start(port => $s->port, conns => 4, keepalive => 0, body => $Body);
+        install($Binary, $bin);
+        my ($code, $out, $err) = upgrade_cmd($s);
+        is($code, 0, 'command: -s upgrade against the nginx master exits 0') or diag("$out$err");
+        my $mg = $s->pid // 0;
+        like(proc_title($mg), qr/^moongate: master process /, 'command: the pid file names moongate\'s master');
+        ok(wait_gone(10, $ngx), 'command: the nginx master was told WINCH and QUIT: it exits');
+        ok(!-e $s->oldbin_file, 'command: no .oldbin left');
+        my @mw = wait_workers_of($mg, 'moongate', 2);
+        ok(served_by($s->port, @mw), 'command: moongate serves alone');
+        check_load('command: a new connection per request', $nc->finish);
+    }
+    $s->stop;
+}
+
+{
+    my ($s, $bin, $ngx) = start_nginx('command fails', 'mig-cmdfail');
+    if ($ngx) {
+        # a new binary that cannot serve: nginx execs it, it exits, nginx takes its pid file back
+        spew("$bin.new", "#!/bin/sh\nexit 1\n");
+        chmod 0755, "$bin.new";
+        rename "$bin.new", $bin or die "rename: $!";
+        my ($code, $out, $err) = upgrade_cmd($s);
+        is($code, 1, 'command fails: -s upgrade exits 1');
+        like($err, qr/upgrade failed: the new binary exited; process $ngx serves on/,
+             'command fails: it says why');
+        ok(proc_alive($ngx), 'command fails: the nginx master still runs');
+        is($s->pid, $ngx, 'command fails: the pid file names nginx again');
+        ok(!-e $s->oldbin_file, 'command fails: no .oldbin left');
+        my @nw = wait_workers_of($ngx, 'nginx', 2);
+        ok(served_by($s->port, @nw), 'command fails: nginx serves on');
+        install($Nginx, $bin);
+    }
     $s->stop;
 }
 

@@ -4,6 +4,8 @@
 # serves), median and max; then the instructions the command and the master's reload take
 # (callgrind: exact whatever the machine's load, which the wall times are not). Writes
 # t/bench/reload-latency-results-DATE.txt.  N=100 t/bench/reload-latency.sh
+# CALLGRIND=0 skips the instruction counts; OLD=/path/to/moongate times that binary too, its
+# reloads alternating with this one's (a loaded machine then moves both alike).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -12,47 +14,58 @@ n=${N:-50}
 out="$here/reload-latency-results-$(date -u +%Y%m%d-%H%M%S).txt"
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-trap '[ -f "$tmp/logs/m.pid" ] && kill -QUIT "$(cat "$tmp/logs/m.pid")" 2>/dev/null; sleep 0.5; rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/conf" "$tmp/logs"
-conf() { # daemon on|off
+old=${OLD:-}
+trap '[ -f "$tmp/logs/m.pid" ] && kill -QUIT "$(cat "$tmp/logs/m.pid")" 2>/dev/null; [ -f "$tmp/old/logs/m.pid" ] && kill -QUIT "$(cat "$tmp/old/logs/m.pid")" 2>/dev/null; sleep 0.5; rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/conf" "$tmp/logs" "$tmp/old/conf" "$tmp/old/logs"
+conf() { # daemon on|off, prefix, port
     cat <<CONF
 daemon $1; master_process on; worker_processes 2;
-error_log $tmp/logs/error.log notice;
-pid $tmp/logs/m.pid;
+error_log $2/logs/error.log notice;
+pid $2/logs/m.pid;
 events { worker_connections 512; }
 http {
     access_log off;
-    client_body_temp_path $tmp/cbt;
+    client_body_temp_path $2/cbt;
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$3;
         location / { return 200 "hi \$pid\n"; }
         location = /lua { content_by_lua_block { ngx.say("x") } }
     }
 }
 CONF
 }
-conf on > "$tmp/conf/m.conf"
-conf off > "$tmp/conf/f.conf"
+conf on "$tmp" "$port" > "$tmp/conf/m.conf"
+conf off "$tmp" "$port" > "$tmp/conf/f.conf"
 {
     echo "reload latency, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), nproc=$(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "$("$mg" -v 2>&1), $n reloads of a 2-worker master, small configuration (2 locations, one Lua)"
     "$mg" -p "$tmp/" -c conf/m.conf || exit 1
-    python3 - "$mg" "$tmp" "$n" <<'PY'
+    if [ -n "$old" ]; then
+        oport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        conf on "$tmp/old" "$oport" > "$tmp/old/conf/m.conf"
+        "$old" -p "$tmp/old/" -c conf/m.conf || exit 1
+    fi
+    python3 - "$mg" "$tmp" "$n" "$old" <<'PY'
 import subprocess, sys, time, statistics
-mg, tmp, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ts = []
+mg, tmp, n, old = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+runs = [(mg, tmp)] + ([(old, tmp + "/old")] if old else [])
+ts = {b: [] for b, _ in runs}
 for i in range(n):
-    t = time.monotonic()
-    r = subprocess.run([mg, "-p", tmp + "/", "-c", "conf/m.conf", "-s", "reload"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ts.append((time.monotonic() - t) * 1000)
-    if r.returncode != 0:
-        print("-s reload failed"); sys.exit(1)
-ts.sort()
-print("-s reload wall time: median %.1f ms, max %.1f ms, min %.1f ms" % (statistics.median(ts), ts[-1], ts[0]))
+    for b, d in runs if i % 2 == 0 else runs[::-1]:
+        t = time.monotonic()
+        r = subprocess.run([b, "-p", d + "/", "-c", "conf/m.conf", "-s", "reload"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ts[b].append((time.monotonic() - t) * 1000)
+        if r.returncode != 0:
+            print("-s reload failed"); sys.exit(1)
+for b, _ in runs:
+    v = sorted(ts[b])
+    print("-s reload wall time%s: median %.1f ms, max %.1f ms, min %.1f ms"
+          % ("" if b == mg else " of " + b, statistics.median(v), v[-1], v[0]))
 PY
+    [ -n "$old" ] && kill -QUIT "$(cat "$tmp/old/logs/m.pid")"
     kill -QUIT "$(cat "$tmp/logs/m.pid")"; sleep 1
-    if command -v valgrind >/dev/null; then
+    if [ "${CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
         valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.cmd" "$mg" -p "$tmp/" -c conf/m.conf -t -q 2>&1 \
             | sed -n 's/.*I *refs: *\(.*\)/-t (the command'"'"'s configuration check): \1 instructions/p'
         # the master under callgrind (no daemon, workers not traced), 5 reloads, then QUIT
