@@ -78,9 +78,13 @@ static void pool_key(mg_upstream_pick_t *pick)
     size_t len = 1 + name.len + 1 + local.len;
     char *key = mg_palloc(pick->r->pool, len);
     key[0] = kind;
-    memcpy(key + 1, name.data, name.len);
+    if (name.len) { /* memcpy's pointers must not be NULL, even for no bytes */
+        memcpy(key + 1, name.data, name.len);
+    }
     key[1 + name.len] = '\n';
-    memcpy(key + 2 + name.len, local.data, local.len);
+    if (local.len) {
+        memcpy(key + 2 + name.len, local.data, local.len);
+    }
     if (kind == 'h') {
         for (size_t i = 1; i <= name.len; i++) {
             key[i] = (char)tolower((unsigned char)key[i]);
