@@ -85,6 +85,8 @@ typedef struct {
     /* the lua_socket_* settings of code without a request or session (timers): the http{}
      * or stream{} level's, defaults filled in */
     struct mg_lua_loc_conf_s *conf;
+    mg_array_t *add_variables; /* stream{}: lua_add_variable's names (mg_str_t), declared
+                                  once the other modules declared theirs (built-ins win) */
     unsigned stream : 1; /* stream{}'s VM (lua/stream.c): OpenResty's stream subsystem has a VM
                             of its own too */
 } mg_lua_main_conf_t;
@@ -300,15 +302,103 @@ mg_lua_ctx_t *mg_lua_stream_ctx(struct mg_stream_session_s *s);
 
 /* ---- lua_module.c ---- */
 /* The confs as the http{} levels make them; stream{} (lua/stream.c) makes its own with these
- * and fills lua_socket_*'s defaults with mg_lua_merge_socket_conf. */
+ * and merges them with mg_lua_merge_common. */
 void *mg_lua_create_main_conf(mg_conf_t *cf);
 void *mg_lua_create_loc_conf(mg_conf_t *cf);
-void mg_lua_merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p);
+/* lua-nginx-module's defaults of the main conf's settings (timers, regex cache, postponing). */
+void mg_lua_init_main_defaults(mg_lua_main_conf_t *lmcf);
+/* lua_code_cache, lua_socket_* and lua_ssl_* of c from p, and c's TLS client context (shared
+ * with p's when they are the same settings); p NULL: the top level, from the defaults. */
+const char *mg_lua_merge_common(mg_conf_t *cf, mg_lua_loc_conf_t *c, mg_lua_loc_conf_t *p);
+
+/* What a *_by_lua* directive feeds (a command row's post): its phase and the label OpenResty
+ * names chunks with. */
+typedef struct {
+    unsigned phase;
+    const char *label;
+} mg_lua_code_directive_t;
+/* The setter of a code directive (inline, block or file) of either VM: the code into the conf
+ * slot; a content one becomes the location's (http) or server's (stream) content handler. */
+const char *mg_lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+/* lua_code_cache: a flag, with OpenResty's alert when off. */
+const char *mg_lua_set_code_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+/* lua_load_resty_core: a no-op with its deprecation warning. */
+const char *mg_lua_set_load_resty_core(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+/* stream.c: content_by_lua* makes the stream server's content handler ("is duplicate" when it
+ * has one). */
+const char *mg_lua_stream_set_content(mg_conf_t *cf);
+
+/* The command rows both VMs have, for a module's table (ctxs: where they may appear): the
+ * settings of the main conf, and of the location (a stream server's: loc_conf == srv_conf). */
+#define MG_LUA_MAIN_ROW(name, ctxs, args, set, field)                                              \
+    {                                                                                              \
+        name, ctxs, args, set, MG_MAIN_CONF, offsetof(mg_lua_main_conf_t, field), NULL             \
+    }
+#define MG_LUA_LOC_ROW(name, ctxs, args, set, field)                                               \
+    {                                                                                              \
+        name, ctxs, args, set, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), NULL               \
+    }
+#define MG_LUA_SSL_ROW(name, ctxs, args, set, field)                                               \
+    {                                                                                              \
+        name, ctxs, args, set, MG_LOC_CONF,                                                        \
+            offsetof(mg_lua_loc_conf_t, ssl) + offsetof(mg_ssl_client_conf_t, field), NULL         \
+    }
+#define MG_LUA_MAIN_COMMANDS(ctxs)                                                                 \
+    MG_LUA_MAIN_ROW("lua_package_path", ctxs, MG_ARGS(1, 1), mg_conf_set_str, package_path),       \
+        MG_LUA_MAIN_ROW("lua_package_cpath", ctxs, MG_ARGS(1, 1), mg_conf_set_str, package_cpath), \
+        {"lua_load_resty_core", ctxs, MG_ARGS(1, 1), mg_lua_set_load_resty_core,                   \
+         MG_MAIN_CONF,          0,    NULL},                                                       \
+        MG_LUA_MAIN_ROW("lua_regex_cache_max_entries", ctxs, MG_ARGS(1, 1), mg_conf_set_num,       \
+                        regex_cache_max_entries),                                                  \
+        MG_LUA_MAIN_ROW("lua_max_pending_timers", ctxs, MG_ARGS(1, 1), mg_conf_set_num,            \
+                        max_pending_timers),                                                       \
+        MG_LUA_MAIN_ROW("lua_max_running_timers", ctxs, MG_ARGS(1, 1), mg_conf_set_num,            \
+                        max_running_timers),                                                       \
+    {                                                                                              \
+        "lua_shared_dict", ctxs, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0, NULL      \
+    }
+#define MG_LUA_LOC_COMMANDS(ctxs)                                                                  \
+    MG_LUA_LOC_ROW("lua_code_cache", ctxs, MG_FLAG, mg_lua_set_code_cache, code_cache),            \
+        MG_LUA_LOC_ROW("lua_socket_connect_timeout", ctxs, MG_ARGS(1, 1), mg_conf_set_msec,        \
+                       socket_connect_timeout),                                                    \
+        MG_LUA_LOC_ROW("lua_socket_send_timeout", ctxs, MG_ARGS(1, 1), mg_conf_set_msec,           \
+                       socket_send_timeout),                                                       \
+        MG_LUA_LOC_ROW("lua_socket_read_timeout", ctxs, MG_ARGS(1, 1), mg_conf_set_msec,           \
+                       socket_read_timeout),                                                       \
+        MG_LUA_LOC_ROW("lua_socket_keepalive_timeout", ctxs, MG_ARGS(1, 1), mg_conf_set_msec,      \
+                       socket_keepalive_timeout),                                                  \
+        MG_LUA_LOC_ROW("lua_socket_buffer_size", ctxs, MG_ARGS(1, 1), mg_conf_set_size,            \
+                       socket_buffer_size),                                                        \
+        MG_LUA_LOC_ROW("lua_socket_pool_size", ctxs, MG_ARGS(1, 1), mg_conf_set_num,               \
+                       socket_pool_size),                                                          \
+        MG_LUA_LOC_ROW("lua_socket_log_errors", ctxs, MG_FLAG, mg_conf_set_flag,                   \
+                       socket_log_errors)
+#define MG_LUA_SSL_COMMANDS(ctxs)                                                                  \
+    MG_LUA_SSL_ROW("lua_ssl_protocols", ctxs, MG_ARGS(1, MG_MANY), mg_ssl_client_set_protocols,    \
+                   protocols),                                                                     \
+        MG_LUA_SSL_ROW("lua_ssl_ciphers", ctxs, MG_ARGS(1, 1), mg_conf_set_str, ciphers),          \
+        MG_LUA_SSL_ROW("lua_ssl_trusted_certificate", ctxs, MG_ARGS(1, 1), mg_conf_set_str,        \
+                       trusted_certificate),                                                       \
+        MG_LUA_SSL_ROW("lua_ssl_verify_depth", ctxs, MG_ARGS(1, 1), mg_conf_set_num,               \
+                       verify_depth),                                                              \
+        MG_LUA_SSL_ROW("lua_ssl_crl", ctxs, MG_ARGS(1, 1), mg_conf_set_str, crl),                  \
+        MG_LUA_SSL_ROW("lua_ssl_certificate", ctxs, MG_ARGS(1, 1), mg_conf_set_str, certificate),  \
+        MG_LUA_SSL_ROW("lua_ssl_certificate_key", ctxs, MG_ARGS(1, 1), mg_conf_set_str,            \
+                       certificate_key),                                                           \
+        MG_LUA_SSL_ROW("lua_ssl_password_file", ctxs, MG_ARGS(1, 1),                               \
+                       mg_ssl_client_set_password_file, passwords),                                \
+        MG_LUA_SSL_ROW("lua_ssl_conf_command", ctxs, MG_ARGS(2, 2),                                \
+                       mg_ssl_client_set_conf_command, conf_commands)
 /* A request's Lua code yields to the event loop: with lua_check_client_abort on, the client's
  * connection is watched (core/http/abort.c) so that its close runs ngx.on_abort's handler or
  * ends the request with 499. Unwatched once the code stops waiting. */
 void mg_lua_watch_client(mg_lua_ctx_t *ctx);
 void mg_lua_unwatch_client(mg_lua_ctx_t *ctx);
+/* ngx.on_abort(fn), for both VMs: fn runs in a light thread when the client goes. */
+int mg_lua_on_abort(lua_State *L);
+/* stream.c: the same watch for a stream session's code (a TCP client's close runs
+ * ngx.on_abort's handler or ends the session with 499). */
+void mg_lua_stream_watch_client(mg_lua_ctx_t *ctx);
 
 /* The code a *_by_lua* directive names in arg (inline, block or file by cf->args[0]'s ending),
  * compiled with chunk names "=label(file:line)"; NULL with *err (a phrase or MG_CONF_ERROR). */

@@ -157,12 +157,6 @@ static mg_int_t lb_get_peer(mg_upstream_pick_t *pick)
     ctx->finished = code_finished;
     ctx->owner = d;
     int how = mg_lua_sched_run(co, 0);
-    if (how == MG_LUA_CO_WAIT && r == NULL) {
-        /* the stream proxy takes its peer at once; nothing there waits (no resolver) */
-        mg_log_error(MG_LOG_ERR, &((mg_stream_session_t *)pick->session)->connection->log, 0,
-                     "balancer_by_lua* code may not wait in stream{}");
-        return code_outcome(pick, ctx, MG_LUA_CO_ERROR);
-    }
     if (how == MG_LUA_CO_WAIT) {
         return MG_AGAIN;
     }

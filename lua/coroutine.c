@@ -312,6 +312,8 @@ int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
     ctx->waiting = 1;
     if (ctx->r) {
         mg_lua_watch_client(ctx);
+    } else if (ctx->s) {
+        mg_lua_stream_watch_client(ctx);
     }
     return lua_yield(L, 0);
 }

@@ -10,26 +10,21 @@
 #include "script.h"
 #include "server.h"
 
-/* What a code directive feeds: its phase and the label OpenResty names chunks with. */
-typedef struct {
-    unsigned phase;
-    const char *label;
-} code_directive_t;
-
-static const code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
-static const code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
-static const code_directive_t d_exit_worker = {MG_LUA_EXIT_WORKER, "exit_worker_by_lua"};
-static const code_directive_t d_server_rewrite = {MG_LUA_SERVER_REWRITE, "server_rewrite_by_lua"};
-static const code_directive_t d_rewrite = {MG_LUA_REWRITE, "rewrite_by_lua"};
-static const code_directive_t d_access = {MG_LUA_ACCESS, "access_by_lua"};
-static const code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
-static const code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
-static const code_directive_t d_header_filter = {MG_LUA_HEADER_FILTER, "header_filter_by_lua"};
-static const code_directive_t d_body_filter = {MG_LUA_BODY_FILTER, "body_filter_by_lua"};
-static const code_directive_t d_set = {MG_LUA_SET, "set_by_lua"};
+static const mg_lua_code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
+static const mg_lua_code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
+static const mg_lua_code_directive_t d_exit_worker = {MG_LUA_EXIT_WORKER, "exit_worker_by_lua"};
+static const mg_lua_code_directive_t d_server_rewrite = {MG_LUA_SERVER_REWRITE,
+                                                         "server_rewrite_by_lua"};
+static const mg_lua_code_directive_t d_rewrite = {MG_LUA_REWRITE, "rewrite_by_lua"};
+static const mg_lua_code_directive_t d_access = {MG_LUA_ACCESS, "access_by_lua"};
+static const mg_lua_code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
+static const mg_lua_code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
+static const mg_lua_code_directive_t d_header_filter = {MG_LUA_HEADER_FILTER,
+                                                        "header_filter_by_lua"};
+static const mg_lua_code_directive_t d_body_filter = {MG_LUA_BODY_FILTER, "body_filter_by_lua"};
+static const mg_lua_code_directive_t d_set = {MG_LUA_SET, "set_by_lua"};
 
 static mg_int_t lua_content_handler(mg_request_t *r);
-static void merge_ssl_conf(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *p);
 
 static int ends_with(mg_str_t s, const char *suffix)
 {
@@ -39,7 +34,7 @@ static int ends_with(mg_str_t s, const char *suffix)
 
 /* The code a directive names in `arg` (inline, block or file), compiled; NULL with *err set
  * (a phrase, or MG_CONF_ERROR when already logged). */
-static mg_lua_code_t *code_from_arg(mg_conf_t *cf, const code_directive_t *d, mg_str_t arg,
+static mg_lua_code_t *code_from_arg(mg_conf_t *cf, const mg_lua_code_directive_t *d, mg_str_t arg,
                                     const char **err)
 {
     mg_lua_main_conf_t *lmcf = mg_lua_conf_main(cf);
@@ -88,13 +83,13 @@ static mg_lua_code_t *code_from_arg(mg_conf_t *cf, const code_directive_t *d, mg
 mg_lua_code_t *mg_lua_code_from_arg(mg_conf_t *cf, unsigned phase, const char *label, mg_str_t arg,
                                     const char **err)
 {
-    code_directive_t d = {phase, label};
+    mg_lua_code_directive_t d = {phase, label};
     return code_from_arg(cf, &d, arg, err);
 }
 
-static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+const char *mg_lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
-    const code_directive_t *d = cmd->post;
+    const mg_lua_code_directive_t *d = cmd->post;
     mg_lua_code_t **slot = (mg_lua_code_t **)((char *)conf + cmd->offset);
     if (*slot) {
         return "is duplicate";
@@ -105,6 +100,9 @@ static const char *lua_set_code(mg_conf_t *cf, const mg_command_t *cmd, void *co
         return err;
     }
     *slot = code;
+    if (d->phase == MG_LUA_CONTENT && mg_lua_conf_main(cf)->stream) {
+        return mg_lua_stream_set_content(cf);
+    }
     if (d->phase == MG_LUA_CONTENT) {
         mg_http_loc_conf_t *clcf = mg_http_conf_get_loc(cf, mg_http_core_module);
         if (clcf->handler && clcf->handler != lua_content_handler) {
@@ -130,7 +128,7 @@ static const char *lua_set_by_lua(mg_conf_t *cf, const mg_command_t *cmd, void *
     return mg_lua_set_add(cf, cf->args[1], code, cf->args + 3, nargs);
 }
 
-static const char *lua_set_code_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+const char *mg_lua_set_code_cache(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     const char *rv = mg_conf_set_flag(cf, cmd, conf);
     if (rv == MG_CONF_OK && mg_str_eq(cf->args[1], "off")) {
@@ -141,7 +139,7 @@ static const char *lua_set_code_cache(mg_conf_t *cf, const mg_command_t *cmd, vo
 
 /* A no-op since lua-nginx-module 0.10.16, which loads resty.core always; any value passes, as
  * there. */
-static const char *lua_set_load_resty_core(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+const char *mg_lua_set_load_resty_core(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
     (void)conf;
@@ -152,20 +150,18 @@ static const char *lua_set_load_resty_core(mg_conf_t *cf, const mg_command_t *cm
 }
 
 static const mg_command_t lua_commands[] = {
-#define CODE_MAIN(name, args, d, field)                                                          \
-    {name, MG_CTX_HTTP, args, lua_set_code, MG_MAIN_CONF, offsetof(mg_lua_main_conf_t, field), &d}
-#define CODE_LOC(name, ctxs, args, d, field)                                                     \
-    {name, ctxs, args, lua_set_code, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), &d}
+#define CODE_MAIN(name, args, d, field)                                                            \
+    {                                                                                              \
+        name, MG_CTX_HTTP, args, mg_lua_set_code, MG_MAIN_CONF,                                    \
+            offsetof(mg_lua_main_conf_t, field), &d                                                \
+    }
+#define CODE_LOC(name, ctxs, args, d, field)                                                       \
+    {                                                                                              \
+        name, ctxs, args, mg_lua_set_code, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), &d     \
+    }
 #define ANY_LOC_IF (MG_HTTP_ANY_LOC | MG_CTX_LIF)
 #define LOC_IF (MG_CTX_LOCATION | MG_CTX_LIF)
 #define SET_CTX (MG_CTX_SERVER | MG_CTX_SIF | MG_CTX_LOCATION | MG_CTX_LIF)
-#define SOCKET(name, args, set, field)                                                           \
-    {name, ANY_LOC_IF, args, set, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), NULL}
-#define SSL(name, args, set, field)                                                                \
-    {                                                                                              \
-        name, MG_HTTP_ANY_LOC, args, set, MG_LOC_CONF,                                             \
-            offsetof(mg_lua_loc_conf_t, ssl) + offsetof(mg_ssl_client_conf_t, field), NULL         \
-    }
     CODE_MAIN("init_by_lua", MG_ARGS(1, 1), d_init, init),
     CODE_MAIN("init_by_lua_block", MG_RAW_BLOCK, d_init, init),
     CODE_MAIN("init_by_lua_file", MG_ARGS(1, 1), d_init, init),
@@ -202,57 +198,26 @@ static const mg_command_t lua_commands[] = {
     CODE_LOC("body_filter_by_lua", ANY_LOC_IF, MG_ARGS(1, 1), d_body_filter, body_filter),
     CODE_LOC("body_filter_by_lua_block", ANY_LOC_IF, MG_RAW_BLOCK, d_body_filter, body_filter),
     CODE_LOC("body_filter_by_lua_file", ANY_LOC_IF, MG_ARGS(1, 1), d_body_filter, body_filter),
-    {"lua_package_path", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_str, MG_MAIN_CONF,
-     offsetof(mg_lua_main_conf_t, package_path), NULL},
-    {"lua_package_cpath", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_str, MG_MAIN_CONF,
-     offsetof(mg_lua_main_conf_t, package_cpath), NULL},
-    {"lua_load_resty_core", MG_CTX_HTTP, MG_ARGS(1, 1), lua_set_load_resty_core, MG_MAIN_CONF, 0,
-     NULL},
+    MG_LUA_MAIN_COMMANDS(MG_CTX_HTTP),
+    MG_LUA_LOC_COMMANDS(ANY_LOC_IF),
+    MG_LUA_SSL_COMMANDS(MG_HTTP_ANY_LOC),
     {"rewrite_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
     {"lua_capture_error_log", MG_CTX_HTTP, MG_ARGS(1, 1), mg_lua_set_capture_error_log,
      MG_MAIN_CONF, 0, NULL},
     {"lua_sa_restart", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, sa_restart), NULL},
-    {"lua_regex_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
-     offsetof(mg_lua_main_conf_t, regex_cache_max_entries), NULL},
-    {"lua_max_pending_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
-     offsetof(mg_lua_main_conf_t, max_pending_timers), NULL},
-    {"lua_max_running_timers", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
-     offsetof(mg_lua_main_conf_t, max_running_timers), NULL},
     {"lua_worker_thread_vm_pool_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, worker_thread_vm_pool_size), NULL},
-    {"lua_shared_dict", MG_CTX_HTTP, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0, NULL},
-    {"lua_code_cache", ANY_LOC_IF, MG_FLAG, lua_set_code_cache, MG_LOC_CONF,
-     offsetof(mg_lua_loc_conf_t, code_cache), NULL},
     {"lua_need_request_body", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, need_request_body), NULL},
     {"lua_transform_underscores_in_response_headers", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag,
      MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, transform_underscores), NULL},
-    SOCKET("lua_socket_connect_timeout", MG_ARGS(1, 1), mg_conf_set_msec, socket_connect_timeout),
-    SOCKET("lua_socket_send_timeout", MG_ARGS(1, 1), mg_conf_set_msec, socket_send_timeout),
-    SOCKET("lua_socket_read_timeout", MG_ARGS(1, 1), mg_conf_set_msec, socket_read_timeout),
-    SOCKET("lua_socket_keepalive_timeout", MG_ARGS(1, 1), mg_conf_set_msec,
-           socket_keepalive_timeout),
-    SOCKET("lua_socket_buffer_size", MG_ARGS(1, 1), mg_conf_set_size, socket_buffer_size),
-    SOCKET("lua_socket_pool_size", MG_ARGS(1, 1), mg_conf_set_num, socket_pool_size),
-    SOCKET("lua_socket_log_errors", MG_FLAG, mg_conf_set_flag, socket_log_errors),
     {"lua_check_client_abort", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, check_client_abort), NULL},
-    SSL("lua_ssl_protocols", MG_ARGS(1, MG_MANY), mg_ssl_client_set_protocols, protocols),
-    SSL("lua_ssl_ciphers", MG_ARGS(1, 1), mg_conf_set_str, ciphers),
-    SSL("lua_ssl_trusted_certificate", MG_ARGS(1, 1), mg_conf_set_str, trusted_certificate),
-    SSL("lua_ssl_verify_depth", MG_ARGS(1, 1), mg_conf_set_num, verify_depth),
-    SSL("lua_ssl_crl", MG_ARGS(1, 1), mg_conf_set_str, crl),
-    SSL("lua_ssl_certificate", MG_ARGS(1, 1), mg_conf_set_str, certificate),
-    SSL("lua_ssl_certificate_key", MG_ARGS(1, 1), mg_conf_set_str, certificate_key),
-    SSL("lua_ssl_password_file", MG_ARGS(1, 1), mg_ssl_client_set_password_file, passwords),
-    SSL("lua_ssl_conf_command", MG_ARGS(2, 2), mg_ssl_client_set_conf_command, conf_commands),
     {0},
 #undef CODE_MAIN
 #undef CODE_LOC
-#undef SOCKET
-#undef SSL
 };
 
 void *mg_lua_create_main_conf(mg_conf_t *cf)
@@ -268,27 +233,25 @@ void *mg_lua_create_main_conf(mg_conf_t *cf)
     return lmcf;
 }
 
-static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
+void mg_lua_init_main_defaults(mg_lua_main_conf_t *lmcf)
 {
-    mg_lua_main_conf_t *lmcf = conf;
     mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
     mg_conf_merge(lmcf->sa_restart, MG_CONF_UNSET, 1);
     mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
     mg_conf_merge(lmcf->worker_thread_vm_pool_size, MG_CONF_UNSET, 10);
+}
+
+static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    mg_lua_main_conf_t *lmcf = conf;
+    mg_lua_init_main_defaults(lmcf);
     /* timers have no location: their cosockets take the http{} level's settings, which
      * get their defaults here (servers then inherit them as they would the unset values) */
     mg_lua_loc_conf_t *http = cf->cycle->http->loc_conf[mg_lua_module.index];
-    mg_lua_loc_conf_t *dflt = mg_lua_create_loc_conf(cf);
-    mg_lua_merge_socket_conf(http, dflt);
     lmcf->conf = http;
-    /* one client context at the http{} level, shared by every level that sets nothing */
-    merge_ssl_conf(&http->ssl, &dflt->ssl);
-    if (mg_ssl_client_ctx_shared(cf, &http->ssl, NULL) != MG_OK) {
-        return MG_CONF_ERROR;
-    }
-    return MG_CONF_OK;
+    return mg_lua_merge_common(cf, http, NULL);
 }
 
 void *mg_lua_create_loc_conf(mg_conf_t *cf)
@@ -309,14 +272,8 @@ void *mg_lua_create_loc_conf(mg_conf_t *cf)
     return llcf;
 }
 
-/* lua-nginx-module's lua_ssl_* defaults: TLSv1 to TLSv1.2, ciphers DEFAULT, depth 1. */
-static void merge_ssl_conf(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *p)
-{
-    mg_ssl_client_conf_merge(c, p, MG_SSL_TLSv1 | MG_SSL_TLSv1_1 | MG_SSL_TLSv1_2, "DEFAULT", 1);
-}
-
 /* lua-nginx-module's defaults: 60 s timeouts, a page-sized buffer, pools of 30. */
-void mg_lua_merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
+static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
 {
     mg_conf_merge(c->socket_connect_timeout, p->socket_connect_timeout, 60000);
     mg_conf_merge(c->socket_send_timeout, p->socket_send_timeout, 60000);
@@ -326,6 +283,24 @@ void mg_lua_merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
     mg_conf_merge(c->socket_pool_size, p->socket_pool_size, 30);
     mg_conf_merge(c->socket_log_errors, p->socket_log_errors, 1);
     mg_conf_merge(c->check_client_abort, p->check_client_abort, 0);
+}
+
+const char *mg_lua_merge_common(mg_conf_t *cf, mg_lua_loc_conf_t *c, mg_lua_loc_conf_t *p)
+{
+    int top = p == NULL;
+    if (top) {
+        p = mg_lua_create_loc_conf(cf);
+    }
+    mg_conf_merge(c->code_cache, p->code_cache, 1);
+    merge_socket_conf(c, p);
+    /* lua-nginx-module's lua_ssl_* defaults: TLSv1 to TLSv1.2, ciphers DEFAULT, depth 1; one
+     * client context at the top level, shared by every level below that sets nothing */
+    mg_ssl_client_conf_merge(&c->ssl, &p->ssl, MG_SSL_TLSv1 | MG_SSL_TLSv1_1 | MG_SSL_TLSv1_2,
+                             "DEFAULT", 1);
+    if (mg_ssl_client_ctx_shared(cf, &c->ssl, top ? NULL : &p->ssl) != MG_OK) {
+        return MG_CONF_ERROR;
+    }
+    return MG_CONF_OK;
 }
 
 static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
@@ -354,15 +329,9 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     if (c->body_filter == NULL) {
         c->body_filter = p->body_filter;
     }
-    mg_conf_merge(c->code_cache, p->code_cache, 1);
     mg_conf_merge(c->need_request_body, p->need_request_body, 0);
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
-    mg_lua_merge_socket_conf(c, p);
-    merge_ssl_conf(&c->ssl, &p->ssl);
-    if (mg_ssl_client_ctx_shared(cf, &c->ssl, &p->ssl) != MG_OK) {
-        return MG_CONF_ERROR;
-    }
-    return MG_CONF_OK;
+    return mg_lua_merge_common(cf, c, p);
 }
 
 /* ---- request phases ---- */
@@ -510,13 +479,11 @@ void mg_lua_unwatch_client(mg_lua_ctx_t *ctx)
     mg_http_unwatch_client(ctx->r, &lua_abort);
 }
 
-/* ngx.on_abort(fn): fn runs in a light thread when the client closes its connection. */
-static int lua_on_abort(lua_State *L)
+int mg_lua_on_abort(lua_State *L)
 {
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    if (ctx == NULL || mg_lua_cur.co == NULL) {
+    if (ctx == NULL || mg_lua_cur.co == NULL || (ctx->r == NULL && ctx->s == NULL)) {
         return luaL_error(L, "no request ctx found");
     }
     if (ctx->abort_co) {
@@ -524,8 +491,7 @@ static int lua_on_abort(lua_State *L)
         lua_pushliteral(L, "duplicate call");
         return 2;
     }
-    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
-    if (!llcf->check_client_abort) {
+    if (!mg_lua_ctx_conf(ctx)->check_client_abort) {
         lua_pushnil(L);
         lua_pushliteral(L, "lua_check_client_abort is off");
         return 2;
@@ -568,7 +534,7 @@ static mg_int_t lua_init(mg_conf_t *cf)
     }
     /* ngx.on_abort is this module's: it belongs with lua_check_client_abort */
     lua_getglobal(lmcf->L, "ngx");
-    lua_pushcfunction(lmcf->L, lua_on_abort);
+    lua_pushcfunction(lmcf->L, mg_lua_on_abort);
     lua_setfield(lmcf->L, -2, "on_abort");
     lua_pop(lmcf->L, 1);
     return mg_lua_vm_ready(cf, lmcf);

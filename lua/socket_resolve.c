@@ -1,24 +1,37 @@
 /*
  * Cosockets connecting to names through the `resolver` of the context (the request's
- * location, or http{} for a timer), as lua-nginx-module does: tcpsock:connect and
- * udpsock:setpeername are wrapped in Lua so that a name no local source knows (an IP literal,
- * "localhost" and /etc/hosts come first) is resolved before the C method runs with one of its
- * addresses, chosen at random. A tcp connection's pool keeps the name ("host:port"), as
- * lua-nginx-module's does. Without a resolver the C method answers as before ("no resolver
- * defined to resolve").
+ * location, or http{} for a timer; a stream session's server{}, or stream{}), as lua-nginx-module
+ * does: tcpsock:connect and udpsock:setpeername are wrapped in Lua so that a name no local source
+ * knows (an IP literal, "localhost" and /etc/hosts come first) is resolved before the C method runs
+ * with one of its addresses, chosen at random. A tcp connection's pool keeps the name
+ * ("host:port"), as lua-nginx-module's does. Without a resolver the C method answers as before ("no
+ * resolver defined to resolve").
  */
 #include <arpa/inet.h>
 
 #include "resolver.h"
 #include "server.h"
 #include "socket_tcp.h"
+#include "stream.h"
+
+/* The stream context's: the session's server{}, or for a timer the stream{} level. */
+static mg_resolver_t *stream_resolver(mg_lua_ctx_t *ctx, mg_msec_t *timeout)
+{
+    mg_stream_srv_conf_t *cscf =
+        ctx->s ? mg_stream_get_srv_conf(ctx->s, mg_stream_core_module)
+               : ctx->lmcf->cycle->stream->srv_conf[mg_stream_core_module.index];
+    if (timeout) {
+        *timeout = cscf->resolver_timeout == MG_CONF_UNSET ? 30000 : cscf->resolver_timeout;
+    }
+    return cscf->resolver == MG_CONF_UNSET_PTR ? NULL : cscf->resolver;
+}
 
 /* The context's resolver and resolver_timeout: the request's location, or for a timer the
- * http{} level (not merged: unset values are the defaults). */
+ * http{} level (not merged: unset values are the defaults); in stream{} the server's. */
 static mg_resolver_t *ctx_resolver(mg_lua_ctx_t *ctx, mg_msec_t *timeout)
 {
     if (ctx->lmcf->stream) {
-        return NULL; /* stream{}'s resolver is not one the cosockets can use yet */
+        return stream_resolver(ctx, timeout);
     }
     mg_http_loc_conf_t *clcf = ctx->r ? mg_http_get_loc_conf(ctx->r, mg_http_core_module)
                                       : ctx->lmcf->cycle->http->loc_conf[mg_http_core_module.index];

@@ -150,6 +150,9 @@ void mg_lua_tcp_push_errno(lua_State *L, int err);
  * "unix:/path" with port -1) into sa; 0, or -1 with the error message pushed on L. */
 int mg_lua_socket_parse_peer(lua_State *L, struct sockaddr_storage *sa, socklen_t *len,
                              const char *host, size_t hlen, int port);
+/* Whether a downstream socket (ngx.req.socket) of ctx waits for the client's bytes: its read
+ * sees the client's close itself (lua_check_client_abort leaves it alone). */
+int mg_lua_socket_tcp_downstream_reading(mg_lua_ctx_t *ctx);
 /* need(host): whether host is a name only the context's resolver can answer, and there is
  * one (socket_resolve.c). resolve(host): its address as text (one at random), or nil and
  * lua-nginx-module's message; the running coroutine waits for it. */

@@ -186,6 +186,21 @@ void mg_lua_tcp_disown(mg_lua_tcp_t *s)
     s->state = NULL;
 }
 
+int mg_lua_socket_tcp_downstream_reading(mg_lua_ctx_t *ctx)
+{
+    lua_State *L = ctx->lmcf->L;
+    lua_pushlightuserdata(L, &state_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    mg_lua_tcp_state_t *st = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    for (mg_lua_tcp_t *s = st ? st->owned : NULL; s; s = s->next) {
+        if (s->ctx == ctx && s->downstream && s->reading) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void mg_lua_socket_tcp_ctx_done(mg_lua_ctx_t *ctx)
 {
     mg_lua_socket_udp_ctx_done(ctx); /* a timer's owner calls this one for both kinds */

@@ -7,11 +7,15 @@
  * the same zone) are http's code; ngx.say/print/flush/eof, ngx.var and ngx.req.socket are the
  * stream's own, put in that VM in place of http's, and the http-only APIs are left out of it.
  */
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "socket_tcp.h"
 #include "stream.h"
+
+typedef struct udp_sock_s udp_sock_t;
 
 /* A session's Lua state beside its mg_lua_ctx_t (ctx->owner). */
 typedef struct {
@@ -29,17 +33,32 @@ typedef struct {
     unsigned consumed : 1;  /* the downstream was read from: no peek any more */
     unsigned socket : 1;    /* ngx.req.socket was given in this entry */
     unsigned preread_done : 1;
+    udp_sock_t *udp_sock; /* the UDP downstream's Lua object, while both live */
+    char *dgram;          /* UDP: the datagram being read (session pool, UDP_DGRAM_MAX) */
+    size_t dgram_len, dgram_pos;
 } sl_t;
+
+#define UDP_DGRAM_MAX 65535
+
+/* ngx.req.socket's object in a UDP session: its session's state until either goes. */
+struct udp_sock_s {
+    sl_t *st;
+};
 
 /* ---- the session's context ---- */
 
 static void session_done(mg_stream_session_t *s);
 
+/* (not ctx->owner: a balancer_by_lua waiting for the resolver holds it meanwhile) */
 static void session_free(void *data)
 {
-    mg_lua_ctx_t *ctx = data;
-    sl_t *st = ctx->owner;
+    sl_t *st = data;
+    mg_lua_ctx_t *ctx = st->ctx;
     mg_lua_socket_tcp_ctx_done(ctx); /* its sockets stop waiting before the coroutines go */
+    if (st->udp_sock) {
+        st->udp_sock->st = NULL;
+        st->udp_sock = NULL;
+    }
     luaL_unref(ctx->lmcf->L, LUA_REGISTRYINDEX, ctx->ctx_ref);
     ctx->ctx_ref = LUA_NOREF;
     mg_lua_co_free_all(ctx);
@@ -66,7 +85,7 @@ mg_lua_ctx_t *mg_lua_stream_ctx(mg_stream_session_t *s)
     ctx->log = &s->connection->log;
     ctx->finished = entry_finished;
     ctx->owner = st;
-    mg_pool_cleanup_add(s->pool, session_free, ctx);
+    mg_pool_cleanup_add(s->pool, session_free, st);
     s->ctx[mg_stream_lua_module.index] = ctx;
     return ctx;
 }
@@ -378,8 +397,29 @@ static int var_get(lua_State *L)
     return 1;
 }
 
-/* Only a variable "set" made for this session takes a new value, as stream-lua allows only
- * changeable variables. */
+/* A lua_add_variable variable: not found until ngx.var gives it a value in the session. */
+static mg_str_t added_var(mg_stream_session_t *s, uintptr_t data)
+{
+    (void)s;
+    (void)data;
+    return (mg_str_t)mg_null_string;
+}
+
+static int is_added_var(mg_stream_session_t *s, const char *name, size_t len)
+{
+    mg_stream_main_conf_t *cmcf = mg_stream_get_main_conf(s, mg_stream_core_module);
+    mg_stream_var_t *v = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].get == added_var && v[i].name.len == len &&
+            mg_strncasecmp(v[i].name.data, name, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Only a variable "set" made for this session, or one lua_add_variable declared, takes a new
+ * value, as stream-lua allows only changeable variables. */
 static int var_set(lua_State *L)
 {
     mg_stream_session_t *s = mg_lua_session(L);
@@ -399,6 +439,15 @@ static int var_set(lua_State *L)
             return 0;
         }
     }
+    if (is_added_var(s, name, len)) {
+        if (s->variables.elts == NULL) {
+            mg_array_init(&s->variables, s->pool, 2, sizeof(mg_stream_set_var_t));
+        }
+        mg_stream_set_var_t *v = mg_array_push(&s->variables);
+        v->name = mg_pstr(s->pool, name, len);
+        v->value = mg_pstr(s->pool, value ? value : "", vlen);
+        return 0;
+    }
     return luaL_error(L,
                       "variable \"%s\" not found for writing; maybe it is a built-in variable "
                       "that is not changeable or you forgot to use \"set $%s '';\" in the config "
@@ -409,7 +458,7 @@ static int var_set(lua_State *L)
 /* ---- ngx.req.socket: the downstream ---- */
 
 /* upvalues: the raw socket object's metatable (http's ngx.req.socket(true)'s), the
- * userdata's (mg_lua_socket_object) */
+ * userdata's (mg_lua_socket_object), the UDP downstream's */
 static int req_socket(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -420,17 +469,23 @@ static int req_socket(lua_State *L)
     mg_stream_session_t *s = mg_lua_session(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     sl_t *st = ctx->owner;
-    if (s->udp) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "udp sessions not supported yet");
-        return 2;
-    }
     if (st->socket) {
         lua_pushnil(L);
         lua_pushliteral(L, "duplicate call");
         return 2;
     }
     st->socket = 1;
+    if (s->udp) {
+        /* one object at a time: an earlier phase's answers "closed" from now on */
+        if (st->udp_sock) {
+            st->udp_sock->st = NULL;
+        }
+        st->udp_sock = lua_newuserdata(L, sizeof(udp_sock_t));
+        st->udp_sock->st = st;
+        lua_pushvalue(L, lua_upvalueindex(3));
+        lua_setmetatable(L, -2);
+        return 1;
+    }
     mg_lua_tcp_t *sock = mg_lua_socket_object(L, sizeof(mg_lua_tcp_t));
     sock->handed_fd = -1;
     sock->read_pin = sock->until_pin = sock->write_pin = LUA_NOREF;
@@ -441,6 +496,119 @@ static int req_socket(lua_State *L)
     sock->fd = s->connection->fd;
     mg_lua_tcp_own(sock, ctx);
     return 1;
+}
+
+/* ---- the UDP downstream: datagrams, never waiting (stream-lua's) ---- */
+
+static sl_t *udp_check(lua_State *L)
+{
+    udp_sock_t *u = luaL_checkudata(L, 1, "mg_stream_udp_downstream");
+    mg_lua_check_phase(L, MG_LUA_PREREAD | MG_LUA_CONTENT);
+    mg_lua_session(L);
+    /* only the running session's own object reads and writes its client */
+    return u->st && u->st == mg_lua_cur.ctx->owner ? u->st : NULL;
+}
+
+/* sock:receive(size?): the datagram's bytes (at most size), the next queued datagram once
+ * one is read whole; nil, "no more data" when none is there: a UDP read never waits. */
+static int udp_receive(lua_State *L)
+{
+    sl_t *st = udp_check(L);
+    lua_Integer size = UDP_DGRAM_MAX;
+    if (!lua_isnoneornil(L, 2)) {
+        size = luaL_checkinteger(L, 2);
+        if (size <= 0) {
+            return luaL_argerror(L, 2, "bad size");
+        }
+    }
+    if (st == NULL) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    if (st->dgram_pos == st->dgram_len) {
+        mg_stream_session_t *s = st->s;
+        if (st->dgram == NULL) {
+            st->dgram = mg_pnalloc(s->pool, UDP_DGRAM_MAX);
+        }
+        ssize_t n = mg_lua_stream_recv(s, st->dgram, UDP_DGRAM_MAX);
+        if (n < 0) {
+            lua_pushnil(L);
+            lua_pushliteral(L, "no more data");
+            return 2;
+        }
+        st->dgram_len = (size_t)n;
+        st->dgram_pos = 0;
+    }
+    size_t n = mg_min((size_t)size, st->dgram_len - st->dgram_pos);
+    lua_pushlstring(L, st->dgram + st->dgram_pos, n);
+    st->dgram_pos += n;
+    return 1;
+}
+
+/* sock:send(data): one datagram to the client (a string, or what ngx.print takes). */
+static int udp_send(lua_State *L)
+{
+    sl_t *st = udp_check(L);
+    if (lua_gettop(L) != 2) {
+        return luaL_error(L, "expecting 2 arguments (including the object), but got %d",
+                          lua_gettop(L));
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    out_arg(L, &b, 2, 1, "send", 0);
+    luaL_pushresult(&b);
+    if (st == NULL) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    size_t len;
+    const char *data = lua_tolstring(L, -1, &len);
+    if (mg_lua_stream_send(st->s, data, len) < 0) {
+        int err = errno;
+        mg_log_error(MG_LOG_ERR, &st->s->connection->log, err, "sendto() failed");
+        mg_lua_tcp_push_errno(L, err);
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+/* sock:settimeout(ms): accepted; nothing on this socket waits. */
+static int udp_settimeout(lua_State *L)
+{
+    luaL_checkudata(L, 1, "mg_stream_udp_downstream");
+    luaL_checknumber(L, 2);
+    return 0;
+}
+
+static int udp_gc(lua_State *L)
+{
+    udp_sock_t *u = lua_touserdata(L, 1);
+    if (u->st) {
+        u->st->udp_sock = NULL;
+    }
+    return 0;
+}
+
+/* Pushes the UDP object's metatable. */
+static void udp_metatable(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"receive", udp_receive},
+        {"send", udp_send},
+        {"settimeout", udp_settimeout},
+        {NULL, NULL},
+    };
+    luaL_newmetatable(L, "mg_stream_udp_downstream");
+    lua_newtable(L);
+    luaL_register(L, NULL, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, udp_gc);
+    lua_setfield(L, -2, "__gc");
 }
 
 static void peek_stop(mg_connection_t *c)
@@ -547,6 +715,61 @@ static int sock_peek(lua_State *L)
     return mg_lua_wait(L, ctx);
 }
 
+/* ---- lua_check_client_abort ---- */
+
+static void abort_read(mg_connection_t *c);
+
+static void abort_stop(mg_connection_t *c)
+{
+    if (c->read_handler == abort_read) {
+        mg_conn_read_off(c);
+        c->read_handler = NULL;
+    }
+}
+
+/* The client's connection became readable while the code waits: bytes stay for the code; its
+ * close (a TLS client's close_notify too: it shut its side) aborts. */
+static void abort_read(mg_connection_t *c)
+{
+    mg_stream_session_t *s = c->data;
+    mg_lua_ctx_t *ctx = s->ctx[mg_stream_lua_module.index];
+    char ch;
+    ssize_t n = recv(c->fd, &ch, 1, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n > 0 && c->ssl) {
+        struct pollfd p = {.fd = c->fd, .events = POLLRDHUP};
+        if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP))) {
+            n = 0;
+        }
+    }
+    int err = n < 0 ? errno : 0;
+    abort_stop(c);
+    if (n > 0 || mg_lua_socket_tcp_downstream_reading(ctx)) {
+        return; /* bytes for the code; or its own read of the client sees the close */
+    }
+    mg_log_error(MG_LOG_INFO, &c->log, err, "client prematurely closed connection");
+    if (ctx->abort_co) {
+        mg_lua_thread_start(ctx->abort_co);
+        return;
+    }
+    mg_stream_finalize_session(s, 499);
+}
+
+void mg_lua_stream_watch_client(mg_lua_ctx_t *ctx)
+{
+    mg_stream_session_t *s = ctx->s;
+    mg_connection_t *c = s->connection;
+    /* not while a peek or the core reads the client (their handler), nor in a balancer */
+    if (s->udp || c->read_handler || !(ctx->phase & (MG_LUA_PREREAD | MG_LUA_CONTENT)) ||
+        !mg_lua_ctx_conf(ctx)->check_client_abort) {
+        return;
+    }
+    c->read_handler = abort_read;
+    mg_conn_read_on(c);
+}
+
 /* ---- phases ---- */
 
 static mg_int_t preread_result(mg_lua_ctx_t *ctx, int how)
@@ -569,6 +792,7 @@ static mg_int_t preread_result(mg_lua_ctx_t *ctx, int how)
 static void content_result(mg_lua_ctx_t *ctx, int how)
 {
     sl_t *st = ctx->owner;
+    abort_stop(st->s->connection);
     mg_uint_t status = how == MG_LUA_CO_ERROR  ? 500
                        : how == MG_LUA_CO_EXIT ? exit_status(ctx->exit_code)
                                                : 200;
@@ -585,6 +809,7 @@ static void content_result(mg_lua_ctx_t *ctx, int how)
 static void entry_finished(mg_lua_ctx_t *ctx, int how)
 {
     if (ctx->phase == MG_LUA_PREREAD) {
+        abort_stop(ctx->s->connection);
         mg_stream_phase_resume(ctx->s, preread_result(ctx, how));
         return;
     }
@@ -607,6 +832,7 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
     if (how == MG_LUA_CO_WAIT) {
         return MG_DONE;
     }
+    abort_stop(s->connection);
     return preread_result(ctx, how);
 }
 
@@ -652,8 +878,8 @@ static mg_int_t log_handler(mg_stream_session_t *s)
  * the output, ngx.var and ngx.req are the stream's. */
 static void inject_stream_api(lua_State *L)
 {
-    static const char *const http_only[] = {
-        "header", "location", "exec", "redirect", "send_headers", "on_abort", "arg", "resp", NULL};
+    static const char *const http_only[] = {"header",       "location", "exec", "redirect",
+                                            "send_headers", "arg",      "resp", NULL};
     lua_getglobal(L, "ngx");
     int ngx = lua_gettop(L);
     for (const char *const *f = http_only; *f; f++) {
@@ -661,8 +887,8 @@ static void inject_stream_api(lua_State *L)
         lua_setfield(L, ngx, *f);
     }
     static const luaL_Reg fns[] = {
-        {"say", stream_say}, {"print", stream_print}, {"flush", stream_flush}, {"eof", stream_eof},
-        {NULL, NULL},
+        {"say", stream_say}, {"print", stream_print},       {"flush", stream_flush},
+        {"eof", stream_eof}, {"on_abort", mg_lua_on_abort}, {NULL, NULL},
     };
     for (const luaL_Reg *f = fns; f->name; f++) {
         lua_pushcfunction(L, f->func);
@@ -693,7 +919,8 @@ static void inject_stream_api(lua_State *L)
     lua_setfield(L, -2, "peek");
     lua_pop(L, 1);
     lua_getupvalue(L, http_socket, 2); /* the userdata's (its __gc) */
-    lua_pushcclosure(L, req_socket, 2);
+    udp_metatable(L);
+    lua_pushcclosure(L, req_socket, 3);
     lua_setfield(L, -2, "socket");
     lua_setfield(L, ngx, "req");
     lua_settop(L, ngx - 1);
@@ -701,87 +928,71 @@ static void inject_stream_api(lua_State *L)
 
 /* ---- directives ---- */
 
-typedef struct {
-    unsigned phase;
-    const char *label;
-} code_directive_t;
+static const mg_lua_code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
+static const mg_lua_code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
+static const mg_lua_code_directive_t d_preread = {MG_LUA_PREREAD, "preread_by_lua"};
+static const mg_lua_code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
+static const mg_lua_code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
 
-static const code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
-static const code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
-static const code_directive_t d_preread = {MG_LUA_PREREAD, "preread_by_lua"};
-static const code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
-static const code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
-
-static const char *set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+const char *mg_lua_stream_set_content(mg_conf_t *cf)
 {
-    const code_directive_t *d = cmd->post;
-    mg_lua_code_t **slot = (mg_lua_code_t **)((char *)conf + cmd->offset);
-    if (*slot) {
+    mg_stream_srv_conf_t *cscf = mg_stream_conf_get_srv(cf, mg_stream_core_module);
+    if (cscf->handler) {
         return "is duplicate";
     }
-    const char *err;
-    mg_lua_code_t *code =
-        mg_lua_code_from_arg(cf, d->phase, d->label, cf->args[cf->nargs - 1], &err);
-    if (code == NULL) {
-        return err;
+    cscf->handler = content_handler;
+    return MG_CONF_OK;
+}
+
+/* lua_add_variable $name: a variable ngx.var may set (nothing when the name exists). */
+static const char *set_add_variable(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_lua_main_conf_t *lmcf = conf;
+    mg_str_t name = cf->args[1];
+    if (name.len < 2 || name.data[0] != '$') {
+        mg_conf_error(cf, 0, "invalid variable name \"%s\"", name.data);
+        return MG_CONF_ERROR;
     }
-    *slot = code;
-    if (d->phase == MG_LUA_CONTENT) {
-        mg_stream_srv_conf_t *cscf = mg_stream_conf_get_srv(cf, mg_stream_core_module);
-        if (cscf->handler) {
-            return "is duplicate";
-        }
-        cscf->handler = content_handler;
+    if (lmcf->add_variables == NULL) {
+        lmcf->add_variables = mg_array_create(cf->pool, 4, sizeof(mg_str_t));
     }
+    mg_str_t *n = mg_array_push(lmcf->add_variables);
+    *n = mg_pstr(cf->pool, name.data + 1, name.len - 1);
     return MG_CONF_OK;
 }
 
 #define STREAM_SRV (MG_CTX_STREAM | MG_CTX_STREAM_SRV)
-#define MAIN(f) MG_MAIN_CONF, offsetof(mg_lua_main_conf_t, f)
-#define SRV(f) MG_SRV_CONF, offsetof(mg_lua_loc_conf_t, f)
+#define CODE(name, ctxs, args, conf, type, field, d)                                               \
+    {                                                                                              \
+        name, ctxs, args, mg_lua_set_code, conf, offsetof(type, field), &d                         \
+    }
+#define MAIN(name, args, field, d)                                                                 \
+    CODE(name, MG_CTX_STREAM, args, MG_MAIN_CONF, mg_lua_main_conf_t, field, d)
+#define SRV(name, ctxs, args, field, d)                                                            \
+    CODE(name, ctxs, args, MG_SRV_CONF, mg_lua_loc_conf_t, field, d)
 
 static const mg_command_t stream_lua_commands[] = {
-    {"init_by_lua", MG_CTX_STREAM, MG_ARGS(1, 1), set_code, MAIN(init), &d_init},
-    {"init_by_lua_block", MG_CTX_STREAM, MG_RAW_BLOCK, set_code, MAIN(init), &d_init},
-    {"init_by_lua_file", MG_CTX_STREAM, MG_ARGS(1, 1), set_code, MAIN(init), &d_init},
-    {"init_worker_by_lua", MG_CTX_STREAM, MG_ARGS(1, 1), set_code, MAIN(init_worker),
-     &d_init_worker},
-    {"init_worker_by_lua_block", MG_CTX_STREAM, MG_RAW_BLOCK, set_code, MAIN(init_worker),
-     &d_init_worker},
-    {"init_worker_by_lua_file", MG_CTX_STREAM, MG_ARGS(1, 1), set_code, MAIN(init_worker),
-     &d_init_worker},
-    {"preread_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, set_code, SRV(preread), &d_preread},
-    {"preread_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), set_code, SRV(preread), &d_preread},
-    {"content_by_lua_block", MG_CTX_STREAM_SRV, MG_RAW_BLOCK, set_code, SRV(content), &d_content},
-    {"content_by_lua_file", MG_CTX_STREAM_SRV, MG_ARGS(1, 1), set_code, SRV(content), &d_content},
-    {"log_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, set_code, SRV(log), &d_log},
-    {"log_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), set_code, SRV(log), &d_log},
-    {"preread_by_lua_no_postpone", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag,
-     MAIN(rewrite_no_postpone), NULL},
-    {"lua_package_path", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_str, MAIN(package_path), NULL},
-    {"lua_package_cpath", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_str, MAIN(package_cpath), NULL},
-    {"lua_shared_dict", MG_CTX_STREAM, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0,
-     NULL},
-    {"lua_max_pending_timers", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num,
-     MAIN(max_pending_timers), NULL},
-    {"lua_max_running_timers", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num,
-     MAIN(max_running_timers), NULL},
-    {"lua_regex_cache_max_entries", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num,
-     MAIN(regex_cache_max_entries), NULL},
-    {"lua_code_cache", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(code_cache), NULL},
-    {"lua_socket_connect_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-     SRV(socket_connect_timeout), NULL},
-    {"lua_socket_send_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-     SRV(socket_send_timeout), NULL},
-    {"lua_socket_read_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-     SRV(socket_read_timeout), NULL},
-    {"lua_socket_keepalive_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec,
-     SRV(socket_keepalive_timeout), NULL},
-    {"lua_socket_buffer_size", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_size, SRV(socket_buffer_size),
-     NULL},
-    {"lua_socket_pool_size", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_num, SRV(socket_pool_size),
-     NULL},
-    {"lua_socket_log_errors", STREAM_SRV, MG_FLAG, mg_conf_set_flag, SRV(socket_log_errors), NULL},
+    MAIN("init_by_lua", MG_ARGS(1, 1), init, d_init),
+    MAIN("init_by_lua_block", MG_RAW_BLOCK, init, d_init),
+    MAIN("init_by_lua_file", MG_ARGS(1, 1), init, d_init),
+    MAIN("init_worker_by_lua", MG_ARGS(1, 1), init_worker, d_init_worker),
+    MAIN("init_worker_by_lua_block", MG_RAW_BLOCK, init_worker, d_init_worker),
+    MAIN("init_worker_by_lua_file", MG_ARGS(1, 1), init_worker, d_init_worker),
+    SRV("preread_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, preread, d_preread),
+    SRV("preread_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), preread, d_preread),
+    SRV("content_by_lua_block", MG_CTX_STREAM_SRV, MG_RAW_BLOCK, content, d_content),
+    SRV("content_by_lua_file", MG_CTX_STREAM_SRV, MG_ARGS(1, 1), content, d_content),
+    SRV("log_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, log, d_log),
+    SRV("log_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), log, d_log),
+    MG_LUA_MAIN_ROW("preread_by_lua_no_postpone", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag,
+                    rewrite_no_postpone),
+    {"lua_add_variable", MG_CTX_STREAM, MG_ARGS(1, 1), set_add_variable, MG_MAIN_CONF, 0, NULL},
+    MG_LUA_MAIN_COMMANDS(MG_CTX_STREAM),
+    MG_LUA_LOC_COMMANDS(STREAM_SRV),
+    MG_LUA_SSL_COMMANDS(STREAM_SRV),
+    MG_LUA_LOC_ROW("lua_check_client_abort", STREAM_SRV, MG_FLAG, mg_conf_set_flag,
+                   check_client_abort),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -795,21 +1006,16 @@ static void *sl_create_main_conf(mg_conf_t *cf)
 static const char *sl_init_main_conf(mg_conf_t *cf, void *conf)
 {
     mg_lua_main_conf_t *lmcf = conf;
-    mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
-    mg_conf_merge(lmcf->sa_restart, MG_CONF_UNSET, 1);
-    mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
-    mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
-    mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
-    /* timers take the stream{} level's lua_socket_* settings, defaults filled in here */
+    mg_lua_init_main_defaults(lmcf);
+    /* timers take the stream{} level's lua_socket_* and lua_ssl_* settings, defaults filled
+     * in here */
     mg_lua_loc_conf_t *top = cf->ctx_data->srv_conf[mg_stream_lua_module.index];
-    mg_lua_merge_socket_conf(top, mg_lua_create_loc_conf(cf));
     lmcf->conf = top;
-    return MG_CONF_OK;
+    return mg_lua_merge_common(cf, top, NULL);
 }
 
 static const char *sl_merge_srv_conf(mg_conf_t *cf, void *prev, void *conf)
 {
-    (void)cf;
     mg_lua_loc_conf_t *p = prev, *c = conf;
     if (c->preread == NULL) {
         c->preread = p->preread;
@@ -817,14 +1023,19 @@ static const char *sl_merge_srv_conf(mg_conf_t *cf, void *prev, void *conf)
     if (c->log == NULL) {
         c->log = p->log;
     }
-    mg_conf_merge(c->code_cache, p->code_cache, 1);
-    mg_lua_merge_socket_conf(c, p);
-    return MG_CONF_OK;
+    return mg_lua_merge_common(cf, c, p);
 }
 
 static mg_int_t sl_init(mg_conf_t *cf)
 {
     mg_lua_main_conf_t *lmcf = mg_stream_conf_get_main(cf, mg_stream_lua_module);
+    /* this module's init runs after those of the modules with variables */
+    mg_str_t *names = lmcf->add_variables ? lmcf->add_variables->elts : NULL;
+    for (size_t i = 0; names && i < lmcf->add_variables->nelts; i++) {
+        if (!mg_stream_variable_known(cf, names[i])) {
+            mg_stream_variable_add(cf, names[i].data, added_var, 0);
+        }
+    }
     if (lmcf->L == NULL) {
         return MG_OK;
     }

@@ -313,14 +313,30 @@ static void proxy_connected(proxy_t *u)
     proxy_process(u);
 }
 
+static void peer_chosen(proxy_t *u, mg_int_t prc);
+
 static void proxy_connect(proxy_t *u)
+{
+    mg_stream_session_t *s = u->s;
+    s->connection->log.action = "connecting to upstream";
+    s->log_upstream.len = 0;
+    mg_int_t prc = u->group->balancer->get_peer(&u->pick);
+    if (prc != MG_AGAIN) {
+        peer_chosen(u, prc);
+    }
+}
+
+/* balancer_by_lua waited (set_current_peer resolving a name): its answer now. */
+static void peer_ready(mg_upstream_pick_t *pick, mg_int_t prc)
+{
+    peer_chosen(((mg_stream_session_t *)pick->session)->upstream, prc);
+}
+
+static void peer_chosen(proxy_t *u, mg_int_t prc)
 {
     mg_stream_session_t *s = u->s;
     mg_connection_t *c = s->connection;
     proxy_conf_t *pcf = mg_stream_get_srv_conf(s, mg_stream_proxy_module);
-    c->log.action = "connecting to upstream";
-    s->log_upstream.len = 0;
-    mg_int_t prc = u->group->balancer->get_peer(&u->pick);
     if (prc == MG_ERROR) {
         finalize(u, 500); /* balancer_by_lua failed (logged) */
         return;
@@ -728,6 +744,7 @@ static void proxy_start(proxy_t *u)
     u->pick.log = &c->log;
     u->pick.pool = s->pool;
     u->pick.session = s;
+    u->pick.ready = peer_ready;
     if (u->group->balancer->init_request(NULL, &u->pick) != MG_OK) {
         mg_stream_finalize_session(s, 500);
         return;

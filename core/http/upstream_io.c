@@ -573,6 +573,10 @@ static void connect_try(mg_upstream_t *u)
 
 void mg_upstream_peer_ready(mg_upstream_pick_t *pick, mg_int_t rc)
 {
+    if (pick->r == NULL) {
+        pick->ready(pick, rc); /* a stream session's */
+        return;
+    }
     mg_upstream_t *u = pick->r->upstream;
     if (u == NULL || u->done || peer_failed(u, rc)) {
         return;

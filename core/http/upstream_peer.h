@@ -104,6 +104,7 @@ struct mg_upstream_group_s {
     mg_str_t zone_name;       /* "zone name [size]" */
     size_t zone_size;         /* 0: the size is given by another upstream naming the zone */
     void *zone;               /* the zone's state once set up (upstream_zone.c) */
+    void *dyn;                /* its "server ... resolve" servers (modules/upstream_dynamic.c) */
     in_port_t port;           /* an implicit group's port */
     mg_str_t host;            /* an implicit group's host (as written, for messages) */
 };
@@ -127,6 +128,8 @@ struct mg_upstream_pick_s {
     /* stream: balancer_by_lua's set_timeouts, for proxy_connect_timeout and proxy_timeout
      * (0: the server's) */
     mg_msec_t connect_timeout, timeout;
+    /* stream: what mg_upstream_peer_ready hands a get_peer's late answer to (the proxy's) */
+    void (*ready)(mg_upstream_pick_t *pick, mg_int_t rc);
 };
 
 /* The group a proxy_pass (or later a Lua balancer) names, at configuration time: an upstream{}
