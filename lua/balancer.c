@@ -10,6 +10,7 @@
  * balancer_by_lua), on the stream VM, for the stream proxy's tries.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <sys/un.h>
 
 #include "api.h"
@@ -32,7 +33,11 @@ typedef struct {
     unsigned saved_phase; /* the request's Lua phase before the code ran */
     void (*saved_finished)(mg_lua_ctx_t *ctx, int how); /* the context's hooks meanwhile */
     void *saved_owner;
-    mg_int_t pool_size;         /* set_current_peer's pool_size option, for enable_keepalive */
+    mg_int_t pool_size; /* set_current_peer's pool_size option, for enable_keepalive */
+    mg_str_t pool;      /* ... its pool option (data NULL: none) */
+    mg_str_t host;      /* ... its host argument (data NULL: none) */
+    mg_str_t ssl_name;  /* the request's own TLS name, while a host replaces it */
+    unsigned ssl_name_saved : 1;
     mg_upstream_keepalive_t ka; /* enable_keepalive's, for this try's connection */
     mg_upstream_pick_t *pick;
     mg_uint_t last_status;
@@ -53,6 +58,39 @@ static mg_int_t lb_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
         ((lb_data_t *)pick->data)->last_state = -1;
     }
     return rc;
+}
+
+/* enable_keepalive's pool, known once the code has run (set_upstream_tls and
+ * bind_to_local_addr may come after it): the pool option, else the host argument, else the
+ * TLS name of a TLS try (so a connection never serves another SNI), and the local address
+ * the connection is bound to. The peer's address is compared besides. */
+static void pool_key(mg_upstream_pick_t *pick)
+{
+    lb_data_t *d = pick->data;
+    mg_upstream_t *u = pick->r->upstream;
+    mg_str_t name = d->pool;
+    char kind = 'p';
+    if (name.data == NULL) {
+        kind = 'h';
+        name = d->host.data ? d->host : u->ssl_ctx ? mg_ssl_client_host(u->ssl_name) : name;
+    }
+    mg_str_t local = u->local ? u->local_name : (mg_str_t){0, NULL};
+    size_t len = 1 + name.len + 1 + local.len;
+    char *key = mg_palloc(pick->r->pool, len);
+    key[0] = kind;
+    if (name.len) { /* memcpy's pointers must not be NULL, even for no bytes */
+        memcpy(key + 1, name.data, name.len);
+    }
+    key[1 + name.len] = '\n';
+    if (local.len) {
+        memcpy(key + 2 + name.len, local.data, local.len);
+    }
+    if (kind == 'h') {
+        for (size_t i = 1; i <= name.len; i++) {
+            key[i] = (char)tolower((unsigned char)key[i]);
+        }
+    }
+    d->ka.key = (mg_str_t){.len = len, .data = key};
 }
 
 /* The code's end: what get_peer answers. */
@@ -78,6 +116,9 @@ static mg_int_t code_outcome(mg_upstream_pick_t *pick, mg_lua_ctx_t *ctx, int ho
     if (d->has_peer) {
         pick->peer = &d->peer;
         pick->tries++;
+        if (pick->keepalive) {
+            pool_key(pick);
+        }
         return MG_OK;
     }
     return mg_upstream_rr_get_peer(pick);
@@ -207,8 +248,8 @@ static mg_upstream_pick_t *current(lua_State *L, const char **err)
     return NULL;
 }
 
-/* set_current_peer(host, port?): an IP address (port from the host's ":port", else the
- * argument), [v6], "unix:/path", or a name of /etc/hosts ("localhost" too). */
+/* set_current_peer(host, port?, sni_host_or_options?): an IP address (port from the host's
+ * ":port", else the argument), [v6], "unix:/path", or a name of /etc/hosts ("localhost" too). */
 static int lb_set_current_peer(lua_State *L)
 {
     const char *err;
@@ -248,8 +289,20 @@ static int lb_set_current_peer(lua_State *L)
             namelen = (size_t)(colon - buf);
         }
     }
+    /* the third argument: the host (lua-resty-core 0.1.28: the TLS name, and part of the
+     * keepalive pool's key), or the options table its enable_keepalive text names (pool,
+     * pool_size) */
     mg_int_t pool_size = 30;
-    if (lua_istable(L, 3)) {
+    mg_str_t pool = {0, NULL}, sni = {0, NULL};
+    mg_pool_t *mp = pick->r ? pick->r->pool : pick->pool;
+    int t3 = lua_type(L, 3);
+    if (t3 == LUA_TSTRING) {
+        size_t n;
+        const char *h = lua_tolstring(L, 3, &n);
+        if (n) {
+            sni = mg_pstr(mp, h, n);
+        }
+    } else if (t3 == LUA_TTABLE) {
         lua_getfield(L, 3, "pool_size");
         if (!lua_isnil(L, -1)) {
             if (lua_type(L, -1) != LUA_TNUMBER || lua_tointeger(L, -1) <= 0) {
@@ -258,6 +311,22 @@ static int lb_set_current_peer(lua_State *L)
             pool_size = lua_tointeger(L, -1);
         }
         lua_pop(L, 1);
+        lua_getfield(L, 3, "pool");
+        if (!lua_isnil(L, -1)) {
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                return luaL_error(L,
+                                  "bad option 'pool' to 'set_current_peer' (string expected, "
+                                  "got %s)",
+                                  luaL_typename(L, -1));
+            }
+            size_t n;
+            const char *pn = lua_tolstring(L, -1, &n);
+            pool = mg_pstr(mp, pn, n);
+        }
+        lua_pop(L, 1);
+    } else if (t3 != LUA_TNONE && t3 != LUA_TNIL) {
+        return luaL_error(L, "bad argument #3 to 'set_current_peer' (string expected, got %s)",
+                          luaL_typename(L, 3));
     }
     mg_upstream_peer_t *peer = &d->peer;
     memset(peer, 0, sizeof(*peer));
@@ -307,6 +376,20 @@ static int lb_set_current_peer(lua_State *L)
     peer->transient = 1;
     d->has_peer = 1;
     d->pool_size = pool_size;
+    d->pool = pool;
+    d->host = sni;
+    if (pick->r) {
+        /* the host is this try's TLS name (in proxy_ssl_name's place); a try without one
+         * has the request's own again */
+        mg_upstream_t *u = pick->r->upstream;
+        if (sni.data && !d->ssl_name_saved) {
+            d->ssl_name = u->ssl_name;
+            d->ssl_name_saved = 1;
+        }
+        if (d->ssl_name_saved) {
+            u->ssl_name = sni.data ? sni : d->ssl_name;
+        }
+    }
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -362,8 +445,9 @@ static int lb_get_last_failure(lua_State *L)
 }
 
 /* enable_keepalive(idle_timeout?, max_requests?): this try's connection goes to the group's
- * pool once the response is read (60 s idle, 100 requests by default; 0: no limit), keyed by
- * the peer's address as the keepalive directive's are */
+ * pool once the response is read (60 s idle, 100 requests by default; 0: no limit), in the
+ * pool set_current_peer named (pool_key): pool_size connections of that pool at most, taken
+ * only by tries of the same pool and address */
 static int lb_enable_keepalive(lua_State *L)
 {
     lua_Number timeout = 60;

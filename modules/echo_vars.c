@@ -1,7 +1,7 @@
 /*
  * echo's variables: $echo_it, $echo_timer_elapsed, $echo_request_body,
- * $echo_client_request_headers, $echo_request_method, $echo_request_uri,
- * $echo_cacheable_request_uri, $echo_incr and $echo_response_status.
+ * $echo_client_request_headers, $echo_request_method, $echo_client_request_method,
+ * $echo_request_uri, $echo_cacheable_request_uri, $echo_incr and $echo_response_status.
  */
 #include "echo.h"
 
@@ -106,6 +106,12 @@ static mg_int_t var_request_method(mg_request_t *r, mg_http_var_value_t *v, uint
     return r->method_name.len ? found(v, r->method_name.data, r->method_name.len) : not_found(v);
 }
 
+/* The client's request method, also in a subrequest (whose own is $echo_request_method). */
+static mg_int_t var_client_request_method(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    return var_request_method(r->main ? r->main : r, v, data);
+}
+
 /* This request's URI (a subrequest's own), without its arguments, as echo's. */
 static mg_int_t var_request_uri(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
@@ -149,6 +155,7 @@ const char *mg_echo_add_variables(mg_conf_t *cf, void *conf)
         {"echo_request_body", var_request_body, MG_HTTP_VAR_NOCACHEABLE},
         {"echo_client_request_headers", var_client_request_headers, 0},
         {"echo_request_method", var_request_method, MG_HTTP_VAR_NOCACHEABLE},
+        {"echo_client_request_method", var_client_request_method, MG_HTTP_VAR_NOCACHEABLE},
         {"echo_request_uri", var_request_uri, MG_HTTP_VAR_NOCACHEABLE},
         {"echo_cacheable_request_uri", var_request_uri, 0},
         {"echo_incr", var_incr, MG_HTTP_VAR_NOCACHEABLE},

@@ -349,7 +349,7 @@ Date: \w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT
 Content-Length: \d+
 --- raw_response_headers_like: ^HTTP/1\.1 200 OK\r\n
 --- raw_response_headers_unlike: Transfer-Encoding
---- response_body_like
+--- response_body_like chomp
 ^hello, \w+$
 --- response_body_unlike: goodbye
 
@@ -409,7 +409,7 @@ yes
 --- user_files
 >>> index.html
 <p>index</p>
->>> dir/old.txt 1234567890
+>>> dir/old.txt 200902132331.30
 old
 --- request
 GET /dir/old.txt

@@ -421,7 +421,7 @@ POST|HTTP/1.1|POST /t?q HTTP/1.1
 
 === TEST 33: static file: Content-Length, Last-Modified, body
 --- user_files
->>> dir/f.txt 1500000000
+>>> dir/f.txt 201707140240.00
 some text
 --- request
 GET /dir/f.txt

@@ -47,7 +47,7 @@ GET /t
 --- init
 my $b = main::get('::1', $ServerPort, '/t');
 Test::More::like($b, qr/\A::1 ::1 $ServerPort [^\n]{16}\n\z/s, 'the IPv6 client and server addresses');
---- response_body_like
+--- response_body_like chomp
 \A127\.0\.0\.1 127\.0\.0\.1 \d+ [^\n]{4}\n\z
 
 

@@ -173,7 +173,7 @@ GET /t
     location /t { return 200 "$remote_addr $remote_port\n"; }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^127\.0\.0\.1 [1-9]\d{0,4}\n\z
 
 
@@ -246,7 +246,7 @@ X-Bytes: 0
     location /t { return 200 "$request_time $msec\n"; }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^\d+\.\d{3} \d{10}\.\d{3}\n\z
 
 
@@ -256,7 +256,7 @@ GET /t
     location /t { return 200 "$time_local|$time_iso8601\n"; }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^\d\d/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d\n\z
 
 
@@ -313,7 +313,7 @@ GET /t
     Test::More::ok(defined $a && defined $b && $b > $a, "connection numbers grow ($a, $b)");
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^\d+\n\z
 
 
@@ -326,7 +326,7 @@ GET /t
     Test::More::like(main::get_raw('/t'), qr/\r\n\r\n\Q$pid\E\n\z/, '$pid matches the pid file');
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^\d+\n\z
 
 
@@ -544,7 +544,7 @@ Location: http://localhost:$Test::Moongate::ServerPort/elsewhere"
         add_header X-CL $sent_http_content_length;
     }
 --- user_files
->>> f.txt 1234567890
+>>> f.txt 200902132331.30
 12345
 --- request
 GET /f.txt
@@ -665,5 +665,5 @@ GET /t
     location /t { return 200 "$tcpinfo_rtt $tcpinfo_snd_cwnd\n"; }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^\d+ \d+\n\z

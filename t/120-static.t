@@ -16,7 +16,7 @@ __DATA__
 
 === TEST 1: a file: length, dates, validators and Accept-Ranges, in nginx's order
 --- user_files
->>> f.txt 1500000000
+>>> f.txt 201707140240.00
 some text
 --- request
 GET /f.txt
@@ -38,7 +38,7 @@ some text
     location /on/ { etag on; root $TEST_NGINX_HTML_DIR/..; }
     location / { root $TEST_NGINX_HTML_DIR; }
 --- user_files
->>> f.txt 1500000000
+>>> f.txt 201707140240.00
 x
 --- request eval
 ["GET /f.txt", "GET /on/f.txt"]
@@ -57,9 +57,9 @@ x
         location /in/ { etag on; }
     }
 --- user_files
->>> f.txt 1500000000
+>>> f.txt 201707140240.00
 x
->>> in/f.txt 1500000000
+>>> in/f.txt 201707140240.00
 x
 --- request eval
 ["GET /f.txt", "GET /in/f.txt"]
@@ -94,7 +94,7 @@ x
 
 === TEST 5: HEAD: the same head, no body
 --- user_files
->>> f.txt 1500000000
+>>> f.txt 201707140240.00
 some text
 --- request
 HEAD /f.txt

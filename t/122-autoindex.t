@@ -17,11 +17,11 @@ __DATA__
 --- config
     location / { root $TEST_NGINX_HTML_DIR; autoindex on; }
 --- user_files
->>> d/b.txt 1500000000
+>>> d/b.txt 201707140240.00
 bb
->>> d/a.txt 1500000000
+>>> d/a.txt 201707140240.00
 a
->>> d/.hidden 1500000000
+>>> d/.hidden 201707140240.00
 h
 --- request
 GET /d/
@@ -42,9 +42,9 @@ Content-Type: text/html
 --- config
     location / { root $TEST_NGINX_HTML_DIR; autoindex on; }
 --- user_files
->>> d/a.txt 1500000000
+>>> d/a.txt 201707140240.00
 a
->>> d/zdir/x 1500000000
+>>> d/zdir/x 201707140240.00
 x
 --- request
 GET /d/
@@ -57,7 +57,7 @@ qr{<pre><a href="\.\./">\.\./</a>\r\n<a href="zdir/">zdir/</a> {46}\d\d-\w{3}-\d
 --- config
     location / { root $TEST_NGINX_HTML_DIR; autoindex on; }
 --- user_files eval
-[["d/a b&<c>'!.txt", "x\n", 1500000000]]
+[["d/a b&<c>'!.txt", "x\n", "201707140240.00"]]
 --- request
 GET /d/
 --- response_body_like eval
@@ -69,7 +69,7 @@ qr{<a href="a%20b%26%3Cc%3E%27%21\.txt">a b&amp;&lt;c&gt;'!\.txt</a> {38}14-Jul-
 --- config
     location / { root $TEST_NGINX_HTML_DIR; autoindex on; }
 --- user_files eval
-[["d/" . ("n" x 60) . ".txt", "x\n", 1500000000], ["d/" . ("m" x 50), "x\n", 1500000000]]
+[["d/" . ("n" x 60) . ".txt", "x\n", "201707140240.00"], ["d/" . ("m" x 50), "x\n", "201707140240.00"]]
 --- request
 GET /d/
 --- response_body_like eval
@@ -81,8 +81,8 @@ qr{<a href="m{50}">m{50}</a> 14-Jul-2017 02:40 {19}2\r\n<a href="n{60}\.txt">n{4
 --- config
     location / { root $TEST_NGINX_HTML_DIR; autoindex on; autoindex_exact_size off; }
 --- user_files eval
-[["d/a", "x" x 9999, 1500000000], ["d/b", "x" x 10000, 1500000000], ["d/c", "x" x 12800, 1500000000],
- ["d/d", "x" x (3 * 1048576 + 600000), 1500000000], ["d/e/x", "", 1500000000]]
+[["d/a", "x" x 9999, "201707140240.00"], ["d/b", "x" x 10000, "201707140240.00"], ["d/c", "x" x 12800, "201707140240.00"],
+ ["d/d", "x" x (3 * 1048576 + 600000), "201707140240.00"], ["d/e/x", "", "201707140240.00"]]
 --- request
 GET /d/
 --- response_body_like eval
@@ -94,7 +94,7 @@ qr{<a href="e/">e/</a> {49}\S+ \S+       -\r\n<a href="a">a</a> {49} 14-Jul-2017
 --- config
     location / { root $TEST_NGINX_HTML_DIR; autoindex on; autoindex_format json; }
 --- user_files eval
-[['d/a"b.txt', "abc\n", 1500000000], ["d/sub/x", "x\n", 1500000000]]
+[['d/a"b.txt', "abc\n", "201707140240.00"], ["d/sub/x", "x\n", "201707140240.00"]]
 --- request
 GET /d/
 --- response_headers
@@ -108,9 +108,9 @@ qr{\A\[\r\n\{ "name":"sub", "type":"directory", "mtime":"[^"]+ GMT" \},\r\n\{ "n
 --- config
     location / { root $TEST_NGINX_HTML_DIR; autoindex on; autoindex_format xml; }
 --- user_files
->>> d/a&b.txt 1500000000
+>>> d/a&b.txt 201707140240.00
 abc
->>> d/sub/x 1500000000
+>>> d/sub/x 201707140240.00
 x
 --- request
 GET /d/
@@ -138,7 +138,7 @@ the index
 --- config
     location /a&b/ { alias $TEST_NGINX_HTML_DIR/real/; autoindex on; }
 --- user_files
->>> real/f 1500000000
+>>> real/f 201707140240.00
 f
 --- request
 GET /a&b/

@@ -14,7 +14,7 @@ plan 'no_plan';
 
 add_block_preprocessor(sub {
     my $block = shift;
-    $block->set_value(user_files => ">>> f.txt 1500000000\nsome text\n")
+    $block->set_value(user_files => ">>> f.txt 201707140240.00\nsome text\n")
         unless defined $block->user_files;
 });
 

@@ -14,7 +14,7 @@ plan 'no_plan';
 
 add_block_preprocessor(sub {
     my $block = shift;
-    $block->set_value(user_files => ">>> f.txt 1500000000\n0123456789abcdefghi\n")
+    $block->set_value(user_files => ">>> f.txt 201707140240.00\n0123456789abcdefghi\n")
         unless defined $block->user_files;
 });
 

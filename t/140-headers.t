@@ -189,7 +189,7 @@ hello
 
 === TEST 10: add_header Last-Modified replaces the file's date
 --- user_files
->>> a.txt 1500000000
+>>> a.txt 201707140240.00
 hello
 --- config
     location /a.txt {

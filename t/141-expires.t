@@ -96,7 +96,7 @@ htm
 
 === TEST 5: "modified" counts from the file's Last-Modified
 --- user_files
->>> old.txt 1500000000
+>>> old.txt 201707140240.00
 old
 --- config
     location /old.txt {
@@ -113,7 +113,7 @@ Last-Modified: Fri, 14 Jul 2017 02:40:00 GMT
 
 === TEST 6: "modified" in the future gives a positive max-age
 --- user_files
->>> new.txt 4102444800
+>>> new.txt 210001010000.00
 new
 --- config
     location /new.txt {
@@ -204,7 +204,7 @@ Cache-Control: max-age=\d{1,5}
 
 === TEST 12: "modified" with a variable
 --- user_files
->>> old.txt 1500000000
+>>> old.txt 201707140240.00
 old
 --- config
     location /old.txt {
@@ -327,7 +327,7 @@ qr/\[emerg\] .*invalid number of arguments in "expires" directive in .*moongate\
 
 === TEST 22: a 304 gets them too
 --- user_files
->>> old.txt 1500000000
+>>> old.txt 201707140240.00
 old
 --- config
     location /old.txt {

@@ -261,7 +261,7 @@ Content-Encoding: gzip
 
 === TEST 13: the file's ETag becomes weak
 --- user_files
->>> page.html 1500000000
+>>> page.html 201707140240.00
 <p>some page some page some page</p>
 --- config
     gzip on;

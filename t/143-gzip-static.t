@@ -23,7 +23,7 @@ sub gunzip {
 our $Plain = "<p>the plain page</p>\n";
 our $Zipped = "<p>the page that was gzip'ed ahead of time</p>\n";
 our $Gz = do { IO::Compress::Gzip::gzip(\$Zipped => \my $o) or die; $o };
-our @Files = (["a.html", $Plain, 1500000000], ["a.html.gz", $Gz, 1600000000]);
+our @Files = (["a.html", $Plain, "201707140240.00"], ["a.html.gz", $Gz, "202009131226.40"]);
 
 run_tests();
 

@@ -163,7 +163,7 @@ plain ab
 
 === TEST 8: sub_filter_last_modified on keeps the date; the ETag becomes weak
 --- user_files
->>> t.html 1700000000
+>>> t.html 202311142213.20
 hello ab
 --- config
     location / {

@@ -36,7 +36,7 @@ __DATA__
 BEFORE
 >>> after.html
 AFTER
->>> m.html 1700000000
+>>> m.html 202311142213.20
 main
 --- config
     location / {
@@ -135,7 +135,7 @@ main
     }
 --- request
 GET /m.html
---- response_body_like
+--- response_body_like chomp
 ^<html>\r?\n<head><title>404 Not Found</title></head>.*</html>\r?\nmain\n$
 --- error_log eval
 qr/\[error\] .*open\(\) ".*nothere.html" failed \(2: No such file or directory\)/

@@ -162,7 +162,7 @@ invalid expression in " $uri"
     }
 --- request
 GET /t.html
---- response_body_like
+--- response_body_like chomp
 ^ERR!\|20\d\d\|\d{10}\|$
 
 
@@ -177,7 +177,7 @@ GET /t.html
     }
 --- request
 GET /t.html
---- response_body_like
+--- response_body_like chomp
 ^(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d\d-\w\w\w-\d{4} \d\d:\d\d:\d\d GMT$
 
 
@@ -268,7 +268,7 @@ GET /t.html
     }
 --- request
 GET /t.html
---- response_body_like
+--- response_body_like chomp
 ^1\[STUB/nothere\]
 2\[STUB<!--#echo var="uri" -->\]
 3\[<html>\r?\n<head><title>404 Not Found</title></head>.*</html>\r?\n\]
@@ -339,7 +339,7 @@ too many SSI command parameters: "echo"
 
 === TEST 13: the length, date and ETag go; ssi_last_modified keeps the date and weakens the ETag
 --- user_files
->>> t.html 1700000000
+>>> t.html 202311142213.20
 <!--#echo var="uri" -->
 --- config
     location / {

@@ -60,7 +60,7 @@ __DATA__
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^upstream foo\.test:
   127\.0\.0\.1:\d+ addr=127\.0\.0\.1:P weight=4 max_fails=100 fail_timeout=53 backup=nil down=nil
   127\.0\.0\.1:\d+ addr=127\.0\.0\.1:P weight=1 max_fails=1 fail_timeout=10 backup=true down=nil

@@ -98,7 +98,7 @@ file-a
     }
 --- request
 GET /raw?u=/e
---- response_body_like
+--- response_body_like chomp
 ^HTTP/1.1 404 Not Found\nTransfer-Encoding: chunked\n\n[0-9a-f]+\n<html>.*</html>\n\n0\nX-A: ea\n\n$
 
 

@@ -193,7 +193,7 @@ debug is below the log level
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^false.*bad log level: 100.*
 false.*expected table to have __tostring metamethod
 

@@ -218,7 +218,7 @@ exactly
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^false .*failed to set header$
 
 
@@ -234,7 +234,7 @@ GET /t
         }
     }
 --- user_files
->>> a.txt 1420070400
+>>> a.txt 201501010000.00
 hello world
 --- request
 GET /a.txt
@@ -258,7 +258,7 @@ hello world
         }
     }
 --- user_files
->>> a.txt 1420070400
+>>> a.txt 201501010000.00
 hello world
 --- request
 GET /a.txt
@@ -639,7 +639,7 @@ sent headers: connection content-type transfer-encoding
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^false .*number expected, got string.*$
 
 

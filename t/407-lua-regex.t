@@ -100,7 +100,7 @@ h nil h
             ngx.say(m, " ", err)
         }
     }
---- response_body_like
+--- response_body_like chomp
 ^nil pcre2?_compile\(\) failed: two named subpatterns have the same name.* in "\(\?<a>h\)\|\(\?<a>e\)" at ">?e\)"
 $
 
@@ -167,7 +167,7 @@ nil 2
             ngx.say(from, " ", to, " ", err)
         }
     }
---- response_body_like
+--- response_body_like chomp
 ^nil pcre_exec\(\) failed: -\d+ 100
 nil nil pcre_exec\(\) failed: -\d+
 $
@@ -290,7 +290,7 @@ hél hél
             ngx.say(ngx.re.match("h\255llo", "l+")[0])
         }
     }
---- response_body_like
+--- response_body_like chomp
 ^nilpcre_exec\(\) failed: -\d+
 nilnilpcre_exec\(\) failed: -\d+
 nilnilpcre_exec\(\) failed: -\d+
@@ -310,7 +310,7 @@ $
             ngx.say(ngx.re.gsub("é", "", "-", "u"))
         }
     }
---- response_body_like
+--- response_body_like chomp
 ^true true
 nilpcre_exec\(\) failed: -\d+
 nil
@@ -329,7 +329,7 @@ $
             ngx.say(pcall(ngx.re.gsub, "hello", "l", "x", "w"))
         }
     }
---- response_body_like
+--- response_body_like chomp
 ^false(?:[^\n]*: )?unknown flag "z" \(flags "iz"\)
 false(?:[^\n]*: )?unknown flag "Q" \(flags "Q"\)
 false(?:[^\n]*: )?unknown flag "!" \(flags "jo!"\)
@@ -351,7 +351,7 @@ $
             ngx.say(ngx.re.match("hello", "[z-a]", "o"))
         }
     }
---- response_body_like
+--- response_body_like chomp
 ^2 pcre2?_compile\(\) failed: missing (?:\)|closing parenthesis) in "\("
 nilnilpcre2?_compile\(\) failed: missing (?:\)|closing parenthesis) in "\("
 nilpcre2?_compile\(\) failed: missing (?:\)|closing parenthesis) in "\("
@@ -630,7 +630,7 @@ $::IsNginx ? [] : ["lua exceeding regex cache max entries (2)"]
             ngx.say(ngx.re.sub("h\255", "h", "x", "u"))
         }
     }
---- response_body_like
+--- response_body_like chomp
 ^nilpcre_exec\(\) failed: -\d+
 nil
 nilnilpcre_exec\(\) failed: -\d+

@@ -320,7 +320,7 @@ x
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^false .*API disabled in the .*\nfalse .*API disabled in the context of content_by_lua\*\n$
 
 

@@ -81,7 +81,7 @@ served while another sleeps
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^false.*invalid sleep duration.*
 false.*
 

@@ -542,7 +542,7 @@ same connection: true, request 2
 GET /t
 --- more_headers
 X-Client: abc
---- response_body_like
+--- response_body_like chomp
 ^200 echo
 POST /echoed\?q=1 HTTP/1.0
 (.*\n)*X-Client: abc

@@ -105,7 +105,7 @@ end
     }
 --- request
 GET /main
---- response_body_like
+--- response_body_like chomp
 ^hi\nhi\nslow: 0\.[4-9]\d\d\n$
 
 
@@ -124,7 +124,7 @@ GET /main
     }
 --- request
 GET /main
---- response_body_like
+--- response_body_like chomp
 ^hi\nhi\ntook: 0\.0\d\d\n$
 
 
@@ -320,7 +320,7 @@ hello
     }
 --- request
 GET /s
---- response_body_like
+--- response_body_like chomp
 ^before\nafter 0\.[3-9]\d\d\nend 0\.[4-9]\d\d\n$
 
 
@@ -451,7 +451,7 @@ Content-Type: text/plain
     }
 --- request
 GET /main
---- response_body_like
+--- response_body_like chomp
 ^before\n<html>\r?\n<head><title>404 Not Found</title></head>.*</html>\r?\nafter\n$
 
 
@@ -496,3 +496,21 @@ GET /main
 GET /main
 --- response_body eval
 ("x" x 1000) . "\ndone\n"
+
+
+
+=== TEST 23: $echo_client_request_method is the client's method, also in a subrequest
+--- config
+    location /main {
+        echo "main: $echo_request_method $echo_client_request_method";
+        echo_subrequest PUT /sub;
+    }
+    location /sub {
+        echo "sub: $echo_request_method $echo_client_request_method";
+    }
+--- request
+POST /main
+hello
+--- response_body
+main: POST POST
+sub: PUT POST

@@ -259,7 +259,7 @@ set
 === TEST 14: a static file's built-in headers: Last-Modified and Content-Length cleared,
 ETag replaced
 --- user_files
->>> f.txt 1700000000
+>>> f.txt 202311142213.20
 file body
 --- config
     location /f.txt {

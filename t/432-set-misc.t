@@ -176,7 +176,7 @@ R/pvxzHC4NLtj7S+kXFg/NePTmk=
     }
 --- request
 GET /a
---- response_body_like
+--- response_body_like chomp
 ^[5-7] [a-zA-Z0-9]{32} [a-z]{12}\n$
 
 
@@ -209,7 +209,7 @@ GET /a
     }
 --- request
 GET /a
---- response_body_like
+--- response_body_like chomp
 ^\d{4}-\d\d-\d\d\|\d{4}-\d\d-\d\d \d\d:\d\d GMT\|\d{4}/\d\d/\d\d\n$
 
 
@@ -264,7 +264,7 @@ GET /a
     }
 --- request
 GET /a
---- response_body_like
+--- response_body_like chomp
 ^'it\\'s'
 a%20b
 aGVsbG8=

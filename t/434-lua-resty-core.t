@@ -226,7 +226,7 @@ qr/\[warn\] .*lua_load_resty_core is deprecated \(the lua-resty-core library is 
     }
 --- request
 GET /a
---- response_body_like
+--- response_body_like chomp
 ^0\.1\.25
 3:\[a\]\[b\]\[c\]
 3:\[a\]\[b\]\[c\]

@@ -15,6 +15,8 @@ use Test::Moongate;
 use Test::MoongateBackend;
 use Test::MoongateDNS;
 
+plan 'no_plan';
+
 backend(a => 'echo');
 backend(b => 'counting');
 backend(slow => 'echo', delay => 2);

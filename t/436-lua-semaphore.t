@@ -9,6 +9,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 
+plan 'no_plan';
+
 run_tests();
 
 __DATA__
@@ -227,7 +229,7 @@ log: nil API disabled in the context of log_by_lua*
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 \A(.*: )?no negative number
 (.*: )?positive number required
 (.*: )?no negative number

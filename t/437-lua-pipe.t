@@ -10,6 +10,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 
+plan 'no_plan';
+
 run_tests();
 
 __DATA__
@@ -180,7 +182,7 @@ trueexit0
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 \Aabcd
 ef(E\n)?
 nilmerged to stdout
@@ -213,7 +215,7 @@ hi there
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 \A.*bad args arg: non-empty table expected
 .*bad args arg: table expected, got number
 .*bad value at index 1 of environ option: 'name=\[value\]' format expected, got 'NOEQUALS'

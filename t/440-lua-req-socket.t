@@ -256,7 +256,7 @@ lua tcp socket read timed out
 --- raw_request eval
 ["GET /t HTTP/1.1\r\nHost: localhost\r\n\r\n", "ping\n"]
 --- raw_request_middle_delay: 0.2
---- response_body_like
+--- response_body_like chomp
 ^ready\ngot ping\n$
 --- error_log
 say after raw: nil

@@ -37,7 +37,7 @@ __DATA__
 --- log_level: warn
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^5 number true \[warn\] P: \[lua\] init_by_lua.*: from init
 4 number true \[error\] P: \*\d+ \[lua\] content_by_lua.*: in content, client: 127\.0\.0\.1, server: localhost, request: "GET /t HTTP/1\.1", host: "localhost"
 0

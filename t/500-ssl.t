@@ -105,7 +105,7 @@ GET /
 --- request
 GET /
 --- error_code: 400
---- response_body_like
+--- response_body_like chomp
 The plain HTTP request was sent to HTTPS port
 --- error_log
 client sent plain HTTP request to HTTPS port while reading client request headers
@@ -134,7 +134,7 @@ Location: https://localhost:\d+/x\?y=1
 --- request
 GET /
 --- error_code: 400
---- response_body_like
+--- response_body_like chomp
 No required SSL certificate was sent
 --- error_log
 client sent no required SSL certificate
@@ -151,7 +151,7 @@ client sent no required SSL certificate
     }
 --- request
 GET /
---- response_body_like
+--- response_body_like chomp
 ^SUCCESS\|CN=client\|CN=Moongate Test CA\|[0-9A-F]+$
 
 
@@ -165,7 +165,7 @@ GET /
 --- request
 GET /
 --- error_code: 400
---- response_body_like
+--- response_body_like chomp
 The SSL certificate error
 --- error_log
 client SSL certificate verify error: (18:self-signed certificate) while reading client request headers
@@ -220,7 +220,7 @@ client SSL certificate verify error: (23:certificate revoked)
     location / { return 200 "$ssl_client_escaped_cert\n"; }
 --- request
 GET /
---- response_body_like
+--- response_body_like chomp
 ^-----BEGIN%20CERTIFICATE-----%0A[A-Za-z0-9%]+%0A-----END%20CERTIFICATE-----%0A$
 
 

@@ -122,7 +122,7 @@ my $ec = main::s_client("-cipher ECDHE-ECDSA-AES128-GCM-SHA256 -CAfile $main::Di
 Test::More::like($ec, qr/Server public key is 256 bit/, "ECDHE-ECDSA gets the ECDSA certificate");
 --- request
 GET /
---- response_body_like
+--- response_body_like chomp
 ^ECDHE-(?:RSA|ECDSA)-\S+$
 
 
@@ -345,7 +345,7 @@ wild x.wild.test
 --- request eval
 "POST /\n" . ("0123456789" x 10000)
 --- error_code: 413
---- response_body_like
+--- response_body_like chomp
 413 Request Entity Too Large
 --- error_log
 client intended to send too large body

@@ -363,7 +363,7 @@ GET /t
     }
 --- request
 GET /t
---- response_body_like
+--- response_body_like chomp
 ^2: nil, "closed"
 2: false, ".*expecting 1 ~ 5 arguments \(including the object\), but seen 6"
 

@@ -107,7 +107,7 @@ my $s = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $Test::Moongat
 Test::More::like($s->get_cipher, qr/ECDSA/, "the ECDSA key signs");
 --- request
 GET /
---- response_body_like
+--- response_body_like chomp
 ^ECDHE-ECDSA-
 
 

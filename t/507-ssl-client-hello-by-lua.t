@@ -146,7 +146,7 @@ slept in the client hello
     }
 --- request
 GET /
---- response_body_like
+--- response_body_like chomp
 API disabled in the current context$
 
 

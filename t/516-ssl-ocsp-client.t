@@ -115,7 +115,7 @@ SUCCESS
 --- request
 GET /
 --- error_code: 400
---- response_body_like
+--- response_body_like chomp
 The SSL certificate error
 --- error_log
 client SSL certificate verify error: certificate revoked while reading client request headers

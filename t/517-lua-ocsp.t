@@ -208,7 +208,7 @@ nilcertificate st
     }
 --- request
 GET /
---- response_body_like
+--- response_body_like chomp
 ^nil OCSP_basic_verify\(\) failed
 
 

@@ -132,7 +132,7 @@ qr{\ASCRIPT_NAME=/vars\.php\nSCRIPT_FILENAME=\S+/t/php/vars\.php\nPATH_INFO=/ext
     }
 --- request
 GET /dir/
---- response_body_like
+--- response_body_like chomp
 (?m)^SCRIPT_NAME=/dir/vars\.php$
 
 
@@ -346,7 +346,7 @@ FastCGI sent in stderr: "Primary script unknown"
 --- request
 GET /f
 --- error_code: 201
---- raw_response_headers_like
+--- raw_response_headers_like chomp
 ^HTTP/1\.1 201 Made\r\n
 --- response_headers
 X-Fake: 1

@@ -75,7 +75,7 @@ UWSGI_MOD=(unset)
 --- request
 GET /status
 --- error_code: 404
---- raw_response_headers_like
+--- raw_response_headers_like chomp
 ^HTTP/1\.1 404 Not There\r\n
 --- response_headers
 X-App: py
@@ -154,7 +154,7 @@ qr{connect\(\) failed \(111: Connection refused\) while connecting to upstream, 
     }
 --- request
 GET /env
---- response_body_like
+--- response_body_like chomp
 ^REQUEST_METHOD=GET
 
 

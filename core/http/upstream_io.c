@@ -569,8 +569,8 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
     void *proto = NULL;
     mg_upstream_watch_t *watch = NULL;
     int fd = u->group && !u->ssl_certificate.len
-                 ? mg_upstream_keepalive_get(u->group, peer, r, u->ssl_ctx, &ssl, &requests,
-                                             &created, u->driver != NULL, &proto, &watch)
+                 ? mg_upstream_keepalive_get(u->group, peer, r, u->pick.keepalive, u->ssl_ctx, &ssl,
+                                             &requests, &created, u->driver != NULL, &proto, &watch)
                  : -1;
     if (fd >= 0) {
         u->conn = conn_new(u, fd, peer, watch);

@@ -427,11 +427,12 @@ void mg_upstream_h2_conn_free(void *proto);
  * TLS connections are kept apart, by their client context: ssl_ctx NULL finds plain ones
  * only; a TLS one comes with its state in *ssl (NULL for plain). HTTP/2 ones (h2) apart too,
  * with their session in *proto (upstream_h2.c's; the pool frees it with the connection). Its
- * read watch comes in *watch, still registered, with no handler. */
+ * read watch comes in *watch, still registered, with no handler. ka: the try's balancer
+ * keepalive (its key's connections only), NULL: the keepalive directive's connections. */
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                              struct ssl_ctx_st *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
-                              mg_msec_t *created, int h2, void **proto,
-                              mg_upstream_watch_t **watch);
+                              const mg_upstream_keepalive_t *ka, struct ssl_ctx_st *ssl_ctx,
+                              mg_ssl_conn_t **ssl, mg_uint_t *requests, mg_msec_t *created, int h2,
+                              void **proto, mg_upstream_watch_t **watch);
 /* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL; proto its HTTP/2
  * session or NULL; watch its read watch or NULL, owned by the pool from now on), or close it
  * (the pool full of more recent ones, keepalive_requests or keepalive_time reached, the server

@@ -1,6 +1,7 @@
 /*
  * The keepalive pool: idle upstream connections, malloc'ed, per worker and group, reused by
- * address (TLS ones apart, by client context, with their TLS state); closed on data or EOF
+ * address (TLS ones apart, by client context, with their TLS state; a balancer's keyed ones
+ * apart, by key: balancer_by_lua's enable_keepalive pools); closed on data or EOF
  * while idle, keepalive_timeout, keepalive_time, a full pool
  * (the least recently used goes), when the worker stops serving, and with their generation.
  * A connection's read watch stays registered in the pool and goes with it to the next request.
@@ -32,7 +33,19 @@ struct idle_s {
     struct event tev;
     ka_pool_t *pool;
     idle_t *next, **prevp;
+    unsigned keyed : 1; /* put by a balancer's keepalive (key below), not the directive's */
+    size_t keylen;
+    char key[]; /* malloc'ed with the struct */
 };
+
+/* Whether ic belongs to the pool a try with ka (NULL: the keepalive directive's) uses. */
+static int same_pool(const idle_t *ic, const mg_upstream_keepalive_t *ka)
+{
+    if (ka == NULL) {
+        return !ic->keyed;
+    }
+    return ic->keyed && ic->keylen == ka->key.len && memcmp(ic->key, ka->key.data, ic->keylen) == 0;
+}
 
 /* Take ic out of its pool and free it; returns its fd, still open, and its watch, still
  * registered. */
@@ -101,8 +114,9 @@ static void ka_pool_free(void *data)
 }
 
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                              SSL_CTX *ssl_ctx, mg_ssl_conn_t **ssl, mg_uint_t *requests,
-                              mg_msec_t *created, int h2, void **proto, mg_upstream_watch_t **watch)
+                              const mg_upstream_keepalive_t *ka, SSL_CTX *ssl_ctx,
+                              mg_ssl_conn_t **ssl, mg_uint_t *requests, mg_msec_t *created, int h2,
+                              void **proto, mg_upstream_watch_t **watch)
 {
     *ssl = NULL;
     *proto = NULL;
@@ -121,7 +135,7 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
             continue;
         }
         if (ic->socklen == peer->socklen && memcmp(&ic->sa, &peer->sockaddr, peer->socklen) == 0 &&
-            ic->ssl_ctx == ssl_ctx && (ic->proto != NULL) == (h2 != 0)) {
+            ic->ssl_ctx == ssl_ctx && (ic->proto != NULL) == (h2 != 0) && same_pool(ic, ka)) {
             *ssl = ic->ssl;
             *proto = ic->proto;
             *requests = ic->requests;
@@ -140,7 +154,9 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
                                const mg_upstream_keepalive_t *ka)
 {
     mg_server_t *srv = r->connection->server;
-    mg_upstream_keepalive_t group = {g->keepalive, g->keepalive_requests, g->keepalive_timeout};
+    mg_upstream_keepalive_t group = {
+        g->keepalive, g->keepalive_requests, g->keepalive_timeout, {0, NULL}};
+    const mg_upstream_keepalive_t *pool_ka = ka;
     if (ka == NULL) {
         ka = &group;
     }
@@ -165,15 +181,24 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
         /* the group lives in its generation's pool: idle connections go with it */
         mg_pool_cleanup_add(r->connection->cycle->pool, ka_pool_free, kp);
     }
-    if (kp->n >= ka->size) {
-        /* the least recently used one makes room (the list's tail) */
-        idle_t *last = kp->head;
-        while (last->next) {
-            last = last->next;
+    /* the least recently used one of the same pool makes room (the last in the list) */
+    mg_int_t n = 0;
+    idle_t *last = NULL;
+    for (idle_t *ic = kp->head; ic; ic = ic->next) {
+        if (same_pool(ic, pool_ka)) {
+            n++;
+            last = ic;
         }
+    }
+    if (n >= ka->size) {
         idle_close(last);
     }
-    idle_t *ic = mg_calloc(sizeof(*ic));
+    idle_t *ic = mg_calloc(sizeof(*ic) + ka->key.len);
+    if (pool_ka) {
+        ic->keyed = 1;
+        ic->keylen = ka->key.len;
+        memcpy(ic->key, ka->key.data, ka->key.len);
+    }
     ic->fd = fd;
     ic->ssl = ssl;
     ic->proto = proto;

@@ -53,9 +53,11 @@ typedef struct mg_upstream_pick_s mg_upstream_pick_t;
 /* A balancer's keepalive for a try's connection, in place of the group's keepalive
  * directives (balancer_by_lua's enable_keepalive). */
 typedef struct {
-    mg_int_t size;     /* idle connections the group's pool keeps at most */
+    mg_int_t size;     /* idle connections of this key the group's pool keeps at most */
     mg_int_t requests; /* requests a connection serves at most; 0: no limit */
     mg_msec_t timeout; /* idle time at most; 0: no limit */
+    mg_str_t key;      /* the pool: its connections serve only tries with the same key (and
+                          address), never those of the group's keepalive directive */
 } mg_upstream_keepalive_t;
 
 /* Outcome reported to free_peer. */

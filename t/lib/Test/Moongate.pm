@@ -455,7 +455,7 @@ sub write_user_files {
     } else {
         my $cur;
         for my $line (split /^/, $spec) {
-            if ($line =~ /^>>>\s+(\S+)(?:\s+(\d+))?\s*$/) {
+            if ($line =~ /^>>>\s+(\S+)(?:\s+(\S+))?\s*$/) {
                 push @files, $cur = [$1, '', $2];
             } elsif ($cur) {
                 $cur->[1] .= $line;
@@ -469,8 +469,28 @@ sub write_user_files {
         my $path = $name =~ m{^/} ? $name : "$HtmlDir/$name";
         File::Path::make_path(File::Basename::dirname($path));
         spew($path, $content // '');
-        utime $mtime, $mtime, $path if defined $mtime;
+        if (defined $mtime) {
+            my $t = touch_time($mtime);
+            utime $t, $t, $path;
+        }
     }
+}
+
+# A user file's date as Test::Nginx takes it (it runs `TZ=GMT touch -t DATE`):
+# [[CC]YY]MMDDhhmm[.ss] in GMT, as seconds since the epoch.
+sub touch_time {
+    my $d = shift;
+    my ($digits, $ss) = $d =~ /^(\d{8}|\d{10}|\d{12})(?:\.(\d\d))?$/
+        or die "Test::Moongate: bad user_files date \"$d\" (touch -t's [[CC]YY]MMDDhhmm[.ss])\n";
+    my @f = $digits =~ /(\d\d)/g;
+    my ($mm, $dd, $hh, $mi) = @f[-4 .. -1];
+    my $year = @f == 6 ? $f[0] * 100 + $f[1]
+             : @f == 5 ? ($f[0] < 69 ? 2000 : 1900) + $f[0]
+             : (gmtime)[5] + 1900;
+    die "Test::Moongate: bad user_files date \"$d\"\n"
+        if $mm < 1 || $mm > 12 || $dd < 1 || $dd > 31 || $hh > 23 || $mi > 59 || ($ss // 0) > 60;
+    require Time::Local;
+    return Time::Local::timegm($ss // 0, $mi, $hh, $dd, $mm - 1, $year);
 }
 
 sub prepare_servroot {
@@ -894,10 +914,11 @@ sub check_like {
                    : Test::More::like($got, $re, $name);
 }
 
+# A section's text as a regex, its final newline kept as Test::Nginx::Socket keeps it (so a
+# file passes under both harnesses: a section that must not end in one says `chomp`).
 sub to_regex {
     my $p = shift;
     return $p if ref $p eq 'Regexp';
-    $p =~ s/\r?\n\z//;
     my $re = eval { qr/$p/s };
     return $re if defined $re;
     (my $err = $@) =~ s/ at \S+ line \d+\.\n\z//;
@@ -1281,7 +1302,8 @@ Server: C<config> (inside C<server {}>; a C<location /> is added unless the
 section has one), C<http_config>, C<main_config> (C<daemon off;> there runs
 the server in the foreground), C<stream_config> (the inside of a top-level C<stream {}> block,
 written only when the section is there; for nginx the dynamic stream module is loaded), C<log_level>, C<user_files> (each file starts
-with a line ">>> path [mtime]"; paths relative to html/), C<must_die> (startup must fail;
+with a line ">>> path [date]", date as Test::Nginx's: touch -t's [[CC]YY]MMDDhhmm[.ss] in GMT;
+paths relative to html/), C<must_die> (startup must fail;
 C<error_log> then also searches the start command's output), C<init> (Perl
 run after startup; not run when the server failed to start).  C<$TEST_NGINX_*> / C<$TEST_MOONGATE_*> in configs and
 requests are replaced by environment values (C<SERVER_PORT>, C<HTML_DIR>, ...).
@@ -1299,7 +1321,8 @@ C<response_headers> line (C<Name: value>; C<!Name> = absent; C<Name:> =
 absent or empty), every C<response_headers_like> line (value anchored
 regex), C<raw_response_headers_like>/C<_unlike>, C<response_body> (after
 C<response_body_filters>: function names or code refs applied in order),
-C<response_body_like>/C<_unlike>, every C<error_log> / C<no_error_log>
+C<response_body_like>/C<_unlike> (a section's final newline is part of the pattern, as
+Test::Nginx's: say C<chomp> where it must not be), every C<error_log> / C<no_error_log>
 pattern (string = substring, qr// = regex, matched per line; positive ones
 are awaited up to TEST_MOONGATE_LOG_WAIT seconds), C<grep_error_log> +
 C<grep_error_log_out>, and C<must_die>.  Arrayref expectations pair with the

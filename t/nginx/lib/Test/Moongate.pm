@@ -3,9 +3,9 @@ package Test::Moongate;
 # The project's t/*.t files under OpenResty's Test::Nginx::Socket (`make test-nginx`): this
 # Test::Moongate, loaded before the file runs (PERL5OPT=-mTest::Moongate: a file's own
 # `use lib "t/lib"` comes first in @INC), hands its `use Test::Moongate` to the real harness,
-# pointed at objs/moongate as TEST_NGINX_BINARY with no wrapper. It only maps the two names the
-# project adds (env_to_moongate, add_known_sections) and its two sections (moongate_only runs
-# here, the binary being moongate; moongate_skip becomes Test::Base's SKIP).
+# pointed at objs/moongate as TEST_NGINX_BINARY with no wrapper. It only maps the names the
+# project adds (env_to_moongate, add_known_sections, use_bad_conf_blocks) and its two sections
+# (moongate_only runs here, the binary being moongate; moongate_skip becomes Test::Base's SKIP).
 
 use strict;
 use warnings;
@@ -27,6 +27,9 @@ sub import {
     $ENV{TEST_NGINX_HTML_DIR} ||= $Test::Nginx::Util::HtmlDir;
     no strict 'refs';
     *{"${caller}::env_to_moongate"} = \&{"${caller}::env_to_nginx"};
+    *{"${caller}::use_bad_conf_blocks"} = sub {
+        &{"${caller}::add_block_preprocessor"}(\&bad_conf_preprocessor);
+    };
     # Test::Base takes any section name; nothing to register
     *{"${caller}::add_known_sections"} = sub { };
     &{"${caller}::add_block_preprocessor"}(sub {
@@ -38,6 +41,40 @@ sub import {
         Test::More::diag("skipped: $why") if $why =~ /\S/;
         $block->set_value(SKIP => 1);
     });
+}
+
+# t/lib's use_bad_conf_blocks() with Test::Nginx's paths: "--- bad_conf" lines become
+# conf/bad.conf (a user file), included at "--- include_in" (main, http, server, location
+# /t), and the block must die; %F %D %C $PORT in "--- error_log" are bad.conf, the conf
+# directory, the main conf file and the port.
+sub bad_conf_preprocessor {
+    my $block = shift;
+    my $conf_dir = $Test::Nginx::Util::ConfDir;
+    my ($bad) = @{ $block->{bad_conf} || [] };
+    if (defined $bad) {
+        my ($more) = @{ $block->{user_files} || [''] };
+        my $files = ">>> ../conf/bad.conf\n$bad$more";
+        $files =~ s/\$PORT/$ServerPort/g;
+        $block->set_value(user_files => $files);
+        my ($where) = @{ $block->{include_in} || ["server"] };
+        my %section = (main => 'main_config', http => 'http_config', server => 'config',
+                       location => 'config');
+        my $inc = $where eq 'location' ? "location /t {\n    include bad.conf;\n}\n"
+                                       : "include bad.conf;\n";
+        $block->set_value($section{$where} => $inc);
+        $block->set_value(must_die => 1);
+    }
+    my @want = @{ $block->{error_log} || [] };
+    if (@want) {
+        for (@want) {
+            next if ref;
+            s/%F/$conf_dir\/bad.conf/g;
+            s/%D/$conf_dir/g;
+            s/\$PORT/$ServerPort/g;
+            s/%C/$conf_dir\/nginx.conf/g;
+        }
+        $block->set_value(error_log => @want);
+    }
 }
 
 # t/lib's helpers that the project's other test modules call
