@@ -139,7 +139,7 @@ test: objs/moongate objs/libmoongate.so objs/docgen unit
 TEST_NGINX_FILES = t/401-lua-output.t t/402-lua-var-ctx-log.t t/404-lua-req.t t/405-lua-string.t \
 	t/436-lua-semaphore.t t/448-lua-nginx-string-cookie.t t/449-lua-nginx-websocket.t \
 	t/450-lua-nginx-dns.t t/451-lua-nginx-redis-connector.t t/452-lua-balancer-tls-bind.t \
-	t/453-lua-worker-thread.t t/454-lua-balancer-pools.t t/nginx/*.t
+	t/453-lua-worker-thread.t t/455-lua-balancer-pools.t t/nginx/*.t
 test-nginx: objs/moongate
 	@if [ -z "$(TEST_NGINX_LIB)" ] || [ ! -f "$(TEST_NGINX_LIB)/Test/Nginx/Socket.pm" ]; then \
 	    echo "test-nginx: skipped: set TEST_NGINX_LIB to the lib/ of OpenResty's test-nginx"; \

@@ -7,7 +7,7 @@
 # number and request count; /t runs subrequests through /p and names each upstream connection
 # by a letter in the order they appear (A1 = connection A, its first request).
 #
-#   prove -I t/lib t/454-lua-balancer-pools.t
+#   prove -I t/lib t/455-lua-balancer-pools.t
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
