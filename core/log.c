@@ -22,13 +22,6 @@ static MG_THREAD_LOCAL pid_t log_tid;
 static MG_THREAD_LOCAL char *capture_buf; /* a reload's verdict, on the thread that reloads */
 static MG_THREAD_LOCAL size_t capture_size;
 
-static mg_log_observer_pt log_observer;
-
-void mg_log_set_observer(mg_log_observer_pt fn)
-{
-    log_observer = fn;
-}
-
 void mg_log_capture(char *buf, size_t size)
 {
     capture_buf = buf;
@@ -66,6 +59,7 @@ void mg_log_use(mg_log_t *dst, const mg_log_t *src)
     dst->writer = src->writer;
     dst->wdata = src->wdata;
     dst->next = src->next;
+    dst->scope = src->scope;
 }
 
 /* ---- error_log memory:SIZE ----
@@ -254,10 +248,14 @@ void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
         wrote_stderr = 1;
         taken = 1;
     }
-    if (taken && log_observer) {
-        log_observer(level, buf, (size_t)(p - 1 - buf));
+    const mg_log_scope_t *scope = NULL;
+    for (mg_log_t *l = log; l && scope == NULL; l = l->next) {
+        scope = l->scope;
     }
-    if (log_use_stderr && !wrote_stderr && level <= MG_LOG_WARN) {
+    if (taken && scope && scope->observe) {
+        scope->observe(scope->data, level, buf, (size_t)(p - 1 - buf));
+    }
+    if (log_use_stderr && !(scope && scope->no_stderr) && !wrote_stderr && level <= MG_LOG_WARN) {
         /* nginx's early form: "moongate: [emerg] message" without the context tail */
         char sbuf[LOG_MAX];
         char *q =
