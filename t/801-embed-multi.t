@@ -2,7 +2,7 @@
 # on the program's own event_base, B on a thread of its own. Each has its own configuration,
 # handler data, Lua VM and reload; handlers finish later from a timer of the program and from
 # another thread; a body is read; a broken reload returns its error and keeps A serving; TERM
-# stops both. What a server's log has is its own: lua_capture_error_log's ring, and the rule
+# stops both. Its thread VMs (ngx.run_worker_thread) are its own; what its log has is its own: lua_capture_error_log's ring, and the rule
 # that copies errors to stderr (B has a log callback: none; A has none: copies).
 use strict;
 use warnings;
@@ -23,6 +23,10 @@ mkdir $run;
 mkdir "$run/logs";
 mkdir "$run/html";
 Test::Moongate::spew("$run/html/a.txt", "static text\n" x 1000);
+for my $s ('A', 'B') {
+    mkdir "$run/lua$s";
+    Test::Moongate::spew("$run/lua$s/whoami.lua", "return { name = function() return '$s' end }\n");
+}
 my ($pa, $pb) = (Test::Moongate::find_free_port(), Test::Moongate::find_free_port());
 $pb = Test::Moongate::find_free_port() while $pb == $pa;
 my $log = "$dir/out";
@@ -71,6 +75,12 @@ is($body, "static text\n" x 1000, '"filter off": the file as it is');
 is($body, "set from C\n", 'A: moongate_server_lua ran in A\'s VM');
 ($status, $head, $body) = embed_request($pb, 'GET', '/lua');
 is($body, "unset\n", 'B: its VM is another one');
+
+# each server's thread VMs (ngx.run_worker_thread) load its own modules
+($status, $head, $body) = embed_request($pa, 'GET', '/vm');
+is($body, "A\n", 'A\'s thread VM runs A\'s module');
+($status, $head, $body) = embed_request($pb, 'GET', '/vm');
+is($body, "B\n", 'B\'s is another VM: B\'s module, not the one A\'s call loaded');
 
 # each server's ring holds its own error log lines
 embed_request($pa, 'GET', '/note');

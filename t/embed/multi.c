@@ -7,8 +7,9 @@
  * header naming the status and the X-Server it saw and upper-cases the body. Each captures its
  * error log (lua_capture_error_log: /note logs a line, /errlog lists the servers named by the
  * lines its ring holds); B has a log callback (its lines printed as "B log: "), A none (its
- * errors copied to stderr). HUP: A reloads from a broken string (the error is printed), B
- * reloads; TERM: both stop gracefully. Usage: multi PORT_A PORT_B PREFIX
+ * errors copied to stderr). /vm names the server whose module "whoami" (PREFIX/luaA or luaB)
+ * a thread VM of ngx.run_worker_thread loaded. HUP: A reloads from a broken string (the error is
+ * printed), B reloads; TERM: both stop gracefully. Usage: multi PORT_A PORT_B PREFIX
  */
 #include <pthread.h>
 #include <signal.h>
@@ -152,11 +153,14 @@ static void on_log(void *data, int level, const char *line, size_t len)
 
 static const char conf_fmt[] =
     "master_process off; daemon off; pid logs/%s.pid; error_log logs/%s.log info;\n"
+    "thread_pool work threads=1;\n"
     "events { worker_connections 64; }\n"
-    "http { access_log off; lua_capture_error_log 16k;\n"
+    "http { access_log off; lua_capture_error_log 16k; lua_package_path '%s/lua%s/?.lua;;';\n"
     "  server { listen 127.0.0.1:%s; set $who %s;\n"
     "    location = /note { content_by_lua_block { ngx.log(ngx.ERR, 'note from ', ngx.var.who)\n"
     "      ngx.say('noted') } }\n"
+    "    location = /vm { content_by_lua_block {\n"
+    "      ngx.say(select(2, ngx.run_worker_thread('work', 'whoami', 'name'))) } }\n"
     "    location = /errlog { content_by_lua_block {\n"
     "      local logs, who = require('ngx.errlog').get_logs(100), {}\n"
     "      for i = 3, #logs, 3 do who[#who + 1] = logs[i]:match('note from (%%a)') end\n"
@@ -177,7 +181,8 @@ static moongate_server_t *make(const char *name, const char *port, const char *p
 {
     static char texts[2][4096];
     char *text = texts[name[0] - 'A'];
-    snprintf(text, 4096, conf_fmt, name, name, port, name, name[0] == 'A' ? "upper" : "off");
+    snprintf(text, 4096, conf_fmt, name, name, prefix, name, port, name,
+             name[0] == 'A' ? "upper" : "off");
     moongate_handler_t handlers[] = {{"who", who, (void *)name},   {"timer", timer, NULL},
                                      {"threaded", threaded, NULL}, {"echo", echo, NULL},
                                      {"teapot", teapot, NULL},     {NULL, NULL, NULL}};
