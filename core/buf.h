@@ -47,4 +47,21 @@ static inline size_t mg_chain_size(const mg_buf_t *b)
     return n;
 }
 
+/* The buffer structs a body filter hands on and reuses: the filters after it link them into
+ * their own chains (the writer's queue), so which ones are the filter's own is kept here, not
+ * in their links. bufs[0..used) are out; mg_buf_set_reset makes all free again once those
+ * filters took what was passed (they said MG_OK). */
+typedef struct {
+    mg_buf_t **bufs;
+    size_t n, used;
+} mg_buf_set_t;
+
+/* A cleared memory buffer struct (fd -1) of the set, which grows from the pool as needed. */
+mg_buf_t *mg_buf_set_get(mg_buf_set_t *set, mg_pool_t *pool);
+
+static inline void mg_buf_set_reset(mg_buf_set_t *set)
+{
+    set->used = 0;
+}
+
 #endif

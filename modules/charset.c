@@ -67,8 +67,7 @@ typedef struct {
     char *rbuf, *obuf;
     size_t olen; /* obuf's bytes gathered for the next pass */
     mg_buf_t *out, **out_tail;
-    mg_buf_t **made; /* output buffer structs (see out_buf) */
-    size_t nmade, nused;
+    mg_buf_set_t bufs; /* output buffer structs (see out_buf) */
     unsigned active : 1;
     unsigned busy : 1;
     unsigned held : 1;
@@ -466,25 +465,10 @@ static char *recode(cs_ctx_t *ctx, const unsigned char *d, size_t n, int end, ch
 
 #define OBUF_SIZE (4 * READ_SIZE + 16)
 
-/* An output buffer struct; the filters after us link them into their own chains, so ours are
- * kept in an array, all free again once those filters took what we passed (MG_OK). */
+/* An output buffer struct of ours (buf.h's mg_buf_set_t), linked to the output. */
 static mg_buf_t *out_buf(mg_request_t *r, cs_ctx_t *ctx)
 {
-    if (ctx->nused == ctx->nmade) {
-        size_t n = ctx->nmade ? ctx->nmade * 2 : 16;
-        mg_buf_t **made = mg_palloc(r->pool, n * sizeof(mg_buf_t *));
-        if (ctx->nmade) {
-            memcpy(made, ctx->made, ctx->nmade * sizeof(mg_buf_t *));
-        }
-        for (size_t i = ctx->nmade; i < n; i++) {
-            made[i] = mg_palloc(r->pool, sizeof(mg_buf_t));
-        }
-        ctx->made = made;
-        ctx->nmade = n;
-    }
-    mg_buf_t *b = ctx->made[ctx->nused++];
-    memset(b, 0, sizeof(*b));
-    b->fd = -1;
+    mg_buf_t *b = mg_buf_set_get(&ctx->bufs, r->pool);
     *ctx->out_tail = b;
     ctx->out_tail = &b->next;
     return b;
@@ -596,7 +580,7 @@ static mg_int_t charset_body_filter(mg_request_t *r, mg_buf_t *in)
             }
             ctx->busy = ctx->busy || rc == MG_AGAIN;
             if (!ctx->busy) {
-                ctx->nused = 0;
+                mg_buf_set_reset(&ctx->bufs);
                 ctx->olen = 0;
             }
         }
@@ -613,7 +597,7 @@ static mg_int_t charset_body_filter(mg_request_t *r, mg_buf_t *in)
                 return MG_AGAIN;
             }
             ctx->busy = 0;
-            ctx->nused = 0;
+            mg_buf_set_reset(&ctx->bufs);
             ctx->olen = 0;
         }
         if (ctx->in == NULL || ctx->done) {

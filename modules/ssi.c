@@ -79,9 +79,8 @@ struct ssi_ctx_s {
     char *rbuf;
     /* output */
     mg_buf_t *out, **out_tail;
-    mg_buf_t **made;
-    size_t nmade, nused;
-    char *sync; /* a stub run at once: its output gathered here (malloc'ed) */
+    mg_buf_set_t bufs; /* output buffer structs (buf.h) */
+    char *sync;        /* a stub run at once: its output gathered here (malloc'ed) */
     size_t sync_len, sync_cap;
     unsigned busy : 1;
     unsigned held : 1;
@@ -126,21 +125,7 @@ static void ssi_log(mg_request_t *r, const char *fmt, ...)
 
 static mg_buf_t *out_buf(ssi_ctx_t *ctx)
 {
-    if (ctx->nused == ctx->nmade) {
-        size_t n = ctx->nmade ? ctx->nmade * 2 : 16;
-        mg_buf_t **made = mg_palloc(ctx->r->pool, n * sizeof(mg_buf_t *));
-        if (ctx->nmade) {
-            memcpy(made, ctx->made, ctx->nmade * sizeof(mg_buf_t *));
-        }
-        for (size_t i = ctx->nmade; i < n; i++) {
-            made[i] = mg_palloc(ctx->r->pool, sizeof(mg_buf_t));
-        }
-        ctx->made = made;
-        ctx->nmade = n;
-    }
-    mg_buf_t *b = ctx->made[ctx->nused++];
-    memset(b, 0, sizeof(*b));
-    b->fd = -1;
+    mg_buf_t *b = mg_buf_set_get(&ctx->bufs, ctx->r->pool);
     *ctx->out_tail = b;
     ctx->out_tail = &b->next;
     return b;
@@ -231,7 +216,7 @@ static mg_int_t pass_out(ssi_ctx_t *ctx)
     mg_request_t *r = ctx->r;
     mg_int_t rc = next_body_filter(r, out);
     if (rc == MG_OK && !ctx->busy) {
-        ctx->nused = 0;
+        mg_buf_set_reset(&ctx->bufs);
     } else if (rc == MG_AGAIN) {
         ctx->busy = 1;
     }
@@ -1137,7 +1122,7 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
                 return MG_AGAIN;
             }
             ctx->busy = 0;
-            ctx->nused = 0;
+            mg_buf_set_reset(&ctx->bufs);
         }
         if (ctx->done) {
             break;

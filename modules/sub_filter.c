@@ -41,11 +41,10 @@ typedef struct {
     size_t hold_len;
     int hold_i;
     mg_buf_t *in, **in_tail;
-    char *rbuf;          /* file pieces */
-    mg_buf_t **made;     /* output buffer structs: made[0..nused) are in the output, all */
-    size_t nmade, nused; /* reused once the filters after us took it (they said MG_OK) */
-    unsigned busy : 1;   /* the filters after us still have our output (they said MG_AGAIN) */
-    unsigned held : 1;   /* r->buffered is set for our input */
+    char *rbuf;        /* file pieces */
+    mg_buf_set_t bufs; /* output buffer structs */
+    unsigned busy : 1; /* the filters after us still have our output (they said MG_AGAIN) */
+    unsigned held : 1; /* r->buffered is set for our input */
     unsigned done : 1;
 } sub_ctx_t;
 
@@ -113,25 +112,10 @@ static mg_int_t sub_header_filter(mg_request_t *r)
 
 /* ---- body ---- */
 
-/* The filters after us link the structs we pass into their own chains (the writer's
- * queue), so which ones are ours is kept here, not in their links. */
+/* An output buffer struct of ours (buf.h's mg_buf_set_t says why they are kept apart). */
 static mg_buf_t *out_buf(mg_request_t *r, sub_ctx_t *ctx, const char *data, size_t len)
 {
-    if (ctx->nused == ctx->nmade) {
-        size_t n = ctx->nmade ? ctx->nmade * 2 : 16;
-        mg_buf_t **made = mg_palloc(r->pool, n * sizeof(mg_buf_t *));
-        if (ctx->nmade) {
-            memcpy(made, ctx->made, ctx->nmade * sizeof(mg_buf_t *));
-        }
-        for (size_t i = ctx->nmade; i < n; i++) {
-            made[i] = mg_palloc(r->pool, sizeof(mg_buf_t));
-        }
-        ctx->made = made;
-        ctx->nmade = n;
-    }
-    mg_buf_t *b = ctx->made[ctx->nused++];
-    memset(b, 0, sizeof(*b));
-    b->fd = -1;
+    mg_buf_t *b = mg_buf_set_get(&ctx->bufs, r->pool);
     b->pos = (char *)data;
     b->last = data ? (char *)data + len : NULL;
     return b;
@@ -354,7 +338,7 @@ static mg_int_t sub_body_filter(mg_request_t *r, mg_buf_t *in)
                 return MG_AGAIN;
             }
             ctx->busy = 0;
-            ctx->nused = 0;
+            mg_buf_set_reset(&ctx->bufs);
         }
         if (ctx->in == NULL || ctx->done) {
             break;
@@ -372,9 +356,9 @@ static mg_int_t sub_body_filter(mg_request_t *r, mg_buf_t *in)
             return MG_ERROR;
         }
         if (rc == MG_OK) {
-            ctx->nused = 0;
+            mg_buf_set_reset(&ctx->bufs);
         } else {
-            ctx->busy = ctx->nused > 0;
+            ctx->busy = ctx->bufs.used > 0;
         }
     }
     if (ctx->done && ctx->in) {

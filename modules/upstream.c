@@ -531,11 +531,11 @@ static const char *up_init_main_conf(mg_conf_t *cf, void *conf)
         if (g->balancer->init_group(cf, g) != MG_OK) {
             return MG_CONF_ERROR;
         }
-        /* "server ... resolve" is http's only */
-        if (cf->ctx_data == cf->cycle->http && mg_upstream_dynamic_init(cf, g) != MG_OK) {
+        if (g->zone_name.len && mg_upstream_zone_init(cf, g) != MG_OK) {
             return MG_CONF_ERROR;
         }
-        if (g->zone_name.len && mg_upstream_zone_init(cf, g) != MG_OK) {
+        /* "server ... resolve" is http's only; its slots' records go in the zone */
+        if (cf->ctx_data == cf->cycle->http && mg_upstream_dynamic_init(cf, g) != MG_OK) {
             return MG_CONF_ERROR;
         }
     }

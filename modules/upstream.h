@@ -5,6 +5,8 @@
 #ifndef MG_MODULES_UPSTREAM_H
 #define MG_MODULES_UPSTREAM_H
 
+#include <netinet/in.h>
+
 #include "http.h"
 #include "upstream_peer.h"
 
@@ -41,6 +43,23 @@ void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_
                                 mg_str_t host, in_port_t port, mg_str_t server,
                                 const mg_upstream_peer_t *tmpl);
 mg_int_t mg_upstream_dynamic_init(mg_conf_t *cf, mg_upstream_group_t *g);
+
+/* A "resolve" server's slot as the one worker that resolves the name published it, a record
+ * in the group's zone read by every worker (serial: the server's first slot counts changes). */
+typedef struct {
+    uint64_t serial;
+    uint32_t len;             /* 0: no address */
+    uint32_t nslots;          /* the first slot's: how many of the server's slots have records */
+    struct sockaddr_in6 addr; /* a sockaddr_in or sockaddr_in6 of `len` bytes */
+} mg_upstream_addr_rec_t;
+
+/* The address record `key` of a zoned group, made zeroed when missing; NULL when the zone is
+ * full. The caller holds the zone's lock. */
+mg_upstream_addr_rec_t *mg_upstream_zone_addr(mg_upstream_group_t *g, const char *key);
+
+/* Bring a group's "resolve" slots in line with what its zone says; the caller holds the
+ * zone's lock (every choice of a peer does this first). */
+void mg_upstream_dynamic_sync(mg_upstream_group_t *g);
 /* A peer's state under one health_check (modules/health_check.c), a record in the group's
  * zone so that every worker, and the workers of the next generation, see the same. */
 #define MG_HC_UP 0
@@ -68,7 +87,8 @@ void mg_upstream_zone_unlock(mg_upstream_group_t *g);
  * (ngx.upstream); NULL past the end. */
 mg_upstream_group_t *mg_upstream_group_at(void *main_conf, size_t i);
 
-/* A peer slot that got an address at run time takes its record in the group's zone. */
+/* A peer slot that got an address at run time takes its record in the group's zone; the
+ * caller holds the zone's lock. */
 void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p);
 
 #endif

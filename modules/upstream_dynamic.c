@@ -1,18 +1,24 @@
 /*
- * "server NAME resolve" in upstream{} (nginx 1.27.3+): the name is not resolved at load but by
- * each worker through the http{} resolver, again when the answer expires (valid= or its TTL;
- * 5 s after a failure, which keeps the addresses it had), and its addresses become peers or
- * stop being peers without a reload. The group needs a zone, so the peers' state is shared.
- * `resolver` and `resolver_timeout` inside the upstream{} block (nginx 1.27.3+) take
- * precedence over http{}'s for its servers.
+ * "server NAME resolve" in upstream{} (nginx 1.27.3+): the name is not resolved at load but at
+ * run time through the http{} resolver, again when the answer expires (valid= or its TTL; 5 s
+ * after a failure, which keeps the addresses it had), and its addresses become peers or stop
+ * being peers without a reload. The group needs a zone: as in nginx, one worker resolves each
+ * name (the name's place among the resolve servers, modulo worker_processes) and publishes the
+ * addresses in the zone, a record per slot that ever held one (a serial and the count in the
+ * first, made at load, so a zone costs what the answers use); every worker brings its slots in
+ * line under the zone's lock before it chooses a peer, so all workers use the same addresses
+ * at the same moment, the DNS is asked once per expiry rather than once per worker, and the
+ * next generation starts with the addresses the zone holds. `resolver` and
+ * `resolver_timeout` inside the upstream{} block (nginx 1.27.3+) take precedence over http{}'s
+ * for its servers.
  *
  * Each such server owns a range of SLOTS peer slots in its list, reserved at load (down, weight
- * 0, so every balancer skips them; a name with more addresses uses SLOTS of them, with a warning):
- * peers are never moved while requests point at them, and the tried bitmaps keep their size. An
- * address that goes away marks its slot down; a new one takes a free slot and its zone record. hash
- * ... consistent's ring is made of the servers' names and weights, so it holds a resolved server's
- * points from the start (ring_weight) and needs no rebuilding: the addresses of a name share its
- * points.
+ * 0, so every balancer skips them): peers are never moved while requests point at them, and
+ * the tried bitmaps keep their size. SLOTS is what evdns can report for one name (32 IPv4 and
+ * 32 IPv6 addresses), so no address of an answer is left out. An address that goes away marks
+ * its slot down; a new one takes a free slot and its zone record. hash ... consistent's ring is
+ * made of the servers' names and weights, so it holds a resolved server's points from the
+ * start (ring_weight) and needs no rebuilding: the addresses of a name share its points.
  */
 #include <arpa/inet.h>
 
@@ -20,7 +26,7 @@
 #include "server.h"
 #include "upstream.h"
 
-#define SLOTS 16
+#define SLOTS 64
 #define RETRY_MS 5000
 
 typedef struct {
@@ -35,12 +41,21 @@ typedef struct {
     mg_upstream_peer_t tmpl; /* weight, max_fails, fail_timeout, max_conns, down */
     mg_resolver_t *resolver;
     mg_msec_t timeout;
+    size_t index;                        /* among the http{} block's resolve servers */
+    mg_upstream_addr_rec_t *recs[SLOTS]; /* its slots' records in the zone, once looked up */
     /* per worker */
     mg_server_t *srv;
     mg_pool_t *pool; /* the generation's: address texts live as long as requests can read them */
-    struct event *timer;
+    struct event *timer; /* the worker that resolves the name */
     mg_resolve_t *rs;
+    uint64_t seen;    /* the serial the slots were last brought in line with */
+    char used[SLOTS]; /* slots holding the address of their record */
 } dyn_server_t;
+
+typedef struct {
+    size_t n;
+    dyn_server_t **servers;
+} dyn_group_t;
 
 typedef struct {
     mg_upstream_group_t *g;
@@ -138,7 +153,54 @@ void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_
     }
 }
 
-/* At the end of http{}: the group of each "resolve" server has a zone, and there is a resolver. */
+/* Slot s's record in the zone, found by key or made (zeroed); NULL when the zone is full.
+ * Under the zone's lock. Only slots that ever held an address have one. */
+static mg_upstream_addr_rec_t *slot_rec(dyn_server_t *ds, int s)
+{
+    if (ds->recs[s] == NULL) {
+        char key[160];
+        snprintf(key, sizeof(key), "%.*s %d %zu @%s:%u %d", (int)ds->g->name.len, ds->g->name.data,
+                 ds->list, ds->first, ds->host.data, (unsigned)ds->port, s);
+        ds->recs[s] = mg_upstream_zone_addr(ds->g, key);
+    }
+    return ds->recs[s];
+}
+
+/* The first slot's record of g's resolve servers (made in the master: the workers and the next
+ * generation find them by key) and the list of those servers on the group. */
+static mg_int_t share(mg_conf_t *cf, dyn_main_conf_t *dmcf, mg_upstream_group_t *g)
+{
+    dyn_server_t *ds = dmcf->servers.elts;
+    size_t n = 0;
+    for (size_t i = 0; i < dmcf->servers.nelts; i++) {
+        n += ds[i].g == g;
+    }
+    if (n == 0) {
+        return MG_OK;
+    }
+    dyn_group_t *dg = mg_pcalloc(cf->pool, sizeof(*dg));
+    dg->servers = mg_pcalloc(cf->pool, n * sizeof(dyn_server_t *));
+    mg_upstream_zone_lock(g);
+    for (size_t i = 0; i < dmcf->servers.nelts; i++) {
+        if (ds[i].g != g) {
+            continue;
+        }
+        dg->servers[dg->n++] = &ds[i];
+        if (slot_rec(&ds[i], 0) == NULL) {
+            mg_upstream_zone_unlock(g);
+            mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                         "could not allocate memory in upstream zone \"%.*s\"",
+                         (int)g->zone_name.len, g->zone_name.data);
+            return MG_ERROR;
+        }
+    }
+    mg_upstream_zone_unlock(g);
+    g->dyn = dg;
+    return MG_OK;
+}
+
+/* At the end of http{}, once the group's zone is set up: the group of each "resolve" server has
+ * a zone, and there is a resolver. */
 mg_int_t mg_upstream_dynamic_init(mg_conf_t *cf, mg_upstream_group_t *g)
 {
     dyn_main_conf_t *dmcf = mg_http_conf_get_main(cf, mg_upstream_dynamic_module);
@@ -171,8 +233,9 @@ mg_int_t mg_upstream_dynamic_init(mg_conf_t *cf, mg_upstream_group_t *g)
         }
         ds[i].resolver = res;
         ds[i].timeout = timeout;
+        ds[i].index = i;
     }
-    return MG_OK;
+    return share(cf, dmcf, g);
 }
 
 /* ---- run time, in each worker ---- */
@@ -183,17 +246,17 @@ static void arm(dyn_server_t *ds, mg_msec_t ms)
     evtimer_add(ds->timer, &tv);
 }
 
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
-    if (a->ss_family != b->ss_family) {
+    if (a->sa_family != b->sa_family) {
         return 0;
     }
-    if (a->ss_family == AF_INET) {
-        return memcmp(&((struct sockaddr_in *)a)->sin_addr, &((struct sockaddr_in *)b)->sin_addr,
-                      4) == 0;
+    if (a->sa_family == AF_INET) {
+        return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                      &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
     }
-    return memcmp(&((struct sockaddr_in6 *)a)->sin6_addr, &((struct sockaddr_in6 *)b)->sin6_addr,
-                  16) == 0;
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 }
 
 static void recount(mg_upstream_group_t *g)
@@ -209,63 +272,131 @@ static void recount(mg_upstream_group_t *g)
     g->max_tries = tries;
 }
 
-static void update(dyn_server_t *ds, mg_resolve_t *rs)
+/* Slot s takes its record's address, with fresh run-time state and its own zone record. */
+static void fill_slot(dyn_server_t *ds, int s, const mg_upstream_addr_rec_t *rec)
 {
     mg_upstream_group_t *g = ds->g;
     mg_array_t *list = ds->list ? &g->backup : &g->peers;
+    mg_upstream_peer_t *p = (mg_upstream_peer_t *)list->elts + ds->first + s;
+    memcpy(&p->sockaddr, &rec->addr, rec->len);
+    p->socklen = rec->len;
+    if (p->sockaddr.ss_family == AF_INET) {
+        ((struct sockaddr_in *)&p->sockaddr)->sin_port = htons(ds->port);
+    } else {
+        ((struct sockaddr_in6 *)&p->sockaddr)->sin6_port = htons(ds->port);
+    }
+    char text[128];
+    size_t n = mg_sockaddr_text((struct sockaddr *)&p->sockaddr, text, sizeof(text), 1);
+    /* the old name may still be in a request's $upstream_addr: it goes with the generation */
+    p->name.data = mg_pnalloc(ds->pool, n + 1);
+    memcpy(p->name.data, text, n + 1);
+    p->name.len = n;
+    p->weight = ds->tmpl.weight;
+    p->effective_weight = p->weight;
+    p->current_weight = 0;
+    p->fails = 0;
+    p->checked = p->accessed = 0;
+    p->down = ds->tmpl.down;
+    mg_upstream_zone_peer(g, ds->list, ds->first + (size_t)s, p);
+}
+
+/* Bring the server's slots in line with its records, slot by slot, so every worker has each
+ * address in the same slot (and so the same zone record). Under the zone's lock. */
+static void sync_server(dyn_server_t *ds)
+{
+    uint64_t serial = ds->recs[0]->serial;
+    if (serial == ds->seen || ds->pool == NULL) {
+        return;
+    }
+    ds->seen = serial;
+    mg_upstream_group_t *g = ds->g;
+    mg_array_t *list = ds->list ? &g->backup : &g->peers;
     mg_upstream_peer_t *slots = (mg_upstream_peer_t *)list->elts + ds->first;
-    char keep[SLOTS];
-    memset(keep, 0, sizeof(keep));
-    size_t unused = 0;
-    for (size_t a = 0; a < rs->naddrs; a++) {
-        int found = 0;
-        for (int s = 0; s < SLOTS && !found; s++) {
-            if (slots[s].name.len && !slots[s].down &&
-                same_addr(&slots[s].sockaddr, &rs->addrs[a])) {
-                keep[s] = found = 1;
-            }
-        }
-        for (int s = 0; s < SLOTS && !found; s++) {
-            if (!slots[s].down || keep[s]) {
-                continue;
-            }
-            mg_upstream_peer_t *p = &slots[s];
-            memcpy(&p->sockaddr, &rs->addrs[a], rs->lens[a]);
-            p->socklen = rs->lens[a];
-            if (p->sockaddr.ss_family == AF_INET) {
-                ((struct sockaddr_in *)&p->sockaddr)->sin_port = htons(ds->port);
-            } else {
-                ((struct sockaddr_in6 *)&p->sockaddr)->sin6_port = htons(ds->port);
-            }
-            char text[128];
-            size_t n = mg_sockaddr_text((struct sockaddr *)&p->sockaddr, text, sizeof(text), 1);
-            /* the old name may still be in a request's $upstream_addr: it goes with the
-             * generation */
-            p->name.data = mg_pnalloc(ds->pool, n + 1);
-            memcpy(p->name.data, text, n + 1);
-            p->name.len = n;
-            p->weight = ds->tmpl.weight;
-            p->effective_weight = p->weight;
-            p->current_weight = 0;
-            p->fails = 0;
-            p->checked = p->accessed = 0;
-            p->down = ds->tmpl.down;
-            mg_upstream_zone_peer(g, ds->list, ds->first + (size_t)s, p);
-            keep[s] = found = 1;
-        }
-        unused += !found;
-    }
-    if (unused) {
-        mg_log_error(MG_LOG_WARN, ds->srv->log, 0, "%s has %zu addresses, only %d are used",
-                     ds->host.data, rs->naddrs, SLOTS);
-    }
+    uint32_t nslots = ds->recs[0]->nslots;
     for (int s = 0; s < SLOTS; s++) {
-        if (!keep[s] && slots[s].name.len && !slots[s].down) {
+        const mg_upstream_addr_rec_t *rec = (uint32_t)s < nslots ? slot_rec(ds, s) : NULL;
+        uint32_t len = rec ? rec->len : 0;
+        if (len && ds->used[s] &&
+            same_addr((const struct sockaddr *)&slots[s].sockaddr,
+                      (const struct sockaddr *)&rec->addr)) {
+            continue;
+        }
+        if (len) {
+            fill_slot(ds, s, rec);
+            ds->used[s] = 1;
+        } else if (ds->used[s]) {
             slots[s].down = 1;
             slots[s].weight = 0;
+            ds->used[s] = 0;
         }
     }
     recount(g);
+}
+
+void mg_upstream_dynamic_sync(mg_upstream_group_t *g)
+{
+    dyn_group_t *dg = g->dyn;
+    for (size_t i = 0; i < dg->n; i++) {
+        sync_server(dg->servers[i]);
+    }
+}
+
+/* The resolving worker: the answer into the records (an address keeps its slot; a new one takes
+ * a free slot), the serial moved on when anything changed, and its own slots in line. */
+static void publish(dyn_server_t *ds, mg_resolve_t *rs)
+{
+    char keep[SLOTS], placed[SLOTS];
+    memset(keep, 0, sizeof(keep));
+    memset(placed, 0, sizeof(placed));
+    size_t naddrs = rs->naddrs < SLOTS ? rs->naddrs : SLOTS; /* evdns gives SLOTS at most */
+    int changed = 0, full = 0;
+    mg_upstream_zone_lock(ds->g);
+    mg_upstream_addr_rec_t *first = ds->recs[0];
+    uint32_t nslots = first->nslots;
+    for (uint32_t s = 0; s < nslots; s++) {
+        mg_upstream_addr_rec_t *rec = slot_rec(ds, (int)s);
+        for (size_t a = 0; a < naddrs && rec && rec->len && !keep[s]; a++) {
+            if (!placed[a] && same_addr((const struct sockaddr *)&rec->addr,
+                                        (const struct sockaddr *)&rs->addrs[a])) {
+                keep[s] = placed[a] = 1;
+            }
+        }
+        if (rec && rec->len && !keep[s]) {
+            rec->len = 0;
+            changed = 1;
+        }
+    }
+    uint32_t s = 0;
+    for (size_t a = 0; a < naddrs; a++) {
+        if (placed[a] || rs->lens[a] > sizeof(first->addr)) {
+            continue;
+        }
+        while (s < nslots && (keep[s] || slot_rec(ds, (int)s) == NULL)) {
+            s++;
+        }
+        if (s == nslots) {
+            if (slot_rec(ds, (int)s) == NULL) { /* no more addresses than slots: s < SLOTS */
+                full = 1;
+                break;
+            }
+            first->nslots = ++nslots;
+        }
+        mg_upstream_addr_rec_t *rec = ds->recs[s];
+        memcpy(&rec->addr, &rs->addrs[a], rs->lens[a]);
+        rec->len = rs->lens[a];
+        keep[s] = 1;
+        changed = 1;
+    }
+    if (changed) {
+        first->serial++;
+    }
+    sync_server(ds);
+    mg_upstream_zone_unlock(ds->g);
+    if (full) {
+        mg_log_error(MG_LOG_ALERT, ds->srv->log, 0,
+                     "could not allocate memory in upstream zone \"%.*s\" for the addresses of %s",
+                     (int)ds->g->zone_name.len, ds->g->zone_name.data, ds->host.data);
+    }
 }
 
 static void start(dyn_server_t *ds);
@@ -281,7 +412,7 @@ static void on_resolved(mg_resolve_t *rs)
         arm(ds, ds->resolver->valid ? ds->resolver->valid : RETRY_MS);
         return;
     }
-    update(ds, rs);
+    publish(ds, rs);
     arm(ds, rs->expire_in > 0 ? rs->expire_in : 1000);
 }
 
@@ -334,11 +465,21 @@ static mg_int_t dyn_init_worker(mg_cycle_t *cycle)
     if (dmcf == NULL || dmcf->servers.nelts == 0 || cycle->server == NULL) {
         return MG_OK;
     }
+    mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
+    mg_server_t *srv = cycle->server;
+    size_t nworkers =
+        ccf->master_process && ccf->worker_processes > 0 ? (size_t)ccf->worker_processes : 1;
     dyn_server_t *ds = dmcf->servers.elts;
     for (size_t i = 0; i < dmcf->servers.nelts; i++) {
-        ds[i].srv = cycle->server;
+        ds[i].srv = srv;
         ds[i].pool = cycle->pool;
-        ds[i].timer = evtimer_new(cycle->server->base, on_timer, &ds[i]);
+        mg_upstream_zone_lock(ds[i].g);
+        sync_server(&ds[i]); /* what the zone holds already (the last generation's answer) */
+        mg_upstream_zone_unlock(ds[i].g);
+        if (srv->agent || ds[i].index % nworkers != srv->worker_id) {
+            continue; /* another worker resolves this name */
+        }
+        ds[i].timer = evtimer_new(srv->base, on_timer, &ds[i]);
         if (ds[i].timer == NULL) {
             abort();
         }

@@ -15,7 +15,8 @@
 #include "stream.h"
 #include "upstream.h"
 
-#define ZONE_MAGIC 0x6d67757aU
+/* the records' layout: another value in a zone handed over by USR2 is refused, never read */
+#define ZONE_MAGIC 0x6d67757bU
 #define KEY_LEN 160
 
 typedef struct {
@@ -33,7 +34,8 @@ typedef struct {
     int64_t effective_weight;
     mg_msec_t checked;
     mg_msec_t accessed;
-    mg_upstream_hc_rec_t hc; /* a health_check's record (key ending " hc N") */
+    mg_upstream_hc_rec_t hc;     /* a health_check's record (key ending " hc N") */
+    mg_upstream_addr_rec_t addr; /* a "resolve" server's slot (key ending " @HOST:PORT N") */
 } zone_rec_t;
 
 typedef struct {
@@ -94,13 +96,14 @@ static zone_rec_t *records(zone_hdr_t *h)
     return (zone_rec_t *)(h + 1);
 }
 
-/* The record of `key`, made when missing (its state from the peer); NULL when the zone is full. */
+/* The record of `key`, made when missing (its state from the peer, if any); NULL when the
+ * zone is full. */
 static zone_rec_t *record(zone_hdr_t *h, const char *key, mg_upstream_peer_t *peer)
 {
     zone_rec_t *r = records(h);
     for (uint32_t i = 0; i < h->nrec; i++) {
         if (strcmp(r[i].key, key) == 0) {
-            if (r[i].effective_weight > peer->weight) {
+            if (peer && r[i].effective_weight > peer->weight) {
                 r[i].effective_weight = peer->weight; /* the weight was lowered by a reload */
             }
             return &r[i];
@@ -112,7 +115,7 @@ static zone_rec_t *record(zone_hdr_t *h, const char *key, mg_upstream_peer_t *pe
     zone_rec_t *n = &r[h->nrec++];
     memset(n, 0, sizeof(*n));
     snprintf(n->key, sizeof(n->key), "%s", key);
-    n->effective_weight = peer->weight;
+    n->effective_weight = peer ? peer->weight : 0;
     return n;
 }
 
@@ -172,6 +175,9 @@ static mg_int_t zone_get_peer(mg_upstream_pick_t *pick)
     mg_upstream_group_t *g = pick->group;
     zone_state_t *zs = g->zone;
     mg_shmtx_lock(&zs->hdr->lock); /* a holder that died left counters at worst */
+    if (g->dyn) {
+        mg_upstream_dynamic_sync(g);
+    }
     sync_in(g);
     mg_int_t rc = zs->inner->get_peer(pick);
     sync_out(g);
@@ -222,22 +228,24 @@ mg_upstream_hc_rec_t *mg_upstream_zone_hc(mg_upstream_group_t *g, int l, size_t 
     return z ? &z->hc : NULL;
 }
 
+mg_upstream_addr_rec_t *mg_upstream_zone_addr(mg_upstream_group_t *g, const char *key)
+{
+    zone_state_t *zs = g->zone;
+    zone_rec_t *z = record(zs->hdr, key, NULL);
+    return z ? &z->addr : NULL;
+}
+
 void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p)
 {
     zone_state_t *zs = g->zone;
-    if (zs == NULL) {
-        return;
-    }
     char key[KEY_LEN];
     peer_key(key, g, list, i, p);
-    mg_shmtx_lock(&zs->hdr->lock);
     p->shared = record(zs->hdr, key, p); /* NULL (a full zone): the worker's own numbers */
     if (p->shared) {
         zone_rec_t *z = p->shared;
         p->conns = (mg_uint_t)z->conns;
         z->effective_weight = p->weight;
     }
-    mg_shmtx_unlock(&zs->hdr->lock);
 }
 
 mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
@@ -260,6 +268,12 @@ mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
         return MG_ERROR;
     }
     zone_hdr_t *h = zone->addr;
+    if (h->magic != ZONE_MAGIC && h->magic != 0) {
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "upstream zone \"%.*s\" was made by a binary with another layout",
+                     (int)g->zone_name.len, g->zone_name.data);
+        return MG_ERROR;
+    }
     if (h->magic != ZONE_MAGIC) {
         if (mg_shmtx_init(&h->lock) != MG_OK) {
             mg_log_error(MG_LOG_EMERG, cf->log, errno, "pthread_mutex_init() failed");

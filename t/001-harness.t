@@ -11,7 +11,7 @@ use File::Temp ();
 use Time::HiRes ();
 
 my $parser_tests = 14;
-my $child_tests = 22;
+my $child_tests = 25;
 plan tests => $parser_tests + $child_tests + 55;
 
 # ---------------------------------------------------------------------------
@@ -143,6 +143,30 @@ like($err, qr/server failed to start/, 'child: startup failure explained');
 --- must_die
 EOT
 isnt($code, 0, 'child: must_die with a valid config fails');
+
+# a pattern Perl rejects fails its check and the file goes on
+($code, $out, $err) = run_child(<<'EOT');
+=== TEST 1: bad pattern
+--- config
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body_like
+o(k
+
+=== TEST 2: after it
+--- config
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body_like
+^ok$
+EOT
+isnt($code, 0, 'child: a bad regex fails the file');
+like($out, qr/^not ok 2 - TEST 1: bad pattern - response_body_like/m,
+     'child: the bad regex is a failed check') or diag($out);
+like($out, qr/^ok 4 - TEST 2: after it - response_body_like/m,
+     'child: the next block runs') or diag($out);
 
 # a section name the harness does not know (a typo) fails its block, which is not run
 ($code, $out, $err) = run_child(<<'EOT');

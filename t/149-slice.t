@@ -222,6 +222,7 @@ Content-Encoding: gzip
 \&::gunzip_md5
 --- response_body eval
 ::md5_len(Test::MoongateBackend::pattern(3000000))
+--- timeout: 30
 
 
 

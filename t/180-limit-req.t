@@ -183,7 +183,7 @@ GET /t?k=b
 
 === TEST 6: delay=1: the first excess request passes at once, the next ones wait
 --- http_config
-    limit_req_zone $arg_k zone=one:1m rate=10r/s;
+    limit_req_zone $arg_k zone=one:1m rate=1r/s;
 --- config
     root $TEST_NGINX_HTML_DIR;
     add_header X-LR "[$limit_req_status]" always;

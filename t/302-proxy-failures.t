@@ -77,7 +77,7 @@ qr{\[error\] \d+#\d+: \*\d+ upstream timed out \(110: Connection timed out\) whi
 === TEST 4: proxy_read_timeout in the body: the client gets a broken response, "while reading upstream"
 --- config
     location /t {
-        proxy_read_timeout 300ms;
+        proxy_read_timeout 1500ms;
         proxy_buffering off;
         proxy_pass http://127.0.0.1:$TEST_NGINX_A_PORT;
     }
@@ -86,7 +86,7 @@ GET /t
 --- more_headers
 X-Echo-Size: 100
 X-Echo-Truncate: 20
-X-Echo-Hold: 2
+X-Echo-Hold: 6
 --- response_incomplete
 --- response_headers
 Content-Length: 100

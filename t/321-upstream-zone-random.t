@@ -461,9 +461,9 @@ GET /t?k=1
 
 
 
-=== TEST 21: a resolve name with more addresses than its 16 slots: 16 used, a warning says so
+=== TEST 21: a resolve name with 30 addresses (a full UDP answer): every one is a peer, the last too
 --- http_config
-    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT;
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
     upstream u {
         zone dyn 64k;
         server many.test:$TEST_NGINX_A_PORT resolve;
@@ -474,13 +474,64 @@ GET /t?k=1
         proxy_pass http://u;
     }
 --- init
-dns_set('many.test' => { a => [map { "127.0.0.$_" } 1 .. 18], ttl => 30 });
+# nothing listens on 127.0.0.2-30: a request moves through them to the last address
+dns_set('many.test' => { a => [(map { "127.0.0.$_" } 2 .. 30), '127.0.0.1'], ttl => 30 });
 # the worker's first answer may come late (ASan): up to 20 s
 my ($a, $got) = ("127.0.0.1:$Test::MoongateBackend::Port{a}", '');
-for (1 .. 4) { $got = main::up_until($a); last if $got eq $a }
-Test::More::is($got, $a, 'TEST 21: the first address serves');
+for (1 .. 40) {
+    $got = main::who('/t');
+    last if $got eq 'a';
+    Time::HiRes::sleep(0.5);
+}
+Test::More::is($got, 'a', 'TEST 21: the 30th address serves');
 --- request
 GET /t
---- error_log
-many.test has 18 addresses, only 16 are used
+--- response_headers
+X-Backend: a
+--- moongate_only
+
+
+
+=== TEST 22: four workers: one of them asks the DNS for the name, all use the answer at once
+--- main_config
+    worker_processes 4;
+    master_process on;
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
+    upstream u {
+        zone dyn 64k;
+        server pool.test:$TEST_NGINX_A_PORT resolve;
+    }
+--- config
+    location /t {
+        add_header X-Up $upstream_addr always;
+        proxy_pass http://u;
+    }
+--- init
+dns_set('pool.test' => { a => ['127.0.0.1'], ttl => 1 });
+my $a = "127.0.0.1:$Test::MoongateBackend::Port{a}";
+my $moved = "127.0.0.2:$Test::MoongateBackend::Port{a}";
+my $got = '';
+for (1 .. 4) { $got = main::up_until($a); last if $got eq $a }
+Test::More::is($got, $a, 'TEST 22: the address the DNS gave');
+# a TTL of 1 s: one question a second for the whole server, not one per worker
+dns_queries_clear();
+Time::HiRes::sleep(4);
+my $n = grep { /^pool\.test A$/i } dns_queries();
+Test::More::ok($n >= 1 && $n <= 7, "TEST 22: $n questions in 4 s from 4 workers");
+# once one request saw the new address, every worker uses it
+dns_set('pool.test' => { a => ['127.0.0.2'], ttl => 1 });
+Test::More::is(main::up_until($moved), $moved, 'TEST 22: the new address');
+my @ups = map {
+    my $req = "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    my ($r) = Test::Moongate::parse_responses(Test::Moongate::exchange([$req], 0, ['GET'], 5)->{raw},
+                                              ['GET'], 1);
+    ($r && Test::Moongate::header_value($r, 'X-Up')) // 'none';
+} 1 .. 12;
+# (the new address refuses connections: then the group has no live peer, "u")
+Test::More::is(join(' ', grep { $_ ne $moved && $_ ne 'u' } @ups), '',
+               'TEST 22: no worker goes back to the old one');
+--- request
+GET /t
+--- error_code: 502
 --- moongate_only

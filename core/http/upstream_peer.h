@@ -102,6 +102,7 @@ struct mg_upstream_group_s {
     mg_str_t zone_name;       /* "zone name [size]" */
     size_t zone_size;         /* 0: the size is given by another upstream naming the zone */
     void *zone;               /* the zone's state once set up (upstream_zone.c) */
+    void *dyn;                /* its "server ... resolve" servers (modules/upstream_dynamic.c) */
     in_port_t port;           /* an implicit group's port */
     mg_str_t host;            /* an implicit group's host (as written, for messages) */
 };
