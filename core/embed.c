@@ -36,7 +36,7 @@ typedef struct {
     mg_embed_t reg;
     moongate_log_pt log;
     void *log_data;
-    mg_log_t cb_log; /* the callback, at the end of every generation's error log */
+    mg_log_t cb_log;            /* the callback, at the end of every generation's error log */
     mg_log_scope_t early_scope; /* cb_log's as the early log: no stderr copies */
     char *conf_string;
     int wake[2];

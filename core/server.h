@@ -56,7 +56,7 @@ struct mg_server_s {
      * the embedding API calls when it destroys the server; a worker process exits with them) */
     struct mg_lua_vms_s *lua_vms;
     void (*lua_vms_free)(struct mg_lua_vms_s *vms);
-    void (*on_done)(mg_server_t *srv);  /* set: the loop is not ours (embedding, attached) */
+    void (*on_done)(mg_server_t *srv); /* set: the loop is not ours (embedding, attached) */
 };
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */
