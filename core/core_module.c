@@ -492,9 +492,24 @@ static const mg_command_t core_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t core_defaults[] = {
+    {"worker_processes", "1"},
+    {"pid", "logs/moongate.pid"},
+    {"error_log", "logs/error.log error"},
+    {"user", "nobody nogroup"},
+    {"env", "TZ"},
+    {"worker_priority", "0"},
+    {"lock_file", "none (moongate needs no lock file)"},
+    {"worker_connections", "512"},
+    {0},
+};
+
 mg_module_t mg_core_module = {
     .name = "core",
     .commands = core_commands,
+    .defaults = core_defaults,
     .create_cycle_conf = core_create_conf,
     .init_cycle_conf = core_init_conf,
 };

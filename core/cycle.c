@@ -106,6 +106,7 @@ const char *mg_log_set_from_conf(mg_conf_t *cf, mg_log_t **head)
     mg_str_t name = cf->args[1];
     /* "off" is a file of that name in nginx too */
     mg_log_t *log = mg_pcalloc(cf->pool, sizeof(mg_log_t));
+    log->scope = &cf->cycle->log_scope;
     if (name.len >= 7 && memcmp(name.data, "syslog:", 7) == 0) {
         mg_str_t params = {name.len - 7, name.data + 7};
         log->wdata = mg_syslog_parse(cf, params);
@@ -185,6 +186,7 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
     mg_pool_t *pool = mg_pool_create(16384);
     mg_cycle_t *cycle = mg_pcalloc(pool, sizeof(mg_cycle_t));
     cycle->pool = pool;
+    cycle->log_scope.no_stderr = params->embed_log != NULL;
     cycle->log = log;
     cycle->test_config = params->test_config;
     cycle->signalling = params->signalling;
@@ -254,6 +256,7 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
         cycle->error_log = mg_pcalloc(pool, sizeof(mg_log_t));
         cycle->error_log->file = mg_cycle_open_file(cycle, name);
         cycle->error_log->level = MG_LOG_ERR;
+        cycle->error_log->scope = &cycle->log_scope;
     }
     /* open every file now so a failure stops this generation, not a later request */
     mg_open_file_t **files = cycle->open_files.elts;
@@ -272,6 +275,7 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
         /* the embedding program's callback hears what the error log says */
         *pp = mg_palloc(pool, sizeof(mg_log_t));
         **pp = *params->embed_log;
+        (*pp)->scope = &cycle->log_scope;
     }
     cycle->log = cycle->error_log;
     cycle->old = NULL; /* it may be freed before this one */

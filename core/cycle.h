@@ -74,6 +74,7 @@ struct mg_cycle_s {
     mg_pool_t *pool;
     mg_log_t *log;         /* the generation's error log chain (main-level error_log) */
     mg_log_t *error_log;   /* main-level error_log directives, in order */
+    mg_log_scope_t log_scope; /* what every destination of the generation shares (log.h) */
     void **conf;           /* per-module top-level conf, indexed by module index */
     mg_conf_ctx_t *http;   /* the http{} block's conf arrays, NULL without http */
     mg_conf_ctx_t *stream; /* the stream{} block's (loc_conf == srv_conf), NULL without */

@@ -36,7 +36,8 @@ typedef struct {
     mg_embed_t reg;
     moongate_log_pt log;
     void *log_data;
-    mg_log_t cb_log; /* the callback, at the end of every generation's error log */
+    mg_log_t cb_log;            /* the callback, at the end of every generation's error log */
+    mg_log_scope_t early_scope; /* cb_log's as the early log: no stderr copies */
     char *conf_string;
     int wake[2];
     struct event *wake_ev, *done_ev;
@@ -177,6 +178,8 @@ moongate_server_t *moongate_server_create(const moongate_options_t *opts, char *
         es->cb_log.level = opts->log_level ? opts->log_level : MG_LOG_NOTICE;
         es->cb_log.writer = log_writer;
         es->cb_log.wdata = es;
+        es->early_scope.no_stderr = 1;
+        es->cb_log.scope = &es->early_scope;
         srv->params.embed_log = &es->cb_log;
         early = &es->cb_log; /* the program hears the early errors instead of a file */
     }
@@ -214,9 +217,6 @@ moongate_server_t *moongate_server_create(const moongate_options_t *opts, char *
     srv->cycle = cycle;
     srv->log = cycle->log;
     cycle->refs = 1;
-    if (es->log) {
-        mg_log_set_use_stderr(0); /* the program hears the errors: no copies on stderr */
-    }
     return srv;
 }
 
@@ -551,6 +551,9 @@ void moongate_server_destroy(moongate_server_t *srv)
         event_free(srv->shutdown_timer);
     }
     mg_resolver_server_free(srv);
+    if (srv->lua_vms) {
+        srv->lua_vms_free(srv->lua_vms); /* after the cycle: its pool threads are joined */
+    }
     if (es->wake_ev) {
         event_free(es->wake_ev);
     }

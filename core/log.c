@@ -22,14 +22,7 @@ static MG_THREAD_LOCAL pid_t log_tid;
 static MG_THREAD_LOCAL char *capture_buf; /* a reload's verdict, on the thread that reloads */
 static MG_THREAD_LOCAL size_t capture_size;
 
-static mg_log_observer_pt log_observer;
-
 unsigned mg_log_debug_used;
-
-void mg_log_set_observer(mg_log_observer_pt fn)
-{
-    log_observer = fn;
-}
 
 void mg_log_capture(char *buf, size_t size)
 {
@@ -70,6 +63,7 @@ void mg_log_use(mg_log_t *dst, const mg_log_t *src)
     dst->next = src->next;
     dst->debug_mask = src->debug_mask;
     dst->debug_any = dst->debug ? MG_LOG_DEBUG_ALL : src->debug_any;
+    dst->scope = src->scope;
 }
 
 /* ---- error_log memory:SIZE ----
@@ -299,10 +293,14 @@ static void log_va(int level, unsigned cat, const mg_log_t *log, int err, const 
         wrote_stderr = 1;
         taken = 1;
     }
-    if (taken && log_observer) {
-        log_observer(level, buf, (size_t)(p - 1 - buf));
+    const mg_log_scope_t *scope = NULL;
+    for (const mg_log_t *l = log; l && scope == NULL; l = l->next) {
+        scope = l->scope;
     }
-    if (log_use_stderr && !wrote_stderr && level <= MG_LOG_WARN) {
+    if (taken && scope && scope->observe) {
+        scope->observe(scope->data, level, buf, (size_t)(p - 1 - buf));
+    }
+    if (log_use_stderr && !(scope && scope->no_stderr) && !wrote_stderr && level <= MG_LOG_WARN) {
         /* nginx's early form: "moongate: [emerg] message" without the context tail */
         char sbuf[LOG_MAX];
         char *q =

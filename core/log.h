@@ -33,6 +33,17 @@ typedef struct mg_open_file_s {
 } mg_open_file_t;
 
 typedef size_t (*mg_log_handler_pt)(mg_log_t *log, char *buf, size_t len);
+/* Called once for each message some destination of a chain takes, with the line without its
+ * newline (lua_capture_error_log's ring). */
+typedef void (*mg_log_observer_pt)(void *data, int level, const char *line, size_t len);
+
+/* What every destination of one generation's chains shares (cycle->log_scope): so that two
+ * servers of one embedding process keep their observers and stderr rule apart. */
+typedef struct {
+    mg_log_observer_pt observe; /* NULL: none */
+    void *data;
+    int no_stderr; /* an embedding program's callback hears the errors: no stderr copies */
+} mg_log_scope_t;
 /* A destination other than a file: gets each line it admits, without the newline. */
 typedef void (*mg_log_writer_pt)(mg_log_t *log, int level, const char *buf, size_t len);
 
@@ -53,6 +64,7 @@ struct mg_log_s {
     /* the categories some destination of the chain from here takes (all of them under
      * debug_connection): the one test a debug line costs when nobody reads it */
     unsigned debug_any;
+    const mg_log_scope_t *scope; /* its generation's, NULL for the early log */
 };
 
 /* Debug categories, as nginx's error_log debug_core ... debug_stream select them. */
@@ -107,16 +119,13 @@ void mg_log_debug_line(unsigned cat, const mg_log_t *log, const char *fmt, ...)
 
 void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* The process's observer of its error log (lua_capture_error_log; NULL: none): called once
- * for each message some destination of its log takes, with the line without its newline. */
-typedef void (*mg_log_observer_pt)(int level, const char *line, size_t len);
-void mg_log_set_observer(mg_log_observer_pt fn);
 /* "moongate: message" to stderr, as nginx's early messages. */
 void mg_log_stderr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* While set (before daemonizing), messages at warn and above also go to stderr. */
+/* While set (before daemonizing), messages at warn and above also go to stderr, unless the
+ * chain's scope says no_stderr. */
 void mg_log_set_use_stderr(int on);
 int mg_log_level_by_name(mg_str_t name);
-/* Point dst (a connection's log) at src's destinations: level, file or writer, debug
+/* Point dst (a connection's log) at src's destinations: level, file or writer, scope, debug
  * categories and the rest of src's chain; dst keeps its connection, context handler, action
  * and debug_connection. */
 void mg_log_use(mg_log_t *dst, const mg_log_t *src);

@@ -68,9 +68,17 @@ typedef struct mg_stream_module_s {
     mg_int_t (*init)(mg_conf_t *cf);
 } mg_stream_module_t;
 
+/* A directive's default as documented, for a setter of the module's own (the generic setters'
+ * defaults are read from the merged configuration): docs only, the merge applies the value. */
+typedef struct {
+    const char *name;
+    const char *text;
+} mg_conf_default_t;
+
 struct mg_module_s {
     const char *name;
     const mg_command_t *commands;
+    const mg_conf_default_t *defaults; /* ends with {0}; NULL: none */
     /* top level */
     void *(*create_cycle_conf)(mg_cycle_t *cycle);
     const char *(*init_cycle_conf)(mg_cycle_t *cycle, void *conf);

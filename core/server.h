@@ -53,7 +53,11 @@ struct mg_server_s {
     mg_uint_t nheld;          /* things besides connections a quitting server waits for */
     mg_uint_t worker_id;      /* a worker's slot (0..worker_processes-1); 0 in a single process */
     struct mg_resolver_rt_s *resolvers; /* DNS clients (core/resolver.c) */
-    void (*on_done)(mg_server_t *srv);  /* set: the loop is not ours (embedding, attached) */
+    /* ngx.run_worker_thread's idle Lua VMs (lua/worker_thread.c, which sets the free function
+     * the embedding API calls when it destroys the server; a worker process exits with them) */
+    struct mg_lua_vms_s *lua_vms;
+    void (*lua_vms_free)(struct mg_lua_vms_s *vms);
+    void (*on_done)(mg_server_t *srv); /* set: the loop is not ours (embedding, attached) */
 };
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */

@@ -298,9 +298,17 @@ static const mg_command_t thread_pool_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t thread_pool_defaults[] = {
+    {"thread_pool", "default threads=32 max_queue=65536"},
+    {0},
+};
+
 mg_module_t mg_thread_pool_module = {
     .name = "thread_pool",
     .commands = thread_pool_commands,
+    .defaults = thread_pool_defaults,
     .create_cycle_conf = thread_pool_create_conf,
     .init_cycle_conf = thread_pool_init_conf,
     .exit_worker = thread_pool_exit_worker,

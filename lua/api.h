@@ -63,6 +63,7 @@ typedef struct {
 typedef struct {
     lua_State *L;            /* created by the first Lua directive; closed with the cycle */
     mg_cycle_t *cycle;
+    mg_log_t init_log; /* the early log with the generation's scope (mg_lua_log) */
     mg_str_t package_path;
     mg_str_t package_cpath;
     mg_lua_code_t *init;

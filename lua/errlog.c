@@ -1,9 +1,10 @@
 /*
  * lua_capture_error_log SIZE and require "ngx.errlog" (lua-resty-core 0.1.25's API): the
- * process's error log lines, as written, kept in a ring of SIZE bytes (the oldest go when it
- * is full) through core/log.c's observer. The ring is made when the directive is read, so the
- * master's lines (init_by_lua) are there too and each worker inherits a copy by fork; a
- * reload's configuration brings a new ring.
+ * generation's error log lines, as written, kept in a ring of SIZE bytes (the oldest go when
+ * it is full) through the observer of its log scope (core/log.h). The ring is made when the
+ * directive is read, so the master's lines (init_by_lua) are there too and each worker
+ * inherits a copy by fork; a reload's configuration brings a new ring, and two servers of an
+ * embedding program have one each.
  */
 #include <string.h>
 
@@ -19,11 +20,8 @@ typedef struct ring_s {
     char *buf;
     size_t size, head, used; /* bytes: the oldest entry's offset, how many are taken */
     size_t count;
-    int filter_level;    /* set_filter_level: only this level and more severe */
-    struct ring_s *prev; /* the running configuration's while this one is read */
+    int filter_level; /* set_filter_level: only this level and more severe */
 } ring_t;
-
-static ring_t *ring; /* the newest configuration's */
 
 static void ring_write(ring_t *rg, const void *data, size_t len)
 {
@@ -53,10 +51,10 @@ static void drop_oldest(ring_t *rg)
     rg->count--;
 }
 
-static void observe(int level, const char *line, size_t len)
+static void observe(void *data, int level, const char *line, size_t len)
 {
-    ring_t *rg = ring;
-    if (rg == NULL || level > rg->filter_level || sizeof(entry_t) + len > rg->size) {
+    ring_t *rg = data;
+    if (level > rg->filter_level || sizeof(entry_t) + len > rg->size) {
         return;
     }
     while (rg->size - rg->used < sizeof(entry_t) + len) {
@@ -89,17 +87,21 @@ static int take(ring_t *rg, lua_State *L, lua_Integer *n, int t)
     return 1;
 }
 
-/* The generation's pool goes: a configuration that failed gives the ring back to the running
- * one's. */
+/* The generation's pool goes, and its log scope with it. */
 static void ring_gone(void *data)
 {
     ring_t *rg = data;
-    if (ring == rg) {
-        ring = rg->prev;
-    } else if (ring && ring->prev == rg) {
-        ring->prev = NULL;
-    }
     free(rg->buf);
+}
+
+/* The ring of the generation whose Lua code runs, or NULL. */
+static ring_t *cur_ring(void)
+{
+    mg_cycle_t *cycle = mg_lua_cur.lmcf ? mg_lua_cur.lmcf->cycle : NULL;
+    if (cycle == NULL || cycle->log_scope.observe != observe) {
+        return NULL;
+    }
+    return cycle->log_scope.data;
 }
 
 const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -119,10 +121,9 @@ const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd,
     rg->buf = mg_alloc((size_t)size);
     rg->size = (size_t)size;
     rg->filter_level = MG_LOG_DEBUG;
-    rg->prev = ring;
     lmcf->capture_error_log = 1;
-    ring = rg;
-    mg_log_set_observer(observe);
+    cf->cycle->log_scope.observe = observe;
+    cf->cycle->log_scope.data = rg;
     mg_pool_cleanup_add(cf->pool, ring_gone, rg);
     return MG_CONF_OK;
 }
@@ -141,6 +142,7 @@ static int errlog_set_filter_level(lua_State *L)
         lua_pushliteral(L, "missing \"level\" argument");
         return 2;
     }
+    ring_t *ring = cur_ring();
     if (ring == NULL) {
         return not_set(L);
     }
@@ -158,6 +160,7 @@ static int errlog_set_filter_level(lua_State *L)
 static int errlog_get_logs(lua_State *L)
 {
     lua_Integer max = luaL_optinteger(L, 1, 10);
+    ring_t *ring = cur_ring();
     if (ring == NULL) {
         return not_set(L);
     }

@@ -18,7 +18,19 @@ mg_log_t *mg_lua_log(void)
     if (mg_lua_cur.ctx && mg_lua_cur.ctx->log) {
         return mg_lua_cur.ctx->log; /* a TLS handshake's or a stream session's code */
     }
-    return mg_lua_cur.lmcf ? mg_lua_cur.lmcf->cycle->log : NULL;
+    mg_lua_main_conf_t *lmcf = mg_lua_cur.lmcf;
+    if (lmcf == NULL) {
+        return NULL;
+    }
+    mg_log_t *log = lmcf->cycle->log;
+    if (log && log->scope == NULL) {
+        /* init_by_lua runs while the configuration is read, on the early log: its lines go
+         * there, heard by this generation's observer (lua_capture_error_log) */
+        mg_log_use(&lmcf->init_log, log);
+        lmcf->init_log.scope = &lmcf->cycle->log_scope;
+        return &lmcf->init_log;
+    }
+    return log;
 }
 
 static int log_enabled(mg_log_t *log, int level)

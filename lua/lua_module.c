@@ -591,9 +591,22 @@ static void lua_exit_worker(mg_cycle_t *cycle)
     lua_settop(lmcf->L, top);
 }
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t lua_defaults[] = {
+    {"lua_package_path", "the content of LUA_PATH or Lua's compiled-in defaults"},
+    {"lua_package_cpath", "the content of LUA_CPATH or Lua's compiled-in defaults"},
+    {"lua_load_resty_core", "on"},
+    {"lua_capture_error_log", "none"},
+    {"lua_code_cache", "on"},
+    {"lua_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
+    {0},
+};
+
 mg_module_t mg_lua_module = {
     .name = "lua",
     .commands = lua_commands,
+    .defaults = lua_defaults,
     .create_main_conf = mg_lua_create_main_conf,
     .init_main_conf = lua_init_main_conf,
     .create_loc_conf = mg_lua_create_loc_conf,

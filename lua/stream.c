@@ -1079,9 +1079,18 @@ static const mg_stream_module_t sl_stream = {
     .init = sl_init,
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t stream_lua_defaults[] = {
+    {"lua_package_path", "the content of LUA_PATH or Lua's compiled-in defaults"},
+    {"lua_package_cpath", "the content of LUA_CPATH or Lua's compiled-in defaults"},
+    {0},
+};
+
 mg_module_t mg_stream_lua_module = {
     .name = "stream_lua",
     .commands = stream_lua_commands,
+    .defaults = stream_lua_defaults,
     .stream = &sl_stream,
     .init_worker = sl_init_worker,
 };

@@ -1,9 +1,10 @@
 /*
  * ngx.run_worker_thread(pool, module, func, ...): func of module runs in a thread of the
  * thread_pool named pool, in a Lua VM of its own, while the calling coroutine waits. The VMs
- * are the process's (at most lua_worker_thread_vm_pool_size, kept with their loaded modules
- * for the next call); arguments and results cross as copies (nil, booleans, numbers, strings
- * and tables of them), and the thread VM's ngx table has only the pure string functions.
+ * are the server's (srv->lua_vms: a worker's, or an embedded server's; at most
+ * lua_worker_thread_vm_pool_size, kept with their loaded modules for the next call); arguments and
+ * results cross as copies (nil, booleans, numbers, strings and tables of them), and the thread VM's
+ * ngx table has only the pure string functions.
  */
 #include <pthread.h>
 
@@ -32,12 +33,42 @@ struct mg_lua_worker_task_s {
     int nvals;
     int ok;
     char *err;
+    struct mg_lua_vms_s *vms; /* the calling server's */
 };
 
-/* The process's idle VMs; `total` counts those lent out too. */
-static pthread_mutex_t vm_lock = PTHREAD_MUTEX_INITIALIZER;
-static lua_State **vm_idle;
-static mg_int_t vm_nidle, vm_cap, vm_total, vm_max;
+/* A server's idle VMs; `total` counts those lent out too. */
+struct mg_lua_vms_s {
+    pthread_mutex_t lock;
+    lua_State **idle;
+    mg_int_t nidle, cap, total, max;
+};
+
+static void vms_free(struct mg_lua_vms_s *vms)
+{
+    pthread_mutex_lock(&vms->lock);
+    int lent = vms->total != vms->nidle;
+    for (mg_int_t i = 0; i < vms->nidle; i++) {
+        lua_close(vms->idle[i]);
+    }
+    vms->total -= vms->nidle;
+    vms->nidle = 0;
+    pthread_mutex_unlock(&vms->lock);
+    if (!lent) { /* one still lent (a thread of an older generation) keeps the struct alive */
+        free(vms->idle);
+        pthread_mutex_destroy(&vms->lock);
+        free(vms);
+    }
+}
+
+static struct mg_lua_vms_s *server_vms(mg_server_t *srv)
+{
+    if (srv->lua_vms == NULL) {
+        srv->lua_vms = mg_calloc(sizeof(struct mg_lua_vms_s));
+        pthread_mutex_init(&srv->lua_vms->lock, NULL);
+        srv->lua_vms_free = vms_free;
+    }
+    return srv->lua_vms;
+}
 
 static void val_free(wt_val_t *v)
 {
@@ -174,20 +205,21 @@ static lua_State *vm_new(struct mg_lua_worker_task_s *t)
 static void wt_handler(mg_thread_task_t *task)
 {
     struct mg_lua_worker_task_s *t = (struct mg_lua_worker_task_s *)task;
+    struct mg_lua_vms_s *vms = t->vms;
     lua_State *L = NULL;
     int create = 0;
-    pthread_mutex_lock(&vm_lock);
-    if (vm_nidle) {
-        L = vm_idle[--vm_nidle];
-    } else if (vm_total < vm_max) {
-        vm_total++;
+    pthread_mutex_lock(&vms->lock);
+    if (vms->nidle) {
+        L = vms->idle[--vms->nidle];
+    } else if (vms->total < vms->max) {
+        vms->total++;
         create = 1;
     }
-    pthread_mutex_unlock(&vm_lock);
+    pthread_mutex_unlock(&vms->lock);
     if (create && (L = vm_new(t)) == NULL) {
-        pthread_mutex_lock(&vm_lock);
-        vm_total--;
-        pthread_mutex_unlock(&vm_lock);
+        pthread_mutex_lock(&vms->lock);
+        vms->total--;
+        pthread_mutex_unlock(&vms->lock);
     }
     if (L == NULL) {
         t->err = dup_str("no available Lua vm", 19);
@@ -234,13 +266,13 @@ static void wt_handler(mg_thread_task_t *task)
         t->ok = t->err == NULL;
     }
     lua_settop(L, 0);
-    pthread_mutex_lock(&vm_lock);
-    if (vm_nidle == vm_cap) {
-        vm_cap = vm_cap ? 2 * vm_cap : 8;
-        vm_idle = mg_realloc(vm_idle, (size_t)vm_cap * sizeof(lua_State *));
+    pthread_mutex_lock(&vms->lock);
+    if (vms->nidle == vms->cap) {
+        vms->cap = vms->cap ? 2 * vms->cap : 8;
+        vms->idle = mg_realloc(vms->idle, (size_t)vms->cap * sizeof(lua_State *));
     }
-    vm_idle[vm_nidle++] = L;
-    pthread_mutex_unlock(&vm_lock);
+    vms->idle[vms->nidle++] = L;
+    pthread_mutex_unlock(&vms->lock);
 }
 
 /* Back in the loop: the waiting coroutine gets true and the results, or false and why. */
@@ -327,9 +359,10 @@ static int run_worker_thread(lua_State *L)
     t->task.handler = wt_handler;
     t->task.done = wt_done;
     t->co = co;
-    pthread_mutex_lock(&vm_lock);
-    vm_max = ctx->lmcf->worker_thread_vm_pool_size;
-    pthread_mutex_unlock(&vm_lock);
+    t->vms = server_vms(r->connection->server);
+    pthread_mutex_lock(&t->vms->lock);
+    t->vms->max = ctx->lmcf->worker_thread_vm_pool_size;
+    pthread_mutex_unlock(&t->vms->lock);
     if (mg_thread_task_post(tp, &t->task, r->connection->server->base, &r->connection->log) !=
         MG_OK) {
         task_free(t);

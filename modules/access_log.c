@@ -803,9 +803,19 @@ static const mg_command_t log_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t log_defaults[] = {
+    {"log_format", "combined \"...\""},
+    {"access_log", "logs/access.log combined"},
+    {"open_log_file_cache", "off"},
+    {0},
+};
+
 mg_module_t mg_access_log_module = {
     .name = "access_log",
     .commands = log_commands,
+    .defaults = log_defaults,
     .create_main_conf = log_create_main_conf,
     .init_main_conf = log_init_main_conf,
     .create_loc_conf = log_create_loc_conf,

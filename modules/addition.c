@@ -169,9 +169,17 @@ static const mg_command_t addition_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t addition_defaults[] = {
+    {"addition_types", "text/html"},
+    {0},
+};
+
 mg_module_t mg_addition_module = {
     .name = "addition",
     .commands = addition_commands,
+    .defaults = addition_defaults,
     .create_loc_conf = addition_create_conf,
     .merge_loc_conf = addition_merge_conf,
     .init_filters = addition_init_filters,

@@ -355,9 +355,17 @@ static const mg_command_t auth_basic_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t auth_basic_defaults[] = {
+    {"auth_basic", "off"},
+    {0},
+};
+
 mg_module_t mg_auth_basic_module = {
     .name = "auth_basic",
     .commands = auth_basic_commands,
+    .defaults = auth_basic_defaults,
     .create_main_conf = auth_basic_create_main_conf,
     .create_loc_conf = auth_basic_create_conf,
     .merge_loc_conf = auth_basic_merge_conf,

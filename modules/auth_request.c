@@ -214,9 +214,17 @@ static const mg_command_t auth_request_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t auth_request_defaults[] = {
+    {"auth_request", "off"},
+    {0},
+};
+
 mg_module_t mg_auth_request_module = {
     .name = "auth_request",
     .commands = auth_request_commands,
+    .defaults = auth_request_defaults,
     .create_main_conf = auth_request_create_main_conf,
     .create_loc_conf = auth_request_create_conf,
     .merge_loc_conf = auth_request_merge_conf,

@@ -303,9 +303,18 @@ static const mg_command_t browser_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t browser_defaults[] = {
+    {"modern_browser_value", "1"},
+    {"ancient_browser_value", "1"},
+    {0},
+};
+
 mg_module_t mg_browser_module = {
     .name = "browser",
     .commands = browser_commands,
+    .defaults = browser_defaults,
     .create_main_conf = browser_create_main_conf,
     .init_main_conf = browser_init_main_conf,
     .create_loc_conf = browser_create_conf,

@@ -851,9 +851,19 @@ static const mg_command_t charset_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t charset_defaults[] = {
+    {"charset", "off"},
+    {"charset_types",
+     "text/html text/xml text/plain text/vnd.wap.wml application/javascript application/rss+xml"},
+    {0},
+};
+
 mg_module_t mg_charset_module = {
     .name = "charset",
     .commands = charset_commands,
+    .defaults = charset_defaults,
     .create_main_conf = charset_create_main_conf,
     .create_loc_conf = charset_create_loc_conf,
     .merge_loc_conf = charset_merge_loc_conf,

@@ -819,9 +819,18 @@ static const mg_command_t dav_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t dav_defaults[] = {
+    {"dav_methods", "off"},
+    {"dav_access", "user:rw"},
+    {0},
+};
+
 mg_module_t mg_dav_module = {
     .name = "dav",
     .commands = dav_commands,
+    .defaults = dav_defaults,
     .create_loc_conf = dav_create_conf,
     .merge_loc_conf = dav_merge_conf,
     .init = dav_init,

@@ -870,9 +870,17 @@ static const mg_command_t echo_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t echo_defaults[] = {
+    {"echo_status", "200"},
+    {0},
+};
+
 mg_module_t mg_echo_module = {
     .name = "echo",
     .commands = echo_commands,
+    .defaults = echo_defaults,
     .create_main_conf = mg_echo_create_main_conf,
     .init_main_conf = mg_echo_add_variables,
     .create_loc_conf = echo_create_conf,

@@ -396,9 +396,25 @@ static const mg_command_t fastcgi_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t fastcgi_defaults[] = {
+    {"fastcgi_next_upstream", "error timeout"},
+    {"fastcgi_buffers", "8 4k|8k"},
+    {"fastcgi_cache", "off"},
+    {"fastcgi_cache_methods", "GET HEAD"},
+    {"fastcgi_cache_min_uses", "1"},
+    {"fastcgi_cache_use_stale", "off"},
+    {"fastcgi_cache_background_update", "off"},
+    {"fastcgi_cache_lock", "off"},
+    {"fastcgi_cache_revalidate", "off"},
+    {0},
+};
+
 mg_module_t mg_fastcgi_module = {
     .name = "fastcgi",
     .commands = fastcgi_commands,
+    .defaults = fastcgi_defaults,
     .create_main_conf = mg_cgi_create_main_conf,
     .init_main_conf = fcgi_init_main_conf,
     .create_loc_conf = fcgi_create_loc_conf,

@@ -339,9 +339,20 @@ static const mg_command_t grpc_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t grpc_defaults[] = {
+    {"grpc_set_header", "Content-Length $content_length;"},
+    {"grpc_next_upstream", "error timeout"},
+    {"grpc_ssl_name", "host from grpc_pass"},
+    {"grpc_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
+    {0},
+};
+
 mg_module_t mg_grpc_module = {
     .name = "grpc",
     .commands = grpc_commands,
+    .defaults = grpc_defaults,
     .create_main_conf = mg_cgi_create_main_conf,
     .init_main_conf = grpc_init_main_conf,
     .create_loc_conf = grpc_create_loc_conf,

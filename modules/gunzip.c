@@ -351,9 +351,17 @@ static const mg_command_t gunzip_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t gunzip_defaults[] = {
+    {"gunzip_buffers", "32 4k|16 8k"},
+    {0},
+};
+
 mg_module_t mg_gunzip_module = {
     .name = "gunzip",
     .commands = gunzip_commands,
+    .defaults = gunzip_defaults,
     .create_loc_conf = gunzip_create_conf,
     .merge_loc_conf = gunzip_merge_conf,
     .init_filters = gunzip_init_filters,

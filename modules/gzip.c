@@ -848,9 +848,20 @@ static const mg_command_t gzip_commands[] = {
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t gzip_defaults[] = {
+    {"gzip_comp_level", "1"},
+    {"gzip_buffers", "32 4k|16 8k"},
+    {"gzip_types", "text/html"},
+    {"gzip_proxied", "off"},
+    {0},
+};
+
 mg_module_t mg_gzip_module = {
     .name = "gzip",
     .commands = gzip_commands,
+    .defaults = gzip_defaults,
     .create_loc_conf = gzip_create_conf,
     .merge_loc_conf = gzip_merge_conf,
     .init_filters = gzip_init_filters,

@@ -347,9 +347,17 @@ static const mg_command_t headers_commands[] = {
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t headers_defaults[] = {
+    {"expires", "off"},
+    {0},
+};
+
 mg_module_t mg_headers_module = {
     .name = "headers",
     .commands = headers_commands,
+    .defaults = headers_defaults,
     .create_loc_conf = headers_create_conf,
     .merge_loc_conf = headers_merge_conf,
     .init_filters = headers_init_filters,

@@ -151,9 +151,17 @@ static const mg_command_t index_commands[] = {
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t index_defaults[] = {
+    {"index", "index.html"},
+    {0},
+};
+
 mg_module_t mg_index_module = {
     .name = "index",
     .commands = index_commands,
+    .defaults = index_defaults,
     .create_loc_conf = index_create_conf,
     .merge_loc_conf = index_merge_conf,
     .init = index_init,

@@ -419,9 +419,17 @@ static const mg_command_t limit_conn_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t limit_conn_defaults[] = {
+    {"limit_conn_status", "503"},
+    {0},
+};
+
 mg_module_t mg_limit_conn_module = {
     .name = "limit_conn",
     .commands = limit_conn_commands,
+    .defaults = limit_conn_defaults,
     .create_main_conf = lc_create_main_conf,
     .init_main_conf = lc_init_main_conf,
     .create_loc_conf = lc_create_loc_conf,

@@ -604,9 +604,17 @@ static const mg_command_t limit_req_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t limit_req_defaults[] = {
+    {"limit_req_status", "503"},
+    {0},
+};
+
 mg_module_t mg_limit_req_module = {
     .name = "limit_req",
     .commands = limit_req_commands,
+    .defaults = limit_req_defaults,
     .create_main_conf = lr_create_main_conf,
     .init_main_conf = lr_init_main_conf,
     .create_loc_conf = lr_create_loc_conf,

@@ -505,9 +505,18 @@ static const mg_command_t map_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t map_defaults[] = {
+    {"map_hash_max_size", "2048"},
+    {"map_hash_bucket_size", "32|64|128"},
+    {0},
+};
+
 mg_module_t mg_map_module = {
     .name = "map",
     .commands = map_commands,
+    .defaults = map_defaults,
     .create_main_conf = map_create_main_conf,
     .stream = &map_stream,
 };

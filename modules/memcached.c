@@ -314,9 +314,17 @@ static const mg_command_t memcached_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t memcached_defaults[] = {
+    {"memcached_next_upstream", "error timeout"},
+    {0},
+};
+
 mg_module_t mg_memcached_module = {
     .name = "memcached",
     .commands = memcached_commands,
+    .defaults = memcached_defaults,
     .create_main_conf = memc_create_main_conf,
     .init_main_conf = memc_init_main_conf,
     .create_loc_conf = memc_create_loc_conf,

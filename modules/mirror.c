@@ -140,9 +140,17 @@ static const mg_command_t mirror_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t mirror_defaults[] = {
+    {"mirror", "off"},
+    {0},
+};
+
 mg_module_t mg_mirror_module = {
     .name = "mirror",
     .commands = mirror_commands,
+    .defaults = mirror_defaults,
     .create_main_conf = mirror_create_main_conf,
     .create_loc_conf = mirror_create_conf,
     .merge_loc_conf = mirror_merge_conf,

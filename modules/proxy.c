@@ -1135,9 +1135,35 @@ static const mg_command_t proxy_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t proxy_defaults[] = {
+    {"proxy_set_header", "Host $proxy_host; Connection close;"},
+    {"proxy_http_version", "1.0"},
+    {"proxy_next_upstream", "error timeout"},
+    {"proxy_buffers", "8 4k|8k"},
+    {"proxy_cache", "off"},
+    {"proxy_cache_key", "$scheme$proxy_host$request_uri"},
+    {"proxy_cache_methods", "GET HEAD"},
+    {"proxy_cache_min_uses", "1"},
+    {"proxy_cache_use_stale", "off"},
+    {"proxy_cache_background_update", "off"},
+    {"proxy_cache_lock", "off"},
+    {"proxy_cache_revalidate", "off"},
+    {"proxy_cache_convert_head", "on"},
+    {"proxy_redirect", "default"},
+    {"proxy_temp_path", "proxy_temp"},
+    {"proxy_ssl_name", "$proxy_host"},
+    {"proxy_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
+    {"proxy_headers_hash_max_size", "512"},
+    {"proxy_headers_hash_bucket_size", "64"},
+    {0},
+};
+
 mg_module_t mg_proxy_module = {
     .name = "proxy",
     .commands = proxy_commands,
+    .defaults = proxy_defaults,
     .create_main_conf = proxy_create_main_conf,
     .init_main_conf = proxy_init_main_conf,
     .create_loc_conf = proxy_create_loc_conf,

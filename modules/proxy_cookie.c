@@ -417,9 +417,19 @@ static const mg_command_t cookie_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t cookie_defaults[] = {
+    {"proxy_cookie_domain", "off"},
+    {"proxy_cookie_path", "off"},
+    {"proxy_cookie_flags", "off"},
+    {0},
+};
+
 mg_module_t mg_proxy_cookie_module = {
     .name = "proxy_cookie",
     .commands = cookie_commands,
+    .defaults = cookie_defaults,
     .create_loc_conf = cookie_create_conf,
     .merge_loc_conf = cookie_merge_conf,
 };

@@ -318,9 +318,18 @@ static const mg_command_t store_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t store_defaults[] = {
+    {"proxy_store", "off"},
+    {"proxy_store_access", "user:rw"},
+    {0},
+};
+
 mg_module_t mg_proxy_store_module = {
     .name = "proxy_store",
     .commands = store_commands,
+    .defaults = store_defaults,
     .init_filters = store_init_filters,
     .create_loc_conf = store_create_conf,
     .merge_loc_conf = store_merge_conf,

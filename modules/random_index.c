@@ -151,9 +151,17 @@ static const mg_command_t random_index_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t random_index_defaults[] = {
+    {"random_index", "off"},
+    {0},
+};
+
 mg_module_t mg_random_index_module = {
     .name = "random_index",
     .commands = random_index_commands,
+    .defaults = random_index_defaults,
     .create_main_conf = random_index_create_main_conf,
     .create_loc_conf = random_index_create_conf,
     .merge_loc_conf = random_index_merge_conf,

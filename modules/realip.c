@@ -447,9 +447,17 @@ static const mg_command_t realip_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t realip_defaults[] = {
+    {"real_ip_header", "X-Real-IP"},
+    {0},
+};
+
 mg_module_t mg_realip_module = {
     .name = "realip",
     .commands = realip_commands,
+    .defaults = realip_defaults,
     .create_main_conf = realip_create_main_conf,
     .init_main_conf = realip_init_main_conf,
     .create_loc_conf = realip_create_conf,

@@ -117,9 +117,25 @@ static const mg_command_t scgi_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t scgi_defaults[] = {
+    {"scgi_next_upstream", "error timeout"},
+    {"scgi_buffers", "8 4k|8k"},
+    {"scgi_cache", "off"},
+    {"scgi_cache_methods", "GET HEAD"},
+    {"scgi_cache_min_uses", "1"},
+    {"scgi_cache_use_stale", "off"},
+    {"scgi_cache_background_update", "off"},
+    {"scgi_cache_lock", "off"},
+    {"scgi_cache_revalidate", "off"},
+    {0},
+};
+
 mg_module_t mg_scgi_module = {
     .name = "scgi",
     .commands = scgi_commands,
+    .defaults = scgi_defaults,
     .create_main_conf = mg_cgi_create_main_conf,
     .init_main_conf = scgi_init_main_conf,
     .create_loc_conf = scgi_create_loc_conf,

@@ -897,9 +897,18 @@ static const mg_command_t set_misc_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t set_misc_defaults[] = {
+    {"set_base32_alphabet", "\"0123456789abcdefghijklmnopqrstuv\""},
+    {"set_misc_base32_alphabet", "\"0123456789abcdefghijklmnopqrstuv\""},
+    {0},
+};
+
 mg_module_t mg_set_misc_module = {
     .name = "set_misc",
     .commands = set_misc_commands,
+    .defaults = set_misc_defaults,
     .create_main_conf = set_misc_create_main_conf,
     .create_loc_conf = set_misc_create_conf,
     .merge_loc_conf = set_misc_merge_conf,

@@ -1213,9 +1213,17 @@ static const mg_command_t ssi_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t ssi_defaults[] = {
+    {"ssi_types", "text/html"},
+    {0},
+};
+
 mg_module_t mg_ssi_module = {
     .name = "ssi",
     .commands = ssi_commands,
+    .defaults = ssi_defaults,
     .create_main_conf = ssi_create_main_conf,
     .init_main_conf = ssi_init_main_conf,
     .create_loc_conf = ssi_create_conf,

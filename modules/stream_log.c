@@ -191,8 +191,16 @@ static const mg_stream_module_t slog_stream = {
     .init = slog_init,
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t slog_defaults[] = {
+    {"access_log", "off"},
+    {0},
+};
+
 mg_module_t mg_stream_log_module = {
     .name = "stream_log",
     .commands = slog_commands,
+    .defaults = slog_defaults,
     .stream = &slog_stream,
 };

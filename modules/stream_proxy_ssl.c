@@ -128,8 +128,17 @@ static const mg_stream_module_t pssl_stream = {
     .merge_srv_conf = pssl_merge_conf,
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t pssl_defaults[] = {
+    {"proxy_ssl_name", "host from proxy_pass"},
+    {"proxy_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
+    {0},
+};
+
 mg_module_t mg_stream_proxy_ssl_module = {
     .name = "stream_proxy_ssl",
     .commands = pssl_commands,
+    .defaults = pssl_defaults,
     .stream = &pssl_stream,
 };

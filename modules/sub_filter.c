@@ -430,9 +430,17 @@ static const mg_command_t sub_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t sub_defaults[] = {
+    {"sub_filter_types", "text/html"},
+    {0},
+};
+
 mg_module_t mg_sub_filter_module = {
     .name = "sub",
     .commands = sub_commands,
+    .defaults = sub_defaults,
     .create_loc_conf = sub_create_conf,
     .merge_loc_conf = sub_merge_conf,
     .init_filters = sub_init_filters,

@@ -565,9 +565,19 @@ static const mg_stream_module_t up_stream = {
     .init_main_conf = up_init_main_conf,
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t up_defaults[] = {
+    {"keepalive_requests", "1000"},
+    {"keepalive_timeout", "60s"},
+    {"keepalive_time", "1h"},
+    {0},
+};
+
 mg_module_t mg_upstream_module = {
     .name = "upstream",
     .commands = up_commands,
+    .defaults = up_defaults,
     .stream = &up_stream,
     .create_main_conf = up_create_main_conf,
     .init_main_conf = up_init_main_conf,

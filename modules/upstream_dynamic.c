@@ -508,9 +508,17 @@ static const mg_command_t dyn_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t dyn_defaults[] = {
+    {"resolver_timeout", "30s"},
+    {0},
+};
+
 mg_module_t mg_upstream_dynamic_module = {
     .name = "upstream_dynamic",
     .commands = dyn_commands,
+    .defaults = dyn_defaults,
     .create_main_conf = dyn_create_main_conf,
     .init_worker = dyn_init_worker,
     .exit_worker = dyn_exit_worker,

@@ -513,9 +513,23 @@ static const mg_command_t userid_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t userid_defaults[] = {
+    {"userid_service", "IP address of the server"},
+    {"userid_domain", "none"},
+    {"userid_path", "/"},
+    {"userid_expires", "off"},
+    {"userid_flags", "off"},
+    {"userid_p3p", "none"},
+    {"userid_mark", "off"},
+    {0},
+};
+
 mg_module_t mg_userid_module = {
     .name = "userid",
     .commands = userid_commands,
+    .defaults = userid_defaults,
     .create_main_conf = userid_create_main_conf,
     .init_main_conf = userid_init_main_conf,
     .create_loc_conf = userid_create_conf,

@@ -132,9 +132,27 @@ static const mg_command_t uwsgi_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t uwsgi_defaults[] = {
+    {"uwsgi_modifier1", "0"},
+    {"uwsgi_modifier2", "0"},
+    {"uwsgi_next_upstream", "error timeout"},
+    {"uwsgi_buffers", "8 4k|8k"},
+    {"uwsgi_cache", "off"},
+    {"uwsgi_cache_methods", "GET HEAD"},
+    {"uwsgi_cache_min_uses", "1"},
+    {"uwsgi_cache_use_stale", "off"},
+    {"uwsgi_cache_background_update", "off"},
+    {"uwsgi_cache_lock", "off"},
+    {"uwsgi_cache_revalidate", "off"},
+    {0},
+};
+
 mg_module_t mg_uwsgi_module = {
     .name = "uwsgi",
     .commands = uwsgi_commands,
+    .defaults = uwsgi_defaults,
     .create_main_conf = mg_cgi_create_main_conf,
     .init_main_conf = uwsgi_init_main_conf,
     .create_loc_conf = uwsgi_create_loc_conf,

@@ -2,7 +2,8 @@
 # on the program's own event_base, B on a thread of its own. Each has its own configuration,
 # handler data, Lua VM and reload; handlers finish later from a timer of the program and from
 # another thread; a body is read; a broken reload returns its error and keeps A serving; TERM
-# stops both.
+# stops both. Its thread VMs (ngx.run_worker_thread) are its own; what its log has is its own: lua_capture_error_log's ring, and the rule
+# that copies errors to stderr (B has a log callback: none; A has none: copies).
 use strict;
 use warnings;
 use Test::More;
@@ -22,6 +23,10 @@ mkdir $run;
 mkdir "$run/logs";
 mkdir "$run/html";
 Test::Moongate::spew("$run/html/a.txt", "static text\n" x 1000);
+for my $s ('A', 'B') {
+    mkdir "$run/lua$s";
+    Test::Moongate::spew("$run/lua$s/whoami.lua", "return { name = function() return '$s' end }\n");
+}
 my ($pa, $pb) = (Test::Moongate::find_free_port(), Test::Moongate::find_free_port());
 $pb = Test::Moongate::find_free_port() while $pb == $pa;
 my $log = "$dir/out";
@@ -71,6 +76,20 @@ is($body, "set from C\n", 'A: moongate_server_lua ran in A\'s VM');
 ($status, $head, $body) = embed_request($pb, 'GET', '/lua');
 is($body, "unset\n", 'B: its VM is another one');
 
+# each server's thread VMs (ngx.run_worker_thread) load its own modules
+($status, $head, $body) = embed_request($pa, 'GET', '/vm');
+is($body, "A\n", 'A\'s thread VM runs A\'s module');
+($status, $head, $body) = embed_request($pb, 'GET', '/vm');
+is($body, "B\n", 'B\'s is another VM: B\'s module, not the one A\'s call loaded');
+
+# each server's ring holds its own error log lines
+embed_request($pa, 'GET', '/note');
+embed_request($pb, 'GET', '/note');
+($status, $head, $body) = embed_request($pb, 'GET', '/errlog');
+is($body, "B\n", 'B\'s captured error log has only its own line');
+($status, $head, $body) = embed_request($pa, 'GET', '/errlog');
+is($body, "A\n", 'A\'s only its own');
+
 # each server counts its own connections and requests (stub_status)
 sub accepts { my (undef, undef, $b) = embed_request($_[0], 'GET', '/status'); $b =~ /^ (\d+) \d+ (\d+) $/m ? "$1 $2" : $b }
 my ($b1, $r1) = split / /, accepts($pb);
@@ -98,6 +117,11 @@ is($body, "B GET /who x-test= q=no\n", 'B serves its new generation');
 kill 'TERM', $pid;
 is(embed_wait_exit($pid, 10), 0, 'TERM: both stop, the program exits with 0');
 like(Test::Moongate::slurp($log), qr/^stopped 0$/m, 'the threaded server returned 0');
+my $printed = Test::Moongate::slurp($log);
+like($printed, qr/^moongate: \[error\] .*note from A/m, 'A (no log callback): its error copied to stderr');
+unlike($printed, qr/^moongate: .*note from B/m, 'B (a log callback): no copy on stderr');
+like($printed, qr/^B log: .*\[error\] .*note from B/m, 'B\'s callback heard its line');
+unlike($printed, qr/^B log: .*note from A/m, 'and not A\'s');
 unlike(Test::Moongate::slurp("$run/logs/A.log") . Test::Moongate::slurp("$run/logs/B.log"),
        qr/\[(alert|crit)\]/, 'no alert in either error log (the emerg is the broken reload)');
 

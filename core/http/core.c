@@ -1462,9 +1462,41 @@ static const mg_command_t core_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t core_defaults[] = {
+    {"listen", "*:80 | *:8000"},
+    {"server_name", "\"\""},
+    {"root", "html"},
+    {"types", "text/html html; image/gif gif; image/jpeg jpg;"},
+    {"large_client_header_buffers", "4 8k"},
+    {"client_body_temp_path", "client_body_temp"},
+    {"fastcgi_temp_path", "fastcgi_temp"},
+    {"uwsgi_temp_path", "uwsgi_temp"},
+    {"scgi_temp_path", "scgi_temp"},
+    {"keepalive_timeout", "75s"},
+    {"keepalive_disable", "msie6"},
+    {"send_lowat", "0"},
+    {"connection_pool_size", "2k"},
+    {"request_pool_size", "4k"},
+    {"server_tokens", "on"},
+    {"aio", "off"},
+    {"directio", "off"},
+    {"directio_alignment", "512"},
+    {"open_file_cache", "off"},
+    {"open_file_cache_valid", "60s"},
+    {"disable_symlinks", "off"},
+    {"output_buffers", "2 32k"},
+    {"limit_rate", "0"},
+    {"limit_rate_after", "0"},
+    {"error_log", "logs/error.log error"},
+    {0},
+};
+
 mg_module_t mg_http_core_module = {
     .name = "http_core",
     .commands = core_commands,
+    .defaults = core_defaults,
     .create_main_conf = core_create_main_conf,
     .init_main_conf = core_init_main_conf,
     .create_srv_conf = core_create_srv_conf,

@@ -1803,9 +1803,21 @@ static const mg_stream_module_t ssl_stream = {
     .init = ssl_stream_init,
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t ssl_defaults[] = {
+    {"ssl", "off"},
+    {"ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
+    {"ssl_session_cache", "none"},
+    {"ssl_ocsp", "off"},
+    {"ssl_ocsp_cache", "off"},
+    {0},
+};
+
 mg_module_t mg_http_ssl_module = {
     .name = "ssl",
     .commands = ssl_commands,
+    .defaults = ssl_defaults,
     .stream = &ssl_stream,
     .create_main_conf = ssl_create_main_conf,
     .init_main_conf = ssl_init_main_conf,

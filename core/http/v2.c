@@ -123,9 +123,17 @@ static const char *v2_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     return MG_CONF_OK;
 }
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t v2_defaults[] = {
+    {"http2_chunk_size", "8k"},
+    {0},
+};
+
 mg_module_t mg_http_v2_module = {
     .name = "http2",
     .commands = v2_commands,
+    .defaults = v2_defaults,
     .create_main_conf = v2_create_main_conf,
     .init_main_conf = v2_init_main_conf,
     .create_srv_conf = v2_create_srv_conf,

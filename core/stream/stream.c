@@ -480,9 +480,17 @@ static const mg_stream_module_t core_stream = {
     .init = core_init,
 };
 
+/* The defaults nginx documents for the directives whose setter is this module's own (the
+ * merge applies them; tools/docgen.c prints them in docs/directives.md). */
+static const mg_conf_default_t core_defaults[] = {
+    {"error_log", "logs/error.log error"},
+    {0},
+};
+
 mg_module_t mg_stream_core_module = {
     .name = "stream_core",
     .commands = core_commands,
+    .defaults = core_defaults,
     .stream = &core_stream,
 };
 

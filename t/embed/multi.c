@@ -4,9 +4,12 @@
  * with its own data; A's /timer finishes from a libevent timer of the program, B's /thread
  * from another thread through moongate_server_post; /echo reads the body; /lua shows what
  * moongate_server_lua set in A's VM; the filter "upper" (/filtered/, and A's /static/) adds a
- * header naming the status and the X-Server it saw and upper-cases the body. HUP: A reloads from a
- * broken string (the error is printed), B reloads; TERM: both stop gracefully. Usage: multi PORT_A
- * PORT_B PREFIX
+ * header naming the status and the X-Server it saw and upper-cases the body. Each captures its
+ * error log (lua_capture_error_log: /note logs a line, /errlog lists the servers named by the
+ * lines its ring holds); B has a log callback (its lines printed as "B log: "), A none (its
+ * errors copied to stderr). /vm names the server whose module "whoami" (PREFIX/luaA or luaB)
+ * a thread VM of ngx.run_worker_thread loaded. HUP: A reloads from a broken string (the error is
+ * printed), B reloads; TERM: both stop gracefully. Usage: multi PORT_A PORT_B PREFIX
  */
 #include <pthread.h>
 #include <signal.h>
@@ -139,11 +142,29 @@ static int upper_body(moongate_request_t *r, const char *chunk, size_t len, int 
     return MOONGATE_OK;
 }
 
+/* B's log callback (on B's thread) */
+static void on_log(void *data, int level, const char *line, size_t len)
+{
+    (void)data;
+    (void)level;
+    printf("B log: %.*s\n", (int)len, line);
+    fflush(stdout);
+}
+
 static const char conf_fmt[] =
     "master_process off; daemon off; pid logs/%s.pid; error_log logs/%s.log info;\n"
+    "thread_pool work threads=1;\n"
     "events { worker_connections 64; }\n"
-    "http { access_log off;\n"
-    "  server { listen 127.0.0.1:%s;\n"
+    "http { access_log off; lua_capture_error_log 16k; lua_package_path '%s/lua%s/?.lua;;';\n"
+    "  server { listen 127.0.0.1:%s; set $who %s;\n"
+    "    location = /note { content_by_lua_block { ngx.log(ngx.ERR, 'note from ', ngx.var.who)\n"
+    "      ngx.say('noted') } }\n"
+    "    location = /vm { content_by_lua_block {\n"
+    "      ngx.say(select(2, ngx.run_worker_thread('work', 'whoami', 'name'))) } }\n"
+    "    location = /errlog { content_by_lua_block {\n"
+    "      local logs, who = require('ngx.errlog').get_logs(100), {}\n"
+    "      for i = 3, #logs, 3 do who[#who + 1] = logs[i]:match('note from (%%a)') end\n"
+    "      ngx.say(table.concat(who, ' ')) } }\n"
     "    location /who { handler who; }\n"
     "    location = /timer { handler timer; }\n"
     "    location = /thread { handler threaded; }\n"
@@ -158,9 +179,10 @@ static const char conf_fmt[] =
 
 static moongate_server_t *make(const char *name, const char *port, const char *prefix)
 {
-    static char texts[2][2048];
+    static char texts[2][4096];
     char *text = texts[name[0] - 'A'];
-    snprintf(text, 2048, conf_fmt, name, name, port, name[0] == 'A' ? "upper" : "off");
+    snprintf(text, 4096, conf_fmt, name, name, prefix, name, port, name,
+             name[0] == 'A' ? "upper" : "off");
     moongate_handler_t handlers[] = {{"who", who, (void *)name},   {"timer", timer, NULL},
                                      {"threaded", threaded, NULL}, {"echo", echo, NULL},
                                      {"teapot", teapot, NULL},     {NULL, NULL, NULL}};
@@ -173,7 +195,8 @@ static moongate_server_t *make(const char *name, const char *port, const char *p
                                .error_log = "stderr",
                                .handlers = handlers,
                                .lua_modules = mods,
-                               .filters = filters};
+                               .filters = filters,
+                               .log = name[0] == 'B' ? on_log : NULL};
     char error[512];
     moongate_server_t *srv = moongate_server_create(&opts, error, sizeof(error));
     if (srv == NULL) {
