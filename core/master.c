@@ -5,7 +5,6 @@
  * new workers accepting -> "reconfiguring done"), USR2/WINCH/rollback, graceful and fast
  * shutdown.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -21,6 +20,7 @@
 #include "master.h"
 #include "metrics.h"
 #include "mgtime.h"
+#include "proc.h"
 #include "proctitle.h"
 #include "server.h"
 #include "signals.h"
@@ -611,35 +611,15 @@ static void upgrade_read(master_t *m)
     }
 }
 
+static int other_child(pid_t child, void *except)
+{
+    return child != *(pid_t *)except;
+}
+
 /* Whether process `pid` has children other than `except` (an older binary's workers). */
 static int has_children(pid_t pid, pid_t except)
 {
-    DIR *d = opendir("/proc");
-    if (d == NULL) {
-        return 0;
-    }
-    int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
-            continue;
-        }
-        char path[300], buf[512];
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            continue;
-        }
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        buf[n > 0 ? n : 0] = '\0';
-        char *p = strrchr(buf, ')'); /* the name may hold anything: the fields follow it */
-        int ppid;
-        found =
-            p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid && atoi(e->d_name) != except;
-    }
-    closedir(d);
-    return found;
+    return mg_proc_each_child(pid, other_child, &except);
 }
 
 /* upgrade_timeout passed without the new binary serving: stop it (TERM; KILL if it is still

@@ -7,7 +7,6 @@
  * the command sends WINCH and QUIT to the old master and exits 0, else it prints why, with the
  * [emerg]/[alert] lines the error logs got meanwhile, and exits 1.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "cycle.h"
+#include "proc.h"
 #include "signals.h"
 #include "upgrade.h"
 
@@ -113,45 +113,28 @@ static int pid_file_names(const char *path, pid_t pid)
     return mg_signal_read_pid(path, NULL) == (int)pid;
 }
 
-/* Worker processes of master `pid` (children titled "...: worker process", not shutting down:
- * nginx's and moongate's titles alike). */
-static int count_workers(pid_t pid)
+/* Counts a child titled "...: worker process" and not shutting down (nginx's and moongate's
+ * titles alike). */
+static int count_worker(pid_t child, void *n)
 {
-    DIR *d = opendir("/proc");
-    if (d == NULL) {
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)child);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         return 0;
     }
+    ssize_t len = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[len > 0 ? len : 0] = '\0';
+    *(int *)n += strstr(buf, ": worker process") != NULL && strstr(buf, "shutting down") == NULL;
+    return 0;
+}
+
+/* Worker processes of master `pid`. */
+static int count_workers(pid_t pid)
+{
     int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
-            continue;
-        }
-        char path[300], buf[512];
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            continue;
-        }
-        ssize_t len = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        buf[len > 0 ? len : 0] = '\0';
-        char *p = strrchr(buf, ')'); /* the name may hold anything: the fields follow it */
-        int ppid;
-        if (p == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != pid) {
-            continue;
-        }
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            continue;
-        }
-        len = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        buf[len > 0 ? len : 0] = '\0';
-        n += strstr(buf, ": worker process") != NULL && strstr(buf, "shutting down") == NULL;
-    }
-    closedir(d);
+    mg_proc_each_child(pid, count_worker, &n);
     return n;
 }
 
