@@ -22,6 +22,7 @@ package Test::Moongate;
 #   TEST_MOONGATE_VERBOSE   diag() every config and raw response
 #   TEST_MOONGATE_LOG_WAIT  seconds to wait for --- error_log lines (2)
 
+use Test::MoongateBadConf ();
 use Test::Base -base;
 
 use IO::Socket::INET ();
@@ -183,34 +184,9 @@ sub use_bad_conf_blocks {
 }
 
 sub bad_conf_preprocessor {
-    my $block = shift;
-    my ($bad) = @{ $block->{bad_conf} || [] };
-    if (defined $bad) {
-        my ($more) = @{ $block->{user_files} || [''] };
-        my $files = ">>> ../conf/bad.conf\n$bad$more";
-        $files =~ s/\$PORT/$ServerPort/g;
-        $block->set_value(user_files => $files);
-        my ($where) = @{ $block->{include_in} || ["server"] };
-        my %section = (main => 'main_config', http => 'http_config', server => 'config',
-                       location => 'config');
-        my $inc = $where eq 'location' ? "location /t {\n    include bad.conf;\n}\n"
-                                       : "include bad.conf;\n";
-        $block->set_value($section{$where} => $inc);
-        $block->set_value(must_die => 1);
-    }
-    my @want = @{ $block->{error_log} || [] };
-    if (@want) {
-        for (@want) {
-            next if ref;
-            s/%F/$ConfDir\/bad.conf/g;
-            s/%D/$ConfDir/g;
-            s/\$PORT/$ServerPort/g;
-            s/%C/$ConfFile/g;
-        }
-        $block->set_value(error_log => @want);
-    }
+    Test::MoongateBadConf::bad_conf_block($_[0], conf_dir => $ConfDir, conf_file => $ConfFile,
+                                          port => $ServerPort);
 }
-
 
 sub server_port() { $ServerPort }
 sub server_port_for_client() { $ServerPortForClient }

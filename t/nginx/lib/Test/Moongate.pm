@@ -43,38 +43,14 @@ sub import {
     });
 }
 
-# t/lib's use_bad_conf_blocks() with Test::Nginx's paths: "--- bad_conf" lines become
-# conf/bad.conf (a user file), included at "--- include_in" (main, http, server, location
-# /t), and the block must die; %F %D %C $PORT in "--- error_log" are bad.conf, the conf
-# directory, the main conf file and the port.
+# t/lib's use_bad_conf_blocks() with Test::Nginx's paths (the shared module is loaded when a
+# block runs: t/lib is in @INC by then, not when this file is)
 sub bad_conf_preprocessor {
-    my $block = shift;
+    require Test::MoongateBadConf;
     my $conf_dir = $Test::Nginx::Util::ConfDir;
-    my ($bad) = @{ $block->{bad_conf} || [] };
-    if (defined $bad) {
-        my ($more) = @{ $block->{user_files} || [''] };
-        my $files = ">>> ../conf/bad.conf\n$bad$more";
-        $files =~ s/\$PORT/$ServerPort/g;
-        $block->set_value(user_files => $files);
-        my ($where) = @{ $block->{include_in} || ["server"] };
-        my %section = (main => 'main_config', http => 'http_config', server => 'config',
-                       location => 'config');
-        my $inc = $where eq 'location' ? "location /t {\n    include bad.conf;\n}\n"
-                                       : "include bad.conf;\n";
-        $block->set_value($section{$where} => $inc);
-        $block->set_value(must_die => 1);
-    }
-    my @want = @{ $block->{error_log} || [] };
-    if (@want) {
-        for (@want) {
-            next if ref;
-            s/%F/$conf_dir\/bad.conf/g;
-            s/%D/$conf_dir/g;
-            s/\$PORT/$ServerPort/g;
-            s/%C/$conf_dir\/nginx.conf/g;
-        }
-        $block->set_value(error_log => @want);
-    }
+    Test::MoongateBadConf::bad_conf_block($_[0], conf_dir => $conf_dir,
+                                          conf_file => "$conf_dir/nginx.conf",
+                                          port => $ServerPort);
 }
 
 # t/lib's helpers that the project's other test modules call
