@@ -2,13 +2,14 @@
 # on the program's own event_base, B on a thread of its own. Each has its own configuration,
 # handler data, Lua VM and reload; handlers finish later from a timer of the program and from
 # another thread; a body is read; a broken reload returns its error and keeps A serving; TERM
-# stops both. Its thread VMs (ngx.run_worker_thread) are its own; what its log has is its own: lua_capture_error_log's ring, and the rule
+# stops both (A gracefully, B at once: a request it holds is cut). Its thread VMs (ngx.run_worker_thread) are its own; what its log has is its own: lua_capture_error_log's ring, and the rule
 # that copies errors to stderr (B has a log callback: none; A has none: copies).
 use strict;
 use warnings;
 use Test::More;
 use Test::Moongate ();
 use Test::MoongateEmbed;
+use IO::Socket::INET;
 
 plan skip_all => 'the embedding API is moongate\'s' if $Test::Moongate::Binary =~ /nginx/;
 
@@ -114,8 +115,19 @@ is($body, "A GET /who x-test= q=no\n", 'A still serves its configuration');
 ($status, $head, $body) = embed_request($pb, 'GET', '/who');
 is($body, "B GET /who x-test= q=no\n", 'B serves its new generation');
 
+# a request B holds for a minute: B's stop is the fast one, so it does not wait for it
+my $hang = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pb, Proto => 'tcp',
+                                 Timeout => 5) or die "connect: $!";
+print $hang "GET /hang HTTP/1.0\r\nHost: localhost\r\n\r\n";
+embed_wait_output("$run/logs/B.log", qr/lua sleep|GET \/hang/, 2);
+select(undef, undef, undef, 0.3);
 kill 'TERM', $pid;
-is(embed_wait_exit($pid, 10), 0, 'TERM: both stop, the program exits with 0');
+is(embed_wait_exit($pid, 10), 0, 'TERM: A stops gracefully, B at once; the program exits with 0');
+{
+    local $/;
+    my $got = <$hang>;
+    is($got // '', '', 'the request B held was cut by the fast stop, unanswered');
+}
 like(Test::Moongate::slurp($log), qr/^stopped 0$/m, 'the threaded server returned 0');
 my $printed = Test::Moongate::slurp($log);
 like($printed, qr/^moongate: \[error\] .*note from A/m, 'A (no log callback): its error copied to stderr');

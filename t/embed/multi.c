@@ -172,6 +172,7 @@ static const char conf_fmt[] =
     "    location = /teapot { teapot; }\n"
     "    location = /status { stub_status; }\n"
     "    location = /lua { content_by_lua_block { ngx.say(require('state').v or 'unset') } }\n"
+    "    location = /hang { content_by_lua_block { ngx.sleep(60) ngx.say('late') } }\n"
     "    location /filtered/ { filter upper; handler who; }\n"
     "    location /static/ { filter %s; alias html/; }\n"
     "  }\n"
@@ -242,8 +243,8 @@ static void on_term(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    moongate_server_stop(a, 1);
-    moongate_server_stop(b, 1);
+    moongate_server_stop(a, 1); /* graceful: A's requests finish */
+    moongate_server_stop(b, 0); /* at once: B's requests in flight are cut */
     struct timeval tv = {0, 10000};
     struct event *check = event_new(base, -1, EV_PERSIST, on_check, NULL);
     event_add(check, &tv);
