@@ -11,7 +11,7 @@ use File::Temp ();
 use Time::HiRes ();
 
 my $parser_tests = 14;
-my $child_tests = 25;
+my $child_tests = 28;
 plan tests => $parser_tests + $child_tests + 55;
 
 # ---------------------------------------------------------------------------
@@ -235,6 +235,28 @@ my $pid = Test::Moongate::slurp($pidout->filename);
 isnt($code, 0, 'child: a dying test file fails');
 ok($pid =~ /^\d+$/ && !Test::Moongate::process_alive($pid),
    'child: server stopped after the test file died') or diag("pid '$pid'");
+
+# a block that dies before anything is checked (a bad user_files date) fails and the next runs:
+# the file does not end as "1..0", a skip
+($code, $out, $err) = run_child(<<'EOT');
+=== TEST 1: bad date
+--- user_files eval
+[["a.txt", "a", "1600000000"]]
+--- request
+GET /a.txt
+
+=== TEST 2: runs
+--- config
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body
+ok
+EOT
+isnt($code, 0, 'child: a block that dies fails the file');
+like($out, qr/^not ok 1 - TEST 1: bad date - died: .*bad user_files date/m,
+     'child: the die is a failed check naming the block') or diag($out);
+like($out, qr/^ok 3 - TEST 2: runs - response_body/m, 'child: the next block runs') or diag($out);
 
 # ... and when it gets SIGTERM
 {

@@ -15,7 +15,7 @@ plan 'no_plan';
 our $Flv = "FLV\x01\x05\0\0\0\x09\0\0\0\0" . join('', map { chr($_ % 251) } 0 .. 3986);
 our $Head = "FLV\x01\x05\0\0\0\x09\0\0\0\0";
 our $Len = length $Flv;    # 4000
-our @Files = (["v/a.flv", $Flv, 1600000000]);
+our @Files = (["v/a.flv", $Flv, '202009131226.40']);
 our $Config = <<'_EOC_';
     types { video/x-flv flv; }
     location /v/ { flv; }

@@ -24,16 +24,16 @@ sub broken {
     my $f = $F{'e.mp4'};
     my $i = index($f, $from);
     substr($f, $i, length $to) = $to;
-    return ["x/$name.mp4", $f, 1600000000];
+    return ["x/$name.mp4", $f, '202009131226.40'];
 }
-our @Files = ((map { (["v/$_", $F{$_}, 1600000000], ["k/$_", $F{$_}, 1600000000]) } sort keys %F),
-              ["s/e.mp4", $F{'e.mp4'}, 1600000000],
+our @Files = ((map { (["v/$_", $F{$_}, '202009131226.40'], ["k/$_", $F{$_}, '202009131226.40']) } sort keys %F),
+              ["s/e.mp4", $F{'e.mp4'}, '202009131226.40'],
               broken('stts', "stts\0\0\0\0\0\0\0\x02", "stts\0\0\0\0\0\0\x03\xe8"),
               broken('empty', "stts\0\0\0\0\0\0\0\x02", "stts\0\0\0\0\0\0\0\0"),
               broken('nostco', 'stco', 'zzzz'),
               broken('ftyp', substr($F{'e.mp4'}, 0, 24), pack('N', 1036) . 'ftyp' . ('isom' x 257)), broken('nomdat', 'mdat', 'zzzz'),
               broken('cmov', 'mvhd', 'cmov'), broken('small', "\0\0\x05\x1cmoov", "\0\0\0\x04moov"),
-              ["x/text.mp4", "hello world, not an mp4 file at all", 1600000000]);
+              ["x/text.mp4", "hello world, not an mp4 file at all", '202009131226.40']);
 our $Config = <<'_EOC_';
     types { video/mp4 mp4; }
     location /v/ { mp4; }
