@@ -66,6 +66,7 @@ GET /t
 --- response_body
 true true 8 msg 1 msg 2
 9 msg 5
+--- log_level: warn
 --- moongate_only
 
 
