@@ -578,7 +578,9 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
                       (void *)u->conn);
         u->conn->ssl = ssl;
         u->conn->proto = proto;
-        if (ssl && u->ssl_session_reuse && u->single == NULL) {
+        /* as ssl_start: only a peer of the generation keeps a session (a balancer's is the
+         * request's) */
+        if (ssl && u->ssl_session_reuse && u->single == NULL && !peer->transient) {
             mg_ssl_client_keep_session(ssl, &peer->ssl, r->connection->cycle->pool);
         }
         u->conn->reused = 1;
