@@ -36,7 +36,8 @@ mg_ssl_conn_t *mg_stream_proxy_ssl_new(mg_stream_session_t *s, int fd, mg_upstre
     char *sni = pc->server_name && name->len ? mg_pstrdup(s->pool, name->data, name->len) : NULL;
     SSL_CTX *ctx = pc->client.ctx;
     reuse = reuse && pc->session_reuse;
-    return mg_ssl_client_peer_new(ctx, fd, &s->connection->log, sni, reuse ? &peer->ssl : NULL,
+    return mg_ssl_client_peer_new(ctx, fd, &s->connection->log, sni,
+                                  reuse ? mg_upstream_peer_session(peer) : NULL,
                                   s->connection->cycle->pool);
 }
 

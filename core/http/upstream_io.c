@@ -433,12 +433,12 @@ static void ssl_start(mg_upstream_t *u)
         sni = mg_pstrdup(r->pool, name.data, name.len);
     }
     mg_upstream_peer_t *peer = uc->peer;
-    /* a session outlives the request: only a peer of the generation keeps one */
-    int reuse = u->ssl_session_reuse && u->single == NULL && !peer->transient;
+    int reuse = u->ssl_session_reuse && u->single == NULL;
     /* Unlike nginx, a location with other proxy_ssl_* settings (another client certificate, or
      * none) does not resume the peer's session: it carries the identity it was made with. */
     uc->ssl = mg_ssl_client_peer_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
-                                     reuse ? &peer->ssl : NULL, r->connection->cycle->pool);
+                                     reuse ? mg_upstream_peer_session(peer) : NULL,
+                                     r->connection->cycle->pool);
     if (u->ssl_certificate.len &&
         mg_http_ssl_use_pair(r->connection, r->pool, uc->ssl->ssl, u->ssl_certificate,
                              u->ssl_certificate_key, u->ssl_passwords) != MG_OK) {
@@ -578,10 +578,9 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
                       (void *)u->conn);
         u->conn->ssl = ssl;
         u->conn->proto = proto;
-        /* as ssl_start: only a peer of the generation keeps a session (a balancer's is the
-         * request's) */
-        if (ssl && u->ssl_session_reuse && u->single == NULL && !peer->transient) {
-            mg_ssl_client_keep_session(ssl, &peer->ssl, r->connection->cycle->pool);
+        mg_ssl_client_session_t *keep = mg_upstream_peer_session(peer);
+        if (ssl && u->ssl_session_reuse && u->single == NULL && keep) {
+            mg_ssl_client_keep_session(ssl, keep, r->connection->cycle->pool);
         }
         u->conn->reused = 1;
         u->conn->requests = requests + 1;

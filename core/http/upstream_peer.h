@@ -47,6 +47,14 @@ typedef struct mg_upstream_peer_s {
     unsigned transient : 1;      /* the request's memory (balancer_by_lua's): keeps no session */
 } mg_upstream_peer_t;
 
+/* Where the peer keeps its TLS session, or NULL: a session outlives the request, and a
+ * balancer_by_lua peer is the request's (or stream session's) memory, which the generation's
+ * cleanup must not reach. */
+static inline mg_ssl_client_session_t *mg_upstream_peer_session(mg_upstream_peer_t *peer)
+{
+    return peer->transient ? NULL : &peer->ssl;
+}
+
 typedef struct mg_upstream_group_s mg_upstream_group_t;
 typedef struct mg_upstream_pick_s mg_upstream_pick_t;
 
