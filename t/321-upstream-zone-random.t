@@ -54,15 +54,20 @@ sub hold {
     die "no request reached the slow backend\n";
 }
 
+# the upstream address (X-Up) GET /t went to on a connection of its own; 'none' without an answer
+sub up_addr {
+    my $req = "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    my $x = Test::Moongate::exchange([$req], 0, ['GET'], 5);
+    my ($r) = Test::Moongate::parse_responses($x->{raw}, ['GET'], 1);
+    return ($r && Test::Moongate::header_value($r, 'X-Up')) // 'none';
+}
+
 # the upstream address a request went to, once it is $want (5 s at most)
 sub up_until {
     my $want = shift;
     my $got = '';
     for (1 .. 50) {
-        my $req = "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-        my $x = Test::Moongate::exchange([$req], 0, ['GET'], 5);
-        my ($r) = Test::Moongate::parse_responses($x->{raw}, ['GET'], 1);
-        $got = ($r && Test::Moongate::header_value($r, 'X-Up')) // '';
+        $got = up_addr();
         return $got if $got eq $want;
         Time::HiRes::sleep(0.1);
     }
@@ -522,12 +527,7 @@ Test::More::ok($n >= 1 && $n <= 7, "TEST 22: $n questions in 4 s from 4 workers"
 # once one request saw the new address, every worker uses it
 dns_set('pool.test' => { a => ['127.0.0.2'], ttl => 1 });
 Test::More::is(main::up_until($moved), $moved, 'TEST 22: the new address');
-my @ups = map {
-    my $req = "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    my ($r) = Test::Moongate::parse_responses(Test::Moongate::exchange([$req], 0, ['GET'], 5)->{raw},
-                                              ['GET'], 1);
-    ($r && Test::Moongate::header_value($r, 'X-Up')) // 'none';
-} 1 .. 12;
+my @ups = map { main::up_addr() } 1 .. 12;
 # (the new address refuses connections: then the group has no live peer, "u")
 Test::More::is(join(' ', grep { $_ ne $moved && $_ ne 'u' } @ups), '',
                'TEST 22: no worker goes back to the old one');
