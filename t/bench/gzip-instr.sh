@@ -57,16 +57,8 @@ instr() { # binary name path...
     shift 2
     port=$(free_port)
     dir=$WORK/$name
-    write_conf "$name" "$port"
-    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" -p "$dir/" \
-        -c "$dir/conf/bench.conf" >"$dir/logs/valgrind" 2>&1 &
-    vp=$!
-    PIDS+=("$vp")
-    for _ in $(seq 1200); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-        kill -0 "$vp" 2>/dev/null || die "$name did not start under valgrind"
-        sleep 0.1
-    done
+    cg_start "$bin" "$name" "$port"
+    vp=$CG_PID
     for p in "$@"; do
         N=20 requests "$port" "$p"
         callgrind_control -z "$vp" >/dev/null 2>&1

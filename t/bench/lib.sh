@@ -174,18 +174,26 @@ bench_cases() {
 
 # Instructions per request under callgrind (user space, no syscalls): what each server's own
 # code costs, whatever else the machine runs. INSTR=0 skips it.
-instr_pass() { # binary name port -> one "Ir/request" per case
-    local bin=$1 name=$2 port=$3 dir=$WORK/cg-$2
-    write_conf "cg-$name" "$port"
+# Start a binary under callgrind with $WORK/NAME's configuration (write_conf NAME PORT) and wait
+# until PORT accepts: its pid in CG_PID, its dumps $WORK/NAME/cg.out.N (callgrind_control -d).
+cg_start() { # binary name port
+    local bin=$1 name=$2 port=$3 dir=$WORK/$2
+    write_conf "$name" "$port"
     valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" -p "$dir/" \
         -c "$dir/conf/bench.conf" >"$dir/logs/valgrind" 2>&1 &
-    local vp=$!
-    PIDS+=("$vp")
+    CG_PID=$!
+    PIDS+=("$CG_PID")
     for _ in $(seq 1200); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-        kill -0 "$vp" 2>/dev/null || die "$name did not start under valgrind"
+        (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
+        kill -0 "$CG_PID" 2>/dev/null || die "$name did not start under valgrind"
         sleep 0.1
     done
+}
+
+instr_pass() { # binary name port -> one "Ir/request" per case
+    local bin=$1 name=$2 port=$3 dir=$WORK/cg-$2
+    cg_start "$bin" "cg-$name" "$port"
+    local vp=$CG_PID
     local c path n=${INSTR_REQUESTS:-1000} k=0
     for c in "${CASES[@]}"; do
         IFS='|' read -r _ path _ <<<"$c"

@@ -52,16 +52,8 @@ instr() { # binary name
     local bin=$1 server=$2 name=cg-$2 port dir vp k=0 out=
     port=$(free_port)
     dir=$WORK/$name
-    write_conf "$name" "$port"
-    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" -p "$dir/" \
-        -c "$dir/conf/bench.conf" >"$dir/logs/valgrind" 2>&1 &
-    vp=$!
-    PIDS+=("$vp")
-    for _ in $(seq 1200); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-        kill -0 "$vp" 2>/dev/null || die "$server did not start under valgrind"
-        sleep 0.1
-    done
+    cg_start "$bin" "$name" "$port"
+    vp=$CG_PID
     for m in conn udp; do
         taskset -c 1 "$LOAD" $m "$port" 1 1 >/dev/null
         callgrind_control -z "$vp" >/dev/null 2>&1
