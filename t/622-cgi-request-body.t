@@ -21,24 +21,7 @@ daemon_skip_unless('php-fpm8.2', 'uwsgi', '/usr/lib/uwsgi/plugins/python3_plugin
 $ENV{TEST_NGINX_PHP_ROOT} = "$FindBin::Bin/php";
 $ENV{TEST_NGINX_CONF_SRC} = "$FindBin::Bin/../conf";
 
-daemon(fpm => sub {
-    my ($port, $dir) = @_;
-    open my $fh, '>', "$dir/fpm.conf" or die;
-    print $fh <<"CONF";
-[global]
-error_log = $dir/fpm.log
-daemonize = no
-[www]
-listen = 127.0.0.1:$port
-pm = static
-pm.max_children = 2
-clear_env = yes
-catch_workers_output = no
-php_admin_value[output_buffering] = 0
-CONF
-    close $fh;
-    return ('php-fpm8.2', '-F', '-n', '-R', '-y', "$dir/fpm.conf");
-});
+daemon(fpm => php_fpm('catch_workers_output = no', 'php_admin_value[output_buffering] = 0'));
 daemon(uwsgi => sub {
     my ($port) = @_;
     return ('uwsgi', '--plugin', 'python3', '--uwsgi-socket', "127.0.0.1:$port",

@@ -13,22 +13,7 @@ plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =
 daemon_skip_unless('php-fpm8.2');
 
 my $root = $Test::Moongate::RepoRoot;
-my $fpm = daemon(fpm => sub {
-    my ($port, $dir) = @_;
-    open my $fh, '>', "$dir/fpm.conf" or die;
-    print $fh <<"CONF";
-[global]
-error_log = $dir/fpm.log
-daemonize = no
-[www]
-listen = 127.0.0.1:$port
-pm = static
-pm.max_children = 2
-clear_env = yes
-CONF
-    close $fh;
-    return ('php-fpm8.2', '-F', '-n', '-R', '-y', "$dir/fpm.conf");
-});
+my $fpm = daemon(fpm => php_fpm());
 my $port = Test::Moongate::find_free_port();
 
 my $prefix = "$Test::Moongate::ServRoot/example-php";

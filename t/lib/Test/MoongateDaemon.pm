@@ -10,6 +10,7 @@ package Test::MoongateDaemon;
 #   my $port = daemon(fpm => sub { my ($port, $dir) = @_; ...; return @argv });
 #   # $TEST_NGINX_FPM_PORT in configs; daemon_dir('fpm') its scratch directory
 #   daemon_skip_unless('php-fpm8.2')   # skip_all when the binary is missing
+#   daemon(fpm => php_fpm('php_admin_value[output_buffering] = 0'))  # php-fpm, 2 children
 #
 # A daemon that does not come up fails the file with its log's tail.
 
@@ -25,7 +26,7 @@ use Test::More ();
 use Test::Moongate ();
 use Exporter 'import';
 
-our @EXPORT = qw(daemon daemon_dir daemon_skip_unless stop_daemons);
+our @EXPORT = qw(daemon daemon_dir daemon_skip_unless stop_daemons php_fpm);
 
 my %Daemon;
 my $MainPid = $$;
@@ -38,6 +39,21 @@ sub daemon_skip_unless {
 }
 
 sub daemon_dir { $Daemon{ $_[0] }{dir} }
+
+# The start sub of a php-fpm (Debian's 8.2) in the foreground on the daemon's port: one pool of
+# 2 static children with a clean environment, and the pool lines given added.
+sub php_fpm {
+    my @pool = @_;
+    return sub {
+        my ($port, $dir) = @_;
+        open my $fh, '>', "$dir/fpm.conf" or die "fpm.conf: $!";
+        print $fh "[global]\nerror_log = $dir/fpm.log\ndaemonize = no\n[www]\n"
+            . "listen = 127.0.0.1:$port\npm = static\npm.max_children = 2\nclear_env = yes\n"
+            . join('', map { "$_\n" } @pool);
+        close $fh;
+        return ('php-fpm8.2', '-F', '-n', '-R', '-y', "$dir/fpm.conf");
+    };
+}
 
 # daemon(NAME => sub { ($port, $dir) -> @argv }, unix => 1 (then the socket is $dir/NAME.sock
 # and the callback gets its path instead of a port), env => {...})
