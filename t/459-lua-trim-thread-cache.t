@@ -23,13 +23,34 @@ __DATA__
 --- http_config
     lua_malloc_trim 3;
 --- config
-    location /t {
-        content_by_lua_block { ngx.say("ok") }
+    location /hit {
+        return 204;
     }
---- request eval
-["GET /t", "GET /t", "GET /t", "GET /t", "GET /t", "GET /t", "GET /t"]
---- response_body eval
-["ok\n", "ok\n", "ok\n", "ok\n", "ok\n", "ok\n", "ok\n"]
+    location /t {
+        content_by_lua_block {
+            -- N requests on one connection, each logged before its answer is read
+            local sock = ngx.socket.tcp()
+            sock:settimeout(5000)
+            assert(sock:connect("127.0.0.1", ngx.var.server_port))
+            local n = 0
+            for i = 1, tonumber(ngx.var.arg_n) do
+                assert(sock:send("GET /hit HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+                local line = assert(sock:receive("*l"))
+                if line:find(" 204 ", 1, true) then
+                    n = n + 1
+                end
+                repeat
+                    line = assert(sock:receive("*l"))
+                until line == ""
+            end
+            sock:close()
+            ngx.say(n, " answered")
+        }
+    }
+--- request
+GET /t?n=6
+--- response_body
+6 answered
 --- grep_error_log eval
 qr/malloc_trim\(1\) returned/
 --- grep_error_log_out
@@ -43,13 +64,34 @@ malloc_trim(1) returned
     lua_malloc_trim 1;
     lua_malloc_trim 0;
 --- config
-    location /t {
-        content_by_lua_block { ngx.say("ok") }
+    location /hit {
+        return 204;
     }
---- request eval
-["GET /t", "GET /t", "GET /t", "GET /t"]
---- response_body eval
-["ok\n", "ok\n", "ok\n", "ok\n"]
+    location /t {
+        content_by_lua_block {
+            -- N requests on one connection, each logged before its answer is read
+            local sock = ngx.socket.tcp()
+            sock:settimeout(5000)
+            assert(sock:connect("127.0.0.1", ngx.var.server_port))
+            local n = 0
+            for i = 1, tonumber(ngx.var.arg_n) do
+                assert(sock:send("GET /hit HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+                local line = assert(sock:receive("*l"))
+                if line:find(" 204 ", 1, true) then
+                    n = n + 1
+                end
+                repeat
+                    line = assert(sock:receive("*l"))
+                until line == ""
+            end
+            sock:close()
+            ngx.say(n, " answered")
+        }
+    }
+--- request
+GET /t?n=4
+--- response_body
+4 answered
 --- no_error_log
 malloc_trim(1)
 
