@@ -644,6 +644,7 @@ static const mg_conf_default_t lua_defaults[] = {
     {"lua_package_cpath", "the content of LUA_CPATH or Lua's compiled-in defaults"},
     {"lua_load_resty_core", "on"},
     {"lua_capture_error_log", "none"},
+    {"lua_malloc_trim", "1000"},
     {"lua_code_cache", "on"},
     {"lua_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
     {0},
