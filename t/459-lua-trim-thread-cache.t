@@ -230,6 +230,7 @@ lua_malloc_trim many;
 === TEST 9: lua_thread_cache_max_entries 1: of three threads finished at once one is kept
 --- http_config
     lua_thread_cache_max_entries 1;
+    lua_shared_dict meet 1m;
     init_by_lua_block { seen = {} }
 --- config
     location /pair {
@@ -255,7 +256,14 @@ lua_malloc_trim many;
     location /slow {
         content_by_lua_block {
             seen[ngx.var.arg_k] = coroutine.running()
-            ngx.sleep(0.05)
+            -- both requests of a pair run at once: each waits (5 s at most) for the other
+            local pair = ngx.var.arg_k:sub(1, 1)
+            ngx.shared.meet:add(pair, 0)
+            ngx.shared.meet:incr(pair, 1)
+            local deadline = ngx.now() + 5
+            while ngx.shared.meet:get(pair) < 2 and ngx.now() < deadline do
+                ngx.sleep(0.01)
+            end
             ngx.say("ok")
         }
     }
