@@ -604,6 +604,7 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_send_data_callback(cb, mg_http_v2_send_data);
     nghttp2_option *opt;
     nghttp2_option_new(&opt);
     /* a stream's window opens as its reader takes the body (backpressure per stream) */

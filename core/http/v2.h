@@ -140,6 +140,10 @@ void mg_http_v2_stream_done(mg_connection_t *fc, const mg_http_conn_next_t *next
  * and a data source reading what the writer gives (stream_send_chain). */
 mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
                                 mg_str_t location);
+/* nghttp2's send_data callback: a DATA frame's header and bytes (from the stream's buffer)
+ * appended to the connection's output; NGHTTP2_ERR_WOULDBLOCK while the output is full. */
+int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                         size_t length, nghttp2_data_source *source, void *user_data);
 ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt);
 /* "100 Continue" for a stream's request (body.c): an interim HEADERS. */
 mg_int_t mg_http_v2_send_continue(mg_request_t *r);

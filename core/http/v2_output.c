@@ -27,9 +27,13 @@ static int connection_specific(mg_str_t name)
            mg_str_caseeq(name, "upgrade");
 }
 
+/* nghttp2 asks for a DATA frame's length and flags; the bytes stay in st->out until
+ * mg_http_v2_send_data copies them into the connection's output (NO_COPY: they are copied once,
+ * not into nghttp2's frame and then out of it). */
 static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
                          uint32_t *flags, nghttp2_data_source *source, void *user_data)
 {
+    (void)buf;
     (void)user_data;
     mg_http_v2_stream_t *st = source->ptr;
     size_t have = st->out_last - st->out_start;
@@ -38,11 +42,63 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
         return NGHTTP2_ERR_DEFERRED;
     }
     size_t n = mg_min(mg_min(have, length), st->chunk_size);
-    if (n) { /* an empty body has no buffer */
-        memcpy(buf, st->out + st->out_start, n);
-        st->out_start += n;
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (n == have && st->out_eof) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (st->trailers) {
+            /* the trailers' HEADERS end the stream (nghttp2 copies the fields) */
+            *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+            nghttp2_submit_trailer(session, stream_id, st->trailers, st->ntrailers);
+            free(st->trailers);
+            st->trailers = NULL;
+        }
+        if (!st->in_eof) {
+            /* the response is whole while the client still sends: nginx's way, a reset
+             * with NO_ERROR after it (RFC 9113 8.1) */
+            nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+        }
     }
+    return (ssize_t)n;
+}
+
+int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                         size_t length, nghttp2_data_source *source, void *user_data)
+{
+    (void)session;
+    mg_http_v2_conn_t *h2 = user_data;
+    mg_http_v2_stream_t *st = source->ptr;
+    size_t pad = frame->data.padlen;
+    size_t need = 9 + length + pad;
+    if (h2->olast + need > h2->osize) {
+        if (h2->olast > h2->ostart) {
+            /* the output is full: nghttp2 asks again with the same frame once it went out
+             * (st->out keeps its bytes meanwhile: only this callback takes them) */
+            return NGHTTP2_ERR_WOULDBLOCK;
+        }
+        h2->ostart = h2->olast = 0;
+        if (need > h2->osize) {
+            h2->osize = need;
+            h2->obuf = mg_realloc(h2->obuf, h2->osize);
+        }
+    }
+    char *p = h2->obuf + h2->olast;
+    memcpy(p, framehd, 9);
+    p += 9;
+    if (pad) {
+        *p++ = (char)(pad - 1);
+    }
+    if (length) {
+        memcpy(p, st->out + st->out_start, length);
+        p += length;
+        st->out_start += length;
+    }
+    if (pad > 1) {
+        memset(p, 0, pad - 1);
+        p += pad - 1;
+    }
+    h2->olast = (size_t)(p - h2->obuf);
     if (st->out_start == st->out_last) {
+        st->out_start = st->out_last = 0;
         if (st->out_eof) {
             /* all given: the buffer goes before the stream does (which may wait for the
              * client's END_STREAM or for nghttp2 to close it) */
@@ -50,28 +106,12 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
             st->out = NULL;
             st->out_size = 0;
         }
-        st->out_start = st->out_last = 0;
-        if (st->out_eof) {
-            *flags |= NGHTTP2_DATA_FLAG_EOF;
-            if (st->trailers) {
-                /* the trailers' HEADERS end the stream (nghttp2 copies the fields) */
-                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-                nghttp2_submit_trailer(session, stream_id, st->trailers, st->ntrailers);
-                free(st->trailers);
-                st->trailers = NULL;
-            }
-            if (!st->in_eof) {
-                /* the response is whole while the client still sends: nginx's way, a reset
-                 * with NO_ERROR after it (RFC 9113 8.1) */
-                nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
-            }
-        }
     }
     mg_connection_t *fc = st->fc;
-    if (n && fc && fc->writing) {
+    if (length && fc && fc->writing) {
         event_active(&fc->wev, EV_WRITE, 1); /* room for the writer */
     }
-    return (ssize_t)n;
+    return 0;
 }
 
 mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
