@@ -145,6 +145,9 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
 int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
                          size_t length, nghttp2_data_source *source, void *user_data);
 ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt);
+/* The file's bytes read straight into the stream's buffer (c->send_file: one copy less than
+ * through the writer's scratch); -2 once a failed read was logged. */
+ssize_t mg_http_v2_send_file(mg_connection_t *fc, int fd, off_t off, size_t len);
 /* "100 Continue" for a stream's request (body.c): an interim HEADERS. */
 mg_int_t mg_http_v2_send_continue(mg_request_t *r);
 ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len);

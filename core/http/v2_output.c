@@ -6,6 +6,8 @@
  * nghttp2's data source takes it out as DATA frames of at most http2_chunk_size as the
  * flow-control windows allow; add_trailer's fields follow as a trailing HEADERS frame.
  */
+#include <unistd.h>
+
 #include "v2.h"
 
 static void nv_add(nghttp2_nv *nv, size_t *n, const char *name, size_t nlen, const char *value,
@@ -227,27 +229,25 @@ mg_int_t mg_http_v2_send_continue(mg_request_t *r)
     return MG_OK;
 }
 
-ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt)
+/* The stream's output, when it can take bytes: NULL with errno set (EPIPE: reset) or st. */
+static mg_http_v2_stream_t *out_stream(mg_connection_t *fc)
 {
     mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
     if (st->reset || st->closed || st->h2->c == NULL) {
         errno = EPIPE;
-        return -1;
+        return NULL;
     }
-    if (st->out_eof) {
-        /* a head-only response: the body filters' bytes have nowhere to go */
-        size_t all = 0;
-        for (int i = 0; i < cnt; i++) {
-            all += iov[i].iov_len;
-        }
-        return (ssize_t)all;
-    }
-    size_t offered = 0;
-    for (int i = 0; i < cnt; i++) {
-        offered += iov[i].iov_len;
-    }
+    return st;
+}
+
+/* Room at the end of st->out for up to `offered` bytes (0: none, wait for the data source). */
+static size_t out_room(mg_http_v2_stream_t *st, size_t offered)
+{
     size_t held = st->out_last - st->out_start;
-    if (st->out_start && (held == 0 || st->out_last + offered > st->out_size)) {
+    /* the bytes held move to the front once at most half the buffer: a client whose window
+     * lets a few KiB out at a time would otherwise have the rest moved for each */
+    if (st->out_start &&
+        (held == 0 || (st->out_last + offered > st->out_size && held <= st->out_size / 2))) {
         memmove(st->out, st->out + st->out_start, held);
         st->out_last = held;
         st->out_start = 0;
@@ -263,26 +263,79 @@ ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int 
         st->out_size = mg_min(size, MG_HTTP_V2_OUT_MAX);
         st->out = mg_realloc(st->out, st->out_size);
     }
-    size_t copied = 0;
-    for (int i = 0; i < cnt && st->out_last < st->out_size; i++) {
-        size_t k = mg_min(iov[i].iov_len, st->out_size - st->out_last);
-        memcpy(st->out + st->out_last, iov[i].iov_base, k);
-        st->out_last += k;
-        copied += k;
-        if (k < iov[i].iov_len) {
-            break;
-        }
-    }
-    if (copied == 0) {
-        errno = EAGAIN; /* the data source wakes the writer once it took some */
-        return -1;
-    }
+    return st->out_size - st->out_last;
+}
+
+/* Bytes came into st->out: the data source, if it waits, has them. */
+static void out_added(mg_http_v2_stream_t *st)
+{
     if (st->deferred && st->submitted) {
         st->deferred = 0;
         nghttp2_session_resume_data(st->h2->session, st->id);
     }
     mg_http_v2_schedule(st->h2);
+}
+
+ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt)
+{
+    mg_http_v2_stream_t *st = out_stream(fc);
+    if (st == NULL) {
+        return -1;
+    }
+    size_t offered = 0;
+    for (int i = 0; i < cnt; i++) {
+        offered += iov[i].iov_len;
+    }
+    if (st->out_eof) {
+        return (ssize_t)offered; /* a head-only response: the body has nowhere to go */
+    }
+    size_t room = out_room(st, offered), copied = 0;
+    for (int i = 0; i < cnt && copied < room; i++) {
+        size_t k = mg_min(iov[i].iov_len, room - copied);
+        memcpy(st->out + st->out_last + copied, iov[i].iov_base, k);
+        copied += k;
+    }
+    if (copied == 0) {
+        errno = EAGAIN; /* the data source wakes the writer once it took some */
+        return -1;
+    }
+    st->out_last += copied;
+    out_added(st);
     return (ssize_t)copied;
+}
+
+ssize_t mg_http_v2_send_file(mg_connection_t *fc, int fd, off_t off, size_t len)
+{
+    mg_http_v2_stream_t *st = out_stream(fc);
+    if (st == NULL) {
+        return -1;
+    }
+    if (st->out_eof) {
+        return (ssize_t)len;
+    }
+    size_t room = mg_min(out_room(st, len), len);
+    if (room == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    ssize_t n;
+    do {
+        n = pread(fd, st->out + st->out_last, room, off);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        fc->log.action = "sending response to client";
+        if (n < 0) {
+            mg_log_error(MG_LOG_CRIT, &fc->log, errno, "pread() failed");
+        } else {
+            mg_log_error(MG_LOG_ALERT, &fc->log, 0,
+                         "file was truncated while sending the response");
+        }
+        errno = EIO;
+        return -2;
+    }
+    st->out_last += (size_t)n;
+    out_added(st);
+    return n;
 }
 
 ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len)

@@ -375,6 +375,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->recv = stream_recv;
     fc->send = stream_send_plain;
     fc->send_chain = mg_http_v2_send_chain;
+    fc->send_file = mg_http_v2_send_file;
     fc->close_handler = stream_conn_close;
     fc->read_handler = stream_read_idle;
     fc->timeout_handler = stream_timeout_idle;
@@ -396,7 +397,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
         hc->ssl_servername.len = chc->ssl_servername.len;
     }
     hc->stream = st;
-    hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* send_chain copies file pieces into st->out */
+    hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* a directio file's pieces are copied into st->out */
     /* a request without a body (END_STREAM came with its HEADERS) reads nothing but EOF */
     hc->size = head_len + (st->in_eof ? 256 : STREAM_READ_SIZE);
     hc->buf = mg_alloc(hc->size);
