@@ -542,16 +542,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
     }
     for (mg_http_v2_stream_t *st = h2->streams, *next; st; st = next) {
         next = st->next;
-        free(st->head);
-        free(st->method.data);
-        free(st->path.data);
-        free(st->authority.data);
-        free(st->scheme.data);
-        free(st->bad);
-        free(st->in);
-        free(st->out);
-        free(st->trailers);
-        free(st);
+        mg_http_v2_stream_free(st);
     }
     event_del(&h2->flush_ev);
     event_del(&h2->goaway_ev);

@@ -74,6 +74,9 @@ struct mg_http_v2_stream_s {
     char *head;
     size_t head_len, head_size, header_bytes;
     mg_str_t method, path, authority, scheme;
+    /* the pseudo-headers' values, where they fit: no allocation each (else malloc'ed) */
+    char pseudo_mem[128];
+    size_t pseudo_used;
     char *bad; /* why the request is answered 400 (a pseudo-header nginx refuses), or NULL */
     unsigned bad_before_host : 1; /* it came before :authority: nginx logs it without a host */
     /* request body bytes from DATA frames, for the body reader (c->recv) */
@@ -117,6 +120,8 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2);
 
 /* ---- v2_stream.c: a stream as a request ---- */
 mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id);
+/* The stream's memory goes (it is unlinked already, or its connection goes). */
+void mg_http_v2_stream_free(mg_http_v2_stream_t *st);
 /* A header field of the stream's block: 0, or an nghttp2 error code to reset it with. */
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen);
