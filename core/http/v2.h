@@ -87,6 +87,7 @@ struct mg_http_v2_stream_s {
     char *out;
     size_t out_start, out_last, out_size;
     size_t chunk_size;
+    size_t out_hint; /* the response's content-length (0: unknown): the buffer's first size */
     unsigned head_done : 1;  /* the request was started */
     unsigned in_eof : 1;     /* END_STREAM came */
     unsigned in_chunked : 1; /* no content-length: DATA goes to the reader as chunks */

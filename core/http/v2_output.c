@@ -196,6 +196,7 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
 
     mg_http_v2_loc_conf_t *vlcf = mg_http_get_loc_conf(r, mg_http_v2_module);
     st->chunk_size = vlcf->chunk_size;
+    st->out_hint = ho->content_length_n > 0 ? (size_t)ho->content_length_n : 0; /* 64-bit size_t */
     nghttp2_data_provider prd = {.source.ptr = st, .read_callback = data_read};
     int rv = nghttp2_submit_response(h2->session, st->id, nv, n, r->header_only ? NULL : &prd);
     if (rv != 0) {
@@ -260,6 +261,10 @@ static size_t out_room(mg_http_v2_stream_t *st, size_t offered)
          * file read in small pieces keeps it small; a proxied response, which would otherwise
          * go to a temporary file while the stream waits, gets the whole budget */
         size_t size = st->out_size ? st->out_size : mg_min(2 * st->chunk_size, 16384);
+        if (st->out_size == 0 && st->out_hint) {
+            /* as large as the response at once: growing by steps copies what it holds */
+            size = mg_min(st->out_hint, MG_HTTP_V2_OUT_MAX);
+        }
         while (size < held + offered && size < MG_HTTP_V2_OUT_MAX) {
             size *= 2;
         }
