@@ -25,21 +25,6 @@ in_port_t mg_sockaddr_port(const struct sockaddr *sa)
     return 0;
 }
 
-/* the digits of v at p: their count */
-static size_t put_uint(char *p, unsigned v)
-{
-    char d[10];
-    size_t n = 0;
-    do {
-        d[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++) {
-        p[i] = d[n - 1 - i];
-    }
-    return n;
-}
-
 size_t mg_sockaddr_text(const struct sockaddr *sa, char *buf, size_t size, int with_port)
 {
     char ip[INET6_ADDRSTRLEN];
@@ -54,11 +39,11 @@ size_t mg_sockaddr_text(const struct sockaddr *sa, char *buf, size_t size, int w
             if (i) {
                 buf[len++] = '.';
             }
-            len += put_uint(buf + len, a[i]);
+            len = (size_t)(mg_put_uint(buf + len, a[i]) - buf);
         }
         if (with_port) {
             buf[len++] = ':';
-            len += put_uint(buf + len, ntohs(in->sin_port));
+            len = (size_t)(mg_put_uint(buf + len, ntohs(in->sin_port)) - buf);
         }
         buf[len] = '\0';
         return len;

@@ -67,16 +67,8 @@ static mg_int_t var_printf(mg_request_t *r, mg_http_var_value_t *v, const char *
 /* a port's digits, without vsnprintf (they are asked for per request: fastcgi_params) */
 static mg_int_t var_port(mg_request_t *r, mg_http_var_value_t *v, in_port_t port)
 {
-    char d[5], *p = mg_pnalloc(r->pool, sizeof(d));
-    size_t n = 0;
-    do {
-        d[n++] = (char)('0' + port % 10);
-        port /= 10;
-    } while (port);
-    for (size_t i = 0; i < n; i++) {
-        p[i] = d[n - 1 - i];
-    }
-    VAR_VALUE(v, p, n);
+    char *p = mg_pnalloc(r->pool, sizeof("65535") - 1);
+    VAR_VALUE(v, p, (size_t)(mg_put_uint(p, port) - p));
     return MG_OK;
 }
 
