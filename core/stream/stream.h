@@ -139,6 +139,11 @@ struct mg_stream_session_s {
  * leaves the lookup (later datagrams start a new one) when it closes or after `requests`. */
 void mg_stream_udp_detach(mg_connection_t *c);
 
+/* TLS handshake hooks (core/stream/ssl.c): fill h with srv, whose handshake resumes through
+ * the ssl phase (a hook's code that waited). */
+struct mg_ssl_hook_srv_s;
+void mg_stream_ssl_hook_srv(struct mg_ssl_hook_srv_s *h, mg_stream_srv_conf_t *srv);
+
 extern mg_module_t mg_stream_module;
 extern mg_module_t mg_stream_core_module;
 
