@@ -105,8 +105,10 @@ is(join(' ', sort keys %seen), 'b0 b1', '... through both peers the code named')
 my ($n, $peers) = parallel($p[0], 10, 'par');
 is($n, 10, '10 sessions at once through the balancer_by_lua peers, each whole');
 
-my @r = map { report($p[1], "plain$_") =~ /reused=(\d)/ ? $1 : 'x' } 1 .. 3;
-is($r[2], 1, 'a plain group\'s peer beside it still resumes its session') or diag("@r");
+# two workers, each with its peer's last session: of 5 sessions one worker has at least 3
+my @r = map { report($p[1], "plain$_") =~ /reused=(\d)/ ? $1 : 'x' } 1 .. 5;
+ok((grep { $_ eq '1' } @r) && !grep({ $_ eq 'x' } @r),
+   'a plain group\'s peer beside it still resumes its session') or diag("@r");
 
 my ($code) = $s->reload;
 is($code, 0, 'reload');
