@@ -616,7 +616,7 @@ static mg_int_t shared_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
 }
 
 static int sni_callback(SSL *ssl, int *ad, void *arg);
-static int stream_reject_callback(SSL *ssl, int *ad, void *arg);
+static int stream_sni_callback(SSL *ssl, int *ad, void *arg);
 static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                          const unsigned char *in, unsigned int inlen, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
@@ -773,8 +773,8 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     }
     if (cscf) {
         SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
-    } else if (s->reject_handshake) {
-        SSL_CTX_set_tlsext_servername_callback(s->ctx, stream_reject_callback);
+    } else {
+        SSL_CTX_set_tlsext_servername_callback(s->ctx, stream_sni_callback);
     }
     if (s->early_data) {
         /* TLS 1.3 0-RTT; replays are the application's to refuse ($ssl_early_data), as with
@@ -985,6 +985,17 @@ static mg_int_t ssl_stream_init(mg_conf_t *cf)
         mg_stream_listen_t *l = cmcf->listen.elts, *ssl = NULL;
         for (size_t k = 0; k < cmcf->listen.nelts && ssl == NULL; k++) {
             ssl = l[k].ssl && l[k].srv == servers[i] ? &l[k] : NULL;
+        }
+        /* or a listen on an address another server's "listen ... ssl" makes TLS */
+        for (size_t k = 0; k < cmcf->listen.nelts && ssl == NULL; k++) {
+            for (size_t m = 0; m < cmcf->listen.nelts && ssl == NULL && l[k].srv == servers[i];
+                 m++) {
+                ssl = l[m].ssl && l[m].udp == l[k].udp &&
+                              mg_sockaddr_equal((struct sockaddr *)&l[m].sockaddr,
+                                                (struct sockaddr *)&l[k].sockaddr, 1)
+                          ? &l[m]
+                          : NULL;
+            }
         }
         if (ssl == NULL) {
             continue;
@@ -1449,6 +1460,19 @@ static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
 /* SNI: the server of that name on this address, as a Host would choose it; a server with
  * certificates of its own switches the handshake to its context. Called without a name
  * too (OpenSSL calls it for every ClientHello). */
+/* The context of the server SNI chose, if it has one of its own. */
+static void switch_ctx(SSL *ssl, SSL_CTX *ctx)
+{
+    if (ctx && ctx != SSL_get_SSL_CTX(ssl)) {
+        SSL_set_SSL_CTX(ssl, ctx);
+        /* what SSL_set_SSL_CTX leaves as the first context set it */
+        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), SSL_CTX_get_verify_callback(ctx));
+        SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
+        SSL_clear_options(ssl, SSL_get_options(ssl) & ~SSL_CTX_get_options(ctx));
+        SSL_set_options(ssl, SSL_CTX_get_options(ctx));
+    }
+}
+
 static int sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
@@ -1481,26 +1505,39 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
         *ad = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
-    if (s->ctx && s->ctx != SSL_get_SSL_CTX(ssl)) {
-        SSL_set_SSL_CTX(ssl, s->ctx);
-        /* what SSL_set_SSL_CTX leaves as the first context set it */
-        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(s->ctx), SSL_CTX_get_verify_callback(s->ctx));
-        SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(s->ctx));
-        SSL_clear_options(ssl, SSL_get_options(ssl) & ~SSL_CTX_get_options(s->ctx));
-        SSL_set_options(ssl, SSL_CTX_get_options(s->ctx));
-    }
+    switch_ctx(ssl, s->ctx);
     return SSL_TLSEXT_ERR_OK;
 }
 
-/* stream{}'s ssl_reject_handshake (nginx >= 1.25.5; stream servers are not chosen by SNI
- * here, so every handshake of the server is refused), with http's words and alert */
-static int stream_reject_callback(SSL *ssl, int *ad, void *arg)
+/* stream{} (nginx >= 1.25.5): on an address several servers listen on, the name chooses the
+ * session's server and its context; then that server's ssl_reject_handshake refuses, with
+ * http's words and alert */
+static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
     mg_connection_t *c = SSL_get_app_data(ssl);
-    mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
-    *ad = SSL_AD_UNRECOGNIZED_NAME;
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
+    mg_stream_session_t *ss = c->data;
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name && *name && ss->addr->servers) {
+        size_t len = strlen(name);
+        char *lower = mg_pnalloc(c->pool, len + 1);
+        if (mg_ssl_hello_sni_name(name, len, lower, &len) != 0) {
+            *ad = SSL_AD_UNRECOGNIZED_NAME;
+            return SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+        mg_stream_srv_conf_t *found = mg_stream_find_server(ss, (mg_str_t){len, lower});
+        if (found) {
+            mg_stream_set_server(ss, found);
+        }
+    }
+    ssl_srv_conf_t *s = ss->srv_conf[mg_http_ssl_module.index];
+    if (s->reject_handshake) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
+        *ad = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    switch_ctx(ssl, s->ctx);
+    return SSL_TLSEXT_ERR_OK;
 }
 
 /* ALPN: "h2" where the address or the server SNI chose has HTTP/2 (core/http/v2.c), else
