@@ -14,6 +14,8 @@
 
 #include "ssl.h"
 
+const mg_ssl_hooks_t *mg_ssl_hooks;
+
 static int password_cb(char *buf, int size, int rwflag, void *userdata)
 {
     (void)rwflag;

@@ -73,8 +73,8 @@ typedef struct {
     int rewrite_no_postpone;
     /* lua_sa_restart: the worker's signal handlers restart system calls */
     int sa_restart;
-    /* lua_capture_error_log was given (errlog.c keeps the ring) */
-    int capture_error_log;
+    /* lua_capture_error_log's ring (errlog.c), NULL when not given */
+    struct mg_lua_errlog_ring_s *errlog_ring;
     mg_int_t regex_cache_max_entries;
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
@@ -481,6 +481,10 @@ void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp
 void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
 void mg_lua_inject_req_socket_api(lua_State *L); /* req_socket.c: ngx.req.socket (after req
                                                     and socket.tcp) */
+
+/* lua_sa_restart of http{} and stream{} applied to the worker's signal handlers (each
+ * block's init_worker calls it; the same answer twice). */
+void mg_lua_sa_restart(mg_cycle_t *cycle);
 
 /* errlog.c: lua_capture_error_log SIZE; require "ngx.errlog" */
 const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf);

@@ -605,15 +605,34 @@ static void set_sa_restart(int on)
     }
 }
 
+void mg_lua_sa_restart(mg_cycle_t *cycle)
+{
+    if (cycle->server && cycle->server->on_done) {
+        return; /* not an embedding program's handlers */
+    }
+    /* "on" in either block sets it, as each OpenResty module's worker start does; "off"
+     * clears it only when no block says on */
+    int on = -1;
+    if (cycle->http) {
+        mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
+        on = (int)lmcf->sa_restart;
+    }
+    if (cycle->stream) {
+        mg_lua_main_conf_t *lmcf = cycle->stream->main_conf[mg_stream_lua_module.index];
+        on = on == 1 ? 1 : (int)lmcf->sa_restart;
+    }
+    if (on >= 0) {
+        set_sa_restart(on);
+    }
+}
+
 static mg_int_t lua_init_worker(mg_cycle_t *cycle)
 {
+    mg_lua_sa_restart(cycle);
     if (cycle->http == NULL) {
         return MG_OK;
     }
     mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
-    if (cycle->server == NULL || cycle->server->on_done == NULL) {
-        set_sa_restart(lmcf->sa_restart); /* not an embedding program's handlers */
-    }
     if (lmcf->L == NULL || lmcf->init_worker == NULL) {
         return MG_OK;
     }
