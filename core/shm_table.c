@@ -95,10 +95,14 @@ static void lru_unlink(lru_t *x)
     x->next->prev = x->prev;
 }
 
-static void reset(mg_shm_table_t *t)
+static void reset(mg_shm_table_t *t, int fresh)
 {
     t->dirty = 1;
-    memset(t->buckets, 0, t->nbuckets * sizeof(node_t *));
+    if (!fresh) {
+        /* a fresh zone is zeros already: clearing would fault in every bucket's page (128
+         * KiB in a 10m zone), resident from then on whether used or not */
+        memset(t->buckets, 0, t->nbuckets * sizeof(node_t *));
+    }
     t->lru.prev = t->lru.next = &t->lru;
     t->slab = mg_slab_init(t->arena, t->arena_size);
     t->epoch++;
@@ -147,7 +151,7 @@ mg_shm_table_t *mg_shm_table_attach(void *addr, size_t size, size_t vsize, const
     }
     t->vsize = align8(vsize);
     t->seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)(uintptr_t)addr;
-    reset(t);
+    reset(t, 1);
     t->dirty = 0;
     if (t->slab == NULL || mg_shmtx_init(&t->lock) != MG_OK) {
         return NULL;
@@ -171,7 +175,7 @@ void mg_shm_table_lock(mg_shm_table_t *t, mg_log_t *log)
                      "%s: took over the lock of a process that died holding it", t->what);
         return;
     }
-    reset(t);
+    reset(t, 0);
     mg_log_error(MG_LOG_ALERT, log, 0,
                  "%s: a process died while changing it, its contents were dropped", t->what);
 }
