@@ -126,6 +126,12 @@ static int read_early(mg_ssl_conn_t *sc)
             if (sc->early_len > EARLY_MAX) {
                 return SSL_ERROR_SSL;
             }
+            if (n && !SSL_has_pending(sc->ssl)) {
+                /* served before the client's end of early data is read, even when it is
+                 * already in the socket: $ssl_early_data says "1" for a request that came as
+                 * early data whatever the timing (the socket stays readable for the rest) */
+                return SSL_ERROR_WANT_READ;
+            }
             continue;
         }
         if (rc == SSL_READ_EARLY_DATA_FINISH) {

@@ -82,6 +82,9 @@ typedef struct {
     struct mg_lua_timers_s *timers; /* timer.c, in a worker once a timer was made */
     struct mg_lua_co_s *co_cache;   /* finished entry coroutines kept for reuse (coroutine.c) */
     mg_uint_t nco_cache;
+    mg_int_t thread_cache_max;       /* lua_thread_cache_max_entries: co_cache's bound */
+    mg_int_t malloc_trim;            /* lua_malloc_trim: requests between two malloc_trim(1) */
+    mg_int_t trim_nreq;              /* requests logged since the last one, in this worker */
     struct mg_lua_shdict_s *shdicts; /* lua_shared_dict zones (shdict.c) */
     /* the lua_socket_* settings of code without a request or session (timers): the http{}
      * or stream{} level's, defaults filled in */
