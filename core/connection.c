@@ -151,6 +151,10 @@ void mg_conn_read_on(mg_connection_t *c)
         c->reading = 1;
         event_add(&c->rev, NULL);
     }
+    if (c->ssl && mg_ssl_read_pending(c)) {
+        /* TLS reads ahead: what OpenSSL took from the socket raises no event */
+        event_active(&c->rev, EV_READ, 1);
+    }
 }
 
 void mg_conn_read_off(mg_connection_t *c)

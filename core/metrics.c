@@ -40,8 +40,13 @@ mg_int_t mg_metrics_init(mg_conf_t *cf)
     }
     mg_metrics_shm_t *m = zone->addr;
     if (memcmp(m->magic, MAGIC, sizeof(MAGIC)) != 0) {
-        /* fresh (zeros), or a zone of the same size from a binary that laid it out otherwise */
-        memset(m, 0, sizeof(*m));
+        /* fresh (zeros), or a zone of the same size from a binary that laid it out otherwise
+         * (a magic of its own); a fresh one is not cleared: that would fault in its half
+         * megabyte, resident from then on in a server that counts a few series */
+        static const char zeros[sizeof(MAGIC)];
+        if (memcmp(m->magic, zeros, sizeof(MAGIC)) != 0) {
+            memset(m, 0, sizeof(*m));
+        }
         memcpy(m->magic, MAGIC, sizeof(MAGIC));
         m->generation = 1;
     }

@@ -17,7 +17,7 @@
 /* The layout of what zones hold (this header, shdict_store.c, shm_table.c, slab.c,
  * upstream_zone.c, the ticket keys of core/http/ssl.c): a binary adopts zones handed over by
  * a USR2 only when they say this number. Bump it when any of them changes. */
-#define MG_SHM_LAYOUT 2
+#define MG_SHM_LAYOUT 3 /* 3: shm_table nodes say their value's size */
 
 typedef struct {
     char *name;

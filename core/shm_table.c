@@ -26,7 +26,8 @@ typedef struct node_s {
     struct node_s *hnext;
     uint32_t hash;
     uint16_t klen;
-    /* the value (vsize, 8-aligned), then the key */
+    uint16_t vlen; /* the value's room: the table's vsize, or less (insert_size) */
+    /* the value (vlen, 8-aligned), then the key */
     char data[] __attribute__((aligned(8)));
 } node_t;
 
@@ -94,10 +95,14 @@ static void lru_unlink(lru_t *x)
     x->next->prev = x->prev;
 }
 
-static void reset(mg_shm_table_t *t)
+static void reset(mg_shm_table_t *t, int fresh)
 {
     t->dirty = 1;
-    memset(t->buckets, 0, t->nbuckets * sizeof(node_t *));
+    if (!fresh) {
+        /* a fresh zone is zeros already: clearing would fault in every bucket's page (128
+         * KiB in a 10m zone), resident from then on whether used or not */
+        memset(t->buckets, 0, t->nbuckets * sizeof(node_t *));
+    }
     t->lru.prev = t->lru.next = &t->lru;
     t->slab = mg_slab_init(t->arena, t->arena_size);
     t->epoch++;
@@ -141,9 +146,12 @@ mg_shm_table_t *mg_shm_table_attach(void *addr, size_t size, size_t vsize, const
     p += nb * sizeof(node_t *);
     t->arena = p;
     t->arena_size = size - (size_t)(p - (char *)addr);
+    if (align8(vsize) > UINT16_MAX) {
+        return NULL;
+    }
     t->vsize = align8(vsize);
     t->seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)(uintptr_t)addr;
-    reset(t);
+    reset(t, 1);
     t->dirty = 0;
     if (t->slab == NULL || mg_shmtx_init(&t->lock) != MG_OK) {
         return NULL;
@@ -167,7 +175,7 @@ void mg_shm_table_lock(mg_shm_table_t *t, mg_log_t *log)
                      "%s: took over the lock of a process that died holding it", t->what);
         return;
     }
-    reset(t);
+    reset(t, 0);
     mg_log_error(MG_LOG_ALERT, log, 0,
                  "%s: a process died while changing it, its contents were dropped", t->what);
 }
@@ -195,7 +203,7 @@ uint32_t mg_shm_table_hash(mg_shm_table_t *t, const char *key, size_t klen)
 void *mg_shm_table_find(mg_shm_table_t *t, const char *key, size_t klen, uint32_t hash)
 {
     for (node_t *n = t->buckets[hash & (t->nbuckets - 1)]; n; n = n->hnext) {
-        if (n->hash == hash && n->klen == klen && memcmp(n->data + t->vsize, key, klen) == 0) {
+        if (n->hash == hash && n->klen == klen && memcmp(n->data + n->vlen, key, klen) == 0) {
             return n->data;
         }
     }
@@ -204,18 +212,26 @@ void *mg_shm_table_find(mg_shm_table_t *t, const char *key, size_t klen, uint32_
 
 void *mg_shm_table_insert(mg_shm_table_t *t, const char *key, size_t klen, uint32_t hash)
 {
-    if (klen > UINT16_MAX) {
+    return mg_shm_table_insert_size(t, key, klen, hash, t->vsize);
+}
+
+void *mg_shm_table_insert_size(mg_shm_table_t *t, const char *key, size_t klen, uint32_t hash,
+                               size_t vsize)
+{
+    vsize = align8(vsize);
+    if (klen > UINT16_MAX || vsize > t->vsize) {
         return NULL;
     }
     t->dirty = 1;
-    node_t *n = mg_slab_alloc(t->slab, sizeof(node_t) + t->vsize + klen);
+    node_t *n = mg_slab_alloc(t->slab, sizeof(node_t) + vsize + klen);
     if (n == NULL) {
         return NULL;
     }
     n->hash = hash;
     n->klen = (uint16_t)klen;
-    memset(n->data, 0, t->vsize);
-    memcpy(n->data + t->vsize, key, klen);
+    n->vlen = (uint16_t)vsize;
+    memset(n->data, 0, vsize);
+    memcpy(n->data + vsize, key, klen);
     node_t **bucket = &t->buckets[hash & (t->nbuckets - 1)];
     n->hnext = *bucket;
     *bucket = n;
@@ -257,9 +273,15 @@ void *mg_shm_table_oldest(mg_shm_table_t *t)
 
 const char *mg_shm_table_key(mg_shm_table_t *t, void *value, size_t *klen)
 {
+    (void)t;
     node_t *n = node_of(value);
     *klen = n->klen;
-    return n->data + align8(t->vsize);
+    return n->data + n->vlen;
+}
+
+size_t mg_shm_table_vsize(void *value)
+{
+    return node_of(value)->vlen;
 }
 
 void *mg_shm_table_newer(mg_shm_table_t *t, void *value)
@@ -283,14 +305,15 @@ size_t mg_shm_table_copy(mg_shm_table_t *to, void *from_addr, mg_log_t *log)
         size_t klen;
         const char *key = mg_shm_table_key(from, v, &klen);
         uint32_t hash = mg_shm_table_hash(to, key, klen);
-        void *dst = mg_shm_table_insert(to, key, klen, hash);
+        size_t vlen = node_of(v)->vlen;
+        void *dst = mg_shm_table_insert_size(to, key, klen, hash, vlen);
         while (dst == NULL && mg_shm_table_oldest(to)) {
             mg_shm_table_remove(to, mg_shm_table_oldest(to));
             n--;
-            dst = mg_shm_table_insert(to, key, klen, hash);
+            dst = mg_shm_table_insert_size(to, key, klen, hash, vlen);
         }
         if (dst) {
-            memcpy(dst, v, to->vsize);
+            memcpy(dst, v, vlen);
             n++;
         }
     }

@@ -43,6 +43,12 @@ void *mg_shm_table_find(mg_shm_table_t *t, const char *key, size_t klen, uint32_
 /* A new node for key (not looked up first: the caller knows it is absent) at the recently
  * used end, its value zeroed; NULL when the zone has no room (nothing is evicted). */
 void *mg_shm_table_insert(mg_shm_table_t *t, const char *key, size_t klen, uint32_t hash);
+/* The same with a value of vsize bytes (at most the table's: a table of values whose size
+ * varies, each node taking only its own); NULL also when vsize is larger. */
+void *mg_shm_table_insert_size(mg_shm_table_t *t, const char *key, size_t klen, uint32_t hash,
+                               size_t vsize);
+/* The room a value has (its insert's vsize, 8-aligned). */
+size_t mg_shm_table_vsize(void *value);
 /* Move a value's node to the recently used end. */
 void mg_shm_table_touch(mg_shm_table_t *t, void *value);
 void mg_shm_table_remove(mg_shm_table_t *t, void *value);

@@ -170,6 +170,7 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
     }
     /* read until the buffer is full or the socket is empty, so that a short read means what
      * it means for a plain socket: nothing is left but what the next read event brings */
+    sc->more = 0;
     while (got < len) {
         int want = len - got > 0x7fffffff ? 0x7fffffff : (int)(len - got);
         ERR_clear_error();
@@ -200,6 +201,7 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
         errno = ECONNRESET;
         return -1;
     }
+    sc->more = 1;
     return (ssize_t)got;
 }
 
@@ -357,10 +359,19 @@ static void turn_on(mg_connection_t *c)
     }
 }
 
+int mg_ssl_read_pending(mg_connection_t *c)
+{
+    return c->ssl->more && SSL_has_pending(c->ssl->ssl);
+}
+
 static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
 {
     ssize_t n = mg_ssl_recv(c->ssl, &c->log, buf, len);
     turn_on(c);
+    if (c->reading && mg_ssl_read_pending(c)) {
+        /* a full buffer: a caller that reads again on the next event gets one */
+        event_active(&c->rev, EV_READ, 1);
+    }
     return n;
 }
 
@@ -466,6 +477,7 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
     }
     if (e == 0) {
         sc->handshaked = 1;
+        sc->more = 1; /* the first request may have come with the client's Finished */
         mg_conn_write_off(c);
         if (mg_log_debug_on(MG_LOG_DEBUG_EVENT, &c->log)) {
             char desc[256];

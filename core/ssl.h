@@ -32,6 +32,8 @@ struct mg_ssl_conn_s {
                                       the owner turns that event on */
     unsigned ktls_send : 1;        /* OpenSSL put sending in the kernel (Options KTLS, a
                                       kernel with tls): files go by SSL_sendfile */
+    unsigned more : 1; /* the last read stopped with the buffer full (or the handshake just
+                          ended): OpenSSL may hold bytes that no read event will announce */
     /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
      * given by the first reads */
     unsigned early_try : 1; /* the context accepts early data: read it first */
@@ -59,6 +61,9 @@ void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size);
 mg_int_t mg_ssl_handshake(mg_connection_t *c);
 /* Send close_notify once, without waiting for the peer's (closing and lingering). */
 void mg_ssl_shutdown(mg_connection_t *c);
+/* 1 when OpenSSL holds bytes read ahead from c's socket that the last read did not take:
+ * the kernel will not report them, so whoever turns reading on makes the read event fire. */
+int mg_ssl_read_pending(mg_connection_t *c);
 /* Free the TLS state (mg_conn_close). */
 void mg_ssl_conn_free(mg_connection_t *c);
 

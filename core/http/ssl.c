@@ -130,9 +130,11 @@ static void *ssl_create_srv_conf(mg_conf_t *cf)
     return s;
 }
 
-/* A session in the zone: what OpenSSL serializes (i2d_SSL_SESSION), up to a size that holds a
- * session without a client certificate chain; larger ones are not cached (nginx: 4096). */
-#define SESSION_MAX 1024
+/* A session in the zone: what OpenSSL serializes (i2d_SSL_SESSION), up to nginx's 4096 bytes
+ * (larger ones are not cached); each node holds only its own length (a session without a
+ * client certificate is ~150 bytes: a node per session of SESSION_MAX would hold a tenth as
+ * many in the zone, and fault in that much more of it). */
+#define SESSION_MAX 4096
 typedef struct {
     int64_t expires; /* seconds since the epoch */
     uint32_t len;
@@ -659,6 +661,9 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
                                     SSL_OP_SINGLE_ECDH_USE);
     SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                  SSL_MODE_RELEASE_BUFFERS);
+    /* a record in one read(2), not its header and then its body (one syscall per request
+     * less, as nginx); what it takes beyond the caller's buffer: mg_ssl_read_pending */
+    SSL_CTX_set_read_ahead(s->ctx, 1);
     /* nginx's protocol switches: every protocol not listed is turned off */
     SSL_CTX_set_min_proto_version(s->ctx, 0);
     static const struct {
@@ -1082,20 +1087,26 @@ static int cache_new(SSL *ssl, SSL_SESSION *sess)
     const unsigned char *id = SSL_SESSION_get_id(sess, &idlen);
     mg_shm_table_lock(t, ssl_log(ssl));
     uint32_t hash = mg_shm_table_hash(t, (const char *)id, idlen);
+    size_t need = offsetof(cached_session_t, der) + (size_t)len;
     cached_session_t *cs = mg_shm_table_find(t, (const char *)id, idlen, hash);
+    if (cs && mg_shm_table_vsize(cs) < need) {
+        mg_shm_table_remove(t, cs); /* the same id, a longer session: a node of its size */
+        cs = NULL;
+    }
     if (cs == NULL) {
         /* expired ones first, then the least recently used, as nginx makes room */
         for (int tries = 0; tries < 2; tries++) {
             cached_session_t *old = mg_shm_table_oldest(t);
             if (old && (old->expires <= mg_now.sec || tries == 1)) {
-                if (tries == 1 && (cs = mg_shm_table_insert(t, (const char *)id, idlen, hash))) {
+                if (tries == 1 &&
+                    (cs = mg_shm_table_insert_size(t, (const char *)id, idlen, hash, need))) {
                     break;
                 }
                 mg_shm_table_remove(t, old);
             }
         }
         if (cs == NULL) {
-            cs = mg_shm_table_insert(t, (const char *)id, idlen, hash);
+            cs = mg_shm_table_insert_size(t, (const char *)id, idlen, hash, need);
         }
     }
     if (cs) {

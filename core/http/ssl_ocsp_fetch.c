@@ -392,8 +392,8 @@ static void start(mg_ocsp_fetch_t *f)
         return;
     }
     if (rp->resolver == NULL) {
-        /* a client certificate's own URL (nothing resolved before): nginx's error; stapling
-         * names are not resolved with the configuration here, so nginx's warning stays */
+        /* a client certificate's own URL (nothing resolved before): nginx's error (stapling
+         * names were looked up with the configuration: they have addresses) */
         fail_at(f, f->ask.cert_name ? MG_LOG_WARN : MG_LOG_ERR, 0,
                 "no resolver defined to resolve %s", rp->host);
         return;

@@ -4,8 +4,9 @@
  * staple. With ssl_stapling_file the DER response the file holds is read and checked while
  * the configuration is read (a reload re-reads it) and sent to every client that asks
  * (status_request). Without one, a worker asks the certificate's OCSP responder (its
- * authorityInfoAccess URL, or ssl_stapling_responder) when a client first asks and sends
- * nothing until a checked answer came (ssl_ocsp_fetch.c); the answer is sent until its
+ * authorityInfoAccess URL, or ssl_stapling_responder, whose name is looked up while the
+ * configuration is read: stapling is ignored when it is not found) when a client first asks and
+ * sends nothing until a checked answer came (ssl_ocsp_fetch.c); the answer is sent until its
  * nextUpdate and refreshed before then (an hour at most, five minutes after a failure).
  */
 #include <openssl/ocsp.h>
@@ -232,6 +233,15 @@ static mg_int_t staple_cert(mg_conf_t *cf, SSL_CTX *ctx, X509 *cert,
         if (rc != MG_OK) {
             return rc;
         }
+    }
+    /* as nginx: the name is looked up now, with the system's resolver; `resolver` is still
+     * asked at each fetch, and without one these addresses are used */
+    if (mg_ocsp_responder_resolve(cf->pool, &st->responder) != MG_OK) {
+        mg_log_error(MG_LOG_WARN, cf->log, 0,
+                     "\"ssl_stapling\" ignored, host not found in OCSP responder \"%s\" in the "
+                     "certificate \"%s\"",
+                     st->responder.url + 7, st->name);
+        return MG_DECLINED;
     }
     st->responder.resolver = sc->resolver;
     st->responder.resolver_timeout = sc->resolver_timeout;
