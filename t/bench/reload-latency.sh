@@ -5,7 +5,12 @@
 # (callgrind: exact whatever the machine's load, which the wall times are not). Writes
 # t/bench/reload-latency-results-DATE.txt.  N=100 t/bench/reload-latency.sh
 # CALLGRIND=0 skips the instruction counts; OLD=/path/to/moongate times that binary too, its
-# reloads alternating with this one's (a loaded machine then moves both alike).
+# reloads alternating with this one's (a loaded machine then moves both alike). The anchor:
+# Debian's nginx (NGINX=/usr/sbin/nginx; NGINX= skips it) with the same configuration minus
+# the Lua location, its `-s reload` timed alike -- it returns once the signal is sent, before
+# anything is reloaded, so its time is the floor a command costs on this machine (exec, loading
+# the libraries, reading the configuration). CHRT=1 runs the servers and the commands under
+# SCHED_FIFO (chrt -f 10) so other load on a shared machine barely moves the figures.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -15,8 +20,18 @@ out="$here/reload-latency-results-$(date -u +%Y%m%d-%H%M%S).txt"
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 old=${OLD:-}
-trap '[ -f "$tmp/logs/m.pid" ] && kill -QUIT "$(cat "$tmp/logs/m.pid")" 2>/dev/null; [ -f "$tmp/old/logs/m.pid" ] && kill -QUIT "$(cat "$tmp/old/logs/m.pid")" 2>/dev/null; sleep 0.5; rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/conf" "$tmp/logs" "$tmp/old/conf" "$tmp/old/logs"
+ngx=${NGINX-/usr/sbin/nginx}
+[ -x "$ngx" ] || ngx=
+rt=
+[ "${CHRT:-0}" = 1 ] && rt="chrt -f 10"
+stop_all() {
+    for f in "$tmp/logs/m.pid" "$tmp/old/logs/m.pid" "$tmp/ngx/logs/m.pid"; do
+        [ -f "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null
+    done
+    sleep 0.5; rm -rf "$tmp"
+}
+trap stop_all EXIT
+mkdir -p "$tmp/conf" "$tmp/logs" "$tmp/old/conf" "$tmp/old/logs" "$tmp/ngx/conf" "$tmp/ngx/logs"
 conf() { # daemon on|off, prefix, port
     cat <<CONF
 daemon $1; master_process on; worker_processes 2;
@@ -39,21 +54,29 @@ conf off "$tmp" "$port" > "$tmp/conf/f.conf"
 {
     echo "reload latency, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), nproc=$(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "$("$mg" -v 2>&1), $n reloads of a 2-worker master, small configuration (2 locations, one Lua)"
-    "$mg" -p "$tmp/" -c conf/m.conf || exit 1
+    [ -n "$rt" ] && echo "servers and commands under SCHED_FIFO ($rt)"
+    $rt "$mg" -p "$tmp/" -c conf/m.conf || exit 1
     if [ -n "$old" ]; then
         oport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
         conf on "$tmp/old" "$oport" > "$tmp/old/conf/m.conf"
-        "$old" -p "$tmp/old/" -c conf/m.conf || exit 1
+        $rt "$old" -p "$tmp/old/" -c conf/m.conf || exit 1
     fi
-    python3 - "$mg" "$tmp" "$n" "$old" <<'PY'
+    if [ -n "$ngx" ]; then
+        nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        conf on "$tmp/ngx" "$nport" | grep -v 'content_by_lua\|client_body_temp_path' > "$tmp/ngx/conf/m.conf"
+        $rt "$ngx" -p "$tmp/ngx/" -c conf/m.conf -g "user $(id -un);" -e "$tmp/ngx/logs/error.log" || exit 1
+        echo "anchor: $("$ngx" -v 2>&1) with the same configuration minus the Lua location;" \
+             "its -s reload returns once the signal is sent (nothing reloaded yet)"
+    fi
+    python3 - "$mg" "$tmp" "$n" "$old" "$ngx" "$rt" <<'PY'
 import subprocess, sys, time, statistics
-mg, tmp, n, old = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-runs = [(mg, tmp)] + ([(old, tmp + "/old")] if old else [])
+mg, tmp, n, old, ngx, rt = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+runs = [(mg, tmp)] + ([(old, tmp + "/old")] if old else []) + ([(ngx, tmp + "/ngx")] if ngx else [])
 ts = {b: [] for b, _ in runs}
 for i in range(n):
     for b, d in runs if i % 2 == 0 else runs[::-1]:
         t = time.monotonic()
-        r = subprocess.run([b, "-p", d + "/", "-c", "conf/m.conf", "-s", "reload"],
+        r = subprocess.run(rt.split() + [b, "-p", d + "/", "-c", "conf/m.conf", "-s", "reload"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ts[b].append((time.monotonic() - t) * 1000)
         if r.returncode != 0:
@@ -64,6 +87,7 @@ for b, _ in runs:
           % ("" if b == mg else " of " + b, statistics.median(v), v[-1], v[0]))
 PY
     [ -n "$old" ] && kill -QUIT "$(cat "$tmp/old/logs/m.pid")"
+    [ -n "$ngx" ] && kill -QUIT "$(cat "$tmp/ngx/logs/m.pid")"
     kill -QUIT "$(cat "$tmp/logs/m.pid")"; sleep 1
     if [ "${CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
         valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.cmd" "$mg" -p "$tmp/" -c conf/m.conf -t -q 2>&1 \
