@@ -136,10 +136,12 @@ test: objs/moongate objs/libmoongate.so objs/docgen unit
 # Some t/4xx files under OpenResty's Test::Nginx::Socket (TEST_NGINX_LIB: its lib/ directory),
 # driving objs/moongate directly: t/nginx/lib/Test/Moongate.pm, loaded first (-m: the files'
 # `use lib "t/lib"` would otherwise find the project's), hands `use Test::Moongate` to it.
-TEST_NGINX_FILES = t/401-lua-output.t t/402-lua-var-ctx-log.t t/404-lua-req.t t/405-lua-string.t \
+TEST_NGINX_FILES = t/400-lua-directives.t t/401-lua-output.t t/402-lua-var-ctx-log.t \
+	t/403-lua-header.t t/404-lua-req.t t/405-lua-string.t t/410-lua-shdict.t \
 	t/436-lua-semaphore.t t/448-lua-nginx-string-cookie.t t/449-lua-nginx-websocket.t \
 	t/450-lua-nginx-dns.t t/451-lua-nginx-redis-connector.t t/452-lua-balancer-tls-bind.t \
-	t/453-lua-worker-thread.t t/455-lua-balancer-pools.t t/nginx/*.t
+	t/453-lua-worker-thread.t t/455-lua-balancer-pools.t t/456-lua-nginx-memcached.t \
+	t/457-lua-nginx-redis.t t/458-set-misc-base32.t t/459-lua-trim-thread-cache.t t/nginx/*.t
 test-nginx: objs/moongate
 	@if [ -z "$(TEST_NGINX_LIB)" ] || [ ! -f "$(TEST_NGINX_LIB)/Test/Nginx/Socket.pm" ]; then \
 	    echo "test-nginx: skipped: set TEST_NGINX_LIB to the lib/ of OpenResty's test-nginx"; \

@@ -20,6 +20,9 @@ typedef void (*mg_conn_handler_pt)(mg_connection_t *c);
 typedef ssize_t (*mg_conn_recv_pt)(mg_connection_t *c, char *buf, size_t len);
 typedef ssize_t (*mg_conn_send_pt)(mg_connection_t *c, const char *buf, size_t len);
 typedef ssize_t (*mg_conn_send_chain_pt)(mg_connection_t *c, const struct iovec *iov, int cnt);
+/* len bytes of file fd at off read straight into a socketless connection's own buffer (an
+ * HTTP/2 stream's): bytes taken, -1 with errno as send, or -2 once a failed read was logged. */
+typedef ssize_t (*mg_conn_send_file_pt)(mg_connection_t *c, int fd, off_t off, size_t len);
 typedef struct mg_ssl_conn_s mg_ssl_conn_t;
 
 struct mg_connection_s {
@@ -45,6 +48,7 @@ struct mg_connection_s {
     mg_conn_recv_pt recv;
     mg_conn_send_pt send;
     mg_conn_send_chain_pt send_chain; /* several buffers at once (writev) */
+    mg_conn_send_file_pt send_file;   /* NULL on sockets (sendfile or the scratch there) */
     mg_ssl_conn_t *ssl;               /* TLS state (core/ssl.h), NULL for plain: then sendfile may
                                          be used, the kernel seeing the bytes as they are */
     mg_conn_handler_pt close_handler; /* a connection without a socket of its own (an HTTP/2

@@ -14,6 +14,8 @@
 
 #include "ssl.h"
 
+const mg_ssl_hooks_t *mg_ssl_hooks;
+
 static int password_cb(char *buf, int size, int rwflag, void *userdata)
 {
     (void)rwflag;
@@ -125,6 +127,12 @@ static int read_early(mg_ssl_conn_t *sc)
             sc->early_len += n;
             if (sc->early_len > EARLY_MAX) {
                 return SSL_ERROR_SSL;
+            }
+            if (n && !SSL_has_pending(sc->ssl)) {
+                /* served before the client's end of early data is read, even when it is
+                 * already in the socket: $ssl_early_data says "1" for a request that came as
+                 * early data whatever the timing (the socket stays readable for the rest) */
+                return SSL_ERROR_WANT_READ;
             }
             continue;
         }

@@ -67,6 +67,38 @@ void mg_ssl_conn_free(mg_connection_t *c);
  * certificates) and its ssl_verify_client (0 off, 1 on, 2 optional, 3 optional_no_ca). */
 SSL_CTX *mg_ssl_server_ctx(void **srv_conf, int *verify);
 
+/* Handshake hooks a module puts in (lua/ssl.c: ssl_client_hello_by_lua, ssl_certificate_by_lua,
+ * ssl_session_fetch_by_lua, ssl_session_store_by_lua), for an http server{} or a stream one:
+ * core/http/ssl.c's callbacks call them with the server the context belongs to. `has` says
+ * whether a server has code for a hook (asked while its TLS context is made). `run` answers
+ * MG_OK (go on), MG_ERROR (abort the handshake) or MG_AGAIN (not for STORE): the handshake
+ * waits, the connection's events off, until the hook calls srv->resume(c); OpenSSL then calls
+ * `run` again for the answer. arg: FETCH an mg_ssl_hook_fetch_t, STORE the new SSL_SESSION,
+ * else NULL. */
+enum {
+    MG_SSL_HOOK_CLIENT_HELLO,
+    MG_SSL_HOOK_CERT,
+    MG_SSL_HOOK_SESS_FETCH,
+    MG_SSL_HOOK_SESS_STORE,
+};
+typedef struct mg_ssl_hook_srv_s {
+    void **main_conf; /* the server's block's conf arrays (http{}'s or stream{}'s) */
+    void **srv_conf;  /* the server's own; a hook finds its conf by its module's index */
+    const char *(*addr_text)(mg_connection_t *c); /* the address, for log lines */
+    void (*resume)(mg_connection_t *c);           /* the layer's handshake goes on (c may close) */
+    unsigned stream : 1;
+} mg_ssl_hook_srv_t;
+typedef struct {
+    const unsigned char *id; /* the session id the client offers */
+    size_t id_len;
+    void *sess; /* the SSL_SESSION found (its reference handed over), or NULL */
+} mg_ssl_hook_fetch_t;
+typedef struct {
+    int (*has)(const mg_ssl_hook_srv_t *srv, int hook);
+    mg_int_t (*run)(mg_connection_t *c, const mg_ssl_hook_srv_t *srv, int hook, void *arg);
+} mg_ssl_hooks_t;
+extern const mg_ssl_hooks_t *mg_ssl_hooks;
+
 /* The same on a socket without a connection (the client side, core/ssl_client.h): a new TLS
  * state for fd (its SSL object's role is the caller's to set); one handshake step (MG_AGAIN:
  * sc->want_write tells which event it waits for; MG_ERROR logged on log); recv/send/send_chain

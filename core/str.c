@@ -8,6 +8,9 @@
 int mg_strncasecmp(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (a[i] == b[i]) {
+            continue; /* most bytes: header names are matched per request */
+        }
         int ca = mg_tolower((unsigned char)a[i]);
         int cb = mg_tolower((unsigned char)b[i]);
         if (ca != cb) {

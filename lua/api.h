@@ -73,8 +73,8 @@ typedef struct {
     int rewrite_no_postpone;
     /* lua_sa_restart: the worker's signal handlers restart system calls */
     int sa_restart;
-    /* lua_capture_error_log was given (errlog.c keeps the ring) */
-    int capture_error_log;
+    /* lua_capture_error_log's ring (errlog.c), NULL when not given */
+    struct mg_lua_errlog_ring_s *errlog_ring;
     mg_int_t regex_cache_max_entries;
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
@@ -82,6 +82,9 @@ typedef struct {
     struct mg_lua_timers_s *timers; /* timer.c, in a worker once a timer was made */
     struct mg_lua_co_s *co_cache;   /* finished entry coroutines kept for reuse (coroutine.c) */
     mg_uint_t nco_cache;
+    mg_int_t thread_cache_max;       /* lua_thread_cache_max_entries: co_cache's bound */
+    mg_int_t malloc_trim;            /* lua_malloc_trim: requests between two malloc_trim(1) */
+    mg_int_t trim_nreq;              /* requests logged since the last one, in this worker */
     struct mg_lua_shdict_s *shdicts; /* lua_shared_dict zones (shdict.c) */
     /* the lua_socket_* settings of code without a request or session (timers): the http{}
      * or stream{} level's, defaults filled in */
@@ -478,6 +481,10 @@ void mg_lua_inject_socket_tcp_api(lua_State *L); /* socket_tcp.c: ngx.socket.tcp
 void mg_lua_inject_subrequest_api(lua_State *L); /* subrequest.c: ngx.location.capture* */
 void mg_lua_inject_req_socket_api(lua_State *L); /* req_socket.c: ngx.req.socket (after req
                                                     and socket.tcp) */
+
+/* lua_sa_restart of http{} and stream{} applied to the worker's signal handlers (each
+ * block's init_worker calls it; the same answer twice). */
+void mg_lua_sa_restart(mg_cycle_t *cycle);
 
 /* errlog.c: lua_capture_error_log SIZE; require "ngx.errlog" */
 const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf);

@@ -13,9 +13,9 @@
 
 enum { OP_NONE, OP_WAIT, OP_RESUME, OP_SPAWN, OP_THREAD_WAIT };
 
-/* Finished entry threads kept per VM: a new thread and its registry ref for every request
- * cost more than the request's Lua code itself in a small handler. */
-#define CO_CACHE_MAX 32
+/* Finished entry threads are kept per VM, up to lua_thread_cache_max_entries (0: none): a new
+ * thread and its registry ref for every request cost more than the request's Lua code itself
+ * in a small handler. */
 
 static mg_lua_co_t *from_cache(mg_lua_ctx_t *ctx)
 {
@@ -95,7 +95,7 @@ void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
         /* a thread that returned (status 0) can run a new function; one that failed or was
          * stopped in a yield cannot */
         if (co->kind == MG_LUA_KIND_ENTRY && lua_status(co->L) == 0 &&
-            lmcf->nco_cache < CO_CACHE_MAX) {
+            lmcf->nco_cache < (mg_uint_t)lmcf->thread_cache_max) {
             lua_settop(co->L, 0);
             co->next = lmcf->co_cache;
             lmcf->co_cache = co;

@@ -4,7 +4,8 @@
  * it is full) through the observer of its log scope (core/log.h). The ring is made when the
  * directive is read, so the master's lines (init_by_lua) are there too and each worker
  * inherits a copy by fork; a reload's configuration brings a new ring, and two servers of an
- * embedding program have one each.
+ * embedding program have one each. http{} and stream{} each have a ring of their own (as
+ * lua-nginx-module and stream-lua do), both fed every line: the scope's observer walks them.
  */
 #include <string.h>
 
@@ -16,12 +17,15 @@ typedef struct {
     size_t len;
 } entry_t; /* in the ring, followed by its len bytes; both may wrap around its end */
 
-typedef struct ring_s {
+typedef struct mg_lua_errlog_ring_s ring_t;
+
+struct mg_lua_errlog_ring_s {
+    struct mg_lua_errlog_ring_s *next; /* the other block's, on the same scope */
     char *buf;
     size_t size, head, used; /* bytes: the oldest entry's offset, how many are taken */
     size_t count;
     int filter_level; /* set_filter_level: only this level and more severe */
-} ring_t;
+};
 
 static void ring_write(ring_t *rg, const void *data, size_t len)
 {
@@ -51,9 +55,8 @@ static void drop_oldest(ring_t *rg)
     rg->count--;
 }
 
-static void observe(void *data, int level, const char *line, size_t len)
+static void ring_add(ring_t *rg, int level, const char *line, size_t len)
 {
-    ring_t *rg = data;
     if (level > rg->filter_level || sizeof(entry_t) + len > rg->size) {
         return;
     }
@@ -64,6 +67,13 @@ static void observe(void *data, int level, const char *line, size_t len)
     ring_write(rg, &e, sizeof(e));
     ring_write(rg, line, len);
     rg->count++;
+}
+
+static void observe(void *data, int level, const char *line, size_t len)
+{
+    for (ring_t *rg = data; rg; rg = rg->next) {
+        ring_add(rg, level, line, len);
+    }
 }
 
 /* Move the oldest entry into t[n+1..n+3]: 1, or 0 when there is none. */
@@ -94,21 +104,21 @@ static void ring_gone(void *data)
     free(rg->buf);
 }
 
-/* The ring of the generation whose Lua code runs, or NULL. */
+/* The ring of the block (http{} or stream{}) whose Lua code runs, or NULL. */
 static ring_t *cur_ring(void)
 {
-    mg_cycle_t *cycle = mg_lua_cur.lmcf ? mg_lua_cur.lmcf->cycle : NULL;
-    if (cycle == NULL || cycle->log_scope.observe != observe) {
+    mg_lua_main_conf_t *lmcf = mg_lua_cur.lmcf;
+    if (lmcf == NULL || lmcf->cycle == NULL || lmcf->cycle->log_scope.observe != observe) {
         return NULL;
     }
-    return cycle->log_scope.data;
+    return lmcf->errlog_ring;
 }
 
 const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
     mg_lua_main_conf_t *lmcf = conf;
-    if (lmcf->capture_error_log) {
+    if (lmcf->errlog_ring) {
         return "is duplicate";
     }
     int64_t size = mg_parse_size(cf->args[1]);
@@ -121,9 +131,11 @@ const char *mg_lua_set_capture_error_log(mg_conf_t *cf, const mg_command_t *cmd,
     rg->buf = mg_alloc((size_t)size);
     rg->size = (size_t)size;
     rg->filter_level = MG_LOG_DEBUG;
-    lmcf->capture_error_log = 1;
-    cf->cycle->log_scope.observe = observe;
-    cf->cycle->log_scope.data = rg;
+    lmcf->errlog_ring = rg;
+    mg_log_scope_t *scope = &cf->cycle->log_scope;
+    rg->next = scope->observe == observe ? scope->data : NULL;
+    scope->observe = observe;
+    scope->data = rg;
     mg_pool_cleanup_add(cf->pool, ring_gone, rg);
     return MG_CONF_OK;
 }

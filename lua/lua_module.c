@@ -3,6 +3,7 @@
  * settings, and the phase handlers and filters that hand requests to the runner (phase.c).
  * Code is compiled when the directive is read, so a Lua syntax error is a config error.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -149,6 +150,19 @@ const char *mg_lua_set_load_resty_core(mg_conf_t *cf, const mg_command_t *cmd, v
     return MG_CONF_OK;
 }
 
+/* lua_malloc_trim N: as lua-nginx-module's, given again it takes the last value */
+static const char *lua_set_malloc_trim(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_lua_main_conf_t *lmcf = conf;
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    if (n < 0) {
+        return "invalid number in the 1st argument";
+    }
+    lmcf->malloc_trim = (mg_int_t)n;
+    return MG_CONF_OK;
+}
+
 static const mg_command_t lua_commands[] = {
 #define CODE_MAIN(name, args, d, field)                                                            \
     {                                                                                              \
@@ -209,6 +223,9 @@ static const mg_command_t lua_commands[] = {
      offsetof(mg_lua_main_conf_t, sa_restart), NULL},
     {"lua_worker_thread_vm_pool_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, worker_thread_vm_pool_size), NULL},
+    {"lua_thread_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, thread_cache_max), NULL},
+    {"lua_malloc_trim", MG_CTX_HTTP, MG_ARGS(1, 1), lua_set_malloc_trim, MG_MAIN_CONF, 0, NULL},
     {"lua_need_request_body", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, need_request_body), NULL},
     {"lua_transform_underscores_in_response_headers", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag,
@@ -230,6 +247,8 @@ void *mg_lua_create_main_conf(mg_conf_t *cf)
     lmcf->max_pending_timers = MG_CONF_UNSET;
     lmcf->max_running_timers = MG_CONF_UNSET;
     lmcf->worker_thread_vm_pool_size = MG_CONF_UNSET;
+    lmcf->thread_cache_max = MG_CONF_UNSET;
+    lmcf->malloc_trim = MG_CONF_UNSET;
     return lmcf;
 }
 
@@ -241,6 +260,7 @@ void mg_lua_init_main_defaults(mg_lua_main_conf_t *lmcf)
     mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_running_timers, MG_CONF_UNSET, 256);
     mg_conf_merge(lmcf->worker_thread_vm_pool_size, MG_CONF_UNSET, 10);
+    mg_conf_merge(lmcf->thread_cache_max, MG_CONF_UNSET, 1024);
 }
 
 static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
@@ -433,6 +453,24 @@ static mg_int_t lua_content_handler(mg_request_t *r)
     return lua_phase_handler(r, llcf->content, MG_LUA_CONTENT);
 }
 
+/* lua_malloc_trim: every N requests that reach the log phase (main requests, and
+ * subrequests with log_subrequest on), malloc_trim(1) gives glibc's free heap pages back, as
+ * lua-nginx-module does. The worker's own idle trim (server.c) is apart: it runs once the worker
+ * has no connection, so an always busy worker trims only here. */
+static mg_int_t lua_trim_handler(mg_request_t *r)
+{
+    mg_lua_main_conf_t *lmcf = mg_http_get_main_conf(r, mg_lua_module);
+    if (++lmcf->trim_nreq >= lmcf->malloc_trim) {
+        lmcf->trim_nreq = 0;
+#ifdef __GLIBC__
+        int rc = malloc_trim(1);
+        mg_debug_http(&r->connection->log, "malloc_trim(1) returned %d", rc);
+        (void)rc;
+#endif
+    }
+    return MG_DECLINED;
+}
+
 static mg_int_t lua_log_handler(mg_request_t *r)
 {
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
@@ -510,6 +548,14 @@ int mg_lua_on_abort(lua_State *L)
 static mg_int_t lua_init(mg_conf_t *cf)
 {
     mg_lua_main_conf_t *lmcf = mg_http_conf_get_main(cf, mg_lua_module);
+    /* as lua-nginx-module's: requests are counted by its log handler, which is there for
+     * log_by_lua* or for lua_malloc_trim N > 0; the default N (1000) applies to the former */
+    if (lmcf->malloc_trim == MG_CONF_UNSET) {
+        lmcf->malloc_trim = (lmcf->phases & MG_LUA_LOG) ? 1000 : 0;
+    }
+    if (lmcf->malloc_trim > 0) {
+        mg_http_add_phase_handler(cf, MG_HTTP_LOG_PHASE, lua_trim_handler);
+    }
     if (lmcf->L == NULL) {
         return MG_OK;
     }
@@ -559,15 +605,34 @@ static void set_sa_restart(int on)
     }
 }
 
+void mg_lua_sa_restart(mg_cycle_t *cycle)
+{
+    if (cycle->server && cycle->server->on_done) {
+        return; /* not an embedding program's handlers */
+    }
+    /* "on" in either block sets it, as each OpenResty module's worker start does; "off"
+     * clears it only when no block says on */
+    int on = -1;
+    if (cycle->http) {
+        mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
+        on = (int)lmcf->sa_restart;
+    }
+    if (cycle->stream) {
+        mg_lua_main_conf_t *lmcf = cycle->stream->main_conf[mg_stream_lua_module.index];
+        on = on == 1 ? 1 : (int)lmcf->sa_restart;
+    }
+    if (on >= 0) {
+        set_sa_restart(on);
+    }
+}
+
 static mg_int_t lua_init_worker(mg_cycle_t *cycle)
 {
+    mg_lua_sa_restart(cycle);
     if (cycle->http == NULL) {
         return MG_OK;
     }
     mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
-    if (cycle->server == NULL || cycle->server->on_done == NULL) {
-        set_sa_restart(lmcf->sa_restart); /* not an embedding program's handlers */
-    }
     if (lmcf->L == NULL || lmcf->init_worker == NULL) {
         return MG_OK;
     }
@@ -598,6 +663,7 @@ static const mg_conf_default_t lua_defaults[] = {
     {"lua_package_cpath", "the content of LUA_CPATH or Lua's compiled-in defaults"},
     {"lua_load_resty_core", "on"},
     {"lua_capture_error_log", "none"},
+    {"lua_malloc_trim", "1000"},
     {"lua_code_cache", "on"},
     {"lua_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
     {0},

@@ -15,10 +15,11 @@
 typedef struct {
     mg_lua_ctx_t ctx;
     mg_connection_t *c;
-    mg_log_t log; /* c's log, with the phase as its context */
-    int hook;     /* MG_HTTP_SSL_HOOK_* running or last run */
-    int state;    /* IDLE, WAITING (the handshake waits), DONE (the answer is in rc) */
-    mg_int_t rc;  /* MG_OK or MG_ERROR */
+    const mg_ssl_hook_srv_t *srv; /* the server whose code runs (http's or stream's) */
+    mg_log_t log;                 /* c's log, with the phase as its context */
+    int hook;                     /* MG_SSL_HOOK_* running or last run */
+    int state;   /* IDLE, WAITING (the handshake waits), DONE (the answer is in rc) */
+    mg_int_t rc; /* MG_OK or MG_ERROR */
     unsigned char sid[SSL_MAX_SSL_SESSION_ID_LENGTH]; /* fetch: the session id asked for */
     size_t sid_len;
     SSL_SESSION *sess;     /* fetch: set_serialized_session's session, until handed over */

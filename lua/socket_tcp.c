@@ -977,6 +977,9 @@ void mg_lua_inject_socket_tcp_api(lua_State *L)
     mg_lua_socket_class(L, "__tcp_cosocket_mt", tcp_gc, tcp_new);
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "tcp");
+    /* lua-nginx-module's other name of the same constructor */
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "stream");
     if (luaL_loadbuffer(L, connect_shortcut, sizeof(connect_shortcut) - 1, "=ngx.socket.connect") !=
         0) {
         lua_error(L);

@@ -1,14 +1,16 @@
 /*
  * Lua code in the TLS handshake, as lua-nginx-module's ssl_client_hello_by_lua*,
- * ssl_certificate_by_lua* (http or server), ssl_session_fetch_by_lua* and
- * ssl_session_store_by_lua* (http): the directives, and the hooks core/http/ssl.c calls from
- * OpenSSL's callbacks. The code runs in a coroutine without a request, as a timer's; when it
- * waits (ngx.sleep, a cosocket), the hook answers MG_AGAIN and the handshake waits with the
- * connection's events off; the code's end resumes the handshake, which asks the hook again.
+ * ssl_certificate_by_lua* (http or server; and in stream{} or its servers, as stream-lua's),
+ * ssl_session_fetch_by_lua* and ssl_session_store_by_lua* (http): the directives, and the hooks
+ * core/http/ssl.c calls from OpenSSL's callbacks for a server of either layer. The code runs in a
+ * coroutine without a request, as a timer's; when it waits (ngx.sleep, a cosocket), the hook
+ * answers MG_AGAIN and the handshake waits with the connection's events off; the code's end resumes
+ * the handshake, which asks the hook again.
  */
 #include "ssl.h"
 #include "conn.h"
 #include "lua_ssl.h"
+#include "stream.h"
 
 typedef struct {
     mg_lua_code_t *client_hello;
@@ -31,14 +33,14 @@ static const struct {
     const char *label;  /* the chunk names' */
     const char *action; /* the connection's log action while it runs (a timeout's line) */
 } hooks[] = {
-    [MG_HTTP_SSL_HOOK_CLIENT_HELLO] = {MG_LUA_SSL_CLIENT_HELLO, "ssl_client_hello_by_lua",
-                                       "loading SSL client hello by lua"},
-    [MG_HTTP_SSL_HOOK_CERT] = {MG_LUA_SSL_CERT, "ssl_certificate_by_lua",
-                               "loading SSL certificate by lua"},
-    [MG_HTTP_SSL_HOOK_SESS_FETCH] = {MG_LUA_SSL_SESS_FETCH, "ssl_session_fetch_by_lua",
-                                     "fetching SSL session by lua"},
-    [MG_HTTP_SSL_HOOK_SESS_STORE] = {MG_LUA_SSL_SESS_STORE, "ssl_session_store_by_lua",
-                                     "storing SSL session by lua"},
+    [MG_SSL_HOOK_CLIENT_HELLO] = {MG_LUA_SSL_CLIENT_HELLO, "ssl_client_hello_by_lua",
+                                  "loading SSL client hello by lua"},
+    [MG_SSL_HOOK_CERT] = {MG_LUA_SSL_CERT, "ssl_certificate_by_lua",
+                          "loading SSL certificate by lua"},
+    [MG_SSL_HOOK_SESS_FETCH] = {MG_LUA_SSL_SESS_FETCH, "ssl_session_fetch_by_lua",
+                                "fetching SSL session by lua"},
+    [MG_SSL_HOOK_SESS_STORE] = {MG_LUA_SSL_SESS_STORE, "ssl_session_store_by_lua",
+                                "storing SSL session by lua"},
 };
 
 /* ---- directives ---- */
@@ -58,8 +60,8 @@ static const char *set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 
 #define SRV_CODE(name, args, hook, field)                                                          \
     {                                                                                              \
-        name, MG_HTTP_SRV, args, set_code, MG_SRV_CONF, offsetof(lua_ssl_srv_conf_t, field),       \
-            (void *)(intptr_t)(hook)                                                               \
+        name, MG_HTTP_SRV | MG_CTX_STREAM | MG_CTX_STREAM_SRV, args, set_code, MG_SRV_CONF,        \
+            offsetof(lua_ssl_srv_conf_t, field), (void *)(intptr_t)(hook)                          \
     }
 #define MAIN_CODE(name, args, hook, field)                                                         \
     {                                                                                              \
@@ -68,20 +70,14 @@ static const char *set_code(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     }
 
 static const mg_command_t lua_ssl_commands[] = {
-    SRV_CODE("ssl_client_hello_by_lua_block", MG_RAW_BLOCK, MG_HTTP_SSL_HOOK_CLIENT_HELLO,
-             client_hello),
-    SRV_CODE("ssl_client_hello_by_lua_file", MG_ARGS(1, 1), MG_HTTP_SSL_HOOK_CLIENT_HELLO,
-             client_hello),
-    SRV_CODE("ssl_certificate_by_lua_block", MG_RAW_BLOCK, MG_HTTP_SSL_HOOK_CERT, cert),
-    SRV_CODE("ssl_certificate_by_lua_file", MG_ARGS(1, 1), MG_HTTP_SSL_HOOK_CERT, cert),
-    MAIN_CODE("ssl_session_fetch_by_lua_block", MG_RAW_BLOCK, MG_HTTP_SSL_HOOK_SESS_FETCH,
-              sess_fetch),
-    MAIN_CODE("ssl_session_fetch_by_lua_file", MG_ARGS(1, 1), MG_HTTP_SSL_HOOK_SESS_FETCH,
-              sess_fetch),
-    MAIN_CODE("ssl_session_store_by_lua_block", MG_RAW_BLOCK, MG_HTTP_SSL_HOOK_SESS_STORE,
-              sess_store),
-    MAIN_CODE("ssl_session_store_by_lua_file", MG_ARGS(1, 1), MG_HTTP_SSL_HOOK_SESS_STORE,
-              sess_store),
+    SRV_CODE("ssl_client_hello_by_lua_block", MG_RAW_BLOCK, MG_SSL_HOOK_CLIENT_HELLO, client_hello),
+    SRV_CODE("ssl_client_hello_by_lua_file", MG_ARGS(1, 1), MG_SSL_HOOK_CLIENT_HELLO, client_hello),
+    SRV_CODE("ssl_certificate_by_lua_block", MG_RAW_BLOCK, MG_SSL_HOOK_CERT, cert),
+    SRV_CODE("ssl_certificate_by_lua_file", MG_ARGS(1, 1), MG_SSL_HOOK_CERT, cert),
+    MAIN_CODE("ssl_session_fetch_by_lua_block", MG_RAW_BLOCK, MG_SSL_HOOK_SESS_FETCH, sess_fetch),
+    MAIN_CODE("ssl_session_fetch_by_lua_file", MG_ARGS(1, 1), MG_SSL_HOOK_SESS_FETCH, sess_fetch),
+    MAIN_CODE("ssl_session_store_by_lua_block", MG_RAW_BLOCK, MG_SSL_HOOK_SESS_STORE, sess_store),
+    MAIN_CODE("ssl_session_store_by_lua_file", MG_ARGS(1, 1), MG_SSL_HOOK_SESS_STORE, sess_store),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -103,33 +99,33 @@ static const char *merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     return MG_CONF_OK;
 }
 
-static const mg_http_ssl_hooks_t lua_hooks;
+static const mg_ssl_hooks_t lua_hooks;
 
 static void *create_main_conf(mg_conf_t *cf)
 {
     /* the core asks these hooks while it makes the servers' contexts */
-    mg_http_ssl_hooks = &lua_hooks;
+    mg_ssl_hooks = &lua_hooks;
     return mg_pcalloc(cf->pool, sizeof(lua_ssl_main_conf_t));
 }
 
-static mg_lua_code_t *hook_code(mg_http_srv_conf_t *srv, int hook)
+static mg_lua_code_t *hook_code(const mg_ssl_hook_srv_t *srv, int hook)
 {
-    lua_ssl_srv_conf_t *lscf = srv->ctx->srv_conf[mg_lua_ssl_module.index];
-    lua_ssl_main_conf_t *lmain = srv->ctx->main_conf[mg_lua_ssl_module.index];
+    lua_ssl_srv_conf_t *lscf = srv->srv_conf[mg_lua_ssl_module.index];
+    lua_ssl_main_conf_t *lmain = srv->main_conf[mg_lua_ssl_module.index];
     switch (hook) {
-    case MG_HTTP_SSL_HOOK_CLIENT_HELLO:
+    case MG_SSL_HOOK_CLIENT_HELLO:
         return lscf->client_hello;
-    case MG_HTTP_SSL_HOOK_CERT:
+    case MG_SSL_HOOK_CERT:
         return lscf->cert;
-    case MG_HTTP_SSL_HOOK_SESS_FETCH:
+    case MG_SSL_HOOK_SESS_FETCH:
         return lmain->sess_fetch;
-    case MG_HTTP_SSL_HOOK_SESS_STORE:
+    case MG_SSL_HOOK_SESS_STORE:
         return lmain->sess_store;
     }
     return NULL;
 }
 
-static int hook_has(mg_http_srv_conf_t *srv, int hook)
+static int hook_has(const mg_ssl_hook_srv_t *srv, int hook)
 {
     return hook_code(srv, hook) != NULL;
 }
@@ -140,10 +136,9 @@ static int hook_has(mg_http_srv_conf_t *srv, int hook)
 static size_t log_handler(mg_log_t *log, char *buf, size_t len)
 {
     mg_lua_ssl_conn_t *sc = log->data;
-    mg_http_conn_t *hc = sc->c->data;
     char *end = mg_sprintf_end(buf, buf + len, ", context: %s, client: %s, server: %s",
                                mg_lua_phase_context(sc->ctx.phase), sc->c->addr_text,
-                               hc->addr_conf->addr_text);
+                               sc->srv->addr_text(sc->c));
     return (size_t)(end - buf);
 }
 
@@ -212,8 +207,8 @@ static mg_int_t outcome(mg_lua_ssl_conn_t *sc, int how)
 static mg_int_t answer(mg_lua_ssl_conn_t *sc, void *arg)
 {
     sc->state = ST_IDLE;
-    if (sc->hook == MG_HTTP_SSL_HOOK_SESS_FETCH) {
-        mg_http_ssl_fetch_t *f = arg;
+    if (sc->hook == MG_SSL_HOOK_SESS_FETCH) {
+        mg_ssl_hook_fetch_t *f = arg;
         f->sess = sc->rc == MG_OK ? sc->sess : NULL;
         if (f->sess == NULL) {
             SSL_SESSION_free(sc->sess);
@@ -233,12 +228,14 @@ static void phase_finished(mg_lua_ctx_t *ctx, int how)
     sc->state = ST_DONE;
     stop(sc);
     sc->c->log.action = "SSL handshaking";
-    mg_http_ssl_resume(sc->c); /* may close c: sc is not touched after */
+    sc->srv->resume(sc->c); /* may close c: sc is not touched after */
 }
 
-static mg_int_t hook_run(mg_connection_t *c, mg_http_srv_conf_t *srv, int hook, void *arg)
+static mg_int_t hook_run(mg_connection_t *c, const mg_ssl_hook_srv_t *srv, int hook, void *arg)
 {
-    mg_lua_main_conf_t *lmcf = srv->ctx->main_conf[mg_lua_module.index];
+    /* the VM of the server's block */
+    mg_lua_main_conf_t *lmcf =
+        srv->main_conf[srv->stream ? mg_stream_lua_module.index : mg_lua_module.index];
     mg_lua_ssl_conn_t *sc = conn_state(c, lmcf);
     if (sc->state == ST_WAITING) {
         return MG_AGAIN;
@@ -249,16 +246,17 @@ static mg_int_t hook_run(mg_connection_t *c, mg_http_srv_conf_t *srv, int hook, 
     mg_lua_code_t *code = hook_code(srv, hook);
     mg_lua_ctx_t *ctx = &sc->ctx;
     sc->hook = hook;
+    sc->srv = srv;
     sc->state = ST_IDLE;
     sc->log = c->log;
     sc->log.handler = log_handler;
     sc->log.data = sc;
     sc->log.action = NULL;
-    if (hook == MG_HTTP_SSL_HOOK_SESS_FETCH) {
-        mg_http_ssl_fetch_t *f = arg;
+    if (hook == MG_SSL_HOOK_SESS_FETCH) {
+        mg_ssl_hook_fetch_t *f = arg;
         sc->sid_len = mg_min(f->id_len, sizeof(sc->sid));
         memcpy(sc->sid, f->id, sc->sid_len);
-    } else if (hook == MG_HTTP_SSL_HOOK_SESS_STORE) {
+    } else if (hook == MG_SSL_HOOK_SESS_STORE) {
         sc->new_sess = arg;
     }
     ctx->phase = hooks[hook].phase;
@@ -274,7 +272,7 @@ static mg_int_t hook_run(mg_connection_t *c, mg_http_srv_conf_t *srv, int hook, 
     if (mg_lua_code_push(co->L, NULL, code, 1) == MG_OK) {
         how = mg_lua_sched_run(co, 0);
     }
-    if (how == MG_LUA_CO_WAIT && hook != MG_HTTP_SSL_HOOK_SESS_STORE) {
+    if (how == MG_LUA_CO_WAIT && hook != MG_SSL_HOOK_SESS_STORE) {
         sc->state = ST_WAITING;
         return MG_AGAIN;
     }
@@ -285,7 +283,7 @@ static mg_int_t hook_run(mg_connection_t *c, mg_http_srv_conf_t *srv, int hook, 
     return answer(sc, arg);
 }
 
-static const mg_http_ssl_hooks_t lua_hooks = {
+static const mg_ssl_hooks_t lua_hooks = {
     .has = hook_has,
     .run = hook_run,
 };
@@ -315,10 +313,19 @@ SSL *mg_lua_ssl_conn(lua_State *L, mg_connection_t **c, const char **err)
     return r->connection->ssl->ssl;
 }
 
+/* stream{}: the same server conf (ssl_client_hello_by_lua*, ssl_certificate_by_lua*); the
+ * main conf stays empty (no session hooks in stream-lua) */
+static const mg_stream_module_t lua_ssl_stream = {
+    .create_main_conf = create_main_conf,
+    .create_srv_conf = create_srv_conf,
+    .merge_srv_conf = merge_srv_conf,
+};
+
 mg_module_t mg_lua_ssl_module = {
     .name = "lua_ssl",
     .commands = lua_ssl_commands,
     .create_main_conf = create_main_conf,
     .create_srv_conf = create_srv_conf,
     .merge_srv_conf = merge_srv_conf,
+    .stream = &lua_ssl_stream,
 };

@@ -29,7 +29,7 @@ static int get_session_id(lua_State *L)
     mg_lua_ssl_conn_t *sc = running(L);
     const unsigned char *id = NULL;
     unsigned int len = 0;
-    if (sc && sc->hook == MG_HTTP_SSL_HOOK_SESS_FETCH) {
+    if (sc && sc->hook == MG_SSL_HOOK_SESS_FETCH) {
         id = sc->sid;
         len = (unsigned int)sc->sid_len;
     } else if (sc && sc->new_sess) {
@@ -71,7 +71,7 @@ static int set_serialized_session(lua_State *L)
     size_t len;
     const char *der = luaL_checklstring(L, 1, &len);
     mg_lua_ssl_conn_t *sc = running(L);
-    if (sc == NULL || sc->hook != MG_HTTP_SSL_HOOK_SESS_FETCH) {
+    if (sc == NULL || sc->hook != MG_SSL_HOOK_SESS_FETCH) {
         return fail(L, "bad session in lua context");
     }
     const unsigned char *p = (const unsigned char *)der;

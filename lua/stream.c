@@ -988,6 +988,10 @@ static const mg_command_t stream_lua_commands[] = {
     MG_LUA_MAIN_ROW("preread_by_lua_no_postpone", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag,
                     rewrite_no_postpone),
     {"lua_add_variable", MG_CTX_STREAM, MG_ARGS(1, 1), set_add_variable, MG_MAIN_CONF, 0, NULL},
+    {"lua_capture_error_log", MG_CTX_STREAM, MG_ARGS(1, 1), mg_lua_set_capture_error_log,
+     MG_MAIN_CONF, 0, NULL},
+    {"lua_sa_restart", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, sa_restart), NULL},
     MG_LUA_MAIN_COMMANDS(MG_CTX_STREAM),
     MG_LUA_LOC_COMMANDS(STREAM_SRV),
     MG_LUA_SSL_COMMANDS(STREAM_SRV),
@@ -1061,6 +1065,7 @@ static mg_int_t sl_init_worker(mg_cycle_t *cycle)
     if (cycle->stream == NULL) {
         return MG_OK;
     }
+    mg_lua_sa_restart(cycle);
     mg_lua_main_conf_t *lmcf = cycle->stream->main_conf[mg_stream_lua_module.index];
     if (lmcf->L == NULL || lmcf->init_worker == NULL) {
         return MG_OK;
@@ -1082,6 +1087,7 @@ static const mg_stream_module_t sl_stream = {
 /* The defaults nginx documents for the directives whose setter is this module's own (the
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t stream_lua_defaults[] = {
+    {"lua_capture_error_log", "none"},
     {"lua_package_path", "the content of LUA_PATH or Lua's compiled-in defaults"},
     {"lua_package_cpath", "the content of LUA_CPATH or Lua's compiled-in defaults"},
     {0},

@@ -363,11 +363,13 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
 
 static int hop_by_hop(mg_str_t lkey)
 {
-    static const char *const names[] = { "connection", "keep-alive", "te", "trailer",
-                                         "transfer-encoding", "upgrade", "expect",
-                                         "content-length", "host", NULL };
-    for (int i = 0; names[i]; i++) {
-        if (lkey.len == strlen(names[i]) && memcmp(lkey.data, names[i], lkey.len) == 0) {
+    /* lengths kept: this runs for each line of each request */
+    static const mg_str_t names[] = {
+        mg_string("connection"), mg_string("keep-alive"),        mg_string("te"),
+        mg_string("trailer"),    mg_string("transfer-encoding"), mg_string("upgrade"),
+        mg_string("expect"),     mg_string("content-length"),    mg_string("host")};
+    for (size_t i = 0; i < mg_nelems(names); i++) {
+        if (lkey.len == names[i].len && memcmp(lkey.data, names[i].data, lkey.len) == 0) {
             return 1;
         }
     }

@@ -283,6 +283,12 @@ static mg_int_t decode_base32(mg_request_t *r, mg_str_t *v, mg_str_t *out)
     while (len && v[0].data[len - 1] == '=') {
         len--;
     }
+    /* 1, 3 or 6 characters past a group of 8 cannot end a byte string: the value is empty, as
+     * set-misc's */
+    if (len % 8 == 1 || len % 8 == 3 || len % 8 == 6) {
+        *out = (mg_str_t){0, NULL};
+        return MG_OK;
+    }
     mg_str_t s = alloc_str(r, len * 5 / 8 + 1);
     char *p = s.data;
     uint32_t bits = 0;
@@ -827,16 +833,31 @@ static const char *set_misc_merge_conf(mg_conf_t *cf, void *parent, void *child)
 
 static const char *set_base32_alphabet(mg_conf_t *cf, const mg_command_t *c, void *conf)
 {
-    (void)c;
     set_misc_conf_t *smcf = conf;
     if (smcf->base32_alphabet.data) {
         return "is duplicate";
     }
     if (cf->args[1].len != 32) {
-        return "only accepts alphabet of size 32";
+        mg_conf_error(cf, 0, "\"%s\" directive takes an alphabet of %zu bytes but 32 expected",
+                      c->name, cf->args[1].len);
+        return MG_CONF_ERROR;
     }
     smcf->base32_alphabet = cf->args[1];
     return MG_CONF_OK;
+}
+
+/* set-misc's old name of set_base32_padding, kept with a warning (there is no old name of
+ * set_base32_alphabet) */
+static const char *set_old_base32_padding(mg_conf_t *cf, const mg_command_t *c, void *conf)
+{
+    const char *rv = mg_conf_set_flag(cf, c, conf);
+    if (rv == MG_CONF_OK) {
+        mg_conf_log(cf, MG_LOG_WARN, 0,
+                    "the \"%s\" directive is deprecated, use the \"set_base32_padding\" "
+                    "directive instead",
+                    c->name);
+    }
+    return rv;
 }
 
 static const char *set_upstream_list(mg_conf_t *cf, const mg_command_t *c, void *conf)
@@ -889,11 +910,9 @@ static const mg_command_t set_misc_commands[] = {
     {"upstream_list", MG_CTX_HTTP, MG_ARGS(2, MG_MANY), set_upstream_list, MG_MAIN_CONF, 0, NULL},
     {"set_base32_padding", CONF_CTX, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(set_misc_conf_t, base32_padding), NULL},
-    {"set_misc_base32_padding", CONF_CTX, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+    {"set_misc_base32_padding", CONF_CTX, MG_FLAG, set_old_base32_padding, MG_LOC_CONF,
      offsetof(set_misc_conf_t, base32_padding), NULL},
     {"set_base32_alphabet", CONF_CTX, MG_ARGS(1, 1), set_base32_alphabet, MG_LOC_CONF, 0, NULL},
-    {"set_misc_base32_alphabet", CONF_CTX, MG_ARGS(1, 1), set_base32_alphabet, MG_LOC_CONF, 0,
-     NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -901,7 +920,6 @@ static const mg_command_t set_misc_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t set_misc_defaults[] = {
     {"set_base32_alphabet", "\"0123456789abcdefghijklmnopqrstuv\""},
-    {"set_misc_base32_alphabet", "\"0123456789abcdefghijklmnopqrstuv\""},
     {0},
 };
 

@@ -91,6 +91,15 @@ typedef struct {
     unsigned client_delayed : 1;
     unsigned upstream_delayed : 1;
     unsigned upstream_reading : 1;
+    /* A plain TCP peer's socket is registered once, edge-triggered for reading, writing and
+     * the peer's close, for the try's life (as nginx's), and read or written only when its
+     * events said so since the last EAGAIN or short read: no epoll_ctl and no recv that finds
+     * nothing. TLS peers (whose library buffers) keep level-triggered events. */
+    unsigned et : 1;
+    unsigned up_rready : 1;
+    unsigned up_wready : 1;
+    unsigned up_rdhup : 1;      /* the peer's FIN is seen: read on to the end */
+    unsigned client_rready : 1; /* the client's (level-triggered) read event came */
 } proxy_t;
 
 static void proxy_connect(proxy_t *u);
@@ -119,6 +128,7 @@ static void close_peer(proxy_t *u)
         u->fd = -1;
     }
     u->upstream_reading = 0;
+    u->up_rready = u->up_wready = u->up_rdhup = 0;
 }
 
 static void end_try(proxy_t *u, int outcome)
@@ -298,14 +308,18 @@ static void proxy_connected(proxy_t *u)
         int one = 1;
         (void)setsockopt(u->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
-    char local[128] = "";
-    struct sockaddr_storage ls;
-    socklen_t len = sizeof(ls);
-    if (getsockname(u->fd, (struct sockaddr *)&ls, &len) == 0) {
-        mg_sockaddr_text((struct sockaddr *)&ls, local, sizeof(local), 1);
+    if (MG_LOG_INFO <= c->log.level || c->log.debug) {
+        /* the local address is asked for this line alone, as nginx does */
+        char local[128] = "";
+        struct sockaddr_storage ls;
+        socklen_t len = sizeof(ls);
+        if (getsockname(u->fd, (struct sockaddr *)&ls, &len) == 0) {
+            mg_sockaddr_text((struct sockaddr *)&ls, local, sizeof(local), 1);
+        }
+        mg_stream_log_plain(s, MG_LOG_INFO, "%sproxy %s connected to %.*s", udp ? "udp " : "",
+                            local, (int)u->pick.peer->name.len, u->pick.peer->name.data);
     }
-    mg_stream_log_plain(s, MG_LOG_INFO, "%sproxy %s connected to %.*s", udp ? "udp " : "", local,
-                        (int)u->pick.peer->name.len, u->pick.peer->name.data);
+    u->up_wready = 1; /* the connect's own write event came (or it connected at once) */
     if (pcf->proxy_protocol && !udp && u->ssl == NULL) {
         put_proxy_protocol(u);
     }
@@ -407,8 +421,18 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
         }
     }
     mg_server_t *srv = c->server;
-    u->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_upstream_event, u);
-    u->wev = event_new(srv->base, fd, EV_WRITE, on_upstream_event, u);
+    /* (`use poll` or select: no edge-triggered events, the level-triggered ones then) */
+    int et_features = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
+    u->et = !c->listening->udp && !mg_stream_proxy_ssl_enabled(s) &&
+            (event_base_get_features(srv->base) & et_features) == et_features;
+    if (u->et) {
+        u->rev = event_new(srv->base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
+                           on_upstream_event, u);
+        event_add(u->rev, NULL);
+    } else {
+        u->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_upstream_event, u);
+        u->wev = event_new(srv->base, fd, EV_WRITE, on_upstream_event, u);
+    }
     u->timer = evtimer_new(srv->base, on_connect_timeout, u);
     mg_debug_event(&c->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len, peer->name.data, fd,
                    (unsigned long)c->number);
@@ -423,7 +447,9 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
         next_upstream(u);
         return;
     }
-    event_add(u->wev, NULL);
+    if (!u->et) {
+        event_add(u->wev, NULL);
+    }
     mg_msec_t ct = u->pick.connect_timeout ? u->pick.connect_timeout : pcf->connect_timeout;
     struct timeval tv = {ct / 1000, (ct % 1000) * 1000};
     event_add(u->timer, &tv);
@@ -432,6 +458,14 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
 /* ---- proxying ---- */
 
 static void on_client_read(mg_connection_t *c)
+{
+    mg_stream_session_t *s = c->data;
+    proxy_t *u = s->upstream;
+    u->client_rready = 1;
+    proxy_process(u);
+}
+
+static void on_client_write(mg_connection_t *c)
 {
     mg_stream_session_t *s = c->data;
     proxy_process(s->upstream);
@@ -458,9 +492,18 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 static void on_upstream_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
-    (void)what;
     proxy_t *u = arg;
     mg_time_update();
+    if (what & EV_CLOSED) {
+        u->up_rdhup = 1;
+        u->up_rready = 1;
+    }
+    if (what & EV_READ) {
+        u->up_rready = 1;
+    }
+    if (what & EV_WRITE) {
+        u->up_wready = 1;
+    }
     if (!u->connected) {
         int err = 0;
         socklen_t len = sizeof(err);
@@ -600,8 +643,11 @@ static void proxy_process(proxy_t *u)
         progress = 0;
         /* client -> upstream */
         pbuf_t *b = &u->to_up;
-        if (b->last > b->pos) {
+        if (b->last > b->pos && (!u->et || u->up_wready)) {
             ssize_t n = up_send(u, b->data + b->pos, b->last - b->pos);
+            if (n < 0 && errno == EAGAIN) {
+                u->up_wready = 0;
+            }
             if (n > 0) {
                 b->pos += (size_t)n;
                 u->sent += n;
@@ -618,13 +664,19 @@ static void proxy_process(proxy_t *u)
         if (b->pos == b->last) {
             b->pos = b->last = 0;
         }
-        if (!u->client_eof && !u->client_delayed && b->last < b->size) {
+        if (!u->client_eof && !u->client_delayed && u->client_rready && b->last < b->size) {
             size_t room = b->size - b->last;
             size_t allow = rate_allows(u, pcf->upload_rate, s->received, &u->up_delay);
             if (allow == 0) {
                 u->client_delayed = 1;
             } else {
-                ssize_t n = c->recv(c, b->data + b->last, mg_min(room, allow));
+                size_t want = mg_min(room, allow);
+                ssize_t n = c->recv(c, b->data + b->last, want);
+                /* a short read of a plain socket emptied it: its level-triggered event says
+                 * when more comes (TLS may hold a record back: only EAGAIN says empty) */
+                if ((n < 0 && errno == EAGAIN) || (n > 0 && (size_t)n < want && c->ssl == NULL)) {
+                    u->client_rready = 0;
+                }
                 if (n > 0) {
                     b->last += (size_t)n;
                     s->received += n;
@@ -660,13 +712,20 @@ static void proxy_process(proxy_t *u)
         if (b->pos == b->last) {
             b->pos = b->last = 0;
         }
-        if (!u->upstream_eof && !u->upstream_delayed && b->last < b->size) {
+        if (!u->upstream_eof && !u->upstream_delayed && (!u->et || u->up_rready) &&
+            b->last < b->size) {
             size_t room = b->size - b->last;
             size_t allow = rate_allows(u, pcf->download_rate, u->received, &u->down_delay);
             if (allow == 0) {
                 u->upstream_delayed = 1;
             } else {
-                ssize_t n = up_recv(u, b->data + b->last, mg_min(room, allow));
+                size_t want = mg_min(room, allow);
+                ssize_t n = up_recv(u, b->data + b->last, want);
+                /* edge-triggered: a short read emptied the socket, the next bytes bring an
+                 * event; not once the peer's FIN is seen, whose event came already */
+                if ((n < 0 && errno == EAGAIN) || (n > 0 && (size_t)n < want && !u->up_rdhup)) {
+                    u->up_rready = 0;
+                }
                 if (n > 0) {
                     if (u->received == 0 && u->cur) {
                         u->cur->first_byte_time = mg_now.monotonic - u->try_start;
@@ -714,7 +773,7 @@ static void proxy_process(proxy_t *u)
         mg_conn_write_on(c);
     }
     int want_up_read =
-        !u->upstream_eof && !u->upstream_delayed && u->to_client.last < u->to_client.size;
+        !u->et && !u->upstream_eof && !u->upstream_delayed && u->to_client.last < u->to_client.size;
     if (want_up_read && !u->upstream_reading) {
         event_add(u->rev, NULL);
         u->upstream_reading = 1;
@@ -722,7 +781,7 @@ static void proxy_process(proxy_t *u)
         event_del(u->rev);
         u->upstream_reading = 0;
     }
-    if (u->to_up.last > u->to_up.pos) {
+    if (u->to_up.last > u->to_up.pos && !u->et) {
         event_add(u->wev, NULL);
     }
     if (u->ssl && u->ssl->turn_on) {
@@ -755,7 +814,8 @@ static void proxy_start(proxy_t *u)
     }
     u->start = mg_now.monotonic;
     c->read_handler = on_client_read;
-    c->write_handler = on_client_read;
+    c->write_handler = on_client_write;
+    u->client_rready = 1; /* bytes may wait already: one read finds out */
     c->timeout_handler = on_client_timeout;
     proxy_connect(u);
 }

@@ -131,7 +131,7 @@ realip real_ip_header	X-Real-IP
 access_log log_format	combined "..."
 access_log access_log	logs/access.log combined
 access_log open_log_file_cache	off
-set_misc set_misc_base32_alphabet	"0123456789abcdefghijklmnopqrstuv"
+set_misc set_base32_alphabet	"0123456789abcdefghijklmnopqrstuv"
 map map_hash_max_size	2048
 map map_hash_bucket_size	32|64|128
 upstream keepalive_requests	1000

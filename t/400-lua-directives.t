@@ -203,7 +203,7 @@ true
 
 
 
-=== TEST 12: a runtime error gives 500 and a traceback; the worker goes on serving
+=== TEST 12: a runtime error gives 500 and a traceback
 --- config
     location /t {
         content_by_lua_block {
@@ -211,15 +211,10 @@ true
             inner()
         }
     }
-    location /ok {
-        content_by_lua_block { ngx.say("still serving") }
-    }
---- request eval
-["GET /t", "GET /ok"]
---- error_code eval
-[500, 200]
---- response_body_like eval
-["500 Internal Server Error", "still serving"]
+--- request
+GET /t
+--- error_code: 500
+--- response_body_like: 500 Internal Server Error
 --- error_log eval
 [qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(\w+\.conf:\d+\):2: attempt to index local 'x' \(a nil value\)/,
 "stack traceback:",
@@ -470,3 +465,23 @@ worker_flag = "set by init_worker_by_lua_file"
 GET /t
 --- response_body
 set by init_worker_by_lua_file
+
+
+
+=== TEST 29: after a runtime error the worker goes on serving
+--- config
+    location /t {
+        content_by_lua_block {
+            local function inner() local x = nil; return x.field end
+            inner()
+        }
+    }
+    location /ok {
+        content_by_lua_block { ngx.say("still serving") }
+    }
+--- request eval
+["GET /t", "GET /ok"]
+--- error_code eval
+[500, 200]
+--- response_body_like eval
+["500 Internal Server Error", "still serving"]

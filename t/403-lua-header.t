@@ -262,8 +262,6 @@ hello world
 hello world
 --- request
 GET /a.txt
---- more_headers
-Connection: keep-alive
 --- response_headers
 !Content-Length
 Transfer-Encoding: chunked
@@ -620,8 +618,6 @@ v nil nil
     }
 --- request
 GET /t
---- more_headers
-Connection: keep-alive
 --- response_body
 ok
 --- error_log

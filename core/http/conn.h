@@ -170,30 +170,6 @@ mg_http_ssl_ocsp_conf_t *mg_http_ssl_ocsp_conf(mg_conf_t *cf, int leaf, mg_str_t
 mg_int_t mg_http_ssl_ocsp_validate(mg_connection_t *c, const mg_http_ssl_ocsp_conf_t *oc,
                                    mg_conn_handler_pt done);
 
-/* Handshake hooks a module puts in (lua/ssl.c: ssl_client_hello_by_lua, ssl_certificate_by_lua,
- * ssl_session_fetch_by_lua, ssl_session_store_by_lua). `has` says whether a server has code for
- * a hook (asked while its TLS context is made). `run` answers MG_OK (go on), MG_ERROR (abort the
- * handshake) or MG_AGAIN (not for STORE): the handshake waits, the connection's events off,
- * until the hook calls mg_http_ssl_resume(c); OpenSSL then calls `run` again for the answer.
- * arg: FETCH an mg_http_ssl_fetch_t, STORE the new SSL_SESSION, else NULL. */
-enum {
-    MG_HTTP_SSL_HOOK_CLIENT_HELLO,
-    MG_HTTP_SSL_HOOK_CERT,
-    MG_HTTP_SSL_HOOK_SESS_FETCH,
-    MG_HTTP_SSL_HOOK_SESS_STORE,
-};
-typedef struct {
-    const unsigned char *id; /* the session id the client offers */
-    size_t id_len;
-    void *sess; /* the SSL_SESSION found (its reference handed over), or NULL */
-} mg_http_ssl_fetch_t;
-typedef struct {
-    int (*has)(mg_http_srv_conf_t *srv, int hook);
-    mg_int_t (*run)(mg_connection_t *c, mg_http_srv_conf_t *srv, int hook, void *arg);
-} mg_http_ssl_hooks_t;
-extern const mg_http_ssl_hooks_t *mg_http_ssl_hooks;
-void mg_http_ssl_resume(mg_connection_t *c);
-
 /* Build the phase engine from the handlers registered per phase (end of http{}). */
 mg_int_t mg_http_init_phase_engine(mg_conf_t *cf);
 

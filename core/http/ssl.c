@@ -69,8 +69,9 @@ typedef struct {
     const char *where; /* FILE:LINE of the directive a context error is blamed on */
     mg_log_t *log;     /* the generation's, for the session cache's lock outside a connection */
     SSL_CTX *ctx;
-    mg_http_srv_conf_t *cscf; /* the server it belongs to (the handshake hooks') */
-    mg_array_t *cert_vars;    /* mg_http_ssl_cert_var_t *: pairs loaded per handshake */
+    mg_http_srv_conf_t *cscf;   /* the http server it belongs to, NULL for a stream one */
+    mg_ssl_hook_srv_t hook_srv; /* the server, for the handshake hooks (either layer) */
+    mg_array_t *cert_vars;      /* mg_http_ssl_cert_var_t *: pairs loaded per handshake */
     int stapling;
     mg_str_t stapling_file;
     int stapling_verify;
@@ -615,18 +616,23 @@ static mg_int_t shared_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
 }
 
 static int sni_callback(SSL *ssl, int *ad, void *arg);
-static int stream_reject_callback(SSL *ssl, int *ad, void *arg);
+static int stream_sni_callback(SSL *ssl, int *ad, void *arg);
 static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                          const unsigned char *in, unsigned int inlen, void *arg);
 static void setup_session_cache(ssl_srv_conf_t *s);
 static int client_hello_callback(SSL *ssl, int *ad, void *arg);
 static int cert_callback(SSL *ssl, void *arg);
+static void ssl_resume(mg_connection_t *c);
 
-const mg_http_ssl_hooks_t *mg_http_ssl_hooks;
-
-static int hook_has(mg_http_srv_conf_t *cscf, int hook)
+static int hook_has(const mg_ssl_hook_srv_t *srv, int hook)
 {
-    return cscf && mg_http_ssl_hooks && mg_http_ssl_hooks->has(cscf, hook); /* none in stream */
+    return srv->srv_conf && mg_ssl_hooks && mg_ssl_hooks->has(srv, hook);
+}
+
+static const char *http_addr_text(mg_connection_t *c)
+{
+    mg_http_conn_t *hc = c->data;
+    return hc->addr_conf->addr_text;
 }
 
 static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *cscf)
@@ -638,6 +644,13 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     mg_pool_cleanup_add(cf->pool, ctx_free, s->ctx);
     SSL_CTX_set_ex_data(s->ctx, conf_index, s);
     s->cscf = cscf;
+    if (cscf) {
+        /* a stream server's was set by its caller */
+        s->hook_srv = (mg_ssl_hook_srv_t){.main_conf = cscf->ctx->main_conf,
+                                          .srv_conf = cscf->ctx->srv_conf,
+                                          .addr_text = http_addr_text,
+                                          .resume = ssl_resume};
+    }
     s->log = cf->log;
     const char *where = s->cert_where ? s->cert_where : s->where ? s->where : "";
     /* renegotiation refused; a peer's end without close_notify is an end, not an error */
@@ -760,8 +773,8 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
     }
     if (cscf) {
         SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_callback);
-    } else if (s->reject_handshake) {
-        SSL_CTX_set_tlsext_servername_callback(s->ctx, stream_reject_callback);
+    } else {
+        SSL_CTX_set_tlsext_servername_callback(s->ctx, stream_sni_callback);
     }
     if (s->early_data) {
         /* TLS 1.3 0-RTT; replays are the application's to refuse ($ssl_early_data), as with
@@ -781,14 +794,14 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
             return MG_ERROR;
         }
     }
-    if (hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO) ||
-        hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {
+    if (hook_has(&s->hook_srv, MG_SSL_HOOK_CLIENT_HELLO) ||
+        hook_has(&s->hook_srv, MG_SSL_HOOK_SESS_FETCH)) {
         SSL_CTX_set_client_hello_cb(s->ctx, client_hello_callback, NULL);
     }
-    if (s->cert_vars || hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
+    if (s->cert_vars || hook_has(&s->hook_srv, MG_SSL_HOOK_CERT)) {
         SSL_CTX_set_cert_cb(s->ctx, cert_callback, NULL);
     }
-    if (hook_has(cscf, MG_HTTP_SSL_HOOK_CERT)) {
+    if (hook_has(&s->hook_srv, MG_SSL_HOOK_CERT)) {
         mg_http_ssl_status_given(s->ctx); /* the hook may staple (ngx.ocsp) */
     }
     if (cscf) {
@@ -973,6 +986,17 @@ static mg_int_t ssl_stream_init(mg_conf_t *cf)
         for (size_t k = 0; k < cmcf->listen.nelts && ssl == NULL; k++) {
             ssl = l[k].ssl && l[k].srv == servers[i] ? &l[k] : NULL;
         }
+        /* or a listen on an address another server's "listen ... ssl" makes TLS */
+        for (size_t k = 0; k < cmcf->listen.nelts && ssl == NULL; k++) {
+            for (size_t m = 0; m < cmcf->listen.nelts && ssl == NULL && l[k].srv == servers[i];
+                 m++) {
+                ssl = l[m].ssl && l[m].udp == l[k].udp &&
+                              mg_sockaddr_equal((struct sockaddr *)&l[m].sockaddr,
+                                                (struct sockaddr *)&l[k].sockaddr, 1)
+                          ? &l[m]
+                          : NULL;
+            }
+        }
         if (ssl == NULL) {
             continue;
         }
@@ -1002,6 +1026,7 @@ static mg_int_t ssl_stream_init(mg_conf_t *cf)
                          "no ssl_client_certificate for ssl_verify_client");
             return MG_ERROR;
         }
+        mg_stream_ssl_hook_srv(&s->hook_srv, servers[i]);
         if (make_ctx(cf, s, NULL) != MG_OK) {
             return MG_ERROR;
         }
@@ -1137,8 +1162,8 @@ static ssl_srv_conf_t *ssl_conf(SSL *ssl)
 
 static int hook_sess_new(SSL *ssl, SSL_SESSION *sess)
 {
-    mg_http_ssl_hooks->run(SSL_get_app_data(ssl), ssl_conf(ssl)->cscf, MG_HTTP_SSL_HOOK_SESS_STORE,
-                           sess);
+    mg_ssl_hooks->run(SSL_get_app_data(ssl), &ssl_conf(ssl)->hook_srv, MG_SSL_HOOK_SESS_STORE,
+                      sess);
     return 0; /* no reference kept */
 }
 
@@ -1234,10 +1259,10 @@ static int client_hello_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
     mg_connection_t *c = SSL_get_app_data(ssl);
-    mg_http_srv_conf_t *cscf = ssl_conf(ssl)->cscf;
+    const mg_ssl_hook_srv_t *srv = &ssl_conf(ssl)->hook_srv;
     hello_state_t *hs = hello_state(ssl);
-    if (!hs->hello_done && hook_has(cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO)) {
-        mg_int_t rc = mg_http_ssl_hooks->run(c, cscf, MG_HTTP_SSL_HOOK_CLIENT_HELLO, NULL);
+    if (!hs->hello_done && hook_has(srv, MG_SSL_HOOK_CLIENT_HELLO)) {
+        mg_int_t rc = mg_ssl_hooks->run(c, srv, MG_SSL_HOOK_CLIENT_HELLO, NULL);
         if (rc == MG_AGAIN) {
             return SSL_CLIENT_HELLO_RETRY;
         }
@@ -1247,10 +1272,10 @@ static int client_hello_callback(SSL *ssl, int *ad, void *arg)
         }
     }
     hs->hello_done = 1;
-    if (!hs->fetch_done && hook_has(cscf, MG_HTTP_SSL_HOOK_SESS_FETCH) &&
+    if (!hs->fetch_done && hook_has(srv, MG_SSL_HOOK_SESS_FETCH) &&
         (hs->id_len || offered_session_id(ssl, hs))) {
-        mg_http_ssl_fetch_t f = {hs->id, hs->id_len, NULL};
-        if (mg_http_ssl_hooks->run(c, cscf, MG_HTTP_SSL_HOOK_SESS_FETCH, &f) == MG_AGAIN) {
+        mg_ssl_hook_fetch_t f = {hs->id, hs->id_len, NULL};
+        if (mg_ssl_hooks->run(c, srv, MG_SSL_HOOK_SESS_FETCH, &f) == MG_AGAIN) {
             return SSL_CLIENT_HELLO_RETRY;
         }
         hs->sess = f.sess;
@@ -1274,10 +1299,10 @@ static int cert_callback(SSL *ssl, void *arg)
         }
         hs->certs_done = 1; /* not again when the code below waits and OpenSSL asks again */
     }
-    if (!hook_has(s->cscf, MG_HTTP_SSL_HOOK_CERT)) {
+    if (!hook_has(&s->hook_srv, MG_SSL_HOOK_CERT)) {
         return 1;
     }
-    mg_int_t rc = mg_http_ssl_hooks->run(c, s->cscf, MG_HTTP_SSL_HOOK_CERT, NULL);
+    mg_int_t rc = mg_ssl_hooks->run(c, &s->hook_srv, MG_SSL_HOOK_CERT, NULL);
     return rc == MG_AGAIN ? -1 : rc == MG_OK ? 1 : 0;
 }
 
@@ -1305,10 +1330,10 @@ static void setup_session_cache(ssl_srv_conf_t *s)
         SSL_CTX_sess_set_remove_cb(s->ctx, cache_remove);
     }
     /* ssl_session_fetch/store_by_lua take the place of the shared cache, as in OpenResty */
-    if (hook_has(s->cscf, MG_HTTP_SSL_HOOK_SESS_STORE)) {
+    if (hook_has(&s->hook_srv, MG_SSL_HOOK_SESS_STORE)) {
         SSL_CTX_sess_set_new_cb(s->ctx, hook_sess_new);
     }
-    if (hook_has(s->cscf, MG_HTTP_SSL_HOOK_SESS_FETCH)) {
+    if (hook_has(&s->hook_srv, MG_SSL_HOOK_SESS_FETCH)) {
         SSL_CTX_sess_set_get_cb(s->ctx, hook_sess_get);
     }
 }
@@ -1435,6 +1460,19 @@ static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
 /* SNI: the server of that name on this address, as a Host would choose it; a server with
  * certificates of its own switches the handshake to its context. Called without a name
  * too (OpenSSL calls it for every ClientHello). */
+/* The context of the server SNI chose, if it has one of its own. */
+static void switch_ctx(SSL *ssl, SSL_CTX *ctx)
+{
+    if (ctx && ctx != SSL_get_SSL_CTX(ssl)) {
+        SSL_set_SSL_CTX(ssl, ctx);
+        /* what SSL_set_SSL_CTX leaves as the first context set it */
+        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), SSL_CTX_get_verify_callback(ctx));
+        SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
+        SSL_clear_options(ssl, SSL_get_options(ssl) & ~SSL_CTX_get_options(ctx));
+        SSL_set_options(ssl, SSL_CTX_get_options(ctx));
+    }
+}
+
 static int sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
@@ -1467,26 +1505,39 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
         *ad = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
-    if (s->ctx && s->ctx != SSL_get_SSL_CTX(ssl)) {
-        SSL_set_SSL_CTX(ssl, s->ctx);
-        /* what SSL_set_SSL_CTX leaves as the first context set it */
-        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(s->ctx), SSL_CTX_get_verify_callback(s->ctx));
-        SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(s->ctx));
-        SSL_clear_options(ssl, SSL_get_options(ssl) & ~SSL_CTX_get_options(s->ctx));
-        SSL_set_options(ssl, SSL_CTX_get_options(s->ctx));
-    }
+    switch_ctx(ssl, s->ctx);
     return SSL_TLSEXT_ERR_OK;
 }
 
-/* stream{}'s ssl_reject_handshake (nginx >= 1.25.5; stream servers are not chosen by SNI
- * here, so every handshake of the server is refused), with http's words and alert */
-static int stream_reject_callback(SSL *ssl, int *ad, void *arg)
+/* stream{} (nginx >= 1.25.5): on an address several servers listen on, the name chooses the
+ * session's server and its context; then that server's ssl_reject_handshake refuses, with
+ * http's words and alert */
+static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
     mg_connection_t *c = SSL_get_app_data(ssl);
-    mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
-    *ad = SSL_AD_UNRECOGNIZED_NAME;
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
+    mg_stream_session_t *ss = c->data;
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name && *name && ss->addr->servers) {
+        size_t len = strlen(name);
+        char *lower = mg_pnalloc(c->pool, len + 1);
+        if (mg_ssl_hello_sni_name(name, len, lower, &len) != 0) {
+            *ad = SSL_AD_UNRECOGNIZED_NAME;
+            return SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+        mg_stream_srv_conf_t *found = mg_stream_find_server(ss, (mg_str_t){len, lower});
+        if (found) {
+            mg_stream_set_server(ss, found);
+        }
+    }
+    ssl_srv_conf_t *s = ss->srv_conf[mg_http_ssl_module.index];
+    if (s->reject_handshake) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
+        *ad = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    switch_ctx(ssl, s->ctx);
+    return SSL_TLSEXT_ERR_OK;
 }
 
 /* ALPN: "h2" where the address or the server SNI chose has HTTP/2 (core/http/v2.c), else
@@ -1642,7 +1693,8 @@ static void first_byte(mg_connection_t *c)
     handshake_handler(c);
 }
 
-void mg_http_ssl_resume(mg_connection_t *c)
+/* a handshake hook's code that waited has ended (mg_ssl_hook_srv_t's resume) */
+static void ssl_resume(mg_connection_t *c)
 {
     handshake_handler(c);
 }

@@ -342,27 +342,28 @@ static int in_list(mg_array_t *a, const char *low, size_t len)
     return 0;
 }
 
-/* the lines hidden by default, each in its group (MG_UPSTREAM_HIDE_*) */
+/* the lines hidden by default, each in its group (MG_UPSTREAM_HIDE_*); lengths kept, as this
+ * runs for each line of each response */
 static const struct {
-    const char *name;
+    mg_str_t name;
     mg_uint_t group;
 } hidden_names[] = {
-    {"date", MG_UPSTREAM_HIDE_DATE_SERVER},
-    {"server", MG_UPSTREAM_HIDE_DATE_SERVER},
-    {"x-pad", MG_UPSTREAM_HIDE_X_PAD},
-    {"status", MG_UPSTREAM_HIDE_STATUS},
-    {"x-accel-expires", MG_UPSTREAM_HIDE_ACCEL},
-    {"x-accel-redirect", MG_UPSTREAM_HIDE_ACCEL},
-    {"x-accel-limit-rate", MG_UPSTREAM_HIDE_ACCEL},
-    {"x-accel-buffering", MG_UPSTREAM_HIDE_ACCEL},
-    {"x-accel-charset", MG_UPSTREAM_HIDE_ACCEL},
+    {mg_string("date"), MG_UPSTREAM_HIDE_DATE_SERVER},
+    {mg_string("server"), MG_UPSTREAM_HIDE_DATE_SERVER},
+    {mg_string("x-pad"), MG_UPSTREAM_HIDE_X_PAD},
+    {mg_string("status"), MG_UPSTREAM_HIDE_STATUS},
+    {mg_string("x-accel-expires"), MG_UPSTREAM_HIDE_ACCEL},
+    {mg_string("x-accel-redirect"), MG_UPSTREAM_HIDE_ACCEL},
+    {mg_string("x-accel-limit-rate"), MG_UPSTREAM_HIDE_ACCEL},
+    {mg_string("x-accel-buffering"), MG_UPSTREAM_HIDE_ACCEL},
+    {mg_string("x-accel-charset"), MG_UPSTREAM_HIDE_ACCEL},
 };
 
 static int hidden_by(mg_uint_t hide, const char *low, size_t len)
 {
     for (size_t i = 0; i < mg_nelems(hidden_names); i++) {
-        if ((hidden_names[i].group & hide) && len == strlen(hidden_names[i].name) &&
-            memcmp(low, hidden_names[i].name, len) == 0) {
+        if ((hidden_names[i].group & hide) && len == hidden_names[i].name.len &&
+            memcmp(low, hidden_names[i].name.data, len) == 0) {
             return 1;
         }
     }

@@ -542,16 +542,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
     }
     for (mg_http_v2_stream_t *st = h2->streams, *next; st; st = next) {
         next = st->next;
-        free(st->head);
-        free(st->method.data);
-        free(st->path.data);
-        free(st->authority.data);
-        free(st->scheme.data);
-        free(st->bad);
-        free(st->in);
-        free(st->out);
-        free(st->trailers);
-        free(st);
+        mg_http_v2_stream_free(st);
     }
     event_del(&h2->flush_ev);
     event_del(&h2->goaway_ev);
@@ -604,6 +595,7 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_send_data_callback(cb, mg_http_v2_send_data);
     nghttp2_option *opt;
     nghttp2_option_new(&opt);
     /* a stream's window opens as its reader takes the body (backpressure per stream) */

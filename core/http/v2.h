@@ -74,6 +74,9 @@ struct mg_http_v2_stream_s {
     char *head;
     size_t head_len, head_size, header_bytes;
     mg_str_t method, path, authority, scheme;
+    /* the pseudo-headers' values, where they fit: no allocation each (else malloc'ed) */
+    char pseudo_mem[128];
+    size_t pseudo_used;
     char *bad; /* why the request is answered 400 (a pseudo-header nginx refuses), or NULL */
     unsigned bad_before_host : 1; /* it came before :authority: nginx logs it without a host */
     /* request body bytes from DATA frames, for the body reader (c->recv) */
@@ -84,6 +87,7 @@ struct mg_http_v2_stream_s {
     char *out;
     size_t out_start, out_last, out_size;
     size_t chunk_size;
+    size_t out_hint; /* the response's content-length (0: unknown): the buffer's first size */
     unsigned head_done : 1;  /* the request was started */
     unsigned in_eof : 1;     /* END_STREAM came */
     unsigned in_chunked : 1; /* no content-length: DATA goes to the reader as chunks */
@@ -117,6 +121,8 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2);
 
 /* ---- v2_stream.c: a stream as a request ---- */
 mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id);
+/* The stream's memory goes (it is unlinked already, or its connection goes). */
+void mg_http_v2_stream_free(mg_http_v2_stream_t *st);
 /* A header field of the stream's block: 0, or an nghttp2 error code to reset it with. */
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen);
@@ -140,7 +146,14 @@ void mg_http_v2_stream_done(mg_connection_t *fc, const mg_http_conn_next_t *next
  * and a data source reading what the writer gives (stream_send_chain). */
 mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
                                 mg_str_t location);
+/* nghttp2's send_data callback: a DATA frame's header and bytes (from the stream's buffer)
+ * appended to the connection's output; NGHTTP2_ERR_WOULDBLOCK while the output is full. */
+int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                         size_t length, nghttp2_data_source *source, void *user_data);
 ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt);
+/* The file's bytes read straight into the stream's buffer (c->send_file: one copy less than
+ * through the writer's scratch); -2 once a failed read was logged. */
+ssize_t mg_http_v2_send_file(mg_connection_t *fc, int fd, off_t off, size_t len);
 /* "100 Continue" for a stream's request (body.c): an interim HEADERS. */
 mg_int_t mg_http_v2_send_continue(mg_request_t *r);
 ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len);

@@ -6,6 +6,8 @@
  * nghttp2's data source takes it out as DATA frames of at most http2_chunk_size as the
  * flow-control windows allow; add_trailer's fields follow as a trailing HEADERS frame.
  */
+#include <unistd.h>
+
 #include "v2.h"
 
 static void nv_add(nghttp2_nv *nv, size_t *n, const char *name, size_t nlen, const char *value,
@@ -27,9 +29,13 @@ static int connection_specific(mg_str_t name)
            mg_str_caseeq(name, "upgrade");
 }
 
+/* nghttp2 asks for a DATA frame's length and flags; the bytes stay in st->out until
+ * mg_http_v2_send_data copies them into the connection's output (NO_COPY: they are copied once,
+ * not into nghttp2's frame and then out of it). */
 static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
                          uint32_t *flags, nghttp2_data_source *source, void *user_data)
 {
+    (void)buf;
     (void)user_data;
     mg_http_v2_stream_t *st = source->ptr;
     size_t have = st->out_last - st->out_start;
@@ -38,11 +44,63 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
         return NGHTTP2_ERR_DEFERRED;
     }
     size_t n = mg_min(mg_min(have, length), st->chunk_size);
-    if (n) { /* an empty body has no buffer */
-        memcpy(buf, st->out + st->out_start, n);
-        st->out_start += n;
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (n == have && st->out_eof) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (st->trailers) {
+            /* the trailers' HEADERS end the stream (nghttp2 copies the fields) */
+            *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+            nghttp2_submit_trailer(session, stream_id, st->trailers, st->ntrailers);
+            free(st->trailers);
+            st->trailers = NULL;
+        }
+        if (!st->in_eof) {
+            /* the response is whole while the client still sends: nginx's way, a reset
+             * with NO_ERROR after it (RFC 9113 8.1) */
+            nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+        }
     }
+    return (ssize_t)n;
+}
+
+int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                         size_t length, nghttp2_data_source *source, void *user_data)
+{
+    (void)session;
+    mg_http_v2_conn_t *h2 = user_data;
+    mg_http_v2_stream_t *st = source->ptr;
+    size_t pad = frame->data.padlen;
+    size_t need = 9 + length + pad;
+    if (h2->olast + need > h2->osize) {
+        if (h2->olast > h2->ostart) {
+            /* the output is full: nghttp2 asks again with the same frame once it went out
+             * (st->out keeps its bytes meanwhile: only this callback takes them) */
+            return NGHTTP2_ERR_WOULDBLOCK;
+        }
+        h2->ostart = h2->olast = 0;
+        if (need > h2->osize) {
+            h2->osize = need;
+            h2->obuf = mg_realloc(h2->obuf, h2->osize);
+        }
+    }
+    char *p = h2->obuf + h2->olast;
+    memcpy(p, framehd, 9);
+    p += 9;
+    if (pad) {
+        *p++ = (char)(pad - 1);
+    }
+    if (length) {
+        memcpy(p, st->out + st->out_start, length);
+        p += length;
+        st->out_start += length;
+    }
+    if (pad > 1) {
+        memset(p, 0, pad - 1);
+        p += pad - 1;
+    }
+    h2->olast = (size_t)(p - h2->obuf);
     if (st->out_start == st->out_last) {
+        st->out_start = st->out_last = 0;
         if (st->out_eof) {
             /* all given: the buffer goes before the stream does (which may wait for the
              * client's END_STREAM or for nghttp2 to close it) */
@@ -50,28 +108,12 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
             st->out = NULL;
             st->out_size = 0;
         }
-        st->out_start = st->out_last = 0;
-        if (st->out_eof) {
-            *flags |= NGHTTP2_DATA_FLAG_EOF;
-            if (st->trailers) {
-                /* the trailers' HEADERS end the stream (nghttp2 copies the fields) */
-                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-                nghttp2_submit_trailer(session, stream_id, st->trailers, st->ntrailers);
-                free(st->trailers);
-                st->trailers = NULL;
-            }
-            if (!st->in_eof) {
-                /* the response is whole while the client still sends: nginx's way, a reset
-                 * with NO_ERROR after it (RFC 9113 8.1) */
-                nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
-            }
-        }
     }
     mg_connection_t *fc = st->fc;
-    if (n && fc && fc->writing) {
+    if (length && fc && fc->writing) {
         event_active(&fc->wev, EV_WRITE, 1); /* room for the writer */
     }
-    return (ssize_t)n;
+    return 0;
 }
 
 mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
@@ -88,8 +130,11 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
     mg_table_elt_t *h = ho->headers.elts;
     nghttp2_nv *nv = mg_palloc(r->pool, (ho->headers.nelts + 8) * sizeof(nghttp2_nv));
     size_t n = 0;
-    char *status = mg_pnalloc(r->pool, 4);
-    snprintf(status, 4, "%03u", (unsigned)(ho->status % 1000));
+    char *status = mg_pnalloc(r->pool, 3);
+    unsigned code = (unsigned)(ho->status % 1000);
+    status[0] = (char)('0' + code / 100);
+    status[1] = (char)('0' + code / 10 % 10);
+    status[2] = (char)('0' + code % 10);
     nv_add(nv, &n, ":status", 7, status, 3);
     int own_server = 0, own_date = 0;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
@@ -151,6 +196,7 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
 
     mg_http_v2_loc_conf_t *vlcf = mg_http_get_loc_conf(r, mg_http_v2_module);
     st->chunk_size = vlcf->chunk_size;
+    st->out_hint = ho->content_length_n > 0 ? (size_t)ho->content_length_n : 0; /* 64-bit size_t */
     nghttp2_data_provider prd = {.source.ptr = st, .read_callback = data_read};
     int rv = nghttp2_submit_response(h2->session, st->id, nv, n, r->header_only ? NULL : &prd);
     if (rv != 0) {
@@ -187,27 +233,25 @@ mg_int_t mg_http_v2_send_continue(mg_request_t *r)
     return MG_OK;
 }
 
-ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt)
+/* The stream's output, when it can take bytes: NULL with errno set (EPIPE: reset) or st. */
+static mg_http_v2_stream_t *out_stream(mg_connection_t *fc)
 {
     mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
     if (st->reset || st->closed || st->h2->c == NULL) {
         errno = EPIPE;
-        return -1;
+        return NULL;
     }
-    if (st->out_eof) {
-        /* a head-only response: the body filters' bytes have nowhere to go */
-        size_t all = 0;
-        for (int i = 0; i < cnt; i++) {
-            all += iov[i].iov_len;
-        }
-        return (ssize_t)all;
-    }
-    size_t offered = 0;
-    for (int i = 0; i < cnt; i++) {
-        offered += iov[i].iov_len;
-    }
+    return st;
+}
+
+/* Room at the end of st->out for up to `offered` bytes (0: none, wait for the data source). */
+static size_t out_room(mg_http_v2_stream_t *st, size_t offered)
+{
     size_t held = st->out_last - st->out_start;
-    if (st->out_start && (held == 0 || st->out_last + offered > st->out_size)) {
+    /* the bytes held move to the front once at most half the buffer: a client whose window
+     * lets a few KiB out at a time would otherwise have the rest moved for each */
+    if (st->out_start &&
+        (held == 0 || (st->out_last + offered > st->out_size && held <= st->out_size / 2))) {
         memmove(st->out, st->out + st->out_start, held);
         st->out_last = held;
         st->out_start = 0;
@@ -217,32 +261,89 @@ ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int 
          * file read in small pieces keeps it small; a proxied response, which would otherwise
          * go to a temporary file while the stream waits, gets the whole budget */
         size_t size = st->out_size ? st->out_size : mg_min(2 * st->chunk_size, 16384);
+        if (st->out_size == 0 && st->out_hint) {
+            /* as large as the response at once: growing by steps copies what it holds */
+            size = mg_min(st->out_hint, MG_HTTP_V2_OUT_MAX);
+        }
         while (size < held + offered && size < MG_HTTP_V2_OUT_MAX) {
             size *= 2;
         }
         st->out_size = mg_min(size, MG_HTTP_V2_OUT_MAX);
         st->out = mg_realloc(st->out, st->out_size);
     }
-    size_t copied = 0;
-    for (int i = 0; i < cnt && st->out_last < st->out_size; i++) {
-        size_t k = mg_min(iov[i].iov_len, st->out_size - st->out_last);
-        memcpy(st->out + st->out_last, iov[i].iov_base, k);
-        st->out_last += k;
-        copied += k;
-        if (k < iov[i].iov_len) {
-            break;
-        }
-    }
-    if (copied == 0) {
-        errno = EAGAIN; /* the data source wakes the writer once it took some */
-        return -1;
-    }
+    return st->out_size - st->out_last;
+}
+
+/* Bytes came into st->out: the data source, if it waits, has them. */
+static void out_added(mg_http_v2_stream_t *st)
+{
     if (st->deferred && st->submitted) {
         st->deferred = 0;
         nghttp2_session_resume_data(st->h2->session, st->id);
     }
     mg_http_v2_schedule(st->h2);
+}
+
+ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt)
+{
+    mg_http_v2_stream_t *st = out_stream(fc);
+    if (st == NULL) {
+        return -1;
+    }
+    size_t offered = 0;
+    for (int i = 0; i < cnt; i++) {
+        offered += iov[i].iov_len;
+    }
+    if (st->out_eof) {
+        return (ssize_t)offered; /* a head-only response: the body has nowhere to go */
+    }
+    size_t room = out_room(st, offered), copied = 0;
+    for (int i = 0; i < cnt && copied < room; i++) {
+        size_t k = mg_min(iov[i].iov_len, room - copied);
+        memcpy(st->out + st->out_last + copied, iov[i].iov_base, k);
+        copied += k;
+    }
+    if (copied == 0) {
+        errno = EAGAIN; /* the data source wakes the writer once it took some */
+        return -1;
+    }
+    st->out_last += copied;
+    out_added(st);
     return (ssize_t)copied;
+}
+
+ssize_t mg_http_v2_send_file(mg_connection_t *fc, int fd, off_t off, size_t len)
+{
+    mg_http_v2_stream_t *st = out_stream(fc);
+    if (st == NULL) {
+        return -1;
+    }
+    if (st->out_eof) {
+        return (ssize_t)len;
+    }
+    size_t room = mg_min(out_room(st, len), len);
+    if (room == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    ssize_t n;
+    do {
+        n = pread(fd, st->out + st->out_last, room, off);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        fc->log.action = "sending response to client";
+        if (n < 0) {
+            mg_log_error(MG_LOG_CRIT, &fc->log, errno, "pread() failed");
+        } else {
+            mg_log_error(MG_LOG_ALERT, &fc->log, 0,
+                         "file was truncated while sending the response");
+        }
+        errno = EIO;
+        return -2;
+    }
+    st->out_last += (size_t)n;
+    out_added(st);
+    return n;
 }
 
 ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len)

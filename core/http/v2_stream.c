@@ -79,11 +79,25 @@ static void stream_unlink(mg_http_v2_stream_t *st)
     if (st->next) {
         st->next->prev = st->prev;
     }
+    mg_http_v2_stream_free(st);
+}
+
+static void free_pseudo(mg_http_v2_stream_t *st, mg_str_t *s)
+{
+    uintptr_t p = (uintptr_t)s->data, mem = (uintptr_t)st->pseudo_mem;
+    if (p < mem || p >= mem + sizeof(st->pseudo_mem)) {
+        free(s->data);
+    }
+    s->data = NULL;
+}
+
+void mg_http_v2_stream_free(mg_http_v2_stream_t *st)
+{
     free(st->head);
-    free(st->method.data);
-    free(st->path.data);
-    free(st->authority.data);
-    free(st->scheme.data);
+    free_pseudo(st, &st->method);
+    free_pseudo(st, &st->path);
+    free_pseudo(st, &st->authority);
+    free_pseudo(st, &st->scheme);
     free(st->bad);
     free(st->in);
     free(st->out);
@@ -166,7 +180,13 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
             return;
         }
     }
-    char *p = mg_alloc(vlen + 1);
+    char *p;
+    if (st->pseudo_used + vlen + 1 <= sizeof(st->pseudo_mem)) {
+        p = st->pseudo_mem + st->pseudo_used;
+        st->pseudo_used += vlen + 1;
+    } else {
+        p = mg_alloc(vlen + 1);
+    }
     memcpy(p, value, vlen);
     p[vlen] = '\0';
     *slot = (mg_str_t){vlen, p};
@@ -244,12 +264,6 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     head_append(st, (const char *)value, vlen);
     head_append(st, "\r\n", 2);
     return 0;
-}
-
-static void free_str(mg_str_t *s)
-{
-    free(s->data);
-    s->data = NULL;
 }
 
 static void free_mem(void *data)
@@ -375,6 +389,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->recv = stream_recv;
     fc->send = stream_send_plain;
     fc->send_chain = mg_http_v2_send_chain;
+    fc->send_file = mg_http_v2_send_file;
     fc->close_handler = stream_conn_close;
     fc->read_handler = stream_read_idle;
     fc->timeout_handler = stream_timeout_idle;
@@ -396,7 +411,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
         hc->ssl_servername.len = chc->ssl_servername.len;
     }
     hc->stream = st;
-    hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* send_chain copies file pieces into st->out */
+    hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* a directio file's pieces are copied into st->out */
     /* a request without a body (END_STREAM came with its HEADERS) reads nothing but EOF */
     hc->size = head_len + (st->in_eof ? 256 : STREAM_READ_SIZE);
     hc->buf = mg_alloc(hc->size);
@@ -516,10 +531,10 @@ void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
     mg_stat_state(fc->server, &hc->stat, MG_STAT_READING);
     mg_http_process_request_head(fc, head, (size_t)rc);
 done:
-    free_str(&st->method);
-    free_str(&st->path);
-    free_str(&st->authority);
-    free_str(&st->scheme);
+    free_pseudo(st, &st->method);
+    free_pseudo(st, &st->path);
+    free_pseudo(st, &st->authority);
+    free_pseudo(st, &st->scheme);
 }
 
 int mg_http_v2_body_unsized(mg_http_v2_stream_t *st)

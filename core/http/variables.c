@@ -64,6 +64,14 @@ static mg_int_t var_printf(mg_request_t *r, mg_http_var_value_t *v, const char *
     return MG_OK;
 }
 
+/* a port's digits, without vsnprintf (they are asked for per request: fastcgi_params) */
+static mg_int_t var_port(mg_request_t *r, mg_http_var_value_t *v, in_port_t port)
+{
+    char *p = mg_pnalloc(r->pool, sizeof("65535") - 1);
+    VAR_VALUE(v, p, (size_t)(mg_put_uint(p, port) - p));
+    return MG_OK;
+}
+
 /* A header line named like a variable suffix: case-insensitive, '_' and '-' alike. */
 static int header_key_matches(const mg_table_elt_t *h, const char *name, size_t len)
 {
@@ -332,7 +340,7 @@ static mg_int_t var_server_addr(mg_request_t *r, mg_http_var_value_t *v, uintptr
         return var_not_found(v);
     }
     if (port) {
-        return var_printf(r, v, "%u", mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
+        return var_port(r, v, mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
     }
     char buf[128];
     size_t n = mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, buf, sizeof(buf), 0);
@@ -371,7 +379,7 @@ static mg_int_t var_remote_port(mg_request_t *r, mg_http_var_value_t *v, uintptr
         VAR_VALUE(v, "", 0);
         return MG_OK;
     }
-    return var_printf(r, v, "%u", port);
+    return var_port(r, v, port);
 }
 
 static mg_int_t var_request(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)

@@ -518,6 +518,9 @@ static mg_int_t http_flush(mg_request_t *r)
     /* sendfile hands the kernel the file as it is: plain connections with a socket, or TLS
      * ones whose records the kernel makes (KTLS: SSL_sendfile), as nginx */
     int use_sendfile = clcf->sendfile && c->fd >= 0 && (c->ssl == NULL || c->ssl->ktls_send);
+    /* a connection with a buffer of its own (an h2 stream's) reads the file into it: one copy
+     * less than through the scratch, whatever "sendfile" says */
+    int direct = use_sendfile || c->send_file;
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
     size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;
@@ -540,7 +543,7 @@ static mg_int_t http_flush(mg_request_t *r)
         if (b->in_file && b->file_pos == b->file_last) {
             goto consumed;
         }
-        if (b->in_file && use_sendfile && !b->directio) {
+        if (b->in_file && direct && !b->directio) {
             if (chunk == 0) {
                 return rate_wait(r, 1);
             }
@@ -557,7 +560,13 @@ static mg_int_t http_flush(mg_request_t *r)
                 n = 0;
                 goto failed;
             }
-            if (c->ssl) {
+            if (c->send_file) {
+                op = "writev"; /* what a reset stream's failure is logged as, as below */
+                n = c->send_file(c, b->fd, off, want);
+                if (n == -2) {
+                    op = NULL; /* the read failed: logged */
+                }
+            } else if (c->ssl) {
                 op = "SSL_sendfile";
                 n = mg_ssl_sendfile(c, b->fd, off, want);
             } else {
@@ -595,7 +604,7 @@ static mg_int_t http_flush(mg_request_t *r)
                     if (x->file_pos == x->file_last) {
                         continue;
                     }
-                    if (use_sendfile && !x->directio) {
+                    if (direct && !x->directio) {
                         break;
                     }
                     x = mg_http_read_piece(r, link);

@@ -29,6 +29,21 @@ static void on_handshake_timeout(mg_connection_t *c)
     mg_stream_finalize_session(c->data, 500);
 }
 
+static const char *addr_text(mg_connection_t *c)
+{
+    mg_stream_session_t *s = c->data;
+    return s->addr->addr_text;
+}
+
+void mg_stream_ssl_hook_srv(struct mg_ssl_hook_srv_s *h, mg_stream_srv_conf_t *srv)
+{
+    *h = (mg_ssl_hook_srv_t){.main_conf = srv->ctx->main_conf,
+                             .srv_conf = srv->ctx->srv_conf,
+                             .addr_text = addr_text,
+                             .resume = on_handshake,
+                             .stream = 1};
+}
+
 static mg_int_t ssl_handler(mg_stream_session_t *s)
 {
     mg_connection_t *c = s->connection;

@@ -3,6 +3,7 @@
  * timeouts; the listening sockets (one per address, or a wildcard one serving the addresses of
  * its port that do not say "bind"), and a session's run through the phases.
  */
+#include <ctype.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -255,6 +256,8 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             l.bind = 1;
         } else if (mg_str_eq(a, "ssl")) {
             l.ssl = 1;
+        } else if (mg_str_eq(a, "default_server")) {
+            l.default_server = 1;
         } else {
             mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
             return MG_CONF_ERROR;
@@ -267,11 +270,24 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
         mg_conf_error(cf, 0, "\"proxy_protocol\" parameter is incompatible with \"udp\"");
         return MG_CONF_ERROR;
     }
+    /* several servers may listen on one address (nginx >= 1.25.5: server_name tells them
+     * apart); its socket's options are given once, and one default server */
     mg_stream_listen_t *ls = cmcf->listen.elts;
     for (size_t i = 0; i < cmcf->listen.nelts; i++) {
-        if (ls[i].udp == l.udp && mg_sockaddr_equal((struct sockaddr *)&ls[i].sockaddr,
-                                                    (struct sockaddr *)&l.sockaddr, 1)) {
+        if (ls[i].udp != l.udp || !mg_sockaddr_equal((struct sockaddr *)&ls[i].sockaddr,
+                                                     (struct sockaddr *)&l.sockaddr, 1)) {
+            continue;
+        }
+        if (ls[i].srv == cscf) {
             mg_conf_error(cf, 0, "duplicate \"%s\" address and port pair", l.addr_text);
+            return MG_CONF_ERROR;
+        }
+        if (ls[i].bind && l.bind) {
+            mg_conf_error(cf, 0, "duplicate listen options for %s", l.addr_text);
+            return MG_CONF_ERROR;
+        }
+        if (ls[i].default_server && l.default_server) {
+            mg_conf_error(cf, 0, "a duplicate default server for %s", l.addr_text);
             return MG_CONF_ERROR;
         }
     }
@@ -288,6 +304,40 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
 static void init_connection(mg_connection_t *c);
 void mg_stream_udp_read(mg_listening_t *ls);
 
+/* Another server listening on an address already made: it joins the address's list, its ssl
+ * and proxy_protocol too. */
+static void join_addr(mg_conf_t *cf, mg_stream_addr_t *a, mg_stream_listen_t *l)
+{
+    if (a->servers == NULL) {
+        a->servers = mg_pcalloc(cf->pool, sizeof(mg_array_t));
+        mg_array_init(a->servers, cf->pool, 2, sizeof(mg_stream_srv_conf_t *));
+        *(mg_stream_srv_conf_t **)mg_array_push(a->servers) = a->srv;
+    }
+    *(mg_stream_srv_conf_t **)mg_array_push(a->servers) = l->srv;
+    a->ssl |= l->ssl;
+    a->proxy_protocol |= l->proxy_protocol;
+}
+
+/* The address of this generation's stream sockets equal to l's, or NULL. */
+static mg_stream_addr_t *find_addr(mg_conf_t *cf, mg_stream_listen_t *l)
+{
+    mg_listening_t **ls = cf->cycle->listening.elts;
+    for (size_t i = 0; i < cf->cycle->listening.nelts; i++) {
+        if (ls[i]->handler != init_connection || ls[i]->udp != l->udp) {
+            continue;
+        }
+        mg_stream_port_t *port = ls[i]->servers;
+        mg_stream_addr_t *a = port->addrs.elts;
+        for (size_t k = 0; k < port->addrs.nelts; k++) {
+            if (mg_sockaddr_equal((struct sockaddr *)&a[k].sockaddr,
+                                  (struct sockaddr *)&l->sockaddr, 1)) {
+                return &a[k];
+            }
+        }
+    }
+    return NULL;
+}
+
 static void add_addr(mg_conf_t *cf, mg_stream_port_t *port, mg_stream_listen_t *l)
 {
     mg_stream_addr_t *a = mg_array_push(&port->addrs);
@@ -296,6 +346,7 @@ static void add_addr(mg_conf_t *cf, mg_stream_port_t *port, mg_stream_listen_t *
     a->socklen = l->socklen;
     strcpy(a->addr_text, l->addr_text);
     a->srv = l->srv;
+    a->servers = NULL;
     a->proxy_protocol = l->proxy_protocol;
     a->ssl = l->ssl;
     (void)cf;
@@ -339,6 +390,18 @@ static mg_int_t create_listening(mg_conf_t *cf, mg_stream_main_conf_t *cmcf)
     mg_stream_listen_t *l = cmcf->listen.elts;
     size_t n = cmcf->listen.nelts;
     char *done = mg_pcalloc(cf->pool, n + 1);
+    /* a listen on an address an earlier one (with its options, if any) has: joined below */
+    char *later = mg_pcalloc(cf->pool, n + 1);
+    for (size_t j = 0; j < n; j++) {
+        for (size_t i = 0; i < n && !later[j]; i++) {
+            if (i != j && l[i].udp == l[j].udp && !later[i] &&
+                mg_sockaddr_equal((struct sockaddr *)&l[i].sockaddr,
+                                  (struct sockaddr *)&l[j].sockaddr, 1) &&
+                (l[i].bind || (!l[j].bind && i < j))) {
+                later[j] = done[j] = 1;
+            }
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         if (done[i] || !l[i].wildcard || l[i].sockaddr.ss_family == AF_UNIX) {
             continue;
@@ -359,6 +422,22 @@ static mg_int_t create_listening(mg_conf_t *cf, mg_stream_main_conf_t *cmcf)
     for (size_t i = 0; i < n; i++) {
         if (!done[i]) {
             add_addr(cf, new_listening(cf, &l[i]), &l[i]);
+        }
+    }
+    /* now that no address array grows any more */
+    for (size_t j = 0; j < n; j++) {
+        if (later[j]) {
+            join_addr(cf, find_addr(cf, &l[j]), &l[j]);
+        }
+    }
+    /* the default server: the default_server one, else the first listed (whichever listen
+     * made the socket) */
+    for (size_t j = n; j-- > 0;) {
+        find_addr(cf, &l[j])->srv = l[j].srv;
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (l[j].default_server) {
+            find_addr(cf, &l[j])->srv = l[j].srv;
         }
     }
     return MG_OK;
@@ -401,6 +480,7 @@ static void *core_create_srv_conf(mg_conf_t *cf)
     cscf->resolver_timeout = MG_CONF_UNSET;
     cscf->resolver = MG_CONF_UNSET_PTR;
     cscf->error_log = MG_CONF_UNSET_PTR;
+    mg_array_init(&cscf->server_names, cf->pool, 1, sizeof(mg_stream_server_name_t));
     if (cf->cycle->stream && cf->cycle->stream->main_conf &&
         cf->cycle->stream->main_conf[mg_stream_core_module.index] == NULL) {
         /* the stream{} level's own, created before its main conf: nothing to add */
@@ -444,6 +524,112 @@ static const char *core_resolver(mg_conf_t *cf, const mg_command_t *cmd, void *c
     return cscf->resolver ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
+/* server_name (nginx >= 1.25.5): names lowercased as nginx does; "~" a regex */
+static const char *core_server_name(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)cmd;
+    mg_stream_srv_conf_t *cscf = conf;
+    for (size_t i = 1; i < cf->nargs; i++) {
+        mg_str_t v = cf->args[i];
+        mg_stream_server_name_t *sn = mg_array_push(&cscf->server_names);
+        memset(sn, 0, sizeof(*sn));
+        if (v.len > 1 && v.data[0] == '~') {
+            mg_str_t re = {v.len - 1, v.data + 1};
+            sn->regex = mg_stream_regex_compile(cf, re, 0);
+            if (sn->regex == NULL) {
+                return MG_CONF_ERROR;
+            }
+            sn->name = v;
+            continue;
+        }
+        if (v.len == 1 && v.data[0] == '*') {
+            mg_conf_error(cf, 0, "invalid server name or wildcard \"%s\"", v.data);
+            return MG_CONF_ERROR;
+        }
+        char *p = mg_pnalloc(cf->pool, v.len + 1);
+        for (size_t k = 0; k <= v.len; k++) {
+            p[k] = (char)tolower((unsigned char)v.data[k]);
+        }
+        const char *star = memchr(p, '*', v.len);
+        if (star && !((star == p && v.len > 2 && p[1] == '.' && !memchr(p + 1, '*', v.len - 1)) ||
+                      (star == p + v.len - 1 && v.len > 2 && p[v.len - 2] == '.' &&
+                       memchr(p, '*', v.len - 1) == NULL))) {
+            mg_conf_error(cf, 0, "invalid server name or wildcard \"%s\"", v.data);
+            return MG_CONF_ERROR;
+        }
+        sn->name = (mg_str_t){v.len, p};
+    }
+    return MG_CONF_OK;
+}
+
+/* How well a name matches: 3 exact, 2 a leading wildcard, 1 a trailing one (the longest
+ * wins within a kind), 0 none; regexes are tried after. */
+static int name_match(mg_str_t pat, mg_str_t name, size_t *len)
+{
+    *len = pat.len;
+    if (pat.len == name.len && memcmp(pat.data, name.data, name.len) == 0) {
+        return 3;
+    }
+    if (pat.len > 1 && (pat.data[0] == '*' || pat.data[0] == '.')) {
+        /* "*.x" matches a.x (not x), ".x" matches x and a.x */
+        mg_str_t suffix = pat.data[0] == '*' ? (mg_str_t){pat.len - 1, pat.data + 1} : pat;
+        if (pat.data[0] == '.' && name.len == pat.len - 1 &&
+            memcmp(name.data, pat.data + 1, name.len) == 0) {
+            return 2;
+        }
+        if (name.len > suffix.len &&
+            memcmp(name.data + name.len - suffix.len, suffix.data, suffix.len) == 0) {
+            return 2;
+        }
+        return 0;
+    }
+    if (pat.len > 1 && pat.data[pat.len - 1] == '*') {
+        size_t plen = pat.len - 1; /* "x." */
+        return name.len > plen && memcmp(name.data, pat.data, plen) == 0 ? 1 : 0;
+    }
+    return 0;
+}
+
+mg_stream_srv_conf_t *mg_stream_find_server(mg_stream_session_t *s, mg_str_t name)
+{
+    mg_array_t *servers = s->addr->servers;
+    if (servers == NULL || name.len == 0) {
+        return NULL;
+    }
+    mg_stream_srv_conf_t **srv = servers->elts, *best = NULL;
+    int best_kind = 0;
+    size_t best_len = 0;
+    for (size_t i = 0; i < servers->nelts && best_kind < 3; i++) {
+        mg_stream_server_name_t *sn = srv[i]->server_names.elts;
+        for (size_t k = 0; k < srv[i]->server_names.nelts; k++) {
+            size_t len;
+            int kind = sn[k].regex ? 0 : name_match(sn[k].name, name, &len);
+            if (kind > best_kind || (kind && kind == best_kind && len > best_len)) {
+                best = srv[i];
+                best_kind = kind;
+                best_len = len;
+            }
+        }
+    }
+    for (size_t i = 0; i < servers->nelts && best == NULL; i++) {
+        mg_stream_server_name_t *sn = srv[i]->server_names.elts;
+        for (size_t k = 0; k < srv[i]->server_names.nelts && best == NULL; k++) {
+            if (sn[k].regex && mg_stream_regex_exec(s, sn[k].regex, name) == MG_OK) {
+                best = srv[i];
+            }
+        }
+    }
+    return best;
+}
+
+void mg_stream_set_server(mg_stream_session_t *s, mg_stream_srv_conf_t *srv)
+{
+    s->srv_conf = srv->ctx->srv_conf;
+    if (srv->error_log) {
+        mg_log_use(&s->connection->log, srv->error_log);
+    }
+}
+
 #define SRV(f) MG_SRV_CONF, offsetof(mg_stream_srv_conf_t, f)
 #define STREAM_SRV (MG_CTX_STREAM | MG_CTX_STREAM_SRV)
 
@@ -459,6 +645,7 @@ static const mg_command_t core_commands[] = {
     {"resolver", STREAM_SRV, MG_ARGS(1, MG_MANY), core_resolver, MG_SRV_CONF, 0, NULL},
     {"resolver_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(resolver_timeout), NULL},
     {"error_log", STREAM_SRV, MG_ARGS(1, 2), core_error_log, MG_SRV_CONF, 0, NULL},
+    {"server_name", MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), core_server_name, MG_SRV_CONF, 0, NULL},
     {"variables_hash_max_size", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_stream_main_conf_t, variables_hash_max_size), NULL},
     {"variables_hash_bucket_size", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,

@@ -58,6 +58,7 @@ typedef struct {
     unsigned proxy_protocol : 1;
     unsigned udp : 1;
     unsigned ssl : 1;
+    unsigned default_server : 1;
     const char *where; /* FILE:LINE of the listen, for messages */
     void *srv;         /* mg_stream_srv_conf_t */
 } mg_stream_listen_t;
@@ -84,15 +85,24 @@ typedef struct {
     mg_log_t *error_log;
     mg_resolver_t *resolver; /* NULL: none (proxy_pass with a name in variables asks it) */
     mg_msec_t resolver_timeout;
+    mg_array_t server_names; /* mg_stream_server_name_t (nginx >= 1.25.5), the first $server_name */
     unsigned listen : 1;
 } mg_stream_srv_conf_t;
+
+/* A server_name: lowercased; "*.x" / ".x" / "x.*" wildcards, or a regex ("~..."). */
+typedef struct {
+    mg_str_t name;
+    mg_regex_t *regex;
+} mg_stream_server_name_t;
 
 /* An address the listening sockets serve (one per listen address). */
 typedef struct {
     struct sockaddr_storage sockaddr;
     socklen_t socklen;
     char addr_text[128];
-    mg_stream_srv_conf_t *srv;
+    mg_stream_srv_conf_t *srv; /* the default server */
+    mg_array_t *servers;       /* mg_stream_srv_conf_t *: all of them when several listen here,
+                                  told apart by server_name; NULL: srv alone */
     unsigned proxy_protocol : 1;
     unsigned ssl : 1; /* the ssl phase's handshake first (core/stream/ssl.c) */
 } mg_stream_addr_t;
@@ -138,6 +148,17 @@ struct mg_stream_session_s {
  * next datagram queued for it (EAGAIN when none), send answers with one datagram. A session
  * leaves the lookup (later datagrams start a new one) when it closes or after `requests`. */
 void mg_stream_udp_detach(mg_connection_t *c);
+
+/* The server of addr whose server_name matches name (lowercase; exact, then the longest
+ * leading and trailing wildcards, then regexes in order), or NULL; the session then takes its
+ * configuration (the TLS SNI, ssl_preread's server name: nginx >= 1.25.5). */
+mg_stream_srv_conf_t *mg_stream_find_server(mg_stream_session_t *s, mg_str_t name);
+void mg_stream_set_server(mg_stream_session_t *s, mg_stream_srv_conf_t *srv);
+
+/* TLS handshake hooks (core/stream/ssl.c): fill h with srv, whose handshake resumes through
+ * the ssl phase (a hook's code that waited). */
+struct mg_ssl_hook_srv_s;
+void mg_stream_ssl_hook_srv(struct mg_ssl_hook_srv_s *h, mg_stream_srv_conf_t *srv);
 
 extern mg_module_t mg_stream_module;
 extern mg_module_t mg_stream_core_module;

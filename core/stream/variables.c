@@ -73,6 +73,17 @@ static mg_str_t v_server_addr(mg_stream_session_t *s, uintptr_t port)
     return mg_pstr(s->pool, buf, n);
 }
 
+/* the first server_name of the session's server (nginx >= 1.25.5) */
+static mg_str_t v_server_name(mg_stream_session_t *s, uintptr_t data)
+{
+    (void)data;
+    mg_stream_srv_conf_t *cscf = s->srv_conf[mg_stream_core_module.index];
+    if (cscf->server_names.nelts == 0) {
+        return (mg_str_t)mg_string("");
+    }
+    return ((mg_stream_server_name_t *)cscf->server_names.elts)[0].name;
+}
+
 static mg_str_t v_bytes(mg_stream_session_t *s, uintptr_t sent)
 {
     return printf_value(s, "%lld", (long long)(sent ? s->sent : s->received));
@@ -181,6 +192,7 @@ void mg_stream_variables_add_core(mg_conf_t *cf)
         {"binary_remote_addr", v_binary_remote_addr, 0},
         {"server_addr", v_server_addr, 0},
         {"server_port", v_server_addr, 1},
+        {"server_name", v_server_name, 0},
         {"bytes_received", v_bytes, 0},
         {"bytes_sent", v_bytes, 1},
         {"connection", v_connection, 0},

@@ -19,15 +19,7 @@ perl -e 'my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox ju
 head -c 1024 "$WORK/html/64k.txt" >"$WORK/html/1k.txt"
 
 write_conf() { # name port
-    local dir=$WORK/$1
-    mkdir -p "$dir/logs" "$dir/conf"
-    cat >"$dir/conf/bench.conf" <<EOC
-daemon off;
-master_process off;
-worker_processes 1;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 1024; }
+    conf_write "$1" <<EOC
 http {
     access_log off;
     keepalive_requests 1000000;
@@ -76,19 +68,11 @@ syscalls() { # binary name path...
     shift 2
     port=$(free_port)
     dir=$WORK/$name
-    write_conf "$name" "$port"
-    taskset -c 0 "$bin" -p "$dir/" -c "$dir/conf/bench.conf" >"$dir/logs/stdout" 2>&1 &
-    sp=$!
-    PIDS+=("$sp")
-    for _ in $(seq 500); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.02; done
+    start_server "$bin" "$name" "$port"
+    sp=$STARTED
     for p in "$@"; do
         N=20 requests "$port" "$p"
-        strace -c -f -p "$sp" -o "$dir/strace" &
-        local tp=$!
-        sleep 0.5
-        requests "$port" "$p"
-        kill -INT "$tp"
-        wait "$tp" 2>/dev/null
+        strace_during "$sp" "$dir/strace" requests "$port" "$p"
         echo "$p $(awk -v n="$N" '$NF == "total" { printf "%.1f", $4 / n }' "$dir/strace")" >>"$WORK/sys-$server"
         { echo "$server $p:"; awk 'NR > 2 && $1 ~ /^[0-9.]+$/ { print }' "$dir/strace" | sort -k4 -rn | head -8; } >>"$WORK/systable"
     done

@@ -1,7 +1,9 @@
 # What the benches share, sourced by each: bench_init NAME (the tree, the binaries, a work
 # directory and the cleanup that kills everything started), free_port, need_pkg, and for the
 # wrk benches that compare the two servers case by case: start_server, run_wrk, bench_case and
-# instr_table (instructions per request under callgrind, which other load cannot move).
+# instr_table (instructions per request under callgrind, which other load cannot move);
+# conf_write (the configuration's common lines), cg_start (a server under callgrind) and
+# strace_during (a syscall count) for the benches that count.
 #
 # A bench defines write_conf NAME PORT (the configuration at $WORK/NAME/conf/bench.conf) and,
 # for bench_case, CASES ("name|path|expected body" lines) before calling them.
@@ -89,6 +91,40 @@ start_server() {
     done
     cat "$WORK/$name/logs/stdout" "$WORK/$name/logs/error.log" >&2 2>/dev/null
     die "$name did not start"
+}
+
+# conf_write NAME [CONNECTIONS [MAIN-LINES]]: $WORK/NAME/conf/bench.conf (and logs/) with the
+# main context every bench runs with (one process in the foreground, errors only, CONNECTIONS
+# worker_connections, 1024 by default; MAIN-LINES before events{}, as load_module must be),
+# then what stdin holds (the http{} or stream{} block)
+conf_write() {
+    local dir=$WORK/$1
+    mkdir -p "$dir/logs" "$dir/conf"
+    {
+        [ -n "${3:-}" ] && printf '%s\n' "$3"
+        cat <<EOC
+daemon off;
+master_process off;
+worker_processes 1;
+error_log logs/error.log error;
+pid logs/bench.pid;
+events { worker_connections ${2:-1024}; }
+EOC
+        cat
+    } >"$dir/conf/bench.conf"
+}
+
+# strace_during PID FILE COMMAND...: the system calls of PID (strace -c -f, into FILE) while
+# COMMAND runs; COMMAND's output passes through
+strace_during() {
+    local pid=$1 file=$2 tp
+    shift 2
+    strace -c -f -p "$pid" -o "$file" &
+    tp=$!
+    sleep 0.5 # attached (strace has no ready signal)
+    "$@"
+    kill -INT "$tp"
+    wait "$tp" 2>/dev/null
 }
 
 # both servers started: MG_PORT MG_PID NG_PORT NG_PID

@@ -27,24 +27,16 @@ PIDS+=("$!")
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PEER) 2>/dev/null && break; sleep 0.02; done
 
 write_conf() { # name port
-    local dir=$WORK/$1
-    mkdir -p "$dir/logs" "$dir/conf"
-    { case $1 in *nginx*) echo "load_module /usr/lib/nginx/modules/ngx_stream_module.so;" ;; esac
-      cat <<EOC
-daemon off;
-master_process off;
-worker_processes 1;
+    local pre=
+    case $1 in *nginx*) pre="load_module /usr/lib/nginx/modules/ngx_stream_module.so;" ;; esac
+    conf_write "$1" 16384 "$pre" <<EOC
 worker_rlimit_nofile 65536;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 16384; }
 stream {
     server { listen 127.0.0.1:$2 backlog=4096; proxy_pass 127.0.0.1:$PEER; }
     server { listen 127.0.0.1:$2 udp; proxy_pass 127.0.0.1:$PEER; proxy_responses 1;
              proxy_timeout 5s; }
 }
 EOC
-    } >"$dir/conf/bench.conf"
 }
 
 # one server under valgrind: "Ir/session Ir/datagram"
@@ -72,19 +64,11 @@ syscalls() { # binary name
     local bin=$1 server=$2 name=st-$2 port dir sp out= m
     port=$(free_port)
     dir=$WORK/$name
-    write_conf "$name" "$port"
-    taskset -c 0 "$bin" -p "$dir/" -c "$dir/conf/bench.conf" >"$dir/logs/stdout" 2>&1 &
-    sp=$!
-    PIDS+=("$sp")
-    for _ in $(seq 500); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.02; done
+    start_server "$bin" "$name" "$port"
+    sp=$STARTED
     for m in conn udp; do
         taskset -c 1 "$LOAD" $m "$port" 1 1 >/dev/null
-        strace -c -f -p "$sp" -o "$dir/strace-$m" &
-        local tp=$!
-        sleep 0.5
-        set -- $(taskset -c 1 "$LOAD" $m "$port" "$DURATION" "$THREADS")
-        kill -INT "$tp"
-        wait "$tp" 2>/dev/null
+        set -- $(strace_during "$sp" "$dir/strace-$m" taskset -c 1 "$LOAD" $m "$port" "$DURATION" "$THREADS")
         out="$out $(awk -v n="$3" '$NF == "total" { printf "%.1f", $4 / n }' "$dir/strace-$m")"
         cp "$dir/strace-$m" "$WORK/strace-$server-$m"
         echo "$3" >"$WORK/n-$server-$m"

@@ -7,9 +7,12 @@
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
 # Cases: "return 200", proxy_pass GET and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), and content_by_lua hello when
-# Debian's Lua module for nginx is there. Writes t/bench/syscalls-results-<date>.txt.
+# Debian's Lua module for nginx is there. Then (INSTR=1, with valgrind) each server's user-space
+# instructions per request for the same cases, under callgrind over INSTR_REQUESTS requests.
+# Writes t/bench/syscalls-results-<date>.txt.
 #
-#   t/bench/syscalls.sh   (N=2000 SERVER_CPUS=0 CLIENT_CPUS=1 NGINX=/usr/sbin/nginx)
+#   t/bench/syscalls.sh   (N=2000 SERVER_CPUS=0 CLIENT_CPUS=1 NGINX=/usr/sbin/nginx INSTR=1
+#                          INSTR_REQUESTS=1000)
 
 . "$(dirname "$0")/lib.sh"
 OUT=$ROOT/t/bench/syscalls-results-$(date +%Y%m%d-%H%M%S).txt
@@ -192,3 +195,41 @@ for c in "${CASES[@]}"; do
             "$ot" | tee -a "$OUT"
     done
 done
+
+# instructions per request: each server under callgrind, the same client
+instr_cases() { # binary name -> one "Ir/request" per case
+    local port c path blen n=${INSTR_REQUESTS:-1000} k=0 dir=$WORK/$2
+    port=$(free_port)
+    cg_start "$1" "$2" "$port"
+    for c in "${CASES[@]}"; do
+        IFS='|' read -r _ path blen <<<"$c"
+        client "$port" "$path" 20 "$blen" >/dev/null
+        callgrind_control -z "$CG_PID" >/dev/null 2>&1
+        client "$port" "$path" "$n" "$blen" >/dev/null
+        callgrind_control -d "$CG_PID" >/dev/null 2>&1
+        k=$((k + 1))
+        awk -v n="$n" '/^(summary|totals):/ { printf "%d\n", $2 / n; exit }' "$dir/cg.out.$k"
+    done
+    kill "$CG_PID" 2>/dev/null
+    wait "$CG_PID" 2>/dev/null
+}
+if [ "${INSTR:-1}" != 0 ] && command -v valgrind >/dev/null 2>&1; then
+    # (names: write_conf loads the Lua module for nginx*)
+    instr_cases "$MOONGATE" moongate-cg >"$WORK/ir-moongate"
+    instr_cases "$NGINX" nginx-cg >"$WORK/ir-nginx"
+    mapfile -t MG_IR <"$WORK/ir-moongate"
+    mapfile -t NG_IR <"$WORK/ir-nginx"
+    {
+        echo
+        echo "instructions per request (callgrind, user space, ${INSTR_REQUESTS:-1000} requests per case)"
+        printf '%-14s %10s %10s %6s\n' case moongate nginx ratio
+        i=0
+        for c in "${CASES[@]}"; do
+            IFS='|' read -r name _ _ <<<"$c"
+            printf '%-14s %10s %10s %6s\n' "$name" "${MG_IR[$i]:-?}" "${NG_IR[$i]:-?}" \
+                "$(ratio "${NG_IR[$i]:-0}" "${MG_IR[$i]:-0}")"
+            i=$((i + 1))
+        done
+        echo "ratio: nginx/moongate (higher is better for moongate)"
+    } | tee -a "$OUT"
+fi

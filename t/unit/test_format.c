@@ -2,13 +2,18 @@
  * Unit tests for the hand-written formatters that replaced printf on the response path:
  * mg_put_uint and mg_put_hex (core/str.c) against printf's output, and mg_time_http
  * (core/mgtime.c) against strftime's RFC 1123 date for every month, weekday, leap days and
- * the years printf still formats (before 1000, after 9999).
+ * the years printf still formats (before 1000, after 9999); mg_sockaddr_text's IPv4 text
+ * (core/listen.c, by hand) against inet_ntop, with and without the port, and a buffer too
+ * small for the fast path.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <time.h>
 
 #include "mg.h"
 
+#include "listen.h"
 #include "mgtime.h"
 #include "str.h"
 
@@ -68,9 +73,35 @@ static void test_http_time(void)
     is_str(got, "Sat, 01 Jan 10000 00:00:00 GMT", "a five-digit year");
 }
 
+static void test_ipv4_text(void)
+{
+    static const char *const addrs[] = {"0.0.0.0",       "127.0.0.1",       "10.20.30.40",
+                                        "192.168.100.9", "255.255.255.255", "1.22.203.4"};
+    static const unsigned ports[] = {0, 9, 80, 8080, 65535, 443};
+    for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+        struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(ports[i])};
+        inet_pton(AF_INET, addrs[i], &in.sin_addr);
+        char ip[INET_ADDRSTRLEN], want[64], got[64];
+        inet_ntop(AF_INET, &in.sin_addr, ip, sizeof(ip));
+        size_t n = mg_sockaddr_text((struct sockaddr *)&in, got, sizeof(got), 0);
+        is_str(got, ip, "mg_sockaddr_text %s", ip);
+        ok(n == strlen(ip), "its length %zu", n);
+        snprintf(want, sizeof(want), "%s:%u", ip, ports[i]);
+        n = mg_sockaddr_text((struct sockaddr *)&in, got, sizeof(got), 1);
+        is_str(got, want, "mg_sockaddr_text with the port %s", want);
+        ok(n == strlen(want), "its length %zu", n);
+        char small[12]; /* too small for the by-hand path: snprintf's cut */
+        n = mg_sockaddr_text((struct sockaddr *)&in, small, sizeof(small), 1);
+        ok(n == mg_min(strlen(want), sizeof(small) - 1) && memcmp(small, want, n) == 0 &&
+               small[n] == '\0',
+           "a 12-byte buffer takes the first %zu bytes of %s", n, want);
+    }
+}
+
 int main(void)
 {
     test_numbers();
     test_http_time();
+    test_ipv4_text();
     return done_testing();
 }

@@ -27,6 +27,10 @@ sub bad_conf_block {
         my $inc = $where eq 'location' ? "location /t {\n    include bad.conf;\n}\n"
                                        : "include bad.conf;\n";
         $block->set_value($section{$where} => $inc);
+        # OpenResty's Test::Nginx starts no server for a block without "--- config" (it goes
+        # on with the previous block's server and wants a request): give main and http blocks
+        # an empty one
+        $block->set_value(config => '') unless defined $block->{config};
         $block->set_value(must_die => 1);
     }
     my @want = @{ $block->{error_log} || [] };

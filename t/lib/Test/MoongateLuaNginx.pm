@@ -22,6 +22,7 @@ our %File = (
     'lua-nginx-cookie' => 'nginx/cookie.lua',
     'lua-nginx-dns' => 'nginx/dns/resolver.lua',
     'lua-nginx-kafka' => 'nginx/kafka/producer.lua',
+    'lua-nginx-memcached' => 'nginx/memcached.lua',
     'lua-nginx-redis' => 'nginx/redis.lua',
     'lua-nginx-redis-connector' => 'nginx/redis/connector.lua',
     'lua-nginx-string' => 'nginx/string.lua',
