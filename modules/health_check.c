@@ -227,7 +227,7 @@ static mg_int_t hc_records(mg_conf_t *cf, hc_main_conf_t *hmcf, hc_t *hc, unsign
             }
             int created;
             mg_upstream_zone_lock(g);
-            mg_upstream_hc_rec_t *rec = mg_upstream_zone_hc(g, l, i, &p[i], n, &created);
+            mg_upstream_hc_rec_t *rec = mg_upstream_zone_hc(g, l, i, &p[i], n, 1, &created);
             if (rec && (created || (hc->mandatory && !hc->persistent))) {
                 rec->state = hc->mandatory ? MG_HC_CHECKING : MG_HC_UP;
                 rec->fails = rec->passes = 0;
@@ -733,9 +733,15 @@ void mg_health_check_peer_set(mg_cycle_t *cycle, mg_upstream_group_t *g, mg_upst
         hc_t *hc = hp[i].hc;
         int created;
         /* keyed by the address: every worker resolving the name finds the same record, and
-         * one kept over a reload keeps its verdict */
+         * one kept over a reload keeps its verdict; the former address's goes back after
+         * (the same address again keeps its record) */
         mg_upstream_hc_rec_t *rec =
-            mg_upstream_zone_hc(g, hp[i].list, hp[i].index, p, hp[i].nth, &created);
+            mg_upstream_zone_hc(g, hp[i].list, hp[i].index, p, hp[i].nth, 0, &created);
+        if (hp[i].rec) {
+            mg_upstream_zone_release_hc(g, hp[i].rec);
+            hp[i].rec = NULL;
+            p->hc[hp[i].k] = &unused_rec;
+        }
         if (rec && created) {
             rec->state = hc->mandatory ? MG_HC_CHECKING : MG_HC_UP;
             rec->fails = rec->passes = 0;
@@ -785,6 +791,14 @@ static void stop_all(void *data)
             mg_upstream_zone_unlock(hp[i].g);
         }
         close_check(&hp[i]);
+        if (hp[i].dynamic && hp[i].rec) {
+            /* a resolved address's record: this worker reads it no more */
+            mg_upstream_zone_lock(hp[i].g);
+            mg_upstream_zone_release_hc(hp[i].g, hp[i].rec);
+            mg_upstream_zone_unlock(hp[i].g);
+            hp[i].rec = NULL;
+            hp[i].peer->hc[hp[i].k] = &unused_rec;
+        }
     }
 }
 

@@ -54,8 +54,11 @@ typedef struct {
 } mg_upstream_addr_rec_t;
 
 /* The address record `key` of a zoned group, made zeroed when missing; NULL when the zone is
- * full. The caller holds the zone's lock. */
-mg_upstream_addr_rec_t *mg_upstream_zone_addr(mg_upstream_group_t *g, const char *key);
+ * full. The caller holds the zone's lock. Each call counts one more user of the record: `hold`
+ * 1 while reading the configuration (the generation gives it back), else the caller gives it
+ * back with mg_upstream_zone_release_addr when it stops reading the record. */
+mg_upstream_addr_rec_t *mg_upstream_zone_addr(mg_upstream_group_t *g, const char *key, int hold);
+void mg_upstream_zone_release_addr(mg_upstream_group_t *g, mg_upstream_addr_rec_t *rec);
 
 /* Bring a group's "resolve" slots in line with what its zone says; the caller holds the
  * zone's lock (every choice of a peer does this first). */
@@ -77,9 +80,11 @@ typedef struct {
 
 /* The health_check record `n` of peer i of list l (0 primary, 1 backup) of a zoned group,
  * made when missing (*created set, state zeroed); NULL when the zone is full. The caller
- * holds the zone's lock (mg_upstream_zone_lock). */
+ * holds the zone's lock (mg_upstream_zone_lock). Counted as mg_upstream_zone_addr's. */
 mg_upstream_hc_rec_t *mg_upstream_zone_hc(mg_upstream_group_t *g, int l, size_t i,
-                                          mg_upstream_peer_t *p, unsigned n, int *created);
+                                          mg_upstream_peer_t *p, unsigned n, int hold,
+                                          int *created);
+void mg_upstream_zone_release_hc(mg_upstream_group_t *g, mg_upstream_hc_rec_t *rec);
 void mg_upstream_zone_lock(mg_upstream_group_t *g);
 void mg_upstream_zone_unlock(mg_upstream_group_t *g);
 
@@ -87,8 +92,10 @@ void mg_upstream_zone_unlock(mg_upstream_group_t *g);
  * (ngx.upstream); NULL past the end. */
 mg_upstream_group_t *mg_upstream_group_at(void *main_conf, size_t i);
 
-/* A peer slot that got an address at run time takes its record in the group's zone; the
- * caller holds the zone's lock. */
+/* A peer slot that got an address at run time takes its record in the group's zone (and gives
+ * back its former address's); the caller holds the zone's lock. _release_peer gives it back
+ * (p->shared NULL after) when the worker stops using the slot. */
 void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p);
+void mg_upstream_zone_release_peer(mg_upstream_group_t *g, mg_upstream_peer_t *p);
 
 #endif

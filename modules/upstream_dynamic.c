@@ -156,14 +156,16 @@ void mg_upstream_dynamic_server(mg_conf_t *cf, mg_upstream_group_t *g, mg_array_
 }
 
 /* Slot s's record in the zone, found by key or made (zeroed); NULL when the zone is full.
- * Under the zone's lock. Only slots that ever held an address have one. */
+ * Under the zone's lock. Only slots that ever held an address have one. The first slot's is
+ * the configuration's (looked up in the master), the others the worker's own, given back when
+ * it ends (release_slots). */
 static mg_upstream_addr_rec_t *slot_rec(dyn_server_t *ds, int s)
 {
     if (ds->recs[s] == NULL) {
         char key[160];
         snprintf(key, sizeof(key), "%.*s %d %zu @%s:%u %d", (int)ds->g->name.len, ds->g->name.data,
                  ds->list, ds->first, ds->host.data, (unsigned)ds->port, s);
-        ds->recs[s] = mg_upstream_zone_addr(ds->g, key);
+        ds->recs[s] = mg_upstream_zone_addr(ds->g, key, s == 0);
     }
     return ds->recs[s];
 }
@@ -443,6 +445,24 @@ static dyn_main_conf_t *cycle_conf(mg_cycle_t *cycle)
     return cycle->http->main_conf[mg_upstream_dynamic_module.index];
 }
 
+/* The worker reads the server's records no more: its slots' address records (not the first,
+ * the configuration's) and the records of the addresses its slots took go back */
+static void release_slots(dyn_server_t *ds)
+{
+    mg_upstream_group_t *g = ds->g;
+    mg_array_t *list = ds->list ? &g->backup : &g->peers;
+    mg_upstream_peer_t *slots = (mg_upstream_peer_t *)list->elts + ds->first;
+    mg_upstream_zone_lock(g);
+    for (int s = 0; s < SLOTS; s++) {
+        if (s > 0 && ds->recs[s]) {
+            mg_upstream_zone_release_addr(g, ds->recs[s]);
+            ds->recs[s] = NULL;
+        }
+        mg_upstream_zone_release_peer(g, &slots[s]);
+    }
+    mg_upstream_zone_unlock(g);
+}
+
 static void stop_all(dyn_main_conf_t *dmcf)
 {
     dyn_server_t *ds = dmcf->servers.elts;
@@ -452,6 +472,10 @@ static void stop_all(dyn_main_conf_t *dmcf)
         if (ds[i].timer) {
             event_free(ds[i].timer);
             ds[i].timer = NULL;
+        }
+        if (ds[i].pool) {
+            release_slots(&ds[i]);
+            ds[i].pool = NULL; /* and syncs no more */
         }
     }
 }

@@ -10,13 +10,23 @@
  * address, so a reload that keeps the zone (same name and size) keeps the state, and old and
  * new workers share it while both run. Stream's upstream{} blocks are read by the same code
  * and take a zone the same way.
+ *
+ * A record counts who points at it: each generation whose configuration names it (taken by
+ * the process that reads the configuration, given back when that process destroys the
+ * generation, i.e. once its workers are gone) and each worker whose run-time state does (a
+ * "resolve" slot's address, its checks, its slot records: given back when the slot takes
+ * another address and when the worker ends). At zero nobody can read it any more and its
+ * place is free for another, so addresses that come and go and reloads that change the peers
+ * do not fill the zone. A worker that dies without giving back leaves its records counted.
  */
+#include <unistd.h>
+
 #include "shm.h"
 #include "stream.h"
 #include "upstream.h"
 
 /* the records' layout: another value in a zone handed over by USR2 is refused, never read */
-#define ZONE_MAGIC 0x6d67757bU
+#define ZONE_MAGIC 0x6d67757cU
 #define KEY_LEN 160
 
 typedef struct {
@@ -27,7 +37,8 @@ typedef struct {
 } zone_hdr_t;
 
 typedef struct {
-    char key[KEY_LEN];
+    char key[KEY_LEN]; /* "": a free record */
+    uint32_t refs;
     uint64_t conns;
     uint64_t fails;
     int64_t current_weight;
@@ -42,6 +53,8 @@ typedef struct {
     const mg_upstream_balancer_t *inner;
     mg_upstream_balancer_t wrap;
     zone_hdr_t *hdr;
+    mg_array_t held; /* zone_rec_t *: the records the configuration points at, one count each */
+    pid_t reader;    /* the process that read the configuration: it gives them back */
 } zone_state_t;
 
 typedef struct {
@@ -96,27 +109,70 @@ static zone_rec_t *records(zone_hdr_t *h)
     return (zone_rec_t *)(h + 1);
 }
 
-/* The record of `key`, made when missing (its state from the peer, if any); NULL when the
- * zone is full. */
-static zone_rec_t *record(zone_hdr_t *h, const char *key, mg_upstream_peer_t *peer)
+/* The record of `key`, made when missing (its state from the peer, if any; *created set), with
+ * one more count; NULL when the zone is full. `hold`: the configuration being read points at
+ * it, and its generation gives the count back. Under the zone's lock. */
+static zone_rec_t *record(zone_state_t *zs, const char *key, mg_upstream_peer_t *peer, int hold,
+                          int *created)
 {
-    zone_rec_t *r = records(h);
-    for (uint32_t i = 0; i < h->nrec; i++) {
-        if (strcmp(r[i].key, key) == 0) {
-            if (peer && r[i].effective_weight > peer->weight) {
-                r[i].effective_weight = peer->weight; /* the weight was lowered by a reload */
+    zone_hdr_t *h = zs->hdr;
+    zone_rec_t *r = records(h), *z = NULL, *free_rec = NULL;
+    *created = 0;
+    for (uint32_t i = 0; i < h->nrec && z == NULL; i++) {
+        if (r[i].key[0] == '\0') {
+            free_rec = free_rec ? free_rec : &r[i];
+        } else if (strcmp(r[i].key, key) == 0) {
+            z = &r[i];
+            if (peer && z->effective_weight > peer->weight) {
+                z->effective_weight = peer->weight; /* the weight was lowered by a reload */
             }
-            return &r[i];
         }
     }
-    if (h->nrec == h->cap) {
-        return NULL;
+    if (z == NULL) {
+        if (free_rec == NULL && h->nrec == h->cap) {
+            return NULL;
+        }
+        z = free_rec ? free_rec : &r[h->nrec++];
+        memset(z, 0, sizeof(*z));
+        snprintf(z->key, sizeof(z->key), "%s", key);
+        z->effective_weight = peer ? peer->weight : 0;
+        *created = 1;
     }
-    zone_rec_t *n = &r[h->nrec++];
-    memset(n, 0, sizeof(*n));
-    snprintf(n->key, sizeof(n->key), "%s", key);
-    n->effective_weight = peer ? peer->weight : 0;
-    return n;
+    z->refs++;
+    if (hold) {
+        *(zone_rec_t **)mg_array_push(&zs->held) = z;
+    }
+    return z;
+}
+
+/* One count given back; the last frees the record. Under the zone's lock. */
+static void unref(zone_hdr_t *h, zone_rec_t *z)
+{
+    if (z->refs > 0 && --z->refs > 0) {
+        return;
+    }
+    memset(z, 0, sizeof(*z));
+    zone_rec_t *r = records(h);
+    while (h->nrec > 0 && r[h->nrec - 1].key[0] == '\0') {
+        h->nrec--;
+    }
+}
+
+/* The generation is destroyed: its configuration's counts go back, from the process that took
+ * them (its workers destroy their copies of it too) */
+static void give_back(void *data)
+{
+    zone_state_t *zs = data;
+    if (zs->reader != getpid()) {
+        return;
+    }
+    mg_shmtx_lock(&zs->hdr->lock);
+    zone_rec_t **z = zs->held.elts;
+    for (size_t i = 0; i < zs->held.nelts; i++) {
+        unref(zs->hdr, z[i]);
+    }
+    zs->held.nelts = 0;
+    mg_shmtx_unlock(&zs->hdr->lock);
 }
 
 static void sync_in(mg_upstream_group_t *g)
@@ -213,36 +269,55 @@ void mg_upstream_zone_unlock(mg_upstream_group_t *g)
 }
 
 mg_upstream_hc_rec_t *mg_upstream_zone_hc(mg_upstream_group_t *g, int l, size_t i,
-                                          mg_upstream_peer_t *p, unsigned n, int *created)
+                                          mg_upstream_peer_t *p, unsigned n, int hold, int *created)
 {
     zone_state_t *zs = g->zone;
     char key[KEY_LEN], hkey[KEY_LEN + 16];
     peer_key(key, g, l, i, p);
     snprintf(hkey, sizeof(hkey), "%.*s hc %u", KEY_LEN - 16, key, n);
-    uint32_t before = zs->hdr->nrec;
-    zone_rec_t *z = record(zs->hdr, hkey, p);
-    *created = zs->hdr->nrec != before;
-    if (z && *created) {
-        memset(&z->hc, 0, sizeof(z->hc));
-    }
+    zone_rec_t *z = record(zs, hkey, p, hold, created);
     return z ? &z->hc : NULL;
 }
 
-mg_upstream_addr_rec_t *mg_upstream_zone_addr(mg_upstream_group_t *g, const char *key)
+mg_upstream_addr_rec_t *mg_upstream_zone_addr(mg_upstream_group_t *g, const char *key, int hold)
+{
+    int created;
+    zone_rec_t *z = record(g->zone, key, NULL, hold, &created);
+    return z ? &z->addr : NULL;
+}
+
+void mg_upstream_zone_release_hc(mg_upstream_group_t *g, mg_upstream_hc_rec_t *rec)
 {
     zone_state_t *zs = g->zone;
-    zone_rec_t *z = record(zs->hdr, key, NULL);
-    return z ? &z->addr : NULL;
+    unref(zs->hdr, (zone_rec_t *)((char *)rec - offsetof(zone_rec_t, hc)));
+}
+
+void mg_upstream_zone_release_addr(mg_upstream_group_t *g, mg_upstream_addr_rec_t *rec)
+{
+    zone_state_t *zs = g->zone;
+    unref(zs->hdr, (zone_rec_t *)((char *)rec - offsetof(zone_rec_t, addr)));
+}
+
+void mg_upstream_zone_release_peer(mg_upstream_group_t *g, mg_upstream_peer_t *p)
+{
+    zone_state_t *zs = g->zone;
+    if (p->shared) {
+        unref(zs->hdr, p->shared);
+        p->shared = NULL;
+    }
 }
 
 void mg_upstream_zone_peer(mg_upstream_group_t *g, int list, size_t i, mg_upstream_peer_t *p)
 {
     zone_state_t *zs = g->zone;
     char key[KEY_LEN];
+    int created;
     peer_key(key, g, list, i, p);
-    p->shared = record(zs->hdr, key, p); /* NULL (a full zone): the worker's own numbers */
-    if (p->shared) {
-        zone_rec_t *z = p->shared;
+    /* the new address's record first: the same address again keeps its record */
+    zone_rec_t *z = record(zs, key, p, 0, &created);
+    mg_upstream_zone_release_peer(g, p);
+    p->shared = z; /* NULL (a full zone): the worker's own numbers */
+    if (z) {
         p->conns = (mg_uint_t)z->conns;
         z->effective_weight = p->weight;
     }
@@ -283,6 +358,12 @@ mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
         h->cap = (uint32_t)((size - sizeof(*h)) / sizeof(zone_rec_t));
         h->magic = ZONE_MAGIC;
     }
+    zone_state_t *zs = mg_pcalloc(cf->pool, sizeof(*zs));
+    zs->hdr = h;
+    zs->reader = getpid();
+    mg_array_init(&zs->held, cf->pool, 8, sizeof(zone_rec_t *));
+    mg_pool_cleanup_add(cf->pool, give_back, zs); /* after the zone's: runs before it */
+    g->zone = zs;
     mg_shmtx_lock(&h->lock);
     mg_array_t *lists[2] = {&g->peers, &g->backup};
     for (int l = 0; l < 2; l++) {
@@ -292,8 +373,9 @@ mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
                 continue; /* a "resolve" server's slot without an address yet */
             }
             char key[KEY_LEN];
+            int created;
             peer_key(key, g, l, i, &p[i]);
-            p[i].shared = record(h, key, &p[i]);
+            p[i].shared = record(zs, key, &p[i], 1, &created);
             if (p[i].shared == NULL) {
                 mg_shmtx_unlock(&h->lock);
                 mg_log_error(MG_LOG_EMERG, cf->log, 0,
@@ -304,14 +386,11 @@ mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
         }
     }
     mg_shmtx_unlock(&h->lock);
-    zone_state_t *zs = mg_pcalloc(cf->pool, sizeof(*zs));
     zs->inner = g->balancer;
     zs->wrap = *g->balancer;
     zs->wrap.init_request = zone_init_request;
     zs->wrap.get_peer = zone_get_peer;
     zs->wrap.free_peer = zone_free_peer;
-    zs->hdr = h;
-    g->zone = zs;
     g->balancer = &zs->wrap;
     return MG_OK;
 }

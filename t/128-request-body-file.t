@@ -263,3 +263,20 @@ POST /p
 single buffer
 --- response_headers
 X-Body: [single buffer]
+
+
+
+=== TEST 18: the default client_body_buffer_size is two memory pages (8k here): a 12000-byte
+body goes to a file, a 6000-byte one stays in memory
+--- config
+    client_body_temp_path $TEST_NGINX_SERVROOT/cbt18;
+    location /p {
+        add_header X-File $request_body_file;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+--- request eval
+["POST /p\n" . ('a' x 6000), "POST /p\n" . ('b' x 12000)]
+--- response_headers_like eval
+["X-File: \\z", "X-File: \\S+/cbt18/0000000001\\z"]
+--- error_log eval
+qr/\[warn\] .*a client request body is buffered to a temporary file \S+\/cbt18\/0000000001, client: /

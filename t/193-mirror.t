@@ -156,6 +156,7 @@ mirror-log GET /mirror/tf
 
 
 === TEST 6: a slow mirror does not delay the response (read within 1.5 s of a 3 s mirror)
+The mirror's end is awaited: a server stopped with it in flight waits for it (a graceful QUIT).
 --- config
     location /t { mirror /m; }
     location = /m {
@@ -172,6 +173,9 @@ Connection: keep-alive
 --- timeout: 1.5
 --- response_body
 fast
+--- error_log
+mirror-log GET /mirror?delay=3 body=[-]
+--- log_wait: 15
 
 
 

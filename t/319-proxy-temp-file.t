@@ -72,10 +72,13 @@ sub slow_fetch {
     $max = 0;
     $grow = 0;
     # watch for $pause seconds (a temp file shows early: the upstream is fast), and on a
-    # loaded machine, when a file is expected (file => 1), up to 10 s more until one was seen
+    # loaded machine, when a file is expected (file => 1), up to 20 s more until one was seen,
+    # and one of more than file_over bytes if given (the writes may lag; nothing is read yet)
     my $until = Time::HiRes::time() + $o{pause};
-    my $last = $until + 10;
-    while (Time::HiRes::time() < $until || ($o{file} && !@seen && Time::HiRes::time() < $last)) {
+    my $last = $until + 20;
+    my $want = sub { !@seen || (defined $o{file_over} && $max <= $o{file_over}) };
+    while (Time::HiRes::time() < $until
+           || ($o{file} && $want->() && Time::HiRes::time() < $last)) {
         my @t = temp_fds();
         push @seen, @t;
         $max = $_->[2] > $max ? $_->[2] : $max for @t;
@@ -119,7 +122,8 @@ held open while it is sent, closed after; the body intact; memory bounded
         proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT/;
     }
 --- init
-my ($md5, $len, $seen, $max, $grow) = main::slow_fetch(uri => '/t', file => 1, pause => 1.5);
+my ($md5, $len, $seen, $max, $grow) = main::slow_fetch(uri => '/t', file => 1, pause => 1.5,
+    file_over => 1_000_000);
 Test::More::is("$md5 $len", "$main::BigMd5 $main::Size", 'the body, byte for byte');
 Test::More::ok(scalar(@$seen), 'a descriptor on a file under proxy_temp_path while served');
 Test::More::like($seen->[0][1] // '', qr{/ptemp/\d/\d\d/\d{10}(?: \(deleted\))?\z},
@@ -388,7 +392,8 @@ qr/invalid number of arguments in "proxy_busy_buffers_size" directive in \S+:\d+
         proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT/;
     }
 --- init
-my ($md5, $len, $seen, $max, $grow) = main::slow_fetch(uri => '/t', file => 1, pause => 1.5);
+my ($md5, $len, $seen, $max, $grow) = main::slow_fetch(uri => '/t', file => 1, pause => 1.5,
+    file_over => 1_000_000);
 Test::More::is("$md5 $len", "$main::BigMd5 $main::Size", 'the body, byte for byte');
 Test::More::ok($max > 1_000_000, "the file took the response's bulk ($max bytes)");
 Test::More::ok(main::temp_gone(), 'closed after, nothing left in the directory');

@@ -227,7 +227,9 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     }
     mg_conf_merge_str(conf->default_type, prev->default_type, "text/plain");
     mg_conf_merge_size(conf->client_max_body_size, prev->client_max_body_size, 1024 * 1024);
-    mg_conf_merge_size(conf->client_body_buffer_size, prev->client_body_buffer_size, 16384);
+    /* nginx's "8k|16k": two memory pages */
+    mg_conf_merge_size(conf->client_body_buffer_size, prev->client_body_buffer_size,
+                       2 * (size_t)sysconf(_SC_PAGESIZE));
     mg_conf_merge(conf->client_body_timeout, prev->client_body_timeout, 60000);
     mg_conf_merge(conf->send_timeout, prev->send_timeout, 60000);
     mg_conf_merge(conf->keepalive_timeout, prev->keepalive_timeout, 75000);

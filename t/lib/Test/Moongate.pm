@@ -93,7 +93,7 @@ our @BlockPreprocessors;
 our %KnownSections = map { $_ => 1 } qw(
     config http_config main_config stream_config log_level user_files must_die init
     request more_headers raw_request raw_request_middle_delay pipelined_requests
-    timeout abort ignore_response wait
+    timeout abort ignore_response wait log_wait
     error_code response_headers response_headers_like raw_response_headers_like
     raw_response_headers_unlike response_body response_body_filters response_body_like
     response_body_unlike response_incomplete
@@ -1202,7 +1202,9 @@ sub check_log {
     my $read = sub { [split /\n/, $extra . slurp($ErrLogFile)] };
     my $lines = $read->();
     if (@want && !$Poison) {
-        my $deadline = Time::HiRes::time() + $LogWait;
+        # a block whose line comes late on purpose (a slow background request) says how late
+        my $wait = parse_seconds(sec($block, 'log_wait'), 0);
+        my $deadline = Time::HiRes::time() + ($wait > $LogWait ? $wait : $LogWait);
         my $nap = 0.001;
         while (grep { !defined log_match($lines, $_) } @want) {
             last if Time::HiRes::time() > $deadline || !$Running;
@@ -1300,7 +1302,8 @@ C<response_body_filters>: function names or code refs applied in order),
 C<response_body_like>/C<_unlike> (a section's final newline is part of the pattern, as
 Test::Nginx's: say C<chomp> where it must not be), every C<error_log> / C<no_error_log>
 pattern (string = substring, qr// = regex, matched per line; positive ones
-are awaited up to TEST_MOONGATE_LOG_WAIT seconds), C<grep_error_log> +
+are awaited up to TEST_MOONGATE_LOG_WAIT seconds, or C<log_wait> seconds if the block says
+more), C<grep_error_log> +
 C<grep_error_log_out>, and C<must_die>.  Arrayref expectations pair with the
 requests/responses by index.  A read timeout without C<abort> is one extra
 failure.  C<response_incomplete>: the response must break off (a
