@@ -24,15 +24,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1 || die "openssl failed"
 
 write_conf() { # name port (the upstream listener is port + 1)
-    local dir=$WORK/$1 up=$(($2 + 1))
-    mkdir -p "$dir/logs" "$dir/conf"
-    cat >"$dir/conf/bench.conf" <<EOC
-daemon off;
-master_process off;
-worker_processes 1;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 1024; }
+    local up=$(($2 + 1))
+    conf_write "$1" <<EOC
 http {
     access_log off;
     default_type application/octet-stream;

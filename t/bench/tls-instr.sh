@@ -34,15 +34,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
     -keyout "$WORK/ec.key" -out "$WORK/ec.crt" >/dev/null 2>&1 || die "openssl failed"
 
 write_conf() { # name port
-    local dir=$WORK/$1
-    mkdir -p "$dir/logs" "$dir/conf"
-    cat >"$dir/conf/bench.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 1024; }
+    conf_write "$1" <<EOF
 http {
     access_log off;
     default_type application/octet-stream;
