@@ -202,15 +202,24 @@ sub repo_root() { $RepoRoot }
 
 # A port nobody listens on.  Ports come from below the usual ephemeral range
 # so that client connections of parallel test files cannot occupy them.
+# Ports handed out in this process, by find_free_port and by the helpers' own picks
+# (MoongateBackend, MoongateDNS): a file that takes several never gets one twice (a port is
+# free until the server binds it, so a check by binding alone cannot see that; t/915 once
+# got its server port again for a stream listener).
+our %PortTaken;
+
 sub find_free_port() {
     for my $try (1 .. 50) {
         my $port = $try < 50 ? 20000 + int(rand(12000)) : 0;
+        next if $PortTaken{$port};
         my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                       LocalPort => $port, Proto => 'tcp',
                                       Listen => 1, ReuseAddr => 1)
             or next;
         $port = $s->sockport;
         close $s;
+        next if $PortTaken{$port};
+        $PortTaken{$port} = 1;
         return $port;
     }
     die "Test::Moongate: cannot find a free port on 127.0.0.1\n";

@@ -139,11 +139,12 @@ sub _listen {
     for my $try (1 .. 100) {
         my $port = 20000 + int(rand(12000));
         next if grep { $_ == $port } values %Port;
-        next if $port == ($Test::Moongate::ServerPort // 0);
+        next if $port == ($Test::Moongate::ServerPort // 0) || $Test::Moongate::PortTaken{$port};
         socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
         setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
         bind($s, pack_sockaddr_in($port, inet_aton('127.0.0.1'))) or next;
         listen($s, $backlog) or next;
+        $Test::Moongate::PortTaken{$port} = 1;
         return ($s, $port);
     }
     die "Test::MoongateBackend: no free port\n";
@@ -154,8 +155,10 @@ sub _bind_udp {
     for my $try (1 .. 100) {
         my $port = 20000 + int(rand(12000));
         next if grep { $_ == $port } values %Port;
+        next if $Test::Moongate::PortTaken{$port};
         socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
         bind($s, pack_sockaddr_in($port, inet_aton('127.0.0.1'))) or next;
+        $Test::Moongate::PortTaken{$port} = 1;
         return ($s, $port);
     }
     die "Test::MoongateBackend: no free udp port\n";

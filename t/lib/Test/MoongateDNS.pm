@@ -62,9 +62,11 @@ sub dns_start {
     my $sock;
     for my $try (1 .. 100) {
         my $port = 20000 + int(rand(12000));
+        next if $Test::Moongate::PortTaken{$port};
         socket($sock, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
         if (bind($sock, pack_sockaddr_in($port, inet_aton('127.0.0.1')))) {
             $Port = $port;
+            $Test::Moongate::PortTaken{$port} = 1;
             last;
         }
     }
