@@ -327,7 +327,7 @@ health('d', $OK);
 ok($s->wait_log(qr/peer is healthy, health check "" of peer 127\.0\.0\.1:$Port{d} in upstream "rr"/, $mark),
    'it passes again');
 ok(wait_for(sub { who('/rr/', 4) =~ /d:/ }, 30), 'and gets requests again');
-my $n = checks('d');
+$n = checks('d');
 Time::HiRes::sleep(3.5);
 cmp_ok(checks('d') - $n, '<=', 5, 'one check per interval for the server, not one per worker');
 dns_stop();
