@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "mgtime.h"
 #include "shm.h"
+#include "str.h"
 
 #define MAGIC "MGMET1"
 
@@ -119,11 +120,8 @@ void mg_metrics_http_request(mg_metrics_shm_t *m, mg_str_t server, mg_uint_t sta
     if (m == NULL) {
         return;
     }
-    char code[3]; /* "%03u", without printf's cost on each request */
-    unsigned s = (unsigned)(status % 1000);
-    code[0] = (char)('0' + s / 100);
-    code[1] = (char)('0' + s / 10 % 10);
-    code[2] = (char)('0' + s % 10);
+    char code[3];
+    mg_put_uint3(code, status);
     mg_str_t labels[2] = {server, {3, code}};
     mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_HTTP_REQUESTS, 2, labels);
     if (e) {

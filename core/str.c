@@ -216,6 +216,15 @@ char *mg_put_uint(char *p, uint64_t v)
     return p + n;
 }
 
+char *mg_put_uint3(char *p, uint64_t v)
+{
+    v %= 1000;
+    p[0] = (char)('0' + v / 100);
+    p[1] = (char)('0' + v / 10 % 10);
+    p[2] = (char)('0' + v % 10);
+    return p + 3;
+}
+
 char *mg_put_hex(char *p, uint64_t v)
 {
     static const char digits[] = "0123456789abcdef";

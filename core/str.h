@@ -52,6 +52,9 @@ size_t mg_base64_encode(const unsigned char *src, size_t len, char *dst);
 #define MG_INT_TEXT_MAX 20
 char *mg_put_uint(char *p, uint64_t v);
 char *mg_put_hex(char *p, uint64_t v);
+/* Three digits, zero-padded, of v % 1000 (a status code, as "%03u" without printf's cost) at p;
+ * returns p + 3. */
+char *mg_put_uint3(char *p, uint64_t v);
 
 /* Format into buf; returns pointer after the last written char (no NUL). */
 char *mg_vsprintf_end(char *buf, char *end, const char *fmt, va_list ap);

@@ -131,10 +131,7 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
     nghttp2_nv *nv = mg_palloc(r->pool, (ho->headers.nelts + 8) * sizeof(nghttp2_nv));
     size_t n = 0;
     char *status = mg_pnalloc(r->pool, 3);
-    unsigned code = (unsigned)(ho->status % 1000);
-    status[0] = (char)('0' + code / 100);
-    status[1] = (char)('0' + code / 10 % 10);
-    status[2] = (char)('0' + code % 10);
+    mg_put_uint3(status, ho->status);
     nv_add(nv, &n, ":status", 7, status, 3);
     int own_server = 0, own_date = 0;
     for (size_t i = 0; i < ho->headers.nelts; i++) {

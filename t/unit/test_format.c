@@ -1,6 +1,6 @@
 /*
  * Unit tests for the hand-written formatters that replaced printf on the response path:
- * mg_put_uint and mg_put_hex (core/str.c) against printf's output, and mg_time_http
+ * mg_put_uint, mg_put_hex and mg_put_uint3 (core/str.c) against printf's output, and mg_time_http
  * (core/mgtime.c) against strftime's RFC 1123 date for every month, weekday, leap days and
  * the years printf still formats (before 1000, after 9999); mg_sockaddr_text's IPv4 text
  * (core/listen.c, by hand) against inet_ntop, with and without the port, and a buffer too
@@ -32,6 +32,9 @@ static void test_numbers(void)
         *mg_put_hex(got, cases[i]) = '\0';
         snprintf(want, sizeof(want), "%" PRIx64, cases[i]);
         is_str(got, want, "mg_put_hex %s", want);
+        *mg_put_uint3(got, cases[i]) = '\0';
+        snprintf(want, sizeof(want), "%03" PRIu64, cases[i] % 1000);
+        is_str(got, want, "mg_put_uint3 %s", want);
     }
 }
 
