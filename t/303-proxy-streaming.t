@@ -13,8 +13,8 @@ use Test::Moongate;
 use Test::MoongateBackend;
 
 backend(a     => 'echo');
-backend(drip  => 'drip', count => 12, interval => 0.06);
-backend(dripc => 'drip', count => 12, interval => 0.06, mode => 'chunked');
+backend(drip  => 'drip', count => 12, interval => 0.15);
+backend(dripc => 'drip', count => 12, interval => 0.15, mode => 'chunked');
 
 # body filters: "LENGTH pattern" when the body is pattern(LENGTH)
 sub as_pattern {
@@ -44,12 +44,13 @@ sub streamed {
         $first //= $p->[0];
         $n++;
     }
-    Test::More::ok(defined $first && $first < 0.4,
-                   "$name: the first body bytes arrive early ("
-                   . (defined $first ? sprintf('%.2fs', $first) : 'never') . ')');
-    Test::More::ok(defined $first && $got->[-1][0] - $first > 0.3,
-                   "$name: the last ones arrive later, when the upstream sends them ("
-                   . (@$got ? sprintf('%.2fs', $got->[-1][0]) : 'never') . ')');
+    # Streaming shows as spread, not as an absolute first-byte time (a loaded machine can be
+    # late for everything): the upstream sends its 12 bytes over 1.65 s; buffered, they would
+    # all come at once at the end.
+    my $last = @$got ? $got->[-1][0] : undef;
+    Test::More::ok(defined $first && $last - $first > 0.6,
+                   "$name: the first body bytes arrive well before the last ("
+                   . (defined $first ? sprintf('%.2fs, last %.2fs', $first, $last) : 'never') . ')');
     Test::More::cmp_ok($n, '>=', 5, "$name: the body arrives in pieces");
     return $raw;
 }

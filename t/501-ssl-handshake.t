@@ -28,7 +28,7 @@ sub https_get {
     my ($path, %o) = @_;
     my $s = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $Test::Moongate::ServerPort,
                                  SSL_verify_mode => 0, SSL_hostname => $o{sni} // 'localhost',
-                                 Timeout => 5) or return '';
+                                 Timeout => 10) or return '';
     print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n";
     local $/;
     my $r = <$s>;
@@ -95,7 +95,7 @@ ok
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $Test::Moongate::ServerPort) or die;
 syswrite($s, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03");
 Test::More::like(main::https_get('/'), qr/\r\n\r\nok\n\z/, "another client is served meanwhile");
-Test::More::ok(main::closed_within($s, 5), "the stalled handshake was closed");
+Test::More::ok(main::closed_within($s, 10), "the stalled handshake was closed");
 --- request
 GET /
 --- response_body

@@ -78,12 +78,12 @@ sub get_sni {
         . "        location / { return 200 \"default\\n\"; }\n");
 
     my $t0 = Time::HiRes::time();
-    my ($code, $out, $err) = $s->cmd('-t');
+    my ($code, $out, $err) = $s->cmd({ timeout => 60 }, '-t'); # 20 s is short at load 40
     my $t_test = Time::HiRes::time() - $t0;
     is($code, 0, "-t passes with $n TLS servers") or diag("$out$err");
 
     $t0 = Time::HiRes::time();
-    ok($s->start, "starts with $n TLS servers") or stop_here();
+    ok($s->start(cmd_timeout => 60, timeout => 30), "starts with $n TLS servers") or stop_here();
     my $t_start = Time::HiRes::time() - $t0;
     diag(sprintf("%s, %d TLS server names: -t %.2f s, start (master up, 2 workers answering) %.2f s",
                  proc_name(), $n, $t_test, $t_start));
@@ -101,7 +101,7 @@ sub get_sni {
     # a reload of the 1000 servers with their certificates swapped
     $s->write_conf(http => $servers->('b.test'));
     $t0 = Time::HiRes::time();
-    ($code, $out, $err) = $s->reload;
+    ($code, $out, $err) = $s->reload(cmd_timeout => 60, timeout => 60);
     my $t_reload = Time::HiRes::time() - $t0;
     is($code, 0, "-s reload with $n TLS servers") or diag("$out$err");
     diag(sprintf("%s, %d TLS server names: -s reload until new connections reach the new"

@@ -470,11 +470,12 @@ sub wait_workers {
 }
 
 # start: the binary with the config; returns the master's pid once the pid file names a live
-# master and it has its workers (0 and a diag on failure)
+# master and it has its workers (0 and a diag on failure); cmd_timeout bounds the command
+# (20 s), timeout the wait for the workers (5 s)
 sub start {
     my ($self, %o) = @_;
     unlink $self->pid_file, $self->oldbin_file;
-    my ($code, $out, $err) = $self->cmd({ timeout => 20 }, @{ $o{args} || [] });
+    my ($code, $out, $err) = $self->cmd({ timeout => $o{cmd_timeout} // 20 }, @{ $o{args} || [] });
     if ($code != 0) {
         Test::More::diag("$self->{binary} exited $code: $out$err" . _tail($self->error_log));
         return 0;
@@ -515,7 +516,7 @@ sub reload {
     my ($self, %o) = @_;
     my $m = $self->pid;
     my %old = map { $_ => 1 } $m ? $self->worker_pids($m) : ();
-    my ($code, $out, $err) = $self->cmd('-s', 'reload');
+    my ($code, $out, $err) = $self->cmd({ timeout => $o{cmd_timeout} // 20 }, '-s', 'reload');
     return ($code, $out, $err) unless is_nginx() && $code == 0 && $m;
     my $n = $o{workers} // $self->{workers};
     my $done = wait_for(sub {
