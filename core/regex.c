@@ -108,3 +108,25 @@ mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, 
     }
     return pairs;
 }
+
+mg_int_t mg_regex_exec_kept(mg_pool_t *pool, mg_regex_t *re, mg_str_t s, int **captures, int *code)
+{
+    int stack_ov[32];
+    int n = (re->captures + 1) * 2;
+    int *ov = n <= (int)(sizeof(stack_ov) / sizeof(int)) ? stack_ov
+                                                         : mg_palloc(pool, (size_t)n * sizeof(int));
+    *captures = NULL;
+    mg_int_t rc = mg_regex_exec(re, s.data, s.len, ov, n);
+    if (rc == MG_ERROR) {
+        *code = ov[0];
+        return MG_ERROR;
+    }
+    if (rc > 0) {
+        if (ov == stack_ov) {
+            ov = mg_palloc(pool, (size_t)rc * 2 * sizeof(int));
+            memcpy(ov, stack_ov, (size_t)rc * 2 * sizeof(int));
+        }
+        *captures = ov;
+    }
+    return rc;
+}

@@ -34,5 +34,10 @@ void mg_regex_jit_cycle(mg_cycle_t *cycle);
  * (>0), MG_DECLINED for no match, MG_ERROR on a matching error (pcre2's code then in
  * ovector[0]). ovec_ints is a multiple of 2. */
 mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, int ovec_ints);
+/* Match s for a request or session that keeps the captures: on a match (pairs > 0 returned)
+ * *captures is a copy of the set pairs in pool; MG_DECLINED: no match, nothing allocated (a
+ * map of regexes mostly fails, and an allocation per tried regex was a good part of its cost);
+ * MG_ERROR: *captures is NULL and *code pcre2's error. */
+mg_int_t mg_regex_exec_kept(mg_pool_t *pool, mg_regex_t *re, mg_str_t s, int **captures, int *code);
 
 #endif

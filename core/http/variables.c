@@ -1226,12 +1226,11 @@ mg_regex_t *mg_http_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseless)
 
 mg_int_t mg_http_regex_exec(mg_request_t *r, mg_regex_t *re, mg_str_t s)
 {
-    int n = (re->captures + 1) * 2;
-    int *ov = mg_palloc(r->pool, (size_t)n * sizeof(int));
-    mg_int_t rc = mg_regex_exec(re, s.data, s.len, ov, n);
+    int *ov, code;
+    mg_int_t rc = mg_regex_exec_kept(r->pool, re, s, &ov, &code);
     if (rc == MG_ERROR) {
         mg_log_error(MG_LOG_ALERT, &r->connection->log, 0,
-                     "pcre2_match() failed: %d on \"%.*s\" using \"%.*s\"", ov[0], (int)s.len,
+                     "pcre2_match() failed: %d on \"%.*s\" using \"%.*s\"", code, (int)s.len,
                      s.data, (int)re->pattern.len, re->pattern.data);
         return MG_ERROR;
     }

@@ -293,12 +293,11 @@ mg_regex_t *mg_stream_regex_compile(mg_conf_t *cf, mg_str_t pattern, int caseles
 
 mg_int_t mg_stream_regex_exec(mg_stream_session_t *s, mg_regex_t *re, mg_str_t str)
 {
-    int n = (re->captures + 1) * 2;
-    int *ov = mg_palloc(s->pool, (size_t)n * sizeof(int));
-    mg_int_t rc = mg_regex_exec(re, str.data, str.len, ov, n);
+    int *ov, code;
+    mg_int_t rc = mg_regex_exec_kept(s->pool, re, str, &ov, &code);
     if (rc == MG_ERROR) {
         mg_log_error(MG_LOG_ALERT, &s->connection->log, 0,
-                     "pcre2_match() failed: %d on \"%.*s\" using \"%.*s\"", ov[0], (int)str.len,
+                     "pcre2_match() failed: %d on \"%.*s\" using \"%.*s\"", code, (int)str.len,
                      str.data, (int)re->pattern.len, re->pattern.data);
         return MG_ERROR;
     }
