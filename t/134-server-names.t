@@ -48,6 +48,11 @@ like($err, qr/\[emerg\] .*empty regex in server name "~" in \Q$conf\E:\d+/, '...
 is($code, 0, '".d.test*" is a wildcard nginx accepts') or diag($err);
 unlike($err, qr/invalid server name/, '... without a word');
 
+($code, $err) = t_http(two('"~^f/g\\.test$"'));
+is($code, 0, 'a regex name with "/": accepted');
+like($err, qr/\[warn\] .*server name "~\^f\/g\\\.test\$" has suspicious symbols in \Q$conf\E:\d+/,
+     '... with the warning nginx gives every name with "/"');
+
 ($code, $err) = t_http(two('e..test'));
 like($err, qr/\[emerg\] .*invalid server name or wildcard "e\.\.test" on 127\.0\.0\.1:$p[0]/,
      '".." refused with the address');

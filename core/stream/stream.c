@@ -3,7 +3,6 @@
  * timeouts; the listening sockets (one per address, or a wildcard one serving the addresses of
  * its port that do not say "bind"), and a session's run through the phases.
  */
-#include <ctype.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
