@@ -10,11 +10,14 @@ use warnings;
 use Test::Moongate ();
 use Test::MoongateProc;
 use Test::MoongateTcp;
+use Test::Moongate::Certs;
 use Test::More;
+use IO::Socket::SSL;
 
 plan skip_all => 'stream server_name: nginx >= 1.25.5 (Debian\'s 1.22 lacks it)' if is_nginx();
 
-my @p = map { Test::Moongate::find_free_port() } 1 .. 3;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 4;
+my $c = Test::Moongate::Certs::make();
 my $s = Test::MoongateProc->new(name => 'stream_server_names', workers => 1, error_level => 'info');
 my $conf = $s->conf_file;
 
@@ -75,7 +78,7 @@ $s->write_conf(stream => <<"EOF");
     server { listen 127.0.0.1:$p[0]; ssl_preread on; server_name first.test;
              return "first [\$server_name]\\n"; }
     server { listen 127.0.0.1:$p[0]; ssl_preread on;
-             server_name "~^(?<tenant>[a-z]+)\\.(\\d+)\\.cap\\.test\$";
+             server_name "~^(?<tenant>[a-z]+)\\.(\\d+)\\.cap\\.test\$" second.test;
              return "cap \$tenant \$1 \$2\\n"; }
     server { listen 127.0.0.1:$p[0]; ssl_preread on; server_name "~^UP\\d+\\.test\$";
              return "up [\$server_name]\\n"; }
@@ -84,6 +87,9 @@ $s->write_conf(stream => <<"EOF");
     server { listen 127.0.0.1:$p[2]; ssl_preread on;
              server_name "~^(?<who>[a-z]+)\\.alone\\.test\$" "~^plain\\.test\$";
              return "last [\$who]\\n"; }
+    server { listen 127.0.0.1:$p[3] ssl; ssl_certificate $c/localhost.crt; ssl_certificate_key $c/localhost.key;
+             server_name "~^(?<who>[a-z]+)\\.tls\\.test\$";
+             return "tls [\$who] [\$1]\\n"; }
 EOF
 my $start = $s->log_mark; # the -t runs above logged their emerg lines
 $s->start or stop_here('the server did not start');
@@ -98,6 +104,13 @@ is(preread($p[0], 'up7.test'), "up [~^UP\\d+\\.test\$]\n", 'a regex with capital
 is(preread($p[0], 'other.test'), "first [first.test]\n", 'another name: the first server');
 is(preread($p[1], 'bob.alone.test'), "alone [bob]\n", 'a server alone whose regex captures: its capture');
 is(preread($p[2], 'bob.alone.test'), "last []\n", 'alone, its last regex without captures: none (as nginx)');
+is(preread($p[0], 'Second.Test.'), "cap   \n", 'ssl_preread: a trailing dot, capitals: the same name (as the TLS SNI\'s)');
+
+# TLS terminated here, one server alone: the SNI's captures
+my $t = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $p[3], SSL_verify_mode => 0,
+                             SSL_hostname => 'eve.tls.test', Timeout => 5);
+my $line = $t ? <$t> // '' : "failed: $SSL_ERROR";
+is($line, "tls [eve] [eve]\n", 'a server alone whose regex captures: the SNI\'s captures');
 
 unlike($s->log_since($start), qr/\[(alert|crit|emerg)\]/, 'no alert in the error log');
 $s->stop;
