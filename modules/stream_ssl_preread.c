@@ -5,9 +5,9 @@
  * proxy_pass can route TLS by name. Bytes that are not a TLS handshake, or a malformed one,
  * decline: the variables stay empty and the session goes on, as nginx's.
  */
+#include "ssl_hello.h"
 #include "ssl_preread.h"
 #include "stream.h"
-#include <ctype.h>
 
 extern mg_module_t mg_stream_ssl_preread_module;
 
@@ -59,13 +59,14 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
     ctx->version = hello.version;
     if (hello.server_name) {
         ctx->server_name = mg_pstr(s->pool, (const char *)hello.server_name, hello.server_name_len);
-        /* nginx >= 1.25.5: the name chooses the session's server among those of the address */
+        /* nginx >= 1.25.5: the name (as the TLS SNI's: lowercased, without a trailing dot)
+         * chooses the session's server among those of the address */
         char *lower = mg_pnalloc(s->pool, ctx->server_name.len + 1);
-        for (size_t i = 0; i <= ctx->server_name.len; i++) {
-            lower[i] = (char)tolower((unsigned char)ctx->server_name.data[i]);
+        size_t len;
+        mg_stream_srv_conf_t *found = NULL;
+        if (mg_ssl_hello_sni_name(ctx->server_name.data, ctx->server_name.len, lower, &len) == 0) {
+            found = mg_stream_find_server(s, (mg_str_t){len, lower});
         }
-        mg_stream_srv_conf_t *found =
-            mg_stream_find_server(s, (mg_str_t){ctx->server_name.len, lower});
         if (found) {
             mg_stream_set_server(s, found);
         }

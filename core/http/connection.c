@@ -70,10 +70,8 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
         /* a stream before its request: nginx makes the request with the stream, so its lines
          * name the server and the :authority read so far */
         mg_http_srv_conf_t *cscf = default_srv(hc);
-        mg_http_server_name_t *sn = cscf->server_names.elts;
-        p = mg_sprintf_end(p, end, ", server: %.*s",
-                           cscf->server_names.nelts ? (int)sn[0].name.len : 0,
-                           cscf->server_names.nelts ? sn[0].name.data : "");
+        mg_str_t name = mg_server_names_first(&cscf->server_names);
+        p = mg_sprintf_end(p, end, ", server: %.*s", (int)name.len, name.data);
         if (st->authority.data && !(st->bad && st->bad_before_host)) {
             p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)st->authority.len,
                                st->authority.data);
@@ -85,9 +83,8 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
         return (size_t)(p - buf);
     }
     mg_http_srv_conf_t *cscf = r ? mg_http_get_srv_conf(r, mg_http_core_module) : default_srv(hc);
-    mg_http_server_name_t *sn = cscf->server_names.elts;
-    p = mg_sprintf_end(p, end, ", server: %.*s", cscf->server_names.nelts ? (int)sn[0].name.len : 0,
-                       cscf->server_names.nelts ? sn[0].name.data : "");
+    mg_str_t name = mg_server_names_first(&cscf->server_names);
+    p = mg_sprintf_end(p, end, ", server: %.*s", (int)name.len, name.data);
     if (r == NULL) {
         /* a head still arriving: what nginx would have parsed of it by now */
         mg_str_t line = partial_request_line(hc);

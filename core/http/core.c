@@ -80,13 +80,7 @@ static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
      * pool, whose blocks are 2k unless told */
     mg_conf_merge_size(conf->connection_pool_size, prev->connection_pool_size, 2048);
     mg_conf_merge_size(conf->request_pool_size, prev->request_pool_size, 4096);
-    if (conf->server_names.nelts == 0) {
-        /* nginx's default server_name "": the server a request without a Host picks */
-        mg_http_server_name_t *sn = mg_array_push(&conf->server_names);
-        memset(sn, 0, sizeof(*sn));
-        sn->server = conf;
-        sn->name = mg_pstr(cf->pool, "", 0);
-    }
+    mg_server_names_default(cf, &conf->server_names, conf);
     return MG_CONF_OK;
 }
 
@@ -741,42 +735,8 @@ static const char *core_listen(mg_conf_t *cf, const mg_command_t *cmd, void *con
 static const char *core_server_name(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
-    mg_http_srv_conf_t *cscf = conf;
-    for (size_t i = 1; i < cf->nargs; i++) {
-        mg_str_t v = cf->args[i];
-        if (v.len && v.data[0] == '*' && (v.len < 3 || v.data[1] != '.')) {
-            mg_conf_error(cf, 0, "server name \"%s\" is invalid", v.data);
-            return MG_CONF_ERROR;
-        }
-        if (v.len && v.data[0] == '.' && v.len < 2) {
-            mg_conf_error(cf, 0, "server name \"%s\" is invalid", v.data);
-            return MG_CONF_ERROR;
-        }
-        mg_http_server_name_t *sn = mg_array_push(&cscf->server_names);
-        sn->server = cscf;
-        if (mg_str_eq(v, "$hostname")) {
-            sn->name = cf->cycle->hostname;
-            continue;
-        }
-        if (v.len > 1 && v.data[0] == '~') {
-            mg_str_t pattern = { v.len - 1, v.data + 1 };
-            sn->regex = mg_http_regex_compile(cf, pattern, 1);
-            if (sn->regex == NULL) {
-                return MG_CONF_ERROR;
-            }
-            sn->name = v;
-            continue;
-        }
-        /* other bad wildcards ("www.*.example.com") are found with the address (vhost.c) */
-        if (memchr(v.data, '/', v.len)) {
-            mg_conf_log(cf, MG_LOG_WARN, 0, "server name \"%s\" has suspicious symbols", v.data);
-        }
-        sn->name.data = mg_pnalloc(cf->pool, v.len + 1);
-        mg_strlow(sn->name.data, v.data, v.len);
-        sn->name.data[v.len] = '\0';
-        sn->name.len = v.len;
-    }
-    return MG_CONF_OK;
+    return mg_server_name_directive(cf, &((mg_http_srv_conf_t *)conf)->server_names, conf,
+                                    mg_http_regex_compile);
 }
 
 /* ---- root / alias ---- */

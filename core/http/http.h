@@ -20,6 +20,7 @@
 #include "pool.h"
 #include "regex.h"
 #include "resolver.h"
+#include "server_names.h"
 #include "str.h"
 
 #define MG_HTTP_MAX_URI_CHANGES 10
@@ -93,11 +94,7 @@ typedef struct {
 typedef struct mg_http_srv_conf_s mg_http_srv_conf_t;
 typedef struct mg_http_loc_conf_s mg_http_loc_conf_t;
 
-typedef struct {
-    mg_str_t name;
-    mg_regex_t *regex; /* ~name server names */
-    mg_http_srv_conf_t *server;
-} mg_http_server_name_t;
+typedef mg_server_name_t mg_http_server_name_t; /* server: the mg_http_srv_conf_t */
 
 /* Servers reachable on one address (after "listen" resolution). */
 typedef struct {
@@ -105,13 +102,9 @@ typedef struct {
     socklen_t socklen;
     char addr_text[128];
     mg_http_srv_conf_t *default_server;
-    mg_array_t exact;    /* mg_http_server_name_t, lowercase exact names */
-    mg_array_t wc_head;  /* "*.example.com" / ".example.com" stored without the star */
-    mg_array_t wc_tail;  /* "www.example.*" stored without the star */
-    mg_array_t regex;    /* in configuration order */
-    unsigned has_names : 1;
-    unsigned ssl : 1;     /* "listen ... ssl" on any of the address's listens, as nginx */
-    const char *ssl_file; /* the first such listen, for "no ssl_certificate" */
+    mg_server_names_t *names; /* NULL: the default server answers every name */
+    unsigned ssl : 1;         /* "listen ... ssl" on any of the address's listens, as nginx */
+    const char *ssl_file;     /* the first such listen, for "no ssl_certificate" */
     mg_uint_t ssl_line;
     unsigned proxy_protocol : 1; /* connections start with a PROXY protocol header */
     unsigned http2 : 1;          /* "listen ... http2" on any of the address's listens */

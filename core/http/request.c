@@ -318,12 +318,7 @@ void mg_http_log_request(mg_request_t *r)
     if (r->parent == NULL && met) {
         /* moongate_http_requests_total{server,code}: the server as $server_name names it */
         mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
-        mg_http_server_name_t *sn = cscf->server_names.elts;
-        mg_str_t name = cscf->server_names.nelts ? sn[0].name : (mg_str_t)mg_string("");
-        if (name.len > 1 && name.data[0] == '.') {
-            name.data++;
-            name.len--;
-        }
+        mg_str_t name = mg_server_names_first(&cscf->server_names);
         mg_metrics_http_request(met, name, r->err_status ? r->err_status : r->headers_out.status);
     }
 }

@@ -1529,7 +1529,7 @@ static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
     mg_connection_t *c = SSL_get_app_data(ssl);
     mg_stream_session_t *ss = c->data;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    if (name && *name && ss->addr->servers) {
+    if (name && *name && ss->addr->names) {
         size_t len = strlen(name);
         char *lower = mg_pnalloc(c->pool, len + 1);
         if (mg_ssl_hello_sni_name(name, len, lower, &len) != 0) {

@@ -318,18 +318,8 @@ static mg_int_t var_server_name(mg_request_t *r, mg_http_var_value_t *v, uintptr
 {
     (void)data;
     mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
-    mg_http_server_name_t *sn = cscf->server_names.elts;
-    if (cscf->server_names.nelts) {
-        mg_str_t name = sn[0].name;
-        if (name.len > 1 && name.data[0] == '.') {
-            /* ".example.com" names the server "example.com" */
-            name.data++;
-            name.len--;
-        }
-        VAR_VALUE(v, name.data, name.len);
-    } else {
-        VAR_VALUE(v, "", 0);
-    }
+    mg_str_t name = mg_server_names_first(&cscf->server_names);
+    VAR_VALUE(v, name.data, name.len);
     return MG_OK;
 }
 

@@ -4,103 +4,7 @@
  * name, longest leading wildcard, longest trailing wildcard, first matching regex, default.
  */
 #include "conn.h"
-#include "hash_size.h"
 #include "variables.h"
-
-/* nginx's wildcard rules: one '*' at most, no "..", and a star only as "*.x" or "x.*". */
-static int valid_name(mg_str_t n)
-{
-    int stars = 0;
-    for (size_t i = 0; i < n.len; i++) {
-        if (n.data[i] == '*') {
-            stars++;
-        }
-        if (n.data[i] == '.' && i + 1 < n.len && n.data[i + 1] == '.') {
-            return 0;
-        }
-    }
-    if (stars == 0 || (n.len > 1 && n.data[0] == '.')) {
-        return stars == 0;
-    }
-    if (stars > 1 || n.len < 3) {
-        return 0;
-    }
-    return (n.data[0] == '*' && n.data[1] == '.') ||
-           (n.data[n.len - 2] == '.' && n.data[n.len - 1] == '*');
-}
-
-static mg_int_t add_name(mg_conf_t *cf, mg_http_addr_conf_t *addr, mg_http_server_name_t *sn)
-{
-    mg_array_t *list;
-    mg_str_t key = sn->name;
-    if (!sn->regex && !valid_name(key)) {
-        mg_log_error(MG_LOG_EMERG, cf->log, 0, "invalid server name or wildcard \"%.*s\" on %s",
-                     (int)key.len, key.data, addr->addr_text);
-        return MG_ERROR;
-    }
-    if (sn->regex) {
-        list = &addr->regex;
-    } else if (key.len && key.data[0] == '*') {
-        list = &addr->wc_head;
-        key.data++;
-        key.len--;
-    } else if (key.len > 1 && key.data[0] == '.') {
-        /* ".example.com" is "example.com" and "*.example.com" together */
-        mg_http_server_name_t plain = *sn;
-        plain.name.data++;
-        plain.name.len--;
-        add_name(cf, addr, &plain);
-        list = &addr->wc_head;
-    } else if (key.len && key.data[key.len - 1] == '*') {
-        list = &addr->wc_tail;
-        key.len--;
-    } else {
-        list = &addr->exact;
-    }
-    if (!sn->regex) {
-        mg_http_server_name_t *e = list->elts;
-        for (size_t i = 0; i < list->nelts; i++) {
-            if (mg_str_eq_str(e[i].name, key)) {
-                if (e[i].server != sn->server) {
-                    mg_log_error(MG_LOG_WARN, cf->log, 0,
-                                 "conflicting server name \"%.*s\" on %s, ignored",
-                                 (int)sn->name.len, sn->name.data, addr->addr_text);
-                }
-                return MG_OK;
-            }
-        }
-    }
-    mg_http_server_name_t *n = mg_array_push(list);
-    *n = *sn;
-    n->name = key;
-    addr->has_names = 1;
-    return MG_OK;
-}
-
-/* nginx's verdict on the server names hash of an address (core/hash_size.c) */
-static mg_int_t check_names_hash(mg_conf_t *cf, mg_http_main_conf_t *cmcf, mg_http_addr_conf_t *a)
-{
-    mg_hash_keys_t keys;
-    mg_hash_keys_init(&keys);
-    mg_http_server_name_t *n = a->exact.elts;
-    for (size_t i = 0; i < a->exact.nelts; i++) {
-        mg_hash_keys_add(&keys, n[i].name);
-    }
-    /* head names are kept as ".example.com", tail names as "www.example." */
-    n = a->wc_head.elts;
-    for (size_t i = 0; i < a->wc_head.nelts; i++) {
-        mg_hash_keys_add_head(cf, &keys, (mg_str_t){n[i].name.len - 1, n[i].name.data + 1});
-    }
-    n = a->wc_tail.elts;
-    for (size_t i = 0; i < a->wc_tail.nelts; i++) {
-        mg_hash_keys_add_tail(cf, &keys, (mg_str_t){n[i].name.len - 1, n[i].name.data});
-    }
-    mg_int_t rc =
-        mg_hash_keys_check(cf, &keys, "server_names_hash", cmcf->server_names_hash_max_size,
-                           cmcf->server_names_hash_bucket_size);
-    mg_hash_keys_free(&keys);
-    return rc;
-}
 
 static mg_http_addr_conf_t *addr_conf_for(mg_conf_t *cf, mg_array_t *addrs, mg_http_listen_t *l)
 {
@@ -114,10 +18,6 @@ static mg_http_addr_conf_t *addr_conf_for(mg_conf_t *cf, mg_array_t *addrs, mg_h
     memcpy(&ac->sockaddr, &l->sockaddr, l->socklen);
     ac->socklen = l->socklen;
     strcpy(ac->addr_text, l->addr_text);
-    mg_array_init(&ac->exact, cf->pool, 4, sizeof(mg_http_server_name_t));
-    mg_array_init(&ac->wc_head, cf->pool, 2, sizeof(mg_http_server_name_t));
-    mg_array_init(&ac->wc_tail, cf->pool, 2, sizeof(mg_http_server_name_t));
-    mg_array_init(&ac->regex, cf->pool, 2, sizeof(mg_http_server_name_t));
     *(mg_http_addr_conf_t **)mg_array_push(addrs) = ac;
     return ac;
 }
@@ -157,17 +57,6 @@ static mg_listening_t *new_listening(mg_conf_t *cf, mg_http_listen_t *l, mg_http
     ls->handler = mg_http_init_connection;
     *(mg_listening_t **)mg_array_push(&cf->cycle->listening) = ls;
     return ls;
-}
-
-static int has_capturing_regex(mg_http_srv_conf_t *s)
-{
-    mg_http_server_name_t *sn = s->server_names.elts;
-    for (size_t i = 0; i < s->server_names.nelts; i++) {
-        if (sn[i].regex && sn[i].regex->captures) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 static int same_port(mg_http_listen_t *a, mg_http_listen_t *b)
@@ -245,24 +134,21 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
                     nservers++;
                 }
             }
-            if (nservers < 2 && !has_capturing_regex(a[k]->default_server)) {
+            if (nservers < 2 && !mg_server_names_captures(&a[k]->default_server->server_names)) {
                 continue;
             }
+            a[k]->names = mg_server_names_create(cf->pool);
             for (size_t j = i; j < n; j++) {
-                if (!same_port(&ls[i], &ls[j]) ||
-                    !mg_sockaddr_equal((struct sockaddr *)&ls[j].sockaddr,
-                                       (struct sockaddr *)&a[k]->sockaddr, 1)) {
-                    continue;
-                }
-                mg_http_srv_conf_t *s = ls[j].server;
-                mg_http_server_name_t *sn = s->server_names.elts;
-                for (size_t m = 0; m < s->server_names.nelts; m++) {
-                    if (add_name(cf, a[k], &sn[m]) != MG_OK) {
-                        return MG_ERROR;
-                    }
+                if (same_port(&ls[i], &ls[j]) &&
+                    mg_sockaddr_equal((struct sockaddr *)&ls[j].sockaddr,
+                                      (struct sockaddr *)&a[k]->sockaddr, 1) &&
+                    mg_server_names_add(cf, a[k]->names, &ls[j].server->server_names,
+                                        a[k]->addr_text) != MG_OK) {
+                    return MG_ERROR;
                 }
             }
-            if (check_names_hash(cf, cmcf, a[k]) != MG_OK) {
+            if (mg_server_names_check(cf, a[k]->names, cmcf->server_names_hash_max_size,
+                                      cmcf->server_names_hash_bucket_size) != MG_OK) {
                 return MG_ERROR;
             }
         }
@@ -316,45 +202,15 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
 
 mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *addr, mg_str_t host)
 {
-    if (!addr->has_names) {
+    if (addr->names == NULL) {
         return NULL;
     }
-    mg_http_server_name_t *e = addr->exact.elts;
-    for (size_t i = 0; i < addr->exact.nelts; i++) {
-        if (mg_str_eq_str(e[i].name, host)) {
-            return e[i].server;
-        }
+    mg_http_srv_conf_t *found = mg_server_names_find(addr->names, host);
+    if (found || host.len == 0) {
+        return found;
     }
-    if (host.len == 0) {
-        return NULL;
-    }
-    mg_http_srv_conf_t *best = NULL;
-    size_t best_len = 0;
-    e = addr->wc_head.elts;
-    for (size_t i = 0; i < addr->wc_head.nelts; i++) {
-        mg_str_t k = e[i].name; /* ".example.com" */
-        if (host.len > k.len && memcmp(host.data + host.len - k.len, k.data, k.len) == 0 &&
-            k.len > best_len) {
-            best = e[i].server;
-            best_len = k.len;
-        }
-    }
-    if (best) {
-        return best;
-    }
-    e = addr->wc_tail.elts;
-    for (size_t i = 0; i < addr->wc_tail.nelts; i++) {
-        mg_str_t k = e[i].name; /* "www.example." */
-        if (host.len > k.len && memcmp(host.data, k.data, k.len) == 0 && k.len > best_len) {
-            best = e[i].server;
-            best_len = k.len;
-        }
-    }
-    if (best) {
-        return best;
-    }
-    e = addr->regex.elts;
-    for (size_t i = 0; i < addr->regex.nelts; i++) {
+    mg_http_server_name_t *e = addr->names->regex.elts;
+    for (size_t i = 0; i < addr->names->regex.nelts; i++) {
         if (r == NULL) {
             /* SNI: no request to keep captures in */
             int ov[3 * (e[i].regex->captures + 1)];

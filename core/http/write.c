@@ -100,11 +100,7 @@ static mg_str_t absolute_location(mg_request_t *r, mg_str_t loc)
     char hostbuf[128];
     if (clcf->server_name_in_redirect) {
         mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
-        mg_http_server_name_t *sn = cscf->server_names.elts;
-        host.len = 0;
-        if (cscf->server_names.nelts) {
-            host = sn[0].name;
-        }
+        host = mg_server_names_first(&cscf->server_names);
     }
     if (host.len == 0) {
         if (mg_conn_local_addr(c) != MG_OK) {

@@ -3,13 +3,13 @@
  * timeouts; the listening sockets (one per address, or a wildcard one serving the addresses of
  * its port that do not say "bind"), and a session's run through the phases.
  */
-#include <ctype.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hash_size.h"
 #include "proxy_protocol.h"
 #include "server.h"
 #include "stream.h"
@@ -440,6 +440,33 @@ static mg_int_t create_listening(mg_conf_t *cf, mg_stream_main_conf_t *cmcf)
             find_addr(cf, &l[j])->srv = l[j].srv;
         }
     }
+    /* the names, in configuration order, of an address several servers share or whose one
+     * server's (last) regex name captures, as http's (vhost.c) */
+    for (size_t j = 0; j < n; j++) {
+        mg_stream_addr_t *a = find_addr(cf, &l[j]);
+        mg_stream_srv_conf_t *srv = l[j].srv;
+        if (a->servers == NULL && !mg_server_names_captures(&srv->server_names)) {
+            continue;
+        }
+        if (a->names == NULL) {
+            a->names = mg_server_names_create(cf->pool);
+        }
+        if (mg_server_names_add(cf, a->names, &srv->server_names, a->addr_text) != MG_OK) {
+            return MG_ERROR;
+        }
+    }
+    mg_listening_t **ls = cf->cycle->listening.elts;
+    for (size_t i = 0; i < cf->cycle->listening.nelts; i++) {
+        mg_stream_port_t *port = ls[i]->servers;
+        mg_stream_addr_t *a = ls[i]->handler == init_connection ? port->addrs.elts : NULL;
+        for (size_t k = 0; a && k < port->addrs.nelts; k++) {
+            if (a[k].names &&
+                mg_server_names_check(cf, a[k].names, cmcf->server_names_hash_max_size,
+                                      cmcf->server_names_hash_bucket_size) != MG_OK) {
+                return MG_ERROR;
+            }
+        }
+    }
     return MG_OK;
 }
 
@@ -453,6 +480,8 @@ static void *core_create_main_conf(mg_conf_t *cf)
     mg_array_init(&cmcf->variables, cf->pool, 32, sizeof(mg_stream_var_t));
     cmcf->variables_hash_max_size = MG_CONF_UNSET;
     cmcf->variables_hash_bucket_size = MG_CONF_UNSET;
+    cmcf->server_names_hash_max_size = MG_CONF_UNSET;
+    cmcf->server_names_hash_bucket_size = MG_CONF_UNSET;
     for (int i = 0; i < MG_STREAM_PHASES; i++) {
         mg_array_init(&cmcf->phases[i], cf->pool, 2, sizeof(mg_stream_handler_pt));
     }
@@ -467,6 +496,8 @@ static const char *core_init_main_conf(mg_conf_t *cf, void *conf)
     mg_stream_main_conf_t *cmcf = conf;
     mg_conf_merge(cmcf->variables_hash_max_size, MG_CONF_UNSET, 1024);
     mg_conf_merge(cmcf->variables_hash_bucket_size, MG_CONF_UNSET, 64);
+    mg_conf_merge(cmcf->server_names_hash_max_size, MG_CONF_UNSET, 512);
+    mg_conf_merge(cmcf->server_names_hash_bucket_size, MG_CONF_UNSET, MG_HASH_CACHELINE);
     return MG_CONF_OK;
 }
 
@@ -480,7 +511,7 @@ static void *core_create_srv_conf(mg_conf_t *cf)
     cscf->resolver_timeout = MG_CONF_UNSET;
     cscf->resolver = MG_CONF_UNSET_PTR;
     cscf->error_log = MG_CONF_UNSET_PTR;
-    mg_array_init(&cscf->server_names, cf->pool, 1, sizeof(mg_stream_server_name_t));
+    mg_array_init(&cscf->server_names, cf->pool, 1, sizeof(mg_server_name_t));
     if (cf->cycle->stream && cf->cycle->stream->main_conf &&
         cf->cycle->stream->main_conf[mg_stream_core_module.index] == NULL) {
         /* the stream{} level's own, created before its main conf: nothing to add */
@@ -490,8 +521,8 @@ static void *core_create_srv_conf(mg_conf_t *cf)
 
 static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
 {
-    (void)cf;
     mg_stream_srv_conf_t *prev = parent, *conf = child;
+    mg_server_names_default(cf, &conf->server_names, conf);
     mg_conf_merge(conf->preread_timeout, prev->preread_timeout, 30000);
     mg_conf_merge_size(conf->preread_buffer_size, prev->preread_buffer_size, 16384);
     mg_conf_merge(conf->proxy_protocol_timeout, prev->proxy_protocol_timeout, 30000);
@@ -524,102 +555,28 @@ static const char *core_resolver(mg_conf_t *cf, const mg_command_t *cmd, void *c
     return cscf->resolver ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
-/* server_name (nginx >= 1.25.5): names lowercased as nginx does; "~" a regex */
+/* server_name (nginx >= 1.25.5): as http's */
 static const char *core_server_name(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
-    mg_stream_srv_conf_t *cscf = conf;
-    for (size_t i = 1; i < cf->nargs; i++) {
-        mg_str_t v = cf->args[i];
-        mg_stream_server_name_t *sn = mg_array_push(&cscf->server_names);
-        memset(sn, 0, sizeof(*sn));
-        if (v.len > 1 && v.data[0] == '~') {
-            mg_str_t re = {v.len - 1, v.data + 1};
-            sn->regex = mg_stream_regex_compile(cf, re, 0);
-            if (sn->regex == NULL) {
-                return MG_CONF_ERROR;
-            }
-            sn->name = v;
-            continue;
-        }
-        if (v.len == 1 && v.data[0] == '*') {
-            mg_conf_error(cf, 0, "invalid server name or wildcard \"%s\"", v.data);
-            return MG_CONF_ERROR;
-        }
-        char *p = mg_pnalloc(cf->pool, v.len + 1);
-        for (size_t k = 0; k <= v.len; k++) {
-            p[k] = (char)tolower((unsigned char)v.data[k]);
-        }
-        const char *star = memchr(p, '*', v.len);
-        if (star && !((star == p && v.len > 2 && p[1] == '.' && !memchr(p + 1, '*', v.len - 1)) ||
-                      (star == p + v.len - 1 && v.len > 2 && p[v.len - 2] == '.' &&
-                       memchr(p, '*', v.len - 1) == NULL))) {
-            mg_conf_error(cf, 0, "invalid server name or wildcard \"%s\"", v.data);
-            return MG_CONF_ERROR;
-        }
-        sn->name = (mg_str_t){v.len, p};
-    }
-    return MG_CONF_OK;
-}
-
-/* How well a name matches: 3 exact, 2 a leading wildcard, 1 a trailing one (the longest
- * wins within a kind), 0 none; regexes are tried after. */
-static int name_match(mg_str_t pat, mg_str_t name, size_t *len)
-{
-    *len = pat.len;
-    if (pat.len == name.len && memcmp(pat.data, name.data, name.len) == 0) {
-        return 3;
-    }
-    if (pat.len > 1 && (pat.data[0] == '*' || pat.data[0] == '.')) {
-        /* "*.x" matches a.x (not x), ".x" matches x and a.x */
-        mg_str_t suffix = pat.data[0] == '*' ? (mg_str_t){pat.len - 1, pat.data + 1} : pat;
-        if (pat.data[0] == '.' && name.len == pat.len - 1 &&
-            memcmp(name.data, pat.data + 1, name.len) == 0) {
-            return 2;
-        }
-        if (name.len > suffix.len &&
-            memcmp(name.data + name.len - suffix.len, suffix.data, suffix.len) == 0) {
-            return 2;
-        }
-        return 0;
-    }
-    if (pat.len > 1 && pat.data[pat.len - 1] == '*') {
-        size_t plen = pat.len - 1; /* "x." */
-        return name.len > plen && memcmp(name.data, pat.data, plen) == 0 ? 1 : 0;
-    }
-    return 0;
+    return mg_server_name_directive(cf, &((mg_stream_srv_conf_t *)conf)->server_names, conf,
+                                    mg_stream_regex_compile);
 }
 
 mg_stream_srv_conf_t *mg_stream_find_server(mg_stream_session_t *s, mg_str_t name)
 {
-    mg_array_t *servers = s->addr->servers;
-    if (servers == NULL || name.len == 0) {
+    mg_server_names_t *t = s->addr->names;
+    if (t == NULL || name.len == 0) {
         return NULL;
     }
-    mg_stream_srv_conf_t **srv = servers->elts, *best = NULL;
-    int best_kind = 0;
-    size_t best_len = 0;
-    for (size_t i = 0; i < servers->nelts && best_kind < 3; i++) {
-        mg_stream_server_name_t *sn = srv[i]->server_names.elts;
-        for (size_t k = 0; k < srv[i]->server_names.nelts; k++) {
-            size_t len;
-            int kind = sn[k].regex ? 0 : name_match(sn[k].name, name, &len);
-            if (kind > best_kind || (kind && kind == best_kind && len > best_len)) {
-                best = srv[i];
-                best_kind = kind;
-                best_len = len;
-            }
+    mg_stream_srv_conf_t *found = mg_server_names_find(t, name);
+    mg_server_name_t *re = t->regex.elts;
+    for (size_t i = 0; i < t->regex.nelts && found == NULL; i++) {
+        if (mg_stream_regex_exec(s, re[i].regex, name) == MG_OK) {
+            found = re[i].server;
         }
     }
-    for (size_t i = 0; i < servers->nelts && best == NULL; i++) {
-        mg_stream_server_name_t *sn = srv[i]->server_names.elts;
-        for (size_t k = 0; k < srv[i]->server_names.nelts && best == NULL; k++) {
-            if (sn[k].regex && mg_stream_regex_exec(s, sn[k].regex, name) == MG_OK) {
-                best = srv[i];
-            }
-        }
-    }
-    return best;
+    return found;
 }
 
 void mg_stream_set_server(mg_stream_session_t *s, mg_stream_srv_conf_t *srv)
@@ -646,6 +603,10 @@ static const mg_command_t core_commands[] = {
     {"resolver_timeout", STREAM_SRV, MG_ARGS(1, 1), mg_conf_set_msec, SRV(resolver_timeout), NULL},
     {"error_log", STREAM_SRV, MG_ARGS(1, 2), core_error_log, MG_SRV_CONF, 0, NULL},
     {"server_name", MG_CTX_STREAM_SRV, MG_ARGS(1, MG_MANY), core_server_name, MG_SRV_CONF, 0, NULL},
+    {"server_names_hash_max_size", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_stream_main_conf_t, server_names_hash_max_size), NULL},
+    {"server_names_hash_bucket_size", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
+     offsetof(mg_stream_main_conf_t, server_names_hash_bucket_size), NULL},
     {"variables_hash_max_size", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_stream_main_conf_t, variables_hash_max_size), NULL},
     {"variables_hash_bucket_size", MG_CTX_STREAM, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,

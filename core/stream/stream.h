@@ -20,6 +20,7 @@
 #include "mgtime.h"
 #include "pool.h"
 #include "resolver.h"
+#include "server_names.h"
 #include "str.h"
 
 typedef struct mg_stream_session_s mg_stream_session_t;
@@ -69,6 +70,8 @@ typedef struct {
     mg_array_t variables;             /* mg_stream_var_t */
     mg_int_t variables_hash_max_size; /* checked as nginx sizes its hash of the names */
     mg_int_t variables_hash_bucket_size;
+    mg_int_t server_names_hash_max_size; /* checked as nginx sizes an address's names */
+    mg_int_t server_names_hash_bucket_size;
     mg_array_t phases[MG_STREAM_PHASES]; /* mg_stream_handler_pt, run last-registered first
                                             (the log phase in registration order) */
 } mg_stream_main_conf_t;
@@ -85,15 +88,9 @@ typedef struct {
     mg_log_t *error_log;
     mg_resolver_t *resolver; /* NULL: none (proxy_pass with a name in variables asks it) */
     mg_msec_t resolver_timeout;
-    mg_array_t server_names; /* mg_stream_server_name_t (nginx >= 1.25.5), the first $server_name */
+    mg_array_t server_names; /* mg_server_name_t (nginx >= 1.25.5), the first $server_name */
     unsigned listen : 1;
 } mg_stream_srv_conf_t;
-
-/* A server_name: lowercased; "*.x" / ".x" / "x.*" wildcards, or a regex ("~..."). */
-typedef struct {
-    mg_str_t name;
-    mg_regex_t *regex;
-} mg_stream_server_name_t;
 
 /* An address the listening sockets serve (one per listen address). */
 typedef struct {
@@ -103,6 +100,7 @@ typedef struct {
     mg_stream_srv_conf_t *srv; /* the default server */
     mg_array_t *servers;       /* mg_stream_srv_conf_t *: all of them when several listen here,
                                   told apart by server_name; NULL: srv alone */
+    mg_server_names_t *names;  /* their names (core/server_names.c); NULL: srv answers all */
     unsigned proxy_protocol : 1;
     unsigned ssl : 1; /* the ssl phase's handshake first (core/stream/ssl.c) */
 } mg_stream_addr_t;
@@ -149,9 +147,10 @@ struct mg_stream_session_s {
  * leaves the lookup (later datagrams start a new one) when it closes or after `requests`. */
 void mg_stream_udp_detach(mg_connection_t *c);
 
-/* The server of addr whose server_name matches name (lowercase; exact, then the longest
- * leading and trailing wildcards, then regexes in order), or NULL; the session then takes its
- * configuration (the TLS SNI, ssl_preread's server name: nginx >= 1.25.5). */
+/* The server of the session's address whose server_name matches name (lowercase; exact, then
+ * the longest leading and trailing wildcards, then regexes in order, whose captures the session
+ * keeps), or NULL; the session then takes its configuration (the TLS SNI, ssl_preread's server
+ * name: nginx >= 1.25.5). */
 mg_stream_srv_conf_t *mg_stream_find_server(mg_stream_session_t *s, mg_str_t name);
 void mg_stream_set_server(mg_stream_session_t *s, mg_stream_srv_conf_t *srv);
 

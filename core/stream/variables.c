@@ -78,10 +78,7 @@ static mg_str_t v_server_name(mg_stream_session_t *s, uintptr_t data)
 {
     (void)data;
     mg_stream_srv_conf_t *cscf = s->srv_conf[mg_stream_core_module.index];
-    if (cscf->server_names.nelts == 0) {
-        return (mg_str_t)mg_string("");
-    }
-    return ((mg_stream_server_name_t *)cscf->server_names.elts)[0].name;
+    return mg_server_names_first(&cscf->server_names);
 }
 
 static mg_str_t v_bytes(mg_stream_session_t *s, uintptr_t sent)
