@@ -457,9 +457,12 @@ static mg_int_t body_read(mg_request_t *r)
         } else {
             mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
         }
+        /* as nginx: a body cut short is the client's bad request (400 in the access log),
+         * buffered or not, but an h2 stream the client reset is a 499; nothing is sent on
+         * the closed connection */
         c->closed = 1;
         body_stop(r);
-        return MG_HTTP_CLIENT_CLOSED_REQUEST;
+        return n < 0 && r->hc->stream ? MG_HTTP_CLIENT_CLOSED_REQUEST : MG_HTTP_BAD_REQUEST;
     }
 }
 
