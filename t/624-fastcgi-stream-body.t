@@ -5,7 +5,8 @@
 # when the request starts, so CONTENT_LENGTH goes empty, as nginx sends it, and php-fpm, which
 # reads CONTENT_LENGTH bytes of FCGI_STDIN, reads none of it (behind nginx the same); a body
 # with a Content-Length streams to it whole. Buffered (the default), a chunked body's
-# CONTENT_LENGTH is its length and php-fpm reads it all.
+# CONTENT_LENGTH is its length and php-fpm reads it all. An h2 stream's body without a
+# content-length streams the same way.
 #
 #   prove -I t/lib t/624-fastcgi-stream-body.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/624-fastcgi-stream-body.t
@@ -15,6 +16,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 use Test::MoongateDaemon;
+use Test::Moongate::H2;
 use Digest::MD5 ();
 
 daemon_skip_unless('php-fpm8.2');
@@ -218,3 +220,26 @@ Test::More::is("@l", "stdin 1048576 $main::BigMd5", 'TEST 7: all of it');
 GET /t
 --- response_body
 ok
+
+
+
+=== TEST 8: h2, a body without content-length streamed: php-fpm answers while the client has not ended its stream (then RST_STREAM NO_ERROR)
+--- listen_options: http2
+--- config
+    root $TEST_NGINX_PHP_ROOT;
+    location ~ \.php$ {
+        include $TEST_NGINX_CONF_SRC/fastcgi.conf;
+        fastcgi_request_buffering off;
+        fastcgi_buffering off;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_FPM_PORT;
+    }
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT)
+a = c.request('/stream.php', method='POST', body=b'first', end=False)
+c.wait(a, timeout=10)
+st = c.streams[a]
+print(st.status, st.body, st.ended, st.reset)
+--- h2_out
+200 b'started\nread 0 d41d8cd98f00b204e9800998ecf8427e\nCONTENT_LENGTH=[]\n' True 0
+--- no_error_log
+a client request body is buffered to a temporary file
