@@ -4,7 +4,8 @@
 # "while sending request to upstream" when the body was streaming), 400 in the access log
 # (the client's request is what was broken: no 499, no 502), the upstream connection closed,
 # and the worker serves the next request (the block's own). An h2 stream the client resets
-# in the middle of its body is no bad request: 499, as nginx.
+# in the middle of its body is no bad request: 499, as nginx; one that ends (END_STREAM) before
+# its content-length's worth gets nginx's 400 answer on the stream.
 #
 #   prove -I t/lib t/625-request-body-abort.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/625-request-body-abort.t
@@ -221,7 +222,7 @@ client prematurely closed connection while sending request to upstream
 
 
 
-=== TEST 8: h2: a stream reset in the middle of its body (buffered): 499, the connection's next stream served
+=== TEST 8: h2: a stream reset in the middle of its body (buffered): 499, the connection's next stream served, nginx's line
 --- listen_options: http2
 --- http_config
     log_format h2 "H2LOG $request $status";
@@ -242,6 +243,35 @@ print(c.streams[b].status, c.streams[d].status, c.streams[d].body)
 --- h2_out
 200 200 b'pong\n'
 --- error_log eval
-[qr/H2LOG POST \/f HTTP\/2\.0 499/, qr/H2LOG GET \/ping HTTP\/2\.0 200/]
+[qr/H2LOG POST \/f HTTP\/2\.0 499/, qr/H2LOG GET \/ping HTTP\/2\.0 200/,
+ qr/\[info\] .*client prematurely closed stream, client: 127\.0\.0\.1, .*request: "POST \/f HTTP\/2\.0"/]
 --- no_error_log
 upstream
+
+
+
+=== TEST 9: h2: a stream that ends before its content-length's worth: a 400 answer, buffered or streamed upstream
+--- listen_options: http2
+--- http_config
+    log_format h2 "H2LOG $request $status";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/error.log h2;
+    location /f { fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT; }
+    location /u {
+        fastcgi_request_buffering off;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT;
+    }
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT)
+a = c.request('/f', method='POST', headers=[('content-length', '100')], body=b'first')
+b = c.request('/u', method='POST', headers=[('content-length', '100')], body=b'first')
+c.wait(a, b)
+print(c.streams[a].status, c.streams[a].reset, c.streams[b].status, c.streams[b].reset)
+--- h2_out
+400 None 400 None
+--- error_log eval
+[qr/H2LOG POST \/f HTTP\/2\.0 400/, qr/H2LOG POST \/u HTTP\/2\.0 400/,
+ qr/\[info\] .*client prematurely closed stream: only 5 out of 100 bytes of request body received, client: 127\.0\.0\.1, .*request: "POST \/f HTTP\/2\.0"/,
+ qr/\[info\] .*client prematurely closed stream: only 5 out of 100 bytes of request body received .*request: "POST \/u HTTP\/2\.0"/]
+--- no_error_log
+[alert]
