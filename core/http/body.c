@@ -452,14 +452,31 @@ static mg_int_t body_read(mg_request_t *r)
         if (n < 0 && errno == EINTR) {
             continue;
         }
+        body_stop(r);
+        if (hc->stream && n == 0) {
+            /* an h2 stream ended before its content-length's worth (a body without one ends
+             * with its stream): the stream can still take nginx's 400 */
+            int64_t len = r->headers_in.content_length_n;
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client prematurely closed stream: only %lld out of %lld bytes of "
+                         "request body received",
+                         (long long)(len - hc->discard_rest), (long long)len);
+            return MG_HTTP_BAD_REQUEST;
+        }
+        /* as nginx: a body cut short is the client's bad request (400 in the access log),
+         * buffered or not, but an h2 stream the client reset is a 499; nothing is sent on
+         * the closed connection */
+        c->closed = 1;
+        if (hc->stream) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client prematurely closed stream");
+            return MG_HTTP_CLIENT_CLOSED_REQUEST;
+        }
         if (n == 0) {
             mg_log_error(MG_LOG_INFO, &c->log, 0, "client prematurely closed connection");
         } else {
             mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
         }
-        c->closed = 1;
-        body_stop(r);
-        return MG_HTTP_CLIENT_CLOSED_REQUEST;
+        return MG_HTTP_BAD_REQUEST;
     }
 }
 

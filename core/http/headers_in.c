@@ -404,6 +404,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     if (hc->ssl && mg_http_ssl_check_request(r) != MG_OK) {
         return;
     }
+    c->log.action = NULL; /* an h2 stream's head is read: its request's lines have none, as nginx */
     r->phase_handler = 0;
     mg_http_run_phases(r);
 }

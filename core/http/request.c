@@ -243,8 +243,11 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     if (r->parent && mg_http_subrequest_finalize(r, rc)) {
         return; /* a subrequest neither closes the connection nor gets an error page */
     }
+    /* a connection already given up (the client went while its body was read) gets no
+     * answer: the status is only logged */
     if (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_CLIENT_CLOSED_REQUEST ||
-        rc == MG_HTTP_REQUEST_TIME_OUT) {
+        rc == MG_HTTP_REQUEST_TIME_OUT ||
+        (rc >= MG_HTTP_SPECIAL_RESPONSE && r->connection->closed)) {
         if (rc > 0) {
             r->err_status = (mg_uint_t)rc;
         } else if (!r->headers_out.status) {

@@ -80,7 +80,8 @@ package Test::MoongateBackend;
 #             script => [...] as the script kind does; with keep => 1 it then
 #             reads the next request on the connection and runs them again;
 #             with parts => 1 each non-empty FCGI_STDIN record is also logged
-#             as "stdin-part CONTENT" the moment it is read
+#             as "stdin-part CONTENT" the moment it is read; with md5 => 1 the
+#             body's digest follows its length ("stdin LENGTH MD5HEX")
 #   udpecho   UDP (a datagram unix-domain socket with unix => 1) for ngx.socket.udp:
 #             every datagram is sent back, except "SILENT" (no answer), "BIG N" (N
 #             bytes of "x" instead) and "LATER" ("later", 0.3 s later)
@@ -113,6 +114,7 @@ use POSIX ();
 use Fcntl ();
 use Time::HiRes ();
 use File::Temp ();
+use Digest::MD5 ();
 use Test::Moongate ();
 use Exporter 'import';
 
@@ -709,7 +711,8 @@ sub _fastcgi_request {
         my $v = substr($params, 0, $l[1], '');
         _log_line($log, "param $k=$v");
     }
-    _log_line($log, 'stdin ' . length $stdin);
+    _log_line($log, 'stdin ' . length($stdin)
+                    . ($b->{opts}{md5} ? ' ' . Digest::MD5::md5_hex($stdin) : ''));
     return 1;
 }
 
