@@ -321,9 +321,24 @@ static const mg_stream_module_t lua_ssl_stream = {
     .merge_srv_conf = merge_srv_conf,
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t lua_ssl_defaults[] = {
+    {"ssl_client_hello_by_lua_block", MG_NO_DEFAULT},
+    {"ssl_client_hello_by_lua_file", MG_NO_DEFAULT},
+    {"ssl_certificate_by_lua_block", MG_NO_DEFAULT},
+    {"ssl_certificate_by_lua_file", MG_NO_DEFAULT},
+    {"ssl_session_fetch_by_lua_block", MG_NO_DEFAULT},
+    {"ssl_session_fetch_by_lua_file", MG_NO_DEFAULT},
+    {"ssl_session_store_by_lua_block", MG_NO_DEFAULT},
+    {"ssl_session_store_by_lua_file", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_lua_ssl_module = {
     .name = "lua_ssl",
     .commands = lua_ssl_commands,
+    .defaults = lua_ssl_defaults,
     .create_main_conf = create_main_conf,
     .create_srv_conf = create_srv_conf,
     .merge_srv_conf = merge_srv_conf,

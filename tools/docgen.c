@@ -5,11 +5,12 @@
  * directives whose setter is one of core/conf.c's generic ones (the value's type is known);
  * the others' text comes from their module's table of defaults (mg_module_t.defaults; an
  * entry naming no directive of the module, or one whose generic setter gives a value, is an
- * error). With --lua, docs/lua-api.md: every function of the ngx table (and its sub-tables) of a
- * VM, with the phases it runs in, found by calling it as code of each phase with the VM in probe
- * mode: its phase check (mg_lua_check_phase) or its request lookup stops it with "docgen: allowed"
- * / "docgen: request" before it does anything, or it says "API disabled". t/006-docs.t fails when
- * either file is not what this prints.
+ * error, and so is a directive with a setter of its own and no entry: MG_NO_DEFAULT says
+ * nginx documents none). With --lua, docs/lua-api.md: every function of the ngx table (and its
+ * sub-tables) of a VM, with the phases it runs in, found by calling it as code of each phase with
+ * the VM in probe mode: its phase check (mg_lua_check_phase) or its request lookup stops it with
+ * "docgen: allowed" / "docgen: request" before it does anything, or it says "API disabled".
+ * t/006-docs.t fails when either file is not what this prints.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -171,15 +172,23 @@ static void default_value(mg_cycle_t *cycle, void **srv, void **loc, const mg_mo
     }
 }
 
-/* The module's documented default of directive `name`, or NULL. */
-static const char *documented(const mg_module_t *m, const char *name)
+/* The module's entry for directive `name` in its table of defaults, or NULL. */
+static const mg_conf_default_t *documented(const mg_module_t *m, const char *name)
 {
     for (const mg_conf_default_t *d = m->defaults; d && d->name; d++) {
         if (strcmp(d->name, name) == 0) {
-            return d->text;
+            return d;
         }
     }
     return NULL;
+}
+
+/* A setter default_value reads the merged value of: its directive needs no entry. */
+static int generic(const mg_command_t *c)
+{
+    return c->set == mg_conf_set_flag || c->set == mg_conf_set_num || c->set == mg_conf_set_size ||
+           c->set == mg_conf_set_off || c->set == mg_conf_set_msec ||
+           (c->set == mg_conf_set_enum && c->post) || c->set == mg_conf_set_str;
 }
 
 static int has_command(const mg_module_t *m, const char *name)
@@ -459,7 +468,8 @@ int main(int argc, char **argv)
            "Default: the value of an empty `server {}` (of http, or of stream for stream's\n"
            "directives) for directives kept by a generic setter; for the others, the text\n"
            "their module's table of defaults gives (nginx's documented default, or\n"
-           "moongate's where it differs); \"—\": none, as nginx documents.\n");
+           "moongate's where it differs); \"—\": none, as nginx documents (MG_NO_DEFAULT\n"
+           "in the table: every directive with a setter of its own has an entry).\n");
     for (size_t i = 0; i < mg_modules_n; i++) {
         const mg_module_t *m = mg_modules[i];
         if (m->commands == NULL || m->commands[0].name == NULL) {
@@ -472,15 +482,21 @@ int main(int argc, char **argv)
             contexts(c->contexts, ctx, sizeof(ctx));
             arguments(c->args, args, sizeof(args));
             default_value(cycle, srv, loc, m, c, dflt, sizeof(dflt));
-            const char *text = documented(m, c->name);
-            if (text && strcmp(dflt, "—") != 0) {
+            const mg_conf_default_t *d = documented(m, c->name);
+            if (d && strcmp(dflt, "—") != 0) {
                 fprintf(stderr,
                         "docgen: %s: \"%s\" has a generic setter's default (%s) and a "
                         "documented one\n",
                         m->name, c->name, dflt);
                 rc = 1;
-            } else if (text) {
-                cell(text, dflt, sizeof(dflt));
+            } else if (d && d->text) {
+                cell(d->text, dflt, sizeof(dflt));
+            } else if (d == NULL && !generic(c)) {
+                fprintf(stderr,
+                        "docgen: %s: \"%s\" has a setter of its own and no entry in the "
+                        "module's defaults (nginx's default, or MG_NO_DEFAULT)\n",
+                        m->name, c->name);
+                rc = 1;
             }
             printf("| `%s` | %s | %s | %s |\n", c->name, ctx, args, dflt);
         }

@@ -1874,6 +1874,15 @@ static const mg_conf_default_t ssl_defaults[] = {
     {"ssl_session_cache", "none"},
     {"ssl_ocsp", "off"},
     {"ssl_ocsp_cache", "off"},
+    {"ssl_certificate", MG_NO_DEFAULT},
+    {"ssl_certificate_key", MG_NO_DEFAULT},
+    {"ssl_password_file", MG_NO_DEFAULT},
+    {"ssl_dhparam", MG_NO_DEFAULT},
+    {"ssl_conf_command", MG_NO_DEFAULT},
+    {"ssl_session_ticket_key", MG_NO_DEFAULT},
+    {"ssl_client_certificate", MG_NO_DEFAULT},
+    {"ssl_trusted_certificate", MG_NO_DEFAULT},
+    {"ssl_crl", MG_NO_DEFAULT},
     {0},
 };
 
