@@ -100,11 +100,17 @@ static const char *merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
 }
 
 static const mg_ssl_hooks_t lua_hooks;
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
 
 static void *create_main_conf(mg_conf_t *cf)
 {
     /* the core asks these hooks while it makes the servers' contexts */
     mg_ssl_hooks = &lua_hooks;
+    /* made here, under embed.c's lock, not by a first handshake: two embedded servers'
+     * threads would race to make it */
+    if (conn_index < 0) {
+        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+    }
     return mg_pcalloc(cf->pool, sizeof(lua_ssl_main_conf_t));
 }
 
@@ -174,9 +180,6 @@ static void phase_finished(mg_lua_ctx_t *ctx, int how);
 
 static mg_lua_ssl_conn_t *conn_state(mg_connection_t *c, mg_lua_main_conf_t *lmcf)
 {
-    if (conn_index < 0) {
-        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
-    }
     mg_lua_ssl_conn_t *sc = SSL_get_ex_data(c->ssl->ssl, conn_index);
     if (sc) {
         return sc;
