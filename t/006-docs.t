@@ -44,6 +44,14 @@ like(Test::Moongate::slurp("$root/docs/lua-api.md"),
 like(Test::Moongate::slurp("$root/docs/lua-api.md"),
      qr/^\| `ngx\.balancer\.set_current_peer` \|(  \|){11} x \|$/m,
      'a function of require "ngx.balancer": balancer_by_lua only');
+like(Test::Moongate::slurp("$root/docs/lua-api.md"),
+     qr/^\| `ngx\.process\.enable_privileged_agent` \| x \|(  \|){11}$/m,
+     'every ngx. module of package.preload: ngx.process, init only for the agent');
+like(Test::Moongate::slurp("$root/docs/lua-api.md"), qr/^\| `ngx\.re\.split` \|( x \|){12}$/m,
+     'require "ngx.re" adds split to the ngx.re of the table');
+like(Test::Moongate::slurp("$root/docs/lua-api.md"),
+     qr/^## In the TLS handshake\n(?:.*\n)*?\| `ngx\.ssl\.clienthello\.get_client_hello_server_name` \|$/m,
+     'the handshake modules are listed (ngx.ssl.clienthello)');
 
 # The default column against nginx's documentation: every directive below has a default on its
 # nginx.org page (nginx 1.22's, or the README of the OpenResty module it comes from), so the

@@ -243,8 +243,43 @@ static const lua_phase_t stream_phases[] = {
     {MG_LUA_BALANCER, "balancer", 1},
 };
 
-/* The modules `require` gives (lua-resty-core's ngx.*), listed after the ngx table. */
-static const char *lua_modules[] = {"ngx.balancer", "ngx.pipe", "ngx.semaphore"};
+/* The modules `require` gives (lua-resty-core's ngx.*, lua-upstream-nginx-module's
+ * ngx.upstream): the "ngx." names of the VM's package.preload, sorted (lua_modules_find). */
+static char *lua_modules[64];
+static size_t lua_modules_n;
+
+/* The modules whose functions take the TLS handshake's connection from the code running it
+ * (ngx.ssl.*, ngx.ocsp): a probe cannot tell a handshake's phase from a request's there, so
+ * they are listed without phases. */
+static int handshake_module(const char *name)
+{
+    return strncmp(name, "ngx.ssl", 7) == 0 || strcmp(name, "ngx.ocsp") == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void lua_modules_find(lua_State *L)
+{
+    for (size_t i = 0; i < lua_modules_n; i++) {
+        free(lua_modules[i]);
+    }
+    lua_modules_n = 0;
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING && strncmp(lua_tostring(L, -2), "ngx.", 4) == 0 &&
+            lua_modules_n < mg_nelems(lua_modules)) {
+            lua_modules[lua_modules_n++] = strdup(lua_tostring(L, -2));
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    qsort(lua_modules, lua_modules_n, sizeof(char *), cmp_str);
+}
 
 /* Names of the functions in the table on top of L ("ngx.say", "ngx.req.get_headers"), sorted,
  * recursing into sub-tables. */
@@ -267,53 +302,93 @@ static void collect(lua_State *L, const char *path, char ***names, size_t *n, in
     }
 }
 
-static int cmp_names(const void *a, const void *b)
+/* Walk the dotted path `rest` from the table on top of L, replacing it with what is found
+ * (nil where a step is not a table). */
+static void walk(lua_State *L, char *rest)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void push_path(lua_State *L, const char *name)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", name);
-    char *rest = buf;
-    lua_getglobal(L, "_G");
-    for (size_t m = 0; m < mg_nelems(lua_modules); m++) {
-        size_t len = strlen(lua_modules[m]);
-        if (strncmp(name, lua_modules[m], len) == 0 && name[len] == '.') {
-            lua_pop(L, 1);
-            lua_getglobal(L, "require");
-            lua_pushstring(L, lua_modules[m]);
-            lua_call(L, 1, 1);
-            rest = buf + len + 1;
-            break;
-        }
-    }
     for (char *part = strtok(rest, "."); part; part = strtok(NULL, ".")) {
-        lua_getfield(L, -1, part);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, part);
+        } else {
+            lua_pushnil(L);
+        }
         lua_remove(L, -2);
     }
 }
 
-/* The functions of L's ngx table, sorted, then those of the modules (n_mods of lua_modules)
- * `require` gives; *count gets how many there are. */
-static char **api_names(lua_State *L, size_t n_mods, size_t *count)
+/* The function `name` names: a field of the ngx table, else one of the module its name
+ * starts with (the longest: ngx.ssl.session before ngx.ssl). */
+static void push_path(lua_State *L, const char *name)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", name);
+    lua_getglobal(L, "_G");
+    walk(L, buf);
+    if (lua_isfunction(L, -1)) {
+        return;
+    }
+    lua_pop(L, 1);
+    size_t best = 0, len = 0;
+    for (size_t m = 0; m < lua_modules_n; m++) {
+        size_t l = strlen(lua_modules[m]);
+        if (l > len && strncmp(name, lua_modules[m], l) == 0 && name[l] == '.') {
+            best = m;
+            len = l;
+        }
+    }
+    lua_getglobal(L, "require");
+    lua_pushstring(L, lua_modules[best]);
+    lua_call(L, 1, 1);
+    snprintf(buf, sizeof(buf), "%s", name + len + 1);
+    walk(L, buf);
+}
+
+static int listed(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The functions of L's ngx table, sorted, then those of the modules `require` gives (the
+ * handshake modules' when `handshake`, the others' else) that the ngx table does not have
+ * under the same name; *count gets how many there are. */
+static char **api_names(lua_State *L, int handshake, size_t *count)
 {
     char **names = NULL;
     size_t n = 0;
-    lua_getglobal(L, "ngx");
-    collect(L, "ngx", &names, &n, 0);
-    lua_pop(L, 1);
-    qsort(names, n, sizeof(char *), cmp_names);
+    if (!handshake) {
+        lua_getglobal(L, "ngx");
+        collect(L, "ngx", &names, &n, 0);
+        lua_pop(L, 1);
+        qsort(names, n, sizeof(char *), cmp_str);
+    }
     size_t nngx = n;
-    for (size_t m = 0; m < n_mods; m++) {
+    for (size_t m = 0; m < lua_modules_n; m++) {
+        if (handshake_module(lua_modules[m]) != handshake) {
+            continue;
+        }
         lua_getglobal(L, "require");
         lua_pushstring(L, lua_modules[m]);
         lua_call(L, 1, 1);
-        collect(L, lua_modules[m], &names, &n, 1);
+        char **mod = NULL;
+        size_t nmod = 0;
+        collect(L, lua_modules[m], &mod, &nmod, 1);
         lua_pop(L, 1);
+        for (size_t i = 0; i < nmod; i++) {
+            if (listed(names, n, mod[i])) {
+                free(mod[i]);
+            } else {
+                names = realloc(names, (n + 1) * sizeof(char *));
+                names[n++] = mod[i];
+            }
+        }
+        free(mod);
     }
-    qsort(names + nngx, n - nngx, sizeof(char *), cmp_names);
+    qsort(names + nngx, n - nngx, sizeof(char *), cmp_str);
     *count = n;
     return names;
 }
@@ -360,7 +435,7 @@ static void api_table(lua_State *L, mg_lua_main_conf_t *lmcf, char **names, size
                 }
                 int argerr = strstr(err, "bad argument") || strstr(err, "expecting") ||
                              strstr(err, "expected") || strstr(err, "attempt to");
-                if (strstr(err, "API disabled in the") ||
+                if (strstr(err, "API disabled in the") || strstr(err, "no request found") ||
                     (!phases[p].request && strstr(err, "docgen: request"))) {
                     mark = "";
                 } else if (!argerr) {
@@ -391,24 +466,37 @@ static int lua_api(mg_cycle_t *cycle)
         dup2(devnull, 2);
         close(devnull);
     }
-    /* the modules moongate preloads that have no other page: listed under their require name */
-    if (luaL_dostring(L, "ngx.upstream = require 'ngx.upstream'")) {
-        lua_pop(L, 1);
-    }
+    lua_modules_find(L);
     size_t n;
-    char **names = api_names(L, mg_nelems(lua_modules), &n);
+    char **names = api_names(L, 0, &n);
     printf("# The ngx Lua API\n\n"
            "Generated by `make docs` (tools/docgen.c --lua) from a Lua VM of moongate; do not\n"
            "edit. Every function of the `ngx` table and its sub-tables, with the phases it may\n"
            "run in (x), found by calling it as code of each phase. ngx.shared.DICT objects\n"
            "have the methods of lua-nginx-module's shared dictionaries (t/410-lua-shdict.t).\n"
-           "Then the functions of the modules `require` gives (lua-resty-core's), and\n"
-           "`ngx.upstream.*`, those of `require \"ngx.upstream\"` (lua-upstream-nginx-module's\n"
-           "API, t/212-health-check-lua.t).\n\n");
+           "Then the functions of the modules `require` gives that the table has not (the\n"
+           "`ngx.` modules of package.preload: lua-resty-core's, and `ngx.upstream`,\n"
+           "lua-upstream-nginx-module's API, t/212-health-check-lua.t).\n\n");
     api_table(L, lmcf, names, n, lua_phases, mg_nelems(lua_phases));
+    names = api_names(L, 1, &n);
+    printf("\n## In the TLS handshake\n\n"
+           "The modules that work on the TLS connection of the code running them: the\n"
+           "handshake's in ssl_client_hello_by_lua*, ssl_certificate_by_lua*,\n"
+           "ssl_session_fetch_by_lua* and ssl_session_store_by_lua* (ngx.ssl.clienthello in the\n"
+           "first only, ngx.ssl.session in the last two), the request's where a request runs\n"
+           "over TLS (ngx.ssl's, ngx.ocsp's); they find it when called, so they are listed\n"
+           "without phases (t/506-ssl-certificate-by-lua.t, t/507-ssl-client-hello-by-lua.t,\n"
+           "t/508-ssl-session-lua.t, t/517-lua-ocsp.t).\n\n"
+           "| function |\n|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("| `%s` |\n", names[i]);
+        free(names[i]);
+    }
+    free(names);
     mg_lua_main_conf_t *smcf = cycle->stream->main_conf[mg_stream_lua_module.index];
     L = smcf->L;
-    names = api_names(L, 1, &n); /* ngx.balancer */
+    lua_modules_find(L);
+    names = api_names(L, 0, &n);
     printf("\n## stream{}\n\n"
            "The VM of stream{} (stream-lua-nginx-module's interface, lua/stream.c,\n"
            "t/910-stream-lua.t): the same table without http's functions, with the stream's\n"
