@@ -510,6 +510,8 @@ static const mg_conf_default_t core_defaults[] = {
     {"events", MG_NO_DEFAULT},
     {"use", MG_NO_DEFAULT},
     {"debug_connection", MG_NO_DEFAULT},
+    {"timer_resolution", MG_NO_DEFAULT},
+    {"worker_shutdown_timeout", MG_NO_DEFAULT},
     {0},
 };
 

@@ -320,6 +320,7 @@ static const mg_conf_default_t memcached_defaults[] = {
     {"memcached_next_upstream", "error timeout"},
     {"memcached_pass", MG_NO_DEFAULT},
     {"memcached_bind", MG_NO_DEFAULT},
+    {"memcached_gzip_flag", MG_NO_DEFAULT},
     {0},
 };
 

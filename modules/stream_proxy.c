@@ -1115,6 +1115,7 @@ static const mg_stream_module_t proxy_stream = {
 static const mg_conf_default_t proxy_defaults[] = {
     {"proxy_pass", MG_NO_DEFAULT},
     {"proxy_bind", MG_NO_DEFAULT},
+    {"proxy_responses", MG_NO_DEFAULT},
     {0},
 };
 

@@ -5,12 +5,14 @@
  * directives whose setter is one of core/conf.c's generic ones (the value's type is known);
  * the others' text comes from their module's table of defaults (mg_module_t.defaults; an
  * entry naming no directive of the module, or one whose generic setter gives a value, is an
- * error, and so is a directive with a setter of its own and no entry: MG_NO_DEFAULT says
- * nginx documents none). With --lua, docs/lua-api.md: every function of the ngx table (and its
- * sub-tables) of a VM, with the phases it runs in, found by calling it as code of each phase with
- * the VM in probe mode: its phase check (mg_lua_check_phase) or its request lookup stops it with
- * "docgen: allowed" / "docgen: request" before it does anything, or it says "API disabled".
- * t/006-docs.t fails when either file is not what this prints.
+ * error, and so is a directive with a setter of its own and no entry). MG_NO_DEFAULT there
+ * says nginx documents none, also over a generic setter's internal value (INT_MAX).
+ * With --lua, docs/lua-api.md: every function of the ngx table (and its sub-tables) and of
+ * the ngx. modules of package.preload, with the phases it runs in, found by calling it as
+ * code of each phase with the VM in probe mode: its phase check (mg_lua_check_phase) or its
+ * request lookup stops it with "docgen: allowed" / "docgen: request" before it does
+ * anything, or it says "API disabled". t/006-docs.t fails when either file is not what this
+ * prints.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -81,9 +83,14 @@ static void size_text(int64_t v, char *buf, size_t size)
 
 static void msec_text(mg_msec_t v, char *buf, size_t size)
 {
+    /* nginx's pages: "1h", "5m", "10m", but "60s" and "75s" */
     if (v == 0) {
         snprintf(buf, size, "0");
-    } else if (v && v % 1000 == 0) {
+    } else if (v % 3600000 == 0) {
+        snprintf(buf, size, "%lldh", (long long)(v / 3600000));
+    } else if (v % 60000 == 0 && v > 60000) {
+        snprintf(buf, size, "%lldm", (long long)(v / 60000));
+    } else if (v % 1000 == 0) {
         snprintf(buf, size, "%llds", (long long)(v / 1000));
     } else {
         snprintf(buf, size, "%lldms", (long long)v);
@@ -571,13 +578,16 @@ int main(int argc, char **argv)
             arguments(c->args, args, sizeof(args));
             default_value(cycle, srv, loc, m, c, dflt, sizeof(dflt));
             const mg_conf_default_t *d = documented(m, c->name);
-            if (d && strcmp(dflt, "—") != 0) {
+            if (d && d->text == MG_NO_DEFAULT) {
+                /* none, as nginx documents it, whatever internal value the merge leaves */
+                snprintf(dflt, sizeof(dflt), "—");
+            } else if (d && strcmp(dflt, "—") != 0) {
                 fprintf(stderr,
                         "docgen: %s: \"%s\" has a generic setter's default (%s) and a "
                         "documented one\n",
                         m->name, c->name, dflt);
                 rc = 1;
-            } else if (d && d->text) {
+            } else if (d) {
                 cell(d->text, dflt, sizeof(dflt));
             } else if (d == NULL && !generic(c)) {
                 fprintf(stderr,
