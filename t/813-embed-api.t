@@ -4,7 +4,8 @@
 # moongate's own loop in the main thread driven from another thread (reload with its verdict
 # and FILE:LINE error, Lua run in the server's VM, a graceful stop), a log callback that gets
 # the lines at its level and above only, the version macros against the library's answer, and
-# the request API's raw arguments, its server and a handler that declines to the static file.
+# the request API's raw arguments, its server and a handler that declines to the static file;
+# then the same program linked with libmoongate.a through `pkg-config --static`.
 use strict;
 use warnings;
 use Test::More;
@@ -100,5 +101,15 @@ is(embed_wait_exit($pid, 10), 0, 'a stop from the other thread: the program exit
 like(Test::Moongate::slurp($log), qr/^stop asked\n(?:LOG .*\n)*run 0\ndestroyed\n\z/m,
      'moongate_server_run returned 0, then the server was destroyed');
 ok(!defined((embed_request($port, 'GET', '/args'))[0]), 'nothing listens any more');
+
+# the same program on libmoongate.a (moongate.pc's Requires.private name every library)
+$log = "$dir/out-static";
+$pid = embed_start($log, "$dir/build/api-static", $run, '');
+like(embed_wait_output($log, qr/^serving$/m), qr/^serving$/m, 'linked with libmoongate.a, it serves');
+unlike(Test::Moongate::slurp("/proc/$pid/maps"), qr/libmoongate\.so/, 'without the shared library');
+($status, $head, $body) = embed_request($port, 'GET', '/args?static');
+is($body, "args=static own-server=yes\n", 'its handler answers');
+kill 'TERM', $pid;
+is(embed_wait_exit($pid, 10), 0, 'and it stops');
 
 done_testing();
