@@ -39,19 +39,25 @@ like(Test::Moongate::slurp("$root/docs/directives.md"),
      qr/^\| `keepalive_timeout` \| http, server, location \| 1 to 2 \| /m,
      'keepalive_timeout is listed');
 like(Test::Moongate::slurp("$root/docs/lua-api.md"),
-     qr/^\| `ngx\.say` \|  \|  \|  \| x \| x \| x \|  \|  \|  \|  \|  \|  \|$/m,
+     qr/^\| `ngx\.say` \|  \|  \|  \| x \| x \| x \|(  \|){10}$/m,
      'ngx.say: rewrite, access and content only');
 like(Test::Moongate::slurp("$root/docs/lua-api.md"),
-     qr/^\| `ngx\.balancer\.set_current_peer` \|(  \|){11} x \|$/m,
+     qr/^\| `ngx\.balancer\.set_current_peer` \|(  \|){11} x \|(  \|){4}$/m,
      'a function of require "ngx.balancer": balancer_by_lua only');
 like(Test::Moongate::slurp("$root/docs/lua-api.md"),
-     qr/^\| `ngx\.process\.enable_privileged_agent` \| x \|(  \|){11}$/m,
+     qr/^\| `ngx\.process\.enable_privileged_agent` \| x \|(  \|){15}$/m,
      'every ngx. module of package.preload: ngx.process, init only for the agent');
-like(Test::Moongate::slurp("$root/docs/lua-api.md"), qr/^\| `ngx\.re\.split` \|( x \|){12}$/m,
+like(Test::Moongate::slurp("$root/docs/lua-api.md"), qr/^\| `ngx\.re\.split` \|( x \|){16}$/m,
      'require "ngx.re" adds split to the ngx.re of the table');
 like(Test::Moongate::slurp("$root/docs/lua-api.md"),
-     qr/^## In the TLS handshake\n(?:.*\n)*?\| `ngx\.ssl\.clienthello\.get_client_hello_server_name` \|$/m,
-     'the handshake modules are listed (ngx.ssl.clienthello)');
+     qr/^\| `ngx\.ssl\.clienthello\.get_client_hello_server_name` \|(  \|){12} x \|(  \|){3}$/m,
+     'the handshake\'s modules: ngx.ssl.clienthello in ssl_client_hello_by_lua only');
+like(Test::Moongate::slurp("$root/docs/lua-api.md"),
+     qr/^\| `ngx\.ssl\.session\.set_serialized_session` \|(  \|){14} x \|  \|$/m,
+     'ngx.ssl.session\'s setter in ssl_session_fetch_by_lua only');
+like(Test::Moongate::slurp("$root/docs/lua-api.md"),
+     qr/^\| `ngx\.ssl\.server_name` \|  \|  \|( x \|){7}  \|  \|( x \|){5}$/m,
+     'ngx.ssl.server_name: a request\'s phases and the handshake\'s');
 
 # The default column against nginx's documentation: every directive below has a default on its
 # nginx.org page (nginx 1.22's, or the README of the OpenResty module it comes from), so the
