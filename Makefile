@@ -98,7 +98,7 @@ define write_pc
 	    'Description: reverse proxy and web server scriptable in LuaJIT, as a library' \
 	    'Version: $(VERSION)' \
 	    'Requires: luajit libevent' \
-	    'Requires.private: libpcre2-8 zlib libcrypt openssl' \
+	    'Requires.private: libpcre2-8 zlib libcrypt openssl libnghttp2' \
 	    'Cflags: -I$${includedir}' \
 	    'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lmoongate' \
 	    'Libs.private: -lm -ldl -lpthread' > $(1)

@@ -617,9 +617,17 @@ static const mg_command_t conf_commands[] = {
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t conf_defaults[] = {
+    {"include", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_conf_module = {
     .name = "conf",
     .commands = conf_commands,
+    .defaults = conf_defaults,
 };
 
 /* ---- generic setters ---- */

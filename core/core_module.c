@@ -503,6 +503,15 @@ static const mg_conf_default_t core_defaults[] = {
     {"worker_priority", "0"},
     {"lock_file", "none (moongate needs no lock file)"},
     {"worker_connections", "512"},
+    {"worker_rlimit_core", MG_NO_DEFAULT},
+    {"worker_cpu_affinity", MG_NO_DEFAULT},
+    {"working_directory", MG_NO_DEFAULT},
+    {"load_module", MG_NO_DEFAULT},
+    {"events", MG_NO_DEFAULT},
+    {"use", MG_NO_DEFAULT},
+    {"debug_connection", MG_NO_DEFAULT},
+    {"timer_resolution", MG_NO_DEFAULT},
+    {"worker_shutdown_timeout", MG_NO_DEFAULT},
     {0},
 };
 

@@ -69,11 +69,16 @@ typedef struct mg_stream_module_s {
 } mg_stream_module_t;
 
 /* A directive's default as documented, for a setter of the module's own (the generic setters'
- * defaults are read from the merged configuration): docs only, the merge applies the value. */
+ * defaults are read from the merged configuration): docs only, the merge applies the value.
+ * Every directive whose setter is not a generic one has an entry, MG_NO_DEFAULT where nginx
+ * documents none: tools/docgen.c (`make docs`, t/006-docs.t) fails on a directive without.
+ * MG_NO_DEFAULT for a generic setter's directive hides an internal value the merge leaves
+ * (max_ranges' INT_MAX, timer_resolution's 0) where nginx documents none. */
 typedef struct {
     const char *name;
-    const char *text;
+    const char *text; /* MG_NO_DEFAULT: none, as nginx's "Default: —" */
 } mg_conf_default_t;
+#define MG_NO_DEFAULT NULL
 
 struct mg_module_s {
     const char *name;

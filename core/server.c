@@ -356,6 +356,14 @@ void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook)
     srv->quit_hooks = hook;
 }
 
+char *mg_server_scratch(mg_server_t *srv)
+{
+    if (srv->scratch == NULL) {
+        srv->scratch = mg_alloc(MG_SERVER_SCRATCH);
+    }
+    return srv->scratch;
+}
+
 void mg_server_hook_del(mg_server_hook_t *hook)
 {
     if (hook->prevp == NULL) {

@@ -58,7 +58,15 @@ struct mg_server_s {
     struct mg_lua_vms_s *lua_vms;
     void (*lua_vms_free)(struct mg_lua_vms_s *vms);
     void (*on_done)(mg_server_t *srv); /* set: the loop is not ours (embedding, attached) */
+    char *scratch; /* mg_server_scratch's buffer, made on first use; freed with the server */
 };
+
+/* A buffer of the server's, MG_SERVER_SCRATCH bytes, for bytes used within one call and never
+ * across a return to the loop (a UDP datagram read, a piece of a file written through TLS): a
+ * server runs on one thread, so two embedded servers on two threads never share it, as they
+ * would a static buffer. */
+#define MG_SERVER_SCRATCH 65536
+char *mg_server_scratch(mg_server_t *srv);
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */
 void mg_server_accept_on(mg_server_t *srv);

@@ -210,9 +210,18 @@ static const mg_command_t lua_balancer_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t lua_balancer_defaults[] = {
+    {"balancer_by_lua_block", MG_NO_DEFAULT},
+    {"balancer_by_lua_file", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_lua_balancer_module = {
     .name = "lua_balancer",
     .commands = lua_balancer_commands,
+    .defaults = lua_balancer_defaults,
 };
 
 /* ---- require "ngx.balancer" ---- */

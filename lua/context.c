@@ -88,7 +88,9 @@ void mg_lua_check_phase(lua_State *L, unsigned allowed)
 mg_request_t *mg_lua_request(lua_State *L)
 {
     if (mg_lua_cur.r == NULL) {
-        luaL_error(L, mg_lua_probe ? "docgen: request" : "no request found");
+        /* docgen's probe: a request of http{} would be there; stream{}'s code never has one */
+        int http = mg_lua_cur.lmcf == NULL || !mg_lua_cur.lmcf->stream;
+        luaL_error(L, mg_lua_probe && http ? "docgen: request" : "no request found");
     }
     return mg_lua_cur.r;
 }

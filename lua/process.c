@@ -34,6 +34,9 @@ static int process_type(lua_State *L)
 
 static int process_enable_privileged_agent(lua_State *L)
 {
+    if (mg_lua_probe) {
+        mg_lua_check_phase(L, MG_LUA_INIT); /* docgen: it answers nil and an error elsewhere */
+    }
     if (mg_lua_cur.phase != MG_LUA_INIT) {
         lua_pushnil(L);
         lua_pushliteral(L, "API disabled in the current context");
@@ -58,6 +61,9 @@ static int process_enable_privileged_agent(lua_State *L)
 static int process_signal_graceful_exit(lua_State *L)
 {
     (void)L;
+    if (mg_lua_probe) {
+        return 0; /* docgen: it runs in every phase; never signal */
+    }
     /* the worker's own SIGQUIT handler: stop accepting, finish, exit (the master then
      * starts another, as for any worker that exits) */
     raise(SIGQUIT);

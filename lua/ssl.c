@@ -100,11 +100,17 @@ static const char *merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
 }
 
 static const mg_ssl_hooks_t lua_hooks;
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
 
 static void *create_main_conf(mg_conf_t *cf)
 {
     /* the core asks these hooks while it makes the servers' contexts */
     mg_ssl_hooks = &lua_hooks;
+    /* made here, under embed.c's lock, not by a first handshake: two embedded servers'
+     * threads would race to make it */
+    if (conn_index < 0) {
+        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+    }
     return mg_pcalloc(cf->pool, sizeof(lua_ssl_main_conf_t));
 }
 
@@ -174,9 +180,6 @@ static void phase_finished(mg_lua_ctx_t *ctx, int how);
 
 static mg_lua_ssl_conn_t *conn_state(mg_connection_t *c, mg_lua_main_conf_t *lmcf)
 {
-    if (conn_index < 0) {
-        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
-    }
     mg_lua_ssl_conn_t *sc = SSL_get_ex_data(c->ssl->ssl, conn_index);
     if (sc) {
         return sc;
@@ -304,6 +307,9 @@ SSL *mg_lua_ssl_conn(lua_State *L, mg_connection_t **c, const char **err)
         *c = sc->c;
         return sc->c->ssl->ssl;
     }
+    if (mg_lua_probe && (mg_lua_cur.phase & (MG_LUA_SSL_YIELDABLE | MG_LUA_SSL_SESS_STORE))) {
+        luaL_error(L, "docgen: allowed"); /* a handshake's code finds its connection */
+    }
     mg_request_t *r = mg_lua_request(L);
     *c = r->connection;
     if (r->connection->ssl == NULL) {
@@ -321,9 +327,24 @@ static const mg_stream_module_t lua_ssl_stream = {
     .merge_srv_conf = merge_srv_conf,
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t lua_ssl_defaults[] = {
+    {"ssl_client_hello_by_lua_block", MG_NO_DEFAULT},
+    {"ssl_client_hello_by_lua_file", MG_NO_DEFAULT},
+    {"ssl_certificate_by_lua_block", MG_NO_DEFAULT},
+    {"ssl_certificate_by_lua_file", MG_NO_DEFAULT},
+    {"ssl_session_fetch_by_lua_block", MG_NO_DEFAULT},
+    {"ssl_session_fetch_by_lua_file", MG_NO_DEFAULT},
+    {"ssl_session_store_by_lua_block", MG_NO_DEFAULT},
+    {"ssl_session_store_by_lua_file", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_lua_ssl_module = {
     .name = "lua_ssl",
     .commands = lua_ssl_commands,
+    .defaults = lua_ssl_defaults,
     .create_main_conf = create_main_conf,
     .create_srv_conf = create_srv_conf,
     .merge_srv_conf = merge_srv_conf,

@@ -241,11 +241,12 @@ static int ssl_parse_pem_priv_key(lua_State *L)
 
 static int ssl_set_cert(lua_State *L)
 {
-    STACK_OF(X509) **chain = luaL_checkudata(L, 1, CERT_MT);
+    /* the connection first, as lua-resty-core's ("no request found" before the argument) */
     SSL *ssl = get_ssl(L, NULL);
     if (ssl == NULL) {
         return 2;
     }
+    STACK_OF(X509) **chain = luaL_checkudata(L, 1, CERT_MT);
     if (*chain == NULL || sk_X509_num(*chain) < 1) {
         return fail(L, "invalid certificate chain");
     }
@@ -263,11 +264,12 @@ static int ssl_set_cert(lua_State *L)
 
 static int ssl_set_priv_key(lua_State *L)
 {
-    EVP_PKEY **pkey = luaL_checkudata(L, 1, PKEY_MT);
+    /* the connection first, as lua-resty-core's ("no request found" before the argument) */
     SSL *ssl = get_ssl(L, NULL);
     if (ssl == NULL) {
         return 2;
     }
+    EVP_PKEY **pkey = luaL_checkudata(L, 1, PKEY_MT);
     if (*pkey == NULL) {
         return fail(L, "invalid private key failed");
     }

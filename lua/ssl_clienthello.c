@@ -12,6 +12,9 @@
 /* The handshake's SSL in the client hello phase, else a Lua error as lua-resty-core's. */
 static SSL *hello_ssl(lua_State *L)
 {
+    if (mg_lua_probe) {
+        mg_lua_check_phase(L, MG_LUA_SSL_CLIENT_HELLO); /* docgen: its one phase */
+    }
     mg_lua_ssl_conn_t *sc = mg_lua_ssl_running();
     if (sc == NULL) {
         mg_lua_request(L); /* "no request found" outside a request */

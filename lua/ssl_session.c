@@ -15,8 +15,12 @@ static int fail(lua_State *L, const char *err)
     return 2;
 }
 
-static mg_lua_ssl_conn_t *running(lua_State *L)
+/* The handshake's state; `phases`: where the call has one to work on, for docgen's probe. */
+static mg_lua_ssl_conn_t *running(lua_State *L, unsigned phases)
 {
+    if (mg_lua_probe) {
+        mg_lua_check_phase(L, phases);
+    }
     mg_lua_ssl_conn_t *sc = mg_lua_ssl_running();
     if (sc == NULL) {
         mg_lua_request(L); /* "no request found" outside a request */
@@ -26,7 +30,7 @@ static mg_lua_ssl_conn_t *running(lua_State *L)
 
 static int get_session_id(lua_State *L)
 {
-    mg_lua_ssl_conn_t *sc = running(L);
+    mg_lua_ssl_conn_t *sc = running(L, MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE);
     const unsigned char *id = NULL;
     unsigned int len = 0;
     if (sc && sc->hook == MG_SSL_HOOK_SESS_FETCH) {
@@ -49,7 +53,7 @@ static int get_session_id(lua_State *L)
 
 static int get_serialized_session(lua_State *L)
 {
-    mg_lua_ssl_conn_t *sc = running(L);
+    mg_lua_ssl_conn_t *sc = running(L, MG_LUA_SSL_SESS_STORE);
     if (sc == NULL || sc->new_sess == NULL) {
         return fail(L, "bad session in lua context");
     }
@@ -70,7 +74,7 @@ static int set_serialized_session(lua_State *L)
 {
     size_t len;
     const char *der = luaL_checklstring(L, 1, &len);
-    mg_lua_ssl_conn_t *sc = running(L);
+    mg_lua_ssl_conn_t *sc = running(L, MG_LUA_SSL_SESS_FETCH);
     if (sc == NULL || sc->hook != MG_SSL_HOOK_SESS_FETCH) {
         return fail(L, "bad session in lua context");
     }

@@ -160,9 +160,18 @@ static const mg_command_t access_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t access_defaults[] = {
+    {"allow", MG_NO_DEFAULT},
+    {"deny", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_access_module = {
     .name = "access",
     .commands = access_commands,
+    .defaults = access_defaults,
     .create_main_conf = access_create_main_conf,
     .create_loc_conf = access_create_conf,
     .merge_loc_conf = access_merge_conf,

@@ -227,9 +227,17 @@ static const mg_command_t trailer_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t trailer_defaults[] = {
+    {"add_trailer", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_add_trailer_module = {
     .name = "add_trailer",
     .commands = trailer_commands,
+    .defaults = trailer_defaults,
     .create_main_conf = trailer_create_main_conf,
     .init_main_conf = trailer_init_main_conf,
     .create_loc_conf = trailer_create_conf,

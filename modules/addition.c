@@ -173,6 +173,8 @@ static const mg_command_t addition_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t addition_defaults[] = {
     {"addition_types", "text/html"},
+    {"add_before_body", MG_NO_DEFAULT},
+    {"add_after_body", MG_NO_DEFAULT},
     {0},
 };
 

@@ -359,6 +359,7 @@ static const mg_command_t auth_basic_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t auth_basic_defaults[] = {
     {"auth_basic", "off"},
+    {"auth_basic_user_file", MG_NO_DEFAULT},
     {0},
 };
 

@@ -218,6 +218,7 @@ static const mg_command_t auth_request_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t auth_request_defaults[] = {
     {"auth_request", "off"},
+    {"auth_request_set", MG_NO_DEFAULT},
     {0},
 };
 

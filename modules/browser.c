@@ -308,6 +308,8 @@ static const mg_command_t browser_commands[] = {
 static const mg_conf_default_t browser_defaults[] = {
     {"modern_browser_value", "1"},
     {"ancient_browser_value", "1"},
+    {"modern_browser", MG_NO_DEFAULT},
+    {"ancient_browser", MG_NO_DEFAULT},
     {0},
 };
 

@@ -857,6 +857,8 @@ static const mg_conf_default_t charset_defaults[] = {
     {"charset", "off"},
     {"charset_types",
      "text/html text/xml text/plain text/vnd.wap.wml application/javascript application/rss+xml"},
+    {"source_charset", MG_NO_DEFAULT},
+    {"charset_map", MG_NO_DEFAULT},
     {0},
 };
 

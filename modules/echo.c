@@ -874,6 +874,23 @@ static const mg_command_t echo_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t echo_defaults[] = {
     {"echo_status", "200"},
+    {"echo", MG_NO_DEFAULT},
+    {"echo_duplicate", MG_NO_DEFAULT},
+    {"echo_flush", MG_NO_DEFAULT},
+    {"echo_sleep", MG_NO_DEFAULT},
+    {"echo_blocking_sleep", MG_NO_DEFAULT},
+    {"echo_reset_timer", MG_NO_DEFAULT},
+    {"echo_read_request_body", MG_NO_DEFAULT},
+    {"echo_location", MG_NO_DEFAULT},
+    {"echo_location_async", MG_NO_DEFAULT},
+    {"echo_subrequest", MG_NO_DEFAULT},
+    {"echo_subrequest_async", MG_NO_DEFAULT},
+    {"echo_foreach_split", MG_NO_DEFAULT},
+    {"echo_end", MG_NO_DEFAULT},
+    {"echo_request_body", MG_NO_DEFAULT},
+    {"echo_exec", MG_NO_DEFAULT},
+    {"echo_before_body", MG_NO_DEFAULT},
+    {"echo_after_body", MG_NO_DEFAULT},
     {0},
 };
 

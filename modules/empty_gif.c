@@ -47,7 +47,15 @@ static const mg_command_t empty_gif_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t empty_gif_defaults[] = {
+    {"empty_gif", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_empty_gif_module = {
     .name = "empty_gif",
     .commands = empty_gif_commands,
+    .defaults = empty_gif_defaults,
 };

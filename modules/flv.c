@@ -66,7 +66,15 @@ static const mg_command_t flv_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t flv_defaults[] = {
+    {"flv", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_flv_module = {
     .name = "flv",
     .commands = flv_commands,
+    .defaults = flv_defaults,
 };

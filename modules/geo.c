@@ -920,7 +920,15 @@ static const mg_command_t geo_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t geo_defaults[] = {
+    {"geo", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_geo_module = {
     .name = "geo",
     .commands = geo_commands,
+    .defaults = geo_defaults,
 };

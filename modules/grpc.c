@@ -346,6 +346,13 @@ static const mg_conf_default_t grpc_defaults[] = {
     {"grpc_next_upstream", "error timeout"},
     {"grpc_ssl_name", "host from grpc_pass"},
     {"grpc_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
+    {"grpc_pass", MG_NO_DEFAULT},
+    {"grpc_bind", MG_NO_DEFAULT},
+    {"grpc_hide_header", MG_NO_DEFAULT},
+    {"grpc_pass_header", MG_NO_DEFAULT},
+    {"grpc_ignore_headers", MG_NO_DEFAULT},
+    {"grpc_ssl_password_file", MG_NO_DEFAULT},
+    {"grpc_ssl_conf_command", MG_NO_DEFAULT},
     {0},
 };
 

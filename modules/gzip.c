@@ -851,11 +851,10 @@ static const mg_command_t gzip_commands[] = {
 /* The defaults nginx documents for the directives whose setter is this module's own (the
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t gzip_defaults[] = {
-    {"gzip_comp_level", "1"},
-    {"gzip_buffers", "32 4k|16 8k"},
-    {"gzip_types", "text/html"},
-    {"gzip_proxied", "off"},
-    {0},
+    {"gzip_comp_level", "1"},        {"gzip_buffers", "32 4k|16 8k"},
+    {"gzip_types", "text/html"},     {"gzip_proxied", "off"},
+    {"gzip_window", "32k"},          {"gzip_hash", "64k"},
+    {"gzip_disable", MG_NO_DEFAULT}, {0},
 };
 
 mg_module_t mg_gzip_module = {

@@ -526,9 +526,18 @@ static const mg_command_t handler_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t handler_defaults[] = {
+    {"handler", MG_NO_DEFAULT},
+    {"filter", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_handler_module = {
     .name = "handler",
     .commands = handler_commands,
+    .defaults = handler_defaults,
     .create_loc_conf = handler_create_loc_conf,
     .merge_loc_conf = handler_merge_loc_conf,
     .init_filters = handler_init_filters,

@@ -351,6 +351,7 @@ static const mg_command_t headers_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t headers_defaults[] = {
     {"expires", "off"},
+    {"add_header", MG_NO_DEFAULT},
     {0},
 };
 

@@ -417,9 +417,20 @@ static const mg_command_t hm_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t hm_defaults[] = {
+    {"more_set_headers", MG_NO_DEFAULT},
+    {"more_clear_headers", MG_NO_DEFAULT},
+    {"more_set_input_headers", MG_NO_DEFAULT},
+    {"more_clear_input_headers", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_headers_more_module = {
     .name = "headers_more",
     .commands = hm_commands,
+    .defaults = hm_defaults,
     .create_loc_conf = hm_create_conf,
     .merge_loc_conf = hm_merge_conf,
     .init = hm_init,

@@ -863,9 +863,17 @@ static const mg_command_t hc_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t hc_defaults[] = {
+    {"health_check", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_health_check_module = {
     .name = "health_check",
     .commands = hc_commands,
+    .defaults = hc_defaults,
     .create_main_conf = hc_create_main_conf,
     .init = hc_init,
     .init_worker = hc_init_worker,

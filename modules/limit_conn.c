@@ -423,6 +423,8 @@ static const mg_command_t limit_conn_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t limit_conn_defaults[] = {
     {"limit_conn_status", "503"},
+    {"limit_conn_zone", MG_NO_DEFAULT},
+    {"limit_conn", MG_NO_DEFAULT},
     {0},
 };
 

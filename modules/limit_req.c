@@ -608,6 +608,8 @@ static const mg_command_t limit_req_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t limit_req_defaults[] = {
     {"limit_req_status", "503"},
+    {"limit_req_zone", MG_NO_DEFAULT},
+    {"limit_req", MG_NO_DEFAULT},
     {0},
 };
 

@@ -510,6 +510,7 @@ static const mg_command_t map_commands[] = {
 static const mg_conf_default_t map_defaults[] = {
     {"map_hash_max_size", "2048"},
     {"map_hash_bucket_size", "32|64|128"},
+    {"map", MG_NO_DEFAULT},
     {0},
 };
 

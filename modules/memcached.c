@@ -318,6 +318,9 @@ static const mg_command_t memcached_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t memcached_defaults[] = {
     {"memcached_next_upstream", "error timeout"},
+    {"memcached_pass", MG_NO_DEFAULT},
+    {"memcached_bind", MG_NO_DEFAULT},
+    {"memcached_gzip_flag", MG_NO_DEFAULT},
     {0},
 };
 

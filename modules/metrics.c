@@ -461,7 +461,15 @@ static const mg_command_t metrics_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t metrics_defaults[] = {
+    {"metrics", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_metrics_module = {
     .name = "metrics",
     .commands = metrics_commands,
+    .defaults = metrics_defaults,
 };

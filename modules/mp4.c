@@ -184,9 +184,17 @@ static const mg_command_t mp4_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t mp4_defaults[] = {
+    {"mp4", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_mp4_module = {
     .name = "mp4",
     .commands = mp4_commands,
+    .defaults = mp4_defaults,
     .create_loc_conf = mp4_create_conf,
     .merge_loc_conf = mp4_merge_conf,
 };

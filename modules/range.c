@@ -30,6 +30,12 @@ typedef struct {
 
 enum { PARSE_OK, PARSE_WHOLE, PARSE_UNSATISFIABLE };
 
+/* nginx documents no default of max_ranges (none: no limit; the merged value is INT_MAX) */
+static const mg_conf_default_t range_defaults[] = {
+    {"max_ranges", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_range_module;
 static mg_http_header_filter_pt next_header_filter;
 static mg_http_body_filter_pt next_body_filter;
@@ -397,6 +403,7 @@ static const mg_command_t range_commands[] = {
 mg_module_t mg_range_module = {
     .name = "range",
     .commands = range_commands,
+    .defaults = range_defaults,
     .create_loc_conf = range_create_conf,
     .merge_loc_conf = range_merge_conf,
     .init_filters = range_init_filters,

@@ -451,6 +451,7 @@ static const mg_command_t realip_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t realip_defaults[] = {
     {"real_ip_header", "X-Real-IP"},
+    {"set_real_ip_from", MG_NO_DEFAULT},
     {0},
 };
 

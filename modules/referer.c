@@ -391,9 +391,17 @@ static const mg_command_t referer_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t referer_defaults[] = {
+    {"valid_referers", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_referer_module = {
     .name = "referer",
     .commands = referer_commands,
+    .defaults = referer_defaults,
     .create_main_conf = referer_create_main_conf,
     .init_main_conf = referer_init_main_conf,
     .create_loc_conf = referer_create_conf,

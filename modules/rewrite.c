@@ -681,9 +681,17 @@ static const mg_command_t rewrite_commands[] = {
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t rewrite_defaults[] = {
+    {"rewrite", MG_NO_DEFAULT}, {"return", MG_NO_DEFAULT}, {"set", MG_NO_DEFAULT},
+    {"break", MG_NO_DEFAULT},   {"if", MG_NO_DEFAULT},     {0},
+};
+
 mg_module_t mg_rewrite_module = {
     .name = "rewrite",
     .commands = rewrite_commands,
+    .defaults = rewrite_defaults,
     .create_loc_conf = rewrite_create_conf,
     .merge_loc_conf = rewrite_merge_conf,
     .init = rewrite_init,

@@ -129,6 +129,17 @@ static const mg_conf_default_t scgi_defaults[] = {
     {"scgi_cache_background_update", "off"},
     {"scgi_cache_lock", "off"},
     {"scgi_cache_revalidate", "off"},
+    {"scgi_pass", MG_NO_DEFAULT},
+    {"scgi_param", MG_NO_DEFAULT},
+    {"scgi_bind", MG_NO_DEFAULT},
+    {"scgi_hide_header", MG_NO_DEFAULT},
+    {"scgi_pass_header", MG_NO_DEFAULT},
+    {"scgi_ignore_headers", MG_NO_DEFAULT},
+    {"scgi_cache_path", MG_NO_DEFAULT},
+    {"scgi_cache_key", MG_NO_DEFAULT},
+    {"scgi_cache_valid", MG_NO_DEFAULT},
+    {"scgi_cache_bypass", MG_NO_DEFAULT},
+    {"scgi_no_cache", MG_NO_DEFAULT},
     {0},
 };
 

@@ -266,9 +266,19 @@ static const mg_command_t secure_link_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t secure_link_defaults[] = {
+    {"secure_link", MG_NO_DEFAULT},
+    {"secure_link_md5", MG_NO_DEFAULT},
+    {"secure_link_secret", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_secure_link_module = {
     .name = "secure_link",
     .commands = secure_link_commands,
+    .defaults = secure_link_defaults,
     .create_main_conf = secure_link_create_main_conf,
     .init_main_conf = secure_link_init_main_conf,
     .create_loc_conf = secure_link_create_conf,

@@ -198,7 +198,15 @@ static const mg_command_t split_clients_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t split_clients_defaults[] = {
+    {"split_clients", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_split_clients_module = {
     .name = "split_clients",
     .commands = split_clients_commands,
+    .defaults = split_clients_defaults,
 };

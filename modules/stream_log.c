@@ -195,6 +195,7 @@ static const mg_stream_module_t slog_stream = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t slog_defaults[] = {
     {"access_log", "off"},
+    {"log_format", MG_NO_DEFAULT},
     {0},
 };
 

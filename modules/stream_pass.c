@@ -156,8 +156,16 @@ static const mg_stream_module_t pass_stream = {
     .create_srv_conf = pass_create_srv_conf,
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t pass_defaults[] = {
+    {"pass", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_stream_pass_module = {
     .name = "stream_pass",
     .commands = pass_commands,
+    .defaults = pass_defaults,
     .stream = &pass_stream,
 };

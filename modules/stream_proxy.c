@@ -1110,8 +1110,18 @@ static const mg_stream_module_t proxy_stream = {
     .init = proxy_init,
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t proxy_defaults[] = {
+    {"proxy_pass", MG_NO_DEFAULT},
+    {"proxy_bind", MG_NO_DEFAULT},
+    {"proxy_responses", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_stream_proxy_module = {
     .name = "stream_proxy",
     .commands = proxy_commands,
+    .defaults = proxy_defaults,
     .stream = &proxy_stream,
 };

@@ -134,6 +134,8 @@ static const mg_stream_module_t pssl_stream = {
 static const mg_conf_default_t pssl_defaults[] = {
     {"proxy_ssl_name", "host from proxy_pass"},
     {"proxy_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
+    {"proxy_ssl_password_file", MG_NO_DEFAULT},
+    {"proxy_ssl_conf_command", MG_NO_DEFAULT},
     {0},
 };
 

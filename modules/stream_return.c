@@ -149,8 +149,17 @@ static const mg_stream_module_t ret_stream = {
     .init = ret_init,
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t ret_defaults[] = {
+    {"return", MG_NO_DEFAULT},
+    {"set", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_stream_return_module = {
     .name = "stream_return",
     .commands = ret_commands,
+    .defaults = ret_defaults,
     .stream = &ret_stream,
 };

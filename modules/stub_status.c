@@ -87,8 +87,16 @@ static const mg_command_t stub_status_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t stub_status_defaults[] = {
+    {"stub_status", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_stub_status_module = {
     .name = "stub_status",
     .commands = stub_status_commands,
+    .defaults = stub_status_defaults,
     .init_main_conf = stub_status_init_main_conf,
 };

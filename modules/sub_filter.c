@@ -434,6 +434,7 @@ static const mg_command_t sub_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t sub_defaults[] = {
     {"sub_filter_types", "text/html"},
+    {"sub_filter", MG_NO_DEFAULT},
     {0},
 };
 

@@ -187,9 +187,17 @@ static const mg_command_t try_files_commands[] = {
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t try_files_defaults[] = {
+    {"try_files", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_try_files_module = {
     .name = "try_files",
     .commands = try_files_commands,
+    .defaults = try_files_defaults,
     .create_main_conf = try_files_create_main_conf,
     .create_loc_conf = try_files_create_conf,
     .init = try_files_init,

@@ -571,6 +571,9 @@ static const mg_conf_default_t up_defaults[] = {
     {"keepalive_requests", "1000"},
     {"keepalive_timeout", "60s"},
     {"keepalive_time", "1h"},
+    {"upstream", MG_NO_DEFAULT},
+    {"server", MG_NO_DEFAULT},
+    {"keepalive", MG_NO_DEFAULT},
     {0},
 };
 

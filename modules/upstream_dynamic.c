@@ -536,6 +536,7 @@ static const mg_command_t dyn_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t dyn_defaults[] = {
     {"resolver_timeout", "30s"},
+    {"resolver", MG_NO_DEFAULT},
     {0},
 };
 

@@ -358,7 +358,16 @@ static const mg_command_t hash_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t hash_defaults[] = {
+    {"hash", MG_NO_DEFAULT},
+    {"ip_hash", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_upstream_hash_module = {
     .name = "upstream_hash",
     .commands = hash_commands,
+    .defaults = hash_defaults,
 };

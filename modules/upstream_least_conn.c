@@ -92,7 +92,15 @@ static const mg_command_t lc_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t lc_defaults[] = {
+    {"least_conn", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_upstream_least_conn_module = {
     .name = "upstream_least_conn",
     .commands = lc_commands,
+    .defaults = lc_defaults,
 };

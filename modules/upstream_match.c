@@ -332,9 +332,17 @@ static const mg_command_t match_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t match_defaults[] = {
+    {"match", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_upstream_match_module = {
     .name = "upstream_match",
     .commands = match_commands,
+    .defaults = match_defaults,
     .create_main_conf = match_create_main_conf,
     .stream = &match_stream,
 };

@@ -115,7 +115,15 @@ static const mg_command_t random_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t random_defaults[] = {
+    {"random", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_upstream_random_module = {
     .name = "upstream_random",
     .commands = random_commands,
+    .defaults = random_defaults,
 };

@@ -405,9 +405,17 @@ static const mg_stream_module_t zone_stream = {
     .create_main_conf = zone_create_main_conf,
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t zone_defaults[] = {
+    {"zone", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_upstream_zone_module = {
     .name = "upstream_zone",
     .commands = zone_commands,
+    .defaults = zone_defaults,
     .create_main_conf = zone_create_main_conf,
     .stream = &zone_stream,
 };

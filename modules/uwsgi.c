@@ -146,6 +146,17 @@ static const mg_conf_default_t uwsgi_defaults[] = {
     {"uwsgi_cache_background_update", "off"},
     {"uwsgi_cache_lock", "off"},
     {"uwsgi_cache_revalidate", "off"},
+    {"uwsgi_pass", MG_NO_DEFAULT},
+    {"uwsgi_param", MG_NO_DEFAULT},
+    {"uwsgi_bind", MG_NO_DEFAULT},
+    {"uwsgi_hide_header", MG_NO_DEFAULT},
+    {"uwsgi_pass_header", MG_NO_DEFAULT},
+    {"uwsgi_ignore_headers", MG_NO_DEFAULT},
+    {"uwsgi_cache_path", MG_NO_DEFAULT},
+    {"uwsgi_cache_key", MG_NO_DEFAULT},
+    {"uwsgi_cache_valid", MG_NO_DEFAULT},
+    {"uwsgi_cache_bypass", MG_NO_DEFAULT},
+    {"uwsgi_no_cache", MG_NO_DEFAULT},
     {0},
 };
 

@@ -2,7 +2,8 @@
 # on the program's own event_base, B on a thread of its own. Each has its own configuration,
 # handler data, Lua VM and reload; handlers finish later from a timer of the program and from
 # another thread; a body is read; a broken reload returns its error and keeps A serving; TERM
-# stops both (A gracefully, B at once: a request it holds is cut). Its thread VMs (ngx.run_worker_thread) are its own; what its log has is its own: lua_capture_error_log's ring, and the rule
+# stops both (A gracefully, B at once: a request it holds is cut). A lua_shared_dict of one name is
+# a zone of each server. Its thread VMs (ngx.run_worker_thread) are its own; what its log has is its own: lua_capture_error_log's ring, and the rule
 # that copies errors to stderr (B has a log callback: none; A has none: copies).
 use strict;
 use warnings;
@@ -82,6 +83,15 @@ is($body, "unset\n", 'B: its VM is another one');
 is($body, "A\n", 'A\'s thread VM runs A\'s module');
 ($status, $head, $body) = embed_request($pb, 'GET', '/vm');
 is($body, "B\n", 'B\'s is another VM: B\'s module, not the one A\'s call loaded');
+
+# each server's shared dictionary of the same name is its own zone
+($status, $head, $body) = embed_request($pa, 'GET', '/dict?set=A');
+is($body, "A\n", 'A sets its lua_shared_dict');
+($status, $head, $body) = embed_request($pb, 'GET', '/dict');
+is($body, "empty\n", 'B\'s dictionary of that name is another zone');
+embed_request($pb, 'GET', '/dict?set=B');
+($status, $head, $body) = embed_request($pa, 'GET', '/dict');
+is($body, "A\n", 'B\'s write leaves A\'s');
 
 # each server's ring holds its own error log lines
 embed_request($pa, 'GET', '/note');

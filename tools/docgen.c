@@ -5,11 +5,14 @@
  * directives whose setter is one of core/conf.c's generic ones (the value's type is known);
  * the others' text comes from their module's table of defaults (mg_module_t.defaults; an
  * entry naming no directive of the module, or one whose generic setter gives a value, is an
- * error). With --lua, docs/lua-api.md: every function of the ngx table (and its sub-tables) of a
- * VM, with the phases it runs in, found by calling it as code of each phase with the VM in probe
- * mode: its phase check (mg_lua_check_phase) or its request lookup stops it with "docgen: allowed"
- * / "docgen: request" before it does anything, or it says "API disabled". t/006-docs.t fails when
- * either file is not what this prints.
+ * error, and so is a directive with a setter of its own and no entry). MG_NO_DEFAULT there
+ * says nginx documents none, also over a generic setter's internal value (INT_MAX).
+ * With --lua, docs/lua-api.md: every function of the ngx table (and its sub-tables) and of
+ * the ngx. modules of package.preload, with the phases it runs in, found by calling it as
+ * code of each phase with the VM in probe mode: its phase check (mg_lua_check_phase) or its
+ * request lookup stops it with "docgen: allowed" / "docgen: request" before it does
+ * anything, or it says "API disabled". t/006-docs.t fails when either file is not what this
+ * prints.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -80,9 +83,14 @@ static void size_text(int64_t v, char *buf, size_t size)
 
 static void msec_text(mg_msec_t v, char *buf, size_t size)
 {
+    /* nginx's pages: "1h", "5m", "10m", but "60s" and "75s" */
     if (v == 0) {
         snprintf(buf, size, "0");
-    } else if (v && v % 1000 == 0) {
+    } else if (v % 3600000 == 0) {
+        snprintf(buf, size, "%lldh", (long long)(v / 3600000));
+    } else if (v % 60000 == 0 && v > 60000) {
+        snprintf(buf, size, "%lldm", (long long)(v / 60000));
+    } else if (v % 1000 == 0) {
         snprintf(buf, size, "%llds", (long long)(v / 1000));
     } else {
         snprintf(buf, size, "%lldms", (long long)v);
@@ -171,15 +179,23 @@ static void default_value(mg_cycle_t *cycle, void **srv, void **loc, const mg_mo
     }
 }
 
-/* The module's documented default of directive `name`, or NULL. */
-static const char *documented(const mg_module_t *m, const char *name)
+/* The module's entry for directive `name` in its table of defaults, or NULL. */
+static const mg_conf_default_t *documented(const mg_module_t *m, const char *name)
 {
     for (const mg_conf_default_t *d = m->defaults; d && d->name; d++) {
         if (strcmp(d->name, name) == 0) {
-            return d->text;
+            return d;
         }
     }
     return NULL;
+}
+
+/* A setter default_value reads the merged value of: its directive needs no entry. */
+static int generic(const mg_command_t *c)
+{
+    return c->set == mg_conf_set_flag || c->set == mg_conf_set_num || c->set == mg_conf_set_size ||
+           c->set == mg_conf_set_off || c->set == mg_conf_set_msec ||
+           (c->set == mg_conf_set_enum && c->post) || c->set == mg_conf_set_str;
 }
 
 static int has_command(const mg_module_t *m, const char *name)
@@ -224,18 +240,54 @@ static const lua_phase_t lua_phases[] = {
     {MG_LUA_TIMER, "timer", 0},
     {MG_LUA_EXIT_WORKER, "exit_worker", 0},
     {MG_LUA_BALANCER, "balancer", 1},
+    {MG_LUA_SSL_CLIENT_HELLO, "ssl_client_hello", 0},
+    {MG_LUA_SSL_CERT, "ssl_certificate", 0},
+    {MG_LUA_SSL_SESS_FETCH, "ssl_session_fetch", 0},
+    {MG_LUA_SSL_SESS_STORE, "ssl_session_store", 0},
 };
 
 /* stream{}'s VM (lua/stream.c) */
 static const lua_phase_t stream_phases[] = {
-    {MG_LUA_INIT, "init", 0},         {MG_LUA_INIT_WORKER, "init_worker", 0},
-    {MG_LUA_PREREAD, "preread", 1},   {MG_LUA_CONTENT, "content", 1},
-    {MG_LUA_LOG, "log", 1},           {MG_LUA_TIMER, "timer", 0},
+    {MG_LUA_INIT, "init", 0},
+    {MG_LUA_INIT_WORKER, "init_worker", 0},
+    {MG_LUA_PREREAD, "preread", 1},
+    {MG_LUA_CONTENT, "content", 1},
+    {MG_LUA_LOG, "log", 1},
+    {MG_LUA_TIMER, "timer", 0},
     {MG_LUA_BALANCER, "balancer", 1},
+    {MG_LUA_SSL_CLIENT_HELLO, "ssl_client_hello", 0},
+    {MG_LUA_SSL_CERT, "ssl_certificate", 0},
 };
 
-/* The modules `require` gives (lua-resty-core's ngx.*), listed after the ngx table. */
-static const char *lua_modules[] = {"ngx.balancer", "ngx.pipe", "ngx.semaphore"};
+/* The modules `require` gives (lua-resty-core's ngx.*, lua-upstream-nginx-module's
+ * ngx.upstream): the "ngx." names of the VM's package.preload, sorted (lua_modules_find). */
+static char *lua_modules[64];
+static size_t lua_modules_n;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void lua_modules_find(lua_State *L)
+{
+    for (size_t i = 0; i < lua_modules_n; i++) {
+        free(lua_modules[i]);
+    }
+    lua_modules_n = 0;
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING && strncmp(lua_tostring(L, -2), "ngx.", 4) == 0 &&
+            lua_modules_n < mg_nelems(lua_modules)) {
+            lua_modules[lua_modules_n++] = strdup(lua_tostring(L, -2));
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    qsort(lua_modules, lua_modules_n, sizeof(char *), cmp_str);
+}
 
 /* Names of the functions in the table on top of L ("ngx.say", "ngx.req.get_headers"), sorted,
  * recursing into sub-tables. */
@@ -258,53 +310,87 @@ static void collect(lua_State *L, const char *path, char ***names, size_t *n, in
     }
 }
 
-static int cmp_names(const void *a, const void *b)
+/* Walk the dotted path `rest` from the table on top of L, replacing it with what is found
+ * (nil where a step is not a table). */
+static void walk(lua_State *L, char *rest)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void push_path(lua_State *L, const char *name)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", name);
-    char *rest = buf;
-    lua_getglobal(L, "_G");
-    for (size_t m = 0; m < mg_nelems(lua_modules); m++) {
-        size_t len = strlen(lua_modules[m]);
-        if (strncmp(name, lua_modules[m], len) == 0 && name[len] == '.') {
-            lua_pop(L, 1);
-            lua_getglobal(L, "require");
-            lua_pushstring(L, lua_modules[m]);
-            lua_call(L, 1, 1);
-            rest = buf + len + 1;
-            break;
-        }
-    }
     for (char *part = strtok(rest, "."); part; part = strtok(NULL, ".")) {
-        lua_getfield(L, -1, part);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, part);
+        } else {
+            lua_pushnil(L);
+        }
         lua_remove(L, -2);
     }
 }
 
-/* The functions of L's ngx table, sorted, then those of the modules (n_mods of lua_modules)
- * `require` gives; *count gets how many there are. */
-static char **api_names(lua_State *L, size_t n_mods, size_t *count)
+/* The function `name` names: a field of the ngx table, else one of the module its name
+ * starts with (the longest: ngx.ssl.session before ngx.ssl). */
+static void push_path(lua_State *L, const char *name)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", name);
+    lua_getglobal(L, "_G");
+    walk(L, buf);
+    if (lua_isfunction(L, -1)) {
+        return;
+    }
+    lua_pop(L, 1);
+    size_t best = 0, len = 0;
+    for (size_t m = 0; m < lua_modules_n; m++) {
+        size_t l = strlen(lua_modules[m]);
+        if (l > len && strncmp(name, lua_modules[m], l) == 0 && name[l] == '.') {
+            best = m;
+            len = l;
+        }
+    }
+    lua_getglobal(L, "require");
+    lua_pushstring(L, lua_modules[best]);
+    lua_call(L, 1, 1);
+    snprintf(buf, sizeof(buf), "%s", name + len + 1);
+    walk(L, buf);
+}
+
+static int listed(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The functions of L's ngx table, sorted, then those of the modules `require` gives that the
+ * ngx table does not have under the same name; *count gets how many there are. */
+static char **api_names(lua_State *L, size_t *count)
 {
     char **names = NULL;
     size_t n = 0;
     lua_getglobal(L, "ngx");
     collect(L, "ngx", &names, &n, 0);
     lua_pop(L, 1);
-    qsort(names, n, sizeof(char *), cmp_names);
+    qsort(names, n, sizeof(char *), cmp_str);
     size_t nngx = n;
-    for (size_t m = 0; m < n_mods; m++) {
+    for (size_t m = 0; m < lua_modules_n; m++) {
         lua_getglobal(L, "require");
         lua_pushstring(L, lua_modules[m]);
         lua_call(L, 1, 1);
-        collect(L, lua_modules[m], &names, &n, 1);
+        char **mod = NULL;
+        size_t nmod = 0;
+        collect(L, lua_modules[m], &mod, &nmod, 1);
         lua_pop(L, 1);
+        for (size_t i = 0; i < nmod; i++) {
+            if (listed(names, n, mod[i])) {
+                free(mod[i]);
+            } else {
+                names = realloc(names, (n + 1) * sizeof(char *));
+                names[n++] = mod[i];
+            }
+        }
+        free(mod);
     }
-    qsort(names + nngx, n - nngx, sizeof(char *), cmp_names);
+    qsort(names + nngx, n - nngx, sizeof(char *), cmp_str);
     *count = n;
     return names;
 }
@@ -351,7 +437,7 @@ static void api_table(lua_State *L, mg_lua_main_conf_t *lmcf, char **names, size
                 }
                 int argerr = strstr(err, "bad argument") || strstr(err, "expecting") ||
                              strstr(err, "expected") || strstr(err, "attempt to");
-                if (strstr(err, "API disabled in the") ||
+                if (strstr(err, "API disabled in the") || strstr(err, "no request found") ||
                     (!phases[p].request && strstr(err, "docgen: request"))) {
                     mark = "";
                 } else if (!argerr) {
@@ -382,24 +468,24 @@ static int lua_api(mg_cycle_t *cycle)
         dup2(devnull, 2);
         close(devnull);
     }
-    /* the modules moongate preloads that have no other page: listed under their require name */
-    if (luaL_dostring(L, "ngx.upstream = require 'ngx.upstream'")) {
-        lua_pop(L, 1);
-    }
+    lua_modules_find(L);
     size_t n;
-    char **names = api_names(L, mg_nelems(lua_modules), &n);
+    char **names = api_names(L, &n);
     printf("# The ngx Lua API\n\n"
            "Generated by `make docs` (tools/docgen.c --lua) from a Lua VM of moongate; do not\n"
            "edit. Every function of the `ngx` table and its sub-tables, with the phases it may\n"
            "run in (x), found by calling it as code of each phase. ngx.shared.DICT objects\n"
            "have the methods of lua-nginx-module's shared dictionaries (t/410-lua-shdict.t).\n"
-           "Then the functions of the modules `require` gives (lua-resty-core's), and\n"
-           "`ngx.upstream.*`, those of `require \"ngx.upstream\"` (lua-upstream-nginx-module's\n"
-           "API, t/212-health-check-lua.t).\n\n");
+           "Then the functions of the modules `require` gives that the table has not (the\n"
+           "`ngx.` modules of package.preload: lua-resty-core's, and `ngx.upstream`,\n"
+           "lua-upstream-nginx-module's API, t/212-health-check-lua.t). The ssl_* columns are\n"
+           "the TLS handshake's code (ssl_client_hello_by_lua*, ssl_certificate_by_lua*,\n"
+           "ssl_session_fetch_by_lua*, ssl_session_store_by_lua*; t/506-508, t/517).\n\n");
     api_table(L, lmcf, names, n, lua_phases, mg_nelems(lua_phases));
     mg_lua_main_conf_t *smcf = cycle->stream->main_conf[mg_stream_lua_module.index];
     L = smcf->L;
-    names = api_names(L, 1, &n); /* ngx.balancer */
+    lua_modules_find(L);
+    names = api_names(L, &n);
     printf("\n## stream{}\n\n"
            "The VM of stream{} (stream-lua-nginx-module's interface, lua/stream.c,\n"
            "t/910-stream-lua.t): the same table without http's functions, with the stream's\n"
@@ -459,7 +545,8 @@ int main(int argc, char **argv)
            "Default: the value of an empty `server {}` (of http, or of stream for stream's\n"
            "directives) for directives kept by a generic setter; for the others, the text\n"
            "their module's table of defaults gives (nginx's documented default, or\n"
-           "moongate's where it differs); \"—\": none, as nginx documents.\n");
+           "moongate's where it differs); \"—\": none, as nginx documents (MG_NO_DEFAULT\n"
+           "in the table: every directive with a setter of its own has an entry).\n");
     for (size_t i = 0; i < mg_modules_n; i++) {
         const mg_module_t *m = mg_modules[i];
         if (m->commands == NULL || m->commands[0].name == NULL) {
@@ -472,15 +559,24 @@ int main(int argc, char **argv)
             contexts(c->contexts, ctx, sizeof(ctx));
             arguments(c->args, args, sizeof(args));
             default_value(cycle, srv, loc, m, c, dflt, sizeof(dflt));
-            const char *text = documented(m, c->name);
-            if (text && strcmp(dflt, "—") != 0) {
+            const mg_conf_default_t *d = documented(m, c->name);
+            if (d && d->text == MG_NO_DEFAULT) {
+                /* none, as nginx documents it, whatever internal value the merge leaves */
+                snprintf(dflt, sizeof(dflt), "—");
+            } else if (d && strcmp(dflt, "—") != 0) {
                 fprintf(stderr,
                         "docgen: %s: \"%s\" has a generic setter's default (%s) and a "
                         "documented one\n",
                         m->name, c->name, dflt);
                 rc = 1;
-            } else if (text) {
-                cell(text, dflt, sizeof(dflt));
+            } else if (d) {
+                cell(d->text, dflt, sizeof(dflt));
+            } else if (d == NULL && !generic(c)) {
+                fprintf(stderr,
+                        "docgen: %s: \"%s\" has a setter of its own and no entry in the "
+                        "module's defaults (nginx's default, or MG_NO_DEFAULT)\n",
+                        m->name, c->name);
+                rc = 1;
             }
             printf("| `%s` | %s | %s | %s |\n", c->name, ctx, args, dflt);
         }

@@ -1452,6 +1452,13 @@ static const mg_conf_default_t core_defaults[] = {
     {"limit_rate", "0"},
     {"limit_rate_after", "0"},
     {"error_log", "logs/error.log error"},
+    {"server", MG_NO_DEFAULT},
+    {"location", MG_NO_DEFAULT},
+    {"alias", MG_NO_DEFAULT},
+    {"internal", MG_NO_DEFAULT},
+    {"limit_except", MG_NO_DEFAULT},
+    {"error_page", MG_NO_DEFAULT},
+    {"resolver", MG_NO_DEFAULT},
     {0},
 };
 

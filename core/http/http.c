@@ -171,9 +171,17 @@ static const mg_command_t http_commands[] = {
     { NULL, 0, 0, NULL, 0, 0, NULL },
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t http_defaults[] = {
+    {"http", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_http_module = {
     .name = "http",
     .commands = http_commands,
+    .defaults = http_defaults,
     .init_filters = mg_http_write_filters_init, /* listed before every filter module */
     .init_cycle_conf = mg_http_create_temp_paths,
 };

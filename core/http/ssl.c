@@ -624,6 +624,7 @@ static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *out
 static void setup_session_cache(ssl_srv_conf_t *s);
 static int client_hello_callback(SSL *ssl, int *ad, void *arg);
 static int cert_callback(SSL *ssl, void *arg);
+static void hello_index_init(void);
 static void ssl_resume(mg_connection_t *c);
 
 static int hook_has(const mg_ssl_hook_srv_t *srv, int hook)
@@ -799,6 +800,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
             return MG_ERROR;
         }
     }
+    hello_index_init();
     if (hook_has(&s->hook_srv, MG_SSL_HOOK_CLIENT_HELLO) ||
         hook_has(&s->hook_srv, MG_SSL_HOOK_SESS_FETCH)) {
         SSL_CTX_set_client_hello_cb(s->ctx, client_hello_callback, NULL);
@@ -1251,13 +1253,19 @@ static int offered_session_id(SSL *ssl, hello_state_t *hs)
     return 1;
 }
 
-/* Before SNI: the code of the context the handshake started with (the address's default
- * server), as lua-nginx-module's; then the session fetch's. */
-static hello_state_t *hello_state(SSL *ssl)
+/* Made while a configuration is read (embed.c's lock serializes that), not by a first
+ * handshake: two embedded servers' threads would race to make it. */
+static void hello_index_init(void)
 {
     if (hello_index < 0) {
         hello_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, hello_state_free);
     }
+}
+
+/* Before SNI: the code of the context the handshake started with (the address's default
+ * server), as lua-nginx-module's; then the session fetch's. */
+static hello_state_t *hello_state(SSL *ssl)
+{
     hello_state_t *hs = SSL_get_ex_data(ssl, hello_index);
     if (hs == NULL) {
         hs = mg_calloc(sizeof(hello_state_t));
@@ -1874,6 +1882,15 @@ static const mg_conf_default_t ssl_defaults[] = {
     {"ssl_session_cache", "none"},
     {"ssl_ocsp", "off"},
     {"ssl_ocsp_cache", "off"},
+    {"ssl_certificate", MG_NO_DEFAULT},
+    {"ssl_certificate_key", MG_NO_DEFAULT},
+    {"ssl_password_file", MG_NO_DEFAULT},
+    {"ssl_dhparam", MG_NO_DEFAULT},
+    {"ssl_conf_command", MG_NO_DEFAULT},
+    {"ssl_session_ticket_key", MG_NO_DEFAULT},
+    {"ssl_client_certificate", MG_NO_DEFAULT},
+    {"ssl_trusted_certificate", MG_NO_DEFAULT},
+    {"ssl_crl", MG_NO_DEFAULT},
     {0},
 };
 

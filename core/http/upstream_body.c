@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "server.h"
 #include "upstream_int.h"
 
 mg_buf_t *mg_upstream_body_stream(mg_upstream_t *u)
@@ -36,8 +37,10 @@ static void send_next(mg_upstream_t *u, mg_buf_t *stream)
  * write that would block is retried with the same bytes, read again from the same offset. */
 static ssize_t send_file_tls(mg_upstream_t *u, mg_buf_t *b, size_t left)
 {
-    static char buf[16384];
-    ssize_t got = pread(b->fd, buf, mg_min(left, sizeof(buf)), u->send_file_pos);
+    /* the server's buffer, not a static one (servers on two threads); a retried write reads
+     * the bytes again (the client contexts accept a moved write buffer) */
+    char *buf = mg_server_scratch(u->r->connection->server);
+    ssize_t got = pread(b->fd, buf, mg_min(left, 16384), u->send_file_pos);
     if (got <= 0) {
         return got;
     }

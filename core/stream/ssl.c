@@ -217,8 +217,16 @@ static const mg_stream_module_t stream_ssl_stream = {
     .init = stream_ssl_init,
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t stream_ssl_defaults[] = {
+    {"ssl_alpn", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_stream_ssl_module = {
     .name = "stream_ssl",
     .commands = stream_ssl_commands,
+    .defaults = stream_ssl_defaults,
     .stream = &stream_ssl_stream,
 };

@@ -631,8 +631,8 @@ static const mg_stream_module_t core_stream = {
 /* The defaults nginx documents for the directives whose setter is this module's own (the
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t core_defaults[] = {
-    {"error_log", "logs/error.log error"},
-    {0},
+    {"error_log", "logs/error.log error"}, {"server", MG_NO_DEFAULT}, {"listen", MG_NO_DEFAULT},
+    {"resolver", MG_NO_DEFAULT},           {"server_name", "\"\""},   {0},
 };
 
 mg_module_t mg_stream_core_module = {
@@ -647,9 +647,17 @@ static const mg_command_t stream_commands[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
+/* The directives whose setter is this module's own: nginx's documented default, or
+ * MG_NO_DEFAULT where it documents none (tools/docgen.c). */
+static const mg_conf_default_t stream_defaults[] = {
+    {"stream", MG_NO_DEFAULT},
+    {0},
+};
+
 mg_module_t mg_stream_module = {
     .name = "stream",
     .commands = stream_commands,
+    .defaults = stream_defaults,
 };
 
 void mg_stream_add_handler(mg_conf_t *cf, int phase, mg_stream_handler_pt h)

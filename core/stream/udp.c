@@ -11,6 +11,7 @@
 #include "stream.h"
 
 #define UDP_MAX 65535
+_Static_assert(UDP_MAX <= MG_SERVER_SCRATCH, "a datagram fits the server's scratch buffer");
 #define UDP_READS 64 /* datagrams read per readiness, so that one flood cannot hold the loop */
 
 typedef struct udp_dgram_s {
@@ -202,7 +203,7 @@ void mg_stream_udp_read(mg_listening_t *ls)
 {
     mg_cycle_t *cycle = ls->cycle;
     mg_server_t *srv = cycle->server;
-    static char buf[UDP_MAX];
+    char *buf = mg_server_scratch(srv); /* not static: servers on two threads read at once */
     if (srv->quitting) {
         /* (the quit's last look at the listening sockets) what is queued stays for the newer
          * workers, who read the same socket: read here, a datagram would be dropped, or start
@@ -212,7 +213,7 @@ void mg_stream_udp_read(mg_listening_t *ls)
     for (int i = 0; i < UDP_READS; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
-        ssize_t n = recvfrom(ls->fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &len);
+        ssize_t n = recvfrom(ls->fd, buf, UDP_MAX, 0, (struct sockaddr *)&ss, &len);
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR) {
                 mg_log_error(MG_LOG_ALERT, cycle->log, errno, "recvmsg() failed");
