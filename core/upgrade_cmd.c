@@ -8,9 +8,11 @@
  * [emerg]/[alert] lines the error logs got meanwhile, and exits 1.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +157,45 @@ static mg_msec_t elapsed(const struct timespec *start)
                        (now.tv_nsec - start->tv_nsec) / 1000000);
 }
 
+/* A watch on the pid file's directory for files renamed, written or removed (-1: none, the
+ * wait then sleeps). The plain dance needs it: a new binary that fails at once is gone, and
+ * the pid file renamed back, within a few ms, which a sleep between looks can miss entirely.
+ * (Not for the common path: closing an inotify descriptor waits for an SRCU grace period,
+ * 15-25 ms.) */
+static int watch_open(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else {
+        slash[slash == dir] = '\0'; /* "/x.pid" watches "/" */
+    }
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void watch_wait(int fd, int ms)
+{
+    if (fd < 0) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        return;
+    }
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, ms) > 0) {
+        char buf[4096];
+        while (read(fd, buf, sizeof(buf)) > 0) {
+            /* which file changed does not matter: the caller looks again */
+        }
+    }
+}
+
 /* How long a master that writes no state file (nginx) may take to rename its pid file after
  * USR2: it does so at once, so a longer silence is a USR2 it ignored. */
 #define PLAIN_RENAME_TIMEOUT 5000
@@ -204,7 +245,7 @@ static int upgrade_plain(mg_cycle_t *cycle, mg_log_t *log, int pid, const char *
             print_tails(tails);
             return 1;
         }
-        mg_state_watch_wait(watch, 20);
+        watch_wait(watch, 20);
     }
     mg_log_error(MG_LOG_NOTICE, log, 0, "new master process %d serves, stopping old master %d",
                  new_pid, pid);
@@ -247,20 +288,18 @@ int mg_upgrade_command(mg_cycle_t *cycle, mg_log_t *log)
         }
     }
 
-    /* watched before the USR2, so no rename comes unseen */
-    int watch = mg_state_watch_open(path);
     if (!mg_signal_speaks(cycle, pid)) {
+        /* set before the USR2, so no rename comes unseen */
+        int watch = watch_open(path);
         int rc = upgrade_plain(cycle, log, pid, oldbin, tails, watch);
         if (watch >= 0) {
             close(watch);
         }
         return rc;
     }
-    if (kill((pid_t)pid, SIGUSR2) != 0) {
+    /* answered (SIGURG) once the outcome is written */
+    if (mg_signal_ask((pid_t)pid, SIGUSR2) != 0) {
         mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, SIGUSR2);
-        if (watch >= 0) {
-            close(watch);
-        }
         return 1;
     }
     /* the old master decides (upgrade_timeout, its own configuration's); this bound only
@@ -286,10 +325,7 @@ int mg_upgrade_command(mg_cycle_t *cycle, mg_log_t *log)
             rc = 1;
             break;
         }
-        mg_state_watch_wait(watch, watch >= 0 ? 100 : 10);
-    }
-    if (watch >= 0) {
-        close(watch);
+        mg_signal_wait_answer(20); /* an answer ends it at once */
     }
     if (rc >= 0) {
         return rc;
