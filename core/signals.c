@@ -297,11 +297,9 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
                                             : SIGHUP;
     char path[4200];
     verdict_path(cycle, path, sizeof(path));
-    verdict_t before = {.seq = 0, .running = 0};
+    verdict_t before = {.seq = 0};
     if (sig == SIGHUP && (read_verdict(path, &before) != 0 || before.pid != pid)) {
-        /* no verdict of this master yet: its first reload is number 1 */
-        before.seq = 0;
-        before.running = 0;
+        before.seq = 0; /* no verdict of this master yet: its first reload is number 1 */
     }
     /* a reload is answered (SIGURG) when its verdict is written; the other signals are sent
      * as nginx's signaller sends them */
@@ -314,9 +312,11 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
     }
     /* nginx returns at once and reports success either way; moongate waits for the
      * master's verdict so scripts learn that the new configuration was rejected */
-    /* a reload already running when the HUP came may have read the file before it changed:
-     * the verdict that counts is the next one's */
-    long want = before.seq + (before.running ? 2 : 1);
+    /* a reload already running ("N running") may have read the configuration before it
+     * changed: the verdict that counts is the next one's, N + 1, that of the reload our HUP
+     * starts (the master runs one more when HUPs come during a reload); after "N ok" too.
+     * (It waited for N + 2 after "N running": 10 s, then exit 1, when no other HUP came.) */
+    long want = before.seq + 1;
     int rc = -1;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
