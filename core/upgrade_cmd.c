@@ -159,7 +159,8 @@ static mg_msec_t elapsed(const struct timespec *start)
 
 /* A watch on the pid file's directory for files renamed, written or removed (-1: none, the
  * wait then sleeps). The plain dance needs it: a new binary that fails at once is gone, and
- * the pid file renamed back, within a few ms, which a sleep between looks can miss entirely.
+ * the pid file renamed back, within a ms or two, which a look at the files between waits can
+ * miss entirely; the watch's events say that the rename to .oldbin happened all the same.
  * (Not for the common path: closing an inotify descriptor waits for an SRCU grace period,
  * 15-25 ms.) */
 static int watch_open(const char *path)
@@ -180,20 +181,29 @@ static int watch_open(const char *path)
     return fd;
 }
 
-static void watch_wait(int fd, int ms)
+/* Wait until the directory changes or `ms` passed; 1 when a file named `name` (a base name)
+ * was renamed into it meanwhile. */
+static int watch_wait(int fd, int ms, const char *name)
 {
     if (fd < 0) {
         struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
         nanosleep(&ts, NULL);
-        return;
+        return 0;
     }
+    int seen = 0;
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
     if (poll(&pfd, 1, ms) > 0) {
-        char buf[4096];
-        while (read(fd, buf, sizeof(buf)) > 0) {
-            /* which file changed does not matter: the caller looks again */
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof(buf))) > 0) {
+            for (char *p = buf; p < buf + n;) {
+                struct inotify_event *ev = (struct inotify_event *)p;
+                seen |= (ev->mask & IN_MOVED_TO) && ev->len && strcmp(ev->name, name) == 0;
+                p += sizeof(*ev) + ev->len;
+            }
         }
     }
+    return seen;
 }
 
 /* How long a master that writes no state file (nginx) may take to rename its pid file after
@@ -216,6 +226,8 @@ static int upgrade_plain(mg_cycle_t *cycle, mg_log_t *log, int pid, const char *
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     int new_pid = 0, renamed = 0;
+    const char *slash = strrchr(oldbin, '/');
+    const char *oldbin_name = slash ? slash + 1 : oldbin;
     const char *why = NULL;
     for (;;) {
         int named = mg_signal_read_pid(ccf->pid.data, NULL);
@@ -245,7 +257,7 @@ static int upgrade_plain(mg_cycle_t *cycle, mg_log_t *log, int pid, const char *
             print_tails(tails);
             return 1;
         }
-        watch_wait(watch, 20);
+        renamed |= watch_wait(watch, 20, oldbin_name);
     }
     mg_log_error(MG_LOG_NOTICE, log, 0, "new master process %d serves, stopping old master %d",
                  new_pid, pid);
