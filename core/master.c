@@ -69,6 +69,9 @@ typedef struct {
     mg_msec_t deadline;
     int reload_again; /* HUPs that came during a reload coalesce into one more */
     mg_uint_t reload_seq;
+    mg_signal_waiters_t hup_next; /* `-s reload`s whose HUP the next reload answers */
+    mg_signal_waiters_t hup_now;  /* ... the running one (or none) answers */
+    mg_signal_waiters_t usr2;     /* `-s upgrade`s waiting for the upgrade's outcome */
     mg_uint_t generations;
     pid_t new_binary;
     int upgrade_fd;             /* the new binary's "serving" pipe while we wait for it, else -1 */
@@ -271,6 +274,16 @@ static void stop_workers(master_t *m, mg_cycle_t *cycle, mg_cycle_t *except, cha
 static void write_verdict(master_t *m, const char *error)
 {
     mg_signal_write_verdict(m->srv->cycle, m->reload_seq, m->srv->cycle->generation, error);
+    mg_signal_waiters_answer(&m->hup_now);
+}
+
+/* The upgrade state for `-s upgrade`; an outcome (not "running") answers its commands. */
+static void upgrade_state(master_t *m, mg_uint_t seq, pid_t pid, const char *state, const char *why)
+{
+    mg_upgrade_write_state(m->srv->cycle, seq, pid, state, why);
+    if (strcmp(state, "running") != 0) {
+        mg_signal_waiters_answer(&m->usr2);
+    }
 }
 
 static void set_generation(master_t *m)
@@ -309,6 +322,7 @@ static void reload(master_t *m)
     mg_cycle_t *cur = srv->cycle;
     m->reload_seq++;
     mg_signal_write_running(cur, m->reload_seq, cur->generation);
+    mg_signal_waiters_move(&m->hup_now, &m->hup_next);
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "reconfiguring");
     mg_log_capture(m->error, sizeof(m->error));
     mg_cycle_t *cycle = mg_cycle_create(&srv->params, cur, cur->log);
@@ -525,7 +539,7 @@ static void reap(master_t *m)
                     snprintf(why, sizeof(why), "new binary process %d exited with code %d",
                              (int)pid, WEXITSTATUS(status));
                 }
-                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, pid, "failed", why);
+                upgrade_state(m, m->upgrade_seq, pid, "failed", why);
             }
             upgrade_wait_done(m);
             if (m->noaccepting && !m->quitting && !m->terminating) {
@@ -583,7 +597,7 @@ static void upgrade_served(master_t *m)
 {
     m->upgrade_served = 1;
     mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "new binary process %d serves", (int)m->new_binary);
-    mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, m->new_binary, "serving", NULL);
+    upgrade_state(m, m->upgrade_seq, m->new_binary, "serving", NULL);
     upgrade_wait_done(m);
 }
 
@@ -710,6 +724,7 @@ static void handle_signals(master_t *m)
     }
     if (mg_signal_take(SIGHUP, &from)) {
         log_signal(m, SIGHUP, from, "reconfiguring");
+        mg_signal_waiters_add(&m->hup_next, mg_signal_asker(SIGHUP));
         if (m->quitting || m->terminating) {
             /* shutting down: nothing to reconfigure */
         } else if (m->new_binary && m->noaccepting) {
@@ -746,6 +761,7 @@ static void handle_signals(master_t *m)
         }
     }
     if (mg_signal_take(SIGUSR2, &from)) {
+        mg_signal_waiters_add(&m->usr2, mg_signal_asker(SIGUSR2));
         /* one upgrade at a time: not while our new binary runs, nor in a new binary whose
          * old master is still there */
         int old_there = m->parent && getppid() == m->parent;
@@ -756,7 +772,7 @@ static void handle_signals(master_t *m)
                 char why[96];
                 snprintf(why, sizeof(why), "the old master process %d has not exited yet",
                          (int)m->parent);
-                mg_upgrade_write_state(m->srv->cycle, ++m->upgrade_seq, 0, "failed", why);
+                upgrade_state(m, ++m->upgrade_seq, 0, "failed", why);
             }
         } else {
             log_signal(m, SIGUSR2, from, "changing binary");
@@ -765,15 +781,15 @@ static void handle_signals(master_t *m)
             m->new_binary = pid > 0 ? pid : 0;
             if (pid <= 0) {
                 MG_METRICS_INC(m->srv->cycle->metrics, upgrades_failed);
-                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, 0, "failed",
-                                       "the new binary could not be started (see the error log)");
+                upgrade_state(m, m->upgrade_seq, 0, "failed",
+                              "the new binary could not be started (see the error log)");
             } else {
                 m->upgrade_served = 0;
                 m->upgrade_hello = 0;
                 m->upgrade_killed = 0;
                 m->upgrade_deadline =
                     mg_now.monotonic + mg_cycle_core_conf(m->srv->cycle)->upgrade_timeout;
-                mg_upgrade_write_state(m->srv->cycle, m->upgrade_seq, pid, "running", NULL);
+                upgrade_state(m, m->upgrade_seq, pid, "running", NULL);
             }
         }
     }

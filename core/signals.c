@@ -4,9 +4,7 @@
  * may log, allocate and fork (none of which is async-signal-safe).
  */
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
-#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +25,11 @@ static const struct {
 
 static volatile sig_atomic_t pending[_NSIG];
 static volatile sig_atomic_t senders[_NSIG];
+static volatile sig_atomic_t asks[_NSIG]; /* the last sender asked for an answer */
+
+/* The value a command puts on the signal it sends with sigqueue() to say that it waits for
+ * an answer (SIGURG), and on that answer: "mg". */
+#define MG_SIGNAL_ASK 0x6d67
 
 const char *mg_signal_name(int sig)
 {
@@ -42,6 +45,7 @@ static void on_signal(int sig, siginfo_t *si, void *uctx)
 {
     (void)uctx;
     senders[sig] = si ? si->si_pid : 0;
+    asks[sig] = si && si->si_code == SI_QUEUE && si->si_value.sival_int == MG_SIGNAL_ASK;
     pending[sig] = 1;
 }
 
@@ -79,6 +83,58 @@ int mg_signal_take(int sig, pid_t *from)
     return 1;
 }
 
+pid_t mg_signal_asker(int sig)
+{
+    return asks[sig] ? (pid_t)senders[sig] : 0;
+}
+
+void mg_signal_waiters_add(mg_signal_waiters_t *w, pid_t pid)
+{
+    if (pid > 0 && w->n < mg_nelems(w->pid)) {
+        w->pid[w->n++] = pid; /* beyond: that command finds the state by polling */
+    }
+}
+
+void mg_signal_waiters_move(mg_signal_waiters_t *to, mg_signal_waiters_t *from)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        mg_signal_waiters_add(to, from->pid[i]);
+    }
+    from->n = 0;
+}
+
+void mg_signal_waiters_answer(mg_signal_waiters_t *w)
+{
+    union sigval v = {.sival_int = MG_SIGNAL_ASK};
+    for (size_t i = 0; i < w->n; i++) {
+        /* SIGURG is ignored by default: should the command be gone and its pid reused, the
+         * process that gets it is not disturbed */
+        sigqueue(w->pid[i], SIGURG, v);
+    }
+    w->n = 0;
+}
+
+int mg_signal_ask(pid_t pid, int sig)
+{
+    sigset_t urg;
+    sigemptyset(&urg);
+    sigaddset(&urg, SIGURG);
+    /* blocked before the question, so an answer that comes at once stays pending */
+    sigprocmask(SIG_BLOCK, &urg, NULL);
+    return sigqueue(pid, sig, (union sigval){.sival_int = MG_SIGNAL_ASK});
+}
+
+void mg_signal_wait_answer(int ms)
+{
+    sigset_t urg;
+    sigemptyset(&urg);
+    sigaddset(&urg, SIGURG);
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    siginfo_t si;
+    /* a SIGURG from anyone else only ends this wait early: the caller reads the state again */
+    sigtimedwait(&urg, &si, &ts);
+}
+
 static void verdict_path(mg_cycle_t *cycle, char *buf, size_t size)
 {
     snprintf(buf, size, "%s.reload", mg_cycle_core_conf(cycle)->pid.data);
@@ -97,7 +153,14 @@ void mg_state_file_write(mg_cycle_t *cycle, const char *path, const char *text)
     }
     ssize_t w = write(fd, text, n);
     close(fd);
-    if (w != (ssize_t)n || rename(tmp, path) != 0) {
+    if (w == (ssize_t)n && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+        /* swapped: the old text is under the temporary name now. Not rename() over the old
+         * file: ext4 then starts writing the new one's data out first (auto_da_alloc), 1-3 ms
+         * and up to 10 on a busy disk, twice in each reload's path */
+        unlink(tmp);
+        return;
+    }
+    if (w != (ssize_t)n || rename(tmp, path) != 0) { /* the first one, or no exchange here */
         mg_log_error(MG_LOG_ALERT, cycle->log, errno, "writing \"%s\" failed", path);
         unlink(tmp);
     }
@@ -222,41 +285,6 @@ int mg_signal_speaks(mg_cycle_t *cycle, int pid)
     return read_verdict(path, &v) == 0 && v.pid == pid;
 }
 
-int mg_state_watch_open(const char *path)
-{
-    char dir[4200];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL) {
-        snprintf(dir, sizeof(dir), ".");
-    } else {
-        slash[slash == dir] = '\0'; /* "/x.pid" watches "/" */
-    }
-    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    /* state files are renamed into place (IN_MOVED_TO); a pid file is written (nginx's) */
-    if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE) < 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
-void mg_state_watch_wait(int fd, int ms)
-{
-    if (fd < 0) {
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-        nanosleep(&ts, NULL);
-        return;
-    }
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    if (poll(&pfd, 1, ms) > 0) {
-        char buf[4096];
-        while (read(fd, buf, sizeof(buf)) > 0) {
-            /* which file changed does not matter: the caller reads its state again */
-        }
-    }
-}
-
 int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
 {
     int pid = mg_signal_master_pid(cycle, log);
@@ -269,19 +297,14 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
                                             : SIGHUP;
     char path[4200];
     verdict_path(cycle, path, sizeof(path));
-    verdict_t before = {.seq = 0, .running = 0};
+    verdict_t before = {.seq = 0};
     if (sig == SIGHUP && (read_verdict(path, &before) != 0 || before.pid != pid)) {
-        /* no verdict of this master yet: its first reload is number 1 */
-        before.seq = 0;
-        before.running = 0;
+        before.seq = 0; /* no verdict of this master yet: its first reload is number 1 */
     }
-    /* watched before the HUP, so the verdict's rename cannot come unseen */
-    int watch = sig == SIGHUP ? mg_state_watch_open(path) : -1;
-    if (kill((pid_t)pid, sig) != 0) {
+    /* a reload is answered (SIGURG) when its verdict is written; the other signals are sent
+     * as nginx's signaller sends them */
+    if ((sig == SIGHUP ? mg_signal_ask((pid_t)pid, sig) : kill((pid_t)pid, sig)) != 0) {
         mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, sig);
-        if (watch >= 0) {
-            close(watch);
-        }
         return 1;
     }
     if (sig != SIGHUP) {
@@ -289,14 +312,18 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
     }
     /* nginx returns at once and reports success either way; moongate waits for the
      * master's verdict so scripts learn that the new configuration was rejected */
-    /* a reload already running when the HUP came may have read the file before it changed:
-     * the verdict that counts is the next one's */
-    long want = before.seq + (before.running ? 2 : 1);
+    /* a reload already running ("N running") may have read the configuration before it
+     * changed: the verdict that counts is the next one's, N + 1, that of the reload our HUP
+     * starts (the master runs one more when HUPs come during a reload); after "N ok" too.
+     * (It waited for N + 2 after "N running": 10 s, then exit 1, when no other HUP came.) */
+    long want = before.seq + 1;
     int rc = -1;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    /* woken by the verdict's rename (inotify); without a watch, polled: every 1 ms for the
-     * first 0.5 s, then every 20 ms. Either way the master's life is checked between waits. */
+    /* woken by the master's answer; a single process (it does not answer), or a HUP that
+     * came with another one (the master learns one sender), finds the verdict by reading the
+     * file every 5 ms for the first 0.5 s, then every 20 ms. The master's life is checked
+     * between waits. */
     for (int waited = 0; rc < 0 && waited < 10000;) {
         verdict_t v;
         if (read_verdict(path, &v) == 0 && v.pid == pid && v.seq >= want && !v.running) {
@@ -312,14 +339,11 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
             rc = 1;
             break;
         }
-        mg_state_watch_wait(watch, watch >= 0 ? 100 : waited < 500 ? 1 : 20);
+        mg_signal_wait_answer(waited < 500 ? 5 : 20);
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         waited =
             (int)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
-    }
-    if (watch >= 0) {
-        close(watch);
     }
     if (rc < 0) {
         mg_log_error(MG_LOG_ALERT, log, 0, "no reload verdict from process %d within 10s", pid);

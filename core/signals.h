@@ -19,6 +19,27 @@ const char *mg_signal_name(int sig);
 void mg_signal_master_init(sigset_t *wait_mask);
 /* Take and clear the pending flag of `sig`; *from gets the sender's pid (0 when unknown). */
 int mg_signal_take(int sig, pid_t *from);
+/* The sender of the `sig` just taken when it asked for an answer (mg_signal_ask), else 0. */
+pid_t mg_signal_asker(int sig);
+
+/* Commands waiting for the master's answer: the reload verdict or the upgrade's outcome is
+ * written, then each gets SIGURG (a process signal, not a file watch: closing an inotify
+ * descriptor waits for an SRCU grace period, 15-25 ms, which was most of `-s reload`'s time). */
+typedef struct {
+    pid_t pid[16];
+    size_t n;
+} mg_signal_waiters_t;
+/* Add one (beyond 16, that command finds the state by reading it again, as without answer). */
+void mg_signal_waiters_add(mg_signal_waiters_t *w, pid_t pid);
+/* Move every waiter of `from` into `to`. */
+void mg_signal_waiters_move(mg_signal_waiters_t *to, mg_signal_waiters_t *from);
+/* Send each SIGURG, then forget them. */
+void mg_signal_waiters_answer(mg_signal_waiters_t *w);
+/* A command's side: send `sig` to `pid` saying that we wait for an answer (sigqueue with a
+ * value the master recognizes; SIGURG blocked first). 0 or -1 (errno), as kill(). */
+int mg_signal_ask(pid_t pid, int sig);
+/* Wait for an answer (SIGURG), at most `ms`. */
+void mg_signal_wait_answer(int ms);
 
 /* `moongate -s NAME`: signal the process named by the pid file. For "reload", wait (at most
  * 10 s) for the master's verdict and print its error on stderr. Returns the exit code. */
@@ -40,17 +61,11 @@ int mg_signal_speaks(mg_cycle_t *cycle, int pid);
 /* Write a state file for a command that waits on it ("<pid>.reload", "<pid>.upgrade"):
  * written aside and renamed, so a reader sees the old text or the new one, whole. */
 void mg_state_file_write(mg_cycle_t *cycle, const char *path, const char *text);
-/* A watch (inotify) on the directory of `path` for renamed, written or removed files, or -1
- * when none can be set (then the wait sleeps). Opened before the signal whose answer it
- * waits for; closed with close(). */
-int mg_state_watch_open(const char *path);
-/* Wait until the watched directory changes, or `ms` passed. */
-void mg_state_watch_wait(int fd, int ms);
 
 /* Record the outcome of reload number `seq` (0: the start) next to the pid file, in
  * "<pid>.reload": "SEQ PID GENERATION ok" or "... failed" and the error line. This file is
- * the channel to `-s reload`: it polls it for a number higher than the one it saw before
- * sending HUP. */
+ * the channel to `-s reload`: it reads it, when answered or every few ms, for a number higher
+ * than the one it saw before sending HUP. */
 void mg_signal_write_verdict(mg_cycle_t *cycle, mg_uint_t seq, mg_uint_t generation,
                              const char *error);
 /* Record that reload number `seq` has started ("SEQ PID GENERATION running"): a `-s reload`

@@ -8,9 +8,11 @@
  * [emerg]/[alert] lines the error logs got meanwhile, and exits 1.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +157,55 @@ static mg_msec_t elapsed(const struct timespec *start)
                        (now.tv_nsec - start->tv_nsec) / 1000000);
 }
 
+/* A watch on the pid file's directory for files renamed, written or removed (-1: none, the
+ * wait then sleeps). The plain dance needs it: a new binary that fails at once is gone, and
+ * the pid file renamed back, within a ms or two, which a look at the files between waits can
+ * miss entirely; the watch's events say that the rename to .oldbin happened all the same.
+ * (Not for the common path: closing an inotify descriptor waits for an SRCU grace period,
+ * 15-25 ms.) */
+static int watch_open(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else {
+        slash[slash == dir] = '\0'; /* "/x.pid" watches "/" */
+    }
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Wait until the directory changes or `ms` passed; 1 when a file named `name` (a base name)
+ * was renamed into it meanwhile. */
+static int watch_wait(int fd, int ms, const char *name)
+{
+    if (fd < 0) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        return 0;
+    }
+    int seen = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, ms) > 0) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof(buf))) > 0) {
+            for (char *p = buf; p < buf + n;) {
+                struct inotify_event *ev = (struct inotify_event *)p;
+                seen |= (ev->mask & IN_MOVED_TO) && ev->len && strcmp(ev->name, name) == 0;
+                p += sizeof(*ev) + ev->len;
+            }
+        }
+    }
+    return seen;
+}
+
 /* How long a master that writes no state file (nginx) may take to rename its pid file after
  * USR2: it does so at once, so a longer silence is a USR2 it ignored. */
 #define PLAIN_RENAME_TIMEOUT 5000
@@ -175,6 +226,8 @@ static int upgrade_plain(mg_cycle_t *cycle, mg_log_t *log, int pid, const char *
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     int new_pid = 0, renamed = 0;
+    const char *slash = strrchr(oldbin, '/');
+    const char *oldbin_name = slash ? slash + 1 : oldbin;
     const char *why = NULL;
     for (;;) {
         int named = mg_signal_read_pid(ccf->pid.data, NULL);
@@ -204,7 +257,7 @@ static int upgrade_plain(mg_cycle_t *cycle, mg_log_t *log, int pid, const char *
             print_tails(tails);
             return 1;
         }
-        mg_state_watch_wait(watch, 20);
+        renamed |= watch_wait(watch, 20, oldbin_name);
     }
     mg_log_error(MG_LOG_NOTICE, log, 0, "new master process %d serves, stopping old master %d",
                  new_pid, pid);
@@ -247,20 +300,18 @@ int mg_upgrade_command(mg_cycle_t *cycle, mg_log_t *log)
         }
     }
 
-    /* watched before the USR2, so no rename comes unseen */
-    int watch = mg_state_watch_open(path);
     if (!mg_signal_speaks(cycle, pid)) {
+        /* set before the USR2, so no rename comes unseen */
+        int watch = watch_open(path);
         int rc = upgrade_plain(cycle, log, pid, oldbin, tails, watch);
         if (watch >= 0) {
             close(watch);
         }
         return rc;
     }
-    if (kill((pid_t)pid, SIGUSR2) != 0) {
+    /* answered (SIGURG) once the outcome is written */
+    if (mg_signal_ask((pid_t)pid, SIGUSR2) != 0) {
         mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, SIGUSR2);
-        if (watch >= 0) {
-            close(watch);
-        }
         return 1;
     }
     /* the old master decides (upgrade_timeout, its own configuration's); this bound only
@@ -286,10 +337,7 @@ int mg_upgrade_command(mg_cycle_t *cycle, mg_log_t *log)
             rc = 1;
             break;
         }
-        mg_state_watch_wait(watch, watch >= 0 ? 100 : 10);
-    }
-    if (watch >= 0) {
-        close(watch);
+        mg_signal_wait_answer(20); /* an answer ends it at once */
     }
     if (rc >= 0) {
         return rc;
