@@ -40,3 +40,17 @@ int mg_proc_each_child(pid_t ppid, int (*fn)(pid_t child, void *arg), void *arg)
     closedir(d);
     return rc;
 }
+
+char *mg_proc_title(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    ssize_t len = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        len = read(fd, buf, size - 1);
+        close(fd);
+    }
+    buf[len > 0 ? len : 0] = '\0';
+    return buf;
+}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cycle.h"
+#include "proc.h"
 #include "signals.h"
 #include "str.h"
 
@@ -307,8 +308,10 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
         mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, sig);
         return 1;
     }
-    if (sig != SIGHUP) {
-        return 0;
+    char title[64];
+    if (sig != SIGHUP ||
+        strncmp(mg_proc_title((pid_t)pid, title, sizeof(title)), "nginx:", 6) == 0) {
+        return 0; /* an nginx master (before a migration, after a rollback) writes no verdict */
     }
     /* nginx returns at once and reports success either way; moongate waits for the
      * master's verdict so scripts learn that the new configuration was rejected */

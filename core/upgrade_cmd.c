@@ -119,15 +119,8 @@ static int pid_file_names(const char *path, pid_t pid)
  * titles alike). */
 static int count_worker(pid_t child, void *n)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)child);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return 0;
-    }
-    ssize_t len = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[len > 0 ? len : 0] = '\0';
+    char buf[512];
+    mg_proc_title(child, buf, sizeof(buf));
     *(int *)n += strstr(buf, ": worker process") != NULL && strstr(buf, "shutting down") == NULL;
     return 0;
 }

@@ -191,14 +191,14 @@ sub start_and_upgrade {
 
 {
     my ($s, $ngx, $mg, $nw, $mw, $ka, $nc) = start_and_upgrade('rollback', 'mig-back');
-    my $winch_t;
+    my ($winch_t, @back);
     if ($mg) {
         $winch_t = Time::HiRes::time();
         $s->signal('WINCH', $ngx);
         ok(wait_gone(10, @$nw), 'rollback: WINCH: nginx\'s workers exit');
         $ka->wait_requests(200, 10);
         $s->signal('HUP', $ngx);
-        my @back = wait_workers_of($ngx, 'nginx', 2);
+        @back = wait_workers_of($ngx, 'nginx', 2);
         is(scalar @back, 2, 'rollback: HUP: nginx has workers again');
         $ka->wait_requests(200, 10);
         $s->signal('QUIT', $mg);
@@ -211,6 +211,21 @@ sub start_and_upgrade {
     }
     check_load('rollback: a new connection per request', $nc->finish);
     check_keepalive('rollback: keepalive connections', $ka->finish, $winch_t // 0, $nw);
+    if ($mg) {
+        # the binary on disk is moongate now: its -s reload to the nginx master returns at
+        # once, as nginx's signaller (nginx writes no verdict to wait for), and nginx reloads
+        # (after the load: nginx's own reload closes idle keepalive connections)
+        my $t0 = Time::HiRes::time();
+        my ($code, $out, $err) = $s->cmd('-s', 'reload');
+        my $took = Time::HiRes::time() - $t0;
+        is($code, 0, 'rollback: moongate -s reload to the nginx master exits 0') or diag($err);
+        ok($took < 5, sprintf('rollback: ... without waiting for a verdict (%.2f s)', $took));
+        my %was = map { $_ => 1 } @back;
+        ok(wait_for(sub {
+               my @w = grep { $_->[1] !~ /shutting down/ } workers_of($ngx, 'nginx');
+               @w == 2 && !grep { $was{ $_->[0] } } @w }, 10),
+           'rollback: ... and nginx has new workers');
+    }
     $s->stop;
 }
 
