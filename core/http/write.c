@@ -518,8 +518,8 @@ static mg_int_t http_flush(mg_request_t *r)
     /* sendfile hands the kernel the file as it is: plain connections with a socket, or TLS
      * ones whose records the kernel makes (KTLS: SSL_sendfile), as nginx */
     int use_sendfile = clcf->sendfile && c->fd >= 0 && (c->ssl == NULL || c->ssl->ktls_send);
-    /* a connection with a buffer of its own (an h2 stream's) reads the file into it: one copy
-     * less than through the scratch, whatever "sendfile" says */
+    /* a connection that takes a file's range itself (an h2 stream's: it preads the bytes
+     * into its frames) skips the scratch, whatever "sendfile" says */
     int direct = use_sendfile || c->send_file;
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
