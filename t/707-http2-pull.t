@@ -156,3 +156,35 @@ for close in (False, True):
 --- h2_out
 statuses [(1, '200'), (3, '200'), (5, '200'), (7, '200')] after reset 300000
 --- timeout: 30
+
+
+
+=== TEST 5: a file truncated while its range waits to be framed (the window shut): the read fails, the stream is reset, the worker serves on
+--- config
+    location /f { alias $TEST_NGINX_HTML_DIR/big; }
+    location / { return 200 "ok\n"; }
+--- init
+open my $fh, '>', "$Test::Moongate::HtmlDir/big" or die $!;
+print $fh 'f' x 300000;
+close $fh;
+--- h2_py
+import os
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(Raw.frame(4, 0, 0, (4).to_bytes(2, 'big') + (0).to_bytes(4, 'big')))
+r.send(r.headers(1, '/f'))
+r.read(5, until=lambda: 1 in r.statuses)
+os.truncate(os.path.join('$TEST_NGINX_HTML_DIR', 'big'), 1000)
+r.send(Raw.frame(8, 0, 0, (1 << 20).to_bytes(4, 'big')) + Raw.frame(8, 0, 1, (1 << 20).to_bytes(4, 'big')))
+r.read(5, until=lambda: 1 in r.resets() or r.closed)
+data = sum(len(p) for n, f, s, p in r.frames if n == 'DATA' and s == 1)
+r.send(r.headers(3, '/'))
+r.read(5, until=lambda: 3 in r.statuses or r.closed)
+print(r.statuses.get(1), 'reset', r.resets().get(1), 'whole', data == 300000, 'then', r.statuses.get(3))
+--- h2_out
+200 reset 2 whole False then 200
+--- error_log
+file was truncated while sending the response
+--- no_error_log
+[crit]
+[emerg]
+--- moongate_only: nginx words its alert otherwise ("... was truncated")

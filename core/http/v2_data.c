@@ -44,6 +44,14 @@ static ssize_t offer(mg_http_v2_stream_t *st, mg_http_conn_t *hc)
     if (st->ref_taken) {
         return taken(st);
     }
+    if (st->ref_failed) {
+        errno = EIO;
+        return -2; /* the file's read failed (logged) as it was framed */
+    }
+    if (st->reset) {
+        errno = EPIPE; /* reset as it was framed */
+        return -1;
+    }
     errno = EAGAIN;
     return -1;
 }
