@@ -188,3 +188,35 @@ file was truncated while sending the response
 [crit]
 [emerg]
 --- moongate_only: nginx words its alert otherwise ("... was truncated")
+
+
+
+=== TEST 6: limit_rate on streams (the writer waits for its timer with bytes offered): file, Lua and proxied bodies whole
+--- config
+    limit_rate 400k;
+    limit_rate_after 16k;
+    location /f { alias $TEST_NGINX_HTML_DIR/big; }
+    location /lua { content_by_lua_block { for i = 1, 30 do ngx.print(string.rep(string.char(96 + i % 26), 10000)) end } }
+    location /p { proxy_pass http://127.0.0.1:$TEST_NGINX_UP_PORT; }
+--- init
+open my $fh, '>', "$Test::Moongate::HtmlDir/big" or die $!;
+print $fh join('', map { chr($_ % 251) } 0 .. 299999);
+close $fh;
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT)
+ids = [c.request('/f'), c.request('/lua'), c.request('/p')]
+c.wait(*ids, timeout=20)
+s = ''
+fill = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01'
+while len(s) < 1000000:
+    s += '%08d %s\n' % (len(s), fill)
+want = [bytes(i % 251 for i in range(300000)),
+        b''.join(bytes([96 + i % 26]) * 10000 for i in range(1, 31)), s[:1000000].encode()]
+for i, w in zip(ids, want):
+    st = c.streams[i]
+    print(st.status, len(st.body), st.body == w, st.ended)
+--- h2_out
+200 300000 True True
+200 300000 True True
+200 1000000 True True
+--- timeout: 30

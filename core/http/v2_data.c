@@ -28,7 +28,8 @@ static int offer_is_last(mg_http_v2_stream_t *st, mg_http_conn_t *hc)
 
 /* The offer is made: the data source (waiting for bytes, or not yet asked) frames what the
  * windows let out now, unless nghttp2 is the caller's caller (the request started from a
- * HEADERS frame): then once it returned, and the writer is woken for what was taken. */
+ * HEADERS frame) or it is less than a frame and not the end: then on the loop turn's flush,
+ * and the writer is woken for what was taken. */
 static ssize_t offer(mg_http_v2_stream_t *st, mg_http_conn_t *hc)
 {
     mg_http_v2_conn_t *h2 = st->h2;
@@ -37,9 +38,14 @@ static ssize_t offer(mg_http_v2_stream_t *st, mg_http_conn_t *hc)
         st->deferred = 0;
         nghttp2_session_resume_data(h2->session, st->id);
     }
-    st->offering = 1;
-    mg_http_v2_gather(h2);
-    st->offering = 0;
+    if (st->ref_left >= st->chunk_size || st->ref_last) {
+        /* a frame's worth, or the end: framed now; less waits for the loop turn's flush,
+         * which frames it with what the producer adds meanwhile (a frame per piece costs
+         * nghttp2's work per frame many times over) */
+        st->offering = 1;
+        mg_http_v2_gather(h2);
+        st->offering = 0;
+    }
     mg_http_v2_schedule(h2);
     if (st->ref_taken) {
         return taken(st);

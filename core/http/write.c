@@ -867,8 +867,18 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     if (r->hc->out == NULL) {
         return MG_OK;
     }
-    if (r->connection->writing || hc->delayed || hc->aio_busy) {
-        return MG_AGAIN; /* already waiting for the socket, limit_rate's timer or a thread */
+    if (hc->delayed || hc->aio_busy) {
+        return MG_AGAIN; /* waiting for limit_rate's timer or a thread */
+    }
+    if (r->connection->writing && hc->stream) {
+        /* an h2 stream's writer waits for its data source, not a socket: what comes meanwhile
+         * joins what it offered (v2_data.c frames whole frames from several pieces) */
+        mg_conn_timer_del(r->connection);
+        mg_conn_write_off(r->connection);
+        return http_flush(r);
+    }
+    if (r->connection->writing) {
+        return MG_AGAIN; /* already waiting for the socket */
     }
     if (in && postponed(r)) {
         return MG_OK;
