@@ -368,6 +368,15 @@ static ssize_t conn_write(mg_http_v2_conn_t *h2)
     return n;
 }
 
+/* The socket is full: wait for it (send_timeout). */
+static void conn_wait_write(mg_http_v2_conn_t *h2)
+{
+    h2->wblocked = 1;
+    h2->c->write_handler = on_write;
+    mg_conn_write_on(h2->c);
+    conn_timers(h2);
+}
+
 void mg_http_v2_gather(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
@@ -375,12 +384,16 @@ void mg_http_v2_gather(mg_http_v2_conn_t *h2)
         return;
     }
     /* a full output is written at once, as nginx writes, so the writer's buffers (an
-     * upstream's) are taken before its next read, not spooled to a file meanwhile; what the
-     * socket refuses, and failures, are the scheduled flush's */
+     * upstream's) are taken before its next read, not spooled to a file meanwhile; a full
+     * socket is waited for as the flush waits, a failure is the scheduled flush's to act on */
     while (conn_gather(h2) == 0 && (h2->oblocked || h2->olast == h2->osize) && !h2->wblocked &&
            h2->olast > h2->ostart) {
         h2->oblocked = 0;
-        if (conn_write(h2) <= 0) {
+        ssize_t n = conn_write(h2);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            conn_wait_write(h2);
+        }
+        if (n <= 0) {
             break;
         }
     }
@@ -408,10 +421,7 @@ static void conn_flush(mg_http_v2_conn_t *h2)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            h2->wblocked = 1;
-            c->write_handler = on_write;
-            mg_conn_write_on(c);
-            conn_timers(h2);
+            conn_wait_write(h2);
             return;
         }
         if (n < 0 && errno == EINTR) {
