@@ -321,56 +321,107 @@ static void settings_patch(mg_http_v2_conn_t *h2, uint8_t *p, size_t n)
     }
 }
 
+/* What nghttp2 has, into the output buffer while it has room: 0, or -1 (h2->send_rv). */
+static int conn_gather(mg_http_v2_conn_t *h2)
+{
+    while (h2->send_rv == 0 && h2->olast < h2->osize) {
+        const uint8_t *d;
+        h2->in_send = 1;
+        ssize_t n = nghttp2_session_mem_send(h2->session, &d);
+        h2->in_send = 0;
+        if (n < 0) {
+            h2->send_rv = (int)n;
+            break;
+        }
+        if (n == 0) {
+            return 0;
+        }
+        if ((size_t)n > h2->osize - h2->olast) {
+            /* a frame larger than the room left: the buffer grows for it */
+            h2->osize = h2->olast + (size_t)n;
+            h2->obuf = mg_realloc(h2->obuf, h2->osize);
+        }
+        memcpy(h2->obuf + h2->olast, d, (size_t)n);
+        if (!h2->settings_sent) {
+            settings_patch(h2, (uint8_t *)h2->obuf + h2->olast, (size_t)n);
+        }
+        h2->olast += (size_t)n;
+    }
+    return h2->send_rv ? -1 : 0;
+}
+
+/* Write what the output buffer holds: > 0 written, else c->send's answer (errno). */
+static ssize_t conn_write(mg_http_v2_conn_t *h2)
+{
+    mg_connection_t *c = h2->c;
+    ssize_t n = c->send(c, h2->obuf + h2->ostart, h2->olast - h2->ostart);
+    if (n > 0) {
+        h2->ostart += (size_t)n;
+        if (h2->ostart == h2->olast) {
+            h2->ostart = h2->olast = 0;
+            if (h2->osize > H2_OBUF_SIZE) {
+                h2->osize = H2_OBUF_SIZE;
+                h2->obuf = mg_realloc(h2->obuf, h2->osize);
+            }
+        }
+    }
+    return n;
+}
+
+/* The socket is full: wait for it (send_timeout). */
+static void conn_wait_write(mg_http_v2_conn_t *h2)
+{
+    h2->wblocked = 1;
+    h2->c->write_handler = on_write;
+    mg_conn_write_on(h2->c);
+    conn_timers(h2);
+}
+
+void mg_http_v2_gather(mg_http_v2_conn_t *h2)
+{
+    mg_connection_t *c = h2->c;
+    if (c == NULL || c->closed || h2->failed || h2->in_recv || h2->in_send) {
+        return;
+    }
+    /* a full output is written at once, as nginx writes, so the writer's buffers (an
+     * upstream's) are taken before its next read, not spooled to a file meanwhile; a full
+     * socket is waited for as the flush waits, a failure is the scheduled flush's to act on */
+    while (conn_gather(h2) == 0 && (h2->oblocked || h2->olast == h2->osize) && !h2->wblocked &&
+           h2->olast > h2->ostart) {
+        h2->oblocked = 0;
+        ssize_t n = conn_write(h2);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            conn_wait_write(h2);
+        }
+        if (n <= 0) {
+            break;
+        }
+    }
+}
+
 static void conn_flush(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
-    if (c == NULL || c->closed || h2->failed || h2->in_recv) {
+    if (c == NULL || c->closed || h2->failed || h2->in_recv || h2->in_send) {
         return;
     }
     for (;;) {
-        while (h2->olast < h2->osize) {
-            const uint8_t *d;
-            ssize_t n = nghttp2_session_mem_send(h2->session, &d);
-            if (n < 0) {
-                mg_log_error(MG_LOG_INFO, &c->log, 0, "http2 session failed: %s",
-                             nghttp2_strerror((int)n));
-                conn_fail(h2);
-                return;
-            }
-            if (n == 0) {
-                break;
-            }
-            if ((size_t)n > h2->osize - h2->olast) {
-                /* a frame larger than the room left: the buffer grows for it */
-                h2->osize = h2->olast + (size_t)n;
-                h2->obuf = mg_realloc(h2->obuf, h2->osize);
-            }
-            memcpy(h2->obuf + h2->olast, d, (size_t)n);
-            if (!h2->settings_sent) {
-                settings_patch(h2, (uint8_t *)h2->obuf + h2->olast, (size_t)n);
-            }
-            h2->olast += (size_t)n;
+        if (conn_gather(h2) < 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "http2 session failed: %s",
+                         nghttp2_strerror(h2->send_rv));
+            conn_fail(h2);
+            return;
         }
         if (h2->ostart == h2->olast) {
             break;
         }
-        ssize_t n = c->send(c, h2->obuf + h2->ostart, h2->olast - h2->ostart);
+        h2->oblocked = 0;
+        ssize_t n = conn_write(h2);
         if (n > 0) {
-            h2->ostart += (size_t)n;
-            if (h2->ostart == h2->olast) {
-                h2->ostart = h2->olast = 0;
-                if (h2->osize > H2_OBUF_SIZE) {
-                    h2->osize = H2_OBUF_SIZE;
-                    h2->obuf = mg_realloc(h2->obuf, h2->osize);
-                }
-            }
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            h2->wblocked = 1;
-            c->write_handler = on_write;
-            mg_conn_write_on(c);
-            conn_timers(h2);
+            conn_wait_write(h2);
             return;
         }
         if (n < 0 && errno == EINTR) {

@@ -2,7 +2,8 @@
  * HTTP/2 on the client side, with libnghttp2 doing frames, HPACK and flow control: v2.c holds
  * the directives and a connection's session (read, write, GOAWAY, drain), v2_stream.c turns a
  * stream into an ordinary request on a connection of its own without a socket, v2_output.c
- * sends the response head and body as HEADERS and DATA.
+ * sends the response head (HEADERS) and ends the stream, v2_data.c frames the body the writer
+ * offers (DATA).
  */
 #ifndef MG_HTTP_V2_H
 #define MG_HTTP_V2_H
@@ -12,9 +13,9 @@
 #include "conn.h"
 #include "server.h"
 
-/* The most a stream's output buffer holds (its budget: a client that stops reading costs
- * this much), and a file piece's most for a stream (the buffer copies it: two are read ahead). */
-#define MG_HTTP_V2_OUT_MAX 65536
+/* The writer's pieces a stream references at once (it offers the rest again once they went),
+ * and a directio file piece's most for a stream (the scratch holds it until it is framed). */
+#define MG_HTTP_V2_REFS 8
 #define MG_HTTP_V2_PIECE_MAX 16384
 
 typedef struct {
@@ -49,6 +50,7 @@ struct mg_http_v2_conn_s {
     size_t rsize;
     char *obuf; /* frames to write, gathered from nghttp2 */
     size_t osize, ostart, olast;
+    int send_rv;            /* nghttp2_session_mem_send's failure, for the flush to log and close */
     struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
     struct event goaway_ev; /* the final GOAWAY after a drain's notice */
     mg_server_hook_t quit_hook;
@@ -61,6 +63,8 @@ struct mg_http_v2_conn_s {
     unsigned notice : 1;        /* the drain's first GOAWAY (all streams) was queued */
     unsigned failed : 1;        /* the socket is gone or the session failed: closing */
     unsigned in_recv : 1;       /* nghttp2 is in mem_recv: a flush waits for its end */
+    unsigned in_send : 1;       /* nghttp2 is in mem_send: a gather waits for its end */
+    unsigned oblocked : 1;      /* a DATA frame waits for room in the output */
     unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
 };
 
@@ -83,17 +87,26 @@ struct mg_http_v2_stream_s {
     char *in;
     size_t in_start, in_last, in_size;
     size_t in_unacked; /* DATA bytes handed to the reader but not yet given back as window */
-    /* response body bytes from the writer (c->send_chain), for DATA frames */
-    char *out;
-    size_t out_start, out_last, out_size;
+    /* the response body the writer offers (v2_data.c): references to its queue's front, memory
+     * pieces (ref[ref_i..nref)) or a file's range (ref_fd from ref_off), not copies */
+    struct iovec ref[MG_HTTP_V2_REFS];
+    unsigned nref, ref_i;
+    int ref_fd;
+    off_t ref_off;
+    size_t ref_left;  /* offered, not yet framed */
+    size_t ref_taken; /* framed into the connection's output: the writer drops them next */
     size_t chunk_size;
-    size_t out_hint; /* the response's content-length (0: unknown): the buffer's first size */
     unsigned head_done : 1;  /* the request was started */
     unsigned in_eof : 1;     /* END_STREAM came */
     unsigned in_chunked : 1; /* no content-length: DATA goes to the reader as chunks */
     unsigned submitted : 1;  /* the response HEADERS were submitted */
     unsigned deferred : 1;   /* the data source waits for the writer */
-    unsigned out_eof : 1;    /* the request is done: what "out" holds is the rest */
+    unsigned out_eof : 1;    /* the request is done (or head-only): nothing more is offered */
+    unsigned data_eof : 1;   /* the data source framed the response's end */
+    unsigned ref_file : 1;   /* the offer is a file's range */
+    unsigned ref_last : 1;   /* the offer ends the response: its last frame ends the stream */
+    unsigned ref_failed : 1; /* reading the offered file failed (logged, the stream reset) */
+    unsigned offering : 1;   /* the writer's call frames now: it takes what went itself */
     unsigned closed : 1;     /* nghttp2 closed the stream (sent, reset or the session went) */
     unsigned reset : 1;      /* closed before the response got out: the request's I/O fails */
     unsigned counted : 1;    /* counted in h2->nactive until closed and its request done */
@@ -141,22 +154,36 @@ int mg_http_v2_body_unsized(mg_http_v2_stream_t *st);
 /* The request on fc is done (connection.c's mg_http_conn_continue for a stream). */
 void mg_http_v2_stream_done(mg_connection_t *fc, const mg_http_conn_next_t *next);
 
+/* Frame what nghttp2 has into the connection's output now, without writing it (a stream's
+ * writer offered bytes); nothing while nghttp2 itself is the caller's caller. */
+void mg_http_v2_gather(mg_http_v2_conn_t *h2);
+
 /* ---- v2_output.c: the response ---- */
 /* The last header filter for a stream: HEADERS (with END_STREAM for a head-only response)
- * and a data source reading what the writer gives (stream_send_chain). */
+ * and v2_data.c's data source for what the writer offers. */
 mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
                                 mg_str_t location);
-/* nghttp2's send_data callback: a DATA frame's header and bytes (from the stream's buffer)
- * appended to the connection's output; NGHTTP2_ERR_WOULDBLOCK while the output is full. */
-int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
-                         size_t length, nghttp2_data_source *source, void *user_data);
-ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt);
-/* The file's bytes read straight into the stream's buffer (c->send_file: one copy less than
- * through the writer's scratch); -2 once a failed read was logged. */
-ssize_t mg_http_v2_send_file(mg_connection_t *fc, int fd, off_t off, size_t len);
 /* "100 Continue" for a stream's request (body.c): an interim HEADERS. */
 mg_int_t mg_http_v2_send_continue(mg_request_t *r);
+
+/* ---- v2_data.c: the response body ---- */
+/* The stream's c->send_chain, c->send_file and c->send: the bytes offered stay referenced
+ * (they must stay where they are) until a later call, which answers with the bytes framed
+ * since (the caller then drops them, and offers the rest again); -1 with EAGAIN while none
+ * went; send_file's -2: the file's read failed (logged). */
+ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt);
+ssize_t mg_http_v2_send_file(mg_connection_t *fc, int fd, off_t off, size_t len);
 ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len);
+/* The writer's buffers go (its request ended): the stream forgets them. */
+void mg_http_v2_data_drop(mg_http_v2_stream_t *st);
+/* nghttp2's data source: a DATA frame's length and flags (NO_COPY, EOF at the offer's end). */
+ssize_t mg_http_v2_data_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
+                             size_t length, uint32_t *flags, nghttp2_data_source *source,
+                             void *user_data);
+/* nghttp2's send_data callback: a DATA frame's header and bytes (from the offer) appended to
+ * the connection's output; NGHTTP2_ERR_WOULDBLOCK while the output is full. */
+int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                         size_t length, nghttp2_data_source *source, void *user_data);
 /* The writer gave its last bytes, or gave up: end the stream with them, or reset it. */
 void mg_http_v2_output_end(mg_http_v2_stream_t *st, int ok);
 /* The writer saw the response's last buffer: r->headers_out.trailers (add_trailer's, an

@@ -100,7 +100,6 @@ void mg_http_v2_stream_free(mg_http_v2_stream_t *st)
     free_pseudo(st, &st->scheme);
     free(st->bad);
     free(st->in);
-    free(st->out);
     free(st->trailers);
     free(st);
 }
@@ -317,6 +316,7 @@ static void stream_conn_close(mg_connection_t *fc)
     event_del(&fc->wev);
     evtimer_del(&fc->timer);
     fc->reading = fc->writing = fc->timer_set = 0;
+    mg_http_v2_data_drop(st); /* the request's pool goes */
     if (!st->out_eof) {
         mg_http_v2_output_end(st, 0);
     }
@@ -411,7 +411,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
         hc->ssl_servername.len = chc->ssl_servername.len;
     }
     hc->stream = st;
-    hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* a directio file's pieces are copied into st->out */
+    hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* a directio file's pieces, framed from the scratch */
     /* a request without a body (END_STREAM came with its HEADERS) reads nothing but EOF */
     hc->size = head_len + (st->in_eof ? 256 : STREAM_READ_SIZE);
     hc->buf = mg_alloc(hc->size);
@@ -608,16 +608,25 @@ void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code)
         stream_unlink(st);
         return;
     }
-    if (!st->out_eof || error_code != NGHTTP2_NO_ERROR) {
-        /* reset by the client, or the session went: the request's reads and writes fail,
-         * which ends it as a closed client connection ends a request */
+    /* reset by the client, or the session went: the request's reads and writes fail, which
+     * ends it as a closed client connection ends a request */
+    int reset = !(st->out_eof || st->data_eof) || error_code != NGHTTP2_NO_ERROR;
+    if (reset) {
         st->reset = 1;
-        if (fc->reading) {
-            event_active(&fc->rev, EV_READ, 1);
-        }
-        if (fc->writing) {
-            event_active(&fc->wev, EV_WRITE, 1);
-        }
+    }
+    if (fc->writing && fc->write_handler && !st->offering && (st->ref_left || st->ref_taken)) {
+        /* the writer waits for this stream's data source alone: it learns now that its bytes
+         * went (or that the stream was reset), so the request of a closed stream ends, and
+         * stops counting, at once, as nginx's: a client's next stream would be refused as
+         * beyond http2_max_concurrent_streams, and a rapid-reset read keep hundreds waiting */
+        event_del(&fc->wev);
+        fc->writing = 0;
+        fc->write_handler(fc);
+    } else if (reset && fc->writing) {
+        event_active(&fc->wev, EV_WRITE, 1);
+    }
+    if (reset && fc->reading && !fc->closed) {
+        event_active(&fc->rev, EV_READ, 1);
     }
 }
 

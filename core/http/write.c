@@ -514,8 +514,8 @@ static mg_int_t http_flush(mg_request_t *r)
     /* sendfile hands the kernel the file as it is: plain connections with a socket, or TLS
      * ones whose records the kernel makes (KTLS: SSL_sendfile), as nginx */
     int use_sendfile = clcf->sendfile && c->fd >= 0 && (c->ssl == NULL || c->ssl->ktls_send);
-    /* a connection with a buffer of its own (an h2 stream's) reads the file into it: one copy
-     * less than through the scratch, whatever "sendfile" says */
+    /* a connection that takes a file's range itself (an h2 stream's: it preads the bytes
+     * into its frames) skips the scratch, whatever "sendfile" says */
     int direct = use_sendfile || c->send_file;
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
@@ -863,8 +863,18 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     if (r->hc->out == NULL) {
         return MG_OK;
     }
-    if (r->connection->writing || hc->delayed || hc->aio_busy) {
-        return MG_AGAIN; /* already waiting for the socket, limit_rate's timer or a thread */
+    if (hc->delayed || hc->aio_busy) {
+        return MG_AGAIN; /* waiting for limit_rate's timer or a thread */
+    }
+    if (r->connection->writing && hc->stream) {
+        /* an h2 stream's writer waits for its data source, not a socket: what comes meanwhile
+         * joins what it offered (v2_data.c frames whole frames from several pieces) */
+        mg_conn_timer_del(r->connection);
+        mg_conn_write_off(r->connection);
+        return http_flush(r);
+    }
+    if (r->connection->writing) {
+        return MG_AGAIN; /* already waiting for the socket */
     }
     if (in && postponed(r)) {
         return MG_OK;
