@@ -587,10 +587,15 @@ static void proxy_process_udp(proxy_t *u)
             mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
         }
     }
-    for (;;) {
+    /* the peer is read only once its (level-triggered) read event came, not at once after a
+     * send, and no further than the responses still expected: no recv that finds nothing in
+     * the usual exchange; what is left there raises the event again */
+    mg_uint_t expected = pcf->responses >= 0 ? (mg_uint_t)pcf->responses * s->requests : 0;
+    while (u->up_rready && (pcf->responses < 0 || u->responses < expected)) {
         ssize_t n = recv(u->fd, buf, u->to_up.size, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) {
+                u->up_rready = 0;
                 break;
             }
             mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");

@@ -1,9 +1,13 @@
 /*
- * UDP sessions of stream{}: the listening socket is read here (no accept); a datagram from a
- * client address that has a session in this process goes to that session's queue, any other
- * starts a session on a connection of its own (its fd a dup of the listening socket, so that
- * it can be written to and closed like any; it is never polled for reading). The session's
- * recv takes datagrams one at a time; its send answers with sendto() to the client.
+ * UDP sessions of stream{}: the listening socket is read here (no accept), one datagram a
+ * readiness as nginx does (it is level-triggered: what is left raises it again), or up to
+ * UDP_READS with multi_accept; a datagram from a client address that has a session in this
+ * process goes to that session's queue, any other starts a session on a connection of its
+ * own. The sessions of a socket send on one dup of it, made once per process and closed with
+ * the generation (so that they outlive the listener's own fd, which a quitting worker or a
+ * reload closes; the generation lives as long as its connections); their connections do not
+ * close it (shared_fd). The session's recv takes datagrams one at a time; its send answers
+ * with sendto() to the client.
  */
 #include <unistd.h>
 
@@ -33,11 +37,15 @@ typedef struct {
     udp_conn_t **buckets;
     size_t size; /* a power of two; grown to keep one session a bucket at most on average */
     size_t n;
+    int fd; /* the sessions' dup of the socket, -1 until the first one */
 } udp_table_t;
 
 static void table_free(void *data)
 {
     udp_table_t *t = data;
+    if (t->fd >= 0) {
+        close(t->fd);
+    }
     free(t->buckets);
     free(t);
 }
@@ -49,6 +57,7 @@ static udp_table_t *table_of(mg_listening_t *ls)
         /* made by the process that reads the socket; freed with its generation */
         udp_table_t *t = mg_calloc(sizeof(udp_table_t));
         t->size = 64;
+        t->fd = -1;
         t->buckets = mg_calloc(t->size * sizeof(udp_conn_t *));
         mg_pool_cleanup_add(ls->cycle->pool, table_free, t);
         port->udp_sessions = t;
@@ -198,7 +207,7 @@ static void queue(udp_conn_t *u, const char *buf, size_t len)
     u->tail = d;
 }
 
-void mg_stream_udp_read(mg_listening_t *ls)
+void mg_stream_udp_read(mg_listening_t *ls, int all)
 {
     mg_cycle_t *cycle = ls->cycle;
     mg_server_t *srv = cycle->server;
@@ -209,7 +218,7 @@ void mg_stream_udp_read(mg_listening_t *ls)
          * a session that holds this worker until its proxy_timeout */
         return;
     }
-    for (int i = 0; i < UDP_READS; i++) {
+    for (int i = 0; i < (all ? UDP_READS : 1); i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         ssize_t n = recvfrom(ls->fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &len);
@@ -228,12 +237,12 @@ void mg_stream_udp_read(mg_listening_t *ls)
             }
             continue;
         }
-        int fd = dup(ls->fd);
-        if (fd < 0) {
+        if (t->fd < 0 && (t->fd = dup(ls->fd)) < 0) {
             mg_log_error(MG_LOG_ALERT, cycle->log, errno, "dup() failed");
             return;
         }
-        mg_connection_t *c = mg_conn_create(srv, cycle, ls, fd, &ss, len);
+        mg_connection_t *c = mg_conn_create(srv, cycle, ls, t->fd, &ss, len);
+        c->shared_fd = 1;
         c->recv = udp_recv;
         c->send = udp_send;
         u = mg_pcalloc(c->pool, sizeof(udp_conn_t));
