@@ -43,9 +43,6 @@ struct mg_upstream_watch_s {
 
 /* A watch for fd, not added yet. */
 mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd);
-/* An edge-triggered watch for a plain connection's new fd, added at once (its only
- * epoll_ctl until the close), or NULL when the event method has no edge-triggered events. */
-mg_upstream_watch_t *mg_upstream_watch_new_et(struct event_base *base, int fd);
 /* handler(fd, what, arg) on each read report from now on; adds the event if it is off. */
 void mg_upstream_watch_want(mg_upstream_watch_t *w, event_callback_fn handler, void *arg);
 /* Frees w and takes its event off: before the fd is closed. NULL is a no-op. */

@@ -128,7 +128,10 @@ mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd)
     return w;
 }
 
-mg_upstream_watch_t *mg_upstream_watch_new_et(struct event_base *base, int fd)
+/* An edge-triggered watch for a plain connection's new fd, not added yet (connect_peer adds
+ * it once connect() was called: its only epoll_ctl until the close), or NULL when the event
+ * method has no edge-triggered events. */
+static mg_upstream_watch_t *watch_new_et(struct event_base *base, int fd)
 {
     int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE; /* not with `use poll` or select */
     if ((event_base_get_features(base) & need) != need) {
@@ -255,7 +258,7 @@ static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t
     uc->fd = fd;
     uc->peer = peer;
     if (watch == NULL && u->ssl_ctx == NULL && u->driver == NULL) {
-        watch = mg_upstream_watch_new_et(ubase(u), fd); /* added once connect() was called */
+        watch = watch_new_et(ubase(u), fd); /* added once connect() was called */
     }
     uc->watch = watch ? watch : mg_upstream_watch_new(ubase(u), fd);
     event_assign(&uc->wev, ubase(u), fd, EV_WRITE, ev_write, u);
