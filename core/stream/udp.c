@@ -3,12 +3,13 @@
  * readiness as nginx does (it is level-triggered: what is left raises it again), or up to
  * UDP_READS with multi_accept; a datagram from a client address that has a session in this
  * process goes to that session's queue, any other starts a session on a connection of its
- * own. The sessions of a socket send on one dup of it, made once per process and closed with
- * the generation (so that they outlive the listener's own fd, which a quitting worker or a
- * reload closes; the generation lives as long as its connections); their connections do not
- * close it (shared_fd). The session's recv takes datagrams one at a time; its send answers
- * with sendto() to the client.
+ * own. The sessions of a socket send on one dup of it (close-on-exec, as the socket), made
+ * once per process and closed with the generation (so that they outlive the listener's own
+ * fd, which a quitting worker or a reload closes; the generation lives as long as its
+ * connections); their connections do not close it (shared_fd). The session's recv takes
+ * datagrams one at a time; its send answers with sendto() to the client.
  */
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -237,8 +238,8 @@ void mg_stream_udp_read(mg_listening_t *ls, int all)
             }
             continue;
         }
-        if (t->fd < 0 && (t->fd = dup(ls->fd)) < 0) {
-            mg_log_error(MG_LOG_ALERT, cycle->log, errno, "dup() failed");
+        if (t->fd < 0 && (t->fd = fcntl(ls->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+            mg_log_error(MG_LOG_ALERT, cycle->log, errno, "fcntl(F_DUPFD_CLOEXEC) failed");
             return;
         }
         mg_connection_t *c = mg_conn_create(srv, cycle, ls, t->fd, &ss, len);
