@@ -28,6 +28,10 @@ typedef struct udp_conn_s {
     mg_connection_t *c;
     mg_listening_t *ls;
     udp_dgram_t *head, *tail;
+    /* the datagram being handed over, still in the read buffer: recv takes it from there,
+     * else it is queued (copied) once the handler returns (deliver) */
+    const char *lent;
+    size_t lent_len;
     struct udp_conn_s *prev, *next; /* its bucket of the socket's table, for the lookup */
     unsigned linked : 1;
 } udp_conn_t;
@@ -144,6 +148,12 @@ static udp_conn_t *udp_of(mg_connection_t *c)
 static ssize_t udp_recv(mg_connection_t *c, char *buf, size_t len)
 {
     udp_conn_t *u = udp_of(c);
+    if (u && u->lent) {
+        size_t n = mg_min(len, u->lent_len); /* as recv(2): the rest is dropped */
+        memcpy(buf, u->lent, n);
+        u->lent = NULL;
+        return (ssize_t)n;
+    }
     udp_dgram_t *d = u ? u->head : NULL;
     if (d == NULL) {
         errno = EAGAIN;
@@ -208,6 +218,27 @@ static void queue(udp_conn_t *u, const char *buf, size_t len)
     u->tail = d;
 }
 
+/* A datagram for u, and the handler that may read it at once: read from the buffer it came
+ * in, no copy; what is left unread (or comes behind queued ones) waits in the queue. */
+static void deliver(udp_conn_t *u, char *buf, size_t len, void (*handler)(mg_connection_t *c))
+{
+    if (u->head || handler == NULL) {
+        queue(u, buf, len);
+    } else {
+        u->lent = buf;
+        u->lent_len = len;
+    }
+    if (handler) {
+        handler(u->c); /* (a closed connection's memory stays until the loop comes back) */
+    }
+    if (u->lent) {
+        u->lent = NULL;
+        if (!u->c->closed) {
+            queue(u, buf, len);
+        }
+    }
+}
+
 void mg_stream_udp_read(mg_listening_t *ls, int all)
 {
     mg_cycle_t *cycle = ls->cycle;
@@ -232,10 +263,7 @@ void mg_stream_udp_read(mg_listening_t *ls, int all)
         udp_table_t *t = table_of(ls);
         udp_conn_t *u = table_find(t, &ss);
         if (u) {
-            queue(u, buf, (size_t)n);
-            if (u->c->read_handler) {
-                u->c->read_handler(u->c);
-            }
+            deliver(u, buf, (size_t)n, u->c->read_handler);
             continue;
         }
         if (t->fd < 0 && (t->fd = fcntl(ls->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
@@ -249,10 +277,9 @@ void mg_stream_udp_read(mg_listening_t *ls, int all)
         u = mg_pcalloc(c->pool, sizeof(udp_conn_t));
         u->c = c;
         u->ls = ls;
-        queue(u, buf, (size_t)n);
         table_add(t, u);
         mg_pool_cleanup_add(c->pool, udp_cleanup, u);
         c->data = u; /* the session takes it (stream.c) */
-        ls->handler(c);
+        deliver(u, buf, (size_t)n, ls->handler);
     }
 }
