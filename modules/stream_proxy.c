@@ -598,7 +598,9 @@ static void proxy_process_udp(proxy_t *u)
      * send, and no further than the responses still expected: no recv that finds nothing in
      * the usual exchange; what is left there raises the event again */
     mg_uint_t expected = pcf->responses >= 0 ? (mg_uint_t)pcf->responses * s->requests : 0;
-    while (u->up_rready && (pcf->responses < 0 || u->responses < expected)) {
+    /* (no request passed yet, a preread phase having taken the datagram: what the peer says
+     * goes on, and is read, or its level-triggered event would repeat) */
+    while (u->up_rready && (pcf->responses < 0 || s->requests == 0 || u->responses < expected)) {
         ssize_t n = recv(u->fd, buf, u->to_up.size, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) {
