@@ -227,7 +227,7 @@ static void conn_free(evutil_socket_t fd, short what, void *arg)
 
 void mg_conn_reset(mg_connection_t *c)
 {
-    if (c->fd >= 0) {
+    if (c->fd >= 0 && !c->shared_fd) {
         struct linger l = {1, 0};
         if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) != 0) {
             mg_log_error(MG_LOG_CRIT, &c->log, errno, "setsockopt(SO_LINGER) failed");
@@ -257,7 +257,9 @@ void mg_conn_close(mg_connection_t *c)
         mg_ssl_shutdown(c);
         mg_ssl_conn_free(c);
     }
-    close(c->fd);
+    if (!c->shared_fd) {
+        close(c->fd);
+    }
     c->fd = -1;
     c->closed = 1;
     mg_stat_add(srv, MG_STAT_ACTIVE, -1);

@@ -33,7 +33,8 @@ struct mg_listening_s {
     struct mg_listening_s *previous; /* while opening: the previous generation's socket taken */
     void *servers;          /* protocol data: the http address configs for this socket */
     void (*handler)(mg_connection_t *c); /* protocol entry for an accepted connection */
-    void (*read_datagrams)(mg_listening_t *ls); /* udp: the protocol reads the socket */
+    /* udp: the protocol reads the socket, one datagram or (all) until it is empty */
+    void (*read_datagrams)(mg_listening_t *ls, int all);
     struct event *accept_ev;
     mg_cycle_t *cycle;
 };

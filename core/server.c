@@ -218,7 +218,7 @@ static void accept_from(int lfd, mg_listening_t *ls, int all)
     mg_time_update();
     mg_debug_event(srv->cycle->log, "accept on %s, ready: %d", ls->addr_text, 1);
     if (ls->udp) {
-        ls->read_datagrams(ls);
+        ls->read_datagrams(ls, ccf->multi_accept || all);
         return;
     }
     for (;;) {

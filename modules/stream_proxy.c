@@ -431,9 +431,16 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
         event_add(u->rev, NULL);
     } else {
         u->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_upstream_event, u);
+    }
+    /* a UDP socket's connect() is done at once (no handshake): no write event nor connect
+     * timer to wait for it with, unless TLS comes next */
+    int waits = !c->listening->udp || mg_stream_proxy_ssl_enabled(s);
+    if (!u->et && waits) {
         u->wev = event_new(srv->base, fd, EV_WRITE, on_upstream_event, u);
     }
-    u->timer = evtimer_new(srv->base, on_connect_timeout, u);
+    if (waits) {
+        u->timer = evtimer_new(srv->base, on_connect_timeout, u);
+    }
     mg_debug_event(&c->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len, peer->name.data, fd,
                    (unsigned long)c->number);
     int rc = connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen);
@@ -442,7 +449,7 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
         proxy_connected(u);
         return;
     }
-    if (errno != EINPROGRESS) {
+    if (errno != EINPROGRESS || !waits) {
         mg_log_error(MG_LOG_ERR, &c->log, errno, "connect() failed");
         next_upstream(u);
         return;
@@ -587,10 +594,17 @@ static void proxy_process_udp(proxy_t *u)
             mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
         }
     }
-    for (;;) {
+    /* the peer is read only once its (level-triggered) read event came, not at once after a
+     * send, and no further than the responses still expected: no recv that finds nothing in
+     * the usual exchange; what is left there raises the event again */
+    mg_uint_t expected = pcf->responses >= 0 ? (mg_uint_t)pcf->responses * s->requests : 0;
+    /* (no request passed yet, a preread phase having taken the datagram: what the peer says
+     * goes on, and is read, or its level-triggered event would repeat) */
+    while (u->up_rready && (pcf->responses < 0 || s->requests == 0 || u->responses < expected)) {
         ssize_t n = recv(u->fd, buf, u->to_up.size, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) {
+                u->up_rready = 0;
                 break;
             }
             mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");
@@ -901,7 +915,9 @@ static void proxy_handler(mg_stream_session_t *s)
     mg_array_init(&u->tries, s->pool, 2, sizeof(proxy_try_t));
     u->to_up.size = u->to_client.size = pcf->buffer_size;
     u->to_up.data = mg_palloc(s->pool, pcf->buffer_size);
-    u->to_client.data = mg_palloc(s->pool, pcf->buffer_size);
+    if (!s->connection->listening->udp) { /* UDP passes each datagram through to_up's */
+        u->to_client.data = mg_palloc(s->pool, pcf->buffer_size);
+    }
     if (s->preread_len) {
         /* what the preread phase (or the PROXY protocol header's read) took */
         if (s->preread_len > pcf->buffer_size) {

@@ -63,6 +63,7 @@ static mg_int_t send_file(mg_upstream_t *u, int fd)
         return MG_OK;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        mg_upstream_write_blocked(u);
         return MG_AGAIN;
     }
     if (n <= 0) {

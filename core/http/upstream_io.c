@@ -38,15 +38,87 @@ static void ev_read(evutil_socket_t fd, short what, void *arg);
 static void ev_write(evutil_socket_t fd, short what, void *arg);
 static void ev_timer(evutil_socket_t fd, short what, void *arg);
 
+/* et: a call of the handlers for readiness already known, at the loop's next turn (a
+ * zero timer: as a level-triggered event would report it then, and never a loop within
+ * one turn) */
+static void watch_defer(mg_upstream_watch_t *w, short what)
+{
+    static const struct timeval now = {0, 0};
+    if (w->act_what == 0) {
+        evtimer_add(&w->act, &now);
+    }
+    w->act_what |= what;
+}
+
+/* et: the write handler (one-shot), then the read handler; a handler may free w (freed) */
+static void watch_dispatch(mg_upstream_watch_t *w, evutil_socket_t fd, short what)
+{
+    unsigned reads = w->reads, writes = w->writes;
+    w->calling = 1;
+    if ((what & EV_WRITE) && w->whandler) {
+        event_callback_fn h = w->whandler;
+        w->whandler = NULL;
+        w->in_write = 1;
+        h(fd, EV_WRITE, w->warg);
+        if (w->freed) {
+            free(w);
+            return;
+        }
+        w->in_write = 0;
+    }
+    if ((what & EV_READ) && w->handler) {
+        w->in_read = 1;
+        w->handler(fd, EV_READ, w->arg);
+        if (w->freed) {
+            free(w);
+            return;
+        }
+        w->in_read = 0;
+    }
+    w->calling = 0;
+    /* a handler that took what was there without finding the end and still waits: a
+     * level-triggered event would report the rest */
+    if (w->handler == ev_read && w->rready && w->reads != reads) {
+        watch_defer(w, EV_READ);
+    }
+    if (w->whandler && w->wready && w->writes != writes) {
+        watch_defer(w, EV_WRITE);
+    }
+}
+
 static void watch_event(evutil_socket_t fd, short what, void *arg)
 {
     mg_upstream_watch_t *w = arg;
+    if (w->et) {
+        if (what & EV_CLOSED) {
+            w->rdhup = 1;
+            what |= EV_READ;
+        }
+        if (what & EV_READ) {
+            w->rready = 1;
+        }
+        if (what & EV_WRITE) {
+            w->wready = 1;
+        }
+        watch_dispatch(w, fd, what);
+        return;
+    }
     if (w->handler) {
         w->handler(fd, what, w->arg); /* may free w */
         return;
     }
     event_del(&w->ev);
     w->added = 0;
+}
+
+static void watch_act(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_upstream_watch_t *w = arg;
+    short ask = w->act_what;
+    w->act_what = 0;
+    watch_dispatch(w, event_get_fd(&w->ev), ask);
 }
 
 mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd)
@@ -56,10 +128,30 @@ mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd)
     return w;
 }
 
+/* An edge-triggered watch for a plain connection's new fd, not added yet (connect_peer adds
+ * it once connect() was called: its only epoll_ctl until the close), or NULL when the event
+ * method has no edge-triggered events. */
+static mg_upstream_watch_t *watch_new_et(struct event_base *base, int fd)
+{
+    int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE; /* not with `use poll` or select */
+    if ((event_base_get_features(base) & need) != need) {
+        return NULL;
+    }
+    mg_upstream_watch_t *w = mg_calloc(sizeof(*w));
+    event_assign(&w->ev, base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, watch_event,
+                 w);
+    evtimer_assign(&w->act, base, watch_act, w);
+    w->et = 1;
+    return w;
+}
+
 void mg_upstream_watch_want(mg_upstream_watch_t *w, event_callback_fn handler, void *arg)
 {
     w->handler = handler;
     w->arg = arg;
+    if (w->et && w->rdhup) {
+        watch_defer(w, EV_READ); /* the peer closed before: no edge will say it again */
+    }
     if (!w->added) {
         event_add(&w->ev, NULL);
         w->added = 1;
@@ -70,15 +162,27 @@ void mg_upstream_watch_free(mg_upstream_watch_t *w)
 {
     if (w) {
         event_del(&w->ev);
+        if (w->et) {
+            evtimer_del(&w->act);
+            if (w->calling) {
+                w->freed = 1; /* watch_dispatch frees it once the handler returns */
+                return;
+            }
+        }
         free(w);
     }
 }
 
 void mg_upstream_conn_read_on(mg_upstream_t *u)
 {
+    mg_upstream_watch_t *w = u->conn->watch;
     if (!u->conn->reading) {
         u->conn->reading = 1;
-        mg_upstream_watch_want(u->conn->watch, ev_read, u);
+        mg_upstream_watch_want(w, ev_read, u);
+    }
+    if (w->et && w->rready && !w->in_read) {
+        /* (in the read handler: once it returns, if it read) */
+        watch_defer(w, EV_READ);
     }
 }
 
@@ -90,15 +194,28 @@ void mg_upstream_conn_read_off(mg_upstream_t *u)
 
 void mg_upstream_conn_write_on(mg_upstream_t *u)
 {
+    mg_upstream_watch_t *w = u->conn->watch;
     u->conn->writing = 1;
-    event_add(&u->conn->wev, NULL);
+    if (!w->et) {
+        event_add(&u->conn->wev, NULL);
+        return;
+    }
+    w->whandler = ev_write;
+    w->warg = u;
+    if (w->wready && !w->in_write) {
+        watch_defer(w, EV_WRITE); /* (in a handler: once it returns, if it wrote) */
+    }
 }
 
 void mg_upstream_conn_write_off(mg_upstream_t *u)
 {
     if (u->conn->writing) {
         u->conn->writing = 0;
-        event_del(&u->conn->wev);
+        if (u->conn->watch->et) {
+            u->conn->watch->whandler = NULL;
+        } else {
+            event_del(&u->conn->wev);
+        }
     }
 }
 
@@ -120,6 +237,11 @@ void mg_upstream_conn_timer_del(mg_upstream_t *u)
 static void conn_events_off(mg_upstream_conn_t *uc)
 {
     uc->watch->handler = NULL;
+    if (uc->watch->et) {
+        uc->watch->whandler = NULL;
+        uc->watch->act_what = 0;
+        evtimer_del(&uc->watch->act);
+    }
     if (uc->writing) {
         event_del(&uc->wev);
     }
@@ -135,6 +257,9 @@ static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t
     mg_upstream_conn_t *uc = mg_pcalloc(u->r->pool, sizeof(*uc));
     uc->fd = fd;
     uc->peer = peer;
+    if (watch == NULL && u->ssl_ctx == NULL && u->driver == NULL) {
+        watch = watch_new_et(ubase(u), fd); /* added once connect() was called */
+    }
     uc->watch = watch ? watch : mg_upstream_watch_new(ubase(u), fd);
     event_assign(&uc->wev, ubase(u), fd, EV_WRITE, ev_write, u);
     evtimer_assign(&uc->tev, ubase(u), ev_timer, u);
@@ -188,10 +313,37 @@ static void ssl_turn_on(mg_upstream_t *u)
     }
 }
 
+/* et: what a plain recv or send said of the socket's readiness */
+static void read_said(mg_upstream_watch_t *w, ssize_t n, size_t len)
+{
+    w->reads++;
+    if ((n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ||
+        (n > 0 && (size_t)n < len && !w->rdhup)) {
+        w->rready = 0; /* empty now: the next bytes (or the FIN) raise an edge */
+    }
+}
+
+static void write_said(mg_upstream_watch_t *w, ssize_t n, size_t len)
+{
+    w->writes++;
+    if ((n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (n >= 0 && (size_t)n < len)) {
+        w->wready = 0; /* full now: room made raises an edge */
+    }
+}
+
+void mg_upstream_write_blocked(mg_upstream_t *u)
+{
+    u->conn->watch->wready = 0;
+}
+
 ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len)
 {
     if (u->conn->ssl == NULL) {
-        return recv(u->conn->fd, buf, len, 0);
+        ssize_t n = recv(u->conn->fd, buf, len, 0);
+        if (u->conn->watch->et) {
+            read_said(u->conn->watch, n, len);
+        }
+        return n;
     }
     ssize_t n = mg_ssl_recv(u->conn->ssl, mg_upstream_log(u), buf, len);
     ssl_turn_on(u);
@@ -201,7 +353,11 @@ ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len)
 ssize_t mg_upstream_send(mg_upstream_t *u, const char *buf, size_t len)
 {
     if (u->conn->ssl == NULL) {
-        return send(u->conn->fd, buf, len, MSG_NOSIGNAL);
+        ssize_t n = send(u->conn->fd, buf, len, MSG_NOSIGNAL);
+        if (u->conn->watch->et) {
+            write_said(u->conn->watch, n, len);
+        }
+        return n;
     }
     ssize_t n = mg_ssl_send(u->conn->ssl, mg_upstream_log(u), buf, len);
     ssl_turn_on(u);
@@ -215,7 +371,15 @@ ssize_t mg_upstream_sendv(mg_upstream_t *u, const struct iovec *iov, int cnt)
         memset(&mh, 0, sizeof(mh));
         mh.msg_iov = (struct iovec *)iov;
         mh.msg_iovlen = (size_t)cnt;
-        return sendmsg(u->conn->fd, &mh, MSG_NOSIGNAL);
+        ssize_t n = sendmsg(u->conn->fd, &mh, MSG_NOSIGNAL);
+        if (u->conn->watch->et) {
+            size_t len = 0;
+            for (int i = 0; i < cnt; i++) {
+                len += iov[i].iov_len;
+            }
+            write_said(u->conn->watch, n, len);
+        }
+        return n;
     }
     ssize_t n = mg_ssl_send_chain(u->conn->ssl, mg_upstream_log(u), iov, cnt);
     ssl_turn_on(u);
@@ -608,7 +772,17 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
     }
     mg_debug_event(&r->connection->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len,
                    peer->name.data, fd, (unsigned long)r->connection->number);
-    if (connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen) == 0) {
+    int rc = connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen);
+    mg_upstream_watch_t *w = u->conn->watch;
+    if (w->et && (rc == 0 || errno == EINPROGRESS)) {
+        /* (after connect(): a socket not connected yet polls as hung up) */
+        int err = errno;
+        event_add(&w->ev, NULL);
+        w->added = 1;
+        w->wready = rc == 0;
+        errno = err;
+    }
+    if (rc == 0) {
         mg_debug_http(&r->connection->log, "http upstream connect: %d", 0);
         on_connected(u);
         return;

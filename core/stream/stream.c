@@ -302,7 +302,7 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
 /* ---- the listening sockets ---- */
 
 static void init_connection(mg_connection_t *c);
-void mg_stream_udp_read(mg_listening_t *ls);
+void mg_stream_udp_read(mg_listening_t *ls, int all);
 
 /* Another server listening on an address already made: it joins the address's list, its ssl
  * and proxy_protocol too. */

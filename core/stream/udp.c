@@ -1,10 +1,15 @@
 /*
- * UDP sessions of stream{}: the listening socket is read here (no accept); a datagram from a
- * client address that has a session in this process goes to that session's queue, any other
- * starts a session on a connection of its own (its fd a dup of the listening socket, so that
- * it can be written to and closed like any; it is never polled for reading). The session's
- * recv takes datagrams one at a time; its send answers with sendto() to the client.
+ * UDP sessions of stream{}: the listening socket is read here (no accept), one datagram a
+ * readiness as nginx does (it is level-triggered: what is left raises it again), or up to
+ * UDP_READS with multi_accept; a datagram from a client address that has a session in this
+ * process goes to that session's queue, any other starts a session on a connection of its
+ * own. The sessions of a socket send on one dup of it (close-on-exec, as the socket), made
+ * once per process and closed with the generation (so that they outlive the listener's own
+ * fd, which a quitting worker or a reload closes; the generation lives as long as its
+ * connections); their connections do not close it (shared_fd). The session's recv takes
+ * datagrams one at a time; its send answers with sendto() to the client.
  */
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -24,6 +29,10 @@ typedef struct udp_conn_s {
     mg_connection_t *c;
     mg_listening_t *ls;
     udp_dgram_t *head, *tail;
+    /* the datagram being handed over, still in the read buffer: recv takes it from there,
+     * else it is queued (copied) once the handler returns (deliver) */
+    const char *lent;
+    size_t lent_len;
     struct udp_conn_s *prev, *next; /* its bucket of the socket's table, for the lookup */
     unsigned linked : 1;
 } udp_conn_t;
@@ -34,11 +43,15 @@ typedef struct {
     udp_conn_t **buckets;
     size_t size; /* a power of two; grown to keep one session a bucket at most on average */
     size_t n;
+    int fd; /* the sessions' dup of the socket, -1 until the first one */
 } udp_table_t;
 
 static void table_free(void *data)
 {
     udp_table_t *t = data;
+    if (t->fd >= 0) {
+        close(t->fd);
+    }
     free(t->buckets);
     free(t);
 }
@@ -50,6 +63,7 @@ static udp_table_t *table_of(mg_listening_t *ls)
         /* made by the process that reads the socket; freed with its generation */
         udp_table_t *t = mg_calloc(sizeof(udp_table_t));
         t->size = 64;
+        t->fd = -1;
         t->buckets = mg_calloc(t->size * sizeof(udp_conn_t *));
         mg_pool_cleanup_add(ls->cycle->pool, table_free, t);
         port->udp_sessions = t;
@@ -135,6 +149,12 @@ static udp_conn_t *udp_of(mg_connection_t *c)
 static ssize_t udp_recv(mg_connection_t *c, char *buf, size_t len)
 {
     udp_conn_t *u = udp_of(c);
+    if (u && u->lent) {
+        size_t n = mg_min(len, u->lent_len); /* as recv(2): the rest is dropped */
+        memcpy(buf, u->lent, n);
+        u->lent = NULL;
+        return (ssize_t)n;
+    }
     udp_dgram_t *d = u ? u->head : NULL;
     if (d == NULL) {
         errno = EAGAIN;
@@ -199,7 +219,28 @@ static void queue(udp_conn_t *u, const char *buf, size_t len)
     u->tail = d;
 }
 
-void mg_stream_udp_read(mg_listening_t *ls)
+/* A datagram for u, and the handler that may read it at once: read from the buffer it came
+ * in, no copy; what is left unread (or comes behind queued ones) waits in the queue. */
+static void deliver(udp_conn_t *u, char *buf, size_t len, void (*handler)(mg_connection_t *c))
+{
+    if (u->head || handler == NULL) {
+        queue(u, buf, len);
+    } else {
+        u->lent = buf;
+        u->lent_len = len;
+    }
+    if (handler) {
+        handler(u->c); /* (a closed connection's memory stays until the loop comes back) */
+    }
+    if (u->lent) {
+        u->lent = NULL;
+        if (!u->c->closed) {
+            queue(u, buf, len);
+        }
+    }
+}
+
+void mg_stream_udp_read(mg_listening_t *ls, int all)
 {
     mg_cycle_t *cycle = ls->cycle;
     mg_server_t *srv = cycle->server;
@@ -210,7 +251,7 @@ void mg_stream_udp_read(mg_listening_t *ls)
          * a session that holds this worker until its proxy_timeout */
         return;
     }
-    for (int i = 0; i < UDP_READS; i++) {
+    for (int i = 0; i < (all ? UDP_READS : 1); i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         ssize_t n = recvfrom(ls->fd, buf, UDP_MAX, 0, (struct sockaddr *)&ss, &len);
@@ -223,27 +264,23 @@ void mg_stream_udp_read(mg_listening_t *ls)
         udp_table_t *t = table_of(ls);
         udp_conn_t *u = table_find(t, &ss);
         if (u) {
-            queue(u, buf, (size_t)n);
-            if (u->c->read_handler) {
-                u->c->read_handler(u->c);
-            }
+            deliver(u, buf, (size_t)n, u->c->read_handler);
             continue;
         }
-        int fd = dup(ls->fd);
-        if (fd < 0) {
-            mg_log_error(MG_LOG_ALERT, cycle->log, errno, "dup() failed");
+        if (t->fd < 0 && (t->fd = fcntl(ls->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+            mg_log_error(MG_LOG_ALERT, cycle->log, errno, "fcntl(F_DUPFD_CLOEXEC) failed");
             return;
         }
-        mg_connection_t *c = mg_conn_create(srv, cycle, ls, fd, &ss, len);
+        mg_connection_t *c = mg_conn_create(srv, cycle, ls, t->fd, &ss, len);
+        c->shared_fd = 1;
         c->recv = udp_recv;
         c->send = udp_send;
         u = mg_pcalloc(c->pool, sizeof(udp_conn_t));
         u->c = c;
         u->ls = ls;
-        queue(u, buf, (size_t)n);
         table_add(t, u);
         mg_pool_cleanup_add(c->pool, udp_cleanup, u);
         c->data = u; /* the session takes it (stream.c) */
-        ls->handler(c);
+        deliver(u, buf, (size_t)n, ls->handler);
     }
 }

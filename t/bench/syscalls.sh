@@ -6,7 +6,8 @@
 # server is traced with `strace -c -f` for exactly those N requests, after a warm-up that
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
 # Cases: "return 200", proxy_pass GET and POST (1 KiB body) over upstream keepalive (its
-# keepalive_requests high, so no reconnect falls inside the run), and content_by_lua hello when
+# keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
+# upstream connection per request (proxy-new: no upstream keepalive), and content_by_lua hello when
 # Debian's Lua module for nginx is there. Then (INSTR=1, with valgrind) each server's user-space
 # instructions per request for the same cases, under callgrind over INSTR_REQUESTS requests.
 # Writes t/bench/syscalls-results-<date>.txt.
@@ -87,6 +88,7 @@ http {
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }
+        location = /proxy-new { proxy_pass http://127.0.0.1:$UP_PORT/; }
         $lua
     }
 }
@@ -175,7 +177,7 @@ MG_PID=$STARTED
 start_server "$NGINX" nginx "$NG_PORT"
 NG_PID=$STARTED
 
-CASES=("return|/return|0" "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024")
+CASES=("return|/return|0" "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024" "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0")
 
 {
