@@ -1747,11 +1747,7 @@ mg_int_t mg_http_ssl_check_request(mg_request_t *r)
         return MG_ERROR;
     }
     ssl_srv_conf_t *s = mg_http_get_srv_conf(r, mg_http_ssl_module);
-    if (s->verify == VERIFY_OFF) {
-        c->log.action = NULL;
-        return MG_OK;
-    }
-    int rc = mg_ssl_check_client(c, (int)s->verify);
+    int rc = mg_ssl_check_client(c, (int)s->verify); /* (ssl_verify_client off: OK) */
     if (rc != MG_SSL_CLIENT_OK) {
         r->keepalive = 0;
         mg_http_finalize_request(r, rc == MG_SSL_CLIENT_NO_CERT ? MG_HTTP_NO_CERT
