@@ -988,10 +988,6 @@ static const mg_command_t stream_lua_commands[] = {
     MG_LUA_MAIN_ROW("preread_by_lua_no_postpone", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag,
                     rewrite_no_postpone),
     {"lua_add_variable", MG_CTX_STREAM, MG_ARGS(1, 1), set_add_variable, MG_MAIN_CONF, 0, NULL},
-    {"lua_capture_error_log", MG_CTX_STREAM, MG_ARGS(1, 1), mg_lua_set_capture_error_log,
-     MG_MAIN_CONF, 0, NULL},
-    {"lua_sa_restart", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
-     offsetof(mg_lua_main_conf_t, sa_restart), NULL},
     MG_LUA_MAIN_COMMANDS(MG_CTX_STREAM),
     MG_LUA_LOC_COMMANDS(STREAM_SRV),
     MG_LUA_SSL_COMMANDS(STREAM_SRV),
@@ -1020,14 +1016,7 @@ static const char *sl_init_main_conf(mg_conf_t *cf, void *conf)
 
 static const char *sl_merge_srv_conf(mg_conf_t *cf, void *prev, void *conf)
 {
-    mg_lua_loc_conf_t *p = prev, *c = conf;
-    if (c->preread == NULL) {
-        c->preread = p->preread;
-    }
-    if (c->log == NULL) {
-        c->log = p->log;
-    }
-    return mg_lua_merge_common(cf, c, p);
+    return mg_lua_merge_common(cf, conf, prev);
 }
 
 static mg_int_t sl_init(mg_conf_t *cf)
