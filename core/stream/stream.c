@@ -512,10 +512,6 @@ static void *core_create_srv_conf(mg_conf_t *cf)
     cscf->resolver = MG_CONF_UNSET_PTR;
     cscf->error_log = MG_CONF_UNSET_PTR;
     mg_array_init(&cscf->server_names, cf->pool, 1, sizeof(mg_server_name_t));
-    if (cf->cycle->stream && cf->cycle->stream->main_conf &&
-        cf->cycle->stream->main_conf[mg_stream_core_module.index] == NULL) {
-        /* the stream{} level's own, created before its main conf: nothing to add */
-    }
     return cscf;
 }
 
