@@ -1,8 +1,8 @@
 # What the benches share, sourced by each: bench_init NAME (the tree, the binaries, a work
 # directory and the cleanup that kills everything started), free_port, need_pkg, start_server
-# and start_both, keep_round (a round's best and ratio spread) and check_alive, and for the
-# wrk benches that compare the two servers case by case: run_wrk, bench_case and
-# instr_table (instructions per request under callgrind, which other load cannot move);
+# and start_both, keep_round (a round's best and ratio spread), check_alive, stream_peer (the
+# stream benches' echo peer), and for the wrk benches that compare the two servers case by
+# case: run_wrk, bench_case and instr_table (instructions per request under callgrind, which other load cannot move);
 # conf_write (the configuration's common lines), cg_start (a server under callgrind) and
 # strace_during (a syscall count) for the benches that count.
 #
@@ -126,6 +126,17 @@ strace_during() {
     "$@"
     kill -INT "$tp"
     wait "$tp" 2>/dev/null
+}
+
+# stream_peer: t/bench/streamload.c built as $LOAD (the stream benches' client) and its echo
+# peer started on core 1, listening on $PEER
+stream_peer() {
+    LOAD=$WORK/streamload
+    cc -O2 -pthread -o "$LOAD" "$ROOT/t/bench/streamload.c" || die "cannot build streamload"
+    PEER=$(free_port)
+    taskset -c 1 "$LOAD" echo "$PEER" &
+    PIDS+=("$!")
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PEER) 2>/dev/null && break; sleep 0.02; done
 }
 
 # start_both [SPAN]: both servers started (write_conf NAME PORT), MG_PORT MG_PID NG_PORT NG_PID;
