@@ -351,6 +351,22 @@ const char *mg_lua_stream_set_content(mg_conf_t *cf);
         name, ctxs, args, set, MG_LOC_CONF,                                                        \
             offsetof(mg_lua_loc_conf_t, ssl) + offsetof(mg_ssl_client_conf_t, field), NULL         \
     }
+/* init_by_lua* and init_worker_by_lua* (lua_module.c's labels): the same rows in both tables */
+extern const mg_lua_code_directive_t mg_lua_d_init, mg_lua_d_init_worker;
+#define MG_LUA_CODE_MAIN_ROW(name, ctxs, args, field, d)                                           \
+    {                                                                                              \
+        name, ctxs, args, mg_lua_set_code, MG_MAIN_CONF, offsetof(mg_lua_main_conf_t, field), &d   \
+    }
+#define MG_LUA_INIT_COMMANDS(ctxs)                                                                 \
+    MG_LUA_CODE_MAIN_ROW("init_by_lua", ctxs, MG_ARGS(1, 1), init, mg_lua_d_init),                 \
+        MG_LUA_CODE_MAIN_ROW("init_by_lua_block", ctxs, MG_RAW_BLOCK, init, mg_lua_d_init),        \
+        MG_LUA_CODE_MAIN_ROW("init_by_lua_file", ctxs, MG_ARGS(1, 1), init, mg_lua_d_init),        \
+        MG_LUA_CODE_MAIN_ROW("init_worker_by_lua", ctxs, MG_ARGS(1, 1), init_worker,               \
+                             mg_lua_d_init_worker),                                                \
+        MG_LUA_CODE_MAIN_ROW("init_worker_by_lua_block", ctxs, MG_RAW_BLOCK, init_worker,          \
+                             mg_lua_d_init_worker),                                                \
+        MG_LUA_CODE_MAIN_ROW("init_worker_by_lua_file", ctxs, MG_ARGS(1, 1), init_worker,          \
+                             mg_lua_d_init_worker)
 /* a main conf's directive whose setter finds its field itself */
 #define MG_LUA_MAIN_SET(name, ctxs, args, set)                                                     \
     {                                                                                              \

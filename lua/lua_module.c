@@ -11,8 +11,8 @@
 #include "script.h"
 #include "server.h"
 
-static const mg_lua_code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
-static const mg_lua_code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
+const mg_lua_code_directive_t mg_lua_d_init = {MG_LUA_INIT, "init_by_lua"};
+const mg_lua_code_directive_t mg_lua_d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
 static const mg_lua_code_directive_t d_exit_worker = {MG_LUA_EXIT_WORKER, "exit_worker_by_lua"};
 static const mg_lua_code_directive_t d_server_rewrite = {MG_LUA_SERVER_REWRITE,
                                                          "server_rewrite_by_lua"};
@@ -164,11 +164,7 @@ static const char *lua_set_malloc_trim(mg_conf_t *cf, const mg_command_t *cmd, v
 }
 
 static const mg_command_t lua_commands[] = {
-#define CODE_MAIN(name, args, d, field)                                                            \
-    {                                                                                              \
-        name, MG_CTX_HTTP, args, mg_lua_set_code, MG_MAIN_CONF,                                    \
-            offsetof(mg_lua_main_conf_t, field), &d                                                \
-    }
+#define CODE_MAIN(name, args, d, field) MG_LUA_CODE_MAIN_ROW(name, MG_CTX_HTTP, args, field, d)
 #define CODE_LOC(name, ctxs, args, d, field)                                                       \
     {                                                                                              \
         name, ctxs, args, mg_lua_set_code, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), &d     \
@@ -176,12 +172,7 @@ static const mg_command_t lua_commands[] = {
 #define ANY_LOC_IF (MG_HTTP_ANY_LOC | MG_CTX_LIF)
 #define LOC_IF (MG_CTX_LOCATION | MG_CTX_LIF)
 #define SET_CTX (MG_CTX_SERVER | MG_CTX_SIF | MG_CTX_LOCATION | MG_CTX_LIF)
-    CODE_MAIN("init_by_lua", MG_ARGS(1, 1), d_init, init),
-    CODE_MAIN("init_by_lua_block", MG_RAW_BLOCK, d_init, init),
-    CODE_MAIN("init_by_lua_file", MG_ARGS(1, 1), d_init, init),
-    CODE_MAIN("init_worker_by_lua", MG_ARGS(1, 1), d_init_worker, init_worker),
-    CODE_MAIN("init_worker_by_lua_block", MG_RAW_BLOCK, d_init_worker, init_worker),
-    CODE_MAIN("init_worker_by_lua_file", MG_ARGS(1, 1), d_init_worker, init_worker),
+    MG_LUA_INIT_COMMANDS(MG_CTX_HTTP),
     CODE_MAIN("exit_worker_by_lua_block", MG_RAW_BLOCK, d_exit_worker, exit_worker),
     CODE_MAIN("exit_worker_by_lua_file", MG_ARGS(1, 1), d_exit_worker, exit_worker),
     {"set_by_lua", SET_CTX, MG_ARGS(2, MG_MANY), lua_set_by_lua, MG_NO_CONF, 0, &d_set},

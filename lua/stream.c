@@ -928,8 +928,6 @@ static void inject_stream_api(lua_State *L)
 
 /* ---- directives ---- */
 
-static const mg_lua_code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
-static const mg_lua_code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
 static const mg_lua_code_directive_t d_preread = {MG_LUA_PREREAD, "preread_by_lua"};
 static const mg_lua_code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
 static const mg_lua_code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
@@ -967,18 +965,11 @@ static const char *set_add_variable(mg_conf_t *cf, const mg_command_t *cmd, void
     {                                                                                              \
         name, ctxs, args, mg_lua_set_code, conf, offsetof(type, field), &d                         \
     }
-#define MAIN(name, args, field, d)                                                                 \
-    CODE(name, MG_CTX_STREAM, args, MG_MAIN_CONF, mg_lua_main_conf_t, field, d)
 #define SRV(name, ctxs, args, field, d)                                                            \
     CODE(name, ctxs, args, MG_SRV_CONF, mg_lua_loc_conf_t, field, d)
 
 static const mg_command_t stream_lua_commands[] = {
-    MAIN("init_by_lua", MG_ARGS(1, 1), init, d_init),
-    MAIN("init_by_lua_block", MG_RAW_BLOCK, init, d_init),
-    MAIN("init_by_lua_file", MG_ARGS(1, 1), init, d_init),
-    MAIN("init_worker_by_lua", MG_ARGS(1, 1), init_worker, d_init_worker),
-    MAIN("init_worker_by_lua_block", MG_RAW_BLOCK, init_worker, d_init_worker),
-    MAIN("init_worker_by_lua_file", MG_ARGS(1, 1), init_worker, d_init_worker),
+    MG_LUA_INIT_COMMANDS(MG_CTX_STREAM),
     SRV("preread_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, preread, d_preread),
     SRV("preread_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), preread, d_preread),
     SRV("content_by_lua_block", MG_CTX_STREAM_SRV, MG_RAW_BLOCK, content, d_content),
