@@ -267,3 +267,53 @@ void *mg_server_names_find(const mg_server_names_t *t, mg_str_t host)
     }
     return best;
 }
+
+mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out)
+{
+    size_t host_len = in.len;
+    int dot_pos = -2, in_brackets = 0;
+    for (size_t i = 0; i < in.len; i++) {
+        unsigned char ch = (unsigned char)in.data[i];
+        switch (ch) {
+        case '.':
+            if (dot_pos == (int)i - 1) {
+                return MG_DECLINED;
+            }
+            dot_pos = (int)i;
+            break;
+        case ':':
+            if (!in_brackets) {
+                host_len = i;
+                i = in.len;
+            }
+            break;
+        case '[':
+            if (i == 0) {
+                in_brackets = 1;
+            }
+            break;
+        case ']':
+            in_brackets = 0;
+            break;
+        case '/':
+        case '\\':
+        case '\0':
+            return MG_DECLINED;
+        default:
+            if (ch <= 0x20 || ch == 0x7f) {
+                return MG_DECLINED;
+            }
+        }
+    }
+    if (host_len && in.data[host_len - 1] == '.') {
+        host_len--;
+    }
+    if (host_len == 0) {
+        return MG_DECLINED;
+    }
+    out->data = mg_pnalloc(pool, host_len + 1);
+    mg_strlow(out->data, in.data, host_len);
+    out->data[host_len] = '\0';
+    out->len = host_len;
+    return MG_OK;
+}

@@ -54,6 +54,10 @@ mg_int_t mg_server_names_add(mg_conf_t *cf, mg_server_names_t *t, const mg_array
 /* nginx's verdict on the server_names_hash of t (hash_size.h). */
 mg_int_t mg_server_names_check(mg_conf_t *cf, const mg_server_names_t *t, mg_int_t max_size,
                                mg_int_t bucket_size);
+/* A client's name (a Host, an SNI) checked as nginx's validate_host: MG_OK with it lowercased,
+ * without its port and a trailing dot, in *out (pool's, NUL-terminated); MG_DECLINED for a
+ * name nginx refuses ("..", "/", "\\", a space or control byte, nothing left). */
+mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out);
 /* The server whose exact or wildcard name matches host (lowercase), or NULL (then the regexes,
  * then the default server). */
 void *mg_server_names_find(const mg_server_names_t *t, mg_str_t host);

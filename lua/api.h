@@ -314,8 +314,9 @@ void *mg_lua_create_main_conf(mg_conf_t *cf);
 void *mg_lua_create_loc_conf(mg_conf_t *cf);
 /* lua-nginx-module's defaults of the main conf's settings (timers, regex cache, postponing). */
 void mg_lua_init_main_defaults(mg_lua_main_conf_t *lmcf);
-/* lua_code_cache, lua_socket_* and lua_ssl_* of c from p, and c's TLS client context (shared
- * with p's when they are the same settings); p NULL: the top level, from the defaults. */
+/* The phases' code, lua_code_cache, lua_socket_* and lua_ssl_* of c from p, and c's TLS
+ * client context (shared with p's when they are the same settings); p NULL: the top level,
+ * from the defaults. */
 const char *mg_lua_merge_common(mg_conf_t *cf, mg_lua_loc_conf_t *c, mg_lua_loc_conf_t *p);
 
 /* What a *_by_lua* directive feeds (a command row's post): its phase and the label OpenResty
@@ -350,20 +351,41 @@ const char *mg_lua_stream_set_content(mg_conf_t *cf);
         name, ctxs, args, set, MG_LOC_CONF,                                                        \
             offsetof(mg_lua_loc_conf_t, ssl) + offsetof(mg_ssl_client_conf_t, field), NULL         \
     }
+/* init_by_lua* and init_worker_by_lua* (lua_module.c's labels): the same rows in both tables */
+extern const mg_lua_code_directive_t mg_lua_d_init, mg_lua_d_init_worker;
+#define MG_LUA_CODE_MAIN_ROW(name, ctxs, args, field, d)                                           \
+    {                                                                                              \
+        name, ctxs, args, mg_lua_set_code, MG_MAIN_CONF, offsetof(mg_lua_main_conf_t, field), &d   \
+    }
+#define MG_LUA_INIT_COMMANDS(ctxs)                                                                 \
+    MG_LUA_CODE_MAIN_ROW("init_by_lua", ctxs, MG_ARGS(1, 1), init, mg_lua_d_init),                 \
+        MG_LUA_CODE_MAIN_ROW("init_by_lua_block", ctxs, MG_RAW_BLOCK, init, mg_lua_d_init),        \
+        MG_LUA_CODE_MAIN_ROW("init_by_lua_file", ctxs, MG_ARGS(1, 1), init, mg_lua_d_init),        \
+        MG_LUA_CODE_MAIN_ROW("init_worker_by_lua", ctxs, MG_ARGS(1, 1), init_worker,               \
+                             mg_lua_d_init_worker),                                                \
+        MG_LUA_CODE_MAIN_ROW("init_worker_by_lua_block", ctxs, MG_RAW_BLOCK, init_worker,          \
+                             mg_lua_d_init_worker),                                                \
+        MG_LUA_CODE_MAIN_ROW("init_worker_by_lua_file", ctxs, MG_ARGS(1, 1), init_worker,          \
+                             mg_lua_d_init_worker)
+/* a main conf's directive whose setter finds its field itself */
+#define MG_LUA_MAIN_SET(name, ctxs, args, set)                                                     \
+    {                                                                                              \
+        name, ctxs, args, set, MG_MAIN_CONF, 0, NULL                                               \
+    }
 #define MG_LUA_MAIN_COMMANDS(ctxs)                                                                 \
     MG_LUA_MAIN_ROW("lua_package_path", ctxs, MG_ARGS(1, 1), mg_conf_set_str, package_path),       \
         MG_LUA_MAIN_ROW("lua_package_cpath", ctxs, MG_ARGS(1, 1), mg_conf_set_str, package_cpath), \
-        {"lua_load_resty_core", ctxs, MG_ARGS(1, 1), mg_lua_set_load_resty_core,                   \
-         MG_MAIN_CONF,          0,    NULL},                                                       \
+        MG_LUA_MAIN_SET("lua_load_resty_core", ctxs, MG_ARGS(1, 1), mg_lua_set_load_resty_core),   \
         MG_LUA_MAIN_ROW("lua_regex_cache_max_entries", ctxs, MG_ARGS(1, 1), mg_conf_set_num,       \
                         regex_cache_max_entries),                                                  \
         MG_LUA_MAIN_ROW("lua_max_pending_timers", ctxs, MG_ARGS(1, 1), mg_conf_set_num,            \
                         max_pending_timers),                                                       \
         MG_LUA_MAIN_ROW("lua_max_running_timers", ctxs, MG_ARGS(1, 1), mg_conf_set_num,            \
                         max_running_timers),                                                       \
-    {                                                                                              \
-        "lua_shared_dict", ctxs, MG_ARGS(2, 2), mg_lua_set_shared_dict, MG_MAIN_CONF, 0, NULL      \
-    }
+        MG_LUA_MAIN_SET("lua_capture_error_log", ctxs, MG_ARGS(1, 1),                              \
+                        mg_lua_set_capture_error_log),                                             \
+        MG_LUA_MAIN_ROW("lua_sa_restart", ctxs, MG_FLAG, mg_conf_set_flag, sa_restart),            \
+        MG_LUA_MAIN_SET("lua_shared_dict", ctxs, MG_ARGS(2, 2), mg_lua_set_shared_dict)
 #define MG_LUA_LOC_COMMANDS(ctxs)                                                                  \
     MG_LUA_LOC_ROW("lua_code_cache", ctxs, MG_FLAG, mg_lua_set_code_cache, code_cache),            \
         MG_LUA_LOC_ROW("lua_socket_connect_timeout", ctxs, MG_ARGS(1, 1), mg_conf_set_msec,        \

@@ -11,8 +11,8 @@
 #include "script.h"
 #include "server.h"
 
-static const mg_lua_code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
-static const mg_lua_code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
+const mg_lua_code_directive_t mg_lua_d_init = {MG_LUA_INIT, "init_by_lua"};
+const mg_lua_code_directive_t mg_lua_d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
 static const mg_lua_code_directive_t d_exit_worker = {MG_LUA_EXIT_WORKER, "exit_worker_by_lua"};
 static const mg_lua_code_directive_t d_server_rewrite = {MG_LUA_SERVER_REWRITE,
                                                          "server_rewrite_by_lua"};
@@ -164,11 +164,7 @@ static const char *lua_set_malloc_trim(mg_conf_t *cf, const mg_command_t *cmd, v
 }
 
 static const mg_command_t lua_commands[] = {
-#define CODE_MAIN(name, args, d, field)                                                            \
-    {                                                                                              \
-        name, MG_CTX_HTTP, args, mg_lua_set_code, MG_MAIN_CONF,                                    \
-            offsetof(mg_lua_main_conf_t, field), &d                                                \
-    }
+#define CODE_MAIN(name, args, d, field) MG_LUA_CODE_MAIN_ROW(name, MG_CTX_HTTP, args, field, d)
 #define CODE_LOC(name, ctxs, args, d, field)                                                       \
     {                                                                                              \
         name, ctxs, args, mg_lua_set_code, MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, field), &d     \
@@ -176,12 +172,7 @@ static const mg_command_t lua_commands[] = {
 #define ANY_LOC_IF (MG_HTTP_ANY_LOC | MG_CTX_LIF)
 #define LOC_IF (MG_CTX_LOCATION | MG_CTX_LIF)
 #define SET_CTX (MG_CTX_SERVER | MG_CTX_SIF | MG_CTX_LOCATION | MG_CTX_LIF)
-    CODE_MAIN("init_by_lua", MG_ARGS(1, 1), d_init, init),
-    CODE_MAIN("init_by_lua_block", MG_RAW_BLOCK, d_init, init),
-    CODE_MAIN("init_by_lua_file", MG_ARGS(1, 1), d_init, init),
-    CODE_MAIN("init_worker_by_lua", MG_ARGS(1, 1), d_init_worker, init_worker),
-    CODE_MAIN("init_worker_by_lua_block", MG_RAW_BLOCK, d_init_worker, init_worker),
-    CODE_MAIN("init_worker_by_lua_file", MG_ARGS(1, 1), d_init_worker, init_worker),
+    MG_LUA_INIT_COMMANDS(MG_CTX_HTTP),
     CODE_MAIN("exit_worker_by_lua_block", MG_RAW_BLOCK, d_exit_worker, exit_worker),
     CODE_MAIN("exit_worker_by_lua_file", MG_ARGS(1, 1), d_exit_worker, exit_worker),
     {"set_by_lua", SET_CTX, MG_ARGS(2, MG_MANY), lua_set_by_lua, MG_NO_CONF, 0, &d_set},
@@ -217,10 +208,6 @@ static const mg_command_t lua_commands[] = {
     MG_LUA_SSL_COMMANDS(MG_HTTP_ANY_LOC),
     {"rewrite_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
-    {"lua_capture_error_log", MG_CTX_HTTP, MG_ARGS(1, 1), mg_lua_set_capture_error_log,
-     MG_MAIN_CONF, 0, NULL},
-    {"lua_sa_restart", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
-     offsetof(mg_lua_main_conf_t, sa_restart), NULL},
     {"lua_worker_thread_vm_pool_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, worker_thread_vm_pool_size), NULL},
     {"lua_thread_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
@@ -311,6 +298,27 @@ const char *mg_lua_merge_common(mg_conf_t *cf, mg_lua_loc_conf_t *c, mg_lua_loc_
     if (top) {
         p = mg_lua_create_loc_conf(cf);
     }
+    /* a level without a phase's code takes its parent's (each layer sets only its phases');
+     * http's content is used only where the location's handler is this module's: an "if"
+     * inside the location that has it (a nested location gets no handler from its parent) */
+    struct {
+        mg_lua_code_t **code;
+        mg_lua_code_t *prev;
+    } codes[] = {
+        {&c->server_rewrite, p->server_rewrite},
+        {&c->rewrite, p->rewrite},
+        {&c->access, p->access},
+        {&c->content, p->content},
+        {&c->log, p->log},
+        {&c->header_filter, p->header_filter},
+        {&c->body_filter, p->body_filter},
+        {&c->preread, p->preread},
+    };
+    for (size_t i = 0; i < mg_nelems(codes); i++) {
+        if (*codes[i].code == NULL) {
+            *codes[i].code = codes[i].prev;
+        }
+    }
     mg_conf_merge(c->code_cache, p->code_cache, 1);
     merge_socket_conf(c, p);
     /* lua-nginx-module's lua_ssl_* defaults: TLSv1 to TLSv1.2, ciphers DEFAULT, depth 1; one
@@ -326,29 +334,6 @@ const char *mg_lua_merge_common(mg_conf_t *cf, mg_lua_loc_conf_t *c, mg_lua_loc_
 static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
 {
     mg_lua_loc_conf_t *p = prev, *c = conf;
-    if (c->server_rewrite == NULL) {
-        c->server_rewrite = p->server_rewrite;
-    }
-    if (c->rewrite == NULL) {
-        c->rewrite = p->rewrite;
-    }
-    if (c->access == NULL) {
-        c->access = p->access;
-    }
-    /* used only where the location's handler is this module's: an "if" inside the location
-     * that has it (a nested location gets no handler from its parent) */
-    if (c->content == NULL) {
-        c->content = p->content;
-    }
-    if (c->log == NULL) {
-        c->log = p->log;
-    }
-    if (c->header_filter == NULL) {
-        c->header_filter = p->header_filter;
-    }
-    if (c->body_filter == NULL) {
-        c->body_filter = p->body_filter;
-    }
     mg_conf_merge(c->need_request_body, p->need_request_body, 0);
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
     return mg_lua_merge_common(cf, c, p);

@@ -33,6 +33,11 @@ mg_lua_ssl_conn_t *mg_lua_ssl_running(void);
  * connection. */
 SSL *mg_lua_ssl_conn(lua_State *L, mg_connection_t **c, const char **err);
 
+/* nil, err: a ngx.ssl* function's failure, OpenSSL's error queue emptied (it is not logged). */
+int mg_lua_ssl_fail(lua_State *L, const char *err);
+/* A ngx.ssl* module's table (fns and lua-resty-core's version), left on the stack: returns 1. */
+int mg_lua_ssl_open_lib(lua_State *L, const luaL_Reg *fns);
+
 /* The ngx.ssl.clienthello and ngx.ssl.session tables (package.preload's, ssl_api.c). */
 int mg_lua_ssl_open_clienthello(lua_State *L);
 int mg_lua_ssl_open_session(lua_State *L);

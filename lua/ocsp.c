@@ -14,14 +14,6 @@
 
 #define DEFAULT_BUF 4096 /* lua-resty-core's string buffer, the default maxlen */
 
-static int fail(lua_State *L, const char *err)
-{
-    ERR_clear_error();
-    lua_pushnil(L);
-    lua_pushstring(L, err);
-    return 2;
-}
-
 /* The certificates of a DER chain, or NULL with *err (none read: the first failed). */
 static STACK_OF(X509) * read_der_chain(const char *data, size_t len, const char **err)
 {
@@ -48,16 +40,28 @@ static size_t opt_size(lua_State *L, int idx)
     return n > 0 ? (size_t)n : 0;
 }
 
-/* url | nil (the certificate names no responder) | url_truncated, "truncated" | nil, err */
-static int ocsp_get_responder(lua_State *L)
+/* The first two arguments of get_ocsp_responder_from_der_chain and create_ocsp_request: the
+ * DER chain (NULL with nil, err pushed when none is read) and the answer's most bytes. */
+static STACK_OF(X509) * chain_arg(lua_State *L, size_t *max)
 {
     size_t len;
     const char *der = luaL_checklstring(L, 1, &len);
-    size_t max = opt_size(L, 2);
+    *max = opt_size(L, 2);
     const char *err;
     STACK_OF(X509) *chain = read_der_chain(der, len, &err);
     if (chain == NULL) {
-        return fail(L, err);
+        mg_lua_ssl_fail(L, err);
+    }
+    return chain;
+}
+
+/* url | nil (the certificate names no responder) | url_truncated, "truncated" | nil, err */
+static int ocsp_get_responder(lua_State *L)
+{
+    size_t max;
+    STACK_OF(X509) *chain = chain_arg(L, &max);
+    if (chain == NULL) {
+        return 2;
     }
     STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(sk_X509_value(chain, 0));
     sk_X509_pop_free(chain, X509_free);
@@ -81,17 +85,14 @@ static int ocsp_get_responder(lua_State *L)
 /* The DER OCSP request for the chain's first certificate (issued by the second). */
 static int ocsp_create_request(lua_State *L)
 {
-    size_t len;
-    const char *der = luaL_checklstring(L, 1, &len);
-    size_t max = opt_size(L, 2);
-    const char *err;
-    STACK_OF(X509) *chain = read_der_chain(der, len, &err);
+    size_t max;
+    STACK_OF(X509) *chain = chain_arg(L, &max);
     if (chain == NULL) {
-        return fail(L, err);
+        return 2;
     }
     if (sk_X509_num(chain) < 2) {
         sk_X509_pop_free(chain, X509_free);
-        return fail(L, "no issuer certificate in chain");
+        return mg_lua_ssl_fail(L, "no issuer certificate in chain");
     }
     OCSP_REQUEST *req = OCSP_REQUEST_new();
     OCSP_CERTID *id = OCSP_cert_to_id(NULL, sk_X509_value(chain, 0), sk_X509_value(chain, 1));
@@ -99,13 +100,13 @@ static int ocsp_create_request(lua_State *L)
     if (req == NULL || id == NULL || OCSP_request_add0_id(req, id) == NULL) {
         OCSP_CERTID_free(id);
         OCSP_REQUEST_free(req);
-        return fail(L, "OCSP_cert_to_id() failed");
+        return mg_lua_ssl_fail(L, "OCSP_cert_to_id() failed");
     }
     unsigned char *out = NULL;
     int n = i2d_OCSP_REQUEST(req, &out);
     OCSP_REQUEST_free(req);
     if (n <= 0) {
-        return fail(L, "i2d_OCSP_REQUEST() failed");
+        return mg_lua_ssl_fail(L, "i2d_OCSP_REQUEST() failed");
     }
     if ((size_t)n > max) {
         OPENSSL_free(out);
@@ -170,7 +171,7 @@ static int ocsp_set_status_resp(lua_State *L)
     const char *err = NULL;
     SSL *ssl = mg_lua_ssl_conn(L, &c, &err);
     if (ssl == NULL) {
-        return fail(L, err);
+        return mg_lua_ssl_fail(L, err);
     }
     if (SSL_get_tlsext_status_type(ssl) == -1) {
         lua_pushboolean(L, 1);
@@ -181,7 +182,7 @@ static int ocsp_set_status_resp(lua_State *L)
     unsigned char *copy = OPENSSL_memdup(resp, len);
     if (copy == NULL || SSL_set_tlsext_status_ocsp_resp(ssl, copy, (long)len) != 1) {
         OPENSSL_free(copy);
-        return fail(L, "SSL_set_tlsext_status_ocsp_resp() failed");
+        return mg_lua_ssl_fail(L, "SSL_set_tlsext_status_ocsp_resp() failed");
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -196,11 +197,7 @@ static int open_ocsp(lua_State *L)
         {"set_ocsp_status_resp", ocsp_set_status_resp},
         {NULL, NULL},
     };
-    lua_createtable(L, 0, (int)mg_nelems(fns) + 1);
-    luaL_register(L, NULL, fns);
-    lua_pushliteral(L, "0.1.25");
-    lua_setfield(L, -2, "version");
-    return 1;
+    return mg_lua_ssl_open_lib(L, fns);
 }
 
 void mg_lua_ocsp_preload(lua_State *L)

@@ -435,7 +435,7 @@ static void set_input_header(lua_State *L, mg_request_t *r, mg_str_t name, mg_st
     int64_t clen = -1;
     int is_host = mg_str_caseeq(name, "host");
     int is_clen = mg_str_caseeq(name, "content-length");
-    if (n && is_host && mg_http_validate_host(r, vals[0], &server) != MG_OK) {
+    if (n && is_host && mg_server_name_validate(r->pool, vals[0], &server) != MG_OK) {
         luaL_error(L, "failed to set header");
     }
     if (n && is_clen && (clen = mg_atoi(vals[0].data, vals[0].len)) < 0) {

@@ -319,6 +319,27 @@ SSL *mg_lua_ssl_conn(lua_State *L, mg_connection_t **c, const char **err)
     return r->connection->ssl->ssl;
 }
 
+int mg_lua_ssl_fail(lua_State *L, const char *err)
+{
+    ERR_clear_error();
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
+}
+
+int mg_lua_ssl_open_lib(lua_State *L, const luaL_Reg *fns)
+{
+    int n = 0;
+    while (fns[n].name) {
+        n++;
+    }
+    lua_createtable(L, 0, n + 1);
+    luaL_register(L, NULL, fns);
+    lua_pushliteral(L, "0.1.25");
+    lua_setfield(L, -2, "version");
+    return 1;
+}
+
 /* stream{}: the same server conf (ssl_client_hello_by_lua*, ssl_certificate_by_lua*); the
  * main conf stays empty (no session hooks in stream-lua) */
 static const mg_stream_module_t lua_ssl_stream = {

@@ -14,14 +14,6 @@
 #define CERT_MT "ngx.ssl.cert"
 #define PKEY_MT "ngx.ssl.pkey"
 
-static int fail(lua_State *L, const char *err)
-{
-    ERR_clear_error();
-    lua_pushnil(L);
-    lua_pushstring(L, err);
-    return 2;
-}
-
 /* The connection's SSL, or nil + err pushed (returns NULL). */
 static SSL *get_ssl(lua_State *L, mg_connection_t **c)
 {
@@ -29,7 +21,7 @@ static SSL *get_ssl(lua_State *L, mg_connection_t **c)
     mg_connection_t *dummy;
     SSL *ssl = mg_lua_ssl_conn(L, c ? c : &dummy, &err);
     if (ssl == NULL) {
-        fail(L, err);
+        mg_lua_ssl_fail(L, err);
     }
     return ssl;
 }
@@ -56,22 +48,22 @@ static int ssl_set_der_cert(lua_State *L)
     const unsigned char *p = (const unsigned char *)der, *end = p + len;
     X509 *x = d2i_X509(NULL, &p, (long)len);
     if (x == NULL) {
-        return fail(L, "d2i_X509_bio() failed");
+        return mg_lua_ssl_fail(L, "d2i_X509_bio() failed");
     }
     if (SSL_use_certificate(ssl, x) == 0) {
         X509_free(x);
-        return fail(L, "SSL_use_certificate() failed");
+        return mg_lua_ssl_fail(L, "SSL_use_certificate() failed");
     }
     X509_free(x);
     /* the rest is the chain */
     while (p < end) {
         x = d2i_X509(NULL, &p, (long)(end - p));
         if (x == NULL) {
-            return fail(L, "d2i_X509_bio() failed");
+            return mg_lua_ssl_fail(L, "d2i_X509_bio() failed");
         }
         if (SSL_add0_chain_cert(ssl, x) == 0) {
             X509_free(x);
-            return fail(L, "SSL_add0_chain_cert() failed");
+            return mg_lua_ssl_fail(L, "SSL_add0_chain_cert() failed");
         }
     }
     lua_pushboolean(L, 1);
@@ -89,12 +81,12 @@ static int ssl_set_der_priv_key(lua_State *L)
     const unsigned char *p = (const unsigned char *)der;
     EVP_PKEY *pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
     if (pkey == NULL) {
-        return fail(L, "d2i_PrivateKey_bio() failed");
+        return mg_lua_ssl_fail(L, "d2i_PrivateKey_bio() failed");
     }
     int ok = SSL_use_PrivateKey(ssl, pkey);
     EVP_PKEY_free(pkey);
     if (!ok) {
-        return fail(L, "SSL_use_PrivateKey() failed");
+        return mg_lua_ssl_fail(L, "SSL_use_PrivateKey() failed");
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -138,7 +130,7 @@ static int ssl_cert_pem_to_der(lua_State *L)
     const char *err;
     STACK_OF(X509) *chain = read_chain(pem, len, &err);
     if (chain == NULL) {
-        return fail(L, err);
+        return mg_lua_ssl_fail(L, err);
     }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -147,7 +139,7 @@ static int ssl_cert_pem_to_der(lua_State *L)
         int n = i2d_X509(sk_X509_value(chain, i), &der);
         if (n < 0) {
             sk_X509_pop_free(chain, X509_free);
-            return fail(L, "i2d_X509() failed");
+            return mg_lua_ssl_fail(L, "i2d_X509() failed");
         }
         luaL_addlstring(&b, (const char *)der, (size_t)n);
         OPENSSL_free(der);
@@ -185,13 +177,13 @@ static int ssl_priv_key_pem_to_der(lua_State *L)
     const char *passphrase = luaL_optstring(L, 2, NULL);
     EVP_PKEY *pkey = read_pkey(pem, len, passphrase);
     if (pkey == NULL) {
-        return fail(L, "PEM_read_bio_PrivateKey() failed");
+        return mg_lua_ssl_fail(L, "PEM_read_bio_PrivateKey() failed");
     }
     unsigned char *der = NULL;
     int n = i2d_PrivateKey(pkey, &der);
     EVP_PKEY_free(pkey);
     if (n < 0) {
-        return fail(L, "i2d_PrivateKey() failed");
+        return mg_lua_ssl_fail(L, "i2d_PrivateKey() failed");
     }
     lua_pushlstring(L, (const char *)der, (size_t)n);
     OPENSSL_free(der);
@@ -224,7 +216,7 @@ static int ssl_parse_pem_cert(lua_State *L)
     lua_setmetatable(L, -2);
     const char *err;
     *ud = read_chain(pem, len, &err);
-    return *ud ? 1 : fail(L, err);
+    return *ud ? 1 : mg_lua_ssl_fail(L, err);
 }
 
 static int ssl_parse_pem_priv_key(lua_State *L)
@@ -236,7 +228,7 @@ static int ssl_parse_pem_priv_key(lua_State *L)
     luaL_getmetatable(L, PKEY_MT);
     lua_setmetatable(L, -2);
     *ud = read_pkey(pem, len, NULL);
-    return *ud ? 1 : fail(L, "PEM_read_bio_PrivateKey() failed");
+    return *ud ? 1 : mg_lua_ssl_fail(L, "PEM_read_bio_PrivateKey() failed");
 }
 
 static int ssl_set_cert(lua_State *L)
@@ -248,14 +240,14 @@ static int ssl_set_cert(lua_State *L)
     }
     STACK_OF(X509) **chain = luaL_checkudata(L, 1, CERT_MT);
     if (*chain == NULL || sk_X509_num(*chain) < 1) {
-        return fail(L, "invalid certificate chain");
+        return mg_lua_ssl_fail(L, "invalid certificate chain");
     }
     if (SSL_use_certificate(ssl, sk_X509_value(*chain, 0)) == 0) {
-        return fail(L, "SSL_use_certificate() failed");
+        return mg_lua_ssl_fail(L, "SSL_use_certificate() failed");
     }
     for (int i = 1; i < sk_X509_num(*chain); i++) {
         if (SSL_add1_chain_cert(ssl, sk_X509_value(*chain, i)) == 0) {
-            return fail(L, "SSL_add1_chain_cert() failed");
+            return mg_lua_ssl_fail(L, "SSL_add1_chain_cert() failed");
         }
     }
     lua_pushboolean(L, 1);
@@ -271,10 +263,10 @@ static int ssl_set_priv_key(lua_State *L)
     }
     EVP_PKEY **pkey = luaL_checkudata(L, 1, PKEY_MT);
     if (*pkey == NULL) {
-        return fail(L, "invalid private key failed");
+        return mg_lua_ssl_fail(L, "invalid private key failed");
     }
     if (SSL_use_PrivateKey(ssl, *pkey) == 0) {
-        return fail(L, "SSL_use_PrivateKey() failed");
+        return mg_lua_ssl_fail(L, "SSL_use_PrivateKey() failed");
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -303,7 +295,7 @@ static int ssl_server_port(lua_State *L)
         return 2;
     }
     if (mg_conn_local_addr(c) != MG_OK) {
-        return fail(L, "getsockname() failed");
+        return mg_lua_ssl_fail(L, "getsockname() failed");
     }
     lua_pushinteger(L, mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
     return 1;
@@ -394,7 +386,7 @@ static int ssl_get_tls1_version_str(lua_State *L)
             return 1;
         }
     }
-    return fail(L, "unknown version");
+    return mg_lua_ssl_fail(L, "unknown version");
 }
 
 static int verify_accept(int ok, X509_STORE_CTX *store)
@@ -447,12 +439,12 @@ static int ssl_export_keying_material(lua_State *L)
         return 2;
     }
     if (length <= 0 || length > 65536) {
-        return fail(L, "bad length");
+        return mg_lua_ssl_fail(L, "bad length");
     }
     unsigned char *out = lua_newuserdata(L, (size_t)length);
     if (SSL_export_keying_material(ssl, out, (size_t)length, label, llen,
                                    (const unsigned char *)context, clen, context != NULL) != 1) {
-        return fail(L, "SSL_export_keying_material() failed");
+        return mg_lua_ssl_fail(L, "SSL_export_keying_material() failed");
     }
     lua_pushlstring(L, (const char *)out, (size_t)length);
     return 1;

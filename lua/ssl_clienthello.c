@@ -148,9 +148,5 @@ int mg_lua_ssl_open_clienthello(lua_State *L)
         {"set_protocols", set_protocols},
         {NULL, NULL},
     };
-    lua_createtable(L, 0, (int)mg_nelems(fns));
-    luaL_register(L, NULL, fns);
-    lua_pushliteral(L, "0.1.25");
-    lua_setfield(L, -2, "version");
-    return 1;
+    return mg_lua_ssl_open_lib(L, fns);
 }

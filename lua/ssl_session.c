@@ -7,14 +7,6 @@
 #include "lua_ssl.h"
 #include "ssl.h"
 
-static int fail(lua_State *L, const char *err)
-{
-    ERR_clear_error();
-    lua_pushnil(L);
-    lua_pushstring(L, err);
-    return 2;
-}
-
 /* The handshake's state; `phases`: where the call has one to work on, for docgen's probe. */
 static mg_lua_ssl_conn_t *running(lua_State *L, unsigned phases)
 {
@@ -39,7 +31,7 @@ static int get_session_id(lua_State *L)
     } else if (sc && sc->new_sess) {
         id = SSL_SESSION_get_id(sc->new_sess, &len);
     } else {
-        return fail(L, "bad session in lua context");
+        return mg_lua_ssl_fail(L, "bad session in lua context");
     }
     char hex[2 * SSL_MAX_SSL_SESSION_ID_LENGTH];
     static const char digits[] = "0123456789abcdef";
@@ -55,14 +47,14 @@ static int get_serialized_session(lua_State *L)
 {
     mg_lua_ssl_conn_t *sc = running(L, MG_LUA_SSL_SESS_STORE);
     if (sc == NULL || sc->new_sess == NULL) {
-        return fail(L, "bad session in lua context");
+        return mg_lua_ssl_fail(L, "bad session in lua context");
     }
     int len = i2d_SSL_SESSION(sc->new_sess, NULL);
     if (len <= 0) {
-        return fail(L, "i2d_SSL_SESSION() failed");
+        return mg_lua_ssl_fail(L, "i2d_SSL_SESSION() failed");
     }
     if (len > 4096) {
-        return fail(L, "session too big to serialize");
+        return mg_lua_ssl_fail(L, "session too big to serialize");
     }
     unsigned char *buf = lua_newuserdata(L, (size_t)len), *p = buf;
     i2d_SSL_SESSION(sc->new_sess, &p);
@@ -76,12 +68,12 @@ static int set_serialized_session(lua_State *L)
     const char *der = luaL_checklstring(L, 1, &len);
     mg_lua_ssl_conn_t *sc = running(L, MG_LUA_SSL_SESS_FETCH);
     if (sc == NULL || sc->hook != MG_SSL_HOOK_SESS_FETCH) {
-        return fail(L, "bad session in lua context");
+        return mg_lua_ssl_fail(L, "bad session in lua context");
     }
     const unsigned char *p = (const unsigned char *)der;
     SSL_SESSION *sess = d2i_SSL_SESSION(NULL, &p, (long)len);
     if (sess == NULL) {
-        return fail(L, "failed to de-serialize session");
+        return mg_lua_ssl_fail(L, "failed to de-serialize session");
     }
     SSL_SESSION_free(sc->sess);
     sc->sess = sess;
@@ -97,9 +89,5 @@ int mg_lua_ssl_open_session(lua_State *L)
         {"set_serialized_session", set_serialized_session},
         {NULL, NULL},
     };
-    lua_createtable(L, 0, (int)mg_nelems(fns) + 1);
-    luaL_register(L, NULL, fns);
-    lua_pushliteral(L, "0.1.25");
-    lua_setfield(L, -2, "version");
-    return 1;
+    return mg_lua_ssl_open_lib(L, fns);
 }

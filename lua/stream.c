@@ -928,8 +928,6 @@ static void inject_stream_api(lua_State *L)
 
 /* ---- directives ---- */
 
-static const mg_lua_code_directive_t d_init = {MG_LUA_INIT, "init_by_lua"};
-static const mg_lua_code_directive_t d_init_worker = {MG_LUA_INIT_WORKER, "init_worker_by_lua"};
 static const mg_lua_code_directive_t d_preread = {MG_LUA_PREREAD, "preread_by_lua"};
 static const mg_lua_code_directive_t d_content = {MG_LUA_CONTENT, "content_by_lua"};
 static const mg_lua_code_directive_t d_log = {MG_LUA_LOG, "log_by_lua"};
@@ -967,18 +965,11 @@ static const char *set_add_variable(mg_conf_t *cf, const mg_command_t *cmd, void
     {                                                                                              \
         name, ctxs, args, mg_lua_set_code, conf, offsetof(type, field), &d                         \
     }
-#define MAIN(name, args, field, d)                                                                 \
-    CODE(name, MG_CTX_STREAM, args, MG_MAIN_CONF, mg_lua_main_conf_t, field, d)
 #define SRV(name, ctxs, args, field, d)                                                            \
     CODE(name, ctxs, args, MG_SRV_CONF, mg_lua_loc_conf_t, field, d)
 
 static const mg_command_t stream_lua_commands[] = {
-    MAIN("init_by_lua", MG_ARGS(1, 1), init, d_init),
-    MAIN("init_by_lua_block", MG_RAW_BLOCK, init, d_init),
-    MAIN("init_by_lua_file", MG_ARGS(1, 1), init, d_init),
-    MAIN("init_worker_by_lua", MG_ARGS(1, 1), init_worker, d_init_worker),
-    MAIN("init_worker_by_lua_block", MG_RAW_BLOCK, init_worker, d_init_worker),
-    MAIN("init_worker_by_lua_file", MG_ARGS(1, 1), init_worker, d_init_worker),
+    MG_LUA_INIT_COMMANDS(MG_CTX_STREAM),
     SRV("preread_by_lua_block", STREAM_SRV, MG_RAW_BLOCK, preread, d_preread),
     SRV("preread_by_lua_file", STREAM_SRV, MG_ARGS(1, 1), preread, d_preread),
     SRV("content_by_lua_block", MG_CTX_STREAM_SRV, MG_RAW_BLOCK, content, d_content),
@@ -988,10 +979,6 @@ static const mg_command_t stream_lua_commands[] = {
     MG_LUA_MAIN_ROW("preread_by_lua_no_postpone", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag,
                     rewrite_no_postpone),
     {"lua_add_variable", MG_CTX_STREAM, MG_ARGS(1, 1), set_add_variable, MG_MAIN_CONF, 0, NULL},
-    {"lua_capture_error_log", MG_CTX_STREAM, MG_ARGS(1, 1), mg_lua_set_capture_error_log,
-     MG_MAIN_CONF, 0, NULL},
-    {"lua_sa_restart", MG_CTX_STREAM, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
-     offsetof(mg_lua_main_conf_t, sa_restart), NULL},
     MG_LUA_MAIN_COMMANDS(MG_CTX_STREAM),
     MG_LUA_LOC_COMMANDS(STREAM_SRV),
     MG_LUA_SSL_COMMANDS(STREAM_SRV),
@@ -1020,14 +1007,7 @@ static const char *sl_init_main_conf(mg_conf_t *cf, void *conf)
 
 static const char *sl_merge_srv_conf(mg_conf_t *cf, void *prev, void *conf)
 {
-    mg_lua_loc_conf_t *p = prev, *c = conf;
-    if (c->preread == NULL) {
-        c->preread = p->preread;
-    }
-    if (c->log == NULL) {
-        c->log = p->log;
-    }
-    return mg_lua_merge_common(cf, c, p);
+    return mg_lua_merge_common(cf, conf, prev);
 }
 
 static mg_int_t sl_init(mg_conf_t *cf)

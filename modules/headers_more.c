@@ -207,7 +207,7 @@ static void set_input_header(mg_request_t *r, const hm_cmd_t *cmd, const hm_head
     mg_http_headers_in_t *hin = &r->headers_in;
     if (mg_str_caseeq(h->name, "host")) {
         mg_str_t server = mg_null_string;
-        if (hin->host && mg_http_validate_host(r, hin->host->value, &server) == MG_OK) {
+        if (hin->host && mg_server_name_validate(r->pool, hin->host->value, &server) == MG_OK) {
             hin->server = server;
         }
     } else if (mg_str_caseeq(h->name, "content-length")) {

@@ -5,7 +5,6 @@
  * proxy_pass can route TLS by name. Bytes that are not a TLS handshake, or a malformed one,
  * decline: the variables stay empty and the session goes on, as nginx's.
  */
-#include "ssl_hello.h"
 #include "ssl_preread.h"
 #include "stream.h"
 
@@ -59,16 +58,10 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
     ctx->version = hello.version;
     if (hello.server_name) {
         ctx->server_name = mg_pstr(s->pool, (const char *)hello.server_name, hello.server_name_len);
-        /* nginx >= 1.25.5: the name (as the TLS SNI's: lowercased, without a trailing dot)
-         * chooses the session's server among those of the address */
-        char *lower = mg_pnalloc(s->pool, ctx->server_name.len + 1);
-        size_t len;
-        mg_stream_srv_conf_t *found = NULL;
-        if (mg_ssl_hello_sni_name(ctx->server_name.data, ctx->server_name.len, lower, &len) == 0) {
-            found = mg_stream_find_server(s, (mg_str_t){len, lower});
-        }
-        if (found) {
-            mg_stream_set_server(s, found);
+        /* nginx >= 1.25.5: the name chooses the session's server among those of the address
+         * (as the TLS SNI does); a failed regex ends the session (500) */
+        if (mg_stream_server_by_name(s, ctx->server_name) != MG_OK) {
+            return MG_ERROR;
         }
     }
     if (hello.alpn) {

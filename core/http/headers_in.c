@@ -9,56 +9,6 @@
 #include "conn.h"
 #include "v2.h"
 
-mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out)
-{
-    size_t host_len = in.len;
-    int dot_pos = -2, in_brackets = 0;
-    for (size_t i = 0; i < in.len; i++) {
-        unsigned char ch = (unsigned char)in.data[i];
-        switch (ch) {
-        case '.':
-            if (dot_pos == (int)i - 1) {
-                return MG_DECLINED;
-            }
-            dot_pos = (int)i;
-            break;
-        case ':':
-            if (!in_brackets) {
-                host_len = i;
-                i = in.len;
-            }
-            break;
-        case '[':
-            if (i == 0) {
-                in_brackets = 1;
-            }
-            break;
-        case ']':
-            in_brackets = 0;
-            break;
-        case '/':
-        case '\\':
-        case '\0':
-            return MG_DECLINED;
-        default:
-            if (ch <= 0x20 || ch == 0x7f) {
-                return MG_DECLINED;
-            }
-        }
-    }
-    if (host_len && in.data[host_len - 1] == '.') {
-        host_len--;
-    }
-    if (host_len == 0) {
-        return MG_DECLINED;
-    }
-    out->data = mg_pnalloc(r->pool, host_len + 1);
-    mg_strlow(out->data, in.data, host_len);
-    out->data[host_len] = '\0';
-    out->len = host_len;
-    return MG_OK;
-}
-
 static int header_name_ok(mg_str_t name, int underscores)
 {
     for (size_t i = 0; i < name.len; i++) {
@@ -328,7 +278,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     mg_http_headers_in_t *hin = &r->headers_in;
     if (head->host.len) {
         mg_str_t in = { head->host.len, (char *)head->host.data };
-        if (mg_http_validate_host(r, in, &hin->server) != MG_OK) {
+        if (mg_server_name_validate(r->pool, in, &hin->server) != MG_OK) {
             /* nginx checks it while still on the request line */
             r->connection->log.action = "reading client request line";
             mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
@@ -338,7 +288,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
             return;
         }
     } else if (hin->host) {
-        if (mg_http_validate_host(r, hin->host->value, &hin->server) != MG_OK) {
+        if (mg_server_name_validate(r->pool, hin->host->value, &hin->server) != MG_OK) {
             bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
             return;
         }

@@ -648,9 +648,6 @@ void mg_http_headers_in_refresh(mg_request_t *r);
 mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *passwd);
 /* The browser the User-Agent names, as nginx tells them apart: MG_HTTP_UA_* bits (read once). */
 unsigned mg_http_user_agent(mg_request_t *r);
-/* Check a Host value as nginx does; MG_OK with the lowercase name without port in *out
- * (request pool), or MG_DECLINED. */
-mg_int_t mg_http_validate_host(mg_request_t *r, mg_str_t in, mg_str_t *out);
 void mg_http_clear_content_length(mg_request_t *r);
 void mg_http_clear_last_modified(mg_request_t *r);
 /* Set Location to the URI plus "/" (and the args); returns 301 for the caller to finalize. */

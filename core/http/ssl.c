@@ -1529,25 +1529,17 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
 }
 
 /* stream{} (nginx >= 1.25.5): on an address several servers listen on, the name chooses the
- * session's server and its context; then that server's ssl_reject_handshake refuses, with
- * http's words and alert */
+ * session's server and its context (a regex that fails: an internal_error alert, as nginx's);
+ * then that server's ssl_reject_handshake refuses, with http's words and alert */
 static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
     mg_connection_t *c = SSL_get_app_data(ssl);
     mg_stream_session_t *ss = c->data;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    if (name && *name && ss->addr->names) {
-        size_t len = strlen(name);
-        char *lower = mg_pnalloc(c->pool, len + 1);
-        if (mg_ssl_hello_sni_name(name, len, lower, &len) != 0) {
-            *ad = SSL_AD_UNRECOGNIZED_NAME;
-            return SSL_TLSEXT_ERR_ALERT_FATAL;
-        }
-        mg_stream_srv_conf_t *found = mg_stream_find_server(ss, (mg_str_t){len, lower});
-        if (found) {
-            mg_stream_set_server(ss, found);
-        }
+    if (name && mg_stream_server_by_name(ss, (mg_str_t){strlen(name), (char *)name}) != MG_OK) {
+        *ad = SSL_AD_INTERNAL_ERROR;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
     ssl_srv_conf_t *s = ss->srv_conf[mg_http_ssl_module.index];
     if (s->reject_handshake) {
@@ -1755,11 +1747,7 @@ mg_int_t mg_http_ssl_check_request(mg_request_t *r)
         return MG_ERROR;
     }
     ssl_srv_conf_t *s = mg_http_get_srv_conf(r, mg_http_ssl_module);
-    if (s->verify == VERIFY_OFF) {
-        c->log.action = NULL;
-        return MG_OK;
-    }
-    int rc = mg_ssl_check_client(c, (int)s->verify);
+    int rc = mg_ssl_check_client(c, (int)s->verify); /* (ssl_verify_client off: OK) */
     if (rc != MG_SSL_CLIENT_OK) {
         r->keepalive = 0;
         mg_http_finalize_request(r, rc == MG_SSL_CLIENT_NO_CERT ? MG_HTTP_NO_CERT

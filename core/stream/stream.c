@@ -512,10 +512,6 @@ static void *core_create_srv_conf(mg_conf_t *cf)
     cscf->resolver = MG_CONF_UNSET_PTR;
     cscf->error_log = MG_CONF_UNSET_PTR;
     mg_array_init(&cscf->server_names, cf->pool, 1, sizeof(mg_server_name_t));
-    if (cf->cycle->stream && cf->cycle->stream->main_conf &&
-        cf->cycle->stream->main_conf[mg_stream_core_module.index] == NULL) {
-        /* the stream{} level's own, created before its main conf: nothing to add */
-    }
     return cscf;
 }
 
@@ -563,28 +559,37 @@ static const char *core_server_name(mg_conf_t *cf, const mg_command_t *cmd, void
                                     mg_stream_regex_compile);
 }
 
-mg_stream_srv_conf_t *mg_stream_find_server(mg_stream_session_t *s, mg_str_t name)
-{
-    mg_server_names_t *t = s->addr->names;
-    if (t == NULL || name.len == 0) {
-        return NULL;
-    }
-    mg_stream_srv_conf_t *found = mg_server_names_find(t, name);
-    mg_server_name_t *re = t->regex.elts;
-    for (size_t i = 0; i < t->regex.nelts && found == NULL; i++) {
-        if (mg_stream_regex_exec(s, re[i].regex, name) == MG_OK) {
-            found = re[i].server;
-        }
-    }
-    return found;
-}
-
-void mg_stream_set_server(mg_stream_session_t *s, mg_stream_srv_conf_t *srv)
+/* the session takes the server's configuration and error_log */
+static void set_server(mg_stream_session_t *s, mg_stream_srv_conf_t *srv)
 {
     s->srv_conf = srv->ctx->srv_conf;
     if (srv->error_log) {
         mg_log_use(&s->connection->log, srv->error_log);
     }
+}
+
+mg_int_t mg_stream_server_by_name(mg_stream_session_t *s, mg_str_t name)
+{
+    mg_server_names_t *t = s->addr->names;
+    mg_str_t host;
+    if (t == NULL || name.len == 0 || mg_server_name_validate(s->pool, name, &host) != MG_OK) {
+        return MG_OK;
+    }
+    mg_stream_srv_conf_t *found = mg_server_names_find(t, host);
+    mg_server_name_t *re = t->regex.elts;
+    for (size_t i = 0; i < t->regex.nelts && found == NULL; i++) {
+        mg_int_t rc = mg_stream_regex_exec(s, re[i].regex, host);
+        if (rc == MG_ERROR) {
+            return MG_ERROR;
+        }
+        if (rc == MG_OK) {
+            found = re[i].server;
+        }
+    }
+    if (found) {
+        set_server(s, found);
+    }
+    return MG_OK;
 }
 
 #define SRV(f) MG_SRV_CONF, offsetof(mg_stream_srv_conf_t, f)

@@ -147,12 +147,12 @@ struct mg_stream_session_s {
  * leaves the lookup (later datagrams start a new one) when it closes or after `requests`. */
 void mg_stream_udp_detach(mg_connection_t *c);
 
-/* The server of the session's address whose server_name matches name (lowercase; exact, then
- * the longest leading and trailing wildcards, then regexes in order, whose captures the session
- * keeps), or NULL; the session then takes its configuration (the TLS SNI, ssl_preread's server
- * name: nginx >= 1.25.5). */
-mg_stream_srv_conf_t *mg_stream_find_server(mg_stream_session_t *s, mg_str_t name);
-void mg_stream_set_server(mg_stream_session_t *s, mg_stream_srv_conf_t *srv);
+/* A client's name (the TLS SNI, ssl_preread's server name: nginx >= 1.25.5) chooses the session's
+ * server among its address's: checked as nginx's validate_host (a refused name chooses none),
+ * then exact, the longest leading and trailing wildcards, the regexes in order (whose captures
+ * the session keeps); the session takes the server's configuration. MG_OK (a server chosen or
+ * the session's kept), MG_ERROR when a regex failed (logged): the session ends, as nginx's. */
+mg_int_t mg_stream_server_by_name(mg_stream_session_t *s, mg_str_t name);
 
 /* TLS handshake hooks (core/stream/ssl.c): fill h with srv, whose handshake resumes through
  * the ssl phase (a hook's code that waited). */

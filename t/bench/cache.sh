@@ -19,14 +19,9 @@ chmod 755 "$WORK"
 
 UP_PORT=$(free_port)
 FPM_PORT=$(free_port)
-mkdir -p "$WORK/upstream/logs" "$WORK/upstream/conf" "$WORK/upstream/html" "$WORK/php"
+mkdir -p "$WORK/upstream/html" "$WORK/php"
 head -c 65536 /dev/zero | tr '\0' x >"$WORK/upstream/html/64k.txt"
-cat >"$WORK/upstream/conf/bench.conf" <<EOF
-daemon off;
-master_process off;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 1024; }
+conf_write upstream <<EOF
 http {
     access_log off;
     server {
@@ -62,14 +57,7 @@ done
 
 write_conf() { # name port
     local dir=$WORK/$1
-    mkdir -p "$dir/logs" "$dir/conf"
-    cat >"$dir/conf/bench.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 1024; }
+    conf_write "$1" <<EOF
 http {
     access_log off;
     keepalive_requests 1000000;

@@ -1,7 +1,8 @@
 # What the benches share, sourced by each: bench_init NAME (the tree, the binaries, a work
-# directory and the cleanup that kills everything started), free_port, need_pkg, and for the
-# wrk benches that compare the two servers case by case: start_server, run_wrk, bench_case and
-# instr_table (instructions per request under callgrind, which other load cannot move);
+# directory and the cleanup that kills everything started), free_port, need_pkg, start_server
+# and start_both, keep_round (a round's best and ratio spread), check_alive, stream_peer (the
+# stream benches' echo peer), and for the wrk benches that compare the two servers case by
+# case: run_wrk, bench_case and instr_table (instructions per request under callgrind, which other load cannot move);
 # conf_write (the configuration's common lines), cg_start (a server under callgrind) and
 # strace_during (a syscall count) for the benches that count.
 #
@@ -127,12 +128,26 @@ strace_during() {
     wait "$tp" 2>/dev/null
 }
 
-# both servers started: MG_PORT MG_PID NG_PORT NG_PID
+# stream_peer: t/bench/streamload.c built as $LOAD (the stream benches' client) and its echo
+# peer started on core 1, listening on $PEER
+stream_peer() {
+    LOAD=$WORK/streamload
+    cc -O2 -pthread -o "$LOAD" "$ROOT/t/bench/streamload.c" || die "cannot build streamload"
+    PEER=$(free_port)
+    taskset -c 1 "$LOAD" echo "$PEER" &
+    PIDS+=("$!")
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PEER) 2>/dev/null && break; sleep 0.02; done
+}
+
+# start_both [SPAN]: both servers started (write_conf NAME PORT), MG_PORT MG_PID NG_PORT NG_PID;
+# SPAN: how many ports from its own each server listens on (1 by default), kept apart
 start_both() {
-    need_pkg wrk wrk
+    local span=${1:-1}
     MG_PORT=$(free_port)
     NG_PORT=$(free_port)
-    [ "$MG_PORT" = "$NG_PORT" ] && NG_PORT=$((MG_PORT + 1))
+    while [ $((MG_PORT - NG_PORT)) -gt $((-span)) ] && [ $((MG_PORT - NG_PORT)) -lt "$span" ]; do
+        NG_PORT=$(free_port)
+    done
     start_server "$MOONGATE" moongate "$MG_PORT"
     MG_PID=$STARTED
     start_server "$NGINX" nginx "$NG_PORT"
@@ -167,6 +182,23 @@ bench_header() {
         mg_req/cpu-s ng_req/cpu-s ratio
 }
 
+# keep_round MG NG: one round's results into the caller's mg_best, ng_best (the best of each)
+# and rmin, rmax (the spread of the ratio), which bash's dynamic scope lets it set
+keep_round() {
+    local r
+    awk -v a="$1" -v b="$mg_best" 'BEGIN { exit !(a > b) }' && mg_best=$1
+    awk -v a="$2" -v b="$ng_best" 'BEGIN { exit !(a > b) }' && ng_best=$2
+    r=$(ratio "$1" "$2")
+    if [ -z "$rmin" ] || awk -v a="$r" -v b="$rmin" 'BEGIN { exit !(a < b) }'; then rmin=$r; fi
+    if [ -z "$rmax" ] || awk -v a="$r" -v b="$rmax" 'BEGIN { exit !(a > b) }'; then rmax=$r; fi
+}
+
+# whether both servers outlived the run (a line in $OUT for one that did not)
+check_alive() {
+    kill -0 "$MG_PID" 2>/dev/null || echo "$BENCH: moongate died during the run" | tee -a "$OUT"
+    kill -0 "$NG_PID" 2>/dev/null || echo "$BENCH: nginx died during the run" | tee -a "$OUT"
+}
+
 # bench_case NAME PATH EXPECTED-BODY: ROUNDS alternating rounds; the best of each server, the
 # spread of the ratio over the rounds, and the requests per CPU second of all rounds
 bench_case() {
@@ -176,17 +208,13 @@ bench_case() {
         got=$(curl -s "http://127.0.0.1:$port$path")
         [ "$got" = "$want" ] || echo "$BENCH: $path on port $port answers \"$got\", not \"$want\"" >&2
     done
-    local mg_best=0 ng_best=0 mg_n=0 ng_n=0 mg_t=0 ng_t=0 errs=0 rmin= rmax= err mg ng n t r
+    local mg_best=0 ng_best=0 mg_n=0 ng_n=0 mg_t=0 ng_t=0 errs=0 rmin= rmax= err mg ng n t
     for _ in $(seq "$ROUNDS"); do
         read -r mg err n t < <(run_wrk "$MG_PORT" "$MG_PID" "$path")
         errs=$((errs + err)) mg_n=$((mg_n + n)) mg_t=$((mg_t + t))
         read -r ng err n t < <(run_wrk "$NG_PORT" "$NG_PID" "$path")
         errs=$((errs + err)) ng_n=$((ng_n + n)) ng_t=$((ng_t + t))
-        awk -v a="$mg" -v b="$mg_best" 'BEGIN { exit !(a > b) }' && mg_best=$mg
-        awk -v a="$ng" -v b="$ng_best" 'BEGIN { exit !(a > b) }' && ng_best=$ng
-        r=$(ratio "$mg" "$ng")
-        if [ -z "$rmin" ] || awk -v a="$r" -v b="$rmin" 'BEGIN { exit !(a < b) }'; then rmin=$r; fi
-        if [ -z "$rmax" ] || awk -v a="$r" -v b="$rmax" 'BEGIN { exit !(a > b) }'; then rmax=$r; fi
+        keep_round "$mg" "$ng"
     done
     local mg_cpu ng_cpu
     mg_cpu=$(per_cpu "$mg_n" "$mg_t")
@@ -199,12 +227,12 @@ bench_case() {
 
 bench_cases() {
     local c name path want
+    need_pkg wrk wrk
     for c in "${CASES[@]}"; do
         IFS='|' read -r name path want <<<"$c"
         bench_case "$name" "$path" "$want"
     done
-    kill -0 "$MG_PID" 2>/dev/null || echo "$BENCH: moongate died during the run" | tee -a "$OUT"
-    kill -0 "$NG_PID" 2>/dev/null || echo "$BENCH: nginx died during the run" | tee -a "$OUT"
+    check_alive
     echo "ratio: moongate/nginx (higher is better for moongate)" | tee -a "$OUT"
 }
 

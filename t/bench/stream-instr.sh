@@ -19,12 +19,7 @@ OUT=$ROOT/t/bench/results-stream-instr-$(date +%Y%m%d-%H%M%S).txt
 need_pkg valgrind valgrind
 need_pkg strace strace
 
-LOAD=$WORK/streamload
-cc -O2 -pthread -o "$LOAD" "$ROOT/t/bench/streamload.c" || die "cannot build streamload"
-PEER=$(free_port)
-taskset -c 1 "$LOAD" echo "$PEER" &
-PIDS+=("$!")
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PEER) 2>/dev/null && break; sleep 0.02; done
+stream_peer
 
 write_conf() { # name port
     local pre=

@@ -20,41 +20,22 @@ OUT=$ROOT/t/bench/results-stream-$(date +%Y%m%d-%H%M%S).txt
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] ||
     die "no stream module for nginx (apt-get install libnginx-mod-stream)"
 
-LOAD=$WORK/streamload
-cc -O2 -pthread -o "$LOAD" "$ROOT/t/bench/streamload.c" || die "cannot build streamload"
-PEER=$(free_port)
-taskset -c 1 "$LOAD" echo "$PEER" &
-PIDS+=("$!")
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PEER) 2>/dev/null && break; sleep 0.02; done
+stream_peer
 
 write_conf() { # name port
-    local dir=$WORK/$1
-    mkdir -p "$dir/logs" "$dir/conf"
-    { [ "$1" = nginx ] && echo "load_module /usr/lib/nginx/modules/ngx_stream_module.so;"
-      cat <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
+    local pre=
+    [ "$1" = nginx ] && pre="load_module /usr/lib/nginx/modules/ngx_stream_module.so;"
+    conf_write "$1" 16384 "$pre" <<EOF
 worker_rlimit_nofile 65536;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 16384; }
 stream {
     server { listen 127.0.0.1:$2 backlog=4096; proxy_pass 127.0.0.1:$PEER; }
     server { listen 127.0.0.1:$2 udp; proxy_pass 127.0.0.1:$PEER; proxy_responses 1;
              proxy_timeout 5s; }
 }
 EOF
-    } >"$dir/conf/bench.conf"
 }
 
-MG_PORT=$(free_port)
-NG_PORT=$(free_port)
-[ "$MG_PORT" = "$NG_PORT" ] && NG_PORT=$((MG_PORT + 1))
-start_server "$MOONGATE" moongate "$MG_PORT"
-MG_PID=$STARTED
-start_server "$NGINX" nginx "$NG_PORT"
-NG_PID=$STARTED
+start_both
 
 # metric port -> value (and failures on stderr)
 measure() {

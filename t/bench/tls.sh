@@ -28,15 +28,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
     -keyout "$WORK/ec.key" -out "$WORK/ec.crt" >/dev/null 2>&1 || die "openssl failed"
 
 write_conf() { # name port: RSA on port, ECDSA on port + 1
-    local dir=$WORK/$1 ec=$(($2 + 1))
-    mkdir -p "$dir/logs" "$dir/conf"
-    cat >"$dir/conf/bench.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 1024; }
+    local ec=$(($2 + 1))
+    conf_write "$1" <<EOF
 http {
     access_log off;
     default_type application/octet-stream;
@@ -58,13 +51,7 @@ http {
 EOF
 }
 
-MG_PORT=$(free_port)
-NG_PORT=$(free_port)
-[ $((MG_PORT - NG_PORT)) -ge -1 ] && [ $((MG_PORT - NG_PORT)) -le 1 ] && NG_PORT=$((MG_PORT + 2))
-start_server "$MOONGATE" moongate "$MG_PORT"
-MG_PID=$STARTED
-start_server "$NGINX" nginx "$NG_PORT"
-NG_PID=$STARTED
+start_both 2
 
 # s_time: "N connections in T real seconds" -> connections per second
 run_stime() { # port opts...
@@ -92,7 +79,7 @@ rss() { awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%d/%d", r /
 tls_case() {
     local name=$1 kind=$2 off=$3
     shift 3
-    local mg_best=0 ng_best=0 rmin= rmax= errs=0 mg ng e r unit=conn/s
+    local mg_best=0 ng_best=0 rmin= rmax= errs=0 mg ng e unit=conn/s
     for _ in $(seq "$ROUNDS"); do
         if [ "$kind" = stime ]; then
             mg=$(run_stime $((MG_PORT + off)) "$@")
@@ -104,11 +91,7 @@ tls_case() {
             read -r ng _ e < <(run_wrk_tls "$NG_PORT" "$1")
             errs=$((errs + e))
         fi
-        awk -v a="$mg" -v b="$mg_best" 'BEGIN { exit !(a > b) }' && mg_best=$mg
-        awk -v a="$ng" -v b="$ng_best" 'BEGIN { exit !(a > b) }' && ng_best=$ng
-        r=$(ratio "$mg" "$ng")
-        if [ -z "$rmin" ] || awk -v a="$r" -v b="$rmin" 'BEGIN { exit !(a < b) }'; then rmin=$r; fi
-        if [ -z "$rmax" ] || awk -v a="$r" -v b="$rmax" 'BEGIN { exit !(a > b) }'; then rmax=$r; fi
+        keep_round "$mg" "$ng"
     done
     printf '%-34s %9s %9s %6s %6s %10s\n' "$name" "$mg_best" "$ng_best" "$unit" \
         "$(ratio "$mg_best" "$ng_best")" "$rmin-$rmax" | tee -a "$OUT"
@@ -146,8 +129,7 @@ tls_case "resumed, TLS 1.2 (ticket)" stime 1 -reuse -tls1_2
 tls_case "keepalive https, small" wrk 0 /small.txt
 tls_case "keepalive https, 64 KiB file" wrk 0 /64k.bin
 echo "rss MiB (VmRSS/VmHWM) after the run: moongate $(rss "$MG_PID"), nginx $(rss "$NG_PID")" | tee -a "$OUT"
-kill -0 "$MG_PID" 2>/dev/null || echo "$BENCH: moongate died during the run" | tee -a "$OUT"
-kill -0 "$NG_PID" 2>/dev/null || echo "$BENCH: nginx died during the run" | tee -a "$OUT"
+check_alive
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at the end" | tee -a "$OUT"
 echo "ratio: moongate/nginx (higher is better for moongate)" | tee -a "$OUT"
 echo "written to ${OUT#$ROOT/}"
