@@ -111,6 +111,19 @@ mg_shm_zone_t *mg_shm_zone_previous(mg_conf_t *cf, mg_str_t name, const void *ta
     return NULL;
 }
 
+void mg_shm_zone_keep(mg_conf_t *cf, mg_shm_zone_t *zone)
+{
+    for (inherited_t *h = inherited; h; h = h->next) {
+        if (h->zone == zone) {
+            /* the old binary's zone: the generation owns it now (not unmapped as untaken) */
+            h->zone = NULL;
+            h->name[0] = '\0';
+        }
+    }
+    zone->refs++;
+    mg_pool_cleanup_add(cf->cycle->pool, zone_release, zone);
+}
+
 static mg_shm_zone_t *zone_new(mg_conf_t *cf, mg_str_t name, size_t size, const void *tag)
 {
     char fdname[300];

@@ -39,6 +39,10 @@ mg_shm_zone_t *mg_shm_zone_find(mg_cycle_t *cycle, mg_str_t name);
  * generation's (a HUP) or the old binary's (a USR2), or NULL. Its contents can be copied into
  * the new zone while the configuration is read. */
 mg_shm_zone_t *mg_shm_zone_previous(mg_conf_t *cf, mg_str_t name, const void *tag);
+/* Keep a previous zone mapped for as long as the generation being read lives, without listing
+ * it (its name is the new zone's): for state the old generation's workers still give back
+ * there (limit_conn's counts of the requests they serve). */
+void mg_shm_zone_keep(mg_conf_t *cf, mg_shm_zone_t *zone);
 
 /* USR2, old binary: "FD;FD;" of the zones of a generation, whose fds are made inheritable in
  * the child about to exec (call there). */

@@ -33,6 +33,9 @@ typedef struct {
 typedef struct lc_zone_s {
     mg_str_t name;
     mg_shm_table_t *table; /* NULL until defined */
+    /* after a HUP (or USR2) that resized the zone: the previous zone's table, where the old
+     * generation's requests are counted (and given back) until they end; they count here too */
+    mg_shm_table_t *prev;
     mg_http_complex_value_t key;
     mg_stream_complex_t stream_key; /* a stream{} zone's */
     mg_str_t key_text;
@@ -117,6 +120,17 @@ static void held_cleanup(void *data)
     release(data);
 }
 
+/* The requests of key the previous generation still serves, in the zone before a resize. */
+static uint32_t prev_count(lc_zone_t *z, mg_str_t key, mg_log_t *log)
+{
+    uint32_t hash = mg_shm_table_hash(z->prev, key.data, key.len);
+    mg_shm_table_lock(z->prev, log);
+    lc_node_t *lc = mg_shm_table_find(z->prev, key.data, key.len, hash);
+    uint32_t n = lc ? lc->conn : 0;
+    mg_shm_table_unlock(z->prev);
+    return n;
+}
+
 /* Count a client of the limits of its level, with the key each zone gives: LC_PASSED (or 0 when
  * no key applied), LC_REJECTED or LC_REJECTED_DRY_RUN. What it took stays held until the pool
  * goes. Both layers' handlers run it. */
@@ -139,18 +153,20 @@ static int count(lc_loc_conf_t *lcf, mg_str_t (*key_of)(lc_zone_t *z, void *data
             continue;
         }
         status = LC_PASSED;
+        uint32_t before = z->prev ? prev_count(z, key, log) : 0;
         uint32_t hash = mg_shm_table_hash(z->table, key.data, key.len);
         mg_shm_table_lock(z->table, log);
         lc_node_t *lc = mg_shm_table_find(z->table, key.data, key.len, hash);
         int full = 0;
-        if (lc == NULL) {
-            lc = mg_shm_table_insert(z->table, key.data, key.len, hash);
-            full = lc == NULL;
-        } else if (lc->conn >= limits[i].conn) {
+        if ((lc ? lc->conn : 0) + before >= limits[i].conn) {
             mg_shm_table_unlock(z->table);
             mg_log_error((int)lcf->log_level, log, 0, "limiting connections%s by zone \"%s\"",
                          lcf->dry_run ? ", dry run," : "", z->name.data);
             goto rejected;
+        }
+        if (lc == NULL) {
+            lc = mg_shm_table_insert(z->table, key.data, key.len, hash);
+            full = lc == NULL;
         }
         if (full) {
             mg_shm_table_unlock(z->table);
@@ -282,6 +298,17 @@ static const char *limit_conn_zone(mg_conf_t *cf, const mg_command_t *cmd, void 
                      "the \"%.*s\" key",
                      z->name.data, (int)key_text.len, key_text.data, (int)was.len, was.data);
         return MG_CONF_ERROR;
+    }
+    /* a HUP that resizes the zone: the old generation's requests still count (nginx starts the
+     * resized zone empty). They are given back in the old zone, so it is read, not copied */
+    mg_shm_zone_t *prev = mg_shm_zone_previous(cf, name, &mg_limit_conn_module);
+    if (prev && prev != zone && prev->size != zone->size) {
+        mg_shm_table_t *t =
+            mg_shm_table_attach(prev->addr, prev->size, sizeof(lc_node_t), what, key_text);
+        if (t && mg_str_eq_str(mg_shm_table_ident(t), key_text)) {
+            mg_shm_zone_keep(cf, prev);
+            z->prev = t;
+        }
     }
     if (stream) {
         z->stream_key = skey;

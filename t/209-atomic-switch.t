@@ -38,7 +38,9 @@ my $m = $s->start(timeout => 30);
 ok($m, 'started') or stop_here();
 
 # the client: one connection per request, as fast as it goes; writes "time gen" per response
-# (gen 0: a failed request, with the reason) until the stop file appears
+# (gen 0: a failed request, with the reason) until the stop file appears and it has seen the
+# generation the file names (at most 5 s more: its last request may have gone out before the
+# last reload)
 my $out = $s->dir . '/client.txt';
 my $stop = $s->dir . '/client.stop';
 unlink $out, $stop;
@@ -46,7 +48,13 @@ my $port = $s->port;
 my $client = fork // die "fork: $!";
 if ($client == 0) {
     open my $fh, '>', $out or POSIX::_exit(1);
-    until (-e $stop) {
+    my ($seen, $want, $deadline) = (0);
+    while (1) {
+        if (-e $stop) {
+            $want //= ((slurp($stop) // '') =~ /^(\d+)/)[0];    # none yet: still being written
+            $deadline //= Time::HiRes::time() + 5;
+            last if (defined $want && $seen >= $want) || Time::HiRes::time() > $deadline;
+        }
         my $t = Time::HiRes::time();
         my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5);
         my $res = '';
@@ -60,6 +68,7 @@ if ($client == 0) {
         }
         if ($res =~ m{\AHTTP/1\.1 200 .*\r\n\r\ng(\d+)\n\z}s) {
             print $fh "$t $1\n";
+            $seen = $1 if $1 > $seen;
         } else {
             my $why = $c ? 'bad response: ' . substr($res, 0, 40) : "connect: $!";
             $why =~ s/\s+/ /g;
@@ -83,7 +92,7 @@ for my $g (2 .. $Reloads + 1) {
     my $r = http_get($port, '/', timeout => 3);
     $acked++ if ($r->{body} // '') eq "g$g\n";
 }
-spew($stop, '');
+spew($stop, $Reloads + 1);
 waitpid($client, 0);
 
 my (@resp, $failed, @fails);
