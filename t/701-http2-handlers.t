@@ -255,7 +255,42 @@ c.run(timeout=0.5)
 --- h2_out
 200
 --- error_log eval
-[qr/H2LOG GET \/t HTTP\/2\.0 200 h2c/, qr/H2LOG GET \/slow HTTP\/2\.0 499 h2c/]
+[qr/H2LOG GET \/t HTTP\/2\.0 200 h2c/, qr/H2LOG GET \/slow HTTP\/2\.0 499 h2c/,
+ qr/\[info\] .*client terminated stream 1 with status 0(?: while [^,]*)?, client: 127\.0\.0\.1, server: localhost, request: "GET \/slow HTTP\/2\.0"/]
+
+
+
+=== TEST 10b: a reset with CANCEL or INTERNAL_ERROR is logged once in nginx's words; a stream already answered is not
+--- config
+    location /slow {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_UP_PORT;
+        proxy_set_header X-Echo-Delay 3;
+    }
+    location /t { return 200 "t\n"; }
+--- h2_py
+from h2.errors import ErrorCodes
+c = Client($TEST_NGINX_SERVER_PORT)
+a = c.request('/slow')
+b = c.request('/slow')
+d = c.request('/t')
+c.wait(d)
+c.run(timeout=0.3)
+c.conn.reset_stream(a, error_code=ErrorCodes.CANCEL)
+c.conn.reset_stream(b, error_code=ErrorCodes.INTERNAL_ERROR)
+c.flush()
+e = c.request('/t')
+c.wait(e)
+print(c.streams[d].status, c.streams[e].status)
+c.run(timeout=0.5)
+--- h2_out
+200 200
+--- error_log eval
+[qr/\[info\] .*client canceled stream 1(?: while [^,]*)?, client: 127\.0\.0\.1, server: localhost, request: "GET \/slow HTTP\/2\.0"/,
+ qr/\[info\] .*client terminated stream 3 due to internal error(?: while [^,]*)?, client: 127\.0\.0\.1/]
+--- no_error_log
+client canceled stream 3
+client terminated stream 5
+client canceled stream 5
 
 
 

@@ -41,8 +41,11 @@ static void on_client_read(mg_connection_t *c)
     r->abort_watch = NULL;
     r->keepalive = 0;
     if (hc->stream) {
-        /* an h2 stream's RST_STREAM, in nginx's words */
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "client canceled stream %d", (int)hc->stream->id);
+        /* an h2 stream's RST_STREAM was logged when it came (v2.c), as nginx; a stream
+         * closed otherwise (the connection went) is named so */
+        if (!hc->stream->reset_logged) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client canceled stream %d", (int)hc->stream->id);
+        }
     } else {
         mg_log_error(MG_LOG_INFO, &c->log, err, "client prematurely closed connection%s",
                      w->log_tail ? w->log_tail : "");
