@@ -43,12 +43,24 @@ sub copy_tree {
 }
 copy_tree($etc, "$dir/etc");
 
-my %out_of_scope = map { $_ => 1 } qw(geoip image-filter xslt-filter perl mail stream stream-geoip);
+# the dynamic modules moongate has not (outside libraries, or mail); stream is built in
+my %out_of_scope = map { $_ => 1 } qw(geoip image-filter xslt-filter perl mail stream-geoip);
 my @dropped;
 for my $f (glob "$dir/etc/modules-enabled/*.conf") {
     my ($name) = $f =~ /\d+-mod-(?:http-)?([a-z-]+)\.conf$/ or next;
     next unless $out_of_scope{$name};
     push @dropped, $f;
+}
+# one such module enabled as Debian's libnginx-mod-http-geoip would, whatever this machine has
+# installed, so the check below always runs
+unless ($is_nginx) {
+    my $f = "$dir/etc/modules-enabled/50-mod-http-geoip.conf";
+    unless (-e $f) {
+        open my $o, '>', $f or die "$f: $!";
+        print $o "load_module modules/ngx_http_geoip_module.so;\n";
+        close $o;
+        push @dropped, $f;
+    }
 }
 
 sub rewrite {
