@@ -67,11 +67,16 @@ void mg_time_update(void)
     }
 }
 
-void mg_time_refresh(void)
+mg_msec_t mg_time_monotonic_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    mg_now.monotonic = (mg_msec_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (mg_msec_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void mg_time_refresh(void)
+{
+    mg_now.monotonic = mg_time_monotonic_ms();
     struct timeval tv;
     gettimeofday(&tv, NULL);
     mg_now.msec = (mg_msec_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;

@@ -27,6 +27,9 @@ extern MG_THREAD_LOCAL mg_time_t mg_now;
 void mg_time_update(void);
 /* Refresh now, whatever the resolution (that timer, ngx.update_time()). */
 void mg_time_refresh(void);
+/* The monotonic clock in milliseconds, read now (not the loop turn's cached mg_now): for
+ * the commands' bounded waits, which run no loop. */
+mg_msec_t mg_time_monotonic_ms(void);
 /* 0: refresh at every event (the default). */
 void mg_time_set_resolution(mg_msec_t msec);
 /* "Mon, 28 Sep 1970 06:00:00 GMT" into buf (32 bytes). */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cycle.h"
+#include "mgtime.h"
 #include "proc.h"
 #include "signals.h"
 #include "str.h"
@@ -115,11 +116,18 @@ void mg_signal_waiters_answer(mg_signal_waiters_t *w)
     w->n = 0;
 }
 
-int mg_signal_ask(pid_t pid, int sig)
+/* The set holding SIGURG alone: the answer's signal. */
+static sigset_t answer_set(void)
 {
     sigset_t urg;
     sigemptyset(&urg);
     sigaddset(&urg, SIGURG);
+    return urg;
+}
+
+int mg_signal_ask(pid_t pid, int sig)
+{
+    sigset_t urg = answer_set();
     /* blocked before the question, so an answer that comes at once stays pending */
     sigprocmask(SIG_BLOCK, &urg, NULL);
     return sigqueue(pid, sig, (union sigval){.sival_int = MG_SIGNAL_ASK});
@@ -127,9 +135,7 @@ int mg_signal_ask(pid_t pid, int sig)
 
 void mg_signal_wait_answer(int ms)
 {
-    sigset_t urg;
-    sigemptyset(&urg);
-    sigaddset(&urg, SIGURG);
+    sigset_t urg = answer_set();
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
     siginfo_t si;
     /* a SIGURG from anyone else only ends this wait early: the caller reads the state again */
@@ -321,8 +327,7 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
      * (It waited for N + 2 after "N running": 10 s, then exit 1, when no other HUP came.) */
     long want = before.seq + 1;
     int rc = -1;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    mg_msec_t start = mg_time_monotonic_ms();
     /* woken by the master's answer; a single process (it does not answer), or a HUP that
      * came with another one (the master learns one sender), finds the verdict by reading the
      * file every 5 ms for the first 0.5 s, then every 20 ms. The master's life is checked
@@ -343,10 +348,7 @@ int mg_signal_process(mg_cycle_t *cycle, mg_log_t *log, const char *name)
             break;
         }
         mg_signal_wait_answer(waited < 500 ? 5 : 20);
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        waited =
-            (int)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        waited = (int)(mg_time_monotonic_ms() - start);
     }
     if (rc < 0) {
         mg_log_error(MG_LOG_ALERT, log, 0, "no reload verdict from process %d within 10s", pid);

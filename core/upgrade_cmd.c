@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cycle.h"
+#include "mgtime.h"
 #include "proc.h"
 #include "signals.h"
 #include "upgrade.h"
@@ -142,14 +143,6 @@ static void print_tails(tail_t *tails)
     }
 }
 
-static mg_msec_t elapsed(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (mg_msec_t)((now.tv_sec - start->tv_sec) * 1000 +
-                       (now.tv_nsec - start->tv_nsec) / 1000000);
-}
-
 /* A watch on the pid file's directory for files renamed, written or removed (-1: none, the
  * wait then sleeps). The plain dance needs it: a new binary that fails at once is gone, and
  * the pid file renamed back, within a ms or two, which a look at the files between waits can
@@ -216,8 +209,7 @@ static int upgrade_plain(mg_cycle_t *cycle, mg_log_t *log, int pid, const char *
         mg_log_error(MG_LOG_ALERT, log, errno, "kill(%d, %d) failed", pid, SIGUSR2);
         return 1;
     }
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    mg_msec_t start = mg_time_monotonic_ms();
     int new_pid = 0, renamed = 0;
     const char *slash = strrchr(oldbin, '/');
     const char *oldbin_name = slash ? slash + 1 : oldbin;
@@ -233,7 +225,7 @@ static int upgrade_plain(mg_cycle_t *cycle, mg_log_t *log, int pid, const char *
             mg_log_stderr(0, "upgrade failed: process %d exited during the upgrade", pid);
             return 1;
         }
-        mg_msec_t t = elapsed(&start);
+        mg_msec_t t = mg_time_monotonic_ms() - start;
         if (new_pid && kill((pid_t)new_pid, 0) != 0 && errno == ESRCH) {
             why = "the new binary exited";
         } else if (renamed && !moved && named == pid) {
@@ -310,8 +302,7 @@ int mg_upgrade_command(mg_cycle_t *cycle, mg_log_t *log)
     /* the old master decides (upgrade_timeout, its own configuration's); this bound only
      * covers a master that never answers (one that ignores USR2, say) */
     mg_msec_t bound = ccf->upgrade_timeout + 15000;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    mg_msec_t start = mg_time_monotonic_ms();
     state_t st;
     int rc = -1;
     for (;;) {
@@ -324,7 +315,7 @@ int mg_upgrade_command(mg_cycle_t *cycle, mg_log_t *log)
             rc = 1;
             break;
         }
-        if (elapsed(&start) >= bound) {
+        if (mg_time_monotonic_ms() - start >= bound) {
             mg_log_stderr(0, "upgrade failed: no answer from process %d within %ld ms", pid,
                           (long)bound);
             rc = 1;
