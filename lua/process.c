@@ -34,9 +34,6 @@ static int process_type(lua_State *L)
 
 static int process_enable_privileged_agent(lua_State *L)
 {
-    if (mg_lua_probe) {
-        mg_lua_check_phase(L, MG_LUA_INIT); /* docgen: it answers nil and an error elsewhere */
-    }
     if (mg_lua_cur.phase != MG_LUA_INIT) {
         lua_pushnil(L);
         lua_pushliteral(L, "API disabled in the current context");

@@ -413,7 +413,7 @@ static void api_table(lua_State *L, mg_lua_main_conf_t *lmcf, char **names, size
         for (size_t p = 0; p < nphases; p++) {
             /* without arguments first; a function that reads its arguments before the
              * phase gets plausible ones until it answers something else */
-            static const char *argsets[] = {"", "s", "ss", "n", "ns", "sn", "t", "snnn"};
+            static const char *argsets[] = {"", "s", "ss", "n", "ns", "sn", "t", "T", "snnn"};
             const char *mark = "?";
             for (size_t k = 0; k < mg_nelems(argsets); k++) {
                 int top = lua_gettop(L);
@@ -423,20 +423,32 @@ static void api_table(lua_State *L, mg_lua_main_conf_t *lmcf, char **names, size
                         lua_pushliteral(L, "/docgen");
                     } else if (*a == 'n') {
                         lua_pushinteger(L, 1);
+                    } else if (*a == 'T') { /* a list of one query, capture_multi's */
+                        lua_createtable(L, 1, 0);
+                        lua_createtable(L, 1, 0);
+                        lua_pushliteral(L, "/docgen");
+                        lua_rawseti(L, -2, 1);
+                        lua_rawseti(L, -2, 1);
                     } else {
                         lua_newtable(L);
                     }
                 }
                 mg_lua_current_t saved = mg_lua_cur;
                 mg_lua_cur = (mg_lua_current_t){.phase = phases[p].phase, .lmcf = lmcf};
-                int rc = lua_pcall(L, (int)strlen(argsets[k]), 0, 0);
+                int rc = lua_pcall(L, (int)strlen(argsets[k]), LUA_MULTRET, 0);
                 mg_lua_cur = saved;
-                const char *err = rc ? lua_tostring(L, -1) : "";
+                const char *err = "";
+                if (rc) {
+                    err = lua_tostring(L, -1);
+                } else if (lua_gettop(L) >= top + 2 && lua_isnil(L, top + 1)) {
+                    err = lua_tostring(L, top + 2); /* the nil, err answer of a refusal */
+                }
                 if (err == NULL) {
                     err = "";
                 }
                 int argerr = strstr(err, "bad argument") || strstr(err, "expecting") ||
-                             strstr(err, "expected") || strstr(err, "attempt to");
+                             strstr(err, "expected") || strstr(err, "attempt to") ||
+                             strstr(err, "should be specified");
                 if (strstr(err, "API disabled in the") || strstr(err, "no request found") ||
                     (!phases[p].request && strstr(err, "docgen: request"))) {
                     mark = "";
