@@ -874,6 +874,11 @@ static mg_int_t log_handler(mg_stream_session_t *s)
 
 /* ---- the stream VM's ngx table ---- */
 
+static int http_only_module(lua_State *L)
+{
+    return luaL_error(L, "unsupported subsystem: stream");
+}
+
 /* http's functions that have no meaning in stream{} are left out, as stream-lua has none;
  * the output, ngx.var and ngx.req are the stream's. */
 static void inject_stream_api(lua_State *L)
@@ -924,6 +929,16 @@ static void inject_stream_api(lua_State *L)
     lua_setfield(L, -2, "socket");
     lua_setfield(L, ngx, "req");
     lua_settop(L, ngx - 1);
+
+    /* the http-only modules of package.preload: ngx.resp answers as lua-resty-core's file
+     * does in stream, ngx.upstream (lua-upstream-nginx-module's) is not there at all */
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushcfunction(L, http_only_module);
+    lua_setfield(L, -2, "ngx.resp");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "ngx.upstream");
+    lua_pop(L, 2);
 }
 
 /* ---- directives ---- */

@@ -230,6 +230,10 @@ EOF2
             ok, err = pcall(function() ngx.var.server_port = "1" end)
             ngx.say("var: ", (err:gsub("^.-:%d+: ", "")))
             ngx.say("http apis: ", type(ngx.header), " ", type(ngx.location), " ", type(ngx.redirect))
+            local ok, err = pcall(require, "ngx.resp")
+            ngx.say("ngx.resp: ", ok, " ", err)
+            ok, err = pcall(require, "ngx.upstream")
+            ngx.say("ngx.upstream: ", ok, " ", (err:match("module 'ngx.upstream' not found")))
             local line, err = sock:receive()
             ngx.say("read timeout: ", err)
         }
@@ -325,6 +329,8 @@ SKIP: {
            . "peek in content: API disabled in the context of content_by_lua*\n"
            . "var: variable \"server_port\" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use \"set \$server_port '';\" in the config file to define it\n"
            . "http apis: nil nil nil\n"
+           . "ngx.resp: false unsupported subsystem: stream\n"
+           . "ngx.upstream: false module 'ngx.upstream' not found\n"
            . "read timeout: timeout\n",
        'misuse: errors as stream-lua words them; lua_socket_read_timeout in stream{}');
 }
