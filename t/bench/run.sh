@@ -14,9 +14,16 @@
 # and RSS. Written to t/bench/results-<date>.txt with the machine, the versions, the load
 # average and the exact commands. Everything it starts is killed on exit.
 #
+# Scaling: WORKERS=N runs master_process on with N workers (both servers) and adds each
+# server's req/s per worker; REUSEPORT=1 gives the listen a reuseport (a socket per worker)
+# and ACCEPT_MUTEX=on|off sets events' accept_mutex (nginx's default: off), so the same
+# script measures 1 worker here and 16 on a larger machine, each way. ONLY=REGEX runs the
+# cases whose name matches.
+#
 #   make bench   or   t/bench/run.sh
 #   (WORKERS=1 CONNS=50 DURATION=5 ROUNDS=3 WARMUP=1 SERVER_CPUS=0 CLIENT_CPUS=1 WRK_THREADS=1
-#    NGINX=/usr/sbin/nginx)
+#    REUSEPORT=0 ACCEPT_MUTEX=off ONLY= NGINX=/usr/sbin/nginx)
+#   e.g. WORKERS=8 SERVER_CPUS=0-7 CLIENT_CPUS=8-15 WRK_THREADS=8 CONNS=400 REUSEPORT=1
 
 . "$(dirname "$0")/lib.sh"
 BENCH=bench
@@ -26,6 +33,12 @@ WORKERS=${WORKERS:-1}
 SERVER_CPUS=${SERVER_CPUS:-0}
 CLIENT_CPUS=${CLIENT_CPUS:-1}
 WRK_THREADS=${WRK_THREADS:-1}
+REUSEPORT=${REUSEPORT:-0}
+ACCEPT_MUTEX=${ACCEPT_MUTEX:-off}
+ONLY=${ONLY:-}
+case "$ACCEPT_MUTEX" in on | off) ;; *) die "ACCEPT_MUTEX is on or off" ;; esac
+LISTEN_OPTS=
+[ "$REUSEPORT" = 1 ] && LISTEN_OPTS=" reuseport"
 OUT=$ROOT/t/bench/results-$(date +%Y%m%d-%H%M%S).txt
 COMMANDS=()
 
@@ -59,7 +72,7 @@ daemon off;
 $procs
 error_log logs/error.log error;
 pid logs/bench.pid;
-events { worker_connections 1024; }
+events { worker_connections 1024; accept_mutex $ACCEPT_MUTEX; }
 http {
     access_log off;
     types { text/plain txt; application/octet-stream bin; }
@@ -71,7 +84,7 @@ $3
         keepalive 32;
     }
     server {
-        listen 127.0.0.1:$2;
+        listen 127.0.0.1:$2$LISTEN_OPTS;
         root $WORK/html;
         location = /return { return 200 "ok\n"; }
         location = /proxy {
@@ -152,19 +165,13 @@ GZIP_BLOCK='    gzip on;
     gzip_types text/plain;
     gzip_comp_level 1;'
 
-# Does moongate take gzip yet? (another engineer is writing it)
-GZIP=yes
-write_conf probe 1 "$GZIP_BLOCK"
-"$MOONGATE" -t -p "$WORK/probe/" -c "$WORK/probe/conf/bench.conf" >/dev/null 2>&1 || GZIP=no
-
 # $1 binary, $2 name, $3 port -> STARTED (the pid) once the port answers
 STARTED=
 start_server() {
     local bin=$1 name=$2 port=$3
-    local gz= main=
-    [ "$GZIP" = yes ] && gz=$GZIP_BLOCK
+    local main=
     [ "$name" = nginx ] && main=$NGINX_MAIN
-    write_conf "$name" "$port" "$gz" "$main"
+    write_conf "$name" "$port" "$GZIP_BLOCK" "$main"
     COMMANDS+=("taskset -c $SERVER_CPUS $bin -p $WORK/$name/ -e logs/error.log -c $WORK/$name/conf/bench.conf")
     taskset -c "$SERVER_CPUS" "$bin" -p "$WORK/$name/" -e logs/error.log -c "$WORK/$name/conf/bench.conf" \
         >"$WORK/$name/logs/stdout" 2>&1 &
@@ -253,6 +260,12 @@ check_case() { # port path expected-bytes [header]
     case "$got" in "200 "*) [ -z "$3" ] || [ "${got#200 }" = "$3" ] ;; *) return 1 ;; esac
 }
 
+# with WORKERS > 1, two more columns (printf'd as one string), else nothing
+per_worker_cols() {
+    [ "$WORKERS" -gt 1 ] && printf ' %10s %10s' "$1" "$2"
+    return 0
+}
+
 # median and "min-max" of the numbers given
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
@@ -261,7 +274,7 @@ range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } EN
     echo "moongate vs nginx, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     machine_line
     echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other sessions run beside; read the ratios, not the absolute numbers)"
-    echo "setup: WORKERS=$WORKERS CONNS=$CONNS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS SERVER_CPUS=$SERVER_CPUS CLIENT_CPUS=$CLIENT_CPUS WRK_THREADS=$WRK_THREADS, keepalive, access_log off"
+    echo "setup: WORKERS=$WORKERS REUSEPORT=$REUSEPORT ACCEPT_MUTEX=$ACCEPT_MUTEX CONNS=$CONNS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS SERVER_CPUS=$SERVER_CPUS CLIENT_CPUS=$CLIENT_CPUS WRK_THREADS=$WRK_THREADS, keepalive, access_log off"
     echo "rounds alternate moongate and nginx; each round: wrk warm-up ${WARMUP}s, then ${DURATION}s measured"
     echo "commands:"
     for c in "${COMMANDS[@]}"; do echo "  $c"; done
@@ -269,12 +282,16 @@ range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } EN
     echo
     echo "req/s: median (min-max) of the rounds; ratio: moongate/nginx, median (min-max) of the per-round ratios;"
     echo "p99: median of the rounds, us; req/cpu-s: all rounds' requests over the server processes' CPU time"
-    printf '%-16s %18s %18s %16s %8s %8s %9s %9s %6s %9s %9s\n' case "mg req/s" "ng req/s" "ratio" \
-        mg_p99 ng_p99 mg_req/cpu ng_req/cpu ratio mg_rss_kB ng_rss_kB
+    [ "$WORKERS" -gt 1 ] && echo "mg/worker, ng/worker: the median req/s over the $WORKERS workers; rss: the workers' sum"
+    printf '%-16s %18s %18s %16s %8s %8s %9s %9s %6s %9s %9s%s\n' case "mg req/s" "ng req/s" "ratio" \
+        mg_p99 ng_p99 mg_req/cpu ng_req/cpu ratio mg_rss_kB ng_rss_kB "$(per_worker_cols mg/worker ng/worker)"
 } | tee "$OUT"
 
 bench_case() { # name path size [header]
     local name=$1 path=$2 size=$3 hdr=${4:-}
+    if [ -n "$ONLY" ] && ! [[ $name =~ $ONLY ]]; then
+        return 0
+    fi
     local args=()
     [ -n "$hdr" ] && args=(-H "$hdr")
     for who in mg ng; do
@@ -297,10 +314,15 @@ bench_case() { # name path size [header]
     local mg_cpu ng_cpu
     mg_cpu=$(per_cpu "$mg_n" "$mg_t")
     ng_cpu=$(per_cpu "$ng_n" "$ng_t")
-    printf '%-16s %18s %18s %16s %8s %8s %9s %9s %6s %9s %9s\n' "$name" \
-        "$(median "${mg_r[@]}") ($(range "${mg_r[@]}"))" "$(median "${ng_r[@]}") ($(range "${ng_r[@]}"))" \
+    local mg_med ng_med
+    mg_med=$(median "${mg_r[@]}")
+    ng_med=$(median "${ng_r[@]}")
+    printf '%-16s %18s %18s %16s %8s %8s %9s %9s %6s %9s %9s%s\n' "$name" \
+        "$mg_med ($(range "${mg_r[@]}"))" "$ng_med ($(range "${ng_r[@]}"))" \
         "$(median "${rr[@]}") ($(range "${rr[@]}"))" "$(median "${mg_p[@]}")" "$(median "${ng_p[@]}")" \
-        "$mg_cpu" "$ng_cpu" "$(ratio "$mg_cpu" "$ng_cpu")" "$(rss_kb "$MG_PID")" "$(rss_kb "$NG_PID")" |
+        "$mg_cpu" "$ng_cpu" "$(ratio "$mg_cpu" "$ng_cpu")" "$(rss_kb "$MG_PID")" "$(rss_kb "$NG_PID")" \
+        "$(per_worker_cols "$(awk -v r="$mg_med" -v w="$WORKERS" 'BEGIN { printf "%.0f", r / w }')" \
+                           "$(awk -v r="$ng_med" -v w="$WORKERS" 'BEGIN { printf "%.0f", r / w }')")" |
         tee -a "$OUT"
     if [ "$mg_err" != 0 ] || [ "$ng_err" != 0 ]; then
         echo "  (errors or non-2xx: moongate $mg_err, nginx $ng_err)" | tee -a "$OUT"
@@ -311,11 +333,7 @@ bench_case "return 200" /return 3
 bench_case "file 1 KiB" /1k.bin 1024
 bench_case "file 64 KiB" /64k.bin 65536
 bench_case "proxy keepalive" /proxy 3
-if [ "$GZIP" = yes ]; then
-    bench_case "64 KiB txt gzip" /64k.txt "" "Accept-Encoding: gzip"
-else
-    printf '%-16s %12s\n' "64 KiB txt gzip" "n/a (moongate does not accept gzip yet)" | tee -a "$OUT"
-fi
+bench_case "64 KiB txt gzip" /64k.txt "" "Accept-Encoding: gzip"
 
 if [ "$LUA" = yes ]; then
     bench_case "lua say hello" /lua 6
