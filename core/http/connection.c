@@ -714,13 +714,14 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next)
     /* a client that got a final response instead of "100 Continue" must send the body or
      * close (RFC 9110 10.1.1): the body is discarded as it comes, as nginx does */
     /* as nginx's "lingering_close on": closing with unread input would make the kernel reset
-     * the connection and the client could lose the response, so read and drop it first */
+     * the connection and the client could lose the response, so read and drop it first (an h2
+     * stream, fd -1, has no socket to peek at: its end ignores lingering) */
     char peek;
     next->lingering = !c->closed && !next->keepalive &&
                       (clcf->lingering_close == MG_HTTP_LINGERING_ALWAYS ||
                        (clcf->lingering_close == MG_HTTP_LINGERING_ON &&
                         (r->lingering_close || next->body_left || hc->last > hc->start ||
-                         recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)));
+                         (c->fd >= 0 && recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0))));
     next->reset = c->timedout && clcf->reset_timedout_connection;
     next->keepalive_timeout = clcf->keepalive_timeout;
     next->lingering_timeout = clcf->lingering_timeout;

@@ -150,6 +150,15 @@ int mg_http_v2_enabled(mg_http_conn_t *hc, mg_http_srv_conf_t *cscf)
 
 /* ---- nghttp2's callbacks ---- */
 
+/* The stream's user data, as nghttp2_session_get_stream_user_data finds it. */
+static mg_http_v2_stream_t *stream_of(mg_http_v2_conn_t *h2, int32_t id)
+{
+    if (h2->hstream && h2->hstream->id == id) {
+        return h2->hstream;
+    }
+    return nghttp2_session_get_stream_user_data(h2->session, id);
+}
+
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *data)
 {
     mg_http_v2_conn_t *h2 = data;
@@ -168,6 +177,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     }
     mg_http_v2_stream_t *st = mg_http_v2_stream_create(h2, frame->hd.stream_id);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st);
+    h2->hstream = st;
     st->counted = 1;
     h2->nactive++;
     h2->requests++;
@@ -180,11 +190,10 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
                      void *data)
 {
     (void)flags;
-    (void)data;
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
         return 0;
     }
-    mg_http_v2_stream_t *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    mg_http_v2_stream_t *st = stream_of(data, frame->hd.stream_id);
     if (st == NULL) {
         return 0;
     }
@@ -234,14 +243,13 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         return 0;
     }
     if (frame->hd.type == NGHTTP2_RST_STREAM) {
-        client_reset(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id),
-                     frame->rst_stream.error_code);
+        client_reset(stream_of(h2, frame->hd.stream_id), frame->rst_stream.error_code);
         return 0;
     }
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
         return 0;
     }
-    mg_http_v2_stream_t *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    mg_http_v2_stream_t *st = stream_of(h2, frame->hd.stream_id);
     if (st == NULL) {
         return 0;
     }
@@ -266,10 +274,9 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
                          const uint8_t *d, size_t len, void *data)
 {
     (void)flags;
-    (void)data;
     /* the connection's window comes back at once; a stream's when its reader takes the bytes */
     nghttp2_session_consume_connection(session, len);
-    mg_http_v2_stream_t *st = nghttp2_session_get_stream_user_data(session, stream_id);
+    mg_http_v2_stream_t *st = stream_of(data, stream_id);
     if (st) {
         mg_http_v2_stream_data(st, d, len);
     }
@@ -279,8 +286,11 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
                            void *data)
 {
-    (void)data;
-    mg_http_v2_stream_t *st = nghttp2_session_get_stream_user_data(session, stream_id);
+    mg_http_v2_conn_t *h2 = data;
+    mg_http_v2_stream_t *st = stream_of(h2, stream_id);
+    if (h2->hstream && h2->hstream->id == stream_id) {
+        h2->hstream = NULL; /* no longer the stream's user data */
+    }
     if (st) {
         nghttp2_session_set_stream_user_data(session, stream_id, NULL);
         mg_http_v2_stream_closed(st, error_code);
@@ -348,7 +358,8 @@ static void settings_patch(mg_http_v2_conn_t *h2, uint8_t *p, size_t n)
 /* What nghttp2 has, into the output buffer while it has room: 0, or -1 (h2->send_rv). */
 static int conn_gather(mg_http_v2_conn_t *h2)
 {
-    while (h2->send_rv == 0 && h2->olast < h2->osize) {
+    /* want_write: whether mem_send has a frame to give (cheaper than asking it for none) */
+    while (h2->send_rv == 0 && h2->olast < h2->osize && nghttp2_session_want_write(h2->session)) {
         const uint8_t *d;
         h2->in_send = 1;
         ssize_t n = nghttp2_session_mem_send(h2->session, &d);
@@ -459,20 +470,29 @@ static void conn_flush(mg_http_v2_conn_t *h2)
         conn_close(h2); /* GOAWAY sent (or received) and no stream left */
         return;
     }
-    conn_timers(h2);
+    if (!h2->flush_pending) {
+        conn_timers(h2); /* else the flush event's flush, later in this loop turn, sets them */
+    }
 }
 
 static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
+    mg_http_v2_conn_t *h2 = arg;
+    h2->flush_pending = 0;
     mg_time_update();
-    conn_flush(arg);
+    h2->refs++; /* the last stream freed, or the flush's close, may drop the last other one */
+    mg_http_v2_streams_reap(h2);
+    conn_flush(h2);
+    mg_http_v2_release(h2);
 }
 
 void mg_http_v2_schedule(mg_http_v2_conn_t *h2)
 {
-    if (h2->c && !h2->c->closed) {
+    /* streams to free are freed after the connection went too */
+    if (!h2->flush_pending && (h2->dead || (h2->c && !h2->c->closed))) {
+        h2->flush_pending = 1;
         event_active(&h2->flush_ev, EV_TIMEOUT, 1);
     }
 }
@@ -632,7 +652,7 @@ static void conn_gone(void *data)
 {
     mg_http_v2_conn_t *h2 = data;
     mg_server_hook_del(&h2->quit_hook);
-    event_del(&h2->flush_ev);
+    /* flush_ev stays: it frees the streams' request connections (a flush does nothing now) */
     event_del(&h2->goaway_ev);
     h2->c = NULL;
     h2->failed = 1;

@@ -41,6 +41,12 @@ struct mg_http_v2_conn_s {
     mg_server_t *server;
     nghttp2_session *session;
     mg_http_v2_stream_t *streams; /* every stream not yet freed */
+    /* streams whose request connection was closed: it is freed by the flush event (the loop's
+     * next callback: its closer may still be on the stack), before that flush */
+    mg_http_v2_stream_t *dead;
+    /* the stream whose header block came last: its callbacks find it without nghttp2's lookup
+     * (it is the stream's user data until nghttp2 closes it, when this is cleared) */
+    mg_http_v2_stream_t *hstream;
     mg_uint_t nactive;     /* streams open or whose request runs (http2_max_concurrent_streams) */
     mg_uint_t max_streams; /* http2_max_concurrent_streams */
     mg_uint_t priority_limit; /* PRIORITY frames left before the connection ends, as nginx */
@@ -66,17 +72,22 @@ struct mg_http_v2_conn_s {
     unsigned in_send : 1;       /* nghttp2 is in mem_send: a gather waits for its end */
     unsigned oblocked : 1;      /* a DATA frame waits for room in the output */
     unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
+    unsigned flush_pending : 1; /* flush_ev is active: it runs later in this loop turn */
 };
 
 struct mg_http_v2_stream_s {
     mg_http_v2_conn_t *h2;
     mg_http_v2_stream_t *prev, *next;
+    mg_http_v2_stream_t *dead_next; /* h2->dead */
     int32_t id;
     mg_connection_t *fc; /* the request's connection; NULL once it is freed */
     mg_http_conn_t *hc;
-    /* the request head, built from the header block as HTTP/1.1 text for the parser */
+    /* the header block's fields as "name: value\r\n" lines, the request head's text */
     char *head;
     size_t head_len, head_size, header_bytes;
+    size_t nfields;          /* lines in head */
+    unsigned has_host : 1;   /* a host field came: no Host line from :authority */
+    unsigned has_length : 1; /* a content-length field came */
     mg_str_t method, path, authority, scheme;
     /* the pseudo-headers' values, where they fit: no allocation each (else malloc'ed) */
     char pseudo_mem[128];
@@ -148,6 +159,8 @@ void mg_http_v2_stream_eof(mg_http_v2_stream_t *st);
 void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code);
 /* The connection goes: every stream's request is closed. */
 void mg_http_v2_streams_abort(mg_http_v2_conn_t *h2);
+/* Free the request connections closed since the last call (h2->dead), from the flush event. */
+void mg_http_v2_streams_reap(mg_http_v2_conn_t *h2);
 /* The peer is gone for the request's abort watch (abort.c): 0, or -1 with errno. */
 ssize_t mg_http_v2_stream_peek(mg_connection_t *fc);
 /* Whether the stream's body comes without a content-length (read as chunked). */

@@ -20,9 +20,19 @@ static void nv_add(nghttp2_nv *nv, size_t *n, const char *name, size_t nlen, con
 /* Fields HTTP/2 forbids (RFC 9113 8.2.2): the connection's, not the response's. */
 static int connection_specific(mg_str_t name)
 {
-    return mg_str_caseeq(name, "connection") || mg_str_caseeq(name, "keep-alive") ||
-           mg_str_caseeq(name, "proxy-connection") || mg_str_caseeq(name, "transfer-encoding") ||
-           mg_str_caseeq(name, "upgrade");
+    /* by length first: most fields are none of them */
+    switch (name.len) {
+    case 7:
+        return mg_str_caseeq(name, "upgrade");
+    case 10:
+        return mg_str_caseeq(name, "connection") || mg_str_caseeq(name, "keep-alive");
+    case 16:
+        return mg_str_caseeq(name, "proxy-connection");
+    case 17:
+        return mg_str_caseeq(name, "transfer-encoding");
+    default:
+        return 0;
+    }
 }
 
 mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t server,
@@ -44,8 +54,8 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
     nv_add(nv, &n, ":status", 7, status, 3);
     int own_server = 0, own_date = 0;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
-        own_server |= mg_str_caseeq(h[i].key, "server");
-        own_date |= mg_str_caseeq(h[i].key, "date");
+        own_server |= h[i].key.len == 6 && mg_str_caseeq(h[i].key, "server");
+        own_date |= h[i].key.len == 4 && mg_str_caseeq(h[i].key, "date");
     }
     if (!own_server && server.len) {
         nv_add(nv, &n, "server", 6, server.data, server.len);

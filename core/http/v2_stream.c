@@ -93,6 +93,9 @@ static void free_pseudo(mg_http_v2_stream_t *st, mg_str_t *s)
 
 void mg_http_v2_stream_free(mg_http_v2_stream_t *st)
 {
+    if (st->h2->hstream == st) {
+        st->h2->hstream = NULL;
+    }
     free(st->head);
     free_pseudo(st, &st->method);
     free_pseudo(st, &st->path);
@@ -203,6 +206,23 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
         (c)->log.action = action_;                                                                 \
     } while (0)
 
+/* What a field's name (past a pseudo-header's ':') or value may not hold: a name no blank,
+ * control, DEL, ':' or uppercase letter (h2 names are lowercase), a value no CR, LF or NUL.
+ * A table: every byte of every request field goes through it. */
+#define BAD_IN_NAME 1
+#define BAD_IN_VALUE 2
+static const uint8_t field_bad[256] = {
+    [0] = BAD_IN_NAME | BAD_IN_VALUE,
+    [1 ... 9] = BAD_IN_NAME,
+    ['\n'] = BAD_IN_NAME | BAD_IN_VALUE,
+    [11 ... 12] = BAD_IN_NAME,
+    ['\r'] = BAD_IN_NAME | BAD_IN_VALUE,
+    [14 ... ' '] = BAD_IN_NAME,
+    [':'] = BAD_IN_NAME,
+    ['A' ... 'Z'] = BAD_IN_NAME,
+    [0x7f] = BAD_IN_NAME,
+};
+
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen)
 {
@@ -230,26 +250,29 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         return NGHTTP2_PROTOCOL_ERROR;
     }
     /* names and values as nginx checks them (nghttp2's HTTP checks are off: see v2.c) */
+    unsigned bad = 0;
     for (size_t i = name[0] == ':'; i < nlen; i++) {
-        if (name[i] <= ' ' || name[i] == 0x7f || name[i] == ':' ||
-            (name[i] >= 'A' && name[i] <= 'Z')) {
-            if (c) {
-                stream_log_field(st, c, "client sent invalid header name: \"%.*s\"",
-                                 (int)mg_min(nlen, 256), (const char *)name);
-            }
-            return NGHTTP2_PROTOCOL_ERROR;
+        bad |= field_bad[name[i]];
+    }
+    if (bad & BAD_IN_NAME) {
+        if (c) {
+            stream_log_field(st, c, "client sent invalid header name: \"%.*s\"",
+                             (int)mg_min(nlen, 256), (const char *)name);
         }
+        return NGHTTP2_PROTOCOL_ERROR;
     }
     /* the parser also sees CR, LF and NUL as the head's structure */
+    bad = 0;
     for (size_t i = 0; i < vlen; i++) {
-        if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
-            if (c) {
-                stream_log_field(st, c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
-                                 (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
-                                 (const char *)value);
-            }
-            return NGHTTP2_PROTOCOL_ERROR;
+        bad |= field_bad[value[i]];
+    }
+    if (bad & BAD_IN_VALUE) {
+        if (c) {
+            stream_log_field(st, c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
+                             (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
+                             (const char *)value);
         }
+        return NGHTTP2_PROTOCOL_ERROR;
     }
     if (st->bad) {
         return 0; /* answered 400: as nginx, the fields after the bad one are not read */
@@ -258,6 +281,10 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         stream_pseudo(st, name, nlen, value, vlen);
         return 0;
     }
+    /* names are lowercase here (checked above) */
+    st->has_host |= nlen == 4 && memcmp(name, "host", 4) == 0;
+    st->has_length |= nlen == 14 && memcmp(name, "content-length", 14) == 0;
+    st->nfields++;
     head_append(st, (const char *)name, nlen);
     head_append(st, ": ", 2);
     head_append(st, (const char *)value, vlen);
@@ -281,25 +308,29 @@ static void stream_conn_gone(void *data)
     mg_stat_state(fc->server, &hc->stat, MG_STAT_NONE);
 }
 
-static void stream_conn_free(evutil_socket_t fd, short what, void *arg)
+static void stream_conn_free(mg_connection_t *fc)
 {
-    (void)fd;
-    (void)what;
-    mg_connection_t *fc = arg;
     mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
     mg_server_t *srv = fc->server;
     mg_cycle_t *cycle = fc->cycle;
     mg_http_v2_conn_t *h2 = st->h2;
-    mg_pool_destroy(fc->pool);
-    free(fc);
+    mg_pool_destroy(fc->pool); /* fc with it */
     mg_server_cycle_release(srv, cycle);
     st->fc = NULL;
     st->hc = NULL;
     if (st->closed) {
         stream_unlink(st);
     }
-    mg_http_v2_schedule(h2);
     mg_http_v2_release(h2);
+}
+
+void mg_http_v2_streams_reap(mg_http_v2_conn_t *h2)
+{
+    while (h2->dead) {
+        mg_http_v2_stream_t *st = h2->dead;
+        h2->dead = st->dead_next;
+        stream_conn_free(st->fc);
+    }
 }
 
 /* mg_conn_close for a stream's connection: the stream is reset unless its response is whole. */
@@ -310,19 +341,30 @@ static void stream_conn_close(mg_connection_t *fc)
     if (st->fc != fc || fc->fd == -2) {
         return;
     }
-    fc->fd = -2; /* closed: freed on the next loop turn */
+    fc->fd = -2; /* closed: freed by the flush event */
     fc->closed = 1;
-    event_del(&fc->rev);
-    event_del(&fc->wev);
-    evtimer_del(&fc->timer);
+    /* each of the events is pending or active only while its flag is set (the glue fires
+     * them only then): most requests end with none */
+    if (fc->reading) {
+        event_del(&fc->rev);
+    }
+    if (fc->writing) {
+        event_del(&fc->wev);
+    }
+    if (fc->timer_set) {
+        evtimer_del(&fc->timer);
+    }
     fc->reading = fc->writing = fc->timer_set = 0;
     mg_http_v2_data_drop(st); /* the request's pool goes */
     if (!st->out_eof) {
         mg_http_v2_output_end(st, 0);
     }
     stream_uncount(st);
-    struct timeval now = {0, 0};
-    event_base_once(fc->server->base, -1, EV_TIMEOUT, stream_conn_free, fc, &now);
+    /* freed by the flush event, which then writes what the stream's end produced; it runs
+     * after the connection is gone too (conn_gone leaves it) */
+    st->dead_next = st->h2->dead;
+    st->h2->dead = st;
+    mg_http_v2_schedule(st->h2);
 }
 
 static ssize_t stream_recv(mg_connection_t *fc, char *buf, size_t len)
@@ -366,13 +408,15 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     mg_http_v2_conn_t *h2 = st->h2;
     mg_connection_t *c = h2->c;
     mg_http_conn_t *chc = h2->hc;
-    mg_connection_t *fc = mg_calloc(sizeof(*fc));
+    /* the connection lives in its own pool (connection_pool_size holds it and its HTTP state) */
+    mg_pool_t *pool = mg_pool_create(c->listening->pool_size ? c->listening->pool_size : 1024);
+    mg_connection_t *fc = mg_pcalloc(pool, sizeof(*fc));
+    fc->pool = pool;
     fc->fd = -1;
     fc->server = c->server;
     fc->cycle = c->cycle;
     c->cycle->refs++;
     fc->listening = c->listening;
-    fc->pool = mg_pool_create(c->listening->pool_size ? c->listening->pool_size : 1024);
     fc->log = c->log;
     fc->log.action = "reading client request headers"; /* a stream's lines, as nginx */
     fc->sockaddr = c->sockaddr;
@@ -416,9 +460,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     hc->size = head_len + (st->in_eof ? 256 : STREAM_READ_SIZE);
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(fc->pool, free_mem, &hc->buf);
-    mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
-    hc->head.raw_values = 1; /* an h2 value keeps its blanks, as nginx */
-    mg_pool_cleanup_add(fc->pool, free_mem, &hc->head.headers);
+    mg_http_parse_init(&hc->head, NULL, 0); /* stream_start gives the fields' array */
     mg_pool_cleanup_add(fc->pool, stream_conn_gone, fc);
     st->fc = fc;
     st->hc = hc;
@@ -479,18 +521,11 @@ void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
     p += st->path.len;
     memcpy(p, " HTTP/1.1\r\n", 11);
     p += 11;
-    int has_host = 0, has_length = 0;
-    for (size_t i = 0; i < st->head_len; i++) {
-        /* field names are lowercase in h2 and each starts a line */
-        if (i == 0 || st->head[i - 1] == '\n') {
-            size_t left = st->head_len - i;
-            has_host |= left >= 5 && memcmp(st->head + i, "host:", 5) == 0;
-            has_length |= left >= 15 && memcmp(st->head + i, "content-length:", 15) == 0;
-        }
-    }
+    size_t line_len = (size_t)(p - hc->buf);
     /* a body without a length reaches the reader chunked (headers_in.c asks) */
-    st->in_chunked = !st->in_eof && !has_length;
-    if (st->authority.data && !has_host) {
+    st->in_chunked = !st->in_eof && !st->has_length;
+    int host_line = st->authority.data && !st->has_host;
+    if (host_line) {
         memcpy(p, "Host: ", 6);
         p += 6;
         memcpy(p, st->authority.data, st->authority.len);
@@ -509,21 +544,31 @@ void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
     st->head = NULL;
     st->head_len = st->head_size = 0;
 
+    /* The parser reads the request line (the method's id, the target's parts); the fields
+     * need no parsing: each line is "name: value" as the header callback checked it (a name
+     * of the parser's characters, a value without CR, LF or NUL), so the spans are set here,
+     * as raw_values would find them (all after "name: ") */
     mg_http_request_head_t *head = &hc->head;
-    ssize_t rc;
-    for (;;) {
-        rc = mg_http_parse_request_head(hc->buf, hc->last, head);
-        if (rc != MG_PARSE_TOO_MANY_HEADERS) {
-            break;
-        }
-        head->max_headers *= 2;
-        head->headers = mg_realloc(head->headers, head->max_headers * sizeof(mg_http_header_t));
-    }
-    if (rc < 0) {
+    size_t nheaders = st->nfields + (size_t)host_line;
+    mg_http_parse_init(head, mg_palloc(fc->pool, mg_max(nheaders, 1) * sizeof(mg_http_header_t)),
+                       nheaders);
+    head->raw_values = 1; /* an h2 value keeps its blanks, as nginx */
+    ssize_t rc = mg_http_parse_request_head(hc->buf, line_len, head);
+    if (rc != MG_PARSE_AGAIN || !head->request_line_done) {
         stream_refuse(st, NGHTTP2_PROTOCOL_ERROR, "client sent invalid request in http2 stream");
         mg_conn_close(fc);
         goto done;
     }
+    for (char *l = hc->buf + line_len; l < p - 2;) {
+        char *colon = memchr(l, ':', (size_t)(p - l));
+        char *end = memchr(colon, '\r', (size_t)(p - colon));
+        mg_http_header_t *hd = &head->headers[head->nheaders++];
+        hd->name = (mg_span_t){l, (size_t)(colon - l)};
+        hd->value = (mg_span_t){colon + 2, (size_t)(end - colon - 2)};
+        l = end + 2;
+    }
+    head->pos = hc->last;
+    rc = (ssize_t)hc->last;
     /* the version the request speaks: "HTTP/2.0" in $request and $server_protocol */
     memcpy((char *)head->request_line.data + head->request_line.len - 3, "2.0", 3);
     head->http_major = 2;
