@@ -3,7 +3,9 @@
 # its own stream limit is none, as moongate's is (v2.c); nginx keeps at most 32 closed nodes.
 # A long-lived connection serving tens of thousands of streams then held a few MB more
 # (h2load's -D runs: 31 MiB peak against nginx's 8). A frame for a stream that closed is
-# ignored and the connection goes on, as nginx ignores it.
+# ignored and the connection goes on, as nginx ignores it. A connection waiting for its
+# client holds no buffer of its own: the input buffer is the worker's (http2_recv_buffer_size
+# is "per worker", as nginx's) and the output buffer is taken only while frames wait.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/708-http2-memory.t
 
@@ -14,6 +16,7 @@ use Test::Moongate::H2;
 
 plan 'no_plan';
 log_level('info');
+worker_connections(256);
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -79,3 +82,26 @@ print('then', c.streams[a].status)
 200 False
 200 None False
 then 200
+
+
+
+=== TEST 3: 100 connections that each took a 64 KiB file and stay open hold no buffers: the worker's RSS grows by less than 32 KiB a connection (a 256 KiB input and a 64 KiB output buffer each: 80 KiB)
+--- config
+    location / { return 200 "ok\n"; }
+    location /f { alias $TEST_NGINX_HTML_DIR/64k; }
+--- h2_py
+import os
+with open(os.path.join('$TEST_NGINX_HTML_DIR', '64k'), 'wb') as f:
+    f.write(b'x' * 65536)
+w = Client($TEST_NGINX_SERVER_PORT)
+w.wait(w.request('/f'))
+before = server_rss()
+conns = []
+for k in range(100):
+    c = Client($TEST_NGINX_SERVER_PORT)
+    c.wait(c.request('/f'))
+    conns.append(c)
+grew = server_rss() - before
+print('whole', sum(len(c.streams[1].body) == 65536 for c in conns), 'bounded', grew < 3200, grew if grew >= 3200 else '')
+--- h2_out
+whole 100 bounded True 
