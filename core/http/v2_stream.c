@@ -361,7 +361,9 @@ static ssize_t stream_send_plain(mg_connection_t *fc, const char *buf, size_t le
     return mg_http_v2_send(fc, buf, len);
 }
 
-static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_len)
+/* The request's connection, with room for a head of head_len bytes and nheaders fields. */
+static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_len,
+                                           size_t nheaders)
 {
     mg_http_v2_conn_t *h2 = st->h2;
     mg_connection_t *c = h2->c;
@@ -372,7 +374,9 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->cycle = c->cycle;
     c->cycle->refs++;
     fc->listening = c->listening;
-    fc->pool = mg_pool_create(c->listening->pool_size ? c->listening->pool_size : 1024);
+    /* what lives as long as the stream, its HTTP state, fits (the request has a pool of its
+     * own): not connection_pool_size's 2k a stream, which nginx spends on none either */
+    fc->pool = mg_pool_create(sizeof(mg_http_conn_t) + 256);
     fc->log = c->log;
     fc->log.action = "reading client request headers"; /* a stream's lines, as nginx */
     fc->sockaddr = c->sockaddr;
@@ -416,7 +420,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     hc->size = head_len + (st->in_eof ? 256 : STREAM_READ_SIZE);
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(fc->pool, free_mem, &hc->buf);
-    mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
+    mg_http_parse_init(&hc->head, mg_alloc(nheaders * sizeof(mg_http_header_t)), nheaders);
     hc->head.raw_values = 1; /* an h2 value keeps its blanks, as nginx */
     mg_pool_cleanup_add(fc->pool, free_mem, &hc->head.headers);
     mg_pool_cleanup_add(fc->pool, stream_conn_gone, fc);
@@ -440,7 +444,7 @@ static void stream_refuse(mg_http_v2_stream_t *st, uint32_t code, const char *wh
 /* A header block nginx answers 400 to: a request without a head, finalized with it. */
 static void stream_reject(mg_http_v2_stream_t *st, const char *why)
 {
-    mg_connection_t *fc = stream_conn_create(st, 0);
+    mg_connection_t *fc = stream_conn_create(st, 0, 1);
     mg_log_error(MG_LOG_INFO, &fc->log, 0, "%s", why);
     mg_request_t *r = mg_http_create_request(fc);
     r->http_major = 2;
@@ -469,7 +473,19 @@ void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
     size_t hlen = st->method.len + 1 + st->path.len + sizeof(" HTTP/1.1\r\n") - 1 +
                   (st->authority.data ? sizeof("Host: \r\n") - 1 + st->authority.len : 0) +
                   st->head_len + 2;
-    mg_connection_t *fc = stream_conn_create(st, hlen);
+    int has_host = 0, has_length = 0;
+    size_t nfields = 1; /* Host, or room for one the parser finds more than counted */
+    for (size_t i = 0; i < st->head_len; i++) {
+        /* field names are lowercase in h2 and each starts a line */
+        if (i == 0 || st->head[i - 1] == '\n') {
+            size_t left = st->head_len - i;
+            has_host |= left >= 5 && memcmp(st->head + i, "host:", 5) == 0;
+            has_length |= left >= 15 && memcmp(st->head + i, "content-length:", 15) == 0;
+            nfields++;
+        }
+    }
+    /* the field list sized by the fields, not 32 entries (1 KiB) a stream */
+    mg_connection_t *fc = stream_conn_create(st, hlen, nfields);
     mg_http_conn_t *hc = fc->data;
     char *p = hc->buf;
     memcpy(p, st->method.data, st->method.len);
@@ -479,15 +495,6 @@ void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
     p += st->path.len;
     memcpy(p, " HTTP/1.1\r\n", 11);
     p += 11;
-    int has_host = 0, has_length = 0;
-    for (size_t i = 0; i < st->head_len; i++) {
-        /* field names are lowercase in h2 and each starts a line */
-        if (i == 0 || st->head[i - 1] == '\n') {
-            size_t left = st->head_len - i;
-            has_host |= left >= 5 && memcmp(st->head + i, "host:", 5) == 0;
-            has_length |= left >= 15 && memcmp(st->head + i, "content-length:", 15) == 0;
-        }
-    }
     /* a body without a length reaches the reader chunked (headers_in.c asks) */
     st->in_chunked = !st->in_eof && !has_length;
     if (st->authority.data && !has_host) {
