@@ -551,7 +551,7 @@ void moongate_server_destroy(moongate_server_t *srv)
         event_free(srv->shutdown_timer);
     }
     mg_resolver_server_free(srv);
-    free(srv->scratch);
+    mg_server_buffers_free(srv);
     if (srv->lua_vms) {
         srv->lua_vms_free(srv->lua_vms); /* after the cycle: its pool threads are joined */
     }

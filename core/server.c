@@ -364,6 +364,14 @@ char *mg_server_scratch(mg_server_t *srv)
     return srv->scratch;
 }
 
+void mg_server_buffers_free(mg_server_t *srv)
+{
+    free(srv->scratch);
+    free(srv->h2_rbuf);
+    free(srv->h2_obuf);
+    srv->scratch = srv->h2_rbuf = srv->h2_obuf = NULL;
+}
+
 void mg_server_hook_del(mg_server_hook_t *hook)
 {
     if (hook->prevp == NULL) {

@@ -59,6 +59,13 @@ struct mg_server_s {
     void (*lua_vms_free)(struct mg_lua_vms_s *vms);
     void (*on_done)(mg_server_t *srv); /* set: the loop is not ours (embedding, attached) */
     char *scratch; /* mg_server_scratch's buffer, made on first use; freed with the server */
+    /* HTTP/2's buffers (http/v2.c), the server's rather than each connection's: the input
+     * buffer (http2_recv_buffer_size, "per worker" as nginx's), taken for one read and what
+     * nghttp2 makes of it; and an output buffer no connection holds (a connection takes one
+     * only while it has frames to write) */
+    char *h2_rbuf;
+    size_t h2_rsize;
+    char *h2_obuf;
 };
 
 /* A buffer of the server's, MG_SERVER_SCRATCH bytes, for bytes used within one call and never
@@ -67,6 +74,8 @@ struct mg_server_s {
  * would a static buffer. */
 #define MG_SERVER_SCRATCH 65536
 char *mg_server_scratch(mg_server_t *srv);
+/* Free the server's buffers (the scratch, HTTP/2's), when it is destroyed. */
+void mg_server_buffers_free(mg_server_t *srv);
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */
 void mg_server_accept_on(mg_server_t *srv);

@@ -402,7 +402,7 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_no
     mg_resolver_server_free(srv);
     event_base_free(srv->base);
     mg_cycle_destroy(cycle);
-    free(srv->scratch);
+    mg_server_buffers_free(srv);
     free(srv);
     exit(0);
 }

@@ -52,9 +52,8 @@ struct mg_http_v2_conn_s {
     mg_uint_t priority_limit; /* PRIORITY frames left before the connection ends, as nginx */
     mg_uint_t requests;       /* streams taken (keepalive_requests) */
     mg_uint_t refs;           /* the connection and each stream's request connection */
-    char *rbuf;               /* http2_recv_buffer_size */
-    size_t rsize;
-    char *obuf; /* frames to write, gathered from nghttp2 */
+    size_t rsize;             /* http2_recv_buffer_size (the buffer is the server's) */
+    char *obuf; /* frames to write, gathered from nghttp2; NULL while there are none */
     size_t osize, ostart, olast;
     int send_rv;            /* nghttp2_session_mem_send's failure, for the flush to log and close */
     struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
