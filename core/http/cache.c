@@ -88,10 +88,8 @@ static cache_node_t *totals(mg_http_cache_zone_t *z)
 /* the file of an MD5: PATH/c/ba/HEX with levels=1:2 (the hex digits' end, as nginx's) */
 static char *file_name(mg_pool_t *pool, mg_http_cache_zone_t *z, const unsigned char *md5)
 {
-    char hex[33];
-    for (int i = 0; i < 16; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", md5[i]);
-    }
+    char hex[32];
+    mg_hex_dump(hex, md5, 16);
     size_t len = z->path.len + 1 + 32 + 1 + 3 * 3;
     char *name = mg_pnalloc(pool, len), *p = name;
     memcpy(p, z->path.data, z->path.len);
