@@ -607,7 +607,8 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
         c->uses = n->uses;
         exists = n->exists;
     }
-    cache_node_t *t = totals(z);
+    /* the totals' "cold" only matters for a key without a file (a HIT skips that lookup) */
+    cache_node_t *t = exists ? NULL : totals(z);
     int cold = t && t->uses;
     mg_shm_table_unlock(z->table);
     if (!exists && !cold) {
