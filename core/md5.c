@@ -37,8 +37,8 @@ static inline uint32_t step(uint32_t a, uint32_t b, uint32_t f, uint32_t xt, uns
 }
 
 /* Each round is a loop of four steps whose shifts are constants and whose registers take
- * turns in place (no rotation of a, b, c, d through temporaries), so the compiler keeps the
- * state in registers and unrolls: the per-step switch and division this replaced cost about
+ * turns in place (no rotation of a, b, c, d through temporaries), unrolled so that the word
+ * indexes and constants are immediates: the per-step switch and division this replaced cost
  * three times the instructions per block. */
 static void md5_block(uint32_t state[4], const unsigned char *p)
 {
@@ -50,24 +50,28 @@ static void md5_block(uint32_t state[4], const unsigned char *p)
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     const uint32_t *t = md5_t;
     const unsigned char *k = md5_k;
+#pragma GCC unroll 4
     for (int i = 0; i < 16; i += 4, t += 4, k += 4) {
         a = step(a, b, (b & c) | (~b & d), x[k[0]] + t[0], 7);
         d = step(d, a, (a & b) | (~a & c), x[k[1]] + t[1], 12);
         c = step(c, d, (d & a) | (~d & b), x[k[2]] + t[2], 17);
         b = step(b, c, (c & d) | (~c & a), x[k[3]] + t[3], 22);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 16; i += 4, t += 4, k += 4) {
         a = step(a, b, (b & d) | (c & ~d), x[k[0]] + t[0], 5);
         d = step(d, a, (a & c) | (b & ~c), x[k[1]] + t[1], 9);
         c = step(c, d, (d & b) | (a & ~b), x[k[2]] + t[2], 14);
         b = step(b, c, (c & a) | (d & ~a), x[k[3]] + t[3], 20);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 16; i += 4, t += 4, k += 4) {
         a = step(a, b, b ^ c ^ d, x[k[0]] + t[0], 4);
         d = step(d, a, a ^ b ^ c, x[k[1]] + t[1], 11);
         c = step(c, d, d ^ a ^ b, x[k[2]] + t[2], 16);
         b = step(b, c, c ^ d ^ a, x[k[3]] + t[3], 23);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 16; i += 4, t += 4, k += 4) {
         a = step(a, b, c ^ (b | ~d), x[k[0]] + t[0], 6);
         d = step(d, a, b ^ (a | ~c), x[k[1]] + t[1], 10);
@@ -98,9 +102,11 @@ void mg_md5_final(mg_md5_t *ctx, unsigned char out[MG_MD5_DIGEST_LEN])
 {
     mg_digest64_pad(ctx, 0, md5_block);
     for (int i = 0; i < 4; i++) {
-        for (int j = 0; j < 4; j++) {
-            out[4 * i + j] = (unsigned char)(ctx->state[i] >> (8 * j));
-        }
+        uint32_t v = ctx->state[i];
+        out[4 * i] = (unsigned char)v;
+        out[4 * i + 1] = (unsigned char)(v >> 8);
+        out[4 * i + 2] = (unsigned char)(v >> 16);
+        out[4 * i + 3] = (unsigned char)(v >> 24);
     }
 }
 
