@@ -20,7 +20,8 @@ typedef void (*mg_digest64_block_pt)(uint32_t *state, const unsigned char *block
 /* Add len bytes (data may be NULL when len is 0). */
 void mg_digest64_update(mg_digest64_t *ctx, const void *data, size_t len,
                         mg_digest64_block_pt block);
-/* Pad the message; big_endian: how the bit length is written (SHA-1 yes, MD5 no). */
+/* Pad the message (the context is spent: only its state is read after); big_endian: how the
+ * bit length is written (SHA-1 yes, MD5 no). */
 void mg_digest64_pad(mg_digest64_t *ctx, int big_endian, mg_digest64_block_pt block);
 
 #endif

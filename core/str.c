@@ -225,6 +225,16 @@ char *mg_put_uint3(char *p, uint64_t v)
     return p + 3;
 }
 
+char *mg_hex_dump(char *dst, const unsigned char *src, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        *dst++ = digits[src[i] >> 4];
+        *dst++ = digits[src[i] & 0xf];
+    }
+    return dst;
+}
+
 char *mg_put_hex(char *p, uint64_t v)
 {
     static const char digits[] = "0123456789abcdef";

@@ -55,6 +55,8 @@ char *mg_put_hex(char *p, uint64_t v);
 /* Three digits, zero-padded, of v % 1000 (a status code, as "%03u" without printf's cost) at p;
  * returns p + 3. */
 char *mg_put_uint3(char *p, uint64_t v);
+/* The lowercase hex of src[0..len) at dst (2 * len bytes, no NUL); returns the end. */
+char *mg_hex_dump(char *dst, const unsigned char *src, size_t len);
 
 /* Format into buf; returns pointer after the last written char (no NUL). */
 char *mg_vsprintf_end(char *buf, char *end, const char *fmt, va_list ap);

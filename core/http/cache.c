@@ -88,10 +88,8 @@ static cache_node_t *totals(mg_http_cache_zone_t *z)
 /* the file of an MD5: PATH/c/ba/HEX with levels=1:2 (the hex digits' end, as nginx's) */
 static char *file_name(mg_pool_t *pool, mg_http_cache_zone_t *z, const unsigned char *md5)
 {
-    char hex[33];
-    for (int i = 0; i < 16; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", md5[i]);
-    }
+    char hex[32];
+    mg_hex_dump(hex, md5, 16);
     size_t len = z->path.len + 1 + 32 + 1 + 3 * 3;
     char *name = mg_pnalloc(pool, len), *p = name;
     memcpy(p, z->path.data, z->path.len);
@@ -227,11 +225,14 @@ static void close_fd(void *data)
     close((int)(intptr_t)data);
 }
 
-/* The file's start, parsed: MG_OK, MG_DECLINED (logged; a bad file is removed) */
+/* The file's start, parsed: MG_OK, MG_DECLINED (logged; a bad file is removed). A file of up
+ * to 16 KiB is read whole, so its body is served from that one read (m->body) with no second
+ * one; of a larger one the first 4 KiB, which hold the parts of a usual response head, then
+ * all the parts when they are longer. */
 static mg_int_t read_meta(mg_request_t *r, mg_http_cache_req_t *c, int fd, struct stat *st,
                           mg_cache_file_meta_t *m)
 {
-    size_t size = 16384;
+    size_t size = st->st_size <= 16384 ? (size_t)mg_max(st->st_size, 1) : 4096;
     for (int round = 0; round < 2; round++) {
         char *buf = mg_pnalloc(r->pool, size);
         ssize_t n = pread(fd, buf, size, 0);
@@ -316,6 +317,9 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
     mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
     if (r->header_only || m->h.body_len == 0) {
         b->pos = b->last = "";
+    } else if (m->body) {
+        b->pos = (char *)m->body;
+        b->last = b->pos + m->h.body_len;
     } else {
         b->in_file = 1;
         b->fd = fd;
@@ -603,7 +607,8 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
         c->uses = n->uses;
         exists = n->exists;
     }
-    cache_node_t *t = totals(z);
+    /* the totals' "cold" only matters for a key without a file (a HIT skips that lookup) */
+    cache_node_t *t = exists ? NULL : totals(z);
     int cold = t && t->uses;
     mg_shm_table_unlock(z->table);
     if (!exists && !cold) {

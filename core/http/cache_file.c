@@ -70,5 +70,8 @@ int mg_cache_file_parse(const char *buf, size_t len, uint64_t file_size, mg_cach
     m->etag = m->key + h->key_len;
     m->vary = m->etag + h->etag_len;
     m->head = m->vary + h->vary_len;
+    if (len - meta >= h->body_len) {
+        m->body = buf + meta;
+    }
     return MG_OK;
 }

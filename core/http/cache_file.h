@@ -44,7 +44,8 @@ _Static_assert(sizeof(mg_cache_file_header_t) == 112, "cache file header layout"
 typedef struct {
     mg_cache_file_header_t h;
     const char *key, *etag, *vary, *head;
-    size_t meta_len; /* the header and the parts: where the body starts */
+    const char *body; /* the body when the buffer held all of it, else NULL */
+    size_t meta_len;  /* the header and the parts: where the body starts */
 } mg_cache_file_meta_t;
 
 /* Read a file's start buf[0..len) of a file of file_size bytes: MG_OK with *m; MG_AGAIN when

@@ -10,16 +10,13 @@
 #include "cache.h"
 #include "upstream_int.h"
 
-static int is_token(unsigned char ch)
-{
-    /* a name's usual bytes first: strchr per byte was a twentieth of a proxied request */
-    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-        ch == '-') {
-        return 1;
-    }
-    static const char sep[] = "()<>@,;:\\\"/[]?={} \t";
-    return ch > 0x20 && ch < 0x7f && strchr(sep, ch) == NULL;
-}
+/* A header name's bytes (RFC 9110 tchar): a table, as each byte of each name of each
+ * upstream response head (and of each cached one on a HIT) goes through it */
+static const unsigned char token[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['-'] = 1,  ['!'] = 1, ['#'] = 1,
+    ['$'] = 1,         ['%'] = 1,         ['&'] = 1,         ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['.'] = 1,         ['^'] = 1,         ['_'] = 1,         ['`'] = 1,  ['|'] = 1, ['~'] = 1,
+};
 
 /* Header lines from buf[p] to the blank line (cap at most) */
 static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_head_t *h, size_t cap)
@@ -43,17 +40,15 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
         }
         h->error_at = ls;
         size_t c = ls;
-        while (c < end && is_token((unsigned char)buf[c])) {
+        while (c < end && token[(unsigned char)buf[c]]) {
             c++;
         }
         if (c == ls || c == end || buf[c] != ':') {
             return MG_PARSE_INVALID_HEADER;
         }
-        for (size_t i = c + 1; i < end; i++) {
-            unsigned char ch = (unsigned char)buf[i];
-            if (ch == '\0' || ch == '\r') {
-                return MG_PARSE_INVALID_HEADER;
-            }
+        /* (memchr's vector scans: a byte loop here cost more than the rest of the line) */
+        if (memchr(buf + c + 1, '\r', end - c - 1) || memchr(buf + c + 1, '\0', end - c - 1)) {
+            return MG_PARSE_INVALID_HEADER;
         }
         if (n == cap) {
             return MG_PARSE_TOO_MANY_HEADERS;

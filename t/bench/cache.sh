@@ -17,24 +17,9 @@ bench_init bench-cache
 need_pkg php-fpm8.2 php8.2-fpm
 chmod 755 "$WORK"
 
-UP_PORT=$(free_port)
+cache_upstream
 FPM_PORT=$(free_port)
-mkdir -p "$WORK/upstream/html" "$WORK/php"
-head -c 65536 /dev/zero | tr '\0' x >"$WORK/upstream/html/64k.txt"
-conf_write upstream <<EOF
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$UP_PORT;
-        root $WORK/upstream/html;
-        add_header Cache-Control "max-age=3600";
-        location = /small { return 200 "hello\n"; }
-    }
-}
-EOF
-taskset -c 1 "$NGINX" -p "$WORK/upstream/" -c "$WORK/upstream/conf/bench.conf" \
-    >"$WORK/upstream/logs/stdout" 2>&1 &
-PIDS+=("$!")
+mkdir -p "$WORK/php"
 
 printf '<?php\necho "hello\\n";\n' >"$WORK/php/hello.php"
 cat >"$WORK/php/fpm.conf" <<EOF
@@ -80,7 +65,6 @@ http {
 EOF
 }
 
-X64=$(cat "$WORK/upstream/html/64k.txt")
 CASES=(
     "hit small|/c/small|hello"
     "hit 64k|/c/64k.txt|$X64"

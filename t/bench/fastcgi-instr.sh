@@ -71,59 +71,16 @@ CASES=(
     "no keepalive|/new/hello.php|hello"
 )
 
-requests() { # port path: N requests on one keepalive client connection
-    for _ in $(seq "$N"); do
-        printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$1" "$2"
-    done | curl -s -K -
-}
-
-syscalls() { # binary name: "case syscalls/request" lines in $WORK/sys-NAME
-    local bin=$1 server=$2 name=st-$2 port dir sp c cname path
-    port=$(free_port)
-    dir=$WORK/$name
-    start_server "$bin" "$name" "$port"
-    sp=$STARTED
-    for c in "${CASES[@]}"; do
-        IFS='|' read -r cname path _ <<<"$c"
-        local got
-        got=$(curl -s "http://127.0.0.1:$port$path")
-        [ "$got" = hello ] || echo "$BENCH: $server $path answers \"$got\"" >&2
-        N=20 requests "$port" "$path"
-        strace_during "$sp" "$dir/strace" requests "$port" "$path"
-        echo "$(awk -v n="$N" '$NF == "total" { printf "%.1f", $4 / n }' "$dir/strace")" >>"$WORK/sys-$server"
-        { echo "$server, $cname:"; awk 'NR > 2 && $1 ~ /^[0-9.]+$/ { print }' "$dir/strace" | sort -k4 -rn | head -10; } >>"$WORK/systable"
-    done
-    kill "$sp" 2>/dev/null
-    wait "$sp" 2>/dev/null
-}
-
 # (not in $(...): a subshell would run the EXIT trap's cleanup)
 instr_pass "$MOONGATE" moongate "$(free_port)" >"$WORK/instr-moongate"
 instr_pass "$NGINX" nginx "$(free_port)" >"$WORK/instr-nginx"
-syscalls "$MOONGATE" moongate
-syscalls "$NGINX" nginx
-mapfile -t MG_IR <"$WORK/instr-moongate"
-mapfile -t NG_IR <"$WORK/instr-nginx"
-mapfile -t MG_SC <"$WORK/sys-moongate"
-mapfile -t NG_SC <"$WORK/sys-nginx"
+syscall_pass "$MOONGATE" moongate
+syscall_pass "$NGINX" nginx
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
     machine_line
     echo "php-fpm: $("$FPM_BIN" -v 2>&1 | head -1)"
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; these counts do not depend on it)"
     echo "command: INSTR_REQUESTS=$INSTR_REQUESTS N=$N t/bench/fastcgi-instr.sh"
-    echo "per request, the server's process alone: user-space instructions (callgrind), system calls (strace -c)"
-    printf '%-14s %10s %10s %6s %9s %9s %6s\n' case mg_instr ng_instr ratio mg_sys ng_sys ratio
-    i=0
-    for c in "${CASES[@]}"; do
-        IFS='|' read -r name _ _ <<<"$c"
-        printf '%-14s %10s %10s %6s %9s %9s %6s\n' "$name" "${MG_IR[$i]:-?}" "${NG_IR[$i]:-?}" \
-            "$(ratio "${NG_IR[$i]:-0}" "${MG_IR[$i]:-0}")" "${MG_SC[$i]:-?}" "${NG_SC[$i]:-?}" \
-            "$(ratio "${NG_SC[$i]:-0}" "${MG_SC[$i]:-0}")"
-        i=$((i + 1))
-    done
-    echo "ratio: nginx/moongate (higher is better for moongate)"
-    echo
-    echo "system calls over $N requests (strace -c: calls column 4):"
-    cat "$WORK/systable"
+    counts_table
 } | tee "$OUT"

@@ -4,7 +4,9 @@
 # stream benches' echo peer), and for the wrk benches that compare the two servers case by
 # case: run_wrk, bench_case and instr_table (instructions per request under callgrind, which other load cannot move);
 # conf_write (the configuration's common lines), cg_start (a server under callgrind) and
-# strace_during (a syscall count) for the benches that count.
+# strace_during (a syscall count) for the benches that count, and for those that count
+# CASES on both servers: curl_requests, syscall_pass and counts_table; cache_upstream (the
+# proxy cache benches' upstream).
 #
 # A bench defines write_conf NAME PORT (the configuration at $WORK/NAME/conf/bench.conf) and,
 # for bench_case, CASES ("name|path|expected body" lines) before calling them.
@@ -126,6 +128,86 @@ strace_during() {
     "$@"
     kill -INT "$tp"
     wait "$tp" 2>/dev/null
+}
+
+# curl_requests PORT PATH: N requests (N=20 if unset) one after the other on one keepalive
+# client connection
+curl_requests() {
+    for _ in $(seq "${N:-20}"); do
+        printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$1" "$2"
+    done | curl -s -K -
+}
+
+# syscall_pass BINARY NAME: the server started (write_conf), each of CASES' paths checked for
+# its expected body, then its system calls over N keepalive requests (strace -c -f, after 20
+# warm-up requests): one "calls/request" line per case in $WORK/sys-NAME, the busiest calls in
+# $WORK/systable
+syscall_pass() {
+    local bin=$1 server=$2 name=st-$2 port dir sp c cname path want got
+    port=$(free_port)
+    dir=$WORK/$name
+    start_server "$bin" "$name" "$port"
+    sp=$STARTED
+    for c in "${CASES[@]}"; do
+        IFS='|' read -r cname path want <<<"$c"
+        got=$(curl -s "http://127.0.0.1:$port$path")
+        [ "$got" = "$want" ] || echo "$BENCH: $server $path answers \"${got:0:40}\"" >&2
+        N=20 curl_requests "$port" "$path"
+        strace_during "$sp" "$dir/strace" curl_requests "$port" "$path"
+        awk -v n="$N" '$NF == "total" { printf "%.1f\n", $4 / n }' "$dir/strace" >>"$WORK/sys-$server"
+        {
+            echo "$server, $cname:"
+            awk 'NR > 2 && $1 ~ /^[0-9.]+$/ { print }' "$dir/strace" | sort -k4 -rn | head -12
+        } >>"$WORK/systable"
+    done
+    kill "$sp" 2>/dev/null
+    wait "$sp" 2>/dev/null
+}
+
+# counts_table: CASES' instructions and system calls per request of both servers (instr_pass
+# into $WORK/instr-NAME, syscall_pass), then the system calls' detail
+counts_table() {
+    local MG_IR NG_IR MG_SC NG_SC i=0 c name
+    mapfile -t MG_IR <"$WORK/instr-moongate"
+    mapfile -t NG_IR <"$WORK/instr-nginx"
+    mapfile -t MG_SC <"$WORK/sys-moongate"
+    mapfile -t NG_SC <"$WORK/sys-nginx"
+    echo "per request, the server's process alone: user-space instructions (callgrind), system calls (strace -c)"
+    printf '%-14s %10s %10s %6s %9s %9s %6s\n' case mg_instr ng_instr ratio mg_sys ng_sys ratio
+    for c in "${CASES[@]}"; do
+        IFS='|' read -r name _ _ <<<"$c"
+        printf '%-14s %10s %10s %6s %9s %9s %6s\n' "$name" "${MG_IR[$i]:-?}" "${NG_IR[$i]:-?}" \
+            "$(ratio "${NG_IR[$i]:-0}" "${MG_IR[$i]:-0}")" "${MG_SC[$i]:-?}" "${NG_SC[$i]:-?}" \
+            "$(ratio "${NG_SC[$i]:-0}" "${MG_SC[$i]:-0}")"
+        i=$((i + 1))
+    done
+    echo "ratio: nginx/moongate (higher is better for moongate)"
+    echo
+    echo "system calls over $N requests (strace -c: calls column 4):"
+    cat "$WORK/systable"
+}
+
+# cache_upstream: the proxy cache benches' upstream, one nginx on core 1 listening on UP_PORT:
+# /small answers "hello\n", /64k.txt 64 KiB of x (also in X64), both with Cache-Control max-age
+cache_upstream() {
+    UP_PORT=$(free_port)
+    mkdir -p "$WORK/upstream/html"
+    head -c 65536 /dev/zero | tr '\0' x >"$WORK/upstream/html/64k.txt"
+    X64=$(cat "$WORK/upstream/html/64k.txt")
+    conf_write upstream <<EOC
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$UP_PORT;
+        root $WORK/upstream/html;
+        add_header Cache-Control "max-age=3600";
+        location = /small { return 200 "hello\n"; }
+    }
+}
+EOC
+    taskset -c 1 "$NGINX" -p "$WORK/upstream/" -c "$WORK/upstream/conf/bench.conf" \
+        >"$WORK/upstream/logs/stdout" 2>&1 &
+    PIDS+=("$!")
 }
 
 # stream_peer: t/bench/streamload.c built as $LOAD (the stream benches' client) and its echo
@@ -263,9 +345,7 @@ instr_pass() { # binary name port -> one "Ir/request" per case
         IFS='|' read -r _ path _ <<<"$c"
         curl -s -o /dev/null "http://127.0.0.1:$port$path"
         callgrind_control -z "$vp" >/dev/null 2>&1
-        for _ in $(seq "$n"); do
-            printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$port" "$path"
-        done | curl -s -K -
+        N=$n curl_requests "$port" "$path"
         callgrind_control -d "$vp" >/dev/null 2>&1
         k=$((k + 1))
         awk -v n="$n" '/^(summary|totals):/ { printf "%d\n", $2 / n; exit }' "$dir/cg.out.$k"

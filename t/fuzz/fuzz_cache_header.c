@@ -44,7 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t parts = (size_t)h->key_len + h->etag_len + h->vary_len + h->head_len;
         if (m.meta_len != sizeof(*h) + parts || m.meta_len > size ||
             m.meta_len + h->body_len != file_size || m.key != buf + sizeof(*h) ||
-            m.head + h->head_len != buf + m.meta_len || why != NULL) {
+            m.head + h->head_len != buf + m.meta_len || why != NULL ||
+            (m.body != NULL) != (size - m.meta_len >= h->body_len) ||
+            (m.body && m.body != buf + m.meta_len)) {
             abort();
         }
     } else if (rc == MG_AGAIN) {

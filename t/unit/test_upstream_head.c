@@ -83,6 +83,29 @@ int main(void)
            "an empty header name");
     is_int(parse_n("HTTP/1.1 200 OK\r\nA: b\0c\r\n\r\n", 27, MAXH, &h), MG_PARSE_INVALID_HEADER,
            "a NUL in a value");
+    is_int(parse("HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", &h), MG_PARSE_INVALID_HEADER,
+           "a CR inside a value");
+    is_int(parse("HTTP/1.1 200 OK\r\nA: bc\r\r\n\r\n", &h), MG_PARSE_INVALID_HEADER,
+           "two CRs before the LF");
+    /* every byte a name may hold (RFC 9110's tchar), then each one it may not */
+    is_int(parse("HTTP/1.1 200 OK\r\nazAZ09!#$%&'*+-.^_`|~: x\r\n\r\n", &h) > 0, 1,
+           "every token byte in a name");
+    is_strn(h.headers[0].name.data, h.headers[0].name.len, "azAZ09!#$%&'*+-.^_`|~",
+            "the name whole");
+    int all_refused = 1;
+    for (unsigned ch = 1; ch < 256; ch++) {
+        char line[64];
+        snprintf(line, sizeof(line), "HTTP/1.1 200 OK\r\nA%cB: x\r\n\r\n", (char)ch);
+        if (strchr("!#$%&'*+-.^_`|~", (int)ch) || (ch >= '0' && ch <= '9') ||
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == ':' || ch == '\n') {
+            continue;
+        }
+        if (parse(line, &h) != MG_PARSE_INVALID_HEADER) {
+            printf("# byte 0x%02x taken in a name\n", ch);
+            all_refused = 0;
+        }
+    }
+    ok(all_refused, "every other byte in a name is refused");
     is_int(parse("HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &h), 37, "three headers fit");
     is_int(parse_n("HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 37, 2, &h),
            MG_PARSE_TOO_MANY_HEADERS, "but not into two slots");
