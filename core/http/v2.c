@@ -534,7 +534,7 @@ static void on_read(mg_connection_t *c)
                 return;
             }
             if ((size_t)n < h2->rsize) {
-                break; /* the socket is drained (level-triggered: more comes as an event) */
+                break; /* the socket is drained: more comes as an event */
             }
             continue;
         }
