@@ -15,11 +15,17 @@
 #include "ssl.h"
 #include "stat.h"
 
-static void on_conn_read(evutil_socket_t fd, short what, void *arg)
+/* An edge-triggered connection's socket as its reads last saw it: after a report and before a
+ * read (unknown), emptied (a short read, EAGAIN or its end), or maybe holding more (a read
+ * that filled the buffer). */
+enum {
+    RD_UNKNOWN = 0,
+    RD_DRAINED,
+    RD_MORE,
+};
+
+static void conn_read(mg_connection_t *c)
 {
-    (void)fd;
-    (void)what;
-    mg_connection_t *c = arg;
     mg_time_update();
     if (c->ssl && c->ssl->write_wants_read) {
         /* a TLS write waited for input (its record layer reads first) */
@@ -30,6 +36,41 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
         }
     }
     c->read_handler(c);
+}
+
+static void on_conn_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    mg_connection_t *c = arg;
+    if (c->edge) {
+        c->rd_state = RD_UNKNOWN;
+        if (what & EV_CLOSED) {
+            c->rd_eof = 1; /* the peer's FIN came: it stays to be read after any bytes */
+        }
+    }
+    conn_read(c);
+}
+
+/* An edge-triggered connection's socket that may hold what no edge will report: its read
+ * handler runs at the loop's next turn, where a level-triggered event would have come (and
+ * not within this turn: a client that keeps the buffer full does not starve the others) */
+static void on_conn_recheck(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_connection_t *c = arg;
+    if (c->reading && c->rd_state != RD_DRAINED) {
+        c->rd_state = RD_UNKNOWN;
+        conn_read(c);
+    }
+}
+
+static void recheck(mg_connection_t *c)
+{
+    static const struct timeval now = {0, 0};
+    if (c->reading && !evtimer_pending(&c->recheck, NULL)) {
+        evtimer_add(&c->recheck, &now);
+    }
 }
 
 static void on_conn_write(evutil_socket_t fd, short what, void *arg)
@@ -61,7 +102,20 @@ static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
 
 static ssize_t recv_plain(mg_connection_t *c, char *buf, size_t len)
 {
-    return recv(c->fd, buf, len, 0);
+    ssize_t n = recv(c->fd, buf, len, 0);
+    if (!c->edge) {
+        return n;
+    }
+    if ((n >= 0 && (size_t)n == len) || (n > 0 && c->rd_eof)) {
+        /* more may wait (or the FIN after these bytes), and no edge comes for it: unless a
+         * later read empties the socket, the read handler runs again, as a level-triggered
+         * event would have it */
+        c->rd_state = RD_MORE;
+        recheck(c);
+    } else if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+        c->rd_state = RD_DRAINED;
+    }
+    return n;
 }
 
 static ssize_t send_plain(mg_connection_t *c, const char *buf, size_t len)
@@ -145,11 +199,28 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     return c;
 }
 
+void mg_conn_edge(mg_connection_t *c)
+{
+    int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE; /* epoll's: not poll's or select's */
+    if (c->reading || c->writing || c->shared_fd || c->ssl || c->recv != recv_plain ||
+        (event_base_get_features(c->server->base) & need) != need) {
+        return;
+    }
+    /* EV_CLOSED (EPOLLRDHUP): a FIN that came with the last bytes read is known to wait */
+    event_assign(&c->rev, c->server->base, c->fd, EV_READ | EV_PERSIST | EV_ET | EV_CLOSED,
+                 on_conn_read, c);
+    event_assign(&c->wev, c->server->base, c->fd, EV_WRITE | EV_ET, on_conn_write, c);
+    evtimer_assign(&c->recheck, c->server->base, on_conn_recheck, c);
+    c->edge = 1;
+}
+
 void mg_conn_read_on(mg_connection_t *c)
 {
     if (!c->reading) {
         c->reading = 1;
-        event_add(&c->rev, NULL);
+        event_add(&c->rev, NULL); /* the kernel reports what is there already, edge or not */
+    } else if (c->edge && c->rd_state != RD_DRAINED) {
+        recheck(c); /* a level-triggered event would come again for input no read took */
     }
     if (c->ssl && mg_ssl_read_pending(c)) {
         /* TLS reads ahead: what OpenSSL took from the socket raises no event */
@@ -253,6 +324,9 @@ void mg_conn_close(mg_connection_t *c)
     event_del(&c->rev);
     event_del(&c->wev);
     evtimer_del(&c->timer);
+    if (c->edge) {
+        evtimer_del(&c->recheck);
+    }
     if (c->ssl) {
         mg_ssl_shutdown(c);
         mg_ssl_conn_free(c);

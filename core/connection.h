@@ -41,6 +41,7 @@ struct mg_connection_s {
     struct event rev;          /* persistent read readiness */
     struct event wev;          /* one-shot write readiness */
     struct event timer;        /* the one deadline: header, keepalive, body or send timeout */
+    struct event recheck;      /* edge: a read handler's call at the next turn (connection.c) */
     mg_conn_handler_pt read_handler;
     mg_conn_handler_pt write_handler;
     mg_conn_handler_pt timeout_handler;
@@ -71,6 +72,9 @@ struct mg_connection_s {
     unsigned timedout : 1;  /* a client timeout (or 444) ends it: reset_timedout_connection */
     unsigned passes : 4;    /* stream's pass: hand-overs so far (a loop ends at 10) */
     unsigned shared_fd : 1; /* fd is not its own (a UDP session's, udp.c): closing leaves it */
+    unsigned edge : 1;      /* its events are edge-triggered (mg_conn_edge) */
+    unsigned rd_state : 2;  /* edge: what the last read said of the socket (connection.c) */
+    unsigned rd_eof : 1;    /* edge: the peer's FIN was reported (EPOLLRDHUP) */
     char *unread;           /* mg_conn_unread's bytes, served by recv first */
     size_t unread_len;
     mg_conn_recv_pt unread_next;  /* the recv to go back to once they are read */
@@ -84,6 +88,12 @@ struct mg_connection_s {
  * (mg_server_conn_reusable). */
 mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
                                 const struct sockaddr_storage *ss, socklen_t len);
+/* Edge-triggered events for a plain socket (as nginx registers its connections, EPOLLET): each
+ * report is not polled again by the kernel on the next wait. Reads keep level-triggered
+ * behaviour for the protocol: a read that filled its buffer, or a read event no read took,
+ * runs the read handler again (from the loop) while reading is on. Before the first
+ * mg_conn_read_on; a connection already reading, TLS or with a shared fd stays level. */
+void mg_conn_edge(mg_connection_t *c);
 /* Turn read readiness notification on/off (persistent while on). */
 void mg_conn_read_on(mg_connection_t *c);
 void mg_conn_read_off(mg_connection_t *c);

@@ -2,7 +2,8 @@
  * The client-abort watch (nginx's check_broken_connection) of a request that waits on
  * something other than its client: the upstream engine while it awaits or relays a response,
  * Lua code under lua_check_client_abort. The connection's read event is armed with a one-byte
- * peek. Events are level-triggered, so a report is acted on once and the event turned off.
+ * peek. Events behave level-triggered (a plain connection's edge-triggered ones through
+ * connection.c's rechecks), so a report is acted on once and the event turned off.
  */
 #include <errno.h>
 #include <poll.h>

@@ -226,6 +226,7 @@ void mg_http_init_connection(mg_connection_t *c)
         mg_http_ssl_init_connection(c);
     } else {
         hc->v2_preface = mg_http_v2_enabled(hc, cscf);
+        mg_conn_edge(c);
     }
     mg_conn_read_on(c);
 }
@@ -512,7 +513,7 @@ static void process_buffer(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
     /* a read that did not fill the buffer emptied the socket: the next bytes come with the
-     * next (level-triggered) read event, so asking again now would only cost a syscall */
+     * next read event, so asking again now would only cost a syscall */
     int drained = 0;
     for (;;) {
         if (hc->r) {
@@ -654,7 +655,7 @@ static void read_head(mg_connection_t *c)
                   hc->keepalive_idle ? "http keepalive handler" : "http wait request handler");
     if (hc->r) {
         /* bytes or EOF while a request is in progress (a handler waiting on something):
-         * events are level-triggered and would report them again and again; the request's
+         * events behave level-triggered and would report them again and again; the request's
          * end turns reading back on. Only here, so the common request costs no syscall. */
         mg_conn_read_off(c);
         return;

@@ -577,7 +577,7 @@ static int conn_read(mg_connection_t *c, mg_http_v2_conn_t *h2, char *buf, size_
                 return 0;
             }
             if ((size_t)n < size) {
-                return 1; /* the socket is drained (level-triggered: more comes as an event) */
+                return 1; /* the socket is drained: more comes as an event */
             }
             continue;
         }
