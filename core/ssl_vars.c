@@ -77,12 +77,8 @@ static void group_name(int nid, char *buf, size_t size)
 
 static mg_str_t hex(mg_pool_t *pool, const unsigned char *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     char *s = mg_pnalloc(pool, 2 * n + 1);
-    for (size_t i = 0; i < n; i++) {
-        s[2 * i] = digits[p[i] >> 4];
-        s[2 * i + 1] = digits[p[i] & 15];
-    }
+    mg_hex_dump(s, p, n);
     return value(s, 2 * n);
 }
 

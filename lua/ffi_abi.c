@@ -16,12 +16,7 @@ intptr_t ngx_atoi(const uint8_t *line, size_t n);
 /* Lowercase hex of src into dst (2 * len bytes, no NUL); returns the end. */
 uint8_t *ngx_hex_dump(uint8_t *dst, const uint8_t *src, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    while (len--) {
-        *dst++ = (uint8_t)hex[*src >> 4];
-        *dst++ = (uint8_t)hex[*src++ & 0xf];
-    }
-    return dst;
+    return (uint8_t *)mg_hex_dump((char *)dst, src, len);
 }
 
 /* Decimal digits only; -1 (NGX_ERROR) when empty, not all digits or beyond intptr_t. */

@@ -34,11 +34,7 @@ static int get_session_id(lua_State *L)
         return mg_lua_ssl_fail(L, "bad session in lua context");
     }
     char hex[2 * SSL_MAX_SSL_SESSION_ID_LENGTH];
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < len; i++) {
-        hex[2 * i] = digits[id[i] >> 4];
-        hex[2 * i + 1] = digits[id[i] & 15];
-    }
+    mg_hex_dump(hex, id, len);
     lua_pushlstring(L, hex, 2 * (size_t)len);
     return 1;
 }

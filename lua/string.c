@@ -406,16 +406,12 @@ static int mg_lua_string_quote_sql_str(lua_State *L)
 
 static int mg_lua_string_md5(lua_State *L)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t len;
     const char *s = arg_tostring(L, 1, &len);
     unsigned char d[MG_MD5_DIGEST_LEN];
     char out[2 * MG_MD5_DIGEST_LEN];
     mg_md5(s, len, d);
-    for (int i = 0; i < MG_MD5_DIGEST_LEN; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 0xf];
-    }
+    mg_hex_dump(out, d, sizeof(d));
     lua_pushlstring(L, out, sizeof(out));
     return 1;
 }

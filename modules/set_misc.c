@@ -404,12 +404,8 @@ static mg_int_t decode_base64url(mg_request_t *r, mg_str_t *v, mg_str_t *out)
 
 static void to_hex(mg_request_t *r, const unsigned char *d, size_t len, mg_str_t *out)
 {
-    static const char hex[] = "0123456789abcdef";
     mg_str_t s = alloc_str(r, len * 2);
-    for (size_t i = 0; i < len; i++) {
-        s.data[2 * i] = hex[d[i] >> 4];
-        s.data[2 * i + 1] = hex[d[i] & 15];
-    }
+    mg_hex_dump(s.data, d, len);
     *out = (mg_str_t){len * 2, s.data};
 }
 

@@ -592,10 +592,7 @@ static mg_int_t var_request_id(mg_request_t *r, mg_http_var_value_t *v, uintptr_
         return var_not_found(v);
     }
     char *hex = mg_pnalloc(r->pool, 32);
-    for (int i = 0; i < 16; i++) {
-        hex[2 * i] = "0123456789abcdef"[id[i] >> 4];
-        hex[2 * i + 1] = "0123456789abcdef"[id[i] & 15];
-    }
+    mg_hex_dump(hex, id, sizeof(id));
     VAR_VALUE(v, hex, 32);
     return MG_OK;
 }
