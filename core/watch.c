@@ -1,6 +1,7 @@
 /*
  * An upstream-side socket's one registration, edge- or level-triggered, that follows the fd
- * between its owners (see watch.h): the HTTP upstream engine's and the stream proxy's.
+ * between its owners (see watch.h): the HTTP upstream engine's, the stream proxy's and the
+ * cosockets'.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -8,16 +9,38 @@
 #include "mg.h"
 #include "watch.h"
 
+static void watch_act(evutil_socket_t fd, short what, void *arg);
+
 /* et: a call of the handlers for readiness already known, at the loop's next turn (a
  * zero timer: as a level-triggered event would report it then, and never a loop within
- * one turn) */
+ * one turn). The timer is made at its first use and is pending exactly while act_what is
+ * not 0, so that a watch that never needs it (the usual one) costs no timer calls. */
 static void watch_defer(mg_watch_t *w, short what)
 {
     static const struct timeval now = {0, 0};
     if (w->act_what == 0) {
-        evtimer_add(&w->act, &now);
+        if (w->act == NULL) {
+            w->act = evtimer_new(event_get_base(&w->ev), watch_act, w);
+        }
+        evtimer_add(w->act, &now);
     }
     w->act_what |= what;
+}
+
+static void act_cancel(mg_watch_t *w)
+{
+    if (w->act_what) {
+        evtimer_del(w->act);
+        w->act_what = 0;
+    }
+}
+
+static void watch_release(mg_watch_t *w)
+{
+    if (w->act) {
+        event_free(w->act);
+    }
+    free(w);
 }
 
 /* et: the write handler (one-shot), then the read handler; a handler may free w (freed) */
@@ -35,7 +58,7 @@ static void watch_dispatch(mg_watch_t *w, evutil_socket_t fd, short what)
         w->in_read = both != 0;
         h(fd, (short)(EV_WRITE | both), w->warg);
         if (w->freed) {
-            free(w);
+            watch_release(w);
             return;
         }
         w->in_write = w->in_read = 0;
@@ -44,7 +67,7 @@ static void watch_dispatch(mg_watch_t *w, evutil_socket_t fd, short what)
         w->in_read = 1;
         w->handler(fd, EV_READ, w->arg);
         if (w->freed) {
-            free(w);
+            watch_release(w);
             return;
         }
         w->in_read = 0;
@@ -81,8 +104,7 @@ static void watch_event(evutil_socket_t fd, short what, void *arg)
         w->handler(fd, what, w->arg); /* may free w */
         return;
     }
-    event_del(&w->ev);
-    w->added = 0;
+    mg_watch_stop(w);
 }
 
 static void watch_act(evutil_socket_t fd, short what, void *arg)
@@ -98,8 +120,13 @@ static void watch_act(evutil_socket_t fd, short what, void *arg)
 mg_watch_t *mg_watch_new(struct event_base *base, int fd)
 {
     mg_watch_t *w = mg_calloc(sizeof(*w));
-    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, watch_event, w);
+    mg_watch_init(w, base, fd);
     return w;
+}
+
+void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd)
+{
+    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, watch_event, w);
 }
 
 mg_watch_t *mg_watch_new_et(struct event_base *base, int fd)
@@ -111,7 +138,6 @@ mg_watch_t *mg_watch_new_et(struct event_base *base, int fd)
     mg_watch_t *w = mg_calloc(sizeof(*w));
     event_assign(&w->ev, base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, watch_event,
                  w);
-    evtimer_assign(&w->act, base, watch_act, w);
     w->et = 1;
     return w;
 }
@@ -150,6 +176,12 @@ void mg_watch_read_off(mg_watch_t *w)
     w->handler = NULL; /* the event stays until a report nobody wants */
 }
 
+void mg_watch_stop(mg_watch_t *w)
+{
+    event_del(&w->ev);
+    w->added = 0;
+}
+
 void mg_watch_write(mg_watch_t *w, event_callback_fn handler, void *arg)
 {
     w->whandler = handler;
@@ -169,8 +201,7 @@ void mg_watch_quiet(mg_watch_t *w)
     w->handler = NULL;
     if (w->et) {
         w->whandler = NULL;
-        w->act_what = 0;
-        evtimer_del(&w->act);
+        act_cancel(w);
     }
 }
 
@@ -196,12 +227,12 @@ void mg_watch_free(mg_watch_t *w)
     if (w) {
         event_del(&w->ev);
         if (w->et) {
-            evtimer_del(&w->act);
+            act_cancel(w);
             if (w->calling) {
                 w->freed = 1; /* watch_dispatch frees it once the handler returns */
                 return;
             }
         }
-        free(w);
+        watch_release(w);
     }
 }

@@ -1,10 +1,10 @@
 /*
  * An upstream-side socket's registration with the event loop, malloc'ed, made once per
  * connection and handed with the fd from owner to owner (a request, the keepalive pool):
- * the HTTP upstream engine's connections (core/http/upstream_io.c) and the stream proxy's
- * peers (modules/stream_proxy.c). Nginx keeps its upstream connections registered
- * edge-triggered for their life; so does this, and re-arming reading or writing is a change
- * of handler here, never an epoll_ctl.
+ * the HTTP upstream engine's connections (core/http/upstream_io.c), the stream proxy's
+ * peers (modules/stream_proxy.c) and the Lua cosockets' connections (lua/socket_tcp.c). Nginx keeps
+ * its upstream connections registered edge-triggered for their life; so does this, and re-arming
+ * reading or writing is a change of handler here, never an epoll_ctl.
  *
  * Edge-triggered (mg_watch_new_et: a plain socket, on epoll): one event for reading, writing
  * and the peer's close. Its readiness is remembered (rready, wready, rdhup) until a recv or a
@@ -13,9 +13,10 @@
  * still reads with the socket not found empty, gets a deferred call (act) at the loop's next
  * turn, as a level-triggered event would have fired again.
  *
- * Level-triggered (mg_watch_new: TLS, whose library buffers, and the other event methods): a
- * persistent read event; reading off only forgets the handler, and a report that comes while
- * nobody reads takes the event off then, as it would repeat; writes have their own events.
+ * Level-triggered (mg_watch_new: TLS, whose library buffers, and the other event methods; the
+ * cosockets' connections, lua/socket_tcp.c): a persistent read event; reading off only forgets
+ * the handler, and a report that comes while nobody reads takes the event off then, as it
+ * would repeat; writes have their own events.
  */
 #ifndef MG_WATCH_H
 #define MG_WATCH_H
@@ -28,7 +29,7 @@ typedef struct mg_watch_s mg_watch_t;
 
 struct mg_watch_s {
     struct event ev;
-    struct event act;          /* et: a deferred call for readiness already known */
+    struct event *act;         /* et: a deferred call for readiness known (made at need) */
     event_callback_fn handler; /* reads (NULL: nobody reads) */
     void *arg;
     event_callback_fn whandler; /* et: the one-shot write handler (NULL: nobody writes) */
@@ -44,6 +45,9 @@ struct mg_watch_s {
 
 /* A level-triggered read watch for fd, not added yet. */
 mg_watch_t *mg_watch_new(struct event_base *base, int fd);
+/* The same in place, for a watch inside its owner's own malloc'ed struct (the cosocket's,
+ * lua/socket_tcp.h, which carries its TLS state beside it). */
+void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd);
 /* An edge-triggered watch for a plain socket's new fd, not added yet (mg_watch_add once
  * connect() was called: its only epoll_ctl until the close), or NULL when the event method
  * has no edge-triggered events (`use poll`, select). */
@@ -58,6 +62,9 @@ void mg_watch_read(mg_watch_t *w, event_callback_fn handler, void *arg);
 void mg_watch_read_known(mg_watch_t *w);
 /* Nobody reads for now (the event stays). */
 void mg_watch_read_off(mg_watch_t *w);
+/* Level-triggered: take the event off now (the next mg_watch_read adds it back), as a report
+ * that comes while nobody reads does; before an embedded watch's memory goes. */
+void mg_watch_stop(mg_watch_t *w);
 /* et: handler once, at the next write report (at the loop's next turn if known writable). The
  * same handler and arg as the read one get one call for both. */
 void mg_watch_write(mg_watch_t *w, event_callback_fn handler, void *arg);
