@@ -79,7 +79,7 @@ static mg_int_t check_peer(lua_State *L, mg_lua_tcp_t *s)
     return MG_OK;
 }
 
-static void hs_readable(void *arg);
+static void hs_readable(evutil_socket_t fd, short what, void *arg);
 
 /* One step: MG_OK (done), MG_AGAIN (the events it waits for are on), MG_ERROR (logged). */
 static mg_int_t step(mg_lua_tcp_t *s)
@@ -94,10 +94,10 @@ static mg_int_t step(mg_lua_tcp_t *s)
     event_del(&s->wev);
     if (sc->want_write) {
         event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
-        mg_lua_tcp_watch_off(s->watch);
+        mg_watch_stop(&s->watch->w);
     } else {
         event_assign(&s->wev, mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
-        mg_lua_tcp_watch_want(s->watch, hs_readable, s);
+        mg_watch_read(&s->watch->w, hs_readable, s);
     }
     mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
     return MG_AGAIN;
@@ -112,9 +112,9 @@ static void hs_done(mg_lua_tcp_t *s, mg_int_t rc, const char *err)
     s->handshaking = 0;
     s->connecting = 0;
     event_del(&s->wev);
-    s->watch->handler = mg_lua_tcp_readable; /* between reads again */
-    s->watch->arg = s;
-    mg_lua_tcp_watch_off(s->watch);
+    s->watch->w.handler = mg_lua_tcp_readable; /* between reads again */
+    s->watch->w.arg = s;
+    mg_watch_stop(&s->watch->w);
     s->rdry = 0;
     int n = 0;
     if (co_L) {
@@ -146,8 +146,10 @@ static void hs_go_on(mg_lua_tcp_t *s)
     }
 }
 
-static void hs_readable(void *arg)
+static void hs_readable(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
+    (void)what;
     hs_go_on(arg);
 }
 

@@ -85,47 +85,17 @@ int mg_lua_socket_log_errors(mg_lua_tcp_t *s)
     return mg_lua_cur.ctx ? mg_lua_ctx_conf(mg_lua_cur.ctx)->socket_log_errors : 1;
 }
 
-static void on_watch(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    mg_lua_tcp_watch_t *w = arg;
-    if (w->handler) {
-        w->handler(w->arg); /* may free w */
-    } else {
-        mg_lua_tcp_watch_off(w);
-    }
-}
-
 mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd)
 {
     mg_lua_tcp_watch_t *w = mg_calloc(sizeof(*w));
-    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, on_watch, w);
+    mg_watch_init(&w->w, base, fd);
     return w;
-}
-
-void mg_lua_tcp_watch_want(mg_lua_tcp_watch_t *w, void (*handler)(void *), void *arg)
-{
-    w->handler = handler;
-    w->arg = arg;
-    if (!w->added) {
-        event_add(&w->ev, NULL);
-        w->added = 1;
-    }
-}
-
-void mg_lua_tcp_watch_off(mg_lua_tcp_watch_t *w)
-{
-    if (w->added) {
-        event_del(&w->ev);
-        w->added = 0;
-    }
 }
 
 void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w)
 {
     if (w) {
-        event_del(&w->ev);
+        mg_watch_stop(&w->w);
         if (w->ssl) {
             mg_ssl_close(w->ssl); /* close_notify while the fd is still open */
         }
@@ -139,8 +109,8 @@ void mg_lua_tcp_adopt(mg_lua_tcp_t *s, int fd, mg_lua_tcp_watch_t *w)
     s->watch = w;
     if (w) {
         /* stays registered: reports until the next wait only mark the socket readable */
-        w->handler = mg_lua_tcp_readable;
-        w->arg = s;
+        w->w.handler = mg_lua_tcp_readable;
+        w->w.arg = s;
     }
 }
 

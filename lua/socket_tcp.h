@@ -10,6 +10,8 @@
 #define MG_LUA_SOCKET_TCP_H
 
 #include <event2/event.h>
+
+#include "watch.h"
 #include <event2/event_struct.h>
 #include <sys/socket.h>
 
@@ -26,19 +28,16 @@ typedef struct {
 typedef struct mg_lua_tcp_pool_s mg_lua_tcp_pool_t;
 typedef struct mg_lua_tcp_state_s mg_lua_tcp_state_t;
 
-/* A connection's read readiness: one EV_READ|EV_PERSIST event without a timeout, registered
- * once for the fd and handed on with it (socket, idle pool entry, queued connect), so that
- * keepalive reuse costs no epoll_ctl; timeouts are timer-only events beside it. Reports go to
- * handler(arg); with none, the first report deletes the event (level-triggered epoll would
- * repeat it) and the next wait adds it back. Malloc'ed; freed before its fd is closed. The
- * connection's TLS state (sslhandshake) travels with it, so a pooled connection keeps its
- * TLS; freeing the watch sends close_notify and frees that too. */
+/* A connection's read readiness: core/watch.h's level-triggered watch (one EV_READ|EV_PERSIST
+ * event without a timeout, registered once for the fd and handed on with it: socket, idle
+ * pool entry, queued connect), so that keepalive reuse costs no epoll_ctl; timeouts are
+ * timer-only events beside it. With no handler, the first report deletes the event and the
+ * next wait adds it back. Malloc'ed; freed before its fd is closed. The connection's TLS state
+ * (sslhandshake) travels with it, so a pooled connection keeps its TLS; freeing the watch
+ * sends close_notify and frees that too. */
 typedef struct {
-    struct event ev;
-    void (*handler)(void *arg);
-    void *arg;
+    mg_watch_t w;
     mg_ssl_conn_t *ssl; /* NULL: plain */
-    unsigned added : 1;
 } mg_lua_tcp_watch_t;
 
 enum { MG_LUA_TCP_LINE, MG_LUA_TCP_ALL, MG_LUA_TCP_SIZE, MG_LUA_TCP_ANY, MG_LUA_TCP_UNTIL };
@@ -121,11 +120,6 @@ struct mg_lua_tcp_s {
 /* ---- socket_tcp.c ---- */
 /* A new watch for fd (not registered yet: handler NULL). */
 mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd);
-/* Reports go to handler(arg) from now on (NULL: nobody's); the event is registered unless it
- * is already. */
-void mg_lua_tcp_watch_want(mg_lua_tcp_watch_t *w, void (*handler)(void *), void *arg);
-/* Nobody wants reports for now: the event is deleted (the next want adds it again). */
-void mg_lua_tcp_watch_off(mg_lua_tcp_watch_t *w);
 /* Delete w's event and free it (NULL: nothing); before its fd is closed. */
 void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w);
 /* s gets the connection fd and its watch (NULL: made at the first wait). */
@@ -174,7 +168,7 @@ int mg_lua_socket_connect_level(int err);
 /* ---- socket_tcp_io.c ---- */
 void mg_lua_tcp_io_methods(lua_State *L); /* send receive receiveany receiveuntil */
 /* The watch handler of a socket (arg): its read goes on, or the report is noted for later. */
-void mg_lua_tcp_readable(void *arg);
+void mg_lua_tcp_readable(evutil_socket_t fd, short what, void *arg);
 /* The bytes of send's argument at idx (a string, number, nil, boolean, or an array of strings,
  * numbers and such arrays): measured when out is NULL, else copied there. Bad types raise
  * lua-nginx-module's argument errors. top: idx is the argument itself, not an element. */

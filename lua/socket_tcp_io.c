@@ -209,7 +209,7 @@ static void on_read_writable(evutil_socket_t fd, short what, void *arg)
     (void)what;
     mg_lua_tcp_t *s = arg;
     if (s->reading) {
-        mg_lua_tcp_readable(s);
+        mg_lua_tcp_readable(fd, EV_READ, s);
     }
 }
 
@@ -243,7 +243,7 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
     if (s->watch == NULL) {
         mg_lua_tcp_adopt(s, s->fd, mg_lua_tcp_watch_new(mg_lua_event_base(), s->fd));
     }
-    mg_lua_tcp_watch_want(s->watch, mg_lua_tcp_readable, s); /* a syscall only if it was off */
+    mg_watch_read(&s->watch->w, mg_lua_tcp_readable, s); /* a syscall only if it was off */
     tls_read_waits(s);
     evtimer_assign(&s->rtimer, mg_lua_event_base(), on_read_timeout, s);
     mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
@@ -258,13 +258,15 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
 
 static void read_done(mg_lua_tcp_t *s, int rc, int err);
 
-void mg_lua_tcp_readable(void *arg)
+void mg_lua_tcp_readable(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
+    (void)what;
     mg_lua_tcp_t *s = arg;
     s->rdry = 0;
     if (!s->reading) {
         /* between reads: the next receive will recv(); until it waits, no more reports */
-        mg_lua_tcp_watch_off(s->watch);
+        mg_watch_stop(&s->watch->w);
         return;
     }
     int err = 0;

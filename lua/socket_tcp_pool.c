@@ -285,8 +285,10 @@ static void idle_close(idle_t *ic)
     pool_free_if_unused(p);
 }
 
-static void idle_readable(void *arg)
+static void idle_readable(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
+    (void)what;
     idle_close(arg); /* the peer closed it or sent something */
 }
 
@@ -393,8 +395,7 @@ static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_lua_tcp_watch_t *wa, mg_u
     w->handed_fd = fd;
     w->handed_watch = wa;
     if (wa) {
-        wa->handler = NULL; /* nobody's until claimed: a report only turns it off */
-        wa->arg = NULL;
+        mg_watch_read_off(&wa->w); /* nobody's until claimed: a report only turns it off */
     }
     w->handed_reused = reused;
     if (fd < 0) {
@@ -444,7 +445,7 @@ void mg_lua_tcp_pool_put(mg_lua_tcp_t *s, mg_lua_tcp_pool_t *p, mg_msec_t timeou
     }
     p->idle = ic;
     p->nidle++;
-    mg_lua_tcp_watch_want(ic->watch, idle_readable, ic);
+    mg_watch_read(&ic->watch->w, idle_readable, ic);
     evtimer_assign(&ic->timer, p->state->srv->base, idle_timeout, ic);
     if (timeout > 0) {
         struct timeval tv = {(time_t)(timeout / 1000), (suseconds_t)(timeout % 1000) * 1000};

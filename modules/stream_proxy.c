@@ -23,6 +23,7 @@
 #include "upstream_peer.h"
 #include "upstream_resolve.h"
 #include "upstream_rr.h"
+#include "watch.h"
 
 extern mg_module_t mg_stream_proxy_module;
 extern mg_module_t mg_upstream_module;
@@ -91,15 +92,14 @@ typedef struct {
     unsigned client_delayed : 1;
     unsigned upstream_delayed : 1;
     unsigned upstream_reading : 1;
-    /* A plain TCP peer's socket is registered once, edge-triggered for reading, writing and
-     * the peer's close, for the try's life (as nginx's), and read or written only when its
-     * events said so since the last EAGAIN or short read: no epoll_ctl and no recv that finds
-     * nothing. TLS peers (whose library buffers) keep level-triggered events. */
-    unsigned et : 1;
-    unsigned up_rready : 1;
-    unsigned up_wready : 1;
-    unsigned up_rdhup : 1;      /* the peer's FIN is seen: read on to the end */
+    unsigned up_rready : 1;     /* UDP: the peer's (level-triggered) read event came */
     unsigned client_rready : 1; /* the client's (level-triggered) read event came */
+    /* A plain TCP peer's socket has an edge-triggered watch (core/watch.h), registered once
+     * for the try's life (as nginx's), and is read or written only when its events said so
+     * since the last EAGAIN or short read or write: no epoll_ctl and no recv that finds
+     * nothing. TLS peers (whose library buffers) and UDP ones keep level-triggered events
+     * (rev, wev). */
+    mg_watch_t *watch;
 } proxy_t;
 
 static void proxy_connect(proxy_t *u);
@@ -119,6 +119,8 @@ static void free_events(proxy_t *u)
 static void close_peer(proxy_t *u)
 {
     free_events(u);
+    mg_watch_free(u->watch); /* (in its handler: once that returns) */
+    u->watch = NULL;
     if (u->ssl) {
         mg_ssl_close(u->ssl);
         u->ssl = NULL;
@@ -128,7 +130,7 @@ static void close_peer(proxy_t *u)
         u->fd = -1;
     }
     u->upstream_reading = 0;
-    u->up_rready = u->up_wready = u->up_rdhup = 0;
+    u->up_rready = 0;
 }
 
 static void end_try(proxy_t *u, int outcome)
@@ -319,7 +321,6 @@ static void proxy_connected(proxy_t *u)
         mg_stream_log_plain(s, MG_LOG_INFO, "%sproxy %s connected to %.*s", udp ? "udp " : "",
                             local, (int)u->pick.peer->name.len, u->pick.peer->name.data);
     }
-    u->up_wready = 1; /* the connect's own write event came (or it connected at once) */
     if (pcf->proxy_protocol && !udp && u->ssl == NULL) {
         put_proxy_protocol(u);
     }
@@ -422,20 +423,16 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
     }
     mg_server_t *srv = c->server;
     /* (`use poll` or select: no edge-triggered events, the level-triggered ones then) */
-    int et_features = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
-    u->et = !c->listening->udp && !mg_stream_proxy_ssl_enabled(s) &&
-            (event_base_get_features(srv->base) & et_features) == et_features;
-    if (u->et) {
-        u->rev = event_new(srv->base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
-                           on_upstream_event, u);
-        event_add(u->rev, NULL);
-    } else {
+    if (!c->listening->udp && !mg_stream_proxy_ssl_enabled(s)) {
+        u->watch = mg_watch_new_et(srv->base, fd);
+    }
+    if (u->watch == NULL) {
         u->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_upstream_event, u);
     }
     /* a UDP socket's connect() is done at once (no handshake): no write event nor connect
      * timer to wait for it with, unless TLS comes next */
     int waits = !c->listening->udp || mg_stream_proxy_ssl_enabled(s);
-    if (!u->et && waits) {
+    if (u->watch == NULL && waits) {
         u->wev = event_new(srv->base, fd, EV_WRITE, on_upstream_event, u);
     }
     if (waits) {
@@ -444,6 +441,9 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
     mg_debug_event(&c->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len, peer->name.data, fd,
                    (unsigned long)c->number);
     int rc = connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen);
+    if (u->watch && (rc == 0 || errno == EINPROGRESS)) {
+        mg_watch_add(u->watch, rc == 0);
+    }
     mg_debug_stream(&c->log, "proxy connect: %d", rc == 0 ? 0 : errno == EINPROGRESS ? -2 : -1);
     if (rc == 0) {
         proxy_connected(u);
@@ -454,7 +454,9 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
         next_upstream(u);
         return;
     }
-    if (!u->et) {
+    if (u->watch) {
+        mg_watch_write(u->watch, on_upstream_event, u); /* the connect's end (or failure) */
+    } else {
         event_add(u->wev, NULL);
     }
     mg_msec_t ct = u->pick.connect_timeout ? u->pick.connect_timeout : pcf->connect_timeout;
@@ -501,15 +503,8 @@ static void on_upstream_event(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     proxy_t *u = arg;
     mg_time_update();
-    if (what & EV_CLOSED) {
-        u->up_rdhup = 1;
-        u->up_rready = 1;
-    }
     if (what & EV_READ) {
-        u->up_rready = 1;
-    }
-    if (what & EV_WRITE) {
-        u->up_wready = 1;
+        u->up_rready = 1; /* (the watch keeps its own) */
     }
     if (!u->connected) {
         int err = 0;
@@ -657,10 +652,10 @@ static void proxy_process(proxy_t *u)
         progress = 0;
         /* client -> upstream */
         pbuf_t *b = &u->to_up;
-        if (b->last > b->pos && (!u->et || u->up_wready)) {
+        if (b->last > b->pos && (u->watch == NULL || u->watch->wready)) {
             ssize_t n = up_send(u, b->data + b->pos, b->last - b->pos);
-            if (n < 0 && errno == EAGAIN) {
-                u->up_wready = 0;
+            if (u->watch) {
+                mg_watch_write_said(u->watch, n, b->last - b->pos);
             }
             if (n > 0) {
                 b->pos += (size_t)n;
@@ -726,7 +721,7 @@ static void proxy_process(proxy_t *u)
         if (b->pos == b->last) {
             b->pos = b->last = 0;
         }
-        if (!u->upstream_eof && !u->upstream_delayed && (!u->et || u->up_rready) &&
+        if (!u->upstream_eof && !u->upstream_delayed && (u->watch == NULL || u->watch->rready) &&
             b->last < b->size) {
             size_t room = b->size - b->last;
             size_t allow = rate_allows(u, pcf->download_rate, u->received, &u->down_delay);
@@ -735,10 +730,8 @@ static void proxy_process(proxy_t *u)
             } else {
                 size_t want = mg_min(room, allow);
                 ssize_t n = up_recv(u, b->data + b->last, want);
-                /* edge-triggered: a short read emptied the socket, the next bytes bring an
-                 * event; not once the peer's FIN is seen, whose event came already */
-                if ((n < 0 && errno == EAGAIN) || (n > 0 && (size_t)n < want && !u->up_rdhup)) {
-                    u->up_rready = 0;
+                if (u->watch) {
+                    mg_watch_read_said(u->watch, n, want);
                 }
                 if (n > 0) {
                     if (u->received == 0 && u->cur) {
@@ -787,15 +780,27 @@ static void proxy_process(proxy_t *u)
         mg_conn_write_on(c);
     }
     int want_up_read =
-        !u->et && !u->upstream_eof && !u->upstream_delayed && u->to_client.last < u->to_client.size;
-    if (want_up_read && !u->upstream_reading) {
+        !u->upstream_eof && !u->upstream_delayed && u->to_client.last < u->to_client.size;
+    if (u->watch) {
+        /* (no readiness left unused here: the loop above read and wrote while it lasted) */
+        if (!want_up_read) {
+            mg_watch_read_off(u->watch);
+        } else if (u->watch->handler == NULL) {
+            mg_watch_read(u->watch, on_upstream_event, u);
+        }
+        if (u->to_up.last > u->to_up.pos) {
+            mg_watch_write(u->watch, on_upstream_event, u);
+        } else {
+            mg_watch_write_off(u->watch);
+        }
+    } else if (want_up_read && !u->upstream_reading) {
         event_add(u->rev, NULL);
         u->upstream_reading = 1;
     } else if (!want_up_read && u->upstream_reading) {
         event_del(u->rev);
         u->upstream_reading = 0;
     }
-    if (u->to_up.last > u->to_up.pos && !u->et) {
+    if (u->to_up.last > u->to_up.pos && u->watch == NULL) {
         event_add(u->wev, NULL);
     }
     if (u->ssl && u->ssl->turn_on) {

@@ -11,48 +11,11 @@
 #include "ssl.h"
 #include "upstream_io.h"
 
-/* An upstream connection's read watch, malloc'ed: its persistent EV_READ event is added once
- * and moves with the fd between requests and the keepalive pool, so a request on a pooled
- * connection costs no epoll_ctl (nginx keeps its upstream connections registered
- * edge-triggered for their life). Reading off only forgets the handler: a report that comes
- * while nobody reads takes the event off then, as level-triggered it would repeat.
- *
- * A plain connection (no TLS, no driver) made here has an edge-triggered watch (et): one
- * event for reading, writing and the peer's close, registered once when the socket is made,
- * so that a connection per request costs one epoll_ctl to add it and the one at its close
- * (nginx's, but for the close: libevent deletes), not four. Its readiness is remembered
- * (rready, wready) until a recv or a send finds the socket empty or full (EAGAIN, or short:
- * mg_upstream_recv/sendv say so); reading or writing turned on while it is known ready, or a
- * handler that consumed a whole buffer and still reads, gets a deferred call (act) as a
- * level-triggered event would have fired again. */
-struct mg_upstream_watch_s {
-    struct event ev;
-    struct event act;          /* et: a deferred call for readiness already known */
-    event_callback_fn handler; /* NULL: nobody reads */
-    void *arg;
-    event_callback_fn whandler; /* et: the one-shot write handler (NULL: nobody writes) */
-    void *warg;
-    unsigned reads, writes; /* et: recv and send calls so far (progress in a handler) */
-    short act_what;         /* et: what the pending act reports */
-    unsigned added : 1;
-    unsigned et : 1;
-    unsigned rready : 1, wready : 1, rdhup : 1;
-    unsigned calling : 1, freed : 1; /* et: in its handlers; freed meanwhile */
-    unsigned in_read : 1, in_write : 1;
-};
-
-/* A watch for fd, not added yet. */
-mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd);
-/* handler(fd, what, arg) on each read report from now on; adds the event if it is off. */
-void mg_upstream_watch_want(mg_upstream_watch_t *w, event_callback_fn handler, void *arg);
-/* Frees w and takes its event off: before the fd is closed. NULL is a no-op. */
-void mg_upstream_watch_free(mg_upstream_watch_t *w);
-
 struct mg_upstream_conn_s {
     int fd;
-    mg_upstream_watch_t *watch; /* the read side (reading: a handler is set) */
-    struct event wev;   /* one-shot */
-    struct event tev;   /* the deadline */
+    mg_watch_t *watch; /* core/watch.h: the read side, the write side too when et */
+    struct event wev;  /* one-shot */
+    struct event tev;  /* the deadline */
     mg_upstream_peer_t *peer;
     mg_uint_t requests; /* requests made on this connection, this one included */
     mg_msec_t created;  /* when it was connected (keepalive_time) */

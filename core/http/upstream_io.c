@@ -38,173 +38,29 @@ static void ev_read(evutil_socket_t fd, short what, void *arg);
 static void ev_write(evutil_socket_t fd, short what, void *arg);
 static void ev_timer(evutil_socket_t fd, short what, void *arg);
 
-/* et: a call of the handlers for readiness already known, at the loop's next turn (a
- * zero timer: as a level-triggered event would report it then, and never a loop within
- * one turn) */
-static void watch_defer(mg_upstream_watch_t *w, short what)
-{
-    static const struct timeval now = {0, 0};
-    if (w->act_what == 0) {
-        evtimer_add(&w->act, &now);
-    }
-    w->act_what |= what;
-}
-
-/* et: the write handler (one-shot), then the read handler; a handler may free w (freed) */
-static void watch_dispatch(mg_upstream_watch_t *w, evutil_socket_t fd, short what)
-{
-    unsigned reads = w->reads, writes = w->writes;
-    w->calling = 1;
-    if ((what & EV_WRITE) && w->whandler) {
-        event_callback_fn h = w->whandler;
-        w->whandler = NULL;
-        w->in_write = 1;
-        h(fd, EV_WRITE, w->warg);
-        if (w->freed) {
-            free(w);
-            return;
-        }
-        w->in_write = 0;
-    }
-    if ((what & EV_READ) && w->handler) {
-        w->in_read = 1;
-        w->handler(fd, EV_READ, w->arg);
-        if (w->freed) {
-            free(w);
-            return;
-        }
-        w->in_read = 0;
-    }
-    w->calling = 0;
-    /* a handler that took what was there without finding the end and still waits: a
-     * level-triggered event would report the rest */
-    if (w->handler == ev_read && w->rready && w->reads != reads) {
-        watch_defer(w, EV_READ);
-    }
-    if (w->whandler && w->wready && w->writes != writes) {
-        watch_defer(w, EV_WRITE);
-    }
-}
-
-static void watch_event(evutil_socket_t fd, short what, void *arg)
-{
-    mg_upstream_watch_t *w = arg;
-    if (w->et) {
-        if (what & EV_CLOSED) {
-            w->rdhup = 1;
-            what |= EV_READ;
-        }
-        if (what & EV_READ) {
-            w->rready = 1;
-        }
-        if (what & EV_WRITE) {
-            w->wready = 1;
-        }
-        watch_dispatch(w, fd, what);
-        return;
-    }
-    if (w->handler) {
-        w->handler(fd, what, w->arg); /* may free w */
-        return;
-    }
-    event_del(&w->ev);
-    w->added = 0;
-}
-
-static void watch_act(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    mg_upstream_watch_t *w = arg;
-    short ask = w->act_what;
-    w->act_what = 0;
-    watch_dispatch(w, event_get_fd(&w->ev), ask);
-}
-
-mg_upstream_watch_t *mg_upstream_watch_new(struct event_base *base, int fd)
-{
-    mg_upstream_watch_t *w = mg_calloc(sizeof(*w));
-    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, watch_event, w);
-    return w;
-}
-
-/* An edge-triggered watch for a plain connection's new fd, not added yet (connect_peer adds
- * it once connect() was called: its only epoll_ctl until the close), or NULL when the event
- * method has no edge-triggered events. */
-static mg_upstream_watch_t *watch_new_et(struct event_base *base, int fd)
-{
-    int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE; /* not with `use poll` or select */
-    if ((event_base_get_features(base) & need) != need) {
-        return NULL;
-    }
-    mg_upstream_watch_t *w = mg_calloc(sizeof(*w));
-    event_assign(&w->ev, base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, watch_event,
-                 w);
-    evtimer_assign(&w->act, base, watch_act, w);
-    w->et = 1;
-    return w;
-}
-
-void mg_upstream_watch_want(mg_upstream_watch_t *w, event_callback_fn handler, void *arg)
-{
-    w->handler = handler;
-    w->arg = arg;
-    if (w->et && w->rdhup) {
-        watch_defer(w, EV_READ); /* the peer closed before: no edge will say it again */
-    }
-    if (!w->added) {
-        event_add(&w->ev, NULL);
-        w->added = 1;
-    }
-}
-
-void mg_upstream_watch_free(mg_upstream_watch_t *w)
-{
-    if (w) {
-        event_del(&w->ev);
-        if (w->et) {
-            evtimer_del(&w->act);
-            if (w->calling) {
-                w->freed = 1; /* watch_dispatch frees it once the handler returns */
-                return;
-            }
-        }
-        free(w);
-    }
-}
-
 void mg_upstream_conn_read_on(mg_upstream_t *u)
 {
-    mg_upstream_watch_t *w = u->conn->watch;
     if (!u->conn->reading) {
         u->conn->reading = 1;
-        mg_upstream_watch_want(w, ev_read, u);
+        mg_watch_read(u->conn->watch, ev_read, u);
     }
-    if (w->et && w->rready && !w->in_read) {
-        /* (in the read handler: once it returns, if it read) */
-        watch_defer(w, EV_READ);
-    }
+    mg_watch_read_known(u->conn->watch);
 }
 
 void mg_upstream_conn_read_off(mg_upstream_t *u)
 {
     u->conn->reading = 0;
-    u->conn->watch->handler = NULL; /* the event stays until a report nobody wants */
+    mg_watch_read_off(u->conn->watch);
 }
 
 void mg_upstream_conn_write_on(mg_upstream_t *u)
 {
-    mg_upstream_watch_t *w = u->conn->watch;
     u->conn->writing = 1;
-    if (!w->et) {
+    if (!u->conn->watch->et) {
         event_add(&u->conn->wev, NULL);
         return;
     }
-    w->whandler = ev_write;
-    w->warg = u;
-    if (w->wready && !w->in_write) {
-        watch_defer(w, EV_WRITE); /* (in a handler: once it returns, if it wrote) */
-    }
+    mg_watch_write(u->conn->watch, ev_write, u);
 }
 
 void mg_upstream_conn_write_off(mg_upstream_t *u)
@@ -212,7 +68,7 @@ void mg_upstream_conn_write_off(mg_upstream_t *u)
     if (u->conn->writing) {
         u->conn->writing = 0;
         if (u->conn->watch->et) {
-            u->conn->watch->whandler = NULL;
+            mg_watch_write_off(u->conn->watch);
         } else {
             event_del(&u->conn->wev);
         }
@@ -221,7 +77,7 @@ void mg_upstream_conn_write_off(mg_upstream_t *u)
 
 void mg_upstream_conn_timer(mg_upstream_t *u, mg_msec_t msec)
 {
-    struct timeval tv = { (time_t)(msec / 1000), (suseconds_t)(msec % 1000) * 1000 };
+    struct timeval tv = {(time_t)(msec / 1000), (suseconds_t)(msec % 1000) * 1000};
     evtimer_add(&u->conn->tev, &tv);
     u->conn->timer = 1;
 }
@@ -236,12 +92,7 @@ void mg_upstream_conn_timer_del(mg_upstream_t *u)
 
 static void conn_events_off(mg_upstream_conn_t *uc)
 {
-    uc->watch->handler = NULL;
-    if (uc->watch->et) {
-        uc->watch->whandler = NULL;
-        uc->watch->act_what = 0;
-        evtimer_del(&uc->watch->act);
-    }
+    mg_watch_quiet(uc->watch);
     if (uc->writing) {
         event_del(&uc->wev);
     }
@@ -252,15 +103,15 @@ static void conn_events_off(mg_upstream_conn_t *uc)
 }
 
 static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer,
-                                    mg_upstream_watch_t *watch)
+                                    mg_watch_t *watch)
 {
     mg_upstream_conn_t *uc = mg_pcalloc(u->r->pool, sizeof(*uc));
     uc->fd = fd;
     uc->peer = peer;
     if (watch == NULL && u->ssl_ctx == NULL && u->driver == NULL) {
-        watch = watch_new_et(ubase(u), fd); /* added once connect() was called */
+        watch = mg_watch_new_et(ubase(u), fd); /* added once connect() was called */
     }
-    uc->watch = watch ? watch : mg_upstream_watch_new(ubase(u), fd);
+    uc->watch = watch ? watch : mg_watch_new(ubase(u), fd);
     event_assign(&uc->wev, ubase(u), fd, EV_WRITE, ev_write, u);
     evtimer_assign(&uc->tev, ubase(u), ev_timer, u);
     return uc;
@@ -287,7 +138,7 @@ static void conn_release(mg_upstream_t *u, int keep)
                                   uc->created, uc->proto, uc->watch, u->pick.keepalive);
     } else {
         mg_debug_http(&u->r->connection->log, "close http upstream connection: %d", uc->fd);
-        mg_upstream_watch_free(uc->watch);
+        mg_watch_free(uc->watch);
         mg_upstream_h2_conn_free(uc->proto);
         if (uc->ssl) {
             mg_ssl_close(uc->ssl);
@@ -313,24 +164,6 @@ static void ssl_turn_on(mg_upstream_t *u)
     }
 }
 
-/* et: what a plain recv or send said of the socket's readiness */
-static void read_said(mg_upstream_watch_t *w, ssize_t n, size_t len)
-{
-    w->reads++;
-    if ((n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ||
-        (n > 0 && (size_t)n < len && !w->rdhup)) {
-        w->rready = 0; /* empty now: the next bytes (or the FIN) raise an edge */
-    }
-}
-
-static void write_said(mg_upstream_watch_t *w, ssize_t n, size_t len)
-{
-    w->writes++;
-    if ((n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (n >= 0 && (size_t)n < len)) {
-        w->wready = 0; /* full now: room made raises an edge */
-    }
-}
-
 void mg_upstream_write_blocked(mg_upstream_t *u)
 {
     u->conn->watch->wready = 0;
@@ -341,7 +174,7 @@ ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len)
     if (u->conn->ssl == NULL) {
         ssize_t n = recv(u->conn->fd, buf, len, 0);
         if (u->conn->watch->et) {
-            read_said(u->conn->watch, n, len);
+            mg_watch_read_said(u->conn->watch, n, len);
         }
         return n;
     }
@@ -355,7 +188,7 @@ ssize_t mg_upstream_send(mg_upstream_t *u, const char *buf, size_t len)
     if (u->conn->ssl == NULL) {
         ssize_t n = send(u->conn->fd, buf, len, MSG_NOSIGNAL);
         if (u->conn->watch->et) {
-            write_said(u->conn->watch, n, len);
+            mg_watch_write_said(u->conn->watch, n, len);
         }
         return n;
     }
@@ -377,7 +210,7 @@ ssize_t mg_upstream_sendv(mg_upstream_t *u, const struct iovec *iov, int cnt)
             for (int i = 0; i < cnt; i++) {
                 len += iov[i].iov_len;
             }
-            write_said(u->conn->watch, n, len);
+            mg_watch_write_said(u->conn->watch, n, len);
         }
         return n;
     }
@@ -490,7 +323,8 @@ int mg_upstream_can_retry(mg_upstream_t *u, mg_uint_t ft)
         !(conf->next_upstream & ft)) {
         return 0;
     }
-    if (!u->idempotent && u->sent_this_try && !(conf->next_upstream & MG_UPSTREAM_FT_NON_IDEMPOTENT)) {
+    if (!u->idempotent && u->sent_this_try &&
+        !(conf->next_upstream & MG_UPSTREAM_FT_NON_IDEMPOTENT)) {
         return 0;
     }
     if (conf->next_upstream_tries && u->tries >= conf->next_upstream_tries) {
@@ -510,11 +344,12 @@ int mg_upstream_can_retry(mg_upstream_t *u, mg_uint_t ft)
 
 void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
 {
-    mg_uint_t status = ft == MG_UPSTREAM_FT_TIMEOUT ? MG_HTTP_GATEWAY_TIME_OUT : MG_HTTP_BAD_GATEWAY;
+    mg_uint_t status =
+        ft == MG_UPSTREAM_FT_TIMEOUT ? MG_HTTP_GATEWAY_TIME_OUT : MG_HTTP_BAD_GATEWAY;
     int reused = u->conn && u->conn->reused && !u->conn->got_bytes && !u->body_sent;
     mg_upstream_peer_t *peer = u->conn ? u->conn->peer : NULL;
     if (u->state && (u->state->status == 0 || ft & (MG_UPSTREAM_FT_ERROR | MG_UPSTREAM_FT_TIMEOUT |
-                                                     MG_UPSTREAM_FT_INVALID_HEADER))) {
+                                                    MG_UPSTREAM_FT_INVALID_HEADER))) {
         u->state->status = status;
     }
     state_end(u);
@@ -731,7 +566,7 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
     mg_msec_t created = 0;
     mg_ssl_conn_t *ssl = NULL;
     void *proto = NULL;
-    mg_upstream_watch_t *watch = NULL;
+    mg_watch_t *watch = NULL;
     int fd = u->group && !u->ssl_certificate.len
                  ? mg_upstream_keepalive_get(u->group, peer, r, u->pick.keepalive, u->ssl_ctx, &ssl,
                                              &requests, &created, u->driver != NULL, &proto, &watch)
@@ -773,14 +608,8 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
     mg_debug_event(&r->connection->log, "connect to %.*s, fd:%d #%lu", (int)peer->name.len,
                    peer->name.data, fd, (unsigned long)r->connection->number);
     int rc = connect(fd, (struct sockaddr *)&peer->sockaddr, peer->socklen);
-    mg_upstream_watch_t *w = u->conn->watch;
-    if (w->et && (rc == 0 || errno == EINPROGRESS)) {
-        /* (after connect(): a socket not connected yet polls as hung up) */
-        int err = errno;
-        event_add(&w->ev, NULL);
-        w->added = 1;
-        w->wready = rc == 0;
-        errno = err;
+    if (u->conn->watch->et && (rc == 0 || errno == EINPROGRESS)) {
+        mg_watch_add(u->conn->watch, rc == 0);
     }
     if (rc == 0) {
         mg_debug_http(&r->connection->log, "http upstream connect: %d", 0);
@@ -1328,7 +1157,8 @@ mg_int_t mg_upstream_start(mg_upstream_t *u)
         r->request_body->stream_handler = body_arrived;
         r->request_body->stream_data = u;
     }
-    u->idempotent = r->method != MG_HTTP_POST && r->method != MG_HTTP_PATCH && r->method != MG_HTTP_LOCK;
+    u->idempotent =
+        r->method != MG_HTTP_POST && r->method != MG_HTTP_PATCH && r->method != MG_HTTP_LOCK;
     u->pick.r = r;
     u->pick.group = u->group;
     if (u->single == NULL) {
@@ -1341,4 +1171,3 @@ mg_int_t mg_upstream_start(mg_upstream_t *u)
     connect_try(u);
     return MG_DONE;
 }
-

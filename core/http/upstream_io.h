@@ -18,6 +18,7 @@
 
 #include "cache_conf.h"
 #include "upstream_peer.h"
+#include "watch.h"
 
 /* proxy_next_upstream conditions */
 #define MG_UPSTREAM_FT_ERROR 0x0002
@@ -107,7 +108,6 @@ typedef struct {
 
 typedef struct mg_upstream_s mg_upstream_t;
 typedef struct mg_upstream_conn_s mg_upstream_conn_t;
-typedef struct mg_upstream_watch_s mg_upstream_watch_t;
 
 /* A protocol that runs the connection itself once it is up (gRPC's HTTP/2, upstream_h2.c):
  * the engine connects (TLS included), then hands it every event of the connection; the
@@ -432,7 +432,7 @@ void mg_upstream_h2_conn_free(void *proto);
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                               const mg_upstream_keepalive_t *ka, struct ssl_ctx_st *ssl_ctx,
                               mg_ssl_conn_t **ssl, mg_uint_t *requests, mg_msec_t *created, int h2,
-                              void **proto, mg_upstream_watch_t **watch);
+                              void **proto, mg_watch_t **watch);
 /* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL; proto its HTTP/2
  * session or NULL; watch its read watch or NULL, owned by the pool from now on), or close it
  * (the pool full of more recent ones, keepalive_requests or keepalive_time reached, the server
@@ -440,7 +440,6 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
  * group's keepalive directives. */
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                                int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
-                               void *proto, mg_upstream_watch_t *watch,
-                               const mg_upstream_keepalive_t *ka);
+                               void *proto, mg_watch_t *watch, const mg_upstream_keepalive_t *ka);
 
 #endif

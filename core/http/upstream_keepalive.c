@@ -29,7 +29,7 @@ struct idle_s {
     socklen_t socklen;
     mg_uint_t requests;
     mg_msec_t created;      /* when the connection was made, for keepalive_time */
-    mg_upstream_watch_t *watch; /* data or EOF: close */
+    mg_watch_t *watch;      /* data or EOF: close */
     struct event tev;
     ka_pool_t *pool;
     idle_t *next, **prevp;
@@ -49,7 +49,7 @@ static int same_pool(const idle_t *ic, const mg_upstream_keepalive_t *ka)
 
 /* Take ic out of its pool and free it; returns its fd, still open, and its watch, still
  * registered. */
-static int idle_unlink(idle_t *ic, mg_upstream_watch_t **watch)
+static int idle_unlink(idle_t *ic, mg_watch_t **watch)
 {
     int fd = ic->fd;
     *watch = ic->watch;
@@ -67,9 +67,9 @@ static void idle_close(idle_t *ic)
 {
     mg_ssl_conn_t *sc = ic->ssl;
     void *proto = ic->proto;
-    mg_upstream_watch_t *w;
+    mg_watch_t *w;
     int fd = idle_unlink(ic, &w);
-    mg_upstream_watch_free(w);
+    mg_watch_free(w);
     mg_upstream_h2_conn_free(proto);
     if (sc) {
         mg_ssl_close(sc); /* close_notify, as nginx's keepalive close */
@@ -116,7 +116,7 @@ static void ka_pool_free(void *data)
 int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                               const mg_upstream_keepalive_t *ka, SSL_CTX *ssl_ctx,
                               mg_ssl_conn_t **ssl, mg_uint_t *requests, mg_msec_t *created, int h2,
-                              void **proto, mg_upstream_watch_t **watch)
+                              void **proto, mg_watch_t **watch)
 {
     *ssl = NULL;
     *proto = NULL;
@@ -141,7 +141,7 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
             *requests = ic->requests;
             *created = ic->created;
             int fd = idle_unlink(ic, watch);
-            (*watch)->handler = NULL; /* the taker's, as soon as it reads */
+            mg_watch_read_off(*watch); /* the taker's, as soon as it reads */
             return fd;
         }
     }
@@ -150,8 +150,7 @@ int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, 
 
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
                                int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
-                               void *proto, mg_upstream_watch_t *watch,
-                               const mg_upstream_keepalive_t *ka)
+                               void *proto, mg_watch_t *watch, const mg_upstream_keepalive_t *ka)
 {
     mg_server_t *srv = r->connection->server;
     mg_upstream_keepalive_t group = {
@@ -162,7 +161,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     }
     if (ka->size <= 0 || srv->quitting || (ka->requests && (mg_int_t)requests >= ka->requests) ||
         mg_now.monotonic - created >= g->keepalive_time) {
-        mg_upstream_watch_free(watch);
+        mg_watch_free(watch);
         if (ssl) {
             mg_ssl_close(ssl);
         }
@@ -215,8 +214,8 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     }
     kp->head = ic;
     kp->n++;
-    ic->watch = watch ? watch : mg_upstream_watch_new(srv->base, fd);
-    mg_upstream_watch_want(ic->watch, idle_event, ic);
+    ic->watch = watch ? watch : mg_watch_new(srv->base, fd);
+    mg_watch_read(ic->watch, idle_event, ic);
     evtimer_assign(&ic->tev, srv->base, idle_event, ic);
     if (ka->timeout || ka == &group) {
         struct timeval tv = {(time_t)(ka->timeout / 1000),

@@ -1,0 +1,238 @@
+/*
+ * An upstream-side socket's one registration, edge- or level-triggered, that follows the fd
+ * between its owners (see watch.h): the HTTP upstream engine's, the stream proxy's and the
+ * cosockets'.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mg.h"
+#include "watch.h"
+
+static void watch_act(evutil_socket_t fd, short what, void *arg);
+
+/* et: a call of the handlers for readiness already known, at the loop's next turn (a
+ * zero timer: as a level-triggered event would report it then, and never a loop within
+ * one turn). The timer is made at its first use and is pending exactly while act_what is
+ * not 0, so that a watch that never needs it (the usual one) costs no timer calls. */
+static void watch_defer(mg_watch_t *w, short what)
+{
+    static const struct timeval now = {0, 0};
+    if (w->act_what == 0) {
+        if (w->act == NULL) {
+            w->act = evtimer_new(event_get_base(&w->ev), watch_act, w);
+        }
+        evtimer_add(w->act, &now);
+    }
+    w->act_what |= what;
+}
+
+static void act_cancel(mg_watch_t *w)
+{
+    if (w->act_what) {
+        evtimer_del(w->act);
+        w->act_what = 0;
+    }
+}
+
+static void watch_release(mg_watch_t *w)
+{
+    if (w->act) {
+        event_free(w->act);
+    }
+    free(w);
+}
+
+/* et: the write handler (one-shot), then the read handler; a handler may free w (freed) */
+static void watch_dispatch(mg_watch_t *w, evutil_socket_t fd, short what)
+{
+    unsigned reads = w->reads, writes = w->writes;
+    w->calling = 1;
+    if ((what & EV_WRITE) && w->whandler) {
+        event_callback_fn h = w->whandler;
+        w->whandler = NULL;
+        /* one owner's handler for both: one call */
+        short both = (what & EV_READ) && w->handler == h && w->arg == w->warg ? EV_READ : 0;
+        what &= (short)~both;
+        w->in_write = 1;
+        w->in_read = both != 0;
+        h(fd, (short)(EV_WRITE | both), w->warg);
+        if (w->freed) {
+            watch_release(w);
+            return;
+        }
+        w->in_write = w->in_read = 0;
+    }
+    if ((what & EV_READ) && w->handler) {
+        w->in_read = 1;
+        w->handler(fd, EV_READ, w->arg);
+        if (w->freed) {
+            watch_release(w);
+            return;
+        }
+        w->in_read = 0;
+    }
+    w->calling = 0;
+    /* a handler that took what was there without finding the end and still waits: a
+     * level-triggered event would report the rest */
+    if (w->handler && w->rready && w->reads != reads) {
+        watch_defer(w, EV_READ);
+    }
+    if (w->whandler && w->wready && w->writes != writes) {
+        watch_defer(w, EV_WRITE);
+    }
+}
+
+static void watch_event(evutil_socket_t fd, short what, void *arg)
+{
+    mg_watch_t *w = arg;
+    if (w->et) {
+        if (what & EV_CLOSED) {
+            w->rdhup = 1;
+            what |= EV_READ;
+        }
+        if (what & EV_READ) {
+            w->rready = 1;
+        }
+        if (what & EV_WRITE) {
+            w->wready = 1;
+        }
+        watch_dispatch(w, fd, what);
+        return;
+    }
+    if (w->handler) {
+        w->handler(fd, what, w->arg); /* may free w */
+        return;
+    }
+    mg_watch_stop(w);
+}
+
+static void watch_act(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_watch_t *w = arg;
+    short ask = w->act_what;
+    w->act_what = 0;
+    watch_dispatch(w, event_get_fd(&w->ev), ask);
+}
+
+mg_watch_t *mg_watch_new(struct event_base *base, int fd)
+{
+    mg_watch_t *w = mg_calloc(sizeof(*w));
+    mg_watch_init(w, base, fd);
+    return w;
+}
+
+void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd)
+{
+    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, watch_event, w);
+}
+
+mg_watch_t *mg_watch_new_et(struct event_base *base, int fd)
+{
+    int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
+    if ((event_base_get_features(base) & need) != need) {
+        return NULL;
+    }
+    mg_watch_t *w = mg_calloc(sizeof(*w));
+    event_assign(&w->ev, base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, watch_event,
+                 w);
+    w->et = 1;
+    return w;
+}
+
+void mg_watch_add(mg_watch_t *w, int connected)
+{
+    int err = errno; /* the caller still reads connect()'s */
+    event_add(&w->ev, NULL);
+    w->added = 1;
+    w->wready = connected != 0;
+    errno = err;
+}
+
+void mg_watch_read(mg_watch_t *w, event_callback_fn handler, void *arg)
+{
+    w->handler = handler;
+    w->arg = arg;
+    if (w->et && w->rdhup) {
+        watch_defer(w, EV_READ); /* the peer closed before: no edge will say it again */
+    }
+    if (!w->added) {
+        event_add(&w->ev, NULL);
+        w->added = 1;
+    }
+}
+
+void mg_watch_read_known(mg_watch_t *w)
+{
+    if (w->et && w->rready && !w->in_read) {
+        watch_defer(w, EV_READ);
+    }
+}
+
+void mg_watch_read_off(mg_watch_t *w)
+{
+    w->handler = NULL; /* the event stays until a report nobody wants */
+}
+
+void mg_watch_stop(mg_watch_t *w)
+{
+    event_del(&w->ev);
+    w->added = 0;
+}
+
+void mg_watch_write(mg_watch_t *w, event_callback_fn handler, void *arg)
+{
+    w->whandler = handler;
+    w->warg = arg;
+    if (w->wready && !w->in_write) {
+        watch_defer(w, EV_WRITE); /* (in a handler: once it returns, if it wrote) */
+    }
+}
+
+void mg_watch_write_off(mg_watch_t *w)
+{
+    w->whandler = NULL;
+}
+
+void mg_watch_quiet(mg_watch_t *w)
+{
+    w->handler = NULL;
+    if (w->et) {
+        w->whandler = NULL;
+        act_cancel(w);
+    }
+}
+
+void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len)
+{
+    w->reads++;
+    if ((n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ||
+        (n > 0 && (size_t)n < len && !w->rdhup)) {
+        w->rready = 0; /* empty now: the next bytes (or the FIN) raise an edge */
+    }
+}
+
+void mg_watch_write_said(mg_watch_t *w, ssize_t n, size_t len)
+{
+    w->writes++;
+    if ((n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (n >= 0 && (size_t)n < len)) {
+        w->wready = 0; /* full now: room made raises an edge */
+    }
+}
+
+void mg_watch_free(mg_watch_t *w)
+{
+    if (w) {
+        event_del(&w->ev);
+        if (w->et) {
+            act_cancel(w);
+            if (w->calling) {
+                w->freed = 1; /* watch_dispatch frees it once the handler returns */
+                return;
+            }
+        }
+        watch_release(w);
+    }
+}

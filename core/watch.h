@@ -1,0 +1,81 @@
+/*
+ * An upstream-side socket's registration with the event loop, malloc'ed, made once per
+ * connection and handed with the fd from owner to owner (a request, the keepalive pool):
+ * the HTTP upstream engine's connections (core/http/upstream_io.c), the stream proxy's
+ * peers (modules/stream_proxy.c) and the Lua cosockets' connections (lua/socket_tcp.c). Nginx keeps
+ * its upstream connections registered edge-triggered for their life; so does this, and re-arming
+ * reading or writing is a change of handler here, never an epoll_ctl.
+ *
+ * Edge-triggered (mg_watch_new_et: a plain socket, on epoll): one event for reading, writing
+ * and the peer's close. Its readiness is remembered (rready, wready, rdhup) until a recv or a
+ * send finds the socket empty or full (EAGAIN, or short: mg_watch_read_said/write_said say
+ * so); reading or writing turned on while it is known ready, or a read handler that read and
+ * still reads with the socket not found empty, gets a deferred call (act) at the loop's next
+ * turn, as a level-triggered event would have fired again.
+ *
+ * Level-triggered (mg_watch_new: TLS, whose library buffers, and the other event methods; the
+ * cosockets' connections, lua/socket_tcp.c): a persistent read event; reading off only forgets
+ * the handler, and a report that comes while nobody reads takes the event off then, as it
+ * would repeat; writes have their own events.
+ */
+#ifndef MG_WATCH_H
+#define MG_WATCH_H
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <sys/types.h>
+
+typedef struct mg_watch_s mg_watch_t;
+
+struct mg_watch_s {
+    struct event ev;
+    struct event *act;         /* et: a deferred call for readiness known (made at need) */
+    event_callback_fn handler; /* reads (NULL: nobody reads) */
+    void *arg;
+    event_callback_fn whandler; /* et: the one-shot write handler (NULL: nobody writes) */
+    void *warg;
+    unsigned reads, writes; /* et: recv and send calls so far (progress in a handler) */
+    short act_what;         /* et: what the pending act reports */
+    unsigned added : 1;
+    unsigned et : 1;
+    unsigned rready : 1, wready : 1, rdhup : 1;
+    unsigned calling : 1, freed : 1; /* et: in its handlers; freed meanwhile */
+    unsigned in_read : 1, in_write : 1;
+};
+
+/* A level-triggered read watch for fd, not added yet. */
+mg_watch_t *mg_watch_new(struct event_base *base, int fd);
+/* The same in place, for a watch inside its owner's own malloc'ed struct (the cosocket's,
+ * lua/socket_tcp.h, which carries its TLS state beside it). */
+void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd);
+/* An edge-triggered watch for a plain socket's new fd, not added yet (mg_watch_add once
+ * connect() was called: its only epoll_ctl until the close), or NULL when the event method
+ * has no edge-triggered events (`use poll`, select). */
+mg_watch_t *mg_watch_new_et(struct event_base *base, int fd);
+/* et: register it, once connect() was called (a socket not connected yet polls as hung up);
+ * connected says whether connect() finished at once (then it is known writable). */
+void mg_watch_add(mg_watch_t *w, int connected);
+/* handler(fd, what, arg) on each read report from now on; adds the event if it is off. */
+void mg_watch_read(mg_watch_t *w, event_callback_fn handler, void *arg);
+/* et: reading is on and the socket is known ready: a call at the loop's next turn (in the read
+ * handler, once it returns, if it read). */
+void mg_watch_read_known(mg_watch_t *w);
+/* Nobody reads for now (the event stays). */
+void mg_watch_read_off(mg_watch_t *w);
+/* Level-triggered: take the event off now (the next mg_watch_read adds it back), as a report
+ * that comes while nobody reads does; before an embedded watch's memory goes. */
+void mg_watch_stop(mg_watch_t *w);
+/* et: handler once, at the next write report (at the loop's next turn if known writable). The
+ * same handler and arg as the read one get one call for both. */
+void mg_watch_write(mg_watch_t *w, event_callback_fn handler, void *arg);
+void mg_watch_write_off(mg_watch_t *w);
+/* Nobody reads nor writes, no deferred call: between owners. */
+void mg_watch_quiet(mg_watch_t *w);
+/* et: what a plain recv of len bytes (n, errno) or a send said of the socket's readiness. */
+void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len);
+void mg_watch_write_said(mg_watch_t *w, ssize_t n, size_t len);
+/* Frees w and takes its event off: before the fd is closed; in a handler, once it returns.
+ * NULL is a no-op. */
+void mg_watch_free(mg_watch_t *w);
+
+#endif

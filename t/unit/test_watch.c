@@ -1,0 +1,164 @@
+/*
+ * core/watch.c on a real event loop (epoll) and a socketpair: an edge-triggered watch remembers
+ * readiness and makes up for the reports a level-triggered event would repeat (a deferred call
+ * at the next turn), its write handler is one-shot, one owner's handler for both gets one call,
+ * a handler may free the watch; a level-triggered one takes its event off when a report comes
+ * that nobody wants.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "watch.h"
+
+typedef struct {
+    mg_watch_t *w;
+    int fd;
+    int calls;
+    short what;
+    size_t take; /* recv this much a call (0: none) */
+    int free_it; /* mg_watch_free in the handler */
+} probe_t;
+
+static void on_event(evutil_socket_t fd, short what, void *arg)
+{
+    probe_t *p = arg;
+    p->calls++;
+    p->what = what;
+    if (p->take) {
+        char buf[64];
+        ssize_t n = recv((int)fd, buf, p->take, 0);
+        mg_watch_read_said(p->w, n, p->take);
+    }
+    if (p->free_it) {
+        mg_watch_free(p->w);
+        p->w = NULL;
+    }
+}
+
+/* one turn of the loop that waits for something; three turns that do not wait */
+static void turn(struct event_base *base)
+{
+    event_base_loop(base, EVLOOP_ONCE);
+}
+
+static void turns_nonblock(struct event_base *base)
+{
+    for (int i = 0; i < 3; i++) {
+        event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    }
+}
+
+static void pair(int sv[2])
+{
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0) {
+        perror("socketpair");
+        _exit(1);
+    }
+}
+
+int main(void)
+{
+    struct event_config *cfg = event_config_new();
+    event_config_require_features(cfg, EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (base == NULL) {
+        printf("1..0 # SKIP no edge-triggered event method\n");
+        return 0;
+    }
+    int sv[2];
+
+    /* edge-triggered: readiness remembered, no repeated report, a deferred call for it */
+    pair(sv);
+    probe_t p = {.fd = sv[0]};
+    p.w = mg_watch_new_et(base, sv[0]);
+    ok(p.w != NULL, "an edge-triggered watch on epoll");
+    mg_watch_add(p.w, 1);
+    is_int(p.w->wready, 1, "connected at once: known writable");
+    mg_watch_read(p.w, on_event, &p);
+    (void)!write(sv[1], "12345678", 8);
+    turn(base);
+    is_int(p.calls, 1, "the bytes' report");
+    is_int(p.w->rready, 1, "remembered: nothing read");
+    turns_nonblock(base);
+    is_int(p.calls, 1, "edge-triggered: no second report for the same bytes");
+    mg_watch_read_known(p.w);
+    turns_nonblock(base);
+    is_int(p.calls, 2, "reading on while known ready: a call at the next turn");
+
+    /* a handler that fills its buffer and still reads: called again until the socket is empty */
+    p.take = 4;
+    mg_watch_read_known(p.w);
+    turns_nonblock(base);
+    is_int(p.calls, 5, "4 + 4 bytes, then EAGAIN: three calls");
+    is_int(p.w->rready, 0, "EAGAIN: not ready any more");
+    turns_nonblock(base);
+    is_int(p.calls, 5, "and no more");
+
+    /* the write handler is one-shot; the same handler for both gets one call */
+    p.calls = 0;
+    p.take = 0;
+    mg_watch_write(p.w, on_event, &p);
+    turns_nonblock(base);
+    is_int(p.calls, 1, "known writable: the write handler at the next turn");
+    ok(p.what & EV_WRITE, "with EV_WRITE");
+    turns_nonblock(base);
+    is_int(p.calls, 1, "one-shot");
+    p.w->wready = 0;
+    mg_watch_write(p.w, on_event, &p);
+    (void)!write(sv[1], "x", 1);
+    turn(base);
+    is_int(p.calls, 2, "read and write reported at once: one call");
+    ok((p.what & (EV_READ | EV_WRITE)) == (EV_READ | EV_WRITE), "with both");
+
+    /* the peer's close, seen while nobody read, is said again to the next reader */
+    p.take = 0;
+    mg_watch_read_off(p.w);
+    shutdown(sv[1], SHUT_WR);
+    turns_nonblock(base);
+    is_int(p.calls, 2, "nobody reads: no call");
+    is_int(p.w->rdhup, 1, "the peer's close remembered");
+    mg_watch_read(p.w, on_event, &p);
+    turns_nonblock(base);
+    is_int(p.calls, 3, "the next reader hears of it");
+
+    /* a handler that frees the watch (the fd's close follows) */
+    p.free_it = 1;
+    mg_watch_read_known(p.w);
+    turns_nonblock(base);
+    is_int(p.calls, 4, "the handler ran and freed the watch");
+    ok(p.w == NULL, "freed");
+    turns_nonblock(base);
+    is_int(p.calls, 4, "nothing after");
+    close(sv[0]);
+    close(sv[1]);
+
+    /* level-triggered: a report nobody wants takes the event off; reading on adds it back */
+    pair(sv);
+    probe_t q = {.fd = sv[0]};
+    q.w = mg_watch_new(base, sv[0]);
+    mg_watch_read(q.w, on_event, &q);
+    is_int(q.w->added, 1, "added by the first reader");
+    (void)!write(sv[1], "ab", 2);
+    turn(base);
+    is_int(q.calls, 1, "level-triggered report");
+    turns_nonblock(base);
+    is_int(q.calls, 4, "repeated while the bytes stay");
+    mg_watch_read_off(q.w);
+    turns_nonblock(base);
+    is_int(q.calls, 4, "nobody reads: no call");
+    is_int(q.w->added, 0, "and the event is off");
+    q.take = 2;
+    mg_watch_read(q.w, on_event, &q);
+    turn(base);
+    is_int(q.calls, 5, "the next reader: added back, reported");
+    mg_watch_free(q.w);
+    close(sv[0]);
+    close(sv[1]);
+
+    event_base_free(base);
+    return done_testing();
+}
