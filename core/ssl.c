@@ -3,7 +3,8 @@
  * SSL_ERROR_WANT_READ/WANT_WRITE turn the connection's events on, and the recv/send/send_chain
  * operations that take the plain ones' place, with recv(2)'s answers (EAGAIN when waiting), so
  * the HTTP code reads and writes through c->recv/c->send/c->send_chain alike. Renegotiation is
- * refused (SSL_OP_NO_RENEGOTIATION, set on every context); closing sends close_notify once.
+ * refused (SSL_OP_NO_RENEGOTIATION, set on every context); closing sends close_notify once,
+ * unless the peer ended first or the connection failed (nginx's no_send_shutdown).
  * The operations also work on an mg_ssl_conn_t without a connection (the upstream's and the
  * cosockets' client side, core/ssl_client.c), whose owner turns its own events on.
  */
@@ -195,7 +196,10 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
             return (ssize_t)got; /* the end or the error comes with the next call */
         }
         if (e == SSL_ERROR_ZERO_RETURN) {
-            return 0; /* close_notify (or, with IGNORE_UNEXPECTED_EOF, a plain end) */
+            /* close_notify (or, with IGNORE_UNEXPECTED_EOF, a plain end): none goes back, as
+             * nginx; after a TCP close it would only make the peer's kernel send a reset */
+            sc->no_shutdown = 1;
+            return 0;
         }
         conn_error(sc, log, e, "SSL_read");
         errno = ECONNRESET;
@@ -426,16 +430,32 @@ mg_int_t mg_ssl_handshake_step(mg_ssl_conn_t *sc, mg_log_t *log)
     return MG_ERROR;
 }
 
+/* The end of a connection whose handshake completed: a close_notify, once, unless the peer
+ * ended first or the connection failed. Either way it counts as shut down from here: SSL_free
+ * drops from the session cache the session of a connection freed otherwise, as if it had
+ * failed (a client that resets after the handshake would find its session gone); nginx sets
+ * the same flags. A fatal TLS error has removed the session already. */
+static void shut(mg_ssl_conn_t *sc)
+{
+    if (!sc->handshaked) {
+        return;
+    }
+    if (sc->no_shutdown) {
+        SSL_set_shutdown(sc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        return;
+    }
+    sc->no_shutdown = 1;
+    /* one try: a peer that does not read its socket does not hold the worker */
+    ERR_clear_error();
+    SSL_set_quiet_shutdown(sc->ssl, 0);
+    if (SSL_shutdown(sc->ssl) < 0) {
+        ERR_clear_error();
+    }
+}
+
 void mg_ssl_close(mg_ssl_conn_t *sc)
 {
-    if (!sc->no_shutdown && sc->handshaked) {
-        /* one try: a peer that does not read its socket does not hold the worker */
-        ERR_clear_error();
-        SSL_set_quiet_shutdown(sc->ssl, 0);
-        if (SSL_shutdown(sc->ssl) < 0) {
-            ERR_clear_error();
-        }
-    }
+    shut(sc);
     SSL_free(sc->ssl);
     free(sc->wbuf);
     free(sc->early);
@@ -518,17 +538,7 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
 
 void mg_ssl_shutdown(mg_connection_t *c)
 {
-    mg_ssl_conn_t *sc = c->ssl;
-    if (sc->no_shutdown || !sc->handshaked) {
-        return;
-    }
-    sc->no_shutdown = 1;
-    /* one try: a peer that does not read its socket does not hold the worker */
-    ERR_clear_error();
-    SSL_set_quiet_shutdown(sc->ssl, 0);
-    if (SSL_shutdown(sc->ssl) < 0) {
-        ERR_clear_error();
-    }
+    shut(c->ssl);
 }
 
 void mg_ssl_conn_free(mg_connection_t *c)

@@ -25,7 +25,7 @@ struct mg_ssl_conn_s {
     unsigned handshaked : 1;
     unsigned read_wants_write : 1; /* SSL_read needs the socket writable (a key update) */
     unsigned write_wants_read : 1; /* SSL_write needs to read first */
-    unsigned no_shutdown : 1;      /* a fatal error: no close_notify */
+    unsigned no_shutdown : 1;      /* a fatal error or the peer's end: no close_notify */
     unsigned client : 1;           /* our client side: a peer's errors log at error, not info */
     unsigned want_write : 1;       /* the handshake step waits for the socket writable */
     unsigned turn_on : 1;          /* the last operation set read_wants_write/write_wants_read:
@@ -59,7 +59,8 @@ void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size);
 /* Go on with the handshake: MG_OK when done, MG_AGAIN when waiting (the events that it waits
  * for are on, or none when a callback's code waits and resumes it), MG_ERROR (logged; close c). */
 mg_int_t mg_ssl_handshake(mg_connection_t *c);
-/* Send close_notify once, without waiting for the peer's (closing and lingering). */
+/* Send close_notify once, without waiting for the peer's (closing and lingering), unless the
+ * peer ended first or the connection failed; the session stays in the cache either way. */
 void mg_ssl_shutdown(mg_connection_t *c);
 /* 1 when OpenSSL holds bytes read ahead from c's socket that the last read did not take:
  * the kernel will not report them, so whoever turns reading on makes the read event fire. */

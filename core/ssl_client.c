@@ -187,6 +187,9 @@ static mg_int_t load_certificate(mg_conf_t *cf, mg_ssl_client_conf_t *c)
                          shown);
     }
     X509_free(x);
+    /* the chain is the file's, even when empty (as nginx): none would make OpenSSL build one
+     * from the trusted certificates on every handshake */
+    SSL_CTX_set0_chain(c->ctx, sk_X509_new_null());
     X509 *ca;
     while ((ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
         SSL_CTX_add0_chain_cert(c->ctx, ca);

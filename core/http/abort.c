@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "ssl.h"
 #include "v2.h"
 
 /* Over TLS the peeked byte may be the client's close_notify, sent before its FIN: as nginx
@@ -41,6 +42,9 @@ static void on_client_read(mg_connection_t *c)
     }
     r->abort_watch = NULL;
     r->keepalive = 0;
+    if (c->ssl && !hc->stream) {
+        c->ssl->no_shutdown = 1; /* the client went: no close_notify, as nginx */
+    }
     if (hc->stream) {
         /* an h2 stream's RST_STREAM was logged when it came (v2.c), as nginx; a stream
          * closed otherwise (the connection went) is named so */

@@ -466,8 +466,10 @@ static mg_int_t load_certificate(mg_conf_t *cf, ssl_srv_conf_t *s, mg_str_t cert
     }
     X509_free(x);
     mg_http_ssl_cert_name(s->ctx, mg_conf_full_name(cf->cycle, cert, 1).data);
-    /* the rest of the file is the chain, for this certificate only */
-    SSL_CTX_clear_chain_certs(s->ctx);
+    /* the rest of the file is the chain, for this certificate only; set even when empty
+     * (as nginx): with none, OpenSSL would build one from the trusted certificates on every
+     * full handshake and send what it found */
+    SSL_CTX_set0_chain(s->ctx, sk_X509_new_null());
     for (;;) {
         X509 *ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (ca == NULL) {

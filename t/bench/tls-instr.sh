@@ -1,12 +1,13 @@
 #!/bin/bash
 # The cost of TLS in moongate against nginx, in counts a loaded machine cannot move (the other
 # sessions' load made t/bench/tls.sh's req/s ratios swing by 30%): per keepalive HTTPS request
-# (a 3-byte file and a 64 KiB one) and per handshake (full, and resumed with a TLS 1.3 ticket),
-# ECDSA P-256, TLS 1.3, one process each (master_process off):
+# (a 3-byte file and a 64 KiB one) and per handshake (full, and resumed with a TLS 1.3 ticket;
+# and a full TLS 1.2 one, ECDHE-ECDSA-AES128-GCM-SHA256), ECDSA P-256, TLS 1.3 unless said,
+# one process each (master_process off):
 #   - user-space instructions (valgrind --tool=callgrind between callgrind_control -z and -d),
 #     and the calls to SSL_read, SSL_write and malloc in them;
 #   - system calls (strace -c), and the TLS records and write(2)s the server sent (strace of
-#     its writes, the records walked by their headers).
+#     its writes, the records walked by their headers), per request and per full handshake.
 # Requests: one connection sends N requests one after the other, each answer read whole; the
 # same with 1 request is subtracted, so the handshake is not in the per-request figures.
 # Handshakes: K connections of one request each, less K requests. BEFORE=binary adds a column
@@ -51,15 +52,20 @@ http {
 EOF
 }
 
-# client PORT PATH CONNS REQS [resume]: CONNS connections one after the other, REQS requests
-# on each, every answer read whole; "resume" offers the last connection's TLS 1.3 ticket.
-# Prints "answers-200 resumed-connections"
+# client PORT PATH CONNS REQS [resume|tls12]: CONNS connections one after the other, REQS
+# requests on each, every answer read whole, each closed with a close_notify; "resume" offers
+# the last connection's TLS 1.3 ticket, "tls12" speaks TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256,
+# as tls.sh's s_time case). Prints "answers-200 resumed-connections"
 cat >"$WORK/client.pl" <<'EOF'
 use strict;
 use IO::Socket::SSL;
-my ($port, $path, $conns, $reqs, $resume) = @ARGV;
+my ($port, $path, $conns, $reqs, $opt) = @ARGV;
+my $resume = ($opt // '') eq 'resume';
+my @version = ($opt // '') eq 'tls12'
+    ? (SSL_version => 'TLSv1_2', SSL_cipher_list => 'ECDHE-ECDSA-AES128-GCM-SHA256')
+    : (SSL_version => 'TLSv1_3');
 # one client context for all the connections: its session cache offers the last ticket
-my $ctx = IO::Socket::SSL::SSL_Context->new(SSL_verify_mode => 0, SSL_version => 'TLSv1_3',
+my $ctx = IO::Socket::SSL::SSL_Context->new(SSL_verify_mode => 0, @version,
     $resume ? (SSL_session_cache_size => 4) : ()) or die "context: $SSL_ERROR\n";
 my ($ok, $reused) = (0, 0);
 for (1 .. $conns) {
@@ -107,12 +113,21 @@ instr() {
     vp=$CG_PID
     client "$port" /small.txt 2 2 >/dev/null
     # dump one run: zero, run the client, dump; prints the dump's file (the dumps are
-    # numbered from 1; run is called in a subshell, so it counts them)
+    # numbered from 1; run is called in a subshell, so it counts them, and waits for the new
+    # one to be written whole: on a loaded machine callgrind_control can return before)
     run() {
+        local next f
+        next=$(( $(ls "$dir" | grep -c '^cg\.out\.[0-9]') + 1 ))
+        f=$dir/cg.out.$next
         callgrind_control -z "$vp" >/dev/null 2>&1
         client "$port" "$@" >/dev/null
         callgrind_control -d "$vp" >/dev/null 2>&1
-        echo "$dir/cg.out.$(ls "$dir" | grep -c '^cg\.out\.[0-9]')"
+        for _ in $(seq 600); do
+            [ -f "$f" ] && grep -q '^totals:' "$f" && break
+            sleep 0.1
+        done
+        grep -q '^totals:' "$f" 2>/dev/null || die "no callgrind dump $f"
+        echo "$f"
     }
     local f1 fn
     for path in /small.txt /64k.bin; do
@@ -130,9 +145,10 @@ instr() {
     # first is the full one whose ticket the others offer), less a request each
     local per_req
     per_req=$(awk '$1 == "/small.txt" { print $2 }' "$WORK/instr-$server")
-    for kind in full resumed; do
+    for kind in full resumed full12; do
         local opt=
         [ $kind = resumed ] && opt=resume
+        [ $kind = full12 ] && opt=tls12
         f1=$(run /small.txt 1 1 $opt)
         fn=$(run /small.txt $((K + 1)) 1 $opt)
         local line="$kind $(( ($(cg_total "$fn") - $(cg_total "$f1")) / K - per_req ))"
@@ -192,23 +208,40 @@ sys() {
         kill -INT "$tp"
         wait "$tp" 2>/dev/null
     }
-    for path in /small.txt /64k.bin; do
-        trace "$dir/c1" -c -- "$path" 1 1
-        trace "$dir/cn" -c -- "$path" 1 $((N + 1))
+    # between: "syscalls records writes" of the client run CONNS-N REQS-N less the run
+    # CONNS-1 REQS-1, divided by DIV; the strace -c table of the larger run in systable
+    between() { # title div path conns-1 reqs-1 conns-n reqs-n [opt]
+        local title=$1 div=$2 path=$3 c1=$4 q1=$5 cn=$6 qn=$7 opt=${8:-}
+        trace "$dir/c1" -c -- "$path" "$c1" "$q1" $opt
+        trace "$dir/cn" -c -- "$path" "$cn" "$qn" $opt
         local s1 sn
         s1=$(awk '$NF == "total" { print $4 }' "$dir/c1")
         sn=$(awk '$NF == "total" { print $4 }' "$dir/cn")
-        trace "$dir/w1" -e trace=write,writev -xx -s 100000 -- "$path" 1 1
-        trace "$dir/wn" -e trace=write,writev -xx -s 100000 -- "$path" 1 $((N + 1))
+        trace "$dir/w1" -e trace=write,writev -xx -s 100000 -- "$path" "$c1" "$q1" $opt
+        trace "$dir/wn" -e trace=write,writev -xx -s 100000 -- "$path" "$cn" "$qn" $opt
         local r1 w1 rn wn
         read -r r1 w1 < <(records "$dir/w1")
         read -r rn wn < <(records "$dir/wn")
-        awk -v p="$path" -v s1="$s1" -v sn="$sn" -v r1="$r1" -v rn="$rn" -v w1="$w1" -v wn="$wn" \
-            -v n="$N" 'BEGIN { printf "%s %.2f %.2f %.2f\n", p, (sn - s1) / n, (rn - r1) / n,
-                               (wn - w1) / n }' >>"$WORK/sys-$server"
-        { echo "$server $path, $N requests (+1 and the handshake):"
+        awk -v s1="$s1" -v sn="$sn" -v r1="$r1" -v rn="$rn" -v w1="$w1" -v wn="$wn" \
+            -v n="$div" 'BEGIN { printf "%.2f %.2f %.2f\n", (sn - s1) / n, (rn - r1) / n,
+                               (wn - w1) / n }'
+        { echo "$server $title:"
           awk 'NR > 2 && $1 ~ /^[0-9.]+$/ { print "   ", $0 }' "$dir/cn" | sort -k4 -rn | head -8
         } >>"$WORK/systable"
+    }
+    for path in /small.txt /64k.bin; do
+        echo "$path $(between "$path, $N requests (+1 and the handshake)" "$N" "$path" 1 1 1 \
+            $((N + 1)))" >>"$WORK/sys-$server"
+    done
+    # per full handshake: K + 1 connections of one small request less 1, less a request each
+    local kind opt sc rc wc
+    read -r _ sc rc wc < <(grep '^/small.txt ' "$WORK/sys-$server")
+    for kind in full full12; do
+        opt=
+        [ $kind = full12 ] && opt=tls12
+        between "$kind, $K connections of one request (+1)" "$K" /small.txt 1 1 $((K + 1)) 1 \
+            $opt | awk -v k="$kind" -v sc="$sc" -v rc="$rc" -v wc="$wc" \
+            '{ printf "%s %.2f %.2f %.2f\n", k, $1 - sc, $2 - rc, $3 - wc }' >>"$WORK/sys-$server"
     done
     kill "$sp" 2>/dev/null
     wait "$sp" 2>/dev/null
@@ -257,21 +290,23 @@ done
     echo "openssl: $(openssl version)"
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; these counts do not depend on it)"
     echo "command: N=$N K=$K BEFORE=$BEFORE t/bench/tls-instr.sh"
-    echo "ECDSA P-256, TLS 1.3, one connection at a time (perl IO::Socket::SSL on core 1)"
+    echo "ECDSA P-256, TLS 1.3 (full12: TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256), one connection"
+    echo "at a time (perl IO::Socket::SSL on core 1), each closed by the client with a close_notify"
     echo
     echo "per request on a keepalive connection (handshake subtracted) and per handshake"
     echo "(its one request subtracted): user-space instructions (callgrind) and the calls in them"
     printf '%-10s %-9s %10s %8s %9s %7s\n' case server instr SSL_read SSL_write malloc
-    for c in /small.txt /64k.bin full resumed; do
+    for c in /small.txt /64k.bin full resumed full12; do
         for s in "${SERVERS[@]}"; do
             read -r _ ir rd wr ma < <(grep "^$c " "$WORK/instr-$s")
             printf '%-10s %-9s %10s %8s %9s %7s\n' "$c" "$s" "$ir" "$rd" "$wr" "$ma"
         done
     done
     echo
-    echo "per request: system calls (strace -c), TLS records and write(2)/writev(2) calls sent"
-    printf '%-10s %-9s %9s %8s %7s\n' path server syscalls records writes
-    for c in /small.txt /64k.bin; do
+    echo "per request, and per full handshake (its one request subtracted): system calls"
+    echo "(strace -c), TLS records and write(2)/writev(2) calls sent"
+    printf '%-10s %-9s %9s %8s %7s\n' case server syscalls records writes
+    for c in /small.txt /64k.bin full full12; do
         for s in "${SERVERS[@]}"; do
             read -r _ sc rc wc < <(grep "^$c " "$WORK/sys-$s")
             printf '%-10s %-9s %9s %8s %7s\n' "$c" "$s" "$sc" "$rc" "$wc"
@@ -285,7 +320,7 @@ done
         printf '%-9s %s\n' "$s" "$(cat "$WORK/memory-$s")"
     done
     echo
-    echo "system calls per $N requests (strace -c: calls column 4):"
+    echo "system calls per $N requests and per $K handshakes (strace -c: calls column 4):"
     cat "$WORK/systable"
 } | tee "$OUT"
 echo "written to ${OUT#$ROOT/}"
