@@ -88,8 +88,10 @@ int mg_lua_socket_log_errors(mg_lua_tcp_t *s)
 static void on_watch(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
-    (void)what;
     mg_lua_tcp_watch_t *w = arg;
+    if (what & EV_CLOSED) {
+        w->rdhup = 1;
+    }
     if (w->handler) {
         w->handler(w->arg); /* may free w */
     } else {
@@ -100,7 +102,10 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd)
 {
     mg_lua_tcp_watch_t *w = mg_calloc(sizeof(*w));
-    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, on_watch, w);
+    /* not with `use poll` or select */
+    w->early_close = (event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) != 0;
+    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST | (w->early_close ? EV_CLOSED : 0),
+                 on_watch, w);
     return w;
 }
 

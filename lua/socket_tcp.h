@@ -32,13 +32,17 @@ typedef struct mg_lua_tcp_state_s mg_lua_tcp_state_t;
  * handler(arg); with none, the first report deletes the event (level-triggered epoll would
  * repeat it) and the next wait adds it back. Malloc'ed; freed before its fd is closed. The
  * connection's TLS state (sslhandshake) travels with it, so a pooled connection keeps its
- * TLS; freeing the watch sends close_notify and frees that too. */
+ * TLS; freeing the watch sends close_notify and frees that too. Where the event method can
+ * (epoll's EPOLLRDHUP), the event also asks for EV_CLOSED, so that a short read is known to
+ * have emptied the socket without a pending EOF (see rdry). */
 typedef struct {
     struct event ev;
     void (*handler)(void *arg);
     void *arg;
     mg_ssl_conn_t *ssl; /* NULL: plain */
     unsigned added : 1;
+    unsigned early_close : 1; /* the event asks for EV_CLOSED */
+    unsigned rdhup : 1;       /* a report said EV_CLOSED: the peer's FIN came (it stays) */
 } mg_lua_tcp_watch_t;
 
 enum { MG_LUA_TCP_LINE, MG_LUA_TCP_ALL, MG_LUA_TCP_SIZE, MG_LUA_TCP_ANY, MG_LUA_TCP_UNTIL };
@@ -103,8 +107,10 @@ struct mg_lua_tcp_s {
     unsigned queued : 1;
     unsigned woken : 1;        /* queued connect: a slot or a connection is free */
     unsigned read_closed : 1;  /* EOF or a read error: reads say "closed", sends go on */
-    unsigned rdry : 1;         /* the socket had nothing to read: wait for an event before
-                                  asking recv() again (nginx's read->ready, inverted) */
+    unsigned rdry : 1;         /* the socket had nothing to read (recv() said EAGAIN, or a
+                                  plain recv() came back short under a registered watch that
+                                  reported no EOF): wait for an event before asking recv()
+                                  again (nginx's read->ready, inverted) */
     unsigned write_closed : 1; /* a send failed while another coroutine was reading */
     unsigned handshaking : 1;  /* sslhandshake waits (on wev and the watch, with write_co) */
     unsigned ssl_session : 1;  /* ... and returns the session (reused_session was not false) */

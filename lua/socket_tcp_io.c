@@ -149,6 +149,15 @@ static int read_more(mg_lua_tcp_t *s, int *err)
                                   : recv(s->fd, s->rbuf, s->rbuf_size, 0);
         if (n > 0) {
             s->rlast = (size_t)n;
+            /* a plain recv() that did not fill the buffer emptied the socket: what comes
+             * next raises the registered watch, so no recv() to hear EAGAIN (nginx's short
+             * read clearing read->ready); unless the watch saw the FIN, which a recv() must
+             * still find */
+            mg_lua_tcp_watch_t *w = s->watch;
+            if ((size_t)n < s->rbuf_size && !s->downstream && sc == NULL && w && w->added &&
+                w->early_close && !w->rdhup) {
+                s->rdry = 1;
+            }
             continue;
         }
         if (n == 0) {
