@@ -84,6 +84,8 @@ struct mg_lua_tcp_s {
     size_t rpos, rlast;
     char *acc;
     size_t alen, acap;
+    const char *view; /* a result whole in rbuf, pushed from there (else acc's alen bytes) */
+    size_t vlen;
     int rmode;
     size_t rsize;
     mg_lua_tcp_until_t *until;

@@ -88,6 +88,16 @@ static int consume_until(mg_lua_tcp_t *s)
     return 0;
 }
 
+/* The call's whole result is n bytes at p in the buffer: pushed from there (s->view), not
+ * gathered; 1 (done). */
+static int take_view(mg_lua_tcp_t *s, const char *p, size_t n, size_t used)
+{
+    s->view = p;
+    s->vlen = n;
+    s->rpos += used;
+    return 1;
+}
+
 /* Take from the buffer what the pattern wants; 1 when the call is done. */
 static int consume(mg_lua_tcp_t *s)
 {
@@ -97,17 +107,24 @@ static int consume(mg_lua_tcp_t *s)
     case MG_LUA_TCP_LINE: {
         char *nl = memchr(p, '\n', avail);
         size_t end = nl ? (size_t)(nl - p) : avail;
+        size_t len = end > 0 && p[end - 1] == '\r' ? end - 1 : end;
+        if (nl && s->alen == 0 && memchr(p, '\r', len) == NULL) {
+            return take_view(s, p, len, end + 1); /* the usual line, whole, CRLF or LF */
+        }
         /* every CR is dropped, as lua-nginx-module's "*l" does */
-        for (size_t i = 0, start = 0; i <= end; i++) {
-            if (i == end || p[i] == '\r') {
-                acc_append(s, p + start, i - start);
-                start = i + 1;
-            }
+        for (size_t start = 0; start <= end;) {
+            char *cr = memchr(p + start, '\r', end - start);
+            size_t stop = cr ? (size_t)(cr - p) : end;
+            acc_append(s, p + start, stop - start);
+            start = stop + 1;
         }
         s->rpos += nl ? end + 1 : end;
         return nl != NULL;
     }
     case MG_LUA_TCP_SIZE: {
+        if (s->alen == 0 && avail >= s->rsize) {
+            return take_view(s, p, s->rsize, s->rsize);
+        }
         size_t take = s->rsize - s->alen < avail ? s->rsize - s->alen : avail;
         acc_append(s, p, take);
         s->rpos += take;
@@ -115,6 +132,9 @@ static int consume(mg_lua_tcp_t *s)
     }
     case MG_LUA_TCP_ANY: {
         size_t take = s->rsize < avail ? s->rsize : avail;
+        if (s->alen == 0 && take > 0) {
+            return take_view(s, p, take, take);
+        }
         acc_append(s, p, take);
         s->rpos += take;
         return take > 0;
@@ -180,7 +200,12 @@ static int push_read_result(lua_State *L, mg_lua_tcp_t *s, int rc, int err)
 {
     mg_lua_tcp_until_t *u = s->rmode == MG_LUA_TCP_UNTIL ? s->until : NULL;
     if (rc == R_DONE) {
-        lua_pushlstring(L, s->acc ? s->acc : "", s->alen);
+        if (s->view) {
+            lua_pushlstring(L, s->view, s->vlen);
+            s->view = NULL;
+        } else {
+            lua_pushlstring(L, s->acc ? s->acc : "", s->alen);
+        }
         s->alen = 0;
         return 1;
     }
@@ -245,6 +270,7 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
 {
     int err = 0;
     s->alen = 0;
+    s->view = NULL;
     int rc = read_more(s, &err);
     if (rc != R_AGAIN) {
         return push_read_result(L, s, rc, err);
@@ -305,6 +331,7 @@ static void read_done(mg_lua_tcp_t *s, int rc, int err)
     s->read_co = NULL;
     s->reading = 0;
     int n = co ? push_read_result(co->L, s, rc, err) : 0;
+    s->view = NULL; /* pushed, or nobody's */
     /* unpinned only now: pushing the result may run the GC */
     mg_lua_tcp_unpin(s, &s->read_pin);
     mg_lua_tcp_unpin(s, &s->until_pin);
