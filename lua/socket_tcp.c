@@ -212,8 +212,7 @@ static void tcp_free(mg_lua_tcp_t *s)
     free(s->rbuf);
     free(s->acc);
     free(s->wbuf);
-    free(s->peer);
-    free(s->key);
+    free(s->peer); /* and the key */
     free(s->ssl_name);
     free(s->local);
     s->local = NULL;
@@ -570,14 +569,6 @@ static void connect_options(lua_State *L, int idx, const char **key, size_t *kle
     lua_pop(L, 1);
 }
 
-static char *dup_str(const char *p, size_t len)
-{
-    char *d = mg_alloc(len + 1);
-    memcpy(d, p, len);
-    d[len] = '\0';
-    return d;
-}
-
 static int tcp_connect(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -635,17 +626,24 @@ static int tcp_connect(lua_State *L)
         return 2;
     }
     free(s->peer);
-    free(s->key);
+    /* "host:port" (or the unix path) and the pool option's name after it, in one block; without
+     * the option the pool is named by the peer */
+    char pbuf[1 + MG_INT_TEXT_MAX];
+    size_t plen = 0;
     if (port >= 0) {
-        char buf[16];
-        int blen = snprintf(buf, sizeof(buf), ":%d", port);
-        s->peer = mg_alloc(hlen + (size_t)blen + 1);
-        memcpy(s->peer, host, hlen);
-        memcpy(s->peer + hlen, buf, (size_t)blen + 1);
-    } else {
-        s->peer = dup_str(host, hlen);
+        pbuf[0] = ':';
+        plen = (size_t)(mg_put_uint(pbuf + 1, (uint64_t)port) - pbuf);
     }
-    s->key = key ? dup_str(key, klen) : dup_str(s->peer, strlen(s->peer));
+    s->peer = mg_alloc(hlen + plen + 1 + (key ? klen + 1 : 0));
+    memcpy(s->peer, host, hlen);
+    memcpy(s->peer + hlen, pbuf, plen);
+    s->peer[hlen + plen] = '\0';
+    s->key = s->peer;
+    if (key) {
+        s->key = s->peer + hlen + plen + 1;
+        memcpy(s->key, key, klen);
+        s->key[klen] = '\0';
+    }
     s->reused = 0;
     s->read_closed = 0;
     s->write_closed = 0;

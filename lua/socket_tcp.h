@@ -68,7 +68,7 @@ struct mg_lua_tcp_s {
     mg_lua_tcp_t *wnext;         /* the pool's queue of connects waiting for a slot */
     mg_uint_t reused;
     char *peer;              /* "host:port" or "unix:/path", for log lines (malloc'ed) */
-    char *key;               /* the pool's name (malloc'ed) */
+    char *key;               /* the pool's name: peer, or after it in peer's block */
     mg_lua_loc_conf_t *conf; /* lua_socket_* of the context that connected it */
     mg_msec_t connect_timeout, send_timeout, read_timeout; /* 0: conf's */
     struct sockaddr_storage sa;                            /* the peer being connected to */
@@ -94,7 +94,8 @@ struct mg_lua_tcp_s {
     struct event wev;
     mg_lua_co_t *write_co;
     int write_pin;
-    char *wbuf;
+    char *wbuf;        /* a send's bytes while it waits (malloc'ed) */
+    const char *wdata; /* the bytes being sent: wbuf, or the string argument during the call */
     size_t wlen, wpos;
     int handed_fd; /* queued connect woken with a pooled connection, or -1 */
     mg_lua_tcp_watch_t *handed_watch;

@@ -603,7 +603,7 @@ static int write_more(mg_lua_tcp_t *s, int *err)
 {
     while (s->wpos < s->wlen) {
         mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
-        const char *p = s->wbuf + s->wpos;
+        const char *p = s->wdata + s->wpos;
         size_t len = s->wlen - s->wpos;
         ssize_t n = s->downstream
                         ? (s->ctx && s->ctx->s ? mg_lua_stream_send(s->ctx->s, p, len)
@@ -742,20 +742,35 @@ static int tcp_send(lua_State *L)
     if (ret) {
         return ret;
     }
-    size_t len = mg_lua_socket_bytes(L, 2, NULL, 1);
+    size_t len;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        /* a string is written from where it is; copied only if the socket cannot take it all */
+        s->wdata = lua_tolstring(L, 2, &len);
+    } else {
+        len = mg_lua_socket_bytes(L, 2, NULL, 1);
+        if (len > 0) {
+            free(s->wbuf);
+            s->wbuf = mg_alloc(len);
+            mg_lua_socket_bytes(L, 2, s->wbuf, 1);
+            s->wdata = s->wbuf;
+        }
+    }
     if (len == 0) {
         lua_pushinteger(L, 0);
         return 1;
     }
-    free(s->wbuf);
-    s->wbuf = mg_alloc(len);
-    mg_lua_socket_bytes(L, 2, s->wbuf, 1);
     s->wlen = len;
     s->wpos = 0;
     int err = 0;
     int rc = write_more(s, &err);
     if (rc != R_AGAIN) {
         return push_write_result(L, s, rc, err);
+    }
+    if (s->wdata != s->wbuf) {
+        free(s->wbuf);
+        s->wbuf = mg_alloc(len);
+        memcpy(s->wbuf, s->wdata, len);
+        s->wdata = s->wbuf;
     }
     event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, on_write_event, s);
     mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
