@@ -115,7 +115,26 @@ mg_metrics_entry_t *mg_metrics_entry(mg_metrics_shm_t *m, int metric, size_t n,
     return NULL;
 }
 
-void mg_metrics_http_request(mg_metrics_shm_t *m, mg_str_t server, mg_uint_t status)
+/* mg_metrics_entry through a cache (NULL: none); a cached entry is checked to still be
+ * published for the metric (a zone cleared for another layout would show it) */
+static mg_metrics_entry_t *entry_cached(mg_metrics_shm_t *m, mg_metrics_cache_t *c, uint32_t tag,
+                                        int metric, size_t n, const mg_str_t *labels)
+{
+    if (c && c->m == m && c->tag == tag && c->e &&
+        __atomic_load_n(&c->e->state, __ATOMIC_ACQUIRE) == READY && c->e->metric == metric) {
+        return c->e;
+    }
+    mg_metrics_entry_t *e = mg_metrics_entry(m, metric, n, labels);
+    if (c && e) {
+        c->m = m;
+        c->e = e;
+        c->tag = tag;
+    }
+    return e;
+}
+
+void mg_metrics_http_request(mg_metrics_shm_t *m, mg_metrics_cache_t *c, mg_str_t server,
+                             mg_uint_t status)
 {
     if (m == NULL) {
         return;
@@ -123,25 +142,27 @@ void mg_metrics_http_request(mg_metrics_shm_t *m, mg_str_t server, mg_uint_t sta
     char code[3];
     mg_put_uint3(code, status);
     mg_str_t labels[2] = {server, {3, code}};
-    mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_HTTP_REQUESTS, 2, labels);
+    mg_metrics_entry_t *e =
+        entry_cached(m, c, (uint32_t)status % 1000, MG_METRIC_HTTP_REQUESTS, 2, labels);
     if (e) {
         mg_metrics_add(&e->v[0], 1);
     }
 }
 
-void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_str_t upstream, mg_msec_t ms)
+void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_metrics_cache_t *c, mg_str_t upstream,
+                             mg_msec_t ms)
 {
     if (m == NULL) {
         return;
     }
-    mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_UPSTREAM_REQUESTS, 1, &upstream);
+    mg_metrics_entry_t *e = entry_cached(m, c, 0, MG_METRIC_UPSTREAM_REQUESTS, 1, &upstream);
     if (e) {
         mg_metrics_add(&e->v[0], 1);
     }
     if (ms < 0) {
         return;
     }
-    e = mg_metrics_entry(m, MG_METRIC_UPSTREAM_RESPONSE, 1, &upstream);
+    e = entry_cached(m, c ? c + 1 : NULL, 0, MG_METRIC_UPSTREAM_RESPONSE, 1, &upstream);
     if (e == NULL) {
         return;
     }

@@ -404,6 +404,7 @@ static void state_end(mg_upstream_t *u)
     if (u->state && u->state->response_time < 0) {
         u->state->response_time = mg_now.monotonic - u->state->start;
         mg_metrics_upstream_try(u->r->connection->cycle->metrics,
+                                u->group ? u->group->metrics : NULL,
                                 u->group ? u->group->name : u->state->addr,
                                 u->state->status ? u->state->response_time : -1);
     }

@@ -114,6 +114,7 @@ struct mg_upstream_group_s {
     void *dyn;                /* its "server ... resolve" servers (modules/upstream_dynamic.c) */
     in_port_t port;           /* an implicit group's port */
     mg_str_t host;            /* an implicit group's host (as written, for messages) */
+    mg_metrics_cache_t metrics[2]; /* its series' entries (mg_metrics_upstream_try) */
 };
 
 struct mg_upstream_pick_s {
