@@ -38,8 +38,11 @@ const char *mg_strlcasestrn(const char *s, const char *end, const char *needle, 
     if (n == 0) {
         return s;
     }
+    /* the first byte is tested inline: most positions fail there */
+    int first = mg_tolower((unsigned char)needle[0]);
     for (; s + n <= end; s++) {
-        if (mg_strncasecmp(s, needle, n) == 0) {
+        if (mg_tolower((unsigned char)*s) == first &&
+            mg_strncasecmp(s + 1, needle + 1, n - 1) == 0) {
             return s;
         }
     }
