@@ -151,12 +151,8 @@ void mg_lua_tcp_adopt(mg_lua_tcp_t *s, int fd, mg_lua_tcp_watch_t *w)
 
 void mg_lua_tcp_close(mg_lua_tcp_t *s)
 {
-    if (event_initialized(&s->tls_rw)) {
-        event_del(&s->tls_rw);
-    }
-    if (event_initialized(&s->tls_wr)) {
-        event_del(&s->tls_wr);
-    }
+    mg_lua_tcp_tls_ev_del(s, rw);
+    mg_lua_tcp_tls_ev_del(s, wr);
     if (s->reading) {
         event_del(&s->rtimer);
         s->reading = 0;
@@ -215,7 +211,9 @@ static void tcp_free(mg_lua_tcp_t *s)
     free(s->peer); /* and the key */
     free(s->ssl_name);
     free(s->local);
+    free(s->tls_ev); /* deleted by the close */
     s->local = NULL;
+    s->tls_ev = NULL;
     s->rbuf = s->acc = s->wbuf = s->peer = s->key = s->ssl_name = NULL;
 }
 

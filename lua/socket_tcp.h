@@ -101,8 +101,12 @@ struct mg_lua_tcp_s {
     mg_lua_tcp_watch_t *handed_watch;
     mg_uint_t handed_reused;
     /* TLS: a read that must write first (the answer to a peer's KeyUpdate, into a full
-     * socket) waits for writability too, a write that must read first for readability */
-    struct event tls_rw, tls_wr;
+     * socket) waits for writability too, a write that must read first for readability;
+     * made at the first such wait (calloc'ed), so that the object every ngx.socket.tcp()
+     * makes, which the Lua GC must step over, stays small */
+    struct {
+        struct event rw, wr;
+    } * tls_ev;
 
     unsigned reading : 1;
     unsigned writing : 1;
@@ -128,6 +132,13 @@ struct mg_lua_tcp_s {
 };
 
 /* ---- socket_tcp.c ---- */
+/* Delete ev (s->tls_ev->rw or ->wr) if it was ever set. */
+#define mg_lua_tcp_tls_ev_del(s, f)                                                                \
+    do {                                                                                           \
+        if ((s)->tls_ev && event_initialized(&(s)->tls_ev->f)) {                                   \
+            event_del(&(s)->tls_ev->f);                                                            \
+        }                                                                                          \
+    } while (0)
 /* A new watch for fd (not registered yet: handler NULL). */
 mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd);
 /* Reports go to handler(arg) from now on (NULL: nobody's); the event is registered unless it

@@ -257,11 +257,12 @@ static void tls_read_waits(mg_lua_tcp_t *s)
     }
     sc->turn_on = 0;
     sc->read_wants_write = 0;
-    if (event_initialized(&s->tls_rw)) {
-        event_del(&s->tls_rw);
+    mg_lua_tcp_tls_ev_del(s, rw);
+    if (s->tls_ev == NULL) {
+        s->tls_ev = mg_calloc(sizeof(*s->tls_ev));
     }
-    event_assign(&s->tls_rw, mg_lua_event_base(), s->fd, EV_WRITE, on_read_writable, s);
-    event_add(&s->tls_rw, NULL);
+    event_assign(&s->tls_ev->rw, mg_lua_event_base(), s->fd, EV_WRITE, on_read_writable, s);
+    event_add(&s->tls_ev->rw, NULL);
 }
 
 /* Run a receive: done at once, or wait with the objects at obj (the socket) and until (the
@@ -324,9 +325,7 @@ static void on_read_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void read_done(mg_lua_tcp_t *s, int rc, int err)
 {
-    if (event_initialized(&s->tls_rw)) {
-        event_del(&s->tls_rw);
-    }
+    mg_lua_tcp_tls_ev_del(s, rw);
     mg_lua_co_t *co = s->read_co;
     s->read_co = NULL;
     s->reading = 0;
@@ -676,11 +675,12 @@ static void tls_write_waits(mg_lua_tcp_t *s)
     }
     sc->turn_on = 0;
     sc->write_wants_read = 0;
-    if (event_initialized(&s->tls_wr)) {
-        event_del(&s->tls_wr);
+    mg_lua_tcp_tls_ev_del(s, wr);
+    if (s->tls_ev == NULL) {
+        s->tls_ev = mg_calloc(sizeof(*s->tls_ev));
     }
-    event_assign(&s->tls_wr, mg_lua_event_base(), s->fd, EV_READ, on_write_readable, s);
-    event_add(&s->tls_wr, NULL);
+    event_assign(&s->tls_ev->wr, mg_lua_event_base(), s->fd, EV_READ, on_write_readable, s);
+    event_add(&s->tls_ev->wr, NULL);
 }
 
 static void on_write(mg_lua_tcp_t *s, short what)
@@ -694,9 +694,7 @@ static void on_write(mg_lua_tcp_t *s, short what)
             return;
         }
     }
-    if (event_initialized(&s->tls_wr)) {
-        event_del(&s->tls_wr);
-    }
+    mg_lua_tcp_tls_ev_del(s, wr);
     mg_lua_co_t *co = s->write_co;
     s->write_co = NULL;
     s->writing = 0;
