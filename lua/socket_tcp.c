@@ -158,7 +158,7 @@ void mg_lua_tcp_close(mg_lua_tcp_t *s)
         s->reading = 0;
     }
     if (s->writing || s->connecting || s->queued) {
-        event_del(&s->wev);
+        event_del(mg_lua_tcp_wev(s));
         s->writing = 0;
         s->connecting = 0;
         s->handshaking = 0;
@@ -212,8 +212,10 @@ static void tcp_free(mg_lua_tcp_t *s)
     free(s->ssl_name);
     free(s->local);
     free(s->tls_ev); /* deleted by the close */
+    free(s->wev);
     s->local = NULL;
     s->tls_ev = NULL;
+    s->wev = NULL;
     s->rbuf = s->acc = s->wbuf = s->peer = s->key = s->ssl_name = NULL;
 }
 
@@ -423,8 +425,8 @@ static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
 
 static void wait_connect(mg_lua_tcp_t *s)
 {
-    event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
-    mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
+    event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
+    mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->connect_timeout, s->conf->socket_connect_timeout);
     s->connecting = 1;
 }
 
@@ -678,8 +680,8 @@ static int tcp_connect(lua_State *L)
             lua_pushliteral(L, "too many waiting connect operations");
             return 2;
         case MG_OK:
-            event_assign(&s->wev, mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
-            mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
+            event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
+            mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->connect_timeout, s->conf->socket_connect_timeout);
             s->write_co = mg_lua_cur.co;
             return mg_lua_tcp_yield(L, 1, &s->write_pin);
         default:

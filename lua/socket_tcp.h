@@ -91,7 +91,7 @@ struct mg_lua_tcp_s {
     mg_lua_tcp_until_t *until;
 
     /* connecting (also a queued connect's timer) and writing */
-    struct event wev;
+    struct event *wev; /* a connect's or send's wait (calloc'ed at the first: mg_lua_tcp_wev) */
     mg_lua_co_t *write_co;
     int write_pin;
     char *wbuf;        /* a send's bytes while it waits (malloc'ed) */
@@ -132,6 +132,15 @@ struct mg_lua_tcp_s {
 };
 
 /* ---- socket_tcp.c ---- */
+/* s->wev, made at its first use: a socket taken from the pool that sends without waiting
+ * never needs it, and the smaller object costs the Lua GC less */
+static inline struct event *mg_lua_tcp_wev(mg_lua_tcp_t *s)
+{
+    if (s->wev == NULL) {
+        s->wev = mg_calloc(sizeof(struct event));
+    }
+    return s->wev;
+}
 /* Delete ev (s->tls_ev->rw or ->wr) if it was ever set. */
 #define mg_lua_tcp_tls_ev_del(s, f)                                                                \
     do {                                                                                           \

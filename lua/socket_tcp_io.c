@@ -690,7 +690,7 @@ static void on_write(mg_lua_tcp_t *s, short what)
         rc = write_more(s, &err);
         if (rc == R_AGAIN) {
             tls_write_waits(s);
-            mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
+            mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->send_timeout, s->conf->socket_send_timeout);
             return;
         }
     }
@@ -770,8 +770,8 @@ static int tcp_send(lua_State *L)
         memcpy(s->wbuf, s->wdata, len);
         s->wdata = s->wbuf;
     }
-    event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, on_write_event, s);
-    mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
+    event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE, on_write_event, s);
+    mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->send_timeout, s->conf->socket_send_timeout);
     tls_write_waits(s);
     s->writing = 1;
     s->write_co = mg_lua_cur.co;
