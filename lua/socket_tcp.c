@@ -131,6 +131,9 @@ void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w)
 {
     if (w) {
         event_del(&w->ev);
+        if (event_initialized(&w->rtimer)) {
+            event_del(&w->rtimer);
+        }
         if (w->ssl) {
             mg_ssl_close(w->ssl); /* close_notify while the fd is still open */
         }
@@ -154,7 +157,7 @@ void mg_lua_tcp_close(mg_lua_tcp_t *s)
     mg_lua_tcp_tls_ev_del(s, rw);
     mg_lua_tcp_tls_ev_del(s, wr);
     if (s->reading) {
-        event_del(&s->rtimer);
+        event_del(&s->watch->rtimer); /* (a socket reads with its watch) */
         s->reading = 0;
     }
     if (s->writing || s->connecting || s->queued) {

@@ -39,7 +39,9 @@ typedef struct {
     struct event ev;
     void (*handler)(void *arg);
     void *arg;
-    mg_ssl_conn_t *ssl; /* NULL: plain */
+    mg_ssl_conn_t *ssl;  /* NULL: plain */
+    struct event rtimer; /* the read timeout of the socket reading it (a timer only): here, not
+                            in every socket object, which the Lua GC steps over */
     unsigned added : 1;
     unsigned early_close : 1; /* the event asks for EV_CLOSED */
     unsigned rdhup : 1;       /* a report said EV_CLOSED: the peer's FIN came (it stays) */
@@ -76,7 +78,7 @@ struct mg_lua_tcp_s {
 
     /* reading: the connection's buffer, the result being gathered, the pattern */
     mg_lua_tcp_watch_t *watch; /* fd's read readiness, made at the first wait; NULL: none */
-    struct event rtimer;       /* the read timeout (a timer only) */
+
     mg_lua_co_t *read_co;
     int read_pin, until_pin; /* registry refs keeping the objects alive while waiting */
     char *rbuf;

@@ -281,8 +281,8 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
     }
     mg_lua_tcp_watch_want(s->watch, mg_lua_tcp_readable, s); /* a syscall only if it was off */
     tls_read_waits(s);
-    evtimer_assign(&s->rtimer, mg_lua_event_base(), on_read_timeout, s);
-    mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
+    evtimer_assign(&s->watch->rtimer, mg_lua_event_base(), on_read_timeout, s);
+    mg_lua_tcp_arm(&s->watch->rtimer, s->read_timeout, s->conf->socket_read_timeout);
     s->reading = 1;
     s->read_co = mg_lua_cur.co;
     if (until) {
@@ -308,10 +308,10 @@ void mg_lua_tcp_readable(void *arg)
     if (rc == R_AGAIN) {
         tls_read_waits(s);
         /* the timeout counts from the last data */
-        mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
+        mg_lua_tcp_arm(&s->watch->rtimer, s->read_timeout, s->conf->socket_read_timeout);
         return;
     }
-    event_del(&s->rtimer);
+    event_del(&s->watch->rtimer);
     read_done(s, rc, err);
 }
 
