@@ -7,8 +7,9 @@
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
 # Cases: "return 200", proxy_pass GET and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
-# upstream connection per request (proxy-new: no upstream keepalive), and content_by_lua hello when
-# Debian's Lua module for nginx is there. Then (INSTR=1, with valgrind) each server's user-space
+# upstream connection per request (proxy-new: no upstream keepalive), and when Debian's Lua module
+# for nginx is there content_by_lua hello and a cosocket round trip to the upstream with
+# setkeepalive (run.sh's "lua cosocket" case). Then (INSTR=1, with valgrind) each server's user-space
 # instructions per request for the same cases, under callgrind over INSTR_REQUESTS requests.
 # Writes t/bench/syscalls-results-<date>.txt.
 #
@@ -61,7 +62,26 @@ write_conf() { # name port
     if [ "$LUA" = yes ]; then
         case $1 in nginx*) main="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
 load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;" ;; esac
-        lua='location = /lua { content_by_lua_block { ngx.say("hello") } }'
+        lua='location = /lua { content_by_lua_block { ngx.say("hello") } }
+        location = /lua-cosocket {
+            content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                local ok, err = sock:connect("127.0.0.1", '"$UP_PORT"')
+                if not ok then ngx.log(ngx.ERR, err) return ngx.exit(502) end
+                sock:send("GET / HTTP/1.1\r\nHost: upstream\r\n\r\n")
+                local len
+                while true do
+                    local line = sock:receive("*l")
+                    if not line then return ngx.exit(502) end
+                    if line == "" then break end
+                    local n = line:match("^[Cc]ontent%-[Ll]ength:%s*(%d+)")
+                    if n then len = tonumber(n) end
+                end
+                local body = sock:receive(len)
+                sock:setkeepalive(60000, 32)
+                ngx.print(body)
+            }
+        }'
     fi
     cat >"$dir/conf/bench.conf" <<EOF
 $main
@@ -178,7 +198,7 @@ start_server "$NGINX" nginx "$NG_PORT"
 NG_PID=$STARTED
 
 CASES=("return|/return|0" "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024" "proxy-new|/proxy-new|0")
-[ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0")
+[ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
 
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
