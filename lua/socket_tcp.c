@@ -137,6 +137,7 @@ void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w)
         if (w->ssl) {
             mg_ssl_close(w->ssl); /* close_notify while the fd is still open */
         }
+        free(w->spare);
         free(w);
     }
 }
@@ -672,6 +673,11 @@ static int tcp_connect(lua_State *L)
         int fd = mg_lua_tcp_pool_take(p, &reused, &w);
         if (fd >= 0) {
             mg_lua_tcp_adopt(s, fd, w);
+            if (w && w->spare && s->rbuf == NULL && w->spare_size == s->conf->socket_buffer_size) {
+                s->rbuf = w->spare; /* the buffer the connection was pooled with */
+                s->rbuf_size = w->spare_size;
+                w->spare = NULL;
+            }
             s->reused = reused + 1;
             s->pool = p; /* the idle connection counted already */
             lua_pushinteger(L, 1);
@@ -796,6 +802,13 @@ static int tcp_setkeepalive(lua_State *L)
             return luaL_argerror(L, n >= 3 && !lua_isnil(L, 3) ? 3 : 1, m);
         }
         p = mg_lua_tcp_pool_new(s->ctx->lmcf, s->key, strlen(s->key), size, -1);
+    }
+    if (s->watch && s->rbuf && s->watch->spare == NULL) {
+        /* the buffer (empty: checked above) goes with the connection, so the socket object
+         * that takes it next needs no buffer of its own */
+        s->watch->spare = s->rbuf;
+        s->watch->spare_size = s->rbuf_size;
+        s->rbuf = NULL;
     }
     mg_lua_tcp_pool_put(s, p, timeout);
     mg_lua_tcp_close(s); /* resets the read state; the connection went to the pool */

@@ -42,6 +42,9 @@ typedef struct {
     mg_ssl_conn_t *ssl;  /* NULL: plain */
     struct event rtimer; /* the read timeout of the socket reading it (a timer only): here, not
                             in every socket object, which the Lua GC steps over */
+    char *spare; /* the read buffer of the socket that pooled the connection (malloc'ed), for
+                    the next one that takes it (spare_size bytes) */
+    size_t spare_size;
     unsigned added : 1;
     unsigned early_close : 1; /* the event asks for EV_CLOSED */
     unsigned rdhup : 1;       /* a report said EV_CLOSED: the peer's FIN came (it stays) */
