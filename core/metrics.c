@@ -115,7 +115,44 @@ mg_metrics_entry_t *mg_metrics_entry(mg_metrics_shm_t *m, int metric, size_t n,
     return NULL;
 }
 
-void mg_metrics_http_request(mg_metrics_shm_t *m, mg_str_t server, mg_uint_t status)
+/* Whether e is the series (metric, labels...): its key compared with the labels in place (a
+ * label cut to fit the key never matches: its series is then looked up each time) */
+static int entry_is(const mg_metrics_entry_t *e, int metric, size_t n, const mg_str_t *labels)
+{
+    if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != READY || e->metric != metric) {
+        return 0;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = labels[i].len;
+        if (off + l >= e->keylen || e->key[off + l] != '\0' ||
+            memcmp(e->key + off, labels[i].data, l) != 0) {
+            return 0;
+        }
+        off += l + 1;
+    }
+    return off == e->keylen;
+}
+
+/* mg_metrics_entry through a cache (NULL: none): the cached entry is taken when it is this
+ * series' (so that a struct copied with its cache, or a zone cleared for another layout,
+ * cannot mislead it), which costs no key, hash or probe */
+static mg_metrics_entry_t *entry_cached(mg_metrics_shm_t *m, mg_metrics_cache_t *c, int metric,
+                                        size_t n, const mg_str_t *labels)
+{
+    if (c && c->e && c->m == m && entry_is(c->e, metric, n, labels)) {
+        return c->e;
+    }
+    mg_metrics_entry_t *e = mg_metrics_entry(m, metric, n, labels);
+    if (c && e) {
+        c->m = m;
+        c->e = e;
+    }
+    return e;
+}
+
+void mg_metrics_http_request(mg_metrics_shm_t *m, mg_metrics_cache_t *c, mg_str_t server,
+                             mg_uint_t status)
 {
     if (m == NULL) {
         return;
@@ -123,25 +160,26 @@ void mg_metrics_http_request(mg_metrics_shm_t *m, mg_str_t server, mg_uint_t sta
     char code[3];
     mg_put_uint3(code, status);
     mg_str_t labels[2] = {server, {3, code}};
-    mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_HTTP_REQUESTS, 2, labels);
+    mg_metrics_entry_t *e = entry_cached(m, c, MG_METRIC_HTTP_REQUESTS, 2, labels);
     if (e) {
         mg_metrics_add(&e->v[0], 1);
     }
 }
 
-void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_str_t upstream, mg_msec_t ms)
+void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_metrics_cache_t *c, mg_str_t upstream,
+                             mg_msec_t ms)
 {
     if (m == NULL) {
         return;
     }
-    mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_UPSTREAM_REQUESTS, 1, &upstream);
+    mg_metrics_entry_t *e = entry_cached(m, c, MG_METRIC_UPSTREAM_REQUESTS, 1, &upstream);
     if (e) {
         mg_metrics_add(&e->v[0], 1);
     }
     if (ms < 0) {
         return;
     }
-    e = mg_metrics_entry(m, MG_METRIC_UPSTREAM_RESPONSE, 1, &upstream);
+    e = entry_cached(m, c ? c + 1 : NULL, MG_METRIC_UPSTREAM_RESPONSE, 1, &upstream);
     if (e == NULL) {
         return;
     }
@@ -156,11 +194,14 @@ void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_str_t upstream, mg_msec_t m
     mg_metrics_add(&e->v[MG_METRICS_COUNT], 1);
 }
 
-void mg_metrics_peer_state(mg_metrics_shm_t *m, mg_str_t upstream, mg_str_t peer,
-                           mg_msec_t down_until)
+void mg_metrics_peer_state(mg_metrics_shm_t *m, mg_metrics_cache_t *c, mg_str_t upstream,
+                           mg_str_t peer, mg_msec_t down_until)
 {
+    if (m == NULL) {
+        return;
+    }
     mg_str_t labels[2] = {upstream, peer};
-    mg_metrics_entry_t *e = mg_metrics_entry(m, MG_METRIC_PEER_DOWN, 2, labels);
+    mg_metrics_entry_t *e = entry_cached(m, c, MG_METRIC_PEER_DOWN, 2, labels);
     if (e) {
         __atomic_store_n(&e->v[0], (int64_t)down_until, __ATOMIC_RELAXED);
     }

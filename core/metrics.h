@@ -84,13 +84,26 @@ static inline void mg_metrics_add(int64_t *counter, int64_t n)
 mg_metrics_entry_t *mg_metrics_entry(mg_metrics_shm_t *m, int metric, size_t n,
                                      const mg_str_t *labels);
 
-/* A request was logged: moongate_http_requests_total{server,code}. */
-void mg_metrics_http_request(mg_metrics_shm_t *m, mg_str_t server, mg_uint_t status);
-/* An upstream try ended after ms milliseconds (ms < 0: no response time). */
-void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_str_t upstream, mg_msec_t ms);
-/* A peer's state after a try: failed until down_until (monotonic ms), 0 when usable. */
-void mg_metrics_peer_state(mg_metrics_shm_t *m, mg_str_t upstream, mg_str_t peer,
-                           mg_msec_t down_until);
+/* A counting site's memory of the entry it found last (zeroed memory: none), so that the
+ * same series counted again costs no hash or probe: taken when its key is the series' (a
+ * copied or stale one is not). Per process, in the object the labels come from. */
+typedef struct {
+    mg_metrics_shm_t *m;
+    mg_metrics_entry_t *e;
+} mg_metrics_cache_t;
+
+/* A request was logged: moongate_http_requests_total{server,code}; c (NULL: none) is the
+ * server's cache. */
+void mg_metrics_http_request(mg_metrics_shm_t *m, mg_metrics_cache_t *c, mg_str_t server,
+                             mg_uint_t status);
+/* An upstream try ended after ms milliseconds (ms < 0: no response time); c (NULL: none) is
+ * the upstream's two caches. */
+void mg_metrics_upstream_try(mg_metrics_shm_t *m, mg_metrics_cache_t *c, mg_str_t upstream,
+                             mg_msec_t ms);
+/* A peer's state after a try: failed until down_until (monotonic ms), 0 when usable; c (NULL:
+ * none) is the peer's cache. */
+void mg_metrics_peer_state(mg_metrics_shm_t *m, mg_metrics_cache_t *c, mg_str_t upstream,
+                           mg_str_t peer, mg_msec_t down_until);
 
 /* The master's own gauges: its slot (*slot: index + 1, 0 before the first update; taken then,
  * given back at exit). */

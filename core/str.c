@@ -28,7 +28,22 @@ int mg_str_caseeq(mg_str_t a, const char *lit)
 
 void mg_strlow(char *dst, const char *src, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    /* eight bytes at a time (header names, per request): a byte's 0x20 bit is set where its
+     * low seven bits are 'A'..'Z' and its high bit is clear; the sums cannot carry into the
+     * next byte */
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, src + i, 8);
+        uint64_t h = x & ~high;
+        uint64_t ge_a = h + ones * (0x80 - 'A');
+        uint64_t gt_z = h + ones * (0x80 - 'Z' - 1);
+        uint64_t upper = ge_a & ~gt_z & ~x & high;
+        x |= upper >> 2;
+        memcpy(dst + i, &x, 8);
+    }
+    for (; i < n; i++) {
         dst[i] = (char)mg_tolower((unsigned char)src[i]);
     }
 }
@@ -38,8 +53,11 @@ const char *mg_strlcasestrn(const char *s, const char *end, const char *needle, 
     if (n == 0) {
         return s;
     }
+    /* the first byte is tested inline: most positions fail there */
+    int first = mg_tolower((unsigned char)needle[0]);
     for (; s + n <= end; s++) {
-        if (mg_strncasecmp(s, needle, n) == 0) {
+        if (mg_tolower((unsigned char)*s) == first &&
+            mg_strncasecmp(s + 1, needle + 1, n - 1) == 0) {
             return s;
         }
     }

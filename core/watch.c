@@ -100,6 +100,9 @@ static void watch_event(evutil_socket_t fd, short what, void *arg)
         watch_dispatch(w, fd, what);
         return;
     }
+    if (what & EV_CLOSED) {
+        w->rdhup = 1; /* the FIN came: it stays to be read after any bytes */
+    }
     if (w->handler) {
         w->handler(fd, what, w->arg); /* may free w */
         return;
@@ -120,13 +123,16 @@ static void watch_act(evutil_socket_t fd, short what, void *arg)
 mg_watch_t *mg_watch_new(struct event_base *base, int fd)
 {
     mg_watch_t *w = mg_calloc(sizeof(*w));
-    mg_watch_init(w, base, fd);
+    mg_watch_init(w, base, fd, 0);
     return w;
 }
 
-void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd)
+void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed)
 {
-    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST, watch_event, w);
+    /* not with `use poll` or select */
+    w->closed = closed && (event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) != 0;
+    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST | (w->closed ? EV_CLOSED : 0), watch_event,
+                 w);
 }
 
 mg_watch_t *mg_watch_new_et(struct event_base *base, int fd)

@@ -39,6 +39,7 @@ struct mg_watch_s {
     unsigned added : 1;
     unsigned et : 1;
     unsigned rready : 1, wready : 1, rdhup : 1;
+    unsigned closed : 1;             /* the event asks for EV_CLOSED (the peer's close) */
     unsigned calling : 1, freed : 1; /* et: in its handlers; freed meanwhile */
     unsigned in_read : 1, in_write : 1;
 };
@@ -46,8 +47,10 @@ struct mg_watch_s {
 /* A level-triggered read watch for fd, not added yet. */
 mg_watch_t *mg_watch_new(struct event_base *base, int fd);
 /* The same in place, for a watch inside its owner's own malloc'ed struct (the cosocket's,
- * lua/socket_tcp.h, which carries its TLS state beside it). */
-void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd);
+ * lua/socket_tcp.h, which carries its TLS state beside it); closed: the event also asks for
+ * the peer's close where the event method can (EV_CLOSED: then w->closed, and a report of it
+ * sets rdhup). */
+void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed);
 /* An edge-triggered watch for a plain socket's new fd, not added yet (mg_watch_add once
  * connect() was called: its only epoll_ctl until the close), or NULL when the event method
  * has no edge-triggered events (`use poll`, select). */

@@ -91,15 +91,15 @@ static mg_int_t step(mg_lua_tcp_t *s)
     }
     /* wev carries the timeout (the connect timeout, as lua-nginx-module) and, when OpenSSL
      * wants to write, the write readiness; reads come through the watch */
-    event_del(&s->wev);
+    event_del(mg_lua_tcp_wev(s));
     if (sc->want_write) {
-        event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
+        event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
         mg_watch_stop(&s->watch->w);
     } else {
-        event_assign(&s->wev, mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
+        event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
         mg_watch_read(&s->watch->w, hs_readable, s);
     }
-    mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
+    mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->connect_timeout, s->conf->socket_connect_timeout);
     return MG_AGAIN;
 }
 
@@ -111,7 +111,7 @@ static void hs_done(mg_lua_tcp_t *s, mg_int_t rc, const char *err)
     s->write_co = NULL;
     s->handshaking = 0;
     s->connecting = 0;
-    event_del(&s->wev);
+    event_del(mg_lua_tcp_wev(s));
     s->watch->w.handler = mg_lua_tcp_readable; /* between reads again */
     s->watch->w.arg = s;
     mg_watch_stop(&s->watch->w);
@@ -233,7 +233,7 @@ int mg_lua_tcp_sslhandshake(lua_State *L)
     }
     s->handshaking = 0;
     s->connecting = 0;
-    event_del(&s->wev);
+    event_del(mg_lua_tcp_wev(s));
     if (rc == MG_OK && check_peer(L, s) == MG_OK) {
         return push_ok(L, s);
     }

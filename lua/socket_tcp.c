@@ -88,7 +88,7 @@ int mg_lua_socket_log_errors(mg_lua_tcp_t *s)
 mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd)
 {
     mg_lua_tcp_watch_t *w = mg_calloc(sizeof(*w));
-    mg_watch_init(&w->w, base, fd);
+    mg_watch_init(&w->w, base, fd, 1);
     return w;
 }
 
@@ -96,9 +96,13 @@ void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w)
 {
     if (w) {
         mg_watch_stop(&w->w);
+        if (event_initialized(&w->rtimer)) {
+            event_del(&w->rtimer);
+        }
         if (w->ssl) {
             mg_ssl_close(w->ssl); /* close_notify while the fd is still open */
         }
+        free(w->spare);
         free(w);
     }
 }
@@ -116,18 +120,14 @@ void mg_lua_tcp_adopt(mg_lua_tcp_t *s, int fd, mg_lua_tcp_watch_t *w)
 
 void mg_lua_tcp_close(mg_lua_tcp_t *s)
 {
-    if (event_initialized(&s->tls_rw)) {
-        event_del(&s->tls_rw);
-    }
-    if (event_initialized(&s->tls_wr)) {
-        event_del(&s->tls_wr);
-    }
+    mg_lua_tcp_tls_ev_del(s, rw);
+    mg_lua_tcp_tls_ev_del(s, wr);
     if (s->reading) {
-        event_del(&s->rtimer);
+        event_del(&s->watch->rtimer); /* (a socket reads with its watch) */
         s->reading = 0;
     }
     if (s->writing || s->connecting || s->queued) {
-        event_del(&s->wev);
+        event_del(mg_lua_tcp_wev(s));
         s->writing = 0;
         s->connecting = 0;
         s->handshaking = 0;
@@ -177,11 +177,14 @@ static void tcp_free(mg_lua_tcp_t *s)
     free(s->rbuf);
     free(s->acc);
     free(s->wbuf);
-    free(s->peer);
-    free(s->key);
+    free(s->peer); /* and the key */
     free(s->ssl_name);
     free(s->local);
+    free(s->tls_ev); /* deleted by the close */
+    free(s->wev);
     s->local = NULL;
+    s->tls_ev = NULL;
+    s->wev = NULL;
     s->rbuf = s->acc = s->wbuf = s->peer = s->key = s->ssl_name = NULL;
 }
 
@@ -391,8 +394,8 @@ static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
 
 static void wait_connect(mg_lua_tcp_t *s)
 {
-    event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
-    mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
+    event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
+    mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->connect_timeout, s->conf->socket_connect_timeout);
     s->connecting = 1;
 }
 
@@ -535,14 +538,6 @@ static void connect_options(lua_State *L, int idx, const char **key, size_t *kle
     lua_pop(L, 1);
 }
 
-static char *dup_str(const char *p, size_t len)
-{
-    char *d = mg_alloc(len + 1);
-    memcpy(d, p, len);
-    d[len] = '\0';
-    return d;
-}
-
 static int tcp_connect(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -600,17 +595,24 @@ static int tcp_connect(lua_State *L)
         return 2;
     }
     free(s->peer);
-    free(s->key);
+    /* "host:port" (or the unix path) and the pool option's name after it, in one block; without
+     * the option the pool is named by the peer */
+    char pbuf[1 + MG_INT_TEXT_MAX];
+    size_t plen = 0;
     if (port >= 0) {
-        char buf[16];
-        int blen = snprintf(buf, sizeof(buf), ":%d", port);
-        s->peer = mg_alloc(hlen + (size_t)blen + 1);
-        memcpy(s->peer, host, hlen);
-        memcpy(s->peer + hlen, buf, (size_t)blen + 1);
-    } else {
-        s->peer = dup_str(host, hlen);
+        pbuf[0] = ':';
+        plen = (size_t)(mg_put_uint(pbuf + 1, (uint64_t)port) - pbuf);
     }
-    s->key = key ? dup_str(key, klen) : dup_str(s->peer, strlen(s->peer));
+    s->peer = mg_alloc(hlen + plen + 1 + (key ? klen + 1 : 0));
+    memcpy(s->peer, host, hlen);
+    memcpy(s->peer + hlen, pbuf, plen);
+    s->peer[hlen + plen] = '\0';
+    s->key = s->peer;
+    if (key) {
+        s->key = s->peer + hlen + plen + 1;
+        memcpy(s->key, key, klen);
+        s->key[klen] = '\0';
+    }
     s->reused = 0;
     s->read_closed = 0;
     s->write_closed = 0;
@@ -636,6 +638,11 @@ static int tcp_connect(lua_State *L)
         int fd = mg_lua_tcp_pool_take(p, &reused, &w);
         if (fd >= 0) {
             mg_lua_tcp_adopt(s, fd, w);
+            if (w && w->spare && s->rbuf == NULL && w->spare_size == s->conf->socket_buffer_size) {
+                s->rbuf = w->spare; /* the buffer the connection was pooled with */
+                s->rbuf_size = w->spare_size;
+                w->spare = NULL;
+            }
             s->reused = reused + 1;
             s->pool = p; /* the idle connection counted already */
             lua_pushinteger(L, 1);
@@ -647,8 +654,8 @@ static int tcp_connect(lua_State *L)
             lua_pushliteral(L, "too many waiting connect operations");
             return 2;
         case MG_OK:
-            event_assign(&s->wev, mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
-            mg_lua_tcp_arm(&s->wev, s->connect_timeout, s->conf->socket_connect_timeout);
+            event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
+            mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->connect_timeout, s->conf->socket_connect_timeout);
             s->write_co = mg_lua_cur.co;
             return mg_lua_tcp_yield(L, 1, &s->write_pin);
         default:
@@ -760,6 +767,13 @@ static int tcp_setkeepalive(lua_State *L)
             return luaL_argerror(L, n >= 3 && !lua_isnil(L, 3) ? 3 : 1, m);
         }
         p = mg_lua_tcp_pool_new(s->ctx->lmcf, s->key, strlen(s->key), size, -1);
+    }
+    if (s->watch && s->rbuf && s->watch->spare == NULL) {
+        /* the buffer (empty: checked above) goes with the connection, so the socket object
+         * that takes it next needs no buffer of its own */
+        s->watch->spare = s->rbuf;
+        s->watch->spare_size = s->rbuf_size;
+        s->rbuf = NULL;
     }
     mg_lua_tcp_pool_put(s, p, timeout);
     mg_lua_tcp_close(s); /* resets the read state; the connection went to the pool */

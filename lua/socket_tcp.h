@@ -34,10 +34,17 @@ typedef struct mg_lua_tcp_state_s mg_lua_tcp_state_t;
  * timer-only events beside it. With no handler, the first report deletes the event and the
  * next wait adds it back. Malloc'ed; freed before its fd is closed. The connection's TLS state
  * (sslhandshake) travels with it, so a pooled connection keeps its TLS; freeing the watch
- * sends close_notify and frees that too. */
+ * sends close_notify and frees that too. The watch asks for the peer's close too where the
+ * event method can (w.closed, EPOLLRDHUP), so that a short read is known to have emptied the
+ * socket without a pending EOF (see rdry). */
 typedef struct {
     mg_watch_t w;
-    mg_ssl_conn_t *ssl; /* NULL: plain */
+    mg_ssl_conn_t *ssl;  /* NULL: plain */
+    struct event rtimer; /* the read timeout of the socket reading it (a timer only): here, not
+                            in every socket object, which the Lua GC steps over */
+    char *spare; /* the read buffer of the socket that pooled the connection (malloc'ed), for
+                    the next one that takes it (spare_size bytes) */
+    size_t spare_size;
 } mg_lua_tcp_watch_t;
 
 enum { MG_LUA_TCP_LINE, MG_LUA_TCP_ALL, MG_LUA_TCP_SIZE, MG_LUA_TCP_ANY, MG_LUA_TCP_UNTIL };
@@ -63,7 +70,7 @@ struct mg_lua_tcp_s {
     mg_lua_tcp_t *wnext;         /* the pool's queue of connects waiting for a slot */
     mg_uint_t reused;
     char *peer;              /* "host:port" or "unix:/path", for log lines (malloc'ed) */
-    char *key;               /* the pool's name (malloc'ed) */
+    char *key;               /* the pool's name: peer, or after it in peer's block */
     mg_lua_loc_conf_t *conf; /* lua_socket_* of the context that connected it */
     mg_msec_t connect_timeout, send_timeout, read_timeout; /* 0: conf's */
     struct sockaddr_storage sa;                            /* the peer being connected to */
@@ -71,7 +78,7 @@ struct mg_lua_tcp_s {
 
     /* reading: the connection's buffer, the result being gathered, the pattern */
     mg_lua_tcp_watch_t *watch; /* fd's read readiness, made at the first wait; NULL: none */
-    struct event rtimer;       /* the read timeout (a timer only) */
+
     mg_lua_co_t *read_co;
     int read_pin, until_pin; /* registry refs keeping the objects alive while waiting */
     char *rbuf;
@@ -79,22 +86,29 @@ struct mg_lua_tcp_s {
     size_t rpos, rlast;
     char *acc;
     size_t alen, acap;
+    const char *view; /* a result whole in rbuf, pushed from there (else acc's alen bytes) */
+    size_t vlen;
     int rmode;
     size_t rsize;
     mg_lua_tcp_until_t *until;
 
     /* connecting (also a queued connect's timer) and writing */
-    struct event wev;
+    struct event *wev; /* a connect's or send's wait (calloc'ed at the first: mg_lua_tcp_wev) */
     mg_lua_co_t *write_co;
     int write_pin;
-    char *wbuf;
+    char *wbuf;        /* a send's bytes while it waits (malloc'ed) */
+    const char *wdata; /* the bytes being sent: wbuf, or the string argument during the call */
     size_t wlen, wpos;
     int handed_fd; /* queued connect woken with a pooled connection, or -1 */
     mg_lua_tcp_watch_t *handed_watch;
     mg_uint_t handed_reused;
     /* TLS: a read that must write first (the answer to a peer's KeyUpdate, into a full
-     * socket) waits for writability too, a write that must read first for readability */
-    struct event tls_rw, tls_wr;
+     * socket) waits for writability too, a write that must read first for readability;
+     * made at the first such wait (calloc'ed), so that the object every ngx.socket.tcp()
+     * makes, which the Lua GC must step over, stays small */
+    struct {
+        struct event rw, wr;
+    } * tls_ev;
 
     unsigned reading : 1;
     unsigned writing : 1;
@@ -102,8 +116,10 @@ struct mg_lua_tcp_s {
     unsigned queued : 1;
     unsigned woken : 1;        /* queued connect: a slot or a connection is free */
     unsigned read_closed : 1;  /* EOF or a read error: reads say "closed", sends go on */
-    unsigned rdry : 1;         /* the socket had nothing to read: wait for an event before
-                                  asking recv() again (nginx's read->ready, inverted) */
+    unsigned rdry : 1;         /* the socket had nothing to read (recv() said EAGAIN, or a
+                                  plain recv() came back short under a registered watch that
+                                  reported no EOF): wait for an event before asking recv()
+                                  again (nginx's read->ready, inverted) */
     unsigned write_closed : 1; /* a send failed while another coroutine was reading */
     unsigned handshaking : 1;  /* sslhandshake waits (on wev and the watch, with write_co) */
     unsigned ssl_session : 1;  /* ... and returns the session (reused_session was not false) */
@@ -118,6 +134,22 @@ struct mg_lua_tcp_s {
 };
 
 /* ---- socket_tcp.c ---- */
+/* s->wev, made at its first use: a socket taken from the pool that sends without waiting
+ * never needs it, and the smaller object costs the Lua GC less */
+static inline struct event *mg_lua_tcp_wev(mg_lua_tcp_t *s)
+{
+    if (s->wev == NULL) {
+        s->wev = mg_calloc(sizeof(struct event));
+    }
+    return s->wev;
+}
+/* Delete ev (s->tls_ev->rw or ->wr) if it was ever set. */
+#define mg_lua_tcp_tls_ev_del(s, f)                                                                \
+    do {                                                                                           \
+        if ((s)->tls_ev && event_initialized(&(s)->tls_ev->f)) {                                   \
+            event_del(&(s)->tls_ev->f);                                                            \
+        }                                                                                          \
+    } while (0)
 /* A new watch for fd (not registered yet: handler NULL). */
 mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd);
 /* Delete w's event and free it (NULL: nothing); before its fd is closed. */

@@ -88,6 +88,16 @@ static int consume_until(mg_lua_tcp_t *s)
     return 0;
 }
 
+/* The call's whole result is n bytes at p in the buffer: pushed from there (s->view), not
+ * gathered; 1 (done). */
+static int take_view(mg_lua_tcp_t *s, const char *p, size_t n, size_t used)
+{
+    s->view = p;
+    s->vlen = n;
+    s->rpos += used;
+    return 1;
+}
+
 /* Take from the buffer what the pattern wants; 1 when the call is done. */
 static int consume(mg_lua_tcp_t *s)
 {
@@ -97,17 +107,24 @@ static int consume(mg_lua_tcp_t *s)
     case MG_LUA_TCP_LINE: {
         char *nl = memchr(p, '\n', avail);
         size_t end = nl ? (size_t)(nl - p) : avail;
+        size_t len = end > 0 && p[end - 1] == '\r' ? end - 1 : end;
+        if (nl && s->alen == 0 && memchr(p, '\r', len) == NULL) {
+            return take_view(s, p, len, end + 1); /* the usual line, whole, CRLF or LF */
+        }
         /* every CR is dropped, as lua-nginx-module's "*l" does */
-        for (size_t i = 0, start = 0; i <= end; i++) {
-            if (i == end || p[i] == '\r') {
-                acc_append(s, p + start, i - start);
-                start = i + 1;
-            }
+        for (size_t start = 0; start <= end;) {
+            char *cr = memchr(p + start, '\r', end - start);
+            size_t stop = cr ? (size_t)(cr - p) : end;
+            acc_append(s, p + start, stop - start);
+            start = stop + 1;
         }
         s->rpos += nl ? end + 1 : end;
         return nl != NULL;
     }
     case MG_LUA_TCP_SIZE: {
+        if (s->alen == 0 && avail >= s->rsize) {
+            return take_view(s, p, s->rsize, s->rsize);
+        }
         size_t take = s->rsize - s->alen < avail ? s->rsize - s->alen : avail;
         acc_append(s, p, take);
         s->rpos += take;
@@ -115,6 +132,9 @@ static int consume(mg_lua_tcp_t *s)
     }
     case MG_LUA_TCP_ANY: {
         size_t take = s->rsize < avail ? s->rsize : avail;
+        if (s->alen == 0 && take > 0) {
+            return take_view(s, p, take, take);
+        }
         acc_append(s, p, take);
         s->rpos += take;
         return take > 0;
@@ -149,6 +169,15 @@ static int read_more(mg_lua_tcp_t *s, int *err)
                                   : recv(s->fd, s->rbuf, s->rbuf_size, 0);
         if (n > 0) {
             s->rlast = (size_t)n;
+            /* a plain recv() that did not fill the buffer emptied the socket: what comes
+             * next raises the registered watch, so no recv() to hear EAGAIN (nginx's short
+             * read clearing read->ready); unless the watch saw the FIN, which a recv() must
+             * still find */
+            mg_lua_tcp_watch_t *w = s->watch;
+            if ((size_t)n < s->rbuf_size && !s->downstream && sc == NULL && w && w->w.added &&
+                w->w.closed && !w->w.rdhup) {
+                s->rdry = 1;
+            }
             continue;
         }
         if (n == 0) {
@@ -171,7 +200,12 @@ static int push_read_result(lua_State *L, mg_lua_tcp_t *s, int rc, int err)
 {
     mg_lua_tcp_until_t *u = s->rmode == MG_LUA_TCP_UNTIL ? s->until : NULL;
     if (rc == R_DONE) {
-        lua_pushlstring(L, s->acc ? s->acc : "", s->alen);
+        if (s->view) {
+            lua_pushlstring(L, s->view, s->vlen);
+            s->view = NULL;
+        } else {
+            lua_pushlstring(L, s->acc ? s->acc : "", s->alen);
+        }
         s->alen = 0;
         return 1;
     }
@@ -223,11 +257,12 @@ static void tls_read_waits(mg_lua_tcp_t *s)
     }
     sc->turn_on = 0;
     sc->read_wants_write = 0;
-    if (event_initialized(&s->tls_rw)) {
-        event_del(&s->tls_rw);
+    mg_lua_tcp_tls_ev_del(s, rw);
+    if (s->tls_ev == NULL) {
+        s->tls_ev = mg_calloc(sizeof(*s->tls_ev));
     }
-    event_assign(&s->tls_rw, mg_lua_event_base(), s->fd, EV_WRITE, on_read_writable, s);
-    event_add(&s->tls_rw, NULL);
+    event_assign(&s->tls_ev->rw, mg_lua_event_base(), s->fd, EV_WRITE, on_read_writable, s);
+    event_add(&s->tls_ev->rw, NULL);
 }
 
 /* Run a receive: done at once, or wait with the objects at obj (the socket) and until (the
@@ -236,6 +271,7 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
 {
     int err = 0;
     s->alen = 0;
+    s->view = NULL;
     int rc = read_more(s, &err);
     if (rc != R_AGAIN) {
         return push_read_result(L, s, rc, err);
@@ -245,8 +281,8 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
     }
     mg_watch_read(&s->watch->w, mg_lua_tcp_readable, s); /* a syscall only if it was off */
     tls_read_waits(s);
-    evtimer_assign(&s->rtimer, mg_lua_event_base(), on_read_timeout, s);
-    mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
+    evtimer_assign(&s->watch->rtimer, mg_lua_event_base(), on_read_timeout, s);
+    mg_lua_tcp_arm(&s->watch->rtimer, s->read_timeout, s->conf->socket_read_timeout);
     s->reading = 1;
     s->read_co = mg_lua_cur.co;
     if (until) {
@@ -274,10 +310,10 @@ void mg_lua_tcp_readable(evutil_socket_t fd, short what, void *arg)
     if (rc == R_AGAIN) {
         tls_read_waits(s);
         /* the timeout counts from the last data */
-        mg_lua_tcp_arm(&s->rtimer, s->read_timeout, s->conf->socket_read_timeout);
+        mg_lua_tcp_arm(&s->watch->rtimer, s->read_timeout, s->conf->socket_read_timeout);
         return;
     }
-    event_del(&s->rtimer);
+    event_del(&s->watch->rtimer);
     read_done(s, rc, err);
 }
 
@@ -291,13 +327,12 @@ static void on_read_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void read_done(mg_lua_tcp_t *s, int rc, int err)
 {
-    if (event_initialized(&s->tls_rw)) {
-        event_del(&s->tls_rw);
-    }
+    mg_lua_tcp_tls_ev_del(s, rw);
     mg_lua_co_t *co = s->read_co;
     s->read_co = NULL;
     s->reading = 0;
     int n = co ? push_read_result(co->L, s, rc, err) : 0;
+    s->view = NULL; /* pushed, or nobody's */
     /* unpinned only now: pushing the result may run the GC */
     mg_lua_tcp_unpin(s, &s->read_pin);
     mg_lua_tcp_unpin(s, &s->until_pin);
@@ -569,7 +604,7 @@ static int write_more(mg_lua_tcp_t *s, int *err)
 {
     while (s->wpos < s->wlen) {
         mg_ssl_conn_t *sc = mg_lua_tcp_ssl(s);
-        const char *p = s->wbuf + s->wpos;
+        const char *p = s->wdata + s->wpos;
         size_t len = s->wlen - s->wpos;
         ssize_t n = s->downstream
                         ? (s->ctx && s->ctx->s ? mg_lua_stream_send(s->ctx->s, p, len)
@@ -642,11 +677,12 @@ static void tls_write_waits(mg_lua_tcp_t *s)
     }
     sc->turn_on = 0;
     sc->write_wants_read = 0;
-    if (event_initialized(&s->tls_wr)) {
-        event_del(&s->tls_wr);
+    mg_lua_tcp_tls_ev_del(s, wr);
+    if (s->tls_ev == NULL) {
+        s->tls_ev = mg_calloc(sizeof(*s->tls_ev));
     }
-    event_assign(&s->tls_wr, mg_lua_event_base(), s->fd, EV_READ, on_write_readable, s);
-    event_add(&s->tls_wr, NULL);
+    event_assign(&s->tls_ev->wr, mg_lua_event_base(), s->fd, EV_READ, on_write_readable, s);
+    event_add(&s->tls_ev->wr, NULL);
 }
 
 static void on_write(mg_lua_tcp_t *s, short what)
@@ -656,13 +692,11 @@ static void on_write(mg_lua_tcp_t *s, short what)
         rc = write_more(s, &err);
         if (rc == R_AGAIN) {
             tls_write_waits(s);
-            mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
+            mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->send_timeout, s->conf->socket_send_timeout);
             return;
         }
     }
-    if (event_initialized(&s->tls_wr)) {
-        event_del(&s->tls_wr);
-    }
+    mg_lua_tcp_tls_ev_del(s, wr);
     mg_lua_co_t *co = s->write_co;
     s->write_co = NULL;
     s->writing = 0;
@@ -708,14 +742,23 @@ static int tcp_send(lua_State *L)
     if (ret) {
         return ret;
     }
-    size_t len = mg_lua_socket_bytes(L, 2, NULL, 1);
+    size_t len;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        /* a string is written from where it is; copied only if the socket cannot take it all */
+        s->wdata = lua_tolstring(L, 2, &len);
+    } else {
+        len = mg_lua_socket_bytes(L, 2, NULL, 1);
+        if (len > 0) {
+            free(s->wbuf);
+            s->wbuf = mg_alloc(len);
+            mg_lua_socket_bytes(L, 2, s->wbuf, 1);
+            s->wdata = s->wbuf;
+        }
+    }
     if (len == 0) {
         lua_pushinteger(L, 0);
         return 1;
     }
-    free(s->wbuf);
-    s->wbuf = mg_alloc(len);
-    mg_lua_socket_bytes(L, 2, s->wbuf, 1);
     s->wlen = len;
     s->wpos = 0;
     int err = 0;
@@ -723,8 +766,14 @@ static int tcp_send(lua_State *L)
     if (rc != R_AGAIN) {
         return push_write_result(L, s, rc, err);
     }
-    event_assign(&s->wev, mg_lua_event_base(), s->fd, EV_WRITE, on_write_event, s);
-    mg_lua_tcp_arm(&s->wev, s->send_timeout, s->conf->socket_send_timeout);
+    if (s->wdata != s->wbuf) {
+        free(s->wbuf);
+        s->wbuf = mg_alloc(len);
+        memcpy(s->wbuf, s->wdata, len);
+        s->wdata = s->wbuf;
+    }
+    event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE, on_write_event, s);
+    mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->send_timeout, s->conf->socket_send_timeout);
     tls_write_waits(s);
     s->writing = 1;
     s->write_co = mg_lua_cur.co;

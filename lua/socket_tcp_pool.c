@@ -401,8 +401,8 @@ static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_lua_tcp_watch_t *wa, mg_u
     if (fd < 0) {
         p->connections++;
     }
-    event_del(&w->wev);
-    event_active(&w->wev, EV_TIMEOUT, 1);
+    event_del(mg_lua_tcp_wev(w));
+    event_active(mg_lua_tcp_wev(w), EV_TIMEOUT, 1);
     return 1;
 }
 

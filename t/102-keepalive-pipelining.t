@@ -596,3 +596,31 @@ p HTTP/1.1
 [map { "GET /t?n=$_" } 1 .. 50]
 --- response_body eval
 [map { "$_\n" } 1 .. 50]
+
+
+
+=== TEST 38: a head begun after a keepalive wait has client_header_timeout, not keepalive_timeout
+--- config
+    client_header_timeout 300ms;
+    keepalive_timeout 20s;
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- init
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ServerPort, Proto => 'tcp',
+                              Timeout => 3);
+print $s "GET /t HTTP/1.1\r\nHost: localhost\r\n\r\n";
+my $sel = IO::Select->new($s);
+my $got = '';
+while ($got !~ /ok\n\z/ && $sel->can_read(3)) { sysread($s, my $b, 4096) or last; $got .= $b }
+Test::More::like($got, qr/\r\n\r\nok\n\z/, "first response");
+# (the server waits for the next request once it answered) a head that stops halfway
+print $s "GET /t HTTP/1.1\r\nHost: loc";
+my $t0 = Time::HiRes::time();
+my $closed;
+while ($sel->can_read(10)) { my $n = sysread($s, my $b, 4096); if (!$n) { $closed = 1; last } }
+Test::More::ok($closed && Time::HiRes::time() - $t0 < 10, "closed long before keepalive_timeout");
+--- response_body
+ok
+--- error_log
+client timed out (110: Connection timed out) while reading client request headers

@@ -41,6 +41,8 @@ typedef struct mg_http_conn_s {
     unsigned discarding : 1;
     unsigned keepalive_idle : 1; /* waiting for the next request after a response */
     unsigned corked : 1;         /* TCP_CORK set for tcp_nopush until the response is out */
+    unsigned head_timer_due : 1; /* a head began after the keepalive wait: its timer is armed
+                                    when it must wait for more (the wait's runs until then) */
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
     unsigned aio_busy : 1;       /* aio: the writer waits for a thread's read */

@@ -478,7 +478,8 @@ static mg_int_t parse_buffered(mg_connection_t *c)
         }
         c->log.action = NULL;
         hc->pipelined = 0;
-        mg_conn_timer_del(c);
+        hc->head_timer_due = 0;
+        mg_conn_timer_del(c); /* the head's, or the keepalive wait's when the head came whole */
         c->idle = 0;
         if (mg_log_debug_on(MG_LOG_DEBUG_HTTP, &c->log)) {
             debug_head(c, head);
@@ -494,6 +495,18 @@ static mg_int_t parse_buffered(mg_connection_t *c)
 
 /* The PROXY protocol header before the first request: MG_OK (read; the request may follow),
  * MG_AGAIN (more bytes needed) or MG_ERROR (broken: logged, the connection is to be closed). */
+static mg_int_t read_proxy_protocol(mg_connection_t *c);
+
+/* A head that began on a kept-alive connection waits for the rest: client_header_timeout from
+ * now (until then the keepalive wait's timer, with head_timeout, was left as it was). */
+static void head_timer_arm(mg_connection_t *c, mg_http_conn_t *hc)
+{
+    if (hc->head_timer_due) {
+        hc->head_timer_due = 0;
+        mg_conn_timer_set(c, default_srv(hc)->client_header_timeout);
+    }
+}
+
 static mg_int_t read_proxy_protocol(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
@@ -576,6 +589,7 @@ static void process_buffer(mg_connection_t *c)
             return;
         }
         if (drained) {
+            head_timer_arm(c, hc);
             mg_conn_read_on(c);
             return;
         }
@@ -599,14 +613,16 @@ static void process_buffer(mg_connection_t *c)
                 mg_stat_state(c->server, &hc->stat, MG_STAT_READING);
             }
             if (c->timeout_handler == keepalive_timeout) {
-                /* the idle wait is over: the head now has client_header_timeout */
+                /* the idle wait is over: the head now has client_header_timeout, armed
+                 * only if it has to wait (head_timer_arm); one read whole costs no timer */
                 c->timeout_handler = head_timeout;
-                mg_conn_timer_set(c, default_srv(hc)->client_header_timeout);
+                hc->head_timer_due = 1;
                 c->idle = 0;
             }
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            head_timer_arm(c, hc);
             mg_conn_read_on(c);
             return;
         }
@@ -768,6 +784,7 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     mg_debug_http(&c->log, "set http keepalive handler");
     c->read_handler = read_head;
     c->timeout_handler = keepalive_timeout;
+    hc->head_timer_due = 0;
     mg_conn_timer_set(c, next->keepalive_timeout);
     mg_conn_read_on(c);
     if (hc->last == hc->start && !hc->discarding) {

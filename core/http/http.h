@@ -14,6 +14,7 @@
 #include "cycle.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "mg.h"
 #include "mgtime.h"
 #include "parse.h"
@@ -215,6 +216,7 @@ struct mg_http_srv_conf_s {
     size_t request_pool_size;
     int listen_seen;
     mg_array_t named_locations; /* mg_http_loc_conf_t * */
+    mg_metrics_cache_t metrics; /* its requests' series entry (mg_metrics_http_request) */
 };
 
 typedef struct {

@@ -322,7 +322,8 @@ void mg_http_log_request(mg_request_t *r)
         /* moongate_http_requests_total{server,code}: the server as $server_name names it */
         mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
         mg_str_t name = mg_server_names_first(&cscf->server_names);
-        mg_metrics_http_request(met, name, r->err_status ? r->err_status : r->headers_out.status);
+        mg_metrics_http_request(met, &cscf->metrics, name,
+                                r->err_status ? r->err_status : r->headers_out.status);
     }
 }
 

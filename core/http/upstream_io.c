@@ -226,8 +226,8 @@ static void free_peer(mg_upstream_t *u, int outcome)
         u->group->balancer->free_peer(&u->pick, outcome);
         /* moongate_upstream_peer_up: the state this worker now sees, for all to show */
         int failed = peer->max_fails && peer->fails >= (mg_uint_t)peer->max_fails;
-        mg_metrics_peer_state(u->r->connection->cycle->metrics, u->group->name, peer->name,
-                              failed ? peer->checked + peer->fail_timeout : 0);
+        mg_metrics_peer_state(u->r->connection->cycle->metrics, &peer->metrics, u->group->name,
+                              peer->name, failed ? peer->checked + peer->fail_timeout : 0);
     }
     u->pick.peer = NULL;
 }
@@ -237,6 +237,7 @@ static void state_end(mg_upstream_t *u)
     if (u->state && u->state->response_time < 0) {
         u->state->response_time = mg_now.monotonic - u->state->start;
         mg_metrics_upstream_try(u->r->connection->cycle->metrics,
+                                u->group ? u->group->metrics : NULL,
                                 u->group ? u->group->name : u->state->addr,
                                 u->state->status ? u->state->response_time : -1);
     }

@@ -45,6 +45,7 @@ typedef struct mg_upstream_peer_s {
     mg_msec_t accessed;
     mg_ssl_client_session_t ssl; /* https: the last TLS session, resumed next time */
     unsigned transient : 1;      /* the request's memory (balancer_by_lua's): keeps no session */
+    mg_metrics_cache_t metrics;  /* its moongate_upstream_peer_up entry, per process */
 } mg_upstream_peer_t;
 
 /* Where the peer keeps its TLS session, or NULL: a session outlives the request, and a
@@ -114,6 +115,7 @@ struct mg_upstream_group_s {
     void *dyn;                /* its "server ... resolve" servers (modules/upstream_dynamic.c) */
     in_port_t port;           /* an implicit group's port */
     mg_str_t host;            /* an implicit group's host (as written, for messages) */
+    mg_metrics_cache_t metrics[2]; /* its series' entries (mg_metrics_upstream_try) */
 };
 
 struct mg_upstream_pick_s {

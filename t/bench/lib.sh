@@ -373,3 +373,30 @@ instr_table() {
     done
     echo "ratio: nginx/moongate instructions (higher is better for moongate)" | tee -a "$OUT"
 }
+
+# lua_cosocket_location PORT: the "lua cosocket" case's location (run.sh, syscalls.sh): a
+# cosocket round trip to the upstream at PORT (the head by lines, the body by its length) on a
+# connection kept with setkeepalive
+lua_cosocket_location() {
+    cat <<EOL
+        location = /lua-cosocket {
+            content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                local ok, err = sock:connect("127.0.0.1", $1)
+                if not ok then ngx.log(ngx.ERR, err) return ngx.exit(502) end
+                sock:send("GET / HTTP/1.1\\r\\nHost: upstream\\r\\n\\r\\n")
+                local len
+                while true do
+                    local line = sock:receive("*l")
+                    if not line then return ngx.exit(502) end
+                    if line == "" then break end
+                    local n = line:match("^[Cc]ontent%-[Ll]ength:%s*(%d+)")
+                    if n then len = tonumber(n) end
+                end
+                local body = sock:receive(len)
+                sock:setkeepalive(60000, 32)
+                ngx.print(body)
+            }
+        }
+EOL
+}

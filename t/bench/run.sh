@@ -134,25 +134,7 @@ if [ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ]; then
     NGINX_MAIN="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
 load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;"
     LUA_LOCATIONS='        location = /lua { content_by_lua_block { ngx.say("hello") } }
-        location = /lua-cosocket {
-            content_by_lua_block {
-                local sock = ngx.socket.tcp()
-                local ok, err = sock:connect("127.0.0.1", '"$UP_PORT"')
-                if not ok then ngx.log(ngx.ERR, err) return ngx.exit(502) end
-                sock:send("GET / HTTP/1.1\r\nHost: upstream\r\n\r\n")
-                local len
-                while true do
-                    local line = sock:receive("*l")
-                    if not line then return ngx.exit(502) end
-                    if line == "" then break end
-                    local n = line:match("^[Cc]ontent%-[Ll]ength:%s*(%d+)")
-                    if n then len = tonumber(n) end
-                end
-                local body = sock:receive(len)
-                sock:setkeepalive(60000, 32)
-                ngx.print(body)
-            }
-        }
+'"$(lua_cosocket_location "$UP_PORT")"'
         location /lua-access/ {
             alias '"$WORK"'/html/;
             access_by_lua_block {

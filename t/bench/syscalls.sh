@@ -7,9 +7,9 @@
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
 # Cases: "return 200", proxy_pass GET and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
-# upstream connection per request (proxy-new: no upstream keepalive), and content_by_lua hello and
-# a cosocket GET to the same upstream over its keepalive pool (lua-cosocket) when Debian's Lua
-# module for nginx is there. Then (INSTR=1, with valgrind) each server's user-space
+# upstream connection per request (proxy-new: no upstream keepalive), and when Debian's Lua module
+# for nginx is there content_by_lua hello and a cosocket round trip to the upstream with
+# setkeepalive (run.sh's "lua cosocket" case). Then (INSTR=1, with valgrind) each server's user-space
 # instructions per request for the same cases, under callgrind over INSTR_REQUESTS requests.
 # Writes t/bench/syscalls-results-<date>.txt.
 #
@@ -63,15 +63,7 @@ write_conf() { # name port
         case $1 in nginx*) main="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
 load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;" ;; esac
         lua='location = /lua { content_by_lua_block { ngx.say("hello") } }
-        location = /cosocket { content_by_lua_block {
-            local s = ngx.socket.tcp()
-            assert(s:connect("127.0.0.1", '$UP_PORT'))
-            assert(s:send("GET / HTTP/1.1\r\nHost: bench\r\n\r\n"))
-            repeat local line = assert(s:receive("*l")) until line == ""
-            local body = assert(s:receive(3))
-            s:setkeepalive(10000, 32)
-            ngx.print(body)
-        } }'
+'"$(lua_cosocket_location "$UP_PORT")"
     fi
     cat >"$dir/conf/bench.conf" <<EOF
 $main
@@ -188,7 +180,7 @@ start_server "$NGINX" nginx "$NG_PORT"
 NG_PID=$STARTED
 
 CASES=("return|/return|0" "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024" "proxy-new|/proxy-new|0")
-[ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/cosocket|0")
+[ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
 
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -4,7 +4,8 @@
  * (core/mgtime.c) against strftime's RFC 1123 date for every month, weekday, leap days and
  * the years printf still formats (before 1000, after 9999); mg_sockaddr_text's IPv4 text
  * (core/listen.c, by hand) against inet_ntop, with and without the port, and a buffer too
- * small for the fast path.
+ * small for the fast path. mg_strlow (eight bytes at a time) against the byte-by-byte rule for
+ * every byte value at every alignment and length, and mg_strlcasestrn's matches.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -101,9 +102,44 @@ static void test_ipv4_text(void)
     }
 }
 
+static void test_strlow(void)
+{
+    unsigned char in[264], out[264];
+    for (int i = 0; i < 256; i++) {
+        in[i] = (unsigned char)i;
+    }
+    int bad = 0;
+    for (size_t off = 0; off < 8; off++) {
+        for (size_t n = 0; n + off <= 256; n++) {
+            memset(out, 0x55, sizeof(out));
+            mg_strlow((char *)out, (const char *)in + off, n);
+            for (size_t i = 0; i < n; i++) {
+                unsigned c = in[off + i];
+                bad += out[i] != (c >= 'A' && c <= 'Z' ? (c | 0x20) : c);
+            }
+            bad += out[n] != 0x55;
+        }
+    }
+    is_int(bad, 0, "mg_strlow: every byte, alignment and length, nothing written past n");
+}
+
+static void test_strlcasestrn(void)
+{
+    static const char v[] = "Upgrade, Keep-Alive,close";
+    const char *end = v + sizeof(v) - 1;
+    const char *p = mg_strlcasestrn(v, end, "keep-alive", 10);
+    is_int(p ? p - v : -1, 9, "mg_strlcasestrn finds a token in another case");
+    p = mg_strlcasestrn(v, end, "CLOSE", 5);
+    is_int(p ? p - v : -1, 20, "mg_strlcasestrn finds it at the very end");
+    ok(mg_strlcasestrn(v, end, "closed", 6) == NULL, "mg_strlcasestrn: no match past the end");
+    ok(mg_strlcasestrn(v, end, "", 0) == v, "mg_strlcasestrn: the empty needle at the start");
+}
+
 int main(void)
 {
     test_numbers();
+    test_strlow();
+    test_strlcasestrn();
     test_http_time();
     test_ipv4_text();
     return done_testing();
