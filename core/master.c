@@ -379,7 +379,10 @@ static void start_accepting(master_t *m)
     /* the verdict cannot change any more (the accept step only waits, and ends "done" even at
      * its deadline), and no old worker accepts: a connection made from now on waits in the
      * listen queue for the new workers. `-s reload` may return now, not after two more
-     * wake-ups of loaded processes (the workers' 'A', then ours) */
+     * wake-ups of loaded processes (the workers' 'A', then ours); the metrics say so
+     * before it does, so that a scrape after `-s reload` returned sees the new generation */
+    MG_METRICS_INC(m->srv->cycle->metrics, reloads_ok);
+    set_generation(m);
     write_verdict(m, NULL);
 }
 
@@ -463,8 +466,6 @@ static void advance_reload(master_t *m)
              * generation, and its workers accept */
             mg_log_error(MG_LOG_NOTICE, mlog(m), 0, "reconfiguring done, generation %lu serving",
                          (unsigned long)m->srv->cycle->generation);
-            MG_METRICS_INC(m->srv->cycle->metrics, reloads_ok);
-            set_generation(m);
             m->phase = IDLE;
             free_unused_gens(m); /* with worker_processes 0 no SIGCHLD ever frees the old one */
         }
