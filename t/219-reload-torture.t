@@ -90,9 +90,9 @@ sub tcp_conns {
 # (a client's close reaches the worker a moment later: counted before that, its descriptor
 # would make the start look one higher than the end)
 sub idle_state {
-    my $m = $s->pid;
+    my $m = $s->pid or return undef;    # the pid file between two writes: look again
     my @w = $s->wait_workers($Workers, master => $m);
-    return undef unless @w == $Workers;
+    return undef unless @w == $Workers && !grep { !defined } @w;
     return undef if grep { tcp_conns($_) } @w;
     # a request through each connection kind warms the workers up (Lua, the proxy, the file)
     return {
