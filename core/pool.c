@@ -67,20 +67,28 @@ char *mg_strdup(const char *s)
     return memcpy(mg_alloc(n), s, n);
 }
 
-mg_pool_t *mg_pool_create(size_t block_size)
+mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size)
 {
     if (block_size < 256) {
         block_size = 256;
     }
-    mg_pool_t *pool = mg_alloc(sizeof(mg_pool_t) + block_size);
+    if (first < block_size) {
+        first = block_size;
+    }
+    mg_pool_t *pool = mg_alloc(sizeof(mg_pool_t) + first);
     pool->first.next = NULL;
     pool->first.last = (char *)(pool + 1);
-    pool->first.end = pool->first.last + block_size;
+    pool->first.end = pool->first.last + first;
     pool->current = &pool->first;
     pool->large = NULL;
     pool->cleanups = NULL;
     pool->block_size = block_size;
     return pool;
+}
+
+mg_pool_t *mg_pool_create(size_t block_size)
+{
+    return mg_pool_create_sized(block_size, block_size);
 }
 
 static void pool_run_cleanups(mg_pool_t *pool)
@@ -126,21 +134,22 @@ static void *pool_alloc_large(mg_pool_t *pool, size_t size)
 
 static void *pool_alloc(mg_pool_t *pool, size_t size, size_t align)
 {
-    /* a block's data starts aligned a little past its header: anything close to the block
-     * size would never fit a fresh block, so it goes to the large path */
-    if (size > pool->block_size - POOL_ALIGN || size > POOL_LARGE_MIN * 4) {
-        return pool_alloc_large(pool, size);
-    }
     for (;;) {
         pool_block_t *b = pool->current;
         char *p = (char *)(((uintptr_t)b->last + (align - 1)) & ~(uintptr_t)(align - 1));
-        if (p + size <= b->end) {
+        if (p <= b->end && size <= (size_t)(b->end - p)) {
             b->last = p + size;
             return p;
         }
         if (b->next) {
             pool->current = b->next;
             continue;
+        }
+        /* a block's data starts aligned a little past its header: anything close to the
+         * block size would never fit a fresh block, so it goes to the large path (a larger
+         * first block takes it while it has the room) */
+        if (size > pool->block_size - POOL_ALIGN || size > POOL_LARGE_MIN * 4) {
+            return pool_alloc_large(pool, size);
         }
         pool_block_t *nb = mg_alloc(sizeof(pool_block_t) + pool->block_size);
         nb->next = NULL;

@@ -12,6 +12,8 @@
 typedef void (*mg_pool_cleanup_pt)(void *data);
 
 mg_pool_t *mg_pool_create(size_t block_size);
+/* The first block of first bytes (at least block_size), the next ones of block_size. */
+mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size);
 void mg_pool_destroy(mg_pool_t *pool);
 
 void *mg_palloc(mg_pool_t *pool, size_t size);  /* aligned */

@@ -14,7 +14,7 @@
 struct mg_upstream_conn_s {
     int fd;
     mg_watch_t *watch; /* core/watch.h: the read side, the write side too when et */
-    struct event wev;  /* one-shot */
+    struct event wev;  /* one-shot, for a watch that is not edge-triggered (wev_set) */
     struct event tev;  /* the deadline */
     mg_upstream_peer_t *peer;
     mg_uint_t requests; /* requests made on this connection, this one included */
@@ -23,6 +23,7 @@ struct mg_upstream_conn_s {
     void *proto;        /* an HTTP/2 session to keep with the connection (upstream_h2.c) */
     unsigned reading : 1, writing : 1, timer : 1, reused : 1, got_bytes : 1;
     unsigned handshaking : 1; /* the TLS handshake is under way */
+    unsigned wev_set : 1;     /* wev is assigned */
 };
 
 /* the log of the request the upstream works for (a subrequest's lines name it) */

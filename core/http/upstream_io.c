@@ -55,9 +55,14 @@ void mg_upstream_conn_read_off(mg_upstream_t *u)
 
 void mg_upstream_conn_write_on(mg_upstream_t *u)
 {
-    u->conn->writing = 1;
-    if (!u->conn->watch->et) {
-        event_add(&u->conn->wev, NULL);
+    mg_upstream_conn_t *uc = u->conn;
+    uc->writing = 1;
+    if (!uc->watch->et) {
+        if (!uc->wev_set) { /* a level-triggered watch's (TLS, drivers): made when first used */
+            event_assign(&uc->wev, ubase(u), uc->fd, EV_WRITE, ev_write, u);
+            uc->wev_set = 1;
+        }
+        event_add(&uc->wev, NULL);
         return;
     }
     mg_watch_write(u->conn->watch, ev_write, u);
@@ -112,7 +117,6 @@ static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t
         watch = mg_watch_new_et(ubase(u), fd); /* added once connect() was called */
     }
     uc->watch = watch ? watch : mg_watch_new(ubase(u), fd);
-    event_assign(&uc->wev, ubase(u), fd, EV_WRITE, ev_write, u);
     evtimer_assign(&uc->tev, ubase(u), ev_timer, u);
     return uc;
 }

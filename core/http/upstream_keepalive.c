@@ -1,7 +1,8 @@
 /*
- * The keepalive pool: idle upstream connections, malloc'ed, per worker and group, reused by
- * address (TLS ones apart, by client context, with their TLS state; a balancer's keyed ones
- * apart, by key: balancer_by_lua's enable_keepalive pools); closed on data or EOF
+ * The keepalive pool: idle upstream connections, malloc'ed (the last keyless record taken out
+ * is kept for the next put), per worker and group, reused by address (TLS ones apart, by
+ * client context, with their TLS state; a balancer's keyed ones apart, by key:
+ * balancer_by_lua's enable_keepalive pools); closed on data or EOF
  * while idle, keepalive_timeout, keepalive_time, a full pool
  * (the least recently used goes), when the worker stops serving, and with their generation.
  * A connection's read watch stays registered in the pool and goes with it to the next request.
@@ -15,6 +16,7 @@ typedef struct idle_s idle_t;
 typedef struct {
     mg_server_hook_t hook;  /* first: the hook is the pool */
     idle_t *head;           /* most recently used first */
+    idle_t *spare; /* the last keyless record taken out, for the next put (its timer assigned) */
     mg_int_t n;
     mg_upstream_group_t *group;
     mg_log_t *log; /* the server's, for what an idle connection's TLS reports */
@@ -58,8 +60,13 @@ static int idle_unlink(idle_t *ic, mg_watch_t **watch)
     if (ic->next) {
         ic->next->prevp = ic->prevp;
     }
-    ic->pool->n--;
-    free(ic);
+    ka_pool_t *kp = ic->pool;
+    kp->n--;
+    if (!ic->keyed && kp->spare == NULL) {
+        kp->spare = ic;
+    } else {
+        free(ic);
+    }
     return fd;
 }
 
@@ -108,6 +115,7 @@ static void ka_pool_free(void *data)
 {
     ka_pool_t *kp = data;
     ka_close_all(kp);
+    free(kp->spare);
     mg_server_hook_del(&kp->hook);
     kp->group->pool_state = NULL;
     free(kp);
@@ -192,11 +200,17 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     if (n >= ka->size) {
         idle_close(last);
     }
-    idle_t *ic = mg_calloc(sizeof(*ic) + ka->key.len);
-    if (pool_ka) {
-        ic->keyed = 1;
-        ic->keylen = ka->key.len;
-        memcpy(ic->key, ka->key.data, ka->key.len);
+    idle_t *ic = kp->spare;
+    if (pool_ka == NULL && ic) {
+        kp->spare = NULL; /* every field but the timer's is set below */
+    } else {
+        ic = mg_calloc(sizeof(*ic) + ka->key.len);
+        if (pool_ka) {
+            ic->keyed = 1;
+            ic->keylen = ka->key.len;
+            memcpy(ic->key, ka->key.data, ka->key.len);
+        }
+        evtimer_assign(&ic->tev, srv->base, idle_event, ic);
     }
     ic->fd = fd;
     ic->ssl = ssl;
@@ -216,7 +230,6 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     kp->n++;
     ic->watch = watch ? watch : mg_watch_new(srv->base, fd);
     mg_watch_read(ic->watch, idle_event, ic);
-    evtimer_assign(&ic->tev, srv->base, idle_event, ic);
     if (ka->timeout || ka == &group) {
         struct timeval tv = {(time_t)(ka->timeout / 1000),
                              (suseconds_t)(ka->timeout % 1000) * 1000};
