@@ -104,20 +104,9 @@ mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv)
     }
     if (cv->nparts == 1 && cv->parts[0].index >= 0) {
         /* one variable alone (a limit's key, "$host"): evaluated once, copied as below */
-        mg_uint_t index = (mg_uint_t)cv->parts[0].index;
-        mg_http_var_value_t *v = &r->variables[index];
-        if (v->no_cacheable) {
-            v->valid = 0;
-            v->not_found = 0;
-        }
-        v = mg_http_get_indexed_variable(r, index);
+        mg_http_var_value_t *v = mg_http_get_flushed_variable(r, (mg_uint_t)cv->parts[0].index);
         size_t len = v && !v->not_found ? v->value.len : 0;
-        char *buf = mg_pnalloc(r->pool, len + 1);
-        if (len) {
-            memcpy(buf, v->value.data, len);
-        }
-        buf[len] = '\0';
-        mg_str_t out = {len, buf};
+        mg_str_t out = {len, mg_pstrdup(r->pool, len ? v->value.data : NULL, len)};
         return out;
     }
     /* Non-cacheable values are dropped once, then every variable is evaluated before
