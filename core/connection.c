@@ -15,15 +15,6 @@
 #include "ssl.h"
 #include "stat.h"
 
-/* An edge-triggered connection's socket as its reads last saw it: after a report and before a
- * read (unknown), emptied (a short read, EAGAIN or its end), or maybe holding more (a read
- * that filled the buffer). */
-enum {
-    RD_UNKNOWN = 0,
-    RD_DRAINED,
-    RD_MORE,
-};
-
 static void conn_read(mg_connection_t *c)
 {
     mg_time_update();
@@ -43,7 +34,7 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     mg_connection_t *c = arg;
     if (c->edge) {
-        c->rd_state = RD_UNKNOWN;
+        c->rd_drained = 0;
         if (what & EV_CLOSED) {
             c->rd_eof = 1; /* the peer's FIN came: it stays to be read after any bytes */
         }
@@ -59,8 +50,7 @@ static void on_conn_recheck(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     mg_connection_t *c = arg;
-    if (c->reading && c->rd_state != RD_DRAINED) {
-        c->rd_state = RD_UNKNOWN;
+    if (c->reading && !c->rd_drained) {
         conn_read(c);
     }
 }
@@ -110,10 +100,10 @@ static ssize_t recv_plain(mg_connection_t *c, char *buf, size_t len)
         /* more may wait (or the FIN after these bytes), and no edge comes for it: unless a
          * later read empties the socket, the read handler runs again, as a level-triggered
          * event would have it */
-        c->rd_state = RD_MORE;
+        c->rd_drained = 0;
         recheck(c);
     } else if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
-        c->rd_state = RD_DRAINED;
+        c->rd_drained = 1;
     }
     return n;
 }
@@ -219,7 +209,7 @@ void mg_conn_read_on(mg_connection_t *c)
     if (!c->reading) {
         c->reading = 1;
         event_add(&c->rev, NULL); /* the kernel reports what is there already, edge or not */
-    } else if (c->edge && c->rd_state != RD_DRAINED) {
+    } else if (c->edge && !c->rd_drained) {
         recheck(c); /* a level-triggered event would come again for input no read took */
     }
     if (c->ssl && mg_ssl_read_pending(c)) {

@@ -69,13 +69,14 @@ struct mg_connection_s {
      * mg_conn_close writes (0: none) */
     unsigned debug_proto : 11;
     unsigned tcp_nodelay : 1;
-    unsigned timedout : 1;  /* a client timeout (or 444) ends it: reset_timedout_connection */
-    unsigned passes : 4;    /* stream's pass: hand-overs so far (a loop ends at 10) */
-    unsigned shared_fd : 1; /* fd is not its own (a UDP session's, udp.c): closing leaves it */
-    unsigned edge : 1;      /* its events are edge-triggered (mg_conn_edge) */
-    unsigned rd_state : 2;  /* edge: what the last read said of the socket (connection.c) */
-    unsigned rd_eof : 1;    /* edge: the peer's FIN was reported (EPOLLRDHUP) */
-    char *unread;           /* mg_conn_unread's bytes, served by recv first */
+    unsigned timedout : 1;   /* a client timeout (or 444) ends it: reset_timedout_connection */
+    unsigned passes : 4;     /* stream's pass: hand-overs so far (a loop ends at 10) */
+    unsigned shared_fd : 1;  /* fd is not its own (a UDP session's, udp.c): closing leaves it */
+    unsigned edge : 1;       /* its events are edge-triggered (mg_conn_edge) */
+    unsigned rd_drained : 1; /* edge: the last read found the socket empty (short, EAGAIN,
+                                its end); until then a reading handler is called again */
+    unsigned rd_eof : 1;     /* edge: the peer's FIN was reported (EPOLLRDHUP) */
+    char *unread;            /* mg_conn_unread's bytes, served by recv first */
     size_t unread_len;
     mg_conn_recv_pt unread_next;  /* the recv to go back to once they are read */
     mg_connection_t *prev, *next; /* the server's list of connections */
