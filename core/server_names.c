@@ -270,8 +270,12 @@ void *mg_server_names_find(const mg_server_names_t *t, mg_str_t host)
 
 mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out)
 {
+    /* as nginx: the name ends at a ':' outside brackets or after a literal's ']', but the
+     * whole value is checked (a "..", '/', NUL or control byte in the port part refuses it
+     * too); '\\' is an ordinary byte on Linux */
     size_t host_len = in.len;
-    int dot_pos = -2, in_brackets = 0;
+    int dot_pos = -2;
+    enum { usual, literal, rest } state = usual;
     for (size_t i = 0; i < in.len; i++) {
         unsigned char ch = (unsigned char)in.data[i];
         switch (ch) {
@@ -282,21 +286,23 @@ mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out)
             dot_pos = (int)i;
             break;
         case ':':
-            if (!in_brackets) {
+            if (state == usual) {
                 host_len = i;
-                i = in.len;
+                state = rest;
             }
             break;
         case '[':
             if (i == 0) {
-                in_brackets = 1;
+                state = literal;
             }
             break;
         case ']':
-            in_brackets = 0;
+            if (state == literal) {
+                host_len = i + 1;
+                state = rest;
+            }
             break;
         case '/':
-        case '\\':
         case '\0':
             return MG_DECLINED;
         default:

@@ -554,6 +554,35 @@ client sent invalid host header while reading client request headers
 
 
 
+=== TEST 49b: the port part of Host is checked too: 400 for "..", "/", a control byte or a space after the ':'
+--- init
+for my $h ("a:80/../x", "a:8..0", "a:/", "a:80\x01", "a:\x7f", "a:80 x") {
+    my ($res) = exchange_raw("GET /ok HTTP/1.1\r\nHost: $h\r\nConnection: close\r\n\r\n");
+    Test::More::is($res && $res->{status}, 400, "Host \"" . quotemeta($h) . "\" refused");
+}
+--- request
+GET /ok
+--- response_body
+still serving
+
+
+
+=== TEST 49c: the name is what comes before the port or after an IPv6 literal's ']'; a backslash is an ordinary byte
+--- config
+    location /h { return 200 "[$host]\n"; }
+--- init
+for my $c (["a\\b", "[a\\b]\n"], ["[::1]x", "[[::1]]\n"], ["[::1]:80", "[[::1]]\n"],
+           ["a:8\\0", "[a]\n"], ["A.B.:1", "[a.b]\n"], ["a:b:c", "[a]\n"]) {
+    my ($res) = exchange_raw("GET /h HTTP/1.1\r\nHost: $c->[0]\r\nConnection: close\r\n\r\n");
+    Test::More::is($res && $res->{body}, $c->[1], "Host \"" . quotemeta($c->[0]) . "\"");
+}
+--- request
+GET /ok
+--- response_body
+still serving
+
+
+
 === TEST 50: names with "(" or bytes >= 0x80 are dropped with an info line, the request is served
 --- config
     location /v { return 200 "[$http_x_v]\n"; }
