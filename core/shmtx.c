@@ -4,13 +4,14 @@
  * instruction each when nobody waits: 16 instructions a lock/unlock pair where glibc's robust
  * mutex took 138 (its robust-list bookkeeping); limit_conn takes a zone lock twice a request.
  *
- * A holder that died is found by its waiters, not by the kernel: after a short spin a waiter
- * asks whether the pid in the word still exists (kill(pid, 0)) and, if not, takes the lock
- * over from it (MG_ABORT). Sleepers wake on a timeout to ask again, since a dead holder wakes
- * nobody. A dead worker stays a zombie, still "existing", until the master reaps it: the
- * master does at once (SIGCHLD), and the pid is only free for reuse after that. So the lock
- * of a dead holder is recovered unless its pid is given to a new process before any waiter
- * asked (a pid wrap-around between the death and the next use of that lock).
+ * A holder that died is found by its waiters, not by the kernel: a waiter spins briefly, then
+ * sleeps on a futex; when a sleep times out (a dead holder wakes nobody) it asks whether the
+ * pid in the word still exists (kill(pid, 0)) and, if not, takes the lock over (MG_ABORT). A
+ * live holder's waiters make no system call but the futex's. A dead worker stays a zombie,
+ * still "existing", until the master reaps it: the master does at once (SIGCHLD), and the pid
+ * is only free for reuse after that. So the lock of a dead holder is recovered unless its pid
+ * is given to a new process before any waiter asked (a pid wrap-around between the death and
+ * the next use of that lock).
  */
 #include <errno.h>
 #include <limits.h>
@@ -78,11 +79,13 @@ static int holder_dead(uint32_t w)
     return kill((pid_t)(w & PID_MASK), 0) == -1 && errno == ESRCH;
 }
 
-/* Shared (not FUTEX_PRIVATE): the word is in memory several processes map. */
-static void futex_wait(mg_shmtx_t *mtx, uint32_t val)
+/* Shared (not FUTEX_PRIVATE): the word is in memory several processes map. 1 when nobody
+ * woke us within RECHECK_NS. */
+static int futex_wait(mg_shmtx_t *mtx, uint32_t val)
 {
     struct timespec ts = {0, RECHECK_NS};
-    syscall(SYS_futex, &mtx->lock, FUTEX_WAIT, val, &ts, NULL, 0);
+    return syscall(SYS_futex, &mtx->lock, FUTEX_WAIT, val, &ts, NULL, 0) == -1 &&
+           errno == ETIMEDOUT;
 }
 
 static void futex_wake_one(mg_shmtx_t *mtx)
@@ -98,6 +101,7 @@ void mg_shmtx_init(mg_shmtx_t *mtx)
 static mg_int_t lock_slow(mg_shmtx_t *mtx, uint32_t me, int try)
 {
     uint32_t slept = 0; /* once asleep, take the lock with WAITERS: others may sleep too */
+    int timed_out = 0;  /* only then ask whether the holder lives: no system call per wait */
     for (int spin = 0;;) {
         uint32_t w = __atomic_load_n(&mtx->lock, __ATOMIC_RELAXED);
         if ((w & PID_MASK) == 0) {
@@ -111,7 +115,7 @@ static mg_int_t lock_slow(mg_shmtx_t *mtx, uint32_t me, int try)
             cpu_relax();
             continue;
         }
-        if (holder_dead(w)) {
+        if ((try || timed_out) && holder_dead(w)) {
             if (cas(mtx, w, me | slept | (w & WAITERS))) {
                 return MG_ABORT;
             }
@@ -123,7 +127,7 @@ static mg_int_t lock_slow(mg_shmtx_t *mtx, uint32_t me, int try)
         if (!(w & WAITERS) && !cas(mtx, w, w | WAITERS)) {
             continue;
         }
-        futex_wait(mtx, w | WAITERS);
+        timed_out = futex_wait(mtx, w | WAITERS);
         slept = WAITERS;
     }
 }
