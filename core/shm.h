@@ -55,13 +55,13 @@ void mg_shm_inherit(const char *fds);
 /* After the first configuration: unmap the handed-over zones no declaration took. */
 void mg_shm_inherit_done(void);
 
-/* A lock between processes, kept inside a zone (shmtx.c): a word holding the holder's pid,
- * taken by one atomic compare-and-swap when free; a waiter spins briefly, then sleeps on a
- * futex. A holder that died (a worker killed by SIGKILL) is found by its waiters, who take
- * the lock over from it, instead of leaving everybody else waiting forever. Threads of one
- * process exclude each other too (any of them may unlock). */
+/* A lock between processes, kept inside a zone (shmtx.c): a word holding the holder's pid
+ * and start time, taken by one atomic compare-and-swap when free; a waiter spins briefly, then
+ * sleeps on a futex. A holder that died (a worker killed by SIGKILL) is found by its waiters,
+ * who take the lock over from it, instead of leaving everybody else waiting forever. Threads
+ * of one process exclude each other too (any of them may unlock). */
 typedef struct {
-    uint32_t lock;
+    uint64_t lock; /* the holder's pid and start time (shmtx.c) */
 } mg_shmtx_t;
 
 /* Initialize the lock in fresh shared memory: free. */

@@ -3,8 +3,9 @@
  * other (their increments all count, with waiters that sleep), trylock says who has it, and a
  * holder killed with SIGKILL gives the lock back to the next locker (MG_ABORT): after it was
  * reaped, while a waiter already slept on it, to a trylock, and when the killed holder was a
- * fork of a process that had used the lock before (its pid, not its parent's, in the lock).
- * alarm() bounds a lock that would never come back.
+ * fork of a process that had used the lock before (its pid, not its parent's, in the lock);
+ * and a word naming a live process that started at another time than the holder (the dead
+ * holder's pid reused) is taken over too. alarm() bounds a lock that would never come back.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -132,6 +133,25 @@ static void test_dead_holders(shared_t *s)
     signal(SIGCHLD, SIG_DFL);
 }
 
+/* A dead holder's pid given to another process: the word names a live process, but with a
+ * start time that is not that process's. */
+static void test_reused_pid(shared_t *s)
+{
+    pid_t h = holder(s);
+    uint64_t held = __atomic_load_n(&s->mtx.lock, __ATOMIC_RELAXED);
+    ok((uint32_t)(held >> 32) == start_time(h) && start_time(h) != 0,
+       "the word holds the holder's start time beside its pid");
+    is_int(mg_shmtx_trylock(&s->mtx), MG_AGAIN, "the live holder keeps the lock");
+    __atomic_store_n(&s->mtx.lock, held ^ ((uint64_t)1 << 40), __ATOMIC_RELAXED);
+    is_int(mg_shmtx_trylock(&s->mtx), MG_ABORT, "its pid with another start time: taken over");
+    mg_shmtx_unlock(&s->mtx);
+    __atomic_store_n(&s->mtx.lock, held ^ ((uint64_t)1 << 40), __ATOMIC_RELAXED);
+    is_int(mg_shmtx_lock(&s->mtx), MG_ABORT, "and by a waiter after its sleep timed out");
+    mg_shmtx_unlock(&s->mtx);
+    kill(h, SIGKILL);
+    waitpid(h, NULL, 0);
+}
+
 int main(void)
 {
     alarm(60);
@@ -143,5 +163,6 @@ int main(void)
     mg_shmtx_unlock(&s->mtx);
     test_exclusion(s);
     test_dead_holders(s);
+    test_reused_pid(s);
     return done_testing();
 }
