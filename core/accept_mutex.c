@@ -34,11 +34,7 @@ mg_int_t mg_accept_mutex_create(mg_cycle_t *cycle)
                      sizeof(mg_shmtx_t));
         return MG_ERROR;
     }
-    if (mg_shmtx_init(addr) != MG_OK) {
-        mg_log_error(MG_LOG_EMERG, cycle->log, errno, "accept mutex: pthread_mutex_init() failed");
-        munmap(addr, sizeof(mg_shmtx_t));
-        return MG_ERROR;
-    }
+    mg_shmtx_init(addr);
     mg_pool_cleanup_add(cycle->pool, mutex_unmap, addr);
     cycle->accept_mutex = addr;
     return MG_OK;

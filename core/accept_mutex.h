@@ -3,8 +3,8 @@
  * holder of a process-shared lock listens; the others retry every accept_mutex_delay. The
  * holder lets go after each round of accepts and competes again at its loop's next turn, so
  * a busy worker does not keep the lock from the others for long; a worker with 7/8 of its
- * worker_connections in use does not compete. A holder that dies is replaced at once (the
- * lock is robust: the kernel hands it on).
+ * worker_connections in use does not compete. A holder that dies is replaced at the others'
+ * next try (a trylock that finds no process with the holder's pid takes the lock over).
  */
 #ifndef MG_ACCEPT_MUTEX_H
 #define MG_ACCEPT_MUTEX_H

@@ -81,12 +81,29 @@ void mg_regex_jit_cycle(mg_cycle_t *cycle)
     }
 }
 
-mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, int ovec_ints)
+/* pcre2_match's answer for s, its offsets left in the process's match data; 0 (more groups
+ * than the match data holds) counts as all of them. */
+static inline int match(mg_regex_t *re, const char *s, size_t len)
 {
     if (regex_md == NULL) {
         regex_md = pcre2_match_data_create(256, NULL);
     }
     int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, regex_md, NULL);
+    return rc == 0 ? 256 : rc;
+}
+
+/* The first pairs of the match data into ovector, an unset group as -1 (as pcre1 did). */
+static void copy_pairs(int *ovector, int pairs)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(regex_md);
+    for (int i = 0; i < 2 * pairs; i++) {
+        ovector[i] = ov[i] == PCRE2_UNSET ? -1 : (int)ov[i];
+    }
+}
+
+mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, int ovec_ints)
+{
+    int rc = match(re, s, len);
     if (rc == PCRE2_ERROR_NOMATCH) {
         return MG_DECLINED;
     }
@@ -96,37 +113,26 @@ mg_int_t mg_regex_exec(mg_regex_t *re, const char *s, size_t len, int *ovector, 
         }
         return MG_ERROR;
     }
-    if (rc == 0) {
-        rc = 256;
-    }
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(regex_md);
     int pairs = mg_min(rc, ovec_ints / 2);
-    for (int i = 0; i < pairs; i++) {
-        /* unset groups are PCRE2_UNSET; report them as empty at -1 like pcre1 did */
-        ovector[2 * i] = ov[2 * i] == PCRE2_UNSET ? -1 : (int)ov[2 * i];
-        ovector[2 * i + 1] = ov[2 * i + 1] == PCRE2_UNSET ? -1 : (int)ov[2 * i + 1];
-    }
+    copy_pairs(ovector, pairs);
     return pairs;
 }
 
+/* Straight to pcre2 (no ovector of its own): a map of regexes calls this once per regex it
+ * tries and most of them fail. */
 mg_int_t mg_regex_exec_kept(mg_pool_t *pool, mg_regex_t *re, mg_str_t s, int **captures, int *code)
 {
-    int stack_ov[32];
-    int n = (re->captures + 1) * 2;
-    int *ov = n <= (int)(sizeof(stack_ov) / sizeof(int)) ? stack_ov
-                                                         : mg_palloc(pool, (size_t)n * sizeof(int));
     *captures = NULL;
-    mg_int_t rc = mg_regex_exec(re, s.data, s.len, ov, n);
-    if (rc == MG_ERROR) {
-        *code = ov[0];
+    int rc = match(re, s.data, s.len);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        return MG_DECLINED;
+    }
+    if (rc < 0) {
+        *code = rc;
         return MG_ERROR;
     }
-    if (rc > 0) {
-        if (ov == stack_ov) {
-            ov = mg_palloc(pool, (size_t)rc * 2 * sizeof(int));
-            memcpy(ov, stack_ov, (size_t)rc * 2 * sizeof(int));
-        }
-        *captures = ov;
-    }
-    return rc;
+    int pairs = mg_min(rc, re->captures + 1);
+    *captures = mg_palloc(pool, (size_t)pairs * 2 * sizeof(int));
+    copy_pairs(*captures, pairs);
+    return pairs;
 }

@@ -1,6 +1,6 @@
 /*
- * Shared memory zones of a generation (see shm.h), their hand-over to a new binary, and the
- * process-shared lock. Zones are malloc'ed, not pool memory: one zone may outlive the
+ * Shared memory zones of a generation (see shm.h) and their hand-over to a new binary (the
+ * lock is shmtx.c). Zones are malloc'ed, not pool memory: one zone may outlive the
  * generation that created it.
  */
 #include <fcntl.h>
@@ -301,57 +301,4 @@ void mg_shm_inherit_done(void)
         }
         free(h);
     }
-}
-
-mg_int_t mg_shmtx_init(mg_shmtx_t *mtx)
-{
-    pthread_mutexattr_t attr;
-    int err = pthread_mutexattr_init(&attr);
-    if (err == 0) {
-        err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    }
-    if (err == 0) {
-        err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    }
-    if (err == 0) {
-        err = pthread_mutex_init(&mtx->mutex, &attr);
-    }
-    pthread_mutexattr_destroy(&attr);
-    if (err != 0) {
-        errno = err;
-        return MG_ERROR;
-    }
-    return MG_OK;
-}
-
-mg_int_t mg_shmtx_lock(mg_shmtx_t *mtx)
-{
-    int err = pthread_mutex_lock(&mtx->mutex);
-    if (err == 0) {
-        return MG_OK;
-    }
-    if (err == EOWNERDEAD) {
-        /* the holder died inside its critical section: we own the lock now; marking it
-         * consistent keeps it usable after our unlock (else it would be unrecoverable) */
-        pthread_mutex_consistent(&mtx->mutex);
-        return MG_ABORT;
-    }
-    /* EINVAL/ENOTRECOVERABLE: memory that is not a lock, which no caller can repair */
-    mg_log_stderr(err, "[alert] pthread_mutex_lock() on a shared memory lock failed");
-    abort();
-}
-
-mg_int_t mg_shmtx_trylock(mg_shmtx_t *mtx)
-{
-    int err = pthread_mutex_trylock(&mtx->mutex);
-    if (err == EOWNERDEAD) {
-        pthread_mutex_consistent(&mtx->mutex);
-        return MG_ABORT;
-    }
-    return err == 0 ? MG_OK : MG_AGAIN;
-}
-
-void mg_shmtx_unlock(mg_shmtx_t *mtx)
-{
-    pthread_mutex_unlock(&mtx->mutex);
 }

@@ -10,14 +10,14 @@
 #ifndef MG_SHM_H
 #define MG_SHM_H
 
-#include <pthread.h>
+#include <stdint.h>
 
 #include "mg.h"
 
 /* The layout of what zones hold (this header, shdict_store.c, shm_table.c, slab.c,
  * upstream_zone.c, the ticket keys of core/http/ssl.c): a binary adopts zones handed over by
  * a USR2 only when they say this number. Bump it when any of them changes. */
-#define MG_SHM_LAYOUT 3 /* 3: shm_table nodes say their value's size */
+#define MG_SHM_LAYOUT 4 /* 4: mg_shmtx_t is a pid word, not a pthread mutex */
 
 typedef struct {
     char *name;
@@ -55,16 +55,17 @@ void mg_shm_inherit(const char *fds);
 /* After the first configuration: unmap the handed-over zones no declaration took. */
 void mg_shm_inherit_done(void);
 
-/* A lock between processes, kept inside a zone: a robust, process-shared pthread mutex, so
- * that the kernel hands it over when its holder dies (a worker killed by SIGKILL) instead of
- * leaving everybody else waiting forever. Uncontended it costs one atomic instruction, as a
- * spinlock would, and a waiter sleeps in the kernel instead of spinning. */
+/* A lock between processes, kept inside a zone (shmtx.c): a word holding the holder's pid
+ * and start time, taken by one atomic compare-and-swap when free; a waiter spins briefly, then
+ * sleeps on a futex. A holder that died (a worker killed by SIGKILL) is found by its waiters,
+ * who take the lock over from it, instead of leaving everybody else waiting forever. Threads
+ * of one process exclude each other too (any of them may unlock). */
 typedef struct {
-    pthread_mutex_t mutex;
+    uint64_t lock; /* the holder's pid and start time (shmtx.c) */
 } mg_shmtx_t;
 
-/* Initialize the lock in fresh shared memory; MG_OK or MG_ERROR (errno set). */
-mg_int_t mg_shmtx_init(mg_shmtx_t *mtx);
+/* Initialize the lock in fresh shared memory: free. */
+void mg_shmtx_init(mg_shmtx_t *mtx);
 /* Take the lock. MG_OK, or MG_ABORT when the previous holder died holding it: the lock is
  * taken and usable again, but what it guards may be half-written and must be repaired. */
 mg_int_t mg_shmtx_lock(mg_shmtx_t *mtx);

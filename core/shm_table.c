@@ -153,9 +153,10 @@ mg_shm_table_t *mg_shm_table_attach(void *addr, size_t size, size_t vsize, const
     t->seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)(uintptr_t)addr;
     reset(t, 1);
     t->dirty = 0;
-    if (t->slab == NULL || mg_shmtx_init(&t->lock) != MG_OK) {
+    if (t->slab == NULL) {
         return NULL;
     }
+    mg_shmtx_init(&t->lock);
     t->magic = MAGIC;
     return t;
 }

@@ -2,8 +2,8 @@
  * A keyed table inside a shared memory zone, for state that every worker updates (the
  * limit_req and limit_conn zones): a hash table of nodes, each a fixed-size value and its key,
  * on a least-recently-used list, allocated from the zone with core/slab.c and guarded by the
- * zone's robust lock (shm.h). The table holds no policy: its users decide what to evict, when
- * and how a value changes.
+ * zone's lock (shm.h; taken over from a holder that died). The table holds no policy: its users
+ * decide what to evict, when and how a value changes.
  */
 #ifndef MG_SHM_TABLE_H
 #define MG_SHM_TABLE_H

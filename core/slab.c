@@ -88,6 +88,34 @@ static void make_free(mg_slab_t *s, block_t *b, size_t size)
     bin_insert(s, b);
 }
 
+/* b (free or about to be) becomes a free block of `size` bytes in the place of old, a listed
+ * free block it absorbed or split from (b itself when it grew): when the size stays in old's
+ * class, b takes over old's links instead of a removal and an insertion (a limit_conn node is
+ * cut from the big free block and merged back into it per request). */
+static void settle(mg_slab_t *s, block_t *b, size_t size, block_t *old)
+{
+    size_t i = bin_of(bsize(old));
+    if (bin_of(size) != i) {
+        bin_remove(s, old);
+        make_free(s, b, size);
+        return;
+    }
+    block_t *next = old->next, *prev = old->prev;
+    b->head = size | PREV_USED;
+    *(size_t *)((char *)b + size - HDR) = size;
+    at(b, size)->head &= ~PREV_USED;
+    b->next = next;
+    b->prev = prev;
+    if (prev) {
+        prev->next = b;
+    } else {
+        s->bins[i] = b;
+    }
+    if (next) {
+        next->prev = b;
+    }
+}
+
 mg_slab_t *mg_slab_init(void *addr, size_t size)
 {
     uintptr_t a = ((uintptr_t)addr + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1);
@@ -151,7 +179,7 @@ void *mg_slab_alloc(mg_slab_t *s, size_t size)
      * look at a few of them first (keeping large blocks whole), then up, then all of them */
     size_t i = bin_of(need);
     block_t *b = fit_in(s->bins[i], need, FIRST_SCAN);
-    for (size_t j = next_nonempty(s, i); b == NULL && j < NBINS; j = next_nonempty(s, j)) {
+    for (size_t j = i; b == NULL && (j = next_nonempty(s, j)) < NBINS;) {
         b = j == NBINS - 1 ? fit_in(s->bins[j], need, SIZE_MAX) : s->bins[j];
     }
     if (b == NULL) {
@@ -160,13 +188,13 @@ void *mg_slab_alloc(mg_slab_t *s, size_t size)
             return NULL;
         }
     }
-    bin_remove(s, b);
     size_t have = bsize(b);
     if (have - need >= MIN_BLOCK) {
+        settle(s, at(b, need), have - need, b); /* with PREV_USED: b is in use */
         b->head = need | USED | (b->head & PREV_USED);
-        make_free(s, at(b, need), have - need); /* with PREV_USED: b is in use */
         s->free -= need;
     } else {
+        bin_remove(s, b);
         b->head |= USED;
         at(b, have)->head |= PREV_USED;
         s->free -= have;
@@ -182,18 +210,25 @@ void mg_slab_free(mg_slab_t *s, void *p)
     block_t *b = (block_t *)((char *)p - HDR);
     size_t size = bsize(b);
     s->free += size;
-    block_t *next = at(b, size);
+    block_t *next = at(b, size), *listed = NULL; /* a free neighbour b merges with */
     if (!(next->head & USED)) {
-        bin_remove(s, next);
+        listed = next;
         size += bsize(next);
     }
     if (!(b->head & PREV_USED)) {
         size_t psize = *(size_t *)((char *)b - HDR);
         b = (block_t *)((char *)b - psize);
-        bin_remove(s, b);
         size += psize;
+        if (listed) {
+            bin_remove(s, listed);
+        }
+        listed = b;
     }
-    make_free(s, b, size);
+    if (listed) {
+        settle(s, b, size, listed);
+    } else {
+        make_free(s, b, size);
+    }
 }
 
 size_t mg_slab_free_space(const mg_slab_t *s)

@@ -320,9 +320,10 @@ mg_shdict_t *mg_shdict_attach(void *addr, size_t size, const char *name)
     sh->size = size;
     sh->seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)(uintptr_t)addr;
     reset(sh);
-    if (sh->slab == NULL || mg_shmtx_init(&sh->lock) != MG_OK) {
+    if (sh->slab == NULL) {
         return NULL;
     }
+    mg_shmtx_init(&sh->lock);
     sh->magic = MAGIC;
     return sh;
 }

@@ -71,12 +71,20 @@ static map_value_t map_empty_value = {{{0, ""}, NULL, 0}, NULL};
 
 /* ---- tables ---- */
 
+/* FNV-1a from the last byte to the first: a hostname's suffixes' hashes are steps of its own
+ * (find_head). */
+#define HASH_START 2166136261u
+
+static uint32_t hash_step(uint32_t h, char c)
+{
+    return (h ^ (unsigned char)mg_tolower(c)) * 16777619u;
+}
+
 static uint32_t hash_lc(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)mg_tolower(s[i]);
-        h *= 16777619u;
+    uint32_t h = HASH_START;
+    for (size_t i = len; i-- > 0;) {
+        h = hash_step(h, s[i]);
     }
     return h;
 }
@@ -91,12 +99,12 @@ static int eq_lc(const char *lower, const char *s, size_t len)
     return 1;
 }
 
-static map_entry_t *table_find(const map_table_t *t, const char *s, size_t len)
+/* h: hash_lc(s, len) */
+static map_entry_t *table_find_hashed(const map_table_t *t, const char *s, size_t len, uint32_t h)
 {
     if (t->n == 0) {
         return NULL;
     }
-    uint32_t h = hash_lc(s, len);
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
         map_entry_t *e = &t->slots[i];
         if (e->key == NULL) {
@@ -106,6 +114,11 @@ static map_entry_t *table_find(const map_table_t *t, const char *s, size_t len)
             return e;
         }
     }
+}
+
+static map_entry_t *table_find(const map_table_t *t, const char *s, size_t len)
+{
+    return t->n ? table_find_hashed(t, s, len, hash_lc(s, len)) : NULL;
 }
 
 static void table_put(map_table_t *t, map_entry_t *in)
@@ -148,18 +161,55 @@ static void table_free(void *data)
 
 /* ---- lookup ---- */
 
+/* A name's hash and its suffixes' (after each dot), in one pass: the 32 shortest suffixes
+ * are kept, the dots of longer ones are before s + unkept. */
+typedef struct {
+    uint32_t hash;
+    size_t n, unkept;
+    struct {
+        size_t at; /* where the suffix starts */
+        uint32_t hash;
+    } sfx[32];
+} name_hashes_t;
+
+static void hash_name(const char *s, size_t len, name_hashes_t *nh)
+{
+    uint32_t h = HASH_START;
+    nh->n = 0;
+    nh->unkept = 0;
+    for (size_t i = len; i-- > 0;) {
+        if (s[i] == '.') {
+            if (nh->n < mg_nelems(nh->sfx)) {
+                nh->sfx[nh->n].at = i + 1;
+                nh->sfx[nh->n++].hash = h;
+            } else if (nh->unkept == 0) {
+                nh->unkept = i + 1;
+            }
+        }
+        h = hash_step(h, s[i]);
+    }
+    nh->hash = h;
+}
+
 /* The longest suffix of s that a "*.suffix" (s has a label more) or ".suffix" mask names. */
-static map_entry_t *find_head(const map_table_t *t, const char *s, size_t len)
+static map_entry_t *find_head(const map_table_t *t, const char *s, size_t len,
+                              const name_hashes_t *nh)
 {
     if (t->n == 0) {
         return NULL;
     }
-    map_entry_t *e = table_find(t, s, len);
+    map_entry_t *e = table_find_hashed(t, s, len, nh->hash);
     if (e && e->dot) {
         return e;
     }
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < nh->unkept; i++) {
         if (s[i] == '.' && (e = table_find(t, s + i + 1, len - i - 1)) != NULL) {
+            return e;
+        }
+    }
+    for (size_t k = nh->n; k-- > 0;) {
+        size_t at = nh->sfx[k].at;
+        if ((e = table_find_hashed(t, s + at, len - at, nh->sfx[k].hash)) != NULL) {
             return e;
         }
     }
@@ -184,12 +234,18 @@ static map_entry_t *find_tail(const map_table_t *t, const char *s, size_t len)
 /* The tables' answer for s, both layers' (NULL: none) */
 static map_value_t *map_find_key(map_t *map, mg_str_t s)
 {
-    map_entry_t *e = table_find(&map->exact, s.data, s.len);
-    if (e == NULL && map->hostnames) {
-        e = find_head(&map->head, s.data, s.len);
-        if (e == NULL) {
-            e = find_tail(&map->tail, s.data, s.len);
-        }
+    if (!map->hostnames) {
+        map_entry_t *e = table_find(&map->exact, s.data, s.len);
+        return e ? e->value : NULL;
+    }
+    name_hashes_t nh;
+    hash_name(s.data, s.len, &nh);
+    map_entry_t *e = table_find_hashed(&map->exact, s.data, s.len, nh.hash);
+    if (e == NULL) {
+        e = find_head(&map->head, s.data, s.len, &nh);
+    }
+    if (e == NULL) {
+        e = find_tail(&map->tail, s.data, s.len);
     }
     return e ? e->value : NULL;
 }

@@ -350,10 +350,7 @@ mg_int_t mg_upstream_zone_init(mg_conf_t *cf, mg_upstream_group_t *g)
         return MG_ERROR;
     }
     if (h->magic != ZONE_MAGIC) {
-        if (mg_shmtx_init(&h->lock) != MG_OK) {
-            mg_log_error(MG_LOG_EMERG, cf->log, errno, "pthread_mutex_init() failed");
-            return MG_ERROR;
-        }
+        mg_shmtx_init(&h->lock);
         h->nrec = 0;
         h->cap = (uint32_t)((size - sizeof(*h)) / sizeof(zone_rec_t));
         h->magic = ZONE_MAGIC;

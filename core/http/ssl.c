@@ -603,10 +603,7 @@ static mg_int_t shared_ticket_keys(mg_conf_t *cf, ssl_srv_conf_t *s)
     shared_keys_t *sk = s->tk_zone->addr;
     if (sk->magic != TK_MAGIC) {
         /* in the master, before any worker forks */
-        if (mg_shmtx_init(&sk->lock) != MG_OK) {
-            mg_conf_error(cf, errno, "pthread_mutex_init() failed");
-            return MG_ERROR;
-        }
+        mg_shmtx_init(&sk->lock);
         for (int i = 0; i < TK_KEYS; i++) {
             if (!new_key(&sk->keys[i])) {
                 return conf_ssl_error(cf, s->where ? s->where : "", "RAND_bytes() failed");
