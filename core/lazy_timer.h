@@ -31,6 +31,12 @@ struct mg_lazy_timer_s {
 
 void mg_lazy_timer_init(mg_lazy_timer_t *t, struct event_base *base, mg_lazy_timer_fn handler,
                         void *arg);
+/* Another handler and argument (a new owner's), set or not. */
+static inline void mg_lazy_timer_bind(mg_lazy_timer_t *t, mg_lazy_timer_fn handler, void *arg)
+{
+    t->handler = handler;
+    t->arg = arg;
+}
 /* The handler runs msec from now, once (the handler may set it again). */
 void mg_lazy_timer_set(mg_lazy_timer_t *t, mg_msec_t msec);
 /* The handler will not run (ev may stay pending: mg_lazy_timer_free before t's memory goes). */
