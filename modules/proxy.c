@@ -643,9 +643,19 @@ static void assemble(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
     } else if (body_len >= 0) {
         /* head = [..cl_at) "Content-Length: N" [cl_at..) */
         mg_buf_t *rest = mg_buf_mem(r->pool, head->pos + ctx->cl_at, (size_t)(head->last - head->pos) - ctx->cl_at);
-        char *line = te_chunked ? "Transfer-Encoding: chunked\r\n"
-                                : mg_psprintf(r->pool, "Content-Length: %lld\r\n", (long long)body_len);
-        mg_buf_t *cl = mg_buf_mem(r->pool, line, strlen(line));
+        mg_buf_t *cl;
+        if (te_chunked) {
+            cl = mg_buf_mem(r->pool, "Transfer-Encoding: chunked\r\n",
+                            sizeof("Transfer-Encoding: chunked\r\n") - 1);
+        } else {
+            /* (each request with a body: no printf) */
+            char *line = mg_pnalloc(r->pool, sizeof("Content-Length: \r\n") + 20), *e = line;
+            memcpy(e, "Content-Length: ", sizeof("Content-Length: ") - 1);
+            e = mg_put_uint(e + sizeof("Content-Length: ") - 1, (uint64_t)body_len);
+            *e++ = '\r';
+            *e++ = '\n';
+            cl = mg_buf_mem(r->pool, line, (size_t)(e - line));
+        }
         head = mg_buf_mem(r->pool, head->pos, ctx->cl_at);
         head->next = cl;
         cl->next = rest;
