@@ -1,13 +1,13 @@
 /*
- * The keepalive pool: idle upstream connections, malloc'ed (the last keyless record taken out
- * is kept for the next put), per worker and group, reused by address (TLS ones apart, by
- * client context, with their TLS state; a balancer's keyed ones apart, by key:
- * balancer_by_lua's enable_keepalive pools); closed on data or EOF
- * while idle, keepalive_timeout, keepalive_time, a full pool
- * (the least recently used goes), when the worker stops serving, and with their generation.
- * A connection's object (mg_upstream_conn_t: its read watch, still registered, and its lazy
- * timer, moved on from the last try's timeout to keepalive_timeout and back to the next try's
- * without the event loop) stays whole in the pool and goes to the next request.
+ * The keepalive pool: idle upstream connections, malloc'ed (keyless records taken out are kept
+ * for the next puts: no malloc once as many were idle at once), per worker and group, reused by
+ * address (TLS ones apart, by client context, with their TLS state; a balancer's keyed ones apart,
+ * by key: balancer_by_lua's enable_keepalive pools); closed on data or EOF while idle,
+ * keepalive_timeout, keepalive_time, a full pool (the least recently used goes), when the worker
+ * stops serving, and with their generation. A connection's object (mg_upstream_conn_t: its read
+ * watch, still registered, and its lazy timer, moved on from the last try's timeout to
+ * keepalive_timeout and back to the next try's without the event loop) stays whole in the pool and
+ * goes to the next request.
  */
 #include "server.h"
 #include "upstream_int.h"
@@ -16,7 +16,8 @@ typedef struct idle_s idle_t;
 typedef struct {
     mg_server_hook_t hook;  /* first: the hook is the pool */
     idle_t *head;           /* most recently used first */
-    idle_t *spare;          /* the last keyless record taken out, for the next put */
+    idle_t *spares; /* keyless records taken out, for the next puts (linked by next; at most as
+                       many as the keepalive directive's connections) */
     mg_int_t n;
     mg_upstream_group_t *group;
     mg_log_t *log; /* the server's, for what an idle connection's TLS reports */
@@ -55,8 +56,9 @@ static mg_upstream_conn_t *idle_unlink(idle_t *ic)
     }
     ka_pool_t *kp = ic->pool;
     kp->n--;
-    if (!ic->keyed && kp->spare == NULL) {
-        kp->spare = ic;
+    if (!ic->keyed) {
+        ic->next = kp->spares;
+        kp->spares = ic;
     } else {
         free(ic);
     }
@@ -104,7 +106,11 @@ static void ka_pool_free(void *data)
 {
     ka_pool_t *kp = data;
     ka_close_all(kp);
-    free(kp->spare);
+    while (kp->spares) {
+        idle_t *next = kp->spares->next;
+        free(kp->spares);
+        kp->spares = next;
+    }
     mg_server_hook_del(&kp->hook);
     kp->group->pool_state = NULL;
     free(kp);
@@ -177,9 +183,9 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     if (n >= ka->size) {
         idle_close(last);
     }
-    idle_t *ic = kp->spare;
+    idle_t *ic = kp->spares;
     if (pool_ka == NULL && ic) {
-        kp->spare = NULL; /* every field is set below */
+        kp->spares = ic->next; /* every field is set below */
     } else {
         ic = mg_calloc(sizeof(*ic) + ka->key.len);
         if (pool_ka) {
