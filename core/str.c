@@ -39,28 +39,29 @@ static inline uint64_t low8(uint64_t x)
     return x | upper >> 2;
 }
 
+/* k (8, 4 or 2) bytes lowered: a constant k makes the copies single loads and stores;
+ * little-endian or not, the bytes above a shorter load are zero and stay so */
+static inline void low_k(char *dst, const char *src, size_t k)
+{
+    uint64_t x = 0;
+    memcpy(&x, src, k);
+    x = low8(x);
+    memcpy(dst, &x, k);
+}
+
 void mg_strlow(char *dst, const char *src, size_t n)
 {
     /* (header names, per request: the tail too goes by four and two bytes at once) */
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, src + i, 8);
-        x = low8(x);
-        memcpy(dst + i, &x, 8);
+        low_k(dst + i, src + i, 8);
     }
     if (i + 4 <= n) {
-        uint32_t w;
-        memcpy(&w, src + i, 4);
-        w = (uint32_t)low8(w);
-        memcpy(dst + i, &w, 4);
+        low_k(dst + i, src + i, 4);
         i += 4;
     }
     if (i + 2 <= n) {
-        uint16_t w;
-        memcpy(&w, src + i, 2);
-        w = (uint16_t)low8(w);
-        memcpy(dst + i, &w, 2);
+        low_k(dst + i, src + i, 2);
         i += 2;
     }
     if (i < n) {
