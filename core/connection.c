@@ -80,12 +80,9 @@ static void on_conn_write(evutil_socket_t fd, short what, void *arg)
     c->write_handler(c);
 }
 
-static void on_conn_timer(evutil_socket_t fd, short what, void *arg)
+static void on_conn_timer(void *arg)
 {
-    (void)fd;
-    (void)what;
     mg_connection_t *c = arg;
-    c->timer_set = 0;
     mg_time_update();
     c->timeout_handler(c);
 }
@@ -181,7 +178,7 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     }
     event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
     event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
-    evtimer_assign(&c->timer, srv->base, on_conn_timer, c);
+    mg_lazy_timer_init(&c->timer, srv->base, on_conn_timer, c);
     mg_server_conn_add(srv, c);
     mg_stat_add(srv, MG_STAT_HANDLED, 1);
     mg_stat_add(srv, MG_STAT_ACTIVE, 1);
@@ -244,19 +241,16 @@ void mg_conn_write_off(mg_connection_t *c)
 
 void mg_conn_timer_set(mg_connection_t *c, mg_msec_t msec)
 {
-    struct timeval tv = { (time_t)(msec / 1000), (suseconds_t)(msec % 1000) * 1000 };
-    evtimer_add(&c->timer, &tv);
-    c->timer_set = 1;
+    mg_lazy_timer_set(&c->timer, msec);
     mg_debug_event(&c->log, "event timer add: %d: %ld:%llu", c->fd, (long)msec,
                    (unsigned long long)(mg_now.monotonic + msec));
 }
 
 void mg_conn_timer_del(mg_connection_t *c)
 {
-    if (c->timer_set) {
+    if (mg_lazy_timer_is_set(&c->timer)) {
         mg_debug_event(&c->log, "event timer del: %d", c->fd);
-        evtimer_del(&c->timer);
-        c->timer_set = 0;
+        mg_lazy_timer_del(&c->timer);
     }
 }
 
@@ -313,7 +307,7 @@ void mg_conn_close(mg_connection_t *c)
     }
     event_del(&c->rev);
     event_del(&c->wev);
-    evtimer_del(&c->timer);
+    mg_lazy_timer_free(&c->timer);
     if (c->edge) {
         evtimer_del(&c->recheck);
     }

@@ -10,8 +10,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "mg.h"
+#include "lazy_timer.h"
 #include "log.h"
+#include "mg.h"
 
 typedef void (*mg_conn_handler_pt)(mg_connection_t *c);
 /* The connection's I/O, as recv(2)/send(2)/writev(2) answer: bytes, 0 at the peer's end, or -1
@@ -40,7 +41,7 @@ struct mg_connection_s {
     struct mg_proxy_protocol_s *proxy_protocol; /* the PROXY protocol header's addresses */
     struct event rev;          /* persistent read readiness */
     struct event wev;          /* one-shot write readiness */
-    struct event timer;        /* the one deadline: header, keepalive, body or send timeout */
+    mg_lazy_timer_t timer;     /* the one deadline: header, keepalive, body or send timeout */
     struct event recheck;      /* edge: a read handler's call at the next turn (connection.c) */
     mg_conn_handler_pt read_handler;
     mg_conn_handler_pt write_handler;
@@ -60,7 +61,6 @@ struct mg_connection_s {
     mg_msec_t quiet_since; /* idle, all it sent taken by the client, since (mg_server_shed) */
     unsigned reading : 1;
     unsigned writing : 1;
-    unsigned timer_set : 1;
     unsigned idle : 1;         /* keepalive-idle: may be closed on shutdown */
     unsigned reusable : 1;     /* closing it loses nothing (keepalive-idle, or no byte of its
                                   first request read yet): the server may take its slot */

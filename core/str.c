@@ -26,24 +26,45 @@ int mg_str_caseeq(mg_str_t a, const char *lit)
     return a.len == n && mg_strncasecmp(a.data, lit, n) == 0;
 }
 
+/* Eight bytes lowered at once: a byte's 0x20 bit is set where its low seven bits are
+ * 'A'..'Z' and its high bit is clear; the sums cannot carry into the next byte (zero bytes,
+ * those above a shorter load, stay zero) */
+static inline uint64_t low8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t h = x & ~high;
+    uint64_t ge_a = h + ones * (0x80 - 'A');
+    uint64_t gt_z = h + ones * (0x80 - 'Z' - 1);
+    uint64_t upper = ge_a & ~gt_z & ~x & high;
+    return x | upper >> 2;
+}
+
+/* k (8, 4 or 2) bytes lowered: a constant k makes the copies single loads and stores;
+ * little-endian or not, the bytes above a shorter load are zero and stay so */
+static inline void low_k(char *dst, const char *src, size_t k)
+{
+    uint64_t x = 0;
+    memcpy(&x, src, k);
+    x = low8(x);
+    memcpy(dst, &x, k);
+}
+
 void mg_strlow(char *dst, const char *src, size_t n)
 {
-    /* eight bytes at a time (header names, per request): a byte's 0x20 bit is set where its
-     * low seven bits are 'A'..'Z' and its high bit is clear; the sums cannot carry into the
-     * next byte */
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    /* (header names, per request: the tail too goes by four and two bytes at once) */
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, src + i, 8);
-        uint64_t h = x & ~high;
-        uint64_t ge_a = h + ones * (0x80 - 'A');
-        uint64_t gt_z = h + ones * (0x80 - 'Z' - 1);
-        uint64_t upper = ge_a & ~gt_z & ~x & high;
-        x |= upper >> 2;
-        memcpy(dst + i, &x, 8);
+        low_k(dst + i, src + i, 8);
     }
-    for (; i < n; i++) {
+    if (i + 4 <= n) {
+        low_k(dst + i, src + i, 4);
+        i += 4;
+    }
+    if (i + 2 <= n) {
+        low_k(dst + i, src + i, 2);
+        i += 2;
+    }
+    if (i < n) {
         dst[i] = (char)mg_tolower((unsigned char)src[i]);
     }
 }

@@ -28,6 +28,7 @@ typedef struct {
     mg_str_t lkey;                  /* lowercase */
     mg_http_complex_value_t value;  /* empty: the header is not sent */
     int body_length;                /* the default Content-Length: the body's, when one is sent */
+    int constant; /* the value has no variables and no byte to escape: sent as it is */
 } proxy_header_t;
 
 typedef struct {
@@ -51,7 +52,9 @@ typedef struct {
     mg_str_t location;
     mg_array_t *headers_source;       /* proxy_header_t, this level's proxy_set_header */
     mg_array_t *headers;              /* merged with the defaults */
-    mg_int_t http_version;            /* 10, 11 */
+    proxy_header_t **sent; /* those of headers that may be sent: all but the constant "" ones */
+    size_t nsent;
+    mg_int_t http_version; /* 10, 11 */
     int redirect_mode;
     mg_array_t *redirects; /* proxy_redirect_t */
     mg_http_temp_path_t *temp_path;
@@ -413,19 +416,25 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         return MG_ERROR;
     }
     u->head_method = mg_str_eq(method, "HEAD");
-    /* the values first: their length decides the buffer */
-    size_t nh = plcf->headers->nelts;
-    proxy_header_t *ph = plcf->headers->elts;
-    mg_str_t *vals = mg_pcalloc(r->pool, (nh ? nh : 1) * sizeof(mg_str_t));
+    /* the values first: their length decides the buffer (the headers set to a constant ""
+     * are left out beforehand: most of the defaults, which drop a client's header) */
+    size_t nh = plcf->headers->nelts, ns = plcf->nsent;
+    proxy_header_t *ph = plcf->headers->elts, **sent = plcf->sent;
+    mg_str_t *vals = mg_pcalloc(r->pool, (ns ? ns : 1) * sizeof(mg_str_t));
     size_t len = method.len + 1 + uri.len + sizeof(" HTTP/1.x\r\n") + 2;
-    for (size_t i = 0; i < nh; i++) {
-        if (ph[i].body_length) {
+    for (size_t i = 0; i < ns; i++) {
+        proxy_header_t *s = sent[i];
+        if (s->body_length) {
             continue;
         }
-        vals[i] = mg_http_complex_value(r, &ph[i].value);
-        vals[i] = mg_http_safe_header_value(r, ph[i].key, vals[i]);
-        len += ph[i].key.len + 2 + vals[i].len + 2;
-        if (ph[i].lkey.len == 7 && memcmp(ph[i].lkey.data, "upgrade", 7) == 0 && vals[i].len &&
+        if (s->constant) {
+            vals[i] = s->value.value;
+        } else {
+            vals[i] = mg_http_complex_value(r, &s->value);
+            vals[i] = mg_http_safe_header_value(r, s->key, vals[i]);
+        }
+        len += s->key.len + 2 + vals[i].len + 2;
+        if (s->lkey.len == 7 && memcmp(s->lkey.data, "upgrade", 7) == 0 && vals[i].len &&
             mg_http_find_header_in(r, "upgrade", 7)) {
             u->upgrade = 1;
         }
@@ -455,8 +464,8 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
     p += uri.len;
     memcpy(p, plcf->http_version == 11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n", 11);
     p += 11;
-    for (size_t i = 0; i < nh; i++) {
-        if (ph[i].body_length) {
+    for (size_t i = 0; i < ns; i++) {
+        if (sent[i]->body_length) {
             ctx->cl_at = (size_t)(p - buf);
             ctx->cl_slot = 1;
             continue;
@@ -464,7 +473,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         if (vals[i].len == 0) {
             continue;
         }
-        p = put_header(p, ph[i].key, vals[i]);
+        p = put_header(p, sent[i]->key, vals[i]);
     }
     if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
@@ -634,9 +643,19 @@ static void assemble(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
     } else if (body_len >= 0) {
         /* head = [..cl_at) "Content-Length: N" [cl_at..) */
         mg_buf_t *rest = mg_buf_mem(r->pool, head->pos + ctx->cl_at, (size_t)(head->last - head->pos) - ctx->cl_at);
-        char *line = te_chunked ? "Transfer-Encoding: chunked\r\n"
-                                : mg_psprintf(r->pool, "Content-Length: %lld\r\n", (long long)body_len);
-        mg_buf_t *cl = mg_buf_mem(r->pool, line, strlen(line));
+        mg_buf_t *cl;
+        if (te_chunked) {
+            cl = mg_buf_mem(r->pool, "Transfer-Encoding: chunked\r\n",
+                            sizeof("Transfer-Encoding: chunked\r\n") - 1);
+        } else {
+            /* (each request with a body: no printf) */
+            char *line = mg_pnalloc(r->pool, sizeof("Content-Length: \r\n") + 20), *e = line;
+            memcpy(e, "Content-Length: ", sizeof("Content-Length: ") - 1);
+            e = mg_put_uint(e + sizeof("Content-Length: ") - 1, (uint64_t)body_len);
+            *e++ = '\r';
+            *e++ = '\n';
+            cl = mg_buf_mem(r->pool, line, (size_t)(e - line));
+        }
         head = mg_buf_mem(r->pool, head->pos, ctx->cl_at);
         head->next = cl;
         cl->next = rest;
@@ -830,6 +849,8 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
     }
     if (conf->headers_source == prev->headers_source && prev->headers) {
         conf->headers = prev->headers;
+        conf->sent = prev->sent;
+        conf->nsent = prev->nsent;
         return MG_CONF_OK;
     }
     mg_array_t *h = mg_array_create(cf->pool, 8, sizeof(proxy_header_t));
@@ -859,6 +880,19 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
             }
             proxy_header_t *added = (proxy_header_t *)h->elts + h->nelts - 1;
             added->body_length = d == 2;
+        }
+    }
+    proxy_header_t *x = h->elts;
+    conf->sent = mg_palloc(cf->pool, h->nelts * sizeof(proxy_header_t *));
+    conf->nsent = 0;
+    for (size_t i = 0; i < h->nelts; i++) {
+        mg_str_t v = x[i].value.value;
+        x[i].constant =
+            x[i].value.nparts == 0 && (v.len == 0 || (memchr(v.data, '\r', v.len) == NULL &&
+                                                      memchr(v.data, '\n', v.len) == NULL &&
+                                                      memchr(v.data, '\0', v.len) == NULL));
+        if (!x[i].constant || v.len || x[i].body_length) {
+            conf->sent[conf->nsent++] = &x[i];
         }
     }
     conf->headers = h;

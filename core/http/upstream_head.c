@@ -169,13 +169,21 @@ ssize_t mg_upstream_parse_cgi_head(mg_upstream_t *u, const char *buf, size_t len
 
 /* ---- reading and checking it ---- */
 
-static void hdr(mg_upstream_t *u, const char *lower, size_t len, mg_http_header_t **out)
+/* The framing lines, the first of each, in one pass over the head */
+static void framing_headers(mg_upstream_t *u, mg_http_header_t **cl, mg_http_header_t **te,
+                            mg_http_header_t **conn)
 {
     for (size_t i = 0; i < u->head.nheaders; i++) {
         mg_http_header_t *h = &u->head.headers[i];
-        if (h->name.len == len && mg_strncasecmp(h->name.data, lower, len) == 0) {
+        mg_http_header_t **out = h->name.len == 14   ? cl
+                                 : h->name.len == 17 ? te
+                                 : h->name.len == 10 ? conn
+                                                     : NULL;
+        const char *name = h->name.len == 14   ? "content-length"
+                           : h->name.len == 17 ? "transfer-encoding"
+                                               : "connection";
+        if (out && *out == NULL && mg_strncasecmp(h->name.data, name, h->name.len) == 0) {
             *out = h;
-            return;
         }
     }
 }
@@ -249,9 +257,7 @@ void mg_upstream_process_head(mg_upstream_t *u)
 
     /* framing */
     mg_http_header_t *cl = NULL, *te = NULL, *conn = NULL;
-    hdr(u, "content-length", 14, &cl);
-    hdr(u, "transfer-encoding", 17, &te);
-    hdr(u, "connection", 10, &conn);
+    framing_headers(u, &cl, &te, &conn);
     u->length = -1;
     u->chunked_body = 0;
     if (u->decode) {
@@ -292,8 +298,13 @@ void mg_upstream_process_head(mg_upstream_t *u)
     }
     u->header_only = u->head_method || status == 204 || status == 304 ||
                      (status >= 100 && status < 200);
-    int conn_close = conn && value_has_token(conn->value, "close");
-    int conn_ka = conn && value_has_token(conn->value, "keep-alive");
+    int conn_close = 0, conn_ka = 0;
+    if (conn && conn->value.len == 10 && mg_strncasecmp(conn->value.data, "keep-alive", 10) == 0) {
+        conn_ka = 1; /* the usual value alone: no search */
+    } else if (conn) {
+        conn_close = value_has_token(conn->value, "close");
+        conn_ka = value_has_token(conn->value, "keep-alive");
+    }
     u->keepalive = u->group && (u->group->keepalive > 0 || u->pick.keepalive) && !conn_close &&
                    (u->head.http_minor >= 1 || u->head.http_major > 1 || conn_ka) &&
                    (u->header_only || u->chunked_body || u->length >= 0) && status != 101;

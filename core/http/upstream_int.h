@@ -8,20 +8,24 @@
 #define MG_HTTP_UPSTREAM_INT_H
 
 #include "conn.h"
+#include "lazy_timer.h"
 #include "ssl.h"
 #include "upstream_io.h"
 
+/* An upstream connection, malloc'ed, kept whole with its socket from owner to owner (a
+ * request's try, the keepalive pool), which rebind its handlers: its watch's, its timer's. */
 struct mg_upstream_conn_s {
     int fd;
-    mg_watch_t *watch; /* core/watch.h: the read side, the write side too when et */
-    struct event wev;  /* one-shot, for a watch that is not edge-triggered (wev_set) */
-    struct event tev;  /* the deadline */
+    mg_watch_t *watch;     /* core/watch.h: the read side, the write side too when et */
+    struct event wev;      /* one-shot, for a watch that is not edge-triggered (wev_set) */
+    mg_lazy_timer_t timer; /* the deadline: the try's timeouts, then in the pool keepalive_timeout
+                              (lazy: moved on from one to the next without the event loop) */
     mg_upstream_peer_t *peer;
     mg_uint_t requests; /* requests made on this connection, this one included */
     mg_msec_t created;  /* when it was connected (keepalive_time) */
     mg_ssl_conn_t *ssl; /* https: the TLS state (core/ssl.h), NULL for plain */
     void *proto;        /* an HTTP/2 session to keep with the connection (upstream_h2.c) */
-    unsigned reading : 1, writing : 1, timer : 1, reused : 1, got_bytes : 1;
+    unsigned reading : 1, writing : 1, reused : 1, got_bytes : 1;
     unsigned handshaking : 1; /* the TLS handshake is under way */
     unsigned wev_set : 1;     /* wev is assigned */
 };
@@ -39,6 +43,9 @@ void mg_upstream_conn_write_on(mg_upstream_t *u);
 void mg_upstream_conn_write_off(mg_upstream_t *u);
 void mg_upstream_conn_timer(mg_upstream_t *u, mg_msec_t msec);
 void mg_upstream_conn_timer_del(mg_upstream_t *u);
+/* Close the connection (its TLS with close_notify) and free it, idle or a try's after
+ * conn_events_off. */
+void mg_upstream_conn_close(mg_upstream_conn_t *uc);
 
 /* The connection's I/O, plain or TLS, with recv(2)/send(2)'s answers (EAGAIN: the events are
  * on, a TLS operation's other event included). A TLS failure is logged already (SSL_read()

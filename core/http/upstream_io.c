@@ -5,8 +5,9 @@
  * (upstream_head.c), then the body streamed to the client with bounded buffers, or the tunnel
  * (upstream_tunnel.c); next upstream and the request's end.
  *
- * State lives in the request pool (mg_upstream_t and its connection); a pool cleanup closes
- * the upstream socket and releases the peer when the request ends for any reason (a client
+ * State lives in the request pool (mg_upstream_t; its connection, malloc'ed, goes on to the
+ * keepalive pool or is freed at close); a pool cleanup closes the upstream socket and releases
+ * the peer when the request ends for any reason (a client
  * that went away included).
  */
 #include <netinet/in.h>
@@ -36,7 +37,7 @@ static struct event_base *ubase(mg_upstream_t *u)
 
 static void ev_read(evutil_socket_t fd, short what, void *arg);
 static void ev_write(evutil_socket_t fd, short what, void *arg);
-static void ev_timer(evutil_socket_t fd, short what, void *arg);
+static void on_timer(void *arg);
 
 void mg_upstream_conn_read_on(mg_upstream_t *u)
 {
@@ -58,7 +59,8 @@ void mg_upstream_conn_write_on(mg_upstream_t *u)
     mg_upstream_conn_t *uc = u->conn;
     uc->writing = 1;
     if (!uc->watch->et) {
-        if (!uc->wev_set) { /* a level-triggered watch's (TLS, drivers): made when first used */
+        if (!uc->wev_set) { /* a level-triggered watch's (TLS, drivers): made when first used
+                             * by the owner (a kept connection's next try sets it again) */
             event_assign(&uc->wev, ubase(u), uc->fd, EV_WRITE, ev_write, u);
             uc->wev_set = 1;
         }
@@ -82,17 +84,12 @@ void mg_upstream_conn_write_off(mg_upstream_t *u)
 
 void mg_upstream_conn_timer(mg_upstream_t *u, mg_msec_t msec)
 {
-    struct timeval tv = {(time_t)(msec / 1000), (suseconds_t)(msec % 1000) * 1000};
-    evtimer_add(&u->conn->tev, &tv);
-    u->conn->timer = 1;
+    mg_lazy_timer_set(&u->conn->timer, msec);
 }
 
 void mg_upstream_conn_timer_del(mg_upstream_t *u)
 {
-    if (u->conn->timer) {
-        evtimer_del(&u->conn->tev);
-        u->conn->timer = 0;
-    }
+    mg_lazy_timer_del(&u->conn->timer);
 }
 
 static void conn_events_off(mg_upstream_conn_t *uc)
@@ -101,23 +98,47 @@ static void conn_events_off(mg_upstream_conn_t *uc)
     if (uc->writing) {
         event_del(&uc->wev);
     }
-    if (uc->timer) {
-        evtimer_del(&uc->tev);
-    }
-    uc->reading = uc->writing = uc->timer = 0;
+    mg_lazy_timer_del(&uc->timer);
+    uc->reading = uc->writing = 0;
 }
 
-static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer,
-                                    mg_watch_t *watch)
+void mg_upstream_conn_close(mg_upstream_conn_t *uc)
 {
-    mg_upstream_conn_t *uc = mg_pcalloc(u->r->pool, sizeof(*uc));
+    mg_watch_free(uc->watch);
+    mg_upstream_h2_conn_free(uc->proto);
+    if (uc->ssl) {
+        mg_ssl_close(uc->ssl); /* close_notify, as nginx's */
+    }
+    close(uc->fd);
+    mg_lazy_timer_free(&uc->timer);
+    free(uc);
+}
+
+/* A new connection's (a socket not connected yet) */
+static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer)
+{
+    mg_upstream_conn_t *uc = mg_calloc(sizeof(*uc));
     uc->fd = fd;
     uc->peer = peer;
-    if (watch == NULL && u->ssl_ctx == NULL && u->driver == NULL) {
-        watch = mg_watch_new_et(ubase(u), fd); /* added once connect() was called */
+    uc->watch = u->ssl_ctx == NULL && u->driver == NULL
+                    ? mg_watch_new_et(ubase(u), fd) /* added once connect() was called */
+                    : NULL;
+    if (uc->watch == NULL) {
+        uc->watch = mg_watch_new(ubase(u), fd);
     }
-    uc->watch = watch ? watch : mg_watch_new(ubase(u), fd);
-    evtimer_assign(&uc->tev, ubase(u), ev_timer, u);
+    mg_lazy_timer_init(&uc->timer, ubase(u), on_timer, u);
+    return uc;
+}
+
+/* A kept connection's next try: the same object, the handlers the new owner's */
+static mg_upstream_conn_t *conn_take(mg_upstream_t *u, mg_upstream_conn_t *uc,
+                                     mg_upstream_peer_t *peer)
+{
+    uc->peer = peer;
+    uc->reading = uc->writing = uc->got_bytes = uc->handshaking = uc->wev_set = 0;
+    uc->reused = 1;
+    uc->requests++;
+    mg_lazy_timer_bind(&uc->timer, on_timer, u);
     return uc;
 }
 
@@ -138,16 +159,10 @@ static void conn_release(mg_upstream_t *u, int keep)
         if (uc->ssl) {
             uc->ssl->save_session = NULL; /* while idle, nobody's */
         }
-        mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc->fd, uc->ssl, uc->requests,
-                                  uc->created, uc->proto, uc->watch, u->pick.keepalive);
+        mg_upstream_keepalive_put(u->group, uc->peer, u->r, uc, u->pick.keepalive);
     } else {
         mg_debug_http(&u->r->connection->log, "close http upstream connection: %d", uc->fd);
-        mg_watch_free(uc->watch);
-        mg_upstream_h2_conn_free(uc->proto);
-        if (uc->ssl) {
-            mg_ssl_close(uc->ssl);
-        }
-        close(uc->fd);
+        mg_upstream_conn_close(uc);
     }
 }
 
@@ -567,39 +582,30 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
     u->send_file_pos = u->request_bufs ? u->request_bufs->file_pos : 0;
     r->connection->log.action = "connecting to upstream";
 
-    mg_uint_t requests = 0;
-    mg_msec_t created = 0;
-    mg_ssl_conn_t *ssl = NULL;
-    void *proto = NULL;
-    mg_watch_t *watch = NULL;
-    int fd = u->group && !u->ssl_certificate.len
-                 ? mg_upstream_keepalive_get(u->group, peer, r, u->pick.keepalive, u->ssl_ctx, &ssl,
-                                             &requests, &created, u->driver != NULL, &proto, &watch)
-                 : -1;
-    if (fd >= 0) {
-        u->conn = conn_new(u, fd, peer, watch);
+    mg_upstream_conn_t *kept = u->group && !u->ssl_certificate.len
+                                   ? mg_upstream_keepalive_get(u->group, peer, r, u->pick.keepalive,
+                                                               u->ssl_ctx, u->driver != NULL)
+                                   : NULL;
+    if (kept) {
+        u->conn = conn_take(u, kept, peer);
         mg_debug_http(&r->connection->log, "get keepalive peer: using connection %p",
                       (void *)u->conn);
-        u->conn->ssl = ssl;
-        u->conn->proto = proto;
+        mg_ssl_conn_t *ssl = u->conn->ssl;
         mg_ssl_client_session_t *keep = mg_upstream_peer_session(peer);
         if (ssl && u->ssl_session_reuse && u->single == NULL && keep) {
             mg_ssl_client_keep_session(ssl, keep, r->connection->cycle->pool);
         }
-        u->conn->reused = 1;
-        u->conn->requests = requests + 1;
-        u->conn->created = created;
         st->connect_time = 0;
         send_request(u);
         return;
     }
-    fd = socket(peer->sockaddr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(peer->sockaddr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         mg_log_error(MG_LOG_ALERT, mg_upstream_log(u), errno, "socket() failed");
         mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
         return;
     }
-    u->conn = conn_new(u, fd, peer, NULL);
+    u->conn = conn_new(u, fd, peer);
     u->conn->requests = 1;
     u->conn->created = mg_now.monotonic;
     if (peer->sockaddr.ss_family != AF_UNIX) {
@@ -1119,15 +1125,12 @@ static void ev_write(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void ev_timer(evutil_socket_t fd, short what, void *arg)
+static void on_timer(void *arg)
 {
-    (void)fd;
-    (void)what;
     mg_upstream_t *u = arg;
     if (u->done || u->conn == NULL) {
         return;
     }
-    u->conn->timer = 0;
     mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
     if (u->driver && u->state->connect_time >= 0 && !u->conn->handshaking) {
         u->driver->timeout(u);

@@ -423,23 +423,20 @@ int mg_upstream_h2_idle(void *proto, int fd, mg_ssl_conn_t *ssl, mg_log_t *log);
 void mg_upstream_h2_conn_free(void *proto);
 
 /* The keepalive pool (upstream_keepalive.c), usable by any user of upstream connections: an
- * idle connection to the peer's address (its requests so far and when it was made), or -1.
+ * idle connection to the peer's address (its requests so far and when it was made), or NULL.
  * TLS connections are kept apart, by their client context: ssl_ctx NULL finds plain ones
- * only; a TLS one comes with its state in *ssl (NULL for plain). HTTP/2 ones (h2) apart too,
- * with their session in *proto (upstream_h2.c's; the pool frees it with the connection). Its
- * read watch comes in *watch, still registered, with no handler. ka: the try's balancer
- * keepalive (its key's connections only), NULL: the keepalive directive's connections. */
-int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                              const mg_upstream_keepalive_t *ka, struct ssl_ctx_st *ssl_ctx,
-                              mg_ssl_conn_t **ssl, mg_uint_t *requests, mg_msec_t *created, int h2,
-                              void **proto, mg_watch_t **watch);
-/* Keep an idle connection (fully read, reusable; ssl its TLS state or NULL; proto its HTTP/2
- * session or NULL; watch its read watch or NULL, owned by the pool from now on), or close it
- * (the pool full of more recent ones, keepalive_requests or keepalive_time reached, the server
- * quitting); ka, when not NULL, gives the pool size, requests and timeout instead of the
- * group's keepalive directives. */
+ * only; a TLS one comes with its state (uc->ssl). HTTP/2 ones (h2) apart too, with their
+ * session (uc->proto, upstream_h2.c's; the pool frees it with the connection). Its read watch
+ * comes still registered, with no handler, its timer off. ka: the try's balancer keepalive
+ * (its key's connections only), NULL: the keepalive directive's connections. */
+mg_upstream_conn_t *mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
+                                              mg_request_t *r, const mg_upstream_keepalive_t *ka,
+                                              struct ssl_ctx_st *ssl_ctx, int h2);
+/* Keep an idle connection (fully read, reusable, its events off; owned by the pool from now
+ * on), or close it (the pool full of more recent ones, keepalive_requests or keepalive_time
+ * reached, the server quitting); ka, when not NULL, gives the pool size, requests and timeout
+ * instead of the group's keepalive directives. */
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
-                               void *proto, mg_watch_t *watch, const mg_upstream_keepalive_t *ka);
+                               mg_upstream_conn_t *uc, const mg_upstream_keepalive_t *ka);
 
 #endif

@@ -1,14 +1,14 @@
 /*
- * The keepalive pool: idle upstream connections, malloc'ed (the last keyless record taken out
- * is kept for the next put), per worker and group, reused by address (TLS ones apart, by
- * client context, with their TLS state; a balancer's keyed ones apart, by key:
- * balancer_by_lua's enable_keepalive pools); closed on data or EOF
- * while idle, keepalive_timeout, keepalive_time, a full pool
- * (the least recently used goes), when the worker stops serving, and with their generation.
- * A connection's read watch stays registered in the pool and goes with it to the next request.
+ * The keepalive pool: idle upstream connections, malloc'ed (keyless records taken out are kept
+ * for the next puts: no malloc once as many were idle at once), per worker and group, reused by
+ * address (TLS ones apart, by client context, with their TLS state; a balancer's keyed ones apart,
+ * by key: balancer_by_lua's enable_keepalive pools); closed on data or EOF while idle,
+ * keepalive_timeout, keepalive_time, a full pool (the least recently used goes), when the worker
+ * stops serving, and with their generation. A connection's object (mg_upstream_conn_t: its read
+ * watch, still registered, and its lazy timer, moved on from the last try's timeout to
+ * keepalive_timeout and back to the next try's without the event loop) stays whole in the pool and
+ * goes to the next request.
  */
-#include <unistd.h>
-
 #include "server.h"
 #include "upstream_int.h"
 
@@ -16,23 +16,18 @@ typedef struct idle_s idle_t;
 typedef struct {
     mg_server_hook_t hook;  /* first: the hook is the pool */
     idle_t *head;           /* most recently used first */
-    idle_t *spare; /* the last keyless record taken out, for the next put (its timer assigned) */
+    idle_t *spares; /* keyless records taken out, for the next puts (linked by next; at most as
+                       many as the keepalive directive's connections) */
     mg_int_t n;
     mg_upstream_group_t *group;
     mg_log_t *log; /* the server's, for what an idle connection's TLS reports */
 } ka_pool_t;
 
 struct idle_s {
-    int fd;
-    mg_ssl_conn_t *ssl; /* NULL: plain */
-    void *proto;        /* an HTTP/2 connection's session (upstream_h2.c); NULL: HTTP/1.x */
+    mg_upstream_conn_t *uc; /* its TLS state, HTTP/2 session, watch (data or EOF: close), timer */
     SSL_CTX *ssl_ctx;
     struct sockaddr_storage sa;
     socklen_t socklen;
-    mg_uint_t requests;
-    mg_msec_t created;      /* when the connection was made, for keepalive_time */
-    mg_watch_t *watch;      /* data or EOF: close */
-    struct event tev;
     ka_pool_t *pool;
     idle_t *next, **prevp;
     unsigned keyed : 1; /* put by a balancer's keepalive (key below), not the directive's */
@@ -49,51 +44,47 @@ static int same_pool(const idle_t *ic, const mg_upstream_keepalive_t *ka)
     return ic->keyed && ic->keylen == ka->key.len && memcmp(ic->key, ka->key.data, ic->keylen) == 0;
 }
 
-/* Take ic out of its pool and free it; returns its fd, still open, and its watch, still
- * registered. */
-static int idle_unlink(idle_t *ic, mg_watch_t **watch)
+/* Take ic out of its pool and free it; returns its connection, still open, its watch still
+ * registered, its timer off. */
+static mg_upstream_conn_t *idle_unlink(idle_t *ic)
 {
-    int fd = ic->fd;
-    *watch = ic->watch;
-    evtimer_del(&ic->tev);
+    mg_upstream_conn_t *uc = ic->uc;
+    mg_lazy_timer_del(&uc->timer);
     *ic->prevp = ic->next;
     if (ic->next) {
         ic->next->prevp = ic->prevp;
     }
     ka_pool_t *kp = ic->pool;
     kp->n--;
-    if (!ic->keyed && kp->spare == NULL) {
-        kp->spare = ic;
+    if (!ic->keyed) {
+        ic->next = kp->spares;
+        kp->spares = ic;
     } else {
         free(ic);
     }
-    return fd;
+    return uc;
 }
 
 static void idle_close(idle_t *ic)
 {
-    mg_ssl_conn_t *sc = ic->ssl;
-    void *proto = ic->proto;
-    mg_watch_t *w;
-    int fd = idle_unlink(ic, &w);
-    mg_watch_free(w);
-    mg_upstream_h2_conn_free(proto);
-    if (sc) {
-        mg_ssl_close(sc); /* close_notify, as nginx's keepalive close */
-    }
-    close(fd);
+    mg_upstream_conn_close(idle_unlink(ic));
 }
 
 static void idle_event(evutil_socket_t fd, short what, void *arg)
 {
     idle_t *ic = arg;
-    if ((what & EV_READ) && ic->proto &&
-        mg_upstream_h2_idle(ic->proto, (int)fd, ic->ssl, ic->pool->log)) {
+    if ((what & EV_READ) && ic->uc->proto &&
+        mg_upstream_h2_idle(ic->uc->proto, (int)fd, ic->uc->ssl, ic->pool->log)) {
         /* HTTP/2 frames between requests (a PING, SETTINGS) were answered: still idle (the
          * watch stays) */
         return;
     }
-    idle_close(ic); /* data or EOF on an idle connection, or keepalive_timeout: close it */
+    idle_close(ic); /* data or EOF on an idle connection: close it */
+}
+
+static void idle_timeout(void *arg)
+{
+    idle_close(arg); /* keepalive_timeout */
 }
 
 static void ka_close_all(ka_pool_t *kp)
@@ -115,50 +106,46 @@ static void ka_pool_free(void *data)
 {
     ka_pool_t *kp = data;
     ka_close_all(kp);
-    free(kp->spare);
+    while (kp->spares) {
+        idle_t *next = kp->spares->next;
+        free(kp->spares);
+        kp->spares = next;
+    }
     mg_server_hook_del(&kp->hook);
     kp->group->pool_state = NULL;
     free(kp);
 }
 
-int mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                              const mg_upstream_keepalive_t *ka, SSL_CTX *ssl_ctx,
-                              mg_ssl_conn_t **ssl, mg_uint_t *requests, mg_msec_t *created, int h2,
-                              void **proto, mg_watch_t **watch)
+mg_upstream_conn_t *mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
+                                              mg_request_t *r, const mg_upstream_keepalive_t *ka,
+                                              SSL_CTX *ssl_ctx, int h2)
 {
-    *ssl = NULL;
-    *proto = NULL;
     ka_pool_t *kp = g->pool_state;
     if (kp == NULL) {
-        return -1;
+        return NULL;
     }
     if (r->connection->server->quitting) {
         ka_close_all(kp);
-        return -1;
+        return NULL;
     }
     for (idle_t *ic = kp->head, *next; ic; ic = next) {
         next = ic->next;
-        if (mg_now.monotonic - ic->created >= g->keepalive_time) {
+        if (mg_now.monotonic - ic->uc->created >= g->keepalive_time) {
             idle_close(ic);
             continue;
         }
         if (ic->socklen == peer->socklen && memcmp(&ic->sa, &peer->sockaddr, peer->socklen) == 0 &&
-            ic->ssl_ctx == ssl_ctx && (ic->proto != NULL) == (h2 != 0) && same_pool(ic, ka)) {
-            *ssl = ic->ssl;
-            *proto = ic->proto;
-            *requests = ic->requests;
-            *created = ic->created;
-            int fd = idle_unlink(ic, watch);
-            mg_watch_read_off(*watch); /* the taker's, as soon as it reads */
-            return fd;
+            ic->ssl_ctx == ssl_ctx && (ic->uc->proto != NULL) == (h2 != 0) && same_pool(ic, ka)) {
+            mg_upstream_conn_t *uc = idle_unlink(ic);
+            mg_watch_read_off(uc->watch); /* the taker's, as soon as it reads */
+            return uc;
         }
     }
-    return -1;
+    return NULL;
 }
 
 void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer, mg_request_t *r,
-                               int fd, mg_ssl_conn_t *ssl, mg_uint_t requests, mg_msec_t created,
-                               void *proto, mg_watch_t *watch, const mg_upstream_keepalive_t *ka)
+                               mg_upstream_conn_t *uc, const mg_upstream_keepalive_t *ka)
 {
     mg_server_t *srv = r->connection->server;
     mg_upstream_keepalive_t group = {
@@ -167,14 +154,10 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     if (ka == NULL) {
         ka = &group;
     }
-    if (ka->size <= 0 || srv->quitting || (ka->requests && (mg_int_t)requests >= ka->requests) ||
-        mg_now.monotonic - created >= g->keepalive_time) {
-        mg_watch_free(watch);
-        if (ssl) {
-            mg_ssl_close(ssl);
-        }
-        mg_upstream_h2_conn_free(proto);
-        close(fd);
+    if (ka->size <= 0 || srv->quitting ||
+        (ka->requests && (mg_int_t)uc->requests >= ka->requests) ||
+        mg_now.monotonic - uc->created >= g->keepalive_time) {
+        mg_upstream_conn_close(uc);
         return;
     }
     ka_pool_t *kp = g->pool_state;
@@ -200,9 +183,9 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     if (n >= ka->size) {
         idle_close(last);
     }
-    idle_t *ic = kp->spare;
+    idle_t *ic = kp->spares;
     if (pool_ka == NULL && ic) {
-        kp->spare = NULL; /* every field but the timer's is set below */
+        kp->spares = ic->next; /* every field is set below */
     } else {
         ic = mg_calloc(sizeof(*ic) + ka->key.len);
         if (pool_ka) {
@@ -210,16 +193,11 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
             ic->keylen = ka->key.len;
             memcpy(ic->key, ka->key.data, ka->key.len);
         }
-        evtimer_assign(&ic->tev, srv->base, idle_event, ic);
     }
-    ic->fd = fd;
-    ic->ssl = ssl;
-    ic->proto = proto;
-    ic->ssl_ctx = ssl ? SSL_get_SSL_CTX(ssl->ssl) : NULL;
+    ic->uc = uc;
+    ic->ssl_ctx = uc->ssl ? SSL_get_SSL_CTX(uc->ssl->ssl) : NULL;
     memcpy(&ic->sa, &peer->sockaddr, peer->socklen);
     ic->socklen = peer->socklen;
-    ic->requests = requests;
-    ic->created = created;
     ic->pool = kp;
     ic->next = kp->head;
     ic->prevp = &kp->head;
@@ -228,11 +206,9 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     }
     kp->head = ic;
     kp->n++;
-    ic->watch = watch ? watch : mg_watch_new(srv->base, fd);
-    mg_watch_read(ic->watch, idle_event, ic);
+    mg_watch_read(uc->watch, idle_event, ic);
+    mg_lazy_timer_bind(&uc->timer, idle_timeout, ic);
     if (ka->timeout || ka == &group) {
-        struct timeval tv = {(time_t)(ka->timeout / 1000),
-                             (suseconds_t)(ka->timeout % 1000) * 1000};
-        evtimer_add(&ic->tev, &tv);
+        mg_lazy_timer_set(&uc->timer, ka->timeout);
     }
 }

@@ -33,12 +33,9 @@ static void stream_on_write(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void stream_on_timer(evutil_socket_t fd, short what, void *arg)
+static void stream_on_timer(void *arg)
 {
-    (void)fd;
-    (void)what;
     mg_connection_t *fc = arg;
-    fc->timer_set = 0;
     mg_time_update();
     fc->timeout_handler(fc);
 }
@@ -314,6 +311,7 @@ static void stream_conn_free(mg_connection_t *fc)
     mg_server_t *srv = fc->server;
     mg_cycle_t *cycle = fc->cycle;
     mg_http_v2_conn_t *h2 = st->h2;
+    mg_lazy_timer_free(&fc->timer);
     mg_pool_destroy(fc->pool); /* fc with it */
     mg_server_cycle_release(srv, cycle);
     st->fc = NULL;
@@ -343,18 +341,16 @@ static void stream_conn_close(mg_connection_t *fc)
     }
     fc->fd = -2; /* closed: freed by the flush event */
     fc->closed = 1;
-    /* each of the events is pending or active only while its flag is set (the glue fires
-     * them only then): most requests end with none */
+    /* each of the I/O events is pending or active only while its flag is set (the glue fires
+     * them only then): most requests end with none; the timer knows whether it is pending */
     if (fc->reading) {
         event_del(&fc->rev);
     }
     if (fc->writing) {
         event_del(&fc->wev);
     }
-    if (fc->timer_set) {
-        evtimer_del(&fc->timer);
-    }
-    fc->reading = fc->writing = fc->timer_set = 0;
+    mg_lazy_timer_free(&fc->timer);
+    fc->reading = fc->writing = 0;
     mg_http_v2_data_drop(st); /* the request's pool goes */
     if (!st->out_eof) {
         mg_http_v2_output_end(st, 0);
@@ -440,7 +436,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->tcp_nodelay = 1;
     event_assign(&fc->rev, c->server->base, -1, EV_READ | EV_PERSIST, stream_on_read, fc);
     event_assign(&fc->wev, c->server->base, -1, EV_WRITE, stream_on_write, fc);
-    evtimer_assign(&fc->timer, c->server->base, stream_on_timer, fc);
+    mg_lazy_timer_init(&fc->timer, c->server->base, stream_on_timer, fc);
 
     mg_http_conn_t *hc = mg_pcalloc(fc->pool, sizeof(mg_http_conn_t));
     fc->data = hc;

@@ -194,6 +194,9 @@ static mg_int_t header_write_filter(mg_request_t *r)
     }
 
     char status_buf[64];
+    /* what variables or Lua put into a field may hold bytes that would split the response (the
+     * status table's lines and empty fields need no look) */
+    static const mg_str_t ct_name = {12, "Content-Type"}, loc_name = {8, "Location"};
     mg_str_t status_line = ho->status_line;
     if (status_line.len == 0) {
         status_line.data = (char *)mg_http_status_line(ho->status, &status_line.len);
@@ -202,16 +205,21 @@ static mg_int_t header_write_filter(mg_request_t *r)
                                                (unsigned long)ho->status);
             status_line.data = status_buf;
         }
+    } else {
+        status_line = mg_http_safe_header_value(r, (mg_str_t){6, "Status"}, status_line);
     }
     mg_str_t location = ho->location && ho->location->hash
                             ? absolute_location(r, ho->location->value)
                             : (mg_str_t)mg_null_string;
-    /* what variables or Lua put into a field may hold bytes that would split the response */
-    static const mg_str_t ct_name = {12, "Content-Type"}, loc_name = {8, "Location"};
-    status_line = mg_http_safe_header_value(r, (mg_str_t){6, "Status"}, status_line);
-    ho->content_type = mg_http_safe_header_value(r, ct_name, ho->content_type);
-    ho->charset = mg_http_safe_header_value(r, ct_name, ho->charset);
-    location = mg_http_safe_header_value(r, loc_name, location);
+    if (ho->content_type.len) {
+        ho->content_type = mg_http_safe_header_value(r, ct_name, ho->content_type);
+    }
+    if (ho->charset.len) {
+        ho->charset = mg_http_safe_header_value(r, ct_name, ho->charset);
+    }
+    if (location.len) {
+        location = mg_http_safe_header_value(r, loc_name, location);
+    }
 
     mg_str_t server = mg_http_server_signature(r);
     if (clcf->server_tokens == MG_HTTP_TOKENS_STRING) {
