@@ -180,7 +180,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     h2->hstream = st;
     st->counted = 1;
     h2->nactive++;
-    h2->requests++;
+    st->nth = ++h2->requests;
     h2->priority_limit += h2->max_streams;
     return 0;
 }
@@ -265,7 +265,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
             nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR,
                                   NULL, 0);
         }
-        mg_http_v2_stream_start(st);
+        mg_http_v2_stream_ready(st);
     }
     return 0;
 }
@@ -534,6 +534,9 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
         h2->in_recv = 1;
         rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, n);
         h2->in_recv = 0;
+        /* the requests whose header block came, outside nghttp2: their responses are framed as
+         * they are made, and a stream reset in the same read is not started at all */
+        mg_http_v2_streams_start(h2);
         off += n;
         if (rv < 0 || h2->c == NULL || h2->c->closed) {
             break;
@@ -722,6 +725,7 @@ void mg_http_v2_init(mg_connection_t *c)
     h2->ssl = c->ssl != NULL;
     h2->rsize = m->recv_buffer_size;
     hc->v2 = h2;
+    h2->ready_tail = &h2->ready;
     event_assign(&h2->flush_ev, c->server->base, -1, 0, on_flush_ev, h2);
     event_assign(&h2->goaway_ev, c->server->base, -1, 0, on_goaway_ev, h2);
     mg_pool_cleanup_add(c->pool, conn_gone, h2);
