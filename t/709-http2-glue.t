@@ -121,3 +121,45 @@ print(r.statuses.get(1), body.get(1), r.statuses.get(3), body.get(3), 'closed', 
 then 200
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: file bodies read ahead for the frames that follow: whole under an odd chunk size, a window that cuts frames, the peer's frame size below the chunk size, and many streams interleaved
+--- config
+    location / { return 200 "ok\n"; }
+    location /odd/ { alias $TEST_NGINX_HTML_DIR/; http2_chunk_size 5000; }
+    location /big/ { alias $TEST_NGINX_HTML_DIR/; http2_chunk_size 32k; }
+    location /plain/ { alias $TEST_NGINX_HTML_DIR/; }
+--- init
+open my $fh, '>', "$Test::Moongate::HtmlDir/f.bin" or die $!;
+print $fh join('', map { chr(($_ * 7) % 253) } 0 .. (300000 - 1));
+close $fh;
+--- h2_py
+import h2.settings
+want = bytes((i * 7) % 253 for i in range(300000))
+c = Client($TEST_NGINX_SERVER_PORT, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 12345})
+ids = [c.request(p) for p in ('/odd/f.bin', '/big/f.bin', '/plain/f.bin', '/odd/f.bin', '/plain/f.bin')]
+ids += [c.request('/plain/f.bin', headers=[('range', 'bytes=1234-250000')])]
+c.wait(*ids, timeout=30)
+for s in ids[:-1]:
+    st = c.streams[s]
+    print(st.status, len(st.body), st.body == want, st.ended)
+st = c.streams[ids[-1]]
+print(st.status, st.body == want[1234:250001], st.ended)
+c2 = Client($TEST_NGINX_SERVER_PORT)
+more = [c2.request(p) for p in ('/odd/f.bin', '/big/f.bin', '/plain/f.bin') * 4]
+c2.wait(*more, timeout=30)
+print(sum(1 for s in more if c2.streams[s].status == '200' and c2.streams[s].body == want and c2.streams[s].ended))
+--- h2_out
+200 300000 True True
+200 300000 True True
+200 300000 True True
+200 300000 True True
+200 300000 True True
+206 True True
+12
+then 200
+--- timeout: 60
+--- no_error_log
+[crit]
+[alert]

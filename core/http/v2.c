@@ -377,6 +377,7 @@ static void obuf_give(mg_http_v2_conn_t *h2)
     } else {
         free(h2->obuf); /* grown for a large frame, or a spare is there */
     }
+    h2->ogen++;
     h2->obuf = NULL;
     h2->osize = h2->ostart = h2->olast = 0;
 }
@@ -402,6 +403,7 @@ static int conn_gather(mg_http_v2_conn_t *h2)
             /* a frame larger than the room left: the buffer grows for it */
             h2->osize = h2->olast + (size_t)n;
             h2->obuf = mg_realloc(h2->obuf, h2->osize);
+            h2->ogen++;
         }
         memcpy(h2->obuf + h2->olast, d, (size_t)n);
         if (!h2->settings_sent) {

@@ -59,6 +59,9 @@ struct mg_http_v2_conn_s {
     size_t rsize;             /* http2_recv_buffer_size (the buffer is the server's) */
     char *obuf; /* frames to write, gathered from nghttp2; NULL while there are none */
     size_t osize, ostart, olast;
+    /* changes whenever the output's bytes past olast may be lost (the buffer given back,
+     * emptied or moved): a stream's read-ahead there (v2_data.c) holds only while it stays */
+    mg_uint_t ogen;
     int send_rv;            /* nghttp2_session_mem_send's failure, for the flush to log and close */
     struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
     struct event goaway_ev; /* the final GOAWAY after a drain's notice */
@@ -109,7 +112,12 @@ struct mg_http_v2_stream_s {
     unsigned nref, ref_i;
     int ref_fd;
     off_t ref_off;
-    size_t ref_left;  /* offered, not yet framed */
+    size_t ref_left; /* offered, not yet framed */
+    /* a file offer's bytes read ahead into the output for the frames that follow the last one
+     * (each at its place after a 9-byte header's room): pre_len bytes from ref_off, the next
+     * frame's header due at pre_at while h2->ogen is pre_gen */
+    size_t pre_len, pre_at;
+    mg_uint_t pre_gen;
     size_t ref_taken; /* framed into the connection's output: the writer drops them next */
     size_t chunk_size;
     unsigned head_done : 1;    /* the request was started */

@@ -6,7 +6,11 @@
 # 1 KiB file (1 and 100 streams), the 64 KiB file through proxy_pass (upstream keepalive,
 # 10 streams) and Lua's content_by_lua: 64 KiB in one ngx.print (10 streams), ngx.say("hello")
 # (100 streams; nginx loads Debian's libnginx-mod-http-lua). BEFORE=binary adds a column for an
-# older moongate. The cases and the configuration are h2-cases.sh's (h2-syscalls.sh counts the
+# older moongate. Valgrind counts each byte a `rep movsb` copies as an instruction, and glibc's
+# memcpy takes it or a vector loop by size and by how source and destination align, so copies
+# of the same bytes count up to 20 times apart by luck of addresses; with
+# GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1000000000 both servers copy with vector
+# loops and count alike (the results say which). The cases and the configuration are h2-cases.sh's (h2-syscalls.sh counts the
 # system calls of the same). Writes t/bench/results-h2-instr-DATE.txt.
 #
 #   t/bench/h2-instr.sh   (N=400 BEFORE= NGINX=/usr/sbin/nginx)
@@ -60,7 +64,7 @@ instr "$NGINX" nginx
     machine_line
     [ -n "$BEFORE" ] && echo "before: $BEFORE ($("$BEFORE" -v 2>&1 | head -1))"
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; these counts do not depend on it)"
-    echo "command: N=$N${BEFORE:+ BEFORE=$BEFORE} t/bench/h2-instr.sh"
+    echo "command: ${GLIBC_TUNABLES:+GLIBC_TUNABLES=$GLIBC_TUNABLES }N=$N${BEFORE:+ BEFORE=$BEFORE} t/bench/h2-instr.sh"
     echo "user-space instructions per request (callgrind; TLS 1.3, h2 by ALPN): (Ir of a connection"
     echo "with h2load -c1 -mSTREAMS -n$N - Ir of one with -n1) / ($N - 1), after a warm-up of 200,"
     echo "so neither the TLS handshake nor the connection's setup is in it"
