@@ -785,15 +785,18 @@ void mg_http_v2_init(mg_connection_t *c)
     if (c->server->quitting) {
         on_quit(&h2->quit_hook);
     }
-    /* bytes read with the preface (plain h2) */
-    if (hc->last > hc->start) {
-        /* moved out first: the log context must not take them for a request line */
-        size_t n = hc->last - hc->start;
-        char *copy = mg_alloc(n);
-        memcpy(copy, hc->buf + hc->start, n);
-        hc->start = hc->last = 0;
-        mg_int_t rc = conn_feed(h2, copy, n);
-        free(copy);
+    /* HTTP/1's head buffer and field list go (h2 reads into the server's buffer): 2 KiB of an
+     * idle h2 connection's heap; the bytes read with the preface (plain h2) are taken out first,
+     * so the log context does not take them for a request line */
+    char *head = hc->buf;
+    size_t start = hc->start, n = hc->last - hc->start;
+    hc->buf = NULL;
+    hc->size = hc->start = hc->last = 0;
+    free(hc->head.headers);
+    mg_http_parse_init(&hc->head, NULL, 0);
+    if (n) {
+        mg_int_t rc = conn_feed(h2, head + start, n);
+        free(head);
         if (c->closed) {
             return;
         }
@@ -802,6 +805,8 @@ void mg_http_v2_init(mg_connection_t *c)
             conn_close(h2);
             return;
         }
+    } else {
+        free(head);
     }
     mg_conn_read_on(c);
     conn_flush(h2);
