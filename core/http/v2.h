@@ -118,6 +118,7 @@ struct mg_http_v2_stream_s {
      * frame's header due at pre_at while h2->ogen is pre_gen */
     size_t pre_len, pre_at;
     mg_uint_t pre_gen;
+    unsigned pre_cut; /* read-aheads wasted lately: each halves the next one's frames */
     size_t ref_taken; /* framed into the connection's output: the writer drops them next */
     size_t chunk_size;
     unsigned head_done : 1;    /* the request was started */

@@ -73,6 +73,17 @@ static mg_http_v2_stream_t *out_stream(mg_connection_t *fc)
     return st;
 }
 
+/* A read-ahead goes unused (the frames came otherwise, or the offer changed): the stream's
+ * next ones read fewer frames ahead, so streams whose frames interleave (each moves the
+ * output's end) do not read their files several times over. */
+static void pre_drop(mg_http_v2_stream_t *st)
+{
+    if (st->pre_len && st->pre_cut < 4) {
+        st->pre_cut++;
+    }
+    st->pre_len = 0;
+}
+
 ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt)
 {
     mg_http_conn_t *hc = fc->data;
@@ -124,7 +135,7 @@ ssize_t mg_http_v2_send_file(mg_connection_t *fc, int fd, off_t off, size_t len)
     st->ref_fd = fd;
     st->ref_off = off;
     st->ref_left = len;
-    st->pre_len = 0; /* a read-ahead is the offer's own */
+    pre_drop(st); /* a read-ahead is the offer's own */
     return offer(st, hc);
 }
 
@@ -187,9 +198,9 @@ static int file_read(mg_http_v2_conn_t *h2, mg_http_v2_stream_t *st, char *p, si
 {
     struct iovec iov[PRE_SLOTS];
     iov[0] = (struct iovec){p, length};
-    int k = 1;
+    int k = 1, slots = PRE_SLOTS >> st->pre_cut;
     size_t left = 0;
-    if (length == mg_min(st->chunk_size, st->ref_left)) {
+    if (slots > 1 && length == mg_min(st->chunk_size, st->ref_left)) {
         /* a frame sized as planned (not cut by a window or the peer's frame size): the next
          * ones likely are too, as far as the windows let them go */
         nghttp2_session *session = h2->session;
@@ -198,7 +209,7 @@ static int file_read(mg_http_v2_conn_t *h2, mg_http_v2_stream_t *st, char *p, si
         left = mg_min(st->ref_left - length, win > 0 ? (size_t)win : 0);
     }
     char *q = p + length, *end = h2->obuf + h2->osize;
-    while (left && k < PRE_SLOTS) {
+    while (left && k < slots) {
         size_t n = mg_min(st->chunk_size, left);
         if ((size_t)(end - q) < 9 + n) {
             break;
@@ -242,12 +253,15 @@ static int file_ahead(mg_http_v2_conn_t *h2, mg_http_v2_stream_t *st, size_t len
 {
     if (st->pre_len < length || st->pre_gen != h2->ogen || st->pre_at != h2->olast ||
         length != mg_min(st->chunk_size, st->ref_left)) {
-        st->pre_len = 0;
+        pre_drop(st);
         return 0;
     }
     st->pre_len -= length;
     st->pre_at += 9 + length;
     st->ref_off += (off_t)length;
+    if (st->pre_len == 0 && st->pre_cut) {
+        st->pre_cut--; /* all of it was used */
+    }
     return 1;
 }
 
