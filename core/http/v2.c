@@ -180,7 +180,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     h2->hstream = st;
     st->counted = 1;
     h2->nactive++;
-    h2->requests++;
+    st->nth = ++h2->requests;
     h2->priority_limit += h2->max_streams;
     return 0;
 }
@@ -265,7 +265,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
             nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR,
                                   NULL, 0);
         }
-        mg_http_v2_stream_start(st);
+        mg_http_v2_stream_ready(st);
     }
     return 0;
 }
@@ -377,6 +377,7 @@ static void obuf_give(mg_http_v2_conn_t *h2)
     } else {
         free(h2->obuf); /* grown for a large frame, or a spare is there */
     }
+    h2->ogen++;
     h2->obuf = NULL;
     h2->osize = h2->ostart = h2->olast = 0;
 }
@@ -402,6 +403,7 @@ static int conn_gather(mg_http_v2_conn_t *h2)
             /* a frame larger than the room left: the buffer grows for it */
             h2->osize = h2->olast + (size_t)n;
             h2->obuf = mg_realloc(h2->obuf, h2->osize);
+            h2->ogen++;
         }
         memcpy(h2->obuf + h2->olast, d, (size_t)n);
         if (!h2->settings_sent) {
@@ -534,6 +536,9 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
         h2->in_recv = 1;
         rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, n);
         h2->in_recv = 0;
+        /* the requests whose header block came, outside nghttp2: their responses are framed as
+         * they are made, and a stream reset in the same read is not started at all */
+        mg_http_v2_streams_start(h2);
         off += n;
         if (rv < 0 || h2->c == NULL || h2->c->closed) {
             break;
@@ -722,6 +727,7 @@ void mg_http_v2_init(mg_connection_t *c)
     h2->ssl = c->ssl != NULL;
     h2->rsize = m->recv_buffer_size;
     hc->v2 = h2;
+    h2->ready_tail = &h2->ready;
     event_assign(&h2->flush_ev, c->server->base, -1, 0, on_flush_ev, h2);
     event_assign(&h2->goaway_ev, c->server->base, -1, 0, on_goaway_ev, h2);
     mg_pool_cleanup_add(c->pool, conn_gone, h2);
@@ -779,15 +785,18 @@ void mg_http_v2_init(mg_connection_t *c)
     if (c->server->quitting) {
         on_quit(&h2->quit_hook);
     }
-    /* bytes read with the preface (plain h2) */
-    if (hc->last > hc->start) {
-        /* moved out first: the log context must not take them for a request line */
-        size_t n = hc->last - hc->start;
-        char *copy = mg_alloc(n);
-        memcpy(copy, hc->buf + hc->start, n);
-        hc->start = hc->last = 0;
-        mg_int_t rc = conn_feed(h2, copy, n);
-        free(copy);
+    /* HTTP/1's head buffer and field list go (h2 reads into the server's buffer): 2 KiB of an
+     * idle h2 connection's heap; the bytes read with the preface (plain h2) are taken out first,
+     * so the log context does not take them for a request line */
+    char *head = hc->buf;
+    size_t start = hc->start, n = hc->last - hc->start;
+    hc->buf = NULL;
+    hc->size = hc->start = hc->last = 0;
+    free(hc->head.headers);
+    mg_http_parse_init(&hc->head, NULL, 0);
+    if (n) {
+        mg_int_t rc = conn_feed(h2, head + start, n);
+        free(head);
         if (c->closed) {
             return;
         }
@@ -796,6 +805,8 @@ void mg_http_v2_init(mg_connection_t *c)
             conn_close(h2);
             return;
         }
+    } else {
+        free(head);
     }
     mg_conn_read_on(c);
     conn_flush(h2);

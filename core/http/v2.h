@@ -47,6 +47,10 @@ struct mg_http_v2_conn_s {
     /* the stream whose header block came last: its callbacks find it without nghttp2's lookup
      * (it is the stream's user data until nghttp2 closes it, when this is cleared) */
     mg_http_v2_stream_t *hstream;
+    /* streams whose header block ended them (no body) during nghttp2_session_mem_recv, in
+     * order: started once it returns (conn_feed), so their responses are framed and written in
+     * the same turn; one reset meanwhile (an RST_STREAM in the same read) is never started */
+    mg_http_v2_stream_t *ready, **ready_tail;
     mg_uint_t nactive;     /* streams open or whose request runs (http2_max_concurrent_streams) */
     mg_uint_t max_streams; /* http2_max_concurrent_streams */
     mg_uint_t priority_limit; /* PRIORITY frames left before the connection ends, as nginx */
@@ -55,6 +59,9 @@ struct mg_http_v2_conn_s {
     size_t rsize;             /* http2_recv_buffer_size (the buffer is the server's) */
     char *obuf; /* frames to write, gathered from nghttp2; NULL while there are none */
     size_t osize, ostart, olast;
+    /* changes whenever the output's bytes past olast may be lost (the buffer given back,
+     * emptied or moved): a stream's read-ahead there (v2_data.c) holds only while it stays */
+    mg_uint_t ogen;
     int send_rv;            /* nghttp2_session_mem_send's failure, for the flush to log and close */
     struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
     struct event goaway_ev; /* the final GOAWAY after a drain's notice */
@@ -77,8 +84,10 @@ struct mg_http_v2_conn_s {
 struct mg_http_v2_stream_s {
     mg_http_v2_conn_t *h2;
     mg_http_v2_stream_t *prev, *next;
-    mg_http_v2_stream_t *dead_next; /* h2->dead */
+    mg_http_v2_stream_t *dead_next;  /* h2->dead */
+    mg_http_v2_stream_t *ready_next; /* h2->ready */
     int32_t id;
+    mg_uint_t nth;       /* the connection's streams taken with it ($connection_requests) */
     mg_connection_t *fc; /* the request's connection; NULL once it is freed */
     mg_http_conn_t *hc;
     /* the header block's fields as "name: value\r\n" lines, the request head's text */
@@ -103,10 +112,17 @@ struct mg_http_v2_stream_s {
     unsigned nref, ref_i;
     int ref_fd;
     off_t ref_off;
-    size_t ref_left;  /* offered, not yet framed */
+    size_t ref_left; /* offered, not yet framed */
+    /* a file offer's bytes read ahead into the output for the frames that follow the last one
+     * (each at its place after a 9-byte header's room): pre_len bytes from ref_off, the next
+     * frame's header due at pre_at while h2->ogen is pre_gen */
+    size_t pre_len, pre_at;
+    mg_uint_t pre_gen;
+    unsigned pre_cut; /* read-aheads wasted lately: each halves the next one's frames */
     size_t ref_taken; /* framed into the connection's output: the writer drops them next */
     size_t chunk_size;
     unsigned head_done : 1;    /* the request was started */
+    unsigned queued : 1;       /* in h2->ready: kept (not freed) when nghttp2 closes it */
     unsigned in_eof : 1;       /* END_STREAM came */
     unsigned reset_logged : 1; /* the client's RST_STREAM was logged (v2.c client_reset) */
     unsigned in_chunked : 1;   /* no content-length: DATA goes to the reader as chunks */
@@ -150,8 +166,12 @@ void mg_http_v2_stream_free(mg_http_v2_stream_t *st);
 /* A header field of the stream's block: 0, or an nghttp2 error code to reset it with. */
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen);
-/* The header block ended: the request starts. */
-void mg_http_v2_stream_start(mg_http_v2_stream_t *st);
+/* The header block ended (from nghttp2's callback): a stream without a body joins h2->ready,
+ * one with a body starts its request at once. */
+void mg_http_v2_stream_ready(mg_http_v2_stream_t *st);
+/* nghttp2_session_mem_recv returned: the ready streams still open start their requests, those
+ * closed meanwhile go. */
+void mg_http_v2_streams_start(mg_http_v2_conn_t *h2);
 void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t len);
 void mg_http_v2_stream_eof(mg_http_v2_stream_t *st);
 /* nghttp2 closed the stream (error_code NO_ERROR after a complete exchange). */

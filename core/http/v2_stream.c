@@ -425,7 +425,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->ssl = c->ssl; /* $scheme, $https, $ssl_*; no I/O goes through it here */
     fc->number = c->number;
     fc->start_msec = c->start_msec;
-    fc->requests = h2->requests - 1;
+    fc->requests = st->nth - 1;
     fc->recv = stream_recv;
     fc->send = stream_send_plain;
     fc->send_chain = mg_http_v2_send_chain;
@@ -487,7 +487,44 @@ static void stream_reject(mg_http_v2_stream_t *st, const char *why)
     mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
 }
 
-void mg_http_v2_stream_start(mg_http_v2_stream_t *st)
+static void stream_start(mg_http_v2_stream_t *st);
+
+void mg_http_v2_stream_ready(mg_http_v2_stream_t *st)
+{
+    mg_http_v2_conn_t *h2 = st->h2;
+    if (st->head_done || st->queued) {
+        return;
+    }
+    if (!st->in_eof) {
+        /* a body follows: the request starts at once, as nginx's (with request buffering off
+         * it goes to its upstream before the body's frames are read) */
+        stream_start(st);
+        return;
+    }
+    st->queued = 1;
+    *h2->ready_tail = st;
+    h2->ready_tail = &st->ready_next;
+}
+
+void mg_http_v2_streams_start(mg_http_v2_conn_t *h2)
+{
+    while (h2->ready) {
+        mg_http_v2_stream_t *st = h2->ready;
+        h2->ready = st->ready_next;
+        if (h2->ready == NULL) {
+            h2->ready_tail = &h2->ready;
+        }
+        st->ready_next = NULL;
+        st->queued = 0;
+        if (st->closed) {
+            stream_unlink(st); /* reset (or the session went) before its request started */
+        } else if (h2->c && !h2->c->closed) {
+            stream_start(st);
+        }
+    }
+}
+
+static void stream_start(mg_http_v2_stream_t *st)
 {
     mg_http_v2_conn_t *h2 = st->h2;
     if (st->head_done || h2->c == NULL) {
@@ -646,7 +683,9 @@ void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code)
     stream_uncount(st);
     mg_connection_t *fc = st->fc;
     if (fc == NULL) {
-        stream_unlink(st);
+        if (!st->queued) {
+            stream_unlink(st); /* else h2->ready's walk frees it */
+        }
         return;
     }
     /* reset by the client, or the session went: the request's reads and writes fail, which

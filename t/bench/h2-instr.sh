@@ -6,8 +6,12 @@
 # 1 KiB file (1 and 100 streams), the 64 KiB file through proxy_pass (upstream keepalive,
 # 10 streams) and Lua's content_by_lua: 64 KiB in one ngx.print (10 streams), ngx.say("hello")
 # (100 streams; nginx loads Debian's libnginx-mod-http-lua). BEFORE=binary adds a column for an
-# older moongate. Writes
-# t/bench/results-h2-instr-DATE.txt.
+# older moongate. Valgrind counts each byte a `rep movsb` copies as an instruction, and glibc's
+# memcpy takes it or a vector loop by size and by how source and destination align, so copies
+# of the same bytes count up to 20 times apart by luck of addresses; with
+# GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1000000000 both servers copy with vector
+# loops and count alike (the results say which). The cases and the configuration are h2-cases.sh's (h2-syscalls.sh counts the
+# system calls of the same). Writes t/bench/results-h2-instr-DATE.txt.
 #
 #   t/bench/h2-instr.sh   (N=400 BEFORE= NGINX=/usr/sbin/nginx)
 
@@ -17,54 +21,7 @@ N=${N:-400}
 BEFORE=${BEFORE:-}
 OUT=$ROOT/t/bench/results-h2-instr-$(date +%Y%m%d-%H%M%S).txt
 need_pkg valgrind valgrind
-need_pkg h2load nghttp2-client
-need_pkg openssl openssl
-mkdir -p "$WORK/html"
-head -c 65536 /dev/urandom >"$WORK/html/64k.bin"
-head -c 1024 /dev/urandom >"$WORK/html/1k.bin"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1 || die "openssl failed"
-
-NGINX_LUA_MODULES=/usr/lib/nginx/modules
-[ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ] || die "libnginx-mod-http-lua is not installed"
-
-write_conf() { # name port (the upstream listener is port + 1)
-    local up=$(($2 + 1)) main=
-    [ "$1" = cg-nginx ] && main="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
-load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;"
-    conf_write "$1" 1024 "$main" <<EOC
-http {
-    init_by_lua_block { big = string.rep("x", 65536) }
-    access_log off;
-    default_type application/octet-stream;
-    keepalive_requests 1000000;
-    upstream back { server 127.0.0.1:$up; keepalive 32; }
-    server {
-        listen 127.0.0.1:$2 ssl http2;
-        ssl_certificate $WORK/cert.pem;
-        ssl_certificate_key $WORK/key.pem;
-        http2_max_concurrent_streams 128;
-        root $WORK/html;
-        location /proxy/ {
-            proxy_pass http://back/;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-        location = /lua64k { content_by_lua_block { ngx.print(big) } }
-        location = /lua { content_by_lua_block { ngx.say("hello") } }
-    }
-    server {
-        listen 127.0.0.1:$up;
-        root $WORK/html;
-    }
-}
-EOC
-}
-
-# name|path|streams: h2load -c1 -mSTREAMS -nN
-CASES=("64k, 1 stream|/64k.bin|1" "64k, 100 streams|/64k.bin|100" "1k, 1 stream|/1k.bin|1"
-    "1k, 100 streams|/1k.bin|100" "proxied 64k, 10|/proxy/64k.bin|10" "lua 64k, 10|/lua64k|10"
-    "lua hello, 100|/lua|100")
+. "$ROOT/t/bench/h2-cases.sh"
 
 # callgrind's total between -z and -d around one h2load run on a new connection
 counted() { # vp dir k path streams requests -> "Ir failed"
@@ -107,7 +64,7 @@ instr "$NGINX" nginx
     machine_line
     [ -n "$BEFORE" ] && echo "before: $BEFORE ($("$BEFORE" -v 2>&1 | head -1))"
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; these counts do not depend on it)"
-    echo "command: N=$N${BEFORE:+ BEFORE=$BEFORE} t/bench/h2-instr.sh"
+    echo "command: ${GLIBC_TUNABLES:+GLIBC_TUNABLES=$GLIBC_TUNABLES }N=$N${BEFORE:+ BEFORE=$BEFORE} t/bench/h2-instr.sh"
     echo "user-space instructions per request (callgrind; TLS 1.3, h2 by ALPN): (Ir of a connection"
     echo "with h2load -c1 -mSTREAMS -n$N - Ir of one with -n1) / ($N - 1), after a warm-up of 200,"
     echo "so neither the TLS handshake nor the connection's setup is in it"
