@@ -157,3 +157,67 @@ GET /l
 --- raw_response_headers_unlike: \r\nInjected
 --- response_body
 ok
+
+
+
+=== TEST 11: a CR, LF or NUL anywhere in a long value is found; tabs and bytes >= 0x80 stay as they are (Lua escapes other controls itself)
+--- config
+    location /l {
+        content_by_lua_block {
+            local bad = { "\r", "\n", "\0" }
+            for i = 0, 19 do
+                local b = bad[i % 3 + 1]
+                ngx.header["X-P" .. i] = string.rep("a", i) .. b .. string.rep("z", 19 - i)
+            end
+            ngx.header["X-T"] = "aaaaaaaa\tbbbbbbbb\tcc"
+            ngx.header["X-U"] = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\x7f\x0b\x0cz"
+            ngx.say("ok")
+        }
+    }
+--- request
+GET /l
+--- response_headers eval
+my @enc = ('%0D', '%0A', '%00');
+join('', map { "X-P$_: " . ('a' x $_) . $enc[$_ % 3] . ('z' x (19 - $_)) . "\n" } 0 .. 19)
+  . "X-T: aaaaaaaa\tbbbbbbbb\tcc\nX-U: \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9%7F%0B%0Cz\n"
+--- response_body
+ok
+
+
+
+=== TEST 12: add_header with the decoded CR LF at each offset of a word: every one found
+--- moongate_only
+--- config
+    location /h {
+        add_header X-0 "$uri";
+        add_header X-1 "a$uri";
+        add_header X-2 "aa$uri";
+        add_header X-3 "aaa$uri";
+        add_header X-4 "aaaa$uri";
+        add_header X-5 "aaaaa$uri";
+        add_header X-6 "aaaaaa$uri";
+        add_header X-7 "aaaaaaa$uri";
+        add_header X-8 "aaaaaaaa$uri";
+        add_header X-9 "aaaaaaaaa$uri";
+        add_header X-10 "aaaaaaaaaa$uri";
+        add_header X-11 "aaaaaaaaaaa$uri";
+        return 200 "ok\n";
+    }
+--- request
+GET /h/%0d%0ay
+--- response_headers
+X-0: /h/%0D%0Ay
+X-1: a/h/%0D%0Ay
+X-2: aa/h/%0D%0Ay
+X-3: aaa/h/%0D%0Ay
+X-4: aaaa/h/%0D%0Ay
+X-5: aaaaa/h/%0D%0Ay
+X-6: aaaaaa/h/%0D%0Ay
+X-7: aaaaaaa/h/%0D%0Ay
+X-8: aaaaaaaa/h/%0D%0Ay
+X-9: aaaaaaaaa/h/%0D%0Ay
+X-10: aaaaaaaaaa/h/%0D%0Ay
+X-11: aaaaaaaaaaa/h/%0D%0Ay
+--- raw_response_headers_unlike: \r\ny
+--- response_body
+ok
