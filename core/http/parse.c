@@ -1,8 +1,9 @@
 /*
- * HTTP/1.x request head parser, URI normalizer ($uri from the raw path), percent-unescaper and
- * incremental chunked-body decoder. Pure functions over caller buffers: libc only, no
- * allocation, so they are unit-tested in t/unit/test_parse.c and fuzzed by t/fuzz/fuzz_parse.c.
- * The head parser keeps its state in the head between reads and never looks at a byte twice.
+ * HTTP/1.x request head parser, URI normalizer ($uri from the raw path), percent-unescaper,
+ * query-argument escaper and incremental chunked-body decoder. Pure functions over caller buffers:
+ * libc only, no allocation, so they are unit-tested in t/unit/test_parse.c and fuzzed by
+ * t/fuzz/fuzz_parse.c. The head parser keeps its state in the head between reads and never looks at
+ * a byte twice.
  */
 #include "parse.h"
 
@@ -571,6 +572,29 @@ size_t mg_http_unescape(const char *in, size_t len, char *out)
         } else {
             out[o++] = in[i];
         }
+    }
+    return o;
+}
+
+size_t mg_http_escape_args(const char *in, size_t len, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c > ' ' && c < 0x7f && !strchr("\"#%&+;<>?\\^`{|}", c)) {
+            if (out)
+                out[o] = (char)c;
+            o++;
+            continue;
+        }
+        if (out) {
+            out[o] = '%';
+            out[o + 1] = hex[c >> 4];
+            out[o + 2] = hex[c & 15];
+        }
+        o += 3;
     }
     return o;
 }

@@ -516,6 +516,16 @@ static void test_unescape(void)
     ok(n == 3 && out[1] == '\0', "unescape keeps a decoded NUL (length-delimited)");
 }
 
+static void test_escape_args(void)
+{
+    char out[128];
+    const char *in = "a b\"#%&+;<>?\\^`{|}=/:@!$'()*,~\x01\x7f\xc3\xa9";
+    size_t n = mg_http_escape_args(in, strlen(in), out);
+    is_strn(out, n, "a%20b%22%23%25%26%2B%3B%3C%3E%3F%5C%5E%60%7B%7C%7D=/:@!$'()*,~%01%7F%C3%A9",
+            "escape_args escapes as nginx's query arguments");
+    is_int((long)mg_http_escape_args(in, strlen(in), NULL), (long)n, "escape_args counts");
+}
+
 /* Decode `in` feeding it in pieces of `step` bytes (0: all at once). Returns the last return
  * code, appends data to out/outlen, and stores where the decoder stopped in *end. */
 static int dechunk(const char *in, size_t len, size_t step, uint64_t max_chunk, char *out,
@@ -657,6 +667,7 @@ int main(void)
     test_complex();
     test_normalize();
     test_unescape();
+    test_escape_args();
     test_chunked();
     test_span_ieq();
     return done_testing();
