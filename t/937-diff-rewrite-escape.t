@@ -101,3 +101,19 @@ GET /s/a%20b?d=1
 --- error_code: 302
 --- response_headers
 Location: http://e.com/x/a%20b?y=a%20b&d=1
+
+
+
+=== TEST 8: a '#' in the request target ends $uri and $args; $request_uri keeps it
+--- config
+    location /show { return 200 "uri=$uri args=$args ru=$request_uri\n"; }
+--- user_files
+>>> a.txt
+a
+--- request eval
+["GET /a.txt#x", "GET /show#b?x=1", "GET /show?x=1#y", "GET /show/a#b/../c", "GET /show/..#", "GET /show/x#%zz"]
+--- error_code eval
+[200, 200, 200, 200, 403, 200]
+--- response_body_like eval
+["^a\n\\z", "^uri=/show args= ru=/show#b\\?x=1\n\\z", "^uri=/show args=x=1 ru=/show\\?x=1#y\n\\z",
+ "^uri=/show/a args= ru=/show/a#b/../c\n\\z", "403 Forbidden", "^uri=/show/x args= ru=/show/x#%zz\n\\z"]

@@ -117,8 +117,9 @@ enum {
     S_SLASHES,       /* the "//" after "schema:" */
     S_HOST,
     S_PATH,
-    S_AFTER_PATH, /* '?', or the target's end */
+    S_AFTER_PATH, /* '?', '#' or the target's end */
     S_ARGS,
+    S_FRAGMENT, /* after a '#': part of $request_uri only, as nginx drops it from $uri and $args */
     S_AFTER_TARGET, /* spaces after the target, then "HTTP/" or the line's end (HTTP/0.9) */
     S_PROTO,        /* "HTTP/" */
     S_MAJOR,
@@ -262,7 +263,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
                 h->seg_at = p + 1;
             } else if (c == '%') {
                 h->complex_uri = 1;
-            } else if (c == '?' || c == ' ' || c == '\r' || c == '\n') {
+            } else if (c == '?' || c == '#' || c == ' ' || c == '\r' || c == '\n') {
                 break;
             } else if (!IS(c, C_URI)) {
                 FAIL(MG_PARSE_INVALID_REQUEST);
@@ -279,6 +280,9 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         if (b[p] == '?') {
             h->mark = ++p;
             st = S_ARGS;
+        } else if (b[p] == '#') {
+            st = S_FRAGMENT;
+            goto fragment;
         } else {
             SPAN(h->target, h->target_at, p);
             h->line_end = p;
@@ -287,13 +291,23 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         }
         /* fall through */
     case S_ARGS:
-        while (p < len && b[p] != ' ' && b[p] != '\r' && b[p] != '\n') {
+        while (p < len && b[p] != ' ' && b[p] != '#' && b[p] != '\r' && b[p] != '\n') {
             if (!IS(b[p], C_URI))
                 FAIL(MG_PARSE_INVALID_REQUEST);
             p++;
         }
         NEED();
         SPAN(h->args, h->mark, p);
+        st = S_FRAGMENT;
+        /* fall through */
+    case S_FRAGMENT:
+    fragment:
+        while (p < len && b[p] != ' ' && b[p] != '\r' && b[p] != '\n') {
+            if (!IS(b[p], C_URI))
+                FAIL(MG_PARSE_INVALID_REQUEST);
+            p++;
+        }
+        NEED();
         SPAN(h->target, h->target_at, p);
         h->line_end = p;
         st = S_AFTER_TARGET;

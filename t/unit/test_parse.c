@@ -526,6 +526,20 @@ static void test_escape_args(void)
     is_int((long)mg_http_escape_args(in, strlen(in), NULL), (long)n, "escape_args counts");
 }
 
+/* A '#' ends the path, and the arguments: what follows is in the target only */
+static void test_fragment(void)
+{
+    mg_http_request_head_t h;
+    parse("GET /a/..#b?c=1 HTTP/1.1\r\n\r\n", &h);
+    is_span(h.path, "/a/..", "fragment: the path ends at '#'");
+    ok(h.args.data == NULL, "fragment: a '?' after '#' starts no arguments");
+    is_span(h.target, "/a/..#b?c=1", "fragment: the target keeps it");
+    is_int(h.complex_uri, 1, "fragment: \"..\" before '#' is a dot segment");
+    parse("GET /x?y=1#z%zz HTTP/1.1\r\n\r\n", &h);
+    is_span(h.args, "y=1", "fragment: the arguments end at '#'");
+    is_span(h.target, "/x?y=1#z%zz", "fragment after arguments: in the target");
+}
+
 /* Decode `in` feeding it in pieces of `step` bytes (0: all at once). Returns the last return
  * code, appends data to out/outlen, and stores where the decoder stopped in *end. */
 static int dechunk(const char *in, size_t len, size_t step, uint64_t max_chunk, char *out,
@@ -668,6 +682,7 @@ int main(void)
     test_normalize();
     test_unescape();
     test_escape_args();
+    test_fragment();
     test_chunked();
     test_span_ieq();
     return done_testing();
