@@ -508,7 +508,8 @@ static mg_str_t rewrite_location(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_
     if (plcf->redirect_mode == REDIRECT_DEFAULT) {
         mg_str_t from = plcf->url_cv ? ctx->url : plcf->url;
         int add_slash = !(plcf->url_cv ? ctx->has_uri : plcf->has_uri);
-        mg_str_t to = plcf->location;
+        /* nginx's default: "URL LOCATION" when proxy_pass has a URI, else "URL/ /" */
+        mg_str_t to = add_slash ? (mg_str_t)mg_string("/") : plcf->location;
         size_t fl = from.len + (size_t)add_slash;
         if (to.len == 0 || v.len < fl || mg_strncasecmp(v.data, from.data, from.len) != 0 ||
             (add_slash && v.data[from.len] != '/')) {
