@@ -893,7 +893,8 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         plcf->https = 1;
         skip = 8;
     } else if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
-        mg_conf_error(cf, 0, "invalid URL prefix in \"%.*s\"", (int)url.len, url.data);
+        mg_conf_error(cf, 0,
+                      "invalid URL prefix"); /* nginx names no URL here (at run time it does) */
         return MG_CONF_ERROR;
     }
     mg_str_t rest = {url.len - skip, url.data + skip};
