@@ -109,6 +109,7 @@ typedef struct mg_lua_loc_conf_s {
     int code_cache;
     int need_request_body;
     int transform_underscores; /* lua_transform_underscores_in_response_headers */
+    int http10_buffering;      /* lua_http10_buffering (resp.c) */
     /* lua_socket_*: the cosockets' defaults (settimeout and connect/setkeepalive arguments
      * override them) */
     mg_msec_t socket_connect_timeout;
@@ -179,6 +180,10 @@ typedef struct mg_lua_ctx_s {
     char *pend;              /* small outputs gathered before they go to the filters */
     size_t pend_len;
     size_t pend_cap;
+    /* lua_http10_buffering: an HTTP/1.0 response's output held (in the request pool) until
+     * its end, so that its head can say Content-Length (resp.c) */
+    mg_buf_t *held, **held_last;
+    size_t held_size;
     /* a coroutine without a request (a timer) ended: MG_LUA_CO_DONE/EXIT/ERROR */
     void (*finished)(struct mg_lua_ctx_s *ctx, int how);
     void *owner;   /* the timer (or TLS connection, ssl.c) that runs this ctx */

@@ -219,6 +219,8 @@ static const mg_command_t lua_commands[] = {
      MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, transform_underscores), NULL},
     {"lua_check_client_abort", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, check_client_abort), NULL},
+    {"lua_http10_buffering", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(mg_lua_loc_conf_t, http10_buffering), NULL},
     {0},
 #undef CODE_MAIN
 #undef CODE_LOC
@@ -275,6 +277,7 @@ void *mg_lua_create_loc_conf(mg_conf_t *cf)
     llcf->socket_pool_size = MG_CONF_UNSET;
     llcf->socket_log_errors = MG_CONF_UNSET;
     llcf->check_client_abort = MG_CONF_UNSET;
+    llcf->http10_buffering = MG_CONF_UNSET;
     mg_ssl_client_conf_init(&llcf->ssl);
     return llcf;
 }
@@ -336,6 +339,7 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     mg_lua_loc_conf_t *p = prev, *c = conf;
     mg_conf_merge(c->need_request_body, p->need_request_body, 0);
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
+    mg_conf_merge(c->http10_buffering, p->http10_buffering, 1);
     return mg_lua_merge_common(cf, c, p);
 }
 
