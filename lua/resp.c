@@ -48,7 +48,8 @@ static mg_int_t send_header(mg_request_t *r)
     if (r->headers_out.status == 0) {
         r->headers_out.status = MG_HTTP_OK;
     }
-    if (!mg_lua_get_ctx(r)->mime_set) {
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    if (!mg_lua_get_ctx(r)->mime_set && llcf->use_default_type) {
         mg_http_set_content_type(r);
     }
     return mg_http_send_header(r);
