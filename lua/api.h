@@ -112,6 +112,7 @@ typedef struct mg_lua_loc_conf_s {
     int need_request_body;
     int transform_underscores; /* lua_transform_underscores_in_response_headers */
     int use_default_type;      /* lua_use_default_type: default_type for Lua's responses */
+    size_t socket_send_lowat;  /* lua_socket_send_lowat: read, warned about, 0 (as nginx) */
     int http10_buffering;      /* lua_http10_buffering (resp.c) */
     /* lua_socket_*: the cosockets' defaults (settimeout and connect/setkeepalive arguments
      * override them) */

@@ -163,6 +163,19 @@ static const char *lua_set_malloc_trim(mg_conf_t *cf, const mg_command_t *cmd, v
     return MG_CONF_OK;
 }
 
+/* lua_socket_send_lowat: SO_SNDLOWAT cannot be set on Linux; lua-nginx-module says so (with
+ * its old name) and goes on */
+static const char *lua_set_send_lowat(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_size(cf, cmd, conf);
+    if (rv != MG_CONF_OK) {
+        return rv;
+    }
+    mg_conf_log(cf, MG_LOG_WARN, 0, "\"lua_send_lowat\" is not supported, ignored");
+    *(size_t *)((char *)conf + cmd->offset) = 0;
+    return MG_CONF_OK;
+}
+
 static const mg_command_t lua_commands[] = {
 #define CODE_MAIN(name, args, d, field) MG_LUA_CODE_MAIN_ROW(name, MG_CTX_HTTP, args, field, d)
 #define CODE_LOC(name, ctxs, args, d, field)                                                       \
@@ -225,6 +238,8 @@ static const mg_command_t lua_commands[] = {
      offsetof(mg_lua_loc_conf_t, http10_buffering), NULL},
     {"lua_use_default_type", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, use_default_type), NULL},
+    {"lua_socket_send_lowat", ANY_LOC_IF, MG_ARGS(1, 1), lua_set_send_lowat, MG_LOC_CONF,
+     offsetof(mg_lua_loc_conf_t, socket_send_lowat), NULL},
     {0},
 #undef CODE_MAIN
 #undef CODE_LOC
@@ -287,6 +302,7 @@ void *mg_lua_create_loc_conf(mg_conf_t *cf)
     llcf->check_client_abort = MG_CONF_UNSET;
     llcf->http10_buffering = MG_CONF_UNSET;
     llcf->use_default_type = MG_CONF_UNSET;
+    llcf->socket_send_lowat = MG_CONF_UNSET_SIZE;
     mg_ssl_client_conf_init(&llcf->ssl);
     return llcf;
 }

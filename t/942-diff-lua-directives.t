@@ -2,7 +2,8 @@
 # lua-nginx-module directives moongate refused as unknown. access_by_lua_no_postpone on runs
 # access_by_lua before the other access handlers (deny all), lua_use_default_type off leaves a
 # Lua response without the default Content-Type, lua_regex_match_limit bounds pcre's
-# backtracking and the ngx.re functions then answer "pcre_exec() failed: -8" as documented.
+# backtracking and the ngx.re functions then answer "pcre_exec() failed: -8" as documented;
+# lua_socket_send_lowat is read and, as nginx does on Linux, warned about.
 #
 #   prove -I t/lib t/942-diff-lua-directives.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/942-diff-lua-directives.t
@@ -72,3 +73,14 @@ GET /t
 nil pcre_exec() failed: -8
 nil pcre_exec() failed: -8
 b nil
+
+
+
+=== TEST 5: lua_socket_send_lowat is read (a warning: Linux has no SO_SNDLOWAT), the server runs
+--- config
+    lua_socket_send_lowat 1k;
+    location /t { content_by_lua_block { ngx.say("up") } }
+--- request
+GET /t
+--- response_body
+up
