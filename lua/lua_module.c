@@ -683,6 +683,7 @@ static const mg_conf_default_t lua_defaults[] = {
     {"lua_load_resty_core", "on"},
     {"lua_capture_error_log", "none"},
     {"lua_malloc_trim", "1000"},
+    {"lua_socket_send_lowat", "0"},
     {"lua_code_cache", "on"},
     {"lua_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
     {"init_by_lua", MG_NO_DEFAULT},
