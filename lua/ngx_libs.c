@@ -1,8 +1,8 @@
 /*
  * lua-resty-core 0.1.25's small ngx.* modules, native: require "ngx.base64"
  * (encode_base64url, decode_base64url: RFC 4648's URL alphabet without padding, as nginx's
- * ngx_encode_base64url) and require "ngx.resp" (add_header, header.c's). In package.preload,
- * so they are found before Debian's FFI files.
+ * ngx_encode_base64url), require "ngx.resp" (add_header, header.c's) and require "ngx.req"
+ * (add_header, req.c's). In package.preload, so they are found before Debian's FFI files.
  */
 #include <string.h>
 
@@ -106,8 +106,19 @@ static int open_resp(lua_State *L)
     return 1;
 }
 
+static int open_req(lua_State *L)
+{
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, RESTY_CORE_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_getfield(L, LUA_REGISTRYINDEX, "mg.req.add_header");
+    lua_setfield(L, -2, "add_header");
+    return 1;
+}
+
 void mg_lua_ngx_libs_preload(lua_State *L)
 {
     mg_lua_preload(L, "ngx.base64", open_base64);
     mg_lua_preload(L, "ngx.resp", open_resp);
+    mg_lua_preload(L, "ngx.req", open_req);
 }

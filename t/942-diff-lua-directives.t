@@ -3,7 +3,8 @@
 # access_by_lua before the other access handlers (deny all), lua_use_default_type off leaves a
 # Lua response without the default Content-Type, lua_regex_match_limit bounds pcre's
 # backtracking and the ngx.re functions then answer "pcre_exec() failed: -8" as documented;
-# lua_socket_send_lowat is read and, as nginx does on Linux, warned about.
+# lua_socket_send_lowat is read and, as nginx does on Linux, warned about; require "ngx.req"
+# (lua-resty-core's module with add_header) was not found.
 #
 #   prove -I t/lib t/942-diff-lua-directives.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/942-diff-lua-directives.t
@@ -84,3 +85,25 @@ b nil
 GET /t
 --- response_body
 up
+
+
+
+=== TEST 6: require "ngx.req" (lua-resty-core): add_header adds request lines, none replaced
+--- config
+    location /t {
+        access_by_lua_block {
+            local req = require "ngx.req"
+            req.add_header("X-A", "two")
+            req.add_header("X-B", {"b1", 2})
+        }
+        content_by_lua_block {
+            local h = ngx.req.get_headers()
+            ngx.say(table.concat(h["x-a"], ","), " ", table.concat(h["x-b"], ","), " ", type(require("ngx.req").version))
+        }
+    }
+--- request
+GET /t
+--- more_headers
+X-A: one
+--- response_body
+one,two b1,2 string
