@@ -96,24 +96,25 @@ static int open_base64(lua_State *L)
     return 1;
 }
 
-static int open_resp(lua_State *L)
+/* ngx.resp and ngx.req: a version and the add_header the registry holds under `key` */
+static int open_add_header_module(lua_State *L, const char *key)
 {
     lua_createtable(L, 0, 2);
     lua_pushliteral(L, RESTY_CORE_VERSION);
     lua_setfield(L, -2, "version");
-    lua_getfield(L, LUA_REGISTRYINDEX, "mg.resp.add_header");
+    lua_getfield(L, LUA_REGISTRYINDEX, key);
     lua_setfield(L, -2, "add_header");
     return 1;
 }
 
+static int open_resp(lua_State *L)
+{
+    return open_add_header_module(L, "mg.resp.add_header");
+}
+
 static int open_req(lua_State *L)
 {
-    lua_createtable(L, 0, 2);
-    lua_pushliteral(L, RESTY_CORE_VERSION);
-    lua_setfield(L, -2, "version");
-    lua_getfield(L, LUA_REGISTRYINDEX, "mg.req.add_header");
-    lua_setfield(L, -2, "add_header");
-    return 1;
+    return open_add_header_module(L, "mg.req.add_header");
 }
 
 void mg_lua_ngx_libs_preload(lua_State *L)
