@@ -173,9 +173,11 @@ static mg_upstream_t *get_u(mg_request_t *r)
 
 /* ---- the URI sent upstream ---- */
 
+/* nginx's URI escaping (NGX_ESCAPE_URI): controls, space, " # % < > ? \ ^ ` { | } and bytes
+ * from 0x7f */
 static int uri_escape_char(unsigned char ch)
 {
-    return ch <= 0x20 || ch == '#' || ch == '%' || ch == '?' || ch >= 0x7f;
+    return ch <= 0x20 || ch >= 0x7f || strchr("\"#%<>?\\^`{|}", ch) != NULL;
 }
 
 static size_t escape_uri(char *dst, const char *src, size_t len)
