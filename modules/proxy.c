@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "cache.h"
+#include "parse.h"
 #include "proxy_extra.h"
 #include "proxy_ssl.h"
 #include "script.h"
@@ -173,36 +174,6 @@ static mg_upstream_t *get_u(mg_request_t *r)
 
 /* ---- the URI sent upstream ---- */
 
-/* nginx's URI escaping (NGX_ESCAPE_URI): controls, space, " # % < > ? \ ^ ` { | } and bytes
- * from 0x7f */
-static int uri_escape_char(unsigned char ch)
-{
-    return ch <= 0x20 || ch >= 0x7f || strchr("\"#%<>?\\^`{|}", ch) != NULL;
-}
-
-static size_t escape_uri(char *dst, const char *src, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        if (uri_escape_char(ch)) {
-            if (dst) {
-                dst[n] = '%';
-                dst[n + 1] = hex[ch >> 4];
-                dst[n + 2] = hex[ch & 0xf];
-            }
-            n += 3;
-        } else {
-            if (dst) {
-                dst[n] = (char)ch;
-            }
-            n++;
-        }
-    }
-    return n;
-}
-
 static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
 {
     mg_str_t part = plcf->url_cv ? ctx->uri : plcf->uri;
@@ -227,13 +198,13 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     }
     const char *rest = r->uri.data + loc_len;
     size_t rest_len = r->uri.len - loc_len;
-    size_t len = part.len + escape_uri(NULL, rest, rest_len) + 1 + r->args.len;
+    size_t len = part.len + mg_http_escape_uri(rest, rest_len, NULL) + 1 + r->args.len;
     char *p = mg_pnalloc(r->pool, len), *q = p;
     if (part.len) {
         memcpy(q, part.data, part.len);
         q += part.len;
     }
-    q += escape_uri(q, rest, rest_len);
+    q += mg_http_escape_uri(rest, rest_len, q);
     if (r->args.len) {
         *q++ = '?';
         memcpy(q, r->args.data, r->args.len);

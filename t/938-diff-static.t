@@ -1,6 +1,7 @@
 # Found by running the same configs on nginx and moongate: static-file answers that differed.
 # gzip_static serves its .gz whole: no byte ranges and no Accept-Ranges (nginx allows ranges
-# for the static module's files only), so a client never gets a slice of compressed bytes.
+# for the static module's files only), so a client never gets a slice of compressed bytes. A
+# directory redirect escapes the URI again (a "?" or "#" in a directory name ended its path).
 #
 #   prove -I t/lib t/938-diff-static.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/938-diff-static.t
@@ -69,3 +70,21 @@ Range: bytes=0-4
 Accept-Ranges:
 Content-Range: bytes 0-4/11
 --- response_body: plain
+
+
+
+=== TEST 4: a directory redirect escapes the URI again: "?", "#", "%", space, UTF-8 stay in the path
+--- config
+    location / { root html; }
+    location /al/ { alias html/; }
+--- user_files eval
+[["d d/index.html", "x"], ["d?q/index.html", "x"], ["d#h/index.html", "x"], ["d%/index.html", "x"],
+ ["d\xc3\xa9{}/index.html", "x"], ["d;+&=/index.html", "x"]]
+--- request eval
+["GET /d%20d", "GET /d%3Fq?a=1", "GET /al/d%23h", "GET /d%25", "GET /d%C3%A9%7B%7D", "GET /d;+&="]
+--- error_code eval
+[301, 301, 301, 301, 301, 301]
+--- response_headers_like eval
+["Location: http://localhost(:\\d+)?/d%20d/\r?\$", "Location: http://localhost(:\\d+)?/d%3Fq/\\?a=1\r?\$",
+ "Location: http://localhost(:\\d+)?/al/d%23h/\r?\$", "Location: http://localhost(:\\d+)?/d%25/\r?\$",
+ "Location: http://localhost(:\\d+)?/d%C3%A9%7B%7D/\r?\$", "Location: http://localhost(:\\d+)?/d;\\+&=/\r?\$"]

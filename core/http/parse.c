@@ -590,14 +590,15 @@ size_t mg_http_unescape(const char *in, size_t len, char *out)
     return o;
 }
 
-size_t mg_http_escape_args(const char *in, size_t len, char *out)
+/* %-escape controls, space, bytes from 0x7f and the printable characters in `special` */
+static size_t escape(const char *in, size_t len, char *out, const char *special)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
-        if (c > ' ' && c < 0x7f && !strchr("\"#%&+;<>?\\^`{|}", c)) {
+        if (c > ' ' && c < 0x7f && !strchr(special, c)) {
             if (out)
                 out[o] = (char)c;
             o++;
@@ -611,6 +612,16 @@ size_t mg_http_escape_args(const char *in, size_t len, char *out)
         o += 3;
     }
     return o;
+}
+
+size_t mg_http_escape_args(const char *in, size_t len, char *out)
+{
+    return escape(in, len, out, "\"#%&+;<>?\\^`{|}");
+}
+
+size_t mg_http_escape_uri(const char *in, size_t len, char *out)
+{
+    return escape(in, len, out, "\"#%<>?\\^`{|}");
 }
 
 /* Chunked decoder states. */

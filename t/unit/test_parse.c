@@ -524,6 +524,9 @@ static void test_escape_args(void)
     is_strn(out, n, "a%20b%22%23%25%26%2B%3B%3C%3E%3F%5C%5E%60%7B%7C%7D=/:@!$'()*,~%01%7F%C3%A9",
             "escape_args escapes as nginx's query arguments");
     is_int((long)mg_http_escape_args(in, strlen(in), NULL), (long)n, "escape_args counts");
+    n = mg_http_escape_uri(in, strlen(in), out);
+    is_strn(out, n, "a%20b%22%23%25&+;%3C%3E%3F%5C%5E%60%7B%7C%7D=/:@!$'()*,~%01%7F%C3%A9",
+            "escape_uri escapes as nginx's URIs");
 }
 
 /* A '#' ends the path, and the arguments: what follows is in the target only */
