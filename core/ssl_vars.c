@@ -26,6 +26,11 @@ const mg_ssl_var_name_t mg_ssl_var_names[] = {
     {"ssl_client_raw_cert", MG_SSL_VAR_CLIENT_RAW_CERT},
     {"ssl_client_cert", MG_SSL_VAR_CLIENT_CERT},
     {"ssl_client_escaped_cert", MG_SSL_VAR_CLIENT_ESCAPED_CERT},
+    {"ssl_client_s_dn_legacy", MG_SSL_VAR_CLIENT_S_DN_LEGACY},
+    {"ssl_client_i_dn_legacy", MG_SSL_VAR_CLIENT_I_DN_LEGACY},
+    {"ssl_client_v_start", MG_SSL_VAR_CLIENT_V_START},
+    {"ssl_client_v_end", MG_SSL_VAR_CLIENT_V_END},
+    {"ssl_client_v_remain", MG_SSL_VAR_CLIENT_V_REMAIN},
     {NULL, 0},
 };
 
@@ -142,6 +147,36 @@ static mg_str_t client_value(mg_pool_t *pool, SSL *ssl, int which)
                                                            : X509_get_subject_name(cert),
                            0, XN_FLAG_RFC2253);
         return bio_value(pool, bio);
+    }
+    case MG_SSL_VAR_CLIENT_S_DN_LEGACY:
+    case MG_SSL_VAR_CLIENT_I_DN_LEGACY: {
+        /* the old one-line form: "/C=US/CN=name" */
+        char *s =
+            X509_NAME_oneline(which == MG_SSL_VAR_CLIENT_I_DN_LEGACY ? X509_get_issuer_name(cert)
+                                                                     : X509_get_subject_name(cert),
+                              NULL, 0);
+        mg_str_t v = s ? value(mg_pstrdup(pool, s, strlen(s)), strlen(s)) : value("", 0);
+        OPENSSL_free(s);
+        return v;
+    }
+    case MG_SSL_VAR_CLIENT_V_START:
+    case MG_SSL_VAR_CLIENT_V_END: {
+        /* "Sep 20 12:00:00 2016 GMT", as ASN1_TIME_print writes it */
+        BIO *bio = BIO_new(BIO_s_mem());
+        ASN1_TIME_print(bio, which == MG_SSL_VAR_CLIENT_V_START ? X509_get0_notBefore(cert)
+                                                                : X509_get0_notAfter(cert));
+        return bio_value(pool, bio);
+    }
+    case MG_SSL_VAR_CLIENT_V_REMAIN: {
+        /* whole days until it expires, 0 when less than one is left */
+        int days = 0, secs = 0;
+        if (!ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert)) || days < 0 ||
+            (days == 0 && secs < 0)) {
+            days = 0;
+        }
+        char buf[16];
+        int n = snprintf(buf, sizeof(buf), "%d", days);
+        return value(mg_pstrdup(pool, buf, (size_t)n), (size_t)n);
     }
     case MG_SSL_VAR_CLIENT_SERIAL: {
         BIO *bio = BIO_new(BIO_s_mem());

@@ -27,6 +27,11 @@ enum {
     MG_SSL_VAR_CLIENT_RAW_CERT,
     MG_SSL_VAR_CLIENT_CERT,
     MG_SSL_VAR_CLIENT_ESCAPED_CERT,
+    MG_SSL_VAR_CLIENT_S_DN_LEGACY,
+    MG_SSL_VAR_CLIENT_I_DN_LEGACY,
+    MG_SSL_VAR_CLIENT_V_START,
+    MG_SSL_VAR_CLIENT_V_END,
+    MG_SSL_VAR_CLIENT_V_REMAIN,
 };
 
 /* The $ssl_* names whose value is mg_ssl_var's, for both layers: each registers every one with

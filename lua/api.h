@@ -71,11 +71,13 @@ typedef struct {
     mg_lua_code_t *exit_worker;
     unsigned phases;         /* MG_LUA_* of every request phase some location uses */
     int rewrite_no_postpone;
+    int access_no_postpone; /* access_by_lua_no_postpone */
     /* lua_sa_restart: the worker's signal handlers restart system calls */
     int sa_restart;
     /* lua_capture_error_log's ring (errlog.c), NULL when not given */
     struct mg_lua_errlog_ring_s *errlog_ring;
     mg_int_t regex_cache_max_entries;
+    mg_int_t regex_match_limit; /* lua_regex_match_limit: pcre2's match limit (0: its own) */
     mg_int_t max_pending_timers;
     mg_int_t max_running_timers;
     mg_int_t worker_thread_vm_pool_size; /* ngx.run_worker_thread's VMs per process */
@@ -109,6 +111,9 @@ typedef struct mg_lua_loc_conf_s {
     int code_cache;
     int need_request_body;
     int transform_underscores; /* lua_transform_underscores_in_response_headers */
+    int use_default_type;      /* lua_use_default_type: default_type for Lua's responses */
+    size_t socket_send_lowat;  /* lua_socket_send_lowat: read, warned about, 0 (as nginx) */
+    int http10_buffering;      /* lua_http10_buffering (resp.c) */
     /* lua_socket_*: the cosockets' defaults (settimeout and connect/setkeepalive arguments
      * override them) */
     mg_msec_t socket_connect_timeout;
@@ -179,6 +184,10 @@ typedef struct mg_lua_ctx_s {
     char *pend;              /* small outputs gathered before they go to the filters */
     size_t pend_len;
     size_t pend_cap;
+    /* lua_http10_buffering: an HTTP/1.0 response's output held (in the request pool) until
+     * its end, so that its head can say Content-Length (resp.c) */
+    mg_buf_t *held, **held_last;
+    size_t held_size;
     /* a coroutine without a request (a timer) ended: MG_LUA_CO_DONE/EXIT/ERROR */
     void (*finished)(struct mg_lua_ctx_s *ctx, int how);
     void *owner;   /* the timer (or TLS connection, ssl.c) that runs this ctx */
@@ -378,6 +387,8 @@ extern const mg_lua_code_directive_t mg_lua_d_init, mg_lua_d_init_worker;
         MG_LUA_MAIN_SET("lua_load_resty_core", ctxs, MG_ARGS(1, 1), mg_lua_set_load_resty_core),   \
         MG_LUA_MAIN_ROW("lua_regex_cache_max_entries", ctxs, MG_ARGS(1, 1), mg_conf_set_num,       \
                         regex_cache_max_entries),                                                  \
+        MG_LUA_MAIN_ROW("lua_regex_match_limit", ctxs, MG_ARGS(1, 1), mg_conf_set_num,             \
+                        regex_match_limit),                                                        \
         MG_LUA_MAIN_ROW("lua_max_pending_timers", ctxs, MG_ARGS(1, 1), mg_conf_set_num,            \
                         max_pending_timers),                                                       \
         MG_LUA_MAIN_ROW("lua_max_running_timers", ctxs, MG_ARGS(1, 1), mg_conf_set_num,            \

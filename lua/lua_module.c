@@ -163,6 +163,19 @@ static const char *lua_set_malloc_trim(mg_conf_t *cf, const mg_command_t *cmd, v
     return MG_CONF_OK;
 }
 
+/* lua_socket_send_lowat: SO_SNDLOWAT cannot be set on Linux; lua-nginx-module says so (with
+ * its old name) and goes on */
+static const char *lua_set_send_lowat(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_size(cf, cmd, conf);
+    if (rv != MG_CONF_OK) {
+        return rv;
+    }
+    mg_conf_log(cf, MG_LOG_WARN, 0, "\"lua_send_lowat\" is not supported, ignored");
+    *(size_t *)((char *)conf + cmd->offset) = 0;
+    return MG_CONF_OK;
+}
+
 static const mg_command_t lua_commands[] = {
 #define CODE_MAIN(name, args, d, field) MG_LUA_CODE_MAIN_ROW(name, MG_CTX_HTTP, args, field, d)
 #define CODE_LOC(name, ctxs, args, d, field)                                                       \
@@ -208,6 +221,8 @@ static const mg_command_t lua_commands[] = {
     MG_LUA_SSL_COMMANDS(MG_HTTP_ANY_LOC),
     {"rewrite_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, rewrite_no_postpone), NULL},
+    {"access_by_lua_no_postpone", MG_CTX_HTTP, MG_FLAG, mg_conf_set_flag, MG_MAIN_CONF,
+     offsetof(mg_lua_main_conf_t, access_no_postpone), NULL},
     {"lua_worker_thread_vm_pool_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
      offsetof(mg_lua_main_conf_t, worker_thread_vm_pool_size), NULL},
     {"lua_thread_cache_max_entries", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_num, MG_MAIN_CONF,
@@ -219,6 +234,12 @@ static const mg_command_t lua_commands[] = {
      MG_LOC_CONF, offsetof(mg_lua_loc_conf_t, transform_underscores), NULL},
     {"lua_check_client_abort", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(mg_lua_loc_conf_t, check_client_abort), NULL},
+    {"lua_http10_buffering", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(mg_lua_loc_conf_t, http10_buffering), NULL},
+    {"lua_use_default_type", ANY_LOC_IF, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
+     offsetof(mg_lua_loc_conf_t, use_default_type), NULL},
+    {"lua_socket_send_lowat", ANY_LOC_IF, MG_ARGS(1, 1), lua_set_send_lowat, MG_LOC_CONF,
+     offsetof(mg_lua_loc_conf_t, socket_send_lowat), NULL},
     {0},
 #undef CODE_MAIN
 #undef CODE_LOC
@@ -229,6 +250,8 @@ void *mg_lua_create_main_conf(mg_conf_t *cf)
     mg_lua_main_conf_t *lmcf = mg_pcalloc(cf->pool, sizeof(mg_lua_main_conf_t));
     lmcf->cycle = cf->cycle;
     lmcf->rewrite_no_postpone = MG_CONF_UNSET;
+    lmcf->access_no_postpone = MG_CONF_UNSET;
+    lmcf->regex_match_limit = MG_CONF_UNSET;
     lmcf->sa_restart = MG_CONF_UNSET;
     lmcf->regex_cache_max_entries = MG_CONF_UNSET;
     lmcf->max_pending_timers = MG_CONF_UNSET;
@@ -242,6 +265,8 @@ void *mg_lua_create_main_conf(mg_conf_t *cf)
 void mg_lua_init_main_defaults(mg_lua_main_conf_t *lmcf)
 {
     mg_conf_merge(lmcf->rewrite_no_postpone, MG_CONF_UNSET, 0);
+    mg_conf_merge(lmcf->access_no_postpone, MG_CONF_UNSET, 0);
+    mg_conf_merge(lmcf->regex_match_limit, MG_CONF_UNSET, 0);
     mg_conf_merge(lmcf->sa_restart, MG_CONF_UNSET, 1);
     mg_conf_merge(lmcf->regex_cache_max_entries, MG_CONF_UNSET, 1024);
     mg_conf_merge(lmcf->max_pending_timers, MG_CONF_UNSET, 1024);
@@ -275,6 +300,9 @@ void *mg_lua_create_loc_conf(mg_conf_t *cf)
     llcf->socket_pool_size = MG_CONF_UNSET;
     llcf->socket_log_errors = MG_CONF_UNSET;
     llcf->check_client_abort = MG_CONF_UNSET;
+    llcf->http10_buffering = MG_CONF_UNSET;
+    llcf->use_default_type = MG_CONF_UNSET;
+    llcf->socket_send_lowat = MG_CONF_UNSET_SIZE;
     mg_ssl_client_conf_init(&llcf->ssl);
     return llcf;
 }
@@ -336,6 +364,8 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     mg_lua_loc_conf_t *p = prev, *c = conf;
     mg_conf_merge(c->need_request_body, p->need_request_body, 0);
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
+    mg_conf_merge(c->http10_buffering, p->http10_buffering, 1);
+    mg_conf_merge(c->use_default_type, p->use_default_type, 1);
     return mg_lua_merge_common(cf, c, p);
 }
 
@@ -556,7 +586,11 @@ static mg_int_t lua_init(mg_conf_t *cf)
         }
     }
     if (lmcf->phases & MG_LUA_ACCESS) {
-        mg_http_add_phase_handler_last(cf, MG_HTTP_ACCESS_PHASE, lua_access_handler);
+        if (lmcf->access_no_postpone) {
+            mg_http_add_phase_handler(cf, MG_HTTP_ACCESS_PHASE, lua_access_handler);
+        } else {
+            mg_http_add_phase_handler_last(cf, MG_HTTP_ACCESS_PHASE, lua_access_handler);
+        }
     }
     if (lmcf->phases & MG_LUA_LOG) {
         /* lua-nginx-module's log handler runs before the others: what log_by_lua sets (a
@@ -649,6 +683,7 @@ static const mg_conf_default_t lua_defaults[] = {
     {"lua_load_resty_core", "on"},
     {"lua_capture_error_log", "none"},
     {"lua_malloc_trim", "1000"},
+    {"lua_socket_send_lowat", "0"},
     {"lua_code_cache", "on"},
     {"lua_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
     {"init_by_lua", MG_NO_DEFAULT},

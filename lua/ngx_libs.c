@@ -1,8 +1,8 @@
 /*
  * lua-resty-core 0.1.25's small ngx.* modules, native: require "ngx.base64"
  * (encode_base64url, decode_base64url: RFC 4648's URL alphabet without padding, as nginx's
- * ngx_encode_base64url) and require "ngx.resp" (add_header, header.c's). In package.preload,
- * so they are found before Debian's FFI files.
+ * ngx_encode_base64url), require "ngx.resp" (add_header, header.c's) and require "ngx.req"
+ * (add_header, req.c's). In package.preload, so they are found before Debian's FFI files.
  */
 #include <string.h>
 
@@ -96,18 +96,30 @@ static int open_base64(lua_State *L)
     return 1;
 }
 
-static int open_resp(lua_State *L)
+/* ngx.resp and ngx.req: a version and the add_header the registry holds under `key` */
+static int open_add_header_module(lua_State *L, const char *key)
 {
     lua_createtable(L, 0, 2);
     lua_pushliteral(L, RESTY_CORE_VERSION);
     lua_setfield(L, -2, "version");
-    lua_getfield(L, LUA_REGISTRYINDEX, "mg.resp.add_header");
+    lua_getfield(L, LUA_REGISTRYINDEX, key);
     lua_setfield(L, -2, "add_header");
     return 1;
+}
+
+static int open_resp(lua_State *L)
+{
+    return open_add_header_module(L, "mg.resp.add_header");
+}
+
+static int open_req(lua_State *L)
+{
+    return open_add_header_module(L, "mg.req.add_header");
 }
 
 void mg_lua_ngx_libs_preload(lua_State *L)
 {
     mg_lua_preload(L, "ngx.base64", open_base64);
     mg_lua_preload(L, "ngx.resp", open_resp);
+    mg_lua_preload(L, "ngx.req", open_req);
 }

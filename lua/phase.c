@@ -29,7 +29,7 @@ static mg_int_t entry_done(mg_request_t *r, mg_lua_ctx_t *ctx)
         /* the gathered output and the last buffer in one go */
         return mg_lua_send_eof(r, ctx);
     }
-    if (r->header_sent) {
+    if (r->header_sent || ctx->held) {
         return finish_early(r, ctx);
     }
     /* an access entry that ends allows, as lua-nginx-module's: it matters under "satisfy any" */
@@ -50,8 +50,9 @@ static mg_int_t entry_exit(mg_request_t *r, mg_lua_ctx_t *ctx)
     if (code == MG_OK) {
         return entry_done(r, ctx);
     }
-    if (r->header_sent || (code >= MG_HTTP_OK && code < MG_HTTP_SPECIAL_RESPONSE)) {
-        if (!r->header_sent) {
+    int success = code >= MG_HTTP_OK && code < MG_HTTP_SPECIAL_RESPONSE;
+    if (r->header_sent || ctx->held || success) {
+        if (!r->header_sent && !ctx->held) { /* held output: its status stays, as if sent */
             r->headers_out.status = (mg_uint_t)code;
         }
         if (ctx->phase == MG_LUA_CONTENT) {

@@ -48,8 +48,9 @@ typedef struct {
     uint32_t md_pairs;
     mg_int_t cache_used;
     int cache_warned;
-    pcre2_match_context *mctx; /* with jit_stack, once ngx.re.opt set its size; else NULL */
+    pcre2_match_context *mctx; /* for jit_stack (ngx.re.opt) or lua_regex_match_limit; or NULL */
     pcre2_jit_stack *jit_stack;
+    uint32_t match_limit; /* lua_regex_match_limit set in mctx (0: none) */
 } re_vm_t;
 
 static char opt_key; /* registry[&opt_key]: require "ngx.re"'s opt, with this VM's re_vm_t */
@@ -460,6 +461,16 @@ static int re_exec(re_vm_t *vm, re_compiled_t *re, const char *s, size_t len, si
          * than pairs) */
         rc = rc >= 0 ? 1 : rc;
     } else {
+        mg_int_t limit = mg_lua_cur.lmcf ? mg_lua_cur.lmcf->regex_match_limit : 0;
+        if (limit > 0 && vm->match_limit != (uint32_t)limit) {
+            if (vm->mctx == NULL) {
+                vm->mctx = pcre2_match_context_create(NULL);
+            }
+            if (vm->mctx) {
+                pcre2_set_match_limit(vm->mctx, (uint32_t)limit);
+                vm->match_limit = (uint32_t)limit;
+            }
+        }
         rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, pos, options, vm->md, vm->mctx);
     }
     if (utf_checked && pos == 0 && (rc > 0 || rc == PCRE2_ERROR_NOMATCH)) {
@@ -481,8 +492,9 @@ static void re_push_exec_error(lua_State *L, int rc)
     if (rc == 0) {
         lua_pushliteral(L, "capture size too small");
     } else {
-        /* resty.core's wording, with pcre2's error code */
-        lua_pushfstring(L, "pcre_exec() failed: %d", rc);
+        /* resty.core's wording, with pcre2's error code; but the match limit's is the -8
+         * lua_regex_match_limit documents (PCRE1's PCRE_ERROR_MATCHLIMIT) */
+        lua_pushfstring(L, "pcre_exec() failed: %d", rc == PCRE2_ERROR_MATCHLIMIT ? -8 : rc);
     }
 }
 

@@ -499,6 +499,39 @@ static int mg_lua_req_set_header(lua_State *L)
     return 0;
 }
 
+/* require("ngx.req").add_header(name, value or {values}): lines added after the request's own,
+ * none replaced (lua-resty-core's ngx.req) */
+static int mg_lua_req_add_header(lua_State *L)
+{
+    mg_request_t *r = req_get(L);
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        return luaL_error(L, "bad 'name' argument: string expected, got %s", luaL_typename(L, 1));
+    }
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len);
+    mg_str_t name = escaped_copy(r, s, len, name_byte_ok);
+    int many = lua_type(L, 2) == LUA_TTABLE;
+    size_t n = many ? lua_objlen(L, 2) : 1;
+    for (size_t i = 0; i < n; i++) {
+        if (many) {
+            lua_rawgeti(L, 2, (int)i + 1);
+        } else {
+            lua_pushvalue(L, 2);
+        }
+        if (lua_isnil(L, -1)) {
+            return luaL_error(L, "bad 'value' argument: string or table expected, got nil");
+        }
+        s = to_string(L, -1, &len);
+        mg_table_elt_t *e = mg_array_push(&r->headers_in.headers);
+        e->key = name;
+        e->value = escaped_copy(r, s, len, value_byte_ok);
+        e->hash = 1;
+        lua_pop(L, 1);
+    }
+    mg_http_headers_in_refresh(r);
+    return 0;
+}
+
 static int mg_lua_req_clear_header(lua_State *L)
 {
     mg_request_t *r = req_get(L);
@@ -826,4 +859,7 @@ void mg_lua_inject_req_api(lua_State *L)
     lua_pushcclosure(L, mg_lua_req_get_headers, 1);
     lua_setfield(L, -2, "get_headers");
     lua_setfield(L, -2, "req");
+    /* for require "ngx.req" (ngx_libs.c) */
+    lua_pushcfunction(L, mg_lua_req_add_header);
+    lua_setfield(L, LUA_REGISTRYINDEX, "mg.req.add_header");
 }

@@ -3,6 +3,8 @@
  * ngx.flush (optionally waiting for the writer), ngx.eof, ngx.exit, ngx.redirect, ngx.exec,
  * ngx.status and ngx.headers_sent. Output memory is malloc'ed in blocks and freed as soon as
  * the writer has nothing queued, so a long-running handler does not grow with its output.
+ * An HTTP/1.0 response's output is held to its end for its Content-Length
+ * (lua_http10_buffering).
  */
 #include "api.h"
 
@@ -46,7 +48,8 @@ static mg_int_t send_header(mg_request_t *r)
     if (r->headers_out.status == 0) {
         r->headers_out.status = MG_HTTP_OK;
     }
-    if (!mg_lua_get_ctx(r)->mime_set) {
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    if (!mg_lua_get_ctx(r)->mime_set && llcf->use_default_type) {
         mg_http_set_content_type(r);
     }
     return mg_http_send_header(r);
@@ -73,11 +76,42 @@ static mg_int_t send_pending(mg_request_t *r, mg_lua_ctx_t *ctx, mg_buf_t *extra
     return mg_http_output(r, chain) == MG_ERROR ? MG_ERROR : MG_OK;
 }
 
+/* lua_http10_buffering (on by default, as in lua-nginx-module): an HTTP/1.0 response has no
+ * chunked framing, so without a Content-Length its connection must close after it; its output
+ * is held until the end, where its size is known. Meanwhile the head is not sent, ngx.flush
+ * answers "buffering" and ngx.send_headers does nothing. */
+static int buffering(mg_request_t *r, mg_lua_ctx_t *ctx)
+{
+    if (ctx->held) {
+        return 1;
+    }
+    if (r->header_sent || r->header_only || r->method == MG_HTTP_HEAD || r->parent ||
+        r->http_major != 1 || r->http_minor != 0 || r->headers_out.content_length_n >= 0) {
+        return 0;
+    }
+    mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
+    return llcf->http10_buffering;
+}
+
+static void hold(mg_request_t *r, mg_lua_ctx_t *ctx, char *data, size_t size)
+{
+    mg_buf_t *b = mg_buf_mem(r->pool, data, size);
+    if (ctx->held == NULL) {
+        ctx->held_last = &ctx->held;
+    }
+    *ctx->held_last = b;
+    ctx->held_last = &b->next;
+    ctx->held_size += size;
+}
+
 mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
     if (ctx->eof || r->last_queued) {
         ctx->eof = 1;
         return MG_OK;
+    }
+    if (buffering(r, ctx)) {
+        r->headers_out.content_length_n = (int64_t)ctx->held_size; /* 0 when none was held */
     }
     mg_int_t rc = send_header(r);
     if (rc != MG_OK) {
@@ -86,6 +120,11 @@ mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
     ctx->eof = 1;
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
+    if (ctx->held) {
+        *ctx->held_last = last;
+        last = ctx->held;
+        ctx->held = NULL;
+    }
     return send_pending(r, ctx, last);
 }
 
@@ -213,6 +252,18 @@ static int output(lua_State *L, int newline, const char *fn)
     for (int i = 1; i <= n; i++) {
         size += arg_size(L, i, i, fn, 0);
     }
+    if (size && buffering(r, ctx)) {
+        char *data = mg_pnalloc(r->pool, size), *p = data;
+        for (int i = 1; i <= n; i++) {
+            p = arg_copy(L, i, p);
+        }
+        if (newline) {
+            *p = '\n';
+        }
+        hold(r, ctx, data, size);
+        lua_pushinteger(L, 1);
+        return 1;
+    }
     mg_int_t hrc = send_header(r);
     if (hrc > MG_OK) {
         return output_replaced(L, hrc);
@@ -306,6 +357,11 @@ static int lua_flush(lua_State *L)
         lua_pushliteral(L, "seen eof");
         return 2;
     }
+    if (ctx->held) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "buffering");
+        return 2;
+    }
     if (!r->header_sent) {
         lua_pushnil(L);
         lua_pushliteral(L, "nothing to flush");
@@ -333,6 +389,10 @@ static int lua_send_headers(lua_State *L)
 {
     mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, OUTPUT_PHASES);
+    if (mg_lua_cur.ctx->held) {
+        lua_pushinteger(L, 1); /* the head goes with the held output */
+        return 1;
+    }
     mg_int_t rc = send_header(r);
     if (rc > MG_OK) {
         return output_replaced(L, rc);

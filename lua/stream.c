@@ -930,12 +930,15 @@ static void inject_stream_api(lua_State *L)
     lua_setfield(L, ngx, "req");
     lua_settop(L, ngx - 1);
 
-    /* the http-only modules of package.preload: ngx.resp answers as lua-resty-core's file
-     * does in stream, ngx.upstream (lua-upstream-nginx-module's) is not there at all */
+    /* the http-only modules of package.preload: ngx.resp and ngx.req answer as
+     * lua-resty-core's files do in stream, ngx.upstream (lua-upstream-nginx-module's) is not
+     * there at all */
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "preload");
     lua_pushcfunction(L, http_only_module);
     lua_setfield(L, -2, "ngx.resp");
+    lua_pushcfunction(L, http_only_module);
+    lua_setfield(L, -2, "ngx.req");
     lua_pushnil(L);
     lua_setfield(L, -2, "ngx.upstream");
     lua_pop(L, 2);

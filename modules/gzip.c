@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "gzip.h"
+#include "variables.h"
 
 #define GZIP_READ_SIZE 32768 /* one read of a file buffer */
 
@@ -67,6 +68,7 @@ typedef struct {
     unsigned vary_added : 1;
     unsigned active : 1;
     unsigned done : 1;
+    uint64_t zin, zout; /* bytes into and out of the finished stream, for $gzip_ratio */
 } gzip_ctx_t;
 
 mg_module_t mg_gzip_module;
@@ -523,6 +525,8 @@ static mg_int_t deflate_input(mg_request_t *r, gzip_ctx_t *ctx, int mode, mg_buf
             return zerror(r, "deflate", rc);
         }
         if (rc == Z_STREAM_END) {
+            ctx->zin = ctx->z->zs.total_in;
+            ctx->zout = ctx->z->zs.total_out; /* the gzip header and trailer included */
             ctx->obuf->last_buf = 1;
             put_obuf(ctx, tail);
             ctx->done = 1;
@@ -857,10 +861,55 @@ static const mg_conf_default_t gzip_defaults[] = {
     {"gzip_disable", MG_NO_DEFAULT}, {0},
 };
 
+/* $gzip_ratio: input over output of a finished compression, "%d.%02d" rounded as nginx */
+static mg_int_t var_gzip_ratio(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    gzip_ctx_t *ctx = mg_http_get_ctx(r, mg_gzip_module);
+    if (ctx == NULL || ctx->zout == 0) {
+        v->not_found = 1;
+        return MG_OK;
+    }
+    uint64_t whole = ctx->zin / ctx->zout, frac = ctx->zin * 100 / ctx->zout % 100;
+    if (ctx->zin * 1000 / ctx->zout % 10 > 4) {
+        if (++frac > 99) {
+            whole++;
+            frac = 0;
+        }
+    }
+    char buf[48];
+    int n = snprintf(buf, sizeof(buf), "%llu.%02llu", (unsigned long long)whole,
+                     (unsigned long long)frac);
+    v->value = mg_pstr(r->pool, buf, (size_t)n);
+    v->valid = 1;
+    v->not_found = 0;
+    v->no_cacheable = 0;
+    return MG_OK;
+}
+
+static void *gzip_create_main_conf(mg_conf_t *cf)
+{
+    return mg_pcalloc(cf->pool, 1);
+}
+
+static const char *gzip_init_main_conf(mg_conf_t *cf, void *conf)
+{
+    (void)conf;
+    mg_http_variable_t *v =
+        mg_http_add_variable(cf, (mg_str_t)mg_string("gzip_ratio"), MG_HTTP_VAR_NOHASH);
+    if (v == NULL) {
+        return MG_CONF_ERROR;
+    }
+    v->get_handler = var_gzip_ratio;
+    return MG_CONF_OK;
+}
+
 mg_module_t mg_gzip_module = {
     .name = "gzip",
     .commands = gzip_commands,
     .defaults = gzip_defaults,
+    .create_main_conf = gzip_create_main_conf,
+    .init_main_conf = gzip_init_main_conf,
     .create_loc_conf = gzip_create_conf,
     .merge_loc_conf = gzip_merge_conf,
     .init_filters = gzip_init_filters,

@@ -43,8 +43,9 @@ static const char *index_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     for (size_t i = 1; i < cf->nargs; i++) {
         mg_str_t v = cf->args[i];
         if (v.len && v.data[0] == '/' && i != cf->nargs - 1) {
-            mg_conf_error(cf, 0, "only the last index in \"index\" directive should be absolute");
-            return MG_CONF_ERROR;
+            /* nginx warns and keeps it: the handler redirects to it when it is reached */
+            mg_conf_log(cf, MG_LOG_WARN, 0,
+                        "only the last index in \"index\" directive should be absolute");
         }
         if (v.len == 0) {
             mg_conf_error(cf, 0, "index \"%s\" in \"index\" directive is invalid", v.data);

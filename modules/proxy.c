@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "cache.h"
+#include "parse.h"
 #include "proxy_extra.h"
 #include "proxy_ssl.h"
 #include "script.h"
@@ -176,34 +177,6 @@ static mg_upstream_t *get_u(mg_request_t *r)
 
 /* ---- the URI sent upstream ---- */
 
-static int uri_escape_char(unsigned char ch)
-{
-    return ch <= 0x20 || ch == '#' || ch == '%' || ch == '?' || ch >= 0x7f;
-}
-
-static size_t escape_uri(char *dst, const char *src, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        if (uri_escape_char(ch)) {
-            if (dst) {
-                dst[n] = '%';
-                dst[n + 1] = hex[ch >> 4];
-                dst[n + 2] = hex[ch & 0xf];
-            }
-            n += 3;
-        } else {
-            if (dst) {
-                dst[n] = (char)ch;
-            }
-            n++;
-        }
-    }
-    return n;
-}
-
 static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
 {
     mg_str_t part = plcf->url_cv ? ctx->uri : plcf->uri;
@@ -228,13 +201,13 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     }
     const char *rest = r->uri.data + loc_len;
     size_t rest_len = r->uri.len - loc_len;
-    size_t len = part.len + escape_uri(NULL, rest, rest_len) + 1 + r->args.len;
+    size_t len = part.len + mg_http_escape_uri(rest, rest_len, NULL) + 1 + r->args.len;
     char *p = mg_pnalloc(r->pool, len), *q = p;
     if (part.len) {
         memcpy(q, part.data, part.len);
         q += part.len;
     }
-    q += escape_uri(q, rest, rest_len);
+    q += mg_http_escape_uri(rest, rest_len, q);
     if (r->args.len) {
         *q++ = '?';
         memcpy(q, r->args.data, r->args.len);
@@ -517,7 +490,8 @@ static mg_str_t rewrite_location(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_
     if (plcf->redirect_mode == REDIRECT_DEFAULT) {
         mg_str_t from = plcf->url_cv ? ctx->url : plcf->url;
         int add_slash = !(plcf->url_cv ? ctx->has_uri : plcf->has_uri);
-        mg_str_t to = plcf->location;
+        /* nginx's default: "URL LOCATION" when proxy_pass has a URI, else "URL/ /" */
+        mg_str_t to = add_slash ? (mg_str_t)mg_string("/") : plcf->location;
         size_t fl = from.len + (size_t)add_slash;
         if (to.len == 0 || v.len < fl || mg_strncasecmp(v.data, from.data, from.len) != 0 ||
             (add_slash && v.data[from.len] != '/')) {
@@ -926,7 +900,8 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         plcf->https = 1;
         skip = 8;
     } else if (url.len < 7 || mg_strncasecmp(url.data, "http://", 7) != 0) {
-        mg_conf_error(cf, 0, "invalid URL prefix in \"%.*s\"", (int)url.len, url.data);
+        mg_conf_error(cf, 0,
+                      "invalid URL prefix"); /* nginx names no URL here (at run time it does) */
         return MG_CONF_ERROR;
     }
     mg_str_t rest = {url.len - skip, url.data + skip};

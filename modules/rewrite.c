@@ -33,6 +33,7 @@ typedef struct {
     int flag;                       /* rewrite: REWRITE_* */
     unsigned redirect : 1;          /* rewrite answers with a redirect (code) */
     unsigned add_args : 1;          /* rewrite keeps the request's arguments */
+    unsigned own_args : 1;          /* rewrite redirect: its replacement has a literal "?" */
     mg_int_t code;                  /* return, rewrite redirect */
     mg_http_complex_value_t *value; /* rewrite's URI, return's text, set's value */
     mg_http_complex_value_t *args;  /* rewrite's new arguments (after a literal "?") */
@@ -144,6 +145,7 @@ static const char *rewrite_rewrite(mg_conf_t *cf, const mg_command_t *cmd, void 
         op->add_args = 1;
     }
     if (op->redirect) {
+        op->own_args = memchr(repl.data, '?', repl.len) != NULL;
         op->value = compile_cv(cf, repl);
         return op->value ? MG_CONF_OK : MG_CONF_ERROR;
     }
@@ -445,6 +447,53 @@ static mg_str_t join(mg_request_t *r, mg_str_t a, char sep, mg_str_t b)
     return (mg_str_t){ a.len + 1 + b.len, p };
 }
 
+static int hex_digit(char c)
+{
+    c = (char)(c | 0x20);
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A redirect's target as nginx sends it: up to the first '?', %XX escapes of the printable
+ * characters after '%' are decoded ("%2F" becomes "/", "%20" and "%C3" stay); a malformed
+ * escape is dropped as nginx drops it */
+static mg_str_t unescape_redirect(mg_request_t *r, mg_str_t v)
+{
+    char *out = mg_pnalloc(r->pool, v.len + 1), *d = out;
+    size_t i = 0;
+    while (i < v.len && v.data[i] != '?') {
+        if (v.data[i] != '%') {
+            *d++ = v.data[i++];
+            continue;
+        }
+        int hi = i + 1 < v.len ? hex_digit(v.data[i + 1]) : -1;
+        int lo = hi >= 0 && i + 2 < v.len ? hex_digit(v.data[i + 2]) : -1;
+        if (hi < 0) {
+            /* the '%' goes, the character after it stays (even a '%' or a '?') */
+            if (++i < v.len) {
+                *d++ = v.data[i++];
+            }
+            continue;
+        }
+        if (lo < 0) {
+            /* the '%', the digit and the character after them go */
+            i = i + 3 < v.len ? i + 3 : v.len;
+            continue;
+        }
+        unsigned char c = (unsigned char)(hi << 4 | lo);
+        if (c > '%' && c < 0x7f) {
+            *d++ = (char)c;
+        } else {
+            memcpy(d, v.data + i, 3);
+            d += 3;
+        }
+        i += 3;
+    }
+    memcpy(d, v.data + i, v.len - i);
+    d += v.len - i;
+    *d = '\0';
+    return (mg_str_t){(size_t)(d - out), out};
+}
+
 static mg_int_t run_rewrite(mg_request_t *r, rewrite_op_t *op, int log)
 {
     mg_int_t m = regex_match(r, op->regex, r->uri, log);
@@ -455,10 +504,14 @@ static mg_int_t run_rewrite(mg_request_t *r, rewrite_op_t *op, int log)
         return RUN_NEXT;
     }
     mg_str_t value;
-    value = mg_http_complex_value(r, op->value);
+    value = op->redirect ? mg_http_complex_value_args(r, op->value)
+                         : mg_http_complex_value(r, op->value);
     if (op->redirect) {
+        value = unescape_redirect(r, value);
+        /* "?" or "&" by the replacement as written, not by what its variables hold: a
+         * "$request_uri" with arguments gets a second "?", as nginx sends it */
         if (op->add_args && r->args.len) {
-            value = join(r, value, memchr(value.data, '?', value.len) ? '&' : '?', r->args);
+            value = join(r, value, op->own_args ? '&' : '?', r->args);
         }
         if (log) {
             log_notice(r, "rewritten redirect: \"%.*s\"%.*s", value, (mg_str_t)mg_string(""));
@@ -475,7 +528,7 @@ static mg_int_t run_rewrite(mg_request_t *r, rewrite_op_t *op, int log)
     }
     if (op->args) {
         mg_str_t args;
-        args = mg_http_complex_value(r, op->args);
+        args = mg_http_complex_value_args(r, op->args);
         if (op->add_args && r->args.len) {
             args = join(r, args, '&', r->args);
         }

@@ -47,6 +47,15 @@ static int broken(mg_ssi_parser_t *p)
     return MG_SSI_BROKEN;
 }
 
+/* A '-' where a parameter's name, its "=" or its value was due: nginx takes it as the first
+ * '-' of the "-->" that the skip looks for, so "<!--# cmd param -->" ends at its own "-->" */
+static int broken_at_dash(mg_ssi_parser_t *p, char c)
+{
+    broken(p);
+    p->looked = c == '-';
+    return MG_SSI_BROKEN;
+}
+
 static mg_ssi_param_t *cur(mg_ssi_parser_t *p)
 {
     return &p->params[p->nparams - 1];
@@ -122,6 +131,12 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             p->state = S_PREVALUE;
             return MG_SSI_AGAIN;
         }
+        if (c == '-') {
+            snprintf(p->error, sizeof(p->error),
+                     "unexpected \"-\" symbol after \"%s\" parameter in \"%s\" SSI command",
+                     pm->name.data, p->command);
+            return broken_at_dash(p, c);
+        }
         if (pm->name.len == MG_SSI_PARAM_LEN) {
             pm->name.data[pm->name.len] = '\0';
             snprintf(p->error, sizeof(p->error),
@@ -143,7 +158,7 @@ static int command_byte(mg_ssi_parser_t *p, char c)
         snprintf(p->error, sizeof(p->error),
                  "unexpected \"%c\" symbol after \"%s\" parameter in \"%s\" SSI command", c,
                  cur(p)->name.data, p->command);
-        return broken(p);
+        return broken_at_dash(p, c);
     case S_PREVALUE:
         if (is_space(c)) {
             return MG_SSI_AGAIN;
@@ -157,7 +172,7 @@ static int command_byte(mg_ssi_parser_t *p, char c)
                  "unexpected \"%c\" symbol before value of \"%s\" parameter in \"%s\" SSI "
                  "command",
                  c, cur(p)->name.data, p->command);
-        return broken(p);
+        return broken_at_dash(p, c);
     case S_VALUE:
     case S_VALUE_ESCAPE:
         pm = cur(p);
@@ -228,11 +243,16 @@ int mg_ssi_parse(mg_ssi_parser_t *p, const char *d, size_t n, size_t *i, const c
 {
     while (*i < n) {
         if (p->state == S_SKIP) {
+            /* exactly "-->" as nginx's error states read it: "--" then anything but '>'
+             * (a third '-' too) starts over */
             char c = d[(*i)++];
-            p->looked = c == '>' && p->looked >= 2 ? 3 : c == '-' ? p->looked + 1 : 0;
-            if (p->looked == 3) {
-                p->state = S_TEXT;
+            if (p->looked == 2) {
+                if (c == '>') {
+                    p->state = S_TEXT;
+                }
                 p->looked = 0;
+            } else {
+                p->looked = c == '-' ? p->looked + 1 : 0;
             }
             continue;
         }

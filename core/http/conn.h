@@ -44,6 +44,7 @@ typedef struct mg_http_conn_s {
     unsigned head_timer_due : 1; /* a head began after the keepalive wait: its timer is armed
                                     when it must wait for more (the wait's runs until then) */
     unsigned pipelined : 1;      /* the head in the buffer came with the previous request */
+    unsigned head_pipelined : 1; /* the request being handled came so ($pipe) */
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
     unsigned aio_busy : 1;       /* aio: the writer waits for a thread's read */
     unsigned ssl : 1;            /* a "listen ... ssl" address (c->ssl: TLS was spoken) */

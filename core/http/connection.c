@@ -477,6 +477,7 @@ static mg_int_t parse_buffered(mg_connection_t *c)
             return MG_OK;
         }
         c->log.action = NULL;
+        hc->head_pipelined = hc->pipelined;
         hc->pipelined = 0;
         hc->head_timer_due = 0;
         mg_conn_timer_del(c); /* the head's, or the keepalive wait's when the head came whole */

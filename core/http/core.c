@@ -193,6 +193,7 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_http_loc_conf_t *prev = parent, *conf = child;
     if (conf->root.data == NULL) {
         conf->alias = prev->alias;
+        conf->alias_skip = prev->alias_skip;
         conf->root = prev->root;
         conf->root_cv = prev->root_cv;
         if (conf->root.data == NULL) {
@@ -762,6 +763,7 @@ static const char *core_root(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         v.len--; /* nginx drops a trailing slash from root */
     }
     clcf->alias = alias;
+    clcf->alias_skip = !alias ? 0 : clcf->regex ? SIZE_MAX : clcf->name.len;
     if (mg_http_script_variables_count(v)) {
         clcf->root = v;
         clcf->root_cv = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
@@ -786,9 +788,10 @@ char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len,
     }
     size_t skip = 0;
     if (clcf->alias) {
-        /* alias replaces the matched location prefix; in a regex location it is the whole
-         * path (with captures), as nginx does */
-        skip = clcf->regex ? r->uri.len : mg_min(clcf->name.len, r->uri.len);
+        /* alias replaces the prefix of the location it is written in (in a location nested in
+         * that one too); in a regex location it is the whole path (with captures), as nginx
+         * does */
+        skip = mg_min(clcf->alias_skip, r->uri.len);
     }
     size_t len = root.len + r->uri.len - skip;
     char *buf = mg_pnalloc(r->pool, len + reserved + 1);

@@ -257,6 +257,10 @@ struct mg_http_loc_conf_s {
 
     mg_str_t root;            /* root or alias value (may hold variables) */
     int alias;                /* 1 when "alias" */
+    /* what of the URI alias replaces: the length of the name of the location it is written in,
+     * inherited as such by the locations nested in it (SIZE_MAX: in a regex location, the
+     * whole URI) */
+    size_t alias_skip;
     struct mg_http_complex_value_s *root_cv; /* when root has variables */
     mg_array_t *types;        /* mg_http_type_t */
     mg_int_t types_hash_max_size;

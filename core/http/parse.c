@@ -1,8 +1,9 @@
 /*
- * HTTP/1.x request head parser, URI normalizer ($uri from the raw path), percent-unescaper and
- * incremental chunked-body decoder. Pure functions over caller buffers: libc only, no
- * allocation, so they are unit-tested in t/unit/test_parse.c and fuzzed by t/fuzz/fuzz_parse.c.
- * The head parser keeps its state in the head between reads and never looks at a byte twice.
+ * HTTP/1.x request head parser, URI normalizer ($uri from the raw path), percent-unescaper,
+ * query-argument escaper and incremental chunked-body decoder. Pure functions over caller buffers:
+ * libc only, no allocation, so they are unit-tested in t/unit/test_parse.c and fuzzed by
+ * t/fuzz/fuzz_parse.c. The head parser keeps its state in the head between reads and never looks at
+ * a byte twice.
  */
 #include "parse.h"
 
@@ -116,8 +117,9 @@ enum {
     S_SLASHES,       /* the "//" after "schema:" */
     S_HOST,
     S_PATH,
-    S_AFTER_PATH, /* '?', or the target's end */
+    S_AFTER_PATH, /* '?', '#' or the target's end */
     S_ARGS,
+    S_FRAGMENT, /* after a '#': part of $request_uri only, as nginx drops it from $uri and $args */
     S_AFTER_TARGET, /* spaces after the target, then "HTTP/" or the line's end (HTTP/0.9) */
     S_PROTO,        /* "HTTP/" */
     S_MAJOR,
@@ -261,7 +263,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
                 h->seg_at = p + 1;
             } else if (c == '%') {
                 h->complex_uri = 1;
-            } else if (c == '?' || c == ' ' || c == '\r' || c == '\n') {
+            } else if (c == '?' || c == '#' || c == ' ' || c == '\r' || c == '\n') {
                 break;
             } else if (!IS(c, C_URI)) {
                 FAIL(MG_PARSE_INVALID_REQUEST);
@@ -278,6 +280,9 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         if (b[p] == '?') {
             h->mark = ++p;
             st = S_ARGS;
+        } else if (b[p] == '#') {
+            st = S_FRAGMENT;
+            goto fragment;
         } else {
             SPAN(h->target, h->target_at, p);
             h->line_end = p;
@@ -286,13 +291,23 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         }
         /* fall through */
     case S_ARGS:
-        while (p < len && b[p] != ' ' && b[p] != '\r' && b[p] != '\n') {
+        while (p < len && b[p] != ' ' && b[p] != '#' && b[p] != '\r' && b[p] != '\n') {
             if (!IS(b[p], C_URI))
                 FAIL(MG_PARSE_INVALID_REQUEST);
             p++;
         }
         NEED();
         SPAN(h->args, h->mark, p);
+        st = S_FRAGMENT;
+        /* fall through */
+    case S_FRAGMENT:
+    fragment:
+        while (p < len && b[p] != ' ' && b[p] != '\r' && b[p] != '\n') {
+            if (!IS(b[p], C_URI))
+                FAIL(MG_PARSE_INVALID_REQUEST);
+            p++;
+        }
+        NEED();
         SPAN(h->target, h->target_at, p);
         h->line_end = p;
         st = S_AFTER_TARGET;
@@ -573,6 +588,40 @@ size_t mg_http_unescape(const char *in, size_t len, char *out)
         }
     }
     return o;
+}
+
+/* %-escape controls, space, bytes from 0x7f and the printable characters in `special` */
+static size_t escape(const char *in, size_t len, char *out, const char *special)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c > ' ' && c < 0x7f && !strchr(special, c)) {
+            if (out)
+                out[o] = (char)c;
+            o++;
+            continue;
+        }
+        if (out) {
+            out[o] = '%';
+            out[o + 1] = hex[c >> 4];
+            out[o + 2] = hex[c & 15];
+        }
+        o += 3;
+    }
+    return o;
+}
+
+size_t mg_http_escape_args(const char *in, size_t len, char *out)
+{
+    return escape(in, len, out, "\"#%&+;<>?\\^`{|}");
+}
+
+size_t mg_http_escape_uri(const char *in, size_t len, char *out)
+{
+    return escape(in, len, out, "\"#%<>?\\^`{|}");
 }
 
 /* Chunked decoder states. */

@@ -111,6 +111,13 @@ ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge
  * '+' is left alone. Malformed escapes are copied as is. Returns the output length. */
 size_t mg_http_unescape(const char *in, size_t len, char *out);
 
+/* %-escape what nginx escapes in query arguments (space " # % & + ; < > ? \\ ^ ` { | }, controls
+ * and bytes from 0x7f). `out` NULL: only count. Returns the output length. */
+size_t mg_http_escape_args(const char *in, size_t len, char *out);
+/* The same with nginx's URI set (a path sent upstream, a redirect's): as for arguments but
+ * & + ; stay. */
+size_t mg_http_escape_uri(const char *in, size_t len, char *out);
+
 /* Incremental chunked transfer-coding decoder. Feed it input as it arrives; it hands back
  * data spans in place. */
 typedef struct {

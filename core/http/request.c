@@ -6,6 +6,7 @@
  */
 #include "conn.h"
 #include "metrics.h"
+#include "parse.h"
 #include "stat.h"
 #include "variables.h"
 
@@ -81,13 +82,15 @@ mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, 
 
 mg_int_t mg_http_redirect_to_slash(mg_request_t *r)
 {
-    size_t len = r->uri.len + 1 + (r->args.len ? r->args.len + 1 : 0);
+    /* the URI escaped again, as nginx: a "?", "#" or space in a name stays in the path */
+    size_t ulen = mg_http_escape_uri(r->uri.data, r->uri.len, NULL);
+    size_t len = ulen + 1 + (r->args.len ? r->args.len + 1 : 0);
     char *loc = mg_pnalloc(r->pool, len);
-    memcpy(loc, r->uri.data, r->uri.len);
-    loc[r->uri.len] = '/';
+    mg_http_escape_uri(r->uri.data, r->uri.len, loc);
+    loc[ulen] = '/';
     if (r->args.len) {
-        loc[r->uri.len + 1] = '?';
-        memcpy(loc + r->uri.len + 2, r->args.data, r->args.len);
+        loc[ulen + 1] = '?';
+        memcpy(loc + ulen + 2, r->args.data, r->args.len);
     }
     r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, len);
     return MG_HTTP_MOVED_PERMANENTLY;

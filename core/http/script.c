@@ -2,6 +2,7 @@
  * Complex values: compile "text $var ${var}text $1" into parts, evaluate per request.
  */
 #include "script.h"
+#include "parse.h"
 #include "variables.h"
 
 static int is_name_char(char c)
@@ -97,7 +98,34 @@ mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_comp
     return MG_OK;
 }
 
+/* nginx's quoted_uri or plus_in_uri: the client's path (before '?') had a '%' or a '+'; a
+ * subrequest's has neither */
+static int path_quoted(mg_request_t *r)
+{
+    if (r->parent) {
+        return 0;
+    }
+    for (size_t i = 0; i < r->unparsed_uri.len && r->unparsed_uri.data[i] != '?'; i++) {
+        if (r->unparsed_uri.data[i] == '%' || r->unparsed_uri.data[i] == '+') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static mg_str_t evaluate(mg_request_t *r, mg_http_complex_value_t *cv, int escape);
+
 mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv)
+{
+    return evaluate(r, cv, 0);
+}
+
+mg_str_t mg_http_complex_value_args(mg_request_t *r, mg_http_complex_value_t *cv)
+{
+    return evaluate(r, cv, path_quoted(r));
+}
+
+static mg_str_t evaluate(mg_request_t *r, mg_http_complex_value_t *cv, int escape)
 {
     if (cv->nparts == 0) {
         return cv->value;
@@ -133,7 +161,7 @@ mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv)
         if (p->capture) {
             mg_str_t c;
             mg_http_capture(r, p->capture, &c);
-            len += c.len;
+            len += escape ? mg_http_escape_args(c.data, c.len, NULL) : c.len;
         } else if (p->index < 0) {
             len += p->literal.len;
         } else {
@@ -150,8 +178,12 @@ mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv)
         if (p->capture) {
             mg_str_t c;
             mg_http_capture(r, p->capture, &c);
-            memcpy(d, c.data, c.len);
-            d += c.len;
+            if (escape) {
+                d += mg_http_escape_args(c.data, c.len, d);
+            } else {
+                memcpy(d, c.data, c.len);
+                d += c.len;
+            }
         } else if (p->index < 0) {
             memcpy(d, p->literal.data, p->literal.len);
             d += p->literal.len;

@@ -29,5 +29,9 @@ mg_int_t mg_http_compile_complex_value(mg_conf_t *cf, mg_str_t src, mg_http_comp
 /* The value for r: the literal itself, or a NUL-terminated string in r->pool (a variable
  * that is not found contributes nothing). Cannot fail. */
 mg_str_t mg_http_complex_value(mg_request_t *r, mg_http_complex_value_t *cv);
+/* The same for rewrite's arguments and redirects: $1..$9 come %-escaped as query arguments
+ * when the client's path had a '%' or '+' (nginx's quoted_uri/plus_in_uri), so that a decoded
+ * "a&b" cannot split an argument. */
+mg_str_t mg_http_complex_value_args(mg_request_t *r, mg_http_complex_value_t *cv);
 
 #endif

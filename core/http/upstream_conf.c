@@ -433,14 +433,21 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide)
         if (IS("set-cookie") && u->rewrite_cookie) {
             val = u->rewrite_cookie(u, val);
         }
+        int rewritten = 0;
         if (u->rewrite_redirect && IS("location")) {
-            val = u->rewrite_redirect(u, val);
+            mg_str_t nv = u->rewrite_redirect(u, val);
+            rewritten = nv.data != val.data || nv.len != val.len;
+            val = nv;
         } else if (u->rewrite_redirect && IS("refresh")) {
             val = rewrite_refresh(u, val);
         }
         mg_table_elt_t *e = mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
         if (IS("location")) {
-            ho->location = e;
+            /* as nginx: a relative Location is made absolute (write.c) only when
+             * proxy_redirect rewrote it; as sent it stays relative */
+            if (rewritten || val.len == 0 || val.data[0] != '/') {
+                ho->location = e;
+            }
         } else if (IS("content-encoding")) {
             ho->content_encoding = e;
         } else if (IS("etag")) {

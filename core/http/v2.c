@@ -36,6 +36,17 @@ static const char *v2_set_chunk_size(mg_conf_t *cf, const mg_command_t *cmd, voi
     return rv;
 }
 
+/* Directives nginx 1.19.7 made obsolete (post: the one that took over): nginx says so and goes
+ * on, and a config from before that still starts */
+static const char *v2_obsolete(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)conf;
+    mg_conf_log(cf, MG_LOG_WARN, 0,
+                "the \"%s\" directive is obsolete, use the \"%s\" directive instead", cmd->name,
+                (const char *)cmd->post);
+    return MG_CONF_OK;
+}
+
 static const mg_command_t v2_commands[] = {
     {"http2", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(mg_http_v2_srv_conf_t, enable), NULL},
@@ -47,6 +58,16 @@ static const mg_command_t v2_commands[] = {
      offsetof(mg_http_v2_main_conf_t, recv_buffer_size), NULL},
     {"http2_chunk_size", MG_HTTP_ANY_LOC | MG_CTX_LIF, MG_ARGS(1, 1), v2_set_chunk_size,
      MG_LOC_CONF, offsetof(mg_http_v2_loc_conf_t, chunk_size), NULL},
+    {"http2_idle_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete, MG_SRV_CONF, 0,
+     "keepalive_timeout"},
+    {"http2_max_requests", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete, MG_SRV_CONF, 0,
+     "keepalive_requests"},
+    {"http2_max_field_size", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete, MG_SRV_CONF, 0,
+     "large_client_header_buffers"},
+    {"http2_max_header_size", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete, MG_SRV_CONF, 0,
+     "large_client_header_buffers"},
+    {"http2_recv_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete, MG_SRV_CONF, 0,
+     "client_header_timeout"},
     {0},
 };
 
@@ -127,6 +148,11 @@ static const char *v2_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t v2_defaults[] = {
     {"http2_chunk_size", "8k"},
+    {"http2_idle_timeout", MG_NO_DEFAULT},
+    {"http2_max_requests", MG_NO_DEFAULT},
+    {"http2_max_field_size", MG_NO_DEFAULT},
+    {"http2_max_header_size", MG_NO_DEFAULT},
+    {"http2_recv_timeout", MG_NO_DEFAULT},
     {0},
 };
 

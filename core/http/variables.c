@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "hash_size.h"
 #include "proxy_protocol.h"
 #include "script.h"
@@ -446,6 +447,25 @@ static mg_int_t var_request_time(mg_request_t *r, mg_http_var_value_t *v, uintpt
     return var_printf(r, v, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
+/* $connection_time: seconds since the connection was accepted, with milliseconds */
+static mg_int_t var_connection_time(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    mg_msec_t ms = mg_now.msec - r->connection->start_msec;
+    if (ms < 0) {
+        ms = 0;
+    }
+    return var_printf(r, v, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
+/* $pipe: "p" for a request that came pipelined (its head was read with the one before) */
+static mg_int_t var_pipe(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
+{
+    (void)data;
+    int p = r->http_major < 2 && r->hc && r->hc->head_pipelined;
+    return var_printf(r, v, "%s", p ? "p" : ".");
+}
+
 static mg_int_t var_request_length(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
@@ -753,6 +773,8 @@ static const core_var_t core_vars[] = {
     {"http_referer", HIN(referer), 0},
     {"connection", var_connection, 0, 0},
     {"connection_requests", var_connection_requests, 0, 0},
+    {"connection_time", var_connection_time, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"pipe", var_pipe, 0, 0},
     {"pid", var_pid, 0, 0},
     {"nginx_version", var_version, 0, 0},
     {"moongate_version", var_version, 0, 0},

@@ -516,6 +516,33 @@ static void test_unescape(void)
     ok(n == 3 && out[1] == '\0', "unescape keeps a decoded NUL (length-delimited)");
 }
 
+static void test_escape_args(void)
+{
+    char out[128];
+    const char *in = "a b\"#%&+;<>?\\^`{|}=/:@!$'()*,~\x01\x7f\xc3\xa9";
+    size_t n = mg_http_escape_args(in, strlen(in), out);
+    is_strn(out, n, "a%20b%22%23%25%26%2B%3B%3C%3E%3F%5C%5E%60%7B%7C%7D=/:@!$'()*,~%01%7F%C3%A9",
+            "escape_args escapes as nginx's query arguments");
+    is_int((long)mg_http_escape_args(in, strlen(in), NULL), (long)n, "escape_args counts");
+    n = mg_http_escape_uri(in, strlen(in), out);
+    is_strn(out, n, "a%20b%22%23%25&+;%3C%3E%3F%5C%5E%60%7B%7C%7D=/:@!$'()*,~%01%7F%C3%A9",
+            "escape_uri escapes as nginx's URIs");
+}
+
+/* A '#' ends the path, and the arguments: what follows is in the target only */
+static void test_fragment(void)
+{
+    mg_http_request_head_t h;
+    parse("GET /a/..#b?c=1 HTTP/1.1\r\n\r\n", &h);
+    is_span(h.path, "/a/..", "fragment: the path ends at '#'");
+    ok(h.args.data == NULL, "fragment: a '?' after '#' starts no arguments");
+    is_span(h.target, "/a/..#b?c=1", "fragment: the target keeps it");
+    is_int(h.complex_uri, 1, "fragment: \"..\" before '#' is a dot segment");
+    parse("GET /x?y=1#z%zz HTTP/1.1\r\n\r\n", &h);
+    is_span(h.args, "y=1", "fragment: the arguments end at '#'");
+    is_span(h.target, "/x?y=1#z%zz", "fragment after arguments: in the target");
+}
+
 /* Decode `in` feeding it in pieces of `step` bytes (0: all at once). Returns the last return
  * code, appends data to out/outlen, and stores where the decoder stopped in *end. */
 static int dechunk(const char *in, size_t len, size_t step, uint64_t max_chunk, char *out,
@@ -657,6 +684,8 @@ int main(void)
     test_complex();
     test_normalize();
     test_unescape();
+    test_escape_args();
+    test_fragment();
     test_chunked();
     test_span_ieq();
     return done_testing();
