@@ -795,5 +795,5 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     }
     /* pipelined bytes are waiting: handle them from the loop, not from this call stack */
     hc->pipelined = 1;
-    event_active(&c->rev, EV_READ, 1);
+    mg_conn_read_kick(c);
 }
