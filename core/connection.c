@@ -118,6 +118,13 @@ void mg_conn_unread_wake(mg_connection_t *c)
     }
 }
 
+void mg_conn_read_said(mg_connection_t *c, int more)
+{
+    if (c->edge) {
+        mg_watch_read_ready(&c->watch, more);
+    }
+}
+
 void mg_conn_read_kick(mg_connection_t *c)
 {
     if (c->edge) {

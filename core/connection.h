@@ -94,12 +94,16 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
  * polled again by the kernel on the next wait. Reads keep level-triggered behaviour for the
  * protocol (core/watch.c's rule): a read that may have left input, or a read event no read
  * took, runs the read handler again (from the loop) while reading is on. Before the first
- * mg_conn_read_on; a connection already reading, TLS or with a shared fd stays level, as with
- * `use poll`. */
+ * mg_conn_read_on and before TLS is put on it (core/ssl.c then says what its reads leave: a
+ * full buffer, or bytes before close_notify, may leave records in OpenSSL's buffer); a
+ * connection already reading or with a shared fd stays level, as with `use poll`. */
 void mg_conn_edge(mg_connection_t *c);
 /* Turn read readiness notification on/off (persistent while on). */
 void mg_conn_read_on(mg_connection_t *c);
 void mg_conn_read_off(mg_connection_t *c);
+/* A read through another layer (TLS) said whether input may be left that no event will report
+ * (more: 1) or the socket was found empty (0); level-triggered connections ignore it. */
+void mg_conn_read_said(mg_connection_t *c, int more);
 /* The read handler from the loop at once, as for a read report: for bytes the socket will not
  * announce (pipelined ones already in the protocol's buffer, mg_conn_unread's). */
 void mg_conn_read_kick(mg_connection_t *c);

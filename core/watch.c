@@ -235,8 +235,7 @@ void mg_watch_quiet(mg_watch_t *w)
     }
 }
 
-/* a read said whether input may be left that no edge will report (see watch.h) */
-static void read_ready(mg_watch_t *w, int ready)
+void mg_watch_read_ready(mg_watch_t *w, int ready)
 {
     w->reads++;
     w->rready = ready != 0;
@@ -258,7 +257,7 @@ void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len)
         /* a full buffer may have left more, and bytes before a reported FIN leave the FIN */
         ready = (size_t)n == len || w->rdhup;
     }
-    read_ready(w, ready);
+    mg_watch_read_ready(w, ready);
 }
 
 void mg_watch_kick(mg_watch_t *w)

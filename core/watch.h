@@ -86,6 +86,10 @@ void mg_watch_quiet(mg_watch_t *w);
  * read that filled len, or bytes before a reported FIN, leave it ready (mg_watch_read_ready);
  * EAGAIN, a short read or the end found it empty. */
 void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len);
+/* et: a read through another layer (TLS) said whether input may be left that no edge will
+ * report (ready: 1) or the socket was found empty (0), as mg_watch_read_said does for a plain
+ * recv. */
+void mg_watch_read_ready(mg_watch_t *w, int ready);
 /* A read report from the loop at once, as if the socket said it (et: known ready): bytes that
  * the socket will not announce (kept by the owner) are to be read from the loop. */
 void mg_watch_kick(mg_watch_t *w);
