@@ -180,10 +180,9 @@ void mg_conn_edge(mg_connection_t *c)
     }
     /* reads, with EV_CLOSED (EPOLLRDHUP: a FIN that came with the last bytes read is known to
      * wait), replace rev; writes keep their own one-shot event, added when a write waits, so
-     * that a response that goes out at once costs no epoll_ctl (none when the event method
-     * has no edge-triggered events: `use poll`, select) */
+     * that a response that goes out at once costs no epoll_ctl */
     if (!mg_watch_init_et(&c->watch, c->server->base, c->fd, 0)) {
-        return; /* (rev untouched) */
+        return; /* `use poll`, select: no edge-triggered events, rev stays */
     }
     event_assign(&c->wev, c->server->base, c->fd, EV_WRITE | EV_ET, on_conn_write, c);
     c->edge = 1;
