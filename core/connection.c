@@ -195,7 +195,9 @@ void mg_conn_read_on(mg_connection_t *c)
             c->reading = 1;
             mg_watch_read(&c->watch, on_conn_read, c); /* the first adds the event */
         }
-        mg_watch_read_known(&c->watch); /* input no read took: a call at the next turn */
+        if (c->watch.rready) {
+            mg_watch_read_known(&c->watch); /* input no read took: a call at the next turn */
+        }
         return;
     }
     if (!c->reading) {

@@ -235,7 +235,8 @@ void mg_watch_quiet(mg_watch_t *w)
     }
 }
 
-void mg_watch_read_ready(mg_watch_t *w, int ready)
+/* (static: -fPIC would call the exported one through the PLT from here) */
+static void read_ready(mg_watch_t *w, int ready)
 {
     w->reads++;
     w->rready = ready != 0;
@@ -244,6 +245,11 @@ void mg_watch_read_ready(mg_watch_t *w, int ready)
     if (ready && w->et && w->handler && !w->in_read) {
         watch_defer(w, EV_READ);
     }
+}
+
+void mg_watch_read_ready(mg_watch_t *w, int ready)
+{
+    read_ready(w, ready);
 }
 
 void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len)
@@ -257,7 +263,7 @@ void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len)
         /* a full buffer may have left more, and bytes before a reported FIN leave the FIN */
         ready = (size_t)n == len || w->rdhup;
     }
-    mg_watch_read_ready(w, ready);
+    read_ready(w, ready);
 }
 
 void mg_watch_kick(mg_watch_t *w)

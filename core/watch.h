@@ -41,12 +41,14 @@ struct mg_watch_s {
     void *warg;
     unsigned reads, writes; /* et: recv and send calls so far (progress in a handler) */
     short act_what;         /* et: what the pending act reports */
+    /* bytes, not bit-fields: set and cleared around every handler call of a client
+     * connection's request, a plain store each */
+    unsigned char rready, wready, rdhup;
+    unsigned char calling, freed; /* et: in its handlers; freed meanwhile */
+    unsigned char in_read, in_write;
     unsigned added : 1;
     unsigned et : 1;
-    unsigned rready : 1, wready : 1, rdhup : 1;
-    unsigned closed : 1;             /* the event asks for EV_CLOSED (the peer's close) */
-    unsigned calling : 1, freed : 1; /* et: in its handlers; freed meanwhile */
-    unsigned in_read : 1, in_write : 1;
+    unsigned closed : 1; /* the event asks for EV_CLOSED (the peer's close) */
 };
 
 /* A level-triggered read watch for fd, not added yet. */
