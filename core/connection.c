@@ -29,38 +29,15 @@ static void conn_read(mg_connection_t *c)
     c->read_handler(c);
 }
 
+/* rev's handler, or an edge-triggered connection's watch's (core/watch.c: it keeps the socket's
+ * readiness, and calls this again at the loop's next turn, where a level-triggered event would
+ * have come, for input no read took; not within this turn: a client that keeps the buffer full
+ * does not starve the others) */
 static void on_conn_read(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
-    mg_connection_t *c = arg;
-    if (c->edge) {
-        c->rd_drained = 0;
-        if (what & EV_CLOSED) {
-            c->rd_eof = 1; /* the peer's FIN came: it stays to be read after any bytes */
-        }
-    }
-    conn_read(c);
-}
-
-/* An edge-triggered connection's socket that may hold what no edge will report: its read
- * handler runs at the loop's next turn, where a level-triggered event would have come (and
- * not within this turn: a client that keeps the buffer full does not starve the others) */
-static void on_conn_recheck(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
     (void)what;
-    mg_connection_t *c = arg;
-    if (c->reading && !c->rd_drained) {
-        conn_read(c);
-    }
-}
-
-static void recheck(mg_connection_t *c)
-{
-    static const struct timeval now = {0, 0};
-    if (c->reading && !evtimer_pending(&c->recheck, NULL)) {
-        evtimer_add(&c->recheck, &now);
-    }
+    conn_read(arg);
 }
 
 static void on_conn_write(evutil_socket_t fd, short what, void *arg)
@@ -90,17 +67,8 @@ static void on_conn_timer(void *arg)
 static ssize_t recv_plain(mg_connection_t *c, char *buf, size_t len)
 {
     ssize_t n = recv(c->fd, buf, len, 0);
-    if (!c->edge) {
-        return n;
-    }
-    if ((n >= 0 && (size_t)n == len) || (n > 0 && c->rd_eof)) {
-        /* more may wait (or the FIN after these bytes), and no edge comes for it: unless a
-         * later read empties the socket, the read handler runs again, as a level-triggered
-         * event would have it */
-        c->rd_drained = 0;
-        recheck(c);
-    } else if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
-        c->rd_drained = 1;
+    if (c->edge) {
+        mg_watch_read_said(&c->watch, n, len);
     }
     return n;
 }
@@ -143,6 +111,22 @@ void mg_conn_unread_wake(mg_connection_t *c)
 {
     /* the socket may have nothing more to say: readiness would never come */
     if (c->unread_len && c->reading && !c->closed) {
+        mg_conn_read_kick(c);
+    }
+}
+
+void mg_conn_read_said(mg_connection_t *c, int more)
+{
+    if (c->edge) {
+        mg_watch_read_ready(&c->watch, more);
+    }
+}
+
+void mg_conn_read_kick(mg_connection_t *c)
+{
+    if (c->edge) {
+        mg_watch_kick(&c->watch);
+    } else {
         event_active(&c->rev, EV_READ, 1);
     }
 }
@@ -188,26 +172,34 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
 
 void mg_conn_edge(mg_connection_t *c)
 {
-    int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE; /* epoll's: not poll's or select's */
-    if (c->reading || c->writing || c->shared_fd || c->ssl || c->recv != recv_plain ||
-        (event_base_get_features(c->server->base) & need) != need) {
+    if (c->reading || c->writing || c->shared_fd || c->ssl || c->recv != recv_plain) {
         return;
     }
-    /* EV_CLOSED (EPOLLRDHUP): a FIN that came with the last bytes read is known to wait */
-    event_assign(&c->rev, c->server->base, c->fd, EV_READ | EV_PERSIST | EV_ET | EV_CLOSED,
-                 on_conn_read, c);
+    /* reads, with EV_CLOSED (EPOLLRDHUP: a FIN that came with the last bytes read is known to
+     * wait), replace rev; writes keep their own one-shot event, added when a write waits, so
+     * that a response that goes out at once costs no epoll_ctl */
+    if (!mg_watch_init_et(&c->watch, c->server->base, c->fd, 0)) {
+        return; /* `use poll`, select: no edge-triggered events, rev stays */
+    }
     event_assign(&c->wev, c->server->base, c->fd, EV_WRITE | EV_ET, on_conn_write, c);
-    evtimer_assign(&c->recheck, c->server->base, on_conn_recheck, c);
     c->edge = 1;
 }
 
 void mg_conn_read_on(mg_connection_t *c)
 {
+    if (c->edge) {
+        if (!c->reading) {
+            c->reading = 1;
+            mg_watch_read(&c->watch, on_conn_read, c); /* the first adds the event */
+        }
+        if (c->watch.rready) {
+            mg_watch_read_known(&c->watch); /* input no read took: a call at the next turn */
+        }
+        return;
+    }
     if (!c->reading) {
         c->reading = 1;
-        event_add(&c->rev, NULL); /* the kernel reports what is there already, edge or not */
-    } else if (c->edge && !c->rd_drained) {
-        recheck(c); /* a level-triggered event would come again for input no read took */
+        event_add(&c->rev, NULL); /* the kernel reports what is there already */
     }
     if (c->ssl && mg_ssl_read_pending(c)) {
         /* TLS reads ahead: what OpenSSL took from the socket raises no event */
@@ -219,7 +211,11 @@ void mg_conn_read_off(mg_connection_t *c)
 {
     if (c->reading) {
         c->reading = 0;
-        event_del(&c->rev);
+        if (c->edge) {
+            mg_watch_read_off(&c->watch); /* the event stays: reports only note readiness */
+        } else {
+            event_del(&c->rev);
+        }
     }
 }
 
@@ -305,12 +301,13 @@ void mg_conn_close(mg_connection_t *c)
         mg_log_debugc(c->debug_proto, &c->log, "close %s connection: %d",
                       c->debug_proto == MG_LOG_DEBUG_STREAM ? "stream" : "http", c->fd);
     }
-    event_del(&c->rev);
+    if (c->edge) {
+        mg_watch_close(&c->watch);
+    } else {
+        event_del(&c->rev);
+    }
     event_del(&c->wev);
     mg_lazy_timer_free(&c->timer);
-    if (c->edge) {
-        evtimer_del(&c->recheck);
-    }
     if (c->ssl) {
         mg_ssl_shutdown(c);
         mg_ssl_conn_free(c);

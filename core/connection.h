@@ -13,6 +13,7 @@
 #include "lazy_timer.h"
 #include "log.h"
 #include "mg.h"
+#include "watch.h"
 
 typedef void (*mg_conn_handler_pt)(mg_connection_t *c);
 /* The connection's I/O, as recv(2)/send(2)/writev(2) answer: bytes, 0 at the peer's end, or -1
@@ -39,10 +40,13 @@ struct mg_connection_s {
     socklen_t local_socklen;   /* 0 until asked for */
     char addr_text[64];        /* client address without port */
     struct mg_proxy_protocol_s *proxy_protocol; /* the PROXY protocol header's addresses */
-    struct event rev;          /* persistent read readiness */
+    union {
+        struct event rev; /* level: persistent read readiness */
+        mg_watch_t watch; /* edge (mg_conn_edge): reads and the peer's close, with core/watch.c's
+                             rule for input no read took; rev is not used then */
+    };
     struct event wev;          /* one-shot write readiness */
     mg_lazy_timer_t timer;     /* the one deadline: header, keepalive, body or send timeout */
-    struct event recheck;      /* edge: a read handler's call at the next turn (connection.c) */
     mg_conn_handler_pt read_handler;
     mg_conn_handler_pt write_handler;
     mg_conn_handler_pt timeout_handler;
@@ -69,14 +73,11 @@ struct mg_connection_s {
      * mg_conn_close writes (0: none) */
     unsigned debug_proto : 11;
     unsigned tcp_nodelay : 1;
-    unsigned timedout : 1;   /* a client timeout (or 444) ends it: reset_timedout_connection */
-    unsigned passes : 4;     /* stream's pass: hand-overs so far (a loop ends at 10) */
-    unsigned shared_fd : 1;  /* fd is not its own (a UDP session's, udp.c): closing leaves it */
-    unsigned edge : 1;       /* its events are edge-triggered (mg_conn_edge) */
-    unsigned rd_drained : 1; /* edge: the last read found the socket empty (short, EAGAIN,
-                                its end); until then a reading handler is called again */
-    unsigned rd_eof : 1;     /* edge: the peer's FIN was reported (EPOLLRDHUP) */
-    char *unread;            /* mg_conn_unread's bytes, served by recv first */
+    unsigned timedout : 1;  /* a client timeout (or 444) ends it: reset_timedout_connection */
+    unsigned passes : 4;    /* stream's pass: hand-overs so far (a loop ends at 10) */
+    unsigned shared_fd : 1; /* fd is not its own (a UDP session's, udp.c): closing leaves it */
+    unsigned edge : 1;      /* its events are edge-triggered (mg_conn_edge): c->watch */
+    char *unread;           /* mg_conn_unread's bytes, served by recv first */
     size_t unread_len;
     mg_conn_recv_pt unread_next;  /* the recv to go back to once they are read */
     mg_connection_t *prev, *next; /* the server's list of connections */
@@ -89,15 +90,23 @@ struct mg_connection_s {
  * (mg_server_conn_reusable). */
 mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
                                 const struct sockaddr_storage *ss, socklen_t len);
-/* Edge-triggered events for a plain socket (as nginx registers its connections, EPOLLET): each
- * report is not polled again by the kernel on the next wait. Reads keep level-triggered
- * behaviour for the protocol: a read that filled its buffer, or a read event no read took,
- * runs the read handler again (from the loop) while reading is on. Before the first
- * mg_conn_read_on; a connection already reading, TLS or with a shared fd stays level. */
+/* Edge-triggered events (as nginx registers its connections, EPOLLET): each report is not
+ * polled again by the kernel on the next wait. Reads keep level-triggered behaviour for the
+ * protocol (core/watch.c's rule): a read that may have left input, or a read event no read
+ * took, runs the read handler again (from the loop) while reading is on. Before the first
+ * mg_conn_read_on and before TLS is put on it (core/ssl.c then says what its reads leave: a
+ * full buffer, or bytes before close_notify, may leave records in OpenSSL's buffer); a
+ * connection already reading or with a shared fd stays level, as with `use poll`. */
 void mg_conn_edge(mg_connection_t *c);
 /* Turn read readiness notification on/off (persistent while on). */
 void mg_conn_read_on(mg_connection_t *c);
 void mg_conn_read_off(mg_connection_t *c);
+/* A read through another layer (TLS) said whether input may be left that no event will report
+ * (more: 1) or the socket was found empty (0); level-triggered connections ignore it. */
+void mg_conn_read_said(mg_connection_t *c, int more);
+/* The read handler from the loop at once, as for a read report: for bytes the socket will not
+ * announce (pipelined ones already in the protocol's buffer, mg_conn_unread's). */
+void mg_conn_read_kick(mg_connection_t *c);
 /* Ask once for write readiness. */
 void mg_conn_write_on(mg_connection_t *c);
 void mg_conn_write_off(mg_connection_t *c);

@@ -132,7 +132,9 @@ static int read_early(mg_ssl_conn_t *sc)
             if (n && !SSL_has_pending(sc->ssl)) {
                 /* served before the client's end of early data is read, even when it is
                  * already in the socket: $ssl_early_data says "1" for a request that came as
-                 * early data whatever the timing (the socket stays readable for the rest) */
+                 * early data whatever the timing (the socket stays readable for the rest: not
+                 * rd_empty, so an edge-triggered connection reads again by itself) */
+                sc->rd_empty = 0;
                 return SSL_ERROR_WANT_READ;
             }
             continue;
@@ -142,13 +144,16 @@ static int read_early(mg_ssl_conn_t *sc)
             sc->in_early = 0;
             return 0;
         }
-        return SSL_get_error(sc->ssl, -1);
+        int e = SSL_get_error(sc->ssl, -1);
+        sc->rd_empty = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+        return e;
     }
 }
 
 ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
 {
     size_t got = 0;
+    sc->rd_empty = 0;
     if (sc->in_early && sc->early_pos == sc->early_len) {
         int e = read_early(sc);
         if (e == SSL_ERROR_WANT_READ && sc->early_pos == sc->early_len) {
@@ -182,6 +187,10 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
         }
         int e = SSL_get_error(sc->ssl, n);
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            /* the socket said EAGAIN (with read-ahead, whatever OpenSSL keeps is a record's
+             * start that needs more bytes): the next ones raise an event; or the write event
+             * takes the read over */
+            sc->rd_empty = 1;
             if (e == SSL_ERROR_WANT_WRITE) {
                 sc->read_wants_write = 1;
                 sc->turn_on = 1;
@@ -371,8 +380,16 @@ int mg_ssl_read_pending(mg_connection_t *c)
 static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
 {
     ssize_t n = mg_ssl_recv(c->ssl, &c->log, buf, len);
+    int err = errno;
+    if (c->edge) {
+        /* a full buffer, or bytes before the peer's close_notify or an error (the next read
+         * says it), may leave input in OpenSSL's buffer or the socket that no edge will
+         * report: unless the socket said EAGAIN, the read handler runs again from the loop */
+        mg_conn_read_said(c, (n > 0 || (n < 0 && err == EAGAIN)) && !c->ssl->rd_empty);
+    }
     turn_on(c);
-    if (c->reading && mg_ssl_read_pending(c)) {
+    errno = err;
+    if (!c->edge && c->reading && mg_ssl_read_pending(c)) {
         /* a full buffer: a caller that reads again on the next event gets one */
         event_active(&c->rev, EV_READ, 1);
     }
@@ -480,6 +497,7 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
     int early = sc->early_try;
     int e = early ? read_early(sc) : 0;
     if (e == SSL_ERROR_WANT_READ && sc->early_len) {
+        mg_conn_read_said(c, !sc->rd_empty);
         sc->in_early = 1;
         sc->handshaked = 1;
         mg_conn_write_off(c);
@@ -498,6 +516,7 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
     if (e == 0) {
         sc->handshaked = 1;
         sc->more = 1; /* the first request may have come with the client's Finished */
+        mg_conn_read_said(c, 1);
         mg_conn_write_off(c);
         if (mg_log_debug_on(MG_LOG_DEBUG_EVENT, &c->log)) {
             char desc[256];
@@ -517,6 +536,7 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
         return MG_OK;
     }
     if (e == SSL_ERROR_WANT_READ) {
+        mg_conn_read_said(c, 0); /* the socket said EAGAIN: the client's next flight is an edge */
         mg_conn_write_off(c);
         mg_conn_read_on(c);
         return MG_AGAIN;

@@ -32,8 +32,11 @@ struct mg_ssl_conn_s {
                                       the owner turns that event on */
     unsigned ktls_send : 1;        /* OpenSSL put sending in the kernel (Options KTLS, a
                                       kernel with tls): files go by SSL_sendfile */
-    unsigned more : 1; /* the last read stopped with the buffer full (or the handshake just
-                          ended): OpenSSL may hold bytes that no read event will announce */
+    unsigned more : 1;     /* the last read stopped with the buffer full (or the handshake just
+                              ended): OpenSSL may hold bytes that no read event will announce */
+    unsigned rd_empty : 1; /* the last read (or early data read) stopped because the socket
+                              said EAGAIN (WANT_READ; WANT_WRITE: the write event takes it
+                              over): all else may leave input no edge reports (mg_conn_edge) */
     /* TLS 1.3 early data (ssl_early_data on): read before the handshake ends, kept here and
      * given by the first reads */
     unsigned early_try : 1; /* the context accepts early data: read it first */
@@ -63,7 +66,8 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c);
  * peer ended first or the connection failed; the session stays in the cache either way. */
 void mg_ssl_shutdown(mg_connection_t *c);
 /* 1 when OpenSSL holds bytes read ahead from c's socket that the last read did not take:
- * the kernel will not report them, so whoever turns reading on makes the read event fire. */
+ * the kernel will not report them, so whoever turns reading on a level-triggered connection
+ * makes the read event fire (an edge-triggered one knows it from its reads: rd_empty). */
 int mg_ssl_read_pending(mg_connection_t *c);
 /* Free the TLS state (mg_conn_close). */
 void mg_ssl_conn_free(mg_connection_t *c);

@@ -1,10 +1,12 @@
 /*
- * An upstream-side socket's one registration, edge- or level-triggered, that follows the fd
- * between its owners (see watch.h): the HTTP upstream engine's, the stream proxy's and the
- * cosockets'.
+ * A socket's one registration, edge- or level-triggered (see watch.h): an upstream-side one's
+ * that follows the fd between its owners (the HTTP upstream engine's, the stream proxy's, the
+ * cosockets'), and a client connection's reads when edge-triggered (core/connection.c). The
+ * rule that keeps edge-triggered reports as good as level-triggered ones lives here alone.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mg.h"
 #include "watch.h"
@@ -117,7 +119,17 @@ static void watch_act(evutil_socket_t fd, short what, void *arg)
     mg_watch_t *w = arg;
     short ask = w->act_what;
     w->act_what = 0;
-    watch_dispatch(w, event_get_fd(&w->ev), ask);
+    /* a read or write since it was asked found the socket empty or full: the next edge
+     * reports it (no call that would only hear EAGAIN) */
+    if (!w->rready) {
+        ask &= (short)~EV_READ;
+    }
+    if (!w->wready) {
+        ask &= (short)~EV_WRITE;
+    }
+    if (ask) {
+        watch_dispatch(w, event_get_fd(&w->ev), ask);
+    }
 }
 
 mg_watch_t *mg_watch_new(struct event_base *base, int fd)
@@ -135,16 +147,27 @@ void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed)
                  w);
 }
 
-mg_watch_t *mg_watch_new_et(struct event_base *base, int fd)
+int mg_watch_init_et(mg_watch_t *w, struct event_base *base, int fd, int writes)
 {
     int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
     if ((event_base_get_features(base) & need) != need) {
-        return NULL;
+        return 0;
     }
-    mg_watch_t *w = mg_calloc(sizeof(*w));
-    event_assign(&w->ev, base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, watch_event,
+    memset(w, 0, sizeof(*w));
+    event_assign(&w->ev, base, fd,
+                 EV_READ | (writes ? EV_WRITE : 0) | EV_CLOSED | EV_ET | EV_PERSIST, watch_event,
                  w);
     w->et = 1;
+    return 1;
+}
+
+mg_watch_t *mg_watch_new_et(struct event_base *base, int fd)
+{
+    mg_watch_t *w = mg_calloc(sizeof(*w));
+    if (!mg_watch_init_et(w, base, fd, 1)) {
+        free(w);
+        return NULL;
+    }
     return w;
 }
 
@@ -162,7 +185,8 @@ void mg_watch_read(mg_watch_t *w, event_callback_fn handler, void *arg)
     w->handler = handler;
     w->arg = arg;
     if (w->et && w->rdhup) {
-        watch_defer(w, EV_READ); /* the peer closed before: no edge will say it again */
+        w->rready = 1; /* the peer closed before: no edge will say it again */
+        watch_defer(w, EV_READ);
     }
     if (!w->added) {
         event_add(&w->ev, NULL);
@@ -211,12 +235,54 @@ void mg_watch_quiet(mg_watch_t *w)
     }
 }
 
-void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len)
+/* (static: -fPIC would call the exported one through the PLT from here) */
+static void read_ready(mg_watch_t *w, int ready)
 {
     w->reads++;
-    if ((n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ||
-        (n > 0 && (size_t)n < len && !w->rdhup)) {
-        w->rready = 0; /* empty now: the next bytes (or the FIN) raise an edge */
+    w->rready = ready != 0;
+    /* input left while reading is on: a level-triggered event would report it at the next
+     * turn (in the read handler: once it returns, if reading is still on) */
+    if (ready && w->et && w->handler && !w->in_read) {
+        watch_defer(w, EV_READ);
+    }
+}
+
+void mg_watch_read_ready(mg_watch_t *w, int ready)
+{
+    read_ready(w, ready);
+}
+
+void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len)
+{
+    int ready = w->rready; /* an error: as it was */
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        ready = 0; /* empty now: the next bytes (or the FIN) raise an edge */
+    } else if (n == 0) {
+        ready = 0; /* the end was read (rdhup tells a reader turned on again) */
+    } else if (n > 0) {
+        /* a full buffer may have left more, and bytes before a reported FIN leave the FIN */
+        ready = (size_t)n == len || w->rdhup;
+    }
+    read_ready(w, ready);
+}
+
+void mg_watch_kick(mg_watch_t *w)
+{
+    event_active(&w->ev, EV_READ, 1);
+}
+
+void mg_watch_close(mg_watch_t *w)
+{
+    if (w->added) {
+        event_del(&w->ev);
+        w->added = 0;
+    }
+    w->handler = NULL;
+    w->whandler = NULL;
+    act_cancel(w);
+    if (w->act) {
+        event_free(w->act); /* (its own callback may be running: libevent allows it) */
+        w->act = NULL;
     }
 }
 

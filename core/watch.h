@@ -1,6 +1,6 @@
 /*
- * An upstream-side socket's registration with the event loop, malloc'ed, made once per
- * connection and handed with the fd from owner to owner (a request, the keepalive pool):
+ * A socket's registration with the event loop. An upstream-side socket's is malloc'ed, made
+ * once per connection and handed with the fd from owner to owner (a request, the keepalive pool):
  * the HTTP upstream engine's connections (core/http/upstream_io.c), the stream proxy's
  * peers (modules/stream_proxy.c) and the Lua cosockets' connections (lua/socket_tcp.c). Nginx keeps
  * its upstream connections registered edge-triggered for their life; so does this, and re-arming
@@ -9,9 +9,14 @@
  * Edge-triggered (mg_watch_new_et: a plain socket, on epoll): one event for reading, writing
  * and the peer's close. Its readiness is remembered (rready, wready, rdhup) until a recv or a
  * send finds the socket empty or full (EAGAIN, or short: mg_watch_read_said/write_said say
- * so); reading or writing turned on while it is known ready, or a read handler that read and
- * still reads with the socket not found empty, gets a deferred call (act) at the loop's next
- * turn, as a level-triggered event would have fired again.
+ * so); reading or writing turned on while it is known ready, or a read that left the socket
+ * not found empty while reading is on (in the read handler: once it returns), gets a deferred
+ * call (act) at the loop's next turn, as a level-triggered event would have fired again; a
+ * deferred call that a later read or write made stale (empty, full) is dropped.
+ *
+ * A client connection's edge-triggered reads are one too, inside the connection
+ * (mg_watch_init_et without writes: its writes keep their own one-shot event; core/connection.c),
+ * so the rule above is this file's alone, for both sides.
  *
  * Level-triggered (mg_watch_new: TLS, whose library buffers, and the other event methods; the
  * cosockets' connections, lua/socket_tcp.c): a persistent read event; reading off only forgets
@@ -36,12 +41,14 @@ struct mg_watch_s {
     void *warg;
     unsigned reads, writes; /* et: recv and send calls so far (progress in a handler) */
     short act_what;         /* et: what the pending act reports */
+    /* bytes, not bit-fields: set and cleared around every handler call of a client
+     * connection's request, a plain store each */
+    unsigned char rready, wready, rdhup;
+    unsigned char calling, freed; /* et: in its handlers; freed meanwhile */
+    unsigned char in_read, in_write;
     unsigned added : 1;
     unsigned et : 1;
-    unsigned rready : 1, wready : 1, rdhup : 1;
-    unsigned closed : 1;             /* the event asks for EV_CLOSED (the peer's close) */
-    unsigned calling : 1, freed : 1; /* et: in its handlers; freed meanwhile */
-    unsigned in_read : 1, in_write : 1;
+    unsigned closed : 1; /* the event asks for EV_CLOSED (the peer's close) */
 };
 
 /* A level-triggered read watch for fd, not added yet. */
@@ -55,6 +62,9 @@ void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed);
  * connect() was called: its only epoll_ctl until the close), or NULL when the event method
  * has no edge-triggered events (`use poll`, select). */
 mg_watch_t *mg_watch_new_et(struct event_base *base, int fd);
+/* The same in place (memory the caller owns, zeroed here), with EV_WRITE in the event only when
+ * writes: 1, or 0 when the event method has no edge-triggered events. mg_watch_close ends it. */
+int mg_watch_init_et(mg_watch_t *w, struct event_base *base, int fd, int writes);
 /* et: register it, once connect() was called (a socket not connected yet polls as hung up);
  * connected says whether connect() finished at once (then it is known writable). */
 void mg_watch_add(mg_watch_t *w, int connected);
@@ -74,9 +84,21 @@ void mg_watch_write(mg_watch_t *w, event_callback_fn handler, void *arg);
 void mg_watch_write_off(mg_watch_t *w);
 /* Nobody reads nor writes, no deferred call: between owners. */
 void mg_watch_quiet(mg_watch_t *w);
-/* et: what a plain recv of len bytes (n, errno) or a send said of the socket's readiness. */
+/* et: what a plain recv of len bytes (n, errno) or a send said of the socket's readiness: a
+ * read that filled len, or bytes before a reported FIN, leave it ready (mg_watch_read_ready);
+ * EAGAIN, a short read or the end found it empty. */
 void mg_watch_read_said(mg_watch_t *w, ssize_t n, size_t len);
+/* et: a read through another layer (TLS) said whether input may be left that no edge will
+ * report (ready: 1) or the socket was found empty (0), as mg_watch_read_said does for a plain
+ * recv. */
+void mg_watch_read_ready(mg_watch_t *w, int ready);
+/* A read report from the loop at once, as if the socket said it (et: known ready): bytes that
+ * the socket will not announce (kept by the owner) are to be read from the loop. */
+void mg_watch_kick(mg_watch_t *w);
 void mg_watch_write_said(mg_watch_t *w, ssize_t n, size_t len);
+/* An embedded et watch's end, before the fd is closed: the event off, no handler, no deferred
+ * call (in a handler too: its memory must stay until the loop comes back). */
+void mg_watch_close(mg_watch_t *w);
 /* Frees w and takes its event off: before the fd is closed; in a handler, once it returns.
  * NULL is a no-op. */
 void mg_watch_free(mg_watch_t *w);

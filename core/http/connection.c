@@ -221,12 +221,12 @@ void mg_http_init_connection(mg_connection_t *c)
     c->read_handler = read_head;
     c->timeout_handler = head_timeout;
     mg_conn_timer_set(c, cscf->client_header_timeout);
+    mg_conn_edge(c); /* (before TLS: core/ssl.c says what its reads leave) */
     if (hc->addr_conf->ssl) {
         hc->ssl = 1;
         mg_http_ssl_init_connection(c);
     } else {
         hc->v2_preface = mg_http_v2_enabled(hc, cscf);
-        mg_conn_edge(c);
     }
     mg_conn_read_on(c);
 }
@@ -796,5 +796,5 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     }
     /* pipelined bytes are waiting: handle them from the loop, not from this call stack */
     hc->pipelined = 1;
-    event_active(&c->rev, EV_READ, 1);
+    mg_conn_read_kick(c);
 }

@@ -9,7 +9,9 @@
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
 # upstream connection per request (proxy-new: no upstream keepalive), and when Debian's Lua module
 # for nginx is there content_by_lua hello and a cosocket round trip to the upstream with
-# setkeepalive (run.sh's "lua cosocket" case). Then (INSTR=1, with valgrind) each server's user-space
+# setkeepalive (run.sh's "lua cosocket" case); https-return is "return 200" over TLS (ECDSA P-256,
+# TLS 1.3, the client IO::Socket::SSL; its one handshake is counted, spread over the N requests).
+# Then (INSTR=1, with valgrind) each server's user-space
 # instructions per request for the same cases, under callgrind over INSTR_REQUESTS requests.
 # Writes t/bench/syscalls-results-<date>.txt.
 #
@@ -24,6 +26,9 @@ CLIENT_CPUS=${CLIENT_CPUS:-1}
 bench_init bench-syscalls
 need_pkg strace strace
 need_pkg perl perl-base
+need_pkg openssl openssl
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -keyout "$WORK/ec.key" -out "$WORK/ec.crt" >/dev/null 2>&1 || die "openssl failed"
 
 NGINX_LUA_MODULES=/usr/lib/nginx/modules
 if [ ! -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ]; then
@@ -56,8 +61,8 @@ taskset -c "$CLIENT_CPUS" "$NGINX" -p "$WORK/upstream/" -e logs/error.log \
     -c "$WORK/upstream/conf/bench.conf" >"$WORK/upstream/logs/stdout" 2>&1 &
 PIDS+=("$!")
 
-write_conf() { # name port
-    local dir=$WORK/$1 main= lua=
+write_conf() { # name port [tls-port (default CG_TLS_PORT: cg_start's)]
+    local dir=$WORK/$1 main= lua= tls_port=${3:-$CG_TLS_PORT}
     mkdir -p "$dir/logs" "$dir/conf"
     if [ "$LUA" = yes ]; then
         case $1 in nginx*) main="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
@@ -93,23 +98,31 @@ http {
         location = /proxy-new { proxy_pass http://127.0.0.1:$UP_PORT/; }
         $lua
     }
+    server {
+        listen 127.0.0.1:$tls_port ssl;
+        ssl_certificate $WORK/ec.crt;
+        ssl_certificate_key $WORK/ec.key;
+        location = /return { return 200 "ok\n"; }
+    }
 }
 EOF
 }
 
-# client PORT PATH COUNT [BODY-BYTES]: COUNT requests on one keepalive connection, each answer
-# read whole (Content-Length or chunked) before the next is sent; prints the 200s it got
+# client PORT PATH COUNT [BODY-BYTES [tls]]: COUNT requests on one keepalive connection, each
+# answer read whole (Content-Length or chunked) before the next is sent; prints the 200s it got
 client() {
-    taskset -c "$CLIENT_CPUS" perl -MIO::Socket::INET -e '
-        my ($port, $path, $n, $blen) = @ARGV;
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port") or die "connect: $!";
+    taskset -c "$CLIENT_CPUS" perl -MIO::Socket::INET -MIO::Socket::SSL -e '
+        my ($port, $path, $n, $blen, $tls) = @ARGV;
+        my $s = $tls ? IO::Socket::SSL->new(PeerAddr => "127.0.0.1:$port", SSL_verify_mode => 0)
+                     : IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+        $s or die "connect: $! $SSL_ERROR";
         my $body = "x" x $blen;
         my $req = ($blen ? "POST" : "GET") . " $path HTTP/1.1\r\nHost: bench\r\n"
             . ($blen ? "Content-Length: $blen\r\n" : "") . "\r\n" . $body;
         my ($buf, $ok) = ("", 0);
-        my $fill = sub { my $r = sysread($s, $buf, 65536, length $buf); die "eof\n" unless $r; };
+        my $fill = sub { my $r = $s->sysread($buf, 65536, length $buf); die "eof\n" unless $r; };
         for (1 .. $n) {
-            syswrite($s, $req) == length $req or die "write: $!";
+            $s->syswrite($req) == length $req or die "write: $!";
             $fill->() until $buf =~ /\r\n\r\n/;
             my $hl = index($buf, "\r\n\r\n") + 4;
             my $head = substr($buf, 0, $hl, "");
@@ -126,10 +139,10 @@ client() {
     ' "$@"
 }
 
-# count PID PORT PATH BODY -> "total epoll_ctl epoll_wait reads writes other" per request
+# count PID PORT PATH BODY [tls] -> "total epoll_ctl epoll_wait reads writes other" per request
 count() {
-    local pid=$1 port=$2 path=$3 blen=$4 f=$WORK/strace.$2.$RANDOM
-    client "$port" "$path" 20 "$blen" >/dev/null
+    local pid=$1 port=$2 path=$3 blen=$4 tls=${5:-} f=$WORK/strace.$2.$RANDOM
+    client "$port" "$path" 20 "$blen" $tls >/dev/null
     strace -c -f -p "$pid" -o "$f" 2>/dev/null &
     local sp=$!
     # strace is attached once the tracee shows a tracer
@@ -138,7 +151,7 @@ count() {
         sleep 0.02
     done
     local ok
-    ok=$(client "$port" "$path" "$N" "$blen")
+    ok=$(client "$port" "$path" "$N" "$blen" $tls)
     kill -INT "$sp"
     wait "$sp" 2>/dev/null
     [ "$ok" = "$N" ] || echo "$BENCH: $path on port $port: $ok of $N answers were 200" >&2
@@ -160,8 +173,8 @@ count() {
 MG_PORT=$(free_port)
 NG_PORT=$(free_port)
 [ "$MG_PORT" = "$NG_PORT" ] && NG_PORT=$((MG_PORT + 1))
-start_server() { # binary name port
-    write_conf "$2" "$3"
+start_server() { # binary name port tls-port
+    write_conf "$2" "$3" "$4"
     taskset -c "$SERVER_CPUS" "$1" -p "$WORK/$2/" -e logs/error.log -c "$WORK/$2/conf/bench.conf" \
         >"$WORK/$2/logs/stdout" 2>&1 &
     local pid=$!
@@ -174,13 +187,16 @@ start_server() { # binary name port
     cat "$WORK/$2/logs/stdout" "$WORK/$2/logs/error.log" >&2 2>/dev/null
     die "$2 did not start"
 }
-start_server "$MOONGATE" moongate "$MG_PORT"
+MG_TLS_PORT=$(free_port)
+NG_TLS_PORT=$(free_port)
+start_server "$MOONGATE" moongate "$MG_PORT" "$MG_TLS_PORT"
 MG_PID=$STARTED
-start_server "$NGINX" nginx "$NG_PORT"
+start_server "$NGINX" nginx "$NG_PORT" "$NG_TLS_PORT"
 NG_PID=$STARTED
 
 CASES=("return|/return|0" "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024" "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
+CASES+=("https-return|/return|0|tls")
 
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -191,10 +207,13 @@ CASES=("return|/return|0" "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024" "prox
     printf '%-14s %-8s %7s %9s %10s %6s %6s %6s\n' case server total epoll_ctl epoll_wait reads writes other
 } | tee "$OUT"
 for c in "${CASES[@]}"; do
-    IFS='|' read -r name path blen <<<"$c"
+    IFS='|' read -r name path blen tls <<<"$c"
     for s in moongate nginx; do
         if [ $s = moongate ]; then pid=$MG_PID port=$MG_PORT; else pid=$NG_PID port=$NG_PORT; fi
-        read -r t ec ew rd wr ot < <(count "$pid" "$port" "$path" "$blen")
+        if [ -n "$tls" ]; then
+            if [ $s = moongate ]; then port=$MG_TLS_PORT; else port=$NG_TLS_PORT; fi
+        fi
+        read -r t ec ew rd wr ot < <(count "$pid" "$port" "$path" "$blen" $tls)
         printf '%-14s %-8s %7s %9s %10s %6s %6s %6s\n' "$name" "$s" "$t" "$ec" "$ew" "$rd" "$wr" \
             "$ot" | tee -a "$OUT"
     done
@@ -202,14 +221,17 @@ done
 
 # instructions per request: each server under callgrind, the same client
 instr_cases() { # binary name -> one "Ir/request" per case
-    local port c path blen n=${INSTR_REQUESTS:-1000} k=0 dir=$WORK/$2
+    local port c path blen tls p n=${INSTR_REQUESTS:-1000} k=0 dir=$WORK/$2
     port=$(free_port)
+    CG_TLS_PORT=$(free_port)
     cg_start "$1" "$2" "$port"
     for c in "${CASES[@]}"; do
-        IFS='|' read -r _ path blen <<<"$c"
-        client "$port" "$path" 20 "$blen" >/dev/null
+        IFS='|' read -r _ path blen tls <<<"$c"
+        p=$port
+        [ -n "$tls" ] && p=$CG_TLS_PORT
+        client "$p" "$path" 20 "$blen" $tls >/dev/null
         callgrind_control -z "$CG_PID" >/dev/null 2>&1
-        client "$port" "$path" "$n" "$blen" >/dev/null
+        client "$p" "$path" "$n" "$blen" $tls >/dev/null
         callgrind_control -d "$CG_PID" >/dev/null 2>&1
         k=$((k + 1))
         awk -v n="$n" '/^(summary|totals):/ { printf "%d\n", $2 / n; exit }' "$dir/cg.out.$k"

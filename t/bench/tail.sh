@@ -13,6 +13,8 @@
 #  - the wall clock (ORDER_ONLY=1 skips it): ROUNDS alternating rounds of WARMUP s + DURATION s
 #    per server, wrk --latency; the median over the rounds of req/s, p50, p90 and p99, and of
 #    the per-round p99 ratio (moongate/nginx: below 1 is better for moongate).
+# The https-* cases are return and the 1 KiB file over TLS (ECDSA P-256, port + 1 of each server;
+# wrk's OpenSSL; the order counted over read() too, which OpenSSL reads with).
 # CASES="gzip,1k" picks cases by name. Writes t/bench/tail-results-<date>.txt.
 #
 #   t/bench/tail.sh   (ROUNDS=5 DURATION=3 WARMUP=1 CONNS=50 ORDER_SECONDS=2 ORDER_ONLY=0
@@ -29,6 +31,7 @@ bench_init bench-tail
 need_pkg wrk wrk
 need_pkg strace strace
 need_pkg perl perl-base
+need_pkg openssl openssl
 
 NGINX_LUA_MODULES=/usr/lib/nginx/modules
 LUA=no
@@ -38,9 +41,11 @@ mkdir -p "$WORK/html"
 head -c 1024 /dev/urandom >"$WORK/html/1k.bin"
 head -c 65536 /dev/urandom >"$WORK/html/64k.bin"
 perl -e 'my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox jumps over the lazy dog\n" while length $s < 65536; print substr($s, 0, 65536)' >"$WORK/html/64k.txt"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -keyout "$WORK/ec.key" -out "$WORK/ec.crt" >/dev/null 2>&1 || die "openssl failed"
 chmod -R a+rX "$WORK"
 
-write_conf() { # name port
+write_conf() { # name port (TLS on port + 1)
     local main= lua=
     if [ "$LUA" = yes ]; then
         case $1 in nginx*) main="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
@@ -69,10 +74,26 @@ http {
         location / { }
         $lua
     }
+    server {
+        listen 127.0.0.1:$(($2 + 1)) ssl;
+        ssl_certificate $WORK/ec.crt;
+        ssl_certificate_key $WORK/ec.key;
+        root $WORK/html;
+        location = /return { return 200 "ok\n"; }
+        location / { }
+    }
 }
 EOF
 }
-start_both
+start_both 2
+
+# url PORT PATH: a path "https:/x" is /x over TLS, on port + 1
+url() {
+    case $2 in
+    https:*) echo "https://127.0.0.1:$(($1 + 1))${2#https:}" ;;
+    *) echo "http://127.0.0.1:$1$2" ;;
+    esac
+}
 
 # latency in wrk's units -> microseconds
 to_us() {
@@ -85,9 +106,9 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 
 tail_wrk() {
     local port=$1 path=$2
     shift 2
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" "http://127.0.0.1:$port$path" >/dev/null 2>&1
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" "$(url "$port" "$path")" >/dev/null 2>&1
     local out
-    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "http://127.0.0.1:$port$path" 2>&1)
+    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "$(url "$port" "$path")" 2>&1)
     echo "$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')" \
         "$(to_us "$(echo "$out" | awk '$1 == "50%" { print $2 }')")" \
         "$(to_us "$(echo "$out" | awk '$1 == "90%" { print $2 }')")" \
@@ -99,14 +120,14 @@ tail_wrk() {
 order_wrk() {
     local pid=$1 port=$2 path=$3 tp
     shift 3
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" "http://127.0.0.1:$port$path" >/dev/null 2>&1
-    strace -f -e trace=recvfrom -p "$pid" -o "$WORK/order.strace" 2>/dev/null &
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" "$(url "$port" "$path")" >/dev/null 2>&1
+    strace -f -e trace=recvfrom,read -p "$pid" -o "$WORK/order.strace" 2>/dev/null &
     tp=$!
     sleep 0.5 # attached (strace has no ready signal)
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${ORDER_SECONDS}s" "$@" "http://127.0.0.1:$port$path" >/dev/null 2>&1
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${ORDER_SECONDS}s" "$@" "$(url "$port" "$path")" >/dev/null 2>&1
     kill -INT "$tp"
     wait "$tp" 2>/dev/null
-    perl -ne 'next unless /^\d+\s+recvfrom\((\d+),.*\) = [1-9]\d*$/;
+    perl -ne 'next unless /^\d+\s+(?:recvfrom|read)\((\d+),.*\) = [1-9]\d*$/;
         $k++; push @g, $k - $l{$1} - 1 if defined $l{$1}; $l{$1} = $k;
         END { @s = sort { $a <=> $b } @g; @s = (0) unless @s;
               print join(" ", (map { $s[int($_ * $#s)] } 0.5, 0.9, 0.99, 1), scalar @g), "\n" }' \
@@ -166,6 +187,8 @@ all_cases() { # the function to run for each case
     case_run "$1" gzip /64k.txt "Accept-Encoding: gzip"
     case_run "$1" 1k /1k.bin
     case_run "$1" 64k /64k.bin
+    case_run "$1" https-return https:/return
+    case_run "$1" https-1k https:/1k.bin
     if [ "$LUA" = yes ]; then
         case_run "$1" lua /lua
         case_run "$1" lua-access /lua-access/1k.bin "X-Token: secret"

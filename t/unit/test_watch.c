@@ -2,8 +2,10 @@
  * core/watch.c on a real event loop (epoll) and a socketpair: an edge-triggered watch remembers
  * readiness and makes up for the reports a level-triggered event would repeat (a deferred call
  * at the next turn), its write handler is one-shot, one owner's handler for both gets one call,
- * a handler may free the watch; a level-triggered one takes its event off when a report comes
- * that nobody wants.
+ * a handler may free the watch; the embedded read-only kind a client connection holds (a read
+ * outside the handler that may have left input gets a call, a later read that empties the
+ * socket cancels it, the end read empties it); a level-triggered one takes its event off when
+ * a report comes that nobody wants.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -133,6 +135,43 @@ int main(void)
     ok(p.w == NULL, "freed");
     turns_nonblock(base);
     is_int(p.calls, 4, "nothing after");
+    close(sv[0]);
+    close(sv[1]);
+
+    /* embedded and read-only, as a client connection's (core/connection.c) */
+    pair(sv);
+    mg_watch_t e;
+    probe_t r = {.fd = sv[0], .w = &e};
+    ok(mg_watch_init_et(&e, base, sv[0], 0), "an embedded edge-triggered watch");
+    mg_watch_read(&e, on_event, &r);
+    (void)!write(sv[1], "12345678", 8);
+    turn(base);
+    is_int(r.calls, 1, "the bytes' report");
+    char buf[64];
+    ssize_t n = recv(sv[0], buf, 4, 0);
+    mg_watch_read_said(&e, n, 4);
+    turns_nonblock(base);
+    is_int(r.calls, 2, "a full read outside the handler: a call at the next turn");
+    mg_watch_read_known(&e);
+    n = recv(sv[0], buf, sizeof(buf), 0);
+    mg_watch_read_said(&e, n, sizeof(buf));
+    is_int(e.rready, 0, "a short read: empty");
+    turns_nonblock(base);
+    is_int(r.calls, 2, "the call asked before it is dropped");
+    r.take = 4;
+    shutdown(sv[1], SHUT_WR);
+    turn(base);
+    is_int(r.calls, 3, "the peer's close reported");
+    is_int(e.rready, 0, "the end read: empty");
+    turns_nonblock(base);
+    is_int(r.calls, 3, "no call after the end was read");
+    mg_watch_read_off(&e);
+    mg_watch_read(&e, on_event, &r);
+    turns_nonblock(base);
+    is_int(r.calls, 4, "a reader turned on again hears of the close");
+    mg_watch_close(&e);
+    turns_nonblock(base);
+    is_int(r.calls, 4, "closed: nothing after");
     close(sv[0]);
     close(sv[1]);
 
