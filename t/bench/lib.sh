@@ -312,6 +312,7 @@ bench_cases() {
     need_pkg wrk wrk
     for c in "${CASES[@]}"; do
         IFS='|' read -r name path want <<<"$c"
+        [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]] && continue # ONLY=REGEX: some cases
         bench_case "$name" "$path" "$want"
     done
     check_alive
