@@ -35,6 +35,9 @@ our $Backend = <<'_EOC_';
         # (moongate_only: in the harness's single-process mode Debian's nginx hangs in these
         # io.popen calls, before the proxy is involved)
         location /midway/ {
+            # the proxy asks in HTTP/1.0: without this, OpenResty's default buffers the whole
+            # answer for a Content-Length and "head" would not come first
+            lua_http10_buffering off;
             content_by_lua_block {
                 local function count(cmd)
                     local h = io.popen(cmd .. " 2>/dev/null | wc -l")
