@@ -467,6 +467,8 @@ int mg_lua_ctx_get(lua_State *L);
 int mg_lua_ctx_set(lua_State *L);
 /* resty.core.ctx's get_ctx_table([t]): ngx.ctx, which t becomes when there is none yet. */
 int mg_lua_ctx_get_table(lua_State *L);
+/* An init_worker or exit_worker handler ended: its ngx.ctx goes. */
+void mg_lua_ctx_hook_done(lua_State *L);
 
 /* ---- string.c: what ngx.req's argument parsing shares with ngx.decode_args ---- */
 /* t[key] = value (key and value on top, popped); a repeated key collects its values in a list. */

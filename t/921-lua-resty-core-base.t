@@ -3,7 +3,7 @@
 # nil in init_by_lua; a binding's request pointer type takes it), the reusable FFI string
 # buffer and out-pointers, ref_in_table's free list, allows_subsystem, the nginx types their
 # ffi.cdef lines name; and from the other resty.core modules: ctx.get_ctx_table,
-# utils.str_replace_char, misc's ngx magic key hooks; ngx.ctx in a timer.
+# utils.str_replace_char, misc's ngx magic key hooks; ngx.ctx in a timer and init_worker.
 #
 #   prove -I t/lib t/921-lua-resty-core-base.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/921-lua-resty-core-base.t
@@ -332,5 +332,41 @@ real 201 v false
 GET /a
 --- response_body
 0 true
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: ngx.ctx in init_worker_by_lua: a table for the handler's run; a timer it starts has its own
+--- http_config
+    lua_shared_dict d 1m;
+    init_worker_by_lua_block {
+        local d = ngx.shared.d
+        local get_ctx_table = require("resty.core.ctx").get_ctx_table
+        ngx.ctx.a = 1
+        local first = ngx.ctx
+        local same = get_ctx_table({}) == first
+        ngx.ctx = { b = 2 }
+        d:set("init_worker", tostring(first.a) .. " " .. tostring(same) .. " "
+              .. tostring(ngx.ctx.a) .. " " .. ngx.ctx.b)
+        ngx.timer.at(0, function()
+            d:set("timer", tostring(ngx.ctx.b))
+        end)
+    }
+--- config
+    location /a {
+        content_by_lua_block {
+            local d = ngx.shared.d
+            for _ = 1, 200 do
+                if d:get("timer") then break end
+                ngx.sleep(0.01)
+            end
+            ngx.say(d:get("init_worker"), ", timer: ", d:get("timer"))
+        }
+    }
+--- request
+GET /a
+--- response_body
+1 true nil 2, timer: nil
 --- no_error_log
 [error]
