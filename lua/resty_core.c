@@ -17,13 +17,24 @@ static const char *const submodules[] = {
     "request", "response", "phase", "ndk",    "socket", "coroutine", "param", "misc", "ctx",
 };
 
-/* Upvalue 1: the name of the version field ("version", or "_VERSION" for worker). */
-static int open_plain(lua_State *L)
+/* Push a module table: the version under vfield ("version", or "_VERSION" for ctx, misc and
+ * worker) and the functions fns (NULL: none). */
+static int push_module(lua_State *L, const char *vfield, const luaL_Reg *fns)
 {
     lua_newtable(L);
     lua_pushliteral(L, RESTY_CORE_VERSION);
-    lua_setfield(L, -2, lua_tostring(L, lua_upvalueindex(1)));
+    lua_setfield(L, -2, vfield);
+    for (; fns && fns->name; fns++) {
+        lua_pushcfunction(L, fns->func);
+        lua_setfield(L, -2, fns->name);
+    }
     return 1;
+}
+
+/* Upvalue 1: the name of the version field. */
+static int open_plain(lua_State *L)
+{
+    return push_module(L, lua_tostring(L, lua_upvalueindex(1)), NULL);
 }
 
 /* time.monotonic_msec(): the cached monotonic clock, in milliseconds, as nginx's current msec */
@@ -41,25 +52,16 @@ static int monotonic_time(lua_State *L)
 
 static int open_time(lua_State *L)
 {
-    lua_createtable(L, 0, 3);
-    lua_pushliteral(L, RESTY_CORE_VERSION);
-    lua_setfield(L, -2, "version");
-    lua_pushcfunction(L, monotonic_msec);
-    lua_setfield(L, -2, "monotonic_msec");
-    lua_pushcfunction(L, monotonic_time);
-    lua_setfield(L, -2, "monotonic_time");
-    return 1;
+    static const luaL_Reg fns[] = {
+        {"monotonic_msec", monotonic_msec}, {"monotonic_time", monotonic_time}, {NULL, NULL}};
+    return push_module(L, "version", fns);
 }
 
 /* resty.core.ctx: get_ctx_table([t]) is ngx.ctx's table (ctx.c) */
 static int open_ctx(lua_State *L)
 {
-    lua_createtable(L, 0, 2);
-    lua_pushliteral(L, RESTY_CORE_VERSION);
-    lua_setfield(L, -2, "_VERSION");
-    lua_pushcfunction(L, mg_lua_ctx_get_table);
-    lua_setfield(L, -2, "get_ctx_table");
-    return 1;
+    static const luaL_Reg fns[] = {{"get_ctx_table", mg_lua_ctx_get_table}, {NULL, NULL}};
+    return push_module(L, "_VERSION", fns);
 }
 
 /*
@@ -106,12 +108,18 @@ static const char misc_source[] =
     "  end,\n"
     "}\n";
 
-static int open_misc(lua_State *L)
+/* Push what one of the chunks here returns (they are ours: a load error is a bug, raised). */
+static void run_chunk(lua_State *L, const char *source, size_t len, const char *name)
 {
-    if (luaL_loadbuffer(L, misc_source, sizeof(misc_source) - 1, "=resty.core.misc") != 0) {
-        return lua_error(L);
+    if (luaL_loadbuffer(L, source, len, name) != 0) {
+        lua_error(L);
     }
     lua_call(L, 0, 1);
+}
+
+static int open_misc(lua_State *L)
+{
+    run_chunk(L, misc_source, sizeof(misc_source) - 1, "=resty.core.misc");
     return 1;
 }
 
@@ -144,12 +152,8 @@ static int str_replace_char(lua_State *L)
 
 static int open_utils(lua_State *L)
 {
-    lua_createtable(L, 0, 2);
-    lua_pushliteral(L, RESTY_CORE_VERSION);
-    lua_setfield(L, -2, "version");
-    lua_pushcfunction(L, str_replace_char);
-    lua_setfield(L, -2, "str_replace_char");
-    return 1;
+    static const luaL_Reg fns[] = {{"str_replace_char", str_replace_char}, {NULL, NULL}};
+    return push_module(L, "version", fns);
 }
 
 static int open_core(lua_State *L)
@@ -161,10 +165,7 @@ static int open_core(lua_State *L)
         lua_pushstring(L, name);
         lua_call(L, 1, 0);
     }
-    lua_newtable(L);
-    lua_pushliteral(L, RESTY_CORE_VERSION);
-    lua_setfield(L, -2, "version");
-    return 1;
+    return push_module(L, "version", NULL);
 }
 
 /*
@@ -214,10 +215,7 @@ static const char re_source[] =
 
 static int open_re(lua_State *L)
 {
-    if (luaL_loadbuffer(L, re_source, sizeof(re_source) - 1, "=ngx.re") != 0) {
-        return lua_error(L);
-    }
-    lua_call(L, 0, 1);
+    run_chunk(L, re_source, sizeof(re_source) - 1, "=ngx.re");
     mg_lua_re_push_opt(L);
     lua_setfield(L, -2, "opt");
     return 1;
