@@ -233,6 +233,11 @@ extern int mg_lua_probe;
 mg_request_t *mg_lua_request(lua_State *L);
 /* The running stream session, or luaL_error "no session found". */
 struct mg_stream_session_s *mg_lua_session(lua_State *L);
+/* resty.core.base's get_request (resty_base.c, through the FFI): non-NULL where OpenResty's
+ * gives a request, its fake one included: the request, the stream session, a timer's or TLS
+ * handshake's context, the VM in init_worker and exit_worker; NULL elsewhere (init_by_lua).
+ * An opaque token: no function takes it. */
+void *mg_lua_request_token(void);
 /* The Lua main conf of the block being read: http{}'s, or stream{}'s in a stream context. */
 mg_lua_main_conf_t *mg_lua_conf_main(mg_conf_t *cf);
 /* luaL_error "API disabled in the context of <phase>" unless the running phase is allowed. */
@@ -460,6 +465,10 @@ int mg_lua_headers_sent(lua_State *L);
 /* ngx.ctx (ctx.c) */
 int mg_lua_ctx_get(lua_State *L);
 int mg_lua_ctx_set(lua_State *L);
+/* resty.core.ctx's get_ctx_table([t]): ngx.ctx, which t becomes when there is none yet. */
+int mg_lua_ctx_get_table(lua_State *L);
+/* An init_worker or exit_worker handler ended: its ngx.ctx goes. */
+void mg_lua_ctx_hook_done(lua_State *L);
 
 /* ---- string.c: what ngx.req's argument parsing shares with ngx.decode_args ---- */
 /* t[key] = value (key and value on top, popped); a repeated key collects its values in a list. */
@@ -548,6 +557,8 @@ void mg_lua_worker_thread_cancel(mg_lua_co_t *co);
 void mg_lua_upstream_preload(lua_State *L);
 /* resty_core.c: resty.core and resty.core.* (no-ops over the native API), loaded */
 void mg_lua_resty_core_preload(lua_State *L);
+/* resty_base.c: the resty.core.base module (package.preload's loader) */
+int mg_lua_resty_base_open(lua_State *L);
 /* regex.c: push require("ngx.re").opt, bound to this VM's regex state */
 void mg_lua_re_push_opt(lua_State *L);
 

@@ -95,6 +95,24 @@ mg_request_t *mg_lua_request(lua_State *L)
     return mg_lua_cur.r;
 }
 
+void *mg_lua_request_token(void)
+{
+    if (mg_lua_cur.r) {
+        return mg_lua_cur.r;
+    }
+    if (mg_lua_cur.s) {
+        return mg_lua_cur.s;
+    }
+    if (mg_lua_cur.ctx) {
+        return mg_lua_cur.ctx; /* a timer's or a TLS handshake's */
+    }
+    /* OpenResty's worker hooks run with a fake request too */
+    if (mg_lua_cur.phase & (MG_LUA_INIT_WORKER | MG_LUA_EXIT_WORKER)) {
+        return mg_lua_cur.lmcf;
+    }
+    return NULL;
+}
+
 mg_stream_session_t *mg_lua_session(lua_State *L)
 {
     if (mg_lua_cur.s == NULL) {

@@ -57,6 +57,7 @@ mg_int_t mg_lua_embed_run(mg_cycle_t *cycle, const char *chunk, char *error, siz
         rc = MG_ERROR;
     }
     mg_lua_cur = saved;
+    mg_lua_ctx_hook_done(L);
     lua_settop(L, top);
     return rc;
 }

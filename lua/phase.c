@@ -189,6 +189,9 @@ mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_cod
     }
     int rc = lua_pcall(L, nargs, nres, base + 1);
     mg_lua_cur = saved;
+    if (ctx == NULL && (phase & (MG_LUA_INIT_WORKER | MG_LUA_EXIT_WORKER))) {
+        mg_lua_ctx_hook_done(L);
+    }
     lua_remove(L, base + 1);
     if (rc == 0) {
         return MG_OK;

@@ -106,6 +106,7 @@ static lua_timer_t *timer_new(timers_t *ts, int fn_ref, mg_msec_t delay, int eve
     lua_timer_t *t = mg_calloc(sizeof(lua_timer_t));
     t->timers = ts;
     t->fn_ref = fn_ref;
+    t->ctx.ctx_ref = LUA_NOREF; /* timer_free unrefs it, run or not */
     t->delay = delay;
     t->every = every;
     t->ev = evtimer_new(ts->srv->base, on_timer, t);
