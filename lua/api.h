@@ -88,6 +88,7 @@ typedef struct {
     mg_int_t malloc_trim;            /* lua_malloc_trim: requests between two malloc_trim(1) */
     mg_int_t trim_nreq;              /* requests logged since the last one, in this worker */
     struct mg_lua_shdict_s *shdicts; /* lua_shared_dict zones (shdict.c) */
+    struct mg_lua_pipes_s *pipes;    /* ngx.pipe's processes in this worker (pipe.c) */
     /* the lua_socket_* settings of code without a request or session (timers): the http{}
      * or stream{} level's, defaults filled in */
     struct mg_lua_loc_conf_s *conf;
@@ -550,6 +551,8 @@ void mg_lua_sema_cancel(mg_lua_co_t *co);
 /* pipe.c: require "ngx.pipe"; a coroutine that goes stops waiting for a process */
 void mg_lua_pipe_preload(lua_State *L);
 void mg_lua_pipe_cancel(mg_lua_co_t *co);
+/* A worker exits: ngx.pipe's processes killed and their events gone while the loop exists. */
+void mg_lua_pipe_exit_worker(mg_lua_main_conf_t *lmcf);
 /* worker_thread.c: ngx.run_worker_thread; a coroutine that goes drops its thread's results */
 void mg_lua_inject_worker_thread_api(lua_State *L);
 void mg_lua_worker_thread_cancel(mg_lua_co_t *co);

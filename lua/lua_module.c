@@ -667,12 +667,15 @@ static void lua_exit_worker(mg_cycle_t *cycle)
         return;
     }
     mg_lua_main_conf_t *lmcf = cycle->http->main_conf[mg_lua_module.index];
-    if (lmcf->L == NULL || lmcf->exit_worker == NULL) {
+    if (lmcf->L == NULL) {
         return;
     }
-    int top = lua_gettop(lmcf->L);
-    mg_lua_call(lmcf, NULL, lmcf->exit_worker, MG_LUA_EXIT_WORKER, 0, 0);
-    lua_settop(lmcf->L, top);
+    if (lmcf->exit_worker) {
+        int top = lua_gettop(lmcf->L);
+        mg_lua_call(lmcf, NULL, lmcf->exit_worker, MG_LUA_EXIT_WORKER, 0, 0);
+        lua_settop(lmcf->L, top);
+    }
+    mg_lua_pipe_exit_worker(lmcf); /* while the event loop exists (lua_close comes after it) */
 }
 
 /* The defaults nginx documents for the directives whose setter is this module's own (the

@@ -42,13 +42,15 @@ typedef struct mg_lua_pipe_op_s {
 } pipe_op_t;
 
 /* the exit, watched by a pidfd (or polled) */
-typedef struct {
+typedef struct reaper_s {
     proc_t *proc; /* NULL once the object was collected: reap and free */
     pid_t pid;
     int pidfd;
     struct event ev, tev;
     unsigned ev_set : 1;
     pipe_op_t wop; /* wait()'s coroutine (wop.co) and timeout; fd unused */
+    /* in its VM's orphans once proc is NULL and the process not yet reaped */
+    struct reaper_s *next, **prevp;
 } reaper_t;
 
 struct proc_s {
@@ -59,6 +61,16 @@ struct proc_s {
     mg_msec_t timeout[4]; /* write, stdout, stderr, wait */
     int status;
     unsigned exited : 1, waited : 1;
+    unsigned detached : 1; /* the worker exits: no events any more (mg_lua_pipe_exit_worker) */
+    struct mg_lua_pipes_s *list; /* its VM's, or NULL */
+    proc_t *next, **prevp;
+};
+
+/* A VM's live processes and orphaned reapers (lmcf->pipes): a worker that exits ends them while
+ * its event loop still exists, not at lua_close, which comes after the loop is freed. */
+struct mg_lua_pipes_s {
+    proc_t *procs;
+    reaper_t *orphans;
 };
 
 static void op_stop(pipe_op_t *op)
@@ -109,6 +121,11 @@ static int reap(reaper_t *rp)
 
 static void reaper_free(reaper_t *rp)
 {
+    if (rp->prevp) {
+        if ((*rp->prevp = rp->next) != NULL) {
+            rp->next->prevp = rp->prevp;
+        }
+    }
     if (rp->ev_set) {
         event_del(&rp->ev);
     }
@@ -669,31 +686,80 @@ static int proc_set_timeouts(lua_State *L)
     return 0;
 }
 
-static int proc_gc(lua_State *L)
+static void proc_unlink(proc_t *p)
 {
-    proc_t *p = lua_touserdata(L, 1);
+    if (p->prevp) {
+        if ((*p->prevp = p->next) != NULL) {
+            p->next->prevp = p->prevp;
+        }
+        p->prevp = NULL;
+    }
+}
+
+/* The process object goes (collected, or its worker exits): its pipes closed, the process
+ * killed unless it ended; a reaper left to collect the exit is kept in the VM's orphans. */
+static void proc_end(proc_t *p)
+{
+    proc_unlink(p);
     for (int i = 0; i < 3; i++) {
         if (!p->s[i].merged) {
             op_close(&p->s[i]);
         }
         free(p->s[i].buf);
+        p->s[i].buf = NULL;
     }
     reaper_t *rp = p->reaper;
+    p->reaper = NULL;
     if (rp == NULL) {
-        return 0;
+        return;
     }
     evtimer_del(&rp->wop.tev);
     rp->proc = NULL;
     if (p->exited || reap(rp)) {
         reaper_free(rp);
-        return 0;
+        return;
     }
     /* a process nobody waits for any more: killed, and reaped from the loop */
     kill(p->pid, SIGKILL);
+    if (p->list) {
+        rp->next = p->list->orphans;
+        if (rp->next) {
+            rp->next->prevp = &rp->next;
+        }
+        rp->prevp = &p->list->orphans;
+        p->list->orphans = rp;
+    }
+}
+
+static int proc_gc(lua_State *L)
+{
+    proc_t *p = lua_touserdata(L, 1);
+    if (!p->detached) {
+        proc_end(p);
+    }
     return 0;
 }
 
-/* ---- spawn ---- */
+void mg_lua_pipe_exit_worker(mg_lua_main_conf_t *lmcf)
+{
+    struct mg_lua_pipes_s *pl = lmcf->pipes;
+    if (pl == NULL) {
+        return;
+    }
+    lua_gc(lmcf->L, LUA_GCCOLLECT, 0); /* objects nothing refers to: collected now */
+    while (pl->procs) {
+        proc_t *p = pl->procs;
+        proc_end(p);
+        p->detached = 1; /* still referenced: its collection at lua_close touches nothing */
+    }
+    while (pl->orphans) {
+        reaper_t *rp = pl->orphans;
+        reap(rp); /* a killed process is gone by now, or init reaps it after this worker */
+        reaper_free(rp);
+    }
+    free(pl);
+    lmcf->pipes = NULL;
+}
 
 static int set_nonblock(int fd)
 {
@@ -868,6 +934,19 @@ static int pipe_spawn(lua_State *L)
     }
     proc_t *p = lua_newuserdata(L, sizeof(proc_t));
     memset(p, 0, sizeof(*p));
+    mg_lua_main_conf_t *lmcf = mg_lua_cur.lmcf;
+    if (lmcf) {
+        if (lmcf->pipes == NULL) {
+            lmcf->pipes = mg_calloc(sizeof(*lmcf->pipes));
+        }
+        p->list = lmcf->pipes;
+        p->next = p->list->procs;
+        if (p->next) {
+            p->next->prevp = &p->next;
+        }
+        p->prevp = &p->list->procs;
+        p->list->procs = p;
+    }
     p->pid = pid;
     p->buffer_size = bufsize;
     memcpy(p->timeout, timeouts, sizeof(timeouts));

@@ -225,3 +225,49 @@ GET /t
 --- error_log
 header_filter: API disabled in the context of header_filter_by_lua*
 --- moongate_only
+
+
+
+=== TEST 9: a worker that exits kills the processes it still holds and frees their watchers while its event loop exists
+--- config
+    location /t {
+        content_by_lua_block {
+            local pipe = require "ngx.pipe"
+            -- one kept by a global (alive at the exit), one left to the collector
+            _G.kept = assert(pipe.spawn({"sleep", "60"}))
+            local dropped = assert(pipe.spawn({"sleep", "61"}))
+            local f = assert(io.open(ngx.config.prefix():gsub("/*$", "") .. "/t437.pids", "w"))
+            f:write(_G.kept:pid(), " ", dropped:pid(), "\n")
+            f:close()
+            dropped = nil
+            ngx.say("spawned")
+        }
+    }
+--- request
+GET /t
+--- response_body
+spawned
+--- moongate_only
+
+
+
+=== TEST 10: (after TEST 9's server stopped) both of its processes were killed
+--- init
+my $file = "$Test::Moongate::ServRoot/t437.pids"; # the servroot outlives a block, html/ does not
+my $read = sub { open(my $fh, '<', $_[0]) or return undef; local $/; return <$fh> };
+my @pids = split ' ', ($read->($file) // '');
+Test::More::is(scalar @pids, 2, "TEST 9 wrote two pids");
+# killed and reaped, or left a zombie for init: either way no longer a running sleep
+my $alive = sub { my $st = $read->("/proc/$_[0]/stat") // return 0; $st !~ /^\d+ \(\S+\) Z/ };
+for my $pid (@pids) {
+    my $deadline = time + 10;
+    select(undef, undef, undef, 0.1) while $alive->($pid) && time < $deadline;
+    Test::More::ok(!$alive->($pid), "process $pid ended with the worker");
+}
+--- config
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body
+ok
+--- moongate_only
