@@ -1074,6 +1074,18 @@ static mg_int_t sl_init_worker(mg_cycle_t *cycle)
     return MG_OK;
 }
 
+/* ngx.pipe's processes end while the event loop exists (as http's exit hook does) */
+static void sl_exit_worker(mg_cycle_t *cycle)
+{
+    if (cycle->stream == NULL) {
+        return;
+    }
+    mg_lua_main_conf_t *lmcf = cycle->stream->main_conf[mg_stream_lua_module.index];
+    if (lmcf->L) {
+        mg_lua_pipe_exit_worker(lmcf);
+    }
+}
+
 static const mg_stream_module_t sl_stream = {
     .create_main_conf = sl_create_main_conf,
     .init_main_conf = sl_init_main_conf,
@@ -1116,4 +1128,5 @@ mg_module_t mg_stream_lua_module = {
     .defaults = stream_lua_defaults,
     .stream = &sl_stream,
     .init_worker = sl_init_worker,
+    .exit_worker = sl_exit_worker,
 };
