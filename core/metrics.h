@@ -24,7 +24,8 @@ enum {
 /* The histogram's upper bounds, in milliseconds (then +Inf). */
 #define MG_METRICS_BUCKETS 11
 extern const mg_msec_t mg_metrics_bucket_ms[MG_METRICS_BUCKETS];
-/* v[0..MG_METRICS_BUCKETS]: cumulative counts, the last +Inf; then the sum in ms, then the count */
+/* v[0..MG_METRICS_BUCKETS]: the tries of each bucket alone (above the previous bound, up to
+ * its own; the last above every bound), summed when shown; then the sum in ms, then the count */
 #define MG_METRICS_SUM (MG_METRICS_BUCKETS + 1)
 #define MG_METRICS_COUNT (MG_METRICS_BUCKETS + 2)
 #define MG_METRICS_VALUES (MG_METRICS_BUCKETS + 3)

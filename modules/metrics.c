@@ -241,16 +241,18 @@ static void histogram(mg_request_t *r, out_t *o)
             put_labels(o, 1, names, s[i].labels, NULL);
             puts_(o, ",\"buckets\":{");
         }
+        long long cum = 0; /* the zone keeps each bucket's own count */
         for (size_t b = 0; b <= MG_METRICS_BUCKETS; b++) {
+            cum += (long long)s[i].v[b];
             if (b < MG_METRICS_BUCKETS) {
                 snprintf(le, sizeof(le), "%g", (double)mg_metrics_bucket_ms[b] / 1000);
             } else {
                 snprintf(le, sizeof(le), "+Inf");
             }
             if (o->json) {
-                putf(o, "%s\"%s\":%lld", b ? "," : "", le, (long long)s[i].v[b]);
+                putf(o, "%s\"%s\":%lld", b ? "," : "", le, cum);
             } else {
-                snprintf(num, sizeof(num), "%lld", (long long)s[i].v[b]);
+                snprintf(num, sizeof(num), "%lld", cum);
                 sample_num(o, name, "_bucket", 1, names, s[i].labels, le, num);
             }
         }

@@ -98,6 +98,11 @@ is($v->{qq{moongate_upstream_peer_up{upstream="dead",peer="127.0.0.1:$dead[$_]"}
 is($v->{'moongate_upstream_requests_total{upstream="dead"}'}, 2, 'two tries sent to the group');
 is($v->{'moongate_upstream_response_seconds_count{upstream="dead"}'}, 2, 'their times observed');
 is($v->{'moongate_upstream_response_seconds_bucket{upstream="dead",le="+Inf"}'}, 2, '+Inf bucket');
+# both tries failed at once (refused): cumulative buckets hold them from the first bound on
+my @buckets = grep { /^moongate_upstream_response_seconds_bucket\{upstream="dead",le=/ } keys %$v;
+is(scalar @buckets, 12, 'eleven bounds and +Inf');
+is(scalar(grep { $v->{$_} == 2 } @buckets), 12, 'every bucket counts both (cumulative)')
+    or diag(join ', ', map { "$_=$v->{$_}" } sort @buckets);
 is($v->{'moongate_shdict_bytes{zone="d",kind="capacity"}'}, 1048576, 'the dict\'s capacity');
 cmp_ok($v->{'moongate_shdict_bytes{zone="d",kind="used"}'} // 0, '>', 1000, 'and what it uses');
 is($v->{'moongate_generation'}, 1, 'generation 1');
