@@ -42,6 +42,7 @@ typedef struct mg_http_cache_req_s {
     unsigned stale_error : 1;    /* ... stale-if-error */
     unsigned revalidate : 1;     /* the upstream gets If-Modified-Since / If-None-Match */
     unsigned secondary : 1;      /* looked up under a Vary variant's own key */
+    unsigned range_passed : 1;   /* *_cache_max_range_offset: the upstream gets the Range */
 } mg_http_cache_req_t;
 
 /* The lookup, from a protocol's handler once its upstream u is set up (hooks, conf) and
@@ -50,6 +51,10 @@ typedef struct mg_http_cache_req_s {
  * (answered from the cache: the handler returns *rc). as_get: the protocol can send a HEAD
  * upstream as GET (*_cache_convert_head). */
 mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc);
+/* *_cache_max_range_offset: 1 when the request's Range starts at the bound or past it (or is a
+ * suffix range, whose start is unknown): going upstream, it takes its Range along and what comes
+ * back is not stored (a cached entry still answers it). */
+int mg_http_cache_range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf);
 /* The upstream's head was taken into headers_out: decide whether the response is stored and
  * start its file (upstream_head.c, before the head is sent). */
 void mg_http_cache_response(mg_upstream_t *u);
@@ -158,9 +163,11 @@ const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
          MG_LOC_CONF,                                                                              \
          MG_CACHE_F(B, lock_timeout),                                                              \
          NULL},                                                                                    \
+        {P "_cache_revalidate", MG_HTTP_ANY_LOC,           MG_FLAG, mg_http_cache_set_flag,        \
+         MG_LOC_CONF,           MG_CACHE_F(B, revalidate), NULL},                                  \
     {                                                                                              \
-        P "_cache_revalidate", MG_HTTP_ANY_LOC, MG_FLAG, mg_http_cache_set_flag, MG_LOC_CONF,      \
-            MG_CACHE_F(B, revalidate), NULL                                                        \
+        P "_cache_max_range_offset", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_off, MG_LOC_CONF, \
+            MG_CACHE_F(B, max_range_offset), NULL                                                  \
     }
 
 #endif
