@@ -549,6 +549,8 @@ static mg_int_t expired(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *
 
 static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc);
 
+static int range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf);
+
 mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
 {
     mg_http_cache_conf_t *conf = &u->conf->cache;
@@ -578,7 +580,7 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
     }
     c->status = MG_CACHE_MISS;
     mg_int_t lrc = lookup(r, u, c, rc);
-    if (lrc == MG_OK && mg_http_cache_range_passed(r, conf)) {
+    if (lrc == MG_OK && range_passed(r, conf)) {
         /* as nginx: an entry answers any range, but a request that goes upstream with a range
          * past *_cache_max_range_offset takes its Range along and is not stored */
         c->no_store = 1;
@@ -587,7 +589,10 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
     return lrc;
 }
 
-int mg_http_cache_range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf)
+/* *_cache_max_range_offset: 1 when the request's Range starts at the bound or past it (or is a
+ * suffix range, whose start is unknown): going upstream, it takes its Range along and what comes
+ * back is not stored (a cached entry still answers it). */
+static int range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf)
 {
     mg_table_elt_t *h = r->headers_in.range;
     if (conf->max_range_offset < 0 || h == NULL || h->value.len < 6 ||

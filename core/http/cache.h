@@ -51,10 +51,6 @@ typedef struct mg_http_cache_req_s {
  * (answered from the cache: the handler returns *rc). as_get: the protocol can send a HEAD
  * upstream as GET (*_cache_convert_head). */
 mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc);
-/* *_cache_max_range_offset: 1 when the request's Range starts at the bound or past it (or is a
- * suffix range, whose start is unknown): going upstream, it takes its Range along and what comes
- * back is not stored (a cached entry still answers it). */
-int mg_http_cache_range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf);
 /* The upstream's head was taken into headers_out: decide whether the response is stored and
  * start its file (upstream_head.c, before the head is sent). */
 void mg_http_cache_response(mg_upstream_t *u);
