@@ -69,7 +69,7 @@ mg_array_t *mg_cgi_params(mg_request_t *r, mg_array_t *params, int headers)
         }
     }
     for (size_t i = 0; i < nh; i++) {
-        if (r->cache && mg_http_cache_drops_header(h[i].key)) {
+        if (r->cache && !r->cache->range_passed && mg_http_cache_drops_header(h[i].key)) {
             continue;
         }
         /* Accept-Language: HTTP_ACCEPT_LANGUAGE */
@@ -113,6 +113,7 @@ const char *mg_cgi_set_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     }
     /* "fastcgi://", "uwsgi://", "suwsgi://" ... as nginx accepts them before the address */
     const char *sep = url.len > 3 ? mg_strlcasestrn(url.data, url.data + url.len, "://", 3) : NULL;
+    pass->tls = url.len > 9 && mg_strncasecmp(url.data, "suwsgi://", 9) == 0;
     if (sep && sep - url.data < 10) {
         url.len -= (size_t)(sep + 3 - url.data);
         url.data = (char *)sep + 3;
@@ -188,10 +189,12 @@ static mg_int_t eval_pass(mg_request_t *r, mg_cgi_pass_t *pass, mg_cgi_ctx_t *ct
 {
     mg_str_t hp = mg_http_complex_value(r, pass->url_cv);
     const char *sep = hp.len > 3 ? mg_strlcasestrn(hp.data, hp.data + hp.len, "://", 3) : NULL;
+    ctx->tls = hp.len > 9 && mg_strncasecmp(hp.data, "suwsgi://", 9) == 0;
     if (sep && sep - hp.data < 10) {
         hp.len -= (size_t)(sep + 3 - hp.data);
         hp.data = (char *)sep + 3;
     }
+    ctx->pass_host = hp;
     mg_upstream_group_t *g = mg_upstream_group_find(r, hp, 0);
     if (g) {
         ctx->u.group = g;
@@ -240,6 +243,8 @@ mg_int_t mg_cgi_ctx_init(mg_request_t *r, mg_cgi_ctx_t **ctxp, size_t size, mg_m
         }
     } else {
         u->group = pass->group;
+        ctx->tls = (unsigned)pass->tls;
+        ctx->pass_host = pass->group ? pass->group->name : (mg_str_t)mg_null_string;
     }
     mg_upstream_conf_apply(r, u);
     return MG_OK;
@@ -325,6 +330,13 @@ mg_int_t mg_cgi_handler(mg_request_t *r, const mg_cgi_protocol_t *proto)
     ctx->u.parse_head = proto->parse_head;
     ctx->u.decode = proto->decode;
     ctx->u.frame_stream = proto->frame_stream;
+    mg_upstream_store_setup(r, &ctx->u, proto->store);
+    if (ctx->tls && proto->ssl) {
+        /* suwsgi://: the uwsgi_ssl_* settings, the name from the pass (its port cut off) */
+        mg_proxy_ssl_conf_t *sc = (mg_proxy_ssl_conf_t *)((char *)lcf + proto->ssl);
+        mg_proxy_ssl_setup(r, &ctx->u, sc, ctx->pass_host);
+        mg_str_set(&ctx->u.schema, "suwsgi://");
+    }
     /* the cache lookup comes before the request is built: its params depend on it */
     if ((ctx->uconf.cache.zone || ctx->uconf.cache.zone_cv) &&
         mg_http_cache_handler(r, &ctx->u, 0, &rc) == MG_DONE) {

@@ -9,6 +9,8 @@
 #ifndef MG_MODULES_CGI_PARAMS_H
 #define MG_MODULES_CGI_PARAMS_H
 
+#include "proxy_extra.h"
+#include "proxy_ssl.h"
 #include "script.h"
 #include "upstream_io.h"
 
@@ -32,6 +34,7 @@ mg_array_t *mg_cgi_params(mg_request_t *r, mg_array_t *params, int headers);
 /* *_pass: in the location's conf at the command's offset; cmd->post is the content handler */
 typedef struct {
     int set;
+    int tls; /* "suwsgi://": uwsgi over TLS */
     mg_upstream_group_t *group;
     mg_http_complex_value_t *url_cv; /* with variables */
 } mg_cgi_pass_t;
@@ -63,6 +66,9 @@ typedef struct {
     const char *schema;  /* "fastcgi://", for the log's upstream address */
     size_t ctx_size;     /* its request context, which starts with mg_cgi_ctx_t */
     size_t temp_path;    /* offsetof its *_temp_path in the core's location conf */
+    int store;           /* its *_store directives' slot (MG_UPSTREAM_STORE_*, proxy_extra.h) */
+    size_t ssl;          /* offsetof its mg_proxy_ssl_conf_t in its location conf (uwsgi_ssl_*,
+                            for suwsgi://); 0: the protocol has no TLS */
     /* the answer's head into the response: its own, else the default lines of the hide
      * groups (MG_UPSTREAM_HIDE_*) hidden */
     mg_int_t (*process_header)(mg_upstream_t *u);
@@ -90,6 +96,8 @@ struct mg_cgi_ctx_s {
     const mg_cgi_protocol_t *proto; /* NULL: gRPC's, which runs its own course */
     mg_buf_t *head;                 /* the request before the body, built by the protocol */
     mg_str_t resolve_host;          /* a variable *_pass's host name */
+    mg_str_t pass_host;             /* "host:port" as the pass names it (the TLS name) */
+    unsigned tls : 1;               /* suwsgi:// */
     in_port_t resolve_port;
 };
 

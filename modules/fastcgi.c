@@ -272,6 +272,7 @@ static const mg_cgi_protocol_t fastcgi_protocol = {
     .schema = "fastcgi://",
     .ctx_size = sizeof(fcgi_ctx_t),
     .temp_path = offsetof(mg_http_loc_conf_t, fastcgi_temp_path),
+    .store = MG_UPSTREAM_STORE_FASTCGI,
     .process_header = process_header,
     .parse_head = parse_head,
     .decode = decode,
@@ -392,6 +393,7 @@ static const mg_command_t fastcgi_commands[] = {
     {"fastcgi_catch_stderr", LOC, MG_ARGS(1, 1), fastcgi_catch_stderr, MG_LOC_CONF, 0, NULL},
     MG_UPSTREAM_COMMANDS_BASE("fastcgi", FU),
     MG_UPSTREAM_COMMANDS_BUFFERED("fastcgi", FU),
+    MG_UPSTREAM_COMMAND_SEND_LOWAT("fastcgi", FU),
     MG_HTTP_CACHE_COMMANDS("fastcgi", (FU) + offsetof(mg_upstream_conf_t, cache)),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
@@ -400,6 +402,7 @@ static const mg_command_t fastcgi_commands[] = {
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t fastcgi_defaults[] = {
     {"fastcgi_next_upstream", "error timeout"},
+    {"fastcgi_send_lowat", "0"},
     {"fastcgi_buffers", "8 4k|8k"},
     {"fastcgi_cache", "off"},
     {"fastcgi_cache_methods", "GET HEAD"},

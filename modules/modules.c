@@ -6,19 +6,20 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c
  *   (response head serialization; chunked framing and the writer). Filters therefore run, from
- *   the content out: cache (core/http/cache.c) -> slice -> proxy_store -> not_modified -> lua ->
+ *   the content out: cache (core/http/cache.c) -> slice -> *_store -> not_modified -> lua ->
  * echo (echo_before/ after_body) -> headers_more -> add_trailer -> headers (add_header, expires) ->
  * userid -> gunzip -> addition -> sub_filter -> charset -> ssi -> postpone (core/http/postpone.c)
  * -> gzip -> range -> core, nginx's order (its ngx_modules list, filters: ... range_header, gzip,
  * postpone, ssi, charset, sub, addition, gunzip, userid, headers, [addons], copy, range_body,
  * not_modified, slice): gzip drops the length before range could split the body; text filters see
  * the body before gzip compresses it; the postpone filter puts in-stream subrequests (addition) in
- * place before gzip, so the whole stream is compressed once; proxy_store sees the upstream's body
+ * place before gzip, so the whole stream is compressed once; *_store sees the upstream's body
  *   before any filter changes it.
  */
 #include "http.h"
 
 extern mg_module_t mg_conf_module;
+extern mg_module_t mg_ssl_engine_module;
 extern mg_module_t mg_http_ssl_module;
 extern mg_module_t mg_http_v2_module;
 extern mg_module_t mg_static_module;
@@ -65,7 +66,7 @@ extern mg_module_t mg_proxy_module;
 extern mg_module_t mg_upstream_match_module;
 extern mg_module_t mg_health_check_module;
 extern mg_module_t mg_proxy_cookie_module;
-extern mg_module_t mg_proxy_store_module;
+extern mg_module_t mg_upstream_store_module;
 extern mg_module_t mg_http_cache_module;
 extern mg_module_t mg_fastcgi_module;
 extern mg_module_t mg_uwsgi_module;
@@ -100,6 +101,7 @@ mg_module_t *mg_modules[] = {
     &mg_conf_module,
     &mg_core_module,
     &mg_thread_pool_module, /* thread_pool: before the http{} directives that name pools */
+    &mg_ssl_engine_module,  /* ssl_engine: set as read, before any TLS context is made */
     &mg_http_module,
     &mg_http_core_module,
     &mg_http_ssl_module, /* core/http/ssl.c: no phase handler, no filter */
@@ -136,7 +138,7 @@ mg_module_t *mg_modules[] = {
     &mg_upstream_dynamic_module,
     &mg_upstream_hash_module,
     &mg_proxy_module,          /* content handler set per location (clcf->handler) */
-    &mg_proxy_cookie_module,   /* directives only (proxy_store is a filter, below) */
+    &mg_proxy_cookie_module,   /* directives only (*_store is a filter, below) */
     &mg_upstream_match_module, /* match{} blocks for health_check */
     &mg_health_check_module,   /* active checks of proxied groups (timers in the workers) */
     &mg_fastcgi_module,        /* content handlers set per location (clcf->handler) */
@@ -173,7 +175,8 @@ mg_module_t *mg_modules[] = {
     &mg_lua_ssl_module, /* ssl_*_by_lua*: Lua code in the TLS handshake */
     &mg_lua_balancer_module, /* balancer_by_lua* in upstream{}: after upstream (its block) */
     &mg_not_modified_module,
-    &mg_proxy_store_module, /* the upstream's body as it came, before the filters change it */
+    &mg_upstream_store_module, /* *_store: the upstream's body as it came, before the filters change
+                                  it */
     &mg_slice_module,      /* first: its slices' heads are checked before anything else sees them */
     &mg_http_cache_module, /* core/http/cache.c: the upstream's body into the cache file, as it
                               came (before slice: each slice is an entry of its own) */

@@ -413,7 +413,10 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         }
     }
     mg_table_elt_t *h = r->headers_in.headers.elts;
-    int cached = plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv;
+    /* a Range past proxy_cache_max_range_offset goes upstream (mg_http_cache_handler) */
+    mg_http_cache_req_t *creq = r->cache;
+    int cached = (plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv) &&
+                 !(creq && creq->range_passed);
     if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
             /* a client's lines are clean; ngx.req.set_header's may not be */
@@ -1125,6 +1128,7 @@ static const mg_command_t proxy_commands[] = {
     {"proxy_http_version", LOC, MG_ARGS(1, 1), proxy_http_version, MG_LOC_CONF, 0, NULL},
     MG_UPSTREAM_COMMANDS_BASE("proxy", offsetof(proxy_loc_conf_t, upstream)),
     MG_UPSTREAM_COMMANDS_BUFFERED("proxy", offsetof(proxy_loc_conf_t, upstream)),
+    MG_UPSTREAM_COMMAND_SEND_LOWAT("proxy", offsetof(proxy_loc_conf_t, upstream)),
     MG_HTTP_CACHE_COMMANDS("proxy", offsetof(proxy_loc_conf_t, upstream) +
                                         offsetof(mg_upstream_conf_t, cache)),
     /* nginx has it for the proxy only: the CGI protocols send the client's method */
@@ -1168,6 +1172,7 @@ static const mg_conf_default_t proxy_defaults[] = {
     {"proxy_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
     {"proxy_headers_hash_max_size", "512"},
     {"proxy_headers_hash_bucket_size", "64"},
+    {"proxy_send_lowat", "0"},
     {"proxy_pass", MG_NO_DEFAULT},
     {"proxy_bind", MG_NO_DEFAULT},
     {"proxy_hide_header", MG_NO_DEFAULT},

@@ -9,5 +9,5 @@ void mg_proxy_extra_setup(mg_request_t *r, mg_upstream_t *u)
 {
     mg_upstream_conf_apply(r, u);
     mg_proxy_cookie_setup(r, u);
-    mg_proxy_store_setup(r, u);
+    mg_upstream_store_setup(r, u, MG_UPSTREAM_STORE_PROXY);
 }

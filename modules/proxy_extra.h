@@ -1,7 +1,8 @@
 /*
- * The proxy's directives kept out of proxy.c (proxy_extra.c, proxy_cookie.c, proxy_store.c):
+ * The proxy's directives kept out of proxy.c (proxy_extra.c, proxy_cookie.c, upstream_store.c):
  * each file is a module of its own with its directives; the proxy handler calls
- * mg_proxy_extra_setup once the upstream is made, before it starts.
+ * mg_proxy_extra_setup once the upstream is made, before it starts. upstream_store.c serves
+ * FastCGI, SCGI and uwsgi too (cgi_params.c calls its setup).
  */
 #ifndef MG_MODULES_PROXY_EXTRA_H
 #define MG_MODULES_PROXY_EXTRA_H
@@ -13,8 +14,16 @@
 void mg_proxy_extra_setup(mg_request_t *r, mg_upstream_t *u);
 /* proxy_cookie_path/domain/flags: sets u->rewrite_cookie when the location has any. */
 void mg_proxy_cookie_setup(mg_request_t *r, mg_upstream_t *u);
-/* proxy_store: starts storing the response when the location says so. */
-void mg_proxy_store_setup(mg_request_t *r, mg_upstream_t *u);
+/* *_store (upstream_store.c, shared by proxy, FastCGI, SCGI and uwsgi): starts storing the
+ * response when the location's directives of protocol proto (MG_UPSTREAM_STORE_*) say so. */
+enum {
+    MG_UPSTREAM_STORE_PROXY,
+    MG_UPSTREAM_STORE_FASTCGI,
+    MG_UPSTREAM_STORE_SCGI,
+    MG_UPSTREAM_STORE_UWSGI,
+    MG_UPSTREAM_STORE_N
+};
+void mg_upstream_store_setup(mg_request_t *r, mg_upstream_t *u, int proto);
 /* What health_check needs of its location's proxy_pass (a location's proxy conf, once
  * merged): the group (NULL without proxy_pass or with variables in it), its Host and the
  * connect and read timeouts. */

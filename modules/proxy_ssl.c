@@ -42,7 +42,9 @@ const char *mg_proxy_ssl_merge_conf(mg_conf_t *cf, mg_proxy_ssl_conf_t *c,
     }
     if (c->verify &&
         (c->client.trusted_certificate.data == NULL || c->client.trusted_certificate.len == 0)) {
-        mg_conf_error(cf, 0, "no %s_ssl_trusted_certificate for %s_ssl_verify", p, p);
+        /* nginx says so without the file and line */
+        mg_log_error(MG_LOG_EMERG, cf->log, 0, "no %s_ssl_trusted_certificate for %s_ssl_verify", p,
+                     p);
         return MG_CONF_ERROR;
     }
     if (mg_ssl_client_ctx(cf, &c->client, &prev->client) != MG_OK) {

@@ -74,6 +74,7 @@ static const mg_cgi_protocol_t scgi_protocol = {
     .schema = "scgi://",
     .ctx_size = sizeof(mg_cgi_ctx_t),
     .temp_path = offsetof(mg_http_loc_conf_t, scgi_temp_path),
+    .store = MG_UPSTREAM_STORE_SCGI,
     .hide = MG_UPSTREAM_HIDE_STATUS | MG_UPSTREAM_HIDE_ACCEL,
     .parse_head = parse_head,
     .create_request = create_request,

@@ -3,6 +3,7 @@
  * header (uwsgi_modifier1, the vars' size, uwsgi_modifier2), the vars (uwsgi_param and the
  * client's header lines as HTTP_*, each a 16-bit little-endian length and the bytes) and
  * the body as it is; the answer is an HTTP response, or a CGI head without a status line.
+ * "uwsgi_pass suwsgi://" speaks it over TLS with the uwsgi_ssl_* settings (proxy_ssl.c's).
  */
 #include "cache.h"
 #include "cgi_params.h"
@@ -12,6 +13,7 @@ mg_module_t mg_uwsgi_module;
 typedef struct {
     mg_cgi_loc_conf_t cgi; /* uwsgi_pass, uwsgi_param, the family's settings */
     mg_int_t modifier1, modifier2;
+    mg_proxy_ssl_conf_t ssl; /* uwsgi_ssl_*: proxy_ssl.c's, for "uwsgi_pass suwsgi://" */
 } uwsgi_loc_conf_t;
 
 static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
@@ -62,6 +64,8 @@ static const mg_cgi_protocol_t uwsgi_protocol = {
     .schema = "uwsgi://",
     .ctx_size = sizeof(mg_cgi_ctx_t),
     .temp_path = offsetof(mg_http_loc_conf_t, uwsgi_temp_path),
+    .store = MG_UPSTREAM_STORE_UWSGI,
+    .ssl = offsetof(uwsgi_loc_conf_t, ssl),
     .hide = MG_UPSTREAM_HIDE_ACCEL,
     .parse_head = parse_head,
     .create_request = create_request,
@@ -92,6 +96,7 @@ static void *uwsgi_create_loc_conf(mg_conf_t *cf)
     uwsgi_loc_conf_t *c = mg_cgi_create_loc_conf(cf, sizeof(*c));
     c->modifier1 = MG_CONF_UNSET;
     c->modifier2 = MG_CONF_UNSET;
+    mg_proxy_ssl_create_conf(&c->ssl);
     return c;
 }
 
@@ -103,7 +108,9 @@ static const char *uwsgi_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
     }
     mg_conf_merge(conf->modifier1, prev->modifier1, 0);
     mg_conf_merge(conf->modifier2, prev->modifier2, 0);
-    return MG_CONF_OK;
+    /* the TLS context is made where it may be used: suwsgi://, or a pass with variables */
+    int tls = conf->cgi.pass.set && (conf->cgi.pass.tls || conf->cgi.pass.url_cv);
+    return mg_proxy_ssl_merge_conf(cf, &conf->ssl, &prev->ssl, tls, "uwsgi");
 }
 
 static const char *uwsgi_init_main_conf(mg_conf_t *cf, void *conf)
@@ -129,6 +136,7 @@ static const mg_command_t uwsgi_commands[] = {
     MG_UPSTREAM_COMMANDS_BASE("uwsgi", UU),
     MG_UPSTREAM_COMMANDS_BUFFERED("uwsgi", UU),
     MG_HTTP_CACHE_COMMANDS("uwsgi", (UU) + offsetof(mg_upstream_conf_t, cache)),
+    MG_PROXY_SSL_COMMANDS("uwsgi", offsetof(uwsgi_loc_conf_t, ssl)),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -157,6 +165,10 @@ static const mg_conf_default_t uwsgi_defaults[] = {
     {"uwsgi_cache_valid", MG_NO_DEFAULT},
     {"uwsgi_cache_bypass", MG_NO_DEFAULT},
     {"uwsgi_no_cache", MG_NO_DEFAULT},
+    {"uwsgi_ssl_name", "host from uwsgi_pass"},
+    {"uwsgi_ssl_protocols", "TLSv1 TLSv1.1 TLSv1.2"},
+    {"uwsgi_ssl_password_file", MG_NO_DEFAULT},
+    {"uwsgi_ssl_conf_command", MG_NO_DEFAULT},
     {0},
 };
 

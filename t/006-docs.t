@@ -184,8 +184,10 @@ proxy proxy_headers_hash_bucket_size	64
 proxy_cookie proxy_cookie_domain	off
 proxy_cookie proxy_cookie_path	off
 proxy_cookie proxy_cookie_flags	off
-proxy_store proxy_store	off
-proxy_store proxy_store_access	user:rw
+upstream_store proxy_store	off
+upstream_store proxy_store_access	user:rw
+upstream_store fastcgi_store	off
+upstream_store fastcgi_store_access	user:rw
 fastcgi fastcgi_next_upstream	error timeout
 fastcgi fastcgi_buffers	8 4k|8k
 fastcgi fastcgi_cache	off

@@ -309,7 +309,8 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
             }
         }
     }
-    r->allow_ranges = head_line(u, "accept-ranges") != NULL;
+    /* a cached response: any ranges, with the upstream's Accept-Ranges or *_force_ranges */
+    r->allow_ranges = u->conf->force_ranges || head_line(u, "accept-ranges") != NULL;
     rc = mg_http_send_header(r);
     if (rc == MG_ERROR || rc > MG_OK) {
         return rc;
@@ -548,6 +549,8 @@ static mg_int_t expired(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *
 
 static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc);
 
+static int range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf);
+
 mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
 {
     mg_http_cache_conf_t *conf = &u->conf->cache;
@@ -576,7 +579,42 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
         return MG_OK;
     }
     c->status = MG_CACHE_MISS;
-    return lookup(r, u, c, rc);
+    mg_int_t lrc = lookup(r, u, c, rc);
+    if (lrc == MG_OK && range_passed(r, conf)) {
+        /* as nginx: an entry answers any range, but a request that goes upstream with a range
+         * past *_cache_max_range_offset takes its Range along and is not stored */
+        c->no_store = 1;
+        c->range_passed = 1;
+    }
+    return lrc;
+}
+
+/* *_cache_max_range_offset: 1 when the request's Range starts at the bound or past it (or is a
+ * suffix range, whose start is unknown): going upstream, it takes its Range along and what comes
+ * back is not stored (a cached entry still answers it). */
+static int range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf)
+{
+    mg_table_elt_t *h = r->headers_in.range;
+    if (conf->max_range_offset < 0 || h == NULL || h->value.len < 6 ||
+        mg_strncasecmp(h->value.data, "bytes=", 6) != 0) {
+        return 0;
+    }
+    const char *p = h->value.data + 6, *end = h->value.data + h->value.len;
+    while (p < end && *p == ' ') {
+        p++;
+    }
+    if (p < end && *p == '-') {
+        return 1;
+    }
+    off_t offset = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (offset > (INT64_MAX - 9) / 10) {
+            return 1; /* past any bound */
+        }
+        offset = offset * 10 + (*p - '0');
+    }
+    /* nginx's documentation says "greater than"; nginx 1.22 passes one at the bound too */
+    return offset >= conf->max_range_offset;
 }
 
 /* The MD5 under which the variant of the request's Vary header values is kept beside the
@@ -1770,6 +1808,7 @@ void mg_http_cache_conf_init(mg_http_cache_conf_t *c)
     c->lock_age = MG_CONF_UNSET;
     c->lock_timeout = MG_CONF_UNSET;
     c->revalidate = MG_CONF_UNSET;
+    c->max_range_offset = MG_CONF_UNSET;
 }
 
 const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
@@ -1819,6 +1858,7 @@ const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
     mg_conf_merge(conf->lock_age, prev->lock_age, 5000);
     mg_conf_merge(conf->lock_timeout, prev->lock_timeout, 5000);
     mg_conf_merge(conf->revalidate, prev->revalidate, 0);
+    mg_conf_merge(conf->max_range_offset, prev->max_range_offset, MG_CONF_UNSET);
     return MG_CONF_OK;
 }
 

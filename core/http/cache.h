@@ -42,6 +42,7 @@ typedef struct mg_http_cache_req_s {
     unsigned stale_error : 1;    /* ... stale-if-error */
     unsigned revalidate : 1;     /* the upstream gets If-Modified-Since / If-None-Match */
     unsigned secondary : 1;      /* looked up under a Vary variant's own key */
+    unsigned range_passed : 1;   /* *_cache_max_range_offset: the upstream gets the Range */
 } mg_http_cache_req_t;
 
 /* The lookup, from a protocol's handler once its upstream u is set up (hooks, conf) and
@@ -158,9 +159,11 @@ const char *mg_http_cache_conf_merge(mg_conf_t *cf, mg_http_cache_conf_t *conf,
          MG_LOC_CONF,                                                                              \
          MG_CACHE_F(B, lock_timeout),                                                              \
          NULL},                                                                                    \
+        {P "_cache_revalidate", MG_HTTP_ANY_LOC,           MG_FLAG, mg_http_cache_set_flag,        \
+         MG_LOC_CONF,           MG_CACHE_F(B, revalidate), NULL},                                  \
     {                                                                                              \
-        P "_cache_revalidate", MG_HTTP_ANY_LOC, MG_FLAG, mg_http_cache_set_flag, MG_LOC_CONF,      \
-            MG_CACHE_F(B, revalidate), NULL                                                        \
+        P "_cache_max_range_offset", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_off, MG_LOC_CONF, \
+            MG_CACHE_F(B, max_range_offset), NULL                                                  \
     }
 
 #endif

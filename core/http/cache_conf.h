@@ -46,6 +46,7 @@ typedef struct {
     int lock;
     mg_msec_t lock_age, lock_timeout;
     int revalidate;
+    off_t max_range_offset; /* -1: none (MG_CONF_UNSET, kept by the merge) */
 } mg_http_cache_conf_t;
 
 #endif

@@ -133,6 +133,7 @@ static void *core_create_loc_conf(mg_conf_t *cf)
     clcf->open_file_cache_valid = MG_CONF_UNSET;
     clcf->open_file_cache_min_uses = MG_CONF_UNSET;
     clcf->open_file_cache_errors = MG_CONF_UNSET;
+    clcf->open_file_cache_events = MG_CONF_UNSET;
     clcf->disable_symlinks = MG_CONF_UNSET;
     clcf->read_ahead = MG_CONF_UNSET_SIZE;
     clcf->aio = MG_CONF_UNSET;
@@ -279,6 +280,10 @@ static const char *core_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->open_file_cache_valid, prev->open_file_cache_valid, 60000);
     mg_conf_merge(conf->open_file_cache_min_uses, prev->open_file_cache_min_uses, 1);
     mg_conf_merge(conf->open_file_cache_errors, prev->open_file_cache_errors, 0);
+    mg_conf_merge(conf->open_file_cache_events, prev->open_file_cache_events, 0);
+    if (conf->post_action.data == NULL) {
+        conf->post_action = prev->post_action;
+    }
     if (conf->disable_symlinks == MG_CONF_UNSET) {
         conf->disable_symlinks =
             prev->disable_symlinks == MG_CONF_UNSET ? MG_HTTP_SYMLINKS_OFF : prev->disable_symlinks;
@@ -1215,8 +1220,9 @@ static const char *core_keepalive_disable(mg_conf_t *cf, const mg_command_t *cmd
     return MG_CONF_OK;
 }
 
-/* connection_pool_size, request_pool_size: a size with nginx's bounds for a pool */
-static const char *core_pool_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+/* connection_pool_size, request_pool_size, http2_pool_size: a size with nginx's bounds for a
+ * pool */
+const char *mg_http_set_pool_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     const char *rv = mg_conf_set_size(cf, cmd, conf);
     if (rv != MG_CONF_OK) {
@@ -1234,14 +1240,15 @@ static const char *core_pool_size(mg_conf_t *cf, const mg_command_t *cmd, void *
     return MG_CONF_OK;
 }
 
-/* send_lowat: SO_SNDLOWAT cannot be set on Linux; nginx says so and goes on */
-static const char *core_send_lowat(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+/* send_lowat, proxy_send_lowat, fastcgi_send_lowat: SO_SNDLOWAT cannot be set on Linux;
+ * nginx says so and goes on */
+const char *mg_http_set_send_lowat(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     const char *rv = mg_conf_set_size(cf, cmd, conf);
     if (rv != MG_CONF_OK) {
         return rv;
     }
-    mg_conf_log(cf, MG_LOG_WARN, 0, "\"send_lowat\" is not supported, ignored");
+    mg_conf_log(cf, MG_LOG_WARN, 0, "\"%s\" is not supported, ignored", cmd->name);
     *(size_t *)((char *)conf + cmd->offset) = 0;
     return MG_CONF_OK;
 }
@@ -1372,10 +1379,11 @@ static const mg_command_t core_commands[] = {
      LOC(keepalive_disable), NULL},
     {"reset_timedout_connection", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(reset_timedout_connection), NULL},
-    {"send_lowat", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_send_lowat, LOC(send_lowat), NULL},
-    {"connection_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), core_pool_size, SRV(connection_pool_size),
+    {"send_lowat", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_http_set_send_lowat, LOC(send_lowat), NULL},
+    {"connection_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_http_set_pool_size,
+     SRV(connection_pool_size), NULL},
+    {"request_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_http_set_pool_size, SRV(request_pool_size),
      NULL},
-    {"request_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), core_pool_size, SRV(request_pool_size), NULL},
     {"server_tokens", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), core_server_tokens, LOC(server_tokens), NULL},
     {"chunked_transfer_encoding", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(chunked_transfer_encoding), NULL},
@@ -1411,6 +1419,9 @@ static const mg_command_t core_commands[] = {
      LOC(open_file_cache_min_uses), NULL},
     {"open_file_cache_errors", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
      LOC(open_file_cache_errors), NULL},
+    {"open_file_cache_events", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(open_file_cache_events), NULL},
+    {"post_action", ANY_LOC, MG_ARGS(1, 1), mg_conf_set_str, LOC(post_action), NULL},
     {"disable_symlinks", MG_HTTP_ANY_LOC, MG_ARGS(1, 2), core_disable_symlinks,
      LOC(disable_symlinks), NULL},
     {"output_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), core_output_buffers, LOC(output_buffers_num),

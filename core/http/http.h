@@ -310,6 +310,13 @@ struct mg_http_loc_conf_s {
     mg_msec_t open_file_cache_valid;
     mg_int_t open_file_cache_min_uses;
     int open_file_cache_errors;
+    /* open_file_cache_events (undocumented in nginx): its cached files are watched with
+     * kqueue's vnode events only, so on Linux (epoll) nginx takes it and it changes nothing;
+     * read here for the same reason */
+    int open_file_cache_events;
+    /* post_action (undocumented in nginx): once the response is out, or given up, the request
+     * goes on to this URI or @named location, its answer thrown away (empty: none) */
+    mg_str_t post_action;
     mg_int_t disable_symlinks;                             /* MG_HTTP_SYMLINKS_* */
     struct mg_http_complex_value_s *disable_symlinks_from; /* the trusted prefix, or NULL */
     size_t read_ahead;
@@ -508,6 +515,7 @@ struct mg_request_s {
     unsigned response_done : 1; /* ... and has been written */
     unsigned finalized : 1;
     unsigned internal : 1;
+    unsigned post_action : 1;   /* in its post_action: nothing more reaches the client */
     unsigned args_changed : 1;  /* ngx.req.set_uri_args: upstreams get $uri?$args, not the target */
     unsigned uri_changed : 1;
     unsigned valid_location : 1;
@@ -665,6 +673,18 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in);
 /* Whether output given to mg_http_output may still be referenced: the writer's queue is not
  * empty or a body filter holds input. When 0, a producer may reuse its buffers' memory. */
 int mg_http_output_busy(mg_request_t *r);
+/* The pace of limit_rate (the writer) and *_limit_rate (reading a buffered upstream
+ * response), nginx's formula in whole seconds: the bytes that may go now once `done` went at
+ * `rate` bytes a second since second `start` (that first second counts in full); when <= 0,
+ * the wait before trying again is mg_http_rate_delay of it. */
+static inline int64_t mg_http_rate_budget(size_t rate, int64_t start, int64_t done)
+{
+    return (int64_t)rate * ((int64_t)mg_now.sec - start + 1) - done;
+}
+static inline mg_msec_t mg_http_rate_delay(size_t rate, int64_t budget)
+{
+    return (mg_msec_t)(-budget * 1000 / (int64_t)rate + 1);
+}
 /* A whole response from a status and an optional text body with content type. */
 mg_int_t mg_http_send_response(mg_request_t *r, mg_uint_t status, mg_str_t *ct, mg_str_t *body);
 /* What server_tokens makes of the Server header and the error pages' signature:
@@ -761,6 +781,13 @@ mg_int_t mg_http_read_unbuffered_request_body(mg_request_t *r);
 mg_int_t mg_http_open_file(mg_request_t *r, mg_str_t path, mg_http_open_file_t *of);
 /* An open_file_cache directive's table (its fds are closed with the generation's pool). */
 mg_http_file_cache_t *mg_http_file_cache_create(mg_conf_t *cf, mg_uint_t max, mg_msec_t inactive);
+
+/* A size directive whose socket option Linux lacks (send_lowat, *_send_lowat): read, then
+ * nginx's warning '"NAME" is not supported, ignored', and 0 (core.c). */
+const char *mg_http_set_send_lowat(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
+/* A pool's size (connection_pool_size, http2_pool_size...): a size, at least 112 and a
+ * multiple of 16 as nginx checks it (core.c). */
+const char *mg_http_set_pool_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 
 /* ---- temporary files (temp_file.c) ---- */
 /* "*_temp_path path [level1 [level2 [level3]]]": the field is a mg_http_temp_path_t *, one

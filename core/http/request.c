@@ -233,9 +233,40 @@ mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name)
 
 /* ---- finalization ---- */
 
+/* post_action: 1 when the request went on to the location's post_action (a URI or @name),
+ * with what it answers thrown away (send_header and output drop it); its end finalizes the
+ * request again, which then ends. For a main request's response sent or given up, once
+ * (nginx runs it again from a post_action's location that has one too, until the internal
+ * redirects run out: a loop not worth keeping). */
+static int post_action(mg_request_t *r)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    if (r->parent || r->post_action || clcf->post_action.len == 0) {
+        return 0;
+    }
+    /* the response is out: the connection waits on nothing while the post_action runs */
+    mg_conn_timer_del(r->connection);
+    mg_conn_write_off(r->connection);
+    r->post_action = 1;
+    r->header_only = 1;
+    r->finalized = 0;
+    r->last_given = 0;
+    r->last_queued = 0;
+    r->content_handler = NULL;
+    if (clcf->post_action.data[0] == '@') {
+        mg_http_named_location(r, clcf->post_action);
+    } else {
+        mg_http_internal_redirect(r, clcf->post_action, NULL);
+    }
+    return 1;
+}
+
 static void terminate_request(mg_request_t *r)
 {
     r->keepalive = 0;
+    if (!r->connection->closed && post_action(r)) {
+        return; /* with keepalive off, the connection closes once it ends */
+    }
     r->connection->closed = 1;
     mg_http_request_done(r);
 }
@@ -276,7 +307,7 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         return;
     }
     if (rc >= MG_HTTP_SPECIAL_RESPONSE || rc == MG_HTTP_CREATED || rc == MG_HTTP_NO_CONTENT) {
-        if (r->header_sent) {
+        if (r->header_sent && !r->post_action) {
             terminate_request(r);
             return;
         }
@@ -365,6 +396,9 @@ void mg_http_request_done(mg_request_t *r)
         r->done_deferred = 1;
         mg_conn_timer_del(c);
         mg_conn_write_off(c);
+        return;
+    }
+    if (!c->closed && post_action(r)) {
         return;
     }
     mg_http_log_request(r);

@@ -254,6 +254,9 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
         r->headers_out.location->hash = 0;
         r->headers_out.location = NULL;
     }
+    /* an upstream's status line would name its status, not this one (a header filter's 416
+     * for a proxied 200: nginx cleans the head so) */
+    r->headers_out.status_line.len = 0;
     r->headers_out.content_type.len = 0;
     r->headers_out.charset.len = 0;
     r->headers_out.last_modified_time = -1;

@@ -43,6 +43,9 @@ void mg_upstream_conf_init(mg_upstream_conf_t *c)
     c->request_buffering = MG_CONF_UNSET;
     c->pass_request_headers = MG_CONF_UNSET;
     c->pass_request_body = MG_CONF_UNSET;
+    c->limit_rate = MG_CONF_UNSET_SIZE;
+    c->force_ranges = MG_CONF_UNSET;
+    c->send_lowat = MG_CONF_UNSET_SIZE;
     mg_http_cache_conf_init(&c->cache);
 }
 
@@ -83,6 +86,9 @@ const char *mg_upstream_conf_merge(mg_conf_t *cf, mg_upstream_conf_t *conf,
     }
     mg_conf_merge_ptr(conf->bind, prev->bind, NULL);
     mg_conf_merge(conf->socket_keepalive, prev->socket_keepalive, 0);
+    mg_conf_merge_size(conf->limit_rate, prev->limit_rate, 0);
+    mg_conf_merge(conf->force_ranges, prev->force_ranges, 0);
+    mg_conf_merge_size(conf->send_lowat, prev->send_lowat, 0);
     /* as nginx: proxy_cache_key has a default, the other protocols' must be given */
     const char *key = strcmp(p, "proxy") == 0 ? "$scheme$proxy_host$request_uri" : NULL;
     if (mg_http_cache_conf_merge(cf, &conf->cache, &prev->cache, p, key) != MG_CONF_OK) {

@@ -217,6 +217,22 @@ static int error_page_for(mg_request_t *r, mg_uint_t status)
     return 0;
 }
 
+/* *_force_ranges: the range filter cuts any 200 of known length, a single range only as the
+ * body streams by (several: the whole 200); the upstream's Accept-Ranges gives way to the
+ * filter's own, as nginx drops it then */
+static void force_ranges(mg_request_t *r)
+{
+    r->allow_ranges = 1;
+    r->single_range = 1;
+    mg_table_elt_t *h = r->headers_out.headers.elts;
+    for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
+        if (h[i].hash && h[i].key.len == 13 &&
+            mg_strncasecmp(h[i].key.data, "accept-ranges", 13) == 0) {
+            h[i].hash = 0;
+        }
+    }
+}
+
 void mg_upstream_process_head(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -330,6 +346,9 @@ void mg_upstream_process_head(mg_upstream_t *u)
     }
     if (r->cache) {
         mg_http_cache_response(u);
+    }
+    if (u->conf->force_ranges) {
+        force_ranges(r);
     }
     u->header_sent = 1;
     if (status == 101) {

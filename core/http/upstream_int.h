@@ -95,6 +95,9 @@ int mg_upstream_spool_buffering(mg_upstream_t *u);
 void mg_upstream_spool_init(mg_upstream_t *u);
 void mg_upstream_spool_read(mg_upstream_t *u);
 mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last);
+/* The connection's timer fired: 1 when it was *_limit_rate's delay (reading goes on), 0 when
+ * it is a timeout. */
+int mg_upstream_spool_timer(mg_upstream_t *u);
 /* The body's pieces (upstream_io.c), for the spool: cut buffers from a read (bytes consumed,
  * -1 on a broken chunked body), whether it is all there, its end, a broken one. */
 /* Read the body's next bytes (decoded, for a protocol that frames them) into buf: MG_OK with

@@ -1029,7 +1029,8 @@ void mg_upstream_watch_client(mg_upstream_t *u)
 
 static void watch_client(mg_upstream_t *u)
 {
-    if (!u->conf->ignore_client_abort) {
+    /* as nginx, not in a post_action either: the client had its response */
+    if (!u->conf->ignore_client_abort && !u->r->post_action) {
         mg_http_watch_client(u->r, &client_abort);
     }
 }
@@ -1129,6 +1130,10 @@ static void on_timer(void *arg)
 {
     mg_upstream_t *u = arg;
     if (u->done || u->conn == NULL) {
+        return;
+    }
+    mg_time_update(); /* a timer alone woke the loop: *_limit_rate's pace reads the clock */
+    if (u->reading_body && mg_upstream_spool_timer(u)) {
         return;
     }
     mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");

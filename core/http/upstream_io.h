@@ -71,6 +71,9 @@ typedef struct {
     mg_uint_t ignore_headers;        /* MG_UPSTREAM_IGN_*; 0: unset, bit 0 marks "set" */
     struct mg_upstream_bind_s *bind; /* *_bind (MG_CONF_UNSET_PTR, NULL: none) */
     int socket_keepalive;
+    size_t limit_rate; /* buffering: bytes a second read from the upstream (0: no limit) */
+    int force_ranges;  /* byte ranges of any 200, whatever its Accept-Ranges (single only) */
+    size_t send_lowat; /* proxy_, fastcgi_send_lowat: nginx warns, no SO_SNDLOWAT on Linux */
     mg_http_cache_conf_t cache; /* *_cache* (core/http/cache.c) */
 } mg_upstream_conf_t;
 
@@ -391,7 +394,16 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide);
         MG_UPSTREAM_ROW(P, "_pass_request_headers", MG_FLAG, mg_conf_set_flag,                     \
                         MG_UPSTREAM_F(B, pass_request_headers)),                                   \
         MG_UPSTREAM_ROW(P, "_pass_request_body", MG_FLAG, mg_conf_set_flag,                        \
-                        MG_UPSTREAM_F(B, pass_request_body))
+                        MG_UPSTREAM_F(B, pass_request_body)),                                      \
+        MG_UPSTREAM_ROW(P, "_limit_rate", MG_ARGS(1, 1), mg_conf_set_size,                         \
+                        MG_UPSTREAM_F(B, limit_rate)),                                             \
+        MG_UPSTREAM_ROW(P, "_force_ranges", MG_FLAG, mg_conf_set_flag,                             \
+                        MG_UPSTREAM_F(B, force_ranges))
+/* *_send_lowat, of proxy and fastcgi only (as nginx): SO_SNDLOWAT cannot be set on Linux, so
+ * nginx warns "... is not supported, ignored" (ngx_http_upstream's lowat post handler) */
+#define MG_UPSTREAM_COMMAND_SEND_LOWAT(P, B)                                                       \
+    MG_UPSTREAM_ROW(P, "_send_lowat", MG_ARGS(1, 1), mg_http_set_send_lowat,                       \
+                    MG_UPSTREAM_F(B, send_lowat))
 
 /* A *_pass with variables: "unix:/path" as a peer, an IP literal "a.b.c.d[:port]" or
  * "[v6][:port]" as one (port_text: the port as written; dflt 0: a port is required); NULL

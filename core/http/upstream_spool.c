@@ -6,7 +6,8 @@
  * proxy_max_temp_file_size, proxy_temp_file_write_size per write, removed from the directory
  * at once as nginx does), which the writer sends later as file buffers (sendfile), ahead of
  * what is still in memory. With max 0, or a full file, reading waits for the client. With
- * aio threads and aio_write on, a thread writes to the file while reading waits.
+ * aio threads and aio_write on, a thread writes to the file while reading waits. With
+ * proxy_limit_rate, reads keep to that pace (nginx's: only buffered responses are limited).
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -51,7 +52,10 @@ struct mg_upstream_spool_s {
     mg_http_temp_file_t *tf; /* NULL until the first spill */
     off_t given;             /* file bytes given to the writer */
     mg_buf_t *fbuf;          /* the file piece in the writer's queue, reused */
+    int64_t rate_start;      /* *_limit_rate: the second reading began, */
+    int64_t rate_read;       /* ... the bytes read since (framing included) */
     unsigned flushed : 1;    /* a flush followed the buffers last given */
+    unsigned delayed : 1;    /* *_limit_rate: the connection's timer resumes reading */
 };
 
 int mg_upstream_spool_buffering(mg_upstream_t *u)
@@ -95,8 +99,51 @@ void mg_upstream_spool_init(mg_upstream_t *u)
     mg_upstream_spool_t *sp = mg_pcalloc(pool, sizeof(*sp));
     sp->state = mg_pcalloc(pool, (size_t)u->nbufs);
     sp->held = mg_pcalloc(pool, (size_t)u->nbufs * sizeof(spool_read_t));
+    sp->rate_start = (int64_t)mg_now.sec;
     u->spool = sp;
     mg_pool_cleanup_add(pool, spool_cleanup, sp);
+}
+
+/* *_limit_rate: how much the next read may take (0: none now, the timer is set) */
+static size_t rate_allows(mg_upstream_t *u, size_t want)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    size_t rate = u->conf->limit_rate;
+    if (rate == 0) {
+        return want;
+    }
+    if (sp->delayed) {
+        return 0;
+    }
+    int64_t budget = mg_http_rate_budget(rate, sp->rate_start, sp->rate_read);
+    if (budget > 0) {
+        return (size_t)mg_min((int64_t)want, budget);
+    }
+    /* as nginx: the read event waits on a timer instead of the socket; the read timeout
+     * is off meanwhile (the connection's one timer is the delay's) */
+    sp->delayed = 1;
+    mg_upstream_conn_read_off(u);
+    mg_upstream_conn_timer(u, mg_http_rate_delay(rate, budget));
+    return 0;
+}
+
+int mg_upstream_spool_timer(mg_upstream_t *u)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    if (sp == NULL || !sp->delayed) {
+        return 0;
+    }
+    sp->delayed = 0;
+    mg_upstream_spool_read(u);
+    return 1;
+}
+
+/* Reading stops until the client drains: a pending delay goes with the timer */
+static void stop_reading(mg_upstream_t *u)
+{
+    u->spool->delayed = 0;
+    mg_upstream_conn_read_off(u);
+    mg_upstream_conn_timer_del(u);
 }
 
 static spool_read_t *held_at(mg_upstream_spool_t *sp, mg_upstream_t *u, mg_int_t i)
@@ -359,8 +406,7 @@ void mg_upstream_spool_read(mg_upstream_t *u)
                 return;
             }
             if (rc == MG_AGAIN) {
-                mg_upstream_conn_read_off(u);
-                mg_upstream_conn_timer_del(u);
+                stop_reading(u);
                 return;
             }
             if (rc == MG_OK || !mg_http_output_busy(r)) {
@@ -368,17 +414,22 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             }
             /* the client is slower and nothing more may go to disk: stop reading until the
              * writer drains (the request's write_event_handler calls back) */
-            mg_upstream_conn_read_off(u);
-            mg_upstream_conn_timer_del(u);
+            stop_reading(u);
+            return;
+        }
+        size_t want = rate_allows(u, u->bufsize);
+        if (want == 0) {
             return;
         }
         if (u->mem[slot] == NULL) {
             u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
         }
         size_t n;
-        if (mg_upstream_recv_body(u, u->mem[slot], u->bufsize, &n) != MG_OK) {
+        int64_t raw = u->state->response_length;
+        if (mg_upstream_recv_body(u, u->mem[slot], want, &n) != MG_OK) {
             return;
         }
+        sp->rate_read += u->state->response_length - raw;
         mg_buf_t *chain = NULL, **tail = &chain;
         ssize_t used = mg_upstream_body_input(u, u->mem[slot], n, &tail);
         if (used < 0) {

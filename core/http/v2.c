@@ -36,6 +36,16 @@ static const char *v2_set_chunk_size(mg_conf_t *cf, const mg_command_t *cmd, voi
     return rv;
 }
 
+static const char *v2_set_index_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    const char *rv = mg_conf_set_num(cf, cmd, conf);
+    mg_int_t n = ((mg_http_v2_srv_conf_t *)conf)->streams_index_size;
+    if (rv == MG_CONF_OK && (n <= 0 || (n & (n - 1)) != 0)) {
+        return "must be a power of two";
+    }
+    return rv;
+}
+
 /* Directives nginx 1.19.7 made obsolete (post: the one that took over): nginx says so and goes
  * on, and a config from before that still starts */
 static const char *v2_obsolete(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -54,6 +64,10 @@ static const mg_command_t v2_commands[] = {
      offsetof(mg_http_v2_srv_conf_t, concurrent_streams), NULL},
     {"http2_body_preread_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_conf_set_size, MG_SRV_CONF,
      offsetof(mg_http_v2_srv_conf_t, preread_size), NULL},
+    {"http2_pool_size", MG_HTTP_SRV, MG_ARGS(1, 1), mg_http_set_pool_size, MG_SRV_CONF,
+     offsetof(mg_http_v2_srv_conf_t, pool_size), NULL},
+    {"http2_streams_index_size", MG_HTTP_SRV, MG_ARGS(1, 1), v2_set_index_size, MG_SRV_CONF,
+     offsetof(mg_http_v2_srv_conf_t, streams_index_size), NULL},
     {"http2_recv_buffer_size", MG_CTX_HTTP, MG_ARGS(1, 1), mg_conf_set_size, MG_MAIN_CONF,
      offsetof(mg_http_v2_main_conf_t, recv_buffer_size), NULL},
     {"http2_chunk_size", MG_HTTP_ANY_LOC | MG_CTX_LIF, MG_ARGS(1, 1), v2_set_chunk_size,
@@ -113,6 +127,8 @@ static void *v2_create_srv_conf(mg_conf_t *cf)
     s->enable = MG_CONF_UNSET;
     s->concurrent_streams = MG_CONF_UNSET;
     s->preread_size = MG_CONF_UNSET_SIZE;
+    s->pool_size = MG_CONF_UNSET_SIZE;
+    s->streams_index_size = MG_CONF_UNSET;
     return s;
 }
 
@@ -123,6 +139,8 @@ static const char *v2_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->enable, prev->enable, 0);
     mg_conf_merge(conf->concurrent_streams, prev->concurrent_streams, 128);
     mg_conf_merge_size(conf->preread_size, prev->preread_size, 65536);
+    mg_conf_merge_size(conf->pool_size, prev->pool_size, 4096);
+    mg_conf_merge(conf->streams_index_size, prev->streams_index_size, 32);
     if (conf->preread_size > NGHTTP2_MAX_WINDOW_SIZE) {
         return "the http2_body_preread_size is too large";
     }
@@ -148,6 +166,8 @@ static const char *v2_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
  * merge applies them; tools/docgen.c prints them in docs/directives.md). */
 static const mg_conf_default_t v2_defaults[] = {
     {"http2_chunk_size", "8k"},
+    {"http2_pool_size", "4k"},
+    {"http2_streams_index_size", "32"},
     {"http2_idle_timeout", MG_NO_DEFAULT},
     {"http2_max_requests", MG_NO_DEFAULT},
     {"http2_max_field_size", MG_NO_DEFAULT},

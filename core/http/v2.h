@@ -22,6 +22,11 @@ typedef struct {
     int enable;                  /* http2 on|off */
     mg_int_t concurrent_streams; /* http2_max_concurrent_streams */
     size_t preread_size;         /* http2_body_preread_size: a stream's initial window */
+    size_t pool_size;            /* http2_pool_size: each stream's pool blocks */
+    /* http2_streams_index_size: checked as nginx does (a power of two). It sizes nginx's
+     * per-connection hash of streams; nghttp2 finds moongate's streams itself, so there is
+     * nothing of that kind to size here. */
+    mg_int_t streams_index_size;
 } mg_http_v2_srv_conf_t;
 
 typedef struct {

@@ -404,8 +404,11 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     mg_http_v2_conn_t *h2 = st->h2;
     mg_connection_t *c = h2->c;
     mg_http_conn_t *chc = h2->hc;
-    /* the connection lives in its own pool (connection_pool_size holds it and its HTTP state) */
-    mg_pool_t *pool = mg_pool_create(c->listening->pool_size ? c->listening->pool_size : 1024);
+    /* the stream's connection lives in its own pool, of http2_pool_size's blocks (nginx's
+     * per-stream pool) */
+    mg_http_v2_srv_conf_t *h2scf =
+        chc->addr_conf->default_server->ctx->srv_conf[mg_http_v2_module.index];
+    mg_pool_t *pool = mg_pool_create(h2scf->pool_size);
     mg_connection_t *fc = mg_pcalloc(pool, sizeof(*fc));
     fc->pool = pool;
     fc->fd = -1;

@@ -22,6 +22,9 @@ mg_http_body_filter_pt mg_http_top_body_filter;
 
 mg_int_t mg_http_send_header(mg_request_t *r)
 {
+    if (r->post_action) {
+        return MG_OK; /* the client had its response: the post_action's answer goes nowhere */
+    }
     if (r->header_sent) {
         mg_log_error(MG_LOG_ALERT, &r->connection->log, 0, "header already sent");
         return MG_ERROR;
@@ -40,7 +43,11 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
     for (mg_buf_t *b = in; b; b = b->next) {
         if (b->last_buf) {
             r->last_given = 1;
+            r->last_queued |= r->post_action;
         }
+    }
+    if (r->post_action && r->parent == NULL) {
+        return MG_OK; /* thrown away, as nginx's header_only does */
     }
     mg_int_t rc = mg_http_top_body_filter(r, in);
     if (rc != MG_ERROR && r->buffered && r->parent == NULL && r->hc->out &&
@@ -529,11 +536,10 @@ static mg_int_t http_flush(mg_request_t *r)
      * began, the first one included (nginx's formula, in whole seconds) */
     size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;
     if (rate && hc->out) {
-        int64_t elapsed = (int64_t)mg_now.sec - (int64_t)(r->start_msec / 1000);
-        int64_t limit =
-            (int64_t)rate * (elapsed + 1) - ((int64_t)r->bytes_sent - (int64_t)r->limit_rate_after);
+        int64_t limit = mg_http_rate_budget(rate, (int64_t)(r->start_msec / 1000),
+                                            (int64_t)r->bytes_sent - (int64_t)r->limit_rate_after);
         if (limit <= 0) {
-            return rate_wait(r, (mg_msec_t)(-limit * 1000 / (int64_t)rate + 1));
+            return rate_wait(r, mg_http_rate_delay(rate, limit));
         }
         budget = (size_t)limit;
     }

@@ -1,12 +1,14 @@
 /*
- * proxy_store, proxy_store_access: an upstream's 200 response is also saved to a file, as
- * nginx does: the body as the upstream sent it (this filter is near the chain's start, before
- * any filter changes it) goes into a temporary file under proxy_temp_path, which is renamed to
- * the target once the whole body went through (copied when the two are on different file
- * systems): with "on" the location's root or alias plus the URI, else the directive's value
- * (variables allowed). The file gets proxy_store_access's
- * permissions and the upstream's Last-Modified as its mtime; missing directories are made
- * (with x where r is allowed). A response broken off, or not 200, leaves nothing behind.
+ * proxy_store, fastcgi_store, scgi_store, uwsgi_store and their *_store_access: an upstream's
+ * 200 response is also saved to a file, as nginx does: the body as the upstream sent it (this
+ * filter is near the chain's start, before any filter changes it) goes into a temporary file
+ * under the protocol's *_temp_path, which is renamed to the target once the whole body went
+ * through (copied when the two are on different file systems): with "on" the location's root
+ * or alias plus the URI, else the directive's value (variables allowed). The file gets
+ * *_store_access's permissions and the upstream's Last-Modified as its mtime; missing
+ * directories are made (with x where r is allowed). A response broken off, or not 200, leaves
+ * nothing behind. One module for the four: each protocol's pair of directives fills its own
+ * slot of the location's conf, and its handler names the slot (mg_upstream_store_setup).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,17 +18,23 @@
 #include "proxy_extra.h"
 #include "script.h"
 
-mg_module_t mg_proxy_store_module;
+mg_module_t mg_upstream_store_module;
 
+/* one protocol's *_store and *_store_access */
 typedef struct {
     mg_int_t store; /* MG_CONF_UNSET, 0 off, 1 on or a path */
     mg_http_complex_value_t *path;
     mg_int_t access; /* MG_CONF_UNSET */
+} store_one_t;
+
+typedef struct {
+    store_one_t p[MG_UPSTREAM_STORE_N]; /* by MG_UPSTREAM_STORE_* */
 } store_conf_t;
 
 typedef struct {
     mg_upstream_t *u;        /* set by the handler: the response is an upstream's */
-    mg_http_temp_file_t *tf; /* under proxy_temp_path; its pool cleanup unlinks it */
+    const store_one_t *conf; /* its protocol's */
+    mg_http_temp_file_t *tf; /* under *_temp_path; its pool cleanup unlinks it */
     mg_str_t target;
     int64_t expected; /* the upstream's Content-Length, -1 */
     int64_t written;
@@ -38,15 +46,16 @@ typedef struct {
 static mg_http_header_filter_pt next_header_filter;
 static mg_http_body_filter_pt next_body_filter;
 
-void mg_proxy_store_setup(mg_request_t *r, mg_upstream_t *u)
+void mg_upstream_store_setup(mg_request_t *r, mg_upstream_t *u, int proto)
 {
-    store_conf_t *conf = mg_http_get_loc_conf(r, mg_proxy_store_module);
-    if (conf->store != 1) {
+    store_conf_t *conf = mg_http_get_loc_conf(r, mg_upstream_store_module);
+    if (conf->p[proto].store != 1) {
         return;
     }
     store_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(*ctx));
     ctx->u = u;
-    mg_http_set_ctx(r, ctx, mg_proxy_store_module);
+    ctx->conf = &conf->p[proto];
+    mg_http_set_ctx(r, ctx, mg_upstream_store_module);
 }
 
 /* mkdir -p of the target's directories (as nginx: with the access asked for, x added);
@@ -93,12 +102,12 @@ static void cleanup(void *data)
 
 static mg_int_t store_header_filter(mg_request_t *r)
 {
-    store_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_store_module);
+    store_ctx_t *ctx = mg_http_get_ctx(r, mg_upstream_store_module);
     if (ctx == NULL || r->parent || ctx->u->head.status != MG_HTTP_OK || ctx->u->head_method ||
-        r->headers_out.status != MG_HTTP_OK) {
+        r->header_only || r->headers_out.status != MG_HTTP_OK) {
         return next_header_filter(r);
     }
-    store_conf_t *conf = mg_http_get_loc_conf(r, mg_proxy_store_module);
+    const store_one_t *conf = ctx->conf;
     mg_str_t target;
     if (conf->path) {
         target = mg_http_complex_value(r, conf->path);
@@ -148,7 +157,7 @@ static void write_all(store_ctx_t *ctx, const char *p, size_t n)
 
 static void finish(mg_request_t *r, store_ctx_t *ctx)
 {
-    store_conf_t *conf = mg_http_get_loc_conf(r, mg_proxy_store_module);
+    const store_one_t *conf = ctx->conf;
     if (ctx->failed || (ctx->expected >= 0 && ctx->written != ctx->expected)) {
         return; /* the cleanup drops the temporary file */
     }
@@ -183,7 +192,7 @@ static void finish(mg_request_t *r, store_ctx_t *ctx)
 
 static mg_int_t store_body_filter(mg_request_t *r, mg_buf_t *in)
 {
-    store_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_store_module);
+    store_ctx_t *ctx = mg_http_get_ctx(r, mg_upstream_store_module);
     if (ctx == NULL || ctx->tf == NULL || ctx->tf->fd < 0 || in == NULL) {
         return next_body_filter(r, in);
     }
@@ -225,8 +234,7 @@ static void store_init_filters(void)
 
 static const char *set_store(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
-    (void)cmd;
-    store_conf_t *sc = conf;
+    store_one_t *sc = (store_one_t *)((char *)conf + cmd->offset);
     if (sc->store != MG_CONF_UNSET) {
         return "is duplicate";
     }
@@ -246,8 +254,7 @@ static const char *set_store(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 /* "user:rw group:rw all:r": user gets what is named, group and all what they name */
 static const char *set_access(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
-    (void)cmd;
-    store_conf_t *sc = conf;
+    store_one_t *sc = (store_one_t *)((char *)conf + cmd->offset);
     if (sc->access != MG_CONF_UNSET) {
         return "is duplicate";
     }
@@ -293,28 +300,41 @@ static const char *set_access(mg_conf_t *cf, const mg_command_t *cmd, void *conf
 static void *store_create_conf(mg_conf_t *cf)
 {
     store_conf_t *c = mg_pcalloc(cf->pool, sizeof(*c));
-    c->store = MG_CONF_UNSET;
-    c->access = MG_CONF_UNSET;
+    for (int i = 0; i < MG_UPSTREAM_STORE_N; i++) {
+        c->p[i].store = MG_CONF_UNSET;
+        c->p[i].access = MG_CONF_UNSET;
+    }
     return c;
 }
 
 static const char *store_merge_conf(mg_conf_t *cf, void *parent, void *child)
 {
     (void)cf;
-    store_conf_t *prev = parent, *conf = child;
-    if (conf->store == MG_CONF_UNSET) {
-        conf->store = prev->store == MG_CONF_UNSET ? 0 : prev->store;
-        conf->path = prev->path;
+    store_conf_t *prevs = parent, *confs = child;
+    for (int i = 0; i < MG_UPSTREAM_STORE_N; i++) {
+        store_one_t *prev = &prevs->p[i], *conf = &confs->p[i];
+        if (conf->store == MG_CONF_UNSET) {
+            conf->store = prev->store == MG_CONF_UNSET ? 0 : prev->store;
+            conf->path = prev->path;
+        }
+        mg_conf_merge(conf->access, prev->access, 0600);
     }
-    mg_conf_merge(conf->access, prev->access, 0600);
     return MG_CONF_OK;
 }
 
 #define LOC MG_HTTP_ANY_LOC
+#define SLOT(i) offsetof(store_conf_t, p) + (i) * sizeof(store_one_t)
+#define STORE_COMMANDS(P, I)                                                                       \
+    {P "_store", LOC, MG_ARGS(1, 1), set_store, MG_LOC_CONF, SLOT(I), NULL},                       \
+    {                                                                                              \
+        P "_store_access", LOC, MG_ARGS(1, 3), set_access, MG_LOC_CONF, SLOT(I), NULL              \
+    }
 
 static const mg_command_t store_commands[] = {
-    {"proxy_store", LOC, MG_ARGS(1, 1), set_store, MG_LOC_CONF, 0, NULL},
-    {"proxy_store_access", LOC, MG_ARGS(1, 3), set_access, MG_LOC_CONF, 0, NULL},
+    STORE_COMMANDS("proxy", MG_UPSTREAM_STORE_PROXY),
+    STORE_COMMANDS("fastcgi", MG_UPSTREAM_STORE_FASTCGI),
+    STORE_COMMANDS("scgi", MG_UPSTREAM_STORE_SCGI),
+    STORE_COMMANDS("uwsgi", MG_UPSTREAM_STORE_UWSGI),
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -323,11 +343,17 @@ static const mg_command_t store_commands[] = {
 static const mg_conf_default_t store_defaults[] = {
     {"proxy_store", "off"},
     {"proxy_store_access", "user:rw"},
+    {"fastcgi_store", "off"},
+    {"fastcgi_store_access", "user:rw"},
+    {"scgi_store", "off"},
+    {"scgi_store_access", "user:rw"},
+    {"uwsgi_store", "off"},
+    {"uwsgi_store_access", "user:rw"},
     {0},
 };
 
-mg_module_t mg_proxy_store_module = {
-    .name = "proxy_store",
+mg_module_t mg_upstream_store_module = {
+    .name = "upstream_store",
     .commands = store_commands,
     .defaults = store_defaults,
     .init_filters = store_init_filters,
