@@ -64,3 +64,21 @@ up
 http2_idle_timeout 3m;
 --- error_log eval
 qr/\[emerg\] .*"http2_idle_timeout" directive is not allowed here in \Q${\ Test::Moongate::conf_dir()}\E\/bad\.conf:1$/m
+
+
+
+=== TEST 5: server push's directives, which nginx 1.25.1 removed (moongate's HTTP/2 is nginx >= 1.25's): warned about as obsolete and ignored, the server starts
+--- moongate_only
+--- http_config
+    http2_max_concurrent_pushes 10;
+--- config
+    http2_push_preload on;
+    location /t { http2_push /style.css; return 200 "up\n"; }
+--- request
+GET /t
+--- response_body
+up
+--- error_log eval
+[qr/\[warn\] .*the "http2_max_concurrent_pushes" directive is obsolete, ignored in \S+:\d+$/m,
+ qr/\[warn\] .*the "http2_push_preload" directive is obsolete, ignored in \S+:\d+$/m,
+ qr/\[warn\] .*the "http2_push" directive is obsolete, ignored in \S+:\d+$/m]

@@ -57,6 +57,16 @@ static const char *v2_obsolete(mg_conf_t *cf, const mg_command_t *cmd, void *con
     return MG_CONF_OK;
 }
 
+/* Server push, which nginx 1.25.1 removed (moongate's HTTP/2 follows nginx >= 1.25): its
+ * directives are warned about and ignored there, so a config written for an older nginx still
+ * starts, without push */
+static const char *v2_obsolete_ignored(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    (void)conf;
+    mg_conf_log(cf, MG_LOG_WARN, 0, "the \"%s\" directive is obsolete, ignored", cmd->name);
+    return MG_CONF_OK;
+}
+
 static const mg_command_t v2_commands[] = {
     {"http2", MG_HTTP_SRV, MG_FLAG, mg_conf_set_flag, MG_SRV_CONF,
      offsetof(mg_http_v2_srv_conf_t, enable), NULL},
@@ -82,6 +92,11 @@ static const mg_command_t v2_commands[] = {
      "large_client_header_buffers"},
     {"http2_recv_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete, MG_SRV_CONF, 0,
      "client_header_timeout"},
+    {"http2_push", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), v2_obsolete_ignored, MG_LOC_CONF, 0, NULL},
+    {"http2_push_preload", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), v2_obsolete_ignored, MG_LOC_CONF, 0,
+     NULL},
+    {"http2_max_concurrent_pushes", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete_ignored, MG_SRV_CONF, 0,
+     NULL},
     {0},
 };
 
@@ -173,6 +188,9 @@ static const mg_conf_default_t v2_defaults[] = {
     {"http2_max_field_size", MG_NO_DEFAULT},
     {"http2_max_header_size", MG_NO_DEFAULT},
     {"http2_recv_timeout", MG_NO_DEFAULT},
+    {"http2_push", MG_NO_DEFAULT},
+    {"http2_push_preload", MG_NO_DEFAULT},
+    {"http2_max_concurrent_pushes", MG_NO_DEFAULT},
     {0},
 };
 
