@@ -46,24 +46,19 @@ static const char *v2_set_index_size(mg_conf_t *cf, const mg_command_t *cmd, voi
     return rv;
 }
 
-/* Directives nginx 1.19.7 made obsolete (post: the one that took over): nginx says so and goes
- * on, and a config from before that still starts */
+/* Directives nginx made obsolete, warned about as nginx does so that a config written for an
+ * older nginx still starts: those 1.19.7 replaced (post: the one that took over), and server
+ * push's, which 1.25.1 removed (post NULL; moongate's HTTP/2 follows nginx >= 1.25) */
 static const char *v2_obsolete(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)conf;
-    mg_conf_log(cf, MG_LOG_WARN, 0,
-                "the \"%s\" directive is obsolete, use the \"%s\" directive instead", cmd->name,
-                (const char *)cmd->post);
-    return MG_CONF_OK;
-}
-
-/* Server push, which nginx 1.25.1 removed (moongate's HTTP/2 follows nginx >= 1.25): its
- * directives are warned about and ignored there, so a config written for an older nginx still
- * starts, without push */
-static const char *v2_obsolete_ignored(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)conf;
-    mg_conf_log(cf, MG_LOG_WARN, 0, "the \"%s\" directive is obsolete, ignored", cmd->name);
+    if (cmd->post) {
+        mg_conf_log(cf, MG_LOG_WARN, 0,
+                    "the \"%s\" directive is obsolete, use the \"%s\" directive instead", cmd->name,
+                    (const char *)cmd->post);
+    } else {
+        mg_conf_log(cf, MG_LOG_WARN, 0, "the \"%s\" directive is obsolete, ignored", cmd->name);
+    }
     return MG_CONF_OK;
 }
 
@@ -92,11 +87,9 @@ static const mg_command_t v2_commands[] = {
      "large_client_header_buffers"},
     {"http2_recv_timeout", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete, MG_SRV_CONF, 0,
      "client_header_timeout"},
-    {"http2_push", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), v2_obsolete_ignored, MG_LOC_CONF, 0, NULL},
-    {"http2_push_preload", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), v2_obsolete_ignored, MG_LOC_CONF, 0,
-     NULL},
-    {"http2_max_concurrent_pushes", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete_ignored, MG_SRV_CONF, 0,
-     NULL},
+    {"http2_push", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), v2_obsolete, MG_LOC_CONF, 0, NULL},
+    {"http2_push_preload", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), v2_obsolete, MG_LOC_CONF, 0, NULL},
+    {"http2_max_concurrent_pushes", MG_HTTP_SRV, MG_ARGS(1, 1), v2_obsolete, MG_SRV_CONF, 0, NULL},
     {0},
 };
 
