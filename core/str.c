@@ -31,11 +31,10 @@ int mg_str_caseeq(mg_str_t a, const char *lit)
  * those above a shorter load, stay zero) */
 static inline uint64_t low8(uint64_t x)
 {
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t h = x & ~high;
-    uint64_t ge_a = h + ones * (0x80 - 'A');
-    uint64_t gt_z = h + ones * (0x80 - 'Z' - 1);
-    uint64_t upper = ge_a & ~gt_z & ~x & high;
+    uint64_t h = x & ~MG_BYTES_80;
+    uint64_t ge_a = h + MG_BYTES_01 * (0x80 - 'A');
+    uint64_t gt_z = h + MG_BYTES_01 * (0x80 - 'Z' - 1);
+    uint64_t upper = ge_a & ~gt_z & ~x & MG_BYTES_80;
     return x | upper >> 2;
 }
 

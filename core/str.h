@@ -23,6 +23,19 @@ static inline int mg_str_eq_str(mg_str_t a, mg_str_t b)
 int mg_strncasecmp(const char *a, const char *b, size_t n);
 int mg_str_caseeq(mg_str_t a, const char *lit);
 void mg_strlow(char *dst, const char *src, size_t n);
+/* Eight bytes of a word at a time: MG_BYTES_01/_80 hold 0x01/0x80 in each byte;
+ * mg_word_has_below says whether a byte of w is below n (n <= 0x80; exact as a yes or no, not
+ * which byte), mg_word_has_byte whether one equals c. */
+#define MG_BYTES_01 0x0101010101010101ULL
+#define MG_BYTES_80 0x8080808080808080ULL
+static inline uint64_t mg_word_has_below(uint64_t w, unsigned n)
+{
+    return (w - MG_BYTES_01 * n) & ~w & MG_BYTES_80;
+}
+static inline uint64_t mg_word_has_byte(uint64_t w, unsigned c)
+{
+    return mg_word_has_below(w ^ (MG_BYTES_01 * c), 1);
+}
 const char *mg_strlcasestrn(const char *s, const char *end, const char *needle, size_t n);
 
 /* Decimal number; -1 if not all digits or on overflow. */

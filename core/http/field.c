@@ -10,21 +10,8 @@
 
 static const char hex[] = "0123456789ABCDEF";
 
-/* Bytes a word at a time: whether one of w's eight is below n (n <= 0x80; exact as a yes or
- * no), or equal to c. The whole-word tests let a clean field (nearly all of them) be passed
- * eight bytes a step; a word they flag is looked at byte by byte. */
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-static inline uint64_t byte_below(uint64_t w, unsigned n)
-{
-    return (w - ONES * n) & ~w & HIGHS;
-}
-
-static inline uint64_t byte_is(uint64_t w, unsigned c)
-{
-    return byte_below(w ^ (ONES * c), 1);
-}
+/* The whole-word tests (str.h) let a clean field, nearly all of them, be passed eight bytes a
+ * step; a word they flag is looked at byte by byte. */
 
 /* A name loses what would end it or the line: controls, space, ':' (nginx itself sends any
  * other byte a configuration gives, so those are left alone). */
@@ -35,7 +22,7 @@ static int bad_name_byte(unsigned char ch)
 
 static uint64_t bad_name_word(uint64_t w)
 {
-    return byte_below(w, 0x21) | byte_is(w, ':') | byte_is(w, 0x7f);
+    return mg_word_has_below(w, 0x21) | mg_word_has_byte(w, ':') | mg_word_has_byte(w, 0x7f);
 }
 
 static int tchar(unsigned char ch)
@@ -55,7 +42,7 @@ static int bad_value_byte(unsigned char ch)
 /* CR, LF and NUL are below 0x0e (so is a tab, which the bytes' own test lets through) */
 static uint64_t bad_value_word(uint64_t w)
 {
-    return byte_below(w, 0x0e);
+    return mg_word_has_below(w, 0x0e);
 }
 
 /* In a request target: controls and space (the line's separator) */
@@ -66,7 +53,7 @@ static int bad_target_byte(unsigned char ch)
 
 static uint64_t bad_target_word(uint64_t w)
 {
-    return byte_below(w, 0x21) | byte_is(w, 0x7f);
+    return mg_word_has_below(w, 0x21) | mg_word_has_byte(w, 0x7f);
 }
 
 /* Whether a byte of p[0..len) may be bad: every byte goes through bad_word, in words that
@@ -91,7 +78,7 @@ static inline __attribute__((always_inline)) int maybe_bad(const char *p, size_t
         w = (uint64_t)hi << 32 | lo;
     } else if (len) {
         uint8_t a = (uint8_t)p[0], b = (uint8_t)p[len / 2], c = (uint8_t)p[len - 1];
-        w = ONES * a;
+        w = MG_BYTES_01 * a;
         w = (w & ~0xffffULL) | (uint64_t)b << 8 | c;
     } else {
         return 0;
