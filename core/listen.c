@@ -188,16 +188,21 @@ const char *mg_listen_parse_addr(mg_str_t text, struct sockaddr_storage *ss, soc
     return NULL;
 }
 
-static int open_one(mg_cycle_t *cycle, mg_listening_t *ls)
+/* A socket for ls, bound and listening. test (moongate -t, as nginx -t): an address in use
+ * is the running server's, so it passes (MG_DECLINED, nothing bound); a unix socket's file is
+ * neither removed before nor kept after. */
+static int open_one(mg_log_t *log, mg_listening_t *ls, int test)
 {
     int fd = socket(ls->sockaddr.ss_family,
                     (ls->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        mg_log_error(MG_LOG_EMERG, cycle->log, errno, "socket() %s failed", ls->addr_text);
+        mg_log_error(MG_LOG_EMERG, log, errno, "socket() %s failed", ls->addr_text);
         return -1;
     }
     int one = 1;
-    if (ls->sockaddr.ss_family != AF_UNIX) {
+    const char *unix_path =
+        ls->sockaddr.ss_family == AF_UNIX ? ((struct sockaddr_un *)&ls->sockaddr)->sun_path : NULL;
+    if (unix_path == NULL) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     }
     if (ls->reuseport) {
@@ -207,8 +212,8 @@ static int open_one(mg_cycle_t *cycle, mg_listening_t *ls)
         int v6only = ls->ipv6only;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
     }
-    if (ls->sockaddr.ss_family == AF_UNIX) {
-        unlink(((struct sockaddr_un *)&ls->sockaddr)->sun_path);
+    if (unix_path && !test) {
+        unlink(unix_path);
     }
     /* nginx retries a busy address a few times: a previous server may still be exiting */
     for (int tries = 5;; tries--) {
@@ -216,23 +221,45 @@ static int open_one(mg_cycle_t *cycle, mg_listening_t *ls)
             break;
         }
         int err = errno;
-        mg_log_error(MG_LOG_EMERG, cycle->log, err, "bind() to %s failed", ls->addr_text);
+        if (test && err == EADDRINUSE) {
+            close(fd);
+            return MG_DECLINED;
+        }
+        mg_log_error(MG_LOG_EMERG, log, err, "bind() to %s failed", ls->addr_text);
         if (err != EADDRINUSE || tries <= 1) {
             if (err == EADDRINUSE) {
-                mg_log_error(MG_LOG_EMERG, cycle->log, 0, "still could not bind()");
+                mg_log_error(MG_LOG_EMERG, log, 0, "still could not bind()");
             }
             close(fd);
             return -1;
         }
         usleep(500 * 1000);
     }
+    if (unix_path && test) {
+        unlink(unix_path);
+    }
     if (!ls->udp && listen(fd, ls->backlog) != 0) {
-        mg_log_error(MG_LOG_EMERG, cycle->log, errno, "listen() to %s, backlog %d failed",
-                     ls->addr_text, ls->backlog);
+        mg_log_error(MG_LOG_EMERG, log, errno, "listen() to %s, backlog %d failed", ls->addr_text,
+                     ls->backlog);
         close(fd);
         return -1;
     }
     return fd;
+}
+
+mg_int_t mg_listen_test_all(mg_cycle_t *cycle, mg_log_t *log)
+{
+    mg_listening_t **ls = cycle->listening.elts;
+    for (size_t i = 0; i < cycle->listening.nelts; i++) {
+        int fd = open_one(log, ls[i], 1);
+        if (fd == -1) {
+            return MG_ERROR;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    return MG_OK;
 }
 
 static void set_option(mg_cycle_t *cycle, mg_listening_t *ls, int level, int name, const char *what,
@@ -323,7 +350,7 @@ mg_int_t mg_listen_open_all(mg_cycle_t *cycle, mg_cycle_t *old)
                 continue;
             }
         }
-        ls[i]->fd = open_one(cycle, ls[i]);
+        ls[i]->fd = open_one(cycle->log, ls[i], 0);
         if (ls[i]->fd < 0) {
             goto failed;
         }

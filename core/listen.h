@@ -53,6 +53,10 @@ in_port_t mg_sockaddr_port(const struct sockaddr *sa);
  * deferred turned on or off; a failure there is an [alert] and ignored. MG_OK or MG_ERROR
  * (logged). */
 mg_int_t mg_listen_open_all(mg_cycle_t *cycle, mg_cycle_t *old);
+/* moongate -t's check, as nginx -t's: every address can be bound (one in use passes: it is the
+ * running server's); an [emerg] on `log` and MG_ERROR for the first that cannot. Nothing is
+ * left open or created. */
+mg_int_t mg_listen_test_all(mg_cycle_t *cycle, mg_log_t *log);
 /* Close the listening sockets of `cycle` that `keep` (may be NULL) did not inherit. */
 void mg_listen_close_unused(mg_cycle_t *cycle, mg_cycle_t *keep);
 /* Close this process's copy of every listening socket of `cycle`; a unix socket's file is

@@ -267,6 +267,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "moongate: configuration file %s test failed\n", conf);
             return 1;
         }
+        if (!o.quiet) {
+            fprintf(stderr, "moongate: the configuration file %s syntax is ok\n", conf);
+        }
         /* as nginx: make sure the pid file can be created, without writing or truncating
          * it, so that a running server's pid file is left intact */
         mg_core_conf_t *ccf = mg_cycle_core_conf(cycle);
@@ -278,8 +281,12 @@ int main(int argc, char **argv)
             return 1;
         }
         close(pfd);
+        if (mg_listen_test_all(cycle, early) != MG_OK) {
+            mg_cycle_destroy(cycle);
+            fprintf(stderr, "moongate: configuration file %s test failed\n", conf);
+            return 1;
+        }
         if (!o.quiet) {
-            fprintf(stderr, "moongate: the configuration file %s syntax is ok\n", conf);
             fprintf(stderr, "moongate: configuration file %s test is successful\n", conf);
         }
         if (o.dump_config) {

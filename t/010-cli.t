@@ -128,6 +128,37 @@ unlink $pidf;
 ok(IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $ServerPort, Listen => 1,
                          ReuseAddr => 1), '-t leaves the port free');
 
+# -t binds every listen address as nginx -t does: an address in use passes (the running
+# server's), one that cannot be bound fails the test; a unix socket's file is not left behind
+{
+    my $busy = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $ServerPort,
+                                     Listen => 1, ReuseAddr => 1) or die "listen: $!";
+    ($code, $out, $err) = mg('-p', "$ServRoot/", '-c', 'conf/good.conf', '-t');
+    is($code, 0, '-t passes while the address is in use (a running server)') or diag($err);
+    close $busy;
+    unlink $pidf;
+
+    (my $noaddr = $good) =~ s/listen 127\.0\.0\.1:$ServerPort;/listen 192.0.2.1:$ServerPort;/ or die;
+    Test::Moongate::spew("$ServRoot/conf/noaddr.conf", $noaddr);
+    my $f = "$ServRoot/conf/noaddr.conf";
+    ($code, $out, $err) = mg('-p', "$ServRoot/", '-c', 'conf/noaddr.conf', '-t');
+    is($code, 1, '-t fails when a listen address cannot be bound');
+    is($err, "$N: the configuration file $f syntax is ok\n"
+             . "$N: [emerg] bind() to 192.0.2.1:$ServerPort failed (99: Cannot assign requested address)\n"
+             . "$N: configuration file $f test failed\n",
+       '-t: syntax ok, the bind() error, test failed');
+    unlink $pidf;
+
+    my $sock = "$ServRoot/logs/t.sock";
+    (my $unix = $good) =~ s/listen 127\.0\.0\.1:$ServerPort;/listen unix:$sock;/ or die;
+    Test::Moongate::spew("$ServRoot/conf/unix.conf", $unix);
+    unlink $sock;
+    ($code, $out, $err) = mg('-p', "$ServRoot/", '-c', 'conf/unix.conf', '-t');
+    is($code, 0, '-t with a unix socket') or diag($err);
+    ok(!-e $sock, '-t leaves no unix socket file behind');
+    unlink $pidf;
+}
+
 ($code, $out, $err) = mg('-p', "$ServRoot/", '-c', 'conf/good.conf', '-tq');
 is($code, 0, '-tq exits 0');
 is($err . $out, '', '-q suppresses the ok lines');
