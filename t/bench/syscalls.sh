@@ -5,7 +5,8 @@
 # that sends N requests one after the other (each answer read whole before the next); the
 # server is traced with `strace -c -f` for exactly those N requests, after a warm-up that
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
-# Cases: "return 200", proxy_pass GET and POST (1 KiB body) over upstream keepalive (its
+# Cases: "return 200", a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
+# sendfile off, the defaults of both), proxy_pass GET and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
 # upstream connection per request (proxy-new: no upstream keepalive), and when Debian's Lua module
 # for nginx is there content_by_lua hello and a cosocket round trip to the upstream with
@@ -15,7 +16,7 @@
 # instructions per request for the same cases, under callgrind over INSTR_REQUESTS requests.
 # Writes t/bench/syscalls-results-<date>.txt.
 #
-#   t/bench/syscalls.sh   (N=2000 SERVER_CPUS=0 CLIENT_CPUS=1 NGINX=/usr/sbin/nginx INSTR=1
+#   t/bench/syscalls.sh   (ONLY=REGEX N=2000 SERVER_CPUS=0 CLIENT_CPUS=1 NGINX=/usr/sbin/nginx INSTR=1
 #                          INSTR_REQUESTS=1000)
 
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +38,10 @@ if [ ! -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ]; then
 fi
 LUA=no
 [ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ] && LUA=yes
+
+mkdir -p "$WORK/html"
+head -c 1024 /dev/urandom >"$WORK/html/1k.bin"
+head -c 65536 /dev/urandom >"$WORK/html/64k.bin"
 
 UP_PORT=$(free_port)
 mkdir -p "$WORK/upstream/logs" "$WORK/upstream/conf"
@@ -96,6 +101,7 @@ http {
             proxy_set_header Connection "";
         }
         location = /proxy-new { proxy_pass http://127.0.0.1:$UP_PORT/; }
+        location /static/ { alias $WORK/html/; }
         $lua
     }
     server {
@@ -194,9 +200,15 @@ MG_PID=$STARTED
 start_server "$NGINX" nginx "$NG_PORT" "$NG_TLS_PORT"
 NG_PID=$STARTED
 
-CASES=("return|/return|0" "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024" "proxy-new|/proxy-new|0")
+CASES=("return|/return|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
+       "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024" "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
 CASES+=("https-return|/return|0|tls")
+if [ -n "${ONLY:-}" ]; then # ONLY=REGEX: the cases whose name matches
+    KEEP=()
+    for c in "${CASES[@]}"; do [[ ${c%%|*} =~ $ONLY ]] && KEEP+=("$c"); done
+    CASES=("${KEEP[@]}")
+fi
 
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
