@@ -3,8 +3,14 @@
  * released with the request pool (an internal redirect starts a new one, as in OpenResty).
  * A stream session, a timer and a TLS handshake have one of their own, and so does an
  * init_worker or exit_worker handler for as long as it runs, as in OpenResty.
+ * The handshake's table (shared by its phases, freed with the connection) is inherited by
+ * every request or session on that connection, as OpenResty's since lua-resty-core 0.1.19:
+ * it is the metatable of their tables, and its own __index (so reads fall through to it,
+ * writes stay the request's).
  */
 #include "api.h"
+#include "lua_ssl.h"
+#include "stream.h"
 
 /* The registry key of the running worker hook's table (it has no mg_lua_ctx_t). */
 static char hook_ctx_key;
@@ -51,6 +57,25 @@ static mg_lua_ctx_t *request_ctx(lua_State *L)
     return mg_lua_cur.ctx ? mg_lua_cur.ctx : mg_lua_get_ctx(mg_lua_cur.r);
 }
 
+/* A new table of ctx (at the top) inherits from its connection's handshake table, or, being
+ * the handshake's, becomes its own __index for them (as lua-resty-core, which replaces any
+ * metatable the table given had, and trusts the code not to set the key __index). */
+static void inherit(lua_State *L, mg_lua_ctx_t *ctx)
+{
+    if (mg_lua_cur.phase & (MG_LUA_SSL_YIELDABLE | MG_LUA_SSL_SESS_STORE)) {
+        lua_pushliteral(L, "__index");
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -3);
+        return;
+    }
+    mg_connection_t *c = ctx->r ? ctx->r->connection : ctx->s ? ctx->s->connection : NULL;
+    int ref = c ? mg_lua_ssl_ctx_ref(c, ctx->lmcf) : LUA_NOREF;
+    if (ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        lua_setmetatable(L, -2);
+    }
+}
+
 /* Push the context's table; when it has none, the table at index init becomes it (0: a new
  * one). */
 static int push_ctx(lua_State *L, int init)
@@ -65,6 +90,7 @@ static int push_ctx(lua_State *L, int init)
         } else {
             lua_newtable(L);
         }
+        inherit(L, ctx);
         lua_pushvalue(L, -1);
         ctx->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
         return 1;

@@ -26,6 +26,10 @@ typedef struct {
     SSL_SESSION *new_sess; /* store: the session being stored */
 } mg_lua_ssl_conn_t;
 
+/* The registry ref of the ngx.ctx table the handshake's code of c (a TLS connection, of http
+ * or stream) made in lmcf's VM, or LUA_NOREF: the requests and session on c inherit it
+ * (ctx.c). */
+int mg_lua_ssl_ctx_ref(mg_connection_t *c, const mg_lua_main_conf_t *lmcf);
 /* The handshake whose code runs now, or NULL (a request's code, a timer...). */
 mg_lua_ssl_conn_t *mg_lua_ssl_running(void);
 /* The TLS connection of the running code: a handshake's, or a request's connection. Raises

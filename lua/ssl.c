@@ -5,7 +5,8 @@
  * core/http/ssl.c calls from OpenSSL's callbacks for a server of either layer. The code runs in a
  * coroutine without a request, as a timer's; when it waits (ngx.sleep, a cosocket), the hook
  * answers MG_AGAIN and the handshake waits with the connection's events off; the code's end resumes
- * the handshake, which asks the hook again.
+ * the handshake, which asks the hook again. The connection's context (and so its ngx.ctx) is one
+ * for all its handshake phases; its requests or session inherit that table (ctx.c).
  */
 #include "ssl.h"
 #include "conn.h"
@@ -290,6 +291,15 @@ static const mg_ssl_hooks_t lua_hooks = {
     .has = hook_has,
     .run = hook_run,
 };
+
+int mg_lua_ssl_ctx_ref(mg_connection_t *c, const mg_lua_main_conf_t *lmcf)
+{
+    if (c->ssl == NULL || conn_index < 0) {
+        return LUA_NOREF;
+    }
+    mg_lua_ssl_conn_t *sc = SSL_get_ex_data(c->ssl->ssl, conn_index);
+    return sc && sc->ctx.lmcf == lmcf ? sc->ctx.ctx_ref : LUA_NOREF;
+}
 
 mg_lua_ssl_conn_t *mg_lua_ssl_running(void)
 {
