@@ -272,6 +272,9 @@ static void conn_free(evutil_socket_t fd, short what, void *arg)
     mg_server_t *srv = c->server;
     mg_cycle_t *cycle = c->cycle;
     mg_pool_destroy(c->pool);
+    if (c->ssl) {
+        mg_ssl_conn_free(c); /* after the pool: its cleanups may read the TLS facts */
+    }
     free(c);
     mg_server_cycle_release(srv, cycle);
 }
@@ -309,8 +312,7 @@ void mg_conn_close(mg_connection_t *c)
     event_del(&c->wev);
     mg_lazy_timer_free(&c->timer);
     if (c->ssl) {
-        mg_ssl_shutdown(c);
-        mg_ssl_conn_free(c);
+        mg_ssl_conn_close(c);
     }
     if (!c->shared_fd) {
         close(c->fd);

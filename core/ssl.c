@@ -561,12 +561,26 @@ void mg_ssl_shutdown(mg_connection_t *c)
     shut(c->ssl);
 }
 
-void mg_ssl_conn_free(mg_connection_t *c)
+void mg_ssl_conn_close(mg_connection_t *c)
 {
     mg_ssl_conn_t *sc = c->ssl;
+    shut(sc);
+    BIO *b = SSL_get_rbio(sc->ssl);
+    if (b) {
+        BIO_set_fd(b, -1, BIO_NOCLOSE);
+    }
+}
+
+void mg_ssl_free(mg_ssl_conn_t *sc)
+{
     SSL_free(sc->ssl);
     free(sc->wbuf);
     free(sc->early);
     free(sc);
+}
+
+void mg_ssl_conn_free(mg_connection_t *c)
+{
+    mg_ssl_free(c->ssl);
     c->ssl = NULL;
 }

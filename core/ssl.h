@@ -69,8 +69,16 @@ void mg_ssl_shutdown(mg_connection_t *c);
  * the kernel will not report them, so whoever turns reading on a level-triggered connection
  * makes the read event fire (an edge-triggered one knows it from its reads: rd_empty). */
 int mg_ssl_read_pending(mg_connection_t *c);
-/* Free the TLS state (mg_conn_close). */
+/* The socket is closing (mg_conn_close): close_notify as mg_ssl_shutdown, then the SSL object
+ * no longer names the descriptor, so no stray read or write reaches a reused one. The object
+ * itself stays until the connection's memory goes: what still runs in that turn, and the
+ * pool's cleanups (an HTTP/2 connection's streams' requests, whose connections share it),
+ * read the TLS facts ($ssl_*) from it. */
+void mg_ssl_conn_close(mg_connection_t *c);
+/* Free the TLS state (when the connection's memory goes, after its pool). */
 void mg_ssl_conn_free(mg_connection_t *c);
+/* The same for a state a connection handed on (an HTTP/2 connection's streams share it). */
+void mg_ssl_free(mg_ssl_conn_t *sc);
 
 /* stream{}'s use of the ssl_* directives' server contexts (made by core/http/ssl.c for both
  * layers): the context of a server (srv_conf: its conf array; NULL when it has no

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "server.h"
+#include "ssl.h"
 #include "stat.h"
 #include "v2.h"
 #include "variables.h"
@@ -751,20 +752,29 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
     event_del(&h2->flush_ev);
     event_del(&h2->goaway_ev);
     nghttp2_session_del(h2->session);
+    if (h2->tls) {
+        mg_ssl_free(h2->tls);
+    }
     free(h2->obuf);
     free(h2);
 }
 
-/* The connection's pool is going (it was closed): the streams' requests go with it. */
+/* The connection's pool is going (it was closed): each stream's request learns it as a reset
+ * and ends as a request whose client went away (logged, as nginx's); the streams' connections
+ * keep the TLS state they share until the last of them goes. */
 static void conn_gone(void *data)
 {
     mg_http_v2_conn_t *h2 = data;
     mg_server_hook_del(&h2->quit_hook);
     /* flush_ev stays: it frees the streams' request connections (a flush does nothing now) */
     event_del(&h2->goaway_ev);
+    h2->tls = h2->c->ssl;
+    h2->c->ssl = NULL;
     h2->c = NULL;
     h2->failed = 1;
+    h2->refs++; /* a request ended here may free the last stream */
     mg_http_v2_streams_abort(h2);
+    mg_http_v2_release(h2);
     mg_http_v2_release(h2);
 }
 

@@ -61,8 +61,11 @@ struct mg_http_v2_conn_s {
     mg_uint_t priority_limit; /* PRIORITY frames left before the connection ends, as nginx */
     mg_uint_t requests;       /* streams taken (keepalive_requests) */
     mg_uint_t refs;           /* the connection and each stream's request connection */
-    size_t rsize;             /* http2_recv_buffer_size (the buffer is the server's) */
-    char *obuf; /* frames to write, gathered from nghttp2; NULL while there are none */
+    /* the closed connection's TLS state, which the streams' request connections share: kept
+     * for their $ssl_* and $https until the last of them goes (mg_http_v2_release) */
+    mg_ssl_conn_t *tls;
+    size_t rsize; /* http2_recv_buffer_size (the buffer is the server's) */
+    char *obuf;   /* frames to write, gathered from nghttp2; NULL while there are none */
     size_t osize, ostart, olast;
     /* changes whenever the output's bytes past olast may be lost (the buffer given back,
      * emptied or moved): a stream's read-ahead there (v2_data.c) holds only while it stays */
@@ -181,7 +184,8 @@ void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t
 void mg_http_v2_stream_eof(mg_http_v2_stream_t *st);
 /* nghttp2 closed the stream (error_code NO_ERROR after a complete exchange). */
 void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code);
-/* The connection goes: every stream's request is closed. */
+/* The connection goes: every open stream is reset, so its request ends as one whose client went
+ * away (its reads and writes fail; logged). */
 void mg_http_v2_streams_abort(mg_http_v2_conn_t *h2);
 /* Free the request connections closed since the last call (h2->dead), from the flush event. */
 void mg_http_v2_streams_reap(mg_http_v2_conn_t *h2);

@@ -717,10 +717,10 @@ void mg_http_v2_streams_abort(mg_http_v2_conn_t *h2)
 {
     for (mg_http_v2_stream_t *st = h2->streams, *next; st; st = next) {
         next = st->next;
-        st->closed = 1;
-        st->reset = 1;
-        if (st->fc) {
-            mg_conn_close(st->fc);
+        if (!st->closed) {
+            mg_http_v2_stream_closed(st, NGHTTP2_CANCEL);
+        } else if (st->fc) {
+            st->reset = 1;
         }
     }
 }

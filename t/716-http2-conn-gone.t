@@ -1,0 +1,108 @@
+# A client that closes its HTTP/2 connection while requests on it are still running: each
+# request goes on as one whose client went away (as an HTTP/1 request does) and is logged once,
+# as nginx's: a Lua handler that sleeps finishes and logs 200, a proxied request is cut (499);
+# over TLS the log still reads the connection's TLS facts ($ssl_protocol), which the streams
+# keep after the connection itself is gone. The worker serves a new connection afterwards.
+# The client closes once the request is known to run (its response head came, or the backend
+# has it); the line is awaited in the log.
+#
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/716-http2-conn-gone.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+use Test::Moongate::H2;
+use Test::MoongateBackend;
+
+backend(slow => 'echo', delay => 2);
+# the client closes once the backend has the request (it logs each one it reads)
+$ENV{TEST_NGINX_SLOW_LOG} = Test::MoongateBackend::_log_file('slow');
+
+plan 'no_plan';
+log_level('info');
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: h2c: a Lua handler sleeping when the connection closes finishes and is logged 200
+--- http_config
+    log_format gone "GONELOG $request_uri $status $http2";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/error.log gone;
+    location /s { content_by_lua_block { ngx.send_headers() ngx.flush(true) ngx.sleep(0.3) ngx.say("late") } }
+    location /ok { return 200 "ok\n"; }
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT)
+a = c.request('/s')
+c.run(until=lambda: c.streams[a].status is not None)
+c.sock.close()
+import time
+time.sleep(0.6)
+d = Client($TEST_NGINX_SERVER_PORT)
+e = d.request('/ok')
+d.wait(e)
+print('then', d.streams[e].status)
+--- h2_out
+then 200
+--- error_log
+GONELOG /s 200 h2c
+GONELOG /ok 200 h2c
+
+
+
+=== TEST 2: h2 over TLS: the log line of a request that outlived its connection has the TLS facts
+--- ssl
+--- http_config
+    log_format gone "GONELOG $request_uri $status $http2 $ssl_protocol $https";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/error.log gone;
+    location /s { content_by_lua_block { ngx.send_headers() ngx.flush(true) ngx.sleep(0.3) ngx.say("late") } }
+    location /ok { return 200 "ok\n"; }
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT, tls=True)
+a = c.request('/s')
+c.run(until=lambda: c.streams[a].status is not None)
+c.sock.close()
+import time
+time.sleep(0.6)
+d = Client($TEST_NGINX_SERVER_PORT, tls=True)
+e = d.request('/ok')
+d.wait(e)
+print('then', d.streams[e].status)
+--- h2_out
+then 200
+--- error_log eval
+qr/GONELOG \/s 200 h2 TLSv1\.[23] on/
+
+
+
+=== TEST 3: a proxied request whose h2 connection closes is cut and logged 499
+--- http_config
+    log_format gone "GONELOG $request_uri $status";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/error.log gone;
+    location /p { proxy_pass http://127.0.0.1:$TEST_NGINX_SLOW_PORT; }
+    location /ok { return 200 "ok\n"; }
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT)
+a = c.request('/p')
+c.flush()
+import os, time
+t = time.time()
+while time.time() - t < 5 and not (os.path.exists('$TEST_NGINX_SLOW_LOG') and ' /p' in open('$TEST_NGINX_SLOW_LOG').read()):
+    time.sleep(0.02)
+c.sock.close()
+d = Client($TEST_NGINX_SERVER_PORT)
+e = d.request('/ok')
+d.wait(e)
+print('then', d.streams[e].status)
+--- h2_out
+then 200
+--- error_log
+GONELOG /p 499
