@@ -17,6 +17,9 @@ struct mg_buf_s {
     unsigned in_file : 1;
     unsigned last_buf : 1; /* the response ends here */
     unsigned flush : 1;
+    unsigned recycled : 1;      /* its producer reuses the memory once written: the writer sends it
+                                   at once, as at a flush, not held for postpone_output (nginx's
+                                   recycled buffers: gzip's output, full upstream reads) */
     unsigned last_in_chain : 1; /* a part ends here (before an in-stream subrequest's output):
                                    text filters let go of what they keep for a match */
     unsigned directio : 1;      /* in_file: read with O_DIRECT through dio_fd, aligned */

@@ -4,7 +4,10 @@
  * filter streams the body through one zlib stream per request, reading file buffers in
  * pieces, so neither the input nor the output is ever held whole. When the socket is full it
  * keeps the rest of its input and sets r->buffered; the writer calls it again with no input
- * once the socket drains (core/http/write.c).
+ * once the socket drains (core/http/write.c). Its output buffers are recycled (buf.h): the
+ * writer sends them at once. postpone_gzipping and gzip_no_buffer, which nginx has but does
+ * not document, move when output starts and when a part-filled buffer goes (see postpone()
+ * and compress_pass()).
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -42,6 +45,8 @@ typedef struct {
     mg_uint_t proxied;     /* PROXIED_* bits; 0 unset */
     mg_array_t *disable;   /* mg_regex_t *; NULL unset */
     int disable_msie6;
+    int no_buffer;   /* gzip_no_buffer */
+    size_t postpone; /* postpone_gzipping */
 } gzip_conf_t;
 
 /* Per request: the negotiation's answer (also for gzip_static) and the stream. */
@@ -68,7 +73,9 @@ typedef struct {
     unsigned vary_added : 1;
     unsigned active : 1;
     unsigned done : 1;
-    uint64_t zin, zout; /* bytes into and out of the finished stream, for $gzip_ratio */
+    unsigned postponing : 1; /* postpone_gzipping: input is copied and kept, zlib not started */
+    size_t held;             /* input bytes seen while postponing */
+    uint64_t zin, zout;      /* bytes into and out of the finished stream, for $gzip_ratio */
 } gzip_ctx_t;
 
 mg_module_t mg_gzip_module;
@@ -441,6 +448,7 @@ static mg_int_t gzip_header_filter(mg_request_t *r)
     }
     gzip_ctx_t *ctx = get_ctx(r);
     ctx->active = 1;
+    ctx->postponing = conf->postpone != 0;
     ctx->in_tail = &ctx->in;
     ctx->bufsize = conf->bufs_size;
     ctx->nbufs = conf->bufs_num;
@@ -506,6 +514,7 @@ static void put_obuf(gzip_ctx_t *ctx, mg_buf_t ***tail)
 {
     mg_buf_t *b = ctx->obuf;
     b->last = (char *)ctx->z->zs.next_out;
+    b->recycled = 1; /* reused once written: the writer must not hold it for postpone_output */
     ctx->obuf = NULL;
     **tail = b;
     *tail = &b->next;
@@ -549,10 +558,25 @@ static mg_int_t deflate_input(mg_request_t *r, gzip_ctx_t *ctx, int mode, mg_buf
     }
 }
 
+/* One read of a file buffer's next bytes (at most want), which it then no longer holds. */
+static ssize_t read_file(mg_request_t *r, mg_buf_t *b, char *p, size_t want)
+{
+    ssize_t n = pread(b->fd, p, want, b->file_pos);
+    if (n <= 0) {
+        mg_log_error(MG_LOG_CRIT, &r->connection->log, n < 0 ? errno : 0,
+                     n < 0 ? "pread() failed" : "pread() read only 0 of %zu", want);
+        return -1;
+    }
+    b->file_pos += n;
+    return n;
+}
+
 /* Feed the input chain to zlib until it is used up (MG_OK) or no output buffer is free
  * (MG_AGAIN). File buffers are read in pieces into one buffer, reused. */
 static mg_int_t compress_pass(mg_request_t *r, gzip_ctx_t *ctx, mg_buf_t **out)
 {
+    gzip_conf_t *conf = mg_http_get_loc_conf(r, mg_gzip_module);
+    int no_buffer = conf->no_buffer;
     mg_buf_t **tail = out;
     mg_int_t rc = MG_OK;
     while (ctx->in && !ctx->done) {
@@ -560,15 +584,11 @@ static mg_int_t compress_pass(mg_request_t *r, gzip_ctx_t *ctx, mg_buf_t **out)
         if (ctx->z->zs.avail_in == 0) {
             if (b->in_file && b->file_pos < b->file_last) {
                 size_t want = (size_t)(b->file_last - b->file_pos);
-                want = want < GZIP_READ_SIZE ? want : GZIP_READ_SIZE;
-                ssize_t n = pread(b->fd, ctx->z->rbuf, want, b->file_pos);
-                if (n <= 0) {
-                    mg_log_error(MG_LOG_CRIT, &r->connection->log, n < 0 ? errno : 0,
-                                 n < 0 ? "pread() failed" : "pread() read only 0 of %zu", want);
+                ssize_t n = read_file(r, b, ctx->z->rbuf, mg_min(want, GZIP_READ_SIZE));
+                if (n < 0) {
                     rc = MG_ERROR;
                     break;
                 }
-                b->file_pos += n;
                 ctx->z->zs.next_in = (Bytef *)ctx->z->rbuf;
                 ctx->z->zs.avail_in = (uInt)n;
             } else if (!b->in_file && b->pos < b->last) {
@@ -587,11 +607,68 @@ static mg_int_t compress_pass(mg_request_t *r, gzip_ctx_t *ctx, mg_buf_t **out)
             ctx->in = b->next;
             if (ctx->in == NULL) {
                 ctx->in_tail = &ctx->in;
+                if (mode == Z_NO_FLUSH && ctx->obuf && no_buffer &&
+                    (char *)ctx->z->zs.next_out != ctx->obuf->pos) {
+                    /* gzip_no_buffer: what zlib gave so far goes now, not once the buffer is
+                     * full; zlib is not flushed, so it keeps what it has not given */
+                    put_obuf(ctx, &tail);
+                }
             }
         }
     }
     *tail = NULL;
     return rc;
+}
+
+/* A copy of a buffer's bytes (read when it is a file's) in the request's pool. */
+static mg_buf_t *copy_buf(mg_request_t *r, mg_buf_t *b, size_t size)
+{
+    char *p = mg_pnalloc(r->pool, size);
+    if (!b->in_file) {
+        memcpy(p, b->pos, size);
+        b->pos = b->last;
+        return mg_buf_mem(r->pool, p, size);
+    }
+    for (size_t got = 0; got < size;) {
+        ssize_t n = read_file(r, b, p + got, size - got);
+        if (n < 0) {
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    return mg_buf_mem(r->pool, p, size);
+}
+
+/* postpone_gzipping, as nginx: the response's first bytes are copied (the producer may reuse
+ * its memory) and kept, zlib not even set up, until more than that many came, a flush or the
+ * end. A short response is then compressed in one go with no early partial output; the
+ * buffer that goes past the limit and all after it are queued as they are. MG_OK: all kept;
+ * MG_DONE: postponing is over, everything is in ctx->in; MG_ERROR. */
+static mg_int_t postpone(mg_request_t *r, gzip_ctx_t *ctx, size_t limit, mg_buf_t *in)
+{
+    for (mg_buf_t *b = in, *next; b; b = next) {
+        next = b->next;
+        size_t size = mg_buf_size(b);
+        ctx->held += size;
+        if (b->flush || b->last_buf || ctx->held > limit) {
+            ctx->postponing = 0;
+            *ctx->in_tail = b;
+            for (; b; b = b->next) {
+                ctx->in_tail = &b->next;
+            }
+            return MG_DONE;
+        }
+        if (size == 0) {
+            continue; /* nothing to keep */
+        }
+        mg_buf_t *q = copy_buf(r, b, size);
+        if (q == NULL) {
+            return MG_ERROR;
+        }
+        *ctx->in_tail = q;
+        ctx->in_tail = &q->next;
+    }
+    return MG_OK;
 }
 
 static mg_int_t gzip_body_filter(mg_request_t *r, mg_buf_t *in)
@@ -600,8 +677,17 @@ static mg_int_t gzip_body_filter(mg_request_t *r, mg_buf_t *in)
     if (ctx == NULL || !ctx->active || ctx->done || r->header_only) {
         return next_body_filter(r, in);
     }
+    gzip_conf_t *conf = mg_http_get_loc_conf(r, mg_gzip_module);
+    if (ctx->postponing) {
+        /* a call without input ends the wait too, as in nginx */
+        mg_int_t rc = in ? postpone(r, ctx, conf->postpone, in) : MG_DONE;
+        if (rc != MG_DONE) {
+            return rc;
+        }
+        ctx->postponing = 0;
+        in = NULL;
+    }
     if (ctx->z == NULL) {
-        gzip_conf_t *conf = mg_http_get_loc_conf(r, mg_gzip_module);
         ctx->z = zstream_get((int)conf->level, ctx->wbits, ctx->memlevel);
         if (ctx->z == NULL) {
             return zerror(r, "deflateInit2", Z_MEM_ERROR);
@@ -651,6 +737,8 @@ static void *gzip_create_conf(mg_conf_t *cf)
     conf->vary = MG_CONF_UNSET;
     conf->http_version = MG_CONF_UNSET;
     conf->disable_msie6 = MG_CONF_UNSET;
+    conf->no_buffer = MG_CONF_UNSET;
+    conf->postpone = MG_CONF_UNSET_SIZE;
     return conf;
 }
 
@@ -665,6 +753,8 @@ static const char *gzip_merge_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->vary, prev->vary, 0);
     mg_conf_merge(conf->http_version, prev->http_version, 1001);
     mg_conf_merge(conf->disable_msie6, prev->disable_msie6, 0);
+    mg_conf_merge(conf->no_buffer, prev->no_buffer, 0);
+    mg_conf_merge_size(conf->postpone, prev->postpone, 0);
     if (conf->bufs_num == 0) {
         conf->bufs_num = prev->bufs_num ? prev->bufs_num : 32;
         conf->bufs_size = prev->bufs_num ? prev->bufs_size : 4096;
@@ -838,18 +928,21 @@ static const mg_conf_enum_t http_versions[] = {
 #define ANY MG_HTTP_ANY_LOC
 
 static const mg_command_t gzip_commands[] = {
-    { "gzip", ANY | MG_CTX_LIF, MG_FLAG, mg_conf_set_flag, LOC(enable), NULL },
-    { "gzip_comp_level", ANY, MG_ARGS(1, 1), gzip_set_level, LOC(level), NULL },
-    { "gzip_buffers", ANY, MG_ARGS(2, 2), gzip_set_bufs, LOC(bufs_num), NULL },
-    { "gzip_types", ANY, MG_ARGS(1, MG_MANY), gzip_set_types, LOC(types), NULL },
-    { "gzip_min_length", ANY, MG_ARGS(1, 1), mg_conf_set_size, LOC(min_length), NULL },
-    { "gzip_window", ANY, MG_ARGS(1, 1), gzip_set_pow2, LOC(wbits_size), (void *)32768 },
-    { "gzip_hash", ANY, MG_ARGS(1, 1), gzip_set_pow2, LOC(hash_size), (void *)131072 },
-    { "gzip_vary", ANY, MG_FLAG, mg_conf_set_flag, LOC(vary), NULL },
-    { "gzip_http_version", ANY, MG_ARGS(1, 1), mg_conf_set_enum, LOC(http_version), http_versions },
-    { "gzip_proxied", ANY, MG_ARGS(1, MG_MANY), gzip_set_proxied, LOC(proxied), NULL },
-    { "gzip_disable", ANY, MG_ARGS(1, MG_MANY), gzip_set_disable, LOC(disable), NULL },
-    { NULL, 0, 0, NULL, 0, 0, NULL },
+    {"gzip", ANY | MG_CTX_LIF, MG_FLAG, mg_conf_set_flag, LOC(enable), NULL},
+    {"gzip_comp_level", ANY, MG_ARGS(1, 1), gzip_set_level, LOC(level), NULL},
+    {"gzip_buffers", ANY, MG_ARGS(2, 2), gzip_set_bufs, LOC(bufs_num), NULL},
+    {"gzip_types", ANY, MG_ARGS(1, MG_MANY), gzip_set_types, LOC(types), NULL},
+    {"gzip_min_length", ANY, MG_ARGS(1, 1), mg_conf_set_size, LOC(min_length), NULL},
+    {"gzip_window", ANY, MG_ARGS(1, 1), gzip_set_pow2, LOC(wbits_size), (void *)32768},
+    {"gzip_hash", ANY, MG_ARGS(1, 1), gzip_set_pow2, LOC(hash_size), (void *)131072},
+    {"gzip_vary", ANY, MG_FLAG, mg_conf_set_flag, LOC(vary), NULL},
+    {"gzip_http_version", ANY, MG_ARGS(1, 1), mg_conf_set_enum, LOC(http_version), http_versions},
+    {"gzip_proxied", ANY, MG_ARGS(1, MG_MANY), gzip_set_proxied, LOC(proxied), NULL},
+    {"gzip_disable", ANY, MG_ARGS(1, MG_MANY), gzip_set_disable, LOC(disable), NULL},
+    /* two nginx has and does not document */
+    {"gzip_no_buffer", ANY, MG_FLAG, mg_conf_set_flag, LOC(no_buffer), NULL},
+    {"postpone_gzipping", ANY, MG_ARGS(1, 1), mg_conf_set_size, LOC(postpone), NULL},
+    {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 /* The defaults nginx documents for the directives whose setter is this module's own (the

@@ -31,6 +31,7 @@ typedef struct {
     int enable;
     int silent_errors;
     int last_modified;
+    int ignore_recycled; /* ssi_ignore_recycled_buffers */
     size_t value_len;
     size_t min_file_chunk;
     mg_filter_types_t types;
@@ -76,6 +77,7 @@ struct ssi_ctx_s {
     int piece_fd;
     unsigned piece_file : 1;
     unsigned piece_set : 1;
+    unsigned piece_recycled : 1; /* its memory is reused once written (a file read, buf.h) */
     char *rbuf;
     /* output */
     mg_buf_t *out, **out_tail;
@@ -251,7 +253,7 @@ static void set_var(ssi_ctx_t *ctx, mg_str_t name, mg_str_t value)
 }
 
 /* A variable's value for echo and expressions: SSI variables, the last regex's captures,
- * then the request's variables. 0 when it has none. */
+ * then the request's variables. 0 when it has none, -1 when its handler failed. */
 static int get_var(ssi_ctx_t *ctx, mg_str_t name, mg_str_t *value)
 {
     ssi_var_t *v = find_var(ctx, name);
@@ -271,7 +273,7 @@ static int get_var(ssi_ctx_t *ctx, mg_str_t name, mg_str_t *value)
     mg_strlow(low, name.data, name.len);
     mg_http_var_value_t *vv = mg_http_get_variable(ctx->r, (mg_str_t){name.len, low});
     if (vv == NULL || vv->not_found) {
-        return 0;
+        return vv && vv->failed ? -1 : 0;
     }
     *value = vv->value;
     return 1;
@@ -318,7 +320,7 @@ static mg_str_t evaluate(ssi_ctx_t *ctx, mg_str_t s)
                 i++;
             } else {
                 i = e;
-                if (!get_var(ctx, name, &add)) {
+                if (get_var(ctx, name, &add) <= 0) {
                     continue;
                 }
             }
@@ -340,13 +342,15 @@ static mg_str_t evaluate(ssi_ctx_t *ctx, mg_str_t s)
     return out;
 }
 
-/* $date_local, $date_gmt: now, in the current request's "config timefmt". */
+/* $date_local, $date_gmt: now, in the current request's "config timefmt". A format that
+ * gives nothing (timefmt="", or more than nginx's 2048 bytes) fails the variable, as nginx's:
+ * echo then prints the errmsg. */
 static mg_int_t var_date(mg_request_t *r, mg_http_var_value_t *v, uintptr_t gmt)
 {
     ssi_ctx_t *ctx = mg_http_get_ctx(r, mg_ssi_module);
     mg_str_t fmt = ctx ? ctx->timefmt : (mg_str_t)mg_string(DEFAULT_TIMEFMT);
     time_t now = (time_t)mg_now.sec;
-    char buf[256];
+    char buf[2048];
     size_t len;
     if (fmt.len == 2 && fmt.data[0] == '%' && fmt.data[1] == 's') {
         len = (size_t)snprintf(buf, sizeof(buf), "%lld", (long long)now);
@@ -357,9 +361,13 @@ static mg_int_t var_date(mg_request_t *r, mg_http_var_value_t *v, uintptr_t gmt)
         } else {
             localtime_r(&now, &tm);
         }
-        char f[256];
-        snprintf(f, sizeof(f), "%.*s", (int)fmt.len, fmt.data);
+        char *f = mg_pnalloc(r->pool, fmt.len + 1);
+        memcpy(f, fmt.data, fmt.len);
+        f[fmt.len] = '\0';
         len = strftime(buf, sizeof(buf), f, &tm);
+        if (len == 0) {
+            return MG_ERROR;
+        }
     }
     v->value = mg_pstr(r->pool, buf, len);
     v->valid = 1;
@@ -446,7 +454,11 @@ static mg_int_t cmd_echo(ssi_ctx_t *ctx, mg_str_t *pm)
         }
     }
     mg_str_t value;
-    if (!get_var(ctx, pm[0], &value)) {
+    int got = get_var(ctx, pm[0], &value);
+    if (got < 0) {
+        return MG_ERROR; /* the errmsg */
+    }
+    if (got == 0) {
         /* the parameter is the parser's: the next command overwrites it */
         value = pm[2].data ? mg_pstr(ctx->r->pool, pm[2].data, pm[2].len)
                            : (mg_str_t)mg_string("(none)");
@@ -1028,6 +1040,7 @@ static mg_int_t next_piece(ssi_ctx_t *ctx)
             ctx->piece_file = 1;
             ctx->piece_fd = b->fd;
             ctx->piece_file_pos = b->file_pos;
+            ctx->piece_recycled = 1; /* the read buffer: nginx's copy filter's are recycled */
             b->file_pos += n;
             ctx->pos = 0;
             ctx->piece_set = 1;
@@ -1037,6 +1050,7 @@ static mg_int_t next_piece(ssi_ctx_t *ctx)
             ctx->piece = b->pos;
             ctx->piece_len = (size_t)(b->last - b->pos);
             ctx->piece_file = 0;
+            ctx->piece_recycled = b->recycled;
             b->pos = b->last;
             ctx->pos = 0;
             ctx->piece_set = 1;
@@ -1067,12 +1081,25 @@ static mg_int_t next_piece(ssi_ctx_t *ctx)
     return 0;
 }
 
+/* A recycled piece was parsed: as nginx, what it gave ends in a recycled buffer, so the
+ * writer sends it now even when it is short of postpone_output, as the piece's producer
+ * would. With ssi_ignore_recycled_buffers on it may be held and gathered instead (nginx then
+ * also keeps the producer's buffer; moongate's writer copies what it holds: nothing waits). */
+static void piece_done(ssi_ctx_t *ctx)
+{
+    ssi_conf_t *conf = mg_http_get_loc_conf(ctx->r, mg_ssi_module);
+    if (!conf->ignore_recycled && !ctx->sync) {
+        out_buf(ctx)->recycled = 1; /* empty: only the mark */
+    }
+}
+
 static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
 {
     ssi_ctx_t *ctx = mg_http_get_ctx(r, mg_ssi_module);
     if (ctx == NULL || !ctx->active || r->header_only) {
         return next_body_filter(r, in);
     }
+    int given = in != NULL;
     *ctx->in_tail = in;
     for (; in; in = in->next) {
         ctx->in_tail = &in->next;
@@ -1097,6 +1124,9 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
         if (ctx->piece_set && ctx->pos < ctx->piece_len) {
             parse_piece(ctx);
             continue;
+        }
+        if (ctx->piece_set && ctx->piece_recycled) {
+            piece_done(ctx);
         }
         ctx->piece_set = 0;
         int reads = ctx->in && ctx->in->in_file && ctx->in->file_pos < ctx->in->file_last;
@@ -1143,7 +1173,13 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
         ctx->in = NULL;
         ctx->in_tail = &ctx->in;
     }
-    return passed ? rc : next_body_filter(r, NULL);
+    if (passed || given) {
+        /* input that gave nothing is not passed on as a call without input: to the writer
+         * that means "write what you hold", which would undo postpone_output (nginx's ssi
+         * returns without calling on) */
+        return rc;
+    }
+    return next_body_filter(r, NULL);
 }
 
 /* ---- configuration ---- */
@@ -1154,6 +1190,7 @@ static void *ssi_create_conf(mg_conf_t *cf)
     conf->enable = MG_CONF_UNSET;
     conf->silent_errors = MG_CONF_UNSET;
     conf->last_modified = MG_CONF_UNSET;
+    conf->ignore_recycled = MG_CONF_UNSET;
     conf->value_len = MG_CONF_UNSET_SIZE;
     conf->min_file_chunk = MG_CONF_UNSET_SIZE;
     return conf;
@@ -1165,6 +1202,7 @@ static const char *ssi_merge_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->enable, prev->enable, 0);
     mg_conf_merge(conf->silent_errors, prev->silent_errors, 0);
     mg_conf_merge(conf->last_modified, prev->last_modified, 0);
+    mg_conf_merge(conf->ignore_recycled, prev->ignore_recycled, 0);
     mg_conf_merge_size(conf->value_len, prev->value_len, 256);
     mg_conf_merge_size(conf->min_file_chunk, prev->min_file_chunk, 1024);
     mg_filter_types_merge(cf, &conf->types, &prev->types, default_types);
@@ -1206,6 +1244,9 @@ static const mg_command_t ssi_commands[] = {
     {"ssi", MG_HTTP_ANY_LOC | MG_CTX_LIF, MG_FLAG, mg_conf_set_flag, LOC(enable), NULL},
     {"ssi_silent_errors", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(silent_errors), NULL},
     {"ssi_last_modified", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(last_modified), NULL},
+    /* nginx has it and does not document it */
+    {"ssi_ignore_recycled_buffers", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag,
+     LOC(ignore_recycled), NULL},
     {"ssi_value_length", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, LOC(value_len), NULL},
     {"ssi_min_file_chunk", MG_HTTP_ANY_LOC, MG_ARGS(1, 1), mg_conf_set_size, LOC(min_file_chunk),
      NULL},

@@ -418,6 +418,8 @@ typedef struct {
     unsigned valid : 1;
     unsigned not_found : 1;
     unsigned no_cacheable : 1;
+    unsigned failed : 1; /* this evaluation's handler failed (not_found is set too): where
+                            nginx's lookup gives NULL, for the callers that tell (ssi echo) */
 } mg_http_var_value_t;
 
 typedef struct mg_http_request_body_s {

@@ -447,6 +447,9 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             for (mg_buf_t *b = chain; b; b = b->next) {
                 h->last = b;
                 h->size += (size_t)(b->last - b->pos);
+                /* a full buffer is what nginx's event pipe passes on, recycled: a filter
+                 * that shrinks it (ssi) still has its output written at once */
+                b->recycled = n == u->bufsize;
             }
             sp->state[slot] = SLOT_HELD;
         }

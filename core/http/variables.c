@@ -1083,6 +1083,7 @@ mg_http_var_value_t *mg_http_get_indexed_variable(mg_request_t *r, mg_uint_t ind
     }
     mg_http_var_value_t *val = &r->variables[index];
     if (val->valid || val->not_found) {
+        val->failed = 0; /* a kept answer, as nginx's */
         return val;
     }
     mg_http_variable_t *v = &((mg_http_variable_t *)cmcf->variables.elts)[index];
@@ -1094,11 +1095,13 @@ mg_http_var_value_t *mg_http_get_indexed_variable(mg_request_t *r, mg_uint_t ind
         return NULL;
     }
     r->variable_depth++;
+    val->failed = 0;
     mg_int_t rc = v->get_handler(r, val, v->data);
     r->variable_depth--;
     if (rc != MG_OK) {
         val->valid = 0;
         val->not_found = 1;
+        val->failed = 1;
         return val;
     }
     if (v->flags & MG_HTTP_VAR_NOCACHEABLE) {
@@ -1156,6 +1159,7 @@ mg_http_var_value_t *mg_http_get_variable_in(mg_request_t *r, mg_str_t name,
     memset(val, 0, sizeof(*val));
     if (def.get_handler(r, val, def.data) != MG_OK) {
         val->not_found = 1;
+        val->failed = 1;
     }
     return val;
 }

@@ -811,17 +811,17 @@ static void writer_event(mg_connection_t *c)
     }
 }
 
-/* postpone_output: fewer bytes than that queued, all in memory, and neither a flush nor
- * the end among them, wait for more (nginx's write filter), so small pieces leave in one
- * write. The producer may reuse its memory once we return MG_OK, so what is held is copied
- * into one buffer of the request's. */
+/* postpone_output: fewer bytes than that queued, all in memory, and neither a flush, a
+ * recycled buffer nor the end among them, wait for more (nginx's write filter), so small
+ * pieces leave in one write. The producer may reuse its memory once we return MG_OK, so what is
+ * held is copied into one buffer of the request's. */
 static int postponed(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     size_t size = 0;
     for (mg_buf_t *b = hc->out; b; b = b->next) {
-        if (b->flush || b->last_buf || b->in_file || b == hc->scratch_buf) {
+        if (b->flush || b->recycled || b->last_buf || b->in_file || b == hc->scratch_buf) {
             return 0;
         }
         size += mg_buf_size(b);

@@ -1,0 +1,210 @@
+# ssi_ignore_recycled_buffers, which nginx has and does not document: a full buffer of a
+# proxied body is "recycled" (its producer wants it back), and the SSI output made from it
+# is written at once even when it is shorter than postpone_output; with the directive on it
+# may be held and gathered with what follows. Seen by a client (a Lua cosocket in the same
+# server) reading while the upstream waits for its word. And "config timefmt" giving no
+# date: echo of DATE_LOCAL/DATE_GMT prints the errmsg, as nginx.
+#
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/953-ssi-recycled-timefmt.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+
+use_bad_conf_blocks();
+
+# /up sends part0 and part1, each followed by 6000 bytes an SSI false branch swallows (so
+# whole proxy buffers give a few bytes of output) and a flush, and waits for the driver's
+# word after each (3 s at most); /drive reads the proxied, SSI-filtered path as a client:
+# whether part1 arrived before it let the upstream finish (it waits 0.5 s for it).
+our $Http = <<'EOF';
+    lua_shared_dict rec 1m;
+EOF
+
+our $Locations = <<'EOF';
+    location /up {
+        content_by_lua_block {
+            ngx.header.content_type = "text/html"
+            local pad = '<!--# if expr="$no_such_ssi_var" -->' .. string.rep("x", 6000)
+                        .. '<!--# endif -->'
+            for i, part in ipairs({"part0", "part1"}) do
+                ngx.print("<p>" .. part .. "</p>" .. pad)
+                ngx.flush(true)
+                for _ = 1, 300 do
+                    if ngx.shared.rec:get("go" .. i) then break end
+                    ngx.sleep(0.01)
+                end
+            end
+            ngx.print("<p>end</p>")
+        }
+    }
+    location /drive {
+        content_by_lua_block {
+            local rec = ngx.shared.rec
+            rec:delete("go1")
+            rec:delete("go2")
+            local s = ngx.socket.tcp()
+            s:settimeout(2000)
+            assert(s:connect("127.0.0.1", ngx.var.server_port))
+            assert(s:send("GET " .. ngx.var.arg_p .. " HTTP/1.1\r\nHost: x\r\n"
+                          .. "Connection: close\r\n\r\n"))
+            s:settimeout(500)
+            local got = ""
+            local function wait_for(word)
+                while not got:find(word, 1, true) do
+                    local d = s:receiveany(65536)
+                    if not d then return "no" end
+                    got = got .. d
+                end
+                return "yes"
+            end
+            wait_for("part0")
+            rec:set("go1", 1)
+            local early = wait_for("part1")
+            rec:set("go2", 1)
+            s:settimeout(5000)
+            local whole = wait_for("<p>end</p>")
+            ngx.say("part1 before the end: ", early, ", whole: ", whole,
+                    ", x leaked: ", got:find("xxx", 1, true) and "yes" or "no")
+        }
+    }
+EOF
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: by default the SSI output of a whole proxy buffer leaves at once
+--- http_config eval: $::Http
+--- config eval
+$::Locations . q{
+    location /ssi {
+        ssi on;
+        proxy_http_version 1.1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up;
+    }
+}
+--- request
+GET /drive?p=/ssi
+--- response_body
+part1 before the end: yes, whole: yes, x leaked: no
+
+
+
+=== TEST 2: ssi_ignore_recycled_buffers on (inherited from server{}): it waits for postpone_output
+--- http_config eval: $::Http
+--- config eval
+$::Locations . q{
+    ssi_ignore_recycled_buffers on;
+    location /ssi {
+        ssi on;
+        proxy_http_version 1.1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up;
+    }
+}
+--- request
+GET /drive?p=/ssi
+--- response_body
+part1 before the end: no, whole: yes, x leaked: no
+
+
+
+=== TEST 3: a location's off undoes the server's on
+--- http_config eval: $::Http
+--- config eval
+$::Locations . q{
+    ssi_ignore_recycled_buffers on;
+    location /ssi {
+        ssi on;
+        ssi_ignore_recycled_buffers off;
+        proxy_http_version 1.1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up;
+    }
+}
+--- request
+GET /drive?p=/ssi
+--- response_body
+part1 before the end: yes, whole: yes, x leaked: no
+
+
+
+=== TEST 4: on, a file whose 32k reads give little output is served whole
+nginx holds its copy buffers under the postponed output and waits for send_timeout
+(its reads stop); moongate's writer copies what it holds, so nothing waits.
+--- moongate_only
+--- user_files eval
+">>> a.html\nstart\n<!--# if expr=\"\$no_such_ssi_var\" -->" . ("x" x 100000) . "<!--# endif -->end\n"
+--- config
+    location / {
+        ssi on;
+        ssi_ignore_recycled_buffers on;
+        output_buffers 1 32k;
+    }
+--- request
+GET /a.html
+--- response_body
+start
+end
+
+
+
+=== TEST 5: config timefmt="" leaves DATE_LOCAL and DATE_GMT without a value: echo prints the errmsg
+--- user_files
+>>> a.html
+[<!--# config timefmt="" --><!--# echo var="DATE_LOCAL" -->]
+[<!--# echo var="date_gmt" -->]
+[<!--# config errmsg="no date" --><!--# echo var="DATE_GMT" default="dflt" -->]
+[<!--# config timefmt="%Y" --><!--# echo var="no_such_var" -->]
+--- config
+    location / { ssi on; }
+--- request
+GET /a.html
+--- response_body_like chomp
+\A\[\[an error occurred while processing the directive\]\]
+\[\[an error occurred while processing the directive\]\]
+\[no date\]
+\[\(none\)\]
+\z
+
+
+
+=== TEST 6: ssi_silent_errors prints nothing for it
+--- user_files
+>>> a.html
+[<!--# config timefmt="" --><!--# echo var="DATE_LOCAL" -->]
+--- config
+    location / { ssi on; ssi_silent_errors on; }
+--- request
+GET /a.html
+--- response_body
+[]
+
+
+
+=== TEST 7: ssi_ignore_recycled_buffers takes on or off
+--- bad_conf
+ssi_ignore_recycled_buffers yes;
+--- error_log
+invalid value "yes" in "ssi_ignore_recycled_buffers" directive, it must be "on" or "off" in %F:1
+
+
+
+=== TEST 8: ssi_ignore_recycled_buffers takes one argument
+--- include_in: http
+--- bad_conf
+ssi_ignore_recycled_buffers;
+--- error_log
+invalid number of arguments in "ssi_ignore_recycled_buffers" directive in %F:1
+
+
+
+=== TEST 9: not in a location's if
+--- config
+    location /t {
+        if ($arg_x) {
+            ssi_ignore_recycled_buffers on;
+        }
+    }
+--- must_die
+--- error_log eval
+qr/"ssi_ignore_recycled_buffers" directive is not allowed here in \S+:\d+/
