@@ -83,15 +83,6 @@ static int parse_v4(const char *s, size_t len, uint32_t *out)
 }
 
 /* IPv6 text, its trailing IPv4 part read as nginx reads IPv4. */
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* An IPv6 literal of hex groups with at most one "::", read as inet_pton reads it but without
  * copying it and calling libc (a geo of $remote_addr parses one per request): 1, 0 when it is
  * no address, -1 for a dotted IPv4 tail, left to the general path. */
@@ -109,7 +100,7 @@ static int parse_v6_hex(const char *s, size_t len, geo_u128 *out)
     while (i < len) {
         unsigned v = 0;
         int digits = 0, d;
-        for (; i < len && (d = hex_digit(s[i])) >= 0; i++) {
+        for (; i < len && (d = mg_hex_digit((unsigned char)s[i])) >= 0; i++) {
             if (++digits > 4) {
                 return 0;
             }

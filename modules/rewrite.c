@@ -447,12 +447,6 @@ static mg_str_t join(mg_request_t *r, mg_str_t a, char sep, mg_str_t b)
     return (mg_str_t){ a.len + 1 + b.len, p };
 }
 
-static int hex_digit(char c)
-{
-    c = (char)(c | 0x20);
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* A redirect's target as nginx sends it: up to the first '?', %XX escapes of the printable
  * characters after '%' are decoded ("%2F" becomes "/", "%20" and "%C3" stay); a malformed
  * escape is dropped as nginx drops it */
@@ -465,8 +459,8 @@ static mg_str_t unescape_redirect(mg_request_t *r, mg_str_t v)
             *d++ = v.data[i++];
             continue;
         }
-        int hi = i + 1 < v.len ? hex_digit(v.data[i + 1]) : -1;
-        int lo = hi >= 0 && i + 2 < v.len ? hex_digit(v.data[i + 2]) : -1;
+        int hi = i + 1 < v.len ? mg_hex_digit((unsigned char)v.data[i + 1]) : -1;
+        int lo = hi >= 0 && i + 2 < v.len ? mg_hex_digit((unsigned char)v.data[i + 2]) : -1;
         if (hi < 0) {
             /* the '%' goes, the character after it stays (even a '%' or a '?') */
             if (++i < v.len) {

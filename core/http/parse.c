@@ -1,13 +1,15 @@
 /*
  * HTTP/1.x request head parser, URI normalizer ($uri from the raw path), percent-unescaper,
  * query-argument escaper and incremental chunked-body decoder. Pure functions over caller buffers:
- * libc only, no allocation, so they are unit-tested in t/unit/test_parse.c and fuzzed by
- * t/fuzz/fuzz_parse.c. The head parser keeps its state in the head between reads and never looks at
- * a byte twice.
+ * libc and str.h's inline helpers only, no allocation, so they are unit-tested in
+ * t/unit/test_parse.c and fuzzed by t/fuzz/fuzz_parse.c. The head parser keeps its state in the
+ * head between reads and never looks at a byte twice.
  */
 #include "parse.h"
 
 #include <string.h>
+
+#include "str.h"
 
 /* Character classes, indexed by byte. GNU range designators keep the tables readable. */
 #define C_METHOD 0x01 /* A-Z _ - */
@@ -65,16 +67,6 @@ static const unsigned char cclass[256] = {
 };
 
 #define IS(c, cls) (cclass[(unsigned char)(c)] & (cls))
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 static const struct {
     const char *name;
@@ -546,7 +538,8 @@ ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge
         if (c == '%') {
             if (len - i < 3)
                 return MG_PARSE_INVALID_REQUEST;
-            int hi = hexval((unsigned char)path[i + 1]), lo = hexval((unsigned char)path[i + 2]);
+            int hi = mg_hex_digit((unsigned char)path[i + 1]),
+                lo = mg_hex_digit((unsigned char)path[i + 2]);
             if (hi < 0 || lo < 0 || (hi | lo) == 0)
                 return MG_PARSE_INVALID_REQUEST;
             c = (unsigned char)(hi << 4 | lo);
@@ -579,8 +572,8 @@ size_t mg_http_unescape(const char *in, size_t len, char *out)
 
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
-        if (in[i] == '%' && len - i >= 3 && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)in[i + 2])) >= 0) {
+        if (in[i] == '%' && len - i >= 3 && (hi = mg_hex_digit((unsigned char)in[i + 1])) >= 0 &&
+            (lo = mg_hex_digit((unsigned char)in[i + 2])) >= 0) {
             out[o++] = (char)(hi << 4 | lo);
             i += 2;
         } else {
@@ -677,7 +670,7 @@ int mg_http_parse_chunked(mg_http_chunked_t *ctx, const char *buf, size_t len, s
         switch (ctx->state) {
         case CH_SIZE_START:
         case CH_SIZE:
-            d = hexval(c);
+            d = mg_hex_digit(c);
             if (d >= 0) {
                 /* keep the size within off_t so the caller can add it to body counters */
                 if (ctx->size > (uint64_t)INT64_MAX >> 4)
