@@ -192,29 +192,8 @@ static mg_int_t quote_json(mg_request_t *r, mg_str_t *v, mg_str_t *out)
 static mg_int_t unescape_uri(mg_request_t *r, mg_str_t *v, mg_str_t *out)
 {
     mg_str_t s = alloc_str(r, v[0].len);
-    char *p = s.data;
-    const char *d = v[0].data;
-    int state = 0, hi = 0; /* 0: plain, 1: after '%', 2: after '%' and a digit */
-    for (size_t i = 0; i < v[0].len; i++) {
-        int h = mg_hex_digit((unsigned char)d[i]);
-        if (state == 1 && h >= 0) {
-            hi = h;
-            state = 2;
-        } else if (state == 2) {
-            if (h >= 0) {
-                *p++ = (char)(hi * 16 + h);
-            }
-            state = 0;
-        } else if (state == 1) {
-            *p++ = d[i];
-            state = 0;
-        } else if (d[i] == '%') {
-            state = 1;
-        } else {
-            *p++ = d[i] == '+' ? ' ' : d[i];
-        }
-    }
-    *out = (mg_str_t){(size_t)(p - s.data), s.data};
+    s.len = mg_http_unescape(v[0].data, v[0].len, s.data, MG_UNESCAPE_PLUS);
+    *out = s;
     return MG_OK;
 }
 

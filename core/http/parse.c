@@ -566,32 +566,96 @@ ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge
     return (ssize_t)o;
 }
 
-size_t mg_http_unescape(const char *in, size_t len, char *out)
+size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags)
 {
-    size_t o = 0;
+    size_t o = 0, i = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        int hi, lo;
-        if (in[i] == '%' && len - i >= 3 && (hi = mg_hex_digit((unsigned char)in[i + 1])) >= 0 &&
-            (lo = mg_hex_digit((unsigned char)in[i + 2])) >= 0) {
-            out[o++] = (char)(hi << 4 | lo);
-            i += 2;
+    /* o never passes i, so out may alias in; what is copied unchanged goes by memmove */
+    while (i < len) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '?' && (flags & MG_UNESCAPE_REDIRECT)) {
+            memmove(out + o, in + i, len - i);
+            return o + len - i;
+        }
+        if (c != '%') {
+            out[o++] = c == '+' && (flags & MG_UNESCAPE_PLUS) ? ' ' : (char)c;
+            i++;
+            continue;
+        }
+        int hi = i + 1 < len ? mg_hex_digit((unsigned char)in[i + 1]) : -1;
+        int lo = hi >= 0 && i + 2 < len ? mg_hex_digit((unsigned char)in[i + 2]) : -1;
+        if (lo >= 0) {
+            c = (unsigned char)(hi << 4 | lo);
+            if ((flags & MG_UNESCAPE_REDIRECT) && (c <= '%' || c >= 0x7f)) {
+                memmove(out + o, in + i, 3);
+                o += 3;
+            } else {
+                out[o++] = (char)c;
+            }
+            i += 3;
+        } else if (flags & MG_UNESCAPE_KEEP_BAD) {
+            out[o++] = '%';
+            i++;
+        } else if (hi < 0) {
+            /* the '%' goes, the byte after it stays (even a '%' or a '?') */
+            if (++i < len) {
+                out[o++] = in[i++];
+            }
         } else {
-            out[o++] = in[i];
+            /* the '%', the digit and the byte after them go */
+            i = i + 3 < len ? i + 3 : len;
         }
     }
     return o;
 }
 
-/* %-escape controls, space, bytes from 0x7f and the printable characters in `special` */
-static size_t escape(const char *in, size_t len, char *out, const char *special)
+/*
+ * Which bytes each escape type %-encodes: bit (1 << type) of a byte's entry. Controls and the
+ * space are escaped by all; DEL and the bytes >= 0x80 by all but MEMCACHED and MAIL_AUTH.
+ */
+#define E(t) (1u << MG_ESCAPE_##t)
+#define E_ALL ((1u << (MG_ESCAPE_ARGS + 1)) - 1) /* MG_ESCAPE_ARGS is the last type */
+#define E_HIGH (E_ALL & ~(E(MEMCACHED) | E(MAIL_AUTH)))
+/* in nginx's own URI and ARGS sets and in the component set */
+#define E_NGX (E(URI) | E(ARGS) | E(URI_COMPONENT))
+static const uint16_t escape_class[256] = {
+    [0x00 ... 0x20] = E_ALL,
+    ['"'] = E_NGX | E(HTML) | E(REFRESH),
+    ['#'] = E_NGX | E(LUA_URI) | E(LUA_ARGS) | E(HTML),
+    ['$'] = E(URI_COMPONENT),
+    ['%'] = E_NGX | E(LUA_URI) | E(LUA_ARGS) | E(HTML) | E(MEMCACHED) | E(MAIL_AUTH),
+    ['&'] = E(ARGS) | E(URI_COMPONENT),
+    ['\''] = E(HTML) | E(REFRESH),
+    ['+'] = E(ARGS) | E(LUA_ARGS) | E(URI_COMPONENT),
+    [','] = E(URI_COMPONENT),
+    ['/'] = E(URI_COMPONENT),
+    [':'] = E(URI_COMPONENT),
+    [';'] = E(ARGS) | E(URI_COMPONENT),
+    ['<'] = E_NGX,
+    ['='] = E(URI_COMPONENT),
+    ['>'] = E_NGX,
+    ['?'] = E_NGX | E(LUA_URI) | E(LUA_ARGS),
+    ['@'] = E(URI_COMPONENT),
+    ['['] = E(URI_COMPONENT),
+    ['\\'] = E_NGX,
+    [']'] = E(URI_COMPONENT),
+    ['^'] = E_NGX,
+    ['`'] = E_NGX,
+    ['{'] = E_NGX,
+    ['|'] = E_NGX,
+    ['}'] = E_NGX,
+    [0x7f ... 0xff] = E_HIGH,
+};
+
+size_t mg_http_escape(const char *in, size_t len, char *out, mg_escape_t type)
 {
     static const char hex[] = "0123456789ABCDEF";
+    unsigned bit = 1u << type;
     size_t o = 0;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
-        if (c > ' ' && c < 0x7f && !strchr(special, c)) {
+        if (!(escape_class[c] & bit)) {
             if (out)
                 out[o] = (char)c;
             o++;
@@ -605,16 +669,6 @@ static size_t escape(const char *in, size_t len, char *out, const char *special)
         o += 3;
     }
     return o;
-}
-
-size_t mg_http_escape_args(const char *in, size_t len, char *out)
-{
-    return escape(in, len, out, "\"#%&+;<>?\\^`{|}");
-}
-
-size_t mg_http_escape_uri(const char *in, size_t len, char *out)
-{
-    return escape(in, len, out, "\"#%<>?\\^`{|}");
 }
 
 /* Chunked decoder states. */
