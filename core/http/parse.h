@@ -110,7 +110,8 @@ ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge
 /* Decode %XX escapes; `out` may equal `in` (the output is never longer). Without flags, a
  * malformed escape is dropped as nginx drops it: a '%' before a non-digit goes (the byte after
  * it stays), "%X" and the byte after it go. Returns the output length. The flags: */
-/* a malformed escape's '%' kept as it is (args, X-Accel-Redirect, a DAV Destination) */
+/* a malformed escape's '%' kept as it is (ngx.unescape_uri and ngx.decode_args,
+ * X-Accel-Redirect, a DAV Destination) */
 #define MG_UNESCAPE_KEEP_BAD 0x1
 /* '+' (not escaped) is a space: a query component */
 #define MG_UNESCAPE_PLUS 0x2
