@@ -36,8 +36,65 @@ static int parse_ipv4(const char *p, size_t len, unsigned char out[4])
     return 1;
 }
 
+int mg_inet6_parse_hex(const char *s, size_t len, unsigned char out[16])
+{
+    uint16_t g[8];
+    int n = 0, gap = -1;
+    size_t i = 0;
+    if (len >= 2 && s[0] == ':' && s[1] == ':') {
+        gap = 0;
+        i = 2;
+    } else if (len && s[0] == ':') {
+        return 0;
+    }
+    while (i < len) {
+        unsigned v = 0;
+        int digits = 0, d;
+        for (; i < len && (d = mg_hex_digit((unsigned char)s[i])) >= 0; i++) {
+            if (++digits > 4) {
+                return 0;
+            }
+            v = v * 16 + (unsigned)d;
+        }
+        if (i < len && s[i] == '.') {
+            return -1;
+        }
+        if (digits == 0 || n == 8 || (i < len && s[i] != ':')) {
+            return 0;
+        }
+        g[n++] = (uint16_t)v;
+        if (i == len) {
+            break;
+        }
+        if (++i == len) {
+            return 0; /* a ':' at the end */
+        }
+        if (s[i] == ':') {
+            if (gap >= 0) {
+                return 0;
+            }
+            gap = n;
+            i++;
+        }
+    }
+    if (gap < 0 ? n != 8 : n == 8) {
+        return 0; /* "::" stands for one group at least */
+    }
+    for (int k = 0, zeros = 8 - n; k < 8; k++) {
+        unsigned v = gap < 0 || k < gap ? g[k] : k < gap + zeros ? 0 : g[k - zeros];
+        out[2 * k] = (unsigned char)(v >> 8);
+        out[2 * k + 1] = (unsigned char)v;
+    }
+    return 1;
+}
+
 static int parse_ipv6(const char *p, size_t len, unsigned char out[16])
 {
+    int rc = mg_inet6_parse_hex(p, len, out);
+    if (rc >= 0) {
+        return rc;
+    }
+    /* a dotted IPv4 tail: inet_pton's reading (geo.c reads it as nginx reads IPv4) */
     char buf[INET6_ADDRSTRLEN + 1];
     if (len == 0 || len >= sizeof(buf)) {
         return 0;

@@ -24,5 +24,10 @@ int mg_cidr_match(const mg_cidr_t *cidr, const struct sockaddr *sa);
 /* Parse an IPv4 or IPv6 literal (no port, no brackets) into ss with port 0: MG_OK or
  * MG_DECLINED. */
 mg_int_t mg_addr_parse(mg_str_t text, struct sockaddr_storage *ss, socklen_t *len);
+/* An IPv6 literal of hex groups with at most one "::", read as inet_pton reads it but in place
+ * (no copy, no libc: a geo of $remote_addr and realip read one per request): 1 with the
+ * address in out (network order), 0 when it is no address, -1 when a group ends in '.' (a
+ * dotted IPv4 tail, which each caller reads its own way; out untouched unless 1). */
+int mg_inet6_parse_hex(const char *s, size_t len, unsigned char out[16]);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "accept_mutex.h"
 #include "connection.h"
+#include "list.h"
 #include "listen.h"
 #include "metrics.h"
 #include "mgtime.h"
@@ -348,12 +349,7 @@ void mg_server_conn_idle(mg_connection_t *c)
 
 void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook)
 {
-    hook->next = srv->quit_hooks;
-    hook->prevp = &srv->quit_hooks;
-    if (hook->next) {
-        hook->next->prevp = &hook->next;
-    }
-    srv->quit_hooks = hook;
+    mg_list_push(&srv->quit_hooks, hook);
 }
 
 char *mg_server_scratch(mg_server_t *srv)
@@ -374,15 +370,7 @@ void mg_server_buffers_free(mg_server_t *srv)
 
 void mg_server_hook_del(mg_server_hook_t *hook)
 {
-    if (hook->prevp == NULL) {
-        return;
-    }
-    *hook->prevp = hook->next;
-    if (hook->next) {
-        hook->next->prevp = hook->prevp;
-    }
-    hook->prevp = NULL;
-    hook->next = NULL;
+    mg_list_unlink(hook);
 }
 
 static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)

@@ -110,13 +110,8 @@ int64_t mg_hextoi(const char *s, size_t len)
     }
     int64_t v = 0;
     for (size_t i = 0; i < len; i++) {
-        int c = mg_tolower((unsigned char)s[i]);
-        int d;
-        if (c >= '0' && c <= '9') {
-            d = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-            d = c - 'a' + 10;
-        } else {
+        int d = mg_hex_digit((unsigned char)s[i]);
+        if (d < 0) {
             return -1;
         }
         if (v > (INT64_MAX >> 4)) {

@@ -40,6 +40,15 @@ const char *mg_strlcasestrn(const char *s, const char *end, const char *needle, 
 
 /* Decimal number; -1 if not all digits or on overflow. */
 int64_t mg_atoi(const char *s, size_t len);
+/* The value of a hex digit (either case), or -1 for any other byte. */
+static inline int mg_hex_digit(unsigned char c)
+{
+    if ((unsigned)(c - '0') < 10) {
+        return c - '0';
+    }
+    c |= 0x20;
+    return (unsigned)(c - 'a') < 6 ? c - 'a' + 10 : -1;
+}
 /* Hex number; -1 on error. */
 int64_t mg_hextoi(const char *s, size_t len);
 /* Size with optional k/K/m/M suffix, as nginx's sizes; -1 on error. */

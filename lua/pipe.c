@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "list.h"
 
 #define PROC_MT "ngx.pipe.proc"
 
@@ -121,11 +122,7 @@ static int reap(reaper_t *rp)
 
 static void reaper_free(reaper_t *rp)
 {
-    if (rp->prevp) {
-        if ((*rp->prevp = rp->next) != NULL) {
-            rp->next->prevp = rp->prevp;
-        }
-    }
+    mg_list_unlink(rp);
     if (rp->ev_set) {
         event_del(&rp->ev);
     }
@@ -688,12 +685,7 @@ static int proc_set_timeouts(lua_State *L)
 
 static void proc_unlink(proc_t *p)
 {
-    if (p->prevp) {
-        if ((*p->prevp = p->next) != NULL) {
-            p->next->prevp = p->prevp;
-        }
-        p->prevp = NULL;
-    }
+    mg_list_unlink(p);
 }
 
 /* The process object goes (collected, or its worker exits): its pipes closed, the process
@@ -722,12 +714,7 @@ static void proc_end(proc_t *p)
     /* a process nobody waits for any more: killed, and reaped from the loop */
     kill(p->pid, SIGKILL);
     if (p->list) {
-        rp->next = p->list->orphans;
-        if (rp->next) {
-            rp->next->prevp = &rp->next;
-        }
-        rp->prevp = &p->list->orphans;
-        p->list->orphans = rp;
+        mg_list_push(&p->list->orphans, rp);
     }
 }
 
@@ -940,12 +927,7 @@ static int pipe_spawn(lua_State *L)
             lmcf->pipes = mg_calloc(sizeof(*lmcf->pipes));
         }
         p->list = lmcf->pipes;
-        p->next = p->list->procs;
-        if (p->next) {
-            p->next->prevp = &p->next;
-        }
-        p->prevp = &p->list->procs;
-        p->list->procs = p;
+        mg_list_push(&p->list->procs, p);
     }
     p->pid = pid;
     p->buffer_size = bufsize;

@@ -8,6 +8,7 @@
  * (its request ended, ngx.thread.kill) leaves the queue.
  */
 #include "api.h"
+#include "list.h"
 
 #define SEMA_MT "ngx.semaphore"
 
@@ -33,12 +34,7 @@ struct sema_s {
 static void wait_unlink(sema_wait_t *w)
 {
     sema_t *sem = w->sem;
-    *w->prevp = w->next;
-    if (w->next) {
-        w->next->prevp = w->prevp;
-    } else {
-        sem->tail = w->prevp;
-    }
+    mg_queue_unlink(&sem->tail, w);
     sem->waiting--;
     evtimer_del(&w->tev);
     w->co->sema_wait = NULL;
@@ -204,9 +200,7 @@ static int sema_wait(lua_State *L)
     sema_wait_t *w = mg_calloc(sizeof(*w));
     w->co = co;
     w->sem = sem;
-    w->prevp = sem->tail;
-    *sem->tail = w;
-    sem->tail = &w->next;
+    mg_queue_append(&sem->tail, w);
     sem->waiting++;
     co->sema_wait = w;
     evtimer_assign(&w->tev, mg_lua_event_base(), on_timeout, w);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "server.h"
 #include "socket_tcp.h"
 
@@ -57,10 +58,7 @@ static void pool_free_if_unused(mg_lua_tcp_pool_t *p)
     if (p->connections > 0 || p->nqueued > 0) {
         return;
     }
-    *p->prevp = p->next;
-    if (p->next) {
-        p->next->prevp = p->prevp;
-    }
+    mg_list_unlink(p);
     free(p);
 }
 
@@ -164,24 +162,12 @@ void mg_lua_tcp_own(mg_lua_tcp_t *s, mg_lua_ctx_t *ctx)
     }
     s->ctx = ctx;
     s->state = st;
-    s->next = st->owned;
-    s->prevp = &st->owned;
-    if (st->owned) {
-        st->owned->prevp = &s->next;
-    }
-    st->owned = s;
+    mg_list_push(&st->owned, s);
 }
 
 void mg_lua_tcp_disown(mg_lua_tcp_t *s)
 {
-    if (s->prevp) {
-        *s->prevp = s->next;
-        if (s->next) {
-            s->next->prevp = s->prevp;
-        }
-    }
-    s->prevp = NULL;
-    s->next = NULL;
+    mg_list_unlink(s);
     s->ctx = NULL;
     s->state = NULL;
 }
@@ -251,12 +237,7 @@ mg_lua_tcp_pool_t *mg_lua_tcp_pool_new(mg_lua_main_conf_t *lmcf, const char *key
     p->queue_tail = &p->queue;
     memcpy(p->key, key, len);
     p->keylen = len;
-    p->next = st->pools;
-    p->prevp = &st->pools;
-    if (st->pools) {
-        st->pools->prevp = &p->next;
-    }
-    st->pools = p;
+    mg_list_push(&st->pools, p);
     return p;
 }
 
@@ -265,10 +246,7 @@ static int idle_unlink(idle_t *ic, mg_lua_tcp_watch_t **w)
     int fd = ic->fd;
     *w = ic->watch;
     event_del(&ic->timer);
-    *ic->prevp = ic->next;
-    if (ic->next) {
-        ic->next->prevp = ic->prevp;
-    }
+    mg_list_unlink(ic);
     ic->pool->nidle--;
     free(ic);
     return fd;
@@ -438,12 +416,7 @@ void mg_lua_tcp_pool_put(mg_lua_tcp_t *s, mg_lua_tcp_pool_t *p, mg_msec_t timeou
     ic->watch = w ? w : mg_lua_tcp_watch_new(p->state->srv->base, fd);
     ic->reused = s->reused;
     ic->pool = p;
-    ic->next = p->idle;
-    ic->prevp = &p->idle;
-    if (p->idle) {
-        p->idle->prevp = &ic->next;
-    }
-    p->idle = ic;
+    mg_list_push(&p->idle, ic);
     p->nidle++;
     mg_watch_read(&ic->watch->w, idle_readable, ic);
     evtimer_assign(&ic->timer, p->state->srv->base, idle_timeout, ic);

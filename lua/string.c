@@ -63,35 +63,12 @@ static void *scratch(lua_State *L, size_t len)
     return lua_newuserdata(L, len ? len : 1);
 }
 
-/* ---- URI escaping ---- */
-
-/*
- * Which bytes ngx.escape_uri escapes, per type (lua-nginx-module's NGX_ESCAPE_* numbers):
- * every control byte, plus the listed ASCII, plus DEL and the bytes >= 0x80 where `high`.
- */
-#define ESCAPE_TYPES 7
-#define ESCAPE_URI_COMPONENT 2
-static const struct {
-    const char *ascii;
-    int high;
-} escape_sets[ESCAPE_TYPES] = {
-    { " #%?", 1 },                      /* 0 URI */
-    { " #%+?", 1 },                     /* 1 ARGS */
-    { " \"#$%&+,/:;<=>?@[\\]^`{|}", 1 }, /* 2 URI component (the default) */
-    { " \"#%'", 1 },                    /* 3 HTML */
-    { " \"'", 1 },                      /* 4 REFRESH */
-    { " %", 0 },                        /* 5 MEMCACHED */
-    { " %", 0 },                        /* 6 MAIL_AUTH */
-};
-static unsigned char escape_map[ESCAPE_TYPES][256];
-
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static signed char b64_value[256]; /* -1: not in the alphabet */
 
-/* The lookup tables; filled at every injection, always with the same contents. */
-/* Once, by the first VM (the process's own, before any thread: ngx.run_worker_thread's VMs
- * call it again from threads and must find the tables built). */
+/* The base64 lookup table, filled once, by the first VM (the process's own, before any thread:
+ * ngx.run_worker_thread's VMs call it again from threads and must find the table built). */
 static void tables_init(void)
 {
     static int done;
@@ -99,62 +76,33 @@ static void tables_init(void)
         return;
     }
     done = 1;
-    for (int t = 0; t < ESCAPE_TYPES; t++) {
-        for (int c = 0; c < 256; c++) {
-            escape_map[t][c] = c < 0x20 || (escape_sets[t].high && c >= 0x7f) ||
-                               (c < 0x7f && strchr(escape_sets[t].ascii, c) != NULL);
-        }
-    }
     memset(b64_value, -1, sizeof(b64_value));
     for (int i = 0; i < 64; i++) {
         b64_value[(unsigned char)b64_alphabet[i]] = (signed char)i;
     }
 }
 
-/* Escaped length of src, or with dst, the escaped bytes written there; returns the length. */
-static size_t escape_uri(char *dst, const char *src, size_t len, int type)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *map = escape_map[type];
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)src[i];
-        if (!map[c]) {
-            if (dst) {
-                dst[n] = (char)c;
-            }
-            n++;
-            continue;
-        }
-        if (dst) {
-            dst[n] = '%';
-            dst[n + 1] = hex[c >> 4];
-            dst[n + 2] = hex[c & 0xf];
-        }
-        n += 3;
-    }
-    return n;
-}
+/* ---- URI escaping (parse.c's escaper and unescaper) ---- */
 
 static int mg_lua_string_escape_uri(lua_State *L)
 {
     lua_settop(L, 2);
     size_t len;
     const char *s = arg_tostring(L, 1, &len);
-    int type = ESCAPE_URI_COMPONENT;
+    mg_escape_t type = MG_ESCAPE_URI_COMPONENT;
     if (!lua_isnil(L, 2)) {
         if (lua_type(L, 2) != LUA_TNUMBER) {
             lua_pushliteral(L, "\"type\" is not a number");
             return error_at_level2(L);
         }
         lua_Number t = lua_tonumber(L, 2);
-        if (!(t >= 0 && t <= ESCAPE_TYPES - 1)) {
+        if (!(t >= 0 && t <= MG_ESCAPE_LUA_TYPES - 1)) {
             lua_pushfstring(L, "\"type\" %s out of range", lua_tostring(L, 2));
             return error_at_level2(L);
         }
-        type = (int)t; /* 1.5 is type 1, as the C int it becomes in resty.core */
+        type = (mg_escape_t)(int)t; /* 1.5 is type 1, as the C int it becomes in resty.core */
     }
-    size_t dlen = escape_uri(NULL, s, len, type);
+    size_t dlen = mg_http_escape(s, len, NULL, type);
     if (dlen == len) {
         /* nothing to escape: the argument itself (a number was made a string in place) */
         if (lua_type(L, 1) == LUA_TSTRING) {
@@ -165,7 +113,7 @@ static int mg_lua_string_escape_uri(lua_State *L)
         return 1;
     }
     char *dst = scratch(L, dlen);
-    escape_uri(dst, s, len, type);
+    mg_http_escape(s, len, dst, type);
     lua_pushlstring(L, dst, dlen);
     return 1;
 }
@@ -174,11 +122,7 @@ static int mg_lua_string_escape_uri(lua_State *L)
  * len bytes at most. */
 static size_t unescape_component(char *dst, const char *src, size_t len)
 {
-    /* '+' first: it is no hex digit, so no %XX changes meaning */
-    for (size_t i = 0; i < len; i++) {
-        dst[i] = src[i] == '+' ? ' ' : src[i];
-    }
-    return mg_http_unescape(dst, len, dst);
+    return mg_http_unescape(src, len, dst, MG_UNESCAPE_KEEP_BAD | MG_UNESCAPE_PLUS);
 }
 
 static int mg_lua_string_unescape_uri(lua_State *L)
@@ -237,13 +181,13 @@ static size_t encode_args(lua_State *L, int t, char *dst)
                     n++;
                 }
                 first = 0;
-                n += escape_uri(dst ? dst + n : NULL, k, klen, ESCAPE_URI_COMPONENT);
+                n += mg_http_escape(k, klen, dst ? dst + n : NULL, MG_ESCAPE_URI_COMPONENT);
                 if (v) {
                     if (dst) {
                         dst[n] = '=';
                     }
                     n++;
-                    n += escape_uri(dst ? dst + n : NULL, v, vlen, ESCAPE_URI_COMPONENT);
+                    n += mg_http_escape(v, vlen, dst ? dst + n : NULL, MG_ESCAPE_URI_COMPONENT);
                 }
             }
             lua_pop(L, 1);

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "api.h"
+#include "list.h"
 #include "server.h"
 
 typedef struct lua_timer_s lua_timer_t;
@@ -46,12 +47,7 @@ static void timers_free(void *data)
 static void unlink_pending(lua_timer_t *t)
 {
     if (t->prevp) {
-        *t->prevp = t->next;
-        if (t->next) {
-            t->next->prevp = t->prevp;
-        }
-        t->prevp = NULL;
-        t->next = NULL;
+        mg_list_unlink(t);
         t->timers->npending--;
     }
 }
@@ -90,12 +86,7 @@ static timers_t *get_timers(lua_State *L, mg_lua_main_conf_t *lmcf)
 static void arm(lua_timer_t *t, mg_msec_t ms)
 {
     timers_t *ts = t->timers;
-    t->next = ts->pending;
-    t->prevp = &ts->pending;
-    if (t->next) {
-        t->next->prevp = &t->next;
-    }
-    ts->pending = t;
+    mg_list_push(&ts->pending, t);
     ts->npending++;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(t->ev, &tv);

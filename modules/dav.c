@@ -580,7 +580,7 @@ static mg_str_t *dav_destination(mg_request_t *r)
     size_t len = (size_t)((q ? q : end) - p);
     mg_str_t *duri = mg_palloc(r->pool, sizeof(mg_str_t));
     duri->data = mg_pnalloc(r->pool, len + 1);
-    duri->len = mg_http_unescape(p, len, duri->data);
+    duri->len = mg_http_unescape(p, len, duri->data, MG_UNESCAPE_KEEP_BAD);
     duri->data[duri->len] = '\0';
     if (unsafe_uri(*duri)) {
         mg_log_error(MG_LOG_ERR, log, 0, "unsafe URI \"%.*s\" was detected", (int)duri->len,

@@ -7,8 +7,10 @@
  * reading and lookup; it has no trusted proxies there (realip sets the client's address).
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <netinet/in.h>
 
+#include "cidr.h"
 #include "http.h"
 #include "stream.h"
 #include "variables.h"
@@ -82,78 +84,10 @@ static int parse_v4(const char *s, size_t len, uint32_t *out)
     return 1;
 }
 
-/* IPv6 text, its trailing IPv4 part read as nginx reads IPv4. */
-static int hex_digit(char c)
+/* An IPv6 literal ending in a dotted IPv4 part, that part read as nginx reads IPv4 (cidr.c
+ * leaves it to inet_pton, which takes no leading zeros), into b: 1, or 0 when it is no address. */
+static int parse_v6_dotted(const char *s, size_t len, unsigned char b[16])
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* An IPv6 literal of hex groups with at most one "::", read as inet_pton reads it but without
- * copying it and calling libc (a geo of $remote_addr parses one per request): 1, 0 when it is
- * no address, -1 for a dotted IPv4 tail, left to the general path. */
-static int parse_v6_hex(const char *s, size_t len, geo_u128 *out)
-{
-    uint16_t g[8];
-    int n = 0, gap = -1;
-    size_t i = 0;
-    if (len >= 2 && s[0] == ':' && s[1] == ':') {
-        gap = 0;
-        i = 2;
-    } else if (len && s[0] == ':') {
-        return 0;
-    }
-    while (i < len) {
-        unsigned v = 0;
-        int digits = 0, d;
-        for (; i < len && (d = hex_digit(s[i])) >= 0; i++) {
-            if (++digits > 4) {
-                return 0;
-            }
-            v = v * 16 + (unsigned)d;
-        }
-        if (i < len && s[i] == '.') {
-            return -1;
-        }
-        if (digits == 0 || n == 8 || (i < len && s[i] != ':')) {
-            return 0;
-        }
-        g[n++] = (uint16_t)v;
-        if (i == len) {
-            break;
-        }
-        if (++i == len) {
-            return 0; /* a ':' at the end */
-        }
-        if (s[i] == ':') {
-            if (gap >= 0) {
-                return 0;
-            }
-            gap = n;
-            i++;
-        }
-    }
-    if (gap < 0 ? n != 8 : n == 8) {
-        return 0; /* "::" stands for one group at least */
-    }
-    geo_u128 a = 0;
-    for (int k = 0, zeros = 8 - n; k < 8; k++) {
-        a = (a << 16) | (gap < 0 || k < gap ? g[k] : k < gap + zeros ? 0 : g[k - zeros]);
-    }
-    *out = a;
-    return 1;
-}
-
-/* not inlined: parse_addr, with IPv4 first, stays small enough to be inlined itself */
-__attribute__((noinline)) static int parse_v6(const char *s, size_t len, geo_u128 *out)
-{
-    int rc = parse_v6_hex(s, len, out);
-    if (rc >= 0) {
-        return rc;
-    }
     char buf[64];
     if (len == 0 || len >= sizeof(buf) - 8 || memchr(s, ':', len) == NULL) {
         return 0;
@@ -169,15 +103,27 @@ __attribute__((noinline)) static int parse_v6(const char *s, size_t len, geo_u12
         snprintf(colon + 1, sizeof(buf) - (size_t)(colon + 1 - buf), "%x:%x", v4 >> 16,
                  v4 & 0xffff);
     }
+    return inet_pton(AF_INET6, buf, b) == 1;
+}
+
+/* IPv6 text: hex groups read in place by cidr.c's reader (a geo of $remote_addr reads one per
+ * request), a dotted tail by parse_v6_dotted. Not inlined: parse_addr, with IPv4 first, stays
+ * small enough to be inlined itself. */
+__attribute__((noinline)) static int parse_v6(const char *s, size_t len, geo_u128 *out)
+{
     unsigned char b[16];
-    if (inet_pton(AF_INET6, buf, b) != 1) {
+    int rc = mg_inet6_parse_hex(s, len, b);
+    if (rc == 0) {
         return 0;
     }
-    geo_u128 a = 0;
-    for (int i = 0; i < 16; i++) {
-        a = (a << 8) | b[i];
+    if (rc < 0 && !parse_v6_dotted(s, len, b)) {
+        return 0;
     }
-    *out = a;
+    /* the 16 bytes in network order as one number: two big-endian words */
+    uint64_t hi, lo;
+    memcpy(&hi, b, 8);
+    memcpy(&lo, b + 8, 8);
+    *out = (geo_u128)be64toh(hi) << 64 | be64toh(lo);
     return 1;
 }
 

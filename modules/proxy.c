@@ -201,13 +201,13 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     }
     const char *rest = r->uri.data + loc_len;
     size_t rest_len = r->uri.len - loc_len;
-    size_t len = part.len + mg_http_escape_uri(rest, rest_len, NULL) + 1 + r->args.len;
+    size_t len = part.len + mg_http_escape(rest, rest_len, NULL, MG_ESCAPE_URI) + 1 + r->args.len;
     char *p = mg_pnalloc(r->pool, len), *q = p;
     if (part.len) {
         memcpy(q, part.data, part.len);
         q += part.len;
     }
-    q += mg_http_escape_uri(rest, rest_len, q);
+    q += mg_http_escape(rest, rest_len, q, MG_ESCAPE_URI);
     if (r->args.len) {
         *q++ = '?';
         memcpy(q, r->args.data, r->args.len);

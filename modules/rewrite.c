@@ -447,51 +447,14 @@ static mg_str_t join(mg_request_t *r, mg_str_t a, char sep, mg_str_t b)
     return (mg_str_t){ a.len + 1 + b.len, p };
 }
 
-static int hex_digit(char c)
-{
-    c = (char)(c | 0x20);
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* A redirect's target as nginx sends it: up to the first '?', %XX escapes of the printable
- * characters after '%' are decoded ("%2F" becomes "/", "%20" and "%C3" stay); a malformed
- * escape is dropped as nginx drops it */
+/* A redirect's target as nginx sends it (mg_http_unescape's REDIRECT: "%2F" becomes "/",
+ * "%20" and "%C3" stay, a malformed escape is dropped as nginx drops it), NUL-terminated */
 static mg_str_t unescape_redirect(mg_request_t *r, mg_str_t v)
 {
-    char *out = mg_pnalloc(r->pool, v.len + 1), *d = out;
-    size_t i = 0;
-    while (i < v.len && v.data[i] != '?') {
-        if (v.data[i] != '%') {
-            *d++ = v.data[i++];
-            continue;
-        }
-        int hi = i + 1 < v.len ? hex_digit(v.data[i + 1]) : -1;
-        int lo = hi >= 0 && i + 2 < v.len ? hex_digit(v.data[i + 2]) : -1;
-        if (hi < 0) {
-            /* the '%' goes, the character after it stays (even a '%' or a '?') */
-            if (++i < v.len) {
-                *d++ = v.data[i++];
-            }
-            continue;
-        }
-        if (lo < 0) {
-            /* the '%', the digit and the character after them go */
-            i = i + 3 < v.len ? i + 3 : v.len;
-            continue;
-        }
-        unsigned char c = (unsigned char)(hi << 4 | lo);
-        if (c > '%' && c < 0x7f) {
-            *d++ = (char)c;
-        } else {
-            memcpy(d, v.data + i, 3);
-            d += 3;
-        }
-        i += 3;
-    }
-    memcpy(d, v.data + i, v.len - i);
-    d += v.len - i;
-    *d = '\0';
-    return (mg_str_t){(size_t)(d - out), out};
+    char *out = mg_pnalloc(r->pool, v.len + 1);
+    size_t n = mg_http_unescape(v.data, v.len, out, MG_UNESCAPE_REDIRECT);
+    out[n] = '\0';
+    return (mg_str_t){n, out};
 }
 
 static mg_int_t run_rewrite(mg_request_t *r, rewrite_op_t *op, int log)

@@ -187,43 +187,13 @@ static mg_int_t quote_json(mg_request_t *r, mg_str_t *v, mg_str_t *out)
     return MG_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = (char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* %XX decoded and '+' a space, as nginx's unescaping: a '%' before a byte that is not a hex
  * digit is dropped (the byte kept); after "%X", such a byte is dropped with them */
 static mg_int_t unescape_uri(mg_request_t *r, mg_str_t *v, mg_str_t *out)
 {
     mg_str_t s = alloc_str(r, v[0].len);
-    char *p = s.data;
-    const char *d = v[0].data;
-    int state = 0, hi = 0; /* 0: plain, 1: after '%', 2: after '%' and a digit */
-    for (size_t i = 0; i < v[0].len; i++) {
-        int h = hexval(d[i]);
-        if (state == 1 && h >= 0) {
-            hi = h;
-            state = 2;
-        } else if (state == 2) {
-            if (h >= 0) {
-                *p++ = (char)(hi * 16 + h);
-            }
-            state = 0;
-        } else if (state == 1) {
-            *p++ = d[i];
-            state = 0;
-        } else if (d[i] == '%') {
-            state = 1;
-        } else {
-            *p++ = d[i] == '+' ? ' ' : d[i];
-        }
-    }
-    *out = (mg_str_t){(size_t)(p - s.data), s.data};
+    s.len = mg_http_unescape(v[0].data, v[0].len, s.data, MG_UNESCAPE_PLUS);
+    *out = s;
     return MG_OK;
 }
 
@@ -422,7 +392,8 @@ static mg_int_t decode_hex(mg_request_t *r, mg_str_t *v, mg_str_t *out)
     }
     mg_str_t s = alloc_str(r, v[0].len / 2);
     for (size_t i = 0; i < v[0].len; i += 2) {
-        int hi = hexval(v[0].data[i]), lo = hexval(v[0].data[i + 1]);
+        int hi = mg_hex_digit((unsigned char)v[0].data[i]);
+        int lo = mg_hex_digit((unsigned char)v[0].data[i + 1]);
         if (hi < 0 || lo < 0) {
             goto invalid;
         }

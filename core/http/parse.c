@@ -1,13 +1,15 @@
 /*
  * HTTP/1.x request head parser, URI normalizer ($uri from the raw path), percent-unescaper,
  * query-argument escaper and incremental chunked-body decoder. Pure functions over caller buffers:
- * libc only, no allocation, so they are unit-tested in t/unit/test_parse.c and fuzzed by
- * t/fuzz/fuzz_parse.c. The head parser keeps its state in the head between reads and never looks at
- * a byte twice.
+ * libc and str.h's inline helpers only, no allocation, so they are unit-tested in
+ * t/unit/test_parse.c and fuzzed by t/fuzz/fuzz_parse.c. The head parser keeps its state in the
+ * head between reads and never looks at a byte twice.
  */
 #include "parse.h"
 
 #include <string.h>
+
+#include "str.h"
 
 /* Character classes, indexed by byte. GNU range designators keep the tables readable. */
 #define C_METHOD 0x01 /* A-Z _ - */
@@ -65,16 +67,6 @@ static const unsigned char cclass[256] = {
 };
 
 #define IS(c, cls) (cclass[(unsigned char)(c)] & (cls))
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 static const struct {
     const char *name;
@@ -546,7 +538,8 @@ ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge
         if (c == '%') {
             if (len - i < 3)
                 return MG_PARSE_INVALID_REQUEST;
-            int hi = hexval((unsigned char)path[i + 1]), lo = hexval((unsigned char)path[i + 2]);
+            int hi = mg_hex_digit((unsigned char)path[i + 1]),
+                lo = mg_hex_digit((unsigned char)path[i + 2]);
             if (hi < 0 || lo < 0 || (hi | lo) == 0)
                 return MG_PARSE_INVALID_REQUEST;
             c = (unsigned char)(hi << 4 | lo);
@@ -573,32 +566,96 @@ ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge
     return (ssize_t)o;
 }
 
-size_t mg_http_unescape(const char *in, size_t len, char *out)
+size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags)
 {
-    size_t o = 0;
+    size_t o = 0, i = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        int hi, lo;
-        if (in[i] == '%' && len - i >= 3 && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)in[i + 2])) >= 0) {
-            out[o++] = (char)(hi << 4 | lo);
-            i += 2;
+    /* o never passes i, so out may alias in; what is copied unchanged goes by memmove */
+    while (i < len) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '?' && (flags & MG_UNESCAPE_REDIRECT)) {
+            memmove(out + o, in + i, len - i);
+            return o + len - i;
+        }
+        if (c != '%') {
+            out[o++] = c == '+' && (flags & MG_UNESCAPE_PLUS) ? ' ' : (char)c;
+            i++;
+            continue;
+        }
+        int hi = i + 1 < len ? mg_hex_digit((unsigned char)in[i + 1]) : -1;
+        int lo = hi >= 0 && i + 2 < len ? mg_hex_digit((unsigned char)in[i + 2]) : -1;
+        if (lo >= 0) {
+            c = (unsigned char)(hi << 4 | lo);
+            if ((flags & MG_UNESCAPE_REDIRECT) && (c <= '%' || c >= 0x7f)) {
+                memmove(out + o, in + i, 3);
+                o += 3;
+            } else {
+                out[o++] = (char)c;
+            }
+            i += 3;
+        } else if (flags & MG_UNESCAPE_KEEP_BAD) {
+            out[o++] = '%';
+            i++;
+        } else if (hi < 0) {
+            /* the '%' goes, the byte after it stays (even a '%' or a '?') */
+            if (++i < len) {
+                out[o++] = in[i++];
+            }
         } else {
-            out[o++] = in[i];
+            /* the '%', the digit and the byte after them go */
+            i = i + 3 < len ? i + 3 : len;
         }
     }
     return o;
 }
 
-/* %-escape controls, space, bytes from 0x7f and the printable characters in `special` */
-static size_t escape(const char *in, size_t len, char *out, const char *special)
+/*
+ * Which bytes each escape type %-encodes: bit (1 << type) of a byte's entry. Controls and the
+ * space are escaped by all; DEL and the bytes >= 0x80 by all but MEMCACHED and MAIL_AUTH.
+ */
+#define E(t) (1u << MG_ESCAPE_##t)
+#define E_ALL ((1u << (MG_ESCAPE_ARGS + 1)) - 1) /* MG_ESCAPE_ARGS is the last type */
+#define E_HIGH (E_ALL & ~(E(MEMCACHED) | E(MAIL_AUTH)))
+/* in nginx's own URI and ARGS sets and in the component set */
+#define E_NGX (E(URI) | E(ARGS) | E(URI_COMPONENT))
+static const uint16_t escape_class[256] = {
+    [0x00 ... 0x20] = E_ALL,
+    ['"'] = E_NGX | E(HTML) | E(REFRESH),
+    ['#'] = E_NGX | E(LUA_URI) | E(LUA_ARGS) | E(HTML),
+    ['$'] = E(URI_COMPONENT),
+    ['%'] = E_NGX | E(LUA_URI) | E(LUA_ARGS) | E(HTML) | E(MEMCACHED) | E(MAIL_AUTH),
+    ['&'] = E(ARGS) | E(URI_COMPONENT),
+    ['\''] = E(HTML) | E(REFRESH),
+    ['+'] = E(ARGS) | E(LUA_ARGS) | E(URI_COMPONENT),
+    [','] = E(URI_COMPONENT),
+    ['/'] = E(URI_COMPONENT),
+    [':'] = E(URI_COMPONENT),
+    [';'] = E(ARGS) | E(URI_COMPONENT),
+    ['<'] = E_NGX,
+    ['='] = E(URI_COMPONENT),
+    ['>'] = E_NGX,
+    ['?'] = E_NGX | E(LUA_URI) | E(LUA_ARGS),
+    ['@'] = E(URI_COMPONENT),
+    ['['] = E(URI_COMPONENT),
+    ['\\'] = E_NGX,
+    [']'] = E(URI_COMPONENT),
+    ['^'] = E_NGX,
+    ['`'] = E_NGX,
+    ['{'] = E_NGX,
+    ['|'] = E_NGX,
+    ['}'] = E_NGX,
+    [0x7f ... 0xff] = E_HIGH,
+};
+
+size_t mg_http_escape(const char *in, size_t len, char *out, mg_escape_t type)
 {
     static const char hex[] = "0123456789ABCDEF";
+    unsigned bit = 1u << type;
     size_t o = 0;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
-        if (c > ' ' && c < 0x7f && !strchr(special, c)) {
+        if (!(escape_class[c] & bit)) {
             if (out)
                 out[o] = (char)c;
             o++;
@@ -612,16 +669,6 @@ static size_t escape(const char *in, size_t len, char *out, const char *special)
         o += 3;
     }
     return o;
-}
-
-size_t mg_http_escape_args(const char *in, size_t len, char *out)
-{
-    return escape(in, len, out, "\"#%&+;<>?\\^`{|}");
-}
-
-size_t mg_http_escape_uri(const char *in, size_t len, char *out)
-{
-    return escape(in, len, out, "\"#%<>?\\^`{|}");
 }
 
 /* Chunked decoder states. */
@@ -677,7 +724,7 @@ int mg_http_parse_chunked(mg_http_chunked_t *ctx, const char *buf, size_t len, s
         switch (ctx->state) {
         case CH_SIZE_START:
         case CH_SIZE:
-            d = hexval(c);
+            d = mg_hex_digit(c);
             if (d >= 0) {
                 /* keep the size within off_t so the caller can add it to body counters */
                 if (ctx->size > (uint64_t)INT64_MAX >> 4)

@@ -107,16 +107,39 @@ void mg_http_parse_rebase(mg_http_request_head_t *h, const char *from, const cha
  * escape is malformed, or it decodes to NUL. */
 ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge_slashes);
 
-/* Decode a percent-encoded string (args, cookies) in place semantics: `out` may equal `in`.
- * '+' is left alone. Malformed escapes are copied as is. Returns the output length. */
-size_t mg_http_unescape(const char *in, size_t len, char *out);
+/* Decode %XX escapes; `out` may equal `in` (the output is never longer). Without flags, a
+ * malformed escape is dropped as nginx drops it: a '%' before a non-digit goes (the byte after
+ * it stays), "%X" and the byte after it go. Returns the output length. The flags: */
+/* a malformed escape's '%' kept as it is (ngx.unescape_uri and ngx.decode_args,
+ * X-Accel-Redirect, a DAV Destination) */
+#define MG_UNESCAPE_KEEP_BAD 0x1
+/* '+' (not escaped) is a space: a query component */
+#define MG_UNESCAPE_PLUS 0x2
+/* a redirect's target: decoded up to the first '?', an escape only of a printable character
+ * after '%' (the others stay escaped) */
+#define MG_UNESCAPE_REDIRECT 0x4
+size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags);
 
-/* %-escape what nginx escapes in query arguments (space " # % & + ; < > ? \\ ^ ` { | }, controls
- * and bytes from 0x7f). `out` NULL: only count. Returns the output length. */
-size_t mg_http_escape_args(const char *in, size_t len, char *out);
-/* The same with nginx's URI set (a path sent upstream, a redirect's): as for arguments but
- * & + ; stay. */
-size_t mg_http_escape_uri(const char *in, size_t len, char *out);
+/* The escape types of mg_http_escape: the bytes each %-encodes (parse.c's escape_class). The
+ * first seven are ngx.escape_uri's type numbers 0-6 (lua-nginx-module's sets); URI and ARGS
+ * are nginx's own sets for a path moongate sends (upstream, redirect) and for captures put in
+ * query arguments. Every type escapes the controls and the space. */
+typedef enum {
+    MG_ESCAPE_LUA_URI,       /* # % ? DEL, >= 0x80 */
+    MG_ESCAPE_LUA_ARGS,      /* # % + ? DEL, >= 0x80 */
+    MG_ESCAPE_URI_COMPONENT, /* all but letters, digits and - . _ ! ~ * ' ( ) */
+    MG_ESCAPE_HTML,          /* " # % ' DEL, >= 0x80 */
+    MG_ESCAPE_REFRESH,       /* " ' DEL, >= 0x80 */
+    MG_ESCAPE_MEMCACHED,     /* % */
+    MG_ESCAPE_MAIL_AUTH,     /* % */
+    MG_ESCAPE_URI,           /* " # % < > ? \ ^ ` { | } DEL, >= 0x80 */
+    MG_ESCAPE_ARGS,          /* the URI set and & + ; */
+} mg_escape_t;
+#define MG_ESCAPE_LUA_TYPES 7 /* ngx.escape_uri's types are 0 .. MG_ESCAPE_LUA_TYPES - 1 */
+
+/* %-escape (uppercase hex) the bytes `type` escapes. `out` NULL: only count. Returns the
+ * output length. */
+size_t mg_http_escape(const char *in, size_t len, char *out, mg_escape_t type);
 
 /* Incremental chunked transfer-coding decoder. Feed it input as it arrives; it hands back
  * data spans in place. */

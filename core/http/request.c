@@ -83,10 +83,10 @@ mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, 
 mg_int_t mg_http_redirect_to_slash(mg_request_t *r)
 {
     /* the URI escaped again, as nginx: a "?", "#" or space in a name stays in the path */
-    size_t ulen = mg_http_escape_uri(r->uri.data, r->uri.len, NULL);
+    size_t ulen = mg_http_escape(r->uri.data, r->uri.len, NULL, MG_ESCAPE_URI);
     size_t len = ulen + 1 + (r->args.len ? r->args.len + 1 : 0);
     char *loc = mg_pnalloc(r->pool, len);
-    mg_http_escape_uri(r->uri.data, r->uri.len, loc);
+    mg_http_escape(r->uri.data, r->uri.len, loc, MG_ESCAPE_URI);
     loc[ulen] = '/';
     if (r->args.len) {
         loc[ulen + 1] = '?';

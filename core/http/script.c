@@ -161,7 +161,7 @@ static mg_str_t evaluate(mg_request_t *r, mg_http_complex_value_t *cv, int escap
         if (p->capture) {
             mg_str_t c;
             mg_http_capture(r, p->capture, &c);
-            len += escape ? mg_http_escape_args(c.data, c.len, NULL) : c.len;
+            len += escape ? mg_http_escape(c.data, c.len, NULL, MG_ESCAPE_ARGS) : c.len;
         } else if (p->index < 0) {
             len += p->literal.len;
         } else {
@@ -179,7 +179,7 @@ static mg_str_t evaluate(mg_request_t *r, mg_http_complex_value_t *cv, int escap
             mg_str_t c;
             mg_http_capture(r, p->capture, &c);
             if (escape) {
-                d += mg_http_escape_args(c.data, c.len, d);
+                d += mg_http_escape(c.data, c.len, d, MG_ESCAPE_ARGS);
             } else {
                 memcpy(d, c.data, c.len);
                 d += c.len;

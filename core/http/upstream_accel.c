@@ -34,7 +34,7 @@ static int parse_unsafe_uri(mg_request_t *r, mg_str_t *uri, mg_str_t *args)
     }
     if (memchr(uri->data, '%', uri->len)) {
         char *d = mg_pnalloc(r->pool, uri->len ? uri->len : 1);
-        uri->len = mg_http_unescape(uri->data, uri->len, d);
+        uri->len = mg_http_unescape(uri->data, uri->len, d, MG_UNESCAPE_KEEP_BAD);
         uri->data = d;
     }
     const char *p = uri->data, *end = uri->data + uri->len;

@@ -9,6 +9,7 @@
  * keepalive_timeout and back to the next try's without the event loop) stays whole in the pool and
  * goes to the next request.
  */
+#include "list.h"
 #include "server.h"
 #include "upstream_int.h"
 
@@ -50,10 +51,7 @@ static mg_upstream_conn_t *idle_unlink(idle_t *ic)
 {
     mg_upstream_conn_t *uc = ic->uc;
     mg_lazy_timer_del(&uc->timer);
-    *ic->prevp = ic->next;
-    if (ic->next) {
-        ic->next->prevp = ic->prevp;
-    }
+    mg_list_unlink(ic);
     ka_pool_t *kp = ic->pool;
     kp->n--;
     if (!ic->keyed) {
@@ -199,12 +197,7 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
     memcpy(&ic->sa, &peer->sockaddr, peer->socklen);
     ic->socklen = peer->socklen;
     ic->pool = kp;
-    ic->next = kp->head;
-    ic->prevp = &kp->head;
-    if (kp->head) {
-        kp->head->prevp = &ic->next;
-    }
-    kp->head = ic;
+    mg_list_push(&kp->head, ic);
     kp->n++;
     mg_watch_read(uc->watch, idle_event, ic);
     mg_lazy_timer_bind(&uc->timer, idle_timeout, ic);

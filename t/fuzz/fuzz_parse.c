@@ -74,10 +74,12 @@ static void fuzz_uri(const mg_http_request_head_t *h, int merge)
     if (h->args.data) {
         size_t an = h->args.len;
         char *a = malloc(an + 1), *b = malloc(an + 1);
-        size_t r1 = mg_http_unescape(h->args.data, an, a);
-        memcpy(b, h->args.data, an);
-        size_t r2 = mg_http_unescape(b, an, b);
-        CHECK(r1 <= an && r1 == r2 && memcmp(a, b, r1) == 0);
+        for (unsigned flags = 0; flags < 8; flags++) { /* every MG_UNESCAPE_* combination */
+            size_t r1 = mg_http_unescape(h->args.data, an, a, flags);
+            memcpy(b, h->args.data, an);
+            size_t r2 = mg_http_unescape(b, an, b, flags);
+            CHECK(r1 <= an && r1 == r2 && memcmp(a, b, r1) == 0);
+        }
         free(a);
         free(b);
     }

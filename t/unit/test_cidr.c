@@ -2,10 +2,12 @@
  * Unit tests for core/cidr.c (addresses and CIDR blocks as allow/deny and set_real_ip_from read
  * them) and the base64 helpers of core/str.c that Basic authentication uses: nginx's readings
  * (leading zeros, a mask too long, host bits), IPv4-mapped matching, and base64's '=' and
- * length rules.
+ * length rules. mg_inet6_parse_hex (cidr.c's and geo.c's in-place IPv6 reader) against
+ * inet_pton, which both used before, over generated addresses and random strings.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <sys/un.h>
 
 #include "mg.h"
@@ -148,9 +150,111 @@ static void test_base64(void)
     is_strn(enc, n, "//79", "encode three bytes");
 }
 
+/* s against inet_pton: 1 when they agree (a dotted tail, -1, is the callers' to read) */
+static int agrees(const char *s, size_t len, long *valid)
+{
+    unsigned char got[16], want[16];
+    int rc = mg_inet6_parse_hex(s, len, got);
+    if (rc < 0) {
+        return memchr(s, '.', len) != NULL;
+    }
+    int pton = inet_pton(AF_INET6, s, want) == 1;
+    *valid += pton;
+    return rc == pton && (!pton || memcmp(got, want, 16) == 0);
+}
+
+static void test_inet6_hex(void)
+{
+    static const struct {
+        const char *in;
+        int rc;
+    } cases[] = {
+        {"::", 1},
+        {"::1", 1},
+        {"1::", 1},
+        {"1:2:3:4:5:6:7:8", 1},
+        {"1:2:3:4:5:6:7::", 1},
+        {"::2:3:4:5:6:7:8", 1},
+        {"1:2:3:4:5:6:7:8::", 0},
+        {"1::2:3:4:5:6:7:8", 0},
+        {":1::", 0},
+        {"1:::2", 0},
+        {"1::2::3", 0},
+        {"12345::", 0},
+        {"1:2", 0},
+        {"", 0},
+        {":", 0},
+        {"1:", 0},
+        {"g::", 0},
+        {"::ffff:1.2.3.4", -1},
+        {"1.2::", -1},
+        {"FfFf::0a", 1},
+        {"::1/64", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned char out[16];
+        is_int(mg_inet6_parse_hex(cases[i].in, strlen(cases[i].in), out), cases[i].rc,
+               "inet6 hex \"%s\"", cases[i].in);
+    }
+    unsigned char out[16];
+    mg_inet6_parse_hex("2001:db8::ff00:42", 17, out);
+    ok(memcmp(out, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\xff\x00\x00\x42", 16) == 0,
+       "inet6 hex: the bytes in network order");
+
+    /* addresses built of 0-9 groups of 0-5 digits, ':' or "::" between, now and then a stray
+     * byte, colon or dotted tail; then strings of random bytes of the address alphabet */
+    srand(7);
+    long n = 0, valid = 0, wrong = 0;
+    static const char hex[] = "0123456789abcdefABCDEF";
+    char s[64];
+    for (int r = 0; r < 300000; r++, n++) {
+        size_t len = 0;
+        int groups = rand() % 10;
+        if (rand() % 8 == 0) {
+            s[len++] = ':';
+        }
+        for (int g = 0; g < groups && len < 50; g++) {
+            for (int d = rand() % 6 - (rand() % 3 == 0); d > 0; d--) {
+                s[len++] = hex[rand() % 22];
+            }
+            if (g + 1 < groups) {
+                s[len++] = ':';
+                if (rand() % 6 == 0) {
+                    s[len++] = ':';
+                }
+            }
+        }
+        int extra = rand() % 16;
+        if (extra == 0 && len < 50) {
+            s[len++] = ':';
+        } else if (extra == 1 && len < 50) {
+            s[len++] = "g./ %x]"[rand() % 7];
+        } else if (extra == 2 && len < 50) {
+            len += (size_t)snprintf(s + len, sizeof(s) - len, ":%d.%d.%d.%d", rand() % 300,
+                                    rand() % 256, rand() % 256, rand() % 256);
+        }
+        s[len] = '\0';
+        if (!agrees(s, len, &valid) && wrong++ < 5) {
+            printf("# differs: \"%s\"\n", s);
+        }
+    }
+    for (int r = 0; r < 300000; r++, n++) {
+        size_t len = (size_t)(rand() % 20);
+        for (size_t i = 0; i < len; i++) {
+            s[i] = "0123456789abcdefABCDEF::::::."[rand() % 29];
+        }
+        s[len] = '\0';
+        if (!agrees(s, len, &valid) && wrong++ < 5) {
+            printf("# differs: \"%s\"\n", s);
+        }
+    }
+    is_int(wrong, 0, "inet6 hex = inet_pton over %ld strings (%ld addresses)", n, valid);
+}
+
 int main(void)
 {
     test_parse();
+    test_inet6_hex();
     test_match();
     test_addr();
     test_base64();

@@ -506,13 +506,13 @@ static void test_unescape(void)
         {"100%", "100%"}, {"%%41", "%A"},       {"", ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        size_t n = mg_http_unescape(cases[i].in, strlen(cases[i].in), out);
+        size_t n = mg_http_unescape(cases[i].in, strlen(cases[i].in), out, MG_UNESCAPE_KEEP_BAD);
         is_strn(out, n, cases[i].out, "unescape '%s'", cases[i].in);
     }
     char inplace[] = "x%3Dy%26z";
-    size_t n = mg_http_unescape(inplace, strlen(inplace), inplace);
+    size_t n = mg_http_unescape(inplace, strlen(inplace), inplace, MG_UNESCAPE_KEEP_BAD);
     is_strn(inplace, n, "x=y&z", "unescape in place");
-    n = mg_http_unescape("a%00b", 5, out);
+    n = mg_http_unescape("a%00b", 5, out, MG_UNESCAPE_KEEP_BAD);
     ok(n == 3 && out[1] == '\0', "unescape keeps a decoded NUL (length-delimited)");
 }
 
@@ -520,11 +520,12 @@ static void test_escape_args(void)
 {
     char out[128];
     const char *in = "a b\"#%&+;<>?\\^`{|}=/:@!$'()*,~\x01\x7f\xc3\xa9";
-    size_t n = mg_http_escape_args(in, strlen(in), out);
+    size_t n = mg_http_escape(in, strlen(in), out, MG_ESCAPE_ARGS);
     is_strn(out, n, "a%20b%22%23%25%26%2B%3B%3C%3E%3F%5C%5E%60%7B%7C%7D=/:@!$'()*,~%01%7F%C3%A9",
             "escape_args escapes as nginx's query arguments");
-    is_int((long)mg_http_escape_args(in, strlen(in), NULL), (long)n, "escape_args counts");
-    n = mg_http_escape_uri(in, strlen(in), out);
+    is_int((long)mg_http_escape(in, strlen(in), NULL, MG_ESCAPE_ARGS), (long)n,
+           "escape_args counts");
+    n = mg_http_escape(in, strlen(in), out, MG_ESCAPE_URI);
     is_strn(out, n, "a%20b%22%23%25&+;%3C%3E%3F%5C%5E%60%7B%7C%7D=/:@!$'()*,~%01%7F%C3%A9",
             "escape_uri escapes as nginx's URIs");
 }
