@@ -15,6 +15,7 @@
 typedef struct {
     mg_lua_ctx_t ctx;
     mg_connection_t *c;
+    SSL *ssl; /* c's: the state is its ex data until c's pool goes (the SSL may outlive it) */
     const mg_ssl_hook_srv_t *srv; /* the server whose code runs (http's or stream's) */
     mg_log_t log;                 /* c's log, with the phase as its context */
     int hook;                     /* MG_SSL_HOOK_* running or last run */

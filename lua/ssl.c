@@ -101,7 +101,6 @@ static const char *merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
 }
 
 static const mg_ssl_hooks_t lua_hooks;
-static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
 
 static void *create_main_conf(mg_conf_t *cf)
 {
@@ -110,7 +109,7 @@ static void *create_main_conf(mg_conf_t *cf)
     /* made here, under embed.c's lock, not by a first handshake: two embedded servers'
      * threads would race to make it */
     if (conn_index < 0) {
-        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     }
     return mg_pcalloc(cf->pool, sizeof(lua_ssl_main_conf_t));
 }
@@ -158,23 +157,18 @@ static void stop(mg_lua_ssl_conn_t *sc)
     }
 }
 
-/* SSL_free (the connection closes): code still waiting is stopped, its late events dropped. */
-static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+/* The connection's pool goes (it closed): code still waiting is stopped, its late events
+ * dropped, and the SSL object, which may outlive the pool (an HTTP/2 connection's streams keep
+ * it), forgets the state. */
+static void conn_gone(void *data)
 {
-    (void)parent;
-    (void)ad;
-    (void)idx;
-    (void)argl;
-    (void)argp;
-    mg_lua_ssl_conn_t *sc = ptr;
-    if (sc == NULL) {
-        return;
-    }
+    mg_lua_ssl_conn_t *sc = data;
     stop(sc);
     luaL_unref(sc->ctx.lmcf->L, LUA_REGISTRYINDEX, sc->ctx.ctx_ref);
     sc->ctx.ctx_ref = LUA_NOREF;
     SSL_SESSION_free(sc->sess);
     sc->sess = NULL;
+    SSL_set_ex_data(sc->ssl, conn_index, NULL);
 }
 
 static void phase_finished(mg_lua_ctx_t *ctx, int how);
@@ -187,6 +181,7 @@ static mg_lua_ssl_conn_t *conn_state(mg_connection_t *c, mg_lua_main_conf_t *lmc
     }
     sc = mg_pcalloc(c->pool, sizeof(mg_lua_ssl_conn_t));
     sc->c = c;
+    sc->ssl = c->ssl->ssl;
     sc->ctx.lmcf = lmcf;
     sc->ctx.ctx_ref = LUA_NOREF;
     sc->ctx.co_map_ref = LUA_NOREF;
@@ -194,6 +189,7 @@ static mg_lua_ssl_conn_t *conn_state(mg_connection_t *c, mg_lua_main_conf_t *lmc
     sc->ctx.owner = sc;
     sc->ctx.log = &sc->log;
     SSL_set_ex_data(c->ssl->ssl, conn_index, sc);
+    mg_pool_cleanup_add(c->pool, conn_gone, sc);
     return sc;
 }
 
