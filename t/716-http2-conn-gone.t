@@ -4,7 +4,8 @@
 # over TLS the log still reads the connection's TLS facts ($ssl_protocol), which the streams
 # keep after the connection itself is gone. The worker serves a new connection afterwards.
 # The client closes once the request is known to run (its response head came, or the backend
-# has it); the line is awaited in the log.
+# has it); the line is awaited in the log. A worker told to QUIT meanwhile waits for such a
+# request before it exits.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/716-http2-conn-gone.t
 
@@ -13,6 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::Moongate::H2;
 use Test::MoongateBackend;
+use Test::MoongateProc;
 
 backend(slow => 'echo', delay => 2);
 # the client closes once the backend has the request (it logs each one it reads)
@@ -27,6 +29,40 @@ add_block_preprocessor(sub {
 });
 
 run_tests();
+
+# QUIT while such a request runs on: the worker waits for it (it is logged) before it exits
+{
+    my $lua = join '', map { -f "/usr/lib/nginx/modules/$_.so"
+                                 ? "load_module /usr/lib/nginx/modules/$_.so;\n" : '' }
+                  qw(ndk_http_module ngx_http_lua_module);
+    my $s = Test::MoongateProc->new(name => 'gonequit', workers => 1, listen => 'http2',
+        main => is_nginx() ? $lua : '',
+        http => qq{log_format gone "GONELOG \$request_uri \$status";\n},
+        server => 'access_log logs/error.log gone;
+            location /s { content_by_lua_block {
+                ngx.send_headers() ngx.flush(true) ngx.sleep(1) ngx.say("late")
+            } }');
+    ok(my $m = $s->start, 'quit: started');
+    my $port = $s->port;
+    my $Py = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
+    my $Lib = Test::Moongate::repo_root() . '/t/lib';
+    my $out = `$Py - <<'PY'
+import sys, os, signal
+sys.path.insert(0, '$Lib')
+from h2util import *
+c = Client($port)
+a = c.request('/s')
+c.run(until=lambda: c.streams[a].status is not None)
+c.sock.close()
+os.kill($m, signal.SIGQUIT)
+print(c.streams[a].status)
+PY`;
+    is($out, "200\n", 'quit: the response head came, then the client closed and the master got QUIT');
+    ok(Test::MoongateProc::wait_gone(10, $m), 'quit: the master exited');
+    like(Test::Moongate::slurp($s->error_log), qr{GONELOG /s 200},
+         'quit: the request that outlived its connection was finished and logged first');
+    $s->stop;
+}
 
 __DATA__
 

@@ -755,6 +755,9 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
     if (h2->tls) {
         mg_ssl_free(h2->tls);
     }
+    if (h2->held) {
+        mg_server_release(h2->server, h2->held);
+    }
     free(h2->obuf);
     free(h2);
 }
@@ -770,6 +773,13 @@ static void conn_gone(void *data)
     event_del(&h2->goaway_ev);
     h2->tls = h2->c->ssl;
     h2->c->ssl = NULL;
+    for (mg_http_v2_stream_t *st = h2->streams; st; st = st->next) {
+        if (st->fc && !st->fc->closed) {
+            h2->held = h2->c->cycle; /* a request runs on: a quitting worker waits for it */
+            mg_server_hold(h2->server, h2->held);
+            break;
+        }
+    }
     h2->c = NULL;
     h2->failed = 1;
     h2->refs++; /* a request ended here may free the last stream */

@@ -64,6 +64,9 @@ struct mg_http_v2_conn_s {
     /* the closed connection's TLS state, which the streams' request connections share: kept
      * for their $ssl_* and $https until the last of them goes (mg_http_v2_release) */
     mg_ssl_conn_t *tls;
+    /* the generation a quitting server waits for while those streams' requests run on after
+     * the connection (mg_server_hold), released with the last of them */
+    mg_cycle_t *held;
     size_t rsize; /* http2_recv_buffer_size (the buffer is the server's) */
     char *obuf;   /* frames to write, gathered from nghttp2; NULL while there are none */
     size_t osize, ostart, olast;
