@@ -419,9 +419,12 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
                  !(creq && creq->range_passed);
     if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
-            /* a client's lines are clean; ngx.req.set_header's may not be */
-            h[i].key = mg_http_safe_header_name(r, h[i].key);
-            h[i].value = mg_http_safe_header_value(r, h[i].key, h[i].value);
+            /* a client's lines are clean as parsed; those set since (more_set_input_headers
+             * with $uri) may not be */
+            if (h[i].hash != MG_HTTP_FIELD_PARSED) {
+                h[i].key = mg_http_safe_header_name(r, h[i].key);
+                h[i].value = mg_http_safe_header_value(r, h[i].key, h[i].value);
+            }
             len += h[i].key.len + 2 + h[i].value.len + 2;
         }
     }
