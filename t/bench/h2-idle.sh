@@ -7,7 +7,9 @@
 # before them and SETTLE seconds after, per connection. Exact counts, not timing: a loaded
 # machine gives the same. MOONGATE_CONF adds lines to moongate's server{} (e.g.
 # "connection_pool_size 2k;"), NGINX_CONF to nginx's. PROTO=h1: HTTP/1.1 keepalive connections
-# instead (the same request, no h2 on the listener). Writes t/bench/results-h2-idle-DATE.txt.
+# instead (the same request, no h2 on the listener). CHURN=1: h2load's 20,000 requests on 200
+# connections first (h2c; PROTO=h1: HTTP/1.1), so the heap has been used and freed before
+# the idle connections come. Writes t/bench/results-h2-idle-DATE.txt.
 #
 #   t/bench/h2-idle.sh   (N=1000 SETTLE=2 PROTO=h2 MOONGATE_CONF= NGINX_CONF= NGINX=/usr/sbin/nginx)
 
@@ -15,10 +17,12 @@
 N=${N:-1000}
 SETTLE=${SETTLE:-2}
 PROTO=${PROTO:-h2}
+CHURN=${CHURN:-0}
 MOONGATE_CONF=${MOONGATE_CONF:-}
 NGINX_CONF=${NGINX_CONF:-}
 OUT=$ROOT/t/bench/results-h2-idle-$(date +%Y%m%d-%H%M%S).txt
 bench_init bench-h2-idle
+need_pkg h2load nghttp2-client
 # Debian's python3 has python3-h2 (a python3 earlier on PATH may not)
 PY3=python3
 [ -x /usr/bin/python3 ] && PY3=/usr/bin/python3
@@ -86,6 +90,12 @@ mem() {
 measure() { # name pid port -> a table line
     local name=$1 pid=$2 port=$3 b_rss b_heap b_anon a_rss a_heap a_anon
     clients "$port" 1 </dev/null >/dev/null # warm-up: one connection, closed
+    if [ "$CHURN" = 1 ]; then
+        local h1=
+        [ "$PROTO" = h1 ] && h1=--h1
+        taskset -c 1 h2load $h1 -c200 -m10 -n20000 "http://127.0.0.1:$port/" | grep -q "20000 succeeded" ||
+            echo "$BENCH: $name: the churn's requests did not all succeed" >&2
+    fi
     sleep "$SETTLE"
     read -r b_rss b_heap b_anon < <(mem "$pid")
     exec 7> >(clients "$port" "$N" >"$WORK/ready.$name")
@@ -107,7 +117,7 @@ start_both
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
     machine_line
-    echo "command: N=$N SETTLE=$SETTLE PROTO=$PROTO MOONGATE_CONF=\"$MOONGATE_CONF\" NGINX_CONF=\"$NGINX_CONF\" t/bench/h2-idle.sh"
+    echo "command: N=$N SETTLE=$SETTLE PROTO=$PROTO CHURN=$CHURN MOONGATE_CONF=\"$MOONGATE_CONF\" NGINX_CONF=\"$NGINX_CONF\" t/bench/h2-idle.sh"
     echo "KiB: VmRSS and [heap] Rss before and ${SETTLE}s after $N idle $PROTO connections; per connection: VmRSS, heap, Anonymous"
     printf '%-9s %8s %8s %8s %8s %9s %9s %9s\n' server rss_0 rss_n heap_0 heap_n rss/conn heap/conn anon/conn
 } | tee "$OUT"
