@@ -93,3 +93,18 @@ curl -s --http2-prior-knowledge -H "X-Tab: a	b" -H "X-Q: \"q\" <x>; y=1" http://
 --- h2_out
 x-tab: a	b
 x-q: "q" <x>; y=1
+
+
+
+=== TEST 6: which client fields are dropped, whatever their case: proxy_set_header's names and the hop-by-hop ones; names of the same length and long names pass
+--- config
+    location /p {
+        proxy_set_header X-Over "set";
+        proxy_set_header X-Empty "";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_A_PORT;
+    }
+--- raw_request eval
+"GET /p HTTP/1.1\r\nHost: localhost\r\nx-OVER: client\r\nX-EMPTY: client\r\nkEEP-aLIVE: 1\r\nte: trailers\r\nX-Ovex: same length\r\nX-Emptz: same length\r\nkeep-alivf: same length\r\nX-" . ("L" x 70) . ": long\r\nConnection: close\r\n\r\n"
+--- response_body_like eval
+qr/\AGET \/p HTTP\/1\.0\n(?:(?:X-Over: set|Host: [^\n]+|Connection: close)\n){3}X-Ovex: same length\nX-Emptz: same length\nkeep-alivf: same length\nX-L{70}: long\n\n\z/
+--- response_body_unlike: (?i)(client|keep-alive|\nte:)
