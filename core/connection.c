@@ -140,7 +140,7 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->cycle = cycle;
     cycle->refs++;
     c->listening = ls;
-    c->pool = mg_pool_create(ls->pool_size ? ls->pool_size : 2048);
+    c->pool = mg_pool_create_sized(ls->pool_first, ls->pool_size ? ls->pool_size : 2048);
     c->start_msec = mg_now.msec;
     memcpy(&c->sockaddr, ss, len);
     c->socklen = len;

@@ -23,6 +23,7 @@ struct mg_listening_s {
     int keepalive; /* so_keepalive: -1 unset, 0 off, 1 on */
     int keepidle, keepintvl, keepcnt; /* so_keepalive=idle:intvl:cnt, 0 not given */
     size_t pool_size;                 /* an accepted connection's pool blocks; 0: the default */
+    size_t pool_first; /* its first block at least: what its protocol puts there on every one */
     unsigned reuseport : 1;
     unsigned ipv6only : 1;
     unsigned deferred : 1;

@@ -25,6 +25,9 @@ typedef struct pool_cleanup_s {
     mg_pool_cleanup_pt fn;
     void *data;
 } pool_cleanup_t;
+_Static_assert((sizeof(pool_cleanup_t) + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN <=
+                   MG_POOL_CLEANUP_SIZE,
+               "MG_POOL_CLEANUP_SIZE holds a cleanup record");
 
 struct mg_pool_s {
     pool_block_t first;

@@ -450,6 +450,7 @@ static void set_input_header(lua_State *L, mg_request_t *r, mg_str_t name, mg_st
                 continue;
             }
             h[i].value = vals[0];
+            h[i].hash = 1; /* no longer as parsed */
             replaced = 1;
         }
         h[kept++] = h[i];

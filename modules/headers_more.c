@@ -190,6 +190,7 @@ static void set_input_header(mg_request_t *r, const hm_cmd_t *cmd, const hm_head
             if (value && !found) {
                 found = 1;
                 e[i].value = *value;
+                e[i].hash = 1; /* no longer as parsed: $uri may hold CR LF */
                 e[k++] = e[i];
             }
             continue;

@@ -40,6 +40,16 @@ typedef struct {
 
 enum { REDIRECT_UNSET = -1, REDIRECT_OFF = 0, REDIRECT_DEFAULT = 1, REDIRECT_LIST = 2 };
 
+/* The client's fields a location does not pass: the hop-by-hop ones and those its
+ * proxy_set_header lines (defaults included) set. Lowercase, by length: a client's name is
+ * compared only with the names of its length, without being lowered. Names from 64 bytes are
+ * never dropped (none of these is that long). */
+#define DROP_MAXLEN 64
+typedef struct {
+    mg_str_t *names;
+    uint16_t start[DROP_MAXLEN + 1]; /* the names of length L: [start[L], start[L + 1]) */
+} proxy_drop_t;
+
 typedef struct {
     mg_upstream_conf_t upstream;
     int set;                          /* proxy_pass given at this level (or inherited) */
@@ -55,6 +65,7 @@ typedef struct {
     mg_array_t *headers;              /* merged with the defaults */
     proxy_header_t **sent; /* those of headers that may be sent: all but the constant "" ones */
     size_t nsent;
+    proxy_drop_t *drop;
     mg_int_t http_version; /* 10, 11 */
     int redirect_mode;
     mg_array_t *redirects; /* proxy_redirect_t */
@@ -337,19 +348,48 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
 
 /* ---- the request to the upstream ---- */
 
-static int hop_by_hop(mg_str_t lkey)
+static const mg_str_t hop_names[] = {
+    mg_string("connection"), mg_string("keep-alive"),        mg_string("te"),
+    mg_string("trailer"),    mg_string("transfer-encoding"), mg_string("upgrade"),
+    mg_string("expect"),     mg_string("content-length"),    mg_string("host")};
+
+/* Whether the client's field `key` is one the location drops (see proxy_drop_t) */
+static int dropped(const proxy_drop_t *d, mg_str_t key)
 {
-    /* lengths kept: this runs for each line of each request */
-    static const mg_str_t names[] = {
-        mg_string("connection"), mg_string("keep-alive"),        mg_string("te"),
-        mg_string("trailer"),    mg_string("transfer-encoding"), mg_string("upgrade"),
-        mg_string("expect"),     mg_string("content-length"),    mg_string("host")};
-    for (size_t i = 0; i < mg_nelems(names); i++) {
-        if (lkey.len == names[i].len && memcmp(lkey.data, names[i].data, lkey.len) == 0) {
+    if (key.len >= DROP_MAXLEN) {
+        return 0;
+    }
+    for (size_t i = d->start[key.len]; i < d->start[key.len + 1]; i++) {
+        const char *n = d->names[i].data;
+        size_t k = 0;
+        while (k < key.len && mg_tolower((unsigned char)key.data[k]) == (unsigned char)n[k]) {
+            k++;
+        }
+        if (k == key.len) {
             return 1;
         }
     }
     return 0;
+}
+
+/* The drop table of a merged header list h (proxy_header_t) */
+static proxy_drop_t *drop_build(mg_conf_t *cf, mg_array_t *h)
+{
+    proxy_drop_t *d = mg_pcalloc(cf->pool, sizeof(*d));
+    proxy_header_t *x = h->elts;
+    size_t n = mg_nelems(hop_names) + h->nelts, k = 0;
+    d->names = mg_palloc(cf->pool, n * sizeof(mg_str_t));
+    for (size_t len = 0; len < DROP_MAXLEN; len++) {
+        d->start[len] = (uint16_t)k;
+        for (size_t i = 0; i < n; i++) {
+            mg_str_t s = i < mg_nelems(hop_names) ? hop_names[i] : x[i - mg_nelems(hop_names)].lkey;
+            if (s.len == len) {
+                d->names[k++] = s;
+            }
+        }
+    }
+    d->start[DROP_MAXLEN] = (uint16_t)k;
+    return d;
 }
 
 /* "KEY: VALUE\r\n" at p (room counted by the caller); memcpy, as printf's machinery cost a
@@ -391,8 +431,8 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
     u->head_method = mg_str_eq(method, "HEAD");
     /* the values first: their length decides the buffer (the headers set to a constant ""
      * are left out beforehand: most of the defaults, which drop a client's header) */
-    size_t nh = plcf->headers->nelts, ns = plcf->nsent;
-    proxy_header_t *ph = plcf->headers->elts, **sent = plcf->sent;
+    size_t ns = plcf->nsent;
+    proxy_header_t **sent = plcf->sent;
     mg_str_t *vals = mg_pcalloc(r->pool, (ns ? ns : 1) * sizeof(mg_str_t));
     size_t len = method.len + 1 + uri.len + sizeof(" HTTP/1.x\r\n") + 2;
     for (size_t i = 0; i < ns; i++) {
@@ -419,9 +459,12 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
                  !(creq && creq->range_passed);
     if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
-            /* a client's lines are clean; ngx.req.set_header's may not be */
-            h[i].key = mg_http_safe_header_name(r, h[i].key);
-            h[i].value = mg_http_safe_header_value(r, h[i].key, h[i].value);
+            /* a client's lines are clean as parsed; those set since (more_set_input_headers
+             * with $uri) may not be */
+            if (h[i].hash != MG_HTTP_FIELD_PARSED) {
+                h[i].key = mg_http_safe_header_name(r, h[i].key);
+                h[i].value = mg_http_safe_header_value(r, h[i].key, h[i].value);
+            }
             len += h[i].key.len + 2 + h[i].value.len + 2;
         }
     }
@@ -453,20 +496,8 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
     }
     if (plcf->upstream.pass_request_headers) {
         for (size_t i = 0; i < r->headers_in.headers.nelts; i++) {
-            char low[64];
-            if (h[i].key.len < sizeof(low)) {
-                mg_strlow(low, h[i].key.data, h[i].key.len);
-                mg_str_t lk = { h[i].key.len, low };
-                if (hop_by_hop(lk) || (cached && mg_http_cache_drops_header(lk))) {
-                    continue;
-                }
-                int overridden = 0;
-                for (size_t k = 0; k < nh && !overridden; k++) {
-                    overridden = ph[k].lkey.len == lk.len && memcmp(ph[k].lkey.data, low, lk.len) == 0;
-                }
-                if (overridden) {
-                    continue;
-                }
+            if (dropped(plcf->drop, h[i].key) || (cached && mg_http_cache_drops_header(h[i].key))) {
+                continue;
             }
             p = put_header(p, h[i].key, h[i].value);
         }
@@ -828,6 +859,7 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
         conf->headers = prev->headers;
         conf->sent = prev->sent;
         conf->nsent = prev->nsent;
+        conf->drop = prev->drop;
         return MG_CONF_OK;
     }
     mg_array_t *h = mg_array_create(cf->pool, 8, sizeof(proxy_header_t));
@@ -873,6 +905,7 @@ static const char *proxy_merge_loc_conf(mg_conf_t *cf, void *parent, void *child
         }
     }
     conf->headers = h;
+    conf->drop = drop_build(cf, h);
     return MG_CONF_OK;
 }
 

@@ -67,7 +67,7 @@ my %differs = (
     'core pid' => 'logs/moongate.pid',           # moongate's name for its files
     'core user' => 'nobody nogroup',             # nginx's configure picks nogroup where it exists
     'core lock_file' => 'none (moongate needs no lock file)', # accept_mutex is a shared lock
-    'http_core connection_pool_size' => '2k',    # a connection keeps more state in its pool
+    'http_core connection_pool_size' => '512',   # nginx's "256|512": 512 on 64-bit platforms
     'http_core client_body_buffer_size' => '8k', # nginx's "8k|16k": two pages, 8k on x86-64
     'proxy proxy_buffer_size' => '4k',           # nginx's "4k|8k": one page, 4k on x86-64
 );

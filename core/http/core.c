@@ -78,7 +78,7 @@ static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->ignore_invalid_headers, prev->ignore_invalid_headers, 1);
     /* nginx's defaults are 512 and 4k; a moongate connection keeps more of its state in its
      * pool, whose blocks are 2k unless told */
-    mg_conf_merge_size(conf->connection_pool_size, prev->connection_pool_size, 2048);
+    mg_conf_merge_size(conf->connection_pool_size, prev->connection_pool_size, 512);
     mg_conf_merge_size(conf->request_pool_size, prev->request_pool_size, 4096);
     mg_server_names_default(cf, &conf->server_names, conf);
     return MG_CONF_OK;
@@ -1453,7 +1453,7 @@ static const mg_conf_default_t core_defaults[] = {
     {"keepalive_timeout", "75s"},
     {"keepalive_disable", "msie6"},
     {"send_lowat", "0"},
-    {"connection_pool_size", "2k"},
+    {"connection_pool_size", "512"},
     {"request_pool_size", "4k"},
     {"server_tokens", "on"},
     {"aio", "off"},

@@ -242,7 +242,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         mg_table_elt_t *h = mg_array_push(&r->headers_in.headers);
         h->key = name;
         h->value = value;
-        h->hash = 1;
+        h->hash = MG_HTTP_FIELD_PARSED;
         int k = known_header(name);
         if (k < 0) {
             continue;

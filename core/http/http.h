@@ -83,12 +83,18 @@ typedef enum {
     MG_HTTP_NPHASES
 } mg_http_phase_e;
 
-/* A header line, in or out. hash 0 marks a removed output header. */
+/* A header line, in or out. hash 0 marks a removed header. */
 typedef struct {
     mg_str_t key;
     mg_str_t value;
     mg_uint_t hash;
 } mg_table_elt_t;
+
+/* hash of a request field as the client sent it (headers_in.c, for HTTP/1 and h2): the parsers'
+ * checks hold for it (no CTL, SP, DEL or ':' in the name; no CR, LF or NUL in the value), so the
+ * proxy passes it without scanning it again. Whoever changes a field's name or value in place
+ * sets hash 1, as an added field has. */
+#define MG_HTTP_FIELD_PARSED 2
 
 /* ---- configuration ---- */
 

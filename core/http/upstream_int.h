@@ -87,9 +87,9 @@ void mg_upstream_tunnel_pump(mg_upstream_t *u);
 void mg_upstream_tunnel_finish(mg_upstream_t *u);
 
 /* A buffered response (upstream_spool.c): whether this one is (proxy_buffering, unless the
- * upstream's X-Accel-Buffering says otherwise); its state; the read loop that takes the
- * place of the unbuffered one; at the body's end, what still waits (the file's rest, the
- * reads in memory) chained before `last`. */
+ * upstream's X-Accel-Buffering says otherwise); its state (with u->mem, nbufs slots); the read loop
+ * that takes the place of the unbuffered one; at the body's end, what still waits (the file's rest,
+ * the reads in memory) chained before `last`. */
 typedef struct mg_upstream_spool_s mg_upstream_spool_t;
 int mg_upstream_spool_buffering(mg_upstream_t *u);
 void mg_upstream_spool_init(mg_upstream_t *u);

@@ -869,9 +869,10 @@ void mg_upstream_start_body(mg_upstream_t *u)
     u->buffering = (unsigned)mg_upstream_spool_buffering(u);
     u->nbufs = u->buffering ? u->conf->bufs_num : 1;
     u->bufsize = u->buffering ? u->conf->bufs_size : u->conf->buffer_size;
-    u->mem = mg_pcalloc(r->pool, (size_t)u->nbufs * sizeof(char *));
     if (u->buffering) {
-        mg_upstream_spool_init(u);
+        mg_upstream_spool_init(u); /* u->mem with it */
+    } else {
+        u->mem = mg_pcalloc(r->pool, sizeof(char *));
     }
     u->reading_body = 1;
     r->write_event_handler = on_client_drained;

@@ -56,6 +56,7 @@ struct mg_upstream_spool_s {
     int64_t rate_read;       /* ... the bytes read since (framing included) */
     unsigned flushed : 1;    /* a flush followed the buffers last given */
     unsigned delayed : 1;    /* *_limit_rate: the connection's timer resumes reading */
+    unsigned cleanup : 1;    /* spool_cleanup is on the request's pool */
 };
 
 int mg_upstream_spool_buffering(mg_upstream_t *u)
@@ -93,15 +94,22 @@ static void spool_cleanup(void *data)
     }
 }
 
+/* One allocation for the spool, its per-slot arrays and u->mem (every proxied response with
+ * proxy_buffering makes one); the cleanup waits for a thread's write (spill_in_thread). */
 void mg_upstream_spool_init(mg_upstream_t *u)
 {
-    mg_pool_t *pool = u->r->pool;
-    mg_upstream_spool_t *sp = mg_pcalloc(pool, sizeof(*sp));
-    sp->state = mg_pcalloc(pool, (size_t)u->nbufs);
-    sp->held = mg_pcalloc(pool, (size_t)u->nbufs * sizeof(spool_read_t));
+    size_t n = (size_t)u->nbufs;
+    char *p = mg_pcalloc(u->r->pool, sizeof(mg_upstream_spool_t) +
+                                         n * (sizeof(spool_read_t) + sizeof(char *) + 1));
+    mg_upstream_spool_t *sp = (mg_upstream_spool_t *)p;
+    p += sizeof(*sp);
+    sp->held = (spool_read_t *)p;
+    p += n * sizeof(spool_read_t);
+    u->mem = (char **)p;
+    p += n * sizeof(char *);
+    sp->state = (unsigned char *)p;
     sp->rate_start = (int64_t)mg_now.sec;
     u->spool = sp;
-    mg_pool_cleanup_add(pool, spool_cleanup, sp);
 }
 
 /* *_limit_rate: how much the next read may take (0: none now, the timer is set) */
@@ -290,6 +298,11 @@ static mg_int_t spill_in_thread(mg_upstream_t *u, mg_int_t k, size_t total)
         MG_OK) {
         aio_free(a);
         return MG_ERROR;
+    }
+    if (!sp->cleanup) {
+        /* the request may end before the thread: the write then frees itself */
+        mg_pool_cleanup_add(r->pool, spool_cleanup, sp);
+        sp->cleanup = 1;
     }
     sp->aio = a;
     return MG_AGAIN;

@@ -828,7 +828,7 @@ void mg_http_v2_init(mg_connection_t *c)
      * every one (224 bytes) for the priority tree until the connection closes, 26 MiB over
      * 110,000 streams; a frame for a closed stream is then ignored, as nginx ignores it */
     nghttp2_option_set_no_closed_streams(opt, 1);
-    nghttp2_session_server_new2(&h2->session, cb, h2, opt);
+    nghttp2_session_server_new3(&h2->session, cb, h2, opt, mg_http_v2_mem());
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
 

@@ -170,6 +170,11 @@ void mg_http_v2_schedule(mg_http_v2_conn_t *h2);
 /* A reference on h2 dropped: the last one frees it. */
 void mg_http_v2_release(mg_http_v2_conn_t *h2);
 
+/* ---- v2_mem.c ---- */
+/* The allocator of every session: malloc's, but a buffer of 16 KiB or more (the session's
+ * frame buffer) on pages of its own, resident only as they are written. */
+nghttp2_mem *mg_http_v2_mem(void);
+
 /* ---- v2_stream.c: a stream as a request ---- */
 mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id);
 /* The stream's memory goes (it is unlinked already, or its connection goes). */

@@ -82,25 +82,37 @@ static void stream_unlink(mg_http_v2_stream_t *st)
 static void free_pseudo(mg_http_v2_stream_t *st, mg_str_t *s)
 {
     uintptr_t p = (uintptr_t)s->data, mem = (uintptr_t)st->pseudo_mem;
-    if (p < mem || p >= mem + sizeof(st->pseudo_mem)) {
+    if (s->data && (p < mem || p >= mem + sizeof(st->pseudo_mem))) {
         free(s->data);
     }
     s->data = NULL;
 }
 
+/* Most of a stream's buffers are gone or never were by now (the head and the pseudo-headers
+ * went when its request started): only those there are freed, not a free(NULL) call each. */
 void mg_http_v2_stream_free(mg_http_v2_stream_t *st)
 {
     if (st->h2->hstream == st) {
         st->h2->hstream = NULL;
     }
-    free(st->head);
-    free_pseudo(st, &st->method);
-    free_pseudo(st, &st->path);
-    free_pseudo(st, &st->authority);
-    free_pseudo(st, &st->scheme);
-    free(st->bad);
-    free(st->in);
-    free(st->trailers);
+    if (st->head) {
+        free(st->head);
+    }
+    if (st->method.data || st->path.data || st->authority.data || st->scheme.data) {
+        free_pseudo(st, &st->method);
+        free_pseudo(st, &st->path);
+        free_pseudo(st, &st->authority);
+        free_pseudo(st, &st->scheme);
+    }
+    if (st->bad) {
+        free(st->bad);
+    }
+    if (st->in) {
+        free(st->in);
+    }
+    if (st->trailers) {
+        free(st->trailers);
+    }
     free(st);
 }
 

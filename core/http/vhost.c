@@ -54,6 +54,7 @@ static mg_listening_t *new_listening(mg_conf_t *cf, mg_http_listen_t *l, mg_http
     ls->servers = port;
     mg_http_addr_conf_t **ac = port->addrs.elts;
     ls->pool_size = ac[port->addrs.nelts - 1]->default_server->connection_pool_size;
+    ls->pool_first = MG_HTTP_CONN_POOL_FIRST;
     ls->handler = mg_http_init_connection;
     *(mg_listening_t **)mg_array_push(&cf->cycle->listening) = ls;
     return ls;

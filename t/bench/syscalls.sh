@@ -6,7 +6,8 @@
 # server is traced with `strace -c -f` for exactly those N requests, after a warm-up that
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
 # Cases: "return 200", a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
-# sendfile off, the defaults of both), proxy_pass GET and POST (1 KiB body) over upstream keepalive (its
+# sendfile off, the defaults of both), proxy_pass GET (Host alone, and a browser's ten header
+# lines: proxy-get-10h) and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
 # upstream connection per request (proxy-new: no upstream keepalive), and when Debian's Lua module
 # for nginx is there content_by_lua hello and a cosocket round trip to the upstream with
@@ -114,17 +115,27 @@ http {
 EOF
 }
 
-# client PORT PATH COUNT [BODY-BYTES [tls]]: COUNT requests on one keepalive connection, each
-# answer read whole (Content-Length or chunked) before the next is sent; prints the 200s it got
+# client PORT PATH COUNT [BODY-BYTES [tls|hdrs]]: COUNT requests on one keepalive connection, each
+# answer read whole (Content-Length or chunked) before the next is sent; prints the 200s it got.
+# hdrs: the request carries a browser's ten header lines (User-Agent, Accept, Cookie...), not Host alone
 client() {
     taskset -c "$CLIENT_CPUS" perl -MIO::Socket::INET -MIO::Socket::SSL -e '
-        my ($port, $path, $n, $blen, $tls) = @ARGV;
+        my ($port, $path, $n, $blen, $opt) = @ARGV;
+        my $tls = ($opt // "") eq "tls";
         my $s = $tls ? IO::Socket::SSL->new(PeerAddr => "127.0.0.1:$port", SSL_verify_mode => 0)
                      : IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
         $s or die "connect: $! $SSL_ERROR";
         my $body = "x" x $blen;
         my $req = ($blen ? "POST" : "GET") . " $path HTTP/1.1\r\nHost: bench\r\n"
-            . ($blen ? "Content-Length: $blen\r\n" : "") . "\r\n" . $body;
+            . ($blen ? "Content-Length: $blen\r\n" : "")
+            . (($opt // "") eq "hdrs" ? "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+                . "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+                . "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
+                . "Referer: https://bench.example/index.html\r\n"
+                . "Cookie: session=3f2a9c81d7e64b05a1c2; theme=dark; lang=en\r\n"
+                . "Upgrade-Insecure-Requests: 1\r\nSec-Fetch-Dest: document\r\nSec-Fetch-Mode: navigate\r\n"
+                : "")
+            . "\r\n" . $body;
         my ($buf, $ok) = ("", 0);
         my $fill = sub { my $r = $s->sysread($buf, 65536, length $buf); die "eof\n" unless $r; };
         for (1 .. $n) {
@@ -201,7 +212,8 @@ start_server "$NGINX" nginx "$NG_PORT" "$NG_TLS_PORT"
 NG_PID=$STARTED
 
 CASES=("return|/return|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
-       "proxy-get|/proxy|0" "proxy-post-1k|/proxy|1024" "proxy-new|/proxy-new|0")
+       "proxy-get|/proxy|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
+       "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
 CASES+=("https-return|/return|0|tls")
 if [ -n "${ONLY:-}" ]; then # ONLY=REGEX: the cases whose name matches
@@ -222,7 +234,7 @@ for c in "${CASES[@]}"; do
     IFS='|' read -r name path blen tls <<<"$c"
     for s in moongate nginx; do
         if [ $s = moongate ]; then pid=$MG_PID port=$MG_PORT; else pid=$NG_PID port=$NG_PORT; fi
-        if [ -n "$tls" ]; then
+        if [ "$tls" = tls ]; then
             if [ $s = moongate ]; then port=$MG_TLS_PORT; else port=$NG_TLS_PORT; fi
         fi
         read -r t ec ew rd wr ot < <(count "$pid" "$port" "$path" "$blen" $tls)
@@ -240,7 +252,7 @@ instr_cases() { # binary name -> one "Ir/request" per case
     for c in "${CASES[@]}"; do
         IFS='|' read -r _ path blen tls <<<"$c"
         p=$port
-        [ -n "$tls" ] && p=$CG_TLS_PORT
+        [ "$tls" = tls ] && p=$CG_TLS_PORT
         client "$p" "$path" 20 "$blen" $tls >/dev/null
         callgrind_control -z "$CG_PID" >/dev/null 2>&1
         client "$p" "$path" "$n" "$blen" $tls >/dev/null

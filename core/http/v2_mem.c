@@ -1,0 +1,63 @@
+/*
+ * The allocator nghttp2 sessions use (nghttp2_mem). Every session allocates a 16 KiB outbound
+ * frame buffer at its creation (no option sizes it) and writes into it only the frames it
+ * serializes itself: SETTINGS, HEADERS, WINDOW_UPDATE, PING, GOAWAY, RST_STREAM, nearly always
+ * within the first page (DATA goes through the send_data callback, v2_data.c). From the heap,
+ * that buffer may be made of pages other allocations had written, all resident; so a buffer
+ * of at least 16 KiB gets pages of its own, given back (MADV_DONTNEED) before nghttp2 has
+ * written anything, and only the pages it then writes become resident. Everything else is
+ * malloc's.
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "v2.h"
+
+#define BIG (16 * 1024)
+#define PAGE 4096
+
+static void *big_alloc(size_t n)
+{
+    void *p;
+    if (posix_memalign(&p, PAGE, n) != 0) {
+        return NULL; /* nghttp2 fails the call with NGHTTP2_ERR_NOMEM */
+    }
+    /* the whole pages inside: their bytes are undefined to the caller anyway */
+    size_t whole = n & ~(size_t)(PAGE - 1);
+    if (whole) {
+        (void)madvise(p, whole, MADV_DONTNEED);
+    }
+    return p;
+}
+
+static void *v2_malloc(size_t n, void *data)
+{
+    (void)data;
+    return n >= BIG ? big_alloc(n) : malloc(n);
+}
+
+static void v2_free(void *p, void *data)
+{
+    (void)data;
+    free(p);
+}
+
+static void *v2_calloc(size_t nmemb, size_t size, void *data)
+{
+    (void)data;
+    return calloc(nmemb, size);
+}
+
+/* nghttp2 makes its frame buffer with realloc(NULL, n) */
+static void *v2_realloc(void *p, size_t n, void *data)
+{
+    (void)data;
+    return p == NULL && n >= BIG ? big_alloc(n) : realloc(p, n);
+}
+
+static nghttp2_mem v2_mem = {NULL, v2_malloc, v2_free, v2_calloc, v2_realloc};
+
+nghttp2_mem *mg_http_v2_mem(void)
+{
+    return &v2_mem;
+}
