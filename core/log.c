@@ -159,7 +159,8 @@ static void log_write(int fd, const char *buf, size_t len)
 /* Copy [src, end) to dst as a log line may hold it: a control byte a client (or a decoded URI,
  * or Lua) put into the message or the context could forge a line or hide one, so every byte
  * below 0x20 and DEL becomes "\xHH"; with lines set, LF and TAB stay (a Lua traceback).
- * Returns the end of what was written, at most dst_end. */
+ * Returns the end of what was written, at most dst_end. Not parse.c's %-escaper: a log's
+ * format is "\xHH", as nginx's access log escaping, and the output is bounded. */
 static char *escape_controls(char *dst, char *dst_end, const char *src, const char *end, int lines)
 {
     static const char hex[] = "0123456789ABCDEF";

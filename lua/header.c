@@ -38,53 +38,15 @@ static const struct {
     {"www-authenticate", H_SINGLE},
 };
 
-static const char hex[] = "0123456789ABCDEF";
-
-/* RFC 7230 token characters stay in a name; everything else becomes %XX. */
-static int name_unsafe(unsigned char c)
-{
-    return !(isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c))) || c >= 0x80;
-}
-
-/* In a value only control characters other than HT, and DEL. */
-static int value_unsafe(unsigned char c)
-{
-    return (c < 0x20 && c != '\t') || c == 0x7f;
-}
-
-/* Write s into out (3 * len bytes at most), unsafe bytes escaped; name: 1 a name, 2 a name
- * with "_" -> "-". Returns the length written. */
-static size_t escape(const char *s, size_t len, char *out, int name)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (name == 2 && c == '_') {
-            c = '-';
-        }
-        if (name ? name_unsafe(c) : value_unsafe(c)) {
-            out[k++] = '%';
-            out[k++] = hex[c >> 4];
-            out[k++] = hex[c & 0xf];
-        } else {
-            out[k++] = (char)c;
-        }
-    }
-    return k;
-}
-
-/* A value copied into the pool, escaped. */
+/* A value copied into the pool, its control bytes but HT (and DEL) escaped. */
 static mg_str_t value_copy(mg_request_t *r, const char *s, size_t len)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        n += value_unsafe((unsigned char)s[i]) ? 3 : 1;
-    }
+    size_t n = mg_http_escape(s, len, NULL, MG_ESCAPE_LUA_HEADER_VALUE);
     if (n == len) {
         return mg_pstr(r->pool, s, len);
     }
     char *p = mg_pnalloc(r->pool, n + 1);
-    escape(s, len, p, 0);
+    mg_http_escape(s, len, p, MG_ESCAPE_LUA_HEADER_VALUE);
     p[n] = '\0';
     return (mg_str_t){n, p};
 }
@@ -116,7 +78,15 @@ static mg_str_t key_name(lua_State *L, mg_request_t *r, int idx, char *buf, size
     size_t len;
     const char *s = to_text(L, idx, &len);
     char *out = 3 * len <= size ? buf : lua_newuserdata(L, 3 * len);
-    return (mg_str_t){escape(s, len, out, llcf->transform_underscores ? 2 : 1), out};
+    /* a name keeps a token's bytes (RFC 7230), the rest as %XX; '_' is one and stays, so it
+     * can become '-' after the escaping */
+    size_t n = mg_http_escape(s, len, out, MG_ESCAPE_LUA_HEADER_NAME);
+    for (size_t i = 0; i < n && llcf->transform_underscores; i++) {
+        if (out[i] == '_') {
+            out[i] = '-';
+        }
+    }
+    return (mg_str_t){n, out};
 }
 
 static int kind_of(mg_str_t name)

@@ -6,6 +6,7 @@
  * temporary file (body.c): get_body_file names it and get_body_data is nil, as OpenResty's.
  */
 #include "api.h"
+#include "log_escape.h"
 
 #define MAX_ARGS 100    /* lua-nginx-module's default for get_uri_args / get_post_args */
 #define MAX_HEADERS 100 /* and for get_headers */
@@ -239,25 +240,17 @@ static int mg_lua_req_set_uri(lua_State *L)
         if (!unsafe_uri_byte((unsigned char)uri[i])) {
             continue;
         }
-        luaL_Buffer b;
-        luaL_buffinit(L, &b);
-        for (size_t k = 0; k < len; k++) {
-            unsigned char c = (unsigned char)uri[k];
-            if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-                char hex[5];
-                snprintf(hex, sizeof(hex), "\\x%02X", c);
-                luaL_addlstring(&b, hex, 4);
-            } else {
-                luaL_addchar(&b, (char)c);
-            }
-        }
-        luaL_pushresult(&b);
+        /* the URI quoted as an access log quotes a value: controls, '"', '\\' and bytes from
+         * DEL on as \xHH */
+        mg_str_t v = {len, (char *)uri};
+        char *quoted = lua_newuserdata(L, mg_log_escape_len(MG_LOG_ESCAPE_DEFAULT, v) + 1);
+        *mg_log_escape_copy(quoted, MG_LOG_ESCAPE_DEFAULT, v) = '\0';
         char byte[3];
         snprintf(byte, sizeof(byte), "%02x", (unsigned char)uri[i]);
         return luaL_error(L,
                           "unsafe byte \"0x%s\" in uri \"%s\" (maybe you want to set the "
                           "'binary' argument?)",
-                          byte, lua_tostring(L, -1));
+                          byte, quoted);
     }
     if (n >= 2) {
         luaL_checktype(L, 2, LUA_TBOOLEAN);
@@ -385,39 +378,15 @@ static int mg_lua_req_get_headers(lua_State *L)
     return 1;
 }
 
-/* RFC 9110 token characters: the rest of a header name is percent-encoded. */
-static int name_byte_ok(unsigned char c)
+/* A copy in the request pool with the bytes `type` escapes as %XX, as OpenResty does: a
+ * header name keeps RFC 9110's token bytes, a value all but controls (tab is fine), so CR
+ * and LF cannot split the head. */
+static mg_str_t escaped_copy(mg_request_t *r, const char *s, size_t len, mg_escape_t type)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* A value may hold any byte but controls (tab is fine): CR and LF cannot split the head. */
-static int value_byte_ok(unsigned char c)
-{
-    return !((c < 0x20 && c != '\t') || c == 0x7f);
-}
-
-/* A copy in the request pool with the bytes `ok` rejects as %XX, as OpenResty does. */
-static mg_str_t escaped_copy(mg_request_t *r, const char *s, size_t len, int (*ok)(unsigned char))
-{
-    size_t extra = 0;
-    for (size_t i = 0; i < len; i++) {
-        extra += ok((unsigned char)s[i]) ? 0 : 2;
-    }
-    mg_str_t out = {len + extra, mg_pnalloc(r->pool, len + extra + 1)};
-    char *p = out.data;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (ok(c)) {
-            *p++ = (char)c;
-        } else {
-            *p++ = '%';
-            *p++ = "0123456789ABCDEF"[c >> 4];
-            *p++ = "0123456789ABCDEF"[c & 0xf];
-        }
-    }
-    *p = '\0';
+    size_t n = mg_http_escape(s, len, NULL, type);
+    mg_str_t out = {n, mg_pnalloc(r->pool, n + 1)};
+    mg_http_escape(s, len, out.data, type);
+    out.data[n] = '\0';
     return out;
 }
 
@@ -479,7 +448,7 @@ static int mg_lua_req_set_header(lua_State *L)
     }
     size_t len;
     const char *s = to_string(L, 1, &len);
-    mg_str_t name = escaped_copy(r, s, len, name_byte_ok);
+    mg_str_t name = escaped_copy(r, s, len, MG_ESCAPE_LUA_HEADER_NAME);
     mg_str_t one, *vals = &one;
     size_t n = 0;
     if (lua_type(L, 2) == LUA_TTABLE) {
@@ -488,12 +457,12 @@ static int mg_lua_req_set_header(lua_State *L)
         for (size_t i = 0; i < n; i++) {
             lua_rawgeti(L, 2, (int)i + 1);
             s = to_string(L, -1, &len);
-            vals[i] = escaped_copy(r, s, len, value_byte_ok);
+            vals[i] = escaped_copy(r, s, len, MG_ESCAPE_LUA_HEADER_VALUE);
             lua_pop(L, 1);
         }
     } else if (!lua_isnoneornil(L, 2)) {
         s = to_string(L, 2, &len);
-        one = escaped_copy(r, s, len, value_byte_ok);
+        one = escaped_copy(r, s, len, MG_ESCAPE_LUA_HEADER_VALUE);
         n = 1;
     }
     set_input_header(L, r, name, vals, n);
@@ -510,7 +479,7 @@ static int mg_lua_req_add_header(lua_State *L)
     }
     size_t len;
     const char *s = lua_tolstring(L, 1, &len);
-    mg_str_t name = escaped_copy(r, s, len, name_byte_ok);
+    mg_str_t name = escaped_copy(r, s, len, MG_ESCAPE_LUA_HEADER_NAME);
     int many = lua_type(L, 2) == LUA_TTABLE;
     size_t n = many ? lua_objlen(L, 2) : 1;
     for (size_t i = 0; i < n; i++) {
@@ -525,7 +494,7 @@ static int mg_lua_req_add_header(lua_State *L)
         s = to_string(L, -1, &len);
         mg_table_elt_t *e = mg_array_push(&r->headers_in.headers);
         e->key = name;
-        e->value = escaped_copy(r, s, len, value_byte_ok);
+        e->value = escaped_copy(r, s, len, MG_ESCAPE_LUA_HEADER_VALUE);
         e->hash = 1;
         lua_pop(L, 1);
     }
@@ -539,7 +508,7 @@ static int mg_lua_req_clear_header(lua_State *L)
     lua_settop(L, 1);
     size_t len;
     const char *s = to_string(L, 1, &len);
-    set_input_header(L, r, escaped_copy(r, s, len, name_byte_ok), NULL, 0);
+    set_input_header(L, r, escaped_copy(r, s, len, MG_ESCAPE_LUA_HEADER_NAME), NULL, 0);
     return 0;
 }
 

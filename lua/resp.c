@@ -7,6 +7,7 @@
  * (lua_http10_buffering).
  */
 #include "api.h"
+#include "log_escape.h"
 
 #define OUTPUT_PHASES (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT)
 
@@ -484,21 +485,10 @@ static int lua_redirect(lua_State *L)
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)uri[i];
         if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-            luaL_Buffer b;
-            luaL_buffinit(L, &b);
-            for (size_t k = 0; k < len; k++) {
-                unsigned char c = (unsigned char)uri[k];
-                if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"') {
-                    char esc[5];
-                    snprintf(esc, sizeof(esc), "\\x%02X", c);
-                    luaL_addlstring(&b, esc, 4);
-                } else {
-                    luaL_addchar(&b, (char)c);
-                }
-            }
-            luaL_pushresult(&b);
-            return luaL_error(L, "unsafe byte \"0x%02x\" in redirect uri \"%s\"", ch,
-                              lua_tostring(L, -1));
+            mg_str_t u = {len, (char *)uri}; /* quoted as the access log quotes a value */
+            char *quoted = lua_newuserdata(L, mg_log_escape_len(MG_LOG_ESCAPE_DEFAULT, u) + 1);
+            *mg_log_escape_copy(quoted, MG_LOG_ESCAPE_DEFAULT, u) = '\0';
+            return luaL_error(L, "unsafe byte \"0x%02x\" in redirect uri \"%s\"", ch, quoted);
         }
     }
     char *v = mg_pnalloc(r->pool, len + 1);

@@ -89,7 +89,7 @@ static int mg_lua_string_escape_uri(lua_State *L)
     lua_settop(L, 2);
     size_t len;
     const char *s = arg_tostring(L, 1, &len);
-    mg_escape_t type = MG_ESCAPE_URI_COMPONENT;
+    mg_escape_t type = MG_ESCAPE_LUA_URI_COMPONENT;
     if (!lua_isnil(L, 2)) {
         if (lua_type(L, 2) != LUA_TNUMBER) {
             lua_pushliteral(L, "\"type\" is not a number");
@@ -181,13 +181,13 @@ static size_t encode_args(lua_State *L, int t, char *dst)
                     n++;
                 }
                 first = 0;
-                n += mg_http_escape(k, klen, dst ? dst + n : NULL, MG_ESCAPE_URI_COMPONENT);
+                n += mg_http_escape(k, klen, dst ? dst + n : NULL, MG_ESCAPE_LUA_URI_COMPONENT);
                 if (v) {
                     if (dst) {
                         dst[n] = '=';
                     }
                     n++;
-                    n += mg_http_escape(v, vlen, dst ? dst + n : NULL, MG_ESCAPE_URI_COMPONENT);
+                    n += mg_http_escape(v, vlen, dst ? dst + n : NULL, MG_ESCAPE_LUA_URI_COMPONENT);
                 }
             }
             lua_pop(L, 1);

@@ -106,17 +106,8 @@ static void out_html(out_t *o, const char *s, size_t n)
  * component. */
 static void out_uri_component(out_t *o, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-            out_add(o, (const char *)&ch, 1);
-        } else {
-            char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-            out_add(o, e, 3);
-        }
-    }
+    out_reserve(o, 3 * n);
+    o->len += mg_http_escape(s, n, o->data + o->len, MG_ESCAPE_URI_COMPONENT);
 }
 
 static void out_json_string(out_t *o, const char *s, size_t n)

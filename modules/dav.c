@@ -108,19 +108,9 @@ static int uri_is_collection(mg_str_t uri)
  * header writer). */
 static void dav_location(mg_request_t *r)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *loc = mg_pnalloc(r->pool, r->uri.len * 3 + 1), *p = loc;
-    for (size_t i = 0; i < r->uri.len; i++) {
-        unsigned char ch = (unsigned char)r->uri.data[i];
-        if (ch <= 0x20 || ch >= 0x7f || ch == '#' || ch == '%' || ch == '?') {
-            *p++ = '%';
-            *p++ = hex[ch >> 4];
-            *p++ = hex[ch & 0xf];
-        } else {
-            *p++ = (char)ch;
-        }
-    }
-    r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, (size_t)(p - loc));
+    char *loc = mg_pnalloc(r->pool, r->uri.len * 3 + 1);
+    size_t n = mg_http_escape(r->uri.data, r->uri.len, loc, MG_ESCAPE_URI);
+    r->headers_out.location = mg_http_add_header_out(r, "Location", 8, loc, n);
 }
 
 /* mkdir every missing directory above path (the last component is left alone) */

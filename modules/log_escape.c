@@ -54,6 +54,8 @@ size_t mg_log_escape_len(int escape, mg_str_t v)
     return len;
 }
 
+/* escape=default writes "\xHH" and escape=json "\uHHHH" or a letter escape, as nginx: other
+ * formats than parse.c's %XX escaper, so they stay here. */
 char *mg_log_escape_copy(char *d, int escape, mg_str_t v)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -35,23 +35,12 @@ static mg_upstream_t *get_u(mg_request_t *r)
     return ctx && ctx->started ? &ctx->u : NULL;
 }
 
-/* nginx's memcached escaping: space, '%' and control bytes as %XX */
+/* nginx's memcached escaping: space, '%' and control bytes as %XX (DEL and bytes >= 0x80 as
+ * they are) */
 static mg_str_t escape_key(mg_request_t *r, mg_str_t key)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *p = mg_pnalloc(r->pool, key.len * 3 + 1), *q = p;
-    for (size_t i = 0; i < key.len; i++) {
-        unsigned char ch = (unsigned char)key.data[i];
-        if (ch <= 0x20 || ch == '%' || ch == 0x7f) {
-            *q++ = '%';
-            *q++ = hex[ch >> 4];
-            *q++ = hex[ch & 0xf];
-        } else {
-            *q++ = (char)ch;
-        }
-    }
-    mg_str_t s = {(size_t)(q - p), p};
-    return s;
+    char *p = mg_pnalloc(r->pool, key.len * 3 + 1);
+    return (mg_str_t){mg_http_escape(key.data, key.len, p, MG_ESCAPE_MEMCACHED), p};
 }
 
 /* "VALUE key flags len" -> its fields; 0 when the line is not one */

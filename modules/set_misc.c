@@ -200,21 +200,8 @@ static mg_int_t unescape_uri(mg_request_t *r, mg_str_t *v, mg_str_t *out)
 /* every byte but letters, digits and "!$'()*,-.@_`|~" as %XX, the set set-misc keeps */
 static mg_int_t escape_uri(mg_request_t *r, mg_str_t *v, mg_str_t *out)
 {
-    static const char hex[] = "0123456789ABCDEF";
     mg_str_t s = alloc_str(r, v[0].len * 3);
-    char *p = s.data;
-    for (size_t i = 0; i < v[0].len; i++) {
-        unsigned char c = (unsigned char)v[0].data[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            (c && strchr("!$'()*,-.@_`|~", c))) {
-            *p++ = (char)c;
-        } else {
-            *p++ = '%';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 15];
-        }
-    }
-    *out = (mg_str_t){(size_t)(p - s.data), s.data};
+    *out = (mg_str_t){mg_http_escape(v[0].data, v[0].len, s.data, MG_ESCAPE_SET_MISC), s.data};
     return MG_OK;
 }
 

@@ -387,46 +387,36 @@ typedef struct {
     mg_int_t (*run)(ssi_ctx_t *ctx, mg_str_t *params);
 } ssi_command_t;
 
+/* An echo's value as its encoding asks: "url" is nginx's HTML escape set, "entity" the four
+ * HTML entities. */
 static void put_encoded(ssi_ctx_t *ctx, mg_str_t v)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        unsigned char c = (unsigned char)v.data[i];
-        if (ctx->encoding == ENC_ENTITY) {
-            n += c == '<' || c == '>' ? 4 : c == '&' ? 5 : c == '"' ? 6 : 1;
-        } else if (ctx->encoding == ENC_URL) {
-            n += c <= ' ' || c >= 0x7f || c == '"' || c == '%' || c == '\'' || c == '<' ||
-                         c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' ||
-                         c == '}' || c == '#' || c == '?'
-                     ? 3
-                     : 1;
-        } else {
-            n++;
+    if (ctx->encoding == ENC_URL) {
+        size_t n = mg_http_escape(v.data, v.len, NULL, MG_ESCAPE_HTML);
+        if (n != v.len) {
+            char *o = mg_pnalloc(ctx->r->pool, n);
+            v = (mg_str_t){mg_http_escape(v.data, v.len, o, MG_ESCAPE_HTML), o};
         }
+        emit(ctx, v.data, v.len);
+        return;
     }
-    if (n == v.len) {
+    size_t n = 0;
+    for (size_t i = 0; i < v.len && ctx->encoding == ENC_ENTITY; i++) {
+        unsigned char c = (unsigned char)v.data[i];
+        n += c == '<' || c == '>' ? 4 : c == '&' ? 5 : c == '"' ? 6 : 1;
+    }
+    if (ctx->encoding == ENC_NONE || n == v.len) {
         emit(ctx, v.data, v.len);
         return;
     }
     char *o = mg_pnalloc(ctx->r->pool, n), *p = o;
     for (size_t i = 0; i < v.len; i++) {
         unsigned char c = (unsigned char)v.data[i];
-        const char *rep = NULL;
-        if (ctx->encoding == ENC_ENTITY) {
-            rep = c == '<'   ? "&lt;"
-                  : c == '>' ? "&gt;"
-                  : c == '&' ? "&amp;"
-                  : c == '"' ? "&quot;"
-                             : NULL;
-        } else if (c <= ' ' || c >= 0x7f || c == '"' || c == '%' || c == '\'' || c == '<' ||
-                   c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' ||
-                   c == '}' || c == '#' || c == '?') {
-            *p++ = '%';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 0xf];
-            continue;
-        }
+        const char *rep = c == '<'   ? "&lt;"
+                          : c == '>' ? "&gt;"
+                          : c == '&' ? "&amp;"
+                          : c == '"' ? "&quot;"
+                                     : NULL;
         if (rep) {
             size_t l = strlen(rep);
             memcpy(p, rep, l);

@@ -578,3 +578,18 @@ GET /self.html
 ('x' x 52) . $::Err . ("\n" x 52)
 --- error_log
 subrequests cycle while processing "/self.html"
+
+
+
+=== TEST 26: echo encoding="url" escapes nginx's HTML set: " # % ' < > \ ^ ` { | } (not ? & ~)
+--- user_files
+>>> t.html
+<!--#set var="x" value="a?b#c&d'e\"f%g<h>i\\j^k`l{m|n}o~p" --><!--#echo var="x" encoding="url" -->
+--- config
+    location / {
+        ssi on;
+    }
+--- request
+GET /t.html
+--- response_body
+a?b%23c&d%27e%22f%25g%3Ch%3Ei%5Cj%5Ek%60l%7Bm%7Cn%7Do~p

@@ -329,3 +329,14 @@ qr/\[emerg\] .*invalid value "group:w" in .*moongate\.conf:\d+/
 --- must_die
 --- error_log
 "dav_methods" directive is not allowed here in
+
+
+
+=== TEST 19: a created file's Location has nginx's URI escaping: " < > \ ^ ` { | } ? # % and spaces as %XX, ' ~ as they are
+--- config
+    location / { dav_methods PUT; }
+--- request eval
+"PUT /a%22b%3Cc%3Ed%5Ce%5Ef%60g%7Bh%7Ci%7Dj%3Fk%23l%25m%20n'o~p\nx"
+--- error_code: 201
+--- response_headers_like
+Location: http://localhost(:\d+)?/a%22b%3Cc%3Ed%5Ce%5Ef%60g%7Bh%7Ci%7Dj%3Fk%23l%25m%20n'o~p$

@@ -27,7 +27,8 @@ our $Big = join '', map { sprintf "%07d\n", $_ } 1 .. 50000;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 3)
         or die "memcached: $!";
     for my $item (['/foo', 0, "hello memcached"], ['/gz', 2, "pretend gzip"],
-                  ['/big', 0, $Big], ['a%20b', 0, "escaped key"]) {
+                  ['/big', 0, $Big], ['a%20b', 0, "escaped key"],
+                  ["/del\x7f", 0, "DEL as it is"], ['/del%7F', 0, "DEL escaped"]) {
         my ($k, $f, $v) = @$item;
         print $s "set $k $f 0 " . length($v) . "\r\n$v\r\n";
         my $reply = <$s>;
@@ -206,3 +207,16 @@ memcached sent invalid trailer
 GET /foo
 --- response_body chomp
 hello memcached
+
+
+
+=== TEST 12: a DEL in the key goes as it is (nginx escapes only the space, '%' and controls)
+--- config
+    location / {
+        set $memcached_key $uri;
+        memcached_pass 127.0.0.1:$TEST_NGINX_MEMC_PORT;
+    }
+--- request
+GET /del%7F
+--- response_body chomp
+DEL as it is

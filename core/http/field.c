@@ -87,7 +87,9 @@ static inline __attribute__((always_inline)) int maybe_bad(const char *p, size_t
 }
 
 /* s itself when no byte is bad, else a copy with the bad bytes as %XX; inlined into each
- * caller so that the byte tests are too (they run over every field of every response) */
+ * caller so that the byte tests are too (they run over every field of every response). Not
+ * parse.c's mg_http_escape: these sets are moongate's own last check, which nginx does not
+ * make (so it has no escape type to follow), and the word-at-a-time scan first is the point. */
 static inline __attribute__((always_inline)) mg_str_t
 escape(mg_request_t *r, mg_str_t s, uint64_t (*bad_word)(uint64_t), int (*bad)(unsigned char))
 {

@@ -1,9 +1,10 @@
 /*
  * HTTP/1.x request head parser, URI normalizer ($uri from the raw path), percent-unescaper,
- * query-argument escaper and incremental chunked-body decoder. Pure functions over caller buffers:
- * libc and str.h's inline helpers only, no allocation, so they are unit-tested in
- * t/unit/test_parse.c and fuzzed by t/fuzz/fuzz_parse.c. The head parser keeps its state in the
- * head between reads and never looks at a byte twice.
+ * percent-escaper (a type per byte set) and incremental chunked-body decoder. Pure functions
+ * over caller buffers: libc and str.h's inline helpers only, no allocation, so they are
+ * unit-tested in t/unit/test_parse.c (the escapers in test_escape*.c) and fuzzed by
+ * t/fuzz/fuzz_parse.c. The head parser keeps its state in the head between reads and never
+ * looks at a byte twice.
  */
 #include "parse.h"
 
@@ -610,41 +611,55 @@ size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags)
 }
 
 /*
- * Which bytes each escape type %-encodes: bit (1 << type) of a byte's entry. Controls and the
- * space are escaped by all; DEL and the bytes >= 0x80 by all but MEMCACHED and MAIL_AUTH.
+ * Which bytes each escape type %-encodes: bit (1 << type) of a byte's entry. The controls and
+ * the space are escaped by all but LUA_HEADER_VALUE (which keeps a tab and the space); DEL by
+ * all but MEMCACHED and MAIL_AUTH; the bytes >= 0x80 by all but those and LUA_HEADER_VALUE.
+ * t/unit/test_escape.c checks each type against the set it stands for, byte by byte.
  */
 #define E(t) (1u << MG_ESCAPE_##t)
-#define E_ALL ((1u << (MG_ESCAPE_ARGS + 1)) - 1) /* MG_ESCAPE_ARGS is the last type */
-#define E_HIGH (E_ALL & ~(E(MEMCACHED) | E(MAIL_AUTH)))
-/* in nginx's own URI and ARGS sets and in the component set */
-#define E_NGX (E(URI) | E(ARGS) | E(URI_COMPONENT))
+#define E_ALL ((1u << (MG_ESCAPE_SET_MISC + 1)) - 1) /* MG_ESCAPE_SET_MISC is the last type */
+#define E_NOT(x) (E_ALL & ~(x))
+#define E_PCT (E(MEMCACHED) | E(MAIL_AUTH)) /* the sets of '%', the space and controls only */
+/* both URI component sets and set-misc's */
+#define E_COMP (E(LUA_URI_COMPONENT) | E(URI_COMPONENT) | E(SET_MISC))
+/* nginx's URI, ARGS and HTML sets: the bytes a URI may not hold */
+#define E_NGX (E(URI) | E(ARGS) | E(HTML))
 static const uint16_t escape_class[256] = {
-    [0x00 ... 0x20] = E_ALL,
-    ['"'] = E_NGX | E(HTML) | E(REFRESH),
-    ['#'] = E_NGX | E(LUA_URI) | E(LUA_ARGS) | E(HTML),
-    ['$'] = E(URI_COMPONENT),
-    ['%'] = E_NGX | E(LUA_URI) | E(LUA_ARGS) | E(HTML) | E(MEMCACHED) | E(MAIL_AUTH),
-    ['&'] = E(ARGS) | E(URI_COMPONENT),
-    ['\''] = E(HTML) | E(REFRESH),
-    ['+'] = E(ARGS) | E(LUA_ARGS) | E(URI_COMPONENT),
-    [','] = E(URI_COMPONENT),
-    ['/'] = E(URI_COMPONENT),
-    [':'] = E(URI_COMPONENT),
-    [';'] = E(ARGS) | E(URI_COMPONENT),
-    ['<'] = E_NGX,
-    ['='] = E(URI_COMPONENT),
-    ['>'] = E_NGX,
-    ['?'] = E_NGX | E(LUA_URI) | E(LUA_ARGS),
-    ['@'] = E(URI_COMPONENT),
-    ['['] = E(URI_COMPONENT),
-    ['\\'] = E_NGX,
-    [']'] = E(URI_COMPONENT),
-    ['^'] = E_NGX,
-    ['`'] = E_NGX,
-    ['{'] = E_NGX,
-    ['|'] = E_NGX,
-    ['}'] = E_NGX,
-    [0x7f ... 0xff] = E_HIGH,
+    [0x00 ... 0x08] = E_ALL,
+    ['\t'] = E_NOT(E(LUA_HEADER_VALUE)),
+    [0x0a ... 0x1f] = E_ALL,
+    [' '] = E_NOT(E(LUA_HEADER_VALUE)),
+    ['!'] = E(URI_COMPONENT),
+    ['"'] = E_COMP | E_NGX | E(LUA_HTML) | E(LUA_REFRESH) | E(REFRESH) | E(LUA_HEADER_NAME),
+    ['#'] = E_COMP | E_NGX | E(LUA_URI) | E(LUA_ARGS) | E(LUA_HTML),
+    ['$'] = E(LUA_URI_COMPONENT) | E(URI_COMPONENT),
+    ['%'] = E_COMP | E_NGX | E_PCT | E(LUA_URI) | E(LUA_ARGS) | E(LUA_HTML),
+    ['&'] = E_COMP | E(ARGS),
+    ['\''] = E(URI_COMPONENT) | E(LUA_HTML) | E(LUA_REFRESH) | E(HTML) | E(REFRESH),
+    ['('] = E(URI_COMPONENT) | E(LUA_HEADER_NAME),
+    [')'] = E(URI_COMPONENT) | E(LUA_HEADER_NAME),
+    ['*'] = E(URI_COMPONENT),
+    ['+'] = E_COMP | E(ARGS) | E(LUA_ARGS),
+    [','] = E(LUA_URI_COMPONENT) | E(URI_COMPONENT) | E(LUA_HEADER_NAME),
+    ['/'] = E_COMP | E(LUA_HEADER_NAME),
+    [':'] = E_COMP | E(LUA_HEADER_NAME),
+    [';'] = E_COMP | E(ARGS) | E(LUA_HEADER_NAME),
+    ['<'] = E_COMP | E_NGX | E(REFRESH) | E(LUA_HEADER_NAME),
+    ['='] = E_COMP | E(LUA_HEADER_NAME),
+    ['>'] = E_COMP | E_NGX | E(REFRESH) | E(LUA_HEADER_NAME),
+    ['?'] = E_COMP | E(URI) | E(ARGS) | E(LUA_URI) | E(LUA_ARGS) | E(LUA_HEADER_NAME),
+    ['@'] = E(LUA_URI_COMPONENT) | E(URI_COMPONENT) | E(LUA_HEADER_NAME),
+    ['['] = E_COMP | E(LUA_HEADER_NAME),
+    ['\\'] = E_COMP | E_NGX | E(REFRESH) | E(LUA_HEADER_NAME),
+    [']'] = E_COMP | E(LUA_HEADER_NAME),
+    ['^'] = E_COMP | E_NGX | E(REFRESH),
+    ['`'] = E(LUA_URI_COMPONENT) | E(URI_COMPONENT) | E_NGX | E(REFRESH),
+    ['{'] = E_COMP | E_NGX | E(REFRESH) | E(LUA_HEADER_NAME),
+    ['|'] = E(LUA_URI_COMPONENT) | E(URI_COMPONENT) | E_NGX | E(REFRESH),
+    ['}'] = E_COMP | E_NGX | E(LUA_HEADER_NAME),
+    ['~'] = E(REFRESH),
+    [0x7f] = E_NOT(E_PCT),
+    [0x80 ... 0xff] = E_NOT(E_PCT | E(LUA_HEADER_VALUE)),
 };
 
 size_t mg_http_escape(const char *in, size_t len, char *out, mg_escape_t type)

@@ -121,19 +121,27 @@ ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge
 size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags);
 
 /* The escape types of mg_http_escape: the bytes each %-encodes (parse.c's escape_class). The
- * first seven are ngx.escape_uri's type numbers 0-6 (lua-nginx-module's sets); URI and ARGS
- * are nginx's own sets for a path moongate sends (upstream, redirect) and for captures put in
- * query arguments. Every type escapes the controls and the space. */
+ * first seven are ngx.escape_uri's type numbers 0-6 (lua-nginx-module's own copies of nginx's
+ * sets, older and narrower than nginx's: its MEMCACHED and MAIL_AUTH are nginx's); then
+ * nginx's ngx_escape_uri types, then lua-nginx-module's header name and value sets (for the
+ * headers Lua sets) and set-misc's set_escape_uri set. "Controls" are 0x00-0x1f; every type
+ * but LUA_HEADER_VALUE escapes them and the space. */
 typedef enum {
-    MG_ESCAPE_LUA_URI,       /* # % ? DEL, >= 0x80 */
-    MG_ESCAPE_LUA_ARGS,      /* # % + ? DEL, >= 0x80 */
-    MG_ESCAPE_URI_COMPONENT, /* all but letters, digits and - . _ ! ~ * ' ( ) */
-    MG_ESCAPE_HTML,          /* " # % ' DEL, >= 0x80 */
-    MG_ESCAPE_REFRESH,       /* " ' DEL, >= 0x80 */
-    MG_ESCAPE_MEMCACHED,     /* % */
-    MG_ESCAPE_MAIL_AUTH,     /* % */
-    MG_ESCAPE_URI,           /* " # % < > ? \ ^ ` { | } DEL, >= 0x80 */
-    MG_ESCAPE_ARGS,          /* the URI set and & + ; */
+    MG_ESCAPE_LUA_URI,           /* # % ? DEL, >= 0x80 */
+    MG_ESCAPE_LUA_ARGS,          /* # % + ? DEL, >= 0x80 */
+    MG_ESCAPE_LUA_URI_COMPONENT, /* all but letters, digits and - . _ ! ~ * ' ( ) */
+    MG_ESCAPE_LUA_HTML,          /* " # % ' DEL, >= 0x80 */
+    MG_ESCAPE_LUA_REFRESH,       /* " ' DEL, >= 0x80 */
+    MG_ESCAPE_MEMCACHED,         /* % (nginx's memcached keys) */
+    MG_ESCAPE_MAIL_AUTH,         /* % */
+    MG_ESCAPE_URI,               /* " # % < > ? \ ^ ` { | } DEL, >= 0x80 */
+    MG_ESCAPE_ARGS,              /* the URI set and & + ; */
+    MG_ESCAPE_URI_COMPONENT,     /* all but letters, digits and - . _ ~ */
+    MG_ESCAPE_HTML,              /* the URI set but ?, and ' (SSI's encoding="url") */
+    MG_ESCAPE_REFRESH,           /* " ' < > \ ^ ` { | ~ DEL, >= 0x80 (msie_refresh; not }) */
+    MG_ESCAPE_LUA_HEADER_NAME,   /* all but a token's bytes (letters, digits, !#$%&'*+-.^_`|~) */
+    MG_ESCAPE_LUA_HEADER_VALUE,  /* controls but tab, DEL; not the space */
+    MG_ESCAPE_SET_MISC,          /* all but letters, digits and ! $ ' ( ) * , - . @ _ ` | ~ */
 } mg_escape_t;
 #define MG_ESCAPE_LUA_TYPES 7 /* ngx.escape_uri's types are 0 .. MG_ESCAPE_LUA_TYPES - 1 */
 

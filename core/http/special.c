@@ -146,27 +146,17 @@ static mg_int_t builtin_page(mg_request_t *r, mg_uint_t code, mg_int_t status);
 
 /* msie_refresh: MSIE gets its redirect as a page that refreshes to the URL (as sent, not made
  * absolute), with 200 and no Location; the bytes that could end the attribute or are not
- * ASCII are %-escaped as nginx does. */
+ * ASCII are %-escaped as nginx does (its REFRESH set). */
 static mg_int_t send_refresh(mg_request_t *r)
 {
     static const char head[] = "<html><head><meta http-equiv=\"Refresh\" content=\"0; URL=";
     static const char foot[] = "\"></head><body></body></html>\r\n";
-    static const char hex[] = "0123456789ABCDEF";
     mg_str_t loc = r->headers_out.location->value;
     char *page = mg_pnalloc(r->pool, sizeof(head) + 3 * loc.len + sizeof(foot));
     char *p = page;
     memcpy(p, head, sizeof(head) - 1);
     p += sizeof(head) - 1;
-    for (size_t i = 0; i < loc.len; i++) {
-        unsigned char ch = (unsigned char)loc.data[i];
-        if (ch <= ' ' || ch >= 0x7f || strchr("\"'<>\\^`{|~", ch)) {
-            *p++ = '%';
-            *p++ = hex[ch >> 4];
-            *p++ = hex[ch & 0xf];
-        } else {
-            *p++ = (char)ch;
-        }
-    }
+    p += mg_http_escape(loc.data, loc.len, p, MG_ESCAPE_REFRESH);
     memcpy(p, foot, sizeof(foot) - 1);
     p += sizeof(foot) - 1;
     r->headers_out.location->hash = 0;

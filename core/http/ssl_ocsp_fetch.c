@@ -323,19 +323,9 @@ static char *make_request(const mg_ocsp_ask_t *a, size_t *len)
     char *b64 = mg_alloc(mg_base64_encoded_len((size_t)dl));
     size_t bl = mg_base64_encode(der, (size_t)dl, b64);
     OPENSSL_free(der);
-    static const char hex[] = "0123456789ABCDEF";
-    char *esc = mg_alloc(bl * 3 + 1), *e = esc;
-    for (size_t i = 0; i < bl; i++) {
-        unsigned char ch = (unsigned char)b64[i];
-        if (ch == '+' || ch == '/' || ch == '=') {
-            *e++ = '%';
-            *e++ = hex[ch >> 4];
-            *e++ = hex[ch & 15];
-        } else {
-            *e++ = (char)ch;
-        }
-    }
-    *e = '\0';
+    /* of base64's bytes, nginx's URI component set escapes '+', '/' and '=' */
+    char *esc = mg_alloc(bl * 3 + 1);
+    esc[mg_http_escape(b64, bl, esc, MG_ESCAPE_URI_COMPONENT)] = '\0';
     free(b64);
     const mg_ocsp_responder_t *rp = a->responder;
     size_t pl = strlen(rp->path);

@@ -15,9 +15,14 @@
 
 /* ---- the models: the code before the merge ---- */
 
+/* high: 1 DEL and the bytes >= 0x80 escaped too, 2 DEL only and not the tab or the space */
 static int in_set(unsigned char c, const char *ascii, int high)
 {
-    return c <= 0x20 || (high && c >= 0x7f) || (c < 0x7f && strchr(ascii, c) != NULL);
+    if (high == 2 && (c == '\t' || c == ' ')) {
+        return 0;
+    }
+    return c <= 0x20 || (high == 1 && c >= 0x7f) || c == (high == 2 ? 0x7f : -1) ||
+           (c < 0x7f && strchr(ascii, c) != NULL);
 }
 
 static const struct {
@@ -27,13 +32,22 @@ static const struct {
 } sets[] = {
     {MG_ESCAPE_LUA_URI, " #%?", 1},
     {MG_ESCAPE_LUA_ARGS, " #%+?", 1},
-    {MG_ESCAPE_URI_COMPONENT, " \"#$%&+,/:;<=>?@[\\]^`{|}", 1},
-    {MG_ESCAPE_HTML, " \"#%'", 1},
-    {MG_ESCAPE_REFRESH, " \"'", 1},
+    {MG_ESCAPE_LUA_URI_COMPONENT, " \"#$%&+,/:;<=>?@[\\]^`{|}", 1},
+    {MG_ESCAPE_LUA_HTML, " \"#%'", 1},
+    {MG_ESCAPE_LUA_REFRESH, " \"'", 1},
     {MG_ESCAPE_MEMCACHED, " %", 0},
     {MG_ESCAPE_MAIL_AUTH, " %", 0},
     {MG_ESCAPE_URI, "\"#%<>?\\^`{|}", 1},
     {MG_ESCAPE_ARGS, "\"#%&+;<>?\\^`{|}", 1},
+    /* nginx's ngx_escape_uri tables, read bit by bit */
+    {MG_ESCAPE_URI_COMPONENT, "!\"#$%&'()*+,/:;<=>?@[\\]^`{|}", 1},
+    {MG_ESCAPE_HTML, "\"#%'<>\\^`{|}", 1},
+    {MG_ESCAPE_REFRESH, "\"'<>\\^`{|~", 1},
+    /* lua-nginx-module's header tables: a name keeps a token's bytes, a value all but controls */
+    {MG_ESCAPE_LUA_HEADER_NAME, "\"(),/:;<=>?@[\\]{}", 1},
+    {MG_ESCAPE_LUA_HEADER_VALUE, "", 2},
+    /* set-misc's set_escape_uri, as Debian's module escapes every byte */
+    {MG_ESCAPE_SET_MISC, "\"#%&+/:;<=>?[\\]^{}", 1},
 };
 
 /* parse.c's mg_http_unescape (ngx.unescape_uri's after turning '+' into spaces) */
@@ -154,6 +168,7 @@ static void compare(const char *in, size_t len)
 
 int main(void)
 {
+    is_int((int)(sizeof(sets) / sizeof(sets[0])), MG_ESCAPE_SET_MISC + 1, "every type has its set");
     for (size_t t = 0; t < sizeof(sets) / sizeof(sets[0]); t++) {
         int wrong = 0;
         for (int b = 0; b < 256; b++) {
@@ -171,7 +186,7 @@ int main(void)
             }
         }
         is_int(wrong, 0, "escape type %d over all bytes: the set \"%s\"%s", (int)sets[t].type,
-               sets[t].ascii, sets[t].high ? " and DEL, >= 0x80" : "");
+               sets[t].ascii, sets[t].high == 1 ? " and DEL, >= 0x80" : "");
     }
     size_t n = mg_http_escape("a b/\xc3\xa9?", 7, NULL, MG_ESCAPE_URI);
     char out[32];
