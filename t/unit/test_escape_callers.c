@@ -168,8 +168,8 @@ static int differ(int (*esc)(unsigned char), mg_escape_t type, const char *alpha
             if (gn != wn || memcmp(got, want, wn) != 0 ||
                 mg_http_escape(in, len, NULL, type) != wn) {
                 if (wrong++ < 3) {
-                    printf("# type %d differs on 0x%02x 0x%02x\n", (int)type,
-                           (unsigned char)in[0], (unsigned char)in[1]);
+                    printf("# type %d differs on 0x%02x 0x%02x\n", (int)type, (unsigned char)in[0],
+                           (unsigned char)in[1]);
                 }
             }
         }
@@ -200,7 +200,8 @@ int main(void)
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
 
     is_int(differ(memcached_new, MG_ESCAPE_MEMCACHED, NULL), 0, "memcached key = MEMCACHED");
-    is_str(changed(memcached_old, memcached_new), "0x7f", "memcached: only DEL changed (now as is)");
+    is_str(changed(memcached_old, memcached_new), "0x7f",
+           "memcached: only DEL changed (now as is)");
     is_int(differ(set_misc, MG_ESCAPE_SET_MISC, NULL), 0, "set_escape_uri = SET_MISC");
     is_int(differ(autoindex, MG_ESCAPE_URI_COMPONENT, NULL), 0, "autoindex = URI_COMPONENT");
     is_int(differ(dav_new, MG_ESCAPE_URI, NULL), 0, "DAV Location = URI");
@@ -227,7 +228,8 @@ int main(void)
     size_t wn = set_uri_quote(all, 256, want);
     size_t gn = (size_t)(mg_log_escape_copy(got, MG_LOG_ESCAPE_DEFAULT, v) - got);
     ok(wn == gn && gn == mg_log_escape_len(MG_LOG_ESCAPE_DEFAULT, v) && !memcmp(got, want, wn),
-       "set_uri's and redirect's error message quoting = the access log's default escaping, all bytes");
+       "set_uri's and redirect's error message quoting = the access log's default escaping, all "
+       "bytes");
 
     /* header.c's lua_transform_underscores_in_response_headers: '_' became '-' before the
      * test, now after the escaping: the same, as '_' is a token byte and no %XX holds one */
