@@ -352,6 +352,11 @@ void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook)
     mg_list_push(&srv->quit_hooks, hook);
 }
 
+void mg_server_term_hook_add(mg_server_t *srv, mg_server_hook_t *hook)
+{
+    mg_list_push(&srv->term_hooks, hook);
+}
+
 char *mg_server_scratch(mg_server_t *srv)
 {
     if (srv->scratch == NULL) {
@@ -465,6 +470,10 @@ void mg_server_terminate(mg_server_t *srv)
     accept_off(srv);
     while (srv->connections) {
         mg_conn_close(srv->connections);
+    }
+    for (mg_server_hook_t *h = srv->term_hooks, *next; h; h = next) {
+        next = h->next;
+        h->handler(h);
     }
     loop_done(srv);
 }

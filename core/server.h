@@ -37,6 +37,7 @@ struct mg_server_s {
     struct event *shed_ev; /* mg_server_shed's scan of idle connections */
     struct event *trim_ev; /* malloc_trim once the worker has stayed without connections */
     mg_server_hook_t *quit_hooks;
+    mg_server_hook_t *term_hooks; /* run when the server terminates (fast shutdown) */
     unsigned quitting : 1;    /* graceful: no accepts, close idle, exit when empty */
     unsigned terminating : 1; /* fast: close everything and exit */
     unsigned accepting : 1;
@@ -93,6 +94,9 @@ void mg_server_shed(mg_server_t *srv);
 void mg_server_terminate(mg_server_t *srv);
 /* Register / remove a hook run when the server begins to quit or drain. */
 void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook);
+/* Register a hook run when the server terminates (TERM, worker_shutdown_timeout): work held
+ * with mg_server_hold that no client connection carries ends there (remove: hook_del). */
+void mg_server_term_hook_add(mg_server_t *srv, mg_server_hook_t *hook);
 void mg_server_hook_del(mg_server_hook_t *hook);
 /* Called by the protocol layer when a connection becomes idle (keepalive), so a quitting
  * server can close it; it becomes reusable too. */

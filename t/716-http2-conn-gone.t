@@ -30,19 +30,21 @@ add_block_preprocessor(sub {
 
 run_tests();
 
-# QUIT while such a request runs on: the worker waits for it (it is logged) before it exits
-{
+# QUIT while such a request runs on: the worker waits for it (it is logged) before it exits;
+# TERM does not wait for it
+for my $sig (qw(QUIT TERM)) {
     my $lua = join '', map { -f "/usr/lib/nginx/modules/$_.so"
                                  ? "load_module /usr/lib/nginx/modules/$_.so;\n" : '' }
                   qw(ndk_http_module ngx_http_lua_module);
-    my $s = Test::MoongateProc->new(name => 'gonequit', workers => 1, listen => 'http2',
+    my $s = Test::MoongateProc->new(name => "gone$sig", workers => 1, listen => 'http2',
         main => is_nginx() ? $lua : '',
         http => qq{log_format gone "GONELOG \$request_uri \$status";\n},
         server => 'access_log logs/error.log gone;
             location /s { content_by_lua_block {
-                ngx.send_headers() ngx.flush(true) ngx.sleep(1) ngx.say("late")
+                ngx.send_headers() ngx.flush(true) ngx.sleep(tonumber(ngx.var.arg_s)) ngx.say("late")
             } }');
-    ok(my $m = $s->start, 'quit: started');
+    ok(my $m = $s->start, "$sig: started");
+    my $secs = $sig eq 'QUIT' ? 1 : 30;
     my $port = $s->port;
     my $Py = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
     my $Lib = Test::Moongate::repo_root() . '/t/lib';
@@ -51,16 +53,18 @@ import sys, os, signal
 sys.path.insert(0, '$Lib')
 from h2util import *
 c = Client($port)
-a = c.request('/s')
+a = c.request('/s?s=$secs')
 c.run(until=lambda: c.streams[a].status is not None)
 c.sock.close()
-os.kill($m, signal.SIGQUIT)
+os.kill($m, signal.SIG$sig)
 print(c.streams[a].status)
 PY`;
-    is($out, "200\n", 'quit: the response head came, then the client closed and the master got QUIT');
-    ok(Test::MoongateProc::wait_gone(10, $m), 'quit: the master exited');
-    like(Test::Moongate::slurp($s->error_log), qr{GONELOG /s 200},
-         'quit: the request that outlived its connection was finished and logged first');
+    is($out, "200\n", "$sig: the response head came, then the client closed and the master got $sig");
+    ok(Test::MoongateProc::wait_gone(10, $m), "$sig: the master exited (TERM: before the 30 s sleep)");
+    if ($sig eq 'QUIT') {
+        like(Test::Moongate::slurp($s->error_log), qr{GONELOG /s\?s=1 200},
+             'QUIT: the request that outlived its connection was finished and logged first');
+    }
     $s->stop;
 }
 

@@ -755,11 +755,18 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
     if (h2->tls) {
         mg_ssl_free(h2->tls);
     }
-    if (h2->held) {
-        mg_server_release(h2->server, h2->held);
+    if (h2->term_hooked) {
+        mg_server_hook_del(&h2->term_hook);
     }
     free(h2->obuf);
     free(h2);
+}
+
+static void on_terminate(mg_server_hook_t *hook)
+{
+    mg_http_v2_conn_t *h2 =
+        (mg_http_v2_conn_t *)((char *)hook - offsetof(mg_http_v2_conn_t, term_hook));
+    mg_http_v2_streams_close(h2);
 }
 
 /* The connection's pool is going (it was closed): each stream's request learns it as a reset
@@ -773,17 +780,24 @@ static void conn_gone(void *data)
     event_del(&h2->goaway_ev);
     h2->tls = h2->c->ssl;
     h2->c->ssl = NULL;
-    for (mg_http_v2_stream_t *st = h2->streams; st; st = st->next) {
-        if (st->fc && !st->fc->closed) {
-            h2->held = h2->c->cycle; /* a request runs on: a quitting worker waits for it */
-            mg_server_hold(h2->server, h2->held);
-            break;
-        }
-    }
     h2->c = NULL;
     h2->failed = 1;
     h2->refs++; /* a request ended here may free the last stream */
-    mg_http_v2_streams_abort(h2);
+    if (h2->server->terminating) {
+        mg_http_v2_streams_close(h2);
+    } else {
+        mg_http_v2_streams_abort(h2);
+        for (mg_http_v2_stream_t *st = h2->streams; st; st = st->next) {
+            if (st->fc && !st->fc->closed) {
+                /* a request runs on (a quitting worker waits for it: each stream's
+                 * connection holds the server); a terminating one closes it */
+                h2->term_hooked = 1;
+                h2->term_hook.handler = on_terminate;
+                mg_server_term_hook_add(h2->server, &h2->term_hook);
+                break;
+            }
+        }
+    }
     mg_http_v2_release(h2);
     mg_http_v2_release(h2);
 }

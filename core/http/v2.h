@@ -64,11 +64,9 @@ struct mg_http_v2_conn_s {
     /* the closed connection's TLS state, which the streams' request connections share: kept
      * for their $ssl_* and $https until the last of them goes (mg_http_v2_release) */
     mg_ssl_conn_t *tls;
-    /* the generation a quitting server waits for while those streams' requests run on after
-     * the connection (mg_server_hold), released with the last of them */
-    mg_cycle_t *held;
-    size_t rsize; /* http2_recv_buffer_size (the buffer is the server's) */
-    char *obuf;   /* frames to write, gathered from nghttp2; NULL while there are none */
+    unsigned term_hooked : 1; /* term_hook is the server's (streams run on after c went) */
+    size_t rsize;             /* http2_recv_buffer_size (the buffer is the server's) */
+    char *obuf; /* frames to write, gathered from nghttp2; NULL while there are none */
     size_t osize, ostart, olast;
     /* changes whenever the output's bytes past olast may be lost (the buffer given back,
      * emptied or moved): a stream's read-ahead there (v2_data.c) holds only while it stays */
@@ -77,6 +75,7 @@ struct mg_http_v2_conn_s {
     struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
     struct event goaway_ev; /* the final GOAWAY after a drain's notice */
     mg_server_hook_t quit_hook;
+    mg_server_hook_t term_hook; /* a terminating server closes the streams that outlive c */
     /* the stream a line on the connection's log is about (a bad field): its server and host
      * are named as on the stream's own lines (connection.c's log handler) */
     mg_http_v2_stream_t *log_stream;
@@ -195,6 +194,8 @@ void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code);
 /* The connection goes: every open stream is reset, so its request ends as one whose client went
  * away (its reads and writes fail; logged). */
 void mg_http_v2_streams_abort(mg_http_v2_conn_t *h2);
+/* The server terminates: every stream's request is closed at once. */
+void mg_http_v2_streams_close(mg_http_v2_conn_t *h2);
 /* Free the request connections closed since the last call (h2->dead), from the flush event. */
 void mg_http_v2_streams_reap(mg_http_v2_conn_t *h2);
 /* The peer is gone for the request's abort watch (abort.c): 0, or -1 with errno. */

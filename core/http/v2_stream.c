@@ -325,7 +325,7 @@ static void stream_conn_free(mg_connection_t *fc)
     mg_http_v2_conn_t *h2 = st->h2;
     mg_lazy_timer_free(&fc->timer);
     mg_pool_destroy(fc->pool); /* fc with it */
-    mg_server_cycle_release(srv, cycle);
+    mg_server_release(srv, cycle);
     st->fc = NULL;
     st->hc = NULL;
     if (st->closed) {
@@ -426,7 +426,8 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->fd = -1;
     fc->server = c->server;
     fc->cycle = c->cycle;
-    c->cycle->refs++;
+    mg_server_hold(c->server, c->cycle); /* a quitting worker waits for the request, which
+                                            may outlive the connection (conn_gone) */
     fc->listening = c->listening;
     fc->log = c->log;
     fc->log.action = "reading client request headers"; /* a stream's lines, as nginx */
@@ -722,6 +723,18 @@ void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code)
     }
     if (reset && fc->reading && !fc->closed) {
         event_active(&fc->rev, EV_READ, 1);
+    }
+}
+
+void mg_http_v2_streams_close(mg_http_v2_conn_t *h2)
+{
+    for (mg_http_v2_stream_t *st = h2->streams, *next; st; st = next) {
+        next = st->next;
+        st->closed = 1;
+        st->reset = 1;
+        if (st->fc) {
+            mg_conn_close(st->fc);
+        }
     }
 }
 
