@@ -174,7 +174,6 @@ mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args
                      "rewrite or internal redirection cycle while internally redirecting to "
                      "\"%.*s\"",
                      (int)uri.len, uri.data);
-        r->uri_changes = 1;
         mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
         return MG_DONE;
     }
@@ -212,7 +211,6 @@ mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name)
                          "rewrite or internal redirection cycle while redirect to named "
                          "location \"%.*s\"",
                          (int)name.len, name.data);
-            r->uri_changes = 1;
             mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
             return MG_DONE;
         }
@@ -235,13 +233,15 @@ mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name)
 
 /* post_action: 1 when the request went on to the location's post_action (a URI or @name),
  * with what it answers thrown away (send_header and output drop it); its end finalizes the
- * request again, which then ends. For a main request's response sent or given up, once
- * (nginx runs it again from a post_action's location that has one too, until the internal
- * redirects run out: a loop not worth keeping). */
+ * request again, which then ends or goes on to the post_action of the location it ended in
+ * (nginx's chain, until the internal redirects run out: the cycle's 500 is logged and the
+ * connection closes). A main request's response sent, given up, or cut short by a client
+ * that went away all go on to it, as in nginx. A request whose URI changes ran out goes no
+ * further (uri_changes would wrap). */
 static int post_action(mg_request_t *r)
 {
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    if (r->parent || r->post_action || clcf->post_action.len == 0) {
+    if (r->parent || clcf->post_action.len == 0 || r->uri_changes == 0) {
         return 0;
     }
     /* the response is out: the connection waits on nothing while the post_action runs */
@@ -264,7 +264,7 @@ static int post_action(mg_request_t *r)
 static void terminate_request(mg_request_t *r)
 {
     r->keepalive = 0;
-    if (!r->connection->closed && post_action(r)) {
+    if (post_action(r)) {
         return; /* with keepalive off, the connection closes once it ends */
     }
     r->connection->closed = 1;
@@ -295,7 +295,8 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     if (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_CLIENT_CLOSED_REQUEST ||
         rc == MG_HTTP_REQUEST_TIME_OUT ||
         (rc >= MG_HTTP_SPECIAL_RESPONSE && r->connection->closed)) {
-        if (rc > 0) {
+        if (rc > 0 && (!r->headers_out.status || r->bytes_sent == 0)) {
+            /* as nginx: once some of a response went, the log keeps its status */
             r->err_status = (mg_uint_t)rc;
         } else if (!r->headers_out.status) {
             r->err_status = MG_HTTP_INTERNAL_SERVER_ERROR;
@@ -398,7 +399,7 @@ void mg_http_request_done(mg_request_t *r)
         mg_conn_write_off(c);
         return;
     }
-    if (!c->closed && post_action(r)) {
+    if (post_action(r)) {
         return;
     }
     mg_http_log_request(r);

@@ -363,6 +363,15 @@ void mg_upstream_process_head(mg_upstream_t *u)
         mg_upstream_finalize(u, rc);
         return;
     }
+    if (r->post_action) {
+        /* as nginx: a post_action's answer goes nowhere, so its body is not read; the
+         * upstream connection, in the middle of a response, closes */
+        mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
+        last->last_buf = 1;
+        mg_http_output(r, last);
+        mg_upstream_finalize(u, MG_OK);
+        return;
+    }
     if (u->driver) {
         u->driver->body(u);
         return;

@@ -1,0 +1,232 @@
+# post_action beyond t/949: as nginx 1.22 does it (checked against Debian's nginx).
+# - A post_action's location that has a post_action too goes on to it: a chain, each step's
+#   request reaching its upstream, logged once at the end. A chain that comes back on itself
+#   (or an inherited post_action whose location inherits it too) runs until the internal
+#   redirects run out: ten post_action requests, then "rewrite or internal redirection cycle",
+#   500 in the access log and the connection closed.
+# - A client that goes away in the middle of the response (proxy_ignore_client_abort off: the
+#   close is seen; on: a write fails) does not stop the post_action: it runs, and the log keeps
+#   the status of the response that was being sent (200, not 499).
+# - A proxied post_action's answer goes nowhere, so its body is not read: the request ends
+#   once the head is in and the upstream connection closes (a slow body does not hold it).
+#
+#   prove -I t/lib t/956-post-action-chain.t
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/956-post-action-chain.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+use Test::MoongateBackend;
+use Socket qw(SOL_SOCKET SO_LINGER);
+
+backend(pa => 'echo');
+# a head at once, then a byte every 50 ms for 15 s
+backend(drip => 'drip', count => 300, interval => 0.05);
+
+sub backend_got {
+    my ($what, $want) = @_;
+    my $got = join ',', map { $_->[3] } backend_log('pa');
+    Test::More::is($got, $want, "the post_action upstream got: $what");
+    backend_log_clear('pa');
+}
+
+# the log line of the request, awaited (5 s at most)
+sub log_line {
+    my ($file) = @_;
+    my ($l) = logged_lines($file, 1);
+    return $l // '';
+}
+
+# sends a request, reads its head and closes with a reset: the client goes mid-response
+sub head_then_reset {
+    my ($path) = @_;
+    my $s = client_connect();
+    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    my $head = client_read($s, qr/\r\n\r\n/, 5);
+    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+    close $s;
+    return $head;
+}
+
+add_block_preprocessor(sub {
+    my $b = shift;
+    $b->set_value('http_config', <<'EOF' . ($b->http_config // ''));
+    log_format pa '$request_uri uri=$uri status=$status ups=$upstream_status';
+EOF
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a chain of post_actions: each runs in turn, the connection stays alive
+--- config
+    access_log logs/chain.log pa;
+    location /t {
+        post_action /pa1;
+        return 200 "main\n";
+    }
+    location /pa1 {
+        post_action /pa2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/one;
+    }
+    location /pa2 { proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/two; }
+--- init
+backend_log_clear('pa');
+my $s = client_connect();
+client_send($s, "GET /t HTTP/1.1\r\nHost: localhost\r\n\r\n");
+my $r = client_read($s, qr/main\n/, 5);
+Test::More::like($r, qr/^HTTP\/1\.1 200 .*\r\n\r\nmain\n\z/s, 'TEST 1: the main response');
+Test::More::is(main::log_line('chain.log'), '/t uri=/pa2 status=200 ups=200 : 200',
+               'TEST 1: logged once, after both');
+main::backend_got('TEST 1', '/one,/two');
+client_send($s, "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+($r) = client_read($s, undef, 5);
+Test::More::like($r, qr/^HTTP\/1\.1 200 .*\r\n\r\nmain\n\z/s, 'TEST 1: the next request on it');
+--- request
+GET /none
+--- error_code: 404
+
+
+
+=== TEST 2: a chain that comes back on itself: ten post_actions, then the redirection cycle's 500, and the connection closes
+--- config
+    access_log logs/cycle.log pa;
+    location /t {
+        post_action /pa1;
+        return 200 "main\n";
+    }
+    location /pa1 {
+        post_action /pa2;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/one;
+    }
+    location /pa2 {
+        post_action /pa1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/two;
+    }
+--- init
+backend_log_clear('pa');
+my $s = client_connect();
+client_send($s, "GET /t HTTP/1.1\r\nHost: localhost\r\n\r\n");
+my ($r, $eof) = client_read($s, qr/main\n/, 5);
+Test::More::like($r, qr/^HTTP\/1\.1 200 .*Connection: keep-alive.*\r\n\r\nmain\n\z/s,
+                 'TEST 2: the main response');
+($r, $eof) = client_read($s, undef, 5);
+Test::More::ok($eof && $r eq '', 'TEST 2: then the connection closes');
+Test::More::is(main::log_line('cycle.log'), '/t uri=/pa2 status=500 ups=' . join(' : ', ('200') x 10),
+               'TEST 2: logged once, with the 500');
+main::backend_got('TEST 2', join ',', ('/one', '/two') x 5);
+--- request
+GET /none
+--- error_code: 404
+--- error_log
+rewrite or internal redirection cycle while internally redirecting to "/pa1"
+
+
+
+=== TEST 3: inherited: the post_action's location goes on to itself until the redirects run out
+--- config
+    access_log logs/inherit.log pa;
+    post_action /track;
+    location /t {
+        return 200 "main\n";
+    }
+    location /track {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/tracked;
+    }
+--- init
+backend_log_clear('pa');
+my $s = client_connect();
+client_send($s, "GET /t HTTP/1.1\r\nHost: localhost\r\n\r\n");
+my $r = client_read($s, qr/main\n/, 5);
+Test::More::like($r, qr/\r\n\r\nmain\n\z/s, 'TEST 3: the main response');
+Test::More::like(main::log_line('inherit.log'), qr{^/t uri=/track status=500 },
+                 'TEST 3: the cycle\'s 500 logged');
+main::backend_got('TEST 3', join ',', ('/tracked') x 10);
+--- request
+GET /none
+--- error_code: 404
+--- error_log
+rewrite or internal redirection cycle while internally redirecting to "/track"
+
+
+
+=== TEST 4: the client goes mid-response (proxy_ignore_client_abort off): the post_action runs, 200 logged
+--- config
+    access_log logs/abort.log pa;
+    location /d {
+        post_action /pa;
+        proxy_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_DRIP_PORT;
+    }
+    location /pa {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/tracked;
+    }
+--- init
+backend_log_clear('pa');
+my $h = main::head_then_reset('/d');
+Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 4: the head came');
+Test::More::is(main::log_line('abort.log'), '/d uri=/pa status=200 ups=200 : 200',
+               'TEST 4: logged after the post_action, with the response\'s status');
+main::backend_got('TEST 4', '/tracked');
+--- request
+GET /none
+--- error_code: 404
+
+
+
+=== TEST 5: the same with proxy_ignore_client_abort on: the write that fails ends the response, the post_action runs
+--- config
+    access_log logs/abort-ign.log pa;
+    location /d {
+        post_action /pa;
+        proxy_ignore_client_abort on;
+        proxy_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_DRIP_PORT;
+    }
+    location /pa {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/tracked;
+    }
+--- init
+backend_log_clear('pa');
+my $h = main::head_then_reset('/d');
+Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 5: the head came');
+Test::More::is(main::log_line('abort-ign.log'), '/d uri=/pa status=200 ups=200 : 200',
+               'TEST 5: logged after the post_action');
+main::backend_got('TEST 5', '/tracked');
+--- request
+GET /none
+--- error_code: 404
+
+
+
+=== TEST 6: a proxied post_action's body is not read: the request ends at its head
+--- config
+    access_log logs/head.log pa;
+    location /t {
+        post_action /pa;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/main;
+    }
+    location /pa {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_DRIP_PORT/tracked;
+    }
+--- init
+backend_log_clear('pa');
+my $s = client_connect();
+client_send($s, "GET /t HTTP/1.1\r\nHost: localhost\r\n\r\n");
+my $r = client_read($s, qr/\r\n\r\nGET \/main .*\r?\n\r?\n/s, 5);
+Test::More::like($r, qr/^HTTP\/1\.1 200 /, 'TEST 6: the main response');
+# the drip's body takes 15 s: logged within 5 s means it was not awaited
+Test::More::is(main::log_line('head.log'), '/t uri=/pa status=200 ups=200 : 200',
+               'TEST 6: logged once the post_action\'s head is in');
+main::backend_got('TEST 6', '/main');
+client_send($s, "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+($r) = client_read($s, undef, 5);
+Test::More::like($r, qr/^HTTP\/1\.1 200 /, 'TEST 6: the connection goes on');
+--- request
+GET /none
+--- error_code: 404
