@@ -6,7 +6,7 @@
 #   500 in the access log and the connection closed.
 # - A client that goes away in the middle of the response (proxy_ignore_client_abort off: the
 #   close is seen; on: a write fails) does not stop the post_action: it runs, and the log keeps
-#   the status of the response that was being sent (200, not 499).
+#   the status of the response that was being sent (200, not 499; so without a post_action).
 # - A proxied post_action's answer goes nowhere, so its body is not read: the request ends
 #   once the head is in and the upstream connection closes (a slow body does not hold it).
 #
@@ -227,6 +227,23 @@ main::backend_got('TEST 6', '/main');
 client_send($s, "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 ($r) = client_read($s, undef, 5);
 Test::More::like($r, qr/^HTTP\/1\.1 200 /, 'TEST 6: the connection goes on');
+--- request
+GET /none
+--- error_code: 404
+
+
+
+=== TEST 7: no post_action: a response cut short by the client logs its status, not 499, once some of it went
+--- config
+    access_log logs/cut.log pa;
+    location /d {
+        proxy_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_DRIP_PORT;
+    }
+--- init
+my $h = main::head_then_reset('/d');
+Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 7: the head came');
+Test::More::is(main::log_line('cut.log'), '/d uri=/d status=200 ups=200', 'TEST 7: 200 logged');
 --- request
 GET /none
 --- error_code: 404
