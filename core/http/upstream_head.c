@@ -351,6 +351,7 @@ void mg_upstream_process_head(mg_upstream_t *u)
         force_ranges(r);
     }
     u->header_sent = 1;
+    u->buffering = (unsigned)mg_upstream_spool_buffering(u); /* the store filter asks */
     if (status == 101) {
         mg_upstream_start_tunnel(u);
         return;

@@ -848,7 +848,7 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
         body_broken(u);
         return MG_DONE;
     }
-    if (out && mg_http_output(u->r, out) == MG_ERROR) {
+    if (out && mg_upstream_output(u, out) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return MG_DONE;
     }
@@ -859,6 +859,17 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
     return MG_OK;
 }
 
+mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in)
+{
+    mg_int_t rc = mg_http_output(u->r, in);
+    if (rc == MG_ERROR && u->store && u->buffering && u->r->connection->closed) {
+        /* as nginx's event pipe: a response being stored is read on after the client went
+         * (its write failed), its bytes reaching the store filter; the end's output fails */
+        return MG_OK;
+    }
+    return rc;
+}
+
 void mg_upstream_start_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -866,7 +877,6 @@ void mg_upstream_start_body(mg_upstream_t *u)
         body_finish(u, 0);
         return;
     }
-    u->buffering = (unsigned)mg_upstream_spool_buffering(u);
     u->nbufs = u->buffering ? u->conf->bufs_num : 1;
     u->bufsize = u->buffering ? u->conf->bufs_size : u->conf->buffer_size;
     u->mem = mg_pcalloc(r->pool, (size_t)u->nbufs * sizeof(char *));
@@ -1029,8 +1039,9 @@ void mg_upstream_watch_client(mg_upstream_t *u)
 
 static void watch_client(mg_upstream_t *u)
 {
-    /* as nginx, not in a post_action either: the client had its response */
-    if (!u->conf->ignore_client_abort && !u->r->post_action) {
+    /* as nginx, not in a post_action either (the client had its response), nor for a
+     * response to store (it is read to its end all the same) */
+    if (!u->conf->ignore_client_abort && !u->r->post_action && !u->store) {
         mg_http_watch_client(u->r, &client_abort);
     }
 }
