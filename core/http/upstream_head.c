@@ -217,13 +217,10 @@ static int error_page_for(mg_request_t *r, mg_uint_t status)
     return 0;
 }
 
-/* *_force_ranges: the range filter cuts any 200 of known length, a single range only as the
- * body streams by (several: the whole 200); the upstream's Accept-Ranges gives way to the
- * filter's own, as nginx drops it then */
-static void force_ranges(mg_request_t *r)
+void mg_upstream_own_ranges(mg_request_t *r, int single)
 {
     r->allow_ranges = 1;
-    r->single_range = 1;
+    r->single_range = (unsigned)single;
     mg_table_elt_t *h = r->headers_out.headers.elts;
     for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
         if (h[i].hash && h[i].key.len == 13 &&
@@ -348,7 +345,9 @@ void mg_upstream_process_head(mg_upstream_t *u)
         mg_http_cache_response(u);
     }
     if (u->conf->force_ranges) {
-        force_ranges(r);
+        /* the range filter cuts any 200 of known length, a single range only as the body
+         * streams by (several: the whole 200) */
+        mg_upstream_own_ranges(r, 1);
     }
     u->header_sent = 1;
     u->buffering = (unsigned)mg_upstream_spool_buffering(u); /* the store filter asks */
