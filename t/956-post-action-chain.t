@@ -18,6 +18,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 use Socket qw(SOL_SOCKET SO_LINGER);
+use Time::HiRes ();
 
 backend(pa => 'echo');
 # a head at once, then a byte every 50 ms for 15 s
@@ -244,6 +245,36 @@ GET /none
 my $h = main::head_then_reset('/d');
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 7: the head came');
 Test::More::is(main::log_line('cut.log'), '/d uri=/d status=200 ups=200', 'TEST 7: 200 logged');
+--- request
+GET /none
+--- error_code: 404
+
+
+
+=== TEST 8: the client goes while its body is read: the post_action runs, the log has its status (nginx's: not the 400)
+--- config
+    access_log logs/body.log pa;
+    location /b {
+        post_action /pa;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/main;
+    }
+    location /pa {
+        internal;
+        # what body the post_action's request would carry is not asked here: nginx sends the
+        # part that came under the announced Content-Length (a request the upstream waits on),
+        # moongate the part with its own length
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT/tracked;
+    }
+--- init
+backend_log_clear('pa');
+my $s = client_connect();
+client_send($s, "POST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n0123456789");
+Time::HiRes::sleep(0.2);
+close $s;
+Test::More::is(main::log_line('body.log'), '/b uri=/pa status=200 ups=200', 'TEST 8: logged');
+main::backend_got('TEST 8', '/tracked');
 --- request
 GET /none
 --- error_code: 404

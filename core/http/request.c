@@ -261,11 +261,16 @@ static int post_action(mg_request_t *r)
     return 1;
 }
 
-static void terminate_request(mg_request_t *r)
+/* err: the status to log (0: keep what is there), unless a post_action goes on: as nginx's,
+ * the log then has what the post_action's end leaves */
+static void terminate_request(mg_request_t *r, mg_uint_t err)
 {
     r->keepalive = 0;
     if (post_action(r)) {
         return; /* with keepalive off, the connection closes once it ends */
+    }
+    if (err) {
+        r->err_status = err;
     }
     r->connection->closed = 1;
     mg_http_request_done(r);
@@ -295,21 +300,22 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     if (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_CLIENT_CLOSED_REQUEST ||
         rc == MG_HTTP_REQUEST_TIME_OUT ||
         (rc >= MG_HTTP_SPECIAL_RESPONSE && r->connection->closed)) {
+        mg_uint_t err = 0;
         if (rc > 0 && (!r->headers_out.status || r->bytes_sent == 0)) {
             /* as nginx: once some of a response went, the log keeps its status */
-            r->err_status = (mg_uint_t)rc;
+            err = (mg_uint_t)rc;
         } else if (!r->headers_out.status) {
-            r->err_status = MG_HTTP_INTERNAL_SERVER_ERROR;
+            err = MG_HTTP_INTERNAL_SERVER_ERROR;
         }
         if (rc == MG_HTTP_CLOSE) {
             r->connection->timedout = 1; /* nginx resets a 444 as a timed-out connection */
         }
-        terminate_request(r);
+        terminate_request(r, err);
         return;
     }
     if (rc >= MG_HTTP_SPECIAL_RESPONSE || rc == MG_HTTP_CREATED || rc == MG_HTTP_NO_CONTENT) {
         if (r->header_sent && !r->post_action) {
-            terminate_request(r);
+            terminate_request(r, 0);
             return;
         }
         mg_http_finalize_request(r, mg_http_special_response(r, rc));
@@ -333,7 +339,7 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
         last->last_buf = 1;
         if (mg_http_output(r, last) == MG_ERROR) {
-            terminate_request(r);
+            terminate_request(r, 0);
             return;
         }
     }
