@@ -278,3 +278,22 @@ main::backend_got('TEST 8', '/tracked');
 --- request
 GET /none
 --- error_code: 404
+
+
+
+=== TEST 9: the cycle that ends a chain spends the URI changes: an error_page is not tried after it (the built-in 500, one error line)
+--- config
+    location /a {
+        error_page 500 /e;
+        try_files /nonexistent /a;
+    }
+    location /e { return 200 "error page\n"; }
+--- request
+GET /a
+--- error_code: 500
+--- response_body_like eval
+qr{<h1>500 Internal Server Error</h1>}
+--- grep_error_log eval
+qr/rewrite or internal redirection cycle while internally redirecting to "[^"]+"/
+--- grep_error_log_out
+rewrite or internal redirection cycle while internally redirecting to "/a"
