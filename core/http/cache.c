@@ -740,6 +740,11 @@ gone:
     return lock_or_fetch(r, c, rc);
 }
 
+int mg_http_cache_storing(mg_request_t *r)
+{
+    return r->cache && r->cache->store;
+}
+
 int mg_http_cache_cacheable(mg_request_t *r)
 {
     mg_http_cache_req_t *c = r->cache;
@@ -974,8 +979,9 @@ static uint32_t stale_seconds(mg_upstream_t *u, const char *name)
 static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
 {
     mg_request_t *r = u->r;
-    /* a HEAD's answer has no body to store (unless it went upstream as GET) */
-    if (c->no_store || u->head_method || u->http09 ||
+    /* a HEAD's answer has no body to store (unless it went upstream as GET); as nginx, an
+     * unbuffered response (*_buffering off, X-Accel-Buffering: no) is not stored */
+    if (c->no_store || !u->buffering || u->head_method || u->http09 ||
         (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 ||
         u->head.status == 206) {
         return 0;

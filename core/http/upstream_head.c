@@ -341,8 +341,13 @@ void mg_upstream_process_head(mg_upstream_t *u)
         mg_upstream_finalize(u, rc);
         return;
     }
+    /* the cache and the store filter ask */
+    u->buffering = (unsigned)mg_upstream_spool_buffering(u);
     if (r->cache) {
         mg_http_cache_response(u);
+        if (mg_http_cache_storing(r)) {
+            mg_upstream_watch_client(u); /* the client's going no longer ends it */
+        }
     }
     if (u->conf->force_ranges) {
         /* the range filter cuts any 200 of known length, a single range only as the body
@@ -350,7 +355,6 @@ void mg_upstream_process_head(mg_upstream_t *u)
         mg_upstream_own_ranges(r, 1);
     }
     u->header_sent = 1;
-    u->buffering = (unsigned)mg_upstream_spool_buffering(u); /* the store filter asks */
     if (status == 101) {
         mg_upstream_start_tunnel(u);
         return;
