@@ -1,7 +1,8 @@
 # proxy_store and a client that goes before the response's end, as nginx 1.22 does it (checked
 # against Debian's nginx): a location that stores is not watched for the client's going
 # (proxy_ignore_client_abort does not matter), and once a write to the client fails the
-# upstream is read on to its end and the file is stored all the same; the access log says 200.
+# upstream is read on to its end and the file is stored all the same (also when the write that
+# fails was waiting for the client: a full socket); the access log says 200.
 # Only a buffered response is stored: with proxy_buffering off nothing is, even a whole one.
 #
 #   prove -I t/lib t/957-proxy-store-client-gone.t
@@ -22,6 +23,27 @@ backend(slow => 'script', script => [
     "HTTP/1.1 200 OK\r\nContent-Length: " . length($Body) . "\r\nConnection: close\r\n\r\n"
         . $Parts[0], 0.6, $Parts[1], 0.6, $Parts[2], 0.6, $Parts[3]]);
 backend(up => 'echo');
+# a head, 8000 bytes, then 2 MB at once (more than the sockets hold: the writer waits on the
+# client) and, 1 s later, the end
+our $BigBody = ('a' x 8000) . ('b' x 2_000_000) . ('c' x 8000);
+backend(big => 'script', script => [
+    "HTTP/1.1 200 OK\r\nContent-Length: " . length($BigBody) . "\r\nConnection: close\r\n\r\n"
+        . ('a' x 8000), 0.1, 'b' x 2_000_000, 1, 'c' x 8000]);
+
+# reads the head with a small receive buffer, lets the server's writes block a while, resets
+sub head_stall_reset {
+    my ($path) = @_;
+    my $s = IO::Socket::INET->new(Proto => 'tcp') or die "socket: $!";
+    setsockopt($s, SOL_SOCKET, Socket::SO_RCVBUF(), 2048);
+    connect($s, Socket::pack_sockaddr_in($Test::Moongate::ServerPort, Socket::inet_aton('127.0.0.1')))
+        or die "connect: $!";
+    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    my $head = client_read($s, qr/\r\n\r\n/, 5);
+    Time::HiRes::sleep(0.5);
+    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+    close $s;
+    return $head;
+}
 
 # sends a request, reads the head and goes: a reset (a write to it fails at once) or a FIN
 sub head_then_go {
@@ -133,6 +155,27 @@ my ($r, $eof) = client_read($s, undef, 5);
 Test::More::like($r, qr/^HTTP\/1\.1 200 .*\r\n\r\nGET \/s\/unbuffered /s, 'TEST 4: the response');
 Test::More::is((logged_lines('s4.log', 1))[0], '/s/unbuffered 200', 'TEST 4: logged');
 Test::More::ok(!-e "$Test::Moongate::ServRoot/store/s/unbuffered", 'TEST 4: nothing stored');
+--- request
+GET /none
+--- error_code: 404
+
+
+
+=== TEST 5: the write that fails was waiting on a full socket: read on and stored all the same
+--- listen_options: sndbuf=16k
+--- config
+    location /s/ {
+        access_log logs/s5.log st;
+        root $TEST_NGINX_SERVROOT/store;
+        proxy_store on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT;
+    }
+--- init
+my $h = main::head_stall_reset('/s/blocked');
+Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 5: the head came');
+my $got = main::stored('s/blocked');
+Test::More::ok(defined $got && $got eq $main::BigBody, 'TEST 5: the whole body stored');
+Test::More::is((logged_lines('s5.log', 1))[0], '/s/blocked 200', 'TEST 5: 200 logged');
 --- request
 GET /none
 --- error_code: 404

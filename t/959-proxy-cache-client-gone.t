@@ -2,7 +2,8 @@
 # against Debian's nginx): a response being cached is read to its end all the same and the
 # entry is complete (the next request is a HIT), whether the client's close is seen (a FIN,
 # proxy_ignore_client_abort off: "client prematurely closed connection" at info, without
-# ", so upstream connection is closed too") or a write fails (a reset); the log says 200.
+# ", so upstream connection is closed too") or a write fails (a reset; also one that waited on
+# a full socket); the log says 200.
 # Only a buffered response is cached: proxy_buffering off or the upstream's
 # X-Accel-Buffering: no leave nothing in the cache.
 #
@@ -17,6 +18,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 use Socket qw(SOL_SOCKET SO_LINGER);
+use Time::HiRes ();
 
 # the head and 8000 bytes at once (past postpone_output: the client gets the head), then three
 # more pieces 0.5 s apart
@@ -26,6 +28,27 @@ backend(slow => 'script', script => [
     "HTTP/1.1 200 OK\r\nContent-Length: 32000\r\nConnection: close\r\n\r\n" . $Parts[0],
     0.5, $Parts[1], 0.5, $Parts[2], 0.5, $Parts[3]]);
 backend(up => 'echo');
+# a head, 8000 bytes, then 2 MB at once (more than the sockets hold: the writer waits on the
+# client) and, 1 s later, the end
+our $BigBody = ('a' x 8000) . ('b' x 2_000_000) . ('c' x 8000);
+backend(big => 'script', script => [
+    "HTTP/1.1 200 OK\r\nContent-Length: " . length($BigBody) . "\r\nConnection: close\r\n\r\n"
+        . ('a' x 8000), 0.1, 'b' x 2_000_000, 1, 'c' x 8000]);
+
+# reads the head with a small receive buffer, lets the server's writes block a while, resets
+sub head_stall_reset {
+    my ($path) = @_;
+    my $s = IO::Socket::INET->new(Proto => 'tcp') or die "socket: $!";
+    setsockopt($s, SOL_SOCKET, Socket::SO_RCVBUF(), 2048);
+    connect($s, Socket::pack_sockaddr_in($Test::Moongate::ServerPort, Socket::inet_aton('127.0.0.1')))
+        or die "connect: $!";
+    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    my $head = client_read($s, qr/\r\n\r\n/, 5);
+    Time::HiRes::sleep(0.5);
+    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+    close $s;
+    return $head;
+}
 backend(nobuf => 'echo', headers => ['X-Accel-Buffering: no']);
 
 # sends a request, reads the head and goes: a reset (a write to it fails at once) or a FIN
@@ -138,3 +161,26 @@ GET /none
 ["GET /xa", "GET /xa"]
 --- response_headers eval
 ["X-Cache: MISS", "X-Cache: MISS"]
+
+
+
+=== TEST 5: the write that fails was waiting on a full socket: the entry is complete all the same
+--- listen_options: sndbuf=16k
+--- config
+    location / {
+        access_log logs/c5.log gone;
+        proxy_cache gz;
+        proxy_cache_valid 200 1m;
+        add_header X-Cache $upstream_cache_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT;
+    }
+--- init
+my $h = main::head_stall_reset('/blocked');
+Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 5: the head came');
+Test::More::is((logged_lines('c5.log', 1))[0], '/blocked 200 MISS', 'TEST 5: 200 logged at its end');
+my ($head, $body) = main::fetch('/blocked');
+Test::More::like($head, qr/X-Cache: HIT/, 'TEST 5: then a HIT');
+Test::More::ok($body eq $main::BigBody, 'TEST 5: of the whole body');
+--- request
+GET /none
+--- error_code: 200

@@ -879,6 +879,9 @@ void mg_upstream_start_body(mg_upstream_t *u)
         body_finish(u, 0);
         return;
     }
+    /* as nginx's event pipe: a response to store or cache is read to its end even when the
+     * client goes (mg_upstream_output, and the writer's errors wake on_client_drained) */
+    r->reads_on = u->buffering && (u->store || mg_http_cache_storing(r));
     u->nbufs = u->buffering ? u->conf->bufs_num : 1;
     u->bufsize = u->buffering ? u->conf->bufs_size : u->conf->buffer_size;
     u->mem = mg_pcalloc(r->pool, (size_t)u->nbufs * sizeof(char *));
