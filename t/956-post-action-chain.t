@@ -17,7 +17,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
-use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes ();
 
 backend(pa => 'echo');
@@ -36,17 +35,6 @@ sub log_line {
     my ($file) = @_;
     my ($l) = logged_lines($file, 1);
     return $l // '';
-}
-
-# sends a request, reads its head and closes with a reset: the client goes mid-response
-sub head_then_reset {
-    my ($path) = @_;
-    my $s = client_connect();
-    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    my $head = client_read($s, qr/\r\n\r\n/, 5);
-    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
-    close $s;
-    return $head;
 }
 
 add_block_preprocessor(sub {
@@ -167,7 +155,7 @@ rewrite or internal redirection cycle while internally redirecting to "/track"
     }
 --- init
 backend_log_clear('pa');
-my $h = main::head_then_reset('/d');
+my $h = client_gone_after_head('/d', reset => 1);
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 4: the head came');
 Test::More::is(main::log_line('abort.log'), '/d uri=/pa status=200 ups=200 : 200',
                'TEST 4: logged after the post_action, with the response\'s status');
@@ -193,7 +181,7 @@ GET /none
     }
 --- init
 backend_log_clear('pa');
-my $h = main::head_then_reset('/d');
+my $h = client_gone_after_head('/d', reset => 1);
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 5: the head came');
 Test::More::is(main::log_line('abort-ign.log'), '/d uri=/pa status=200 ups=200 : 200',
                'TEST 5: logged after the post_action');
@@ -242,7 +230,7 @@ GET /none
         proxy_pass http://127.0.0.1:$TEST_NGINX_DRIP_PORT;
     }
 --- init
-my $h = main::head_then_reset('/d');
+my $h = client_gone_after_head('/d', reset => 1);
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 7: the head came');
 Test::More::is(main::log_line('cut.log'), '/d uri=/d status=200 ups=200', 'TEST 7: 200 logged');
 --- request

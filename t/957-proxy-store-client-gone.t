@@ -12,7 +12,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
-use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes ();
 
 # a head and 8000 bytes at once (past postpone_output: the client gets the head), then three
@@ -29,32 +28,6 @@ our $BigBody = ('a' x 8000) . ('b' x 2_000_000) . ('c' x 8000);
 backend(big => 'script', script => [
     "HTTP/1.1 200 OK\r\nContent-Length: " . length($BigBody) . "\r\nConnection: close\r\n\r\n"
         . ('a' x 8000), 0.1, 'b' x 2_000_000, 1, 'c' x 8000]);
-
-# reads the head with a small receive buffer, lets the server's writes block a while, resets
-sub head_stall_reset {
-    my ($path) = @_;
-    my $s = IO::Socket::INET->new(Proto => 'tcp') or die "socket: $!";
-    setsockopt($s, SOL_SOCKET, Socket::SO_RCVBUF(), 2048);
-    connect($s, Socket::pack_sockaddr_in($Test::Moongate::ServerPort, Socket::inet_aton('127.0.0.1')))
-        or die "connect: $!";
-    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    my $head = client_read($s, qr/\r\n\r\n/, 5);
-    Time::HiRes::sleep(0.5);
-    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
-    close $s;
-    return $head;
-}
-
-# sends a request, reads the head and goes: a reset (a write to it fails at once) or a FIN
-sub head_then_go {
-    my ($path, $reset) = @_;
-    my $s = client_connect();
-    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    my $head = client_read($s, qr/\r\n\r\n/, 5);
-    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0)) if $reset;
-    close $s;
-    return $head;
-}
 
 # the stored file's content once it is there (10 s at most), or undef
 sub stored {
@@ -85,7 +58,7 @@ __DATA__
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOW_PORT;
     }
 --- init
-my $h = main::head_then_go('/s/fin', 0);
+my $h = client_gone_after_head('/s/fin');
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 1: the head came');
 my $got = main::stored('s/fin');
 Test::More::ok(defined $got && $got eq $main::Body, 'TEST 1: the whole body stored');
@@ -108,7 +81,7 @@ client prematurely closed connection
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOW_PORT;
     }
 --- init
-my $h = main::head_then_go('/s/rst', 1);
+my $h = client_gone_after_head('/s/rst', reset => 1);
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 2: the head came');
 my $got = main::stored('s/rst');
 Test::More::ok(defined $got && $got eq $main::Body, 'TEST 2: the whole body stored');
@@ -128,7 +101,7 @@ GET /none
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOW_PORT;
     }
 --- init
-my $h = main::head_then_go('/s/rst2', 1);
+my $h = client_gone_after_head('/s/rst2', reset => 1);
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 3: the head came');
 my $got = main::stored('s/rst2');
 Test::More::ok(defined $got && $got eq $main::Body, 'TEST 3: the whole body stored');
@@ -171,7 +144,7 @@ GET /none
         proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT;
     }
 --- init
-my $h = main::head_stall_reset('/s/blocked');
+my $h = client_gone_after_head('/s/blocked', rcvbuf => 2048, stall => 0.5, reset => 1);
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 5: the head came');
 my $got = main::stored('s/blocked');
 Test::More::ok(defined $got && $got eq $main::BigBody, 'TEST 5: the whole body stored');

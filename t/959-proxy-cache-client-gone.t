@@ -17,8 +17,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
-use Socket qw(SOL_SOCKET SO_LINGER);
-use Time::HiRes ();
 
 # the head and 8000 bytes at once (past postpone_output: the client gets the head), then three
 # more pieces 0.5 s apart
@@ -34,33 +32,7 @@ our $BigBody = ('a' x 8000) . ('b' x 2_000_000) . ('c' x 8000);
 backend(big => 'script', script => [
     "HTTP/1.1 200 OK\r\nContent-Length: " . length($BigBody) . "\r\nConnection: close\r\n\r\n"
         . ('a' x 8000), 0.1, 'b' x 2_000_000, 1, 'c' x 8000]);
-
-# reads the head with a small receive buffer, lets the server's writes block a while, resets
-sub head_stall_reset {
-    my ($path) = @_;
-    my $s = IO::Socket::INET->new(Proto => 'tcp') or die "socket: $!";
-    setsockopt($s, SOL_SOCKET, Socket::SO_RCVBUF(), 2048);
-    connect($s, Socket::pack_sockaddr_in($Test::Moongate::ServerPort, Socket::inet_aton('127.0.0.1')))
-        or die "connect: $!";
-    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    my $head = client_read($s, qr/\r\n\r\n/, 5);
-    Time::HiRes::sleep(0.5);
-    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
-    close $s;
-    return $head;
-}
 backend(nobuf => 'echo', headers => ['X-Accel-Buffering: no']);
-
-# sends a request, reads the head and goes: a reset (a write to it fails at once) or a FIN
-sub head_then_go {
-    my ($path, $reset) = @_;
-    my $s = client_connect();
-    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    my $head = client_read($s, qr/\r\n\r\n/, 5);
-    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0)) if $reset;
-    close $s;
-    return $head;
-}
 
 # a whole request on a connection of its own: (response head, body)
 sub fetch {
@@ -93,7 +65,7 @@ __DATA__
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOW_PORT;
     }
 --- init
-my $h = main::head_then_go('/fin', 0);
+my $h = client_gone_after_head('/fin');
 Test::More::like($h, qr/^HTTP\/1\.1 200 .*X-Cache: MISS/s, 'TEST 1: the head came');
 Test::More::is((logged_lines('c1.log', 1))[0], '/fin 200 MISS', 'TEST 1: 200 logged at its end');
 my ($head, $body) = main::fetch('/fin');
@@ -119,7 +91,7 @@ so upstream connection is closed too
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOW_PORT;
     }
 --- init
-my $h = main::head_then_go('/rst', 1);
+my $h = client_gone_after_head('/rst', reset => 1);
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 2: the head came');
 Test::More::is((logged_lines('c2.log', 1))[0], '/rst 200 MISS', 'TEST 2: 200 logged at its end');
 my ($head, $body) = main::fetch('/rst');
@@ -175,7 +147,7 @@ GET /none
         proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT;
     }
 --- init
-my $h = main::head_stall_reset('/blocked');
+my $h = client_gone_after_head('/blocked', rcvbuf => 2048, stall => 0.5, reset => 1);
 Test::More::like($h, qr/^HTTP\/1\.1 200 /, 'TEST 5: the head came');
 Test::More::is((logged_lines('c5.log', 1))[0], '/blocked 200 MISS', 'TEST 5: 200 logged at its end');
 my ($head, $body) = main::fetch('/blocked');
