@@ -10,6 +10,10 @@
 # - A proxied post_action's answer goes nowhere, so its body is not read: the request ends
 #   once the head is in and the upstream connection closes (a slow body does not hold it).
 #
+# - An h2 connection that goes under a request still running: the request is logged (200 once
+#   some of its response went, else 499; moongate freed it unlogged). Left: nginx also runs its
+#   post_action then, moongate does not.
+#
 #   prove -I t/lib t/956-post-action-chain.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/956-post-action-chain.t
 
@@ -17,6 +21,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
+use Test::Moongate::H2;
 use Time::HiRes ();
 
 backend(pa => 'echo');
@@ -285,3 +290,33 @@ qr{<h1>500 Internal Server Error</h1>}
 qr/rewrite or internal redirection cycle while internally redirecting to "[^"]+"/
 --- grep_error_log_out
 rewrite or internal redirection cycle while internally redirecting to "/a"
+
+
+
+=== TEST 10: h2: the connection goes under two requests, one answering, one waiting: both logged
+--- listen_options: http2
+--- config
+    access_log logs/h2.log pa;
+    location /d {
+        proxy_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_DRIP_PORT;
+    }
+    location /w {
+        proxy_set_header X-Echo-Delay 3;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PA_PORT;
+    }
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT)
+a = c.request('/d')
+b = c.request('/w')
+c.run(lambda: len(c.streams[a].body) > 0)
+c.sock.close()
+deadline = time.time() + 5
+lines = []
+while len(lines) < 2 and time.time() < deadline:
+    time.sleep(0.05)
+    lines = [l for l in open('$TEST_NGINX_SERVROOT/logs/h2.log').read().splitlines() if l]
+print('\n'.join(sorted(lines)))
+--- h2_out
+/d uri=/d status=200 ups=200
+/w uri=/w status=499 ups=-
