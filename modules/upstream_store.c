@@ -7,8 +7,11 @@
  * or alias plus the URI, else the directive's value (variables allowed). The file gets
  * *_store_access's permissions and the upstream's Last-Modified as its mtime; missing
  * directories are made (with x where r is allowed). A response broken off, or not 200, leaves
- * nothing behind. One module for the four: each protocol's pair of directives fills its own
- * slot of the location's conf, and its handler names the slot (mg_upstream_store_setup).
+ * nothing behind. As in nginx only a buffered response is stored, and the client's going does
+ * not stop it: the client is not watched and the upstream is read to the end all the same
+ * (u->store, core/http/upstream_io.c). One module for the four: each protocol's pair of directives
+ * fills its own slot of the location's conf, and its handler names the slot
+ * (mg_upstream_store_setup).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -52,6 +55,7 @@ void mg_upstream_store_setup(mg_request_t *r, mg_upstream_t *u, int proto)
     if (conf->p[proto].store != 1) {
         return;
     }
+    u->store = 1;
     store_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(*ctx));
     ctx->u = u;
     ctx->conf = &conf->p[proto];
@@ -104,7 +108,7 @@ static mg_int_t store_header_filter(mg_request_t *r)
 {
     store_ctx_t *ctx = mg_http_get_ctx(r, mg_upstream_store_module);
     if (ctx == NULL || r->parent || ctx->u->head.status != MG_HTTP_OK || ctx->u->head_method ||
-        r->header_only || r->headers_out.status != MG_HTTP_OK) {
+        r->header_only || r->headers_out.status != MG_HTTP_OK || !ctx->u->buffering) {
         return next_header_filter(r);
     }
     const store_one_t *conf = ctx->conf;

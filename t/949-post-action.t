@@ -2,9 +2,9 @@
 # goes on to a URI or a @named location (internal ones allowed) whose answer goes nowhere; the
 # request is logged once, at the end, with the post_action's location; the connection stays
 # alive for the next request; inherited. The upstream is an echo backend that logs what it
-# got. moongate runs a request's post_action once: nginx runs it again from a post_action's
-# location that has one too (inherited, say), until the internal redirects run out and the
-# connection closes, which no test here asks for.
+# got. A post_action's location that has a post_action too (inherited, say) goes on to it,
+# until the internal redirects run out: t/956 has those chains, the client that goes away
+# mid-response and the proxied post_action's unread body.
 #
 #   prove -I t/lib t/949-post-action.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/949-post-action.t

@@ -310,7 +310,11 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
         }
     }
     /* a cached response: any ranges, with the upstream's Accept-Ranges or *_force_ranges */
-    r->allow_ranges = u->conf->force_ranges || head_line(u, "accept-ranges") != NULL;
+    if (u->conf->force_ranges || head_line(u, "accept-ranges") != NULL) {
+        mg_upstream_own_ranges(r, 0);
+    } else {
+        r->allow_ranges = 0;
+    }
     rc = mg_http_send_header(r);
     if (rc == MG_ERROR || rc > MG_OK) {
         return rc;
@@ -736,6 +740,11 @@ gone:
     return lock_or_fetch(r, c, rc);
 }
 
+int mg_http_cache_storing(mg_request_t *r)
+{
+    return r->cache && r->cache->store;
+}
+
 int mg_http_cache_cacheable(mg_request_t *r)
 {
     mg_http_cache_req_t *c = r->cache;
@@ -970,8 +979,9 @@ static uint32_t stale_seconds(mg_upstream_t *u, const char *name)
 static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
 {
     mg_request_t *r = u->r;
-    /* a HEAD's answer has no body to store (unless it went upstream as GET) */
-    if (c->no_store || u->head_method || u->http09 ||
+    /* a HEAD's answer has no body to store (unless it went upstream as GET); as nginx, an
+     * unbuffered response (*_buffering off, X-Accel-Buffering: no) is not stored */
+    if (c->no_store || !u->buffering || u->head_method || u->http09 ||
         (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 ||
         u->head.status == 206) {
         return 0;
@@ -1050,8 +1060,13 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
     c->expected = u->chunked_body || u->decode ? -1 : u->length;
     c->store = 1;
     /* as nginx: ranges of an upstream's response only when it is cacheable and the upstream
-     * allows them */
-    r->allow_ranges = head_line(u, "accept-ranges") != NULL;
+     * allows them, and one only: the range filter can answer several from one whole buffer
+     * or a file, not from a body that streams by (several get the whole 200) */
+    if (head_line(u, "accept-ranges") != NULL) {
+        mg_upstream_own_ranges(r, 1);
+    } else {
+        r->allow_ranges = 0;
+    }
     return 1;
 }
 

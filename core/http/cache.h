@@ -71,6 +71,9 @@ int mg_http_cache_drops_header(mg_str_t key);
  * answered by moongate (not_modified), as nginx does for cacheable responses. */
 int mg_http_cache_cacheable(mg_request_t *r);
 
+/* Whether r's upstream response is being written into the cache. */
+int mg_http_cache_storing(mg_request_t *r);
+
 /* Directive setters. *_cache_path (the http{} level; conf ignored). */
 const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 /* The rest take the mg_http_cache_conf_t's offset in the location conf. */

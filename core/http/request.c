@@ -174,7 +174,6 @@ mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args
                      "rewrite or internal redirection cycle while internally redirecting to "
                      "\"%.*s\"",
                      (int)uri.len, uri.data);
-        r->uri_changes = 1;
         mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
         return MG_DONE;
     }
@@ -212,7 +211,6 @@ mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name)
                          "rewrite or internal redirection cycle while redirect to named "
                          "location \"%.*s\"",
                          (int)name.len, name.data);
-            r->uri_changes = 1;
             mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
             return MG_DONE;
         }
@@ -235,13 +233,15 @@ mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name)
 
 /* post_action: 1 when the request went on to the location's post_action (a URI or @name),
  * with what it answers thrown away (send_header and output drop it); its end finalizes the
- * request again, which then ends. For a main request's response sent or given up, once
- * (nginx runs it again from a post_action's location that has one too, until the internal
- * redirects run out: a loop not worth keeping). */
+ * request again, which then ends or goes on to the post_action of the location it ended in
+ * (nginx's chain, until the internal redirects run out: the cycle's 500 is logged and the
+ * connection closes). A main request's response sent, given up, or cut short by a client
+ * that went away all go on to it, as in nginx. A request whose URI changes ran out goes no
+ * further (uri_changes would wrap). */
 static int post_action(mg_request_t *r)
 {
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    if (r->parent || r->post_action || clcf->post_action.len == 0) {
+    if (r->parent || clcf->post_action.len == 0 || r->uri_changes == 0) {
         return 0;
     }
     /* the response is out: the connection waits on nothing while the post_action runs */
@@ -261,11 +261,16 @@ static int post_action(mg_request_t *r)
     return 1;
 }
 
-static void terminate_request(mg_request_t *r)
+/* err: the status to log (0: keep what is there), unless a post_action goes on: as nginx's,
+ * the log then has what the post_action's end leaves */
+static void terminate_request(mg_request_t *r, mg_uint_t err)
 {
     r->keepalive = 0;
-    if (!r->connection->closed && post_action(r)) {
+    if (post_action(r)) {
         return; /* with keepalive off, the connection closes once it ends */
+    }
+    if (err) {
+        r->err_status = err;
     }
     r->connection->closed = 1;
     mg_http_request_done(r);
@@ -295,20 +300,22 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     if (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_CLIENT_CLOSED_REQUEST ||
         rc == MG_HTTP_REQUEST_TIME_OUT ||
         (rc >= MG_HTTP_SPECIAL_RESPONSE && r->connection->closed)) {
-        if (rc > 0) {
-            r->err_status = (mg_uint_t)rc;
+        mg_uint_t err = 0;
+        if (rc > 0 && (!r->headers_out.status || r->bytes_sent == 0)) {
+            /* as nginx: once some of a response went, the log keeps its status */
+            err = (mg_uint_t)rc;
         } else if (!r->headers_out.status) {
-            r->err_status = MG_HTTP_INTERNAL_SERVER_ERROR;
+            err = MG_HTTP_INTERNAL_SERVER_ERROR;
         }
         if (rc == MG_HTTP_CLOSE) {
             r->connection->timedout = 1; /* nginx resets a 444 as a timed-out connection */
         }
-        terminate_request(r);
+        terminate_request(r, err);
         return;
     }
     if (rc >= MG_HTTP_SPECIAL_RESPONSE || rc == MG_HTTP_CREATED || rc == MG_HTTP_NO_CONTENT) {
         if (r->header_sent && !r->post_action) {
-            terminate_request(r);
+            terminate_request(r, 0);
             return;
         }
         mg_http_finalize_request(r, mg_http_special_response(r, rc));
@@ -332,7 +339,7 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
         last->last_buf = 1;
         if (mg_http_output(r, last) == MG_ERROR) {
-            terminate_request(r);
+            terminate_request(r, 0);
             return;
         }
     }
@@ -398,7 +405,7 @@ void mg_http_request_done(mg_request_t *r)
         mg_conn_write_off(c);
         return;
     }
-    if (!c->closed && post_action(r)) {
+    if (post_action(r)) {
         return;
     }
     mg_http_log_request(r);

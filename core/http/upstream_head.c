@@ -217,13 +217,10 @@ static int error_page_for(mg_request_t *r, mg_uint_t status)
     return 0;
 }
 
-/* *_force_ranges: the range filter cuts any 200 of known length, a single range only as the
- * body streams by (several: the whole 200); the upstream's Accept-Ranges gives way to the
- * filter's own, as nginx drops it then */
-static void force_ranges(mg_request_t *r)
+void mg_upstream_own_ranges(mg_request_t *r, int single)
 {
     r->allow_ranges = 1;
-    r->single_range = 1;
+    r->single_range = (unsigned)single;
     mg_table_elt_t *h = r->headers_out.headers.elts;
     for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
         if (h[i].hash && h[i].key.len == 13 &&
@@ -344,11 +341,18 @@ void mg_upstream_process_head(mg_upstream_t *u)
         mg_upstream_finalize(u, rc);
         return;
     }
+    /* the cache and the store filter ask */
+    u->buffering = (unsigned)mg_upstream_spool_buffering(u);
     if (r->cache) {
         mg_http_cache_response(u);
+        if (mg_http_cache_storing(r)) {
+            mg_upstream_watch_client(u); /* the client's going no longer ends it */
+        }
     }
     if (u->conf->force_ranges) {
-        force_ranges(r);
+        /* the range filter cuts any 200 of known length, a single range only as the body
+         * streams by (several: the whole 200) */
+        mg_upstream_own_ranges(r, 1);
     }
     u->header_sent = 1;
     if (status == 101) {
@@ -361,6 +365,15 @@ void mg_upstream_process_head(mg_upstream_t *u)
     if (rc == MG_ERROR || rc > MG_OK) {
         /* a header filter's status (header_filter_by_lua's ngx.exit) replaces the response */
         mg_upstream_finalize(u, rc);
+        return;
+    }
+    if (r->post_action) {
+        /* as nginx: a post_action's answer goes nowhere, so its body is not read; the
+         * upstream connection, in the middle of a response, closes */
+        mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
+        last->last_buf = 1;
+        mg_http_output(r, last);
+        mg_upstream_finalize(u, MG_OK);
         return;
     }
     if (u->driver) {

@@ -81,6 +81,13 @@ void mg_upstream_done(mg_upstream_t *u, int keep);
 void mg_upstream_process_head(mg_upstream_t *u);
 /* The head went to the client: stream the body (u->pending holds its first bytes). */
 void mg_upstream_start_body(mg_upstream_t *u);
+/* mg_http_output of body buffers, but MG_OK for a stored response's once its client went
+ * (u->store: it is read to its end). */
+mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in);
+/* The range filter answers ranges of r's upstream response (single: one range at most, as
+ * the body streams by; several get the whole 200), and the upstream's Accept-Ranges gives
+ * way to the filter's own, as nginx drops it then (*_force_ranges, the cache). */
+void mg_upstream_own_ranges(mg_request_t *r, int single);
 /* A 101: send the head, then carry bytes both ways (upstream_tunnel.c). */
 void mg_upstream_start_tunnel(mg_upstream_t *u);
 void mg_upstream_tunnel_pump(mg_upstream_t *u);

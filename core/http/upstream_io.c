@@ -26,7 +26,7 @@ static void connect_try(mg_upstream_t *u);
 static void send_request(mg_upstream_t *u);
 static void read_body(mg_upstream_t *u);
 static void watch_client(mg_upstream_t *u);
-static const mg_http_abort_t client_abort;
+static void unwatch_client(mg_request_t *r);
 
 static struct event_base *ubase(mg_upstream_t *u)
 {
@@ -269,7 +269,7 @@ static void cleanup(void *data)
         return;
     }
     u->done = 1;
-    mg_http_unwatch_client(u->r, &client_abort);
+    unwatch_client(u->r);
     conn_release(u, 0);
     free_peer(u, MG_PEER_OK);
     if (u->tunnel) {
@@ -284,7 +284,7 @@ void mg_upstream_done(mg_upstream_t *u, int keep)
     conn_release(u, keep);
     free_peer(u, MG_PEER_OK);
     u->done = 1;
-    mg_http_unwatch_client(u->r, &client_abort);
+    unwatch_client(u->r);
     u->r->write_event_handler = NULL;
 }
 
@@ -316,7 +316,7 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
         free_peer(u, MG_PEER_OK);
         u->done = 1;
     }
-    mg_http_unwatch_client(r, &client_abort);
+    unwatch_client(r);
     r->write_event_handler = NULL;
     if (u->finalize) {
         u->finalize(u, rc);
@@ -848,7 +848,7 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
         body_broken(u);
         return MG_DONE;
     }
-    if (out && mg_http_output(u->r, out) == MG_ERROR) {
+    if (out && mg_upstream_output(u, out) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return MG_DONE;
     }
@@ -859,6 +859,19 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
     return MG_OK;
 }
 
+mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in)
+{
+    mg_int_t rc = mg_http_output(u->r, in);
+    if (rc == MG_ERROR && (u->store || mg_http_cache_storing(u->r)) && u->buffering &&
+        u->r->connection->closed) {
+        /* as nginx's event pipe: a response being stored (proxy_store) or cached is read on
+         * after the client went (its write failed), its bytes reaching the store and cache
+         * filters; the end's output fails */
+        return MG_OK;
+    }
+    return rc;
+}
+
 void mg_upstream_start_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -866,7 +879,9 @@ void mg_upstream_start_body(mg_upstream_t *u)
         body_finish(u, 0);
         return;
     }
-    u->buffering = (unsigned)mg_upstream_spool_buffering(u);
+    /* as nginx's event pipe: a response to store or cache is read to its end even when the
+     * client goes (mg_upstream_output, and the writer's errors wake on_client_drained) */
+    r->reads_on = u->buffering && (u->store || mg_http_cache_storing(r));
     u->nbufs = u->buffering ? u->conf->bufs_num : 1;
     u->bufsize = u->buffering ? u->conf->bufs_size : u->conf->buffer_size;
     if (u->buffering) {
@@ -1020,9 +1035,25 @@ static void client_aborted(mg_request_t *r)
 static const mg_http_abort_t client_abort = {client_aborted,
                                              ", so upstream connection is closed too"};
 
+/* a response being cached: as nginx, only logged; the writes to the client fail from now
+ * on and the response is read to its end all the same (mg_upstream_output) */
+static void client_gone_caching(mg_request_t *r)
+{
+    (void)r;
+}
+
+static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL};
+
+static void unwatch_client(mg_request_t *r)
+{
+    mg_http_unwatch_client(r, &client_abort);
+    mg_http_unwatch_client(r, &client_abort_caching);
+}
+
 /* Once the client's body is read (or while there is none), the client's close while the
- * response is awaited or relayed ends the request with 499 (nginx's check_broken_connection);
- * with proxy_ignore_client_abort nothing watches, as in nginx. */
+ * response is awaited or relayed ends the request with 499 (nginx's check_broken_connection),
+ * unless the response is being cached; with proxy_ignore_client_abort nothing watches, as in
+ * nginx. Called again once a response to cache is known. */
 void mg_upstream_watch_client(mg_upstream_t *u)
 {
     watch_client(u);
@@ -1030,9 +1061,11 @@ void mg_upstream_watch_client(mg_upstream_t *u)
 
 static void watch_client(mg_upstream_t *u)
 {
-    /* as nginx, not in a post_action either: the client had its response */
-    if (!u->conf->ignore_client_abort && !u->r->post_action) {
-        mg_http_watch_client(u->r, &client_abort);
+    /* as nginx, not in a post_action either (the client had its response), nor for a
+     * response to store (it is read to its end all the same) */
+    if (!u->conf->ignore_client_abort && !u->r->post_action && !u->store) {
+        mg_http_watch_client(u->r,
+                             mg_http_cache_storing(u->r) ? &client_abort_caching : &client_abort);
     }
 }
 

@@ -236,6 +236,9 @@ struct mg_upstream_s {
     unsigned buffering : 1;       /* this response's: proxy_buffering or X-Accel-Buffering */
     unsigned decoded_end : 1;     /* decode saw the response's end */
     unsigned stream_ended : 1;    /* frame_stream gave the body's end */
+    unsigned store : 1;           /* *_store on (modules/upstream_store.c): as nginx, the client
+                                     is not watched, and a buffered response is read to its end
+                                     after the client went */
     struct mg_upstream_spool_s *spool; /* buffering: its state (upstream_spool.c) */
 };
 

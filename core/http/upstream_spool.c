@@ -191,7 +191,7 @@ static mg_int_t give(mg_upstream_t *u, int idle)
         sp->given += (off_t)n;
         sp->busy += n;
         sp->flushed = 0;
-        if (mg_http_output(r, b) == MG_ERROR) {
+        if (mg_upstream_output(u, b) == MG_ERROR) {
             return MG_ERROR;
         }
         if (sp->given < sp->tf->offset) {
@@ -210,7 +210,7 @@ static mg_int_t give(mg_upstream_t *u, int idle)
         return MG_OK;
     }
     sp->flushed = 0;
-    return mg_http_output(r, out);
+    return mg_upstream_output(u, out);
 }
 
 static void aio_handler(mg_thread_task_t *t)
@@ -406,7 +406,7 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             sp->flushed = 1;
             mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
             f->flush = 1;
-            if (mg_http_output(r, f) == MG_ERROR) {
+            if (mg_upstream_output(u, f) == MG_ERROR) {
                 mg_upstream_finalize(u, MG_ERROR);
                 return;
             }

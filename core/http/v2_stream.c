@@ -306,13 +306,22 @@ static void free_mem(void *data)
     free(*(char **)data);
 }
 
-/* The request connection goes (its request with it, as a client connection's). */
+/* The request connection goes (its request with it, as a client connection's). A request
+ * still running (its h2 connection went under it) is logged first, as nginx's: 499 unless
+ * some of a response went. */
 static void stream_conn_gone(void *data)
 {
     mg_connection_t *fc = data;
     mg_http_conn_t *hc = fc->data;
-    if (hc->r) {
-        mg_http_free_request(hc->r);
+    mg_request_t *r = hc->r;
+    if (r) {
+        if (!r->logged) {
+            if (!r->headers_out.status || r->bytes_sent == 0) {
+                r->err_status = MG_HTTP_CLIENT_CLOSED_REQUEST;
+            }
+            mg_http_log_request(r);
+        }
+        mg_http_free_request(r);
     }
     mg_stat_state(fc->server, &hc->stat, MG_STAT_NONE);
 }

@@ -444,6 +444,7 @@ static mg_int_t body_head_filter(mg_request_t *r, mg_buf_t *in)
 
 static void on_write_timeout(mg_connection_t *c);
 static void writer_event(mg_connection_t *c);
+static void client_gone(mg_request_t *r);
 
 static void set_cork(mg_connection_t *c, mg_http_conn_t *hc, int on)
 {
@@ -763,10 +764,21 @@ static void on_write_timeout(mg_connection_t *c)
         hc->r->keepalive = 0;
         hc->out = NULL;
         hc->out_tail = &hc->out;
-        mg_http_request_done(hc->r);
+        client_gone(hc->r);
     } else {
         mg_conn_close(c);
     }
+}
+
+/* The client's connection failed under r's response: r ends, unless its producer reads on
+ * (r->reads_on), which learns it from its next output and ends r itself. */
+static void client_gone(mg_request_t *r)
+{
+    if (r->reads_on && r->write_event_handler) {
+        r->write_event_handler(r);
+        return;
+    }
+    mg_http_request_done(r);
 }
 
 /* Write event on the connection: flush the queue, finish or wake the producer. */
@@ -781,7 +793,7 @@ static void writer_event(mg_connection_t *c)
     }
     if (rc == MG_ERROR) {
         r->keepalive = 0;
-        mg_http_request_done(r);
+        client_gone(r);
         return;
     }
     if (r->finalized) {
@@ -794,7 +806,7 @@ static void writer_event(mg_connection_t *c)
         rc = mg_http_output(r, NULL);
         if (rc == MG_ERROR) {
             r->keepalive = 0;
-            mg_http_request_done(r);
+            client_gone(r);
             return;
         }
         if (!r->buffered && r->last_queued) {

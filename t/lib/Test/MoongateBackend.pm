@@ -99,6 +99,10 @@ package Test::MoongateBackend;
 # $until (a regex matched against everything read, or a byte count) or EOF or
 # $timeout seconds without data and returns (data, eof); client_timed($sock,
 # $timeout) reads to EOF and returns [[seconds since call, bytes], ...];
+# client_gone_after_head($path, %o) sends a GET, reads the response head, returns it and
+# closes: a FIN, or with reset => 1 an RST (SO_LINGER 0); rcvbuf => N sets the receive buffer
+# before connecting and stall => S waits S seconds before the close (the server's writes
+# block meanwhile);
 # logged_lines($file, $n) the lines of logs/$file under the server's
 # directory once there are $n of them (5 s at most: then those there are).
 
@@ -119,7 +123,8 @@ use Test::Moongate ();
 use Exporter 'import';
 
 our @EXPORT = qw(backend backend_log backend_lines backend_closed backend_log_clear pattern stop_backends
-                 client_connect client_send client_read client_timed logged_lines %Port %Sock);
+                 client_connect client_send client_read client_timed client_gone_after_head
+                 logged_lines %Port %Sock);
 
 our %Port;                      # name => port
 our %Sock;                      # name => unix-domain socket path (backends with unix => 1)
@@ -773,6 +778,20 @@ sub client_read {
         $data .= $buf;
     }
     return wantarray ? ($data, $eof) : $data;
+}
+
+sub client_gone_after_head {
+    my ($path, %o) = @_;
+    socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+    setsockopt($s, SOL_SOCKET, Socket::SO_RCVBUF(), $o{rcvbuf}) if $o{rcvbuf};
+    connect($s, pack_sockaddr_in($Test::Moongate::ServerPort, inet_aton('127.0.0.1')))
+        or die "Test::MoongateBackend: connect: $!\n";
+    client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    my $head = client_read($s, qr/\r\n\r\n/, 5);
+    Time::HiRes::sleep($o{stall}) if $o{stall};
+    setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0)) if $o{reset};
+    close $s;
+    return $head;
 }
 
 sub client_timed {
