@@ -457,6 +457,10 @@ static int lua_exit(lua_State *L)
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_HEADER_FILTER |
                               MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE | MG_LUA_BALANCER);
     mg_int_t code = (mg_int_t)luaL_checkinteger(L, 1);
+    if (code == MG_AGAIN || code == MG_DONE) {
+        /* no phase could finish with them: the request would wait for nothing */
+        return luaL_error(L, "bad argument to 'ngx.exit': does not accept NGX_AGAIN or NGX_DONE");
+    }
     return do_exit(L, code);
 }
 
