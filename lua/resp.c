@@ -538,12 +538,22 @@ static int lua_exec(lua_State *L)
         }
         args = luaL_checklstring(L, 2, &alen);
     }
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    mg_str_t u = mg_pstr(r->pool, uri, len);
+    const char *q = NULL;
+    if (uri[0] != '@') {
+        /* as nginx, the path is %-decoded once and refused with a ".." segment or a NUL */
+        size_t args_at;
+        ssize_t plen = mg_http_parse_unsafe_uri(uri, len, u.data, &args_at);
+        if (plen < 0) {
+            return luaL_error(L, "unsafe uri");
+        }
+        u.len = (size_t)plen;
+        q = memchr(uri, '?', len);
+    }
     if (r->header_sent) {
         return luaL_error(L, "attempt to call ngx.exec after sending out response headers");
     }
-    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    const char *q = uri[0] == '@' ? NULL : memchr(uri, '?', len);
-    mg_str_t u = mg_pstr(r->pool, uri, q ? (size_t)(q - uri) : len);
     mg_str_t a = {0, NULL};
     if (q && alen) {
         a.data = mg_psprintf(r->pool, "%.*s&%.*s", (int)(len - (size_t)(q - uri) - 1), q + 1,

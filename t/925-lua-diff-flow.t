@@ -54,3 +54,66 @@ GET /t
 --- error_code: 500
 --- error_log
 does not accept NGX_AGAIN or NGX_DONE
+
+
+
+=== TEST 4: ngx.exec decodes the path's %-escapes once, not the args, and refuses a ".." or a NUL
+--- config
+    location /t {
+        content_by_lua_block {
+            local u = ngx.var.arg_u
+            if u then
+                ngx.exec(ngx.unescape_uri(u))
+            end
+            for _, bad in ipairs({"/a/../echo", "/a%2F..%2Fecho", "..", "/e%00x", "?a=1"}) do
+                local ok, err = pcall(ngx.exec, bad)
+                ngx.say(bad, " ", tostring(ok), " ", (tostring(err):gsub("^.-:%d+: ", "")))
+            end
+        }
+    }
+    location /echo {
+        content_by_lua_block {
+            ngx.say("uri=", ngx.var.uri, " args=", tostring(ngx.var.args))
+        }
+    }
+    location /e {
+        content_by_lua_block { ngx.say("not decoded: ", ngx.var.uri) }
+    }
+--- pipelined_requests eval
+["GET /t?u=/e%2563ho%253Fx%3Fa%3D%2520", "GET /t?u=/echo%2520x", "GET /t"]
+--- response_body eval
+["uri=/echo?x args=a=%20\n", "uri=/echo x args=nil\n",
+"/a/../echo false unsafe uri
+/a%2F..%2Fecho false unsafe uri
+.. false unsafe uri
+/e%00x false unsafe uri
+?a=1 false unsafe uri
+"]
+
+
+
+=== TEST 5: ngx.location.capture decodes the path the same way and names the URI it refuses
+--- config
+    location /t {
+        content_by_lua_block {
+            local res = ngx.location.capture("/e%63ho%20x?a=%20")
+            ngx.say(res.status, " ", res.body)
+            for _, bad in ipairs({"/a%2F..%2Fecho", "/e%00x", "?a=1"}) do
+                local ok, err = pcall(ngx.location.capture, bad)
+                ngx.say(tostring(ok), " ", (tostring(err):gsub("^.-:%d+: ", "")))
+            end
+        }
+    }
+    location /echo {
+        content_by_lua_block {
+            ngx.say("uri=", ngx.var.uri, " args=", tostring(ngx.var.args))
+        }
+    }
+--- request
+GET /t
+--- response_body
+200 uri=/echo x args=a=%20
+
+false unsafe uri in argument #1: /a%2F..%2Fecho
+false unsafe uri in argument #1: /e%00x
+false unsafe uri in argument #1: ?a=1
