@@ -113,9 +113,8 @@ static void push_headers(lua_State *L, mg_request_t *sr)
         lua_setfield(L, t, "Content-Type");
     }
     if (ho->content_length_n >= 0) {
-        char n[32];
-        snprintf(n, sizeof(n), "%lld", (long long)ho->content_length_n);
-        lua_pushstring(L, n);
+        /* a number, as lua-nginx-module gives the length it knows without a header */
+        lua_pushnumber(L, (lua_Number)ho->content_length_n);
         lua_setfield(L, t, "Content-Length");
     }
     if (ho->last_modified_time >= 0) {

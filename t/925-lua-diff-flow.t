@@ -117,3 +117,29 @@ GET /t
 false unsafe uri in argument #1: /a%2F..%2Fecho
 false unsafe uri in argument #1: /e%00x
 false unsafe uri in argument #1: ?a=1
+
+
+
+=== TEST 6: a captured response's length known without a header (a file, a proxied response) is a number in res.header
+--- config
+    location /file { alias html/index.html; }
+    location /px {
+        proxy_pass http://127.0.0.1:$server_port/file;
+    }
+    location /t {
+        content_by_lua_block {
+            for _, u in ipairs({"/file", "/px"}) do
+                local res = ngx.location.capture(u)
+                local cl = res.header["Content-Length"]
+                ngx.say(u, " ", res.status, " ", type(cl), " ", cl == #res.body)
+            end
+        }
+    }
+--- user_files
+>>> index.html
+hello
+--- request
+GET /t
+--- response_body
+/file 200 number true
+/px 200 number true
