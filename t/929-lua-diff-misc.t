@@ -1,0 +1,31 @@
+# Timers, sleeping, cosockets and other utilities found differing from OpenResty's in a
+# side-by-side run with Debian's nginx and its Lua module.
+#
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/929-lua-diff-misc.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+
+plan 'no_plan';
+run_tests();
+
+__DATA__
+
+=== TEST 1: ngx.sleep's error names the duration in whole milliseconds; less than one below zero sleeps no time
+--- config
+    location /t {
+        content_by_lua_block {
+            for _, s in ipairs({-1, -0.5, -2.7, -0.0009}) do
+                local ok, err = pcall(ngx.sleep, s)
+                ngx.say(s, " ", tostring(ok), " ", (tostring(err):gsub("^.-:%d+: ", "")))
+            end
+        }
+    }
+--- request
+GET /t
+--- response_body
+-1 false invalid sleep duration "-1000"
+-0.5 false invalid sleep duration "-500"
+-2.7 false invalid sleep duration "-2700"
+-0.0009 true nil
