@@ -29,3 +29,27 @@ GET /t
 -0.5 false invalid sleep duration "-500"
 -2.7 false invalid sleep duration "-2700"
 -0.0009 true nil
+
+
+
+=== TEST 2: ngx.timer.at and ngx.timer.every want a Lua function, and say so
+--- config
+    location /t {
+        content_by_lua_block {
+            for _, f in ipairs({"x", print}) do
+                local ok, err = pcall(ngx.timer.at, 1, f)
+                ngx.say(tostring(ok), " ", (tostring(err):gsub("^.-:%d+: ", "")))
+                ok, err = pcall(ngx.timer.every, 1, f)
+                ngx.say(tostring(ok), " ", (tostring(err):gsub("^.-:%d+: ", "")))
+            end
+            ngx.say(ngx.timer.pending_count())
+        }
+    }
+--- request
+GET /t
+--- response_body
+false bad argument #2 to '?' (Lua function expected)
+false bad argument #2 to '?' (Lua function expected)
+false bad argument #2 to '?' (Lua function expected)
+false bad argument #2 to '?' (Lua function expected)
+0
