@@ -40,11 +40,11 @@ char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len)
 /* Send the response head now if not yet sent (status from ngx.status, 200 default). MG_OK,
  * MG_ERROR, or an HTTP status a header filter chose instead (header_filter_by_lua's ngx.exit):
  * nothing was sent, and the caller ends its output and finalizes with it. */
-static mg_int_t send_header(mg_request_t *r)
+/* The head's status (200 unless set) and default type, as output makes them: when the head
+ * goes out, or when HTTP/1.0 output starts being held (ngx.status and $sent_http_content_type
+ * read them from then on, as in OpenResty). */
+static void prepare_header(mg_request_t *r)
 {
-    if (r->header_sent) {
-        return MG_OK;
-    }
     if (r->headers_out.status == 0) {
         r->headers_out.status = MG_HTTP_OK;
     }
@@ -52,6 +52,14 @@ static mg_int_t send_header(mg_request_t *r)
     if (!mg_lua_get_ctx(r)->mime_set && llcf->use_default_type) {
         mg_http_set_content_type(r);
     }
+}
+
+static mg_int_t send_header(mg_request_t *r)
+{
+    if (r->header_sent) {
+        return MG_OK;
+    }
+    prepare_header(r);
     return mg_http_send_header(r);
 }
 
@@ -97,6 +105,7 @@ static void hold(mg_request_t *r, mg_lua_ctx_t *ctx, char *data, size_t size)
 {
     mg_buf_t *b = mg_buf_mem(r->pool, data, size);
     if (ctx->held == NULL) {
+        prepare_header(r);
         ctx->held_last = &ctx->held;
     }
     *ctx->held_last = b;
@@ -262,6 +271,10 @@ static int output(lua_State *L, int newline, const char *fn)
         }
         hold(r, ctx, data, size);
         lua_pushinteger(L, 1);
+        return 1;
+    }
+    if (size == 0 && ctx->held) {
+        lua_pushinteger(L, 1); /* the head goes with the held output */
         return 1;
     }
     mg_int_t hrc = send_header(r);

@@ -63,3 +63,44 @@ GET /t
 X-Empty: was here
 --- response_body
 nil k
+
+
+
+=== TEST 3: HTTP/1.0 held output: ngx.status, $status and the default type read as set from the first output on
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say("x")
+            ngx.say(ngx.status, " ", ngx.var.status, " ", tostring(ngx.var.sent_http_content_type),
+                    " ", tostring(ngx.headers_sent))
+        }
+    }
+--- raw_request eval
+"GET /t HTTP/1.0\r\n\r\n"
+--- response_headers
+Content-Length: 27
+--- response_body
+x
+200 200 text/plain false
+
+
+
+=== TEST 4: HTTP/1.0 held output: ngx.print() with nothing does not send the head, so the output keeps its Content-Length
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say("x")
+            ngx.print()
+            ngx.print("")
+            ngx.header["X-Late"] = "1"
+            ngx.say("y")
+        }
+    }
+--- raw_request eval
+"GET /t HTTP/1.0\r\n\r\n"
+--- response_headers
+Content-Length: 4
+X-Late: 1
+--- response_body
+x
+y
