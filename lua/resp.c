@@ -150,6 +150,8 @@ static size_t arg_size(lua_State *L, int idx, int argn, const char *fn, int dept
     size_t len;
     switch (lua_type(L, idx)) {
     case LUA_TNUMBER:
+        mg_lua_num_text(L, idx, &len);
+        return len;
     case LUA_TSTRING:
         lua_tolstring(L, idx, &len);
         return len;
@@ -207,7 +209,8 @@ static char *arg_copy(lua_State *L, int idx, char *p)
     switch (lua_type(L, idx)) {
     case LUA_TNUMBER:
     case LUA_TSTRING:
-        s = lua_tolstring(L, idx, &len);
+        s = lua_type(L, idx) == LUA_TNUMBER ? mg_lua_num_text(L, idx, &len)
+                                            : lua_tolstring(L, idx, &len);
         memcpy(p, s, len);
         return p + len;
     case LUA_TNIL:
@@ -364,7 +367,14 @@ static int lua_flush(lua_State *L)
     mg_lua_check_phase(L, OUTPUT_PHASES);
     mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    int wait = lua_gettop(L) >= 1 && lua_toboolean(L, 1);
+    int n = lua_gettop(L);
+    if (n > 1) {
+        return luaL_error(L, "attempt to pass %d arguments, but accepted 0 or 1", n);
+    }
+    if (n == 1) {
+        luaL_checktype(L, 1, LUA_TBOOLEAN);
+    }
+    int wait = n == 1 && lua_toboolean(L, 1);
     if (ctx->eof) {
         lua_pushnil(L);
         lua_pushliteral(L, "seen eof");

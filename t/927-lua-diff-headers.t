@@ -104,3 +104,64 @@ X-Late: 1
 --- response_body
 x
 y
+
+
+
+=== TEST 5: ngx.say and ngx.log write -0 as 0 and a negative NaN as -nan, as OpenResty does
+--- config
+    location /t {
+        content_by_lua_block {
+            local z = -0.0
+            ngx.say(z, " ", {z, 0/0}, " ", -(0/0), " ", 2.5, " ", 2^31)
+            ngx.log(ngx.WARN, "numbers: ", z, " ", 0/0)
+        }
+    }
+--- request
+GET /t
+--- response_body
+0 0-nan nan 2.5 2147483648
+--- error_log
+numbers: 0 -nan
+
+
+
+=== TEST 6: ngx.log's argument errors count as OpenResty's, and a C caller's name is not in the prefix
+--- config
+    location /t {
+        content_by_lua_block {
+            for _, a in ipairs({{99, "x"}, {-1, "x"}, {ngx.ERR, "a", {}}}) do
+                local ok, err = pcall(ngx.log, unpack(a))
+                ngx.say(tostring(ok), " ", err)
+            end
+            pcall(ngx.log, ngx.WARN, "through pcall")
+        }
+    }
+--- request
+GET /t
+--- response_body
+false bad argument #1 to '?' (bad log level: 99)
+false bad argument #1 to '?' (bad log level: -1)
+false bad argument #2 to '?' (expected table to have __tostring metamethod)
+--- error_log
+[lua] [C]:-1: through pcall,
+
+
+
+=== TEST 7: ngx.flush takes one boolean or nothing
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say("x")
+            for _, a in ipairs({{"x"}, {1}}) do
+                ngx.say(select(2, pcall(ngx.flush, a[1])))
+            end
+            ngx.say(select(2, pcall(ngx.flush, true, 1)))
+        }
+    }
+--- request
+GET /t
+--- response_body
+x
+bad argument #1 to '?' (boolean expected, got string)
+bad argument #1 to '?' (boolean expected, got number)
+attempt to pass 2 arguments, but accepted 0 or 1
