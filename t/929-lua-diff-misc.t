@@ -53,3 +53,34 @@ false bad argument #2 to '?' (Lua function expected)
 false bad argument #2 to '?' (Lua function expected)
 false bad argument #2 to '?' (Lua function expected)
 0
+
+
+
+=== TEST 3: ngx.thread and coroutine argument errors read as OpenResty's; a C function is refused
+--- config
+    location /t {
+        content_by_lua_block {
+            local co = coroutine.create(function() end)
+            local function e(f, ...)
+                local r = {pcall(f, ...)}
+                ngx.say(tostring(r[1]), " ", tostring(r[2]), " ", tostring(r[3]))
+            end
+            e(ngx.thread.wait, "x")
+            e(ngx.thread.kill, "x")
+            e(ngx.thread.wait, co)
+            e(ngx.thread.kill, co)
+            e(ngx.thread.spawn, print)
+            e(coroutine.create, print)
+            e(coroutine.create, "x")
+        }
+    }
+--- request
+GET /t
+--- response_body
+false bad argument #1 to '?' (lua thread expected) nil
+false bad argument #1 to '?' (lua thread expected) nil
+false attempt to wait on a coroutine that is not a user thread nil
+true nil not user thread
+false bad argument #1 to '?' (Lua function expected) nil
+false bad argument #1 to '?' (Lua function expected) nil
+false bad argument #1 to '?' (Lua function expected) nil
