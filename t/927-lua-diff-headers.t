@@ -165,3 +165,19 @@ x
 bad argument #1 to '?' (boolean expected, got string)
 bad argument #1 to '?' (boolean expected, got number)
 attempt to pass 2 arguments, but accepted 0 or 1
+
+
+
+=== TEST 8: ngx.resp.add_header with a nil value is an error
+--- config
+    location /t {
+        content_by_lua_block {
+            local resp = require "ngx.resp"
+            local ok, err = pcall(resp.add_header, "X-A", nil)
+            ngx.say(tostring(ok), " ", (tostring(err):gsub("^.-:%d+: ", "")))
+        }
+    }
+--- request
+GET /t
+--- response_body
+false invalid header value
