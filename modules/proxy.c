@@ -189,13 +189,13 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     }
     size_t loc_len = 0;
     if (has_uri && part.len && !plcf->url_cv) {
-        if (r->uri.len >= plcf->location.len &&
+        if (r->valid_location && r->uri.len >= plcf->location.len &&
             memcmp(r->uri.data, plcf->location.data, plcf->location.len) == 0) {
             loc_len = plcf->location.len;
         } else {
-            /* the URI no longer matches the location ("rewrite ... break"): nginx ignores
-             * the URI part and sends the changed URI (its r->valid_location; approximated
-             * by the prefix, which a rewritten URI inside the location still has) */
+            /* the URI was changed in the location (ngx.req.set_uri clears valid_location;
+             * "rewrite ... break" is told by the prefix, which a URI rewritten inside the
+             * location still has): nginx ignores the URI part and sends the changed URI */
             part.len = 0;
         }
     }

@@ -143,3 +143,45 @@ GET /t
 --- response_body
 /file 200 number true
 /px 200 number true
+
+
+
+=== TEST 7: after ngx.req.set_uri (no jump), proxy_pass with a URI part sends the changed URI whole, as after "rewrite ... break"
+--- config
+    location /b {
+        if ($http_x_hop) {
+            return 200 "upstream got $request_uri\n";
+        }
+        rewrite_by_lua_block { ngx.req.set_uri("/b/z") }
+        proxy_set_header X-Hop 1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up/;
+    }
+--- request
+GET /b/y?o=1
+--- response_body
+upstream got /b/z?o=1
+
+
+
+=== TEST 8: without a changed URI, the location's prefix is still replaced: a request, a subrequest, after ngx.exec
+--- config
+    location /n {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/n2/;
+    }
+    location /n2 {
+        return 200 "upstream got $request_uri\n";
+    }
+    location /t {
+        rewrite_by_lua_block { ngx.req.set_uri("/t/x") }
+        content_by_lua_block { ngx.print(ngx.location.capture("/n/sub").body) }
+    }
+    location /e {
+        rewrite_by_lua_block {
+            ngx.req.set_uri("/e/x")
+            ngx.exec("/n/w")
+        }
+    }
+--- pipelined_requests eval
+["GET /n/y", "GET /t", "GET /e"]
+--- response_body eval
+["upstream got /n2//y\n", "upstream got /n2//sub\n", "upstream got /n2//w\n"]
