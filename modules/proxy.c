@@ -601,11 +601,13 @@ static void assemble(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
         te_chunked = r->headers_in.chunked;
         body_len = te_chunked ? 0 : r->headers_in.content_length_n;
     } else if (plcf->upstream.pass_request_body && r->request_body &&
-               (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+               (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
         body_len = (int64_t)r->request_body->received;
-    } else if (!plcf->upstream.pass_request_body && r->headers_in.content_length_n >= 0) {
-        /* as nginx: the client's length goes on without the body (configurations say
-         * proxy_set_header Content-Length "") */
+    } else if (r->headers_in.content_length_n == 0 ||
+               (!plcf->upstream.pass_request_body && r->headers_in.content_length_n > 0)) {
+        /* as nginx: the client's length goes on, "Content-Length: 0" for an empty body, and
+         * without the body when it is not passed (configurations say proxy_set_header
+         * Content-Length "") */
         body_len = r->headers_in.content_length_n;
     }
     int send_body = ctx->set_body ? body_len > 0

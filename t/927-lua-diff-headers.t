@@ -181,3 +181,53 @@ attempt to pass 2 arguments, but accepted 0 or 1
 GET /t
 --- response_body
 false invalid header value
+
+
+
+=== TEST 9: a request's empty body is proxied with its "Content-Length: 0"
+--- config
+    location /up {
+        content_by_lua_block {
+            ngx.say(ngx.req.get_method(), " ", tostring(ngx.var.http_content_length))
+        }
+    }
+    location /plain {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up;
+    }
+    location /emptied {
+        rewrite_by_lua_block {
+            ngx.req.read_body()
+            ngx.req.set_body_data("")
+        }
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up;
+    }
+--- request
+POST /plain
+--- more_headers
+Content-Length: 0
+--- response_body
+POST 0
+
+
+
+=== TEST 10: a body ngx.req.set_body_data("") emptied is proxied with "Content-Length: 0"; a GET gets none
+--- config
+    location /up {
+        content_by_lua_block {
+            ngx.say(ngx.req.get_method(), " ", tostring(ngx.var.http_content_length))
+        }
+    }
+    location /plain {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up;
+    }
+    location /emptied {
+        rewrite_by_lua_block {
+            ngx.req.read_body()
+            ngx.req.set_body_data("")
+        }
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up;
+    }
+--- pipelined_requests eval
+["POST /emptied\nabc", "GET /plain"]
+--- response_body eval
+["POST 0\n", "GET nil\n"]
