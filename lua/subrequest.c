@@ -428,7 +428,7 @@ static int capture(lua_State *L, int nq)
         return luaL_error(L, "no request ctx found");
     }
     /* every query read and checked before a child exists: an error leaves none behind */
-    capture_opts_t *opts = mg_pnalloc(r->pool, (size_t)nq * sizeof(capture_opts_t));
+    capture_opts_t *opts = mg_palloc(r->pool, (size_t)nq * sizeof(capture_opts_t));
     for (int i = 1; i <= nq; i++) {
         luaL_checkstack(L, 16, "too many subrequests");
         lua_rawgeti(L, 1, i);
