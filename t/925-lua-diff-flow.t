@@ -185,3 +185,72 @@ upstream got /b/z?o=1
 ["GET /n/y", "GET /t", "GET /e"]
 --- response_body eval
 ["upstream got /n2//y\n", "upstream got /n2//sub\n", "upstream got /n2//w\n"]
+
+
+
+=== TEST 9: ngx.exit(444) after part of the response went out leaves the logged status as sent, as nginx
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say("said")
+            if ngx.var.arg_flush then
+                ngx.flush(true)
+            end
+            ngx.exit(tonumber(ngx.var.arg_c))
+        }
+        log_by_lua_block {
+            ngx.log(ngx.WARN, "logged ", ngx.var.arg_c, " ", tostring(ngx.var.arg_flush), ": ",
+                    ngx.var.status)
+        }
+    }
+--- request
+GET /t?c=444&flush=1
+--- ignore_response
+--- error_log
+logged 444 1: 200
+
+
+
+=== TEST 10: ngx.exit(499) after a flush: the same
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say("said")
+            if ngx.var.arg_flush then
+                ngx.flush(true)
+            end
+            ngx.exit(tonumber(ngx.var.arg_c))
+        }
+        log_by_lua_block {
+            ngx.log(ngx.WARN, "logged ", ngx.var.arg_c, " ", tostring(ngx.var.arg_flush), ": ",
+                    ngx.var.status)
+        }
+    }
+--- request
+GET /t?c=499&flush=1
+--- ignore_response
+--- error_log
+logged 499 1: 200
+
+
+
+=== TEST 11: ngx.exit(444) before anything went out is the logged status
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say("said")
+            if ngx.var.arg_flush then
+                ngx.flush(true)
+            end
+            ngx.exit(tonumber(ngx.var.arg_c))
+        }
+        log_by_lua_block {
+            ngx.log(ngx.WARN, "logged ", ngx.var.arg_c, " ", tostring(ngx.var.arg_flush), ": ",
+                    ngx.var.status)
+        }
+    }
+--- request
+GET /t?c=444
+--- ignore_response
+--- error_log
+logged 444 nil: 444
