@@ -295,10 +295,9 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     if (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_CLIENT_CLOSED_REQUEST ||
         rc == MG_HTTP_REQUEST_TIME_OUT ||
         (rc >= MG_HTTP_SPECIAL_RESPONSE && r->connection->closed)) {
-        if (rc > 0 && (!r->headers_out.status || r->bytes_sent == 0)) {
-            /* as nginx: a response already on its way is logged with its own status */
+        if (rc > 0) {
             r->err_status = (mg_uint_t)rc;
-        } else if (rc <= 0 && !r->headers_out.status) {
+        } else if (!r->headers_out.status) {
             r->err_status = MG_HTTP_INTERNAL_SERVER_ERROR;
         }
         if (rc == MG_HTTP_CLOSE) {
