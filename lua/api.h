@@ -250,6 +250,9 @@ const char *mg_lua_phase_error(unsigned allowed);
  * NULL for an unknown phase). */
 const char *mg_lua_phase_name(unsigned phase);
 const char *mg_lua_phase_context(unsigned phase);
+/* A number's text in ngx.say/ngx.print/ngx.log output, as lua-nginx-module writes it: Lua's
+ * own, but "0" for -0 and "-nan" for a negative NaN (a C printf's). */
+const char *mg_lua_num_text(lua_State *L, int idx, size_t *len);
 /* The request's Lua state, created on first use; the request pool's cleanup frees its
  * coroutines, ngx.ctx and output memory. */
 mg_lua_ctx_t *mg_lua_get_ctx(mg_request_t *r);

@@ -329,12 +329,20 @@ static int call_original(lua_State *L)
     return lua_gettop(L);
 }
 
+/* coroutine.create and ngx.thread.spawn take a Lua function, as OpenResty (not a C one) */
+static void check_lua_function(lua_State *L)
+{
+    if (!lua_isfunction(L, 1) || lua_iscfunction(L, 1)) {
+        luaL_argerror(L, 1, "Lua function expected");
+    }
+}
+
 static int co_create(lua_State *L)
 {
     if (mg_lua_cur.co == NULL) {
         return call_original(L);
     }
-    luaL_checktype(L, 1, LUA_TFUNCTION);
+    check_lua_function(L);
     mg_lua_co_t *co = mg_lua_co_new(mg_lua_cur.ctx, MG_LUA_KIND_USER);
     lua_pushvalue(L, 1);
     lua_xmove(L, co->L, 1);
@@ -401,7 +409,7 @@ static const char wrap_code[] =
 static int thread_spawn(lua_State *L)
 {
     mg_lua_check_phase(L, THREAD_PHASES);
-    luaL_checktype(L, 1, LUA_TFUNCTION);
+    check_lua_function(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (ctx == NULL || mg_lua_cur.co == NULL) {
         return luaL_error(L, "no request ctx found");
@@ -426,9 +434,10 @@ static int thread_wait(lua_State *L)
     }
     mg_lua_co_t *cur = mg_lua_cur.co;
     for (int i = 1; i <= n; i++) {
+        luaL_argcheck(L, lua_type(L, i) == LUA_TTHREAD, i, "lua thread expected");
         mg_lua_co_t *t = lookup(L, i);
         if (t == NULL || t->kind != MG_LUA_KIND_THREAD) {
-            return luaL_argerror(L, i, "not a user thread");
+            return luaL_error(L, "attempt to wait on a coroutine that is not a user thread");
         }
         if (t->parent != cur) {
             return luaL_error(L, "only the parent coroutine can wait on the thread");
@@ -462,9 +471,12 @@ static int thread_wait(lua_State *L)
 static int thread_kill(lua_State *L)
 {
     mg_lua_check_phase(L, THREAD_PHASES);
+    luaL_argcheck(L, lua_type(L, 1) == LUA_TTHREAD, 1, "lua thread expected");
     mg_lua_co_t *t = lookup(L, 1);
     if (t == NULL || t->kind != MG_LUA_KIND_THREAD) {
-        return luaL_argerror(L, 1, "not a user thread");
+        lua_pushnil(L);
+        lua_pushliteral(L, "not user thread");
+        return 2;
     }
     if (t->parent != mg_lua_cur.co) {
         lua_pushnil(L);

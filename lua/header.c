@@ -321,6 +321,9 @@ static int resp_add_header(lua_State *L)
     if (lua_gettop(L) != 2) {
         return luaL_error(L, "expecting 2 arguments, but got %d", lua_gettop(L));
     }
+    if (lua_isnil(L, 2)) {
+        return luaL_error(L, "invalid header value"); /* nothing to add: OpenResty's error */
+    }
     lua_pushnil(L);
     lua_insert(L, 1); /* key and value where the metamethod has them */
     return header_assign(L, 1);

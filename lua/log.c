@@ -4,11 +4,27 @@
  * "[lua] FILE:LINE: FUNCTION(): message"; and the error lines of failed Lua code with
  * OpenResty's traceback layout.
  */
+#include <math.h>
+
 #include "api.h"
 #include "metrics.h"
 
 static const char *const level_names[] = {"STDERR", "EMERG", "ALERT", "CRIT", "ERR",
                                           "WARN",   "NOTICE", "INFO", "DEBUG"};
+
+const char *mg_lua_num_text(lua_State *L, int idx, size_t *len)
+{
+    lua_Number v = lua_tonumber(L, idx);
+    if (v == 0 && signbit(v)) {
+        *len = 1;
+        return "0";
+    }
+    if (isnan(v)) {
+        *len = signbit(v) ? 4 : 3;
+        return signbit(v) ? "-nan" : "nan";
+    }
+    return lua_tolstring(L, idx, len);
+}
 
 mg_log_t *mg_lua_log(void)
 {
@@ -55,10 +71,11 @@ static int do_log(lua_State *L, int level, int first)
     lua_Debug ar;
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sln", &ar)) {
         char where[LUA_IDSIZE + 64];
-        int n = ar.name ? snprintf(where, sizeof(where), "[lua] %s:%d: %s(): ", ar.short_src,
-                                   ar.currentline, ar.name)
-                        : snprintf(where, sizeof(where), "[lua] %s:%d: ", ar.short_src,
-                                   ar.currentline);
+        /* a Lua function's name only, as OpenResty (not pcall's when it calls ngx.log) */
+        int n = ar.name && *ar.namewhat && ar.what[0] == 'L'
+                    ? snprintf(where, sizeof(where), "[lua] %s:%d: %s(): ", ar.short_src,
+                               ar.currentline, ar.name)
+                    : snprintf(where, sizeof(where), "[lua] %s:%d: ", ar.short_src, ar.currentline);
         luaL_addlstring(&b, where, (size_t)n < sizeof(where) ? (size_t)n : sizeof(where) - 1);
     }
     for (int i = first; i <= top; i++) {
@@ -72,7 +89,8 @@ static int do_log(lua_State *L, int level, int first)
         case LUA_TNUMBER:
         case LUA_TSTRING: {
             size_t len;
-            const char *s = lua_tolstring(L, i, &len);
+            const char *s = lua_type(L, i) == LUA_TNUMBER ? mg_lua_num_text(L, i, &len)
+                                                          : lua_tolstring(L, i, &len);
             luaL_addlstring(&b, s, len);
             break;
         }
@@ -87,13 +105,15 @@ static int do_log(lua_State *L, int level, int first)
                 luaL_addvalue(&b);
                 break;
             }
+            /* counted from the message's first piece, as OpenResty's messages count */
             if (lua_istable(L, i)) {
-                return luaL_argerror(L, i, "expected table to have __tostring metamethod");
+                return luaL_argerror(L, i - first + 1,
+                                     "expected table to have __tostring metamethod");
             }
-            return luaL_argerror(
-                L, i,
-                lua_pushfstring(L, "string, number, boolean, or nil expected, got %s",
-                                luaL_typename(L, i)));
+            return luaL_argerror(L, i - first + 1,
+                                 lua_pushfstring(L,
+                                                 "string, number, boolean, or nil expected, got %s",
+                                                 luaL_typename(L, i)));
         }
     }
     luaL_pushresult(&b);
@@ -107,7 +127,7 @@ static int lua_log(lua_State *L)
 {
     lua_Integer level = luaL_checkinteger(L, 1);
     if (level < MG_LOG_STDERR || level > MG_LOG_DEBUG) {
-        return luaL_error(L, "bad log level: %d", (int)level);
+        return luaL_argerror(L, 1, lua_pushfstring(L, "bad log level: %d", (int)level));
     }
     return do_log(L, (int)level, 2);
 }

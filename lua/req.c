@@ -394,8 +394,9 @@ static mg_str_t escaped_copy(mg_request_t *r, const char *s, size_t len, mg_esca
  * Replace every `name` line of the request with the n values (none: remove them), as
  * OpenResty does: the first line keeps its place (and the case of its name) and takes the
  * first value, the other lines go, further values are added at the end. The values Host and
- * Content-Length determine are checked first, so a bad one changes nothing. Raises a Lua
- * error on a bad value.
+ * Content-Length determine are checked first, so a bad one changes nothing. An empty first
+ * value removes the lines as none does (the further values are added). Raises a Lua error on a
+ * bad value.
  */
 static void set_input_header(lua_State *L, mg_request_t *r, mg_str_t name, mg_str_t *vals, size_t n)
 {
@@ -404,10 +405,11 @@ static void set_input_header(lua_State *L, mg_request_t *r, mg_str_t name, mg_st
     int64_t clen = -1;
     int is_host = mg_str_caseeq(name, "host");
     int is_clen = mg_str_caseeq(name, "content-length");
-    if (n && is_host && mg_server_name_validate(r->pool, vals[0], &server) != MG_OK) {
+    int clear = n == 0 || vals[0].len == 0;
+    if (!clear && is_host && mg_server_name_validate(r->pool, vals[0], &server) != MG_OK) {
         luaL_error(L, "failed to set header");
     }
-    if (n && is_clen && (clen = mg_atoi(vals[0].data, vals[0].len)) < 0) {
+    if (!clear && is_clen && (clen = mg_atoi(vals[0].data, vals[0].len)) < 0) {
         luaL_error(L, "failed to set header");
     }
     mg_table_elt_t *h = hin->headers.elts;
@@ -415,7 +417,7 @@ static void set_input_header(lua_State *L, mg_request_t *r, mg_str_t name, mg_st
     int replaced = 0;
     for (size_t i = 0; i < hin->headers.nelts; i++) {
         if (h[i].key.len == name.len && mg_strncasecmp(h[i].key.data, name.data, name.len) == 0) {
-            if (n == 0 || replaced) {
+            if (clear || replaced) {
                 continue;
             }
             h[i].value = vals[0];
@@ -425,7 +427,7 @@ static void set_input_header(lua_State *L, mg_request_t *r, mg_str_t name, mg_st
         h[kept++] = h[i];
     }
     hin->headers.nelts = kept;
-    for (size_t k = replaced; k < n; k++) {
+    for (size_t k = clear ? 1 : (size_t)replaced; k < n; k++) {
         mg_table_elt_t *e = mg_array_push(&hin->headers);
         e->key = name;
         e->value = vals[k];

@@ -41,11 +41,11 @@ char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len)
 /* Send the response head now if not yet sent (status from ngx.status, 200 default). MG_OK,
  * MG_ERROR, or an HTTP status a header filter chose instead (header_filter_by_lua's ngx.exit):
  * nothing was sent, and the caller ends its output and finalizes with it. */
-static mg_int_t send_header(mg_request_t *r)
+/* The head's status (200 unless set) and default type, as output makes them: when the head
+ * goes out, or when HTTP/1.0 output starts being held (ngx.status and $sent_http_content_type
+ * read them from then on, as in OpenResty). */
+static void prepare_header(mg_request_t *r)
 {
-    if (r->header_sent) {
-        return MG_OK;
-    }
     if (r->headers_out.status == 0) {
         r->headers_out.status = MG_HTTP_OK;
     }
@@ -53,6 +53,14 @@ static mg_int_t send_header(mg_request_t *r)
     if (!mg_lua_get_ctx(r)->mime_set && llcf->use_default_type) {
         mg_http_set_content_type(r);
     }
+}
+
+static mg_int_t send_header(mg_request_t *r)
+{
+    if (r->header_sent) {
+        return MG_OK;
+    }
+    prepare_header(r);
     return mg_http_send_header(r);
 }
 
@@ -98,6 +106,7 @@ static void hold(mg_request_t *r, mg_lua_ctx_t *ctx, char *data, size_t size)
 {
     mg_buf_t *b = mg_buf_mem(r->pool, data, size);
     if (ctx->held == NULL) {
+        prepare_header(r);
         ctx->held_last = &ctx->held;
     }
     *ctx->held_last = b;
@@ -142,6 +151,8 @@ static size_t arg_size(lua_State *L, int idx, int argn, const char *fn, int dept
     size_t len;
     switch (lua_type(L, idx)) {
     case LUA_TNUMBER:
+        mg_lua_num_text(L, idx, &len);
+        return len;
     case LUA_TSTRING:
         lua_tolstring(L, idx, &len);
         return len;
@@ -199,7 +210,8 @@ static char *arg_copy(lua_State *L, int idx, char *p)
     switch (lua_type(L, idx)) {
     case LUA_TNUMBER:
     case LUA_TSTRING:
-        s = lua_tolstring(L, idx, &len);
+        s = lua_type(L, idx) == LUA_TNUMBER ? mg_lua_num_text(L, idx, &len)
+                                            : lua_tolstring(L, idx, &len);
         memcpy(p, s, len);
         return p + len;
     case LUA_TNIL:
@@ -263,6 +275,10 @@ static int output(lua_State *L, int newline, const char *fn)
         }
         hold(r, ctx, data, size);
         lua_pushinteger(L, 1);
+        return 1;
+    }
+    if (size == 0 && ctx->held) {
+        lua_pushinteger(L, 1); /* the head goes with the held output */
         return 1;
     }
     mg_int_t hrc = send_header(r);
@@ -352,7 +368,14 @@ static int lua_flush(lua_State *L)
     mg_lua_check_phase(L, OUTPUT_PHASES);
     mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    int wait = lua_gettop(L) >= 1 && lua_toboolean(L, 1);
+    int n = lua_gettop(L);
+    if (n > 1) {
+        return luaL_error(L, "attempt to pass %d arguments, but accepted 0 or 1", n);
+    }
+    if (n == 1) {
+        luaL_checktype(L, 1, LUA_TBOOLEAN);
+    }
+    int wait = n == 1 && lua_toboolean(L, 1);
     if (ctx->eof) {
         lua_pushnil(L);
         lua_pushliteral(L, "seen eof");
@@ -458,6 +481,10 @@ static int lua_exit(lua_State *L)
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_HEADER_FILTER |
                               MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE | MG_LUA_BALANCER);
     mg_int_t code = (mg_int_t)luaL_checkinteger(L, 1);
+    if (code == MG_AGAIN || code == MG_DONE) {
+        /* no phase could finish with them: the request would wait for nothing */
+        return luaL_error(L, "bad argument to 'ngx.exit': does not accept NGX_AGAIN or NGX_DONE");
+    }
     return do_exit(L, code);
 }
 
@@ -524,12 +551,22 @@ static int lua_exec(lua_State *L)
         }
         args = luaL_checklstring(L, 2, &alen);
     }
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    mg_str_t u = mg_pstr(r->pool, uri, len);
+    const char *q = NULL;
+    if (uri[0] != '@') {
+        /* as nginx, the path is %-decoded once and refused with a ".." segment or a NUL */
+        size_t args_at;
+        ssize_t plen = mg_http_parse_unsafe_uri(uri, len, u.data, &args_at);
+        if (plen < 0) {
+            return luaL_error(L, "unsafe uri");
+        }
+        u.len = (size_t)plen;
+        q = memchr(uri, '?', len);
+    }
     if (r->header_sent) {
         return luaL_error(L, "attempt to call ngx.exec after sending out response headers");
     }
-    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    const char *q = uri[0] == '@' ? NULL : memchr(uri, '?', len);
-    mg_str_t u = mg_pstr(r->pool, uri, q ? (size_t)(q - uri) : len);
     mg_str_t a = {0, NULL};
     if (q && alen) {
         a.data = mg_psprintf(r->pool, "%.*s&%.*s", (int)(len - (size_t)(q - uri) - 1), q + 1,

@@ -3,6 +3,7 @@
  * requests go on meanwhile. One timer event per coroutine, reused.
  */
 #include <event2/event.h>
+#include <limits.h>
 #include <math.h>
 
 #include "api.h"
@@ -21,8 +22,10 @@ static int lua_sleep(lua_State *L)
         return luaL_error(L, "attempt to pass %d arguments, but accepted 1", lua_gettop(L));
     }
     lua_Number sec = luaL_checknumber(L, 1);
-    if (sec < 0 || isnan(sec)) {
-        return luaL_error(L, "invalid sleep duration \"%f\"", sec);
+    if (isnan(sec) || sec * 1000 <= -1) {
+        /* whole milliseconds, as lua-nginx-module counts (and names) them */
+        lua_Number ms = isnan(sec) ? 0 : sec * 1000 < INT_MIN ? INT_MIN : sec * 1000;
+        return luaL_error(L, "invalid sleep duration \"%d\"", (int)ms);
     }
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER |
                               MG_LUA_SSL_YIELDABLE);

@@ -259,9 +259,10 @@ int mg_lua_args_pair(lua_State *L, int t, char *buf, const char *s, size_t len)
 /*
  * Parse "a=1&b&a=2" into the table at t: keys and values unescaped as URI components, a key
  * without '=' is true, empty keys are dropped; after max pairs (counting dropped ones, as
- * lua-nginx-module does) parsing stops; max <= 0 means no limit.
+ * lua-nginx-module does) parsing stops, and 1 is returned when input was left; max <= 0 means
+ * no limit.
  */
-static void decode_args(lua_State *L, int t, const char *s, size_t len, int max, char *buf)
+static int decode_args(lua_State *L, int t, const char *s, size_t len, int max, char *buf)
 {
     size_t start = 0;
     int count = 0;
@@ -275,9 +276,10 @@ static void decode_args(lua_State *L, int t, const char *s, size_t len, int max,
         mg_lua_args_pair(L, t, buf, s + start, i - start);
         start = i + 1;
         if (max > 0 && ++count == max) {
-            break;
+            return i < len; /* more input, even a lone '&': "truncated" */
         }
     }
+    return 0;
 }
 
 static int mg_lua_string_decode_args(lua_State *L)
@@ -291,7 +293,10 @@ static int mg_lua_string_decode_args(lua_State *L)
     int max = n == 2 ? luaL_checkint(L, 2) : 100;
     char *buf = scratch(L, len);
     lua_createtable(L, 0, 4);
-    decode_args(L, lua_gettop(L), s, len, max, buf);
+    if (decode_args(L, lua_gettop(L), s, len, max, buf)) {
+        lua_pushliteral(L, "truncated");
+        return 2;
+    }
     return 1;
 }
 

@@ -113,9 +113,8 @@ static void push_headers(lua_State *L, mg_request_t *sr)
         lua_setfield(L, t, "Content-Type");
     }
     if (ho->content_length_n >= 0) {
-        char n[32];
-        snprintf(n, sizeof(n), "%lld", (long long)ho->content_length_n);
-        lua_pushstring(L, n);
+        /* a number, as lua-nginx-module gives the length it knows without a header */
+        lua_pushnumber(L, (lua_Number)ho->content_length_n);
         lua_setfield(L, t, "Content-Length");
     }
     if (ho->last_modified_time >= 0) {
@@ -201,21 +200,6 @@ static int opt_bool(lua_State *L, int t, const char *name)
     return v;
 }
 
-/* A path a subrequest may not take: empty, a NUL byte, or a ".." segment. */
-static int unsafe_uri(const char *p, size_t len)
-{
-    if (len == 0 || memchr(p, '\0', len)) {
-        return 1;
-    }
-    for (size_t i = 0; i + 1 < len; i++) {
-        if ((i == 0 || p[i - 1] == '/') && p[i] == '.' && p[i + 1] == '.' &&
-            (i + 2 == len || p[i + 2] == '/')) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* The query {uri, options?} at stack index q (i: its 0-based number, as OpenResty's messages
  * count): its options checked; what the child needs later stays on the stack. */
 static void read_query(lua_State *L, int q, int i, capture_opts_t *o)
@@ -229,15 +213,17 @@ static void read_query(lua_State *L, int q, int i, capture_opts_t *o)
     lua_rawgeti(L, q, 1);
     size_t len;
     const char *uri = luaL_checklstring(L, -1, &len);
-    const char *qm = memchr(uri, '?', len);
-    o->uri.data = (char *)uri;
-    o->uri.len = qm ? (size_t)(qm - uri) : len;
-    if (qm) {
-        o->args.data = (char *)qm + 1;
-        o->args.len = len - o->uri.len - 1;
-    }
-    if (unsafe_uri(o->uri.data, o->uri.len)) {
+    /* as nginx, the path is %-decoded once and refused empty, with a NUL or a ".." segment */
+    size_t args_at;
+    o->uri.data = mg_pnalloc(mg_lua_request(L)->pool, len ? len : 1);
+    ssize_t plen = mg_http_parse_unsafe_uri(uri, len, o->uri.data, &args_at);
+    if (plen < 0) {
         luaL_error(L, "unsafe uri in argument #1: %s", uri);
+    }
+    o->uri.len = (size_t)plen;
+    if (args_at < len) {
+        o->args.data = (char *)uri + args_at;
+        o->args.len = len - args_at;
     }
     lua_rawgeti(L, q, 2);
     if (lua_isnil(L, -1)) {
@@ -442,7 +428,7 @@ static int capture(lua_State *L, int nq)
         return luaL_error(L, "no request ctx found");
     }
     /* every query read and checked before a child exists: an error leaves none behind */
-    capture_opts_t *opts = mg_pnalloc(r->pool, (size_t)nq * sizeof(capture_opts_t));
+    capture_opts_t *opts = mg_palloc(r->pool, (size_t)nq * sizeof(capture_opts_t));
     for (int i = 1; i <= nq; i++) {
         luaL_checkstack(L, 16, "too many subrequests");
         lua_rawgeti(L, 1, i);

@@ -197,7 +197,9 @@ static int create(lua_State *L, int every)
     if (isnan(delay) || delay < 0) {
         delay = 0; /* OpenResty 0.10.23 runs it at once */
     }
-    luaL_checktype(L, 2, LUA_TFUNCTION);
+    if (!lua_isfunction(L, 2) || lua_iscfunction(L, 2)) {
+        luaL_argerror(L, 2, "Lua function expected"); /* as OpenResty: a C one neither */
+    }
     mg_lua_main_conf_t *lmcf = mg_lua_cur.lmcf;
     timers_t *ts = get_timers(L, lmcf);
     if (ts->srv->quitting) {

@@ -85,19 +85,21 @@ static int var_set(lua_State *L)
     char buf[64];
     mg_str_t name = lower_name(L, 2, buf, sizeof(buf));
     mg_str_t value, *vp = NULL;
-    switch (lua_type(L, 3)) {
-    case LUA_TNUMBER:
-    case LUA_TSTRING: {
+    if (!lua_isnil(L, 3)) {
+        /* any other value is written as tostring() makes it, as lua-resty-core does */
+        if (lua_type(L, 3) != LUA_TSTRING && lua_type(L, 3) != LUA_TNUMBER) {
+            lua_getglobal(L, "tostring");
+            lua_pushvalue(L, 3);
+            lua_call(L, 1, 1);
+            lua_replace(L, 3);
+        }
         size_t len;
         const char *s = lua_tolstring(L, 3, &len);
+        if (s == NULL) {
+            return luaL_error(L, "'tostring' must return a string to be assigned to a variable");
+        }
         value = mg_pstr(r->pool, s, len);
         vp = &value;
-        break;
-    }
-    case LUA_TNIL:
-        break; /* reads back as nil */
-    default:
-        return luaL_error(L, "bad variable value type: %s", luaL_typename(L, 3));
     }
     const char *err = set_error(r, name, mg_http_set_variable(r, name, vp));
     if (err) {

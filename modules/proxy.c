@@ -200,13 +200,13 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
     }
     size_t loc_len = 0;
     if (has_uri && part.len && !plcf->url_cv) {
-        if (r->uri.len >= plcf->location.len &&
+        if (r->valid_location && r->uri.len >= plcf->location.len &&
             memcmp(r->uri.data, plcf->location.data, plcf->location.len) == 0) {
             loc_len = plcf->location.len;
         } else {
-            /* the URI no longer matches the location ("rewrite ... break"): nginx ignores
-             * the URI part and sends the changed URI (its r->valid_location; approximated
-             * by the prefix, which a rewritten URI inside the location still has) */
+            /* the URI was changed in the location (ngx.req.set_uri clears valid_location;
+             * "rewrite ... break" is told by the prefix, which a URI rewritten inside the
+             * location still has): nginx ignores the URI part and sends the changed URI */
             part.len = 0;
         }
     }
@@ -632,11 +632,13 @@ static void assemble(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *ctx)
         te_chunked = r->headers_in.chunked;
         body_len = te_chunked ? 0 : r->headers_in.content_length_n;
     } else if (plcf->upstream.pass_request_body && r->request_body &&
-               (r->headers_in.content_length_n > 0 || r->headers_in.chunked)) {
+               (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
         body_len = (int64_t)r->request_body->received;
-    } else if (!plcf->upstream.pass_request_body && r->headers_in.content_length_n >= 0) {
-        /* as nginx: the client's length goes on without the body (configurations say
-         * proxy_set_header Content-Length "") */
+    } else if (r->headers_in.content_length_n == 0 ||
+               (!plcf->upstream.pass_request_body && r->headers_in.content_length_n > 0)) {
+        /* as nginx: the client's length goes on, "Content-Length: 0" for an empty body, and
+         * without the body when it is not passed (configurations say proxy_set_header
+         * Content-Length "") */
         body_len = r->headers_in.content_length_n;
     }
     int send_body = ctx->set_body ? body_len > 0

@@ -356,5 +356,6 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     }
     c->log.action = NULL; /* an h2 stream's head is read: its request's lines have none, as nginx */
     r->phase_handler = 0;
+    r->valid_location = 1;
     mg_http_run_phases(r);
 }

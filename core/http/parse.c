@@ -610,6 +610,24 @@ size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags)
     return o;
 }
 
+ssize_t mg_http_parse_unsafe_uri(const char *uri, size_t len, char *out, size_t *args_at)
+{
+    const char *q = memchr(uri, '?', len);
+    size_t plen = q ? (size_t)(q - uri) : len;
+    *args_at = q ? plen + 1 : len;
+    size_t n = mg_http_unescape(uri, plen, out, MG_UNESCAPE_KEEP_BAD);
+    if (n == 0 || memchr(out, '\0', n)) {
+        return -1;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        if ((i == 0 || out[i - 1] == '/') && out[i] == '.' && out[i + 1] == '.' &&
+            (i + 2 == n || out[i + 2] == '/')) {
+            return -1;
+        }
+    }
+    return (ssize_t)n;
+}
+
 /*
  * Which bytes each escape type %-encodes: bit (1 << type) of a byte's entry. The controls and
  * the space are escaped by all but LUA_HEADER_VALUE (which keeps a tab and the space); DEL by

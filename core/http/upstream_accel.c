@@ -22,37 +22,6 @@ static mg_http_header_t *find(mg_upstream_t *u, const char *lower, size_t len)
     return NULL;
 }
 
-/* nginx's check of a URI it did not parse itself: "?" starts the args, percent-escapes are
- * decoded once, and a leading "." or a ".." segment, or a NUL, makes it unsafe. */
-static int parse_unsafe_uri(mg_request_t *r, mg_str_t *uri, mg_str_t *args)
-{
-    const char *q = memchr(uri->data, '?', uri->len);
-    if (q) {
-        args->data = (char *)q + 1;
-        args->len = uri->len - (size_t)(q + 1 - uri->data);
-        uri->len = (size_t)(q - uri->data);
-    }
-    if (memchr(uri->data, '%', uri->len)) {
-        char *d = mg_pnalloc(r->pool, uri->len ? uri->len : 1);
-        uri->len = mg_http_unescape(uri->data, uri->len, d, MG_UNESCAPE_KEEP_BAD);
-        uri->data = d;
-    }
-    const char *p = uri->data, *end = uri->data + uri->len;
-    if (p < end && p[0] == '.') {
-        return MG_ERROR;
-    }
-    for (; p < end; p++) {
-        if (*p == '\0') {
-            return MG_ERROR;
-        }
-        if (*p == '/' && end - p >= 3 && p[1] == '.' && p[2] == '.' &&
-            (end - p == 3 || p[3] == '/')) {
-            return MG_ERROR;
-        }
-    }
-    return MG_OK;
-}
-
 /* The upstream's headers that survive its X-Accel-Redirect (nginx's list). */
 static void copy_for_redirect(mg_upstream_t *u)
 {
@@ -112,7 +81,13 @@ mg_int_t mg_upstream_process_accel(mg_upstream_t *u)
         return MG_DONE;
     }
     mg_str_t args = mg_null_string;
-    if (parse_unsafe_uri(r, &uri, &args) != MG_OK) {
+    size_t args_at;
+    ssize_t plen = mg_http_parse_unsafe_uri(h->value.data, h->value.len, uri.data, &args_at);
+    if (args_at < h->value.len) {
+        args = mg_pstr(r->pool, h->value.data + args_at, h->value.len - args_at);
+    }
+    uri.len = plen < 0 ? 0 : (size_t)plen;
+    if (plen < 0) {
         r->connection->log.action = action;
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "unsafe URI \"%.*s\" was detected",
                      (int)h->value.len, h->value.data);
