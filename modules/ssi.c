@@ -26,6 +26,9 @@
 #define READ_SIZE 32768
 #define DEFAULT_TIMEFMT "%A, %d-%b-%Y %H:%M:%S %Z"
 #define DEFAULT_ERRMSG "[an error occurred while processing the directive]"
+/* a command's answer when a variable's handler failed: the response fails (nginx's SSI
+ * returns NGX_ERROR then: the client's connection is closed), no errmsg */
+#define SSI_ABORT MG_ABORT
 
 typedef struct {
     int enable;
@@ -93,6 +96,7 @@ struct ssi_ctx_s {
                         the included page reads of the SSI variables is set before */
     unsigned done : 1;
     unsigned active : 1;
+    unsigned aborted : 1; /* SSI_ABORT: the body filter fails */
 };
 
 typedef struct {
@@ -279,50 +283,59 @@ static int get_var(ssi_ctx_t *ctx, mg_str_t name, mg_str_t *value)
     return 1;
 }
 
-/* A parameter's text with $name and ${name} replaced by their values and "\x" read as "x". */
-static mg_str_t evaluate(ssi_ctx_t *ctx, mg_str_t s)
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* A parameter's text with $name and ${name} replaced by their values, as nginx reads it: a
+ * backslash before \ ' " $ gives that character, before any other it stays. MG_OK with *out
+ * set; MG_ERROR for a "$" without a name or a "${" without its "}" (logged: the errmsg);
+ * SSI_ABORT when a variable's handler failed (nginx then fails the response). */
+static mg_int_t evaluate(ssi_ctx_t *ctx, mg_str_t s, mg_str_t *out)
 {
     if (memchr(s.data, '$', s.len) == NULL && memchr(s.data, '\\', s.len) == NULL) {
-        return s;
+        *out = s;
+        return MG_OK;
     }
     size_t cap = s.len + 64, len = 0;
     char *buf = mg_alloc(cap);
+    mg_int_t rc = MG_OK;
     for (size_t i = 0; i < s.len;) {
         mg_str_t add;
-        char one;
         if (s.data[i] == '\\' && i + 1 < s.len) {
-            one = s.data[i + 1];
-            add = (mg_str_t){1, &one};
+            char n = s.data[i + 1];
+            int drop = n == '\\' || n == '\'' || n == '"' || n == '$';
+            add = (mg_str_t){drop ? 1 : 2, s.data + i + drop};
             i += 2;
-        } else if (s.data[i] == '$' && i + 1 < s.len) {
+        } else if (s.data[i] == '$') {
             size_t j = i + 1, e;
-            int brace = s.data[j] == '{';
+            int brace = j < s.len && s.data[j] == '{';
             if (brace) {
                 j++;
             }
-            for (e = j; e < s.len; e++) {
-                char c = s.data[e];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_')) {
-                    break;
-                }
+            for (e = j; e < s.len && is_name_char(s.data[e]); e++) {
             }
             mg_str_t name = {e - j, s.data + j};
-            if (brace) {
-                if (e == s.len || s.data[e] != '}') {
-                    name.len = 0;
-                } else {
-                    e++;
-                }
+            if (brace && (e == s.len || s.data[e] != '}')) {
+                ssi_log(ctx->r, "the closing bracket in \"%.*s\" variable is missing",
+                        (int)name.len, name.data);
+                rc = MG_ERROR;
+                break;
             }
             if (name.len == 0) {
-                add = (mg_str_t){1, "$"}; /* no name: the "$" itself */
-                i++;
-            } else {
-                i = e;
-                if (get_var(ctx, name, &add) <= 0) {
-                    continue;
-                }
+                ssi_log(ctx->r, "invalid variable name in \"%.*s\"", (int)s.len, s.data);
+                rc = MG_ERROR;
+                break;
+            }
+            i = brace ? e + 1 : e;
+            int got = get_var(ctx, name, &add);
+            if (got < 0) {
+                rc = SSI_ABORT;
+                break;
+            }
+            if (got == 0) {
+                continue;
             }
         } else {
             add = (mg_str_t){1, s.data + i};
@@ -337,9 +350,11 @@ static mg_str_t evaluate(ssi_ctx_t *ctx, mg_str_t s)
         memcpy(buf + len, add.data, add.len);
         len += add.len;
     }
-    mg_str_t out = mg_pstr(ctx->r->pool, buf, len);
+    if (rc == MG_OK) {
+        *out = mg_pstr(ctx->r->pool, buf, len);
+    }
     free(buf);
-    return out;
+    return rc;
 }
 
 /* $date_local, $date_gmt: now, in the current request's "config timefmt". A format that
@@ -469,8 +484,12 @@ static mg_int_t cmd_echo(ssi_ctx_t *ctx, mg_str_t *pm)
 
 static mg_int_t cmd_set(ssi_ctx_t *ctx, mg_str_t *pm)
 {
-    set_var(ctx, pm[0], evaluate(ctx, pm[1]));
-    return MG_OK;
+    mg_str_t value;
+    mg_int_t rc = evaluate(ctx, pm[1], &value);
+    if (rc == MG_OK) {
+        set_var(ctx, pm[0], value);
+    }
+    return rc;
 }
 
 static mg_int_t cmd_config(ssi_ctx_t *ctx, mg_str_t *pm)
@@ -484,18 +503,27 @@ static mg_int_t cmd_config(ssi_ctx_t *ctx, mg_str_t *pm)
     return MG_OK;
 }
 
-/* "$a", "$a = text", "$a != text", "$a = /re/", "$a != /re/": 1, 0, or MG_ERROR. */
+/* What nginx reads as the left side of an expression (its "'" included). */
+static int is_left_char(char c)
+{
+    return is_name_char(c) || c == '$' || c == '{' || c == '}' || c == '\'';
+}
+
+/* "$a", "$a = text", "$a != text", "$a = /re/", "$a != /re/": 1, 0, MG_ERROR or SSI_ABORT.
+ * As nginx: an empty left side is "" (expr="" is false), the right side runs to the end,
+ * a right side of "/" alone is text, and a regex's text has its variables replaced. */
 static mg_int_t expression(ssi_ctx_t *ctx, mg_str_t expr)
 {
     const char *p = expr.data, *end = expr.data + expr.len;
     const char *l = p;
-    while (p < end && *p != ' ' && *p != '=' && *p != '!') {
+    while (p < end && is_left_char(*p)) {
         p++;
     }
-    if (p == l) {
-        goto invalid;
+    mg_str_t left;
+    mg_int_t rc = evaluate(ctx, (mg_str_t){(size_t)(p - l), (char *)l}, &left);
+    if (rc != MG_OK) {
+        return rc;
     }
-    mg_str_t left = evaluate(ctx, (mg_str_t){(size_t)(p - l), (char *)l});
     while (p < end && *p == ' ') {
         p++;
     }
@@ -503,11 +531,10 @@ static mg_int_t expression(ssi_ctx_t *ctx, mg_str_t expr)
         return left.len != 0;
     }
     int negate = 0;
-    if (*p == '!') {
+    if (*p == '!' && p + 1 < end && p[1] == '=') {
         negate = 1;
         p++;
-    }
-    if (p == end || *p != '=') {
+    } else if (*p != '=') {
         goto invalid;
     }
     p++;
@@ -516,11 +543,15 @@ static mg_int_t expression(ssi_ctx_t *ctx, mg_str_t expr)
     }
     mg_str_t right = {(size_t)(end - p), (char *)p};
     int eq;
-    if (right.len && right.data[0] == '/') {
-        if (right.len < 2 || right.data[right.len - 1] != '/') {
+    if (right.len >= 2 && right.data[0] == '/') {
+        if (right.data[right.len - 1] != '/') {
             goto invalid;
         }
-        mg_str_t pat = {right.len - 2, right.data + 1};
+        mg_str_t pat;
+        rc = evaluate(ctx, (mg_str_t){right.len - 2, right.data + 1}, &pat);
+        if (rc != MG_OK) {
+            return rc;
+        }
         char err[256];
         mg_regex_t *re = mg_regex_compile(ctx->r->pool, pat, 0, err, sizeof(err));
         if (re == NULL) {
@@ -551,7 +582,11 @@ static mg_int_t expression(ssi_ctx_t *ctx, mg_str_t expr)
             }
         }
     } else {
-        mg_str_t v = evaluate(ctx, right);
+        mg_str_t v;
+        rc = evaluate(ctx, right, &v);
+        if (rc != MG_OK) {
+            return rc;
+        }
         eq = mg_str_eq_str(left, v);
     }
     return negate ? !eq : eq;
@@ -567,7 +602,7 @@ static mg_int_t cmd_if(ssi_ctx_t *ctx, mg_str_t *pm)
         return MG_ERROR;
     }
     mg_int_t rc = expression(ctx, pm[0]);
-    if (rc == MG_ERROR) {
+    if (rc < 0) {
         return rc;
     }
     ctx->conditional = 1;
@@ -583,7 +618,7 @@ static mg_int_t cmd_elif(ssi_ctx_t *ctx, mg_str_t *pm)
         return MG_OK;
     }
     mg_int_t rc = expression(ctx, pm[0]);
-    if (rc == MG_ERROR) {
+    if (rc < 0) {
         return rc;
     }
     ctx->output = rc != 0;
@@ -769,7 +804,10 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
         /* a stub being run after its request ended cannot start another */
         return MG_ERROR;
     }
-    uri = evaluate(ctx, uri);
+    mg_int_t erc = evaluate(ctx, uri, &uri);
+    if (erc != MG_OK) {
+        return erc;
+    }
     if (uri.len == 0 || uri.data[0] != '/') {
         /* relative to the current URI's directory */
         size_t dir = r->uri.len;
@@ -845,13 +883,9 @@ static void block_command(ssi_ctx_t *ctx)
         block_append(ctx, " ", 1);
         block_append(ctx, p->params[i].name.data, p->params[i].name.len);
         block_append(ctx, "=\"", 2);
-        for (size_t k = 0; k < p->params[i].value.len; k++) {
-            char c = p->params[i].value.data[k];
-            if (c == '"') {
-                block_append(ctx, "\\", 1);
-            }
-            block_append(ctx, &c, 1);
-        }
+        /* as stored, escapes kept (ssi_parse.c), as nginx writes it back: a single-quoted
+         * value's bare '"' stays bare */
+        block_append(ctx, p->params[i].value.data, p->params[i].value.len);
         block_append(ctx, "\"", 1);
     }
     block_append(ctx, " -->", 4);
@@ -917,15 +951,18 @@ static void run_command(ssi_ctx_t *ctx)
             return;
         }
     }
-    if (c->run(ctx, pm) != MG_OK) {
-        emit_error(ctx);
+    mg_int_t rc = c->run(ctx, pm);
+    if (rc == SSI_ABORT && !ctx->sync) {
+        ctx->aborted = 1;
+    } else if (rc != MG_OK) {
+        emit_error(ctx); /* a stub's run after its request ended cannot fail that one */
     }
 }
 
 /* Parse the current piece on; stops at its end or when a command makes it wait. */
 static void parse_piece(ssi_ctx_t *ctx)
 {
-    while (!ctx->waiting) {
+    while (!ctx->waiting && !ctx->aborted) {
         const char *s, *e;
         int rc = mg_ssi_parse(&ctx->parser, ctx->piece, ctx->piece_len, &ctx->pos, &s, &e);
         if (rc == MG_SSI_AGAIN) {
@@ -1099,6 +1136,9 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
     if (ctx == NULL || !ctx->active || r->header_only) {
         return next_body_filter(r, in);
     }
+    if (ctx->aborted) {
+        return MG_ERROR;
+    }
     int given = in != NULL;
     *ctx->in_tail = in;
     for (; in; in = in->next) {
@@ -1123,6 +1163,9 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
         }
         if (ctx->piece_set && ctx->pos < ctx->piece_len) {
             parse_piece(ctx);
+            if (ctx->aborted) {
+                return MG_ERROR;
+            }
             continue;
         }
         if (ctx->piece_set && ctx->piece_recycled) {

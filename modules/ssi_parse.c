@@ -188,13 +188,12 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             }
         } else {
             p->state = S_VALUE;
-            /* an escaped quote is the quote; any other escape stays for the value's reader */
-            if (c != p->quote) {
-                if (pm->value.len == p->value_len) {
-                    goto too_long;
-                }
-                pm->value.data[pm->value.len++] = '\\';
+            /* an escaped quote does not end the value; the backslash stays, as in nginx
+             * (the value's reader drops it where it evaluates the value: ssi.c) */
+            if (pm->value.len == p->value_len) {
+                goto too_long;
             }
+            pm->value.data[pm->value.len++] = '\\';
         }
         if (pm->value.len == p->value_len) {
             goto too_long;
