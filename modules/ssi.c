@@ -70,6 +70,7 @@ struct ssi_ctx_s {
     int ncaptures;
     /* if: in a conditional, its current branch's output, whether a branch was taken */
     unsigned conditional : 1;
+    unsigned in_else : 1; /* past the "else": another else or elif is out of place */
     unsigned output : 1;
     unsigned matched : 1;
     /* input */
@@ -96,7 +97,8 @@ struct ssi_ctx_s {
                         the included page reads of the SSI variables is set before */
     unsigned done : 1;
     unsigned active : 1;
-    unsigned aborted : 1; /* SSI_ABORT: the body filter fails */
+    unsigned aborted : 1;       /* SSI_ABORT: the body filter fails */
+    unsigned error_pending : 1; /* a broken command's errmsg, due at its "-->" */
 };
 
 typedef struct {
@@ -116,15 +118,16 @@ static const char *const default_types[] = {NULL};
 static void ssi_log(mg_request_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ssi_log(mg_request_t *r, const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[2048]; /* nginx's longest log line */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    const char *action = r->connection->log.action;
-    r->connection->log.action = "sending response to client";
-    mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "%s", msg);
-    r->connection->log.action = action;
+    mg_log_t *log = mg_http_request_log(r); /* this request's: not the last one included */
+    const char *action = log->action;
+    log->action = "sending response to client";
+    mg_log_error(MG_LOG_ERR, log, 0, "%s", msg);
+    log->action = action;
 }
 
 /* ---- output ---- */
@@ -202,10 +205,12 @@ static void emit_text(ssi_ctx_t *ctx, const char *s, const char *e, int from_pie
     emit(ctx, s, (size_t)(e - s));
 }
 
+/* The errmsg, as nginx: also in a false branch (an else or elif out of place there) and in a
+ * block (a broken command there), where text is not passed on. */
 static void emit_error(ssi_ctx_t *ctx)
 {
     ssi_conf_t *conf = mg_http_get_loc_conf(ctx->r, mg_ssi_module);
-    if (!conf->silent_errors && ctx->output && !ctx->block) {
+    if (!conf->silent_errors) {
         emit(ctx, ctx->errmsg.data, ctx->errmsg.len);
     }
 }
@@ -402,6 +407,15 @@ typedef struct {
     mg_int_t (*run)(ssi_ctx_t *ctx, mg_str_t *params);
 } ssi_command_t;
 
+/* What nginx 1.22's echo encoding="url" escapes (its ngx_escape_uri "html" set, which is not
+ * lua-nginx's type 3, parse.h's MG_ESCAPE_HTML): controls, space, " # % ' < > \ ^ ` { | },
+ * DEL and up; '?', '&', '+' stay. */
+static int url_escaped(unsigned char c)
+{
+    return c <= ' ' || c >= 0x7f || c == '"' || c == '#' || c == '%' || c == '\'' || c == '<' ||
+           c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' || c == '}';
+}
+
 static void put_encoded(ssi_ctx_t *ctx, mg_str_t v)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -411,11 +425,7 @@ static void put_encoded(ssi_ctx_t *ctx, mg_str_t v)
         if (ctx->encoding == ENC_ENTITY) {
             n += c == '<' || c == '>' ? 4 : c == '&' ? 5 : c == '"' ? 6 : 1;
         } else if (ctx->encoding == ENC_URL) {
-            n += c <= ' ' || c >= 0x7f || c == '"' || c == '%' || c == '\'' || c == '<' ||
-                         c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' ||
-                         c == '}' || c == '#' || c == '?'
-                     ? 3
-                     : 1;
+            n += url_escaped(c) ? 3 : 1;
         } else {
             n++;
         }
@@ -434,9 +444,7 @@ static void put_encoded(ssi_ctx_t *ctx, mg_str_t v)
                   : c == '&' ? "&amp;"
                   : c == '"' ? "&quot;"
                              : NULL;
-        } else if (c <= ' ' || c >= 0x7f || c == '"' || c == '%' || c == '\'' || c == '<' ||
-                   c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' ||
-                   c == '}' || c == '#' || c == '?') {
+        } else if (url_escaped(c)) {
             *p++ = '%';
             *p++ = hex[c >> 4];
             *p++ = hex[c & 0xf];
@@ -631,6 +639,7 @@ static mg_int_t cmd_else(ssi_ctx_t *ctx, mg_str_t *pm)
     (void)pm;
     ctx->output = !ctx->matched;
     ctx->matched = 1;
+    ctx->in_else = 1;
     return MG_OK;
 }
 
@@ -638,6 +647,7 @@ static mg_int_t cmd_endif(ssi_ctx_t *ctx, mg_str_t *pm)
 {
     (void)pm;
     ctx->conditional = 0;
+    ctx->in_else = 0;
     ctx->output = 1;
     ctx->matched = 0;
     return MG_OK;
@@ -730,12 +740,12 @@ static void include_done(mg_request_t *sr, void *data)
         }
     }
     if (inc->set) {
-        /* "set": the body (of a success) becomes the variable; the request's pool keeps it */
+        /* "set": the body of a success becomes the variable; the request's pool keeps it.
+         * No body or an error leaves the value it had, as nginx. */
         mg_str_t body = mg_http_subrequest_body(sr);
-        if (sr->headers_out.status >= MG_HTTP_SPECIAL_RESPONSE) {
-            body.len = 0;
+        if (sr->headers_out.status < MG_HTTP_SPECIAL_RESPONSE && body.len) {
+            inc->set->value = mg_pstr(ctx->main->r->pool, body.data, body.len);
         }
-        inc->set->value = mg_pstr(ctx->main->r->pool, body.data ? body.data : "", body.len);
     }
     if (inc->wait) {
         ctx->waiting = 0;
@@ -837,8 +847,11 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
     mg_int_t rc;
     if (pm[4].data) {
         /* set: the response goes into a variable, not the stream */
-        set_var(ctx, pm[4], (mg_str_t){0, ""});
         inc->set = find_var(ctx, pm[4]);
+        if (inc->set == NULL) {
+            set_var(ctx, pm[4], (mg_str_t){0, ""});
+            inc->set = find_var(ctx, pm[4]);
+        }
         rc = mg_http_subrequest(r, uri, &args, include_done, inc, &sr);
     } else {
         /* what was parsed before goes first, the included response after it */
@@ -898,12 +911,13 @@ static void run_command(ssi_ctx_t *ctx)
     const ssi_command_t *c;
     for (c = commands; c->name && strcmp(c->name, p->command) != 0; c++) {
     }
-    if (ctx->block && !(c->name && c->block)) {
+    if (ctx->block && c->name && !c->block) {
         block_command(ctx);
         return;
     }
     if (c->name == NULL) {
-        if (ctx->output) {
+        /* in a false branch or a block: dropped without a word, as nginx */
+        if (ctx->output && !ctx->block) {
             ssi_log(ctx->r, "invalid SSI command: \"%s\"", p->command);
             emit_error(ctx);
         }
@@ -912,7 +926,8 @@ static void run_command(ssi_ctx_t *ctx)
     if (!ctx->output && !c->cond) {
         return;
     }
-    if (c->cond && !ctx->conditional && c->run != cmd_if) {
+    if (c->cond && c->run != cmd_if &&
+        (!ctx->conditional || (ctx->in_else && c->run != cmd_endif))) {
         ssi_log(ctx->r, "invalid context of SSI command: \"%s\"", p->command);
         emit_error(ctx);
         return;
@@ -959,12 +974,24 @@ static void run_command(ssi_ctx_t *ctx)
     }
 }
 
+/* A broken command's errmsg once its "-->" went by (at the body's end: dropped, as nginx). */
+static void broken_end(ssi_ctx_t *ctx, int body_end)
+{
+    if (ctx->error_pending && !mg_ssi_parse_skipping(&ctx->parser)) {
+        emit_error(ctx);
+    }
+    if (body_end || !mg_ssi_parse_skipping(&ctx->parser)) {
+        ctx->error_pending = 0;
+    }
+}
+
 /* Parse the current piece on; stops at its end or when a command makes it wait. */
 static void parse_piece(ssi_ctx_t *ctx)
 {
     while (!ctx->waiting && !ctx->aborted) {
         const char *s, *e;
         int rc = mg_ssi_parse(&ctx->parser, ctx->piece, ctx->piece_len, &ctx->pos, &s, &e);
+        broken_end(ctx, 0);
         if (rc == MG_SSI_AGAIN) {
             return;
         }
@@ -974,9 +1001,10 @@ static void parse_piece(ssi_ctx_t *ctx)
             emit_text(ctx, s, e, 0);
         } else if (rc == MG_SSI_COMMAND) {
             run_command(ctx);
-        } else if (ctx->output && !ctx->block) {
+        } else {
             ssi_log(ctx->r, "%s", ctx->parser.error);
-            emit_error(ctx);
+            ctx->error_pending = 1;
+            broken_end(ctx, 0);
         }
     }
 }
@@ -999,6 +1027,7 @@ static void run_sync(ssi_ctx_t *ctx, const char *text, size_t len)
     ctx->piece_file = 0;
     parse_piece(ctx);
     const char *s, *e;
+    broken_end(ctx, 1);
     if (mg_ssi_parse_end(&ctx->parser, &s, &e) == MG_SSI_PREFIX) {
         emit_text(ctx, s, e, 0);
     }
@@ -1100,6 +1129,7 @@ static mg_int_t next_piece(ssi_ctx_t *ctx)
         }
         if (b->last_buf || b->last_in_chain) {
             const char *s, *e;
+            broken_end(ctx, 1);
             if (mg_ssi_parse_end(&ctx->parser, &s, &e) == MG_SSI_PREFIX) {
                 emit_text(ctx, s, e, 0);
             }
@@ -1246,7 +1276,8 @@ static const char *ssi_merge_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->silent_errors, prev->silent_errors, 0);
     mg_conf_merge(conf->last_modified, prev->last_modified, 0);
     mg_conf_merge(conf->ignore_recycled, prev->ignore_recycled, 0);
-    mg_conf_merge_size(conf->value_len, prev->value_len, 256);
+    /* nginx documents 256 and merges 255: a 256-byte value is "too long" by default */
+    mg_conf_merge_size(conf->value_len, prev->value_len, 255);
     mg_conf_merge_size(conf->min_file_chunk, prev->min_file_chunk, 1024);
     mg_filter_types_merge(cf, &conf->types, &prev->types, default_types);
     return MG_CONF_OK;

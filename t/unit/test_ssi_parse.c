@@ -102,7 +102,7 @@ static const struct {
     {"<!--#  echo   var = 'x'  b=\"y\" -->", "{echo|var=x|b=y}"},
     {"<!--#echo\nvar=\n\"x\" -->", "{echo|var=x}"},
     {"<!--#set var=\"a\" value=\"q\\\"q \\$x \\\\\" -->", "{set|var=a|value=q\\\"q \\$x \\\\}"},
-    {"<!--#set value='it\\'s' -->", "{set|value=it's}"},
+    {"<!--#set value='it\\'s' -->", "{set|value=it\\'s}"},
     {"<!-- comment --> <!--x--> <!- <!--", "<!-- comment --> <!--x--> <!- <!--"},
     {"<<!--#else -->", "<{else}"},
     {"<!--#endif-->x", "{endif}x"},

@@ -1,0 +1,151 @@
+# More of SSI as Debian's nginx 1.22 does it, found by running the same pages through both:
+# echo encoding="url" leaves '?' alone; after "else" another else or elif is out of place;
+# an errmsg is printed also in a false branch or a block (a broken command, an else out of
+# place), where an unknown command in a block is dropped without a word; a broken command's
+# errmsg comes at its "-->" (none when the body ends first); "include set=" leaves the
+# variable as it was when the response is an error or empty; ssi_value_length is 255 unless
+# set (nginx documents 256); "too long" logs the whole value; an error of the including page
+# after an include does not name the included one.
+#
+#   prove -I t/lib t/955-ssi-diff-nginx.t
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/955-ssi-diff-nginx.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+
+plan 'no_plan';
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: echo encoding="url": controls, space, " # % ' < > \ ^ ` { | } and 0x7f up are escaped
+--- user_files
+>>> t.html
+[<!--# set var="h" value="a?b&c=d+e;f/g:h@i!j*k(l)m,n~o[p]q <\"#%'>^`{|}é" --><!--# echo var="h" encoding="url" -->]
+--- config
+    location / { ssi on; }
+--- request
+GET /t.html
+--- response_body
+[a?b&c=d+e;f/g:h@i!j*k(l)m,n~o[p]q%20%3C%22%23%25%27%3E%5E%60%7B%7C%7D%C3%A9]
+
+
+
+=== TEST 2: after "else", another else or elif is out of place (its errmsg printed in a false branch too)
+--- user_files
+>>> t.html
+1[<!--# if expr="1" -->a<!--# else -->b<!--# else -->c<!--# endif -->]
+2[<!--# if expr="" -->a<!--# else -->b<!--# elif expr="1" -->c<!--# endif -->]
+3[<!--# if expr="1" -->a<!--# elif expr="1" -->b<!--# else -->c<!--# endif -->]
+--- config
+    location / { ssi on; }
+--- request
+GET /t.html
+--- response_body eval
+my $e = '[an error occurred while processing the directive]';
+"1[a$e]
+2[b${e}c]
+3[a]
+"
+--- error_log
+invalid context of SSI command: "else"
+invalid context of SSI command: "elif"
+
+
+
+=== TEST 3: a broken command in a false branch or a block prints the errmsg; an unknown one there is dropped
+--- user_files
+>>> t.html
+1[<!--# if expr="" --><!--# nosuch --><!--# echo --><!--# echo var= --><!--# else -->e<!--# endif -->]
+2[<!--# block name="b" -->x<!--# nosuch --><!--# echo var= -->y<!--# endblock --><!--# include virtual="/empty.html" stub="b" -->]
+>>> empty.html
+--- config
+    location / { ssi on; }
+--- request
+GET /t.html
+--- response_body eval
+my $e = '[an error occurred while processing the directive]';
+"1[${e}e]
+2[${e}xy]
+"
+--- no_error_log
+invalid SSI command
+mandatory "var" parameter
+
+
+
+=== TEST 4: a broken command's errmsg comes at its "-->": none when the body ends before it
+--- user_files
+>>> 1.html
+[<!--# echo var="uri" -- >]-->.
+>>> 2.html
+[<!--# echo var="uri" -- >]
+--- config
+    location / { ssi on; }
+--- request eval
+["GET /1.html", "GET /2.html"]
+--- response_body eval
+["[[an error occurred while processing the directive].\n", "["]
+--- error_log
+unexpected " " symbol in "echo" SSI command
+
+
+
+=== TEST 5: include set= leaves the variable as it was for an error or an empty response
+--- user_files
+>>> t.html
+<!--# set var="v" value="old" -->1[<!--# include virtual="/404" set="v" --><!--# echo var="v" -->]
+2[<!--# include virtual="/empty.html" set="v" --><!--# echo var="v" -->]
+3[<!--# include virtual="/b.html" set="v" --><!--# echo var="v" -->]
+4[<!--# include virtual="/404" set="w" -->(<!--# echo var="w" -->)]
+>>> empty.html
+>>> b.html
+B
+--- config
+    location / { ssi on; }
+    location = /404 { return 404; }
+--- request
+GET /t.html
+--- response_body
+1[old]
+2[old]
+3[B
+]
+4[()]
+
+
+
+=== TEST 6: a value is at most 255 bytes by default (nginx merges 255, its docs say 256); "too long" logs all it read
+--- user_files eval
+">>> t.html\n1[<!--# set var=\"x\" value=\"" . ("v" x 255) . "\" --><!--# echo var=\"x\" -->]\n"
+. "2[<!--# set var=\"y\" value=\"" . ("w" x 256) . "\" --><!--# echo var=\"y\" -->]\n"
+--- config
+    location / { ssi on; }
+--- request
+GET /t.html
+--- response_body eval
+"1[" . ("v" x 255) . "]
+2[[an error occurred while processing the directive](none)]
+"
+--- error_log eval
+'too long "' . ("w" x 256) . '..." value of "value" parameter in "set" SSI command'
+
+
+
+=== TEST 7: an error of the page after an include is logged as the page's, not the included one's
+--- user_files
+>>> t.html
+[<!--# include virtual="/b.html" --><!--# nosuch -->]
+>>> b.html
+B
+--- config
+    location / { ssi on; }
+--- request
+GET /t.html
+--- response_body
+[B
+[an error occurred while processing the directive]]
+--- error_log eval
+qr/invalid SSI command: "nosuch"(?: while sending response to client)?, client: [^,]+, server: [^,]*, request: "GET \/t\.html HTTP\/1\.1", host/
