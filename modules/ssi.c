@@ -1071,7 +1071,7 @@ static mg_int_t ssi_header_filter(mg_request_t *r)
     mg_http_set_ctx(r, ctx, mg_ssi_module);
     if (r->parent == NULL) {
         mg_http_clear_content_length(r);
-        r->allow_ranges = 0;
+        mg_http_clear_accept_ranges(r);
         if (!conf->last_modified) {
             mg_http_clear_last_modified(r);
             mg_filter_clear_etag(r);

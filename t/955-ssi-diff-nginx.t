@@ -5,7 +5,8 @@
 # errmsg comes at its "-->" (none when the body ends first); "include set=" leaves the
 # variable as it was when the response is an error or empty; ssi_value_length is 255 unless
 # set (nginx documents 256); "too long" logs the whole value; an error of the including page
-# after an include does not name the included one.
+# after an include does not name the included one; a proxied page loses the upstream's
+# Last-Modified (ssi, sub_filter) and Accept-Ranges (ssi, addition) as nginx's filters clear them.
 #
 #   prove -I t/lib t/955-ssi-diff-nginx.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/955-ssi-diff-nginx.t
@@ -149,3 +150,59 @@ GET /t.html
 [an error occurred while processing the directive]]
 --- error_log eval
 qr/invalid SSI command: "nosuch"(?: while sending response to client)?, client: [^,]+, server: [^,]*, request: "GET \/t\.html HTTP\/1\.1", host/
+
+
+
+=== TEST 8: a proxied page through SSI loses the upstream's Last-Modified and Accept-Ranges
+--- user_files
+>>> t.html
+x<!--# echo var="uri" -->
+--- config
+    location /raw/ { alias $TEST_NGINX_HTML_DIR/; }
+    location /p/ { ssi on; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/raw/; }
+--- request
+GET /p/t.html
+--- response_headers
+!Last-Modified
+!Accept-Ranges
+!ETag
+--- response_body
+x/p/t.html
+
+
+
+=== TEST 9: ... through sub_filter: Last-Modified goes, Accept-Ranges stays (nginx's sub filter keeps it)
+--- user_files
+>>> t.html
+x
+--- config
+    location /raw/ { alias $TEST_NGINX_HTML_DIR/; }
+    location /p/ { sub_filter x y; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/raw/; }
+--- request
+GET /p/t.html
+--- response_headers
+!Last-Modified
+Accept-Ranges: bytes
+--- response_body
+y
+
+
+
+=== TEST 10: ... through add_after_body: Accept-Ranges goes, Last-Modified stays
+--- user_files
+>>> t.html
+x
+>>> b.html
+B
+--- config
+    location /raw/ { alias $TEST_NGINX_HTML_DIR/; }
+    location /p/ { add_after_body /b.html; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/raw/; }
+--- request
+GET /p/t.html
+--- response_headers_like
+Last-Modified: \w+, \d+ \w+ \d+ [\d:]+ GMT
+--- response_headers
+!Accept-Ranges
+--- response_body
+x
+B
