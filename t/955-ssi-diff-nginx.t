@@ -6,7 +6,9 @@
 # variable as it was when the response is an error or empty; ssi_value_length is 255 unless
 # set (nginx documents 256); "too long" logs the whole value; an error of the including page
 # after an include does not name the included one; a proxied page loses the upstream's
-# Last-Modified (ssi, sub_filter) and Accept-Ranges (ssi, addition) as nginx's filters clear them.
+# Last-Modified (ssi, sub_filter) and Accept-Ranges (ssi, addition) as nginx's filters clear them;
+# every read of a buffered upstream body is "recycled" and sub_filter passes the mark on, so
+# short output leaves at once instead of waiting for postpone_output.
 #
 #   prove -I t/lib t/955-ssi-diff-nginx.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/955-ssi-diff-nginx.t
@@ -16,6 +18,61 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 
 plan 'no_plan';
+
+# For TESTs 11-12 (as t/953's): /up sends part0 and part1, each followed by ?pad= "x" that
+# sub_filter takes out (so a proxy buffer gives a few bytes of output) and a flush, and
+# waits for the driver's word after each (3 s at most); /drive reads the proxied, filtered
+# path as a client: whether part1 arrived before it let the upstream finish (0.5 s wait).
+our $Http = <<'EOT';
+    lua_shared_dict rec 1m;
+EOT
+
+our $Locations = <<'EOT';
+    location /up {
+        content_by_lua_block {
+            ngx.header.content_type = "text/html"
+            for i, part in ipairs({"part0", "part1"}) do
+                ngx.print("<p>" .. part .. "</p>" .. string.rep("x", tonumber(ngx.var.arg_pad)))
+                ngx.flush(true)
+                for _ = 1, 300 do
+                    if ngx.shared.rec:get("go" .. i) then break end
+                    ngx.sleep(0.01)
+                end
+            end
+            ngx.print("<p>end</p>")
+        }
+    }
+    location /drive {
+        content_by_lua_block {
+            local rec = ngx.shared.rec
+            rec:delete("go1")
+            rec:delete("go2")
+            local s = ngx.socket.tcp()
+            s:settimeout(2000)
+            assert(s:connect("127.0.0.1", ngx.var.server_port))
+            assert(s:send("GET " .. ngx.var.arg_p .. " HTTP/1.1\r\nHost: x\r\n"
+                          .. "Connection: close\r\n\r\n"))
+            s:settimeout(500)
+            local got = ""
+            local function wait_for(word)
+                while not got:find(word, 1, true) do
+                    local d = s:receiveany(65536)
+                    if not d then return "no" end
+                    got = got .. d
+                end
+                return "yes"
+            end
+            wait_for("part0")
+            rec:set("go1", 1)
+            local early = wait_for("part1")
+            rec:set("go2", 1)
+            s:settimeout(5000)
+            local whole = wait_for("<p>end</p>")
+            ngx.say("part1 before the end: ", early, ", whole: ", whole,
+                    ", x left: ", got:find("xxx", 1, true) and "yes" or "no")
+        }
+    }
+EOT
 
 run_tests();
 
@@ -206,3 +263,42 @@ Last-Modified: \w+, \d+ \w+ \d+ [\d:]+ GMT
 --- response_body
 x
 B
+
+
+
+=== TEST 11: sub_filter passes a proxy buffer's "recycled" mark on: its short output leaves at once
+Every buffer of a buffered upstream body is recycled in nginx (not only full ones: the
+buffers here are larger than what the upstream sends at a time).
+--- http_config eval: $::Http
+--- config eval
+$::Locations . q{
+    location /sub {
+        sub_filter x "";
+        sub_filter_once off;
+        proxy_buffer_size 64k; proxy_buffers 4 64k; proxy_busy_buffers_size 64k; proxy_temp_file_write_size 64k;
+        proxy_http_version 1.1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up?pad=6000;
+    }
+}
+--- request
+GET /drive?p=/sub
+--- response_body
+part1 before the end: yes, whole: yes, x left: no
+
+
+
+=== TEST 12: a short read of a buffered upstream body is not held for postpone_output
+--- http_config eval: $::Http
+--- config eval
+$::Locations . q{
+    location /plain {
+        proxy_buffer_size 64k; proxy_buffers 4 64k; proxy_busy_buffers_size 64k;
+        proxy_temp_file_write_size 64k;
+        proxy_http_version 1.1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up?pad=0;
+    }
+}
+--- request
+GET /drive?p=/plain
+--- response_body
+part1 before the end: yes, whole: yes, x left: no
