@@ -6,7 +6,8 @@
  * include (file/virtual, wait, set, stub), whose subrequests are in-stream subrequests
  * (core/http/postpone.c) that run in parallel and come out in order. The parser is in
  * ssi_parse.c. SSI variables (set, include set=, named captures) belong to the client's
- * request and are seen by every included page; $date_local and $date_gmt follow the current
+ * request and are seen by every included page (which runs once the parse of the input at hand
+ * stopped, as nginx's posted subrequests); $date_local and $date_gmt follow the current
  * "config timefmt".
  */
 #include <stdarg.h>
@@ -14,8 +15,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <event2/event.h>
 
 #include "filter_types.h"
 #include "script.h"
@@ -90,11 +89,7 @@ struct ssi_ctx_s {
     size_t sync_len, sync_cap;
     unsigned busy : 1;
     unsigned held : 1;
-    unsigned waiting : 1; /* the parse resumes when a subrequest ended ("wait", "set") or
-                             had its first turn (ev) */
-    unsigned ev_set : 1;
-    struct event ev; /* the parse goes on after an include started, as in nginx: what
-                        the included page reads of the SSI variables is set before */
+    unsigned waiting : 1; /* the parse resumes when a subrequest ended (wait, set, file) */
     unsigned done : 1;
     unsigned active : 1;
     unsigned aborted : 1;       /* SSI_ABORT: the body filter fails */
@@ -672,7 +667,7 @@ static mg_int_t cmd_endblock(ssi_ctx_t *ctx, mg_str_t *pm)
 
 static void run_sync(ssi_ctx_t *ctx, const char *text, size_t len);
 
-/* The parse goes on from the loop (a subrequest ended or had its turn); a response whose end
+/* The parse goes on from the loop (a subrequest it waited for ended); a response whose end
  * got through is finalized as the writer would (its producer's MG_AGAIN waits for that). */
 static void redrive(ssi_ctx_t *ctx)
 {
@@ -685,32 +680,6 @@ static void redrive(ssi_ctx_t *ctx)
     if (!r->buffered && r->last_queued && !r->finalized) {
         mg_http_finalize_request(r, MG_OK);
     }
-}
-
-static void on_resume(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    mg_time_update();
-    redrive(arg);
-}
-
-static void ev_cleanup(void *data)
-{
-    ssi_ctx_t *ctx = data;
-    event_del(&ctx->ev);
-}
-
-/* Resume the parse from the loop, after the subrequest just made had its first turn. */
-static void yield(ssi_ctx_t *ctx)
-{
-    if (!ctx->ev_set) {
-        ctx->ev_set = 1;
-        evtimer_assign(&ctx->ev, ctx->r->connection->server->base, on_resume, ctx);
-        mg_pool_cleanup_add(ctx->r->pool, ev_cleanup, ctx);
-    }
-    ctx->waiting = 1;
-    event_active(&ctx->ev, EV_TIMEOUT, 1);
 }
 
 /* An included request ended (in-stream: before its body is passed on). A stub stands for an
@@ -842,7 +811,8 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
     ssi_include_t *inc = mg_pcalloc(r->pool, sizeof(*inc));
     inc->ctx = ctx;
     inc->stub = stub;
-    inc->wait = wait || pm[4].data;
+    /* as nginx: "set" and "file" wait for the included response (file= always does) */
+    inc->wait = wait || pm[4].data || pm[1].data;
     mg_request_t *sr;
     mg_int_t rc;
     if (pm[4].data) {
@@ -866,9 +836,10 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
     }
     if (inc->wait) {
         ctx->waiting = 1;
-    } else {
-        yield(ctx);
     }
+    /* else the parse goes on through the input at hand, as nginx's: the subrequest starts
+     * from the loop (nginx's posted requests) once this filter returned, so the included
+     * page sees the SSI variables as they are then */
     return MG_OK;
 }
 

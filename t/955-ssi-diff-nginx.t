@@ -8,7 +8,8 @@
 # after an include does not name the included one; a proxied page loses the upstream's
 # Last-Modified (ssi, sub_filter) and Accept-Ranges (ssi, addition) as nginx's filters clear them;
 # every read of a buffered upstream body is "recycled" and sub_filter passes the mark on, so
-# short output leaves at once instead of waiting for postpone_output.
+# short output leaves at once instead of waiting for postpone_output; an included page runs
+# once the parse of the input at hand stopped (file= waits for it, as wait="yes" does).
 #
 #   prove -I t/lib t/955-ssi-diff-nginx.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/955-ssi-diff-nginx.t
@@ -302,3 +303,37 @@ $::Locations . q{
 GET /drive?p=/plain
 --- response_body
 part1 before the end: yes, whole: yes, x left: no
+
+
+
+=== TEST 13: an included page runs once the parse of the page at hand stopped: it sees what was set after the include
+"file=" and "wait" stop the parse until the included page is done (E: a page that takes a while).
+--- user_files eval
+">>> t.html
+A[<!--# include virtual=\"/v.html\" -->][<!--# set var=\"v\" value=\"late\" -->]
+B[<!--# include virtual=\"/v.html\" -->][<!--# include file=\"v.html\" -->][<!--# set var=\"v\" value=\"after file\" -->]
+C[<!--# include virtual=\"/v.html\" -->][<!--# include virtual=\"/v.html\" wait=\"yes\" -->][<!--# set var=\"v\" value=\"after wait\" -->]
+D[<!--# include virtual=\"/v.html\" -->]
+E[<!--# include file=\"/slow\" -->][<!--# set var=\"v\" value=\"after slow\" -->]
+F[<!--# include virtual=\"/slow\" -->][<!--# set var=\"v\" value=\"last\" -->]
+>>> v.html
+{<!--# echo var=\"v\" -->}"
+--- config
+    location / { ssi on; }
+    location /slow {
+        ssi on;
+        default_type text/html;
+        content_by_lua_block {
+            ngx.sleep(0.05)
+            ngx.print('{<!--# echo var="v" -->}')
+        }
+    }
+--- request
+GET /t.html
+--- response_body
+A[{late}][]
+B[{late}][{late}][]
+C[{after file}][{after file}][]
+D[{after wait}]
+E[{after wait}][]
+F[{last}][]
