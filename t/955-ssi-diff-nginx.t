@@ -8,8 +8,9 @@
 # after an include does not name the included one; a proxied page loses the upstream's
 # Last-Modified (ssi, sub_filter) and Accept-Ranges (ssi, addition) as nginx's filters clear them;
 # every read of a buffered upstream body is "recycled" and sub_filter passes the mark on, so
-# short output leaves at once instead of waiting for postpone_output; an included page runs
-# once the parse of the input at hand stopped (file= waits for it, as wait="yes" does).
+# short output leaves at once instead of waiting for postpone_output (charset passes it on
+# too); an included page runs once the parse of the input at hand stopped (file= waits for
+# it, as wait="yes" does).
 #
 #   prove -I t/lib t/955-ssi-diff-nginx.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/955-ssi-diff-nginx.t
@@ -337,3 +338,26 @@ C[{after file}][{after file}][]
 D[{after wait}]
 E[{after wait}][]
 F[{last}][]
+
+
+
+=== TEST 14: the charset filter passes the mark on too: a short recoded read leaves at once
+--- http_config eval
+$::Http . q{
+    charset_map koi8-r utf-8 { C4 D094; }
+}
+--- config eval
+$::Locations . q{
+    location /cs {
+        charset utf-8;
+        source_charset koi8-r;
+        proxy_buffer_size 64k; proxy_buffers 4 64k; proxy_busy_buffers_size 64k;
+        proxy_temp_file_write_size 64k;
+        proxy_http_version 1.1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up?pad=0;
+    }
+}
+--- request
+GET /drive?p=/cs
+--- response_body
+part1 before the end: yes, whole: yes, x left: no
