@@ -36,7 +36,7 @@ static mg_int_t addition_header_filter(mg_request_t *r)
     }
     mg_http_set_ctx(r, mg_pcalloc(r->pool, sizeof(addition_ctx_t)), mg_addition_module);
     mg_http_clear_content_length(r);
-    r->allow_ranges = 0;
+    mg_http_clear_accept_ranges(r);
     mg_filter_weak_etag(r);
     return next_header_filter(r);
 }

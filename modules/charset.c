@@ -526,6 +526,12 @@ static mg_int_t charset_next(mg_request_t *r, cs_ctx_t *ctx)
         ob->last = o;
         ctx->olen += (size_t)(o - from);
     }
+    if (b->in_file ? d != NULL : used && b->recycled) {
+        /* a recycled piece (an upstream's buffer; a file read: nginx's copy filter's are
+         * recycled), its mark passed on as nginx's charset filter does: the writer sends
+         * the output now rather than hold it for postpone_output */
+        out_buf(r, ctx)->recycled = 1;
+    }
     if (!used) {
         return MG_OK;
     }

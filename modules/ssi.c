@@ -6,7 +6,8 @@
  * include (file/virtual, wait, set, stub), whose subrequests are in-stream subrequests
  * (core/http/postpone.c) that run in parallel and come out in order. The parser is in
  * ssi_parse.c. SSI variables (set, include set=, named captures) belong to the client's
- * request and are seen by every included page; $date_local and $date_gmt follow the current
+ * request and are seen by every included page (which runs once the parse of the input at hand
+ * stopped, as nginx's posted subrequests); $date_local and $date_gmt follow the current
  * "config timefmt".
  */
 #include <stdarg.h>
@@ -14,8 +15,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <event2/event.h>
 
 #include "filter_types.h"
 #include "script.h"
@@ -26,6 +25,9 @@
 #define READ_SIZE 32768
 #define DEFAULT_TIMEFMT "%A, %d-%b-%Y %H:%M:%S %Z"
 #define DEFAULT_ERRMSG "[an error occurred while processing the directive]"
+/* a command's answer when a variable's handler failed: the response fails (nginx's SSI
+ * returns NGX_ERROR then: the client's connection is closed), no errmsg */
+#define SSI_ABORT MG_ABORT
 
 typedef struct {
     int enable;
@@ -67,6 +69,7 @@ struct ssi_ctx_s {
     int ncaptures;
     /* if: in a conditional, its current branch's output, whether a branch was taken */
     unsigned conditional : 1;
+    unsigned in_else : 1; /* past the "else": another else or elif is out of place */
     unsigned output : 1;
     unsigned matched : 1;
     /* input */
@@ -86,13 +89,11 @@ struct ssi_ctx_s {
     size_t sync_len, sync_cap;
     unsigned busy : 1;
     unsigned held : 1;
-    unsigned waiting : 1; /* the parse resumes when a subrequest ended ("wait", "set") or
-                             had its first turn (ev) */
-    unsigned ev_set : 1;
-    struct event ev; /* the parse goes on after an include started, as in nginx: what
-                        the included page reads of the SSI variables is set before */
+    unsigned waiting : 1; /* the parse resumes when a subrequest ended (wait, set, file) */
     unsigned done : 1;
     unsigned active : 1;
+    unsigned aborted : 1;       /* SSI_ABORT: the body filter fails */
+    unsigned error_pending : 1; /* a broken command's errmsg, due at its "-->" */
 };
 
 typedef struct {
@@ -112,15 +113,16 @@ static const char *const default_types[] = {NULL};
 static void ssi_log(mg_request_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ssi_log(mg_request_t *r, const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[2048]; /* nginx's longest log line */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    const char *action = r->connection->log.action;
-    r->connection->log.action = "sending response to client";
-    mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "%s", msg);
-    r->connection->log.action = action;
+    mg_log_t *log = mg_http_request_log(r); /* this request's: not the last one included */
+    const char *action = log->action;
+    log->action = "sending response to client";
+    mg_log_error(MG_LOG_ERR, log, 0, "%s", msg);
+    log->action = action;
 }
 
 /* ---- output ---- */
@@ -198,10 +200,12 @@ static void emit_text(ssi_ctx_t *ctx, const char *s, const char *e, int from_pie
     emit(ctx, s, (size_t)(e - s));
 }
 
+/* The errmsg, as nginx: also in a false branch (an else or elif out of place there) and in a
+ * block (a broken command there), where text is not passed on. */
 static void emit_error(ssi_ctx_t *ctx)
 {
     ssi_conf_t *conf = mg_http_get_loc_conf(ctx->r, mg_ssi_module);
-    if (!conf->silent_errors && ctx->output && !ctx->block) {
+    if (!conf->silent_errors) {
         emit(ctx, ctx->errmsg.data, ctx->errmsg.len);
     }
 }
@@ -279,50 +283,59 @@ static int get_var(ssi_ctx_t *ctx, mg_str_t name, mg_str_t *value)
     return 1;
 }
 
-/* A parameter's text with $name and ${name} replaced by their values and "\x" read as "x". */
-static mg_str_t evaluate(ssi_ctx_t *ctx, mg_str_t s)
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* A parameter's text with $name and ${name} replaced by their values, as nginx reads it: a
+ * backslash before \ ' " $ gives that character, before any other it stays. MG_OK with *out
+ * set; MG_ERROR for a "$" without a name or a "${" without its "}" (logged: the errmsg);
+ * SSI_ABORT when a variable's handler failed (nginx then fails the response). */
+static mg_int_t evaluate(ssi_ctx_t *ctx, mg_str_t s, mg_str_t *out)
 {
     if (memchr(s.data, '$', s.len) == NULL && memchr(s.data, '\\', s.len) == NULL) {
-        return s;
+        *out = s;
+        return MG_OK;
     }
     size_t cap = s.len + 64, len = 0;
     char *buf = mg_alloc(cap);
+    mg_int_t rc = MG_OK;
     for (size_t i = 0; i < s.len;) {
         mg_str_t add;
-        char one;
         if (s.data[i] == '\\' && i + 1 < s.len) {
-            one = s.data[i + 1];
-            add = (mg_str_t){1, &one};
+            char n = s.data[i + 1];
+            int drop = n == '\\' || n == '\'' || n == '"' || n == '$';
+            add = (mg_str_t){drop ? 1 : 2, s.data + i + drop};
             i += 2;
-        } else if (s.data[i] == '$' && i + 1 < s.len) {
+        } else if (s.data[i] == '$') {
             size_t j = i + 1, e;
-            int brace = s.data[j] == '{';
+            int brace = j < s.len && s.data[j] == '{';
             if (brace) {
                 j++;
             }
-            for (e = j; e < s.len; e++) {
-                char c = s.data[e];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_')) {
-                    break;
-                }
+            for (e = j; e < s.len && is_name_char(s.data[e]); e++) {
             }
             mg_str_t name = {e - j, s.data + j};
-            if (brace) {
-                if (e == s.len || s.data[e] != '}') {
-                    name.len = 0;
-                } else {
-                    e++;
-                }
+            if (brace && (e == s.len || s.data[e] != '}')) {
+                ssi_log(ctx->r, "the closing bracket in \"%.*s\" variable is missing",
+                        (int)name.len, name.data);
+                rc = MG_ERROR;
+                break;
             }
             if (name.len == 0) {
-                add = (mg_str_t){1, "$"}; /* no name: the "$" itself */
-                i++;
-            } else {
-                i = e;
-                if (get_var(ctx, name, &add) <= 0) {
-                    continue;
-                }
+                ssi_log(ctx->r, "invalid variable name in \"%.*s\"", (int)s.len, s.data);
+                rc = MG_ERROR;
+                break;
+            }
+            i = brace ? e + 1 : e;
+            int got = get_var(ctx, name, &add);
+            if (got < 0) {
+                rc = SSI_ABORT;
+                break;
+            }
+            if (got == 0) {
+                continue;
             }
         } else {
             add = (mg_str_t){1, s.data + i};
@@ -337,9 +350,11 @@ static mg_str_t evaluate(ssi_ctx_t *ctx, mg_str_t s)
         memcpy(buf + len, add.data, add.len);
         len += add.len;
     }
-    mg_str_t out = mg_pstr(ctx->r->pool, buf, len);
+    if (rc == MG_OK) {
+        *out = mg_pstr(ctx->r->pool, buf, len);
+    }
     free(buf);
-    return out;
+    return rc;
 }
 
 /* $date_local, $date_gmt: now, in the current request's "config timefmt". A format that
@@ -459,8 +474,12 @@ static mg_int_t cmd_echo(ssi_ctx_t *ctx, mg_str_t *pm)
 
 static mg_int_t cmd_set(ssi_ctx_t *ctx, mg_str_t *pm)
 {
-    set_var(ctx, pm[0], evaluate(ctx, pm[1]));
-    return MG_OK;
+    mg_str_t value;
+    mg_int_t rc = evaluate(ctx, pm[1], &value);
+    if (rc == MG_OK) {
+        set_var(ctx, pm[0], value);
+    }
+    return rc;
 }
 
 static mg_int_t cmd_config(ssi_ctx_t *ctx, mg_str_t *pm)
@@ -474,18 +493,27 @@ static mg_int_t cmd_config(ssi_ctx_t *ctx, mg_str_t *pm)
     return MG_OK;
 }
 
-/* "$a", "$a = text", "$a != text", "$a = /re/", "$a != /re/": 1, 0, or MG_ERROR. */
+/* What nginx reads as the left side of an expression (its "'" included). */
+static int is_left_char(char c)
+{
+    return is_name_char(c) || c == '$' || c == '{' || c == '}' || c == '\'';
+}
+
+/* "$a", "$a = text", "$a != text", "$a = /re/", "$a != /re/": 1, 0, MG_ERROR or SSI_ABORT.
+ * As nginx: an empty left side is "" (expr="" is false), the right side runs to the end,
+ * a right side of "/" alone is text, and a regex's text has its variables replaced. */
 static mg_int_t expression(ssi_ctx_t *ctx, mg_str_t expr)
 {
     const char *p = expr.data, *end = expr.data + expr.len;
     const char *l = p;
-    while (p < end && *p != ' ' && *p != '=' && *p != '!') {
+    while (p < end && is_left_char(*p)) {
         p++;
     }
-    if (p == l) {
-        goto invalid;
+    mg_str_t left;
+    mg_int_t rc = evaluate(ctx, (mg_str_t){(size_t)(p - l), (char *)l}, &left);
+    if (rc != MG_OK) {
+        return rc;
     }
-    mg_str_t left = evaluate(ctx, (mg_str_t){(size_t)(p - l), (char *)l});
     while (p < end && *p == ' ') {
         p++;
     }
@@ -493,11 +521,10 @@ static mg_int_t expression(ssi_ctx_t *ctx, mg_str_t expr)
         return left.len != 0;
     }
     int negate = 0;
-    if (*p == '!') {
+    if (*p == '!' && p + 1 < end && p[1] == '=') {
         negate = 1;
         p++;
-    }
-    if (p == end || *p != '=') {
+    } else if (*p != '=') {
         goto invalid;
     }
     p++;
@@ -506,11 +533,15 @@ static mg_int_t expression(ssi_ctx_t *ctx, mg_str_t expr)
     }
     mg_str_t right = {(size_t)(end - p), (char *)p};
     int eq;
-    if (right.len && right.data[0] == '/') {
-        if (right.len < 2 || right.data[right.len - 1] != '/') {
+    if (right.len >= 2 && right.data[0] == '/') {
+        if (right.data[right.len - 1] != '/') {
             goto invalid;
         }
-        mg_str_t pat = {right.len - 2, right.data + 1};
+        mg_str_t pat;
+        rc = evaluate(ctx, (mg_str_t){right.len - 2, right.data + 1}, &pat);
+        if (rc != MG_OK) {
+            return rc;
+        }
         char err[256];
         mg_regex_t *re = mg_regex_compile(ctx->r->pool, pat, 0, err, sizeof(err));
         if (re == NULL) {
@@ -541,7 +572,11 @@ static mg_int_t expression(ssi_ctx_t *ctx, mg_str_t expr)
             }
         }
     } else {
-        mg_str_t v = evaluate(ctx, right);
+        mg_str_t v;
+        rc = evaluate(ctx, right, &v);
+        if (rc != MG_OK) {
+            return rc;
+        }
         eq = mg_str_eq_str(left, v);
     }
     return negate ? !eq : eq;
@@ -557,7 +592,7 @@ static mg_int_t cmd_if(ssi_ctx_t *ctx, mg_str_t *pm)
         return MG_ERROR;
     }
     mg_int_t rc = expression(ctx, pm[0]);
-    if (rc == MG_ERROR) {
+    if (rc < 0) {
         return rc;
     }
     ctx->conditional = 1;
@@ -573,7 +608,7 @@ static mg_int_t cmd_elif(ssi_ctx_t *ctx, mg_str_t *pm)
         return MG_OK;
     }
     mg_int_t rc = expression(ctx, pm[0]);
-    if (rc == MG_ERROR) {
+    if (rc < 0) {
         return rc;
     }
     ctx->output = rc != 0;
@@ -586,6 +621,7 @@ static mg_int_t cmd_else(ssi_ctx_t *ctx, mg_str_t *pm)
     (void)pm;
     ctx->output = !ctx->matched;
     ctx->matched = 1;
+    ctx->in_else = 1;
     return MG_OK;
 }
 
@@ -593,6 +629,7 @@ static mg_int_t cmd_endif(ssi_ctx_t *ctx, mg_str_t *pm)
 {
     (void)pm;
     ctx->conditional = 0;
+    ctx->in_else = 0;
     ctx->output = 1;
     ctx->matched = 0;
     return MG_OK;
@@ -617,7 +654,7 @@ static mg_int_t cmd_endblock(ssi_ctx_t *ctx, mg_str_t *pm)
 
 static void run_sync(ssi_ctx_t *ctx, const char *text, size_t len);
 
-/* The parse goes on from the loop (a subrequest ended or had its turn); a response whose end
+/* The parse goes on from the loop (a subrequest it waited for ended); a response whose end
  * got through is finalized as the writer would (its producer's MG_AGAIN waits for that). */
 static void redrive(ssi_ctx_t *ctx)
 {
@@ -630,32 +667,6 @@ static void redrive(ssi_ctx_t *ctx)
     if (!r->buffered && r->last_queued && !r->finalized) {
         mg_http_finalize_request(r, MG_OK);
     }
-}
-
-static void on_resume(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    mg_time_update();
-    redrive(arg);
-}
-
-static void ev_cleanup(void *data)
-{
-    ssi_ctx_t *ctx = data;
-    event_del(&ctx->ev);
-}
-
-/* Resume the parse from the loop, after the subrequest just made had its first turn. */
-static void yield(ssi_ctx_t *ctx)
-{
-    if (!ctx->ev_set) {
-        ctx->ev_set = 1;
-        evtimer_assign(&ctx->ev, ctx->r->connection->server->base, on_resume, ctx);
-        mg_pool_cleanup_add(ctx->r->pool, ev_cleanup, ctx);
-    }
-    ctx->waiting = 1;
-    event_active(&ctx->ev, EV_TIMEOUT, 1);
 }
 
 /* An included request ended (in-stream: before its body is passed on). A stub stands for an
@@ -685,12 +696,12 @@ static void include_done(mg_request_t *sr, void *data)
         }
     }
     if (inc->set) {
-        /* "set": the body (of a success) becomes the variable; the request's pool keeps it */
+        /* "set": the body of a success becomes the variable; the request's pool keeps it.
+         * No body or an error leaves the value it had, as nginx. */
         mg_str_t body = mg_http_subrequest_body(sr);
-        if (sr->headers_out.status >= MG_HTTP_SPECIAL_RESPONSE) {
-            body.len = 0;
+        if (sr->headers_out.status < MG_HTTP_SPECIAL_RESPONSE && body.len) {
+            inc->set->value = mg_pstr(ctx->main->r->pool, body.data, body.len);
         }
-        inc->set->value = mg_pstr(ctx->main->r->pool, body.data ? body.data : "", body.len);
     }
     if (inc->wait) {
         ctx->waiting = 0;
@@ -759,7 +770,10 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
         /* a stub being run after its request ended cannot start another */
         return MG_ERROR;
     }
-    uri = evaluate(ctx, uri);
+    mg_int_t erc = evaluate(ctx, uri, &uri);
+    if (erc != MG_OK) {
+        return erc;
+    }
     if (uri.len == 0 || uri.data[0] != '/') {
         /* relative to the current URI's directory */
         size_t dir = r->uri.len;
@@ -784,13 +798,17 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
     ssi_include_t *inc = mg_pcalloc(r->pool, sizeof(*inc));
     inc->ctx = ctx;
     inc->stub = stub;
-    inc->wait = wait || pm[4].data;
+    /* as nginx: "set" and "file" wait for the included response (file= always does) */
+    inc->wait = wait || pm[4].data || pm[1].data;
     mg_request_t *sr;
     mg_int_t rc;
     if (pm[4].data) {
         /* set: the response goes into a variable, not the stream */
-        set_var(ctx, pm[4], (mg_str_t){0, ""});
         inc->set = find_var(ctx, pm[4]);
+        if (inc->set == NULL) {
+            set_var(ctx, pm[4], (mg_str_t){0, ""});
+            inc->set = find_var(ctx, pm[4]);
+        }
         rc = mg_http_subrequest(r, uri, &args, include_done, inc, &sr);
     } else {
         /* what was parsed before goes first, the included response after it */
@@ -805,9 +823,10 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
     }
     if (inc->wait) {
         ctx->waiting = 1;
-    } else {
-        yield(ctx);
     }
+    /* else the parse goes on through the input at hand, as nginx's: the subrequest starts
+     * from the loop (nginx's posted requests) once this filter returned, so the included
+     * page sees the SSI variables as they are then */
     return MG_OK;
 }
 
@@ -835,13 +854,9 @@ static void block_command(ssi_ctx_t *ctx)
         block_append(ctx, " ", 1);
         block_append(ctx, p->params[i].name.data, p->params[i].name.len);
         block_append(ctx, "=\"", 2);
-        for (size_t k = 0; k < p->params[i].value.len; k++) {
-            char c = p->params[i].value.data[k];
-            if (c == '"') {
-                block_append(ctx, "\\", 1);
-            }
-            block_append(ctx, &c, 1);
-        }
+        /* as stored, escapes kept (ssi_parse.c), as nginx writes it back: a single-quoted
+         * value's bare '"' stays bare */
+        block_append(ctx, p->params[i].value.data, p->params[i].value.len);
         block_append(ctx, "\"", 1);
     }
     block_append(ctx, " -->", 4);
@@ -854,12 +869,13 @@ static void run_command(ssi_ctx_t *ctx)
     const ssi_command_t *c;
     for (c = commands; c->name && strcmp(c->name, p->command) != 0; c++) {
     }
-    if (ctx->block && !(c->name && c->block)) {
+    if (ctx->block && c->name && !c->block) {
         block_command(ctx);
         return;
     }
     if (c->name == NULL) {
-        if (ctx->output) {
+        /* in a false branch or a block: dropped without a word, as nginx */
+        if (ctx->output && !ctx->block) {
             ssi_log(ctx->r, "invalid SSI command: \"%s\"", p->command);
             emit_error(ctx);
         }
@@ -868,7 +884,8 @@ static void run_command(ssi_ctx_t *ctx)
     if (!ctx->output && !c->cond) {
         return;
     }
-    if (c->cond && !ctx->conditional && c->run != cmd_if) {
+    if (c->cond && c->run != cmd_if &&
+        (!ctx->conditional || (ctx->in_else && c->run != cmd_endif))) {
         ssi_log(ctx->r, "invalid context of SSI command: \"%s\"", p->command);
         emit_error(ctx);
         return;
@@ -907,17 +924,32 @@ static void run_command(ssi_ctx_t *ctx)
             return;
         }
     }
-    if (c->run(ctx, pm) != MG_OK) {
+    mg_int_t rc = c->run(ctx, pm);
+    if (rc == SSI_ABORT && !ctx->sync) {
+        ctx->aborted = 1;
+    } else if (rc != MG_OK) {
+        emit_error(ctx); /* a stub's run after its request ended cannot fail that one */
+    }
+}
+
+/* A broken command's errmsg once its "-->" went by (at the body's end: dropped, as nginx). */
+static void broken_end(ssi_ctx_t *ctx, int body_end)
+{
+    if (ctx->error_pending && !mg_ssi_parse_skipping(&ctx->parser)) {
         emit_error(ctx);
+    }
+    if (body_end || !mg_ssi_parse_skipping(&ctx->parser)) {
+        ctx->error_pending = 0;
     }
 }
 
 /* Parse the current piece on; stops at its end or when a command makes it wait. */
 static void parse_piece(ssi_ctx_t *ctx)
 {
-    while (!ctx->waiting) {
+    while (!ctx->waiting && !ctx->aborted) {
         const char *s, *e;
         int rc = mg_ssi_parse(&ctx->parser, ctx->piece, ctx->piece_len, &ctx->pos, &s, &e);
+        broken_end(ctx, 0);
         if (rc == MG_SSI_AGAIN) {
             return;
         }
@@ -927,9 +959,10 @@ static void parse_piece(ssi_ctx_t *ctx)
             emit_text(ctx, s, e, 0);
         } else if (rc == MG_SSI_COMMAND) {
             run_command(ctx);
-        } else if (ctx->output && !ctx->block) {
+        } else {
             ssi_log(ctx->r, "%s", ctx->parser.error);
-            emit_error(ctx);
+            ctx->error_pending = 1;
+            broken_end(ctx, 0);
         }
     }
 }
@@ -952,6 +985,7 @@ static void run_sync(ssi_ctx_t *ctx, const char *text, size_t len)
     ctx->piece_file = 0;
     parse_piece(ctx);
     const char *s, *e;
+    broken_end(ctx, 1);
     if (mg_ssi_parse_end(&ctx->parser, &s, &e) == MG_SSI_PREFIX) {
         emit_text(ctx, s, e, 0);
     }
@@ -995,7 +1029,7 @@ static mg_int_t ssi_header_filter(mg_request_t *r)
     mg_http_set_ctx(r, ctx, mg_ssi_module);
     if (r->parent == NULL) {
         mg_http_clear_content_length(r);
-        r->allow_ranges = 0;
+        mg_http_clear_accept_ranges(r);
         if (!conf->last_modified) {
             mg_http_clear_last_modified(r);
             mg_filter_clear_etag(r);
@@ -1053,6 +1087,7 @@ static mg_int_t next_piece(ssi_ctx_t *ctx)
         }
         if (b->last_buf || b->last_in_chain) {
             const char *s, *e;
+            broken_end(ctx, 1);
             if (mg_ssi_parse_end(&ctx->parser, &s, &e) == MG_SSI_PREFIX) {
                 emit_text(ctx, s, e, 0);
             }
@@ -1089,6 +1124,9 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
     if (ctx == NULL || !ctx->active || r->header_only) {
         return next_body_filter(r, in);
     }
+    if (ctx->aborted) {
+        return MG_ERROR;
+    }
     int given = in != NULL;
     *ctx->in_tail = in;
     for (; in; in = in->next) {
@@ -1113,6 +1151,9 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
         }
         if (ctx->piece_set && ctx->pos < ctx->piece_len) {
             parse_piece(ctx);
+            if (ctx->aborted) {
+                return MG_ERROR;
+            }
             continue;
         }
         if (ctx->piece_set && ctx->piece_recycled) {
@@ -1193,7 +1234,8 @@ static const char *ssi_merge_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->silent_errors, prev->silent_errors, 0);
     mg_conf_merge(conf->last_modified, prev->last_modified, 0);
     mg_conf_merge(conf->ignore_recycled, prev->ignore_recycled, 0);
-    mg_conf_merge_size(conf->value_len, prev->value_len, 256);
+    /* nginx documents 256 and merges 255: a 256-byte value is "too long" by default */
+    mg_conf_merge_size(conf->value_len, prev->value_len, 255);
     mg_conf_merge_size(conf->min_file_chunk, prev->min_file_chunk, 1024);
     mg_filter_types_merge(cf, &conf->types, &prev->types, default_types);
     return MG_CONF_OK;

@@ -26,9 +26,10 @@ typedef struct {
     size_t command_len;
     mg_ssi_param_t params[MG_SSI_MAX_PARAMS];
     size_t nparams;
-    char *names;     /* MG_SSI_MAX_PARAMS x (MG_SSI_PARAM_LEN + 1) */
-    char *values;    /* MG_SSI_MAX_PARAMS x (value_len + 1) */
-    char error[256]; /* what a broken command logs */
+    char *names;  /* MG_SSI_MAX_PARAMS x (MG_SSI_PARAM_LEN + 1) */
+    char *values; /* MG_SSI_MAX_PARAMS x (value_len + 1) */
+    char *error;  /* what a broken command logs (error_size bytes) */
+    size_t error_size;
 } mg_ssi_parser_t;
 
 enum {
@@ -45,6 +46,9 @@ void mg_ssi_parser_init(mg_ssi_parser_t *p, mg_pool_t *pool, size_t value_len);
 /* Read on from d[*i]; returns what was found and advances *i past it. */
 int mg_ssi_parse(mg_ssi_parser_t *p, const char *d, size_t n, size_t *i, const char **start,
                  const char **end);
+/* A broken command is being skipped (its "-->" not yet seen): nginx prints the errmsg for
+ * it only at that "-->", none when the body ends first. */
+int mg_ssi_parse_skipping(const mg_ssi_parser_t *p);
 /* The body ended: a command still being read is dropped (nginx outputs nothing for it);
  * returns MG_SSI_PREFIX with the text of a "<!--" that was never completed, else MG_SSI_AGAIN. */
 int mg_ssi_parse_end(mg_ssi_parser_t *p, const char **start, const char **end);

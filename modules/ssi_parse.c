@@ -33,6 +33,15 @@ void mg_ssi_parser_init(mg_ssi_parser_t *p, mg_pool_t *pool, size_t value_len)
     p->value_len = value_len;
     p->names = mg_palloc(pool, MG_SSI_MAX_PARAMS * (MG_SSI_PARAM_LEN + 1));
     p->values = mg_palloc(pool, MG_SSI_MAX_PARAMS * (value_len + 1));
+    /* room for a whole value in "too long" (nginx logs it all) and the words around it */
+    p->error_size = value_len + 2 * MG_SSI_PARAM_LEN + MG_SSI_COMMAND_LEN + 128;
+    p->error = mg_palloc(pool, p->error_size);
+    p->error[0] = '\0';
+}
+
+int mg_ssi_parse_skipping(const mg_ssi_parser_t *p)
+{
+    return p->state == S_SKIP;
 }
 
 static int is_space(char c)
@@ -63,7 +72,7 @@ static mg_ssi_param_t *cur(mg_ssi_parser_t *p)
 
 static int unexpected(mg_ssi_parser_t *p, char c)
 {
-    snprintf(p->error, sizeof(p->error), "unexpected \"%c\" symbol in \"%s\" SSI command", c,
+    snprintf(p->error, p->error_size, "unexpected \"%c\" symbol in \"%s\" SSI command", c,
              p->command);
     return broken(p);
 }
@@ -89,8 +98,8 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             return MG_SSI_AGAIN;
         }
         if (p->command_len == MG_SSI_COMMAND_LEN) {
-            snprintf(p->error, sizeof(p->error), "the \"%s%c...\" SSI command is too long",
-                     p->command, c);
+            snprintf(p->error, p->error_size, "the \"%s%c...\" SSI command is too long", p->command,
+                     c);
             return broken(p);
         }
         p->command[p->command_len++] = c;
@@ -105,7 +114,7 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             return MG_SSI_AGAIN;
         }
         if (p->nparams == MG_SSI_MAX_PARAMS) {
-            snprintf(p->error, sizeof(p->error), "too many SSI command parameters: \"%s\"",
+            snprintf(p->error, p->error_size, "too many SSI command parameters: \"%s\"",
                      p->command);
             return broken(p);
         }
@@ -132,14 +141,14 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             return MG_SSI_AGAIN;
         }
         if (c == '-') {
-            snprintf(p->error, sizeof(p->error),
+            snprintf(p->error, p->error_size,
                      "unexpected \"-\" symbol after \"%s\" parameter in \"%s\" SSI command",
                      pm->name.data, p->command);
             return broken_at_dash(p, c);
         }
         if (pm->name.len == MG_SSI_PARAM_LEN) {
             pm->name.data[pm->name.len] = '\0';
-            snprintf(p->error, sizeof(p->error),
+            snprintf(p->error, p->error_size,
                      "too long \"%s%c...\" parameter in \"%s\" SSI command", pm->name.data, c,
                      p->command);
             return broken(p);
@@ -155,7 +164,7 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             p->state = S_PREVALUE;
             return MG_SSI_AGAIN;
         }
-        snprintf(p->error, sizeof(p->error),
+        snprintf(p->error, p->error_size,
                  "unexpected \"%c\" symbol after \"%s\" parameter in \"%s\" SSI command", c,
                  cur(p)->name.data, p->command);
         return broken_at_dash(p, c);
@@ -168,7 +177,7 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             p->state = S_VALUE;
             return MG_SSI_AGAIN;
         }
-        snprintf(p->error, sizeof(p->error),
+        snprintf(p->error, p->error_size,
                  "unexpected \"%c\" symbol before value of \"%s\" parameter in \"%s\" SSI "
                  "command",
                  c, cur(p)->name.data, p->command);
@@ -188,13 +197,12 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             }
         } else {
             p->state = S_VALUE;
-            /* an escaped quote is the quote; any other escape stays for the value's reader */
-            if (c != p->quote) {
-                if (pm->value.len == p->value_len) {
-                    goto too_long;
-                }
-                pm->value.data[pm->value.len++] = '\\';
+            /* an escaped quote does not end the value; the backslash stays, as in nginx
+             * (the value's reader drops it where it evaluates the value: ssi.c) */
+            if (pm->value.len == p->value_len) {
+                goto too_long;
             }
+            pm->value.data[pm->value.len++] = '\\';
         }
         if (pm->value.len == p->value_len) {
             goto too_long;
@@ -203,7 +211,7 @@ static int command_byte(mg_ssi_parser_t *p, char c)
         return MG_SSI_AGAIN;
     too_long:
         pm->value.data[pm->value.len] = '\0';
-        snprintf(p->error, sizeof(p->error),
+        snprintf(p->error, p->error_size,
                  "too long \"%s%c...\" value of \"%s\" parameter in \"%s\" SSI command",
                  pm->value.data, c, pm->name.data, p->command);
         return broken(p);
@@ -216,7 +224,7 @@ static int command_byte(mg_ssi_parser_t *p, char c)
             p->state = S_END1;
             return MG_SSI_AGAIN;
         }
-        snprintf(p->error, sizeof(p->error),
+        snprintf(p->error, p->error_size,
                  "unexpected \"%c\" symbol after \"%s\" value of \"%s\" parameter in \"%s\" SSI "
                  "command",
                  c, cur(p)->value.data, cur(p)->name.data, p->command);

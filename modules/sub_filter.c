@@ -237,6 +237,17 @@ static void sub_piece(mg_request_t *r, sub_ctx_t *ctx, const char *d, size_t dl,
     ctx->hold_i = ni;
 }
 
+/* After the output of a recycled piece (an upstream's buffer, a file read), an empty buffer
+ * marked recycled, as nginx's sub filter passes its input's mark on: the writer sends what
+ * it has now instead of holding it for postpone_output (a piece may shrink to a few bytes). */
+static void recycled_mark(mg_request_t *r, sub_ctx_t *ctx, mg_buf_t ***tail)
+{
+    mg_buf_t *m = out_buf(r, ctx, NULL, 0);
+    m->recycled = 1;
+    **tail = m;
+    *tail = &m->next;
+}
+
 /* The next piece of input turned into output (*out, may be NULL). MG_OK, MG_ERROR. */
 static mg_int_t sub_next(mg_request_t *r, sub_ctx_t *ctx, mg_buf_t **out)
 {
@@ -279,6 +290,7 @@ static mg_int_t sub_next(mg_request_t *r, sub_ctx_t *ctx, mg_buf_t **out)
         b->file_pos += n;
         used = b->file_pos == b->file_last;
         sub_piece(r, ctx, ctx->rbuf, (size_t)n, used && (b->last_buf || b->last_in_chain), &tail);
+        recycled_mark(r, ctx, &tail); /* our read buffer: nginx's copy filter's are recycled */
     } else {
         char *p = b->pos;
         size_t n = b->in_file ? 0 : (size_t)(b->last - b->pos);
@@ -287,6 +299,9 @@ static mg_int_t sub_next(mg_request_t *r, sub_ctx_t *ctx, mg_buf_t **out)
         }
         used = 1;
         sub_piece(r, ctx, p, n, b->last_buf || b->last_in_chain, &tail);
+        if (b->recycled) {
+            recycled_mark(r, ctx, &tail);
+        }
     }
     if (!used) {
         return MG_OK;

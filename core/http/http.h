@@ -673,7 +673,10 @@ mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *pass
 /* The browser the User-Agent names, as nginx tells them apart: MG_HTTP_UA_* bits (read once). */
 unsigned mg_http_user_agent(mg_request_t *r);
 void mg_http_clear_content_length(mg_request_t *r);
+/* As nginx's: also an upstream's Last-Modified / Accept-Ranges header goes (a filter that
+ * changes the body: ssi, sub_filter, addition). */
 void mg_http_clear_last_modified(mg_request_t *r);
+void mg_http_clear_accept_ranges(mg_request_t *r);
 /* Set Location to the URI plus "/" (and the args); returns 301 for the caller to finalize. */
 mg_int_t mg_http_redirect_to_slash(mg_request_t *r);
 

@@ -460,9 +460,11 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             for (mg_buf_t *b = chain; b; b = b->next) {
                 h->last = b;
                 h->size += (size_t)(b->last - b->pos);
-                /* a full buffer is what nginx's event pipe passes on, recycled: a filter
-                 * that shrinks it (ssi) still has its output written at once */
-                b->recycled = n == u->bufsize;
+                /* nginx's event pipe passes every read on recycled (its input filters
+                 * mark each buffer, full or not): the writer sends it without waiting for
+                 * postpone_output, and a filter that shrinks it (ssi, sub_filter) passes
+                 * the mark on */
+                b->recycled = 1;
             }
             sp->state[slot] = SLOT_HELD;
         }

@@ -572,7 +572,7 @@ static mg_int_t var_realpath_root(mg_request_t *r, mg_http_var_value_t *v, uintp
     char *real = realpath(zroot, NULL);
     if (real == NULL) {
         mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "realpath() \"%s\" failed", zroot);
-        return var_not_found(v);
+        return MG_ERROR; /* failed, as nginx's: SSI fails the response on it */
     }
     mg_str_t s = mg_pstr(r->pool, real, strlen(real));
     free(real);
