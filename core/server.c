@@ -366,6 +366,12 @@ void mg_server_buffers_free(mg_server_t *srv)
     free(srv->h2_rbuf);
     free(srv->h2_obuf);
     srv->scratch = srv->h2_rbuf = srv->h2_obuf = NULL;
+    while (srv->h1_nbufs) {
+        free(srv->h1_bufs[--srv->h1_nbufs].buf);
+    }
+    while (srv->h1_nfields) {
+        free(srv->h1_fields[--srv->h1_nfields]);
+    }
 }
 
 void mg_server_hook_del(mg_server_hook_t *hook)

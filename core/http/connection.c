@@ -155,6 +155,49 @@ static void set_head_action(mg_connection_t *c)
                                                : "reading client request line";
 }
 
+/* The head buffer (client_header_buffer_size) and field list a connection reads heads into are
+ * taken right before a read (edge-triggered events report a socket with bytes in it) and given
+ * back to the server's spares when the connection waits with nothing buffered: an idle
+ * keepalive connection holds neither, as nginx frees its header buffer then, and a busy one
+ * takes the pair it gave back, no malloc. A large buffer (large_client_header_buffers) and a
+ * grown field list are freed then. Bytes of a next request in the buffer keep it. */
+#define HEAD_FIELDS 32
+
+static void head_buf_take(mg_connection_t *c, mg_http_conn_t *hc)
+{
+    mg_server_t *srv = c->server;
+    size_t size = default_srv(hc)->client_header_buffer_size;
+    if (srv->h1_nbufs && srv->h1_bufs[srv->h1_nbufs - 1].size == size) {
+        hc->buf = srv->h1_bufs[--srv->h1_nbufs].buf;
+    } else {
+        hc->buf = mg_alloc(size);
+    }
+    hc->size = size;
+    void *fields = srv->h1_nfields ? srv->h1_fields[--srv->h1_nfields]
+                                   : mg_alloc(HEAD_FIELDS * sizeof(mg_http_header_t));
+    mg_http_parse_init(&hc->head, fields, HEAD_FIELDS);
+}
+
+static void head_buf_release(mg_connection_t *c, mg_http_conn_t *hc)
+{
+    mg_server_t *srv = c->server;
+    if (hc->size == default_srv(hc)->client_header_buffer_size &&
+        srv->h1_nbufs < MG_SERVER_H1_SPARE) {
+        srv->h1_bufs[srv->h1_nbufs].buf = hc->buf;
+        srv->h1_bufs[srv->h1_nbufs++].size = hc->size;
+    } else {
+        free(hc->buf);
+    }
+    if (hc->head.max_headers == HEAD_FIELDS && srv->h1_nfields < MG_SERVER_H1_SPARE) {
+        srv->h1_fields[srv->h1_nfields++] = hc->head.headers;
+    } else {
+        free(hc->head.headers);
+    }
+    hc->buf = NULL;
+    hc->size = hc->start = hc->last = hc->head_end = 0;
+    mg_http_parse_init(&hc->head, NULL, 0);
+}
+
 /* The next head starts at hc->start: forget the previous one's parse, keep its array. */
 static void head_reset(mg_http_conn_t *hc)
 {
@@ -212,11 +255,9 @@ void mg_http_init_connection(mg_connection_t *c)
         mg_log_use(&c->log, clcf->error_log);
     }
     hc->proxy_protocol = hc->addr_conf->proxy_protocol;
-    hc->size = cscf->client_header_buffer_size;
-    hc->buf = mg_alloc(hc->size);
+    /* the head buffer and field list come with the first read (head_buf_take) */
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
     mg_pool_cleanup_add(c->pool, free_request, c);
-    mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->head.headers);
     c->read_handler = read_head;
     c->timeout_handler = head_timeout;
@@ -574,6 +615,14 @@ static void process_buffer(mg_connection_t *c)
             }
         }
         /* need more bytes */
+        if (drained) {
+            head_timer_arm(c, hc);
+            mg_conn_read_on(c);
+            return;
+        }
+        if (hc->buf == NULL) {
+            head_buf_take(c, hc);
+        }
         mg_int_t room = make_room(c, !hc->discarding && hc->last > hc->start);
         if (room != MG_OK) {
             set_head_action(c);
@@ -587,11 +636,6 @@ static void process_buffer(mg_connection_t *c)
                 reject_head(c, room, 0, "client sent too long header line: \"%.*s...\"",
                             (int)line.len, line.data);
             }
-            return;
-        }
-        if (drained) {
-            head_timer_arm(c, hc);
-            mg_conn_read_on(c);
             return;
         }
         size_t space = hc->size - hc->last;
@@ -623,6 +667,9 @@ static void process_buffer(mg_connection_t *c)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (hc->last == hc->start && !hc->discarding) {
+                head_buf_release(c, hc); /* nothing came: wait without it */
+            }
             head_timer_arm(c, hc);
             mg_conn_read_on(c);
             return;
@@ -789,7 +836,7 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     mg_conn_timer_set(c, next->keepalive_timeout);
     mg_conn_read_on(c);
     if (hc->last == hc->start && !hc->discarding) {
-        hc->start = hc->last = 0;
+        head_buf_release(c, hc);
         hc->keepalive_idle = 1;
         mg_server_conn_idle(c); /* may close it when the server is quitting */
         return;
