@@ -365,7 +365,9 @@ void mg_server_buffers_free(mg_server_t *srv)
     free(srv->scratch);
     free(srv->h2_rbuf);
     free(srv->h2_obuf);
-    srv->scratch = srv->h2_rbuf = srv->h2_obuf = NULL;
+    free(srv->ssl_wbuf);
+    srv->scratch = srv->h2_rbuf = srv->h2_obuf = srv->ssl_wbuf = NULL;
+    srv->ssl_wsize = 0;
     while (srv->h1_nbufs) {
         free(srv->h1_bufs[--srv->h1_nbufs].buf);
     }

@@ -79,6 +79,10 @@ struct mg_server_s {
     } h1_bufs[MG_SERVER_H1_SPARE];
     void *h1_fields[MG_SERVER_H1_SPARE];
     unsigned h1_nbufs, h1_nfields;
+    /* TLS connections' gathering buffer (core/ssl.c: it holds nothing across calls), the
+     * largest ssl_buffer_size asked for */
+    char *ssl_wbuf;
+    size_t ssl_wsize;
 };
 
 /* A buffer of the server's, MG_SERVER_SCRATCH bytes, for bytes used within one call and never
@@ -87,7 +91,8 @@ struct mg_server_s {
  * would a static buffer. */
 #define MG_SERVER_SCRATCH 65536
 char *mg_server_scratch(mg_server_t *srv);
-/* Free the server's buffers (the scratch, HTTP/2's, HTTP/1's spares), when it is destroyed. */
+/* Free the server's buffers (the scratch, HTTP/2's, HTTP/1's spares, TLS's), when it is
+ * destroyed. */
 void mg_server_buffers_free(mg_server_t *srv);
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */

@@ -173,9 +173,10 @@ static void head_buf_take(mg_connection_t *c, mg_http_conn_t *hc)
         hc->buf = mg_alloc(size);
     }
     hc->size = size;
-    void *fields = srv->h1_nfields ? srv->h1_fields[--srv->h1_nfields]
-                                   : mg_alloc(HEAD_FIELDS * sizeof(mg_http_header_t));
-    mg_http_parse_init(&hc->head, fields, HEAD_FIELDS);
+    /* the head's parse was reset when the buffer went (head_reset): only its array comes */
+    hc->head.headers = srv->h1_nfields ? srv->h1_fields[--srv->h1_nfields]
+                                       : mg_alloc(HEAD_FIELDS * sizeof(mg_http_header_t));
+    hc->head.max_headers = HEAD_FIELDS;
 }
 
 static void head_buf_release(mg_connection_t *c, mg_http_conn_t *hc)
@@ -195,7 +196,8 @@ static void head_buf_release(mg_connection_t *c, mg_http_conn_t *hc)
     }
     hc->buf = NULL;
     hc->size = hc->start = hc->last = hc->head_end = 0;
-    mg_http_parse_init(&hc->head, NULL, 0);
+    hc->head.headers = NULL; /* the parse is reset (or is about to be, by parse_buffered) */
+    hc->head.max_headers = 0;
 }
 
 /* The next head starts at hc->start: forget the previous one's parse, keep its array. */
@@ -256,6 +258,7 @@ void mg_http_init_connection(mg_connection_t *c)
     }
     hc->proxy_protocol = hc->addr_conf->proxy_protocol;
     /* the head buffer and field list come with the first read (head_buf_take) */
+    mg_http_parse_init(&hc->head, NULL, 0);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
     mg_pool_cleanup_add(c->pool, free_request, c);
     mg_pool_cleanup_add(c->pool, free_buf, &hc->head.headers);
