@@ -371,8 +371,8 @@ void mg_server_buffers_free(mg_server_t *srv)
     while (srv->h1_nbufs) {
         free(srv->h1_bufs[--srv->h1_nbufs].buf);
     }
-    while (srv->h1_nfields) {
-        free(srv->h1_fields[--srv->h1_nfields]);
+    while (srv->h1_nheads) {
+        free(srv->h1_heads[--srv->h1_nheads]);
     }
 }
 

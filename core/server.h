@@ -20,7 +20,7 @@ struct mg_server_hook_s {
     mg_server_hook_t *next, **prevp;
 };
 
-/* How many spare HTTP/1 head buffers (and field lists) a server keeps (mg_server_t). */
+/* How many spare HTTP/1 head buffers (and parser blocks) a server keeps (mg_server_t). */
 #define MG_SERVER_H1_SPARE 32
 
 struct mg_server_s {
@@ -69,16 +69,17 @@ struct mg_server_s {
     char *h2_rbuf;
     size_t h2_rsize;
     char *h2_obuf;
-    /* HTTP/1's head buffers and field lists (http/connection.c) given back by connections that
-     * went idle with nothing buffered, taken again by the next connection that reads a head: an
-     * idle keepalive connection holds neither (as nginx frees its header buffer then), and a
-     * busy one costs no malloc per request. Bounded; the rest are freed. */
+    /* HTTP/1's head buffers and parser blocks (the state and its field list;
+     * http/connection.c) given back by connections that went idle with nothing buffered, taken
+     * again by the next connection that reads a head: an idle keepalive connection holds
+     * neither (as nginx frees its header buffer then), and a busy one costs no malloc per
+     * request. Bounded; the rest are freed. */
     struct {
         char *buf;
         size_t size;
     } h1_bufs[MG_SERVER_H1_SPARE];
-    void *h1_fields[MG_SERVER_H1_SPARE];
-    unsigned h1_nbufs, h1_nfields;
+    void *h1_heads[MG_SERVER_H1_SPARE];
+    unsigned h1_nbufs, h1_nheads;
     /* TLS connections' gathering buffer (core/ssl.c: it holds nothing across calls), the
      * largest ssl_buffer_size asked for */
     char *ssl_wbuf;

@@ -3,8 +3,8 @@
 # header buffer then), and the next read takes one again. What must still hold across that:
 # keepalive after the connection was idle ($connection_requests, $request_length), pipelined
 # requests (bytes of the next request in the buffer keep it, also half a head), a head larger than
-# client_header_buffer_size after an idle period (a large buffer, then back to a small one), the
-# too-large answer; and what an idle connection costs: the worker's VmRSS growth for 500 idle
+# client_header_buffer_size after an idle period (a large buffer, then back to a small one), a
+# head of more lines than the field list first holds, the too-large answer; and what an idle connection costs: the worker's VmRSS growth for 500 idle
 # keepalive connections, each after one request, stays under 3 KiB a connection (moongate was at
 # 3.9 KiB before, 1.9 after, nginx 0.5). "Idle" is observed, not waited for: the one worker has
 # gone to sleep (its /proc state S) after the response was read.
@@ -132,6 +132,15 @@ sub req {
     send_all($c, $small);
     @r = responses($c, 1);
     is_deeply(\@r, [[200, "3 " . length($small) . " small\n"]], 'a small head after it');
+    idle('before many header lines');
+    my $many = req('/m', join('', map { "X-F$_: $_\r\n" } 1 .. 100) . "X-Big: last\r\n");
+    send_all($c, $many);
+    @r = responses($c, 1);
+    is_deeply(\@r, [[200, "4 " . length($many) . " last\n"]], '101 header lines after idle');
+    idle('after many header lines');
+    send_all($c, $small);
+    @r = responses($c, 1);
+    is_deeply(\@r, [[200, "5 " . length($small) . " small\n"]], 'a small head after them');
     idle('before the too large head');
     send_all($c, req('/t', "X-Big: " . ('t' x 9000) . "\r\n"));
     @r = responses($c, 1);
