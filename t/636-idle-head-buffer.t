@@ -6,7 +6,7 @@
 # client_header_buffer_size after an idle period (a large buffer, then back to a small one), a
 # head of more lines than the field list first holds, the too-large answer; and what an idle connection costs: the worker's VmRSS growth for 500 idle
 # keepalive connections, each after one request, stays under 3 KiB a connection (moongate was at
-# 3.9 KiB before, 1.9 after, nginx 0.5). "Idle" is observed, not waited for: the one worker has
+# 3.9 KiB before, 1.7 after, nginx 0.5). "Idle" is observed, not waited for: the one worker has
 # gone to sleep (its /proc state S) after the response was read.
 #
 #   prove -I t/lib t/636-idle-head-buffer.t
