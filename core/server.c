@@ -370,7 +370,15 @@ void mg_server_buffers_free(mg_server_t *srv)
     free(srv->scratch);
     free(srv->h2_rbuf);
     free(srv->h2_obuf);
-    srv->scratch = srv->h2_rbuf = srv->h2_obuf = NULL;
+    free(srv->ssl_wbuf);
+    srv->scratch = srv->h2_rbuf = srv->h2_obuf = srv->ssl_wbuf = NULL;
+    srv->ssl_wsize = 0;
+    while (srv->h1_nbufs) {
+        free(srv->h1_bufs[--srv->h1_nbufs].buf);
+    }
+    while (srv->h1_nheads) {
+        free(srv->h1_heads[--srv->h1_nheads]);
+    }
 }
 
 void mg_server_hook_del(mg_server_hook_t *hook)

@@ -20,6 +20,9 @@ struct mg_server_hook_s {
     mg_server_hook_t *next, **prevp;
 };
 
+/* How many spare HTTP/1 head buffers (and parser blocks) a server keeps (mg_server_t). */
+#define MG_SERVER_H1_SPARE 32
+
 struct mg_server_s {
     struct event_base *base;
     mg_cycle_t *cycle;       /* current generation: new connections use it */
@@ -67,6 +70,21 @@ struct mg_server_s {
     char *h2_rbuf;
     size_t h2_rsize;
     char *h2_obuf;
+    /* HTTP/1's head buffers and parser blocks (the state and its field list;
+     * http/connection.c) given back by connections that went idle with nothing buffered, taken
+     * again by the next connection that reads a head: an idle keepalive connection holds
+     * neither (as nginx frees its header buffer then), and a busy one costs no malloc per
+     * request. Bounded; the rest are freed. */
+    struct {
+        char *buf;
+        size_t size;
+    } h1_bufs[MG_SERVER_H1_SPARE];
+    void *h1_heads[MG_SERVER_H1_SPARE];
+    unsigned h1_nbufs, h1_nheads;
+    /* TLS connections' gathering buffer (core/ssl.c: it holds nothing across calls), the
+     * largest ssl_buffer_size asked for */
+    char *ssl_wbuf;
+    size_t ssl_wsize;
 };
 
 /* A buffer of the server's, MG_SERVER_SCRATCH bytes, for bytes used within one call and never
@@ -75,7 +93,8 @@ struct mg_server_s {
  * would a static buffer. */
 #define MG_SERVER_SCRATCH 65536
 char *mg_server_scratch(mg_server_t *srv);
-/* Free the server's buffers (the scratch, HTTP/2's), when it is destroyed. */
+/* Free the server's buffers (the scratch, HTTP/2's, HTTP/1's spares, TLS's), when it is
+ * destroyed. */
 void mg_server_buffers_free(mg_server_t *srv);
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "server.h"
 #include "ssl.h"
 
 const mg_ssl_hooks_t *mg_ssl_hooks;
@@ -298,8 +299,11 @@ ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t le
 
 /* Small buffers are gathered into records of up to ssl_buffer_size bytes (a record per
  * header line would cost a MAC and 22+ bytes each); a buffer at least that large is written
- * from where it is. */
-ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt)
+ * from where it is. The gathering buffer holds nothing across calls (a write that blocked is
+ * retried with the same bytes, gathered again from the caller's buffers), so a connection's
+ * is the server's (gather: buffer_size bytes); NULL: the connection's own, made on first use. */
+static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt,
+                          char *gather)
 {
     size_t total = 0;
     int i = 0;
@@ -315,9 +319,10 @@ ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
         if (avail >= sc->buffer_size || (i + 1 == cnt)) {
             len = avail;
         } else {
-            if (sc->wbuf == NULL) {
+            if (gather == NULL && sc->wbuf == NULL) {
                 sc->wbuf = mg_alloc(sc->buffer_size);
             }
+            char *wbuf = gather ? gather : sc->wbuf;
             len = 0;
             for (int k = i; k < cnt && len < sc->buffer_size; k++) {
                 size_t from = k == i ? off : 0;
@@ -325,10 +330,10 @@ ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
                 if (take > sc->buffer_size - len) {
                     take = sc->buffer_size - len;
                 }
-                memcpy(sc->wbuf + len, (const char *)iov[k].iov_base + from, take);
+                memcpy(wbuf + len, (const char *)iov[k].iov_base + from, take);
                 len += take;
             }
-            p = sc->wbuf;
+            p = wbuf;
         }
         if (sc->pending && sc->pending < len) {
             /* the same bytes as the write that blocked: the caller consumed nothing since
@@ -355,6 +360,23 @@ ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
         }
     }
     return (ssize_t)total;
+}
+
+ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt)
+{
+    return send_chain(sc, log, iov, cnt, NULL);
+}
+
+/* The server's gathering buffer, at least size bytes: an idle TLS connection holds none (as
+ * nginx frees its ssl_buffer_size buffer on keepalive), a busy one costs no malloc. */
+static char *server_gather(mg_server_t *srv, size_t size)
+{
+    if (srv->ssl_wsize < size) {
+        free(srv->ssl_wbuf);
+        srv->ssl_wbuf = mg_alloc(size);
+        srv->ssl_wsize = size;
+    }
+    return srv->ssl_wbuf;
 }
 
 /* The connection's operations: the other event an operation waits for is turned on here. */
@@ -405,7 +427,8 @@ static ssize_t ssl_send(mg_connection_t *c, const char *buf, size_t len)
 
 static ssize_t ssl_send_chain(mg_connection_t *c, const struct iovec *iov, int cnt)
 {
-    ssize_t n = mg_ssl_send_chain(c->ssl, &c->log, iov, cnt);
+    ssize_t n =
+        send_chain(c->ssl, &c->log, iov, cnt, server_gather(c->server, c->ssl->buffer_size));
     turn_on(c);
     return n;
 }

@@ -16,7 +16,8 @@
 struct mg_ssl_conn_s {
     SSL *ssl;
     size_t buffer_size; /* ssl_buffer_size: small writes are gathered up to this */
-    char *wbuf;         /* the gathering buffer (malloc'ed on first use) */
+    char *wbuf;         /* mg_ssl_send_chain's gathering buffer (an upstream connection's,
+                           malloc'ed on first use); c->send_chain gathers in the server's */
     size_t pending;     /* a write that would block: retried with exactly these bytes */
     mg_conn_handler_pt handshake_done; /* called once the handshake succeeded */
     /* the client side: a session the server gave (the callee takes the reference), its data */

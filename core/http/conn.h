@@ -21,8 +21,9 @@ typedef struct mg_http_conn_s {
     mg_buf_t *out;      /* writer queue */
     mg_buf_t **out_tail;
     /* the head being read: the parser's state kept between reads (offsets from buf + start;
-     * its strings are rebased when the buffer moves) and its header array, which grows */
-    mg_http_request_head_t head;
+     * its strings are rebased when the buffer moves) and its header array, which grows; NULL
+     * with buf while the connection waits with nothing buffered (connection.c) */
+    mg_http_request_head_t *head;
     int64_t discard_rest;    /* body bytes of a finished request still to drop */
     mg_http_chunked_t discard_chunked;
     mg_msec_t lingering_deadline;
@@ -103,6 +104,8 @@ typedef struct {
 } mg_http_conn_next_t;
 void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);
 void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next);
+/* Free hc->head (h2 takes over the connection). */
+void mg_http_conn_head_free(mg_http_conn_t *hc);
 /* Begin processing a parsed head found in hc->buf (connection.c -> headers_in.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
 

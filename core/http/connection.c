@@ -31,7 +31,7 @@ static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
  * arrived (nginx shows the partial line as "request:" in its log). */
 static mg_str_t partial_request_line(mg_http_conn_t *hc)
 {
-    mg_http_request_head_t *head = &hc->head;
+    mg_http_request_head_t *head = hc->head;
     if (head->request_line_done) {
         mg_str_t line = {head->request_line.len, (char *)head->request_line.data};
         return line;
@@ -92,7 +92,7 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
             p = mg_sprintf_end(p, end, ", request: \"%.*s\"", (int)line.len, line.data);
         }
         /* the header lines the parser has finished so far */
-        mg_http_request_head_t *head = &hc->head;
+        mg_http_request_head_t *head = hc->head;
         for (size_t i = 0; i < head->nheaders; i++) {
             if (mg_span_ieq(head->headers[i].name, "host")) {
                 p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)head->headers[i].value.len,
@@ -150,15 +150,104 @@ static void free_request(void *data)
 static void set_head_action(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    c->log.action = hc->head.request_line_done ? "reading client request headers"
-                    : hc->pipelined            ? "reading client pipelined request line"
-                                               : "reading client request line";
+    c->log.action = hc->head->request_line_done ? "reading client request headers"
+                    : hc->pipelined             ? "reading client pipelined request line"
+                                                : "reading client request line";
 }
 
-/* The next head starts at hc->start: forget the previous one's parse, keep its array. */
+/* The head buffer (client_header_buffer_size) and the parser's state with its field list (one
+ * block) a connection reads heads into are taken right before a read (edge-triggered events
+ * report a socket with bytes in it) and given back to the server's spares when the connection
+ * waits with nothing buffered: an idle keepalive connection holds neither, as nginx frees its
+ * header buffer then, and a busy one takes the pair it gave back, no malloc. A large buffer
+ * (large_client_header_buffers) and a grown field list are freed then. Bytes of a next request
+ * in the buffer keep it. */
+#define HEAD_FIELDS 32
+typedef struct {
+    mg_http_request_head_t head; /* first: the block is freed through hc->head */
+    mg_http_header_t fields[HEAD_FIELDS];
+} head_block_t;
+
+static void head_buf_take(mg_connection_t *c, mg_http_conn_t *hc)
+{
+    mg_server_t *srv = c->server;
+    size_t size = default_srv(hc)->client_header_buffer_size;
+    if (srv->h1_nbufs && srv->h1_bufs[srv->h1_nbufs - 1].size == size) {
+        hc->buf = srv->h1_bufs[--srv->h1_nbufs].buf;
+    } else {
+        hc->buf = mg_alloc(size);
+    }
+    hc->size = size;
+    head_block_t *hb = srv->h1_nheads ? srv->h1_heads[--srv->h1_nheads] : mg_alloc(sizeof(*hb));
+    mg_http_parse_init(&hb->head, hb->fields, HEAD_FIELDS);
+    hc->head = &hb->head;
+}
+
+/* The field list outgrew its block (more than HEAD_FIELDS lines): twice as many. */
+static void head_grow(mg_http_request_head_t *head)
+{
+    head_block_t *hb = (head_block_t *)head;
+    size_t n = head->max_headers * 2;
+    if (head->headers == hb->fields) {
+        head->headers =
+            memcpy(mg_alloc(n * sizeof(mg_http_header_t)), hb->fields, sizeof(hb->fields));
+    } else {
+        head->headers = mg_realloc(head->headers, n * sizeof(mg_http_header_t));
+    }
+    head->max_headers = n;
+}
+
+/* Free the head's block (NULL: none), unless the server's spares take it. */
+static void head_free(mg_server_t *srv, mg_http_request_head_t *head)
+{
+    if (head == NULL) {
+        return;
+    }
+    head_block_t *hb = (head_block_t *)head;
+    if (head->headers != hb->fields) {
+        free(head->headers);
+    }
+    if (srv && srv->h1_nheads < MG_SERVER_H1_SPARE) {
+        srv->h1_heads[srv->h1_nheads++] = hb;
+    } else {
+        free(hb);
+    }
+}
+
+static void head_buf_release(mg_connection_t *c, mg_http_conn_t *hc)
+{
+    mg_server_t *srv = c->server;
+    if (hc->size == default_srv(hc)->client_header_buffer_size &&
+        srv->h1_nbufs < MG_SERVER_H1_SPARE) {
+        srv->h1_bufs[srv->h1_nbufs].buf = hc->buf;
+        srv->h1_bufs[srv->h1_nbufs++].size = hc->size;
+    } else {
+        free(hc->buf);
+    }
+    head_free(srv, hc->head);
+    hc->buf = NULL;
+    hc->head = NULL;
+    hc->size = hc->start = hc->last = hc->head_end = 0;
+}
+
+void mg_http_conn_head_free(mg_http_conn_t *hc)
+{
+    head_free(NULL, hc->head);
+    hc->head = NULL;
+}
+
+static void free_head(void *data)
+{
+    mg_http_conn_head_free(data);
+}
+
+/* The next head starts at hc->start: forget the previous one's parse, keep its array (none
+ * when the connection gave it back meanwhile: the request ended at once). */
 static void head_reset(mg_http_conn_t *hc)
 {
-    mg_http_parse_init(&hc->head, hc->head.headers, hc->head.max_headers);
+    if (hc->head) {
+        mg_http_parse_init(hc->head, hc->head->headers, hc->head->max_headers);
+    }
 }
 
 static void head_timeout(mg_connection_t *c)
@@ -212,12 +301,10 @@ void mg_http_init_connection(mg_connection_t *c)
         mg_log_use(&c->log, clcf->error_log);
     }
     hc->proxy_protocol = hc->addr_conf->proxy_protocol;
-    hc->size = cscf->client_header_buffer_size;
-    hc->buf = mg_alloc(hc->size);
+    /* the head buffer and the parser's block come with the first read (head_buf_take) */
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
     mg_pool_cleanup_add(c->pool, free_request, c);
-    mg_http_parse_init(&hc->head, mg_alloc(32 * sizeof(mg_http_header_t)), 32);
-    mg_pool_cleanup_add(c->pool, free_buf, &hc->head.headers);
+    mg_pool_cleanup_add(c->pool, free_head, hc);
     c->read_handler = read_head;
     c->timeout_handler = head_timeout;
     mg_conn_timer_set(c, cscf->client_header_timeout);
@@ -278,7 +365,7 @@ static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const c
 /* The bytes of the line being parsed, for "too long header line" and "invalid header line". */
 static mg_str_t current_line(mg_http_conn_t *hc, size_t max)
 {
-    mg_http_request_head_t *head = &hc->head;
+    mg_http_request_head_t *head = hc->head;
     mg_str_t line = { 0, hc->buf + hc->start + head->line_start };
     size_t avail = hc->last - hc->start - head->line_start;
     line.len = avail < max ? avail : max;
@@ -327,7 +414,7 @@ mg_int_t mg_http_discard_buffered(mg_connection_t *c)
 static mg_int_t make_room(mg_connection_t *c, int have_head)
 {
     mg_http_conn_t *hc = c->data;
-    mg_http_request_head_t *head = &hc->head;
+    mg_http_request_head_t *head = hc->head;
     mg_http_srv_conf_t *cscf = default_srv(hc);
     if (hc->start > 0) {
         /* the parser's offsets are from hc->start: only its strings move */
@@ -429,13 +516,12 @@ static void debug_head(mg_connection_t *c, const mg_http_request_head_t *head)
 static mg_int_t parse_buffered(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    mg_http_request_head_t *head = &hc->head;
+    mg_http_request_head_t *head = hc->head;
     for (;;) {
         /* the parser goes on from the first byte it has not seen */
         ssize_t rc = mg_http_parse_request_head(hc->buf + hc->start, hc->last - hc->start, head);
         if (rc == MG_PARSE_TOO_MANY_HEADERS) {
-            head->max_headers *= 2;
-            head->headers = mg_realloc(head->headers, head->max_headers * sizeof(mg_http_header_t));
+            head_grow(head);
             continue;
         }
         if (rc == MG_PARSE_AGAIN) {
@@ -574,6 +660,14 @@ static void process_buffer(mg_connection_t *c)
             }
         }
         /* need more bytes */
+        if (drained) {
+            head_timer_arm(c, hc);
+            mg_conn_read_on(c);
+            return;
+        }
+        if (hc->buf == NULL) {
+            head_buf_take(c, hc);
+        }
         mg_int_t room = make_room(c, !hc->discarding && hc->last > hc->start);
         if (room != MG_OK) {
             set_head_action(c);
@@ -587,11 +681,6 @@ static void process_buffer(mg_connection_t *c)
                 reject_head(c, room, 0, "client sent too long header line: \"%.*s...\"",
                             (int)line.len, line.data);
             }
-            return;
-        }
-        if (drained) {
-            head_timer_arm(c, hc);
-            mg_conn_read_on(c);
             return;
         }
         size_t space = hc->size - hc->last;
@@ -623,6 +712,9 @@ static void process_buffer(mg_connection_t *c)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (hc->last == hc->start && !hc->discarding) {
+                head_buf_release(c, hc); /* nothing came: wait without it */
+            }
             head_timer_arm(c, hc);
             mg_conn_read_on(c);
             return;
@@ -789,7 +881,7 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     mg_conn_timer_set(c, next->keepalive_timeout);
     mg_conn_read_on(c);
     if (hc->last == hc->start && !hc->discarding) {
-        hc->start = hc->last = 0;
+        head_buf_release(c, hc);
         hc->keepalive_idle = 1;
         mg_server_conn_idle(c); /* may close it when the server is quitting */
         return;

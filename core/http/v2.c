@@ -883,8 +883,7 @@ void mg_http_v2_init(mg_connection_t *c)
     size_t start = hc->start, n = hc->last - hc->start;
     hc->buf = NULL;
     hc->size = hc->start = hc->last = 0;
-    free(hc->head.headers);
-    mg_http_parse_init(&hc->head, NULL, 0);
+    mg_http_conn_head_free(hc);
     if (n) {
         mg_int_t rc = conn_feed(h2, head + start, n);
         free(head);

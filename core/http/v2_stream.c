@@ -481,7 +481,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     hc->size = head_len + (st->in_eof ? 256 : STREAM_READ_SIZE);
     hc->buf = mg_alloc(hc->size);
     mg_pool_cleanup_add(fc->pool, free_mem, &hc->buf);
-    mg_http_parse_init(&hc->head, NULL, 0); /* stream_start gives the fields' array */
+    hc->head = mg_pcalloc(fc->pool, sizeof(*hc->head)); /* stream_start gives its array */
     mg_pool_cleanup_add(fc->pool, stream_conn_gone, fc);
     st->fc = fc;
     st->hc = hc;
@@ -606,7 +606,7 @@ static void stream_start(mg_http_v2_stream_t *st)
      * need no parsing: each line is "name: value" as the header callback checked it (a name
      * of the parser's characters, a value without CR, LF or NUL), so the spans are set here,
      * as raw_values would find them (all after "name: ") */
-    mg_http_request_head_t *head = &hc->head;
+    mg_http_request_head_t *head = hc->head;
     size_t nheaders = st->nfields + (size_t)host_line;
     mg_http_parse_init(head, mg_palloc(fc->pool, mg_max(nheaders, 1) * sizeof(mg_http_header_t)),
                        nheaders);

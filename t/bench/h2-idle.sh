@@ -9,20 +9,29 @@
 # "connection_pool_size 2k;"), NGINX_CONF to nginx's. PROTO=h1: HTTP/1.1 keepalive connections
 # instead (the same request, no h2 on the listener). CHURN=1: h2load's 20,000 requests on 200
 # connections first (h2c; PROTO=h1: HTTP/1.1), so the heap has been used and freed before
-# the idle connections come. Writes t/bench/results-h2-idle-DATE.txt.
+# the idle connections come. TLS=1 (with PROTO=h1): HTTPS keepalive connections (TLS 1.3,
+# ECDSA P-256, no session cache), the churn skipped. Writes t/bench/results-h2-idle-DATE.txt.
 #
-#   t/bench/h2-idle.sh   (N=1000 SETTLE=2 PROTO=h2 MOONGATE_CONF= NGINX_CONF= NGINX=/usr/sbin/nginx)
+#   t/bench/h2-idle.sh   (N=1000 SETTLE=2 PROTO=h2 TLS=0 MOONGATE_CONF= NGINX_CONF= NGINX=/usr/sbin/nginx)
 
 . "$(dirname "$0")/lib.sh"
 N=${N:-1000}
 SETTLE=${SETTLE:-2}
 PROTO=${PROTO:-h2}
 CHURN=${CHURN:-0}
+TLS=${TLS:-0}
 MOONGATE_CONF=${MOONGATE_CONF:-}
 NGINX_CONF=${NGINX_CONF:-}
 OUT=$ROOT/t/bench/results-h2-idle-$(date +%Y%m%d-%H%M%S).txt
 bench_init bench-h2-idle
 need_pkg h2load nghttp2-client
+if [ "$TLS" = 1 ]; then
+    [ "$PROTO" = h1 ] || die "TLS=1 needs PROTO=h1"
+    need_pkg openssl openssl
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+        -keyout "$WORK/ec.key" -out "$WORK/ec.crt" >/dev/null 2>&1 || die "openssl failed"
+    CHURN=0
+fi
 # Debian's python3 has python3-h2 (a python3 earlier on PATH may not)
 PY3=python3
 [ -x /usr/bin/python3 ] && PY3=/usr/bin/python3
@@ -32,6 +41,7 @@ write_conf() { # name port
     local listen="listen 127.0.0.1:$2; http2 on;" extra=$MOONGATE_CONF
     [ "$1" = nginx ] && listen="listen 127.0.0.1:$2 http2;" extra=$NGINX_CONF
     [ "$PROTO" = h1 ] && listen="listen 127.0.0.1:$2;"
+    [ "$TLS" = 1 ] && listen="listen 127.0.0.1:$2 ssl; ssl_certificate $WORK/ec.crt; ssl_certificate_key $WORK/ec.key;"
     conf_write "$1" $((N + 64)) <<EOC
 http {
     access_log off;
@@ -48,14 +58,21 @@ EOC
 # then held until stdin closes
 clients() {
     taskset -c 1 "$PY3" -c '
-import socket, sys
+import socket, ssl, sys
 sys.path.insert(0, sys.argv[3])
 from h2util import Client
 port, n = int(sys.argv[1]), int(sys.argv[2])
+tls = None
+if sys.argv[5] == "1":
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
 held = []
 for i in range(n):
     if sys.argv[4] == "h1":
         s = socket.create_connection(("127.0.0.1", port))
+        if tls:
+            s = tls.wrap_socket(s)
         s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         got = b""
         while not got.endswith(b"ok\n"):
@@ -75,7 +92,7 @@ for i in range(n):
     held.append(c)
 print("ready", flush=True)
 sys.stdin.read()
-' "$1" "$2" "$ROOT/t/lib" "$PROTO"
+' "$1" "$2" "$ROOT/t/lib" "$PROTO" "$TLS"
 }
 
 # mem PID -> "VmRSS heap-Rss Anonymous" in KiB
@@ -117,8 +134,8 @@ start_both
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
     machine_line
-    echo "command: N=$N SETTLE=$SETTLE PROTO=$PROTO CHURN=$CHURN MOONGATE_CONF=\"$MOONGATE_CONF\" NGINX_CONF=\"$NGINX_CONF\" t/bench/h2-idle.sh"
-    echo "KiB: VmRSS and [heap] Rss before and ${SETTLE}s after $N idle $PROTO connections; per connection: VmRSS, heap, Anonymous"
+    echo "command: N=$N SETTLE=$SETTLE PROTO=$PROTO TLS=$TLS CHURN=$CHURN MOONGATE_CONF=\"$MOONGATE_CONF\" NGINX_CONF=\"$NGINX_CONF\" t/bench/h2-idle.sh"
+    echo "KiB: VmRSS and [heap] Rss before and ${SETTLE}s after $N idle $PROTO connections (TLS=$TLS); per connection: VmRSS, heap, Anonymous"
     printf '%-9s %8s %8s %8s %8s %9s %9s %9s\n' server rss_0 rss_n heap_0 heap_n rss/conn heap/conn anon/conn
 } | tee "$OUT"
 measure moongate "$MG_PID" "$MG_PORT"
