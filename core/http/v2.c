@@ -778,8 +778,7 @@ static void conn_gone(void *data)
     mg_server_hook_del(&h2->quit_hook);
     /* flush_ev stays: it frees the streams' request connections (a flush does nothing now) */
     event_del(&h2->goaway_ev);
-    h2->tls = h2->c->ssl;
-    h2->c->ssl = NULL;
+    mg_connection_t *c = h2->c;
     h2->c = NULL;
     h2->failed = 1;
     h2->refs++; /* a request ended here may free the last stream */
@@ -797,6 +796,13 @@ static void conn_gone(void *data)
                 break;
             }
         }
+    }
+    if (h2->refs > 2) {
+        /* streams' connections are left (they share c's TLS state): it goes with the last
+         * of them. Else it stays c's, freed after c's pool (whose cleanups, after this one,
+         * may still touch the SSL object: Lua's handshake state) */
+        h2->tls = c->ssl;
+        c->ssl = NULL;
     }
     mg_http_v2_release(h2);
     mg_http_v2_release(h2);
