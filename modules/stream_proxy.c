@@ -196,30 +196,20 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
     next_upstream(u);
 }
 
-/* the PROXY v1 line for the session into line (300 bytes): its length */
+/* the PROXY v1 line for the session into line (300 bytes): its length. As nginx's: the
+ * connection's addresses, the client's as set_real_ip_from left it (a PROXY header received
+ * is passed on only through realip, and then with our own address as the destination) */
 static int proxy_protocol_line(proxy_t *u, char *line)
 {
     mg_connection_t *c = u->s->connection;
     char src[128] = "", dst[128] = "";
     mg_conn_local_addr(c);
     int family = c->sockaddr.ss_family;
-    in_port_t sport = 0, dport = 0;
-    if (c->proxy_protocol && c->proxy_protocol->src_addr.len) {
-        /* as nginx: what the header we were sent says is passed on */
-        snprintf(src, sizeof(src), "%.*s", (int)c->proxy_protocol->src_addr.len,
-                 c->proxy_protocol->src_addr.data);
-        snprintf(dst, sizeof(dst), "%.*s", (int)c->proxy_protocol->dst_addr.len,
-                 c->proxy_protocol->dst_addr.data);
-        sport = c->proxy_protocol->src_port;
-        dport = c->proxy_protocol->dst_port;
-        family = strchr(src, ':') ? AF_INET6 : AF_INET;
-    } else if (family == AF_INET || family == AF_INET6) {
+    if (family == AF_INET || family == AF_INET6) {
         mg_sockaddr_text((struct sockaddr *)&c->sockaddr, src, sizeof(src), 0);
         mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, dst, sizeof(dst), 0);
-        sport = mg_sockaddr_port((struct sockaddr *)&c->sockaddr);
-        dport = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
-    }
-    if (family == AF_INET || family == AF_INET6) {
+        in_port_t sport = mg_sockaddr_port((struct sockaddr *)&c->sockaddr);
+        in_port_t dport = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
         return snprintf(line, 300, "PROXY %s %s %s %u %u\r\n", family == AF_INET ? "TCP4" : "TCP6",
                         src, dst, (unsigned)sport, (unsigned)dport);
     }

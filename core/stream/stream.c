@@ -939,7 +939,7 @@ static void pp_read(mg_connection_t *c)
     c->proxy_protocol = pp;
     memmove(s->preread, s->preread + hl, s->preread_len - (size_t)hl);
     s->preread_len -= (size_t)hl;
-    s->received += hl;
+    s->received += (off_t)s->preread_len; /* as nginx's $bytes_received: not the header */
     mg_conn_timer_del(c);
     mg_conn_read_off(c);
     c->read_handler = NULL;
