@@ -567,8 +567,9 @@ static void proxy_process_udp(proxy_t *u)
         if (n < 0) {
             break;
         }
-        s->requests++;
-        s->received += n;
+        if (s->requests++) { /* the first datagram was counted as the session began */
+            s->received += n;
+        }
         if (pcf->requests && s->requests >= (mg_uint_t)pcf->requests) {
             mg_stream_udp_detach(c); /* the client's next datagrams start a new session */
         }

@@ -967,6 +967,7 @@ static void init_connection(mg_connection_t *c)
     c->debug_proto = MG_LOG_DEBUG_STREAM;
     mg_stream_session_t *s = mg_pcalloc(c->pool, sizeof(mg_stream_session_t));
     s->udp = c->listening->udp ? c->data : NULL;
+    s->received = s->udp ? (off_t)mg_stream_udp_first_len(s->udp) : 0;
     s->connection = c;
     s->pool = c->pool;
     s->addr = addr;

@@ -146,6 +146,9 @@ struct mg_stream_session_s {
  * next datagram queued for it (EAGAIN when none), send answers with one datagram. A session
  * leaves the lookup (later datagrams start a new one) when it closes or after `requests`. */
 void mg_stream_udp_detach(mg_connection_t *c);
+/* the size of the datagram that started a UDP session (its udp queue): nginx counts it in
+ * $bytes_received as the session starts, whatever the session does with it */
+size_t mg_stream_udp_first_len(void *udp);
 
 /* A client's name (the TLS SNI, ssl_preread's server name: nginx >= 1.25.5) chooses the session's
  * server among its address's: checked as nginx's validate_host (a refused name chooses none),
