@@ -690,8 +690,8 @@ static size_t stream_log_handler(mg_log_t *log, char *buf, size_t len)
     if (log->action) {
         p = mg_sprintf_end(p, end, " while %s", log->action);
     }
-    p = mg_sprintf_end(p, end, ", client: %s, server: %s", s->connection->addr_text,
-                       s->addr->addr_text);
+    p = mg_sprintf_end(p, end, ", %sclient: %s, server: %s", s->udp ? "udp " : "",
+                       s->connection->addr_text, s->addr->addr_text);
     /* as nginx's: once the proxy runs, its byte counts, and the peer once there is one */
     if (s->upstream && !s->finalized) {
         if (s->log_upstream.len) {
