@@ -892,7 +892,7 @@ static mg_int_t name_group(proxy_t *u, mg_str_t name)
     if (cscf->resolver == NULL) {
         mg_log_error(MG_LOG_ERR, &c->log, 0, "no resolver defined to resolve %.*s",
                      (int)u->host.len, u->host.data);
-        mg_stream_finalize_session(s, 502);
+        mg_stream_finalize_session(s, 500); /* stream's nginx: 500 (http's says 502) */
         return MG_DONE;
     }
     u->rs =
