@@ -204,6 +204,7 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
     l.keepalive = -1;
     l.fastopen = -1;
     l.ipv6only = 1;
+    int backlog = 0;
     for (size_t i = 2; i < cf->nargs; i++) {
         mg_str_t a = cf->args[i], v;
         if (mg_str_eq(a, "proxy_protocol")) {
@@ -223,6 +224,7 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             }
             l.backlog = (int)mg_min(n, (int64_t)INT32_MAX);
             l.bind = 1;
+            backlog = 1;
         } else if (param(a, "rcvbuf", &v) || param(a, "sndbuf", &v)) {
             int64_t n = mg_parse_size(v);
             if (n < 0 || n > INT32_MAX) {
@@ -263,12 +265,18 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             return MG_CONF_ERROR;
         }
     }
+    /* nginx's checks, in its order (so_keepalive=off too) */
+    if (l.udp && backlog) {
+        return "\"backlog\" parameter is incompatible with \"udp\"";
+    }
     if (l.udp && l.ssl) {
         return "\"ssl\" parameter is incompatible with \"udp\"";
     }
+    if (l.udp && l.keepalive != -1) {
+        return "\"so_keepalive\" parameter is incompatible with \"udp\"";
+    }
     if (l.udp && l.proxy_protocol) {
-        mg_conf_error(cf, 0, "\"proxy_protocol\" parameter is incompatible with \"udp\"");
-        return MG_CONF_ERROR;
+        return "\"proxy_protocol\" parameter is incompatible with \"udp\"";
     }
     /* several servers may listen on one address (nginx >= 1.25.5: server_name tells them
      * apart); its socket's options are given once, and one default server */
