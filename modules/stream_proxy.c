@@ -988,9 +988,10 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     (void)cmd;
     proxy_conf_t *pcf = conf;
     mg_stream_srv_conf_t *cscf = mg_stream_conf_get_srv(cf, mg_stream_core_module);
-    if (cscf->handler) {
+    if (pcf->group || pcf->value) {
         return "is duplicate";
     }
+    /* as nginx's: beside return, the later of the two is the server's handler */
     cscf->handler = proxy_handler;
     mg_str_t v = cf->args[1];
     if (memchr(v.data, '$', v.len)) {

@@ -89,9 +89,10 @@ static const char *ret_return(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     (void)cmd;
     ret_conf_t *rc = conf;
     mg_stream_srv_conf_t *cscf = mg_stream_conf_get_srv(cf, mg_stream_core_module);
-    if (cscf->handler) {
+    if (rc->text) {
         return "is duplicate";
     }
+    /* as nginx's: beside proxy_pass, the later of the two is the server's handler */
     cscf->handler = ret_handler;
     rc->text = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
     return mg_stream_complex_compile(cf, cf->args[1], rc->text);
