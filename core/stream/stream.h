@@ -68,6 +68,8 @@ typedef struct {
     mg_array_t servers;               /* mg_stream_srv_conf_t * */
     mg_array_t listen;                /* mg_stream_listen_t */
     mg_array_t variables;             /* mg_stream_var_t */
+    mg_array_t *used;                 /* mg_str_t: the names strings with variables use,
+                                         each must be known when stream{} ends (NULL: none) */
     mg_int_t variables_hash_max_size; /* checked as nginx sizes its hash of the names */
     mg_int_t variables_hash_bucket_size;
     mg_int_t server_names_hash_max_size; /* checked as nginx sizes an address's names */
