@@ -238,6 +238,16 @@ static void put_proxy_protocol(proxy_t *u)
 
 static void on_upstream_event(evutil_socket_t fd, short what, void *arg);
 
+/* an I/O error while proxying, said with nginx's action for it ("proxying and reading from
+ * upstream", ...), the session's "proxying connection" again after */
+static void io_error(mg_connection_t *c, int level, int err, const char *action, const char *what)
+{
+    const char *saved = c->log.action;
+    c->log.action = action;
+    mg_log_error(level, &c->log, err, "%s", what);
+    c->log.action = saved;
+}
+
 /* proxy_ssl: the PROXY line goes first, in the clear (as nginx's), then the handshake, under
  * proxy_connect_timeout. MG_OK once done and checked; MG_AGAIN (its events are on); MG_ERROR
  * (the next peer was asked for). */
@@ -577,7 +587,7 @@ static void proxy_process_udp(proxy_t *u)
             u->sent += n;
             s->upstream_sent = u->sent;
         } else {
-            mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
+            io_error(c, MG_LOG_ERR, errno, "proxying and sending to upstream", "send() failed");
         }
     }
     /* the peer is read only once its (level-triggered) read event came, not at once after a
@@ -593,7 +603,7 @@ static void proxy_process_udp(proxy_t *u)
                 u->up_rready = 0;
                 break;
             }
-            mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");
+            io_error(c, MG_LOG_ERR, errno, "proxying and reading from upstream", "recv() failed");
             if (u->responses == 0) {
                 next_upstream(u);
             } else {
@@ -655,7 +665,8 @@ static void proxy_process(proxy_t *u)
                 progress = 1;
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 if (u->ssl == NULL) { /* else core/ssl.c said it */
-                    mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
+                    io_error(c, MG_LOG_ERR, errno, "proxying and sending to upstream",
+                             "send() failed");
                 }
                 finalize(u, 502);
                 return;
@@ -687,7 +698,8 @@ static void proxy_process(proxy_t *u)
                 } else if (errno != EAGAIN && errno != EINTR) {
                     u->client_eof = 1;
                     progress = 1;
-                    mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
+                    io_error(c, MG_LOG_INFO, errno, "proxying and reading from client",
+                             "recv() failed");
                 }
             }
         }
@@ -704,7 +716,7 @@ static void proxy_process(proxy_t *u)
                 s->sent += n;
                 progress = 1;
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                mg_log_error(MG_LOG_INFO, &c->log, errno, "send() failed");
+                io_error(c, MG_LOG_INFO, errno, "proxying and sending to client", "send() failed");
                 finalize(u, 200);
                 return;
             }
@@ -739,7 +751,8 @@ static void proxy_process(proxy_t *u)
                     u->upstream_eof = 1;
                     progress = 1;
                     if (u->ssl == NULL) {
-                        mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");
+                        io_error(c, MG_LOG_ERR, errno, "proxying and reading from upstream",
+                                 "recv() failed");
                     }
                 }
             }
