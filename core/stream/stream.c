@@ -984,7 +984,7 @@ static void init_connection(mg_connection_t *c)
     s->ctx = mg_pcalloc(c->pool, mg_modules_n * sizeof(void *));
     s->start_msec = mg_now.msec;
     s->start_mono = mg_now.monotonic;
-    s->status = 200;
+    /* 0 until the session ends: $status reads "000" before, as nginx's */
     c->data = s;
     c->log.handler = stream_log_handler;
     c->log.data = s;
