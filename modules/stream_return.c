@@ -72,9 +72,11 @@ static mg_int_t set_handler(mg_stream_session_t *s)
     }
     ret_set_t *set = rc->sets->elts;
     for (size_t i = 0; i < rc->sets->nelts; i++) {
+        /* the value first: it may read the variable's earlier value ("set $x a$x") */
+        mg_str_t value = mg_stream_complex_value(s, &set[i].value);
         mg_stream_set_var_t *v = mg_array_push(&s->variables);
         v->name = set[i].name;
-        v->value = mg_stream_complex_value(s, &set[i].value);
+        v->value = value;
     }
     return MG_DECLINED;
 }
