@@ -1,0 +1,40 @@
+/*
+ * An access log's file, for http's access_log.c and stream's stream_log.c: a line written
+ * whole (nginx's alerts when it cannot be), and access_log's buffer=, flush= and gzip[=]
+ * (one buffer per file, shared by every access_log to it; emptied when full, on the flush
+ * timer, and through the open file's flush hook when it is reopened or closed; gzip makes
+ * each buffer a gzip member of its own).
+ */
+#ifndef MG_LOG_FILE_H
+#define MG_LOG_FILE_H
+
+#include "conf.h"
+#include "cycle.h"
+
+struct event_base;
+
+typedef struct {
+    int64_t size;    /* buffer=, 0: none */
+    mg_msec_t flush; /* flush=, 0: none */
+    int gzip;        /* the compression level, 0: no gzip */
+} mg_log_file_params_t;
+
+/* An access_log parameter: 1 buffer=/flush=/gzip[=] read into p, 0 not one of them, -1 a bad
+ * value (said with FILE:LINE). */
+int mg_log_file_param(mg_conf_t *cf, mg_str_t a, mg_log_file_params_t *p);
+
+/* After the parameters: gzip's default buffer, "no buffer is defined for access_log PATH". */
+const char *mg_log_file_params_check(mg_conf_t *cf, mg_log_file_params_t *p, const char *path);
+
+/* Buffers the file as p says (p->size > 0): the first access_log to it makes the buffer, the
+ * others must agree ("already defined with conflicting parameters", name: the directive's). */
+const char *mg_log_file_set_buffer(mg_conf_t *cf, mg_open_file_t *file,
+                                   const mg_log_file_params_t *p, const char *name);
+
+/* n bytes to the file, now (errors to log). */
+void mg_log_file_write(mg_log_t *log, mg_open_file_t *file, const char *p, size_t n);
+
+/* A line to the file: into its buffer when it has one (a flush timer armed on base), else now. */
+void mg_log_file_line(mg_log_t *log, struct event_base *base, mg_open_file_t *file, mg_str_t line);
+
+#endif
