@@ -5,7 +5,8 @@
 # (http's fastcgi_pass NAME too),
 # listen's udp refuses backlog, so_keepalive and proxy_protocol in nginx's words ("listen"
 # directive ... parameter is incompatible with "udp"), and proxy_pass beside return is no
-# duplicate: the later of the two serves.
+# duplicate: the later of the two serves; "no proxy_ssl_trusted_certificate for
+# proxy_ssl_verify" has no FILE:LINE.
 use strict;
 use warnings;
 use Test::Moongate ();
@@ -42,6 +43,9 @@ my @cases = (
     ['server { listen 127.0.0.1:1 udp so_keepalive=off; return x; }', 'so_keepalive=off',
      qr/\[emerg\] (?:\d+#\d+: )?"listen" directive "so_keepalive" parameter is incompatible with "udp" in \Q$conf\E:LINE\n/,
      'udp with so_keepalive'],
+    ['server { listen 127.0.0.1:1; proxy_pass 127.0.0.1:2; proxy_ssl on; proxy_ssl_verify on; }', undef,
+     qr/\[emerg\] (?:\d+#\d+: )?no proxy_ssl_trusted_certificate for proxy_ssl_verify\n/,
+     'proxy_ssl_verify without proxy_ssl_trusted_certificate, said without FILE:LINE'],
     ['server { listen 127.0.0.1:1 udp proxy_protocol; return x; }', 'udp proxy_protocol',
      qr/\[emerg\] (?:\d+#\d+: )?"listen" directive "proxy_protocol" parameter is incompatible with "udp" in \Q$conf\E:LINE\n/,
      'udp with proxy_protocol'],
