@@ -1,11 +1,13 @@
 /*
  * ngx_stream_log_module: log_format NAME [escape=default|json|none] STRING...; access_log
- * PATH FORMAT | off, one line per session written in the log phase once its counters are
- * final. Files come from the cycle's open files, so USR1 reopens them.
+ * PATH FORMAT [buffer=SIZE [flush=TIME]] [gzip[=LEVEL]] [if=CONDITION] | off, one line per
+ * session written in the log phase once its counters are final (if=: not when the condition
+ * is empty or "0"). Files come from the cycle's open files, so USR1 reopens them; buffers and
+ * gzip are log_file.c's, as http's access_log.
  */
-#include <unistd.h>
-
 #include "log_escape.h"
+#include "log_file.h"
+#include "server.h"
 #include "stream.h"
 
 extern mg_module_t mg_stream_log_module;
@@ -23,6 +25,7 @@ typedef struct {
 typedef struct {
     mg_open_file_t *file;
     slog_fmt_t *fmt;
+    mg_stream_complex_t *filter; /* if=, NULL: none */
 } slog_t;
 
 typedef struct {
@@ -115,17 +118,40 @@ static const char *slog_access_log(mg_conf_t *cf, const mg_command_t *cmd, void 
         mg_conf_error(cf, 0, "unknown log format \"%s\"", cf->args[2].data);
         return MG_CONF_ERROR;
     }
-    for (size_t i = 3; i < cf->nargs; i++) {
-        mg_conf_error(cf, 0,
-                      "the \"%s\" parameter of \"access_log\" in stream is not supported "
-                      "by moongate yet",
-                      cf->args[i].data);
+    slog_t *l = mg_array_push(sc->logs);
+    memset(l, 0, sizeof(*l));
+    l->fmt = fmt;
+    mg_str_t path = mg_conf_full_name(cf->cycle, cf->args[1], 0);
+    l->file = mg_cycle_open_file(cf->cycle, path);
+    if (l->file == NULL) {
         return MG_CONF_ERROR;
     }
-    slog_t *l = mg_array_push(sc->logs);
-    l->fmt = fmt;
-    l->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, cf->args[1], 0));
-    return l->file ? MG_CONF_OK : MG_CONF_ERROR;
+    mg_log_file_params_t bp = {0};
+    for (size_t i = 3; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        int taken = mg_log_file_param(cf, a, &bp);
+        if (taken < 0) {
+            return MG_CONF_ERROR;
+        }
+        if (taken) {
+            continue;
+        }
+        if (a.len >= 3 && memcmp(a.data, "if=", 3) == 0) {
+            l->filter = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
+            const char *rv =
+                mg_stream_complex_compile(cf, (mg_str_t){a.len - 3, a.data + 3}, l->filter);
+            if (rv != MG_CONF_OK) {
+                return rv;
+            }
+        } else {
+            mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
+            return MG_CONF_ERROR;
+        }
+    }
+    if (mg_log_file_params_check(cf, &bp, path.data) != MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    return bp.size ? mg_log_file_set_buffer(cf, l->file, &bp, cf->args[1].data) : MG_CONF_OK;
 }
 
 static mg_int_t slog_handler(mg_stream_session_t *s)
@@ -136,6 +162,12 @@ static mg_int_t slog_handler(mg_stream_session_t *s)
     }
     slog_t *l = sc->logs->elts;
     for (size_t i = 0; i < sc->logs->nelts; i++) {
+        if (l[i].filter) {
+            mg_str_t v = mg_stream_complex_value(s, l[i].filter);
+            if (v.len == 0 || (v.len == 1 && v.data[0] == '0')) {
+                continue;
+            }
+        }
         /* each variable read once: $msec or $session_time must not differ between passes */
         mg_stream_complex_t *cv = &l[i].fmt->text;
         mg_str_t *p = cv->parts.elts;
@@ -163,10 +195,8 @@ static mg_int_t slog_handler(mg_stream_session_t *s)
             }
         }
         *q++ = '\n';
-        if (write(l[i].file->fd, line, (size_t)(q - line)) < 0) {
-            mg_log_error(MG_LOG_ALERT, &s->connection->log, errno, "write() to \"%s\" failed",
-                         l[i].file->name);
-        }
+        mg_log_file_line(&s->connection->log, s->connection->server->base, l[i].file,
+                         (mg_str_t){(size_t)(q - line), line});
     }
     return MG_OK;
 }

@@ -2,7 +2,8 @@
 # both: an I/O error while proxying is said with nginx's action for it ("while proxying and
 # reading from upstream", "... reading from client"), a UDP peer's refusal too; the TLS
 # variables ($ssl_session_reused, $ssl_alpn_protocol, ...) are not found ("-" in a log) on a
-# session without TLS, or when empty (no ALPN).
+# session without TLS, or when empty (no ALPN); access_log's buffer=, flush=, gzip and if= in
+# stream (were refused as not supported).
 use strict;
 use warnings;
 use Test::Moongate ();
@@ -25,10 +26,11 @@ my $resetter = tcp_server(sub {
 });
 my $echo = tcp_server(\&echo_serve);
 my $udead = dead_port('udp');
-my @p = map { Test::Moongate::find_free_port() } 1 .. 5;
+my @p = map { Test::Moongate::find_free_port() } 1 .. 7;
 
 my $s = Test::MoongateProc->new(name => 'sdio', workers => 1, error_level => 'info');
 my $alog = $s->dir . '/logs/s.log';
+my ($blog, $zlog, $ilog) = map { $s->dir . "/logs/$_" } qw(buffered.log gz.log.gz if.log);
 $s->write_conf(stream => <<"EOF");
     log_format t '\$server_port \$status "\$ssl_protocol" "\$ssl_session_reused" "\$ssl_alpn_protocol" "\$ssl_server_name" "\$ssl_client_s_dn"';
     access_log $alog t;
@@ -38,6 +40,11 @@ $s->write_conf(stream => <<"EOF");
     server { listen 127.0.0.1:$p[3] ssl; ssl_certificate $certs/localhost.crt;
              ssl_certificate_key $certs/localhost.key; return "tls\\n"; }
     server { listen 127.0.0.1:$p[4]; return "plain\\n"; }
+    log_format b '\$server_port \$protocol';
+    map \$server_port \$keep { $p[5] 1; default 0; }
+    server { listen 127.0.0.1:$p[5]; access_log $blog b buffer=64k flush=1h; access_log $zlog b gzip;
+             access_log $ilog b if=\$keep; access_log $alog t; return "b\\n"; }
+    server { listen 127.0.0.1:$p[6]; access_log $ilog b if=\$keep; access_log $alog t; return "c\\n"; }
 EOF
 $s->start or stop_here('the server did not start');
 
@@ -90,5 +97,19 @@ sub log_of {
     is(log_of($p[4]), qq{$p[4] 200 "-" "-" "-" "-" "-"}, 'no TLS: the TLS variables are not found');
 }
 
-$s->stop;
+# ---- access_log buffer=, gzip, if= ----
+{
+    is((exchange($p[5], ''))[0], "b\n", 'a session logged to the buffered, gzip and if= logs');
+    is((exchange($p[6], ''))[0], "c\n", 'a session whose if= is "0"');
+    log_of($p[5]);
+    log_of($p[6]); # both ended: their unbuffered lines are there
+    is(-s $blog, 0, 'buffer= with a long flush: nothing written yet');
+    is(-s $zlog, 0, 'gzip: buffered too');
+    is(slurp($ilog), "$p[5] TCP\n", 'if=: only the session whose condition is not "0"');
+    $s->stop;
+    is(slurp($blog), "$p[5] TCP\n", 'buffer=: written when the server stops');
+    my $z = `gzip -dc $zlog 2>&1`;
+    is($z, "$p[5] TCP\n", 'gzip: a gzip member that gzip -d reads');
+}
+
 done_testing();
