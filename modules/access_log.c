@@ -352,13 +352,7 @@ static void log_syslog(mg_request_t *r, access_log_t *log)
     size_t hlen = mg_syslog_header(log->syslog, log->syslog->severity, head);
     mg_str_t line = render(r, log->fmt, head, hlen);
     line.len--; /* a datagram is the message: no newline */
-    ssize_t n = mg_syslog_send(log->syslog, line.data, line.len);
-    if (n < 0) {
-        mg_log_error(MG_LOG_WARN, &r->connection->log, 0, "send() to syslog failed");
-    } else if ((size_t)n != line.len) {
-        mg_log_error(MG_LOG_WARN, &r->connection->log, 0,
-                     "send() to syslog has written only %zd of %zu", n, line.len);
-    }
+    mg_log_file_syslog(&r->connection->log, log->syslog, line.data, line.len);
 }
 
 static mg_int_t access_log_handler(mg_request_t *r)

@@ -130,6 +130,16 @@ static void buf_write(struct event_base *base, log_buf_t *b, mg_str_t line)
     }
 }
 
+void mg_log_file_syslog(mg_log_t *log, mg_syslog_peer_t *peer, const char *msg, size_t len)
+{
+    ssize_t n = mg_syslog_send(peer, msg, len);
+    if (n < 0) {
+        mg_log_error(MG_LOG_WARN, log, 0, "send() to syslog failed");
+    } else if ((size_t)n != len) {
+        mg_log_error(MG_LOG_WARN, log, 0, "send() to syslog has written only %zd of %zu", n, len);
+    }
+}
+
 void mg_log_file_line(mg_log_t *log, struct event_base *base, mg_open_file_t *file, mg_str_t line)
 {
     if (file->flush == on_file_flush) {

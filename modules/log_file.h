@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "cycle.h"
+#include "syslog.h"
 
 struct event_base;
 
@@ -33,6 +34,10 @@ const char *mg_log_file_set_buffer(mg_conf_t *cf, mg_open_file_t *file,
 
 /* n bytes to the file, now (errors to log). */
 void mg_log_file_write(mg_log_t *log, mg_open_file_t *file, const char *p, size_t n);
+
+/* A message (a syslog header then the line, no newline) to an access_log's syslog peer;
+ * nginx's warnings when it is not sent whole. */
+void mg_log_file_syslog(mg_log_t *log, mg_syslog_peer_t *peer, const char *msg, size_t len);
 
 /* A line to the file: into its buffer when it has one (a flush timer armed on base), else now. */
 void mg_log_file_line(mg_log_t *log, struct event_base *base, mg_open_file_t *file, mg_str_t line);

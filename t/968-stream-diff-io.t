@@ -3,7 +3,8 @@
 # reading from upstream", "... reading from client"), a UDP peer's refusal too; the TLS
 # variables ($ssl_session_reused, $ssl_alpn_protocol, ...) are not found ("-" in a log) on a
 # session without TLS, or when empty (no ALPN); access_log's buffer=, flush=, gzip and if= in
-# stream (were refused as not supported).
+# stream (were refused as not supported), to syslog: and to a path with variables (were taken
+# as file names).
 use strict;
 use warnings;
 use Test::Moongate ();
@@ -27,10 +28,17 @@ my $resetter = tcp_server(sub {
 my $echo = tcp_server(\&echo_serve);
 my $udead = dead_port('udp');
 my @p = map { Test::Moongate::find_free_port() } 1 .. 7;
+my $syslog = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1', LocalPort => 0)
+    or die "syslog: $!";
+my $sport = $syslog->sockport;
 
 my $s = Test::MoongateProc->new(name => 'sdio', workers => 1, error_level => 'info');
 my $alog = $s->dir . '/logs/s.log';
 my ($blog, $zlog, $ilog) = map { $s->dir . "/logs/$_" } qw(buffered.log gz.log.gz if.log);
+# files named by variables are opened by the workers (nobody, when the tests run as root)
+my $vdir = $s->dir . '/vlogs';
+mkdir $vdir;
+chmod 0777, $vdir;
 $s->write_conf(stream => <<"EOF");
     log_format t '\$server_port \$status "\$ssl_protocol" "\$ssl_session_reused" "\$ssl_alpn_protocol" "\$ssl_server_name" "\$ssl_client_s_dn"';
     access_log $alog t;
@@ -44,7 +52,9 @@ $s->write_conf(stream => <<"EOF");
     map \$server_port \$keep { $p[5] 1; default 0; }
     server { listen 127.0.0.1:$p[5]; access_log $blog b buffer=64k flush=1h; access_log $zlog b gzip;
              access_log $ilog b if=\$keep; access_log $alog t; return "b\\n"; }
-    server { listen 127.0.0.1:$p[6]; access_log $ilog b if=\$keep; access_log $alog t; return "c\\n"; }
+    server { listen 127.0.0.1:$p[6]; access_log $ilog b if=\$keep; access_log $alog t;
+             access_log syslog:server=127.0.0.1:$sport b; access_log $vdir/v_\$server_port.log b;
+             return "c\\n"; }
 EOF
 $s->start or stop_here('the server did not start');
 
@@ -106,6 +116,11 @@ sub log_of {
     is(-s $blog, 0, 'buffer= with a long flush: nothing written yet');
     is(-s $zlog, 0, 'gzip: buffered too');
     is(slurp($ilog), "$p[5] TCP\n", 'if=: only the session whose condition is not "0"');
+    is(slurp("$vdir/v_$p[6].log"), "$p[6] TCP\n", 'a path with variables: the file it names');
+    my $dg = '';
+    recv($syslog, $dg, 4096, 0) if IO::Select->new($syslog)->can_read(5);
+    like($dg, qr/^<190>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ nginx: $p[6] TCP\z/,
+         'syslog: the line as a datagram, header, tag nginx');
     $s->stop;
     is(slurp($blog), "$p[5] TCP\n", 'buffer=: written when the server stops');
     my $z = `gzip -dc $zlog 2>&1`;
