@@ -520,36 +520,16 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
         }
     }
     mg_log_file_params_t bp = {0};
-    for (size_t i = 3; i < cf->nargs; i++) {
-        mg_str_t a = cf->args[i];
-        int taken = mg_log_file_param(cf, a, &bp);
-        if (taken < 0) {
+    mg_str_t cond;
+    if (mg_log_file_args(cf, 3, path.data, peer != NULL, log->path != NULL, &bp, &cond) !=
+        MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    if (cond.data) {
+        log->filter = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+        if (mg_http_compile_complex_value(cf, cond, log->filter) != MG_OK) {
             return MG_CONF_ERROR;
         }
-        if (taken) {
-            continue;
-        }
-        if (a.len >= 3 && memcmp(a.data, "if=", 3) == 0) {
-            log->filter = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
-            mg_str_t v = { a.len - 3, a.data + 3 };
-            if (mg_http_compile_complex_value(cf, v, log->filter) != MG_OK) {
-                return MG_CONF_ERROR;
-            }
-        } else {
-            mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
-            return MG_CONF_ERROR;
-        }
-    }
-    if (mg_log_file_params_check(cf, &bp, path.data) != MG_CONF_OK) {
-        return MG_CONF_ERROR;
-    }
-    if (bp.size && peer) {
-        mg_conf_error(cf, 0, "logs to syslog cannot be buffered");
-        return MG_CONF_ERROR;
-    }
-    if (bp.size && log->path) {
-        mg_conf_error(cf, 0, "buffered logs cannot have variables in name");
-        return MG_CONF_ERROR;
     }
     if (bp.size) {
         return mg_log_file_set_buffer(cf, log->file, &bp, cf->args[1].data);

@@ -149,7 +149,8 @@ void mg_log_file_line(mg_log_t *log, struct event_base *base, mg_open_file_t *fi
     }
 }
 
-int mg_log_file_param(mg_conf_t *cf, mg_str_t a, mg_log_file_params_t *p)
+/* 1 buffer=/flush=/gzip[=] read into p, 0 not one of them, -1 a bad value (said) */
+static int buffer_param(mg_conf_t *cf, mg_str_t a, mg_log_file_params_t *p)
 {
     if (a.len >= 7 && memcmp(a.data, "buffer=", 7) == 0) {
         mg_str_t v = {a.len - 7, a.data + 7};
@@ -183,13 +184,39 @@ int mg_log_file_param(mg_conf_t *cf, mg_str_t a, mg_log_file_params_t *p)
     return 1;
 }
 
-const char *mg_log_file_params_check(mg_conf_t *cf, mg_log_file_params_t *p, const char *path)
+const char *mg_log_file_args(mg_conf_t *cf, size_t first, const char *path, int syslog, int vars,
+                             mg_log_file_params_t *p, mg_str_t *cond)
 {
+    *cond = (mg_str_t){0, NULL};
+    for (size_t i = first; i < cf->nargs; i++) {
+        mg_str_t a = cf->args[i];
+        int taken = buffer_param(cf, a, p);
+        if (taken < 0) {
+            return MG_CONF_ERROR;
+        }
+        if (taken) {
+            continue;
+        }
+        if (a.len >= 3 && memcmp(a.data, "if=", 3) == 0) {
+            *cond = (mg_str_t){a.len - 3, a.data + 3};
+        } else {
+            mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
+            return MG_CONF_ERROR;
+        }
+    }
     if (p->gzip && p->size == 0) {
         p->size = GZIP_BUFFER;
     }
     if (p->flush && p->size == 0) {
         mg_conf_error(cf, 0, "no buffer is defined for access_log \"%s\"", path);
+        return MG_CONF_ERROR;
+    }
+    if (p->size && syslog) {
+        mg_conf_error(cf, 0, "logs to syslog cannot be buffered");
+        return MG_CONF_ERROR;
+    }
+    if (p->size && vars) {
+        mg_conf_error(cf, 0, "buffered logs cannot have variables in name");
         return MG_CONF_ERROR;
     }
     return MG_CONF_OK;

@@ -20,12 +20,12 @@ typedef struct {
     int gzip;        /* the compression level, 0: no gzip */
 } mg_log_file_params_t;
 
-/* An access_log parameter: 1 buffer=/flush=/gzip[=] read into p, 0 not one of them, -1 a bad
- * value (said with FILE:LINE). */
-int mg_log_file_param(mg_conf_t *cf, mg_str_t a, mg_log_file_params_t *p);
-
-/* After the parameters: gzip's default buffer, "no buffer is defined for access_log PATH". */
-const char *mg_log_file_params_check(mg_conf_t *cf, mg_log_file_params_t *p, const char *path);
+/* access_log's parameters from cf->args[first] on: buffer=, flush= and gzip[=] into p, if= as
+ * its text into *cond (data NULL: none; the caller compiles it), anything else an "invalid
+ * parameter"; then nginx's checks: gzip's default buffer, "no buffer is defined for
+ * access_log PATH", and no buffer for a syslog peer or a path with variables. */
+const char *mg_log_file_args(mg_conf_t *cf, size_t first, const char *path, int syslog, int vars,
+                             mg_log_file_params_t *p, mg_str_t *cond);
 
 /* Buffers the file as p says (p->size > 0): the first access_log to it makes the buffer, the
  * others must agree ("already defined with conflicting parameters", name: the directive's). */

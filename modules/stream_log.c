@@ -149,37 +149,17 @@ static const char *slog_access_log(mg_conf_t *cf, const mg_command_t *cmd, void 
         }
     }
     mg_log_file_params_t bp = {0};
-    for (size_t i = 3; i < cf->nargs; i++) {
-        mg_str_t a = cf->args[i];
-        int taken = mg_log_file_param(cf, a, &bp);
-        if (taken < 0) {
-            return MG_CONF_ERROR;
-        }
-        if (taken) {
-            continue;
-        }
-        if (a.len >= 3 && memcmp(a.data, "if=", 3) == 0) {
-            l->filter = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
-            const char *rv =
-                mg_stream_complex_compile(cf, (mg_str_t){a.len - 3, a.data + 3}, l->filter);
-            if (rv != MG_CONF_OK) {
-                return rv;
-            }
-        } else {
-            mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
-            return MG_CONF_ERROR;
-        }
-    }
-    if (mg_log_file_params_check(cf, &bp, path.data) != MG_CONF_OK) {
+    mg_str_t cond;
+    if (mg_log_file_args(cf, 3, path.data, l->syslog != NULL, l->path != NULL, &bp, &cond) !=
+        MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
-    if (bp.size && l->syslog) {
-        mg_conf_error(cf, 0, "logs to syslog cannot be buffered");
-        return MG_CONF_ERROR;
-    }
-    if (bp.size && l->path) {
-        mg_conf_error(cf, 0, "buffered logs cannot have variables in name");
-        return MG_CONF_ERROR;
+    if (cond.data) {
+        l->filter = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
+        const char *rv = mg_stream_complex_compile(cf, cond, l->filter);
+        if (rv != MG_CONF_OK) {
+            return rv;
+        }
     }
     return bp.size ? mg_log_file_set_buffer(cf, l->file, &bp, cf->args[1].data) : MG_CONF_OK;
 }
