@@ -139,7 +139,7 @@ ssize_t mg_lua_stream_recv(mg_stream_session_t *s, char *buf, size_t size)
         return n;
     }
     n = s->connection->recv(s->connection, buf, size);
-    if (n > 0) {
+    if (n > 0 && s->udp == NULL) { /* a UDP session's datagram counted as it began */
         s->received += n;
     }
     return n;

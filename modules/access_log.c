@@ -2,28 +2,25 @@
  * access_log and log_format: one line per request, written in the log phase (from
  * mg_http_request_done, once the status and byte counts are final). Formats are compiled at
  * config time into literal and variable parts; files come from the cycle's open files so
- * USR1 reopens them; "buffer=" collects lines per file and empties on fill, on the "flush="
- * timer and through the open file's flush hook when the file is reopened or closed.
- * "gzip" compresses each buffer into a gzip member of its own as it is written, so the file
- * is a series of members that zcat reads whole. "syslog:" targets send each line as a
- * datagram (core/syslog.c). A path with variables names a file per request, opened for the
- * line and closed after it, unless open_log_file_cache keeps its descriptor in this process.
+ * USR1 reopens them; "buffer=", "flush=" and "gzip" (each buffer a gzip member of its own,
+ * so that zcat reads the file whole) are log_file.c's, shared with stream. "syslog:" targets
+ * send each line as a datagram (core/syslog.c). A path with variables names a file per request,
+ * opened for the line and closed after it, unless open_log_file_cache keeps its descriptor in this
+ * process.
  */
-#include <event2/event.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "http.h"
 #include "log_escape.h"
+#include "log_file.h"
 #include "script.h"
 #include "server.h"
 #include "syslog.h"
 #include "variables.h"
 
 #define ACCESS_LOG_PATH "logs/access.log"
-#define GZIP_BUFFER (64 * 1024) /* nginx's buffer when gzip has none */
 #define COMBINED_FORMAT                                                                          \
     "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "          \
     "\"$http_referer\" \"$http_user_agent\""
@@ -38,18 +35,6 @@ typedef struct {
     int escape;
     mg_array_t ops; /* log_op_t */
 } log_fmt_t;
-
-/* One per file that has "buffer=", shared by every access_log writing to that file. */
-typedef struct {
-    mg_open_file_t *file;
-    char *start, *pos, *end;
-    mg_msec_t flush; /* 0: only when full or at reopen/exit */
-    struct event ev;
-    unsigned ev_assigned : 1;
-    unsigned ev_armed : 1;
-    mg_cycle_t *cycle; /* its error log reports write failures */
-    int gzip;          /* compression level, 0 without gzip */
-} log_buf_t;
 
 typedef struct {
     mg_open_file_t *file;
@@ -184,112 +169,6 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
 }
 
 /* ---- writing ---- */
-
-static void write_file(mg_log_t *log, mg_open_file_t *file, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(file->fd, p, n);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w < 0) {
-            mg_log_error(MG_LOG_ALERT, log, errno, "write() to \"%s\" failed", file->name);
-            return;
-        }
-        if ((size_t)w < n) {
-            mg_log_error(MG_LOG_ALERT, log, 0, "write() to \"%s\" was incomplete: %zd of %zu",
-                         file->name, w, n);
-            return;
-        }
-        n -= (size_t)w;
-        p += w;
-    }
-}
-
-/* One gzip member holding the buffer, written at once. */
-static void write_gzip(log_buf_t *b, const char *p, size_t n)
-{
-    z_stream zs = {0};
-    /* 16 + window bits: zlib writes the gzip header and trailer itself */
-    int rc = deflateInit2(&zs, b->gzip, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY);
-    if (rc != Z_OK) {
-        mg_log_error(MG_LOG_ALERT, b->cycle->log, 0, "deflateInit2() failed: %d", rc);
-        return;
-    }
-    size_t cap = deflateBound(&zs, (uLong)n);
-    char *out = mg_alloc(cap);
-    zs.next_in = (Bytef *)p;
-    zs.avail_in = (uInt)n;
-    zs.next_out = (Bytef *)out;
-    zs.avail_out = (uInt)cap;
-    rc = deflate(&zs, Z_FINISH);
-    if (rc != Z_STREAM_END) {
-        mg_log_error(MG_LOG_ALERT, b->cycle->log, 0, "deflate(Z_FINISH) failed: %d", rc);
-    } else {
-        write_file(b->cycle->log, b->file, out, cap - zs.avail_out);
-    }
-    deflateEnd(&zs);
-    free(out);
-}
-
-static void buf_flush(log_buf_t *b)
-{
-    if (b->ev_armed) {
-        event_del(&b->ev);
-        b->ev_armed = 0;
-    }
-    if (b->pos > b->start) {
-        if (b->gzip) {
-            write_gzip(b, b->start, (size_t)(b->pos - b->start));
-        } else {
-            write_file(b->cycle->log, b->file, b->start, (size_t)(b->pos - b->start));
-        }
-        b->pos = b->start;
-    }
-}
-
-static void on_file_flush(mg_open_file_t *file)
-{
-    buf_flush(file->data);
-}
-
-static void on_flush_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    log_buf_t *b = arg;
-    b->ev_armed = 0;
-    buf_flush(b);
-}
-
-static void buf_write(mg_request_t *r, log_buf_t *b, mg_str_t line)
-{
-    if (line.len > (size_t)(b->end - b->pos)) {
-        buf_flush(b);
-    }
-    if (line.len > (size_t)(b->end - b->start)) {
-        /* longer than the whole buffer: on its own */
-        if (b->gzip) {
-            write_gzip(b, line.data, line.len);
-        } else {
-            write_file(b->cycle->log, b->file, line.data, line.len);
-        }
-        return;
-    }
-    memcpy(b->pos, line.data, line.len);
-    b->pos += line.len;
-    if (b->flush && !b->ev_armed) {
-        /* the timer lives on the loop of whoever writes first; it is removed by the
-         * flush that empties the buffer, also the one run when the generation closes */
-        if (!b->ev_assigned) {
-            event_assign(&b->ev, r->connection->server->base, -1, 0, on_flush_timer, b);
-            b->ev_assigned = 1;
-        }
-        struct timeval tv = { (time_t)(b->flush / 1000), (suseconds_t)(b->flush % 1000) * 1000 };
-        event_add(&b->ev, &tv);
-        b->ev_armed = 1;
-    }
-}
 
 /* ---- files named by variables ---- */
 
@@ -461,7 +340,7 @@ static void write_named(mg_request_t *r, log_loc_conf_t *llcf, access_log_t *log
         return;
     }
     mg_open_file_t file = {.fd = fd, .name = name};
-    write_file(&r->connection->log, &file, line.data, line.len);
+    mg_log_file_write(&r->connection->log, &file, line.data, line.len);
     if (!keep) {
         close(fd);
     }
@@ -473,13 +352,7 @@ static void log_syslog(mg_request_t *r, access_log_t *log)
     size_t hlen = mg_syslog_header(log->syslog, log->syslog->severity, head);
     mg_str_t line = render(r, log->fmt, head, hlen);
     line.len--; /* a datagram is the message: no newline */
-    ssize_t n = mg_syslog_send(log->syslog, line.data, line.len);
-    if (n < 0) {
-        mg_log_error(MG_LOG_WARN, &r->connection->log, 0, "send() to syslog failed");
-    } else if ((size_t)n != line.len) {
-        mg_log_error(MG_LOG_WARN, &r->connection->log, 0,
-                     "send() to syslog has written only %zd of %zu", n, line.len);
-    }
+    mg_log_file_syslog(&r->connection->log, log->syslog, line.data, line.len);
 }
 
 static mg_int_t access_log_handler(mg_request_t *r)
@@ -508,11 +381,7 @@ static mg_int_t access_log_handler(mg_request_t *r)
         }
         mg_open_file_t *file = log[i].file;
         /* a file that any access_log buffers is buffered for all of them, as in nginx */
-        if (file->flush == on_file_flush) {
-            buf_write(r, file->data, line);
-        } else {
-            write_file(&r->connection->log, file, line.data, line.len);
-        }
+        mg_log_file_line(&r->connection->log, r->connection->server->base, file, line);
     }
     return MG_OK;
 }
@@ -603,32 +472,6 @@ static const char *log_set_format(mg_conf_t *cf, const mg_command_t *cmd, void *
     return MG_CONF_OK;
 }
 
-/* The buffer of a file: made by the first buffered access_log to it; later ones must agree. */
-static const char *set_buffer(mg_conf_t *cf, access_log_t *log, size_t size, mg_msec_t flush,
-                              int gzip)
-{
-    mg_open_file_t *file = log->file;
-    if (file->flush == on_file_flush) {
-        log_buf_t *b = file->data;
-        if ((size_t)(b->end - b->start) != size || b->flush != flush || b->gzip != gzip) {
-            mg_conf_error(cf, 0, "access_log \"%s\" already defined with conflicting parameters",
-                          cf->args[1].data);
-            return MG_CONF_ERROR;
-        }
-        return MG_CONF_OK;
-    }
-    log_buf_t *b = mg_pcalloc(cf->pool, sizeof(log_buf_t));
-    b->file = file;
-    b->start = b->pos = mg_pnalloc(cf->pool, size);
-    b->end = b->start + size;
-    b->flush = flush;
-    b->gzip = gzip;
-    b->cycle = cf->cycle;
-    file->data = b;
-    file->flush = on_file_flush;
-    return MG_CONF_OK;
-}
-
 static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     (void)cmd;
@@ -676,61 +519,20 @@ static const char *log_set_log(mg_conf_t *cf, const mg_command_t *cmd, void *con
             return MG_CONF_ERROR;
         }
     }
-    int64_t size = 0, flush = 0, gzip = 0;
-    for (size_t i = 3; i < cf->nargs; i++) {
-        mg_str_t a = cf->args[i];
-        if (a.len >= 7 && memcmp(a.data, "buffer=", 7) == 0) {
-            mg_str_t v = { a.len - 7, a.data + 7 };
-            /* nginx's sizes: k and m suffixes only */
-            size = mg_parse_size(v);
-            if (size <= 0) {
-                mg_conf_error(cf, 0, "invalid buffer size \"%s\"", v.data);
-                return MG_CONF_ERROR;
-            }
-        } else if (a.len >= 6 && memcmp(a.data, "flush=", 6) == 0) {
-            mg_str_t v = { a.len - 6, a.data + 6 };
-            flush = mg_parse_time(v, 0);
-            if (flush <= 0) {
-                mg_conf_error(cf, 0, "invalid flush time \"%s\"", v.data);
-                return MG_CONF_ERROR;
-            }
-        } else if (a.len >= 3 && memcmp(a.data, "if=", 3) == 0) {
-            log->filter = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
-            mg_str_t v = { a.len - 3, a.data + 3 };
-            if (mg_http_compile_complex_value(cf, v, log->filter) != MG_OK) {
-                return MG_CONF_ERROR;
-            }
-        } else if (mg_str_eq(a, "gzip")) {
-            gzip = Z_BEST_SPEED;
-        } else if (a.len >= 5 && memcmp(a.data, "gzip=", 5) == 0) {
-            mg_str_t v = {a.len - 5, a.data + 5};
-            gzip = mg_atoi(v.data, v.len);
-            if (gzip < 1 || gzip > 9) {
-                mg_conf_error(cf, 0, "invalid compression level \"%s\"", v.data);
-                return MG_CONF_ERROR;
-            }
-        } else {
-            mg_conf_error(cf, 0, "invalid parameter \"%s\"", a.data);
+    mg_log_file_params_t bp = {0};
+    mg_str_t cond;
+    if (mg_log_file_args(cf, 3, path.data, peer != NULL, log->path != NULL, &bp, &cond) !=
+        MG_CONF_OK) {
+        return MG_CONF_ERROR;
+    }
+    if (cond.data) {
+        log->filter = mg_pcalloc(cf->pool, sizeof(mg_http_complex_value_t));
+        if (mg_http_compile_complex_value(cf, cond, log->filter) != MG_OK) {
             return MG_CONF_ERROR;
         }
     }
-    if (gzip && size == 0) {
-        size = GZIP_BUFFER;
-    }
-    if (flush && size == 0) {
-        mg_conf_error(cf, 0, "no buffer is defined for access_log \"%s\"", path.data);
-        return MG_CONF_ERROR;
-    }
-    if (size && peer) {
-        mg_conf_error(cf, 0, "logs to syslog cannot be buffered");
-        return MG_CONF_ERROR;
-    }
-    if (size && log->path) {
-        mg_conf_error(cf, 0, "buffered logs cannot have variables in name");
-        return MG_CONF_ERROR;
-    }
-    if (size) {
-        return set_buffer(cf, log, (size_t)size, (mg_msec_t)flush, (int)gzip);
+    if (bp.size) {
+        return mg_log_file_set_buffer(cf, log->file, &bp, cf->args[1].data);
     }
     return MG_CONF_OK;
 }

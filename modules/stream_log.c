@@ -1,11 +1,17 @@
 /*
  * ngx_stream_log_module: log_format NAME [escape=default|json|none] STRING...; access_log
- * PATH FORMAT | off, one line per session written in the log phase once its counters are
- * final. Files come from the cycle's open files, so USR1 reopens them.
+ * PATH FORMAT [buffer=SIZE [flush=TIME]] [gzip[=LEVEL]] [if=CONDITION] | off, one line per
+ * session written in the log phase once its counters are final (if=: not when the condition
+ * is empty or "0"). Files come from the cycle's open files, so USR1 reopens them; buffers and
+ * gzip are log_file.c's, as http's access_log; "syslog:" sends each line as a datagram, and a
+ * path with variables names a file opened for the line.
  */
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "log_escape.h"
+#include "log_file.h"
+#include "server.h"
 #include "stream.h"
 
 extern mg_module_t mg_stream_log_module;
@@ -22,7 +28,10 @@ typedef struct {
 
 typedef struct {
     mg_open_file_t *file;
+    mg_syslog_peer_t *syslog;  /* instead of a file */
+    mg_stream_complex_t *path; /* instead of a file: its name has variables (a file per line) */
     slog_fmt_t *fmt;
+    mg_stream_complex_t *filter; /* if=, NULL: none */
 } slog_t;
 
 typedef struct {
@@ -115,17 +124,44 @@ static const char *slog_access_log(mg_conf_t *cf, const mg_command_t *cmd, void 
         mg_conf_error(cf, 0, "unknown log format \"%s\"", cf->args[2].data);
         return MG_CONF_ERROR;
     }
-    for (size_t i = 3; i < cf->nargs; i++) {
-        mg_conf_error(cf, 0,
-                      "the \"%s\" parameter of \"access_log\" in stream is not supported "
-                      "by moongate yet",
-                      cf->args[i].data);
+    slog_t *l = mg_array_push(sc->logs);
+    memset(l, 0, sizeof(*l));
+    l->fmt = fmt;
+    mg_str_t path = cf->args[1];
+    if (path.len >= 7 && memcmp(path.data, "syslog:", 7) == 0) {
+        l->syslog = mg_syslog_parse(cf, (mg_str_t){path.len - 7, path.data + 7});
+        if (l->syslog == NULL) {
+            return MG_CONF_ERROR;
+        }
+    } else if (memchr(path.data, '$', path.len)) {
+        /* relative to the prefix, as a file's */
+        path = mg_conf_full_name(cf->cycle, path, 0);
+        l->path = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
+        const char *rv = mg_stream_complex_compile(cf, path, l->path);
+        if (rv != MG_CONF_OK) {
+            return rv;
+        }
+    } else {
+        path = mg_conf_full_name(cf->cycle, path, 0);
+        l->file = mg_cycle_open_file(cf->cycle, path);
+        if (l->file == NULL) {
+            return MG_CONF_ERROR;
+        }
+    }
+    mg_log_file_params_t bp = {0};
+    mg_str_t cond;
+    if (mg_log_file_args(cf, 3, path.data, l->syslog != NULL, l->path != NULL, &bp, &cond) !=
+        MG_CONF_OK) {
         return MG_CONF_ERROR;
     }
-    slog_t *l = mg_array_push(sc->logs);
-    l->fmt = fmt;
-    l->file = mg_cycle_open_file(cf->cycle, mg_conf_full_name(cf->cycle, cf->args[1], 0));
-    return l->file ? MG_CONF_OK : MG_CONF_ERROR;
+    if (cond.data) {
+        l->filter = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
+        const char *rv = mg_stream_complex_compile(cf, cond, l->filter);
+        if (rv != MG_CONF_OK) {
+            return rv;
+        }
+    }
+    return bp.size ? mg_log_file_set_buffer(cf, l->file, &bp, cf->args[1].data) : MG_CONF_OK;
 }
 
 static mg_int_t slog_handler(mg_stream_session_t *s)
@@ -136,12 +172,20 @@ static mg_int_t slog_handler(mg_stream_session_t *s)
     }
     slog_t *l = sc->logs->elts;
     for (size_t i = 0; i < sc->logs->nelts; i++) {
+        if (l[i].filter) {
+            mg_str_t v = mg_stream_complex_value(s, l[i].filter);
+            if (v.len == 0 || (v.len == 1 && v.data[0] == '0')) {
+                continue;
+            }
+        }
         /* each variable read once: $msec or $session_time must not differ between passes */
         mg_stream_complex_t *cv = &l[i].fmt->text;
         mg_str_t *p = cv->parts.elts;
         size_t n = cv->parts.nelts;
         mg_str_t *vals = mg_palloc(s->pool, (n + 1) * sizeof(mg_str_t));
-        size_t len = 1;
+        char head[MG_SYSLOG_HEADER_MAX];
+        size_t hlen = l[i].syslog ? mg_syslog_header(l[i].syslog, l[i].syslog->severity, head) : 0;
+        size_t len = hlen + 1;
         int esc = l[i].fmt->escape;
         for (size_t k = 0; k < n; k++) {
             if (p[k].data == NULL && k + 1 < n) { /* a variable's name follows */
@@ -153,6 +197,8 @@ static mg_int_t slog_handler(mg_stream_session_t *s)
             }
         }
         char *line = mg_pnalloc(s->pool, len), *q = line;
+        memcpy(q, head, hlen);
+        q += hlen;
         for (size_t k = 0; k < n; k++) {
             if (p[k].data == NULL && k + 1 < n) {
                 q = mg_log_escape_copy(q, esc, vals[k]);
@@ -162,11 +208,26 @@ static mg_int_t slog_handler(mg_stream_session_t *s)
                 q += p[k].len;
             }
         }
-        *q++ = '\n';
-        if (write(l[i].file->fd, line, (size_t)(q - line)) < 0) {
-            mg_log_error(MG_LOG_ALERT, &s->connection->log, errno, "write() to \"%s\" failed",
-                         l[i].file->name);
+        mg_log_t *log = &s->connection->log;
+        if (l[i].syslog) { /* a datagram is the message: no newline */
+            mg_log_file_syslog(log, l[i].syslog, line, (size_t)(q - line));
+            continue;
         }
+        *q++ = '\n';
+        if (l[i].path) { /* opened for the line, as nginx's without open_log_file_cache */
+            mg_str_t v = mg_stream_complex_value(s, l[i].path);
+            int fd = open(v.data, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+            if (fd < 0) {
+                mg_log_error(MG_LOG_CRIT, log, errno, "open() \"%s\" failed", v.data);
+                continue;
+            }
+            mg_open_file_t file = {.fd = fd, .name = v.data};
+            mg_log_file_write(log, &file, line, (size_t)(q - line));
+            close(fd);
+            continue;
+        }
+        mg_log_file_line(log, s->connection->server->base, l[i].file,
+                         (mg_str_t){(size_t)(q - line), line});
     }
     return MG_OK;
 }

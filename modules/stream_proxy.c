@@ -196,30 +196,20 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
     next_upstream(u);
 }
 
-/* the PROXY v1 line for the session into line (300 bytes): its length */
+/* the PROXY v1 line for the session into line (300 bytes): its length. As nginx's: the
+ * connection's addresses, the client's as set_real_ip_from left it (a PROXY header received
+ * is passed on only through realip, and then with our own address as the destination) */
 static int proxy_protocol_line(proxy_t *u, char *line)
 {
     mg_connection_t *c = u->s->connection;
     char src[128] = "", dst[128] = "";
     mg_conn_local_addr(c);
     int family = c->sockaddr.ss_family;
-    in_port_t sport = 0, dport = 0;
-    if (c->proxy_protocol && c->proxy_protocol->src_addr.len) {
-        /* as nginx: what the header we were sent says is passed on */
-        snprintf(src, sizeof(src), "%.*s", (int)c->proxy_protocol->src_addr.len,
-                 c->proxy_protocol->src_addr.data);
-        snprintf(dst, sizeof(dst), "%.*s", (int)c->proxy_protocol->dst_addr.len,
-                 c->proxy_protocol->dst_addr.data);
-        sport = c->proxy_protocol->src_port;
-        dport = c->proxy_protocol->dst_port;
-        family = strchr(src, ':') ? AF_INET6 : AF_INET;
-    } else if (family == AF_INET || family == AF_INET6) {
+    if (family == AF_INET || family == AF_INET6) {
         mg_sockaddr_text((struct sockaddr *)&c->sockaddr, src, sizeof(src), 0);
         mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, dst, sizeof(dst), 0);
-        sport = mg_sockaddr_port((struct sockaddr *)&c->sockaddr);
-        dport = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
-    }
-    if (family == AF_INET || family == AF_INET6) {
+        in_port_t sport = mg_sockaddr_port((struct sockaddr *)&c->sockaddr);
+        in_port_t dport = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
         return snprintf(line, 300, "PROXY %s %s %s %u %u\r\n", family == AF_INET ? "TCP4" : "TCP6",
                         src, dst, (unsigned)sport, (unsigned)dport);
     }
@@ -247,6 +237,16 @@ static void put_proxy_protocol(proxy_t *u)
 }
 
 static void on_upstream_event(evutil_socket_t fd, short what, void *arg);
+
+/* an I/O error while proxying, said with nginx's action for it ("proxying and reading from
+ * upstream", ...), the session's "proxying connection" again after */
+static void io_error(mg_connection_t *c, int level, int err, const char *action, const char *what)
+{
+    const char *saved = c->log.action;
+    c->log.action = action;
+    mg_log_error(level, &c->log, err, "%s", what);
+    c->log.action = saved;
+}
 
 /* proxy_ssl: the PROXY line goes first, in the clear (as nginx's), then the handshake, under
  * proxy_connect_timeout. MG_OK once done and checked; MG_AGAIN (its events are on); MG_ERROR
@@ -577,8 +577,9 @@ static void proxy_process_udp(proxy_t *u)
         if (n < 0) {
             break;
         }
-        s->requests++;
-        s->received += n;
+        if (s->requests++) { /* the first datagram was counted as the session began */
+            s->received += n;
+        }
         if (pcf->requests && s->requests >= (mg_uint_t)pcf->requests) {
             mg_stream_udp_detach(c); /* the client's next datagrams start a new session */
         }
@@ -586,7 +587,7 @@ static void proxy_process_udp(proxy_t *u)
             u->sent += n;
             s->upstream_sent = u->sent;
         } else {
-            mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
+            io_error(c, MG_LOG_ERR, errno, "proxying and sending to upstream", "send() failed");
         }
     }
     /* the peer is read only once its (level-triggered) read event came, not at once after a
@@ -602,7 +603,7 @@ static void proxy_process_udp(proxy_t *u)
                 u->up_rready = 0;
                 break;
             }
-            mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");
+            io_error(c, MG_LOG_ERR, errno, "proxying and reading from upstream", "recv() failed");
             if (u->responses == 0) {
                 next_upstream(u);
             } else {
@@ -664,7 +665,8 @@ static void proxy_process(proxy_t *u)
                 progress = 1;
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 if (u->ssl == NULL) { /* else core/ssl.c said it */
-                    mg_log_error(MG_LOG_ERR, &c->log, errno, "send() failed");
+                    io_error(c, MG_LOG_ERR, errno, "proxying and sending to upstream",
+                             "send() failed");
                 }
                 finalize(u, 502);
                 return;
@@ -696,7 +698,8 @@ static void proxy_process(proxy_t *u)
                 } else if (errno != EAGAIN && errno != EINTR) {
                     u->client_eof = 1;
                     progress = 1;
-                    mg_log_error(MG_LOG_INFO, &c->log, errno, "recv() failed");
+                    io_error(c, MG_LOG_INFO, errno, "proxying and reading from client",
+                             "recv() failed");
                 }
             }
         }
@@ -713,7 +716,7 @@ static void proxy_process(proxy_t *u)
                 s->sent += n;
                 progress = 1;
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                mg_log_error(MG_LOG_INFO, &c->log, errno, "send() failed");
+                io_error(c, MG_LOG_INFO, errno, "proxying and sending to client", "send() failed");
                 finalize(u, 200);
                 return;
             }
@@ -748,7 +751,8 @@ static void proxy_process(proxy_t *u)
                     u->upstream_eof = 1;
                     progress = 1;
                     if (u->ssl == NULL) {
-                        mg_log_error(MG_LOG_ERR, &c->log, errno, "recv() failed");
+                        io_error(c, MG_LOG_ERR, errno, "proxying and reading from upstream",
+                                 "recv() failed");
                     }
                 }
             }
@@ -901,7 +905,7 @@ static mg_int_t name_group(proxy_t *u, mg_str_t name)
     if (cscf->resolver == NULL) {
         mg_log_error(MG_LOG_ERR, &c->log, 0, "no resolver defined to resolve %.*s",
                      (int)u->host.len, u->host.data);
-        mg_stream_finalize_session(s, 502);
+        mg_stream_finalize_session(s, 500); /* stream's nginx: 500 (http's says 502) */
         return MG_DONE;
     }
     u->rs =
@@ -997,9 +1001,10 @@ static const char *proxy_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     (void)cmd;
     proxy_conf_t *pcf = conf;
     mg_stream_srv_conf_t *cscf = mg_stream_conf_get_srv(cf, mg_stream_core_module);
-    if (cscf->handler) {
+    if (pcf->group || pcf->value) {
         return "is duplicate";
     }
+    /* as nginx's: beside return, the later of the two is the server's handler */
     cscf->handler = proxy_handler;
     mg_str_t v = cf->args[1];
     if (memchr(v.data, '$', v.len)) {

@@ -80,7 +80,9 @@ static const char *pssl_merge_conf(mg_conf_t *cf, void *parent, void *child)
     }
     if (pc->verify &&
         (pc->client.trusted_certificate.data == NULL || pc->client.trusted_certificate.len == 0)) {
-        mg_conf_error(cf, 0, "no proxy_ssl_trusted_certificate for proxy_ssl_verify");
+        /* as nginx (and http's proxy_ssl.c): said without FILE:LINE */
+        mg_log_error(MG_LOG_EMERG, cf->log, 0,
+                     "no proxy_ssl_trusted_certificate for proxy_ssl_verify");
         return MG_CONF_ERROR;
     }
     return mg_ssl_client_ctx(cf, &pc->client, &prev->client) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;

@@ -72,9 +72,11 @@ static mg_int_t set_handler(mg_stream_session_t *s)
     }
     ret_set_t *set = rc->sets->elts;
     for (size_t i = 0; i < rc->sets->nelts; i++) {
+        /* the value first: it may read the variable's earlier value ("set $x a$x") */
+        mg_str_t value = mg_stream_complex_value(s, &set[i].value);
         mg_stream_set_var_t *v = mg_array_push(&s->variables);
         v->name = set[i].name;
-        v->value = mg_stream_complex_value(s, &set[i].value);
+        v->value = value;
     }
     return MG_DECLINED;
 }
@@ -89,9 +91,10 @@ static const char *ret_return(mg_conf_t *cf, const mg_command_t *cmd, void *conf
     (void)cmd;
     ret_conf_t *rc = conf;
     mg_stream_srv_conf_t *cscf = mg_stream_conf_get_srv(cf, mg_stream_core_module);
-    if (cscf->handler) {
+    if (rc->text) {
         return "is duplicate";
     }
+    /* as nginx's: beside proxy_pass, the later of the two is the server's handler */
     cscf->handler = ret_handler;
     rc->text = mg_palloc(cf->pool, sizeof(mg_stream_complex_t));
     return mg_stream_complex_compile(cf, cf->args[1], rc->text);

@@ -3,7 +3,8 @@
  * preread phase without terminating TLS (core/ssl_preread.c parses it) for
  * $ssl_preread_server_name, $ssl_preread_alpn_protocols and $ssl_preread_protocol, so that
  * proxy_pass can route TLS by name. Bytes that are not a TLS handshake, or a malformed one,
- * decline: the variables stay empty and the session goes on, as nginx's.
+ * decline: the variables are not found ("-" in a log; empty where ssl_preread is on but the
+ * hello did not come whole) and the session goes on, as nginx's.
  */
 #include "ssl_preread.h"
 #include "stream.h"
@@ -52,6 +53,7 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
     }
     if (rc < 0) {
         mg_debug_stream(&s->connection->log, "ssl preread: not a valid ClientHello");
+        s->ctx[mg_stream_ssl_preread_module.index] = NULL; /* the variables: not found */
         return MG_DECLINED;
     }
     ctx->done = 1;
@@ -75,7 +77,10 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
 static mg_str_t v_preread(mg_stream_session_t *s, uintptr_t which)
 {
     preread_ctx_t *ctx = s->ctx[mg_stream_ssl_preread_module.index];
-    if (ctx == NULL || !ctx->done) {
+    if (ctx == NULL) { /* ssl_preread off (or UDP): not found, "-" in a log, as nginx's */
+        return (mg_str_t)mg_null_string;
+    }
+    if (!ctx->done) {
         return (mg_str_t)mg_string("");
     }
     switch (which) {

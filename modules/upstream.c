@@ -511,6 +511,12 @@ static const char *up_init_main_conf(mg_conf_t *cf, void *conf)
                 v6[g->host.len] = '\0';
                 u.ipv6 = inet_pton(AF_INET6, v6, &u.addr6) == 1;
             }
+            if (!u.unix_path && u.port == 0) { /* stream's proxy_pass NAME, fastcgi_pass NAME */
+                mg_log_error(MG_LOG_EMERG, cf->log, 0, "no port in upstream \"%s%.*s%s\" in %s:%lu",
+                             u.ipv6 ? "[" : "", (int)g->host.len, g->host.data, u.ipv6 ? "]" : "",
+                             g->file, (unsigned long)g->line);
+                return MG_CONF_ERROR;
+            }
             if (resolve(cf, &u, &g->peers, g->name) < 0) {
                 mg_log_error(MG_LOG_EMERG, cf->log, 0, "host not found in upstream \"%.*s\" in %s:%lu",
                              (int)g->host.len, g->host.data, g->file, (unsigned long)g->line);

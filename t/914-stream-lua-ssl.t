@@ -68,7 +68,7 @@ EOF
 $s->start or stop_here('the server did not start');
 
 my $mark = $s->log_mark;
-is((exchange($p[1], undef))[0], "peer: TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 dn=\n",
+is((exchange($p[1], undef))[0], "peer: TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 dn=nil\n",
    'lua_ssl_trusted_certificate in stream{}: the peer verified; lua-nginx-module\'s protocols');
 like((exchange($p[2], undef))[0], qr/^peer: TLSv1\.3 TLS_\S+ dn=CN=client\n$/,
      'lua_ssl_protocols, lua_ssl_certificate(_key) in a stream server');
@@ -78,7 +78,7 @@ is((exchange($p[3], undef))[0], "handshake: 21: unable to verify the first certi
    'a CA that did not sign the peer: verify error');
 ok($s->wait_log(qr/\[error\] .*lua ssl certificate verify error: \(21: /, $mark),
    'error_log: lua ssl certificate verify error');
-is((exchange($p[4], undef))[0], "peer: TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 dn=\n",
+is((exchange($p[4], undef))[0], "peer: TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 dn=nil\n",
    'lua_ssl_ciphers');
 unlike($s->log_since($mark), qr/\[(alert|crit|emerg)\]/, 'no alert in the error log');
 

@@ -124,10 +124,16 @@ static const char *set_alpn(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 
 /* ---- variables ---- */
 
+/* as nginx's stream: an empty value (no TLS, no ALPN, ...) is not found, "-" in a log */
+static mg_str_t found(mg_str_t v)
+{
+    return v.len ? v : (mg_str_t)mg_null_string;
+}
+
 static mg_str_t v_ssl(mg_stream_session_t *s, uintptr_t which)
 {
     mg_connection_t *c = s->connection;
-    return mg_ssl_var(s->pool, c->ssl, (int)which);
+    return c->ssl ? found(mg_ssl_var(s->pool, c->ssl, (int)which)) : (mg_str_t)mg_null_string;
 }
 
 static mg_str_t v_server_name(mg_stream_session_t *s, uintptr_t data)
@@ -144,7 +150,7 @@ static mg_str_t v_server_name(mg_stream_session_t *s, uintptr_t data)
 static mg_str_t v_alpn(mg_stream_session_t *s, uintptr_t data)
 {
     (void)data;
-    return mg_ssl_alpn(s->connection->ssl);
+    return s->connection->ssl ? found(mg_ssl_alpn(s->connection->ssl)) : (mg_str_t)mg_null_string;
 }
 
 /* ---- configuration ---- */

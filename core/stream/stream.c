@@ -204,6 +204,7 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
     l.keepalive = -1;
     l.fastopen = -1;
     l.ipv6only = 1;
+    int backlog = 0;
     for (size_t i = 2; i < cf->nargs; i++) {
         mg_str_t a = cf->args[i], v;
         if (mg_str_eq(a, "proxy_protocol")) {
@@ -223,6 +224,7 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             }
             l.backlog = (int)mg_min(n, (int64_t)INT32_MAX);
             l.bind = 1;
+            backlog = 1;
         } else if (param(a, "rcvbuf", &v) || param(a, "sndbuf", &v)) {
             int64_t n = mg_parse_size(v);
             if (n < 0 || n > INT32_MAX) {
@@ -263,12 +265,18 @@ static const char *stream_listen(mg_conf_t *cf, const mg_command_t *cmd, void *c
             return MG_CONF_ERROR;
         }
     }
+    /* nginx's checks, in its order (so_keepalive=off too) */
+    if (l.udp && backlog) {
+        return "\"backlog\" parameter is incompatible with \"udp\"";
+    }
     if (l.udp && l.ssl) {
         return "\"ssl\" parameter is incompatible with \"udp\"";
     }
+    if (l.udp && l.keepalive != -1) {
+        return "\"so_keepalive\" parameter is incompatible with \"udp\"";
+    }
     if (l.udp && l.proxy_protocol) {
-        mg_conf_error(cf, 0, "\"proxy_protocol\" parameter is incompatible with \"udp\"");
-        return MG_CONF_ERROR;
+        return "\"proxy_protocol\" parameter is incompatible with \"udp\"";
     }
     /* several servers may listen on one address (nginx >= 1.25.5: server_name tells them
      * apart); its socket's options are given once, and one default server */
@@ -690,8 +698,8 @@ static size_t stream_log_handler(mg_log_t *log, char *buf, size_t len)
     if (log->action) {
         p = mg_sprintf_end(p, end, " while %s", log->action);
     }
-    p = mg_sprintf_end(p, end, ", client: %s, server: %s", s->connection->addr_text,
-                       s->addr->addr_text);
+    p = mg_sprintf_end(p, end, ", %sclient: %s, server: %s", s->udp ? "udp " : "",
+                       s->connection->addr_text, s->addr->addr_text);
     /* as nginx's: once the proxy runs, its byte counts, and the peer once there is one */
     if (s->upstream && !s->finalized) {
         if (s->log_upstream.len) {
@@ -939,7 +947,7 @@ static void pp_read(mg_connection_t *c)
     c->proxy_protocol = pp;
     memmove(s->preread, s->preread + hl, s->preread_len - (size_t)hl);
     s->preread_len -= (size_t)hl;
-    s->received += hl;
+    s->received += (off_t)s->preread_len; /* as nginx's $bytes_received: not the header */
     mg_conn_timer_del(c);
     mg_conn_read_off(c);
     c->read_handler = NULL;
@@ -967,6 +975,7 @@ static void init_connection(mg_connection_t *c)
     c->debug_proto = MG_LOG_DEBUG_STREAM;
     mg_stream_session_t *s = mg_pcalloc(c->pool, sizeof(mg_stream_session_t));
     s->udp = c->listening->udp ? c->data : NULL;
+    s->received = s->udp ? (off_t)mg_stream_udp_first_len(s->udp) : 0;
     s->connection = c;
     s->pool = c->pool;
     s->addr = addr;
@@ -975,7 +984,7 @@ static void init_connection(mg_connection_t *c)
     s->ctx = mg_pcalloc(c->pool, mg_modules_n * sizeof(void *));
     s->start_msec = mg_now.msec;
     s->start_mono = mg_now.monotonic;
-    s->status = 200;
+    /* 0 until the session ends: $status reads "000" before, as nginx's */
     c->data = s;
     c->log.handler = stream_log_handler;
     c->log.data = s;

@@ -68,6 +68,8 @@ typedef struct {
     mg_array_t servers;               /* mg_stream_srv_conf_t * */
     mg_array_t listen;                /* mg_stream_listen_t */
     mg_array_t variables;             /* mg_stream_var_t */
+    mg_array_t *used;                 /* mg_str_t: the names strings with variables use,
+                                         each must be known when stream{} ends (NULL: none) */
     mg_int_t variables_hash_max_size; /* checked as nginx sizes its hash of the names */
     mg_int_t variables_hash_bucket_size;
     mg_int_t server_names_hash_max_size; /* checked as nginx sizes an address's names */
@@ -146,6 +148,9 @@ struct mg_stream_session_s {
  * next datagram queued for it (EAGAIN when none), send answers with one datagram. A session
  * leaves the lookup (later datagrams start a new one) when it closes or after `requests`. */
 void mg_stream_udp_detach(mg_connection_t *c);
+/* the size of the datagram that started a UDP session (its udp queue): nginx counts it in
+ * $bytes_received as the session starts, whatever the session does with it */
+size_t mg_stream_udp_first_len(void *udp);
 
 /* A client's name (the TLS SNI, ssl_preread's server name: nginx >= 1.25.5) chooses the session's
  * server among its address's: checked as nginx's validate_host (a refused name chooses none),

@@ -146,6 +146,12 @@ static udp_conn_t *udp_of(mg_connection_t *c)
     return s ? s->udp : NULL;
 }
 
+size_t mg_stream_udp_first_len(void *udp)
+{
+    udp_conn_t *u = udp;
+    return u->lent ? u->lent_len : u->head ? u->head->len : 0;
+}
+
 static ssize_t udp_recv(mg_connection_t *c, char *buf, size_t len)
 {
     udp_conn_t *u = udp_of(c);

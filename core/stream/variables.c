@@ -212,9 +212,30 @@ void mg_stream_variables_add_core(mg_conf_t *cf)
     }
 }
 
+static mg_stream_var_t *find(mg_stream_main_conf_t *cmcf, mg_str_t name)
+{
+    mg_stream_var_t *v = cmcf->variables.elts;
+    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].name.len == name.len && mg_strncasecmp(v[i].name.data, name.data, name.len) == 0) {
+            return &v[i];
+        }
+    }
+    return NULL;
+}
+
 mg_int_t mg_stream_variables_check(mg_conf_t *cf)
 {
     mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+    /* as nginx's: a name used that nothing defines fails the configuration, said without
+     * FILE:LINE (all modules have defined theirs by now) */
+    mg_str_t *used = cmcf->used ? cmcf->used->elts : NULL;
+    for (size_t i = 0; used && i < cmcf->used->nelts; i++) {
+        if (find(cmcf, used[i]) == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "unknown \"%.*s\" variable", (int)used[i].len,
+                         used[i].data);
+            return MG_ERROR;
+        }
+    }
     mg_hash_keys_t keys;
     mg_hash_keys_init(&keys);
     mg_stream_var_t *v = cmcf->variables.elts;
@@ -227,17 +248,6 @@ mg_int_t mg_stream_variables_check(mg_conf_t *cf)
                                      cmcf->variables_hash_bucket_size);
     mg_hash_keys_free(&keys);
     return rc;
-}
-
-static mg_stream_var_t *find(mg_stream_main_conf_t *cmcf, mg_str_t name)
-{
-    mg_stream_var_t *v = cmcf->variables.elts;
-    for (size_t i = 0; i < cmcf->variables.nelts; i++) {
-        if (v[i].name.len == name.len && mg_strncasecmp(v[i].name.data, name.data, name.len) == 0) {
-            return &v[i];
-        }
-    }
-    return NULL;
 }
 
 int mg_stream_variable_known(mg_conf_t *cf, mg_str_t name)
@@ -377,13 +387,20 @@ const char *mg_stream_complex_compile(mg_conf_t *cf, mg_str_t text, mg_stream_co
             i = end;
         }
         if (end == start) {
-            mg_conf_error(cf, 0, "invalid variable name in \"%.*s\"", (int)text.len, text.data);
+            mg_conf_error(cf, 0, "invalid variable name"); /* as nginx says it in stream */
             return MG_CONF_ERROR;
         }
         /* a name part is marked by a NULL-length literal before it: store as {len, data} with
          * data pointing at the name and a marker entry {0, NULL} first */
         *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t)mg_null_string;
         *(mg_str_t *)mg_array_push(&cv->parts) = (mg_str_t){end - start, text.data + start};
+        if (!(text.data[start] >= '1' && text.data[start] <= '9')) {
+            mg_stream_main_conf_t *cmcf = mg_stream_conf_get_main(cf, mg_stream_core_module);
+            if (cmcf->used == NULL) {
+                cmcf->used = mg_array_create(cf->pool, 8, sizeof(mg_str_t));
+            }
+            *(mg_str_t *)mg_array_push(cmcf->used) = (mg_str_t){end - start, text.data + start};
+        }
         cv->has_vars = 1;
         lit = i;
     }
