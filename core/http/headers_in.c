@@ -190,10 +190,9 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     r->http_major = head->http_major;
     r->http_minor = head->http_minor;
     r->http_09 = head->http_major == 0;
-    if (!r->http_09) {
-        r->http_protocol.data = r->request_line.data + r->request_line.len - 8;
-        r->http_protocol.len = 8;
-    }
+    /* as sent: "HTTP/1.10" too; none for HTTP/0.9 (nginx's $server_protocol is empty then) */
+    r->http_protocol.data = (char *)head->proto.data;
+    r->http_protocol.len = head->proto.len;
     /* $request_uri is the path and args as sent, even for an absolute-form target */
     r->unparsed_uri.data = (char *)head->path.data;
     r->unparsed_uri.len = (size_t)(head->target.data + head->target.len - head->path.data);
