@@ -105,6 +105,10 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);
 void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next);
 /* Begin processing a parsed head found in hc->buf (connection.c -> headers_in.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
+/* A head refused or timed out while `line` (the line being read) was arriving: r gets what nginx
+ * had made of it by then (the request line's parts, the bytes before `line` as
+ * $request_length, the first Host and its server), in copies of its own. */
+void mg_http_partial_head(mg_request_t *r, mg_http_request_head_t *head, const char *line);
 
 /* Wait for a request head (the connection's start once TLS is up, or on plain HTTP). */
 void mg_http_wait_request_start(mg_connection_t *c);

@@ -21,6 +21,7 @@ static void read_head(mg_connection_t *c);
 #define LOG_LINE_MAX 1748
 static void process_buffer(mg_connection_t *c);
 static void keepalive_timeout(mg_connection_t *c);
+static mg_request_t *head_request(mg_connection_t *c, int parsed);
 
 static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
 {
@@ -170,12 +171,12 @@ static void head_timeout(mg_connection_t *c)
     } else if (reading_head(hc)) {
         set_head_action(c);
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
-        /* nginx has a request by now, on the default server, whose setting counts */
-        mg_http_loc_conf_t *clcf = default_srv(hc)->ctx->loc_conf[mg_http_core_module.index];
-        if (clcf->reset_timedout_connection) {
-            mg_conn_reset(c);
-            return;
-        }
+        /* nginx has a request by now: it logs a 408 and closes, no answer (with an RST when
+         * its server says reset_timedout_connection) */
+        mg_request_t *r = head_request(c, 1);
+        c->timedout = 1;
+        mg_http_finalize_request(r, MG_HTTP_REQUEST_TIME_OUT);
+        return;
     } else if (c->requests == 0) {
         c->log.action = "waiting for request";
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
@@ -243,30 +244,45 @@ void mg_http_wait_request_start(mg_connection_t *c)
     read_head(c);
 }
 
+/* The request that answers or logs a head refused or timed out before it was complete, on
+ * the default server or the one its Host named; `parsed`: the request line is taken as parsed
+ * (not when it is the line refused). */
+static mg_request_t *head_request(mg_connection_t *c, int parsed)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_str_t line = partial_request_line(hc);
+    const char *current = hc->buf + hc->start + hc->head.line_start;
+    mg_conn_timer_del(c);
+    mg_request_t *r = mg_http_create_request(c);
+    r->keepalive = 0;
+    if (parsed) {
+        mg_http_partial_head(r, &hc->head, current);
+    }
+    if (!parsed || !hc->head.request_line_done) {
+        /* $request and later log lines show what arrived of the request line */
+        r->request_line.data = mg_pnalloc(r->pool, line.len + 1);
+        memcpy(r->request_line.data, line.data, line.len);
+        r->request_line.len = line.len;
+    }
+    hc->start = hc->last;
+    head_reset(hc);
+    return r;
+}
+
 /* Reject a head before a request exists: log with the head's context (the caller set the
- * action), then answer from a minimal request on the default server. */
+ * action), then answer from a minimal request. */
 static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const char *fmt, ...)
 {
-    mg_http_conn_t *hc = c->data;
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     mg_log_error(MG_LOG_INFO, &c->log, 0, "%s", msg);
-    mg_str_t line = partial_request_line(hc);
-    hc->start = hc->last;
-    mg_conn_timer_del(c);
-    mg_request_t *r = mg_http_create_request(c);
-    r->keepalive = 0;
-    /* $request and later log lines show what arrived of the request line */
-    r->request_line.data = mg_pnalloc(r->pool, line.len + 1);
-    memcpy(r->request_line.data, line.data, line.len);
-    r->request_line.len = line.len;
-    head_reset(hc);
+    mg_request_t *r = head_request(c, status != MG_HTTP_REQUEST_URI_TOO_LARGE);
     if (http09) {
         r->http_major = 0;
         r->http_minor = 9;
@@ -647,6 +663,11 @@ static void process_buffer(mg_connection_t *c)
             } else {
                 mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
             }
+            /* nginx had a request: it logs a 400 (nothing is sent, the client is gone) */
+            mg_request_t *r = head_request(c, 1);
+            c->closed = 1;
+            mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
+            return;
         } else if (hc->keepalive_idle) {
             /* nginx says this of a reset too, with the error: "... (104: Connection reset by
              * peer)" */
@@ -796,5 +817,11 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     }
     /* pipelined bytes are waiting: handle them from the loop, not from this call stack */
     hc->pipelined = 1;
+    if (!hc->discarding) {
+        /* nginx's next request starts with them: a head left incomplete times out after
+         * client_header_timeout with a 408, not silently after keepalive_timeout */
+        c->timeout_handler = head_timeout;
+        hc->head_timer_due = 1;
+    }
     mg_conn_read_kick(c);
 }
