@@ -26,6 +26,7 @@ typedef struct mg_http_conn_s {
     int64_t discard_rest;    /* body bytes of a finished request still to drop */
     mg_http_chunked_t discard_chunked;
     mg_msec_t lingering_deadline;
+    mg_msec_t lingering_timeout; /* the longest wait for more input while lingering */
     /* sendfile off (write_file.c): file bytes read for the next writev, in scratch_mem
      * (malloc'ed, freed when the request ends), aligned to scratch_align */
     char *scratch_mem, *scratch;

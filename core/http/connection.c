@@ -704,15 +704,23 @@ static void read_head(mg_connection_t *c)
 static void lingering_read(mg_connection_t *c)
 {
     char buf[4096];
+    int got = 0;
     for (;;) {
         ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
         if (n > 0) {
+            got = 1;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             mg_http_conn_t *hc = c->data;
             if (mg_now.monotonic >= hc->lingering_deadline) {
                 break;
+            }
+            if (got) {
+                /* as nginx: lingering_timeout is the wait for the next bytes, within
+                 * lingering_time; a client still sending is not reset under its response */
+                mg_msec_t left = hc->lingering_deadline - mg_now.monotonic;
+                mg_conn_timer_set(c, left < hc->lingering_timeout ? left : hc->lingering_timeout);
             }
             return;
         }
@@ -791,6 +799,7 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
             }
             shutdown(c->fd, SHUT_WR);
             hc->lingering_deadline = mg_now.monotonic + next->lingering_time;
+            hc->lingering_timeout = next->lingering_timeout;
             c->read_handler = lingering_read;
             c->timeout_handler = lingering_timeout;
             mg_conn_timer_set(c, next->lingering_timeout);
