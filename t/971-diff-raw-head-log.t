@@ -203,3 +203,29 @@ ok
 --- error_log
 client prematurely closed connection while reading client request headers, client: 127.0.0.1, server: localhost, request: "GET /t HTTP/1.1", host: "a"
 ACCESS 400 "GET /t HTTP/1.1" rl=26 u="/t" h="a" s=localhost
+
+
+
+=== TEST 11: many short header lines fill client_header_buffer_size's buffer and the large ones
+--- config
+    client_header_buffer_size 1k;
+    large_client_header_buffers 2 2k;
+    location /t { return 200 "ok\n"; }
+--- raw_request eval
+"GET /t HTTP/1.1\r\nHost: a\r\n" . join('', map { sprintf "X-%03d: v\r\n", $_ } 1 .. 480) . "Connection: close\r\n\r\n"
+--- response_body
+ok
+
+
+
+=== TEST 12: a line that does not fit what is left moves whole to the next buffer: 3 of 1200 bytes need 3 large buffers
+--- config
+    client_header_buffer_size 1k;
+    large_client_header_buffers 2 2k;
+    location /t { return 200 "ok\n"; }
+--- raw_request eval
+"GET /t HTTP/1.1\r\nHost: a\r\n" . join('', map { "X-$_: " . ('v' x 1192) . "\r\n" } 1 .. 3) . "Connection: close\r\n\r\n"
+--- error_code: 400
+--- response_body_like: Request Header Or Cookie Too Large
+--- error_log eval
+qr/client sent too long header line: "X-3: v+\.\.\." while reading client request headers/

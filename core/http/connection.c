@@ -364,7 +364,10 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
             return MG_HTTP_REQUEST_HEADER_TOO_LARGE;
         }
     }
-    size_t max = cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
+    /* nginx's first buffer and its large ones: head_lines_too_long tells how much fits */
+    size_t max =
+        cscf->client_header_buffer_size +
+        cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
     if (hc->discarding) {
         max = hc->size; /* just recycle the space */
         hc->last = hc->start = 0;
@@ -389,33 +392,54 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
     return MG_OK;
 }
 
-/* nginx keeps each line of a head in one buffer: a line that did not fit the first buffer must
- * fit a large one. This buffer grows in one piece, so a complete head is checked line by line
- * (an incomplete one in make_room). Returns 1 when the head was rejected. */
+/* nginx keeps each line of a head in one buffer: the lines fill client_header_buffer_size's,
+ * and a line that does not fit what is left moves whole to the next large buffer, of which
+ * there are large_client_header_buffers' number (a line longer than one is refused at once).
+ * This buffer grows in one piece, so a complete head is laid out that way here (an incomplete
+ * one is bounded in make_room). Returns 1 when the head was rejected. */
 static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
 {
     mg_http_conn_t *hc = c->data;
-    size_t max = default_srv(hc)->large_client_header_buffers_size;
+    mg_http_srv_conf_t *cscf = default_srv(hc);
+    size_t max = cscf->large_client_header_buffers_size;
     const char *base = hc->buf + hc->start;
     const char *end = base + (hc->last - hc->start);
-    const char *line = head->request_line.data;
-    const char *eol = memchr(line, '\n', (size_t)(end - line));
-    if ((size_t)(eol - line) + 1 > max) {
-        c->log.action = "reading client request line";
-        reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
-        return 1;
-    }
-    for (size_t i = 0; i < head->nheaders; i++) {
-        line = head->headers[i].name.data;
-        eol = memchr(line, '\n', (size_t)(end - line));
-        if ((size_t)(eol - line) + 1 > max) {
-            size_t len = max < LOG_LINE_MAX ? max : LOG_LINE_MAX;
+    size_t cap = cscf->client_header_buffer_size, used = 0, large = 0;
+    /* the request line, each header line, then the empty line */
+    for (size_t i = 0; i <= head->nheaders + 1; i++) {
+        const char *line = i == 0                ? head->request_line.data
+                           : i <= head->nheaders ? head->headers[i - 1].name.data
+                                                 : NULL;
+        if (line == NULL) {
+            /* the empty line: after the last header's LF */
+            const char *prev = head->nheaders ? head->headers[head->nheaders - 1].name.data
+                                              : head->request_line.data;
+            line = (const char *)memchr(prev, '\n', (size_t)(end - prev)) + 1;
+        }
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        size_t len = (size_t)(eol - line) + 1;
+        if (used + len <= cap) {
+            used += len;
+            continue;
+        }
+        if (len > max || large == (size_t)cscf->large_client_header_buffers_num) {
+            if (i == 0) {
+                c->log.action = "reading client request line";
+                reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
+                return 1;
+            }
+            /* nginx quotes what of the line its buffer held: up to that buffer's end */
+            size_t show = len > max ? max : cap - used;
+            show = show < LOG_LINE_MAX ? show : LOG_LINE_MAX;
             c->log.action = "reading client request headers";
             head->line_start = (size_t)(line - base);
             reject_head(c, MG_HTTP_REQUEST_HEADER_TOO_LARGE, 0,
-                        "client sent too long header line: \"%.*s...\"", (int)len, line);
+                        "client sent too long header line: \"%.*s...\"", (int)show, line);
             return 1;
         }
+        large++;
+        cap = max;
+        used = len;
     }
     return 0;
 }
