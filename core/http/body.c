@@ -515,7 +515,7 @@ static void body_timeout(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
     mg_request_t *r = hc->r;
-    mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
+    /* nginx logs nothing for it: the access log's 408 says it */
     c->closed = 1;
     c->timedout = 1;
     if (r->request_body->stream) {

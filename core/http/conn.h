@@ -27,6 +27,7 @@ typedef struct mg_http_conn_s {
     int64_t discard_rest;    /* body bytes of a finished request still to drop */
     mg_http_chunked_t discard_chunked;
     mg_msec_t lingering_deadline;
+    mg_msec_t lingering_timeout; /* the longest wait for more input while lingering */
     /* sendfile off (write_file.c): file bytes read for the next writev, in scratch_mem
      * (malloc'ed, freed when the request ends), aligned to scratch_align */
     char *scratch_mem, *scratch;
@@ -108,6 +109,10 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next);
 void mg_http_conn_head_free(mg_http_conn_t *hc);
 /* Begin processing a parsed head found in hc->buf (connection.c -> headers_in.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
+/* A head refused or timed out while `line` (the line being read) was arriving: r gets what nginx
+ * had made of it by then (the request line's parts, the bytes before `line` as
+ * $request_length, the first Host and its server), in copies of its own. */
+void mg_http_partial_head(mg_request_t *r, mg_http_request_head_t *head, const char *line);
 
 /* Wait for a request head (the connection's start once TLS is up, or on plain HTTP). */
 void mg_http_wait_request_start(mg_connection_t *c);

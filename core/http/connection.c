@@ -21,6 +21,7 @@ static void read_head(mg_connection_t *c);
 #define LOG_LINE_MAX 1748
 static void process_buffer(mg_connection_t *c);
 static void keepalive_timeout(mg_connection_t *c);
+static mg_request_t *head_request(mg_connection_t *c, int parsed);
 
 static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
 {
@@ -259,12 +260,12 @@ static void head_timeout(mg_connection_t *c)
     } else if (reading_head(hc)) {
         set_head_action(c);
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
-        /* nginx has a request by now, on the default server, whose setting counts */
-        mg_http_loc_conf_t *clcf = default_srv(hc)->ctx->loc_conf[mg_http_core_module.index];
-        if (clcf->reset_timedout_connection) {
-            mg_conn_reset(c);
-            return;
-        }
+        /* nginx has a request by now: it logs a 408 and closes, no answer (with an RST when
+         * its server says reset_timedout_connection) */
+        mg_request_t *r = head_request(c, 1);
+        c->timedout = 1;
+        mg_http_finalize_request(r, MG_HTTP_REQUEST_TIME_OUT);
+        return;
     } else if (c->requests == 0) {
         c->log.action = "waiting for request";
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
@@ -330,30 +331,45 @@ void mg_http_wait_request_start(mg_connection_t *c)
     read_head(c);
 }
 
+/* The request that answers or logs a head refused or timed out before it was complete, on
+ * the default server or the one its Host named; `parsed`: the request line is taken as parsed
+ * (not when it is the line refused). */
+static mg_request_t *head_request(mg_connection_t *c, int parsed)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_str_t line = partial_request_line(hc);
+    const char *current = hc->buf + hc->start + hc->head.line_start;
+    mg_conn_timer_del(c);
+    mg_request_t *r = mg_http_create_request(c);
+    r->keepalive = 0;
+    if (parsed) {
+        mg_http_partial_head(r, &hc->head, current);
+    }
+    if (!parsed || !hc->head.request_line_done) {
+        /* $request and later log lines show what arrived of the request line */
+        r->request_line.data = mg_pnalloc(r->pool, line.len + 1);
+        memcpy(r->request_line.data, line.data, line.len);
+        r->request_line.len = line.len;
+    }
+    hc->start = hc->last;
+    head_reset(hc);
+    return r;
+}
+
 /* Reject a head before a request exists: log with the head's context (the caller set the
- * action), then answer from a minimal request on the default server. */
+ * action), then answer from a minimal request. */
 static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const char *fmt, ...)
 {
-    mg_http_conn_t *hc = c->data;
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     mg_log_error(MG_LOG_INFO, &c->log, 0, "%s", msg);
-    mg_str_t line = partial_request_line(hc);
-    hc->start = hc->last;
-    mg_conn_timer_del(c);
-    mg_request_t *r = mg_http_create_request(c);
-    r->keepalive = 0;
-    /* $request and later log lines show what arrived of the request line */
-    r->request_line.data = mg_pnalloc(r->pool, line.len + 1);
-    memcpy(r->request_line.data, line.data, line.len);
-    r->request_line.len = line.len;
-    head_reset(hc);
+    mg_request_t *r = head_request(c, status != MG_HTTP_REQUEST_URI_TOO_LARGE);
     if (http09) {
         r->http_major = 0;
         r->http_minor = 9;
@@ -435,7 +451,10 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
             return MG_HTTP_REQUEST_HEADER_TOO_LARGE;
         }
     }
-    size_t max = cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
+    /* nginx's first buffer and its large ones: head_lines_too_long tells how much fits */
+    size_t max =
+        cscf->client_header_buffer_size +
+        cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
     if (hc->discarding) {
         max = hc->size; /* just recycle the space */
         hc->last = hc->start = 0;
@@ -460,33 +479,54 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
     return MG_OK;
 }
 
-/* nginx keeps each line of a head in one buffer: a line that did not fit the first buffer must
- * fit a large one. This buffer grows in one piece, so a complete head is checked line by line
- * (an incomplete one in make_room). Returns 1 when the head was rejected. */
+/* nginx keeps each line of a head in one buffer: the lines fill client_header_buffer_size's,
+ * and a line that does not fit what is left moves whole to the next large buffer, of which
+ * there are large_client_header_buffers' number (a line longer than one is refused at once).
+ * This buffer grows in one piece, so a complete head is laid out that way here (an incomplete
+ * one is bounded in make_room). Returns 1 when the head was rejected. */
 static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
 {
     mg_http_conn_t *hc = c->data;
-    size_t max = default_srv(hc)->large_client_header_buffers_size;
+    mg_http_srv_conf_t *cscf = default_srv(hc);
+    size_t max = cscf->large_client_header_buffers_size;
     const char *base = hc->buf + hc->start;
     const char *end = base + (hc->last - hc->start);
-    const char *line = head->request_line.data;
-    const char *eol = memchr(line, '\n', (size_t)(end - line));
-    if ((size_t)(eol - line) + 1 > max) {
-        c->log.action = "reading client request line";
-        reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
-        return 1;
-    }
-    for (size_t i = 0; i < head->nheaders; i++) {
-        line = head->headers[i].name.data;
-        eol = memchr(line, '\n', (size_t)(end - line));
-        if ((size_t)(eol - line) + 1 > max) {
-            size_t len = max < LOG_LINE_MAX ? max : LOG_LINE_MAX;
+    size_t cap = cscf->client_header_buffer_size, used = 0, large = 0;
+    /* the request line, each header line, then the empty line */
+    for (size_t i = 0; i <= head->nheaders + 1; i++) {
+        const char *line = i == 0                ? head->request_line.data
+                           : i <= head->nheaders ? head->headers[i - 1].name.data
+                                                 : NULL;
+        if (line == NULL) {
+            /* the empty line: after the last header's LF */
+            const char *prev = head->nheaders ? head->headers[head->nheaders - 1].name.data
+                                              : head->request_line.data;
+            line = (const char *)memchr(prev, '\n', (size_t)(end - prev)) + 1;
+        }
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        size_t len = (size_t)(eol - line) + 1;
+        if (used + len <= cap) {
+            used += len;
+            continue;
+        }
+        if (len > max || large == (size_t)cscf->large_client_header_buffers_num) {
+            if (i == 0) {
+                c->log.action = "reading client request line";
+                reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
+                return 1;
+            }
+            /* nginx quotes what of the line its buffer held: up to that buffer's end */
+            size_t show = len > max ? max : cap - used;
+            show = show < LOG_LINE_MAX ? show : LOG_LINE_MAX;
             c->log.action = "reading client request headers";
             head->line_start = (size_t)(line - base);
             reject_head(c, MG_HTTP_REQUEST_HEADER_TOO_LARGE, 0,
-                        "client sent too long header line: \"%.*s...\"", (int)len, line);
+                        "client sent too long header line: \"%.*s...\"", (int)show, line);
             return 1;
         }
+        large++;
+        cap = max;
+        used = len;
     }
     return 0;
 }
@@ -739,6 +779,11 @@ static void process_buffer(mg_connection_t *c)
             } else {
                 mg_log_error(MG_LOG_INFO, &c->log, err, "recv() failed");
             }
+            /* nginx had a request: it logs a 400 (nothing is sent, the client is gone) */
+            mg_request_t *r = head_request(c, 1);
+            c->closed = 1;
+            mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
+            return;
         } else if (hc->keepalive_idle) {
             /* nginx says this of a reset too, with the error: "... (104: Connection reset by
              * peer)" */
@@ -775,15 +820,23 @@ static void read_head(mg_connection_t *c)
 static void lingering_read(mg_connection_t *c)
 {
     char buf[4096];
+    int got = 0;
     for (;;) {
         ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
         if (n > 0) {
+            got = 1;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             mg_http_conn_t *hc = c->data;
             if (mg_now.monotonic >= hc->lingering_deadline) {
                 break;
+            }
+            if (got) {
+                /* as nginx: lingering_timeout is the wait for the next bytes, within
+                 * lingering_time; a client still sending is not reset under its response */
+                mg_msec_t left = hc->lingering_deadline - mg_now.monotonic;
+                mg_conn_timer_set(c, left < hc->lingering_timeout ? left : hc->lingering_timeout);
             }
             return;
         }
@@ -862,6 +915,7 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
             }
             shutdown(c->fd, SHUT_WR);
             hc->lingering_deadline = mg_now.monotonic + next->lingering_time;
+            hc->lingering_timeout = next->lingering_timeout;
             c->read_handler = lingering_read;
             c->timeout_handler = lingering_timeout;
             mg_conn_timer_set(c, next->lingering_timeout);
@@ -888,5 +942,11 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     }
     /* pipelined bytes are waiting: handle them from the loop, not from this call stack */
     hc->pipelined = 1;
+    if (!hc->discarding) {
+        /* nginx's next request starts with them: a head left incomplete times out after
+         * client_header_timeout with a 408, not silently after keepalive_timeout */
+        c->timeout_handler = head_timeout;
+        hc->head_timer_due = 1;
+    }
     mg_conn_read_kick(c);
 }

@@ -173,15 +173,39 @@ void mg_http_headers_in_refresh(mg_request_t *r)
     }
 }
 
-void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used)
+/* nginx counts a head's bytes line by line from the request line on (not the empty lines
+ * before it): a head refused at one of its lines logs the bytes up to that line's end. */
+static void count_through(mg_request_t *r, const char *line, const char *end)
 {
-    mg_http_conn_t *hc = c->data;
-    mg_request_t *r = mg_http_create_request(c);
-    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
-    hc->start += used;
-    hc->head_end = hc->start;
-    r->request_length = used;
+    const char *lf = memchr(line, '\n', (size_t)(end - line));
+    r->request_length = (size_t)((lf ? lf + 1 : end) - r->request_line.data);
+}
 
+/* The virtual server for the name the request gives (an absolute-form target's host or the
+ * first Host), chosen as soon as nginx knows it: a head refused later is logged there. */
+static mg_int_t choose_server(mg_request_t *r)
+{
+    mg_http_conn_t *hc = r->hc;
+    mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, r->headers_in.server);
+    /* SNI chose the certificate; the Host chooses the server (nginx 1.22), except that a server
+     * checking client certificates answers 421 to a name other than the negotiated one */
+    if (hc->ssl_servername.len &&
+        mg_http_ssl_check_server(r, srv ? srv : hc->addr_conf->default_server) != MG_OK) {
+        return MG_ERROR;
+    }
+    if (srv) {
+        r->srv_conf = srv->ctx->srv_conf;
+        r->loc_conf = srv->ctx->loc_conf;
+        mg_http_update_location_config(r); /* the chosen server's error_log */
+    }
+    return MG_OK;
+}
+
+/* The request line's parts into r, its strings left where they are. MG_ERROR when the path does
+ * not normalize ($uri is then empty, as nginx leaves it). */
+static mg_int_t take_request_line(mg_request_t *r, mg_http_request_head_t *head)
+{
+    mg_http_srv_conf_t *cscf = r->hc->addr_conf->default_server;
     r->request_line.data = (char *)head->request_line.data;
     r->request_line.len = head->request_line.len;
     r->method_name.data = (char *)head->method.data;
@@ -190,10 +214,9 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     r->http_major = head->http_major;
     r->http_minor = head->http_minor;
     r->http_09 = head->http_major == 0;
-    if (!r->http_09) {
-        r->http_protocol.data = r->request_line.data + r->request_line.len - 8;
-        r->http_protocol.len = 8;
-    }
+    /* as sent: "HTTP/1.10" too; none for HTTP/0.9 (nginx's $server_protocol is empty then) */
+    r->http_protocol.data = (char *)head->proto.data;
+    r->http_protocol.len = head->proto.len;
     /* $request_uri is the path and args as sent, even for an absolute-form target */
     r->unparsed_uri.data = (char *)head->path.data;
     r->unparsed_uri.len = (size_t)(head->target.data + head->target.len - head->path.data);
@@ -209,22 +232,106 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         char *out = mg_pnalloc(r->pool, head->path.len + 1);
         ssize_t n = mg_http_normalize_uri(head->path.data, head->path.len, out,
                                           cscf->merge_slashes);
+        r->uri.data = out;
         if (n < 0) {
-            /* nginx finds this while still on the request line */
-            c->log.action = "reading client request line";
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid request");
-            r->keepalive = 0;
-            mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
-            return;
+            r->uri.len = 0;
+            return MG_ERROR;
         }
         out[n] = '\0';
-        r->uri.data = out;
         r->uri.len = (size_t)n;
     } else {
         r->uri.data = (char *)head->path.data;
         r->uri.len = head->path.len;
     }
     mg_http_set_exten(r);
+    return MG_OK;
+}
+
+/* The name the request gives, from an absolute-form target (take_host(r, head, NULL)) or a Host
+ * line: validated into headers_in.server, then the virtual server it names is chosen. */
+static mg_int_t take_host(mg_request_t *r, mg_http_request_head_t *head, mg_table_elt_t *host)
+{
+    mg_str_t in = {head->host.len, (char *)head->host.data};
+    if (host) {
+        in = host->value;
+    }
+    if (mg_server_name_validate(r->pool, in, &r->headers_in.server) != MG_OK) {
+        return MG_DECLINED;
+    }
+    return choose_server(r);
+}
+
+void mg_http_partial_head(mg_request_t *r, mg_http_request_head_t *head, const char *line)
+{
+    if (!head->request_line_done) {
+        return;
+    }
+    /* the buffer is the connection's to reuse: the request keeps a copy of its lines */
+    const char *from = head->request_line.data;
+    size_t len = (size_t)(line - from);
+    char *copy = mg_pnalloc(r->pool, len);
+    memcpy(copy, from, len);
+    mg_http_parse_rebase(head, from, copy);
+    take_request_line(r, head);
+    r->request_length = len;
+    if (head->host.len) {
+        take_host(r, head, NULL);
+        return;
+    }
+    for (size_t i = 0; i < head->nheaders; i++) {
+        if (mg_span_ieq(head->headers[i].name, "host")) {
+            mg_table_elt_t *h = mg_array_push(&r->headers_in.headers);
+            h->key = (mg_str_t){head->headers[i].name.len, (char *)head->headers[i].name.data};
+            h->value = (mg_str_t){head->headers[i].value.len, (char *)head->headers[i].value.data};
+            h->hash = MG_HTTP_FIELD_PARSED;
+            r->headers_in.host = h;
+            take_host(r, head, h);
+            return;
+        }
+    }
+}
+
+void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_request_t *r = mg_http_create_request(c);
+    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
+    const char *head_end = hc->buf + hc->start + used;
+    hc->start += used;
+    hc->head_end = hc->start;
+    /* the empty lines before the request line are not the request's */
+    r->request_length = (size_t)(head_end - head->request_line.data);
+
+    if (take_request_line(r, head) != MG_OK) {
+        /* nginx finds this while still on the request line */
+        count_through(r, r->request_line.data, head_end);
+        c->log.action = "reading client request line";
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid request");
+        r->keepalive = 0;
+        mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
+        return;
+    }
+
+    mg_http_headers_in_t *hin = &r->headers_in;
+    /* the virtual server decides everything below, as in nginx: chosen as soon as the name is
+     * known (the target's host here, else the first Host line) */
+    int chosen = 0;
+    if (head->host.len) {
+        mg_int_t rc = take_host(r, head, NULL);
+        if (rc == MG_DECLINED) {
+            /* nginx checks it while still on the request line */
+            count_through(r, r->request_line.data, head_end);
+            r->connection->log.action = "reading client request line";
+            mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
+                         "client sent invalid host in request line");
+            r->keepalive = 0;
+            mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
+        }
+        if (rc != MG_OK) {
+            return;
+        }
+        chosen = 1;
+    }
 
     for (size_t i = 0; i < head->nheaders; i++) {
         mg_http_header_t *ph = &head->headers[i];
@@ -250,6 +357,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         mg_table_elt_t **slot =
             (mg_table_elt_t **)((char *)&r->headers_in + known_headers[k].offset);
         if (*slot && known_headers[k].unique) {
+            count_through(r, name.data, head_end);
             if (known_headers[k].unique == 2) {
                 bad_request(r, MG_HTTP_BAD_REQUEST,
                             "client sent duplicate host header: \"%.*s: %.*s\", previous "
@@ -269,43 +377,26 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         }
         if (*slot == NULL) {
             *slot = h;
+            if (k == 0 && !chosen) {
+                mg_int_t rc = take_host(r, head, h);
+                if (rc == MG_DECLINED) {
+                    count_through(r, name.data, head_end);
+                    bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
+                }
+                if (rc != MG_OK) {
+                    return;
+                }
+                chosen = 1;
+            }
         }
         if (k == 1) {
             parse_connection(r, value);
         }
     }
-
-    mg_http_headers_in_t *hin = &r->headers_in;
-    if (head->host.len) {
-        mg_str_t in = { head->host.len, (char *)head->host.data };
-        if (mg_server_name_validate(r->pool, in, &hin->server) != MG_OK) {
-            /* nginx checks it while still on the request line */
-            r->connection->log.action = "reading client request line";
-            mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
-                         "client sent invalid host in request line");
-            r->keepalive = 0;
-            mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
-            return;
-        }
-    } else if (hin->host) {
-        if (mg_server_name_validate(r->pool, hin->host->value, &hin->server) != MG_OK) {
-            bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
-            return;
-        }
-    }
-    /* the virtual server decides everything below, as in nginx */
-    mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, hin->server);
-    /* SNI chose the certificate; the Host chooses the server (nginx 1.22), except that a server
-     * checking client certificates answers 421 to a name other than the negotiated one */
-    if (hc->ssl_servername.len &&
-        mg_http_ssl_check_server(r, srv ? srv : hc->addr_conf->default_server) != MG_OK) {
+    if (!chosen && choose_server(r) != MG_OK) {
         return;
     }
-    if (srv) {
-        r->srv_conf = srv->ctx->srv_conf;
-        r->loc_conf = srv->ctx->loc_conf;
-        mg_http_update_location_config(r); /* the chosen server's error_log */
-    }
+
     if (hin->host == NULL && (r->http_major > 1 || (r->http_major == 1 && r->http_minor >= 1))) {
         /* nginx says "HTTP/1.1" for an h2 request without :authority nor host too */
         bad_request(r, MG_HTTP_BAD_REQUEST, "client sent HTTP/1.1 request without \"Host\" header");

@@ -320,6 +320,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
             goto line_end;
         }
         h->mark = p;
+        h->proto.data = buf + p;
         st = S_PROTO;
         /* fall through */
     case S_PROTO:
@@ -332,6 +333,9 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_MAJOR;
         /* fall through */
     case S_MAJOR:
+        /* nginx: the major version starts with 1-9 ("HTTP/01.1" is a 400) */
+        if (p == h->mark && p < len && b[p] == '0')
+            FAIL(MG_PARSE_INVALID_REQUEST);
         for (; p < len && b[p] >= '0' && b[p] <= '9'; p++) {
             h->http_major = h->http_major * 10 + (b[p] - '0');
             /* like nginx, refuse HTTP/2+ as soon as the digit shows it: 505, not 400 */
@@ -353,13 +357,15 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         NEED();
         if (p == h->mark)
             FAIL(MG_PARSE_INVALID_REQUEST);
-        h->line_end = p;
         st = S_AFTER_VERSION;
         /* fall through */
     case S_AFTER_VERSION:
         while (p < len && b[p] == ' ')
             p++;
         NEED();
+        /* nginx 1.22 keeps the blanks after the version in $request and $server_protocol */
+        h->line_end = p;
+        h->proto.len = (size_t)(buf + p - h->proto.data);
         st = S_LINE_END;
         /* fall through */
     case S_LINE_END:
@@ -485,7 +491,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
 void mg_http_parse_rebase(mg_http_request_head_t *h, const char *from, const char *to)
 {
     mg_span_t *spans[] = {&h->request_line, &h->method, &h->target, &h->schema,
-                          &h->host,         &h->path,   &h->args};
+                          &h->host,         &h->path,   &h->args,   &h->proto};
 
     for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
         if (spans[i]->data)

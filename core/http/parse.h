@@ -62,6 +62,7 @@ typedef struct {
     mg_span_t host;     /* host[:port] of an absolute-form target, else len 0 */
     mg_span_t path;     /* raw path part of the target (starts with '/'), before '?' */
     mg_span_t args;     /* after the first '?', without it; data NULL when there was no '?' */
+    mg_span_t proto;    /* "HTTP/1.1" as sent ($server_protocol), len 0 for HTTP/0.9 */
     int http_major;     /* HTTP/0.9 (no version on the request line): 0 and 9 */
     int http_minor;
     unsigned complex_uri : 1; /* path has %, //, /./, /../ or a trailing /. or /.. : normalize it */

@@ -405,11 +405,7 @@ static mg_int_t var_https(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
 static mg_int_t var_server_protocol(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    if (r->http_09) {
-        VAR_VALUE(v, "HTTP/0.9", 8);
-    } else {
-        VAR_VALUE(v, r->http_protocol.data, r->http_protocol.len);
-    }
+    VAR_VALUE(v, r->http_protocol.data, r->http_protocol.len);
     return MG_OK;
 }
 
