@@ -69,7 +69,7 @@ static mg_int_t entry_exec(mg_request_t *r, mg_lua_ctx_t *ctx)
     if (uri.len && uri.data[0] == '@') {
         return mg_http_named_location(r, uri);
     }
-    return mg_http_internal_redirect(r, uri, args.len ? &args : NULL);
+    return mg_http_internal_redirect(r, uri, &args);
 }
 
 /* The coroutines of a request entry stopped: what the phase handler returns. */

@@ -201,7 +201,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         r->schema.data = (char *)head->schema.data;
         r->schema.len = head->schema.len;
     }
-    if (head->args.data) {
+    if (head->args.len) { /* as nginx: a bare "?" on the request line is no arguments */
         r->args.data = (char *)head->args.data;
         r->args.len = head->args.len;
     }

@@ -151,7 +151,7 @@ mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
     sr->method = MG_HTTP_GET;
     mg_str_set(&sr->method_name, "GET");
     sr->uri = mg_pstr(pool, uri.data, uri.len);
-    if (args && args->len) {
+    if (args && args->data) { /* "/x?" gives empty arguments, not none */
         sr->args = mg_pstr(pool, args->data, args->len);
     }
     mg_http_set_exten(sr);

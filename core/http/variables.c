@@ -590,8 +590,10 @@ static mg_int_t var_uri(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 static mg_int_t var_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    if (r->args.len == 0) {
-        return var_not_found(v); /* as nginx: "-" in access logs, nil for ngx.var.args */
+    /* as nginx, absent arguments ("-" in access logs, nil for ngx.var.args) are not the
+     * empty ones a rewrite to "/x?", ngx.exec("/x?") or ngx.req.set_uri_args("") leaves */
+    if (r->args.data == NULL) {
+        return var_not_found(v);
     }
     VAR_VALUE(v, r->args.data, r->args.len);
     return MG_OK;
