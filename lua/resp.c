@@ -6,6 +6,8 @@
  * An HTTP/1.0 response's output is held to its end for its Content-Length
  * (lua_http10_buffering).
  */
+#include <limits.h>
+
 #include "api.h"
 #include "log_escape.h"
 
@@ -589,7 +591,7 @@ int mg_lua_status_get(lua_State *L)
 {
     mg_request_t *r = mg_lua_request(L);
     /* an error page's code is the status while its location runs */
-    lua_pushinteger(L, (lua_Integer)(r->err_status ? r->err_status : r->headers_out.status));
+    lua_pushinteger(L, (int)(r->err_status ? r->err_status : r->headers_out.status));
     return 1;
 }
 
@@ -603,11 +605,11 @@ int mg_lua_status_set(lua_State *L)
                      "attempt to set ngx.status after sending out response headers");
         return 0;
     }
-    lua_Integer status = luaL_checkinteger(L, -1);
-    if (status < 100 || status > 999) {
-        return luaL_error(L, "invalid HTTP status code %d", (int)status);
-    }
-    r->headers_out.status = (mg_uint_t)status;
+    /* as OpenResty 0.10.23, any number is taken, as the C int its FFI makes of it (out of
+     * range: INT_MIN); the status line and $status then carry it as it is ("099", "1000") */
+    lua_Number n = luaL_checknumber(L, -1);
+    int status = n >= INT_MIN && n <= INT_MAX ? (int)n : INT_MIN;
+    r->headers_out.status = (mg_uint_t)(mg_int_t)status;
     r->headers_out.status_line.len = 0;
     return 0;
 }
