@@ -44,11 +44,18 @@ static mg_int_t entry_exit(mg_request_t *r, mg_lua_ctx_t *ctx)
         code == MG_HTTP_REQUEST_TIME_OUT) {
         return code;
     }
-    if (code == MG_DECLINED) {
+    if (code == MG_DECLINED && ctx->phase != MG_LUA_CONTENT) {
         return MG_DECLINED;
     }
     if (code == MG_OK) {
         return entry_done(r, ctx);
+    }
+    if ((code == MG_DECLINED || (code > 0 && code < MG_HTTP_OK)) && !r->header_sent && !ctx->held &&
+        r->parent == NULL) {
+        /* as lua-nginx-module: no response; nginx finalizes such a code as its NGX_OK, and
+         * the content handler turns a DECLINED into NGX_OK */
+        mg_http_finalize_unanswered(r);
+        return MG_DONE;
     }
     int success = code >= MG_HTTP_OK && code < MG_HTTP_SPECIAL_RESPONSE;
     if (r->header_sent || ctx->held || success) {
