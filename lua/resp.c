@@ -434,16 +434,22 @@ static int lua_send_headers(lua_State *L)
 
 static int lua_eof(lua_State *L)
 {
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    int request = ctx != NULL && ctx->r != NULL;
+    if (request && lua_gettop(L) != 0) {
+        return luaL_error(L, "no argument is expected");
+    }
+    if (request && ctx->eof) {
+        /* before the context check, as lua-nginx-module: a body filter or log code after
+         * the Lua output ended is told so, not refused */
+        lua_pushnil(L);
+        lua_pushliteral(L, "seen eof");
+        return 2;
+    }
     mg_lua_check_phase(L, OUTPUT_PHASES);
     mg_request_t *r = mg_lua_request(L);
     if (lua_gettop(L) != 0) {
         return luaL_error(L, "no argument is expected");
-    }
-    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    if (ctx->eof) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "seen eof");
-        return 2;
     }
     mg_int_t rc = mg_lua_send_eof(r, ctx);
     if (rc > MG_OK) {
