@@ -470,11 +470,12 @@ static int do_exit(lua_State *L, mg_int_t code)
 {
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (mg_lua_cur.phase & MG_LUA_HEADER_FILTER) {
+        /* as lua-nginx-module: the code goes on, the filter acts on the exit once it ends */
         if (ctx) {
             ctx->exited = 1;
             ctx->exit_code = code;
         }
-        return mg_lua_exit_nonyield(L);
+        return 0;
     }
     if (ctx->captures) {
         return luaL_error(L, "attempt to abort with pending subrequests");

@@ -76,3 +76,25 @@ logged: 000 /r
 logged: 000 /a
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: ngx.exit in header_filter_by_lua returns (nothing), the code goes on, and the exit acts at its end
+--- config
+    location /t {
+        content_by_lua_block { ngx.say("hi") }
+        header_filter_by_lua_block {
+            local r = {pcall(ngx.exit, tonumber(ngx.var.arg_c))}
+            ngx.header.X = tostring(r[1]) .. " " .. select("#", unpack(r))
+            ngx.exit(tonumber(ngx.var.arg_c))
+            ngx.header.Y = "after"
+        }
+    }
+--- pipelined_requests eval
+["GET /t?c=0", "GET /t?c=404"]
+--- error_code eval
+[200, 404]
+--- response_headers eval
+["X: true 1\nY: after", "X: true 1\nY: after"]
+--- response_body_like eval
+["^hi\n\$", "404 Not Found"]
