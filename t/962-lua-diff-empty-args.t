@@ -94,3 +94,38 @@ __DATA__
 GET /t?a=1
 --- response_body
 string string []
+
+
+
+=== TEST 5: get_uri_args and get_headers take their count as OpenResty's FFI does: a number or a boolean, not a string
+--- config
+    location /t {
+        content_by_lua_block {
+            local function n(t)
+                local c = 0
+                for _ in pairs(t) do c = c + 1 end
+                return c
+            end
+            local function e(f, ...)
+                local ok, r = pcall(f, ...)
+                ngx.say(tostring(ok), " ", ok and n(r) or (tostring(r):gsub("^.-:%d+: ", "")))
+            end
+            e(ngx.req.get_uri_args, "3")
+            e(ngx.req.get_uri_args, {})
+            e(ngx.req.get_uri_args, true)
+            e(ngx.req.get_uri_args, false)
+            e(ngx.req.get_uri_args, 2.9)
+            e(ngx.req.get_headers, "3")
+            e(ngx.req.get_headers, true)
+        }
+    }
+--- request
+GET /t?a=1&b=2&c=3&d=4
+--- response_body
+false bad argument #2 to 'ngx_http_lua_ffi_req_get_uri_args_count' (cannot convert 'string' to 'int')
+false bad argument #2 to 'ngx_http_lua_ffi_req_get_uri_args_count' (cannot convert 'table' to 'int')
+true 1
+true 4
+true 2
+false bad argument #2 to 'ngx_http_lua_ffi_req_get_headers_count' (cannot convert 'string' to 'int')
+true 1
