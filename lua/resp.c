@@ -90,14 +90,15 @@ static mg_int_t send_pending(mg_request_t *r, mg_lua_ctx_t *ctx, mg_buf_t *extra
 /* lua_http10_buffering (on by default, as in lua-nginx-module): an HTTP/1.0 response has no
  * chunked framing, so without a Content-Length its connection must close after it; its output
  * is held until the end, where its size is known. Meanwhile the head is not sent, ngx.flush
- * answers "buffering" and ngx.send_headers does nothing. */
+ * answers "buffering" and ngx.send_headers does nothing. A subrequest of an HTTP/1.0 request
+ * holds too, as in lua-nginx-module: its capture gets a Content-Length. */
 static int buffering(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
     if (ctx->held) {
         return 1;
     }
-    if (r->header_sent || r->header_only || r->method == MG_HTTP_HEAD || r->parent ||
-        r->http_major != 1 || r->http_minor != 0 || r->headers_out.content_length_n >= 0) {
+    if (r->header_sent || r->header_only || r->method == MG_HTTP_HEAD || r->http_major != 1 ||
+        r->http_minor != 0 || r->headers_out.content_length_n >= 0) {
         return 0;
     }
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
@@ -532,6 +533,10 @@ static int lua_redirect(lua_State *L)
     v[len] = '\0';
     /* a plain header, not headers_out.location: OpenResty leaves "/path" relative */
     mg_http_add_header_out(r, "Location", 8, v, len);
+    if (mg_lua_cur.ctx->held) {
+        /* as OpenResty: held HTTP/1.0 output goes out with the redirect's status */
+        r->headers_out.status = (mg_uint_t)status;
+    }
     return do_exit(L, status);
 }
 

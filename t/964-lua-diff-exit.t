@@ -1,6 +1,7 @@
 # ngx.exit's odd codes as lua-nginx-module 0.10.23 (Debian's nginx) ends them: a code
 # from 1 to 199, or ngx.DECLINED in content_by_lua, sends no response at all, logs "000"
-# and leaves the connection to its next request. Found in a side-by-side run.
+# and leaves the connection to its next request; in header_filter_by_lua it returns. Found
+# in a side-by-side run.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/964-lua-diff-exit.t
 
@@ -98,3 +99,22 @@ logged: 000 /a
 ["X: true 1\nY: after", "X: true 1\nY: after"]
 --- response_body_like eval
 ["^hi\n\$", "404 Not Found"]
+
+
+
+=== TEST 5: under HTTP/1.0 with output held, ngx.redirect sends it with the redirect's status and Location
+--- config
+    location /t {
+        content_by_lua_block { ngx.say("hi") ngx.redirect("/x") }
+        log_by_lua_block { ngx.log(ngx.WARN, "logged: ", ngx.var.status, " ", ngx.var.uri) }
+    }
+--- request
+GET /t HTTP/1.0
+--- error_code: 302
+--- response_headers
+Location: /x
+Content-Length: 3
+--- response_body
+hi
+--- error_log
+logged: 302 /t

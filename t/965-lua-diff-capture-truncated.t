@@ -56,3 +56,26 @@ GET /t
 --- response_body
 204 true
 204 true
+
+
+
+=== TEST 3: under an HTTP/1.0 request, a Lua subrequest's output is held too and gets a Content-Length
+--- config
+    location /t {
+        content_by_lua_block {
+            local res = ngx.location.capture("/s")
+            ngx.say(res.header["Content-Length"], " ", res.body)
+            res = ngx.location.capture("/s2")
+            ngx.say(res.header["Content-Length"], " ", res.body)
+        }
+    }
+    location /s { content_by_lua_block { ngx.say("sub") } }
+    location /s2 { content_by_lua_block { ngx.print("a") ngx.flush() ngx.print("bc") } }
+--- request
+GET /t HTTP/1.0
+--- response_headers
+Content-Length: 13
+--- response_body
+4 sub
+
+3 abc
