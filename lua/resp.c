@@ -623,6 +623,7 @@ int mg_lua_status_set(lua_State *L)
     int status = n >= INT_MIN && n <= INT_MAX ? (int)n : INT_MIN;
     r->headers_out.status = (mg_uint_t)(mg_int_t)status;
     r->headers_out.status_line.len = 0;
+    r->err_status = 0; /* as OpenResty: in an error_page location, the status set is sent */
     return 0;
 }
 

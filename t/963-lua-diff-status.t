@@ -83,3 +83,27 @@ GET /t
 200
 --- error_log
 logged status: 200
+
+
+
+=== TEST 4: in an error_page location, ngx.status reads the error's code, and a status set there is the one sent and logged
+--- config
+    error_page 404 /err;
+    location /t { return 404; }
+    location /err {
+        content_by_lua_block {
+            local was = ngx.status
+            ngx.status = 201
+            ngx.say(was, " ", ngx.status)
+        }
+        log_by_lua_block {
+            ngx.log(ngx.WARN, "logged status: ", ngx.var.status)
+        }
+    }
+--- request
+GET /t
+--- error_code: 201
+--- response_body
+404 201
+--- error_log
+logged status: 201
