@@ -79,7 +79,7 @@ __DATA__
 
 
 
-=== TEST 4: ngx.var.args = "" and set $args "" leave empty arguments
+=== TEST 4: ngx.var.args = "" and set $args "" leave empty arguments, ngx.var.args = nil none
 --- config
     location /t {
         set $args "";
@@ -87,13 +87,15 @@ __DATA__
             local a = type(ngx.var.args)
             ngx.var.args = "b"
             ngx.var.args = ""
-            ngx.say(a, " ", type(ngx.var.args), " [", ngx.var.is_args, "]")
+            local b = type(ngx.var.args)
+            ngx.var.args = nil
+            ngx.say(a, " ", b, " [", ngx.var.is_args, "] ", type(ngx.var.args))
         }
     }
 --- request
 GET /t?a=1
 --- response_body
-string string []
+string string [] nil
 
 
 

@@ -1184,7 +1184,9 @@ void mg_http_set_indexed_variable(mg_request_t *r, mg_uint_t index, mg_str_t val
 
 mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
 {
-    mg_str_t empty = {0, ""};
+    /* nil is no value: a variable with its own storage gets a NULL one ($args = nil reads nil
+     * again, as in nginx, where "" is empty arguments), the others an empty one, not found */
+    mg_str_t empty = {0, ""}, none = {0, NULL};
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
     mg_int_t i = indexed(cmcf, name);
     if (i >= 0) {
@@ -1192,7 +1194,10 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
         if (!(iv[i].flags & MG_HTTP_VAR_CHANGEABLE)) {
             return defined(cmcf, name) ? MG_ERROR : MG_DECLINED;
         }
-        mg_http_set_indexed_variable(r, (mg_uint_t)i, value ? *value : empty);
+        mg_http_set_indexed_variable(r, (mg_uint_t)i,
+                                     value               ? *value
+                                     : iv[i].set_handler ? none
+                                                         : empty);
         r->variables[i].not_found = value == NULL;
         return MG_OK;
     }
@@ -1204,7 +1209,7 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
     if (!(def.flags & MG_HTTP_VAR_CHANGEABLE) || def.set_handler == NULL) {
         return defined(cmcf, name) ? MG_ERROR : MG_DECLINED;
     }
-    mg_http_var_value_t val = {.value = value ? *value : empty, .valid = 1};
+    mg_http_var_value_t val = {.value = value ? *value : none, .valid = 1};
     def.set_handler(r, &val, def.data);
     return MG_OK;
 }
