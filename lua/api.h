@@ -305,14 +305,13 @@ int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx);
 void mg_lua_socket_resolve_cancel(mg_lua_co_t *co);
 /* Run code that may not yield (set, header/body filter, log, init_worker) with nargs
  * arguments on lmcf->L's stack; nres results left on success. MG_OK, MG_ERROR (logged with
- * the traceback), or MG_DONE when ngx.exit was called (ctx->exit_code). r may be NULL. */
+ * the traceback), or MG_DONE when ngx.exit was called (ctx->exit_code; it returns, the code goes
+ * on). r may be NULL. */
 mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *code,
                      unsigned phase, int nargs, int nres);
 /* The same for a context that is not a request's (a stream session's); ctx may be NULL. */
 mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_code_t *code,
                          unsigned phase, int nargs, int nres);
-/* ngx.exit where the code cannot yield: unwinds to mg_lua_call, which returns MG_DONE. */
-int mg_lua_exit_nonyield(lua_State *L);
 
 /* A light thread of ctx for the function on top of L (popped), not started and not counted
  * until mg_lua_thread_start: ngx.on_abort's handler. */

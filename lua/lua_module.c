@@ -534,20 +534,24 @@ void mg_lua_unwatch_client(mg_lua_ctx_t *ctx)
 
 int mg_lua_on_abort(lua_State *L)
 {
-    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    /* as lua-nginx-module, a request's duplicate call or lua_check_client_abort off is
+     * answered before the context is checked: a filter, log or set code gets nil and why */
+    if (ctx != NULL && (ctx->r != NULL || ctx->s != NULL)) {
+        if (ctx->abort_co) {
+            lua_pushnil(L);
+            lua_pushliteral(L, "duplicate call");
+            return 2;
+        }
+        if (!mg_lua_ctx_conf(ctx)->check_client_abort) {
+            lua_pushnil(L);
+            lua_pushliteral(L, "lua_check_client_abort is off");
+            return 2;
+        }
+    }
+    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
     if (ctx == NULL || mg_lua_cur.co == NULL || (ctx->r == NULL && ctx->s == NULL)) {
         return luaL_error(L, "no request ctx found");
-    }
-    if (ctx->abort_co) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "duplicate call");
-        return 2;
-    }
-    if (!mg_lua_ctx_conf(ctx)->check_client_abort) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "lua_check_client_abort is off");
-        return 2;
     }
     if (lua_type(L, 1) != LUA_TFUNCTION) {
         return luaL_argerror(L, 1, "Lua function expected");

@@ -8,9 +8,6 @@
 #include "api.h"
 #include "metrics.h"
 
-/* ngx.exit in code that cannot yield raises this as its error value. */
-static char exit_sentinel;
-
 /* The response was produced by an entry of the rewrite or access phase: it ends here. */
 static mg_int_t finish_early(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
@@ -44,11 +41,18 @@ static mg_int_t entry_exit(mg_request_t *r, mg_lua_ctx_t *ctx)
         code == MG_HTTP_REQUEST_TIME_OUT) {
         return code;
     }
-    if (code == MG_DECLINED) {
+    if (code == MG_DECLINED && ctx->phase != MG_LUA_CONTENT) {
         return MG_DECLINED;
     }
     if (code == MG_OK) {
         return entry_done(r, ctx);
+    }
+    if ((code == MG_DECLINED || (code > 0 && code < MG_HTTP_OK)) && !r->header_sent && !ctx->held &&
+        r->parent == NULL) {
+        /* as lua-nginx-module: no response; nginx finalizes such a code as its NGX_OK, and
+         * the content handler turns a DECLINED into NGX_OK */
+        mg_http_finalize_unanswered(r);
+        return MG_DONE;
     }
     int success = code >= MG_HTTP_OK && code < MG_HTTP_SPECIAL_RESPONSE;
     if (r->header_sent || ctx->held || success) {
@@ -69,7 +73,7 @@ static mg_int_t entry_exec(mg_request_t *r, mg_lua_ctx_t *ctx)
     if (uri.len && uri.data[0] == '@') {
         return mg_http_named_location(r, uri);
     }
-    return mg_http_internal_redirect(r, uri, args.len ? &args : NULL);
+    return mg_http_internal_redirect(r, uri, &args);
 }
 
 /* The coroutines of a request entry stopped: what the phase handler returns. */
@@ -144,9 +148,6 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
 /* lua_pcall's message handler: the message with the stack it came from. */
 static int add_traceback(lua_State *L)
 {
-    if (lua_touserdata(L, 1) == &exit_sentinel) {
-        return 1;
-    }
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
@@ -155,14 +156,8 @@ static int add_traceback(lua_State *L)
     return 1;
 }
 
-int mg_lua_exit_nonyield(lua_State *L)
-{
-    lua_pushlightuserdata(L, &exit_sentinel);
-    return lua_error(L);
-}
-
-mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *code,
-                     unsigned phase, int nargs, int nres)
+mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *code, unsigned phase,
+                     int nargs, int nres)
 {
     return mg_lua_call_ctx(lmcf, r ? mg_lua_get_ctx(r) : NULL, code, phase, nargs, nres);
 }
@@ -194,11 +189,8 @@ mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_cod
     }
     lua_remove(L, base + 1);
     if (rc == 0) {
-        return MG_OK;
-    }
-    if (lua_touserdata(L, -1) == &exit_sentinel) {
-        lua_pop(L, 1);
-        return MG_DONE;
+        /* ngx.exit returned to the code (a header filter's, as in lua-nginx-module) */
+        return ctx && ctx->exited ? MG_DONE : MG_OK;
     }
     const char *ctxname = mg_lua_phase_context(phase);
     MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);

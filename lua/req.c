@@ -5,6 +5,8 @@
  * then inspected, discarded or replaced. A body larger than client_body_buffer_size is in a
  * temporary file (body.c): get_body_file names it and get_body_data is nil, as OpenResty's.
  */
+#include <limits.h>
+
 #include "api.h"
 #include "log_escape.h"
 
@@ -149,12 +151,28 @@ static int parse_args(lua_State *L, int t, const char *s, size_t len, int max, i
     return truncated;
 }
 
+/* A count argument as OpenResty's FFI functions take it: a number (cut to a C int), a boolean
+ * (0 or 1); anything else, a numeric string included, is refused in the FFI's words. */
+static int ffi_int_arg(lua_State *L, int idx, const char *fname)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER: {
+        lua_Number n = lua_tonumber(L, idx);
+        return n >= INT_MIN && n <= INT_MAX ? (int)n : INT_MIN;
+    }
+    case LUA_TBOOLEAN:
+        return lua_toboolean(L, idx);
+    }
+    return luaL_error(L, "bad argument #2 to '%s' (cannot convert '%s' to 'int')", fname,
+                      luaL_typename(L, idx));
+}
+
 static int mg_lua_req_get_uri_args(lua_State *L)
 {
     mg_request_t *r = req_get(L);
     int max = MAX_ARGS;
     if (!lua_isnoneornil(L, 1)) {
-        max = (int)luaL_checkinteger(L, 1);
+        max = ffi_int_arg(L, 1, "ngx_http_lua_ffi_req_get_uri_args_count");
         if (max < 0) {
             max = MAX_ARGS;
         }
@@ -337,7 +355,7 @@ static int mg_lua_req_get_headers(lua_State *L)
     mg_request_t *r = req_get(L);
     int max = MAX_HEADERS;
     if (!lua_isnoneornil(L, 1)) {
-        max = (int)luaL_checkinteger(L, 1);
+        max = ffi_int_arg(L, 1, "ngx_http_lua_ffi_req_get_headers_count");
         if (max < 0) {
             max = MAX_HEADERS;
         }

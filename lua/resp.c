@@ -6,6 +6,8 @@
  * An HTTP/1.0 response's output is held to its end for its Content-Length
  * (lua_http10_buffering).
  */
+#include <limits.h>
+
 #include "api.h"
 #include "log_escape.h"
 
@@ -88,14 +90,15 @@ static mg_int_t send_pending(mg_request_t *r, mg_lua_ctx_t *ctx, mg_buf_t *extra
 /* lua_http10_buffering (on by default, as in lua-nginx-module): an HTTP/1.0 response has no
  * chunked framing, so without a Content-Length its connection must close after it; its output
  * is held until the end, where its size is known. Meanwhile the head is not sent, ngx.flush
- * answers "buffering" and ngx.send_headers does nothing. */
+ * answers "buffering" and ngx.send_headers does nothing. A subrequest of an HTTP/1.0 request
+ * holds too, as in lua-nginx-module: its capture gets a Content-Length. */
 static int buffering(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
     if (ctx->held) {
         return 1;
     }
-    if (r->header_sent || r->header_only || r->method == MG_HTTP_HEAD || r->parent ||
-        r->http_major != 1 || r->http_minor != 0 || r->headers_out.content_length_n >= 0) {
+    if (r->header_sent || r->header_only || r->method == MG_HTTP_HEAD || r->http_major != 1 ||
+        r->http_minor != 0 || r->headers_out.content_length_n >= 0) {
         return 0;
     }
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
@@ -432,16 +435,22 @@ static int lua_send_headers(lua_State *L)
 
 static int lua_eof(lua_State *L)
 {
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
+    int request = ctx != NULL && ctx->r != NULL;
+    if (request && lua_gettop(L) != 0) {
+        return luaL_error(L, "no argument is expected");
+    }
+    if (request && ctx->eof) {
+        /* before the context check, as lua-nginx-module: a body filter or log code after
+         * the Lua output ended is told so, not refused */
+        lua_pushnil(L);
+        lua_pushliteral(L, "seen eof");
+        return 2;
+    }
     mg_lua_check_phase(L, OUTPUT_PHASES);
     mg_request_t *r = mg_lua_request(L);
     if (lua_gettop(L) != 0) {
         return luaL_error(L, "no argument is expected");
-    }
-    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    if (ctx->eof) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "seen eof");
-        return 2;
     }
     mg_int_t rc = mg_lua_send_eof(r, ctx);
     if (rc > MG_OK) {
@@ -462,11 +471,12 @@ static int do_exit(lua_State *L, mg_int_t code)
 {
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (mg_lua_cur.phase & MG_LUA_HEADER_FILTER) {
+        /* as lua-nginx-module: the code goes on, the filter acts on the exit once it ends */
         if (ctx) {
             ctx->exited = 1;
             ctx->exit_code = code;
         }
-        return mg_lua_exit_nonyield(L);
+        return 0;
     }
     if (ctx->captures) {
         return luaL_error(L, "attempt to abort with pending subrequests");
@@ -523,6 +533,10 @@ static int lua_redirect(lua_State *L)
     v[len] = '\0';
     /* a plain header, not headers_out.location: OpenResty leaves "/path" relative */
     mg_http_add_header_out(r, "Location", 8, v, len);
+    if (mg_lua_cur.ctx->held) {
+        /* as OpenResty: held HTTP/1.0 output goes out with the redirect's status */
+        r->headers_out.status = (mg_uint_t)status;
+    }
     return do_exit(L, status);
 }
 
@@ -589,7 +603,7 @@ int mg_lua_status_get(lua_State *L)
 {
     mg_request_t *r = mg_lua_request(L);
     /* an error page's code is the status while its location runs */
-    lua_pushinteger(L, (lua_Integer)(r->err_status ? r->err_status : r->headers_out.status));
+    lua_pushinteger(L, (int)(r->err_status ? r->err_status : r->headers_out.status));
     return 1;
 }
 
@@ -603,12 +617,13 @@ int mg_lua_status_set(lua_State *L)
                      "attempt to set ngx.status after sending out response headers");
         return 0;
     }
-    lua_Integer status = luaL_checkinteger(L, -1);
-    if (status < 100 || status > 999) {
-        return luaL_error(L, "invalid HTTP status code %d", (int)status);
-    }
-    r->headers_out.status = (mg_uint_t)status;
+    /* as OpenResty 0.10.23, any number is taken, as the C int its FFI makes of it (out of
+     * range: INT_MIN); the status line and $status then carry it as it is ("099", "1000") */
+    lua_Number n = luaL_checknumber(L, -1);
+    int status = n >= INT_MIN && n <= INT_MAX ? (int)n : INT_MIN;
+    r->headers_out.status = (mg_uint_t)(mg_int_t)status;
     r->headers_out.status_line.len = 0;
+    r->err_status = 0; /* as OpenResty: in an error_page location, the status set is sent */
     return 0;
 }
 

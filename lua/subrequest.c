@@ -221,7 +221,7 @@ static void read_query(lua_State *L, int q, int i, capture_opts_t *o)
         luaL_error(L, "unsafe uri in argument #1: %s", uri);
     }
     o->uri.len = (size_t)plen;
-    if (args_at < len) {
+    if (args_at <= len) {
         o->args.data = (char *)uri + args_at;
         o->args.len = len - args_at;
     }
@@ -259,7 +259,7 @@ static void read_query(lua_State *L, int q, int i, capture_opts_t *o)
             lua_concat(L, 3);
             a = lua_tolstring(L, -1, &alen);
         }
-        if (alen || o->args.len == 0) {
+        if (alen) {
             o->args.data = (char *)a;
             o->args.len = alen;
         }
@@ -454,7 +454,7 @@ static int capture(lua_State *L, int nq)
         item->index = i + 1;
         item->share_vars = o->share_all_vars;
         mg_request_t *sr;
-        if (mg_http_subrequest(r, o->uri, o->args.len ? &o->args : NULL, capture_done, item,
+        if (mg_http_subrequest(r, o->uri, o->args.data ? &o->args : NULL, capture_done, item,
                                &sr) != MG_OK) {
             mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
                          "lua subrequests cycle while processing \"%.*s\"", (int)o->uri.len,

@@ -497,7 +497,7 @@ static mg_int_t run_rewrite(mg_request_t *r, rewrite_op_t *op, int log)
         }
         r->args = args;
     } else if (!op->add_args) {
-        r->args = (mg_str_t)mg_string("");
+        r->args.len = 0; /* as nginx: $args then reads "" if the request had arguments, else nil */
     }
     r->uri = value;
     mg_http_set_exten(r);

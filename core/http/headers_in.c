@@ -224,7 +224,7 @@ static mg_int_t take_request_line(mg_request_t *r, mg_http_request_head_t *head)
         r->schema.data = (char *)head->schema.data;
         r->schema.len = head->schema.len;
     }
-    if (head->args.data) {
+    if (head->args.len) { /* as nginx: a bare "?" on the request line is no arguments */
         r->args.data = (char *)head->args.data;
         r->args.len = head->args.len;
     }

@@ -624,6 +624,11 @@ char *mg_upstream_log_text(mg_request_t *r, char *p, char *end);
 /* The one place a request's outcome is decided: MG_OK/MG_DONE/MG_AGAIN/MG_DECLINED, an error
  * code or an HTTP status (an error page is sent when nothing was sent yet). */
 void mg_http_finalize_request(mg_request_t *r, mg_int_t rc);
+/* nginx's end of a main request whose handler finished it with nothing sent (its NGX_OK, or a
+ * code below 300 but 201): no response at all, "000" in the log, and the connection goes on
+ * to its next request (an h2 stream is reset). Lua's ngx.exit(1..199) and a content
+ * handler's ngx.exit(ngx.DECLINED) end so. */
+void mg_http_finalize_unanswered(mg_request_t *r);
 /* Restart processing with a new URI (and args), as rewrite ... last / error_page do. */
 mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args);
 mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name);

@@ -620,7 +620,7 @@ ssize_t mg_http_parse_unsafe_uri(const char *uri, size_t len, char *out, size_t 
 {
     const char *q = memchr(uri, '?', len);
     size_t plen = q ? (size_t)(q - uri) : len;
-    *args_at = q ? plen + 1 : len;
+    *args_at = q ? plen + 1 : len + 1;
     size_t n = mg_http_unescape(uri, plen, out, MG_UNESCAPE_KEEP_BAD);
     if (n == 0 || memchr(out, '\0', n)) {
         return -1;

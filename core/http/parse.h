@@ -123,9 +123,9 @@ size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags);
 
 /* nginx's check of a URI a handler names for an internal redirect or a subrequest
  * (X-Accel-Redirect, ngx.exec, ngx.location.capture): the path is what comes before the first
- * '?' (*args_at: where the args begin, len when there is no '?'), its %XX escapes decoded once
- * into `out` (len bytes; a malformed escape kept). Returns the path's length, or -1 when it is
- * unsafe: empty, or decoding to a NUL byte or to a ".." segment. */
+ * '?' (*args_at: where the args begin, len + 1 when there is no '?': "/x?" has empty ones), its %XX
+ * escapes decoded once into `out` (len bytes; a malformed escape kept). Returns the path's length,
+ * or -1 when it is unsafe: empty, or decoding to a NUL byte or to a ".." segment. */
 ssize_t mg_http_parse_unsafe_uri(const char *uri, size_t len, char *out, size_t *args_at);
 
 /* The escape types of mg_http_escape: the bytes each %-encodes (parse.c's escape_class). The

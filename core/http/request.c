@@ -372,6 +372,19 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     mg_http_request_done(r);
 }
 
+void mg_http_finalize_unanswered(mg_request_t *r)
+{
+    if (r->finalized) {
+        return;
+    }
+    r->last_queued = 1;   /* nothing is to come: no 500 for a response never begun */
+    r->response_done = 1; /* nginx's request_complete, so keep-alive and $request_completion */
+    r->finalized = 1;
+    if (!r->hc->out) {
+        mg_http_request_done(r);
+    }
+}
+
 /* ---- the end: log, free, hand the connection back ---- */
 
 void mg_http_log_request(mg_request_t *r)

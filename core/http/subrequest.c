@@ -151,7 +151,7 @@ mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
     sr->method = MG_HTTP_GET;
     mg_str_set(&sr->method_name, "GET");
     sr->uri = mg_pstr(pool, uri.data, uri.len);
-    if (args && args->len) {
+    if (args && args->data) { /* "/x?" gives empty arguments, not none */
         sr->args = mg_pstr(pool, args->data, args->len);
     }
     mg_http_set_exten(sr);
@@ -223,7 +223,9 @@ int mg_http_subrequest_finalize(mg_request_t *sr, mg_int_t rc)
 
 void mg_http_subrequest_done(mg_request_t *sr)
 {
-    finish(sr, MG_OK, !sr->last_queued);
+    /* a header-only response (HEAD, 204) counts as cut, as in nginx, where its end never
+     * passes the body filters (here the end mark does) */
+    finish(sr, MG_OK, !sr->last_queued || sr->header_only);
 }
 
 mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)

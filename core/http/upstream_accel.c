@@ -83,7 +83,7 @@ mg_int_t mg_upstream_process_accel(mg_upstream_t *u)
     mg_str_t args = mg_null_string;
     size_t args_at;
     ssize_t plen = mg_http_parse_unsafe_uri(h->value.data, h->value.len, uri.data, &args_at);
-    if (args_at < h->value.len) {
+    if (args_at <= h->value.len) {
         args = mg_pstr(r->pool, h->value.data + args_at, h->value.len - args_at);
     }
     uri.len = plen < 0 ? 0 : (size_t)plen;

@@ -586,8 +586,10 @@ static mg_int_t var_uri(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 static mg_int_t var_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    if (r->args.len == 0) {
-        return var_not_found(v); /* as nginx: "-" in access logs, nil for ngx.var.args */
+    /* as nginx, absent arguments ("-" in access logs, nil for ngx.var.args) are not the
+     * empty ones a rewrite to "/x?", ngx.exec("/x?") or ngx.req.set_uri_args("") leaves */
+    if (r->args.data == NULL) {
+        return var_not_found(v);
     }
     VAR_VALUE(v, r->args.data, r->args.len);
     return MG_OK;
@@ -1178,7 +1180,9 @@ void mg_http_set_indexed_variable(mg_request_t *r, mg_uint_t index, mg_str_t val
 
 mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
 {
-    mg_str_t empty = {0, ""};
+    /* nil is no value: a variable with its own storage gets a NULL one ($args = nil reads nil
+     * again, as in nginx, where "" is empty arguments), the others an empty one, not found */
+    mg_str_t empty = {0, ""}, none = {0, NULL};
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
     mg_int_t i = indexed(cmcf, name);
     if (i >= 0) {
@@ -1186,7 +1190,10 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
         if (!(iv[i].flags & MG_HTTP_VAR_CHANGEABLE)) {
             return defined(cmcf, name) ? MG_ERROR : MG_DECLINED;
         }
-        mg_http_set_indexed_variable(r, (mg_uint_t)i, value ? *value : empty);
+        mg_http_set_indexed_variable(r, (mg_uint_t)i,
+                                     value               ? *value
+                                     : iv[i].set_handler ? none
+                                                         : empty);
         r->variables[i].not_found = value == NULL;
         return MG_OK;
     }
@@ -1198,7 +1205,7 @@ mg_int_t mg_http_set_variable(mg_request_t *r, mg_str_t name, mg_str_t *value)
     if (!(def.flags & MG_HTTP_VAR_CHANGEABLE) || def.set_handler == NULL) {
         return defined(cmcf, name) ? MG_ERROR : MG_DECLINED;
     }
-    mg_http_var_value_t val = {.value = value ? *value : empty, .valid = 1};
+    mg_http_var_value_t val = {.value = value ? *value : none, .valid = 1};
     def.set_handler(r, &val, def.data);
     return MG_OK;
 }

@@ -135,7 +135,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
     if (r->parent) {
         /* a subrequest's head stays in headers_out for its creator */
         r->header_sent = 1;
-        r->header_only = r->method == MG_HTTP_HEAD;
+        r->header_only = r->method == MG_HTTP_HEAD || r->headers_out.status == MG_HTTP_NO_CONTENT ||
+                         r->headers_out.status == MG_HTTP_NOT_MODIFIED;
         if (r->headers_out.status == 0) {
             r->headers_out.status = MG_HTTP_OK;
         }
