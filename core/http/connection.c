@@ -338,14 +338,14 @@ static mg_request_t *head_request(mg_connection_t *c, int parsed)
 {
     mg_http_conn_t *hc = c->data;
     mg_str_t line = partial_request_line(hc);
-    const char *current = hc->buf + hc->start + hc->head.line_start;
+    const char *current = hc->buf + hc->start + hc->head->line_start;
     mg_conn_timer_del(c);
     mg_request_t *r = mg_http_create_request(c);
     r->keepalive = 0;
     if (parsed) {
-        mg_http_partial_head(r, &hc->head, current);
+        mg_http_partial_head(r, hc->head, current);
     }
-    if (!parsed || !hc->head.request_line_done) {
+    if (!parsed || !hc->head->request_line_done) {
         /* $request and later log lines show what arrived of the request line */
         r->request_line.data = mg_pnalloc(r->pool, line.len + 1);
         memcpy(r->request_line.data, line.data, line.len);
