@@ -72,7 +72,10 @@ package Test::MoongateBackend;
 #             later without answering
 #   script    raw TCP: on accept, runs the steps of script => [...] in order, a
 #             number sleeps that many seconds, a string is written; then holds
-#             the connection hold seconds [0] and closes it (reset => 1: RST)
+#             the connection hold seconds [0] and closes it (reset => 1: RST);
+#             with read => 1 it first reads (and logs) a request, head and body, so
+#             that its close is a FIN, not an RST over unread bytes; with keep => 1
+#             too it then reads the next request on the connection and runs them again
 #   fastcgi   a FastCGI application that reads a request's records up to the
 #             empty FCGI_STDIN record (logging each FCGI_PARAMS pair as a
 #             "param NAME=VALUE" line and the body as "stdin LENGTH" in the
@@ -432,7 +435,7 @@ sub _connection {
     setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
     my $o = $b->{opts};
     my $kind = $b->{kind};
-    return _script($c, $o) if $kind eq 'script';
+    return _script($b, $c, $o, $conn) if $kind eq 'script';
     return _fastcgi($b, $c, $o, $conn) if $kind eq 'fastcgi';
     my $buf = '';
     my $n = 0;
@@ -669,10 +672,19 @@ sub _udpecho {
 }
 
 sub _script {
-    my ($c, $o) = @_;
-    for my $step (@{ $o->{script} || [] }) {
-        if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
-        else { _write($c, $step) }
+    my ($b, $c, $o, $conn) = @_;
+    my ($buf, $n) = ('', 0);
+    while (1) {
+        if ($o->{read}) {
+            my $r = _read_request($c, \$buf) or last;
+            $n++;
+            _log_line(_log_file($b->{name}), "$conn $n $r->{method} $r->{uri}");
+        }
+        for my $step (@{ $o->{script} || [] }) {
+            if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
+            else { _write($c, $step) }
+        }
+        last unless $o->{read} && $o->{keep};
     }
     Time::HiRes::sleep($o->{hold}) if $o->{hold};
     _reset($c) if $o->{reset};
