@@ -44,10 +44,14 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
             c++;
         }
         if (c == ls || c == end || buf[c] != ':') {
+            h->error_byte = c;
             return MG_PARSE_INVALID_HEADER;
         }
         /* (memchr's vector scans: a byte loop here cost more than the rest of the line) */
-        if (memchr(buf + c + 1, '\r', end - c - 1) || memchr(buf + c + 1, '\0', end - c - 1)) {
+        const char *v = buf + c + 1, *cr = memchr(v, '\r', end - c - 1);
+        const char *nul = memchr(v, '\0', (size_t)((cr ? cr : buf + end) - v));
+        if (cr || nul) {
+            h->error_byte = (size_t)((nul ? nul : cr) - buf); /* the first of them */
             return MG_PARSE_INVALID_HEADER;
         }
         if (n == cap) {
@@ -465,12 +469,11 @@ void mg_upstream_read_head(mg_upstream_t *u)
                 return;
             }
             if (used < 0) {
-                size_t at = u->head.error_at, e = at;
-                while (e < u->hlen && u->hbuf[e] != '\n' && u->hbuf[e] != '\r' && e - at < 256) {
-                    e++;
-                }
-                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid header: \"%.*s\"",
-                             (int)(e - at), u->hbuf + at);
+                /* as nginx: the line up to the offending byte, then that byte in hex */
+                size_t at = u->head.error_at, bad = u->head.error_byte;
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                             "upstream sent invalid header: \"%.*s\\x%02x...\"", (int)(bad - at),
+                             u->hbuf + at, (unsigned)(unsigned char)u->hbuf[bad]);
                 mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
                 return;
             }

@@ -87,6 +87,7 @@ typedef struct {
     mg_http_header_t *headers;
     size_t nheaders;           /* in: capacity; out: count */
     size_t error_at;           /* offset of the bad line on MG_PARSE_INVALID_HEADER */
+    size_t error_byte;         /* and of its offending byte (the line's end: no colon) */
 } mg_upstream_head_t;
 
 /* Parse a response head from buf[0..len): bytes up to and including the blank line,
