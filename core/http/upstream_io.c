@@ -876,7 +876,15 @@ void mg_upstream_start_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     if (u->header_only || (body_complete(u) && u->pending_len == 0)) {
-        body_finish(u, 0);
+        /* as nginx's proxy: a body read with the head of a 204 or 304 is too much data, and
+         * the connection is not kept; a HEAD's response ends with its head, what came with
+         * it not counted */
+        int extra = u->header_only && u->pending_len && u->parse_head == NULL;
+        if (u->head_method) {
+            u->state->response_length = 0;
+            extra = 0;
+        }
+        body_finish(u, extra);
         return;
     }
     /* as nginx's event pipe: a response to store or cache is read to its end even when the
