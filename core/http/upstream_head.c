@@ -261,6 +261,7 @@ void mg_upstream_process_head(mg_upstream_t *u)
             continue;
         }
         if (mg_upstream_can_retry(u, next_by_status[i].ft)) {
+            u->state->response_length = 0; /* as nginx: a body not passed on is not counted */
             mg_upstream_next(u, next_by_status[i].ft);
             return;
         }
@@ -327,7 +328,8 @@ void mg_upstream_process_head(mg_upstream_t *u)
                    (u->header_only || u->chunked_body || u->length >= 0) && status != 101;
 
     if (u->conf->intercept_errors && status >= 300 && error_page_for(r, status)) {
-        /* the error page replaces the response; the body is not read */
+        /* the error page replaces the response; the body is not read (nor counted) */
+        u->state->response_length = 0;
         mg_upstream_finalize(u, (mg_int_t)status);
         return;
     }
