@@ -362,7 +362,9 @@ int mg_upstream_can_retry(mg_upstream_t *u, mg_uint_t ft)
     return u->tries < max;
 }
 
-void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
+/* timed_out: the timer's; its error is logged after the peer's verdict, as nginx's order
+ * ("upstream server temporarily disabled" first) */
+static void next_try(mg_upstream_t *u, mg_uint_t ft, int timed_out)
 {
     mg_uint_t status =
         ft == MG_UPSTREAM_FT_TIMEOUT ? MG_HTTP_GATEWAY_TIME_OUT : MG_HTTP_BAD_GATEWAY;
@@ -386,6 +388,9 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
     }
     free_peer(u, ft == MG_UPSTREAM_FT_HTTP_403 || ft == MG_UPSTREAM_FT_HTTP_404 ? MG_PEER_NEXT
                                                                                 : MG_PEER_FAILED);
+    if (timed_out) {
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
+    }
     if (mg_upstream_can_retry(u, ft)) {
         connect_try(u);
         return;
@@ -398,6 +403,11 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
         return;
     }
     mg_upstream_finalize(u, (mg_int_t)status);
+}
+
+void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
+{
+    next_try(u, ft, 0);
 }
 
 /* ---- connect ---- */
@@ -1178,15 +1188,18 @@ static void on_timer(void *arg)
     if (u->reading_body && mg_upstream_spool_timer(u)) {
         return;
     }
+    int driver = u->driver && u->state->connect_time >= 0 && !u->conn->handshaking;
+    if (!driver && !u->tunnel && !u->reading_body) {
+        next_try(u, MG_UPSTREAM_FT_TIMEOUT, 1);
+        return;
+    }
     mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
-    if (u->driver && u->state->connect_time >= 0 && !u->conn->handshaking) {
+    if (driver) {
         u->driver->timeout(u);
     } else if (u->tunnel) {
         mg_upstream_tunnel_finish(u);
-    } else if (u->reading_body) {
-        body_broken(u);
     } else {
-        mg_upstream_next(u, MG_UPSTREAM_FT_TIMEOUT);
+        body_broken(u);
     }
 }
 
