@@ -39,6 +39,7 @@ my %script = (
     badlen    => ["${ok}Content-Length: abc\r\n\r\nok"],
     gzipte    => ["${ok}Transfer-Encoding: gzip\r\n\r\nok"],
     nocolon   => ["${ok}NoColon\r\nContent-Length: 2\r\n\r\nok"],
+    http09    => ["hello world\n"],
 );
 backend($_ => 'script', read => 1, script => $script{$_}) for sort keys %script;
 
@@ -403,32 +404,50 @@ x
 
 
 
-=== TEST 19: 100 and 103 before the answer are dropped (nginx 1.22 passes the 100 on as the response)
---- moongate_only
+=== TEST 19: no status line (HTTP/0.9): the bytes as they came, without a head; $status "009" as nginx's
 --- config
     location /u/ {
         access_log logs/a19.log d;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_INTERIM_PORT;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HTTP09_PORT;
     }
 --- init
 my ($r, $l) = main::get('/u/', 'a19.log');
-Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\z}s, 'TEST 19: the final answer');
-Test::More::like($l, qr/^200\|200\|.*\|2\|\d+\|2$/, 'TEST 19: logged');
+Test::More::is($r, "hello world\n", 'TEST 19: the bytes alone');
+my $a = main::addr('http09');
+Test::More::like($l, qr/^009\|200\|$a\|12\|12\|12$/, 'TEST 19: logged');
+--- error_log
+upstream sent no valid HTTP/1.0 header while reading response header from upstream
 --- response_body
 x
 
 
 
-=== TEST 20: a 101 to a request that asked no upgrade: 502 (nginx 1.22 passes it on and tunnels)
+=== TEST 20: 100 and 103 before the answer are dropped (nginx 1.22 passes the 100 on as the response)
 --- moongate_only
 --- config
     location /u/ {
         access_log logs/a20.log d;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_SWITCH_PORT;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_INTERIM_PORT;
     }
 --- init
 my ($r, $l) = main::get('/u/', 'a20.log');
-Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 20: 502');
+Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\z}s, 'TEST 20: the final answer');
+Test::More::like($l, qr/^200\|200\|.*\|2\|\d+\|2$/, 'TEST 20: logged');
+--- response_body
+x
+
+
+
+=== TEST 21: a 101 to a request that asked no upgrade: 502 (nginx 1.22 passes it on and tunnels)
+--- moongate_only
+--- config
+    location /u/ {
+        access_log logs/a21.log d;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SWITCH_PORT;
+    }
+--- init
+my ($r, $l) = main::get('/u/', 'a21.log');
+Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 21: 502');
 --- error_log
 upstream sent unexpected "101 Switching Protocols" while reading response header from upstream
 --- response_body
@@ -436,7 +455,7 @@ x
 
 
 
-=== TEST 21: Content-Length and Transfer-Encoding, an invalid Content-Length, an unknown Transfer-Encoding, a line without a colon: 502 each (nginx 1.22 passes them on)
+=== TEST 22: Content-Length and Transfer-Encoding, an invalid Content-Length, an unknown Transfer-Encoding, a line without a colon: 502 each (nginx 1.22 passes them on)
 --- moongate_only
 --- config
     location /clte/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CLTE_PORT; }

@@ -463,6 +463,7 @@ void mg_upstream_read_head(mg_upstream_t *u)
                 u->head.nheaders = 0;
                 u->http09 = 1;
                 r->http_09 = 1;
+                r->status_09 = 1;
                 r->keepalive = 0;
                 used = 0;
             }
