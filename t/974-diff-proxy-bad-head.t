@@ -40,6 +40,7 @@ my %script = (
     gzipte    => ["${ok}Transfer-Encoding: gzip\r\n\r\nok"],
     nocolon   => ["${ok}NoColon\r\nContent-Length: 2\r\n\r\nok"],
     http09    => ["hello world\n"],
+    badchunk  => ["${ok}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nhello\r\n0\r\n\r\n"],
 );
 backend($_ => 'script', read => 1, script => $script{$_}) for sort keys %script;
 
@@ -422,32 +423,51 @@ x
 
 
 
-=== TEST 20: 100 and 103 before the answer are dropped (nginx 1.22 passes the 100 on as the response)
---- moongate_only
+=== TEST 20: unbuffered, a bad chunk size among what came with the head: logged in the head's context (the client gets no complete response: nginx closes before it wrote the head, moongate after)
 --- config
     location /u/ {
         access_log logs/a20.log d;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_INTERIM_PORT;
+        proxy_buffering off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BADCHUNK_PORT;
     }
 --- init
 my ($r, $l) = main::get('/u/', 'a20.log');
-Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\z}s, 'TEST 20: the final answer');
-Test::More::like($l, qr/^200\|200\|.*\|2\|\d+\|2$/, 'TEST 20: logged');
+Test::More::unlike($r, qr/\n0\n\n\z/, 'TEST 20: no last chunk');
+my $a = main::addr('badchunk');
+Test::More::like($l, qr/^200\|200\|$a\|26\|73\|0$/, 'TEST 20: logged');
+--- error_log
+upstream sent invalid chunked response while reading response header from upstream
 --- response_body
 x
 
 
 
-=== TEST 21: a 101 to a request that asked no upgrade: 502 (nginx 1.22 passes it on and tunnels)
+=== TEST 21: 100 and 103 before the answer are dropped (nginx 1.22 passes the 100 on as the response)
 --- moongate_only
 --- config
     location /u/ {
         access_log logs/a21.log d;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_SWITCH_PORT;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_INTERIM_PORT;
     }
 --- init
 my ($r, $l) = main::get('/u/', 'a21.log');
-Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 21: 502');
+Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\z}s, 'TEST 21: the final answer');
+Test::More::like($l, qr/^200\|200\|.*\|2\|\d+\|2$/, 'TEST 21: logged');
+--- response_body
+x
+
+
+
+=== TEST 22: a 101 to a request that asked no upgrade: 502 (nginx 1.22 passes it on and tunnels)
+--- moongate_only
+--- config
+    location /u/ {
+        access_log logs/a22.log d;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SWITCH_PORT;
+    }
+--- init
+my ($r, $l) = main::get('/u/', 'a22.log');
+Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 22: 502');
 --- error_log
 upstream sent unexpected "101 Switching Protocols" while reading response header from upstream
 --- response_body
@@ -455,7 +475,7 @@ x
 
 
 
-=== TEST 22: Content-Length and Transfer-Encoding, an invalid Content-Length, an unknown Transfer-Encoding, a line without a colon: 502 each (nginx 1.22 passes them on)
+=== TEST 23: Content-Length and Transfer-Encoding, an invalid Content-Length, an unknown Transfer-Encoding, a line without a colon: 502 each (nginx 1.22 passes them on)
 --- moongate_only
 --- config
     location /clte/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CLTE_PORT; }

@@ -912,9 +912,15 @@ void mg_upstream_start_body(mg_upstream_t *u)
     if (u->pending_len) {
         size_t n = u->pending_len;
         u->pending_len = 0;
+        /* as nginx: unbuffered, what came with the head goes on in the head's context */
+        const char *action = r->connection->log.action;
+        if (!u->buffering) {
+            r->connection->log.action = "reading response header from upstream";
+        }
         if (pass_body(u, u->pending, n) == MG_DONE) {
             return;
         }
+        r->connection->log.action = action;
     }
     read_body(u);
 }
