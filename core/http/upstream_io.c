@@ -323,7 +323,7 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
     }
     if (rc == MG_ERROR && r->header_sent) {
         r->keepalive = 0;
-        if (r->parent == NULL && !r->connection->closed) {
+        if (r->parent == NULL && !r->connection->closed && !u->invalid_body) {
             /* as nginx, what the writer holds back for postpone_output goes out before the
              * connection is closed */
             mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
@@ -854,8 +854,7 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
     mg_buf_t *out = NULL, **tail = &out;
     ssize_t used = body_input(u, data, n, &tail);
     if (used < 0) {
-        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid chunked response");
-        body_broken(u);
+        mg_upstream_body_invalid(u);
         return MG_DONE;
     }
     if (out && mg_upstream_output(u, out) == MG_ERROR) {
@@ -943,6 +942,13 @@ void mg_upstream_body_finish(mg_upstream_t *u, int extra)
 
 void mg_upstream_body_broken(mg_upstream_t *u)
 {
+    body_broken(u);
+}
+
+void mg_upstream_body_invalid(mg_upstream_t *u)
+{
+    mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid chunked response");
+    u->invalid_body = 1;
     body_broken(u);
 }
 
