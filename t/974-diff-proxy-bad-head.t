@@ -4,7 +4,7 @@
 # request and writes fixed bytes.  The blocks marked moongate_only are where moongate is
 # stricter on purpose (nginx 1.23+ is too for the framing ones): an interim 1xx is dropped, an
 # unasked 101, Content-Length with Transfer-Encoding, an invalid Content-Length, an unknown
-# Transfer-Encoding and a header line without a colon are a 502.
+# Transfer-Encoding, a header line without a colon and two Content-Length values are a 502.
 #
 #   prove -I t/lib t/974-diff-proxy-bad-head.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/974-diff-proxy-bad-head.t
@@ -39,6 +39,8 @@ my %script = (
     badlen    => ["${ok}Content-Length: abc\r\n\r\nok"],
     gzipte    => ["${ok}Transfer-Encoding: gzip\r\n\r\nok"],
     nocolon   => ["${ok}NoColon\r\nContent-Length: 2\r\n\r\nok"],
+    dupcl     => ["${ok}Content-Length: 2\r\nContent-Length: 3\r\n\r\nok"],
+    samecl    => ["${ok}Content-Length: 2\r\nContent-Length: 2\r\n\r\nok"],
     http09    => ["hello world\n"],
     badsize   => ["${ok}Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"],
     nocrlf    => ["${ok}Transfer-Encoding: chunked\r\n\r\n5\r\nhelloX0\r\n\r\n"],
@@ -503,19 +505,33 @@ x
 
 
 
-=== TEST 24: Content-Length and Transfer-Encoding, an invalid Content-Length, an unknown Transfer-Encoding, a line without a colon: 502 each (nginx 1.22 passes them on)
+=== TEST 24: Content-Length and Transfer-Encoding, an invalid Content-Length, an unknown Transfer-Encoding, a line without a colon, two Content-Length values: 502 each (nginx 1.22 passes them on; the last length frames its body)
 --- moongate_only
 --- config
     location /clte/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CLTE_PORT; }
     location /badlen/ { proxy_pass http://127.0.0.1:$TEST_NGINX_BADLEN_PORT; }
     location /gzipte/ { proxy_pass http://127.0.0.1:$TEST_NGINX_GZIPTE_PORT; }
     location /nocolon/ { proxy_pass http://127.0.0.1:$TEST_NGINX_NOCOLON_PORT; }
+    location /dupcl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_DUPCL_PORT; }
 --- request eval
-["GET /clte/", "GET /badlen/", "GET /gzipte/", "GET /nocolon/"]
+["GET /clte/", "GET /badlen/", "GET /gzipte/", "GET /nocolon/", "GET /dupcl/"]
 --- error_code eval
-[502, 502, 502, 502]
+[502, 502, 502, 502, 502]
 --- error_log
 upstream sent "Content-Length" and "Transfer-Encoding" headers at the same time while reading response header from upstream
 upstream sent invalid "Content-Length" header: "Content-Length: abc" while reading response header from upstream
 upstream sent unknown "Transfer-Encoding": "gzip" while reading response header from upstream
 upstream sent invalid header: "NoColon\x0d..." while reading response header from upstream
+upstream sent duplicate header line: "Content-Length: 3", previous value: "Content-Length: 2" while reading response header from upstream
+
+
+
+=== TEST 25: the same Content-Length twice: one length, passed on
+--- config
+    location /u/ { proxy_pass http://127.0.0.1:$TEST_NGINX_SAMECL_PORT; }
+--- request
+GET /u/
+--- response_body chomp
+ok
+--- no_error_log
+[error]

@@ -173,9 +173,10 @@ ssize_t mg_upstream_parse_cgi_head(mg_upstream_t *u, const char *buf, size_t len
 
 /* ---- reading and checking it ---- */
 
-/* The framing lines, the first of each, in one pass over the head */
+/* The framing lines, the first of each, in one pass over the head; *cl2 a later
+ * Content-Length with another value */
 static void framing_headers(mg_upstream_t *u, mg_http_header_t **cl, mg_http_header_t **te,
-                            mg_http_header_t **conn)
+                            mg_http_header_t **conn, mg_http_header_t **cl2)
 {
     for (size_t i = 0; i < u->head.nheaders; i++) {
         mg_http_header_t *h = &u->head.headers[i];
@@ -186,10 +187,28 @@ static void framing_headers(mg_upstream_t *u, mg_http_header_t **cl, mg_http_hea
         const char *name = h->name.len == 14   ? "content-length"
                            : h->name.len == 17 ? "transfer-encoding"
                                                : "connection";
-        if (out && *out == NULL && mg_strncasecmp(h->name.data, name, h->name.len) == 0) {
+        if (out == NULL || mg_strncasecmp(h->name.data, name, h->name.len) != 0) {
+            continue;
+        }
+        if (*out == NULL) {
             *out = h;
+        } else if (out == cl && *cl2 == NULL &&
+                   ((*cl)->value.len != h->value.len ||
+                    memcmp((*cl)->value.data, h->value.data, h->value.len) != 0)) {
+            *cl2 = h;
         }
     }
+}
+
+/* A head whose framing is ambiguous: the next server (invalid_header), else 502 */
+static void bad_framing(mg_upstream_t *u)
+{
+    if (mg_upstream_can_retry(u, MG_UPSTREAM_FT_INVALID_HEADER)) {
+        mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
+        return;
+    }
+    u->state->status = MG_HTTP_BAD_GATEWAY;
+    mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
 }
 
 static int value_has_token(mg_span_t v, const char *tok)
@@ -274,22 +293,28 @@ void mg_upstream_process_head(mg_upstream_t *u)
     }
 
     /* framing */
-    mg_http_header_t *cl = NULL, *te = NULL, *conn = NULL;
-    framing_headers(u, &cl, &te, &conn);
+    mg_http_header_t *cl = NULL, *te = NULL, *conn = NULL, *cl2 = NULL;
+    framing_headers(u, &cl, &te, &conn, &cl2);
     u->length = -1;
     u->chunked_body = 0;
     if (u->decode) {
-        te = cl = NULL; /* the protocol's framing ends the body */
+        te = cl = cl2 = NULL; /* the protocol's framing ends the body */
     }
     if (te && cl) {
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
                      "upstream sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time");
-        if (mg_upstream_can_retry(u, MG_UPSTREAM_FT_INVALID_HEADER)) {
-            mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
-        } else {
-            u->state->status = MG_HTTP_BAD_GATEWAY;
-            mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
-        }
+        bad_framing(u);
+        return;
+    }
+    if (cl2) {
+        /* nginx 1.22 frames by the last and 1.23 refuses any second one; two equal ones are
+         * harmless, two lengths are a 502 in nginx 1.23's words */
+        mg_log_error(
+            MG_LOG_ERR, mg_upstream_log(u), 0,
+            "upstream sent duplicate header line: \"%.*s: %.*s\", previous value: \"%.*s: %.*s\"",
+            (int)cl2->name.len, cl2->name.data, (int)cl2->value.len, cl2->value.data,
+            (int)cl->name.len, cl->name.data, (int)cl->value.len, cl->value.data);
+        bad_framing(u);
         return;
     }
     if (te) {
