@@ -48,22 +48,6 @@ my %script = (
 );
 backend($_ => 'script', read => 1, script => $script{$_}) for sort keys %script;
 
-# a request on a new connection, read to its end (5 s without data at most): the response
-# (CRLF -> LF, no Date and Server lines) and the first line of logs/$log
-sub get {
-    my ($path, $log, $req) = @_;
-    my $s = client_connect();
-    client_send($s, $req // "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    my ($data) = client_read($s, undef, 5);
-    $data =~ s/\r\n/\n/g;
-    $data =~ s/^(?:Date|Server): .*\n//mg;
-    my ($line) = logged_lines($log, 1);
-    return ($data, $line // '');
-}
-
-# the access log's upstream address of a backend, as a pattern
-sub addr { quotemeta "127.0.0.1:$Port{$_[0]}" }
-
 add_block_preprocessor(sub {
     my $b = shift;
     $b->set_value('http_config', <<'EOF2' . ($b->http_config // ''));
@@ -84,9 +68,9 @@ __DATA__
         proxy_pass http://127.0.0.1:$TEST_NGINX_CLOSED_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a1.log');
+my ($r, $l) = get_logged('/u/', 'a1.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 1: 502');
-my $a = main::addr('closed');
+my $a = backend_addr('closed');
 Test::More::like($l, qr/^502\|502\|$a\|0\|0\|\d+$/, 'TEST 1: logged');
 --- error_log
 upstream prematurely closed connection while reading response header from upstream
@@ -102,9 +86,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_MIDHEAD_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a2.log');
+my ($r, $l) = get_logged('/u/', 'a2.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 2: 502');
-my $a = main::addr('midhead');
+my $a = backend_addr('midhead');
 Test::More::like($l, qr/^502\|502\|$a\|0\|27\|\d+$/, 'TEST 2: logged');
 --- error_log
 upstream prematurely closed connection while reading response header from upstream
@@ -120,9 +104,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SHORTLEN_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a3.log');
+my ($r, $l) = get_logged('/u/', 'a3.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*Content-Length: 100\n.*\n\n0123456789\z}s, 'TEST 3: truncated');
-my $a = main::addr('shortlen');
+my $a = backend_addr('shortlen');
 Test::More::like($l, qr/^200\|200\|$a\|10\|50\|10$/, 'TEST 3: logged');
 --- error_log
 upstream prematurely closed connection while reading upstream
@@ -139,9 +123,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SHORTLEN_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a4.log');
+my ($r, $l) = get_logged('/u/', 'a4.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*Content-Length: 100\n.*\n\n0123456789\z}s, 'TEST 4: truncated');
-my $a = main::addr('shortlen');
+my $a = backend_addr('shortlen');
 Test::More::like($l, qr/^200\|200\|$a\|10\|50\|10$/, 'TEST 4: logged');
 --- error_log
 upstream prematurely closed connection while
@@ -157,9 +141,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SHORTCHK_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a5.log');
+my ($r, $l) = get_logged('/u/', 'a5.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*Transfer-Encoding: chunked\n.*\n\na\n0123456789\n\z}s, 'TEST 5: truncated');
-my $a = main::addr('shortchk');
+my $a = backend_addr('shortchk');
 Test::More::like($l, qr/^200\|200\|$a\|15\|62\|15$/, 'TEST 5: logged');
 --- error_log
 upstream prematurely closed connection while reading upstream
@@ -176,9 +160,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SHORTCHK_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a6.log');
+my ($r, $l) = get_logged('/u/', 'a6.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*Transfer-Encoding: chunked\n.*\n\na\n0123456789\n\z}s, 'TEST 6: truncated');
-my $a = main::addr('shortchk');
+my $a = backend_addr('shortchk');
 Test::More::like($l, qr/^200\|200\|$a\|15\|62\|15$/, 'TEST 6: logged');
 --- error_log
 upstream prematurely closed connection while
@@ -194,9 +178,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_NUL_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a7.log');
+my ($r, $l) = get_logged('/u/', 'a7.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 7: 502');
-my $a = main::addr('nul');
+my $a = backend_addr('nul');
 Test::More::like($l, qr/^502\|502\|$a\|0\|50\|\d+$/, 'TEST 7: logged');
 --- error_log
 upstream sent invalid header: "X-A: a\x00..." while reading response header from upstream
@@ -212,7 +196,7 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_FOLD_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a8.log');
+my ($r, $l) = get_logged('/u/', 'a8.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 8: 502');
 --- error_log
 upstream sent invalid header: "\x20..." while reading response header from upstream
@@ -228,7 +212,7 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SPACENAME_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a9.log');
+my ($r, $l) = get_logged('/u/', 'a9.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 9: 502');
 --- error_log
 upstream sent invalid header: "X-A\x20..." while reading response header from upstream
@@ -245,9 +229,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a10.log');
+my ($r, $l) = get_logged('/u/', 'a10.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 10: 502');
-my $a = main::addr('big');
+my $a = backend_addr('big');
 Test::More::like($l, qr/^502\|502\|$a\|0\|\d+\|\d+$/, 'TEST 10: logged');
 --- error_log
 upstream sent too big header while reading response header from upstream
@@ -263,9 +247,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_NOCONTENT_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a11.log');
+my ($r, $l) = get_logged('/u/', 'a11.log');
 Test::More::like($r, qr{\AHTTP/1\.1 204 No Content\n.*\n\n\z}s, 'TEST 11: 204, no body');
-my $a = main::addr('nocontent');
+my $a = backend_addr('nocontent');
 Test::More::like($l, qr/^204\|204\|$a\|5\|51\|0$/, 'TEST 11: logged');
 --- error_log
 [warn]
@@ -282,9 +266,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_NOTMOD_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a12.log');
+my ($r, $l) = get_logged('/u/', 'a12.log');
 Test::More::like($r, qr{\AHTTP/1\.1 304 Not Modified\n.*\n\n\z}s, '304, no body');
-my $a = main::addr('notmod');
+my $a = backend_addr('notmod');
 Test::More::like($l, qr/^304\|304\|$a\|5\|53\|0$/, 'TEST 12: logged');
 --- error_log
 upstream sent more data than specified in "Content-Length" header while reading upstream
@@ -300,9 +284,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_HELLO_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a13.log', "HEAD /u/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+my ($r, $l) = get_logged('/u/', 'a13.log', "HEAD /u/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*Content-Length: 5\n.*\n\n\z}s, 'TEST 13: the head');
-my $a = main::addr('hello');
+my $a = backend_addr('hello');
 Test::More::like($l, qr/^200\|200\|$a\|0\|43\|0$/, 'TEST 13: logged');
 --- no_error_log
 [warn]
@@ -320,9 +304,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOWHEAD_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a14.log');
+my ($r, $l) = get_logged('/u/', 'a14.log');
 Test::More::like($r, qr{\AHTTP/1\.1 504 Gateway Time-out\n}, 'TEST 14: 504');
-my $a = main::addr('slowhead');
+my $a = backend_addr('slowhead');
 Test::More::like($l, qr/^504\|504\|$a\|0\|0\|\d+$/, 'TEST 14: logged');
 --- error_log
 upstream timed out (110: Connection timed out) while reading response header from upstream
@@ -341,9 +325,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOWLEN_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a15.log');
+my ($r, $l) = get_logged('/u/', 'a15.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*Content-Length: 100\n.*\n\n(?:0123456789)?\z}s, 'TEST 15: cut short');
-my $a = main::addr('slowlen');
+my $a = backend_addr('slowlen');
 Test::More::like($l, qr/^200\|200\|$a\|10\|50\|(?:0|10)$/, 'TEST 15: logged');
 --- error_log
 upstream timed out (110: Connection timed out) while reading upstream
@@ -361,9 +345,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOWCHK_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a16.log');
+my ($r, $l) = get_logged('/u/', 'a16.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*Transfer-Encoding: chunked\n.*\n\na\n0123456789\n\z}s, 'TEST 16: no last chunk');
-my $a = main::addr('slowchk');
+my $a = backend_addr('slowchk');
 Test::More::like($l, qr/^200\|200\|$a\|15\|62\|15$/, 'TEST 16: logged');
 --- error_log
 upstream timed out (110: Connection timed out) while reading upstream
@@ -379,10 +363,10 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_TRAILER_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a17.log');
+my ($r, $l) = get_logged('/u/', 'a17.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\n5\nhello\n0\n\n\z}s, 'TEST 17: the body');
 Test::More::unlike($r, qr/X-T/, 'TEST 17: no trailer');
-my $a = main::addr('trailer');
+my $a = backend_addr('trailer');
 Test::More::like($l, qr/^200\|200\|$a\|23\|70\|15$/, 'TEST 17: logged');
 --- no_error_log
 [error]
@@ -398,9 +382,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_HTTP10_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a18.log');
+my ($r, $l) = get_logged('/u/', 'a18.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*Transfer-Encoding: chunked\n.*X-A: 1\n.*?\n5\nhello\n0\n\n\z}s, 'TEST 18: the body');
-my $a = main::addr('http10');
+my $a = backend_addr('http10');
 Test::More::like($l, qr/^200\|200\|$a\|5\|32\|15$/, 'TEST 18: logged');
 --- no_error_log
 [error]
@@ -416,9 +400,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_HTTP09_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a19.log');
+my ($r, $l) = get_logged('/u/', 'a19.log');
 Test::More::is($r, "hello world\n", 'TEST 19: the bytes alone');
-my $a = main::addr('http09');
+my $a = backend_addr('http09');
 Test::More::like($l, qr/^009\|200\|$a\|12\|12\|12$/, 'TEST 19: logged');
 --- error_log
 upstream sent no valid HTTP/1.0 header while reading response header from upstream
@@ -435,9 +419,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_BADCHUNK_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a20.log');
+my ($r, $l) = get_logged('/u/', 'a20.log');
 Test::More::is($r, '', 'TEST 20: nothing');
-my $a = main::addr('badchunk');
+my $a = backend_addr('badchunk');
 Test::More::like($l, qr/^200\|200\|$a\|26\|73\|0$/, 'TEST 20: logged');
 --- error_log
 upstream sent invalid chunked response while reading response header from upstream
@@ -457,11 +441,11 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_NOCRLF_PORT;
     }
 --- init
-my ($r, $l) = main::get('/s/', 'a21.log');
+my ($r, $l) = get_logged('/s/', 'a21.log');
 Test::More::is($r, '', 'TEST 21: bad size: nothing');
-my $a = main::addr('badsize');
+my $a = backend_addr('badsize');
 Test::More::like($l, qr/^200\|200\|$a\|16\|63\|0$/, 'TEST 21: bad size: logged');
-($r, $l) = main::get('/c/', 'a21c.log');
+($r, $l) = get_logged('/c/', 'a21c.log');
 Test::More::is($r, '', 'TEST 21: no CRLF: nothing');
 --- grep_error_log eval: qr/upstream sent invalid chunked response while reading upstream/
 --- grep_error_log_out
@@ -480,7 +464,7 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_INTERIM_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a22.log');
+my ($r, $l) = get_logged('/u/', 'a22.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\z}s, 'TEST 22: the final answer');
 Test::More::like($l, qr/^200\|200\|.*\|2\|\d+\|2$/, 'TEST 22: logged');
 --- response_body
@@ -496,7 +480,7 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_SWITCH_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a23.log');
+my ($r, $l) = get_logged('/u/', 'a23.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 23: 502');
 --- error_log
 upstream sent unexpected "101 Switching Protocols" while reading response header from upstream

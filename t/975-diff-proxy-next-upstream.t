@@ -32,22 +32,6 @@ backend(kclose => 'counting', keepalive => 0);
 backend(knolen => 'counting', mode => 'close');
 backend(kok => 'counting');
 
-# a request on a new connection, read to its end (5 s without data at most): the response
-# (CRLF -> LF) and the $n-th line (1) of logs/$log
-sub get {
-    my ($path, $log, $req, $n) = @_;
-    $n //= 1;
-    my $s = client_connect();
-    client_send($s, $req // "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    my ($data) = client_read($s, undef, 5);
-    $data =~ s/\r\n/\n/g;
-    my @lines = logged_lines($log, $n);
-    return ($data, $lines[$n - 1] // '');
-}
-
-# the access log's upstream address of a backend, as a pattern
-sub addr { quotemeta "127.0.0.1:$Port{$_[0]}" }
-
 add_block_preprocessor(sub {
     my $b = shift;
     $b->set_value('http_config', <<'EOF2' . ($b->http_config // ''));
@@ -71,9 +55,9 @@ __DATA__
         proxy_pass http://u;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a1.log');
+my ($r, $l) = get_logged('/u/', 'a1.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\n\z}s, 'TEST 1: the next server');
-my ($a, $b) = (main::addr('s500'), main::addr('good'));
+my ($a, $b) = (backend_addr('s500'), backend_addr('good'));
 Test::More::like($l, qr/^200\|500, 200\|$a, $b\|0, 3\|\d+, \d+\|3$/, 'TEST 1: logged');
 --- error_log
 upstream server temporarily disabled while reading response header from upstream
@@ -98,9 +82,9 @@ x
     }
 --- init
 for my $code (502, 503, 504, 403, 404, 429) {
-    my ($r, $l) = main::get("/$code/", "a2-$code.log");
+    my ($r, $l) = get_logged("/$code/", "a2-$code.log");
     Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\n\z}s, "TEST 2: $code: the next server");
-    my ($a, $b) = (main::addr("s$code"), main::addr('good'));
+    my ($a, $b) = (backend_addr("s$code"), backend_addr('good'));
     Test::More::like($l, qr/^200\|$code, 200\|$a, $b\|0, 3\|\d+, \d+\|3$/, "TEST 2: $code: logged");
 }
 --- grep_error_log eval: qr/upstream server temporarily disabled/
@@ -123,9 +107,9 @@ x
         proxy_pass http://u;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a3.log');
+my ($r, $l) = get_logged('/u/', 'a3.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 Bad Gateway\n.*\n\nbad\n\z}s, "TEST 3: the upstream's 502");
-my $a = main::addr('s502');
+my $a = backend_addr('s502');
 Test::More::like($l, qr/^502\|502\|$a\|4\|\d+\|4$/, 'TEST 3: logged');
 --- no_error_log
 [warn]
@@ -149,11 +133,11 @@ x
         proxy_pass http://v;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a4.log');
+my ($r, $l) = get_logged('/u/', 'a4.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\n\z}s, 'TEST 4: the next server');
-my ($a, $b, $c) = (main::addr('closed'), main::addr('good'), main::addr('closed2'));
+my ($a, $b, $c) = (backend_addr('closed'), backend_addr('good'), backend_addr('closed2'));
 Test::More::like($l, qr/^200\|502, 200\|$a, $b\|0, 3\|0, \d+\|3$/, 'TEST 4: logged');
-($r, $l) = main::get('/v/', 'a4v.log');
+($r, $l) = get_logged('/v/', 'a4v.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 4: off: 502');
 Test::More::like($l, qr/^502\|502\|$c\|0\|0\|\d+$/, 'TEST 4: off: logged');
 --- error_log
@@ -174,9 +158,9 @@ x
         proxy_pass http://u;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a5.log');
+my ($r, $l) = get_logged('/u/', 'a5.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\n\z}s, 'TEST 5: the next server');
-my ($a, $b) = (main::addr('slow'), main::addr('good'));
+my ($a, $b) = (backend_addr('slow'), backend_addr('good'));
 Test::More::like($l, qr/^200\|504, 200\|$a, $b\|0, 3\|0, \d+\|3$/, 'TEST 5: logged');
 --- grep_error_log eval: qr/upstream server temporarily disabled|upstream timed out \(110: Connection timed out\) while reading response header from upstream/
 --- grep_error_log_out
@@ -198,9 +182,9 @@ x
         proxy_pass http://u;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a6.log');
+my ($r, $l) = get_logged('/u/', 'a6.log');
 Test::More::like($r, qr{\AHTTP/1\.1 504 }, 'TEST 6: 504');
-my ($a, $b) = (main::addr('slow'), main::addr('slow2'));
+my ($a, $b) = (backend_addr('slow'), backend_addr('slow2'));
 Test::More::like($l, qr/^504\|504, 504\|$a, $b\|0, 0\|0, 0\|\d+$/, 'TEST 6: logged');
 --- grep_error_log eval: qr/upstream server temporarily disabled|upstream timed out/
 --- grep_error_log_out
@@ -227,11 +211,11 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_INV_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a7.log');
+my ($r, $l) = get_logged('/u/', 'a7.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\n\z}s, 'TEST 7: the next server');
-my ($a, $b) = (main::addr('inv'), main::addr('good'));
+my ($a, $b) = (backend_addr('inv'), backend_addr('good'));
 Test::More::like($l, qr/^200\|502, 200\|$a, $b\|0, 3\|27, \d+\|3$/, 'TEST 7: logged');
-($r, $l) = main::get('/v/', 'a7v.log');
+($r, $l) = get_logged('/v/', 'a7v.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 7: 502');
 --- error_log
 upstream sent invalid header: "X\x20..." while reading response header from upstream
@@ -256,11 +240,11 @@ x
     }
 --- init
 my $post = "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab";
-my ($r, $l) = main::get('/u/', 'a8.log', sprintf($post, '/u/'));
+my ($r, $l) = get_logged('/u/', 'a8.log', sprintf($post, '/u/'));
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 8: 502');
-my ($a, $b, $c) = (main::addr('closed'), main::addr('good'), main::addr('closed2'));
+my ($a, $b, $c) = (backend_addr('closed'), backend_addr('good'), backend_addr('closed2'));
 Test::More::like($l, qr/^502\|502\|$a\|0\|0\|\d+$/, 'TEST 8: one try');
-($r, $l) = main::get('/v/', 'a8v.log', sprintf($post, '/v/'));
+($r, $l) = get_logged('/v/', 'a8v.log', sprintf($post, '/v/'));
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\n\z}s, 'TEST 8: non_idempotent: the next server');
 Test::More::like($l, qr/^200\|502, 200\|$c, $b\|0, 3\|0, \d+\|3$/, 'TEST 8: non_idempotent: two tries');
 --- response_body
@@ -278,9 +262,9 @@ x
         proxy_pass http://u;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a9.log');
+my ($r, $l) = get_logged('/u/', 'a9.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 9: 502');
-my $a = main::addr('closed');
+my $a = backend_addr('closed');
 Test::More::like($l, qr/^502\|502\|$a\|0\|0\|\d+$/, 'TEST 9: one try');
 --- response_body
 x
@@ -300,9 +284,9 @@ x
         proxy_pass http://u;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a10.log');
+my ($r, $l) = get_logged('/u/', 'a10.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\n\z}s, 'TEST 10: a backup answers');
-my ($a, $b, $c) = (main::addr('closed'), main::addr('closed2'), main::addr('good'));
+my ($a, $b, $c) = (backend_addr('closed'), backend_addr('closed2'), backend_addr('good'));
 Test::More::like($l, qr/^200\|502, 502, 200\|$a, $b, $c\|0, 0, 3\|0, 0, \d+\|3$/, 'TEST 10: logged');
 --- response_body
 x
@@ -321,11 +305,11 @@ x
         proxy_pass http://grp;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a11.log');
+my ($r, $l) = get_logged('/u/', 'a11.log');
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 11: 502');
-my ($a, $b) = (main::addr('dead1'), main::addr('dead2'));
+my ($a, $b) = (backend_addr('dead1'), backend_addr('dead2'));
 Test::More::like($l, qr/^502\|502, 502\|$a, $b\|0, 0\|0, 0\|\d+$/, 'TEST 11: both tried');
-($r, $l) = main::get('/u/', 'a11.log', undef, 2);
+($r, $l) = get_logged('/u/', 'a11.log', undef, 2);
 Test::More::like($r, qr{\AHTTP/1\.1 502 }, 'TEST 11: 502 again');
 Test::More::like($l, qr/^502\|502\|grp\|0\|0\|\d+$/, 'TEST 11: none tried');
 --- error_log
@@ -349,11 +333,11 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_S500_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a12.log');
+my ($r, $l) = get_logged('/u/', 'a12.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nx\n\z}s, 'TEST 12: the error page');
-my ($a, $b) = (main::addr('s404'), main::addr('s500'));
+my ($a, $b) = (backend_addr('s404'), backend_addr('s500'));
 Test::More::like($l, qr/^200\|404\|$a\|0\|\d+\|2$/, 'TEST 12: logged');
-($r, $l) = main::get('/v/', 'a12v.log');
+($r, $l) = get_logged('/v/', 'a12v.log');
 Test::More::like($r, qr{\AHTTP/1\.1 500 .*\n\nbad\n\z}s, 'TEST 12: no error_page for 500: passed on');
 Test::More::like($l, qr/^500\|500\|$b\|4\|\d+\|4$/, 'TEST 12: passed on: counted');
 --- response_body
@@ -368,9 +352,9 @@ x
         proxy_pass http://127.0.0.1:$TEST_NGINX_ACCEL_PORT;
     }
 --- init
-my ($r, $l) = main::get('/u/', 'a13.log');
+my ($r, $l) = get_logged('/u/', 'a13.log');
 Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nx\n\z}s, 'TEST 13: redirected');
-my $a = main::addr('accel');
+my $a = backend_addr('accel');
 Test::More::like($l, qr/^200\|200\|$a\|0\|\d+\|2$/, 'TEST 13: logged');
 --- response_body
 x

@@ -107,7 +107,11 @@ package Test::MoongateBackend;
 # before connecting and stall => S waits S seconds before the close (the server's writes
 # block meanwhile);
 # logged_lines($file, $n) the lines of logs/$file under the server's
-# directory once there are $n of them (5 s at most: then those there are).
+# directory once there are $n of them (5 s at most: then those there are);
+# get_logged($path, $log, $req, $n) sends a GET of $path (or the raw request $req) on a new
+# connection, reads to EOF (5 s without data at most) and returns the response (CRLF -> LF,
+# without its Date and Server lines) and the $n-th (1st) line of logs/$log;
+# backend_addr(NAME) a backend's "127.0.0.1:PORT" as a pattern ($upstream_addr).
 
 use strict;
 use warnings;
@@ -127,7 +131,7 @@ use Exporter 'import';
 
 our @EXPORT = qw(backend backend_log backend_lines backend_closed backend_log_clear pattern stop_backends
                  client_connect client_send client_read client_timed client_gone_after_head
-                 logged_lines %Port %Sock);
+                 logged_lines get_logged backend_addr %Port %Sock);
 
 our %Port;                      # name => port
 our %Sock;                      # name => unix-domain socket path (backends with unix => 1)
@@ -832,5 +836,20 @@ sub logged_lines {
     }
     return @lines;
 }
+
+sub get_logged {
+    my ($path, $log, $req, $n) = @_;
+    $n //= 1;
+    my $s = client_connect();
+    client_send($s, $req // "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    my ($data) = client_read($s, undef, 5);
+    close $s; # the server may log only then (nginx's lingering close after a request body)
+    $data =~ s/\r\n/\n/g;
+    $data =~ s/^(?:Date|Server): .*\n//mg;
+    my @lines = logged_lines($log, $n);
+    return ($data, $lines[$n - 1] // '');
+}
+
+sub backend_addr { quotemeta "127.0.0.1:$Port{$_[0]}" }
 
 1;
