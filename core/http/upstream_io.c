@@ -940,11 +940,6 @@ void mg_upstream_body_finish(mg_upstream_t *u, int extra)
     body_finish(u, extra);
 }
 
-void mg_upstream_body_broken(mg_upstream_t *u)
-{
-    body_broken(u);
-}
-
 void mg_upstream_body_invalid(mg_upstream_t *u)
 {
     mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid chunked response");
