@@ -28,6 +28,7 @@ backend(slow2 => 'script', read => 1, script => [3]);
 backend(inv => 'script', read => 1, script => ["HTTP/1.1 200 OK\r\nX A: b\r\n\r\n"]);
 backend(accel => 'script', read => 1,
         script => ["HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Accel-Redirect: /x\r\n\r\nok\n"]);
+backend(hole => 'blackhole');
 backend(kclose => 'counting', keepalive => 0);
 backend(knolen => 'counting', mode => 'close');
 backend(kok => 'counting');
@@ -377,3 +378,26 @@ x
 --- response_body eval
 ["kclose conn=1 req=1\n", "kclose conn=2 req=1\n", "knolen conn=1 req=1\n", "knolen conn=2 req=1\n",
  "kok conn=1 req=1\n", "kok conn=1 req=2\n"]
+
+
+
+=== TEST 15: proxy_connect_timeout: the next server; "temporarily disabled" before "upstream timed out ... while connecting"
+--- http_config
+    upstream u { server 127.0.0.1:$TEST_NGINX_HOLE_PORT; server 127.0.0.1:$TEST_NGINX_GOOD_PORT; }
+--- config
+    location /u/ {
+        access_log logs/a15.log d;
+        proxy_connect_timeout 1s;
+        proxy_pass http://u;
+    }
+--- init
+my ($r, $l) = get_logged('/u/', 'a15.log');
+Test::More::like($r, qr{\AHTTP/1\.1 200 OK\n.*\n\nok\n\z}s, 'TEST 15: the next server');
+my ($a, $b) = (backend_addr('hole'), backend_addr('good'));
+Test::More::like($l, qr/^200\|504, 200\|$a, $b\|0, 3\|0, \d+\|3$/, 'TEST 15: logged');
+--- grep_error_log eval: qr/upstream server temporarily disabled|upstream timed out \(110: Connection timed out\) while connecting to upstream/
+--- grep_error_log_out
+upstream server temporarily disabled
+upstream timed out (110: Connection timed out) while connecting to upstream
+--- response_body
+x
