@@ -514,6 +514,7 @@ struct mg_request_s {
     size_t limit_rate_after;
 
     unsigned http_09 : 1;
+    unsigned status_09 : 1; /* an upstream's HTTP/0.9 answer: nginx has no status, $status "009" */
     unsigned keepalive : 1;
     unsigned lingering_close : 1;
     unsigned header_sent : 1;

@@ -44,10 +44,14 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
             c++;
         }
         if (c == ls || c == end || buf[c] != ':') {
+            h->error_byte = c;
             return MG_PARSE_INVALID_HEADER;
         }
         /* (memchr's vector scans: a byte loop here cost more than the rest of the line) */
-        if (memchr(buf + c + 1, '\r', end - c - 1) || memchr(buf + c + 1, '\0', end - c - 1)) {
+        const char *v = buf + c + 1, *cr = memchr(v, '\r', end - c - 1);
+        const char *nul = memchr(v, '\0', (size_t)((cr ? cr : buf + end) - v));
+        if (cr || nul) {
+            h->error_byte = (size_t)((nul ? nul : cr) - buf); /* the first of them */
             return MG_PARSE_INVALID_HEADER;
         }
         if (n == cap) {
@@ -169,9 +173,10 @@ ssize_t mg_upstream_parse_cgi_head(mg_upstream_t *u, const char *buf, size_t len
 
 /* ---- reading and checking it ---- */
 
-/* The framing lines, the first of each, in one pass over the head */
+/* The framing lines, the first of each, in one pass over the head; *cl2 a later
+ * Content-Length with another value */
 static void framing_headers(mg_upstream_t *u, mg_http_header_t **cl, mg_http_header_t **te,
-                            mg_http_header_t **conn)
+                            mg_http_header_t **conn, mg_http_header_t **cl2)
 {
     for (size_t i = 0; i < u->head.nheaders; i++) {
         mg_http_header_t *h = &u->head.headers[i];
@@ -182,10 +187,28 @@ static void framing_headers(mg_upstream_t *u, mg_http_header_t **cl, mg_http_hea
         const char *name = h->name.len == 14   ? "content-length"
                            : h->name.len == 17 ? "transfer-encoding"
                                                : "connection";
-        if (out && *out == NULL && mg_strncasecmp(h->name.data, name, h->name.len) == 0) {
+        if (out == NULL || mg_strncasecmp(h->name.data, name, h->name.len) != 0) {
+            continue;
+        }
+        if (*out == NULL) {
             *out = h;
+        } else if (out == cl && *cl2 == NULL &&
+                   ((*cl)->value.len != h->value.len ||
+                    memcmp((*cl)->value.data, h->value.data, h->value.len) != 0)) {
+            *cl2 = h;
         }
     }
+}
+
+/* A head whose framing is ambiguous: the next server (invalid_header), else 502 */
+static void bad_framing(mg_upstream_t *u)
+{
+    if (mg_upstream_can_retry(u, MG_UPSTREAM_FT_INVALID_HEADER)) {
+        mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
+        return;
+    }
+    u->state->status = MG_HTTP_BAD_GATEWAY;
+    mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
 }
 
 static int value_has_token(mg_span_t v, const char *tok)
@@ -257,6 +280,7 @@ void mg_upstream_process_head(mg_upstream_t *u)
             continue;
         }
         if (mg_upstream_can_retry(u, next_by_status[i].ft)) {
+            u->state->response_length = 0; /* as nginx: a body not passed on is not counted */
             mg_upstream_next(u, next_by_status[i].ft);
             return;
         }
@@ -269,22 +293,28 @@ void mg_upstream_process_head(mg_upstream_t *u)
     }
 
     /* framing */
-    mg_http_header_t *cl = NULL, *te = NULL, *conn = NULL;
-    framing_headers(u, &cl, &te, &conn);
+    mg_http_header_t *cl = NULL, *te = NULL, *conn = NULL, *cl2 = NULL;
+    framing_headers(u, &cl, &te, &conn, &cl2);
     u->length = -1;
     u->chunked_body = 0;
     if (u->decode) {
-        te = cl = NULL; /* the protocol's framing ends the body */
+        te = cl = cl2 = NULL; /* the protocol's framing ends the body */
     }
     if (te && cl) {
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
                      "upstream sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time");
-        if (mg_upstream_can_retry(u, MG_UPSTREAM_FT_INVALID_HEADER)) {
-            mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
-        } else {
-            u->state->status = MG_HTTP_BAD_GATEWAY;
-            mg_upstream_finalize(u, MG_HTTP_BAD_GATEWAY);
-        }
+        bad_framing(u);
+        return;
+    }
+    if (cl2) {
+        /* nginx 1.22 frames by the last and 1.23 refuses any second one; two equal ones are
+         * harmless, two lengths are a 502 in nginx 1.23's words */
+        mg_log_error(
+            MG_LOG_ERR, mg_upstream_log(u), 0,
+            "upstream sent duplicate header line: \"%.*s: %.*s\", previous value: \"%.*s: %.*s\"",
+            (int)cl2->name.len, cl2->name.data, (int)cl2->value.len, cl2->value.data,
+            (int)cl->name.len, cl->name.data, (int)cl->value.len, cl->value.data);
+        bad_framing(u);
         return;
     }
     if (te) {
@@ -323,7 +353,8 @@ void mg_upstream_process_head(mg_upstream_t *u)
                    (u->header_only || u->chunked_body || u->length >= 0) && status != 101;
 
     if (u->conf->intercept_errors && status >= 300 && error_page_for(r, status)) {
-        /* the error page replaces the response; the body is not read */
+        /* the error page replaces the response; the body is not read (nor counted) */
+        u->state->response_length = 0;
         mg_upstream_finalize(u, (mg_int_t)status);
         return;
     }
@@ -457,6 +488,7 @@ void mg_upstream_read_head(mg_upstream_t *u)
                 u->head.nheaders = 0;
                 u->http09 = 1;
                 r->http_09 = 1;
+                r->status_09 = 1;
                 r->keepalive = 0;
                 used = 0;
             }
@@ -465,12 +497,11 @@ void mg_upstream_read_head(mg_upstream_t *u)
                 return;
             }
             if (used < 0) {
-                size_t at = u->head.error_at, e = at;
-                while (e < u->hlen && u->hbuf[e] != '\n' && u->hbuf[e] != '\r' && e - at < 256) {
-                    e++;
-                }
-                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid header: \"%.*s\"",
-                             (int)(e - at), u->hbuf + at);
+                /* as nginx: the line up to the offending byte, then that byte in hex */
+                size_t at = u->head.error_at, bad = u->head.error_byte;
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                             "upstream sent invalid header: \"%.*s\\x%02x...\"", (int)(bad - at),
+                             u->hbuf + at, (unsigned)(unsigned char)u->hbuf[bad]);
                 mg_upstream_next(u, MG_UPSTREAM_FT_INVALID_HEADER);
                 return;
             }

@@ -114,7 +114,8 @@ mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t 
 ssize_t mg_upstream_body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***tail);
 int mg_upstream_body_complete(mg_upstream_t *u);
 void mg_upstream_body_finish(mg_upstream_t *u, int extra);
-void mg_upstream_body_broken(mg_upstream_t *u);
+/* "upstream sent invalid chunked response": broken, what the writer holds back dropped */
+void mg_upstream_body_invalid(mg_upstream_t *u);
 
 /* proxy_socket_keepalive and proxy_bind on a new socket before its connect
  * (upstream_socket.c): MG_OK, or MG_ERROR (logged as nginx; the request gets a 500). */

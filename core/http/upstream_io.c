@@ -323,7 +323,7 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
     }
     if (rc == MG_ERROR && r->header_sent) {
         r->keepalive = 0;
-        if (r->parent == NULL && !r->connection->closed) {
+        if (r->parent == NULL && !r->connection->closed && !u->invalid_body) {
             /* as nginx, what the writer holds back for postpone_output goes out before the
              * connection is closed */
             mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
@@ -362,7 +362,9 @@ int mg_upstream_can_retry(mg_upstream_t *u, mg_uint_t ft)
     return u->tries < max;
 }
 
-void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
+/* timed_out: the timer's; its error is logged after the peer's verdict, as nginx's order
+ * ("upstream server temporarily disabled" first) */
+static void next_try(mg_upstream_t *u, mg_uint_t ft, int timed_out)
 {
     mg_uint_t status =
         ft == MG_UPSTREAM_FT_TIMEOUT ? MG_HTTP_GATEWAY_TIME_OUT : MG_HTTP_BAD_GATEWAY;
@@ -386,6 +388,9 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
     }
     free_peer(u, ft == MG_UPSTREAM_FT_HTTP_403 || ft == MG_UPSTREAM_FT_HTTP_404 ? MG_PEER_NEXT
                                                                                 : MG_PEER_FAILED);
+    if (timed_out) {
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
+    }
     if (mg_upstream_can_retry(u, ft)) {
         connect_try(u);
         return;
@@ -398,6 +403,11 @@ void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
         return;
     }
     mg_upstream_finalize(u, (mg_int_t)status);
+}
+
+void mg_upstream_next(mg_upstream_t *u, mg_uint_t ft)
+{
+    next_try(u, ft, 0);
 }
 
 /* ---- connect ---- */
@@ -844,8 +854,7 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
     mg_buf_t *out = NULL, **tail = &out;
     ssize_t used = body_input(u, data, n, &tail);
     if (used < 0) {
-        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid chunked response");
-        body_broken(u);
+        mg_upstream_body_invalid(u);
         return MG_DONE;
     }
     if (out && mg_upstream_output(u, out) == MG_ERROR) {
@@ -876,7 +885,15 @@ void mg_upstream_start_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     if (u->header_only || (body_complete(u) && u->pending_len == 0)) {
-        body_finish(u, 0);
+        /* as nginx's proxy: a body read with the head of a 204 or 304 is too much data, and
+         * the connection is not kept; a HEAD's response ends with its head, what came with
+         * it not counted */
+        int extra = u->header_only && u->pending_len && u->parse_head == NULL;
+        if (u->head_method) {
+            u->state->response_length = 0;
+            extra = 0;
+        }
+        body_finish(u, extra);
         return;
     }
     /* as nginx's event pipe: a response to store or cache is read to its end even when the
@@ -894,9 +911,15 @@ void mg_upstream_start_body(mg_upstream_t *u)
     if (u->pending_len) {
         size_t n = u->pending_len;
         u->pending_len = 0;
+        /* as nginx: unbuffered, what came with the head goes on in the head's context */
+        const char *action = r->connection->log.action;
+        if (!u->buffering) {
+            r->connection->log.action = "reading response header from upstream";
+        }
         if (pass_body(u, u->pending, n) == MG_DONE) {
             return;
         }
+        r->connection->log.action = action;
     }
     read_body(u);
 }
@@ -917,8 +940,10 @@ void mg_upstream_body_finish(mg_upstream_t *u, int extra)
     body_finish(u, extra);
 }
 
-void mg_upstream_body_broken(mg_upstream_t *u)
+void mg_upstream_body_invalid(mg_upstream_t *u)
 {
+    mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent invalid chunked response");
+    u->invalid_body = 1;
     body_broken(u);
 }
 
@@ -1170,15 +1195,18 @@ static void on_timer(void *arg)
     if (u->reading_body && mg_upstream_spool_timer(u)) {
         return;
     }
+    int driver = u->driver && u->state->connect_time >= 0 && !u->conn->handshaking;
+    if (!driver && !u->tunnel && !u->reading_body) {
+        next_try(u, MG_UPSTREAM_FT_TIMEOUT, 1);
+        return;
+    }
     mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
-    if (u->driver && u->state->connect_time >= 0 && !u->conn->handshaking) {
+    if (driver) {
         u->driver->timeout(u);
     } else if (u->tunnel) {
         mg_upstream_tunnel_finish(u);
-    } else if (u->reading_body) {
-        body_broken(u);
     } else {
-        mg_upstream_next(u, MG_UPSTREAM_FT_TIMEOUT);
+        body_broken(u);
     }
 }
 

@@ -87,6 +87,7 @@ typedef struct {
     mg_http_header_t *headers;
     size_t nheaders;           /* in: capacity; out: count */
     size_t error_at;           /* offset of the bad line on MG_PARSE_INVALID_HEADER */
+    size_t error_byte;         /* and of its offending byte (the line's end: no colon) */
 } mg_upstream_head_t;
 
 /* Parse a response head from buf[0..len): bytes up to and including the blank line,
@@ -233,6 +234,8 @@ struct mg_upstream_s {
     unsigned body_sent : 1;       /* unbuffered body bytes went out: they cannot be sent again */
     unsigned body_wait : 1;       /* the unbuffered body waits on the client */
     unsigned early : 1;           /* the response head came before the whole request went */
+    unsigned invalid_body : 1;    /* a bad chunk: as nginx, what the writer holds back is not
+                                     flushed before the close */
     unsigned buffering : 1;       /* this response's: proxy_buffering or X-Accel-Buffering */
     unsigned decoded_end : 1;     /* decode saw the response's end */
     unsigned stream_ended : 1;    /* frame_stream gave the body's end */

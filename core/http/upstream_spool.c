@@ -446,9 +446,7 @@ void mg_upstream_spool_read(mg_upstream_t *u)
         mg_buf_t *chain = NULL, **tail = &chain;
         ssize_t used = mg_upstream_body_input(u, u->mem[slot], n, &tail);
         if (used < 0) {
-            mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
-                         "upstream sent invalid chunked response");
-            mg_upstream_body_broken(u);
+            mg_upstream_body_invalid(u);
             return;
         }
         if (chain) {

@@ -413,6 +413,10 @@ static mg_int_t var_status(mg_request_t *r, mg_http_var_value_t *v, uintptr_t da
 {
     (void)data;
     mg_uint_t s = r->err_status ? r->err_status : r->headers_out.status;
+    if (r->status_09 && !r->err_status) {
+        VAR_VALUE(v, "009", 3);
+        return MG_OK;
+    }
     if (s == 0) {
         VAR_VALUE(v, "000", 3);
         return MG_OK;

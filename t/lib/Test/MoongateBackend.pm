@@ -72,7 +72,10 @@ package Test::MoongateBackend;
 #             later without answering
 #   script    raw TCP: on accept, runs the steps of script => [...] in order, a
 #             number sleeps that many seconds, a string is written; then holds
-#             the connection hold seconds [0] and closes it (reset => 1: RST)
+#             the connection hold seconds [0] and closes it (reset => 1: RST);
+#             with read => 1 it first reads (and logs) a request, head and body, so
+#             that its close is a FIN, not an RST over unread bytes; with keep => 1
+#             too it then reads the next request on the connection and runs them again
 #   fastcgi   a FastCGI application that reads a request's records up to the
 #             empty FCGI_STDIN record (logging each FCGI_PARAMS pair as a
 #             "param NAME=VALUE" line and the body as "stdin LENGTH" in the
@@ -104,7 +107,11 @@ package Test::MoongateBackend;
 # before connecting and stall => S waits S seconds before the close (the server's writes
 # block meanwhile);
 # logged_lines($file, $n) the lines of logs/$file under the server's
-# directory once there are $n of them (5 s at most: then those there are).
+# directory once there are $n of them (5 s at most: then those there are);
+# get_logged($path, $log, $req, $n) sends a GET of $path (or the raw request $req) on a new
+# connection, reads to EOF (5 s without data at most) and returns the response (CRLF -> LF,
+# without its Date and Server lines) and the $n-th (1st) line of logs/$log;
+# backend_addr(NAME) a backend's "127.0.0.1:PORT" as a pattern ($upstream_addr).
 
 use strict;
 use warnings;
@@ -124,7 +131,7 @@ use Exporter 'import';
 
 our @EXPORT = qw(backend backend_log backend_lines backend_closed backend_log_clear pattern stop_backends
                  client_connect client_send client_read client_timed client_gone_after_head
-                 logged_lines %Port %Sock);
+                 logged_lines get_logged backend_addr %Port %Sock);
 
 our %Port;                      # name => port
 our %Sock;                      # name => unix-domain socket path (backends with unix => 1)
@@ -432,7 +439,7 @@ sub _connection {
     setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
     my $o = $b->{opts};
     my $kind = $b->{kind};
-    return _script($c, $o) if $kind eq 'script';
+    return _script($b, $c, $o, $conn) if $kind eq 'script';
     return _fastcgi($b, $c, $o, $conn) if $kind eq 'fastcgi';
     my $buf = '';
     my $n = 0;
@@ -669,10 +676,19 @@ sub _udpecho {
 }
 
 sub _script {
-    my ($c, $o) = @_;
-    for my $step (@{ $o->{script} || [] }) {
-        if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
-        else { _write($c, $step) }
+    my ($b, $c, $o, $conn) = @_;
+    my ($buf, $n) = ('', 0);
+    while (1) {
+        if ($o->{read}) {
+            my $r = _read_request($c, \$buf) or last;
+            $n++;
+            _log_line(_log_file($b->{name}), "$conn $n $r->{method} $r->{uri}");
+        }
+        for my $step (@{ $o->{script} || [] }) {
+            if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
+            else { _write($c, $step) }
+        }
+        last unless $o->{read} && $o->{keep};
     }
     Time::HiRes::sleep($o->{hold}) if $o->{hold};
     _reset($c) if $o->{reset};
@@ -820,5 +836,20 @@ sub logged_lines {
     }
     return @lines;
 }
+
+sub get_logged {
+    my ($path, $log, $req, $n) = @_;
+    $n //= 1;
+    my $s = client_connect();
+    client_send($s, $req // "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    my ($data) = client_read($s, undef, 5);
+    close $s; # the server may log only then (nginx's lingering close after a request body)
+    $data =~ s/\r\n/\n/g;
+    $data =~ s/^(?:Date|Server): .*\n//mg;
+    my @lines = logged_lines($log, $n);
+    return ($data, $lines[$n - 1] // '');
+}
+
+sub backend_addr { quotemeta "127.0.0.1:$Port{$_[0]}" }
 
 1;
