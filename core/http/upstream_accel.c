@@ -71,8 +71,10 @@ mg_int_t mg_upstream_process_accel(mg_upstream_t *u)
         return MG_OK;
     }
     /* the upstream's response is not used: its connection is not kept (the body is unread,
-     * and as nginx's not counted in $upstream_response_length) */
-    u->state->response_length = 0;
+     * and as nginx's not counted in $upstream_response_length; a cache HIT has no try) */
+    if (u->state) {
+        u->state->response_length = 0;
+    }
     mg_upstream_release(u);
     copy_for_redirect(u);
     mg_str_t uri = mg_pstr(r->pool, h->value.data, h->value.len);

@@ -110,7 +110,8 @@ static void test_valid(void)
 
     req = "GET    /x    HTTP/1.1   \r\nA: b\r\n\r\n";
     is_int(parse(req, &h), (long long)strlen(req), "multiple spaces tolerated");
-    is_span(h.request_line, "GET    /x    HTTP/1.1", "request line keeps inner spaces");
+    /* the blanks after the version stay in $request, as nginx 1.22's */
+    is_span(h.request_line, "GET    /x    HTTP/1.1   ", "request line keeps inner spaces");
     is_span(h.path, "/x", "path between multiple spaces");
 
     req = "GET / HTTP/1.1\nHost: a\nX: y\n\n";
@@ -121,7 +122,9 @@ static void test_valid(void)
     is_int(parse(req, &h), (long long)strlen(req), "leading empty lines skipped");
     is_span(h.method, "GET", "leading empty lines: method");
 
-    is_int(parse("GET / HTTP/001.01\r\n\r\n", &h), 21, "leading zeros in version");
+    /* as nginx: a major version starts with 1-9, a minor one may have leading zeros */
+    is_int(parse("GET / HTTP/001.01\r\n\r\n", &h) < 0, 1, "leading zeros in the major version");
+    is_int(parse("GET / HTTP/1.01\r\n\r\n", &h), 19, "leading zeros in the minor version");
     is_int(h.http_major * 1000 + h.http_minor, 1001, "leading zeros: 1.1");
 
     parse("GET / HTTP/1.1\r\nX!#$%&'*+.^_`|~9: v\r\n\r\n", &h);
