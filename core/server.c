@@ -347,6 +347,15 @@ void mg_server_conn_idle(mg_connection_t *c)
     mg_server_conn_reusable(c, 1);
 }
 
+/* Each hook once; a handler may remove its own hook. */
+static void run_hooks(mg_server_hook_t *h)
+{
+    for (mg_server_hook_t *next; h; h = next) {
+        next = h->next;
+        h->handler(h);
+    }
+}
+
 void mg_server_hook_add(mg_server_t *srv, mg_server_hook_t *hook)
 {
     mg_list_push(&srv->quit_hooks, hook);
@@ -430,10 +439,7 @@ void mg_server_quit(mg_server_t *srv)
     }
     /* what is not a client connection goes at once, drain or not: nothing is lost by
      * closing an idle upstream connection (the next generation opens its own) */
-    for (mg_server_hook_t *h = srv->quit_hooks, *next; h; h = next) {
-        next = h->next;
-        h->handler(h);
-    }
+    run_hooks(srv->quit_hooks);
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
     if (ccf->worker_shutdown_timeout > 0) {
         srv->shutdown_timer = evtimer_new(srv->base, on_shutdown_timeout, srv);
@@ -479,10 +485,7 @@ void mg_server_terminate(mg_server_t *srv)
     while (srv->connections) {
         mg_conn_close(srv->connections);
     }
-    for (mg_server_hook_t *h = srv->term_hooks, *next; h; h = next) {
-        next = h->next;
-        h->handler(h);
-    }
+    run_hooks(srv->term_hooks);
     loop_done(srv);
 }
 

@@ -782,27 +782,25 @@ static void conn_gone(void *data)
     h2->c = NULL;
     h2->failed = 1;
     h2->refs++; /* a request ended here may free the last stream */
-    if (h2->server->terminating) {
+    int terminating = h2->server->terminating;
+    if (terminating) {
         mg_http_v2_streams_close(h2);
     } else {
         mg_http_v2_streams_abort(h2);
-        for (mg_http_v2_stream_t *st = h2->streams; st; st = st->next) {
-            if (st->fc && !st->fc->closed) {
-                /* a request runs on (a quitting worker waits for it: each stream's
-                 * connection holds the server); a terminating one closes it */
-                h2->term_hooked = 1;
-                h2->term_hook.handler = on_terminate;
-                mg_server_term_hook_add(h2->server, &h2->term_hook);
-                break;
-            }
-        }
     }
     if (h2->refs > 2) {
-        /* streams' connections are left (they share c's TLS state): it goes with the last
-         * of them. Else it stays c's, freed after c's pool (whose cleanups, after this one,
-         * may still touch the SSL object: Lua's handshake state) */
+        /* streams' connections are left (each holds a reference): they share c's TLS state,
+         * which goes with the last of them, and a request among them may run on (a quitting
+         * worker waits for it: each stream's connection holds the server; a terminating one
+         * closes it). Else the TLS state stays c's, freed after c's pool (whose cleanups,
+         * after this one, may still touch the SSL object: Lua's handshake state) */
         h2->tls = c->ssl;
         c->ssl = NULL;
+        if (!terminating) {
+            h2->term_hooked = 1;
+            h2->term_hook.handler = on_terminate;
+            mg_server_term_hook_add(h2->server, &h2->term_hook);
+        }
     }
     mg_http_v2_release(h2);
     mg_http_v2_release(h2);
