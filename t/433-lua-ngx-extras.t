@@ -94,7 +94,14 @@ worker_processes 2;
 --- config
     location /a {
         content_by_lua_block {
+            -- a request can reach the first worker before the master forked the second:
+            -- wait (bounded) for the list to fill rather than count on start-up order
             local pids = ngx.worker.pids()
+            for _ = 1, 200 do
+                if #pids >= ngx.worker.count() then break end
+                ngx.sleep(0.025)
+                pids = ngx.worker.pids()
+            end
             local mine = false
             for _, p in ipairs(pids) do
                 if p == ngx.worker.pid() then mine = true end
