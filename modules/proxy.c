@@ -348,10 +348,11 @@ static mg_int_t eval_url(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
 
 /* ---- the request to the upstream ---- */
 
+/* nginx's default proxy_set_header list: Trailer is not in it, so the client's goes on */
 static const mg_str_t hop_names[] = {
-    mg_string("connection"), mg_string("keep-alive"),        mg_string("te"),
-    mg_string("trailer"),    mg_string("transfer-encoding"), mg_string("upgrade"),
-    mg_string("expect"),     mg_string("content-length"),    mg_string("host")};
+    mg_string("connection"),        mg_string("keep-alive"), mg_string("te"),
+    mg_string("transfer-encoding"), mg_string("upgrade"),    mg_string("expect"),
+    mg_string("content-length"),    mg_string("host")};
 
 /* Whether the client's field `key` is one the location drops (see proxy_drop_t) */
 static int dropped(const proxy_drop_t *d, mg_str_t key)

@@ -417,8 +417,10 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide)
         mg_strlow(low, h->name.data, kl);
         mg_str_t val = {h->value.len, (char *)h->value.data};
 #define IS(s) (kl == sizeof(s) - 1 && memcmp(low, s, kl) == 0)
+        /* nginx passes an upstream's Trailer line; TE and Proxy-Connection it passes too, but
+         * they are connection-specific, which an HTTP/2 client takes for a malformed answer */
         if (IS("connection") || IS("keep-alive") || IS("transfer-encoding") || IS("te") ||
-            IS("trailer") || IS("proxy-connection")) {
+            IS("proxy-connection")) {
             if (u->head.status == 101 && IS("connection")) {
                 mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
             }
