@@ -264,8 +264,9 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
             } else if (co->kind == MG_LUA_KIND_THREAD) {
                 mg_lua_log_error(ctx->lmcf, co->L, ctx_log(ctx),
                                  "lua user thread aborted: runtime error: ");
-                lua_insert(co->L, 1); /* the message stays for ngx.thread.wait */
-                lua_settop(co->L, 1);
+                /* ngx.thread.wait returns false and all the dead coroutine holds, as
+                 * OpenResty: the failing frame's values, the message last (error("x")
+                 * leaves "x" itself before it) */
                 co->failed = 1;
                 next = thread_ended(ctx, co, &nargs);
             } else {
