@@ -629,8 +629,7 @@ static void peek_read(mg_connection_t *c)
         return;
     }
     if (n > 0) {
-        s->preread_len += (size_t)n;
-        s->received += n;
+        s->preread_len += (size_t)n; /* the preread phase's: not in $bytes_received */
         if (s->preread_len < st->peek_size) {
             return;
         }
@@ -700,6 +699,7 @@ static int sock_peek(lua_State *L)
         s->preread = p;
         s->preread_size = want;
     }
+    s->preread_claimed = 1;
     if (s->preread_len >= (size_t)size) {
         lua_pushlstring(L, s->preread, (size_t)size);
         return 1;

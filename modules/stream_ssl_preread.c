@@ -30,6 +30,7 @@ static mg_int_t preread_handler(mg_stream_session_t *s)
     if (!pc->enable || s->udp) {
         return MG_DECLINED;
     }
+    s->preread_claimed = 1; /* nginx's waits for bytes even when some came with a PROXY header */
     preread_ctx_t *ctx = s->ctx[mg_stream_ssl_preread_module.index];
     if (ctx == NULL) {
         ctx = mg_pcalloc(s->pool, sizeof(preread_ctx_t));

@@ -814,6 +814,7 @@ static mg_int_t preread_run(mg_stream_session_t *s, mg_stream_handler_pt h)
         s->preread_size = cscf->preread_buffer_size;
     }
     while (rc == MG_AGAIN) {
+        s->preread_claimed = 1;
         if (s->preread_len == s->preread_size) {
             mg_log_error(MG_LOG_ERR, &c->log, 0, "preread buffer full");
             rc = 400;
@@ -835,7 +836,6 @@ static mg_int_t preread_run(mg_stream_session_t *s, mg_stream_handler_pt h)
             break;
         }
         s->preread_len += (size_t)n;
-        s->received += n;
         rc = h(s);
     }
     if (s->preread_wait) {
@@ -896,6 +896,11 @@ void mg_stream_core_run(mg_stream_session_t *s)
     }
     if (s->phase == MG_STREAM_CONTENT_PHASE) {
         s->phase++;
+        /* what the PROXY header's read brought along: nginx leaves it in the socket (it takes
+         * only the header), for the content's reads when no preread handler took it */
+        if (!s->preread_claimed) {
+            s->received += (off_t)s->preread_len;
+        }
         mg_stream_srv_conf_t *cscf = mg_stream_get_srv_conf(s, mg_stream_core_module);
         s->connection->log.action = NULL;
         cscf->handler(s);
@@ -947,7 +952,6 @@ static void pp_read(mg_connection_t *c)
     c->proxy_protocol = pp;
     memmove(s->preread, s->preread + hl, s->preread_len - (size_t)hl);
     s->preread_len -= (size_t)hl;
-    s->received += (off_t)s->preread_len; /* as nginx's $bytes_received: not the header */
     mg_conn_timer_del(c);
     mg_conn_read_off(c);
     c->read_handler = NULL;

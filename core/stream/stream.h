@@ -142,6 +142,10 @@ struct mg_stream_session_s {
     unsigned finalized : 1;
     unsigned preread_wait : 1;     /* the preread phase waits for the client's bytes */
     unsigned preread_timedout : 1; /* preread_timeout passed: the phase is over */
+    /* a preread handler asked for the client's bytes (MG_AGAIN, ssl_preread on, Lua's
+     * sock:peek): those in s->preread are the preread phase's reads, which nginx leaves out of
+     * $bytes_received (it counts what the content reads) */
+    unsigned preread_claimed : 1;
 };
 
 /* UDP (core/stream/udp.c): a session per client address; its connection's recv takes the
