@@ -11,8 +11,8 @@
 #   once the head is in and the upstream connection closes (a slow body does not hold it).
 #
 # - An h2 connection that goes under a request still running: the request is logged (200 once
-#   some of its response went, else 499; moongate freed it unlogged). Left: nginx also runs its
-#   post_action then, moongate does not.
+#   some of its response went, else 499; moongate freed it unlogged). Its post_action runs
+#   then, on both servers: t/980.
 #
 #   prove -I t/lib t/956-post-action-chain.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/956-post-action-chain.t
