@@ -7,9 +7,8 @@
 # Only a buffered response is cached: proxy_buffering off or the upstream's
 # X-Accel-Buffering: no leave nothing in the cache.
 #
-# Left as it is: a client that goes before the response's head ends the request with 499, the
-# upstream connection closed; nginx waits for the head (200 in its log) and caches nothing
-# either.
+# A client that goes before the response's head: t/981 (the head is awaited, 200 logged,
+# nothing cached).
 #
 #   prove -I t/lib t/959-proxy-cache-client-gone.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/959-proxy-cache-client-gone.t

@@ -745,6 +745,17 @@ int mg_http_cache_storing(mg_request_t *r)
     return r->cache && r->cache->store;
 }
 
+int mg_http_cache_wanted(mg_request_t *r)
+{
+    mg_http_cache_req_t *c = r->cache;
+    if (c == NULL || c->head_seen) {
+        return c && c->store;
+    }
+    return (c->status == MG_CACHE_MISS || c->status == MG_CACHE_EXPIRED ||
+            c->status == MG_CACHE_BYPASS) &&
+           c->uses >= (mg_uint_t)c->conf->min_uses;
+}
+
 int mg_http_cache_cacheable(mg_request_t *r)
 {
     mg_http_cache_req_t *c = r->cache;
@@ -957,6 +968,7 @@ void mg_http_cache_response(mg_upstream_t *u)
     if (c == NULL || c->u != u) {
         return;
     }
+    c->head_seen = 1;
     if (!start_store(u, c)) {
         /* as nginx: a response not stored releases the lock now, so the requests waiting
          * for it go on */

@@ -36,6 +36,7 @@ typedef struct mg_http_cache_req_s {
     unsigned head_as_get : 1; /* proxy_cache_convert_head: the upstream gets GET for a HEAD */
     unsigned no_store : 1;    /* *_no_cache said so */
     unsigned store : 1;       /* the response is being written */
+    unsigned head_seen : 1;   /* the upstream's head came: store says whether it is cached */
     unsigned failed : 1;
     unsigned updating : 1;       /* this request holds the node's updating flag (the lock) */
     unsigned stale_updating : 1; /* Cache-Control stale-while-revalidate still allows it */
@@ -73,6 +74,10 @@ int mg_http_cache_cacheable(mg_request_t *r);
 
 /* Whether r's upstream response is being written into the cache. */
 int mg_http_cache_storing(mg_request_t *r);
+/* 1 while the response awaited or being read may go into the cache (nginx's u->cacheable):
+ * before the head, a request the lookup sent upstream (a miss, an expired entry, a bypass)
+ * with *_cache_min_uses reached; then, one being stored. */
+int mg_http_cache_wanted(mg_request_t *r);
 
 /* Directive setters. *_cache_path (the http{} level; conf ignored). */
 const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf);

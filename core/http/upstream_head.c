@@ -376,8 +376,8 @@ void mg_upstream_process_head(mg_upstream_t *u)
     u->buffering = (unsigned)mg_upstream_spool_buffering(u);
     if (r->cache) {
         mg_http_cache_response(u);
-        if (mg_http_cache_storing(r)) {
-            mg_upstream_watch_client(u); /* the client's going no longer ends it */
+        if (!r->connection->closed) {
+            mg_upstream_watch_client(u); /* a stored one's is no longer ended by the client */
         }
     }
     if (u->conf->force_ranges) {

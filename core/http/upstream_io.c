@@ -1060,11 +1060,16 @@ static void client_aborted(mg_request_t *r)
 static const mg_http_abort_t client_abort = {client_aborted,
                                              ", so upstream connection is closed too"};
 
-/* a response being cached: as nginx, only logged; the writes to the client fail from now
- * on and the response is read to its end all the same (mg_upstream_output) */
+/* a response that may be cached: as nginx, only logged. Before its head the upstream is
+ * still awaited, and the head's send then fails (nginx's c->error): the request ends with its
+ * status, nothing cached; after it, the writes to the client fail from now on and a stored
+ * response is read to its end all the same (mg_upstream_output) */
 static void client_gone_caching(mg_request_t *r)
 {
-    (void)r;
+    mg_upstream_t *u = mg_upstream_of(r);
+    if (u && !u->header_sent) {
+        r->connection->closed = 1;
+    }
 }
 
 static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL};
@@ -1077,8 +1082,8 @@ static void unwatch_client(mg_request_t *r)
 
 /* Once the client's body is read (or while there is none), the client's close while the
  * response is awaited or relayed ends the request with 499 (nginx's check_broken_connection),
- * unless the response is being cached; with proxy_ignore_client_abort nothing watches, as in
- * nginx. Called again once a response to cache is known. */
+ * unless the response may be cached; with proxy_ignore_client_abort nothing watches, as in
+ * nginx. Called again once the head says whether it is cached. */
 void mg_upstream_watch_client(mg_upstream_t *u)
 {
     watch_client(u);
@@ -1090,7 +1095,7 @@ static void watch_client(mg_upstream_t *u)
      * response to store (it is read to its end all the same) */
     if (!u->conf->ignore_client_abort && !u->r->post_action && !u->store) {
         mg_http_watch_client(u->r,
-                             mg_http_cache_storing(u->r) ? &client_abort_caching : &client_abort);
+                             mg_http_cache_wanted(u->r) ? &client_abort_caching : &client_abort);
     }
 }
 

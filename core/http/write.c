@@ -325,6 +325,9 @@ static mg_int_t header_write_filter(mg_request_t *r)
     }
     p += put(p, "\r\n", 2);
     r->header_size = (size_t)(p - buf);
+    if (conn->closed) {
+        return MG_ERROR; /* the client went (nginx's write filter: c->error) */
+    }
 
     mg_buf_t *b = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
     *hc->out_tail = b;
