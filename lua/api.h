@@ -199,6 +199,7 @@ typedef struct mg_lua_ctx_s {
     unsigned eof : 1;        /* the last buffer was sent (ngx.eof or the end) */
     unsigned waiting : 1;    /* yielded until an event resumes it */
     unsigned flush_wait : 1; /* ngx.flush(true) waits for the writer */
+    unsigned seen_body : 1;  /* ngx.print/say had bytes: ngx.flush() has something to push */
     unsigned entered_server_rewrite : 1;
     unsigned entered_rewrite : 1;
     unsigned entered_access : 1;

@@ -268,6 +268,7 @@ static int output(lua_State *L, int newline, const char *fn)
     for (int i = 1; i <= n; i++) {
         size += arg_size(L, i, i, fn, 0);
     }
+    ctx->seen_body |= size > 0;
     if (size && buffering(r, ctx)) {
         char *data = mg_pnalloc(r->pool, size), *p = data;
         for (int i = 1; i <= n; i++) {
@@ -389,7 +390,9 @@ static int lua_flush(lua_State *L)
         lua_pushliteral(L, "buffering");
         return 2;
     }
-    if (!r->header_sent) {
+    /* as OpenResty: without body bytes only ngx.flush(true) pushes the head out; a plain
+     * ngx.flush() leaves it to postpone_output */
+    if (!r->header_sent || (!ctx->seen_body && !wait)) {
         lua_pushnil(L);
         lua_pushliteral(L, "nothing to flush");
         return 2;
