@@ -920,6 +920,14 @@ void mg_upstream_start_body(mg_upstream_t *u)
             return;
         }
         r->connection->log.action = action;
+    } else if (!u->buffering) {
+        /* as nginx: unbuffered, a head that came alone is flushed, not held for the body */
+        mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
+        f->flush = 1;
+        if (mg_http_output(r, f) == MG_ERROR) {
+            mg_upstream_finalize(u, MG_ERROR);
+            return;
+        }
     }
     read_body(u);
 }
