@@ -7,7 +7,8 @@
  * (core/http/postpone.c) that run in parallel and come out in order. The parser is in
  * ssi_parse.c. SSI variables (set, include set=, named captures) belong to the client's
  * request and are seen by every included page (which runs once the parse of the input at hand
- * stopped, as nginx's posted subrequests); $date_local and $date_gmt follow the current
+ * stopped, as nginx's posted subrequests: a file is read ahead into output_buffers as nginx's
+ * copy filter reads it); $date_local and $date_gmt follow the current
  * "config timefmt".
  */
 #include <stdarg.h>
@@ -22,7 +23,6 @@
 #include "ssi.h"
 #include "variables.h"
 
-#define READ_SIZE 32768
 #define DEFAULT_TIMEFMT "%A, %d-%b-%Y %H:%M:%S %Z"
 #define DEFAULT_ERRMSG "[an error occurred while processing the directive]"
 /* a command's answer when a variable's handler failed: the response fails (nginx's SSI
@@ -81,7 +81,13 @@ struct ssi_ctx_s {
     unsigned piece_file : 1;
     unsigned piece_set : 1;
     unsigned piece_recycled : 1; /* its memory is reused once written (a file read, buf.h) */
-    char *rbuf;
+    /* a file is read as nginx's copy filter reads it for a filter that needs memory: into
+     * output_buffers (2 x 32k), the next read going ahead while a buffer is free even though
+     * what the others gave waits (behind an include): so an include's page runs after that
+     * much more of its page was parsed, as in nginx */
+    char **rbufs;
+    mg_uint_t rcur;  /* the buffer read last */
+    mg_uint_t nheld; /* buffers whose output the filters after us may still hold */
     /* output */
     mg_buf_t *out, **out_tail;
     mg_buf_set_t bufs; /* output buffer structs (buf.h) */
@@ -210,6 +216,14 @@ static void emit_error(ssi_ctx_t *ctx)
     }
 }
 
+/* What was given on was taken: the output structs and the read buffers are free again, but
+ * the one of the piece being parsed. */
+static void bufs_free(ssi_ctx_t *ctx)
+{
+    mg_buf_set_reset(&ctx->bufs);
+    ctx->nheld = ctx->piece_set && ctx->piece_file;
+}
+
 /* Give what was made so far to the filters after us. */
 static mg_int_t pass_out(ssi_ctx_t *ctx)
 {
@@ -222,7 +236,7 @@ static mg_int_t pass_out(ssi_ctx_t *ctx)
     mg_request_t *r = ctx->r;
     mg_int_t rc = next_body_filter(r, out);
     if (rc == MG_OK && !ctx->busy) {
-        mg_buf_set_reset(&ctx->bufs);
+        bufs_free(ctx);
     } else if (rc == MG_AGAIN) {
         ctx->busy = 1;
     }
@@ -1048,18 +1062,32 @@ static mg_int_t next_piece(ssi_ctx_t *ctx)
     while (ctx->in) {
         mg_buf_t *b = ctx->in;
         if (b->in_file && b->file_pos < b->file_last) {
-            if (ctx->rbuf == NULL) {
-                ctx->rbuf = mg_pnalloc(r->pool, READ_SIZE);
+            mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+            if (ctx->rbufs == NULL) {
+                ctx->rbufs = mg_pcalloc(r->pool, (size_t)clcf->output_buffers_num * sizeof(char *));
             }
+            ctx->rcur = (ctx->rcur + 1) % (mg_uint_t)clcf->output_buffers_num;
+            ctx->nheld++;
+            size_t size = clcf->output_buffers_size;
             size_t want = (size_t)(b->file_last - b->file_pos);
-            want = want < READ_SIZE ? want : READ_SIZE;
-            ssize_t n = pread(b->fd, ctx->rbuf, want, b->file_pos);
+            /* as nginx's copy filter: a single buffer takes a file's last part whole when it
+             * is less than 1.25 times its size */
+            int whole = clcf->output_buffers_num == 1 && (b->last_buf || b->last_in_chain) &&
+                        want < size + size / 4;
+            want = whole ? want : mg_min(want, size);
+            char *rbuf = ctx->rbufs[ctx->rcur];
+            if (want > size) {
+                rbuf = mg_pnalloc(r->pool, want);
+            } else if (rbuf == NULL) {
+                rbuf = ctx->rbufs[ctx->rcur] = mg_pnalloc(r->pool, size);
+            }
+            ssize_t n = pread(b->fd, rbuf, want, b->file_pos);
             if (n <= 0) {
                 mg_log_error(MG_LOG_CRIT, &r->connection->log, n < 0 ? errno : 0,
                              n < 0 ? "pread() failed" : "pread() read only 0 of %zu", want);
                 return MG_ERROR;
             }
-            ctx->piece = ctx->rbuf;
+            ctx->piece = rbuf;
             ctx->piece_len = (size_t)n;
             ctx->piece_file = 1;
             ctx->piece_fd = b->fd;
@@ -1161,6 +1189,8 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
         }
         ctx->piece_set = 0;
         int reads = ctx->in && ctx->in->in_file && ctx->in->file_pos < ctx->in->file_last;
+        mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+        int room = reads && ctx->nheld < (mg_uint_t)clcf->output_buffers_num;
         if ((reads || ctx->in == NULL || ctx->done) && ctx->out) {
             /* the read buffer is reused: what points into it goes first, and it is free
              * again only once the filters after us took it (memory input is gathered: a
@@ -1171,7 +1201,7 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
                 return MG_ERROR;
             }
         }
-        if (ctx->busy && (reads || ctx->in == NULL || ctx->done)) {
+        if (ctx->busy && ((reads && !room) || ctx->in == NULL || ctx->done)) {
             rc = next_body_filter(r, NULL);
             passed = 1;
             if (rc == MG_ERROR) {
@@ -1183,7 +1213,7 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
                 return MG_AGAIN;
             }
             ctx->busy = 0;
-            mg_buf_set_reset(&ctx->bufs);
+            bufs_free(ctx);
         }
         if (ctx->done) {
             break;
