@@ -19,6 +19,28 @@ backend(pa => 'echo');
 backend(drip => 'drip', count => 300, interval => 0.05);
 $ENV{TEST_NGINX_PA_LOG} = Test::MoongateBackend::_log_file('pa');
 
+# the client: five requests, the connection closed once each runs; the log and the
+# post_action's upstream awaited (8 s at most). TLS: set by the block.
+our $Py = <<'EOF';
+open('$TEST_NGINX_PA_LOG', 'w').close()
+open('$TEST_NGINX_SERVROOT/logs/h2.log', 'w').close()
+c = Client($TEST_NGINX_SERVER_PORT, tls=TLS)
+ids = {p: c.request(p) for p in ('/d', '/w', '/s', '/n', '/big')}
+st = c.streams
+c.run(lambda: len(st[ids['/d']].body) > 0 and st[ids['/s']].status is not None and len(st[ids['/big']].body) > 0)
+c.sock.close()
+
+def logged():
+    return sorted(l for l in open('$TEST_NGINX_SERVROOT/logs/h2.log').read().splitlines() if l.startswith('/') and not l.startswith('/ '))
+def tracked():
+    return sorted(l.split()[3] for l in open('$TEST_NGINX_PA_LOG').read().splitlines() if '/tracked' in l)
+deadline = time.time() + 8
+while (len(logged()) < 5 or len(tracked()) < 5) and time.time() < deadline:
+    time.sleep(0.05)
+print('\n'.join(logged()))
+print('post_action:', ' '.join(tracked()))
+EOF
+
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(listen_options => 'http2');
@@ -48,43 +70,11 @@ __DATA__
 
 === TEST 1: over TLS: the connection closes under five requests, each runs its post_action and is logged once
 --- ssl
---- h2_py
-open('$TEST_NGINX_PA_LOG', 'w').close()
-open('$TEST_NGINX_SERVROOT/logs/h2.log', 'w').close()
-c = Client($TEST_NGINX_SERVER_PORT, tls=True)
-ids = {p: c.request(p) for p in ('/d', '/w', '/s', '/n', '/big')}
-st = c.streams
-c.run(lambda: len(st[ids['/d']].body) > 0 and st[ids['/s']].status is not None and len(st[ids['/big']].body) > 0)
-c.sock.close()
-
-def logged():
-    return sorted(l for l in open('$TEST_NGINX_SERVROOT/logs/h2.log').read().splitlines() if l.startswith('/') and not l.startswith('/ '))
-def tracked():
-    return sorted(l.split()[3] for l in open('$TEST_NGINX_PA_LOG').read().splitlines() if '/tracked' in l)
-deadline = time.time() + 8
-while (len(logged()) < 5 or len(tracked()) < 5) and time.time() < deadline:
-    time.sleep(0.05)
-print('\n'.join(logged()))
-print('post_action:', ' '.join(tracked()))
+--- h2_py eval
+"TLS = True\n$main::Py"
 
 
 
 === TEST 2: h2c: the same
---- h2_py
-open('$TEST_NGINX_PA_LOG', 'w').close()
-open('$TEST_NGINX_SERVROOT/logs/h2.log', 'w').close()
-c = Client($TEST_NGINX_SERVER_PORT)
-ids = {p: c.request(p) for p in ('/d', '/w', '/s', '/n', '/big')}
-st = c.streams
-c.run(lambda: len(st[ids['/d']].body) > 0 and st[ids['/s']].status is not None and len(st[ids['/big']].body) > 0)
-c.sock.close()
-
-def logged():
-    return sorted(l for l in open('$TEST_NGINX_SERVROOT/logs/h2.log').read().splitlines() if l.startswith('/') and not l.startswith('/ '))
-def tracked():
-    return sorted(l.split()[3] for l in open('$TEST_NGINX_PA_LOG').read().splitlines() if '/tracked' in l)
-deadline = time.time() + 8
-while (len(logged()) < 5 or len(tracked()) < 5) and time.time() < deadline:
-    time.sleep(0.05)
-print('\n'.join(logged()))
-print('post_action:', ' '.join(tracked()))
+--- h2_py eval
+"TLS = False\n$main::Py"

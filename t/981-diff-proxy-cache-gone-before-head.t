@@ -22,6 +22,7 @@ backend(up => 'echo', delay => 1, body => "cached?\n");
 # sends a GET of $path, closes (a FIN, or an RST with reset) once the upstream has the request
 sub gone_before_head {
     my ($path, %o) = @_;
+    truncate("$ENV{TEST_NGINX_SERVROOT}/logs/g.log", 0); # the block's line only
     my $s = client_connect();
     client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
     my $until = Time::HiRes::time() + 5;
@@ -42,12 +43,23 @@ sub cache_status {
 # how many requests of $path the upstream got
 sub upstream_got { scalar grep { $_->[3] eq $_[0] } backend_log('up') }
 
+# every block's location, with its own lines (--- config) added
 add_block_preprocessor(sub {
     my $b = shift;
-    $b->set_value('http_config', <<'EOF' . ($b->http_config // ''));
+    $b->set_value('http_config', <<'EOF');
     proxy_cache_path $TEST_NGINX_SERVROOT/cache keys_zone=gb:1m;
     log_format gb '$request_uri $status $upstream_cache_status $upstream_status $body_bytes_sent';
 EOF
+    $b->set_value('config', <<'EOF' . ($b->config // '') . "\n    }\n");
+    location / {
+        access_log logs/g.log gb;
+        proxy_cache gb;
+        proxy_cache_valid 200 1m;
+        add_header X-Cache $upstream_cache_status;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_UP_PORT;
+EOF
+    $b->set_value('request', 'GET /none');
+    $b->set_value('error_code', 200);
 });
 
 run_tests();
@@ -55,22 +67,11 @@ run_tests();
 __DATA__
 
 === TEST 1: the client closes before the head: the upstream is awaited, 200 logged, nothing cached
---- config
-    location / {
-        access_log logs/g1.log gb;
-        proxy_cache gb;
-        proxy_cache_valid 200 1m;
-        add_header X-Cache $upstream_cache_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_UP_PORT;
-    }
 --- init
 main::gone_before_head('/fin');
-Test::More::is((logged_lines('g1.log', 1))[0], '/fin 200 MISS 200 0', 'TEST 1: the upstream\'s status logged');
+Test::More::is((logged_lines('g.log', 1))[0], '/fin 200 MISS 200 0', 'TEST 1: the upstream\'s status logged');
 Test::More::is(main::cache_status('/fin'), 'MISS', 'TEST 1: then a MISS: nothing was cached');
 Test::More::is(main::upstream_got('/fin'), 2, 'TEST 1: the upstream got both');
---- request
-GET /none
---- error_code: 200
 --- error_log
 client prematurely closed connection
 --- no_error_log
@@ -79,21 +80,10 @@ so upstream connection is closed too
 
 
 === TEST 2: the client resets before the head: the same
---- config
-    location / {
-        access_log logs/g2.log gb;
-        proxy_cache gb;
-        proxy_cache_valid 200 1m;
-        add_header X-Cache $upstream_cache_status;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_UP_PORT;
-    }
 --- init
 main::gone_before_head('/rst', reset => 1);
-Test::More::is((logged_lines('g2.log', 1))[0], '/rst 200 MISS 200 0', 'TEST 2: the upstream\'s status logged');
+Test::More::is((logged_lines('g.log', 1))[0], '/rst 200 MISS 200 0', 'TEST 2: the upstream\'s status logged');
 Test::More::is(main::cache_status('/rst'), 'MISS', 'TEST 2: then a MISS');
---- request
-GET /none
---- error_code: 200
 --- no_error_log
 so upstream connection is closed too
 
@@ -101,18 +91,9 @@ so upstream connection is closed too
 
 === TEST 3: proxy_cache_min_uses not reached: nothing to store, so 499 at once, the upstream connection closed
 --- config
-    location / {
-        access_log logs/g3.log gb;
-        proxy_cache gb;
         proxy_cache_min_uses 2;
-        proxy_cache_valid 200 1m;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_UP_PORT;
-    }
 --- init
 main::gone_before_head('/few');
-Test::More::is((logged_lines('g3.log', 1))[0], '/few 499 MISS - 0', 'TEST 3: 499 logged');
---- request
-GET /none
---- error_code: 200
+Test::More::is((logged_lines('g.log', 1))[0], '/few 499 MISS - 0', 'TEST 3: 499 logged');
 --- error_log
 so upstream connection is closed too
