@@ -72,6 +72,7 @@ $::Locations . q{
 }
 --- request
 GET /drive?p=/ssi
+--- timeout: 10
 --- response_body
 part1 before the end: no, whole: yes, x left: no
 

@@ -4,7 +4,7 @@ package Test::MoongateDrive;
 # GET /drive?p=PATH reads PATH from the same server through a cosocket while PATH's upstream
 # waits for a word after each part. The upstream (the test's own /up, its body differs) sends
 # part0, waits until the shared dict "rec" has go1, sends part1, waits for go2, ends with
-# <p>end</p>. /drive gives go1 once part0 came (or 0.5 s passed), then waits 0.5 s for
+# <p>end</p>. /drive gives go1 once part0 came (or 1.5 s passed), then waits 1.5 s for
 # part1 before it gives go2: "part1 before the end: yes" when part1 left at once, "no" when
 # it was held until the upstream finished; "whole": the end came; "x left": an "xxx" of the
 # upstream's padding reached the client.
@@ -31,7 +31,9 @@ our $Location = <<'EOT';
             assert(s:connect("127.0.0.1", ngx.var.server_port))
             assert(s:send("GET " .. ngx.var.arg_p .. " HTTP/1.1\r\nHost: x\r\n"
                           .. "Connection: close\r\n\r\n"))
-            s:settimeout(500)
+            -- 1.5 s: a loaded machine must not turn a part sent at once into "no"; the
+            -- upstream's wait for each word (3 s at least) must stay longer
+            s:settimeout(1500)
             local got = ""
             local function wait_for(word)
                 while not got:find(word, 1, true) do
