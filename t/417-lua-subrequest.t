@@ -688,6 +688,8 @@ X-Err: API disabled in the context of header_filter_by_lua*
 
 
 === TEST 23: the client goes away while a capture waits; the server goes on
+The client leaves after 0.8 s (its read timeout), while /up still waits for the slow
+backend (1 s); GET /ok then has as long (0.3 s was little on a loaded machine).
 --- config
     location = /sleepy {
         content_by_lua_block {
@@ -714,7 +716,7 @@ X-Err: API disabled in the context of header_filter_by_lua*
     }
 --- request eval
 ["GET /t", "GET /ok"]
---- timeout: 0.3
+--- timeout: 0.8
 --- abort
 --- response_body eval
 ["", "fast\n"]
