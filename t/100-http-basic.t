@@ -8,30 +8,11 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use IO::Socket::INET ();
-use IO::Select ();
+use Test::MoongateRaw;
 
 # what the Server header and error pages call the server
 our $Name = $Binary =~ /nginx/ ? 'nginx' : 'moongate';
 $ENV{TEST_NGINX_MIME_TYPES} = "$RepoRoot/conf/mime.types";
-
-# Send raw bytes on a fresh connection and read until the server closes it
-# (bounded): for the cases the response parser cannot frame (HTTP/0.9).
-sub raw_exchange {
-    my ($bytes) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ServerPort,
-                                  Proto => 'tcp', Timeout => 3) or return "connect: $!";
-    print $s $bytes;
-    my $sel = IO::Select->new($s);
-    my $out = '';
-    while ($sel->can_read(3)) {
-        my $n = sysread($s, my $buf, 65536);
-        last unless $n;
-        $out .= $buf;
-    }
-    close $s;
-    return $out;
-}
 
 run_tests();
 

@@ -10,6 +10,7 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateRaw;
 use IO::Socket::INET ();
 use IO::Select ();
 use Time::HiRes ();
@@ -32,25 +33,6 @@ sub converse {
         Test::More::like($r->{raw_headers}, $head, "converse: response $i head") if $head;
     }
     return $x->{raw};
-}
-
-# Connect, send bytes, and return (response bytes, seconds until EOF or undef
-# when the server did not close within $bound seconds).
-sub until_close {
-    my ($bytes, $bound) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ServerPort,
-                                  Proto => 'tcp', Timeout => 3) or return ("connect: $!");
-    print $s $bytes if length $bytes;
-    my $t0 = Time::HiRes::time();
-    my $sel = IO::Select->new($s);
-    my $out = '';
-    while (1) {
-        my $left = $t0 + $bound - Time::HiRes::time();
-        return ($out, undef) if $left <= 0 || !$sel->can_read($left);
-        my $n = sysread($s, my $buf, 65536);
-        return ($out, Time::HiRes::time() - $t0) unless $n;
-        $out .= $buf;
-    }
 }
 
 log_level('info');

@@ -10,6 +10,7 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateProc ();
 use IO::Socket::INET ();
 use IO::Select ();
 use Time::HiRes ();
@@ -362,7 +363,13 @@ close $fh;
 for my $u ('/big', '/big2') {
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ServerPort, Proto => 'tcp');
     print $s "GET $u HTTP/1.0\r\nHost: localhost\r\n\r\n";
-    Time::HiRes::sleep(1.5);             # not reading: the server's send times out meanwhile
+    # not reading until the server's send timed out (its log line, the first or the second;
+    # bounded): a fixed wait could end first on a loaded machine, and reading lets it finish
+    my $k = $u eq '/big' ? 1 : 2;
+    Test::MoongateProc::wait_for(sub {
+        my @t = Test::Moongate::slurp(Test::Moongate::error_log_file())
+                =~ /while sending response to client/g;
+        @t >= $k }, 10);
     my ($got, $how) = (0, 'TIMEOUT');
     my $sel = IO::Select->new($s);
     while ($sel->can_read(3)) {

@@ -232,7 +232,9 @@ GET /t
 --- init
 Test::More::like(main::get('/t')->{body}, qr/req=1\n/, 'TEST 11: a new connection');
 Test::More::like(main::get('/t')->{body}, qr/req=2\n/, 'TEST 11: reused at once');
-Time::HiRes::sleep(0.5);
+# well past the 200 ms: a worker that got no CPU meanwhile could see the next request before
+# the expired timer
+Time::HiRes::sleep(1.5);
 --- request
 GET /t
 --- response_body_like: req=1\n
@@ -287,7 +289,9 @@ GET /t
     }
 --- init
 Test::More::is(main::get('/t')->{body}, 'fresh', 'TEST 14: the first connection');
-Time::HiRes::sleep(1);
+# the backend (another process) closes 0.3 s after its answer; nothing here can see that
+# happen, so 2 s leave a loaded machine room to run it
+Time::HiRes::sleep(2);
 --- request
 GET /t
 --- response_body: fresh

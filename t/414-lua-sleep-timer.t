@@ -50,7 +50,7 @@ done
 === TEST 3: a sleeping request does not hold up others (the worker is not blocked)
 --- config
     location /sleep {
-        content_by_lua_block { ngx.sleep(1) ngx.say("slept") }
+        content_by_lua_block { ngx.sleep(2) ngx.say("slept") }
     }
     location /t {
         content_by_lua_block {
@@ -65,7 +65,7 @@ done
     print $SleepConn "GET /sleep HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 --- request
 GET /t
---- timeout: 0.8
+--- timeout: 1.5
 --- response_body
 served while another sleeps
 

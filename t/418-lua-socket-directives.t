@@ -25,7 +25,8 @@ our $Mute = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1:0')
     or die "udp socket: $!";
 $ENV{TEST_NGINX_MUTE_PORT} = $Mute->sockport;
 
-# took(t0): true when the time since t0 lies between 0.09 and 0.6 s
+# took(t0): true when the time since t0 lies between 0.09 and 2.5 s: a 100 ms timeout, not the
+# 60 s default (2.5 s, not less: a loaded machine may fire a 100 ms timer late)
 add_block_preprocessor(sub {
     my $block = shift;
     return if defined $block->http_config;
@@ -34,7 +35,7 @@ add_block_preprocessor(sub {
         function took(t0)
             ngx.update_time()
             local d = ngx.now() - t0
-            return d >= 0.09 and d < 0.6
+            return d >= 0.09 and d < 2.5
         end
     }
 _EOC_
@@ -328,14 +329,18 @@ lua udp socket read timed out
             local t0 = ngx.now()
             local data, err = sock:receive()
             ngx.update_time()
-            ngx.shared.d:set("res", tostring(err) .. " " .. tostring(ngx.now() - t0 < 0.6))
+            ngx.shared.d:set("res", tostring(err) .. " " .. tostring(ngx.now() - t0 < 2.5))
         end)
     }
 --- config
     lua_socket_read_timeout 10s;
     location /t {
         content_by_lua_block {
-            ngx.sleep(0.7)
+            -- the timer's 100 ms, awaited for 5 s at most (its 10 s would leave nil)
+            for _ = 1, 100 do
+                if ngx.shared.d:get("res") then break end
+                ngx.sleep(0.05)
+            end
             ngx.say(ngx.shared.d:get("res"))
         }
     }
@@ -363,7 +368,11 @@ location (they outlive the request), so their cosockets take the http{} level.
                 local data, err = sock:receive()
                 ngx.shared.d:set("res", err)
             end)
-            ngx.sleep(0.5)
+            -- the timer's 100 ms, awaited for 5 s at most (the location's 10 s would leave nil)
+            for _ = 1, 100 do
+                if ngx.shared.d:get("res") then break end
+                ngx.sleep(0.05)
+            end
             ngx.say(ngx.shared.d:get("res"))
         }
     }

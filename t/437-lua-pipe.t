@@ -143,12 +143,15 @@ nilexited
     location /t {
         content_by_lua_block {
             local pipe = require "ngx.pipe"
-            local proc = assert(pipe.spawn("sleep 0.3; echo done"))
+            -- the child answers once told to (not after a while: a loaded machine could let
+            -- the answer come before the entry thread's sleep ends)
+            local proc = assert(pipe.spawn("read x; echo done"))
             local t = ngx.thread.spawn(function()
                 ngx.say("read: ", proc:stdout_read_line())
             end)
             ngx.sleep(0.05)
             ngx.say("entry thread runs")
+            assert(proc:write("go\n"))
             ngx.thread.wait(t)
             ngx.say(proc:wait())
         }

@@ -20,14 +20,16 @@ __DATA__
     location /t {
         content_by_lua_block {
             local pid = ngx.worker.pid()
-            -- the signal comes while the read below blocks; the read ends 0.8 s later
-            local f = io.popen("(sleep 0.3; kill -USR1 " .. pid .. ") & sleep 1.1; echo done")
+            -- the signal comes while the read below blocks (1 s after popen: room for a loaded
+            -- machine to reach the read), the read ends 1 s later
+            local f = io.popen("(sleep 1; kill -USR1 " .. pid .. ") & sleep 2; echo done")
             ngx.say(f:read("*l"))
             f:close()
         }
     }
 --- request
 GET /t
+--- timeout: 10
 --- response_body
 done
 
@@ -40,13 +42,14 @@ done
     location /t {
         content_by_lua_block {
             local pid = ngx.worker.pid()
-            local f = io.popen("(sleep 0.3; kill -USR1 " .. pid .. ") & sleep 1.1; echo done")
+            local f = io.popen("(sleep 1; kill -USR1 " .. pid .. ") & sleep 2; echo done")
             ngx.say(f:read("*l"))
             f:close()
         }
     }
 --- request
 GET /t
+--- timeout: 10
 --- response_body
 nilInterrupted system call4
 

@@ -60,6 +60,8 @@ add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(http_config => $Backend . ($block->http_config // ''));
     $block->set_value(config => $Sleep . ($block->config // ''));
+    # GET /sleep answers after 2.1 s: more than the default 3 s per read for a loaded machine
+    $block->set_value(timeout => 10) unless defined $block->timeout;
 });
 
 run_tests();

@@ -34,6 +34,8 @@ add_block_preprocessor(sub {
     fastcgi_cache_key $uri;
     add_header X-Cache $upstream_cache_status always;
 _EOC_
+    # GET /sleep answers after 2.1 s: more than the default 3 s per read for a loaded machine
+    $block->set_value(timeout => 10) unless defined $block->timeout;
 });
 
 run_tests();

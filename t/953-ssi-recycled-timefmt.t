@@ -10,18 +10,16 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateDrive;
 
 use_bad_conf_blocks();
 
 # /up sends part0 and part1, each followed by 6000 bytes an SSI false branch swallows (so
 # whole proxy buffers give a few bytes of output) and a flush, and waits for the driver's
-# word after each (3 s at most); /drive reads the proxied, SSI-filtered path as a client:
-# whether part1 arrived before it let the upstream finish (it waits 0.5 s for it).
-our $Http = <<'EOF';
-    lua_shared_dict rec 1m;
-EOF
+# word after each (3 s at most); Test::MoongateDrive's /drive reads the proxied, SSI-filtered path.
+our $Http = $Test::MoongateDrive::Http;
 
-our $Locations = <<'EOF';
+our $Locations = $Test::MoongateDrive::Location . <<'EOF';
     location /up {
         content_by_lua_block {
             ngx.header.content_type = "text/html"
@@ -36,36 +34,6 @@ our $Locations = <<'EOF';
                 end
             end
             ngx.print("<p>end</p>")
-        }
-    }
-    location /drive {
-        content_by_lua_block {
-            local rec = ngx.shared.rec
-            rec:delete("go1")
-            rec:delete("go2")
-            local s = ngx.socket.tcp()
-            s:settimeout(2000)
-            assert(s:connect("127.0.0.1", ngx.var.server_port))
-            assert(s:send("GET " .. ngx.var.arg_p .. " HTTP/1.1\r\nHost: x\r\n"
-                          .. "Connection: close\r\n\r\n"))
-            s:settimeout(500)
-            local got = ""
-            local function wait_for(word)
-                while not got:find(word, 1, true) do
-                    local d = s:receiveany(65536)
-                    if not d then return "no" end
-                    got = got .. d
-                end
-                return "yes"
-            end
-            wait_for("part0")
-            rec:set("go1", 1)
-            local early = wait_for("part1")
-            rec:set("go2", 1)
-            s:settimeout(5000)
-            local whole = wait_for("<p>end</p>")
-            ngx.say("part1 before the end: ", early, ", whole: ", whole,
-                    ", x leaked: ", got:find("xxx", 1, true) and "yes" or "no")
         }
     }
 EOF
@@ -87,7 +55,7 @@ $::Locations . q{
 --- request
 GET /drive?p=/ssi
 --- response_body
-part1 before the end: yes, whole: yes, x leaked: no
+part1 before the end: yes, whole: yes, x left: no
 
 
 
@@ -104,8 +72,9 @@ $::Locations . q{
 }
 --- request
 GET /drive?p=/ssi
+--- timeout: 10
 --- response_body
-part1 before the end: no, whole: yes, x leaked: no
+part1 before the end: no, whole: yes, x left: no
 
 
 
@@ -124,7 +93,7 @@ $::Locations . q{
 --- request
 GET /drive?p=/ssi
 --- response_body
-part1 before the end: yes, whole: yes, x leaked: no
+part1 before the end: yes, whole: yes, x left: no
 
 
 

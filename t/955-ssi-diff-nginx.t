@@ -18,18 +18,17 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateDrive;
 
 plan 'no_plan';
 
 # For TESTs 11-12 (as t/953's): /up sends part0 and part1, each followed by ?pad= "x" that
 # sub_filter takes out (so a proxy buffer gives a few bytes of output) and a flush, and
-# waits for the driver's word after each (3 s at most); /drive reads the proxied, filtered
-# path as a client: whether part1 arrived before it let the upstream finish (0.5 s wait).
-our $Http = <<'EOT';
-    lua_shared_dict rec 1m;
-EOT
+# waits for the driver's word after each (3 s at most); Test::MoongateDrive's /drive reads the proxied,
+# filtered path.
+our $Http = $Test::MoongateDrive::Http;
 
-our $Locations = <<'EOT';
+our $Locations = $Test::MoongateDrive::Location . <<'EOT';
     location /up {
         content_by_lua_block {
             ngx.header.content_type = "text/html"
@@ -42,36 +41,6 @@ our $Locations = <<'EOT';
                 end
             end
             ngx.print("<p>end</p>")
-        }
-    }
-    location /drive {
-        content_by_lua_block {
-            local rec = ngx.shared.rec
-            rec:delete("go1")
-            rec:delete("go2")
-            local s = ngx.socket.tcp()
-            s:settimeout(2000)
-            assert(s:connect("127.0.0.1", ngx.var.server_port))
-            assert(s:send("GET " .. ngx.var.arg_p .. " HTTP/1.1\r\nHost: x\r\n"
-                          .. "Connection: close\r\n\r\n"))
-            s:settimeout(500)
-            local got = ""
-            local function wait_for(word)
-                while not got:find(word, 1, true) do
-                    local d = s:receiveany(65536)
-                    if not d then return "no" end
-                    got = got .. d
-                end
-                return "yes"
-            end
-            wait_for("part0")
-            rec:set("go1", 1)
-            local early = wait_for("part1")
-            rec:set("go2", 1)
-            s:settimeout(5000)
-            local whole = wait_for("<p>end</p>")
-            ngx.say("part1 before the end: ", early, ", whole: ", whole,
-                    ", x left: ", got:find("xxx", 1, true) and "yes" or "no")
         }
     }
 EOT

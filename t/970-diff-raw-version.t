@@ -10,27 +10,9 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use IO::Socket::INET;
-use IO::Select;
+use Test::MoongateRaw;
 
 plan 'no_plan';
-
-# the bytes a server sends back to one raw request until it closes (HTTP/0.9 has no head)
-sub raw_exchange {
-    my ($bytes) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ServerPort,
-                                  Proto => 'tcp', Timeout => 3) or return "connect: $!";
-    print $s $bytes;
-    my $sel = IO::Select->new($s);
-    my $out = '';
-    while ($sel->can_read(3)) {
-        my $n = sysread($s, my $buf, 65536);
-        last unless $n;
-        $out .= $buf;
-    }
-    close $s;
-    return $out;
-}
 
 run_tests();
 

@@ -12,29 +12,9 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use IO::Socket::INET;
-use IO::Select;
-use Time::HiRes ();
+use Test::MoongateRaw;
 
 plan 'no_plan';
-
-# send bytes, read until the server closes (bounded): (what came, seconds) or (what came, undef)
-sub until_close {
-    my ($bytes, $bound) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ServerPort,
-                                  Proto => 'tcp', Timeout => 3) or return ("connect: $!");
-    print $s $bytes if length $bytes;
-    my $t0 = Time::HiRes::time();
-    my $sel = IO::Select->new($s);
-    my $out = '';
-    while (1) {
-        my $left = $t0 + $bound - Time::HiRes::time();
-        return ($out, undef) if $left <= 0 || !$sel->can_read($left);
-        my $n = sysread($s, my $buf, 65536);
-        return ($out, Time::HiRes::time() - $t0) unless $n;
-        $out .= $buf;
-    }
-}
 
 run_tests();
 

@@ -20,7 +20,8 @@ package Test::Moongate;
 #   TEST_MOONGATE_SERVROOT  server root (default <repo>/t/servroot/<test>)
 #   TEST_MOONGATE_NO_CLEAN  keep servroot and leave the last server running
 #   TEST_MOONGATE_VERBOSE   diag() every config and raw response
-#   TEST_MOONGATE_LOG_WAIT  seconds to wait for --- error_log lines (2)
+#   TEST_MOONGATE_LOG_WAIT  seconds to wait for --- error_log lines (5: room for a loaded
+#                           ASan run; a check waits only until its lines are there)
 
 use Test::MoongateBadConf ();
 use Test::Base -base;
@@ -111,7 +112,7 @@ our %IgnoredSections = map { $_ => 1 } qw(
 
 our $NoClean  = $ENV{TEST_MOONGATE_NO_CLEAN} ? 1 : 0;
 our $Verbose  = $ENV{TEST_MOONGATE_VERBOSE} ? 1 : 0;
-our $LogWait  = defined $ENV{TEST_MOONGATE_LOG_WAIT} ? $ENV{TEST_MOONGATE_LOG_WAIT} : 2;
+our $LogWait  = defined $ENV{TEST_MOONGATE_LOG_WAIT} ? $ENV{TEST_MOONGATE_LOG_WAIT} : 5;
 our $StartTimeout = 5;
 our $StopTimeout  = 3;
 
@@ -1311,7 +1312,7 @@ C<response_body_filters>: function names or code refs applied in order),
 C<response_body_like>/C<_unlike> (a section's final newline is part of the pattern, as
 Test::Nginx's: say C<chomp> where it must not be), every C<error_log> / C<no_error_log>
 pattern (string = substring, qr// = regex, matched per line; positive ones
-are awaited up to TEST_MOONGATE_LOG_WAIT seconds, or C<log_wait> seconds if the block says
+are awaited up to TEST_MOONGATE_LOG_WAIT seconds (default 5), or C<log_wait> seconds if the block says
 more), C<grep_error_log> +
 C<grep_error_log_out>, and C<must_die>.  Arrayref expectations pair with the
 requests/responses by index.  A read timeout without C<abort> is one extra
