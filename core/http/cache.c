@@ -843,91 +843,125 @@ int mg_http_cache_drops_header(mg_str_t key)
     return 0;
 }
 
-/* "max-age=N" and the like in a Cache-Control value: N, -1 when absent or not a number */
+/* What the upstream's Cache-Control lines say, each line in turn as nginx 1.22 reads them
+ * (a later max-age replaces an earlier one, any refusal holds) */
+typedef struct {
+    int refuse;           /* no-cache, no-store, private, or a number that is not one */
+    int64_t max_age;      /* s-maxage, else max-age, in seconds; -1 when none */
+    int64_t updating_sec; /* stale-while-revalidate, 0 when none */
+    int64_t error_sec;    /* stale-if-error */
+} cache_control_t;
+
+/* "NAME=N" anywhere in a value, as nginx finds it (no token boundary): N, -1 when absent,
+ * -2 when N is not digits up to a ',', ';', ' ' or the end */
 static int64_t cc_number(mg_span_t v, const char *name)
 {
     size_t n = strlen(name);
-    const char *p = v.data, *end = v.data + v.len;
-    while ((p = mg_strlcasestrn(p, end, name, n)) != NULL) {
-        int starts = p == v.data || p[-1] == ',' || p[-1] == ' ';
-        p += n;
-        if (starts && p < end && *p == '=') {
-            const char *s = ++p;
-            while (p < end && *p >= '0' && *p <= '9') {
-                p++;
-            }
-            return p > s ? mg_atoi(s, (size_t)(p - s)) : -1;
-        }
+    const char *end = v.data + v.len;
+    const char *p = mg_strlcasestrn(v.data, end, name, n);
+    if (p == NULL) {
+        return -1;
     }
-    return -1;
+    int64_t num = 0;
+    for (p += n; p < end && *p != ',' && *p != ';' && *p != ' '; p++) {
+        if (*p < '0' || *p > '9') {
+            return -2;
+        }
+        num = num < INT32_MAX / 10 ? num * 10 + (*p - '0') : INT32_MAX; /* a year is plenty */
+    }
+    return num;
 }
 
 static int cc_has(mg_span_t v, const char *name)
 {
-    size_t n = strlen(name);
-    const char *p = v.data, *end = v.data + v.len;
-    while ((p = mg_strlcasestrn(p, end, name, n)) != NULL) {
-        if ((p == v.data || p[-1] == ',' || p[-1] == ' ') &&
-            (p + n == end || p[n] == ',' || p[n] == ' ' || p[n] == '=')) {
-            return 1;
-        }
-        p += n;
-    }
-    return 0;
+    return mg_strlcasestrn(v.data, v.data + v.len, name, strlen(name)) != NULL;
 }
 
-/* Until when the response may be served: 0 when it is not to be stored */
+static void cache_control(mg_upstream_t *u, cache_control_t *cc)
+{
+    *cc = (cache_control_t){.max_age = -1};
+    if (u->ignore_headers & MG_UPSTREAM_IGN_CACHE_CONTROL) {
+        return;
+    }
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len != 13 || mg_strncasecmp(h->name.data, "cache-control", 13) != 0) {
+            continue;
+        }
+        if (cc_has(h->value, "no-cache") || cc_has(h->value, "no-store") ||
+            cc_has(h->value, "private")) {
+            cc->refuse = 1;
+            continue;
+        }
+        int64_t n = cc_number(h->value, "s-maxage=");
+        if (n == -1) {
+            n = cc_number(h->value, "max-age=");
+        }
+        if (n == 0 || n == -2) {
+            cc->refuse = 1; /* max-age=0, or not a number */
+        } else if (n > 0) {
+            cc->max_age = n;
+        }
+        n = cc_number(h->value, "stale-while-revalidate=");
+        cc->refuse |= n == -2;
+        cc->updating_sec = n >= 0 ? n : cc->updating_sec;
+        n = cc_number(h->value, "stale-if-error=");
+        cc->refuse |= n == -2;
+        cc->error_sec = n >= 0 ? n : cc->error_sec;
+    }
+}
+
+/* Until when the response may be served: 0 when it is not to be stored. As nginx 1.22 but
+ * for the order of the lines, which does not matter here (nginx 1.23's fix, ticket #964):
+ * Set-Cookie and "Vary: *" refuse whatever else; a positive X-Accel-Expires overrides
+ * Cache-Control and Expires; Cache-Control's max-age overrides Expires. */
 static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
 {
     mg_uint_t ign = u->ignore_headers;
     int64_t now = (int64_t)mg_now.sec;
     mg_http_header_t *h;
-    if (!(ign & MG_UPSTREAM_IGN_XA_EXPIRES) && (h = head_line(u, "x-accel-expires")) != NULL) {
-        /* as nginx: it overrides every other header; "@T" is a time, N seconds from now */
-        int at = h->value.len && h->value.data[0] == '@';
-        int64_t v = mg_atoi(h->value.data + at, h->value.len - (size_t)at);
-        if (v < 0) {
-            goto headers;
-        }
-        if (v == 0 && !at) {
-            return 0;
-        }
-        return at ? v : now + v;
-    }
-headers:
     if (!(ign & MG_UPSTREAM_IGN_SET_COOKIE) && head_line(u, "set-cookie")) {
         return 0;
     }
+    /* nginx keeps at most 128 bytes of Vary in the file's header */
     if (!(ign & MG_UPSTREAM_IGN_VARY) && (h = head_line(u, "vary")) != NULL &&
-        memchr(h->value.data, '*', h->value.len)) {
+        ((h->value.len == 1 && h->value.data[0] == '*') || h->value.len > 128)) {
         return 0;
     }
-    int64_t valid = -1;
-    if (!(ign & MG_UPSTREAM_IGN_CACHE_CONTROL) && (h = head_line(u, "cache-control")) != NULL) {
-        if (cc_has(h->value, "no-cache") || cc_has(h->value, "no-store") ||
-            cc_has(h->value, "private")) {
+    /* X-Accel-Expires: "@T" is a time (@0 as if absent), N seconds from now, 0 refuses (on
+     * any of its lines); not a number: as if absent. The last one that gives a time counts. */
+    int64_t xae = 0;
+    for (size_t i = 0; !(ign & MG_UPSTREAM_IGN_XA_EXPIRES) && i < u->head.nheaders; i++) {
+        h = &u->head.headers[i];
+        if (h->name.len != 15 || mg_strncasecmp(h->name.data, "x-accel-expires", 15) != 0) {
+            continue;
+        }
+        int at = h->value.len && h->value.data[0] == '@';
+        int64_t v = mg_atoi(h->value.data + at, h->value.len - (size_t)at);
+        if (v == 0 && !at) {
             return 0;
         }
-        int64_t n = cc_number(h->value, "s-maxage");
-        if (n < 0) {
-            n = cc_number(h->value, "max-age");
-        }
-        if (n == 0) {
-            return 0;
-        }
-        if (n > 0) {
-            valid = now + n;
+        if (v > 0) {
+            xae = at ? v : now + v;
         }
     }
-    if (valid < 0 && !(ign & MG_UPSTREAM_IGN_EXPIRES) && (h = head_line(u, "expires")) != NULL) {
+    if (xae > 0) {
+        return xae;
+    }
+    cache_control_t cc;
+    cache_control(u, &cc);
+    if (cc.refuse) {
+        return 0;
+    }
+    if (cc.max_age > 0) {
+        return now + cc.max_age;
+    }
+    if (!(ign & MG_UPSTREAM_IGN_EXPIRES) && (h = head_line(u, "expires")) != NULL) {
         time_t t = mg_time_parse_http(h->value.data, h->value.len);
-        if (t == (time_t)-1 || (int64_t)t <= now) {
+        if (t == (time_t)-1 || (int64_t)t < now) {
             return 0;
         }
-        valid = (int64_t)t;
-    }
-    if (valid > 0) {
-        return valid;
+        return (int64_t)t;
     }
     if (conf->valid == NULL || conf->valid == MG_CONF_UNSET_PTR) {
         return 0;
@@ -962,17 +996,6 @@ void mg_http_cache_response(mg_upstream_t *u)
          * for it go on */
         release_updating(c, &r->connection->log, r->pool);
     }
-}
-
-/* Cache-Control's "NAME=N" extensions of stale use: N, 0 when absent */
-static uint32_t stale_seconds(mg_upstream_t *u, const char *name)
-{
-    mg_http_header_t *h = head_line(u, "cache-control");
-    if (h == NULL || (u->ignore_headers & MG_UPSTREAM_IGN_CACHE_CONTROL)) {
-        return 0;
-    }
-    int64_t n = cc_number(h->value, name);
-    return n > 0 && n < INT32_MAX ? (uint32_t)n : 0;
 }
 
 /* 1 when the response goes into the cache (its file started) */
@@ -1011,8 +1034,10 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
     }
     mg_http_header_t *etag = head_line(u, "etag");
     mg_http_header_t *vary = u->ignore_headers & MG_UPSTREAM_IGN_VARY ? NULL : head_line(u, "vary");
-    h->updating_sec = stale_seconds(u, "stale-while-revalidate");
-    h->error_sec = stale_seconds(u, "stale-if-error");
+    cache_control_t cc;
+    cache_control(u, &cc);
+    h->updating_sec = (uint32_t)cc.updating_sec; /* Cache-Control's extensions of stale use */
+    h->error_sec = (uint32_t)cc.error_sec;
     mg_span_t head = {u->hbuf, (size_t)(u->pending - u->hbuf)};
     if (c->key.len > MG_CACHE_FILE_MAX_KEY) {
         return 0;
