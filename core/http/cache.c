@@ -271,6 +271,21 @@ static mg_http_header_t *head_line(mg_upstream_t *u, const char *lower)
     return NULL;
 }
 
+/* As nginx for a cached or cacheable response: the copied Last-Modified line (none when
+ * *_hide_header hid it) gives the date that answers If-Modified-Since, and stays in its place */
+static void take_last_modified(mg_request_t *r)
+{
+    mg_table_elt_t *h = r->headers_out.headers.elts;
+    for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
+        if (h[i].hash && h[i].key.len == 13 &&
+            mg_strncasecmp(h[i].key.data, "last-modified", 13) == 0) {
+            r->headers_out.last_modified = &h[i];
+            r->headers_out.last_modified_time = mg_time_parse_http(h[i].value.data, h[i].value.len);
+            return;
+        }
+    }
+}
+
 /* A fresh entry: its head through the owner's process_header, the body from the file. */
 static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_meta_t *m)
 {
@@ -297,18 +312,7 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
         return rc;
     }
     r->headers_out.content_length_n = (int64_t)m->h.body_len;
-    r->headers_out.last_modified_time = m->h.last_modified;
-    if (m->h.last_modified != -1) {
-        /* the date answers If-Modified-Since and is written from last_modified_time: the
-         * copied line would be a second Last-Modified */
-        mg_table_elt_t *h = r->headers_out.headers.elts;
-        for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
-            if (h[i].hash && h[i].key.len == 13 &&
-                mg_strncasecmp(h[i].key.data, "last-modified", 13) == 0) {
-                h[i].hash = 0;
-            }
-        }
-    }
+    take_last_modified(r);
     /* a cached response: any ranges, with the upstream's Accept-Ranges or *_force_ranges */
     if (u->conf->force_ranges || head_line(u, "accept-ranges") != NULL) {
         mg_upstream_own_ranges(r, 0);
@@ -467,6 +471,7 @@ static mg_int_t lock_or_fetch(mg_request_t *r, mg_http_cache_req_t *c, mg_int_t 
         mg_log_error(MG_LOG_INFO, log, 0, "cache lock timeout");
         w->timed_out = 1;
         c->no_store = 1;
+        c->lock_timed_out = 1;
         return MG_OK;
     }
     /* the shared node is polled: a worker cannot be woken by another's event */
@@ -748,7 +753,7 @@ int mg_http_cache_storing(mg_request_t *r)
 int mg_http_cache_cacheable(mg_request_t *r)
 {
     mg_http_cache_req_t *c = r->cache;
-    return c && (c->store || c->status >= MG_CACHE_STALE);
+    return c && (c->store || c->cacheable || c->status >= MG_CACHE_STALE);
 }
 
 int mg_http_cache_stale(mg_upstream_t *u, mg_uint_t ft, mg_int_t *rc)
@@ -911,7 +916,8 @@ static void cache_control(mg_upstream_t *u, cache_control_t *cc)
     }
 }
 
-/* Until when the response may be served: 0 when it is not to be stored. As nginx 1.22 but
+/* Until when the response may be served: -1 when its head refuses it, 0 when nothing gives
+ * it a validity (*_cache_valid has none for its status). As nginx 1.22 but
  * for the order of the lines, which does not matter here (nginx 1.23's fix, ticket #964):
  * Set-Cookie and "Vary: *" refuse whatever else; a positive X-Accel-Expires overrides
  * Cache-Control and Expires; Cache-Control's max-age overrides Expires. */
@@ -921,12 +927,12 @@ static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
     int64_t now = (int64_t)mg_now.sec;
     mg_http_header_t *h;
     if (!(ign & MG_UPSTREAM_IGN_SET_COOKIE) && head_line(u, "set-cookie")) {
-        return 0;
+        return -1;
     }
     /* nginx keeps at most 128 bytes of Vary in the file's header */
     if (!(ign & MG_UPSTREAM_IGN_VARY) && (h = head_line(u, "vary")) != NULL &&
         ((h->value.len == 1 && h->value.data[0] == '*') || h->value.len > 128)) {
-        return 0;
+        return -1;
     }
     /* X-Accel-Expires: "@T" is a time (@0 as if absent), N seconds from now, 0 refuses (on
      * any of its lines); not a number: as if absent. The last one that gives a time counts. */
@@ -939,7 +945,7 @@ static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
         int at = h->value.len && h->value.data[0] == '@';
         int64_t v = mg_atoi(h->value.data + at, h->value.len - (size_t)at);
         if (v == 0 && !at) {
-            return 0;
+            return -1;
         }
         if (v > 0) {
             xae = at ? v : now + v;
@@ -951,7 +957,7 @@ static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
     cache_control_t cc;
     cache_control(u, &cc);
     if (cc.refuse) {
-        return 0;
+        return -1;
     }
     if (cc.max_age > 0) {
         return now + cc.max_age;
@@ -959,7 +965,7 @@ static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
     if (!(ign & MG_UPSTREAM_IGN_EXPIRES) && (h = head_line(u, "expires")) != NULL) {
         time_t t = mg_time_parse_http(h->value.data, h->value.len);
         if (t == (time_t)-1 || (int64_t)t < now) {
-            return 0;
+            return -1;
         }
         return (int64_t)t;
     }
@@ -996,21 +1002,23 @@ void mg_http_cache_response(mg_upstream_t *u)
          * for it go on */
         release_updating(c, &r->connection->log, r->pool);
     }
+    if (c->store || c->cacheable) {
+        take_last_modified(r);
+    }
 }
 
 /* 1 when the response goes into the cache (its file started) */
 static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
 {
     mg_request_t *r = u->r;
+    int64_t valid = validity(u, c->conf);
+    int scarce = c->uses < (mg_uint_t)c->conf->min_uses;
+    c->cacheable = valid >= 0 && !scarce && !c->lock_timed_out && !u->head_method;
     /* a HEAD's answer has no body to store (unless it went upstream as GET); as nginx, an
      * unbuffered response (*_buffering off, X-Accel-Buffering: no) is not stored */
     if (c->no_store || !u->buffering || u->head_method || u->http09 ||
         (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 ||
-        u->head.status == 206) {
-        return 0;
-    }
-    int64_t valid = validity(u, c->conf);
-    if (valid <= 0 || c->uses < (mg_uint_t)c->conf->min_uses) {
+        u->head.status == 206 || valid <= 0 || scarce) {
         return 0;
     }
     mg_http_cache_zone_t *z = c->zone;

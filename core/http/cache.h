@@ -36,6 +36,10 @@ typedef struct mg_http_cache_req_s {
     unsigned head_as_get : 1; /* proxy_cache_convert_head: the upstream gets GET for a HEAD */
     unsigned no_store : 1;    /* *_no_cache said so */
     unsigned store : 1;       /* the response is being written */
+    unsigned cacheable : 1;   /* nginx's u->cacheable when the head goes out: its lines did not
+                                 refuse it (*_cache_valid and *_no_cache aside), min_uses
+                                 reached: the client's If-* are answered here (not_modified) */
+    unsigned lock_timed_out : 1;
     unsigned failed : 1;
     unsigned updating : 1;       /* this request holds the node's updating flag (the lock) */
     unsigned stale_updating : 1; /* Cache-Control stale-while-revalidate still allows it */

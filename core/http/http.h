@@ -412,6 +412,9 @@ typedef struct {
     off_t content_offset;     /* where the body starts in the entity (slice: its first
                                  slice's start); the range filter counts from there */
     time_t last_modified_time; /* -1 none */
+    mg_table_elt_t *last_modified; /* the line that says last_modified_time (a cached or
+                                      cacheable upstream response's: it keeps its place, as
+                                      nginx's); NULL: the time is printed after Content-Length */
     mg_table_elt_t *location;
     mg_table_elt_t *content_encoding;
     mg_table_elt_t *etag;
