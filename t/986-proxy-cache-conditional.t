@@ -3,9 +3,10 @@
 # upstream's Last-Modified keeps its place among the lines on a HIT; a response its head lets
 # be cached (stored or not: no proxy_cache_valid for it) answers If-Modified-Since and
 # If-None-Match here, the upstream never seeing them; proxy_hide_header Last-Modified leaves
-# a HIT without one.  The upstream is a second server on $TEST_NGINX_PORT2: each h=Name:Value argument is
-# a header line of its answer, in order; its body counts the requests it got for the URI and
-# says which If-* lines it saw.
+# a HIT without one; a 416 for a HIT has its Content-Range before the lines the error page
+# adds.  The upstream is a second server on $TEST_NGINX_PORT2: each h=Name:Value argument
+# is a header line of its answer, in order; its body counts the requests it got for the URI
+# and says which If-* lines it saw.
 #
 #   prove -I t/lib t/986-proxy-cache-conditional.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/986-proxy-cache-conditional.t
@@ -134,3 +135,23 @@ __DATA__
 --- response_body eval
 ["/a n=1 \n", "/a n=1 \n", "/a n=1 \n"]
 
+
+
+=== TEST 4: a range past a HIT's end: 416 with Content-Range before the error page's own add_header line
+--- http_config
+    proxy_cache_path $TEST_NGINX_SERVROOT/c4 keys_zone=c4:1m;
+--- config
+    location / {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+        proxy_cache c4;
+        proxy_cache_valid 1m;
+        add_header X-Cache $upstream_cache_status always;
+    }
+--- request eval
+["GET /r?h=Accept-Ranges:bytes", "GET /r?h=Accept-Ranges:bytes"]
+--- more_headers eval
+["", "Range: bytes=100-"]
+--- error_code eval
+[200, 416]
+--- raw_response_headers_like eval
+["\r\nX-Cache: MISS\r\n", "\r\nX-Cache: HIT\r\nContent-Range: bytes \\*/8\r\nX-Cache: HIT\r\n"]
