@@ -769,7 +769,9 @@ int mg_http_cache_stale(mg_upstream_t *u, mg_uint_t ft, mg_int_t *rc)
     if (use & MG_UPSTREAM_FT_ERROR) {
         use |= MG_UPSTREAM_FT_NOLIVE;
     }
-    if (!(use & ft) && !c->stale_error) {
+    /* stale-if-error: when no peer answered (error, timeout, invalid header), not for an
+     * answer's status, which only *_cache_use_stale names (nginx since 1.19.3) */
+    if (!(use & ft) && !(c->stale_error && !(ft & MG_UPSTREAM_FT_STATUSES))) {
         return 0;
     }
     c->status = MG_CACHE_STALE;
