@@ -340,6 +340,7 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
 }
 
 static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf);
+static int64_t status_validity(mg_upstream_t *u, mg_http_cache_conf_t *conf);
 
 /* ---- the lock and the updating flag ---- */
 
@@ -551,8 +552,7 @@ static mg_int_t expired(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *
             return MG_DONE;
         }
     }
-    c->revalidate =
-        conf->revalidate && (m->h.etag_len || m->h.last_modified != -1) && !c->head_as_get;
+    c->revalidate = conf->revalidate && (m->h.etag_len || m->h.last_modified != -1);
     return MG_OK;
 }
 
@@ -786,10 +786,15 @@ int mg_http_cache_revalidated(mg_upstream_t *u, mg_int_t *rc)
     if (c == NULL || c->u != u || c->fd < 0 || !c->revalidate || c->status != MG_CACHE_EXPIRED) {
         return 0;
     }
-    /* the 304's own Cache-Control, Expires... else *_cache_valid for the entry's status */
+    /* the 304's own X-Accel-Expires, Cache-Control, Expires, else (none, or one that would
+     * refuse a response: nginx only looks at the time they give) *_cache_valid for the
+     * entry's status */
     mg_uint_t status = u->head.status;
     u->head.status = c->meta.h.status;
     int64_t valid = validity(u, c->conf);
+    if (valid < 0) {
+        valid = status_validity(u, c->conf);
+    }
     u->head.status = status;
     mg_log_t *log = &r->connection->log;
     if (valid > 0) {
@@ -971,13 +976,19 @@ static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
         }
         return (int64_t)t;
     }
+    return status_validity(u, conf);
+}
+
+/* *_cache_valid for the head's status: until when, 0 for none */
+static int64_t status_validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
+{
     if (conf->valid == NULL || conf->valid == MG_CONF_UNSET_PTR) {
         return 0;
     }
     mg_http_cache_valid_t *cv = conf->valid->elts;
     for (size_t i = 0; i < conf->valid->nelts; i++) {
         if (cv[i].status == u->head.status || cv[i].status == 0) {
-            return cv[i].sec > 0 ? now + cv[i].sec : 0;
+            return cv[i].sec > 0 ? (int64_t)mg_now.sec + cv[i].sec : 0;
         }
     }
     return 0;
