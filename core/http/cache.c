@@ -311,7 +311,7 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
     if (rc != MG_OK) {
         return rc;
     }
-    r->headers_out.content_length_n = (int64_t)m->h.body_len;
+    /* the stored head's Content-Length, as nginx: none for a chunked answer, a 304 */
     take_last_modified(r);
     /* a cached response: any ranges, with the upstream's Accept-Ranges or *_force_ranges */
     if (u->conf->force_ranges || head_line(u, "accept-ranges") != NULL) {
