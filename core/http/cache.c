@@ -1030,8 +1030,8 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
     /* a HEAD's answer has no body to store (unless it went upstream as GET); as nginx, an
      * unbuffered response (*_buffering off, X-Accel-Buffering: no) is not stored */
     if (c->no_store || !u->buffering || u->head_method || u->http09 ||
-        (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 ||
-        u->head.status == 206 || valid <= 0 || scarce) {
+        (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 || valid <= 0 ||
+        scarce) {
         return 0;
     }
     mg_http_cache_zone_t *z = c->zone;
