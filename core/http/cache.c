@@ -639,6 +639,25 @@ static void secondary_md5(const unsigned char *main, const unsigned char *varian
 }
 
 /* The node and file of c->md5: a HIT served (MG_DONE), or MG_OK to fetch */
+/* An answer to a HEAD that went upstream as HEAD: no body, and a Content-Length that says
+ * there is one (only such a HEAD answer is stored) */
+static int head_only(const mg_cache_file_meta_t *m)
+{
+    if (m->h.body_len != 0) {
+        return 0;
+    }
+    const char *p = m->head, *end = m->head + m->h.head_len;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        p++;
+        if (end - p > 15 && mg_strncasecmp(p, "content-length:", 15) == 0) {
+            for (p += 15; p < end && *p == ' '; p++) {
+            }
+            return p < end && *p >= '1' && *p <= '9';
+        }
+    }
+    return 0;
+}
+
 static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc)
 {
     mg_http_cache_zone_t *z = c->zone;
@@ -716,6 +735,11 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
             }
         }
         mg_shm_table_unlock(z->table);
+    }
+    if (r->method != MG_HTTP_HEAD && head_only(&m)) {
+        /* nginx would send it as it is: a Content-Length and no body (its documentation
+         * asks for $request_method in the key); fetched instead, and stored over it */
+        return lock_or_fetch(r, c, rc);
     }
     if (m.h.valid_sec < (int64_t)mg_now.sec) {
         return expired(r, u, c, fd, &m, rc);
@@ -1027,11 +1051,13 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
     int64_t valid = validity(u, c->conf);
     int scarce = c->uses < (mg_uint_t)c->conf->min_uses;
     c->cacheable = valid >= 0 && !scarce && !c->lock_timed_out && !u->head_method;
-    /* a HEAD's answer has no body to store (unless it went upstream as GET); as nginx, an
-     * unbuffered response (*_buffering off, X-Accel-Buffering: no) is not stored */
-    if (c->no_store || !u->buffering || u->head_method || u->http09 ||
-        (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 || valid <= 0 ||
-        scarce) {
+    /* as nginx, an unbuffered response (*_buffering off, X-Accel-Buffering: no) is not
+     * stored. An answer to a HEAD that went upstream as HEAD (proxy_cache_convert_head off) is,
+     * as nginx, when it says its length (so that a GET finding it can tell: head_only); the
+     * CGI protocols' HEAD answers are not. */
+    int head_answer = u->head_method || (r->method == MG_HTTP_HEAD && !c->head_as_get);
+    if (c->no_store || !u->buffering || u->http09 || u->head.status == 101 || valid <= 0 ||
+        scarce || (head_answer && !(u->head_method && head_line(u, "content-length")))) {
         return 0;
     }
     mg_http_cache_zone_t *z = c->zone;
@@ -1103,7 +1129,8 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
         store_abort(c);
         return 0;
     }
-    c->expected = u->chunked_body || u->decode ? -1 : u->length;
+    /* a HEAD's answer has no body whatever its Content-Length says */
+    c->expected = u->head_method ? 0 : u->chunked_body || u->decode ? -1 : u->length;
     c->store = 1;
     /* as nginx: ranges of an upstream's response only when it is cacheable and the upstream
      * allows them, and one only: the range filter can answer several from one whole buffer
