@@ -36,7 +36,9 @@ typedef struct {
      * expired one's update; lock_time (wall clock, ms) is when a lock is given up for lost
      * (*_cache_lock_age) */
     uint8_t updating;
-    uint8_t pad[2];
+    /* an intercepted error's status (*_intercept_errors with an error_page for it), kept
+     * until valid_sec instead of a file, as nginx's: a lookup answers it (a HIT) */
+    uint16_t error;
     int64_t lock_time;
 } cache_node_t;
 
@@ -666,12 +668,22 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
     int again = mg_pool_cleanup_find(r->pool, wait_cancel) != NULL;
     mg_shm_table_lock(z->table, log);
     cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
-    int exists = 0;
+    int exists = 0, error = 0;
     if (n) {
         n->uses += !again;
         n->expire = (int64_t)mg_now.sec + z->inactive;
         c->uses = n->uses;
         exists = n->exists;
+        if (n->error && n->valid_sec < (int64_t)mg_now.sec) {
+            n->error = 0; /* fetched again */
+        }
+        error = n->error;
+    }
+    if (error) {
+        mg_shm_table_unlock(z->table);
+        c->status = MG_CACHE_HIT;
+        *rc = error; /* its error_page, as when it was fetched */
+        return MG_DONE;
     }
     /* the totals' "cold" only matters for a key without a file (a HIT skips that lookup) */
     cache_node_t *t = exists ? NULL : totals(z);
@@ -1027,6 +1039,30 @@ static void store_abort(mg_http_cache_req_t *c)
 
 static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c);
 
+void mg_http_cache_error(mg_upstream_t *u, mg_uint_t status)
+{
+    mg_request_t *r = u->r;
+    mg_http_cache_req_t *c = r->cache;
+    if (c == NULL || c->u != u) {
+        return;
+    }
+    mg_log_t *log = &r->connection->log;
+    /* as nginx: a status its lines let be cached, for their time or *_cache_valid's; not
+     * *_no_cache's business (nginx asks it only of a response it sends) */
+    int64_t valid = validity(u, c->conf);
+    if (valid > 0 && c->uses >= (mg_uint_t)c->conf->min_uses && !c->lock_timed_out) {
+        mg_http_cache_zone_t *z = c->zone;
+        mg_shm_table_lock(z->table, log);
+        cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
+        if (n) {
+            n->error = (uint16_t)status;
+            n->valid_sec = valid;
+        }
+        mg_shm_table_unlock(z->table);
+    }
+    release_updating(c, log, r->pool);
+}
+
 void mg_http_cache_response(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -1234,6 +1270,7 @@ static void store_finish(mg_request_t *r, mg_http_cache_req_t *c)
             t->fs_size = t->fs_size - (n->exists ? n->fs_size : 0) + size;
         }
         n->exists = 1;
+        n->error = 0;
         n->fs_size = size;
         n->valid_sec = h->valid_sec;
         n->expire = (int64_t)mg_now.sec + z->inactive;
