@@ -4,11 +4,12 @@
 # it) a HEAD and a GET have entries of their own.  Without it a GET finds the HEAD's entry:
 # nginx sends it as it is, its Content-Length and no body (a client waits for bytes that
 # never come); moongate fetches the GET instead and stores it over the HEAD's (moongate_only).
-# The upstream is a second server on $TEST_NGINX_PORT2 whose body counts the requests it got
-# for each URI and names their method.
+# A request body is read before the lookup, so that proxy_cache_key may name $request_body
+# (proxy_cache_methods POST).  The upstream is a second server on $TEST_NGINX_PORT2 whose
+# body counts the requests it got for each URI and names their method.
 #
-#   prove -I t/lib t/991-proxy-cache-head.t
-#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/991-proxy-cache-head.t
+#   prove -I t/lib t/991-proxy-cache-methods.t
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/991-proxy-cache-methods.t
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -34,9 +35,16 @@ our $Backend = <<'_EOC_';
     }
 _EOC_
 
+our $Sleep = <<'_EOC_';
+    location = /sleep {
+        content_by_lua_block { ngx.sleep(2.1) ngx.say("slept") }
+    }
+_EOC_
+
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(http_config => $Backend . ($block->http_config // ''));
+    $block->set_value(config => $Sleep . ($block->config // ''));
 });
 
 run_tests();
@@ -84,3 +92,24 @@ __DATA__
  "X-Cache: MISS\nX-Method: GET", "X-Cache: HIT\nX-Method: GET", "X-Cache: HIT\nX-Method: GET"]
 --- response_body eval
 ["", "", "/a n=2 GET\n", "/a n=2 GET\n", ""]
+
+
+
+=== TEST 3: proxy_cache_methods POST, $request_body in the key: the same body is a HIT, another a MISS
+--- http_config
+    proxy_cache_path $TEST_NGINX_SERVROOT/c3 keys_zone=c3:1m;
+--- config
+    location / {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+        proxy_cache c3;
+        proxy_cache_valid 1m;
+        proxy_cache_methods POST;
+        proxy_cache_key $uri|$request_body;
+        add_header X-Cache $upstream_cache_status;
+    }
+--- request eval
+["POST /p\nx=1", "POST /p\nx=1", "POST /p\nx=2"]
+--- response_headers eval
+["X-Cache: MISS", "X-Cache: HIT", "X-Cache: MISS"]
+--- response_body eval
+["/p n=1 POST\n", "/p n=1 POST\n", "/p n=2 POST\n"]
