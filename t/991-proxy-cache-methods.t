@@ -5,8 +5,9 @@
 # nginx sends it as it is, its Content-Length and no body (a client waits for bytes that
 # never come); moongate fetches the GET instead and stores it over the HEAD's (moongate_only).
 # A request body is read before the lookup, so that proxy_cache_key may name $request_body
-# (proxy_cache_methods POST).  The upstream is a second server on $TEST_NGINX_PORT2 whose
-# body counts the requests it got for each URI and names their method.
+# (proxy_cache_methods POST); a background update goes upstream with the request's method.
+# The upstream is a second server on $TEST_NGINX_PORT2 whose body counts the requests it got
+# for each URI and names their method.
 #
 #   prove -I t/lib t/991-proxy-cache-methods.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/991-proxy-cache-methods.t
@@ -113,3 +114,26 @@ __DATA__
 ["X-Cache: MISS", "X-Cache: HIT", "X-Cache: MISS"]
 --- response_body eval
 ["/p n=1 POST\n", "/p n=1 POST\n", "/p n=2 POST\n"]
+
+
+
+=== TEST 4: proxy_cache_background_update for a POST: the update goes upstream as a POST (with the body), as the request did
+--- http_config
+    proxy_cache_path $TEST_NGINX_SERVROOT/c4 keys_zone=c4:1m;
+--- config
+    location / {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+        proxy_cache c4;
+        proxy_cache_valid 1s;
+        proxy_cache_methods POST;
+        proxy_cache_key $uri|$request_body;
+        proxy_cache_use_stale updating;
+        proxy_cache_background_update on;
+        add_header X-Cache $upstream_cache_status;
+    }
+--- request eval
+["POST /p\nx=1", "GET /sleep", "POST /p\nx=1", "POST /p\nx=1"]
+--- response_headers eval
+["X-Cache: MISS", "", "X-Cache: STALE", "X-Cache: HIT"]
+--- response_body eval
+["/p n=1 POST\n", "slept\n", "/p n=1 POST\n", "/p n=2 POST\n"]

@@ -506,6 +506,9 @@ static void background_update(mg_request_t *r)
     }
     mg_http_subrequest_background(sr);
     sr->cache_background = 1;
+    /* as nginx's clone: the request's method (a POST's body is shared already) */
+    sr->method = r->method;
+    sr->method_name = r->method_name;
 }
 
 /* An expired entry (its file open as fd, m read from it): served stale while another request
