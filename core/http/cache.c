@@ -59,8 +59,7 @@ struct mg_http_cache_zone_s {
     mg_uint_t manager_files, loader_files;
     mg_msec_t manager_sleep, manager_threshold, loader_sleep, loader_threshold;
     mg_shm_table_t *table; /* NULL while only named by a *_cache */
-    const char *used_by;   /* the first *_cache naming it, and its "FILE:LINE" */
-    const char *used_at;
+    const char *used_by;   /* the directive of the first *_cache naming it */
     mg_http_cache_zone_t *next;
 };
 
@@ -1555,11 +1554,15 @@ static mg_http_cache_zone_t *zone_get(mg_conf_t *cf, mg_str_t name)
     return z;
 }
 
-static int time_arg(mg_conf_t *cf, mg_str_t v, int sec, int64_t *out)
+/* a *_cache_path parameter's time (arg: "name=T", named whole in the error, as nginx) */
+static int time_arg(mg_conf_t *cf, mg_str_t arg, int sec, int64_t *out)
 {
+    const char *eq = memchr(arg.data, '=', arg.len);
+    mg_str_t v = {arg.len - (size_t)(eq + 1 - arg.data), (char *)eq + 1};
     *out = mg_parse_time(v, sec);
     if (*out < 0) {
-        mg_conf_error(cf, 0, "invalid time value \"%.*s\"", (int)v.len, v.data);
+        mg_conf_error(cf, 0, "invalid %.*s value \"%.*s\"", (int)(eq - arg.data), arg.data,
+                      (int)arg.len, arg.data);
         return -1;
     }
     return 0;
@@ -1617,16 +1620,29 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
                 mg_conf_error(cf, 0,
                               "invalid use_temp_path value \"%.*s\", it must be \"on\" or "
                               "\"off\"",
-                              (int)b.len, b.data);
+                              (int)a.len, a.data);
                 return MG_CONF_ERROR;
             }
         } else if (PARAM("keys_zone=")) {
+            /* nginx's words; the table needs 8 pages where nginx takes 2 */
+            const char *colon = memchr(a.data, ':', a.len);
+            mg_str_t s = {colon ? a.len - (size_t)(colon + 1 - a.data) : 0, (char *)colon + 1};
+            char last = s.len ? s.data[s.len - 1] : 0;
+            v = colon && last != 'g' && last != 'G' ? mg_parse_size(s) : -1;
+            if (v < 0) {
+                mg_conf_error(cf, 0, "invalid keys zone size \"%.*s\"", (int)a.len, a.data);
+                return MG_CONF_ERROR;
+            }
+            if (v < 8 * sysconf(_SC_PAGESIZE)) {
+                mg_conf_error(cf, 0, "keys zone \"%.*s\" is too small", (int)a.len, a.data);
+                return MG_CONF_ERROR;
+            }
             mg_str_t zarg = {a.len - 5, a.data + 5}; /* "zone=NAME:SIZE" for the shared reader */
             if (mg_shm_table_zone_arg(cf, zarg, &name, &size) != MG_OK) {
                 return MG_CONF_ERROR;
             }
         } else if (PARAM("inactive=")) {
-            if (time_arg(cf, VALUE("inactive="), 1, &v) != 0) {
+            if (time_arg(cf, a, 1, &v) != 0) {
                 return MG_CONF_ERROR;
             }
             tmp.inactive = (time_t)v;
@@ -1636,7 +1652,7 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
             v = mg_parse_offset(s);
             if (v < 0) {
                 mg_conf_error(cf, 0, "invalid %s value \"%.*s\"", max ? "max_size" : "min_free",
-                              (int)s.len, s.data);
+                              (int)a.len, a.data);
                 return MG_CONF_ERROR;
             }
             *(max ? &tmp.max_size : &tmp.min_free) = v;
@@ -1646,15 +1662,13 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
             v = mg_atoi(s.data, s.len);
             if (v <= 0) {
                 mg_conf_error(cf, 0, "invalid %s value \"%.*s\"",
-                              mgr ? "manager_files" : "loader_files", (int)s.len, s.data);
+                              mgr ? "manager_files" : "loader_files", (int)a.len, a.data);
                 return MG_CONF_ERROR;
             }
             *(mgr ? &tmp.manager_files : &tmp.loader_files) = (mg_uint_t)v;
         } else if (PARAM("manager_sleep=") || PARAM("manager_threshold=") ||
                    PARAM("loader_sleep=") || PARAM("loader_threshold=")) {
-            const char *eq = memchr(a.data, '=', a.len);
-            mg_str_t s = {a.len - (size_t)(eq + 1 - a.data), (char *)eq + 1};
-            if (time_arg(cf, s, 0, &v) != 0) {
+            if (time_arg(cf, a, 0, &v) != 0) {
                 return MG_CONF_ERROR;
             }
             mg_msec_t *f = PARAM("manager_sleep=")       ? &tmp.manager_sleep
@@ -1685,7 +1699,8 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
     cache_main_conf_t *mc = mg_http_conf_get_main(cf, mg_http_cache_module);
     for (mg_http_cache_zone_t *o = mc->zones; o; o = o->next) {
         if (o->table && mg_str_eq_str(o->path, path)) {
-            mg_conf_error(cf, 0, "duplicate \"%s\" path name", path.data);
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "the same path name \"%s\" used in %s and in %s",
+                         path.data, o->temp.where, mg_conf_where(cf));
             return MG_CONF_ERROR;
         }
     }
@@ -1763,9 +1778,7 @@ const char *mg_http_cache_set_cache(mg_conf_t *cf, const mg_command_t *cmd, void
                                                                          : MG_CONF_ERROR;
     }
     c->zone = zone_get(cf, v);
-    if (c->zone->used_at == NULL) {
-        const char *where = mg_conf_where(cf);
-        c->zone->used_at = mg_pstr(cf->pool, where, strlen(where)).data;
+    if (c->zone->used_by == NULL) {
         c->zone->used_by = cmd->name;
     }
     return MG_CONF_OK;
@@ -1814,7 +1827,7 @@ const char *mg_http_cache_set_valid(mg_conf_t *cf, const mg_command_t *cmd, void
         }
         int64_t s = mg_atoi(a.data, a.len);
         if (s < 100 || s > 599) {
-            mg_conf_error(cf, 0, "status code \"%.*s\" is invalid", (int)a.len, a.data);
+            mg_conf_error(cf, 0, "invalid status \"%.*s\"", (int)a.len, a.data);
             return MG_CONF_ERROR;
         }
         v->status = (mg_uint_t)s;
@@ -1828,20 +1841,10 @@ const char *mg_http_cache_set_methods(mg_conf_t *cf, const mg_command_t *cmd, vo
         const char *name;
         int id;
     } names[] = {
+        /* nginx's: the methods whose answers a cache may keep */
         {"GET", MG_HTTP_GET},
         {"HEAD", MG_HTTP_HEAD},
         {"POST", MG_HTTP_POST},
-        {"PUT", MG_HTTP_PUT},
-        {"DELETE", MG_HTTP_DELETE},
-        {"MKCOL", MG_HTTP_MKCOL},
-        {"COPY", MG_HTTP_COPY},
-        {"MOVE", MG_HTTP_MOVE},
-        {"OPTIONS", MG_HTTP_OPTIONS},
-        {"PROPFIND", MG_HTTP_PROPFIND},
-        {"PROPPATCH", MG_HTTP_PROPPATCH},
-        {"LOCK", MG_HTTP_LOCK},
-        {"UNLOCK", MG_HTTP_UNLOCK},
-        {"PATCH", MG_HTTP_PATCH},
     };
     mg_uint_t *f = (mg_uint_t *)((char *)conf + cmd->offset);
     if (*f) {
@@ -1849,12 +1852,16 @@ const char *mg_http_cache_set_methods(mg_conf_t *cf, const mg_command_t *cmd, vo
     }
     for (size_t i = 1; i < cf->nargs; i++) {
         size_t k = 0;
-        while (k < mg_nelems(names) && !mg_str_eq(cf->args[i], names[k].name)) {
+        while (k < mg_nelems(names) && !mg_str_caseeq(cf->args[i], names[k].name)) {
             k++;
         }
         if (k == mg_nelems(names)) {
             mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
             return MG_CONF_ERROR;
+        }
+        if (*f & (1u << names[k].id)) {
+            mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate value \"%.*s\"", (int)cf->args[i].len,
+                        cf->args[i].data);
         }
         *f |= 1u << names[k].id;
     }
@@ -1907,14 +1914,19 @@ const char *mg_http_cache_set_use_stale(mg_conf_t *cf, const mg_command_t *cmd, 
     mg_uint_t v = 0;
     for (size_t i = 1; i < cf->nargs; i++) {
         const mg_conf_enum_t *e = mg_upstream_ft_names;
-        while (e->name && !mg_str_eq(cf->args[i], e->name)) {
+        while (e->name && !mg_str_caseeq(cf->args[i], e->name)) {
             e++;
         }
         if (e->name == NULL) {
             mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
             return MG_CONF_ERROR;
         }
-        v |= e->value ? (mg_uint_t)e->value : MG_HTTP_CACHE_STALE_UPDATING;
+        mg_uint_t bit = e->value ? (mg_uint_t)e->value : MG_HTTP_CACHE_STALE_UPDATING;
+        if (v & bit) {
+            mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate value \"%.*s\"", (int)cf->args[i].len,
+                        cf->args[i].data);
+        }
+        v |= bit;
     }
     *f = v;
     return MG_CONF_OK;
@@ -1997,7 +2009,17 @@ static void *cache_create_main_conf(mg_conf_t *cf)
 
 static const char *cache_init_main_conf(mg_conf_t *cf, void *conf)
 {
-    (void)conf;
+    /* a zone named by a *_cache must have been declared by a *_cache_path (nginx's words, at
+     * the http block's end, where nginx finds it) */
+    cache_main_conf_t *mc = conf;
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+        if (z->table == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "\"%s\" zone \"%s\" is unknown in %s",
+                         z->used_by, z->name.data, cmcf->block_end);
+            return MG_CONF_ERROR;
+        }
+    }
     mg_str_t name = mg_string("upstream_cache_status");
     mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_NOCACHEABLE);
     if (v == NULL) {
@@ -2007,18 +2029,10 @@ static const char *cache_init_main_conf(mg_conf_t *cf, void *conf)
     return MG_CONF_OK;
 }
 
-/* After http{}: a zone named by a *_cache must have been declared by a *_cache_path (nginx's
- * words name the *_cache line). */
+/* After http{}: the cache helper processes. */
 static mg_int_t cache_init(mg_conf_t *cf)
 {
     cache_main_conf_t *mc = mg_http_conf_get_main(cf, mg_http_cache_module);
-    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
-        if (z->table == NULL) {
-            mg_log_error(MG_LOG_EMERG, cf->log, 0, "\"%s\" zone \"%s\" is unknown in %s",
-                         z->used_by, z->name.data, z->used_at);
-            return MG_ERROR;
-        }
-    }
     if (mc->zones == NULL) {
         return MG_OK;
     }

@@ -204,6 +204,8 @@ typedef struct {
     mg_int_t variables_hash_bucket_size;
     mg_array_t temp_paths; /* mg_http_temp_path_t *: every *_temp_path, created at start */
     mg_cycle_t *cycle;
+    const char *block_end; /* "FILE:LINE" of http{}'s "}": where nginx's checks after the block
+                              report (init_main_conf runs without a position) */
 } mg_http_main_conf_t;
 
 struct mg_http_srv_conf_s {

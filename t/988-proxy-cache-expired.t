@@ -29,6 +29,7 @@ our $Backend = <<'_EOC_';
                 if a.etag and ngx.var.http_if_none_match == '"' .. a.etag .. '"' then
                     return ngx.exit(304)
                 end
+                ngx.status = tonumber(a.st or 200)
                 local body = ngx.var.uri .. " n=" .. n .. "\n"
                 ngx.header["Content-Length"] = #body
                 ngx.print(body)
@@ -91,3 +92,31 @@ __DATA__
 ["X-Cache: MISS", "", "X-Cache: REVALIDATED", "X-Cache: HIT"]
 --- response_body eval
 ["/e n=1\n", "slept\n", "/e n=1\n", "/e n=1\n"]
+
+
+
+=== TEST 3: stale-if-error and an answer of 500 or 503: the answer (EXPIRED); with proxy_cache_use_stale http_500 the entry (STALE)
+--- http_config
+    proxy_cache_path $TEST_NGINX_SERVROOT/c3 keys_zone=c3:1m;
+--- config
+    proxy_cache c3;
+    proxy_cache_key $uri;
+    add_header X-Cache $upstream_cache_status always;
+    location / {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+    }
+    location /u/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+        proxy_cache_use_stale http_500;
+    }
+--- request eval
+["GET /a?cc=max-age%3D1,%20stale-if-error%3D60", "GET /b?cc=max-age%3D1,%20stale-if-error%3D60",
+ "GET /u/c?cc=max-age%3D1,%20stale-if-error%3D60", "GET /sleep",
+ "GET /a?st=500", "GET /b?st=503", "GET /u/c?st=500"]
+--- error_code eval
+[200, 200, 200, 200, 500, 503, 200]
+--- response_headers eval
+["X-Cache: MISS", "X-Cache: MISS", "X-Cache: MISS", "", "X-Cache: EXPIRED", "X-Cache: EXPIRED",
+ "X-Cache: STALE"]
+--- response_body eval
+["/a n=1\n", "/b n=1\n", "/u/c n=1\n", "slept\n", "/a n=2\n", "/b n=2\n", "/u/c n=1\n"]
