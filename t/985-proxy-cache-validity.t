@@ -3,7 +3,8 @@
 # "Vary: *" refuse whatever X-Accel-Expires says; Cache-Control's tokens are found anywhere
 # in the value, a number that is not one refuses, each Cache-Control line counts; any
 # "X-Accel-Expires: 0" line refuses, "@0" is as if absent.  Orders of the lines where nginx
-# 1.22 decides by the order (fixed in 1.23.0, ticket #964) are not tested.  The upstream is a
+# 1.22 decides by the order (fixed in 1.23.0, ticket #964) are not tested; every Vary line
+# counts where nginx 1.22 takes the last one (fixed in 1.23.0: moongate_only).  The upstream is a
 # second server on $TEST_NGINX_PORT2: each h=Name:Value argument is a header line of its
 # answer, in order; its body counts the requests it got for the URI.
 #
@@ -146,3 +147,27 @@ __DATA__
 ["X-Cache: MISS", "X-Cache: MISS", "X-Cache: MISS", "X-Cache: HIT", "X-Cache: MISS", "X-Cache: HIT"]
 --- response_body eval
 ["/z n=1\n", "/z n=2\n", "/at0 n=1\n", "/at0 n=1\n", "/va n=1\n", "/va n=1\n"]
+
+
+
+=== TEST 5: every Vary line counts (nginx 1.22 takes the last only, a bug fixed in 1.23.0: it would answer X-A: 2 with X-A: 1's entry)
+--- moongate_only
+--- http_config
+    proxy_cache_path $TEST_NGINX_SERVROOT/c5 keys_zone=c5:1m;
+--- config
+    location / {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+        proxy_cache c5;
+        proxy_cache_valid any 1m;
+        proxy_cache_key $uri;
+        add_header X-Cache $upstream_cache_status;
+    }
+--- request eval
+["GET /v?h=Vary:X-A&h=Vary:X-B", "GET /v?h=Vary:X-A&h=Vary:X-B", "GET /v?h=Vary:X-A&h=Vary:X-B",
+ "GET /v?h=Vary:X-A&h=Vary:X-B"]
+--- more_headers eval
+["X-A: 1\nX-B: 1", "X-A: 1\nX-B: 2", "X-A: 2\nX-B: 1", "X-A: 1\nX-B: 1"]
+--- response_headers eval
+["X-Cache: MISS", "X-Cache: MISS", "X-Cache: MISS", "X-Cache: HIT"]
+--- response_body eval
+["/v n=1\n", "/v n=2\n", "/v n=3\n", "/v n=1\n"]

@@ -272,6 +272,43 @@ static mg_http_header_t *head_line(mg_upstream_t *u, const char *lower)
     return NULL;
 }
 
+/* The upstream's Vary lines as one value, ", " between them (nginx 1.23's fix: 1.22 took
+ * the last); empty when there is none or *_ignore_headers Vary */
+static mg_str_t vary_of(mg_upstream_t *u, mg_pool_t *pool)
+{
+    mg_str_t v = mg_null_string;
+    if (u->ignore_headers & MG_UPSTREAM_IGN_VARY) {
+        return v;
+    }
+    size_t len = 0, n = 0;
+    mg_http_header_t *one = NULL;
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len == 4 && mg_strncasecmp(h->name.data, "vary", 4) == 0) {
+            len += (n++ ? 2 : 0) + h->value.len;
+            one = h;
+        }
+    }
+    if (n == 1) {
+        return (mg_str_t){one->value.len, (char *)one->value.data};
+    }
+    if (n > 1) {
+        v.data = mg_pnalloc(pool, len);
+        for (size_t i = 0; i < u->head.nheaders; i++) {
+            mg_http_header_t *h = &u->head.headers[i];
+            if (h->name.len == 4 && mg_strncasecmp(h->name.data, "vary", 4) == 0) {
+                if (v.len) {
+                    memcpy(v.data + v.len, ", ", 2);
+                    v.len += 2;
+                }
+                memcpy(v.data + v.len, h->value.data, h->value.len);
+                v.len += h->value.len;
+            }
+        }
+    }
+    return v;
+}
+
 /* As nginx for a cached or cacheable response: the copied Last-Modified line (none when
  * *_hide_header hid it) gives the date that answers If-Modified-Since, and stays in its place */
 static void take_last_modified(mg_request_t *r)
@@ -975,8 +1012,8 @@ static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
         return -1;
     }
     /* nginx keeps at most 128 bytes of Vary in the file's header */
-    if (!(ign & MG_UPSTREAM_IGN_VARY) && (h = head_line(u, "vary")) != NULL &&
-        ((h->value.len == 1 && h->value.data[0] == '*') || h->value.len > 128)) {
+    mg_str_t vary = vary_of(u, u->r->pool);
+    if ((vary.len == 1 && vary.data[0] == '*') || vary.len > 128) {
         return -1;
     }
     /* X-Accel-Expires: "@T" is a time (@0 as if absent), N seconds from now, 0 refuses (on
@@ -1118,7 +1155,7 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
         h->last_modified = (int64_t)mg_time_parse_http(lm->value.data, lm->value.len);
     }
     mg_http_header_t *etag = head_line(u, "etag");
-    mg_http_header_t *vary = u->ignore_headers & MG_UPSTREAM_IGN_VARY ? NULL : head_line(u, "vary");
+    mg_str_t vary = vary_of(u, r->pool);
     cache_control_t cc;
     cache_control(u, &cc);
     h->updating_sec = (uint32_t)cc.updating_sec; /* Cache-Control's extensions of stale use */
@@ -1129,19 +1166,19 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
     }
     h->key_len = (uint32_t)c->key.len;
     h->etag_len = etag ? (uint32_t)etag->value.len : 0;
-    h->vary_len = vary ? (uint32_t)vary->value.len : 0;
+    h->vary_len = (uint32_t)vary.len;
     h->head_len = (uint32_t)head.len;
-    if (vary) {
-        variant_of(r, vary->value.data, vary->value.len, h->variant);
+    if (vary.len) {
+        variant_of(r, vary.data, vary.len, h->variant);
     }
     if (c->secondary) {
         /* a variant's own file only for a response varying as the first one did; else it
          * replaces the key's first variant, as nginx */
         unsigned char md5[16];
-        if (vary) {
+        if (vary.len) {
             secondary_md5(c->main, h->variant, md5);
         }
-        if (vary == NULL || memcmp(md5, c->md5, 16) != 0) {
+        if (vary.len == 0 || memcmp(md5, c->md5, 16) != 0) {
             release_updating(c, &r->connection->log, r->pool);
             memcpy(c->md5, c->main, 16);
             c->path = file_name(r->pool, z, c->md5);
@@ -1157,8 +1194,8 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
         memcpy(p, etag->value.data, h->etag_len);
         p += h->etag_len;
     }
-    if (vary) {
-        memcpy(p, vary->value.data, h->vary_len);
+    if (vary.len) {
+        memcpy(p, vary.data, h->vary_len);
         p += h->vary_len;
     }
     memcpy(p, head.data, h->head_len);
