@@ -1663,9 +1663,12 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
         } else if (PARAM("keys_zone=")) {
             /* nginx's words; the table needs 8 pages where nginx takes 2 */
             const char *colon = memchr(a.data, ':', a.len);
-            mg_str_t s = {colon ? a.len - (size_t)(colon + 1 - a.data) : 0, (char *)colon + 1};
-            char last = s.len ? s.data[s.len - 1] : 0;
-            v = colon && last != 'g' && last != 'G' ? mg_parse_size(s) : -1;
+            v = -1;
+            if (colon) {
+                mg_str_t s = {a.len - (size_t)(colon + 1 - a.data), (char *)colon + 1};
+                char last = s.len ? s.data[s.len - 1] : 0;
+                v = last != 'g' && last != 'G' ? mg_parse_size(s) : -1;
+            }
             if (v < 0) {
                 mg_conf_error(cf, 0, "invalid keys zone size \"%.*s\"", (int)a.len, a.data);
                 return MG_CONF_ERROR;
