@@ -259,6 +259,10 @@ static void set_etag(mg_request_t *r, header_t *h, mg_str_t value)
 static void set_last_modified(mg_request_t *r, header_t *h, mg_str_t value)
 {
     r->headers_out.last_modified_time = -1;
+    if (r->headers_out.last_modified) {
+        r->headers_out.last_modified->hash = 0; /* replaced */
+        r->headers_out.last_modified = NULL;
+    }
     if (value.len == 0) {
         return;
     }

@@ -79,6 +79,7 @@ typedef struct {
 typedef struct {
     mg_upstream_t u;
     int started;
+    int cache_after_body; /* the cache lookup waits for the body (a key may name it) */
     mg_str_t host;    /* $proxy_host */
     mg_str_t port;    /* $proxy_port */
     mg_str_t uri;     /* a variable proxy_pass's URI part */
@@ -599,6 +600,21 @@ static void proxy_start(mg_request_t *r)
         }
         return;
     }
+    if (ctx->cache_after_body) {
+        /* as nginx, the body is read before the lookup; the head is made again knowing it */
+        ctx->cache_after_body = 0;
+        mg_int_t rc;
+        if (mg_http_cache_handler(r, &ctx->u, 1, &rc) == MG_DONE) {
+            if (rc != MG_DONE) {
+                mg_http_finalize_request(r, rc); /* answered from the cache */
+            }
+            return; /* or waiting for *_cache_lock: the content handler runs again */
+        }
+        if (r->cache && create_request(r, plcf, ctx) != MG_OK) {
+            mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
     assemble(r, plcf, ctx);
     ctx->started = 1;
     mg_upstream_start(&ctx->u);
@@ -708,9 +724,19 @@ static mg_int_t proxy_handler(mg_request_t *r)
         mg_proxy_ssl_setup(r, u, &plcf->ssl, ctx->host);
     }
     mg_proxy_extra_setup(r, u);
+    int reads_body = !plcf->body && plcf->upstream.pass_request_body &&
+                     (r->headers_in.content_length_n >= 0 || r->headers_in.chunked);
+    if (reads_body) {
+        /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
+        r->request_body_no_buffering = !plcf->upstream.request_buffering &&
+                                       (!r->headers_in.chunked || plcf->http_version == 11);
+    }
     if (plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv) {
+        /* as nginx, a body read whole comes before the lookup ($request_body in the key) */
+        ctx->cache_after_body = reads_body && !r->request_body_no_buffering &&
+                                (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
         mg_int_t rc;
-        if (mg_http_cache_handler(r, u, 1, &rc) == MG_DONE) {
+        if (!ctx->cache_after_body && mg_http_cache_handler(r, u, 1, &rc) == MG_DONE) {
             return rc; /* answered from the cache */
         }
     }
@@ -723,12 +749,8 @@ static mg_int_t proxy_handler(mg_request_t *r)
         v = mg_http_complex_value(r, plcf->body);
         ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
     }
-    if (!plcf->body && plcf->upstream.pass_request_body &&
-        (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
+    if (reads_body) {
         /* an empty body too: client_body_in_file_only gives it its (empty) file */
-        /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
-        r->request_body_no_buffering = !plcf->upstream.request_buffering &&
-                                       (!r->headers_in.chunked || plcf->http_version == 11);
         mg_int_t rc = mg_http_read_client_request_body(r, proxy_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }

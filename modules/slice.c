@@ -190,6 +190,8 @@ static mg_int_t slice_header_filter(mg_request_t *r)
     r->headers_out.content_length_n = len;
     r->headers_out.content_offset = s;
     crh->hash = 0;
+    /* as nginx: the range filter says Accept-Ranges, not the upstream */
+    mg_http_clear_accept_ranges(r);
     if (r->parent) {
         return next_header_filter(r);
     }

@@ -36,7 +36,9 @@ typedef struct {
      * expired one's update; lock_time (wall clock, ms) is when a lock is given up for lost
      * (*_cache_lock_age) */
     uint8_t updating;
-    uint8_t pad[2];
+    /* an intercepted error's status (*_intercept_errors with an error_page for it), kept
+     * until valid_sec instead of a file, as nginx's: a lookup answers it (a HIT) */
+    uint16_t error;
     int64_t lock_time;
 } cache_node_t;
 
@@ -57,8 +59,7 @@ struct mg_http_cache_zone_s {
     mg_uint_t manager_files, loader_files;
     mg_msec_t manager_sleep, manager_threshold, loader_sleep, loader_threshold;
     mg_shm_table_t *table; /* NULL while only named by a *_cache */
-    const char *used_by;   /* the first *_cache naming it, and its "FILE:LINE" */
-    const char *used_at;
+    const char *used_by;   /* the directive of the first *_cache naming it */
     mg_http_cache_zone_t *next;
 };
 
@@ -271,6 +272,58 @@ static mg_http_header_t *head_line(mg_upstream_t *u, const char *lower)
     return NULL;
 }
 
+/* The upstream's Vary lines as one value, ", " between them (nginx 1.23's fix: 1.22 took
+ * the last); empty when there is none or *_ignore_headers Vary */
+static mg_str_t vary_of(mg_upstream_t *u, mg_pool_t *pool)
+{
+    mg_str_t v = mg_null_string;
+    if (u->ignore_headers & MG_UPSTREAM_IGN_VARY) {
+        return v;
+    }
+    size_t len = 0, n = 0;
+    mg_http_header_t *one = NULL;
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len == 4 && mg_strncasecmp(h->name.data, "vary", 4) == 0) {
+            len += (n++ ? 2 : 0) + h->value.len;
+            one = h;
+        }
+    }
+    if (n == 1) {
+        return (mg_str_t){one->value.len, (char *)one->value.data};
+    }
+    if (n > 1) {
+        v.data = mg_pnalloc(pool, len);
+        for (size_t i = 0; i < u->head.nheaders; i++) {
+            mg_http_header_t *h = &u->head.headers[i];
+            if (h->name.len == 4 && mg_strncasecmp(h->name.data, "vary", 4) == 0) {
+                if (v.len) {
+                    memcpy(v.data + v.len, ", ", 2);
+                    v.len += 2;
+                }
+                memcpy(v.data + v.len, h->value.data, h->value.len);
+                v.len += h->value.len;
+            }
+        }
+    }
+    return v;
+}
+
+/* As nginx for a cached or cacheable response: the copied Last-Modified line (none when
+ * *_hide_header hid it) gives the date that answers If-Modified-Since, and stays in its place */
+static void take_last_modified(mg_request_t *r)
+{
+    mg_table_elt_t *h = r->headers_out.headers.elts;
+    for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
+        if (h[i].hash && h[i].key.len == 13 &&
+            mg_strncasecmp(h[i].key.data, "last-modified", 13) == 0) {
+            r->headers_out.last_modified = &h[i];
+            r->headers_out.last_modified_time = mg_time_parse_http(h[i].value.data, h[i].value.len);
+            return;
+        }
+    }
+}
+
 /* A fresh entry: its head through the owner's process_header, the body from the file. */
 static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_meta_t *m)
 {
@@ -296,19 +349,8 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
     if (rc != MG_OK) {
         return rc;
     }
-    r->headers_out.content_length_n = (int64_t)m->h.body_len;
-    r->headers_out.last_modified_time = m->h.last_modified;
-    if (m->h.last_modified != -1) {
-        /* the date answers If-Modified-Since and is written from last_modified_time: the
-         * copied line would be a second Last-Modified */
-        mg_table_elt_t *h = r->headers_out.headers.elts;
-        for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
-            if (h[i].hash && h[i].key.len == 13 &&
-                mg_strncasecmp(h[i].key.data, "last-modified", 13) == 0) {
-                h[i].hash = 0;
-            }
-        }
-    }
+    /* the stored head's Content-Length, as nginx: none for a chunked answer, a 304 */
+    take_last_modified(r);
     /* a cached response: any ranges, with the upstream's Accept-Ranges or *_force_ranges */
     if (u->conf->force_ranges || head_line(u, "accept-ranges") != NULL) {
         mg_upstream_own_ranges(r, 0);
@@ -336,6 +378,7 @@ static mg_int_t serve(mg_request_t *r, mg_upstream_t *u, int fd, mg_cache_file_m
 }
 
 static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf);
+static int64_t status_validity(mg_upstream_t *u, mg_http_cache_conf_t *conf);
 
 /* ---- the lock and the updating flag ---- */
 
@@ -467,6 +510,7 @@ static mg_int_t lock_or_fetch(mg_request_t *r, mg_http_cache_req_t *c, mg_int_t 
         mg_log_error(MG_LOG_INFO, log, 0, "cache lock timeout");
         w->timed_out = 1;
         c->no_store = 1;
+        c->lock_timed_out = 1;
         return MG_OK;
     }
     /* the shared node is polled: a worker cannot be woken by another's event */
@@ -498,6 +542,9 @@ static void background_update(mg_request_t *r)
     }
     mg_http_subrequest_background(sr);
     sr->cache_background = 1;
+    /* as nginx's clone: the request's method (a POST's body is shared already) */
+    sr->method = r->method;
+    sr->method_name = r->method_name;
 }
 
 /* An expired entry (its file open as fd, m read from it): served stale while another request
@@ -546,8 +593,7 @@ static mg_int_t expired(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *
             return MG_DONE;
         }
     }
-    c->revalidate =
-        conf->revalidate && (m->h.etag_len || m->h.last_modified != -1) && !c->head_as_get;
+    c->revalidate = conf->revalidate && (m->h.etag_len || m->h.last_modified != -1);
     return MG_OK;
 }
 
@@ -634,6 +680,25 @@ static void secondary_md5(const unsigned char *main, const unsigned char *varian
 }
 
 /* The node and file of c->md5: a HIT served (MG_DONE), or MG_OK to fetch */
+/* An answer to a HEAD that went upstream as HEAD: no body, and a Content-Length that says
+ * there is one (only such a HEAD answer is stored) */
+static int head_only(const mg_cache_file_meta_t *m)
+{
+    if (m->h.body_len != 0) {
+        return 0;
+    }
+    const char *p = m->head, *end = m->head + m->h.head_len;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        p++;
+        if (end - p > 15 && mg_strncasecmp(p, "content-length:", 15) == 0) {
+            for (p += 15; p < end && *p == ' '; p++) {
+            }
+            return p < end && *p >= '1' && *p <= '9';
+        }
+    }
+    return 0;
+}
+
 static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc)
 {
     mg_http_cache_zone_t *z = c->zone;
@@ -642,12 +707,22 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
     int again = mg_pool_cleanup_find(r->pool, wait_cancel) != NULL;
     mg_shm_table_lock(z->table, log);
     cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
-    int exists = 0;
+    int exists = 0, error = 0;
     if (n) {
         n->uses += !again;
         n->expire = (int64_t)mg_now.sec + z->inactive;
         c->uses = n->uses;
         exists = n->exists;
+        if (n->error && n->valid_sec < (int64_t)mg_now.sec) {
+            n->error = 0; /* fetched again */
+        }
+        error = n->error;
+    }
+    if (error) {
+        mg_shm_table_unlock(z->table);
+        c->status = MG_CACHE_HIT;
+        *rc = error; /* its error_page, as when it was fetched */
+        return MG_DONE;
     }
     /* the totals' "cold" only matters for a key without a file (a HIT skips that lookup) */
     cache_node_t *t = exists ? NULL : totals(z);
@@ -712,6 +787,11 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
         }
         mg_shm_table_unlock(z->table);
     }
+    if (r->method != MG_HTTP_HEAD && head_only(&m)) {
+        /* nginx would send it as it is: a Content-Length and no body (its documentation
+         * asks for $request_method in the key); fetched instead, and stored over it */
+        return lock_or_fetch(r, c, rc);
+    }
     if (m.h.valid_sec < (int64_t)mg_now.sec) {
         return expired(r, u, c, fd, &m, rc);
     }
@@ -759,7 +839,7 @@ int mg_http_cache_wanted(mg_request_t *r)
 int mg_http_cache_cacheable(mg_request_t *r)
 {
     mg_http_cache_req_t *c = r->cache;
-    return c && (c->store || c->status >= MG_CACHE_STALE);
+    return c && (c->store || c->cacheable || c->status >= MG_CACHE_STALE);
 }
 
 int mg_http_cache_stale(mg_upstream_t *u, mg_uint_t ft, mg_int_t *rc)
@@ -775,7 +855,9 @@ int mg_http_cache_stale(mg_upstream_t *u, mg_uint_t ft, mg_int_t *rc)
     if (use & MG_UPSTREAM_FT_ERROR) {
         use |= MG_UPSTREAM_FT_NOLIVE;
     }
-    if (!(use & ft) && !c->stale_error) {
+    /* stale-if-error: when no peer answered (error, timeout, invalid header), not for an
+     * answer's status, which only *_cache_use_stale names (nginx since 1.19.3) */
+    if (!(use & ft) && !(c->stale_error && !(ft & MG_UPSTREAM_FT_STATUSES))) {
         return 0;
     }
     c->status = MG_CACHE_STALE;
@@ -790,10 +872,15 @@ int mg_http_cache_revalidated(mg_upstream_t *u, mg_int_t *rc)
     if (c == NULL || c->u != u || c->fd < 0 || !c->revalidate || c->status != MG_CACHE_EXPIRED) {
         return 0;
     }
-    /* the 304's own Cache-Control, Expires... else *_cache_valid for the entry's status */
+    /* the 304's own X-Accel-Expires, Cache-Control, Expires, else (none, or one that would
+     * refuse a response: nginx only looks at the time they give) *_cache_valid for the
+     * entry's status */
     mg_uint_t status = u->head.status;
     u->head.status = c->meta.h.status;
     int64_t valid = validity(u, c->conf);
+    if (valid < 0) {
+        valid = status_validity(u, c->conf);
+    }
     u->head.status = status;
     mg_log_t *log = &r->connection->log;
     if (valid > 0) {
@@ -854,99 +941,140 @@ int mg_http_cache_drops_header(mg_str_t key)
     return 0;
 }
 
-/* "max-age=N" and the like in a Cache-Control value: N, -1 when absent or not a number */
+/* What the upstream's Cache-Control lines say, each line in turn as nginx 1.22 reads them
+ * (a later max-age replaces an earlier one, any refusal holds) */
+typedef struct {
+    int refuse;           /* no-cache, no-store, private, or a number that is not one */
+    int64_t max_age;      /* s-maxage, else max-age, in seconds; -1 when none */
+    int64_t updating_sec; /* stale-while-revalidate, 0 when none */
+    int64_t error_sec;    /* stale-if-error */
+} cache_control_t;
+
+/* "NAME=N" anywhere in a value, as nginx finds it (no token boundary): N, -1 when absent,
+ * -2 when N is not digits up to a ',', ';', ' ' or the end */
 static int64_t cc_number(mg_span_t v, const char *name)
 {
     size_t n = strlen(name);
-    const char *p = v.data, *end = v.data + v.len;
-    while ((p = mg_strlcasestrn(p, end, name, n)) != NULL) {
-        int starts = p == v.data || p[-1] == ',' || p[-1] == ' ';
-        p += n;
-        if (starts && p < end && *p == '=') {
-            const char *s = ++p;
-            while (p < end && *p >= '0' && *p <= '9') {
-                p++;
-            }
-            return p > s ? mg_atoi(s, (size_t)(p - s)) : -1;
-        }
+    const char *end = v.data + v.len;
+    const char *p = mg_strlcasestrn(v.data, end, name, n);
+    if (p == NULL) {
+        return -1;
     }
-    return -1;
+    int64_t num = 0;
+    for (p += n; p < end && *p != ',' && *p != ';' && *p != ' '; p++) {
+        if (*p < '0' || *p > '9') {
+            return -2;
+        }
+        num = num < INT32_MAX / 10 ? num * 10 + (*p - '0') : INT32_MAX; /* a year is plenty */
+    }
+    return num;
 }
 
 static int cc_has(mg_span_t v, const char *name)
 {
-    size_t n = strlen(name);
-    const char *p = v.data, *end = v.data + v.len;
-    while ((p = mg_strlcasestrn(p, end, name, n)) != NULL) {
-        if ((p == v.data || p[-1] == ',' || p[-1] == ' ') &&
-            (p + n == end || p[n] == ',' || p[n] == ' ' || p[n] == '=')) {
-            return 1;
-        }
-        p += n;
-    }
-    return 0;
+    return mg_strlcasestrn(v.data, v.data + v.len, name, strlen(name)) != NULL;
 }
 
-/* Until when the response may be served: 0 when it is not to be stored */
+static void cache_control(mg_upstream_t *u, cache_control_t *cc)
+{
+    *cc = (cache_control_t){.max_age = -1};
+    if (u->ignore_headers & MG_UPSTREAM_IGN_CACHE_CONTROL) {
+        return;
+    }
+    for (size_t i = 0; i < u->head.nheaders; i++) {
+        mg_http_header_t *h = &u->head.headers[i];
+        if (h->name.len != 13 || mg_strncasecmp(h->name.data, "cache-control", 13) != 0) {
+            continue;
+        }
+        if (cc_has(h->value, "no-cache") || cc_has(h->value, "no-store") ||
+            cc_has(h->value, "private")) {
+            cc->refuse = 1;
+            continue;
+        }
+        int64_t n = cc_number(h->value, "s-maxage=");
+        if (n == -1) {
+            n = cc_number(h->value, "max-age=");
+        }
+        if (n == 0 || n == -2) {
+            cc->refuse = 1; /* max-age=0, or not a number */
+        } else if (n > 0) {
+            cc->max_age = n;
+        }
+        n = cc_number(h->value, "stale-while-revalidate=");
+        cc->refuse |= n == -2;
+        cc->updating_sec = n >= 0 ? n : cc->updating_sec;
+        n = cc_number(h->value, "stale-if-error=");
+        cc->refuse |= n == -2;
+        cc->error_sec = n >= 0 ? n : cc->error_sec;
+    }
+}
+
+/* Until when the response may be served: -1 when its head refuses it, 0 when nothing gives
+ * it a validity (*_cache_valid has none for its status). As nginx 1.22 but
+ * for the order of the lines, which does not matter here (nginx 1.23's fix, ticket #964):
+ * Set-Cookie and "Vary: *" refuse whatever else; a positive X-Accel-Expires overrides
+ * Cache-Control and Expires; Cache-Control's max-age overrides Expires. */
 static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
 {
     mg_uint_t ign = u->ignore_headers;
     int64_t now = (int64_t)mg_now.sec;
     mg_http_header_t *h;
-    if (!(ign & MG_UPSTREAM_IGN_XA_EXPIRES) && (h = head_line(u, "x-accel-expires")) != NULL) {
-        /* as nginx: it overrides every other header; "@T" is a time, N seconds from now */
+    if (!(ign & MG_UPSTREAM_IGN_SET_COOKIE) && head_line(u, "set-cookie")) {
+        return -1;
+    }
+    /* nginx keeps at most 128 bytes of Vary in the file's header */
+    mg_str_t vary = vary_of(u, u->r->pool);
+    if ((vary.len == 1 && vary.data[0] == '*') || vary.len > 128) {
+        return -1;
+    }
+    /* X-Accel-Expires: "@T" is a time (@0 as if absent), N seconds from now, 0 refuses (on
+     * any of its lines); not a number: as if absent. The last one that gives a time counts. */
+    int64_t xae = 0;
+    for (size_t i = 0; !(ign & MG_UPSTREAM_IGN_XA_EXPIRES) && i < u->head.nheaders; i++) {
+        h = &u->head.headers[i];
+        if (h->name.len != 15 || mg_strncasecmp(h->name.data, "x-accel-expires", 15) != 0) {
+            continue;
+        }
         int at = h->value.len && h->value.data[0] == '@';
         int64_t v = mg_atoi(h->value.data + at, h->value.len - (size_t)at);
-        if (v < 0) {
-            goto headers;
-        }
         if (v == 0 && !at) {
-            return 0;
+            return -1;
         }
-        return at ? v : now + v;
-    }
-headers:
-    if (!(ign & MG_UPSTREAM_IGN_SET_COOKIE) && head_line(u, "set-cookie")) {
-        return 0;
-    }
-    if (!(ign & MG_UPSTREAM_IGN_VARY) && (h = head_line(u, "vary")) != NULL &&
-        memchr(h->value.data, '*', h->value.len)) {
-        return 0;
-    }
-    int64_t valid = -1;
-    if (!(ign & MG_UPSTREAM_IGN_CACHE_CONTROL) && (h = head_line(u, "cache-control")) != NULL) {
-        if (cc_has(h->value, "no-cache") || cc_has(h->value, "no-store") ||
-            cc_has(h->value, "private")) {
-            return 0;
-        }
-        int64_t n = cc_number(h->value, "s-maxage");
-        if (n < 0) {
-            n = cc_number(h->value, "max-age");
-        }
-        if (n == 0) {
-            return 0;
-        }
-        if (n > 0) {
-            valid = now + n;
+        if (v > 0) {
+            xae = at ? v : now + v;
         }
     }
-    if (valid < 0 && !(ign & MG_UPSTREAM_IGN_EXPIRES) && (h = head_line(u, "expires")) != NULL) {
+    if (xae > 0) {
+        return xae;
+    }
+    cache_control_t cc;
+    cache_control(u, &cc);
+    if (cc.refuse) {
+        return -1;
+    }
+    if (cc.max_age > 0) {
+        return now + cc.max_age;
+    }
+    if (!(ign & MG_UPSTREAM_IGN_EXPIRES) && (h = head_line(u, "expires")) != NULL) {
         time_t t = mg_time_parse_http(h->value.data, h->value.len);
-        if (t == (time_t)-1 || (int64_t)t <= now) {
-            return 0;
+        if (t == (time_t)-1 || (int64_t)t < now) {
+            return -1;
         }
-        valid = (int64_t)t;
+        return (int64_t)t;
     }
-    if (valid > 0) {
-        return valid;
-    }
+    return status_validity(u, conf);
+}
+
+/* *_cache_valid for the head's status: until when, 0 for none */
+static int64_t status_validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
+{
     if (conf->valid == NULL || conf->valid == MG_CONF_UNSET_PTR) {
         return 0;
     }
     mg_http_cache_valid_t *cv = conf->valid->elts;
     for (size_t i = 0; i < conf->valid->nelts; i++) {
         if (cv[i].status == u->head.status || cv[i].status == 0) {
-            return cv[i].sec > 0 ? now + cv[i].sec : 0;
+            return cv[i].sec > 0 ? (int64_t)mg_now.sec + cv[i].sec : 0;
         }
     }
     return 0;
@@ -961,6 +1089,30 @@ static void store_abort(mg_http_cache_req_t *c)
 
 static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c);
 
+void mg_http_cache_error(mg_upstream_t *u, mg_uint_t status)
+{
+    mg_request_t *r = u->r;
+    mg_http_cache_req_t *c = r->cache;
+    if (c == NULL || c->u != u) {
+        return;
+    }
+    mg_log_t *log = &r->connection->log;
+    /* as nginx: a status its lines let be cached, for their time or *_cache_valid's; not
+     * *_no_cache's business (nginx asks it only of a response it sends) */
+    int64_t valid = validity(u, c->conf);
+    if (valid > 0 && c->uses >= (mg_uint_t)c->conf->min_uses && !c->lock_timed_out) {
+        mg_http_cache_zone_t *z = c->zone;
+        mg_shm_table_lock(z->table, log);
+        cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
+        if (n) {
+            n->error = (uint16_t)status;
+            n->valid_sec = valid;
+        }
+        mg_shm_table_unlock(z->table);
+    }
+    release_updating(c, log, r->pool);
+}
+
 void mg_http_cache_response(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -974,32 +1126,25 @@ void mg_http_cache_response(mg_upstream_t *u)
          * for it go on */
         release_updating(c, &r->connection->log, r->pool);
     }
-}
-
-/* Cache-Control's "NAME=N" extensions of stale use: N, 0 when absent */
-static uint32_t stale_seconds(mg_upstream_t *u, const char *name)
-{
-    mg_http_header_t *h = head_line(u, "cache-control");
-    if (h == NULL || (u->ignore_headers & MG_UPSTREAM_IGN_CACHE_CONTROL)) {
-        return 0;
+    if (c->store || c->cacheable) {
+        take_last_modified(r);
     }
-    int64_t n = cc_number(h->value, name);
-    return n > 0 && n < INT32_MAX ? (uint32_t)n : 0;
 }
 
 /* 1 when the response goes into the cache (its file started) */
 static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
 {
     mg_request_t *r = u->r;
-    /* a HEAD's answer has no body to store (unless it went upstream as GET); as nginx, an
-     * unbuffered response (*_buffering off, X-Accel-Buffering: no) is not stored */
-    if (c->no_store || !u->buffering || u->head_method || u->http09 ||
-        (r->method == MG_HTTP_HEAD && !c->head_as_get) || u->head.status == 101 ||
-        u->head.status == 206) {
-        return 0;
-    }
     int64_t valid = validity(u, c->conf);
-    if (valid <= 0 || c->uses < (mg_uint_t)c->conf->min_uses) {
+    int scarce = c->uses < (mg_uint_t)c->conf->min_uses;
+    c->cacheable = valid >= 0 && !scarce && !c->lock_timed_out && !u->head_method;
+    /* as nginx, an unbuffered response (*_buffering off, X-Accel-Buffering: no) is not
+     * stored. An answer to a HEAD that went upstream as HEAD (proxy_cache_convert_head off) is,
+     * as nginx, when it says its length (so that a GET finding it can tell: head_only); the
+     * CGI protocols' HEAD answers are not. */
+    int head_answer = u->head_method || (r->method == MG_HTTP_HEAD && !c->head_as_get);
+    if (c->no_store || !u->buffering || u->http09 || u->head.status == 101 || valid <= 0 ||
+        scarce || (head_answer && !(u->head_method && head_line(u, "content-length")))) {
         return 0;
     }
     mg_http_cache_zone_t *z = c->zone;
@@ -1022,28 +1167,30 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
         h->last_modified = (int64_t)mg_time_parse_http(lm->value.data, lm->value.len);
     }
     mg_http_header_t *etag = head_line(u, "etag");
-    mg_http_header_t *vary = u->ignore_headers & MG_UPSTREAM_IGN_VARY ? NULL : head_line(u, "vary");
-    h->updating_sec = stale_seconds(u, "stale-while-revalidate");
-    h->error_sec = stale_seconds(u, "stale-if-error");
+    mg_str_t vary = vary_of(u, r->pool);
+    cache_control_t cc;
+    cache_control(u, &cc);
+    h->updating_sec = (uint32_t)cc.updating_sec; /* Cache-Control's extensions of stale use */
+    h->error_sec = (uint32_t)cc.error_sec;
     mg_span_t head = {u->hbuf, (size_t)(u->pending - u->hbuf)};
     if (c->key.len > MG_CACHE_FILE_MAX_KEY) {
         return 0;
     }
     h->key_len = (uint32_t)c->key.len;
     h->etag_len = etag ? (uint32_t)etag->value.len : 0;
-    h->vary_len = vary ? (uint32_t)vary->value.len : 0;
+    h->vary_len = (uint32_t)vary.len;
     h->head_len = (uint32_t)head.len;
-    if (vary) {
-        variant_of(r, vary->value.data, vary->value.len, h->variant);
+    if (vary.len) {
+        variant_of(r, vary.data, vary.len, h->variant);
     }
     if (c->secondary) {
         /* a variant's own file only for a response varying as the first one did; else it
          * replaces the key's first variant, as nginx */
         unsigned char md5[16];
-        if (vary) {
+        if (vary.len) {
             secondary_md5(c->main, h->variant, md5);
         }
-        if (vary == NULL || memcmp(md5, c->md5, 16) != 0) {
+        if (vary.len == 0 || memcmp(md5, c->md5, 16) != 0) {
             release_updating(c, &r->connection->log, r->pool);
             memcpy(c->md5, c->main, 16);
             c->path = file_name(r->pool, z, c->md5);
@@ -1059,8 +1206,8 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
         memcpy(p, etag->value.data, h->etag_len);
         p += h->etag_len;
     }
-    if (vary) {
-        memcpy(p, vary->value.data, h->vary_len);
+    if (vary.len) {
+        memcpy(p, vary.data, h->vary_len);
         p += h->vary_len;
     }
     memcpy(p, head.data, h->head_len);
@@ -1069,7 +1216,8 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
         store_abort(c);
         return 0;
     }
-    c->expected = u->chunked_body || u->decode ? -1 : u->length;
+    /* a HEAD's answer has no body whatever its Content-Length says */
+    c->expected = u->head_method ? 0 : u->chunked_body || u->decode ? -1 : u->length;
     c->store = 1;
     /* as nginx: ranges of an upstream's response only when it is cacheable and the upstream
      * allows them, and one only: the range filter can answer several from one whole buffer
@@ -1173,6 +1321,7 @@ static void store_finish(mg_request_t *r, mg_http_cache_req_t *c)
             t->fs_size = t->fs_size - (n->exists ? n->fs_size : 0) + size;
         }
         n->exists = 1;
+        n->error = 0;
         n->fs_size = size;
         n->valid_sec = h->valid_sec;
         n->expire = (int64_t)mg_now.sec + z->inactive;
@@ -1454,11 +1603,15 @@ static mg_http_cache_zone_t *zone_get(mg_conf_t *cf, mg_str_t name)
     return z;
 }
 
-static int time_arg(mg_conf_t *cf, mg_str_t v, int sec, int64_t *out)
+/* a *_cache_path parameter's time (arg: "name=T", named whole in the error, as nginx) */
+static int time_arg(mg_conf_t *cf, mg_str_t arg, int sec, int64_t *out)
 {
+    const char *eq = memchr(arg.data, '=', arg.len);
+    mg_str_t v = {arg.len - (size_t)(eq + 1 - arg.data), (char *)eq + 1};
     *out = mg_parse_time(v, sec);
     if (*out < 0) {
-        mg_conf_error(cf, 0, "invalid time value \"%.*s\"", (int)v.len, v.data);
+        mg_conf_error(cf, 0, "invalid %.*s value \"%.*s\"", (int)(eq - arg.data), arg.data,
+                      (int)arg.len, arg.data);
         return -1;
     }
     return 0;
@@ -1516,16 +1669,32 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
                 mg_conf_error(cf, 0,
                               "invalid use_temp_path value \"%.*s\", it must be \"on\" or "
                               "\"off\"",
-                              (int)b.len, b.data);
+                              (int)a.len, a.data);
                 return MG_CONF_ERROR;
             }
         } else if (PARAM("keys_zone=")) {
+            /* nginx's words; the table needs 8 pages where nginx takes 2 */
+            const char *colon = memchr(a.data, ':', a.len);
+            v = -1;
+            if (colon) {
+                mg_str_t s = {a.len - (size_t)(colon + 1 - a.data), (char *)colon + 1};
+                char last = s.len ? s.data[s.len - 1] : 0;
+                v = last != 'g' && last != 'G' ? mg_parse_size(s) : -1;
+            }
+            if (v < 0) {
+                mg_conf_error(cf, 0, "invalid keys zone size \"%.*s\"", (int)a.len, a.data);
+                return MG_CONF_ERROR;
+            }
+            if (v < 8 * sysconf(_SC_PAGESIZE)) {
+                mg_conf_error(cf, 0, "keys zone \"%.*s\" is too small", (int)a.len, a.data);
+                return MG_CONF_ERROR;
+            }
             mg_str_t zarg = {a.len - 5, a.data + 5}; /* "zone=NAME:SIZE" for the shared reader */
             if (mg_shm_table_zone_arg(cf, zarg, &name, &size) != MG_OK) {
                 return MG_CONF_ERROR;
             }
         } else if (PARAM("inactive=")) {
-            if (time_arg(cf, VALUE("inactive="), 1, &v) != 0) {
+            if (time_arg(cf, a, 1, &v) != 0) {
                 return MG_CONF_ERROR;
             }
             tmp.inactive = (time_t)v;
@@ -1535,7 +1704,7 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
             v = mg_parse_offset(s);
             if (v < 0) {
                 mg_conf_error(cf, 0, "invalid %s value \"%.*s\"", max ? "max_size" : "min_free",
-                              (int)s.len, s.data);
+                              (int)a.len, a.data);
                 return MG_CONF_ERROR;
             }
             *(max ? &tmp.max_size : &tmp.min_free) = v;
@@ -1545,15 +1714,13 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
             v = mg_atoi(s.data, s.len);
             if (v <= 0) {
                 mg_conf_error(cf, 0, "invalid %s value \"%.*s\"",
-                              mgr ? "manager_files" : "loader_files", (int)s.len, s.data);
+                              mgr ? "manager_files" : "loader_files", (int)a.len, a.data);
                 return MG_CONF_ERROR;
             }
             *(mgr ? &tmp.manager_files : &tmp.loader_files) = (mg_uint_t)v;
         } else if (PARAM("manager_sleep=") || PARAM("manager_threshold=") ||
                    PARAM("loader_sleep=") || PARAM("loader_threshold=")) {
-            const char *eq = memchr(a.data, '=', a.len);
-            mg_str_t s = {a.len - (size_t)(eq + 1 - a.data), (char *)eq + 1};
-            if (time_arg(cf, s, 0, &v) != 0) {
+            if (time_arg(cf, a, 0, &v) != 0) {
                 return MG_CONF_ERROR;
             }
             mg_msec_t *f = PARAM("manager_sleep=")       ? &tmp.manager_sleep
@@ -1584,7 +1751,8 @@ const char *mg_http_cache_set_path(mg_conf_t *cf, const mg_command_t *cmd, void 
     cache_main_conf_t *mc = mg_http_conf_get_main(cf, mg_http_cache_module);
     for (mg_http_cache_zone_t *o = mc->zones; o; o = o->next) {
         if (o->table && mg_str_eq_str(o->path, path)) {
-            mg_conf_error(cf, 0, "duplicate \"%s\" path name", path.data);
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "the same path name \"%s\" used in %s and in %s",
+                         path.data, o->temp.where, mg_conf_where(cf));
             return MG_CONF_ERROR;
         }
     }
@@ -1662,9 +1830,7 @@ const char *mg_http_cache_set_cache(mg_conf_t *cf, const mg_command_t *cmd, void
                                                                          : MG_CONF_ERROR;
     }
     c->zone = zone_get(cf, v);
-    if (c->zone->used_at == NULL) {
-        const char *where = mg_conf_where(cf);
-        c->zone->used_at = mg_pstr(cf->pool, where, strlen(where)).data;
+    if (c->zone->used_by == NULL) {
         c->zone->used_by = cmd->name;
     }
     return MG_CONF_OK;
@@ -1713,7 +1879,7 @@ const char *mg_http_cache_set_valid(mg_conf_t *cf, const mg_command_t *cmd, void
         }
         int64_t s = mg_atoi(a.data, a.len);
         if (s < 100 || s > 599) {
-            mg_conf_error(cf, 0, "status code \"%.*s\" is invalid", (int)a.len, a.data);
+            mg_conf_error(cf, 0, "invalid status \"%.*s\"", (int)a.len, a.data);
             return MG_CONF_ERROR;
         }
         v->status = (mg_uint_t)s;
@@ -1727,20 +1893,10 @@ const char *mg_http_cache_set_methods(mg_conf_t *cf, const mg_command_t *cmd, vo
         const char *name;
         int id;
     } names[] = {
+        /* nginx's: the methods whose answers a cache may keep */
         {"GET", MG_HTTP_GET},
         {"HEAD", MG_HTTP_HEAD},
         {"POST", MG_HTTP_POST},
-        {"PUT", MG_HTTP_PUT},
-        {"DELETE", MG_HTTP_DELETE},
-        {"MKCOL", MG_HTTP_MKCOL},
-        {"COPY", MG_HTTP_COPY},
-        {"MOVE", MG_HTTP_MOVE},
-        {"OPTIONS", MG_HTTP_OPTIONS},
-        {"PROPFIND", MG_HTTP_PROPFIND},
-        {"PROPPATCH", MG_HTTP_PROPPATCH},
-        {"LOCK", MG_HTTP_LOCK},
-        {"UNLOCK", MG_HTTP_UNLOCK},
-        {"PATCH", MG_HTTP_PATCH},
     };
     mg_uint_t *f = (mg_uint_t *)((char *)conf + cmd->offset);
     if (*f) {
@@ -1748,12 +1904,16 @@ const char *mg_http_cache_set_methods(mg_conf_t *cf, const mg_command_t *cmd, vo
     }
     for (size_t i = 1; i < cf->nargs; i++) {
         size_t k = 0;
-        while (k < mg_nelems(names) && !mg_str_eq(cf->args[i], names[k].name)) {
+        while (k < mg_nelems(names) && !mg_str_caseeq(cf->args[i], names[k].name)) {
             k++;
         }
         if (k == mg_nelems(names)) {
             mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
             return MG_CONF_ERROR;
+        }
+        if (*f & (1u << names[k].id)) {
+            mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate value \"%.*s\"", (int)cf->args[i].len,
+                        cf->args[i].data);
         }
         *f |= 1u << names[k].id;
     }
@@ -1806,14 +1966,19 @@ const char *mg_http_cache_set_use_stale(mg_conf_t *cf, const mg_command_t *cmd, 
     mg_uint_t v = 0;
     for (size_t i = 1; i < cf->nargs; i++) {
         const mg_conf_enum_t *e = mg_upstream_ft_names;
-        while (e->name && !mg_str_eq(cf->args[i], e->name)) {
+        while (e->name && !mg_str_caseeq(cf->args[i], e->name)) {
             e++;
         }
         if (e->name == NULL) {
             mg_conf_error(cf, 0, "invalid value \"%.*s\"", (int)cf->args[i].len, cf->args[i].data);
             return MG_CONF_ERROR;
         }
-        v |= e->value ? (mg_uint_t)e->value : MG_HTTP_CACHE_STALE_UPDATING;
+        mg_uint_t bit = e->value ? (mg_uint_t)e->value : MG_HTTP_CACHE_STALE_UPDATING;
+        if (v & bit) {
+            mg_conf_log(cf, MG_LOG_WARN, 0, "duplicate value \"%.*s\"", (int)cf->args[i].len,
+                        cf->args[i].data);
+        }
+        v |= bit;
     }
     *f = v;
     return MG_CONF_OK;
@@ -1896,7 +2061,17 @@ static void *cache_create_main_conf(mg_conf_t *cf)
 
 static const char *cache_init_main_conf(mg_conf_t *cf, void *conf)
 {
-    (void)conf;
+    /* a zone named by a *_cache must have been declared by a *_cache_path (nginx's words, at
+     * the http block's end, where nginx finds it) */
+    cache_main_conf_t *mc = conf;
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
+        if (z->table == NULL) {
+            mg_log_error(MG_LOG_EMERG, cf->log, 0, "\"%s\" zone \"%s\" is unknown in %s",
+                         z->used_by, z->name.data, cmcf->block_end);
+            return MG_CONF_ERROR;
+        }
+    }
     mg_str_t name = mg_string("upstream_cache_status");
     mg_http_variable_t *v = mg_http_add_variable(cf, name, MG_HTTP_VAR_NOCACHEABLE);
     if (v == NULL) {
@@ -1906,18 +2081,10 @@ static const char *cache_init_main_conf(mg_conf_t *cf, void *conf)
     return MG_CONF_OK;
 }
 
-/* After http{}: a zone named by a *_cache must have been declared by a *_cache_path (nginx's
- * words name the *_cache line). */
+/* After http{}: the cache helper processes. */
 static mg_int_t cache_init(mg_conf_t *cf)
 {
     cache_main_conf_t *mc = mg_http_conf_get_main(cf, mg_http_cache_module);
-    for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
-        if (z->table == NULL) {
-            mg_log_error(MG_LOG_EMERG, cf->log, 0, "\"%s\" zone \"%s\" is unknown in %s",
-                         z->used_by, z->name.data, z->used_at);
-            return MG_ERROR;
-        }
-    }
     if (mc->zones == NULL) {
         return MG_OK;
     }

@@ -37,6 +37,10 @@ typedef struct mg_http_cache_req_s {
     unsigned no_store : 1;    /* *_no_cache said so */
     unsigned store : 1;       /* the response is being written */
     unsigned head_seen : 1;   /* the upstream's head came: store says whether it is cached */
+    unsigned cacheable : 1;   /* nginx's u->cacheable when the head goes out: its lines did not
+                                 refuse it (*_cache_valid and *_no_cache aside), min_uses
+                                 reached: the client's If-* are answered here (not_modified) */
+    unsigned lock_timed_out : 1;
     unsigned failed : 1;
     unsigned updating : 1;       /* this request holds the node's updating flag (the lock) */
     unsigned stale_updating : 1; /* Cache-Control stale-while-revalidate still allows it */
@@ -55,6 +59,9 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
 /* The upstream's head was taken into headers_out: decide whether the response is stored and
  * start its file (upstream_head.c, before the head is sent). */
 void mg_http_cache_response(mg_upstream_t *u);
+/* The upstream's status is answered by an error_page (*_intercept_errors): kept in the index
+ * when its head and *_cache_valid give it a time (a lookup then answers the status). */
+void mg_http_cache_error(mg_upstream_t *u, mg_uint_t status);
 /* The upstream failed (ft: MG_UPSTREAM_FT_*, no other peer to try) before its head was
  * sent: 1 when an expired entry may stand in for its answer (*_cache_use_stale, stale-if-error)
  * and was sent, *rc what the request finishes with (the engine released the upstream). */

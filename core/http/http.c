@@ -125,6 +125,8 @@ static const char *http_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf
         return MG_CONF_ERROR;
     }
     /* the rest reports without FILE:LINE unless it names them itself, as nginx does */
+    const char *end = mg_conf_where(cf);
+    cmcf->block_end = mg_pstr(cf->pool, end, strlen(end)).data;
     conf_source_t *src = cf->src;
     cf->src = NULL;
     for (size_t m = 0; m < mg_modules_n; m++) {

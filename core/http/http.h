@@ -204,6 +204,8 @@ typedef struct {
     mg_int_t variables_hash_bucket_size;
     mg_array_t temp_paths; /* mg_http_temp_path_t *: every *_temp_path, created at start */
     mg_cycle_t *cycle;
+    const char *block_end; /* "FILE:LINE" of http{}'s "}": where nginx's checks after the block
+                              report (init_main_conf runs without a position) */
 } mg_http_main_conf_t;
 
 struct mg_http_srv_conf_s {
@@ -412,6 +414,9 @@ typedef struct {
     off_t content_offset;     /* where the body starts in the entity (slice: its first
                                  slice's start); the range filter counts from there */
     time_t last_modified_time; /* -1 none */
+    mg_table_elt_t *last_modified; /* the line that says last_modified_time (a cached or
+                                      cacheable upstream response's: it keeps its place, as
+                                      nginx's); NULL: the time is printed after Content-Length */
     mg_table_elt_t *location;
     mg_table_elt_t *content_encoding;
     mg_table_elt_t *etag;

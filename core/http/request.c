@@ -115,6 +115,7 @@ static void hide_header_out(mg_request_t *r, const char *name, size_t len)
 void mg_http_clear_last_modified(mg_request_t *r)
 {
     r->headers_out.last_modified_time = -1;
+    r->headers_out.last_modified = NULL;
     hide_header_out(r, "Last-Modified", 13);
 }
 

@@ -250,6 +250,10 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
     r->headers_out.content_type.len = 0;
     r->headers_out.charset.len = 0;
     r->headers_out.last_modified_time = -1;
+    if (r->headers_out.last_modified) {
+        r->headers_out.last_modified->hash = 0;
+        r->headers_out.last_modified = NULL;
+    }
     r->headers_out.content_length_n = -1;
     if (r->headers_out.etag) {
         r->headers_out.etag->hash = 0;

@@ -355,6 +355,9 @@ void mg_upstream_process_head(mg_upstream_t *u)
     if (u->conf->intercept_errors && status >= 300 && error_page_for(r, status)) {
         /* the error page replaces the response; the body is not read (nor counted) */
         u->state->response_length = 0;
+        if (r->cache) {
+            mg_http_cache_error(u, status);
+        }
         mg_upstream_finalize(u, (mg_int_t)status);
         return;
     }

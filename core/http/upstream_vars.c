@@ -141,7 +141,14 @@ static mg_int_t var_upstream_http(mg_request_t *r, mg_http_var_value_t *v, uintp
     mg_str_t *name = (mg_str_t *)data;
     mg_upstream_t *u = told_upstream(r);
     size_t skip = sizeof("upstream_http_") - 1;
-    if (u == NULL || u->head.headers == NULL || u->states.nelts == 0 || name->len <= skip) {
+    /* an answer from the cache (HIT, a STALE or UPDATING one no upstream was asked for): the
+     * stored head's lines, as nginx */
+    int cached = u == NULL && r->cache && r->cache->status >= MG_CACHE_STALE;
+    if (cached) {
+        u = r->cache->u;
+    }
+    if (u == NULL || u->head.headers == NULL || (u->states.nelts == 0 && !cached) ||
+        name->len <= skip) {
         v->not_found = 1;
         return MG_OK;
     }

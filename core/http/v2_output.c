@@ -80,7 +80,7 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
         size_t len = (size_t)(mg_put_uint(p, (uint64_t)ho->content_length_n) - p);
         nv_add(nv, &n, "content-length", 14, p, len);
     }
-    if (ho->last_modified_time >= 0) {
+    if (ho->last_modified_time >= 0 && ho->last_modified == NULL) {
         char *p = mg_pnalloc(r->pool, 40);
         mg_time_http(p, ho->last_modified_time);
         nv_add(nv, &n, "last-modified", 13, p, strlen(p));

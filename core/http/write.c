@@ -154,6 +154,7 @@ static mg_int_t header_write_filter(mg_request_t *r)
     if (ho->status != MG_HTTP_OK && ho->status != MG_HTTP_PARTIAL_CONTENT &&
         ho->status != MG_HTTP_NOT_MODIFIED) {
         ho->last_modified_time = -1; /* a date only describes the resource itself (nginx) */
+        ho->last_modified = NULL;
     }
     mg_connection_t *conn = r->connection;
     if (clcf->tcp_nodelay && !conn->tcp_nodelay && conn->sockaddr.ss_family != AF_UNIX) {
@@ -168,6 +169,7 @@ static mg_int_t header_write_filter(mg_request_t *r)
         if (ho->status == MG_HTTP_NO_CONTENT) {
             ho->content_type.len = 0;
             ho->last_modified_time = -1;
+            ho->last_modified = NULL;
             ho->content_length_n = -1;
         }
     }
@@ -290,7 +292,7 @@ static mg_int_t header_write_filter(mg_request_t *r)
         p = mg_put_uint(p, (uint64_t)ho->content_length_n);
         p += put(p, "\r\n", 2);
     }
-    if (ho->last_modified_time >= 0) {
+    if (ho->last_modified_time >= 0 && ho->last_modified == NULL) {
         p += put(p, "Last-Modified: ", 15);
         mg_time_http(p, ho->last_modified_time);
         p += strlen(p);
