@@ -203,6 +203,7 @@ mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args
         r->args.data = NULL;
     }
     mg_http_set_exten(r);
+    r->connection->log.action = NULL; /* as nginx's: not so for a named location */
     /* module state belongs to the old URI; cached variables stay, as in nginx (the ones that
      * depend on the URI are not cacheable and get evaluated again) */
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);

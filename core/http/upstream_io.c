@@ -331,6 +331,9 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
             mg_http_output(r, f);
         }
     }
+    /* nginx's context from here on: what a named location an error_page sends the request to
+     * logs says "while sending to client" (an internal redirect clears it) */
+    r->connection->log.action = "sending to client";
     mg_http_finalize_request(r, rc == MG_OK ? MG_AGAIN : rc);
 }
 
