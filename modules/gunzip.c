@@ -70,7 +70,7 @@ static mg_int_t gunzip_header_filter(mg_request_t *r)
     ce->hash = 0;
     r->headers_out.content_encoding = NULL;
     mg_http_clear_content_length(r);
-    r->allow_ranges = 0;
+    mg_http_clear_accept_ranges(r); /* an upstream's Accept-Ranges too, as nginx */
     mg_filter_weak_etag(r);
     return next_header_filter(r);
 }

@@ -474,7 +474,7 @@ static mg_int_t gzip_header_filter(mg_request_t *r)
 
     ho->content_encoding = mg_http_add_header_out(r, "Content-Encoding", 16, "gzip", 4);
     mg_http_clear_content_length(r);
-    r->allow_ranges = 0;
+    mg_http_clear_accept_ranges(r); /* an upstream's Accept-Ranges too, as nginx */
     weak_etag(r);
     return next_header_filter(r);
 }
