@@ -20,7 +20,6 @@ typedef struct {
     unsigned active : 1;        /* the response is a 206 being cut */
     unsigned multipart : 1;
     unsigned done : 1;          /* single range: its last byte has gone */
-    unsigned unsatisfiable : 1; /* a 416 page is being sent: add its Content-Range */
     mg_str_t boundary_end;      /* multipart: the closing delimiter */
 } range_ctx_t;
 
@@ -223,12 +222,6 @@ static mg_int_t range_header_filter(mg_request_t *r)
     mg_http_headers_out_t *ho = &r->headers_out;
     if (ho->status != MG_HTTP_OK || !r->allow_ranges || ho->content_length_n < 0 || r->http_09 ||
         r->parent) {
-        range_ctx_t *ctx = mg_http_get_ctx(r, mg_range_module);
-        if (ctx && ctx->unsatisfiable && ho->status == MG_HTTP_RANGE_NOT_SATISFIABLE) {
-            /* the 416 page tells the entity's size */
-            char *cr = mg_psprintf(r->pool, "bytes */%lld", (long long)ctx->length);
-            mg_http_add_header_out(r, "Content-Range", 13, cr, strlen(cr));
-        }
         return next_header_filter(r);
     }
     range_conf_t *rc = mg_http_get_loc_conf(r, mg_range_module);
@@ -257,10 +250,14 @@ static mg_int_t range_header_filter(mg_request_t *r)
                 set_multipart(r, ctx);
             }
             return next_header_filter(r);
-        case PARSE_UNSATISFIABLE:
-            ctx->unsatisfiable = 1;
+        case PARSE_UNSATISFIABLE: {
+            /* the 416 page tells the entity's size; the line joins the list now, so the
+             * headers the page's own pass through the filters adds come after it (nginx) */
+            char *cr = mg_psprintf(r->pool, "bytes */%lld", (long long)ctx->length);
+            mg_http_add_header_out(r, "Content-Range", 13, cr, strlen(cr));
             mg_http_clear_content_length(r);
             return MG_HTTP_RANGE_NOT_SATISFIABLE;
+        }
         default:
             break;
         }
