@@ -120,7 +120,9 @@ static void ssi_log(mg_request_t *r, const char *fmt, ...)
     va_end(ap);
     mg_log_t *log = mg_http_request_log(r); /* this request's: not the last one included */
     const char *action = log->action;
-    log->action = "sending response to client";
+    if (action == NULL) {
+        log->action = "sending response to client"; /* a proxied body's is "sending to client" */
+    }
     mg_log_error(MG_LOG_ERR, log, 0, "%s", msg);
     log->action = action;
 }
