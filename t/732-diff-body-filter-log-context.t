@@ -78,3 +78,19 @@ GET /p/s.html
 --- error_log eval
 [qr/invalid SSI command: "bogus" while sending to client, client: 127\.0\.0\.1/,
  qr/nonexistent" failed \(2: No such file or directory\), client: 127\.0\.0\.1/]
+
+
+
+=== TEST 5: SSI of a handler's own bytes: no context; of a file: "while sending response to client"
+--- user_files
+>>> s.html
+a <!--# bogus2 --> b
+--- config
+    location /r { ssi on; default_type text/html; return 200 'a <!--# bogus1 --> b'; }
+    location /s/ { ssi on; alias $TEST_NGINX_HTML_DIR/; }
+--- pipelined_requests eval
+["GET /r", "GET /s/s.html"]
+--- ignore_response
+--- error_log eval
+[qr/invalid SSI command: "bogus1", client: 127\.0\.0\.1/,
+ qr/invalid SSI command: "bogus2" while sending response to client, client: 127\.0\.0\.1/]
