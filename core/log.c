@@ -11,7 +11,7 @@
 #include "pool.h"
 #include "str.h"
 
-#define LOG_MAX 4096
+#define LOG_MAX 2048 /* a line with its newline, as nginx's NGX_MAX_ERROR_STR */
 
 static const char *log_levels[] = {"",     "emerg",  "alert", "crit", "error",
                                    "warn", "notice", "info",  "debug"};

@@ -34,6 +34,7 @@ typedef struct {
     unsigned held : 1;  /* r->buffered is set for our input */
     unsigned ended : 1; /* a gzip member ended; more input starts another */
     unsigned done : 1;
+    unsigned failed : 1; /* inflate failed: later calls fail too, logged once (nginx) */
 } gunzip_ctx_t;
 
 mg_module_t mg_gunzip_module;
@@ -70,7 +71,7 @@ static mg_int_t gunzip_header_filter(mg_request_t *r)
     ce->hash = 0;
     r->headers_out.content_encoding = NULL;
     mg_http_clear_content_length(r);
-    r->allow_ranges = 0;
+    mg_http_clear_accept_ranges(r); /* an upstream's Accept-Ranges too, as nginx */
     mg_filter_weak_etag(r);
     return next_header_filter(r);
 }
@@ -157,8 +158,12 @@ static mg_int_t gunzip_pass(mg_request_t *r, gunzip_ctx_t *ctx, mg_buf_t **out)
             }
             int zrc = inflate(&ctx->zs, mode);
             if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+                /* nginx's context: a proxied body's "sending to client", a file's (gzip_static)
+                 * "sending response to client", none for a handler's own bytes */
                 const char *action = r->connection->log.action;
-                r->connection->log.action = "sending response to client"; /* nginx's context */
+                if (action == NULL && in->in_file) {
+                    r->connection->log.action = "sending response to client";
+                }
                 mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "inflate() failed: %d, %d", mode,
                              zrc);
                 r->connection->log.action = action;
@@ -229,6 +234,9 @@ static mg_int_t gunzip_body_filter(mg_request_t *r, mg_buf_t *in)
     if (ctx == NULL || r->header_only) {
         return next_body_filter(r, in);
     }
+    if (ctx->failed) {
+        return MG_ERROR;
+    }
     if (!ctx->zinit) {
         if (inflateInit2(&ctx->zs, MAX_WBITS + 16) != Z_OK) {
             mg_log_error(MG_LOG_ALERT, &r->connection->log, 0, "inflateInit2() failed");
@@ -269,6 +277,7 @@ static mg_int_t gunzip_body_filter(mg_request_t *r, mg_buf_t *in)
         }
         mg_buf_t *out;
         if (gunzip_pass(r, ctx, &out) != MG_OK) {
+            ctx->failed = 1;
             return MG_ERROR;
         }
         if (out == NULL) {

@@ -190,17 +190,6 @@ static int is_msie6(mg_str_t ua)
     return msie6 && memmem(ua.data, ua.len, "Opera", 5) == NULL;
 }
 
-static mg_table_elt_t *find_header_out(mg_request_t *r, const char *name, size_t len)
-{
-    mg_table_elt_t *h = r->headers_out.headers.elts;
-    for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
-        if (h[i].hash && h[i].key.len == len && mg_strncasecmp(h[i].key.data, name, len) == 0) {
-            return &h[i];
-        }
-    }
-    return NULL;
-}
-
 /* A Cache-Control line holding the directive (as a word). */
 static int cache_control_has(mg_request_t *r, const char *word)
 {
@@ -234,7 +223,7 @@ static int proxied_ok(mg_request_t *r, mg_uint_t p)
     if ((p & PROXIED_AUTH) && mg_http_find_header_in(r, "authorization", 13)) {
         return 1;
     }
-    mg_table_elt_t *e = find_header_out(r, "Expires", 7);
+    mg_table_elt_t *e = mg_http_find_header_out(r, "Expires", 7);
     if (e) {
         if (!(p & PROXIED_EXPIRED)) {
             return 0;
@@ -242,13 +231,13 @@ static int proxied_ok(mg_request_t *r, mg_uint_t p)
         time_t expires = mg_time_parse_http(e->value.data, e->value.len);
         return expires != -1 && expires < mg_now.sec;
     }
-    if (find_header_out(r, "Cache-Control", 13)) {
+    if (mg_http_find_header_out(r, "Cache-Control", 13)) {
         return ((p & PROXIED_NO_CACHE) && cache_control_has(r, "no-cache")) ||
                ((p & PROXIED_NO_STORE) && cache_control_has(r, "no-store")) ||
                ((p & PROXIED_PRIVATE) && cache_control_has(r, "private"));
     }
     /* as nginx, only a Last-Modified header line counts here, not a file's date */
-    if ((p & PROXIED_NO_LM) && find_header_out(r, "Last-Modified", 13)) {
+    if ((p & PROXIED_NO_LM) && mg_http_find_header_out(r, "Last-Modified", 13)) {
         return 0;
     }
     if ((p & PROXIED_NO_ETAG) && r->headers_out.etag && r->headers_out.etag->hash) {
@@ -474,7 +463,7 @@ static mg_int_t gzip_header_filter(mg_request_t *r)
 
     ho->content_encoding = mg_http_add_header_out(r, "Content-Encoding", 16, "gzip", 4);
     mg_http_clear_content_length(r);
-    r->allow_ranges = 0;
+    mg_http_clear_accept_ranges(r); /* an upstream's Accept-Ranges too, as nginx */
     weak_etag(r);
     return next_header_filter(r);
 }

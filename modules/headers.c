@@ -170,6 +170,17 @@ static mg_table_elt_t *header_replace(mg_request_t *r, const char *name, size_t 
     return mg_http_add_header_out(r, name, len, "", 0);
 }
 
+/* The response's date for "expires modified": a file's, else an upstream's Last-Modified line
+ * (nginx parses that one when it copies it), -1 when none. */
+static time_t last_modified(mg_request_t *r)
+{
+    if (r->headers_out.last_modified_time != -1) {
+        return r->headers_out.last_modified_time;
+    }
+    mg_table_elt_t *h = mg_http_find_header_out(r, "Last-Modified", 13);
+    return h ? mg_time_parse_http(h->value.data, h->value.len) : -1;
+}
+
 static void set_expires(mg_request_t *r, headers_conf_t *hc)
 {
     mg_int_t expires = hc->expires;
@@ -201,15 +212,15 @@ static void set_expires(mg_request_t *r, headers_conf_t *hc)
         mg_str_set(&cc->value, "max-age=0");
         return;
     }
-    time_t now = mg_now.sec, max_age;
+    time_t now = mg_now.sec, max_age, lm;
     if (expires == EXPIRES_DAILY) {
         t = next_daily(t);
         max_age = t - now;
-    } else if (expires == EXPIRES_ACCESS || r->headers_out.last_modified_time == -1) {
+    } else if (expires == EXPIRES_ACCESS || (lm = last_modified(r)) == -1) {
         max_age = t;
         t += now;
     } else {
-        t += r->headers_out.last_modified_time;
+        t += lm;
         max_age = t - now;
     }
     mg_time_http(date, t);

@@ -674,6 +674,9 @@ char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len,
 mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t klen,
                                        const char *val, size_t vlen);
 mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, size_t len);
+/* The first response header line named so (without case) still sent (an upstream's are kept in
+ * the list as they came), or NULL. */
+mg_table_elt_t *mg_http_find_header_out(mg_request_t *r, const char *name, size_t len);
 /* After headers_in.headers was changed (elements replaced, removed or added): point the
  * cached headers (host, content_length ...) at the array again and re-read Connection's
  * tokens; the values derived from Host and Content-Length are the changer's to set. */

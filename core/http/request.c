@@ -101,6 +101,17 @@ void mg_http_clear_content_length(mg_request_t *r)
     r->headers_out.content_length_n = -1;
 }
 
+mg_table_elt_t *mg_http_find_header_out(mg_request_t *r, const char *name, size_t len)
+{
+    mg_table_elt_t *h = r->headers_out.headers.elts;
+    for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
+        if (h[i].hash && h[i].key.len == len && mg_strncasecmp(h[i].key.data, name, len) == 0) {
+            return &h[i];
+        }
+    }
+    return NULL;
+}
+
 /* Hide the headers named so in the response's list (an upstream's, kept there as they came). */
 static void hide_header_out(mg_request_t *r, const char *name, size_t len)
 {
@@ -204,6 +215,7 @@ mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args
         r->args.data = NULL;
     }
     mg_http_set_exten(r);
+    r->connection->log.action = NULL; /* as nginx's: not so for a named location */
     /* module state belongs to the old URI; cached variables stay, as in nginx (the ones that
      * depend on the URI are not cacheable and get evaluated again) */
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);

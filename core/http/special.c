@@ -237,13 +237,9 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
          * keepalive on) */
         r->keepalive = 0;
     }
-    /* headers a handler set stay (nginx: `ngx.header.X = v; ngx.exit(403)` sends X), but
-     * only a redirect or a 201 (dav's) keeps its Location, and what described the body goes */
-    if (r->headers_out.location && status != MG_HTTP_CREATED &&
-        !(status >= 300 && status < 400 && status != 304)) {
-        r->headers_out.location->hash = 0;
-        r->headers_out.location = NULL;
-    }
+    /* headers a handler set stay (nginx: `ngx.header.X = v; ngx.exit(403)` sends X), the
+     * Location too (nginx's 404 page for an error_page a redirect went to has it), but what
+     * described the body goes */
     /* an upstream's status line would name its status, not this one (a header filter's 416
      * for a proxied 200: nginx cleans the head so) */
     r->headers_out.status_line.len = 0;

@@ -76,6 +76,7 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
         mg_http_main_conf_t *cmcf = mg_http_get_main_conf(sr, mg_http_core_module);
         sr->phase_handler = (mg_int_t)cmcf->server_rewrite_index;
         sr->valid_location = 1;
+        sr->connection->log.action = NULL; /* nginx's request handler, as it starts */
         mg_http_run_phases(sr);
         return;
     }

@@ -78,8 +78,8 @@ mg_int_t mg_upstream_process_accel(mg_upstream_t *u)
     mg_upstream_release(u);
     copy_for_redirect(u);
     mg_str_t uri = mg_pstr(r->pool, h->value.data, h->value.len);
-    const char *action = r->connection->log.action;
-    r->connection->log.action = NULL; /* the redirect's own lines are not the upstream's */
+    /* (the internal redirect clears the log's context; a named location keeps the upstream's,
+     * as nginx's) */
     if (uri.data[0] == '@') {
         mg_http_named_location(r, uri);
         return MG_DONE;
@@ -92,7 +92,6 @@ mg_int_t mg_upstream_process_accel(mg_upstream_t *u)
     }
     uri.len = plen < 0 ? 0 : (size_t)plen;
     if (plen < 0) {
-        r->connection->log.action = action;
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "unsafe URI \"%.*s\" was detected",
                      (int)h->value.len, h->value.data);
         mg_http_finalize_request(r, MG_HTTP_NOT_FOUND);

@@ -331,6 +331,9 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
             mg_http_output(r, f);
         }
     }
+    /* nginx's context from here on: what a named location an error_page sends the request to
+     * logs says "while sending to client" (an internal redirect clears it) */
+    r->connection->log.action = "sending to client";
     mg_http_finalize_request(r, rc == MG_OK ? MG_AGAIN : rc);
 }
 
@@ -825,7 +828,7 @@ static void body_finish(mg_upstream_t *u, int extra)
                      u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
-    if (mg_http_output(r, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
+    if (mg_upstream_output(u, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return;
     }
@@ -870,12 +873,19 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
 
 mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in)
 {
+    /* nginx's event pipe: the body filters' lines say "while sending to client" */
+    const char *action = u->r->connection->log.action;
+    u->r->connection->log.action = "sending to client";
     mg_int_t rc = mg_http_output(u->r, in);
+    if (rc != MG_ERROR) {
+        u->r->connection->log.action = action;
+    }
     if (rc == MG_ERROR && (u->store || mg_http_cache_storing(u->r)) && u->buffering &&
         u->r->connection->closed) {
         /* as nginx's event pipe: a response being stored (proxy_store) or cached is read on
          * after the client went (its write failed), its bytes reaching the store and cache
          * filters; the end's output fails */
+        u->r->connection->log.action = action;
         return MG_OK;
     }
     return rc;

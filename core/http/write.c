@@ -238,6 +238,16 @@ static mg_int_t header_write_filter(mg_request_t *r)
     if (hc->stream) {
         return mg_http_v2_send_header(r, status_line, server, location); /* HEADERS */
     }
+    /* nginx writes a Location it made absolute in its own place, after Last-Modified; any
+     * other (a URL) keeps its place among the headers, after Connection */
+    mg_table_elt_t *fixed_loc = NULL;
+    if (location.len && ho->location->value.len && ho->location->value.data[0] == '/' &&
+        clcf->absolute_redirect) {
+        fixed_loc = ho->location;
+    } else if (location.len) {
+        ho->location->value = location;
+        location.len = 0;
+    }
     size_t len = sizeof("HTTP/1.1 \r\n") + status_line.len + sizeof("Server: \r\n") + server.len +
                  sizeof("Date: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
                  sizeof("Content-Type: ; charset=\r\n") + ho->content_type.len + ho->charset.len +
@@ -252,6 +262,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
             h[i].key = mg_http_safe_header_name(r, h[i].key);
             h[i].value = mg_http_safe_header_value(r, h[i].key, h[i].value);
             len += h[i].key.len + 2 + h[i].value.len + 2;
+        } else if (h[i].hash && &h[i] != fixed_loc) {
+            len += h[i].key.len + 2 + h[i].value.len + 2; /* (made safe above) */
         }
     }
     /* a handler's own Server or Date line (proxy_pass_header) replaces ours; one it removed
@@ -317,7 +329,7 @@ static mg_int_t header_write_filter(mg_request_t *r)
         p += put(p, "Connection: close\r\n", 19);
     }
     for (size_t i = 0; i < ho->headers.nelts; i++) {
-        if (h[i].hash == 0 || &h[i] == ho->location) {
+        if (h[i].hash == 0 || &h[i] == fixed_loc) {
             continue;
         }
         p += put(p, h[i].key.data, h[i].key.len);
