@@ -160,7 +160,7 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
         c->log.debug_any = MG_LOG_DEBUG_ALL;
     }
     event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
-    mg_lazy_timer_init(&c->timer, srv->base, on_conn_timer, c);
+    mg_lazy_timer_init(&c->timer, mg_server_timers(srv), on_conn_timer, c);
     mg_server_conn_add(srv, c);
     mg_stat_add(srv, MG_STAT_HANDLED, 1);
     mg_stat_add(srv, MG_STAT_ACTIVE, 1);

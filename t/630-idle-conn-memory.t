@@ -2,8 +2,8 @@
 # does plain HTTP/1.1): the worker's VmRSS growth for N connections, each after one request,
 # divided by N. An HTTPS connection holds OpenSSL's state (its record buffers released while
 # idle), an h2c one nghttp2's session (HPACK tables, its stream map, the first page of its frame
-# buffer); both hold moongate's connection (mg_connection_t, 824 bytes since its local address,
-# address text and write event left it) and its pool's first block, and neither the HTTP/1 head
+# buffer); both hold moongate's connection (mg_connection_t, 712 bytes since its local address,
+# address text, write event and timer's event left it) and its pool's first block, and neither the HTTP/1 head
 # buffer nor h2's input and output buffers (the worker's). Measured here (OpenSSL 3.0, nghttp2
 # 1.52): HTTPS 14.9 KiB (15.1 before mg_connection_t shrank; nginx 14.2), h2c 15.7 (15.9; nginx
 # 6.2); the bounds catch a buffer kept while idle (a head buffer is 1 KiB, a field list 1, an

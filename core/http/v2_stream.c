@@ -464,7 +464,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     event_assign(&fc->rev, c->server->base, -1, EV_READ | EV_PERSIST, stream_on_read, fc);
     fc->wev = mg_palloc(pool, sizeof(struct event));
     event_assign(fc->wev, c->server->base, -1, EV_WRITE, stream_on_write, fc);
-    mg_lazy_timer_init(&fc->timer, c->server->base, stream_on_timer, fc);
+    mg_lazy_timer_init(&fc->timer, mg_server_timers(c->server), stream_on_timer, fc);
 
     mg_http_conn_t *hc = mg_pcalloc(fc->pool, sizeof(mg_http_conn_t));
     fc->data = hc;
