@@ -26,7 +26,9 @@ use IO::Socket::SSL;
 use IO::Select ();
 use IPC::Open2 ();
 
-plan skip_all => 'memory is not measured under a sanitizer' if $ENV{ASAN_OPTIONS};
+# under a sanitizer (its quarantine keeps freed blocks) RSS says nothing: the connections are
+# made, held and asked again, memory is not checked
+my $Asan = $ENV{ASAN_OPTIONS};
 
 my $N = 200;
 my %MaxKiB = (https => 15.5, h2c => 12.5);
@@ -61,7 +63,7 @@ sub per_conn {
     my $held = $open->();
     ok($held, "$name: $N idle connections answered") or return;
     ok(wait_for(sub { asleep($w) }, 10), "$name: the worker waits with them");
-    wait_for(sub { (rss($w) - $before) / $N < $max }, 10);
+    wait_for(sub { (rss($w) - $before) / $N < $max }, 10) unless $Asan;
     my $per = (rss($w) - $before) / $N;
     diag(sprintf "%s: %s: %.2f KiB of VmRSS per idle connection", proc_name(), $name, $per);
     return ($per, $held);
@@ -93,7 +95,7 @@ sub per_conn {
     });
     cmp_ok($per, '<', $MaxKiB{https},
            "an idle HTTPS keepalive connection costs the worker under $MaxKiB{https} KiB")
-        if defined $per;
+        if defined $per && !$Asan;
     $s->stop;
 }
 
@@ -143,7 +145,7 @@ EOP
                                 sub { my $h = $open->(1); $done->($h) if $h }, sub { $open->($N) });
     cmp_ok($per, '<', $MaxKiB{h2c},
            "an idle h2c connection costs the worker under $MaxKiB{h2c} KiB")
-        if defined $per;
+        if defined $per && !$Asan;
     if ($held) {
         my $in = $held->{in};
         $in->autoflush(1);
