@@ -146,10 +146,9 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->socklen = len;
     /* from the copy: an unnamed unix peer's address is its family alone (len 2), and what
      * follows it in ss is not a NUL-terminated path */
-    mg_sockaddr_text((struct sockaddr *)&c->sockaddr, c->addr_text, sizeof(c->addr_text), 0);
-    if (ss->ss_family == AF_UNIX) {
-        strcpy(c->addr_text, "unix:");
-    }
+    char text[MG_CONN_ADDR_TEXT_MAX];
+    size_t n = mg_sockaddr_text((struct sockaddr *)&c->sockaddr, text, sizeof(text), 0);
+    c->addr_text = ss->ss_family == AF_UNIX ? "unix:" : mg_pstrdup(c->pool, text, n);
     c->log = *cycle->log;
     c->number = ++srv->conn_number;
     c->log.connection = c->number;
@@ -161,8 +160,7 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
         c->log.debug_any = MG_LOG_DEBUG_ALL;
     }
     event_assign(&c->rev, srv->base, fd, EV_READ | EV_PERSIST, on_conn_read, c);
-    event_assign(&c->wev, srv->base, fd, EV_WRITE, on_conn_write, c);
-    mg_lazy_timer_init(&c->timer, srv->base, on_conn_timer, c);
+    mg_lazy_timer_init(&c->timer, mg_server_timers(srv), on_conn_timer, c);
     mg_server_conn_add(srv, c);
     mg_stat_add(srv, MG_STAT_HANDLED, 1);
     mg_stat_add(srv, MG_STAT_ACTIVE, 1);
@@ -181,8 +179,10 @@ void mg_conn_edge(mg_connection_t *c)
     if (!mg_watch_init_et(&c->watch, c->server->base, c->fd, 0)) {
         return; /* `use poll`, select: no edge-triggered events, rev stays */
     }
-    event_assign(&c->wev, c->server->base, c->fd, EV_WRITE | EV_ET, on_conn_write, c);
     c->edge = 1;
+    if (c->wev) {
+        event_assign(c->wev, c->server->base, c->fd, EV_WRITE | EV_ET, on_conn_write, c);
+    }
 }
 
 void mg_conn_read_on(mg_connection_t *c)
@@ -223,7 +223,12 @@ void mg_conn_write_on(mg_connection_t *c)
 {
     if (!c->writing) {
         c->writing = 1;
-        event_add(&c->wev, NULL);
+        if (c->wev == NULL) {
+            c->wev = mg_alloc(sizeof(struct event));
+            event_assign(c->wev, c->server->base, c->fd, c->edge ? EV_WRITE | EV_ET : EV_WRITE,
+                         on_conn_write, c);
+        }
+        event_add(c->wev, NULL);
     }
 }
 
@@ -231,7 +236,7 @@ void mg_conn_write_off(mg_connection_t *c)
 {
     if (c->writing) {
         c->writing = 0;
-        event_del(&c->wev);
+        event_del(c->wev);
     }
 }
 
@@ -255,11 +260,18 @@ mg_int_t mg_conn_local_addr(mg_connection_t *c)
     if (c->local_socklen) {
         return MG_OK;
     }
-    socklen_t len = sizeof(c->local_sockaddr);
-    if (getsockname(c->fd, (struct sockaddr *)&c->local_sockaddr, &len) != 0) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &len) != 0) {
         mg_log_error(MG_LOG_ERR, &c->log, errno, "getsockname() failed");
+        if (c->local_sockaddr == NULL) {
+            c->local_sockaddr = mg_pcalloc(c->pool, sizeof(struct sockaddr) + 1);
+        }
         return MG_ERROR;
     }
+    /* zeroes after: a unix path is a string then */
+    c->local_sockaddr = mg_pcalloc(c->pool, mg_max((size_t)len, sizeof(struct sockaddr)) + 1);
+    memcpy(c->local_sockaddr, &ss, len);
     c->local_socklen = len;
     return MG_OK;
 }
@@ -275,6 +287,7 @@ static void conn_free(evutil_socket_t fd, short what, void *arg)
     if (c->ssl) {
         mg_ssl_conn_free(c); /* after the pool: its cleanups may read the TLS facts */
     }
+    free(c->wev);
     free(c);
     mg_server_cycle_release(srv, cycle);
 }
@@ -309,7 +322,9 @@ void mg_conn_close(mg_connection_t *c)
     } else {
         event_del(&c->rev);
     }
-    event_del(&c->wev);
+    if (c->wev) {
+        event_del(c->wev);
+    }
     mg_lazy_timer_free(&c->timer);
     if (c->ssl) {
         mg_ssl_conn_close(c);

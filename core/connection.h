@@ -27,8 +27,10 @@ typedef ssize_t (*mg_conn_send_chain_pt)(mg_connection_t *c, const struct iovec 
 typedef ssize_t (*mg_conn_send_file_pt)(mg_connection_t *c, int fd, off_t off, size_t len);
 typedef struct mg_ssl_conn_s mg_ssl_conn_t;
 
+/* the longest addr_text, with its NUL (an IPv6 address's text, INET6_ADDRSTRLEN) */
+#define MG_CONN_ADDR_TEXT_MAX 46
+
 struct mg_connection_s {
-    int fd;
     mg_server_t *server;
     mg_cycle_t *cycle;         /* the generation that accepted it; holds a reference */
     mg_listening_t *listening;
@@ -36,17 +38,21 @@ struct mg_connection_s {
     mg_log_t log;              /* copy of the cycle's log with our number and context */
     struct sockaddr_storage sockaddr;
     socklen_t socklen;
-    struct sockaddr_storage local_sockaddr;
-    socklen_t local_socklen;   /* 0 until asked for */
-    char addr_text[64];        /* client address without port */
+    socklen_t local_socklen;         /* 0 until asked for */
+    struct sockaddr *local_sockaddr; /* NULL until asked for (mg_conn_local_addr): local_socklen
+                                        bytes and a NUL in the pool, most connections never
+                                        needing it */
+    char *addr_text;                 /* client address without port, a string in the pool (or
+                                        static) which realip may replace for a request */
     struct mg_proxy_protocol_s *proxy_protocol; /* the PROXY protocol header's addresses */
     union {
         struct event rev; /* level: persistent read readiness */
         mg_watch_t watch; /* edge (mg_conn_edge): reads and the peer's close, with core/watch.c's
                              rule for input no read took; rev is not used then */
     };
-    struct event wev;          /* one-shot write readiness */
-    mg_lazy_timer_t timer;     /* the one deadline: header, keepalive, body or send timeout */
+    struct event *wev;     /* one-shot write readiness: malloc'ed at the first write that waits
+                              (most connections' responses go out at once), kept until the free */
+    mg_lazy_timer_t timer; /* the one deadline: header, keepalive, body or send timeout */
     mg_conn_handler_pt read_handler;
     mg_conn_handler_pt write_handler;
     mg_conn_handler_pt timeout_handler;
@@ -77,6 +83,7 @@ struct mg_connection_s {
     unsigned passes : 4;    /* stream's pass: hand-overs so far (a loop ends at 10) */
     unsigned shared_fd : 1; /* fd is not its own (a UDP session's, udp.c): closing leaves it */
     unsigned edge : 1;      /* its events are edge-triggered (mg_conn_edge): c->watch */
+    int fd;                 /* here: beside the bits, in what would be padding */
     char *unread;           /* mg_conn_unread's bytes, served by recv first */
     size_t unread_len;
     mg_conn_recv_pt unread_next;  /* the recv to go back to once they are read */
@@ -113,7 +120,8 @@ void mg_conn_write_off(mg_connection_t *c);
 /* (Re)arm or clear the connection's deadline; timeout_handler runs when it expires. */
 void mg_conn_timer_set(mg_connection_t *c, mg_msec_t msec);
 void mg_conn_timer_del(mg_connection_t *c);
-/* Fill local_sockaddr (getsockname) on first use. */
+/* Fill local_sockaddr (getsockname) on first use: MG_OK, or MG_ERROR (logged) with
+ * local_sockaddr zeroed (AF_UNSPEC). */
 mg_int_t mg_conn_local_addr(mg_connection_t *c);
 /* Bytes a protocol read that the next one taking the connection (stream's pass) must read
  * first: copied, c->recv serves them before the socket; the caller makes sure the reader is

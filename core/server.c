@@ -14,6 +14,7 @@
 
 #include "accept_mutex.h"
 #include "connection.h"
+#include "lazy_timer.h"
 #include "list.h"
 #include "listen.h"
 #include "metrics.h"
@@ -374,8 +375,18 @@ char *mg_server_scratch(mg_server_t *srv)
     return srv->scratch;
 }
 
+struct mg_lazy_timers_s *mg_server_timers(mg_server_t *srv)
+{
+    if (srv->timers == NULL) {
+        srv->timers = mg_lazy_timers_new(srv->base);
+    }
+    return srv->timers;
+}
+
 void mg_server_buffers_free(mg_server_t *srv)
 {
+    mg_lazy_timers_free(srv->timers);
+    srv->timers = NULL;
     free(srv->scratch);
     free(srv->h2_rbuf);
     free(srv->h2_obuf);

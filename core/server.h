@@ -63,6 +63,8 @@ struct mg_server_s {
     void (*lua_vms_free)(struct mg_lua_vms_s *vms);
     void (*on_done)(mg_server_t *srv); /* set: the loop is not ours (embedding, attached) */
     char *scratch; /* mg_server_scratch's buffer, made on first use; freed with the server */
+    struct mg_lazy_timers_s *timers; /* the lazy timers' heap (mg_server_timers), made on first
+                                        use; freed with the server */
     /* HTTP/2's buffers (http/v2.c), the server's rather than each connection's: the input
      * buffer (http2_recv_buffer_size, "per worker" as nginx's), taken for one read and what
      * nghttp2 makes of it; and an output buffer no connection holds (a connection takes one
@@ -93,8 +95,11 @@ struct mg_server_s {
  * would a static buffer. */
 #define MG_SERVER_SCRATCH 65536
 char *mg_server_scratch(mg_server_t *srv);
-/* Free the server's buffers (the scratch, HTTP/2's, HTTP/1's spares, TLS's), when it is
- * destroyed. */
+/* The heap of the server's lazy timers (core/lazy_timer.h), on srv->base: made on first use. */
+struct mg_lazy_timers_s *mg_server_timers(mg_server_t *srv);
+/* Free the server's buffers (the scratch, HTTP/2's, HTTP/1's spares, TLS's) and its timers'
+ * heap, when it is destroyed: after every timer is freed; the heap's libevent timer is taken
+ * off first if the base goes before (mg_lazy_timers_close). */
 void mg_server_buffers_free(mg_server_t *srv);
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */

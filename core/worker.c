@@ -12,6 +12,7 @@
 
 #include "connection.h"
 #include "cycle.h"
+#include "lazy_timer.h"
 #include "listen.h"
 #include "mgtime.h"
 #include "module.h"
@@ -400,6 +401,8 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_no
     }
     event_base_loop(srv->base, EVLOOP_NONBLOCK); /* deferred frees of closed connections */
     mg_resolver_server_free(srv);
+    mg_lazy_timers_close(srv->timers); /* its event before the base; timers freed with the
+                                          cycle's pools (upstream keepalive) still use its heap */
     event_base_free(srv->base);
     mg_cycle_destroy(cycle);
     mg_server_buffers_free(srv);

@@ -297,7 +297,7 @@ static int ssl_server_port(lua_State *L)
     if (mg_conn_local_addr(c) != MG_OK) {
         return mg_lua_ssl_fail(L, "getsockname() failed");
     }
-    lua_pushinteger(L, mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
+    lua_pushinteger(L, mg_sockaddr_port(c->local_sockaddr));
     return 1;
 }
 
@@ -341,7 +341,7 @@ static int ssl_raw_server_addr(lua_State *L)
         lua_pushliteral(L, "getsockname() failed");
         return 3;
     }
-    return push_raw_addr(L, &c->local_sockaddr, c->local_socklen);
+    return push_raw_addr(L, (const struct sockaddr_storage *)c->local_sockaddr, c->local_socklen);
 }
 
 static int ssl_raw_client_addr(lua_State *L)

@@ -47,7 +47,7 @@ typedef struct {
     mg_connection_t *c;
     struct sockaddr_storage sockaddr;
     socklen_t socklen;
-    char addr_text[sizeof(((mg_connection_t *)0)->addr_text)];
+    char *addr_text;
 } realip_saved_t;
 
 mg_module_t mg_realip_module;
@@ -238,12 +238,20 @@ static mg_int_t forwarded_addr(realip_conf_t *rc, struct sockaddr_storage *addr,
     }
 }
 
+/* addr's text without the port, in pool */
+static char *addr_text_copy(mg_pool_t *pool, const struct sockaddr_storage *addr)
+{
+    char text[MG_CONN_ADDR_TEXT_MAX];
+    size_t n = mg_sockaddr_text((const struct sockaddr *)addr, text, sizeof(text), 0);
+    return mg_pstrdup(pool, text, n);
+}
+
 static void realip_restore(void *data)
 {
     realip_saved_t *s = data;
     memcpy(&s->c->sockaddr, &s->sockaddr, s->socklen);
     s->c->socklen = s->socklen;
-    memcpy(s->c->addr_text, s->addr_text, sizeof(s->addr_text));
+    s->c->addr_text = s->addr_text;
 }
 
 static mg_request_t *main_request(mg_request_t *r)
@@ -322,11 +330,12 @@ static mg_int_t realip_handler(mg_request_t *r)
     s->c = c;
     memcpy(&s->sockaddr, &c->sockaddr, c->socklen);
     s->socklen = c->socklen;
-    memcpy(s->addr_text, c->addr_text, sizeof(s->addr_text));
+    s->addr_text = c->addr_text;
     mg_pool_cleanup_add(m->pool, realip_restore, s);
     memcpy(&c->sockaddr, &addr, len);
     c->socklen = len;
-    mg_sockaddr_text((struct sockaddr *)&addr, c->addr_text, sizeof(c->addr_text), 0);
+    /* in the request's pool: the cleanup above puts the connection's back before it goes */
+    c->addr_text = addr_text_copy(m->pool, &addr);
     return MG_DECLINED;
 }
 
@@ -399,11 +408,12 @@ static mg_int_t stream_realip_handler(mg_stream_session_t *s)
     saved->c = c;
     memcpy(&saved->sockaddr, &c->sockaddr, c->socklen);
     saved->socklen = c->socklen;
-    memcpy(saved->addr_text, c->addr_text, sizeof(saved->addr_text));
+    saved->addr_text = c->addr_text;
     s->ctx[mg_realip_module.index] = saved;
     memcpy(&c->sockaddr, &addr, len);
     c->socklen = len;
-    mg_sockaddr_text((struct sockaddr *)&addr, c->addr_text, sizeof(c->addr_text), 0);
+    /* in the connection's pool: the session's lines (and the connection's close) use it */
+    c->addr_text = addr_text_copy(c->pool, &addr);
     return MG_DECLINED;
 }
 

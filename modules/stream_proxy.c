@@ -207,9 +207,9 @@ static int proxy_protocol_line(proxy_t *u, char *line)
     int family = c->sockaddr.ss_family;
     if (family == AF_INET || family == AF_INET6) {
         mg_sockaddr_text((struct sockaddr *)&c->sockaddr, src, sizeof(src), 0);
-        mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, dst, sizeof(dst), 0);
+        mg_sockaddr_text(c->local_sockaddr, dst, sizeof(dst), 0);
         in_port_t sport = mg_sockaddr_port((struct sockaddr *)&c->sockaddr);
-        in_port_t dport = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
+        in_port_t dport = mg_sockaddr_port(c->local_sockaddr);
         return snprintf(line, 300, "PROXY %s %s %s %u %u\r\n", family == AF_INET ? "TCP4" : "TCP6",
                         src, dst, (unsigned)sport, (unsigned)dport);
     }

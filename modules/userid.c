@@ -313,7 +313,7 @@ static mg_int_t create_uid(mg_request_t *r, userid_ctx_t *ctx, userid_conf_t *uc
         if (mg_conn_local_addr(c) != MG_OK) {
             return MG_ERROR;
         }
-        struct sockaddr *sa = (struct sockaddr *)&c->local_sockaddr;
+        struct sockaddr *sa = c->local_sockaddr;
         ctx->set[0] = 0;
         if (sa->sa_family == AF_INET) {
             ctx->set[0] = ((struct sockaddr_in *)sa)->sin_addr.s_addr;

@@ -287,8 +287,7 @@ void mg_http_init_connection(mg_connection_t *c)
          * the wildcard entry is last */
         for (size_t i = 0; i < hc->port->addrs.nelts; i++) {
             hc->addr_conf = addrs[i];
-            if (mg_sockaddr_equal((struct sockaddr *)&addrs[i]->sockaddr,
-                                  (struct sockaddr *)&c->local_sockaddr, 0)) {
+            if (mg_sockaddr_equal((struct sockaddr *)&addrs[i]->sockaddr, c->local_sockaddr, 0)) {
                 break;
             }
         }

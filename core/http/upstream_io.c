@@ -126,7 +126,7 @@ static mg_upstream_conn_t *conn_new(mg_upstream_t *u, int fd, mg_upstream_peer_t
     if (uc->watch == NULL) {
         uc->watch = mg_watch_new(ubase(u), fd);
     }
-    mg_lazy_timer_init(&uc->timer, ubase(u), on_timer, u);
+    mg_lazy_timer_init(&uc->timer, mg_server_timers(u->r->connection->server), on_timer, u);
     return uc;
 }
 

@@ -22,6 +22,9 @@
 #define H2_FEED_PIECE 8192 /* at most 482 PINGs: nghttp2's flood limit is 1000 unsent ACKs */
 /* the drain's final GOAWAY waits this long for the PING's ACK at most */
 #define H2_GOAWAY_WAIT 2000
+/* an idle connection's frame buffer pages go back after this (v2.h): a busy one, whose next
+ * stream comes sooner, pays no system call */
+#define H2_TRIM_MSEC 1000
 static const uint8_t drain_ping[8] = {'m', 'g', 'd', 'r', 'a', 'i', 'n', '0'};
 
 static void conn_flush(mg_http_v2_conn_t *h2);
@@ -378,10 +381,22 @@ static void conn_timers(mg_http_v2_conn_t *h2)
     mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
     if (h2->wblocked) {
         mg_conn_timer_set(c, clcf->send_timeout);
+        mg_lazy_timer_del(&h2->trim);
     } else if (h2->streams == NULL) {
         mg_conn_timer_set(c, clcf->keepalive_timeout);
+        mg_lazy_timer_set(&h2->trim, H2_TRIM_MSEC);
     } else {
         mg_conn_timer_del(c);
+        mg_lazy_timer_del(&h2->trim);
+    }
+}
+
+static void on_trim(void *arg)
+{
+    mg_http_v2_conn_t *h2 = arg;
+    if (h2->c && !h2->failed && h2->streams == NULL && !h2->wblocked && !h2->in_send &&
+        !h2->in_recv && h2->obuf == NULL && !nghttp2_session_want_write(h2->session)) {
+        mg_http_v2_mem_trim(h2);
     }
 }
 
@@ -751,6 +766,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
     }
     event_del(&h2->flush_ev);
     event_del(&h2->goaway_ev);
+    mg_lazy_timer_free(&h2->trim);
     nghttp2_session_del(h2->session);
     if (h2->tls) {
         mg_ssl_free(h2->tls);
@@ -778,6 +794,7 @@ static void conn_gone(void *data)
     mg_server_hook_del(&h2->quit_hook);
     /* flush_ev stays: it frees the streams' request connections (a flush does nothing now) */
     event_del(&h2->goaway_ev);
+    mg_lazy_timer_free(&h2->trim); /* here: the server's timers may go before the streams */
     mg_connection_t *c = h2->c;
     h2->c = NULL;
     h2->failed = 1;
@@ -825,6 +842,7 @@ void mg_http_v2_init(mg_connection_t *c)
     h2->ready_tail = &h2->ready;
     event_assign(&h2->flush_ev, c->server->base, -1, 0, on_flush_ev, h2);
     event_assign(&h2->goaway_ev, c->server->base, -1, 0, on_goaway_ev, h2);
+    mg_lazy_timer_init(&h2->trim, mg_server_timers(c->server), on_trim, h2);
     mg_pool_cleanup_add(c->pool, conn_gone, h2);
 
     nghttp2_session_callbacks *cb;
@@ -846,7 +864,9 @@ void mg_http_v2_init(mg_connection_t *c)
      * every one (224 bytes) for the priority tree until the connection closes, 26 MiB over
      * 110,000 streams; a frame for a closed stream is then ignored, as nginx ignores it */
     nghttp2_option_set_no_closed_streams(opt, 1);
-    nghttp2_session_server_new3(&h2->session, cb, h2, opt, mg_http_v2_mem());
+    nghttp2_mem mem; /* copied by nghttp2 */
+    mg_http_v2_mem_conn(&mem, h2);
+    nghttp2_session_server_new3(&h2->session, cb, h2, opt, &mem);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
 

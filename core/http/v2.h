@@ -89,6 +89,13 @@ struct mg_http_v2_conn_s {
     unsigned oblocked : 1;      /* a DATA frame waits for room in the output */
     unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
     unsigned flush_pending : 1; /* flush_ev is active: it runs later in this loop turn */
+    /* nghttp2's frame buffer (v2_mem.c: whole pages of its own), whose bytes mean nothing
+     * between frames, and the timer that gives its pages back once the connection has waited
+     * H2_TRIM_MSEC with no stream and nothing to write (the first page stays resident as
+     * written: 4 KiB an idle connection would hold) */
+    void *fbuf;
+    size_t fbuf_len;
+    mg_lazy_timer_t trim;
 };
 
 struct mg_http_v2_stream_s {
@@ -173,6 +180,12 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2);
 /* The allocator of every session: malloc's, but a buffer of 16 KiB or more (the session's
  * frame buffer) on pages of its own, resident only as they are written. */
 nghttp2_mem *mg_http_v2_mem(void);
+/* The same for h2's session (into *mem, which nghttp2 copies): its frame buffer is noted in
+ * h2->fbuf, for mg_http_v2_mem_trim. */
+void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2);
+/* The frame buffer's whole pages given back (MADV_DONTNEED): only while nghttp2 has no frame
+ * in it (no stream, nothing to write, not within mem_send). */
+void mg_http_v2_mem_trim(mg_http_v2_conn_t *h2);
 
 /* ---- v2_stream.c: a stream as a request ---- */
 mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id);

@@ -335,7 +335,7 @@ int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const u
     st->ref_taken += length;
     mg_connection_t *fc = st->fc;
     if (length && fc && fc->writing && !st->offering) {
-        event_active(&fc->wev, EV_WRITE, 1); /* the writer drops what was taken */
+        event_active(fc->wev, EV_WRITE, 1); /* the writer drops what was taken */
     }
     return 0;
 }

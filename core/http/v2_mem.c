@@ -5,8 +5,9 @@
  * within the first page (DATA goes through the send_data callback, v2_data.c). From the heap,
  * that buffer may be made of pages other allocations had written, all resident; so a buffer
  * of at least 16 KiB gets pages of its own, given back (MADV_DONTNEED) before nghttp2 has
- * written anything, and only the pages it then writes become resident. Everything else is
- * malloc's.
+ * written anything, and only the pages it then writes become resident; a client connection's
+ * session notes it, so that its pages go back again once the connection waits with no frame
+ * in it (v2.c's trim timer). Everything else is malloc's.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -30,15 +31,34 @@ static void *big_alloc(size_t n)
     return p;
 }
 
+/* a connection's session (data: its h2) notes its frame buffer, the first big one */
+static void *big_alloc_noted(size_t n, void *data)
+{
+    void *p = big_alloc(n);
+    mg_http_v2_conn_t *h2 = data;
+    if (h2 && p && h2->fbuf == NULL) {
+        h2->fbuf = p;
+        h2->fbuf_len = n;
+    }
+    return p;
+}
+
+static void forget(void *p, void *data)
+{
+    mg_http_v2_conn_t *h2 = data;
+    if (h2 && p && p == h2->fbuf) {
+        h2->fbuf = NULL;
+    }
+}
+
 static void *v2_malloc(size_t n, void *data)
 {
-    (void)data;
-    return n >= BIG ? big_alloc(n) : malloc(n);
+    return n >= BIG ? big_alloc_noted(n, data) : malloc(n);
 }
 
 static void v2_free(void *p, void *data)
 {
-    (void)data;
+    forget(p, data);
     free(p);
 }
 
@@ -51,8 +71,11 @@ static void *v2_calloc(size_t nmemb, size_t size, void *data)
 /* nghttp2 makes its frame buffer with realloc(NULL, n) */
 static void *v2_realloc(void *p, size_t n, void *data)
 {
-    (void)data;
-    return p == NULL && n >= BIG ? big_alloc(n) : realloc(p, n);
+    if (p == NULL && n >= BIG) {
+        return big_alloc_noted(n, data);
+    }
+    forget(p, data); /* moved or grown: no longer pages of its own */
+    return realloc(p, n);
 }
 
 static nghttp2_mem v2_mem = {NULL, v2_malloc, v2_free, v2_calloc, v2_realloc};
@@ -60,4 +83,18 @@ static nghttp2_mem v2_mem = {NULL, v2_malloc, v2_free, v2_calloc, v2_realloc};
 nghttp2_mem *mg_http_v2_mem(void)
 {
     return &v2_mem;
+}
+
+void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2)
+{
+    *mem = v2_mem;
+    mem->mem_user_data = h2;
+}
+
+void mg_http_v2_mem_trim(mg_http_v2_conn_t *h2)
+{
+    size_t whole = h2->fbuf_len & ~(size_t)(PAGE - 1);
+    if (h2->fbuf && whole) {
+        (void)madvise(h2->fbuf, whole, MADV_DONTNEED);
+    }
 }

@@ -368,7 +368,7 @@ static void stream_conn_close(mg_connection_t *fc)
         event_del(&fc->rev);
     }
     if (fc->writing) {
-        event_del(&fc->wev);
+        event_del(fc->wev);
     }
     mg_lazy_timer_free(&fc->timer);
     fc->reading = fc->writing = 0;
@@ -443,9 +443,11 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->sockaddr = c->sockaddr;
     fc->socklen = c->socklen;
     mg_conn_local_addr(c);
-    fc->local_sockaddr = c->local_sockaddr;
+    /* a copy: the stream may outlive the connection's pool */
+    size_t llen = mg_max((size_t)c->local_socklen, sizeof(struct sockaddr)) + 1;
+    fc->local_sockaddr = memcpy(mg_palloc(pool, llen), c->local_sockaddr, llen);
     fc->local_socklen = c->local_socklen;
-    memcpy(fc->addr_text, c->addr_text, sizeof(fc->addr_text));
+    fc->addr_text = mg_pstrdup(pool, c->addr_text, strlen(c->addr_text));
     fc->proxy_protocol = c->proxy_protocol;
     fc->ssl = c->ssl; /* $scheme, $https, $ssl_*; no I/O goes through it here */
     fc->number = c->number;
@@ -460,8 +462,9 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->timeout_handler = stream_timeout_idle;
     fc->tcp_nodelay = 1;
     event_assign(&fc->rev, c->server->base, -1, EV_READ | EV_PERSIST, stream_on_read, fc);
-    event_assign(&fc->wev, c->server->base, -1, EV_WRITE, stream_on_write, fc);
-    mg_lazy_timer_init(&fc->timer, c->server->base, stream_on_timer, fc);
+    fc->wev = mg_palloc(pool, sizeof(struct event));
+    event_assign(fc->wev, c->server->base, -1, EV_WRITE, stream_on_write, fc);
+    mg_lazy_timer_init(&fc->timer, mg_server_timers(c->server), stream_on_timer, fc);
 
     mg_http_conn_t *hc = mg_pcalloc(fc->pool, sizeof(mg_http_conn_t));
     fc->data = hc;
@@ -724,11 +727,11 @@ void mg_http_v2_stream_closed(mg_http_v2_stream_t *st, uint32_t error_code)
          * went (or that the stream was reset), so the request of a closed stream ends, and
          * stops counting, at once, as nginx's: a client's next stream would be refused as
          * beyond http2_max_concurrent_streams, and a rapid-reset read keep hundreds waiting */
-        event_del(&fc->wev);
+        event_del(fc->wev);
         fc->writing = 0;
         fc->write_handler(fc);
     } else if (reset && fc->writing) {
-        event_active(&fc->wev, EV_WRITE, 1);
+        event_active(fc->wev, EV_WRITE, 1);
     }
     if (reset && fc->reading && !fc->closed) {
         event_active(&fc->rev, EV_READ, 1);

@@ -331,10 +331,10 @@ static mg_int_t var_server_addr(mg_request_t *r, mg_http_var_value_t *v, uintptr
         return var_not_found(v);
     }
     if (port) {
-        return var_port(r, v, mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
+        return var_port(r, v, mg_sockaddr_port(c->local_sockaddr));
     }
     char buf[128];
-    size_t n = mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, buf, sizeof(buf), 0);
+    size_t n = mg_sockaddr_text(c->local_sockaddr, buf, sizeof(buf), 0);
     mg_str_t s = mg_pstr(r->pool, buf, n);
     VAR_VALUE(v, s.data, s.len);
     return MG_OK;

@@ -113,13 +113,12 @@ static mg_str_t absolute_location(mg_request_t *r, mg_str_t loc)
         if (mg_conn_local_addr(c) != MG_OK) {
             return loc;
         }
-        host.len = mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, hostbuf,
-                                    sizeof(hostbuf), 0);
+        host.len = mg_sockaddr_text(c->local_sockaddr, hostbuf, sizeof(hostbuf), 0);
         host.data = hostbuf;
     }
     char portbuf[16] = "";
     if (clcf->port_in_redirect && mg_conn_local_addr(c) == MG_OK) {
-        in_port_t port = mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr);
+        in_port_t port = mg_sockaddr_port(c->local_sockaddr);
         if (port != (c->ssl ? 443 : 80) && port != 0) {
             snprintf(portbuf, sizeof(portbuf), ":%u", port);
         }

@@ -968,8 +968,7 @@ static void init_connection(mg_connection_t *c)
     if (port->addrs.nelts > 1 && mg_conn_local_addr(c) == MG_OK) {
         for (size_t i = 0; i < port->addrs.nelts; i++) {
             addr = &addrs[i];
-            if (mg_sockaddr_equal((struct sockaddr *)&addrs[i].sockaddr,
-                                  (struct sockaddr *)&c->local_sockaddr, 1)) {
+            if (mg_sockaddr_equal((struct sockaddr *)&addrs[i].sockaddr, c->local_sockaddr, 1)) {
                 break;
             }
         }

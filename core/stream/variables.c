@@ -63,13 +63,12 @@ static mg_str_t v_server_addr(mg_stream_session_t *s, uintptr_t port)
     }
     char buf[128];
     if (port) {
-        if (c->local_sockaddr.ss_family == AF_UNIX) {
+        if (c->local_sockaddr->sa_family == AF_UNIX) {
             return (mg_str_t)mg_string("");
         }
-        return printf_value(s, "%u",
-                            (unsigned)mg_sockaddr_port((struct sockaddr *)&c->local_sockaddr));
+        return printf_value(s, "%u", (unsigned)mg_sockaddr_port(c->local_sockaddr));
     }
-    size_t n = mg_sockaddr_text((struct sockaddr *)&c->local_sockaddr, buf, sizeof(buf), 0);
+    size_t n = mg_sockaddr_text(c->local_sockaddr, buf, sizeof(buf), 0);
     return mg_pstr(s->pool, buf, n);
 }
 
