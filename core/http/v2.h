@@ -177,11 +177,9 @@ void mg_http_v2_schedule(mg_http_v2_conn_t *h2);
 void mg_http_v2_release(mg_http_v2_conn_t *h2);
 
 /* ---- v2_mem.c ---- */
-/* The allocator of every session: malloc's, but a buffer of 16 KiB or more (the session's
- * frame buffer) on pages of its own, resident only as they are written. */
-nghttp2_mem *mg_http_v2_mem(void);
-/* The same for h2's session (into *mem, which nghttp2 copies): its frame buffer is noted in
- * h2->fbuf, for mg_http_v2_mem_trim. */
+/* The allocator of h2's session (into *mem, which nghttp2 copies): malloc's, but a buffer of
+ * 16 KiB or more (the session's frame buffer) on pages of its own, resident only as they are
+ * written, noted in h2->fbuf for mg_http_v2_mem_trim. */
 void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2);
 /* The frame buffer's whole pages given back (MADV_DONTNEED): only while nghttp2 has no frame
  * in it (no stream, nothing to write, not within mem_send). */

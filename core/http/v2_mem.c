@@ -80,11 +80,6 @@ static void *v2_realloc(void *p, size_t n, void *data)
 
 static nghttp2_mem v2_mem = {NULL, v2_malloc, v2_free, v2_calloc, v2_realloc};
 
-nghttp2_mem *mg_http_v2_mem(void)
-{
-    return &v2_mem;
-}
-
 void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2)
 {
     *mem = v2_mem;
