@@ -252,6 +252,12 @@ static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
     return rc < 0 ? MG_ERROR : MG_OK;
 }
 
+static void reinit(mg_upstream_t *u)
+{
+    fcgi_ctx_t *ctx = (fcgi_ctx_t *)u;
+    ctx->parser = (mg_fastcgi_parser_t){0};
+}
+
 static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
 {
     return mg_upstream_parse_cgi_head(u, buf, len, h, 0);
@@ -276,6 +282,7 @@ static const mg_cgi_protocol_t fastcgi_protocol = {
     .process_header = process_header,
     .parse_head = parse_head,
     .decode = decode,
+    .reinit = reinit,
     .create_request = create_request,
     .frame_body = stdin_records,
     .frame_stream = stdin_stream,

@@ -121,6 +121,15 @@ static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
     return u->decoded_end ? MG_DONE : MG_OK;
 }
 
+static void reinit(mg_upstream_t *u)
+{
+    memc_ctx_t *ctx = (memc_ctx_t *)u;
+    ctx->state = 0;
+    ctx->line_len = 0;
+    ctx->rest = 0;
+    ctx->trailer = 0;
+}
+
 static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
 {
     memc_ctx_t *ctx = (memc_ctx_t *)u;
@@ -209,6 +218,7 @@ static mg_int_t memcached_handler(mg_request_t *r)
     u->process_header = process_header;
     u->parse_head = parse_head;
     u->decode = decode;
+    u->reinit = reinit;
     mg_str_set(&u->schema, "memcached://");
     mg_upstream_conf_apply(r, u);
     ctx->key = escape_key(r, vv->value);

@@ -587,6 +587,10 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
     u->sent_this_try = 0;
     u->request_sent = 0;
     u->early = 0;
+    u->decoded_end = 0;
+    if (u->reinit) {
+        u->reinit(u);
+    }
     u->send_pos = u->request_bufs;
     u->send_off = u->request_bufs ? u->request_bufs->pos : NULL;
     u->send_file_pos = u->request_bufs ? u->request_bufs->file_pos : 0;

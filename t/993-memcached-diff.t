@@ -1,0 +1,57 @@
+# memcached against Debian's nginx (a differential audit): memcached_next_upstream
+# not_found over two servers tries the second from a clean state (404 both times, the second
+# answer read as the first was).
+#
+#   prove -I t/lib t/993-memcached-diff.t
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/993-memcached-diff.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+use Test::MoongateDaemon;
+use IO::Socket::INET ();
+
+daemon_skip_unless('memcached');
+
+my $port = daemon(memc => sub {
+    my ($port) = @_;
+    return ('memcached', '-l', '127.0.0.1', '-p', $port, '-U', '0', '-u', 'root', '-m', '16');
+});
+
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 3)
+        or die "memcached: $!";
+    print $s "set /k 0 0 11\r\nhello world\r\n";
+    my $reply = <$s>;
+    die "memcached set: $reply" unless $reply eq "STORED\r\n";
+    close $s;
+}
+
+log_level('info');
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: memcached_next_upstream not_found: the second server's miss is a 404 too
+--- http_config
+    upstream mc {
+        server 127.0.0.1:$TEST_NGINX_MEMC_PORT;
+        server 127.0.0.1:$TEST_NGINX_MEMC_PORT max_fails=0;
+    }
+--- config
+    location / {
+        set $memcached_key $uri;
+        memcached_next_upstream not_found;
+        memcached_pass mc;
+        add_header X-Tries "$upstream_status" always;
+    }
+--- request
+GET /missing
+--- error_code: 404
+--- response_headers
+X-Tries: 404, 404
+--- error_log
+key: "/missing" was not found by memcached
+--- no_error_log
+[error]
