@@ -278,6 +278,8 @@ static const char *memc_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
         return MG_CONF_ERROR;
     }
     mg_conf_merge(conf->gzip_flag, prev->gzip_flag, 0);
+    /* as nginx's: a value is served in byte ranges (Accept-Ranges: bytes), no directive */
+    conf->upstream.force_ranges = 1;
     if (!conf->set && prev->set) {
         conf->set = 1;
         conf->group = prev->group;

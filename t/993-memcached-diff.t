@@ -1,4 +1,5 @@
-# memcached against Debian's nginx (a differential audit): memcached_next_upstream
+# memcached against Debian's nginx (a differential audit): a value is served in byte ranges
+# (nginx's memcached module forces them: Accept-Ranges, 206), and memcached_next_upstream
 # not_found over two servers tries the second from a clean state (404 both times, the second
 # answer read as the first was).
 #
@@ -33,7 +34,41 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: memcached_next_upstream not_found: the second server's miss is a 404 too
+=== TEST 1: a value: Accept-Ranges: bytes
+--- config
+    location / {
+        set $memcached_key $uri;
+        memcached_pass 127.0.0.1:$TEST_NGINX_MEMC_PORT;
+    }
+--- request
+GET /k
+--- response_headers
+Accept-Ranges: bytes
+Content-Length: 11
+--- response_body chomp
+hello world
+
+
+
+=== TEST 2: a Range of a value: 206
+--- config
+    location / {
+        set $memcached_key $uri;
+        memcached_pass 127.0.0.1:$TEST_NGINX_MEMC_PORT;
+    }
+--- request
+GET /k
+--- more_headers
+Range: bytes=6-10
+--- error_code: 206
+--- response_headers
+Content-Range: bytes 6-10/11
+--- response_body chomp
+world
+
+
+
+=== TEST 3: memcached_next_upstream not_found: the second server's miss is a 404 too
 --- http_config
     upstream mc {
         server 127.0.0.1:$TEST_NGINX_MEMC_PORT;
