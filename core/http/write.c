@@ -236,6 +236,15 @@ static mg_int_t header_write_filter(mg_request_t *r)
     if (hc->stream) {
         return mg_http_v2_send_header(r, status_line, server, location); /* HEADERS */
     }
+    /* as nginx's: only a Location made absolute here goes after Last-Modified; any other
+     * (an upstream's "http://...", absolute_redirect off) keeps its place among the lines */
+    mg_table_elt_t *loc_first = NULL;
+    if (location.len && clcf->absolute_redirect && ho->location->value.len &&
+        ho->location->value.data[0] == '/') {
+        loc_first = ho->location;
+    } else {
+        location = (mg_str_t)mg_null_string;
+    }
     size_t len = sizeof("HTTP/1.1 \r\n") + status_line.len + sizeof("Server: \r\n") + server.len +
                  sizeof("Date: Mon, 28 Sep 1970 06:00:00 GMT\r\n") +
                  sizeof("Content-Type: ; charset=\r\n") + ho->content_type.len + ho->charset.len +
@@ -246,7 +255,7 @@ static mg_int_t header_write_filter(mg_request_t *r)
                  sizeof("Keep-Alive: timeout=18446744073709551615\r\n") + sizeof("\r\n");
     mg_table_elt_t *h = ho->headers.elts;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
-        if (h[i].hash && &h[i] != ho->location) {
+        if (h[i].hash && &h[i] != loc_first) {
             h[i].key = mg_http_safe_header_name(r, h[i].key);
             h[i].value = mg_http_safe_header_value(r, h[i].key, h[i].value);
             len += h[i].key.len + 2 + h[i].value.len + 2;
@@ -315,7 +324,7 @@ static mg_int_t header_write_filter(mg_request_t *r)
         p += put(p, "Connection: close\r\n", 19);
     }
     for (size_t i = 0; i < ho->headers.nelts; i++) {
-        if (h[i].hash == 0 || &h[i] == ho->location) {
+        if (h[i].hash == 0 || &h[i] == loc_first) {
             continue;
         }
         p += put(p, h[i].key.data, h[i].key.len);
