@@ -305,7 +305,11 @@ void mg_upstream_process_head(mg_upstream_t *u)
     u->length = -1;
     u->chunked_body = 0;
     if (u->decode) {
-        te = cl = cl2 = NULL; /* the protocol's framing ends the body */
+        /* the protocol's framing ends the body; as nginx's FastCGI, a valid Content-Length
+         * still bounds it (mg_upstream_body_input cuts, body_finish checks) */
+        int64_t n = cl ? mg_atoi(cl->value.data, cl->value.len) : -1;
+        u->length = status == 204 || status == 304 ? 0 : n;
+        te = cl = cl2 = NULL;
     }
     if (te && cl) {
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,

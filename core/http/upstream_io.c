@@ -23,6 +23,7 @@
 #include "upstream_int.h"
 
 static void connect_try(mg_upstream_t *u);
+static void body_broken(mg_upstream_t *u);
 static void send_request(mg_upstream_t *u);
 static void read_body(mg_upstream_t *u);
 static void watch_client(mg_upstream_t *u);
@@ -795,9 +796,17 @@ static ssize_t body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***ta
         }
         return (ssize_t)pos;
     }
-    size_t take = n;
+    size_t take = n, used = n;
     if (u->length >= 0 && (int64_t)take > u->length) {
         take = (size_t)u->length;
+        if (u->decode) {
+            /* as nginx's FastCGI: the payload past Content-Length is dropped (used), warned
+             * of for each piece; the record stream still ends the response */
+            mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0,
+                         "upstream sent more data than specified in \"Content-Length\" header");
+        } else {
+            used = take;
+        }
     }
     if (take) {
         mg_buf_t *b = mg_buf_mem(r->pool, data, take);
@@ -808,7 +817,7 @@ static ssize_t body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***ta
     if (u->length >= 0) {
         u->length -= (int64_t)take;
     }
-    return (ssize_t)take;
+    return (ssize_t)used;
 }
 
 static int body_complete(mg_upstream_t *u)
@@ -822,6 +831,13 @@ static int body_complete(mg_upstream_t *u)
 static void body_finish(mg_upstream_t *u, int extra)
 {
     mg_request_t *r = u->r;
+    if (u->decode && u->length > 0 && !u->header_only) {
+        /* the records ended before the Content-Length did (only FastCGI has both) */
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                     "upstream prematurely closed FastCGI stdout");
+        body_broken(u);
+        return;
+    }
     if (extra) {
         mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0, "upstream sent more data than specified in \"Content-Length\" header");
     }
@@ -892,7 +908,7 @@ void mg_upstream_start_body(mg_upstream_t *u)
         /* as nginx's proxy: a body read with the head of a 204 or 304 is too much data, and
          * the connection is not kept; a HEAD's response ends with its head, what came with
          * it not counted */
-        int extra = u->header_only && u->pending_len && u->parse_head == NULL;
+        int extra = u->header_only && u->pending_len;
         if (u->head_method) {
             u->state->response_length = 0;
             extra = 0;
