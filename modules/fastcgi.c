@@ -36,8 +36,9 @@ static const char zeros[8];
 static void split_uri(mg_request_t *r, fcgi_loc_conf_t *flcf, mg_str_t *script, mg_str_t *info)
 {
     *script = r->uri;
+    /* empty, not unset: an access log writes "" for it, as nginx's, not "-" */
     info->len = 0;
-    info->data = NULL;
+    info->data = (char *)"";
     if (flcf->split) {
         int ov[9];
         mg_int_t n = mg_regex_exec(flcf->split, r->uri.data, r->uri.len, ov, 9);

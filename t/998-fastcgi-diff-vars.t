@@ -1,0 +1,80 @@
+# $fastcgi_path_info as Debian's nginx 1.22 logs it (a differential audit): empty, never
+# "-", where fastcgi_split_path_info is not set or does not match. A fake FastCGI
+# application from Test::MoongateBackend's fastcgi kind.
+#
+#   prove -I t/lib t/998-fastcgi-diff-vars.t
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/998-fastcgi-diff-vars.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+use Test::MoongateBackend;
+
+sub answer {
+    my ($out) = @_;
+    my $rec = sub { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] };
+    return [$rec->(6, $out) . $rec->(6, '') . $rec->(3, "\0" x 8)];
+}
+
+backend(app => 'fastcgi', script => answer("Content-Type: text/plain\r\n\r\nok\n"));
+
+add_block_preprocessor(sub {
+    my $b = shift;
+    $b->set_value('http_config', <<'EOF2' . ($b->http_config // ''));
+    log_format v '[$fastcgi_script_name][$fastcgi_path_info]';
+EOF2
+    $b->set_value('config', ($b->config // '') . "\n    location = /x { return 200 \"x\\n\"; }\n");
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: no fastcgi_split_path_info: the path info is empty in the log
+--- config
+    location / {
+        access_log logs/v1.log v;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT;
+    }
+--- init
+my ($r, $l) = get_logged('/a.php/b', 'v1.log');
+Test::More::like($r, qr{\AHTTP/1\.1 200 }, 'TEST 1: 200');
+Test::More::is($l, '[/a.php/b][]', 'TEST 1: logged');
+--- request
+GET /x
+--- response_body
+x
+
+
+
+=== TEST 2: fastcgi_split_path_info that does not match: the same
+--- config
+    location / {
+        access_log logs/v2.log v;
+        fastcgi_split_path_info ^(.+\.php)(/.+)$;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT;
+    }
+--- init
+my ($r, $l) = get_logged('/plain', 'v2.log');
+Test::More::is($l, '[/plain][]', 'TEST 2: logged');
+--- request
+GET /x
+--- response_body
+x
+
+
+
+=== TEST 3: one that matches: both parts
+--- config
+    location / {
+        access_log logs/v3.log v;
+        fastcgi_split_path_info ^(.+\.php)(/.+)$;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT;
+    }
+--- init
+my ($r, $l) = get_logged('/a.php/b/c', 'v3.log');
+Test::More::is($l, '[/a.php][/b/c]', 'TEST 3: logged');
+--- request
+GET /x
+--- response_body
+x
