@@ -221,8 +221,10 @@ static int on_stderr(void *data, const char *msg, size_t len)
            (msg[l - 1] == '\n' || msg[l - 1] == '\r' || msg[l - 1] == '.' || msg[l - 1] == ' ')) {
         l--;
     }
-    mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, "FastCGI sent in stderr: \"%.*s\"",
-                 (int)l, msg);
+    /* its line ends and tabs as the application wrote them, as nginx's (a PHP message spans
+     * lines); other control bytes escaped as in any line */
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, mg_http_request_log(u->r), 0,
+                 "FastCGI sent in stderr: \"%.*s\"", (int)l, msg);
     if (flcf->catch_stderr && !u->header_sent) {
         mg_str_t *s = flcf->catch_stderr->elts;
         for (size_t i = 0; i < flcf->catch_stderr->nelts; i++) {
