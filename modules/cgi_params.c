@@ -344,10 +344,12 @@ mg_int_t mg_cgi_handler(mg_request_t *r, const mg_cgi_protocol_t *proto)
         return rc; /* the cache answered, or the request waits for *_cache_lock */
     }
     r->upstream = &ctx->u;
-    if (ctx->uconf.pass_request_body &&
-        (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
-        r->request_body_no_buffering =
-            !ctx->uconf.request_buffering && (!r->headers_in.chunked || proto->frame_stream);
+    if (r->headers_in.content_length_n >= 0 || r->headers_in.chunked) {
+        /* as nginx's: the body is read also when it is not passed (*_pass_request_body
+         * off), so $request_body and $request_length count it in the params */
+        r->request_body_no_buffering = ctx->uconf.pass_request_body &&
+                                       !ctx->uconf.request_buffering &&
+                                       (!r->headers_in.chunked || proto->frame_stream);
         r->request_body_plain = r->request_body_no_buffering && r->headers_in.chunked;
         rc = mg_http_read_client_request_body(r, cgi_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
