@@ -84,7 +84,8 @@ typedef struct {
     mg_str_t uri;     /* a variable proxy_pass's URI part */
     int has_uri;
     mg_str_t url;     /* the evaluated proxy_pass URL, for proxy_redirect default */
-    mg_buf_t *head;   /* the request head, built before the body is read */
+    mg_buf_t *head;   /* the request head, built once the body is read (or its reading began,
+                         unbuffered), as nginx's: $request_body may be in it */
     size_t cl_at;     /* where the Content-Length line goes in it */
     int cl_slot;      /* ... when the default Content-Length is in force */
     mg_buf_t *set_body; /* proxy_set_body's value, sent instead of the client's body */
@@ -598,6 +599,17 @@ static void proxy_start(mg_request_t *r)
         }
         return;
     }
+    if (ctx->head == NULL) {
+        if (create_request(r, plcf, ctx) != MG_OK) {
+            mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+        if (plcf->body) {
+            /* proxy_set_body: its value is the body; the client's is not wanted */
+            mg_str_t v = mg_http_complex_value(r, plcf->body);
+            ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
+        }
+    }
     assemble(r, plcf, ctx);
     ctx->started = 1;
     mg_upstream_start(&ctx->u);
@@ -713,20 +725,12 @@ static mg_int_t proxy_handler(mg_request_t *r)
             return rc; /* answered from the cache */
         }
     }
-    if (create_request(r, plcf, ctx) != MG_OK) {
-        return MG_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (plcf->body) {
-        /* proxy_set_body: its value is the body; the client's is not wanted */
-        mg_str_t v;
-        v = mg_http_complex_value(r, plcf->body);
-        ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
-    }
-    if (!plcf->body && plcf->upstream.pass_request_body &&
-        (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
-        /* an empty body too: client_body_in_file_only gives it its (empty) file */
+    if (r->headers_in.content_length_n >= 0 || r->headers_in.chunked) {
+        /* an empty body too: client_body_in_file_only gives it its (empty) file; and one
+         * not sent (proxy_pass_request_body off, proxy_set_body), as nginx reads it */
         /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
-        r->request_body_no_buffering = !plcf->upstream.request_buffering &&
+        r->request_body_no_buffering = !plcf->body && plcf->upstream.pass_request_body &&
+                                       !plcf->upstream.request_buffering &&
                                        (!r->headers_in.chunked || plcf->http_version == 11);
         mg_int_t rc = mg_http_read_client_request_body(r, proxy_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;

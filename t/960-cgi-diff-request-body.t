@@ -1,8 +1,10 @@
 # *_pass_request_body off, as Debian's nginx 1.22 (a differential audit): the body is still
 # read, not passed, so $request_body and $request_length count it in the params
 # (fastcgi_param BODY $request_body is an idiom); SCGI then says CONTENT_LENGTH 0 (nginx
-# 1.22 gives the length of a body it does not send: the application waits for it).
-# A fake FastCGI application from Test::MoongateBackend's fastcgi kind logs the params.
+# 1.22 gives the length of a body it does not send: the application waits for it). proxy_pass
+# the same, its request head made once the body is read ($request_body in proxy_set_header).
+# A fake FastCGI application from Test::MoongateBackend's fastcgi kind logs the params; its
+# echo kind answers with the request it got.
 #
 #   prove -I t/lib t/960-cgi-diff-request-body.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/960-cgi-diff-request-body.t
@@ -14,6 +16,7 @@ use Test::MoongateBackend;
 
 sub rec { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] }
 
+backend(echo => 'echo');
 backend(app => 'fastcgi', script => [rec(6, "Content-Type: text/plain\r\n\r\nok\n") . rec(6, '')
                                      . rec(3, "\0" x 8)]);
 
@@ -80,3 +83,33 @@ Test::More::is(main::logged(), 'param RB=abcdef stdin 0', 'TEST 4: params');
 GET /
 --- response_body
 x
+
+
+
+=== TEST 5: proxy_pass_request_body off: $request_body in a header, no body sent
+--- config
+    location / {
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+        proxy_set_header X-RB $request_body;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+    }
+--- request
+POST /
+abcdef
+--- response_body_like chomp
+\APOST / HTTP/1\.0\n.*X-RB: abcdef\n.*\n\n\z
+
+
+
+=== TEST 6: proxy_pass with the body passed: $request_body in a header too
+--- config
+    location / {
+        proxy_set_header X-RB $request_body;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+    }
+--- request
+POST /
+abcdef
+--- response_body_like chomp
+\APOST / HTTP/1\.0\n.*X-RB: abcdef\n.*\n\nabcdef\z
