@@ -330,6 +330,7 @@ mg_int_t mg_cgi_handler(mg_request_t *r, const mg_cgi_protocol_t *proto)
     ctx->u.parse_head = proto->parse_head;
     ctx->u.decode = proto->decode;
     ctx->u.reinit = proto->reinit;
+    ctx->u.raw_offset = proto->raw_offset;
     ctx->u.frame_stream = proto->frame_stream;
     mg_upstream_store_setup(r, &ctx->u, proto->store);
     if (ctx->tls && proto->ssl) {

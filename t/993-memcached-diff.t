@@ -1,7 +1,8 @@
 # memcached against Debian's nginx (a differential audit): a value is served in byte ranges
-# (nginx's memcached module forces them: Accept-Ranges, 206), and memcached_next_upstream
+# (nginx's memcached module forces them: Accept-Ranges, 206), memcached_next_upstream
 # not_found over two servers tries the second from a clean state (404 both times, the second
-# answer read as the first was).
+# answer read as the first was), and $upstream_response_length counts what came after the
+# VALUE line, the "\r\nEND\r\n" trailer included (a HEAD: 0).
 #
 #   prove -I t/lib t/993-memcached-diff.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/993-memcached-diff.t
@@ -9,6 +10,7 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateBackend;
 use Test::MoongateDaemon;
 use IO::Socket::INET ();
 
@@ -29,6 +31,12 @@ my $port = daemon(memc => sub {
 }
 
 log_level('info');
+
+add_block_preprocessor(sub {
+    my $b = shift;
+    $b->set_value('http_config', "    log_format r '\$request_method \$status \$upstream_response_length';\n"
+                                 . ($b->http_config // ''));
+});
 
 run_tests();
 
@@ -90,3 +98,23 @@ X-Tries: 404, 404
 key: "/missing" was not found by memcached
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: $upstream_response_length: the value and its trailer; a HEAD's none
+--- config
+    location / {
+        access_log logs/r.log r;
+        set $memcached_key $uri;
+        memcached_pass 127.0.0.1:$TEST_NGINX_MEMC_PORT;
+    }
+    location = /x { access_log off; return 200 "x\n"; }
+--- init
+my ($r, $l) = get_logged('/k', 'r.log');
+Test::More::is($l, 'GET 200 18', 'TEST 4: a GET');
+($r, $l) = get_logged('/k', 'r.log', "HEAD /k HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", 2);
+Test::More::is($l, 'HEAD 200 0', 'TEST 4: a HEAD');
+--- request
+GET /x
+--- response_body
+x

@@ -1,6 +1,8 @@
 # $fastcgi_path_info as Debian's nginx 1.22 logs it (a differential audit): empty, never
-# "-", where fastcgi_split_path_info is not set or does not match. A fake FastCGI
-# application from Test::MoongateBackend's fastcgi kind.
+# "-", where fastcgi_split_path_info is not set or does not match; $upstream_response_length
+# as nginx counts a FastCGI answer: every byte after the head, record headers, padding and
+# FCGI_END_REQUEST included. A fake FastCGI application from Test::MoongateBackend's
+# fastcgi kind.
 #
 #   prove -I t/lib t/998-fastcgi-diff-vars.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/998-fastcgi-diff-vars.t
@@ -17,11 +19,16 @@ sub answer {
 }
 
 backend(app => 'fastcgi', script => answer("Content-Type: text/plain\r\n\r\nok\n"));
+# the head in one record, the body in a padded one
+backend(two => 'fastcgi', script => [pack('CCnnCC', 1, 6, 1, 28, 0, 0) . "Content-Type: text/plain\r\n\r\n"
+    . pack('CCnnCC', 1, 6, 1, 3, 5, 0) . "ok\n" . ("\0" x 5) . pack('CCnnCC', 1, 6, 1, 0, 0, 0)
+    . pack('CCnnCC', 1, 3, 1, 8, 0, 0) . ("\0" x 8)]);
 
 add_block_preprocessor(sub {
     my $b = shift;
     $b->set_value('http_config', <<'EOF2' . ($b->http_config // ''));
     log_format v '[$fastcgi_script_name][$fastcgi_path_info]';
+    log_format r '$status $upstream_response_length';
 EOF2
     $b->set_value('config', ($b->config // '') . "\n    location = /x { return 200 \"x\\n\"; }\n");
 });
@@ -74,6 +81,39 @@ x
 --- init
 my ($r, $l) = get_logged('/a.php/b/c', 'v3.log');
 Test::More::is($l, '[/a.php][/b/c]', 'TEST 3: logged');
+--- request
+GET /x
+--- response_body
+x
+
+
+
+=== TEST 4: $upstream_response_length: the body, the empty FCGI_STDOUT and FCGI_END_REQUEST
+--- config
+    location / {
+        access_log logs/r4.log r;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT;
+    }
+--- init
+my ($r, $l) = get_logged('/a', 'r4.log');
+Test::More::is($l, '200 27', 'TEST 4: logged');
+--- request
+GET /x
+--- response_body
+x
+
+
+
+=== TEST 5: the body in a record of its own: its header and padding counted too
+--- config
+    location / {
+        access_log logs/r5.log r;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_TWO_PORT;
+    }
+--- init
+my ($r, $l) = get_logged('/a', 'r5.log');
+Test::More::like($r, qr/^ok$/m, "TEST 5: the body");
+Test::More::is($l, '200 40', 'TEST 5: logged');
 --- request
 GET /x
 --- response_body

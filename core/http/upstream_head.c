@@ -461,6 +461,7 @@ void mg_upstream_read_head(mg_upstream_t *u)
         }
         u->conn->got_bytes = 1;
         u->state->bytes_received += n;
+        size_t raw_n = (size_t)n;
         if (u->decode) {
             size_t m = (size_t)n;
             mg_int_t rc = u->decode(u, u->hbuf + u->hlen, &m);
@@ -534,6 +535,14 @@ void mg_upstream_read_head(mg_upstream_t *u)
             u->pending = u->hbuf + used;
             u->pending_len = u->hlen - (size_t)used;
             u->state->response_length = (int64_t)u->pending_len;
+            if (u->decode && r->method == MG_HTTP_HEAD) {
+                u->state->response_length = 0; /* nginx reads no HEAD's body: counts none */
+            } else if (u->decode && u->pending_len <= (size_t)n) {
+                /* the head ended in the last read: what came after it there, as received */
+                size_t d = (size_t)n - u->pending_len;
+                size_t at = u->raw_offset ? u->raw_offset(u, d) : d;
+                u->state->response_length = (int64_t)(raw_n - mg_min(at, raw_n));
+            }
             mg_upstream_process_head(u);
             return;
         }
