@@ -252,12 +252,8 @@ static const char *memcached_pass(mg_conf_t *cf, const mg_command_t *cmd, void *
     if (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/') {
         clcf->auto_redirect = 1;
     }
-    mg_str_t url = cf->args[1];
-    if (url.len > 12 && mg_strncasecmp(url.data, "memcached://", 12) == 0) {
-        url.data += 12;
-        url.len -= 12;
-    }
-    mlcf->group = mg_upstream_group_ref(cf, url, 0);
+    /* as nginx's: no scheme ("memcached://..." is an invalid host) */
+    mlcf->group = mg_upstream_group_ref(cf, cf->args[1], 0);
     return mlcf->group ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
