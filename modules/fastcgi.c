@@ -338,9 +338,7 @@ static const char *fastcgi_split_path_info(mg_conf_t *cf, const mg_command_t *cm
 {
     (void)cmd;
     fcgi_loc_conf_t *flcf = conf;
-    if (flcf->split != MG_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
+    /* as nginx's: a second one replaces the first */
     flcf->split = mg_http_regex_compile(cf, cf->args[1], 0);
     if (flcf->split == NULL) {
         return MG_CONF_ERROR;
@@ -432,8 +430,7 @@ static const mg_command_t fastcgi_commands[] = {
     {"fastcgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
      offsetof(fcgi_loc_conf_t, cgi.params), NULL},
     {"fastcgi_index", LOC, MG_ARGS(1, 1), fcgi_set_index, MG_LOC_CONF, 0, NULL},
-    {"fastcgi_split_path_info", MG_CTX_LOCATION, MG_ARGS(1, 1), fastcgi_split_path_info,
-     MG_LOC_CONF, 0, NULL},
+    {"fastcgi_split_path_info", LOC, MG_ARGS(1, 1), fastcgi_split_path_info, MG_LOC_CONF, 0, NULL},
     {"fastcgi_keep_conn", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(fcgi_loc_conf_t, keep_conn), NULL},
     {"fastcgi_catch_stderr", LOC, MG_ARGS(1, 1), fastcgi_catch_stderr, MG_LOC_CONF, 0, NULL},

@@ -1,11 +1,16 @@
-# $fastcgi_path_info as Debian's nginx 1.22 logs it (a differential audit): empty, never
+# The CGI family's directives and FastCGI's variables as Debian's nginx 1.22 has them (a
+# differential audit). fastcgi_split_path_info at any level (inherited, a second one
+# replacing the first); a scheme before an address only where nginx takes one (uwsgi:// and
+# suwsgi:// for uwsgi_pass; fastcgi_pass, scgi_pass, memcached_pass none); nginx's wording
+# for uwsgi_modifier1 out of bounds.
+# $fastcgi_path_info as nginx logs it: empty, never
 # "-", where fastcgi_split_path_info is not set or does not match; $upstream_response_length
 # as nginx counts a FastCGI answer: every byte after the head, record headers, padding and
 # FCGI_END_REQUEST included. A fake FastCGI application from Test::MoongateBackend's
 # fastcgi kind.
 #
-#   prove -I t/lib t/998-fastcgi-diff-vars.t
-#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/998-fastcgi-diff-vars.t
+#   prove -I t/lib t/998-cgi-diff-conf-vars.t
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/998-cgi-diff-conf-vars.t
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -118,3 +123,90 @@ Test::More::is($l, '200 40', 'TEST 5: logged');
 GET /x
 --- response_body
 x
+
+
+
+=== TEST 6: fastcgi_split_path_info at the server level, inherited
+--- config
+    fastcgi_split_path_info ^(/a)(.*)$;
+    location / {
+        access_log logs/v6.log v;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT;
+    }
+--- init
+my ($r, $l) = get_logged('/a.php/x', 'v6.log');
+Test::More::is($l, '[/a][.php/x]', 'TEST 6: logged');
+--- request
+GET /x
+--- response_body
+x
+
+
+
+=== TEST 7: a second fastcgi_split_path_info replaces the first
+--- config
+    location / {
+        access_log logs/v7.log v;
+        fastcgi_split_path_info ^(.+\.php)(.*)$;
+        fastcgi_split_path_info ^(/a)(.*)$;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT;
+    }
+--- init
+my ($r, $l) = get_logged('/a.php/x', 'v7.log');
+Test::More::is($l, '[/a][.php/x]', 'TEST 7: logged');
+--- request
+GET /x
+--- response_body
+x
+
+
+
+=== TEST 8: fastcgi_pass with a scheme: an invalid host
+--- config
+    location / { fastcgi_pass fastcgi://127.0.0.1:9; }
+--- must_die
+--- error_log
+invalid host in upstream "fastcgi://127.0.0.1:9"
+
+
+
+=== TEST 9: scgi_pass with a scheme: an invalid host
+--- config
+    location / { scgi_pass scgi://127.0.0.1:9; }
+--- must_die
+--- error_log
+invalid host in upstream "scgi://127.0.0.1:9"
+
+
+
+=== TEST 10: memcached_pass with a scheme: an invalid host
+--- config
+    location / {
+        set $memcached_key $uri;
+        memcached_pass memcached://127.0.0.1:9;
+    }
+--- must_die
+--- error_log
+invalid host in upstream "memcached://127.0.0.1:9"
+
+
+
+=== TEST 11: uwsgi_pass takes uwsgi:// (and no other scheme)
+--- config
+    location /u { uwsgi_pass uwsgi://127.0.0.1:9; }
+    location /x { uwsgi_pass http://127.0.0.1:9; }
+--- must_die
+--- error_log
+invalid host in upstream "http://127.0.0.1:9"
+
+
+
+=== TEST 12: uwsgi_modifier1 256: nginx's wording
+--- config
+    location / {
+        uwsgi_modifier1 256;
+        uwsgi_pass 127.0.0.1:9;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*value must be between 0 and 255 in \S+:\d+/
