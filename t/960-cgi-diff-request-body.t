@@ -14,11 +14,8 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-sub rec { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] }
-
 backend(echo => 'echo');
-backend(app => 'fastcgi', script => [rec(6, "Content-Type: text/plain\r\n\r\nok\n") . rec(6, '')
-                                     . rec(3, "\0" x 8)]);
+backend(app => 'fastcgi', script => fastcgi_answer("Content-Type: text/plain\r\n\r\nok\n"));
 
 sub logged { join ' ', grep { /^(?:param (?:RB|RL)=|stdin )/ } backend_lines('app') }
 

@@ -13,16 +13,9 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-# a FastCGI answer: the CGI head and body in one FCGI_STDOUT record, the empty one, the end
-sub answer {
-    my ($out) = @_;
-    my $rec = sub { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] };
-    return [$rec->(6, $out) . $rec->(6, '') . $rec->(3, "\0" x 8)];
-}
-
-backend(names  => 'fastcgi', script => answer("X\@A: 1\r\nX_U: 2\r\nX\x80: 3\r\nContent-Type: text/plain\r\n\r\nnames\n"));
-backend(status => 'fastcgi', script => answer("HTTP/1.1 202 Accepted\r\nX-A: 1\r\nContent-Type: text/plain\r\n\r\nhttp line\n"));
-backend(tabs   => 'fastcgi', script => answer("X-T:\t tab\t\r\nX-S:   sp   \r\nContent-Type: text/plain\r\n\r\ntabs\n"));
+backend(names  => 'fastcgi', script => fastcgi_answer("X\@A: 1\r\nX_U: 2\r\nX\x80: 3\r\nContent-Type: text/plain\r\n\r\nnames\n"));
+backend(status => 'fastcgi', script => fastcgi_answer("HTTP/1.1 202 Accepted\r\nX-A: 1\r\nContent-Type: text/plain\r\n\r\nhttp line\n"));
+backend(tabs   => 'fastcgi', script => fastcgi_answer("X-T:\t tab\t\r\nX-S:   sp   \r\nContent-Type: text/plain\r\n\r\ntabs\n"));
 backend(proxied => 'script', read => 1, script => ["HTTP/1.1 200 OK\r\nX\@A: 1\r\nHTTP/1.1 201 Again\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n"]);
 
 run_tests();

@@ -12,13 +12,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-sub answer {
-    my ($out) = @_;
-    my $rec = sub { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] };
-    return [$rec->(6, $out) . $rec->(6, '') . $rec->(3, "\0" x 8)];
-}
-
-backend(app => 'fastcgi', script => answer("Location: http://example.com/app\r\nX-App: 1\r\n\r\n"));
+backend(app => 'fastcgi', script => fastcgi_answer("Location: http://example.com/app\r\nX-App: 1\r\n\r\n"));
 
 run_tests();
 

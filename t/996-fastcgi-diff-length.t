@@ -12,18 +12,12 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-sub answer {
-    my (@out) = @_;
-    my $rec = sub { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] };
-    return [join('', map { $rec->(6, $_) } @out) . $rec->(6, '') . $rec->(3, "\0" x 8)];
-}
-
-backend(long   => 'fastcgi', script => answer("Content-Length: 2\r\nContent-Type: text/plain\r\n\r\nlong body\n"));
-backend(long2  => 'fastcgi', script => answer("Content-Length: 4\r\nContent-Type: text/plain\r\n\r\nab", "cdef", "gh"));
-backend(short  => 'fastcgi', script => answer("Content-Length: 100\r\nContent-Type: text/plain\r\n\r\nshort\n"));
-backend(exact  => 'fastcgi', script => answer("Content-Length: 3\r\nContent-Type: text/plain\r\n\r\nab", "\n"));
-backend(badlen => 'fastcgi', script => answer("Content-Length: abc\r\nContent-Type: text/plain\r\n\r\nany\n"));
-backend(nc     => 'fastcgi', script => answer("Status: 204\r\n\r\nignored\n"));
+backend(long   => 'fastcgi', script => fastcgi_answer("Content-Length: 2\r\nContent-Type: text/plain\r\n\r\nlong body\n"));
+backend(long2  => 'fastcgi', script => fastcgi_answer("Content-Length: 4\r\nContent-Type: text/plain\r\n\r\nab", "cdef", "gh"));
+backend(short  => 'fastcgi', script => fastcgi_answer("Content-Length: 100\r\nContent-Type: text/plain\r\n\r\nshort\n"));
+backend(exact  => 'fastcgi', script => fastcgi_answer("Content-Length: 3\r\nContent-Type: text/plain\r\n\r\nab", "\n"));
+backend(badlen => 'fastcgi', script => fastcgi_answer("Content-Length: abc\r\nContent-Type: text/plain\r\n\r\nany\n"));
+backend(nc     => 'fastcgi', script => fastcgi_answer("Status: 204\r\n\r\nignored\n"));
 
 log_level('info');
 

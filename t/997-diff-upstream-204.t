@@ -10,13 +10,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-sub answer {
-    my ($out) = @_;
-    my $rec = sub { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] };
-    return [$rec->(6, $out) . $rec->(6, '') . $rec->(3, "\0" x 8)];
-}
-
-backend(app => 'fastcgi', script => answer("Status: 204\r\nContent-Type: text/x-app\r\nContent-Length: 0\r\n\r\n"));
+backend(app => 'fastcgi', script => fastcgi_answer("Status: 204\r\nContent-Type: text/x-app\r\nContent-Length: 0\r\n\r\n"));
 backend(http => 'script', read => 1, script => ["HTTP/1.1 204 No Content\r\nContent-Type: text/x-up\r\nConnection: close\r\n\r\n"]);
 
 run_tests();

@@ -17,17 +17,10 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-sub answer {
-    my ($out) = @_;
-    my $rec = sub { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] };
-    return [$rec->(6, $out) . $rec->(6, '') . $rec->(3, "\0" x 8)];
-}
-
-backend(app => 'fastcgi', script => answer("Content-Type: text/plain\r\n\r\nok\n"));
+backend(app => 'fastcgi', script => fastcgi_answer("Content-Type: text/plain\r\n\r\nok\n"));
 # the head in one record, the body in a padded one
-backend(two => 'fastcgi', script => [pack('CCnnCC', 1, 6, 1, 28, 0, 0) . "Content-Type: text/plain\r\n\r\n"
-    . pack('CCnnCC', 1, 6, 1, 3, 5, 0) . "ok\n" . ("\0" x 5) . pack('CCnnCC', 1, 6, 1, 0, 0, 0)
-    . pack('CCnnCC', 1, 3, 1, 8, 0, 0) . ("\0" x 8)]);
+backend(two => 'fastcgi', script => [fastcgi_record(6, "Content-Type: text/plain\r\n\r\n")
+    . fastcgi_record(6, "ok\n", 5) . fastcgi_record(6, '') . fastcgi_record(3, "\0" x 8)]);
 
 add_block_preprocessor(sub {
     my $b = shift;

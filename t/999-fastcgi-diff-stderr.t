@@ -11,10 +11,8 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-sub rec { pack('CCnnCC', 1, $_[0], 1, length $_[1], 0, 0) . $_[1] }
-
-backend(app => 'fastcgi', script => [rec(7, "PHP message: one\nPHP message:\ttwo...\n")
-    . rec(6, "Content-Type: text/plain\r\n\r\nok\n") . rec(6, '') . rec(3, "\0" x 8)]);
+my $err = fastcgi_record(7, "PHP message: one\nPHP message:\ttwo...\n");
+backend(app => 'fastcgi', script => [$err . fastcgi_answer("Content-Type: text/plain\r\n\r\nok\n")->[0]]);
 
 run_tests();
 
