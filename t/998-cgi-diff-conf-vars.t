@@ -2,12 +2,11 @@
 # differential audit). fastcgi_split_path_info at any level (inherited, a second one
 # replacing the first); a scheme before an address only where nginx takes one (uwsgi:// and
 # suwsgi:// for uwsgi_pass; fastcgi_pass, scgi_pass, memcached_pass none); nginx's wording
-# for uwsgi_modifier1 out of bounds.
-# $fastcgi_path_info as nginx logs it: empty, never
-# "-", where fastcgi_split_path_info is not set or does not match; $upstream_response_length
-# as nginx counts a FastCGI answer: every byte after the head, record headers, padding and
-# FCGI_END_REQUEST included. A fake FastCGI application from Test::MoongateBackend's
-# fastcgi kind.
+# for uwsgi_modifier1 out of bounds. $fastcgi_path_info empty, never "-", where
+# fastcgi_split_path_info is not set or does not match. $upstream_response_length as nginx
+# counts a FastCGI answer: every byte after the head, record headers, padding and
+# FCGI_END_REQUEST included; 0 while the head is sent (add_header; proxy_pass the same).
+# A fake FastCGI application from Test::MoongateBackend's fastcgi kind.
 #
 #   prove -I t/lib t/998-cgi-diff-conf-vars.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/998-cgi-diff-conf-vars.t
@@ -17,6 +16,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
+backend(echo => 'echo');
 backend(app => 'fastcgi', script => fastcgi_answer("Content-Type: text/plain\r\n\r\nok\n"));
 # the head in one record, the body in a padded one
 backend(two => 'fastcgi', script => [fastcgi_record(6, "Content-Type: text/plain\r\n\r\n")
@@ -203,3 +203,31 @@ invalid host in upstream "http://127.0.0.1:9"
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*value must be between 0 and 255 in \S+:\d+/
+
+
+
+=== TEST 13: $upstream_response_length while the head is sent: 0 (FastCGI)
+--- config
+    location / {
+        add_header X-RL $upstream_response_length;
+        fastcgi_pass 127.0.0.1:$TEST_NGINX_APP_PORT;
+    }
+--- request
+GET /
+--- response_headers
+X-RL: 0
+--- response_body
+ok
+
+
+
+=== TEST 14: the same through proxy_pass
+--- config
+    location / {
+        add_header X-RL $upstream_response_length;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+    }
+--- request
+GET /
+--- response_headers
+X-RL: 0

@@ -401,8 +401,13 @@ void mg_upstream_process_head(mg_upstream_t *u)
         mg_upstream_start_tunnel(u);
         return;
     }
+    /* as nginx's, $upstream_response_length counts from the body on: 0 while the head is
+     * sent (add_header, header_filter_by_lua), what came with the head once it went */
+    int64_t with_head = u->state->response_length;
+    u->state->response_length = 0;
     /* header filters log in nginx's context of the head (charset's unknown override) */
     rc = mg_http_send_header(r);
+    u->state->response_length = with_head;
     r->connection->log.action = "reading upstream";
     if (rc == MG_ERROR || rc > MG_OK) {
         /* a header filter's status (header_filter_by_lua's ngx.exit) replaces the response */
