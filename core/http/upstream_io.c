@@ -731,7 +731,8 @@ static void send_request(mg_upstream_t *u)
     u->request_sent = 1;
     watch_client(u);
     mg_upstream_conn_timer_del(u);
-    r->connection->log.action = "reading response header from upstream";
+    /* the context stays "sending request to upstream" until the answer is read (or the read
+     * times out), as nginx's: a client that goes meanwhile is logged in it */
     mg_upstream_conn_timer(u, u->conf->read_timeout);
     if (u->conn->ssl) {
         mg_upstream_read_head(u); /* the TLS layer may hold bytes the socket no longer shows */
@@ -1077,8 +1078,9 @@ static void client_aborted(mg_request_t *r)
     }
 }
 
-static const mg_http_abort_t client_abort = {client_aborted,
-                                             ", so upstream connection is closed too"};
+/* nginx's check_broken_connection words it so where epoll reports the close (Linux) */
+static const mg_http_abort_t client_abort = {
+    client_aborted, ", so upstream connection is closed too", "epoll_wait() reported that "};
 
 /* a response being cached: as nginx, only logged; the writes to the client fail from now
  * on and the response is read to its end all the same (mg_upstream_output) */
@@ -1087,7 +1089,8 @@ static void client_gone_caching(mg_request_t *r)
     (void)r;
 }
 
-static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL};
+static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL,
+                                                     "epoll_wait() reported that "};
 
 static void unwatch_client(mg_request_t *r)
 {
@@ -1217,6 +1220,9 @@ static void on_timer(void *arg)
     }
     int driver = u->driver && u->state->connect_time >= 0 && !u->conn->handshaking;
     if (!driver && !u->tunnel && !u->reading_body) {
+        if (u->request_sent) {
+            u->r->connection->log.action = "reading response header from upstream";
+        }
         next_try(u, MG_UPSTREAM_FT_TIMEOUT, 1);
         return;
     }
