@@ -92,6 +92,33 @@ mg_array_t *mg_cgi_params(mg_request_t *r, mg_array_t *params, int headers)
 
 /* ---- *_pass ---- */
 
+/* The address after the scheme nginx takes before it: "uwsgi://" and "suwsgi://" (*tls set)
+ * for uwsgi_pass, "grpc://" and "grpcs://" for grpc_pass (family: the directive's name or
+ * the schema, "uwsgi..." or "grpc..."), none for fastcgi_pass and scgi_pass: another
+ * "scheme://" stays and is an invalid host, as nginx's. */
+static mg_str_t pass_address(mg_str_t url, const char *family, int *tls)
+{
+    static const struct {
+        const char *family, *prefix;
+        int tls;
+    } schemes[] = {
+        {"uwsgi", "uwsgi://", 0},
+        {"uwsgi", "suwsgi://", 1},
+        {"grpc", "grpc://", 0},
+        {"grpc", "grpcs://", 0},
+    };
+    *tls = 0;
+    for (size_t i = 0; i < mg_nelems(schemes); i++) {
+        size_t fl = strlen(schemes[i].family), pl = strlen(schemes[i].prefix);
+        if (strncmp(family, schemes[i].family, fl) == 0 && url.len > pl &&
+            mg_strncasecmp(url.data, schemes[i].prefix, pl) == 0) {
+            *tls = schemes[i].tls;
+            return (mg_str_t){url.len - pl, url.data + pl};
+        }
+    }
+    return url;
+}
+
 const char *mg_cgi_set_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     mg_cgi_pass_t *pass = (mg_cgi_pass_t *)((char *)conf + cmd->offset);
@@ -111,13 +138,9 @@ const char *mg_cgi_set_pass(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         return mg_http_compile_complex_value(cf, url, pass->url_cv) == MG_OK ? MG_CONF_OK
                                                                              : MG_CONF_ERROR;
     }
-    /* "fastcgi://", "uwsgi://", "suwsgi://" ... as nginx accepts them before the address */
-    const char *sep = url.len > 3 ? mg_strlcasestrn(url.data, url.data + url.len, "://", 3) : NULL;
-    pass->tls = url.len > 9 && mg_strncasecmp(url.data, "suwsgi://", 9) == 0;
-    if (sep && sep - url.data < 10) {
-        url.len -= (size_t)(sep + 3 - url.data);
-        url.data = (char *)sep + 3;
-    }
+    int tls;
+    url = pass_address(url, cmd->name, &tls);
+    pass->tls = tls;
     pass->group = mg_upstream_group_ref(cf, url, 0);
     return pass->group ? MG_CONF_OK : MG_CONF_ERROR;
 }
@@ -187,13 +210,9 @@ void mg_cgi_add_owner(mg_module_t *module)
 /* a *_pass with variables: an upstream{} name, "unix:/path", an address or a name */
 static mg_int_t eval_pass(mg_request_t *r, mg_cgi_pass_t *pass, mg_cgi_ctx_t *ctx)
 {
-    mg_str_t hp = mg_http_complex_value(r, pass->url_cv);
-    const char *sep = hp.len > 3 ? mg_strlcasestrn(hp.data, hp.data + hp.len, "://", 3) : NULL;
-    ctx->tls = hp.len > 9 && mg_strncasecmp(hp.data, "suwsgi://", 9) == 0;
-    if (sep && sep - hp.data < 10) {
-        hp.len -= (size_t)(sep + 3 - hp.data);
-        hp.data = (char *)sep + 3;
-    }
+    int tls;
+    mg_str_t hp = pass_address(mg_http_complex_value(r, pass->url_cv), ctx->u.schema.data, &tls);
+    ctx->tls = (unsigned)tls;
     ctx->pass_host = hp;
     mg_upstream_group_t *g = mg_upstream_group_find(r, hp, 0);
     if (g) {
@@ -329,6 +348,8 @@ mg_int_t mg_cgi_handler(mg_request_t *r, const mg_cgi_protocol_t *proto)
     ctx->u.process_header = proto->process_header ? proto->process_header : process_header;
     ctx->u.parse_head = proto->parse_head;
     ctx->u.decode = proto->decode;
+    ctx->u.reinit = proto->reinit;
+    ctx->u.raw_offset = proto->raw_offset;
     ctx->u.frame_stream = proto->frame_stream;
     mg_upstream_store_setup(r, &ctx->u, proto->store);
     if (ctx->tls && proto->ssl) {
@@ -343,10 +364,12 @@ mg_int_t mg_cgi_handler(mg_request_t *r, const mg_cgi_protocol_t *proto)
         return rc; /* the cache answered, or the request waits for *_cache_lock */
     }
     r->upstream = &ctx->u;
-    if (ctx->uconf.pass_request_body &&
-        (r->headers_in.content_length_n >= 0 || r->headers_in.chunked)) {
-        r->request_body_no_buffering =
-            !ctx->uconf.request_buffering && (!r->headers_in.chunked || proto->frame_stream);
+    if (r->headers_in.content_length_n >= 0 || r->headers_in.chunked) {
+        /* as nginx's: the body is read also when it is not passed (*_pass_request_body
+         * off), so $request_body and $request_length count it in the params */
+        r->request_body_no_buffering = ctx->uconf.pass_request_body &&
+                                       !ctx->uconf.request_buffering &&
+                                       (!r->headers_in.chunked || proto->frame_stream);
         r->request_body_plain = r->request_body_no_buffering && r->headers_in.chunked;
         rc = mg_http_read_client_request_body(r, cgi_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;

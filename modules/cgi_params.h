@@ -75,6 +75,8 @@ typedef struct {
     mg_uint_t hide;
     ssize_t (*parse_head)(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h);
     mg_int_t (*decode)(mg_upstream_t *u, char *buf, size_t *n); /* NULL: the bytes as they are */
+    void (*reinit)(mg_upstream_t *u);                 /* decode's state reset before each try */
+    size_t (*raw_offset)(mg_upstream_t *u, size_t d); /* see mg_upstream_t */
     /* builds ctx->head once the body is read (so $content_length is a chunked body's length,
      * as nginx's), or at once when it goes on as it arrives: MG_OK or an HTTP status */
     mg_int_t (*create_request)(mg_request_t *r, mg_cgi_ctx_t *ctx);

@@ -25,6 +25,10 @@ typedef struct {
 typedef struct {
     mg_cgi_ctx_t c; /* head: FCGI_BEGIN_REQUEST and FCGI_PARAMS */
     mg_fastcgi_parser_t parser;
+    /* until the head is parsed, the last decode call's stdout pieces (parser.seg_*), its
+     * input and output lengths: raw_offset maps the head's end back into the records */
+    size_t raw_len, out_len;
+    unsigned head_done : 1;
 } fcgi_ctx_t;
 
 #define RECORD_MAX 32768 /* content per record we send, as nginx */
@@ -36,8 +40,9 @@ static const char zeros[8];
 static void split_uri(mg_request_t *r, fcgi_loc_conf_t *flcf, mg_str_t *script, mg_str_t *info)
 {
     *script = r->uri;
+    /* empty, not unset: an access log writes "" for it, as nginx's, not "-" */
     info->len = 0;
-    info->data = NULL;
+    info->data = (char *)"";
     if (flcf->split) {
         int ov[9];
         mg_int_t n = mg_regex_exec(flcf->split, r->uri.data, r->uri.len, ov, 9);
@@ -220,8 +225,10 @@ static int on_stderr(void *data, const char *msg, size_t len)
            (msg[l - 1] == '\n' || msg[l - 1] == '\r' || msg[l - 1] == '.' || msg[l - 1] == ' ')) {
         l--;
     }
-    mg_log_error(MG_LOG_ERR, mg_http_request_log(u->r), 0, "FastCGI sent in stderr: \"%.*s\"",
-                 (int)l, msg);
+    /* its line ends and tabs as the application wrote them, as nginx's (a PHP message spans
+     * lines); other control bytes escaped as in any line */
+    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, mg_http_request_log(u->r), 0,
+                 "FastCGI sent in stderr: \"%.*s\"", (int)l, msg);
     if (flcf->catch_stderr && !u->header_sent) {
         mg_str_t *s = flcf->catch_stderr->elts;
         for (size_t i = 0; i < flcf->catch_stderr->nelts; i++) {
@@ -236,7 +243,21 @@ static int on_stderr(void *data, const char *msg, size_t len)
 static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
 {
     fcgi_ctx_t *ctx = (fcgi_ctx_t *)u; /* u is its first member */
-    int rc = mg_fastcgi_parse(&ctx->parser, buf, n, on_stderr, u);
+    mg_fastcgi_parser_t *p = &ctx->parser;
+    if (!ctx->head_done) {
+        if (p->seg_max == 0) {
+            /* a piece is at least a record header and a byte: the head buffer holds fewer */
+            p->seg_max = u->conf->buffer_size / 9 + 1;
+            p->seg_out = mg_palloc(u->r->pool, 2 * p->seg_max * sizeof(size_t));
+            p->seg_raw = p->seg_out + p->seg_max;
+        }
+        p->nseg = 0;
+        ctx->raw_len = *n;
+    } else {
+        p->seg_max = 0;
+    }
+    int rc = mg_fastcgi_parse(p, buf, n, on_stderr, u);
+    ctx->out_len = *n;
     if (rc == 1) {
         u->decoded_end = 1;
         return MG_DONE;
@@ -252,6 +273,28 @@ static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
     return rc < 0 ? MG_ERROR : MG_OK;
 }
 
+static void reinit(mg_upstream_t *u)
+{
+    fcgi_ctx_t *ctx = (fcgi_ctx_t *)u;
+    ctx->parser = (mg_fastcgi_parser_t){0};
+    ctx->head_done = 0;
+}
+
+/* the stdout piece holding output offset d (its end included: the record header after a
+ * head that ends a record is nginx's response length too) */
+static size_t raw_offset(mg_upstream_t *u, size_t d)
+{
+    fcgi_ctx_t *ctx = (fcgi_ctx_t *)u;
+    mg_fastcgi_parser_t *p = &ctx->parser;
+    for (size_t i = 0; i < p->nseg; i++) {
+        size_t end = i + 1 < p->nseg ? p->seg_out[i + 1] : ctx->out_len;
+        if (d >= p->seg_out[i] && d <= end) {
+            return p->seg_raw[i] + (d - p->seg_out[i]);
+        }
+    }
+    return ctx->raw_len;
+}
+
 static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
 {
     return mg_upstream_parse_cgi_head(u, buf, len, h, 0);
@@ -260,6 +303,7 @@ static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upst
 static mg_int_t process_header(mg_upstream_t *u)
 {
     fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(u->r, mg_fastcgi_module);
+    ((fcgi_ctx_t *)u)->head_done = 1;
     /* a connection is kept only when the application was told to keep it */
     u->keepalive = flcf->keep_conn && u->group && u->group->keepalive > 0;
     return mg_upstream_copy_headers(u, MG_UPSTREAM_HIDE_STATUS | MG_UPSTREAM_HIDE_ACCEL);
@@ -276,6 +320,8 @@ static const mg_cgi_protocol_t fastcgi_protocol = {
     .process_header = process_header,
     .parse_head = parse_head,
     .decode = decode,
+    .reinit = reinit,
+    .raw_offset = raw_offset,
     .create_request = create_request,
     .frame_body = stdin_records,
     .frame_stream = stdin_stream,
@@ -292,9 +338,7 @@ static const char *fastcgi_split_path_info(mg_conf_t *cf, const mg_command_t *cm
 {
     (void)cmd;
     fcgi_loc_conf_t *flcf = conf;
-    if (flcf->split != MG_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
+    /* as nginx's: a second one replaces the first */
     flcf->split = mg_http_regex_compile(cf, cf->args[1], 0);
     if (flcf->split == NULL) {
         return MG_CONF_ERROR;
@@ -386,8 +430,7 @@ static const mg_command_t fastcgi_commands[] = {
     {"fastcgi_param", LOC, MG_ARGS(2, 3), mg_cgi_set_param, MG_LOC_CONF,
      offsetof(fcgi_loc_conf_t, cgi.params), NULL},
     {"fastcgi_index", LOC, MG_ARGS(1, 1), fcgi_set_index, MG_LOC_CONF, 0, NULL},
-    {"fastcgi_split_path_info", MG_CTX_LOCATION, MG_ARGS(1, 1), fastcgi_split_path_info,
-     MG_LOC_CONF, 0, NULL},
+    {"fastcgi_split_path_info", LOC, MG_ARGS(1, 1), fastcgi_split_path_info, MG_LOC_CONF, 0, NULL},
     {"fastcgi_keep_conn", LOC, MG_FLAG, mg_conf_set_flag, MG_LOC_CONF,
      offsetof(fcgi_loc_conf_t, keep_conn), NULL},
     {"fastcgi_catch_stderr", LOC, MG_ARGS(1, 1), fastcgi_catch_stderr, MG_LOC_CONF, 0, NULL},

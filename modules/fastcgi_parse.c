@@ -54,6 +54,10 @@ int mg_fastcgi_parse(mg_fastcgi_parser_t *p, char *buf, size_t *n, mg_fastcgi_st
                 take = (size_t)(end - in);
             }
             if (p->type == MG_FASTCGI_STDOUT) {
+                if (p->nseg < p->seg_max) {
+                    p->seg_out[p->nseg] = (size_t)(out - buf);
+                    p->seg_raw[p->nseg++] = (size_t)(in - buf);
+                }
                 memmove(out, in, take);
                 out += take;
             } else if (p->type == MG_FASTCGI_STDERR && err && err(data, in, take)) {

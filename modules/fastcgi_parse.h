@@ -25,6 +25,11 @@ typedef struct {
     size_t pad;
     int bad;      /* on an error: what was wrong (the version or the type or the id) */
     int bad_what; /* 1: version, 2: record type, 3: request id */
+    /* Optional (seg_max 0: off): for each piece of stdout content one call moves, its offset
+     * in the output and in the input buffer, at most seg_max of them (nseg: how many; the
+     * caller zeroes it) */
+    size_t *seg_out, *seg_raw;
+    size_t nseg, seg_max;
 } mg_fastcgi_parser_t;
 
 /* stderr content as it comes (a record may come in several calls); nonzero stops the parse */

@@ -121,6 +121,15 @@ static mg_int_t decode(mg_upstream_t *u, char *buf, size_t *n)
     return u->decoded_end ? MG_DONE : MG_OK;
 }
 
+static void reinit(mg_upstream_t *u)
+{
+    memc_ctx_t *ctx = (memc_ctx_t *)u;
+    ctx->state = 0;
+    ctx->line_len = 0;
+    ctx->rest = 0;
+    ctx->trailer = 0;
+}
+
 static ssize_t parse_head(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h)
 {
     memc_ctx_t *ctx = (memc_ctx_t *)u;
@@ -209,6 +218,7 @@ static mg_int_t memcached_handler(mg_request_t *r)
     u->process_header = process_header;
     u->parse_head = parse_head;
     u->decode = decode;
+    u->reinit = reinit;
     mg_str_set(&u->schema, "memcached://");
     mg_upstream_conf_apply(r, u);
     ctx->key = escape_key(r, vv->value);
@@ -242,12 +252,8 @@ static const char *memcached_pass(mg_conf_t *cf, const mg_command_t *cmd, void *
     if (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/') {
         clcf->auto_redirect = 1;
     }
-    mg_str_t url = cf->args[1];
-    if (url.len > 12 && mg_strncasecmp(url.data, "memcached://", 12) == 0) {
-        url.data += 12;
-        url.len -= 12;
-    }
-    mlcf->group = mg_upstream_group_ref(cf, url, 0);
+    /* as nginx's: no scheme ("memcached://..." is an invalid host) */
+    mlcf->group = mg_upstream_group_ref(cf, cf->args[1], 0);
     return mlcf->group ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
@@ -268,6 +274,8 @@ static const char *memc_merge_loc_conf(mg_conf_t *cf, void *parent, void *child)
         return MG_CONF_ERROR;
     }
     mg_conf_merge(conf->gzip_flag, prev->gzip_flag, 0);
+    /* as nginx's: a value is served in byte ranges (Accept-Ranges: bytes), no directive */
+    conf->upstream.force_ranges = 1;
     if (!conf->set && prev->set) {
         conf->set = 1;
         conf->group = prev->group;

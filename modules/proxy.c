@@ -85,7 +85,8 @@ typedef struct {
     mg_str_t uri;     /* a variable proxy_pass's URI part */
     int has_uri;
     mg_str_t url;     /* the evaluated proxy_pass URL, for proxy_redirect default */
-    mg_buf_t *head;   /* the request head, built before the body is read */
+    mg_buf_t *head;   /* the request head, built once the body is read (or its reading began,
+                         unbuffered), as nginx's: $request_body may be in it */
     size_t cl_at;     /* where the Content-Length line goes in it */
     int cl_slot;      /* ... when the default Content-Length is in force */
     mg_buf_t *set_body; /* proxy_set_body's value, sent instead of the client's body */
@@ -593,15 +594,8 @@ static void proxy_start(mg_request_t *r)
 {
     proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);
     proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
-    if (ctx->resolve_host.len) {
-        mg_int_t rc = mg_upstream_resolve(r, ctx->resolve_host, ctx->resolve_port, proxy_resolved);
-        if (rc != MG_DONE) {
-            mg_http_finalize_request(r, rc);
-        }
-        return;
-    }
     if (ctx->cache_after_body) {
-        /* as nginx, the body is read before the lookup; the head is made again knowing it */
+        /* as nginx, a body read whole comes before the lookup ($request_body in the key) */
         ctx->cache_after_body = 0;
         mg_int_t rc;
         if (mg_http_cache_handler(r, &ctx->u, 1, &rc) == MG_DONE) {
@@ -610,9 +604,23 @@ static void proxy_start(mg_request_t *r)
             }
             return; /* or waiting for *_cache_lock: the content handler runs again */
         }
-        if (r->cache && create_request(r, plcf, ctx) != MG_OK) {
+    }
+    if (ctx->resolve_host.len) {
+        mg_int_t rc = mg_upstream_resolve(r, ctx->resolve_host, ctx->resolve_port, proxy_resolved);
+        if (rc != MG_DONE) {
+            mg_http_finalize_request(r, rc);
+        }
+        return;
+    }
+    if (ctx->head == NULL) {
+        if (create_request(r, plcf, ctx) != MG_OK) {
             mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
             return;
+        }
+        if (plcf->body) {
+            /* proxy_set_body: its value is the body; the client's is not wanted */
+            mg_str_t v = mg_http_complex_value(r, plcf->body);
+            ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
         }
     }
     assemble(r, plcf, ctx);
@@ -724,33 +732,23 @@ static mg_int_t proxy_handler(mg_request_t *r)
         mg_proxy_ssl_setup(r, u, &plcf->ssl, ctx->host);
     }
     mg_proxy_extra_setup(r, u);
-    int reads_body = !plcf->body && plcf->upstream.pass_request_body &&
-                     (r->headers_in.content_length_n >= 0 || r->headers_in.chunked);
-    if (reads_body) {
-        /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
-        r->request_body_no_buffering = !plcf->upstream.request_buffering &&
-                                       (!r->headers_in.chunked || plcf->http_version == 11);
-    }
+    int has_body = r->headers_in.content_length_n >= 0 || r->headers_in.chunked;
+    /* as nginx: a chunked body is sent on chunked only with HTTP/1.1, else buffered */
+    int unbuffered = has_body && !plcf->body && plcf->upstream.pass_request_body &&
+                     !plcf->upstream.request_buffering &&
+                     (!r->headers_in.chunked || plcf->http_version == 11);
     if (plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv) {
-        /* as nginx, a body read whole comes before the lookup ($request_body in the key) */
-        ctx->cache_after_body = reads_body && !r->request_body_no_buffering &&
-                                (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
+        ctx->cache_after_body =
+            !unbuffered && (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
         mg_int_t rc;
         if (!ctx->cache_after_body && mg_http_cache_handler(r, u, 1, &rc) == MG_DONE) {
             return rc; /* answered from the cache */
         }
     }
-    if (create_request(r, plcf, ctx) != MG_OK) {
-        return MG_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (plcf->body) {
-        /* proxy_set_body: its value is the body; the client's is not wanted */
-        mg_str_t v;
-        v = mg_http_complex_value(r, plcf->body);
-        ctx->set_body = mg_buf_mem(r->pool, v.data, v.len);
-    }
-    if (reads_body) {
-        /* an empty body too: client_body_in_file_only gives it its (empty) file */
+    if (has_body) {
+        /* an empty body too: client_body_in_file_only gives it its (empty) file; and one
+         * not sent (proxy_pass_request_body off, proxy_set_body), as nginx reads it */
+        r->request_body_no_buffering = unbuffered;
         mg_int_t rc = mg_http_read_client_request_body(r, proxy_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }

@@ -84,8 +84,13 @@ static const char *set_modifier(mg_conf_t *cf, const mg_command_t *cmd, void *co
         return "is duplicate";
     }
     int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    if (n < 0 || n > 255) {
-        return n < 0 ? "invalid number" : "value must be less than 255";
+    if (n < 0) {
+        return "invalid number";
+    }
+    if (n > 255) {
+        /* nginx's bounds check words it without the directive's name */
+        mg_conf_error(cf, 0, "value must be between 0 and 255");
+        return MG_CONF_ERROR;
     }
     *m = (mg_int_t)n;
     return MG_CONF_OK;

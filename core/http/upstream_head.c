@@ -10,15 +10,19 @@
 #include "cache.h"
 #include "upstream_int.h"
 
-/* A header name's bytes (RFC 9110 tchar): a table, as each byte of each name of each
- * upstream response head (and of each cached one on a HIT) goes through it */
-static const unsigned char token[256] = {
-    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['-'] = 1,  ['!'] = 1, ['#'] = 1,
-    ['$'] = 1,         ['%'] = 1,         ['&'] = 1,         ['\''] = 1, ['*'] = 1, ['+'] = 1,
-    ['.'] = 1,         ['^'] = 1,         ['_'] = 1,         ['`'] = 1,  ['|'] = 1, ['~'] = 1,
+/* A byte that ends a header name badly (nginx's upstream header parser): a control byte,
+ * space or DEL. Others outside RFC 9110's tchar ('@', bytes >= 0x80) are passed on as nginx
+ * does. A table, as each byte of each name of each upstream response head (and of each cached
+ * one on a HIT) goes through it. */
+static const unsigned char name_stop[256] = {
+    [0 ... 0x20] = 1,
+    [':'] = 1,
+    [0x7f] = 1,
 };
 
-/* Header lines from buf[p] to the blank line (cap at most) */
+/* Header lines from buf[p] to the blank line (cap at most). As nginx's: an "HTTP/..." line
+ * (IIS repeats its status line) is dropped, and only spaces around a value are not part of
+ * it. A line without a colon is refused (nginx 1.22 passes "Name: " on; t/974 TEST 24). */
 static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_head_t *h, size_t cap)
 {
     size_t n = 0;
@@ -40,16 +44,20 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
         }
         h->error_at = ls;
         size_t c = ls;
-        while (c < end && token[(unsigned char)buf[c]]) {
+        while (c < end && !name_stop[(unsigned char)buf[c]]) {
             c++;
+        }
+        if (c - ls >= 5 && memcmp(buf + ls, "HTTP/", 5) == 0) {
+            continue;
         }
         if (c == ls || c == end || buf[c] != ':') {
             h->error_byte = c;
             return MG_PARSE_INVALID_HEADER;
         }
+        size_t vs = c + 1, ve = end;
         /* (memchr's vector scans: a byte loop here cost more than the rest of the line) */
-        const char *v = buf + c + 1, *cr = memchr(v, '\r', end - c - 1);
-        const char *nul = memchr(v, '\0', (size_t)((cr ? cr : buf + end) - v));
+        const char *v = buf + vs, *cr = memchr(v, '\r', ve - vs);
+        const char *nul = memchr(v, '\0', (size_t)((cr ? cr : buf + ve) - v));
         if (cr || nul) {
             h->error_byte = (size_t)((nul ? nul : cr) - buf); /* the first of them */
             return MG_PARSE_INVALID_HEADER;
@@ -57,11 +65,10 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
         if (n == cap) {
             return MG_PARSE_TOO_MANY_HEADERS;
         }
-        size_t vs = c + 1, ve = end;
-        while (vs < ve && (buf[vs] == ' ' || buf[vs] == '\t')) {
+        while (vs < ve && buf[vs] == ' ') {
             vs++;
         }
-        while (ve > vs && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t')) {
+        while (ve > vs && buf[ve - 1] == ' ') {
             ve--;
         }
         h->headers[n].name.data = buf + ls;
@@ -298,7 +305,11 @@ void mg_upstream_process_head(mg_upstream_t *u)
     u->length = -1;
     u->chunked_body = 0;
     if (u->decode) {
-        te = cl = cl2 = NULL; /* the protocol's framing ends the body */
+        /* the protocol's framing ends the body; as nginx's FastCGI, a valid Content-Length
+         * still bounds it (mg_upstream_body_input cuts, body_finish checks) */
+        int64_t n = cl ? mg_atoi(cl->value.data, cl->value.len) : -1;
+        u->length = status == 204 || status == 304 ? 0 : n;
+        te = cl = cl2 = NULL;
     }
     if (te && cl) {
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
@@ -393,8 +404,13 @@ void mg_upstream_process_head(mg_upstream_t *u)
         mg_upstream_start_tunnel(u);
         return;
     }
+    /* as nginx's, $upstream_response_length counts from the body on: 0 while the head is
+     * sent (add_header, header_filter_by_lua), what came with the head once it went */
+    int64_t with_head = u->state->response_length;
+    u->state->response_length = 0;
     /* header filters log in nginx's context of the head (charset's unknown override) */
     rc = mg_http_send_header(r);
+    u->state->response_length = with_head;
     r->connection->log.action = "reading upstream";
     if (rc == MG_ERROR || rc > MG_OK) {
         /* a header filter's status (header_filter_by_lua's ngx.exit) replaces the response */
@@ -453,6 +469,7 @@ void mg_upstream_read_head(mg_upstream_t *u)
         }
         u->conn->got_bytes = 1;
         u->state->bytes_received += n;
+        size_t raw_n = (size_t)n;
         if (u->decode) {
             size_t m = (size_t)n;
             mg_int_t rc = u->decode(u, u->hbuf + u->hlen, &m);
@@ -526,6 +543,14 @@ void mg_upstream_read_head(mg_upstream_t *u)
             u->pending = u->hbuf + used;
             u->pending_len = u->hlen - (size_t)used;
             u->state->response_length = (int64_t)u->pending_len;
+            if (u->decode && r->method == MG_HTTP_HEAD) {
+                u->state->response_length = 0; /* nginx reads no HEAD's body: counts none */
+            } else if (u->decode && u->pending_len <= (size_t)n) {
+                /* the head ended in the last read: what came after it there, as received */
+                size_t d = (size_t)n - u->pending_len;
+                size_t at = u->raw_offset ? u->raw_offset(u, d) : d;
+                u->state->response_length = (int64_t)(raw_n - mg_min(at, raw_n));
+            }
             mg_upstream_process_head(u);
             return;
         }

@@ -23,6 +23,7 @@
 #include "upstream_int.h"
 
 static void connect_try(mg_upstream_t *u);
+static void body_broken(mg_upstream_t *u);
 static void send_request(mg_upstream_t *u);
 static void read_body(mg_upstream_t *u);
 static void watch_client(mg_upstream_t *u);
@@ -590,6 +591,10 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
     u->sent_this_try = 0;
     u->request_sent = 0;
     u->early = 0;
+    u->decoded_end = 0;
+    if (u->reinit) {
+        u->reinit(u);
+    }
     u->send_pos = u->request_bufs;
     u->send_off = u->request_bufs ? u->request_bufs->pos : NULL;
     u->send_file_pos = u->request_bufs ? u->request_bufs->file_pos : 0;
@@ -729,7 +734,8 @@ static void send_request(mg_upstream_t *u)
     u->request_sent = 1;
     watch_client(u);
     mg_upstream_conn_timer_del(u);
-    r->connection->log.action = "reading response header from upstream";
+    /* the context stays "sending request to upstream" until the answer is read (or the read
+     * times out), as nginx's: a client that goes meanwhile is logged in it */
     mg_upstream_conn_timer(u, u->conf->read_timeout);
     if (u->conn->ssl) {
         mg_upstream_read_head(u); /* the TLS layer may hold bytes the socket no longer shows */
@@ -794,9 +800,17 @@ static ssize_t body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***ta
         }
         return (ssize_t)pos;
     }
-    size_t take = n;
+    size_t take = n, used = n;
     if (u->length >= 0 && (int64_t)take > u->length) {
         take = (size_t)u->length;
+        if (u->decode) {
+            /* as nginx's FastCGI: the payload past Content-Length is dropped (used), warned
+             * of for each piece; the record stream still ends the response */
+            mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0,
+                         "upstream sent more data than specified in \"Content-Length\" header");
+        } else {
+            used = take;
+        }
     }
     if (take) {
         mg_buf_t *b = mg_buf_mem(r->pool, data, take);
@@ -807,7 +821,7 @@ static ssize_t body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***ta
     if (u->length >= 0) {
         u->length -= (int64_t)take;
     }
-    return (ssize_t)take;
+    return (ssize_t)used;
 }
 
 static int body_complete(mg_upstream_t *u)
@@ -821,6 +835,13 @@ static int body_complete(mg_upstream_t *u)
 static void body_finish(mg_upstream_t *u, int extra)
 {
     mg_request_t *r = u->r;
+    if (u->decode && u->length > 0 && !u->header_only) {
+        /* the records ended before the Content-Length did (only FastCGI has both) */
+        mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
+                     "upstream prematurely closed FastCGI stdout");
+        body_broken(u);
+        return;
+    }
     if (extra) {
         mg_log_error(MG_LOG_WARN, mg_upstream_log(u), 0, "upstream sent more data than specified in \"Content-Length\" header");
     }
@@ -898,7 +919,7 @@ void mg_upstream_start_body(mg_upstream_t *u)
         /* as nginx's proxy: a body read with the head of a 204 or 304 is too much data, and
          * the connection is not kept; a HEAD's response ends with its head, what came with
          * it not counted */
-        int extra = u->header_only && u->pending_len && u->parse_head == NULL;
+        int extra = u->header_only && u->pending_len;
         if (u->head_method) {
             u->state->response_length = 0;
             extra = 0;
@@ -1075,8 +1096,9 @@ static void client_aborted(mg_request_t *r)
     }
 }
 
-static const mg_http_abort_t client_abort = {client_aborted,
-                                             ", so upstream connection is closed too"};
+/* nginx's check_broken_connection words it so where epoll reports the close (Linux) */
+static const mg_http_abort_t client_abort = {
+    client_aborted, ", so upstream connection is closed too", "epoll_wait() reported that "};
 
 /* a response that may be cached: as nginx, only logged. Before its head the upstream is
  * still awaited, and the head's send then fails (nginx's c->error): the request ends with its
@@ -1090,7 +1112,8 @@ static void client_gone_caching(mg_request_t *r)
     }
 }
 
-static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL};
+static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL,
+                                                     "epoll_wait() reported that "};
 
 static void unwatch_client(mg_request_t *r)
 {
@@ -1220,6 +1243,9 @@ static void on_timer(void *arg)
     }
     int driver = u->driver && u->state->connect_time >= 0 && !u->conn->handshaking;
     if (!driver && !u->tunnel && !u->reading_body) {
+        if (u->request_sent) {
+            u->r->connection->log.action = "reading response header from upstream";
+        }
         next_try(u, MG_UPSTREAM_FT_TIMEOUT, 1);
         return;
     }

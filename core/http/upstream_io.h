@@ -172,6 +172,13 @@ struct mg_upstream_s {
      * after it is dropped), MG_ERROR (logged by decode). The payload's end, not a length or the
      * connection's close, ends such a body. NULL: the bytes are an HTTP response. */
     mg_int_t (*decode)(mg_upstream_t *u, char *buf, size_t *n);
+    /* Before each try: decode's state back to a response's start (a try before may have
+     * ended anywhere in its answer). NULL: decode keeps none. */
+    void (*reinit)(mg_upstream_t *u);
+    /* Where, in the bytes the last decode call was given, its output byte at offset d came
+     * from (or the input's length for d at the output's end): $upstream_response_length
+     * counts the upstream's bytes after the head, framing included, as nginx's. NULL: d. */
+    size_t (*raw_offset)(mg_upstream_t *u, size_t d);
     /* The response head's parser (NULL: mg_upstream_parse_response_head): the same answers,
      * MG_PARSE_INVALID_HEADER with error_at (size_t)-1 when it logged why itself. */
     ssize_t (*parse_head)(mg_upstream_t *u, const char *buf, size_t len, mg_upstream_head_t *h);

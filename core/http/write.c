@@ -164,8 +164,10 @@ static mg_int_t header_write_filter(mg_request_t *r)
     }
     if (ho->status == MG_HTTP_NO_CONTENT || ho->status == MG_HTTP_NOT_MODIFIED) {
         r->header_only = 1;
-        /* a 304 keeps its Content-Length, as in nginx: it describes the representation */
-        if (ho->status == MG_HTTP_NO_CONTENT) {
+        /* a 304 keeps its Content-Length, as in nginx: it describes the representation; so
+         * does a 204 relayed with its own status line (an upstream's), as nginx's header
+         * filter clears those fields only for a status it words itself */
+        if (ho->status == MG_HTTP_NO_CONTENT && ho->status_line.len == 0) {
             ho->content_type.len = 0;
             ho->last_modified_time = -1;
             ho->last_modified = NULL;

@@ -111,7 +111,11 @@ package Test::MoongateBackend;
 # get_logged($path, $log, $req, $n) sends a GET of $path (or the raw request $req) on a new
 # connection, reads to EOF (5 s without data at most) and returns the response (CRLF -> LF,
 # without its Date and Server lines) and the $n-th (1st) line of logs/$log;
-# backend_addr(NAME) a backend's "127.0.0.1:PORT" as a pattern ($upstream_addr).
+# backend_addr(NAME) a backend's "127.0.0.1:PORT" as a pattern ($upstream_addr);
+# fastcgi_record($type, $content, $pad) one FastCGI record of request id 1 (6 FCGI_STDOUT,
+# 7 FCGI_STDERR, 3 FCGI_END_REQUEST), $pad zero bytes after its content;
+# fastcgi_answer(@stdout) a fastcgi kind's script: a FCGI_STDOUT record for each piece
+# (the CGI head and body as the application writes them), the empty one, FCGI_END_REQUEST.
 
 use strict;
 use warnings;
@@ -131,7 +135,7 @@ use Exporter 'import';
 
 our @EXPORT = qw(backend backend_log backend_lines backend_closed backend_log_clear pattern stop_backends
                  client_connect client_send client_read client_timed client_gone_after_head
-                 logged_lines get_logged backend_addr %Port %Sock);
+                 logged_lines get_logged backend_addr fastcgi_record fastcgi_answer %Port %Sock);
 
 our %Port;                      # name => port
 our %Sock;                      # name => unix-domain socket path (backends with unix => 1)
@@ -851,5 +855,16 @@ sub get_logged {
 }
 
 sub backend_addr { quotemeta "127.0.0.1:$Port{$_[0]}" }
+
+sub fastcgi_record {
+    my ($type, $content, $pad) = @_;
+    $pad //= 0;
+    return pack('CCnnCC', 1, $type, 1, length $content, $pad, 0) . $content . ("\0" x $pad);
+}
+
+sub fastcgi_answer {
+    return [join('', map { fastcgi_record(6, $_) } @_) . fastcgi_record(6, '')
+            . fastcgi_record(3, "\0" x 8)];
+}
 
 1;
