@@ -265,7 +265,9 @@ static mg_int_t consume_buffered(mg_request_t *r)
         }
         hc->start += n;
         hc->discard_rest -= (int64_t)n;
-        r->request_length += n;
+        if (hc->stream == NULL) {
+            r->request_length += n; /* (a stream's DATA bytes count as they come) */
+        }
         return hc->discard_rest == 0 ? MG_OK : MG_AGAIN;
     }
     size_t pos = 0;
@@ -321,7 +323,9 @@ static mg_int_t consume_buffered(mg_request_t *r)
         }
     }
     hc->start += pos;
-    r->request_length += pos;
+    if (hc->stream == NULL) {
+        r->request_length += pos;
+    }
     rb->raw += pos;
     if (rb->spill_at && rb->raw > rb->spill_at) {
         rb->to_file = 1; /* what memory holds goes to the file with the next bytes */

@@ -299,8 +299,10 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     const char *head_end = hc->buf + hc->start + used;
     hc->start += used;
     hc->head_end = hc->start;
-    /* the empty lines before the request line are not the request's */
-    r->request_length = (size_t)(head_end - head->request_line.data);
+    /* the empty lines before the request line are not the request's; an h2 stream's head is
+     * its header block as it came (HPACK), its body's DATA bytes add to it (v2_stream.c) */
+    r->request_length =
+        hc->stream ? hc->stream->in_length : (size_t)(head_end - head->request_line.data);
 
     if (take_request_line(r, head) != MG_OK) {
         /* nginx finds this while still on the request line */

@@ -234,6 +234,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     mg_http_v2_stream_t *st = mg_http_v2_stream_create(h2, frame->hd.stream_id);
+    st->in_length = frame->hd.length - frame->headers.padlen -
+                    (frame->hd.flags & NGHTTP2_FLAG_PRIORITY ? 5 : 0);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st);
     h2->hstream = st;
     st->counted = 1;
@@ -325,6 +327,39 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         }
         mg_http_v2_stream_ready(st);
     }
+    return 0;
+}
+
+/* A CONTINUATION of a request's header block counts in its $request_length. */
+static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *data)
+{
+    (void)session;
+    mg_http_v2_conn_t *h2 = data;
+    if (hd->type == NGHTTP2_CONTINUATION && h2->hstream && h2->hstream->id == hd->stream_id &&
+        !h2->hstream->head_done) {
+        h2->hstream->in_length += hd->length;
+    }
+    return 0;
+}
+
+/* A response's frames count in $bytes_sent as nginx counts a stream's: each frame's 9 bytes
+ * and payload, the HEADERS (a trailing one too) in the head's size, so $body_bytes_sent is
+ * the DATA bytes (v2_data.c counts a DATA frame's header) */
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *data)
+{
+    if (frame->hd.type != NGHTTP2_HEADERS) {
+        return 0;
+    }
+    mg_http_v2_stream_t *st = stream_of(data, frame->hd.stream_id);
+    if (st == NULL || st->fc == NULL || st->hc->r == NULL) {
+        return 0;
+    }
+    size_t max = nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_FRAME_SIZE);
+    size_t len = frame->hd.length;
+    size_t frames = len > max && max ? (len + max - 1) / max : 1; /* with CONTINUATIONs */
+    mg_request_t *r = st->hc->r;
+    r->bytes_sent += 9 * frames + len;
+    r->header_size += 9 * frames + len;
     return 0;
 }
 
@@ -833,6 +868,8 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_send_data_callback(cb, mg_http_v2_send_data);
     nghttp2_option *opt;

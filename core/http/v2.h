@@ -103,6 +103,9 @@ struct mg_http_v2_stream_s {
     /* the header block's fields as "name: value\r\n" lines, the request head's text */
     char *head;
     size_t head_len, head_size, header_bytes;
+    /* the header block's bytes as they came (HEADERS without padding and priority, then each
+     * CONTINUATION): $request_length starts there, as nginx's, and DATA bytes add to it */
+    size_t in_length;
     size_t nfields;          /* lines in head */
     unsigned has_host : 1;   /* a host field came: no Host line from :authority */
     unsigned has_length : 1; /* a content-length field came */

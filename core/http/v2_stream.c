@@ -506,6 +506,7 @@ static void stream_reject(mg_http_v2_stream_t *st, const char *why)
     mg_connection_t *fc = stream_conn_create(st, 0);
     mg_log_error(MG_LOG_INFO, &fc->log, 0, "%s", why);
     mg_request_t *r = mg_http_create_request(fc);
+    r->request_length = st->in_length;
     r->http_major = 2;
     r->http_minor = 0;
     r->keepalive = 0;
@@ -677,6 +678,7 @@ void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t
         nghttp2_session_consume_stream(st->h2->session, st->id, len);
         return;
     }
+    st->hc->r->request_length += len; /* the DATA bytes, as nginx counts them */
     if (st->in_chunked) {
         char line[32];
         int n = snprintf(line, sizeof(line), "%zx\r\n", len);
