@@ -433,6 +433,12 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     if (hc->stream && mg_http_v2_body_unsized(hc->stream)) {
         hin->chunked = 1; /* DATA frames without a content-length reach the reader chunked */
     }
+    if (r->method == MG_HTTP_CONNECT) {
+        /* a CONNECT with an origin-form target ("CONNECT /x", an h2 one with a :path): nginx
+         * has no tunnel (an authority-form target is a bad request line already) */
+        bad_request(r, MG_HTTP_NOT_ALLOWED, "client sent CONNECT method");
+        return;
+    }
     if (r->method == MG_HTTP_TRACE) {
         bad_request(r, MG_HTTP_NOT_ALLOWED, "client sent TRACE method");
         return;

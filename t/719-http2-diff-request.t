@@ -1,0 +1,66 @@
+# HTTP/2 requests nginx refuses or reshapes, found by a differential run against Debian's
+# nginx 1.22: each block sends a header block by hand (t/lib/h2util.py's Raw) and prints the
+# status, the body or the reset, with nginx's log line for it.
+#
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/719-http2-diff-request.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+use Test::Moongate::H2;
+
+plan 'no_plan';
+log_level('info');
+
+# the test server's listen gets "http2" (nginx 1.22's cleartext h2 then serves no HTTP/1)
+# unless a block says no_h2_listen
+add_known_sections('no_h2_listen');
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(listen_options => 'http2')
+        unless defined $block->no_h2_listen || defined $block->listen_options;
+    my $py = $block->h2_py;
+    $block->set_value(h2_py => <<'_EOP_' . $py) if defined $py;
+def answer(r, sid, timeout=5):
+    """status, body and reset code of a stream, once it ended"""
+    done = lambda: r.closed or any(s == sid and (n == 'RST_STREAM' or (n in ('DATA', 'HEADERS') and f & 1)) for n, f, s, p in r.frames)
+    r.read(timeout, until=done)
+    body = b''.join(p for n, f, s, p in r.frames if n == 'DATA' and s == sid)
+    return r.statuses.get(sid), body if r.statuses.get(sid) in ('200', '204') else len(body) > 0, r.resets().get(sid)
+_EOP_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: CONNECT with a :path (and :scheme) is 405 "client sent CONNECT method"; without them 400 "no :scheme"
+--- config
+    location / { return 200 "ok\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.enc.encode([(':method', 'CONNECT'), (':scheme', 'http'), (':path', '/r'), (':authority', 'localhost:80')])))
+print(answer(r, 1))
+r.send(r.frame(1, 5, 3, r.enc.encode([(':method', 'CONNECT'), (':authority', 'localhost:80')])))
+print(answer(r, 3))
+r.send(r.frame(1, 5, 5, r.block('/r')))
+print(answer(r, 5))
+--- h2_out
+('405', True, None)
+('400', True, None)
+('200', b'ok\n', None)
+--- error_log
+client sent CONNECT method while reading client request headers, client: 127.0.0.1, server: localhost, request: "CONNECT /r HTTP/2.0", host: "localhost:80"
+client sent no :scheme header while reading client request headers
+
+
+
+=== TEST 2: HTTP/1: "CONNECT /path" is 405 too (an authority-form target is a bad request line)
+--- no_h2_listen
+--- config
+    location / { return 200 "ok\n"; }
+--- raw_request eval
+"CONNECT /r HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+--- error_code: 405
+--- error_log
+client sent CONNECT method while reading client request headers, client: 127.0.0.1, server: localhost, request: "CONNECT /r HTTP/1.1", host: "x"
