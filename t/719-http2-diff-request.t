@@ -64,3 +64,36 @@ client sent no :scheme header while reading client request headers
 --- error_code: 405
 --- error_log
 client sent CONNECT method while reading client request headers, client: 127.0.0.1, server: localhost, request: "CONNECT /r HTTP/1.1", host: "x"
+
+
+
+=== TEST 3: :scheme as nginx 1.22 checks it (a letter, then letters, digits, "+-."), an empty :method, :path "*": 400 with nginx's words
+--- config
+    location / { return 200 "ok $scheme\n"; }
+--- h2_py
+G = [(':authority', 'localhost'), (':path', '/')]
+cases = [
+    [(':method', 'GET'), (':scheme', 'ht tp')] + G,
+    [(':method', 'GET'), (':scheme', '')] + G,
+    [(':method', 'GET'), (':scheme', '1http')] + G,
+    [(':method', 'GET'), (':scheme', 'x+y-z.1')] + G,
+    [(':method', ''), (':scheme', 'http')] + G,
+    [(':method', 'OPTIONS'), (':scheme', 'http'), (':authority', 'localhost'), (':path', '*')],
+]
+r = Raw($TEST_NGINX_SERVER_PORT)
+for i, h in enumerate(cases):
+    r.send(r.frame(1, 5, 2 * i + 1, r.enc.encode(h)))
+    print(answer(r, 2 * i + 1))
+--- h2_out
+('400', True, None)
+('400', True, None)
+('400', True, None)
+('200', b'ok http\n', None)
+('400', True, None)
+('400', True, None)
+--- error_log
+client sent invalid :scheme header: "ht tp" while reading client request headers, client: 127.0.0.1, server: localhost
+client sent empty :scheme header while reading client request headers
+client sent invalid :scheme header: "1http" while reading client request headers
+client sent empty :method header while reading client request headers, client: 127.0.0.1, server: localhost
+client sent invalid :path header: "*" while reading client request headers, client: 127.0.0.1, server: localhost, host: "localhost"

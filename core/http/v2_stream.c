@@ -170,6 +170,10 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
         stream_bad(st, "client sent duplicate %.*s header", name, nlen);
         return;
     }
+    if (vlen == 0 && slot != &st->authority) {
+        stream_bad(st, "client sent empty %.*s header", name, nlen);
+        return;
+    }
     if (slot == &st->method) {
         for (size_t i = 0; i < vlen; i++) {
             if ((value[i] < 'A' || value[i] > 'Z') && value[i] != '_' && value[i] != '-') {
@@ -178,17 +182,24 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
             }
         }
     } else if (slot == &st->path) {
-        if (vlen == 0) {
-            stream_bad(st, "client sent empty :path header%.*s", value, 0);
-            return;
-        }
-        int ok = value[0] == '/' || (vlen == 1 && value[0] == '*');
+        int ok = value[0] == '/'; /* "*" too is no path for nginx's URI parser */
         for (size_t i = 0; i < vlen && ok; i++) {
             ok = value[i] > ' ' && value[i] != 0x7f;
         }
         if (!ok) {
             stream_bad(st, "client sent invalid :path header: \"%.*s\"", value, vlen);
             return;
+        }
+    } else if (slot == &st->scheme) {
+        /* RFC 3986's scheme: a letter, then letters, digits, '+', '-' and '.' */
+        for (size_t i = 0; i < vlen; i++) {
+            uint8_t ch = value[i] | 0x20;
+            if ((ch < 'a' || ch > 'z') &&
+                (i == 0 || !((value[i] >= '0' && value[i] <= '9') || value[i] == '+' ||
+                             value[i] == '-' || value[i] == '.'))) {
+                stream_bad(st, "client sent invalid :scheme header: \"%.*s\"", value, vlen);
+                return;
+            }
         }
     }
     char *p;
