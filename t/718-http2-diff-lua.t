@@ -40,3 +40,25 @@ print(c.streams[s].status, c.streams[s].body.decode(), end='')
 200 version 2
 http2 requests not supported yet
 http2 requests not supported yet
+
+
+
+=== TEST 2: cookie crumbs are one "cookie" field joined with "; " for ngx.req.get_headers and $http_cookie; other repeated fields stay apart
+--- config
+    location /t {
+        content_by_lua_block {
+            local h = ngx.req.get_headers()
+            ngx.say("cookie ", type(h.cookie), " ", tostring(h.cookie))
+            ngx.say("x-m ", type(h["x-m"]), " ", table.concat(h["x-m"], ","))
+            ngx.say("var [", ngx.var.http_cookie, "] [", ngx.var.cookie_b, "]")
+        }
+    }
+--- h2_py
+c = Client($TEST_NGINX_SERVER_PORT)
+s = c.request('/t', headers=[('cookie', 'a=1'), ('x-m', '1'), ('cookie', 'b=2'), ('x-m', '2'), ('cookie', 'c=3')])
+c.wait(s)
+print(c.streams[s].status, c.streams[s].body.decode(), end='')
+--- h2_out
+200 cookie string a=1; b=2; c=3
+x-m table 1,2
+var [a=1; b=2; c=3] [2]

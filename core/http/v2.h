@@ -106,7 +106,11 @@ struct mg_http_v2_stream_s {
     /* the header block's bytes as they came (HEADERS without padding and priority, then each
      * CONTINUATION): $request_length starts there, as nginx's, and DATA bytes add to it */
     size_t in_length;
-    size_t nfields;          /* lines in head */
+    size_t nfields; /* lines in head */
+    /* the cookie fields' values joined with "; " (RFC 9113 8.2.3), one field at the head's
+     * end when the block ends, as nginx makes it */
+    char *cookie;
+    size_t cookie_len;
     unsigned has_host : 1;   /* a host field came: no Host line from :authority */
     unsigned has_length : 1; /* a content-length field came */
     mg_str_t method, path, authority, scheme;

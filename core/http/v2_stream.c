@@ -107,6 +107,9 @@ void mg_http_v2_stream_free(mg_http_v2_stream_t *st)
     if (st->bad) {
         free(st->bad);
     }
+    if (st->cookie) {
+        free(st->cookie);
+    }
     if (st->in) {
         free(st->in);
     }
@@ -302,6 +305,14 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         return 0;
     }
     /* names are lowercase here (checked above) */
+    if (nlen == 6 && memcmp(name, "cookie", 6) == 0) {
+        size_t sep = st->cookie ? 2 : 0;
+        st->cookie = mg_realloc(st->cookie, st->cookie_len + sep + vlen);
+        memcpy(st->cookie + st->cookie_len, "; ", sep);
+        memcpy(st->cookie + st->cookie_len + sep, value, vlen);
+        st->cookie_len += sep + vlen;
+        return 0;
+    }
     st->has_host |= nlen == 4 && memcmp(name, "host", 4) == 0;
     st->has_length |= nlen == 14 && memcmp(name, "content-length", 14) == 0;
     st->nfields++;
@@ -576,6 +587,14 @@ static void stream_start(mg_http_v2_stream_t *st)
         /* CONNECT (no :scheme nor :path) too: nginx has no tunnel on h2 */
         stream_reject(st, st->bad ? st->bad : missing);
         goto done;
+    }
+    if (st->cookie) {
+        st->nfields++;
+        head_append(st, "cookie: ", 8);
+        head_append(st, st->cookie, st->cookie_len);
+        head_append(st, "\r\n", 2);
+        free(st->cookie);
+        st->cookie = NULL;
     }
     /* "METHOD PATH HTTP/1.1", Host from :authority unless a host field came, the fields */
     size_t hlen = st->method.len + 1 + st->path.len + sizeof(" HTTP/1.1\r\n") - 1 +
