@@ -887,13 +887,14 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
 
-    size_t header_list =
-        cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
+    /* nginx's three: the stream limit, the window, and frames up to the largest (a client may
+     * send 16 MB DATA frames; the header list's bound is large_client_header_buffers, said
+     * by no setting, as nginx) */
     nghttp2_settings_entry iv[] = {
         /* nghttp2's own limit: none (settings_patch gives the client the real one) */
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, UINT32_MAX},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)s->preread_size},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)mg_min(header_list, UINT32_MAX)},
+        {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, (1u << 24) - 1},
     };
     nghttp2_submit_settings(h2->session, NGHTTP2_FLAG_NONE, iv, mg_nelems(iv));
     /* the connection's window: streams bound what they hold, the connection need not */

@@ -1,0 +1,44 @@
+# HTTP/2 connection-level behaviour as Debian's nginx 1.22 shows it in a differential run:
+# the SETTINGS it sends, frames it takes. Frames by hand (t/lib/h2util.py's Raw).
+#
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/720-http2-diff-frames.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+use Test::Moongate::H2;
+
+plan 'no_plan';
+log_level('info');
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the server's SETTINGS are nginx's three (streams, window, MAX_FRAME_SIZE 2^24-1), and a 20000-byte DATA frame is taken once they are acknowledged
+--- config
+    http2_body_preread_size 65536;
+    location /body {
+        content_by_lua_block {
+            ngx.req.read_body()
+            local b = ngx.req.get_body_data()
+            local f = ngx.req.get_body_file()
+            ngx.say("body ", b and #b or (f and io.open(f):seek("end")))
+        }
+    }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.read(2, until=lambda: any(n == 'SETTINGS' and not f & 1 for n, f, s, p in r.frames))
+p = [p for n, f, s, p in r.frames if n == 'SETTINGS' and not f & 1][0]
+print(sorted((int.from_bytes(p[i:i + 2], 'big'), int.from_bytes(p[i + 2:i + 6], 'big')) for i in range(0, len(p), 6)))
+r.send(r.frame(1, 4, 1, r.block('/body', method='POST')) + r.frame(0, 1, 1, b'x' * 20000))
+r.read(5, until=lambda: r.closed or any(n == 'DATA' and f & 1 and s == 1 for n, f, s, p in r.frames))
+print(r.statuses.get(1), b''.join(p for n, f, s, p in r.frames if n == 'DATA' and s == 1), r.goaway())
+--- h2_out
+[(3, 128), (4, 65536), (5, 16777215)]
+200 b'body 20000\n' None
