@@ -97,3 +97,36 @@ client sent empty :scheme header while reading client request headers
 client sent invalid :scheme header: "1http" while reading client request headers
 client sent empty :method header while reading client request headers, client: 127.0.0.1, server: localhost
 client sent invalid :path header: "*" while reading client request headers, client: 127.0.0.1, server: localhost, host: "localhost"
+
+
+
+=== TEST 4: a body against its content-length: more DATA than declared is 400 "larger than declared", at once or after a first part; a content-length with END_STREAM on the HEADERS is 400 "client prematurely closed stream"
+--- config
+    location /body {
+        content_by_lua_block {
+            ngx.req.read_body()
+            ngx.say("body ", #(ngx.req.get_body_data() or ""))
+        }
+    }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 4, 1, r.block('/body', method='POST', extra=[('content-length', '3')])) + r.frame(0, 1, 1, b'12345'))
+print(answer(r, 1))
+r.send(r.frame(1, 4, 3, r.block('/body', method='POST', extra=[('content-length', '3')])) + r.frame(0, 0, 3, b'12'))
+r.read(0.3)
+r.send(r.frame(0, 1, 3, b'345'))
+print(answer(r, 3))
+r.send(r.frame(1, 5, 5, r.block('/body', method='POST', extra=[('content-length', '5')])))
+print(answer(r, 5))
+r.send(r.frame(1, 4, 7, r.block('/body', method='POST', extra=[('content-length', '3')])) + r.frame(0, 1, 7, b'123'))
+print(answer(r, 7))
+--- h2_out
+('400', True, None)
+('400', True, None)
+('400', True, None)
+('200', b'body 3\n', None)
+--- error_log
+client intended to send body data larger than declared, client: 127.0.0.1, server: localhost, request: "POST /body HTTP/2.0", host: "localhost"
+client prematurely closed stream while reading client request headers, client: 127.0.0.1, server: localhost, request: "POST /body HTTP/2.0", host: "localhost"
+--- no_error_log
+bytes of request body received

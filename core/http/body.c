@@ -457,6 +457,11 @@ static mg_int_t body_read(mg_request_t *r)
             continue;
         }
         body_stop(r);
+        if (hc->stream && n < 0 && errno == EMSGSIZE) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client intended to send body data larger than declared");
+            return MG_HTTP_BAD_REQUEST;
+        }
         if (hc->stream && n == 0) {
             /* an h2 stream ended before its content-length's worth (a body without one ends
              * with its stream): the stream can still take nginx's 400 */

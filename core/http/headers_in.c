@@ -443,6 +443,11 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         bad_request(r, MG_HTTP_NOT_ALLOWED, "client sent TRACE method");
         return;
     }
+    if (hc->stream && hc->stream->in_eof && hin->content_length_n > 0) {
+        /* the HEADERS ended the stream: the body said cannot come */
+        bad_request(r, MG_HTTP_BAD_REQUEST, "client prematurely closed stream");
+        return;
+    }
     if (r->http_major == 1) {
         r->keepalive = r->http_minor >= 1 ? !hin->connection_close : hin->connection_keep_alive;
     }

@@ -123,6 +123,7 @@ struct mg_http_v2_stream_s {
     char *in;
     size_t in_start, in_last, in_size;
     size_t in_unacked; /* DATA bytes handed to the reader but not yet given back as window */
+    uint64_t in_total; /* DATA bytes that came for the request (beyond its content-length: 400) */
     /* the response body the writer offers (v2_data.c): references to its queue's front, memory
      * pieces (ref[ref_i..nref)) or a file's range (ref_fd from ref_off), not copies */
     struct iovec ref[MG_HTTP_V2_REFS];

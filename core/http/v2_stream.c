@@ -408,7 +408,12 @@ static void stream_conn_close(mg_connection_t *fc)
 
 static ssize_t stream_recv(mg_connection_t *fc, char *buf, size_t len)
 {
-    mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
+    mg_http_conn_t *hc = fc->data;
+    mg_http_v2_stream_t *st = hc->stream;
+    if (hc->r && st->has_length && st->in_total > (uint64_t)hc->r->headers_in.content_length_n) {
+        errno = EMSGSIZE; /* more DATA than the content-length said: body.c answers 400 */
+        return -1;
+    }
     size_t have = st->in_last - st->in_start;
     if (have == 0) {
         if (st->reset) {
@@ -709,6 +714,7 @@ void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t
         return;
     }
     st->hc->r->request_length += len; /* the DATA bytes, as nginx counts them */
+    st->in_total += len;
     if (st->in_chunked) {
         char line[32];
         int n = snprintf(line, sizeof(line), "%zx\r\n", len);
