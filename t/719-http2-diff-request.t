@@ -130,3 +130,35 @@ client intended to send body data larger than declared, client: 127.0.0.1, serve
 client prematurely closed stream while reading client request headers, client: 127.0.0.1, server: localhost, request: "POST /body HTTP/2.0", host: "localhost"
 --- no_error_log
 bytes of request body received
+
+
+
+=== TEST 5: field names beyond [a-z0-9-] are dropped (ignore_invalid_headers) with nginx's h2 line "client sent invalid header", the request served; "_" with underscores_in_headers is kept
+--- config
+    location /hdr { return 200 "[$http_x_y][$http_ok]\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/hdr', extra=[('x_y', '1'), ('x.z', '2'), ('x\u00e9', '3'), ('ok', '4')])))
+print(answer(r, 1))
+--- h2_out
+('200', b'[][4]\n', None)
+--- error_log
+client sent invalid header: "x_y" while reading client request headers, client: 127.0.0.1, server: localhost, host: "localhost"
+client sent invalid header: "x.z" while reading client request headers, client: 127.0.0.1, server: localhost, host: "localhost"
+--- no_error_log
+invalid header line
+
+
+
+=== TEST 6: underscores_in_headers on: "x_y" is a field like any other
+--- config
+    underscores_in_headers on;
+    location /hdr { return 200 "[$http_x_y]\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/hdr', extra=[('x_y', '1')])))
+print(answer(r, 1))
+--- h2_out
+('200', b'[1]\n', None)
+--- no_error_log
+client sent invalid header

@@ -231,19 +231,31 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
 
 /* What a field's name (past a pseudo-header's ':') or value may not hold: a name no blank,
  * control, DEL, ':' or uppercase letter (h2 names are lowercase), a value no CR, LF or NUL.
- * A table: every byte of every request field goes through it. */
+ * A name of other bytes than [a-z0-9-] (and '_' with underscores_in_headers) is an invalid
+ * one that ignore_invalid_headers drops. A table: every byte of every request field goes
+ * through it. */
 #define BAD_IN_NAME 1
 #define BAD_IN_VALUE 2
+#define NOT_TOKEN 4
+#define UNDERSCORE 8
 static const uint8_t field_bad[256] = {
-    [0] = BAD_IN_NAME | BAD_IN_VALUE,
-    [1 ... 9] = BAD_IN_NAME,
-    ['\n'] = BAD_IN_NAME | BAD_IN_VALUE,
-    [11 ... 12] = BAD_IN_NAME,
-    ['\r'] = BAD_IN_NAME | BAD_IN_VALUE,
-    [14 ... ' '] = BAD_IN_NAME,
-    [':'] = BAD_IN_NAME,
-    ['A' ... 'Z'] = BAD_IN_NAME,
-    [0x7f] = BAD_IN_NAME,
+    [0] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    [1 ... 9] = BAD_IN_NAME | NOT_TOKEN,
+    ['\n'] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    [11 ... 12] = BAD_IN_NAME | NOT_TOKEN,
+    ['\r'] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    [14 ... ' '] = BAD_IN_NAME | NOT_TOKEN,
+    ['!' ... ','] = NOT_TOKEN,
+    ['.' ... '/'] = NOT_TOKEN,
+    [':'] = BAD_IN_NAME | NOT_TOKEN,
+    [';' ... '@'] = NOT_TOKEN,
+    ['A' ... 'Z'] = BAD_IN_NAME | NOT_TOKEN,
+    ['[' ... '^'] = NOT_TOKEN,
+    ['_'] = UNDERSCORE,
+    ['`'] = NOT_TOKEN,
+    ['{' ... '~'] = NOT_TOKEN,
+    [0x7f] = BAD_IN_NAME | NOT_TOKEN,
+    [0x80 ... 0xff] = NOT_TOKEN,
 };
 
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
@@ -284,6 +296,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         }
         return NGHTTP2_PROTOCOL_ERROR;
     }
+    unsigned name_bad = bad;
     /* the parser also sees CR, LF and NUL as the head's structure */
     bad = 0;
     for (size_t i = 0; i < vlen; i++) {
@@ -302,6 +315,16 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     }
     if (name[0] == ':') {
         stream_pseudo(st, name, nlen, value, vlen);
+        return 0;
+    }
+    if (((name_bad & NOT_TOKEN) || ((name_bad & UNDERSCORE) && !cscf->underscores_in_headers)) &&
+        cscf->ignore_invalid_headers) {
+        /* dropped, in nginx's h2 words (the default server's settings: nginx reads them before
+         * the host chose another) */
+        if (c) {
+            stream_log_field(st, c, "client sent invalid header: \"%.*s\"", (int)mg_min(nlen, 256),
+                             (const char *)name);
+        }
         return 0;
     }
     /* names are lowercase here (checked above) */
