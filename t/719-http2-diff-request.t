@@ -162,3 +162,32 @@ print(answer(r, 1))
 ('200', b'[1]\n', None)
 --- no_error_log
 client sent invalid header
+
+
+
+=== TEST 7: client_max_body_size: a body without a content-length goes over it in its second DATA frame: 413, nginx's h2 words (the frames' sum); with a content-length over it: 413 at once, then RST_STREAM NO_ERROR (the client's half is open)
+--- config
+    location /body {
+        client_max_body_size 10;
+        content_by_lua_block {
+            ngx.req.read_body()
+            ngx.say("body ", #(ngx.req.get_body_data() or ""))
+        }
+    }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 4, 1, r.block('/body', method='POST')) + r.frame(0, 0, 1, b'x' * 8))
+r.read(0.3)
+r.send(r.frame(0, 1, 1, b'y' * 8))
+print(answer(r, 1))
+r.send(r.frame(1, 4, 3, r.block('/body', method='POST', extra=[('content-length', '20')])))
+print(answer(r, 3)[:2])
+r.read(2, until=lambda: 3 in r.resets())
+print('then reset', r.resets().get(3))
+--- h2_out
+('413', True, None)
+('413', True)
+then reset 0
+--- error_log
+client intended to send too large chunked body: 16 bytes, client: 127.0.0.1, server: localhost, request: "POST /body HTTP/2.0", host: "localhost"
+client intended to send too large body: 20 bytes, client: 127.0.0.1, server: localhost, request: "POST /body HTTP/2.0", host: "localhost"

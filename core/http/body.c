@@ -298,9 +298,17 @@ static mg_int_t consume_buffered(mg_request_t *r)
              * line beyond the limit is refused at once, not after the limit's worth of data */
             uint64_t chunk = dlen + hc->discard_chunked.size;
             if (clcf->client_max_body_size && rb->received + chunk > clcf->client_max_body_size) {
-                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                             "client intended to send too large chunked body: %zu+%llu bytes",
-                             rb->received, (unsigned long long)chunk);
+                if (hc->stream) {
+                    /* an h2 body without a length: its chunks are the DATA frames, nginx's h2
+                     * module says their sum */
+                    mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                                 "client intended to send too large chunked body: %llu bytes",
+                                 (unsigned long long)(rb->received + chunk));
+                } else {
+                    mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                                 "client intended to send too large chunked body: %zu+%llu bytes",
+                                 rb->received, (unsigned long long)chunk);
+                }
                 result = MG_HTTP_REQUEST_ENTITY_TOO_LARGE;
                 break;
             }
