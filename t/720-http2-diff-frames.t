@@ -42,3 +42,36 @@ print(r.statuses.get(1), b''.join(p for n, f, s, p in r.frames if n == 'DATA' an
 --- h2_out
 [(3, 128), (4, 65536), (5, 16777215)]
 200 b'body 20000\n' None
+
+
+
+=== TEST 2: the client resets a stream whose handler goes on writing: the reset is logged, the failed writes are not
+--- http_config
+    log_format gone "GONE $request_uri $status";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/gone.log gone;
+    location /slow {
+        content_by_lua_block {
+            ngx.print(string.rep("x", 100))
+            ngx.flush(true)
+            ngx.sleep(0.5)
+            ngx.print(string.rep("y", 100))
+        }
+    }
+--- h2_py
+import os
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/slow?reset')))
+r.read(5, until=lambda: any(n == 'DATA' and s == 1 for n, f, s, p in r.frames))
+r.send(r.frame(3, 0, 1, (8).to_bytes(4, 'big')))
+log = os.path.join('$TEST_NGINX_LOG_DIR', 'gone.log')
+deadline = time.time() + 10
+while time.time() < deadline and not (os.path.exists(log) and 'GONE /slow?reset' in open(log).read()):
+    time.sleep(0.05)
+print([l for l in open(log).read().split('\n') if 'reset' in l])
+--- h2_out_like
+^\['GONE /slow\?reset \d+'\]$
+--- error_log
+client canceled stream 1
+--- no_error_log
+writev() failed
