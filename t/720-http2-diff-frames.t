@@ -45,7 +45,41 @@ print(r.statuses.get(1), b''.join(p for n, f, s, p in r.frames if n == 'DATA' an
 
 
 
-=== TEST 2: the client resets a stream whose handler goes on writing: the reset is logged, the failed writes are not
+=== TEST 2: the client closes its connection while a stream's response is under way: "client prematurely closed connection", as nginx; the handler's later output fails silently
+--- http_config
+    log_format gone "GONE $request_uri $status";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/gone.log gone;
+    location /slow {
+        content_by_lua_block {
+            ngx.print(string.rep("x", 100))
+            ngx.flush(true)
+            ngx.sleep(0.5)
+            ngx.print(string.rep("y", 100))
+        }
+    }
+--- h2_py
+import os
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/slow')))
+r.read(5, until=lambda: any(n == 'DATA' and s == 1 for n, f, s, p in r.frames))
+r.sock.close()
+log = os.path.join('$TEST_NGINX_LOG_DIR', 'gone.log')
+deadline = time.time() + 10
+while time.time() < deadline and not (os.path.exists(log) and 'GONE /slow' in open(log).read()):
+    time.sleep(0.05)
+print(open(log).read().strip())
+--- h2_out_like
+^GONE /slow \d+$
+--- error_log
+client prematurely closed connection while processing HTTP/2 connection
+--- no_error_log
+client closed connection
+writev() failed
+
+
+
+=== TEST 3: the client resets a stream whose handler goes on writing: the reset is logged, the failed writes are not
 --- http_config
     log_format gone "GONE $request_uri $status";
 --- config

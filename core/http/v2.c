@@ -687,7 +687,7 @@ static int conn_read(mg_connection_t *c, mg_http_v2_conn_t *h2, char *buf, size_
         }
         if (h2->streams || n < 0) {
             mg_log_error(MG_LOG_INFO, &c->log, n < 0 ? errno : 0,
-                         n < 0 ? "recv() failed" : "client closed connection");
+                         n < 0 ? "recv() failed" : "client prematurely closed connection");
         }
         conn_fail(h2);
         return 0;
