@@ -191,3 +191,28 @@ then reset 0
 --- error_log
 client intended to send too large chunked body: 16 bytes, client: 127.0.0.1, server: localhost, request: "POST /body HTTP/2.0", host: "localhost"
 client intended to send too large body: 20 bytes, client: 127.0.0.1, server: localhost, request: "POST /body HTTP/2.0", host: "localhost"
+
+
+
+=== TEST 8: :authority is the first host field, as nginx 1.22 takes it: a host field too is a duplicate (400); a host field alone is the host; two host fields are a duplicate
+--- config
+    location /hdr { return 200 "[$host][$http_host]\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+M = [(':method', 'GET'), (':scheme', 'http'), (':path', '/hdr')]
+r.send(r.frame(1, 5, 1, r.enc.encode(M + [(':authority', 'auth'), ('host', 'hosty')])))
+print(answer(r, 1))
+r.send(r.frame(1, 5, 3, r.enc.encode(M + [('host', 'hosty')])))
+print(answer(r, 3))
+r.send(r.frame(1, 5, 5, r.enc.encode(M + [('host', 'a'), ('host', 'b')])))
+print(answer(r, 5))
+r.send(r.frame(1, 5, 7, r.enc.encode(M + [(':authority', 'Auth:99')])))
+print(answer(r, 7))
+--- h2_out
+('400', True, None)
+('200', b'[hosty][hosty]\n', None)
+('400', True, None)
+('200', b'[auth][Auth:99]\n', None)
+--- error_log eval
+[qr/client sent duplicate host header: "host: hosty", previous value: "host: auth" while reading client request headers, client: 127\.0\.0\.1, server: localhost, (request: "GET \/hdr HTTP\/2\.0", )?host: "auth"/,
+ qr/client sent duplicate host header: "host: b", previous value: "host: a" while reading client request headers/]

@@ -111,7 +111,6 @@ struct mg_http_v2_stream_s {
      * end when the block ends, as nginx makes it */
     char *cookie;
     size_t cookie_len;
-    unsigned has_host : 1;   /* a host field came: no Host line from :authority */
     unsigned has_length : 1; /* a content-length field came */
     mg_str_t method, path, authority, scheme;
     /* the pseudo-headers' values, where they fit: no allocation each (else malloc'ed) */

@@ -336,7 +336,6 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         st->cookie_len += sep + vlen;
         return 0;
     }
-    st->has_host |= nlen == 4 && memcmp(name, "host", 4) == 0;
     st->has_length |= nlen == 14 && memcmp(name, "content-length", 14) == 0;
     st->nfields++;
     head_append(st, (const char *)name, nlen);
@@ -624,9 +623,9 @@ static void stream_start(mg_http_v2_stream_t *st)
         free(st->cookie);
         st->cookie = NULL;
     }
-    /* "METHOD PATH HTTP/1.1", Host from :authority unless a host field came, the fields */
+    /* "METHOD PATH HTTP/1.1", a host field from :authority, the fields */
     size_t hlen = st->method.len + 1 + st->path.len + sizeof(" HTTP/1.1\r\n") - 1 +
-                  (st->authority.data ? sizeof("Host: \r\n") - 1 + st->authority.len : 0) +
+                  (st->authority.data ? sizeof("host: \r\n") - 1 + st->authority.len : 0) +
                   st->head_len + 2;
     mg_connection_t *fc = stream_conn_create(st, hlen);
     mg_http_conn_t *hc = fc->data;
@@ -641,9 +640,11 @@ static void stream_start(mg_http_v2_stream_t *st)
     size_t line_len = (size_t)(p - hc->buf);
     /* a body without a length reaches the reader chunked (headers_in.c asks) */
     st->in_chunked = !st->in_eof && !st->has_length;
-    int host_line = st->authority.data && !st->has_host;
+    /* :authority is a host field, the first (pseudo-headers come first), as nginx 1.22 takes
+     * it: a host field too is a duplicate one (400) */
+    int host_line = st->authority.data != NULL;
     if (host_line) {
-        memcpy(p, "Host: ", 6);
+        memcpy(p, "host: ", 6);
         p += 6;
         memcpy(p, st->authority.data, st->authority.len);
         p += st->authority.len;
