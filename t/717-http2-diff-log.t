@@ -124,3 +124,33 @@ for sid, uri, cl in ((1, '/body?cl', True), (3, '/body?nocl', False)):
 --- h2_out
 /body?cl 200 request_length True bytes_sent True body_bytes_sent True 7
 /body?nocl 200 request_length True bytes_sent True body_bytes_sent True 7
+
+
+
+=== TEST 4: a header block answered 400 is logged with what nginx had taken of it: the method (an invalid one too), the path, :authority as $http_host, HTTP/2.0; $request is "-"
+--- http_config
+    log_format rej "REJ $request_method|$request_uri|$request|$server_protocol|$http_host|$status";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/rej.log rej;
+    location / { return 200 "ok\n"; }
+--- h2_py
+cases = [
+    [(':method', 'GET'), (':scheme', 'http'), (':authority', 'one')],
+    [(':scheme', 'http'), (':path', '/two'), (':authority', 'two')],
+    [(':method', 'get'), (':scheme', 'http'), (':path', '/three'), (':authority', 'three')],
+    [(':method', 'GET'), (':scheme', 'http'), (':path', '/four'), (':bogus', 'x'), (':authority', 'four')],
+]
+r = Raw($TEST_NGINX_SERVER_PORT)
+for i, h in enumerate(cases):
+    r.send(r.frame(1, 5, 2 * i + 1, r.enc.encode(h)))
+    r.read(5, until=lambda: ended(r, 2 * i + 1))
+path = os.path.join('$TEST_NGINX_LOG_DIR', 'rej.log')
+deadline = time.time() + 5
+while time.time() < deadline and (not os.path.exists(path) or open(path).read().count('REJ') < 4):
+    time.sleep(0.05)
+print(open(path).read(), end='')
+--- h2_out
+REJ GET|-|-|HTTP/2.0|one|400
+REJ -|/two|-|HTTP/2.0|two|400
+REJ get|-|-|HTTP/2.0|-|400
+REJ GET|/four|-|HTTP/2.0|-|400

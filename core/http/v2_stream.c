@@ -180,8 +180,9 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
     if (slot == &st->method) {
         for (size_t i = 0; i < vlen; i++) {
             if ((value[i] < 'A' || value[i] > 'Z') && value[i] != '_' && value[i] != '-') {
+                /* kept all the same: nginx's $request_method shows it in the 400's log line */
                 stream_bad(st, "client sent invalid method: \"%.*s\"", value, vlen);
-                return;
+                break;
             }
         }
     } else if (slot == &st->path) {
@@ -549,13 +550,37 @@ static void stream_refuse(mg_http_v2_stream_t *st, uint32_t code, const char *wh
     mg_http_v2_schedule(h2);
 }
 
-/* A header block nginx answers 400 to: a request without a head, finalized with it. */
+static mg_str_t pool_copy(mg_pool_t *pool, mg_str_t v)
+{
+    char *p = mg_pnalloc(pool, v.len + 1);
+    memcpy(p, v.data, v.len);
+    p[v.len] = '\0';
+    return (mg_str_t){v.len, p};
+}
+
+/* A header block nginx answers 400 to: a request without a head, finalized with it. Its log
+ * line has what nginx had taken of it by then: the method, the path, :authority as the host
+ * field, the protocol (not $request: nginx builds the request line last). */
 static void stream_reject(mg_http_v2_stream_t *st, const char *why)
 {
     mg_connection_t *fc = stream_conn_create(st, 0);
     mg_log_error(MG_LOG_INFO, &fc->log, 0, "%s", why);
     mg_request_t *r = mg_http_create_request(fc);
     r->request_length = st->in_length;
+    r->http_protocol = (mg_str_t){8, "HTTP/2.0"};
+    if (st->method.data) {
+        r->method_name = pool_copy(r->pool, st->method);
+    }
+    if (st->path.data) {
+        r->unparsed_uri = pool_copy(r->pool, st->path);
+    }
+    if (st->authority.data) {
+        mg_table_elt_t *h = mg_array_push(&r->headers_in.headers);
+        h->key = (mg_str_t){4, "host"};
+        h->value = pool_copy(r->pool, st->authority);
+        h->hash = MG_HTTP_FIELD_PARSED;
+        r->headers_in.host = h;
+    }
     r->http_major = 2;
     r->http_minor = 0;
     r->keepalive = 0;
