@@ -109,3 +109,27 @@ print([l for l in open(log).read().split('\n') if 'reset' in l])
 client canceled stream 1
 --- no_error_log
 writev() failed
+
+
+
+=== TEST 4: a connection that sends no request is closed (GOAWAY NO_ERROR) after client_header_timeout, one idle after a request after keepalive_timeout
+--- config
+    keepalive_timeout 1s;
+    client_header_timeout 3s;
+    location / { return 200 "ok\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+t = time.time()
+r.read(10, until=lambda: r.closed)
+print('no request: closed', r.closed, 'after', round(time.time() - t), 's', r.goaway())
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/')))
+r.read(5, until=lambda: 1 in r.statuses)
+t = time.time()
+r.read(10, until=lambda: r.closed)
+print('after a request: closed', r.closed, 'after', round(time.time() - t), 's', r.goaway())
+--- h2_out
+no request: closed True after 3 s (0, 0)
+after a request: closed True after 1 s (1, 0)
+--- no_error_log
+client timed out

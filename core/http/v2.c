@@ -414,7 +414,9 @@ static void conn_timers(mg_http_v2_conn_t *h2)
     if (h2->wblocked) {
         mg_conn_timer_set(c, clcf->send_timeout);
     } else if (h2->streams == NULL) {
-        mg_conn_timer_set(c, clcf->keepalive_timeout);
+        /* as nginx 1.22: a connection that has sent no request yet gets client_header_timeout,
+         * one between requests keepalive_timeout */
+        mg_conn_timer_set(c, h2->requests ? clcf->keepalive_timeout : cscf->client_header_timeout);
     } else {
         mg_conn_timer_del(c);
     }
@@ -728,7 +730,8 @@ static void on_timeout(mg_connection_t *c)
         conn_fail(h2);
         return;
     }
-    /* keepalive_timeout without a stream: GOAWAY, then close */
+    /* keepalive_timeout (client_header_timeout before a first stream) without a stream:
+     * GOAWAY, then close */
     nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE,
                           nghttp2_session_get_last_proc_stream_id(h2->session), NGHTTP2_NO_ERROR,
                           NULL, 0);
