@@ -154,3 +154,31 @@ REJ GET|-|-|HTTP/2.0|one|400
 REJ -|/two|-|HTTP/2.0|two|400
 REJ get|-|-|HTTP/2.0|-|400
 REJ GET|/four|-|HTTP/2.0|-|400
+
+
+
+=== TEST 5: a stream reset for a field nginx refuses (an uppercase name, a CR in a value) is logged as nginx logs it: status 000, what was taken of the block, nothing sent
+--- http_config
+    log_format drop "DROP $request_method|$request_uri|$request|$server_protocol|$http_host|$status|$body_bytes_sent";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/drop.log drop;
+    location / { return 200 "ok\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/one', extra=[('X-Up', '1')])))
+r.read(5, until=lambda: 1 in r.resets())
+r.send(r.frame(1, 5, 3, r.block('/two', extra=[('x-a', 'a\rb')])))
+r.read(5, until=lambda: 3 in r.resets())
+r.send(r.frame(1, 5, 5, r.block('/three')))
+r.read(5, until=lambda: ended(r, 5))
+print(r.resets(), r.statuses)
+path = os.path.join('$TEST_NGINX_LOG_DIR', 'drop.log')
+deadline = time.time() + 5
+while time.time() < deadline and (not os.path.exists(path) or open(path).read().count('DROP') < 3):
+    time.sleep(0.05)
+print(open(path).read(), end='')
+--- h2_out
+{1: 1, 3: 1} {5: '200'}
+DROP GET|/one|-|HTTP/2.0|localhost|000|0
+DROP GET|/two|-|HTTP/2.0|localhost|000|0
+DROP GET|/three|GET /three HTTP/2.0|HTTP/2.0|localhost|200|3

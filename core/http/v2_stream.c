@@ -259,6 +259,8 @@ static const uint8_t field_bad[256] = {
     [0x80 ... 0xff] = NOT_TOKEN,
 };
 
+static void stream_dropped(mg_http_v2_stream_t *st);
+
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen)
 {
@@ -295,6 +297,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
             stream_log_field(st, c, "client sent invalid header name: \"%.*s\"",
                              (int)mg_min(nlen, 256), (const char *)name);
         }
+        stream_dropped(st);
         return NGHTTP2_PROTOCOL_ERROR;
     }
     unsigned name_bad = bad;
@@ -309,6 +312,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
                              (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
                              (const char *)value);
         }
+        stream_dropped(st);
         return NGHTTP2_PROTOCOL_ERROR;
     }
     if (st->bad) {
@@ -558,13 +562,11 @@ static mg_str_t pool_copy(mg_pool_t *pool, mg_str_t v)
     return (mg_str_t){v.len, p};
 }
 
-/* A header block nginx answers 400 to: a request without a head, finalized with it. Its log
+/* A request for a header block that did not become one (answered 400, or reset), whose log
  * line has what nginx had taken of it by then: the method, the path, :authority as the host
  * field, the protocol (not $request: nginx builds the request line last). */
-static void stream_reject(mg_http_v2_stream_t *st, const char *why)
+static mg_request_t *stream_partial_request(mg_http_v2_stream_t *st, mg_connection_t *fc)
 {
-    mg_connection_t *fc = stream_conn_create(st, 0);
-    mg_log_error(MG_LOG_INFO, &fc->log, 0, "%s", why);
     mg_request_t *r = mg_http_create_request(fc);
     r->request_length = st->in_length;
     r->http_protocol = (mg_str_t){8, "HTTP/2.0"};
@@ -583,8 +585,32 @@ static void stream_reject(mg_http_v2_stream_t *st, const char *why)
     }
     r->http_major = 2;
     r->http_minor = 0;
+    return r;
+}
+
+/* A header block nginx answers 400 to: a request without a head, finalized with it. */
+static void stream_reject(mg_http_v2_stream_t *st, const char *why)
+{
+    mg_connection_t *fc = stream_conn_create(st, 0);
+    mg_log_error(MG_LOG_INFO, &fc->log, 0, "%s", why);
+    mg_request_t *r = stream_partial_request(st, fc);
     r->keepalive = 0;
     mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
+}
+
+/* A stream reset as its header block was read (a field nginx refuses): its request is logged
+ * as nginx logs it, status 000, and nothing is sent. */
+static void stream_dropped(mg_http_v2_stream_t *st)
+{
+    if (st->fc || st->h2->c == NULL || st->h2->c->closed) {
+        return;
+    }
+    mg_connection_t *fc = stream_conn_create(st, 0);
+    mg_request_t *r = stream_partial_request(st, fc);
+    r->keepalive = 0;
+    mg_http_log_request(r);
+    st->out_eof = 1; /* the reset is the stream's end */
+    mg_conn_close(fc);
 }
 
 static void stream_start(mg_http_v2_stream_t *st);
