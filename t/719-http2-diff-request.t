@@ -216,3 +216,17 @@ print(answer(r, 7))
 --- error_log eval
 [qr/client sent duplicate host header: "host: hosty", previous value: "host: auth" while reading client request headers, client: 127\.0\.0\.1, server: localhost, (request: "GET \/hdr HTTP\/2\.0", )?host: "auth"/,
  qr/client sent duplicate host header: "host: b", previous value: "host: a" while reading client request headers/]
+
+
+
+=== TEST 9: a value with a NUL resets the stream and is quoted whole in the log line (moongate writes the NUL as \x00, as its other control bytes)
+--- config
+    location / { return 200 "ok\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/', extra=[('x-a', 'a\x00bc')])))
+print(answer(r, 1))
+--- h2_out
+(None, False, 1)
+--- error_log eval
+qr/client sent header "x-a" with invalid value: "a(\\x00|\x00)bc" while reading client request headers/

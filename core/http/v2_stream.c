@@ -308,9 +308,20 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     }
     if (bad & BAD_IN_VALUE) {
         if (c) {
+            /* the whole value, as nginx quotes it: a NUL would end a "%.*s", so it is written
+             * as the log writes the other control bytes, \x00 */
+            char shown[256 * 4];
+            size_t k = 0;
+            for (size_t i = 0; i < vlen && i < 256; i++) {
+                if (value[i] == '\0') {
+                    memcpy(shown + k, "\\x00", 4);
+                    k += 4;
+                } else {
+                    shown[k++] = (char)value[i];
+                }
+            }
             stream_log_field(st, c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
-                             (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
-                             (const char *)value);
+                             (int)mg_min(nlen, 256), (const char *)name, (int)k, shown);
         }
         stream_dropped(st);
         return NGHTTP2_PROTOCOL_ERROR;
