@@ -133,3 +133,62 @@ no request: closed True after 3 s (0, 0)
 after a request: closed True after 1 s (1, 0)
 --- no_error_log
 client timed out
+
+
+
+=== TEST 5: frames that end the connection are named in nginx's words on the error log (GOAWAY with nginx's code)
+--- config
+    location / { return 200 "ok\n"; }
+--- h2_py
+def hdrs_prio(r, sid, dep):
+    blk = r.block('/')
+    return r.frame(1, 0x25, sid, dep.to_bytes(4, 'big') + b'\x10' + blk)
+cases = [
+    lambda r: r.headers(2, '/'),
+    lambda r: r.headers(0, '/'),
+    lambda r: hdrs_prio(r, 1, 1),
+    lambda r: r.frame(2, 0, 3, (3).to_bytes(4, 'big') + b'\x10'),
+    lambda r: r.frame(4, 0, 0, (4).to_bytes(2, 'big') + (2 ** 31).to_bytes(4, 'big')),
+    lambda r: r.frame(4, 0, 0, (5).to_bytes(2, 'big') + (100).to_bytes(4, 'big')),
+    lambda r: r.frame(4, 0, 0, (2).to_bytes(2, 'big') + (2).to_bytes(4, 'big')),
+    lambda r: r.frame(4, 0, 1, b''),
+    lambda r: r.frame(6, 0, 1, b'12345678'),
+    lambda r: r.frame(3, 0, 0, (8).to_bytes(4, 'big')),
+    lambda r: r.frame(8, 0, 0, (0).to_bytes(4, 'big')),
+    lambda r: r.frame(9, 4, 1, r.block('/')),
+    lambda r: r.frame(1, 1, 1, r.block('/')[:5]) + r.frame(6, 0, 0, b'12345678'),
+]
+for make in cases:
+    r = Raw($TEST_NGINX_SERVER_PORT)
+    r.read(0.3)
+    r.send(make(r))
+    r.read(5, until=lambda: r.closed)
+    print(r.goaway() and r.goaway()[1], r.closed)
+--- h2_out
+1 True
+1 True
+1 True
+1 True
+3 True
+1 True
+1 True
+1 True
+1 True
+1 True
+1 True
+1 True
+1 True
+--- error_log
+client sent HEADERS frame with incorrect identifier 2, the last was 0 while processing HTTP/2 connection
+client sent HEADERS frame with incorrect identifier 0, the last was 0
+client sent HEADERS frame for stream 1 with incorrect dependency
+client sent PRIORITY frame for stream 3 with incorrect dependency
+client sent SETTINGS frame with incorrect INITIAL_WINDOW_SIZE value 2147483648
+client sent SETTINGS frame with incorrect MAX_FRAME_SIZE value 100
+client sent SETTINGS frame with incorrect ENABLE_PUSH value 2
+client sent SETTINGS frame with incorrect identifier
+client sent PING frame with incorrect identifier
+client sent RST_STREAM frame with incorrect identifier
+client sent WINDOW_UPDATE frame with incorrect window increment 0
+client sent unexpected CONTINUATION frame
+client sent inappropriate frame while CONTINUATION was expected

@@ -330,11 +330,91 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     return 0;
 }
 
-/* A CONTINUATION of a request's header block counts in its $request_length. */
+/* A frame that ends the connection (or a stream), on the connection's log in nginx's words:
+ * nghttp2 answers it (GOAWAY, RST_STREAM), nginx also says what was wrong. */
+static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame, int lib_error,
+                            void *data)
+{
+    (void)lib_error;
+    mg_http_v2_conn_t *h2 = data;
+    mg_connection_t *c = h2->c;
+    if (c == NULL) {
+        return 0;
+    }
+    int32_t id = frame->hd.stream_id;
+    switch (frame->hd.type) {
+    case NGHTTP2_HEADERS:
+        if ((frame->hd.flags & NGHTTP2_FLAG_PRIORITY) && frame->headers.pri_spec.stream_id == id) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent HEADERS frame for stream %d with incorrect dependency",
+                         (int)id);
+        } else if (id == 0 || id % 2 == 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent HEADERS frame with incorrect identifier %d, the last was %d",
+                         (int)id, (int)nghttp2_session_get_last_proc_stream_id(session));
+        }
+        break;
+    case NGHTTP2_PRIORITY:
+        if (frame->priority.pri_spec.stream_id == id) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent PRIORITY frame for stream %d with incorrect dependency",
+                         (int)id);
+        }
+        break;
+    case NGHTTP2_SETTINGS:
+        if (id != 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent SETTINGS frame with incorrect identifier");
+            break;
+        }
+        for (size_t i = 0; i < frame->settings.niv; i++) {
+            const nghttp2_settings_entry *e = &frame->settings.iv[i];
+            const char *name = e->settings_id == NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE &&
+                                       e->value > NGHTTP2_MAX_WINDOW_SIZE
+                                   ? "INITIAL_WINDOW_SIZE"
+                               : e->settings_id == NGHTTP2_SETTINGS_MAX_FRAME_SIZE &&
+                                       (e->value < (1u << 14) || e->value > (1u << 24) - 1)
+                                   ? "MAX_FRAME_SIZE"
+                               : e->settings_id == NGHTTP2_SETTINGS_ENABLE_PUSH && e->value > 1
+                                   ? "ENABLE_PUSH"
+                                   : NULL;
+            if (name) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0,
+                             "client sent SETTINGS frame with incorrect %s value %u", name,
+                             (unsigned)e->value);
+                break;
+            }
+        }
+        break;
+    case NGHTTP2_PING:
+        if (id != 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent PING frame with incorrect identifier");
+        }
+        break;
+    case NGHTTP2_RST_STREAM:
+        if (id == 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent RST_STREAM frame with incorrect identifier");
+        }
+        break;
+    case NGHTTP2_WINDOW_UPDATE:
+        if (frame->window_update.window_size_increment == 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent WINDOW_UPDATE frame with incorrect window increment 0");
+        }
+        break;
+    }
+    return 0;
+}
+
+/* A CONTINUATION of a request's header block counts in its $request_length; the frame
+ * header is kept for the words of a GOAWAY it may bring. */
 static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *data)
 {
     (void)session;
     mg_http_v2_conn_t *h2 = data;
+    h2->last_sid = hd->stream_id; /* for the log line of a GOAWAY it brings (goaway_logged) */
     if (hd->type == NGHTTP2_CONTINUATION && h2->hstream && h2->hstream->id == hd->stream_id &&
         !h2->hstream->head_done) {
         h2->hstream->in_length += hd->length;
@@ -345,8 +425,34 @@ static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, 
 /* A response's frames count in $bytes_sent as nginx counts a stream's: each frame's 9 bytes
  * and payload, the HEADERS (a trailing one too) in the head's size, so $body_bytes_sent is
  * the DATA bytes (v2_data.c counts a DATA frame's header) */
+/* A GOAWAY nghttp2 sends for a frame it found wrong in its own state machine (no
+ * invalid-frame callback): nginx's line for it, from nghttp2's reason and the frame header.
+ * (A frame of a wrong length is refused before its header is given: no line, unlike nginx.) */
+static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
+{
+    mg_str_t why = {g->opaque_data_len, (char *)g->opaque_data};
+    mg_connection_t *c = h2->c;
+    if (c == NULL) {
+        return;
+    }
+    if (mg_str_eq(why, "depend on itself")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0,
+                     "client sent PRIORITY frame for stream %d with incorrect dependency",
+                     (int)h2->last_sid);
+    } else if (mg_str_eq(why, "CONTINUATION: unexpected")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent unexpected CONTINUATION frame");
+    } else if (mg_str_eq(why, "unexpected non-CONTINUATION frame or stream_id is invalid")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0,
+                     "client sent inappropriate frame while CONTINUATION was expected");
+    }
+}
+
 static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *data)
 {
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+        goaway_logged(data, &frame->goaway);
+        return 0;
+    }
     if (frame->hd.type != NGHTTP2_HEADERS) {
         return 0;
     }
@@ -873,6 +979,7 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_send_data_callback(cb, mg_http_v2_send_data);
     nghttp2_option *opt;

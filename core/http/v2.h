@@ -79,6 +79,7 @@ struct mg_http_v2_conn_s {
     /* the stream a line on the connection's log is about (a bad field): its server and host
      * are named as on the stream's own lines (connection.c's log handler) */
     mg_http_v2_stream_t *log_stream;
+    int32_t last_sid; /* the last frame header's stream: a GOAWAY's log line names it */
     unsigned ssl : 1;
     unsigned wblocked : 1;      /* the socket is full: waiting for it */
     unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
