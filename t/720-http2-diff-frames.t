@@ -192,3 +192,19 @@ client sent RST_STREAM frame with incorrect identifier
 client sent WINDOW_UPDATE frame with incorrect window increment 0
 client sent unexpected CONTINUATION frame
 client sent inappropriate frame while CONTINUATION was expected
+
+
+
+=== TEST 6: a frame of an unknown type is skipped and logged, "client sent frame with unknown type", as nginx; the connection serves on
+--- config
+    location / { return 200 "ok\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(0x42, 0, 0, b'abc') + r.frame(0xfa, 0, 1, b'') + r.headers(1, '/'))
+r.read(5, until=lambda: r.closed or any(n == 'DATA' and f & 1 and s == 1 for n, f, s, p in r.frames))
+print(r.statuses.get(1), r.goaway(), r.closed)
+--- h2_out
+200 None False
+--- error_log
+client sent frame with unknown type 66 while processing HTTP/2 connection
+client sent frame with unknown type 250 while processing HTTP/2 connection

@@ -409,12 +409,18 @@ static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame
 }
 
 /* A CONTINUATION of a request's header block counts in its $request_length; the frame
- * header is kept for the words of a GOAWAY it may bring. */
+ * header is kept for the words of a GOAWAY it may bring; a frame of an unknown type is
+ * logged. */
 static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *data)
 {
     (void)session;
     mg_http_v2_conn_t *h2 = data;
     h2->last_sid = hd->stream_id; /* for the log line of a GOAWAY it brings (goaway_logged) */
+    if (hd->type > NGHTTP2_CONTINUATION && h2->c) {
+        /* skipped (by nghttp2 too), as nginx says */
+        mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent frame with unknown type %u",
+                     (unsigned)hd->type);
+    }
     if (hd->type == NGHTTP2_CONTINUATION && h2->hstream && h2->hstream->id == hd->stream_id &&
         !h2->hstream->head_done) {
         h2->hstream->in_length += hd->length;
@@ -425,6 +431,21 @@ static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, 
 /* A response's frames count in $bytes_sent as nginx counts a stream's: each frame's 9 bytes
  * and payload, the HEADERS (a trailing one too) in the head's size, so $body_bytes_sent is
  * the DATA bytes (v2_data.c counts a DATA frame's header) */
+/* An unknown frame's payload (it was logged from its header): dropped. */
+static int on_ext_chunk(nghttp2_session *session, const nghttp2_frame_hd *hd, const uint8_t *d,
+                        size_t len, void *data)
+{
+    (void)session, (void)hd, (void)d, (void)len, (void)data;
+    return 0;
+}
+
+static int on_ext_unpack(nghttp2_session *session, void **payload, const nghttp2_frame_hd *hd,
+                         void *data)
+{
+    (void)session, (void)payload, (void)hd, (void)data;
+    return NGHTTP2_ERR_CANCEL; /* no frame to receive: skipped */
+}
+
 /* A GOAWAY nghttp2 sends for a frame it found wrong in its own state machine (no
  * invalid-frame callback): nginx's line for it, from nghttp2's reason and the frame header.
  * (A frame of a wrong length is refused before its header is given: no line, unlike nginx.) */
@@ -980,6 +1001,8 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
     nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
+    nghttp2_session_callbacks_set_on_extension_chunk_recv_callback(cb, on_ext_chunk);
+    nghttp2_session_callbacks_set_unpack_extension_callback(cb, on_ext_unpack);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_send_data_callback(cb, mg_http_v2_send_data);
     nghttp2_option *opt;
@@ -993,6 +1016,11 @@ void mg_http_v2_init(mg_connection_t *c)
      * every one (224 bytes) for the priority tree until the connection closes, 26 MiB over
      * 110,000 streams; a frame for a closed stream is then ignored, as nginx ignores it */
     nghttp2_option_set_no_closed_streams(opt, 1);
+    /* frames of types nginx does not know are given to on_begin_frame (which logs them, as
+     * nginx) instead of being skipped unseen; no extension callback: their payload is dropped */
+    for (int t = NGHTTP2_CONTINUATION + 1; t < 256; t++) {
+        nghttp2_option_set_user_recv_extension_type(opt, (uint8_t)t);
+    }
     nghttp2_session_server_new3(&h2->session, cb, h2, opt, mg_http_v2_mem());
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
