@@ -44,6 +44,13 @@ def check(r, sid, uri, request_length):
     if not got or got != [request_length, sent, body]:
         print('  log', got, 'want', [request_length, sent, body])
 ended = lambda r, sid: any(f & 1 and s == sid for n, f, s, p in r.frames if n in ('DATA', 'HEADERS')) or r.closed
+def log_text(name, tag, count, timeout=5):
+    """the log file's text once it has count lines of tag (bounded)"""
+    path = os.path.join('$TEST_NGINX_LOG_DIR', name)
+    deadline = time.time() + timeout
+    while time.time() < deadline and (not os.path.exists(path) or open(path).read().count(tag) < count):
+        time.sleep(0.05)
+    return open(path).read() if os.path.exists(path) else ''
 _EOP_
 });
 
@@ -144,11 +151,7 @@ r = Raw($TEST_NGINX_SERVER_PORT)
 for i, h in enumerate(cases):
     r.send(r.frame(1, 5, 2 * i + 1, r.enc.encode(h)))
     r.read(5, until=lambda: ended(r, 2 * i + 1))
-path = os.path.join('$TEST_NGINX_LOG_DIR', 'rej.log')
-deadline = time.time() + 5
-while time.time() < deadline and (not os.path.exists(path) or open(path).read().count('REJ') < 4):
-    time.sleep(0.05)
-print(open(path).read(), end='')
+print(log_text('rej.log', 'REJ', 4), end='')
 --- h2_out
 REJ GET|-|-|HTTP/2.0|one|400
 REJ -|/two|-|HTTP/2.0|two|400
@@ -172,11 +175,7 @@ r.read(5, until=lambda: 3 in r.resets())
 r.send(r.frame(1, 5, 5, r.block('/three')))
 r.read(5, until=lambda: ended(r, 5))
 print(r.resets(), r.statuses)
-path = os.path.join('$TEST_NGINX_LOG_DIR', 'drop.log')
-deadline = time.time() + 5
-while time.time() < deadline and (not os.path.exists(path) or open(path).read().count('DROP') < 3):
-    time.sleep(0.05)
-print(open(path).read(), end='')
+print(log_text('drop.log', 'DROP', 3), end='')
 --- h2_out
 {1: 1, 3: 1} {5: '200'}
 DROP GET|/one|-|HTTP/2.0|localhost|000|0

@@ -14,6 +14,17 @@ log_level('info');
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
+    my $py = $block->h2_py;
+    $block->set_value(h2_py => <<'_EOP_' . $py) if defined $py;
+import os
+def slow_gone(r, uri):
+    """once /slow's first DATA came (the handler sleeps): the log line of uri (bounded)"""
+    log = os.path.join('$TEST_NGINX_LOG_DIR', 'gone.log')
+    deadline = time.time() + 10
+    while time.time() < deadline and not (os.path.exists(log) and 'GONE ' + uri + ' ' in open(log).read()):
+        time.sleep(0.05)
+    return [l for l in open(log).read().split('\n') if l.startswith('GONE ' + uri + ' ')]
+_EOP_
 });
 
 run_tests();
@@ -59,18 +70,13 @@ print(r.statuses.get(1), b''.join(p for n, f, s, p in r.frames if n == 'DATA' an
         }
     }
 --- h2_py
-import os
 r = Raw($TEST_NGINX_SERVER_PORT)
 r.send(r.frame(1, 5, 1, r.block('/slow')))
 r.read(5, until=lambda: any(n == 'DATA' and s == 1 for n, f, s, p in r.frames))
 r.sock.close()
-log = os.path.join('$TEST_NGINX_LOG_DIR', 'gone.log')
-deadline = time.time() + 10
-while time.time() < deadline and not (os.path.exists(log) and 'GONE /slow' in open(log).read()):
-    time.sleep(0.05)
-print(open(log).read().strip())
+print(slow_gone(r, '/slow'))
 --- h2_out_like
-^GONE /slow \d+$
+^\['GONE /slow \d+'\]$
 --- error_log
 client prematurely closed connection while processing HTTP/2 connection
 --- no_error_log
@@ -93,16 +99,11 @@ writev() failed
         }
     }
 --- h2_py
-import os
 r = Raw($TEST_NGINX_SERVER_PORT)
 r.send(r.frame(1, 5, 1, r.block('/slow?reset')))
 r.read(5, until=lambda: any(n == 'DATA' and s == 1 for n, f, s, p in r.frames))
 r.send(r.frame(3, 0, 1, (8).to_bytes(4, 'big')))
-log = os.path.join('$TEST_NGINX_LOG_DIR', 'gone.log')
-deadline = time.time() + 10
-while time.time() < deadline and not (os.path.exists(log) and 'GONE /slow?reset' in open(log).read()):
-    time.sleep(0.05)
-print([l for l in open(log).read().split('\n') if 'reset' in l])
+print(slow_gone(r, '/slow?reset'))
 --- h2_out_like
 ^\['GONE /slow\?reset \d+'\]$
 --- error_log
