@@ -230,3 +230,17 @@ print(answer(r, 1))
 (None, False, 1)
 --- error_log eval
 qr/client sent header "x-a" with invalid value: "a(\\x00|\x00)bc" while reading client request headers/
+
+
+
+=== TEST 10: a second :authority is nginx 1.22's duplicate host header (400)
+--- config
+    location / { return 200 "ok\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.enc.encode([(':method', 'GET'), (':scheme', 'http'), (':path', '/'), (':authority', 'one'), (':authority', 'two')])))
+print(answer(r, 1))
+--- h2_out
+('400', True, None)
+--- error_log
+client sent duplicate host header: "host: two", previous value: "host: one" while reading client request headers, client: 127.0.0.1, server: localhost, host: "one"

@@ -169,6 +169,20 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
         stream_bad(st, "client sent unknown pseudo-header \"%.*s\"", name, nlen);
         return;
     }
+    if (slot == &st->authority && slot->data && st->bad == NULL) {
+        /* nginx 1.22 takes :authority as a host field: a second is a duplicate host */
+        size_t n = (size_t)mg_min(vlen, 256);
+        size_t size = sizeof("client sent duplicate host header: \"host: \", previous value: "
+                             "\"host: \"") +
+                      n + slot->len;
+        st->bad_before_host = 0;
+        st->bad = mg_alloc(size);
+        snprintf(
+            st->bad, size,
+            "client sent duplicate host header: \"host: %.*s\", previous value: \"host: %.*s\"",
+            (int)n, (const char *)value, (int)slot->len, slot->data);
+        return;
+    }
     if (slot->data) {
         stream_bad(st, "client sent duplicate %.*s header", name, nlen);
         return;
