@@ -181,3 +181,27 @@ print(log_text('drop.log', 'DROP', 3), end='')
 DROP GET|/one|-|HTTP/2.0|localhost|000|0
 DROP GET|/two|-|HTTP/2.0|localhost|000|0
 DROP GET|/three|GET /three HTTP/2.0|HTTP/2.0|localhost|200|3
+
+
+
+=== TEST 6: the connection ends in a stream's header block (a field over large_client_header_buffers, a block HPACK cannot decode): that stream is logged, status 000, as nginx logs it
+--- http_config
+    log_format cut "CUT $request_method|$request_uri|$request|$server_protocol|$status";
+--- config
+    access_log $TEST_NGINX_LOG_DIR/cut.log cut;
+    location / { return 200 "ok\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, r.block('/big', extra=[('x-a', '~' * 9000)])))
+r.read(5, until=lambda: r.closed)
+print('goaway', r.goaway())
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.frame(1, 5, 1, b'\xff\xff\xff\xff'))
+r.read(5, until=lambda: r.closed)
+print('closed', r.closed)
+print(log_text('cut.log', 'CUT', 2), end='')
+--- h2_out
+goaway (1, 11)
+closed True
+CUT GET|/big|-|HTTP/2.0|000
+CUT -|-|-|HTTP/2.0|000

@@ -456,6 +456,10 @@ static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
     if (c == NULL) {
         return;
     }
+    if (h2->hstream && !h2->hstream->head_done) {
+        /* the connection ends in a header block (HPACK, CONTINUATION): nginx logs its stream */
+        mg_http_v2_stream_dropped(h2->hstream);
+    }
     if (mg_str_eq(why, "depend on itself")) {
         mg_log_error(MG_LOG_INFO, &c->log, 0,
                      "client sent PRIORITY frame for stream %d with incorrect dependency",

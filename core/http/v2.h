@@ -192,6 +192,9 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
 /* The header block ended (from nghttp2's callback): a stream without a body joins h2->ready,
  * one with a body starts its request at once. */
 void mg_http_v2_stream_ready(mg_http_v2_stream_t *st);
+/* A stream ended (reset, or its connection) as its header block was read: its request is
+ * logged as nginx logs it, status 000, with what was taken of the block; nothing is sent. */
+void mg_http_v2_stream_dropped(mg_http_v2_stream_t *st);
 /* nghttp2_session_mem_recv returned: the ready streams still open start their requests, those
  * closed meanwhile go. */
 void mg_http_v2_streams_start(mg_http_v2_conn_t *h2);

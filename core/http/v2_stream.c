@@ -273,8 +273,6 @@ static const uint8_t field_bad[256] = {
     [0x80 ... 0xff] = NOT_TOKEN,
 };
 
-static void stream_dropped(mg_http_v2_stream_t *st);
-
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen)
 {
@@ -290,7 +288,8 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
             mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header%s",
                          field ? " field" : "");
         }
-        /* as nginx: the connection ends, this stream the last one named */
+        /* as nginx: the connection ends, this stream the last one named (and logged) */
+        mg_http_v2_stream_dropped(st);
         nghttp2_session_terminate_session2(st->h2->session, st->id, NGHTTP2_ENHANCE_YOUR_CALM);
         return NGHTTP2_ENHANCE_YOUR_CALM;
     }
@@ -311,7 +310,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
             stream_log_field(st, c, "client sent invalid header name: \"%.*s\"",
                              (int)mg_min(nlen, 256), (const char *)name);
         }
-        stream_dropped(st);
+        mg_http_v2_stream_dropped(st);
         return NGHTTP2_PROTOCOL_ERROR;
     }
     unsigned name_bad = bad;
@@ -337,7 +336,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
             stream_log_field(st, c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
                              (int)mg_min(nlen, 256), (const char *)name, (int)k, shown);
         }
-        stream_dropped(st);
+        mg_http_v2_stream_dropped(st);
         return NGHTTP2_PROTOCOL_ERROR;
     }
     if (st->bad) {
@@ -623,9 +622,7 @@ static void stream_reject(mg_http_v2_stream_t *st, const char *why)
     mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
 }
 
-/* A stream reset as its header block was read (a field nginx refuses): its request is logged
- * as nginx logs it, status 000, and nothing is sent. */
-static void stream_dropped(mg_http_v2_stream_t *st)
+void mg_http_v2_stream_dropped(mg_http_v2_stream_t *st)
 {
     if (st->fc || st->h2->c == NULL || st->h2->c->closed) {
         return;
