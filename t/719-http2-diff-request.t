@@ -194,7 +194,7 @@ client intended to send too large body: 20 bytes, client: 127.0.0.1, server: loc
 
 
 
-=== TEST 8: :authority is the first host field, as nginx 1.22 takes it: a host field too is a duplicate (400); a host field alone is the host; two host fields are a duplicate
+=== TEST 8: :authority is the first host field, as nginx 1.22 takes it: a host field too is a duplicate (400); a host field alone is the host; two host fields are a duplicate; the lines have no request line (nginx has none yet)
 --- config
     location /hdr { return 200 "[$host][$http_host]\n"; }
 --- h2_py
@@ -213,9 +213,11 @@ print(answer(r, 7))
 ('200', b'[hosty][hosty]\n', None)
 ('400', True, None)
 ('200', b'[auth][Auth:99]\n', None)
---- error_log eval
-[qr/client sent duplicate host header: "host: hosty", previous value: "host: auth" while reading client request headers, client: 127\.0\.0\.1, server: localhost, (request: "GET \/hdr HTTP\/2\.0", )?host: "auth"/,
- qr/client sent duplicate host header: "host: b", previous value: "host: a" while reading client request headers/]
+--- error_log
+client sent duplicate host header: "host: hosty", previous value: "host: auth" while reading client request headers, client: 127.0.0.1, server: localhost, host: "auth"
+client sent duplicate host header: "host: b", previous value: "host: a" while reading client request headers, client: 127.0.0.1, server: localhost
+--- no_error_log
+request: "GET /hdr HTTP/2.0"
 
 
 

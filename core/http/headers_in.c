@@ -177,6 +177,9 @@ void mg_http_headers_in_refresh(mg_request_t *r)
  * before it): a head refused at one of its lines logs the bytes up to that line's end. */
 static void count_through(mg_request_t *r, const char *line, const char *end)
 {
+    if (r->hc->stream) {
+        return; /* an h2 stream's length is its header block's, as it came */
+    }
     const char *lf = memchr(line, '\n', (size_t)(end - line));
     r->request_length = (size_t)((lf ? lf + 1 : end) - r->request_line.data);
 }
@@ -335,6 +338,12 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         chosen = 1;
     }
 
+    /* an h2 stream's fields are taken before nginx builds its request line: a refusal among
+     * them has none in its log line nor in $request */
+    mg_str_t request_line = r->request_line;
+    if (hc->stream) {
+        r->request_line = (mg_str_t){0, NULL};
+    }
     for (size_t i = 0; i < head->nheaders; i++) {
         mg_http_header_t *ph = &head->headers[i];
         mg_str_t name = { ph->name.len, (char *)ph->name.data };
@@ -395,6 +404,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
             parse_connection(r, value);
         }
     }
+    r->request_line = request_line;
     if (!chosen && choose_server(r) != MG_OK) {
         return;
     }
