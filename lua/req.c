@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "api.h"
+#include "conn.h"
 #include "log_escape.h"
 
 #define MAX_ARGS 100    /* lua-nginx-module's default for get_uri_args / get_post_args */
@@ -537,6 +538,11 @@ static int mg_lua_req_clear_header(lua_State *L)
 static int mg_lua_req_raw_header(lua_State *L)
 {
     mg_request_t *r = req_get(L);
+    if (r->hc->stream) {
+        /* lua-nginx-module has no raw head for an h2 stream (nor has moongate: the text its
+         * fields were turned into is not what came, HPACK) */
+        return luaL_error(L, "http2 requests not supported yet");
+    }
     int no_request_line = lua_toboolean(L, 1);
     const char *start = r->request_line.data;
     if (start == NULL || r->request_length == 0) {

@@ -265,7 +265,9 @@ static mg_int_t consume_buffered(mg_request_t *r)
         }
         hc->start += n;
         hc->discard_rest -= (int64_t)n;
-        r->request_length += n;
+        if (hc->stream == NULL) {
+            r->request_length += n; /* (a stream's DATA bytes count as they come) */
+        }
         return hc->discard_rest == 0 ? MG_OK : MG_AGAIN;
     }
     size_t pos = 0;
@@ -296,9 +298,17 @@ static mg_int_t consume_buffered(mg_request_t *r)
              * line beyond the limit is refused at once, not after the limit's worth of data */
             uint64_t chunk = dlen + hc->discard_chunked.size;
             if (clcf->client_max_body_size && rb->received + chunk > clcf->client_max_body_size) {
-                mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
-                             "client intended to send too large chunked body: %zu+%llu bytes",
-                             rb->received, (unsigned long long)chunk);
+                if (hc->stream) {
+                    /* an h2 body without a length: its chunks are the DATA frames, nginx's h2
+                     * module says their sum */
+                    mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                                 "client intended to send too large chunked body: %llu bytes",
+                                 (unsigned long long)(rb->received + chunk));
+                } else {
+                    mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                                 "client intended to send too large chunked body: %zu+%llu bytes",
+                                 rb->received, (unsigned long long)chunk);
+                }
                 result = MG_HTTP_REQUEST_ENTITY_TOO_LARGE;
                 break;
             }
@@ -321,7 +331,9 @@ static mg_int_t consume_buffered(mg_request_t *r)
         }
     }
     hc->start += pos;
-    r->request_length += pos;
+    if (hc->stream == NULL) {
+        r->request_length += pos;
+    }
     rb->raw += pos;
     if (rb->spill_at && rb->raw > rb->spill_at) {
         rb->to_file = 1; /* what memory holds goes to the file with the next bytes */
@@ -453,6 +465,11 @@ static mg_int_t body_read(mg_request_t *r)
             continue;
         }
         body_stop(r);
+        if (hc->stream && n < 0 && errno == EMSGSIZE) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client intended to send body data larger than declared");
+            return MG_HTTP_BAD_REQUEST;
+        }
         if (hc->stream && n == 0) {
             /* an h2 stream ended before its content-length's worth (a body without one ends
              * with its stream): the stream can still take nginx's 400 */

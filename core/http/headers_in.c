@@ -177,6 +177,9 @@ void mg_http_headers_in_refresh(mg_request_t *r)
  * before it): a head refused at one of its lines logs the bytes up to that line's end. */
 static void count_through(mg_request_t *r, const char *line, const char *end)
 {
+    if (r->hc->stream) {
+        return; /* an h2 stream's length is its header block's, as it came */
+    }
     const char *lf = memchr(line, '\n', (size_t)(end - line));
     r->request_length = (size_t)((lf ? lf + 1 : end) - r->request_line.data);
 }
@@ -299,8 +302,10 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     const char *head_end = hc->buf + hc->start + used;
     hc->start += used;
     hc->head_end = hc->start;
-    /* the empty lines before the request line are not the request's */
-    r->request_length = (size_t)(head_end - head->request_line.data);
+    /* the empty lines before the request line are not the request's; an h2 stream's head is
+     * its header block as it came (HPACK), its body's DATA bytes add to it (v2_stream.c) */
+    r->request_length =
+        hc->stream ? hc->stream->in_length : (size_t)(head_end - head->request_line.data);
 
     if (take_request_line(r, head) != MG_OK) {
         /* nginx finds this while still on the request line */
@@ -333,6 +338,12 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         chosen = 1;
     }
 
+    /* an h2 stream's fields are taken before nginx builds its request line: a refusal among
+     * them has none in its log line nor in $request */
+    mg_str_t request_line = r->request_line;
+    if (hc->stream) {
+        r->request_line = (mg_str_t){0, NULL};
+    }
     for (size_t i = 0; i < head->nheaders; i++) {
         mg_http_header_t *ph = &head->headers[i];
         mg_str_t name = { ph->name.len, (char *)ph->name.data };
@@ -393,6 +404,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
             parse_connection(r, value);
         }
     }
+    r->request_line = request_line;
     if (!chosen && choose_server(r) != MG_OK) {
         return;
     }
@@ -431,8 +443,19 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     if (hc->stream && mg_http_v2_body_unsized(hc->stream)) {
         hin->chunked = 1; /* DATA frames without a content-length reach the reader chunked */
     }
+    if (r->method == MG_HTTP_CONNECT) {
+        /* a CONNECT with an origin-form target ("CONNECT /x", an h2 one with a :path): nginx
+         * has no tunnel (an authority-form target is a bad request line already) */
+        bad_request(r, MG_HTTP_NOT_ALLOWED, "client sent CONNECT method");
+        return;
+    }
     if (r->method == MG_HTTP_TRACE) {
         bad_request(r, MG_HTTP_NOT_ALLOWED, "client sent TRACE method");
+        return;
+    }
+    if (hc->stream && hc->stream->in_eof && hin->content_length_n > 0) {
+        /* the HEADERS ended the stream: the body said cannot come */
+        bad_request(r, MG_HTTP_BAD_REQUEST, "client prematurely closed stream");
         return;
     }
     if (r->http_major == 1) {

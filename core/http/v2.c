@@ -237,6 +237,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     mg_http_v2_stream_t *st = mg_http_v2_stream_create(h2, frame->hd.stream_id);
+    st->in_length = frame->hd.length - frame->headers.padlen -
+                    (frame->hd.flags & NGHTTP2_FLAG_PRIORITY ? 5 : 0);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st);
     h2->hstream = st;
     st->counted = 1;
@@ -331,6 +333,170 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     return 0;
 }
 
+/* A frame that ends the connection (or a stream), on the connection's log in nginx's words:
+ * nghttp2 answers it (GOAWAY, RST_STREAM), nginx also says what was wrong. */
+static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame, int lib_error,
+                            void *data)
+{
+    (void)lib_error;
+    mg_http_v2_conn_t *h2 = data;
+    mg_connection_t *c = h2->c;
+    if (c == NULL) {
+        return 0;
+    }
+    int32_t id = frame->hd.stream_id;
+    switch (frame->hd.type) {
+    case NGHTTP2_HEADERS:
+        if ((frame->hd.flags & NGHTTP2_FLAG_PRIORITY) && frame->headers.pri_spec.stream_id == id) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent HEADERS frame for stream %d with incorrect dependency",
+                         (int)id);
+        } else if (id == 0 || id % 2 == 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent HEADERS frame with incorrect identifier %d, the last was %d",
+                         (int)id, (int)nghttp2_session_get_last_proc_stream_id(session));
+        }
+        break;
+    case NGHTTP2_PRIORITY:
+        if (frame->priority.pri_spec.stream_id == id) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent PRIORITY frame for stream %d with incorrect dependency",
+                         (int)id);
+        }
+        break;
+    case NGHTTP2_SETTINGS:
+        if (id != 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent SETTINGS frame with incorrect identifier");
+            break;
+        }
+        for (size_t i = 0; i < frame->settings.niv; i++) {
+            const nghttp2_settings_entry *e = &frame->settings.iv[i];
+            const char *name = e->settings_id == NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE &&
+                                       e->value > NGHTTP2_MAX_WINDOW_SIZE
+                                   ? "INITIAL_WINDOW_SIZE"
+                               : e->settings_id == NGHTTP2_SETTINGS_MAX_FRAME_SIZE &&
+                                       (e->value < (1u << 14) || e->value > (1u << 24) - 1)
+                                   ? "MAX_FRAME_SIZE"
+                               : e->settings_id == NGHTTP2_SETTINGS_ENABLE_PUSH && e->value > 1
+                                   ? "ENABLE_PUSH"
+                                   : NULL;
+            if (name) {
+                mg_log_error(MG_LOG_INFO, &c->log, 0,
+                             "client sent SETTINGS frame with incorrect %s value %u", name,
+                             (unsigned)e->value);
+                break;
+            }
+        }
+        break;
+    case NGHTTP2_PING:
+        if (id != 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent PING frame with incorrect identifier");
+        }
+        break;
+    case NGHTTP2_RST_STREAM:
+        if (id == 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent RST_STREAM frame with incorrect identifier");
+        }
+        break;
+    case NGHTTP2_WINDOW_UPDATE:
+        if (frame->window_update.window_size_increment == 0) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent WINDOW_UPDATE frame with incorrect window increment 0");
+        }
+        break;
+    }
+    return 0;
+}
+
+/* A CONTINUATION of a request's header block counts in its $request_length; the frame
+ * header is kept for the words of a GOAWAY it may bring; a frame of an unknown type is
+ * logged. */
+static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *data)
+{
+    (void)session;
+    mg_http_v2_conn_t *h2 = data;
+    h2->last_sid = hd->stream_id; /* for the log line of a GOAWAY it brings (goaway_logged) */
+    if (hd->type > NGHTTP2_CONTINUATION && h2->c) {
+        /* skipped (by nghttp2 too), as nginx says */
+        mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent frame with unknown type %u",
+                     (unsigned)hd->type);
+    }
+    if (hd->type == NGHTTP2_CONTINUATION && h2->hstream && h2->hstream->id == hd->stream_id &&
+        !h2->hstream->head_done) {
+        h2->hstream->in_length += hd->length;
+    }
+    return 0;
+}
+
+/* A response's frames count in $bytes_sent as nginx counts a stream's: each frame's 9 bytes
+ * and payload, the HEADERS (a trailing one too) in the head's size, so $body_bytes_sent is
+ * the DATA bytes (v2_data.c counts a DATA frame's header) */
+/* An unknown frame's payload (it was logged from its header): dropped. */
+static int on_ext_chunk(nghttp2_session *session, const nghttp2_frame_hd *hd, const uint8_t *d,
+                        size_t len, void *data)
+{
+    (void)session, (void)hd, (void)d, (void)len, (void)data;
+    return 0;
+}
+
+static int on_ext_unpack(nghttp2_session *session, void **payload, const nghttp2_frame_hd *hd,
+                         void *data)
+{
+    (void)session, (void)payload, (void)hd, (void)data;
+    return NGHTTP2_ERR_CANCEL; /* no frame to receive: skipped */
+}
+
+/* A GOAWAY nghttp2 sends for a frame it found wrong in its own state machine (no
+ * invalid-frame callback): nginx's line for it, from nghttp2's reason and the frame header.
+ * (A frame of a wrong length is refused before its header is given: no line, unlike nginx.) */
+static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
+{
+    mg_str_t why = {g->opaque_data_len, (char *)g->opaque_data};
+    mg_connection_t *c = h2->c;
+    if (c == NULL) {
+        return;
+    }
+    if (h2->hstream && !h2->hstream->head_done) {
+        /* the connection ends in a header block (HPACK, CONTINUATION): nginx logs its stream */
+        mg_http_v2_stream_dropped(h2->hstream);
+    }
+    if (mg_str_eq(why, "depend on itself")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0,
+                     "client sent PRIORITY frame for stream %d with incorrect dependency",
+                     (int)h2->last_sid);
+    } else if (mg_str_eq(why, "CONTINUATION: unexpected")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent unexpected CONTINUATION frame");
+    } else if (mg_str_eq(why, "unexpected non-CONTINUATION frame or stream_id is invalid")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0,
+                     "client sent inappropriate frame while CONTINUATION was expected");
+    }
+}
+
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *data)
+{
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+        goaway_logged(data, &frame->goaway);
+        return 0;
+    }
+    if (frame->hd.type != NGHTTP2_HEADERS) {
+        return 0;
+    }
+    mg_http_v2_stream_t *st = stream_of(data, frame->hd.stream_id);
+    if (st == NULL || st->fc == NULL || st->hc->r == NULL) {
+        return 0;
+    }
+    size_t max = nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_FRAME_SIZE);
+    size_t len = frame->hd.length;
+    size_t frames = len > max && max ? (len + max - 1) / max : 1; /* with CONTINUATIONs */
+    mg_request_t *r = st->hc->r;
+    r->bytes_sent += 9 * frames + len;
+    r->header_size += 9 * frames + len;
+    return 0;
+}
+
 static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id,
                          const uint8_t *d, size_t len, void *data)
 {
@@ -383,7 +549,9 @@ static void conn_timers(mg_http_v2_conn_t *h2)
         mg_conn_timer_set(c, clcf->send_timeout);
         mg_lazy_timer_del(&h2->trim);
     } else if (h2->streams == NULL) {
-        mg_conn_timer_set(c, clcf->keepalive_timeout);
+        /* as nginx 1.22: a connection that has sent no request yet gets client_header_timeout,
+         * one between requests keepalive_timeout */
+        mg_conn_timer_set(c, h2->requests ? clcf->keepalive_timeout : cscf->client_header_timeout);
         mg_lazy_timer_set(&h2->trim, H2_TRIM_MSEC);
     } else {
         mg_conn_timer_del(c);
@@ -667,7 +835,7 @@ static int conn_read(mg_connection_t *c, mg_http_v2_conn_t *h2, char *buf, size_
         }
         if (h2->streams || n < 0) {
             mg_log_error(MG_LOG_INFO, &c->log, n < 0 ? errno : 0,
-                         n < 0 ? "recv() failed" : "client closed connection");
+                         n < 0 ? "recv() failed" : "client prematurely closed connection");
         }
         conn_fail(h2);
         return 0;
@@ -708,7 +876,8 @@ static void on_timeout(mg_connection_t *c)
         conn_fail(h2);
         return;
     }
-    /* keepalive_timeout without a stream: GOAWAY, then close */
+    /* keepalive_timeout (client_header_timeout before a first stream) without a stream:
+     * GOAWAY, then close */
     nghttp2_submit_goaway(h2->session, NGHTTP2_FLAG_NONE,
                           nghttp2_session_get_last_proc_stream_id(h2->session), NGHTTP2_NO_ERROR,
                           NULL, 0);
@@ -851,6 +1020,11 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
+    nghttp2_session_callbacks_set_on_extension_chunk_recv_callback(cb, on_ext_chunk);
+    nghttp2_session_callbacks_set_unpack_extension_callback(cb, on_ext_unpack);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_send_data_callback(cb, mg_http_v2_send_data);
     nghttp2_option *opt;
@@ -864,19 +1038,25 @@ void mg_http_v2_init(mg_connection_t *c)
      * every one (224 bytes) for the priority tree until the connection closes, 26 MiB over
      * 110,000 streams; a frame for a closed stream is then ignored, as nginx ignores it */
     nghttp2_option_set_no_closed_streams(opt, 1);
+    /* frames of types nginx does not know are given to on_begin_frame (which logs them, as
+     * nginx) instead of being skipped unseen; no extension callback: their payload is dropped */
+    for (int t = NGHTTP2_CONTINUATION + 1; t < 256; t++) {
+        nghttp2_option_set_user_recv_extension_type(opt, (uint8_t)t);
+    }
     nghttp2_mem mem; /* copied by nghttp2 */
     mg_http_v2_mem_conn(&mem, h2);
     nghttp2_session_server_new3(&h2->session, cb, h2, opt, &mem);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
 
-    size_t header_list =
-        cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
+    /* nginx's three: the stream limit, the window, and frames up to the largest (a client may
+     * send 16 MB DATA frames; the header list's bound is large_client_header_buffers, said
+     * by no setting, as nginx) */
     nghttp2_settings_entry iv[] = {
         /* nghttp2's own limit: none (settings_patch gives the client the real one) */
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, UINT32_MAX},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)s->preread_size},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)mg_min(header_list, UINT32_MAX)},
+        {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, (1u << 24) - 1},
     };
     nghttp2_submit_settings(h2->session, NGHTTP2_FLAG_NONE, iv, mg_nelems(iv));
     /* the connection's window: streams bound what they hold, the connection need not */

@@ -79,6 +79,7 @@ struct mg_http_v2_conn_s {
     /* the stream a line on the connection's log is about (a bad field): its server and host
      * are named as on the stream's own lines (connection.c's log handler) */
     mg_http_v2_stream_t *log_stream;
+    int32_t last_sid; /* the last frame header's stream: a GOAWAY's log line names it */
     unsigned ssl : 1;
     unsigned wblocked : 1;      /* the socket is full: waiting for it */
     unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
@@ -110,8 +111,14 @@ struct mg_http_v2_stream_s {
     /* the header block's fields as "name: value\r\n" lines, the request head's text */
     char *head;
     size_t head_len, head_size, header_bytes;
-    size_t nfields;          /* lines in head */
-    unsigned has_host : 1;   /* a host field came: no Host line from :authority */
+    /* the header block's bytes as they came (HEADERS without padding and priority, then each
+     * CONTINUATION): $request_length starts there, as nginx's, and DATA bytes add to it */
+    size_t in_length;
+    size_t nfields; /* lines in head */
+    /* the cookie fields' values joined with "; " (RFC 9113 8.2.3), one field at the head's
+     * end when the block ends, as nginx makes it */
+    char *cookie;
+    size_t cookie_len;
     unsigned has_length : 1; /* a content-length field came */
     mg_str_t method, path, authority, scheme;
     /* the pseudo-headers' values, where they fit: no allocation each (else malloc'ed) */
@@ -123,6 +130,7 @@ struct mg_http_v2_stream_s {
     char *in;
     size_t in_start, in_last, in_size;
     size_t in_unacked; /* DATA bytes handed to the reader but not yet given back as window */
+    uint64_t in_total; /* DATA bytes that came for the request (beyond its content-length: 400) */
     /* the response body the writer offers (v2_data.c): references to its queue's front, memory
      * pieces (ref[ref_i..nref)) or a file's range (ref_fd from ref_off), not copies */
     struct iovec ref[MG_HTTP_V2_REFS];
@@ -195,6 +203,9 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
 /* The header block ended (from nghttp2's callback): a stream without a body joins h2->ready,
  * one with a body starts its request at once. */
 void mg_http_v2_stream_ready(mg_http_v2_stream_t *st);
+/* A stream ended (reset, or its connection) as its header block was read: its request is
+ * logged as nginx logs it, status 000, with what was taken of the block; nothing is sent. */
+void mg_http_v2_stream_dropped(mg_http_v2_stream_t *st);
 /* nghttp2_session_mem_recv returned: the ready streams still open start their requests, those
  * closed meanwhile go. */
 void mg_http_v2_streams_start(mg_http_v2_conn_t *h2);

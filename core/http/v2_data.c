@@ -334,6 +334,11 @@ int mg_http_v2_send_data(nghttp2_session *session, nghttp2_frame *frame, const u
     st->ref_left -= length;
     st->ref_taken += length;
     mg_connection_t *fc = st->fc;
+    if (fc && st->hc->r) {
+        /* the frame's header and padding (the writer counts its bytes) */
+        st->hc->r->bytes_sent += 9 + pad;
+        st->hc->r->header_size += 9 + pad;
+    }
     if (length && fc && fc->writing && !st->offering) {
         event_active(fc->wev, EV_WRITE, 1); /* the writer drops what was taken */
     }

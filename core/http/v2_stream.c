@@ -107,6 +107,9 @@ void mg_http_v2_stream_free(mg_http_v2_stream_t *st)
     if (st->bad) {
         free(st->bad);
     }
+    if (st->cookie) {
+        free(st->cookie);
+    }
     if (st->in) {
         free(st->in);
     }
@@ -166,29 +169,55 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
         stream_bad(st, "client sent unknown pseudo-header \"%.*s\"", name, nlen);
         return;
     }
+    if (slot == &st->authority && slot->data && st->bad == NULL) {
+        /* nginx 1.22 takes :authority as a host field: a second is a duplicate host */
+        size_t n = (size_t)mg_min(vlen, 256);
+        size_t size = sizeof("client sent duplicate host header: \"host: \", previous value: "
+                             "\"host: \"") +
+                      n + slot->len;
+        st->bad_before_host = 0;
+        st->bad = mg_alloc(size);
+        snprintf(
+            st->bad, size,
+            "client sent duplicate host header: \"host: %.*s\", previous value: \"host: %.*s\"",
+            (int)n, (const char *)value, (int)slot->len, slot->data);
+        return;
+    }
     if (slot->data) {
         stream_bad(st, "client sent duplicate %.*s header", name, nlen);
+        return;
+    }
+    if (vlen == 0 && slot != &st->authority) {
+        stream_bad(st, "client sent empty %.*s header", name, nlen);
         return;
     }
     if (slot == &st->method) {
         for (size_t i = 0; i < vlen; i++) {
             if ((value[i] < 'A' || value[i] > 'Z') && value[i] != '_' && value[i] != '-') {
+                /* kept all the same: nginx's $request_method shows it in the 400's log line */
                 stream_bad(st, "client sent invalid method: \"%.*s\"", value, vlen);
-                return;
+                break;
             }
         }
     } else if (slot == &st->path) {
-        if (vlen == 0) {
-            stream_bad(st, "client sent empty :path header%.*s", value, 0);
-            return;
-        }
-        int ok = value[0] == '/' || (vlen == 1 && value[0] == '*');
+        int ok = value[0] == '/'; /* "*" too is no path for nginx's URI parser */
         for (size_t i = 0; i < vlen && ok; i++) {
             ok = value[i] > ' ' && value[i] != 0x7f;
         }
         if (!ok) {
             stream_bad(st, "client sent invalid :path header: \"%.*s\"", value, vlen);
             return;
+        }
+    } else if (slot == &st->scheme) {
+        /* RFC 3986's scheme: a letter, then letters, digits, '+', '-' and '.' */
+        for (size_t i = 0; i < vlen; i++) {
+            uint8_t ch = value[i] | 0x20;
+            if ((ch < 'a' || ch > 'z') &&
+                (i == 0 || !((value[i] >= '0' && value[i] <= '9') || value[i] == '+' ||
+                             value[i] == '-' || value[i] == '.'))) {
+                stream_bad(st, "client sent invalid :scheme header: \"%.*s\"", value, vlen);
+                return;
+            }
         }
     }
     char *p;
@@ -217,19 +246,31 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
 
 /* What a field's name (past a pseudo-header's ':') or value may not hold: a name no blank,
  * control, DEL, ':' or uppercase letter (h2 names are lowercase), a value no CR, LF or NUL.
- * A table: every byte of every request field goes through it. */
+ * A name of other bytes than [a-z0-9-] (and '_' with underscores_in_headers) is an invalid
+ * one that ignore_invalid_headers drops. A table: every byte of every request field goes
+ * through it. */
 #define BAD_IN_NAME 1
 #define BAD_IN_VALUE 2
+#define NOT_TOKEN 4
+#define UNDERSCORE 8
 static const uint8_t field_bad[256] = {
-    [0] = BAD_IN_NAME | BAD_IN_VALUE,
-    [1 ... 9] = BAD_IN_NAME,
-    ['\n'] = BAD_IN_NAME | BAD_IN_VALUE,
-    [11 ... 12] = BAD_IN_NAME,
-    ['\r'] = BAD_IN_NAME | BAD_IN_VALUE,
-    [14 ... ' '] = BAD_IN_NAME,
-    [':'] = BAD_IN_NAME,
-    ['A' ... 'Z'] = BAD_IN_NAME,
-    [0x7f] = BAD_IN_NAME,
+    [0] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    [1 ... 9] = BAD_IN_NAME | NOT_TOKEN,
+    ['\n'] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    [11 ... 12] = BAD_IN_NAME | NOT_TOKEN,
+    ['\r'] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    [14 ... ' '] = BAD_IN_NAME | NOT_TOKEN,
+    ['!' ... ','] = NOT_TOKEN,
+    ['.' ... '/'] = NOT_TOKEN,
+    [':'] = BAD_IN_NAME | NOT_TOKEN,
+    [';' ... '@'] = NOT_TOKEN,
+    ['A' ... 'Z'] = BAD_IN_NAME | NOT_TOKEN,
+    ['[' ... '^'] = NOT_TOKEN,
+    ['_'] = UNDERSCORE,
+    ['`'] = NOT_TOKEN,
+    ['{' ... '~'] = NOT_TOKEN,
+    [0x7f] = BAD_IN_NAME | NOT_TOKEN,
+    [0x80 ... 0xff] = NOT_TOKEN,
 };
 
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
@@ -247,7 +288,8 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
             mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header%s",
                          field ? " field" : "");
         }
-        /* as nginx: the connection ends, this stream the last one named */
+        /* as nginx: the connection ends, this stream the last one named (and logged) */
+        mg_http_v2_stream_dropped(st);
         nghttp2_session_terminate_session2(st->h2->session, st->id, NGHTTP2_ENHANCE_YOUR_CALM);
         return NGHTTP2_ENHANCE_YOUR_CALM;
     }
@@ -268,8 +310,10 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
             stream_log_field(st, c, "client sent invalid header name: \"%.*s\"",
                              (int)mg_min(nlen, 256), (const char *)name);
         }
+        mg_http_v2_stream_dropped(st);
         return NGHTTP2_PROTOCOL_ERROR;
     }
+    unsigned name_bad = bad;
     /* the parser also sees CR, LF and NUL as the head's structure */
     bad = 0;
     for (size_t i = 0; i < vlen; i++) {
@@ -277,10 +321,22 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     }
     if (bad & BAD_IN_VALUE) {
         if (c) {
+            /* the whole value, as nginx quotes it: a NUL would end a "%.*s", so it is written
+             * as the log writes the other control bytes, \x00 */
+            char shown[256 * 4];
+            size_t k = 0;
+            for (size_t i = 0; i < vlen && i < 256; i++) {
+                if (value[i] == '\0') {
+                    memcpy(shown + k, "\\x00", 4);
+                    k += 4;
+                } else {
+                    shown[k++] = (char)value[i];
+                }
+            }
             stream_log_field(st, c, "client sent header \"%.*s\" with invalid value: \"%.*s\"",
-                             (int)mg_min(nlen, 256), (const char *)name, (int)mg_min(vlen, 256),
-                             (const char *)value);
+                             (int)mg_min(nlen, 256), (const char *)name, (int)k, shown);
         }
+        mg_http_v2_stream_dropped(st);
         return NGHTTP2_PROTOCOL_ERROR;
     }
     if (st->bad) {
@@ -290,8 +346,25 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
         stream_pseudo(st, name, nlen, value, vlen);
         return 0;
     }
+    if (((name_bad & NOT_TOKEN) || ((name_bad & UNDERSCORE) && !cscf->underscores_in_headers)) &&
+        cscf->ignore_invalid_headers) {
+        /* dropped, in nginx's h2 words (the default server's settings: nginx reads them before
+         * the host chose another) */
+        if (c) {
+            stream_log_field(st, c, "client sent invalid header: \"%.*s\"", (int)mg_min(nlen, 256),
+                             (const char *)name);
+        }
+        return 0;
+    }
     /* names are lowercase here (checked above) */
-    st->has_host |= nlen == 4 && memcmp(name, "host", 4) == 0;
+    if (nlen == 6 && memcmp(name, "cookie", 6) == 0) {
+        size_t sep = st->cookie ? 2 : 0;
+        st->cookie = mg_realloc(st->cookie, st->cookie_len + sep + vlen);
+        memcpy(st->cookie + st->cookie_len, "; ", sep);
+        memcpy(st->cookie + st->cookie_len + sep, value, vlen);
+        st->cookie_len += sep + vlen;
+        return 0;
+    }
     st->has_length |= nlen == 14 && memcmp(name, "content-length", 14) == 0;
     st->nfields++;
     head_append(st, (const char *)name, nlen);
@@ -386,7 +459,12 @@ static void stream_conn_close(mg_connection_t *fc)
 
 static ssize_t stream_recv(mg_connection_t *fc, char *buf, size_t len)
 {
-    mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
+    mg_http_conn_t *hc = fc->data;
+    mg_http_v2_stream_t *st = hc->stream;
+    if (hc->r && st->has_length && st->in_total > (uint64_t)hc->r->headers_in.content_length_n) {
+        errno = EMSGSIZE; /* more DATA than the content-length said: body.c answers 400 */
+        return -1;
+    }
     size_t have = st->in_last - st->in_start;
     if (have == 0) {
         if (st->reset) {
@@ -503,16 +581,61 @@ static void stream_refuse(mg_http_v2_stream_t *st, uint32_t code, const char *wh
     mg_http_v2_schedule(h2);
 }
 
+static mg_str_t pool_copy(mg_pool_t *pool, mg_str_t v)
+{
+    char *p = mg_pnalloc(pool, v.len + 1);
+    memcpy(p, v.data, v.len);
+    p[v.len] = '\0';
+    return (mg_str_t){v.len, p};
+}
+
+/* A request for a header block that did not become one (answered 400, or reset), whose log
+ * line has what nginx had taken of it by then: the method, the path, :authority as the host
+ * field, the protocol (not $request: nginx builds the request line last). */
+static mg_request_t *stream_partial_request(mg_http_v2_stream_t *st, mg_connection_t *fc)
+{
+    mg_request_t *r = mg_http_create_request(fc);
+    r->request_length = st->in_length;
+    r->http_protocol = (mg_str_t){8, "HTTP/2.0"};
+    if (st->method.data) {
+        r->method_name = pool_copy(r->pool, st->method);
+    }
+    if (st->path.data) {
+        r->unparsed_uri = pool_copy(r->pool, st->path);
+    }
+    if (st->authority.data) {
+        mg_table_elt_t *h = mg_array_push(&r->headers_in.headers);
+        h->key = (mg_str_t){4, "host"};
+        h->value = pool_copy(r->pool, st->authority);
+        h->hash = MG_HTTP_FIELD_PARSED;
+        r->headers_in.host = h;
+    }
+    r->http_major = 2;
+    r->http_minor = 0;
+    return r;
+}
+
 /* A header block nginx answers 400 to: a request without a head, finalized with it. */
 static void stream_reject(mg_http_v2_stream_t *st, const char *why)
 {
     mg_connection_t *fc = stream_conn_create(st, 0);
     mg_log_error(MG_LOG_INFO, &fc->log, 0, "%s", why);
-    mg_request_t *r = mg_http_create_request(fc);
-    r->http_major = 2;
-    r->http_minor = 0;
+    mg_request_t *r = stream_partial_request(st, fc);
     r->keepalive = 0;
     mg_http_finalize_request(r, MG_HTTP_BAD_REQUEST);
+}
+
+void mg_http_v2_stream_dropped(mg_http_v2_stream_t *st)
+{
+    if (st->fc || st->h2->c == NULL || st->h2->c->closed) {
+        return;
+    }
+    mg_connection_t *fc = stream_conn_create(st, 0);
+    mg_request_t *r = stream_partial_request(st, fc);
+    r->keepalive = 0;
+    mg_http_log_request(r);
+    st->out_eof = 1; /* the reset is the stream's end */
+    mg_conn_close(fc);
 }
 
 static void stream_start(mg_http_v2_stream_t *st);
@@ -568,9 +691,17 @@ static void stream_start(mg_http_v2_stream_t *st)
         stream_reject(st, st->bad ? st->bad : missing);
         goto done;
     }
-    /* "METHOD PATH HTTP/1.1", Host from :authority unless a host field came, the fields */
+    if (st->cookie) {
+        st->nfields++;
+        head_append(st, "cookie: ", 8);
+        head_append(st, st->cookie, st->cookie_len);
+        head_append(st, "\r\n", 2);
+        free(st->cookie);
+        st->cookie = NULL;
+    }
+    /* "METHOD PATH HTTP/1.1", a host field from :authority, the fields */
     size_t hlen = st->method.len + 1 + st->path.len + sizeof(" HTTP/1.1\r\n") - 1 +
-                  (st->authority.data ? sizeof("Host: \r\n") - 1 + st->authority.len : 0) +
+                  (st->authority.data ? sizeof("host: \r\n") - 1 + st->authority.len : 0) +
                   st->head_len + 2;
     mg_connection_t *fc = stream_conn_create(st, hlen);
     mg_http_conn_t *hc = fc->data;
@@ -585,9 +716,11 @@ static void stream_start(mg_http_v2_stream_t *st)
     size_t line_len = (size_t)(p - hc->buf);
     /* a body without a length reaches the reader chunked (headers_in.c asks) */
     st->in_chunked = !st->in_eof && !st->has_length;
-    int host_line = st->authority.data && !st->has_host;
+    /* :authority is a host field, the first (pseudo-headers come first), as nginx 1.22 takes
+     * it: a host field too is a duplicate one (400) */
+    int host_line = st->authority.data != NULL;
     if (host_line) {
-        memcpy(p, "Host: ", 6);
+        memcpy(p, "host: ", 6);
         p += 6;
         memcpy(p, st->authority.data, st->authority.len);
         p += st->authority.len;
@@ -680,6 +813,8 @@ void mg_http_v2_stream_data(mg_http_v2_stream_t *st, const uint8_t *data, size_t
         nghttp2_session_consume_stream(st->h2->session, st->id, len);
         return;
     }
+    st->hc->r->request_length += len; /* the DATA bytes, as nginx counts them */
+    st->in_total += len;
     if (st->in_chunked) {
         char line[32];
         int n = snprintf(line, sizeof(line), "%zx\r\n", len);

@@ -719,6 +719,9 @@ static mg_int_t http_flush(mg_request_t *r)
     failed:
         if (op == NULL || (c->ssl && n < 0)) {
             /* already logged (TLS: with OpenSSL's reason) */
+        } else if (n < 0 && hc->stream && errno == EPIPE) {
+            /* an h2 stream reset, or its connection gone: logged as such already (the client's
+             * RST_STREAM, the connection's close), nginx's stream writes fail silently */
         } else if (n < 0) {
             int err = errno;
             c->log.action = "sending response to client";
