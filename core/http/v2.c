@@ -116,6 +116,8 @@ static mg_int_t var_http2(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
     return MG_OK;
 }
 
+static int session_setup(mg_conf_t *cf, mg_http_v2_main_conf_t *m);
+
 static const char *v2_init_main_conf(mg_conf_t *cf, void *conf)
 {
     mg_http_variable_t *var = mg_http_add_variable(cf, (mg_str_t)mg_string("http2"), 0);
@@ -130,7 +132,7 @@ static const char *v2_init_main_conf(mg_conf_t *cf, void *conf)
     if (m->recv_buffer_size <= 2 * 24) {
         return "value is too small"; /* nginx: at least twice the preface */
     }
-    return MG_CONF_OK;
+    return session_setup(cf, m) == 0 ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
 static void *v2_create_srv_conf(mg_conf_t *cf)
@@ -992,6 +994,56 @@ static void conn_gone(void *data)
     mg_http_v2_release(h2);
 }
 
+static void session_setup_free(void *data)
+{
+    mg_http_v2_main_conf_t *m = data;
+    nghttp2_session_callbacks_del(m->callbacks);
+    nghttp2_option_del(m->options);
+}
+
+/* The callbacks and options of every session of the configuration m (for its cycle's life). */
+static int session_setup(mg_conf_t *cf, mg_http_v2_main_conf_t *m)
+{
+    nghttp2_session_callbacks *cb;
+    nghttp2_option *opt;
+    if (nghttp2_session_callbacks_new(&cb) != 0) {
+        return -1;
+    }
+    if (nghttp2_option_new(&opt) != 0) {
+        nghttp2_session_callbacks_del(cb);
+        return -1;
+    }
+    m->callbacks = cb;
+    m->options = opt;
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
+    nghttp2_session_callbacks_set_on_extension_chunk_recv_callback(cb, on_ext_chunk);
+    nghttp2_session_callbacks_set_unpack_extension_callback(cb, on_ext_unpack);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_send_data_callback(cb, mg_http_v2_send_data);
+    /* a stream's window opens as its reader takes the body (backpressure per stream) */
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    /* requests are checked as nginx checks them (v2_stream.c): nghttp2 would reset streams
+     * nginx answers 400 (bad pseudo-headers) or serves (connection-specific fields) */
+    nghttp2_option_set_no_http_messaging(opt, 1);
+    /* a closed stream goes at once: with no limit of nghttp2's own (below) it would keep
+     * every one (224 bytes) for the priority tree until the connection closes, 26 MiB over
+     * 110,000 streams; a frame for a closed stream is then ignored, as nginx ignores it */
+    nghttp2_option_set_no_closed_streams(opt, 1);
+    /* frames of types nginx does not know are given to on_begin_frame (which logs them, as
+     * nginx) instead of being skipped unseen; no extension callback: their payload is dropped */
+    for (int t = NGHTTP2_CONTINUATION + 1; t < 256; t++) {
+        nghttp2_option_set_user_recv_extension_type(opt, (uint8_t)t);
+    }
+    mg_pool_cleanup_add(cf->pool, session_setup_free, m);
+    return 0;
+}
+
 void mg_http_v2_init(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
@@ -1014,40 +1066,9 @@ void mg_http_v2_init(mg_connection_t *c)
     mg_lazy_timer_init(&h2->trim, mg_server_timers(c->server), on_trim, h2);
     mg_pool_cleanup_add(c->pool, conn_gone, h2);
 
-    nghttp2_session_callbacks *cb;
-    nghttp2_session_callbacks_new(&cb);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
-    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-    nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
-    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
-    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
-    nghttp2_session_callbacks_set_on_extension_chunk_recv_callback(cb, on_ext_chunk);
-    nghttp2_session_callbacks_set_unpack_extension_callback(cb, on_ext_unpack);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    nghttp2_session_callbacks_set_send_data_callback(cb, mg_http_v2_send_data);
-    nghttp2_option *opt;
-    nghttp2_option_new(&opt);
-    /* a stream's window opens as its reader takes the body (backpressure per stream) */
-    nghttp2_option_set_no_auto_window_update(opt, 1);
-    /* requests are checked as nginx checks them (v2_stream.c): nghttp2 would reset streams
-     * nginx answers 400 (bad pseudo-headers) or serves (connection-specific fields) */
-    nghttp2_option_set_no_http_messaging(opt, 1);
-    /* a closed stream goes at once: with no limit of nghttp2's own (below) it would keep
-     * every one (224 bytes) for the priority tree until the connection closes, 26 MiB over
-     * 110,000 streams; a frame for a closed stream is then ignored, as nginx ignores it */
-    nghttp2_option_set_no_closed_streams(opt, 1);
-    /* frames of types nginx does not know are given to on_begin_frame (which logs them, as
-     * nginx) instead of being skipped unseen; no extension callback: their payload is dropped */
-    for (int t = NGHTTP2_CONTINUATION + 1; t < 256; t++) {
-        nghttp2_option_set_user_recv_extension_type(opt, (uint8_t)t);
-    }
     nghttp2_mem mem; /* copied by nghttp2 */
     mg_http_v2_mem_conn(&mem, h2);
-    nghttp2_session_server_new3(&h2->session, cb, h2, opt, &mem);
-    nghttp2_option_del(opt);
-    nghttp2_session_callbacks_del(cb);
+    nghttp2_session_server_new3(&h2->session, m->callbacks, h2, m->options, &mem);
 
     /* nginx's three: the stream limit, the window, and frames up to the largest (a client may
      * send 16 MB DATA frames; the header list's bound is large_client_header_buffers, said

@@ -31,6 +31,10 @@ typedef struct {
 
 typedef struct {
     size_t recv_buffer_size; /* http2_recv_buffer_size */
+    /* what every session of this configuration is made with (nghttp2 copies both at
+     * nghttp2_session_server_new3): made once here, not per connection */
+    struct nghttp2_session_callbacks *callbacks;
+    struct nghttp2_option *options;
 } mg_http_v2_main_conf_t;
 
 typedef struct {
