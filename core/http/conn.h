@@ -107,6 +107,9 @@ typedef struct {
 } mg_http_conn_next_t;
 void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);
 void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next);
+/* Close c lingering (read and drop the client's bytes for up to timeout between reads, time in
+ * all); HTTP/1 after a response, HTTP/2 after its last GOAWAY. */
+void mg_http_conn_linger(mg_connection_t *c, mg_msec_t timeout, mg_msec_t time);
 /* Free hc->head (h2 takes over the connection). */
 void mg_http_conn_head_free(mg_http_conn_t *hc);
 /* Begin processing a parsed head found in hc->buf (connection.c -> headers_in.c). */

@@ -859,6 +859,25 @@ static void keepalive_timeout(mg_connection_t *c)
     mg_conn_close(c);
 }
 
+/* Close c lingering: our side's end is sent (close_notify under TLS, then the FIN) and what
+ * the client still sends is read and dropped, up to `timeout` between reads and `time` in all,
+ * so that closing with unread input does not make the kernel reset the connection under the
+ * responses the client has not read yet. */
+void mg_http_conn_linger(mg_connection_t *c, mg_msec_t timeout, mg_msec_t time)
+{
+    mg_http_conn_t *hc = c->data;
+    if (c->ssl) {
+        mg_ssl_shutdown(c); /* close_notify before the FIN */
+    }
+    shutdown(c->fd, SHUT_WR);
+    hc->lingering_deadline = mg_now.monotonic + time;
+    hc->lingering_timeout = timeout;
+    c->read_handler = lingering_read;
+    c->timeout_handler = lingering_timeout;
+    mg_conn_timer_set(c, timeout);
+    mg_conn_read_on(c);
+}
+
 /* What becomes of the connection once r is done: keep it for the next request, close it at once,
  * or close it lingering (read and drop what the client still sends, so that closing with unread
  * input does not reset the connection under the response). Taken before r is freed. */
@@ -909,16 +928,7 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
     }
     if (!next->keepalive) {
         if (next->lingering) {
-            if (c->ssl) {
-                mg_ssl_shutdown(c); /* close_notify before the FIN */
-            }
-            shutdown(c->fd, SHUT_WR);
-            hc->lingering_deadline = mg_now.monotonic + next->lingering_time;
-            hc->lingering_timeout = next->lingering_timeout;
-            c->read_handler = lingering_read;
-            c->timeout_handler = lingering_timeout;
-            mg_conn_timer_set(c, next->lingering_timeout);
-            mg_conn_read_on(c);
+            mg_http_conn_linger(c, next->lingering_timeout, next->lingering_time);
             return;
         }
         mg_conn_close(c);

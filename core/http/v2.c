@@ -536,6 +536,23 @@ static void conn_close(mg_http_v2_conn_t *h2)
     }
 }
 
+/* GOAWAY sent (or received) and no stream left: as nginx >= 1.19.7, the connection closes
+ * lingering unless lingering_close is off, so a client's frames still in flight (a WINDOW_UPDATE,
+ * a request the GOAWAY refused) do not reset it under the responses it has not read yet */
+static void conn_end(mg_http_v2_conn_t *h2)
+{
+    mg_connection_t *c = h2->c;
+    mg_http_srv_conf_t *cscf = h2->hc->addr_conf->default_server;
+    mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    if (clcf->lingering_close == MG_HTTP_LINGERING_OFF || c->fd < 0) {
+        conn_close(h2);
+        return;
+    }
+    h2->lingering = 1;
+    mg_lazy_timer_del(&h2->trim);
+    mg_http_conn_linger(c, clcf->lingering_timeout, clcf->lingering_time);
+}
+
 static void conn_fail(mg_http_v2_conn_t *h2)
 {
     h2->failed = 1;
@@ -704,7 +721,7 @@ void mg_http_v2_gather(mg_http_v2_conn_t *h2)
 static void conn_flush(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
-    if (c == NULL || c->closed || h2->failed || h2->in_recv || h2->in_send) {
+    if (c == NULL || c->closed || h2->failed || h2->lingering || h2->in_recv || h2->in_send) {
         return;
     }
     for (;;) {
@@ -734,7 +751,7 @@ static void conn_flush(mg_http_v2_conn_t *h2)
         return;
     }
     if (!nghttp2_session_want_read(h2->session) && !nghttp2_session_want_write(h2->session)) {
-        conn_close(h2); /* GOAWAY sent (or received) and no stream left */
+        conn_end(h2); /* GOAWAY sent (or received) and no stream left */
         return;
     }
     if (!h2->flush_pending) {
