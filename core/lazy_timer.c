@@ -1,7 +1,7 @@
 /*
  * Lazy deadline timers (see lazy_timer.h). Times are the monotonic clock's, in microseconds,
- * read at each set and each firing: not the loop turn's cached mg_now (timer_resolution and
- * the upstream's events leave that behind), nor libevent's own time (cached at the start of a
+ * read at each set and each firing: not the loop turn's cached mg_now (timer_resolution leaves
+ * that behind), nor libevent's own time (cached at the start of a
  * loop turn, perhaps a coarse clock), which is never ahead of this one: the libevent timer
  * added for d fires by `now + d` read here, plus the microsecond libevent's own read may come
  * after. Whenever it fires, the clock says which timers have come up; a timer whose deadline

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mg.h"
+#include "mgtime.h"
 #include "watch.h"
 
 static void watch_act(evutil_socket_t fd, short what, void *arg);
@@ -88,6 +89,10 @@ static void watch_dispatch(mg_watch_t *w, evutil_socket_t fd, short what)
 static void watch_event(evutil_socket_t fd, short what, void *arg)
 {
     mg_watch_t *w = arg;
+    /* the loop woke for this socket: its handlers stamp times ($upstream_response_time, the
+     * request's end for $request_time) on the clock, which another worker's or a timer's event
+     * may have left behind for as long as this worker slept */
+    mg_time_update();
     if (w->et) {
         if (what & EV_CLOSED) {
             w->rdhup = 1;
@@ -117,6 +122,7 @@ static void watch_act(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     mg_watch_t *w = arg;
+    mg_time_update();
     short ask = w->act_what;
     w->act_what = 0;
     /* a read or write since it was asked found the socket empty or full: the next edge

@@ -41,13 +41,24 @@ int mg_upstream_rr_is_tried(mg_upstream_pick_t *pick, mg_uint_t i)
     return (pick->tried[i / BITS] >> (i % BITS)) & 1;
 }
 
+/* now (monotonic, the cached clock's) is within fail_timeout of the window's start. As nginx,
+ * which compares whole seconds of its cached wall clock (ngx_time()): the seconds count of the
+ * wall clock now against the one it showed at `checked`, so a window of 1s ends between 1 and
+ * 2 s after the failure, at the same instant as nginx's. */
+static int within_fail_timeout(const mg_upstream_peer_t *peer, mg_msec_t now)
+{
+    mg_msec_t wall_now = mg_now.msec - (mg_now.monotonic - now);
+    mg_msec_t wall_checked = wall_now - (now - peer->checked);
+    return wall_now / 1000 - wall_checked / 1000 <= peer->fail_timeout / 1000;
+}
+
 /* not to be chosen now: failed within fail_timeout, at max_conns, or failing its health
  * check (then even a lone peer) */
 int mg_upstream_rr_failed(mg_upstream_peer_t *peer, mg_msec_t now)
 {
     return peer->hc_down ||
            (peer->max_fails && peer->fails >= (mg_uint_t)peer->max_fails &&
-            now - peer->checked <= peer->fail_timeout) ||
+            within_fail_timeout(peer, now)) ||
            (peer->max_conns && peer->conns >= (mg_uint_t)peer->max_conns);
 }
 
@@ -64,7 +75,7 @@ void mg_upstream_rr_chosen(mg_upstream_pick_t *pick, mg_upstream_peer_t *peer, m
     pick->tries++;
     peer->conns++;
     /* a peer chosen after its window passed opens a new one: its next success clears fails */
-    if (now - peer->checked > peer->fail_timeout) {
+    if (!within_fail_timeout(peer, now)) {
         peer->checked = now;
     }
 }
