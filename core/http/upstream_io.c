@@ -832,6 +832,8 @@ static int body_complete(mg_upstream_t *u)
     return u->header_only || (u->chunked_body ? u->chunked.done : u->length == 0);
 }
 
+static mg_int_t pipe_output(mg_upstream_t *u, mg_buf_t *in);
+
 static void body_finish(mg_upstream_t *u, int extra)
 {
     mg_request_t *r = u->r;
@@ -849,7 +851,7 @@ static void body_finish(mg_upstream_t *u, int extra)
                      u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
-    if (mg_upstream_output(u, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
+    if (pipe_output(u, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return;
     }
@@ -892,20 +894,28 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
     return MG_OK;
 }
 
-mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in)
+/* nginx's event pipe: the body filters' lines say "while sending to client" (the context
+ * stays so when the output failed, for what the request's end logs) */
+static mg_int_t pipe_output(mg_upstream_t *u, mg_buf_t *in)
 {
-    /* nginx's event pipe: the body filters' lines say "while sending to client" */
     const char *action = u->r->connection->log.action;
     u->r->connection->log.action = "sending to client";
     mg_int_t rc = mg_http_output(u->r, in);
     if (rc != MG_ERROR) {
         u->r->connection->log.action = action;
     }
+    return rc;
+}
+
+mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in)
+{
+    const char *action = u->r->connection->log.action;
+    mg_int_t rc = pipe_output(u, in);
     if (rc == MG_ERROR && (u->store || mg_http_cache_storing(u->r)) && u->buffering &&
         u->r->connection->closed) {
         /* as nginx's event pipe: a response being stored (proxy_store) or cached is read on
          * after the client went (its write failed), its bytes reaching the store and cache
-         * filters; the end's output fails */
+         * filters; the end's output fails (body_finish: pipe_output) */
         u->r->connection->log.action = action;
         return MG_OK;
     }
