@@ -48,3 +48,18 @@ ACCESS 301 /html loc="/x"
 
 
 
+=== TEST 3: a bad %-escape: $request_uri and $args not found, $uri empty
+--- http_config
+    log_format ru 'ACCESS $status ru="$request_uri" a="$args" u="$uri" r="$request"';
+--- config
+    access_log $TEST_NGINX_LOG_DIR/error.log ru;
+    location / { return 200; }
+--- raw_request eval
+"GET /f%zz?q=1 HTTP/1.0\r\nHost: a\r\n\r\n"
+--- error_code: 400
+--- error_log
+ACCESS 400 ru="-" a="-" u="" r="GET /f%zz?q=1 HTTP/1.0"
+client sent invalid request while reading client request line
+
+
+
