@@ -63,3 +63,11 @@ client sent invalid request while reading client request line
 
 
 
+=== TEST 4: a NUL on the request line: the error log's request: shows the line whole
+--- config
+    location / { return 200; }
+--- raw_request eval
+"GET /f\0?q=2 HTTP/1.0\r\nHost: a\r\n\r\n"
+--- error_code: 400
+--- error_log eval
+qr{client sent invalid request while reading client request line, client: 127\.0\.0\.1, server: localhost, request: "GET /f(?:\0|\\x00)\?q=2 HTTP/1\.0"}
