@@ -15,7 +15,7 @@
 #include "shm.h"
 #include "str.h"
 
-#define MAGIC "MGMET1"
+#define MAGIC "MGMET2"
 
 enum { EMPTY = 0, CLAIMED, READY };
 

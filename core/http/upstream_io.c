@@ -615,6 +615,9 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
         mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
         return;
     }
+    /* nginx numbers an upstream connection like an accepted one: the next client's $connection
+     * is one further on */
+    (void)mg_conn_number(r->connection->server, r->connection->cycle);
     u->conn = conn_new(u, fd, peer);
     u->conn->requests = 1;
     u->conn->created = mg_now.monotonic;
