@@ -517,7 +517,7 @@ static void client_aborted(mg_request_t *r)
     mg_http_finalize_request(r, MG_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
-static const mg_http_abort_t lua_abort = {client_aborted, NULL};
+static const mg_http_abort_t lua_abort = {client_aborted, NULL, NULL};
 
 void mg_lua_watch_client(mg_lua_ctx_t *ctx)
 {

@@ -51,7 +51,7 @@ static void request_gone(void *data)
 }
 
 static void client_gone(mg_request_t *r);
-static const mg_http_abort_t handler_abort = {client_gone, NULL};
+static const mg_http_abort_t handler_abort = {client_gone, NULL, NULL};
 
 static void client_gone(mg_request_t *r)
 {

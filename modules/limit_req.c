@@ -259,7 +259,7 @@ static void delay_cancel(void *data)
 
 static void delay_aborted(mg_request_t *r);
 
-static const mg_http_abort_t delay_abort = {delay_aborted, NULL};
+static const mg_http_abort_t delay_abort = {delay_aborted, NULL, NULL};
 
 static void delay_aborted(mg_request_t *r)
 {

@@ -52,8 +52,8 @@ static void on_client_read(mg_connection_t *c)
             mg_log_error(MG_LOG_INFO, &c->log, 0, "client canceled stream %d", (int)hc->stream->id);
         }
     } else {
-        mg_log_error(MG_LOG_INFO, &c->log, err, "client prematurely closed connection%s",
-                     w->log_tail ? w->log_tail : "");
+        mg_log_error(MG_LOG_INFO, &c->log, err, "%sclient prematurely closed connection%s",
+                     w->log_head ? w->log_head : "", w->log_tail ? w->log_tail : "");
     }
     w->handler(r);
 }

@@ -397,7 +397,7 @@ static void wait_cancel(void *data)
 }
 
 static void wait_aborted(mg_request_t *r);
-static const mg_http_abort_t wait_abort = {wait_aborted, NULL};
+static const mg_http_abort_t wait_abort = {wait_aborted, NULL, NULL};
 
 static void wait_aborted(mg_request_t *r)
 {

@@ -762,11 +762,13 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in);
 
 /* ---- client aborts (abort.c) ---- */
 /* Who waits for a client's close: called once, after the line "client prematurely closed
- * connection" with log_tail appended (nginx's upstream adds ", so upstream connection is
- * closed too") is logged at info and keepalive turned off. */
+ * connection" with log_head before it and log_tail after it (nginx's upstream on Linux says
+ * "epoll_wait() reported that " before, ", so upstream connection is closed too" after) is
+ * logged at info and keepalive turned off. */
 typedef struct mg_http_abort_s {
     void (*handler)(mg_request_t *r);
     const char *log_tail; /* NULL for none */
+    const char *log_head; /* NULL for none */
 } mg_http_abort_t;
 /* r waits on something other than its client (an upstream, Lua code): its connection's close
  * is noticed (nginx's check_broken_connection). Bytes of a pipelined request stop the watch

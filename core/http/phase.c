@@ -194,7 +194,7 @@ static void auth_delay_aborted(mg_request_t *r)
     mg_http_finalize_request(r, MG_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
-static const mg_http_abort_t auth_delay_watch = {auth_delay_aborted, NULL};
+static const mg_http_abort_t auth_delay_watch = {auth_delay_aborted, NULL, NULL};
 
 static void auth_delay_over(evutil_socket_t fd, short what, void *arg)
 {

@@ -729,7 +729,8 @@ static void send_request(mg_upstream_t *u)
     u->request_sent = 1;
     watch_client(u);
     mg_upstream_conn_timer_del(u);
-    r->connection->log.action = "reading response header from upstream";
+    /* the action stays "sending request to upstream" until the upstream's read event or the
+     * read timeout (as nginx's process_header sets it): a client gone before then says so */
     mg_upstream_conn_timer(u, u->conf->read_timeout);
     if (u->conn->ssl) {
         mg_upstream_read_head(u); /* the TLS layer may hold bytes the socket no longer shows */
@@ -1068,8 +1069,10 @@ static void client_aborted(mg_request_t *r)
     }
 }
 
-static const mg_http_abort_t client_abort = {client_aborted,
-                                             ", so upstream connection is closed too"};
+/* nginx's words where epoll reports the close (EPOLLRDHUP, Linux) */
+#define EPOLL_REPORTED "epoll_wait() reported that "
+static const mg_http_abort_t client_abort = {
+    client_aborted, ", so upstream connection is closed too", EPOLL_REPORTED};
 
 /* a response that may be cached: as nginx, only logged. Before its head the upstream is
  * still awaited, and the head's send then fails (nginx's c->error): the request ends with its
@@ -1083,7 +1086,7 @@ static void client_gone_caching(mg_request_t *r)
     }
 }
 
-static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL};
+static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL, EPOLL_REPORTED};
 
 static void unwatch_client(mg_request_t *r)
 {
@@ -1213,6 +1216,9 @@ static void on_timer(void *arg)
     }
     int driver = u->driver && u->state->connect_time >= 0 && !u->conn->handshaking;
     if (!driver && !u->tunnel && !u->reading_body) {
+        if (u->request_sent) {
+            u->r->connection->log.action = "reading response header from upstream";
+        }
         next_try(u, MG_UPSTREAM_FT_TIMEOUT, 1);
         return;
     }
