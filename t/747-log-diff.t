@@ -71,3 +71,20 @@ client sent invalid request while reading client request line
 --- error_code: 400
 --- error_log eval
 qr{client sent invalid request while reading client request line, client: 127\.0\.0\.1, server: localhost, request: "GET /f(?:\0|\\x00)\?q=2 HTTP/1\.0"}
+
+
+
+=== TEST 5: $sent_http_connection of a kept-alive connection is "keep-alive", as sent
+# moongate_only: nginx 1.22 logs "close" for every kept-alive request (its keepalive handler
+# clears r->keepalive just before the log phase runs), which contradicts the head it sent
+--- moongate_only
+--- http_config
+    log_format conn 'ACCESS $status co=$sent_http_connection';
+--- config
+    access_log $TEST_NGINX_LOG_DIR/error.log conn;
+    location /t { return 200 "ok\n"; }
+--- raw_request eval
+"GET /t HTTP/1.1\r\nHost: a\r\n\r\nGET /t HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+--- error_log
+ACCESS 200 co=keep-alive
+ACCESS 200 co=close
