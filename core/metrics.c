@@ -15,7 +15,7 @@
 #include "shm.h"
 #include "str.h"
 
-#define MAGIC "MGMET2"
+#define MAGIC "MGMET1"
 
 enum { EMPTY = 0, CLAIMED, READY };
 
