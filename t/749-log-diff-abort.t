@@ -13,14 +13,19 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
+use Time::HiRes ();
 
 backend(a => 'echo');
 
-# send the request and close at once
+# send the request and close once the upstream has it (so the request is past its connect and
+# send, whatever the speed of the build: an ASan one too)
 sub hang_up {
     my ($path) = @_;
+    backend_log_clear('a');
     my $s = client_connect();
     client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    my $deadline = Time::HiRes::time() + 5;
+    Time::HiRes::sleep(0.01) until backend_log('a') || Time::HiRes::time() > $deadline;
     close $s;
 }
 
