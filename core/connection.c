@@ -9,6 +9,7 @@
 #include "connection.h"
 #include "cycle.h"
 #include "listen.h"
+#include "metrics.h"
 #include "mgtime.h"
 #include "pool.h"
 #include "server.h"
@@ -131,6 +132,17 @@ void mg_conn_read_kick(mg_connection_t *c)
     }
 }
 
+/* nginx's connection serial ("*N", $connection): one counter for every process of the server,
+ * in its metrics zone, so a number names one connection across workers (each worker counting
+ * its own gave two connections the same *N); a process without the zone (-t) counts alone. */
+mg_uint_t mg_conn_number(mg_server_t *srv, mg_cycle_t *cycle)
+{
+    if (cycle && cycle->metrics) {
+        return (mg_uint_t)__atomic_add_fetch(&cycle->metrics->conn_serial, 1, __ATOMIC_RELAXED);
+    }
+    return srv ? ++srv->conn_number : 0;
+}
+
 mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
                                 const struct sockaddr_storage *ss, socklen_t len)
 {
@@ -150,7 +162,7 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     size_t n = mg_sockaddr_text((struct sockaddr *)&c->sockaddr, text, sizeof(text), 0);
     c->addr_text = ss->ss_family == AF_UNIX ? "unix:" : mg_pstrdup(c->pool, text, n);
     c->log = *cycle->log;
-    c->number = ++srv->conn_number;
+    c->number = mg_conn_number(srv, cycle);
     c->log.connection = c->number;
     c->recv = recv_plain;
     c->send = send_plain;

@@ -95,6 +95,8 @@ struct mg_connection_s {
  * (a reference on it is held until the connection is freed), added to the server's list.
  * It starts reusable: nothing of it was read yet; the protocol unmarks it on its first bytes
  * (mg_server_conn_reusable). */
+/* The next connection number (see connection.c); an upstream connect takes one too, as nginx. */
+mg_uint_t mg_conn_number(mg_server_t *srv, mg_cycle_t *cycle);
 mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
                                 const struct sockaddr_storage *ss, socklen_t len);
 /* Edge-triggered events (as nginx registers its connections, EPOLLET): each report is not

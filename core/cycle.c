@@ -2,6 +2,7 @@
  * Building and freeing configuration generations: parse -g then the config file into a fresh
  * pool, let every module finish its top-level conf, open the generation's log files.
  */
+#include <event2/event.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -278,6 +279,12 @@ mg_cycle_t *mg_cycle_create(const mg_cycle_params_t *params, mg_cycle_t *old, mg
         (*pp)->scope = &cycle->log_scope;
     }
     cycle->log = cycle->error_log;
+    if (!cycle->test_config && !cycle->signalling && !params->embed_log) {
+        /* nginx's word as each configuration takes over: libevent's first choice is the one
+         * its bases use */
+        mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "using the \"%s\" event method",
+                     event_get_supported_methods()[0]);
+    }
     cycle->old = NULL; /* it may be freed before this one */
     return cycle;
 

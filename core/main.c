@@ -301,6 +301,7 @@ int main(int argc, char **argv)
         return 1;
     }
     mg_shm_inherit_done(); /* zones of the old binary that the configuration dropped */
+    mg_version_log_status(srv->cycle->log);
     mg_core_conf_t *ccf = mg_cycle_core_conf(srv->cycle);
     /* with workers, the limit is each worker's (worker.c); a single process takes it here */
     if (!ccf->master_process && ccf->worker_rlimit_nofile != MG_CONF_UNSET) {

@@ -28,7 +28,7 @@ struct mg_server_s {
     mg_cycle_t *cycle;       /* current generation: new connections use it */
     mg_cycle_params_t params;
     mg_log_t *log;
-    mg_uint_t conn_number;   /* counter behind "*N" in the log */
+    mg_uint_t conn_number; /* "*N" when no metrics zone counts for all (mg_conn_number) */
     mg_uint_t nconnections;
     mg_connection_t *connections; /* doubly linked list of open connections */
     mg_connection_t *reusable, *reusable_last; /* reusable connections, oldest first */

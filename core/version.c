@@ -7,11 +7,14 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 
 #include "config.h"
+#include "log.h"
 #include "module.h"
 #include "version.h"
 
@@ -110,6 +113,26 @@ static int have(const char *mg)
         }
     }
     return 0;
+}
+
+/* What nginx logs at notice once the first configuration is read (its os_status): the version
+ * as -v names it, the compiler where -V names one, the system, the open files limit. */
+void mg_version_log_status(mg_log_t *log)
+{
+    mg_log_error(MG_LOG_NOTICE, log, 0,
+                 MOONGATE_NAME "/" MG_NGINX_VERSION " (" MOONGATE_VER "%s%s%s)",
+                 MG_BUILD[0] ? " (" : "", MG_BUILD, MG_BUILD[0] ? ")" : "");
+    mg_log_error(MG_LOG_NOTICE, log, 0, "built by %s", MG_CC);
+    struct utsname u;
+    if (uname(&u) == 0) {
+        mg_log_error(MG_LOG_NOTICE, log, 0, "OS: %s %s", u.sysname, u.release);
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        mg_log_error(MG_LOG_NOTICE, log, 0, "getrlimit(RLIMIT_NOFILE): %lld:%lld",
+                     rl.rlim_cur == RLIM_INFINITY ? -1LL : (long long)rl.rlim_cur,
+                     rl.rlim_max == RLIM_INFINITY ? -1LL : (long long)rl.rlim_max);
+    }
 }
 
 void mg_version_print(FILE *out, int configure)

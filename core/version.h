@@ -13,6 +13,8 @@
 
 /* "nginx version: ..." and, with configure set, "built by" and "configure arguments:". */
 void mg_version_print(FILE *out, int configure);
+struct mg_log_s;
+void mg_version_log_status(struct mg_log_s *log);
 /* Whether the module a load_module line names ("ngx_http_lua_module") is built into moongate. */
 int mg_version_builtin(const char *dynamic_name);
 

@@ -368,6 +368,9 @@ static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
         mg_lua_tcp_pool_release(s);
         return MG_ERROR;
     }
+    if (s->ctx && s->ctx->lmcf) { /* numbered as nginx numbers a cosocket's connection */
+        (void)mg_conn_number(NULL, s->ctx->lmcf->cycle);
+    }
     if (mg_lua_socket_bind_local(s->local, fd, mg_lua_tcp_log(s)) != 0) {
         *err = errno;
         close(fd);

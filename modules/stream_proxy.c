@@ -390,6 +390,7 @@ static void peer_chosen(proxy_t *u, mg_int_t prc)
         return;
     }
     u->fd = fd;
+    (void)mg_conn_number(c->server, c->cycle); /* as nginx numbers an upstream connection */
     int one = 1;
     if (pcf->socket_keepalive) {
         (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));

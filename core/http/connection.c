@@ -53,6 +53,18 @@ static int reading_head(mg_http_conn_t *hc)
            hc->last > hc->start;
 }
 
+/* A quoted field of the context with its bytes as they came, a NUL too (the log writes it as
+ * \x00; %.*s would stop there and lose the rest of a request line nginx shows whole). */
+static char *put_field(char *p, char *end, const char *label, const char *data, size_t len)
+{
+    p = mg_sprintf_end(p, end, "%s\"", label);
+    size_t room = p < end ? (size_t)(end - p) - 1 : 0;
+    size_t n = len < room ? len : room;
+    memcpy(p, data, n);
+    p += n;
+    return mg_sprintf_end(p, end, "\"");
+}
+
 static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
 {
     mg_http_conn_t *hc = log->data;
@@ -90,36 +102,35 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
         /* a head still arriving: what nginx would have parsed of it by now */
         mg_str_t line = partial_request_line(hc);
         if (line.len) {
-            p = mg_sprintf_end(p, end, ", request: \"%.*s\"", (int)line.len, line.data);
+            p = put_field(p, end, ", request: ", line.data, line.len);
         }
         /* the header lines the parser has finished so far */
         mg_http_request_head_t *head = hc->head;
         for (size_t i = 0; i < head->nheaders; i++) {
             if (mg_span_ieq(head->headers[i].name, "host")) {
-                p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)head->headers[i].value.len,
-                                   head->headers[i].value.data);
+                p = put_field(p, end, ", host: ", (const char *)head->headers[i].value.data,
+                              head->headers[i].value.len);
                 break;
             }
         }
         return (size_t)(p - buf);
     }
     if (r->request_line.len) {
-        p = mg_sprintf_end(p, end, ", request: \"%.*s\"", (int)r->request_line.len,
-                           r->request_line.data);
+        p = put_field(p, end, ", request: ", r->request_line.data, r->request_line.len);
     }
     /* nginx's order: the subrequest an event ran for, then its upstream */
     mg_request_t *cur = hc->current ? hc->current : r;
     if (cur != r) {
-        p = mg_sprintf_end(p, end, ", subrequest: \"%.*s\"", (int)cur->uri.len, cur->uri.data);
+        p = put_field(p, end, ", subrequest: ", cur->uri.data, cur->uri.len);
     }
     p = mg_upstream_log_text(cur, p, end);
     if (r->headers_in.host) {
-        p = mg_sprintf_end(p, end, ", host: \"%.*s\"", (int)r->headers_in.host->value.len,
-                           r->headers_in.host->value.data);
+        p = put_field(p, end, ", host: ", r->headers_in.host->value.data,
+                      r->headers_in.host->value.len);
     }
     if (r->headers_in.referer) {
-        p = mg_sprintf_end(p, end, ", referrer: \"%.*s\"", (int)r->headers_in.referer->value.len,
-                           r->headers_in.referer->value.data);
+        p = put_field(p, end, ", referrer: ", r->headers_in.referer->value.data,
+                      r->headers_in.referer->value.len);
     }
     return (size_t)(p - buf);
 }

@@ -220,16 +220,9 @@ static mg_int_t take_request_line(mg_request_t *r, mg_http_request_head_t *head)
     /* as sent: "HTTP/1.10" too; none for HTTP/0.9 (nginx's $server_protocol is empty then) */
     r->http_protocol.data = (char *)head->proto.data;
     r->http_protocol.len = head->proto.len;
-    /* $request_uri is the path and args as sent, even for an absolute-form target */
-    r->unparsed_uri.data = (char *)head->path.data;
-    r->unparsed_uri.len = (size_t)(head->target.data + head->target.len - head->path.data);
     if (head->schema.len) {
         r->schema.data = (char *)head->schema.data;
         r->schema.len = head->schema.len;
-    }
-    if (head->args.len) { /* as nginx: a bare "?" on the request line is no arguments */
-        r->args.data = (char *)head->args.data;
-        r->args.len = head->args.len;
     }
     if (head->complex_uri) {
         char *out = mg_pnalloc(r->pool, head->path.len + 1);
@@ -245,6 +238,14 @@ static mg_int_t take_request_line(mg_request_t *r, mg_http_request_head_t *head)
     } else {
         r->uri.data = (char *)head->path.data;
         r->uri.len = head->path.len;
+    }
+    /* $request_uri is the path and args as sent, even for an absolute-form target; like $args,
+     * set only once the path has been decoded (nginx logs "-" for both after a bad escape) */
+    r->unparsed_uri.data = (char *)head->path.data;
+    r->unparsed_uri.len = (size_t)(head->target.data + head->target.len - head->path.data);
+    if (head->args.len) { /* as nginx: a bare "?" on the request line is no arguments */
+        r->args.data = (char *)head->args.data;
+        r->args.len = head->args.len;
     }
     mg_http_set_exten(r);
     return MG_OK;

@@ -770,9 +770,9 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in);
 
 /* ---- client aborts (abort.c) ---- */
 /* Who waits for a client's close: called once, after the line "client prematurely closed
- * connection" with log_head before it and log_tail after it (nginx's upstream on Linux:
- * "epoll_wait() reported that " and ", so upstream connection is closed too") is logged at
- * info and keepalive turned off. */
+ * connection" with log_head before it and log_tail after it (nginx's upstream on Linux says
+ * "epoll_wait() reported that " before, ", so upstream connection is closed too" after) is
+ * logged at info and keepalive turned off. */
 typedef struct mg_http_abort_s {
     void (*handler)(mg_request_t *r);
     const char *log_tail; /* NULL for none */

@@ -623,6 +623,9 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
         mg_upstream_next(u, MG_UPSTREAM_FT_ERROR);
         return;
     }
+    /* nginx numbers an upstream connection like an accepted one: the next client's $connection
+     * is one further on */
+    (void)mg_conn_number(r->connection->server, r->connection->cycle);
     u->conn = conn_new(u, fd, peer);
     u->conn->requests = 1;
     u->conn->created = mg_now.monotonic;
@@ -734,8 +737,8 @@ static void send_request(mg_upstream_t *u)
     u->request_sent = 1;
     watch_client(u);
     mg_upstream_conn_timer_del(u);
-    /* the context stays "sending request to upstream" until the answer is read (or the read
-     * times out), as nginx's: a client that goes meanwhile is logged in it */
+    /* the action stays "sending request to upstream" until the upstream's read event or the
+     * read timeout (as nginx's process_header sets it): a client gone before then says so */
     mg_upstream_conn_timer(u, u->conf->read_timeout);
     if (u->conn->ssl) {
         mg_upstream_read_head(u); /* the TLS layer may hold bytes the socket no longer shows */
@@ -1106,9 +1109,10 @@ static void client_aborted(mg_request_t *r)
     }
 }
 
-/* nginx's check_broken_connection words it so where epoll reports the close (Linux) */
+/* nginx's words where epoll reports the close (EPOLLRDHUP, Linux) */
+#define EPOLL_REPORTED "epoll_wait() reported that "
 static const mg_http_abort_t client_abort = {
-    client_aborted, ", so upstream connection is closed too", "epoll_wait() reported that "};
+    client_aborted, ", so upstream connection is closed too", EPOLL_REPORTED};
 
 /* a response that may be cached: as nginx, only logged. Before its head the upstream is
  * still awaited, and the head's send then fails (nginx's c->error): the request ends with its
@@ -1122,8 +1126,7 @@ static void client_gone_caching(mg_request_t *r)
     }
 }
 
-static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL,
-                                                     "epoll_wait() reported that "};
+static const mg_http_abort_t client_abort_caching = {client_gone_caching, NULL, EPOLL_REPORTED};
 
 static void unwatch_client(mg_request_t *r)
 {

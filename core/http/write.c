@@ -222,6 +222,9 @@ static mg_int_t header_write_filter(mg_request_t *r)
     mg_str_t location = ho->location && ho->location->hash
                             ? absolute_location(r, ho->location->value)
                             : (mg_str_t)mg_null_string;
+    if (location.len) {
+        ho->location->value = location; /* $sent_http_location is what was sent, as nginx's */
+    }
     if (ho->content_type.len) {
         ho->content_type = mg_http_safe_header_value(r, ct_name, ho->content_type);
     }
