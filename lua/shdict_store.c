@@ -686,7 +686,8 @@ size_t mg_shdict_keys(mg_shdict_t *sh, size_t max, uint64_t now, char **keys)
 {
     size_t count = 0, bytes = 0;
     lock(sh);
-    for (lru_t *q = sh->lru.next; q != &sh->lru && (max == 0 || count < max); q = q->next) {
+    /* the least recently used first, as OpenResty lists them (get_keys(N): the N oldest) */
+    for (lru_t *q = sh->lru.prev; q != &sh->lru && (max == 0 || count < max); q = q->prev) {
         node_t *n = (node_t *)q;
         if (!expired(n, now)) {
             count++;
@@ -695,7 +696,7 @@ size_t mg_shdict_keys(mg_shdict_t *sh, size_t max, uint64_t now, char **keys)
     }
     char *p = *keys = mg_alloc(bytes + 1);
     size_t left = count;
-    for (lru_t *q = sh->lru.next; left; q = q->next) {
+    for (lru_t *q = sh->lru.prev; left; q = q->prev) {
         node_t *n = (node_t *)q;
         if (!expired(n, now)) {
             memcpy(p, &n->klen, sizeof(uint16_t));
