@@ -134,6 +134,22 @@ static const char *get_key(lua_State *L, int idx, size_t *len, const char **err)
     return NULL;
 }
 
+/* The list methods are C functions in OpenResty: they count their arguments first and want a
+ * string (or a number) key, raising an error for another type where the others convert it. */
+static const char *get_list_key(lua_State *L, int nargs, mg_shdict_t **sh, size_t *len,
+                                const char **err)
+{
+    int n = lua_gettop(L);
+    if (n != nargs) {
+        luaL_error(L, "expecting %d arguments, but only seen %d", nargs, n);
+    }
+    *sh = get_dict(L);
+    if (lua_type(L, 2) != LUA_TNIL) {
+        luaL_checklstring(L, 2, len);
+    }
+    return get_key(L, 2, len, err);
+}
+
 static int fail(lua_State *L, const char *err)
 {
     lua_pushnil(L);
@@ -387,14 +403,10 @@ static int shdict_incr(lua_State *L)
 
 static int do_push(lua_State *L, int left)
 {
-    int n = lua_gettop(L);
-    if (n != 3) {
-        return luaL_error(L, "expecting 3 arguments, but only seen %d", n);
-    }
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh;
     size_t klen;
     const char *err;
-    const char *key = get_key(L, 2, &klen, &err);
+    const char *key = get_list_key(L, 3, &sh, &klen, &err);
     if (key == NULL) {
         return fail(L, err);
     }
@@ -427,10 +439,10 @@ static int shdict_rpush(lua_State *L)
 
 static int do_pop(lua_State *L, int left)
 {
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh;
     size_t klen;
     const char *err;
-    const char *key = get_key(L, 2, &klen, &err);
+    const char *key = get_list_key(L, 2, &sh, &klen, &err);
     if (key == NULL) {
         return fail(L, err);
     }
@@ -459,10 +471,10 @@ static int shdict_rpop(lua_State *L)
 
 static int shdict_llen(lua_State *L)
 {
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh;
     size_t klen, len;
     const char *err;
-    const char *key = get_key(L, 2, &klen, &err);
+    const char *key = get_list_key(L, 2, &sh, &klen, &err);
     if (key == NULL) {
         return fail(L, err);
     }
@@ -527,9 +539,19 @@ static size_t get_count(lua_State *L, int idx, size_t dflt)
     return n > 0 ? (size_t)n : 0;
 }
 
+/* flush_expired and get_keys are C functions in OpenResty too, counting their arguments */
+static mg_shdict_t *get_dict_1_or_2(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n < 1 || n > 2) {
+        luaL_error(L, "expecting 1 or 2 argument(s), but saw %d", n);
+    }
+    return get_dict(L);
+}
+
 static int shdict_flush_expired(lua_State *L)
 {
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh = get_dict_1_or_2(L);
     size_t n = mg_shdict_flush_expired(sh, get_count(L, 2, 0), now_ms());
     lua_pushinteger(L, (lua_Integer)n);
     return 1;
@@ -537,7 +559,7 @@ static int shdict_flush_expired(lua_State *L)
 
 static int shdict_get_keys(lua_State *L)
 {
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh = get_dict_1_or_2(L);
     char *keys;
     size_t n = mg_shdict_keys(sh, get_count(L, 2, 1024), now_ms(), &keys);
     lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);

@@ -35,3 +35,44 @@ k1 k2 k3 k4 k5
 k1 k4 k5 k3 k2
 k1 k4
 k1 k4 k5 k3 k2
+
+
+
+=== TEST 2: the list methods, flush_expired and get_keys count their arguments; a list key of another type than string or number is an error
+--- http_config
+    lua_shared_dict d 1m;
+--- config
+    location /t {
+        content_by_lua_block {
+            local d = ngx.shared.d
+            local function e(f, ...)
+                local ok, err, err2 = pcall(f, ...)
+                ngx.say(tostring(ok), " ", (tostring(err):gsub("^.-:%d+: ", "")), " ", tostring(err2))
+            end
+            e(d.lpop)
+            e(d.lpop, d)
+            e(d.rpop, d, "a", 1)
+            e(d.llen, d)
+            e(d.llen, {}, "a")
+            e(d.lpush, d, "a")
+            e(d.lpush, d, true, 1)
+            e(d.lpop, d, nil)
+            e(d.flush_expired)
+            e(d.get_keys)
+            e(d.get_keys, d, 0, 1)
+        }
+    }
+--- request
+GET /t
+--- response_body
+false expecting 2 arguments, but only seen 0 nil
+false expecting 2 arguments, but only seen 1 nil
+false expecting 2 arguments, but only seen 3 nil
+false expecting 2 arguments, but only seen 1 nil
+false bad "zone" argument nil
+false expecting 3 arguments, but only seen 2 nil
+false bad argument #2 to '?' (string expected, got boolean) nil
+true nil nil key
+false expecting 1 or 2 argument(s), but saw 0 nil
+false expecting 1 or 2 argument(s), but saw 0 nil
+false expecting 1 or 2 argument(s), but saw 3 nil
