@@ -76,3 +76,57 @@ true nil nil key
 false expecting 1 or 2 argument(s), but saw 0 nil
 false expecting 1 or 2 argument(s), but saw 0 nil
 false expecting 1 or 2 argument(s), but saw 3 nil
+
+
+
+=== TEST 3: exptime, flags, init_ttl and incr's value are read as lua-resty-core reads them
+--- http_config
+    lua_shared_dict d 1m;
+--- config
+    location /t {
+        content_by_lua_block {
+            local d = ngx.shared.d
+            local function e(f, ...)
+                local r = {pcall(f, ...)}
+                for i = 1, 4 do
+                    r[i] = (tostring(r[i]):gsub("^.-:%d+: ", ""))
+                end
+                ngx.say(table.concat(r, " ", 1, 4))
+            end
+            e(d.set, d, nil, 1, -1)
+            e(d.set, d, nil, 1, 0, "x")
+            e(d.set, d, "k", 1, "1")
+            e(d.safe_add, d, "k", 1, {})
+            e(d.set, d, "k", 1, false, false)
+            e(d.set, d, "k", 1, 0, "7")
+            e(d.set, d, "k", 1, 0, true)
+            e(d.get, d, "k")
+            e(d.expire, d, nil, false)
+            e(d.expire, d, nil, "x")
+            e(d.expire, d, "k", "x")
+            e(d.expire, d, "k", "100")
+            e(d.incr, d, "n", "x")
+            e(d.incr, d, "n", nil)
+            e(d.incr, d, "n", 1, 0, "100")
+            e(function() local t = d:ttl("n") return t > 99 and t <= 100 end)
+        }
+    }
+--- request
+GET /t
+--- response_body
+false bad "exptime" argument nil nil
+true nil nil key nil
+false attempt to compare string with number nil nil
+false attempt to compare table with number nil nil
+true true nil false
+false bad argument #10 to 'ngx_lua_ffi_shdict_store' (cannot convert 'string' to 'int') nil nil
+true true nil false
+true 1 1 nil
+false bad "exptime" argument nil nil
+true nil nil key nil
+false attempt to perform arithmetic on local 'exptime' (a string value) nil nil
+true true nil nil
+false cannot convert 'nil' to 'double' nil nil
+false cannot convert 'nil' to 'double' nil nil
+true 1 nil false
+true true nil nil
