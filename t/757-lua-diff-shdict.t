@@ -130,3 +130,69 @@ false cannot convert 'nil' to 'double' nil nil
 false cannot convert 'nil' to 'double' nil nil
 true 1 nil false
 true true nil nil
+
+
+
+=== TEST 4: a lookup makes an item, expired or not, the most recently used; get (not get_stale) frees up to two expired items at the cold end; flush_all frees the three oldest at once and get_stale sees the others
+--- http_config
+    lua_shared_dict d 1m;
+--- config
+    location /t {
+        content_by_lua_block {
+            local d = ngx.shared.d
+            d:set("old", "v", 0.001, 5)
+            d:set("new", "w")
+            ngx.update_time()
+            local t0 = ngx.now()
+            repeat ngx.sleep(0.002) ngx.update_time() until ngx.now() - t0 >= 0.005
+            ngx.say(tostring(d:get_stale("old")))
+            ngx.say(tostring(d:get("old")), " ", tostring(d:get_stale("old")))
+            for i = 1, 5 do d:set("k" .. i, i) end
+            d:flush_all()
+            ngx.say(tostring(d:get_stale("new")), " ", tostring(d:get_stale("k3")))
+            ngx.say(d:flush_expired())
+        }
+    }
+--- request
+GET /t
+--- response_body
+v
+nil v
+nil 3
+4
+
+
+
+=== TEST 5: which calls make a key the most recently used (get_keys lists the oldest first)
+--- http_config
+    lua_shared_dict d 1m;
+--- config
+    location /t {
+        content_by_lua_block {
+            local d = ngx.shared.d
+            for i = 1, 6 do d:set("k" .. i, i) end
+            d:lpush("l", 1)
+            local function keys() ngx.say(table.concat(d:get_keys(0), " ")) end
+            d:add("k1", 1) keys()
+            d:get_stale("k2") keys()
+            d:incr("k3", 1) keys()
+            d:ttl("k4") d:expire("k4", 100) keys()
+            d:replace("k5", 9) keys()
+            d:llen("l") keys()
+            d:set("k6", "a value of another size") keys()
+            d:flush_all()
+            d:set("k5", 1)
+            ngx.say(d:get_stale("k6"), " ", #d:get_keys(0), " ", d:flush_expired())
+        }
+    }
+--- request
+GET /t
+--- response_body
+k2 k3 k4 k5 k6 l k1
+k3 k4 k5 k6 l k1 k2
+k4 k5 k6 l k1 k2 k3
+k4 k5 k6 l k1 k2 k3
+k4 k6 l k1 k2 k3 k5
+k4 k6 k1 k2 k3 k5 l
+k4 k1 k2 k3 k5 l k6
+a value of another size 1 2
