@@ -569,6 +569,13 @@ static mg_shdict_t *get_dict_1_or_2(lua_State *L)
     if (n < 1 || n > 2) {
         luaL_error(L, "expecting 1 or 2 argument(s), but saw %d", n);
     }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_rawgeti(L, 1, 1);
+    int ok = lua_touserdata(L, -1) != NULL;
+    lua_pop(L, 1);
+    if (!ok) {
+        luaL_error(L, "bad user data for the ngx_shm_zone_t pointer");
+    }
     return get_dict(L);
 }
 

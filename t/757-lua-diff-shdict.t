@@ -196,3 +196,30 @@ k4 k6 l k1 k2 k3 k5
 k4 k6 k1 k2 k3 k5 l
 k4 k1 k2 k3 k5 l k6
 a value of another size 1 2
+
+
+
+=== TEST 6: get_keys and flush_expired on something that is not a dict say what OpenResty's C functions say
+--- http_config
+    lua_shared_dict d 1m;
+--- config
+    location /t {
+        content_by_lua_block {
+            local d = ngx.shared.d
+            local function e(f, ...)
+                local ok, err = pcall(f, ...)
+                ngx.say(tostring(ok), " ", (tostring(err):gsub("^.-:%d+: ", "")))
+            end
+            e(d.get_keys, {})
+            e(d.flush_expired, {1})
+            e(d.get_keys, "x")
+            e(d.flush_all, {})
+        }
+    }
+--- request
+GET /t
+--- response_body
+false bad user data for the ngx_shm_zone_t pointer
+false bad user data for the ngx_shm_zone_t pointer
+false bad argument #1 to '?' (table expected, got string)
+false bad "zone" argument
