@@ -289,8 +289,18 @@ static re_compiled_t *re_compile(lua_State *L, re_vm_t *vm, int pat, int opt, co
                                  size_t tpl_len)
 {
     size_t plen, olen = 0;
-    const char *p = luaL_checklstring(L, pat, &plen);
-    const char *o = lua_isnoneornil(L, opt) ? "" : luaL_checklstring(L, opt, &olen);
+    /* lua-resty-core takes #regex and #opts: the Lua errors for other types are OpenResty's;
+     * no options (nil or false) and a table (of length 0) are none */
+    if (lua_type(L, pat) != LUA_TSTRING) {
+        luaL_error(L, "attempt to get length of local 'regex' (a %s value)", luaL_typename(L, pat));
+    }
+    const char *p = lua_tolstring(L, pat, &plen);
+    const char *o = "";
+    if (lua_type(L, opt) == LUA_TSTRING) {
+        o = lua_tolstring(L, opt, &olen);
+    } else if (lua_toboolean(L, opt) && !lua_istable(L, opt)) {
+        luaL_error(L, "attempt to get length of local 'opts' (a %s value)", luaL_typename(L, opt));
+    }
     uint32_t options;
     int flags;
     re_parse_opts(L, o, olen, &options, &flags);
@@ -632,14 +642,10 @@ static int re_match_or_find(lua_State *L, int find)
     lua_settop(L, 5);
     size_t len;
     const char *s = re_tostring(L, 1, &len);
-    int ctx = lua_isnil(L, 4) ? 0 : 4;
-    if (ctx) {
-        luaL_checktype(L, ctx, LUA_TTABLE);
-    }
+    int ctx = lua_toboolean(L, 4) ? 4 : 0;
     if (!find && !lua_isnil(L, 5)) {
         luaL_checktype(L, 5, LUA_TTABLE);
     }
-    lua_Number nth = find ? luaL_optnumber(L, 5, 0) : 0;
 
     re_compiled_t *re = re_compile(L, vm, 2, 3, NULL, 0);
     if (re == NULL) {
@@ -652,10 +658,20 @@ static int re_match_or_find(lua_State *L, int find)
         }
         return 2;
     }
+    /* after the regex, as lua-resty-core reads ctx.pos and compares nth */
+    if (ctx && !lua_istable(L, ctx)) {
+        re_release(re);
+        return luaL_error(L, "attempt to index local 'ctx' (a %s value)", luaL_typename(L, ctx));
+    }
+    lua_Number nth = find && lua_toboolean(L, 5) ? lua_tonumber(L, 5) : 0;
     size_t pos = ctx ? re_ctx_pos(L, ctx, len) : 0;
     PCRE2_SIZE ov_local[2 * RE_OV_LOCAL];
     PCRE2_SIZE *ov = re_ovector(L, re, ov_local);
     int rc = re_exec(vm, re, s, len, pos, ov, NULL);
+    if (rc > 0 && find && lua_toboolean(L, 5) && lua_type(L, 5) != LUA_TNUMBER) {
+        re_release(re); /* lua-resty-core compares nth once it has a match */
+        return luaL_error(L, "attempt to compare %s with number", luaL_typename(L, 5));
+    }
     int nres = re_match_result(L, re, rc, s, ov, find, nth);
     re_release(re); /* after the captures: the name table is in pcre2's code */
     if (ctx && rc > 0) {
