@@ -57,3 +57,33 @@ false attempt to index local 'ctx' (a boolean value) nil
 false attempt to compare string with number nil
 false attempt to compare table with number nil
 true nil nil
+
+
+
+=== TEST 2: past lua_regex_cache_max_entries the `o` cache drops its least recently used regex silently; a gmatch iterator keeps its evicted regex
+--- http_config
+    lua_regex_cache_max_entries 2;
+--- config
+    location /t {
+        content_by_lua_block {
+            local it = ngx.re.gmatch("a1b2c3", "[0-9]", "o")
+            local out = {}
+            for round = 1, 3 do
+                for i = 1, 5 do
+                    local m = ngx.re.match("x" .. i, "x" .. i, "o")
+                    local f = ngx.re.find("y" .. i, "y" .. i, "jo")
+                    local s = ngx.re.gsub("aXa", "X", tostring(i), "o")
+                    out[#out + 1] = m[0] .. f .. s
+                end
+                collectgarbage()
+                out[#out + 1] = it()[0]
+            end
+            ngx.say(table.concat(out, " "))
+        }
+    }
+--- request
+GET /t
+--- response_body
+x11a1a x21a2a x31a3a x41a4a x51a5a 1 x11a1a x21a2a x31a3a x41a4a x51a5a 2 x11a1a x21a2a x31a3a x41a4a x51a5a 3
+--- no_error_log eval
+["[error]", "exceeding regex cache"]
