@@ -28,8 +28,15 @@ typedef struct {
     size_t off, len; /* literal: bytes of the template copy */
 } re_tpl_item_t;
 
+/* Links of the `o` cache's LRU list (regexes for match, find, gmatch and sub with a function). */
+typedef struct re_lru_s {
+    struct re_lru_s *prev, *next;
+} re_lru_t;
+
 /* A compiled regex, a full userdata; its __gc frees the pcre2 code unless released before. */
 typedef struct {
+    re_lru_t lru; /* first: the list's links are the regex's address */
+    int key_ref;  /* the cache table's integer key holding this entry's key, while in the list */
     pcre2_code *code;
     int flags;
     int cached;
@@ -46,8 +53,9 @@ typedef struct {
 typedef struct {
     pcre2_match_data *md; /* shared: every caller copies what it needs before running Lua */
     uint32_t md_pairs;
-    mg_int_t cache_used;
-    int cache_warned;
+    mg_int_t cache_used; /* regexes ever cached (ngx.re.opt refuses then) */
+    mg_int_t lru_used, tpl_used;
+    re_lru_t lru; /* most recently used first; prev and next NULL until the first entry */
     pcre2_match_context *mctx; /* for jit_stack (ngx.re.opt) or lua_regex_match_limit; or NULL */
     pcre2_jit_stack *jit_stack;
     uint32_t match_limit; /* lua_regex_match_limit set in mctx (0: none) */
@@ -120,6 +128,23 @@ void mg_lua_re_push_opt(lua_State *L)
 {
     lua_pushlightuserdata(L, &opt_key);
     lua_rawget(L, LUA_REGISTRYINDEX);
+}
+
+static void re_lru_unlink(re_lru_t *x)
+{
+    x->prev->next = x->next;
+    x->next->prev = x->prev;
+}
+
+static void re_lru_push(re_vm_t *vm, re_lru_t *x)
+{
+    if (vm->lru.next == NULL) {
+        vm->lru.next = vm->lru.prev = &vm->lru;
+    }
+    x->next = vm->lru.next;
+    x->prev = &vm->lru;
+    vm->lru.next->prev = x;
+    vm->lru.next = x;
 }
 
 /* An uncached regex is freed as soon as its call (or gmatch iterator) is done with it rather
@@ -289,8 +314,18 @@ static re_compiled_t *re_compile(lua_State *L, re_vm_t *vm, int pat, int opt, co
                                  size_t tpl_len)
 {
     size_t plen, olen = 0;
-    const char *p = luaL_checklstring(L, pat, &plen);
-    const char *o = lua_isnoneornil(L, opt) ? "" : luaL_checklstring(L, opt, &olen);
+    /* lua-resty-core takes #regex and #opts: the Lua errors for other types are OpenResty's;
+     * no options (nil or false) and a table (of length 0) are none */
+    if (lua_type(L, pat) != LUA_TSTRING) {
+        luaL_error(L, "attempt to get length of local 'regex' (a %s value)", luaL_typename(L, pat));
+    }
+    const char *p = lua_tolstring(L, pat, &plen);
+    const char *o = "";
+    if (lua_type(L, opt) == LUA_TSTRING) {
+        o = lua_tolstring(L, opt, &olen);
+    } else if (lua_toboolean(L, opt) && !lua_istable(L, opt)) {
+        luaL_error(L, "attempt to get length of local 'opts' (a %s value)", luaL_typename(L, opt));
+    }
     uint32_t options;
     int flags;
     re_parse_opts(L, o, olen, &options, &flags);
@@ -315,7 +350,12 @@ static re_compiled_t *re_compile(lua_State *L, re_vm_t *vm, int pat, int opt, co
         lua_rawget(L, lua_upvalueindex(2));
         if (!lua_isnil(L, -1)) {
             lua_remove(L, key);
-            return lua_touserdata(L, -1);
+            re_compiled_t *hit = lua_touserdata(L, -1);
+            if (!tpl) {
+                re_lru_unlink(&hit->lru);
+                re_lru_push(vm, &hit->lru);
+            }
+            return hit;
         }
         lua_pop(L, 1);
     }
@@ -393,19 +433,37 @@ static re_compiled_t *re_compile(lua_State *L, re_vm_t *vm, int pat, int opt, co
         tpl_parse(text, tpl_len, re->tpl, 0);
     }
 
-    if (key) {
-        if (vm->cache_used < cache_max) {
-            vm->cache_used++;
-            re->cached = 1;
-            lua_pushvalue(L, key);
-            lua_pushvalue(L, -2);
-            lua_rawset(L, lua_upvalueindex(2));
-        } else if (!vm->cache_warned && re_log_target()) {
-            /* from here on such regexes are compiled for each call */
-            vm->cache_warned = 1;
-            mg_log_error(MG_LOG_WARN, re_log_target(), 0,
-                         "lua exceeding regex cache max entries (%ld)", (long)cache_max);
+    /* As lua-resty-core: the regexes without a template are an LRU cache of cache_max entries
+     * (the least recently used goes for a new one); those with a template fill up to cache_max,
+     * later ones are compiled for each call. No warning either way. */
+    if (key && (!tpl || vm->tpl_used < cache_max)) {
+        int cache = lua_upvalueindex(2);
+        if (!tpl && vm->lru_used >= cache_max) {
+            /* an evicted regex still in use (a gmatch iterator) stays `cached`: its __gc frees
+             * it, never a release */
+            re_compiled_t *old = (re_compiled_t *)vm->lru.prev;
+            re_lru_unlink(&old->lru);
+            lua_rawgeti(L, cache, old->key_ref);
+            lua_pushnil(L);
+            lua_rawset(L, cache);
+            luaL_unref(L, cache, old->key_ref);
+            vm->lru_used--;
         }
+        vm->cache_used++;
+        re->cached = 1;
+        lua_pushvalue(L, key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, cache);
+        if (tpl) {
+            vm->tpl_used++;
+        } else {
+            lua_pushvalue(L, key);
+            re->key_ref = luaL_ref(L, cache);
+            re_lru_push(vm, &re->lru);
+            vm->lru_used++;
+        }
+    }
+    if (key) {
         lua_remove(L, key);
     }
     return re;
@@ -632,14 +690,10 @@ static int re_match_or_find(lua_State *L, int find)
     lua_settop(L, 5);
     size_t len;
     const char *s = re_tostring(L, 1, &len);
-    int ctx = lua_isnil(L, 4) ? 0 : 4;
-    if (ctx) {
-        luaL_checktype(L, ctx, LUA_TTABLE);
-    }
+    int ctx = lua_toboolean(L, 4) ? 4 : 0;
     if (!find && !lua_isnil(L, 5)) {
         luaL_checktype(L, 5, LUA_TTABLE);
     }
-    lua_Number nth = find ? luaL_optnumber(L, 5, 0) : 0;
 
     re_compiled_t *re = re_compile(L, vm, 2, 3, NULL, 0);
     if (re == NULL) {
@@ -652,10 +706,20 @@ static int re_match_or_find(lua_State *L, int find)
         }
         return 2;
     }
+    /* after the regex, as lua-resty-core reads ctx.pos and compares nth */
+    if (ctx && !lua_istable(L, ctx)) {
+        re_release(re);
+        return luaL_error(L, "attempt to index local 'ctx' (a %s value)", luaL_typename(L, ctx));
+    }
+    lua_Number nth = find && lua_toboolean(L, 5) ? lua_tonumber(L, 5) : 0;
     size_t pos = ctx ? re_ctx_pos(L, ctx, len) : 0;
     PCRE2_SIZE ov_local[2 * RE_OV_LOCAL];
     PCRE2_SIZE *ov = re_ovector(L, re, ov_local);
     int rc = re_exec(vm, re, s, len, pos, ov, NULL);
+    if (rc > 0 && find && lua_toboolean(L, 5) && lua_type(L, 5) != LUA_TNUMBER) {
+        re_release(re); /* lua-resty-core compares nth once it has a match */
+        return luaL_error(L, "attempt to compare %s with number", luaL_typename(L, 5));
+    }
     int nres = re_match_result(L, re, rc, s, ov, find, nth);
     re_release(re); /* after the captures: the name table is in pcre2's code */
     if (ctx && rc > 0) {

@@ -134,6 +134,22 @@ static const char *get_key(lua_State *L, int idx, size_t *len, const char **err)
     return NULL;
 }
 
+/* The list methods are C functions in OpenResty: they count their arguments first and want a
+ * string (or a number) key, raising an error for another type where the others convert it. */
+static const char *get_list_key(lua_State *L, int nargs, mg_shdict_t **sh, size_t *len,
+                                const char **err)
+{
+    int n = lua_gettop(L);
+    if (n != nargs) {
+        luaL_error(L, "expecting %d arguments, but only seen %d", nargs, n);
+    }
+    *sh = get_dict(L);
+    if (lua_type(L, 2) != LUA_TNIL) {
+        luaL_checklstring(L, 2, len);
+    }
+    return get_key(L, 2, len, err);
+}
+
 static int fail(lua_State *L, const char *err)
 {
     lua_pushnil(L);
@@ -142,19 +158,26 @@ static int fail(lua_State *L, const char *err)
 }
 
 /* A duration in seconds -> milliseconds (0: none). nil or absent is 0. */
-static uint64_t get_msec(lua_State *L, int idx, const char *what)
+static uint64_t to_msec(lua_Number s)
 {
-    if (lua_isnoneornil(L, idx)) {
+    return s * 1000 >= 9.2e18 ? (uint64_t)9.2e18 : (uint64_t)(s * 1000);
+}
+
+/* The exptime of set and the others, read as lua-resty-core does: nil or false is 0, a number
+ * below 0 an error, and anything else is compared with 0 (the error Lua gives for that). */
+static uint64_t get_store_exptime(lua_State *L, int idx)
+{
+    if (!lua_toboolean(L, idx)) {
         return 0;
     }
     if (lua_type(L, idx) != LUA_TNUMBER) {
-        luaL_error(L, "bad \"%s\" argument", what);
+        luaL_error(L, "attempt to compare %s with number", luaL_typename(L, idx));
     }
     lua_Number s = lua_tonumber(L, idx);
-    if (!(s >= 0)) {
-        luaL_error(L, "bad \"%s\" argument", what);
+    if (s < 0) {
+        luaL_error(L, "bad \"exptime\" argument");
     }
-    return s * 1000 >= 9.2e18 ? (uint64_t)9.2e18 : (uint64_t)(s * 1000);
+    return s > 0 ? to_msec(s) : 0;
 }
 
 /* A value to store; NIL for nil, -1 for a type that cannot be stored. */
@@ -260,6 +283,7 @@ static const char *const store_errors[] = {
 static int do_store(lua_State *L, int op)
 {
     mg_shdict_t *sh = get_dict(L);
+    uint64_t exptime = get_store_exptime(L, 4);
     size_t klen;
     const char *err;
     const char *key = get_key(L, 2, &klen, &err);
@@ -276,11 +300,16 @@ static int do_store(lua_State *L, int op)
         lua_pushboolean(L, 0);
         return 3;
     }
-    uint64_t exptime = get_msec(L, 4, "exptime");
     int32_t flags = 0;
-    if (!lua_isnoneornil(L, 5)) {
+    if (lua_type(L, 5) == LUA_TBOOLEAN) {
+        flags = lua_toboolean(L, 5); /* the FFI's conversion of a boolean */
+    } else if (!lua_isnil(L, 5) && !lua_isnone(L, 5)) {
         if (lua_type(L, 5) != LUA_TNUMBER) {
-            return luaL_error(L, "bad \"flags\" argument");
+            /* lua-resty-core hands it to a C int through the FFI, which says this */
+            return luaL_error(L,
+                              "bad argument #10 to 'ngx_lua_ffi_shdict_store' (cannot convert "
+                              "'%s' to 'int')",
+                              luaL_typename(L, 5));
         }
         lua_Number f = lua_tonumber(L, 5);
         /* kept as OpenResty's C int: the low 32 bits */
@@ -348,7 +377,11 @@ static int shdict_incr(lua_State *L)
     if (key == NULL) {
         return fail(L, err);
     }
-    double by = get_number(L, 3, "value");
+    if (!lua_isnumber(L, 3)) {
+        /* lua-resty-core stores tonumber(value) in a double: LuaJIT's FFI says this */
+        return luaL_error(L, "cannot convert 'nil' to 'double'");
+    }
+    double by = lua_tonumber(L, 3);
     double init, *initp = NULL;
     if (!lua_isnoneornil(L, 4)) {
         init = get_number(L, 4, "init");
@@ -359,10 +392,12 @@ static int shdict_incr(lua_State *L)
         if (initp == NULL) {
             return luaL_error(L, "must provide \"init\" when providing \"init_ttl\"");
         }
-        if (get_number(L, 5, "init_ttl") < 0) {
+        /* a string holding a number is taken, as tonumber does */
+        lua_Number s = get_number(L, 5, "init_ttl");
+        if (s < 0) {
             return luaL_error(L, "bad \"init_ttl\" argument");
         }
-        init_ttl = get_msec(L, 5, "init_ttl");
+        init_ttl = to_msec(s);
     }
     int forcible = 0;
     double result;
@@ -387,14 +422,10 @@ static int shdict_incr(lua_State *L)
 
 static int do_push(lua_State *L, int left)
 {
-    int n = lua_gettop(L);
-    if (n != 3) {
-        return luaL_error(L, "expecting 3 arguments, but only seen %d", n);
-    }
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh;
     size_t klen;
     const char *err;
-    const char *key = get_key(L, 2, &klen, &err);
+    const char *key = get_list_key(L, 3, &sh, &klen, &err);
     if (key == NULL) {
         return fail(L, err);
     }
@@ -427,10 +458,10 @@ static int shdict_rpush(lua_State *L)
 
 static int do_pop(lua_State *L, int left)
 {
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh;
     size_t klen;
     const char *err;
-    const char *key = get_key(L, 2, &klen, &err);
+    const char *key = get_list_key(L, 2, &sh, &klen, &err);
     if (key == NULL) {
         return fail(L, err);
     }
@@ -459,10 +490,10 @@ static int shdict_rpop(lua_State *L)
 
 static int shdict_llen(lua_State *L)
 {
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh;
     size_t klen, len;
     const char *err;
-    const char *key = get_key(L, 2, &klen, &err);
+    const char *key = get_list_key(L, 2, &sh, &klen, &err);
     if (key == NULL) {
         return fail(L, err);
     }
@@ -493,18 +524,22 @@ static int shdict_ttl(lua_State *L)
 static int shdict_expire(lua_State *L)
 {
     mg_shdict_t *sh = get_dict(L);
+    if (!lua_toboolean(L, 3)) {
+        return luaL_error(L, "bad \"exptime\" argument");
+    }
     size_t klen;
     const char *err;
     const char *key = get_key(L, 2, &klen, &err);
     if (key == NULL) {
         return fail(L, err);
     }
-    if (lua_type(L, 3) != LUA_TNUMBER && !lua_isnumber(L, 3)) {
-        return luaL_error(L, "bad \"exptime\" argument");
+    if (!lua_isnumber(L, 3)) { /* lua-resty-core multiplies it by 1000 */
+        return luaL_error(L, "attempt to perform arithmetic on local 'exptime' (a %s value)",
+                          luaL_typename(L, 3));
     }
     /* as OpenResty: a negative time means no expiry, like 0 */
     lua_Number s = lua_tonumber(L, 3);
-    uint64_t ms = s > 0 ? (s * 1000 >= 9.2e18 ? (uint64_t)9.2e18 : (uint64_t)(s * 1000)) : 0;
+    uint64_t ms = s > 0 ? to_msec(s) : 0;
     if (mg_shdict_expire(sh, key, klen, ms, now_ms()) != MG_SHDICT_OK) {
         return fail(L, "not found");
     }
@@ -527,9 +562,26 @@ static size_t get_count(lua_State *L, int idx, size_t dflt)
     return n > 0 ? (size_t)n : 0;
 }
 
+/* flush_expired and get_keys are C functions in OpenResty too, counting their arguments */
+static mg_shdict_t *get_dict_1_or_2(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n < 1 || n > 2) {
+        luaL_error(L, "expecting 1 or 2 argument(s), but saw %d", n);
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_rawgeti(L, 1, 1);
+    int ok = lua_touserdata(L, -1) != NULL;
+    lua_pop(L, 1);
+    if (!ok) {
+        luaL_error(L, "bad user data for the ngx_shm_zone_t pointer");
+    }
+    return get_dict(L);
+}
+
 static int shdict_flush_expired(lua_State *L)
 {
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh = get_dict_1_or_2(L);
     size_t n = mg_shdict_flush_expired(sh, get_count(L, 2, 0), now_ms());
     lua_pushinteger(L, (lua_Integer)n);
     return 1;
@@ -537,7 +589,7 @@ static int shdict_flush_expired(lua_State *L)
 
 static int shdict_get_keys(lua_State *L)
 {
-    mg_shdict_t *sh = get_dict(L);
+    mg_shdict_t *sh = get_dict_1_or_2(L);
     char *keys;
     size_t n = mg_shdict_keys(sh, get_count(L, 2, 1024), now_ms(), &keys);
     lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);

@@ -155,12 +155,11 @@ static uint32_t hash_key(const mg_shdict_t *sh, const char *key, size_t len)
     return h;
 }
 
-/* A flushed item is skipped: a new one with its key may sit beside it until it is removed. */
+/* A flushed item is found as an expired one (get_stale sees it, a store replaces it). */
 static node_t *lookup(mg_shdict_t *sh, const char *key, size_t klen, uint32_t hash)
 {
     for (node_t *n = sh->buckets[hash & (sh->nbuckets - 1)]; n; n = n->hnext) {
-        if (n->hash == hash && n->klen == klen && n->expires != FLUSHED &&
-            memcmp(n->data, key, klen) == 0) {
+        if (n->hash == hash && n->klen == klen && memcmp(n->data, key, klen) == 0) {
             return n;
         }
     }
@@ -183,6 +182,17 @@ static void touch(mg_shdict_t *sh, node_t *n)
     changing(sh);
     lru_unlink(&n->lru);
     lru_insert_after(&sh->lru, &n->lru);
+}
+
+/* As lua-nginx-module's lookup: the item found, expired or not, becomes the most recently used
+ * (ttl and expire look without touching). */
+static node_t *lookup_touch(mg_shdict_t *sh, const char *key, size_t klen, uint32_t hash)
+{
+    node_t *n = lookup(sh, key, klen, hash);
+    if (n) {
+        touch(sh, n);
+    }
+    return n;
 }
 
 static void node_free(mg_shdict_t *sh, node_t *n)
@@ -411,7 +421,11 @@ int mg_shdict_get(mg_shdict_t *sh, const char *key, size_t klen, uint64_t now, i
 {
     uint32_t hash = hash_key(sh, key, klen);
     lock(sh);
-    node_t *n = lookup(sh, key, klen, hash);
+    if (!stale_ok) {
+        /* as OpenResty's get (not get_stale): a write's cleaning of the cold end */
+        expire_tail(sh, now, EXPIRE_ON_WRITE);
+    }
+    node_t *n = lookup_touch(sh, key, klen, hash);
     int rc = MG_SHDICT_OK;
     if (n == NULL || (!stale_ok && expired(n, now))) {
         rc = MG_SHDICT_NOT_FOUND;
@@ -441,7 +455,7 @@ int mg_shdict_store(mg_shdict_t *sh, int op, const char *key, size_t klen,
     int rc = MG_SHDICT_OK;
     lock(sh);
     expire_tail(sh, now, EXPIRE_ON_WRITE);
-    node_t *n = lookup(sh, key, klen, hash);
+    node_t *n = lookup_touch(sh, key, klen, hash);
     int live = n && !expired(n, now);
     if ((op & MG_SHDICT_ADD) && live) {
         rc = MG_SHDICT_EXISTS;
@@ -490,7 +504,7 @@ int mg_shdict_incr(mg_shdict_t *sh, const char *key, size_t klen, double by, con
     int rc = MG_SHDICT_OK;
     lock(sh);
     expire_tail(sh, now, EXPIRE_ON_WRITE);
-    node_t *n = lookup(sh, key, klen, hash);
+    node_t *n = lookup_touch(sh, key, klen, hash);
     if (n == NULL || expired(n, now)) {
         if (init == NULL) {
             rc = MG_SHDICT_NOT_FOUND;
@@ -539,7 +553,7 @@ int mg_shdict_push(mg_shdict_t *sh, const char *key, size_t klen, int left,
     }
     lock(sh);
     expire_tail(sh, now, EXPIRE_ON_WRITE);
-    node_t *n = lookup(sh, key, klen, hash);
+    node_t *n = lookup_touch(sh, key, klen, hash);
     if (n && expired(n, now)) {
         node_free(sh, n);
         n = NULL;
@@ -588,7 +602,7 @@ int mg_shdict_pop(mg_shdict_t *sh, const char *key, size_t klen, int left, uint6
     uint32_t hash = hash_key(sh, key, klen);
     int rc = MG_SHDICT_OK;
     lock(sh);
-    node_t *n = lookup(sh, key, klen, hash);
+    node_t *n = lookup_touch(sh, key, klen, hash);
     if (n == NULL || expired(n, now)) {
         rc = MG_SHDICT_NOT_FOUND;
     } else if (n->type != MG_SHDICT_LIST) {
@@ -618,7 +632,7 @@ int mg_shdict_llen(mg_shdict_t *sh, const char *key, size_t klen, uint64_t now, 
     int rc = MG_SHDICT_OK;
     *len = 0;
     lock(sh);
-    node_t *n = lookup(sh, key, klen, hash);
+    node_t *n = lookup_touch(sh, key, klen, hash);
     if (n && !expired(n, now)) {
         if (n->type != MG_SHDICT_LIST) {
             rc = MG_SHDICT_NOT_LIST;
@@ -656,13 +670,15 @@ int mg_shdict_expire(mg_shdict_t *sh, const char *key, size_t klen, uint64_t exp
     return n ? MG_SHDICT_OK : MG_SHDICT_NOT_FOUND;
 }
 
-/* As OpenResty, the items are only marked: writes, eviction and flush_expired free them. */
+/* As OpenResty, the items are marked expired and the three least recently used freed; writes,
+ * get, eviction and flush_expired free the others (a get_stale still sees them). */
 void mg_shdict_flush_all(mg_shdict_t *sh)
 {
     lock(sh);
     for (lru_t *q = sh->lru.next; q != &sh->lru; q = q->next) {
         ((node_t *)q)->expires = FLUSHED;
     }
+    expire_tail(sh, FLUSHED, 1 + EXPIRE_ON_WRITE);
     unlock(sh);
 }
 
@@ -686,7 +702,8 @@ size_t mg_shdict_keys(mg_shdict_t *sh, size_t max, uint64_t now, char **keys)
 {
     size_t count = 0, bytes = 0;
     lock(sh);
-    for (lru_t *q = sh->lru.next; q != &sh->lru && (max == 0 || count < max); q = q->next) {
+    /* the least recently used first, as OpenResty lists them (get_keys(N): the N oldest) */
+    for (lru_t *q = sh->lru.prev; q != &sh->lru && (max == 0 || count < max); q = q->prev) {
         node_t *n = (node_t *)q;
         if (!expired(n, now)) {
             count++;
@@ -695,7 +712,7 @@ size_t mg_shdict_keys(mg_shdict_t *sh, size_t max, uint64_t now, char **keys)
     }
     char *p = *keys = mg_alloc(bytes + 1);
     size_t left = count;
-    for (lru_t *q = sh->lru.next; left; q = q->next) {
+    for (lru_t *q = sh->lru.prev; left; q = q->prev) {
         node_t *n = (node_t *)q;
         if (!expired(n, now)) {
             memcpy(p, &n->klen, sizeof(uint16_t));
