@@ -1,7 +1,8 @@
 /*
  * "autoindex on": a directory listing for a URI ending in "/" that the index module did not
  * serve, in nginx's formats byte for byte: the HTML page (names padded to 50 columns, date,
- * exact or rounded size), JSON or XML. Directories come first, then names in byte order;
+ * exact or rounded size), JSON, JSONP (the JSON inside ?callback=NAME(...), plain JSON without
+ * one) or XML. Directories come first, then names in byte order;
  * hidden entries (".name") are left out. Runs after index, before static.
  */
 #include <dirent.h>
@@ -10,9 +11,10 @@
 
 #include "http.h"
 
-enum { FORMAT_HTML, FORMAT_XML, FORMAT_JSON };
+enum { FORMAT_HTML, FORMAT_XML, FORMAT_JSON, FORMAT_JSONP };
 
 #define NAME_COLUMNS 50
+#define CALLBACK_MAX 128 /* the longest ?callback= name taken, as in nginx */
 
 typedef struct {
     int enable;
@@ -246,6 +248,31 @@ static void render_xml(out_t *o, entry_t *e, size_t n)
     out_str(o, "</list>\r\n");
 }
 
+/* The ?callback= name of a jsonp listing: MG_OK (empty when there is none) or MG_DECLINED, logged,
+ * for a name too long or with a byte other than a letter, a digit, '_' or '.'. */
+static mg_int_t jsonp_callback(mg_request_t *r, mg_str_t *cb)
+{
+    if (mg_http_arg(r, "callback", 8, cb) != MG_OK) {
+        cb->len = 0;
+        return MG_OK;
+    }
+    if (cb->len > CALLBACK_MAX) {
+        mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
+                     "client sent too long callback name: \"%.*s\"", (int)cb->len, cb->data);
+        return MG_DECLINED;
+    }
+    for (size_t i = 0; i < cb->len; i++) {
+        unsigned char ch = (unsigned char)cb->data[i];
+        if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && !(ch >= '0' && ch <= '9') &&
+            ch != '_' && ch != '.') {
+            mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
+                         "client sent invalid callback name: \"%.*s\"", (int)cb->len, cb->data);
+            return MG_DECLINED;
+        }
+    }
+    return MG_OK;
+}
+
 static void close_dir(void *data)
 {
     closedir(data);
@@ -336,8 +363,21 @@ static mg_int_t autoindex_handler(mg_request_t *r)
     }
     mg_pool_cleanup_add(r->pool, close_dir, dir);
 
+    mg_int_t format = ac->format;
+    mg_str_t callback = mg_null_string;
+    if (format == FORMAT_JSONP) {
+        if (jsonp_callback(r, &callback) != MG_OK) {
+            return MG_HTTP_BAD_REQUEST;
+        }
+        if (callback.len == 0) {
+            format = FORMAT_JSON;
+        }
+    }
     r->headers_out.status = MG_HTTP_OK;
-    switch (ac->format) {
+    switch (format) {
+    case FORMAT_JSONP:
+        r->headers_out.content_type = (mg_str_t)mg_string("application/javascript");
+        break;
     case FORMAT_JSON:
         r->headers_out.content_type = (mg_str_t)mg_string("application/json");
         break;
@@ -366,9 +406,15 @@ static mg_int_t autoindex_handler(mg_request_t *r)
     }
     qsort(entries->elts, entries->nelts, sizeof(entry_t), entry_cmp);
     out_t o = { .pool = r->pool };
-    if (ac->format == FORMAT_JSON) {
+    if (format == FORMAT_JSONP) {
+        out_str(&o, "/* callback */\r\n");
+        out_add(&o, callback.data, callback.len);
+        out_str(&o, "(");
         render_json(&o, entries->elts, entries->nelts);
-    } else if (ac->format == FORMAT_XML) {
+        out_str(&o, ");");
+    } else if (format == FORMAT_JSON) {
+        render_json(&o, entries->elts, entries->nelts);
+    } else if (format == FORMAT_XML) {
         render_xml(&o, entries->elts, entries->nelts);
     } else {
         render_html(r, &o, ac, entries->elts, entries->nelts);
@@ -406,10 +452,8 @@ static mg_int_t autoindex_init(mg_conf_t *cf)
 }
 
 static const mg_conf_enum_t formats[] = {
-    { "html", FORMAT_HTML },
-    { "xml", FORMAT_XML },
-    { "json", FORMAT_JSON },
-    { NULL, 0 },
+    {"html", FORMAT_HTML},   {"xml", FORMAT_XML}, {"json", FORMAT_JSON},
+    {"jsonp", FORMAT_JSONP}, {NULL, 0},
 };
 
 #define AI(f) MG_LOC_CONF, offsetof(autoindex_conf_t, f)
