@@ -593,11 +593,14 @@ static mg_int_t dav_copy_move(mg_request_t *r)
     if (duri == NULL) {
         return MG_HTTP_BAD_REQUEST;
     }
-    if (uri_is_collection(r->uri) != uri_is_collection(*duri)) {
+    /* the header's last byte, as nginx looks at it: "/d/y%2F" is no collection, a query's last
+     * byte counts ("/d/y?x=/" is one); the header is logged as the client sent it */
+    mg_str_t dv = mg_http_find_header_in(r, "destination", 11)->value;
+    if (uri_is_collection(r->uri) != uri_is_collection(dv)) {
         mg_log_error(MG_LOG_ERR, log, 0,
                      "both URI \"%.*s\" and \"Destination\" URI \"%.*s\" should be either "
                      "collections or non-collections",
-                     (int)r->uri.len, r->uri.data, (int)duri->len, duri->data);
+                     (int)r->uri.len, r->uri.data, (int)dv.len, dv.data);
         return MG_HTTP_CONFLICT;
     }
     mg_int_t depth = dav_depth(r);
