@@ -27,6 +27,7 @@ typedef struct {
     char *name;
     size_t len;
     int dir;
+    int file; /* a regular file; neither: "other" in JSON and XML, with no size */
     time_t mtime;
     off_t size;
 } entry_t;
@@ -210,6 +211,12 @@ static void render_html(mg_request_t *r, out_t *o, const autoindex_conf_t *ac, e
     out_str(o, "</pre><hr></body>\r\n</html>\r\n");
 }
 
+/* JSON's type, XML's element: a fifo, socket or dangling symlink is "other" */
+static const char *entry_kind(const entry_t *e)
+{
+    return e->dir ? "directory" : e->file ? "file" : "other";
+}
+
 static void render_json(out_t *o, entry_t *e, size_t n)
 {
     out_str(o, "[\r\n");
@@ -218,9 +225,11 @@ static void render_json(out_t *o, entry_t *e, size_t n)
         mg_time_http(t, e[i].mtime);
         out_str(o, "{ \"name\":\"");
         out_json_string(o, e[i].name, e[i].len);
-        out_str(o, e[i].dir ? "\", \"type\":\"directory\", \"mtime\":\"" : "\", \"type\":\"file\", \"mtime\":\"");
+        out_str(o, "\", \"type\":\"");
+        out_str(o, entry_kind(&e[i]));
+        out_str(o, "\", \"mtime\":\"");
         out_str(o, t);
-        if (e[i].dir) {
+        if (!e[i].file) {
             out_str(o, "\" }");
         } else {
             out_fmt(o, "\", \"size\":%lld }", (long long)e[i].size);
@@ -236,14 +245,14 @@ static void render_xml(out_t *o, entry_t *e, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct tm tm;
         gmtime_r(&e[i].mtime, &tm);
-        out_fmt(o, "<%s mtime=\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", e[i].dir ? "directory" : "file",
+        out_fmt(o, "<%s mtime=\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", entry_kind(&e[i]),
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        if (!e[i].dir) {
+        if (e[i].file) {
             out_fmt(o, " size=\"%lld\"", (long long)e[i].size);
         }
         out_str(o, ">");
         out_html(o, e[i].name, e[i].len);
-        out_str(o, e[i].dir ? "</directory>\r\n" : "</file>\r\n");
+        out_fmt(o, "</%s>\r\n", entry_kind(&e[i]));
     }
     out_str(o, "</list>\r\n");
 }
@@ -317,6 +326,7 @@ static mg_int_t read_entries(mg_request_t *r, const char *path, DIR *dir, mg_arr
         e->name = full + plen + 1;
         e->len = len;
         e->dir = S_ISDIR(st.st_mode);
+        e->file = S_ISREG(st.st_mode);
         e->mtime = st.st_mtime;
         e->size = st.st_size;
     }
