@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "log_escape.h"
 
 enum { FORMAT_HTML, FORMAT_XML, FORMAT_JSON, FORMAT_JSONP };
 
@@ -113,19 +114,13 @@ static void out_uri_component(out_t *o, const char *s, size_t n)
     o->len += mg_http_escape(s, n, o->data + o->len, MG_ESCAPE_URI_COMPONENT);
 }
 
+/* A JSON string's bytes: log_format escape=json's escaper, the one nginx uses for both */
 static void out_json_string(out_t *o, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
-            char e[2] = { '\\', (char)ch };
-            out_add(o, e, 2);
-        } else if (ch < 0x20) {
-            out_fmt(o, "\\u%04x", ch);
-        } else {
-            out_add(o, (const char *)&ch, 1);
-        }
-    }
+    mg_str_t v = {n, (char *)s};
+    size_t len = mg_log_escape_len(MG_LOG_ESCAPE_JSON, v);
+    out_reserve(o, len);
+    o->len = (size_t)(mg_log_escape_copy(o->data + o->len, MG_LOG_ESCAPE_JSON, v) - o->data);
 }
 
 static int entry_cmp(const void *a, const void *b)
