@@ -1,7 +1,8 @@
 /*
  * "autoindex on": a directory listing for a URI ending in "/" that the index module did not
  * serve, in nginx's formats byte for byte: the HTML page (names padded to 50 columns, date,
- * exact or rounded size), JSON or XML. Directories come first, then names in byte order;
+ * exact or rounded size), JSON, JSONP (the JSON inside ?callback=NAME(...), plain JSON without
+ * one) or XML. Directories come first, then names in byte order;
  * hidden entries (".name") are left out. Runs after index, before static.
  */
 #include <dirent.h>
@@ -9,10 +10,12 @@
 #include <time.h>
 
 #include "http.h"
+#include "log_escape.h"
 
-enum { FORMAT_HTML, FORMAT_XML, FORMAT_JSON };
+enum { FORMAT_HTML, FORMAT_XML, FORMAT_JSON, FORMAT_JSONP };
 
 #define NAME_COLUMNS 50
+#define CALLBACK_MAX 128 /* the longest ?callback= name taken, as in nginx */
 
 typedef struct {
     int enable;
@@ -25,6 +28,7 @@ typedef struct {
     char *name;
     size_t len;
     int dir;
+    int file; /* a regular file; neither: "other" in JSON and XML, with no size */
     time_t mtime;
     off_t size;
 } entry_t;
@@ -110,19 +114,13 @@ static void out_uri_component(out_t *o, const char *s, size_t n)
     o->len += mg_http_escape(s, n, o->data + o->len, MG_ESCAPE_URI_COMPONENT);
 }
 
+/* A JSON string's bytes: log_format escape=json's escaper, the one nginx uses for both */
 static void out_json_string(out_t *o, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
-            char e[2] = { '\\', (char)ch };
-            out_add(o, e, 2);
-        } else if (ch < 0x20) {
-            out_fmt(o, "\\u%04x", ch);
-        } else {
-            out_add(o, (const char *)&ch, 1);
-        }
-    }
+    mg_str_t v = {n, (char *)s};
+    size_t len = mg_log_escape_len(MG_LOG_ESCAPE_JSON, v);
+    out_reserve(o, len);
+    o->len = (size_t)(mg_log_escape_copy(o->data + o->len, MG_LOG_ESCAPE_JSON, v) - o->data);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -208,6 +206,12 @@ static void render_html(mg_request_t *r, out_t *o, const autoindex_conf_t *ac, e
     out_str(o, "</pre><hr></body>\r\n</html>\r\n");
 }
 
+/* JSON's type, XML's element: a fifo, socket or dangling symlink is "other" */
+static const char *entry_kind(const entry_t *e)
+{
+    return e->dir ? "directory" : e->file ? "file" : "other";
+}
+
 static void render_json(out_t *o, entry_t *e, size_t n)
 {
     out_str(o, "[\r\n");
@@ -216,9 +220,11 @@ static void render_json(out_t *o, entry_t *e, size_t n)
         mg_time_http(t, e[i].mtime);
         out_str(o, "{ \"name\":\"");
         out_json_string(o, e[i].name, e[i].len);
-        out_str(o, e[i].dir ? "\", \"type\":\"directory\", \"mtime\":\"" : "\", \"type\":\"file\", \"mtime\":\"");
+        out_str(o, "\", \"type\":\"");
+        out_str(o, entry_kind(&e[i]));
+        out_str(o, "\", \"mtime\":\"");
         out_str(o, t);
-        if (e[i].dir) {
+        if (!e[i].file) {
             out_str(o, "\" }");
         } else {
             out_fmt(o, "\", \"size\":%lld }", (long long)e[i].size);
@@ -234,16 +240,41 @@ static void render_xml(out_t *o, entry_t *e, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct tm tm;
         gmtime_r(&e[i].mtime, &tm);
-        out_fmt(o, "<%s mtime=\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", e[i].dir ? "directory" : "file",
+        out_fmt(o, "<%s mtime=\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", entry_kind(&e[i]),
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        if (!e[i].dir) {
+        if (e[i].file) {
             out_fmt(o, " size=\"%lld\"", (long long)e[i].size);
         }
         out_str(o, ">");
         out_html(o, e[i].name, e[i].len);
-        out_str(o, e[i].dir ? "</directory>\r\n" : "</file>\r\n");
+        out_fmt(o, "</%s>\r\n", entry_kind(&e[i]));
     }
     out_str(o, "</list>\r\n");
+}
+
+/* The ?callback= name of a jsonp listing: MG_OK (empty when there is none) or MG_DECLINED, logged,
+ * for a name too long or with a byte other than a letter, a digit, '_' or '.'. */
+static mg_int_t jsonp_callback(mg_request_t *r, mg_str_t *cb)
+{
+    if (mg_http_arg(r, "callback", 8, cb) != MG_OK) {
+        cb->len = 0;
+        return MG_OK;
+    }
+    if (cb->len > CALLBACK_MAX) {
+        mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
+                     "client sent too long callback name: \"%.*s\"", (int)cb->len, cb->data);
+        return MG_DECLINED;
+    }
+    for (size_t i = 0; i < cb->len; i++) {
+        unsigned char ch = (unsigned char)cb->data[i];
+        if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && !(ch >= '0' && ch <= '9') &&
+            ch != '_' && ch != '.') {
+            mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
+                         "client sent invalid callback name: \"%.*s\"", (int)cb->len, cb->data);
+            return MG_DECLINED;
+        }
+    }
+    return MG_OK;
 }
 
 static void close_dir(void *data)
@@ -290,6 +321,7 @@ static mg_int_t read_entries(mg_request_t *r, const char *path, DIR *dir, mg_arr
         e->name = full + plen + 1;
         e->len = len;
         e->dir = S_ISDIR(st.st_mode);
+        e->file = S_ISREG(st.st_mode);
         e->mtime = st.st_mtime;
         e->size = st.st_size;
     }
@@ -336,8 +368,21 @@ static mg_int_t autoindex_handler(mg_request_t *r)
     }
     mg_pool_cleanup_add(r->pool, close_dir, dir);
 
+    mg_int_t format = ac->format;
+    mg_str_t callback = mg_null_string;
+    if (format == FORMAT_JSONP) {
+        if (jsonp_callback(r, &callback) != MG_OK) {
+            return MG_HTTP_BAD_REQUEST;
+        }
+        if (callback.len == 0) {
+            format = FORMAT_JSON;
+        }
+    }
     r->headers_out.status = MG_HTTP_OK;
-    switch (ac->format) {
+    switch (format) {
+    case FORMAT_JSONP:
+        r->headers_out.content_type = (mg_str_t)mg_string("application/javascript");
+        break;
     case FORMAT_JSON:
         r->headers_out.content_type = (mg_str_t)mg_string("application/json");
         break;
@@ -366,9 +411,15 @@ static mg_int_t autoindex_handler(mg_request_t *r)
     }
     qsort(entries->elts, entries->nelts, sizeof(entry_t), entry_cmp);
     out_t o = { .pool = r->pool };
-    if (ac->format == FORMAT_JSON) {
+    if (format == FORMAT_JSONP) {
+        out_str(&o, "/* callback */\r\n");
+        out_add(&o, callback.data, callback.len);
+        out_str(&o, "(");
         render_json(&o, entries->elts, entries->nelts);
-    } else if (ac->format == FORMAT_XML) {
+        out_str(&o, ");");
+    } else if (format == FORMAT_JSON) {
+        render_json(&o, entries->elts, entries->nelts);
+    } else if (format == FORMAT_XML) {
         render_xml(&o, entries->elts, entries->nelts);
     } else {
         render_html(r, &o, ac, entries->elts, entries->nelts);
@@ -406,10 +457,8 @@ static mg_int_t autoindex_init(mg_conf_t *cf)
 }
 
 static const mg_conf_enum_t formats[] = {
-    { "html", FORMAT_HTML },
-    { "xml", FORMAT_XML },
-    { "json", FORMAT_JSON },
-    { NULL, 0 },
+    {"html", FORMAT_HTML},   {"xml", FORMAT_XML}, {"json", FORMAT_JSON},
+    {"jsonp", FORMAT_JSONP}, {NULL, 0},
 };
 
 #define AI(f) MG_LOC_CONF, offsetof(autoindex_conf_t, f)

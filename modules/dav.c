@@ -261,40 +261,19 @@ static mg_int_t delete_path(mg_request_t *r, const char *path, int dir)
 
 /* ---- PUT ---- */
 
-/* The body into a new file of client_body_temp_path (created when missing); its path, or
- * NULL after logging. */
+/* A new file of client_body_temp_path, named and numbered as the request bodies' (nginx puts
+ * the body there and renames that file); its path, or NULL after logging. The descriptor is
+ * the caller's to close; the file is removed when the request ends unless renamed. */
 static char *write_temp_file(mg_request_t *r, int *fdp)
 {
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    mg_str_t dir =
-        clcf->client_body_temp_path ? clcf->client_body_temp_path->name : (mg_str_t){0, NULL};
-    if (dir.data == NULL) {
-        mg_str_t name = mg_string("client_body_temp");
-        dir = mg_full_name(r->pool, cmcf->cycle, name, 0);
+    mg_http_temp_file_t *tf = mg_http_temp_file_create(r, clcf->client_body_temp_path, 0);
+    if (tf == NULL) {
+        return NULL;
     }
-    /* nginx's ten-digit names; O_EXCL makes a name taken by another worker a retry */
-    unsigned long n =
-        ((unsigned long)getpid() * 7919 + r->connection->number * 104729) % 9999999999UL;
-    for (int tries = 0; tries < 100; tries++, n = (n + 1) % 9999999999UL) {
-        char *path = mg_psprintf(r->pool, "%.*s/%010lu", (int)dir.len, dir.data, n);
-        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            *fdp = fd;
-            return path;
-        }
-        if (errno == ENOENT && tries == 0) {
-            char *d = mg_psprintf(r->pool, "%.*s/", (int)dir.len, dir.data);
-            if (create_full_path(d, 0700) == 0) {
-                continue;
-            }
-        }
-        if (errno != EEXIST) {
-            mg_log_error(MG_LOG_CRIT, &r->connection->log, errno, "open() \"%s\" failed", path);
-            return NULL;
-        }
-    }
-    return NULL;
+    *fdp = tf->fd;
+    tf->fd = -1;
+    return tf->name.data;
 }
 
 /* Bytes [from, to) of file in appended to out (named name for the log): MG_OK or MG_ERROR. */
@@ -348,14 +327,24 @@ static void dav_put_body(mg_request_t *r)
         status = MG_HTTP_NO_CONTENT;
     }
     int fd;
-    char *temp = write_temp_file(r, &fd);
+    char *temp;
+    mg_http_request_body_t *rb = r->request_body;
+    mg_buf_t *bufs = NULL;
+    if (rb && rb->temp_file) {
+        /* the body's own file, renamed into place as nginx does: its descriptor is ours */
+        temp = rb->temp_file->name.data;
+        fd = rb->temp_file->fd;
+        rb->temp_file->fd = -1;
+    } else {
+        temp = write_temp_file(r, &fd); /* no body was read (none came) */
+        bufs = rb ? rb->bufs : NULL;
+    }
     if (temp == NULL) {
         mg_http_finalize_request(r, MG_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
     mg_int_t rc = MG_OK;
-    for (mg_buf_t *b = r->request_body ? r->request_body->bufs : NULL; b && rc == MG_OK;
-         b = b->next) {
+    for (mg_buf_t *b = bufs; b && rc == MG_OK; b = b->next) {
         if (b->in_file) {
             /* a body that went to its own temporary file (client_body_buffer_size) */
             rc = copy_range(r, b->fd, b->file_pos, b->file_last, fd, temp);
@@ -432,6 +421,7 @@ static mg_int_t dav_put(mg_request_t *r)
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "PUT with range is unsupported");
         return MG_HTTP_NOT_IMPLEMENTED;
     }
+    r->request_body_in_file_only = 1;
     mg_int_t rc = mg_http_read_client_request_body(r, dav_put_body);
     return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
 }
@@ -593,11 +583,14 @@ static mg_int_t dav_copy_move(mg_request_t *r)
     if (duri == NULL) {
         return MG_HTTP_BAD_REQUEST;
     }
-    if (uri_is_collection(r->uri) != uri_is_collection(*duri)) {
+    /* the header's last byte, as nginx looks at it: "/d/y%2F" is no collection, a query's last
+     * byte counts ("/d/y?x=/" is one); the header is logged as the client sent it */
+    mg_str_t dv = mg_http_find_header_in(r, "destination", 11)->value;
+    if (uri_is_collection(r->uri) != uri_is_collection(dv)) {
         mg_log_error(MG_LOG_ERR, log, 0,
                      "both URI \"%.*s\" and \"Destination\" URI \"%.*s\" should be either "
                      "collections or non-collections",
-                     (int)r->uri.len, r->uri.data, (int)duri->len, duri->data);
+                     (int)r->uri.len, r->uri.data, (int)dv.len, dv.data);
         return MG_HTTP_CONFLICT;
     }
     mg_int_t depth = dav_depth(r);

@@ -43,6 +43,11 @@ typedef struct {
     uint8_t *ahead; /* the read-ahead window: bytes [ahead_off, ahead_off + ahead_len) */
     off_t ahead_off;
     size_t ahead_len;
+    /* nginx's read buffer as it would be, which mp4_max_buffer_size is checked against: of
+     * mp4_buffer_size, cut for good to what is left of the file at a read that refills it
+     * (so a moov atom in a small file, or last in one, is never "too large") */
+    size_t nb_size;
+    off_t nb_end; /* the file offset its bytes end at; -1 before the first read */
 } ctx_t;
 
 static uint32_t be32(const uint8_t *p)
@@ -731,6 +736,18 @@ static mg_int_t read_direct(ctx_t *c, uint8_t *buf, size_t len, off_t off)
     return MG_OK;
 }
 
+/* nginx reads [off, off + len) into its buffer: a refill when they are not all there */
+static void nginx_buffer_read(ctx_t *c, off_t off, uint64_t len)
+{
+    if (c->nb_end >= 0 && (uint64_t)off + len <= (uint64_t)c->nb_end) {
+        return;
+    }
+    if ((uint64_t)off + c->nb_size > (uint64_t)c->m->size) {
+        c->nb_size = (size_t)(c->m->size - off);
+    }
+    c->nb_end = off + (off_t)c->nb_size;
+}
+
 /* read_direct, but what fits in mp4_buffer_size comes from a window read ahead: a file of
  * many small atoms costs a read per buffer, not one per atom header */
 static mg_int_t read_at(ctx_t *c, uint8_t *buf, size_t len, off_t off)
@@ -762,7 +779,7 @@ static mg_int_t read_at(ctx_t *c, uint8_t *buf, size_t len, off_t off)
 
 mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
 {
-    ctx_t cx = {.m = m, .pool = pool}, *c = &cx;
+    ctx_t cx = {.m = m, .pool = pool, .nb_size = m->buffer_size, .nb_end = -1}, *c = &cx;
     off_t off = 0, mdat_start = -1, mdat_end = -1;
     uint8_t *moov = NULL;
     size_t moov_len = 0;
@@ -774,7 +791,9 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
         }
         uint64_t size = be32(h);
         size_t hdr = 8;
+        nginx_buffer_read(c, off, 4);
         if (size == 1) {
+            nginx_buffer_read(c, off, 16);
             if (m->size - off < 16 || read_at(c, h + 8, 8, off + 8) != MG_OK) {
                 return FAIL(c, "\"%s\" mp4 atom is too small:%llu", m->path, 1ULL);
             }
@@ -783,6 +802,7 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
         } else if (size == 0) {
             break; /* nginx reads no further */
         }
+        nginx_buffer_read(c, off, 8);
         if (size < hdr) {
             return FAIL(c, "\"%s\" mp4 atom is too small:%llu", m->path, (unsigned long long)size);
         }
@@ -794,6 +814,7 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
                 return FAIL(c, "\"%s\" mp4 ftyp atom is too large:%llu", m->path,
                             (unsigned long long)(size - hdr));
             }
+            nginx_buffer_read(c, off + (off_t)hdr, size - hdr);
             m->ftyp.data = mg_pnalloc(pool, (size_t)size);
             m->ftyp.len = (size_t)size;
             if (read_at(c, (uint8_t *)m->ftyp.data, (size_t)size, off) != MG_OK) {
@@ -803,12 +824,18 @@ mg_int_t mg_mp4_rewrite(mg_mp4_t *m, mg_pool_t *pool)
             if (m->start == 0 && m->length == 0 && mdat_start < 0) {
                 return MG_DECLINED; /* already playable from its start */
             }
-            if (size - hdr > m->max_buffer_size) {
-                return FAIL(c,
-                            "\"%s\" mp4 moov atom is too large:%llu, you may want to "
-                            "increase mp4_max_buffer_size",
-                            m->path, (unsigned long long)(size - hdr));
+            if (size - hdr > c->nb_size) {
+                if (size - hdr > m->max_buffer_size) {
+                    return FAIL(c,
+                                "\"%s\" mp4 moov atom is too large:%llu, you may want to "
+                                "increase mp4_max_buffer_size",
+                                m->path, (unsigned long long)(size - hdr));
+                }
+                /* a buffer of its own, 4k more when no mdat was seen yet */
+                c->nb_size = (size_t)(size - hdr) + (mdat_start < 0 ? 4096 : 0);
+                c->nb_end = -1;
             }
+            nginx_buffer_read(c, off + (off_t)hdr, size - hdr);
             moov_len = (size_t)(size - hdr);
             moov = mg_palloc(pool, moov_len ? moov_len : 1);
             if (read_at(c, moov, moov_len, off + (off_t)hdr) != MG_OK) {

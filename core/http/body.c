@@ -107,7 +107,7 @@ static void body_plan(mg_request_t *r)
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     size_t size = clcf->client_body_buffer_size;
     mg_http_conn_t *hc = r->hc;
-    if (clcf->client_body_in_file_only != MG_HTTP_BODY_FILE_OFF) {
+    if (clcf->client_body_in_file_only != MG_HTTP_BODY_FILE_OFF || r->request_body_in_file_only) {
         rb->to_file = 1;
     } else if (r->headers_in.chunked) {
         /* nginx reads a chunked body, framing and all, into one such buffer */
@@ -132,6 +132,9 @@ static mg_int_t body_file(mg_request_t *r)
     rb->temp_file = mg_http_temp_file_create(r, clcf->client_body_temp_path, keep);
     if (rb->temp_file == NULL) {
         return MG_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (r->request_body_in_file_only) {
+        return MG_OK; /* nginx's dav asks for no line */
     }
     /* nginx's levels: a warning when only the size put it there */
     mg_log_error(clcf->client_body_in_file_only ? MG_LOG_NOTICE : MG_LOG_WARN, &r->connection->log,

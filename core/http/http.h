@@ -545,6 +545,8 @@ struct mg_request_s {
                                         stream (FastCGI's records), not framed as chunks again */
     unsigned request_body_in_clean_file : 1; /* its temp file goes at the end, whatever
                                                 client_body_in_file_only says (Lua's) */
+    unsigned request_body_in_file_only : 1;  /* the body goes to a temp file whatever its size,
+                                                with no log line (dav's PUT, as nginx's) */
     unsigned error_page : 1;
     unsigned logged : 1;
     unsigned root_tested : 1; /* static served a file: its root exists (access_log's check) */
