@@ -56,7 +56,7 @@ typedef struct mg_metrics_shm_s {
     int64_t generation;
     int64_t worker_restarts;
     int64_t lua_errors;
-    int64_t dropped;     /* series that found the table full */
+    int64_t dropped; /* series that found the table full */
     mg_metrics_master_t masters[MG_METRICS_MASTERS];
     /* the last connection number given out (mg_conn_number); in what was the padding before
      * stat, so an older binary's layout (USR2) is unchanged and its zone kept */
