@@ -639,6 +639,33 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
     return lrc;
 }
 
+mg_int_t mg_http_cache_before_body(mg_request_t *r, mg_upstream_t *u, int as_get, int streamed,
+                                   mg_int_t *rc)
+{
+    if (!u->conf->cache.zone && !u->conf->cache.zone_cv) {
+        return MG_DECLINED;
+    }
+    u->cache_after_body =
+        !streamed && (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
+    return u->cache_after_body ? MG_DECLINED : mg_http_cache_handler(r, u, as_get, rc);
+}
+
+int mg_http_cache_after_body(mg_request_t *r, mg_upstream_t *u, int as_get)
+{
+    if (!u->cache_after_body) {
+        return 0;
+    }
+    u->cache_after_body = 0;
+    mg_int_t rc;
+    if (mg_http_cache_handler(r, u, as_get, &rc) != MG_DONE) {
+        return 0;
+    }
+    if (rc != MG_DONE) {
+        mg_http_finalize_request(r, rc); /* answered from the cache */
+    }
+    return 1;
+}
+
 /* *_cache_max_range_offset: 1 when the request's Range starts at the bound or past it (or is a
  * suffix range, whose start is unknown): going upstream, it takes its Range along and what comes
  * back is not stored (a cached entry still answers it). */
