@@ -455,7 +455,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         }
     }
     mg_table_elt_t *h = r->headers_in.headers.elts;
-    /* a Range past proxy_cache_max_range_offset goes upstream (mg_http_cache_handler) */
+    /* a Range past proxy_cache_max_range_offset goes upstream (cache.c's lookup) */
     mg_http_cache_req_t *creq = r->cache;
     int cached = (plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv) &&
                  !(creq && creq->range_passed);

@@ -601,7 +601,8 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
 
 static int range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf);
 
-mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
+/* The lookup itself (mg_http_cache_before_body/_after_body say when). */
+static mg_int_t cache_lookup(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
 {
     mg_http_cache_conf_t *conf = &u->conf->cache;
     mg_http_cache_zone_t *z = conf->zone == MG_CONF_UNSET_PTR ? NULL : conf->zone;
@@ -647,7 +648,7 @@ mg_int_t mg_http_cache_before_body(mg_request_t *r, mg_upstream_t *u, int as_get
     }
     u->cache_after_body =
         !streamed && (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
-    return u->cache_after_body ? MG_DECLINED : mg_http_cache_handler(r, u, as_get, rc);
+    return u->cache_after_body ? MG_DECLINED : cache_lookup(r, u, as_get, rc);
 }
 
 int mg_http_cache_after_body(mg_request_t *r, mg_upstream_t *u, int as_get)
@@ -657,7 +658,7 @@ int mg_http_cache_after_body(mg_request_t *r, mg_upstream_t *u, int as_get)
     }
     u->cache_after_body = 0;
     mg_int_t rc;
-    if (mg_http_cache_handler(r, u, as_get, &rc) != MG_DONE) {
+    if (cache_lookup(r, u, as_get, &rc) != MG_DONE) {
         return 0;
     }
     if (rc != MG_DONE) {
