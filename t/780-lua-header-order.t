@@ -81,3 +81,27 @@ GET /t
 If-Modified-Since: Thu, 01 Jan 2015 00:00:00 GMT
 --- error_code: 304
 --- response_body
+
+
+
+=== TEST 4: gzip drops the Content-Length line set from Lua (the length changes)
+--- config
+    location /t {
+        gzip on;
+        gzip_min_length 1;
+        gzip_types text/plain;
+        content_by_lua_block {
+            ngx.header["Content-Type"] = "text/plain"
+            ngx.header["Content-Length"] = 40
+            ngx.header["X-B"] = "b"
+            ngx.print(string.rep("a", 40))
+        }
+    }
+--- request
+GET /t
+--- more_headers
+Accept-Encoding: gzip
+--- response_headers
+Content-Encoding: gzip
+!Content-Length
+X-B: b
