@@ -387,6 +387,9 @@ static void on_answer(int result, char type, int count, int ttl, void *addresses
 {
     half_t *h = arg;
     query_t *q = h->q;
+    /* the loop may have slept until the answer: the wait is told from the clock (below) and
+     * the waiters stamp times on it, as a socket's handlers do (core/watch.c) */
+    mg_time_update();
     h->state = dns_state(result);
     if (result == DNS_ERR_TIMEOUT && mg_now.monotonic - q->started < EVDNS_TIMEOUT_MS) {
         /* evdns turns a SERVFAIL answer into its retries and then a timeout, at once: a

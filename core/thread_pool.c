@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cycle.h"
+#include "mgtime.h"
 #include "pool.h"
 #include "str.h"
 #include "thread_pool.h"
@@ -92,6 +93,9 @@ static void run_finished(mg_thread_pool_t *tp)
 static void on_finished(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
+    /* the loop may have slept the whole task long: the finished handlers stamp times on the
+     * clock ($request_time, ngx.now()), as a socket's do (core/watch.c) */
+    mg_time_update();
     uint64_t n;
     if (read(fd, &n, sizeof(n)) < 0) {
         /* EAGAIN: another wake-up read it; the list is what counts */

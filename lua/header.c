@@ -280,16 +280,19 @@ static int header_assign(lua_State *L, int add)
         if (n && len < 0) {
             return luaL_error(L, "failed to set header");
         }
+        /* a line in its place, as OpenResty's (the core's field otherwise) */
         ho->content_length_n = len;
+        ho->content_length = set_lines(r, name, v, n ? 1 : 0);
         return 0;
     }
     case H_LAST_MODIFIED:
-        /* a date goes out from the time, which If-Modified-Since checks also use; another
-         * value is printed as it is (and reads as nil, as in OpenResty) */
+        /* a line in its place, as OpenResty's; a date is its time too (If-Modified-Since
+         * checks it), another value only the line (and reads as nil, as in OpenResty) */
         replace_lines(r, name, NULL);
         ho->last_modified_time = n ? mg_time_parse_http(v[0].data, v[0].len) : -1;
-        if (n && ho->last_modified_time < 0) {
-            set_lines(r, name, v, n);
+        ho->last_modified = set_lines(r, name, v, n);
+        if (ho->last_modified_time < 0) {
+            ho->last_modified = NULL;
         }
         return 0;
     case H_LOCATION: {
@@ -404,7 +407,7 @@ static int resp_get_headers(lua_State *L)
         add_field(L, "content-type", ho->content_type.data, ho->content_type.len);
         count++;
     }
-    if (ho->content_length_n >= 0) {
+    if (ho->content_length_n >= 0 && mg_http_content_length_line(r) == NULL) {
         char n[24];
         int len = snprintf(n, sizeof(n), "%lld", (long long)ho->content_length_n);
         add_field(L, "content-length", n, (size_t)len);

@@ -112,12 +112,12 @@ static void push_headers(lua_State *L, mg_request_t *sr)
         }
         lua_setfield(L, t, "Content-Type");
     }
-    if (ho->content_length_n >= 0) {
+    if (ho->content_length_n >= 0 && mg_http_content_length_line(sr) == NULL) {
         /* a number, as lua-nginx-module gives the length it knows without a header */
         lua_pushnumber(L, (lua_Number)ho->content_length_n);
         lua_setfield(L, t, "Content-Length");
     }
-    if (ho->last_modified_time >= 0) {
+    if (ho->last_modified_time >= 0 && ho->last_modified == NULL) {
         char d[64];
         mg_time_http(d, ho->last_modified_time);
         lua_pushstring(L, d);

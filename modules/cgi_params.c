@@ -288,6 +288,9 @@ static void cgi_resolved(mg_request_t *r, mg_upstream_group_t *g)
 static void cgi_start(mg_request_t *r)
 {
     mg_cgi_ctx_t *ctx = cgi_ctx(r);
+    if (mg_http_cache_after_body(r, &ctx->u, 0)) {
+        return;
+    }
     if (ctx->resolve_host.len) {
         mg_int_t rc = mg_upstream_resolve(r, ctx->resolve_host, ctx->resolve_port, cgi_resolved);
         if (rc != MG_DONE) {
@@ -358,19 +361,20 @@ mg_int_t mg_cgi_handler(mg_request_t *r, const mg_cgi_protocol_t *proto)
         mg_proxy_ssl_setup(r, &ctx->u, sc, ctx->pass_host);
         mg_str_set(&ctx->u.schema, "suwsgi://");
     }
-    /* the cache lookup comes before the request is built: its params depend on it */
-    if ((ctx->uconf.cache.zone || ctx->uconf.cache.zone_cv) &&
-        mg_http_cache_handler(r, &ctx->u, 0, &rc) == MG_DONE) {
+    int has_body = r->headers_in.content_length_n >= 0 || r->headers_in.chunked;
+    int streamed = has_body && ctx->uconf.pass_request_body && !ctx->uconf.request_buffering &&
+                   (!r->headers_in.chunked || proto->frame_stream);
+    /* the cache lookup comes before the request is built (its params depend on it), after a
+     * body read whole (as nginx's: a key may name $request_body): cgi_start's then */
+    if (mg_http_cache_before_body(r, &ctx->u, 0, streamed, &rc) == MG_DONE) {
         return rc; /* the cache answered, or the request waits for *_cache_lock */
     }
     r->upstream = &ctx->u;
-    if (r->headers_in.content_length_n >= 0 || r->headers_in.chunked) {
+    if (has_body) {
         /* as nginx's: the body is read also when it is not passed (*_pass_request_body
          * off), so $request_body and $request_length count it in the params */
-        r->request_body_no_buffering = ctx->uconf.pass_request_body &&
-                                       !ctx->uconf.request_buffering &&
-                                       (!r->headers_in.chunked || proto->frame_stream);
-        r->request_body_plain = r->request_body_no_buffering && r->headers_in.chunked;
+        r->request_body_no_buffering = streamed;
+        r->request_body_plain = streamed && r->headers_in.chunked;
         rc = mg_http_read_client_request_body(r, cgi_start);
         return rc >= MG_HTTP_SPECIAL_RESPONSE ? rc : MG_DONE;
     }

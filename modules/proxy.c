@@ -79,7 +79,6 @@ typedef struct {
 typedef struct {
     mg_upstream_t u;
     int started;
-    int cache_after_body; /* the cache lookup waits for the body (a key may name it) */
     mg_str_t host;    /* $proxy_host */
     mg_str_t port;    /* $proxy_port */
     mg_str_t uri;     /* a variable proxy_pass's URI part */
@@ -456,7 +455,7 @@ static mg_int_t create_request(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ct
         }
     }
     mg_table_elt_t *h = r->headers_in.headers.elts;
-    /* a Range past proxy_cache_max_range_offset goes upstream (mg_http_cache_handler) */
+    /* a Range past proxy_cache_max_range_offset goes upstream (cache.c's lookup) */
     mg_http_cache_req_t *creq = r->cache;
     int cached = (plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv) &&
                  !(creq && creq->range_passed);
@@ -594,16 +593,8 @@ static void proxy_start(mg_request_t *r)
 {
     proxy_ctx_t *ctx = mg_http_get_ctx(r, mg_proxy_module);
     proxy_loc_conf_t *plcf = mg_http_get_loc_conf(r, mg_proxy_module);
-    if (ctx->cache_after_body) {
-        /* as nginx, a body read whole comes before the lookup ($request_body in the key) */
-        ctx->cache_after_body = 0;
-        mg_int_t rc;
-        if (mg_http_cache_handler(r, &ctx->u, 1, &rc) == MG_DONE) {
-            if (rc != MG_DONE) {
-                mg_http_finalize_request(r, rc); /* answered from the cache */
-            }
-            return; /* or waiting for *_cache_lock: the content handler runs again */
-        }
+    if (mg_http_cache_after_body(r, &ctx->u, 1)) {
+        return;
     }
     if (ctx->resolve_host.len) {
         mg_int_t rc = mg_upstream_resolve(r, ctx->resolve_host, ctx->resolve_port, proxy_resolved);
@@ -737,13 +728,9 @@ static mg_int_t proxy_handler(mg_request_t *r)
     int unbuffered = has_body && !plcf->body && plcf->upstream.pass_request_body &&
                      !plcf->upstream.request_buffering &&
                      (!r->headers_in.chunked || plcf->http_version == 11);
-    if (plcf->upstream.cache.zone || plcf->upstream.cache.zone_cv) {
-        ctx->cache_after_body =
-            !unbuffered && (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
-        mg_int_t rc;
-        if (!ctx->cache_after_body && mg_http_cache_handler(r, u, 1, &rc) == MG_DONE) {
-            return rc; /* answered from the cache */
-        }
+    mg_int_t crc;
+    if (mg_http_cache_before_body(r, u, 1, unbuffered, &crc) == MG_DONE) {
+        return crc; /* answered from the cache */
     }
     if (has_body) {
         /* an empty body too: client_body_in_file_only gives it its (empty) file; and one

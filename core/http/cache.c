@@ -601,7 +601,8 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
 
 static int range_passed(mg_request_t *r, const mg_http_cache_conf_t *conf);
 
-mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
+/* The lookup itself (mg_http_cache_before_body/_after_body say when). */
+static mg_int_t cache_lookup(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc)
 {
     mg_http_cache_conf_t *conf = &u->conf->cache;
     mg_http_cache_zone_t *z = conf->zone == MG_CONF_UNSET_PTR ? NULL : conf->zone;
@@ -637,6 +638,33 @@ mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg
         c->range_passed = 1;
     }
     return lrc;
+}
+
+mg_int_t mg_http_cache_before_body(mg_request_t *r, mg_upstream_t *u, int as_get, int streamed,
+                                   mg_int_t *rc)
+{
+    if (!u->conf->cache.zone && !u->conf->cache.zone_cv) {
+        return MG_DECLINED;
+    }
+    u->cache_after_body =
+        !streamed && (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
+    return u->cache_after_body ? MG_DECLINED : cache_lookup(r, u, as_get, rc);
+}
+
+int mg_http_cache_after_body(mg_request_t *r, mg_upstream_t *u, int as_get)
+{
+    if (!u->cache_after_body) {
+        return 0;
+    }
+    u->cache_after_body = 0;
+    mg_int_t rc;
+    if (cache_lookup(r, u, as_get, &rc) != MG_DONE) {
+        return 0;
+    }
+    if (rc != MG_DONE) {
+        mg_http_finalize_request(r, rc); /* answered from the cache */
+    }
+    return 1;
 }
 
 /* *_cache_max_range_offset: 1 when the request's Range starts at the bound or past it (or is a

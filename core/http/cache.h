@@ -54,8 +54,15 @@ typedef struct mg_http_cache_req_s {
  * before its request is made: MG_DECLINED (no caching for this request: go upstream as
  * without a cache), MG_OK (go upstream; the response may be stored: r->cache is set), MG_DONE
  * (answered from the cache: the handler returns *rc). as_get: the protocol can send a HEAD
- * upstream as GET (*_cache_convert_head). */
-mg_int_t mg_http_cache_handler(mg_request_t *r, mg_upstream_t *u, int as_get, mg_int_t *rc);
+ * upstream as GET (*_cache_convert_head). As nginx's, a body read whole comes before the lookup (a
+ * key may name $request_body), so when there is one to read (streamed: it goes on unbuffered, not
+ * read first) this only marks u and returns MG_DECLINED; the body's callback then calls
+ * mg_http_cache_after_body. */
+mg_int_t mg_http_cache_before_body(mg_request_t *r, mg_upstream_t *u, int as_get, int streamed,
+                                   mg_int_t *rc);
+/* The lookup u waits for, once the body is in: 1 when it answered (the request is finalized)
+ * or waits for *_cache_lock (the content handler runs again), 0 when the request goes on. */
+int mg_http_cache_after_body(mg_request_t *r, mg_upstream_t *u, int as_get);
 /* The upstream's head was taken into headers_out: decide whether the response is stored and
  * start its file (upstream_head.c, before the head is sent). */
 void mg_http_cache_response(mg_upstream_t *u);

@@ -80,6 +80,14 @@ static const char *core_merge_srv_conf(mg_conf_t *cf, void *parent, void *child)
      * pool, whose blocks are 2k unless told */
     mg_conf_merge_size(conf->connection_pool_size, prev->connection_pool_size, 512);
     mg_conf_merge_size(conf->request_pool_size, prev->request_pool_size, 4096);
+    /* as nginx's: a long header line is moved into one of these buffers, which come from
+     * the connection's pool */
+    if (conf->large_client_header_buffers_size < conf->connection_pool_size) {
+        mg_conf_error(cf, 0,
+                      "the \"large_client_header_buffers\" size must be equal to or greater "
+                      "than \"connection_pool_size\"");
+        return MG_CONF_ERROR;
+    }
     mg_server_names_default(cf, &conf->server_names, conf);
     return MG_CONF_OK;
 }

@@ -411,8 +411,12 @@ typedef struct {
     mg_str_t content_type;
     mg_str_t charset;
     int64_t content_length_n; /* -1 unknown */
-    off_t content_offset;     /* where the body starts in the entity (slice: its first
-                                 slice's start); the range filter counts from there */
+    mg_table_elt_t *content_length; /* the line ngx.header set: it keeps its place, as nginx's,
+                                       while it tells content_length_n
+                                       (mg_http_content_length_line); NULL: the length is
+                                       printed after Content-Type */
+    off_t content_offset;           /* where the body starts in the entity (slice: its first
+                                       slice's start); the range filter counts from there */
     time_t last_modified_time; /* -1 none */
     mg_table_elt_t *last_modified; /* the line that says last_modified_time (a cached or
                                       cacheable upstream response's: it keeps its place, as
@@ -689,6 +693,9 @@ mg_int_t mg_http_auth_basic_user(mg_request_t *r, mg_str_t *user, mg_str_t *pass
 /* The browser the User-Agent names, as nginx tells them apart: MG_HTTP_UA_* bits (read once). */
 unsigned mg_http_user_agent(mg_request_t *r);
 void mg_http_clear_content_length(mg_request_t *r);
+/* The Content-Length line in headers_out that tells content_length_n, or NULL. nginx's code
+ * that changes the length drops such a line; one that no longer tells it is dropped here. */
+mg_table_elt_t *mg_http_content_length_line(mg_request_t *r);
 /* As nginx's: also an upstream's Last-Modified / Accept-Ranges header goes (a filter that
  * changes the body: ssi, sub_filter, addition). */
 void mg_http_clear_last_modified(mg_request_t *r);

@@ -99,6 +99,18 @@ mg_int_t mg_http_redirect_to_slash(mg_request_t *r)
 void mg_http_clear_content_length(mg_request_t *r)
 {
     r->headers_out.content_length_n = -1;
+    mg_http_content_length_line(r);
+}
+
+mg_table_elt_t *mg_http_content_length_line(mg_request_t *r)
+{
+    mg_table_elt_t *h = r->headers_out.content_length;
+    if (h && (h->hash == 0 || r->headers_out.content_length_n < 0 ||
+              mg_atoi(h->value.data, h->value.len) != r->headers_out.content_length_n)) {
+        h->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+    return r->headers_out.content_length;
 }
 
 mg_table_elt_t *mg_http_find_header_out(mg_request_t *r, const char *name, size_t len)

@@ -410,13 +410,14 @@ void mg_upstream_process_head(mg_upstream_t *u)
     u->state->response_length = 0;
     /* header filters log in nginx's context of the head (charset's unknown override) */
     rc = mg_http_send_header(r);
-    u->state->response_length = with_head;
     r->connection->log.action = "reading upstream";
     if (rc == MG_ERROR || rc > MG_OK) {
+        /* as nginx's: the body is not passed on (a refused range's 416): not counted */
         /* a header filter's status (header_filter_by_lua's ngx.exit) replaces the response */
         mg_upstream_finalize(u, rc);
         return;
     }
+    u->state->response_length = with_head;
     if (r->post_action) {
         /* as nginx: a post_action's answer goes nowhere, so its body is not read; the
          * upstream connection, in the middle of a response, closes */

@@ -928,14 +928,22 @@ mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in)
 void mg_upstream_start_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
-    if (u->header_only || (body_complete(u) && u->pending_len == 0)) {
+    /* as nginx's: a client's HEAD sent on as another method (uwsgi's and SCGI's
+     * REQUEST_METHOD, proxy_method) ends with the head too when nothing stores the body:
+     * it is not read (the connection not kept unless it is all in) */
+    int unread =
+        r->header_only && !u->header_only && !u->decode && !u->store && !mg_http_cache_storing(r);
+    if (u->header_only || unread || (body_complete(u) && u->pending_len == 0)) {
         /* as nginx's proxy: a body read with the head of a 204 or 304 is too much data, and
          * the connection is not kept; a HEAD's response ends with its head, what came with
          * it not counted */
         int extra = u->header_only && u->pending_len;
-        if (u->head_method) {
+        if (u->head_method || unread) {
             u->state->response_length = 0;
             extra = 0;
+        }
+        if (unread && !(body_complete(u) && u->pending_len == 0)) {
+            u->keepalive = 0;
         }
         body_finish(u, extra);
         return;

@@ -238,7 +238,9 @@ struct mg_upstream_s {
     unsigned tunnel : 1;
     unsigned done : 1;            /* finalized: events off, the connection released */
     unsigned reading_body : 1;
-    unsigned flushed : 1;         /* a flush followed the buffers last queued (postpone_output) */
+    unsigned
+        cache_after_body : 1; /* the cache lookup waits for the body (mg_http_cache_after_body) */
+    unsigned flushed : 1;     /* a flush followed the buffers last queued (postpone_output) */
     unsigned body_sent : 1;       /* unbuffered body bytes went out: they cannot be sent again */
     unsigned body_wait : 1;       /* the unbuffered body waits on the client */
     unsigned early : 1;           /* the response head came before the whole request went */

@@ -46,6 +46,7 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
         r->connection->closed = 1;
         return MG_ERROR;
     }
+    mg_table_elt_t *cl_line = mg_http_content_length_line(r); /* sent as the length's field */
     mg_table_elt_t *h = ho->headers.elts;
     nghttp2_nv *nv = mg_palloc(r->pool, (ho->headers.nelts + 8) * sizeof(nghttp2_nv));
     size_t n = 0;
@@ -89,7 +90,7 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
         nv_add(nv, &n, "location", 8, location.data, location.len);
     }
     for (size_t i = 0; i < ho->headers.nelts; i++) {
-        if (h[i].hash == 0 || &h[i] == ho->location) {
+        if (h[i].hash == 0 || &h[i] == ho->location || &h[i] == cl_line) {
             continue;
         }
         mg_str_t key = mg_http_safe_header_name(r, h[i].key);

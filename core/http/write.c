@@ -245,6 +245,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
     /* nginx writes a Location it made absolute in its own place, after Last-Modified; any
      * other (a URL) keeps its place among the headers, after Connection */
     mg_table_elt_t *fixed_loc = NULL;
+    /* a Content-Length line ngx.header set is written in its place among the others */
+    mg_table_elt_t *cl_line = mg_http_content_length_line(r);
     if (location.len && ho->location->value.len && ho->location->value.data[0] == '/' &&
         clcf->absolute_redirect) {
         fixed_loc = ho->location;
@@ -303,7 +305,7 @@ static mg_int_t header_write_filter(mg_request_t *r)
         }
         p += put(p, "\r\n", 2);
     }
-    if (ho->content_length_n >= 0) {
+    if (ho->content_length_n >= 0 && cl_line == NULL) {
         p += put(p, "Content-Length: ", 16);
         p = mg_put_uint(p, (uint64_t)ho->content_length_n);
         p += put(p, "\r\n", 2);
