@@ -222,6 +222,10 @@ static mg_int_t header_write_filter(mg_request_t *r)
     mg_str_t location = ho->location && ho->location->hash
                             ? absolute_location(r, ho->location->value)
                             : (mg_str_t)mg_null_string;
+    /* nginx writes a Location it made absolute in its own place, after Last-Modified; any
+     * other (a URL, or absolute_redirect off) keeps its place among the headers */
+    int loc_made_absolute = location.len && ho->location->value.len &&
+                            ho->location->value.data[0] == '/' && clcf->absolute_redirect;
     if (location.len) {
         ho->location->value = location; /* $sent_http_location is what was sent, as nginx's */
     }
@@ -242,13 +246,10 @@ static mg_int_t header_write_filter(mg_request_t *r)
     if (hc->stream) {
         return mg_http_v2_send_header(r, status_line, server, location); /* HEADERS */
     }
-    /* nginx writes a Location it made absolute in its own place, after Last-Modified; any
-     * other (a URL) keeps its place among the headers, after Connection */
     mg_table_elt_t *fixed_loc = NULL;
     /* a Content-Length line ngx.header set is written in its place among the others */
     mg_table_elt_t *cl_line = mg_http_content_length_line(r);
-    if (location.len && ho->location->value.len && ho->location->value.data[0] == '/' &&
-        clcf->absolute_redirect) {
+    if (loc_made_absolute) {
         fixed_loc = ho->location;
     } else if (location.len) {
         ho->location->value = location;
