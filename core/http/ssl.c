@@ -1519,7 +1519,7 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
     }
     ssl_srv_conf_t *s = srv_ssl(cscf);
     if (s->reject_handshake) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
+        c->ssl->rejected = 1; /* logged by the handshake's failure, as nginx */
         *ad = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
@@ -1529,7 +1529,7 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
 
 /* stream{} (nginx >= 1.25.5): on an address several servers listen on, the name chooses the
  * session's server and its context (a regex that fails: an internal_error alert, as nginx's);
- * then that server's ssl_reject_handshake refuses, with http's words and alert */
+ * then that server's ssl_reject_handshake refuses, with http's alert (logged as http's) */
 static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
@@ -1542,7 +1542,7 @@ static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
     }
     ssl_srv_conf_t *s = ss->srv_conf[mg_http_ssl_module.index];
     if (s->reject_handshake) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
+        c->ssl->rejected = 1; /* logged by the handshake's failure, as nginx */
         *ad = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
