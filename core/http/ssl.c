@@ -1515,6 +1515,7 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
         mg_http_srv_conf_t *found = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
         if (found) {
             cscf = found;
+            hc->ssl_sni_server = 1;
         }
     }
     ssl_srv_conf_t *s = srv_ssl(cscf);
