@@ -1726,6 +1726,16 @@ mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv)
          mg_strncasecmp(host.data, hc->ssl_servername.data, host.len) == 0)) {
         return MG_OK;
     }
+    /* refused as the server SNI chose: its name in the log line, its error_page 421 (nginx's
+     * request has the SNI server's configuration until the Host chooses) */
+    mg_http_srv_conf_t *sni = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
+    if (sni) {
+        r->srv_conf = sni->ctx->srv_conf;
+        r->loc_conf = sni->ctx->loc_conf;
+        mg_http_update_location_config(r);
+    }
+    r->headers_in.server.len =
+        0; /* nginx never takes a Host it refuses: $host is the server's name */
     c->log.action = "reading client request headers";
     mg_log_error(MG_LOG_INFO, &c->log, 0,
                  "client attempted to request the server name different from the one that was "
