@@ -97,6 +97,11 @@ static void conn_error(mg_ssl_conn_t *sc, mg_log_t *log, int sslerr, const char 
     sc->no_shutdown = 1;
     unsigned long e = ERR_peek_error();
     int level = sc->client ? MG_LOG_ERR : MG_LOG_INFO;
+    if (sc->rejected) {
+        ERR_clear_error();
+        mg_log_error(level, log, 0, "handshake rejected");
+        return;
+    }
     if (sslerr == SSL_ERROR_SSL && ERR_GET_LIB(e) != ERR_LIB_SSL) {
         level = MG_LOG_CRIT;
     }

@@ -28,6 +28,8 @@ struct mg_ssl_conn_s {
     unsigned write_wants_read : 1; /* SSL_write needs to read first */
     unsigned no_shutdown : 1;      /* a fatal error or the peer's end: no close_notify */
     unsigned client : 1;           /* our client side: a peer's errors log at error, not info */
+    unsigned rejected : 1;         /* ssl_reject_handshake refused it (the SNI callback): the
+                                      failed handshake logs "handshake rejected" alone */
     unsigned want_write : 1;       /* the handshake step waits for the socket writable */
     unsigned turn_on : 1;          /* the last operation set read_wants_write/write_wants_read:
                                       the owner turns that event on */

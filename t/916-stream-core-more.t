@@ -109,8 +109,8 @@ SKIP: {
     like($err, qr/^ERR .*unrecognized name/i, 'ssl_reject_handshake: refused with unrecognized_name');
     ($err) = tls($p[1], sni => '');
     like($err, qr/^ERR /, 'ssl_reject_handshake: refused without SNI too');
-    ok($s->wait_log(qr/\[info\] .*SSL handshake rejected while SSL handshaking, client: 127\.0\.0\.1, server: 127\.0\.0\.1:$p[1]/, $mark),
-       'error_log: SSL handshake rejected');
+    ok($s->wait_log(qr/\[info\] .*handshake rejected while SSL handshaking, client: 127\.0\.0\.1, server: 127\.0\.0\.1:$p[1]/, $mark),
+       'error_log: handshake rejected');
 }
 
 # ---- a PROXY header in pieces ----

@@ -71,7 +71,7 @@ is(tls('unknown.test'), 'localhost s2 default.test unknown.test', 'another name:
 is(tls(undef), 'localhost s2 default.test ', 'no SNI: the default_server');
 my $mark = $s->log_mark;
 is(tls('reject.test'), 'failed', 'the chosen server\'s ssl_reject_handshake refuses');
-ok($s->wait_log(qr/\[info\] .*SSL handshake rejected/, $mark), '... logged as http\'s');
+ok($s->wait_log(qr/\[info\] .*handshake rejected/, $mark), '... logged as http\'s');
 
 # ssl_preread: the ClientHello is read, not answered; the chosen server's return answers
 sub preread {

@@ -50,6 +50,9 @@ typedef struct mg_http_conn_s {
     unsigned delayed : 1;        /* limit_rate: the writer waits for its timer, not the socket */
     unsigned aio_busy : 1;       /* aio: the writer waits for a thread's read */
     unsigned ssl : 1;            /* a "listen ... ssl" address (c->ssl: TLS was spoken) */
+    unsigned ssl_sni_server : 1; /* the SNI name is one of the address's servers' names (a
+                                    name no server has falls to the default without it):
+                                    only then may a Host naming another be refused 421 */
     mg_str_t ssl_servername;     /* the SNI name, lowercase */
     unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
     unsigned v2_preface : 1;     /* plain h2 may begin here: the first bytes are checked */

@@ -191,8 +191,9 @@ static mg_int_t choose_server(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, r->headers_in.server);
     /* SNI chose the certificate; the Host chooses the server (nginx 1.22), except that a server
-     * checking client certificates answers 421 to a name other than the negotiated one */
-    if (hc->ssl_servername.len &&
+     * checking client certificates answers 421 to a name other than the negotiated one, when
+     * that name was a server's (nginx: an SNI name no server has is no negotiated name) */
+    if (hc->ssl_sni_server &&
         mg_http_ssl_check_server(r, srv ? srv : hc->addr_conf->default_server) != MG_OK) {
         return MG_ERROR;
     }

@@ -1515,11 +1515,12 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
         mg_http_srv_conf_t *found = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
         if (found) {
             cscf = found;
+            hc->ssl_sni_server = 1;
         }
     }
     ssl_srv_conf_t *s = srv_ssl(cscf);
     if (s->reject_handshake) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
+        c->ssl->rejected = 1; /* logged by the handshake's failure, as nginx */
         *ad = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
@@ -1529,7 +1530,7 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
 
 /* stream{} (nginx >= 1.25.5): on an address several servers listen on, the name chooses the
  * session's server and its context (a regex that fails: an internal_error alert, as nginx's);
- * then that server's ssl_reject_handshake refuses, with http's words and alert */
+ * then that server's ssl_reject_handshake refuses, with http's alert (logged as http's) */
 static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
@@ -1542,7 +1543,7 @@ static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
     }
     ssl_srv_conf_t *s = ss->srv_conf[mg_http_ssl_module.index];
     if (s->reject_handshake) {
-        mg_log_error(MG_LOG_INFO, &c->log, 0, "SSL handshake rejected");
+        c->ssl->rejected = 1; /* logged by the handshake's failure, as nginx */
         *ad = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
@@ -1725,6 +1726,16 @@ mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv)
          mg_strncasecmp(host.data, hc->ssl_servername.data, host.len) == 0)) {
         return MG_OK;
     }
+    /* refused as the server SNI chose: its name in the log line, its error_page 421 (nginx's
+     * request has the SNI server's configuration until the Host chooses) */
+    mg_http_srv_conf_t *sni = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
+    if (sni) {
+        r->srv_conf = sni->ctx->srv_conf;
+        r->loc_conf = sni->ctx->loc_conf;
+        mg_http_update_location_config(r);
+    }
+    r->headers_in.server.len =
+        0; /* nginx never takes a Host it refuses: $host is the server's name */
     c->log.action = "reading client request headers";
     mg_log_error(MG_LOG_INFO, &c->log, 0,
                  "client attempted to request the server name different from the one that was "

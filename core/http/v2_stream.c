@@ -551,6 +551,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     hc->addr_conf = chc->addr_conf;
     hc->out_tail = &hc->out;
     hc->ssl = chc->ssl;
+    hc->ssl_sni_server = chc->ssl_sni_server;
     if (chc->ssl_servername.len) {
         hc->ssl_servername.data = mg_pnalloc(fc->pool, chc->ssl_servername.len);
         memcpy(hc->ssl_servername.data, chc->ssl_servername.data, chc->ssl_servername.len);
