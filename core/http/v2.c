@@ -544,7 +544,7 @@ static void conn_end(mg_http_v2_conn_t *h2)
     mg_connection_t *c = h2->c;
     mg_http_srv_conf_t *cscf = h2->hc->addr_conf->default_server;
     mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
-    if (clcf->lingering_close == MG_HTTP_LINGERING_OFF || c->fd < 0) {
+    if (clcf->lingering_close == MG_HTTP_LINGERING_OFF || h2->closing || c->fd < 0) {
         conn_close(h2);
         return;
     }
@@ -834,6 +834,7 @@ static int conn_read(mg_connection_t *c, mg_http_v2_conn_t *h2, char *buf, size_
         ssize_t n = c->recv(c, buf, size);
         if (n > 0) {
             if (conn_feed(h2, buf, (size_t)n) != MG_OK) {
+                h2->closing = 1;
                 conn_flush(h2); /* the GOAWAY nghttp2 queued, then the close */
                 conn_close(h2);
                 return 0;
@@ -901,6 +902,7 @@ static void on_timeout(mg_connection_t *c)
                           nghttp2_session_get_last_proc_stream_id(h2->session), NGHTTP2_NO_ERROR,
                           NULL, 0);
     h2->goaway = 1;
+    h2->closing = 1;
     conn_flush(h2);
     conn_close(h2);
 }
@@ -1133,6 +1135,7 @@ void mg_http_v2_init(mg_connection_t *c)
             return;
         }
         if (rc != MG_OK) {
+            h2->closing = 1;
             conn_flush(h2);
             conn_close(h2);
             return;
