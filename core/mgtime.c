@@ -60,11 +60,32 @@ void mg_time_set_resolution(mg_msec_t msec)
     resolution = msec;
 }
 
+/* the clock against the loop's turns: no loop marks them (refresh at every update), a turn
+ * began (the next update refreshes), the clock was refreshed in this turn */
+enum { TURN_NONE, TURN_NEW, TURN_FRESH };
+static MG_THREAD_LOCAL int turn;
+
+void mg_time_turn(void)
+{
+    turn = TURN_NEW;
+}
+
+void mg_time_turns_end(void)
+{
+    turn = TURN_NONE;
+}
+
+/* Each event's handler calls here (a socket's watch, a connection's read, a timer...), so
+ * one turn that serves many calls it as often: all but the first cost a compare. */
 void mg_time_update(void)
 {
-    if (resolution == 0 || mg_now.sec == 0) {
-        mg_time_refresh();
+    if (turn == TURN_FRESH || (resolution && mg_now.sec)) {
+        return;
     }
+    if (turn == TURN_NEW) {
+        turn = TURN_FRESH;
+    }
+    mg_time_refresh();
 }
 
 mg_msec_t mg_time_monotonic_ms(void)

@@ -21,10 +21,18 @@ typedef struct {
 
 extern MG_THREAD_LOCAL mg_time_t mg_now;
 
-/* An event happened: refresh the clock, unless a resolution is set (timer_resolution), where
- * only mg_time_refresh does, on a timer of that interval, as nginx's clock then moves only
- * on its SIGALRM. */
+/* An event happened: refresh the clock, once per turn of the thread's loop (mg_time_turn) or
+ * at every call where no loop marks turns (the master, helpers, a caller's attached base);
+ * not at all under a resolution (timer_resolution), where only mg_time_refresh does, on a
+ * timer of that interval, as nginx's clock then moves only on its SIGALRM. */
 void mg_time_update(void);
+/* mg_server_loop's mark before each turn, one event_base_loop(EVLOOP_ONCE): one wait, then
+ * the callbacks of what it found (libevent waits again within it only before any callback ran,
+ * or with a zero timeout). The turn's first mg_time_update refreshes the clock, the others
+ * keep it, as nginx updates its time once after each wait. */
+void mg_time_turn(void);
+/* The loop stopped: every mg_time_update refreshes again. */
+void mg_time_turns_end(void);
 /* Refresh now, whatever the resolution (that timer, ngx.update_time()). */
 void mg_time_refresh(void);
 /* The monotonic clock in milliseconds, read now (not the loop turn's cached mg_now): for

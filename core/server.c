@@ -622,6 +622,7 @@ mg_int_t mg_server_loop(mg_server_t *srv)
     }
     mg_int_t rc = MG_OK;
     while (!(srv->quitting && srv->nconnections == 0 && srv->nheld == 0) && !srv->terminating) {
+        mg_time_turn();
         if (event_base_loop(srv->base, EVLOOP_ONCE) < 0) {
             mg_log_error(MG_LOG_ALERT, srv->cycle->log, errno, "event loop failed");
             rc = MG_ERROR;
@@ -640,6 +641,7 @@ mg_int_t mg_server_loop(mg_server_t *srv)
         event_free(srv->trim_ev);
         srv->trim_ev = NULL;
     }
+    mg_time_turns_end();
     mg_time_refresh();
     return rc;
 }
