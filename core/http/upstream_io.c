@@ -372,7 +372,7 @@ static void next_try(mg_upstream_t *u, mg_uint_t ft, int timed_out)
 {
     mg_uint_t status =
         ft == MG_UPSTREAM_FT_TIMEOUT ? MG_HTTP_GATEWAY_TIME_OUT : MG_HTTP_BAD_GATEWAY;
-    int reused = u->conn && u->conn->reused && !u->conn->got_bytes && !u->body_sent;
+    int cached = u->conn && u->conn->reused;
     mg_upstream_peer_t *peer = u->conn ? u->conn->peer : NULL;
     if (u->state && (u->state->status == 0 || ft & (MG_UPSTREAM_FT_ERROR | MG_UPSTREAM_FT_TIMEOUT |
                                                     MG_UPSTREAM_FT_INVALID_HEADER))) {
@@ -380,22 +380,22 @@ static void next_try(mg_upstream_t *u, mg_uint_t ft, int timed_out)
     }
     state_end(u);
     conn_release(u, 0);
-    if (reused && ft == MG_UPSTREAM_FT_ERROR && peer) {
-        /* an idle keepalive connection the upstream had closed: not the peer's fault, and
-         * the request was not seen there; connect anew to the same peer (as nginx, a cached
-         * connection's error does not use up a try) */
-        u->pick.peer = peer;
-        u->tries--;
-        u->state = NULL;
-        connect_try(u);
-        return;
-    }
     free_peer(u, ft == MG_UPSTREAM_FT_HTTP_403 || ft == MG_UPSTREAM_FT_HTTP_404 ? MG_PEER_NEXT
                                                                                 : MG_PEER_FAILED);
+    if (cached && ft == MG_UPSTREAM_FT_ERROR) {
+        /* as nginx: a kept connection's error (closed while idle, or in the middle of a
+         * response head) does not use up a try; the peer is told all the same, and the
+         * rules of *_next_upstream (error, non_idempotent) still decide */
+        u->tries--;
+    }
     if (timed_out) {
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
     }
     if (mg_upstream_can_retry(u, ft)) {
+        if (cached && ft == MG_UPSTREAM_FT_ERROR && u->group->peers.nelts == 1 &&
+            u->group->backup.nelts == 0) {
+            u->pick.peer = peer; /* a lone peer is tried again (the balancer calls it tried) */
+        }
         connect_try(u);
         return;
     }
