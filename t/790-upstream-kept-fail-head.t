@@ -31,6 +31,7 @@ backend(hclose => 'script', read => 1, keep => 1, script => [$hok],
         second => ["HTTP/1.1 200 OK\r\nContent-Ty"]);
 # the second request on a connection gets no answer: the connection closes
 backend(hgone => 'script', read => 1, keep => 1, script => [$hok], second => []);
+backend(hb => 'script', read => 1, keep => 1, script => ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nB\n"]);
 backend(hjunk => 'script', read => 1, keep => 1, script => [$hok],
         second => ["HTTP/1.1 200 OK\r\nContent-Ty\0\0garbage"]);
 
@@ -41,6 +42,11 @@ our $Fcgi = <<'EOF2';
     upstream hclose { server 127.0.0.1:$TEST_NGINX_HCLOSE_PORT; keepalive 2; }
     upstream hjunk { server 127.0.0.1:$TEST_NGINX_HJUNK_PORT; keepalive 2; }
     upstream hgone { server 127.0.0.1:$TEST_NGINX_HGONE_PORT; keepalive 2; }
+    upstream two {
+        server 127.0.0.1:$TEST_NGINX_HGONE_PORT;
+        server 127.0.0.1:$TEST_NGINX_HB_PORT;
+        keepalive 4;
+    }
 EOF2
 
 log_level('info');
@@ -202,3 +208,24 @@ upstream prematurely closed connection while reading response header from upstre
 [200, 502]
 --- error_log
 upstream prematurely closed connection while reading response header from upstream
+
+
+
+=== TEST 10: of two peers: the one whose kept connection failed is told (max_fails 1: disabled), the other answers
+--- http_config eval: $main::Fcgi
+--- config
+    location / {
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_pass http://two;
+        add_header X-Up $upstream_status always;
+    }
+--- request eval
+["GET /a", "GET /b", "GET /c", "GET /d"]
+--- response_body eval
+["full\n", "B\n", "B\n", "B\n"]
+--- response_headers_like eval
+["X-Up: 200", "X-Up: 200", "X-Up: 502, 200", "X-Up: 200"]
+--- error_log
+upstream prematurely closed connection while reading response header from upstream
+upstream server temporarily disabled while reading response header from upstream
