@@ -162,3 +162,50 @@ ka=timeout=50 conn=keep-alive
 --- response_headers
 X-KA: [timeout=50] [upgrade]
 --- timeout: 3
+
+
+
+=== TEST 8: keepalive_timeout 0: "close" already in the header filters
+--- config
+    keepalive_timeout 0;
+    location /t {
+        add_header X-KA "[$sent_http_keep_alive] [$sent_http_connection]";
+        return 200 "ok\n";
+    }
+--- raw_request eval
+"GET /t HTTP/1.1\r\nHost: x\r\n\r\n"
+--- response_headers
+Connection: close
+X-KA: [] [close]
+
+
+
+=== TEST 9: the last request keepalive_requests allows: "close" already in the header filters
+--- config
+    keepalive_timeout 60 50;
+    keepalive_requests 1;
+    location /t {
+        add_header X-KA "[$sent_http_keep_alive] [$sent_http_connection]";
+        return 200 "ok\n";
+    }
+--- raw_request eval
+"GET /t HTTP/1.1\r\nHost: x\r\n\r\n"
+--- response_headers
+Connection: close
+X-KA: [] [close]
+
+
+
+=== TEST 10: HTTP/1.0 keep-alive with no length: the header filters saw a kept connection
+--- config
+    keepalive_timeout 60 50;
+    lua_http10_buffering off;
+    location /t {
+        add_header X-KA "[$sent_http_keep_alive] [$sent_http_connection]";
+        content_by_lua_block { ngx.say("ok") }
+    }
+--- raw_request eval
+"GET /t HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
+--- response_headers
+Connection: close
+X-KA: [timeout=50] [keep-alive]
