@@ -61,6 +61,8 @@ typedef struct mg_metrics_shm_s {
     /* the last connection number given out (mg_conn_number); in what was the padding before
      * stat, so an older binary's layout (USR2) is unchanged and its zone kept */
     int64_t conn_serial;
+    /* the last temp file number given out (core/http/temp_file.c), in the same padding */
+    int64_t temp_number;
     mg_stat_shard_t stat[MG_STAT_SHARDS];
     mg_metrics_entry_t entries[MG_METRICS_ENTRIES];
 } mg_metrics_shm_t;

@@ -29,6 +29,7 @@ struct mg_server_s {
     mg_cycle_params_t params;
     mg_log_t *log;
     mg_uint_t conn_number; /* "*N" when no metrics zone counts for all (mg_conn_number) */
+    uint32_t temp_number;  /* temp file names, the same way (core/http/temp_file.c) */
     mg_uint_t nconnections;
     mg_connection_t *connections; /* doubly linked list of open connections */
     mg_connection_t *reusable, *reusable_last; /* reusable connections, oldest first */

@@ -649,6 +649,11 @@ mg_int_t mg_http_init_locations(mg_conf_t *cf, mg_http_srv_conf_t *cscf, mg_http
 /* Select location config for r->uri; MG_OK, MG_DONE (redirect to uri/), MG_ERROR. */
 mg_int_t mg_http_find_location(mg_request_t *r);
 void mg_http_update_location_config(mg_request_t *r);
+/* As nginx once a location is chosen (and the writer before the head): r->keepalive off when
+ * the location's keepalive_timeout is 0, keepalive_requests or keepalive_time is reached,
+ * keepalive_disable names the client, or the server shuts down; so $sent_http_connection in
+ * the header filters says "close" already. */
+void mg_http_keepalive_check(mg_request_t *r);
 /* Choose the virtual server by name ("host" lowercase, no port); NULL = default. */
 mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *addr, mg_str_t host);
 /* Set $exten from r->uri. */

@@ -123,6 +123,7 @@ static mg_int_t check_find_config(mg_request_t *r, mg_http_phase_handler_t *ph)
         return MG_OK;
     }
     mg_http_update_location_config(r);
+    mg_http_keepalive_check(r);
     if (r->headers_in.content_length_n > 0 && clcf->client_max_body_size &&
         (size_t)r->headers_in.content_length_n > clcf->client_max_body_size) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0,

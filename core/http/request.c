@@ -207,6 +207,24 @@ void mg_http_update_location_config(mg_request_t *r)
     mg_log_use(&r->connection->log, el);
 }
 
+void mg_http_keepalive_check(mg_request_t *r)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_connection_t *c = r->connection;
+    /* keepalive_disable: MSIE 6 may wait after a POST answered on a kept connection, Safari
+     * may send one to a connection being closed */
+    if (r->keepalive &&
+        (clcf->keepalive_timeout == 0 ||
+         (clcf->keepalive_requests && c->requests >= (mg_uint_t)clcf->keepalive_requests) ||
+         mg_now.msec - c->start_msec > clcf->keepalive_time || c->server->quitting ||
+         ((clcf->keepalive_disable & MG_HTTP_KEEPALIVE_DISABLE_MSIE6) &&
+          r->method == MG_HTTP_POST && (mg_http_user_agent(r) & MG_HTTP_UA_MSIE6)) ||
+         ((clcf->keepalive_disable & MG_HTTP_KEEPALIVE_DISABLE_SAFARI) &&
+          (mg_http_user_agent(r) & MG_HTTP_UA_SAFARI)))) {
+        r->keepalive = 0;
+    }
+}
+
 /* ---- redirects ---- */
 
 mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args)
@@ -234,6 +252,7 @@ mg_int_t mg_http_internal_redirect(mg_request_t *r, mg_str_t uri, mg_str_t *args
     memset(r->ctx, 0, mg_modules_n * sizeof(void *));
     r->loc_conf = ((mg_conf_ctx_t *)((mg_http_srv_conf_t *)r->srv_conf[mg_http_core_module.index])->ctx)->loc_conf;
     mg_http_update_location_config(r);
+    mg_http_keepalive_check(r);
     r->internal = 1;
     r->valid_location = 1;
     r->phase_handler = (mg_int_t)cmcf->server_rewrite_index;
@@ -261,6 +280,7 @@ mg_int_t mg_http_named_location(mg_request_t *r, mg_str_t name)
         memset(r->ctx, 0, mg_modules_n * sizeof(void *));
         r->loc_conf = named[i]->loc_conf;
         mg_http_update_location_config(r);
+        mg_http_keepalive_check(r);
         r->internal = 1;
         r->phase_handler = (mg_int_t)cmcf->location_rewrite_index;
         mg_http_run_phases(r);

@@ -11,10 +11,7 @@
 #include <unistd.h>
 
 #include "http.h"
-
-/* The process's file numbers, as nginx's: from 1 on, one more per file; a number some other
- * worker took (EEXIST) moves the count on by a pseudo-random step. */
-static MG_THREAD_LOCAL uint32_t temp_number;
+#include "metrics.h"
 
 #define MAX_LEVELS 3
 #define NUMBER_LEN 10
@@ -181,6 +178,20 @@ static int create_levels(const mg_http_temp_path_t *tp, char *name)
     return 0;
 }
 
+/* The next file number, as nginx's: one counter for every worker of the server (its
+ * metrics zone, kept across a HUP as nginx keeps its own), from 1 on, one more per file; a
+ * name found taken (EEXIST: a file left from before) moves the count on by a pseudo-random
+ * step. A process without the zone (-t) counts alone. */
+static uint32_t next_number(mg_connection_t *c, int collision)
+{
+    uint32_t add = collision ? ((uint32_t)mg_now.msec << 16) + (uint32_t)getpid() : 1;
+    mg_metrics_shm_t *m = c->cycle ? c->cycle->metrics : NULL;
+    if (m) {
+        return (uint32_t)__atomic_add_fetch(&m->temp_number, add, __ATOMIC_RELAXED);
+    }
+    return __atomic_add_fetch(&c->server->temp_number, add, __ATOMIC_RELAXED);
+}
+
 static void temp_file_cleanup(void *data)
 {
     mg_http_temp_file_t *tf = data;
@@ -200,7 +211,7 @@ mg_http_temp_file_t *mg_http_temp_file_create(mg_request_t *r, const mg_http_tem
         len += tp->level[i] ? tp->level[i] + 1 : 0;
     }
     char *name = mg_pnalloc(r->pool, len);
-    uint32_t n = ++temp_number;
+    uint32_t n = next_number(r->connection, 0);
     int levels_made = 0;
     for (;;) {
         make_name(tp, name, n);
@@ -217,8 +228,7 @@ mg_http_temp_file_t *mg_http_temp_file_create(mg_request_t *r, const mg_http_tem
         }
         int err = errno;
         if (err == EEXIST) {
-            /* another worker's: jump ahead by a step of our own */
-            n = temp_number += (uint32_t)getpid() % 97 + 1;
+            n = next_number(r->connection, 1);
             continue;
         }
         if (err == ENOENT && !levels_made && tp->level[0]) {

@@ -30,6 +30,14 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
     for (;;) {
         nl = memchr(buf + p, '\n', len - p);
         if (nl == NULL) {
+            /* nginx's parser, a byte at a time, refuses a NUL before its line ends: the
+             * upstream may close next, and that is then an invalid header, not a close */
+            const char *nul = memchr(buf + p, '\0', len - p);
+            if (nul) {
+                h->error_at = p;
+                h->error_byte = (size_t)(nul - buf);
+                return MG_PARSE_INVALID_HEADER;
+            }
             return MG_PARSE_AGAIN;
         }
         size_t le = (size_t)(nl - buf), ls = p;

@@ -289,6 +289,15 @@ void mg_upstream_done(mg_upstream_t *u, int keep)
     u->r->write_event_handler = NULL;
 }
 
+/* An empty flush buffer down the filters: what the writer holds back for postpone_output
+ * goes out. The output's result. */
+static mg_int_t flush_output(mg_request_t *r)
+{
+    mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
+    f->flush = 1;
+    return mg_http_output(r, f);
+}
+
 void mg_upstream_release(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -327,9 +336,7 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
         if (r->parent == NULL && !r->connection->closed && !u->invalid_body) {
             /* as nginx, what the writer holds back for postpone_output goes out before the
              * connection is closed */
-            mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
-            f->flush = 1;
-            mg_http_output(r, f);
+            flush_output(r);
         }
     }
     /* nginx's context from here on: what a named location an error_page sends the request to
@@ -372,7 +379,7 @@ static void next_try(mg_upstream_t *u, mg_uint_t ft, int timed_out)
 {
     mg_uint_t status =
         ft == MG_UPSTREAM_FT_TIMEOUT ? MG_HTTP_GATEWAY_TIME_OUT : MG_HTTP_BAD_GATEWAY;
-    int reused = u->conn && u->conn->reused && !u->conn->got_bytes && !u->body_sent;
+    int cached = u->conn && u->conn->reused;
     mg_upstream_peer_t *peer = u->conn ? u->conn->peer : NULL;
     if (u->state && (u->state->status == 0 || ft & (MG_UPSTREAM_FT_ERROR | MG_UPSTREAM_FT_TIMEOUT |
                                                     MG_UPSTREAM_FT_INVALID_HEADER))) {
@@ -380,22 +387,22 @@ static void next_try(mg_upstream_t *u, mg_uint_t ft, int timed_out)
     }
     state_end(u);
     conn_release(u, 0);
-    if (reused && ft == MG_UPSTREAM_FT_ERROR && peer) {
-        /* an idle keepalive connection the upstream had closed: not the peer's fault, and
-         * the request was not seen there; connect anew to the same peer (as nginx, a cached
-         * connection's error does not use up a try) */
-        u->pick.peer = peer;
-        u->tries--;
-        u->state = NULL;
-        connect_try(u);
-        return;
-    }
     free_peer(u, ft == MG_UPSTREAM_FT_HTTP_403 || ft == MG_UPSTREAM_FT_HTTP_404 ? MG_PEER_NEXT
                                                                                 : MG_PEER_FAILED);
+    if (cached && ft == MG_UPSTREAM_FT_ERROR) {
+        /* as nginx: a kept connection's error (closed while idle, or in the middle of a
+         * response head) does not use up a try; the peer is told all the same, and the
+         * rules of *_next_upstream (error, non_idempotent) still decide */
+        u->tries--;
+    }
     if (timed_out) {
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
     }
     if (mg_upstream_can_retry(u, ft)) {
+        if (cached && ft == MG_UPSTREAM_FT_ERROR && u->group->peers.nelts == 1 &&
+            u->group->backup.nelts == 0) {
+            u->pick.peer = peer; /* a lone peer is tried again (the balancer calls it tried) */
+        }
         connect_try(u);
         return;
     }
@@ -835,7 +842,7 @@ static int body_complete(mg_upstream_t *u)
     return u->header_only || (u->chunked_body ? u->chunked.done : u->length == 0);
 }
 
-static mg_int_t pipe_output(mg_upstream_t *u, mg_buf_t *in);
+static mg_int_t pipe_output(mg_upstream_t *u, mg_buf_t *in, int read_on);
 
 static void body_finish(mg_upstream_t *u, int extra)
 {
@@ -854,7 +861,7 @@ static void body_finish(mg_upstream_t *u, int extra)
                      u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
-    if (pipe_output(u, mg_upstream_spool_rest(u, last)) == MG_ERROR) {
+    if (pipe_output(u, mg_upstream_spool_rest(u, last), 0) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return;
     }
@@ -898,31 +905,29 @@ static mg_int_t pass_body(mg_upstream_t *u, char *data, size_t n)
 }
 
 /* nginx's event pipe: the body filters' lines say "while sending to client" (the context
- * stays so when the output failed, for what the request's end logs) */
-static mg_int_t pipe_output(mg_upstream_t *u, mg_buf_t *in)
+ * stays so when the output failed, for what the request's end logs). read_on: a response
+ * being stored (proxy_store) or cached is read on after the client went (its write failed),
+ * its bytes reaching the store and cache filters, as nginx's event pipe does; not for the
+ * end's output (body_finish), which fails */
+static mg_int_t pipe_output(mg_upstream_t *u, mg_buf_t *in, int read_on)
 {
-    const char *action = u->r->connection->log.action;
-    u->r->connection->log.action = "sending to client";
-    mg_int_t rc = mg_http_output(u->r, in);
+    mg_request_t *r = u->r;
+    const char *action = r->connection->log.action;
+    r->connection->log.action = "sending to client";
+    mg_int_t rc = mg_http_output(r, in);
+    if (rc == MG_ERROR && read_on && (u->store || mg_http_cache_storing(r)) && u->buffering &&
+        r->connection->closed) {
+        rc = MG_OK;
+    }
     if (rc != MG_ERROR) {
-        u->r->connection->log.action = action;
+        r->connection->log.action = action;
     }
     return rc;
 }
 
 mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in)
 {
-    const char *action = u->r->connection->log.action;
-    mg_int_t rc = pipe_output(u, in);
-    if (rc == MG_ERROR && (u->store || mg_http_cache_storing(u->r)) && u->buffering &&
-        u->r->connection->closed) {
-        /* as nginx's event pipe: a response being stored (proxy_store) or cached is read on
-         * after the client went (its write failed), its bytes reaching the store and cache
-         * filters; the end's output fails (body_finish: pipe_output) */
-        u->r->connection->log.action = action;
-        return MG_OK;
-    }
-    return rc;
+    return pipe_output(u, in, 1);
 }
 
 void mg_upstream_start_body(mg_upstream_t *u)
@@ -974,9 +979,7 @@ void mg_upstream_start_body(mg_upstream_t *u)
         r->connection->log.action = action;
     } else if (!u->buffering) {
         /* as nginx: unbuffered, a head that came alone is flushed, not held for the body */
-        mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
-        f->flush = 1;
-        if (mg_http_output(r, f) == MG_ERROR) {
+        if (flush_output(r) == MG_ERROR) {
             mg_upstream_finalize(u, MG_ERROR);
             return;
         }
@@ -1076,9 +1079,7 @@ static void read_body(mg_upstream_t *u)
             /* every buffer is queued: the writer may hold them back for postpone_output, and
              * only a flush makes it write them */
             u->flushed = 1;
-            mg_buf_t *f = mg_buf_mem(r->pool, "", 0);
-            f->flush = 1;
-            if (mg_http_output(r, f) == MG_ERROR) {
+            if (flush_output(r) == MG_ERROR) {
                 mg_upstream_finalize(u, MG_ERROR);
                 return;
             }

@@ -127,7 +127,6 @@ void mg_upstream_start_tunnel(mg_upstream_t *u)
     mg_request_t *r = u->r;
     mg_http_conn_t *hc = r->hc;
     u->tunnel = 1;
-    r->keepalive = 0;
     r->connection->log.action = "proxying upgraded connection";
     u->tbuf_up = mg_pnalloc(r->pool, TUNNEL_BUF);
     /* the head buffer's leftovers (proxy_buffer_size may exceed TUNNEL_BUF) fit */
@@ -144,11 +143,15 @@ void mg_upstream_start_tunnel(mg_upstream_t *u)
     memcpy(u->tbuf_down, u->pending, u->pending_len);
     u->tdown_pos = 0;
     u->tdown_len = u->pending_len;
-    if (mg_http_send_header(r) == MG_ERROR) {
+    mg_int_t rc = mg_http_send_header(r);
+    /* the connection ends with the tunnel; as nginx, only once the head is out ($sent_http_*
+     * in the header filters see the connection as it was) */
+    r->keepalive = 0;
+    if (rc == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return;
     }
-    mg_int_t rc = mg_http_output(r, NULL);
+    rc = mg_http_output(r, NULL);
     if (rc == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return;

@@ -156,14 +156,26 @@ static mg_int_t var_sent_http_prefix(mg_request_t *r, mg_http_var_value_t *v, ui
         VAR_VALUE(v, s, strlen(s));
         return MG_OK;
     }
+    /* Connection and Keep-Alive: what the head says or will say, at any time (nginx's
+     * variables; a 101 says "upgrade"). Unlike nginx 1.22 in the log phase too, as sent:
+     * nginx clears the keepalive flag of a kept request before it logs (t/747 TEST 5) */
+    int kept = r->keepalive;
     if (len == 10 && memcmp(n, "connection", 10) == 0) {
-        /* what the head says or will say, at any time (nginx) */
-        if (r->keepalive) {
+        if (ho->status == 101) {
+            VAR_VALUE(v, "upgrade", 7);
+        } else if (kept) {
             VAR_VALUE(v, "keep-alive", 10);
         } else {
             VAR_VALUE(v, "close", 5);
         }
         return MG_OK;
+    }
+    if (len == 10 && memcmp(n, "keep_alive", 10) == 0) {
+        mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+        if (!kept || clcf->keepalive_header == 0) {
+            return var_not_found(v);
+        }
+        return var_printf(r, v, "timeout=%ld", (long)clcf->keepalive_header);
     }
     if (len == 17 && memcmp(n, "transfer_encoding", 17) == 0) {
         if (!r->chunked) {

@@ -178,20 +178,10 @@ static mg_int_t header_write_filter(mg_request_t *r)
         return MG_OK;
     }
     mg_http_conn_t *hc = r->hc;
-    mg_connection_t *c = r->connection;
 
-    /* keepalive decision is final here; keepalive_disable: MSIE 6 may wait after a POST
-     * answered on a kept connection, Safari may send one to a connection being closed */
-    if (r->keepalive &&
-        (clcf->keepalive_timeout == 0 ||
-         (clcf->keepalive_requests && c->requests >= (mg_uint_t)clcf->keepalive_requests) ||
-         mg_now.msec - c->start_msec > clcf->keepalive_time || c->server->quitting ||
-         ((clcf->keepalive_disable & MG_HTTP_KEEPALIVE_DISABLE_MSIE6) &&
-          r->method == MG_HTTP_POST && (mg_http_user_agent(r) & MG_HTTP_UA_MSIE6)) ||
-         ((clcf->keepalive_disable & MG_HTTP_KEEPALIVE_DISABLE_SAFARI) &&
-          (mg_http_user_agent(r) & MG_HTTP_UA_SAFARI)))) {
-        r->keepalive = 0;
-    }
+    /* the keepalive decision is final here (an answer before any location, a server
+     * shutting down since) */
+    mg_http_keepalive_check(r);
     if ((ho->content_length_n < 0 || r->expect_trailers) && !r->header_only && ho->status >= 200 &&
         ho->status != MG_HTTP_NO_CONTENT && ho->status != MG_HTTP_NOT_MODIFIED) {
         if (r->http_major == 1 && r->http_minor >= 1 && clcf->chunked_transfer_encoding) {

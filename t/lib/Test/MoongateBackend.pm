@@ -76,12 +76,15 @@ package Test::MoongateBackend;
 #             with read => 1 it first reads (and logs) a request, head and body, so
 #             that its close is a FIN, not an RST over unread bytes; with keep => 1
 #             too it then reads the next request on the connection and runs them again
+#             (second => [...]: the steps for a connection's second request instead, and
+#             the connection closes after them: a kept connection failing mid-response)
 #   fastcgi   a FastCGI application that reads a request's records up to the
 #             empty FCGI_STDIN record (logging each FCGI_PARAMS pair as a
 #             "param NAME=VALUE" line and the body as "stdin LENGTH" in the
 #             backend's log, see backend_lines()), then runs the steps of
 #             script => [...] as the script kind does; with keep => 1 it then
-#             reads the next request on the connection and runs them again;
+#             reads the next request on the connection and runs them again
+#             (second => [...] as the script kind's);
 #             with parts => 1 each non-empty FCGI_STDIN record is also logged
 #             as "stdin-part CONTENT" the moment it is read; with md5 => 1 the
 #             body's digest follows its length ("stdin LENGTH MD5HEX")
@@ -688,15 +691,22 @@ sub _script {
             $n++;
             _log_line(_log_file($b->{name}), "$conn $n $r->{method} $r->{uri}");
         }
-        for my $step (@{ $o->{script} || [] }) {
-            if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
-            else { _write($c, $step) }
-        }
-        last unless $o->{read} && $o->{keep};
+        _steps($c, $o, $n);
+        last unless $o->{read} && $o->{keep} && !($n == 2 && $o->{second});
     }
     Time::HiRes::sleep($o->{hold}) if $o->{hold};
     _reset($c) if $o->{reset};
     close $c;
+}
+
+# a script's steps for the connection's $n-th request: a number sleeps, a string is written
+sub _steps {
+    my ($c, $o, $n) = @_;
+    my $steps = $n == 2 && $o->{second} ? $o->{second} : $o->{script};
+    for my $step (@{ $steps || [] }) {
+        if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
+        else { _write($c, $step) }
+    }
 }
 
 # one request's records: the params and the body logged, false on EOF first
@@ -743,12 +753,10 @@ sub _fastcgi_request {
 
 sub _fastcgi {
     my ($b, $c, $o, $conn) = @_;
+    my $n = 0;
     while (_fastcgi_request($b, $c, $conn)) {
-        for my $step (@{ $o->{script} || [] }) {
-            if ($step =~ /^\d+(?:\.\d+)?\z/) { Time::HiRes::sleep($step) }
-            else { _write($c, $step) }
-        }
-        last unless $o->{keep};
+        _steps($c, $o, ++$n);
+        last unless $o->{keep} && !($n == 2 && $o->{second});
     }
     Time::HiRes::sleep($o->{hold}) if $o->{hold};
     close $c;
