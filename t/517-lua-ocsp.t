@@ -37,9 +37,7 @@ sub cert {
         Test::Moongate::slurp("$od/$name.crt") . Test::Moongate::slurp("$dir/ca.crt"));
 }
 # the responder: a second server of the instance, sending good.der for any /ocsp path
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+our $port2 = env_port('TEST_NGINX_PORT2');
 my $url = "http://127.0.0.1:$port2/ocsp";
 cert('lua-good', $url);
 cert('lua-revoked', $url);
