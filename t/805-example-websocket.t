@@ -8,7 +8,7 @@ use Test::More;
 use Test::Moongate ();
 use Test::MoongateRaw;
 use Test::MoongateBackend;
-use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit);
+use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit embed_wait_up);
 
 plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =~ /nginx/;
 
@@ -29,13 +29,8 @@ close $fh;
 
 my $pid = embed_start("$prefix/out", $Test::Moongate::Binary, '-p', "$prefix/", '-c',
                       'conf/moongate.conf', '-g', 'daemon off; master_process off;');
-my $s;
-for (1 .. 250) {
-    last if $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
-    select(undef, undef, undef, 0.02);
-}
-ok($s, 'the example serves');
-close $s if $s;
+my ($up) = embed_wait_up($port);
+ok($up, 'the example serves');
 
 my ($status, $head, $body) = embed_request($port, 'GET', '/page');
 is($status, 200, 'a plain request: 200 from the app');
@@ -43,7 +38,7 @@ like($head, qr/^X-Backend: app\r?$/m, 'the app answered');
 like($body, qr{^GET /page HTTP/1\.1$}m, 'over HTTP/1.1');
 unlike($body, qr/^Connection: upgrade$/mi, 'without Connection: upgrade');
 
-$s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5);
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5);
 print $s "GET /ws/chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
        . "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 my $got = read_until($s, qr/\r\n\r\n.*hello\n/s, 5);
