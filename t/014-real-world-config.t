@@ -20,9 +20,7 @@ use Mp4File qw(mp4_test_files);
 
 plan 'no_plan';
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+our $port2 = env_port('TEST_NGINX_PORT2');
 $ENV{TEST_NGINX_MIME_TYPES} = "$Test::Moongate::RepoRoot/conf/mime.types";
 $ENV{TEST_NGINX_SITE_LOG} = "$Test::Moongate::LogDir/site.log";
 $ENV{TEST_NGINX_LOG_DIR} = $Test::Moongate::LogDir;

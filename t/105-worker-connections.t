@@ -15,6 +15,7 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateRaw;
 use IO::Socket::INET ();
 use IO::Select ();
 use Time::HiRes ();
@@ -29,22 +30,6 @@ sub connect_one {
                                   PeerPort => $Test::Moongate::ServerPort, Timeout => 3)
         or die "connect: $!\n";
     return $s;
-}
-
-# Read until $want matches what arrived, EOF or 3 s; returns what arrived.
-sub read_until {
-    my ($s, $want) = @_;
-    my $sel = IO::Select->new($s);
-    my $got = '';
-    my $deadline = Time::HiRes::time() + 3;
-    while ($got !~ $want) {
-        my $left = $deadline - Time::HiRes::time();
-        last if $left <= 0 || !$sel->can_read($left);
-        my $n = sysread($s, my $buf, 4096);
-        last unless $n;
-        $got .= $buf;
-    }
-    return $got;
 }
 
 # $n connections, each sending $req (nothing when undef) and, with a request, reading its

@@ -18,9 +18,7 @@ use Test::Moongate::Certs;
 
 Test::Moongate::Certs::make();
 # a TLS server of the same instance, on a port of its own, behind the PROXY protocol
-our $SslPort;
-do { $SslPort = Test::Moongate::find_free_port() } while $SslPort == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_SSL_PP_PORT} = $SslPort;
+our $SslPort = env_port('TEST_NGINX_SSL_PP_PORT');
 
 # on that port: the PROXY header, then TLS, then a request; the response
 sub pp_tls_get {

@@ -10,9 +10,7 @@ use Test::Moongate;
 use IO::Socket::INET;
 
 # a second port for the blocks that listen on two
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+our $port2 = env_port('TEST_NGINX_PORT2');
 
 # One request to 127.0.0.1:$port2, returns the whole response; bounded wait.
 sub get2 {

@@ -8,20 +8,9 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use IO::Uncompress::Gunzip ();
-use Digest::MD5 ();
+use Test::MoongateBody;
 
 plan 'no_plan';
-
-sub gunzip {
-    my $in = shift;
-    my $out;
-    IO::Uncompress::Gunzip::gunzip(\$in => \$out)
-        or return "gunzip failed: $IO::Uncompress::Gunzip::GunzipError";
-    return $out;
-}
-
-sub md5_len { my $b = shift; Digest::MD5::md5_hex($b) . " " . length($b) }
 
 our $Text = join '', map { "line $_: the quick brown fox jumps over the lazy dog\n" } 1 .. 2000;
 our $Noise = do {

@@ -7,18 +7,10 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateBody;
 use IO::Compress::Gzip ();
-use IO::Uncompress::Gunzip ();
 
 plan 'no_plan';
-
-sub gunzip {
-    my $in = shift;
-    my $out;
-    IO::Uncompress::Gunzip::gunzip(\$in => \$out)
-        or return "gunzip failed: $IO::Uncompress::Gunzip::GunzipError";
-    return $out;
-}
 
 our $Plain = "<p>the plain page</p>\n";
 our $Zipped = "<p>the page that was gzip'ed ahead of time</p>\n";

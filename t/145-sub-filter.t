@@ -9,11 +9,9 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use Digest::MD5 ();
+use Test::MoongateBody;
 
 plan 'no_plan';
-
-sub md5_len { my $b = shift; Digest::MD5::md5_hex($b) . " " . length($b) }
 
 # a pattern straddling the 32 KiB boundary of file reads, and one per 1000 bytes of 6 MB
 our $Straddle = ('x' x 32765) . "NEEDLE" . ('y' x 100) . "\n";

@@ -8,19 +8,10 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateBody;
 use Test::MoongateBackend;
-use Digest::MD5 ();
-use IO::Uncompress::Gunzip ();
 
 plan 'no_plan';
-
-sub md5_len { my $b = shift; Digest::MD5::md5_hex($b) . " " . length($b) }
-sub gunzip_md5 {
-    my $in = shift;
-    my $out;
-    IO::Uncompress::Gunzip::gunzip(\$in => \$out) or return "gunzip failed";
-    md5_len($out);
-}
 
 backend(a => 'echo');
 

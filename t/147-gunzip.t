@@ -9,12 +9,11 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use Digest::MD5 ();
+use Test::MoongateBody;
 use IO::Compress::Gzip ();
 
 plan 'no_plan';
 
-sub md5_len { my $b = shift; Digest::MD5::md5_hex($b) . " " . length($b) }
 sub gz {
     my $in = shift;
     my $out;

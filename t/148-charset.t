@@ -9,11 +9,9 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use Digest::MD5 ();
+use Test::MoongateBody;
 
 plan 'no_plan';
-
-sub md5_len { my $b = shift; Digest::MD5::md5_hex($b) . " " . length($b) }
 
 our $Maps = <<'EOM';
     charset_map koi8-r utf-8 { C1 D0B0; C2 D0B1; BF C2A9; 80 E29480; }

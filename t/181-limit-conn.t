@@ -14,6 +14,7 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateRaw;
 use IO::Socket::INET ();
 use IO::Select ();
 use Time::HiRes ();
@@ -27,21 +28,6 @@ sub connect_one {
     my $s = IO::Socket::INET->new(PeerAddr => $Test::Moongate::ServerAddr,
                                   PeerPort => $Test::Moongate::ServerPort, Timeout => 3);
     return $s || die "connect: $!\n";
-}
-
-sub read_until {
-    my ($s, $want, $timeout) = @_;
-    my $sel = IO::Select->new($s);
-    my $got = '';
-    my $deadline = Time::HiRes::time() + ($timeout // 3);
-    while ($got !~ $want) {
-        my $left = $deadline - Time::HiRes::time();
-        last if $left <= 0 || !$sel->can_read($left);
-        my $n = sysread($s, my $buf, 4096);
-        last unless $n;
-        $got .= $buf;
-    }
-    return $got;
 }
 
 # A request to $path held in progress: 100 when it is (the socket joins @Held), else the

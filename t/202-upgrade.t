@@ -54,11 +54,7 @@ sub usr2 {
     my $m0 = $s->pid;
     my @w0 = $s->worker_pids($m0);
     my $mark = $s->log_mark;
-    $s->signal('USR2', $m0);
-    my $m1 = wait_for(sub {
-        my $p = $s->pid;
-        $p && $p != $m0 && ($s->oldbin_pid // 0) == $m0 && proc_alive($p) ? $p : 0;
-    });
+    my $m1 = $s->usr2($m0);
     ok($m1, "$label: USR2: the pid file names a new master, $N.pid.oldbin the old one")
         or return;
     is(slurp($s->oldbin_file), "$m0\n", "$label: $N.pid.oldbin holds the old master's pid");

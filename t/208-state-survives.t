@@ -69,21 +69,8 @@ is(get('/lim.txt'), "200 lim\n", 'limit_req: the first request passes');
 like(get('/lim.txt'), qr/^503 /, 'limit_req: the second within the minute is refused');
 
 # USR2 and the whole dance: the new binary's workers see the same dict and the same limit state
-sub upgrade {
-    my $old = $s->pid;
-    $s->signal('USR2', $old);
-    my $new = wait_for(sub {
-        my $p = $s->pid;
-        $p && $p != $old && ($s->oldbin_pid // 0) == $old && proc_alive($p) ? $p : 0;
-    }, 10);
-    return unless $new && $s->wait_workers(2, master => $new);
-    $s->signal('QUIT', $old);
-    wait_gone(10, $old) or return;
-    return $new;
-}
-
 my $mark = $s->log_mark;
-my $m1 = upgrade();
+my $m1 = $s->upgrade(2);
 ok($m1, 'USR2, WINCH-less QUIT of the old master: the new binary serves') or stop_here();
 like(get('/get?n=500'), qr/^200 missing=0 num=42.5 flag=true\/7 list=2 cap=1048576 /,
      'after the upgrade: every entry, flags and list survived');
@@ -115,7 +102,7 @@ cmp_ok($missing // 0, '>', 0, 'not all of them');
 is(get('/set?n=20'), "200 ok\n", 'twenty fresh entries in the 32k dict');
 $s->write_conf(conf_parts('1m'));
 $mark = $s->log_mark;
-my $m2 = upgrade();
+my $m2 = $s->upgrade(2);
 ok($m2, 'USR2 with lua_shared_dict d 1m: the new binary serves') or stop_here();
 like(get('/get?n=20'), qr/^200 missing=0 num=42.5 flag=true\/7 list=\d cap=1048576 /,
      'the new binary\'s 1m dict holds the entries of the old binary\'s 32k one');
@@ -152,11 +139,7 @@ my $held = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s->port, 
 print $held "GET /held HTTP/1.1\r\nHost: localhost\r\n\r\n";
 ok(wait_for(sub { get('/held') =~ /^503 / }, 10), 'limit_conn: a second /held beside one in flight is refused');
 my $old = $s->pid;
-$s->signal('USR2', $old);
-my $new = wait_for(sub {
-    my $p = $s->pid;
-    $p && $p != $old && ($s->oldbin_pid // 0) == $old && proc_alive($p) ? $p : 0;
-}, 10);
+my $new = $s->usr2($old, 10);
 ok($new && $s->wait_workers(2, master => $new), 'limit_conn: USR2, the new binary serves');
 $mark = $s->log_mark;
 $s->signal('QUIT', $old);

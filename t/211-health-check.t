@@ -162,20 +162,7 @@ is($code, 0, 'reload') or diag($err);
 is(who('/b/', 20), 'a:20', 'right after the HUP: no request to the failing peer, none fails');
 
 # USR2 and QUIT of the old master: the same
-sub upgrade {
-    my $old = $s->pid;
-    $s->signal('USR2', $old);
-    my $new = wait_for(sub {
-        my $p = $s->pid;
-        $p && $p != $old && ($s->oldbin_pid // 0) == $old && proc_alive($p) ? $p : 0;
-    }, 10);
-    return unless $new && $s->wait_workers(2, master => $new);
-    is(who('/b/', 10), 'a:10', 'while both binaries run: still only a');
-    $s->signal('QUIT', $old);
-    wait_gone(10, $old) or return;
-    return $new;
-}
-$m = upgrade();
+$m = $s->upgrade(2, sub { is(who('/b/', 10), 'a:10', 'while both binaries run: still only a') });
 ok($m, 'USR2: the new binary serves') or stop_here();
 is(who('/b/', 20), 'a:20', 'right after the upgrade: no request to the failing peer, none fails');
 

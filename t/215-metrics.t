@@ -164,20 +164,7 @@ ok(wait_for(sub { (scrape()->{'moongate_worker_restarts_total'} // 0) == 1 }, 10
 my $st0 = get('/st')->{body} // '';
 my ($acc0) = $st0 =~ /^ (\d+) \d+ \d+ $/m;
 my $before = scrape();
-sub upgrade {
-    my $old = $s->pid;
-    my $mark = $s->log_mark;
-    $s->signal('USR2', $old);
-    my $new = wait_for(sub {
-        my $p = $s->pid;
-        $p && $p != $old && ($s->oldbin_pid // 0) == $old && proc_alive($p) ? $p : 0;
-    }, 10);
-    return unless $new && $s->wait_workers(2, master => $new);
-    $s->signal('QUIT', $old);
-    wait_gone(10, $old) or return;
-    return $new;
-}
-my $m1 = upgrade();
+my $m1 = $s->upgrade(2);
 ok($m1, 'USR2, QUIT of the old master: the new binary serves') or stop_here();
 $v = scrape();
 cmp_ok($v->{'moongate_http_requests_total{server="metrics.test",code="200"}'}, '>',

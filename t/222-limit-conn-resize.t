@@ -91,11 +91,7 @@ $held = hold();
 ok($held, 'usr2: one in flight, a second is refused') or stop_here();
 $mark = $s->log_mark;
 $s->write_conf(conf_parts('3m'));
-$s->signal('USR2', $m);
-my $new = wait_for(sub {
-    my $p = $s->pid;
-    $p && $p != $m && ($s->oldbin_pid // 0) == $m && proc_alive($p) ? $p : 0;
-}, 10);
+my $new = $s->usr2($m, 10);
 ok($new && $s->wait_workers(2, master => $new), 'usr2: the new binary serves');
 my @ow = $s->worker_pids($m);
 $s->signal('QUIT', $m);

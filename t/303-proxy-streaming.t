@@ -10,23 +10,12 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateBody;
 use Test::MoongateBackend;
 
 backend(a     => 'echo');
 backend(drip  => 'drip', count => 12, interval => 0.15);
 backend(dripc => 'drip', count => 12, interval => 0.15, mode => 'chunked');
-
-# body filters: "LENGTH pattern" when the body is pattern(LENGTH)
-sub as_pattern {
-    my $b = shift;
-    return length($b) . ($b eq Test::MoongateBackend::pattern(length $b) ? ' pattern' : ' differs');
-}
-# the request body the echo backend saw (after the echoed head)
-sub echoed_body {
-    my $b = shift;
-    my $i = index($b, "\n\n");
-    return $i < 0 ? "no head in \"$b\"" : substr($b, $i + 2);
-}
 
 # the dribbling upstream streamed: [seconds, bytes] pieces of one response
 sub streamed {

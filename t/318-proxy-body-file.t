@@ -8,6 +8,7 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateBody;
 use Test::MoongateBackend;
 
 plan 'no_plan';
@@ -15,16 +16,6 @@ plan 'no_plan';
 backend(a     => 'echo');
 backend(reset => 'reset');
 
-sub as_pattern {
-    my $b = shift;
-    return length($b) . ($b eq Test::MoongateBackend::pattern(length $b) ? ' pattern' : ' differs');
-}
-# the request body the echo backend saw (after the echoed head)
-sub echoed_body {
-    my $b = shift;
-    my $i = index($b, "\n\n");
-    return $i < 0 ? "no head in \"$b\"" : substr($b, $i + 2);
-}
 # the Content-Length line the echo backend saw
 sub echoed_length {
     my $b = shift;

@@ -13,9 +13,7 @@ log_level('info');
 our $Dir = $ENV{TEST_NGINX_CERT_DIR};
 
 # a second server of the same instance, for the code's cosockets
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+our $port2 = env_port('TEST_NGINX_PORT2');
 
 # the subject of the certificate the server shows for $sni ('' when the handshake fails)
 sub peer_subject {

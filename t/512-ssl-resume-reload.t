@@ -43,19 +43,6 @@ sub server_part {
          . $sess . "        location / { return 200 \"v$v \$ssl_session_reused\\n\"; }\n";
 }
 
-sub upgrade {
-    my $s = shift;
-    my $old = $s->pid;
-    $s->signal('USR2', $old);
-    my $new = wait_for(sub {
-        my $p = $s->pid;
-        $p && $p != $old && ($s->oldbin_pid // 0) == $old && proc_alive($p) ? $p : 0;
-    }, 10);
-    return unless $new && $s->wait_workers(2, master => $new);
-    $s->signal('QUIT', $old);
-    return wait_gone(10, $old) ? $new : undef;
-}
-
 my $n = 0;
 for my $mode ('tickets', 'cache') {
     for my $proto ('tls1_2', 'tls1_3') {
@@ -80,7 +67,7 @@ for my $mode ('tickets', 'cache') {
             like($r, qr/^Reused, /m, "$label: after a HUP it still resumes");
         }
 
-        ok(upgrade($s), "$label: upgraded (USR2, new workers, QUIT to the old master)");
+        ok($s->upgrade(2), "$label: upgraded (USR2, new workers, QUIT to the old master)");
         $r = s_client($s, $proto, "-sess_in $sess");
         if ($Force) {
             diag(proc_name() . ": $label: after USR2: " . ($r =~ /^(New|Reused), /m ? $1 : 'no handshake'));

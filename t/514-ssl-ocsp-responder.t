@@ -9,7 +9,7 @@
 #   prove -I t/lib t/514-ssl-ocsp-responder.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/514-ssl-ocsp-responder.t
 use Test::Moongate;
-use Test::Moongate::Certs;
+use Test::Moongate::Certs qw(issue ocsp_response);
 use Test::MoongateBackend;
 use Test::MoongateDNS;
 use MIME::Base64 ();
@@ -21,18 +21,14 @@ END { system('rm', '-rf', $od) if $od }
 mkdir $od or die "mkdir $od: $!";
 log_level('info');
 
-sub sh { system("@_ >/dev/null 2>&1") == 0 or die "failed: @_\n" }
-
 # the responses, made before the certificates (they name only the issuer and a serial)
 Test::Moongate::Certs::spew("$od/index.txt",
     "V\t491231000000Z\t\t5001\tunknown\t/CN=ocsp-good\n"
   . "R\t491231000000Z\t200101000000Z\t5002\tunknown\t/CN=ocsp-revoked\n");
 sub response {
     my ($serial, $out, $signer) = @_;
-    sh("openssl ocsp -issuer $dir/ca.crt -serial $serial -reqout $od/req-$serial -no_nonce");
-    sh("openssl ocsp -index $od/index.txt -rsigner $dir/$signer.crt -rkey $dir/$signer.key"
-       . " -CA $dir/ca.crt -reqin $od/req-$serial -respout $od/$out -ndays 30");
-    return Test::Moongate::slurp("$od/$out");
+    return ocsp_response(issuer => "$dir/ca", serial => $serial, index => "$od/index.txt",
+                         signer => "$dir/$signer", req => "$od/req-$serial", out => "$od/$out");
 }
 my @ct = (headers => ['Content-Type: application/ocsp-response'], keepalive => 0);
 backend(good => 'echo', body => response('0x5001', 'good.der', 'ca'), @ct);
@@ -44,10 +40,7 @@ backend(gone => 'refused');
 sub cert {
     my ($name, $serial, $url) = @_;
     Test::Moongate::Certs::spew("$od/$name.ext", "authorityInfoAccess = OCSP;URI:$url\n");
-    sh("openssl req -new -newkey rsa:2048 -nodes -keyout $od/$name.key -out $od/$name.csr"
-       . " -subj /CN=$name");
-    sh("openssl x509 -req -in $od/$name.csr -CA $dir/ca.crt -CAkey $dir/ca.key -set_serial $serial"
-       . " -days 3650 -extfile $od/$name.ext -out $od/$name.crt");
+    issue("$od/$name", $name, "$dir/ca", $serial, ext => "$od/$name.ext");
 }
 cert('ocsp-good', '0x5001', "http://127.0.0.1:$Port{good}/ocsp");
 cert('ocsp-revoked', '0x5002', "http://127.0.0.1:$Port{revoked}");

@@ -9,26 +9,18 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use Test::Moongate::Certs;
+use Test::Moongate::Certs qw(issue);
 
 my $dir = Test::Moongate::Certs::make();
 my $cd = "$dir/chain3";
-sub sh { system("@_ >/dev/null 2>&1") == 0 or die "failed: @_\n" }
 unless (-f "$cd/done") {
     mkdir $cd;
-    Test::Moongate::Certs::spew("$cd/ca.ext", "basicConstraints = critical,CA:true\n"
-                                . "keyUsage = keyCertSign,cRLSign\n");
+    Test::Moongate::Certs::spew("$cd/ca.ext", $Test::Moongate::Certs::CaExt);
     Test::Moongate::Certs::spew("$cd/leaf.ext", "subjectAltName = DNS:localhost\n");
-    sh("openssl req -new -newkey rsa:2048 -nodes -keyout $cd/inter.key -out $cd/inter.csr"
-       . " -subj '/CN=Moongate Test Intermediate'");
-    sh("openssl x509 -req -in $cd/inter.csr -CA $dir/ca.crt -CAkey $dir/ca.key -set_serial 0x6001"
-       . " -days 3650 -extfile $cd/ca.ext -out $cd/inter.crt");
+    issue("$cd/inter", 'Moongate Test Intermediate', "$dir/ca", '0x6001', ext => "$cd/ca.ext");
     for my $n (qw(client server)) {
-        sh("openssl req -new -newkey rsa:2048 -nodes -keyout $cd/$n.key -out $cd/$n.csr"
-           . " -subj /CN=" . ($n eq 'server' ? 'localhost' : 'chained-client'));
-        sh("openssl x509 -req -in $cd/$n.csr -CA $cd/inter.crt -CAkey $cd/inter.key"
-           . " -set_serial 0x60" . ($n eq 'server' ? '03' : '02')
-           . " -days 3650 -extfile $cd/leaf.ext -out $cd/$n.crt");
+        issue("$cd/$n", $n eq 'server' ? 'localhost' : 'chained-client', "$cd/inter",
+              '0x60' . ($n eq 'server' ? '03' : '02'), ext => "$cd/leaf.ext");
         Test::Moongate::Certs::spew("$cd/$n-chain.crt", Test::Moongate::slurp("$cd/$n.crt")
                                     . Test::Moongate::slurp("$cd/inter.crt"));
     }

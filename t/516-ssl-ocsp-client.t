@@ -9,7 +9,7 @@
 #   prove -I t/lib t/516-ssl-ocsp-client.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/516-ssl-ocsp-client.t
 use Test::Moongate;
-use Test::Moongate::Certs;
+use Test::Moongate::Certs qw(issue ocsp_response);
 use Test::MoongateBackend;
 use MIME::Base64 ();
 
@@ -19,20 +19,13 @@ END { system('rm', '-rf', $od) if $od }
 mkdir $od or die "mkdir $od: $!";
 log_level('info');
 
-sub sh { system("@_ >/dev/null 2>&1") == 0 or die "failed: @_\n" }
-
 # a certificate the CA signed without recording it: its responder says "unknown"
-sh("openssl req -new -newkey rsa:2048 -nodes -keyout $od/stray.key -out $od/stray.csr"
-   . " -subj /CN=stray");
-sh("openssl x509 -req -in $od/stray.csr -CA $dir/ca.crt -CAkey $dir/ca.key -set_serial 0x7777"
-   . " -days 3650 -out $od/stray.crt");
+issue("$od/stray", 'stray', "$dir/ca", '0x7777');
 
 sub response {
     my ($cert) = @_;
-    sh("openssl ocsp -issuer $dir/ca.crt -cert $cert -reqout $od/req.der -no_nonce");
-    sh("openssl ocsp -index $dir/db/index.txt -rsigner $dir/ca.crt -rkey $dir/ca.key"
-       . " -CA $dir/ca.crt -reqin $od/req.der -respout $od/resp.der -ndays 30");
-    return Test::Moongate::slurp("$od/resp.der");
+    return ocsp_response(issuer => "$dir/ca", cert => $cert, index => "$dir/db/index.txt",
+                         req => "$od/req.der", out => "$od/resp.der");
 }
 my @ct = (headers => ['Content-Type: application/ocsp-response'], keepalive => 0);
 backend(good => 'echo', body => response("$dir/client.crt"), @ct);

@@ -6,7 +6,7 @@
 #   prove -I t/lib t/517-lua-ocsp.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/517-lua-ocsp.t
 use Test::Moongate;
-use Test::Moongate::Certs;
+use Test::Moongate::Certs qw(sh ocsp_response);
 
 our $dir = Test::Moongate::Certs::make();
 our $od = "$dir/lua-ocsp-$$";
@@ -14,14 +14,10 @@ END { system('rm', '-rf', $od) if $od }
 mkdir $od or die "mkdir $od: $!";
 log_level('info');
 
-sub sh { system("@_ >/dev/null 2>&1") == 0 or die "failed: @_\n" }
-
 sub response {
     my ($cert, $out, $signer) = @_;
-    sh("openssl ocsp -issuer $dir/ca.crt -cert $cert -reqout $od/req.der -no_nonce");
-    sh("openssl ocsp -index $dir/db/index.txt -rsigner $dir/$signer.crt -rkey $dir/$signer.key"
-       . " -CA $dir/ca.crt -reqin $od/req.der -respout $od/$out -ndays 30");
-    return Test::Moongate::slurp("$od/$out");
+    return ocsp_response(issuer => "$dir/ca", cert => $cert, index => "$dir/db/index.txt",
+                         signer => "$dir/$signer", req => "$od/req.der", out => "$od/$out");
 }
 
 # server certificates with an OCSP URL, recorded in the CA's database (good) or revoked
@@ -37,9 +33,7 @@ sub cert {
         Test::Moongate::slurp("$od/$name.crt") . Test::Moongate::slurp("$dir/ca.crt"));
 }
 # the responder: a second server of the instance, sending good.der for any /ocsp path
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+our $port2 = env_port('TEST_NGINX_PORT2');
 my $url = "http://127.0.0.1:$port2/ocsp";
 cert('lua-good', $url);
 cert('lua-revoked', $url);

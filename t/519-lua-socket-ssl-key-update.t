@@ -16,9 +16,7 @@ our $Fifo = "/tmp/mg-keyupdate-$$.fifo";
 our $Out = "/tmp/mg-keyupdate-$$.out";
 unlink $Fifo;
 POSIX::mkfifo($Fifo, 0666) or die "mkfifo: $!";
-our $port;
-do { $port = Test::Moongate::find_free_port() } while $port == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_SSERVER_PORT} = $port;
+our $port = env_port('TEST_NGINX_SSERVER_PORT');
 $ENV{TEST_NGINX_FIFO} = $Fifo;
 
 # s_server reads its commands from the FIFO; this process holds it open for writing so that

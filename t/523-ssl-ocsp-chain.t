@@ -11,7 +11,7 @@
 #   prove -I t/lib t/523-ssl-ocsp-chain.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/523-ssl-ocsp-chain.t
 use Test::Moongate;
-use Test::Moongate::Certs;
+use Test::Moongate::Certs qw(issue ocsp_response);
 use Test::MoongateBackend;
 use Test::MoongateDNS;
 use MIME::Base64 ();
@@ -21,8 +21,6 @@ my $cd = "$dir/ocsp-chain-$$";
 END { system('rm', '-rf', $cd) if $cd }
 mkdir $cd or die "mkdir $cd: $!";
 log_level('info');
-
-sub sh { system("@_ >/dev/null 2>&1") == 0 or die "failed: @_\n" }
 
 # the serial a GET asks about (its path's last part is the base64 DER request)
 sub asked_serial {
@@ -54,18 +52,13 @@ dns_start('ocsp.test' => { a => ['127.0.0.1'] });
 # the chains: inter (0x7101) signs client (0x7102); inter-aia (0x7103) signs client-aia
 # (0x7104), both naming http://ocsp.test:PORT/ as their OCSP responder
 my $aia = "authorityInfoAccess = OCSP;URI:http://ocsp.test:$Test::MoongateBackend::Port{aia}/\n";
-Test::Moongate::Certs::spew("$cd/ca.ext", "basicConstraints = critical,CA:true\n"
-                            . "keyUsage = keyCertSign,cRLSign\n");
-Test::Moongate::Certs::spew("$cd/ca-aia.ext", "basicConstraints = critical,CA:true\n"
-                            . "keyUsage = keyCertSign,cRLSign\n$aia");
+Test::Moongate::Certs::spew("$cd/ca.ext", $Test::Moongate::Certs::CaExt);
+Test::Moongate::Certs::spew("$cd/ca-aia.ext", $Test::Moongate::Certs::CaExt . $aia);
 Test::Moongate::Certs::spew("$cd/leaf.ext", "basicConstraints = CA:false\n");
 Test::Moongate::Certs::spew("$cd/leaf-aia.ext", "basicConstraints = CA:false\n$aia");
 sub cert {
     my ($name, $cn, $ca, $serial, $ext) = @_;
-    sh("openssl req -new -newkey rsa:2048 -nodes -keyout $cd/$name.key -out $cd/$name.csr"
-       . " -subj '/CN=$cn'");
-    sh("openssl x509 -req -in $cd/$name.csr -CA $ca.crt -CAkey $ca.key -set_serial 0x$serial"
-       . " -days 3650 -extfile $cd/$ext -out $cd/$name.crt");
+    issue("$cd/$name", $cn, $ca, "0x$serial", ext => "$cd/$ext");
 }
 cert('inter', 'Moongate OCSP Intermediate', "$dir/ca", '7101', 'ca.ext');
 cert('client', 'ocsp-chained-client', "$cd/inter", '7102', 'leaf.ext');
@@ -86,9 +79,8 @@ sub index_line {
 sub response {
     my ($out, $cert, $ca, $status, $serial, $dn) = @_;
     Test::Moongate::Certs::spew("$cd/db.txt", index_line($status, $serial, $dn));
-    sh("openssl ocsp -issuer $ca.crt -cert $cert -reqout $cd/req.der -no_nonce");
-    sh("openssl ocsp -index $cd/db.txt -rsigner $ca.crt -rkey $ca.key -CA $ca.crt"
-       . " -reqin $cd/req.der -respout $cd/$out.der -ndays 30");
+    ocsp_response(issuer => $ca, cert => $cert, index => "$cd/db.txt", req => "$cd/req.der",
+                  out => "$cd/$out.der");
 }
 response('good-7102', "$cd/client.crt", "$cd/inter", 'V', '7102', '/CN=ocsp-chained-client');
 response('good-7101', "$cd/inter.crt", "$dir/ca", 'V', '7101', '/CN=Moongate OCSP Intermediate');

@@ -8,7 +8,7 @@
 #   prove -I t/lib t/526-ssl-stapling-resolve.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/526-ssl-stapling-resolve.t
 use Test::Moongate;
-use Test::Moongate::Certs;
+use Test::Moongate::Certs qw(issue ocsp_response);
 use Test::MoongateBackend;
 use Test::MoongateDNS;
 use Time::HiRes ();
@@ -19,14 +19,11 @@ END { system('rm', '-rf', $od) if $od }
 mkdir $od or die "mkdir $od: $!";
 log_level('info');
 
-sub sh { system("@_ >/dev/null 2>&1") == 0 or die "failed: @_\n" }
-
 # a responder answering "good" for serial 0x5261
 Test::Moongate::Certs::spew("$od/index.txt", "V\t491231000000Z\t\t5261\tunknown\t/CN=s526\n");
-sh("openssl ocsp -issuer $dir/ca.crt -serial 0x5261 -reqout $od/req -no_nonce");
-sh("openssl ocsp -index $od/index.txt -rsigner $dir/ca.crt -rkey $dir/ca.key -CA $dir/ca.crt"
-   . " -reqin $od/req -respout $od/good.der -ndays 30");
-backend(good => 'echo', body => Test::Moongate::slurp("$od/good.der"),
+backend(good => 'echo', body => ocsp_response(issuer => "$dir/ca", serial => '0x5261',
+                                              index => "$od/index.txt", req => "$od/req",
+                                              out => "$od/good.der"),
         headers => ['Content-Type: application/ocsp-response'], keepalive => 0);
 
 # certificates of the test CA whose OCSP URL names: a host only the test's DNS server knows
@@ -34,10 +31,8 @@ backend(good => 'echo', body => Test::Moongate::slurp("$od/good.der"),
 sub cert {
     my ($name, $url) = @_;
     Test::Moongate::Certs::spew("$od/$name.ext", "authorityInfoAccess = OCSP;URI:$url\n");
-    sh("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $od/$name.key"
-       . " -out $od/$name.csr -subj /CN=$name");
-    sh("openssl x509 -req -in $od/$name.csr -CA $dir/ca.crt -CAkey $dir/ca.key -set_serial 0x5261"
-       . " -days 3650 -extfile $od/$name.ext -out $od/$name.crt");
+    issue("$od/$name", $name, "$dir/ca", '0x5261', key => '-newkey ec -pkeyopt ec_paramgen_curve:P-256',
+          ext => "$od/$name.ext");
 }
 cert('dns-only', "http://ocsp526.test:$Port{good}/ocsp");
 cert('local', "http://localhost:$Port{good}/");

@@ -6,17 +6,14 @@
 #   prove -I t/lib t/528-ssl-session-cache-size.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/528-ssl-session-cache-size.t
 use Test::Moongate;
-use Test::Moongate::Certs;
+use Test::Moongate::Certs qw(issue);
 
 my $dir = Test::Moongate::Certs::make();
 $ENV{TEST_NGINX_CA} = "$dir/ca.crt";
 # a client certificate with an RSA-4096 key, signed by the test CA
 my $big = "$dir/client4096-$$";
 END { unlink map { "$big.$_" } qw(key csr crt) if $big }
-system("openssl req -new -newkey rsa:4096 -nodes -keyout $big.key -out $big.csr -subj /CN=big"
-       . " >/dev/null 2>&1 && openssl x509 -req -in $big.csr -CA $dir/ca.crt -CAkey $dir/ca.key"
-       . " -set_serial 0x5281 -days 3650 -out $big.crt >/dev/null 2>&1") == 0
-    or die "cannot make the RSA-4096 client certificate\n";
+issue($big, 'big', "$dir/ca", '0x5281', key => '-newkey rsa:4096');
 $ENV{TEST_NGINX_CLIENT} = $big;
 
 sub s_client {

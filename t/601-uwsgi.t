@@ -16,12 +16,7 @@ daemon_skip_unless('uwsgi', '/usr/lib/uwsgi/plugins/python3_plugin.so');
 
 $ENV{TEST_NGINX_CONF_SRC} = "$FindBin::Bin/../conf";
 
-daemon(uwsgi => sub {
-    my ($port) = @_;
-    return ('uwsgi', '--plugin', 'python3', '--uwsgi-socket', "127.0.0.1:$port",
-            '--wsgi-file', "$FindBin::Bin/wsgi/app.py", '--processes', '1',
-            '--disable-logging', '--need-app');
-});
+daemon(uwsgi => wsgi_app('uwsgi'));
 backend(gone => 'refused');
 
 run_tests();

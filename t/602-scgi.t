@@ -16,12 +16,7 @@ daemon_skip_unless('uwsgi', '/usr/lib/uwsgi/plugins/python3_plugin.so');
 
 $ENV{TEST_NGINX_CONF_SRC} = "$FindBin::Bin/../conf";
 
-daemon(scgi => sub {
-    my ($port) = @_;
-    return ('uwsgi', '--plugin', 'python3', '--scgi-socket', "127.0.0.1:$port",
-            '--wsgi-file', "$FindBin::Bin/wsgi/app.py", '--processes', '1',
-            '--disable-logging', '--need-app');
-});
+daemon(scgi => wsgi_app('scgi'));
 backend(gone => 'refused');
 
 run_tests();

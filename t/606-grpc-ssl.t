@@ -11,24 +11,13 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::Moongate::H2;
 use Test::Moongate::Certs;
-use Test::MoongateDaemon;
-
-my $py = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
-plan skip_all => 'python3-grpcio is not installed (configure --install-deps)'
-    if system("$py -c 'import grpc' 2>/dev/null") != 0;
+use Test::MoongateGrpc;
 
 my $certs = Test::Moongate::Certs::make();
-daemon(grpcs => sub {
-    my ($port) = @_;
-    return ($py, "$FindBin::Bin/lib/grpc_server.py", $port, "$certs/localhost.crt", "$certs/localhost.key");
-});
-daemon(grpc => sub { my ($port) = @_; return ($py, "$FindBin::Bin/lib/grpc_server.py", $port) });
-$ENV{TEST_NGINX_GRPC_CLIENT} = "$py $FindBin::Bin/lib/grpc_client.py";
+grpc_daemon(grpcs => "$certs/localhost.crt", "$certs/localhost.key");
+grpc_daemon('grpc');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-});
+h2_blocks();
 
 run_tests();
 

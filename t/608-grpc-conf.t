@@ -10,19 +10,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::Moongate::H2;
-use Test::MoongateDaemon;
+use Test::MoongateGrpc;
 
-my $py = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
-plan skip_all => 'python3-grpcio is not installed (configure --install-deps)'
-    if system("$py -c 'import grpc' 2>/dev/null") != 0;
+grpc_daemon('grpc');
 
-daemon(grpc => sub { my ($port) = @_; return ($py, "$FindBin::Bin/lib/grpc_server.py", $port) });
-$ENV{TEST_NGINX_GRPC_CLIENT} = "$py $FindBin::Bin/lib/grpc_client.py";
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-});
+h2_blocks();
 
 run_tests();
 

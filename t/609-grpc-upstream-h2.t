@@ -20,9 +20,9 @@ plan skip_all => 'python3-h2 is not installed (configure --install-deps)'
 daemon(bad => sub { my ($port) = @_; return ($py, "$FindBin::Bin/lib/h2_bad_server.py", $port) });
 $ENV{TEST_NGINX_CURL} = 'curl -s --http2-prior-knowledge -o /dev/null -w "%{http_code} %{size_download}" -d x';
 
+h2_blocks();
 add_block_preprocessor(sub {
     my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
     $block->set_value(config => "    location / { grpc_pass grpc://127.0.0.1:$ENV{TEST_NGINX_BAD_PORT}; }\n")
         unless defined $block->config;
 });

@@ -12,56 +12,36 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+use Test::MoongateCache;
 
 # The upstream: args set its answer (st: status, cc: Cache-Control, exp: Expires in seconds
 # from now, xae: X-Accel-Expires, cookie: Set-Cookie, vary: Vary, size: a body of that many
 # bytes instead of the counter line, ar: Accept-Ranges, without which nginx serves no range
 # of an upstream's response, cached or not).
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            content_by_lua_block {
-                local a = ngx.req.get_uri_args()
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                ngx.status = tonumber(a.st or 200)
-                if a.xae then ngx.header["X-Accel-Expires"] = a.xae end
-                if a.cc then ngx.header["Cache-Control"] = a.cc end
-                if a.exp then ngx.header["Expires"] = ngx.http_time(ngx.time() + tonumber(a.exp)) end
-                if a.cookie then ngx.header["Set-Cookie"] = a.cookie end
-                if a.vary then ngx.header["Vary"] = a.vary end
-                if a.ar then ngx.header["Accept-Ranges"] = "bytes" end
-                ngx.header["X-Method"] = ngx.req.get_method()
-                if a.size then
-                    ngx.header["Content-Length"] = a.size
-                    local chunk = string.rep("0123456789abcdef", 4096)
-                    local left = tonumber(a.size)
-                    while left > 0 do
-                        local piece = left < #chunk and chunk:sub(1, left) or chunk
-                        ngx.print(piece)
-                        ngx.flush(true)
-                        left = left - #piece
-                    end
-                    return
-                end
-                local body = ngx.var.uri .. " n=" .. n .. " " .. (ngx.var.http_accept_language or "")
-                             .. (ngx.var.http_range or "") .. (ngx.var.http_if_none_match or "") .. "\n"
-                ngx.header["Content-Length"] = #body
-                ngx.print(body)
-            }
-        }
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-});
+cache_upstream(<<'_LUA_');
+    ngx.status = tonumber(a.st or 200)
+    if a.xae then ngx.header["X-Accel-Expires"] = a.xae end
+    if a.cc then ngx.header["Cache-Control"] = a.cc end
+    if a.exp then ngx.header["Expires"] = ngx.http_time(ngx.time() + tonumber(a.exp)) end
+    if a.cookie then ngx.header["Set-Cookie"] = a.cookie end
+    if a.vary then ngx.header["Vary"] = a.vary end
+    if a.ar then ngx.header["Accept-Ranges"] = "bytes" end
+    ngx.header["X-Method"] = ngx.req.get_method()
+    if a.size then
+        ngx.header["Content-Length"] = a.size
+        local chunk = string.rep("0123456789abcdef", 4096)
+        local left = tonumber(a.size)
+        while left > 0 do
+            local piece = left < #chunk and chunk:sub(1, left) or chunk
+            ngx.print(piece)
+            ngx.flush(true)
+            left = left - #piece
+        end
+        return
+    end
+    reply(ngx.var.uri .. " n=" .. n .. " " .. (ngx.var.http_accept_language or "")
+          .. (ngx.var.http_range or "") .. (ngx.var.http_if_none_match or "") .. "\n")
+_LUA_
 
 run_tests();
 

@@ -10,10 +10,7 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+use Test::MoongateCache;
 
 # a small file system for the full-disk block, mounted for this file's run
 our $Full = "$ENV{TEST_NGINX_SERVROOT}-full";
@@ -25,22 +22,10 @@ if ($> == 0) {
 END { system("umount $Full 2>/dev/null") if $Mounted; }
 $ENV{TEST_NGINX_FULL} = $Full;
 
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            content_by_lua_block {
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                local size = tonumber(ngx.var.arg_size)
-                local body = size and string.rep("x", size - 1) .. "\n"
-                             or ngx.var.uri .. " n=" .. n .. "\n"
-                ngx.header["Content-Length"] = #body
-                ngx.print(body)
-            }
-        }
-    }
-_EOC_
+cache_upstream(<<'_LUA_');
+    local size = tonumber(ngx.var.arg_size)
+    reply(size and string.rep("x", size - 1) .. "\n" or ngx.var.uri .. " n=" .. n .. "\n")
+_LUA_
 
 # a location that edits the cache file of key $uri under $TEST_NGINX_SERVROOT/<zone>
 # (levels=1:2): ?f=KEY&op=flip|cut|grow
@@ -72,7 +57,6 @@ _EOC_
 
 add_block_preprocessor(sub {
     my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
     $block->set_value(config => ($block->config // '') . $Edit);
     if (($block->name // '') =~ /full/ && !$Mounted) {
         $block->set_value(moongate_skip => 'mounting a tmpfs needs root');

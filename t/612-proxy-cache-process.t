@@ -87,11 +87,7 @@ sub cache_files {
     ok(wait_for(sub { titles($m0) =~ /manager/ }, 5), 'a cache manager after the reload');
 
     my $old = $s->pid;
-    $s->signal('USR2', $old);
-    my $new = wait_for(sub {
-        my $p = $s->pid;
-        $p && $p != $old && ($s->oldbin_pid // 0) == $old && proc_alive($p) ? $p : 0;
-    }, 10);
+    my $new = $s->usr2($old, 10);
     ok($new && $s->wait_workers(2, master => $new), 'USR2: a new binary with its workers');
     $s->signal('QUIT', $old);
     ok(wait_gone(10, $old), 'the old master quit');

@@ -13,26 +13,15 @@ use Test::Moongate;
 use Test::MoongateBackend;
 use Test::MoongateDaemon;
 
-sub rec {
-    my ($type, $content) = @_;
-    return pack('CCnnCC', 1, $type, 1, length $content, 0, 0) . $content;
-}
-
 backend(fcgi => 'fastcgi',
-        script => [rec(6, "Content-Type: text/plain\r\n\r\nfrom fastcgi\n") . rec(6, '')
-                   . rec(3, "\0" x 8)]);
+        script => fastcgi_answer("Content-Type: text/plain\r\n\r\nfrom fastcgi\n"));
 backend(fcgi_cc => 'fastcgi',
-        script => [rec(6, "Cache-Control: max-age=60\r\n\r\ncc\n") . rec(6, '') . rec(3, "\0" x 8)]);
+        script => fastcgi_answer("Cache-Control: max-age=60\r\n\r\ncc\n"));
 # scgi and uwsgi: Debian's uwsgi with t/wsgi/app.py, as t/601 and t/602 run it
 my $have_uwsgi = -x '/usr/bin/uwsgi' && -f '/usr/lib/uwsgi/plugins/python3_plugin.so';
 if ($have_uwsgi) {
     for my $kind (qw(scgi uwsgi)) {
-        daemon($kind => sub {
-            my ($port) = @_;
-            return ('uwsgi', '--plugin', 'python3', "--$kind-socket", "127.0.0.1:$port",
-                    '--wsgi-file', "$FindBin::Bin/wsgi/app.py", '--processes', '1',
-                    '--disable-logging', '--need-app');
-        });
+        daemon($kind => wsgi_app($kind));
     }
 }
 add_block_preprocessor(sub {

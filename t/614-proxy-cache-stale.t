@@ -12,57 +12,28 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateCache;
 
-our ($port2, $dead);
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-do { $dead = Test::Moongate::find_free_port() }
-    while $dead == $Test::Moongate::ServerPort || $dead == $port2;
-$ENV{TEST_NGINX_PORT2} = $port2;
-$ENV{TEST_NGINX_DEAD} = $dead; # nothing listens there: connect() is refused
+our $dead = env_port('TEST_NGINX_DEAD'); # nothing listens there: connect() is refused
 
 # The upstream: st: status, cc: Cache-Control, etag: an ETag (If-None-Match with it gets a
-# 304), lm: a fixed Last-Modified (If-Modified-Since with it gets a 304).
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            content_by_lua_block {
-                local a = ngx.req.get_uri_args()
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                local lm = "Thu, 01 Jan 2026 00:00:00 GMT"
-                if a.cc then ngx.header["Cache-Control"] = a.cc end
-                if a.etag then ngx.header["ETag"] = '"' .. a.etag .. '"' end
-                if a.lm then ngx.header["Last-Modified"] = lm end
-                ngx.header["X-Method"] = ngx.req.get_method()
-                if (a.etag and ngx.var.http_if_none_match == '"' .. a.etag .. '"')
-                   or (a.lm and ngx.var.http_if_modified_since == lm) then
-                    ngx.header["X-Conds"] = (ngx.var.http_if_none_match or "") .. "|"
-                                            .. (ngx.var.http_if_modified_since or "")
-                    return ngx.exit(304)
-                end
-                ngx.status = tonumber(a.st or 200)
-                local body = ngx.var.uri .. " n=" .. n .. "\n"
-                ngx.header["Content-Length"] = #body
-                ngx.print(body)
-            }
-        }
-    }
-_EOC_
-
-our $Sleep = <<'_EOC_';
-    location = /sleep {
-        content_by_lua_block { ngx.sleep(2.1) ngx.say("slept") }
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-    $block->set_value(config => $Sleep . ($block->config // ''));
-    # GET /sleep answers after 2.1 s: more than the default 3 s per read for a loaded machine
-    $block->set_value(timeout => 10) unless defined $block->timeout;
-});
+# 304), lm: a fixed Last-Modified (If-Modified-Since with it gets a 304).  GET /sleep answers
+# after 2.1 s: more than the default 3 s per read for a loaded machine.
+cache_upstream(<<'_LUA_', sleep => 1, timeout => 10);
+    local lm = "Thu, 01 Jan 2026 00:00:00 GMT"
+    if a.cc then ngx.header["Cache-Control"] = a.cc end
+    if a.etag then ngx.header["ETag"] = '"' .. a.etag .. '"' end
+    if a.lm then ngx.header["Last-Modified"] = lm end
+    ngx.header["X-Method"] = ngx.req.get_method()
+    if (a.etag and ngx.var.http_if_none_match == '"' .. a.etag .. '"')
+       or (a.lm and ngx.var.http_if_modified_since == lm) then
+        ngx.header["X-Conds"] = (ngx.var.http_if_none_match or "") .. "|"
+                                .. (ngx.var.http_if_modified_since or "")
+        return ngx.exit(304)
+    end
+    ngx.status = tonumber(a.st or 200)
+    reply(ngx.var.uri .. " n=" .. n .. "\n")
+_LUA_
 
 run_tests();
 

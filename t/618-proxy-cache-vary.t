@@ -9,27 +9,12 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateCache;
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => <<'_EOC_' . ($block->http_config // ''));
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            content_by_lua_block {
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                if ngx.var.arg_vary then ngx.header["Vary"] = ngx.var.arg_vary end
-                ngx.say(ngx.var.uri, " n=", n, " ", ngx.var.http_accept_language or "-")
-            }
-        }
-    }
-_EOC_
-});
+cache_upstream(<<'_LUA_');
+    if ngx.var.arg_vary then ngx.header["Vary"] = ngx.var.arg_vary end
+    ngx.say(ngx.var.uri, " n=", n, " ", ngx.var.http_accept_language or "-")
+_LUA_
 
 run_tests();
 

@@ -11,9 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+our $port2 = env_port('TEST_NGINX_PORT2');
 
 run_tests();
 

@@ -22,40 +22,19 @@ $ENV{TEST_NGINX_PHP_ROOT} = "$FindBin::Bin/php";
 $ENV{TEST_NGINX_CONF_SRC} = "$FindBin::Bin/../conf";
 
 daemon(fpm => php_fpm('catch_workers_output = no', 'php_admin_value[output_buffering] = 0'));
-daemon(uwsgi => sub {
-    my ($port) = @_;
-    return ('uwsgi', '--plugin', 'python3', '--uwsgi-socket', "127.0.0.1:$port",
-            '--wsgi-file', "$FindBin::Bin/wsgi/app.py", '--processes', '1',
-            '--disable-logging', '--need-app');
-});
-daemon(scgi => sub {
-    my ($port) = @_;
-    return ('uwsgi', '--plugin', 'python3', '--scgi-socket', "127.0.0.1:$port",
-            '--wsgi-file', "$FindBin::Bin/wsgi/app.py", '--processes', '1',
-            '--disable-logging', '--need-app');
-});
+daemon(uwsgi => wsgi_app('uwsgi'));
+daemon(scgi => wsgi_app('scgi'));
 
-sub rec {
-    my ($type, $content) = @_;
-    return pack('CCnnCC', 1, $type, 1, length $content, 0, 0) . $content;
-}
 backend(parts => 'fastcgi', parts => 1,
-        script => [rec(6, "Content-Type: text/plain\r\n\r\ndone\n") . rec(6, '') . rec(3, "\0" x 8)]);
+        script => fastcgi_answer("Content-Type: text/plain\r\n\r\ndone\n"));
 
 backend(unix => 'fastcgi', unix => 1,
-        script => [rec(6, "Content-Type: text/plain\r\n\r\nover unix\n") . rec(6, '') . rec(3, "\0" x 8)]);
+        script => fastcgi_answer("Content-Type: text/plain\r\n\r\nover unix\n"));
 
 # the lines of the fake's log ($name, else parts) matching $re once there are $n (10 s at most)
 sub wait_lines {
     my ($re, $n, $name) = @_;
-    my $deadline = Time::HiRes::time() + 10;
-    my @l;
-    while (1) {
-        @l = grep { /$re/ } backend_lines($name // 'parts');
-        last if @l >= $n || Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.02);
-    }
-    return @l;
+    return backend_wait_lines($name // 'parts', $re, $n);
 }
 
 log_level('info');

@@ -26,12 +26,8 @@ $ENV{TEST_NGINX_CONF_SRC} = "$FindBin::Bin/../conf";
 
 daemon(fpm => php_fpm('catch_workers_output = no', 'php_admin_value[output_buffering] = 0'));
 
-sub rec {
-    my ($type, $content) = @_;
-    return pack('CCnnCC', 1, $type, 1, length $content, 0, 0) . $content;
-}
 backend(app => 'fastcgi', md5 => 1,
-        script => [rec(6, "Content-Type: text/plain\r\n\r\ndone\n") . rec(6, '') . rec(3, "\0" x 8)]);
+        script => fastcgi_answer("Content-Type: text/plain\r\n\r\ndone\n"));
 
 # 1 MiB of bytes 0..255 in chunks of sizes that cross every buffer edge (1 byte, odd sizes,
 # one over 64 KiB), and the chunked encoding of it
@@ -65,14 +61,7 @@ sub dechunk {
 # the fake application's log lines matching $re once there are $n (10 s at most)
 sub app_lines {
     my ($re, $n) = @_;
-    my $deadline = Time::HiRes::time() + 10;
-    my @l;
-    while (1) {
-        @l = grep { /$re/ } backend_lines('app');
-        last if @l >= $n || Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.02);
-    }
-    return @l;
+    return backend_wait_lines('app', $re, $n);
 }
 
 log_level('info');

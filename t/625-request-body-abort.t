@@ -24,12 +24,8 @@ $ENV{TEST_NGINX_CONF_SRC} = "$FindBin::Bin/../conf";
 
 daemon(fpm => php_fpm('catch_workers_output = no', 'php_admin_value[output_buffering] = 0'));
 
-sub rec {
-    my ($type, $content) = @_;
-    return pack('CCnnCC', 1, $type, 1, length $content, 0, 0) . $content;
-}
 backend(app => 'fastcgi', parts => 1,
-        script => [rec(6, "Content-Type: text/plain\r\n\r\ndone\n") . rec(6, '') . rec(3, "\0" x 8)]);
+        script => fastcgi_answer("Content-Type: text/plain\r\n\r\ndone\n"));
 backend(echo => 'echo');
 
 # POST $uri with the head $head and the body's start $part, then close: once $wait_re is in
@@ -44,9 +40,7 @@ sub abort_body {
     my $s = client_connect();
     client_send($s, "POST $uri HTTP/1.1\r\nHost: localhost\r\n$head\r\n$part");
     if ($wait_re) {
-        my $deadline = Time::HiRes::time() + 10;
-        Time::HiRes::sleep(0.02)
-            until grep({ /$wait_re/ } backend_lines('app')) || Time::HiRes::time() > $deadline;
+        backend_wait_lines('app', $wait_re, 1);
     } else {
         my $t = client_connect();
         client_send($t, "GET /ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");

@@ -12,39 +12,21 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+use Test::MoongateCache;
 
 # size: the body's length; pad: an X-Filler line of that many bytes
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            content_by_lua_block {
-                local a = ngx.req.get_uri_args()
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                local size = tonumber(a.size)
-                if a.pad then ngx.header["X-Filler"] = string.rep("p", tonumber(a.pad)) end
-                ngx.header["Accept-Ranges"] = "bytes"
-                ngx.header["Content-Length"] = size
-                local fill = "n=" .. n .. " "
-                fill = fill .. string.rep("0123456789abcdef", math.ceil(size / 16))
-                ngx.print(fill:sub(1, size))
-            }
-        }
-    }
-_EOC_
+cache_upstream(<<'_LUA_');
+    local size = tonumber(a.size)
+    if a.pad then ngx.header["X-Filler"] = string.rep("p", tonumber(a.pad)) end
+    ngx.header["Accept-Ranges"] = "bytes"
+    ngx.header["Content-Length"] = size
+    local fill = "n=" .. n .. " "
+    fill = fill .. string.rep("0123456789abcdef", math.ceil(size / 16))
+    ngx.print(fill:sub(1, size))
+_LUA_
 
 # the body the upstream sends for its n-th request of a URI
 sub body { my ($n, $size) = @_; substr("n=$n " . ("0123456789abcdef" x (int($size / 16) + 1)), 0, $size) }
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-});
 
 run_tests();
 

@@ -17,10 +17,7 @@ log_level('info');
 
 backend(up => 'echo');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-});
+h2_blocks();
 
 run_tests();
 

@@ -16,11 +16,7 @@ use Test::Moongate::H2;
 plan 'no_plan';
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-    my $py = $block->h2_py;
-    $block->set_value(h2_py => <<'_EOH_' . $py . <<'_EOP_') if defined $py;
+h2_blocks(then => '/', py_head => <<'_EOH_');
 def lit_idx(name, value):
     """An HPACK literal with incremental indexing, new name, no Huffman (RFC 7541 6.2.1)."""
     def s(b):
@@ -33,12 +29,6 @@ def lit_idx(name, value):
         return out + bytes([n]) + b
     return b'\x40' + s(name) + s(value)
 _EOH_
-c = Client($TEST_NGINX_SERVER_PORT)
-a = c.request('/')
-c.wait(a)
-print('then', c.streams[a].status)
-_EOP_
-});
 
 run_tests();
 

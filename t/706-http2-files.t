@@ -13,11 +13,7 @@ use Test::Moongate::H2;
 plan 'no_plan';
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-    $block->set_value(no_error_log => "[crit]\n[alert]") unless defined $block->no_error_log;
-});
+h2_blocks(no_error_log => "[crit]\n[alert]");
 
 run_tests();
 

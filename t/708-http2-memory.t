@@ -19,11 +19,7 @@ plan 'no_plan';
 log_level('info');
 worker_connections(256);
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-    $block->set_value(no_error_log => "[crit]\n[alert]\n[emerg]") unless defined $block->no_error_log;
-});
+h2_blocks(no_error_log => "[crit]\n[alert]\n[emerg]");
 
 run_tests();
 

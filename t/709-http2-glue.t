@@ -15,18 +15,8 @@ use Test::Moongate::H2;
 plan 'no_plan';
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-    my $py = $block->h2_py;
-    # every block ends by checking that the worker still serves
-    $block->set_value(h2_py => $py . <<'_EOP_') if defined $py;
-c = Client($TEST_NGINX_SERVER_PORT)
-a = c.request('/ok')
-c.wait(a)
-print('then', c.streams[a].status)
-_EOP_
-});
+# every block ends by checking that the worker still serves
+h2_blocks(then => '/ok');
 
 run_tests();
 

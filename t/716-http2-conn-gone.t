@@ -23,10 +23,7 @@ $ENV{TEST_NGINX_SLOW_LOG} = Test::MoongateBackend::_log_file('slow');
 plan 'no_plan';
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-});
+h2_blocks();
 
 run_tests();
 

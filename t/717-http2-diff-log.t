@@ -14,12 +14,8 @@ use Test::Moongate::H2;
 plan 'no_plan';
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-    my $py = $block->h2_py;
-    # a helper: the log line of a request (waited for, bounded), as a list of fields
-    $block->set_value(h2_py => <<'_EOP_' . $py) if defined $py;
+# a helper: the log line of a request (waited for, bounded), as a list of fields
+h2_blocks(py_head => <<'_EOP_');
 import os
 def log_line(uri, timeout=5):
     path = os.path.join('$TEST_NGINX_LOG_DIR', 'len.log')
@@ -52,7 +48,6 @@ def log_text(name, tag, count, timeout=5):
         time.sleep(0.05)
     return open(path).read() if os.path.exists(path) else ''
 _EOP_
-});
 
 run_tests();
 

@@ -11,11 +11,7 @@ use Test::Moongate::H2;
 plan 'no_plan';
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-    my $py = $block->h2_py;
-    $block->set_value(h2_py => <<'_EOP_' . $py) if defined $py;
+h2_blocks(py_head => <<'_EOP_');
 import os
 def slow_gone(r, uri):
     """once /slow's first DATA came (the handler sleeps): the log line of uri (bounded)"""
@@ -25,7 +21,6 @@ def slow_gone(r, uri):
         time.sleep(0.05)
     return [l for l in open(log).read().split('\n') if l.startswith('GONE ' + uri + ' ')]
 _EOP_
-});
 
 run_tests();
 

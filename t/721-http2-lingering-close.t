@@ -13,11 +13,7 @@ use Test::Moongate::H2;
 
 plan 'no_plan';
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
-    my $py = $block->h2_py;
-    $block->set_value(h2_py => <<'_EOP_' . $py) if defined $py;
+h2_blocks(py_head => <<'_EOP_');
 def ping():
     return Raw.frame(6, 0, 0, b'12345678')
 def reset_after_end(r, wait):
@@ -39,7 +35,6 @@ def reset_after_end(r, wait):
         time.sleep(0.1)
     return 'no reset'
 _EOP_
-});
 
 run_tests();
 

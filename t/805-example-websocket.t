@@ -6,8 +6,9 @@ use File::Path qw(make_path remove_tree);
 use IO::Socket::INET;
 use Test::More;
 use Test::Moongate ();
+use Test::MoongateRaw;
 use Test::MoongateBackend;
-use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit);
+use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit embed_wait_up);
 
 plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =~ /nginx/;
 
@@ -28,13 +29,8 @@ close $fh;
 
 my $pid = embed_start("$prefix/out", $Test::Moongate::Binary, '-p', "$prefix/", '-c',
                       'conf/moongate.conf', '-g', 'daemon off; master_process off;');
-my $s;
-for (1 .. 250) {
-    last if $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
-    select(undef, undef, undef, 0.02);
-}
-ok($s, 'the example serves');
-close $s if $s;
+my ($up) = embed_wait_up($port);
+ok($up, 'the example serves');
 
 my ($status, $head, $body) = embed_request($port, 'GET', '/page');
 is($status, 200, 'a plain request: 200 from the app');
@@ -42,28 +38,15 @@ like($head, qr/^X-Backend: app\r?$/m, 'the app answered');
 like($body, qr{^GET /page HTTP/1\.1$}m, 'over HTTP/1.1');
 unlike($body, qr/^Connection: upgrade$/mi, 'without Connection: upgrade');
 
-$s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5);
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5);
 print $s "GET /ws/chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
        . "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-sub read_until {
-    my ($sock, $re) = @_;
-    my $got = '';
-    my $deadline = time + 5;
-    while ($got !~ $re && time < $deadline) {
-        my $rin = '';
-        vec($rin, fileno($sock), 1) = 1;
-        next unless select(my $rout = $rin, undef, undef, 0.5);
-        sysread($sock, my $buf, 65536) or last;
-        $got .= $buf;
-    }
-    return $got;
-}
-my $got = read_until($s, qr/\r\n\r\n.*hello\n/s);
+my $got = read_until($s, qr/\r\n\r\n.*hello\n/s, 5);
 like($got, qr{\AHTTP/1\.1 101 Switching Protocols\r\n}, '/ws/: 101');
 like($got, qr{\r\nUpgrade: websocket\r\n}i, 'Upgrade: websocket');
 like($got, qr{\r\n\r\nhello\n\z}, 'the WebSocket server speaks first through the tunnel');
 print $s "ping\n";
-is(read_until($s, qr/ping\n/), "ping\n", 'and echoes what the client sends');
+is(read_until($s, qr/ping\n/, 5), "ping\n", 'and echoes what the client sends');
 close $s;
 
 kill 'TERM', $pid;

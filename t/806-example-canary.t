@@ -9,7 +9,7 @@ use Test::More;
 use Test::Moongate ();
 use Test::MoongateBackend;
 use Test::MoongateProc qw(load_start);
-use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit);
+use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit embed_wait_up);
 
 plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =~ /nginx/;
 
@@ -35,11 +35,7 @@ write_conf($conf);
 
 my $pid = embed_start("$prefix/out", $bin, '-p', "$prefix/", '-c', 'conf/moongate.conf', '-g',
                       'daemon off;');
-my $up;
-for (1 .. 250) {
-    last if $up = (embed_request($port, 'GET', '/'))[0];
-    select(undef, undef, undef, 0.02);
-}
+my ($up) = embed_wait_up($port, '/');
 ok($up, 'the example serves');
 
 sub share {

@@ -8,7 +8,7 @@ use File::Path qw(make_path remove_tree);
 use Test::More;
 use Test::Moongate ();
 use Test::MoongateBackend;
-use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit);
+use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit embed_wait_up);
 
 plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =~ /nginx/;
 
@@ -29,11 +29,7 @@ Test::Moongate::spew("$prefix/conf/moongate.conf", $conf);
 
 my $pid = embed_start("$prefix/out", $Test::Moongate::Binary, '-p', "$prefix/", '-c',
                       'conf/moongate.conf', '-g', 'daemon off; master_process off;');
-my $up;
-for (1 .. 250) {
-    last if $up = (embed_request($port, 'GET', '/'))[0];
-    select(undef, undef, undef, 0.02);
-}
+my ($up) = embed_wait_up($port, '/');
 ok($up, 'the example serves');
 
 sub signed {

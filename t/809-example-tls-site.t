@@ -6,7 +6,7 @@ use warnings;
 use File::Path qw(make_path remove_tree);
 use Test::More;
 use Test::Moongate ();
-use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit);
+use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit embed_wait_up);
 
 plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =~ /nginx/;
 
@@ -32,13 +32,8 @@ close $fh;
 
 my $pid = embed_start("$prefix/out", $Test::Moongate::Binary, '-p', "$prefix/", '-c',
                       'moongate.conf', '-g', 'daemon off; master_process off;');
-my $up;
-for (1 .. 250) {
-    last if $up = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $https);
-    select(undef, undef, undef, 0.02);
-}
+my ($up) = embed_wait_up($https);
 ok($up, 'the example serves') or diag(Test::Moongate::slurp("$prefix/logs/error.log") // '');
-close $up if $up;
 
 my ($status, $head) = embed_request($http, 'GET', '/docs/page?x=1');
 is($status, 301, 'plain HTTP: 301');

@@ -7,7 +7,7 @@ use File::Path qw(make_path remove_tree);
 use Test::More;
 use Test::Moongate ();
 use Test::MoongateDaemon;
-use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit);
+use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit embed_wait_up);
 
 plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =~ /nginx/;
 daemon_skip_unless('php-fpm8.2');
@@ -30,13 +30,8 @@ close $fh;
 
 my $pid = embed_start("$prefix/out", $Test::Moongate::Binary, '-p', "$prefix/", '-c',
                       'moongate.conf', '-g', 'daemon off; master_process off;');
-my $up;
-for (1 .. 250) {
-    last if $up = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port);
-    select(undef, undef, undef, 0.02);
-}
+my ($up) = embed_wait_up($port);
 ok($up, 'the example serves') or diag(Test::Moongate::slurp("$prefix/logs/error.log") // '');
-close $up if $up;
 
 my ($status, $head, $body) = embed_request($port, 'GET', '/');
 is($status, 200, '/: the index is index.php');

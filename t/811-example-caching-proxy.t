@@ -10,7 +10,7 @@ use POSIX ();
 use Test::More;
 use Test::Moongate ();
 use Test::MoongateBackend;
-use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit);
+use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit embed_wait_up);
 
 plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =~ /nginx/;
 
@@ -32,11 +32,7 @@ close $fh;
 
 my $pid = embed_start("$prefix/out", $bin, '-p', "$prefix/", '-c', 'conf/moongate.conf', '-g',
                       'daemon off;');
-my $up;
-for (1 .. 250) {
-    last if $up = (embed_request($port, 'GET', '/up'))[0];
-    select(undef, undef, undef, 0.02);
-}
+my ($up) = embed_wait_up($port, '/up');
 ok($up, 'the example serves');
 
 sub get {

@@ -8,7 +8,7 @@ use IO::Socket::INET;
 use JSON::PP ();
 use Test::More;
 use Test::Moongate ();
-use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit);
+use Test::MoongateEmbed qw(embed_start embed_request embed_wait_exit embed_wait_up);
 
 plan skip_all => 'the example names moongate paths' if $Test::Moongate::Binary =~ /nginx/;
 
@@ -31,11 +31,7 @@ Test::Moongate::spew("$prefix/html/site.css", $css);
 
 my $pid = embed_start("$prefix/out", $bin, '-p', "$prefix/", '-c', 'conf/moongate.conf', '-g',
                       'daemon off;');
-my ($st, $head, $body);
-for (1 .. 250) {
-    last if ($st, $head, $body) = embed_request($port, 'GET', '/');
-    select(undef, undef, undef, 0.02);
-}
+my ($st, $head, $body) = embed_wait_up($port, '/');
 is($st, 200, 'the example serves the index');
 is($body, "<h1>home</h1>\n", '... index.html');
 like($head, qr/^Cache-Control: max-age=300\r?$/mi, 'a page: five minutes');

@@ -173,11 +173,7 @@ my $N = proc_name;
     close $new;
 
     # the upgrade: USR2, WINCH and QUIT to the old master
-    $s->signal('USR2', $m0);
-    my $m1 = wait_for(sub {
-        my $p = $s->pid;
-        $p && $p != $m0 && ($s->oldbin_pid // 0) == $m0 && proc_alive($p) ? $p : 0;
-    }, 10);
+    my $m1 = $s->usr2($m0, 10);
     ok($m1, 'USR2: a new master runs');
     ok($s->wait_workers(2, master => $m1), 'the new master has its workers');
     $s->signal('WINCH', $m0);

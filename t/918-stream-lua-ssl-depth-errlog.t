@@ -7,7 +7,7 @@
 use strict;
 use warnings;
 use Test::Moongate ();
-use Test::Moongate::Certs;
+use Test::Moongate::Certs qw(issue);
 use Test::MoongateProc;
 use Test::MoongateStream;
 use Test::More;
@@ -20,20 +20,14 @@ my $c = Test::Moongate::Certs::make();
 # the test CA -> i1 -> i2; "one" is a localhost certificate i1 signed (sent with i1), "two" one
 # i2 signed (sent with i2 and i1)
 my $cd = "$c/stream-depth";
-sub sh { system("@_ >/dev/null 2>&1") == 0 or die "failed: @_\n" }
 unless (-f "$cd/done") {
     mkdir $cd;
-    Test::Moongate::Certs::spew("$cd/ca.ext", "basicConstraints = critical,CA:true\n"
-                                . "keyUsage = keyCertSign,cRLSign\n");
+    Test::Moongate::Certs::spew("$cd/ca.ext", $Test::Moongate::Certs::CaExt);
     Test::Moongate::Certs::spew("$cd/leaf.ext", "subjectAltName = DNS:localhost\n");
     my $serial = 0x7001;
     my $issue = sub {
         my ($name, $cn, $ca, $ext) = @_;
-        my ($cacrt, $cakey) = $ca eq 'ca' ? ("$c/ca.crt", "$c/ca.key") : ("$cd/$ca.crt", "$cd/$ca.key");
-        sh("openssl req -new -newkey rsa:2048 -nodes -keyout $cd/$name.key -out $cd/$name.csr"
-           . " -subj '/CN=$cn'");
-        sh("openssl x509 -req -in $cd/$name.csr -CA $cacrt -CAkey $cakey -set_serial "
-           . $serial++ . " -days 3650 -extfile $cd/$ext.ext -out $cd/$name.crt");
+        issue("$cd/$name", $cn, $ca eq 'ca' ? "$c/ca" : "$cd/$ca", $serial++, ext => "$cd/$ext.ext");
     };
     $issue->('i1', 'Moongate Stream Intermediate 1', 'ca', 'ca');
     $issue->('i2', 'Moongate Stream Intermediate 2', 'i1', 'ca');

@@ -13,9 +13,7 @@ Test::Moongate::Certs::make();
 log_level('info');
 
 # a second, plain server of the same instance
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+our $port2 = env_port('TEST_NGINX_PORT2');
 
 # TLS 1.2 without tickets, a session-id cache client side: a first connection and a resumed
 # one, each sending "GET $uri": the two bodies, or the error

@@ -14,9 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
+our $port2 = env_port('TEST_NGINX_PORT2');
 
 # answers a Range "bytes=S-E" or "bytes=S-" itself (206; a suffix range gets the whole 200) and
 # logs the Range it got ("-": none)

@@ -27,12 +27,7 @@ backend(f200 => 'fastcgi', script => fcgi_answer("Content-Type: text/plain\r\n"
 backend(f404 => 'fastcgi', script => fcgi_answer("Status: 404 Not Found\r\n"));
 
 for my $kind (qw(scgi uwsgi)) {
-    daemon($kind => sub {
-        my ($port) = @_;
-        return ('uwsgi', '--plugin', 'python3', "--$kind-socket", "127.0.0.1:$port",
-                '--wsgi-file', "$FindBin::Bin/wsgi/app.py", '--processes', '1',
-                '--disable-logging', '--need-app');
-    });
+    daemon($kind => wsgi_app($kind));
 }
 
 # the mode of a stored file, as the check location tells it

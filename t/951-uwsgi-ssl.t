@@ -18,13 +18,7 @@ Test::Moongate::Certs::make();
 $ENV{TEST_NGINX_CONF_SRC} = "$FindBin::Bin/../conf";
 my $certs = $ENV{TEST_MOONGATE_CERT_DIR};
 
-daemon(suwsgi => sub {
-    my ($port) = @_;
-    return ('uwsgi', '--plugin', 'python3',
-            '--suwsgi-socket', "127.0.0.1:$port,$certs/localhost.crt,$certs/localhost.key",
-            '--wsgi-file', "$FindBin::Bin/wsgi/app.py", '--processes', '1',
-            '--disable-logging', '--need-app');
-});
+daemon(suwsgi => wsgi_app('suwsgi', ",$certs/localhost.crt,$certs/localhost.key"));
 
 run_tests();
 

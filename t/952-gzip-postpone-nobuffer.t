@@ -11,17 +11,9 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
-use IO::Uncompress::Gunzip ();
+use Test::MoongateBody;
 
 use_bad_conf_blocks();
-
-sub gunzip {
-    my $in = shift;
-    my $out;
-    IO::Uncompress::Gunzip::gunzip(\$in => \$out)
-        or return "gunzip failed: $IO::Uncompress::Gunzip::GunzipError";
-    return $out;
-}
 
 our $Noise = do {
     open my $f, '<', '/dev/urandom' or die; binmode $f;

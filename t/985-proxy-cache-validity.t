@@ -14,41 +14,22 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateCache;
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
-
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            content_by_lua_block {
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                local h = ngx.req.get_uri_args().h or {}
-                if type(h) == "string" then h = { h } end
-                local lines, names = {}, {}
-                for _, l in ipairs(h) do
-                    local name, value = l:match("^([^:]+):(.*)$")
-                    if not lines[name] then lines[name] = {} names[#names + 1] = name end
-                    table.insert(lines[name], value)
-                end
-                for _, name in ipairs(names) do
-                    ngx.header[name] = #lines[name] == 1 and lines[name][1] or lines[name]
-                end
-                local body = ngx.var.uri .. " n=" .. n .. "\n"
-                ngx.header["Content-Length"] = #body
-                ngx.print(body)
-            }
-        }
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-});
+cache_upstream(<<'_LUA_');
+    local h = a.h or {}
+    if type(h) == "string" then h = { h } end
+    local lines, names = {}, {}
+    for _, l in ipairs(h) do
+        local name, value = l:match("^([^:]+):(.*)$")
+        if not lines[name] then lines[name] = {} names[#names + 1] = name end
+        table.insert(lines[name], value)
+    end
+    for _, name in ipairs(names) do
+        ngx.header[name] = #lines[name] == 1 and lines[name][1] or lines[name]
+    end
+    reply(ngx.var.uri .. " n=" .. n .. "\n")
+_LUA_
 
 run_tests();
 

@@ -14,16 +14,19 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateCache;
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
-
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        # the head as bytes: ngx.header puts a Last-Modified elsewhere (the core prints it)
+# the head as bytes in /raw: ngx.header puts a Last-Modified elsewhere (the core prints it)
+cache_upstream(<<'_LUA_', server => <<'_EOC_');
+    local h = a.h or {}
+    if type(h) == "string" then h = { h } end
+    for _, l in ipairs(h) do
+        local name, value = l:match("^([^:]+):(.*)$")
+        ngx.header[name] = value
+    end
+    reply(ngx.var.uri .. " n=" .. n .. " " .. (ngx.var.http_if_none_match or "")
+          .. (ngx.var.http_if_modified_since or "") .. "\n")
+_LUA_
         location = /raw {
             content_by_lua_block {
                 local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
@@ -34,28 +37,7 @@ our $Backend = <<'_EOC_';
                           .. "Content-Length: " .. #body .. "\r\nConnection: close\r\n\r\n" .. body)
             }
         }
-        location / {
-            content_by_lua_block {
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                local h = ngx.req.get_uri_args().h or {}
-                if type(h) == "string" then h = { h } end
-                for _, l in ipairs(h) do
-                    local name, value = l:match("^([^:]+):(.*)$")
-                    ngx.header[name] = value
-                end
-                local body = ngx.var.uri .. " n=" .. n .. " " .. (ngx.var.http_if_none_match or "")
-                             .. (ngx.var.http_if_modified_since or "") .. "\n"
-                ngx.header["Content-Length"] = #body
-                ngx.print(body)
-            }
-        }
-    }
 _EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-});
 
 run_tests();
 

@@ -11,44 +11,17 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateCache;
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
-
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            content_by_lua_block {
-                local a = ngx.req.get_uri_args()
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                if a.cc then ngx.header["Cache-Control"] = a.cc end
-                if a.etag then ngx.header["ETag"] = '"' .. a.etag .. '"' end
-                if a.etag and ngx.var.http_if_none_match == '"' .. a.etag .. '"' then
-                    return ngx.exit(304)
-                end
-                ngx.status = tonumber(a.st or 200)
-                local body = ngx.var.uri .. " n=" .. n .. "\n"
-                ngx.header["Content-Length"] = #body
-                ngx.print(body)
-            }
-        }
-    }
-_EOC_
-
-our $Sleep = <<'_EOC_';
-    location = /sleep {
-        content_by_lua_block { ngx.sleep(2.1) ngx.say("slept") }
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-    $block->set_value(config => $Sleep . ($block->config // ''));
-});
+cache_upstream(<<'_LUA_', sleep => 1);
+    if a.cc then ngx.header["Cache-Control"] = a.cc end
+    if a.etag then ngx.header["ETag"] = '"' .. a.etag .. '"' end
+    if a.etag and ngx.var.http_if_none_match == '"' .. a.etag .. '"' then
+        return ngx.exit(304)
+    end
+    ngx.status = tonumber(a.st or 200)
+    reply(ngx.var.uri .. " n=" .. n .. "\n")
+_LUA_
 
 run_tests();
 

@@ -12,38 +12,20 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateCache;
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
-
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        # the head as bytes: a server's own 304 or body says its length
-        location / {
-            content_by_lua_block {
-                local a = ngx.req.get_uri_args()
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                local sock = ngx.req.socket(true)
-                if a.st then
-                    sock:send("HTTP/1.1 " .. a.st .. " X\r\nConnection: close\r\n\r\n")
-                    return
-                end
-                local body = ngx.var.uri .. " n=" .. n .. "\n"
-                sock:send("HTTP/1.1 200 OK\r\nConnection: close\r\nX-Foo: up\r\n"
-                          .. (a.cl == "0" and "" or "Content-Length: " .. #body .. "\r\n")
-                          .. "\r\n" .. body)
-            }
-        }
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-});
+# the head as bytes: a server's own 304 or body says its length
+cache_upstream(<<'_LUA_');
+    local sock = ngx.req.socket(true)
+    if a.st then
+        sock:send("HTTP/1.1 " .. a.st .. " X\r\nConnection: close\r\n\r\n")
+        return
+    end
+    local body = ngx.var.uri .. " n=" .. n .. "\n"
+    sock:send("HTTP/1.1 200 OK\r\nConnection: close\r\nX-Foo: up\r\n"
+              .. (a.cl == "0" and "" or "Content-Length: " .. #body .. "\r\n")
+              .. "\r\n" .. body)
+_LUA_
 
 run_tests();
 

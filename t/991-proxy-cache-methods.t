@@ -15,38 +15,13 @@
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
+use Test::MoongateCache;
 
-our $port2;
-do { $port2 = Test::Moongate::find_free_port() } while $port2 == $Test::Moongate::ServerPort;
-$ENV{TEST_NGINX_PORT2} = $port2;
-
-our $Backend = <<'_EOC_';
-    lua_shared_dict hits 1m;
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            content_by_lua_block {
-                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
-                local body = ngx.var.uri .. " n=" .. n .. " " .. ngx.req.get_method() .. "\n"
-                ngx.header["Content-Length"] = #body
-                ngx.header["X-Method"] = ngx.req.get_method()
-                ngx.print(body)
-            }
-        }
-    }
-_EOC_
-
-our $Sleep = <<'_EOC_';
-    location = /sleep {
-        content_by_lua_block { ngx.sleep(2.1) ngx.say("slept") }
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-    $block->set_value(config => $Sleep . ($block->config // ''));
-});
+cache_upstream(<<'_LUA_', sleep => 1);
+    local body = ngx.var.uri .. " n=" .. n .. " " .. ngx.req.get_method() .. "\n"
+    ngx.header["X-Method"] = ngx.req.get_method()
+    reply(body)
+_LUA_
 
 run_tests();
 

@@ -42,7 +42,7 @@ sub find_free_port();
 our @EXPORT = qw(
     run_tests run_test repeat_each no_shuffle no_long_string no_root_location
     log_level worker_connections master_on master_off master_process_enabled
-    workers env_to_nginx env_to_moongate add_block_preprocessor use_bad_conf_blocks
+    workers env_to_nginx env_to_moongate add_block_preprocessor use_bad_conf_blocks env_port
     add_known_sections
     server_port server_port_for_client server_root servroot html_dir
     log_dir conf_dir error_log_file pid_file binary repo_root run_cmd
@@ -224,6 +224,16 @@ sub find_free_port() {
         return $port;
     }
     die "Test::Moongate: cannot find a free port on 127.0.0.1\n";
+}
+
+# env_port('TEST_NGINX_PORT2'): a free port (never the server's, also when TEST_MOONGATE_PORT
+# set it) put in that environment variable for the configs ($TEST_NGINX_PORT2); returns it
+sub env_port {
+    my ($name) = @_;
+    my $port;
+    do { $port = find_free_port() } while $port == $ServerPort;
+    $ENV{$name} = $port;
+    return $port;
 }
 
 # run_cmd([{ timeout => 30, stdin => '...' },] @argv): (exit code, stdout,
@@ -1346,7 +1356,7 @@ reads.
 
 C<run_tests repeat_each log_level worker_connections workers master_on
 master_off env_to_nginx add_block_preprocessor add_known_sections no_shuffle no_long_string
-no_root_location>, path helpers C<server_port html_dir servroot ...> and
+no_root_location env_port>, path helpers C<server_port html_dir servroot ...> and
 C<run_cmd(@argv)> returning C<(exit code, stdout, stderr)>.  Variables:
 C<$ServerPort $ServRoot $HtmlDir $LogDir $ConfFile $ErrLogFile $PidFile
 $Binary $RepoRoot>.

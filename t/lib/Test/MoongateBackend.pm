@@ -95,7 +95,8 @@ package Test::MoongateBackend;
 # Functions: backend(NAME => KIND, %opts) starts one and returns its port (its
 # socket's path with unix => 1);
 # backend_log(NAME) the requests it read so far as [conn, req, method, uri]
-# lists; backend_log_clear(NAME); backend_closed(NAME) the numbers of the
+# lists; backend_wait_lines(NAME, RE, N) the lines of its log matching RE once there are N
+# (10 s at most); backend_log_clear(NAME); backend_closed(NAME) the numbers of the
 # connections whose peer (the server under test) closed them while the
 # backend waited for a request, in the order seen; pattern(N) the N bytes a size => N response
 # carries; stop_backends() kills them all (the END block calls it).
@@ -136,7 +137,7 @@ use Digest::MD5 ();
 use Test::Moongate ();
 use Exporter 'import';
 
-our @EXPORT = qw(backend backend_log backend_lines backend_closed backend_log_clear pattern stop_backends
+our @EXPORT = qw(backend backend_log backend_lines backend_wait_lines backend_closed backend_log_clear pattern stop_backends
                  client_connect client_send client_read client_timed client_gone_after_head
                  logged_lines get_logged backend_addr fastcgi_record fastcgi_answer %Port %Sock);
 
@@ -767,6 +768,20 @@ sub backend_lines {
     my $name = shift;
     open my $fh, '<', _log_file($name) or return ();
     return map { chomp; $_ } <$fh>;
+}
+
+# the lines of a backend's log matching $re once there are $n of them (10 s at most: then those
+# there are)
+sub backend_wait_lines {
+    my ($name, $re, $n) = @_;
+    my $deadline = Time::HiRes::time() + 10;
+    my @l;
+    while (1) {
+        @l = grep { /$re/ } backend_lines($name);
+        last if @l >= $n || Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.02);
+    }
+    return @l;
 }
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ package Test::MoongateDaemon;
 #   # $TEST_NGINX_FPM_PORT in configs; daemon_dir('fpm') its scratch directory
 #   daemon_skip_unless('php-fpm8.2')   # skip_all when the binary is missing
 #   daemon(fpm => php_fpm('php_admin_value[output_buffering] = 0'))  # php-fpm, 2 children
+#   daemon(scgi => wsgi_app('scgi'))  # uwsgi running t/wsgi/app.py as an SCGI server
 #
 # A daemon that does not come up fails the file with its log's tail.
 
@@ -26,7 +27,7 @@ use Test::More ();
 use Test::Moongate ();
 use Exporter 'import';
 
-our @EXPORT = qw(daemon daemon_dir daemon_skip_unless stop_daemons php_fpm);
+our @EXPORT = qw(daemon daemon_dir daemon_skip_unless stop_daemons php_fpm wsgi_app);
 
 my %Daemon;
 my $MainPid = $$;
@@ -52,6 +53,19 @@ sub php_fpm {
             . join('', map { "$_\n" } @pool);
         close $fh;
         return ('php-fpm8.2', '-F', '-n', '-R', '-y', "$dir/fpm.conf");
+    };
+}
+
+# The start sub of Debian's uwsgi (python3 plugin) running t/wsgi/app.py in one process, on the
+# daemon's port as a socket of $kind (uwsgi, scgi, suwsgi); $suffix follows the address
+# (suwsgi: ",CERT,KEY").
+sub wsgi_app {
+    my ($kind, $suffix) = @_;
+    my $app = "$Test::Moongate::RepoRoot/t/wsgi/app.py";
+    return sub {
+        my ($port) = @_;
+        return ('uwsgi', '--plugin', 'python3', "--$kind-socket", "127.0.0.1:$port" . ($suffix // ''),
+                '--wsgi-file', $app, '--processes', '1', '--disable-logging', '--need-app');
     };
 }
 

@@ -11,7 +11,7 @@ use Time::HiRes ();
 use Test::Moongate ();
 
 our @EXPORT = qw(embed_install embed_build embed_start embed_request embed_wait_output
-                 embed_wait_exit);
+                 embed_wait_exit embed_wait_up);
 
 my $root = $Test::Moongate::RepoRoot;
 
@@ -82,6 +82,24 @@ sub embed_request {
     my $status = $1;
     my ($head, $body) = split /\r\n\r\n/, $resp, 2;
     return ($status, $head, $body);
+}
+
+# Polls (5 s at most) until a server just started answers: with $path, the first response to a
+# GET of it (embed_request's list; empty when none came); without, 1 once $port accepts a
+# connection (closed at once), else empty.
+sub embed_wait_up {
+    my ($port, $path) = @_;
+    for (1 .. 250) {
+        if (defined $path) {
+            my @r = embed_request($port, 'GET', $path);
+            return @r if @r;
+        } elsif (my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)) {
+            close $s;
+            return 1;
+        }
+        select(undef, undef, undef, 0.02);
+    }
+    return;
 }
 
 # Wait (at most $secs) until the file matches $re; returns its text.

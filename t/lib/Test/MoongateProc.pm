@@ -14,6 +14,7 @@ package Test::MoongateProc;
 #   my $m = $s->pid;                          # from the pid file
 #   my @w = $s->workers;                      # [pid, title] of the master's worker children
 #   $s->signal('HUP');                        # to the pid file's master (or ->signal(SIG, PID))
+#   my $m1 = $s->usr2($m, 10);                # USR2 to $m: the new master once it runs
 #   my ($code, $out, $err) = $s->reload;      # -s reload; 0: new connections get the new config
 #   my $mark = $s->log_mark;                  # then $s->wait_log(qr/.../, $mark)
 #   my $r = http_get($s->port, '/');          # { status, headers, body, error, raw }
@@ -435,6 +436,29 @@ sub oldbin_pid {
     my $p = _read_pidfile($self->oldbin_file);
     if ($p) { track($p); $self->{masters}{$p} = 1 }
     return $p;
+}
+
+# USR2 to the master $old: the new master's pid once the pid file names it (alive) and
+# pid.oldbin names $old; 0 when that did not come in $timeout seconds (wait_for's)
+sub usr2 {
+    my ($self, $old, $timeout) = @_;
+    $self->signal('USR2', $old);
+    return wait_for(sub {
+        my $p = $self->pid;
+        $p && $p != $old && ($self->oldbin_pid // 0) == $old && proc_alive($p) ? $p : 0;
+    }, $timeout);
+}
+
+# the binary upgrade: usr2 (10 s), the new master's $n workers, $between->() while both binaries
+# run, QUIT to the old master and its exit (10 s): the new master's pid, or undef
+sub upgrade {
+    my ($self, $n, $between) = @_;
+    my $old = $self->pid;
+    my $new = $self->usr2($old, 10);
+    return unless $new && $self->wait_workers($n, master => $new);
+    $between->() if $between;
+    $self->signal('QUIT', $old);
+    return wait_gone(10, $old) ? $new : undef;
 }
 
 # [pid, title] of the worker children of $master (default: the pid file's); draining => 0 leaves

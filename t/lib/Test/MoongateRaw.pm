@@ -7,6 +7,7 @@ package Test::MoongateRaw;
 #   use Test::MoongateRaw;
 #   my $out = raw_exchange("GET /t\r\n");                      # what came, '' if nothing
 #   my ($out, $secs) = until_close("GET /t HTTP/1.1\r\n", 3); # $secs undef: not closed in 3 s
+#   my $got = read_until($sock, qr/\r\n\r\n/, 3);          # on a socket of the test's own
 
 use strict;
 use warnings;
@@ -15,7 +16,7 @@ use IO::Select ();
 use Time::HiRes ();
 use Exporter 'import';
 
-our @EXPORT = qw(raw_exchange until_close);
+our @EXPORT = qw(raw_exchange until_close read_until);
 
 # send $bytes, read until EOF or $bound seconds in all: (what came, seconds until EOF), or
 # (what came, undef) when the server did not close in time; ("connect: ...") when it refused
@@ -38,5 +39,21 @@ sub until_close {
 
 # the bytes the server sends back to $bytes until it closes (10 s at most)
 sub raw_exchange { return (until_close($_[0], 10))[0] }
+
+# what arrives on $s until it matches $want, EOF or $timeout seconds in all (3)
+sub read_until {
+    my ($s, $want, $timeout) = @_;
+    my $sel = IO::Select->new($s);
+    my $got = '';
+    my $deadline = Time::HiRes::time() + ($timeout // 3);
+    while ($got !~ $want) {
+        my $left = $deadline - Time::HiRes::time();
+        last if $left <= 0 || !$sel->can_read($left);
+        my $n = sysread($s, my $buf, 4096);
+        last unless $n;
+        $got .= $buf;
+    }
+    return $got;
+}
 
 1;

@@ -21,10 +21,48 @@ package Test::Moongate::Certs;
 # directory (default: the server root's name with "-certs" added) is also in
 # $ENV{TEST_MOONGATE_CERT_DIR} and $ENV{TEST_NGINX_CERT_DIR}, so configs say
 # $TEST_MOONGATE_CERT_DIR/localhost.crt.
+#
+# For the certificates of a file's own (chains, OCSP URLs), on request:
+#   use Test::Moongate::Certs qw(sh issue ocsp_response);
+#   issue("$cd/inter", 'Some Intermediate', "$dir/ca", '0x6001', ext => "$cd/ca.ext");
+# and $Test::Moongate::Certs::CaExt, the extensions of an intermediate CA.
 
 use strict;
 use warnings;
 use File::Path ();
+use Exporter 'import';
+
+our @EXPORT_OK = qw(sh issue ocsp_response);
+
+our $CaExt = "basicConstraints = critical,CA:true\nkeyUsage = keyCertSign,cRLSign\n";
+
+# sh(@words): a shell command, its output dropped; dies when it fails
+sub sh { system("@_ >/dev/null 2>&1") == 0 or die "failed: @_\n" }
+
+# issue($out, $cn, $ca, $serial, key => '-newkey ...', ext => FILE): $out.key, $out.csr and
+# $out.crt, a certificate for CN=$cn signed by the key pair $ca ($ca.crt, $ca.key) with that
+# serial, for 3650 days; an RSA 2048 key unless key says; extensions from the file ext names
+sub issue {
+    my ($out, $cn, $ca, $serial, %o) = @_;
+    sh("openssl req -new " . ($o{key} // '-newkey rsa:2048') . " -nodes -keyout $out.key"
+       . " -out $out.csr -subj '/CN=$cn'");
+    sh("openssl x509 -req -in $out.csr -CA $ca.crt -CAkey $ca.key -set_serial $serial -days 3650"
+       . ($o{ext} ? " -extfile $o{ext}" : '') . " -out $out.crt");
+}
+
+# ocsp_response(issuer => CA, cert => FILE or serial => N, index => FILE, signer => KEY PAIR,
+# req => FILE, out => FILE): `openssl ocsp`'s response for that certificate as the openssl ca
+# index file says (valid 30 days), signed by signer ($signer.crt and .key; default: the
+# issuer); written to out, and returned
+sub ocsp_response {
+    my %o = @_;
+    my $signer = $o{signer} // $o{issuer};
+    my $which = defined $o{cert} ? "-cert $o{cert}" : "-serial $o{serial}";
+    sh("openssl ocsp -issuer $o{issuer}.crt $which -reqout $o{req} -no_nonce");
+    sh("openssl ocsp -index $o{index} -rsigner $signer.crt -rkey $signer.key -CA $o{issuer}.crt"
+       . " -reqin $o{req} -respout $o{out} -ndays 30");
+    return Test::Moongate::slurp($o{out});
+}
 
 sub run {
     my @cmd = @_;

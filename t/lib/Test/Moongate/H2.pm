@@ -37,7 +37,28 @@ sub run_client {
     }
 }
 
+# h2_blocks(%o): each block of the file listens with http2 unless it names its listen_options;
+# no_error_log => TEXT for the blocks without one; py_head => Python (helpers) put before each
+# "--- h2_py"; then => URI: each h2_py ends by asking for URI on a new connection and printing
+# "then STATUS" (the worker still serves)
+sub h2_blocks {
+    my %o = @_;
+    my $tail = defined $o{then} ? "c = Client(\$TEST_NGINX_SERVER_PORT)\na = c.request('$o{then}')\n"
+                                  . "c.wait(a)\nprint('then', c.streams[a].status)\n" : '';
+    add_block_preprocessor(sub {
+        my $block = shift;
+        $block->set_value(listen_options => 'http2') unless defined $block->listen_options;
+        $block->set_value(no_error_log => $o{no_error_log})
+            if defined $o{no_error_log} && !defined $block->no_error_log;
+        my $py = $block->h2_py;
+        $block->set_value(h2_py => ($o{py_head} // '') . $py . $tail)
+            if defined $py && (defined $o{py_head} || length $tail);
+    });
+}
+
 sub import {
+    no strict 'refs';
+    *{caller() . '::h2_blocks'} = \&h2_blocks;
     add_known_sections(qw(h2_cmd h2_py h2_out h2_out_like));
     add_block_preprocessor(sub {
         my $block = shift;

@@ -1,0 +1,69 @@
+package Test::MoongateCache;
+
+# The scripted upstream of the proxy_cache tests (t/610, t/614, t/626, t/98x, t/99x): a second
+# server of the tested binary on $TEST_NGINX_PORT2 (a free port picked on load) whose
+# location / runs the file's Lua with `a` (the request's arguments) and `n` (how many
+# requests it got for the URI, counted in the shared dict "hits", so that a body saying n=1
+# twice was served from the cache the second time) and reply(body) (sends body with its
+# Content-Length), written indented by 4. Every block gets it before its own http_config.
+#
+#   use Test::MoongateCache;
+#   cache_upstream(<<'_LUA_', sleep => 1);
+#       if a.cc then ngx.header["Cache-Control"] = a.cc end
+#       reply(ngx.var.uri .. " n=" .. n .. "\n")
+#   _LUA_
+#
+# Options: server => lines put in the upstream's server{} before location /; sleep => 1: each
+# block's config gets a location = /sleep that answers "slept" after 2.1 s (entries of a
+# second expire meanwhile); timeout => N: a block without --- timeout gets N.
+
+use strict;
+use warnings;
+use Test::Moongate ();
+use Exporter 'import';
+
+our @EXPORT = qw(cache_upstream);
+
+our $Port2 = Test::Moongate::env_port('TEST_NGINX_PORT2');
+
+our $Sleep = <<'_EOC_';
+    location = /sleep {
+        content_by_lua_block { ngx.sleep(2.1) ngx.say("slept") }
+    }
+_EOC_
+
+# the http{} lines of the upstream that runs $lua
+sub upstream_http {
+    my ($lua, %o) = @_;
+    $lua =~ s/^(?=.)/            /mg;    # the file indents it by 4
+    my $server = $o{server} // '';
+    return <<_EOC_;
+    lua_shared_dict hits 1m;
+    server {
+        listen 127.0.0.1:\$TEST_NGINX_PORT2;
+$server        location / {
+            content_by_lua_block {
+                local a = ngx.req.get_uri_args()
+                local n = ngx.shared.hits:incr(ngx.var.uri, 1, 0)
+                local function reply(body)
+                    ngx.header["Content-Length"] = #body
+                    ngx.print(body)
+                end
+$lua            }
+        }
+    }
+_EOC_
+}
+
+sub cache_upstream {
+    my ($lua, %o) = @_;
+    my $http = upstream_http($lua, %o);
+    Test::Moongate::add_block_preprocessor(sub {
+        my $block = shift;
+        $block->set_value(http_config => $http . ($block->http_config // ''));
+        $block->set_value(config => $Sleep . ($block->config // '')) if $o{sleep};
+        $block->set_value(timeout => $o{timeout}) if $o{timeout} && !defined $block->timeout;
+    });
+}
+
+1;
