@@ -563,6 +563,8 @@ struct mg_request_s {
     unsigned limit_rate_set : 1;
     unsigned limit_rate_after_set : 1;
     unsigned expect_trailers : 1; /* add_trailer: chunked on HTTP/1.1, even with a length */
+    unsigned gzip_vary : 1;       /* gzip_vary: "Vary: Accept-Encoding" is one of the fixed lines
+                                     after Connection, not among the others (nginx's place) */
     /* limit_req's and limit_conn's verdicts (their $*_status), on the client request: set, the
      * limits are not applied again after an internal redirect nor in subrequests */
     unsigned limit_req_status : 3;

@@ -262,7 +262,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
                  sizeof("Last-Modified: \r\n") + 32 /* mg_time_http */ + sizeof("Location: \r\n") +
                  location.len + sizeof("Transfer-Encoding: chunked\r\n") +
                  sizeof("Connection: keep-alive\r\n") +
-                 sizeof("Keep-Alive: timeout=18446744073709551615\r\n") + sizeof("\r\n");
+                 sizeof("Keep-Alive: timeout=18446744073709551615\r\n") +
+                 sizeof("Vary: Accept-Encoding\r\n") + sizeof("\r\n");
     mg_table_elt_t *h = ho->headers.elts;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         if (h[i].hash && &h[i] != ho->location) {
@@ -334,6 +335,9 @@ static mg_int_t header_write_filter(mg_request_t *r)
         }
     } else {
         p += put(p, "Connection: close\r\n", 19);
+    }
+    if (r->gzip_vary) {
+        p += put(p, "Vary: Accept-Encoding\r\n", 23);
     }
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         if (h[i].hash == 0 || &h[i] == fixed_loc) {
