@@ -421,10 +421,7 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide)
          * they are connection-specific, which an HTTP/2 client takes for a malformed answer */
         if (IS("connection") || IS("keep-alive") || IS("transfer-encoding") || IS("te") ||
             IS("proxy-connection")) {
-            if (u->head.status == 101 && IS("connection")) {
-                mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
-            }
-            continue;
+            continue; /* a 101's Connection line is the server's own (write.c) */
         }
         if ((hidden_by(hide, low, kl) && !in_list(conf->pass_headers, low, kl)) ||
             in_list(conf->hide_headers, low, kl)) {

@@ -327,7 +327,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
         p += put(p, "Transfer-Encoding: chunked\r\n", 28);
     }
     if (ho->status == 101) {
-        /* upgrade responses carry their own Connection header */
+        /* nginx's own line, whatever the upstream's said */
+        p += put(p, "Connection: upgrade\r\n", 21);
     } else if (r->keepalive) {
         p += put(p, "Connection: keep-alive\r\n", 24);
         if (clcf->keepalive_header) {
