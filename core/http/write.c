@@ -30,7 +30,9 @@ mg_int_t mg_http_send_header(mg_request_t *r)
         return MG_ERROR;
     }
     if (r->err_status) {
+        /* error_page's code, and its status line: not an upstream's "200 OK" */
         r->headers_out.status = r->err_status;
+        r->headers_out.status_line.len = 0;
     }
     return mg_http_top_header_filter(r);
 }
