@@ -410,6 +410,9 @@ typedef struct {
     mg_str_t status_line; /* custom status line, else from the status */
     mg_str_t content_type;
     mg_str_t charset;
+    mg_str_t type_charset;    /* the charset= parameter of an upstream's Content-Type (nginx's
+                                 upstream module reads it into the charset): an error page that
+                                 replaces the type keeps it */
     int64_t content_length_n; /* -1 unknown */
     mg_table_elt_t *content_length; /* the line ngx.header set: it keeps its place, as nginx's,
                                        while it tells content_length_n
