@@ -4,6 +4,8 @@
  * no request (phase "timer"), so it may sleep and use cosockets. When the worker begins to
  * quit or drain (reload), every pending timer fires at once with premature = true, and the
  * worker waits for running timers before it exits (worker_shutdown_timeout bounds that).
+ * Its code logs as OpenResty's fake connection does: a number of its own, the creating
+ * request's error_log, ", context: ngx.timer" and the creator's client and server.
  */
 #include <event2/event.h>
 #include <math.h>
