@@ -4,6 +4,8 @@
  * no request (phase "timer"), so it may sleep and use cosockets. When the worker begins to
  * quit or drain (reload), every pending timer fires at once with premature = true, and the
  * worker waits for running timers before it exits (worker_shutdown_timeout bounds that).
+ * Its code logs as OpenResty's fake connection does: a number of its own, the creating
+ * request's error_log, ", context: ngx.timer" and the creator's client and server.
  */
 #include <event2/event.h>
 #include <math.h>
@@ -33,10 +35,49 @@ struct lua_timer_s {
     unsigned premature : 1;
     mg_lua_ctx_t ctx;        /* while the callback runs */
     lua_timer_t *next, **prevp;
+    /* the log its code writes to, as OpenResty's: the creating request's destination, its
+     * lines saying ", context: ngx.timer" and the creator's client and server (a timer's
+     * timers inherit them) */
+    mg_log_t log;
+    char client[MG_CONN_ADDR_TEXT_MAX];
+    char server[128];
 };
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
+static size_t log_handler(mg_log_t *log, char *buf, size_t len)
+{
+    lua_timer_t *t = log->data;
+    char *p = mg_sprintf_end(buf, buf + len, ", context: ngx.timer");
+    if (t->client[0]) {
+        p = mg_sprintf_end(p, buf + len, ", client: %s", t->client);
+    }
+    if (t->server[0]) {
+        p = mg_sprintf_end(p, buf + len, ", server: %s", t->server);
+    }
+    return (size_t)(p - buf);
+}
+
+/* What a new timer's log takes from where it was created (`from`: the timer creating it). */
+static void inherit_log(lua_timer_t *t, const lua_timer_t *from)
+{
+    mg_request_t *r = mg_lua_cur.r;
+    if (from) {
+        t->log = from->log;
+        memcpy(t->client, from->client, sizeof(t->client));
+        memcpy(t->server, from->server, sizeof(t->server));
+    } else if (r) {
+        t->log = r->connection->log; /* (the location's error_log) */
+        snprintf(t->client, sizeof(t->client), "%s", r->connection->addr_text);
+        snprintf(t->server, sizeof(t->server), "%s",
+                 r->connection->listening ? r->connection->listening->addr_text : "");
+    } else {
+        t->log = *t->timers->lmcf->cycle->log;
+    }
+    t->log.handler = log_handler;
+    t->log.data = t;
+    t->log.action = NULL;
+}
 static void timers_free(void *data)
 {
     timers_t *ts = data;
@@ -151,6 +192,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         /* the next run is scheduled as this one starts, as OpenResty does */
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
         lua_timer_t *next = timer_new(ts, luaL_ref(L, LUA_REGISTRYINDEX), t->delay, 1);
+        inherit_log(next, t);
         arm(next, t->delay);
     }
     mg_lua_ctx_t *ctx = &t->ctx;
@@ -160,6 +202,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     ctx->co_map_ref = LUA_NOREF;
     ctx->finished = timer_finished;
     ctx->owner = t;
+    /* OpenResty's fake connection takes a number ("*N") as it runs */
+    t->log.connection = mg_conn_number(ts->srv, lmcf->cycle);
+    ctx->log = &t->log;
     mg_lua_co_t *co = mg_lua_co_new(ctx, MG_LUA_KIND_ENTRY);
     lua_rawgeti(co->L, LUA_REGISTRYINDEX, t->fn_ref);
     int table = lua_gettop(co->L);
@@ -222,7 +267,10 @@ static int create(lua_State *L, int every)
     lua_setfield(L, -2, "n");
     int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     mg_msec_t ms = (mg_msec_t)(delay * 1000 + 0.5);
-    arm(timer_new(ts, ref, ms, every), ms);
+    lua_timer_t *t = timer_new(ts, ref, ms, every);
+    mg_lua_ctx_t *cur = mg_lua_cur.ctx;
+    inherit_log(t, cur && cur->phase == MG_LUA_TIMER ? cur->owner : NULL);
+    arm(t, ms);
     lua_pushinteger(L, 1);
     return 1;
 }

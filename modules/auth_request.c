@@ -186,7 +186,7 @@ static mg_int_t auth_request_handler(mg_request_t *r)
     if (ctx->status == MG_HTTP_UNAUTHORIZED) {
         mg_table_elt_t *c = ctx->challenges.elts;
         for (size_t i = 0; i < ctx->challenges.nelts; i++) {
-            *(mg_table_elt_t *)mg_array_push(&r->headers_out.headers) = c[i];
+            *mg_http_add_header_out(r, NULL, 0, NULL, 0) = c[i];
         }
         return MG_HTTP_UNAUTHORIZED;
     }

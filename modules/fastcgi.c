@@ -215,10 +215,35 @@ static mg_buf_t *stdin_stream(mg_upstream_t *u, mg_buf_t *stream, size_t n)
 
 /* ---- the response ---- */
 
+/* The stdout decoded so far holds the whole head (up to its empty line). */
+static int head_complete(const char *p, size_t len)
+{
+    for (const char *e = p + len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL;) {
+        p++;
+        if (p < e && *p == '\r') {
+            p++;
+        }
+        if (p < e && *p == '\n') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int on_stderr(void *data, const char *msg, size_t len)
 {
     mg_upstream_t *u = data;
+    fcgi_ctx_t *ctx = (fcgi_ctx_t *)u;
     fcgi_loc_conf_t *flcf = mg_http_get_loc_conf(u->r, mg_fastcgi_module);
+    /* as nginx: a record after the stdout that completed the head is the body's (nginx reads
+     * it with the body: "while reading upstream", and fastcgi_catch_stderr is not asked);
+     * the head is decoded at u->hbuf + u->hlen */
+    int body = ctx->head_done || head_complete(u->hbuf, u->hlen + ctx->parser.err_out);
+    mg_connection_t *c = u->r->connection;
+    const char *action = c->log.action;
+    if (body && !ctx->head_done) {
+        c->log.action = "reading upstream";
+    }
     /* as nginx: trailing line ends, dots and spaces are not part of the message */
     size_t l = len;
     while (l &&
@@ -229,7 +254,8 @@ static int on_stderr(void *data, const char *msg, size_t len)
      * lines); other control bytes escaped as in any line */
     mg_log_error(MG_LOG_ERR | MG_LOG_LINES, mg_http_request_log(u->r), 0,
                  "FastCGI sent in stderr: \"%.*s\"", (int)l, msg);
-    if (flcf->catch_stderr && !u->header_sent) {
+    c->log.action = action;
+    if (flcf->catch_stderr && !u->header_sent && !body) {
         mg_str_t *s = flcf->catch_stderr->elts;
         for (size_t i = 0; i < flcf->catch_stderr->nelts; i++) {
             if (mg_strlcasestrn(msg, msg + len, s[i].data, s[i].len)) {

@@ -60,9 +60,12 @@ int mg_fastcgi_parse(mg_fastcgi_parser_t *p, char *buf, size_t *n, mg_fastcgi_st
                 }
                 memmove(out, in, take);
                 out += take;
-            } else if (p->type == MG_FASTCGI_STDERR && err && err(data, in, take)) {
-                rc = -2;
-                break;
+            } else if (p->type == MG_FASTCGI_STDERR && err) {
+                p->err_out = (size_t)(out - buf);
+                if (err(data, in, take)) {
+                    rc = -2;
+                    break;
+                }
             }
             in += take;
             p->left -= take;

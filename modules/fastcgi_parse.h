@@ -30,6 +30,7 @@ typedef struct {
      * caller zeroes it) */
     size_t *seg_out, *seg_raw;
     size_t nseg, seg_max;
+    size_t err_out; /* during the stderr callback: the stdout bytes this call output before */
 } mg_fastcgi_parser_t;
 
 /* stderr content as it comes (a record may come in several calls); nonzero stops the parse */

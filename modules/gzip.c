@@ -70,7 +70,6 @@ typedef struct {
     int wbits, memlevel;
     unsigned tested : 1;
     unsigned ok : 1;
-    unsigned vary_added : 1;
     unsigned active : 1;
     unsigned done : 1;
     unsigned postponing : 1; /* postpone_gzipping: input is copied and kept, zlib not started */
@@ -292,10 +291,8 @@ mg_int_t mg_http_gzip_ok(mg_request_t *r)
 void mg_http_gzip_vary(mg_request_t *r)
 {
     gzip_conf_t *conf = mg_http_get_loc_conf(r, mg_gzip_module);
-    gzip_ctx_t *ctx = get_ctx(r);
-    if (conf->vary && !ctx->vary_added) {
-        ctx->vary_added = 1;
-        mg_http_add_header_out(r, "Vary", 4, "Accept-Encoding", 15);
+    if (conf->vary) {
+        r->gzip_vary = 1;
     }
 }
 

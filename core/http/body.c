@@ -32,6 +32,9 @@ static void send_continue(mg_request_t *r)
     /* nginx sends it even when body bytes already arrived: an interim response is harmless */
     static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
     ssize_t n = r->connection->send(r->connection, line, sizeof(line) - 1);
+    if (n > 0) {
+        r->bytes_sent += (size_t)n; /* nginx counts it in $bytes_sent and $body_bytes_sent */
+    }
     if (n == (ssize_t)sizeof(line) - 1) {
         r->continue_sent = 1;
     }

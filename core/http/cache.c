@@ -1475,6 +1475,7 @@ static void run_manager(mg_cycle_t *cycle, int channel, void *data)
         mg_pool_destroy(pool);
         /* a round with work left goes on after manager_sleep, an idle one a second later */
         if (helper_wait(channel, (int)(more ? sleep : 1000))) {
+            mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exiting"); /* as nginx's helpers */
             return;
         }
     }
@@ -1571,6 +1572,8 @@ static void run_loader(mg_cycle_t *cycle, int channel, void *data)
 {
     cache_main_conf_t *mc = data;
     if (helper_wait(channel, LOADER_DELAY)) {
+        /* (told to stop while loading, nginx's loader exits without a word) */
+        mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "exiting");
         return;
     }
     mg_time_update();

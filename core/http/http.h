@@ -410,6 +410,9 @@ typedef struct {
     mg_str_t status_line; /* custom status line, else from the status */
     mg_str_t content_type;
     mg_str_t charset;
+    mg_str_t type_charset;    /* the charset= parameter of an upstream's Content-Type (nginx's
+                                 upstream module reads it into the charset): an error page that
+                                 replaces the type keeps it */
     int64_t content_length_n; /* -1 unknown */
     mg_table_elt_t *content_length; /* the line ngx.header set: it keeps its place, as nginx's,
                                        while it tells content_length_n
@@ -563,6 +566,8 @@ struct mg_request_s {
     unsigned limit_rate_set : 1;
     unsigned limit_rate_after_set : 1;
     unsigned expect_trailers : 1; /* add_trailer: chunked on HTTP/1.1, even with a length */
+    unsigned gzip_vary : 1;       /* gzip_vary: "Vary: Accept-Encoding" is one of the fixed lines
+                                     after Connection, not among the others (nginx's place) */
     /* limit_req's and limit_conn's verdicts (their $*_status), on the client request: set, the
      * limits are not applied again after an internal redirect nor in subrequests */
     unsigned limit_req_status : 3;

@@ -57,10 +57,30 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     return r;
 }
 
+/* A full array is copied to a larger block when it grows: the lines headers_out points at
+ * (ETag, Location, ...) are pointed at their copies, else a filter that changes one later (gzip
+ * weakening the ETag) changes a line no longer sent. nginx's list of parts never moves. */
+static void headers_out_rebase(mg_http_headers_out_t *ho, mg_table_elt_t *from)
+{
+    mg_table_elt_t **lines[] = {&ho->content_length, &ho->last_modified, &ho->location,
+                                &ho->content_encoding, &ho->etag};
+    mg_table_elt_t *to = ho->headers.elts;
+    for (size_t i = 0; i < mg_nelems(lines); i++) {
+        mg_table_elt_t *h = *lines[i];
+        if (h >= from && h < from + ho->headers.nelts - 1) {
+            *lines[i] = to + (h - from);
+        }
+    }
+}
+
 mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t klen,
                                        const char *val, size_t vlen)
 {
+    mg_table_elt_t *from = r->headers_out.headers.elts;
     mg_table_elt_t *h = mg_array_push(&r->headers_out.headers);
+    if (r->headers_out.headers.elts != from) {
+        headers_out_rebase(&r->headers_out, from);
+    }
     h->key.data = (char *)key;
     h->key.len = klen;
     h->value.data = (char *)val;

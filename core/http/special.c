@@ -244,7 +244,9 @@ mg_int_t mg_http_special_response(mg_request_t *r, mg_int_t status)
      * for a proxied 200: nginx cleans the head so) */
     r->headers_out.status_line.len = 0;
     r->headers_out.content_type.len = 0;
-    r->headers_out.charset.len = 0;
+    /* nginx's page keeps the charset its upstream module read from an upstream's type */
+    r->headers_out.charset = r->headers_out.type_charset;
+    mg_http_clear_accept_ranges(r);
     r->headers_out.last_modified_time = -1;
     if (r->headers_out.last_modified) {
         r->headers_out.last_modified->hash = 0;

@@ -38,7 +38,7 @@ static void copy_for_redirect(mg_upstream_t *u)
                 continue;
             }
             if (k == 0) {
-                r->headers_out.content_type = val;
+                mg_upstream_content_type(r, val);
             } else {
                 if (k == 1 && u->rewrite_cookie) {
                     val = u->rewrite_cookie(u, val);

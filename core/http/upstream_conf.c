@@ -396,6 +396,27 @@ static mg_str_t rewrite_refresh(mg_upstream_t *u, mg_str_t val)
     return out;
 }
 
+void mg_upstream_content_type(mg_request_t *r, mg_str_t val)
+{
+    r->headers_out.content_type = val;
+    /* as nginx: the first parameter after a ';' that is charset=, its quotes off */
+    const char *p = val.data, *end = val.data + val.len;
+    while ((p = memchr(p, ';', (size_t)(end - p))) != NULL) {
+        do {
+            p++;
+        } while (p < end && *p == ' ');
+        if (end - p < 8 || mg_strncasecmp(p, "charset=", 8) != 0) {
+            continue;
+        }
+        p += 8;
+        const char *e = end;
+        p += p < e && *p == '"';
+        e -= e > p && e[-1] == '"';
+        r->headers_out.type_charset = (mg_str_t){(size_t)(e - p), (char *)p};
+        return;
+    }
+}
+
 mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide)
 {
     mg_request_t *r = u->r;
@@ -421,10 +442,7 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide)
          * they are connection-specific, which an HTTP/2 client takes for a malformed answer */
         if (IS("connection") || IS("keep-alive") || IS("transfer-encoding") || IS("te") ||
             IS("proxy-connection")) {
-            if (u->head.status == 101 && IS("connection")) {
-                mg_http_add_header_out(r, h->name.data, h->name.len, val.data, val.len);
-            }
-            continue;
+            continue; /* a 101's Connection line is the server's own (write.c) */
         }
         if ((hidden_by(hide, low, kl) && !in_list(conf->pass_headers, low, kl)) ||
             in_list(conf->hide_headers, low, kl)) {
@@ -435,7 +453,7 @@ mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide)
             continue;
         }
         if (IS("content-type")) {
-            ho->content_type = val;
+            mg_upstream_content_type(r, val);
             continue;
         }
         if (IS("set-cookie") && u->rewrite_cookie) {

@@ -324,6 +324,8 @@ mg_int_t mg_upstream_parse_local(mg_str_t text, struct sockaddr_storage *ss, soc
  * `hide` groups unless *_pass_header names them, *_hide_header's, Set-Cookie and Location
  * through the rewrite hooks. MG_OK. */
 mg_int_t mg_upstream_copy_headers(mg_upstream_t *u, mg_uint_t hide);
+/* The upstream's Content-Type becomes the response's (its charset= parameter noted). */
+void mg_upstream_content_type(mg_request_t *r, mg_str_t val);
 
 /* The directives of the family, as command rows for the protocol P ("fastcgi") whose loc
  * conf holds its mg_upstream_conf_t at offset B. BASE: every protocol's (memcached's);

@@ -54,9 +54,12 @@ char *mg_upstream_log_text(mg_request_t *r, char *p, char *end)
     if (u == NULL || u->state == NULL || u->state->addr.len == 0) {
         return p;
     }
-    /* as nginx: a unix-domain socket's path and the URI are told apart by a colon */
+    /* as nginx: a unix-domain socket's path and the URI are told apart by a colon, while the
+     * peer is held (not once the exchange is over: after an X-Accel-Redirect, say) */
     mg_str_t addr = u->state->addr;
-    const char *sep = addr.len > 5 && memcmp(addr.data, "unix:", 5) == 0 ? ":" : "";
+    mg_upstream_t *cur = mg_upstream_of(r);
+    const char *sep =
+        cur && !cur->done && addr.len > 5 && memcmp(addr.data, "unix:", 5) == 0 ? ":" : "";
     return mg_sprintf_end(p, end, ", upstream: \"%.*s%.*s%s%.*s\"", (int)u->schema.len,
                           u->schema.data, (int)addr.len, addr.data, sep, (int)u->uri.len,
                           u->uri.data);

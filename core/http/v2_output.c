@@ -89,6 +89,9 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
     if (location.len) {
         nv_add(nv, &n, "location", 8, location.data, location.len);
     }
+    if (r->gzip_vary) {
+        nv_add(nv, &n, "vary", 4, "Accept-Encoding", 15);
+    }
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         if (h[i].hash == 0 || &h[i] == ho->location || &h[i] == cl_line) {
             continue;

@@ -30,7 +30,9 @@ mg_int_t mg_http_send_header(mg_request_t *r)
         return MG_ERROR;
     }
     if (r->err_status) {
+        /* error_page's code, and its status line: not an upstream's "200 OK" */
         r->headers_out.status = r->err_status;
+        r->headers_out.status_line.len = 0;
     }
     return mg_http_top_header_filter(r);
 }
@@ -252,7 +254,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
                  sizeof("Last-Modified: \r\n") + 32 /* mg_time_http */ + sizeof("Location: \r\n") +
                  location.len + sizeof("Transfer-Encoding: chunked\r\n") +
                  sizeof("Connection: keep-alive\r\n") +
-                 sizeof("Keep-Alive: timeout=18446744073709551615\r\n") + sizeof("\r\n");
+                 sizeof("Keep-Alive: timeout=18446744073709551615\r\n") +
+                 sizeof("Vary: Accept-Encoding\r\n") + sizeof("\r\n");
     mg_table_elt_t *h = ho->headers.elts;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         if (h[i].hash && &h[i] != ho->location) {
@@ -316,7 +319,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
         p += put(p, "Transfer-Encoding: chunked\r\n", 28);
     }
     if (ho->status == 101) {
-        /* upgrade responses carry their own Connection header */
+        /* nginx's own line, whatever the upstream's said */
+        p += put(p, "Connection: upgrade\r\n", 21);
     } else if (r->keepalive) {
         p += put(p, "Connection: keep-alive\r\n", 24);
         if (clcf->keepalive_header) {
@@ -324,6 +328,9 @@ static mg_int_t header_write_filter(mg_request_t *r)
         }
     } else {
         p += put(p, "Connection: close\r\n", 19);
+    }
+    if (r->gzip_vary) {
+        p += put(p, "Vary: Accept-Encoding\r\n", 23);
     }
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         if (h[i].hash == 0 || &h[i] == fixed_loc) {
