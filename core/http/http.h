@@ -460,6 +460,10 @@ typedef struct mg_http_request_body_s {
     void (*stream_handler)(mg_request_t *r);
     void *stream_data;     /* the consumer's */
     mg_int_t status;
+    /* unbuffered, while the bytes that arrived when reading started are read: what the client
+     * may send before the body counts as whole (body.c's stream_first) */
+    size_t first_left;
+    unsigned first : 1;
     unsigned done : 1;
 } mg_http_request_body_t;
 
@@ -808,8 +812,10 @@ void mg_http_request_body_reset(mg_request_t *r);
 mg_int_t mg_http_discard_request_body(mg_request_t *r);
 /* With r->request_body_no_buffering set, mg_http_read_client_request_body reads into
  * rb->stream only as the consumer takes it; post_handler runs once, after what had already
- * arrived is in. The consumer emptied rb->stream: refill it. MG_OK: the whole body is in rb->stream,
- * MG_AGAIN: more to come (stream_handler runs then), or an HTTP status. */
+ * arrived is in. A body that is whole by then (within client_body_buffer_size) is given as a
+ * buffered one instead, as nginx does: request_body_no_buffering is cleared, rb->bufs holds it. The
+ * consumer emptied rb->stream: refill it. MG_OK: the whole body is in rb->stream, MG_AGAIN: more to
+ * come (stream_handler runs then), or an HTTP status. */
 mg_int_t mg_http_read_unbuffered_request_body(mg_request_t *r);
 
 /* ---- opening files (open_file_cache.c) ---- */
