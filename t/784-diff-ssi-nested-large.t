@@ -42,6 +42,20 @@ our $Want = '<10000x>{[a0]<50000q>{[a1][b1][none]<40000z>[a1][b1]{404}<20000y>{s
 
 add_block_preprocessor(sub {
     my $b = shift;
+    # /slow?k=KEY answers "slow" once /go?k=KEY was asked for
+    $b->set_value(http_config => 'lua_shared_dict go 1m;');
+    $b->set_value(config => <<'EOF2' . $b->config);
+    location /go { content_by_lua_block { ngx.shared.go:set(ngx.var.arg_k, 1) } }
+    location /slow {
+        content_by_lua_block {
+            for i = 1, 500 do
+                if ngx.shared.go:get(ngx.var.arg_k) then break end
+                ngx.sleep(0.01)
+            end
+            ngx.print("slow")
+        }
+    }
+EOF2
     $b->set_value(user_files => ">>> top.html\n$Top\n>>> l1.html\n$L1\n>>> l2.html\n$L2\n"
         . ">>> small.html\nsmall <!--# echo var=\"a\" --> <!--# set var=\"d\" value=\"d1\" -->\n"
         . ">>> 404.html\n404\n>>> f.txt\n" . ('y' x 5000) . "\n" . ($b->user_files // ''));
@@ -183,23 +197,11 @@ too big subrequest response: 5001 while sending response to client, client: 127.
 
 
 === TEST 7: what came before a "set" include is held until it ended
---- http_config
-    lua_shared_dict go 1m;
 --- user_files
 >>> t.html
-A<!--# include virtual="/slow" set="v" -->B<!--# echo var="v" -->C
+A<!--# include virtual="/slow?k=set" set="v" -->B<!--# echo var="v" -->C
 --- config
     location / { ssi on; }
-    location /go { content_by_lua_block { ngx.shared.go:set(ngx.var.arg_k, 1) } }
-    location /slow {
-        content_by_lua_block {
-            for i = 1, 500 do
-                if ngx.shared.go:get("set") then break end
-                ngx.sleep(0.01)
-            end
-            ngx.print("slow")
-        }
-    }
 --- init
 my ($early, $body) = main::held_then_all('/t.html', 'set');
 Test::More::is($early, 'nothing', 'TEST 7: nothing while the include ran');
@@ -213,23 +215,11 @@ GET /404.html
 
 
 === TEST 8: and before a "wait" include
---- http_config
-    lua_shared_dict go 1m;
 --- user_files
 >>> t.html
-A<!--# include virtual="/slow" wait="yes" -->B
+A<!--# include virtual="/slow?k=wait" wait="yes" -->B
 --- config
     location / { ssi on; }
-    location /go { content_by_lua_block { ngx.shared.go:set(ngx.var.arg_k, 1) } }
-    location /slow {
-        content_by_lua_block {
-            for i = 1, 500 do
-                if ngx.shared.go:get("wait") then break end
-                ngx.sleep(0.01)
-            end
-            ngx.print("slow")
-        }
-    }
 --- init
 my ($early, $body) = main::held_then_all('/t.html', 'wait');
 Test::More::is($early, 'nothing', 'TEST 8: nothing while the include ran');
