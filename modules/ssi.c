@@ -695,6 +695,13 @@ static void include_done(mg_request_t *sr, void *data)
 {
     ssi_include_t *inc = data;
     ssi_ctx_t *ctx = inc->ctx;
+    if (mg_http_subrequest_too_big(sr)) {
+        /* as nginx: a "set" include beyond subrequest_output_buffer_size ends the client's
+         * request (what went out stays; the connection closes) */
+        mg_request_t *r = ctx->r;
+        mg_http_finalize_request(r->parent ? r->main : r, MG_ERROR);
+        return;
+    }
     if (inc->stub) {
         mg_str_t body = mg_http_subrequest_body(sr);
         if (body.len == 0 || sr->headers_out.status >= MG_HTTP_SPECIAL_RESPONSE) {
@@ -829,6 +836,9 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
             inc->set = find_var(ctx, pm[4]);
         }
         rc = mg_http_subrequest(r, uri, &args, include_done, inc, &sr);
+        if (rc == MG_OK) {
+            mg_http_subrequest_in_memory(sr);
+        }
     } else {
         /* what was parsed before goes first, the included response after it */
         if (pass_out(ctx) == MG_ERROR) {
@@ -1168,18 +1178,20 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
     if (ctx->held) {
         ctx->held = 0;
         r->buffered = 0;
+        r->buffered_waits = 0;
     }
     mg_int_t rc = MG_OK;
     int passed = 0;
     for (;;) {
         if (ctx->waiting) {
-            /* a "wait" or "set" include: the filters after us go on meanwhile */
-            rc = pass_out(ctx);
-            if (rc == MG_ERROR || next_body_filter(r, NULL) == MG_ERROR) {
+            /* a "wait" or "set" include: what was parsed before it goes on (as nginx's
+             * "flush" commands pass it: the writer may hold it for postpone_output) */
+            if (pass_out(ctx) == MG_ERROR) {
                 return MG_ERROR;
             }
             ctx->held = 1;
             r->buffered = 1;
+            r->buffered_waits = 1; /* the include's end drives us again (redrive) */
             return MG_AGAIN;
         }
         if (ctx->piece_set && ctx->pos < ctx->piece_len) {

@@ -226,18 +226,25 @@ static size_t stream_room(mg_http_request_body_t *rb)
     return (size_t)(rb->stream_end - s->last);
 }
 
-/* A chunked body's piece, framed again as a chunk (the upstream gets it chunked), or as it
- * is for a consumer that frames it its own way */
+/* A chunked body goes into the stream framed as chunks again (the upstream gets it
+ * chunked), but as it is for a consumer that frames it its own way and while it may still
+ * turn out whole (rb->first: stream_first frames it after) */
+static int stream_framed(mg_request_t *r)
+{
+    return !r->request_body_plain && !r->request_body->first;
+}
+
 static void stream_chunk(mg_request_t *r, const char *data, size_t len)
 {
     mg_http_request_body_t *rb = r->request_body;
     mg_buf_t *s = rb->stream;
-    if (!r->request_body_plain) {
+    int framed = stream_framed(r);
+    if (framed) {
         s->last = mg_sprintf_end(s->last, rb->stream_end, "%zx\r\n", len);
     }
     memcpy(s->last, data, len);
     s->last += len;
-    if (!r->request_body_plain) {
+    if (framed) {
         *s->last++ = '\r';
         *s->last++ = '\n';
     }
@@ -328,7 +335,7 @@ static mg_int_t consume_buffered(mg_request_t *r)
         }
         if (hc->discard_chunked.done) {
             hc->discard_chunked_on = 0;
-            if (rb->stream && !r->request_body_plain) {
+            if (rb->stream && stream_framed(r)) {
                 memcpy(rb->stream->last, "0\r\n\r\n", 5);
                 rb->stream->last += 5;
             }
@@ -455,9 +462,22 @@ static mg_int_t body_read(mg_request_t *r)
             body_stop(r);
             return MG_HTTP_BAD_REQUEST;
         }
-        ssize_t n = c->recv(c, hc->buf + hc->last, hc->size - hc->last);
+        size_t want = hc->size - hc->last;
+        if (rb->first) {
+            if (rb->first_left == 0) {
+                /* more than nginx's one buffer: not whole, the consumer starts (and reads on) */
+                mg_conn_timer_del(c);
+                mg_conn_read_off(c);
+                return MG_AGAIN;
+            }
+            want = mg_min(want, rb->first_left);
+        }
+        ssize_t n = c->recv(c, hc->buf + hc->last, want);
         if (n > 0) {
             hc->last += (size_t)n;
+            if (rb->first) {
+                rb->first_left -= (size_t)n;
+            }
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -550,15 +570,60 @@ static void body_timeout(mg_connection_t *c)
 }
 
 /* One bounded buffer for an unbuffered body: client_body_buffer_size, and at least a full
- * connection buffer's worth (framed) so that a chunk-size line always fits */
+ * connection buffer's worth (framed) so that a chunk-size line always fits. Reading starts
+ * as nginx's does: what came with the head, then, read into one client_body_buffer_size
+ * buffer (a Content-Length body's rest, under a quarter more, in one of its size), what the
+ * client sent so far; a body whole by then is sent as a buffered one (with a Content-Length,
+ * chunked or not). So the stream holds that much too, unframed until it is known. */
 static void stream_init(mg_request_t *r)
 {
     mg_http_request_body_t *rb = r->request_body;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-    size_t size = mg_max(clcf->client_body_buffer_size, r->hc->size + 4 * STREAM_CHUNK_SLACK);
+    mg_http_conn_t *hc = r->hc;
+    size_t cbbs = clcf->client_body_buffer_size, preread = hc->last - hc->start;
+    rb->first = 1;
+    rb->first_left = cbbs;
+    if (!r->headers_in.chunked) {
+        int64_t rest = r->headers_in.content_length_n - (int64_t)preread;
+        rb->first = rest < (int64_t)(cbbs + cbbs / 4);
+        rb->first_left = rest > 0 ? (size_t)rest : 0;
+    }
+    size_t size = mg_max(cbbs, hc->size + 4 * STREAM_CHUNK_SLACK);
+    if (rb->first) {
+        size = mg_max(size, preread + rb->first_left + 4 * STREAM_CHUNK_SLACK);
+    }
     rb->stream_start = mg_pnalloc(r->pool, size);
     rb->stream_end = rb->stream_start + size;
     rb->stream = mg_buf_mem(r->pool, rb->stream_start, 0);
+}
+
+/* The first read is over: a whole body becomes a buffered one (the consumer sends it with
+ * its length), the rest of a chunked one gets the chunk framing it went in without. */
+static void stream_first(mg_request_t *r)
+{
+    mg_http_request_body_t *rb = r->request_body;
+    mg_buf_t *s = rb->stream;
+    int first = rb->first;
+    rb->first = 0;
+    if (rb->done && first) {
+        r->request_body_no_buffering = 0;
+        r->request_body_plain = 0;
+        rb->bufs = rb->fill = s;
+        rb->fill_end = rb->stream_end;
+        rb->stream = NULL;
+        return;
+    }
+    size_t n = (size_t)(s->last - s->pos);
+    if (n == 0 || !r->headers_in.chunked || !stream_framed(r)) {
+        return;
+    }
+    char line[24];
+    size_t ll = (size_t)(mg_sprintf_end(line, line + sizeof(line), "%zx\r\n", n) - line);
+    memmove(s->pos + ll, s->pos, n);
+    memcpy(s->pos, line, ll);
+    s->last += ll;
+    *s->last++ = '\r';
+    *s->last++ = '\n';
 }
 
 mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(mg_request_t *r))
@@ -612,6 +677,7 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     if (rc >= MG_HTTP_SPECIAL_RESPONSE) {
         return rc;
     }
+    stream_first(r);
     post_handler(r);
     return MG_OK;
 }

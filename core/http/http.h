@@ -463,6 +463,10 @@ typedef struct mg_http_request_body_s {
     void (*stream_handler)(mg_request_t *r);
     void *stream_data;     /* the consumer's */
     mg_int_t status;
+    /* unbuffered, while the bytes that arrived when reading started are read: what the client
+     * may send before the body counts as whole (body.c's stream_first) */
+    size_t first_left;
+    unsigned first : 1;
     unsigned done : 1;
 } mg_http_request_body_t;
 
@@ -561,7 +565,13 @@ struct mg_request_s {
     unsigned allow_ranges : 1;  /* the handler can serve byte ranges of its body (static) */
     unsigned single_range : 1;  /* one range at most; several get the whole 200 (mp4) */
     unsigned buffered : 1;      /* a body filter (gzip) holds input until the socket drains */
-    unsigned done_deferred : 1; /* finished, waiting for its background subrequests to end */
+    /* ... or until an event of its own (SSI waiting for an include), after which it gives
+     * output again: the writer may keep what postpone_output holds meanwhile, as nginx's */
+    unsigned buffered_waits : 1;
+    /* (the client's request) an in-memory subrequest was too big: it ends from the loop, as
+     * nginx's ends at once, so no other subrequest starts meanwhile */
+    unsigned subrequest_too_big : 1;
+    unsigned done_deferred : 1;    /* finished, waiting for its background subrequests to end */
     unsigned cache_background : 1; /* the subrequest updating an expired cache entry */
     unsigned limit_rate_set : 1;
     unsigned limit_rate_after_set : 1;
@@ -770,6 +780,12 @@ char *mg_http_subrequest_take_body(mg_request_t *sr, size_t *len);
 void mg_http_subrequest_replace_body(mg_request_t *sr, char *body, size_t len);
 /* An error status of sr gets its error page (error_page or nginx's), captured as its body. */
 void mg_http_subrequest_error_pages(mg_request_t *sr);
+/* sr, just created, is nginx's in-memory subrequest (SSI's include set=): its body must fit
+ * its location's subrequest_output_buffer_size (and its Content-Length, when it has one),
+ * else it ends with MG_ERROR, logged as nginx does, and mg_http_subrequest_too_big says so
+ * in `done` (nginx then ends the client's request too). */
+void mg_http_subrequest_in_memory(mg_request_t *sr);
+int mg_http_subrequest_too_big(mg_request_t *sr);
 
 /* ---- in-stream subrequests (postpone.c) ---- */
 /* A subrequest of r (as mg_http_subrequest, error statuses with their pages) whose body takes
@@ -818,8 +834,10 @@ void mg_http_request_body_reset(mg_request_t *r);
 mg_int_t mg_http_discard_request_body(mg_request_t *r);
 /* With r->request_body_no_buffering set, mg_http_read_client_request_body reads into
  * rb->stream only as the consumer takes it; post_handler runs once, after what had already
- * arrived is in. The consumer emptied rb->stream: refill it. MG_OK: the whole body is in rb->stream,
- * MG_AGAIN: more to come (stream_handler runs then), or an HTTP status. */
+ * arrived is in. A body that is whole by then (within client_body_buffer_size) is given as a
+ * buffered one instead, as nginx does: request_body_no_buffering is cleared, rb->bufs holds it. The
+ * consumer emptied rb->stream: refill it. MG_OK: the whole body is in rb->stream, MG_AGAIN: more to
+ * come (stream_handler runs then), or an HTTP status. */
 mg_int_t mg_http_read_unbuffered_request_body(mg_request_t *r);
 
 /* ---- opening files (open_file_cache.c) ---- */

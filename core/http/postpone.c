@@ -109,6 +109,7 @@ static mg_int_t flush(mg_request_t *r, pp_ctx_t *ctx)
             }
         }
         r->buffered = 0;
+        r->buffered_waits = 0;
         rc = next_body_filter(r, out);
         if (rc == MG_ERROR) {
             break;
@@ -116,7 +117,10 @@ static mg_int_t flush(mg_request_t *r, pp_ctx_t *ctx)
     }
     ctx->flushing = 0;
     if (ctx->head && rc != MG_ERROR) {
-        r->buffered = 1; /* the producer's buffers wait in the queue */
+        /* the producer's buffers wait in the queue, until the subrequest's end (on_done)
+         * drives it again: the writer may keep what postpone_output holds, as nginx's */
+        r->buffered = 1;
+        r->buffered_waits = 1;
         return MG_AGAIN;
     }
     return rc;
@@ -135,6 +139,7 @@ static mg_int_t postpone_body_filter(mg_request_t *r, mg_buf_t *in)
     if (in == NULL && !ctx->flushing) {
         /* the writer drained: the filters after us go on with what they hold */
         r->buffered = 0;
+        r->buffered_waits = 0;
         if (next_body_filter(r, NULL) == MG_ERROR) {
             return MG_ERROR;
         }

@@ -29,6 +29,8 @@ struct mg_http_subrequest_s {
     unsigned reported : 1;    /* the callback ran (or runs): the child and body are its */
     unsigned error_pages : 1; /* an error status gets its page, as the client's would */
     unsigned background : 1;  /* the creator's end waits for it; its output is dropped */
+    unsigned in_memory : 1;   /* subrequest_output_buffer_size bounds the body */
+    unsigned too_big : 1;     /* ... and it was beyond */
 };
 
 /* The creator's pool goes: a child still running goes with it, without its callback (its
@@ -72,6 +74,9 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
     mg_request_t *sr = s->r;
     mg_time_update();
     if (!s->started) {
+        if (sr->main->subrequest_too_big) {
+            return; /* the request ends (its pool takes this one along) */
+        }
         s->started = 1;
         mg_http_main_conf_t *cmcf = mg_http_get_main_conf(sr, mg_http_core_module);
         sr->phase_handler = (mg_int_t)cmcf->server_rewrite_index;
@@ -229,6 +234,33 @@ void mg_http_subrequest_done(mg_request_t *sr)
     finish(sr, MG_OK, !sr->last_queued || sr->header_only);
 }
 
+/* An in-memory subrequest's body as nginx bounds it: one buffer of its Content-Length, which
+ * must not be beyond subrequest_output_buffer_size, or of that size. 1 (logged): too big. */
+static int too_big(mg_request_t *sr, size_t have, size_t size)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(sr, mg_http_core_module);
+    int64_t cl = sr->headers_out.content_length_n;
+    size_t limit = clcf->subrequest_output_buffer_size;
+    int over = cl >= 0 && (uint64_t)cl > limit;
+    if (!over && have + size <= (cl >= 0 ? (size_t)cl : limit)) {
+        return 0;
+    }
+    /* nginx's context: a file's "sending response to client" (its static handler's), none
+     * for a handler's own bytes */
+    mg_log_t *log = &sr->connection->log;
+    const char *action = log->action;
+    if (action == NULL && sr->root_tested) {
+        log->action = "sending response to client";
+    }
+    if (over) {
+        mg_log_error(MG_LOG_ERR, log, 0, "too big subrequest response: %lld", (long long)cl);
+    } else {
+        mg_log_error(MG_LOG_ERR, log, 0, "too big subrequest response");
+    }
+    log->action = action;
+    return 1;
+}
+
 mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
 {
     mg_http_subrequest_t *s0 = sr->subrequest;
@@ -241,6 +273,11 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
         size_t size = mg_buf_size(b);
         if (size == 0 || s0->finished || s0->background) {
             continue;
+        }
+        if (s0->too_big || (s0->in_memory && too_big(sr, s->len, size))) {
+            s0->too_big = 1;
+            sr->main->subrequest_too_big = 1;
+            return MG_ERROR;
         }
         if (s->cap - s->len < size) {
             size_t cap = s->cap ? s->cap : 4096;
@@ -307,4 +344,14 @@ void mg_http_subrequest_error_pages(mg_request_t *sr)
 int mg_http_subrequest_truncated(mg_request_t *sr)
 {
     return sr->subrequest->truncated;
+}
+
+void mg_http_subrequest_in_memory(mg_request_t *sr)
+{
+    sr->subrequest->in_memory = 1;
+}
+
+int mg_http_subrequest_too_big(mg_request_t *sr)
+{
+    return sr->subrequest->too_big;
 }

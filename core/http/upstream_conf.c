@@ -34,8 +34,8 @@ void mg_upstream_conf_init(mg_upstream_conf_t *c)
     c->bufs_num = 0;
     c->buffering = MG_CONF_UNSET;
     c->intercept_errors = MG_CONF_UNSET;
-    c->busy_buffers_size = MG_CONF_UNSET_SIZE;
-    c->temp_file_write_size = MG_CONF_UNSET_SIZE;
+    c->busy_buffers_conf = MG_CONF_UNSET_SIZE;
+    c->temp_file_write_conf = MG_CONF_UNSET_SIZE;
     c->max_temp_file_size = MG_CONF_UNSET_SIZE;
     c->ignore_client_abort = MG_CONF_UNSET;
     c->bind = MG_CONF_UNSET_PTR;

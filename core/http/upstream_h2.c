@@ -9,6 +9,8 @@
  * writer has sent what was delivered, so at most one window (64 KiB) is held. A connection
  * whose stream ended cleanly goes back to the keepalive pool with its session.
  */
+#include <unistd.h>
+
 #include <nghttp2/nghttp2.h>
 
 #include "upstream_int.h"
@@ -44,11 +46,14 @@ struct h2_s {
     size_t data_len, given;
     mg_buf_t out;
     mg_http_chunked_t chunked; /* the client's body as body.c frames it */
+    mg_buf_t *held;            /* a body read before the upstream started: the buffer at hand */
+    off_t held_off;            /* and how much of it went */
     uint32_t rst_code;
     const char *error; /* a protocol error seen in a callback, logged by the caller */
     int eof_err;       /* the read that ended the connection: its errno (0: a close) */
     unsigned head_done : 1, head_taken : 1, end_stream : 1, closed : 1, body_done : 1, deferred : 1,
-        in_send : 1, resume : 1, too_big : 1, watching : 1, first : 1, eof : 1, eof_logged : 1;
+        in_send : 1, resume : 1, too_big : 1, watching : 1, first : 1, eof : 1, eof_logged : 1,
+        held_set : 1;
 };
 
 static void session_free(h2_session_t *hs)
@@ -184,6 +189,40 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
     return 0;
 }
 
+/* A body that was read whole before the upstream started (body.c gives one that came whole
+ * with its head so, as nginx's; or Lua read it): its buffers, in memory or in its file, in
+ * turn. The number of bytes copied into buf, or -1 when the file cannot be read. */
+static ssize_t held_read(h2_t *h, uint8_t *buf, size_t length)
+{
+    mg_http_request_body_t *rb = h->u->r->request_body;
+    if (!h->held_set) {
+        h->held_set = 1;
+        h->held = rb ? rb->bufs : NULL;
+        h->held_off = 0;
+    }
+    size_t n = 0;
+    for (; h->held && n < length; h->held = h->held->next, h->held_off = 0) {
+        mg_buf_t *b = h->held;
+        off_t size = b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
+        size_t take = (size_t)mg_min((off_t)(length - n), size - h->held_off);
+        if (b->in_file) {
+            ssize_t got = pread(b->fd, buf + n, take, b->file_pos + h->held_off);
+            if (got < 0) {
+                return -1;
+            }
+            take = (size_t)got;
+        } else {
+            memcpy(buf + n, b->pos + h->held_off, take);
+        }
+        n += take;
+        h->held_off += (off_t)take;
+        if (h->held_off < size) {
+            break;
+        }
+    }
+    return (ssize_t)n;
+}
+
 /* The client's body as the stream's DATA: what the body stream holds, refilled from the
  * client each time it is empty; deferred while the client has sent nothing more. */
 static ssize_t body_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
@@ -198,8 +237,17 @@ static ssize_t body_read(nghttp2_session *session, int32_t stream_id, uint8_t *b
     mg_upstream_t *u = h->u;
     mg_buf_t *s = mg_upstream_body_stream(u);
     if (s == NULL) {
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-        return 0;
+        ssize_t n = held_read(h, buf, length);
+        if (n < 0) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        }
+        if (n) {
+            u->body_sent = 1;
+        }
+        if (h->held == NULL) {
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+        }
+        return n;
     }
     if (s->pos == s->last && !h->body_done) {
         mg_int_t rc = mg_http_read_unbuffered_request_body(u->r);

@@ -24,6 +24,7 @@
 
 static void connect_try(mg_upstream_t *u);
 static void body_broken(mg_upstream_t *u);
+static void body_cut(mg_upstream_t *u);
 static void send_request(mg_upstream_t *u);
 static void read_body(mg_upstream_t *u);
 static void watch_client(mg_upstream_t *u);
@@ -686,6 +687,7 @@ static void send_request(mg_upstream_t *u)
     if (u->driver) {
         if (u->hbuf == NULL) {
             u->hbuf = mg_pnalloc(r->pool, u->conf->buffer_size);
+            u->hsize = u->conf->buffer_size;
         }
         u->driver->start(u);
         return;
@@ -697,6 +699,7 @@ static void send_request(mg_upstream_t *u)
     mg_debug_http(&r->connection->log, "http upstream send request");
     if (u->hbuf == NULL) {
         u->hbuf = mg_pnalloc(r->pool, u->conf->buffer_size);
+        u->hsize = u->conf->buffer_size;
     }
     /* the upstream may answer before it has the whole request (a 413 before the body,
      * say): its head is read while sending, so the answer is relayed, not a 502 */
@@ -851,7 +854,7 @@ static void body_finish(mg_upstream_t *u, int extra)
         /* the records ended before the Content-Length did (only FastCGI has both) */
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
                      "upstream prematurely closed FastCGI stdout");
-        body_broken(u);
+        body_cut(u);
         return;
     }
     if (extra) {
@@ -873,6 +876,18 @@ static void body_broken(mg_upstream_t *u)
     /* the client must not take this for a complete response: close without the end */
     u->keepalive = 0;
     mg_upstream_finalize(u, MG_ERROR);
+}
+
+/* The upstream went (closed, failed, timed out) before the body's end: as nginx's event
+ * pipe, what the buffers hold, full or not, goes to the client first */
+static void body_cut(mg_upstream_t *u)
+{
+    mg_buf_t *held = mg_upstream_spool_rest(u, NULL);
+    if (held && pipe_output(u, held) == MG_ERROR) {
+        mg_upstream_finalize(u, MG_ERROR);
+        return;
+    }
+    body_broken(u);
 }
 
 static void on_client_drained(mg_request_t *r)
@@ -965,19 +980,21 @@ void mg_upstream_start_body(mg_upstream_t *u)
     }
     u->reading_body = 1;
     r->write_event_handler = on_client_drained;
+    if (u->spool) {
+        read_body(u); /* buffered: the spool takes what came with the head too */
+        return;
+    }
     if (u->pending_len) {
         size_t n = u->pending_len;
         u->pending_len = 0;
         /* as nginx: unbuffered, what came with the head goes on in the head's context */
         const char *action = r->connection->log.action;
-        if (!u->buffering) {
-            r->connection->log.action = "reading response header from upstream";
-        }
+        r->connection->log.action = "reading response header from upstream";
         if (pass_body(u, u->pending, n) == MG_DONE) {
             return;
         }
         r->connection->log.action = action;
-    } else if (!u->buffering) {
+    } else {
         /* as nginx: unbuffered, a head that came alone is flushed, not held for the body */
         if (flush_output(r) == MG_ERROR) {
             mg_upstream_finalize(u, MG_ERROR);
@@ -1030,7 +1047,7 @@ mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t 
             if (!mg_upstream_io_logged(u)) {
                 mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
             }
-            body_broken(u);
+            body_cut(u);
             return MG_DONE;
         }
         if (n == 0) {
@@ -1040,7 +1057,7 @@ mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t 
                 return MG_DONE;
             }
             mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream prematurely closed connection");
-            body_broken(u);
+            body_cut(u);
             return MG_DONE;
         }
         u->state->bytes_received += n;
@@ -1277,7 +1294,7 @@ static void on_timer(void *arg)
     } else if (u->tunnel) {
         mg_upstream_tunnel_finish(u);
     } else {
-        body_broken(u);
+        body_cut(u);
     }
 }
 

@@ -60,7 +60,10 @@ typedef struct {
     int buffering;                  /* off: one buffer_size buffer, flushed on every read */
     size_t busy_buffers_size;    /* buffering: given to the writer and not yet written, at most */
     size_t temp_file_write_size; /* ... written to the temporary file at once, at most */
-    size_t max_temp_file_size;   /* ... in the temporary file, at most (0: none) */
+    /* what the two directives said: a level that does not say inherits this, and its
+     * default follows its own buffers, as nginx's *_conf fields */
+    size_t busy_buffers_conf, temp_file_write_conf;
+    size_t max_temp_file_size; /* ... in the temporary file, at most (0: none) */
     const mg_http_temp_path_t *temp_path;
     int intercept_errors;
     int ignore_client_abort;        /* off: a client that closes first ends the request (499) */
@@ -210,6 +213,7 @@ struct mg_upstream_s {
 
     /* the response */
     char *hbuf;                   /* head buffer (proxy_buffer_size); the body's first bytes too */
+    size_t hsize;                 /* its size (0: a cached head's copy, no room to read into) */
     size_t hlen;
     mg_upstream_head_t head;
     int64_t length;               /* body bytes still to come; -1: until close */
@@ -402,9 +406,9 @@ void mg_upstream_content_type(mg_request_t *r, mg_str_t val);
         MG_UPSTREAM_ROW(P, "_max_temp_file_size", MG_ARGS(1, 1), mg_conf_set_size,                 \
                         MG_UPSTREAM_F(B, max_temp_file_size)),                                     \
         MG_UPSTREAM_ROW(P, "_busy_buffers_size", MG_ARGS(1, 1), mg_conf_set_size,                  \
-                        MG_UPSTREAM_F(B, busy_buffers_size)),                                      \
+                        MG_UPSTREAM_F(B, busy_buffers_conf)),                                      \
         MG_UPSTREAM_ROW(P, "_temp_file_write_size", MG_ARGS(1, 1), mg_conf_set_size,               \
-                        MG_UPSTREAM_F(B, temp_file_write_size)),                                   \
+                        MG_UPSTREAM_F(B, temp_file_write_conf)),                                   \
         MG_UPSTREAM_ROW(P, "_ignore_client_abort", MG_FLAG, mg_conf_set_flag,                      \
                         MG_UPSTREAM_F(B, ignore_client_abort)),                                    \
         MG_UPSTREAM_ROW(P, "_request_buffering", MG_FLAG, mg_conf_set_flag,                        \

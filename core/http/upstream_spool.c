@@ -1,6 +1,7 @@
 /*
  * A buffered upstream response (proxy_buffering on, or X-Accel-Buffering: yes) as nginx's
- * event pipe handles it: the upstream is read into proxy_buffers; the writer is given at most
+ * event pipe handles it: the upstream is read into proxy_buffers (the head buffer first), each
+ * passed on once full or holding the body's end; the writer is given at most
  * proxy_busy_buffers_size at a time; when every buffer is taken and the client is slower, the
  * bytes read but not given are written to a temporary file under proxy_temp_path (up to
  * proxy_max_temp_file_size, proxy_temp_file_write_size per write, removed from the directory
@@ -46,8 +47,14 @@ typedef struct {
 struct mg_upstream_spool_s {
     spool_aio_t *aio;     /* a write in a thread, or NULL */
     unsigned char *state; /* per slot */
-    spool_read_t *held;   /* a ring of nbufs reads, oldest first */
+    spool_read_t *held;   /* a ring of nbufs + 1 reads, oldest first */
     mg_int_t held_first, held_n;
+    /* nginx's event pipe passes a buffer on only once it is full (or holds the body's end):
+     * the slot being read into until then (-1: none; nbufs: the head buffer, with what came
+     * after the head), the bytes in it, and whether the newest held read is its, not given */
+    mg_int_t fill;
+    size_t filled;
+    unsigned open : 1;
     size_t busy;             /* given to the writer since its queue was last empty */
     mg_http_temp_file_t *tf; /* NULL until the first spill */
     off_t given;             /* file bytes given to the writer */
@@ -98,7 +105,7 @@ static void spool_cleanup(void *data)
  * proxy_buffering makes one); the cleanup waits for a thread's write (spill_in_thread). */
 void mg_upstream_spool_init(mg_upstream_t *u)
 {
-    size_t n = (size_t)u->nbufs;
+    size_t n = (size_t)u->nbufs + 1; /* the head buffer is the last slot */
     char *p = mg_pcalloc(u->r->pool, sizeof(mg_upstream_spool_t) +
                                          n * (sizeof(spool_read_t) + sizeof(char *) + 1));
     mg_upstream_spool_t *sp = (mg_upstream_spool_t *)p;
@@ -109,6 +116,7 @@ void mg_upstream_spool_init(mg_upstream_t *u)
     p += n * sizeof(char *);
     sp->state = (unsigned char *)p;
     sp->rate_start = (int64_t)mg_now.sec;
+    sp->fill = -1;
     u->spool = sp;
 }
 
@@ -156,14 +164,14 @@ static void stop_reading(mg_upstream_t *u)
 
 static spool_read_t *held_at(mg_upstream_spool_t *sp, mg_upstream_t *u, mg_int_t i)
 {
-    return &sp->held[(sp->held_first + i) % u->nbufs];
+    return &sp->held[(sp->held_first + i) % (u->nbufs + 1)];
 }
 
 static void held_pop(mg_upstream_spool_t *sp, mg_upstream_t *u, int state)
 {
     spool_read_t *h = held_at(sp, u, 0);
     sp->state[h->slot] = (unsigned char)state;
-    sp->held_first = (sp->held_first + 1) % u->nbufs;
+    sp->held_first = (sp->held_first + 1) % (u->nbufs + 1);
     sp->held_n--;
 }
 
@@ -199,7 +207,7 @@ static mg_int_t give(mg_upstream_t *u, int idle)
         }
     }
     mg_buf_t *out = NULL, **tail = &out;
-    while (sp->held_n && sp->busy < limit) {
+    while (sp->held_n > sp->open && sp->busy < limit) {
         spool_read_t *h = held_at(sp, u, 0);
         *tail = h->first;
         tail = &h->last->next;
@@ -322,7 +330,7 @@ static mg_int_t spill(mg_upstream_t *u)
     if (u->conf->max_temp_file_size == 0 || u->conf->temp_path == NULL || r->parent) {
         return MG_DECLINED;
     }
-    for (; k < sp->held_n; k++) {
+    for (; k < sp->held_n - sp->open; k++) {
         size_t s = held_at(sp, u, k)->size;
         if ((k && total + s > u->conf->temp_file_write_size) ||
             (size_t)offset + total + s > u->conf->max_temp_file_size) {
@@ -377,6 +385,56 @@ static mg_int_t free_slot(mg_upstream_t *u)
     return -1;
 }
 
+/* Bytes read into slot (at the end of what it holds): cut into the body's buffers, which wait
+ * in the slot's held read until the slot is full, as nginx's event pipe passes a buffer on,
+ * unless they end the body; a chunked body's or a protocol's records go on at each read, as
+ * nginx's input filters for them pass every read. MG_OK, or MG_DONE: the body's end or a
+ * broken one (the request is finalized). */
+static mg_int_t input(mg_upstream_t *u, mg_int_t slot, char *data, size_t n)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    mg_buf_t *chain = NULL, **tail = &chain;
+    ssize_t used = mg_upstream_body_input(u, data, n, &tail);
+    if (used < 0) {
+        mg_upstream_body_invalid(u);
+        return MG_DONE;
+    }
+    if (chain) {
+        spool_read_t *h;
+        if (sp->open) {
+            h = held_at(sp, u, sp->held_n - 1);
+            h->last->next = chain;
+        } else {
+            h = held_at(sp, u, sp->held_n++);
+            h->slot = slot;
+            h->first = chain;
+            h->size = 0;
+        }
+        for (mg_buf_t *b = chain; b; b = b->next) {
+            h->last = b;
+            h->size += (size_t)(b->last - b->pos);
+            /* nginx's event pipe passes every buffer on recycled (its input filters mark each
+             * one): the writer sends it without waiting for postpone_output, and a filter
+             * that shrinks it (ssi, sub_filter) passes the mark on */
+            b->recycled = 1;
+        }
+        sp->state[slot] = SLOT_HELD;
+        sp->open = 1;
+    }
+    if (mg_upstream_body_complete(u)) {
+        mg_upstream_body_finish(u, (size_t)used < n && !u->chunked_body);
+        return MG_DONE;
+    }
+    sp->filled += n;
+    size_t size = slot == u->nbufs ? u->hsize : u->bufsize;
+    if (sp->fill != slot || sp->filled >= size || u->chunked_body || u->decode) {
+        sp->fill = -1;
+        sp->filled = 0;
+        sp->open = 0;
+    }
+    return MG_OK;
+}
+
 void mg_upstream_spool_read(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -384,22 +442,45 @@ void mg_upstream_spool_read(mg_upstream_t *u)
     if (sp->aio) {
         return; /* a thread writes the oldest reads: its end goes on */
     }
-    for (;;) {
+    if (u->pending_len) {
+        /* what came with the head: the head buffer is the first buffer, read on into after
+         * it (a cached head's copy has no room: passed at once) */
+        size_t n = u->pending_len;
+        u->pending_len = 0;
+        u->mem[u->nbufs] = u->hbuf;
+        if (u->hsize) {
+            sp->fill = u->nbufs;
+            sp->filled = (size_t)(u->pending - u->hbuf);
+        }
+        if (input(u, u->nbufs, u->pending, n) != MG_OK) {
+            return;
+        }
+    } else if (sp->fill < 0 && sp->held_n == 0 && u->hsize && u->mem[u->nbufs] == NULL) {
+        /* the head came alone: the body's first bytes go after it in the head buffer */
+        u->mem[u->nbufs] = u->hbuf;
+        sp->fill = u->nbufs;
+        sp->filled = u->hlen;
+    }
+    for (int wrote = 0;;) {
         int idle = !mg_http_output_busy(r);
         if (idle) {
             /* every buffer given was written: all free again */
-            for (mg_int_t i = 0; i < u->nbufs; i++) {
+            for (mg_int_t i = 0; i <= u->nbufs; i++) {
                 if (sp->state[i] == SLOT_BUSY) {
                     sp->state[i] = SLOT_FREE;
                 }
             }
             sp->busy = 0;
         }
-        if (give(u, idle) == MG_ERROR) {
+        mg_int_t slot = sp->fill >= 0 ? sp->fill : free_slot(u);
+        /* as nginx's event pipe: what is ready goes to the writer before reading, then only
+         * once reading stops (no more for now, no buffer left), so that what one event read
+         * goes on together */
+        if ((!wrote || slot < 0) && give(u, idle) == MG_ERROR) {
             mg_upstream_finalize(u, MG_ERROR);
             return;
         }
-        mg_int_t slot = free_slot(u);
+        wrote = 1;
         if (slot < 0 && !sp->flushed && mg_http_output_busy(r)) {
             /* the writer may hold what it has for postpone_output: only a flush makes it
              * write, and so free buffers */
@@ -430,44 +511,33 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             stop_reading(u);
             return;
         }
-        size_t want = rate_allows(u, u->bufsize);
-        if (want == 0) {
-            return;
-        }
-        if (u->mem[slot] == NULL) {
-            u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
-        }
-        size_t n;
-        int64_t raw = u->state->response_length;
-        if (mg_upstream_recv_body(u, u->mem[slot], want, &n) != MG_OK) {
-            return;
-        }
-        sp->rate_read += u->state->response_length - raw;
-        mg_buf_t *chain = NULL, **tail = &chain;
-        ssize_t used = mg_upstream_body_input(u, u->mem[slot], n, &tail);
-        if (used < 0) {
-            mg_upstream_body_invalid(u);
-            return;
-        }
-        if (chain) {
-            spool_read_t *h = held_at(sp, u, sp->held_n++);
-            h->slot = slot;
-            h->first = chain;
-            h->last = chain;
-            h->size = 0;
-            for (mg_buf_t *b = chain; b; b = b->next) {
-                h->last = b;
-                h->size += (size_t)(b->last - b->pos);
-                /* nginx's event pipe passes every read on recycled (its input filters
-                 * mark each buffer, full or not): the writer sends it without waiting for
-                 * postpone_output, and a filter that shrinks it (ssi, sub_filter) passes
-                 * the mark on */
-                b->recycled = 1;
+        size_t size = slot == u->nbufs ? u->hsize : u->bufsize;
+        size_t want = rate_allows(u, size - (sp->fill == slot ? sp->filled : 0));
+        mg_int_t rc = MG_AGAIN;
+        if (want) {
+            if (u->mem[slot] == NULL) {
+                u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
             }
-            sp->state[slot] = SLOT_HELD;
+            if (sp->fill != slot) {
+                sp->fill = slot;
+                sp->filled = 0;
+            }
+            size_t n;
+            int64_t raw = u->state->response_length;
+            rc = mg_upstream_recv_body(u, u->mem[slot] + sp->filled, want, &n);
+            if (rc == MG_OK) {
+                sp->rate_read += u->state->response_length - raw;
+                rc = input(u, slot, u->mem[slot] + sp->filled, n);
+            }
         }
-        if (mg_upstream_body_complete(u)) {
-            mg_upstream_body_finish(u, (size_t)used < n && !u->chunked_body);
+        if (rc == MG_DONE) {
+            return;
+        }
+        if (rc == MG_AGAIN) {
+            /* waiting for the upstream (or *_limit_rate's timer) */
+            if (give(u, !mg_http_output_busy(r)) == MG_ERROR) {
+                mg_upstream_finalize(u, MG_ERROR);
+            }
             return;
         }
     }
@@ -505,8 +575,10 @@ mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last)
 const char *mg_upstream_merge_buffers(mg_conf_t *cf, mg_upstream_conf_t *conf,
                                       mg_upstream_conf_t *prev, const char *p)
 {
-    mg_conf_merge_size(conf->busy_buffers_size, prev->busy_buffers_size, MG_CONF_UNSET_SIZE);
-    mg_conf_merge_size(conf->temp_file_write_size, prev->temp_file_write_size, MG_CONF_UNSET_SIZE);
+    mg_conf_merge_size(conf->busy_buffers_conf, prev->busy_buffers_conf, MG_CONF_UNSET_SIZE);
+    mg_conf_merge_size(conf->temp_file_write_conf, prev->temp_file_write_conf, MG_CONF_UNSET_SIZE);
+    conf->busy_buffers_size = conf->busy_buffers_conf;
+    conf->temp_file_write_size = conf->temp_file_write_conf;
     mg_conf_merge_size(conf->max_temp_file_size, prev->max_temp_file_size, MG_CONF_UNSET_SIZE);
     if (conf->bufs_num < 2) {
         mg_conf_error(cf, 0, "there must be at least 2 \"%s_buffers\"", p);

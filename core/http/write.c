@@ -52,7 +52,7 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
         return MG_OK; /* thrown away, as nginx's header_only does */
     }
     mg_int_t rc = mg_http_top_body_filter(r, in);
-    if (rc != MG_ERROR && r->buffered && r->parent == NULL && r->hc->out &&
+    if (rc != MG_ERROR && r->buffered && !r->buffered_waits && r->parent == NULL && r->hc->out &&
         !r->connection->writing && !r->hc->delayed && !r->hc->aio_busy && !r->connection->closed) {
         /* a filter keeps input until the writer drains: what the writer postponed must go
          * now, or nothing would ever drain it; written at once, the filter goes on from the
