@@ -883,7 +883,7 @@ static void body_broken(mg_upstream_t *u)
 static void body_cut(mg_upstream_t *u)
 {
     mg_buf_t *held = mg_upstream_spool_rest(u, NULL);
-    if (held && pipe_output(u, held) == MG_ERROR) {
+    if (held && pipe_output(u, held, 0) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return;
     }
