@@ -24,6 +24,7 @@ my $servers = <<'CONF';
         ssl_certificate_key $TEST_NGINX_CERT_DIR/a.test.key;
         large_client_header_buffers 2 1k;
         underscores_in_headers on;
+        merge_slashes off;
         error_page 400 414 /err;
         location / { return 200 "a $http_x_y\n"; }
         location = /err { return 200 "a err\n"; }
@@ -45,6 +46,7 @@ my $default = <<'CONF';
     error_page 400 414 /err;
     location / { return 200 "default $http_x_y\n"; }
     location = /err { return 200 "default err\n"; }
+    location /m { return 200 "default $uri\n"; }
 CONF
 
 add_block_preprocessor(sub {
@@ -188,3 +190,11 @@ default
 "GET / HTTP/1.1\r\nHost: zz.test\r\nX_Y: 1\r\nConnection: close\r\n\r\n"
 --- response_body
 default 
+
+
+
+=== TEST 13: the request line's URI is normalized as the SNI server says (merge_slashes)
+--- raw_request eval
+"GET /m//n HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+--- response_body
+default /m//n

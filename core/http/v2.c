@@ -568,9 +568,12 @@ static void conn_timers(mg_http_v2_conn_t *h2)
         mg_conn_timer_set(c, clcf->send_timeout);
         mg_lazy_timer_del(&h2->trim);
     } else if (h2->streams == NULL) {
-        /* as nginx 1.22: a connection that has sent no request yet gets client_header_timeout,
-         * one between requests keepalive_timeout */
-        mg_conn_timer_set(c, h2->requests ? clcf->keepalive_timeout : cscf->client_header_timeout);
+        /* as nginx 1.22: a connection that has sent no request yet gets client_header_timeout
+         * (the default server's: nginx's timer from accept, before SNI), one between requests
+         * keepalive_timeout (the connection's server's) */
+        mg_conn_timer_set(c, h2->requests
+                                 ? clcf->keepalive_timeout
+                                 : h2->hc->addr_conf->default_server->client_header_timeout);
         mg_lazy_timer_set(&h2->trim, H2_TRIM_MSEC);
     } else {
         mg_conn_timer_del(c);
