@@ -198,3 +198,19 @@ default
 "GET /m//n HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 --- response_body
 default /m//n
+
+
+
+=== TEST 14: a handshake the client breaks off after SNI is logged to the SNI server's error_log
+--- init
+require IO::Socket::SSL;
+my $s = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $Test::Moongate::ServerPort,
+                             SSL_hostname => 'a.test', SSL_verify_mode => 1,
+                             SSL_ca_file => "$ENV{TEST_NGINX_CERT_DIR}/self.crt");
+Test::More::ok(!$s, "the client refused the server's certificate");
+--- raw_request eval
+"GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
+--- response_body
+a 
+--- error_log eval
+qr/SSL_do_handshake\(\) failed .*alert unknown ca.* while SSL handshaking, client: 127\.0\.0\.1, server: 127\.0\.0\.1:\d+$/
