@@ -270,6 +270,19 @@ void *mg_server_names_find(const mg_server_names_t *t, mg_str_t host)
 
 mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out)
 {
+    size_t host_len = mg_server_name_check(in);
+    if (host_len == 0) {
+        return MG_DECLINED;
+    }
+    out->data = mg_pnalloc(pool, host_len + 1);
+    mg_strlow(out->data, in.data, host_len);
+    out->data[host_len] = '\0';
+    out->len = host_len;
+    return MG_OK;
+}
+
+size_t mg_server_name_check(mg_str_t in)
+{
     /* as nginx: the name ends at a ':' outside brackets or after a literal's ']', but the
      * whole value is checked (a "..", '/', NUL or control byte in the port part refuses it
      * too); '\\' is an ordinary byte on Linux */
@@ -281,7 +294,7 @@ mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out)
         switch (ch) {
         case '.':
             if (dot_pos == (int)i - 1) {
-                return MG_DECLINED;
+                return 0;
             }
             dot_pos = (int)i;
             break;
@@ -304,22 +317,15 @@ mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out)
             break;
         case '/':
         case '\0':
-            return MG_DECLINED;
+            return 0;
         default:
             if (ch <= 0x20 || ch == 0x7f) {
-                return MG_DECLINED;
+                return 0;
             }
         }
     }
     if (host_len && in.data[host_len - 1] == '.') {
         host_len--;
     }
-    if (host_len == 0) {
-        return MG_DECLINED;
-    }
-    out->data = mg_pnalloc(pool, host_len + 1);
-    mg_strlow(out->data, in.data, host_len);
-    out->data[host_len] = '\0';
-    out->len = host_len;
-    return MG_OK;
+    return host_len;
 }

@@ -58,6 +58,9 @@ mg_int_t mg_server_names_check(mg_conf_t *cf, const mg_server_names_t *t, mg_int
  * without its port and a trailing dot, in *out (pool's, NUL-terminated); MG_DECLINED for a
  * name nginx refuses ("..", "/", "\\", a space or control byte, nothing left). */
 mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out);
+/* The same check without a copy: the length of the name in in (before its port and trailing
+ * dot), 0 for one nginx refuses. */
+size_t mg_server_name_check(mg_str_t in);
 /* The server whose exact or wildcard name matches host (lowercase), or NULL (then the regexes,
  * then the default server). */
 void *mg_server_names_find(const mg_server_names_t *t, mg_str_t host);

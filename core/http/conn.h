@@ -10,6 +10,11 @@
 typedef struct mg_http_conn_s {
     mg_http_port_t *port;
     mg_http_addr_conf_t *addr_conf;
+    /* the connection's server (nginx's hc->conf_ctx): the address's default server, or the one
+     * SNI named; each request starts on it until its Host chooses, and what comes before the
+     * Host takes its settings: the head's buffers and limits, client_header_timeout between
+     * requests, header checks, error_page, error_log and the log's "server:", h2's settings */
+    mg_http_srv_conf_t *srv;
     char *buf;          /* malloc'ed; freed by a pool cleanup */
     size_t size;
     size_t start;       /* unparsed data is buf[start..last) */
@@ -94,7 +99,7 @@ mg_int_t mg_http_discard_buffered(mg_connection_t *c);
 void mg_http_write_filters_init(void);
 /* Forget the writer's per-request state (the request pool is being freed). */
 void mg_http_writer_reset(mg_http_conn_t *hc);
-/* A request on the connection's default server, before its head is known (request.c). */
+/* A request on the connection's server (hc->srv), before its head is known (request.c). */
 mg_request_t *mg_http_create_request(mg_connection_t *c);
 /* Detach r from its connection and free its pool (request.c). */
 void mg_http_free_request(mg_request_t *r);
@@ -122,6 +127,9 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
  * $request_length, the first Host and its server), in copies of its own. */
 void mg_http_partial_head(mg_request_t *r, mg_http_request_head_t *head, const char *line);
 
+/* The connection's server becomes srv (at accept, and when SNI names one): its error_log
+ * speaks for the connection from now, as nginx's servername callback switches it. */
+void mg_http_conn_set_server(mg_connection_t *c, mg_http_srv_conf_t *srv);
 /* Wait for a request head (the connection's start once TLS is up, or on plain HTTP). */
 void mg_http_wait_request_start(mg_connection_t *c);
 /* A request's reader (its body) is done with the client connection: reading stays on, and

@@ -22,11 +22,7 @@ static void read_head(mg_connection_t *c);
 static void process_buffer(mg_connection_t *c);
 static void keepalive_timeout(mg_connection_t *c);
 static mg_request_t *head_request(mg_connection_t *c, int parsed);
-
-static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
-{
-    return hc->addr_conf->default_server;
-}
+static mg_http_srv_conf_t *head_srv(mg_http_conn_t *hc);
 
 /* The request line of a head still being read: from its first byte up to CR/LF or what has
  * arrived (nginx shows the partial line as "request:" in its log). */
@@ -82,7 +78,7 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
     if (r == NULL && st && (hc->v2 || !reading_head(hc))) {
         /* a stream before its request: nginx makes the request with the stream, so its lines
          * name the server and the :authority read so far */
-        mg_http_srv_conf_t *cscf = default_srv(hc);
+        mg_http_srv_conf_t *cscf = hc->srv;
         mg_str_t name = mg_server_names_first(&cscf->server_names);
         p = mg_sprintf_end(p, end, ", server: %.*s", (int)name.len, name.data);
         if (st->authority.data && !(st->bad && st->bad_before_host)) {
@@ -95,7 +91,7 @@ static size_t http_log_handler(mg_log_t *log, char *buf, size_t len)
         p = mg_sprintf_end(p, end, ", server: %s", hc->addr_conf->addr_text);
         return (size_t)(p - buf);
     }
-    mg_http_srv_conf_t *cscf = r ? mg_http_get_srv_conf(r, mg_http_core_module) : default_srv(hc);
+    mg_http_srv_conf_t *cscf = r ? mg_http_get_srv_conf(r, mg_http_core_module) : head_srv(hc);
     mg_str_t name = mg_server_names_first(&cscf->server_names);
     p = mg_sprintf_end(p, end, ", server: %.*s", (int)name.len, name.data);
     if (r == NULL) {
@@ -158,10 +154,24 @@ static void free_request(void *data)
     mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
 }
 
+static void use_error_log(mg_connection_t *c, mg_http_srv_conf_t *srv)
+{
+    mg_http_loc_conf_t *clcf = srv->ctx->loc_conf[mg_http_core_module.index];
+    mg_log_use(&c->log, clcf->error_log ? clcf->error_log : c->cycle->log);
+}
+
+/* A head being read is a request in nginx, made on the connection's server and moved by its
+ * Host: its lines go to that server's error_log, not the previous request's location's. */
+static void head_log_use(mg_connection_t *c)
+{
+    use_error_log(c, head_srv(c->data));
+}
+
 /* nginx's log action for a head being read: which line it has got to. */
 static void set_head_action(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
+    head_log_use(c);
     c->log.action = hc->head->request_line_done ? "reading client request headers"
                     : hc->pipelined             ? "reading client pipelined request line"
                                                 : "reading client request line";
@@ -183,7 +193,7 @@ typedef struct {
 static void head_buf_take(mg_connection_t *c, mg_http_conn_t *hc)
 {
     mg_server_t *srv = c->server;
-    size_t size = default_srv(hc)->client_header_buffer_size;
+    size_t size = hc->srv->client_header_buffer_size;
     if (srv->h1_nbufs && srv->h1_bufs[srv->h1_nbufs - 1].size == size) {
         hc->buf = srv->h1_bufs[--srv->h1_nbufs].buf;
     } else {
@@ -229,8 +239,7 @@ static void head_free(mg_server_t *srv, mg_http_request_head_t *head)
 static void head_buf_release(mg_connection_t *c, mg_http_conn_t *hc)
 {
     mg_server_t *srv = c->server;
-    if (hc->size == default_srv(hc)->client_header_buffer_size &&
-        srv->h1_nbufs < MG_SERVER_H1_SPARE) {
+    if (hc->size == hc->srv->client_header_buffer_size && srv->h1_nbufs < MG_SERVER_H1_SPARE) {
         srv->h1_bufs[srv->h1_nbufs].buf = hc->buf;
         srv->h1_bufs[srv->h1_nbufs++].size = hc->size;
     } else {
@@ -305,12 +314,8 @@ void mg_http_init_connection(mg_connection_t *c)
     }
     c->log.handler = http_log_handler;
     c->log.data = hc;
-    mg_http_srv_conf_t *cscf = default_srv(hc);
-    /* until a request picks its server, the default server's error_log speaks, as nginx */
-    mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
-    if (clcf->error_log) {
-        mg_log_use(&c->log, clcf->error_log);
-    }
+    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
+    mg_http_conn_set_server(c, cscf);
     hc->proxy_protocol = hc->addr_conf->proxy_protocol;
     /* the head buffer and the parser's block come with the first read (head_buf_take) */
     mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
@@ -327,6 +332,13 @@ void mg_http_init_connection(mg_connection_t *c)
         hc->v2_preface = mg_http_v2_enabled(hc, cscf);
     }
     mg_conn_read_on(c);
+}
+
+void mg_http_conn_set_server(mg_connection_t *c, mg_http_srv_conf_t *srv)
+{
+    mg_http_conn_t *hc = c->data;
+    hc->srv = srv;
+    use_error_log(c, srv);
 }
 
 void mg_http_conn_reader_done(mg_connection_t *c)
@@ -378,6 +390,7 @@ static void reject_head(mg_connection_t *c, mg_int_t status, int http09, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    head_log_use(c);
     mg_log_error(MG_LOG_INFO, &c->log, 0, "%s", msg);
     mg_request_t *r = head_request(c, status != MG_HTTP_REQUEST_URI_TOO_LARGE);
     if (http09) {
@@ -435,13 +448,53 @@ mg_int_t mg_http_discard_buffered(mg_connection_t *c)
     return MG_OK;
 }
 
+/* The server whose large_client_header_buffers take a head's lines after its Host: nginx
+ * takes them from its request's server when a line needs one, which is the Host's once the
+ * Host line (or a request line with a host) was read. Looks among the first nlines header
+ * lines; NULL when no Host is there (the connection's server's then), else the server and in
+ * *from the first line (0 the request line, k the k-th header line) it holds for. A name no
+ * server has is the default server's; an invalid one is refused at its line anyway. */
+static mg_http_srv_conf_t *host_srv(mg_http_conn_t *hc, size_t nlines, size_t *from)
+{
+    mg_http_request_head_t *head = hc->head;
+    mg_span_t host = head->host;
+    *from = 1;
+    for (size_t i = 0; host.len == 0 && i < nlines && i < head->nheaders; i++) {
+        if (mg_span_ieq(head->headers[i].name, "host")) {
+            host = head->headers[i].value;
+            *from = i + 2;
+        }
+    }
+    size_t len = host.len ? mg_server_name_check((mg_str_t){host.len, (char *)host.data}) : 0;
+    if (len == 0) {
+        return NULL;
+    }
+    /* (rare: only a head larger than client_header_buffer_size asks) */
+    char *name = mg_alloc(len);
+    mg_strlow(name, host.data, len);
+    mg_http_srv_conf_t *srv = mg_http_find_server(NULL, hc->addr_conf, (mg_str_t){len, name});
+    free(name);
+    return srv ? srv : hc->addr_conf->default_server;
+}
+
+/* The server nginx's request for the head being read is on by now: the Host's once its line
+ * (or a request line with a host) was read, else the connection's. Its large buffers take the
+ * line being read; it names the head's log lines. */
+static mg_http_srv_conf_t *head_srv(mg_http_conn_t *hc)
+{
+    size_t from;
+    mg_http_request_head_t *head = hc->head;
+    mg_http_srv_conf_t *srv = head->request_line_done ? host_srv(hc, head->nheaders, &from) : NULL;
+    return srv ? srv : hc->srv;
+}
+
 /* Make room at the end of the buffer, growing it as nginx's large buffers allow. Returns
  * MG_OK, or an HTTP status when the head is too large. */
 static mg_int_t make_room(mg_connection_t *c, int have_head)
 {
     mg_http_conn_t *hc = c->data;
     mg_http_request_head_t *head = hc->head;
-    mg_http_srv_conf_t *cscf = default_srv(hc);
+    mg_http_srv_conf_t *cscf = hc->srv;
     if (hc->start > 0) {
         /* the parser's offsets are from hc->start: only its strings move */
         mg_http_parse_rebase(head, hc->buf + hc->start, hc->buf);
@@ -452,19 +505,20 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
     if (hc->last < hc->size) {
         return MG_OK;
     }
+    /* the line being read takes a large buffer: the Host's server's after a Host line */
+    mg_http_srv_conf_t *lcf = have_head ? head_srv(hc) : cscf;
     if (have_head && !hc->discarding) {
         size_t line = hc->last - head->line_start;
-        if (!head->request_line_done && line >= cscf->large_client_header_buffers_size) {
+        if (!head->request_line_done && line >= lcf->large_client_header_buffers_size) {
             return MG_HTTP_REQUEST_URI_TOO_LARGE;
         }
-        if (head->request_line_done && line >= cscf->large_client_header_buffers_size) {
+        if (head->request_line_done && line >= lcf->large_client_header_buffers_size) {
             return MG_HTTP_REQUEST_HEADER_TOO_LARGE;
         }
     }
     /* nginx's first buffer and its large ones: head_lines_too_long tells how much fits */
-    size_t max =
-        cscf->client_header_buffer_size +
-        cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num;
+    size_t max = cscf->client_header_buffer_size + lcf->large_client_header_buffers_size *
+                                                       (size_t)lcf->large_client_header_buffers_num;
     if (hc->discarding) {
         max = hc->size; /* just recycle the space */
         hc->last = hc->start = 0;
@@ -473,9 +527,9 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
     if (hc->size >= max) {
         return MG_HTTP_REQUEST_HEADER_TOO_LARGE;
     }
-    size_t nsize = hc->size < cscf->large_client_header_buffers_size
-                       ? cscf->large_client_header_buffers_size
-                       : hc->size + cscf->large_client_header_buffers_size;
+    size_t nsize = hc->size < lcf->large_client_header_buffers_size
+                       ? lcf->large_client_header_buffers_size
+                       : hc->size + lcf->large_client_header_buffers_size;
     if (nsize > max) {
         nsize = max;
     }
@@ -497,13 +551,20 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
 static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
 {
     mg_http_conn_t *hc = c->data;
-    mg_http_srv_conf_t *cscf = default_srv(hc);
+    mg_http_srv_conf_t *cscf = hc->srv;
     size_t max = cscf->large_client_header_buffers_size;
+    size_t num = (size_t)cscf->large_client_header_buffers_num;
     const char *base = hc->buf + hc->start;
     const char *end = base + (hc->last - hc->start);
     size_t cap = cscf->client_header_buffer_size, used = 0, large = 0;
+    size_t from;
+    mg_http_srv_conf_t *hsrv = host_srv(hc, head->nheaders, &from);
     /* the request line, each header line, then the empty line */
     for (size_t i = 0; i <= head->nheaders + 1; i++) {
+        if (hsrv && i == from) {
+            max = hsrv->large_client_header_buffers_size;
+            num = (size_t)hsrv->large_client_header_buffers_num;
+        }
         const char *line = i == 0                ? head->request_line.data
                            : i <= head->nheaders ? head->headers[i - 1].name.data
                                                  : NULL;
@@ -519,7 +580,7 @@ static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
             used += len;
             continue;
         }
-        if (len > max || large == (size_t)cscf->large_client_header_buffers_num) {
+        if (len > max || large == num) {
             if (i == 0) {
                 c->log.action = "reading client request line";
                 reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
@@ -608,8 +669,7 @@ static mg_int_t parse_buffered(mg_connection_t *c)
             }
             return MG_OK;
         }
-        if ((size_t)rc > default_srv(hc)->client_header_buffer_size &&
-            head_lines_too_long(c, head)) {
+        if ((size_t)rc > hc->srv->client_header_buffer_size && head_lines_too_long(c, head)) {
             return MG_OK;
         }
         c->log.action = NULL;
@@ -640,7 +700,7 @@ static void head_timer_arm(mg_connection_t *c, mg_http_conn_t *hc)
 {
     if (hc->head_timer_due) {
         hc->head_timer_due = 0;
-        mg_conn_timer_set(c, default_srv(hc)->client_header_timeout);
+        mg_conn_timer_set(c, hc->srv->client_header_timeout);
     }
 }
 
@@ -724,7 +784,7 @@ static void process_buffer(mg_connection_t *c)
             if (room == MG_HTTP_REQUEST_URI_TOO_LARGE) {
                 reject_head(c, room, 0, "client sent too long URI");
             } else {
-                mg_str_t line = current_line(hc, default_srv(hc)->large_client_header_buffers_size);
+                mg_str_t line = current_line(hc, head_srv(hc)->large_client_header_buffers_size);
                 if (line.len > LOG_LINE_MAX) {
                     line.len = LOG_LINE_MAX;
                 }

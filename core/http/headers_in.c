@@ -190,14 +190,18 @@ static mg_int_t choose_server(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
     mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, r->headers_in.server);
-    /* SNI chose the certificate; the Host chooses the server (nginx 1.22), except that a server
-     * checking client certificates answers 421 to a name other than the negotiated one, when
-     * that name was a server's (nginx: an SNI name no server has is no negotiated name) */
-    if (hc->ssl_sni_server &&
-        mg_http_ssl_check_server(r, srv ? srv : hc->addr_conf->default_server) != MG_OK) {
+    /* a name no server has (none: the empty one) is the address's default server's, as in
+     * nginx 1.22, even when SNI chose another for the connection */
+    if (srv == NULL) {
+        srv = hc->addr_conf->default_server;
+    }
+    /* the Host chooses the request's server (nginx 1.22), except that a server checking client
+     * certificates answers 421 to a name other than the negotiated one, when that name was a
+     * server's (nginx: an SNI name no server has is no negotiated name) */
+    if (hc->ssl_sni_server && mg_http_ssl_check_server(r, srv) != MG_OK) {
         return MG_ERROR;
     }
-    if (srv) {
+    if (srv != hc->srv) {
         r->srv_conf = srv->ctx->srv_conf;
         r->loc_conf = srv->ctx->loc_conf;
         mg_http_update_location_config(r); /* the chosen server's error_log */
@@ -209,7 +213,7 @@ static mg_int_t choose_server(mg_request_t *r)
  * not normalize ($uri is then empty, as nginx leaves it). */
 static mg_int_t take_request_line(mg_request_t *r, mg_http_request_head_t *head)
 {
-    mg_http_srv_conf_t *cscf = r->hc->addr_conf->default_server;
+    mg_http_srv_conf_t *cscf = r->hc->srv; /* nginx's request line comes before the Host */
     r->request_line.data = (char *)head->request_line.data;
     r->request_line.len = head->request_line.len;
     r->method_name.data = (char *)head->method.data;
@@ -300,7 +304,6 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
 {
     mg_http_conn_t *hc = c->data;
     mg_request_t *r = mg_http_create_request(c);
-    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
     const char *head_end = hc->buf + hc->start + used;
     hc->start += used;
     hc->head_end = hc->start;
@@ -350,6 +353,9 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         mg_http_header_t *ph = &head->headers[i];
         mg_str_t name = { ph->name.len, (char *)ph->name.data };
         mg_str_t value = { ph->value.len, (char *)ph->value.data };
+        /* each line is checked as the request's server by then says: the connection's, the
+         * Host's after a Host line (or :authority), as nginx */
+        mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
         if (cscf->ignore_invalid_headers && !header_name_ok(name, cscf->underscores_in_headers)) {
             /* nginx quotes the line up to the value's end (an empty value is at the line's end) */
             size_t len = (size_t)(value.data + value.len - name.data);

@@ -26,13 +26,13 @@ static mg_pool_t *request_pool(size_t size)
 mg_request_t *mg_http_create_request(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    mg_pool_t *pool = request_pool(hc->addr_conf->default_server->request_pool_size);
+    mg_pool_t *pool = request_pool(hc->srv->request_pool_size);
     mg_request_t *r = mg_pcalloc(pool, sizeof(mg_request_t));
     r->pool = pool;
     r->connection = c;
     r->hc = hc;
     hc->r = r;
-    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
+    mg_http_srv_conf_t *cscf = hc->srv;
     r->main_conf = cscf->ctx->main_conf;
     r->srv_conf = cscf->ctx->srv_conf;
     r->loc_conf = cscf->ctx->loc_conf;
@@ -51,7 +51,7 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     r->method = MG_HTTP_UNKNOWN;
     c->requests++;
     mg_stat_state(c->server, &hc->stat, MG_STAT_WRITING);
-    /* the default server's error_log until the Host header picks the server, as nginx;
+    /* the connection's server's error_log until the Host header picks the server, as nginx;
      * this also undoes a previous request's location log */
     mg_http_update_location_config(r);
     return r;

@@ -1470,11 +1470,6 @@ static int shared_ticket_callback(SSL *ssl, unsigned char *name, unsigned char *
 
 /* ---- connections ---- */
 
-static mg_http_srv_conf_t *default_srv(mg_http_conn_t *hc)
-{
-    return hc->addr_conf->default_server;
-}
-
 /* SNI: the server of that name on this address, as a Host would choose it; a server with
  * certificates of its own switches the handshake to its context. Called without a name
  * too (OpenSSL calls it for every ClientHello). */
@@ -1496,7 +1491,7 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
     (void)arg;
     mg_connection_t *c = SSL_get_app_data(ssl);
     mg_http_conn_t *hc = c->data;
-    mg_http_srv_conf_t *cscf = default_srv(hc);
+    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (name == NULL) {
         mg_debug_event(&c->log, "SSL server name: null");
@@ -1516,9 +1511,14 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
         if (found) {
             cscf = found;
             hc->ssl_sni_server = 1;
+            /* the connection is that server's until a Host chooses (nginx's conf_ctx) */
+            mg_http_conn_set_server(c, found);
         }
     }
     ssl_srv_conf_t *s = srv_ssl(cscf);
+    if (s->buffer_size) {
+        c->ssl->buffer_size = s->buffer_size; /* (0: mg_ssl_new's default stays) */
+    }
     if (s->reject_handshake) {
         c->ssl->rejected = 1; /* logged by the handshake's failure, as nginx */
         *ad = SSL_AD_UNRECOGNIZED_NAME;
@@ -1559,11 +1559,7 @@ static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *out
     (void)arg;
     mg_connection_t *c = SSL_get_app_data(ssl);
     mg_http_conn_t *hc = c->data;
-    mg_http_srv_conf_t *cscf = NULL;
-    if (hc->ssl_servername.len) {
-        cscf = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
-    }
-    int h2 = mg_http_v2_enabled(hc, cscf ? cscf : default_srv(hc));
+    int h2 = mg_http_v2_enabled(hc, hc->srv); /* (SNI has chosen it by now) */
     static const unsigned char with_h2[] = "\x02h2\x08http/1.1", without[] = "\x08http/1.1";
     const unsigned char *ours = h2 ? with_h2 : without;
     unsigned int ourlen = h2 ? sizeof(with_h2) - 1 : sizeof(without) - 1;
@@ -1630,8 +1626,9 @@ static void handshaked(mg_connection_t *c)
         mg_http_v2_init(c);
         return;
     }
-    /* the head gets its client_header_timeout from now */
-    mg_conn_timer_set(c, default_srv(hc)->client_header_timeout);
+    /* the head gets its client_header_timeout from now: the default server's, as nginx's
+     * first head runs on the timer its accept set, before SNI was known */
+    mg_conn_timer_set(c, hc->addr_conf->default_server->client_header_timeout);
     mg_http_wait_request_start(c);
 }
 
@@ -1695,7 +1692,7 @@ static void first_byte(mg_connection_t *c)
         mg_http_wait_request_start(c);
         return;
     }
-    ssl_srv_conf_t *s = srv_ssl(default_srv(hc));
+    ssl_srv_conf_t *s = srv_ssl(hc->srv); /* the default server's (SNI switches it) */
     mg_ssl_conn_create(c, s->ctx, s->buffer_size);
     c->log.action = "SSL handshaking";
     c->read_handler = handshake_handler;
@@ -1726,14 +1723,8 @@ mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv)
          mg_strncasecmp(host.data, hc->ssl_servername.data, host.len) == 0)) {
         return MG_OK;
     }
-    /* refused as the server SNI chose: its name in the log line, its error_page 421 (nginx's
-     * request has the SNI server's configuration until the Host chooses) */
-    mg_http_srv_conf_t *sni = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
-    if (sni) {
-        r->srv_conf = sni->ctx->srv_conf;
-        r->loc_conf = sni->ctx->loc_conf;
-        mg_http_update_location_config(r);
-    }
+    /* refused as the server SNI chose, which r is still on (hc->srv): its name in the log
+     * line, its error_page 421 */
     r->headers_in.server.len =
         0; /* nginx never takes a Host it refuses: $host is the server's name */
     c->log.action = "reading client request headers";

@@ -323,7 +323,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     }
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
         /* keepalive_requests: this stream is served, none after it */
-        mg_http_srv_conf_t *cscf = h2->hc->addr_conf->default_server;
+        mg_http_srv_conf_t *cscf = h2->hc->srv;
         mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
         if (h2->requests >= (mg_uint_t)clcf->keepalive_requests && !h2->goaway) {
             h2->goaway = 1;
@@ -542,7 +542,7 @@ static void conn_close(mg_http_v2_conn_t *h2)
 static void conn_end(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
-    mg_http_srv_conf_t *cscf = h2->hc->addr_conf->default_server;
+    mg_http_srv_conf_t *cscf = h2->hc->srv;
     mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
     if (clcf->lingering_close == MG_HTTP_LINGERING_OFF || h2->closing || c->fd < 0) {
         conn_close(h2);
@@ -562,15 +562,18 @@ static void conn_fail(mg_http_v2_conn_t *h2)
 static void conn_timers(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
-    mg_http_srv_conf_t *cscf = h2->hc->addr_conf->default_server;
+    mg_http_srv_conf_t *cscf = h2->hc->srv;
     mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
     if (h2->wblocked) {
         mg_conn_timer_set(c, clcf->send_timeout);
         mg_lazy_timer_del(&h2->trim);
     } else if (h2->streams == NULL) {
-        /* as nginx 1.22: a connection that has sent no request yet gets client_header_timeout,
-         * one between requests keepalive_timeout */
-        mg_conn_timer_set(c, h2->requests ? clcf->keepalive_timeout : cscf->client_header_timeout);
+        /* as nginx 1.22: a connection that has sent no request yet gets client_header_timeout
+         * (the default server's: nginx's timer from accept, before SNI), one between requests
+         * keepalive_timeout (the connection's server's) */
+        mg_conn_timer_set(c, h2->requests
+                                 ? clcf->keepalive_timeout
+                                 : h2->hc->addr_conf->default_server->client_header_timeout);
         mg_lazy_timer_set(&h2->trim, H2_TRIM_MSEC);
     } else {
         mg_conn_timer_del(c);
@@ -1066,7 +1069,7 @@ static int session_setup(mg_conf_t *cf, mg_http_v2_main_conf_t *m)
 void mg_http_v2_init(mg_connection_t *c)
 {
     mg_http_conn_t *hc = c->data;
-    mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
+    mg_http_srv_conf_t *cscf = hc->srv;
     mg_http_v2_srv_conf_t *s = cscf->ctx->srv_conf[mg_http_v2_module.index];
     mg_http_v2_main_conf_t *m = cscf->ctx->main_conf[mg_http_v2_module.index];
     mg_http_v2_conn_t *h2 = mg_calloc(sizeof(*h2));

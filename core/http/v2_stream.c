@@ -276,7 +276,7 @@ static const uint8_t field_bad[256] = {
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen)
 {
-    mg_http_srv_conf_t *cscf = st->h2->hc->addr_conf->default_server;
+    mg_http_srv_conf_t *cscf = st->h2->hc->srv;
     mg_connection_t *c = st->h2->c;
     /* large_client_header_buffers bound a field and the whole list, as nginx >= 1.19.7 */
     st->header_bytes += nlen + vlen + 32;
@@ -505,8 +505,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     mg_http_conn_t *chc = h2->hc;
     /* the stream's connection lives in its own pool, of http2_pool_size's blocks (nginx's
      * per-stream pool) */
-    mg_http_v2_srv_conf_t *h2scf =
-        chc->addr_conf->default_server->ctx->srv_conf[mg_http_v2_module.index];
+    mg_http_v2_srv_conf_t *h2scf = chc->srv->ctx->srv_conf[mg_http_v2_module.index];
     mg_pool_t *pool = mg_pool_create(h2scf->pool_size);
     mg_connection_t *fc = mg_pcalloc(pool, sizeof(*fc));
     fc->pool = pool;
@@ -549,6 +548,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->log.data = hc;
     hc->port = chc->port;
     hc->addr_conf = chc->addr_conf;
+    hc->srv = chc->srv;
     hc->out_tail = &hc->out;
     hc->ssl = chc->ssl;
     hc->ssl_sni_server = chc->ssl_sni_server;

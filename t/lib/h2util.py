@@ -36,14 +36,15 @@ class Stream:
 
 
 class Client:
-    def __init__(self, port, tls=False, settings=None, validate=True, host='127.0.0.1'):
+    def __init__(self, port, tls=False, settings=None, validate=True, host='127.0.0.1',
+                 sni='localhost'):
         raw = socket.create_connection((host, port), timeout=5)
         if tls:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
             ctx.set_alpn_protocols(['h2'])
-            raw = ctx.wrap_socket(raw, server_hostname='localhost')
+            raw = ctx.wrap_socket(raw, server_hostname=sni)
         self.sock = raw
         cfg = h2.config.H2Configuration(client_side=True, header_encoding='utf-8',
                                         validate_outbound_headers=validate,
