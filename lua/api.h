@@ -64,6 +64,9 @@ typedef struct {
     lua_State *L;            /* created by the first Lua directive; closed with the cycle */
     mg_cycle_t *cycle;
     mg_log_t init_log; /* the early log with the generation's scope (mg_lua_log) */
+    /* init_worker_by_lua's lines, as lua-nginx-module's fake connection writes them: a
+     * connection number and ", context: init_worker_by_lua*" (lua_module.c) */
+    mg_log_t worker_log;
     mg_str_t package_path;
     mg_str_t package_cpath;
     mg_lua_code_t *init;
@@ -233,6 +236,10 @@ extern int mg_lua_probe;
 /* The running request, or luaL_error "no request found" outside one (a stream session's code
  * included: its APIs ask for mg_lua_session). */
 mg_request_t *mg_lua_request(lua_State *L);
+/* The same for a read of request data with no phase check of its own (ngx.status,
+ * ngx.headers_sent): where OpenResty has a fake request (a timer, the worker hooks, the TLS
+ * handshake) it refuses with "API disabled in the current context". */
+mg_request_t *mg_lua_request_data(lua_State *L);
 /* The running stream session, or luaL_error "no session found". */
 struct mg_stream_session_s *mg_lua_session(lua_State *L);
 /* resty.core.base's get_request (resty_base.c, through the FFI): non-NULL where OpenResty's
