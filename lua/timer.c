@@ -33,9 +33,24 @@ struct lua_timer_s {
     unsigned premature : 1;
     mg_lua_ctx_t ctx;        /* while the callback runs */
     lua_timer_t *next, **prevp;
+    /* the callback's lines: lua-nginx-module's fake connection (a number of its own, the
+     * creating request's client and listening address) and ", context: ngx.timer" */
+    mg_log_t log;
+    char client[MG_CONN_ADDR_TEXT_MAX];
+    char server[sizeof(((mg_listening_t *)0)->addr_text)];
 };
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+static size_t log_handler(mg_log_t *log, char *buf, size_t len)
+{
+    lua_timer_t *t = log->data;
+    char *end = mg_sprintf_end(buf, buf + len, ", context: ngx.timer");
+    if (t->client[0]) {
+        end = mg_sprintf_end(end, buf + len, ", client: %s, server: %s", t->client, t->server);
+    }
+    return (size_t)(end - buf);
+}
 
 static void timers_free(void *data)
 {
@@ -151,10 +166,17 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         /* the next run is scheduled as this one starts, as OpenResty does */
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
         lua_timer_t *next = timer_new(ts, luaL_ref(L, LUA_REGISTRYINDEX), t->delay, 1);
+        memcpy(next->client, t->client, sizeof(t->client));
+        memcpy(next->server, t->server, sizeof(t->server));
         arm(next, t->delay);
     }
+    mg_log_use(&t->log, lmcf->cycle->log);
+    t->log.connection = mg_conn_number(ts->srv, lmcf->cycle);
+    t->log.handler = log_handler;
+    t->log.data = t;
     mg_lua_ctx_t *ctx = &t->ctx;
     ctx->lmcf = lmcf;
+    ctx->log = &t->log;
     ctx->phase = MG_LUA_TIMER;
     ctx->ctx_ref = LUA_NOREF;
     ctx->co_map_ref = LUA_NOREF;
@@ -176,6 +198,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     int how = mg_lua_sched_run(co, n);
     if (how != MG_LUA_CO_WAIT) {
         timer_finished(ctx, how);
+    }
+}
+
+/* What the callback's lines say of the request that made the timer (an every timer's next
+ * runs keep it). */
+static void timer_from(lua_timer_t *t, mg_request_t *r)
+{
+    if (r && r->connection->addr_text && r->connection->listening) {
+        snprintf(t->client, sizeof(t->client), "%s", r->connection->addr_text);
+        snprintf(t->server, sizeof(t->server), "%s", r->connection->listening->addr_text);
     }
 }
 
@@ -222,7 +254,9 @@ static int create(lua_State *L, int every)
     lua_setfield(L, -2, "n");
     int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     mg_msec_t ms = (mg_msec_t)(delay * 1000 + 0.5);
-    arm(timer_new(ts, ref, ms, every), ms);
+    lua_timer_t *t = timer_new(ts, ref, ms, every);
+    timer_from(t, mg_lua_cur.r);
+    arm(t, ms);
     lua_pushinteger(L, 1);
     return 1;
 }
