@@ -185,3 +185,24 @@ GET /t
 ok
 --- error_log
 timer: get_method: API disabled in the current context; get_headers: API disabled in the current context; var: API disabled in the current context; header: API disabled in the current context; status: API disabled in the current context; status_read: API disabled in the current context; headers_sent: API disabled in the current context; send_headers: API disabled in the context of ngx.timer; say: API disabled in the context of ngx.timer
+
+
+
+=== TEST 8: ngx.arg outside set_by_lua and body_filter_by_lua: "API disabled in the current context", as lua-resty-core words it
+--- config
+    location /t {
+        rewrite_by_lua_block {
+            local ok, err = pcall(function() return ngx.arg[1] end)
+            ngx.ctx.r = tostring(ok) .. " " .. err:gsub("^.-:%d+: ", "")
+        }
+        content_by_lua_block {
+            local ok, err = pcall(function() return ngx.arg[1] end)
+            ngx.say(ngx.ctx.r)
+            ngx.say(ok, " ", (err:gsub("^.-:%d+: ", "")))
+        }
+    }
+--- request
+GET /t
+--- response_body
+false API disabled in the current context
+false API disabled in the current context
