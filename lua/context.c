@@ -81,6 +81,9 @@ const char *mg_lua_phase_error(unsigned allowed)
     if ((mg_lua_cur.phase & FAKE_REQUEST_PHASES) && (allowed & data) == data) {
         return "API disabled in the current context";
     }
+    if (mg_lua_cur.phase == MG_LUA_INIT) {
+        return "no request found"; /* OpenResty has no request there, not even a fake one */
+    }
     const char *context = mg_lua_phase_context(mg_lua_cur.phase);
     if (context) {
         snprintf(msg, sizeof(msg), "API disabled in the context of %s", context);

@@ -206,3 +206,26 @@ GET /t
 --- response_body
 false API disabled in the current context
 false API disabled in the current context
+
+
+
+=== TEST 9: init_by_lua has no request: the request APIs say "no request found"
+--- http_config
+    init_by_lua_block {
+        local out = {}
+        for _, f in ipairs({function() return ngx.req.get_headers() end,
+                            function() ngx.req.set_header("a", "b") end,
+                            function() ngx.sleep(0.1) end,
+                            function() return ngx.var.uri end,
+                            function() return ngx.socket.tcp() end}) do
+            local ok, err = pcall(f)
+            out[#out + 1] = tostring(ok) .. " " .. tostring(err):gsub("^.-:%d+: ", "")
+        end
+        init_result = table.concat(out, "|")
+    }
+--- config
+    location /t { content_by_lua_block { ngx.say(init_result) } }
+--- request
+GET /t
+--- response_body
+false no request found|false no request found|false no request found|false no request found|false no request found
