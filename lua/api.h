@@ -45,6 +45,12 @@ enum {
 #define MG_LUA_REQUEST_PHASES                                                                      \
     (MG_LUA_SET | MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |        \
      MG_LUA_LOG | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER | MG_LUA_BALANCER)
+/* Where OpenResty runs the code with a fake request (a timer, the worker hooks, the TLS
+ * handshake): the functions of request data find it and refuse in words of their own
+ * (context.c), ngx.req.start_time gives its start, never set: 0 (req.c). */
+#define MG_LUA_FAKE_REQUEST_PHASES                                                                 \
+    (MG_LUA_INIT_WORKER | MG_LUA_EXIT_WORKER | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |            \
+     MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE)
 /* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
 #define MG_LUA_YIELDABLE                                                                           \
     (MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER |      \

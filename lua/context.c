@@ -54,12 +54,6 @@ const char *mg_lua_phase_context(unsigned phase)
     return NULL;
 }
 
-/* Where OpenResty runs the code with a fake request (a timer, the worker hooks, the TLS
- * handshake): the functions of request data find it and refuse in words of their own. */
-#define FAKE_REQUEST_PHASES                                                                        \
-    (MG_LUA_INIT_WORKER | MG_LUA_EXIT_WORKER | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |            \
-     MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE)
-
 const char *mg_lua_phase_error(unsigned allowed)
 {
     static MG_THREAD_LOCAL char msg[96];
@@ -78,7 +72,7 @@ const char *mg_lua_phase_error(unsigned allowed)
     /* an API of request data (allowed in set_by_lua and log_by_lua alike: ngx.req.*, ngx.var,
      * ngx.header, ngx.status) checks for the fake request, not the context */
     unsigned data = MG_LUA_SET | MG_LUA_LOG;
-    if ((mg_lua_cur.phase & FAKE_REQUEST_PHASES) && (allowed & data) == data) {
+    if ((mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES) && (allowed & data) == data) {
         return "API disabled in the current context";
     }
     if (mg_lua_cur.phase == MG_LUA_INIT) {
@@ -112,7 +106,7 @@ mg_request_t *mg_lua_request(lua_State *L)
 
 mg_request_t *mg_lua_request_data(lua_State *L)
 {
-    if (mg_lua_cur.r == NULL && !mg_lua_probe && (mg_lua_cur.phase & FAKE_REQUEST_PHASES)) {
+    if (mg_lua_cur.r == NULL && !mg_lua_probe && (mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES)) {
         luaL_error(L, "API disabled in the current context");
     }
     return mg_lua_request(L);

@@ -229,3 +229,27 @@ false API disabled in the current context
 GET /t
 --- response_body
 false no request found|false no request found|false no request found|false no request found|false no request found
+
+
+
+=== TEST 10: ngx.req.start_time in a timer and in init_worker_by_lua: 0, OpenResty's fake request has no start time
+--- http_config
+    init_worker_by_lua_block {
+        ngx.log(ngx.WARN, "worker start_time: ", ngx.req.start_time())
+    }
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.timer.at(0, function()
+                ngx.log(ngx.WARN, "timer start_time: ", ngx.req.start_time())
+            end)
+            ngx.say(ngx.req.start_time() > 0)
+        }
+    }
+--- request
+GET /t
+--- response_body
+true
+--- error_log
+worker start_time: 0,
+timer start_time: 0,
