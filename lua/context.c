@@ -69,10 +69,12 @@ const char *mg_lua_phase_error(unsigned allowed)
     if (mg_lua_cur.phase & allowed) {
         return NULL;
     }
-    /* an API of request data (allowed in set_by_lua and log_by_lua alike: ngx.req.*, ngx.var,
-     * ngx.header, ngx.status) checks for the fake request, not the context */
+    /* an API of request data (allowed in set_by_lua and log_by_lua alike, and in no phase of a
+     * fake request: ngx.req.*, ngx.var, ngx.header, ngx.status) checks for the fake request,
+     * not the context */
     unsigned data = MG_LUA_SET | MG_LUA_LOG;
-    if ((mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES) && (allowed & data) == data) {
+    if ((mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES) && (allowed & data) == data &&
+        !(allowed & MG_LUA_FAKE_REQUEST_PHASES)) {
         return "API disabled in the current context";
     }
     if (mg_lua_cur.phase == MG_LUA_INIT) {
