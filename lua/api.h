@@ -45,6 +45,12 @@ enum {
 #define MG_LUA_REQUEST_PHASES                                                                      \
     (MG_LUA_SET | MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |        \
      MG_LUA_LOG | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER | MG_LUA_BALANCER)
+/* Where OpenResty runs the code with a fake request (a timer, the worker hooks, the TLS
+ * handshake): the functions of request data find it and refuse in words of their own
+ * (context.c), ngx.req.start_time gives its start, never set: 0 (req.c). */
+#define MG_LUA_FAKE_REQUEST_PHASES                                                                 \
+    (MG_LUA_INIT_WORKER | MG_LUA_EXIT_WORKER | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |            \
+     MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE)
 /* Phases whose code runs in a coroutine that may yield (wait, ngx.exit, ngx.exec). */
 #define MG_LUA_YIELDABLE                                                                           \
     (MG_LUA_SERVER_REWRITE | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER |      \
@@ -64,6 +70,9 @@ typedef struct {
     lua_State *L;            /* created by the first Lua directive; closed with the cycle */
     mg_cycle_t *cycle;
     mg_log_t init_log; /* the early log with the generation's scope (mg_lua_log) */
+    /* init_worker_by_lua's lines, as lua-nginx-module's fake connection writes them: a
+     * connection number and ", context: init_worker_by_lua*" (lua_module.c) */
+    mg_log_t worker_log;
     mg_str_t package_path;
     mg_str_t package_cpath;
     mg_lua_code_t *init;
@@ -233,6 +242,10 @@ extern int mg_lua_probe;
 /* The running request, or luaL_error "no request found" outside one (a stream session's code
  * included: its APIs ask for mg_lua_session). */
 mg_request_t *mg_lua_request(lua_State *L);
+/* The same for a read of request data with no phase check of its own (ngx.status,
+ * ngx.headers_sent): where OpenResty has a fake request (a timer, the worker hooks, the TLS
+ * handshake) it refuses with "API disabled in the current context". */
+mg_request_t *mg_lua_request_data(lua_State *L);
 /* The running stream session, or luaL_error "no session found". */
 struct mg_stream_session_s *mg_lua_session(lua_State *L);
 /* resty.core.base's get_request (resty_base.c, through the FFI): non-NULL where OpenResty's

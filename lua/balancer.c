@@ -103,7 +103,7 @@ static mg_int_t code_outcome(mg_upstream_pick_t *pick, mg_lua_ctx_t *ctx, int ho
     if (how == MG_LUA_CO_ERROR) {
         return MG_ERROR;
     }
-    if (how == MG_LUA_CO_EXIT) {
+    if (how == MG_LUA_CO_EXIT || ctx->exited) { /* ngx.exit returns there (resp.c) */
         mg_int_t code = ctx->exit_code;
         ctx->exited = 0;
         if (code == MG_DECLINED || code == MG_BUSY) {

@@ -69,6 +69,17 @@ const char *mg_lua_phase_error(unsigned allowed)
     if (mg_lua_cur.phase & allowed) {
         return NULL;
     }
+    /* an API of request data (allowed in set_by_lua and log_by_lua alike, and in no phase of a
+     * fake request: ngx.req.*, ngx.var, ngx.header, ngx.status) checks for the fake request,
+     * not the context */
+    unsigned data = MG_LUA_SET | MG_LUA_LOG;
+    if ((mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES) && (allowed & data) == data &&
+        !(allowed & MG_LUA_FAKE_REQUEST_PHASES)) {
+        return "API disabled in the current context";
+    }
+    if (mg_lua_cur.phase == MG_LUA_INIT) {
+        return "no request found"; /* OpenResty has no request there, not even a fake one */
+    }
     const char *context = mg_lua_phase_context(mg_lua_cur.phase);
     if (context) {
         snprintf(msg, sizeof(msg), "API disabled in the context of %s", context);
@@ -93,6 +104,14 @@ mg_request_t *mg_lua_request(lua_State *L)
         luaL_error(L, mg_lua_probe && http ? "docgen: request" : "no request found");
     }
     return mg_lua_cur.r;
+}
+
+mg_request_t *mg_lua_request_data(lua_State *L)
+{
+    if (mg_lua_cur.r == NULL && !mg_lua_probe && (mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES)) {
+        luaL_error(L, "API disabled in the current context");
+    }
+    return mg_lua_request(L);
 }
 
 void *mg_lua_request_token(void)

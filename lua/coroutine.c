@@ -338,8 +338,21 @@ static void check_lua_function(lua_State *L)
     }
 }
 
+/* lua-nginx-module's coroutine API works where code may yield, in the filters and in
+ * init_by_lua (the library's own functions there); set_by_lua, log_by_lua, balancer_by_lua,
+ * the worker hooks and ssl_session_store_by_lua refuse it. */
+#define CO_PHASES (MG_LUA_YIELDABLE | MG_LUA_INIT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER)
+
+static void co_check_phase(lua_State *L)
+{
+    if (mg_lua_cur.phase) { /* 0: a VM of ngx.run_worker_thread, loading code */
+        mg_lua_check_phase(L, CO_PHASES);
+    }
+}
+
 static int co_create(lua_State *L)
 {
+    co_check_phase(L);
     if (mg_lua_cur.co == NULL) {
         return call_original(L);
     }
@@ -353,6 +366,9 @@ static int co_create(lua_State *L)
 
 static int co_resume(lua_State *L)
 {
+    if (lua_type(L, 1) == LUA_TTHREAD) { /* else the library's argument error first */
+        co_check_phase(L);
+    }
     mg_lua_co_t *co = lookup(L, 1);
     if (co == NULL) {
         return call_original(L);
@@ -374,6 +390,7 @@ static int co_resume(lua_State *L)
 
 static int co_yield(lua_State *L)
 {
+    co_check_phase(L);
     if (mg_lua_cur.co) {
         mg_lua_cur.ctx->yield_op = OP_NONE; /* a plain yield: back to the resumer */
     }
@@ -391,7 +408,8 @@ static int co_status(lua_State *L)
     return 1;
 }
 
-/* coroutine.wrap on top of the replaced create/resume. */
+/* coroutine.wrap on top of the replaced create/resume: the phase checked in C (co_wrap), so
+ * a refusal names the caller's line and `wrap` in the traceback, as OpenResty's C wrap. */
 static const char wrap_code[] =
     "local create, resume, error, select, unpack = ...\n"
     "local function ret(ok, ...)\n"
@@ -403,9 +421,18 @@ static const char wrap_code[] =
     "    return function(...) return ret(resume(co, ...)) end\n"
     "end\n";
 
+static int co_wrap(lua_State *L)
+{
+    co_check_phase(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 /* ---- ngx.thread ---- */
 
-#define THREAD_PHASES (MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_TIMER)
+#define THREAD_PHASES MG_LUA_YIELDABLE
 
 static int thread_spawn(lua_State *L)
 {
@@ -553,6 +580,7 @@ void mg_lua_inject_coroutine_api(lua_State *L)
         lua_getglobal(L, "select");
         lua_getglobal(L, "unpack");
         lua_call(L, 5, 1);
+        lua_pushcclosure(L, co_wrap, 1);
         lua_setfield(L, -2, "wrap");
     } else {
         lua_pop(L, 1);

@@ -152,6 +152,12 @@ static int arg_get(lua_State *L)
     if (mg_lua_cur.phase == MG_LUA_SET) {
         return lua_type(L, 2) == LUA_TNUMBER ? mg_lua_set_arg(L, lua_tointeger(L, 2)) : 0;
     }
+    if (mg_lua_cur.phase != MG_LUA_BODY_FILTER && !mg_lua_probe) {
+        /* lua-resty-core's ngx.arg knows its two phases and words every other so */
+        return luaL_error(L, mg_lua_cur.phase == MG_LUA_INIT
+                                 ? "no request found"
+                                 : "API disabled in the current context");
+    }
     mg_lua_check_phase(L, MG_LUA_BODY_FILTER);
     if (lua_type(L, 2) != LUA_TNUMBER) {
         return 0;

@@ -38,6 +38,9 @@ mg_log_t *mg_lua_log(void)
     if (lmcf == NULL) {
         return NULL;
     }
+    if (mg_lua_cur.phase == MG_LUA_INIT_WORKER && lmcf->worker_log.handler) {
+        return &lmcf->worker_log;
+    }
     mg_log_t *log = lmcf->cycle->log;
     if (log && log->scope == NULL) {
         /* init_by_lua runs while the configuration is read, on the early log: its lines go
@@ -149,8 +152,27 @@ void mg_lua_inject_log_api(lua_State *L)
     lua_setglobal(L, "print");
 }
 
-/* An error value with co's traceback; `thread`: the "coroutine 0:" line OpenResty prints
- * for code it runs in a coroutine, and not for code it runs with lua_pcall (balancer). */
+/* lua-nginx-module's traceback of a coroutine names a C function it has no name for "?",
+ * where LuaJIT's says "at 0x...": the frames with that rewritten. */
+static const char *c_frames_unnamed(lua_State *L, const char *frames)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    const char *p;
+    while ((p = strstr(frames, "[C]: at 0x")) != NULL) {
+        luaL_addlstring(&b, frames, (size_t)(p - frames));
+        luaL_addstring(&b, "[C]: ?");
+        frames = p + sizeof("[C]: at 0x") - 1;
+        frames += strspn(frames, "0123456789abcdefABCDEF");
+    }
+    luaL_addstring(&b, frames);
+    luaL_pushresult(&b);
+    return lua_tostring(L, -1);
+}
+
+/* An error value with co's traceback; `thread`: code OpenResty runs in a coroutine (its own
+ * traceback, with a "coroutine 0:" line), not with lua_pcall (balancer). An error value that
+ * is no string is "unknown reason", and lua_pcall's handler gives it no traceback. */
 static void log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what,
                       int thread)
 {
@@ -158,18 +180,24 @@ static void log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, co
     MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
     size_t len;
     const char *msg = lua_tolstring(co, -1, &len);
-    char other[64];
-    if (msg == NULL) {
-        snprintf(other, sizeof(other), "(error object is a %s value)", luaL_typename(co, -1));
-        msg = other;
-        len = strlen(other);
+    if (msg == NULL && !thread) {
+        mg_log_error(MG_LOG_ERR, log, 0, "%sunknown reason", what);
+        return;
     }
+    if (msg == NULL) {
+        msg = "unknown reason";
+        len = strlen(msg);
+    }
+    int top = lua_gettop(L);
     luaL_traceback(L, co, NULL, 0);
     const char *tb = lua_tostring(L, -1);
     const char *frames = tb ? strchr(tb, '\n') : NULL;
+    if (frames && thread) {
+        frames = c_frames_unnamed(L, frames);
+    }
     mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s%.*s\nstack traceback:%s%s", what, (int)len,
                  msg, thread ? "\ncoroutine 0:" : "", frames ? frames : "");
-    lua_pop(L, 1);
+    lua_settop(L, top);
 }
 
 void mg_lua_log_error(mg_lua_main_conf_t *lmcf, lua_State *co, mg_log_t *log, const char *what)

@@ -649,6 +649,12 @@ void mg_lua_sa_restart(mg_cycle_t *cycle)
     }
 }
 
+static size_t init_worker_log_handler(mg_log_t *log, char *buf, size_t len)
+{
+    (void)log;
+    return (size_t)(mg_sprintf_end(buf, buf + len, ", context: init_worker_by_lua*") - buf);
+}
+
 static mg_int_t lua_init_worker(mg_cycle_t *cycle)
 {
     mg_lua_sa_restart(cycle);
@@ -659,6 +665,11 @@ static mg_int_t lua_init_worker(mg_cycle_t *cycle)
     if (lmcf->L == NULL || lmcf->init_worker == NULL) {
         return MG_OK;
     }
+    mg_log_use(&lmcf->worker_log, cycle->log);
+    if (cycle->server) {
+        lmcf->worker_log.connection = mg_conn_number(cycle->server, cycle);
+    }
+    lmcf->worker_log.handler = init_worker_log_handler;
     int top = lua_gettop(lmcf->L);
     mg_lua_call(lmcf, NULL, lmcf->init_worker, MG_LUA_INIT_WORKER, 0, 0);
     lua_settop(lmcf->L, top);

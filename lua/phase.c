@@ -151,12 +151,14 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
     mg_http_phase_resume(r, rc);
 }
 
-/* lua_pcall's message handler: the message with the stack it came from. */
+/* lua_pcall's message handler: the message with the stack it came from; an error value that
+ * is no string stays as it is (logged as "unknown reason", as lua-nginx-module does). */
 static int add_traceback(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        lua_settop(L, 1);
+        return 1;
     }
     luaL_traceback(L, L, msg, 1);
     return 1;
@@ -201,8 +203,9 @@ mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_cod
     const char *ctxname = mg_lua_phase_context(phase);
     MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
     mg_log_t *log = r ? &r->connection->log : ctx && ctx->log ? ctx->log : lmcf->cycle->log;
+    const char *msg = lua_tostring(L, -1);
     mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "failed to run %s: %s",
-                 ctxname ? ctxname : "lua", lua_tostring(L, -1));
+                 ctxname ? ctxname : "lua", msg ? msg : "unknown reason");
     lua_pop(L, 1);
     return MG_ERROR;
 }

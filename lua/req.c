@@ -309,6 +309,11 @@ static int mg_lua_req_is_internal(lua_State *L)
 
 static int mg_lua_req_start_time(lua_State *L)
 {
+    mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES | MG_LUA_FAKE_REQUEST_PHASES);
+    if (mg_lua_cur.r == NULL && (mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES)) {
+        lua_pushnumber(L, 0); /* OpenResty's fake request: its start is never set */
+        return 1;
+    }
     mg_request_t *r = req_get(L);
     lua_pushnumber(L, (lua_Number)r->start_msec / 1000.0);
     return 1;

@@ -417,8 +417,8 @@ static int lua_flush(lua_State *L)
 /* ngx.send_headers(): the head now (1), or nil and the error; 1 when it went out before */
 static int lua_send_headers(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
     mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_request_t *r = mg_lua_request(L);
     if (mg_lua_cur.ctx->held) {
         lua_pushinteger(L, 1); /* the head goes with the held output */
         return 1;
@@ -473,8 +473,9 @@ static int lua_eof(lua_State *L)
 static int do_exit(lua_State *L, mg_int_t code)
 {
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
-    if (mg_lua_cur.phase & MG_LUA_HEADER_FILTER) {
-        /* as lua-nginx-module: the code goes on, the filter acts on the exit once it ends */
+    if (mg_lua_cur.phase & (MG_LUA_HEADER_FILTER | MG_LUA_BALANCER)) {
+        /* as lua-nginx-module: the code goes on, the filter (the balancer) acts on the exit
+         * once it ends */
         if (ctx) {
             ctx->exited = 1;
             ctx->exit_code = code;
@@ -604,7 +605,7 @@ static int lua_exec(lua_State *L)
 
 int mg_lua_status_get(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
+    mg_request_t *r = mg_lua_request_data(L);
     /* an error page's code is the status while its location runs */
     lua_pushinteger(L, (int)(r->err_status ? r->err_status : r->headers_out.status));
     return 1;
@@ -612,8 +613,7 @@ int mg_lua_status_get(lua_State *L)
 
 int mg_lua_status_set(lua_State *L)
 {
-    mg_lua_check_phase(L, MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT |
-                              MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER | MG_LUA_LOG);
+    mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES);
     mg_request_t *r = mg_lua_request(L);
     if (r->header_sent) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
@@ -632,7 +632,7 @@ int mg_lua_status_set(lua_State *L)
 
 int mg_lua_headers_sent(lua_State *L)
 {
-    mg_request_t *r = mg_lua_request(L);
+    mg_request_t *r = mg_lua_request_data(L);
     lua_pushboolean(L, r->header_sent);
     return 1;
 }

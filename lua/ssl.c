@@ -193,11 +193,15 @@ static mg_lua_ssl_conn_t *conn_state(mg_connection_t *c, mg_lua_main_conf_t *lmc
     return sc;
 }
 
-/* How the code ended: it returned or called ngx.exit(ngx.OK) -> go on; an error or another
- * ngx.exit code (ngx.ERROR) -> the handshake is aborted (the error was logged). */
+/* How the code ended: it returned or called ngx.exit(ngx.OK) or with a 2xx status -> go on
+ * (lua-nginx-module finishes its fake request with the code: only an error or a special
+ * response fails); an error or another code (ngx.ERROR, 403) -> the handshake is aborted
+ * (the error was logged). */
 static mg_int_t outcome(mg_lua_ssl_conn_t *sc, int how)
 {
-    if (how == MG_LUA_CO_DONE || (how == MG_LUA_CO_EXIT && sc->ctx.exit_code == MG_OK)) {
+    mg_int_t code = sc->ctx.exit_code;
+    if (how == MG_LUA_CO_DONE ||
+        (how == MG_LUA_CO_EXIT && (code == MG_OK || (code >= 200 && code < 300)))) {
         return MG_OK;
     }
     return MG_ERROR;

@@ -527,14 +527,14 @@ static mg_int_t run(mg_request_t *r, echo_ctx_t *ctx)
             if (cmd->op == OP_BLOCKING_SLEEP) {
                 struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
                 nanosleep(&ts, NULL);
-                mg_time_update();
+                mg_time_refresh();
                 break;
             }
             wake_after(r, ctx, ms);
             return ECHO_WAIT;
         }
         case OP_RESET_TIMER:
-            mg_time_update();
+            mg_time_refresh();
             ctx->timer_begin = mg_now.msec;
             break;
         case OP_READ_BODY:

@@ -36,7 +36,7 @@ static mg_int_t var_timer_elapsed(mg_request_t *r, mg_http_var_value_t *v, uintp
 {
     (void)data;
     echo_ctx_t *ctx = mg_echo_get_ctx(r);
-    mg_time_update();
+    mg_time_refresh(); /* as echo's ngx_time_update(): now, not the turn's clock */
     mg_msec_t ms = mg_now.msec > ctx->timer_begin ? mg_now.msec - ctx->timer_begin : 0;
     char *s = mg_psprintf(r->pool, "%llu.%03llu", (unsigned long long)(ms / 1000),
                           (unsigned long long)(ms % 1000));

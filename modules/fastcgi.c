@@ -473,6 +473,8 @@ static const mg_conf_default_t fastcgi_defaults[] = {
     {"fastcgi_next_upstream", "error timeout"},
     {"fastcgi_send_lowat", "0"},
     {"fastcgi_buffers", "8 4k|8k"},
+    {"fastcgi_busy_buffers_size", "8k|16k"},
+    {"fastcgi_temp_file_write_size", "8k|16k"},
     {"fastcgi_cache", "off"},
     {"fastcgi_cache_methods", "GET HEAD"},
     {"fastcgi_cache_min_uses", "1"},

@@ -1200,6 +1200,8 @@ static const mg_conf_default_t proxy_defaults[] = {
     {"proxy_http_version", "1.0"},
     {"proxy_next_upstream", "error timeout"},
     {"proxy_buffers", "8 4k|8k"},
+    {"proxy_busy_buffers_size", "8k|16k"},
+    {"proxy_temp_file_write_size", "8k|16k"},
     {"proxy_cache", "off"},
     {"proxy_cache_key", "$scheme$proxy_host$request_uri"},
     {"proxy_cache_methods", "GET HEAD"},

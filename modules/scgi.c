@@ -123,6 +123,8 @@ static const mg_command_t scgi_commands[] = {
 static const mg_conf_default_t scgi_defaults[] = {
     {"scgi_next_upstream", "error timeout"},
     {"scgi_buffers", "8 4k|8k"},
+    {"scgi_busy_buffers_size", "8k|16k"},
+    {"scgi_temp_file_write_size", "8k|16k"},
     {"scgi_cache", "off"},
     {"scgi_cache_methods", "GET HEAD"},
     {"scgi_cache_min_uses", "1"},

@@ -152,6 +152,8 @@ static const mg_conf_default_t uwsgi_defaults[] = {
     {"uwsgi_modifier2", "0"},
     {"uwsgi_next_upstream", "error timeout"},
     {"uwsgi_buffers", "8 4k|8k"},
+    {"uwsgi_busy_buffers_size", "8k|16k"},
+    {"uwsgi_temp_file_write_size", "8k|16k"},
     {"uwsgi_cache", "off"},
     {"uwsgi_cache_methods", "GET HEAD"},
     {"uwsgi_cache_min_uses", "1"},

@@ -191,8 +191,7 @@ false
 
 
 
-=== TEST 8: no request in a timer: the error names it
---- moongate_only
+=== TEST 8: no request in a timer: the words of OpenResty's fake request
 --- config
     location /t {
         content_by_lua_block {
@@ -209,4 +208,4 @@ GET /t
 --- response_body
 ok
 --- error_log eval
-qr/timer read: false .*API disabled in the context of ngx\.timer/
+qr/timer read: false .*API disabled in the current context/
