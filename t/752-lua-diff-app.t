@@ -1,0 +1,130 @@
+# API-gateway style Lua code (error pages, exits, the raw request socket) found answering
+# otherwise than OpenResty's in a side-by-side run with Debian's nginx and its Lua module
+# (0.10.23).
+#
+#   prove -I t/lib t/752-lua-diff-app.t
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/752-lua-diff-app.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+
+plan 'no_plan';
+run_tests();
+
+__DATA__
+
+=== TEST 1: ngx.exit(404) from access_by_lua to "error_page 404 = @name": the named location sees 404 in ngx.status and answers with it
+--- config
+    location /t {
+        error_page 404 = @fallback;
+        access_by_lua_block { ngx.exit(404) }
+    }
+    location @fallback {
+        content_by_lua_block { ngx.say("fallback ", ngx.status, " ", ngx.var.uri) }
+    }
+--- request
+GET /t
+--- error_code: 404
+--- response_body
+fallback 404 /t
+
+
+
+=== TEST 2: the same from rewrite_by_lua and content_by_lua, and to "error_page 503 = /uri"
+--- config
+    location /rw {
+        error_page 404 = @fallback;
+        rewrite_by_lua_block { ngx.exit(404) }
+    }
+    location /ct {
+        error_page 404 = @fallback;
+        content_by_lua_block { ngx.exit(404) }
+    }
+    location /uri {
+        error_page 503 = /errdoc;
+        access_by_lua_block { ngx.exit(503) }
+    }
+    location = /errdoc {
+        internal;
+        content_by_lua_block { ngx.say("errdoc ", ngx.status, " ", ngx.var.request_uri) }
+    }
+    location @fallback {
+        content_by_lua_block { ngx.say("fallback ", ngx.status, " ", ngx.var.uri) }
+    }
+    location = /t {
+        content_by_lua_block {
+            for _, u in ipairs({"/rw", "/ct", "/uri?a=1"}) do
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                sock:send("GET " .. u .. " HTTP/1.0\r\nHost: x\r\n\r\n")
+                local res = sock:receive("*a")
+                ngx.print(res:match("^HTTP/1.1 (%d+)"), " ", res:match("\r\n\r\n(.*)$"))
+            end
+        }
+    }
+--- request
+GET /t
+--- response_body
+404 fallback 404 /rw
+404 fallback 404 /ct
+503 errdoc 503 /uri?a=1
+
+=== TEST 3: a 404 that no Lua code made (the static handler's) leaves ngx.status 0 in the named location, which answers 200
+--- config
+    location /t {
+        error_page 404 = @fallback;
+    }
+    location @fallback {
+        content_by_lua_block { ngx.say("fallback ", ngx.status) }
+    }
+--- request
+GET /t/none
+--- response_body
+fallback 0
+--- error_log
+No such file or directory
+
+
+
+=== TEST 4: ngx.exit(200) after ngx.status = 201 keeps 201; ngx.exit(201) from access_by_lua without a status set answers 201
+--- config
+    location = /a {
+        content_by_lua_block { ngx.status = 201 ngx.exit(200) }
+    }
+    location = /b {
+        access_by_lua_block { ngx.exit(201) }
+    }
+    location = /t {
+        content_by_lua_block {
+            for _, u in ipairs({"/a", "/b"}) do
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                sock:send("GET " .. u .. " HTTP/1.0\r\nHost: x\r\n\r\n")
+                local res = sock:receive("*a")
+                ngx.say(u, " ", res:match("^HTTP/1.1 (%d+)"))
+            end
+        }
+    }
+--- request
+GET /t
+--- response_body
+/a 201
+/b 201
+
+
+
+=== TEST 5: ngx.req.socket(true) after ngx.say in an HTTP/1.0 request: nil and "http 1.0 buffering", the held output goes out
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say("pre")
+            local sock, err = ngx.req.socket(true)
+            ngx.say(tostring(sock), " ", err)
+        }
+    }
+--- request
+GET /t HTTP/1.0
+--- response_body
+pre
+nil http 1.0 buffering
