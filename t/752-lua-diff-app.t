@@ -128,3 +128,32 @@ GET /t HTTP/1.0
 --- response_body
 pre
 nil http 1.0 buffering
+
+
+
+=== TEST 6: a capture that fails to be set up (an unknown method, a variable that cannot be set) never runs, not even once a later capture waits
+--- http_config
+    lua_shared_dict ran 1m;
+--- config
+    location = /t {
+        content_by_lua_block {
+            local ok, err = pcall(ngx.location.capture, "/sub", {method = 12345, args = "n=1"})
+            ngx.say(ok, " ", err)
+            ok, err = pcall(ngx.location.capture, "/sub", {vars = {nosuchvar = "x"}, args = "n=2"})
+            ngx.say(ok, " ", err)
+            local res = ngx.location.capture("/sub", {args = "n=3"})
+            ngx.say(res.status, " ", ngx.shared.ran:get("n1"), " ", ngx.shared.ran:get("n2"), " ", ngx.shared.ran:get("n3"))
+        }
+    }
+    location = /sub {
+        content_by_lua_block { ngx.shared.ran:incr("n" .. ngx.var.arg_n, 1, 0) }
+    }
+--- request
+GET /t
+--- response_body
+false failed to adjust the subrequest: -1
+false failed to adjust the subrequest: -1
+200 nil nil 1
+--- error_log
+unsupported HTTP method: 12345
+variable "nosuchvar" cannot be assigned a value
