@@ -9,6 +9,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 
+env_port('TEST_NGINX_PORT2');
 plan 'no_plan';
 run_tests();
 
@@ -157,3 +158,42 @@ false failed to adjust the subrequest: -1
 --- error_log
 unsupported HTTP method: 12345
 variable "nosuchvar" cannot be assigned a value
+
+
+
+=== TEST 7: $args changed by ngx.var.args or "set $args" reaches a proxy_pass without a URI part (the client's request target was sent)
+--- http_config
+    upstream back { server 127.0.0.1:$TEST_NGINX_PORT2; }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_PORT2;
+        location / { content_by_lua_block { ngx.say(ngx.var.request_uri) } }
+    }
+--- config
+    location /p {
+        rewrite_by_lua_block { ngx.var.args = "replaced=1&x=" .. ngx.var.arg_x }
+        proxy_pass http://back;
+    }
+    location /s {
+        set $args "set=2";
+        proxy_pass http://back;
+    }
+    location /plain {
+        proxy_pass http://back;
+    }
+    location = /t {
+        content_by_lua_block {
+            for _, u in ipairs({"/p?x=5", "/s/a%20b?old=1", "/plain/a%20b?keep=1"}) do
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                sock:send("GET " .. u .. " HTTP/1.0\r\nHost: x\r\n\r\n")
+                local res = sock:receive("*a")
+                ngx.print(res:match("^HTTP/1.1 (%d+)"), " ", res:match("\r\n\r\n(.*)$"))
+            end
+        }
+    }
+--- request
+GET /t
+--- response_body
+200 /p?replaced=1&x=5
+200 /s/a%20b?set=2
+200 /plain/a%20b?keep=1

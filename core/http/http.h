@@ -533,10 +533,10 @@ struct mg_request_s {
     unsigned response_done : 1; /* ... and has been written */
     unsigned finalized : 1;
     unsigned internal : 1;
-    unsigned post_action : 1;   /* in its post_action: nothing more reaches the client */
-    unsigned reads_on : 1;      /* its producer goes on after the client went (a response being
-                                   stored or cached, upstream_io.c): a failed write wakes it */
-    unsigned args_changed : 1;  /* ngx.req.set_uri_args: upstreams get $uri?$args, not the target */
+    unsigned post_action : 1;  /* in its post_action: nothing more reaches the client */
+    unsigned reads_on : 1;     /* its producer goes on after the client went (a response being
+                                  stored or cached, upstream_io.c): a failed write wakes it */
+    unsigned args_changed : 1; /* $args set, ngx.req.set_uri_args: upstreams get $uri?$args */
     unsigned uri_changed : 1;
     unsigned valid_location : 1;
     unsigned chunked : 1;

@@ -615,6 +615,7 @@ static void var_set_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data
 {
     (void)data;
     r->args = v->value;
+    r->args_changed = 1; /* as nginx's valid_unparsed_uri cleared: upstreams get $uri?$args */
 }
 
 static mg_int_t var_request_id(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
