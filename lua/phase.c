@@ -74,6 +74,11 @@ static mg_int_t entry_exec(mg_request_t *r, mg_lua_ctx_t *ctx)
 {
     mg_str_t uri = ctx->exec_uri, args = ctx->exec_args;
     if (uri.len && uri.data[0] == '@') {
+        if (args.len) {
+            mg_log_error(MG_LOG_WARN, &r->connection->log, 0,
+                         "query strings %.*s ignored when exec'ing named location %.*s",
+                         (int)args.len, args.data, (int)uri.len, uri.data);
+        }
         return mg_http_named_location(r, uri);
     }
     return mg_http_internal_redirect(r, uri, &args);

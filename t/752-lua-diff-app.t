@@ -197,3 +197,51 @@ GET /t
 200 /p?replaced=1&x=5
 200 /s/a%20b?set=2
 200 /plain/a%20b?keep=1
+
+
+
+=== TEST 8: ngx.exit(500) after the response head went out ends the request with an error line
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say("sent")
+            ngx.flush(true)
+            ngx.exit(500)
+        }
+    }
+--- request
+GET /t
+--- response_body
+sent
+--- error_log
+attempt to set status 500 via ngx.exit after sending out the response status 200
+
+
+
+=== TEST 9: ngx.exec to a named location with arguments warns that they are ignored
+--- config
+    location = /t {
+        rewrite_by_lua_block { return ngx.exec("@named", {a = 1}) }
+    }
+    location @named {
+        content_by_lua_block { ngx.say("named ", tostring(ngx.var.args)) }
+    }
+--- request
+GET /t?orig=1
+--- response_body
+named orig=1
+--- error_log
+query strings a=1 ignored when exec'ing named location @named
+
+
+
+=== TEST 10: $request_body is not found (nil) when the request had no body
+--- config
+    location = /t {
+        lua_need_request_body on;
+        content_by_lua_block { ngx.say(tostring(ngx.var.request_body), " ", tostring(ngx.req.get_body_data())) }
+    }
+--- request
+GET /t
+--- response_body
+nil nil
