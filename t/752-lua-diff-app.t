@@ -53,23 +53,14 @@ fallback 404 /t
     location @fallback {
         content_by_lua_block { ngx.say("fallback ", ngx.status, " ", ngx.var.uri) }
     }
-    location = /t {
-        content_by_lua_block {
-            for _, u in ipairs({"/rw", "/ct", "/uri?a=1"}) do
-                local sock = ngx.socket.tcp()
-                assert(sock:connect("127.0.0.1", ngx.var.server_port))
-                sock:send("GET " .. u .. " HTTP/1.0\r\nHost: x\r\n\r\n")
-                local res = sock:receive("*a")
-                ngx.print(res:match("^HTTP/1.1 (%d+)"), " ", res:match("\r\n\r\n(.*)$"))
-            end
-        }
-    }
---- request
-GET /t
---- response_body
-404 fallback 404 /rw
-404 fallback 404 /ct
-503 errdoc 503 /uri?a=1
+--- request eval
+["GET /rw", "GET /ct", "GET /uri?a=1"]
+--- error_code eval
+[404, 404, 503]
+--- response_body eval
+["fallback 404 /rw\n", "fallback 404 /ct\n", "errdoc 503 /uri?a=1\n"]
+
+
 
 === TEST 3: a 404 that no Lua code made (the static handler's) leaves ngx.status 0 in the named location, which answers 200
 --- config
@@ -96,22 +87,10 @@ No such file or directory
     location = /b {
         access_by_lua_block { ngx.exit(201) }
     }
-    location = /t {
-        content_by_lua_block {
-            for _, u in ipairs({"/a", "/b"}) do
-                local sock = ngx.socket.tcp()
-                assert(sock:connect("127.0.0.1", ngx.var.server_port))
-                sock:send("GET " .. u .. " HTTP/1.0\r\nHost: x\r\n\r\n")
-                local res = sock:receive("*a")
-                ngx.say(u, " ", res:match("^HTTP/1.1 (%d+)"))
-            end
-        }
-    }
---- request
-GET /t
---- response_body
-/a 201
-/b 201
+--- request eval
+["GET /a", "GET /b"]
+--- error_code eval
+[201, 201]
 
 
 
@@ -180,23 +159,10 @@ variable "nosuchvar" cannot be assigned a value
     location /plain {
         proxy_pass http://back;
     }
-    location = /t {
-        content_by_lua_block {
-            for _, u in ipairs({"/p?x=5", "/s/a%20b?old=1", "/plain/a%20b?keep=1"}) do
-                local sock = ngx.socket.tcp()
-                assert(sock:connect("127.0.0.1", ngx.var.server_port))
-                sock:send("GET " .. u .. " HTTP/1.0\r\nHost: x\r\n\r\n")
-                local res = sock:receive("*a")
-                ngx.print(res:match("^HTTP/1.1 (%d+)"), " ", res:match("\r\n\r\n(.*)$"))
-            end
-        }
-    }
---- request
-GET /t
---- response_body
-200 /p?replaced=1&x=5
-200 /s/a%20b?set=2
-200 /plain/a%20b?keep=1
+--- request eval
+["GET /p?x=5", "GET /s/a%20b?old=1", "GET /plain/a%20b?keep=1"]
+--- response_body eval
+["/p?replaced=1&x=5\n", "/s/a%20b?set=2\n", "/plain/a%20b?keep=1\n"]
 
 
 
