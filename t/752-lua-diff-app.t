@@ -211,3 +211,24 @@ query strings a=1 ignored when exec'ing named location @named
 GET /t
 --- response_body
 nil nil
+
+
+
+=== TEST 11: the "closed socket" error line prints its pointers as nginx's %p does (16 upper-case hex digits, zeros for none)
+--- config
+    location = /t {
+        content_by_lua_block {
+            local s = ngx.socket.tcp()
+            ngx.say(s:send("x"))
+            local u = ngx.socket.udp()
+            ngx.say(u:send("x"))
+        }
+    }
+--- request
+GET /t
+--- response_body
+nilclosed
+nilclosed
+--- error_log eval
+[qr/attempt to send data on a closed socket: u:[0-9A-F]{16}, c:0{16}, ft:0 eof:0/,
+qr/attempt to send data on a closed socket: u:0{16}, c:0{16}/]
