@@ -54,11 +54,14 @@ static mg_int_t entry_exit(mg_request_t *r, mg_lua_ctx_t *ctx)
         mg_http_finalize_unanswered(r);
         return MG_DONE;
     }
+    /* as lua-nginx-module: the code becomes the response status unless one was set
+     * (ngx.status = 201; ngx.exit(200) answers 201), and an error page reached through
+     * "error_page N = @name" or "= /uri" still sees it in ngx.status and answers with it */
+    if (!r->header_sent && !ctx->held && r->headers_out.status == 0 && code >= MG_HTTP_OK) {
+        r->headers_out.status = (mg_uint_t)code;
+    }
     int success = code >= MG_HTTP_OK && code < MG_HTTP_SPECIAL_RESPONSE;
     if (r->header_sent || ctx->held || success) {
-        if (!r->header_sent && !ctx->held) { /* held output: its status stays, as if sent */
-            r->headers_out.status = (mg_uint_t)code;
-        }
         if (ctx->phase == MG_LUA_CONTENT) {
             return mg_lua_send_eof(r, ctx);
         }

@@ -57,8 +57,9 @@ static const char *raw_refused(mg_request_t *r, mg_lua_ctx_t *ctx)
     if (ctx->body_co) {
         return "pending request body reading in some other thread";
     }
-    if (!r->header_sent && ctx->pend_len && r->http_major == 1 && r->http_minor == 0) {
-        /* HTTP/1.0 output waits for its length to be known */
+    if (!r->header_sent && (ctx->pend_len || ctx->held) && r->http_major == 1 &&
+        r->http_minor == 0) {
+        /* HTTP/1.0 output waits for its length to be known (gathered, or already held) */
         return "http 1.0 buffering";
     }
     return NULL;

@@ -485,6 +485,19 @@ static int do_exit(lua_State *L, mg_int_t code)
     if (ctx->captures) {
         return luaL_error(L, "attempt to abort with pending subrequests");
     }
+    mg_request_t *r = ctx->r;
+    if (r && r->header_sent && code >= MG_HTTP_SPECIAL_RESPONSE &&
+        code != MG_HTTP_REQUEST_TIME_OUT && code != MG_HTTP_CLIENT_CLOSED_REQUEST &&
+        code != MG_HTTP_CLOSE) {
+        /* too late for that status: the request just ends, as lua-nginx-module says */
+        if ((mg_uint_t)code != r->headers_out.status) {
+            mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
+                         "attempt to set status %ld via ngx.exit after sending out the "
+                         "response status %lu",
+                         (long)code, (unsigned long)r->headers_out.status);
+        }
+        code = MG_HTTP_OK;
+    }
     ctx->exited = 1;
     ctx->exit_code = code;
     return lua_yield(L, 0);

@@ -7,6 +7,7 @@
  * a failed send closes it; receive's third value is what arrived before the error.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -346,8 +347,9 @@ static int closed_for_reading(lua_State *L, mg_lua_tcp_t *s)
 {
     if (mg_lua_socket_log_errors(s)) {
         mg_log_error(MG_LOG_ERR, mg_lua_log(), 0,
-                     "attempt to receive data on a closed socket: u:%p, c:%p, ft:%d eof:%d",
-                     (void *)s, s->fd >= 0 ? (void *)s : NULL, 0, (int)s->read_closed);
+                     "attempt to receive data on a closed socket: u:%016" PRIXPTR ", c:%016" PRIXPTR
+                     ", ft:%d eof:%d",
+                     (uintptr_t)s, s->fd >= 0 ? (uintptr_t)s : 0, 0, (int)s->read_closed);
     }
     lua_pushnil(L);
     lua_pushliteral(L, "closed");
@@ -730,8 +732,9 @@ static int tcp_send(lua_State *L)
     if (s->fd < 0 || s->write_closed) {
         if (mg_lua_socket_log_errors(s)) {
             mg_log_error(MG_LOG_ERR, mg_lua_log(), 0,
-                         "attempt to send data on a closed socket: u:%p, c:%p, ft:%d eof:%d",
-                         (void *)s, s->fd >= 0 ? (void *)s : NULL, 0, (int)s->read_closed);
+                         "attempt to send data on a closed socket: u:%016" PRIXPTR
+                         ", c:%016" PRIXPTR ", ft:%d eof:%d",
+                         (uintptr_t)s, s->fd >= 0 ? (uintptr_t)s : 0, 0, (int)s->read_closed);
         }
         lua_pushnil(L);
         lua_pushliteral(L, "closed");

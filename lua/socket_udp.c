@@ -7,6 +7,7 @@
  * checked against Debian's nginx.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -182,8 +183,8 @@ static int push_closed(lua_State *L, udp_t *u, const char *what)
 {
     if (log_errors_now(u)) {
         mg_log_error(MG_LOG_ERR, mg_lua_log(), 0,
-                     "attempt to %s data on a closed socket: u:%p, c:%p", what,
-                     u->connected ? (void *)u : NULL, NULL);
+                     "attempt to %s data on a closed socket: u:%016" PRIXPTR ", c:%016" PRIXPTR,
+                     what, u->connected ? (uintptr_t)u : 0, (uintptr_t)0);
     }
     lua_pushnil(L);
     lua_pushliteral(L, "closed");

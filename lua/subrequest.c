@@ -478,7 +478,10 @@ static int capture(lua_State *L, int nq)
             rc = set_vars(L, r, sr, o);
         }
         if (rc != MG_OK) {
-            capture_cleanup(cap); /* the children made so far run on, unheard */
+            /* this one never runs, as lua-nginx-module cancels it; the children made so
+             * far run on, unheard */
+            mg_http_subrequest_cancel(sr);
+            capture_cleanup(cap);
             return luaL_error(L, "failed to adjust the subrequest: %d", (int)rc);
         }
         if (o->ctx_idx) {

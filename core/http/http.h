@@ -540,10 +540,10 @@ struct mg_request_s {
     unsigned response_done : 1; /* ... and has been written */
     unsigned finalized : 1;
     unsigned internal : 1;
-    unsigned post_action : 1;   /* in its post_action: nothing more reaches the client */
-    unsigned reads_on : 1;      /* its producer goes on after the client went (a response being
-                                   stored or cached, upstream_io.c): a failed write wakes it */
-    unsigned args_changed : 1;  /* ngx.req.set_uri_args: upstreams get $uri?$args, not the target */
+    unsigned post_action : 1;  /* in its post_action: nothing more reaches the client */
+    unsigned reads_on : 1;     /* its producer goes on after the client went (a response being
+                                  stored or cached, upstream_io.c): a failed write wakes it */
+    unsigned args_changed : 1; /* $args set, ngx.req.set_uri_args: upstreams get $uri?$args */
     unsigned uri_changed : 1;
     unsigned valid_location : 1;
     unsigned chunked : 1;
@@ -765,6 +765,9 @@ typedef void (*mg_http_subrequest_done_pt)(mg_request_t *sr, void *data);
  * MG_DECLINED (not logged) when r is nested too deep to make one (51 levels, as nginx). */
 mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
                             mg_http_subrequest_done_pt done, void *data, mg_request_t **psr);
+/* Undo mg_http_subrequest before the loop turned: sr never runs and is freed (the caller
+ * found it cannot be set up, as lua-nginx-module's cancelled subrequest). */
+void mg_http_subrequest_cancel(mg_request_t *sr);
 /* Make sr, just created, a background subrequest (nginx's mirror): its response is dropped as
  * it comes, and its creator, once finished, is logged and its connection reused or closed only
  * after every background subrequest of it ended (a creator that fails or loses its

@@ -180,6 +180,14 @@ mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
     return MG_OK;
 }
 
+void mg_http_subrequest_cancel(mg_request_t *sr)
+{
+    mg_http_subrequest_t *s = sr->subrequest;
+    event_del(&s->ev);
+    s->reported = 1; /* the creator's pool no longer takes it along */
+    mg_pool_destroy(sr->pool);
+}
+
 /* The child is over: its creator hears of it from the loop. */
 static void finish(mg_request_t *sr, mg_int_t rc, int truncated)
 {

@@ -615,6 +615,7 @@ static void var_set_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data
 {
     (void)data;
     r->args = v->value;
+    r->args_changed = 1; /* as nginx's valid_unparsed_uri cleared: upstreams get $uri?$args */
 }
 
 static mg_int_t var_request_id(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -647,8 +648,8 @@ static mg_int_t var_remote_user(mg_request_t *r, mg_http_var_value_t *v, uintptr
 static mg_int_t var_request_body(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    if (r->request_body == NULL || !r->request_body->done) {
-        return var_not_found(v);
+    if (r->request_body == NULL || !r->request_body->done || r->request_body->bufs == NULL) {
+        return var_not_found(v); /* nginx's too when there was no body */
     }
     size_t len = 0;
     for (mg_buf_t *b = r->request_body->bufs; b; b = b->next) {
