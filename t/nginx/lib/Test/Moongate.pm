@@ -15,8 +15,9 @@ use File::Basename ();
 my $root = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/../../../..');
 $ENV{TEST_NGINX_BINARY} ||= $ENV{TEST_MOONGATE_BINARY} || "$root/objs/moongate";
 $ENV{TEST_NGINX_SERVROOT} ||= $ENV{TEST_MOONGATE_SERVROOT} if $ENV{TEST_MOONGATE_SERVROOT};
-# Test::Nginx listens on 1984 unless told: a free port instead, so runs side by side do not collide
-$ENV{TEST_NGINX_PORT} ||= find_free_port() unless $ENV{TEST_NGINX_SERVER_PORT};
+# Test::Nginx listens on 1984 unless told: a free port instead, so runs side by side do not collide.
+# Test::Nginx::Socket::Lua::Stream listens on the next three (stream_server_config, 2 and 3).
+$ENV{TEST_NGINX_PORT} ||= find_free_port(4) unless $ENV{TEST_NGINX_SERVER_PORT};
 our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT};
 
 sub import {
@@ -54,11 +55,21 @@ sub bad_conf_preprocessor {
 }
 
 # t/lib's helpers that the project's other test modules call
+# $count free ports in a row, the first returned. Below the kernel's ephemeral range (32768 up):
+# a port the kernel picked (LocalPort 0) has neighbours that outgoing connections take at random.
 sub find_free_port {
+    my $count = shift || 1;
     require IO::Socket::INET;
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
-        or die "no free port: $!";
-    return $s->sockport;
+    TRY: for my $try (1 .. 100) {
+        my $base = 20000 + int(rand(12000));
+        for my $port ($base .. $base + $count - 1) {
+            IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => $port,
+                                  ReuseAddr => 1)
+                or next TRY;
+        }
+        return $base;
+    }
+    die "no $count free ports in a row\n";
 }
 
 sub slurp {
