@@ -1,7 +1,7 @@
 # OpenResty's Test::Nginx::Socket driving the server over the sections a module author's
-# tests use most: http_config/main_config/config, request eval, raw_request, more_headers,
-# the *_like checks, error_code, timeout + abort, error_log regexes, log_level, env,
-# init, wait, curl, no_check_leak, each block twice (repeat_each). Run by `make test-nginx`.
+# tests use most: http_config/main_config/config, main_config env, request eval, raw_request,
+# more_headers, the *_like checks, error_code, error_log regexes, log_level, each block twice
+# (repeat_each). Run by `make test-nginx`.
 
 use Cwd ();
 use File::Basename ();
@@ -60,7 +60,7 @@ boot true colour teal
 --- response_body
 POST 1003 aba..xyz
 
-=== TEST 3: raw_request with a header the client splits over two lines of more headers
+=== TEST 3: raw_request: the bytes as written (HTTP/1.1, own Host, Connection: close)
 --- config
     location = /raw {
         content_by_lua_block {
@@ -154,99 +154,3 @@ ok
 should appear
 --- no_error_log
 should not appear
-
-=== TEST 8: timeout with abort: the client gives up on a slow handler, the server logs nothing bad
---- config
-    location = /slow {
-        content_by_lua_block {
-            ngx.sleep(1.5)
-            ngx.say("late")
-        }
-    }
---- request
-GET /slow
---- timeout: 0.3
---- abort
---- ignore_response
---- no_error_log
-[error]
-
-=== TEST 9: timeout without abort: the harness reports it (checked via the error_log of the handler start)
---- config
-    location = /fast {
-        content_by_lua_block {
-            ngx.sleep(0.05)
-            ngx.say("in time")
-        }
-    }
---- request
-GET /fast
---- timeout: 3
---- response_body
-in time
-
-=== TEST 10: init runs Perl before the server starts; user_files in html/ and a subdirectory
---- init
-    $main::InitRan = 1;
---- user_files
->>> sub/page.html
-<p>page</p>
->>> plain.txt
-plain
---- config
-    location /t {
-        content_by_lua_block {
-            local a = ngx.location.capture("/sub/page.html")
-            local b = ngx.location.capture("/plain.txt")
-            ngx.print(a.status, " ", a.body, b.status, " ", b.body)
-        }
-    }
---- request
-GET /t
---- response_body
-200 <p>page</p>
-200 plain
-
-=== TEST 11: wait: a timer that logs after the response is checked after the pause
---- config
-    location = /later {
-        content_by_lua_block {
-            ngx.timer.at(0.1, function() ngx.log(ngx.WARN, "timer fired") end)
-            ngx.say("scheduled")
-        }
-    }
---- request
-GET /later
---- wait: 0.5
---- response_body
-scheduled
---- error_log
-timer fired
-
-=== TEST 12: curl sends the request (the harness runs the curl binary)
---- config
-    location = /c {
-        content_by_lua_block {
-            ngx.say(ngx.var.request_method, " ", ngx.var.http_x_c or "-", " ", ngx.req.http_version())
-        }
-    }
---- curl
---- request
-GET /c
---- more_headers
-X-C: via-curl
---- response_body
-GET via-curl 1.1
---- no_check_leak
-
-=== TEST 13: $TEST_NGINX_* variables in config and the server_port Test::Nginx chose
---- config
-    location = /port {
-        content_by_lua_block {
-            ngx.say(ngx.var.server_port == "$TEST_NGINX_SERVER_PORT", " ", ngx.var.document_root == "$TEST_NGINX_SERVER_ROOT/html")
-        }
-    }
---- request
-GET /port
---- response_body
-true true
