@@ -32,10 +32,27 @@ struct lua_timer_s {
     unsigned every : 1;
     unsigned premature : 1;
     mg_lua_ctx_t ctx;        /* while the callback runs */
+    mg_log_t log;            /* its lines: "*N ... , context: ngx.timer[, client: .., server: ..]" */
+    char client[MG_CONN_ADDR_TEXT_MAX]; /* the creating request's, "" without one */
+    char server[128];                   /* its listening address's text */
     lua_timer_t *next, **prevp;
 };
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+/* lua-nginx-module's context for a timer's lines: the request that made it, if one did */
+static size_t log_handler(mg_log_t *log, char *buf, size_t len)
+{
+    lua_timer_t *t = log->data;
+    char *p = mg_sprintf_end(buf, buf + len, ", context: ngx.timer");
+    if (t->client[0]) {
+        p = mg_sprintf_end(p, buf + len, ", client: %s", t->client);
+    }
+    if (t->server[0]) {
+        p = mg_sprintf_end(p, buf + len, ", server: %s", t->server);
+    }
+    return (size_t)(p - buf);
+}
 
 static void timers_free(void *data)
 {
@@ -151,6 +168,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         /* the next run is scheduled as this one starts, as OpenResty does */
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
         lua_timer_t *next = timer_new(ts, luaL_ref(L, LUA_REGISTRYINDEX), t->delay, 1);
+        memcpy(next->client, t->client, sizeof(t->client));
+        memcpy(next->server, t->server, sizeof(t->server));
         arm(next, t->delay);
     }
     mg_lua_ctx_t *ctx = &t->ctx;
@@ -160,6 +179,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     ctx->co_map_ref = LUA_NOREF;
     ctx->finished = timer_finished;
     ctx->owner = t;
+    /* a connection number of its own, as lua-nginx-module's fake connection takes */
+    mg_log_use(&t->log, lmcf->cycle->log);
+    t->log.connection = mg_conn_number(ts->srv, lmcf->cycle);
+    t->log.handler = log_handler;
+    t->log.data = t;
+    ctx->log = &t->log;
     mg_lua_co_t *co = mg_lua_co_new(ctx, MG_LUA_KIND_ENTRY);
     lua_rawgeti(co->L, LUA_REGISTRYINDEX, t->fn_ref);
     int table = lua_gettop(co->L);
@@ -222,7 +247,15 @@ static int create(lua_State *L, int every)
     lua_setfield(L, -2, "n");
     int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     mg_msec_t ms = (mg_msec_t)(delay * 1000 + 0.5);
-    arm(timer_new(ts, ref, ms, every), ms);
+    lua_timer_t *t = timer_new(ts, ref, ms, every);
+    if (mg_lua_cur.r) {
+        mg_connection_t *c = mg_lua_cur.r->connection;
+        snprintf(t->client, sizeof(t->client), "%s", c->addr_text);
+        if (c->listening) {
+            snprintf(t->server, sizeof(t->server), "%s", c->listening->addr_text);
+        }
+    }
+    arm(t, ms);
     lua_pushinteger(L, 1);
     return 1;
 }
