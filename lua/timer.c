@@ -11,6 +11,7 @@
 #include "api.h"
 #include "list.h"
 #include "server.h"
+#include "stream.h"
 
 typedef struct lua_timer_s lua_timer_t;
 
@@ -32,8 +33,8 @@ struct lua_timer_s {
     unsigned every : 1;
     unsigned premature : 1;
     mg_lua_ctx_t ctx;        /* while the callback runs */
-    mg_log_t log;            /* its lines: "*N ... , context: ngx.timer[, client: .., server: ..]" */
-    char client[MG_CONN_ADDR_TEXT_MAX]; /* the creating request's, "" without one */
+    mg_log_t log; /* its lines: "*N ... , context: ngx.timer[, client: .., server: ..]" */
+    char client[MG_CONN_ADDR_TEXT_MAX]; /* the creating request's or session's, "" without */
     char server[128];                   /* its listening address's text */
     lua_timer_t *next, **prevp;
 };
@@ -254,6 +255,9 @@ static int create(lua_State *L, int every)
         if (c->listening) {
             snprintf(t->server, sizeof(t->server), "%s", c->listening->addr_text);
         }
+    } else if (mg_lua_cur.s) {
+        snprintf(t->client, sizeof(t->client), "%s", mg_lua_cur.s->connection->addr_text);
+        snprintf(t->server, sizeof(t->server), "%s", mg_lua_cur.s->addr->addr_text);
     }
     arm(t, ms);
     lua_pushinteger(L, 1);

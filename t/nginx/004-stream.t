@@ -2,7 +2,7 @@
 # stream_server_config (and 2), stream_request, stream_response / stream_response_like; the
 # harness writes a stream {} block into main_config and an HTTP location /t whose cosocket
 # talks to it. Only the stream modules Debian's nginx has (proxy, return, upstream), so the
-# same file runs on both. Run by `make test-nginx`.
+# same file runs on both, but for the stream Lua block (moongate only). Run by `make test-nginx`.
 
 use Cwd ();
 use File::Basename ();
@@ -60,3 +60,16 @@ qr/^first \d+\nsecond\n\z/
 --- stream_response chop
 --- error_log eval
 qr/\[error\] .*connect\(\) failed \(111: Connection refused\) while connecting to upstream, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+, upstream: "127\.0\.0\.1:\d+", bytes from\/to client:0\/0, bytes from\/to upstream:0\/0/
+
+=== TEST 5: stream Lua (moongate: Debian has no stream Lua module): a timer made by a session logs with its context
+--- skip_eval: 2: `$ENV{TEST_NGINX_BINARY} -v 2>&1` !~ /moongate/
+--- stream_server_config
+    content_by_lua_block {
+        ngx.timer.at(0, function() ngx.log(ngx.WARN, "session timer ran") end)
+        ngx.say("from lua")
+    }
+--- stream_response
+from lua
+--- wait: 0.2
+--- error_log eval
+qr/\[warn\] \d+#\d+: \*\d+ \[lua\] content_by_lua\(nginx\.conf:\d+\):2: session timer ran, context: ngx\.timer, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/m
