@@ -19,6 +19,10 @@ $ENV{TEST_NGINX_SERVROOT} ||= $ENV{TEST_MOONGATE_SERVROOT} if $ENV{TEST_MOONGATE
 # Test::Nginx::Socket::Lua::Stream listens on the next three (stream_server_config, 2 and 3).
 $ENV{TEST_NGINX_PORT} ||= find_free_port(4) unless $ENV{TEST_NGINX_SERVER_PORT};
 our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT};
+# Test::Nginx gives each block its own ASan log_path by splitting ASAN_OPTIONS at commas; the
+# CI's (and asan-files.sh's) are colon-separated, which ASan takes too: made commas, or every
+# server start fails on the mangled options
+$ENV{ASAN_OPTIONS} =~ tr/:/,/ if defined $ENV{ASAN_OPTIONS} && $ENV{ASAN_OPTIONS} !~ /,/;
 
 sub import {
     my $caller = caller;
