@@ -14,7 +14,11 @@ use File::Basename ();
 
 my $root = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/../../../..');
 $ENV{TEST_NGINX_BINARY} ||= $ENV{TEST_MOONGATE_BINARY} || "$root/objs/moongate";
-$ENV{TEST_NGINX_SERVROOT} ||= $ENV{TEST_MOONGATE_SERVROOT} if $ENV{TEST_MOONGATE_SERVROOT};
+# a directory under t/lib's root (Test::Nginx empties its whole server root: t/lib's per-file
+# directories there stopped it). One for all files: PERL5OPT loads this in prove too, whose
+# environment (this and the port) the files inherit, so they must not run in parallel (-j).
+$ENV{TEST_NGINX_SERVROOT} ||= "$ENV{TEST_MOONGATE_SERVROOT}/test-nginx"
+    if $ENV{TEST_MOONGATE_SERVROOT};
 # Test::Nginx listens on 1984 unless told: a free port instead, so runs side by side do not collide.
 # Test::Nginx::Socket::Lua::Stream listens on the next three (stream_server_config, 2 and 3).
 $ENV{TEST_NGINX_PORT} ||= find_free_port(4) unless $ENV{TEST_NGINX_SERVER_PORT};
