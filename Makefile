@@ -130,8 +130,12 @@ docs: objs/docgen
 	objs/docgen > docs/directives.md.tmp && mv docs/directives.md.tmp docs/directives.md
 	objs/docgen --lua > docs/lua-api.md.tmp && mv docs/lua-api.md.tmp docs/lua-api.md
 
+# With TEST_NGINX_LIB given, t/nginx/*.t (OpenResty's harness itself) run too
 test: objs/moongate objs/libmoongate.so objs/docgen unit
 	prove -I t/lib $(PROVE_FLAGS) $(TESTS)
+	@if [ -n "$(TEST_NGINX_LIB)" ]; then \
+	    $(MAKE) --no-print-directory test-nginx TEST_NGINX_FILES="$(wildcard t/nginx/*.t)"; \
+	fi
 
 # Some t/4xx files under OpenResty's Test::Nginx::Socket (TEST_NGINX_LIB: its lib/ directory),
 # driving objs/moongate directly: t/nginx/lib/Test/Moongate.pm, loaded first (-m: the files'

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "list.h"
 #include "server.h"
+#include "stream.h"
 
 typedef struct lua_timer_s lua_timer_t;
 
@@ -71,6 +72,11 @@ static void inherit_log(lua_timer_t *t, const lua_timer_t *from)
         snprintf(t->client, sizeof(t->client), "%s", r->connection->addr_text);
         snprintf(t->server, sizeof(t->server), "%s",
                  r->connection->listening ? r->connection->listening->addr_text : "");
+    } else if (mg_lua_cur.s) {
+        mg_connection_t *c = mg_lua_cur.s->connection; /* a stream session's, likewise */
+        t->log = c->log;
+        snprintf(t->client, sizeof(t->client), "%s", c->addr_text);
+        snprintf(t->server, sizeof(t->server), "%s", mg_lua_cur.s->addr->addr_text);
     } else {
         t->log = *t->timers->lmcf->cycle->log;
     }

@@ -14,10 +14,19 @@ use File::Basename ();
 
 my $root = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/../../../..');
 $ENV{TEST_NGINX_BINARY} ||= $ENV{TEST_MOONGATE_BINARY} || "$root/objs/moongate";
-$ENV{TEST_NGINX_SERVROOT} ||= $ENV{TEST_MOONGATE_SERVROOT} if $ENV{TEST_MOONGATE_SERVROOT};
-# Test::Nginx listens on 1984 unless told: a free port instead, so runs side by side do not collide
-$ENV{TEST_NGINX_PORT} ||= find_free_port() unless $ENV{TEST_NGINX_SERVER_PORT};
+# a directory under t/lib's root (Test::Nginx empties its whole server root: t/lib's per-file
+# directories there stopped it). One for all files: PERL5OPT loads this in prove too, whose
+# environment (this and the port) the files inherit, so they must not run in parallel (-j).
+$ENV{TEST_NGINX_SERVROOT} ||= "$ENV{TEST_MOONGATE_SERVROOT}/test-nginx"
+    if $ENV{TEST_MOONGATE_SERVROOT};
+# Test::Nginx listens on 1984 unless told: a free port instead, so runs side by side do not collide.
+# Test::Nginx::Socket::Lua::Stream listens on the next three (stream_server_config, 2 and 3).
+$ENV{TEST_NGINX_PORT} ||= find_free_port(4) unless $ENV{TEST_NGINX_SERVER_PORT};
 our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT};
+# Test::Nginx gives each block its own ASan log_path by splitting ASAN_OPTIONS at commas; the
+# CI's (and asan-files.sh's) are colon-separated, which ASan takes too: made commas, or every
+# server start fails on the mangled options
+$ENV{ASAN_OPTIONS} =~ tr/:/,/ if defined $ENV{ASAN_OPTIONS} && $ENV{ASAN_OPTIONS} !~ /,/;
 
 sub import {
     my $caller = caller;
@@ -54,11 +63,21 @@ sub bad_conf_preprocessor {
 }
 
 # t/lib's helpers that the project's other test modules call
+# $count free ports in a row, the first returned. Below the kernel's ephemeral range (32768 up):
+# a port the kernel picked (LocalPort 0) has neighbours that outgoing connections take at random.
 sub find_free_port {
+    my $count = shift || 1;
     require IO::Socket::INET;
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
-        or die "no free port: $!";
-    return $s->sockport;
+    TRY: for my $try (1 .. 100) {
+        my $base = 20000 + int(rand(12000));
+        for my $port ($base .. $base + $count - 1) {
+            IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => $port,
+                                  ReuseAddr => 1)
+                or next TRY;
+        }
+        return $base;
+    }
+    die "no $count free ports in a row\n";
 }
 
 sub slurp {
