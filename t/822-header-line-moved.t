@@ -50,3 +50,26 @@ __DATA__
 [map { "GET /?n=$_" } 0 .. 20]
 --- raw_response_headers_like eval
 [map { qr/\r\nExpires: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\nCache-Control: max-age=3600\r\n/ } 0 .. 20]
+
+
+
+=== TEST 3: ngx.exit(403) in a header filter after a Content-Length line: the error page's own lines are all sent
+--- config
+    location / {
+        add_header X-A a always;
+        add_header X-B b always;
+        content_by_lua_block {
+            ngx.header["Content-Length"] = 6
+            ngx.print("hello\n")
+        }
+        header_filter_by_lua_block {
+            ngx.exit(403)
+        }
+    }
+--- request
+GET /
+--- error_code: 403
+--- raw_response_headers_like eval
+qr/\r\nX-A: a\r\nX-B: b\r\n\r\n\z/
+--- response_body_like eval
+qr/<h1>403 Forbidden<\/h1>/
