@@ -693,7 +693,18 @@ char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len,
 /* One line more (zeroed) in a header array of owner (headers_in or headers_out). A full array is
  * copied to a larger block: the n adjacent line pointers at offset first in owner that pointed
  * into it are pointed at the copies. */
-mg_table_elt_t *mg_http_header_push(mg_array_t *a, void *owner, size_t first, size_t n);
+mg_table_elt_t *mg_http_header_push_grow(mg_array_t *a, void *owner, size_t first, size_t n);
+static inline mg_table_elt_t *mg_http_header_push(mg_array_t *a, void *owner, size_t first,
+                                                  size_t n)
+{
+    /* inline: every line of every request comes here, growing is rare */
+    if (a->nelts == a->nalloc) {
+        return mg_http_header_push_grow(a, owner, first, n);
+    }
+    mg_table_elt_t *h = (mg_table_elt_t *)a->elts + a->nelts++;
+    memset(h, 0, sizeof(*h));
+    return h;
+}
 /* No header line left in headers_out, and none kept by pointer: the slots are reused by the
  * next lines, which a kept pointer (Content-Length's ...) would otherwise take for its own. */
 void mg_http_headers_out_clear(mg_request_t *r);

@@ -60,12 +60,12 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
 /* nginx's header lists are lists of parts that never move; an array is copied when it grows,
  * so the lines kept by pointer are pointed at their copies, else a later change through one
  * (gzip weakening the ETag) changes a line no longer sent. */
-mg_table_elt_t *mg_http_header_push(mg_array_t *a, void *owner, size_t first, size_t n)
+mg_table_elt_t *mg_http_header_push_grow(mg_array_t *a, void *owner, size_t first, size_t n)
 {
     mg_table_elt_t *from = a->elts;
     mg_table_elt_t *h = mg_array_push(a);
     mg_table_elt_t *to = a->elts;
-    for (size_t i = 0; to != from && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         mg_table_elt_t **k = (mg_table_elt_t **)((char *)owner + first) + i;
         if (*k >= from && *k < from + a->nelts - 1) {
             *k = to + (*k - from);
