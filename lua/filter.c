@@ -64,15 +64,12 @@ static mg_int_t replace_response(mg_request_t *r, mg_lua_ctx_t *ctx, mg_int_t st
 {
     ctx->filter_replaced = 1;
     mg_http_headers_out_t *ho = &r->headers_out;
-    ho->headers.nelts = 0;
+    mg_http_headers_out_clear(r);
     ho->status_line.len = 0;
     ho->content_type.len = 0;
     ho->charset.len = 0;
     ho->content_length_n = -1;
     ho->last_modified_time = -1;
-    ho->location = NULL;
-    ho->content_encoding = NULL;
-    ho->etag = NULL;
     if (status >= MG_HTTP_SPECIAL_RESPONSE) {
         return status;
     }

@@ -192,8 +192,10 @@ static void set_expires(mg_request_t *r, headers_conf_t *hc)
             return; /* a bad runtime value sets nothing, as in nginx */
         }
     }
-    mg_table_elt_t *e = header_replace(r, "Expires", 7);
+    header_replace(r, "Expires", 7); /* the first of the two when both are new */
     mg_table_elt_t *cc = header_replace(r, "Cache-Control", 13);
+    /* found again: adding Cache-Control may have moved the lines to a larger block */
+    mg_table_elt_t *e = header_replace(r, "Expires", 7);
     if (expires == EXPIRES_EPOCH) {
         mg_str_set(&e->value, "Thu, 01 Jan 1970 00:00:01 GMT");
         mg_str_set(&cc->value, "no-cache");

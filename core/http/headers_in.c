@@ -136,6 +136,13 @@ static const known_header_t known_headers[] = {
     HIN("authorization", authorization, 1),
 };
 
+/* the kept lines of headers_in: one per known header, host to authorization */
+#define IN_KEPT offsetof(mg_http_headers_in_t, host), mg_nelems(known_headers)
+_Static_assert(offsetof(mg_http_headers_in_t, authorization) ==
+                   offsetof(mg_http_headers_in_t, host) +
+                       (mg_nelems(known_headers) - 1) * sizeof(mg_table_elt_t *),
+               "headers_in's kept lines are adjacent");
+
 /* the index in known_headers of a header name, or -1: every request's every header asks, so
  * the length is compared before the letters */
 static int known_header(mg_str_t name)
@@ -365,7 +372,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
             c->log.action = NULL;
             continue;
         }
-        mg_table_elt_t *h = mg_array_push(&r->headers_in.headers);
+        mg_table_elt_t *h = mg_http_header_push(&r->headers_in.headers, &r->headers_in, IN_KEPT);
         h->key = name;
         h->value = value;
         h->hash = MG_HTTP_FIELD_PARSED;

@@ -380,6 +380,8 @@ struct mg_http_loc_conf_s {
 
 typedef struct {
     mg_array_t headers; /* mg_table_elt_t, as received */
+    /* the first line of each name, host to authorization adjacent: mg_http_header_push points
+     * them at the copies */
     mg_table_elt_t *host;
     mg_table_elt_t *connection;
     mg_table_elt_t *content_length;
@@ -414,16 +416,17 @@ typedef struct {
                                  upstream module reads it into the charset): an error page that
                                  replaces the type keeps it */
     int64_t content_length_n; /* -1 unknown */
+    off_t content_offset;     /* where the body starts in the entity (slice: its first
+                                 slice's start); the range filter counts from there */
+    time_t last_modified_time; /* -1 none */
+    /* the lines kept by pointer, adjacent: mg_http_header_push points them at the copies */
     mg_table_elt_t *content_length; /* the line ngx.header set: it keeps its place, as nginx's,
                                        while it tells content_length_n
                                        (mg_http_content_length_line); NULL: the length is
                                        printed after Content-Type */
-    off_t content_offset;           /* where the body starts in the entity (slice: its first
-                                       slice's start); the range filter counts from there */
-    time_t last_modified_time; /* -1 none */
-    mg_table_elt_t *last_modified; /* the line that says last_modified_time (a cached or
-                                      cacheable upstream response's: it keeps its place, as
-                                      nginx's); NULL: the time is printed after Content-Length */
+    mg_table_elt_t *last_modified;  /* the line that says last_modified_time (a cached or
+                                       cacheable upstream response's: it keeps its place, as
+                                       nginx's); NULL: the time is printed after Content-Length */
     mg_table_elt_t *location;
     mg_table_elt_t *content_encoding;
     mg_table_elt_t *etag;
@@ -697,6 +700,24 @@ mg_int_t mg_http_arg(mg_request_t *r, const char *name, size_t len, mg_str_t *va
 char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len, size_t reserved);
 
 /* Header helpers. */
+/* One line more (zeroed) in a header array of owner (headers_in or headers_out). A full array is
+ * copied to a larger block: the n adjacent line pointers at offset first in owner that pointed
+ * into it are pointed at the copies. */
+mg_table_elt_t *mg_http_header_push_grow(mg_array_t *a, void *owner, size_t first, size_t n);
+static inline mg_table_elt_t *mg_http_header_push(mg_array_t *a, void *owner, size_t first,
+                                                  size_t n)
+{
+    /* inline: every line of every request comes here, growing is rare */
+    if (a->nelts == a->nalloc) {
+        return mg_http_header_push_grow(a, owner, first, n);
+    }
+    mg_table_elt_t *h = (mg_table_elt_t *)a->elts + a->nelts++;
+    memset(h, 0, sizeof(*h));
+    return h;
+}
+/* No header line left in headers_out, and none kept by pointer: the slots are reused by the
+ * next lines, which a kept pointer (Content-Length's ...) would otherwise take for its own. */
+void mg_http_headers_out_clear(mg_request_t *r);
 mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t klen,
                                        const char *val, size_t vlen);
 mg_table_elt_t *mg_http_find_header_in(mg_request_t *r, const char *lower_name, size_t len);

@@ -57,30 +57,41 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     return r;
 }
 
-/* A full array is copied to a larger block when it grows: the lines headers_out points at
- * (ETag, Location, ...) are pointed at their copies, else a filter that changes one later (gzip
- * weakening the ETag) changes a line no longer sent. nginx's list of parts never moves. */
-static void headers_out_rebase(mg_http_headers_out_t *ho, mg_table_elt_t *from)
+/* nginx's header lists are lists of parts that never move; an array is copied when it grows,
+ * so the lines kept by pointer are pointed at their copies, else a later change through one
+ * (gzip weakening the ETag) changes a line no longer sent. */
+mg_table_elt_t *mg_http_header_push_grow(mg_array_t *a, void *owner, size_t first, size_t n)
 {
-    mg_table_elt_t **lines[] = {&ho->content_length, &ho->last_modified, &ho->location,
-                                &ho->content_encoding, &ho->etag};
-    mg_table_elt_t *to = ho->headers.elts;
-    for (size_t i = 0; i < mg_nelems(lines); i++) {
-        mg_table_elt_t *h = *lines[i];
-        if (h >= from && h < from + ho->headers.nelts - 1) {
-            *lines[i] = to + (h - from);
+    mg_table_elt_t *from = a->elts;
+    mg_table_elt_t *h = mg_array_push(a);
+    mg_table_elt_t *to = a->elts;
+    for (size_t i = 0; i < n; i++) {
+        mg_table_elt_t **k = (mg_table_elt_t **)((char *)owner + first) + i;
+        if (*k >= from && *k < from + a->nelts - 1) {
+            *k = to + (*k - from);
         }
     }
+    return h;
+}
+
+/* the kept lines of headers_out, content_length to etag */
+#define OUT_KEPT offsetof(mg_http_headers_out_t, content_length), 5
+_Static_assert(offsetof(mg_http_headers_out_t, etag) ==
+                   offsetof(mg_http_headers_out_t, content_length) + 4 * sizeof(mg_table_elt_t *),
+               "headers_out's kept lines are adjacent");
+
+void mg_http_headers_out_clear(mg_request_t *r)
+{
+    mg_http_headers_out_t *ho = &r->headers_out;
+    ho->headers.nelts = 0;
+    ho->content_length = ho->last_modified = ho->location = NULL;
+    ho->content_encoding = ho->etag = NULL;
 }
 
 mg_table_elt_t *mg_http_add_header_out(mg_request_t *r, const char *key, size_t klen,
                                        const char *val, size_t vlen)
 {
-    mg_table_elt_t *from = r->headers_out.headers.elts;
-    mg_table_elt_t *h = mg_array_push(&r->headers_out.headers);
-    if (r->headers_out.headers.elts != from) {
-        headers_out_rebase(&r->headers_out, from);
-    }
+    mg_table_elt_t *h = mg_http_header_push(&r->headers_out.headers, &r->headers_out, OUT_KEPT);
     h->key.data = (char *)key;
     h->key.len = klen;
     h->value.data = (char *)val;
