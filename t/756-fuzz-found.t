@@ -1,0 +1,34 @@
+# Requests that reach what the fuzz targets (t/fuzz/) found in the parsers of untrusted bytes;
+# the saved inputs are t/fuzz/crashes/. Under the sanitizer build (as CI runs it) the old
+# code stopped the worker with a report, or answered otherwise; the answers are nginx's.
+#
+#   prove -I t/lib t/756-fuzz-found.t
+#   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/756-fuzz-found.t
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Moongate;
+use Test::MoongateBackend;
+
+# a 200 that says its body is 2^63-1 bytes long and closes (asked with HEAD: no body to wait for)
+backend(huge => 'script', read => 1,
+        script => ["HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n"
+                   . "Connection: close\r\n\r\n"]);
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: ranges of an upstream's huge length that add up past 2^63 are 416 (the sum wrapped: a 200)
+--- config
+    location / {
+        proxy_force_ranges on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_HUGE_PORT;
+    }
+--- request
+HEAD /
+--- more_headers
+Range: bytes=0-,0-,0-
+--- error_code: 416
+--- response_headers
+Content-Range: bytes */9223372036854775807
