@@ -435,8 +435,10 @@ static char *recode(cs_ctx_t *ctx, const unsigned char *d, size_t n, int end, ch
                 continue;
             }
             o = u == 0xffffffff ? (*o++ = '?', o) : from_utf8_char(t, u, o);
-            /* bytes of part not taken by the sequence go back to the input */
-            p -= ctx->part + ctx->npart - q;
+            /* bytes of part not taken by the sequence go back to the input, those of this
+             * piece only: the earlier piece's are gone (nginx drops them too) */
+            size_t back = (size_t)(ctx->part + ctx->npart - q);
+            p -= back < (size_t)(p - d) ? back : (size_t)(p - d);
             ctx->npart = 0;
             break;
         }

@@ -32,3 +32,26 @@ Range: bytes=0-,0-,0-
 --- error_code: 416
 --- response_headers
 Content-Range: bytes */9223372036854775807
+
+
+
+=== TEST 2: charset recoding from UTF-8: a sequence cut at a buffer's end with a byte that is no continuation is one "?"; its bytes from the earlier buffer are dropped, the next buffer's read again (the old code stepped back before the buffer)
+--- http_config
+    charset_map windows-1251 utf-8 { C0 D090; }
+--- config
+    location /t {
+        default_type text/html;
+        source_charset utf-8;
+        charset windows-1251;
+        content_by_lua_block {
+            local parts = { ngx.var.arg_a, ngx.var.arg_b, "\208", "\144E" }
+            for _, s in ipairs(parts) do
+                ngx.print(ngx.unescape_uri(s))
+                ngx.flush(true)
+            end
+        }
+    }
+--- request eval
+["GET /t?a=x%F0AB&b=CD", "GET /t?a=x%F0A&b=BCD", "GET /t?a=x%F0&b=ABCD", "GET /t?a=x%F0%80A&b=BCD"]
+--- response_body eval
+["x?CD\xC0E", "x?BCD\xC0E", "x?BCD\xC0E", "x?BCD\xC0E"]
