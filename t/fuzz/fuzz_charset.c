@@ -5,7 +5,8 @@
  * input's first byte picks the mode and the piece size the rest is fed in, as body buffers
  * cut it (a UTF-8 sequence may be cut anywhere). Beyond reading only inside each piece, its
  * output must fit the room recode promises (4n + 16, an exactly sized buffer here), and
- * without invalid sequences the result must be the one of the input fed whole.
+ * without invalid sequences the result must be the one of the input fed whole. Buffers
+ * without data (NULL, as a flush's) come between pieces of even sizes.
  * Build: t/fuzz/run.sh (FUZZ_TARGETS=charset)
  *
  * fuzz-link: libmoongate
@@ -64,9 +65,13 @@ static void feed(const uint8_t *d, size_t n, size_t step, int mode, int reverse,
         unsigned char *piece = malloc(len ? len : 1);
         memcpy(piece, d + at, len);
         char *o = malloc(4 * len + 16);
-        char *e = recode(&ctx, piece, len, at + len == n, o);
+        /* a buffer without data (a flush, an empty last one) has no pointer */
+        char *e = recode(&ctx, len ? piece : NULL, len, at + len == n, o);
         if (e < o || e > o + 4 * len + 16) {
             abort();
+        }
+        if (step % 2 == 0 && at + len < n && recode(&ctx, NULL, 0, 0, e) != e) {
+            abort(); /* a flush between pieces adds nothing */
         }
         memcpy(res->buf + res->len, o, (size_t)(e - o));
         res->len += (size_t)(e - o);
