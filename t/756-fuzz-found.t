@@ -1,6 +1,7 @@
 # Requests that reach what the fuzz targets (t/fuzz/) found in the parsers of untrusted bytes;
-# the saved inputs are t/fuzz/crashes/. Under the sanitizer build (as CI runs it) the old
-# code stopped the worker with a report, or answered otherwise; the answers are nginx's.
+# the saved inputs are t/fuzz/crashes/. The old code answered otherwise (TEST 1: a 200;
+# TEST 2: a byte from before the buffer) and, under the sanitizer build as CI runs it, stopped
+# the worker with a report (TEST 2: also a NULL buffer's); the answers are nginx's.
 #
 #   prove -I t/lib t/756-fuzz-found.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/756-fuzz-found.t
