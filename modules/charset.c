@@ -424,7 +424,7 @@ static char *recode(cs_ctx_t *ctx, const unsigned char *d, size_t n, int end, ch
         }
         return o;
     }
-    const unsigned char *p = d, *last = d + n;
+    const unsigned char *p = d, *last = n ? d + n : d; /* d is NULL with no data */
     if (ctx->npart) {
         /* the rest of a cut sequence: at most 3 more bytes */
         while (ctx->npart < 4 && p < last) {
@@ -435,8 +435,10 @@ static char *recode(cs_ctx_t *ctx, const unsigned char *d, size_t n, int end, ch
                 continue;
             }
             o = u == 0xffffffff ? (*o++ = '?', o) : from_utf8_char(t, u, o);
-            /* bytes of part not taken by the sequence go back to the input */
-            p -= ctx->part + ctx->npart - q;
+            /* bytes of part not taken by the sequence go back to the input, those of this
+             * piece only: the earlier piece's are gone (nginx drops them too) */
+            size_t back = (size_t)(ctx->part + ctx->npart - q);
+            p -= back < (size_t)(p - d) ? back : (size_t)(p - d);
             ctx->npart = 0;
             break;
         }
@@ -510,7 +512,9 @@ static mg_int_t charset_next(mg_request_t *r, cs_ctx_t *ctx)
         if (n > room) {
             n = room;
         }
-        b->pos += n;
+        if (n) {
+            b->pos += n; /* not on a flush or last buffer without data: pos may be NULL */
+        }
         used = b->pos == b->last;
     } else {
         d = NULL;

@@ -39,6 +39,8 @@ mg_module_t mg_range_module;
 static mg_http_header_filter_pt next_header_filter;
 static mg_http_body_filter_pt next_body_filter;
 
+#define OFF_MAX ((off_t)(((uint64_t)1 << 63) - 1))
+
 /* nginx numbers its multipart boundaries with a per-process counter, from 1. */
 static unsigned long boundary_counter;
 
@@ -59,7 +61,7 @@ static const char *skip_spaces(const char *p, const char *end)
 static const char *read_number(const char *p, const char *end, off_t *out)
 {
     off_t v = 0;
-    const off_t max = (off_t)(((uint64_t)1 << 63) - 1);
+    const off_t max = OFF_MAX;
     while (is_digit(p, end)) {
         int d = *p++ - '0';
         if (v > (max - d) / 10) {
@@ -135,6 +137,11 @@ static int parse_ranges(mg_request_t *r, range_ctx_t *ctx, const char *p, const 
             ctx->ranges[ctx->nranges].start = start;
             ctx->ranges[ctx->nranges].end = stop;
             ctx->nranges++;
+            /* ranges of an entity near 2^63 bytes (an upstream's length) can add up past
+             * off_t: 416, as nginx answers */
+            if (stop - start > OFF_MAX - total) {
+                return PARSE_UNSATISFIABLE;
+            }
             total += stop - start;
             if ((mg_int_t)ctx->nranges > max) {
                 return PARSE_WHOLE;

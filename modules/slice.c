@@ -100,7 +100,7 @@ static int parse_content_range(mg_str_t v, off_t *s, off_t *e, off_t *len)
     for (int k = 0; k < 3; k++) {
         if (k == 2 && p < end && *p == '*' && p + 1 == end) {
             *len = -1;
-            return 1;
+            return *s <= *e; /* a reversed range is none, whatever the length */
         }
         if (p == end || *p < '0' || *p > '9') {
             return 0;
