@@ -191,3 +191,19 @@ print('heads', sum(len(r.statuses) for r in conns), 'meanwhile', c.streams[a].st
 --- h2_out
 heads 160 meanwhile 200 bounded True
 then 200
+
+
+
+=== TEST 8: a second header block on stream 1 while the blocks of streams 1 and 3 wait to start (all in one read) ends the connection, and the worker goes on (moongate's GOAWAY made stream 3's request twice and freed it twice: a worker crash found by fuzz_h2)
+--- config
+    location / { return 200 "ok\n"; }
+--- h2_py
+r = Raw($TEST_NGINX_SERVER_PORT)
+r.send(r.headers(1) + r.headers(3) + r.headers(1, method='POST'))
+r.read(3, until=lambda: r.closed)
+print(r.closed)
+--- h2_out
+True
+then 200
+--- no_error_log
+exited on signal

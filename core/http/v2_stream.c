@@ -631,6 +631,10 @@ void mg_http_v2_stream_dropped(mg_http_v2_stream_t *st)
     if (st->fc || st->h2->c == NULL || st->h2->c->closed) {
         return;
     }
+    /* its request is this one, logged now: a start from the ready queue (its first header
+     * block waiting there when a second one, trailers, was dropped) must not make another,
+     * which would put the stream on the dead list twice */
+    st->head_done = 1;
     mg_connection_t *fc = stream_conn_create(st, 0);
     mg_request_t *r = stream_partial_request(st, fc);
     r->keepalive = 0;
