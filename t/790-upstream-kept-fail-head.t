@@ -34,6 +34,9 @@ backend(hgone => 'script', read => 1, keep => 1, script => [$hok], second => [])
 backend(hb => 'script', read => 1, keep => 1, script => ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nB\n"]);
 backend(hjunk => 'script', read => 1, keep => 1, script => [$hok],
         second => ["HTTP/1.1 200 OK\r\nContent-Ty\0\0garbage"]);
+# a repeated status line (as IIS sends) with a NUL in it, its end in a later read
+backend(hst => 'script', read => 1,
+        script => ["HTTP/1.1 200 OK\r\nHTTP/1.1\0 x", 0.3, "\r\nContent-Length: 3\r\n\r\nok\n"]);
 
 our $Fcgi = <<'EOF2';
     upstream fclose { server 127.0.0.1:$TEST_NGINX_FCLOSE_PORT; keepalive 2; }
@@ -229,3 +232,15 @@ upstream prematurely closed connection while reading response header from upstre
 --- error_log
 upstream prematurely closed connection while reading response header from upstream
 upstream server temporarily disabled while reading response header from upstream
+
+
+
+=== TEST 11: a repeated status line is skipped to its end whatever it holds, a NUL too, when its end comes in a later read (moongate refused the unfinished line as an invalid header: 502; found by fuzz_upstream_head)
+--- config
+    location /st { proxy_pass http://127.0.0.1:$TEST_NGINX_HST_PORT; }
+--- request
+GET /st
+--- response_body
+ok
+--- no_error_log
+upstream sent invalid header

@@ -31,9 +31,10 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
         nl = memchr(buf + p, '\n', len - p);
         if (nl == NULL) {
             /* nginx's parser, a byte at a time, refuses a NUL before its line ends: the
-             * upstream may close next, and that is then an invalid header, not a close */
+             * upstream may close next, and that is then an invalid header, not a close; but
+             * not in a repeated status line, which it skips to its end whatever it holds */
             const char *nul = memchr(buf + p, '\0', len - p);
-            if (nul) {
+            if (nul && !(nul - (buf + p) >= 5 && memcmp(buf + p, "HTTP/", 5) == 0)) {
                 h->error_at = p;
                 h->error_byte = (size_t)(nul - buf);
                 return MG_PARSE_INVALID_HEADER;
