@@ -718,5 +718,11 @@ mg_int_t mg_http_discard_request_body(mg_request_t *r)
         r->lingering_close = 1;
         return MG_HTTP_BAD_REQUEST;
     }
+    if (hc->stream == NULL && !r->headers_in.chunked && hc->discard_rest == 0) {
+        /* as nginx, a length body gone in one go leaves no mark but a length of 0: a later
+         * reader finds an empty body to read, Lua's body API "no request body" until then */
+        r->discard_body = 0;
+        r->headers_in.content_length_n = mg_min(r->headers_in.content_length_n, 0);
+    }
     return MG_OK;
 }
