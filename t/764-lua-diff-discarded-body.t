@@ -1,8 +1,9 @@
 # A request body that `return` discarded in one go (all of it came with the head), seen from
 # the Lua filters and log_by_lua, found differing in a side-by-side run with Debian's nginx and
 # its Lua module (0.10.23): nginx keeps no mark of such a body (only its length drops to 0),
-# so the body API answers as for a body never read; moongate kept it flagged as discarded
-# for good ({} from get_post_args, "already discarded asynchronously" from init_body).
+# so the body API answers as for a body never read (a chunked one: as for an empty body read);
+# moongate kept it flagged as discarded for good ({} from get_post_args, "already discarded
+# asynchronously" from init_body).
 #
 #   prove -I t/lib t/764-lua-diff-discarded-body.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/764-lua-diff-discarded-body.t
@@ -85,3 +86,24 @@ log: false request body not read yet
 ["POST /t\na=1&b=2", "GET /t"]
 --- response_body eval
 ["init: false request body not read yet\nread: nil true\n", "init: false request body not read yet\nread: nil true\n"]
+
+
+
+=== TEST 4: a chunked body discarded in one go leaves nginx's empty body: no args, init_body works
+--- config
+    location /t {
+        header_filter_by_lua_block {
+            local ok, args = pcall(ngx.req.get_post_args)
+            ngx.header["X-Args"] = tostring(ok) .. " " .. tostring(next(args))
+            local ok, err = pcall(ngx.req.init_body)
+            ngx.header["X-Init"] = tostring(ok) .. " " .. tostring(err)
+        }
+        return 200 "ok\n";
+    }
+--- raw_request eval
+"POST /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n7\r\na=1&b=2\r\n0\r\n\r\n"
+--- response_headers
+X-Args: true nil
+X-Init: true nil
+--- response_body
+ok
