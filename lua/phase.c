@@ -26,10 +26,12 @@ static mg_int_t entry_done(mg_request_t *r, mg_lua_ctx_t *ctx)
         /* the gathered output and the last buffer in one go */
         return mg_lua_send_eof(r, ctx);
     }
-    if (r->header_sent || ctx->held) {
+    if (r->header_sent) {
         return finish_early(r, ctx);
     }
-    /* an access entry that ends allows, as lua-nginx-module's: it matters under "satisfy any" */
+    /* an access entry that ends allows, as lua-nginx-module's: it matters under "satisfy any".
+     * HTTP/1.0 output it held waits: content_by_lua adds to it, another content handler's
+     * response replaces it */
     return ctx->phase == MG_LUA_ACCESS ? MG_OK : MG_DECLINED;
 }
 
@@ -45,7 +47,9 @@ static mg_int_t entry_exit(mg_request_t *r, mg_lua_ctx_t *ctx)
         return MG_DECLINED;
     }
     if (code == MG_OK) {
-        return entry_done(r, ctx);
+        /* unlike the code's end, ngx.exit(ngx.OK) sends held HTTP/1.0 output, as OpenResty */
+        return ctx->held && ctx->phase != MG_LUA_CONTENT ? finish_early(r, ctx)
+                                                         : entry_done(r, ctx);
     }
     if ((code == MG_DECLINED || (code > 0 && code < MG_HTTP_OK)) && !r->header_sent && !ctx->held &&
         r->parent == NULL) {

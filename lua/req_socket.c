@@ -107,11 +107,13 @@ static int req_socket(lua_State *L)
         r->request_body->done = 1;
     }
     if (raw) {
-        /* the code owns the connection: what the output API holds back is dropped, as in
-         * lua-nginx-module, and nothing more is sent for the response; it cannot be reused */
+        /* the code owns the connection: what the output API and postpone_output hold back
+         * is dropped, as in lua-nginx-module (even a head: nginx's write filter keeps it for
+         * good), and nothing more is sent for the response; it cannot be reused */
         ctx->raw_socket = 1;
         ctx->pend = NULL;
         ctx->pend_len = ctx->pend_cap = 0;
+        mg_http_drop_postponed(r);
         ctx->eof = 1;
         r->header_sent = 1;
         r->header_only = 1;

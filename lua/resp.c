@@ -134,9 +134,14 @@ mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx)
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
     if (ctx->held) {
-        *ctx->held_last = last;
-        last = ctx->held;
+        /* as lua-nginx-module, the held output and the last buffer go through the body
+         * filters apart: a body_filter_by_lua sees the output with ngx.arg[2] false, then
+         * an empty last call (what it drops is gone, the Content-Length stays) */
+        mg_buf_t *held = ctx->held;
         ctx->held = NULL;
+        if (send_pending(r, ctx, held) != MG_OK) {
+            return MG_ERROR;
+        }
     }
     return send_pending(r, ctx, last);
 }

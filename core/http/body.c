@@ -718,5 +718,17 @@ mg_int_t mg_http_discard_request_body(mg_request_t *r)
         r->lingering_close = 1;
         return MG_HTTP_BAD_REQUEST;
     }
+    if (hc->stream == NULL && hc->discard_rest == 0 && !hc->discard_chunked_on) {
+        /* as nginx, a body gone in one go leaves no discarding mark. A length body leaves a
+         * length of 0 (a later reader finds an empty body; Lua's body API says "no request
+         * body" until then), a chunked one the empty body its parsing needed in nginx */
+        r->discard_body = 0;
+        if (r->headers_in.chunked) {
+            r->request_body = mg_pcalloc(r->pool, sizeof(mg_http_request_body_t));
+            r->request_body->done = 1;
+        } else {
+            r->headers_in.content_length_n = mg_min(r->headers_in.content_length_n, 0);
+        }
+    }
     return MG_OK;
 }

@@ -93,6 +93,9 @@ struct mg_thread_pool_s *mg_http_aio_pool(mg_request_t *r);
 void mg_http_file_reader_reset(mg_http_conn_t *hc);
 /* The writer goes on as when the socket became writable (write.c). */
 void mg_http_writer_resume(mg_connection_t *c);
+/* What postpone_output holds unsent is dropped, unless the writer waits for the socket, a
+ * limit_rate timer or a thread (write.c): for a raw request socket, as nginx never sends it. */
+void mg_http_drop_postponed(mg_request_t *r);
 
 /* Drop the request body bytes the buffer holds: MG_OK (all of it gone), MG_AGAIN, MG_ERROR. */
 mg_int_t mg_http_discard_buffered(mg_connection_t *c);

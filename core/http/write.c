@@ -893,6 +893,15 @@ void mg_http_writer_resume(mg_connection_t *c)
     writer_event(c);
 }
 
+void mg_http_drop_postponed(mg_request_t *r)
+{
+    mg_http_conn_t *hc = r->hc;
+    if (!r->connection->writing && !hc->delayed && !hc->aio_busy) {
+        hc->out = NULL;
+        hc->out_tail = &hc->out;
+    }
+}
+
 static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
 {
     if (r->parent) {
