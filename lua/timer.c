@@ -232,11 +232,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 static int create(lua_State *L, int every)
 {
-    mg_lua_check_phase(L, MG_LUA_INIT_WORKER | MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS |
-                              MG_LUA_CONTENT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER |
-                              MG_LUA_LOG | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |
-                              MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE |
-                              MG_LUA_BALANCER);
+    mg_lua_check_phase_words(L,
+                             MG_LUA_INIT_WORKER | MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS |
+                                 MG_LUA_CONTENT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER |
+                                 MG_LUA_LOG | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |
+                                 MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE |
+                                 MG_LUA_BALANCER,
+                             "no request");
     int nargs = lua_gettop(L);
     if (nargs < 2) {
         return luaL_error(L, "expecting at least 2 arguments but got %d", nargs);
@@ -291,8 +293,10 @@ static int timer_every(lua_State *L)
     return create(L, 1);
 }
 
+/* The counts need a request in lua-nginx-module, a fake one will do: in init_by_lua none. */
 static int running_count(lua_State *L)
 {
+    mg_lua_check_phase_words(L, ~(unsigned)MG_LUA_INIT, "no request");
     timers_t *ts = mg_lua_cur.lmcf ? mg_lua_cur.lmcf->timers : NULL;
     lua_pushinteger(L, ts ? (lua_Integer)ts->nrunning : 0);
     return 1;
@@ -300,6 +304,7 @@ static int running_count(lua_State *L)
 
 static int pending_count(lua_State *L)
 {
+    mg_lua_check_phase_words(L, ~(unsigned)MG_LUA_INIT, "no request");
     timers_t *ts = mg_lua_cur.lmcf ? mg_lua_cur.lmcf->timers : NULL;
     lua_pushinteger(L, ts ? (lua_Integer)ts->npending : 0);
     return 1;
