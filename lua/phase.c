@@ -207,8 +207,14 @@ mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_cod
     MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
     mg_log_t *log = r ? &r->connection->log : ctx && ctx->log ? ctx->log : lmcf->cycle->log;
     const char *msg = lua_tostring(L, -1);
-    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "failed to run %s: %s",
-                 ctxname ? ctxname : "lua", msg ? msg : "unknown reason");
+    if (phase & (MG_LUA_INIT_WORKER | MG_LUA_EXIT_WORKER)) {
+        /* lua-nginx-module words the worker hooks' failures apart */
+        mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s_by_lua error: %s",
+                     mg_lua_phase_name(phase), msg ? msg : "unknown reason");
+    } else {
+        mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "failed to run %s: %s",
+                     ctxname ? ctxname : "lua", msg ? msg : "unknown reason");
+    }
     lua_pop(L, 1);
     return MG_ERROR;
 }

@@ -76,3 +76,24 @@ timer.every: false no request
 running_count: false no request
 pending_count: false no request
 arg[1] =: true nil
+
+
+
+=== TEST 2: an error in init_worker_by_lua is logged as "init_worker_by_lua error:" with its traceback, and the worker serves
+--- http_config
+    init_worker_by_lua_block {
+        ngx.log(ngx.WARN, "before the error")
+        error("worker hook failed")
+    }
+--- config
+    location /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body
+ok
+--- error_log eval
+[qr/\[error\] .*: init_worker_by_lua error: init_worker_by_lua\(\w+\.conf:\d+\):3: worker hook failed$/,
+ qr/^\t\[C\]: in function 'error'$/,
+ qr/before the error/]
+--- no_error_log
+failed to run
