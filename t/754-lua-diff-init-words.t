@@ -97,3 +97,27 @@ ok
  qr/before the error/]
 --- no_error_log
 failed to run
+
+
+
+=== TEST 3: coroutine.running() in balancer_by_lua is nil: the code runs on the VM's main thread
+--- http_config
+    upstream up {
+        server 127.0.0.1:1;
+        balancer_by_lua_block {
+            local co = coroutine.running()
+            ngx.log(ngx.WARN, "balancer coroutine: ", tostring(co), " ", type(co))
+            require("ngx.balancer").set_current_peer("127.0.0.1", $TEST_NGINX_SERVER_PORT)
+        }
+    }
+--- config
+    location = /back {
+        content_by_lua_block { ngx.say(type(coroutine.running())) }
+    }
+    location = /t { proxy_pass http://up/back; }
+--- request
+GET /t
+--- response_body
+thread
+--- error_log
+balancer coroutine: nil nil
