@@ -45,6 +45,7 @@ struct lua_timer_s {
 };
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void timer_free(lua_timer_t *t);
 
 static size_t log_handler(mg_log_t *log, char *buf, size_t len)
 {
@@ -102,6 +103,16 @@ static void unlink_pending(lua_timer_t *t)
 static void fire_prematurely(mg_server_hook_t *hook)
 {
     timers_t *ts = (timers_t *)((char *)hook - offsetof(timers_t, quit));
+    if (ts->srv->single_quit) {
+        /* nginx's single process quits without cancelling its timers: none runs (counted
+         * first: the last one's release may free an old generation's ts) */
+        for (mg_uint_t n = ts->npending; n > 0; n--) {
+            lua_timer_t *t = ts->pending;
+            unlink_pending(t);
+            timer_free(t);
+        }
+        return;
+    }
     while (ts->pending) {
         lua_timer_t *t = ts->pending;
         event_del(t->ev);
