@@ -329,6 +329,8 @@ void mg_lua_socket_resolve_cancel(mg_lua_co_t *co);
  * on). r may be NULL. */
 mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *code,
                      unsigned phase, int nargs, int nres);
+/* lua_pcall's message handler of those calls: the message with its traceback. */
+int mg_lua_add_traceback(lua_State *L);
 /* The same for a context that is not a request's (a stream session's); ctx may be NULL. */
 mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_code_t *code,
                          unsigned phase, int nargs, int nres);

@@ -156,7 +156,7 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
 
 /* lua_pcall's message handler: the message with the stack it came from; an error value that
  * is no string stays as it is (logged as "unknown reason", as lua-nginx-module does). */
-static int add_traceback(lua_State *L)
+int mg_lua_add_traceback(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
@@ -180,7 +180,7 @@ mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_cod
     mg_request_t *r = ctx ? ctx->r : NULL;
     mg_lua_loc_conf_t *llcf = ctx && (r || ctx->s) ? mg_lua_ctx_conf(ctx) : NULL;
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, add_traceback);
+    lua_pushcfunction(L, mg_lua_add_traceback);
     lua_insert(L, base + 1);
     if (mg_lua_code_push(L, r, code, llcf ? llcf->code_cache : 1) != MG_OK) {
         lua_settop(L, base);
