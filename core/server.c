@@ -542,6 +542,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     case SIGQUIT:
         mg_log_error(MG_LOG_NOTICE, srv->cycle->log, 0,
                      "signal %d (SIGQUIT) received, shutting down", (int)sig);
+        srv->single_quit = 1;
         mg_server_quit(srv);
         break;
     case SIGHUP:

@@ -50,6 +50,8 @@ struct mg_server_s {
                                  "Connection: close") or its timeout, so no request a client
                                  sends on it at that moment is lost */
     unsigned worker : 1;      /* a worker process: the master owns the listening sockets */
+    unsigned single_quit : 1; /* QUIT in a single process, where nginx exits without a worker's
+                                 graceful steps: Lua's pending timers go without running */
     unsigned agent : 1;       /* ... the privileged agent: it never accepts */
     unsigned accept_mutex_held : 1; /* accept_mutex (accept_mutex.c): this worker's turn */
     unsigned accept_listening : 1;  /* ... and its listening events are registered */

@@ -257,6 +257,12 @@ void *mg_lua_request_token(void);
 mg_lua_main_conf_t *mg_lua_conf_main(mg_conf_t *cf);
 /* luaL_error "API disabled in the context of <phase>" unless the running phase is allowed. */
 void mg_lua_check_phase(lua_State *L, unsigned allowed);
+/* The same, with the words of lua-nginx-module's C function for init_by_lua, where no request
+ * exists: each function words it as its own source does ("no request object found" for
+ * ngx.say, "request object not found" for ngx.req.read_body, "no request" for ngx.timer.at). */
+void mg_lua_check_phase_words(lua_State *L, unsigned allowed, const char *no_request);
+#define MG_LUA_NO_REQ_OBJECT "no request object found"
+#define MG_LUA_REQ_OBJECT_NOT_FOUND "request object not found"
 /* The same check without a lua_State (FFI functions): NULL when allowed, else the message
  * (static storage, valid until the next call). */
 const char *mg_lua_phase_error(unsigned allowed);
@@ -323,6 +329,8 @@ void mg_lua_socket_resolve_cancel(mg_lua_co_t *co);
  * on). r may be NULL. */
 mg_int_t mg_lua_call(mg_lua_main_conf_t *lmcf, mg_request_t *r, mg_lua_code_t *code,
                      unsigned phase, int nargs, int nres);
+/* lua_pcall's message handler of those calls: the message with its traceback. */
+int mg_lua_add_traceback(lua_State *L);
 /* The same for a context that is not a request's (a stream session's); ctx may be NULL. */
 mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_code_t *code,
                          unsigned phase, int nargs, int nres);

@@ -96,6 +96,14 @@ void mg_lua_check_phase(lua_State *L, unsigned allowed)
     }
 }
 
+void mg_lua_check_phase_words(lua_State *L, unsigned allowed, const char *no_request)
+{
+    if (mg_lua_cur.phase == MG_LUA_INIT && !(allowed & MG_LUA_INIT) && !mg_lua_probe) {
+        luaL_error(L, "%s", no_request);
+    }
+    mg_lua_check_phase(L, allowed);
+}
+
 mg_request_t *mg_lua_request(lua_State *L)
 {
     if (mg_lua_cur.r == NULL) {

@@ -408,6 +408,17 @@ static int co_status(lua_State *L)
     return 1;
 }
 
+/* balancer_by_lua's code runs in an entry coroutine here, on the VM's main thread in
+ * lua-nginx-module, whose coroutine.running gives nil there. */
+static int co_running(lua_State *L)
+{
+    if (mg_lua_cur.phase == MG_LUA_BALANCER && mg_lua_cur.co && mg_lua_cur.co->L == L) {
+        lua_pushnil(L);
+        return 1;
+    }
+    return call_original(L);
+}
+
 /* coroutine.wrap on top of the replaced create/resume: the phase checked in C (co_wrap), so
  * a refusal names the caller's line and `wrap` in the traceback, as OpenResty's C wrap. */
 static const char wrap_code[] =
@@ -566,8 +577,11 @@ void mg_lua_inject_coroutine_api(lua_State *L)
     static const struct {
         const char *name;
         lua_CFunction fn;
-    } repl[] = {{"create", co_create}, {"resume", co_resume}, {"yield", co_yield},
-                {"status", co_status}};
+    } repl[] = {{"create", co_create},
+                {"resume", co_resume},
+                {"yield", co_yield },
+                {"status", co_status},
+                {"running", co_running}};
     for (size_t i = 0; i < mg_nelems(repl); i++) {
         lua_getfield(L, -1, repl[i].name);
         lua_pushcclosure(L, repl[i].fn, 1);

@@ -213,6 +213,9 @@ static void flatten(lua_State *L, int idx, int flat, int *k, int depth)
 
 static int arg_set(lua_State *L)
 {
+    if (mg_lua_cur.phase == MG_LUA_INIT && !mg_lua_probe) {
+        return 0; /* lua-nginx-module's setter does nothing without a request */
+    }
     mg_lua_check_phase(L, MG_LUA_BODY_FILTER);
     lua_Integer i = lua_type(L, 2) == LUA_TNUMBER ? lua_tointeger(L, 2) : 0;
     if (i == 2) {

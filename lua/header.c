@@ -386,7 +386,7 @@ static void add_field(lua_State *L, const char *key, const char *val, size_t vle
 
 static int resp_get_headers(lua_State *L)
 {
-    mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES);
+    mg_lua_check_phase_words(L, MG_LUA_REQUEST_PHASES, MG_LUA_NO_REQ_OBJECT);
     mg_request_t *r = mg_lua_request(L);
     lua_Integer max = MAX_RESP_HEADERS;
     if (lua_gettop(L) >= 1 && !lua_isnil(L, 1)) {

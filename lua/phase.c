@@ -160,7 +160,7 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
 
 /* lua_pcall's message handler: the message with the stack it came from; an error value that
  * is no string stays as it is (logged as "unknown reason", as lua-nginx-module does). */
-static int add_traceback(lua_State *L)
+int mg_lua_add_traceback(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
@@ -184,7 +184,7 @@ mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_cod
     mg_request_t *r = ctx ? ctx->r : NULL;
     mg_lua_loc_conf_t *llcf = ctx && (r || ctx->s) ? mg_lua_ctx_conf(ctx) : NULL;
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, add_traceback);
+    lua_pushcfunction(L, mg_lua_add_traceback);
     lua_insert(L, base + 1);
     if (mg_lua_code_push(L, r, code, llcf ? llcf->code_cache : 1) != MG_OK) {
         lua_settop(L, base);
@@ -211,8 +211,14 @@ mg_int_t mg_lua_call_ctx(mg_lua_main_conf_t *lmcf, mg_lua_ctx_t *ctx, mg_lua_cod
     MG_METRICS_INC(lmcf->cycle->metrics, lua_errors);
     mg_log_t *log = r ? &r->connection->log : ctx && ctx->log ? ctx->log : lmcf->cycle->log;
     const char *msg = lua_tostring(L, -1);
-    mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "failed to run %s: %s",
-                 ctxname ? ctxname : "lua", msg ? msg : "unknown reason");
+    if (phase & (MG_LUA_INIT_WORKER | MG_LUA_EXIT_WORKER)) {
+        /* lua-nginx-module words the worker hooks' failures apart */
+        mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "%s_by_lua error: %s",
+                     mg_lua_phase_name(phase), msg ? msg : "unknown reason");
+    } else {
+        mg_log_error(MG_LOG_ERR | MG_LOG_LINES, log, 0, "failed to run %s: %s",
+                     ctxname ? ctxname : "lua", msg ? msg : "unknown reason");
+    }
     lua_pop(L, 1);
     return MG_ERROR;
 }

@@ -21,6 +21,13 @@ static mg_request_t *req_get(lua_State *L)
     return r;
 }
 
+/* The same, with the words init_by_lua gets from lua-nginx-module's function. */
+static mg_request_t *req_get_words(lua_State *L, const char *no_request)
+{
+    mg_lua_check_phase_words(L, MG_LUA_REQUEST_PHASES, no_request);
+    return mg_lua_request(L);
+}
+
 static void check_nargs(lua_State *L, int want)
 {
     int n = lua_gettop(L);
@@ -203,7 +210,7 @@ static int mg_lua_req_get_uri_args(lua_State *L)
 
 static int mg_lua_req_set_uri_args(lua_State *L)
 {
-    mg_request_t *r = req_get(L);
+    mg_request_t *r = req_get_words(L, MG_LUA_NO_REQ_OBJECT);
     if (lua_gettop(L) != 1) {
         return luaL_error(L, "expecting 1 argument but seen %d", lua_gettop(L));
     }
@@ -321,7 +328,7 @@ static int mg_lua_req_start_time(lua_State *L)
 
 static int mg_lua_req_http_version(lua_State *L)
 {
-    mg_request_t *r = req_get(L);
+    mg_request_t *r = req_get_words(L, MG_LUA_NO_REQ_OBJECT);
     if (r->http_major == 0 && r->http_minor == 9) {
         lua_pushnumber(L, 0.9);
     } else if (r->http_major == 1 && r->http_minor <= 1) {
@@ -542,7 +549,7 @@ static int mg_lua_req_clear_header(lua_State *L)
  * (body.c moves only what follows it, and keeps a replaced buffer until the request ends). */
 static int mg_lua_req_raw_header(lua_State *L)
 {
-    mg_request_t *r = req_get(L);
+    mg_request_t *r = req_get_words(L, MG_LUA_NO_REQ_OBJECT);
     if (r->hc->stream) {
         /* lua-nginx-module has no raw head for an h2 stream (nor has moongate: the text its
          * fields were turned into is not what came, HPACK) */
@@ -591,7 +598,8 @@ static void body_post_read(mg_request_t *r)
 static int mg_lua_req_read_body(lua_State *L)
 {
     check_nargs(L, 0);
-    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    mg_lua_check_phase_words(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT,
+                             MG_LUA_REQ_OBJECT_NOT_FOUND);
     mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (r->request_body || r->discard_body) {
@@ -617,7 +625,7 @@ static int mg_lua_req_read_body(lua_State *L)
 static int mg_lua_req_discard_body(lua_State *L)
 {
     check_nargs(L, 0);
-    mg_request_t *r = req_get(L);
+    mg_request_t *r = req_get_words(L, MG_LUA_REQ_OBJECT_NOT_FOUND);
     if (mg_http_discard_request_body(r) != MG_OK) {
         return luaL_error(L, "failed to discard request body");
     }
@@ -643,7 +651,7 @@ static int push_body(lua_State *L, mg_request_t *r)
 static int mg_lua_req_get_body_data(lua_State *L)
 {
     check_nargs(L, 0);
-    mg_request_t *r = req_get(L);
+    mg_request_t *r = req_get_words(L, MG_LUA_REQ_OBJECT_NOT_FOUND);
     if (!push_body(L, r)) {
         lua_pushnil(L);
     }
@@ -653,7 +661,7 @@ static int mg_lua_req_get_body_data(lua_State *L)
 static int mg_lua_req_get_body_file(lua_State *L)
 {
     check_nargs(L, 0);
-    mg_request_t *r = req_get(L);
+    mg_request_t *r = req_get_words(L, MG_LUA_REQ_OBJECT_NOT_FOUND);
     mg_http_request_body_t *rb = r->request_body;
     if (rb == NULL || rb->temp_file == NULL) {
         lua_pushnil(L);
@@ -665,7 +673,7 @@ static int mg_lua_req_get_body_file(lua_State *L)
 
 static int mg_lua_req_get_post_args(lua_State *L)
 {
-    mg_request_t *r = req_get(L);
+    mg_request_t *r = req_get_words(L, MG_LUA_NO_REQ_OBJECT);
     int n = lua_gettop(L);
     if (n > 1) {
         return luaL_error(L, "expecting 0 or 1 arguments but seen %d", n);
@@ -725,7 +733,7 @@ static int mg_lua_req_set_body_data(lua_State *L)
     check_nargs(L, 1);
     size_t len;
     const char *data = luaL_checklstring(L, 1, &len);
-    mg_request_t *r = req_get(L);
+    mg_request_t *r = req_get_words(L, MG_LUA_REQ_OBJECT_NOT_FOUND);
     body_for_change(L, r);
     r->headers_in.content_length_n = (int64_t)len; /* what proxy_pass sends as the length */
     mg_http_request_body_reset(r);

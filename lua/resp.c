@@ -260,7 +260,7 @@ static int output_replaced(lua_State *L, mg_int_t status)
 
 static int output(lua_State *L, int newline, const char *fn)
 {
-    mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_lua_check_phase_words(L, OUTPUT_PHASES, MG_LUA_NO_REQ_OBJECT);
     mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (ctx->eof) {
@@ -455,7 +455,7 @@ static int lua_eof(lua_State *L)
         lua_pushliteral(L, "seen eof");
         return 2;
     }
-    mg_lua_check_phase(L, OUTPUT_PHASES);
+    mg_lua_check_phase_words(L, OUTPUT_PHASES, MG_LUA_NO_REQ_OBJECT);
     mg_request_t *r = mg_lua_request(L);
     if (lua_gettop(L) != 0) {
         return luaL_error(L, "no argument is expected");
@@ -522,7 +522,8 @@ static int lua_exit(lua_State *L)
 
 static int lua_redirect(lua_State *L)
 {
-    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    mg_lua_check_phase_words(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT,
+                             MG_LUA_NO_REQ_OBJECT);
     mg_request_t *r = mg_lua_request(L);
     int n = lua_gettop(L);
     if (n != 1 && n != 2) {
@@ -564,7 +565,8 @@ static int lua_redirect(lua_State *L)
 
 static int lua_exec(lua_State *L)
 {
-    mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT);
+    mg_lua_check_phase_words(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT,
+                             MG_LUA_NO_REQ_OBJECT);
     mg_request_t *r = mg_lua_request(L);
     int n = lua_gettop(L);
     if (n != 1 && n != 2) {

@@ -421,7 +421,8 @@ static mg_int_t set_vars(lua_State *L, mg_request_t *r, mg_request_t *sr, captur
 static int capture(lua_State *L, int nq)
 {
     /* the one rewrite-phase API lua-nginx-module leaves out of server_rewrite_by_lua */
-    mg_lua_check_phase(L, mg_lua_cur.phase == MG_LUA_SERVER_REWRITE ? 0 : CAPTURE_PHASES);
+    mg_lua_check_phase_words(L, mg_lua_cur.phase == MG_LUA_SERVER_REWRITE ? 0 : CAPTURE_PHASES,
+                             MG_LUA_NO_REQ_OBJECT);
     mg_request_t *r = mg_lua_request(L);
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     mg_lua_co_t *co = mg_lua_cur.co;

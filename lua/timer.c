@@ -45,6 +45,7 @@ struct lua_timer_s {
 };
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void timer_free(lua_timer_t *t);
 
 static size_t log_handler(mg_log_t *log, char *buf, size_t len)
 {
@@ -102,6 +103,16 @@ static void unlink_pending(lua_timer_t *t)
 static void fire_prematurely(mg_server_hook_t *hook)
 {
     timers_t *ts = (timers_t *)((char *)hook - offsetof(timers_t, quit));
+    if (ts->srv->single_quit) {
+        /* nginx's single process quits without cancelling its timers: none runs (counted
+         * first: the last one's release may free an old generation's ts) */
+        for (mg_uint_t n = ts->npending; n > 0; n--) {
+            lua_timer_t *t = ts->pending;
+            unlink_pending(t);
+            timer_free(t);
+        }
+        return;
+    }
     while (ts->pending) {
         lua_timer_t *t = ts->pending;
         event_del(t->ev);
@@ -232,11 +243,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 static int create(lua_State *L, int every)
 {
-    mg_lua_check_phase(L, MG_LUA_INIT_WORKER | MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS |
-                              MG_LUA_CONTENT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER |
-                              MG_LUA_LOG | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |
-                              MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE |
-                              MG_LUA_BALANCER);
+    mg_lua_check_phase_words(L,
+                             MG_LUA_INIT_WORKER | MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS |
+                                 MG_LUA_CONTENT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER |
+                                 MG_LUA_LOG | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |
+                                 MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE |
+                                 MG_LUA_BALANCER,
+                             "no request");
     int nargs = lua_gettop(L);
     if (nargs < 2) {
         return luaL_error(L, "expecting at least 2 arguments but got %d", nargs);
@@ -291,8 +304,10 @@ static int timer_every(lua_State *L)
     return create(L, 1);
 }
 
+/* The counts need a request in lua-nginx-module, a fake one will do: in init_by_lua none. */
 static int running_count(lua_State *L)
 {
+    mg_lua_check_phase_words(L, ~(unsigned)MG_LUA_INIT, "no request");
     timers_t *ts = mg_lua_cur.lmcf ? mg_lua_cur.lmcf->timers : NULL;
     lua_pushinteger(L, ts ? (lua_Integer)ts->nrunning : 0);
     return 1;
@@ -300,6 +315,7 @@ static int running_count(lua_State *L)
 
 static int pending_count(lua_State *L)
 {
+    mg_lua_check_phase_words(L, ~(unsigned)MG_LUA_INIT, "no request");
     timers_t *ts = mg_lua_cur.lmcf ? mg_lua_cur.lmcf->timers : NULL;
     lua_pushinteger(L, ts ? (lua_Integer)ts->npending : 0);
     return 1;

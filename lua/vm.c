@@ -222,12 +222,15 @@ mg_int_t mg_lua_vm_ready(mg_conf_t *cf, mg_lua_main_conf_t *lmcf)
         int top = lua_gettop(L);
         mg_lua_current_t saved = mg_lua_cur;
         mg_lua_cur = (mg_lua_current_t){.phase = MG_LUA_INIT, .lmcf = lmcf};
+        lua_pushcfunction(L, mg_lua_add_traceback);
         mg_lua_code_push(L, NULL, lmcf->init, 1);
-        int rc = lua_pcall(L, 0, 0, 0);
+        int rc = lua_pcall(L, 0, 0, top + 1);
         mg_lua_cur = saved;
         if (rc != 0) {
+            /* as lua-nginx-module: at error level, with the traceback; the start fails */
             const char *msg = lua_tostring(L, -1);
-            mg_conf_log(cf, MG_LOG_EMERG, 0, "init_by_lua error: %s", msg ? msg : "unknown error");
+            mg_conf_log(cf, MG_LOG_ERR | MG_LOG_LINES, 0, "init_by_lua error: %s",
+                        msg ? msg : "unknown error");
             lua_settop(L, top);
             return MG_ERROR;
         }

@@ -333,13 +333,14 @@ qr/\[emerg\] .*"content_by_lua_block" directive is not allowed here in .*bad\.co
 
 
 
-=== TEST 22: init_by_lua error is a config error
---- moongate_only
+=== TEST 22: init_by_lua error is a config error, logged at error level with its traceback as lua-nginx-module logs it when it starts
+--- moongate_only: nginx -t does not run init_by_lua (the error shows only when it starts)
 --- include_in: http
 --- bad_conf
 init_by_lua_block { error("init failed on purpose") }
 --- error_log eval
-qr/\[emerg\] .*init_by_lua error: init_by_lua\(bad\.conf:1\):1: init failed on purpose/
+[qr/\[error\] .*init_by_lua error: init_by_lua\(bad\.conf:1\):1: init failed on purpose$/,
+ qr/^\t\[C\]: in function 'error'$/]
 
 
 
