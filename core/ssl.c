@@ -308,6 +308,9 @@ static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
     size_t total = 0;
     int i = 0;
     size_t off = 0; /* within iov[i] */
+    /* a size that is a multiple of the largest record (the default 16k) cuts nothing
+     * OpenSSL's own cutting does not: such a buffer is written whole */
+    size_t most = sc->buffer_size % SSL3_RT_MAX_PLAIN_LENGTH ? sc->buffer_size : SIZE_MAX;
     while (i < cnt) {
         if (off == iov[i].iov_len) {
             i++;
@@ -317,7 +320,7 @@ static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
         const char *p = (const char *)iov[i].iov_base + off;
         size_t avail = iov[i].iov_len - off, len;
         if (avail >= sc->buffer_size || (i + 1 == cnt)) {
-            len = mg_min(avail, sc->buffer_size);
+            len = mg_min(avail, most);
         } else {
             if (gather == NULL && sc->wbuf == NULL) {
                 sc->wbuf = mg_alloc(sc->buffer_size);
