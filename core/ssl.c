@@ -294,25 +294,23 @@ static ssize_t sendfile_once(mg_ssl_conn_t *sc, mg_log_t *log, int fd, off_t off
     return -1;
 }
 
-ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len)
-{
-    if (sc->pending && sc->pending <= len) {
-        len = sc->pending;
-    }
-    return len ? write_once(sc, log, buf, len) : 0;
-}
-
-/* Small buffers are gathered into records of up to ssl_buffer_size bytes (a record per
- * header line would cost a MAC and 22+ bytes each); a buffer at least that large is written
- * from where it is. The gathering buffer holds nothing across calls (a write that blocked is
- * retried with the same bytes, gathered again from the caller's buffers), so a connection's
- * is the server's (gather: buffer_size bytes); NULL: the connection's own, made on first use. */
+/* Each SSL_write takes at most ssl_buffer_size bytes, so no record is larger (nginx copies
+ * the output into a buffer of that size and writes it when full: a small ssl_buffer_size
+ * means small records, which a client can decrypt as they come). Small buffers are gathered
+ * up to that size (a record per header line would cost a MAC and 22+ bytes each); a buffer
+ * at least that large is written from where it is, a piece of that size at a time. The
+ * gathering buffer holds nothing across calls (a write that blocked is retried with the same
+ * bytes, gathered again from the caller's buffers), so a connection's is the server's
+ * (gather: buffer_size bytes); NULL: the connection's own, made on first use. */
 static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt,
                           char *gather)
 {
     size_t total = 0;
     int i = 0;
     size_t off = 0; /* within iov[i] */
+    /* a size that is a multiple of the largest record (the default 16k) cuts nothing
+     * OpenSSL's own cutting does not: such a buffer is written whole */
+    size_t most = sc->buffer_size % SSL3_RT_MAX_PLAIN_LENGTH ? sc->buffer_size : SIZE_MAX;
     while (i < cnt) {
         if (off == iov[i].iov_len) {
             i++;
@@ -322,7 +320,7 @@ static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
         const char *p = (const char *)iov[i].iov_base + off;
         size_t avail = iov[i].iov_len - off, len;
         if (avail >= sc->buffer_size || (i + 1 == cnt)) {
-            len = avail;
+            len = mg_min(avail, most);
         } else {
             if (gather == NULL && sc->wbuf == NULL) {
                 sc->wbuf = mg_alloc(sc->buffer_size);
@@ -365,6 +363,12 @@ static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
         }
     }
     return (ssize_t)total;
+}
+
+ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len)
+{
+    struct iovec iov = {(void *)buf, len};
+    return send_chain(sc, log, &iov, 1, NULL); /* (one buffer: nothing to gather) */
 }
 
 ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt)

@@ -185,8 +185,19 @@ static void set_head_action(mg_connection_t *c)
  * (large_client_header_buffers) and a grown field list are freed then. Bytes of a next request
  * in the buffer keep it. */
 #define HEAD_FIELDS 32
+/* How far head_layout_overflow laid the head's complete lines out in nginx's buffers: each
+ * read goes on from there (a head trickled in costs its length once, not once a read). */
+typedef struct {
+    size_t lines; /* complete lines laid out: the request line is line 0; 0: none yet */
+    size_t next;  /* the offset (from the head's start) of the next line */
+    size_t prev;  /* the previous header line's offset; SIZE_MAX: none */
+    size_t cap, used, large, max, num;
+    unsigned host : 1; /* max and num are the Host's server's */
+} head_layout_t;
+
 typedef struct {
     mg_http_request_head_t head; /* first: the block is freed through hc->head */
+    head_layout_t layout;
     mg_http_header_t fields[HEAD_FIELDS];
 } head_block_t;
 
@@ -202,6 +213,7 @@ static void head_buf_take(mg_connection_t *c, mg_http_conn_t *hc)
     hc->size = size;
     head_block_t *hb = srv->h1_nheads ? srv->h1_heads[--srv->h1_nheads] : mg_alloc(sizeof(*hb));
     mg_http_parse_init(&hb->head, hb->fields, HEAD_FIELDS);
+    hb->layout.lines = 0;
     hc->head = &hb->head;
 }
 
@@ -268,6 +280,7 @@ static void head_reset(mg_http_conn_t *hc)
 {
     if (hc->head) {
         mg_http_parse_init(hc->head, hc->head->headers, hc->head->max_headers);
+        ((head_block_t *)hc->head)->layout.lines = 0;
     }
 }
 
@@ -454,6 +467,8 @@ mg_int_t mg_http_discard_buffered(mg_connection_t *c)
  * lines; NULL when no Host is there (the connection's server's then), else the server and in
  * *from the first line (0 the request line, k the k-th header line) it holds for. A name no
  * server has is the default server's; an invalid one is refused at its line anyway. */
+static mg_http_srv_conf_t *host_lookup(mg_http_conn_t *hc, mg_span_t host);
+
 static mg_http_srv_conf_t *host_srv(mg_http_conn_t *hc, size_t nlines, size_t *from)
 {
     mg_http_request_head_t *head = hc->head;
@@ -465,6 +480,13 @@ static mg_http_srv_conf_t *host_srv(mg_http_conn_t *hc, size_t nlines, size_t *f
             *from = i + 2;
         }
     }
+    return host_lookup(hc, host);
+}
+
+/* The server of a Host (or a request line's host): NULL when it is invalid, the default
+ * server when no server has that name. */
+static mg_http_srv_conf_t *host_lookup(mg_http_conn_t *hc, mg_span_t host)
+{
     size_t len = host.len ? mg_server_name_check((mg_str_t){host.len, (char *)host.data}) : 0;
     if (len == 0) {
         return NULL;
@@ -488,9 +510,28 @@ static mg_http_srv_conf_t *head_srv(mg_http_conn_t *hc)
     return srv ? srv : hc->srv;
 }
 
+static int head_layout_overflow(mg_http_conn_t *hc, mg_http_request_head_t *head, const char **at,
+                                size_t *show);
+
+/* An incomplete head's header lines as nginx's buffers hold them: the line being read may
+ * have filled the last of them before this buffer is full (nginx refuses it then, without
+ * waiting for more). MG_OK, or an HTTP status with *quote what nginx quotes. */
+static mg_int_t head_overflow(mg_http_conn_t *hc, mg_str_t *quote)
+{
+    mg_http_request_head_t *head = hc->head;
+    const char *line;
+    if (hc->discarding || hc->last - hc->start <= hc->srv->client_header_buffer_size ||
+        !head->request_line_done || !head_layout_overflow(hc, head, &line, &quote->len)) {
+        return MG_OK;
+    }
+    quote->data = (char *)line;
+    return line ? MG_HTTP_REQUEST_HEADER_TOO_LARGE : MG_HTTP_REQUEST_URI_TOO_LARGE;
+}
+
 /* Make room at the end of the buffer, growing it as nginx's large buffers allow. Returns
- * MG_OK, or an HTTP status when the head is too large. */
-static mg_int_t make_room(mg_connection_t *c, int have_head)
+ * MG_OK, or an HTTP status when the head is too large (a header line's: *quote, the part of
+ * it nginx quotes). */
+static mg_int_t make_room(mg_connection_t *c, int have_head, mg_str_t *quote)
 {
     mg_http_conn_t *hc = c->data;
     mg_http_request_head_t *head = hc->head;
@@ -507,15 +548,11 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
     }
     /* the line being read takes a large buffer: the Host's server's after a Host line */
     mg_http_srv_conf_t *lcf = have_head ? head_srv(hc) : cscf;
-    if (have_head && !hc->discarding) {
-        size_t line = hc->last - head->line_start;
-        if (!head->request_line_done && line >= lcf->large_client_header_buffers_size) {
-            return MG_HTTP_REQUEST_URI_TOO_LARGE;
-        }
-        if (head->request_line_done && line >= lcf->large_client_header_buffers_size) {
-            return MG_HTTP_REQUEST_HEADER_TOO_LARGE;
-        }
+    if (have_head && !hc->discarding && !head->request_line_done &&
+        hc->last - head->line_start >= lcf->large_client_header_buffers_size) {
+        return MG_HTTP_REQUEST_URI_TOO_LARGE;
     }
+    *quote = current_line(hc, lcf->large_client_header_buffers_size);
     /* nginx's first buffer and its large ones: head_lines_too_long tells how much fits */
     size_t max = cscf->client_header_buffer_size + lcf->large_client_header_buffers_size *
                                                        (size_t)lcf->large_client_header_buffers_num;
@@ -545,61 +582,110 @@ static mg_int_t make_room(mg_connection_t *c, int have_head)
 
 /* nginx keeps each line of a head in one buffer: the lines fill client_header_buffer_size's,
  * and a line that does not fit what is left moves whole to the next large buffer, of which
- * there are large_client_header_buffers' number (a line longer than one is refused at once).
- * This buffer grows in one piece, so a complete head is laid out that way here (an incomplete
- * one is bounded in make_room). Returns 1 when the head was rejected. */
+ * there are large_client_header_buffers' number. This buffer grows in one piece, so the head
+ * read so far is laid out that way here: the complete lines, and in an incomplete head the
+ * line being read, which nginx moves once it fills its buffer to the end. A line is refused when
+ * the part of it a buffer holds is a large buffer's size, or no large buffer is left; nginx quotes
+ * that part (from the line's start to its buffer's end). Returns 0 when the head fits, else
+ * 1 with the line (NULL: the request line, "too long URI") and the length quoted. */
+static int head_layout_overflow(mg_http_conn_t *hc, mg_http_request_head_t *head, const char **at,
+                                size_t *show)
+{
+    head_layout_t *l = &((head_block_t *)head)->layout;
+    const char *base = hc->buf + hc->start;
+    const char *end = hc->buf + hc->last;
+    if (l->lines == 0) {
+        /* a request line's host chooses the server for the header lines */
+        mg_http_srv_conf_t *hsrv = head->host.len ? host_lookup(hc, head->host) : NULL;
+        l->host = hsrv != NULL;
+        hsrv = hsrv ? hsrv : hc->srv;
+        l->max = hsrv->large_client_header_buffers_size;
+        l->num = (size_t)hsrv->large_client_header_buffers_num;
+        l->next = (size_t)(head->request_line.data - base);
+        l->prev = SIZE_MAX;
+        l->cap = hc->srv->client_header_buffer_size;
+        l->used = l->next;
+        l->large = 0;
+    }
+    /* the request line's large buffers are the connection's server's */
+    size_t max = l->lines == 0 ? hc->srv->large_client_header_buffers_size : l->max;
+    size_t num = l->lines == 0 ? (size_t)hc->srv->large_client_header_buffers_num : l->num;
+    for (;;) {
+        const char *line = base + l->next;
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        size_t len = eol ? (size_t)(eol - line) + 1 : (size_t)(end - line);
+        size_t cap = l->cap, used = l->used, large = l->large;
+        if (used == cap) {
+            /* the previous line ended the buffer: the next takes a large one at once; with
+             * none left nginx quotes the line its parser still points at, the previous */
+            if (large == num) {
+                *at = l->prev != SIZE_MAX ? base + l->prev : line;
+                *show = l->prev != SIZE_MAX ? l->next - l->prev : 0;
+                return 1;
+            }
+            large++;
+            cap = max;
+            used = 0;
+        }
+        /* a complete line fits up to the buffer's end; one being read moves when it fills it */
+        while (eol ? used + len > cap : used + len >= cap) {
+            size_t held = cap - used;
+            if (held >= max || large == num) {
+                *at = l->lines == 0 ? NULL : line;
+                *show = held;
+                return 1;
+            }
+            large++;
+            cap = max;
+            used = 0;
+        }
+        if (eol == NULL || len == 1 || (len == 2 && line[0] == '\r')) {
+            return 0; /* the line being read (laid out again with more bytes), or the end */
+        }
+        if (l->lines > 0) {
+            l->prev = l->next;
+            mg_http_header_t *h = l->lines <= head->nheaders ? &head->headers[l->lines - 1] : NULL;
+            if (!l->host && h && mg_span_ieq(h->name, "host")) {
+                /* the lines after the Host take its server's large buffers */
+                mg_http_srv_conf_t *hsrv = host_lookup(hc, h->value);
+                if (hsrv) {
+                    l->host = 1;
+                    l->max = hsrv->large_client_header_buffers_size;
+                    l->num = (size_t)hsrv->large_client_header_buffers_num;
+                }
+            }
+        }
+        l->cap = cap;
+        l->used = used + len;
+        l->large = large;
+        l->next += len;
+        l->lines++;
+        max = l->max;
+        num = l->num;
+    }
+}
+
+/* A complete head larger than client_header_buffer_size: refused (1) when nginx's buffers
+ * would not have held it. */
 static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
 {
     mg_http_conn_t *hc = c->data;
-    mg_http_srv_conf_t *cscf = hc->srv;
-    size_t max = cscf->large_client_header_buffers_size;
-    size_t num = (size_t)cscf->large_client_header_buffers_num;
-    const char *base = hc->buf + hc->start;
-    const char *end = base + (hc->last - hc->start);
-    size_t cap = cscf->client_header_buffer_size, used = 0, large = 0;
-    size_t from;
-    mg_http_srv_conf_t *hsrv = host_srv(hc, head->nheaders, &from);
-    /* the request line, each header line, then the empty line */
-    for (size_t i = 0; i <= head->nheaders + 1; i++) {
-        if (hsrv && i == from) {
-            max = hsrv->large_client_header_buffers_size;
-            num = (size_t)hsrv->large_client_header_buffers_num;
-        }
-        const char *line = i == 0                ? head->request_line.data
-                           : i <= head->nheaders ? head->headers[i - 1].name.data
-                                                 : NULL;
-        if (line == NULL) {
-            /* the empty line: after the last header's LF */
-            const char *prev = head->nheaders ? head->headers[head->nheaders - 1].name.data
-                                              : head->request_line.data;
-            line = (const char *)memchr(prev, '\n', (size_t)(end - prev)) + 1;
-        }
-        const char *eol = memchr(line, '\n', (size_t)(end - line));
-        size_t len = (size_t)(eol - line) + 1;
-        if (used + len <= cap) {
-            used += len;
-            continue;
-        }
-        if (len > max || large == num) {
-            if (i == 0) {
-                c->log.action = "reading client request line";
-                reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
-                return 1;
-            }
-            /* nginx quotes what of the line its buffer held: up to that buffer's end */
-            size_t show = len > max ? max : cap - used;
-            show = show < LOG_LINE_MAX ? show : LOG_LINE_MAX;
-            c->log.action = "reading client request headers";
-            head->line_start = (size_t)(line - base);
-            reject_head(c, MG_HTTP_REQUEST_HEADER_TOO_LARGE, 0,
-                        "client sent too long header line: \"%.*s...\"", (int)show, line);
-            return 1;
-        }
-        large++;
-        cap = max;
-        used = len;
+    const char *line;
+    size_t show;
+    if (!head_layout_overflow(hc, head, &line, &show)) {
+        return 0;
     }
-    return 0;
+    if (line == NULL) {
+        c->log.action = "reading client request line";
+        reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
+        return 1;
+    }
+    show = show < LOG_LINE_MAX ? show : LOG_LINE_MAX;
+    c->log.action = "reading client request headers";
+    head->line_start = (size_t)(line - (hc->buf + hc->start));
+    reject_head(c, MG_HTTP_REQUEST_HEADER_TOO_LARGE, 0,
+                "client sent too long header line: \"%.*s...\"", (int)show, line);
+    return 1;
 }
 
 /* Parse what the buffer holds; start a request when a head is complete.
@@ -770,7 +856,9 @@ static void process_buffer(mg_connection_t *c)
             }
         }
         /* need more bytes */
-        if (drained) {
+        mg_str_t line;
+        mg_int_t room = hc->buf && hc->head ? head_overflow(hc, &line) : MG_OK;
+        if (room == MG_OK && drained) {
             head_timer_arm(c, hc);
             mg_conn_read_on(c);
             return;
@@ -778,13 +866,14 @@ static void process_buffer(mg_connection_t *c)
         if (hc->buf == NULL) {
             head_buf_take(c, hc);
         }
-        mg_int_t room = make_room(c, !hc->discarding && hc->last > hc->start);
+        if (room == MG_OK) {
+            room = make_room(c, !hc->discarding && hc->last > hc->start, &line);
+        }
         if (room != MG_OK) {
             set_head_action(c);
             if (room == MG_HTTP_REQUEST_URI_TOO_LARGE) {
                 reject_head(c, room, 0, "client sent too long URI");
             } else {
-                mg_str_t line = current_line(hc, head_srv(hc)->large_client_header_buffers_size);
                 if (line.len > LOG_LINE_MAX) {
                     line.len = LOG_LINE_MAX;
                 }
