@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int digit = vlen == 1 && (value[0] == '0' || value[0] == '1');
     if ((digit && depth != value[0] - '0') ||
         (!digit && depth != (mg_str_caseeq((mg_str_t){vlen, value}, "infinity") ? DAV_INFINITY
-                                                                                  : DAV_INVALID))) {
+                                                                                : DAV_INVALID))) {
         abort();
     }
     mg_pool_destroy(r.pool);

@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     mg_str_t v = {len, value}, out, back;
     static const set_misc_pt filters[] = {
-        quote_sql,     quote_pgsql,   quote_json,    unescape_uri,     escape_uri,
-        decode_base32, decode_base64, decode_hex,    decode_base64url,
+        quote_sql,     quote_pgsql,   quote_json, unescape_uri,     escape_uri,
+        decode_base32, decode_base64, decode_hex, decode_base64url,
     };
     for (size_t i = 0; i < mg_nelems(filters); i++) {
         out = (mg_str_t)mg_null_string;
