@@ -1069,7 +1069,8 @@ static int64_t validity(mg_upstream_t *u, mg_http_cache_conf_t *conf)
             return -1;
         }
         if (v > 0) {
-            xae = at ? v : now + v;
+            /* seconds past the largest time are the largest time, not a negative one */
+            xae = at ? v : v > INT64_MAX - now ? INT64_MAX : now + v;
         }
     }
     if (xae > 0) {
