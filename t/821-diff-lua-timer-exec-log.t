@@ -40,6 +40,7 @@ qr/\[notice\] \d+#\d+: \*\d+ \[lua\] content_by_lua\(moongate\.conf:\d+\):2: fro
         content_by_lua_block {
             ngx.timer.at(0, function() ngx.log(ngx.NOTICE, "numbered") end)
             ngx.log(ngx.NOTICE, "the request")
+            ngx.sleep(0.01) -- the 0 timer runs first: its line is in before the response
             ngx.say("ok")
         }
     }
