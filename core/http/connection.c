@@ -593,8 +593,8 @@ static int head_layout_overflow(mg_http_conn_t *hc, mg_http_request_head_t *head
     head_layout_t *l = &((head_block_t *)head)->layout;
     const char *base = hc->buf + hc->start;
     const char *end = hc->buf + hc->last;
-    if (l->bad_host) {
-        return 0;
+    if (l->lines > 0 && l->bad_host) {
+        return 0; /* (set for this head: the first call, lines 0, sets it anew) */
     }
     if (l->lines == 0) {
         /* a request line's host chooses the server for the header lines */
