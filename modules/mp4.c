@@ -18,7 +18,9 @@ typedef struct {
 mg_module_t mg_mp4_module;
 
 /* nginx's reading of start and end: digits with one optional dot, the digits after the third
- * decimal ignored (players send many); -1 when not a number */
+ * decimal ignored (players send many), in milliseconds; -1 when not a number, or when the
+ * milliseconds do not fit a signed 64-bit file offset (nginx's bound: a larger start is
+ * ignored, one below it but past the file's end is refused as past its duration) */
 static int64_t parse_ms(mg_str_t v)
 {
     if (v.len == 0) {
@@ -41,7 +43,7 @@ static int64_t parse_ms(mg_str_t v)
         if (dot && point == 0) {
             continue;
         }
-        if (value >= 100000000000000LL) {
+        if (value > (INT64_MAX - (ch - '0')) / 10) {
             return -1;
         }
         value = value * 10 + (ch - '0');
@@ -50,6 +52,9 @@ static int64_t parse_ms(mg_str_t v)
         }
     }
     while (point--) {
+        if (value > INT64_MAX / 10) {
+            return -1;
+        }
         value *= 10;
     }
     return value;

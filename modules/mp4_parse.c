@@ -74,10 +74,13 @@ static void put64(uint8_t *p, uint64_t v)
     put32(p + 4, (uint32_t)v);
 }
 
-/* ms in a timescale's units */
+/* ms in a timescale's units, at most UINT64_MAX: an end of up to 2^63 - 1 ms (mp4.c's bound)
+ * at a large timescale stays the longest time (nginx's 64-bit product wraps, cutting a track at
+ * whatever is left of it) */
 static uint64_t scale(uint64_t ms, uint32_t ts)
 {
-    return (uint64_t)((unsigned __int128)ms * ts / 1000);
+    unsigned __int128 units = (unsigned __int128)ms * ts / 1000;
+    return units > UINT64_MAX ? UINT64_MAX : (uint64_t)units;
 }
 
 static mg_int_t fail(ctx_t *c, char *msg)
@@ -373,7 +376,8 @@ static mg_int_t update_trak(ctx_t *c, trak_t *t)
     if (crop_start(c, t, units) != MG_OK) {
         return FAIL(c, "start time is out mp4 stts samples in \"%s\"", m->path);
     }
-    crop_end(t, m->length ? scale(m->length, t->timescale) + t->prefix : UINT64_MAX);
+    uint64_t end = m->length ? scale(m->length, t->timescale) : UINT64_MAX;
+    crop_end(t, end > UINT64_MAX - t->prefix ? UINT64_MAX : end + t->prefix);
     if (!t->stsc.present) {
         return FAIL(c, "no mp4 stsc atoms were found in \"%s\"", m->path);
     }

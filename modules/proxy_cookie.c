@@ -6,9 +6,10 @@
  * regard to case) equals a proxy_cookie_domain pattern, or matches its regex (always caseless),
  * gets the replacement (the dot kept); every Path attribute starting with a proxy_cookie_path
  * string, or matching its regex, gets the replacement for that prefix or the whole value. The
- * first proxy_cookie_flags whose cookie matches the name (without regard to case) or regex sets
- * or removes Secure, HttpOnly and SameSite: present ones changed in place, missing ones
- * appended in that order. A line something applied to is rebuilt with "; " between attributes.
+ * first proxy_cookie_flags whose cookie matches the name or regex (both without regard to case)
+ * sets or removes Secure, HttpOnly and SameSite: present ones kept or the first SameSite
+ * changed in place, missing ones appended in that order; a flag named with its "no" form too
+ * is set, as nginx. A line something applied to is rebuilt with "; " between attributes.
  */
 #include "proxy_extra.h"
 #include "script.h"
@@ -181,6 +182,7 @@ static cookie_flags_t *find_flags(mg_request_t *r, mg_array_t *list, mg_str_t na
     return NULL;
 }
 
+/* the SameSite a rule sets: Strict over Lax over None when it names several, as nginx */
 static const char *samesite_text(unsigned f)
 {
     return (f & F_STRICT) ? "SameSite=Strict" : (f & F_LAX) ? "SameSite=Lax" : "SameSite=None";
@@ -208,20 +210,26 @@ static mg_str_t rewrite_cookie(mg_upstream_t *u, mg_str_t value)
     }
     cookie_flags_t *fl = conf->flags ? find_flags(r, conf->flags, a[0].key) : NULL;
     unsigned want = fl ? fl->flags : 0, have = 0;
+    /* a rule naming a flag and its "no" form keeps the flag, as nginx */
+    int nosecure = (want & (F_SECURE | F_NOSECURE)) == F_NOSECURE;
+    int nohttponly = (want & (F_HTTPONLY | F_NOHTTPONLY)) == F_NOHTTPONLY;
+    int nosamesite = (want & F_NOSAMESITE) && !(want & F_SAMESITE);
     if (fl) {
         changed = 1;
         for (size_t i = 1; i < n; i++) {
             if (mg_str_caseeq(a[i].key, "secure")) {
                 have |= F_SECURE;
-                a[i].removed = (want & F_NOSECURE) != 0;
+                a[i].removed = nosecure;
             } else if (mg_str_caseeq(a[i].key, "httponly")) {
                 have |= F_HTTPONLY;
-                a[i].removed = (want & F_NOHTTPONLY) != 0;
+                a[i].removed = nohttponly;
             } else if (mg_str_caseeq(a[i].key, "samesite")) {
-                /* as nginx: every one removed, the first one set */
-                int first = !(have & F_STRICT);
-                have |= F_STRICT;
-                if (want & F_NOSAMESITE) {
+                /* as nginx: nosamesite removes every one; samesite= sets the first (written
+                 * anew as "SameSite=Lax" unless its value already says that, in any case)
+                 * and leaves the others as they are */
+                int first = !(have & F_SAMESITE);
+                have |= F_SAMESITE;
+                if (nosamesite) {
                     a[i].removed = 1;
                 } else if ((want & F_SAMESITE) && first) {
                     const char *t = samesite_text(want);
@@ -265,7 +273,7 @@ static mg_str_t rewrite_cookie(mg_upstream_t *u, mg_str_t value)
     if ((want & F_HTTPONLY) && !(have & F_HTTPONLY)) {
         p = mg_sprintf_end(p, buf + len, "; HttpOnly");
     }
-    if ((want & F_SAMESITE) && !(have & F_STRICT)) {
+    if ((want & F_SAMESITE) && !(have & F_SAMESITE)) {
         p = mg_sprintf_end(p, buf + len, "; %s", samesite_text(want));
     }
     mg_str_t out = {(size_t)(p - buf), buf};
@@ -282,16 +290,18 @@ void mg_proxy_cookie_setup(mg_request_t *r, mg_upstream_t *u)
 
 /* ---- configuration ---- */
 
-/* "~re" / "~*re" (domains: always caseless) into *re: MG_OK, MG_DECLINED (not a regex), MG_ERROR */
-static mg_int_t compile_pattern(mg_conf_t *cf, mg_str_t v, int force_caseless, mg_regex_t **re)
+/* "~re" into *re: MG_OK, MG_DECLINED (not a regex), MG_ERROR. As nginx 1.22: a path's "~*re"
+ * is caseless, "~re" not; a domain's and a cookie name's "~re" always caseless, and their "~*re"
+ * no form of its own (the '*' is the regex's: an error) */
+static mg_int_t compile_pattern(mg_conf_t *cf, mg_str_t v, int path, mg_regex_t **re)
 {
     *re = NULL;
     if (v.len == 0 || v.data[0] != '~') {
         return MG_DECLINED;
     }
-    int caseless = v.len > 1 && v.data[1] == '*';
-    mg_str_t pat = {v.len - 1 - (size_t)caseless, v.data + 1 + caseless};
-    *re = mg_http_regex_compile(cf, pat, caseless || force_caseless);
+    int star = path && v.len > 1 && v.data[1] == '*';
+    mg_str_t pat = {v.len - 1 - (size_t)star, v.data + 1 + star};
+    *re = mg_http_regex_compile(cf, pat, star || !path);
     return *re ? MG_OK : MG_ERROR;
 }
 
@@ -318,8 +328,8 @@ static const char *set_rewrite(mg_conf_t *cf, const mg_command_t *cmd, void *con
     }
     cookie_rewrite_t *rw = mg_array_push(*list);
     memset(rw, 0, sizeof(*rw));
-    int domain = cmd->offset == offsetof(cookie_conf_t, domains);
-    mg_int_t rc = compile_pattern(cf, cf->args[1], domain, &rw->regex);
+    int path = cmd->offset == offsetof(cookie_conf_t, paths);
+    mg_int_t rc = compile_pattern(cf, cf->args[1], path, &rw->regex);
     if (rc == MG_ERROR) {
         return MG_CONF_ERROR;
     }
@@ -373,14 +383,11 @@ static const char *set_flags(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
         {"samesite=none", F_NONE},    {"nosamesite", F_NOSAMESITE},
     };
     for (size_t i = 2; i < cf->nargs; i++) {
-        /* as nginx 1.22: a word it does not know is not an error, it does nothing */
+        /* as nginx 1.22: a word it does not know is not an error, it does nothing; the flags
+         * add up whatever their order (rewrite_cookie says which of them wins) */
         for (size_t k = 0; k < mg_nelems(names); k++) {
             if (mg_str_caseeq(cf->args[i], names[k].name)) {
-                unsigned f = names[k].flag;
-                if (f & (F_SAMESITE | F_NOSAMESITE)) {
-                    fl->flags &= ~(unsigned)(F_SAMESITE | F_NOSAMESITE);
-                }
-                fl->flags |= f;
+                fl->flags |= names[k].flag;
             }
         }
     }

@@ -1,7 +1,7 @@
 # Bugs found by the libFuzzer targets of t/fuzz/ that a client or an upstream reaches, one
-# block each (the inputs are kept in t/fuzz/crashes/).  The upstream is a second server on
-# $TEST_NGINX_PORT2: each h=Name:Value argument is a header line of its answer; its body
-# counts the requests it got for the URI.
+# block each (the inputs are kept in t/fuzz/crashes/).  The upstream is Test::MoongateCache's:
+# each h=Name:Value argument is a header line of its answer; its body counts the requests it
+# got for the URI; a block proxies to it through the cache c1.
 #
 #   prove -I t/lib t/753-fuzz-found-cache.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/753-fuzz-found-cache.t
@@ -11,13 +11,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateCache;
 
-cache_upstream(<<'_LUA_');
-    local h = a.h or {}
-    if type(h) == "string" then h = { h } end
-    for _, l in ipairs(h) do
-        local name, value = l:match("^([^:]+):(.*)$")
-        ngx.header[name] = value
-    end
+cache_upstream(<<'_LUA_', header_args => 1, cache => 1);
     reply(ngx.var.uri .. " n=" .. n .. "\n")
 _LUA_
 
@@ -29,14 +23,6 @@ __DATA__
 (fuzz_cache_validity: now + N overflowed, undefined, in practice a negative time, so the answer
 was not stored; Debian's nginx, with the same overflow, stores it already expired: EXPIRED)
 --- moongate_only
---- http_config
-    proxy_cache_path $TEST_NGINX_SERVROOT/c1 keys_zone=c1:1m;
---- config
-    location / {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
-        proxy_cache c1;
-        add_header X-Cache $upstream_cache_status;
-    }
 --- request eval
 ["GET /a?h=X-Accel-Expires:9223372036854775807", "GET /a?h=X-Accel-Expires:9223372036854775807",
  "GET /b?h=X-Accel-Expires:9223372036854775000", "GET /b?h=X-Accel-Expires:9223372036854775000",

@@ -16,18 +16,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateCache;
 
-cache_upstream(<<'_LUA_');
-    local h = a.h or {}
-    if type(h) == "string" then h = { h } end
-    local lines, names = {}, {}
-    for _, l in ipairs(h) do
-        local name, value = l:match("^([^:]+):(.*)$")
-        if not lines[name] then lines[name] = {} names[#names + 1] = name end
-        table.insert(lines[name], value)
-    end
-    for _, name in ipairs(names) do
-        ngx.header[name] = #lines[name] == 1 and lines[name][1] or lines[name]
-    end
+cache_upstream(<<'_LUA_', header_args => 1, cache => 1);
     reply(ngx.var.uri .. " n=" .. n .. "\n")
 _LUA_
 
@@ -36,14 +25,6 @@ run_tests();
 __DATA__
 
 === TEST 1: Set-Cookie and "Vary: *" refuse even with X-Accel-Expires, before or after it
---- http_config
-    proxy_cache_path $TEST_NGINX_SERVROOT/c1 keys_zone=c1:1m;
---- config
-    location / {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
-        proxy_cache c1;
-        add_header X-Cache $upstream_cache_status;
-    }
 --- request eval
 ["GET /a?h=X-Accel-Expires:60&h=Set-Cookie:a%3Db", "GET /a?h=X-Accel-Expires:60&h=Set-Cookie:a%3Db",
  "GET /b?h=Set-Cookie:a%3Db&h=X-Accel-Expires:60", "GET /b?h=Set-Cookie:a%3Db&h=X-Accel-Expires:60",

@@ -17,13 +17,7 @@ use Test::Moongate;
 use Test::MoongateCache;
 
 # the head as bytes in /raw: ngx.header puts a Last-Modified elsewhere (the core prints it)
-cache_upstream(<<'_LUA_', server => <<'_EOC_');
-    local h = a.h or {}
-    if type(h) == "string" then h = { h } end
-    for _, l in ipairs(h) do
-        local name, value = l:match("^([^:]+):(.*)$")
-        ngx.header[name] = value
-    end
+cache_upstream(<<'_LUA_', header_args => 1, server => <<'_EOC_');
     reply(ngx.var.uri .. " n=" .. n .. " " .. (ngx.var.http_if_none_match or "")
           .. (ngx.var.http_if_modified_since or "") .. "\n")
 _LUA_

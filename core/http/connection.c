@@ -192,7 +192,8 @@ typedef struct {
     size_t next;  /* the offset (from the head's start) of the next line */
     size_t prev;  /* the previous header line's offset; SIZE_MAX: none */
     size_t cap, used, large, max, num;
-    unsigned host : 1; /* max and num are the Host's server's */
+    unsigned host : 1;     /* max and num are the Host's server's */
+    unsigned bad_host : 1; /* the name laid out last is invalid: the head is refused for it */
 } head_layout_t;
 
 typedef struct {
@@ -466,7 +467,9 @@ mg_int_t mg_http_discard_buffered(mg_connection_t *c)
  * Host line (or a request line with a host) was read. Looks among the first nlines header
  * lines; NULL when no Host is there (the connection's server's then), else the server and in
  * *from the first line (0 the request line, k the k-th header line) it holds for. A name no
- * server has is the default server's; an invalid one is refused at its line anyway. */
+ * server has is the default server's; an invalid one is NULL (the connection's server's): a
+ * complete head is refused for it (head_layout_overflow stops there), but an incomplete one
+ * only once complete, where nginx refuses it at its line. */
 static mg_http_srv_conf_t *host_lookup(mg_http_conn_t *hc, mg_span_t host);
 
 static mg_http_srv_conf_t *host_srv(mg_http_conn_t *hc, size_t nlines, size_t *from)
@@ -483,20 +486,16 @@ static mg_http_srv_conf_t *host_srv(mg_http_conn_t *hc, size_t nlines, size_t *f
     return host_lookup(hc, host);
 }
 
-/* The server of a Host (or a request line's host): NULL when it is invalid, the default
- * server when no server has that name. */
+/* The server of a Host (or a request line's host), as headers_in.c chooses it: NULL when it
+ * is invalid, the default server when no server has that name. */
 static mg_http_srv_conf_t *host_lookup(mg_http_conn_t *hc, mg_span_t host)
 {
-    size_t len = host.len ? mg_server_name_check((mg_str_t){host.len, (char *)host.data}) : 0;
-    if (len == 0) {
-        return NULL;
-    }
     /* (rare: only a head larger than client_header_buffer_size asks) */
-    char *name = mg_alloc(len);
-    mg_strlow(name, host.data, len);
-    mg_http_srv_conf_t *srv = mg_http_find_server(NULL, hc->addr_conf, (mg_str_t){len, name});
-    free(name);
-    return srv ? srv : hc->addr_conf->default_server;
+    mg_str_t name = {0, mg_alloc(host.len + 1)};
+    mg_http_srv_conf_t *srv =
+        mg_http_host_server(NULL, hc->addr_conf, (mg_str_t){host.len, (char *)host.data}, &name);
+    free(name.data);
+    return srv;
 }
 
 /* The server nginx's request for the head being read is on by now: the Host's once its line
@@ -594,10 +593,14 @@ static int head_layout_overflow(mg_http_conn_t *hc, mg_http_request_head_t *head
     head_layout_t *l = &((head_block_t *)head)->layout;
     const char *base = hc->buf + hc->start;
     const char *end = hc->buf + hc->last;
+    if (l->lines > 0 && l->bad_host) {
+        return 0; /* (set for this head: the first call, lines 0, sets it anew) */
+    }
     if (l->lines == 0) {
         /* a request line's host chooses the server for the header lines */
         mg_http_srv_conf_t *hsrv = head->host.len ? host_lookup(hc, head->host) : NULL;
         l->host = hsrv != NULL;
+        l->bad_host = head->host.len && hsrv == NULL;
         hsrv = hsrv ? hsrv : hc->srv;
         l->max = hsrv->large_client_header_buffers_size;
         l->num = (size_t)hsrv->large_client_header_buffers_num;
@@ -648,8 +651,9 @@ static int head_layout_overflow(mg_http_conn_t *hc, mg_http_request_head_t *head
             if (!l->host && h && mg_span_ieq(h->name, "host")) {
                 /* the lines after the Host take its server's large buffers */
                 mg_http_srv_conf_t *hsrv = host_lookup(hc, h->value);
+                l->host = 1;
+                l->bad_host = hsrv == NULL;
                 if (hsrv) {
-                    l->host = 1;
                     l->max = hsrv->large_client_header_buffers_size;
                     l->num = (size_t)hsrv->large_client_header_buffers_num;
                 }
@@ -660,6 +664,10 @@ static int head_layout_overflow(mg_http_conn_t *hc, mg_http_request_head_t *head
         l->large = large;
         l->next += len;
         l->lines++;
+        if (l->bad_host) {
+            /* nginx refuses the name at its line: what follows is not laid out */
+            return 0;
+        }
         max = l->max;
         num = l->num;
     }

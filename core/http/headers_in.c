@@ -193,15 +193,9 @@ static void count_through(mg_request_t *r, const char *line, const char *end)
 
 /* The virtual server for the name the request gives (an absolute-form target's host or the
  * first Host), chosen as soon as nginx knows it: a head refused later is logged there. */
-static mg_int_t choose_server(mg_request_t *r)
+static mg_int_t choose_server(mg_request_t *r, mg_http_srv_conf_t *srv)
 {
     mg_http_conn_t *hc = r->hc;
-    mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, r->headers_in.server);
-    /* a name no server has (none: the empty one) is the address's default server's, as in
-     * nginx 1.22, even when SNI chose another for the connection */
-    if (srv == NULL) {
-        srv = hc->addr_conf->default_server;
-    }
     /* the Host chooses the request's server (nginx 1.22), except that a server checking client
      * certificates answers 421 to a name other than the negotiated one, when that name was a
      * server's (nginx: an SNI name no server has is no negotiated name) */
@@ -271,10 +265,13 @@ static mg_int_t take_host(mg_request_t *r, mg_http_request_head_t *head, mg_tabl
     if (host) {
         in = host->value;
     }
-    if (mg_server_name_validate(r->pool, in, &r->headers_in.server) != MG_OK) {
+    mg_str_t name = {0, mg_pnalloc(r->pool, in.len + 1)};
+    mg_http_srv_conf_t *srv = mg_http_host_server(r, r->hc->addr_conf, in, &name);
+    if (srv == NULL) {
         return MG_DECLINED;
     }
-    return choose_server(r);
+    r->headers_in.server = name;
+    return choose_server(r, srv);
 }
 
 void mg_http_partial_head(mg_request_t *r, mg_http_request_head_t *head, const char *line)
@@ -420,8 +417,12 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         }
     }
     r->request_line = request_line;
-    if (!chosen && choose_server(r) != MG_OK) {
-        return;
+    if (!chosen) {
+        /* no name: nginx looks the empty one up (a server_name "" takes it), else the default */
+        mg_http_srv_conf_t *srv = mg_http_find_server(r, hc->addr_conf, r->headers_in.server);
+        if (choose_server(r, srv ? srv : hc->addr_conf->default_server) != MG_OK) {
+            return;
+        }
     }
 
     if (hin->host == NULL && (r->http_major > 1 || (r->http_major == 1 && r->http_minor >= 1))) {

@@ -674,6 +674,12 @@ void mg_http_update_location_config(mg_request_t *r);
 void mg_http_keepalive_check(mg_request_t *r);
 /* Choose the virtual server by name ("host" lowercase, no port); NULL = default. */
 mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *addr, mg_str_t host);
+/* The server of a client's name (a Host line's value, an absolute-form target's host) on addr:
+ * checked as nginx's validate_host, then lowercased without its port and trailing dot into
+ * name->data (the caller's, host.len + 1 bytes) and looked up. NULL for a name nginx refuses,
+ * the address's default server for one no server has; r (or NULL) keeps a regex's captures. */
+mg_http_srv_conf_t *mg_http_host_server(mg_request_t *r, mg_http_addr_conf_t *addr, mg_str_t host,
+                                        mg_str_t *name);
 /* Set $exten from r->uri. */
 void mg_http_set_exten(mg_request_t *r);
 /* Content-Type from the location's types and the URI's extension. */

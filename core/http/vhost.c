@@ -201,6 +201,21 @@ mg_int_t mg_http_optimize_servers(mg_conf_t *cf)
     return MG_OK;
 }
 
+mg_http_srv_conf_t *mg_http_host_server(mg_request_t *r, mg_http_addr_conf_t *addr, mg_str_t host,
+                                        mg_str_t *name)
+{
+    size_t len = mg_server_name_check(host);
+    if (len == 0) {
+        return NULL;
+    }
+    mg_strlow(name->data, host.data, len);
+    name->data[len] = '\0';
+    name->len = len;
+    mg_http_srv_conf_t *srv = mg_http_find_server(r, addr, *name);
+    /* a name no server has (nginx 1.22: even when SNI chose another) is the default's */
+    return srv ? srv : addr->default_server;
+}
+
 mg_http_srv_conf_t *mg_http_find_server(mg_request_t *r, mg_http_addr_conf_t *addr, mg_str_t host)
 {
     if (addr->names == NULL) {

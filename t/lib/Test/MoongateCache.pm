@@ -15,7 +15,11 @@ package Test::MoongateCache;
 #
 # Options: server => lines put in the upstream's server{} before location /; sleep => 1: each
 # block's config gets a location = /sleep that answers "slept" after 2.1 s (entries of a
-# second expire meanwhile); timeout => N: a block without --- timeout gets N.
+# second expire meanwhile); timeout => N: a block without --- timeout gets N; header_args =>
+# 1: each h=Name:Value argument is a header line of the answer, in order (a name given twice,
+# two lines), set before the file's Lua runs; cache => 1: a block without its own http_config
+# and config gets a zone c1 and a location / that proxies to the upstream through it, with
+# its $upstream_cache_status in X-Cache.
 
 use strict;
 use warnings;
@@ -25,6 +29,33 @@ use Exporter 'import';
 our @EXPORT = qw(cache_upstream);
 
 our $Port2 = Test::Moongate::env_port('TEST_NGINX_PORT2');
+
+# header_args's Lua
+our $HeaderArgs = <<'_LUA_';
+    local h = a.h or {}
+    if type(h) == "string" then h = { h } end
+    local lines, names = {}, {}
+    for _, l in ipairs(h) do
+        local name, value = l:match("^([^:]+):(.*)$")
+        if not lines[name] then lines[name] = {} names[#names + 1] = name end
+        table.insert(lines[name], value)
+    end
+    for _, name in ipairs(names) do
+        ngx.header[name] = #lines[name] == 1 and lines[name][1] or lines[name]
+    end
+_LUA_
+
+# cache's http_config and config
+our $CacheHttp = <<'_EOC_';
+    proxy_cache_path $TEST_NGINX_SERVROOT/c1 keys_zone=c1:1m;
+_EOC_
+our $CacheConfig = <<'_EOC_';
+    location / {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+        proxy_cache c1;
+        add_header X-Cache $upstream_cache_status;
+    }
+_EOC_
 
 our $Sleep = <<'_EOC_';
     location = /sleep {
@@ -57,9 +88,14 @@ _EOC_
 
 sub cache_upstream {
     my ($lua, %o) = @_;
+    $lua = $HeaderArgs . $lua if $o{header_args};
     my $http = upstream_http($lua, %o);
     Test::Moongate::add_block_preprocessor(sub {
         my $block = shift;
+        if ($o{cache} && !defined $block->http_config && !defined $block->config) {
+            $block->set_value(http_config => $CacheHttp);
+            $block->set_value(config => $CacheConfig);
+        }
         $block->set_value(http_config => $http . ($block->http_config // ''));
         $block->set_value(config => $Sleep . ($block->config // '')) if $o{sleep};
         $block->set_value(timeout => $o{timeout}) if $o{timeout} && !defined $block->timeout;
