@@ -222,6 +222,7 @@ static mg_int_t challenge(mg_request_t *r, mg_str_t realm)
 typedef struct {
     char *buf; /* the current line, grown as needed */
     size_t len, cap;
+    mg_uint_t line;
 } line_buf_t;
 
 /* The user's line decides: MG_OK (match), 0 (mismatch or no such user, logged), or a status. */
@@ -264,15 +265,23 @@ static mg_int_t check_file(mg_request_t *r, const char *path, mg_str_t user, mg_
                 continue;
             }
             /* a whole line (or the last one, without its LF) */
+            lb.line++;
             char *line = lb.buf;
             size_t len = lb.len;
             lb.len = 0;
-            /* as nginx, silently: a comment, an empty line, one that is not "user:..." */
-            if (len <= user.len || line[0] == '#' || line[0] == '\r' || line[user.len] != ':' ||
-                memcmp(line, user.data, user.len) != 0) {
+            if (len == 0 || line[0] == '#' || line[0] == '\r') {
                 continue;
             }
-            char *colon = line + user.len;
+            char *colon = memchr(line, ':', len);
+            if (colon == NULL || colon == line) {
+                mg_log_error(MG_LOG_WARN, &r->connection->log, 0,
+                             "malformed line %lu in \"%s\" skipped: no \"user:password\"",
+                             (unsigned long)lb.line, path);
+                continue;
+            }
+            if ((size_t)(colon - line) != user.len || memcmp(line, user.data, user.len) != 0) {
+                continue;
+            }
             /* the password ends at the next ':' (a comment follows) or the line's end */
             char *hash = colon + 1, *end = line + len;
             char *stop = hash;

@@ -3,7 +3,7 @@
 # format (comments, comments after the password, CRLF, a last line without LF), the 401 with
 # WWW-Authenticate, $remote_user, "off", realms and file names with variables, inheritance,
 # nginx's log lines, a missing file (403), an unreadable one (500), a malformed line (skipped,
-# silently as in nginx) and the configuration errors.
+# with a log line in moongate) and the configuration errors.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/171-auth-basic.t
 
@@ -219,7 +219,8 @@ ok
 
 
 
-=== TEST 9: a malformed line is skipped without a log line, as nginx
+=== TEST 9: moongate names a malformed line it skips
+--- moongate_only
 --- config
     root $TEST_NGINX_HTML_DIR;
     location /t/ {
@@ -240,8 +241,9 @@ GET /t/ok
 main::basic("bob:b")
 --- response_body
 ok
---- no_error_log
-[warn]
+--- error_log eval
+[qr/\[warn\] .*malformed line 2 in ".*\/html\/pw" skipped: no "user:password", client: 127\.0\.0\.1/,
+ qr/\[warn\] .*malformed line 3 in ".*\/html\/pw" skipped/]
 
 
 
