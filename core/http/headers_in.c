@@ -255,6 +255,16 @@ static mg_int_t take_request_line(mg_request_t *r, mg_http_request_head_t *head)
      * set only once the path has been decoded (nginx logs "-" for both after a bad escape) */
     r->unparsed_uri.data = (char *)head->path.data;
     r->unparsed_uri.len = (size_t)(head->target.data + head->target.len - head->path.data);
+    if (head->no_path) {
+        /* nginx: "http://h" is "/" and "http://h?a" is "?a" */
+        const char *after = head->host.data + head->host.len;
+        const char *end = head->target.data + head->target.len;
+        if (after < end) {
+            r->unparsed_uri = (mg_str_t){(size_t)(end - after), (char *)after};
+        } else {
+            r->unparsed_uri = (mg_str_t){head->path.len, (char *)head->path.data};
+        }
+    }
     if (head->args.len) { /* as nginx: a bare "?" on the request line is no arguments */
         r->args.data = (char *)head->args.data;
         r->args.len = head->args.len;
@@ -333,7 +343,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     /* the virtual server decides everything below, as in nginx: chosen as soon as the name is
      * known (the target's host here, else the first Host line) */
     int chosen = 0;
-    if (head->host.len) {
+    if (head->schema.len) {
         mg_int_t rc = take_host(r, head, NULL);
         if (rc == MG_DECLINED) {
             /* nginx checks it while still on the request line */
