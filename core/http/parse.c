@@ -803,10 +803,11 @@ int mg_http_parse_chunked(mg_http_chunked_t *ctx, const char *buf, size_t len, s
         case CH_SIZE:
             d = mg_hex_digit(c);
             if (d >= 0) {
-                /* keep the size within off_t so the caller can add it to body counters */
+                /* as nginx 1.22: a size above off_t's top / 16 is an invalid body (400),
+                 * not a too large one; sizes stay far within off_t for the body counters */
+                ctx->size = ctx->size << 4 | (uint64_t)d;
                 if (ctx->size > (uint64_t)INT64_MAX >> 4)
                     goto invalid;
-                ctx->size = ctx->size << 4 | (uint64_t)d;
                 if (ctx->max_chunk && ctx->size > ctx->max_chunk)
                     goto invalid;
                 ctx->state = CH_SIZE;
