@@ -356,3 +356,53 @@ for n in [1000, 1010, 1020, 1030, 2030, 2036, 2040, 2044, 2046, 2048, 2050]:
     add('edge header %d' % n, 'GET /r HTTP/1.1\r\n' + H + hdr + C + '\r\n')
     add('edge header 4x %d' % n, 'GET /r HTTP/1.1\r\n' + H + hdr * 4 + C + '\r\n')
     add('edge header 3x %d' % n, 'GET /r HTTP/1.1\r\n' + H + hdr * 3 + C + '\r\n')
+
+# --- more framing through the unbuffered proxy and HTTP/1.0 keep-alive ------------------------
+for first in ['POST /q HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc',
+              'POST /q HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc',
+              'POST /q HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n'
+              '3\r\nabc\r\n0\r\n\r\n',
+              'POST /q HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: x\r\n\r\n',
+              'POST /q HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;ext\r\nabc\r\n0;e\r\n\r\n',
+              'POST /q HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+              'POST /q HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n',
+              'POST /p HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc',
+              'GET /p HTTP/1.0\r\nConnection: keep-alive\r\n\r\n',
+              'HEAD /p HTTP/1.1\r\nHost: a\r\n\r\n',
+              'HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc',
+              'OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n',
+              'DELETE /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc',
+              'PUT /static/f.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc',
+              'POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nab',
+              'POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcd',
+              'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcd',
+              'POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcd']:
+    add('pipe2 %r' % first[:90], first + G2)
+    add('pipe2 split %r' % first[:90], first + G2, 'port1', (first.index('\r\n\r\n') + 4,))
+
+# --- bodies around the buffers and client_max_body_size (1m) --------------------------------------
+for n in [8191, 8192, 8193, 16384, 20000]:
+    add('body cl %d' % n, 'POST / HTTP/1.1\r\n' + H + 'Content-Length: %d\r\n' % n + C + '\r\n' + 'x' * n)
+    add('body cl proxied %d' % n, 'POST /p HTTP/1.1\r\n' + H + 'Content-Length: %d\r\n' % n + C + '\r\n'
+        + 'x' * n)
+    add('body chunked %d' % n, 'POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n' + C
+        + '\r\n%x\r\n%s\r\n0\r\n\r\n' % (n, 'x' * n))
+for n in [1048576, 1048577]:
+    add('body limit cl %d' % n, 'POST /r HTTP/1.1\r\n' + H + 'Content-Length: %d\r\n' % n + C + '\r\nabc')
+    add('body limit chunk %d' % n, 'POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n' + C
+        + '\r\n%x\r\nabc' % n)
+    add('body limit chunks %d' % n, 'POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n' + C
+        + '\r\n80000\r\n' + 'y' * 0x80000 + '\r\n%x\r\nabc' % (n - 0x80000))
+
+# --- a body still coming after the response (discarded) and the next request after it -----------
+for first, rest in [('POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc', 'defghij'),
+                    ('POST /r HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n',
+                     '2\r\nde\r\n0\r\n\r\n'),
+                    ('POST /r HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab',
+                     'c\r\n0\r\n\r\n'),
+                    ('POST /r HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab',
+                     'cX\r\n0\r\n\r\n'),
+                    ('POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc', 'defghijk')]:
+    add('late body %r' % (first + rest)[-40:], first + rest + G2, 'port1', (len(first),))
+    add('late body split2 %r' % (first + rest)[-40:], first + rest + G2, 'port1',
+        (len(first), len(first) + len(rest)))
