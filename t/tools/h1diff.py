@@ -201,6 +201,11 @@ class Server:
         with open(self.conf, 'w') as f:
             f.write(CONF % {'modules': modules, 'root': root, 'port1': self.port1,
                             'port2': self.port2})
+        try:  # another run on this workdir would lose its servers when the pid file is rewritten
+            os.kill(int(open(os.path.join(root, 'logs', 'pid')).read()), 0)
+            sys.exit('h1diff: a server still runs in %s (another run? use -d)' % root)
+        except (OSError, ValueError):
+            pass
         self.log = os.path.join(root, 'logs', 'error.log')
         open(self.log, 'w').close()
         subprocess.run([binary, '-p', root, '-c', self.conf], check=True)
