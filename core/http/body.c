@@ -643,6 +643,9 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     mg_http_request_body_t *rb = mg_pcalloc(r->pool, sizeof(mg_http_request_body_t));
     r->request_body = rb;
     rb->post_handler = post_handler;
+    if (r->hc->stream == NULL) {
+        send_continue(r); /* nginx 1.22 asks for the body before it looks at its length */
+    }
     if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
         mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
         if (r->headers_in.content_length_n == 0 && !r->request_body_no_buffering &&

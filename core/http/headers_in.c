@@ -41,9 +41,20 @@ static void bad_request(mg_request_t *r, mg_int_t status, const char *fmt, ...)
     mg_http_finalize_request(r, status);
 }
 
-/* Connection: a comma-separated list of tokens. */
+/* Connection, as nginx 1.22 reads it: a value with "close" anywhere in it closes, else one with
+ * "keep-alive" anywhere keeps alive, else the line changes neither, and a later line overrides
+ * an earlier one (so "closex" closes, and "close" then "keep-alive" keeps alive). Upgrade is a
+ * token of the list. */
 static void parse_connection(mg_request_t *r, mg_str_t v)
 {
+    mg_http_headers_in_t *hin = &r->headers_in;
+    if (mg_strlcasestrn(v.data, v.data + v.len, "close", 5)) {
+        hin->connection_close = 1;
+        hin->connection_keep_alive = 0;
+    } else if (mg_strlcasestrn(v.data, v.data + v.len, "keep-alive", 10)) {
+        hin->connection_close = 0;
+        hin->connection_keep_alive = 1;
+    }
     const char *p = v.data, *end = v.data + v.len;
     while (p < end) {
         while (p < end && (*p == ' ' || *p == ',' || *p == '\t')) {
@@ -53,13 +64,8 @@ static void parse_connection(mg_request_t *r, mg_str_t v)
         while (p < end && *p != ',' && *p != ' ' && *p != '\t') {
             p++;
         }
-        mg_str_t tok = { (size_t)(p - s), (char *)s };
-        if (mg_str_caseeq(tok, "close")) {
-            r->headers_in.connection_close = 1;
-        } else if (mg_str_caseeq(tok, "keep-alive")) {
-            r->headers_in.connection_keep_alive = 1;
-        } else if (mg_str_caseeq(tok, "upgrade")) {
-            r->headers_in.connection_upgrade = 1;
+        if (mg_str_caseeq((mg_str_t){(size_t)(p - s), (char *)s}, "upgrade")) {
+            hin->connection_upgrade = 1;
         }
     }
 }
@@ -126,19 +132,21 @@ static const known_header_t known_headers[] = {
     HIN("content-type", content_type, 0),
     HIN("user-agent", user_agent, 0),
     HIN("referer", referer, 0),
-    HIN("expect", expect, 0),
+    HIN("expect", expect, 1),
     HIN("if-modified-since", if_modified_since, 1),
     HIN("if-unmodified-since", if_unmodified_since, 1),
-    HIN("if-none-match", if_none_match, 0),
-    HIN("if-match", if_match, 0),
+    HIN("if-none-match", if_none_match, 1),
+    HIN("if-match", if_match, 1),
     HIN("range", range, 0),
     HIN("accept-encoding", accept_encoding, 0),
     HIN("authorization", authorization, 1),
+    HIN("if-range", if_range, 1),
+    HIN("content-range", content_range, 1),
 };
 
-/* the kept lines of headers_in: one per known header, host to authorization */
+/* the kept lines of headers_in: one per known header, host to content_range */
 #define IN_KEPT offsetof(mg_http_headers_in_t, host), mg_nelems(known_headers)
-_Static_assert(offsetof(mg_http_headers_in_t, authorization) ==
+_Static_assert(offsetof(mg_http_headers_in_t, content_range) ==
                    offsetof(mg_http_headers_in_t, host) +
                        (mg_nelems(known_headers) - 1) * sizeof(mg_table_elt_t *),
                "headers_in's kept lines are adjacent");
@@ -249,6 +257,16 @@ static mg_int_t take_request_line(mg_request_t *r, mg_http_request_head_t *head)
      * set only once the path has been decoded (nginx logs "-" for both after a bad escape) */
     r->unparsed_uri.data = (char *)head->path.data;
     r->unparsed_uri.len = (size_t)(head->target.data + head->target.len - head->path.data);
+    if (head->no_path) {
+        /* nginx: "http://h" is "/" and "http://h?a" is "?a" */
+        const char *after = head->host.data + head->host.len;
+        const char *end = head->target.data + head->target.len;
+        if (after < end) {
+            r->unparsed_uri = (mg_str_t){(size_t)(end - after), (char *)after};
+        } else {
+            r->unparsed_uri = (mg_str_t){head->path.len, (char *)head->path.data};
+        }
+    }
     if (head->args.len) { /* as nginx: a bare "?" on the request line is no arguments */
         r->args.data = (char *)head->args.data;
         r->args.len = head->args.len;
@@ -330,7 +348,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     /* the virtual server decides everything below, as in nginx: chosen as soon as the name is
      * known (the target's host here, else the first Host line) */
     int chosen = 0;
-    if (head->host.len) {
+    if (head->schema.len) {
         mg_int_t rc = take_host(r, head, NULL);
         if (rc == MG_DECLINED) {
             /* nginx checks it while still on the request line */

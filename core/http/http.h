@@ -380,7 +380,7 @@ struct mg_http_loc_conf_s {
 
 typedef struct {
     mg_array_t headers; /* mg_table_elt_t, as received */
-    /* the first line of each name, host to authorization adjacent: mg_http_header_push points
+    /* the first line of each name, host to content_range adjacent: mg_http_header_push points
      * them at the copies */
     mg_table_elt_t *host;
     mg_table_elt_t *connection;
@@ -397,6 +397,8 @@ typedef struct {
     mg_table_elt_t *range;
     mg_table_elt_t *accept_encoding;
     mg_table_elt_t *authorization;
+    mg_table_elt_t *if_range;
+    mg_table_elt_t *content_range;
     mg_str_t server;      /* lowercase host without port, for server choice */
     int64_t content_length_n; /* -1 when absent */
     unsigned browser;         /* MG_HTTP_UA_* and 0x80 once read (mg_http_user_agent) */

@@ -16,43 +16,44 @@
 #define C_METHOD 0x01 /* A-Z _ - */
 #define C_NAME 0x02   /* allowed in a header name by the parser: not CTL, SP, DEL or ':' */
 #define C_ALPHA 0x04  /* schema of an absolute-form target */
-#define C_HOST 0x08   /* host[:port] of an absolute-form target, incl. [v6] literals */
+#define C_HOST 0x08   /* a host name in an absolute-form target, as nginx takes one */
 #define C_URI 0x10    /* allowed in the target: not CTL, not SP, not DEL */
 #define C_HEX 0x20
 #define C_VALUE_STOP 0x40 /* a header value's byte that is not simply taken: SP CR LF NUL */
+#define C_IP_LITERAL 0x80 /* inside the [] of an absolute-form target's host (RFC 3986) */
 
 static const unsigned char cclass[256] = {
-    ['A' ... 'F'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_URI | C_HEX,
-    ['G' ... 'Z'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_URI,
-    ['a' ... 'f'] = C_NAME | C_ALPHA | C_HOST | C_URI | C_HEX,
-    ['g' ... 'z'] = C_NAME | C_ALPHA | C_HOST | C_URI,
-    ['0' ... '9'] = C_NAME | C_HOST | C_URI | C_HEX,
-    ['_'] = C_NAME | C_METHOD | C_HOST | C_URI,
-    ['-'] = C_NAME | C_METHOD | C_HOST | C_URI,
-    ['.'] = C_NAME | C_HOST | C_URI,
-    [':'] = C_HOST | C_URI,
-    ['['] = C_NAME | C_HOST | C_URI,
-    [']'] = C_NAME | C_HOST | C_URI,
-    ['!'] = C_NAME | C_URI,
+    ['A' ... 'F'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI | C_HEX,
+    ['G' ... 'Z'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI,
+    ['a' ... 'f'] = C_NAME | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI | C_HEX,
+    ['g' ... 'z'] = C_NAME | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI,
+    ['0' ... '9'] = C_NAME | C_HOST | C_IP_LITERAL | C_URI | C_HEX,
+    ['_'] = C_NAME | C_METHOD | C_IP_LITERAL | C_URI,
+    ['-'] = C_NAME | C_METHOD | C_HOST | C_IP_LITERAL | C_URI,
+    ['.'] = C_NAME | C_HOST | C_IP_LITERAL | C_URI,
+    [':'] = C_IP_LITERAL | C_URI,
+    ['['] = C_NAME | C_URI,
+    [']'] = C_NAME | C_URI,
+    ['!'] = C_NAME | C_IP_LITERAL | C_URI,
     ['#'] = C_NAME | C_URI,
-    ['$'] = C_NAME | C_URI,
+    ['$'] = C_NAME | C_IP_LITERAL | C_URI,
     ['%'] = C_NAME | C_URI,
-    ['&'] = C_NAME | C_URI,
-    ['\''] = C_NAME | C_URI,
-    ['*'] = C_NAME | C_URI,
-    ['+'] = C_NAME | C_URI,
+    ['&'] = C_NAME | C_IP_LITERAL | C_URI,
+    ['\''] = C_NAME | C_IP_LITERAL | C_URI,
+    ['*'] = C_NAME | C_IP_LITERAL | C_URI,
+    ['+'] = C_NAME | C_IP_LITERAL | C_URI,
     ['^'] = C_NAME | C_URI,
     ['`'] = C_NAME | C_URI,
     ['|'] = C_NAME | C_URI,
-    ['~'] = C_NAME | C_URI,
+    ['~'] = C_NAME | C_IP_LITERAL | C_URI,
     ['"'] = C_NAME | C_URI,
-    ['('] = C_NAME | C_URI,
-    [')'] = C_NAME | C_URI,
-    [','] = C_NAME | C_URI,
+    ['('] = C_NAME | C_IP_LITERAL | C_URI,
+    [')'] = C_NAME | C_IP_LITERAL | C_URI,
+    [','] = C_NAME | C_IP_LITERAL | C_URI,
     ['/'] = C_NAME | C_URI,
-    [';'] = C_NAME | C_URI,
+    [';'] = C_NAME | C_IP_LITERAL | C_URI,
     ['<'] = C_NAME | C_URI,
-    ['='] = C_NAME | C_URI,
+    ['='] = C_NAME | C_IP_LITERAL | C_URI,
     ['>'] = C_NAME | C_URI,
     ['?'] = C_NAME | C_URI,
     ['@'] = C_NAME | C_URI,
@@ -108,7 +109,10 @@ enum {
     S_BEFORE_TARGET, /* spaces after the method */
     S_SCHEMA,        /* "http" of an absolute-form target */
     S_SLASHES,       /* the "//" after "schema:" */
-    S_HOST,
+    S_HOST,          /* a name or an IPv4 address */
+    S_HOST_IP,       /* inside the [] of an IP literal */
+    S_HOST_END,      /* after the host: ':' and a port, or the path */
+    S_PORT,
     S_PATH,
     S_AFTER_PATH, /* '?', '#' or the target's end */
     S_ARGS,
@@ -226,11 +230,43 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_HOST;
         /* fall through */
     case S_HOST:
+        NEED();
+        if (p == h->mark && b[p] == '[') {
+            p++;
+            st = S_HOST_IP;
+            goto host_ip;
+        }
+        /* an empty host is parsed: nginx refuses it as an invalid host (headers_in.c) */
         while (p < len && IS(b[p], C_HOST))
             p++;
         NEED();
-        if (p == h->mark)
+        st = S_HOST_END;
+        goto host_end;
+    case S_HOST_IP:
+    host_ip:
+        while (p < len && IS(b[p], C_IP_LITERAL))
+            p++;
+        NEED();
+        if (b[p] != ']')
             FAIL(MG_PARSE_INVALID_REQUEST);
+        p++;
+        st = S_HOST_END;
+        /* fall through */
+    case S_HOST_END:
+    host_end:
+        NEED();
+        if (b[p] == ':') {
+            p++;
+            st = S_PORT;
+            goto port;
+        }
+        goto host_done;
+    case S_PORT:
+    port:
+        while (p < len && b[p] >= '0' && b[p] <= '9')
+            p++;
+        NEED();
+    host_done:
         SPAN(h->host, h->mark, p);
         c = b[p];
         if (c == '/') {
@@ -239,10 +275,12 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
             st = S_PATH;
             goto path;
         }
-        if (c != '?' && c != ' ' && c != '\r' && c != '\n')
+        /* nginx: no HTTP/0.9 line ends right after the host */
+        if (c != '?' && c != ' ')
             FAIL(MG_PARSE_INVALID_REQUEST);
         /* no path: "/" is the last slash of "://", so the span stays inside buf */
         SPAN(h->path, h->mark - 1, h->mark);
+        h->no_path = 1;
         st = S_AFTER_PATH;
         goto after_path;
     case S_PATH:
@@ -765,10 +803,11 @@ int mg_http_parse_chunked(mg_http_chunked_t *ctx, const char *buf, size_t len, s
         case CH_SIZE:
             d = mg_hex_digit(c);
             if (d >= 0) {
-                /* keep the size within off_t so the caller can add it to body counters */
+                /* as nginx 1.22: a size above off_t's top / 16 is an invalid body (400),
+                 * not a too large one; sizes stay far within off_t for the body counters */
+                ctx->size = ctx->size << 4 | (uint64_t)d;
                 if (ctx->size > (uint64_t)INT64_MAX >> 4)
                     goto invalid;
-                ctx->size = ctx->size << 4 | (uint64_t)d;
                 if (ctx->max_chunk && ctx->size > ctx->max_chunk)
                     goto invalid;
                 ctx->state = CH_SIZE;

@@ -65,6 +65,7 @@ typedef struct {
     mg_span_t proto;    /* "HTTP/1.1" as sent ($server_protocol), len 0 for HTTP/0.9 */
     int http_major;     /* HTTP/0.9 (no version on the request line): 0 and 9 */
     int http_minor;
+    unsigned no_path : 1;     /* an absolute-form target without one: h->path is "/" */
     unsigned complex_uri : 1; /* path has %, //, /./, /../ or a trailing /. or /.. : normalize it */
     /* set by the caller after mg_http_parse_init: a value is all that follows "name: " up to the
      * line's end, blanks included (an HTTP/2 stream's head, built by v2_stream.c: nginx keeps

@@ -417,6 +417,9 @@ static mg_int_t var_https(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
 static mg_int_t var_server_protocol(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
+    if (r->http_protocol.data == NULL) {
+        return var_not_found(v); /* HTTP/0.9: nginx has none (a log says "-") */
+    }
     VAR_VALUE(v, r->http_protocol.data, r->http_protocol.len);
     return MG_OK;
 }
@@ -648,6 +651,11 @@ static mg_int_t var_remote_user(mg_request_t *r, mg_http_var_value_t *v, uintptr
 static mg_int_t var_request_body(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
+    if (r->request_body && r->request_body->done && r->request_body->bufs == NULL &&
+        (r->headers_in.content_length_n == 0 || r->headers_in.chunked)) {
+        VAR_VALUE(v, "", 0); /* nginx: an empty body that was sent ("0" length, "0" chunk) */
+        return MG_OK;
+    }
     if (r->request_body == NULL || !r->request_body->done || r->request_body->bufs == NULL) {
         return var_not_found(v); /* nginx's too when there was no body */
     }
