@@ -294,14 +294,21 @@ static ssize_t sendfile_once(mg_ssl_conn_t *sc, mg_log_t *log, int fd, off_t off
     return -1;
 }
 
+size_t mg_ssl_write_unit(const mg_ssl_conn_t *sc)
+{
+    return sc->buffer_size % SSL3_RT_MAX_PLAIN_LENGTH ? sc->buffer_size : SSL3_RT_MAX_PLAIN_LENGTH;
+}
+
 /* Each SSL_write takes at most ssl_buffer_size bytes, so no record is larger (nginx copies
  * the output into a buffer of that size and writes it when full: a small ssl_buffer_size
  * means small records, which a client can decrypt as they come). Small buffers are gathered
  * up to that size (a record per header line would cost a MAC and 22+ bytes each); a buffer
- * at least that large is written from where it is, a piece of that size at a time. The
- * gathering buffer holds nothing across calls (a write that blocked is retried with the same
- * bytes, gathered again from the caller's buffers), so a connection's is the server's
- * (gather: buffer_size bytes); NULL: the connection's own, made on first use. */
+ * at least that large is written from where it is, a piece of that size at a time, and what
+ * is left of it short of a whole unit (mg_ssl_write_unit) is gathered with the next buffers,
+ * so records stay full across the caller's buffers, as in nginx's one buffer. The gathering
+ * buffer holds nothing across calls (a write that blocked is retried with the same bytes,
+ * gathered again from the caller's buffers), so a connection's is the server's (gather:
+ * buffer_size bytes); NULL: the connection's own, made on first use. */
 static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt,
                           char *gather)
 {
@@ -310,6 +317,7 @@ static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
     size_t off = 0; /* within iov[i] */
     /* a size that is a multiple of the largest record (the default 16k) cuts nothing
      * OpenSSL's own cutting does not: such a buffer is written whole */
+    size_t unit = mg_ssl_write_unit(sc);
     size_t most = sc->buffer_size % SSL3_RT_MAX_PLAIN_LENGTH ? sc->buffer_size : SIZE_MAX;
     while (i < cnt) {
         if (off == iov[i].iov_len) {
@@ -319,8 +327,10 @@ static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
         }
         const char *p = (const char *)iov[i].iov_base + off;
         size_t avail = iov[i].iov_len - off, len;
-        if (avail >= sc->buffer_size || (i + 1 == cnt)) {
+        if (i + 1 == cnt) {
             len = mg_min(avail, most);
+        } else if (avail >= sc->buffer_size) {
+            len = mg_min(avail - avail % unit, most);
         } else {
             if (gather == NULL && sc->wbuf == NULL) {
                 sc->wbuf = mg_alloc(sc->buffer_size);
@@ -343,13 +353,19 @@ static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
              * and only ever appends, so they are the first `pending` of this chunk */
             len = sc->pending;
         }
-        ssize_t n = write_once(sc, log, p, len);
-        if (n < 0) {
+        /* the chunk whole, though OpenSSL (partial writes on) takes a record a call: a chunk
+         * of 20k is records of 16k and 4k, as nginx's buffer makes them, not 16k ones */
+        size_t done = 0;
+        ssize_t n = 0;
+        while (done < len && (n = write_once(sc, log, p + done, len - done)) > 0) {
+            done += (size_t)n;
+        }
+        if (done == 0) {
             return total ? (ssize_t)total : -1;
         }
-        total += (size_t)n;
-        /* advance over n bytes */
-        size_t left = (size_t)n;
+        total += done;
+        /* advance over the bytes written */
+        size_t left = done;
         while (left && i < cnt) {
             size_t here = iov[i].iov_len - off;
             if (left < here) {
@@ -360,6 +376,9 @@ static ssize_t send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *
                 i++;
                 off = 0;
             }
+        }
+        if (n < 0) {
+            return (ssize_t)total; /* the rest of the chunk waits: sc->pending says how much */
         }
     }
     return (ssize_t)total;
