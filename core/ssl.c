@@ -88,6 +88,17 @@ static void ssl_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     mg_log_error(level, log, err, "%s%s", msg, mg_ssl_error_queue(q, sizeof(q)));
 }
 
+/* Before a TLS call whose outcome SSL_get_error reads, which an older error in the queue would
+ * turn into SSL_ERROR_SSL. The queue is nearly always empty: ERR_peek_error finds that in
+ * ~200 instructions, ERR_clear_error walks all its slots in ~840 (three calls a keepalive
+ * HTTPS request: 1,900 of its 26,400). */
+static void clear_stale(void)
+{
+    if (ERR_peek_error() != 0) {
+        ERR_clear_error();
+    }
+}
+
 /* A failed TLS call: peers that break the protocol (or go away) are the client's problem and
  * logged at info as nginx does (at error on our own client side: an upstream's or a
  * cosocket's peer); anything else is ours (crit). */
@@ -127,7 +138,7 @@ static int read_early(mg_ssl_conn_t *sc)
     }
     for (;;) {
         size_t n = 0;
-        ERR_clear_error();
+        clear_stale();
         int rc = SSL_read_early_data(sc->ssl, sc->early + sc->early_len,
                                      EARLY_MAX + 1 - sc->early_len, &n);
         if (rc == SSL_READ_EARLY_DATA_SUCCESS) {
@@ -185,7 +196,7 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
     sc->more = 0;
     while (got < len) {
         int want = len - got > 0x7fffffff ? 0x7fffffff : (int)(len - got);
-        ERR_clear_error();
+        clear_stale();
         int n = SSL_read(sc->ssl, buf + got, want);
         if (n > 0) {
             got += (size_t)n;
@@ -229,7 +240,7 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
  * many, and the caller gives the same data again (nothing of it was consumed). */
 static ssize_t write_once(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len)
 {
-    ERR_clear_error();
+    clear_stale();
     int n;
     if (sc->in_early) {
         size_t w = 0;
@@ -258,7 +269,7 @@ static ssize_t write_once(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, siz
 
 static ssize_t sendfile_once(mg_ssl_conn_t *sc, mg_log_t *log, int fd, off_t off, size_t size)
 {
-    ERR_clear_error();
+    clear_stale();
     errno = 0;
     ossl_ssize_t n = SSL_sendfile(sc->ssl, fd, off, size, 0);
     if (n > 0) {
@@ -483,7 +494,7 @@ mg_ssl_conn_t *mg_ssl_new(SSL_CTX *ctx, int fd, mg_log_t *log, size_t buffer_siz
 
 mg_int_t mg_ssl_handshake_step(mg_ssl_conn_t *sc, mg_log_t *log)
 {
-    ERR_clear_error();
+    clear_stale();
     int n = SSL_do_handshake(sc->ssl);
     if (n == 1) {
         sc->handshaked = 1;
@@ -514,7 +525,7 @@ static void shut(mg_ssl_conn_t *sc)
     }
     sc->no_shutdown = 1;
     /* one try: a peer that does not read its socket does not hold the worker */
-    ERR_clear_error();
+    clear_stale();
     SSL_set_quiet_shutdown(sc->ssl, 0);
     if (SSL_shutdown(sc->ssl) < 0) {
         ERR_clear_error();
@@ -556,7 +567,7 @@ mg_int_t mg_ssl_handshake(mg_connection_t *c)
     }
     if (e == 0) {
         early = 0;
-        ERR_clear_error();
+        clear_stale();
         int n = SSL_do_handshake(sc->ssl);
         mg_debug_event(&c->log, "SSL_do_handshake: %d", n);
         e = n == 1 ? 0 : SSL_get_error(sc->ssl, n);
