@@ -750,7 +750,7 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
              * more of the queue (x: where the loop stopped) or, given `hold`, the producer's
              * next output; neither a flush nor the end among what is written */
             size_t keep = 0, ask = 0;
-            if (c->ssl && !direct && !rate && !pending && !ends && (x || hold)) {
+            if (c->ssl && !hc->stream && !direct && !rate && !pending && !ends && (x || hold)) {
                 keep = tls_tail(c, iov, &cnt);
                 for (int i = 0; i < cnt; i++) {
                     ask += iov[i].iov_len;
