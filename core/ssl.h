@@ -72,6 +72,10 @@ void mg_ssl_shutdown(mg_connection_t *c);
  * the kernel will not report them, so whoever turns reading on a level-triggered connection
  * makes the read event fire (an edge-triggered one knows it from its reads: rd_empty). */
 int mg_ssl_read_pending(mg_connection_t *c);
+/* The bytes one SSL_write of the output makes into whole records: ssl_buffer_size, or 16 KiB
+ * (the largest record) when it is a multiple of that. Output cut at multiples of it leaves
+ * in records as nginx's buffer of ssl_buffer_size makes them: full ones but the last. */
+size_t mg_ssl_write_unit(const mg_ssl_conn_t *sc);
 /* The socket is closing (mg_conn_close): close_notify as mg_ssl_shutdown, then the SSL object
  * no longer names the descriptor, so no stray read or write reaches a reused one. The object
  * itself stays until the connection's memory goes: what still runs in that turn, and the

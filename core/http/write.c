@@ -37,7 +37,7 @@ mg_int_t mg_http_send_header(mg_request_t *r)
     return mg_http_top_header_filter(r);
 }
 
-static mg_int_t http_flush(mg_request_t *r);
+static mg_int_t http_flush(mg_request_t *r, int hold);
 static mg_int_t rate_wait(mg_request_t *r, mg_msec_t msec);
 
 mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
@@ -57,7 +57,7 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
         /* a filter keeps input until the writer drains: what the writer postponed must go
          * now, or nothing would ever drain it; written at once, the filter goes on from the
          * loop (a timer of 0 ms) as after any drain */
-        mg_int_t frc = http_flush(r);
+        mg_int_t frc = http_flush(r, 0);
         if (frc == MG_OK) {
             rate_wait(r, 0);
         }
@@ -71,7 +71,11 @@ int mg_http_output_busy(mg_request_t *r)
     if (r->parent) {
         return r->buffered; /* its output is copied as it comes: the writer is not its */
     }
-    return r->hc->out != NULL || r->buffered;
+    /* what the writer holds back alone (postpone_output's bytes, a TLS record's tail) is its
+     * own copy: the producer's buffers are free, and it goes with the producer's next output */
+    mg_http_conn_t *hc = r->hc;
+    int held = hc->out && hc->out == hc->hold_buf && hc->out->next == NULL;
+    return (hc->out != NULL && !held) || r->buffered;
 }
 
 static size_t put(char *p, const char *s, size_t n)
@@ -544,7 +548,80 @@ static int rate_pause(mg_request_t *r, size_t rate, size_t sent_before)
     return 1;
 }
 
-static mg_int_t http_flush(mg_request_t *r)
+/* The request's hold, made once: postpone_output's bytes, or on TLS a write unit's when more
+ * (what tls_tail keeps is shorter). */
+static char *hold_mem(mg_request_t *r)
+{
+    mg_http_conn_t *hc = r->hc;
+    if (hc->hold == NULL) {
+        mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+        mg_connection_t *c = r->connection;
+        size_t size = clcf->postpone_output;
+        if (c->ssl && hc->stream == NULL) {
+            size = mg_max(size, mg_ssl_write_unit(c->ssl));
+        }
+        hc->hold = mg_pnalloc(r->pool, size);
+        hc->hold_buf = mg_buf_mem(r->pool, hc->hold, 0);
+    }
+    return hc->hold;
+}
+
+/* TLS output as nginx's buffer of ssl_buffer_size makes its records: full ones but the last
+ * before a flush or the end. Of what iov[0..*cnt) holds, the tail short of a whole unit
+ * (mg_ssl_write_unit) is taken off to wait for the bytes that follow it; the bytes kept. */
+static size_t tls_tail(mg_connection_t *c, struct iovec *iov, int *cnt)
+{
+    size_t total = 0;
+    for (int i = 0; i < *cnt; i++) {
+        total += iov[i].iov_len;
+    }
+    size_t keep = total % mg_ssl_write_unit(c->ssl);
+    for (size_t cut = keep; cut;) {
+        struct iovec *v = &iov[*cnt - 1];
+        if (v->iov_len > cut) {
+            v->iov_len -= cut;
+            break;
+        }
+        cut -= v->iov_len;
+        (*cnt)--;
+    }
+    return keep;
+}
+
+/* The queue's bytes before `stop` (the tail tls_tail kept) into the request's hold, as one
+ * buffer in their place: the producer may reuse its memory, the file reader its scratch. */
+static void stash(mg_request_t *r, mg_buf_t *stop)
+{
+    mg_http_conn_t *hc = r->hc;
+    char *hold = hold_mem(r);
+    size_t used = 0;
+    for (mg_buf_t *b = hc->out; b != stop; b = b->next) {
+        size_t n = b->in_file ? 0 : (size_t)(b->last - b->pos);
+        if (n) {
+            memmove(hold + used, b->pos, n); /* (the hold, when queued, comes first) */
+            used += n;
+        }
+        if (b == hc->scratch_buf) {
+            hc->scratch_buf = NULL;
+            hc->scratch_used = 0;
+        }
+    }
+    mg_buf_t *h = hc->hold_buf;
+    memset(h, 0, sizeof(*h));
+    h->fd = -1;
+    h->pos = hold;
+    h->last = hold + used;
+    h->next = stop;
+    hc->out = h;
+    if (stop == NULL) {
+        hc->out_tail = &h->next;
+    }
+}
+
+/* Write the queue until it is empty or the socket full. hold: the producer gives more later
+ * (output it just gave, or the write event's drain): on TLS a tail short of a whole record
+ * may wait for it (tls_tail); a drain forced for a filter's sake writes everything. */
+static mg_int_t http_flush(mg_request_t *r, int hold)
 {
     mg_http_conn_t *hc = r->hc;
     mg_connection_t *c = r->connection;
@@ -629,12 +706,13 @@ static mg_int_t http_flush(mg_request_t *r)
                 }
             }
             struct iovec iov[IOV_MAX_USED];
-            int cnt = 0, pending = 0;
+            int cnt = 0, pending = 0, ends = 0;
             size_t room = budget;
-            mg_buf_t **link = &hc->out;
-            for (mg_buf_t *x = b; x && cnt < IOV_MAX_USED && room; link = &x->next, x = x->next) {
+            mg_buf_t **link = &hc->out, *x = b;
+            for (; x && cnt < IOV_MAX_USED && room; link = &x->next, x = x->next) {
                 if (x->in_file) {
                     if (x->file_pos == x->file_last) {
+                        ends |= x->flush || x->last_buf;
                         continue;
                     }
                     if (direct && !x->directio) {
@@ -654,6 +732,7 @@ static mg_int_t http_flush(mg_request_t *r)
                         break; /* the scratch is full until what it holds is written */
                     }
                 }
+                ends |= x->flush || x->last_buf;
                 if (x->last > x->pos) {
                     iov[cnt].iov_base = x->pos;
                     iov[cnt].iov_len = mg_min((size_t)(x->last - x->pos), room);
@@ -666,6 +745,23 @@ static mg_int_t http_flush(mg_request_t *r)
                     return MG_AGAIN; /* a thread reads the piece: the writer resumes then */
                 }
                 goto consumed;
+            }
+            /* TLS: a tail short of a whole record waits for what follows it, when that is
+             * more of the queue (x: where the loop stopped) or, given `hold`, the producer's
+             * next output; neither a flush nor the end among what is written */
+            size_t keep = 0, ask = 0;
+            if (c->ssl && !hc->stream && !direct && !rate && !pending && !ends && (x || hold)) {
+                keep = tls_tail(c, iov, &cnt);
+                for (int i = 0; i < cnt; i++) {
+                    ask += iov[i].iov_len;
+                }
+                if (cnt == 0) {
+                    stash(r, x);
+                    if (x == NULL) {
+                        break;
+                    }
+                    continue;
+                }
             }
             n = c->send_chain(c, iov, cnt);
             if (n > 0) {
@@ -702,6 +798,12 @@ static mg_int_t http_flush(mg_request_t *r)
                 }
                 if (hc->out == NULL) {
                     hc->out_tail = &hc->out;
+                }
+                if (keep && (size_t)n == ask) {
+                    stash(r, x);
+                    if (x == NULL) {
+                        break;
+                    }
                 }
                 continue;
             }
@@ -812,7 +914,7 @@ static void writer_event(mg_connection_t *c)
     mg_http_conn_t *hc = c->data;
     mg_request_t *r = hc->r;
     mg_conn_timer_del(c);
-    mg_int_t rc = http_flush(r);
+    mg_int_t rc = http_flush(r, 1);
     if (rc == MG_AGAIN) {
         return;
     }
@@ -866,23 +968,20 @@ static int postponed(mg_request_t *r)
             return 0;
         }
     }
-    if (hc->hold == NULL) {
-        hc->hold = mg_pnalloc(r->pool, clcf->postpone_output);
-        hc->hold_buf = mg_buf_mem(r->pool, hc->hold, 0);
-    }
+    char *hold = hold_mem(r);
     size_t used = 0;
     for (mg_buf_t *b = hc->out; b; b = b->next) {
         size_t n = (size_t)(b->last - b->pos);
         if (n) {
-            memmove(hc->hold + used, b->pos, n);
+            memmove(hold + used, b->pos, n);
             used += n;
         }
     }
     mg_buf_t *h = hc->hold_buf;
     memset(h, 0, sizeof(*h));
     h->fd = -1;
-    h->pos = hc->hold;
-    h->last = hc->hold + used;
+    h->pos = hold;
+    h->last = hold + used;
     hc->out = h;
     hc->out_tail = &h->next;
     return 1;
@@ -931,7 +1030,7 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
          * joins what it offered (v2_data.c frames whole frames from several pieces) */
         mg_conn_timer_del(r->connection);
         mg_conn_write_off(r->connection);
-        return http_flush(r);
+        return http_flush(r, 0);
     }
     if (r->connection->writing) {
         return MG_AGAIN; /* already waiting for the socket */
@@ -939,7 +1038,7 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     if (in && postponed(r)) {
         return MG_OK;
     }
-    return http_flush(r);
+    return http_flush(r, in != NULL);
 }
 
 void mg_http_write_filters_init(void)
