@@ -154,12 +154,12 @@ mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listenin
     c->listening = ls;
     c->pool = mg_pool_create_sized(ls->pool_first, ls->pool_size ? ls->pool_size : 2048);
     c->start_msec = mg_now.msec;
-    memcpy(&c->sockaddr, ss, len);
+    c->sockaddr = mg_sockaddr_dup(c->pool, ss, len);
     c->socklen = len;
     /* from the copy: an unnamed unix peer's address is its family alone (len 2), and what
      * follows it in ss is not a NUL-terminated path */
     char text[MG_CONN_ADDR_TEXT_MAX];
-    size_t n = mg_sockaddr_text((struct sockaddr *)&c->sockaddr, text, sizeof(text), 0);
+    size_t n = mg_sockaddr_text(c->sockaddr, text, sizeof(text), 0);
     c->addr_text = ss->ss_family == AF_UNIX ? "unix:" : mg_pstrdup(c->pool, text, n);
     c->log = *cycle->log;
     c->number = mg_conn_number(srv, cycle);
@@ -281,9 +281,7 @@ mg_int_t mg_conn_local_addr(mg_connection_t *c)
         }
         return MG_ERROR;
     }
-    /* zeroes after: a unix path is a string then */
-    c->local_sockaddr = mg_pcalloc(c->pool, mg_max((size_t)len, sizeof(struct sockaddr)) + 1);
-    memcpy(c->local_sockaddr, &ss, len);
+    c->local_sockaddr = mg_sockaddr_dup(c->pool, &ss, len);
     c->local_socklen = len;
     return MG_OK;
 }

@@ -75,13 +75,13 @@ mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size)
     if (block_size < 256) {
         block_size = 256;
     }
-    if (first < block_size) {
-        first = block_size;
-    }
-    mg_pool_t *pool = mg_alloc(sizeof(mg_pool_t) + first);
+    /* the headers count in block_size, as in nginx's sizes (connection_pool_size 512: one
+     * allocation of 512 bytes, 456 of them for data in the first block) */
+    size_t size = mg_max(sizeof(mg_pool_t) + first, block_size);
+    mg_pool_t *pool = mg_alloc(size);
     pool->first.next = NULL;
     pool->first.last = (char *)(pool + 1);
-    pool->first.end = pool->first.last + first;
+    pool->first.end = (char *)pool + size;
     pool->current = &pool->first;
     pool->large = NULL;
     pool->cleanups = NULL;
@@ -91,7 +91,7 @@ mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size)
 
 mg_pool_t *mg_pool_create(size_t block_size)
 {
-    return mg_pool_create_sized(block_size, block_size);
+    return mg_pool_create_sized(0, block_size);
 }
 
 static void pool_run_cleanups(mg_pool_t *pool)
@@ -151,13 +151,14 @@ static void *pool_alloc(mg_pool_t *pool, size_t size, size_t align)
         /* a block's data starts aligned a little past its header: anything close to the
          * block size would never fit a fresh block, so it goes to the large path (a larger
          * first block takes it while it has the room) */
-        if (size > pool->block_size - POOL_ALIGN || size > POOL_LARGE_MIN * 4) {
+        if (size > pool->block_size - sizeof(pool_block_t) - POOL_ALIGN ||
+            size > POOL_LARGE_MIN * 4) {
             return pool_alloc_large(pool, size);
         }
-        pool_block_t *nb = mg_alloc(sizeof(pool_block_t) + pool->block_size);
+        pool_block_t *nb = mg_alloc(pool->block_size);
         nb->next = NULL;
         nb->last = (char *)(nb + 1);
-        nb->end = nb->last + pool->block_size;
+        nb->end = (char *)nb + pool->block_size;
         b->next = nb;
         pool->current = nb;
     }

@@ -11,8 +11,10 @@
 
 typedef void (*mg_pool_cleanup_pt)(void *data);
 
+/* Blocks of block_size bytes, their headers counted in, as nginx's pool sizes count them
+ * (connection_pool_size, request_pool_size; 256 at least). */
 mg_pool_t *mg_pool_create(size_t block_size);
-/* The first block of first bytes (at least block_size), the next ones of block_size. */
+/* The same with a first block that holds first bytes of data at least (its header apart). */
 mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size);
 void mg_pool_destroy(mg_pool_t *pool);
 
