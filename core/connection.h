@@ -87,9 +87,8 @@ struct mg_connection_s {
     unsigned shared_fd : 1; /* fd is not its own (a UDP session's, udp.c): closing leaves it */
     unsigned edge : 1;      /* its events are edge-triggered (mg_conn_edge): c->watch */
     int fd;                 /* here: beside the bits, in what would be padding */
-    char *unread;           /* mg_conn_unread's bytes, served by recv first */
-    size_t unread_len;
-    mg_conn_recv_pt unread_next;  /* the recv to go back to once they are read */
+    struct mg_conn_unread_s *unread; /* mg_conn_unread's bytes, served by recv first (in the
+                                        pool: stream's pass alone has them) */
     mg_connection_t *prev, *next; /* the server's list of connections */
     mg_connection_t *reuse_prev, *reuse_next; /* the server's queue of reusable ones */
 };

@@ -36,6 +36,7 @@ struct mg_pool_s {
     pool_cleanup_t *cleanups;
     size_t block_size;
 };
+_Static_assert(sizeof(mg_pool_t) == MG_POOL_HEADER, "MG_POOL_HEADER is the pool's header");
 
 void *mg_alloc(size_t size)
 {
@@ -94,7 +95,7 @@ mg_pool_t *mg_pool_create(size_t block_size)
     return mg_pool_create_sized(0, block_size);
 }
 
-static void pool_run_cleanups(mg_pool_t *pool)
+void mg_pool_run_cleanups(mg_pool_t *pool)
 {
     /* Cleanups may allocate from nothing and register nothing: they only release. */
     pool_cleanup_t *c = pool->cleanups;
@@ -122,7 +123,7 @@ void mg_pool_destroy(mg_pool_t *pool)
     if (pool == NULL) {
         return;
     }
-    pool_run_cleanups(pool);
+    mg_pool_run_cleanups(pool);
     pool_free_memory(pool);
     free(pool);
 }
