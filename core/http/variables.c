@@ -369,7 +369,9 @@ static mg_int_t var_binary_remote_addr(mg_request_t *r, mg_http_var_value_t *v, 
     } else if (sa->sa_family == AF_INET6) {
         VAR_VALUE(v, &((struct sockaddr_in6 *)sa)->sin6_addr, 16);
     } else {
-        VAR_VALUE(v, "", 0);
+        /* a unix peer's is its text, "unix:", as nginx's: limit_req and limit_conn keyed on
+         * it count unix clients together rather than skip an empty key */
+        VAR_VALUE(v, r->connection->addr_text, strlen(r->connection->addr_text));
     }
     return MG_OK;
 }

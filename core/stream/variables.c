@@ -52,7 +52,7 @@ static mg_str_t v_binary_remote_addr(mg_stream_session_t *s, uintptr_t data)
     if (c->sockaddr->sa_family == AF_INET6) {
         return mg_pstr(s->pool, (char *)&((struct sockaddr_in6 *)c->sockaddr)->sin6_addr, 16);
     }
-    return (mg_str_t)mg_string("");
+    return mg_pstr(s->pool, c->addr_text, strlen(c->addr_text)); /* "unix:", as nginx */
 }
 
 static mg_str_t v_server_addr(mg_stream_session_t *s, uintptr_t port)
