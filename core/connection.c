@@ -84,14 +84,21 @@ static ssize_t send_chain_plain(mg_connection_t *c, const struct iovec *iov, int
     return writev(c->fd, iov, cnt);
 }
 
+struct mg_conn_unread_s {
+    char *data;
+    size_t len;
+    mg_conn_recv_pt next; /* the recv to go back to once they are read */
+};
+
 static ssize_t recv_unread(mg_connection_t *c, char *buf, size_t len)
 {
-    size_t n = mg_min(len, c->unread_len);
-    memcpy(buf, c->unread, n);
-    c->unread += n;
-    c->unread_len -= n;
-    if (c->unread_len == 0) {
-        c->recv = c->unread_next;
+    struct mg_conn_unread_s *u = c->unread;
+    size_t n = mg_min(len, u->len);
+    memcpy(buf, u->data, n);
+    u->data += n;
+    u->len -= n;
+    if (u->len == 0) {
+        c->recv = u->next;
     }
     return (ssize_t)n;
 }
@@ -101,17 +108,23 @@ void mg_conn_unread(mg_connection_t *c, const char *data, size_t len)
     if (len == 0) {
         return;
     }
-    c->unread = mg_pnalloc(c->pool, len);
-    memcpy(c->unread, data, len);
-    c->unread_len = len;
-    c->unread_next = c->recv;
+    if (c->unread == NULL) {
+        c->unread = mg_palloc(c->pool, sizeof(struct mg_conn_unread_s));
+    }
+    struct mg_conn_unread_s *u = c->unread;
+    u->data = mg_pnalloc(c->pool, len);
+    memcpy(u->data, data, len);
+    u->len = len;
+    if (c->recv != recv_unread) {
+        u->next = c->recv; /* (not itself: a second pass before the first's bytes were read) */
+    }
     c->recv = recv_unread;
 }
 
 void mg_conn_unread_wake(mg_connection_t *c)
 {
     /* the socket may have nothing more to say: readiness would never come */
-    if (c->unread_len && c->reading && !c->closed) {
+    if (c->unread && c->unread->len && c->reading && !c->closed) {
         mg_conn_read_kick(c);
     }
 }
@@ -146,20 +159,28 @@ mg_uint_t mg_conn_number(mg_server_t *srv, mg_cycle_t *cycle)
 mg_connection_t *mg_conn_create(mg_server_t *srv, mg_cycle_t *cycle, mg_listening_t *ls, int fd,
                                 const struct sockaddr_storage *ss, socklen_t len)
 {
-    mg_connection_t *c = mg_calloc(sizeof(mg_connection_t));
+    /* the connection is its pool's first bytes, right after the header: one allocation (two
+     * cost an idle connection malloc's rounding and header twice, and a malloc and a free
+     * more); what follows it starts 16-byte aligned */
+    size_t block = ls->pool_size ? ls->pool_size : 2048;
+    size_t head =
+        sizeof(mg_connection_t) + (16 - (MG_POOL_HEADER + sizeof(mg_connection_t)) % 16) % 16;
+    mg_pool_t *pool = mg_pool_create_sized(head + (ls->pool_first ? ls->pool_first : block), block);
+    mg_connection_t *c =
+        memset(mg_pnalloc(pool, sizeof(mg_connection_t)), 0, sizeof(mg_connection_t));
+    c->pool = pool;
     c->fd = fd;
     c->server = srv;
     c->cycle = cycle;
     cycle->refs++;
     c->listening = ls;
-    c->pool = mg_pool_create_sized(ls->pool_first, ls->pool_size ? ls->pool_size : 2048);
     c->start_msec = mg_now.msec;
-    memcpy(&c->sockaddr, ss, len);
+    c->sockaddr = mg_sockaddr_dup(c->pool, ss, len);
     c->socklen = len;
     /* from the copy: an unnamed unix peer's address is its family alone (len 2), and what
      * follows it in ss is not a NUL-terminated path */
     char text[MG_CONN_ADDR_TEXT_MAX];
-    size_t n = mg_sockaddr_text((struct sockaddr *)&c->sockaddr, text, sizeof(text), 0);
+    size_t n = mg_sockaddr_text(c->sockaddr, text, sizeof(text), 0);
     c->addr_text = ss->ss_family == AF_UNIX ? "unix:" : mg_pstrdup(c->pool, text, n);
     c->log = *cycle->log;
     c->number = mg_conn_number(srv, cycle);
@@ -281,9 +302,7 @@ mg_int_t mg_conn_local_addr(mg_connection_t *c)
         }
         return MG_ERROR;
     }
-    /* zeroes after: a unix path is a string then */
-    c->local_sockaddr = mg_pcalloc(c->pool, mg_max((size_t)len, sizeof(struct sockaddr)) + 1);
-    memcpy(c->local_sockaddr, &ss, len);
+    c->local_sockaddr = mg_sockaddr_dup(c->pool, &ss, len);
     c->local_socklen = len;
     return MG_OK;
 }
@@ -295,12 +314,12 @@ static void conn_free(evutil_socket_t fd, short what, void *arg)
     mg_connection_t *c = arg;
     mg_server_t *srv = c->server;
     mg_cycle_t *cycle = c->cycle;
-    mg_pool_destroy(c->pool);
+    mg_pool_run_cleanups(c->pool);
     if (c->ssl) {
-        mg_ssl_conn_free(c); /* after the pool: its cleanups may read the TLS facts */
+        mg_ssl_conn_free(c); /* after the cleanups: they may read the TLS facts */
     }
     free(c->wev);
-    free(c);
+    mg_pool_destroy(c->pool); /* c with it */
     mg_server_cycle_release(srv, cycle);
 }
 

@@ -36,7 +36,10 @@ struct mg_connection_s {
     mg_listening_t *listening;
     mg_pool_t *pool;
     mg_log_t log;              /* copy of the cycle's log with our number and context */
-    struct sockaddr_storage sockaddr;
+    /* the client's address: socklen bytes in the pool (an IPv6 one takes 28, a unix peer's up
+     * to 110: one inline would cost an idle connection a sockaddr_storage's 128 bytes); realip
+     * points it at the request's copy for the request */
+    struct sockaddr *sockaddr;
     socklen_t socklen;
     socklen_t local_socklen;         /* 0 until asked for */
     struct sockaddr *local_sockaddr; /* NULL until asked for (mg_conn_local_addr): local_socklen
@@ -84,9 +87,8 @@ struct mg_connection_s {
     unsigned shared_fd : 1; /* fd is not its own (a UDP session's, udp.c): closing leaves it */
     unsigned edge : 1;      /* its events are edge-triggered (mg_conn_edge): c->watch */
     int fd;                 /* here: beside the bits, in what would be padding */
-    char *unread;           /* mg_conn_unread's bytes, served by recv first */
-    size_t unread_len;
-    mg_conn_recv_pt unread_next;  /* the recv to go back to once they are read */
+    struct mg_conn_unread_s *unread; /* mg_conn_unread's bytes, served by recv first (in the
+                                        pool: stream's pass alone has them) */
     mg_connection_t *prev, *next; /* the server's list of connections */
     mg_connection_t *reuse_prev, *reuse_next; /* the server's queue of reusable ones */
 };

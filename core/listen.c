@@ -12,6 +12,7 @@
 
 #include "cycle.h"
 #include "listen.h"
+#include "pool.h"
 #include "str.h"
 
 in_port_t mg_sockaddr_port(const struct sockaddr *sa)
@@ -23,6 +24,13 @@ in_port_t mg_sockaddr_port(const struct sockaddr *sa)
         return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
     }
     return 0;
+}
+
+struct sockaddr *mg_sockaddr_dup(mg_pool_t *pool, const void *sa, socklen_t len)
+{
+    struct sockaddr *copy = mg_pcalloc(pool, mg_max((size_t)len, sizeof(struct sockaddr)) + 1);
+    memcpy(copy, sa, len);
+    return copy;
 }
 
 size_t mg_sockaddr_text(const struct sockaddr *sa, char *buf, size_t size, int with_port)

@@ -47,6 +47,9 @@ const char *mg_listen_parse_addr(mg_str_t text, struct sockaddr_storage *ss, soc
 size_t mg_sockaddr_text(const struct sockaddr *sa, char *buf, size_t size, int with_port);
 int mg_sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b, int compare_port);
 in_port_t mg_sockaddr_port(const struct sockaddr *sa);
+/* A copy of address sa (len bytes) in pool, zeroes after it: a unix path is a string, and at
+ * least a struct sockaddr's bytes may be read (an unnamed unix peer's is its family alone). */
+struct sockaddr *mg_sockaddr_dup(mg_pool_t *pool, const void *sa, socklen_t len);
 
 /* Open (or inherit from `old`) every listening socket of the cycle, and give each the options
  * its listen asked for, as nginx does at every (re)configuration: an inherited socket gets

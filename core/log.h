@@ -48,7 +48,6 @@ typedef struct {
 typedef void (*mg_log_writer_pt)(mg_log_t *log, int level, const char *buf, size_t len);
 
 struct mg_log_s {
-    int level;
     mg_open_file_t *file;
     mg_log_writer_pt writer; /* instead of file (syslog:, memory:) */
     void *wdata;
@@ -64,6 +63,7 @@ struct mg_log_s {
     /* the categories some destination of the chain from here takes (all of them under
      * debug_connection): the one test a debug line costs when nobody reads it */
     unsigned debug_any;
+    int level; /* here, beside the other ints: a connection's copy of the log is 8 bytes less */
     const mg_log_scope_t *scope; /* its generation's, NULL for the early log */
 };
 

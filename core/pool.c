@@ -36,6 +36,7 @@ struct mg_pool_s {
     pool_cleanup_t *cleanups;
     size_t block_size;
 };
+_Static_assert(sizeof(mg_pool_t) == MG_POOL_HEADER, "MG_POOL_HEADER is the pool's header");
 
 void *mg_alloc(size_t size)
 {
@@ -75,13 +76,13 @@ mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size)
     if (block_size < 256) {
         block_size = 256;
     }
-    if (first < block_size) {
-        first = block_size;
-    }
-    mg_pool_t *pool = mg_alloc(sizeof(mg_pool_t) + first);
+    /* the headers count in block_size, as in nginx's sizes (connection_pool_size 512: one
+     * allocation of 512 bytes, 456 of them for data in the first block) */
+    size_t size = mg_max(sizeof(mg_pool_t) + first, block_size);
+    mg_pool_t *pool = mg_alloc(size);
     pool->first.next = NULL;
     pool->first.last = (char *)(pool + 1);
-    pool->first.end = pool->first.last + first;
+    pool->first.end = (char *)pool + size;
     pool->current = &pool->first;
     pool->large = NULL;
     pool->cleanups = NULL;
@@ -91,10 +92,10 @@ mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size)
 
 mg_pool_t *mg_pool_create(size_t block_size)
 {
-    return mg_pool_create_sized(block_size, block_size);
+    return mg_pool_create_sized(0, block_size);
 }
 
-static void pool_run_cleanups(mg_pool_t *pool)
+void mg_pool_run_cleanups(mg_pool_t *pool)
 {
     /* Cleanups may allocate from nothing and register nothing: they only release. */
     pool_cleanup_t *c = pool->cleanups;
@@ -122,7 +123,7 @@ void mg_pool_destroy(mg_pool_t *pool)
     if (pool == NULL) {
         return;
     }
-    pool_run_cleanups(pool);
+    mg_pool_run_cleanups(pool);
     pool_free_memory(pool);
     free(pool);
 }
@@ -151,13 +152,14 @@ static void *pool_alloc(mg_pool_t *pool, size_t size, size_t align)
         /* a block's data starts aligned a little past its header: anything close to the
          * block size would never fit a fresh block, so it goes to the large path (a larger
          * first block takes it while it has the room) */
-        if (size > pool->block_size - POOL_ALIGN || size > POOL_LARGE_MIN * 4) {
+        if (size > pool->block_size - sizeof(pool_block_t) - POOL_ALIGN ||
+            size > POOL_LARGE_MIN * 4) {
             return pool_alloc_large(pool, size);
         }
-        pool_block_t *nb = mg_alloc(sizeof(pool_block_t) + pool->block_size);
+        pool_block_t *nb = mg_alloc(pool->block_size);
         nb->next = NULL;
         nb->last = (char *)(nb + 1);
-        nb->end = nb->last + pool->block_size;
+        nb->end = (char *)nb + pool->block_size;
         b->next = nb;
         pool->current = nb;
     }

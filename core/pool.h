@@ -11,10 +11,19 @@
 
 typedef void (*mg_pool_cleanup_pt)(void *data);
 
+/* Blocks of block_size bytes, their headers counted in, as nginx's pool sizes count them
+ * (connection_pool_size, request_pool_size; 256 at least). */
 mg_pool_t *mg_pool_create(size_t block_size);
-/* The first block of first bytes (at least block_size), the next ones of block_size. */
+/* The same with a first block that holds first bytes of data at least (its header apart).
+ * Its data starts right after the header, MG_POOL_HEADER bytes from the pool's address (a
+ * multiple of 8): an mg_pnalloc there holds a struct of pointers and integers, without the
+ * padding that mg_palloc's 16-byte alignment would put first. */
+#define MG_POOL_HEADER 56
 mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size);
 void mg_pool_destroy(mg_pool_t *pool);
+/* Run the cleanups now, the memory staying until mg_pool_destroy: for an owner that lives in
+ * its own pool (a connection) and has more to release after them. */
+void mg_pool_run_cleanups(mg_pool_t *pool);
 
 void *mg_palloc(mg_pool_t *pool, size_t size);  /* aligned */
 void *mg_pnalloc(mg_pool_t *pool, size_t size); /* unaligned, for strings */

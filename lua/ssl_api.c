@@ -302,15 +302,15 @@ static int ssl_server_port(lua_State *L)
 }
 
 /* An address's raw bytes and lua-resty-core's type name. */
-static int push_raw_addr(lua_State *L, const struct sockaddr_storage *ss, socklen_t len)
+static int push_raw_addr(lua_State *L, const struct sockaddr *sa, socklen_t len)
 {
-    switch (ss->ss_family) {
+    switch (sa->sa_family) {
     case AF_INET6:
-        lua_pushlstring(L, (const char *)&((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+        lua_pushlstring(L, (const char *)&((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
         lua_pushliteral(L, "inet6");
         return 2;
     case AF_UNIX: {
-        const struct sockaddr_un *sun = (const struct sockaddr_un *)ss;
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
         if (len <= (socklen_t)offsetof(struct sockaddr_un, sun_path)) {
             lua_pushliteral(L, "");
         } else {
@@ -320,7 +320,7 @@ static int push_raw_addr(lua_State *L, const struct sockaddr_storage *ss, sockle
         return 2;
     }
     default:
-        lua_pushlstring(L, (const char *)&((const struct sockaddr_in *)ss)->sin_addr, 4);
+        lua_pushlstring(L, (const char *)&((const struct sockaddr_in *)sa)->sin_addr, 4);
         lua_pushliteral(L, "inet");
         return 2;
     }
@@ -341,7 +341,7 @@ static int ssl_raw_server_addr(lua_State *L)
         lua_pushliteral(L, "getsockname() failed");
         return 3;
     }
-    return push_raw_addr(L, (const struct sockaddr_storage *)c->local_sockaddr, c->local_socklen);
+    return push_raw_addr(L, c->local_sockaddr, c->local_socklen);
 }
 
 static int ssl_raw_client_addr(lua_State *L)
@@ -353,7 +353,7 @@ static int ssl_raw_client_addr(lua_State *L)
         lua_insert(L, -2);
         return 3;
     }
-    return push_raw_addr(L, &c->sockaddr, c->socklen);
+    return push_raw_addr(L, c->sockaddr, c->socklen);
 }
 
 static int ssl_get_tls1_version(lua_State *L)

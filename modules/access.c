@@ -101,7 +101,7 @@ static mg_int_t access_handler(mg_request_t *r)
     if (ac->rules == NULL) {
         return MG_DECLINED;
     }
-    mg_int_t rc = access_check(ac, (const struct sockaddr *)&r->connection->sockaddr);
+    mg_int_t rc = access_check(ac, r->connection->sockaddr);
     if (rc != MG_ERROR) {
         return rc;
     }
@@ -128,7 +128,7 @@ static mg_int_t stream_access_handler(mg_stream_session_t *s)
     if (ac->rules == NULL) {
         return MG_DECLINED;
     }
-    mg_int_t rc = access_check(ac, (const struct sockaddr *)&s->connection->sockaddr);
+    mg_int_t rc = access_check(ac, s->connection->sockaddr);
     if (rc != MG_ERROR) {
         return rc;
     }

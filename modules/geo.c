@@ -348,7 +348,7 @@ static mg_int_t geo_variable(mg_request_t *r, mg_http_var_value_t *v, uintptr_t 
         mg_http_var_value_t *src = mg_http_get_flushed_variable(r, (mg_uint_t)geo->index);
         ok = src && !src->not_found && parse_addr(src->value.data, src->value.len, &addr);
     } else {
-        ok = sockaddr_geo((struct sockaddr *)&r->connection->sockaddr, &addr);
+        ok = sockaddr_geo(r->connection->sockaddr, &addr);
     }
     if (ok && geo->nproxies) {
         real_addr(r, geo, &addr);
@@ -368,7 +368,7 @@ static mg_str_t geo_stream_variable(mg_stream_session_t *s, uintptr_t data)
         mg_str_t text = mg_stream_complex_value(s, geo->stream_source);
         ok = parse_addr(text.data, text.len, &addr);
     } else {
-        ok = sockaddr_geo((struct sockaddr *)&s->connection->sockaddr, &addr);
+        ok = sockaddr_geo(s->connection->sockaddr, &addr);
     }
     return geo_lookup(geo, ok, &addr);
 }

@@ -45,7 +45,7 @@ typedef struct {
 /* The connection's own address while a request carries another one. */
 typedef struct {
     mg_connection_t *c;
-    struct sockaddr_storage sockaddr;
+    struct sockaddr *sockaddr; /* in the connection's pool */
     socklen_t socklen;
     char *addr_text;
 } realip_saved_t;
@@ -249,7 +249,7 @@ static char *addr_text_copy(mg_pool_t *pool, const struct sockaddr_storage *addr
 static void realip_restore(void *data)
 {
     realip_saved_t *s = data;
-    memcpy(&s->c->sockaddr, &s->sockaddr, s->socklen);
+    s->c->sockaddr = s->sockaddr;
     s->c->socklen = s->socklen;
     s->c->addr_text = s->addr_text;
 }
@@ -270,8 +270,9 @@ static mg_int_t realip_handler(mg_request_t *r)
         return MG_DECLINED; /* applied already, in post-read or before an internal redirect */
     }
     mg_connection_t *c = r->connection;
-    struct sockaddr_storage addr = c->sockaddr;
+    struct sockaddr_storage addr = {0};
     socklen_t len = c->socklen;
+    memcpy(&addr, c->sockaddr, len);
     mg_int_t rv = MG_DECLINED;
     mg_table_elt_t *h = r->headers_in.headers.elts;
     size_t n = r->headers_in.headers.nelts;
@@ -328,13 +329,13 @@ static mg_int_t realip_handler(mg_request_t *r)
     }
     realip_saved_t *s = mg_palloc(m->pool, sizeof(realip_saved_t));
     s->c = c;
-    memcpy(&s->sockaddr, &c->sockaddr, c->socklen);
+    s->sockaddr = c->sockaddr;
     s->socklen = c->socklen;
     s->addr_text = c->addr_text;
     mg_pool_cleanup_add(m->pool, realip_restore, s);
-    memcpy(&c->sockaddr, &addr, len);
-    c->socklen = len;
     /* in the request's pool: the cleanup above puts the connection's back before it goes */
+    c->sockaddr = mg_sockaddr_dup(m->pool, &addr, len);
+    c->socklen = len;
     c->addr_text = addr_text_copy(m->pool, &addr);
     return MG_DECLINED;
 }
@@ -343,7 +344,7 @@ static mg_int_t var_realip(mg_request_t *r, mg_http_var_value_t *v, uintptr_t po
 {
     mg_connection_t *c = r->connection;
     realip_saved_t *s = mg_pool_cleanup_find(main_request(r)->pool, realip_restore);
-    const struct sockaddr *sa = (const struct sockaddr *)(s ? &s->sockaddr : &c->sockaddr);
+    const struct sockaddr *sa = s ? s->sockaddr : c->sockaddr;
     const char *text = s ? s->addr_text : c->addr_text;
     if (port) {
         in_port_t p = mg_sockaddr_port(sa);
@@ -390,8 +391,7 @@ static mg_int_t stream_realip_handler(mg_stream_session_t *s)
     realip_conf_t *rc = mg_stream_get_srv_conf(s, mg_realip_module);
     mg_connection_t *c = s->connection;
     mg_proxy_protocol_t *pp = c->proxy_protocol;
-    if (rc->from == NULL || pp == NULL || pp->src_addr.len == 0 ||
-        !trusted(rc, (struct sockaddr *)&c->sockaddr)) {
+    if (rc->from == NULL || pp == NULL || pp->src_addr.len == 0 || !trusted(rc, c->sockaddr)) {
         return MG_DECLINED;
     }
     struct sockaddr_storage addr;
@@ -406,13 +406,13 @@ static mg_int_t stream_realip_handler(mg_stream_session_t *s)
     }
     realip_saved_t *saved = mg_palloc(s->pool, sizeof(realip_saved_t));
     saved->c = c;
-    memcpy(&saved->sockaddr, &c->sockaddr, c->socklen);
+    saved->sockaddr = c->sockaddr;
     saved->socklen = c->socklen;
     saved->addr_text = c->addr_text;
     s->ctx[mg_realip_module.index] = saved;
-    memcpy(&c->sockaddr, &addr, len);
+    /* in the connection's pool: the session's lines (and the connection's close) use them */
+    c->sockaddr = mg_sockaddr_dup(c->pool, &addr, len);
     c->socklen = len;
-    /* in the connection's pool: the session's lines (and the connection's close) use it */
     c->addr_text = addr_text_copy(c->pool, &addr);
     return MG_DECLINED;
 }
@@ -421,7 +421,7 @@ static mg_str_t stream_var_realip(mg_stream_session_t *s, uintptr_t port)
 {
     mg_connection_t *c = s->connection;
     realip_saved_t *saved = s->ctx[mg_realip_module.index];
-    const struct sockaddr *sa = (const struct sockaddr *)(saved ? &saved->sockaddr : &c->sockaddr);
+    const struct sockaddr *sa = saved ? saved->sockaddr : c->sockaddr;
     const char *text = saved ? saved->addr_text : c->addr_text;
     if (port) {
         in_port_t p = mg_sockaddr_port(sa);

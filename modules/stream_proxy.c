@@ -204,11 +204,11 @@ static int proxy_protocol_line(proxy_t *u, char *line)
     mg_connection_t *c = u->s->connection;
     char src[128] = "", dst[128] = "";
     mg_conn_local_addr(c);
-    int family = c->sockaddr.ss_family;
+    int family = c->sockaddr->sa_family;
     if (family == AF_INET || family == AF_INET6) {
-        mg_sockaddr_text((struct sockaddr *)&c->sockaddr, src, sizeof(src), 0);
+        mg_sockaddr_text(c->sockaddr, src, sizeof(src), 0);
         mg_sockaddr_text(c->local_sockaddr, dst, sizeof(dst), 0);
-        in_port_t sport = mg_sockaddr_port((struct sockaddr *)&c->sockaddr);
+        in_port_t sport = mg_sockaddr_port(c->sockaddr);
         in_port_t dport = mg_sockaddr_port(c->local_sockaddr);
         return snprintf(line, 300, "PROXY %s %s %s %u %u\r\n", family == AF_INET ? "TCP4" : "TCP6",
                         src, dst, (unsigned)sport, (unsigned)dport);

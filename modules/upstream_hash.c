@@ -265,7 +265,7 @@ static mg_int_t ip_hash_init_request(mg_request_t *r, mg_upstream_pick_t *pick)
         return MG_ERROR;
     }
     hash_data_t *hd = pick->data;
-    struct sockaddr *sa = (struct sockaddr *)&r->connection->sockaddr;
+    struct sockaddr *sa = r->connection->sockaddr;
     if (sa->sa_family == AF_INET) {
         hd->addr = (const unsigned char *)&((struct sockaddr_in *)sa)->sin_addr.s_addr;
         hd->addrlen = 3;

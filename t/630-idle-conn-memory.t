@@ -3,8 +3,9 @@
 # divided by N. An HTTPS connection holds OpenSSL's state (its record buffers released while
 # idle), an h2c one nghttp2's session (HPACK tables, its stream map; its frame buffer's pages
 # are given back a second after the last stream, v2.c's trim); both hold moongate's connection
-# (mg_connection_t, 712 bytes since its local address, address text, write event and timer's
-# event left it) and its pool's first block, and neither the HTTP/1 head buffer nor h2's input
+# (mg_connection_t, 568 bytes since its local address, address text, write event, timer's
+# event and client address left it, in its pool's first block: 1056 bytes with
+# mg_http_conn_t), and neither the HTTP/1 head buffer nor h2's input
 # and output buffers (the worker's). Measured here (OpenSSL 3.0, nghttp2 1.52, 200
 # connections): HTTPS 14.7 KiB (15.1 before; nginx 14.2), h2c 11.7 once trimmed (15.6 before
 # the trim, 15.9 before mg_connection_t shrank; nginx 6.2); the bounds catch a buffer kept

@@ -58,22 +58,26 @@ typedef struct mg_http_conn_s {
     unsigned ssl_sni_server : 1; /* the SNI name is one of the address's servers' names (a
                                     name no server has falls to the default without it):
                                     only then may a Host naming another be refused 421 */
-    mg_str_t ssl_servername;     /* the SNI name, lowercase */
     unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
     unsigned v2_preface : 1;     /* plain h2 may begin here: the first bytes are checked */
+    /* (beside the bits, in what would be padding: every connection's pool holds this) */
+    unsigned char stat;      /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
+    mg_str_t ssl_servername; /* the SNI name, lowercase */
     struct mg_http_v2_conn_s *v2;       /* the connection speaks h2 (v2.c) */
     struct mg_http_v2_stream_s *stream; /* a request connection of an h2 stream (v2_stream.c):
                                            no socket, the stream's I/O */
-    unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
 } mg_http_conn_t;
 
-/* What every HTTP connection puts in its pool: its mg_http_conn_t, four cleanups (its two
- * buffers, its request, h2's session) and the client address's text (c->addr_text). The
- * pool's first block holds that whatever connection_pool_size (the blocks' size, 512 as
- * nginx's) says, so the connection's state takes one allocation, not a 2k block mostly unused
- * (672 bytes of it were, h1 or h2). */
+/* What every HTTP connection puts in its pool after its mg_connection_t (the first block's
+ * first bytes), as mg_conn_create and mg_http_init_connection allocate it: the client's
+ * address (c->sockaddr, an IPv6 one's 28 bytes, and a NUL) and its text (c->addr_text,
+ * unaligned), its mg_http_conn_t, two cleanups (its own: buffers, head and request; h2's
+ * session). The pool's first block holds that whatever connection_pool_size (the blocks' size
+ * with their headers, 512 as nginx's) says, so the connection's state takes one allocation
+ * (1056 bytes), not a 2k block mostly unused (672 bytes of it were, h1 or h2). */
 #define MG_HTTP_CONN_POOL_FIRST                                                                    \
-    ((sizeof(mg_http_conn_t) + 15) / 16 * 16 + 4 * MG_POOL_CLEANUP_SIZE + MG_CONN_ADDR_TEXT_MAX)
+    ((sizeof(struct sockaddr_in6) + 1 + MG_CONN_ADDR_TEXT_MAX + 15) / 16 * 16 +                    \
+     (sizeof(mg_http_conn_t) + 15) / 16 * 16 + 2 * MG_POOL_CLEANUP_SIZE)
 
 typedef struct mg_http_aio_s mg_http_aio_t;
 

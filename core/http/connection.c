@@ -137,21 +137,19 @@ mg_log_t *mg_http_request_log(mg_request_t *r)
     return &r->connection->log;
 }
 
-static void free_buf(void *data)
-{
-    free(*(char **)data);
-}
-
-/* A connection closed under a request (client gone, shutdown) takes the request with it, or
- * the head it was reading. */
-static void free_request(void *data)
+/* The connection's pool goes: a connection closed under a request (client gone, shutdown)
+ * takes the request with it, or the head it was reading, and its head buffer. One cleanup
+ * for the three (two more were 64 bytes of every connection's pool's first block). */
+static void http_conn_gone(void *data)
 {
     mg_connection_t *c = data;
     mg_http_conn_t *hc = c->data;
+    mg_http_conn_head_free(hc);
     if (hc->r) {
         mg_http_free_request(hc->r);
     }
     mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
+    free(hc->buf);
 }
 
 static void use_error_log(mg_connection_t *c, mg_http_srv_conf_t *srv)
@@ -270,11 +268,6 @@ void mg_http_conn_head_free(mg_http_conn_t *hc)
     hc->head = NULL;
 }
 
-static void free_head(void *data)
-{
-    mg_http_conn_head_free(data);
-}
-
 /* The next head starts at hc->start: forget the previous one's parse, keep its array (none
  * when the connection gave it back meanwhile: the request ended at once). */
 static void head_reset(mg_http_conn_t *hc)
@@ -332,9 +325,7 @@ void mg_http_init_connection(mg_connection_t *c)
     mg_http_conn_set_server(c, cscf);
     hc->proxy_protocol = hc->addr_conf->proxy_protocol;
     /* the head buffer and the parser's block come with the first read (head_buf_take) */
-    mg_pool_cleanup_add(c->pool, free_buf, &hc->buf);
-    mg_pool_cleanup_add(c->pool, free_request, c);
-    mg_pool_cleanup_add(c->pool, free_head, hc);
+    mg_pool_cleanup_add(c->pool, http_conn_gone, c);
     c->read_handler = read_head;
     c->timeout_handler = head_timeout;
     mg_conn_timer_set(c, cscf->client_header_timeout);

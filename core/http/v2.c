@@ -1106,7 +1106,7 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_set_local_window_size(h2->session, NGHTTP2_FLAG_NONE, 0,
                                           NGHTTP2_MAX_WINDOW_SIZE);
 
-    if (!c->tcp_nodelay && c->sockaddr.ss_family != AF_UNIX) {
+    if (!c->tcp_nodelay && c->sockaddr->sa_family != AF_UNIX) {
         /* frames of several streams leave as they come: Nagle would hold the small ones */
         int one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

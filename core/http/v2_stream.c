@@ -519,7 +519,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->listening = c->listening;
     fc->log = c->log;
     fc->log.action = "reading client request headers"; /* a stream's lines, as nginx */
-    fc->sockaddr = c->sockaddr;
+    fc->sockaddr = mg_sockaddr_dup(pool, c->sockaddr, c->socklen);
     fc->socklen = c->socklen;
     mg_conn_local_addr(c);
     /* a copy: the stream may outlive the connection's pool */

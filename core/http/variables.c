@@ -363,13 +363,15 @@ static mg_int_t var_remote_addr(mg_request_t *r, mg_http_var_value_t *v, uintptr
 static mg_int_t var_binary_remote_addr(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    struct sockaddr *sa = (struct sockaddr *)&r->connection->sockaddr;
+    struct sockaddr *sa = r->connection->sockaddr;
     if (sa->sa_family == AF_INET) {
         VAR_VALUE(v, &((struct sockaddr_in *)sa)->sin_addr, 4);
     } else if (sa->sa_family == AF_INET6) {
         VAR_VALUE(v, &((struct sockaddr_in6 *)sa)->sin6_addr, 16);
     } else {
-        VAR_VALUE(v, "", 0);
+        /* a unix peer's is its text, "unix:", as nginx's: limit_req and limit_conn keyed on
+         * it count unix clients together rather than skip an empty key */
+        VAR_VALUE(v, r->connection->addr_text, strlen(r->connection->addr_text));
     }
     return MG_OK;
 }
@@ -377,7 +379,7 @@ static mg_int_t var_binary_remote_addr(mg_request_t *r, mg_http_var_value_t *v, 
 static mg_int_t var_remote_port(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    in_port_t port = mg_sockaddr_port((struct sockaddr *)&r->connection->sockaddr);
+    in_port_t port = mg_sockaddr_port(r->connection->sockaddr);
     if (port == 0) {
         VAR_VALUE(v, "", 0);
         return MG_OK;

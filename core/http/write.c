@@ -162,7 +162,7 @@ static mg_int_t header_write_filter(mg_request_t *r)
         ho->last_modified = NULL;
     }
     mg_connection_t *conn = r->connection;
-    if (clcf->tcp_nodelay && !conn->tcp_nodelay && conn->sockaddr.ss_family != AF_UNIX) {
+    if (clcf->tcp_nodelay && !conn->tcp_nodelay && conn->sockaddr->sa_family != AF_UNIX) {
         /* once per connection, where tcp_nodelay is on: a response may take several writes */
         int one = 1;
         setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

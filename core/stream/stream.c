@@ -996,17 +996,16 @@ static void init_connection(mg_connection_t *c)
     if (cscf->error_log) {
         mg_log_use(&c->log, cscf->error_log);
     }
-    if (c->sockaddr.ss_family == AF_UNIX) {
+    if (c->sockaddr->sa_family == AF_UNIX) {
         mg_stream_log_plain(s, MG_LOG_INFO, "%sclient %s connected to %s",
                             c->listening->udp ? "udp " : "", c->addr_text, addr->addr_text);
     } else {
         mg_stream_log_plain(s, MG_LOG_INFO, "%sclient %s:%u connected to %s",
                             c->listening->udp ? "udp " : "", c->addr_text,
-                            (unsigned)mg_sockaddr_port((struct sockaddr *)&c->sockaddr),
-                            addr->addr_text);
+                            (unsigned)mg_sockaddr_port(c->sockaddr), addr->addr_text);
     }
     c->log.action = "initializing session";
-    if (cscf->tcp_nodelay && c->sockaddr.ss_family != AF_UNIX && !c->listening->udp) {
+    if (cscf->tcp_nodelay && c->sockaddr->sa_family != AF_UNIX && !c->listening->udp) {
         int one = 1;
         if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0) {
             c->tcp_nodelay = 1;

@@ -72,18 +72,18 @@ static udp_table_t *table_of(mg_listening_t *ls)
 }
 
 /* FNV-1a over the address and the port */
-static size_t addr_hash(const struct sockaddr_storage *ss)
+static size_t addr_hash(const struct sockaddr *sa)
 {
     const unsigned char *p = NULL;
     size_t len = 0;
     in_port_t port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
         p = (const unsigned char *)&sin->sin_addr;
         len = sizeof(sin->sin_addr);
         port = sin->sin_port;
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
         p = (const unsigned char *)&sin6->sin6_addr;
         len = sizeof(sin6->sin6_addr);
         port = sin6->sin6_port;
@@ -99,7 +99,7 @@ static size_t addr_hash(const struct sockaddr_storage *ss)
 
 static void bucket_add(udp_table_t *t, udp_conn_t *u)
 {
-    udp_conn_t **b = &t->buckets[addr_hash(&u->c->sockaddr) & (t->size - 1)];
+    udp_conn_t **b = &t->buckets[addr_hash(u->c->sockaddr) & (t->size - 1)];
     u->prev = NULL;
     u->next = *b;
     if (*b) {
@@ -130,11 +130,11 @@ static void table_add(udp_table_t *t, udp_conn_t *u)
 
 static udp_conn_t *table_find(udp_table_t *t, const struct sockaddr_storage *ss)
 {
-    udp_conn_t *u = t->buckets[addr_hash(ss) & (t->size - 1)];
+    udp_conn_t *u = t->buckets[addr_hash((const struct sockaddr *)ss) & (t->size - 1)];
     /* a session closed in this turn of the loop stays listed until its connection is freed:
      * the next datagram from its client starts a new one instead of being lost */
-    while (u && (u->c->closed || !mg_sockaddr_equal((struct sockaddr *)&u->c->sockaddr,
-                                                    (const struct sockaddr *)ss, 1))) {
+    while (u &&
+           (u->c->closed || !mg_sockaddr_equal(u->c->sockaddr, (const struct sockaddr *)ss, 1))) {
         u = u->next;
     }
     return u;
@@ -178,7 +178,7 @@ static ssize_t udp_recv(mg_connection_t *c, char *buf, size_t len)
 
 static ssize_t udp_send(mg_connection_t *c, const char *buf, size_t len)
 {
-    return sendto(c->fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&c->sockaddr, c->socklen);
+    return sendto(c->fd, buf, len, MSG_NOSIGNAL, c->sockaddr, c->socklen);
 }
 
 void mg_stream_udp_detach(mg_connection_t *c)
@@ -191,7 +191,7 @@ void mg_stream_udp_detach(mg_connection_t *c)
     if (u->prev) {
         u->prev->next = u->next;
     } else {
-        t->buckets[addr_hash(&u->c->sockaddr) & (t->size - 1)] = u->next;
+        t->buckets[addr_hash(u->c->sockaddr) & (t->size - 1)] = u->next;
     }
     if (u->next) {
         u->next->prev = u->prev;

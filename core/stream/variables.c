@@ -36,23 +36,23 @@ static mg_str_t v_remote_port(mg_stream_session_t *s, uintptr_t data)
 {
     (void)data;
     mg_connection_t *c = s->connection;
-    if (c->sockaddr.ss_family == AF_UNIX) {
+    if (c->sockaddr->sa_family == AF_UNIX) {
         return (mg_str_t)mg_string("");
     }
-    return printf_value(s, "%u", (unsigned)mg_sockaddr_port((struct sockaddr *)&c->sockaddr));
+    return printf_value(s, "%u", (unsigned)mg_sockaddr_port(c->sockaddr));
 }
 
 static mg_str_t v_binary_remote_addr(mg_stream_session_t *s, uintptr_t data)
 {
     (void)data;
     mg_connection_t *c = s->connection;
-    if (c->sockaddr.ss_family == AF_INET) {
-        return mg_pstr(s->pool, (char *)&((struct sockaddr_in *)&c->sockaddr)->sin_addr, 4);
+    if (c->sockaddr->sa_family == AF_INET) {
+        return mg_pstr(s->pool, (char *)&((struct sockaddr_in *)c->sockaddr)->sin_addr, 4);
     }
-    if (c->sockaddr.ss_family == AF_INET6) {
-        return mg_pstr(s->pool, (char *)&((struct sockaddr_in6 *)&c->sockaddr)->sin6_addr, 16);
+    if (c->sockaddr->sa_family == AF_INET6) {
+        return mg_pstr(s->pool, (char *)&((struct sockaddr_in6 *)c->sockaddr)->sin6_addr, 16);
     }
-    return (mg_str_t)mg_string("");
+    return mg_pstr(s->pool, c->addr_text, strlen(c->addr_text)); /* "unix:", as nginx */
 }
 
 static mg_str_t v_server_addr(mg_stream_session_t *s, uintptr_t port)
