@@ -31,6 +31,10 @@ struct mg_http_subrequest_s {
     unsigned background : 1;  /* the creator's end waits for it; its output is dropped */
     unsigned in_memory : 1;   /* subrequest_output_buffer_size bounds the body */
     unsigned too_big : 1;     /* ... and it was beyond */
+    unsigned error_page : 1;  /* its body is the error page made for its status */
+    /* told of each capture (postpone.c streams what its creator may send at once) */
+    mg_http_subrequest_output_pt on_output;
+    void *output_data;
 };
 
 /* The creator's pool goes: a child still running goes with it, without its callback (its
@@ -220,6 +224,7 @@ int mg_http_subrequest_finalize(mg_request_t *sr, mg_int_t rc)
         return 1;
     }
     if (sr->subrequest->error_pages && rc >= MG_HTTP_SPECIAL_RESPONSE && !sr->header_sent) {
+        sr->subrequest->error_page = 1;
         return 0; /* in-stream (ssi, addition): nginx sends the page into the stream */
     }
     if (rc >= MG_HTTP_SPECIAL_RESPONSE || rc == MG_HTTP_CREATED || rc == MG_HTTP_NO_CONTENT) {
@@ -273,11 +278,13 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
 {
     mg_http_subrequest_t *s0 = sr->subrequest;
     struct capture_s *s = s0->cap;
+    unsigned flags = 0;
     for (mg_buf_t *b = in; b; b = b->next) {
         if (b->last_buf) {
             sr->last_queued = 1;
             sr->response_done = 1;
         }
+        flags |= b->flush ? MG_HTTP_SUBREQUEST_FLUSH : 0;
         size_t size = mg_buf_size(b);
         if (size == 0 || s0->finished || s0->background) {
             continue;
@@ -316,7 +323,21 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
             sr->bytes_sent += (size_t)got;
         }
     }
+    if (s0->on_output && !s0->finished && (s->len || flags)) {
+        return s0->on_output(sr, s0->output_data, flags);
+    }
     return MG_OK;
+}
+
+void mg_http_subrequest_on_output(mg_request_t *sr, mg_http_subrequest_output_pt fn, void *data)
+{
+    sr->subrequest->on_output = fn;
+    sr->subrequest->output_data = data;
+}
+
+int mg_http_subrequest_error_page(mg_request_t *sr)
+{
+    return sr->subrequest->error_page;
 }
 
 mg_str_t mg_http_subrequest_body(mg_request_t *sr)
