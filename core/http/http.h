@@ -814,9 +814,16 @@ int mg_http_subrequest_too_big(mg_request_t *sr);
 int mg_http_subrequest_error_page(mg_request_t *sr);
 /* fn runs (from sr's body filters) after each capture that added bytes or carried a flush
  * (flags: MG_HTTP_SUBREQUEST_FLUSH), until sr finished; it may take the body captured so far.
- * Its MG_ERROR fails sr's output. */
+ * MG_DECLINED: sr is held (what it captured may be spilled), MG_ERROR fails sr's output. */
 #define MG_HTTP_SUBREQUEST_FLUSH 1
 typedef mg_int_t (*mg_http_subrequest_output_pt)(mg_request_t *sr, void *data, unsigned flags);
+/* sr's held capture (its on_output declined) beyond `after` bytes is written to a temporary
+ * file under tp, up to max bytes there, with nginx's warn line (its upstream engine calls this
+ * for a buffered response). What was spilled comes before the body in memory: the caller
+ * takes it first, a range of fd (the creator's: valid until the creator ends); 0: none. */
+void mg_http_subrequest_spill(mg_request_t *sr, const mg_http_temp_path_t *tp, size_t after,
+                              off_t max);
+int mg_http_subrequest_take_file(mg_request_t *sr, int *fd, off_t *from, off_t *to);
 void mg_http_subrequest_on_output(mg_request_t *sr, mg_http_subrequest_output_pt fn, void *data);
 
 /* ---- in-stream subrequests (postpone.c) ---- */

@@ -21,6 +21,7 @@ typedef struct pp_entry_s {
     mg_request_t *sr;
     char *body; /* the subrequest's body once done (malloc'ed) */
     size_t len;
+    mg_buf_t *file; /* ... and what it spilled before it (mg_http_subrequest_spill), or NULL */
     mg_http_subrequest_done_pt done;
     void *data;
     mg_request_t *r;
@@ -106,22 +107,47 @@ static void keep_blob(pp_ctx_t *ctx, char *body)
     ctx->blobs[ctx->nblobs++] = body;
 }
 
+/* What sr spilled to a file and was not passed on yet, as a file buffer; NULL: none. */
+static mg_buf_t *take_file(mg_request_t *r, mg_request_t *sr)
+{
+    int fd;
+    off_t from, to;
+    if (!mg_http_subrequest_take_file(sr, &fd, &from, &to)) {
+        return NULL;
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
+    b->in_file = 1;
+    b->fd = fd;
+    b->file_pos = from;
+    b->file_last = to;
+    return b;
+}
+
 /* The queue's first place is a running subrequest's: what it captured so far goes on, with a
  * flush when it had one (the writer sends it at once; a recycled mark is not passed on: nginx
  * holds such a part for postpone_output). The creator still holds what it gave after it. */
 static mg_int_t stream_part(mg_request_t *r, pp_ctx_t *ctx, pp_entry_t *e, unsigned flags)
 {
     size_t len;
+    mg_buf_t *file = take_file(r, e->sr);
     char *body = mg_http_subrequest_take_body(e->sr, &len);
-    if (body == NULL && !(flags & MG_HTTP_SUBREQUEST_FLUSH)) {
+    if (file == NULL && body == NULL && !(flags & MG_HTTP_SUBREQUEST_FLUSH)) {
         return MG_OK;
     }
     release_blobs(r, ctx);
-    mg_buf_t *out = mg_buf_mem(r->pool, body ? body : "", body ? len : 0);
-    if (body) {
-        keep_blob(ctx, body);
+    mg_buf_t *out = file;
+    if (body || flags) {
+        mg_buf_t *b = mg_buf_mem(r->pool, body ? body : "", body ? len : 0);
+        if (body) {
+            keep_blob(ctx, body);
+        }
+        b->flush = (flags & MG_HTTP_SUBREQUEST_FLUSH) != 0;
+        if (out) {
+            out->next = b;
+        } else {
+            out = b;
+        }
     }
-    out->flush = (flags & MG_HTTP_SUBREQUEST_FLUSH) != 0;
     mg_int_t rc = pass(r, ctx, out);
     r->buffered = 1;
     r->buffered_waits = 1;
@@ -143,14 +169,22 @@ static mg_int_t flush(mg_request_t *r, pp_ctx_t *ctx)
         }
         mg_buf_t *out = e->out;
         if (e->sr) {
-            if (e->len == 0) {
+            if (e->len == 0 && e->file == NULL) {
                 /* nothing (more) to add: no call without input, which would make the writer
                  * send what it holds for postpone_output (nginx's goes on to the next part) */
                 continue;
             }
-            out = mg_buf_mem(r->pool, e->body, e->len);
-            keep_blob(ctx, e->body);
-            e->body = NULL;
+            out = e->file;
+            if (e->len) {
+                mg_buf_t *b = mg_buf_mem(r->pool, e->body, e->len);
+                keep_blob(ctx, e->body);
+                e->body = NULL;
+                if (out) {
+                    out->next = b;
+                } else {
+                    out = b;
+                }
+            }
         }
         rc = pass(r, ctx, out);
         if (rc == MG_ERROR) {
@@ -215,6 +249,7 @@ static void on_done(mg_request_t *sr, void *data)
     if (e->done) {
         e->done(sr, e->data); /* may replace the body (ssi's stub) */
     }
+    e->file = take_file(r, sr);
     e->body = mg_http_subrequest_take_body(sr, &e->len);
     if (ctx->flushing) {
         return;
@@ -270,7 +305,12 @@ static mg_int_t on_output(mg_request_t *sr, void *data, unsigned flags)
     pp_entry_t *e = data;
     pp_ctx_t *ctx = e->ctx;
     if (ctx->head != e || ctx->flushing || !may_stream(e)) {
-        return MG_OK; /* held until its turn */
+        return MG_DECLINED; /* held until its turn */
+    }
+    if (e->r->parent == NULL && e->r->connection->writing) {
+        /* the client is slower: kept (spilled) meanwhile, and passed on when the writer
+         * drained and called the filters again (flush) */
+        return MG_DECLINED;
     }
     return stream_part(e->r, ctx, e, flags);
 }
