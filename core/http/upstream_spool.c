@@ -550,6 +550,20 @@ void mg_upstream_spool_read(mg_upstream_t *u)
     }
 }
 
+void mg_upstream_spool_drop_open(mg_upstream_t *u)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    if (sp == NULL || !sp->open || sp->held_n == 0) {
+        return;
+    }
+    spool_read_t *h = held_at(sp, u, sp->held_n - 1);
+    sp->state[h->slot] = SLOT_FREE;
+    sp->held_n--;
+    sp->fill = -1;
+    sp->filled = 0;
+    sp->open = 0;
+}
+
 mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last)
 {
     mg_upstream_spool_t *sp = u->spool;
