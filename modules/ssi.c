@@ -703,8 +703,10 @@ static void include_done(mg_request_t *sr, void *data)
         return;
     }
     if (inc->stub) {
-        mg_str_t body = mg_http_subrequest_body(sr);
-        if (body.len == 0 || sr->headers_out.status >= MG_HTTP_SPECIAL_RESPONSE) {
+        /* as nginx's: the stub stands for a response that gave nothing (its body may have
+         * been passed on already) or for the error page made for its status; an error
+         * status whose body came from its handler (a proxied 404) stays */
+        if (sr->bytes_sent == 0 || mg_http_subrequest_error_page(sr)) {
             ssi_ctx_t *sctx = mg_http_get_ctx(sr, mg_ssi_module);
             char *text;
             size_t len;
@@ -845,6 +847,11 @@ static mg_int_t cmd_include(ssi_ctx_t *ctx, mg_str_t *pm)
             return MG_ERROR;
         }
         rc = mg_http_subrequest_inline(r, uri, &args, include_done, inc, &sr);
+        if (rc == MG_OK) {
+            /* nginx's active subrequest: passed on as it comes once its turn came; with a
+             * stub, an error page is held (the stub may stand for it) */
+            mg_http_subrequest_stream(sr, stub != NULL);
+        }
     }
     if (rc != MG_OK) {
         ssi_log(r, "subrequests cycle while processing \"%.*s\"", (int)uri.len, uri.data);

@@ -818,6 +818,21 @@ void mg_http_subrequest_error_pages(mg_request_t *sr);
  * in `done` (nginx then ends the client's request too). */
 void mg_http_subrequest_in_memory(mg_request_t *sr);
 int mg_http_subrequest_too_big(mg_request_t *sr);
+/* Whether sr's body is the error page made for its status (error_pages), not its handler's. */
+int mg_http_subrequest_error_page(mg_request_t *sr);
+/* fn runs (from sr's body filters) after each capture that added bytes or carried a flush
+ * (flags: MG_HTTP_SUBREQUEST_FLUSH), until sr finished; it may take the body captured so far.
+ * MG_DECLINED: sr is held (what it captured may be spilled), MG_ERROR fails sr's output. */
+#define MG_HTTP_SUBREQUEST_FLUSH 1
+typedef mg_int_t (*mg_http_subrequest_output_pt)(mg_request_t *sr, void *data, unsigned flags);
+/* sr's held capture (its on_output declined) beyond `after` bytes is written to a temporary
+ * file under tp, up to max bytes there, with nginx's warn line (its upstream engine calls this
+ * for a buffered response). What was spilled comes before the body in memory: the caller
+ * takes it first, a range of fd (the creator's: valid until the creator ends); 0: none. */
+void mg_http_subrequest_spill(mg_request_t *sr, const mg_http_temp_path_t *tp, size_t after,
+                              off_t max);
+int mg_http_subrequest_take_file(mg_request_t *sr, int *fd, off_t *from, off_t *to);
+void mg_http_subrequest_on_output(mg_request_t *sr, mg_http_subrequest_output_pt fn, void *data);
 
 /* ---- in-stream subrequests (postpone.c) ---- */
 /* A subrequest of r (as mg_http_subrequest, error statuses with their pages) whose body takes
@@ -828,6 +843,12 @@ int mg_http_subrequest_too_big(mg_request_t *sr);
  * deep, not logged). */
 mg_int_t mg_http_subrequest_inline(mg_request_t *r, mg_str_t uri, mg_str_t *args,
                                    mg_http_subrequest_done_pt done, void *data, mg_request_t **psr);
+/* sr, just made by mg_http_subrequest_inline, streams as nginx's active subrequest: once its
+ * place is the first of r's queue (what r gave before it went on), what it outputs is passed
+ * on as it comes instead of at its end; a later one waits in memory for its turn, then what it
+ * captured meanwhile goes at once. keep_error_page: an error page made for its status is held
+ * until its end (SSI's stub may stand for it). */
+void mg_http_subrequest_stream(mg_request_t *sr, int keep_error_page);
 /* Hooks of the request's life: finalize (an error or a status ends a subrequest at once:
  * returns 1), the end of a subrequest that completed normally, and the end of the body
  * filters, where a subrequest's output is captured instead of written. */

@@ -6,9 +6,10 @@
  * (the input is held, r->buffered set), and the subrequest's captured body is put in its place
  * when it ends (from the loop). The queue then goes on to the next filter in order.
  *
- * A subrequest's body is captured whole (subrequest.c) and passed on as one memory buffer,
- * freed once the writer no longer needs it: an included response is held in memory while it
- * waits for its turn, the creator's own output streams.
+ * A subrequest's body is captured (subrequest.c) and passed on as memory buffers, freed once
+ * the writer no longer needs them: an included response is held in memory while it waits for
+ * its turn, the creator's own output streams. One made to stream (SSI's includes, as nginx's
+ * active subrequest) is passed on as it comes once its place is the first of the queue.
  */
 #include <stdlib.h>
 
@@ -20,11 +21,14 @@ typedef struct pp_entry_s {
     mg_request_t *sr;
     char *body; /* the subrequest's body once done (malloc'ed) */
     size_t len;
+    mg_buf_t *file; /* ... and what it spilled before it (mg_http_subrequest_spill), or NULL */
     mg_http_subrequest_done_pt done;
     void *data;
     mg_request_t *r;
     struct pp_ctx_s *ctx;
     unsigned finished : 1;
+    unsigned stream : 1;          /* passed on as it comes when first (mg_http_subrequest_stream) */
+    unsigned keep_error_page : 1; /* ... but not an error page made for its status */
 } pp_entry_t;
 
 typedef struct pp_ctx_s {
@@ -32,6 +36,7 @@ typedef struct pp_ctx_s {
     char **blobs; /* bodies passed on, freed when the writer is done with them */
     size_t nblobs, cap;
     unsigned flushing : 1;
+    unsigned down_buffered : 1; /* a filter after this one kept input back (its r->buffered) */
 } pp_ctx_t;
 
 mg_module_t mg_http_postpone_module;
@@ -73,9 +78,24 @@ static pp_ctx_t *get_ctx(mg_request_t *r, int create)
  * output is copied as it comes; the client's waits for the writer and for gzip. */
 static void release_blobs(mg_request_t *r, pp_ctx_t *ctx)
 {
-    if (ctx->nblobs && (r->parent || (r->hc->out == NULL && !r->buffered))) {
+    if (ctx->nblobs && (r->parent || (r->hc->out == NULL && !ctx->down_buffered))) {
         free_blobs(ctx);
     }
+}
+
+/* The next filters' r->buffered is theirs alone during the call (ours is put back after). */
+static mg_int_t pass(mg_request_t *r, pp_ctx_t *ctx, mg_buf_t *out)
+{
+    r->buffered = 0;
+    r->buffered_waits = 0;
+    mg_int_t rc = next_body_filter(r, out);
+    ctx->down_buffered = r->buffered;
+    return rc;
+}
+
+static int may_stream(pp_entry_t *e)
+{
+    return e->stream && !(e->keep_error_page && mg_http_subrequest_error_page(e->sr));
 }
 
 static void keep_blob(pp_ctx_t *ctx, char *body)
@@ -85,6 +105,53 @@ static void keep_blob(pp_ctx_t *ctx, char *body)
         ctx->blobs = mg_realloc(ctx->blobs, ctx->cap * sizeof(char *));
     }
     ctx->blobs[ctx->nblobs++] = body;
+}
+
+/* What sr spilled to a file and was not passed on yet, as a file buffer; NULL: none. */
+static mg_buf_t *take_file(mg_request_t *r, mg_request_t *sr)
+{
+    int fd;
+    off_t from, to;
+    if (!mg_http_subrequest_take_file(sr, &fd, &from, &to)) {
+        return NULL;
+    }
+    mg_buf_t *b = mg_buf_mem(r->pool, NULL, 0);
+    b->in_file = 1;
+    b->fd = fd;
+    b->file_pos = from;
+    b->file_last = to;
+    return b;
+}
+
+/* The queue's first place is a running subrequest's: what it captured so far goes on, with a
+ * flush when it had one (the writer sends it at once; a recycled mark is not passed on: nginx
+ * holds such a part for postpone_output). The creator still holds what it gave after it. */
+static mg_int_t stream_part(mg_request_t *r, pp_ctx_t *ctx, pp_entry_t *e, unsigned flags)
+{
+    size_t len;
+    mg_buf_t *file = take_file(r, e->sr);
+    char *body = mg_http_subrequest_take_body(e->sr, &len);
+    if (file == NULL && body == NULL && !(flags & MG_HTTP_SUBREQUEST_FLUSH)) {
+        return MG_OK;
+    }
+    release_blobs(r, ctx);
+    mg_buf_t *out = file;
+    if (body || flags) {
+        mg_buf_t *b = mg_buf_mem(r->pool, body ? body : "", body ? len : 0);
+        if (body) {
+            keep_blob(ctx, body);
+        }
+        b->flush = (flags & MG_HTTP_SUBREQUEST_FLUSH) != 0;
+        if (out) {
+            out->next = b;
+        } else {
+            out = b;
+        }
+    }
+    mg_int_t rc = pass(r, ctx, out);
+    r->buffered = 1;
+    r->buffered_waits = 1;
+    return rc == MG_ERROR ? MG_ERROR : MG_OK;
 }
 
 /* Pass the queue's head on while it is data or a finished subrequest. MG_AGAIN when the
@@ -102,18 +169,32 @@ static mg_int_t flush(mg_request_t *r, pp_ctx_t *ctx)
         }
         mg_buf_t *out = e->out;
         if (e->sr) {
-            out = e->len ? mg_buf_mem(r->pool, e->body, e->len) : NULL;
-            if (e->body) {
+            if (e->len == 0 && e->file == NULL) {
+                /* nothing (more) to add: no call without input, which would make the writer
+                 * send what it holds for postpone_output (nginx's goes on to the next part) */
+                continue;
+            }
+            out = e->file;
+            if (e->len) {
+                mg_buf_t *b = mg_buf_mem(r->pool, e->body, e->len);
                 keep_blob(ctx, e->body);
                 e->body = NULL;
+                if (out) {
+                    out->next = b;
+                } else {
+                    out = b;
+                }
             }
         }
-        r->buffered = 0;
-        r->buffered_waits = 0;
-        rc = next_body_filter(r, out);
+        rc = pass(r, ctx, out);
         if (rc == MG_ERROR) {
             break;
         }
+    }
+    if (ctx->head && rc != MG_ERROR && may_stream(ctx->head)) {
+        /* its turn came: what it captured while it waited goes now, the rest as it comes */
+        mg_int_t src = stream_part(r, ctx, ctx->head, 0);
+        rc = src == MG_ERROR ? src : rc;
     }
     ctx->flushing = 0;
     if (ctx->head && rc != MG_ERROR) {
@@ -134,13 +215,15 @@ static mg_int_t postpone_body_filter(mg_request_t *r, mg_buf_t *in)
     }
     release_blobs(r, ctx);
     if (ctx->head == NULL) {
-        return next_body_filter(r, in);
+        /* r->buffered may be a filter's before us (ssi's): left alone, and taken as the
+         * next filters' too (blobs are then kept a while longer) */
+        mg_int_t rc = next_body_filter(r, in);
+        ctx->down_buffered = r->buffered;
+        return rc;
     }
     if (in == NULL && !ctx->flushing) {
         /* the writer drained: the filters after us go on with what they hold */
-        r->buffered = 0;
-        r->buffered_waits = 0;
-        if (next_body_filter(r, NULL) == MG_ERROR) {
+        if (pass(r, ctx, NULL) == MG_ERROR) {
             return MG_ERROR;
         }
     }
@@ -166,6 +249,7 @@ static void on_done(mg_request_t *sr, void *data)
     if (e->done) {
         e->done(sr, e->data); /* may replace the body (ssi's stub) */
     }
+    e->file = take_file(r, sr);
     e->body = mg_http_subrequest_take_body(sr, &e->len);
     if (ctx->flushing) {
         return;
@@ -212,6 +296,35 @@ mg_int_t mg_http_subrequest_inline(mg_request_t *r, mg_str_t uri, mg_str_t *args
     ctx->tail = &e->next;
     *psr = e->sr;
     return MG_OK;
+}
+
+/* A capture of a streaming subrequest (from its filters): passed on if its place is first. */
+static mg_int_t on_output(mg_request_t *sr, void *data, unsigned flags)
+{
+    (void)sr;
+    pp_entry_t *e = data;
+    pp_ctx_t *ctx = e->ctx;
+    if (ctx->head != e || ctx->flushing || !may_stream(e)) {
+        return MG_DECLINED; /* held until its turn */
+    }
+    if (e->r->parent == NULL && e->r->connection->writing) {
+        /* the client is slower: kept (spilled) meanwhile, and passed on when the writer
+         * drained and called the filters again (flush) */
+        return MG_DECLINED;
+    }
+    return stream_part(e->r, ctx, e, flags);
+}
+
+void mg_http_subrequest_stream(mg_request_t *sr, int keep_error_page)
+{
+    pp_ctx_t *ctx = get_ctx(sr->parent, 0);
+    pp_entry_t *e = ctx->head;
+    while (e->sr != sr) {
+        e = e->next;
+    }
+    e->stream = 1;
+    e->keep_error_page = (unsigned)keep_error_page;
+    mg_http_subrequest_on_output(sr, on_output, e);
 }
 
 static void postpone_init_filters(void)

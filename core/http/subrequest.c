@@ -31,6 +31,15 @@ struct mg_http_subrequest_s {
     unsigned background : 1;  /* the creator's end waits for it; its output is dropped */
     unsigned in_memory : 1;   /* subrequest_output_buffer_size bounds the body */
     unsigned too_big : 1;     /* ... and it was beyond */
+    unsigned error_page : 1;  /* its body is the error page made for its status */
+    /* told of each capture (postpone.c streams what its creator may send at once) */
+    mg_http_subrequest_output_pt on_output;
+    void *output_data;
+    /* a held streaming one's capture beyond spill_after bytes goes to a file there (its
+     * upstream's temp path: mg_http_subrequest_spill) */
+    const mg_http_temp_path_t *spill_path;
+    size_t spill_after;
+    off_t spill_max;
 };
 
 /* The creator's pool goes: a child still running goes with it, without its callback (its
@@ -54,10 +63,13 @@ static void forget_current(void *data)
     }
 }
 
-/* The captured body: malloc'ed, grown as it comes, freed with the child unless taken. */
+/* The captured body: malloc'ed, grown as it comes, freed with the child unless taken; what was
+ * spilled, before it, is in tf from `given` on (the file is the creator's: it outlives us). */
 struct capture_s {
     char *body;
     size_t len, cap;
+    mg_http_temp_file_t *tf;
+    off_t given;
 };
 
 static void capture_free(void *data)
@@ -220,6 +232,7 @@ int mg_http_subrequest_finalize(mg_request_t *sr, mg_int_t rc)
         return 1;
     }
     if (sr->subrequest->error_pages && rc >= MG_HTTP_SPECIAL_RESPONSE && !sr->header_sent) {
+        sr->subrequest->error_page = 1;
         return 0; /* in-stream (ssi, addition): nginx sends the page into the stream */
     }
     if (rc >= MG_HTTP_SPECIAL_RESPONSE || rc == MG_HTTP_CREATED || rc == MG_HTTP_NO_CONTENT) {
@@ -269,15 +282,51 @@ static int too_big(mg_request_t *sr, size_t have, size_t size)
     return 1;
 }
 
+/* A held capture beyond its bound goes to a temporary file, as nginx's event pipe writes a
+ * proxied response its postpone filter holds (its proxy_buffers all busy) to one: made in the
+ * creator's pool, so that the writer can still read it after we ended; out of the directory
+ * at once. Up to spill_max (proxy_max_temp_file_size) the file grows; beyond, memory. */
+static mg_int_t spill(mg_request_t *sr, struct capture_s *c)
+{
+    mg_http_subrequest_t *s = sr->subrequest;
+    if (c->tf && c->tf->offset + (off_t)c->len > s->spill_max) {
+        return MG_OK;
+    }
+    if (c->tf == NULL) {
+        c->tf = mg_http_temp_file_create(sr->parent, s->spill_path, 0);
+        if (c->tf == NULL) {
+            return MG_ERROR;
+        }
+        mg_log_t *log = mg_http_request_log(sr);
+        if (unlink(c->tf->name.data) != 0) {
+            mg_log_error(MG_LOG_CRIT, log, errno, "unlink() \"%s\" failed", c->tf->name.data);
+        }
+        c->tf->persistent = 1;
+        /* nginx's context: its event pipe's read (here the writer's, where it is copied) */
+        const char *action = log->action;
+        log->action = "reading upstream";
+        mg_log_error(MG_LOG_WARN, log, 0, "an upstream response is buffered to a temporary file %s",
+                     c->tf->name.data);
+        log->action = action;
+    }
+    if (mg_http_temp_file_write(c->tf, c->body, c->len) != MG_OK) {
+        return MG_ERROR;
+    }
+    c->len = 0;
+    return MG_OK;
+}
+
 mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
 {
     mg_http_subrequest_t *s0 = sr->subrequest;
     struct capture_s *s = s0->cap;
+    unsigned flags = 0;
     for (mg_buf_t *b = in; b; b = b->next) {
         if (b->last_buf) {
             sr->last_queued = 1;
             sr->response_done = 1;
         }
+        flags |= b->flush ? MG_HTTP_SUBREQUEST_FLUSH : 0;
         size_t size = mg_buf_size(b);
         if (size == 0 || s0->finished || s0->background) {
             continue;
@@ -316,7 +365,45 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
             sr->bytes_sent += (size_t)got;
         }
     }
+    if (s0->on_output && !s0->finished && (s->len || flags)) {
+        mg_int_t rc = s0->on_output(sr, s0->output_data, flags);
+        if (rc == MG_DECLINED && s0->spill_path && s->len >= s0->spill_after) {
+            return spill(sr, s); /* held: kept out of memory */
+        }
+        return rc == MG_ERROR ? MG_ERROR : MG_OK;
+    }
     return MG_OK;
+}
+
+void mg_http_subrequest_spill(mg_request_t *sr, const mg_http_temp_path_t *tp, size_t after,
+                              off_t max)
+{
+    sr->subrequest->spill_path = tp;
+    sr->subrequest->spill_after = after;
+    sr->subrequest->spill_max = max;
+}
+
+int mg_http_subrequest_take_file(mg_request_t *sr, int *fd, off_t *from, off_t *to)
+{
+    struct capture_s *c = sr->subrequest->cap;
+    if (c->tf == NULL || c->given == c->tf->offset) {
+        return 0;
+    }
+    *fd = c->tf->fd;
+    *from = c->given;
+    *to = c->given = c->tf->offset;
+    return 1;
+}
+
+void mg_http_subrequest_on_output(mg_request_t *sr, mg_http_subrequest_output_pt fn, void *data)
+{
+    sr->subrequest->on_output = fn;
+    sr->subrequest->output_data = data;
+}
+
+int mg_http_subrequest_error_page(mg_request_t *sr)
+{
+    return sr->subrequest->error_page;
 }
 
 mg_str_t mg_http_subrequest_body(mg_request_t *sr)
@@ -342,6 +429,9 @@ void mg_http_subrequest_replace_body(mg_request_t *sr, char *body, size_t len)
     free(c->body);
     c->body = body;
     c->len = c->cap = len;
+    if (c->tf) {
+        c->given = c->tf->offset; /* what was spilled goes too */
+    }
 }
 
 void mg_http_subrequest_error_pages(mg_request_t *sr)

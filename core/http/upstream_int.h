@@ -102,6 +102,9 @@ int mg_upstream_spool_buffering(mg_upstream_t *u);
 void mg_upstream_spool_init(mg_upstream_t *u);
 void mg_upstream_spool_read(mg_upstream_t *u);
 mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last);
+/* The upstream failed (an error, a timeout): the buffer being filled, not full yet, is dropped,
+ * as nginx's event pipe never passes it then (a premature close passes it). */
+void mg_upstream_spool_drop_open(mg_upstream_t *u);
 /* The connection's timer fired: 1 when it was *_limit_rate's delay (reading goes on), 0 when
  * it is a timeout. */
 int mg_upstream_spool_timer(mg_upstream_t *u);

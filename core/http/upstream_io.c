@@ -24,7 +24,7 @@
 
 static void connect_try(mg_upstream_t *u);
 static void body_broken(mg_upstream_t *u);
-static void body_cut(mg_upstream_t *u);
+static void body_cut(mg_upstream_t *u, int failed);
 static void send_request(mg_upstream_t *u);
 static void read_body(mg_upstream_t *u);
 static void watch_client(mg_upstream_t *u);
@@ -854,7 +854,7 @@ static void body_finish(mg_upstream_t *u, int extra)
         /* the records ended before the Content-Length did (only FastCGI has both) */
         mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0,
                      "upstream prematurely closed FastCGI stdout");
-        body_cut(u);
+        body_cut(u, 0);
         return;
     }
     if (extra) {
@@ -879,9 +879,14 @@ static void body_broken(mg_upstream_t *u)
 }
 
 /* The upstream went (closed, failed, timed out) before the body's end: as nginx's event
- * pipe, what the buffers hold, full or not, goes to the client first */
-static void body_cut(mg_upstream_t *u)
+ * pipe, what the buffers hold goes to the client first; after a read error or a timeout
+ * (failed) not the buffer being filled (Debian's nginx 1.22 drops it: an SSI include of a
+ * page cut off so gives nothing, and its stub stands for it) */
+static void body_cut(mg_upstream_t *u, int failed)
 {
+    if (failed) {
+        mg_upstream_spool_drop_open(u);
+    }
     mg_buf_t *held = mg_upstream_spool_rest(u, NULL);
     if (held && pipe_output(u, held, 0) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
@@ -1045,9 +1050,11 @@ mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t 
         }
         if (n < 0) {
             if (!mg_upstream_io_logged(u)) {
-                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno, "recv() failed");
+                /* nginx's event pipe reads a buffered body with readv() */
+                mg_log_error(MG_LOG_ERR, mg_upstream_log(u), errno,
+                             u->spool ? "readv() failed" : "recv() failed");
             }
-            body_cut(u);
+            body_cut(u, 1);
             return MG_DONE;
         }
         if (n == 0) {
@@ -1057,7 +1064,7 @@ mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t 
                 return MG_DONE;
             }
             mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream prematurely closed connection");
-            body_cut(u);
+            body_cut(u, 0);
             return MG_DONE;
         }
         u->state->bytes_received += n;
@@ -1288,13 +1295,18 @@ static void on_timer(void *arg)
         next_try(u, MG_UPSTREAM_FT_TIMEOUT, 1);
         return;
     }
+    if (!driver && !u->tunnel) {
+        /* the body's context, as nginx's: the connection's log may meanwhile speak of another
+         * request's end (an SSI include after this one: "sending to client") */
+        u->r->connection->log.action = "reading upstream";
+    }
     mg_log_error(MG_LOG_ERR, mg_upstream_log(u), ETIMEDOUT, "upstream timed out");
     if (driver) {
         u->driver->timeout(u);
     } else if (u->tunnel) {
         mg_upstream_tunnel_finish(u);
     } else {
-        body_cut(u);
+        body_cut(u, 1);
     }
 }
 

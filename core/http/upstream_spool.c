@@ -118,6 +118,13 @@ void mg_upstream_spool_init(mg_upstream_t *u)
     sp->rate_start = (int64_t)mg_now.sec;
     sp->fill = -1;
     u->spool = sp;
+    if (u->r->parent && u->conf->temp_path && u->conf->max_temp_file_size) {
+        /* an include held behind another keeps proxy_buffers' worth in memory, the rest in a
+         * temporary file (this spool itself passes everything on: a subrequest's output is
+         * copied as it comes) */
+        mg_http_subrequest_spill(u->r, u->conf->temp_path, (size_t)u->nbufs * u->bufsize,
+                                 (off_t)u->conf->max_temp_file_size);
+    }
 }
 
 /* *_limit_rate: how much the next read may take (0: none now, the timer is set) */
@@ -541,6 +548,20 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             return;
         }
     }
+}
+
+void mg_upstream_spool_drop_open(mg_upstream_t *u)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    if (sp == NULL || !sp->open || sp->held_n == 0) {
+        return;
+    }
+    spool_read_t *h = held_at(sp, u, sp->held_n - 1);
+    sp->state[h->slot] = SLOT_FREE;
+    sp->held_n--;
+    sp->fill = -1;
+    sp->filled = 0;
+    sp->open = 0;
 }
 
 mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last)
