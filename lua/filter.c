@@ -28,6 +28,7 @@ struct mg_lua_body_s {
     int64_t sent;      /* bytes the filter passed on */
     unsigned held : 1; /* r->buffered is set for our input */
     unsigned done : 1; /* the end went out (the code may set it early): later input is dropped */
+    unsigned failed : 1; /* the code failed: the response is broken off */
 };
 
 /* The chunk the body filter code runs on (ngx.arg[1], ngx.arg[2]). */
@@ -99,6 +100,7 @@ static mg_int_t lua_header_filter(mg_request_t *r)
         /* the length the body filter's input has: gzip and range, later in the chain, may
          * change what goes out, not what this filter sees */
         body_state(r, mg_lua_get_ctx(r))->length = r->headers_out.content_length_n;
+        r->end_apart = 1; /* the code counts calls and acts on the end as in nginx */
     }
     return next_header_filter(r);
 }
@@ -333,6 +335,7 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     luaL_unref(L, LUA_REGISTRYINDEX, chunk.data_ref);
     chunk.data_ref = LUA_NOREF;
     if (rc == MG_ERROR) {
+        *out = chunk.mem; /* taken off bf->in; a file piece is still there */
         return MG_ERROR;
     }
 
@@ -385,10 +388,22 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     return MG_OK;
 }
 
+/* Whether the code does not see the body: a HEAD's, or a response without one. nginx's header
+ * filter makes a 204 or 304 header-only only when it words the status line itself: one relayed
+ * with its own (an upstream's) still passes the body filters, so the code sees its empty end
+ * (what it adds is dropped here as for any such response). */
+static int no_body_filter(mg_request_t *r)
+{
+    mg_uint_t status = r->headers_out.status;
+    return r->header_only &&
+           (r->parent || r->method == MG_HTTP_HEAD || r->headers_out.status_line.len == 0 ||
+            (status != MG_HTTP_NO_CONTENT && status != MG_HTTP_NOT_MODIFIED));
+}
+
 static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
 {
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
-    if (llcf->body_filter == NULL || r->header_only) {
+    if (llcf->body_filter == NULL || no_body_filter(r)) {
         return next_body_filter(r, in);
     }
     mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
@@ -405,11 +420,21 @@ static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
     int passed = 0;
     while (bf->in && !bf->done) {
         mg_buf_t *out;
-        if (filter_chunk(r, ctx, bf, &out) != MG_OK) {
+        if (filter_chunk(r, ctx, bf, &out) != MG_OK || bf->failed) {
+            /* as nginx: after an error the response is broken off, without its end and with
+             * the connection closed, so that no client takes it for whole; the code still
+             * runs on what comes later (the end), which goes nowhere */
+            bf->failed = 1;
+            r->keepalive = 0;
+            consume(out);
+            consume(bf->in);
+            bf->in = NULL;
+            bf->in_tail = &bf->in;
             return MG_ERROR;
         }
         bf->sent += (int64_t)mg_chain_size(out);
-        if (bf->done && bf->length >= 0 && bf->sent != bf->length && r->keepalive) {
+        if (bf->done && bf->length >= 0 && bf->sent != bf->length && r->keepalive &&
+            !r->header_only) {
             mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
                          "body_filter_by_lua sent %lld bytes for a Content-Length of %lld: "
                          "closing the connection", (long long)bf->sent, (long long)bf->length);
