@@ -101,6 +101,10 @@ static mg_int_t lua_header_filter(mg_request_t *r)
          * change what goes out, not what this filter sees */
         body_state(r, mg_lua_get_ctx(r))->length = r->headers_out.content_length_n;
         r->end_apart = 1; /* the code counts calls and acts on the end as in nginx */
+        /* the range filter, after this one, cuts one range from the pieces passed on; several
+         * need the body whole, which the pieces are not: the whole 200 instead (nginx's code
+         * sees the parts, its range filter being before this one in the body chain) */
+        r->single_range = 1;
     }
     return next_header_filter(r);
 }

@@ -978,6 +978,13 @@ void mg_upstream_start_body(mg_upstream_t *u)
         if (unread && !(body_complete(u) && u->pending_len == 0)) {
             u->keepalive = 0;
         }
+        /* as nginx: unbuffered, a head that came alone is flushed even when the body is
+         * complete already (a 204, 304, Content-Length 0), a pass body_filter_by_lua sees */
+        if (!u->buffering && u->pending_len == 0 && !unread && r->method != MG_HTTP_HEAD &&
+            flush_output(r) == MG_ERROR) {
+            mg_upstream_finalize(u, MG_ERROR);
+            return;
+        }
         body_finish(u, extra);
         return;
     }
