@@ -4,9 +4,10 @@
  * ngx.arg, which is set_by_lua's arguments or the body filter's chunk and eof flag.
  *
  * The body filter gives the code each run of memory buffers as one chunk and a file buffer in
- * pieces of PIECE_SIZE, read only when the code reads ngx.arg[1], one piece at a time: a
- * piece is passed on before the next is taken, and when the socket is full the rest waits
- * (r->buffered) until the writer drains, so a large static file never sits in memory.
+ * pieces of output_buffers' size (piece_size), read only when the code reads ngx.arg[1], one
+ * piece at a time: a piece is passed on before the next is taken, and when the socket is full
+ * the rest waits (r->buffered) until the writer drains, so a large static file never sits in
+ * memory.
  * As in OpenResty, Content-Length stays unless the header filter clears it; a filter that
  * then changes the length gets its connection closed after the response, so that the extra
  * or missing bytes cannot be taken for the start of the next response.
@@ -14,8 +15,6 @@
 #include <unistd.h>
 
 #include "api.h"
-
-#define PIECE_SIZE 32768 /* what nginx's default output_buffers hand a body filter */
 
 static mg_http_header_filter_pt next_header_filter;
 static mg_http_body_filter_pt next_body_filter;
@@ -29,6 +28,7 @@ struct mg_lua_body_s {
     unsigned held : 1; /* r->buffered is set for our input */
     unsigned done : 1; /* the end went out (the code may set it early): later input is dropped */
     unsigned failed : 1; /* the code failed: the response is broken off */
+    unsigned pieced : 1; /* a file piece was taken */
 };
 
 /* The chunk the body filter code runs on (ngx.arg[1], ngx.arg[2]). */
@@ -284,6 +284,20 @@ static void consume(mg_buf_t *in)
     }
 }
 
+/* The size of the next piece of a file buffer with `left` bytes: nginx's copy filter reads a
+ * file into output_buffers, so the code sees pieces of their size; a single buffer, the
+ * first one made, takes a whole file under 1.25 times its size. */
+static size_t piece_size(mg_request_t *r, struct mg_lua_body_s *bf, size_t left)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    size_t size = clcf->output_buffers_size;
+    if (!bf->pieced && clcf->output_buffers_num == 1 && left < size + size / 4) {
+        size = left;
+    }
+    bf->pieced = 1;
+    return left < size ? left : size;
+}
+
 /* Run the code on the next chunk of bf->in and build what goes on (*out, may be NULL).
  * MG_OK or MG_ERROR. */
 static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_body_s *bf,
@@ -299,7 +313,7 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     if (first->in_file) {
         size_t left = (size_t)(first->file_last - first->file_pos);
         chunk.file = first;
-        chunk.len = left < PIECE_SIZE ? left : PIECE_SIZE;
+        chunk.len = piece_size(r, bf, left);
         chunk.eof = chunk.len == left && first->last_buf;
         flush = chunk.len == left && first->flush;
     } else {
