@@ -284,14 +284,16 @@ static void consume(mg_buf_t *in)
     }
 }
 
-/* The size of the next piece of a file buffer with `left` bytes: nginx's copy filter reads a
+/* The size of the next piece of file buffer f, `left` bytes: nginx's copy filter reads a
  * file into output_buffers, so the code sees pieces of their size; a single buffer, the
- * first one made, takes a whole file under 1.25 times its size. */
-static size_t piece_size(mg_request_t *r, struct mg_lua_body_s *bf, size_t left)
+ * first one made, takes a whole file under 1.25 times its size; a directio file's rest
+ * under twice the size is one piece. */
+static size_t piece_size(mg_request_t *r, struct mg_lua_body_s *bf, mg_buf_t *f, size_t left)
 {
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     size_t size = clcf->output_buffers_size;
-    if (!bf->pieced && clcf->output_buffers_num == 1 && left < size + size / 4) {
+    if (f->directio ? left < 2 * size
+                    : !bf->pieced && clcf->output_buffers_num == 1 && left < size + size / 4) {
         size = left;
     }
     bf->pieced = 1;
@@ -313,7 +315,7 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     if (first->in_file) {
         size_t left = (size_t)(first->file_last - first->file_pos);
         chunk.file = first;
-        chunk.len = piece_size(r, bf, left);
+        chunk.len = piece_size(r, bf, first, left);
         chunk.eof = chunk.len == left && first->last_buf;
         flush = chunk.len == left && first->flush;
     } else {
