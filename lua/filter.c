@@ -4,9 +4,10 @@
  * ngx.arg, which is set_by_lua's arguments or the body filter's chunk and eof flag.
  *
  * The body filter gives the code each run of memory buffers as one chunk and a file buffer in
- * pieces of PIECE_SIZE, read only when the code reads ngx.arg[1], one piece at a time: a
- * piece is passed on before the next is taken, and when the socket is full the rest waits
- * (r->buffered) until the writer drains, so a large static file never sits in memory.
+ * pieces of output_buffers' size (piece_size), read only when the code reads ngx.arg[1], one
+ * piece at a time: a piece is passed on before the next is taken, and when the socket is full
+ * the rest waits (r->buffered) until the writer drains, so a large static file never sits in
+ * memory.
  * As in OpenResty, Content-Length stays unless the header filter clears it; a filter that
  * then changes the length gets its connection closed after the response, so that the extra
  * or missing bytes cannot be taken for the start of the next response.
@@ -14,8 +15,6 @@
 #include <unistd.h>
 
 #include "api.h"
-
-#define PIECE_SIZE 32768 /* what nginx's default output_buffers hand a body filter */
 
 static mg_http_header_filter_pt next_header_filter;
 static mg_http_body_filter_pt next_body_filter;
@@ -28,6 +27,8 @@ struct mg_lua_body_s {
     int64_t sent;      /* bytes the filter passed on */
     unsigned held : 1; /* r->buffered is set for our input */
     unsigned done : 1; /* the end went out (the code may set it early): later input is dropped */
+    unsigned failed : 1; /* the code failed: the response is broken off */
+    unsigned pieced : 1; /* a file piece was taken */
 };
 
 /* The chunk the body filter code runs on (ngx.arg[1], ngx.arg[2]). */
@@ -99,6 +100,11 @@ static mg_int_t lua_header_filter(mg_request_t *r)
         /* the length the body filter's input has: gzip and range, later in the chain, may
          * change what goes out, not what this filter sees */
         body_state(r, mg_lua_get_ctx(r))->length = r->headers_out.content_length_n;
+        r->end_apart = 1; /* the code counts calls and acts on the end as in nginx */
+        /* the range filter, after this one, cuts one range from the pieces passed on; several
+         * need the body whole, which the pieces are not: the whole 200 instead (nginx's code
+         * sees the parts, its range filter being before this one in the body chain) */
+        r->single_range = 1;
     }
     return next_header_filter(r);
 }
@@ -278,6 +284,22 @@ static void consume(mg_buf_t *in)
     }
 }
 
+/* The size of the next piece of file buffer f, `left` bytes: nginx's copy filter reads a
+ * file into output_buffers, so the code sees pieces of their size; a single buffer, the
+ * first one made, takes a whole file under 1.25 times its size; a directio file's rest
+ * under twice the size is one piece. */
+static size_t piece_size(mg_request_t *r, struct mg_lua_body_s *bf, mg_buf_t *f, size_t left)
+{
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    size_t size = clcf->output_buffers_size;
+    if (f->directio ? left < 2 * size
+                    : !bf->pieced && clcf->output_buffers_num == 1 && left < size + size / 4) {
+        size = left;
+    }
+    bf->pieced = 1;
+    return left < size ? left : size;
+}
+
 /* Run the code on the next chunk of bf->in and build what goes on (*out, may be NULL).
  * MG_OK or MG_ERROR. */
 static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_body_s *bf,
@@ -293,7 +315,7 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     if (first->in_file) {
         size_t left = (size_t)(first->file_last - first->file_pos);
         chunk.file = first;
-        chunk.len = left < PIECE_SIZE ? left : PIECE_SIZE;
+        chunk.len = piece_size(r, bf, first, left);
         chunk.eof = chunk.len == left && first->last_buf;
         flush = chunk.len == left && first->flush;
     } else {
@@ -333,6 +355,7 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     luaL_unref(L, LUA_REGISTRYINDEX, chunk.data_ref);
     chunk.data_ref = LUA_NOREF;
     if (rc == MG_ERROR) {
+        *out = chunk.mem; /* taken off bf->in; a file piece is still there */
         return MG_ERROR;
     }
 
@@ -385,10 +408,22 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     return MG_OK;
 }
 
+/* Whether the code does not see the body: a HEAD's, or a response without one. nginx's header
+ * filter makes a 204 or 304 header-only only when it words the status line itself: one relayed
+ * with its own (an upstream's) still passes the body filters, so the code sees its empty end
+ * (what it adds is dropped here as for any such response). */
+static int no_body_filter(mg_request_t *r)
+{
+    mg_uint_t status = r->headers_out.status;
+    return r->header_only &&
+           (r->parent || r->method == MG_HTTP_HEAD || r->headers_out.status_line.len == 0 ||
+            (status != MG_HTTP_NO_CONTENT && status != MG_HTTP_NOT_MODIFIED));
+}
+
 static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
 {
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
-    if (llcf->body_filter == NULL || r->header_only) {
+    if (llcf->body_filter == NULL || no_body_filter(r)) {
         return next_body_filter(r, in);
     }
     mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
@@ -405,11 +440,21 @@ static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
     int passed = 0;
     while (bf->in && !bf->done) {
         mg_buf_t *out;
-        if (filter_chunk(r, ctx, bf, &out) != MG_OK) {
+        if (filter_chunk(r, ctx, bf, &out) != MG_OK || bf->failed) {
+            /* as nginx: after an error the response is broken off, without its end and with
+             * the connection closed, so that no client takes it for whole; the code still
+             * runs on what comes later (the end), which goes nowhere */
+            bf->failed = 1;
+            r->keepalive = 0;
+            consume(out);
+            consume(bf->in);
+            bf->in = NULL;
+            bf->in_tail = &bf->in;
             return MG_ERROR;
         }
         bf->sent += (int64_t)mg_chain_size(out);
-        if (bf->done && bf->length >= 0 && bf->sent != bf->length && r->keepalive) {
+        if (bf->done && bf->length >= 0 && bf->sent != bf->length && r->keepalive &&
+            !r->header_only) {
             mg_log_error(MG_LOG_INFO, &r->connection->log, 0,
                          "body_filter_by_lua sent %lld bytes for a Content-Length of %lld: "
                          "closing the connection", (long long)bf->sent, (long long)bf->length);

@@ -542,6 +542,9 @@ struct mg_request_s {
     unsigned header_only : 1;
     unsigned last_given : 1;    /* the producer gave the body filters the last buffer */
     unsigned last_queued : 1;   /* the last buffer has reached the writer */
+    /* a body filter sees each output call (body_filter_by_lua's ngx.arg): a producer whose nginx
+     * counterpart passes the end in a call of its own does so too (the upstream engine's) */
+    unsigned end_apart : 1;
     unsigned response_done : 1; /* ... and has been written */
     unsigned finalized : 1;
     unsigned internal : 1;

@@ -334,7 +334,8 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
     }
     if (rc == MG_ERROR && r->header_sent) {
         r->keepalive = 0;
-        if (r->parent == NULL && !r->connection->closed && !u->invalid_body) {
+        if (r->parent == NULL && !r->connection->closed && !u->invalid_body &&
+            !u->downstream_error) {
             /* as nginx, what the writer holds back for postpone_output goes out before the
              * connection is closed */
             flush_output(r);
@@ -862,9 +863,20 @@ static void body_finish(mg_upstream_t *u, int extra)
     }
     mg_upstream_done(u,
                      u->keepalive && !extra && u->request_sent && (!u->decode || u->decoded_end));
+    /* as nginx's: the event pipe passes what it holds, then the request's end sends the last
+     * buffer on its own, which body_filter_by_lua's code sees (r->end_apart); else one pass
+     * through the filters costs less */
     mg_buf_t *last = mg_buf_mem(r->pool, "", 0);
     last->last_buf = 1;
-    if (pipe_output(u, mg_upstream_spool_rest(u, last), 0) == MG_ERROR) {
+    mg_buf_t *out = mg_upstream_spool_rest(u, r->end_apart ? NULL : last);
+    if (r->end_apart) {
+        if (out && pipe_output(u, out, 0) == MG_ERROR) {
+            mg_upstream_finalize(u, MG_ERROR);
+            return;
+        }
+        out = last;
+    }
+    if (pipe_output(u, out, 0) == MG_ERROR) {
         mg_upstream_finalize(u, MG_ERROR);
         return;
     }
@@ -942,6 +954,7 @@ static mg_int_t pipe_output(mg_upstream_t *u, mg_buf_t *in, int read_on)
     if (rc != MG_ERROR) {
         r->connection->log.action = action;
     }
+    u->downstream_error |= rc == MG_ERROR && u->buffering;
     return rc;
 }
 
@@ -969,6 +982,13 @@ void mg_upstream_start_body(mg_upstream_t *u)
         }
         if (unread && !(body_complete(u) && u->pending_len == 0)) {
             u->keepalive = 0;
+        }
+        /* as nginx: unbuffered, a head that came alone is flushed even when the body is
+         * complete already (a 204, 304, Content-Length 0), a pass body_filter_by_lua sees */
+        if (!u->buffering && u->pending_len == 0 && !unread && r->method != MG_HTTP_HEAD &&
+            flush_output(r) == MG_ERROR) {
+            mg_upstream_finalize(u, MG_ERROR);
+            return;
         }
         body_finish(u, extra);
         return;

@@ -257,6 +257,9 @@ struct mg_upstream_s {
                                      is not watched, and a buffered response is read to its end
                                      after the client went */
     struct mg_upstream_spool_s *spool; /* buffering: its state (upstream_spool.c) */
+    /* buffered, the body filters failed (a body_filter_by_lua error): as nginx's event pipe,
+     * nothing more is passed, not even the flush before the close */
+    unsigned downstream_error : 1;
 };
 
 /* Start the first try (the request head and body are in u->request_bufs). Returns MG_DONE:
