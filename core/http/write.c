@@ -548,20 +548,26 @@ static int rate_pause(mg_request_t *r, size_t rate, size_t sent_before)
     return 1;
 }
 
-/* The request's hold, made once: postpone_output's bytes, or on TLS a write unit's when more
- * (what tls_tail keeps is shorter). */
+/* The request's hold: postpone_output's bytes, or on TLS a write unit's when more (what
+ * tls_tail keeps is shorter). Made once, and again larger should the location's
+ * postpone_output have grown since (its size is kept in the word before it); the queue's
+ * buffers, the old hold among them, are then copied into the new one. */
 static char *hold_mem(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
-    if (hc->hold == NULL) {
-        mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
-        mg_connection_t *c = r->connection;
-        size_t size = clcf->postpone_output;
-        if (c->ssl && hc->stream == NULL) {
-            size = mg_max(size, mg_ssl_write_unit(c->ssl));
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+    mg_connection_t *c = r->connection;
+    size_t size = clcf->postpone_output;
+    if (c->ssl && hc->stream == NULL) {
+        size = mg_max(size, mg_ssl_write_unit(c->ssl));
+    }
+    if (hc->hold == NULL || ((size_t *)(void *)hc->hold)[-1] < size) {
+        size_t *mem = mg_palloc(r->pool, sizeof(size_t) + size);
+        mem[0] = size;
+        hc->hold = (char *)(mem + 1);
+        if (hc->hold_buf == NULL) {
+            hc->hold_buf = mg_buf_mem(r->pool, hc->hold, 0);
         }
-        hc->hold = mg_pnalloc(r->pool, size);
-        hc->hold_buf = mg_buf_mem(r->pool, hc->hold, 0);
     }
     return hc->hold;
 }
