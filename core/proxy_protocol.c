@@ -172,3 +172,15 @@ ssize_t mg_proxy_protocol_read(mg_pool_t *pool, mg_log_t *log, const char *buf, 
     }
     return len < 6 ? 0 : read_v1(pool, log, buf, len, room, pp);
 }
+
+mg_proxy_protocol_t *mg_proxy_protocol_dup(mg_pool_t *pool, const mg_proxy_protocol_t *pp)
+{
+    if (pp == NULL) {
+        return NULL;
+    }
+    mg_proxy_protocol_t *copy = mg_palloc(pool, sizeof(*copy));
+    *copy = *pp;
+    copy->src_addr.data = mg_pstrdup(pool, (const char *)pp->src_addr.data, pp->src_addr.len);
+    copy->dst_addr.data = mg_pstrdup(pool, (const char *)pp->dst_addr.data, pp->dst_addr.len);
+    return copy;
+}

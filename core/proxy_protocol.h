@@ -30,4 +30,8 @@ typedef struct mg_proxy_protocol_s {
 ssize_t mg_proxy_protocol_read(mg_pool_t *pool, mg_log_t *log, const char *buf, size_t len,
                                size_t room, mg_proxy_protocol_t **pp);
 
+/* A copy of pp (or NULL) in pool, its addresses too: for a connection that may outlive the one
+ * whose pool holds pp (an h2 stream's). */
+mg_proxy_protocol_t *mg_proxy_protocol_dup(mg_pool_t *pool, const mg_proxy_protocol_t *pp);
+
 #endif

@@ -6,6 +6,7 @@
  * feeds the stream's DATA (v2_output.c). Its events are fired by the h2 connection; closing it
  * resets the stream. The stream's window opens as the body reader takes its bytes.
  */
+#include "proxy_protocol.h"
 #include "server.h"
 #include "stat.h"
 #include "v2.h"
@@ -527,7 +528,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->local_sockaddr = memcpy(mg_palloc(pool, llen), c->local_sockaddr, llen);
     fc->local_socklen = c->local_socklen;
     fc->addr_text = mg_pstrdup(pool, c->addr_text, strlen(c->addr_text));
-    fc->proxy_protocol = c->proxy_protocol;
+    fc->proxy_protocol = mg_proxy_protocol_dup(pool, c->proxy_protocol);
     fc->ssl = c->ssl; /* $scheme, $https, $ssl_*; no I/O goes through it here */
     fc->number = c->number;
     fc->start_msec = c->start_msec;

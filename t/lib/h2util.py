@@ -37,8 +37,10 @@ class Stream:
 
 class Client:
     def __init__(self, port, tls=False, settings=None, validate=True, host='127.0.0.1',
-                 sni='localhost'):
+                 sni='localhost', preamble=None):
         raw = socket.create_connection((host, port), timeout=5)
+        if preamble:  # bytes before TLS or the preface: a PROXY protocol header
+            raw.sendall(preamble)
         if tls:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
