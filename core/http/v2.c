@@ -421,6 +421,23 @@ static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, 
     (void)session;
     mg_http_v2_conn_t *h2 = data;
     h2->last_sid = hd->stream_id; /* for the log line of a GOAWAY it brings (goaway_logged) */
+    if (hd->type == NGHTTP2_HEADERS && hd->stream_id % 2) {
+        /* as nginx: a stream's HEADERS is its first, and opens a stream after the last one
+         * (a request's trailers, a closed stream's HEADERS end the connection; nghttp2 would
+         * take the trailers and ignore the other). nghttp2 stops here; conn_feed answers
+         * the requests before it, then ends the connection. */
+        if (hd->stream_id <= h2->last_hsid) {
+            if (h2->c) {
+                mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
+                             "client sent HEADERS frame with incorrect identifier %d, the last "
+                             "was %d",
+                             (int)hd->stream_id, (int)h2->last_hsid);
+            }
+            h2->hsid_bad = 1;
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+        h2->last_hsid = hd->stream_id;
+    }
     if (hd->type > NGHTTP2_CONTINUATION && h2->c) {
         /* skipped (by nghttp2 too), as nginx says */
         mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent frame with unknown type %u",
@@ -848,6 +865,12 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
     mg_http_v2_release(h2);
     if (closed) {
         return MG_OK; /* the callers see the connection closed */
+    }
+    if (rv < 0 && h2->hsid_bad) {
+        /* the responses framed meanwhile go first, as nginx's (on_begin_frame) */
+        conn_gather(h2);
+        nghttp2_session_terminate_session2(h2->session, h2->last_hsid, NGHTTP2_PROTOCOL_ERROR);
+        return MG_ERROR;
     }
     if (rv < 0) {
         mg_connection_t *c = h2->c;

@@ -103,6 +103,8 @@ struct mg_http_v2_conn_s {
      * are named as on the stream's own lines (connection.c's log handler) */
     mg_http_v2_stream_t *log_stream;
     int32_t last_sid; /* the last frame header's stream: a GOAWAY's log line names it */
+    /* the last HEADERS frame's stream: the next one must be above it */
+    int32_t last_hsid;
     /* the input walked ahead of nghttp2 for what nginx measures as sent (v2_hpack.c) */
     mg_http_v2_hwalk_t hwalk;
     unsigned ssl : 1;
@@ -117,6 +119,7 @@ struct mg_http_v2_conn_s {
     unsigned oblocked : 1;      /* a DATA frame waits for room in the output */
     unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
     unsigned flush_pending : 1; /* flush_ev is active: it runs later in this loop turn */
+    unsigned hsid_bad : 1;      /* a HEADERS frame came for a stream not after the last */
     /* nghttp2's frame buffer (v2_mem.c: whole pages of its own), whose bytes mean nothing
      * between frames, and the timer that gives its pages back once the connection has waited
      * H2_TRIM_MSEC with no stream and nothing to write (the first page stays resident as

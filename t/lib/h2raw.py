@@ -92,6 +92,10 @@ class Raw:
             data += frame(1 if i == 0 else 9, flags, sid, p)
         self.sock.sendall(data)
 
+    def headers(self, sid, block, flags=0x5):
+        """a HEADERS frame of its own (END_STREAM and END_HEADERS unless flags say otherwise)"""
+        self.sock.sendall(frame(1, flags, sid, block))
+
     def frames(self):
         while len(self.buf) >= 9:
             n = int.from_bytes(self.buf[:3], 'big')
