@@ -109,6 +109,13 @@ static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             continue;
         }
         case H_REP:
+            if (b > 0x80 && b < 0xff) {
+                /* an indexed field in one octet: most of a client's blocks once its table
+                 * holds them */
+                w->fields++;
+                i++;
+                continue;
+            }
             if (b & 0x80) {
                 why = int_start(w, I_INDEX, b, 7);
             } else if (b & 0x40) {
@@ -150,24 +157,30 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
     while (i < n && !w->why) {
         switch (w->state) {
         case W_HEAD: {
-            size_t k = mg_min(n - i, 9 - (size_t)w->hd_len);
-            memcpy(w->hd + w->hd_len, p + i, k);
-            w->hd_len += (uint8_t)k;
-            i += k;
-            if (w->hd_len < 9) {
-                break;
+            const uint8_t *hd = p + i; /* the header where it is whole, else gathered */
+            if (w->hd_len || n - i < 9) {
+                size_t k = mg_min(n - i, 9 - (size_t)w->hd_len);
+                memcpy(w->hd + w->hd_len, p + i, k);
+                w->hd_len += (uint8_t)k;
+                i += k;
+                if (w->hd_len < 9) {
+                    break;
+                }
+                w->hd_len = 0;
+                hd = w->hd;
+            } else {
+                i += 9;
             }
-            w->hd_len = 0;
-            uint32_t len = (uint32_t)w->hd[0] << 16 | (uint32_t)w->hd[1] << 8 | w->hd[2];
-            uint8_t type = w->hd[3], flags = w->hd[4];
+            uint32_t len = (uint32_t)hd[0] << 16 | (uint32_t)hd[1] << 8 | hd[2];
+            uint8_t type = hd[3], flags = hd[4];
             w->state = W_BODY;
             w->pre = len;
             w->left = w->pad = 0;
             if (type == NGHTTP2_HEADERS) {
                 /* a new block: its representations start afresh */
                 w->hstate = H_REP;
-                w->sid = (int32_t)((uint32_t)(w->hd[5] & 0x7f) << 24 | (uint32_t)w->hd[6] << 16 |
-                                   (uint32_t)w->hd[7] << 8 | w->hd[8]);
+                w->sid = (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 |
+                                   (uint32_t)hd[7] << 8 | hd[8]);
                 w->prio = flags & NGHTTP2_FLAG_PRIORITY ? 5 : 0;
                 if ((flags & NGHTTP2_FLAG_PADDED) && len) {
                     w->pre = len - 1;
