@@ -96,6 +96,19 @@ static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+        if (w->hstate == H_REP) {
+            /* indexed fields in one octet: most of a client's blocks once its table holds
+             * them */
+            size_t k = i;
+            while (k < n && p[k] > 0x80 && p[k] < 0xff) {
+                k++;
+            }
+            w->fields += (uint32_t)(k - i);
+            i = k;
+            if (i == n) {
+                break;
+            }
+        }
         uint8_t b = p[i];
         unsigned why = 0;
         switch (w->hstate) {
@@ -109,13 +122,6 @@ static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             continue;
         }
         case H_REP:
-            if (b > 0x80 && b < 0xff) {
-                /* an indexed field in one octet: most of a client's blocks once its table
-                 * holds them */
-                w->fields++;
-                i++;
-                continue;
-            }
             if (b & 0x80) {
                 why = int_start(w, I_INDEX, b, 7);
             } else if (b & 0x40) {
@@ -155,6 +161,15 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n && !w->why) {
+        if (w->state == W_HEAD && w->hd_len == 0 && n - i >= 9 && p[i + 3] != NGHTTP2_HEADERS &&
+            p[i + 3] != NGHTTP2_CONTINUATION) {
+            /* a frame with no header block, its header whole here: passed at once */
+            uint32_t len = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+            if (n - i - 9 >= len) {
+                i += 9 + len;
+                continue;
+            }
+        }
         switch (w->state) {
         case W_HEAD: {
             const uint8_t *hd = p + i; /* the header where it is whole, else gathered */
