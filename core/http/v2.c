@@ -421,6 +421,23 @@ static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, 
     (void)session;
     mg_http_v2_conn_t *h2 = data;
     h2->last_sid = hd->stream_id; /* for the log line of a GOAWAY it brings (goaway_logged) */
+    if (hd->type == NGHTTP2_HEADERS && hd->stream_id % 2) {
+        /* as nginx: a stream's HEADERS is its first, and opens a stream after the last one
+         * (a request's trailers, a closed stream's HEADERS end the connection; nghttp2 would
+         * take the trailers and ignore the other). nghttp2 stops here; conn_feed answers
+         * the requests before it, then ends the connection. */
+        if (hd->stream_id <= h2->last_hsid) {
+            if (h2->c) {
+                mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
+                             "client sent HEADERS frame with incorrect identifier %d, the last "
+                             "was %d",
+                             (int)hd->stream_id, (int)h2->last_hsid);
+            }
+            h2->hsid_bad = 1;
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+        h2->last_hsid = hd->stream_id;
+    }
     if (hd->type > NGHTTP2_CONTINUATION && h2->c) {
         /* skipped (by nghttp2 too), as nginx says */
         mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent frame with unknown type %u",
@@ -784,6 +801,29 @@ void mg_http_v2_schedule(mg_http_v2_conn_t *h2)
     }
 }
 
+/* The header block walk stopped at a field nginx refuses as sent (v2_hpack.c): the connection
+ * ends in nginx's words, naming the block's stream last (logged as nginx logs it). */
+static void hblock_refused(mg_http_v2_conn_t *h2)
+{
+    static const char *const why[] = {
+        [MG_HWALK_FIELD] = "client sent too large header field",
+        [MG_HWALK_LENGTH] = "client sent header field with too long length value",
+        [MG_HWALK_INDEX] = "client sent header block with too long header index value",
+        [MG_HWALK_SIZE] = "client sent header block with too long size update value",
+    };
+    mg_http_v2_hwalk_t *w = &h2->hwalk;
+    mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "%s", why[w->why]);
+    if (h2->hstream && h2->hstream->id == w->sid && !h2->hstream->head_done) {
+        mg_http_v2_stream_dropped(h2->hstream);
+    }
+    /* the frames queued meanwhile go first (a field before this one reset the stream: its
+     * RST_STREAM, as nginx sends it), nghttp2 sends none after its GOAWAY */
+    conn_gather(h2);
+    nghttp2_session_terminate_session2(h2->session, w->sid,
+                                       w->why == MG_HWALK_FIELD ? NGHTTP2_ENHANCE_YOUR_CALM
+                                                                : NGHTTP2_COMPRESSION_ERROR);
+}
+
 /* Hand bytes to nghttp2: MG_OK, or MG_ERROR (the connection is to close once the GOAWAY nghttp2
  * queued for it went out). */
 static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
@@ -796,14 +836,25 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
     h2->refs++; /* a flush may close the connection */
     for (size_t off = 0; off < len && rv >= 0;) {
         size_t n = mg_min(len - off, H2_FEED_PIECE);
+        /* nghttp2 takes the bytes up to a field nginx refuses as sent, so the fields before
+         * it are taken (and checked) first, as nginx takes them */
+        size_t take = mg_http_v2_hwalk(&h2->hwalk, (const uint8_t *)buf + off, n);
         h2->in_recv = 1;
-        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, n);
+        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, take);
         h2->in_recv = 0;
         /* the requests whose header block came, outside nghttp2: their responses are framed as
          * they are made, and a stream reset in the same read is not started at all */
         mg_http_v2_streams_start(h2);
         off += n;
         if (rv < 0 || h2->c == NULL || h2->c->closed) {
+            break;
+        }
+        if (h2->hwalk.why) {
+            /* unless the connection ends already (a GOAWAY for an earlier field); it then
+             * ends as after a field nghttp2 gave (the GOAWAY written, lingering) */
+            if (nghttp2_session_want_read(h2->session)) {
+                hblock_refused(h2);
+            }
             break;
         }
         if (off < len) {
@@ -814,6 +865,12 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
     mg_http_v2_release(h2);
     if (closed) {
         return MG_OK; /* the callers see the connection closed */
+    }
+    if (rv < 0 && h2->hsid_bad) {
+        /* the responses framed meanwhile go first, as nginx's (on_begin_frame) */
+        conn_gather(h2);
+        nghttp2_session_terminate_session2(h2->session, h2->last_hsid, NGHTTP2_PROTOCOL_ERROR);
+        return MG_ERROR;
     }
     if (rv < 0) {
         mg_connection_t *c = h2->c;
@@ -1081,6 +1138,7 @@ void mg_http_v2_init(mg_connection_t *c)
     h2->priority_limit = mg_max(h2->max_streams, 100);
     h2->ssl = c->ssl != NULL;
     h2->rsize = m->recv_buffer_size;
+    mg_http_v2_hwalk_init(&h2->hwalk, cscf->large_client_header_buffers_size);
     hc->v2 = h2;
     h2->ready_tail = &h2->ready;
     event_assign(&h2->flush_ev, c->server->base, -1, 0, on_flush_ev, h2);

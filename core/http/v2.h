@@ -41,6 +41,25 @@ typedef struct {
     size_t chunk_size; /* http2_chunk_size: the most one DATA frame carries */
 } mg_http_v2_loc_conf_t;
 
+/* Why a header block walk stopped (v2_hpack.c): a name or value longer as sent than the limit,
+ * or an integer of more than nginx's 4 octets (a string's length, an index, a table size). */
+enum { MG_HWALK_FIELD = 1, MG_HWALK_LENGTH, MG_HWALK_INDEX, MG_HWALK_SIZE };
+
+/* A connection's input as nginx measures its header blocks (v2_hpack.c): where it is in the
+ * frames, and in the HPACK representations of the block whose frame it is in. */
+typedef struct {
+    size_t limit;            /* large_client_header_buffers' size: a string's most as sent */
+    uint32_t pre, left, pad; /* the frame's payload: bytes to pass, to walk, padding to pass */
+    uint32_t str;            /* a string's bytes still to pass */
+    uint32_t value;          /* the integer read so far */
+    uint32_t fields;         /* fields walked (the fuzz target checks them against nghttp2's) */
+    int32_t sid;             /* the stream of the block (its HEADERS frame's) */
+    uint8_t hd[9], hd_len;   /* a frame header read so far */
+    uint8_t state, hstate, what, octets, prio;
+    uint8_t why;           /* MG_HWALK_*: the walk stopped */
+    unsigned is_value : 1; /* the string whose length is next or read is a value */
+} mg_http_v2_hwalk_t;
+
 typedef struct mg_http_v2_conn_s mg_http_v2_conn_t;
 typedef struct mg_http_v2_stream_s mg_http_v2_stream_t;
 
@@ -84,6 +103,10 @@ struct mg_http_v2_conn_s {
      * are named as on the stream's own lines (connection.c's log handler) */
     mg_http_v2_stream_t *log_stream;
     int32_t last_sid; /* the last frame header's stream: a GOAWAY's log line names it */
+    /* the last HEADERS frame's stream: the next one must be above it */
+    int32_t last_hsid;
+    /* the input walked ahead of nghttp2 for what nginx measures as sent (v2_hpack.c) */
+    mg_http_v2_hwalk_t hwalk;
     unsigned ssl : 1;
     unsigned wblocked : 1;      /* the socket is full: waiting for it */
     unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
@@ -96,6 +119,7 @@ struct mg_http_v2_conn_s {
     unsigned oblocked : 1;      /* a DATA frame waits for room in the output */
     unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
     unsigned flush_pending : 1; /* flush_ev is active: it runs later in this loop turn */
+    unsigned hsid_bad : 1;      /* a HEADERS frame came for a stream not after the last */
     /* nghttp2's frame buffer (v2_mem.c: whole pages of its own), whose bytes mean nothing
      * between frames, and the timer that gives its pages back once the connection has waited
      * H2_TRIM_MSEC with no stream and nothing to write (the first page stays resident as
@@ -189,6 +213,13 @@ void mg_http_v2_init(mg_connection_t *c);
 void mg_http_v2_schedule(mg_http_v2_conn_t *h2);
 /* A reference on h2 dropped: the last one frees it. */
 void mg_http_v2_release(mg_http_v2_conn_t *h2);
+
+/* ---- v2_hpack.c: header blocks as nginx measures them ---- */
+/* From the connection's first byte (the preface): strings of at most limit bytes as sent. */
+void mg_http_v2_hwalk_init(mg_http_v2_hwalk_t *w, size_t limit);
+/* The connection's next n bytes: n, or the count up to and with the first integer nginx
+ * refuses (w->why says why; the walk is over). */
+size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
 
 /* ---- v2_mem.c ---- */
 /* The allocator of h2's session (into *mem, which nghttp2 copies): malloc's, but a buffer of

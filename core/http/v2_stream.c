@@ -279,17 +279,15 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
 {
     mg_http_srv_conf_t *cscf = st->h2->hc->srv;
     mg_connection_t *c = st->h2->c;
-    /* large_client_header_buffers bound a field's name and its value each, and the names'
-     * and values' sum over the list (pseudo-headers too), as nginx >= 1.19.7; nginx measures
-     * a field's strings as sent (a Huffman-coded one is shorter), nghttp2 gives them decoded */
+    /* large_client_header_buffers' total bounds the names' and values' sum over the list
+     * (pseudo-headers too), decoded, as nginx >= 1.19.7 (its size bounds each name and value
+     * as sent: v2.c's walk, before nghttp2 decodes them) */
     st->header_bytes += nlen + vlen;
-    int field = mg_max(nlen, vlen) > cscf->large_client_header_buffers_size;
-    if (field || st->header_bytes > cscf->large_client_header_buffers_size *
-                                        (size_t)cscf->large_client_header_buffers_num) {
+    if (st->header_bytes >
+        cscf->large_client_header_buffers_size * (size_t)cscf->large_client_header_buffers_num) {
         /* the list's bound also stops an HPACK bomb (a table entry referred to many times) */
         if (c) {
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header%s",
-                         field ? " field" : "");
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent too large header");
         }
         /* as nginx: the connection ends, this stream the last one named (and logged) */
         mg_http_v2_stream_dropped(st);

@@ -1,0 +1,247 @@
+/*
+ * What nginx measures of a client's header blocks before it decodes them, for the bytes a
+ * connection feeds nghttp2 (which decodes them, and tells only the decoded fields): the frames
+ * are followed to their HEADERS and CONTINUATION payloads, and each HPACK representation's
+ * integers and string lengths are read there, its strings skipped. nginx refuses a name or value
+ * longer as sent (Huffman-coded or raw) than large_client_header_buffers' size, and an integer
+ * of more than 4 octets; the walk stops at the first such one, so the connection can feed
+ * nghttp2 the bytes before it and end as nginx ends.
+ */
+#include "v2.h"
+
+enum {
+    W_HEAD,   /* a frame header's 9 bytes */
+    W_PADLEN, /* HEADERS' pad length */
+    W_BODY,   /* the payload: pre bytes passed, left walked as HPACK, pad passed */
+};
+
+enum {
+    H_REP, /* a representation's first byte */
+    H_INT, /* an integer's continuation octets */
+    H_LEN, /* a string's first byte: the Huffman flag and its length's prefix */
+    H_STR, /* a string's bytes */
+};
+
+enum {
+    I_INDEX, /* an indexed field's index: nothing follows */
+    I_NAME,  /* a literal's name index: 0, a name string follows; then the value */
+    I_SIZE,  /* a dynamic table size update */
+    I_SLEN,  /* a name's or value's length */
+};
+
+#define H2_PREFACE_LEN 24
+#define H2_MAX_OCTETS 4 /* nginx reads an integer from at most 4 octets, its prefix's included */
+
+void mg_http_v2_hwalk_init(mg_http_v2_hwalk_t *w, size_t limit)
+{
+    memset(w, 0, sizeof(*w));
+    w->limit = limit;
+    w->state = W_BODY;
+    w->pre = H2_PREFACE_LEN; /* the client's preface goes through nghttp2 too */
+}
+
+/* A name or a value was passed: the value is next, or the next representation. */
+static void str_done(mg_http_v2_hwalk_t *w)
+{
+    if (w->is_value) {
+        w->fields++;
+        w->hstate = H_REP;
+    } else {
+        w->is_value = 1;
+        w->hstate = H_LEN;
+    }
+}
+
+/* An integer's value is whole: what follows it. 0, or the reason the walk stops. */
+static unsigned int_done(mg_http_v2_hwalk_t *w)
+{
+    switch (w->what) {
+    case I_NAME:
+        w->is_value = w->value != 0; /* a name from the tables: the value's length is next */
+        w->hstate = H_LEN;
+        return 0;
+    case I_SLEN:
+        if (w->value > w->limit) {
+            return MG_HWALK_FIELD;
+        }
+        w->str = w->value;
+        w->hstate = H_STR;
+        if (w->str == 0) {
+            str_done(w);
+        }
+        return 0;
+    default:
+        w->fields += w->what == I_INDEX;
+        w->hstate = H_REP;
+        return 0;
+    }
+}
+
+/* The first octet of an integer with a prefix of bits: whole, or continued. */
+static unsigned int_start(mg_http_v2_hwalk_t *w, unsigned what, uint8_t b, unsigned bits)
+{
+    unsigned max = (1u << bits) - 1;
+    w->what = (uint8_t)what;
+    w->value = b & max;
+    if (w->value < max) {
+        return int_done(w);
+    }
+    w->octets = 1;
+    w->hstate = H_INT;
+    return 0;
+}
+
+/* Block bytes p[0..n): how many were walked (n unless it stopped: then w->why says why). */
+static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (w->hstate == H_REP) {
+            /* indexed fields in one octet: most of a client's blocks once its table holds
+             * them */
+            size_t k = i;
+            while (k < n && p[k] > 0x80 && p[k] < 0xff) {
+                k++;
+            }
+            w->fields += (uint32_t)(k - i);
+            i = k;
+            if (i == n) {
+                break;
+            }
+        }
+        uint8_t b = p[i];
+        unsigned why = 0;
+        switch (w->hstate) {
+        case H_STR: {
+            size_t k = mg_min(n - i, (size_t)w->str);
+            w->str -= (uint32_t)k;
+            i += k;
+            if (w->str == 0) {
+                str_done(w);
+            }
+            continue;
+        }
+        case H_REP:
+            if (b & 0x80) {
+                why = int_start(w, I_INDEX, b, 7);
+            } else if (b & 0x40) {
+                why = int_start(w, I_NAME, b, 6);
+            } else if (b & 0x20) {
+                why = int_start(w, I_SIZE, b, 5);
+            } else {
+                why = int_start(w, I_NAME, b, 4); /* without indexing, or never indexed */
+            }
+            break;
+        case H_LEN:
+            why = int_start(w, I_SLEN, b, 7); /* the Huffman flag aside: nginx measures as sent */
+            break;
+        case H_INT:
+            /* nginx's most: 3 octets after the prefix's, a value under 2^21 + 2^7 */
+            w->value += (uint32_t)(b & 0x7f) << (7 * (w->octets - 1));
+            w->octets++;
+            if (b < 0x80) {
+                why = int_done(w);
+            } else if (w->octets == H2_MAX_OCTETS) {
+                why = w->what == I_SLEN   ? MG_HWALK_LENGTH
+                      : w->what == I_SIZE ? MG_HWALK_SIZE
+                                          : MG_HWALK_INDEX;
+            }
+            break;
+        }
+        i++;
+        if (why) {
+            w->why = (uint8_t)why;
+            return i;
+        }
+    }
+    return n;
+}
+
+size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && !w->why) {
+        if (w->state == W_HEAD && w->hd_len == 0 && n - i >= 9 && p[i + 3] != NGHTTP2_HEADERS &&
+            p[i + 3] != NGHTTP2_CONTINUATION) {
+            /* a frame with no header block, its header whole here: passed at once */
+            uint32_t len = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+            if (n - i - 9 >= len) {
+                i += 9 + len;
+                continue;
+            }
+        }
+        switch (w->state) {
+        case W_HEAD: {
+            const uint8_t *hd = p + i; /* the header where it is whole, else gathered */
+            if (w->hd_len || n - i < 9) {
+                size_t k = mg_min(n - i, 9 - (size_t)w->hd_len);
+                memcpy(w->hd + w->hd_len, p + i, k);
+                w->hd_len += (uint8_t)k;
+                i += k;
+                if (w->hd_len < 9) {
+                    break;
+                }
+                w->hd_len = 0;
+                hd = w->hd;
+            } else {
+                i += 9;
+            }
+            uint32_t len = (uint32_t)hd[0] << 16 | (uint32_t)hd[1] << 8 | hd[2];
+            uint8_t type = hd[3], flags = hd[4];
+            w->state = W_BODY;
+            w->pre = len;
+            w->left = w->pad = 0;
+            if (type == NGHTTP2_HEADERS) {
+                /* a new block: its representations start afresh */
+                w->hstate = H_REP;
+                w->sid = (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 |
+                                   (uint32_t)hd[7] << 8 | hd[8]);
+                w->prio = flags & NGHTTP2_FLAG_PRIORITY ? 5 : 0;
+                if ((flags & NGHTTP2_FLAG_PADDED) && len) {
+                    w->pre = len - 1;
+                    w->state = W_PADLEN;
+                } else {
+                    w->pre = mg_min(len, w->prio);
+                    w->left = len - w->pre;
+                }
+            } else if (type == NGHTTP2_CONTINUATION) {
+                w->pre = 0;
+                w->left = len;
+            }
+            break;
+        }
+        case W_PADLEN: {
+            /* the rest: priority, the block, then pad bytes (nghttp2 refuses a frame whose
+             * padding does not fit: its payload is passed whole here) */
+            uint32_t rest = w->pre;
+            i++;
+            w->state = W_BODY;
+            if (p[i - 1] + (uint32_t)w->prio <= rest) {
+                w->pre = w->prio;
+                w->pad = p[i - 1];
+                w->left = rest - w->pre - w->pad;
+            }
+            break;
+        }
+        case W_BODY:
+            if (w->pre) {
+                size_t k = mg_min(n - i, (size_t)w->pre);
+                w->pre -= (uint32_t)k;
+                i += k;
+            } else if (w->left) {
+                size_t k = mg_min(n - i, (size_t)w->left);
+                size_t done = walk_block(w, p + i, k);
+                w->left -= (uint32_t)done;
+                i += done;
+            } else if (w->pad) {
+                size_t k = mg_min(n - i, (size_t)w->pad);
+                w->pad -= (uint32_t)k;
+                i += k;
+            } else {
+                w->state = W_HEAD;
+            }
+            break;
+        }
+    }
+    return w->why ? i : n;
+}
