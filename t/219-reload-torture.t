@@ -80,7 +80,12 @@ sub tcp_conns {
     for my $f ('/proc/net/tcp', '/proc/net/tcp6') {
         open my $fh, '<', $f or next;
         <$fh>;
-        while (<$fh>) { my @x = split ' '; $conn{$x[9]} = 1 if $x[3] ne '0A' && $x[9] }
+        # (a lexical line: $_ is the caller's grep alias of a worker pid, which a while (<$fh>)
+        # would leave undef, and every later per-worker count would read nothing)
+        while (defined(my $l = <$fh>)) {
+            my @x = split ' ', $l;
+            $conn{$x[9]} = 1 if $x[3] ne '0A' && $x[9];
+        }
     }
     return scalar grep { (readlink($_) // '') =~ /^socket:\[(\d+)\]$/ && $conn{$1} }
         glob("/proc/$_[0]/fd/*");
