@@ -8,7 +8,9 @@
 # mg_http_conn_t), and neither the HTTP/1 head buffer nor h2's input
 # and output buffers (the worker's). Measured here (OpenSSL 3.0, nghttp2 1.52, 200
 # connections): HTTPS 14.7 KiB (15.1 before; nginx 14.2), h2c 11.7 once trimmed (15.6 before
-# the trim, 15.9 before mg_connection_t shrank; nginx 6.2); the bounds catch a buffer kept
+# the trim, 15.9 before mg_connection_t shrank; nginx 6.2; on another machine of the same
+# kind 12.1-12.5 for the same binary, 12.1 after the client address left the connection:
+# the h2c bound has 0.5 KiB of room over that); the bounds catch a buffer kept
 # while idle (a head buffer is 1 KiB, a field list 1, an h2 output buffer 16) and an h2c
 # connection whose frame buffer stays resident. "Idle" is observed, not waited for: the one
 # worker has gone to sleep (its /proc state S) after the answers were read; the trim is waited
@@ -32,7 +34,7 @@ use IPC::Open2 ();
 my $Asan = $ENV{ASAN_OPTIONS};
 
 my $N = 200;
-my %MaxKiB = (https => 15.5, h2c => 12.5);
+my %MaxKiB = (https => 15.5, h2c => 13);
 my $PY = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
 
 my $certs = Test::Moongate::Certs::make();
