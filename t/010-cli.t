@@ -324,6 +324,8 @@ ok(wait_for('pid file gone', sub { !-e $pidf }), '-s quit: the pid file is remov
 ($scode, $serr) = start_daemon();
 wait_for('pid file', sub { -s $pidf }) if $is_nginx;
 ($pid) = Test::Moongate::slurp($pidf) =~ /^(\d+)\n\z/;
+# (no pid would pass "the server exits" below on nothing)
+ok($pid && Test::Moongate::process_alive($pid), 'started again: the pid file names a live process');
 ($code, $out, $err) = mg('-p', "$ServRoot/", '-c', 'conf/good.conf', '-s', 'stop');
 is($code, 0, '-s stop exits 0');
 ok(wait_for('exit', sub { !Test::Moongate::process_alive($pid) }), '-s stop: the server exits');

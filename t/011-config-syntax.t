@@ -150,6 +150,8 @@ SKIP: {
 # TEST 19 ran last: its location logs tell whether the levels filtered
 my $crit = Test::Moongate::slurp("$LogDir/loc-crit.log");
 my $err_log = Test::Moongate::slurp("$LogDir/loc-err.log");
+# (the file must be there, opened at startup: a wrong name would pass the unlike on nothing)
+ok(-e "$LogDir/loc-crit.log", 'the crit location log exists');
 unlike($crit, qr/No such file or directory/, 'a crit location log does not get the [error] line');
 like($err_log, qr/\[error\] .*open\(\) "[^"]+\/err\/missing" failed \(2: No such file or directory\)/,
      'an error location log gets it');

@@ -93,8 +93,20 @@ custom
     location /t { return 444; }
 --- request
 GET /t
+--- init
+# the harness's own request is not checked (ignore_response): this one is, byte by byte
+use IO::Socket::INET ();
+my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$Test::Moongate::ServerPort", Timeout => 5)
+    or die "connect: $!";
+$s->timeout(5);
+print $s "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+local $SIG{ALRM} = sub { die "no close in 5 s\n" };
+alarm 5;
+my ($got, $n, $buf) = ('');
+$got .= $buf while ($n = sysread($s, $buf, 4096)) && $n > 0;
+alarm 0;
+Test::More::is($got, '', '444: closed without a byte of response');
 --- ignore_response
---- error_code:
 
 
 

@@ -4,8 +4,10 @@
 # twice); messages before the server is known use the default server's log.
 #
 # Besides Test::Nginx's sections, a block may have "--- log_files eval": a hashref of
-# files under the server root => undef (absent or empty), a qr// that must match, or
-# [qr//...] of patterns that must not match; checked once the server has stopped.
+# files under the server root => undef (empty), a qr// that must match, or [qr//...] of
+# patterns that must not match; checked once the server has stopped. Every file named must
+# exist (the server opens each error_log file at startup): a wrong name in the block must not
+# pass as a file that got nothing.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/151-error-log.t
 
@@ -24,11 +26,12 @@ sub check_log_files {
     my $files = $block->log_files or return;
     for my $f (sort keys %$files) {
         my $path = "$ServRoot/$f";
-        my $got = -e $path ? do { local (@ARGV, $/) = $path; <> } : '';
-        my $want = $files->{$f};
         my $name = $block->name . " - $f";
+        ok(-e $path, "$name exists") or next;
+        my $got = do { local (@ARGV, $/) = $path; <> } // '';
+        my $want = $files->{$f};
         if (!defined $want) {
-            is($got, '', "$name absent or empty");
+            is($got, '', "$name empty");
         } elsif (ref $want eq 'ARRAY') {
             unlike($got, $_, "$name does not match $_") for @$want;
         } else {

@@ -36,11 +36,13 @@ sub temp_fds {
     return @r;
 }
 
+# the server's RSS; dies when it cannot be read: a 0 here would make every "memory bounded"
+# check compare 0 with 0
 sub rss_kb {
-    my $pid = Test::Moongate::read_pid() or return 0;
-    open my $f, '<', "/proc/$pid/status" or return 0;
-    while (<$f>) { return $1 if /^VmRSS:\s+(\d+)/ }
-    return 0;
+    my $pid = Test::Moongate::read_pid() or die "rss_kb: no pid in the pid file\n";
+    open my $f, '<', "/proc/$pid/status" or die "rss_kb: /proc/$pid/status: $!\n";
+    while (my $l = <$f>) { return $1 if $l =~ /^VmRSS:\s+(\d+)/ }
+    die "rss_kb: no VmRSS for $pid\n";
 }
 
 sub files_under {

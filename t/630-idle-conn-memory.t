@@ -52,7 +52,12 @@ sub server {
 }
 
 sub asleep { my $w = shift; (slurp("/proc/$w/stat") =~ /\)\s+(\S)/)[0] eq 'S' }
-sub rss { my $w = shift; (slurp("/proc/$w/status") =~ /^VmRSS:\s+(\d+)/m)[0] }
+# dies when unread: undef on both sides would make the cost 0 KiB, under any bound
+sub rss {
+    my $w = shift;
+    my ($kb) = slurp("/proc/$w/status") =~ /^VmRSS:\s+(\d+)/m;
+    return $kb // die "rss: no VmRSS for pid '$w'\n";
+}
 
 # per connection, KiB: $open->() opens the N connections (each answered) and returns what
 # holds them; the worker has served one connection before (its first-use allocations). What an

@@ -153,7 +153,11 @@ sub req {
 # 4. what idle connections cost: VmRSS of the worker before and after $Idle of them
 SKIP: {
     skip 'memory is not measured under a sanitizer', 2 if $ENV{ASAN_OPTIONS};
-    sub rss { (slurp("/proc/$w/status") =~ /^VmRSS:\s+(\d+)/m)[0] }
+    # dies when unread: undef on both sides would make the cost 0 KiB, under any bound
+    sub rss {
+        my ($kb) = slurp("/proc/$w/status") =~ /^VmRSS:\s+(\d+)/m;
+        return $kb // die "rss: no VmRSS for pid '$w'\n";
+    }
     my $warm = conn();
     send_all($warm, req('/w'));
     responses($warm, 1);
