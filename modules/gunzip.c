@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "filter_queue.h"
 #include "filter_types.h"
 #include "gzip.h"
 
@@ -31,7 +32,7 @@ typedef struct {
     mg_int_t nbufs, nused;
     size_t bufsize;
     unsigned busy : 1;  /* the filters after us still have our output */
-    unsigned held : 1;  /* r->buffered is set for our input */
+    int held;           /* r->buffered is set for our input */
     unsigned ended : 1; /* a gzip member ended; more input starts another */
     unsigned done : 1;
     unsigned failed : 1; /* inflate failed: later calls fail too, logged once (nginx) */
@@ -247,27 +248,16 @@ static mg_int_t gunzip_body_filter(mg_request_t *r, mg_buf_t *in)
         ctx->bufs = mg_pcalloc(r->pool, (size_t)ctx->nbufs * sizeof(mg_buf_t *));
         ctx->mem = mg_pcalloc(r->pool, (size_t)ctx->nbufs * sizeof(char *));
     }
-    *ctx->in_tail = in;
-    for (; in; in = in->next) {
-        ctx->in_tail = &in->next;
-    }
-    if (ctx->held) {
-        ctx->held = 0;
-        r->buffered = 0;
-    }
+    mg_filter_queue_append(&ctx->in_tail, in);
+    mg_filter_release(r, &ctx->held);
     mg_int_t rc = MG_OK;
     int passed = 0;
     for (;;) {
         if (ctx->busy) {
-            rc = next_body_filter(r, NULL);
+            rc = mg_filter_drain(r, next_body_filter, &ctx->held);
             passed = 1;
-            if (rc == MG_ERROR) {
-                return MG_ERROR;
-            }
-            if (rc == MG_AGAIN) {
-                ctx->held = 1;
-                r->buffered = 1;
-                return MG_AGAIN;
+            if (rc == MG_ERROR || rc == MG_AGAIN) {
+                return rc;
             }
             ctx->busy = 0;
             ctx->nused = 0;
@@ -300,8 +290,7 @@ static mg_int_t gunzip_body_filter(mg_request_t *r, mg_buf_t *in)
     }
     if (ctx->done) {
         zfree(ctx);
-        ctx->in = NULL;
-        ctx->in_tail = &ctx->in;
+        mg_filter_queue_clear(&ctx->in, &ctx->in_tail);
     }
     return passed ? rc : next_body_filter(r, NULL);
 }

@@ -9,6 +9,7 @@
  * not document, move when output starts and when a part-filled buffer goes (see postpone()
  * and compress_pass()).
  */
+#include "filter_queue.h"
 #include <stdlib.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -682,10 +683,7 @@ static mg_int_t gzip_body_filter(mg_request_t *r, mg_buf_t *in)
         ctx->bufs = mg_pcalloc(r->pool, (size_t)ctx->nbufs * sizeof(mg_buf_t *));
         ctx->mem = mg_pcalloc(r->pool, (size_t)ctx->nbufs * sizeof(char *));
     }
-    *ctx->in_tail = in;
-    for (; in; in = in->next) {
-        ctx->in_tail = &in->next;
-    }
+    mg_filter_queue_append(&ctx->in_tail, in);
     for (;;) {
         mg_buf_t *out = NULL;
         mg_int_t pass = compress_pass(r, ctx, &out);
