@@ -17,8 +17,7 @@
 
 typedef struct {
     int enable;
-    mg_int_t bufs_num; /* 0 = unset */
-    size_t bufs_size;
+    mg_gzip_bufs_t bufs; /* gunzip_buffers */
 } gunzip_conf_t;
 
 typedef struct {
@@ -66,8 +65,8 @@ static mg_int_t gunzip_header_filter(mg_request_t *r)
     }
     gunzip_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(*ctx));
     ctx->in_tail = &ctx->in;
-    ctx->nbufs = conf->bufs_num;
-    ctx->bufsize = conf->bufs_size;
+    ctx->nbufs = conf->bufs.num;
+    ctx->bufsize = conf->bufs.size;
     mg_http_set_ctx(r, ctx, mg_gunzip_module);
     ce->hash = 0;
     r->headers_out.content_encoding = NULL;
@@ -309,27 +308,7 @@ static const char *gunzip_merge_conf(mg_conf_t *cf, void *parent, void *child)
     (void)cf;
     gunzip_conf_t *prev = parent, *conf = child;
     mg_conf_merge(conf->enable, prev->enable, 0);
-    if (conf->bufs_num == 0) {
-        conf->bufs_num = prev->bufs_num ? prev->bufs_num : 32;
-        conf->bufs_size = prev->bufs_num ? prev->bufs_size : 4096;
-    }
-    return MG_CONF_OK;
-}
-
-static const char *gunzip_set_bufs(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)cmd;
-    gunzip_conf_t *gc = conf;
-    if (gc->bufs_num) {
-        return "is duplicate";
-    }
-    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    int64_t size = mg_parse_size(cf->args[2]);
-    if (n <= 0 || size <= 0) {
-        return "invalid value";
-    }
-    gc->bufs_num = (mg_int_t)n;
-    gc->bufs_size = (size_t)size;
+    mg_gzip_bufs_merge(&conf->bufs, &prev->bufs);
     return MG_CONF_OK;
 }
 
@@ -345,7 +324,7 @@ static void gunzip_init_filters(void)
 
 static const mg_command_t gunzip_commands[] = {
     {"gunzip", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(enable), NULL},
-    {"gunzip_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), gunzip_set_bufs, LOC(bufs_num), NULL},
+    {"gunzip_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), mg_gzip_bufs_set, LOC(bufs), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
