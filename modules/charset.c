@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "filter_queue.h"
 #include "filter_types.h"
 #include "script.h"
 #include "variables.h"
@@ -70,7 +71,7 @@ typedef struct {
     mg_buf_set_t bufs; /* output buffer structs (see out_buf) */
     unsigned active : 1;
     unsigned busy : 1;
-    unsigned held : 1;
+    int held;
     unsigned done : 1;
 } cs_ctx_t;
 
@@ -559,14 +560,8 @@ static mg_int_t charset_body_filter(mg_request_t *r, mg_buf_t *in)
     if (ctx == NULL || !ctx->active || r->header_only) {
         return next_body_filter(r, in);
     }
-    *ctx->in_tail = in;
-    for (; in; in = in->next) {
-        ctx->in_tail = &in->next;
-    }
-    if (ctx->held) {
-        ctx->held = 0;
-        r->buffered = 0;
-    }
+    mg_filter_queue_append(&ctx->in_tail, in);
+    mg_filter_release(r, &ctx->held);
     mg_int_t rc = MG_OK;
     int passed = 0;
     for (;;) {
@@ -596,15 +591,10 @@ static mg_int_t charset_body_filter(mg_request_t *r, mg_buf_t *in)
         }
         if (ctx->busy && flush) {
             /* our buffers are still theirs: nothing new until they took them */
-            rc = next_body_filter(r, NULL);
+            rc = mg_filter_drain(r, next_body_filter, &ctx->held);
             passed = 1;
-            if (rc == MG_ERROR) {
-                return MG_ERROR;
-            }
-            if (rc == MG_AGAIN) {
-                ctx->held = 1;
-                r->buffered = 1;
-                return MG_AGAIN;
+            if (rc == MG_ERROR || rc == MG_AGAIN) {
+                return rc;
             }
             ctx->busy = 0;
             mg_buf_set_reset(&ctx->bufs);
@@ -618,8 +608,7 @@ static mg_int_t charset_body_filter(mg_request_t *r, mg_buf_t *in)
         }
     }
     if (ctx->done && ctx->in) {
-        ctx->in = NULL;
-        ctx->in_tail = &ctx->in;
+        mg_filter_queue_clear(&ctx->in, &ctx->in_tail);
     }
     return passed ? rc : next_body_filter(r, NULL);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "filter_queue.h"
 #include "filter_types.h"
 #include "gzip.h"
 
@@ -16,8 +17,7 @@
 
 typedef struct {
     int enable;
-    mg_int_t bufs_num; /* 0 = unset */
-    size_t bufs_size;
+    mg_gzip_bufs_t bufs; /* gunzip_buffers */
 } gunzip_conf_t;
 
 typedef struct {
@@ -31,7 +31,7 @@ typedef struct {
     mg_int_t nbufs, nused;
     size_t bufsize;
     unsigned busy : 1;  /* the filters after us still have our output */
-    unsigned held : 1;  /* r->buffered is set for our input */
+    int held;           /* r->buffered is set for our input */
     unsigned ended : 1; /* a gzip member ended; more input starts another */
     unsigned done : 1;
     unsigned failed : 1; /* inflate failed: later calls fail too, logged once (nginx) */
@@ -65,8 +65,8 @@ static mg_int_t gunzip_header_filter(mg_request_t *r)
     }
     gunzip_ctx_t *ctx = mg_pcalloc(r->pool, sizeof(*ctx));
     ctx->in_tail = &ctx->in;
-    ctx->nbufs = conf->bufs_num;
-    ctx->bufsize = conf->bufs_size;
+    ctx->nbufs = conf->bufs.num;
+    ctx->bufsize = conf->bufs.size;
     mg_http_set_ctx(r, ctx, mg_gunzip_module);
     ce->hash = 0;
     r->headers_out.content_encoding = NULL;
@@ -247,27 +247,16 @@ static mg_int_t gunzip_body_filter(mg_request_t *r, mg_buf_t *in)
         ctx->bufs = mg_pcalloc(r->pool, (size_t)ctx->nbufs * sizeof(mg_buf_t *));
         ctx->mem = mg_pcalloc(r->pool, (size_t)ctx->nbufs * sizeof(char *));
     }
-    *ctx->in_tail = in;
-    for (; in; in = in->next) {
-        ctx->in_tail = &in->next;
-    }
-    if (ctx->held) {
-        ctx->held = 0;
-        r->buffered = 0;
-    }
+    mg_filter_queue_append(&ctx->in_tail, in);
+    mg_filter_release(r, &ctx->held);
     mg_int_t rc = MG_OK;
     int passed = 0;
     for (;;) {
         if (ctx->busy) {
-            rc = next_body_filter(r, NULL);
+            rc = mg_filter_drain(r, next_body_filter, &ctx->held);
             passed = 1;
-            if (rc == MG_ERROR) {
-                return MG_ERROR;
-            }
-            if (rc == MG_AGAIN) {
-                ctx->held = 1;
-                r->buffered = 1;
-                return MG_AGAIN;
+            if (rc == MG_ERROR || rc == MG_AGAIN) {
+                return rc;
             }
             ctx->busy = 0;
             ctx->nused = 0;
@@ -300,8 +289,7 @@ static mg_int_t gunzip_body_filter(mg_request_t *r, mg_buf_t *in)
     }
     if (ctx->done) {
         zfree(ctx);
-        ctx->in = NULL;
-        ctx->in_tail = &ctx->in;
+        mg_filter_queue_clear(&ctx->in, &ctx->in_tail);
     }
     return passed ? rc : next_body_filter(r, NULL);
 }
@@ -320,27 +308,7 @@ static const char *gunzip_merge_conf(mg_conf_t *cf, void *parent, void *child)
     (void)cf;
     gunzip_conf_t *prev = parent, *conf = child;
     mg_conf_merge(conf->enable, prev->enable, 0);
-    if (conf->bufs_num == 0) {
-        conf->bufs_num = prev->bufs_num ? prev->bufs_num : 32;
-        conf->bufs_size = prev->bufs_num ? prev->bufs_size : 4096;
-    }
-    return MG_CONF_OK;
-}
-
-static const char *gunzip_set_bufs(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)cmd;
-    gunzip_conf_t *gc = conf;
-    if (gc->bufs_num) {
-        return "is duplicate";
-    }
-    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    int64_t size = mg_parse_size(cf->args[2]);
-    if (n <= 0 || size <= 0) {
-        return "invalid value";
-    }
-    gc->bufs_num = (mg_int_t)n;
-    gc->bufs_size = (size_t)size;
+    mg_gzip_bufs_merge(&conf->bufs, &prev->bufs);
     return MG_CONF_OK;
 }
 
@@ -356,7 +324,7 @@ static void gunzip_init_filters(void)
 
 static const mg_command_t gunzip_commands[] = {
     {"gunzip", MG_HTTP_ANY_LOC, MG_FLAG, mg_conf_set_flag, LOC(enable), NULL},
-    {"gunzip_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), gunzip_set_bufs, LOC(bufs_num), NULL},
+    {"gunzip_buffers", MG_HTTP_ANY_LOC, MG_ARGS(2, 2), mg_gzip_bufs_set, LOC(bufs), NULL},
     {NULL, 0, 0, NULL, 0, 0, NULL},
 };
 

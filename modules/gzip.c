@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "filter_queue.h"
 #include "gzip.h"
 #include "variables.h"
 
@@ -36,8 +37,7 @@ typedef struct {
     size_t wbits_size;   /* gzip_window, bytes */
     size_t hash_size;    /* gzip_hash, bytes */
     size_t min_length;
-    mg_int_t bufs_num;   /* gzip_buffers; 0 = unset */
-    size_t bufs_size;
+    mg_gzip_bufs_t bufs; /* gzip_buffers */
     mg_array_t *types;   /* mg_str_t, lowercase; NULL unset; "any" when "*" */
     int types_any;
     int vary;
@@ -436,8 +436,8 @@ static mg_int_t gzip_header_filter(mg_request_t *r)
     ctx->active = 1;
     ctx->postponing = conf->postpone != 0;
     ctx->in_tail = &ctx->in;
-    ctx->bufsize = conf->bufs_size;
-    ctx->nbufs = conf->bufs_num;
+    ctx->bufsize = conf->bufs.size;
+    ctx->nbufs = conf->bufs.num;
     /* a small body needs a small window and hash: less memory per request, as nginx */
     int wbits = 8, memlevel = 0;
     while ((size_t)1 << (wbits + 1) <= conf->wbits_size) {
@@ -682,10 +682,7 @@ static mg_int_t gzip_body_filter(mg_request_t *r, mg_buf_t *in)
         ctx->bufs = mg_pcalloc(r->pool, (size_t)ctx->nbufs * sizeof(mg_buf_t *));
         ctx->mem = mg_pcalloc(r->pool, (size_t)ctx->nbufs * sizeof(char *));
     }
-    *ctx->in_tail = in;
-    for (; in; in = in->next) {
-        ctx->in_tail = &in->next;
-    }
+    mg_filter_queue_append(&ctx->in_tail, in);
     for (;;) {
         mg_buf_t *out = NULL;
         mg_int_t pass = compress_pass(r, ctx, &out);
@@ -711,6 +708,30 @@ static mg_int_t gzip_body_filter(mg_request_t *r, mg_buf_t *in)
 }
 
 /* ---- configuration ---- */
+
+const char *mg_gzip_bufs_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
+{
+    mg_gzip_bufs_t *b = (mg_gzip_bufs_t *)((char *)conf + cmd->offset);
+    if (b->num) {
+        return "is duplicate";
+    }
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    int64_t size = mg_parse_size(cf->args[2]);
+    if (n <= 0 || size <= 0) {
+        return "invalid value";
+    }
+    b->num = (mg_int_t)n;
+    b->size = (size_t)size;
+    return MG_CONF_OK;
+}
+
+void mg_gzip_bufs_merge(mg_gzip_bufs_t *conf, const mg_gzip_bufs_t *prev)
+{
+    if (conf->num == 0) {
+        conf->num = prev->num ? prev->num : 32;
+        conf->size = prev->num ? prev->size : 4096;
+    }
+}
 
 static void *gzip_create_conf(mg_conf_t *cf)
 {
@@ -741,10 +762,7 @@ static const char *gzip_merge_conf(mg_conf_t *cf, void *parent, void *child)
     mg_conf_merge(conf->disable_msie6, prev->disable_msie6, 0);
     mg_conf_merge(conf->no_buffer, prev->no_buffer, 0);
     mg_conf_merge_size(conf->postpone, prev->postpone, 0);
-    if (conf->bufs_num == 0) {
-        conf->bufs_num = prev->bufs_num ? prev->bufs_num : 32;
-        conf->bufs_size = prev->bufs_num ? prev->bufs_size : 4096;
-    }
+    mg_gzip_bufs_merge(&conf->bufs, &prev->bufs);
     if (conf->proxied == 0) {
         conf->proxied = prev->proxied ? prev->proxied : PROXIED_OFF;
     }
@@ -793,23 +811,6 @@ static const char *gzip_set_pow2(mg_conf_t *cf, const mg_command_t *cmd, void *c
     }
     return max == 32768 ? "must be 512, 1k, 2k, 4k, 8k, 16k, or 32k"
                         : "must be 512, 1k, 2k, 4k, 8k, 16k, 32k, 64k, or 128k";
-}
-
-static const char *gzip_set_bufs(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
-{
-    (void)cmd;
-    gzip_conf_t *gc = conf;
-    if (gc->bufs_num) {
-        return "is duplicate";
-    }
-    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    int64_t size = mg_parse_size(cf->args[2]);
-    if (n <= 0 || size <= 0) {
-        return "invalid value";
-    }
-    gc->bufs_num = (mg_int_t)n;
-    gc->bufs_size = (size_t)size;
-    return MG_CONF_OK;
 }
 
 static const char *gzip_set_types(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -916,7 +917,7 @@ static const mg_conf_enum_t http_versions[] = {
 static const mg_command_t gzip_commands[] = {
     {"gzip", ANY | MG_CTX_LIF, MG_FLAG, mg_conf_set_flag, LOC(enable), NULL},
     {"gzip_comp_level", ANY, MG_ARGS(1, 1), gzip_set_level, LOC(level), NULL},
-    {"gzip_buffers", ANY, MG_ARGS(2, 2), gzip_set_bufs, LOC(bufs_num), NULL},
+    {"gzip_buffers", ANY, MG_ARGS(2, 2), mg_gzip_bufs_set, LOC(bufs), NULL},
     {"gzip_types", ANY, MG_ARGS(1, MG_MANY), gzip_set_types, LOC(types), NULL},
     {"gzip_min_length", ANY, MG_ARGS(1, 1), mg_conf_set_size, LOC(min_length), NULL},
     {"gzip_window", ANY, MG_ARGS(1, 1), gzip_set_pow2, LOC(wbits_size), (void *)32768},

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filter_queue.h"
 #include "filter_types.h"
 #include "script.h"
 #include "server.h"
@@ -94,7 +95,7 @@ struct ssi_ctx_s {
     char *sync;        /* a stub run at once: its output gathered here (malloc'ed) */
     size_t sync_len, sync_cap;
     unsigned busy : 1;
-    unsigned held : 1;
+    int held;
     unsigned waiting : 1; /* the parse resumes when a subrequest ended (wait, set, file) */
     unsigned done : 1;
     unsigned active : 1;
@@ -1178,13 +1179,9 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
         return MG_ERROR;
     }
     int given = in != NULL;
-    *ctx->in_tail = in;
-    for (; in; in = in->next) {
-        ctx->in_tail = &in->next;
-    }
+    mg_filter_queue_append(&ctx->in_tail, in);
     if (ctx->held) {
-        ctx->held = 0;
-        r->buffered = 0;
+        mg_filter_release(r, &ctx->held);
         r->buffered_waits = 0;
     }
     mg_int_t rc = MG_OK;
@@ -1196,8 +1193,7 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
             if (pass_out(ctx) == MG_ERROR) {
                 return MG_ERROR;
             }
-            ctx->held = 1;
-            r->buffered = 1;
+            mg_filter_hold(r, &ctx->held);
             r->buffered_waits = 1; /* the include's end drives us again (redrive) */
             return MG_AGAIN;
         }
@@ -1226,15 +1222,10 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
             }
         }
         if (ctx->busy && ((reads && !room) || ctx->in == NULL || ctx->done)) {
-            rc = next_body_filter(r, NULL);
+            rc = mg_filter_drain(r, next_body_filter, &ctx->held);
             passed = 1;
-            if (rc == MG_ERROR) {
-                return MG_ERROR;
-            }
-            if (rc == MG_AGAIN) {
-                ctx->held = 1;
-                r->buffered = 1;
-                return MG_AGAIN;
+            if (rc == MG_ERROR || rc == MG_AGAIN) {
+                return rc;
             }
             ctx->busy = 0;
             bufs_free(ctx);
@@ -1255,8 +1246,7 @@ static mg_int_t ssi_body_filter(mg_request_t *r, mg_buf_t *in)
         passed = 1;
     }
     if (ctx->done && ctx->in) {
-        ctx->in = NULL;
-        ctx->in_tail = &ctx->in;
+        mg_filter_queue_clear(&ctx->in, &ctx->in_tail);
     }
     if (passed || given) {
         /* input that gave nothing is not passed on as a call without input: to the writer

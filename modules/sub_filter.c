@@ -8,6 +8,7 @@
  */
 #include <unistd.h>
 
+#include "filter_queue.h"
 #include "filter_types.h"
 #include "script.h"
 
@@ -44,7 +45,7 @@ typedef struct {
     char *rbuf;        /* file pieces */
     mg_buf_set_t bufs; /* output buffer structs */
     unsigned busy : 1; /* the filters after us still have our output (they said MG_AGAIN) */
-    unsigned held : 1; /* r->buffered is set for our input */
+    int held;          /* r->buffered is set for our input */
     unsigned done : 1;
 } sub_ctx_t;
 
@@ -327,30 +328,18 @@ static mg_int_t sub_body_filter(mg_request_t *r, mg_buf_t *in)
     if (ctx == NULL || r->header_only) {
         return next_body_filter(r, in);
     }
-    *ctx->in_tail = in;
-    for (; in; in = in->next) {
-        ctx->in_tail = &in->next;
-    }
-    if (ctx->held) {
-        /* the filters after this one say for themselves whether they hold input */
-        ctx->held = 0;
-        r->buffered = 0;
-    }
+    mg_filter_queue_append(&ctx->in_tail, in);
+    mg_filter_release(r, &ctx->held);
     mg_int_t rc = MG_OK;
     int passed = 0;
     for (;;) {
         if (ctx->busy) {
             /* our last output points into our buffers (hold, file piece): until the filters
              * after us took it, nothing new is made */
-            rc = next_body_filter(r, NULL);
+            rc = mg_filter_drain(r, next_body_filter, &ctx->held);
             passed = 1;
-            if (rc == MG_ERROR) {
-                return MG_ERROR;
-            }
-            if (rc == MG_AGAIN) {
-                ctx->held = 1;
-                r->buffered = 1;
-                return MG_AGAIN;
+            if (rc == MG_ERROR || rc == MG_AGAIN) {
+                return rc;
             }
             ctx->busy = 0;
             mg_buf_set_reset(&ctx->bufs);
@@ -377,8 +366,7 @@ static mg_int_t sub_body_filter(mg_request_t *r, mg_buf_t *in)
         }
     }
     if (ctx->done && ctx->in) {
-        ctx->in = NULL; /* after the end: nothing more goes out */
-        ctx->in_tail = &ctx->in;
+        mg_filter_queue_clear(&ctx->in, &ctx->in_tail); /* after the end: nothing more goes out */
     }
     return passed ? rc : next_body_filter(r, NULL);
 }
