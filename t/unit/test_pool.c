@@ -46,8 +46,8 @@ int main(void)
     ok(!in_first(p, c) && c[0] == 0 && c[2999] == 0,
        "what the first block has no room for is elsewhere, zeroed");
     is_int(nblocks(p), 2, "a second block of block_size");
-    ok(p->first.next->end - (char *)(p->first.next + 1) == 4096,
-       "the second block has block_size bytes");
+    ok(p->first.next->end - (char *)p->first.next == 4096,
+       "the second block has block_size bytes, its header counted in (as nginx's sizes)");
     char *d = mg_palloc(p, 4096);
     is_int(nlarge(p), 1, "4096 bytes without room left in the block: the large list");
     ok(((uintptr_t)d & (POOL_ALIGN - 1)) == 0, "a large allocation is aligned");
@@ -58,7 +58,7 @@ int main(void)
 
     /* mg_pool_create: one size for all blocks, at least 256 */
     p = mg_pool_create(112);
-    ok(p->first.end - (char *)(p + 1) == 256, "a pool's blocks have at least 256 bytes");
+    ok(p->first.end - (char *)p == 256, "a pool's blocks have at least 256 bytes, header and all");
     for (int i = 0; i < 20; i++) {
         char *s = mg_pnalloc(p, 100);
         memset(s, 'x', 100);
@@ -67,9 +67,13 @@ int main(void)
     is_int(nlarge(p), 0, "100 bytes never go large");
     mg_pool_destroy(p);
 
-    /* a first block smaller than block_size is taken as block_size */
+    /* a first block smaller than block_size is taken as block_size (its header counted in) */
     p = mg_pool_create_sized(100, 1024);
-    ok(p->first.end - (char *)(p + 1) == 1024, "the first block is at least block_size");
+    ok(p->first.end - (char *)p == 1024, "the first block is at least block_size");
+    mg_pool_destroy(p);
+    /* a larger first block holds `first` bytes of data after its header */
+    p = mg_pool_create_sized(2000, 1024);
+    ok(p->first.end - (char *)(p + 1) == 2000, "the first block holds first bytes of data");
     mg_pool_destroy(p);
     return done_testing();
 }

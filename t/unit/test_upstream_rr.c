@@ -58,11 +58,14 @@ static mg_upstream_group_t *group(const mg_upstream_balancer_t *b, const char *s
 }
 
 static mg_connection_t conn;
+static struct sockaddr_storage conn_addr; /* conn.sockaddr's memory (a pointer since the
+                                             client's address went to the connection's pool) */
 
 static mg_upstream_pick_t *pick_new(mg_upstream_group_t *g)
 {
     mg_request_t *r = mg_pcalloc(pool, sizeof(mg_request_t));
     r->pool = pool;
+    conn.sockaddr = (struct sockaddr *)&conn_addr;
     r->connection = &conn;
     mg_upstream_pick_t *pk = mg_pcalloc(pool, sizeof(*pk));
     pk->r = r;
@@ -389,7 +392,7 @@ static void test_ip_hash(void)
 {
     mg_upstream_group_t *g = group(&mg_upstream_ip_hash, "a b c");
     mg_upstream_rr_init_group(NULL, g);
-    struct sockaddr_in *sin = (struct sockaddr_in *)&conn.sockaddr;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&conn_addr;
     sin->sin_family = AF_INET;
     int same24 = 1, spread = 0;
     char last = 0;
@@ -417,7 +420,7 @@ static void test_ip_hash(void)
     sin->sin_addr.s_addr = htonl(0x0a000001u);
     char want[2] = { (char)('a' + h % 3), 0 };
     is_strn(one(g, MG_PEER_OK), 1, want, "ip_hash: nginx's hash of 10.0.0.0/24");
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&conn.sockaddr;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&conn_addr;
     memset(sin6, 0, sizeof(*sin6));
     sin6->sin6_family = AF_INET6;
     inet_pton(AF_INET6, "2001:db8::1", &sin6->sin6_addr);
