@@ -16,17 +16,10 @@ use Test::Moongate::H2;
 plan 'no_plan';
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(listen_options => 'http2');
-    $block->set_value(config => <<'CONF');
+h2_raw_blocks(<<'CONF');
     location /t { return 200 "ok\n"; }
     location /slow { echo_sleep 0.3; echo ok; }
 CONF
-    # h2raw.py writes the frames (t/lib); P is the port
-    $block->set_value(h2_py => "from h2raw import *\nP = \$TEST_NGINX_SERVER_PORT\n"
-                               . $block->h2_py);
-});
 
 run_tests();
 

@@ -56,9 +56,23 @@ sub h2_blocks {
     });
 }
 
+# h2_raw_blocks(CONFIG): every block listens with http2 under CONFIG (its server's lines) and
+# its "--- h2_py" starts with t/lib/h2raw.py's frame writers imported and P the port
+sub h2_raw_blocks {
+    my $config = shift;
+    add_block_preprocessor(sub {
+        my $block = shift;
+        $block->set_value(listen_options => 'http2');
+        $block->set_value(config => $config);
+        $block->set_value(h2_py => "from h2raw import *\nP = \$TEST_NGINX_SERVER_PORT\n"
+                                   . $block->h2_py);
+    });
+}
+
 sub import {
     no strict 'refs';
     *{caller() . '::h2_blocks'} = \&h2_blocks;
+    *{caller() . '::h2_raw_blocks'} = \&h2_raw_blocks;
     add_known_sections(qw(h2_cmd h2_py h2_out h2_out_like));
     add_block_preprocessor(sub {
         my $block = shift;
