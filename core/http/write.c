@@ -594,8 +594,9 @@ static size_t tls_tail(mg_connection_t *c, struct iovec *iov, int *cnt)
     return keep;
 }
 
-/* The queue's bytes before `stop` (the tail tls_tail kept) into the request's hold, as one
- * buffer in their place: the producer may reuse its memory, the file reader its scratch. */
+/* The queue's bytes before `stop` (the tail tls_tail kept; NULL: all, postponed's) into the
+ * request's hold, as one buffer in their place: the producer may reuse its memory, the file reader
+ * its scratch. */
 static void stash(mg_request_t *r, mg_buf_t *stop)
 {
     mg_http_conn_t *hc = r->hc;
@@ -974,22 +975,7 @@ static int postponed(mg_request_t *r)
             return 0;
         }
     }
-    char *hold = hold_mem(r);
-    size_t used = 0;
-    for (mg_buf_t *b = hc->out; b; b = b->next) {
-        size_t n = (size_t)(b->last - b->pos);
-        if (n) {
-            memmove(hold + used, b->pos, n);
-            used += n;
-        }
-    }
-    mg_buf_t *h = hc->hold_buf;
-    memset(h, 0, sizeof(*h));
-    h->fd = -1;
-    h->pos = hold;
-    h->last = hold + used;
-    hc->out = h;
-    hc->out_tail = &h->next;
+    stash(r, NULL); /* all of it (memory only, as checked above) */
     return 1;
 }
 
