@@ -169,6 +169,10 @@ static mg_int_t flush(mg_request_t *r, pp_ctx_t *ctx)
         }
         mg_buf_t *out = e->out;
         if (e->sr) {
+            if (e->len == 0) {
+                free(e->body); /* a buffer left empty (its bytes spilled to the file) */
+                e->body = NULL;
+            }
             if (e->len == 0 && e->file == NULL) {
                 /* nothing (more) to add: no call without input, which would make the writer
                  * send what it holds for postpone_output (nginx's goes on to the next part) */
