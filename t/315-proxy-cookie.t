@@ -1,7 +1,8 @@
 # proxy_cookie_domain, proxy_cookie_path, proxy_cookie_flags (strings, variables, regexes,
 # "off", inheritance) on the upstream's Set-Cookie lines, and $upstream_cookie_NAME.  The
-# upstream is a second server block on $TEST_NGINX_PORT2 that answers with the Set-Cookie
-# line the client sent in X-C (and a second one of its own).
+# upstream is Test::MoongateBackend's cookie_upstream: a second server block on
+# $TEST_NGINX_PORT2 that answers with the Set-Cookie line the client sent in X-C (and a second
+# one of its own).
 #
 #   prove -I t/lib t/315-proxy-cookie.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/315-proxy-cookie.t
@@ -10,28 +11,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 
-our $port2 = env_port('TEST_NGINX_PORT2');
+use Test::MoongateBackend;
 
-our $Backend = <<'_EOC_';
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            add_header Set-Cookie $http_x_c;
-            add_header Set-Cookie "second=2; Path=/one/two; Domain=.Example.COM";
-            return 200 "ok\n";
-        }
-        location /ar {
-            add_header X-Accel-Redirect /files/a.txt;
-            add_header Set-Cookie $http_x_c;
-            return 200 "ok\n";
-        }
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-});
+cookie_upstream();
 
 run_tests();
 

@@ -11,24 +11,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 
-our $port2 = env_port('TEST_NGINX_PORT2');
+use Test::MoongateBackend;
 
-# the upstream answers with the Set-Cookie lines the client sent in X-C and X-D
-our $Backend = <<'_EOC_';
-    server {
-        listen 127.0.0.1:$TEST_NGINX_PORT2;
-        location / {
-            add_header Set-Cookie $http_x_c;
-            add_header Set-Cookie $http_x_d;
-            return 200 "ok\n";
-        }
-    }
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(http_config => $Backend . ($block->http_config // ''));
-});
+# the upstream answers with the Set-Cookie lines the client sent in X-C and X-D (then one of its
+# own, "second=2", that these blocks leave alone)
+cookie_upstream();
 
 run_tests();
 

@@ -120,6 +120,13 @@ package Test::MoongateBackend;
 # 7 FCGI_STDERR, 3 FCGI_END_REQUEST), $pad zero bytes after its content;
 # fastcgi_answer(@stdout) a fastcgi kind's script: a FCGI_STDOUT record for each piece
 # (the CGI head and body as the application writes them), the empty one, FCGI_END_REQUEST.
+#
+# One backend is a server block of the server under test itself, not a process:
+# cookie_upstream() (the proxy_cookie_* tests) puts before every block's http_config a server
+# on $TEST_NGINX_PORT2 (a free port, set here) that answers 200 "ok\n" at any path with a
+# Set-Cookie line for each of the request headers X-C and X-D the client sent (the line is
+# the header's value), then one of its own: "second=2; Path=/one/two; Domain=.Example.COM";
+# at /ar, X-C's line and "X-Accel-Redirect: /files/a.txt" instead.
 
 use strict;
 use warnings;
@@ -137,7 +144,7 @@ use Digest::MD5 ();
 use Test::Moongate ();
 use Exporter 'import';
 
-our @EXPORT = qw(backend backend_log backend_lines backend_wait_lines backend_closed backend_log_clear pattern stop_backends
+our @EXPORT = qw(backend cookie_upstream backend_log backend_lines backend_wait_lines backend_closed backend_log_clear pattern stop_backends
                  client_connect client_send client_read client_timed client_gone_after_head
                  logged_lines get_logged backend_addr fastcgi_record fastcgi_answer %Port %Sock);
 
@@ -286,6 +293,32 @@ sub stop_backends {
 }
 
 END { local $?; stop_backends() }
+
+my $CookieUpstream = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_PORT2;
+        location / {
+            add_header Set-Cookie $http_x_c;
+            add_header Set-Cookie $http_x_d;
+            add_header Set-Cookie "second=2; Path=/one/two; Domain=.Example.COM";
+            return 200 "ok\n";
+        }
+        location /ar {
+            add_header X-Accel-Redirect /files/a.txt;
+            add_header Set-Cookie $http_x_c;
+            return 200 "ok\n";
+        }
+    }
+_EOC_
+
+sub cookie_upstream {
+    my $port = Test::Moongate::env_port('TEST_NGINX_PORT2');
+    Test::Moongate::add_block_preprocessor(sub {
+        my $block = shift;
+        $block->set_value(http_config => $CookieUpstream . ($block->http_config // ''));
+    });
+    return $port;
+}
 
 # bytes of a generated body: lines of 64 bytes, each starting with its offset
 sub pattern {
