@@ -487,8 +487,6 @@ static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
 
 void mg_lua_filters_init(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = lua_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = lua_body_filter;
+    mg_http_push_header_filter(&next_header_filter, lua_header_filter);
+    mg_http_push_body_filter(&next_body_filter, lua_body_filter);
 }

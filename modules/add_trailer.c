@@ -103,10 +103,8 @@ static mg_int_t trailer_body_filter(mg_request_t *r, mg_buf_t *in)
 
 static void trailer_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = trailer_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = trailer_body_filter;
+    mg_http_push_header_filter(&next_header_filter, trailer_header_filter);
+    mg_http_push_body_filter(&next_body_filter, trailer_body_filter);
 }
 
 static const char *add_trailer(mg_conf_t *cf, const mg_command_t *cmd, void *conf)

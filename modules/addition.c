@@ -154,10 +154,8 @@ static const char *addition_set_uri(mg_conf_t *cf, const mg_command_t *cmd, void
 
 static void addition_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = addition_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = addition_body_filter;
+    mg_http_push_header_filter(&next_header_filter, addition_header_filter);
+    mg_http_push_body_filter(&next_body_filter, addition_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(addition_conf_t, f)

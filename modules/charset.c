@@ -831,10 +831,8 @@ static const char *charset_map_block(mg_conf_t *cf, const mg_command_t *cmd, voi
 
 static void charset_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = charset_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = charset_body_filter;
+    mg_http_push_header_filter(&next_header_filter, charset_header_filter);
+    mg_http_push_body_filter(&next_body_filter, charset_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(cs_loc_conf_t, f)

@@ -734,10 +734,8 @@ static mg_int_t echo_body_filter(mg_request_t *r, mg_buf_t *in)
 
 static void echo_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = echo_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = echo_body_filter;
+    mg_http_push_header_filter(&next_header_filter, echo_header_filter);
+    mg_http_push_body_filter(&next_body_filter, echo_body_filter);
 }
 
 /* ---- configuration ---- */

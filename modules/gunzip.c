@@ -314,10 +314,8 @@ static const char *gunzip_merge_conf(mg_conf_t *cf, void *parent, void *child)
 
 static void gunzip_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = gunzip_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = gunzip_body_filter;
+    mg_http_push_header_filter(&next_header_filter, gunzip_header_filter);
+    mg_http_push_body_filter(&next_body_filter, gunzip_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(gunzip_conf_t, f)

@@ -899,10 +899,8 @@ static const char *gzip_set_disable(mg_conf_t *cf, const mg_command_t *cmd, void
 
 static void gzip_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = gzip_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = gzip_body_filter;
+    mg_http_push_header_filter(&next_header_filter, gzip_header_filter);
+    mg_http_push_body_filter(&next_body_filter, gzip_body_filter);
 }
 
 static const mg_conf_enum_t http_versions[] = {

@@ -387,10 +387,8 @@ static mg_int_t filter_body(mg_request_t *r, mg_buf_t *in)
 
 static void handler_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = filter_header;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = filter_body;
+    mg_http_push_header_filter(&next_header_filter, filter_header);
+    mg_http_push_body_filter(&next_body_filter, filter_body);
 }
 
 int moongate_response_header(moongate_request_t *w, const char *name, const char *value)

@@ -353,8 +353,7 @@ static mg_int_t headers_filter(mg_request_t *r)
 
 static void headers_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = headers_filter;
+    mg_http_push_header_filter(&next_header_filter, headers_filter);
 }
 
 static const mg_command_t headers_commands[] = {

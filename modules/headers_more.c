@@ -400,8 +400,7 @@ static mg_int_t hm_init(mg_conf_t *cf)
 
 static void hm_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = headers_more_filter;
+    mg_http_push_header_filter(&next_header_filter, headers_more_filter);
 }
 
 #define HM_CTX (MG_HTTP_ANY_LOC | MG_CTX_LIF)

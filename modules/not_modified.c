@@ -138,8 +138,7 @@ static const char *not_modified_merge_conf(mg_conf_t *cf, void *parent, void *ch
 
 static void not_modified_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = not_modified_filter;
+    mg_http_push_header_filter(&next_header_filter, not_modified_filter);
 }
 
 static const mg_conf_enum_t ims_values[] = {

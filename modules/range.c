@@ -392,10 +392,8 @@ static const char *range_merge_conf(mg_conf_t *cf, void *parent, void *child)
 
 static void range_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = range_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = range_body_filter;
+    mg_http_push_header_filter(&next_header_filter, range_header_filter);
+    mg_http_push_body_filter(&next_body_filter, range_body_filter);
 }
 
 static const mg_command_t range_commands[] = {

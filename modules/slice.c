@@ -311,10 +311,8 @@ static void *slice_create_main_conf(mg_conf_t *cf)
 
 static void slice_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = slice_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = slice_body_filter;
+    mg_http_push_header_filter(&next_header_filter, slice_header_filter);
+    mg_http_push_body_filter(&next_body_filter, slice_body_filter);
 }
 
 static const mg_command_t slice_commands[] = {

@@ -415,10 +415,8 @@ static const char *sub_set_filter(mg_conf_t *cf, const mg_command_t *cmd, void *
 
 static void sub_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = sub_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = sub_body_filter;
+    mg_http_push_header_filter(&next_header_filter, sub_header_filter);
+    mg_http_push_body_filter(&next_body_filter, sub_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(sub_conf_t, f)

@@ -491,8 +491,7 @@ static mg_int_t userid_init_worker(mg_cycle_t *cycle)
 
 static void userid_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = userid_filter;
+    mg_http_push_header_filter(&next_header_filter, userid_filter);
 }
 
 static const mg_command_t userid_commands[] = {

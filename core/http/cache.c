@@ -1385,8 +1385,7 @@ static mg_int_t cache_body_filter(mg_request_t *r, mg_buf_t *in)
 
 static void cache_init_filters(void)
 {
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = cache_body_filter;
+    mg_http_push_body_filter(&next_body_filter, cache_body_filter);
 }
 
 /* ---- the cache manager and loader processes ---- */

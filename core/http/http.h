@@ -607,6 +607,22 @@ typedef mg_int_t (*mg_http_body_filter_pt)(mg_request_t *r, mg_buf_t *in);
 extern mg_http_header_filter_pt mg_http_top_header_filter;
 extern mg_http_body_filter_pt mg_http_top_body_filter;
 
+/* A module's init_filters puts its filter on top of a chain; *next is then the filter it was
+ * put above, the one its filter calls to pass the response on. */
+static inline void mg_http_push_header_filter(mg_http_header_filter_pt *next,
+                                              mg_http_header_filter_pt filter)
+{
+    *next = mg_http_top_header_filter;
+    mg_http_top_header_filter = filter;
+}
+
+static inline void mg_http_push_body_filter(mg_http_body_filter_pt *next,
+                                            mg_http_body_filter_pt filter)
+{
+    *next = mg_http_top_body_filter;
+    mg_http_top_body_filter = filter;
+}
+
 extern mg_module_t mg_http_module;
 extern mg_module_t mg_http_core_module;
 extern mg_module_t mg_http_postpone_module;

@@ -333,8 +333,7 @@ void mg_http_subrequest_stream(mg_request_t *sr, int keep_error_page)
 
 static void postpone_init_filters(void)
 {
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = postpone_body_filter;
+    mg_http_push_body_filter(&next_body_filter, postpone_body_filter);
 }
 
 mg_module_t mg_http_postpone_module = {
