@@ -11,7 +11,7 @@ use File::Temp ();
 use Time::HiRes ();
 
 my $parser_tests = 14;
-my $child_tests = 28;
+my $child_tests = 31;
 plan tests => $parser_tests + $child_tests + 55;
 
 # ---------------------------------------------------------------------------
@@ -143,6 +143,26 @@ like($err, qr/server failed to start/, 'child: startup failure explained');
 --- must_die
 EOT
 isnt($code, 0, 'child: must_die with a valid config fails');
+
+# Test::MoongateProc's waits given nothing to wait for (a pid list read wrong, a pid that never
+# came) fail instead of passing at once
+($code, $out, $err) = run_child(<<'EOT', PRELUDE => <<'EOP');
+=== TEST 1: passes
+--- config
+    location /t { return 200; }
+--- request
+GET /t
+EOT
+use Test::MoongateProc;
+my @none;
+ok(wait_gone(1, @none), 'the old workers exit');
+ok(wait_gone(1, undef, 0), 'the old worker exits');
+EOP
+isnt($code, 0, 'child: wait_gone with no pid fails the file');
+like($out, qr/^not ok 1 - wait_gone: no pid to wait for$/m, 'child: an empty list is refused')
+    or diag($out);
+like($out, qr/^not ok 3 - wait_gone: not a pid: undef, 0$/m, 'child: so are undef and 0')
+    or diag($out);
 
 # a pattern Perl rejects fails its check and the file goes on
 ($code, $out, $err) = run_child(<<'EOT');

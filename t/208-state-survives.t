@@ -141,9 +141,12 @@ ok(wait_for(sub { get('/held') =~ /^503 / }, 10), 'limit_conn: a second /held be
 my $old = $s->pid;
 my $new = $s->usr2($old, 10);
 ok($new && $s->wait_workers(2, master => $new), 'limit_conn: USR2, the new binary serves');
+# the old workers, read before QUIT (an idle one may be gone right after it: the check below
+# would then cover only the one that holds the request)
+my @ow = $s->worker_pids($old);
+is(scalar @ow, 2, 'limit_conn: the old binary runs its two workers');
 $mark = $s->log_mark;
 $s->signal('QUIT', $old);
-my @ow = $s->worker_pids($old);
 ok($s->wait_log(qr/\[notice\] (?:@{[join '|', @ow]})#\d+: gracefully shutting down$/m, $mark, 10)
    && wait_for(sub { my $l = $s->log_since($mark); !grep { $l !~ /\[notice\] $_#\d+: gracefully shutting down$/m } @ow }, 10),
    'limit_conn: the old workers stopped accepting (one still serves the held request)');

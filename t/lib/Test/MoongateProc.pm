@@ -166,8 +166,23 @@ sub stop_here {
     exit 0;
 }
 
+# _refuse($what, $why): fails the test at the caller's caller (the test file's line) and returns
+# false.  For a helper given nothing to check, whose check would then pass at once.
+sub _refuse {
+    my ($what, $why) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 2;
+    Test::More::ok(0, "$what: $why");
+    return 0;
+}
+
+# wait_gone($timeout, @pids): true once none of @pids is alive, false after the timeout.  An
+# empty list or a pid that is not one (undef: a pid file read too early, a server that never
+# forked its workers) would be "all gone" at once, a check that cannot fail: it fails the test.
 sub wait_gone {
     my ($timeout, @pids) = @_;
+    return _refuse('wait_gone', 'no pid to wait for') unless @pids;
+    my @bad = grep { !defined || !/^\d+$/ || $_ <= 1 } @pids;
+    return _refuse('wait_gone', 'not a pid: ' . join(', ', map { $_ // 'undef' } @bad)) if @bad;
     return wait_for(sub { !grep { proc_alive($_) } @pids }, $timeout);
 }
 
@@ -477,9 +492,12 @@ sub workers {
 sub worker_pids { my $self = shift; return map { $_->[0] } $self->workers(@_) }
 
 # waits until $master (default: the pid file's) has exactly $n workers not shutting down and
-# none shutting down (all => 1, the default) and returns their pids, or () after the timeout
+# none shutting down (all => 1, the default) and returns their pids, or () after the timeout;
+# $n is at least 1 (with 0 the answer would be () whether or not it came)
 sub wait_workers {
     my ($self, $n, %o) = @_;
+    return _refuse('wait_workers', ($n // 'undef') . " workers: () could not tell a timeout")
+        unless ($n // 0) >= 1;
     my $all = $o{all} // 1;
     my @pids;
     wait_for(sub {
@@ -523,7 +541,7 @@ sub signal {
     my ($self, $sig, @pids) = @_;
     @pids = ($self->pid) unless @pids;
     @pids = grep { defined } @pids;
-    Test::More::diag("signal $sig: no pid") unless @pids;
+    return _refuse("signal $sig", 'no pid to signal') unless @pids;
     track(@pids);
     return kill($sig, @pids);
 }
@@ -568,6 +586,7 @@ sub stop {
     my @m = grep { $_ && _same($_) } $self->pid, $self->oldbin_pid, keys %{ $self->{masters} || {} };
     my %seen;
     @m = grep { !$seen{$_}++ } @m;
+    return 1 unless @m;                 # nothing of it runs
     my @all = (@m, descendants_of(@m));
     track(@all);
     my $deadline = Time::HiRes::time() + 5;
