@@ -712,6 +712,18 @@ const char *mg_conf_set_off(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     return set_size(cf, cmd, conf, 1);
 }
 
+const char *mg_conf_parse_bufs(mg_conf_t *cf, mg_int_t *num, size_t *size)
+{
+    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
+    int64_t s = mg_parse_size(cf->args[2]);
+    if (n <= 0 || s <= 0) {
+        return "invalid value"; /* nginx names neither argument */
+    }
+    *num = (mg_int_t)n;
+    *size = (size_t)s;
+    return MG_CONF_OK;
+}
+
 const char *mg_conf_set_msec(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
 {
     mg_msec_t *f = FIELD(mg_msec_t);

@@ -104,6 +104,9 @@ const char *mg_conf_set_num(mg_conf_t *cf, const mg_command_t *cmd, void *conf);
 const char *mg_conf_set_size(mg_conf_t *cf, const mg_command_t *cmd, void *conf); /* size_t: k, m */
 const char *mg_conf_set_off(mg_conf_t *cf, const mg_command_t *cmd,
                             void *conf); /* size_t: k, m, g */
+/* "number size", the two arguments of a *_buffers directive (output_buffers, gzip_buffers...):
+ * both set and MG_CONF_OK, or neither and nginx's phrase when one is not a positive value. */
+const char *mg_conf_parse_bufs(mg_conf_t *cf, mg_int_t *num, size_t *size);
 const char *mg_conf_set_msec(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* mg_msec_t */
 const char *mg_conf_set_path(mg_conf_t *cf, const mg_command_t *cmd, void *conf);    /* mg_str_t, prefixed */
 /* Accept and ignore (with the cmd->post string logged at warn if non-NULL). */

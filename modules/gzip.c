@@ -715,14 +715,7 @@ const char *mg_gzip_bufs_set(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
     if (b->num) {
         return "is duplicate";
     }
-    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    int64_t size = mg_parse_size(cf->args[2]);
-    if (n <= 0 || size <= 0) {
-        return "invalid value";
-    }
-    b->num = (mg_int_t)n;
-    b->size = (size_t)size;
-    return MG_CONF_OK;
+    return mg_conf_parse_bufs(cf, &b->num, &b->size);
 }
 
 void mg_gzip_bufs_merge(mg_gzip_bufs_t *conf, const mg_gzip_bufs_t *prev)

@@ -898,14 +898,8 @@ static const char *core_large_buffers(mg_conf_t *cf, const mg_command_t *cmd, vo
     if (cscf->large_client_header_buffers_num != MG_CONF_UNSET) {
         return "is duplicate";
     }
-    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    int64_t size = mg_parse_size(cf->args[2]);
-    if (n <= 0 || size <= 0) {
-        return "invalid value"; /* nginx names neither argument */
-    }
-    cscf->large_client_header_buffers_num = (mg_int_t)n;
-    cscf->large_client_header_buffers_size = (size_t)size;
-    return MG_CONF_OK;
+    return mg_conf_parse_bufs(cf, &cscf->large_client_header_buffers_num,
+                              &cscf->large_client_header_buffers_size);
 }
 
 static const char *core_internal(mg_conf_t *cf, const mg_command_t *cmd, void *conf)
@@ -1016,14 +1010,7 @@ static const char *core_output_buffers(mg_conf_t *cf, const mg_command_t *cmd, v
     if (clcf->output_buffers_num != MG_CONF_UNSET) {
         return "is duplicate";
     }
-    int64_t n = mg_atoi(cf->args[1].data, cf->args[1].len);
-    int64_t size = mg_parse_size(cf->args[2]);
-    if (n <= 0 || size <= 0) {
-        return "invalid value";
-    }
-    clcf->output_buffers_num = (mg_int_t)n;
-    clcf->output_buffers_size = (size_t)size;
-    return MG_CONF_OK;
+    return mg_conf_parse_bufs(cf, &clcf->output_buffers_num, &clcf->output_buffers_size);
 }
 
 /* open_file_cache off | max=N [inactive=time] */
