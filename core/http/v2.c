@@ -839,15 +839,25 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
         /* nghttp2 takes the bytes up to a field nginx refuses as sent, so the fields before
          * it are taken (and checked) first, as nginx takes them */
         size_t take = mg_http_v2_hwalk(&h2->hwalk, (const uint8_t *)buf + off, n);
+        /* a length refused as too large keeps its last octet from nghttp2, which refuses one
+         * over 64 KiB itself (COMPRESSION_ERROR, unlogged; nginx's is ENHANCE_YOUR_CALM) */
+        size_t feed = take - (h2->hwalk.why == MG_HWALK_FIELD);
         h2->in_recv = 1;
-        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, take);
+        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, feed);
         h2->in_recv = 0;
         /* the requests whose header block came, outside nghttp2: their responses are framed as
          * they are made, and a stream reset in the same read is not started at all */
         mg_http_v2_streams_start(h2);
-        off += n;
+        off += h2->hwalk.why ? n : take;
         if (rv < 0 || h2->c == NULL || h2->c->closed) {
             break;
+        }
+        if (take < n && !h2->hwalk.why) {
+            /* the walk stopped at a second request's HEADERS: the answers of those before it
+             * are taken from nghttp2 now, so they go ahead of a GOAWAY that block may bring
+             * (nghttp2 sends nothing after one for an error) */
+            conn_gather(h2);
+            continue;
         }
         if (h2->hwalk.why) {
             /* unless the connection ends already (a GOAWAY for an earlier field); it then

@@ -58,6 +58,7 @@ typedef struct {
     uint8_t state, hstate, what, octets, prio;
     uint8_t why;           /* MG_HWALK_*: the walk stopped */
     unsigned is_value : 1; /* the string whose length is next or read is a value */
+    unsigned headers : 1;  /* a HEADERS frame began within this call's bytes */
 } mg_http_v2_hwalk_t;
 
 typedef struct mg_http_v2_conn_s mg_http_v2_conn_t;
@@ -218,7 +219,9 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2);
 /* From the connection's first byte (the preface): strings of at most limit bytes as sent. */
 void mg_http_v2_hwalk_init(mg_http_v2_hwalk_t *w, size_t limit);
 /* The connection's next n bytes: n, or the count up to and with the first integer nginx
- * refuses (w->why says why; the walk is over). */
+ * refuses (w->why says why; the walk is over), or, why 0, up to the header of a HEADERS frame
+ * that follows another HEADERS frame within these n (the caller starts the requests before
+ * it, then walks on from there). */
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
 
 /* ---- v2_mem.c ---- */

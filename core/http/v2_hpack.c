@@ -160,6 +160,7 @@ static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
+    w->headers = 0;
     while (i < n && !w->why) {
         if (w->state == W_HEAD && w->hd_len == 0 && n - i >= 9 && p[i + 3] != NGHTTP2_HEADERS &&
             p[i + 3] != NGHTTP2_CONTINUATION) {
@@ -169,6 +170,13 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
                 i += 9 + len;
                 continue;
             }
+        }
+        if (w->state == W_HEAD && w->hd_len == 0 && w->headers && n - i > 3 &&
+            p[i + 3] == NGHTTP2_HEADERS) {
+            /* a second request in these bytes: the first is answered before nghttp2 reads
+             * this one, whose block may end the connection (nginx answers a request as its
+             * block ends; nghttp2's GOAWAY would go before that answer, and end it) */
+            return i;
         }
         switch (w->state) {
         case W_HEAD: {
@@ -193,6 +201,7 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             w->left = w->pad = 0;
             if (type == NGHTTP2_HEADERS) {
                 /* a new block: its representations start afresh */
+                w->headers = 1;
                 w->hstate = H_REP;
                 w->sid = (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 |
                                    (uint32_t)hd[7] << 8 | hd[8]);
