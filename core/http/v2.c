@@ -824,6 +824,38 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
                                                                 : NGHTTP2_COMPRESSION_ERROR);
 }
 
+/* The frame whose header starts p[0..n) (mg_http_v2_hwalk_gated), dropped before nghttp2
+ * reads it where nginx does not end the connection for it: 1 (h2->hwalk.skip is its size), or
+ * 0. DATA for a stream whose request ended (END_STREAM) resets that stream (STREAM_CLOSED);
+ * DATA, RST_STREAM and WINDOW_UPDATE for a stream never opened are ignored (nghttp2 ends the
+ * connection with PROTOCOL_ERROR or STREAM_CLOSED for both). A WINDOW_UPDATE of 0 or a frame
+ * of the wrong length goes on to nghttp2, which ends the connection as nginx does. */
+static int frame_dropped(mg_http_v2_conn_t *h2, const uint8_t *p, size_t n)
+{
+    uint32_t len = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+    int32_t sid = (int32_t)((uint32_t)(p[5] & 0x7f) << 24 | (uint32_t)p[6] << 16 |
+                            (uint32_t)p[7] << 8 | p[8]);
+    nghttp2_stream *stream = nghttp2_session_find_stream(h2->session, sid);
+    int idle = (stream == NULL || nghttp2_stream_get_state(stream) == NGHTTP2_STREAM_STATE_IDLE) &&
+               (sid % 2 == 0 || sid > h2->last_hsid);
+    if (p[3] == NGHTTP2_DATA && stream && !idle &&
+        nghttp2_session_get_stream_remote_close(h2->session, sid) == 1) {
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
+                         "client sent DATA frame for half-closed stream %d", (int)sid);
+        }
+        nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, sid, NGHTTP2_STREAM_CLOSED);
+    } else if (!idle) {
+        return 0;
+    } else if (p[3] != NGHTTP2_DATA && (len != 4 || n < 13 ||
+                                        (p[3] == NGHTTP2_WINDOW_UPDATE && (p[9] & 0x7f) == 0 &&
+                                         !p[10] && !p[11] && !p[12]))) {
+        return 0;
+    }
+    h2->hwalk.skip = 9 + len;
+    return 1;
+}
+
 /* Hand bytes to nghttp2: MG_OK, or MG_ERROR (the connection is to close once the GOAWAY nghttp2
  * queued for it went out). */
 static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
@@ -835,7 +867,18 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
     ssize_t rv = 0;
     h2->refs++; /* a flush may close the connection */
     for (size_t off = 0; off < len && rv >= 0;) {
+        mg_http_v2_hwalk_t *w = &h2->hwalk;
+        if (w->skip) {
+            size_t k = mg_min(len - off, (size_t)w->skip);
+            w->skip -= (unsigned)k;
+            off += k;
+            continue;
+        }
         size_t n = mg_min(len - off, H2_FEED_PIECE);
+        if (mg_http_v2_hwalk_gated(w, (const uint8_t *)buf + off, n) &&
+            frame_dropped(h2, (const uint8_t *)buf + off, n)) {
+            continue;
+        }
         /* nghttp2 takes the bytes up to a field nginx refuses as sent, so the fields before
          * it are taken (and checked) first, as nginx takes them */
         size_t take = mg_http_v2_hwalk(&h2->hwalk, (const uint8_t *)buf + off, n);
