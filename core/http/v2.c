@@ -828,13 +828,24 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
  * reads it where nginx does not end the connection for it: 1 (h2->hwalk.skip is its size), or
  * 0. DATA for a stream whose request ended (END_STREAM) resets that stream (STREAM_CLOSED);
  * DATA, RST_STREAM and WINDOW_UPDATE for a stream never opened are ignored (nghttp2 ends the
- * connection with PROTOCOL_ERROR or STREAM_CLOSED for both). A WINDOW_UPDATE of 0 or a frame
- * of the wrong length goes on to nghttp2, which ends the connection as nginx does. */
+ * connection with PROTOCOL_ERROR or STREAM_CLOSED for both), as is a GOAWAY that names a
+ * client's stream. A WINDOW_UPDATE of 0 or a frame of the wrong length goes on to nghttp2,
+ * which ends the connection as nginx does. */
 static int frame_dropped(mg_http_v2_conn_t *h2, const uint8_t *p, size_t n)
 {
     uint32_t len = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
     int32_t sid = (int32_t)((uint32_t)(p[5] & 0x7f) << 24 | (uint32_t)p[6] << 16 |
                             (uint32_t)p[7] << 8 | p[8]);
+    if (p[3] == NGHTTP2_GOAWAY) {
+        /* one naming a stream of the client's own (odd) as the last is a PROTOCOL_ERROR to
+         * nghttp2 (the streams a client's GOAWAY counts are the server's); nginx takes no
+         * action on any GOAWAY it gets: the streams finish, new ones are served */
+        if (len < 8 || n < 17 || !(p[12] & 1)) {
+            return 0;
+        }
+        h2->hwalk.skip = 9 + len;
+        return 1;
+    }
     nghttp2_stream *stream = nghttp2_session_find_stream(h2->session, sid);
     int idle = (stream == NULL || nghttp2_stream_get_state(stream) == NGHTTP2_STREAM_STATE_IDLE) &&
                (sid % 2 == 0 || sid > h2->last_hsid);

@@ -228,8 +228,9 @@ void mg_http_v2_hwalk_init(mg_http_v2_hwalk_t *w, size_t limit);
  * caller walks on from there. */
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
 /* Whether p[0..n) starts with the whole header of a frame nghttp2 would end the connection for
- * where nginx does not (DATA on a stream, RST_STREAM or WINDOW_UPDATE on one never opened): the
- * caller decides from the streams' state whether it is dropped (w->skip its bytes). */
+ * where nginx does not (DATA on a stream, RST_STREAM or WINDOW_UPDATE on one never opened,
+ * GOAWAY): the caller decides from the streams' state whether it is dropped (w->skip its
+ * bytes). */
 int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
 
 /* ---- v2_mem.c ---- */

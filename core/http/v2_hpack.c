@@ -167,13 +167,13 @@ static int at_frame(const mg_http_v2_hwalk_t *w)
 /* A frame nginx ignores or answers with a stream's reset where nghttp2 ends the connection,
  * which the connection may drop before nghttp2 reads it: DATA on a stream (it may be one never
  * opened, or one whose request ended), RST_STREAM and WINDOW_UPDATE on a stream never opened
- * (an even one, or one after the last HEADERS). */
+ * (an even one, or one after the last HEADERS), a GOAWAY (it may name a client's stream). */
 static int gated(const mg_http_v2_hwalk_t *w, const uint8_t *hd)
 {
     int32_t sid = (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 |
                             (uint32_t)hd[7] << 8 | hd[8]);
     if (sid == 0) {
-        return 0;
+        return hd[3] == NGHTTP2_GOAWAY;
     }
     return hd[3] == NGHTTP2_DATA ||
            ((hd[3] == NGHTTP2_RST_STREAM || hd[3] == NGHTTP2_WINDOW_UPDATE) &&
