@@ -824,6 +824,49 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
                                                                 : NGHTTP2_COMPRESSION_ERROR);
 }
 
+/* The frame whose header starts p[0..n) (mg_http_v2_hwalk_gated), dropped before nghttp2
+ * reads it where nginx does not end the connection for it: 1 (h2->hwalk.skip is its size), or
+ * 0. DATA for a stream whose request ended (END_STREAM) resets that stream (STREAM_CLOSED);
+ * DATA, RST_STREAM and WINDOW_UPDATE for a stream never opened are ignored (nghttp2 ends the
+ * connection with PROTOCOL_ERROR or STREAM_CLOSED for both), as is a GOAWAY that names a
+ * client's stream. A WINDOW_UPDATE of 0 or a frame of the wrong length goes on to nghttp2,
+ * which ends the connection as nginx does. */
+static int frame_dropped(mg_http_v2_conn_t *h2, const uint8_t *p, size_t n)
+{
+    uint32_t len = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+    int32_t sid = (int32_t)((uint32_t)(p[5] & 0x7f) << 24 | (uint32_t)p[6] << 16 |
+                            (uint32_t)p[7] << 8 | p[8]);
+    if (p[3] == NGHTTP2_GOAWAY) {
+        /* one naming a stream of the client's own (odd) as the last is a PROTOCOL_ERROR to
+         * nghttp2 (the streams a client's GOAWAY counts are the server's); nginx takes no
+         * action on any GOAWAY it gets: the streams finish, new ones are served */
+        if (len < 8 || n < 17 || !(p[12] & 1)) {
+            return 0;
+        }
+        h2->hwalk.skip = 9 + len;
+        return 1;
+    }
+    nghttp2_stream *stream = nghttp2_session_find_stream(h2->session, sid);
+    int idle = (stream == NULL || nghttp2_stream_get_state(stream) == NGHTTP2_STREAM_STATE_IDLE) &&
+               (sid % 2 == 0 || sid > h2->last_hsid);
+    if (p[3] == NGHTTP2_DATA && stream && !idle &&
+        nghttp2_session_get_stream_remote_close(h2->session, sid) == 1) {
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
+                         "client sent DATA frame for half-closed stream %d", (int)sid);
+        }
+        nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, sid, NGHTTP2_STREAM_CLOSED);
+    } else if (!idle) {
+        return 0;
+    } else if (p[3] != NGHTTP2_DATA && (len != 4 || n < 13 ||
+                                        (p[3] == NGHTTP2_WINDOW_UPDATE && (p[9] & 0x7f) == 0 &&
+                                         !p[10] && !p[11] && !p[12]))) {
+        return 0;
+    }
+    h2->hwalk.skip = 9 + len;
+    return 1;
+}
+
 /* Hand bytes to nghttp2: MG_OK, or MG_ERROR (the connection is to close once the GOAWAY nghttp2
  * queued for it went out). */
 static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
@@ -835,19 +878,40 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
     ssize_t rv = 0;
     h2->refs++; /* a flush may close the connection */
     for (size_t off = 0; off < len && rv >= 0;) {
+        mg_http_v2_hwalk_t *w = &h2->hwalk;
+        if (w->skip) {
+            size_t k = mg_min(len - off, (size_t)w->skip);
+            w->skip -= (unsigned)k;
+            off += k;
+            continue;
+        }
         size_t n = mg_min(len - off, H2_FEED_PIECE);
+        if (mg_http_v2_hwalk_gated(w, (const uint8_t *)buf + off, n) &&
+            frame_dropped(h2, (const uint8_t *)buf + off, n)) {
+            continue;
+        }
         /* nghttp2 takes the bytes up to a field nginx refuses as sent, so the fields before
          * it are taken (and checked) first, as nginx takes them */
         size_t take = mg_http_v2_hwalk(&h2->hwalk, (const uint8_t *)buf + off, n);
+        /* a length refused as too large keeps its last octet from nghttp2, which refuses one
+         * over 64 KiB itself (COMPRESSION_ERROR, unlogged; nginx's is ENHANCE_YOUR_CALM) */
+        size_t feed = take - (h2->hwalk.why == MG_HWALK_FIELD);
         h2->in_recv = 1;
-        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, take);
+        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, feed);
         h2->in_recv = 0;
         /* the requests whose header block came, outside nghttp2: their responses are framed as
          * they are made, and a stream reset in the same read is not started at all */
         mg_http_v2_streams_start(h2);
-        off += n;
+        off += h2->hwalk.why ? n : take;
         if (rv < 0 || h2->c == NULL || h2->c->closed) {
             break;
+        }
+        if (take < n && !h2->hwalk.why) {
+            /* the walk stopped at a second request's HEADERS: the answers of those before it
+             * are taken from nghttp2 now, so they go ahead of a GOAWAY that block may bring
+             * (nghttp2 sends nothing after one for an error) */
+            conn_gather(h2);
+            continue;
         }
         if (h2->hwalk.why) {
             /* unless the connection ends already (a GOAWAY for an earlier field); it then

@@ -58,6 +58,10 @@ typedef struct {
     uint8_t state, hstate, what, octets, prio;
     uint8_t why;           /* MG_HWALK_*: the walk stopped */
     unsigned is_value : 1; /* the string whose length is next or read is a value */
+    unsigned headers : 1;  /* a HEADERS frame began within this call's bytes */
+    /* the bytes of a frame dropped still to come, neither walked nor fed (9 and at most
+     * 2^24 - 1: in the bits the flags leave, so the walk's size stays 56) */
+    unsigned skip : 25;
 } mg_http_v2_hwalk_t;
 
 typedef struct mg_http_v2_conn_s mg_http_v2_conn_t;
@@ -218,8 +222,16 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2);
 /* From the connection's first byte (the preface): strings of at most limit bytes as sent. */
 void mg_http_v2_hwalk_init(mg_http_v2_hwalk_t *w, size_t limit);
 /* The connection's next n bytes: n, or the count up to and with the first integer nginx
- * refuses (w->why says why; the walk is over). */
+ * refuses (w->why says why; the walk is over), or, why 0, up to a frame header (whole in the
+ * n) after the first byte: a HEADERS frame's that follows another HEADERS frame within these
+ * n (the caller starts the requests before it), or one mg_http_v2_hwalk_gated takes; the
+ * caller walks on from there. */
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
+/* Whether p[0..n) starts with the whole header of a frame nghttp2 would end the connection for
+ * where nginx does not (DATA on a stream, RST_STREAM or WINDOW_UPDATE on one never opened,
+ * GOAWAY): the caller decides from the streams' state whether it is dropped (w->skip its
+ * bytes). */
+int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
 
 /* ---- v2_mem.c ---- */
 /* The allocator of h2's session (into *mem, which nghttp2 copies): malloc's, but a buffer of

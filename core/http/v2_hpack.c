@@ -157,10 +157,42 @@ static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
     return n;
 }
 
+/* Whether the walk is between frames (the next byte a frame header's first). */
+static int at_frame(const mg_http_v2_hwalk_t *w)
+{
+    return (w->state == W_HEAD && w->hd_len == 0) ||
+           (w->state == W_BODY && w->pre == 0 && w->left == 0 && w->pad == 0);
+}
+
+/* A frame nginx ignores or answers with a stream's reset where nghttp2 ends the connection,
+ * which the connection may drop before nghttp2 reads it: DATA on a stream (it may be one never
+ * opened, or one whose request ended), RST_STREAM and WINDOW_UPDATE on a stream never opened
+ * (an even one, or one after the last HEADERS), a GOAWAY (it may name a client's stream). */
+static int gated(const mg_http_v2_hwalk_t *w, const uint8_t *hd)
+{
+    int32_t sid = (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 |
+                            (uint32_t)hd[7] << 8 | hd[8]);
+    if (sid == 0) {
+        return hd[3] == NGHTTP2_GOAWAY;
+    }
+    return hd[3] == NGHTTP2_DATA ||
+           ((hd[3] == NGHTTP2_RST_STREAM || hd[3] == NGHTTP2_WINDOW_UPDATE) &&
+            (sid % 2 == 0 || sid > w->sid));
+}
+
+int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
+{
+    return !w->why && n >= 9 && at_frame(w) && gated(w, p);
+}
+
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
+    w->headers = 0;
     while (i < n && !w->why) {
+        if (i && n - i >= 9 && at_frame(w) && gated(w, p + i)) {
+            return i; /* dropped or not once nghttp2 has read the frames before it */
+        }
         if (w->state == W_HEAD && w->hd_len == 0 && n - i >= 9 && p[i + 3] != NGHTTP2_HEADERS &&
             p[i + 3] != NGHTTP2_CONTINUATION) {
             /* a frame with no header block, its header whole here: passed at once */
@@ -169,6 +201,13 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
                 i += 9 + len;
                 continue;
             }
+        }
+        if (w->state == W_HEAD && w->hd_len == 0 && w->headers && n - i > 3 &&
+            p[i + 3] == NGHTTP2_HEADERS) {
+            /* a second request in these bytes: the first is answered before nghttp2 reads
+             * this one, whose block may end the connection (nginx answers a request as its
+             * block ends; nghttp2's GOAWAY would go before that answer, and end it) */
+            return i;
         }
         switch (w->state) {
         case W_HEAD: {
@@ -193,6 +232,7 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             w->left = w->pad = 0;
             if (type == NGHTTP2_HEADERS) {
                 /* a new block: its representations start afresh */
+                w->headers = 1;
                 w->hstate = H_REP;
                 w->sid = (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 |
                                    (uint32_t)hd[7] << 8 | hd[8]);
