@@ -64,6 +64,7 @@ struct mg_upstream_spool_s {
     unsigned flushed : 1;    /* a flush followed the buffers last given */
     unsigned delayed : 1;    /* *_limit_rate: the connection's timer resumes reading */
     unsigned cleanup : 1;    /* spool_cleanup is on the request's pool */
+    unsigned held_full : 1;  /* r->hold_body, but every buffer is held: given from now on */
 };
 
 int mg_upstream_spool_buffering(mg_upstream_t *u)
@@ -189,6 +190,9 @@ static mg_int_t give(mg_upstream_t *u, int idle)
     mg_upstream_spool_t *sp = u->spool;
     mg_request_t *r = u->r;
     size_t limit = u->conf->busy_buffers_size;
+    if (r->hold_body && !sp->held_full) {
+        return MG_OK; /* the body's end passes what the buffers hold (mg_upstream_spool_rest) */
+    }
     if (sp->tf && sp->given < sp->tf->offset) {
         if (!idle) {
             return MG_OK; /* one file piece at a time: its buffer is reused */
@@ -509,6 +513,10 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             if (rc == MG_AGAIN) {
                 stop_reading(u);
                 return;
+            }
+            if (rc == MG_DECLINED && r->hold_body && !sp->held_full) {
+                sp->held_full = 1; /* a subrequest's spool does not spill: pass it on */
+                continue;
             }
             if (rc == MG_OK || !mg_http_output_busy(r)) {
                 continue; /* room again (what was given may have been written at once) */
