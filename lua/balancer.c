@@ -249,7 +249,7 @@ static mg_upstream_pick_t *current(lua_State *L, const char **err)
         *err = "no upstream found";
         return NULL;
     }
-    if (mg_lua_cur.r == NULL && mg_lua_request_token()) {
+    if (mg_lua_cur.r == NULL && (mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES)) {
         /* OpenResty's fake request (a timer, the worker hooks, the handshake) has none */
         *err = "no upstream found";
         return NULL;
