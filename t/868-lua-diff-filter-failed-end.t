@@ -1,7 +1,9 @@
 # body_filter_by_lua code that fails on the end (ngx.arg[2] true) is not run again, as
 # lua-nginx-module (Debian's nginx 1.22) does: neither on the flush before the connection is
 # closed (an unbuffered proxied response) nor on the end the request's own finish would send
-# after ngx.eof's failed. Found in a side-by-side survey (t/827-829's leftovers).
+# after ngx.eof's failed; a small buffered proxied response held for postpone_output is not
+# sent at all then (nginx's event pipe passes the rest not recycled once the upstream is done).
+# Found in a side-by-side survey (t/827-829's leftovers).
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/868-lua-diff-filter-failed-end.t
 
@@ -80,3 +82,33 @@ fails on the end
 after eof
 --- no_error_log
 call 4:
+
+
+
+=== TEST 3: a small buffered proxied response whose end fails: nothing was sent (the writer held it for postpone_output)
+--- config
+    location /up { return 200 "hello\n"; }
+    location /p {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up;
+        body_filter_by_lua_block {
+            if ngx.arg[2] then
+                error("fails on the end")
+            end
+        }
+    }
+    location /t {
+        content_by_lua_block {
+            local s = ngx.socket.tcp()
+            s:settimeout(3000)
+            assert(s:connect("127.0.0.1", ngx.var.server_port))
+            assert(s:send("GET /p HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+            local data, err, partial = s:receive("*a")
+            ngx.say("received ", #(data or partial), " bytes, ", err or "then the close")
+        }
+    }
+--- request
+GET /t
+--- response_body
+received 0 bytes, then the close
+--- error_log
+fails on the end

@@ -591,6 +591,15 @@ mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last)
     }
     while (sp->held_n) {
         spool_read_t *h = held_at(sp, u, 0);
+        /* as nginx's event pipe once the upstream is done (or gone): the rest goes on not
+         * recycled, so the writer may hold it for postpone_output until the end comes (a
+         * body filter failing on the end then leaves nothing sent, as there) */
+        for (mg_buf_t *b = h->first; b; b = b->next) {
+            b->recycled = 0;
+            if (b == h->last) {
+                break;
+            }
+        }
         *tail = h->first;
         tail = &h->last->next;
         held_pop(sp, u, SLOT_BUSY);
