@@ -234,8 +234,8 @@ static int fail(lua_State *L, const char *err)
 }
 
 /* The running try's state, or NULL with *err as lua-resty-core's functions answer elsewhere in
- * a request (as nil, err: "no upstream found" without an upstream); no request at all raises
- * "no request found". */
+ * a request or OpenResty's fake one (as nil, err: "no upstream found" without an upstream); no
+ * request at all (init_by_lua) raises "no request found". */
 static mg_upstream_pick_t *current(lua_State *L, const char **err)
 {
     if (mg_lua_probe) {
@@ -246,6 +246,11 @@ static mg_upstream_pick_t *current(lua_State *L, const char **err)
         if (mg_lua_cur.phase == MG_LUA_BALANCER) {
             return ((lb_data_t *)mg_lua_cur.ctx->owner)->pick;
         }
+        *err = "no upstream found";
+        return NULL;
+    }
+    if (mg_lua_cur.r == NULL && (mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES)) {
+        /* OpenResty's fake request (a timer, the worker hooks, the handshake) has none */
         *err = "no upstream found";
         return NULL;
     }

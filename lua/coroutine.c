@@ -391,6 +391,15 @@ static int co_resume(lua_State *L)
 static int co_yield(lua_State *L)
 {
     co_check_phase(L);
+    if (mg_lua_cur.co == NULL && (mg_lua_cur.phase & (MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER))) {
+        /* a filter's own code (run on the main thread, not a coroutine) cannot yield: LuaJIT's
+         * words, with the caller's line as OpenResty's message has */
+        int main_thread = lua_pushthread(L);
+        lua_pop(L, 1);
+        if (main_thread) {
+            return luaL_error(L, "attempt to yield across C-call boundary");
+        }
+    }
     if (mg_lua_cur.co) {
         mg_lua_cur.ctx->yield_op = OP_NONE; /* a plain yield: back to the resumer */
     }

@@ -356,6 +356,9 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     chunk.data_ref = LUA_NOREF;
     if (rc == MG_ERROR) {
         *out = chunk.mem; /* taken off bf->in; a file piece is still there */
+        /* as nginx: code that failed on the end is not run again (the flush before the close,
+         * ngx.eof's end sent again by the request's) */
+        bf->done = chunk.eof;
         return MG_ERROR;
     }
 
@@ -430,7 +433,8 @@ static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
     struct mg_lua_body_s *bf = body_state(r, ctx);
     if (bf->done) {
         consume(in);
-        return next_body_filter(r, NULL);
+        /* after a failed end nothing more goes out */
+        return bf->failed ? MG_ERROR : next_body_filter(r, NULL);
     }
     *bf->in_tail = in;
     for (; in; in = in->next) {

@@ -923,16 +923,11 @@ static int tcp_getoption(lua_State *L)
     return 1;
 }
 
-/* ngx.socket.connect(...): a new socket and its connect, as lua-nginx-module defines it */
-static const char connect_shortcut[] = "local tcp = ...\n"
-                                       "return function(...)\n"
-                                       "    local sock = tcp()\n"
-                                       "    local ok, err = sock:connect(...)\n"
-                                       "    if not ok then\n"
-                                       "        return nil, err\n"
-                                       "    end\n"
-                                       "    return sock\n"
-                                       "end\n";
+/* ngx.socket.connect(...): a new socket and its connect, as lua-nginx-module defines it; on
+ * one line, as there: a refusal of tcp() says "ngx.socket.connect:1:" */
+static const char connect_shortcut[] = "local tcp = ... return function(...) local sock = tcp() "
+                                       "local ok, err = sock:connect(...) if not ok then "
+                                       "return nil, err end return sock end";
 
 void mg_lua_inject_socket_tcp_api(lua_State *L)
 {

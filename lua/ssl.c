@@ -320,6 +320,11 @@ SSL *mg_lua_ssl_conn(lua_State *L, mg_connection_t **c, const char **err)
     if (mg_lua_probe && (mg_lua_cur.phase & (MG_LUA_SSL_YIELDABLE | MG_LUA_SSL_SESS_STORE))) {
         luaL_error(L, "docgen: allowed"); /* a handshake's code finds its connection */
     }
+    if (mg_lua_cur.r == NULL && (mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES)) {
+        /* OpenResty's fake request (a timer, the worker hooks) has a connection without TLS */
+        *err = "bad request";
+        return NULL;
+    }
     mg_request_t *r = mg_lua_request(L);
     *c = r->connection;
     if (r->connection->ssl == NULL) {

@@ -465,6 +465,7 @@ static int capture(lua_State *L, int nq)
             capture_cleanup(cap);
             return luaL_error(L, "failed to issue subrequest: %d", (int)MG_ERROR);
         }
+        sr->hold_body = 1; /* nginx's event pipe passes a capture's proxied body at its end */
         int m = method_index(o->method);
         mg_int_t rc = MG_OK;
         if (m < 0) {

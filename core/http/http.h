@@ -545,6 +545,11 @@ struct mg_request_s {
     /* a body filter sees each output call (body_filter_by_lua's ngx.arg): a producer whose nginx
      * counterpart passes the end in a call of its own does so too (the upstream engine's) */
     unsigned end_apart : 1;
+    /* a buffered upstream body goes down the filters at its end, in one pass, as nginx's event
+     * pipe holds the body of a subrequest that is not the connection's active request (a Lua
+     * capture's child, whose body_filter_by_lua code sees it in one call); while it fits the
+     * upstream's buffers (upstream_spool.c) */
+    unsigned hold_body : 1;
     unsigned response_done : 1; /* ... and has been written */
     unsigned finalized : 1;
     unsigned internal : 1;

@@ -64,6 +64,7 @@ struct mg_upstream_spool_s {
     unsigned flushed : 1;    /* a flush followed the buffers last given */
     unsigned delayed : 1;    /* *_limit_rate: the connection's timer resumes reading */
     unsigned cleanup : 1;    /* spool_cleanup is on the request's pool */
+    unsigned held_full : 1;  /* r->hold_body, but every buffer is held: given from now on */
 };
 
 int mg_upstream_spool_buffering(mg_upstream_t *u)
@@ -189,6 +190,9 @@ static mg_int_t give(mg_upstream_t *u, int idle)
     mg_upstream_spool_t *sp = u->spool;
     mg_request_t *r = u->r;
     size_t limit = u->conf->busy_buffers_size;
+    if (r->hold_body && !sp->held_full) {
+        return MG_OK; /* the body's end passes what the buffers hold (mg_upstream_spool_rest) */
+    }
     if (sp->tf && sp->given < sp->tf->offset) {
         if (!idle) {
             return MG_OK; /* one file piece at a time: its buffer is reused */
@@ -510,6 +514,10 @@ void mg_upstream_spool_read(mg_upstream_t *u)
                 stop_reading(u);
                 return;
             }
+            if (rc == MG_DECLINED && r->hold_body && !sp->held_full) {
+                sp->held_full = 1; /* a subrequest's spool does not spill: pass it on */
+                continue;
+            }
             if (rc == MG_OK || !mg_http_output_busy(r)) {
                 continue; /* room again (what was given may have been written at once) */
             }
@@ -583,6 +591,15 @@ mg_buf_t *mg_upstream_spool_rest(mg_upstream_t *u, mg_buf_t *last)
     }
     while (sp->held_n) {
         spool_read_t *h = held_at(sp, u, 0);
+        /* as nginx's event pipe once the upstream is done (or gone): the rest goes on not
+         * recycled, so the writer may hold it for postpone_output until the end comes (a
+         * body filter failing on the end then leaves nothing sent, as there) */
+        for (mg_buf_t *b = h->first; b; b = b->next) {
+            b->recycled = 0;
+            if (b == h->last) {
+                break;
+            }
+        }
         *tail = h->first;
         tail = &h->last->next;
         held_pop(sp, u, SLOT_BUSY);
