@@ -253,6 +253,13 @@ static void on_done(mg_request_t *sr, void *data)
     if (e->done) {
         e->done(sr, e->data); /* may replace the body (ssi's stub) */
     }
+    if (mg_http_subrequest_broken(sr)) {
+        /* as nginx: a subrequest whose handler failed (MG_ERROR, 444) ends the client's
+         * request at once, running or waiting for its turn: the connection closes, what the
+         * writer held back is dropped, what went out stays (no last chunk) */
+        mg_http_finalize_request(sr->main, MG_ERROR);
+        return;
+    }
     e->file = take_file(r, sr);
     e->body = mg_http_subrequest_take_body(sr, &e->len);
     if (ctx->flushing) {

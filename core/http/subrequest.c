@@ -32,6 +32,8 @@ struct mg_http_subrequest_s {
     unsigned in_memory : 1;   /* subrequest_output_buffer_size bounds the body */
     unsigned too_big : 1;     /* ... and it was beyond */
     unsigned error_page : 1;  /* its body is the error page made for its status */
+    unsigned source_cut : 1;  /* an upstream cut it off after the head (not its handler) */
+    unsigned mended : 1;      /* a body was put in its place (SSI's stub) */
     /* told of each capture (postpone.c streams what its creator may send at once) */
     mg_http_subrequest_output_pt on_output;
     void *output_data;
@@ -406,6 +408,25 @@ int mg_http_subrequest_error_page(mg_request_t *sr)
     return sr->subrequest->error_page;
 }
 
+int mg_http_subrequest_broken(mg_request_t *sr)
+{
+    mg_http_subrequest_t *s = sr->subrequest;
+    mg_int_t rc = s->rc;
+    return (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_REQUEST_TIME_OUT ||
+            rc == MG_HTTP_CLIENT_CLOSED_REQUEST) &&
+           !s->source_cut && !s->too_big && !s->mended;
+}
+
+int mg_http_subrequest_broken_by_error(mg_request_t *sr)
+{
+    return sr->subrequest->rc == MG_ERROR && mg_http_subrequest_broken(sr);
+}
+
+void mg_http_subrequest_source_cut(mg_request_t *sr)
+{
+    sr->subrequest->source_cut = 1;
+}
+
 mg_str_t mg_http_subrequest_body(mg_request_t *sr)
 {
     struct capture_s *c = sr->subrequest->cap;
@@ -426,6 +447,7 @@ char *mg_http_subrequest_take_body(mg_request_t *sr, size_t *len)
 void mg_http_subrequest_replace_body(mg_request_t *sr, char *body, size_t len)
 {
     struct capture_s *c = sr->subrequest->cap;
+    sr->subrequest->mended = 1;
     free(c->body);
     c->body = body;
     c->len = c->cap = len;

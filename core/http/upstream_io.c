@@ -334,6 +334,11 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
     }
     if (rc == MG_ERROR && r->header_sent) {
         r->keepalive = 0;
+        if (r->parent) {
+            /* nginx's upstream ends such a response with a flush, not an error: an include
+             * cut off ends cut, the page goes on */
+            mg_http_subrequest_source_cut(r);
+        }
         if (r->parent == NULL && !r->connection->closed && !u->invalid_body &&
             !u->downstream_error) {
             /* as nginx, what the writer holds back for postpone_output goes out before the
