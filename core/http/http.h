@@ -845,6 +845,12 @@ typedef mg_int_t (*mg_http_subrequest_output_pt)(mg_request_t *sr, void *data, u
 void mg_http_subrequest_spill(mg_request_t *sr, const mg_http_temp_path_t *tp, size_t after,
                               off_t max);
 int mg_http_subrequest_take_file(mg_request_t *sr, int *fd, off_t *from, off_t *to);
+/* ... or, beyond `after` bytes held (an unbuffered upstream's), sr is held: its output is
+ * busy (mg_http_output_busy) so its producer stops, until mg_http_subrequest_resume (the
+ * caller took what it captured) runs its write_event_handler from the loop. */
+void mg_http_subrequest_hold(mg_request_t *sr, size_t after);
+int mg_http_subrequest_held(mg_request_t *sr);
+void mg_http_subrequest_resume(mg_request_t *sr);
 void mg_http_subrequest_on_output(mg_request_t *sr, mg_http_subrequest_output_pt fn, void *data);
 
 /* ---- in-stream subrequests (postpone.c) ---- */

@@ -131,6 +131,7 @@ static mg_int_t stream_part(mg_request_t *r, pp_ctx_t *ctx, pp_entry_t *e, unsig
     size_t len;
     mg_buf_t *file = take_file(r, e->sr);
     char *body = mg_http_subrequest_take_body(e->sr, &len);
+    mg_http_subrequest_resume(e->sr); /* a producer that stopped while held goes on */
     if (file == NULL && body == NULL && !(flags & MG_HTTP_SUBREQUEST_FLUSH)) {
         return MG_OK;
     }

@@ -1007,6 +1007,10 @@ void mg_upstream_start_body(mg_upstream_t *u)
         mg_upstream_spool_init(u); /* u->mem with it */
     } else {
         u->mem = mg_pcalloc(r->pool, sizeof(char *));
+        if (r->parent) {
+            /* as nginx's: an include waiting its turn holds one buffer, reading stops */
+            mg_http_subrequest_hold(r, u->bufsize);
+        }
     }
     u->reading_body = 1;
     r->write_event_handler = on_client_drained;
