@@ -703,10 +703,12 @@ static void include_done(mg_request_t *sr, void *data)
         mg_http_finalize_request(r->parent ? r->main : r, MG_ERROR);
         return;
     }
-    if (inc->stub) {
+    int broken = mg_http_subrequest_broken(sr);
+    if (inc->stub && !(broken && (sr->header_sent || mg_http_subrequest_broken_by_error(sr)))) {
         /* as nginx's: the stub stands for a response that gave nothing (its body may have
          * been passed on already) or for the error page made for its status; an error
-         * status whose body came from its handler (a proxied 404) stays */
+         * status whose body came from its handler (a proxied 404) stays. Not for MG_ERROR,
+         * nor for a 444 after output: they end the client's request (postpone.c) */
         if (sr->bytes_sent == 0 || mg_http_subrequest_error_page(sr)) {
             ssi_ctx_t *sctx = mg_http_get_ctx(sr, mg_ssi_module);
             char *text;

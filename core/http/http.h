@@ -844,6 +844,16 @@ void mg_http_subrequest_in_memory(mg_request_t *sr);
 int mg_http_subrequest_too_big(mg_request_t *sr);
 /* Whether sr's body is the error page made for its status (error_pages), not its handler's. */
 int mg_http_subrequest_error_page(mg_request_t *sr);
+/* In `done`: sr ended with MG_ERROR (broken_by_error) or with MG_ERROR, 444, 408 or 499 (broken)
+ * from its own handler (a Lua error after output, ngx.exit(ngx.ERROR), ngx.exit(444)), not from
+ * a source cut off after the head (mg_http_subrequest_source_cut): nginx then ends the client's
+ * request. A body put in its place (mg_http_subrequest_replace_body: SSI's stub) mends it. */
+int mg_http_subrequest_broken(mg_request_t *sr);
+int mg_http_subrequest_broken_by_error(mg_request_t *sr);
+/* sr's response was cut off by its source after the head went (an upstream's error): it ends
+ * cut (truncated), and only it: nginx's upstream ends it with a flush, not an error. Called
+ * before sr is finalized with MG_ERROR. */
+void mg_http_subrequest_source_cut(mg_request_t *sr);
 /* fn runs (from sr's body filters) after each capture that added bytes or carried a flush
  * (flags: MG_HTTP_SUBREQUEST_FLUSH), until sr finished; it may take the body captured so far.
  * MG_DECLINED: sr is held (what it captured may be spilled), MG_ERROR fails sr's output. */
@@ -856,6 +866,12 @@ typedef mg_int_t (*mg_http_subrequest_output_pt)(mg_request_t *sr, void *data, u
 void mg_http_subrequest_spill(mg_request_t *sr, const mg_http_temp_path_t *tp, size_t after,
                               off_t max);
 int mg_http_subrequest_take_file(mg_request_t *sr, int *fd, off_t *from, off_t *to);
+/* ... or, beyond `after` bytes held (an unbuffered upstream's), sr is held: its output is
+ * busy (mg_http_output_busy) so its producer stops, until mg_http_subrequest_resume (the
+ * caller took what it captured) runs its write_event_handler from the loop. */
+void mg_http_subrequest_hold(mg_request_t *sr, size_t after);
+int mg_http_subrequest_held(mg_request_t *sr);
+void mg_http_subrequest_resume(mg_request_t *sr);
 void mg_http_subrequest_on_output(mg_request_t *sr, mg_http_subrequest_output_pt fn, void *data);
 
 /* ---- in-stream subrequests (postpone.c) ---- */

@@ -131,6 +131,7 @@ static mg_int_t stream_part(mg_request_t *r, pp_ctx_t *ctx, pp_entry_t *e, unsig
     size_t len;
     mg_buf_t *file = take_file(r, e->sr);
     char *body = mg_http_subrequest_take_body(e->sr, &len);
+    mg_http_subrequest_resume(e->sr); /* a producer that stopped while held goes on */
     if (file == NULL && body == NULL && !(flags & MG_HTTP_SUBREQUEST_FLUSH)) {
         return MG_OK;
     }
@@ -252,6 +253,13 @@ static void on_done(mg_request_t *sr, void *data)
     e->finished = 1;
     if (e->done) {
         e->done(sr, e->data); /* may replace the body (ssi's stub) */
+    }
+    if (mg_http_subrequest_broken(sr)) {
+        /* as nginx: a subrequest whose handler failed (MG_ERROR, 444) ends the client's
+         * request at once, running or waiting for its turn: the connection closes, what the
+         * writer held back is dropped, what went out stays (no last chunk) */
+        mg_http_finalize_request(sr->main, MG_ERROR);
+        return;
     }
     e->file = take_file(r, sr);
     e->body = mg_http_subrequest_take_body(sr, &e->len);

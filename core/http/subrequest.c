@@ -32,6 +32,8 @@ struct mg_http_subrequest_s {
     unsigned in_memory : 1;   /* subrequest_output_buffer_size bounds the body */
     unsigned too_big : 1;     /* ... and it was beyond */
     unsigned error_page : 1;  /* its body is the error page made for its status */
+    unsigned source_cut : 1;  /* an upstream cut it off after the head (not its handler) */
+    unsigned mended : 1;      /* a body was put in its place (SSI's stub) */
     /* told of each capture (postpone.c streams what its creator may send at once) */
     mg_http_subrequest_output_pt on_output;
     void *output_data;
@@ -40,6 +42,11 @@ struct mg_http_subrequest_s {
     const mg_http_temp_path_t *spill_path;
     size_t spill_after;
     off_t spill_max;
+    /* ... or, beyond hold_after bytes, stops its producer (mg_http_output_busy) until its
+     * turn (mg_http_subrequest_resume): an unbuffered upstream, as nginx's stops reading
+     * while its one buffer is postponed */
+    size_t hold_after;
+    unsigned held : 1;
 };
 
 /* The creator's pool goes: a child still running goes with it, without its callback (its
@@ -95,6 +102,13 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
         sr->valid_location = 1;
         sr->connection->log.action = NULL; /* nginx's request handler, as it starts */
         mg_http_run_phases(sr);
+        return;
+    }
+    if (!s->finished) {
+        /* held output may go on (mg_http_subrequest_resume): its producer continues */
+        if (sr->write_event_handler) {
+            sr->write_event_handler(sr);
+        }
         return;
     }
     /* the child stays until the callback has taken what it wants; the callback may end the
@@ -370,6 +384,9 @@ mg_int_t mg_http_subrequest_capture(mg_request_t *sr, mg_buf_t *in)
         if (rc == MG_DECLINED && s0->spill_path && s->len >= s0->spill_after) {
             return spill(sr, s); /* held: kept out of memory */
         }
+        if (rc == MG_DECLINED && s0->hold_after && s->len >= s0->hold_after) {
+            s0->held = 1; /* held: its producer waits */
+        }
         return rc == MG_ERROR ? MG_ERROR : MG_OK;
     }
     return MG_OK;
@@ -381,6 +398,25 @@ void mg_http_subrequest_spill(mg_request_t *sr, const mg_http_temp_path_t *tp, s
     sr->subrequest->spill_path = tp;
     sr->subrequest->spill_after = after;
     sr->subrequest->spill_max = max;
+}
+
+void mg_http_subrequest_hold(mg_request_t *sr, size_t after)
+{
+    sr->subrequest->hold_after = after;
+}
+
+int mg_http_subrequest_held(mg_request_t *sr)
+{
+    return sr->subrequest->held;
+}
+
+void mg_http_subrequest_resume(mg_request_t *sr)
+{
+    mg_http_subrequest_t *s = sr->subrequest;
+    if (s->held && !s->finished) {
+        s->held = 0;
+        event_active(&s->ev, EV_TIMEOUT, 1); /* from the loop, not the creator's filters */
+    }
 }
 
 int mg_http_subrequest_take_file(mg_request_t *sr, int *fd, off_t *from, off_t *to)
@@ -406,6 +442,25 @@ int mg_http_subrequest_error_page(mg_request_t *sr)
     return sr->subrequest->error_page;
 }
 
+int mg_http_subrequest_broken(mg_request_t *sr)
+{
+    mg_http_subrequest_t *s = sr->subrequest;
+    mg_int_t rc = s->rc;
+    return (rc == MG_ERROR || rc == MG_HTTP_CLOSE || rc == MG_HTTP_REQUEST_TIME_OUT ||
+            rc == MG_HTTP_CLIENT_CLOSED_REQUEST) &&
+           !s->source_cut && !s->too_big && !s->mended;
+}
+
+int mg_http_subrequest_broken_by_error(mg_request_t *sr)
+{
+    return sr->subrequest->rc == MG_ERROR && mg_http_subrequest_broken(sr);
+}
+
+void mg_http_subrequest_source_cut(mg_request_t *sr)
+{
+    sr->subrequest->source_cut = 1;
+}
+
 mg_str_t mg_http_subrequest_body(mg_request_t *sr)
 {
     struct capture_s *c = sr->subrequest->cap;
@@ -426,6 +481,7 @@ char *mg_http_subrequest_take_body(mg_request_t *sr, size_t *len)
 void mg_http_subrequest_replace_body(mg_request_t *sr, char *body, size_t len)
 {
     struct capture_s *c = sr->subrequest->cap;
+    sr->subrequest->mended = 1;
     free(c->body);
     c->body = body;
     c->len = c->cap = len;

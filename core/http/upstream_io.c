@@ -334,6 +334,11 @@ void mg_upstream_finalize(mg_upstream_t *u, mg_int_t rc)
     }
     if (rc == MG_ERROR && r->header_sent) {
         r->keepalive = 0;
+        if (r->parent) {
+            /* nginx's upstream ends such a response with a flush, not an error: an include
+             * cut off ends cut, the page goes on */
+            mg_http_subrequest_source_cut(r);
+        }
         if (r->parent == NULL && !r->connection->closed && !u->invalid_body &&
             !u->downstream_error) {
             /* as nginx, what the writer holds back for postpone_output goes out before the
@@ -1002,6 +1007,10 @@ void mg_upstream_start_body(mg_upstream_t *u)
         mg_upstream_spool_init(u); /* u->mem with it */
     } else {
         u->mem = mg_pcalloc(r->pool, sizeof(char *));
+        if (r->parent) {
+            /* as nginx's: an include waiting its turn holds one buffer, reading stops */
+            mg_http_subrequest_hold(r, u->bufsize);
+        }
     }
     u->reading_body = 1;
     r->write_event_handler = on_client_drained;

@@ -69,7 +69,8 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
 int mg_http_output_busy(mg_request_t *r)
 {
     if (r->parent) {
-        return r->buffered; /* its output is copied as it comes: the writer is not its */
+        /* its output is copied as it comes (the writer is not its), unless it is held */
+        return r->buffered || mg_http_subrequest_held(r);
     }
     /* what the writer holds back alone (postpone_output's bytes, a TLS record's tail) is its
      * own copy: the producer's buffers are free, and it goes with the producer's next output */
