@@ -126,6 +126,10 @@ struct mg_http_v2_conn_s {
      * written: 4 KiB an idle connection would hold) */
     void *fbuf;
     size_t fbuf_len;
+    /* the stream map's table (v2_mem.c: whole pages of its own), given back with the frame
+     * buffer while it is all zeros (no stream in it): 4 KiB of an idle connection */
+    void *ztab;
+    size_t ztab_len;
     mg_lazy_timer_t trim;
 };
 
@@ -224,10 +228,12 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
 /* ---- v2_mem.c ---- */
 /* The allocator of h2's session (into *mem, which nghttp2 copies): malloc's, but a buffer of
  * 16 KiB or more (the session's frame buffer) on pages of its own, resident only as they are
- * written, noted in h2->fbuf for mg_http_v2_mem_trim. */
+ * written, noted in h2->fbuf for mg_http_v2_mem_trim, and a calloc of a page or more (the
+ * stream map's table) on pages of its own, noted in h2->ztab. */
 void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2);
 /* The frame buffer's whole pages given back (MADV_DONTNEED): only while nghttp2 has no frame
- * in it (no stream, nothing to write, not within mem_send). */
+ * in it (no stream, nothing to write, not within mem_send); the stream map's too if they hold
+ * only zeros (no stream in the map). */
 void mg_http_v2_mem_trim(mg_http_v2_conn_t *h2);
 
 /* ---- v2_stream.c: a stream as a request ---- */
