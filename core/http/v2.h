@@ -94,9 +94,11 @@ struct mg_http_v2_conn_s {
     /* changes whenever the output's bytes past olast may be lost (the buffer given back,
      * emptied or moved): a stream's read-ahead there (v2_data.c) holds only while it stays */
     mg_uint_t ogen;
-    int send_rv;            /* nghttp2_session_mem_send's failure, for the flush to log and close */
-    struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
-    struct event goaway_ev; /* the final GOAWAY after a drain's notice */
+    int send_rv;           /* nghttp2_session_mem_send's failure, for the flush to log and close */
+    struct event flush_ev; /* "write what nghttp2 has" from the loop, once per turn */
+    /* the final GOAWAY after a drain's notice: made by the drain (128 bytes no other
+     * connection needs) */
+    struct event *goaway_ev;
     mg_server_hook_t quit_hook;
     mg_server_hook_t term_hook; /* a terminating server closes the streams that outlive c */
     /* the stream a line on the connection's log is about (a bad field): its server and host
