@@ -5,7 +5,7 @@
 # and its stream map's table, all zeros with no stream, are given back a second after the last
 # stream, v2.c's trim, v2_mem.c); both hold moongate's connection
 # (mg_connection_t, 568 bytes since its local address, address text, write event, timer's
-# event and client address left it, in its pool's first block: 1056 bytes with
+# event and client address left it, in its pool's first block: 1040 bytes with
 # mg_http_conn_t), and neither the HTTP/1 head buffer nor h2's input
 # and output buffers (the worker's). Measured here (OpenSSL 3.0, nghttp2 1.52, 200
 # connections): HTTPS 14.7 KiB (15.1 before; nginx 14.2), h2c 11.7 once trimmed (15.6 before
