@@ -8,7 +8,7 @@
 # keepalive connections, each after one request, stays under 1.15 KiB a connection (moongate was
 # at 3.9 KiB with its head buffer, 1.7 with mg_connection_t's 1136 bytes, 1.39 with its 824,
 # 1.28 with its 712, 1.06 with its 568 in its pool's first block, the client's address there
-# too; nginx 0.5, its connection structs allocated at start). t/630 does HTTPS
+# too, 1.05 with mg_http_conn_t's 272 bytes there (280 before); nginx 0.5, its connection structs allocated at start). t/630 does HTTPS
 # and h2c. "Idle" is observed, not waited for: the one worker has
 # gone to sleep (its /proc state S) after the response was read.
 #

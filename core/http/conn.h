@@ -38,9 +38,8 @@ typedef struct mg_http_conn_s {
     char *scratch_mem, *scratch;
     size_t scratch_size;
     size_t scratch_align;
-    size_t scratch_used;   /* bytes of it queued buffers point into */
-    mg_buf_t *scratch_buf; /* the last queued buffer that points into scratch, or NULL */
-    size_t piece_max; /* a file piece's most when not 0 (an h2 stream: what its buffer takes) */
+    size_t scratch_used;       /* bytes of it queued buffers point into */
+    mg_buf_t *scratch_buf;     /* the last queued buffer that points into scratch, or NULL */
     struct mg_http_aio_s *aio; /* aio: the thread task reading for the writer */
     char *hold;                /* postpone_output: held bytes copied here (request pool) */
     mg_buf_t *hold_buf;        /* the queued buffer over them */
@@ -61,8 +60,11 @@ typedef struct mg_http_conn_s {
     unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
     unsigned v2_preface : 1;     /* plain h2 may begin here: the first bytes are checked */
     /* (beside the bits, in what would be padding: every connection's pool holds this) */
-    unsigned char stat;      /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
-    mg_str_t ssl_servername; /* the SNI name, lowercase */
+    unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
+    /* a file piece's most when not 0 (an h2 stream: what its buffer takes, 16 KiB); here, in
+     * what was padding: mg_http_conn_t 280 -> 272 bytes, the pool's first block 1056 -> 1040 */
+    uint32_t piece_max;
+    mg_str_t ssl_servername;            /* the SNI name, lowercase */
     struct mg_http_v2_conn_s *v2;       /* the connection speaks h2 (v2.c) */
     struct mg_http_v2_stream_s *stream; /* a request connection of an h2 stream (v2_stream.c):
                                            no socket, the stream's I/O */
@@ -74,7 +76,7 @@ typedef struct mg_http_conn_s {
  * unaligned), its mg_http_conn_t, two cleanups (its own: buffers, head and request; h2's
  * session). The pool's first block holds that whatever connection_pool_size (the blocks' size
  * with their headers, 512 as nginx's) says, so the connection's state takes one allocation
- * (1056 bytes), not a 2k block mostly unused (672 bytes of it were, h1 or h2). */
+ * (1040 bytes), not a 2k block mostly unused (672 bytes of it were, h1 or h2). */
 #define MG_HTTP_CONN_POOL_FIRST                                                                    \
     ((sizeof(struct sockaddr_in6) + 1 + MG_CONN_ADDR_TEXT_MAX + 15) / 16 * 16 +                    \
      (sizeof(mg_http_conn_t) + 15) / 16 * 16 + 2 * MG_POOL_CLEANUP_SIZE)

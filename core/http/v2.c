@@ -295,7 +295,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) && h2->notice &&
         !h2->goaway && memcmp(frame->ping.opaque_data, drain_ping, 8) == 0) {
         /* the client has seen the first GOAWAY: it starts no stream after it */
-        event_active(&h2->goaway_ev, EV_TIMEOUT, 1);
+        event_active(h2->goaway_ev, EV_TIMEOUT, 1);
         return 0;
     }
     if (frame->hd.type == NGHTTP2_PRIORITY && --h2->priority_limit == 0) {
@@ -1059,11 +1059,16 @@ static void on_quit(mg_server_hook_t *hook)
     if (h2->goaway || h2->notice || h2->c == NULL || h2->c->closed) {
         return;
     }
+    h2->goaway_ev = event_new(h2->server->base, -1, 0, on_goaway_ev, h2);
+    if (h2->goaway_ev == NULL) {
+        on_goaway_ev(-1, 0, h2); /* no memory to wait with: the final GOAWAY at once */
+        return;
+    }
     h2->notice = 1;
     nghttp2_submit_shutdown_notice(h2->session);
     nghttp2_submit_ping(h2->session, NGHTTP2_FLAG_NONE, drain_ping);
     struct timeval tv = {H2_GOAWAY_WAIT / 1000, (H2_GOAWAY_WAIT % 1000) * 1000};
-    event_add(&h2->goaway_ev, &tv);
+    event_add(h2->goaway_ev, &tv);
     conn_flush(h2);
 }
 
@@ -1079,7 +1084,9 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
         mg_http_v2_stream_free(st);
     }
     event_del(&h2->flush_ev);
-    event_del(&h2->goaway_ev);
+    if (h2->goaway_ev) {
+        event_free(h2->goaway_ev);
+    }
     mg_lazy_timer_free(&h2->trim);
     nghttp2_session_del(h2->session);
     if (h2->tls) {
@@ -1107,7 +1114,9 @@ static void conn_gone(void *data)
     mg_http_v2_conn_t *h2 = data;
     mg_server_hook_del(&h2->quit_hook);
     /* flush_ev stays: it frees the streams' request connections (a flush does nothing now) */
-    event_del(&h2->goaway_ev);
+    if (h2->goaway_ev) {
+        event_del(h2->goaway_ev);
+    }
     mg_lazy_timer_free(&h2->trim); /* here: the server's timers may go before the streams */
     mg_connection_t *c = h2->c;
     h2->c = NULL;
@@ -1206,7 +1215,6 @@ void mg_http_v2_init(mg_connection_t *c)
     hc->v2 = h2;
     h2->ready_tail = &h2->ready;
     event_assign(&h2->flush_ev, c->server->base, -1, 0, on_flush_ev, h2);
-    event_assign(&h2->goaway_ev, c->server->base, -1, 0, on_goaway_ev, h2);
     mg_lazy_timer_init(&h2->trim, mg_server_timers(c->server), on_trim, h2);
     mg_pool_cleanup_add(c->pool, conn_gone, h2);
 

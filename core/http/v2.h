@@ -98,9 +98,11 @@ struct mg_http_v2_conn_s {
     /* changes whenever the output's bytes past olast may be lost (the buffer given back,
      * emptied or moved): a stream's read-ahead there (v2_data.c) holds only while it stays */
     mg_uint_t ogen;
-    int send_rv;            /* nghttp2_session_mem_send's failure, for the flush to log and close */
-    struct event flush_ev;  /* "write what nghttp2 has" from the loop, once per turn */
-    struct event goaway_ev; /* the final GOAWAY after a drain's notice */
+    int send_rv;           /* nghttp2_session_mem_send's failure, for the flush to log and close */
+    struct event flush_ev; /* "write what nghttp2 has" from the loop, once per turn */
+    /* the final GOAWAY after a drain's notice: made by the drain (128 bytes no other
+     * connection needs) */
+    struct event *goaway_ev;
     mg_server_hook_t quit_hook;
     mg_server_hook_t term_hook; /* a terminating server closes the streams that outlive c */
     /* the stream a line on the connection's log is about (a bad field): its server and host
@@ -130,6 +132,10 @@ struct mg_http_v2_conn_s {
      * written: 4 KiB an idle connection would hold) */
     void *fbuf;
     size_t fbuf_len;
+    /* the stream map's table (v2_mem.c: whole pages of its own), given back with the frame
+     * buffer while it is all zeros (no stream in it): 4 KiB of an idle connection */
+    void *ztab;
+    size_t ztab_len;
     mg_lazy_timer_t trim;
 };
 
@@ -236,10 +242,12 @@ int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t
 /* ---- v2_mem.c ---- */
 /* The allocator of h2's session (into *mem, which nghttp2 copies): malloc's, but a buffer of
  * 16 KiB or more (the session's frame buffer) on pages of its own, resident only as they are
- * written, noted in h2->fbuf for mg_http_v2_mem_trim. */
+ * written, noted in h2->fbuf for mg_http_v2_mem_trim, and a calloc of a page or more (the
+ * stream map's table) on pages of its own, noted in h2->ztab. */
 void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2);
 /* The frame buffer's whole pages given back (MADV_DONTNEED): only while nghttp2 has no frame
- * in it (no stream, nothing to write, not within mem_send). */
+ * in it (no stream, nothing to write, not within mem_send); the stream map's too if they hold
+ * only zeros (no stream in the map). */
 void mg_http_v2_mem_trim(mg_http_v2_conn_t *h2);
 
 /* ---- v2_stream.c: a stream as a request ---- */

@@ -7,9 +7,15 @@
  * of at least 16 KiB gets pages of its own, given back (MADV_DONTNEED) before nghttp2 has
  * written anything, and only the pages it then writes become resident; a client connection's
  * session notes it, so that its pages go back again once the connection waits with no frame
- * in it (v2.c's trim timer). Everything else is malloc's.
+ * in it (v2.c's trim timer). The stream map's table (nghttp2 1.52: 256 buckets of 16 bytes,
+ * calloc'ed with the session, kept for its life) is a calloc of whole pages: those get pages of
+ * their own too, and a client connection's session notes the last one, whose pages go back with
+ * the frame buffer's once the table is all zeros again (no stream in it: an idle connection's
+ * 4 KiB; they read as zeros after).
+ * Everything else is malloc's.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "v2.h"
@@ -49,6 +55,9 @@ static void forget(void *p, void *data)
     if (h2 && p && p == h2->fbuf) {
         h2->fbuf = NULL;
     }
+    if (h2 && p && p == h2->ztab) {
+        h2->ztab = NULL;
+    }
 }
 
 static void *v2_malloc(size_t n, void *data)
@@ -62,10 +71,25 @@ static void v2_free(void *p, void *data)
     free(p);
 }
 
+/* a page or more (the stream map's table): pages of its own, cleared here (not given back at
+ * once: a connection writes the table with its first stream; the trim gives them back) */
 static void *v2_calloc(size_t nmemb, size_t size, void *data)
 {
-    (void)data;
-    return calloc(nmemb, size);
+    size_t n = nmemb * size;
+    void *p;
+    if (n < PAGE || (size && n / size != nmemb)) {
+        return calloc(nmemb, size);
+    }
+    if (posix_memalign(&p, PAGE, n) != 0) {
+        return NULL;
+    }
+    memset(p, 0, n);
+    mg_http_v2_conn_t *h2 = data;
+    if (h2) {
+        h2->ztab = p; /* the newest: a grown map frees the old table after making this one */
+        h2->ztab_len = n;
+    }
+    return p;
 }
 
 /* nghttp2 makes its frame buffer with realloc(NULL, n) */
@@ -86,10 +110,28 @@ void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2)
     mem->mem_user_data = h2;
 }
 
+/* the whole pages of p (PAGE-aligned) when they hold only zeros: given back, they read the same */
+static void trim_zeros(void *p, size_t n)
+{
+    size_t whole = n & ~(size_t)(PAGE - 1);
+    const uint64_t *w = p;
+    for (size_t i = 0; i < whole / sizeof(*w); i++) {
+        if (w[i]) {
+            return;
+        }
+    }
+    if (whole) {
+        (void)madvise(p, whole, MADV_DONTNEED);
+    }
+}
+
 void mg_http_v2_mem_trim(mg_http_v2_conn_t *h2)
 {
     size_t whole = h2->fbuf_len & ~(size_t)(PAGE - 1);
     if (h2->fbuf && whole) {
         (void)madvise(h2->fbuf, whole, MADV_DONTNEED);
+    }
+    if (h2->ztab) {
+        trim_zeros(h2->ztab, h2->ztab_len);
     }
 }
