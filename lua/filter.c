@@ -4,7 +4,8 @@
  * ngx.arg, which is set_by_lua's arguments or the body filter's chunk and eof flag.
  *
  * The body filter gives the code each run of memory buffers as one chunk and a file buffer in
- * pieces of output_buffers' size (piece_size), read only when the code reads ngx.arg[1], one
+ * pieces of output_buffers' size (piece_size), its last piece with the memory buffers after
+ * it, read only when the code reads ngx.arg[1], one
  * piece at a time: a piece is passed on before the next is taken, and when the socket is full
  * the rest waits (r->buffered) until the writer drains, so a large static file never sits in
  * memory.
@@ -27,15 +28,16 @@ struct mg_lua_body_s {
     int64_t sent;      /* bytes the filter passed on */
     unsigned held : 1; /* r->buffered is set for our input */
     unsigned done : 1; /* the end went out (the code may set it early): later input is dropped */
-    unsigned failed : 1; /* the code failed: the response is broken off */
-    unsigned pieced : 1; /* a file piece was taken */
+    unsigned failed : 1;   /* the code failed: the response is broken off */
+    unsigned pieced : 1;   /* a file piece was taken */
+    unsigned measured : 1; /* `length` is taken (at the first input) */
 };
 
 /* The chunk the body filter code runs on (ngx.arg[1], ngx.arg[2]). */
 static struct {
     mg_request_t *r;
-    mg_buf_t *mem;   /* a run of memory buffers, or */
-    mg_buf_t *file;  /* a file buffer, of which `len` bytes from file_pos */
+    mg_buf_t *file; /* a file buffer, of which `len` bytes from file_pos, and/or */
+    mg_buf_t *mem;  /* a run of memory buffers (after the file buffer's last piece) */
     size_t len;
     int data_ref;    /* the chunk as a Lua string once read or replaced, else LUA_NOREF */
     unsigned eof : 1;
@@ -97,14 +99,7 @@ static mg_int_t lua_header_filter(mg_request_t *r)
         }
     }
     if (llcf->body_filter) {
-        /* the length the body filter's input has: gzip and range, later in the chain, may
-         * change what goes out, not what this filter sees */
-        body_state(r, mg_lua_get_ctx(r))->length = r->headers_out.content_length_n;
         r->end_apart = 1; /* the code counts calls and acts on the end as in nginx */
-        /* the range filter, after this one, cuts one range from the pieces passed on; several
-         * need the body whole, which the pieces are not: the whole 200 instead (nginx's code
-         * sees the parts, its range filter being before this one in the body chain) */
-        r->single_range = 1;
     }
     return next_header_filter(r);
 }
@@ -138,11 +133,10 @@ static void push_chunk(lua_State *L)
             luaL_addsize(&b, (size_t)n);
             done += (size_t)n;
         }
-    } else {
-        for (mg_buf_t *m = chunk.mem; m; m = m->next) {
-            if (m->last > m->pos) {
-                luaL_addlstring(&b, m->pos, (size_t)(m->last - m->pos));
-            }
+    }
+    for (mg_buf_t *m = chunk.mem; m; m = m->next) {
+        if (m->last > m->pos) {
+            luaL_addlstring(&b, m->pos, (size_t)(m->last - m->pos));
         }
     }
     luaL_pushresult(&b);
@@ -300,8 +294,31 @@ static size_t piece_size(mg_request_t *r, struct mg_lua_body_s *bf, mg_buf_t *f,
     return left < size ? left : size;
 }
 
+/* Take the run of memory buffers at the head of bf->in as the chunk's memory part (none when
+ * a file buffer is next); its flags go to the chunk. */
+static void take_mem_run(struct mg_lua_body_s *bf, int *flush)
+{
+    mg_buf_t *first = bf->in, *m = first, *prev = NULL;
+    for (; m && !m->in_file; prev = m, m = m->next) {
+        chunk.eof |= m->last_buf;
+        *flush |= m->flush;
+    }
+    if (prev == NULL) {
+        return;
+    }
+    prev->next = NULL;
+    bf->in = m;
+    if (m == NULL) {
+        bf->in_tail = &bf->in;
+    }
+    chunk.mem = first;
+}
+
 /* Run the code on the next chunk of bf->in and build what goes on (*out, may be NULL).
- * MG_OK or MG_ERROR. */
+ * MG_OK or MG_ERROR. A chunk is a run of memory buffers, a file buffer's piece, or its last
+ * piece with the memory buffers after it: nginx's copy filter reads that piece into a buffer
+ * of its own and passes the buffers in memory after it along in the same call (multipart
+ * ranges: a part's bytes, then the next part's head). */
 static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_body_s *bf,
                              mg_buf_t **out)
 {
@@ -312,26 +329,24 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     chunk.len = 0;
     chunk.data_ref = LUA_NOREF;
     chunk.replaced = 0;
+    chunk.eof = 0;
     if (first->in_file) {
         size_t left = (size_t)(first->file_last - first->file_pos);
         chunk.file = first;
         chunk.len = piece_size(r, bf, first, left);
-        chunk.eof = chunk.len == left && first->last_buf;
-        flush = chunk.len == left && first->flush;
+        if (chunk.len == left) {
+            chunk.eof = first->last_buf;
+            flush = first->flush;
+            bf->in = first->next;
+            first->next = NULL;
+            if (bf->in == NULL) {
+                bf->in_tail = &bf->in;
+            } else {
+                take_mem_run(bf, &flush);
+            }
+        }
     } else {
-        /* the run of memory buffers up to the next file buffer, taken off bf->in */
-        mg_buf_t *m = first, *prev = NULL;
-        chunk.eof = 0;
-        for (; m && !m->in_file; prev = m, m = m->next) {
-            chunk.eof |= m->last_buf;
-            flush |= m->flush;
-        }
-        prev->next = NULL;
-        bf->in = m;
-        if (m == NULL) {
-            bf->in_tail = &bf->in;
-        }
-        chunk.mem = first;
+        take_mem_run(bf, &flush);
     }
 
     mg_lua_loc_conf_t *llcf = mg_http_get_loc_conf(r, mg_lua_module);
@@ -354,41 +369,40 @@ static mg_int_t filter_chunk(mg_request_t *r, mg_lua_ctx_t *ctx, struct mg_lua_b
     }
     luaL_unref(L, LUA_REGISTRYINDEX, chunk.data_ref);
     chunk.data_ref = LUA_NOREF;
+    /* a file buffer's last piece was taken off bf->in with the memory run after it */
+    mg_buf_t *f = chunk.file;
+    int whole = f && chunk.len == (size_t)(f->file_last - f->file_pos);
     if (rc == MG_ERROR) {
-        *out = chunk.mem; /* taken off bf->in; a file piece is still there */
+        if (whole) {
+            f->next = chunk.mem;
+            *out = f;
+        } else {
+            *out = chunk.mem; /* a file piece is still on bf->in */
+        }
         /* as nginx: code that failed on the end is not run again (the flush before the close,
          * ngx.eof's end sent again by the request's) */
         bf->done = chunk.eof;
         return MG_ERROR;
     }
 
-    if (chunk.file) {
-        mg_buf_t *f = chunk.file;
-        int whole = chunk.len == (size_t)(f->file_last - f->file_pos);
-        if (!chunk.replaced) {
-            if (whole) {
-                o = f;
-            } else {
-                o = mg_buf_mem(r->pool, NULL, 0);
-                o->in_file = 1;
-                o->fd = f->fd;
-                o->file_pos = f->file_pos;
-                o->file_last = f->file_pos + (off_t)chunk.len;
-            }
-        }
-        if (o != f) {
-            f->file_pos += (off_t)chunk.len;
-        }
+    if (f && !chunk.replaced) {
         if (whole) {
-            bf->in = f->next;
-            if (bf->in == NULL) {
-                bf->in_tail = &bf->in;
-            }
-            f->next = NULL;
+            f->next = chunk.mem;
+            o = f;
+        } else {
+            o = mg_buf_mem(r->pool, NULL, 0);
+            o->in_file = 1;
+            o->fd = f->fd;
+            o->file_pos = f->file_pos;
+            o->file_last = f->file_pos + (off_t)chunk.len;
         }
-    } else if (chunk.replaced) {
+    }
+    if (f && o != f) {
+        f->file_pos += (off_t)chunk.len;
+    }
+    if (chunk.replaced) {
         consume(chunk.mem);
-    } else {
+    } else if (f == NULL) {
         o = chunk.mem;
     }
 
@@ -431,6 +445,12 @@ static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
     }
     mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
     struct mg_lua_body_s *bf = body_state(r, ctx);
+    if (!bf->measured) {
+        /* the header filters after this one have run: the length is the range filter's (its
+         * body filter is before this one) or none where a later filter changes the body */
+        bf->measured = 1;
+        bf->length = r->headers_out.content_length_n;
+    }
     if (bf->done) {
         consume(in);
         /* after a failed end nothing more goes out */

@@ -6,14 +6,16 @@
  * - filters: each filter module's init_filters puts itself at the top of the chain, once per
  *   process, so a module listed later filters first. The chains end in core/http/write.c
  *   (response head serialization; chunked framing and the writer). Filters therefore run, from
- *   the content out: cache (core/http/cache.c) -> slice -> *_store -> not_modified -> lua ->
- * echo (echo_before/ after_body) -> headers_more -> add_trailer -> headers (add_header, expires) ->
- * userid -> gunzip -> addition -> sub_filter -> charset -> ssi -> postpone (core/http/postpone.c)
- * -> gzip -> range -> core, nginx's order (its ngx_modules list, filters: ... range_header, gzip,
- * postpone, ssi, charset, sub, addition, gunzip, userid, headers, [addons], copy, range_body,
- * not_modified, slice): gzip drops the length before range could split the body; text filters see
- * the body before gzip compresses it; the postpone filter puts in-stream subrequests (addition) in
- * place before gzip, so the whole stream is compressed once; *_store sees the upstream's body
+ *   the content out: cache (core/http/cache.c) -> slice -> *_store -> not_modified -> range
+ *   (body) -> lua -> echo (echo_before/ after_body) -> headers_more -> add_trailer -> headers
+ *   (add_header, expires) -> userid -> gunzip -> addition -> sub_filter -> charset -> ssi ->
+ *   postpone (core/http/postpone.c) -> gzip -> range (header) -> core, nginx's order (its
+ *   ngx_modules list, filters: ... range_header, gzip, postpone, ssi, charset, sub, addition,
+ *   gunzip, userid, headers, [addons], copy, range_body, not_modified, slice): gzip drops the
+ *   length before the range header filter could answer 206; the filters between the range's
+ *   two see the range's bytes (or the multipart parts) as nginx's do; text filters see the body
+ *   before gzip compresses it; the postpone filter puts in-stream subrequests (addition) in
+ *   place before gzip, so the whole stream is compressed once; *_store sees the upstream's body
  *   before any filter changes it.
  */
 #include "http.h"
@@ -38,6 +40,7 @@ extern mg_module_t mg_realip_module;
 extern mg_module_t mg_limit_conn_module;
 extern mg_module_t mg_limit_req_module;
 extern mg_module_t mg_range_module;
+extern mg_module_t mg_range_body_module;
 extern mg_module_t mg_not_modified_module;
 extern mg_module_t mg_slice_module;
 extern mg_module_t mg_rewrite_module;
@@ -174,6 +177,7 @@ mg_module_t *mg_modules[] = {
                            response before add_header, as nginx's addon filters do */
     &mg_lua_ssl_module, /* ssl_*_by_lua*: Lua code in the TLS handshake */
     &mg_lua_balancer_module, /* balancer_by_lua* in upstream{}: after upstream (its block) */
+    &mg_range_body_module,   /* the range's bytes to the filters above, as nginx's range_body */
     &mg_not_modified_module,
     &mg_upstream_store_module, /* *_store: the upstream's body as it came, before the filters change
                                   it */

@@ -4,6 +4,11 @@
  * multipart/byteranges for several ranges, or 416 with "Content-Range: bytes * /SIZE"; and a
  * body filter that cuts the body to the ranges. "max_ranges" bounds the list (more ranges:
  * the whole entity); If-Range decides whether the ranges apply.
+ *
+ * The two filters sit apart, as nginx's range_header and range_body modules: the header
+ * filter last (after gzip, which drops the length of what it compresses), the body filter
+ * first after not_modified (mg_range_body_module), so the filters between (body_filter_by_lua,
+ * text filters) see the range's bytes or the multipart parts, as in nginx.
  */
 #include "http.h"
 
@@ -318,7 +323,15 @@ static mg_int_t single_body(mg_request_t *r, range_ctx_t *ctx, mg_buf_t *in)
             break;
         }
     }
-    if (ctx->done || last) {
+    if (ctx->done && out) {
+        /* the end on the range's last piece, as nginx, so a body filter after this one sees
+         * the last bytes with the end in one call */
+        mg_buf_t *l = out;
+        while (l->next) {
+            l = l->next;
+        }
+        l->last_buf = 1;
+    } else if (ctx->done || last) {
         mg_buf_t *e = mg_buf_mem(r->pool, "", 0);
         e->last_buf = 1;
         *tail = e;
@@ -390,9 +403,13 @@ static const char *range_merge_conf(mg_conf_t *cf, void *parent, void *child)
     return MG_CONF_OK;
 }
 
-static void range_init_filters(void)
+static void range_init_header_filter(void)
 {
     mg_http_push_header_filter(&next_header_filter, range_header_filter);
+}
+
+static void range_init_body_filter(void)
+{
     mg_http_push_body_filter(&next_body_filter, range_body_filter);
 }
 
@@ -408,5 +425,11 @@ mg_module_t mg_range_module = {
     .defaults = range_defaults,
     .create_loc_conf = range_create_conf,
     .merge_loc_conf = range_merge_conf,
-    .init_filters = range_init_filters,
+    .init_filters = range_init_header_filter,
+};
+
+/* The body filter's place in the chain (modules.c); its state is mg_range_module's ctx. */
+mg_module_t mg_range_body_module = {
+    .name = "range_body",
+    .init_filters = range_init_body_filter,
 };

@@ -131,6 +131,11 @@ void mg_http_conn_linger(mg_connection_t *c, mg_msec_t timeout, mg_msec_t time);
 void mg_http_conn_head_free(mg_http_conn_t *hc);
 /* Begin processing a parsed head found in hc->buf (connection.c -> headers_in.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
+/* Whether nginx refuses a head still arriving at one of its complete lines from `from` on (0
+ * the request line, k the k-th header line), as it takes each line when it comes: a request line
+ * it cannot take, an invalid Host, a second line of a unique header. Processing the head's
+ * complete lines then refuses it at that line. */
+int mg_http_head_refused_early(const mg_http_request_head_t *head, size_t from, int merge_slashes);
 /* A head refused or timed out while `line` (the line being read) was arriving: r gets what nginx
  * had made of it by then (the request line's parts, the bytes before `line` as
  * $request_length, the first Host and its server), in copies of its own. */

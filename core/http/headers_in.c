@@ -322,6 +322,44 @@ void mg_http_partial_head(mg_request_t *r, mg_http_request_head_t *head, const c
     }
 }
 
+int mg_http_head_refused_early(const mg_http_request_head_t *head, size_t from, int merge_slashes)
+{
+    if (from == 0) {
+        mg_str_t host = {head->host.len, (char *)head->host.data};
+        if (host.len && mg_server_name_check(host) == 0) {
+            return 1; /* "client sent invalid host in request line" */
+        }
+        if (head->complex_uri) {
+            /* (rare: a path with escapes or dot segments, in a head that came in pieces) */
+            char *out = mg_alloc(head->path.len + 1);
+            ssize_t n = mg_http_normalize_uri(head->path.data, head->path.len, out, merge_slashes);
+            free(out);
+            if (n < 0) {
+                return 1; /* "client sent invalid request" */
+            }
+        }
+        from = 1;
+    }
+    for (size_t i = from - 1; i < head->nheaders; i++) {
+        mg_str_t name = {head->headers[i].name.len, (char *)head->headers[i].name.data};
+        int k = known_header(name);
+        if (k < 0 || !known_headers[k].unique) {
+            continue;
+        }
+        for (size_t j = 0; j < i; j++) {
+            const mg_span_t *prev = &head->headers[j].name;
+            if (prev->len == name.len && mg_strncasecmp(prev->data, name.data, name.len) == 0) {
+                return 1; /* a duplicate line */
+            }
+        }
+        mg_str_t value = {head->headers[i].value.len, (char *)head->headers[i].value.data};
+        if (k == 0 && mg_server_name_check(value) == 0) {
+            return 1; /* "client sent invalid host header" */
+        }
+    }
+    return 0;
+}
+
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used)
 {
     mg_http_conn_t *hc = c->data;
@@ -418,8 +456,11 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         }
         if (*slot == NULL) {
             *slot = h;
-            if (k == 0 && !chosen) {
-                mg_int_t rc = take_host(r, head, h);
+            if (k == 0) {
+                /* nginx checks the first Host line also when the target named the server */
+                mg_int_t rc = !chosen                       ? take_host(r, head, h)
+                              : mg_server_name_check(value) ? MG_OK
+                                                            : MG_DECLINED;
                 if (rc == MG_DECLINED) {
                     count_through(r, name.data, head_end);
                     bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");

@@ -71,6 +71,9 @@ typedef struct {
      * line's end, blanks included (an HTTP/2 stream's head, built by v2_stream.c: nginx keeps
      * an h2 field's value as sent) */
     unsigned raw_values : 1;
+    /* the caller's: the lines it has checked so far (connection.c's refusals at a line);
+     * cleared by mg_http_parse_init with the rest */
+    size_t checked;
     mg_http_header_t *headers; /* caller-provided array of max_headers */
     size_t max_headers;
     size_t nheaders; /* header lines parsed so far (complete ones only) */

@@ -406,3 +406,19 @@ for first, rest in [('POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\na
     add('late body %r' % (first + rest)[-40:], first + rest + G2, 'port1', (len(first),))
     add('late body split2 %r' % (first + rest)[-40:], first + rest + G2, 'port1',
         (len(first), len(first) + len(rest)))
+
+# --- a head refused at one of its lines while the rest is still coming: nginx answers at that
+# line (an invalid or second Host, a second unique header, a request line it cannot take), the
+# rest then reaches a connection closing lingering; a line checked only at the head's end waits
+for first, rest in [('GET /r HTTP/1.1\r\nHost: a/b\r\n', 'X-A: 1\r\n' + C + '\r\n'),
+                    ('GET /r HTTP/1.1\r\nHost: ..\r\n', C + '\r\n'),
+                    ('GET /r HTTP/1.1\r\nHost: a\r\nHost: b\r\n', C + '\r\n'),
+                    ('POST /r HTTP/1.1\r\n' + H + 'Content-Length: 1\r\nContent-Length: 1\r\n',
+                     C + '\r\nx'),
+                    ('GET /r HTTP/1.1\r\n' + H + 'If-Match: "a"\r\nIf-Match: "b"\r\n', C + '\r\n'),
+                    ('GET /../r HTTP/1.1\r\n', H + C + '\r\n'),
+                    ('GET http://a..b/r HTTP/1.1\r\n', H + C + '\r\n'),
+                    ('GET http://a/r HTTP/1.1\r\nHost: a/b\r\n', C + '\r\n'),
+                    ('POST /r HTTP/1.1\r\n' + H + 'Content-Length: x\r\n', C + '\r\n'),
+                    ('POST /r HTTP/1.1\r\n' + H + 'Transfer-Encoding: y\r\n', C + '\r\n')]:
+    add('refused at line %r' % first[-32:], first + rest, 'port1', (len(first),))
