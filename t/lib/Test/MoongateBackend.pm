@@ -96,7 +96,10 @@ package Test::MoongateBackend;
 # socket's path with unix => 1);
 # backend_log(NAME) the requests it read so far as [conn, req, method, uri]
 # lists; backend_wait_lines(NAME, RE, N) the lines of its log matching RE once there are N
-# (10 s at most); backend_log_clear(NAME); backend_closed(NAME) the numbers of the
+# (10 s at most); backend_log_clear(NAME); backend_release(NAME) ends the delay (option or
+# X-Echo-Delay) of the requests an echo backend holds now: their answers go out at once (a
+# test that held a request while it checked something need not wait the delay out);
+# backend_closed(NAME) the numbers of the
 # connections whose peer (the server under test) closed them while the
 # backend waited for a request, in the order seen; pattern(N) the N bytes a size => N response
 # carries; stop_backends() kills them all (the END block calls it).
@@ -137,7 +140,8 @@ use Digest::MD5 ();
 use Test::Moongate ();
 use Exporter 'import';
 
-our @EXPORT = qw(backend backend_log backend_lines backend_wait_lines backend_closed backend_log_clear pattern stop_backends
+our @EXPORT = qw(backend backend_log backend_lines backend_wait_lines backend_closed backend_log_clear
+                 backend_release pattern stop_backends
                  client_connect client_send client_read client_timed client_gone_after_head
                  logged_lines get_logged backend_addr fastcgi_record fastcgi_answer %Port %Sock);
 
@@ -267,6 +271,12 @@ sub backend_log_clear {
     }
 }
 
+sub backend_release {
+    my $name = shift;
+    my $pid = $Backend{$name} && $Backend{$name}{pid} or die "Test::MoongateBackend: no backend \"$name\"\n";
+    kill 'USR1', -$pid;             # its process group: the connection processes
+}
+
 sub _log_line {
     my ($file, $line) = @_;
     open my $log, '>>', $file or return;
@@ -306,6 +316,7 @@ sub _serve {
     setpgrp(0, 0);
     $SIG{CHLD} = 'IGNORE';
     $SIG{PIPE} = 'IGNORE';
+    $SIG{USR1} = 'IGNORE';          # backend_release: only a delay's sleep takes it
     $0 = "moongate-test-backend $b->{name} $b->{kind}";
     if ($b->{kind} eq 'blackhole') {
         # fill the accept queue (listen backlog 0 holds one) and never accept
@@ -563,7 +574,10 @@ sub _connection {
             }
         }
         $ka = 0 if $mode eq 'close';
-        Time::HiRes::sleep($x{delay}) if $x{delay};
+        if ($x{delay}) {
+            local $SIG{USR1} = sub { };     # backend_release ends the sleep
+            Time::HiRes::sleep($x{delay});
+        }
         my $head = "HTTP/1.1 $status " . _reason($status) . "\r\n"
                  . "X-Backend: $b->{name}\r\nX-Backend-Conn: $conn\r\nX-Backend-Req: $n\r\n"
                  . "X-Request-Framing: $r->{framing}\r\n"
