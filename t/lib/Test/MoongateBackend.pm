@@ -170,7 +170,7 @@ sub _listen {
         setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
         bind($s, pack_sockaddr_in($port, inet_aton('127.0.0.1'))) or next;
         listen($s, $backlog) or next;
-        $Test::Moongate::PortTaken{$port} = 1;
+        Test::Moongate::claim_port($port) or next;
         return ($s, $port);
     }
     die "Test::MoongateBackend: no free port\n";
@@ -184,7 +184,7 @@ sub _bind_udp {
         next if $Test::Moongate::PortTaken{$port};
         socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
         bind($s, pack_sockaddr_in($port, inet_aton('127.0.0.1'))) or next;
-        $Test::Moongate::PortTaken{$port} = 1;
+        Test::Moongate::claim_port($port) or next;
         return ($s, $port);
     }
     die "Test::MoongateBackend: no free udp port\n";
