@@ -104,15 +104,15 @@ EOF
 my $Server = <<"EOF";
         location /b/ {
             proxy_pass http://b;
-            health_check interval=1s uri=/hcb;
+            health_check interval=500ms uri=/hcb;
         }
         location /g/ {
             proxy_pass http://g;
-            health_check interval=1s uri=/hcg;
+            health_check interval=500ms uri=/hcg;
         }
         location /m/ {
             proxy_pass http://m;
-            health_check interval=1s uri=/hcm match=good;
+            health_check interval=500ms uri=/hcm match=good;
         }
 EOF
 
@@ -149,9 +149,9 @@ is(who('/b/', 20), 'a:20', 'then every request goes to a');
 
 # one check per interval for the whole server, not per worker
 my $n0 = checks('b');
-Time::HiRes::sleep(4.2);
+Time::HiRes::sleep(2.1);
 my $n = checks('b') - $n0;
-ok($n >= 2 && $n <= 6, "one check per 1 s interval with two workers: $n in 4.2 s (per worker it would be 8 or more)");
+ok($n >= 2 && $n <= 6, "one check per 0.5 s interval with two workers: $n in 2.1 s (per worker it would be 8 or more)");
 
 # ---------------------------------------------------------------------------
 # HUP: the failing peer stays out at once, the healthy one serves at once
@@ -240,7 +240,7 @@ health('c', $OK);
 $s->write_conf(server => $Server . <<"EOF2");
         location /n/ {
             proxy_pass http://n;
-            health_check interval=1s uri=/hcn mandatory;
+            health_check interval=500ms uri=/hcn mandatory;
         }
 EOF2
 ($code, $out, $err) = $s->reload;
@@ -271,7 +271,7 @@ EOF2
             proxy_set_header X-Check-Token "secret 1";
             proxy_set_header X-Client \$remote_addr;
             proxy_set_header X-Mixed "id-\$request_id";
-            health_check interval=1s uri=/hch;
+            health_check interval=500ms uri=/hch;
         }
 EOF3
 ($code, $out, $err) = $s->reload;
@@ -301,7 +301,7 @@ $s->write_conf(http => $Http . <<"EOF2", server => $Server . <<"EOF3");
 EOF2
         location /rr/ {
             proxy_pass http://rr;
-            health_check interval=1s uri=/hcd;
+            health_check interval=500ms uri=/hcd;
         }
 EOF3
 ($code, $out, $err) = $s->reload;
@@ -315,7 +315,7 @@ ok($s->wait_log(qr/peer is healthy, health check "" of peer 127\.0\.0\.1:$Port{d
    'it passes again');
 ok(wait_for(sub { who('/rr/', 4) =~ /d:/ }, 30), 'and gets requests again');
 $n = checks('d');
-Time::HiRes::sleep(3.5);
+Time::HiRes::sleep(1.75);
 cmp_ok(checks('d') - $n, '<=', 5, 'one check per interval for the server, not one per worker');
 dns_stop();
 

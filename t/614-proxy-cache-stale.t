@@ -4,7 +4,7 @@
 # $upstream_cache_status STALE, UPDATING, REVALIDATED; proxy_cache_convert_head off.  The upstream is a second server on
 # $TEST_NGINX_PORT2 whose body counts the requests it got for each URI ("n=1" seen again
 # after the entry expired was served from the cache); entries live a second (max-age=1) and
-# GET /sleep waits 2.1 s so that they expire.
+# GET /sleep waits until the clock's second is two past its own (1 to 2 s) so that they expire.
 #
 #   prove -I t/lib t/614-proxy-cache-stale.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/614-proxy-cache-stale.t
@@ -18,7 +18,7 @@ our $dead = env_port('TEST_NGINX_DEAD'); # nothing listens there: connect() is r
 
 # The upstream: st: status, cc: Cache-Control, etag: an ETag (If-None-Match with it gets a
 # 304), lm: a fixed Last-Modified (If-Modified-Since with it gets a 304).  GET /sleep answers
-# after 2.1 s: more than the default 3 s per read for a loaded machine.
+# after up to 2 s: a timeout of 10 s, more than the default 3 s per read, for a loaded machine.
 cache_upstream(<<'_LUA_', sleep => 1, timeout => 10);
     local lm = "Thu, 01 Jan 2026 00:00:00 GMT"
     if a.cc then ngx.header["Cache-Control"] = a.cc end

@@ -3,7 +3,7 @@
 # (it goes upstream as GET with If-None-Match); a 304 whose lines would refuse a response
 # (Cache-Control: no-cache) still refreshes the entry, for *_cache_valid of its status.  The
 # upstream is a second server on $TEST_NGINX_PORT2 (cc: its Cache-Control, etag: an ETag,
-# If-None-Match with it gets a 304; the body counts the requests it got for the URI); entries live a second and GET /sleep waits 2.1 s.
+# If-None-Match with it gets a 304; the body counts the requests it got for the URI); entries live a second and GET /sleep waits until they expired (1 to 2 s).
 #
 #   prove -I t/lib t/988-proxy-cache-revalidate.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/988-proxy-cache-revalidate.t

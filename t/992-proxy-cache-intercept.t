@@ -5,7 +5,7 @@
 # whose lines refuse caching (Set-Cookie) or without a validity is asked again; past its time
 # the upstream is asked again and what it answers is stored as usual.  The upstream is a
 # second server on $TEST_NGINX_PORT2 (st: its status, cookie: a Set-Cookie; the body counts
-# the requests it got for the URI); GET /sleep waits 2.1 s.
+# the requests it got for the URI); GET /sleep waits until entries of a second expired (1 to 2 s).
 #
 #   prove -I t/lib t/992-proxy-cache-intercept.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/992-proxy-cache-intercept.t

@@ -35,6 +35,7 @@ use File::Temp ();
 use File::Basename ();
 use Cwd ();
 use Errno ();
+use Fcntl ();
 use Scalar::Util ();
 
 sub find_free_port();
@@ -209,6 +210,32 @@ sub repo_root() { $RepoRoot }
 # got its server port again for a stream listener).
 our %PortTaken;
 
+# ... and across processes (prove -j2 runs two files at once, and other checkouts' tests may
+# run beside): a port is claimed by an flock on $TMPDIR/moongate-test-ports/PORT held while
+# this process (or a backend it forked) lives; the kernel drops it with the last holder, so a
+# killed test leaves no stale claim.  claim_port(PORT): 1 when the port is this process's now,
+# 0 when it was taken (here or by another process).  Without the directory the claim is per
+# process only.  (No state set up here but the declarations: the server's port is found as
+# the module loads, above.)
+our %PortLock;
+
+sub claim_port {
+    my $port = shift;
+    return 0 if $PortTaken{$port};
+    my $dir = ($ENV{TMPDIR} || '/tmp') . '/moongate-test-ports';
+    unless (-d $dir) {
+        my $old = umask 0;
+        mkdir $dir, 01777;
+        umask $old;
+    }
+    if (sysopen my $fh, "$dir/$port", Fcntl::O_RDONLY() | Fcntl::O_CREAT(), 0644) {
+        return 0 unless flock($fh, Fcntl::LOCK_EX() | Fcntl::LOCK_NB());
+        $PortLock{$port} = $fh;
+    }
+    $PortTaken{$port} = 1;
+    return 1;
+}
+
 sub find_free_port() {
     for my $try (1 .. 50) {
         my $port = $try < 50 ? 20000 + int(rand(12000)) : 0;
@@ -219,8 +246,7 @@ sub find_free_port() {
             or next;
         $port = $s->sockport;
         close $s;
-        next if $PortTaken{$port};
-        $PortTaken{$port} = 1;
+        next unless claim_port($port);
         return $port;
     }
     die "Test::Moongate: cannot find a free port on 127.0.0.1\n";
@@ -262,6 +288,9 @@ sub run_cmd {
 
     my $code;
     my $deadline = Time::HiRes::time() + $timeout;
+    # naps of 2 ms at most here and in start_server/stop_server: a block starts and stops a
+    # server, and each wait overshot the command's end by half a nap on average (8 ms with the
+    # 16 ms naps these grew to), for a server that starts in some 30 ms
     my $nap = 0.0005;
     while (1) {
         my $r = waitpid($pid, POSIX::WNOHANG());
@@ -276,7 +305,7 @@ sub run_cmd {
             last;
         }
         Time::HiRes::sleep($nap);
-        $nap *= 2 if $nap < 0.01;
+        $nap *= 2 if $nap < 0.002;
     }
     return ($code, slurp($out->filename), slurp($err->filename));
 }
@@ -551,7 +580,7 @@ sub start_server {
                        . " (pid file $PidFile)\n" . ($child ? slurp($stderr_file) : ''));
         }
         Time::HiRes::sleep($nap);
-        $nap *= 2 if $nap < 0.01;
+        $nap *= 2 if $nap < 0.002;
     }
     return (1);
 }
@@ -583,7 +612,7 @@ sub stop_server {
         while (Time::HiRes::time() < $deadline) {
             return if $gone->();
             Time::HiRes::sleep($nap);
-            $nap *= 2 if $nap < 0.01;
+            $nap *= 2 if $nap < 0.002;
             # a signal that lands before the server's event loop runs can go
             # unnoticed (nginx has this race); repeating QUIT/TERM is harmless
             if ($sig ne 'KILL' && Time::HiRes::time() > $resend) {

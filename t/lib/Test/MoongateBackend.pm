@@ -96,7 +96,10 @@ package Test::MoongateBackend;
 # socket's path with unix => 1);
 # backend_log(NAME) the requests it read so far as [conn, req, method, uri]
 # lists; backend_wait_lines(NAME, RE, N) the lines of its log matching RE once there are N
-# (10 s at most); backend_log_clear(NAME); backend_closed(NAME) the numbers of the
+# (10 s at most); backend_log_clear(NAME); backend_release(NAME) ends the delay (option or
+# X-Echo-Delay) of the requests an echo backend holds now: their answers go out at once (a
+# test that held a request while it checked something need not wait the delay out);
+# backend_closed(NAME) the numbers of the
 # connections whose peer (the server under test) closed them while the
 # backend waited for a request, in the order seen; pattern(N) the N bytes a size => N response
 # carries; stop_backends() kills them all (the END block calls it).
@@ -144,7 +147,8 @@ use Digest::MD5 ();
 use Test::Moongate ();
 use Exporter 'import';
 
-our @EXPORT = qw(backend cookie_upstream backend_log backend_lines backend_wait_lines backend_closed backend_log_clear pattern stop_backends
+our @EXPORT = qw(backend cookie_upstream backend_log backend_lines backend_wait_lines backend_closed
+                 backend_log_clear backend_release pattern stop_backends
                  client_connect client_send client_read client_timed client_gone_after_head
                  logged_lines get_logged backend_addr fastcgi_record fastcgi_answer %Port %Sock);
 
@@ -173,7 +177,7 @@ sub _listen {
         setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
         bind($s, pack_sockaddr_in($port, inet_aton('127.0.0.1'))) or next;
         listen($s, $backlog) or next;
-        $Test::Moongate::PortTaken{$port} = 1;
+        Test::Moongate::claim_port($port) or next;
         return ($s, $port);
     }
     die "Test::MoongateBackend: no free port\n";
@@ -187,7 +191,7 @@ sub _bind_udp {
         next if $Test::Moongate::PortTaken{$port};
         socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
         bind($s, pack_sockaddr_in($port, inet_aton('127.0.0.1'))) or next;
-        $Test::Moongate::PortTaken{$port} = 1;
+        Test::Moongate::claim_port($port) or next;
         return ($s, $port);
     }
     die "Test::MoongateBackend: no free udp port\n";
@@ -274,6 +278,12 @@ sub backend_log_clear {
     }
 }
 
+sub backend_release {
+    my $name = shift;
+    my $pid = $Backend{$name} && $Backend{$name}{pid} or die "Test::MoongateBackend: no backend \"$name\"\n";
+    kill 'USR1', -$pid;             # its process group: the connection processes
+}
+
 sub _log_line {
     my ($file, $line) = @_;
     open my $log, '>>', $file or return;
@@ -321,12 +331,15 @@ sub cookie_upstream {
 }
 
 # bytes of a generated body: lines of 64 bytes, each starting with its offset
+# (the longest one made so far is kept: a shorter one is its start.  Making 20 MB costs a
+# third of a CPU second, and a size => N backend makes its body once, before it forks its
+# connection processes, not once per request)
+my $Pattern = '';
 sub pattern {
     my $n = shift;
-    my $s = '';
     my $fill = substr('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 0, 54);
-    $s .= sprintf("%08d %s\n", length $s, $fill) while length $s < $n;
-    return substr($s, 0, $n);
+    $Pattern .= sprintf("%08d %s\n", length $Pattern, $fill) while length $Pattern < $n;
+    return substr($Pattern, 0, $n);
 }
 
 # ---------------------------------------------------------------------------
@@ -339,6 +352,8 @@ sub _serve {
     setpgrp(0, 0);
     $SIG{CHLD} = 'IGNORE';
     $SIG{PIPE} = 'IGNORE';
+    $SIG{USR1} = 'IGNORE';          # backend_release: only a delay's sleep takes it
+    pattern($b->{opts}{size}) if ($b->{opts}{size} // '') =~ /^\d+\z/;
     $0 = "moongate-test-backend $b->{name} $b->{kind}";
     if ($b->{kind} eq 'blackhole') {
         # fill the accept queue (listen backlog 0 holds one) and never accept
@@ -596,7 +611,10 @@ sub _connection {
             }
         }
         $ka = 0 if $mode eq 'close';
-        Time::HiRes::sleep($x{delay}) if $x{delay};
+        if ($x{delay}) {
+            local $SIG{USR1} = sub { };     # backend_release ends the sleep
+            Time::HiRes::sleep($x{delay});
+        }
         my $head = "HTTP/1.1 $status " . _reason($status) . "\r\n"
                  . "X-Backend: $b->{name}\r\nX-Backend-Conn: $conn\r\nX-Backend-Req: $n\r\n"
                  . "X-Request-Framing: $r->{framing}\r\n"

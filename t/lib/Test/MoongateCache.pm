@@ -14,8 +14,9 @@ package Test::MoongateCache;
 #   _LUA_
 #
 # Options: server => lines put in the upstream's server{} before location /; sleep => 1: each
-# block's config gets a location = /sleep that answers "slept" after 2.1 s (entries of a
-# second expire meanwhile); timeout => N: a block without --- timeout gets N; header_args =>
+# block's config gets a location = /sleep that answers "slept" once the clock's second is two
+# past the one it came in (1 to 2 s: an entry of a second, cached before, expires meanwhile,
+# its expiry being whole seconds); timeout => N: a block without --- timeout gets N; header_args =>
 # 1: each h=Name:Value argument is a header line of the answer, in order (a name given twice,
 # two lines), set before the file's Lua runs; cache => 1: a block without its own http_config
 # and config gets a zone c1 and a location / that proxies to the upstream through it, with
@@ -59,7 +60,12 @@ _EOC_
 
 our $Sleep = <<'_EOC_';
     location = /sleep {
-        content_by_lua_block { ngx.sleep(2.1) ngx.say("slept") }
+        content_by_lua_block {
+            ngx.update_time()
+            local now = ngx.now()
+            ngx.sleep(math.floor(now) + 2.02 - now)
+            ngx.say("slept")
+        }
     }
 _EOC_
 

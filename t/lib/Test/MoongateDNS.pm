@@ -28,6 +28,7 @@ use IO::Select ();
 use IO::Handle ();
 use POSIX ();
 use File::Temp ();
+use Test::Moongate ();        # claim_port
 use Exporter 'import';
 
 our @EXPORT = qw(dns_start dns_set dns_queries dns_queries_clear dns_stop);
@@ -64,9 +65,9 @@ sub dns_start {
         my $port = 20000 + int(rand(12000));
         next if $Test::Moongate::PortTaken{$port};
         socket($sock, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
-        if (bind($sock, pack_sockaddr_in($port, inet_aton('127.0.0.1')))) {
+        if (bind($sock, pack_sockaddr_in($port, inet_aton('127.0.0.1')))
+            && Test::Moongate::claim_port($port)) {
             $Port = $port;
-            $Test::Moongate::PortTaken{$port} = 1;
             last;
         }
     }

@@ -143,8 +143,10 @@ sub _same {
     return !defined $Tracked{$pid} || $Tracked{$pid} eq $st->{start};
 }
 
-# wait_for(sub { cond }, timeout): polls with a growing nap; returns the condition's last true
-# value, or false after the timeout
+# wait_for(sub { cond }, timeout): polls with a growing nap (10 ms at most: the naps grew to
+# 75 ms, and a wait overshot its condition by half a nap on average; files wait for reloads,
+# workers and log lines hundreds of times); returns the condition's last true value, or false
+# after the timeout
 sub wait_for {
     my ($cond, $timeout) = @_;
     $timeout //= $Timeout;
@@ -155,7 +157,7 @@ sub wait_for {
         return $v if $v;
         return 0 if Time::HiRes::time() > $deadline;
         Time::HiRes::sleep($nap);
-        $nap *= 1.5 if $nap < 0.05;
+        $nap *= 1.5 if $nap < 0.007;
     }
 }
 
