@@ -205,9 +205,9 @@ static mg_str_t make_uri(mg_request_t *r, proxy_loc_conf_t *plcf, proxy_ctx_t *c
             memcmp(r->uri.data, plcf->location.data, plcf->location.len) == 0) {
             loc_len = plcf->location.len;
         } else {
-            /* the URI was changed in the location (ngx.req.set_uri clears valid_location;
-             * "rewrite ... break" is told by the prefix, which a URI rewritten inside the
-             * location still has): nginx ignores the URI part and sends the changed URI */
+            /* the URI was changed in the location ("rewrite ... break", "break" after a
+             * rewrite, ngx.req.set_uri without jump clear valid_location): nginx ignores the
+             * URI part and sends the changed URI */
             part.len = 0;
         }
     }

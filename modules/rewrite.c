@@ -507,7 +507,9 @@ static mg_int_t run_rewrite(mg_request_t *r, rewrite_op_t *op, int log)
     /* a rewritten request may enter "internal" locations */
     r->internal = 1;
     if (op->flag == REWRITE_BREAK) {
+        /* the request stays in the location found for the old URI: alias refuses to map it */
         r->uri_changed = 0;
+        r->valid_location = 0;
         return RUN_STOP;
     }
     r->uri_changed = 1;
@@ -633,6 +635,12 @@ static mg_int_t run_ops(mg_request_t *r, mg_array_t *ops, int log)
             rc = run_set(r, &op[i]);
             break;
         case OP_BREAK:
+            /* a URI rewritten before "break" is kept without a new location search, as
+             * "rewrite ... break" does */
+            if (r->uri_changed) {
+                r->uri_changed = 0;
+                r->valid_location = 0;
+            }
             return RUN_STOP;
         case OP_IF: {
             int t = run_condition(r, op[i].cond, log);

@@ -801,6 +801,16 @@ char *mg_http_map_uri_to_path(mg_request_t *r, mg_str_t *path, size_t *root_len,
     }
     size_t skip = 0;
     if (clcf->alias) {
+        /* as nginx: once the URI changed in the location that was found for it ("rewrite ...
+         * break", "break" after a rewrite, ngx.req.set_uri without jump), the alias no longer
+         * lines up with it ("last" and a jump search again instead; an internal redirect or a
+         * subrequest starts valid) */
+        if (!r->valid_location) {
+            mg_log_error(MG_LOG_ALERT, &r->connection->log, 0,
+                         "\"alias\" cannot be used in location \"%.*s\" where URI was rewritten",
+                         (int)clcf->name.len, clcf->name.data);
+            return NULL;
+        }
         /* alias replaces the prefix of the location it is written in (in a location nested in
          * that one too); in a regex location it is the whole path (with captures), as nginx
          * does */
