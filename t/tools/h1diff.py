@@ -28,12 +28,7 @@ import os, re, select, signal, socket, subprocess, sys, threading, time
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from diffserver import DiffServer, free_port, nginx_modules
 
 
 # --- the backend: records each request's bytes and answers with them (escaped) -----------------
@@ -182,64 +177,23 @@ location /static/ {
 '''
 
 
-class Server:
+class Server(DiffServer):
     def __init__(self, name, binary, root, bport):
-        self.name, self.binary, self.root = name, binary, root
         self.port1, self.port2 = free_port(), free_port()
-        for d in ('logs', 'conf', 'cbt', 'pt', 'ft', 'ut', 'st', 'html'):
-            os.makedirs(os.path.join(root, d), exist_ok=True)
-        with open(os.path.join(root, 'html', 'f.txt'), 'w') as f:
-            f.write('static file\n')
-        os.utime(os.path.join(root, 'html', 'f.txt'), (1700000000, 1700000000))
-        modules = ''
-        if 'nginx' in os.path.basename(binary):
-            modules = ('load_module /usr/lib/nginx/modules/ndk_http_module.so;\n'
-                       'load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n')
+        modules = nginx_modules(binary, ('ndk_http_module', 'ngx_http_lua_module'))
+        os.makedirs(os.path.join(root, 'conf'), exist_ok=True)
         with open(os.path.join(root, 'conf', 'locs.conf'), 'w') as f:
             f.write(LOCS % {'bport': bport, 'root': root})
-        self.conf = os.path.join(root, 'conf', 'main.conf')
-        with open(self.conf, 'w') as f:
-            f.write(CONF % {'modules': modules, 'root': root, 'port1': self.port1,
-                            'port2': self.port2})
-        try:  # another run on this workdir would lose its servers when the pid file is rewritten
-            os.kill(int(open(os.path.join(root, 'logs', 'pid')).read()), 0)
-            sys.exit('h1diff: a server still runs in %s (another run? use -d)' % root)
-        except (OSError, ValueError):
-            pass
-        self.log = os.path.join(root, 'logs', 'error.log')
-        open(self.log, 'w').close()
-        subprocess.run([binary, '-p', root, '-c', self.conf], check=True)
-        for _ in range(100):
-            try:
-                socket.create_connection(('127.0.0.1', self.port1), 1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        time.sleep(0.3)  # the probe's "client closed connection" line is not the first case's
-        self.logpos = os.path.getsize(self.log)
-
-    def stop(self):
-        try:
-            pid = int(open(os.path.join(self.root, 'logs', 'pid')).read())
-            os.kill(pid, signal.SIGQUIT)
-            for _ in range(100):
-                os.kill(pid, 0)
-                time.sleep(0.05)
-            os.kill(pid, signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
+        self.start('h1diff', name, binary, root,
+                   CONF % {'modules': modules, 'root': root, 'port1': self.port1,
+                           'port2': self.port2},
+                   self.port1, {'f.txt': 'static file\n'})
+        os.utime(os.path.join(root, 'html', 'f.txt'), (1700000000, 1700000000))
+        self.settle()
 
     def new_log(self):
-        with open(self.log, 'rb') as f:
-            f.seek(self.logpos)
-            data = f.read()
-        self.logpos += len(data)
         out = []
-        for line in data.decode('latin-1').split('\n')[:-1]:
-            if 'start worker process' in line:
-                continue
-            line = re.sub(r'^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: (\*\d+ )?', r'\1 ',
-                          line)
+        for line in self.new_lines():
             line = line.replace(self.root, 'ROOT').replace(str(self.port1), 'PORT1').replace(str(self.port2), 'PORT2')
             if self.name == 'nginx':
                 # moongate writes a log line's control bytes as \xHH on purpose (t/151)

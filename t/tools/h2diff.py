@@ -35,12 +35,7 @@ sys.path.insert(0, os.path.join(REPO, 't', 'lib'))
 import h2raw  # noqa: E402
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from diffserver import DiffServer, free_port, nginx_modules
 
 
 CONF = r'''
@@ -78,61 +73,18 @@ http {
 '''
 
 
-class Server:
+class Server(DiffServer):
     def __init__(self, name, binary, root):
-        self.name, self.binary, self.root = name, binary, root
         self.port = free_port()
-        for d in ('logs', 'conf', 'cbt', 'pt', 'ft', 'ut', 'st'):
-            os.makedirs(os.path.join(root, d), exist_ok=True)
-        modules = ''
-        if 'nginx' in os.path.basename(binary):
-            modules = ''.join('load_module /usr/lib/nginx/modules/%s.so;\n' % m for m in
-                              ('ndk_http_module', 'ngx_http_lua_module', 'ngx_http_echo_module'))
-        self.conf = os.path.join(root, 'conf', 'main.conf')
-        with open(self.conf, 'w') as f:
-            f.write(CONF % {'modules': modules, 'root': root, 'port': self.port})
-        try:  # another run on this workdir would lose its servers when the pid file is rewritten
-            os.kill(int(open(os.path.join(root, 'logs', 'pid')).read()), 0)
-            sys.exit('h2diff: a server still runs in %s (another run? use -d)' % root)
-        except (OSError, ValueError):
-            pass
-        self.log = os.path.join(root, 'logs', 'error.log')
-        open(self.log, 'w').close()
-        subprocess.run([binary, '-p', root, '-c', self.conf], check=True)
-        for _ in range(100):
-            try:
-                socket.create_connection(('127.0.0.1', self.port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        time.sleep(0.3)
-        self.logpos = os.path.getsize(self.log)
-
-    def stop(self):
-        try:
-            pid = int(open(os.path.join(self.root, 'logs', 'pid')).read())
-            os.kill(pid, signal.SIGQUIT)
-            for _ in range(100):
-                os.kill(pid, 0)
-                time.sleep(0.05)
-            os.kill(pid, signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
+        modules = nginx_modules(binary, ('ndk_http_module', 'ngx_http_lua_module',
+                                         'ngx_http_echo_module'))
+        self.start('h2diff', name, binary, root,
+                   CONF % {'modules': modules, 'root': root, 'port': self.port}, self.port)
+        self.settle()
 
     def new_log(self):
-        with open(self.log, 'rb') as f:
-            f.seek(self.logpos)
-            data = f.read()
-        self.logpos += len(data)
-        out = []
-        for line in data.decode('latin-1').split('\n')[:-1]:
-            if 'start worker process' in line:
-                continue
-            line = re.sub(r'^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: (\*\d+ )?', r'\1 ',
-                          line)
-            line = re.sub(r', client: .*', '', line)
-            out.append(line.replace(self.root, 'ROOT').replace(str(self.port), 'PORT'))
-        return out
+        return [re.sub(r', client: .*', '', line).replace(self.root, 'ROOT').replace(str(self.port), 'PORT')
+                for line in self.new_lines()]
 
 
 class Trace(h2raw.Raw):

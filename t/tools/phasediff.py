@@ -240,12 +240,7 @@ http {
 '''
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from diffserver import LOG_PREFIX, DiffServer, free_port, nginx_modules
 
 
 def lua_apis(port):
@@ -257,58 +252,25 @@ def lua_apis(port):
     return '\n'.join(out)
 
 
-class Server:
+class Server(DiffServer):
     def __init__(self, name, binary, root):
-        self.name, self.binary, self.root = name, binary, root
         self.port = free_port()
-        for d in ('logs', 'conf', 'cbt', 'pt', 'ft', 'ut', 'st', 'html'):
-            os.makedirs(os.path.join(root, d), exist_ok=True)
-        with open(os.path.join(root, 'html', 'f.txt'), 'w') as f:
-            f.write('f\n')
-        modules = '#\n#\n'  # the same line count: Lua's chunk names have the config's lines
-        if 'nginx' in os.path.basename(binary):
-            modules = ('load_module /usr/lib/nginx/modules/ndk_http_module.so;\n'
-                       'load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n')
-        self.conf = os.path.join(root, 'conf', 'main.conf')
-        with open(self.conf, 'w') as f:
-            f.write(CONF % {'modules': modules, 'root': root, 'port': self.port,
-                            'lua': LUA % {'apis': lua_apis(self.port)}})
-        try:
-            os.kill(int(open(os.path.join(root, 'logs', 'pid')).read()), 0)
-            sys.exit('phasediff: a server still runs in %s (use -d)' % root)
-        except (OSError, ValueError):
-            pass
-        self.log = os.path.join(root, 'logs', 'error.log')
-        open(self.log, 'w').close()
-        subprocess.run([binary, '-p', root, '-c', self.conf], check=True)
-        for _ in range(100):
-            try:
-                socket.create_connection(('127.0.0.1', self.port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        # init_worker's probes: wait (bounded) for its last one
+        # the same line count for both: Lua's chunk names have the config's lines
+        modules = nginx_modules(binary, ('ndk_http_module', 'ngx_http_lua_module'), '#\n#\n')
+        self.start('phasediff', name, binary, root,
+                   CONF % {'modules': modules, 'root': root, 'port': self.port,
+                           'lua': LUA % {'apis': lua_apis(self.port)}},
+                   self.port, {'f.txt': 'f\n'})
+        # init_worker's probes: wait (bounded) for its last one; the log is read from its start
         last = APIS[-1][0]
         for _ in range(100):
             if any(' init_worker %s ' % last in l for l in self.read_all()):
                 break
             time.sleep(0.05)
-        self.logpos = 0
 
     def read_all(self):
         with open(self.log, 'rb') as f:
             return f.read().decode('latin-1').split('\n')
-
-    def stop(self):
-        try:
-            pid = int(open(os.path.join(self.root, 'logs', 'pid')).read())
-            os.kill(pid, signal.SIGQUIT)
-            for _ in range(100):
-                os.kill(pid, 0)
-                time.sleep(0.05)
-            os.kill(pid, signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
 
     def new_log(self):
         with open(self.log, 'rb') as f:
@@ -318,7 +280,7 @@ class Server:
         return [self.norm(l) for l in data.decode('latin-1').split('\n')[:-1]]
 
     def norm(self, line):
-        line = re.sub(r'^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: (\*\d+ )?', r'\1 ', line)
+        line = LOG_PREFIX.sub(r'\1 ', line)
         line = re.sub(r', client: .*$', '', line)
         line = re.sub(r', context: [\w.]+$', '', line)
         if self.name == 'nginx':

@@ -17,6 +17,7 @@ import os, re, sys, time, socket, threading, subprocess, signal, select
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import h1diff
 from h1diff import free_port, exchange
+from diffserver import nginx_modules
 
 HEAD = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n'
 HEADCH = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n'
@@ -151,29 +152,13 @@ http {
 
 class Server(h1diff.Server):
     def __init__(self, name, binary, root, bport, pages):
-        self.name, self.binary, self.root = name, binary, root
         self.port1 = self.port2 = free_port()
-        for d in ('logs', 'conf', 'cbt', 'pt', 'ft', 'ut', 'st', 'html'):
-            os.makedirs(os.path.join(root, d), exist_ok=True)
-        for n, t in pages.items():
-            with open(os.path.join(root, 'html', n), 'w') as f: f.write(t)
-        modules = ''
-        if 'nginx' in os.path.basename(binary):
-            modules = ('load_module /usr/lib/nginx/modules/ndk_http_module.so;\n'
-                       'load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n')
-        self.conf = os.path.join(root, 'conf', 'main.conf')
-        with open(self.conf, 'w') as f:
-            f.write(CONF % {'modules': modules, 'root': root, 'port1': self.port1,
-                            'locs': LOCS.replace('BPORT', str(bport))})
-        self.log = os.path.join(root, 'logs', 'error.log')
-        open(self.log, 'w').close()
-        subprocess.run([binary, '-p', root, '-c', self.conf], check=True)
-        for _ in range(100):
-            try:
-                socket.create_connection(('127.0.0.1', self.port1), 1).close(); break
-            except OSError: time.sleep(0.05)
-        time.sleep(0.3)
-        self.logpos = os.path.getsize(self.log)
+        modules = nginx_modules(binary, ('ndk_http_module', 'ngx_http_lua_module'))
+        self.start('ssidiff', name, binary, root,
+                   CONF % {'modules': modules, 'root': root, 'port1': self.port1,
+                           'locs': LOCS.replace('BPORT', str(bport))},
+                   self.port1, pages)
+        self.settle()
 
 def show(out):
     # headers normalised, body shown raw with its chunk framing
