@@ -1310,10 +1310,8 @@ static void *ssi_create_main_conf(mg_conf_t *cf)
 
 static void ssi_init_filters(void)
 {
-    next_header_filter = mg_http_top_header_filter;
-    mg_http_top_header_filter = ssi_header_filter;
-    next_body_filter = mg_http_top_body_filter;
-    mg_http_top_body_filter = ssi_body_filter;
+    mg_http_push_header_filter(&next_header_filter, ssi_header_filter);
+    mg_http_push_body_filter(&next_body_filter, ssi_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(ssi_conf_t, f)
