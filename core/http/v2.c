@@ -833,9 +833,8 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
  * which ends the connection as nginx does. */
 static int frame_dropped(mg_http_v2_conn_t *h2, const uint8_t *p, size_t n)
 {
-    uint32_t len = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-    int32_t sid = (int32_t)((uint32_t)(p[5] & 0x7f) << 24 | (uint32_t)p[6] << 16 |
-                            (uint32_t)p[7] << 8 | p[8]);
+    uint32_t len = mg_http_v2_frame_len(p);
+    int32_t sid = mg_http_v2_frame_sid(p);
     if (p[3] == NGHTTP2_GOAWAY) {
         /* one naming a stream of the client's own (odd) as the last is a PROTOCOL_ERROR to
          * nghttp2 (the streams a client's GOAWAY counts are the server's); nginx takes no

@@ -224,6 +224,18 @@ void mg_http_v2_schedule(mg_http_v2_conn_t *h2);
 /* A reference on h2 dropped: the last one frees it. */
 void mg_http_v2_release(mg_http_v2_conn_t *h2);
 
+/* A frame header's (9 bytes) payload length and stream identifier (the reserved bit off). */
+static inline uint32_t mg_http_v2_frame_len(const uint8_t *hd)
+{
+    return (uint32_t)hd[0] << 16 | (uint32_t)hd[1] << 8 | hd[2];
+}
+
+static inline int32_t mg_http_v2_frame_sid(const uint8_t *hd)
+{
+    return (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 | (uint32_t)hd[7] << 8 |
+                     hd[8]);
+}
+
 /* ---- v2_hpack.c: header blocks as nginx measures them ---- */
 /* From the connection's first byte (the preface): strings of at most limit bytes as sent. */
 void mg_http_v2_hwalk_init(mg_http_v2_hwalk_t *w, size_t limit);

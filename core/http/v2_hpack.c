@@ -170,8 +170,7 @@ static int at_frame(const mg_http_v2_hwalk_t *w)
  * (an even one, or one after the last HEADERS), a GOAWAY (it may name a client's stream). */
 static int gated(const mg_http_v2_hwalk_t *w, const uint8_t *hd)
 {
-    int32_t sid = (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 |
-                            (uint32_t)hd[7] << 8 | hd[8]);
+    int32_t sid = mg_http_v2_frame_sid(hd);
     if (sid == 0) {
         return hd[3] == NGHTTP2_GOAWAY;
     }
@@ -196,7 +195,7 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
         if (w->state == W_HEAD && w->hd_len == 0 && n - i >= 9 && p[i + 3] != NGHTTP2_HEADERS &&
             p[i + 3] != NGHTTP2_CONTINUATION) {
             /* a frame with no header block, its header whole here: passed at once */
-            uint32_t len = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+            uint32_t len = mg_http_v2_frame_len(p + i);
             if (n - i - 9 >= len) {
                 i += 9 + len;
                 continue;
@@ -225,7 +224,7 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             } else {
                 i += 9;
             }
-            uint32_t len = (uint32_t)hd[0] << 16 | (uint32_t)hd[1] << 8 | hd[2];
+            uint32_t len = mg_http_v2_frame_len(hd);
             uint8_t type = hd[3], flags = hd[4];
             w->state = W_BODY;
             w->pre = len;
@@ -234,8 +233,7 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
                 /* a new block: its representations start afresh */
                 w->headers = 1;
                 w->hstate = H_REP;
-                w->sid = (int32_t)((uint32_t)(hd[5] & 0x7f) << 24 | (uint32_t)hd[6] << 16 |
-                                   (uint32_t)hd[7] << 8 | hd[8]);
+                w->sid = mg_http_v2_frame_sid(hd);
                 w->prio = flags & NGHTTP2_FLAG_PRIORITY ? 5 : 0;
                 if ((flags & NGHTTP2_FLAG_PADDED) && len) {
                     w->pre = len - 1;
