@@ -136,6 +136,18 @@ void mg_conn_read_said(mg_connection_t *c, int more)
     }
 }
 
+int mg_conn_input_left(mg_connection_t *c)
+{
+    if ((c->unread && c->unread->len) || (c->ssl && mg_ssl_input_left(c))) {
+        return 1;
+    }
+    if (c->edge) {
+        return c->watch.rready; /* a FIN alone counts too: nginx's ready with pending_eof */
+    }
+    char ch;
+    return c->fd >= 0 && recv(c->fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 void mg_conn_read_kick(mg_connection_t *c)
 {
     if (c->edge) {

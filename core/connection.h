@@ -115,6 +115,12 @@ void mg_conn_read_off(mg_connection_t *c);
 /* A read through another layer (TLS) said whether input may be left that no event will report
  * (more: 1) or the socket was found empty (0); level-triggered connections ignore it. */
 void mg_conn_read_said(mg_connection_t *c, int more);
+/* Whether the peer may have sent what no read took yet (the lingering-close decision), known
+ * without a system call where it can be, as nginx's read event's "ready": an edge-triggered
+ * connection's watch says it (a report, or a read that did not find the socket empty, until a
+ * read does), with what TLS holds (mg_ssl_input_left) and mg_conn_unread's bytes; a
+ * level-triggered one (`use poll`, select, a shared fd) asks the socket (MSG_PEEK). */
+int mg_conn_input_left(mg_connection_t *c);
 /* The read handler from the loop at once, as for a read report: for bytes the socket will not
  * announce (pipelined ones already in the protocol's buffer, mg_conn_unread's). */
 void mg_conn_read_kick(mg_connection_t *c);

@@ -438,6 +438,12 @@ int mg_ssl_read_pending(mg_connection_t *c)
     return c->ssl->more && SSL_has_pending(c->ssl->ssl);
 }
 
+int mg_ssl_input_left(mg_connection_t *c)
+{
+    mg_ssl_conn_t *sc = c->ssl;
+    return sc->early_pos < sc->early_len || (sc->ssl && SSL_has_pending(sc->ssl));
+}
+
 static ssize_t ssl_recv(mg_connection_t *c, char *buf, size_t len)
 {
     ssize_t n = mg_ssl_recv(c->ssl, &c->log, buf, len);

@@ -72,6 +72,9 @@ void mg_ssl_shutdown(mg_connection_t *c);
  * the kernel will not report them, so whoever turns reading on a level-triggered connection
  * makes the read event fire (an edge-triggered one knows it from its reads: rd_empty). */
 int mg_ssl_read_pending(mg_connection_t *c);
+/* 1 when c's input is not all taken: OpenSSL holds bytes read ahead (a whole record or a
+ * record's start: the client is still sending) or early data not given yet. */
+int mg_ssl_input_left(mg_connection_t *c);
 /* The bytes one SSL_write of the output makes into whole records: ssl_buffer_size, or 16 KiB
  * (the largest record) when it is a multiple of that. Output cut at multiples of it leaves
  * in records as nginx's buffer of ssl_buffer_size makes them: full ones but the last. */

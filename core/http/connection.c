@@ -1081,14 +1081,15 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next)
     /* a client that got a final response instead of "100 Continue" must send the body or
      * close (RFC 9110 10.1.1): the body is discarded as it comes, as nginx does */
     /* as nginx's "lingering_close on": closing with unread input would make the kernel reset
-     * the connection and the client could lose the response, so read and drop it first (an h2
-     * stream, fd -1, has no socket to peek at: its end ignores lingering) */
-    char peek;
+     * the connection and the client could lose the response, so read and drop it first;
+     * whether some came is known from the reads and the read reports, as nginx's read event's
+     * ready flag, not from a recv(MSG_PEEK) that says EAGAIN almost always (an h2 stream,
+     * fd -1, has no socket: its end ignores lingering) */
     next->lingering = !c->closed && !next->keepalive &&
                       (clcf->lingering_close == MG_HTTP_LINGERING_ALWAYS ||
                        (clcf->lingering_close == MG_HTTP_LINGERING_ON &&
                         (r->lingering_close || next->body_left || hc->last > hc->start ||
-                         (c->fd >= 0 && recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0))));
+                         (c->fd >= 0 && mg_conn_input_left(c)))));
     next->reset = c->timedout && clcf->reset_timedout_connection;
     next->keepalive_timeout = clcf->keepalive_timeout;
     next->lingering_timeout = clcf->lingering_timeout;
