@@ -3,7 +3,8 @@
 # and start_both, keep_round (a round's best and ratio spread), check_alive, stream_peer (the
 # stream benches' echo peer), and for the wrk benches that compare the two servers case by
 # case: run_wrk, bench_case and instr_table (instructions per request under callgrind, which other load cannot move);
-# conf_write (the configuration's common lines), cg_start (a server under callgrind) and
+# conf_write (the configuration's common lines), cg_start (a server under callgrind), cg_calls (a
+# function's calls in a callgrind dump) and
 # strace_during (a syscall count) for the benches that count, and for those that count
 # CASES on both servers: curl_requests, syscall_pass and counts_table; cache_upstream (the
 # proxy cache benches' upstream).
@@ -337,6 +338,18 @@ cg_start() { # binary name port
     done
 }
 
+# calls to FUNCTION in a callgrind dump (fn= and cfn= lines name it once, then by number)
+cg_calls() { # file function
+    awk -v f="$2" '
+        /^c?fn=/ {
+            id = $1; sub(/^c?fn=/, "", id)
+            if (NF > 1) { name = $0; sub(/^c?fn=\([0-9]+\) /, "", name); names[id] = name }
+            if ($0 ~ /^cfn=/) cur = names[id]
+            next
+        }
+        /^calls=/ && cur == f { split($1, a, "="); n += a[2] }
+        END { print n + 0 }' "$1"
+}
 instr_pass() { # binary name port -> one "Ir/request" per case
     local bin=$1 name=$2 port=$3 dir=$WORK/cg-$2
     cg_start "$bin" "cg-$name" "$port"

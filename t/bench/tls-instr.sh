@@ -90,18 +90,6 @@ print "$ok $reused\n";
 EOF
 client() { taskset -c 1 perl "$WORK/client.pl" "$@"; }
 
-# calls to FUNCTION in a callgrind dump (fn= and cfn= lines name it once, then by number)
-cg_calls() { # file function
-    awk -v f="$2" '
-        /^c?fn=/ {
-            id = $1; sub(/^c?fn=/, "", id)
-            if (NF > 1) { name = $0; sub(/^c?fn=\([0-9]+\) /, "", name); names[id] = name }
-            if ($0 ~ /^cfn=/) cur = names[id]
-            next
-        }
-        /^calls=/ && cur == f { split($1, a, "="); n += a[2] }
-        END { print n + 0 }' "$1"
-}
 cg_total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 
 # instr BINARY SERVER: "case Ir SSL_read SSL_write malloc" lines in $WORK/instr-SERVER
