@@ -73,9 +73,18 @@ sub scenario {
     my $h = load_bg($s->port, 120, $o{listen} =~ /ssl/);
     ok(load_ready($h), "$label: the load runs");
     my @old = $s->worker_pids;
+    # each HUP once the last one's workers took over (no fixed pause: 0.4 s each was 8 s of
+    # the file), so that every reload is a whole one under the load
+    my @cur = @old;
     for my $i (1 .. ($o{hups} // 0)) {
+        my %was = map { $_ => 1 } @cur;
         kill 'HUP', $m;
-        Time::HiRes::sleep(0.4);
+        @cur = ();
+        ok(wait_for(sub {
+            my @w = $s->wait_workers(2, master => $m, all => 0, timeout => 0);
+            @cur = @w if @w == 2 && !grep { $was{$_} } @w;
+            scalar @cur;
+        }, 30), "$label: HUP $i: new workers run");
     }
     if ($o{hups}) {
         ok(wait_gone(60, @old), "$label: the first workers drained and exited");

@@ -745,11 +745,15 @@ sub exchange {
     }
 
     my $deadline = Time::HiRes::time() + $timeout;
+    # parsed again only once the bytes the last parse lacked came: parsing at every read
+    # copied the whole response each time (a 20 MB body read 64k at a time: seconds)
+    my $need = 1;
     until ($r{eof} || $r{timed_out}) {
-        if (length $r{raw}) {
+        if (length $r{raw} >= $need) {
             my @res = parse_responses($r{raw}, $methods, 0);
             last if @res >= @$methods && $res[-1]{complete} && $res[-1]{keepalive}
                     && !grep { $_->{error} } @res;
+            $need = @res && !$res[-1]{complete} && $res[-1]{need} ? $res[-1]{need} : 1;
         }
         my $left = $deadline - Time::HiRes::time();
         if ($left <= 0 || !$can_read->($left)) { $r{timed_out} = 1; last }
@@ -763,7 +767,8 @@ sub exchange {
 
 # Parse as many responses as $raw holds.  Each: { status, status_line,
 # raw_headers, headers => { lc name => [values] }, body, complete,
-# keepalive, error }.
+# keepalive, error }; an incomplete one may say how long $raw must be before
+# parsing it again can tell more (need).
 sub parse_responses {
     my ($raw, $methods, $eof) = @_;
     my @res;
@@ -865,6 +870,7 @@ sub parse_one {
             }
             if (length($raw) < $eol + 2 + $size + 2) {
                 $r{error} = 'truncated chunked body' if $eof;
+                $r{need} = $eol + 2 + $size + 2;
                 last;
             }
             $body .= substr($raw, $eol + 2, $size);
@@ -888,12 +894,15 @@ sub parse_one {
             $r{complete} = 1;
         } elsif ($eof) {
             $r{error} = 'truncated body: got ' . length($r{body}) . " of $len bytes";
+        } else {
+            $r{need} = $pos + $len;
         }
     } else {
         $r{body} = substr($raw, $pos);
         $pos = length $raw;
         $r{complete} = $eof;
         $r{keepalive} = 0;
+        $r{need} = 1e15 unless $eof;                  # only the close ends it
     }
     $$posref = $r{complete} ? $pos : length $raw;
     return \%r;
