@@ -2,7 +2,9 @@
 # user's pcall gets that text (issue 12): ngx.arg outside set_by_lua and body_filter_by_lua
 # (resty/core/param.lua), ngx.req.is_internal (resty/core/misc.lua) and ngx.resp.add_header
 # (ngx/resp.lua) in a timer. moongate names the file package.path finds for the module (the
-# one OpenResty would have loaded), else the module's relative name.
+# one OpenResty would have loaded), else the module's relative name. And the context of a
+# static file's filter lines (phasediff's last status/log cells): "while sending response to
+# client", as nginx's static handler sets it.
 #
 #   prove -I t/lib t/877-lua-resty-core-errors.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/877-lua-resty-core-errors.t
@@ -102,3 +104,30 @@ GET /t
 \S*resty/core/misc\.lua:175: no request found
 \S*resty/core/response\.lua:106: no request found
 \z
+
+
+
+=== TEST 5: a static file's filters log "while sending response to client", as nginx's handler sets
+--- user_files
+>>> f.txt
+f
+--- config
+    location = /f.txt {
+        header_filter_by_lua_block { ngx.log(ngx.ERR, "in header filter") }
+        body_filter_by_lua_block {
+            if ngx.arg[2] then
+                ngx.status = 201
+                ngx.header["X-A"] = "1"
+            end
+        }
+    }
+--- request
+GET /f.txt
+--- response_body
+f
+--- grep_error_log eval
+qr/(in header filter|attempt to set ngx\.[a-z]+(\.HEADER)? after sending out response headers)[^,]*,/
+--- grep_error_log_out
+in header filter while sending response to client,
+attempt to set ngx.status after sending out response headers while sending response to client,
+attempt to set ngx.header.HEADER after sending out response headers while sending response to client,
