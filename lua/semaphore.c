@@ -182,9 +182,18 @@ static int sema_wait(lua_State *L)
     sema_t *sem = check_sema(L);
     if (mg_lua_cur.r == NULL && mg_lua_cur.ctx == NULL &&
         !(mg_lua_cur.phase & MG_LUA_INIT_WORKER) && !(mg_lua_cur.phase & MG_LUA_EXIT_WORKER)) {
-        return luaL_error(L, mg_lua_probe ? "docgen: request" : "no request found");
+        if (mg_lua_probe) {
+            return luaL_error(L, "docgen: request");
+        }
+        /* lua-resty-core's error at its own line (init_by_lua: no request, not even a fake) */
+        return mg_lua_raise_from(L, "ngx.semaphore", 126, "no request found");
     }
-    lua_Number secs = luaL_checknumber(L, 2);
+    if (!lua_isnumber(L, 2)) {
+        /* lua-resty-core's tonumber(seconds) * 1000 */
+        return mg_lua_raise_from(L, "ngx.semaphore", 129,
+                                 "attempt to perform arithmetic on a nil value");
+    }
+    lua_Number secs = lua_tonumber(L, 2);
     lua_Number ms = secs * 1000;
     if (ms < 0) {
         return raise_at_caller(L, "no negative number");

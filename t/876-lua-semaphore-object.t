@@ -87,7 +87,7 @@ content_by_lua\(\w+\.conf:\d+\):8: not a semaphore instance
 
 
 
-=== TEST 4: bad numbers: the caller's line, as lua-resty-core's error(msg, 2)
+=== TEST 4: bad numbers: the caller's line, as lua-resty-core's error(msg, 2); no seconds its own
 --- config
     location /t {
         content_by_lua_block {
@@ -99,6 +99,9 @@ content_by_lua\(\w+\.conf:\d+\):8: not a semaphore instance
             ngx.say(select(2, pcall(function() local x = semaphore.new(-1) end)))
             ngx.say(select(2, pcall(function() s:post(0) end)))
             ngx.say(select(2, pcall(function() local ok = s:wait(-1) end)))
+            ngx.say(select(2, pcall(function() local ok = s:wait() end)))
+            ngx.say(select(2, pcall(function() local ok = s:wait("x") end)))
+            ngx.say(s:wait("0"))
         }
     }
 --- request
@@ -110,4 +113,27 @@ no negative number
 content_by_lua\(\w+\.conf:\d+\):7: no negative number
 content_by_lua\(\w+\.conf:\d+\):8: positive number required
 content_by_lua\(\w+\.conf:\d+\):9: no negative number
+\S*ngx/semaphore\.lua:\d+: attempt to perform arithmetic on a nil value
+\S*ngx/semaphore\.lua:\d+: attempt to perform arithmetic on a nil value
+niltimeout
+\z
+
+
+
+=== TEST 5: wait in init_by_lua, no request: ngx/semaphore.lua's line, not the caller's
+--- http_config
+    init_by_lua_block {
+        local s = require("ngx.semaphore").new(1)
+        init_wait_error = select(2, pcall(function() local ok = s:wait(0) end))
+    }
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.say(init_wait_error)
+        }
+    }
+--- request
+GET /t
+--- response_body_like chomp
+\A\S*ngx/semaphore\.lua:\d+: no request found
 \z
