@@ -266,6 +266,12 @@ void mg_lua_check_phase_words(lua_State *L, unsigned allowed, const char *no_req
 /* The same check without a lua_State (FFI functions): NULL when allowed, else the message
  * (static storage, valid until the next call). */
 const char *mg_lua_phase_error(unsigned allowed);
+/* lua_error with msg as lua-resty-core's Lua code raises it where OpenResty's function is
+ * Lua: "<file>:<line>: msg", the file the one package.path finds for module (where OpenResty
+ * would load it from: "/usr/local/openresty/lualib/resty/core/param.lua"), else module's own
+ * relative name ("resty/core/param.lua"); line is lua-resty-core 0.1.25's. A user's pcall gets
+ * OpenResty's text, a test's regex on the file's name matches. */
+int mg_lua_raise_from(lua_State *L, const char *module, int line, const char *msg);
 /* A phase's ngx.get_phase() name, and its directive as messages name it ("access_by_lua*";
  * NULL for an unknown phase). */
 const char *mg_lua_phase_name(unsigned phase);

@@ -88,6 +88,32 @@ const char *mg_lua_phase_error(unsigned allowed)
     return "API disabled in the current context";
 }
 
+int mg_lua_raise_from(lua_State *L, const char *module, int line, const char *msg)
+{
+    /* package.searchpath(module, package.path), in a pcall: the user may have changed both */
+    const char *file = NULL;
+    lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+    lua_getfield(L, -1, "package");
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "searchpath");
+        lua_pushstring(L, module);
+        lua_getfield(L, -3, "path");
+        if (lua_isfunction(L, -3) && lua_isstring(L, -1) && lua_pcall(L, 2, 1, 0) == 0 &&
+            lua_type(L, -1) == LUA_TSTRING) {
+            file = lua_tostring(L, -1);
+        }
+    }
+    if (file == NULL) {
+        lua_pushstring(L, module);
+        lua_pushstring(L, luaL_gsub(L, lua_tostring(L, -1), ".", "/"));
+        lua_pushliteral(L, ".lua");
+        lua_concat(L, 2);
+        file = lua_tostring(L, -1);
+    }
+    lua_pushfstring(L, "%s:%d: %s", file, line, msg);
+    return lua_error(L);
+}
+
 void mg_lua_check_phase(lua_State *L, unsigned allowed)
 {
     const char *err = mg_lua_phase_error(allowed);

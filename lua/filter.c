@@ -150,10 +150,12 @@ static int arg_get(lua_State *L)
         return lua_type(L, 2) == LUA_TNUMBER ? mg_lua_set_arg(L, lua_tointeger(L, 2)) : 0;
     }
     if (mg_lua_cur.phase != MG_LUA_BODY_FILTER && !mg_lua_probe) {
-        /* lua-resty-core's ngx.arg knows its two phases and words every other so */
-        return luaL_error(L, mg_lua_cur.phase == MG_LUA_INIT
-                                 ? "no request found"
-                                 : "API disabled in the current context");
+        /* lua-resty-core's ngx.arg (a Lua __index) knows its two phases and words every
+         * other so, from its own file */
+        if (mg_lua_cur.phase == MG_LUA_INIT) {
+            return mg_lua_raise_from(L, "resty.core.param", 81, "no request found");
+        }
+        return mg_lua_raise_from(L, "resty.core.param", 93, "API disabled in the current context");
     }
     mg_lua_check_phase(L, MG_LUA_BODY_FILTER);
     if (lua_type(L, 2) != LUA_TNUMBER) {

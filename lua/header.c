@@ -327,6 +327,15 @@ static int resp_add_header(lua_State *L)
     if (lua_isnil(L, 2)) {
         return luaL_error(L, "invalid header value"); /* nothing to add: OpenResty's error */
     }
+    /* lua-resty-core's is Lua: a request missing is its set_resp_header's error, a phase
+     * refused the same at level 2, ngx/resp.lua's call */
+    const char *err = mg_lua_probe ? NULL : mg_lua_phase_error(MG_LUA_REQUEST_PHASES);
+    if (err) {
+        if (mg_lua_cur.phase == MG_LUA_INIT) {
+            return mg_lua_raise_from(L, "resty.core.response", 106, err);
+        }
+        return mg_lua_raise_from(L, "ngx.resp", 14, err);
+    }
     lua_pushnil(L);
     lua_insert(L, 1); /* key and value where the metamethod has them */
     return header_assign(L, 1);

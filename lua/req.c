@@ -309,6 +309,12 @@ static int mg_lua_req_set_uri(lua_State *L)
 
 static int mg_lua_req_is_internal(lua_State *L)
 {
+    /* lua-resty-core's is Lua (resty/core/misc.lua): its errors name that file */
+    const char *err = mg_lua_probe ? NULL : mg_lua_phase_error(MG_LUA_REQUEST_PHASES);
+    if (err) {
+        int no_request = mg_lua_cur.phase == MG_LUA_INIT;
+        return mg_lua_raise_from(L, "resty.core.misc", no_request ? 175 : 181, err);
+    }
     mg_request_t *r = req_get(L);
     lua_pushboolean(L, r->internal);
     return 1;

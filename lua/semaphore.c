@@ -1,11 +1,13 @@
 /*
  * require "ngx.semaphore" (lua-resty-core's API): new(n), sema:post(n), sema:wait(timeout),
- * sema:count(). A semaphore is a userdata of the VM, so the light threads of a request and
- * the requests and timers of a worker can share it (a module-level variable). wait takes a
- * resource at once when one is free and nobody waits before it, else the coroutine waits in
- * the semaphore's FIFO queue under its timeout; post adds resources and wakes waiters from the
- * event loop (never from inside post), in order. A coroutine that goes away while waiting
- * (its request ended, ngx.thread.kill) leaves the queue.
+ * sema:count(). A semaphore is what lua-resty-core's is to a user's code: a table { sem = ... }
+ * whose metatable's __index is the module (type() "table", tostring "table: 0x...", sema.new
+ * and sema.version there too); its sem is a userdata of the VM holding the state, so the light
+ * threads of a request and the requests and timers of a worker can share it (a module-level
+ * variable). wait takes a resource at once when one is free and nobody waits before it, else
+ * the coroutine waits in the semaphore's FIFO queue under its timeout; post adds resources and
+ * wakes waiters from the event loop (never from inside post), in order. A coroutine that goes
+ * away while waiting (its request ended, ngx.thread.kill) leaves the queue.
  */
 #include "api.h"
 #include "list.h"
@@ -88,48 +90,55 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     mg_lua_resume_co(co, 2);
 }
 
-static sema_t *check_sema(lua_State *L)
+/* msg at the caller's line, as lua-resty-core's error(msg, 2) from its Lua function: level 1
+ * is the C function's caller (none when that is pcall itself) */
+static int raise_at_caller(lua_State *L, const char *msg)
 {
-    sema_t *sem = lua_touserdata(L, 1);
-    if (sem == NULL || !lua_getmetatable(L, 1)) {
-        luaL_where(L, 2);
-        lua_pushliteral(L, "not a semaphore instance");
-        lua_concat(L, 2);
-        lua_error(L);
-    }
-    luaL_getmetatable(L, SEMA_MT);
-    int same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    if (!same) {
-        luaL_where(L, 2);
-        lua_pushliteral(L, "not a semaphore instance");
-        lua_concat(L, 2);
-        lua_error(L);
-    }
-    return sem;
-}
-
-static int raise2(lua_State *L, const char *msg)
-{
-    luaL_where(L, 2);
+    luaL_where(L, 1);
     lua_pushstring(L, msg);
     lua_concat(L, 2);
     return lua_error(L);
 }
 
-/* new(n?): a semaphore with n resources (0 by default) */
+/* self's sema_t: self is a table whose sem (the methods' upvalue 2, an interned key) is a
+ * userdata of the semaphore's metatable (upvalue 1: no registry lookup); else "not a
+ * semaphore instance" at the caller's line, as lua-resty-core's error(..., 2) */
+static sema_t *check_sema(lua_State *L)
+{
+    sema_t *sem = NULL;
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        int top = lua_gettop(L);
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_gettable(L, 1);
+        if (lua_getmetatable(L, -1) && lua_rawequal(L, -1, lua_upvalueindex(1))) {
+            sem = lua_touserdata(L, -2);
+        }
+        lua_settop(L, top);
+    }
+    if (sem == NULL) {
+        raise_at_caller(L, "not a semaphore instance");
+    }
+    return sem;
+}
+
+/* new(n?): a semaphore with n resources (0 by default); upvalue 1 is the state's metatable,
+ * 2 an instance's */
 static int sema_new(lua_State *L)
 {
     lua_Number n = lua_isnoneornil(L, 1) ? 0 : lua_tonumber(L, 1);
     if (n < 0) {
-        return raise2(L, "no negative number");
+        return raise_at_caller(L, "no negative number");
     }
+    lua_createtable(L, 0, 1);
     sema_t *sem = lua_newuserdata(L, sizeof(sema_t));
     memset(sem, 0, sizeof(*sem));
     sem->resources = (lua_Integer)n;
     sem->tail = &sem->head;
     sem->pin = LUA_NOREF;
-    luaL_getmetatable(L, SEMA_MT);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_setmetatable(L, -2);
+    lua_setfield(L, -2, "sem");
+    lua_pushvalue(L, lua_upvalueindex(2));
     lua_setmetatable(L, -2);
     return 1;
 }
@@ -140,7 +149,7 @@ static int sema_post(lua_State *L)
     sema_t *sem = check_sema(L);
     lua_Number n = lua_isnoneornil(L, 2) ? 1 : lua_tonumber(L, 2);
     if (n < 1) {
-        return raise2(L, "positive number required");
+        return raise_at_caller(L, "positive number required");
     }
     sem->resources += (lua_Integer)n;
     if (sem->head && !sem->post_pending) {
@@ -173,12 +182,21 @@ static int sema_wait(lua_State *L)
     sema_t *sem = check_sema(L);
     if (mg_lua_cur.r == NULL && mg_lua_cur.ctx == NULL &&
         !(mg_lua_cur.phase & MG_LUA_INIT_WORKER) && !(mg_lua_cur.phase & MG_LUA_EXIT_WORKER)) {
-        return luaL_error(L, mg_lua_probe ? "docgen: request" : "no request found");
+        if (mg_lua_probe) {
+            return luaL_error(L, "docgen: request");
+        }
+        /* lua-resty-core's error at its own line (init_by_lua: no request, not even a fake) */
+        return mg_lua_raise_from(L, "ngx.semaphore", 126, "no request found");
     }
-    lua_Number secs = luaL_checknumber(L, 2);
+    if (!lua_isnumber(L, 2)) {
+        /* lua-resty-core's tonumber(seconds) * 1000 */
+        return mg_lua_raise_from(L, "ngx.semaphore", 129,
+                                 "attempt to perform arithmetic on a nil value");
+    }
+    lua_Number secs = lua_tonumber(L, 2);
     lua_Number ms = secs * 1000;
     if (ms < 0) {
-        return raise2(L, "no negative number");
+        return raise_at_caller(L, "no negative number");
     }
     if (!(mg_lua_cur.phase & MG_LUA_YIELDABLE) || mg_lua_cur.co == NULL) {
         const char *context = mg_lua_phase_context(mg_lua_cur.phase);
@@ -233,6 +251,9 @@ static int sema_gc(lua_State *L)
     return 0;
 }
 
+/* the module: the methods and new share the state's metatable as an upvalue (the methods
+ * the key "sem" too); an instance's
+ * metatable has the module as its __index, as lua-resty-core's */
 static int open_semaphore(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -242,19 +263,26 @@ static int open_semaphore(lua_State *L)
         {NULL, NULL},
     };
     if (luaL_newmetatable(L, SEMA_MT)) {
-        lua_newtable(L);
-        luaL_register(L, NULL, methods);
-        lua_setfield(L, -2, "__index");
         lua_pushcfunction(L, sema_gc);
         lua_setfield(L, -2, "__gc");
     }
-    lua_pop(L, 1);
-    lua_newtable(L);
-    luaL_register(L, NULL, methods);
-    lua_pushcfunction(L, sema_new);
-    lua_setfield(L, -2, "new");
+    int state_mt = lua_gettop(L);
+    lua_createtable(L, 0, 5);
+    int module = lua_gettop(L);
+    for (const luaL_Reg *m = methods; m->name; m++) {
+        lua_pushvalue(L, state_mt);
+        lua_pushliteral(L, "sem");
+        lua_pushcclosure(L, m->func, 2);
+        lua_setfield(L, module, m->name);
+    }
     lua_pushliteral(L, "0.1.25");
-    lua_setfield(L, -2, "version");
+    lua_setfield(L, module, "version");
+    lua_pushvalue(L, state_mt);
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, module);
+    lua_setfield(L, -2, "__index");
+    lua_pushcclosure(L, sema_new, 2);
+    lua_setfield(L, module, "new");
     return 1;
 }
 

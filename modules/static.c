@@ -119,6 +119,9 @@ static mg_int_t static_handler(mg_request_t *r)
     if (rc != MG_OK) {
         return rc;
     }
+    /* nginx's context from here on: the filters' lines (header_filter_by_lua's,
+     * body_filter_by_lua's) say "while sending response to client" */
+    r->connection->log.action = "sending response to client";
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = of.size;
     r->headers_out.last_modified_time = of.mtime;

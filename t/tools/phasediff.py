@@ -10,15 +10,15 @@
 #
 # -v prints every cell. A cell differs in "refused/allowed" (one side ok, the other an error),
 # in words (both errors, other text once a file:line prefix is taken off), or only in the
-# prefix (resty.core raises from Lua with the caller's line, moongate's C functions add none).
-# Left on purpose (2026-12: 936 cells, 27 differ, all these):
-#   - prefix (11): ngx.arg, ngx.resp.add_header, ngx.req.is_internal raise from resty.core's
-#     own files (".../resty/core/param.lua:93: API disabled in the current context"), moongate
-#     with the caller's line or none; the words are the same;
-#   - values (9): ngx.semaphore.new gives a userdata, resty.core's a table;
-#   - status/log (7): ngx.req.set_uri in a location with alias is a 500 in nginx ('"alias"
-#     cannot be used in location ... where URI was rewritten'), served by moongate; a static
-#     file's body filter lines lack nginx's "while sending response to client".
+# prefix (an error resty.core raises from its Lua names its own file's line or the caller's).
+# 2026-12: 936 cells, none differ. The last 27 were: 11 only in the prefix (ngx.arg,
+# ngx.resp.add_header, ngx.req.is_internal raise from resty.core's own files, ".../resty/core/
+# param.lua:93: API disabled in the current context"; moongate now names the file package.path
+# finds, t/877), 9 in values (ngx.semaphore.new gave a userdata, resty.core's a table; a table
+# now, t/876), 7 in status/log (ngx.req.set_uri in an alias location, fixed by w-aliasrw; a
+# static file's body filter lines lacked nginx's "while sending response to client", t/877).
+# The prefix cells need lua-resty-core's files on package.path (Debian's lua-resty-core
+# package): without them moongate names the module's relative path ("resty/core/param.lua").
 import os, re, signal, socket, subprocess, sys, time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
