@@ -164,24 +164,44 @@ static int at_frame(const mg_http_v2_hwalk_t *w)
            (w->state == W_BODY && w->pre == 0 && w->left == 0 && w->pad == 0);
 }
 
-/* A frame nginx ignores or answers with a stream's reset where nghttp2 ends the connection,
- * which the connection may drop before nghttp2 reads it: DATA on a stream (it may be one never
- * opened, or one whose request ended), RST_STREAM and WINDOW_UPDATE on a stream never opened
- * (an even one, or one after the last HEADERS), a GOAWAY (it may name a client's stream). */
+/* The bytes of a frame's start the gate looks at (its header, and a stream's WINDOW_UPDATE's
+ * increment), from the first n of p (9 while the header is not whole). */
+static size_t gate_need(const uint8_t *p, size_t n)
+{
+    if (n >= 9 && p[3] == NGHTTP2_WINDOW_UPDATE && mg_http_v2_frame_len(p) == 4 &&
+        mg_http_v2_frame_sid(p) != 0) {
+        return 13;
+    }
+    return 9;
+}
+
+/* A frame nginx ignores or answers otherwise than nghttp2, which the connection may drop (or
+ * answer) before nghttp2 reads it: DATA on a stream (it may be one never opened, or one whose
+ * request ended), RST_STREAM and WINDOW_UPDATE on a stream never opened (an even one, or one
+ * after the last HEADERS), a WINDOW_UPDATE of 0 on a stream (it may be closed), a GOAWAY. */
 static int gated(const mg_http_v2_hwalk_t *w, const uint8_t *hd)
 {
     int32_t sid = mg_http_v2_frame_sid(hd);
     if (sid == 0) {
         return hd[3] == NGHTTP2_GOAWAY;
     }
+    if (hd[3] == NGHTTP2_WINDOW_UPDATE && gate_need(hd, 9) == 13 && (hd[9] & 0x7f) == 0 &&
+        !hd[10] && !hd[11] && !hd[12]) {
+        return 1;
+    }
     return hd[3] == NGHTTP2_DATA ||
            ((hd[3] == NGHTTP2_RST_STREAM || hd[3] == NGHTTP2_WINDOW_UPDATE) &&
             (sid % 2 == 0 || sid > w->sid));
 }
 
+size_t mg_http_v2_hwalk_need(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
+{
+    return !w->why && at_frame(w) ? gate_need(p, n) : 0;
+}
+
 int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
-    return !w->why && n >= 9 && at_frame(w) && gated(w, p);
+    return !w->why && at_frame(w) && n >= gate_need(p, n) && gated(w, p);
 }
 
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
@@ -189,8 +209,10 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
     size_t i = 0;
     w->headers = 0;
     while (i < n && !w->why) {
-        if (i && n - i >= 9 && at_frame(w) && gated(w, p + i)) {
-            return i; /* dropped or not once nghttp2 has read the frames before it */
+        if (i && at_frame(w) && (n - i < gate_need(p + i, n - i) || gated(w, p + i))) {
+            /* dropped or not once nghttp2 has read the frames before it; a frame's start cut
+             * by the bytes' end is held by the caller until the gate can look at it */
+            return i;
         }
         if (w->state == W_HEAD && w->hd_len == 0 && n - i >= 9 && p[i + 3] != NGHTTP2_HEADERS &&
             p[i + 3] != NGHTTP2_CONTINUATION) {
