@@ -469,8 +469,9 @@ static int on_ext_unpack(nghttp2_session *session, void **payload, const nghttp2
 }
 
 /* A GOAWAY nghttp2 sends for a frame it found wrong in its own state machine (no
- * invalid-frame callback): nginx's line for it, from nghttp2's reason and the frame header.
- * (A frame of a wrong length is refused before its header is given: no line, unlike nginx.) */
+ * invalid-frame callback): nginx's line for it, from nghttp2's reason and the frame header; a
+ * frame of a wrong length, which nghttp2 refuses before its header is given (FRAME_SIZE_ERROR,
+ * no reason), from the walk's note of it (v2_hpack.c). */
 static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
 {
     mg_str_t why = {g->opaque_data_len, (char *)g->opaque_data};
@@ -491,6 +492,26 @@ static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
     } else if (mg_str_eq(why, "unexpected non-CONTINUATION frame or stream_id is invalid")) {
         mg_log_error(MG_LOG_INFO, &c->log, 0,
                      "client sent inappropriate frame while CONTINUATION was expected");
+    } else if (mg_str_eq(why, "GOAWAY: stream_id != 0")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent GOAWAY frame with incorrect identifier");
+    } else if (mg_str_eq(why, "DATA: stream_id == 0")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent DATA frame with incorrect identifier");
+    } else if (mg_str_eq(why, "PUSH_PROMISE: push disabled")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent PUSH_PROMISE frame");
+    } else if (g->error_code == NGHTTP2_FRAME_SIZE_ERROR && why.len == 0 && h2->hwalk.bad_type) {
+        static const char *const type[] = {
+            [NGHTTP2_PRIORITY] = "PRIORITY", [NGHTTP2_RST_STREAM] = "RST_STREAM",
+            [NGHTTP2_SETTINGS] = "SETTINGS", [NGHTTP2_PING] = "PING",
+            [NGHTTP2_GOAWAY] = "GOAWAY",     [NGHTTP2_WINDOW_UPDATE] = "WINDOW_UPDATE",
+        };
+        const mg_http_v2_hwalk_t *w = &h2->hwalk;
+        if (w->bad_type == NGHTTP2_SETTINGS && (w->bad_flags & NGHTTP2_FLAG_ACK) && w->bad_len) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent SETTINGS frame with the ACK flag and nonzero length");
+        } else {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent %s frame with incorrect length %u",
+                         type[w->bad_type], (unsigned)w->bad_len);
+        }
     }
 }
 

@@ -56,7 +56,12 @@ typedef struct {
     int32_t sid;             /* the stream of the block (its HEADERS frame's) */
     uint8_t hd[9], hd_len;   /* a frame header read so far */
     uint8_t state, hstate, what, octets, prio;
-    uint8_t why;           /* MG_HWALK_*: the walk stopped */
+    uint8_t why; /* MG_HWALK_*: the walk stopped */
+    /* the first frame of a fixed size (or a SETTINGS ACK) with another length, which nghttp2
+     * refuses (FRAME_SIZE_ERROR) before any callback: its type (0: none; DATA never is), flags
+     * and length, for nginx's line */
+    uint8_t bad_type, bad_flags;
+    uint32_t bad_len;
     unsigned is_value : 1; /* the string whose length is next or read is a value */
     unsigned headers : 1;  /* a HEADERS frame began within this call's bytes */
     /* the bytes of a frame dropped still to come, neither walked nor fed (9 and at most

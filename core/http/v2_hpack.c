@@ -204,6 +204,38 @@ int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t
     return !w->why && at_frame(w) && n >= gate_need(p, n) && gated(w, p);
 }
 
+/* A frame header: the first of a fixed size with another length is noted (w->bad_*). */
+static void length_noted(mg_http_v2_hwalk_t *w, const uint8_t *hd)
+{
+    uint32_t len = mg_http_v2_frame_len(hd);
+    int bad;
+    switch (hd[3]) {
+    case NGHTTP2_RST_STREAM:
+    case NGHTTP2_WINDOW_UPDATE:
+        bad = len != 4;
+        break;
+    case NGHTTP2_PRIORITY:
+        bad = len != 5;
+        break;
+    case NGHTTP2_PING:
+        bad = len != 8;
+        break;
+    case NGHTTP2_GOAWAY:
+        bad = len < 8;
+        break;
+    case NGHTTP2_SETTINGS:
+        bad = len % 6 != 0 || ((hd[4] & NGHTTP2_FLAG_ACK) && len);
+        break;
+    default:
+        return;
+    }
+    if (bad && !w->bad_type) {
+        w->bad_type = hd[3];
+        w->bad_flags = hd[4];
+        w->bad_len = len;
+    }
+}
+
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
@@ -219,6 +251,7 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             /* a frame with no header block, its header whole here: passed at once */
             uint32_t len = mg_http_v2_frame_len(p + i);
             if (n - i - 9 >= len) {
+                length_noted(w, p + i);
                 i += 9 + len;
                 continue;
             }
@@ -248,6 +281,7 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             }
             uint32_t len = mg_http_v2_frame_len(hd);
             uint8_t type = hd[3], flags = hd[4];
+            length_noted(w, hd);
             w->state = W_BODY;
             w->pre = len;
             w->left = w->pad = 0;
