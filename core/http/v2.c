@@ -936,7 +936,7 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
         }
         const uint8_t *p = (const uint8_t *)buf + off;
         size_t n = mg_min(len - off, H2_FEED_PIECE);
-        int held = h2->nheld || n < mg_http_v2_hwalk_need(w, p, n);
+        int held = h2->nheld || (n < sizeof(h2->held) && n < mg_http_v2_hwalk_need(w, p, n));
         if (held) {
             /* a frame's start the read cut (a header a byte at a time too): the gate looks
              * at it once it is whole, then nghttp2 reads it (a few bytes), or not */

@@ -201,7 +201,7 @@ size_t mg_http_v2_hwalk_need(const mg_http_v2_hwalk_t *w, const uint8_t *p, size
 
 int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
-    return !w->why && at_frame(w) && n >= gate_need(p, n) && gated(w, p);
+    return !w->why && at_frame(w) && (n >= 13 || n >= gate_need(p, n)) && gated(w, p);
 }
 
 /* A frame header: the first of a fixed size with another length is noted (w->bad_*). */
