@@ -4,7 +4,7 @@
 # one, or one after the last HEADERS), and answers DATA for a stream whose request ended
 # (END_STREAM) with RST_STREAM STREAM_CLOSED for that stream alone ("client sent DATA frame for
 # half-closed stream N"): the other streams are served. The connection drops them before
-# nghttp2 reads them (v2.c's frame_dropped).
+# nghttp2 reads them (v2.c's frame_gate).
 #
 #   prove -I t/lib t/860-diff-h2-frames-ignored.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/860-diff-h2-frames-ignored.t

@@ -3,7 +3,7 @@
 # server's streams there) was a PROTOCOL_ERROR to nghttp2: moongate's GOAWAY ended the
 # connection and the request under way got no answer. nginx takes no action on a GOAWAY it
 # gets: the stream is answered and later ones are served. The connection drops such a GOAWAY
-# before nghttp2 reads it (v2.c's frame_dropped).
+# before nghttp2 reads it (v2.c's frame_gate).
 #
 #   prove -I t/lib t/861-diff-h2-client-goaway.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/861-diff-h2-client-goaway.t

@@ -469,8 +469,9 @@ static int on_ext_unpack(nghttp2_session *session, void **payload, const nghttp2
 }
 
 /* A GOAWAY nghttp2 sends for a frame it found wrong in its own state machine (no
- * invalid-frame callback): nginx's line for it, from nghttp2's reason and the frame header.
- * (A frame of a wrong length is refused before its header is given: no line, unlike nginx.) */
+ * invalid-frame callback): nginx's line for it, from nghttp2's reason and the frame header; a
+ * frame of a wrong length, which nghttp2 refuses before its header is given (FRAME_SIZE_ERROR,
+ * no reason), from the walk's note of it (v2_hpack.c). */
 static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
 {
     mg_str_t why = {g->opaque_data_len, (char *)g->opaque_data};
@@ -491,6 +492,26 @@ static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
     } else if (mg_str_eq(why, "unexpected non-CONTINUATION frame or stream_id is invalid")) {
         mg_log_error(MG_LOG_INFO, &c->log, 0,
                      "client sent inappropriate frame while CONTINUATION was expected");
+    } else if (mg_str_eq(why, "GOAWAY: stream_id != 0")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent GOAWAY frame with incorrect identifier");
+    } else if (mg_str_eq(why, "DATA: stream_id == 0")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent DATA frame with incorrect identifier");
+    } else if (mg_str_eq(why, "PUSH_PROMISE: push disabled")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent PUSH_PROMISE frame");
+    } else if (g->error_code == NGHTTP2_FRAME_SIZE_ERROR && why.len == 0 && h2->hwalk.bad_type) {
+        static const char *const type[] = {
+            [NGHTTP2_PRIORITY] = "PRIORITY", [NGHTTP2_RST_STREAM] = "RST_STREAM",
+            [NGHTTP2_SETTINGS] = "SETTINGS", [NGHTTP2_PING] = "PING",
+            [NGHTTP2_GOAWAY] = "GOAWAY",     [NGHTTP2_WINDOW_UPDATE] = "WINDOW_UPDATE",
+        };
+        const mg_http_v2_hwalk_t *w = &h2->hwalk;
+        if (w->bad_type == NGHTTP2_SETTINGS && (w->bad_flags & NGHTTP2_FLAG_ACK) && w->bad_len) {
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client sent SETTINGS frame with the ACK flag and nonzero length");
+        } else {
+            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent %s frame with incorrect length %u",
+                         type[w->bad_type], (unsigned)w->bad_len);
+        }
     }
 }
 
@@ -824,30 +845,45 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
                                                                 : NGHTTP2_COMPRESSION_ERROR);
 }
 
-/* The frame whose header starts p[0..n) (mg_http_v2_hwalk_gated), dropped before nghttp2
- * reads it where nginx does not end the connection for it: 1 (h2->hwalk.skip is its size), or
- * 0. DATA for a stream whose request ended (END_STREAM) resets that stream (STREAM_CLOSED);
- * DATA, RST_STREAM and WINDOW_UPDATE for a stream never opened are ignored (nghttp2 ends the
- * connection with PROTOCOL_ERROR or STREAM_CLOSED for both), as is a GOAWAY that names a
- * client's stream. A WINDOW_UPDATE of 0 or a frame of the wrong length goes on to nghttp2,
- * which ends the connection as nginx does. */
-static int frame_dropped(mg_http_v2_conn_t *h2, const uint8_t *p, size_t n)
+enum { FRAME_FED, FRAME_DROPPED, FRAME_ENDS };
+
+/* The frame whose start is p (mg_http_v2_hwalk_gated), where nghttp2 would take it otherwise
+ * than nginx: FRAME_DROPPED before nghttp2 reads it (h2->hwalk.skip is its size), FRAME_ENDS
+ * when the connection ends for it (logged, its GOAWAY queued), or FRAME_FED. DATA for a stream
+ * whose request ended (END_STREAM) resets that stream (STREAM_CLOSED); DATA, RST_STREAM and
+ * WINDOW_UPDATE for a stream never opened are ignored (nghttp2 ends the connection with
+ * PROTOCOL_ERROR or STREAM_CLOSED for both), as is a GOAWAY; a WINDOW_UPDATE of 0 for a closed
+ * stream ends the connection (nghttp2 ignores it). A WINDOW_UPDATE of 0 for a stream open or
+ * never opened, or a frame of the wrong length, goes on to nghttp2, which ends the stream or
+ * the connection as nginx does. */
+static int frame_gate(mg_http_v2_conn_t *h2, const uint8_t *p)
 {
     uint32_t len = mg_http_v2_frame_len(p);
     int32_t sid = mg_http_v2_frame_sid(p);
     if (p[3] == NGHTTP2_GOAWAY) {
-        /* one naming a stream of the client's own (odd) as the last is a PROTOCOL_ERROR to
-         * nghttp2 (the streams a client's GOAWAY counts are the server's); nginx takes no
-         * action on any GOAWAY it gets: the streams finish, new ones are served */
-        if (len < 8 || n < 17 || !(p[12] & 1)) {
-            return 0;
+        /* nginx takes no action on a GOAWAY it gets: the streams finish, new ones are served
+         * (nghttp2 takes no new stream after one, and ends the connection once the open ones
+         * end; one naming a client's stream as the last is a PROTOCOL_ERROR to it) */
+        if (len < 8) {
+            return FRAME_FED;
         }
         h2->hwalk.skip = 9 + len;
-        return 1;
+        return FRAME_DROPPED;
     }
     nghttp2_stream *stream = nghttp2_session_find_stream(h2->session, sid);
     int idle = (stream == NULL || nghttp2_stream_get_state(stream) == NGHTTP2_STREAM_STATE_IDLE) &&
                (sid % 2 == 0 || sid > h2->last_hsid);
+    int zero_wu = p[3] == NGHTTP2_WINDOW_UPDATE && len == 4 && (p[9] & 0x7f) == 0 && !p[10] &&
+                  !p[11] && !p[12];
+    if (zero_wu && stream == NULL && !idle) {
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
+                         "client sent WINDOW_UPDATE frame with incorrect window increment 0");
+        }
+        conn_gather(h2); /* the responses framed meanwhile go first, as nginx's */
+        nghttp2_session_terminate_session(h2->session, NGHTTP2_PROTOCOL_ERROR);
+        return FRAME_ENDS;
+    }
     if (p[3] == NGHTTP2_DATA && stream && !idle &&
         nghttp2_session_get_stream_remote_close(h2->session, sid) == 1) {
         if (h2->c) {
@@ -855,15 +891,28 @@ static int frame_dropped(mg_http_v2_conn_t *h2, const uint8_t *p, size_t n)
                          "client sent DATA frame for half-closed stream %d", (int)sid);
         }
         nghttp2_submit_rst_stream(h2->session, NGHTTP2_FLAG_NONE, sid, NGHTTP2_STREAM_CLOSED);
-    } else if (!idle) {
-        return 0;
-    } else if (p[3] != NGHTTP2_DATA && (len != 4 || n < 13 ||
-                                        (p[3] == NGHTTP2_WINDOW_UPDATE && (p[9] & 0x7f) == 0 &&
-                                         !p[10] && !p[11] && !p[12]))) {
-        return 0;
+    } else if (!idle || (p[3] != NGHTTP2_DATA && (len != 4 || zero_wu))) {
+        return FRAME_FED;
     }
     h2->hwalk.skip = 9 + len;
-    return 1;
+    return FRAME_DROPPED;
+}
+
+/* Of the next avail bytes p, those that complete the frame's start held (h2->held) as far as
+ * the gate looks at it: how many were taken. */
+static size_t frame_hold(mg_http_v2_conn_t *h2, const uint8_t *p, size_t avail)
+{
+    size_t took = 0;
+    for (;;) {
+        size_t need = mg_http_v2_hwalk_need(&h2->hwalk, h2->held, h2->nheld);
+        size_t k = mg_min(need - h2->nheld, avail - took);
+        if (k == 0) {
+            return took;
+        }
+        memcpy(h2->held + h2->nheld, p + took, k);
+        h2->nheld += (uint8_t)k;
+        took += k;
+    }
 }
 
 /* Hand bytes to nghttp2: MG_OK, or MG_ERROR (the connection is to close once the GOAWAY nghttp2
@@ -875,6 +924,7 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
      * reads may send many PINGs or SETTINGS at once, as nginx allows; one that does not read
      * fills the socket, then the output buffer, and is cut off. */
     ssize_t rv = 0;
+    int gate = FRAME_FED;
     h2->refs++; /* a flush may close the connection */
     for (size_t off = 0; off < len && rv >= 0;) {
         mg_http_v2_hwalk_t *w = &h2->hwalk;
@@ -884,35 +934,54 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
             off += k;
             continue;
         }
+        const uint8_t *p = (const uint8_t *)buf + off;
         size_t n = mg_min(len - off, H2_FEED_PIECE);
-        if (mg_http_v2_hwalk_gated(w, (const uint8_t *)buf + off, n) &&
-            frame_dropped(h2, (const uint8_t *)buf + off, n)) {
+        int held = h2->nheld || (n < sizeof(h2->held) && n < mg_http_v2_hwalk_need(w, p, n));
+        if (held) {
+            /* a frame's start the read cut (a header a byte at a time too): the gate looks
+             * at it once it is whole, then nghttp2 reads it (a few bytes), or not */
+            off += frame_hold(h2, p, len - off);
+            if (h2->nheld < mg_http_v2_hwalk_need(w, h2->held, h2->nheld)) {
+                break; /* the next read brings the rest */
+            }
+            p = h2->held;
+            n = h2->nheld;
+            h2->nheld = 0;
+        }
+        gate = mg_http_v2_hwalk_gated(w, p, n) ? frame_gate(h2, p) : FRAME_FED;
+        if (gate == FRAME_ENDS) {
+            break;
+        }
+        if (gate == FRAME_DROPPED) {
+            w->skip -= held ? (unsigned)n : 0; /* those are taken already */
             continue;
         }
         /* nghttp2 takes the bytes up to a field nginx refuses as sent, so the fields before
          * it are taken (and checked) first, as nginx takes them */
-        size_t take = mg_http_v2_hwalk(&h2->hwalk, (const uint8_t *)buf + off, n);
+        size_t take = mg_http_v2_hwalk(w, p, n);
         /* a length refused as too large keeps its last octet from nghttp2, which refuses one
          * over 64 KiB itself (COMPRESSION_ERROR, unlogged; nginx's is ENHANCE_YOUR_CALM) */
-        size_t feed = take - (h2->hwalk.why == MG_HWALK_FIELD);
+        size_t feed = take - (w->why == MG_HWALK_FIELD);
         h2->in_recv = 1;
-        rv = nghttp2_session_mem_recv(h2->session, (const uint8_t *)buf + off, feed);
+        rv = nghttp2_session_mem_recv(h2->session, p, feed);
         h2->in_recv = 0;
         /* the requests whose header block came, outside nghttp2: their responses are framed as
          * they are made, and a stream reset in the same read is not started at all */
         mg_http_v2_streams_start(h2);
-        off += h2->hwalk.why ? n : take;
+        if (!held) {
+            off += w->why ? n : take; /* a held start is one frame's, walked whole */
+        }
         if (rv < 0 || h2->c == NULL || h2->c->closed) {
             break;
         }
-        if (take < n && !h2->hwalk.why) {
+        if (take < n && !w->why) {
             /* the walk stopped at a second request's HEADERS: the answers of those before it
              * are taken from nghttp2 now, so they go ahead of a GOAWAY that block may bring
              * (nghttp2 sends nothing after one for an error) */
             conn_gather(h2);
             continue;
         }
-        if (h2->hwalk.why) {
+        if (w->why) {
             /* unless the connection ends already (a GOAWAY for an earlier field); it then
              * ends as after a field nghttp2 gave (the GOAWAY written, lingering) */
             if (nghttp2_session_want_read(h2->session)) {
@@ -928,6 +997,9 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
     mg_http_v2_release(h2);
     if (closed) {
         return MG_OK; /* the callers see the connection closed */
+    }
+    if (gate == FRAME_ENDS) {
+        return MG_ERROR;
     }
     if (rv < 0 && h2->hsid_bad) {
         /* the responses framed meanwhile go first, as nginx's (on_begin_frame) */

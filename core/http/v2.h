@@ -56,7 +56,12 @@ typedef struct {
     int32_t sid;             /* the stream of the block (its HEADERS frame's) */
     uint8_t hd[9], hd_len;   /* a frame header read so far */
     uint8_t state, hstate, what, octets, prio;
-    uint8_t why;           /* MG_HWALK_*: the walk stopped */
+    uint8_t why; /* MG_HWALK_*: the walk stopped */
+    /* the first frame of a fixed size (or a SETTINGS ACK) with another length, which nghttp2
+     * refuses (FRAME_SIZE_ERROR) before any callback: its type (0: none; DATA never is), flags
+     * and length, for nginx's line */
+    uint8_t bad_type, bad_flags;
+    uint32_t bad_len;
     unsigned is_value : 1; /* the string whose length is next or read is a value */
     unsigned headers : 1;  /* a HEADERS frame began within this call's bytes */
     /* the bytes of a frame dropped still to come, neither walked nor fed (9 and at most
@@ -113,6 +118,9 @@ struct mg_http_v2_conn_s {
     int32_t last_hsid;
     /* the input walked ahead of nghttp2 for what nginx measures as sent (v2_hpack.c) */
     mg_http_v2_hwalk_t hwalk;
+    /* a frame's start the last read cut (mg_http_v2_hwalk_need): held, neither walked nor
+     * fed, until the gate can look at it whole */
+    uint8_t held[13], nheld;
     unsigned ssl : 1;
     unsigned wblocked : 1;      /* the socket is full: waiting for it */
     unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
@@ -240,15 +248,19 @@ static inline int32_t mg_http_v2_frame_sid(const uint8_t *hd)
 /* From the connection's first byte (the preface): strings of at most limit bytes as sent. */
 void mg_http_v2_hwalk_init(mg_http_v2_hwalk_t *w, size_t limit);
 /* The connection's next n bytes: n, or the count up to and with the first integer nginx
- * refuses (w->why says why; the walk is over), or, why 0, up to a frame header (whole in the
- * n) after the first byte: a HEADERS frame's that follows another HEADERS frame within these
- * n (the caller starts the requests before it), or one mg_http_v2_hwalk_gated takes; the
- * caller walks on from there. */
+ * refuses (w->why says why; the walk is over), or, why 0, up to a frame's start after the
+ * first byte: a HEADERS frame's that follows another HEADERS frame within these n (the caller
+ * starts the requests before it), one mg_http_v2_hwalk_gated takes, or one whose first
+ * mg_http_v2_hwalk_need bytes are not all in the n; the caller walks on from there. */
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
-/* Whether p[0..n) starts with the whole header of a frame nghttp2 would end the connection for
- * where nginx does not (DATA on a stream, RST_STREAM or WINDOW_UPDATE on one never opened,
- * GOAWAY): the caller decides from the streams' state whether it is dropped (w->skip its
- * bytes). */
+/* At a frame's start, the bytes of it the gate looks at (9, or 13 for a stream's
+ * WINDOW_UPDATE) from the first n of p: a caller whose n is fewer holds them until they are
+ * whole; 0 elsewhere. */
+size_t mg_http_v2_hwalk_need(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
+/* Whether p[0..n) starts with the whole start of a frame nghttp2 would take otherwise than
+ * nginx (DATA on a stream, RST_STREAM or WINDOW_UPDATE on one never opened, a WINDOW_UPDATE of
+ * 0 on a stream, GOAWAY): the caller decides from the streams' state whether it is dropped
+ * (w->skip its bytes). */
 int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n);
 
 /* ---- v2_mem.c ---- */

@@ -164,24 +164,76 @@ static int at_frame(const mg_http_v2_hwalk_t *w)
            (w->state == W_BODY && w->pre == 0 && w->left == 0 && w->pad == 0);
 }
 
-/* A frame nginx ignores or answers with a stream's reset where nghttp2 ends the connection,
- * which the connection may drop before nghttp2 reads it: DATA on a stream (it may be one never
- * opened, or one whose request ended), RST_STREAM and WINDOW_UPDATE on a stream never opened
- * (an even one, or one after the last HEADERS), a GOAWAY (it may name a client's stream). */
+/* The bytes of a frame's start the gate looks at (its header, and a stream's WINDOW_UPDATE's
+ * increment), from the first n of p (9 while the header is not whole). */
+static size_t gate_need(const uint8_t *p, size_t n)
+{
+    if (n >= 9 && p[3] == NGHTTP2_WINDOW_UPDATE && mg_http_v2_frame_len(p) == 4 &&
+        mg_http_v2_frame_sid(p) != 0) {
+        return 13;
+    }
+    return 9;
+}
+
+/* A frame nginx ignores or answers otherwise than nghttp2, which the connection may drop (or
+ * answer) before nghttp2 reads it: DATA on a stream (it may be one never opened, or one whose
+ * request ended), RST_STREAM and WINDOW_UPDATE on a stream never opened (an even one, or one
+ * after the last HEADERS), a WINDOW_UPDATE of 0 on a stream (it may be closed), a GOAWAY. */
 static int gated(const mg_http_v2_hwalk_t *w, const uint8_t *hd)
 {
     int32_t sid = mg_http_v2_frame_sid(hd);
     if (sid == 0) {
         return hd[3] == NGHTTP2_GOAWAY;
     }
+    if (hd[3] == NGHTTP2_WINDOW_UPDATE && gate_need(hd, 9) == 13 && (hd[9] & 0x7f) == 0 &&
+        !hd[10] && !hd[11] && !hd[12]) {
+        return 1;
+    }
     return hd[3] == NGHTTP2_DATA ||
            ((hd[3] == NGHTTP2_RST_STREAM || hd[3] == NGHTTP2_WINDOW_UPDATE) &&
             (sid % 2 == 0 || sid > w->sid));
 }
 
+size_t mg_http_v2_hwalk_need(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
+{
+    return !w->why && at_frame(w) ? gate_need(p, n) : 0;
+}
+
 int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
-    return !w->why && n >= 9 && at_frame(w) && gated(w, p);
+    return !w->why && at_frame(w) && (n >= 13 || n >= gate_need(p, n)) && gated(w, p);
+}
+
+/* A frame header: the first of a fixed size with another length is noted (w->bad_*). */
+static void length_noted(mg_http_v2_hwalk_t *w, const uint8_t *hd)
+{
+    uint32_t len = mg_http_v2_frame_len(hd);
+    int bad;
+    switch (hd[3]) {
+    case NGHTTP2_RST_STREAM:
+    case NGHTTP2_WINDOW_UPDATE:
+        bad = len != 4;
+        break;
+    case NGHTTP2_PRIORITY:
+        bad = len != 5;
+        break;
+    case NGHTTP2_PING:
+        bad = len != 8;
+        break;
+    case NGHTTP2_GOAWAY:
+        bad = len < 8;
+        break;
+    case NGHTTP2_SETTINGS:
+        bad = len % 6 != 0 || ((hd[4] & NGHTTP2_FLAG_ACK) && len);
+        break;
+    default:
+        return;
+    }
+    if (bad && !w->bad_type) {
+        w->bad_type = hd[3];
+        w->bad_flags = hd[4];
+        w->bad_len = len;
+    }
 }
 
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
@@ -189,14 +241,17 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
     size_t i = 0;
     w->headers = 0;
     while (i < n && !w->why) {
-        if (i && n - i >= 9 && at_frame(w) && gated(w, p + i)) {
-            return i; /* dropped or not once nghttp2 has read the frames before it */
+        if (i && at_frame(w) && (n - i < gate_need(p + i, n - i) || gated(w, p + i))) {
+            /* dropped or not once nghttp2 has read the frames before it; a frame's start cut
+             * by the bytes' end is held by the caller until the gate can look at it */
+            return i;
         }
         if (w->state == W_HEAD && w->hd_len == 0 && n - i >= 9 && p[i + 3] != NGHTTP2_HEADERS &&
             p[i + 3] != NGHTTP2_CONTINUATION) {
             /* a frame with no header block, its header whole here: passed at once */
             uint32_t len = mg_http_v2_frame_len(p + i);
             if (n - i - 9 >= len) {
+                length_noted(w, p + i);
                 i += 9 + len;
                 continue;
             }
@@ -226,6 +281,7 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             }
             uint32_t len = mg_http_v2_frame_len(hd);
             uint8_t type = hd[3], flags = hd[4];
+            length_noted(w, hd);
             w->state = W_BODY;
             w->pre = len;
             w->left = w->pad = 0;

@@ -98,8 +98,9 @@ static size_t put_frame(uint8_t *p, size_t len, uint8_t type, uint8_t flags, uin
 }
 
 /* Fed in pieces of size at most piece: the walk's answer (the bytes up to its stop, or n). A
- * piece it takes a part of (a pause before a frame the connection looks at first, never at the
- * piece's first byte) is fed on from there. */
+ * piece it takes a part of (a pause before a frame the connection looks at first, or before a
+ * frame's start the piece's end cuts; never at the piece's first byte, where the walk gathers
+ * a cut header itself) is fed on from there. */
 static size_t walk(mg_http_v2_hwalk_t *w, size_t limit, const uint8_t *s, size_t n, size_t piece)
 {
     mg_http_v2_hwalk_init(w, limit);
