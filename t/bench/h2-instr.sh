@@ -11,7 +11,8 @@
 # of the same bytes count up to 20 times apart by luck of addresses; with
 # GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1000000000 both servers copy with vector
 # loops and count alike (the results say which). The cases and the configuration are h2-cases.sh's (h2-syscalls.sh counts the
-# system calls of the same). Writes t/bench/results-h2-instr-DATE.txt.
+# system calls of the same). Writes t/bench/results-h2-instr-DATE.txt
+# (RESULTS=NAME: results-NAME-DATE.txt); H2C=1 and ONLY=REGEX as h2-cases.sh says.
 #
 #   t/bench/h2-instr.sh   (N=400 BEFORE= NGINX=/usr/sbin/nginx)
 
