@@ -118,6 +118,16 @@ static void pool_free_memory(mg_pool_t *pool)
     }
 }
 
+size_t mg_pool_reset(mg_pool_t *pool)
+{
+    mg_pool_run_cleanups(pool);
+    pool_free_memory(pool);
+    pool->first.next = NULL;
+    pool->first.last = (char *)(pool + 1);
+    pool->current = &pool->first;
+    return (size_t)(pool->first.end - (char *)pool);
+}
+
 void mg_pool_destroy(mg_pool_t *pool)
 {
     if (pool == NULL) {

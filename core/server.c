@@ -399,6 +399,9 @@ void mg_server_buffers_free(mg_server_t *srv)
     while (srv->h1_nheads) {
         free(srv->h1_heads[--srv->h1_nheads]);
     }
+    while (srv->h2_npools) {
+        mg_pool_destroy(srv->h2_pools[--srv->h2_npools]);
+    }
 }
 
 void mg_server_hook_del(mg_server_hook_t *hook)

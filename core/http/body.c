@@ -413,8 +413,8 @@ static void body_make_room(mg_request_t *r)
         hc->last -= hc->start - keep;
         hc->start = keep;
     }
-    if (hc->size - hc->last >= mg_min(hc->size / 2, 4096) || keep == 0) {
-        return;
+    if (hc->size - hc->last >= mg_min(hc->size / 2, 4096) || keep == 0 || hc->buf_pooled) {
+        return; /* (a pooled buffer's stream has no body to read) */
     }
     char *nb = mg_alloc(hc->size);
     memcpy(nb, hc->buf + hc->start, hc->last - hc->start);

@@ -15,7 +15,7 @@ typedef struct mg_http_conn_s {
      * Host takes its settings: the head's buffers and limits, client_header_timeout between
      * requests, header checks, error_page, error_log and the log's "server:", h2's settings */
     mg_http_srv_conf_t *srv;
-    char *buf;          /* malloc'ed; freed by a pool cleanup */
+    char *buf; /* malloc'ed, freed by a pool cleanup; or the pool's (buf_pooled) */
     size_t size;
     size_t start;       /* unparsed data is buf[start..last) */
     size_t last;
@@ -59,6 +59,7 @@ typedef struct mg_http_conn_s {
                                     only then may a Host naming another be refused 421 */
     unsigned proxy_protocol : 1; /* the PROXY protocol header is still to be read */
     unsigned v2_preface : 1;     /* plain h2 may begin here: the first bytes are checked */
+    unsigned buf_pooled : 1;     /* buf is the pool's: an h2 stream's head without a body */
     /* (beside the bits, in what would be padding: every connection's pool holds this) */
     unsigned char stat; /* what stub_status counts it as: MG_STAT_NONE, _READING, _WRITING */
     /* a file piece's most when not 0 (an h2 stream: what its buffer takes, 16 KiB); here, in

@@ -17,6 +17,15 @@ static void nv_add(nghttp2_nv *nv, size_t *n, const char *name, size_t nlen, con
     (*n)++;
 }
 
+/* A field whose name is a lowercase literal: nghttp2 keeps the pointer (NO_COPY_NAME) instead of
+ * copying and lowercasing it for each response; the value is copied (a pool's or the clock's). */
+static void nv_add_lit(nghttp2_nv *nv, size_t *n, const char *name, size_t nlen, const char *value,
+                       size_t vlen)
+{
+    nv_add(nv, n, name, nlen, value, vlen);
+    nv[*n - 1].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME;
+}
+
 /* Fields HTTP/2 forbids (RFC 9113 8.2.2): the connection's, not the response's. */
 static int connection_specific(mg_str_t name)
 {
@@ -52,17 +61,17 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
     size_t n = 0;
     char *status = mg_pnalloc(r->pool, 3);
     mg_put_uint3(status, ho->status);
-    nv_add(nv, &n, ":status", 7, status, 3);
+    nv_add_lit(nv, &n, ":status", 7, status, 3);
     int own_server = 0, own_date = 0;
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         own_server |= h[i].key.len == 6 && mg_str_caseeq(h[i].key, "server");
         own_date |= h[i].key.len == 4 && mg_str_caseeq(h[i].key, "date");
     }
     if (!own_server && server.len) {
-        nv_add(nv, &n, "server", 6, server.data, server.len);
+        nv_add_lit(nv, &n, "server", 6, server.data, server.len);
     }
     if (!own_date) {
-        nv_add(nv, &n, "date", 4, mg_now.http, strlen(mg_now.http));
+        nv_add_lit(nv, &n, "date", 4, mg_now.http, strlen(mg_now.http));
     }
     if (ho->content_type.len) {
         mg_str_t ct = ho->content_type;
@@ -74,23 +83,23 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
             ct.data = p;
             ct.len += 10 + ho->charset.len;
         }
-        nv_add(nv, &n, "content-type", 12, ct.data, ct.len);
+        nv_add_lit(nv, &n, "content-type", 12, ct.data, ct.len);
     }
     if (ho->content_length_n >= 0) {
         char *p = mg_pnalloc(r->pool, 24);
         size_t len = (size_t)(mg_put_uint(p, (uint64_t)ho->content_length_n) - p);
-        nv_add(nv, &n, "content-length", 14, p, len);
+        nv_add_lit(nv, &n, "content-length", 14, p, len);
     }
     if (ho->last_modified_time >= 0 && ho->last_modified == NULL) {
         char *p = mg_pnalloc(r->pool, 40);
         mg_time_http(p, ho->last_modified_time);
-        nv_add(nv, &n, "last-modified", 13, p, strlen(p));
+        nv_add_lit(nv, &n, "last-modified", 13, p, strlen(p));
     }
     if (location.len) {
-        nv_add(nv, &n, "location", 8, location.data, location.len);
+        nv_add_lit(nv, &n, "location", 8, location.data, location.len);
     }
     if (r->gzip_vary) {
-        nv_add(nv, &n, "vary", 4, "Accept-Encoding", 15);
+        nv_add_lit(nv, &n, "vary", 4, "Accept-Encoding", 15);
     }
     for (size_t i = 0; i < ho->headers.nelts; i++) {
         if (h[i].hash == 0 || &h[i] == ho->location || &h[i] == cl_line) {
@@ -101,11 +110,8 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
             continue;
         }
         mg_str_t value = mg_http_safe_header_value(r, key, h[i].value);
-        char *lower = mg_pnalloc(r->pool, key.len);
-        for (size_t k = 0; k < key.len; k++) {
-            lower[k] = (char)mg_tolower(key.data[k]);
-        }
-        nv_add(nv, &n, lower, key.len, value.data, value.len);
+        /* nghttp2 copies the name lowercased (h2 names are lowercase) */
+        nv_add(nv, &n, key.data, key.len, value.data, value.len);
     }
     r->header_size = 0; /* the HEADERS frame's bytes, as it goes (v2.c's on_frame_send) */
 

@@ -133,13 +133,25 @@ mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id)
     return st;
 }
 
-static void head_append(mg_http_v2_stream_t *st, const char *s, size_t n)
+/* A field line "name: value\r\n" onto the head kept until the request starts (one room check
+ * and one length update for the line's four pieces). */
+static void head_line(mg_http_v2_stream_t *st, const char *name, size_t nlen, const char *value,
+                      size_t vlen)
 {
+    size_t n = nlen + 2 + vlen + 2;
     if (st->head_len + n > st->head_size) {
         st->head_size = mg_max(st->head_size * 2, st->head_len + n + 256);
         st->head = mg_realloc(st->head, st->head_size);
     }
-    memcpy(st->head + st->head_len, s, n);
+    char *p = st->head + st->head_len;
+    memcpy(p, name, nlen);
+    p += nlen;
+    *p++ = ':';
+    *p++ = ' ';
+    memcpy(p, value, vlen);
+    p += vlen;
+    *p++ = '\r';
+    *p = '\n';
     st->head_len += n;
 }
 
@@ -368,10 +380,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     }
     st->has_length |= nlen == 14 && memcmp(name, "content-length", 14) == 0;
     st->nfields++;
-    head_append(st, (const char *)name, nlen);
-    head_append(st, ": ", 2);
-    head_append(st, (const char *)value, vlen);
-    head_append(st, "\r\n", 2);
+    head_line(st, (const char *)name, nlen, (const char *)value, vlen);
     return 0;
 }
 
@@ -400,6 +409,30 @@ static void stream_conn_gone(void *data)
     mg_stat_state(fc->server, &hc->stat, MG_STAT_NONE);
 }
 
+/* A stream connection's pool: one of the server's spares when one of the size is there. */
+static mg_pool_t *stream_pool_take(mg_server_t *srv, size_t size)
+{
+    if (srv->h2_npools && srv->h2_pool_size == size) {
+        return srv->h2_pools[--srv->h2_npools];
+    }
+    return mg_pool_create(size);
+}
+
+/* The pool goes (its cleanups run, the connection in it with them): kept as a spare, emptied,
+ * while the server has room for one of its size (a first size, or the spares' own). */
+static void stream_pool_give(mg_server_t *srv, mg_pool_t *pool)
+{
+    size_t size = mg_pool_reset(pool);
+    if (srv->h2_npools == 0) {
+        srv->h2_pool_size = size;
+    }
+    if (srv->h2_npools < MG_SERVER_H2_SPARE && srv->h2_pool_size == size) {
+        srv->h2_pools[srv->h2_npools++] = pool;
+    } else {
+        mg_pool_destroy(pool);
+    }
+}
+
 static void stream_conn_free(mg_connection_t *fc)
 {
     mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
@@ -407,7 +440,7 @@ static void stream_conn_free(mg_connection_t *fc)
     mg_cycle_t *cycle = fc->cycle;
     mg_http_v2_conn_t *h2 = st->h2;
     mg_lazy_timer_free(&fc->timer);
-    mg_pool_destroy(fc->pool); /* fc with it */
+    stream_pool_give(srv, fc->pool); /* fc with it */
     mg_server_release(srv, cycle);
     st->fc = NULL;
     st->hc = NULL;
@@ -507,7 +540,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     /* the stream's connection lives in its own pool, of http2_pool_size's blocks (nginx's
      * per-stream pool) */
     mg_http_v2_srv_conf_t *h2scf = chc->srv->ctx->srv_conf[mg_http_v2_module.index];
-    mg_pool_t *pool = mg_pool_create(h2scf->pool_size);
+    mg_pool_t *pool = stream_pool_take(c->server, h2scf->pool_size);
     mg_connection_t *fc = mg_pcalloc(pool, sizeof(*fc));
     fc->pool = pool;
     fc->fd = -1;
@@ -562,8 +595,15 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* a directio file's pieces, framed from the scratch */
     /* a request without a body (END_STREAM came with its HEADERS) reads nothing but EOF */
     hc->size = head_len + (st->in_eof ? 256 : STREAM_READ_SIZE);
-    hc->buf = mg_alloc(hc->size);
-    mg_pool_cleanup_add(fc->pool, free_mem, &hc->buf);
+    if (st->in_eof) {
+        /* no body comes (a content-length is a 400, headers_in.c): the head alone, in the pool
+         * (a malloc and a free fewer a stream; body.c never replaces this one) */
+        hc->buf = mg_pnalloc(fc->pool, hc->size);
+        hc->buf_pooled = 1;
+    } else {
+        hc->buf = mg_alloc(hc->size);
+        mg_pool_cleanup_add(fc->pool, free_mem, &hc->buf);
+    }
     hc->head = mg_pcalloc(fc->pool, sizeof(*hc->head)); /* stream_start gives its array */
     mg_pool_cleanup_add(fc->pool, stream_conn_gone, fc);
     st->fc = fc;
@@ -699,9 +739,7 @@ static void stream_start(mg_http_v2_stream_t *st)
     }
     if (st->cookie) {
         st->nfields++;
-        head_append(st, "cookie: ", 8);
-        head_append(st, st->cookie, st->cookie_len);
-        head_append(st, "\r\n", 2);
+        head_line(st, "cookie", 6, st->cookie, st->cookie_len);
         free(st->cookie);
         st->cookie = NULL;
     }

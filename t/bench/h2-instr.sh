@@ -11,7 +11,8 @@
 # of the same bytes count up to 20 times apart by luck of addresses; with
 # GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1000000000 both servers copy with vector
 # loops and count alike (the results say which). The cases and the configuration are h2-cases.sh's (h2-syscalls.sh counts the
-# system calls of the same). Writes t/bench/results-h2-instr-DATE.txt.
+# system calls of the same). Writes t/bench/results-h2-instr-DATE.txt
+# (RESULTS=NAME: results-NAME-DATE.txt); H2C=1 and ONLY=REGEX as h2-cases.sh says.
 #
 #   t/bench/h2-instr.sh   (N=400 BEFORE= NGINX=/usr/sbin/nginx)
 
@@ -19,7 +20,7 @@
 bench_init bench-h2-instr
 N=${N:-400}
 BEFORE=${BEFORE:-}
-OUT=$ROOT/t/bench/results-h2-instr-$(date +%Y%m%d-%H%M%S).txt
+OUT=$ROOT/t/bench/results-${RESULTS:-h2-instr}-$(date +%Y%m%d-%H%M%S).txt
 need_pkg valgrind valgrind
 . "$ROOT/t/bench/h2-cases.sh"
 
@@ -27,7 +28,7 @@ need_pkg valgrind valgrind
 counted() { # vp dir k path streams requests -> "Ir failed"
     local vp=$1 dir=$2 k=$3 out failed
     callgrind_control -z "$vp" >/dev/null 2>&1
-    out=$(h2load -c1 -m"$5" -n"$6" "https://127.0.0.1:$port$4" 2>&1)
+    out=$(h2load -c1 -m"$5" -n"$6" "$SCHEME://127.0.0.1:$port$4" 2>&1)
     callgrind_control -d "$vp" >/dev/null 2>&1
     failed=$(echo "$out" | awk '/^requests:/ { n += $10 + $12 + $14 } /^status codes:/ { n += $7 + $9 }
         END { print n + 0 }')
@@ -43,7 +44,7 @@ instr() { # binary name -> $WORK/instr-NAME: "Ir/request failed" per case
     : >"$WORK/instr-$2"
     for c in "${CASES[@]}"; do
         IFS='|' read -r _ path m <<<"$c"
-        h2load -c1 -m"$m" -n200 "https://127.0.0.1:$port$path" >/dev/null 2>&1
+        h2load -c1 -m"$m" -n200 "$SCHEME://127.0.0.1:$port$path" >/dev/null 2>&1
         # a connection with one request, then one with N: the difference is N - 1 requests
         # without the connection's handshake and setup
         k=$((k + 1))
@@ -64,8 +65,8 @@ instr "$NGINX" nginx
     machine_line
     [ -n "$BEFORE" ] && echo "before: $BEFORE ($("$BEFORE" -v 2>&1 | head -1))"
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; these counts do not depend on it)"
-    echo "command: ${GLIBC_TUNABLES:+GLIBC_TUNABLES=$GLIBC_TUNABLES }N=$N${BEFORE:+ BEFORE=$BEFORE} t/bench/h2-instr.sh"
-    echo "user-space instructions per request (callgrind; TLS 1.3, h2 by ALPN): (Ir of a connection"
+    echo "command: ${GLIBC_TUNABLES:+GLIBC_TUNABLES=$GLIBC_TUNABLES }${H2C:+H2C=$H2C }${ONLY:+ONLY='$ONLY' }${RESULTS:+RESULTS=$RESULTS }N=$N${BEFORE:+ BEFORE=$BEFORE} t/bench/h2-instr.sh"
+    echo "user-space instructions per request (callgrind; $([ "${H2C:-0}" = 1 ] && echo "cleartext, h2 by prior knowledge" || echo "TLS 1.3, h2 by ALPN")): (Ir of a connection"
     echo "with h2load -c1 -mSTREAMS -n$N - Ir of one with -n1) / ($N - 1), after a warm-up of 200,"
     echo "so neither the TLS handshake nor the connection's setup is in it"
     printf '%-18s %12s %12s %12s %7s\n' case before moongate nginx mg/ng

@@ -4,7 +4,8 @@
 # of a connection with one request (so the handshake and the connection's setup are not in
 # it), divided by N - 1; moongate (and BEFORE=an older one) against nginx, with the calls by
 # name for each case. Exact whatever else the machine runs. Writes
-# t/bench/results-h2-syscalls-DATE.txt.
+# t/bench/results-h2-syscalls-DATE.txt (RESULTS=NAME: results-NAME-DATE.txt); H2C=1 and ONLY=REGEX as
+# h2-cases.sh says.
 #
 #   t/bench/h2-syscalls.sh   (N=400 BEFORE= NGINX=/usr/sbin/nginx)
 
@@ -12,7 +13,7 @@
 bench_init bench-h2-syscalls
 N=${N:-400}
 BEFORE=${BEFORE:-}
-OUT=$ROOT/t/bench/results-h2-syscalls-$(date +%Y%m%d-%H%M%S).txt
+OUT=$ROOT/t/bench/results-${RESULTS:-h2-syscalls}-$(date +%Y%m%d-%H%M%S).txt
 need_pkg strace strace
 . "$ROOT/t/bench/h2-cases.sh"
 
@@ -23,7 +24,7 @@ calls_of() {
 }
 
 traced() { # pid port path streams requests file
-    strace_during "$1" "$6" h2load -c1 -m"$4" -n"$5" "https://127.0.0.1:$2$3" >/dev/null 2>&1
+    strace_during "$1" "$6" h2load -c1 -m"$4" -n"$5" "$SCHEME://127.0.0.1:$2$3" >/dev/null 2>&1
 }
 
 # per request: (the N-request connection's calls - the 1-request one's) / (N - 1), by name
@@ -41,7 +42,7 @@ count() { # binary name -> $WORK/sc-NAME.K files, one per case
     pid=$STARTED
     for c in "${CASES[@]}"; do
         IFS='|' read -r _ path m <<<"$c"
-        h2load -c1 -m"$m" -n200 "https://127.0.0.1:$port$path" >/dev/null 2>&1
+        h2load -c1 -m"$m" -n200 "$SCHEME://127.0.0.1:$port$path" >/dev/null 2>&1
         k=$((k + 1))
         traced "$pid" "$port" "$path" 1 1 "$WORK/one"
         traced "$pid" "$port" "$path" "$m" "$N" "$WORK/all"
@@ -59,8 +60,8 @@ total() { awk '$1 == "total" { print $2 }' "$1" 2>/dev/null || echo -; }
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
     machine_line
     [ -n "$BEFORE" ] && echo "before: $BEFORE ($("$BEFORE" -v 2>&1 | head -1))"
-    echo "command: N=$N${BEFORE:+ BEFORE=$BEFORE} t/bench/h2-syscalls.sh"
-    echo "system calls per request (strace -c -f; TLS 1.3, h2 by ALPN): (calls during h2load -c1"
+    echo "command: ${H2C:+H2C=$H2C }${ONLY:+ONLY='$ONLY' }${RESULTS:+RESULTS=$RESULTS }N=$N${BEFORE:+ BEFORE=$BEFORE} t/bench/h2-syscalls.sh"
+    echo "system calls per request (strace -c -f; $([ "${H2C:-0}" = 1 ] && echo "cleartext, h2 by prior knowledge" || echo "TLS 1.3, h2 by ALPN")): (calls during h2load -c1"
     echo "-mSTREAMS -n$N - calls during one with -n1) / ($N - 1), after a warm-up of 200"
     printf '%-18s %9s %9s %9s\n' case before moongate nginx
     k=0
