@@ -123,7 +123,7 @@ static mg_int_t static_handler(mg_request_t *r)
     r->headers_out.content_length_n = of.size;
     r->headers_out.last_modified_time = of.mtime;
     int body;
-    rc = mg_http_send_file_header(r, &body);
+    rc = mg_http_send_file_header(r, "sending response to client", &body);
     if (!body) {
         return rc;
     }

@@ -11,14 +11,11 @@
 # -v prints every cell. A cell differs in "refused/allowed" (one side ok, the other an error),
 # in words (both errors, other text once a file:line prefix is taken off), or only in the
 # prefix (resty.core raises from Lua with the caller's line, moongate's C functions add none).
-# Left on purpose (2026-12: 936 cells, 27 differ, all these):
+# Left on purpose (2026-12: 936 cells, 20 differ, all these):
 #   - prefix (11): ngx.arg, ngx.resp.add_header, ngx.req.is_internal raise from resty.core's
 #     own files (".../resty/core/param.lua:93: API disabled in the current context"), moongate
 #     with the caller's line or none; the words are the same;
-#   - values (9): ngx.semaphore.new gives a userdata, resty.core's a table;
-#   - status/log (7): ngx.req.set_uri in a location with alias is a 500 in nginx ('"alias"
-#     cannot be used in location ... where URI was rewritten'), served by moongate; a static
-#     file's body filter lines lack nginx's "while sending response to client".
+#   - values (9): ngx.semaphore.new gives a userdata, resty.core's a table.
 import os, re, signal, socket, subprocess, sys, time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
