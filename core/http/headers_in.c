@@ -9,6 +9,29 @@
 #include "conn.h"
 #include "v2.h"
 
+static int header_name_ok(mg_str_t name, int underscores);
+
+int mg_http_header_name_plain(mg_str_t name)
+{
+    return header_name_ok(name, 0);
+}
+
+int mg_http_header_skipped(const mg_http_srv_conf_t *cscf, mg_str_t name)
+{
+    return cscf->ignore_invalid_headers && !header_name_ok(name, cscf->underscores_in_headers);
+}
+
+void mg_http_log_skipped(mg_connection_t *c, mg_str_t name, mg_str_t value)
+{
+    /* nginx quotes the line up to the value's end (an empty value is at the line's end) */
+    size_t len = (size_t)(value.data + value.len - name.data);
+    const char *action = c->log.action;
+    c->log.action = "reading client request headers";
+    mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"", (int)len,
+                 name.data);
+    c->log.action = action;
+}
+
 static int header_name_ok(mg_str_t name, int underscores)
 {
     for (size_t i = 0; i < name.len; i++) {
@@ -322,12 +345,13 @@ void mg_http_partial_head(mg_request_t *r, mg_http_request_head_t *head, const c
     }
 }
 
-int mg_http_head_refused_early(const mg_http_request_head_t *head, size_t from, int merge_slashes)
+size_t mg_http_head_refused_at(const mg_http_request_head_t *head, size_t from, size_t nlines,
+                               int merge_slashes)
 {
     if (from == 0) {
         mg_str_t host = {head->host.len, (char *)head->host.data};
         if (host.len && mg_server_name_check(host) == 0) {
-            return 1; /* "client sent invalid host in request line" */
+            return 0; /* "client sent invalid host in request line" */
         }
         if (head->complex_uri) {
             /* (rare: a path with escapes or dot segments, in a head that came in pieces) */
@@ -335,12 +359,12 @@ int mg_http_head_refused_early(const mg_http_request_head_t *head, size_t from, 
             ssize_t n = mg_http_normalize_uri(head->path.data, head->path.len, out, merge_slashes);
             free(out);
             if (n < 0) {
-                return 1; /* "client sent invalid request" */
+                return 0; /* "client sent invalid request" */
             }
         }
         from = 1;
     }
-    for (size_t i = from - 1; i < head->nheaders; i++) {
+    for (size_t i = from - 1; i < nlines; i++) {
         mg_str_t name = {head->headers[i].name.len, (char *)head->headers[i].name.data};
         int k = known_header(name);
         if (k < 0 || !known_headers[k].unique) {
@@ -349,15 +373,15 @@ int mg_http_head_refused_early(const mg_http_request_head_t *head, size_t from, 
         for (size_t j = 0; j < i; j++) {
             const mg_span_t *prev = &head->headers[j].name;
             if (prev->len == name.len && mg_strncasecmp(prev->data, name.data, name.len) == 0) {
-                return 1; /* a duplicate line */
+                return i + 1; /* a duplicate line */
             }
         }
         mg_str_t value = {head->headers[i].value.len, (char *)head->headers[i].value.data};
         if (k == 0 && mg_server_name_check(value) == 0) {
-            return 1; /* "client sent invalid host header" */
+            return i + 1; /* "client sent invalid host header" */
         }
     }
-    return 0;
+    return SIZE_MAX;
 }
 
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used)
@@ -416,13 +440,11 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         /* each line is checked as the request's server by then says: the connection's, the
          * Host's after a Host line (or :authority), as nginx */
         mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
-        if (cscf->ignore_invalid_headers && !header_name_ok(name, cscf->underscores_in_headers)) {
-            /* nginx quotes the line up to the value's end (an empty value is at the line's end) */
-            size_t len = (size_t)(value.data + value.len - name.data);
-            c->log.action = "reading client request headers";
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"",
-                         (int)len, name.data);
-            c->log.action = NULL;
+        if (mg_http_header_skipped(cscf, name)) {
+            if (i + 1 >= head->checked) {
+                /* (a line connection.c checked as it came was logged then) */
+                mg_http_log_skipped(c, name, value);
+            }
             continue;
         }
         mg_table_elt_t *h = mg_http_header_push(&r->headers_in.headers, &r->headers_in, IN_KEPT);
