@@ -147,8 +147,11 @@ typedef struct {
     const char *name;
     size_t len;
     size_t offset;
-    int unique; /* a second one is a 400 */
+    int unique; /* a second one is a 400; HOST_LINE: the Host, whose first one's name is checked */
 } known_header_t;
+
+#define HOST_LINE 2
+#define HOST_HEADER 0 /* the Host's row (the one HOST_LINE) */
 
 #define HIN(name, f, unique)                                                                       \
     {                                                                                              \
@@ -156,7 +159,7 @@ typedef struct {
     }
 
 static const known_header_t known_headers[] = {
-    HIN("host", host, 2),
+    HIN("host", host, HOST_LINE),
     HIN("connection", connection, 0),
     HIN("content-length", content_length, 1),
     HIN("transfer-encoding", transfer_encoding, 1),
@@ -181,6 +184,28 @@ _Static_assert(offsetof(mg_http_headers_in_t, content_range) ==
                    offsetof(mg_http_headers_in_t, host) +
                        (mg_nelems(known_headers) - 1) * sizeof(mg_table_elt_t *),
                "headers_in's kept lines are adjacent");
+
+/* What nginx makes of a header line as it takes it: a refusal at that line, or LINE_TAKEN. */
+typedef enum { LINE_TAKEN, LINE_DUPLICATE, LINE_DUPLICATE_HOST, LINE_BAD_HOST } line_verdict_t;
+
+/* The one list of checks at a header line, read by mg_http_head_refused_at (a head still
+ * arriving) and mg_http_process_request_head (a head taken), so that both refuse at the same
+ * line: k the line's known header (-1: none), seen whether a line of it came before. A first
+ * Host's name is checked here with check_host, else by the caller (take_host refuses the same
+ * names as it chooses the server). */
+static inline line_verdict_t line_verdict(int k, int seen, mg_str_t value, int check_host)
+{
+    if (k < 0 || !known_headers[k].unique) {
+        return LINE_TAKEN;
+    }
+    if (seen) {
+        return known_headers[k].unique == HOST_LINE ? LINE_DUPLICATE_HOST : LINE_DUPLICATE;
+    }
+    if (known_headers[k].unique == HOST_LINE && check_host && mg_server_name_check(value) == 0) {
+        return LINE_BAD_HOST;
+    }
+    return LINE_TAKEN;
+}
 
 /* the index in known_headers of a header name, or -1: every request's every header asks, so
  * the length is compared before the letters */
@@ -378,18 +403,34 @@ size_t mg_http_head_refused_at(const mg_http_request_head_t *head, size_t from, 
         if (k < 0 || !known_headers[k].unique) {
             continue;
         }
-        for (size_t j = 0; j < i; j++) {
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) {
             const mg_span_t *prev = &head->headers[j].name;
-            if (prev->len == name.len && mg_strncasecmp(prev->data, name.data, name.len) == 0) {
-                return i + 1; /* a duplicate line */
-            }
+            seen = prev->len == name.len && mg_strncasecmp(prev->data, name.data, name.len) == 0;
         }
         mg_str_t value = {head->headers[i].value.len, (char *)head->headers[i].value.data};
-        if (k == 0 && mg_server_name_check(value) == 0) {
-            return i + 1; /* "client sent invalid host header" */
+        if (line_verdict(k, seen, value, 1) != LINE_TAKEN) {
+            return i + 1;
         }
     }
     return SIZE_MAX;
+}
+
+/* The head refused at a header line (line_verdict's refusal v; prev: the earlier line of a
+ * duplicate), with nginx's words and $request_length through that line. */
+static void refuse_line(mg_request_t *r, line_verdict_t v, mg_str_t name, mg_str_t value,
+                        const mg_table_elt_t *prev, const char *head_end)
+{
+    count_through(r, name.data, head_end);
+    if (v == LINE_BAD_HOST) {
+        bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
+        return;
+    }
+    bad_request(r, MG_HTTP_BAD_REQUEST,
+                "client sent duplicate %s: \"%.*s: %.*s\", previous value: \"%.*s: %.*s\"",
+                v == LINE_DUPLICATE_HOST ? "host header" : "header line", (int)name.len, name.data,
+                (int)value.len, value.data, (int)prev->key.len, prev->key.data,
+                (int)prev->value.len, prev->value.data);
 }
 
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used)
@@ -465,35 +506,22 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         }
         mg_table_elt_t **slot =
             (mg_table_elt_t **)((char *)&r->headers_in + known_headers[k].offset);
-        if (*slot && known_headers[k].unique) {
-            count_through(r, name.data, head_end);
-            if (known_headers[k].unique == 2) {
-                bad_request(r, MG_HTTP_BAD_REQUEST,
-                            "client sent duplicate host header: \"%.*s: %.*s\", previous "
-                            "value: \"%.*s: %.*s\"",
-                            (int)name.len, name.data, (int)value.len, value.data,
-                            (int)(*slot)->key.len, (*slot)->key.data, (int)(*slot)->value.len,
-                            (*slot)->value.data);
-            } else {
-                bad_request(r, MG_HTTP_BAD_REQUEST,
-                            "client sent duplicate header line: \"%.*s: %.*s\", previous "
-                            "value: \"%.*s: %.*s\"",
-                            (int)name.len, name.data, (int)value.len, value.data,
-                            (int)(*slot)->key.len, (*slot)->key.data, (int)(*slot)->value.len,
-                            (*slot)->value.data);
+        if (*slot) {
+            line_verdict_t v = line_verdict(k, 1, value, chosen);
+            if (v != LINE_TAKEN) {
+                refuse_line(r, v, name, value, *slot, head_end);
+                return;
             }
-            return;
-        }
-        if (*slot == NULL) {
+        } else {
             *slot = h;
-            if (k == 0) {
-                /* nginx checks the first Host line also when the target named the server */
-                mg_int_t rc = !chosen                       ? take_host(r, head, h)
-                              : mg_server_name_check(value) ? MG_OK
-                                                            : MG_DECLINED;
+            if (k == HOST_HEADER) {
+                /* nginx checks the first Host line also when the target named the server;
+                 * else take_host checks it as it chooses the server with it */
+                mg_int_t rc = !chosen                                      ? take_host(r, head, h)
+                              : line_verdict(k, 0, value, 1) == LINE_TAKEN ? MG_OK
+                                                                           : MG_DECLINED;
                 if (rc == MG_DECLINED) {
-                    count_through(r, name.data, head_end);
-                    bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
+                    refuse_line(r, LINE_BAD_HOST, name, value, NULL, head_end);
                 }
                 if (rc != MG_OK) {
                     return;
