@@ -28,8 +28,8 @@ struct mg_lua_body_s {
     int64_t sent;      /* bytes the filter passed on */
     unsigned held : 1; /* r->buffered is set for our input */
     unsigned done : 1; /* the end went out (the code may set it early): later input is dropped */
-    unsigned failed : 1;   /* the code failed: the response is broken off */
-    unsigned pieced : 1;   /* a file piece was taken */
+    unsigned failed : 1; /* the code failed: the response is broken off */
+    unsigned pieced : 1; /* a file piece was taken */
 };
 
 /* The chunk the body filter code runs on (ngx.arg[1], ngx.arg[2]). */

@@ -484,8 +484,8 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     }
     for (size_t i = 0; i < head->nheaders; i++) {
         mg_http_header_t *ph = &head->headers[i];
-        mg_str_t name = { ph->name.len, (char *)ph->name.data };
-        mg_str_t value = { ph->value.len, (char *)ph->value.data };
+        mg_str_t name = {ph->name.len, (char *)ph->name.data};
+        mg_str_t value = {ph->value.len, (char *)ph->value.data};
         /* each line is checked as the request's server by then says: the connection's, the
          * Host's after a Host line (or :authority), as nginx */
         mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
