@@ -24,13 +24,12 @@ static mg_http_body_filter_pt next_body_filter;
 struct mg_lua_body_s {
     mg_buf_t *in; /* input the code has not seen yet */
     mg_buf_t **in_tail;
-    int64_t length;    /* the Content-Length the filter's input has, -1 none */
+    int64_t length;    /* the Content-Length the filter's input has, -1 none, -2 not yet taken */
     int64_t sent;      /* bytes the filter passed on */
     unsigned held : 1; /* r->buffered is set for our input */
     unsigned done : 1; /* the end went out (the code may set it early): later input is dropped */
-    unsigned failed : 1;   /* the code failed: the response is broken off */
-    unsigned pieced : 1;   /* a file piece was taken */
-    unsigned measured : 1; /* `length` is taken (at the first input) */
+    unsigned failed : 1; /* the code failed: the response is broken off */
+    unsigned pieced : 1; /* a file piece was taken */
 };
 
 /* The chunk the body filter code runs on (ngx.arg[1], ngx.arg[2]). */
@@ -51,7 +50,7 @@ static struct mg_lua_body_s *body_state(mg_request_t *r, mg_lua_ctx_t *ctx)
     if (ctx->body == NULL) {
         ctx->body = mg_pcalloc(r->pool, sizeof(struct mg_lua_body_s));
         ctx->body->in_tail = &ctx->body->in;
-        ctx->body->length = -1;
+        ctx->body->length = -2; /* taken at the first input */
     }
     return ctx->body;
 }
@@ -447,10 +446,9 @@ static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
     }
     mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
     struct mg_lua_body_s *bf = body_state(r, ctx);
-    if (!bf->measured) {
+    if (bf->length == -2) {
         /* the header filters after this one have run: the length is the range filter's (its
          * body filter is before this one) or none where a later filter changes the body */
-        bf->measured = 1;
         bf->length = r->headers_out.content_length_n;
     }
     if (bf->done) {

@@ -33,7 +33,7 @@ static mg_int_t flv_handler(mg_request_t *r)
     r->headers_out.content_length_n = st.st_size - start + (start ? (off_t)FLV_HEADER_LEN : 0);
     r->headers_out.last_modified_time = st.st_mtime;
     int body;
-    rc = mg_http_send_file_header(r, &body);
+    rc = mg_http_send_file_header(r, "sending flv to client", &body);
     if (!body) {
         return rc;
     }

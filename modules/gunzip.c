@@ -158,15 +158,10 @@ static mg_int_t gunzip_pass(mg_request_t *r, gunzip_ctx_t *ctx, mg_buf_t **out)
             }
             int zrc = inflate(&ctx->zs, mode);
             if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
-                /* nginx's context: a proxied body's "sending to client", a file's (gzip_static)
-                 * "sending response to client", none for a handler's own bytes */
-                const char *action = r->connection->log.action;
-                if (action == NULL && in->in_file) {
-                    r->connection->log.action = "sending response to client";
-                }
+                /* (the context is the producer's: a proxied body's "sending to client", a
+                 * file's "sending response to client", none for a handler's own bytes) */
                 mg_log_error(MG_LOG_ERR, &r->connection->log, 0, "inflate() failed: %d, %d", mode,
                              zrc);
-                r->connection->log.action = action;
                 return MG_ERROR;
             }
             b->last = (char *)ctx->zs.next_out;

@@ -76,6 +76,7 @@ static mg_int_t gzip_static_handler(mg_request_t *r)
     if (rc != MG_OK) {
         return rc;
     }
+    r->connection->log.action = "sending response to client"; /* as the static handler */
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = st.st_size;
     r->headers_out.last_modified_time = st.st_mtime;

@@ -130,7 +130,7 @@ static mg_int_t mp4_handler(mg_request_t *r)
     r->headers_out.content_length_n = head + data_end - data_start;
     r->headers_out.last_modified_time = st.st_mtime;
     int body;
-    rc = mg_http_send_file_header(r, &body);
+    rc = mg_http_send_file_header(r, "sending mp4 to client", &body);
     if (!body) {
         return rc;
     }

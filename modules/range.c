@@ -307,7 +307,7 @@ static mg_int_t single_body(mg_request_t *r, range_ctx_t *ctx, mg_buf_t *in)
         return in ? MG_OK : next_body_filter(r, NULL); /* what follows the range is dropped */
     }
     range_t *rg = &ctx->ranges[0];
-    mg_buf_t *out = NULL, **tail = &out;
+    mg_buf_t *out = NULL, **tail = &out, *l = NULL; /* l: out's last buffer */
     int last = 0;
     for (mg_buf_t *b = in; b; b = b->next) {
         off_t at = ctx->offset;
@@ -315,7 +315,7 @@ static mg_int_t single_body(mg_request_t *r, range_ctx_t *ctx, mg_buf_t *in)
         last |= b->last_buf;
         mg_buf_t *s = slice(r, b, at, rg->start, rg->end);
         if (s) {
-            *tail = s;
+            *tail = l = s;
             tail = &s->next;
         }
         if (ctx->offset >= rg->end) {
@@ -323,13 +323,9 @@ static mg_int_t single_body(mg_request_t *r, range_ctx_t *ctx, mg_buf_t *in)
             break;
         }
     }
-    if (ctx->done && out) {
+    if (ctx->done && l) {
         /* the end on the range's last piece, as nginx, so a body filter after this one sees
          * the last bytes with the end in one call */
-        mg_buf_t *l = out;
-        while (l->next) {
-            l = l->next;
-        }
         l->last_buf = 1;
     } else if (ctx->done || last) {
         mg_buf_t *e = mg_buf_mem(r->pool, "", 0);

@@ -125,16 +125,10 @@ static void ssi_log(mg_request_t *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    mg_log_t *log = mg_http_request_log(r); /* this request's: not the last one included */
-    /* nginx's context: a proxied body's "sending to client", a file's "sending response to
-     * client", none for a handler's own bytes */
-    const char *action = log->action;
-    ssi_ctx_t *ctx = mg_http_get_ctx(r, mg_ssi_module);
-    if (action == NULL && ctx && ctx->piece_file) {
-        log->action = "sending response to client";
-    }
-    mg_log_error(MG_LOG_ERR, log, 0, "%s", msg);
-    log->action = action;
+    /* this request's log: not the last one included; its context is the producer's (a
+     * proxied body's "sending to client", a file's "sending response to client", none for a
+     * handler's own bytes) */
+    mg_log_error(MG_LOG_ERR, mg_http_request_log(r), 0, "%s", msg);
 }
 
 /* ---- output ---- */

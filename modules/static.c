@@ -119,14 +119,11 @@ static mg_int_t static_handler(mg_request_t *r)
     if (rc != MG_OK) {
         return rc;
     }
-    /* nginx's context from here on: the filters' lines (header_filter_by_lua's,
-     * body_filter_by_lua's) say "while sending response to client" */
-    r->connection->log.action = "sending response to client";
     r->headers_out.status = MG_HTTP_OK;
     r->headers_out.content_length_n = of.size;
     r->headers_out.last_modified_time = of.mtime;
     int body;
-    rc = mg_http_send_file_header(r, &body);
+    rc = mg_http_send_file_header(r, "sending response to client", &body);
     if (!body) {
         return rc;
     }

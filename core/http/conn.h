@@ -132,11 +132,20 @@ void mg_http_conn_linger(mg_connection_t *c, mg_msec_t timeout, mg_msec_t time);
 void mg_http_conn_head_free(mg_http_conn_t *hc);
 /* Begin processing a parsed head found in hc->buf (connection.c -> headers_in.c). */
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used);
-/* Whether nginx refuses a head still arriving at one of its complete lines from `from` on (0
- * the request line, k the k-th header line), as it takes each line when it comes: a request line
- * it cannot take, an invalid Host, a second line of a unique header. Processing the head's
- * complete lines then refuses it at that line. */
-int mg_http_head_refused_early(const mg_http_request_head_t *head, size_t from, int merge_slashes);
+/* The line at which nginx refuses a head still arriving, among its complete lines from `from`
+ * up to the nlines-th (0 the request line, k the k-th header line), as it takes each line
+ * when it comes: a
+ * request line it cannot take, an invalid Host, a second line of a unique header; SIZE_MAX
+ * when none is. Processing the head's complete lines then refuses it at that line. */
+size_t mg_http_head_refused_at(const mg_http_request_head_t *head, size_t from, size_t nlines,
+                               int merge_slashes);
+/* Whether ignore_invalid_headers under cscf skips a header line of this name; a plain name
+ * (letters, digits, '-') no server skips. */
+int mg_http_header_skipped(const mg_http_srv_conf_t *cscf, mg_str_t name);
+int mg_http_header_name_plain(mg_str_t name);
+/* nginx's [info] line for a skipped header line, with the head's context: logged as the line
+ * comes (connection.c for a head still arriving, else when the head is taken). */
+void mg_http_log_skipped(mg_connection_t *c, mg_str_t name, mg_str_t value);
 /* A head refused or timed out while `line` (the line being read) was arriving: r gets what nginx
  * had made of it by then (the request line's parts, the bytes before `line` as
  * $request_length, the first Host and its server), in copies of its own. */

@@ -664,8 +664,10 @@ static int head_layout_overflow(mg_http_conn_t *hc, mg_http_request_head_t *head
     }
 }
 
+static int head_refused_early(mg_connection_t *c, mg_http_request_head_t *head, size_t nlines);
+
 /* A complete head larger than client_header_buffer_size: refused (1) when nginx's buffers
- * would not have held it. */
+ * would not have held it (or at a line before the one they could not hold). */
 static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
 {
     mg_http_conn_t *hc = c->data;
@@ -677,6 +679,13 @@ static int head_lines_too_long(mg_connection_t *c, mg_http_request_head_t *head)
     if (line == NULL) {
         c->log.action = "reading client request line";
         reject_head(c, MG_HTTP_REQUEST_URI_TOO_LARGE, 0, "client sent too long URI");
+        return 1;
+    }
+    size_t before = 0; /* the header lines before the refused one */
+    while (before < head->nheaders && head->headers[before].name.data < line) {
+        before++;
+    }
+    if (head_refused_early(c, head, before)) {
         return 1;
     }
     show = show < LOG_LINE_MAX ? show : LOG_LINE_MAX;
@@ -730,19 +739,54 @@ take_head(mg_connection_t *c, mg_http_conn_t *hc, mg_http_request_head_t *head, 
     head_reset(hc);
 }
 
-/* A head still arriving whose complete lines nginx refuses one of (an invalid Host, a second
- * unique header, ...) is refused now, at that line, as nginx takes each line when it comes:
- * 1 then. Each line is checked once however the head trickles in; a head that comes whole
- * (the common case) never gets here. */
-static int head_refused_early(mg_connection_t *c, mg_http_request_head_t *head)
+/* The header lines from..to (k the k-th) of a head still arriving that ignore_invalid_headers
+ * skips, logged now, as nginx logs each when it comes: before what a later line, a timeout or
+ * the client's close brings. Each under the server nginx's request is on by then (the Host's
+ * after its line). */
+static void log_skipped_lines(mg_connection_t *c, mg_http_request_head_t *head, size_t from,
+                              size_t to)
 {
     mg_http_conn_t *hc = c->data;
-    if (!head->request_line_done || head->checked == head->nheaders + 1) {
+    mg_http_srv_conf_t *hsrv = NULL;
+    size_t hfrom = 0; /* 0: the Host's server not looked up yet */
+    for (size_t k = from; k < to && k <= head->nheaders; k++) {
+        mg_http_header_t *h = &head->headers[k - 1];
+        mg_str_t name = {h->name.len, (char *)h->name.data};
+        if (mg_http_header_name_plain(name)) {
+            continue; /* (no server skips it) */
+        }
+        if (hfrom == 0) {
+            hsrv = host_srv(hc, head->nheaders, &hfrom);
+        }
+        mg_http_srv_conf_t *srv = hsrv && k >= hfrom ? hsrv : hc->srv;
+        if (mg_http_header_skipped(srv, name)) {
+            /* the line's context is the head as nginx had it then: its server and Host are
+             * those of the lines up to this one (the log handler reads nheaders) */
+            size_t n = head->nheaders;
+            head->nheaders = k;
+            use_error_log(c, srv);
+            mg_http_log_skipped(c, name, (mg_str_t){h->value.len, (char *)h->value.data});
+            head->nheaders = n;
+        }
+    }
+}
+
+/* A head still arriving (or refused at its line `nlines` + 1, too long or broken) whose first
+ * `nlines` complete header lines nginx refuses one of (an invalid Host, a second unique
+ * header, ...) is refused now, at that line, as nginx takes each line when it comes: 1 then.
+ * Each line is checked once however the head trickles in (the skipped ones logged then); a
+ * head that comes whole (the common case) never gets here. */
+static int head_refused_early(mg_connection_t *c, mg_http_request_head_t *head, size_t nlines)
+{
+    mg_http_conn_t *hc = c->data;
+    if (!head->request_line_done || head->checked == nlines + 1) {
         return 0;
     }
     size_t from = head->checked;
-    head->checked = head->nheaders + 1;
-    if (!mg_http_head_refused_early(head, from, hc->srv->merge_slashes)) {
+    head->checked = nlines + 1;
+    size_t at = mg_http_head_refused_at(head, from, nlines, hc->srv->merge_slashes);
+    log_skipped_lines(c, head, from ? from : 1, at);
+    if (at == SIZE_MAX) {
         return 0;
     }
     take_head(c, hc, head, head->line_start); /* the complete lines: refused at one of them */
@@ -761,9 +805,12 @@ static mg_int_t parse_buffered(mg_connection_t *c)
             continue;
         }
         if (rc == MG_PARSE_AGAIN) {
-            return head_refused_early(c, head) ? MG_OK : MG_AGAIN;
+            return head_refused_early(c, head, head->nheaders) ? MG_OK : MG_AGAIN;
         }
         if (rc < 0) {
+            if (head_refused_early(c, head, head->nheaders)) {
+                return MG_OK; /* at a line before the broken one */
+            }
             set_head_action(c);
             switch (rc) {
             case MG_PARSE_INVALID_METHOD:

@@ -65,9 +65,12 @@ mg_int_t mg_http_open_requested_file(mg_request_t *r, mg_str_t *path, int *fd, s
     return rc == MG_DECLINED ? mg_http_redirect_to_slash(r) : rc;
 }
 
-mg_int_t mg_http_send_file_header(mg_request_t *r, int *body)
+mg_int_t mg_http_send_file_header(mg_request_t *r, const char *action, int *body)
 {
     *body = 0;
+    /* nginx's handlers say so as they send the head: the filters' lines from here on (Lua's,
+     * gunzip's, SSI's) carry it, until the next request or an internal redirect clears it */
+    r->connection->log.action = action;
     mg_http_set_etag(r);
     mg_http_set_content_type(r);
     r->allow_ranges = 1;

@@ -9,7 +9,38 @@
 #include "conn.h"
 #include "v2.h"
 
-static int header_name_ok(mg_str_t name, int underscores)
+static inline __attribute__((always_inline)) int header_name_ok(mg_str_t name, int underscores);
+
+int mg_http_header_name_plain(mg_str_t name)
+{
+    return header_name_ok(name, 0);
+}
+
+/* (inlined in every request's every header line; connection.c calls it through the export) */
+static inline int header_skipped(const mg_http_srv_conf_t *cscf, mg_str_t name)
+{
+    return cscf->ignore_invalid_headers && !header_name_ok(name, cscf->underscores_in_headers);
+}
+
+int mg_http_header_skipped(const mg_http_srv_conf_t *cscf, mg_str_t name)
+{
+    return header_skipped(cscf, name);
+}
+
+void mg_http_log_skipped(mg_connection_t *c, mg_str_t name, mg_str_t value)
+{
+    /* nginx quotes the line up to the value's end (an empty value is at the line's end) */
+    size_t len = (size_t)(value.data + value.len - name.data);
+    const char *action = c->log.action;
+    c->log.action = "reading client request headers";
+    mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"", (int)len,
+                 name.data);
+    c->log.action = action;
+}
+
+/* (inlined: every request's every header line asks; a call cost ~26 instructions a request of
+ * 5 lines, callgrind) */
+static inline __attribute__((always_inline)) int header_name_ok(mg_str_t name, int underscores)
 {
     for (size_t i = 0; i < name.len; i++) {
         char ch = name.data[i];
@@ -116,8 +147,11 @@ typedef struct {
     const char *name;
     size_t len;
     size_t offset;
-    int unique; /* a second one is a 400 */
+    int unique; /* a second one is a 400; HOST_LINE: the Host, whose first one's name is checked */
 } known_header_t;
+
+#define HOST_LINE 2
+#define HOST_HEADER 0 /* the Host's row (the one HOST_LINE) */
 
 #define HIN(name, f, unique)                                                                       \
     {                                                                                              \
@@ -125,7 +159,7 @@ typedef struct {
     }
 
 static const known_header_t known_headers[] = {
-    HIN("host", host, 2),
+    HIN("host", host, HOST_LINE),
     HIN("connection", connection, 0),
     HIN("content-length", content_length, 1),
     HIN("transfer-encoding", transfer_encoding, 1),
@@ -150,6 +184,28 @@ _Static_assert(offsetof(mg_http_headers_in_t, content_range) ==
                    offsetof(mg_http_headers_in_t, host) +
                        (mg_nelems(known_headers) - 1) * sizeof(mg_table_elt_t *),
                "headers_in's kept lines are adjacent");
+
+/* What nginx makes of a header line as it takes it: a refusal at that line, or LINE_TAKEN. */
+typedef enum { LINE_TAKEN, LINE_DUPLICATE, LINE_DUPLICATE_HOST, LINE_BAD_HOST } line_verdict_t;
+
+/* The one list of checks at a header line, read by mg_http_head_refused_at (a head still
+ * arriving) and mg_http_process_request_head (a head taken), so that both refuse at the same
+ * line: k the line's known header (-1: none), seen whether a line of it came before. A first
+ * Host's name is checked here with check_host, else by the caller (take_host refuses the same
+ * names as it chooses the server). */
+static inline line_verdict_t line_verdict(int k, int seen, mg_str_t value, int check_host)
+{
+    if (k < 0 || !known_headers[k].unique) {
+        return LINE_TAKEN;
+    }
+    if (seen) {
+        return known_headers[k].unique == HOST_LINE ? LINE_DUPLICATE_HOST : LINE_DUPLICATE;
+    }
+    if (known_headers[k].unique == HOST_LINE && check_host && mg_server_name_check(value) == 0) {
+        return LINE_BAD_HOST;
+    }
+    return LINE_TAKEN;
+}
 
 /* the index in known_headers of a header name, or -1: every request's every header asks, so
  * the length is compared before the letters */
@@ -322,12 +378,13 @@ void mg_http_partial_head(mg_request_t *r, mg_http_request_head_t *head, const c
     }
 }
 
-int mg_http_head_refused_early(const mg_http_request_head_t *head, size_t from, int merge_slashes)
+size_t mg_http_head_refused_at(const mg_http_request_head_t *head, size_t from, size_t nlines,
+                               int merge_slashes)
 {
     if (from == 0) {
         mg_str_t host = {head->host.len, (char *)head->host.data};
         if (host.len && mg_server_name_check(host) == 0) {
-            return 1; /* "client sent invalid host in request line" */
+            return 0; /* "client sent invalid host in request line" */
         }
         if (head->complex_uri) {
             /* (rare: a path with escapes or dot segments, in a head that came in pieces) */
@@ -335,29 +392,45 @@ int mg_http_head_refused_early(const mg_http_request_head_t *head, size_t from, 
             ssize_t n = mg_http_normalize_uri(head->path.data, head->path.len, out, merge_slashes);
             free(out);
             if (n < 0) {
-                return 1; /* "client sent invalid request" */
+                return 0; /* "client sent invalid request" */
             }
         }
         from = 1;
     }
-    for (size_t i = from - 1; i < head->nheaders; i++) {
+    for (size_t i = from - 1; i < nlines; i++) {
         mg_str_t name = {head->headers[i].name.len, (char *)head->headers[i].name.data};
         int k = known_header(name);
         if (k < 0 || !known_headers[k].unique) {
             continue;
         }
-        for (size_t j = 0; j < i; j++) {
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) {
             const mg_span_t *prev = &head->headers[j].name;
-            if (prev->len == name.len && mg_strncasecmp(prev->data, name.data, name.len) == 0) {
-                return 1; /* a duplicate line */
-            }
+            seen = prev->len == name.len && mg_strncasecmp(prev->data, name.data, name.len) == 0;
         }
         mg_str_t value = {head->headers[i].value.len, (char *)head->headers[i].value.data};
-        if (k == 0 && mg_server_name_check(value) == 0) {
-            return 1; /* "client sent invalid host header" */
+        if (line_verdict(k, seen, value, 1) != LINE_TAKEN) {
+            return i + 1;
         }
     }
-    return 0;
+    return SIZE_MAX;
+}
+
+/* The head refused at a header line (line_verdict's refusal v; prev: the earlier line of a
+ * duplicate), with nginx's words and $request_length through that line. */
+static void refuse_line(mg_request_t *r, line_verdict_t v, mg_str_t name, mg_str_t value,
+                        const mg_table_elt_t *prev, const char *head_end)
+{
+    count_through(r, name.data, head_end);
+    if (v == LINE_BAD_HOST) {
+        bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
+        return;
+    }
+    bad_request(r, MG_HTTP_BAD_REQUEST,
+                "client sent duplicate %s: \"%.*s: %.*s\", previous value: \"%.*s: %.*s\"",
+                v == LINE_DUPLICATE_HOST ? "host header" : "header line", (int)name.len, name.data,
+                (int)value.len, value.data, (int)prev->key.len, prev->key.data,
+                (int)prev->value.len, prev->value.data);
 }
 
 void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *head, size_t used)
@@ -411,18 +484,16 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     }
     for (size_t i = 0; i < head->nheaders; i++) {
         mg_http_header_t *ph = &head->headers[i];
-        mg_str_t name = { ph->name.len, (char *)ph->name.data };
-        mg_str_t value = { ph->value.len, (char *)ph->value.data };
+        mg_str_t name = {ph->name.len, (char *)ph->name.data};
+        mg_str_t value = {ph->value.len, (char *)ph->value.data};
         /* each line is checked as the request's server by then says: the connection's, the
          * Host's after a Host line (or :authority), as nginx */
         mg_http_srv_conf_t *cscf = mg_http_get_srv_conf(r, mg_http_core_module);
-        if (cscf->ignore_invalid_headers && !header_name_ok(name, cscf->underscores_in_headers)) {
-            /* nginx quotes the line up to the value's end (an empty value is at the line's end) */
-            size_t len = (size_t)(value.data + value.len - name.data);
-            c->log.action = "reading client request headers";
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"",
-                         (int)len, name.data);
-            c->log.action = NULL;
+        if (header_skipped(cscf, name)) {
+            if (i + 1 >= head->checked) {
+                /* (a line connection.c checked as it came was logged then) */
+                mg_http_log_skipped(c, name, value);
+            }
             continue;
         }
         mg_table_elt_t *h = mg_http_header_push(&r->headers_in.headers, &r->headers_in, IN_KEPT);
@@ -435,35 +506,22 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         }
         mg_table_elt_t **slot =
             (mg_table_elt_t **)((char *)&r->headers_in + known_headers[k].offset);
-        if (*slot && known_headers[k].unique) {
-            count_through(r, name.data, head_end);
-            if (known_headers[k].unique == 2) {
-                bad_request(r, MG_HTTP_BAD_REQUEST,
-                            "client sent duplicate host header: \"%.*s: %.*s\", previous "
-                            "value: \"%.*s: %.*s\"",
-                            (int)name.len, name.data, (int)value.len, value.data,
-                            (int)(*slot)->key.len, (*slot)->key.data, (int)(*slot)->value.len,
-                            (*slot)->value.data);
-            } else {
-                bad_request(r, MG_HTTP_BAD_REQUEST,
-                            "client sent duplicate header line: \"%.*s: %.*s\", previous "
-                            "value: \"%.*s: %.*s\"",
-                            (int)name.len, name.data, (int)value.len, value.data,
-                            (int)(*slot)->key.len, (*slot)->key.data, (int)(*slot)->value.len,
-                            (*slot)->value.data);
+        if (*slot) {
+            line_verdict_t v = line_verdict(k, 1, value, chosen);
+            if (v != LINE_TAKEN) {
+                refuse_line(r, v, name, value, *slot, head_end);
+                return;
             }
-            return;
-        }
-        if (*slot == NULL) {
+        } else {
             *slot = h;
-            if (k == 0) {
-                /* nginx checks the first Host line also when the target named the server */
-                mg_int_t rc = !chosen                       ? take_host(r, head, h)
-                              : mg_server_name_check(value) ? MG_OK
-                                                            : MG_DECLINED;
+            if (k == HOST_HEADER) {
+                /* nginx checks the first Host line also when the target named the server;
+                 * else take_host checks it as it chooses the server with it */
+                mg_int_t rc = !chosen                                      ? take_host(r, head, h)
+                              : line_verdict(k, 0, value, 1) == LINE_TAKEN ? MG_OK
+                                                                           : MG_DECLINED;
                 if (rc == MG_DECLINED) {
-                    count_through(r, name.data, head_end);
-                    bad_request(r, MG_HTTP_BAD_REQUEST, "client sent invalid host header");
+                    refuse_line(r, LINE_BAD_HOST, name, value, NULL, head_end);
                 }
                 if (rc != MG_OK) {
                     return;

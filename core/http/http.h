@@ -711,10 +711,11 @@ void mg_http_set_exten(mg_request_t *r);
 /* Content-Type from the location's types and the URI's extension. */
 void mg_http_set_content_type(mg_request_t *r);
 /* The head of a 200 whose status, Content-Length and Last-Modified the handler set: the ETag,
- * Content-Type and ranges of a file, then mg_http_send_header. *body says whether the handler
- * sends the body next; if not, the return is the handler's (a filter's 412/416, an error, or
- * the end of a HEAD response). */
-mg_int_t mg_http_send_file_header(mg_request_t *r, int *body);
+ * Content-Type and ranges of a file, then mg_http_send_header, under the log action the
+ * handler names (nginx's: "sending response to client", flv's and mp4's own). *body says whether
+ * the handler sends the body next; if not, the return is the handler's (a filter's 412/416, an
+ * error, or the end of a HEAD response). */
+mg_int_t mg_http_send_file_header(mg_request_t *r, const char *action, int *body);
 /* A handler's way to the file its URI names (flv, mp4): GET and HEAD only, a URI ending in "/"
  * declined, the body discarded, the path mapped and opened through mg_http_open_file
  * (open_file_cache, disable_symlinks), a directory redirected to "uri/". MG_OK with *path, *fd

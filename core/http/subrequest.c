@@ -280,19 +280,14 @@ static int too_big(mg_request_t *sr, size_t have, size_t size)
     if (!over && have + size <= (cl >= 0 ? (size_t)cl : limit)) {
         return 0;
     }
-    /* nginx's context: a file's "sending response to client" (its static handler's), none
-     * for a handler's own bytes */
+    /* (the context is the producer's: a file's "sending response to client", none for a
+     * handler's own bytes) */
     mg_log_t *log = &sr->connection->log;
-    const char *action = log->action;
-    if (action == NULL && sr->root_tested) {
-        log->action = "sending response to client";
-    }
     if (over) {
         mg_log_error(MG_LOG_ERR, log, 0, "too big subrequest response: %lld", (long long)cl);
     } else {
         mg_log_error(MG_LOG_ERR, log, 0, "too big subrequest response");
     }
-    log->action = action;
     return 1;
 }
 

@@ -422,3 +422,21 @@ for first, rest in [('GET /r HTTP/1.1\r\nHost: a/b\r\n', 'X-A: 1\r\n' + C + '\r\
                     ('POST /r HTTP/1.1\r\n' + H + 'Content-Length: x\r\n', C + '\r\n'),
                     ('POST /r HTTP/1.1\r\n' + H + 'Transfer-Encoding: y\r\n', C + '\r\n')]:
     add('refused at line %r' % first[-32:], first + rest, 'port1', (len(first),))
+
+# --- a header line ignore_invalid_headers skips is logged at that line, as nginx takes each
+# line when it comes: before what a later line or the connection's end brings
+X = 'X@Y: 1\r\n'
+add('invalid line then too long line', 'GET /r HTTP/1.1\r\n' + H + X + 'X-L: ' + 'a' * 3000 +
+    '\r\n' + C + '\r\n')
+add('invalid line then bad byte', 'GET /r HTTP/1.1\r\n' + H + X + 'X-A\x00: 1\r\n' + C + '\r\n')
+add('invalid line then head never ends', 'GET /r HTTP/1.1\r\n' + H + X)
+add('invalid line then a second Host', 'GET /r HTTP/1.1\r\n' + H + X + 'Host: b\r\n' + C + '\r\n',
+    'port1', (len('GET /r HTTP/1.1\r\n' + H + X),))
+add('invalid lines split', 'GET /r HTTP/1.1\r\n' + H + X + 'A.B: 2\r\n' + C + '\r\n', 'port1',
+    (len('GET /r HTTP/1.1\r\n' + H + X),))
+U = 'GET /r HTTP/1.1\r\nX_A: 1\r\nHost: noms.test\r\nX_B: 2\r\n'
+add('invalid line by the server before and after its Host, split', U + C + '\r\n', 'port1',
+    (len(U),))
+add('invalid line by the server before and after its Host', U + C + '\r\n')
+add('invalid line then a second Host, whole', 'GET /r HTTP/1.1\r\n' + H + X + 'Host: b\r\n' + C +
+    '\r\n')

@@ -7,7 +7,7 @@
 #
 # Normalised away: Date, the Server value and version on error pages, chunk boundaries, error
 # pages' Content-Length, the control bytes moongate's error log writes as \xHH (t/151), the
-# servroot and ports. Differences left on purpose (2026-12: 1169 cases, 25 differ, all these):
+# servroot and ports. Differences left on purpose (2026-12: 1187 cases, 25 differ, all these):
 #   - proxy_pass with a URI part and a decoded space or control byte: moongate sends it
 #     percent-encoded with a [warn] (field.c), nginx sends the raw byte (splits the line);
 #   - a response while the body is still coming on a connection that closes (a 413 for a too
