@@ -86,6 +86,10 @@ struct mg_server_s {
     } h1_bufs[MG_SERVER_H1_SPARE];
     void *h1_heads[MG_SERVER_H1_SPARE];
     unsigned h1_nbufs, h1_nheads;
+    /* a file reader (its scratch and thread task; http/write_file.c) a request gave back, for
+     * the next one that reads a file: connections hold none between requests, and a file
+     * response costs no malloc */
+    void *h1_reader;
     /* TLS connections' gathering buffer (core/ssl.c: it holds nothing across calls), the
      * largest ssl_buffer_size asked for */
     char *ssl_wbuf;

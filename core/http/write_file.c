@@ -27,14 +27,14 @@ typedef struct {
 
 enum { AIO_IDLE, AIO_BUSY, AIO_DONE };
 
-/* The connection's file reading while a request reads a file (hc->reader, malloc'ed at its
- * first piece or read ahead, freed when the request ends: an idle connection holds none): the
- * scratch, aligned to scratch_align, and the thread task, one at a time. A reader whose
- * request ended while its task was in a thread (orphan) owns its descriptor and scratch and
- * frees itself when the task comes back. */
+/* The connection's file reading while a request reads a file (hc->reader, taken at its first
+ * piece or read ahead, given back when the request ends, to the server's spare or freed: an
+ * idle connection holds none): the thread task, one at a time, and the scratch, aligned to
+ * scratch_align, in the same allocation after it. A reader whose request ended while its task was
+ * in a thread (orphan) owns its descriptor and frees itself when the task comes back. */
 struct mg_http_file_reader_s {
     mg_thread_task_t task; /* first: the task's callbacks cast it back */
-    char *scratch_mem, *scratch;
+    char *scratch;
     size_t scratch_size;
     size_t scratch_align;
     size_t scratch_used;   /* bytes of it queued buffers point into */
@@ -52,17 +52,44 @@ struct mg_http_file_reader_s {
 static void aio_handler(mg_thread_task_t *t);
 static void aio_done(mg_thread_task_t *t);
 
-/* hc's reader, made at first need */
-static mg_http_file_reader_t *reader_of(mg_connection_t *c)
+/* A reader given back with a scratch up to this size waits in the server for the next request
+ * that reads a file (srv->h1_reader, one): a file response costs no malloc */
+#define READER_SPARE_MAX (64 * 1024)
+
+/* c's reader with a scratch of need bytes aligned to align at least (need 0: any, or none),
+ * unless queued buffers point into the one it has (plan finds it full then): the server's
+ * spare, or made; one made anew over a smaller scratch keeps what the old one held (no task
+ * is out: read_piece and preload return before while one is) */
+static mg_http_file_reader_t *reader_get(mg_connection_t *c, size_t need, size_t align)
 {
     mg_http_conn_t *hc = c->data;
-    if (hc->reader == NULL) {
-        hc->reader = mg_calloc(sizeof(mg_http_file_reader_t));
-        hc->reader->c = c;
-        hc->reader->task.handler = aio_handler;
-        hc->reader->task.done = aio_done;
+    mg_http_file_reader_t *rd = hc->reader;
+    if (rd == NULL && c->server->h1_reader) {
+        rd = hc->reader = c->server->h1_reader;
+        c->server->h1_reader = NULL;
+        rd->c = c;
     }
-    return hc->reader;
+    if (rd && (need == 0 || rd->scratch_used ||
+               (rd->scratch_size >= need && rd->scratch_align % align == 0))) {
+        return rd;
+    }
+    mg_http_file_reader_t *n = mg_alloc(sizeof(*n) + (need ? need + align : 0));
+    if (rd) {
+        *n = *rd;
+        free(rd);
+    } else {
+        memset(n, 0, sizeof(*n));
+        n->c = c;
+        n->task.handler = aio_handler;
+        n->task.done = aio_done;
+    }
+    /* O_DIRECT reads want an aligned address too */
+    char *mem = (char *)(n + 1);
+    n->scratch = need ? mem + (align - (uintptr_t)mem % align) % align : NULL;
+    n->scratch_size = need;
+    n->scratch_align = need ? align : 0;
+    hc->reader = n;
+    return n;
 }
 
 void mg_http_file_reader_written_slow(mg_http_conn_t *hc, const mg_buf_t *b)
@@ -87,9 +114,9 @@ static size_t round_up(size_t n, size_t align)
 
 /* Where the next piece of fb goes and what to read; 0 when the scratch is full of bytes not
  * written yet */
-static int plan(mg_http_conn_t *hc, mg_http_file_reader_t *rd, mg_http_loc_conf_t *clcf,
-                mg_buf_t *fb, piece_t *p)
+static int plan(mg_connection_t *c, mg_http_loc_conf_t *clcf, mg_buf_t *fb, piece_t *p)
 {
+    mg_http_conn_t *hc = c->data;
     size_t align = fb->directio ? (size_t)mg_max(clcf->directio_alignment, 1) : 1;
     size_t piece = clcf->output_buffers_size;
     if (hc->piece_max && hc->piece_max < piece) {
@@ -103,16 +130,9 @@ static int plan(mg_http_conn_t *hc, mg_http_file_reader_t *rd, mg_http_loc_conf_
     size_t slack = align > 1 ? 2 * align : 0;
     size_t need = mg_min((piece + slack) * (size_t)clcf->output_buffers_num,
                          round_up(skip + left, align) + slack);
-    if (rd->scratch_used == 0 && (rd->scratch_size < need || rd->scratch_align % align)) {
-        /* a small file gets a small scratch; a larger one later gets a new one (the old one
-         * is free: nothing queued points into it) */
-        free(rd->scratch_mem);
-        /* O_DIRECT reads want an aligned address too */
-        rd->scratch_mem = mg_alloc(need + align);
-        rd->scratch = rd->scratch_mem + (align - (uintptr_t)rd->scratch_mem % align) % align;
-        rd->scratch_size = need;
-        rd->scratch_align = align;
-    }
+    /* a small file gets a small scratch; a larger one later gets a new one (the old one is
+     * free: nothing queued points into it) */
+    mg_http_file_reader_t *rd = reader_get(c, need, align);
     size_t at = round_up(rd->scratch_used, align);
     if (rd->scratch_align % align || at + len > rd->scratch_size) {
         return 0;
@@ -173,7 +193,6 @@ static void aio_done(mg_thread_task_t *t)
     close(a->p.fd);
     a->p.fd = -1;
     if (a->orphan) {
-        free(a->scratch_mem);
         free(a);
         return;
     }
@@ -215,7 +234,7 @@ static mg_int_t aio_post(mg_request_t *r, mg_http_loc_conf_t *clcf, mg_buf_t *fb
     if (tp == NULL) {
         return MG_ERROR;
     }
-    mg_http_file_reader_t *a = reader_of(r->connection);
+    mg_http_file_reader_t *a = reader_get(r->connection, 0, 1);
     a->p = *p;
     /* a descriptor of its own: the request may end, and its file be closed, meanwhile */
     a->p.fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
@@ -253,7 +272,7 @@ mg_buf_t *mg_http_read_piece(mg_request_t *r, mg_buf_t **link)
         }
     }
     piece_t p;
-    if (!plan(hc, reader_of(r->connection), clcf, fb, &p)) {
+    if (!plan(r->connection, clcf, fb, &p)) {
         return fb;
     }
     if (clcf->aio != MG_HTTP_AIO_OFF) {
@@ -292,11 +311,24 @@ void mg_http_file_reader_reset(mg_http_conn_t *hc)
     mg_http_file_reader_t *a = hc->reader;
     hc->reader = NULL;
     hc->aio_busy = 0;
-    if (a && a->state == AIO_BUSY) {
-        /* the thread still writes into the scratch: the task frees both when it is back */
+    if (a == NULL) {
+        return;
+    }
+    if (a->state == AIO_BUSY) {
+        /* the thread still writes into the scratch: the task frees the reader when it is back */
         a->orphan = 1;
-    } else if (a) {
-        free(a->scratch_mem);
+        return;
+    }
+    mg_server_t *srv = a->c->server;
+    if (srv->h1_reader == NULL && a->scratch_size <= READER_SPARE_MAX) {
+        a->c = NULL;
+        a->state = AIO_IDLE;
+        a->readahead = 0;
+        a->fb = NULL;
+        a->scratch_used = 0;
+        a->scratch_buf = NULL;
+        srv->h1_reader = a;
+    } else {
         free(a);
     }
 }
