@@ -221,7 +221,7 @@ void mg_conn_edge(mg_connection_t *c)
     /* reads, with EV_CLOSED (EPOLLRDHUP: a FIN that came with the last bytes read is known to
      * wait), replace rev; writes keep their own one-shot event, added when a write waits, so
      * that a response that goes out at once costs no epoll_ctl */
-    if (!mg_watch_init_et(&c->watch, c->server->base, c->fd, 0)) {
+    if (!mg_watch_init_et(&c->watch, c->server->base, c->fd)) {
         return; /* `use poll`, select: no edge-triggered events, rev stays */
     }
     c->edge = 1;

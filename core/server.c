@@ -402,6 +402,8 @@ void mg_server_buffers_free(mg_server_t *srv)
     while (srv->h2_npools) {
         mg_pool_destroy(srv->h2_pools[--srv->h2_npools]);
     }
+    free(srv->h1_reader);
+    srv->h1_reader = NULL;
 }
 
 void mg_server_hook_del(mg_server_hook_t *hook)

@@ -95,6 +95,10 @@ struct mg_server_s {
     struct mg_pool_s *h2_pools[MG_SERVER_H2_SPARE];
     size_t h2_pool_size;
     unsigned h2_npools;
+    /* a file reader (its scratch and thread task; http/write_file.c) a request gave back, for
+     * the next one that reads a file: connections hold none between requests, and a file
+     * response costs no malloc */
+    void *h1_reader;
     /* TLS connections' gathering buffer (core/ssl.c: it holds nothing across calls), the
      * largest ssl_buffer_size asked for */
     char *ssl_wbuf;

@@ -15,7 +15,7 @@
  * deferred call that a later read or write made stale (empty, full) is dropped.
  *
  * A client connection's edge-triggered reads are one too, inside the connection
- * (mg_watch_init_et without writes: its writes keep their own one-shot event; core/connection.c),
+ * (mg_watch_init_et, reads only: its writes keep their own one-shot event; core/connection.c),
  * so the rule above is this file's alone, for both sides.
  *
  * Level-triggered (mg_watch_new: TLS, whose library buffers, and the other event methods; the
@@ -37,8 +37,8 @@ struct mg_watch_s {
     struct event *act;         /* et: a deferred call for readiness known (made at need) */
     event_callback_fn handler; /* reads (NULL: nobody reads) */
     void *arg;
-    event_callback_fn whandler; /* et: the one-shot write handler (NULL: nobody writes) */
-    void *warg;
+    /* (an edge-triggered watch that writes, mg_watch_new_et's, has its write handler beside
+     * it, watch.c's watch_rw_t: the others never write through it) */
     unsigned reads, writes; /* et: recv and send calls so far (progress in a handler) */
     short act_what;         /* et: what the pending act reports */
     /* bytes, not bit-fields: set and cleared around every handler call of a client
@@ -49,6 +49,7 @@ struct mg_watch_s {
     unsigned added : 1;
     unsigned et : 1;
     unsigned closed : 1; /* the event asks for EV_CLOSED (the peer's close) */
+    unsigned rw : 1;     /* mg_watch_new_et's: writes too */
 };
 
 /* A level-triggered read watch for fd, not added yet. */
@@ -62,9 +63,10 @@ void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed);
  * connect() was called: its only epoll_ctl until the close), or NULL when the event method
  * has no edge-triggered events (`use poll`, select). */
 mg_watch_t *mg_watch_new_et(struct event_base *base, int fd);
-/* The same in place (memory the caller owns, zeroed here), with EV_WRITE in the event only when
- * writes: 1, or 0 when the event method has no edge-triggered events. mg_watch_close ends it. */
-int mg_watch_init_et(mg_watch_t *w, struct event_base *base, int fd, int writes);
+/* The same in place (memory the caller owns, zeroed here) for reads and the peer's close only
+ * (mg_watch_write is not for it: writes have an event of their own), or 0 when the event method
+ * has no edge-triggered events. mg_watch_close ends it. */
+int mg_watch_init_et(mg_watch_t *w, struct event_base *base, int fd);
 /* et: register it, once connect() was called (a socket not connected yet polls as hung up);
  * connected says whether connect() finished at once (then it is known writable). */
 void mg_watch_add(mg_watch_t *w, int connected);
@@ -78,8 +80,8 @@ void mg_watch_read_off(mg_watch_t *w);
 /* Level-triggered: take the event off now (the next mg_watch_read adds it back), as a report
  * that comes while nobody reads does; before an embedded watch's memory goes. */
 void mg_watch_stop(mg_watch_t *w);
-/* et: handler once, at the next write report (at the loop's next turn if known writable). The
- * same handler and arg as the read one get one call for both. */
+/* et, mg_watch_new_et's: handler once, at the next write report (at the loop's next turn if
+ * known writable). The same handler and arg as the read one get one call for both. */
 void mg_watch_write(mg_watch_t *w, event_callback_fn handler, void *arg);
 void mg_watch_write_off(mg_watch_t *w);
 /* Nobody reads nor writes, no deferred call: between owners. */

@@ -4,13 +4,15 @@
 # idle), an h2c one nghttp2's session (HPACK tables, its stream map; its frame buffer's pages
 # and its stream map's table, all zeros with no stream, are given back a second after the last
 # stream, v2.c's trim, v2_mem.c); both hold moongate's connection
-# (mg_connection_t, 568 bytes since its local address, address text, write event, timer's
-# event and client address left it, in its pool's first block: 1040 bytes with
-# mg_http_conn_t), and neither the HTTP/1 head buffer nor h2's input
-# and output buffers (the worker's). Measured here (OpenSSL 3.0, nghttp2 1.52, 200
-# connections): HTTPS 14.7 KiB (15.1 before; nginx 14.2), h2c 11.7 once trimmed (15.6 before
-# the trim, 15.9 before mg_connection_t shrank; nginx 6.2; on another machine of the same
-# kind 12.1-12.5 for the same binary, 12.1 after the client address left the connection),
+# (mg_connection_t, 552 bytes since its local address, address text, write event, timer's
+# event, client address and its read watch's write handler left it, in its pool's first
+# block: 1040 bytes with mg_http_conn_t; since it is 224 and the block is sized for the port,
+# an IPv4 one, with h2's cleanup only where h2 may be spoken: 912 for HTTPS, 944 for h2c), and
+# neither the HTTP/1 head buffer nor h2's input and output buffers (the worker's). Measured
+# here (OpenSSL 3.0, nghttp2 1.52, 200 connections): HTTPS 14.7 KiB (15.1 before; nginx
+# 14.2), h2c 11.7 once trimmed (15.6 before the trim, 15.9 before mg_connection_t shrank;
+# nginx 6.2; on another machine of the same kind 12.1-12.5 for the same binary, 12.1 after
+# the client address left the connection),
 # 8.6 since the stream map's table is trimmed too (t/bench/h2-idle.sh, 1000 connections:
 # 11.46 -> 8.04, nginx 6.26): the h2c bound has ~2 KiB of room over that, and is under
 # what any earlier binary measured; the bounds catch a buffer kept

@@ -33,16 +33,12 @@ typedef struct mg_http_conn_s {
     mg_http_chunked_t discard_chunked;
     mg_msec_t lingering_deadline;
     mg_msec_t lingering_timeout; /* the longest wait for more input while lingering */
-    /* sendfile off (write_file.c): file bytes read for the next writev, in scratch_mem
-     * (malloc'ed, freed when the request ends), aligned to scratch_align */
-    char *scratch_mem, *scratch;
-    size_t scratch_size;
-    size_t scratch_align;
-    size_t scratch_used;       /* bytes of it queued buffers point into */
-    mg_buf_t *scratch_buf;     /* the last queued buffer that points into scratch, or NULL */
-    struct mg_http_aio_s *aio; /* aio: the thread task reading for the writer */
-    char *hold;                /* postpone_output: held bytes copied here (request pool) */
-    mg_buf_t *hold_buf;        /* the queued buffer over them */
+    /* sendfile off or aio (write_file.c): the scratch file bytes are read into for the next
+     * writev and the thread task; malloc'ed when a request first needs it, freed when the
+     * request ends (not kept by an idle connection: mg_http_conn_t 272 -> 224 bytes) */
+    struct mg_http_file_reader_s *reader;
+    char *hold;         /* postpone_output: held bytes copied here (request pool) */
+    mg_buf_t *hold_buf; /* the queued buffer over them */
     unsigned discard_chunked_on : 1;
     unsigned discarding : 1;
     unsigned keepalive_idle : 1; /* waiting for the next request after a response */
@@ -73,18 +69,37 @@ typedef struct mg_http_conn_s {
 
 /* What every HTTP connection puts in its pool after its mg_connection_t (the first block's
  * first bytes), as mg_conn_create and mg_http_init_connection allocate it: the client's
- * address (c->sockaddr, an IPv6 one's 28 bytes, and a NUL) and its text (c->addr_text,
- * unaligned), its mg_http_conn_t, two cleanups (its own: buffers, head and request; h2's
- * session). The pool's first block holds that whatever connection_pool_size (the blocks' size
- * with their headers, 512 as nginx's) says, so the connection's state takes one allocation
- * (1040 bytes), not a 2k block mostly unused (672 bytes of it were, h1 or h2). */
-#define MG_HTTP_CONN_POOL_FIRST                                                                    \
-    ((sizeof(struct sockaddr_in6) + 1 + MG_CONN_ADDR_TEXT_MAX + 15) / 16 * 16 +                    \
-     (sizeof(mg_http_conn_t) + 15) / 16 * 16 + 2 * MG_POOL_CLEANUP_SIZE)
-
-typedef struct mg_http_aio_s mg_http_aio_t;
+ * address (c->sockaddr: 16 bytes for an IPv4 client, 28 for an IPv6 one, and a NUL) and its
+ * text (c->addr_text, unaligned), its mg_http_conn_t, its cleanup (buffers, head and request)
+ * and, on a port where h2 may be spoken, h2's (the session). The pool's first block holds that
+ * whatever connection_pool_size (the blocks' size with their headers, 512 as nginx's) says, so
+ * the connection's state takes one allocation, not a 2k block mostly unused; sized for the
+ * listening socket's family (an IPv4 one's clients 32 bytes less) and its protocols (a cleanup
+ * less without h2). */
+static inline size_t mg_http_conn_pool_first(int family, int h2)
+{
+    size_t addr = family == AF_INET ? sizeof(struct sockaddr_in) + 1 + sizeof("255.255.255.255")
+                                    : sizeof(struct sockaddr_in6) + 1 + MG_CONN_ADDR_TEXT_MAX;
+    return (addr + 15) / 16 * 16 + (sizeof(mg_http_conn_t) + 15) / 16 * 16 +
+           (h2 ? 2 : 1) * MG_POOL_CLEANUP_SIZE;
+}
 
 /* ---- reading file buffers for the writer (write_file.c) ---- */
+typedef struct mg_http_file_reader_s mg_http_file_reader_t;
+int mg_http_file_reader_holds_slow(const mg_http_conn_t *hc, const mg_buf_t *b);
+void mg_http_file_reader_written_slow(mg_http_conn_t *hc, const mg_buf_t *b);
+/* Whether b is the queued buffer last read into the scratch (the writer must not hold it). */
+static inline int mg_http_file_reader_holds(const mg_http_conn_t *hc, const mg_buf_t *b)
+{
+    return hc->reader && mg_http_file_reader_holds_slow(hc, b);
+}
+/* b was written: if it was the scratch's last buffer, the scratch is free again. */
+static inline void mg_http_file_reader_written(mg_http_conn_t *hc, const mg_buf_t *b)
+{
+    if (hc->reader) {
+        mg_http_file_reader_written_slow(hc, b);
+    }
+}
 #define MG_HTTP_PIECE_PENDING ((mg_buf_t *)-1)
 /* The next piece of file buffer *link, read into the scratch and queued before it: the new
  * memory buffer; *link itself when the scratch is full of bytes not written yet; NULL after

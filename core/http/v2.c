@@ -205,10 +205,15 @@ mg_module_t mg_http_v2_module = {
     .merge_loc_conf = v2_merge_loc_conf,
 };
 
-int mg_http_v2_enabled(mg_http_conn_t *hc, mg_http_srv_conf_t *cscf)
+int mg_http_v2_srv_on(const mg_http_srv_conf_t *cscf)
 {
     mg_http_v2_srv_conf_t *s = cscf->ctx->srv_conf[mg_http_v2_module.index];
-    return hc->addr_conf->http2 || s->enable == 1;
+    return s->enable == 1;
+}
+
+int mg_http_v2_enabled(mg_http_conn_t *hc, mg_http_srv_conf_t *cscf)
+{
+    return hc->addr_conf->http2 || mg_http_v2_srv_on(cscf);
 }
 
 /* ---- nghttp2's callbacks ---- */

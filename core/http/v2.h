@@ -222,6 +222,8 @@ extern mg_module_t mg_http_v2_module;
 /* Whether h2 may be spoken on hc's address without TLS (listen ... http2, or http2 on in its
  * default server). */
 int mg_http_v2_enabled(mg_http_conn_t *hc, mg_http_srv_conf_t *cscf);
+/* Whether cscf says "http2 on". */
+int mg_http_v2_srv_on(const mg_http_srv_conf_t *cscf);
 /* A plain connection's first bytes: MG_DECLINED (not the h2 preface), MG_AGAIN (a prefix of
  * it so far) or MG_OK (the connection now speaks h2; hc's buffered bytes were taken). */
 mg_int_t mg_http_v2_preface(mg_connection_t *c);

@@ -4,6 +4,7 @@
  * name, longest leading wildcard, longest trailing wildcard, first matching regex, default.
  */
 #include "conn.h"
+#include "v2.h"
 #include "variables.h"
 
 static mg_http_addr_conf_t *addr_conf_for(mg_conf_t *cf, mg_array_t *addrs, mg_http_listen_t *l)
@@ -21,6 +22,8 @@ static mg_http_addr_conf_t *addr_conf_for(mg_conf_t *cf, mg_array_t *addrs, mg_h
     *(mg_http_addr_conf_t **)mg_array_push(addrs) = ac;
     return ac;
 }
+
+static int same_port(mg_http_listen_t *a, mg_http_listen_t *b);
 
 static mg_listening_t *new_listening(mg_conf_t *cf, mg_http_listen_t *l, mg_http_port_t *port)
 {
@@ -54,7 +57,12 @@ static mg_listening_t *new_listening(mg_conf_t *cf, mg_http_listen_t *l, mg_http
     ls->servers = port;
     mg_http_addr_conf_t **ac = port->addrs.elts;
     ls->pool_size = ac[port->addrs.nelts - 1]->default_server->connection_pool_size;
-    ls->pool_first = MG_HTTP_CONN_POOL_FIRST;
+    /* h2 may be spoken on a port where a listen says http2 or a server says "http2 on" */
+    int h2 = 0;
+    for (size_t i = 0; i < cmcf->listen.nelts; i++) {
+        h2 |= same_port(&all[i], l) && (all[i].http2 || mg_http_v2_srv_on(all[i].server));
+    }
+    ls->pool_first = mg_http_conn_pool_first(l->sockaddr.ss_family, h2);
     ls->handler = mg_http_init_connection;
     *(mg_listening_t **)mg_array_push(&cf->cycle->listening) = ls;
     return ls;

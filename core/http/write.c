@@ -609,10 +609,7 @@ static void stash(mg_request_t *r, mg_buf_t *stop)
             memmove(hold + used, b->pos, n); /* (the hold, when queued, comes first) */
             used += n;
         }
-        if (b == hc->scratch_buf) {
-            hc->scratch_buf = NULL;
-            hc->scratch_used = 0;
-        }
+        mg_http_file_reader_written(hc, b);
     }
     mg_buf_t *h = hc->hold_buf;
     memset(h, 0, sizeof(*h));
@@ -794,10 +791,7 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
                         }
                         left -= sz;
                         x->pos = x->last;
-                        if (x == hc->scratch_buf) {
-                            hc->scratch_buf = NULL;
-                            hc->scratch_used = 0;
-                        }
+                        mg_http_file_reader_written(hc, x);
                     }
                     if (x->last_buf) {
                         r->response_done = 1;
@@ -968,7 +962,8 @@ static int postponed(mg_request_t *r)
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     size_t size = 0;
     for (mg_buf_t *b = hc->out; b; b = b->next) {
-        if (b->flush || b->recycled || b->last_buf || b->in_file || b == hc->scratch_buf) {
+        if (b->flush || b->recycled || b->last_buf || b->in_file ||
+            mg_http_file_reader_holds(hc, b)) {
             return 0;
         }
         size += mg_buf_size(b);

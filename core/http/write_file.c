@@ -27,10 +27,18 @@ typedef struct {
 
 enum { AIO_IDLE, AIO_BUSY, AIO_DONE };
 
-/* The connection's thread task: one at a time; a task whose request ended meanwhile
- * (orphan) owns its descriptor and memory and frees them when it comes back */
-struct mg_http_aio_s {
-    mg_thread_task_t task;
+/* The connection's file reading while a request reads a file (hc->reader, taken at its first
+ * piece or read ahead, given back when the request ends, to the server's spare or freed: an
+ * idle connection holds none): the thread task, one at a time, and the scratch, aligned to
+ * scratch_align, in the same allocation after it. A reader whose request ended while its task was
+ * in a thread (orphan) owns its descriptor and frees itself when the task comes back. */
+struct mg_http_file_reader_s {
+    mg_thread_task_t task; /* first: the task's callbacks cast it back */
+    char *scratch;
+    size_t scratch_size;
+    size_t scratch_align;
+    size_t scratch_used;   /* bytes of it queued buffers point into */
+    mg_buf_t *scratch_buf; /* the last queued buffer that points into scratch, or NULL */
     mg_connection_t *c;
     int state;
     int readahead; /* sendfile: read ahead only */
@@ -39,8 +47,63 @@ struct mg_http_aio_s {
     ssize_t n;
     int err;
     unsigned orphan : 1;
-    char *orphan_mem; /* the scratch it reads into, when orphaned */
 };
+
+static void aio_handler(mg_thread_task_t *t);
+static void aio_done(mg_thread_task_t *t);
+
+/* A reader given back with a scratch up to this size waits in the server for the next request
+ * that reads a file (srv->h1_reader, one): a file response costs no malloc */
+#define READER_SPARE_MAX (64 * 1024)
+
+/* c's reader with a scratch of need bytes aligned to align at least (need 0: any, or none),
+ * unless queued buffers point into the one it has (plan finds it full then): the server's
+ * spare, or made; one made anew over a smaller scratch keeps what the old one held (no task
+ * is out: read_piece and preload return before while one is) */
+static mg_http_file_reader_t *reader_get(mg_connection_t *c, size_t need, size_t align)
+{
+    mg_http_conn_t *hc = c->data;
+    mg_http_file_reader_t *rd = hc->reader;
+    if (rd == NULL && c->server->h1_reader) {
+        rd = hc->reader = c->server->h1_reader;
+        c->server->h1_reader = NULL;
+        rd->c = c;
+    }
+    if (rd && (need == 0 || rd->scratch_used ||
+               (rd->scratch_size >= need && rd->scratch_align % align == 0))) {
+        return rd;
+    }
+    mg_http_file_reader_t *n = mg_alloc(sizeof(*n) + (need ? need + align : 0));
+    if (rd) {
+        *n = *rd;
+        free(rd);
+    } else {
+        memset(n, 0, sizeof(*n));
+        n->c = c;
+        n->task.handler = aio_handler;
+        n->task.done = aio_done;
+    }
+    /* O_DIRECT reads want an aligned address too */
+    char *mem = (char *)(n + 1);
+    n->scratch = need ? mem + (align - (uintptr_t)mem % align) % align : NULL;
+    n->scratch_size = need;
+    n->scratch_align = need ? align : 0;
+    hc->reader = n;
+    return n;
+}
+
+void mg_http_file_reader_written_slow(mg_http_conn_t *hc, const mg_buf_t *b)
+{
+    if (b == hc->reader->scratch_buf) {
+        hc->reader->scratch_buf = NULL;
+        hc->reader->scratch_used = 0;
+    }
+}
+
+int mg_http_file_reader_holds_slow(const mg_http_conn_t *hc, const mg_buf_t *b)
+{
+    return b == hc->reader->scratch_buf;
+}
 
 static size_t round_up(size_t n, size_t align)
 {
@@ -51,8 +114,9 @@ static size_t round_up(size_t n, size_t align)
 
 /* Where the next piece of fb goes and what to read; 0 when the scratch is full of bytes not
  * written yet */
-static int plan(mg_http_conn_t *hc, mg_http_loc_conf_t *clcf, mg_buf_t *fb, piece_t *p)
+static int plan(mg_connection_t *c, mg_http_loc_conf_t *clcf, mg_buf_t *fb, piece_t *p)
 {
+    mg_http_conn_t *hc = c->data;
     size_t align = fb->directio ? (size_t)mg_max(clcf->directio_alignment, 1) : 1;
     size_t piece = clcf->output_buffers_size;
     if (hc->piece_max && hc->piece_max < piece) {
@@ -66,24 +130,17 @@ static int plan(mg_http_conn_t *hc, mg_http_loc_conf_t *clcf, mg_buf_t *fb, piec
     size_t slack = align > 1 ? 2 * align : 0;
     size_t need = mg_min((piece + slack) * (size_t)clcf->output_buffers_num,
                          round_up(skip + left, align) + slack);
-    if (hc->scratch_used == 0 && (hc->scratch_size < need || hc->scratch_align % align)) {
-        /* a small file gets a small scratch; a larger one later gets a new one (the old one
-         * is free: nothing queued points into it) */
-        free(hc->scratch_mem);
-        /* O_DIRECT reads want an aligned address too */
-        hc->scratch_mem = mg_alloc(need + align);
-        hc->scratch = hc->scratch_mem + (align - (uintptr_t)hc->scratch_mem % align) % align;
-        hc->scratch_size = need;
-        hc->scratch_align = align;
-    }
-    size_t at = round_up(hc->scratch_used, align);
-    if (hc->scratch_align % align || at + len > hc->scratch_size) {
+    /* a small file gets a small scratch; a larger one later gets a new one (the old one is
+     * free: nothing queued points into it) */
+    mg_http_file_reader_t *rd = reader_get(c, need, align);
+    size_t at = round_up(rd->scratch_used, align);
+    if (rd->scratch_align % align || at + len > rd->scratch_size) {
         return 0;
     }
     p->fd = fb->directio ? fb->dio_fd : fb->fd;
     p->off = start;
     p->len = len;
-    p->dst = hc->scratch + at;
+    p->dst = rd->scratch + at;
     p->skip = skip;
     p->limit = want;
     return 1;
@@ -108,8 +165,9 @@ static mg_buf_t *piece_in(mg_request_t *r, mg_buf_t **link, piece_t *p, ssize_t 
     fb->file_pos += (off_t)got;
     m->next = fb;
     *link = m;
-    hc->scratch_used = (size_t)(p->dst - hc->scratch) + p->skip + got;
-    hc->scratch_buf = m;
+    mg_http_file_reader_t *rd = hc->reader;
+    rd->scratch_used = (size_t)(p->dst - rd->scratch) + p->skip + got;
+    rd->scratch_buf = m;
     return m;
 }
 
@@ -117,7 +175,7 @@ static mg_buf_t *piece_in(mg_request_t *r, mg_buf_t **link, piece_t *p, ssize_t 
 
 static void aio_handler(mg_thread_task_t *t)
 {
-    mg_http_aio_t *a = (mg_http_aio_t *)t;
+    mg_http_file_reader_t *a = (mg_http_file_reader_t *)t;
     if (a->readahead) {
         a->n = readahead(a->p.fd, a->p.off, a->p.len) == 0 ? (ssize_t)a->p.len : -1;
     } else {
@@ -131,11 +189,10 @@ static void aio_handler(mg_thread_task_t *t)
 /* back in the loop: the writer takes the result where it asked for it */
 static void aio_done(mg_thread_task_t *t)
 {
-    mg_http_aio_t *a = (mg_http_aio_t *)t;
+    mg_http_file_reader_t *a = (mg_http_file_reader_t *)t;
     close(a->p.fd);
     a->p.fd = -1;
     if (a->orphan) {
-        free(a->orphan_mem);
         free(a);
         return;
     }
@@ -177,13 +234,7 @@ static mg_int_t aio_post(mg_request_t *r, mg_http_loc_conf_t *clcf, mg_buf_t *fb
     if (tp == NULL) {
         return MG_ERROR;
     }
-    if (hc->aio == NULL) {
-        hc->aio = mg_calloc(sizeof(mg_http_aio_t));
-        hc->aio->c = r->connection;
-        hc->aio->task.handler = aio_handler;
-        hc->aio->task.done = aio_done;
-    }
-    mg_http_aio_t *a = hc->aio;
+    mg_http_file_reader_t *a = reader_get(r->connection, 0, 1);
     a->p = *p;
     /* a descriptor of its own: the request may end, and its file be closed, meanwhile */
     a->p.fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
@@ -210,7 +261,7 @@ mg_buf_t *mg_http_read_piece(mg_request_t *r, mg_buf_t **link)
     mg_http_conn_t *hc = r->hc;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     mg_buf_t *fb = *link;
-    mg_http_aio_t *a = hc->aio;
+    mg_http_file_reader_t *a = hc->reader;
     if (a && a->state == AIO_BUSY) {
         return MG_HTTP_PIECE_PENDING;
     }
@@ -221,7 +272,7 @@ mg_buf_t *mg_http_read_piece(mg_request_t *r, mg_buf_t **link)
         }
     }
     piece_t p;
-    if (!plan(hc, clcf, fb, &p)) {
+    if (!plan(r->connection, clcf, fb, &p)) {
         return fb;
     }
     if (clcf->aio != MG_HTTP_AIO_OFF) {
@@ -241,7 +292,7 @@ mg_int_t mg_http_preload(mg_request_t *r, mg_buf_t *b, size_t len)
     if (clcf->aio == MG_HTTP_AIO_OFF) {
         return MG_OK;
     }
-    mg_http_aio_t *a = hc->aio;
+    mg_http_file_reader_t *a = hc->reader;
     if (a && a->state == AIO_BUSY) {
         return MG_AGAIN;
     }
@@ -257,22 +308,27 @@ mg_int_t mg_http_preload(mg_request_t *r, mg_buf_t *b, size_t len)
 
 void mg_http_file_reader_reset(mg_http_conn_t *hc)
 {
-    mg_http_aio_t *a = hc->aio;
-    hc->aio = NULL;
+    mg_http_file_reader_t *a = hc->reader;
+    hc->reader = NULL;
     hc->aio_busy = 0;
-    if (a && a->state == AIO_BUSY) {
-        /* the thread still writes into the scratch: the task frees it when it is back */
+    if (a == NULL) {
+        return;
+    }
+    if (a->state == AIO_BUSY) {
+        /* the thread still writes into the scratch: the task frees the reader when it is back */
         a->orphan = 1;
-        a->orphan_mem = hc->scratch_mem;
-        hc->scratch_mem = NULL;
+        return;
+    }
+    mg_server_t *srv = a->c->server;
+    if (srv->h1_reader == NULL && a->scratch_size <= READER_SPARE_MAX) {
+        a->c = NULL;
+        a->state = AIO_IDLE;
+        a->readahead = 0;
+        a->fb = NULL;
+        a->scratch_used = 0;
+        a->scratch_buf = NULL;
+        srv->h1_reader = a;
     } else {
         free(a);
     }
-    free(hc->scratch_mem);
-    hc->scratch_mem = NULL;
-    hc->scratch = NULL;
-    hc->scratch_size = 0;
-    hc->scratch_used = 0;
-    hc->scratch_align = 0;
-    hc->scratch_buf = NULL;
 }

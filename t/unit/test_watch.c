@@ -142,7 +142,7 @@ int main(void)
     pair(sv);
     mg_watch_t e;
     probe_t r = {.fd = sv[0], .w = &e};
-    ok(mg_watch_init_et(&e, base, sv[0], 0), "an embedded edge-triggered watch");
+    ok(mg_watch_init_et(&e, base, sv[0]), "an embedded edge-triggered watch");
     mg_watch_read(&e, on_event, &r);
     (void)!write(sv[1], "12345678", 8);
     turn(base);
