@@ -21,6 +21,11 @@ mg_pool_t *mg_pool_create(size_t block_size);
 #define MG_POOL_HEADER 56
 mg_pool_t *mg_pool_create_sized(size_t first, size_t block_size);
 void mg_pool_destroy(mg_pool_t *pool);
+/* Run the cleanups and free every block but the first: the pool as mg_pool_create_sized left
+ * it, for a next owner that asks for the same sizes (mg_pool_fits), without a malloc. */
+void mg_pool_reset(mg_pool_t *pool);
+/* Whether mg_pool_create_sized(first, block_size) would have made a pool of this one's sizes. */
+int mg_pool_fits(const mg_pool_t *pool, size_t first, size_t block_size);
 /* Run the cleanups now, the memory staying until mg_pool_destroy: for an owner that lives in
  * its own pool (a connection) and has more to release after them. */
 void mg_pool_run_cleanups(mg_pool_t *pool);

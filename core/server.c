@@ -399,6 +399,8 @@ void mg_server_buffers_free(mg_server_t *srv)
     while (srv->h1_nheads) {
         free(srv->h1_heads[--srv->h1_nheads]);
     }
+    mg_pool_destroy(srv->spare_request_pool);
+    srv->spare_request_pool = NULL;
 }
 
 void mg_server_hook_del(mg_server_hook_t *hook)

@@ -86,6 +86,8 @@ struct mg_server_s {
     } h1_bufs[MG_SERVER_H1_SPARE];
     void *h1_heads[MG_SERVER_H1_SPARE];
     unsigned h1_nbufs, h1_nheads;
+    /* the last freed request's pool, reset, for the next request (http/request.c) */
+    mg_pool_t *spare_request_pool;
     /* TLS connections' gathering buffer (core/ssl.c: it holds nothing across calls), the
      * largest ssl_buffer_size asked for */
     char *ssl_wbuf;
