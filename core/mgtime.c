@@ -19,12 +19,38 @@ static char *two_digits(char *p, int v)
     return p;
 }
 
+/* The UTC fields mg_time_http prints, by arithmetic: glibc's gmtime_r goes through its time
+ * zone code under a lock, ~300 instructions per call (a third of the rest of a small static
+ * response's cost). Days since the epoch to a date counted in 400-year eras from March 1st of
+ * year 0, so that leap days fall at the end of a year (H. Hinnant's civil_from_days). */
+static void utc_fields(time_t t, struct tm *tm)
+{
+    int64_t days = t / 86400, secs = t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    tm->tm_hour = (int)(secs / 3600);
+    tm->tm_min = (int)(secs / 60 % 60);
+    tm->tm_sec = (int)(secs % 60);
+    tm->tm_wday = (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday */
+    int64_t z = days + 719468;                /* days since 0000-03-01 */
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                    /* March is 0 */
+    tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm->tm_mon = (int)(mp < 10 ? mp + 2 : mp - 10);
+    tm->tm_year = (int)(yoe + era * 400 + (tm->tm_mon < 2) - 1900);
+}
+
 /* "Thu, 18 Nov 2010 11:27:35 GMT" by hand: a file's Last-Modified is formatted per response,
  * and snprintf cost more than the rest of a small static response's header */
 void mg_time_http(char *buf, time_t t)
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
+    utc_fields(t, &tm);
     int year = tm.tm_year + 1900;
     if (year < 1000 || year > 9999) {
         snprintf(buf, 32, "%s, %02d %s %4d %02d:%02d:%02d GMT", week[tm.tm_wday], tm.tm_mday,

@@ -138,6 +138,13 @@ void mg_pool_destroy(mg_pool_t *pool)
     free(pool);
 }
 
+int mg_pool_fits(const mg_pool_t *pool, size_t first, size_t block_size)
+{
+    block_size = mg_max(block_size, 256);
+    return pool->block_size == block_size && (size_t)(pool->first.end - (const char *)pool) ==
+                                                 mg_max(sizeof(mg_pool_t) + first, block_size);
+}
+
 static void *pool_alloc_large(mg_pool_t *pool, size_t size)
 {
     pool_large_t *l = mg_alloc(sizeof(pool_large_t) + POOL_ALIGN + size);

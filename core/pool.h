@@ -24,10 +24,13 @@ void mg_pool_destroy(mg_pool_t *pool);
 /* Run the cleanups now, the memory staying until mg_pool_destroy: for an owner that lives in
  * its own pool (a connection) and has more to release after them. */
 void mg_pool_run_cleanups(mg_pool_t *pool);
-/* Run the cleanups and free all but the first block, which is emptied: the pool is as new, for
- * an owner that keeps spares (HTTP/2's stream pools) instead of a free and a malloc. Returns
- * the first block's size, what mg_pool_create was asked for. */
+/* Run the cleanups and free all but the first block, which is emptied: the pool is as
+ * mg_pool_create_sized left it, for an owner that keeps spares (HTTP/2's stream pools, the
+ * server's spare request pool, mg_pool_fits) instead of a free and a malloc. Returns the first
+ * block's size, what mg_pool_create was asked for. */
 size_t mg_pool_reset(mg_pool_t *pool);
+/* Whether mg_pool_create_sized(first, block_size) would have made a pool of this one's sizes. */
+int mg_pool_fits(const mg_pool_t *pool, size_t first, size_t block_size);
 
 void *mg_palloc(mg_pool_t *pool, size_t size);  /* aligned */
 void *mg_pnalloc(mg_pool_t *pool, size_t size); /* unaligned, for strings */

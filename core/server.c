@@ -404,6 +404,8 @@ void mg_server_buffers_free(mg_server_t *srv)
     }
     free(srv->h1_reader);
     srv->h1_reader = NULL;
+    mg_pool_destroy(srv->spare_request_pool);
+    srv->spare_request_pool = NULL;
 }
 
 void mg_server_hook_del(mg_server_hook_t *hook)

@@ -99,6 +99,8 @@ struct mg_server_s {
      * the next one that reads a file: connections hold none between requests, and a file
      * response costs no malloc */
     void *h1_reader;
+    /* the last freed request's pool, reset, for the next request (http/request.c) */
+    mg_pool_t *spare_request_pool;
     /* TLS connections' gathering buffer (core/ssl.c: it holds nothing across calls), the
      * largest ssl_buffer_size asked for */
     char *ssl_wbuf;

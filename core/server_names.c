@@ -281,6 +281,13 @@ mg_int_t mg_server_name_validate(mg_pool_t *pool, mg_str_t in, mg_str_t *out)
     return MG_OK;
 }
 
+/* the bytes mg_server_name_check passes over without a look: not '.', ':', '[', ']', '/', a
+ * control byte, space or DEL (a switch per byte cost ~20 instructions, a Host "bench" 99) */
+static const unsigned char name_plain[256] = {
+    [0x21 ... 0x2d] = 1, [0x30 ... 0x39] = 1, [0x3b ... 0x5a] = 1,
+    ['\\'] = 1,          [0x5e ... 0x7e] = 1, [0x80 ... 0xff] = 1,
+};
+
 size_t mg_server_name_check(mg_str_t in)
 {
     /* as nginx: the name ends at a ':' outside brackets or after a literal's ']', but the
@@ -291,6 +298,9 @@ size_t mg_server_name_check(mg_str_t in)
     enum { usual, literal, rest } state = usual;
     for (size_t i = 0; i < in.len; i++) {
         unsigned char ch = (unsigned char)in.data[i];
+        if (name_plain[ch]) {
+            continue;
+        }
         switch (ch) {
         case '.':
             if (dot_pos == (int)i - 1) {

@@ -247,10 +247,14 @@ static mg_int_t charset_header_filter(mg_request_t *r)
     mg_int_t charset;
     if (r->parent == NULL) {
         charset = destination(r, mcf, &dst);
-        cs_ctx_t *ctx = get_ctx(r);
-        ctx->charset = charset;
-        ctx->name = dst;
-        ctx->declined = charset == MG_DECLINED || charset == MG_ERROR;
+        int declined = charset == MG_DECLINED || charset == MG_ERROR;
+        /* a subrequest takes no context as declined: most responses allocate none */
+        cs_ctx_t *ctx = declined ? mg_http_get_ctx(r, mg_charset_module) : get_ctx(r);
+        if (ctx) {
+            ctx->charset = charset;
+            ctx->name = dst;
+            ctx->declined = declined;
+        }
     } else {
         /* a subrequest's body goes into its main request's charset */
         cs_ctx_t *mctx = mg_http_get_ctx(r->main, mg_charset_module);

@@ -88,8 +88,11 @@ static int etag_matches(mg_request_t *r, mg_table_elt_t *h, int weak)
 static mg_int_t not_modified_filter(mg_request_t *r)
 {
     mg_http_headers_in_t *hi = &r->headers_in;
-    if (r->headers_out.status != MG_HTTP_OK || r->parent || mg_upstream_responds(r) ||
-        (!hi->if_unmodified_since && !hi->if_match && !hi->if_modified_since && !hi->if_none_match)) {
+    /* the request's validators first: most requests have none, and mg_upstream_responds asks
+     * each upstream module for its exchange (~100 instructions) */
+    if ((!hi->if_unmodified_since && !hi->if_match && !hi->if_modified_since &&
+         !hi->if_none_match) ||
+        r->headers_out.status != MG_HTTP_OK || r->parent || mg_upstream_responds(r)) {
         return next_header_filter(r);
     }
     if (hi->if_unmodified_since && !unmodified_since(r)) {

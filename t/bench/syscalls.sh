@@ -12,16 +12,19 @@
 # upstream connection per request (proxy-new: no upstream keepalive), and when Debian's Lua module
 # for nginx is there content_by_lua hello and a cosocket round trip to the upstream with
 # setkeepalive (run.sh's "lua cosocket" case); https-return is "return 200" over TLS (ECDSA P-256,
-# TLS 1.3, the client IO::Socket::SSL; its one handshake is counted, spread over the N requests).
+# TLS 1.3, the client IO::Socket::SSL; its one handshake is counted, spread over the N requests);
+# gzip-16k is a 16 KiB text file sent gzipped (gzip_comp_level 1, both servers' default; the client
+# asks with Accept-Encoding: gzip; the answer is chunked).
 # Then (INSTR=1, with valgrind) each server's user-space
 # instructions per request for the same cases, under callgrind over INSTR_REQUESTS requests.
-# Writes t/bench/syscalls-results-<date>.txt.
+# Writes t/bench/syscalls-results-<date>.txt (OUT=FILE: there instead); CG_KEEP=DIR keeps the
+# callgrind profiles there (DIR/NAME-CASE.cg.out, for callgrind_annotate).
 #
 #   t/bench/syscalls.sh   (ONLY=REGEX N=2000 SERVER_CPUS=0 CLIENT_CPUS=1 NGINX=/usr/sbin/nginx INSTR=1
-#                          INSTR_REQUESTS=1000)
+#                          INSTR_REQUESTS=1000 OUT=FILE CG_KEEP=DIR)
 
 . "$(dirname "$0")/lib.sh"
-OUT=$ROOT/t/bench/syscalls-results-$(date +%Y%m%d-%H%M%S).txt
+OUT=${OUT:-$ROOT/t/bench/syscalls-results-$(date +%Y%m%d-%H%M%S).txt}
 N=${N:-2000}
 SERVER_CPUS=${SERVER_CPUS:-0}
 CLIENT_CPUS=${CLIENT_CPUS:-1}
@@ -43,6 +46,7 @@ LUA=no
 mkdir -p "$WORK/html"
 head -c 1024 /dev/urandom >"$WORK/html/1k.bin"
 head -c 65536 /dev/urandom >"$WORK/html/64k.bin"
+perl -e 'my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox jumps over the lazy dog\n" while length $s < 16384; print substr($s, 0, 16384)' >"$WORK/html/16k.txt"
 
 UP_PORT=$(free_port)
 mkdir -p "$WORK/upstream/logs" "$WORK/upstream/conf"
@@ -103,6 +107,12 @@ http {
         }
         location = /proxy-new { proxy_pass http://127.0.0.1:$UP_PORT/; }
         location /static/ { alias $WORK/html/; }
+        location /gzip/ {
+            alias $WORK/html/;
+            default_type text/plain;
+            gzip on;
+            gzip_types text/plain;
+        }
         $lua
     }
     server {
@@ -117,7 +127,8 @@ EOF
 
 # client PORT PATH COUNT [BODY-BYTES [tls|hdrs]]: COUNT requests on one keepalive connection, each
 # answer read whole (Content-Length or chunked) before the next is sent; prints the 200s it got.
-# hdrs: the request carries a browser's ten header lines (User-Agent, Accept, Cookie...), not Host alone
+# hdrs: the request carries a browser's ten header lines (User-Agent, Accept, Cookie...), not Host alone;
+# gzip: it carries Accept-Encoding: gzip
 client() {
     taskset -c "$CLIENT_CPUS" perl -MIO::Socket::INET -MIO::Socket::SSL -e '
         my ($port, $path, $n, $blen, $opt) = @ARGV;
@@ -128,6 +139,7 @@ client() {
         my $body = "x" x $blen;
         my $req = ($blen ? "POST" : "GET") . " $path HTTP/1.1\r\nHost: bench\r\n"
             . ($blen ? "Content-Length: $blen\r\n" : "")
+            . (($opt // "") eq "gzip" ? "Accept-Encoding: gzip\r\n" : "")
             . (($opt // "") eq "hdrs" ? "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
                 . "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
                 . "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
@@ -215,7 +227,7 @@ CASES=("return|/return|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.b
        "proxy-get|/proxy|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
        "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
-CASES+=("https-return|/return|0|tls")
+CASES+=("https-return|/return|0|tls" "gzip-16k|/gzip/16k.txt|0|gzip")
 if [ -n "${ONLY:-}" ]; then # ONLY=REGEX: the cases whose name matches
     KEEP=()
     for c in "${CASES[@]}"; do [[ ${c%%|*} =~ $ONLY ]] && KEEP+=("$c"); done
@@ -259,6 +271,7 @@ instr_cases() { # binary name -> one "Ir/request" per case
         callgrind_control -d "$CG_PID" >/dev/null 2>&1
         k=$((k + 1))
         awk -v n="$n" '/^(summary|totals):/ { printf "%d\n", $2 / n; exit }' "$dir/cg.out.$k"
+        [ -n "${CG_KEEP:-}" ] && mkdir -p "$CG_KEEP" && cp "$dir/cg.out.$k" "$CG_KEEP/$2-${c%%|*}.cg.out"
     done
     kill "$CG_PID" 2>/dev/null
     wait "$CG_PID" 2>/dev/null

@@ -1,11 +1,12 @@
 /*
  * Unit tests for the hand-written formatters that replaced printf on the response path:
  * mg_put_uint, mg_put_hex and mg_put_uint3 (core/str.c) against printf's output, and mg_time_http
- * (core/mgtime.c) against strftime's RFC 1123 date for every month, weekday, leap days and
- * the years printf still formats (before 1000, after 9999); mg_sockaddr_text's IPv4 text
- * (core/listen.c, by hand) against inet_ntop, with and without the port, and a buffer too
- * small for the fast path. mg_strlow (eight bytes at a time) against the byte-by-byte rule for
- * every byte value at every alignment and length, and mg_strlcasestrn's matches.
+ * (core/mgtime.c) against strftime's RFC 1123 date for every month, weekday, leap days, each
+ * day from 1751 to 2189 and the years printf still formats (before 1000, after 9999);
+ * mg_sockaddr_text's IPv4 text (core/listen.c, by hand) against inet_ntop, with and without the
+ * port, and a buffer too small for the fast path. mg_strlow (eight bytes at a time) against the
+ * byte-by-byte rule for every byte value at every alignment and length, and mg_strlcasestrn's
+ * matches.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -70,6 +71,22 @@ static void test_http_time(void)
         mg_time_http(got, t);
         is_str(got, want, "mg_time_http month %d", m + 1);
     }
+    /* every day from 1751 to 2189 (1800, 1900 and 2100 not leap years, 2000 one), each at
+     * another second of its day: the fields are moongate's own arithmetic, not gmtime_r's */
+    int differ = 0;
+    for (int64_t d = -80000; d <= 80000; d++) {
+        time_t t = (time_t)(d * 86400 + (d * 7919 % 86400 + 86400) % 86400);
+        char got[32], want[64];
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        mg_time_http(got, t);
+        if (strcmp(got, want) != 0 && differ++ < 3) {
+            printf("# mg_time_http(%lld): \"%s\", strftime: \"%s\"\n", (long long)t, got, want);
+        }
+    }
+    ok(differ == 0, "mg_time_http as strftime for 160001 days around the epoch (%d differ)",
+       differ);
     char got[32];
     mg_time_http(got, (time_t)-62135596800LL + 86400 * 366); /* year 2 */
     is_str(got, "Wed, 02 Jan    2 00:00:00 GMT", "a year before 1000 as printf's %%4d");

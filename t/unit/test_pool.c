@@ -2,7 +2,8 @@
  * Unit tests for core/pool.c: a pool made with a larger first block (the request pool's)
  * serves from it, a buffer of the block size included, before it chains blocks of
  * block_size; what is too big for a fresh block goes to the large list once the current
- * block has no room for it.
+ * block has no room for it. mg_pool_reset gives back all but the first block and runs the
+ * cleanups, mg_pool_fits compares a pool's sizes (the server's spare request pool).
  */
 #include "../../core/pool.c"
 
@@ -24,6 +25,11 @@ static int nlarge(mg_pool_t *p)
         n++;
     }
     return n;
+}
+
+static void count_cleanup(void *data)
+{
+    (*(int *)data)++;
 }
 
 static int in_first(mg_pool_t *p, const void *q)
@@ -74,6 +80,31 @@ int main(void)
     /* a larger first block holds `first` bytes of data after its header */
     p = mg_pool_create_sized(2000, 1024);
     ok(p->first.end - (char *)(p + 1) == 2000, "the first block holds first bytes of data");
+    mg_pool_destroy(p);
+
+    /* mg_pool_reset: the cleanups run, the chained blocks and the large list go, the first
+     * block serves from its start again; mg_pool_fits tells the sizes it was made with */
+    p = mg_pool_create_sized(16384, 4096);
+    int ran = 0;
+    char *first = mg_palloc(p, 16);
+    mg_pool_cleanup_add(p, count_cleanup, &ran);
+    mg_palloc(p, 16000);
+    mg_palloc(p, 3000);   /* a second block */
+    mg_palloc(p, 100000); /* large */
+    mg_pool_reset(p);
+    is_int(ran, 1, "reset runs the cleanups");
+    is_int(nblocks(p), 1, "reset leaves the first block alone");
+    is_int(nlarge(p), 0, "reset frees the large list");
+    ok(mg_palloc(p, 16) == first, "the first block serves from its start again");
+    mg_pool_destroy(p);
+    is_int(ran, 1, "a cleanup runs once, not again at the destroy after a reset");
+    ok(mg_pool_fits(p = mg_pool_create_sized(16384, 4096), 16384, 4096),
+       "a pool fits the sizes it was made with");
+    ok(!mg_pool_fits(p, 16384, 8192) && !mg_pool_fits(p, 8192, 4096),
+       "and no other block size or first size");
+    mg_pool_destroy(p);
+    ok(mg_pool_fits(p = mg_pool_create_sized(100, 100), 100, 100),
+       "the same after the sizes were rounded up (256 at least)");
     mg_pool_destroy(p);
     return done_testing();
 }

@@ -1,7 +1,9 @@
 /*
  * Unit tests for core/server_names.c, the table http{} and stream{} choose a server with: the
  * order nginx documents (exact, longest "*.x", longest "x.*"), ".x" as x and *.x, the names
- * refused ("..", a star elsewhere) and the conflicts left out with nginx's warning.
+ * refused ("..", a star elsewhere) and the conflicts left out with nginx's warning; and
+ * mg_server_name_check (a Host's check and its name's length) against the byte-by-byte rule it
+ * had before its table of plain bytes, for each byte in each place and 300,000 random names.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -144,11 +146,83 @@ static void test_first(void)
     is_strn(f.data, f.len, "", "no name: \"\"");
 }
 
+/* mg_server_name_check's rule one byte at a time, as it was written before its table */
+static size_t name_check_by_byte(mg_str_t in)
+{
+    size_t host_len = in.len;
+    int dot_pos = -2;
+    enum { usual, literal, rest } state = usual;
+    for (size_t i = 0; i < in.len; i++) {
+        unsigned char ch = (unsigned char)in.data[i];
+        if (ch == '.') {
+            if (dot_pos == (int)i - 1) {
+                return 0;
+            }
+            dot_pos = (int)i;
+        } else if (ch == ':') {
+            if (state == usual) {
+                host_len = i;
+                state = rest;
+            }
+        } else if (ch == '[') {
+            if (i == 0) {
+                state = literal;
+            }
+        } else if (ch == ']') {
+            if (state == literal) {
+                host_len = i + 1;
+                state = rest;
+            }
+        } else if (ch == '/' || ch == '\0' || ch <= 0x20 || ch == 0x7f) {
+            return 0;
+        }
+    }
+    if (host_len && in.data[host_len - 1] == '.') {
+        host_len--;
+    }
+    return host_len;
+}
+
+static void test_name_check(void)
+{
+    static const char *const around[][2] = {{"a", "c"}, {"", "x"},   {"x", ""},       {"[", "]"},
+                                            {"x:", ""}, {"a.b", ""}, {"[::1", "]:8"}, {".", "."}};
+    int differ = 0, n = 0;
+    for (int b = 0; b < 256; b++) {
+        for (size_t k = 0; k < sizeof(around) / sizeof(around[0]); k++, n++) {
+            char buf[32];
+            size_t l1 = strlen(around[k][0]), l2 = strlen(around[k][1]);
+            memcpy(buf, around[k][0], l1);
+            buf[l1] = (char)b;
+            memcpy(buf + l1 + 1, around[k][1], l2);
+            mg_str_t in = {l1 + 1 + l2, buf};
+            differ += mg_server_name_check(in) != name_check_by_byte(in);
+        }
+    }
+    static const char alphabet[] = {'a', '.',  ':',        '[',  ']', '/', '\0',
+                                    ' ', 0x7f, (char)0x80, '\\', '1', '-', 0x1f};
+    unsigned seed = 16;
+    for (int i = 0; i < 300000; i++, n++) {
+        char buf[16];
+        seed = seed * 1103515245u + 12345u;
+        size_t len = (seed >> 16) % 13;
+        for (size_t j = 0; j < len; j++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[j] = alphabet[(seed >> 16) % sizeof(alphabet)];
+        }
+        mg_str_t in = {len, buf};
+        differ += mg_server_name_check(in) != name_check_by_byte(in);
+    }
+    ok(differ == 0, "mg_server_name_check as the byte-by-byte rule for %d names (%d differ)", n,
+       differ);
+}
+
 int main(void)
 {
     setup();
     test_order();
     test_refused_and_conflicts();
     test_first();
+    test_name_check();
     return done_testing();
 }
