@@ -1618,6 +1618,9 @@ static void handshaked(mg_connection_t *c)
     c->write_handler = NULL; /* the writer sets its own when it waits */
     mg_conn_timer_del(c);
     mg_http_conn_t *hc = c->data;
+    /* the server SNI chose, as nginx's conf_ctx */
+    mg_http_loc_conf_t *clcf = hc->srv->ctx->loc_conf[mg_http_core_module.index];
+    mg_http_tcp_nodelay(c, clcf->tcp_nodelay);
     const unsigned char *proto;
     unsigned int plen;
     SSL_get0_alpn_selected(c->ssl->ssl, &proto, &plen);
