@@ -6,6 +6,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateProc;
+use Test::MoongateBackend;
 use Test::Moongate::Certs;
 use Test::More;
 use IO::Socket::INET;
@@ -61,6 +62,7 @@ sub read_head {
     return $buf;
 }
 
+backend(ws => 'websocket');
 my $bport = Test::Moongate::find_free_port();
 my $tport = Test::Moongate::find_free_port();
 my $big = 'x' x 4000;
@@ -77,6 +79,9 @@ my $s = Test::MoongateProc->new(name => 'nodelay', workers => 1,
             . "        location /small { return 200 \"ok\"; }\n"
             . "        location /off { tcp_nodelay off; return 200 \"ok\"; }\n"
             . "        location /unbuffered { proxy_buffering off; proxy_pass http://127.0.0.1:$bport/; }\n"
+            . "        location /ws { proxy_http_version 1.1; proxy_set_header Upgrade \$http_upgrade;\n"
+            . "            proxy_set_header Connection upgrade;\n"
+            . "            proxy_pass http://127.0.0.1:$Test::MoongateBackend::Port{ws}; }\n"
             . "        location /buffered { limit_rate_after 1k; limit_rate 1;\n"
             . "                             proxy_pass http://127.0.0.1:$bport/fast; }\n");
 ok($s->start, 'started') or BAIL_OUT('no server');
@@ -135,6 +140,14 @@ sub plain {
     print $c "GET /buffered HTTP/1.0\r\n\r\n";
     like(read_head($c), qr{^HTTP/1\.1 200}, 'buffered: the head came');
     is(nodelay_of($wpid, $port, $c->sockport), 0, 'buffered proxying, closing: none');
+}
+
+# a 101 tunnel: the client's connection has it
+{
+    my $c = plain();
+    print $c "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    like(read_head($c), qr{^HTTP/1\.1 101}, 'upgrade: 101 came');
+    ok(wait_for(sub { nodelay_of($wpid, $port, $c->sockport) == 1 }, 5), '101 tunnel: TCP_NODELAY');
 }
 
 # TLS: from the handshake on, also for a connection that closes after its response
