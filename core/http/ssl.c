@@ -1551,7 +1551,8 @@ static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 }
 
 /* ALPN: "h2" where the address or the server SNI chose has HTTP/2 (core/http/v2.c), else
- * "http/1.1"; a client offering neither is refused, as nginx >= 1.21.4. */
+ * HTTP/1 by any of its three names, as nginx's list (curl --http1.0 offers "http/1.0" alone); a
+ * client offering none of them is refused, as nginx >= 1.21.4. */
 static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                          const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -1559,7 +1560,9 @@ static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *out
     mg_connection_t *c = SSL_get_app_data(ssl);
     mg_http_conn_t *hc = c->data;
     int h2 = mg_http_v2_enabled(hc, hc->srv); /* (SNI has chosen it by now) */
-    static const unsigned char with_h2[] = "\x02h2\x08http/1.1", without[] = "\x08http/1.1";
+#define H1_ALPN "\x08http/1.1\x08http/1.0\x08http/0.9"
+    static const unsigned char with_h2[] = "\x02h2" H1_ALPN, without[] = H1_ALPN;
+#undef H1_ALPN
     const unsigned char *ours = h2 ? with_h2 : without;
     unsigned int ourlen = h2 ? sizeof(with_h2) - 1 : sizeof(without) - 1;
     if (SSL_select_next_proto((unsigned char **)out, outlen, ours, ourlen, in, inlen) !=
