@@ -206,3 +206,18 @@ print(c.streams[b].status, c.streams[b].body)
 --- h2_out
 200 b'len=5 body=hello\n'
 200 b'len=6 body=world!\n'
+
+
+
+=== TEST 13: TLS: ALPN "http/1.0" (curl --http1.0 offers it alone) and "http/0.9" are HTTP/1 too, as in nginx's list
+--- ssl
+--- config
+    location /t { return 200 "$server_protocol\n"; }
+--- h2_cmd
+curl -sk --http1.0 https://127.0.0.1:$TEST_NGINX_SERVER_PORT/t; printf "GET /t HTTP/1.0\r\n\r\n" | timeout 10 openssl s_client -connect 127.0.0.1:$TEST_NGINX_SERVER_PORT -alpn http/1.0 -ign_eof 2>&1 | grep -e "^ALPN protocol" -e "^HTTP/1.0"; printf "GET /t HTTP/1.0\r\n\r\n" | timeout 10 openssl s_client -connect 127.0.0.1:$TEST_NGINX_SERVER_PORT -alpn http/0.9 -ign_eof 2>&1 | grep -e "^ALPN protocol" -e "^HTTP/1.0"
+--- h2_out
+HTTP/1.0
+ALPN protocol: http/1.0
+HTTP/1.0
+ALPN protocol: http/0.9
+HTTP/1.0

@@ -136,9 +136,15 @@ typedef struct {
     unsigned lingering : 1;
     unsigned body_left : 1; /* an unread request body to discard before the next head */
     unsigned reset : 1;     /* timed out, and reset_timedout_connection: close with an RST */
+    unsigned tcp_nodelay : 1;
     mg_msec_t keepalive_timeout, lingering_timeout, lingering_time;
 } mg_http_conn_next_t;
 void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next);
+/* TCP_NODELAY, once per connection, where the tcp_nodelay flag `on` is; at nginx's moments: a
+ * connection going keepalive, a TLS one after its handshake, unbuffered proxying, a 101 tunnel.
+ * Not at every response: a closing connection's tail leaves with the FIN without it, and the
+ * setsockopt is one system call of the ~13 a plain HTTP/1.0 connection costs. */
+void mg_http_tcp_nodelay(mg_connection_t *c, int on);
 void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next);
 /* Close c lingering (read and drop the client's bytes for up to timeout between reads, time in
  * all); HTTP/1 after a response, HTTP/2 after its last GOAWAY. */

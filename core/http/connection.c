@@ -4,6 +4,7 @@
  * heads to request processing (headers_in.c, request.c), and once a request is done decide
  * between keepalive (with pipelining and body discarding), lingering close and close.
  */
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1138,9 +1139,19 @@ void mg_http_conn_decide(mg_request_t *r, mg_http_conn_next_t *next)
                         (r->lingering_close || next->body_left || hc->last > hc->start ||
                          (c->fd >= 0 && mg_conn_input_left(c)))));
     next->reset = c->timedout && clcf->reset_timedout_connection;
+    next->tcp_nodelay = clcf->tcp_nodelay != 0;
     next->keepalive_timeout = clcf->keepalive_timeout;
     next->lingering_timeout = clcf->lingering_timeout;
     next->lingering_time = clcf->lingering_time;
+}
+
+void mg_http_tcp_nodelay(mg_connection_t *c, int on)
+{
+    if (on && !c->tcp_nodelay && c->fd >= 0 && c->sockaddr->sa_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->tcp_nodelay = 1;
+    }
 }
 
 /* The request is gone: act on the decision. */
@@ -1172,6 +1183,7 @@ void mg_http_conn_continue(mg_connection_t *c, const mg_http_conn_next_t *next)
         hc->discarding = 1;
     }
     mg_debug_http(&c->log, "set http keepalive handler");
+    mg_http_tcp_nodelay(c, next->tcp_nodelay);
     c->read_handler = read_head;
     c->timeout_handler = keepalive_timeout;
     hc->head_timer_due = 0;

@@ -1356,8 +1356,34 @@ static void setup_session_cache(ssl_srv_conf_t *s)
     }
 }
 
-/* Tickets under the ssl_session_ticket_key keys: the first encrypts, any decrypts (a ticket of
- * an older key is accepted and renewed under the first). */
+/* A ticket key set up for sealing (enc) or opening a ticket. */
+static int seal(const ticket_key_t *k, unsigned char *iv, EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx,
+                int enc)
+{
+    size_t klen = k->size == 48 ? 16 : 32;
+    const EVP_CIPHER *cipher = k->size == 48 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_MAC_init(hctx, k->hmac, klen, params) != 1) {
+        return 0;
+    }
+    return (enc ? EVP_EncryptInit_ex(ectx, cipher, NULL, k->aes, iv)
+                : EVP_DecryptInit_ex(ectx, cipher, NULL, k->aes, iv)) == 1;
+}
+
+/* What a ticket callback answers for a ticket it could open: 2 asks OpenSSL for a new one. A
+ * ticket of an older key is renewed under the first; in TLS 1.3 every resumption gets one, as
+ * nginx does: OpenSSL sends none on a resumption it was not asked to renew, and a client that
+ * uses each ticket once (RFC 8446 C.4, as browsers do) would fall back to a full handshake
+ * once the two tickets of the first one are spent. */
+static int opened(SSL *ssl, int first_key)
+{
+    return first_key && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
+}
+
+/* Tickets under the ssl_session_ticket_key keys: the first encrypts, any decrypts. */
 static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
                            EVP_MAC_CTX *hctx, int enc)
 {
@@ -1384,37 +1410,10 @@ static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP
             return 0; /* unknown key: a full handshake */
         }
     }
-    size_t klen = k->size == 48 ? 16 : 32;
-    const EVP_CIPHER *cipher = k->size == 48 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (EVP_MAC_init(hctx, k->hmac, klen, params) != 1) {
+    if (!seal(k, iv, ectx, hctx, enc)) {
         return -1;
     }
-    int ok = enc ? EVP_EncryptInit_ex(ectx, cipher, NULL, k->aes, iv)
-                 : EVP_DecryptInit_ex(ectx, cipher, NULL, k->aes, iv);
-    if (ok != 1) {
-        return -1;
-    }
-    return enc || i == 0 ? 1 : 2;
-}
-
-static int seal(const ticket_key_t *k, unsigned char *iv, EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx,
-                int enc)
-{
-    size_t klen = k->size == 48 ? 16 : 32;
-    const EVP_CIPHER *cipher = k->size == 48 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (EVP_MAC_init(hctx, k->hmac, klen, params) != 1) {
-        return 0;
-    }
-    return (enc ? EVP_EncryptInit_ex(ectx, cipher, NULL, k->aes, iv)
-                : EVP_DecryptInit_ex(ectx, cipher, NULL, k->aes, iv)) == 1;
+    return enc ? 1 : opened(ssl, i == 0);
 }
 
 /* The master's keys (shared_ticket_keys): copied out under the zone's lock, rotated by the
@@ -1462,7 +1461,7 @@ static int shared_ticket_callback(SSL *ssl, unsigned char *name, unsigned char *
             rc = 1;
         }
     } else if (seal(&k, iv, ectx, hctx, 0)) {
-        rc = found == 0 ? 1 : 2;
+        rc = opened(ssl, found == 0);
     }
     OPENSSL_cleanse(&k, sizeof(k));
     return rc;
@@ -1552,7 +1551,8 @@ static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 }
 
 /* ALPN: "h2" where the address or the server SNI chose has HTTP/2 (core/http/v2.c), else
- * "http/1.1"; a client offering neither is refused, as nginx >= 1.21.4. */
+ * HTTP/1 by any of its three names, as nginx's list (curl --http1.0 offers "http/1.0" alone); a
+ * client offering none of them is refused, as nginx >= 1.21.4. */
 static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                          const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -1560,7 +1560,9 @@ static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *out
     mg_connection_t *c = SSL_get_app_data(ssl);
     mg_http_conn_t *hc = c->data;
     int h2 = mg_http_v2_enabled(hc, hc->srv); /* (SNI has chosen it by now) */
-    static const unsigned char with_h2[] = "\x02h2\x08http/1.1", without[] = "\x08http/1.1";
+#define H1_ALPN "\x08http/1.1\x08http/1.0\x08http/0.9"
+    static const unsigned char with_h2[] = "\x02h2" H1_ALPN, without[] = H1_ALPN;
+#undef H1_ALPN
     const unsigned char *ours = h2 ? with_h2 : without;
     unsigned int ourlen = h2 ? sizeof(with_h2) - 1 : sizeof(without) - 1;
     if (SSL_select_next_proto((unsigned char **)out, outlen, ours, ourlen, in, inlen) !=
@@ -1619,6 +1621,9 @@ static void handshaked(mg_connection_t *c)
     c->write_handler = NULL; /* the writer sets its own when it waits */
     mg_conn_timer_del(c);
     mg_http_conn_t *hc = c->data;
+    /* the server SNI chose, as nginx's conf_ctx */
+    mg_http_loc_conf_t *clcf = hc->srv->ctx->loc_conf[mg_http_core_module.index];
+    mg_http_tcp_nodelay(c, clcf->tcp_nodelay);
     const unsigned char *proto;
     unsigned int plen;
     SSL_get0_alpn_selected(c->ssl->ssl, &proto, &plen);

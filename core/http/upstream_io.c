@@ -971,6 +971,11 @@ mg_int_t mg_upstream_output(mg_upstream_t *u, mg_buf_t *in)
 void mg_upstream_start_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
+    if (!u->buffering) {
+        /* as nginx: what comes unbuffered goes out as it comes */
+        mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
+        mg_http_tcp_nodelay(r->connection, clcf->tcp_nodelay);
+    }
     /* as nginx's: a client's HEAD sent on as another method (uwsgi's and SCGI's
      * REQUEST_METHOD, proxy_method) ends with the head too when nothing stores the body:
      * it is not read (the connection not kept unless it is all in) */

@@ -163,12 +163,6 @@ static mg_int_t header_write_filter(mg_request_t *r)
         ho->last_modified = NULL;
     }
     mg_connection_t *conn = r->connection;
-    if (clcf->tcp_nodelay && !conn->tcp_nodelay && conn->sockaddr->sa_family != AF_UNIX) {
-        /* once per connection, where tcp_nodelay is on: a response may take several writes */
-        int one = 1;
-        setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        conn->tcp_nodelay = 1;
-    }
     if (ho->status == MG_HTTP_NO_CONTENT || ho->status == MG_HTTP_NOT_MODIFIED) {
         r->header_only = 1;
         /* a 304 keeps its Content-Length, as in nginx: it describes the representation; so
