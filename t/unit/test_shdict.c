@@ -385,10 +385,18 @@ static void test_processes(void)
             mg_shdict_incr(sh, "hits", 4, 1, NULL, 0, 1, &r, &f);
         }
     }
-    usleep(50000);
+    /* killed once it is surely incrementing (a loaded machine may start it late), then at
+     * some point of its loop */
+    mg_shdict_out_t out;
+    for (int waited = 0; waited < 10000; waited++) {
+        if (mg_shdict_get(sh, "hits", 4, 1, 0, &out) == MG_SHDICT_OK && out.v.num > 80000) {
+            break;
+        }
+        usleep(1000);
+    }
+    usleep(20000);
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
-    mg_shdict_out_t out;
     ok(mg_shdict_get(sh, "hits", 4, 1, 0, &out) == MG_SHDICT_OK && out.v.num > 80000,
        "an incrementing process killed: the counter kept (%g)", out.v.num);
 
