@@ -21,9 +21,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateProc;
-use IO::Socket::INET ();
-use IO::Select ();
-use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Test::MoongateRaw qw(tcp_connect send_all read_responses);
 
 my $Idle = 500;
 my $MaxKiB = 1.0;
@@ -41,43 +39,7 @@ ok($w, 'one worker') or stop_here();
 sub asleep { (slurp("/proc/$w/stat") =~ /\)\s+(\S)/)[0] eq 'S' }
 sub idle { ok(wait_for(\&asleep, 5), "the worker waits ($_[0])") }
 
-sub conn {
-    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s->port,
-                                  Proto => 'tcp', Timeout => 5) or die "connect: $!";
-    setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
-    return $c;
-}
-
-sub send_all {
-    my ($c, $data) = @_;
-    for (my $off = 0; $off < length $data;) {
-        my $n = syswrite($c, $data, length($data) - $off, $off);
-        die "send: $!" unless defined $n;
-        $off += $n;
-    }
-}
-
-# read $n responses (each with Content-Length); returns [status, body] pairs
-sub responses {
-    my ($c, $n) = @_;
-    my ($buf, @out) = ('');
-    my $sel = IO::Select->new($c);
-    while (@out < $n) {
-        if ($buf =~ /\A(HTTP\/1\.1 (\d+)[^\r]*\r\n(.*?)\r\n\r\n)/s) {
-            my ($headlen, $status, $fields) = (length $1, $2, $3);
-            my ($len) = $fields =~ /^Content-Length:\s*(\d+)/mi;
-            $len //= 0;
-            if (length($buf) >= $headlen + $len) {
-                push @out, [$status, substr($buf, $headlen, $len)];
-                substr($buf, 0, $headlen + $len) = '';
-                next;
-            }
-        }
-        last unless $sel->can_read(5);
-        last unless sysread($c, $buf, 65536, length $buf);
-    }
-    return @out;
-}
+sub conn { tcp_connect($s->port) }
 
 sub req {
     my ($path, $extra) = @_;
@@ -89,12 +51,12 @@ sub req {
     my $c = conn();
     my $r1 = req('/a');
     send_all($c, $r1);
-    my @r = responses($c, 1);
+    my @r = read_responses($c, 1);
     is_deeply(\@r, [[200, "1 " . length($r1) . " \n"]], 'first request');
     idle('after the first response');
     my $r2 = req('/bb', "X-Other: yes\r\n");
     send_all($c, $r2);
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is_deeply(\@r, [[200, "2 " . length($r2) . " \n"]],
               'the next request after idle: $connection_requests and $request_length');
 }
@@ -105,17 +67,17 @@ sub req {
     my $c = conn();
     my ($a, $b, $d) = (req('/1'), req('/2', "X-Big: two\r\n"), req('/3', "X-Big: three\r\n"));
     send_all($c, $a . $b . $d);
-    my @r = responses($c, 3);
+    my @r = read_responses($c, 3);
     is_deeply(\@r, [[200, "1 " . length($a) . " \n"], [200, "2 " . length($b) . " two\n"],
                     [200, "3 " . length($d) . " three\n"]], 'three pipelined requests');
     idle('after the pipelined ones');
     my $half = int(length($b) / 2);
     send_all($c, $a . substr($b, 0, $half));
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is_deeply(\@r, [[200, "4 " . length($a) . " \n"]], 'a request with half of the next');
     idle('with half a head buffered');
     send_all($c, substr($b, $half));
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is_deeply(\@r, [[200, "5 " . length($b) . " two\n"]], 'the rest of the pipelined head');
 }
 
@@ -124,31 +86,31 @@ sub req {
 {
     my $c = conn();
     send_all($c, req('/s'));
-    my @r = responses($c, 1);
+    my @r = read_responses($c, 1);
     is($r[0][0], 200, 'small head first');
     idle('before the large head');
     my $big = 'b' x 3000;
     my $large = req('/l', "X-Big: $big\r\n");
     send_all($c, $large);
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is_deeply(\@r, [[200, "2 " . length($large) . " $big\n"]], 'a 3 KB head after idle');
     idle('after the large head');
     my $small = req('/s2', "X-Big: small\r\n");
     send_all($c, $small);
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is_deeply(\@r, [[200, "3 " . length($small) . " small\n"]], 'a small head after it');
     idle('before many header lines');
     my $many = req('/m', join('', map { "X-F$_: $_\r\n" } 1 .. 100) . "X-Big: last\r\n");
     send_all($c, $many);
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is_deeply(\@r, [[200, "4 " . length($many) . " last\n"]], '101 header lines after idle');
     idle('after many header lines');
     send_all($c, $small);
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is_deeply(\@r, [[200, "5 " . length($small) . " small\n"]], 'a small head after them');
     idle('before the too large head');
     send_all($c, req('/t', "X-Big: " . ('t' x 9000) . "\r\n"));
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is($r[0][0], 400, 'a header line over the large buffer: 400');
 }
 
@@ -162,7 +124,7 @@ SKIP: {
     }
     my $warm = conn();
     send_all($warm, req('/w'));
-    responses($warm, 1);
+    read_responses($warm, 1);
     close $warm;
     idle('before the idle connections');
     my $before = rss();
@@ -170,7 +132,7 @@ SKIP: {
     for my $i (1 .. $Idle) {
         my $c = conn();
         send_all($c, req('/i'));
-        my @r = responses($c, 1);
+        my @r = read_responses($c, 1);
         last unless @r && $r[0][0] == 200;
         push @held, $c;
     }

@@ -16,9 +16,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateProc;
-use IO::Socket::INET ();
-use IO::Select ();
-use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Test::MoongateRaw qw(tcp_connect send_all read_responses);
 
 my $Idle = 200;
 my $MaxKiB = 1.05;
@@ -39,43 +37,7 @@ ok($w, 'one worker') or stop_here();
 sub asleep { (slurp("/proc/$w/stat") =~ /\)\s+(\S)/)[0] eq 'S' }
 sub idle { ok(wait_for(\&asleep, 5), "the worker waits ($_[0])") }
 
-sub conn {
-    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s->port,
-                                  Proto => 'tcp', Timeout => 5) or die "connect: $!";
-    setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
-    return $c;
-}
-
-sub send_all {
-    my ($c, $data) = @_;
-    for (my $off = 0; $off < length $data;) {
-        my $n = syswrite($c, $data, length($data) - $off, $off);
-        die "send: $!" unless defined $n;
-        $off += $n;
-    }
-}
-
-# read $n responses (each with Content-Length); returns [status, body] pairs
-sub responses {
-    my ($c, $n) = @_;
-    my ($buf, @out) = ('');
-    my $sel = IO::Select->new($c);
-    while (@out < $n) {
-        if ($buf =~ /\A(HTTP\/1\.1 (\d+)[^\r]*\r\n(.*?)\r\n\r\n)/s) {
-            my ($headlen, $status, $fields) = (length $1, $2, $3);
-            my ($len) = $fields =~ /^Content-Length:\s*(\d+)/mi;
-            $len //= 0;
-            if (length($buf) >= $headlen + $len) {
-                push @out, [$status, substr($buf, $headlen, $len)];
-                substr($buf, 0, $headlen + $len) = '';
-                next;
-            }
-        }
-        last unless $sel->can_read(5);
-        last unless sysread($c, $buf, 65536, length $buf);
-    }
-    return @out;
-}
+sub conn { tcp_connect($s->port) }
 
 sub req { "GET $_[0] HTTP/1.1\r\nHost: localhost\r\n\r\n" }
 
@@ -90,17 +52,17 @@ sub all_files {
     my $c = conn();
     for my $path ('/f/big', '/a/big', '/f/big') {
         send_all($c, req($path));
-        my @r = responses($c, 1);
+        my @r = read_responses($c, 1);
         is(all_files(@r), '200', "$path on the kept connection");
         idle("after $path");
     }
     # 2. pipelined: three file responses from one write, the reader made and freed for each
     send_all($c, join('', map { req($_) } '/a/big', '/f/big', '/a/big'));
-    my @r = responses($c, 3);
+    my @r = read_responses($c, 3);
     is(all_files(@r), '200 200 200', 'three pipelined file requests');
     idle('after the pipelined ones');
     send_all($c, req('/f/big'));
-    @r = responses($c, 1);
+    @r = read_responses($c, 1);
     is(all_files(@r), '200', 'a file after them');
 }
 
@@ -115,7 +77,7 @@ SKIP: {
     for my $path ('/f/big', '/a/big') {
         my $warm = conn();
         send_all($warm, req($path));
-        responses($warm, 1);
+        read_responses($warm, 1);
         close $warm;
     }
     idle('before the idle connections');
@@ -124,7 +86,7 @@ SKIP: {
     for my $i (1 .. $Idle) {
         my $c = conn();
         send_all($c, req($i % 2 ? '/f/big' : '/a/big'));
-        my @r = responses($c, 1);
+        my @r = read_responses($c, 1);
         last unless @r && $r[0][0] == 200 && $r[0][1] eq $Body;
         push @held, $c;
     }

@@ -8,15 +8,23 @@ package Test::MoongateRaw;
 #   my $out = raw_exchange("GET /t\r\n");                      # what came, '' if nothing
 #   my ($out, $secs) = until_close("GET /t HTTP/1.1\r\n", 3); # $secs undef: not closed in 3 s
 #   my $got = read_until($sock, qr/\r\n\r\n/, 3);          # on a socket of the test's own
+#
+# and, on request, for a test that drives keepalive connections of its own to a port it names:
+#   use Test::MoongateRaw qw(tcp_connect send_all read_responses);
+#   my $c = tcp_connect($port);         # TCP_NODELAY, dies if refused
+#   send_all($c, $bytes);               # every byte, dies on an error
+#   my @r = read_responses($c, $n);     # [status, body] of $n responses with Content-Length
 
 use strict;
 use warnings;
 use IO::Socket::INET ();
 use IO::Select ();
 use Time::HiRes ();
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Exporter 'import';
 
 our @EXPORT = qw(raw_exchange until_close read_until);
+our @EXPORT_OK = qw(tcp_connect send_all read_responses);
 
 # send $bytes, read until EOF or $bound seconds in all: (what came, seconds until EOF), or
 # (what came, undef) when the server did not close in time; ("connect: ...") when it refused
@@ -54,6 +62,46 @@ sub read_until {
         $got .= $buf;
     }
     return $got;
+}
+
+sub tcp_connect {
+    my ($port) = @_;
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 5) or die "connect: $!";
+    setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
+    return $c;
+}
+
+sub send_all {
+    my ($c, $data) = @_;
+    for (my $off = 0; $off < length $data;) {
+        my $n = syswrite($c, $data, length($data) - $off, $off);
+        die "send: $!" unless defined $n;
+        $off += $n;
+    }
+}
+
+# $n responses (each framed by its Content-Length, none: empty), fewer when the server closes
+# or 5 s pass without a byte
+sub read_responses {
+    my ($c, $n) = @_;
+    my ($buf, @out) = ('');
+    my $sel = IO::Select->new($c);
+    while (@out < $n) {
+        if ($buf =~ /\A(HTTP\/1\.1 (\d+)[^\r]*\r\n(.*?)\r\n\r\n)/s) {
+            my ($headlen, $status, $fields) = (length $1, $2, $3);
+            my ($len) = $fields =~ /^Content-Length:\s*(\d+)/mi;
+            $len //= 0;
+            if (length($buf) >= $headlen + $len) {
+                push @out, [$status, substr($buf, $headlen, $len)];
+                substr($buf, 0, $headlen + $len) = '';
+                next;
+            }
+        }
+        last unless $sel->can_read(5);
+        last unless sysread($c, $buf, 65536, length $buf);
+    }
+    return @out;
 }
 
 1;
