@@ -14,6 +14,7 @@ use Test::Moongate::Certs;
 use IO::Socket::INET ();
 use IO::Socket::SSL ();
 use IO::Select ();
+use Test::MoongateRaw qw(server_conn read_end);
 use POSIX ();
 use Time::HiRes ();
 
@@ -21,36 +22,7 @@ Test::Moongate::Certs::make();
 
 plan 'no_plan';
 
-sub conn {
-    my $tls = shift;
-    my $s = $tls
-        ? IO::Socket::SSL->new(PeerAddr => "127.0.0.1:$Test::Moongate::ServerPort",
-                               SSL_verify_mode => 0, Timeout => 5)
-        : IO::Socket::INET->new(PeerAddr => "127.0.0.1:$Test::Moongate::ServerPort",
-                                Proto => 'tcp', Timeout => 5);
-    $s or die "connect: $! " . ($tls ? $IO::Socket::SSL::SSL_ERROR : '') . "\n";
-    return $s;
-}
-
-# Read until the server ends the connection or $until matches: (data, "EOF" | "RST" | "MATCH"
-# | "TIMEOUT")
-sub read_end {
-    my ($s, $until) = @_;
-    local $SIG{PIPE} = 'IGNORE';
-    my ($out, $sel) = ('', IO::Select->new($s));
-    while (1) {
-        return ($out, 'MATCH') if defined $until && $out =~ $until;
-        my $pending = $s->can('pending') && $s->pending;
-        return ($out, 'TIMEOUT') unless $pending || $sel->can_read(5);
-        my $n = sysread($s, my $buf, 65536);
-        if (!defined $n) {
-            next if $!{EAGAIN};
-            return ($out, $!{ECONNRESET} ? 'RST' : "ERROR $!");
-        }
-        return ($out, 'EOF') if $n == 0;
-        $out .= $buf;
-    }
-}
+sub conn { server_conn(@_) }
 
 # After the server's EOF, does it still read what the client sends (lingering) or was the
 # socket closed (a reset)? Raw bytes, under TLS too; two writes apart (the first one's RST

@@ -14,6 +14,9 @@ package Test::MoongateRaw;
 #   my $c = tcp_connect($port);         # TCP_NODELAY, dies if refused
 #   send_all($c, $bytes);               # every byte, dies on an error
 #   my @r = read_responses($c, $n);     # [status, body] of $n responses with Content-Length
+#   use Test::MoongateRaw qw(server_conn read_end);
+#   my $c = server_conn($tls);          # to the test server, over TLS when $tls
+#   my ($out, $how) = read_end($c, qr/until/);   # how it ended: EOF, RST, MATCH, TIMEOUT
 
 use strict;
 use warnings;
@@ -24,7 +27,7 @@ use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Exporter 'import';
 
 our @EXPORT = qw(raw_exchange until_close read_until);
-our @EXPORT_OK = qw(tcp_connect send_all read_responses);
+our @EXPORT_OK = qw(tcp_connect send_all read_responses server_conn read_end);
 
 # send $bytes, read until EOF or $bound seconds in all: (what came, seconds until EOF), or
 # (what came, undef) when the server did not close in time; ("connect: ...") when it refused
@@ -102,6 +105,39 @@ sub read_responses {
         last unless sysread($c, $buf, 65536, length $buf);
     }
     return @out;
+}
+
+sub server_conn {
+    my $tls = shift;
+    require IO::Socket::SSL if $tls;
+    my $s = $tls
+        ? IO::Socket::SSL->new(PeerAddr => "127.0.0.1:$Test::Moongate::ServerPort",
+                               SSL_verify_mode => 0, Timeout => 5)
+        : IO::Socket::INET->new(PeerAddr => "127.0.0.1:$Test::Moongate::ServerPort",
+                                Proto => 'tcp', Timeout => 5);
+    $s or die "connect: $! " . ($tls ? $IO::Socket::SSL::SSL_ERROR : '') . "\n";
+    return $s;
+}
+
+# Read until the server ends the connection or $until matches: (data, "EOF" | "RST" | "MATCH"
+# | "TIMEOUT" after 5 s without a byte)
+sub read_end {
+    my ($s, $until) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+    my ($out, $sel) = ('', IO::Select->new($s));
+    while (1) {
+        return ($out, 'MATCH') if defined $until && $out =~ $until;
+        my $pending = $s->can('pending') && $s->pending;
+        return ($out, 'TIMEOUT') unless $pending || $sel->can_read(5);
+        my $n = sysread($s, my $buf, 65536);
+        if (!defined $n) {
+            next if $!{EAGAIN};
+            return ($out, ($!{ECONNRESET} || ($IO::Socket::SSL::SSL_ERROR // '') =~ /reset/i)
+                ? 'RST' : "ERROR $!");
+        }
+        return ($out, 'EOF') if $n == 0;
+        $out .= $buf;
+    }
 }
 
 1;
