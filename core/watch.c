@@ -169,34 +169,42 @@ void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed)
                  w);
 }
 
-/* w zeroed; writes: w is a watch_rw_t's */
-static int init_et(mg_watch_t *w, struct event_base *base, int fd, int writes)
+/* whether the backend reports edges and early closes (epoll; not `use poll`, select) */
+static int et_possible(struct event_base *base)
 {
     int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
-    if ((event_base_get_features(base) & need) != need) {
-        return 0;
-    }
+    return (event_base_get_features(base) & need) == need;
+}
+
+/* w zeroed; writes: w is a watch_rw_t's */
+static void init_et(mg_watch_t *w, struct event_base *base, int fd, int writes)
+{
     event_assign(&w->ev, base, fd,
                  EV_READ | (writes ? EV_WRITE : 0) | EV_CLOSED | EV_ET | EV_PERSIST, watch_event,
                  w);
     w->et = 1;
     w->rw = writes != 0;
-    return 1;
 }
 
 int mg_watch_init_et(mg_watch_t *w, struct event_base *base, int fd)
 {
+    /* untouched when it cannot be: a connection's watch shares its memory with the
+     * level-triggered read event that then serves instead */
+    if (!et_possible(base)) {
+        return 0;
+    }
     memset(w, 0, sizeof(*w));
-    return init_et(w, base, fd, 0);
+    init_et(w, base, fd, 0);
+    return 1;
 }
 
 mg_watch_t *mg_watch_new_et(struct event_base *base, int fd)
 {
-    watch_rw_t *x = mg_calloc(sizeof(*x));
-    if (!init_et(&x->w, base, fd, 1)) {
-        free(x);
+    if (!et_possible(base)) {
         return NULL;
     }
+    watch_rw_t *x = mg_calloc(sizeof(*x));
+    init_et(&x->w, base, fd, 1);
     return &x->w;
 }
 

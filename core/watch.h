@@ -63,9 +63,9 @@ void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed);
  * connect() was called: its only epoll_ctl until the close), or NULL when the event method
  * has no edge-triggered events (`use poll`, select). */
 mg_watch_t *mg_watch_new_et(struct event_base *base, int fd);
-/* The same in place (memory the caller owns, zeroed here) for reads and the peer's close only
- * (mg_watch_write is not for it: writes have an event of their own), or 0 when the event method
- * has no edge-triggered events. mg_watch_close ends it. */
+/* The same in place (memory the caller owns, zeroed here; untouched when 0 is returned) for reads
+ * and the peer's close only (mg_watch_write is not for it: writes have an event of their own), or 0
+ * when the event method has no edge-triggered events. mg_watch_close ends it. */
 int mg_watch_init_et(mg_watch_t *w, struct event_base *base, int fd);
 /* et: register it, once connect() was called (a socket not connected yet polls as hung up);
  * connected says whether connect() finished at once (then it is known writable). */
