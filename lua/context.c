@@ -114,13 +114,6 @@ int mg_lua_raise_from(lua_State *L, const char *module, int line, const char *ms
     return lua_error(L);
 }
 
-void mg_lua_no_request_from(lua_State *L, const char *module, int line)
-{
-    if (mg_lua_cur.phase == MG_LUA_INIT && !mg_lua_probe) {
-        mg_lua_raise_from(L, module, line, "no request found");
-    }
-}
-
 void mg_lua_check_phase(lua_State *L, unsigned allowed)
 {
     const char *err = mg_lua_phase_error(allowed);
