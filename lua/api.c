@@ -182,6 +182,7 @@ static int ngx_index(lua_State *L)
         return mg_lua_headers_sent(L);
     }
     if (len == 13 && memcmp(k, "is_subrequest", 13) == 0) {
+        mg_lua_no_request_from(L, "resty.core.misc", 130);
         lua_pushboolean(L, mg_lua_request_data(L)->parent != NULL);
         return 1;
     }

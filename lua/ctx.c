@@ -80,6 +80,7 @@ static void inherit(lua_State *L, mg_lua_ctx_t *ctx)
  * one). */
 static int push_ctx(lua_State *L, int init)
 {
+    mg_lua_no_request_from(L, "resty.core.ctx", 71); /* its get_ctx_table */
     if (in_worker_hook()) {
         return hook_ctx(L, init, 0);
     }
@@ -111,11 +112,15 @@ int mg_lua_ctx_get_table(lua_State *L)
 
 int mg_lua_ctx_set(lua_State *L)
 {
+    /* lua-resty-core's set_ctx_table: the value's type, then the request */
+    if (!lua_istable(L, 3)) {
+        return mg_lua_raise_from(
+            L, "resty.core.ctx", 123,
+            lua_pushfstring(L, "ctx should be a table while getting a %s", luaL_typename(L, 3)));
+    }
+    mg_lua_no_request_from(L, "resty.core.ctx", 129);
     int hook = in_worker_hook();
     mg_lua_ctx_t *ctx = hook ? NULL : request_ctx(L);
-    if (!lua_istable(L, 3)) {
-        return luaL_error(L, "ctx should be a table while getting a %s", luaL_typename(L, 3));
-    }
     if (hook) {
         hook_ctx(L, 3, 1);
         return 0;

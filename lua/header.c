@@ -108,6 +108,7 @@ static int same_name(mg_table_elt_t *h, mg_str_t name)
 
 static int header_get(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.response", 185);
     mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES);
     mg_request_t *r = mg_lua_request(L);
     mg_http_headers_out_t *ho = &r->headers_out;
@@ -237,6 +238,7 @@ static int collect_values(lua_State *L, mg_request_t *r, mg_str_t **out)
  * lines to a header that may have several instead of replacing them. Key at 2, value at 3. */
 static int header_assign(lua_State *L, int add)
 {
+    mg_lua_no_request_from(L, "resty.core.response", 106);
     mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES);
     mg_request_t *r = mg_lua_request(L);
     if (r->header_sent) {

@@ -82,6 +82,7 @@ static const struct {
 
 static int mg_lua_req_get_method(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.request", 286);
     mg_request_t *r = req_get(L);
     lua_pushlstring(L, r->method_name.data, r->method_name.len);
     return 1;
@@ -89,6 +90,7 @@ static int mg_lua_req_get_method(lua_State *L)
 
 static int mg_lua_req_set_method(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.request", 315);
     mg_request_t *r = req_get(L);
     if (lua_type(L, 1) != LUA_TNUMBER) {
         return luaL_error(L, "bad method number");
@@ -177,6 +179,7 @@ static int ffi_int_arg(lua_State *L, int idx, const char *fname)
 
 static int mg_lua_req_get_uri_args(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.request", 199);
     mg_request_t *r = req_get(L);
     int max = MAX_ARGS;
     if (!lua_isnoneornil(L, 1)) {
@@ -322,6 +325,7 @@ static int mg_lua_req_is_internal(lua_State *L)
 
 static int mg_lua_req_start_time(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.request", 60);
     mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES | MG_LUA_FAKE_REQUEST_PHASES);
     if (mg_lua_cur.r == NULL && (mg_lua_cur.phase & MG_LUA_FAKE_REQUEST_PHASES)) {
         lua_pushnumber(L, 0); /* OpenResty's fake request: its start is never set */
@@ -371,6 +375,7 @@ static int headers_index(lua_State *L)
 
 static int mg_lua_req_get_headers(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.request", 125);
     mg_request_t *r = req_get(L);
     int max = MAX_HEADERS;
     if (!lua_isnoneornil(L, 1)) {
@@ -543,6 +548,7 @@ static int mg_lua_req_add_header(lua_State *L)
 
 static int mg_lua_req_clear_header(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.request", 433);
     mg_request_t *r = req_get(L);
     lua_settop(L, 1);
     size_t len;

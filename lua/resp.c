@@ -510,6 +510,7 @@ static int do_exit(lua_State *L, mg_int_t code)
 
 static int lua_exit(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.exit", 49);
     mg_lua_check_phase(L, MG_LUA_REWRITE | MG_LUA_ACCESS | MG_LUA_CONTENT | MG_LUA_HEADER_FILTER |
                               MG_LUA_TIMER | MG_LUA_SSL_YIELDABLE | MG_LUA_BALANCER);
     mg_int_t code = (mg_int_t)luaL_checkinteger(L, 1);
@@ -625,6 +626,7 @@ static int lua_exec(lua_State *L)
 
 int mg_lua_status_get(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.misc", 207);
     mg_request_t *r = mg_lua_request_data(L);
     /* an error page's code is the status while its location runs */
     lua_pushinteger(L, (int)(r->err_status ? r->err_status : r->headers_out.status));
@@ -633,6 +635,7 @@ int mg_lua_status_get(lua_State *L)
 
 int mg_lua_status_set(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.misc", 107);
     mg_lua_check_phase(L, MG_LUA_REQUEST_PHASES);
     mg_request_t *r = mg_lua_request(L);
     if (r->header_sent) {
@@ -652,6 +655,7 @@ int mg_lua_status_set(lua_State *L)
 
 int mg_lua_headers_sent(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.misc", 151);
     mg_request_t *r = mg_lua_request_data(L);
     lua_pushboolean(L, r->header_sent);
     return 1;

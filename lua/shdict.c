@@ -378,8 +378,8 @@ static int shdict_incr(lua_State *L)
         return fail(L, err);
     }
     if (!lua_isnumber(L, 3)) {
-        /* lua-resty-core stores tonumber(value) in a double: LuaJIT's FFI says this */
-        return luaL_error(L, "cannot convert 'nil' to 'double'");
+        /* lua-resty-core stores tonumber(value) in a double: LuaJIT's FFI says this there */
+        return mg_lua_raise_from(L, "resty.core.shdict", 760, "cannot convert 'nil' to 'double'");
     }
     double by = lua_tonumber(L, 3);
     double init, *initp = NULL;

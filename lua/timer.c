@@ -243,13 +243,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 static int create(lua_State *L, int every)
 {
-    mg_lua_check_phase_words(L,
-                             MG_LUA_INIT_WORKER | MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS |
-                                 MG_LUA_CONTENT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER |
-                                 MG_LUA_LOG | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |
-                                 MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE |
-                                 MG_LUA_BALANCER,
-                             "no request");
+    /* as lua-nginx-module: the arguments before the request (init_by_lua has none) */
     int nargs = lua_gettop(L);
     if (nargs < 2) {
         return luaL_error(L, "expecting at least 2 arguments but got %d", nargs);
@@ -264,6 +258,13 @@ static int create(lua_State *L, int every)
     if (!lua_isfunction(L, 2) || lua_iscfunction(L, 2)) {
         luaL_argerror(L, 2, "Lua function expected"); /* as OpenResty: a C one neither */
     }
+    mg_lua_check_phase_words(L,
+                             MG_LUA_INIT_WORKER | MG_LUA_SET | MG_LUA_REWRITE | MG_LUA_ACCESS |
+                                 MG_LUA_CONTENT | MG_LUA_HEADER_FILTER | MG_LUA_BODY_FILTER |
+                                 MG_LUA_LOG | MG_LUA_TIMER | MG_LUA_SSL_CLIENT_HELLO |
+                                 MG_LUA_SSL_CERT | MG_LUA_SSL_SESS_FETCH | MG_LUA_SSL_SESS_STORE |
+                                 MG_LUA_BALANCER,
+                             "no request");
     mg_lua_main_conf_t *lmcf = mg_lua_cur.lmcf;
     timers_t *ts = get_timers(L, lmcf);
     if (ts->srv->quitting) {

@@ -31,6 +31,7 @@ static mg_str_t lower_name(lua_State *L, int idx, char *buf, size_t size)
 
 static int var_get(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.var", 71);
     mg_lua_check_phase(L, VAR_PHASES);
     mg_request_t *r = mg_lua_request(L);
     if (lua_type(L, 2) == LUA_TNUMBER) {
@@ -77,6 +78,7 @@ static const char *set_error(mg_request_t *r, mg_str_t name, mg_int_t rc)
 
 static int var_set(lua_State *L)
 {
+    mg_lua_no_request_from(L, "resty.core.var", 111);
     mg_lua_check_phase(L, VAR_PHASES);
     mg_request_t *r = mg_lua_request(L);
     if (lua_type(L, 2) != LUA_TSTRING) {
@@ -110,7 +112,8 @@ static int var_set(lua_State *L)
 
 /* The FFI entry points: no lua_State, so errors come back as a message in *err (static or
  * request-pool storage) and the Lua side raises them. Return 0 with the value, -5 (nil: no
- * such variable, or not found) or -1 with *err. A name is read lowercased; capture >= 0
+ * such variable, or not found), -1 with *err, or -2 in init_by_lua (no request: the Lua side
+ * calls the C __index/__newindex, which raise). A name is read lowercased; capture >= 0
  * reads that regex capture instead (name NULL). */
 int mg_lua_ffi_var_get(const char *name, size_t len, double capture, const char **value,
                        size_t *value_len, const char **err);
@@ -127,26 +130,32 @@ static mg_str_t ffi_lower(mg_request_t *r, const char *s, size_t len, char *buf,
     return name;
 }
 
+/* 0 with the request, -1 with *err, or -2 in init_by_lua: the Lua side calls the C function,
+ * which raises lua-resty-core's error at its line (mg_lua_no_request_from) */
 static int ffi_request(mg_request_t **r, const char **err)
 {
+    if (mg_lua_cur.phase == MG_LUA_INIT && !mg_lua_probe) {
+        return -2;
+    }
     *err = mg_lua_phase_error(VAR_PHASES);
     if (*err) {
-        return 0;
+        return -1;
     }
     *r = mg_lua_cur.r;
     if (*r == NULL) {
         *err = mg_lua_probe ? "docgen: request" : "no request found";
-        return 0;
+        return -1;
     }
-    return 1;
+    return 0;
 }
 
 int mg_lua_ffi_var_get(const char *name, size_t len, double capture, const char **value,
                        size_t *value_len, const char **err)
 {
     mg_request_t *r;
-    if (!ffi_request(&r, err)) {
-        return -1;
+    int rc = ffi_request(&r, err);
+    if (rc != 0) {
+        return rc;
     }
     if (name == NULL) {
         /* as lua_tointeger truncates; NaN and out-of-range read as no capture */
@@ -176,8 +185,9 @@ int mg_lua_ffi_var_set(const char *name, size_t len, const char *value, size_t v
                        int is_nil, const char **err)
 {
     mg_request_t *r;
-    if (!ffi_request(&r, err)) {
-        return -1;
+    int rc = ffi_request(&r, err);
+    if (rc != 0) {
+        return rc;
     }
     char buf[128];
     mg_str_t copy = is_nil ? (mg_str_t){0, ""} : mg_pstr(r->pool, value, value_len);
@@ -219,6 +229,8 @@ static const char ffi_var_lua[] =
     "        return ffi_string(value[0], value_len[0])\n"
     "    elseif rc == -5 then\n"
     "        return nil\n"
+    "    elseif rc == -2 then\n"
+    "        return cget(self, name)\n"
     "    end\n"
     "    error(ffi_string(err[0]), 2)\n"
     "end\n"
@@ -233,7 +245,9 @@ static const char ffi_var_lua[] =
     "    else\n"
     "        return cset(self, name, v)\n"
     "    end\n"
-    "    if rc ~= 0 then\n"
+    "    if rc == -2 then\n"
+    "        return cset(self, name, v)\n"
+    "    elseif rc ~= 0 then\n"
     "        error(ffi_string(err[0]), 2)\n"
     "    end\n"
     "end\n";
