@@ -145,6 +145,34 @@ int mg_pool_fits(const mg_pool_t *pool, size_t first, size_t block_size)
                                                  mg_max(sizeof(mg_pool_t) + first, block_size);
 }
 
+mg_pool_t *mg_pool_spare_take(mg_pool_spares_t *s, size_t first, size_t block_size)
+{
+    if (s->n && mg_pool_fits(s->pools[s->n - 1], first, block_size)) {
+        return s->pools[--s->n];
+    }
+    return mg_pool_create_sized(first, block_size);
+}
+
+void mg_pool_spare_give(mg_pool_spares_t *s, mg_pool_t *pool, unsigned max)
+{
+    size_t first = mg_pool_reset(pool);
+    const mg_pool_t *kept = s->n ? s->pools[0] : pool;
+    if (MG_HAVE_ASAN || s->n >= mg_min(max, MG_POOL_SPARES_MAX) ||
+        kept->block_size != pool->block_size ||
+        (size_t)(kept->first.end - (const char *)kept) != first) {
+        mg_pool_destroy(pool);
+        return;
+    }
+    s->pools[s->n++] = pool;
+}
+
+void mg_pool_spares_free(mg_pool_spares_t *s)
+{
+    while (s->n) {
+        mg_pool_destroy(s->pools[--s->n]);
+    }
+}
+
 static void *pool_alloc_large(mg_pool_t *pool, size_t size)
 {
     pool_large_t *l = mg_alloc(sizeof(pool_large_t) + POOL_ALIGN + size);

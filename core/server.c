@@ -399,13 +399,10 @@ void mg_server_buffers_free(mg_server_t *srv)
     while (srv->h1_nheads) {
         free(srv->h1_heads[--srv->h1_nheads]);
     }
-    while (srv->h2_npools) {
-        mg_pool_destroy(srv->h2_pools[--srv->h2_npools]);
-    }
+    mg_pool_spares_free(&srv->h2_pools);
+    mg_pool_spares_free(&srv->request_pools);
     free(srv->h1_reader);
     srv->h1_reader = NULL;
-    mg_pool_destroy(srv->spare_request_pool);
-    srv->spare_request_pool = NULL;
 }
 
 void mg_server_hook_del(mg_server_hook_t *hook)

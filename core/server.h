@@ -24,6 +24,8 @@ struct mg_server_hook_s {
 #define MG_SERVER_H1_SPARE 32
 /* How many spare HTTP/2 stream pools a server keeps (mg_server_t). */
 #define MG_SERVER_H2_SPARE 32
+/* How many spare request pools: the last freed one (one first block per worker more) */
+#define MG_SERVER_REQUEST_SPARE 1
 
 struct mg_server_s {
     struct event_base *base;
@@ -88,19 +90,13 @@ struct mg_server_s {
     } h1_bufs[MG_SERVER_H1_SPARE];
     void *h1_heads[MG_SERVER_H1_SPARE];
     unsigned h1_nbufs, h1_nheads;
-    /* HTTP/2 streams' pools (http/v2_stream.c), emptied as their streams went, of the size
-     * h2_pool_size (http2_pool_size): the next streams take them instead of a malloc and a free
-     * each (glibc serves 4 KiB from its sorted bins, ~700 instructions a pair). Bounded; the
-     * rest are freed. */
-    struct mg_pool_s *h2_pools[MG_SERVER_H2_SPARE];
-    size_t h2_pool_size;
-    unsigned h2_npools;
+    /* HTTP/2 streams' pools (http/v2_stream.c, http2_pool_size) and requests' pools
+     * (http/request.c), emptied as their owners went, for the next ones */
+    mg_pool_spares_t h2_pools, request_pools;
     /* a file reader (its scratch and thread task; http/write_file.c) a request gave back, for
      * the next one that reads a file: connections hold none between requests, and a file
      * response costs no malloc */
     void *h1_reader;
-    /* the last freed request's pool, reset, for the next request (http/request.c) */
-    mg_pool_t *spare_request_pool;
     /* TLS connections' gathering buffer (core/ssl.c: it holds nothing across calls), the
      * largest ssl_buffer_size asked for */
     char *ssl_wbuf;

@@ -14,31 +14,15 @@
  * proxied request takes about 14k of its pool (the request, the upstream, their buffers),
  * which with the 4k default then costs one malloc rather than four. Later blocks are
  * request_pool_size's. The server keeps the last freed request's pool, reset, for the next
- * request of the same sizes: one malloc and free less a request (~250 instructions of a
- * keepalive "return 200"'s ~6,800), one first block per worker more. Not under ASan, which
- * then sees each request's memory freed. */
+ * request of the same sizes (mg_pool_spare_*): one malloc and free less a request (~250
+ * instructions of a keepalive "return 200"'s ~6,800), one first block per worker more. */
 static mg_pool_t *request_pool(mg_server_t *srv, size_t size)
 {
     size_t first = size * 4;
     if (first > 16384) {
         first = size > 16384 ? size : 16384;
     }
-    mg_pool_t *pool = srv->spare_request_pool;
-    if (pool && mg_pool_fits(pool, first, size)) {
-        srv->spare_request_pool = NULL;
-        return pool;
-    }
-    return mg_pool_create_sized(first, size);
-}
-
-static void request_pool_free(mg_server_t *srv, mg_pool_t *pool)
-{
-    if (MG_HAVE_ASAN || srv->spare_request_pool) {
-        mg_pool_destroy(pool);
-        return;
-    }
-    mg_pool_reset(pool);
-    srv->spare_request_pool = pool;
+    return mg_pool_spare_take(&srv->request_pools, first, size);
 }
 
 mg_request_t *mg_http_create_request(mg_connection_t *c)
@@ -515,7 +499,7 @@ void mg_http_free_request(mg_request_t *r)
     hc->out = NULL;
     hc->out_tail = &hc->out;
     mg_http_writer_reset(hc);
-    request_pool_free(r->connection->server, r->pool);
+    mg_pool_spare_give(&r->connection->server->request_pools, r->pool, MG_SERVER_REQUEST_SPARE);
 }
 
 void mg_http_request_done(mg_request_t *r)

@@ -409,30 +409,6 @@ static void stream_conn_gone(void *data)
     mg_stat_state(fc->server, &hc->stat, MG_STAT_NONE);
 }
 
-/* A stream connection's pool: one of the server's spares when one of the size is there. */
-static mg_pool_t *stream_pool_take(mg_server_t *srv, size_t size)
-{
-    if (srv->h2_npools && srv->h2_pool_size == size) {
-        return srv->h2_pools[--srv->h2_npools];
-    }
-    return mg_pool_create(size);
-}
-
-/* The pool goes (its cleanups run, the connection in it with them): kept as a spare, emptied,
- * while the server has room for one of its size (a first size, or the spares' own). */
-static void stream_pool_give(mg_server_t *srv, mg_pool_t *pool)
-{
-    size_t size = mg_pool_reset(pool);
-    if (srv->h2_npools == 0) {
-        srv->h2_pool_size = size;
-    }
-    if (srv->h2_npools < MG_SERVER_H2_SPARE && srv->h2_pool_size == size) {
-        srv->h2_pools[srv->h2_npools++] = pool;
-    } else {
-        mg_pool_destroy(pool);
-    }
-}
-
 static void stream_conn_free(mg_connection_t *fc)
 {
     mg_http_v2_stream_t *st = ((mg_http_conn_t *)fc->data)->stream;
@@ -440,7 +416,8 @@ static void stream_conn_free(mg_connection_t *fc)
     mg_cycle_t *cycle = fc->cycle;
     mg_http_v2_conn_t *h2 = st->h2;
     mg_lazy_timer_free(&fc->timer);
-    stream_pool_give(srv, fc->pool); /* fc with it */
+    /* (its cleanups run, fc with them: kept as one of the server's spares, emptied) */
+    mg_pool_spare_give(&srv->h2_pools, fc->pool, MG_SERVER_H2_SPARE);
     mg_server_release(srv, cycle);
     st->fc = NULL;
     st->hc = NULL;
@@ -540,7 +517,7 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     /* the stream's connection lives in its own pool, of http2_pool_size's blocks (nginx's
      * per-stream pool) */
     mg_http_v2_srv_conf_t *h2scf = chc->srv->ctx->srv_conf[mg_http_v2_module.index];
-    mg_pool_t *pool = stream_pool_take(c->server, h2scf->pool_size);
+    mg_pool_t *pool = mg_pool_spare_take(&c->server->h2_pools, 0, h2scf->pool_size);
     mg_connection_t *fc = mg_pcalloc(pool, sizeof(*fc));
     fc->pool = pool;
     fc->fd = -1;
