@@ -8,7 +8,6 @@
  * the connection closes when its streams are done.
  */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stddef.h>
 
 #include "server.h"
@@ -1312,12 +1311,8 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_set_local_window_size(h2->session, NGHTTP2_FLAG_NONE, 0,
                                           NGHTTP2_MAX_WINDOW_SIZE);
 
-    if (!c->tcp_nodelay && c->sockaddr->sa_family != AF_UNIX) {
-        /* frames of several streams leave as they come: Nagle would hold the small ones */
-        int one = 1;
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->tcp_nodelay = 1;
-    }
+    /* frames of several streams leave as they come: Nagle would hold the small ones */
+    mg_http_tcp_nodelay(c, 1);
     c->log.action = "processing HTTP/2 connection"; /* nginx's context for the connection */
     c->read_handler = on_read;
     c->write_handler = on_write;
