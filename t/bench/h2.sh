@@ -94,23 +94,19 @@ h2_case() { # name path clients streams
         got=$(curl -sk --http2 "https://127.0.0.1:$port$path" | cmp - "$WORK/html/64k.bin" 2>&1)
         [ -z "$got" ] || echo "$BENCH: $path on port $port: the body differs from the file" >&2
     done
-    local mg_best=0 ng_best=0 mg_n=0 ng_n=0 mg_t=0 ng_t=0 errs=0 rmin= rmax= err mg ng n t r
+    local mg_best=0 ng_best=0 mg_n=0 ng_n=0 mg_t=0 ng_t=0 errs=0 rmin= rmax= err mg ng n t rs=()
     for _ in $(seq "$ROUNDS"); do
         read -r mg err n t < <(run_h2load "$MG_PORT" "$MG_PID" "$path" "$clients" "$streams")
         errs=$((errs + err)) mg_n=$((mg_n + n)) mg_t=$((mg_t + t))
         read -r ng err n t < <(run_h2load "$NG_PORT" "$NG_PID" "$path" "$clients" "$streams")
         errs=$((errs + err)) ng_n=$((ng_n + n)) ng_t=$((ng_t + t))
-        awk -v a="$mg" -v b="$mg_best" 'BEGIN { exit !(a > b) }' && mg_best=$mg
-        awk -v a="$ng" -v b="$ng_best" 'BEGIN { exit !(a > b) }' && ng_best=$ng
-        r=$(ratio "$mg" "$ng")
-        if [ -z "$rmin" ] || awk -v a="$r" -v b="$rmin" 'BEGIN { exit !(a < b) }'; then rmin=$r; fi
-        if [ -z "$rmax" ] || awk -v a="$r" -v b="$rmax" 'BEGIN { exit !(a > b) }'; then rmax=$r; fi
+        keep_round "$mg" "$ng"
     done
     local mg_cpu ng_cpu
     mg_cpu=$(per_cpu "$mg_n" "$mg_t")
     ng_cpu=$(per_cpu "$ng_n" "$ng_t")
-    printf '%-18s %9s %9s %6s %10s %9s %9s %6s %10s %10s\n' "$name" "$mg_best" "$ng_best" \
-        "$(ratio "$mg_best" "$ng_best")" "$rmin-$rmax" "$mg_cpu" "$ng_cpu" \
+    printf '%-18s %9s %9s %6s %6s %10s %9s %9s %6s %10s %10s\n' "$name" "$mg_best" "$ng_best" \
+        "$(ratio "$mg_best" "$ng_best")" "$(median_ratio "${rs[@]}")" "$rmin-$rmax" "$mg_cpu" "$ng_cpu" \
         "$(ratio "$mg_cpu" "$ng_cpu")" "$(rss "$MG_PID")" "$(rss "$NG_PID")" | tee -a "$OUT"
     [ "$errs" = 0 ] || echo "  (failed requests or non-2xx: $errs)" | tee -a "$OUT"
 }
@@ -123,7 +119,7 @@ h2_case() { # name path clients streams
     echo "${WARMUP}s warm-up + ${DURATION}s, a 64 KiB file (TLS 1.3, h2 by ALPN)"
     echo "req/cpu-s: all rounds' requests over the server's own CPU time; rss: VmRSS/VmHWM MiB after the case"
     echo
-    printf '%-18s %9s %9s %6s %10s %9s %9s %6s %10s %10s\n' case mg_req/s ng_req/s ratio min-max \
+    printf '%-18s %9s %9s %6s %6s %10s %9s %9s %6s %10s %10s\n' case mg_req/s ng_req/s ratio median min-max \
         mg_req/cpu ng_req/cpu ratio mg_rss ng_rss
 } | tee "$OUT"
 

@@ -261,19 +261,31 @@ bench_header() {
     echo "req/cpu-s: all rounds' requests over the server's own CPU time (utime+stime) in them,"
     echo "which other load on a shared machine disturbs less than req/s"
     echo
-    printf '%-12s %11s %11s %6s %10s %12s %12s %6s\n' case mg_req/s ng_req/s ratio min-max \
+    printf '%-12s %11s %11s %6s %6s %10s %12s %12s %6s\n' case mg_req/s ng_req/s ratio median min-max \
         mg_req/cpu-s ng_req/cpu-s ratio
 }
 
-# keep_round MG NG: one round's results into the caller's mg_best, ng_best (the best of each)
-# and rmin, rmax (the spread of the ratio), which bash's dynamic scope lets it set
+# keep_round MG NG: one round's results into the caller's mg_best, ng_best (the best of each),
+# rmin, rmax (the spread of the ratio) and rs (every round's ratio, for median_ratio), which
+# bash's dynamic scope lets it set
 keep_round() {
     local r
     awk -v a="$1" -v b="$mg_best" 'BEGIN { exit !(a > b) }' && mg_best=$1
     awk -v a="$2" -v b="$ng_best" 'BEGIN { exit !(a > b) }' && ng_best=$2
     r=$(ratio "$1" "$2")
+    rs+=("$r")
     if [ -z "$rmin" ] || awk -v a="$r" -v b="$rmin" 'BEGIN { exit !(a < b) }'; then rmin=$r; fi
     if [ -z "$rmax" ] || awk -v a="$r" -v b="$rmax" 'BEGIN { exit !(a > b) }'; then rmax=$r; fi
+}
+
+# median_ratio RATIO...: the median of the rounds' ratios. Each round runs both servers back to
+# back, so a round's ratio sees nearly the same machine; the median of those is steadier than the
+# ratio of the two best rounds when other load comes and goes (one lucky round decides a best)
+median_ratio() {
+    [ $# -gt 0 ] || { printf -; return; }
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) print "-"; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2];
+              else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # whether both servers outlived the run (a line in $OUT for one that did not)
@@ -283,7 +295,7 @@ check_alive() {
 }
 
 # bench_case NAME PATH EXPECTED-BODY: ROUNDS alternating rounds; the best of each server, the
-# spread of the ratio over the rounds, and the requests per CPU second of all rounds
+# median and spread of the rounds' ratios, and the requests per CPU second of all rounds
 bench_case() {
     local name=$1 path=$2 want=$3
     for port in "$MG_PORT" "$NG_PORT"; do
@@ -292,6 +304,7 @@ bench_case() {
         [ "$got" = "$want" ] || echo "$BENCH: $path on port $port answers \"$got\", not \"$want\"" >&2
     done
     local mg_best=0 ng_best=0 mg_n=0 ng_n=0 mg_t=0 ng_t=0 errs=0 rmin= rmax= err mg ng n t
+    local rs=()
     for _ in $(seq "$ROUNDS"); do
         read -r mg err n t < <(run_wrk "$MG_PORT" "$MG_PID" "$path")
         errs=$((errs + err)) mg_n=$((mg_n + n)) mg_t=$((mg_t + t))
@@ -302,8 +315,8 @@ bench_case() {
     local mg_cpu ng_cpu
     mg_cpu=$(per_cpu "$mg_n" "$mg_t")
     ng_cpu=$(per_cpu "$ng_n" "$ng_t")
-    printf '%-12s %11s %11s %6s %10s %12s %12s %6s\n' "$name" "$mg_best" "$ng_best" \
-        "$(ratio "$mg_best" "$ng_best")" "$rmin-$rmax" "$mg_cpu" "$ng_cpu" "$(ratio "$mg_cpu" "$ng_cpu")" |
+    printf '%-12s %11s %11s %6s %6s %10s %12s %12s %6s\n' "$name" "$mg_best" "$ng_best" \
+        "$(ratio "$mg_best" "$ng_best")" "$(median_ratio "${rs[@]}")" "$rmin-$rmax" "$mg_cpu" "$ng_cpu" "$(ratio "$mg_cpu" "$ng_cpu")" |
         tee -a "$OUT"
     [ "$errs" = 0 ] || echo "  (errors or non-2xx: $errs)" | tee -a "$OUT"
 }

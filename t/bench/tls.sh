@@ -79,7 +79,7 @@ rss() { awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%d/%d", r /
 tls_case() {
     local name=$1 kind=$2 off=$3
     shift 3
-    local mg_best=0 ng_best=0 rmin= rmax= errs=0 mg ng e unit=conn/s
+    local mg_best=0 ng_best=0 rmin= rmax= errs=0 mg ng e unit=conn/s rs=()
     for _ in $(seq "$ROUNDS"); do
         if [ "$kind" = stime ]; then
             mg=$(run_stime $((MG_PORT + off)) "$@")
@@ -93,8 +93,8 @@ tls_case() {
         fi
         keep_round "$mg" "$ng"
     done
-    printf '%-34s %9s %9s %6s %6s %10s\n' "$name" "$mg_best" "$ng_best" "$unit" \
-        "$(ratio "$mg_best" "$ng_best")" "$rmin-$rmax" | tee -a "$OUT"
+    printf '%-34s %9s %9s %6s %6s %6s %10s\n' "$name" "$mg_best" "$ng_best" "$unit" \
+        "$(ratio "$mg_best" "$ng_best")" "$(median_ratio "${rs[@]}")" "$rmin-$rmax" | tee -a "$OUT"
     [ "$errs" = 0 ] || echo "  (socket errors or non-2xx in $errs runs)" | tee -a "$OUT"
 }
 
@@ -117,7 +117,7 @@ done
     echo "alternating rounds of ${DURATION}s; handshakes by openssl s_time (one connection at a time),"
     echo "requests by wrk -t1 -c$CONNS over keepalive TLS 1.3 connections"
     echo
-    printf '%-34s %9s %9s %6s %6s %10s\n' case moongate nginx unit ratio min-max
+    printf '%-34s %9s %9s %6s %6s %6s %10s\n' case moongate nginx unit ratio median min-max
 } | tee "$OUT"
 
 tls_case "full, TLS 1.3, ECDSA P-256" stime 1 -new -tls1_3
