@@ -407,7 +407,7 @@ static void free_old_buf(void *data)
 static void body_make_room(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
-    size_t keep = hc->head_end;
+    size_t keep = r->head_end;
     if (hc->start > keep) {
         memmove(hc->buf + keep, hc->buf + hc->start, hc->last - hc->start);
         hc->last -= hc->start - keep;
@@ -422,7 +422,7 @@ static void body_make_room(mg_request_t *r)
     hc->buf = nb;
     hc->last -= hc->start;
     hc->start = 0;
-    hc->head_end = 0;
+    r->head_end = 0;
 }
 
 /* Read until the body is complete (MG_OK), the client has nothing more for now or the

@@ -8,7 +8,6 @@
 #include "http.h"
 
 typedef struct mg_http_conn_s {
-    mg_http_port_t *port;
     mg_http_addr_conf_t *addr_conf;
     /* the connection's server (nginx's hc->conf_ctx): the address's default server, or the one
      * SNI named; each request starts on it until its Host chooses, and what comes before the
@@ -19,7 +18,6 @@ typedef struct mg_http_conn_s {
     size_t size;
     size_t start;       /* unparsed data is buf[start..last) */
     size_t last;
-    size_t head_end;    /* end of the current request's head: r's strings point below it */
     mg_request_t *r;
     mg_request_t *current; /* the request an event last ran for: a subrequest's error-log lines
                             * name it; NULL (r's) once it is freed */
@@ -30,15 +28,20 @@ typedef struct mg_http_conn_s {
      * with buf while the connection waits with nothing buffered (connection.c) */
     mg_http_request_head_t *head;
     int64_t discard_rest;    /* body bytes of a finished request still to drop */
-    mg_http_chunked_t discard_chunked;
-    mg_msec_t lingering_deadline;
-    mg_msec_t lingering_timeout; /* the longest wait for more input while lingering */
+    /* no body is parsed once the connection lingers (mg_http_conn_linger, the end): the
+     * chunked parser's room then holds the lingering close's times (mg_http_conn_t 16 bytes
+     * less for every connection) */
+    union {
+        mg_http_chunked_t discard_chunked;
+        struct {
+            mg_msec_t deadline;
+            mg_msec_t timeout; /* the longest wait for more input */
+        } lingering;
+    };
     /* sendfile off or aio (write_file.c): the scratch file bytes are read into for the next
      * writev and the thread task; malloc'ed when a request first needs it, freed when the
      * request ends (not kept by an idle connection: mg_http_conn_t 272 -> 224 bytes) */
     struct mg_http_file_reader_s *reader;
-    char *hold;         /* postpone_output: held bytes copied here (request pool) */
-    mg_buf_t *hold_buf; /* the queued buffer over them */
     unsigned discard_chunked_on : 1;
     unsigned discarding : 1;
     unsigned keepalive_idle : 1; /* waiting for the next request after a response */

@@ -260,7 +260,7 @@ static void head_buf_release(mg_connection_t *c, mg_http_conn_t *hc)
     head_free(srv, hc->head);
     hc->buf = NULL;
     hc->head = NULL;
-    hc->size = hc->start = hc->last = hc->head_end = 0;
+    hc->size = hc->start = hc->last = 0;
 }
 
 void mg_http_conn_head_free(mg_http_conn_t *hc)
@@ -306,14 +306,15 @@ void mg_http_init_connection(mg_connection_t *c)
     mg_http_conn_t *hc = mg_pcalloc(c->pool, sizeof(mg_http_conn_t));
     c->data = hc;
     c->debug_proto = MG_LOG_DEBUG_HTTP;
-    hc->port = c->listening->servers;
+    /* the port's addresses choose addr_conf; the port is not kept (nothing asks it later) */
+    mg_http_port_t *port = c->listening->servers;
     hc->out_tail = &hc->out;
-    mg_http_addr_conf_t **addrs = hc->port->addrs.elts;
+    mg_http_addr_conf_t **addrs = port->addrs.elts;
     hc->addr_conf = addrs[0];
-    if (hc->port->addrs.nelts > 1 && mg_conn_local_addr(c) == MG_OK) {
+    if (port->addrs.nelts > 1 && mg_conn_local_addr(c) == MG_OK) {
         /* a wildcard socket serves several addresses: pick by the real local address;
          * the wildcard entry is last */
-        for (size_t i = 0; i < hc->port->addrs.nelts; i++) {
+        for (size_t i = 0; i < port->addrs.nelts; i++) {
             hc->addr_conf = addrs[i];
             if (mg_sockaddr_equal((struct sockaddr *)&addrs[i]->sockaddr, c->local_sockaddr, 0)) {
                 break;
@@ -1062,14 +1063,14 @@ static void lingering_read(mg_connection_t *c)
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             mg_http_conn_t *hc = c->data;
-            if (mg_now.monotonic >= hc->lingering_deadline) {
+            if (mg_now.monotonic >= hc->lingering.deadline) {
                 break;
             }
             if (got) {
                 /* as nginx: lingering_timeout is the wait for the next bytes, within
                  * lingering_time; a client still sending is not reset under its response */
-                mg_msec_t left = hc->lingering_deadline - mg_now.monotonic;
-                mg_conn_timer_set(c, left < hc->lingering_timeout ? left : hc->lingering_timeout);
+                mg_msec_t left = hc->lingering.deadline - mg_now.monotonic;
+                mg_conn_timer_set(c, left < hc->lingering.timeout ? left : hc->lingering.timeout);
             }
             return;
         }
@@ -1104,8 +1105,10 @@ void mg_http_conn_linger(mg_connection_t *c, mg_msec_t timeout, mg_msec_t time)
         mg_ssl_shutdown(c); /* close_notify before the FIN */
     }
     shutdown(c->fd, SHUT_WR);
-    hc->lingering_deadline = mg_now.monotonic + time;
-    hc->lingering_timeout = timeout;
+    hc->discard_chunked_on = 0; /* its parser's room is the lingering times' now */
+    hc->discard_rest = 0;
+    hc->lingering.deadline = mg_now.monotonic + time;
+    hc->lingering.timeout = timeout;
     c->read_handler = lingering_read;
     c->timeout_handler = lingering_timeout;
     mg_conn_timer_set(c, timeout);

@@ -439,7 +439,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
     mg_request_t *r = mg_http_create_request(c);
     const char *head_end = hc->buf + hc->start + used;
     hc->start += used;
-    hc->head_end = hc->start;
+    r->head_end = hc->start;
     /* the empty lines before the request line are not the request's; an h2 stream's head is
      * its header block as it came (HPACK), its body's DATA bytes add to it (v2_stream.c) */
     r->request_length =

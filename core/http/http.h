@@ -524,6 +524,14 @@ struct mg_request_s {
     size_t request_length;   /* head bytes + body bytes received */
     size_t header_size;      /* bytes of the response head */
     size_t bytes_sent;       /* head + body bytes given to the socket */
+    /* the writer's hold (write.c): postpone_output's bytes, or on TLS a record's tail, copied
+     * here in the pool, and the queued buffer over them; the request's, not the connection's:
+     * an idle connection holds neither */
+    char *hold;
+    mg_buf_t *hold_buf;
+    /* the end of its head in the connection's buffer (hc->buf): its strings point below it,
+     * body reads keep it (0 once the buffer moved) */
+    size_t head_end;
     mg_uint_t err_status;
     mg_uint_t
         access_code;      /* satisfy any: the denial (401 wins over 403) while no handler allowed */

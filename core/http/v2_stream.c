@@ -557,7 +557,6 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     mg_http_conn_t *hc = mg_pcalloc(fc->pool, sizeof(mg_http_conn_t));
     fc->data = hc;
     fc->log.data = hc;
-    hc->port = chc->port;
     hc->addr_conf = chc->addr_conf;
     hc->srv = chc->srv;
     hc->out_tail = &hc->out;

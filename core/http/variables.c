@@ -65,6 +65,16 @@ static mg_int_t var_printf(mg_request_t *r, mg_http_var_value_t *v, const char *
     return MG_OK;
 }
 
+/* a number's digits (three at least when three), without vsnprintf: the access log's
+ * $status and $body_bytes_sent cost ~800 instructions each through it */
+static mg_int_t var_uint(mg_request_t *r, mg_http_var_value_t *v, uint64_t n, int three)
+{
+    char *p = mg_pnalloc(r->pool, MG_INT_TEXT_MAX);
+    char *e = three && n < 1000 ? mg_put_uint3(p, n) : mg_put_uint(p, n);
+    VAR_VALUE(v, p, (size_t)(e - p));
+    return MG_OK;
+}
+
 /* a port's digits, without vsnprintf (they are asked for per request: fastcgi_params) */
 static mg_int_t var_port(mg_request_t *r, mg_http_var_value_t *v, in_port_t port)
 {
@@ -438,20 +448,21 @@ static mg_int_t var_status(mg_request_t *r, mg_http_var_value_t *v, uintptr_t da
         VAR_VALUE(v, "000", 3);
         return MG_OK;
     }
-    return var_printf(r, v, "%03lu", (unsigned long)s);
+    /* digits without vsnprintf (~800 instructions): the access log asks for it every request */
+    return var_uint(r, v, s, 1);
 }
 
 static mg_int_t var_body_bytes_sent(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
     size_t sent = r->bytes_sent > r->header_size ? r->bytes_sent - r->header_size : 0;
-    return var_printf(r, v, "%zu", sent);
+    return var_uint(r, v, sent, 0);
 }
 
 static mg_int_t var_bytes_sent(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%zu", r->bytes_sent);
+    return var_uint(r, v, r->bytes_sent, 0);
 }
 
 static mg_int_t var_request_time(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)

@@ -75,7 +75,7 @@ int mg_http_output_busy(mg_request_t *r)
     /* what the writer holds back alone (postpone_output's bytes, a TLS record's tail) is its
      * own copy: the producer's buffers are free, and it goes with the producer's next output */
     mg_http_conn_t *hc = r->hc;
-    int held = hc->out && hc->out == hc->hold_buf && hc->out->next == NULL;
+    int held = hc->out && hc->out == r->hold_buf && hc->out->next == NULL;
     return (hc->out != NULL && !held) || r->buffered;
 }
 
@@ -556,15 +556,15 @@ static char *hold_mem(mg_request_t *r)
     if (c->ssl && hc->stream == NULL) {
         size = mg_max(size, mg_ssl_write_unit(c->ssl));
     }
-    if (hc->hold == NULL || ((size_t *)(void *)hc->hold)[-1] < size) {
+    if (r->hold == NULL || ((size_t *)(void *)r->hold)[-1] < size) {
         size_t *mem = mg_palloc(r->pool, sizeof(size_t) + size);
         mem[0] = size;
-        hc->hold = (char *)(mem + 1);
-        if (hc->hold_buf == NULL) {
-            hc->hold_buf = mg_buf_mem(r->pool, hc->hold, 0);
+        r->hold = (char *)(mem + 1);
+        if (r->hold_buf == NULL) {
+            r->hold_buf = mg_buf_mem(r->pool, r->hold, 0);
         }
     }
-    return hc->hold;
+    return r->hold;
 }
 
 /* TLS output as nginx's buffer of ssl_buffer_size makes its records: full ones but the last
@@ -605,7 +605,7 @@ static void stash(mg_request_t *r, mg_buf_t *stop)
         }
         mg_http_file_reader_written(hc, b);
     }
-    mg_buf_t *h = hc->hold_buf;
+    mg_buf_t *h = r->hold_buf;
     memset(h, 0, sizeof(*h));
     h->fd = -1;
     h->pos = hold;
@@ -862,8 +862,6 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
 void mg_http_writer_reset(mg_http_conn_t *hc)
 {
     mg_http_file_reader_reset(hc);
-    hc->hold = NULL;
-    hc->hold_buf = NULL;
     hc->delayed = 0;
 }
 
