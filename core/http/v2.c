@@ -1311,8 +1311,11 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_set_local_window_size(h2->session, NGHTTP2_FLAG_NONE, 0,
                                           NGHTTP2_MAX_WINDOW_SIZE);
 
-    /* frames of several streams leave as they come: Nagle would hold the small ones */
-    mg_http_tcp_nodelay(c, 1);
+    /* frames of several streams leave as they come: Nagle would hold the small ones; as
+     * nginx, from the start and by the tcp_nodelay of the connection's server (the default
+     * one, or SNI's), whatever a stream's location says */
+    mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    mg_http_tcp_nodelay(c, clcf->tcp_nodelay);
     c->log.action = "processing HTTP/2 connection"; /* nginx's context for the connection */
     c->read_handler = on_read;
     c->write_handler = on_write;
