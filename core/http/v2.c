@@ -578,14 +578,40 @@ static void conn_close(mg_http_v2_conn_t *h2)
     }
 }
 
+/* Whether a stream's request still runs (its connection is not freed yet). */
+static int streams_running(const mg_http_v2_conn_t *h2)
+{
+    for (const mg_http_v2_stream_t *st = h2->streams; st; st = st->next) {
+        if (st->fc) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* GOAWAY sent (or received) and no stream left: as nginx >= 1.19.7, the connection closes
  * lingering unless lingering_close is off, so a client's frames still in flight (a WINDOW_UPDATE,
- * a request the GOAWAY refused) do not reset it under the responses it has not read yet */
+ * a request the GOAWAY refused) do not reset it under the responses it has not read yet.
+ * After a GOAWAY for an error (nghttp2 has no stream left then) while a request still runs,
+ * nginx 1.22 keeps the connection, reading and writing nothing more, until that request ends
+ * (the request learns its stream is gone, as from a reset): so does this connection (holding;
+ * on_flush_ev ends it once the last stream's request went). */
 static void conn_end(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
     mg_http_srv_conf_t *cscf = h2->hc->srv;
     mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    if (!h2->holding && c->fd >= 0 && streams_running(h2)) {
+        h2->holding = 1;
+        h2->failed = 1; /* no flush, gather or trim from now */
+        mg_conn_read_off(c);
+        mg_conn_timer_del(c);
+        mg_lazy_timer_del(&h2->trim);
+        h2->refs++; /* a request ended here may free the last stream */
+        mg_http_v2_streams_abort(h2);
+        mg_http_v2_release(h2);
+        return;
+    }
     if (clcf->lingering_close == MG_HTTP_LINGERING_OFF || h2->closing || c->fd < 0) {
         conn_close(h2);
         return;
@@ -813,6 +839,9 @@ static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
     mg_time_update();
     h2->refs++; /* the last stream freed, or the flush's close, may drop the last other one */
     mg_http_v2_streams_reap(h2);
+    if (h2->holding && h2->c && !h2->c->closed && !streams_running(h2)) {
+        conn_end(h2); /* the requests the connection was held for are done */
+    }
     conn_flush(h2);
     mg_http_v2_release(h2);
 }
@@ -1025,6 +1054,17 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
     return MG_OK;
 }
 
+/* The bytes fed were refused (conn_feed's MG_ERROR): the GOAWAY nghttp2 queued goes, then the
+ * connection closes, unless conn_end holds it for the requests still running. */
+static void conn_refuse(mg_http_v2_conn_t *h2)
+{
+    h2->closing = 1;
+    conn_flush(h2);
+    if (!h2->holding) {
+        conn_close(h2);
+    }
+}
+
 /* Read into buf and feed nghttp2 until the socket is drained: 1, or 0 when the connection
  * closed or is to close. */
 static int conn_read(mg_connection_t *c, mg_http_v2_conn_t *h2, char *buf, size_t size)
@@ -1033,9 +1073,7 @@ static int conn_read(mg_connection_t *c, mg_http_v2_conn_t *h2, char *buf, size_
         ssize_t n = c->recv(c, buf, size);
         if (n > 0) {
             if (conn_feed(h2, buf, (size_t)n) != MG_OK) {
-                h2->closing = 1;
-                conn_flush(h2); /* the GOAWAY nghttp2 queued, then the close */
-                conn_close(h2);
+                conn_refuse(h2);
                 return 0;
             }
             if (c->closed) {
@@ -1342,9 +1380,7 @@ void mg_http_v2_init(mg_connection_t *c)
             return;
         }
         if (rc != MG_OK) {
-            h2->closing = 1;
-            conn_flush(h2);
-            conn_close(h2);
+            conn_refuse(h2);
             return;
         }
     } else {

@@ -128,6 +128,7 @@ struct mg_http_v2_conn_s {
     unsigned failed : 1;        /* the socket is gone or the session failed: closing */
     unsigned lingering : 1;     /* its last GOAWAY went: closing lingering (conn_end) */
     unsigned closing : 1;       /* an error or keepalive_timeout: the flush's end closes at once */
+    unsigned holding : 1;       /* an error's GOAWAY went: open until the running requests end */
     unsigned in_recv : 1;       /* nghttp2 is in mem_recv: a flush waits for its end */
     unsigned in_send : 1;       /* nghttp2 is in mem_send: a gather waits for its end */
     unsigned oblocked : 1;      /* a DATA frame waits for room in the output */
