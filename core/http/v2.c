@@ -502,7 +502,16 @@ static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
         mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent DATA frame with incorrect identifier");
     } else if (mg_str_eq(why, "PUSH_PROMISE: push disabled")) {
         mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent PUSH_PROMISE frame");
-    } else if (g->error_code == NGHTTP2_FRAME_SIZE_ERROR && why.len == 0 && h2->hwalk.bad_type) {
+    } else if ((mg_str_eq(why, "DATA: invalid padding") ||
+                mg_str_eq(why, "HEADERS: invalid padding")) &&
+               h2->hwalk.bad_padded) {
+        const mg_http_v2_hwalk_t *w = &h2->hwalk;
+        mg_log_error(MG_LOG_INFO, &c->log, 0,
+                     "client sent padded %s frame with incorrect length: %u, padding: %u",
+                     w->bad_type == NGHTTP2_DATA ? "DATA" : "HEADERS", (unsigned)w->bad_len,
+                     (unsigned)w->bad_pad);
+    } else if (g->error_code == NGHTTP2_FRAME_SIZE_ERROR && why.len == 0 && h2->hwalk.bad_type &&
+               !h2->hwalk.bad_padded) {
         static const char *const type[] = {
             [NGHTTP2_PRIORITY] = "PRIORITY", [NGHTTP2_RST_STREAM] = "RST_STREAM",
             [NGHTTP2_SETTINGS] = "SETTINGS", [NGHTTP2_PING] = "PING",
@@ -864,6 +873,9 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
         [MG_HWALK_LENGTH] = "client sent header field with too long length value",
         [MG_HWALK_INDEX] = "client sent header block with too long header index value",
         [MG_HWALK_SIZE] = "client sent header block with too long size update value",
+        [MG_HWALK_CUT_STRING] = "client sent header field with incorrect length",
+        [MG_HWALK_CUT] = "client sent header block with incorrect length",
+        [MG_HWALK_EMPTY] = "client sent HEADERS frame with empty header block",
     };
     mg_http_v2_hwalk_t *w = &h2->hwalk;
     mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "%s", why[w->why]);
@@ -873,9 +885,15 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
     /* the frames queued meanwhile go first (a field before this one reset the stream: its
      * RST_STREAM, as nginx sends it), nghttp2 sends none after its GOAWAY */
     conn_gather(h2);
+    if (w->why == MG_HWALK_EMPTY) {
+        /* nginx has not opened the stream: the last one named is the one before */
+        nghttp2_session_terminate_session(h2->session, NGHTTP2_FRAME_SIZE_ERROR);
+        return;
+    }
     nghttp2_session_terminate_session2(h2->session, w->sid,
-                                       w->why == MG_HWALK_FIELD ? NGHTTP2_ENHANCE_YOUR_CALM
-                                                                : NGHTTP2_COMPRESSION_ERROR);
+                                       w->why == MG_HWALK_FIELD        ? NGHTTP2_ENHANCE_YOUR_CALM
+                                       : w->why >= MG_HWALK_CUT_STRING ? NGHTTP2_FRAME_SIZE_ERROR
+                                                                       : NGHTTP2_COMPRESSION_ERROR);
 }
 
 enum { FRAME_FED, FRAME_DROPPED, FRAME_ENDS };
@@ -993,8 +1011,10 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
          * it are taken (and checked) first, as nginx takes them */
         size_t take = mg_http_v2_hwalk(w, p, n);
         /* a length refused as too large keeps its last octet from nghttp2, which refuses one
-         * over 64 KiB itself (COMPRESSION_ERROR, unlogged; nginx's is ENHANCE_YOUR_CALM) */
-        size_t feed = take - (w->why == MG_HWALK_FIELD);
+         * over 64 KiB itself (COMPRESSION_ERROR, unlogged; nginx's is ENHANCE_YOUR_CALM); so
+         * does a block cut in a field (nghttp2: COMPRESSION_ERROR) and an empty one's HEADERS
+         * (nghttp2 would open its stream) */
+        size_t feed = take - (w->why == MG_HWALK_FIELD || w->why >= MG_HWALK_CUT_STRING);
         h2->in_recv = 1;
         rv = nghttp2_session_mem_recv(h2->session, p, feed);
         h2->in_recv = 0;
