@@ -502,7 +502,16 @@ static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
         mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent DATA frame with incorrect identifier");
     } else if (mg_str_eq(why, "PUSH_PROMISE: push disabled")) {
         mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent PUSH_PROMISE frame");
-    } else if (g->error_code == NGHTTP2_FRAME_SIZE_ERROR && why.len == 0 && h2->hwalk.bad_type) {
+    } else if ((mg_str_eq(why, "DATA: invalid padding") ||
+                mg_str_eq(why, "HEADERS: invalid padding")) &&
+               h2->hwalk.bad_padded) {
+        const mg_http_v2_hwalk_t *w = &h2->hwalk;
+        mg_log_error(MG_LOG_INFO, &c->log, 0,
+                     "client sent padded %s frame with incorrect length: %u, padding: %u",
+                     w->bad_type == NGHTTP2_DATA ? "DATA" : "HEADERS", (unsigned)w->bad_len,
+                     (unsigned)w->bad_pad);
+    } else if (g->error_code == NGHTTP2_FRAME_SIZE_ERROR && why.len == 0 && h2->hwalk.bad_type &&
+               !h2->hwalk.bad_padded) {
         static const char *const type[] = {
             [NGHTTP2_PRIORITY] = "PRIORITY", [NGHTTP2_RST_STREAM] = "RST_STREAM",
             [NGHTTP2_SETTINGS] = "SETTINGS", [NGHTTP2_PING] = "PING",
@@ -578,14 +587,40 @@ static void conn_close(mg_http_v2_conn_t *h2)
     }
 }
 
+/* Whether a stream's request still runs (its connection is not freed yet). */
+static int streams_running(const mg_http_v2_conn_t *h2)
+{
+    for (const mg_http_v2_stream_t *st = h2->streams; st; st = st->next) {
+        if (st->fc) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* GOAWAY sent (or received) and no stream left: as nginx >= 1.19.7, the connection closes
  * lingering unless lingering_close is off, so a client's frames still in flight (a WINDOW_UPDATE,
- * a request the GOAWAY refused) do not reset it under the responses it has not read yet */
+ * a request the GOAWAY refused) do not reset it under the responses it has not read yet.
+ * After a GOAWAY for an error (nghttp2 has no stream left then) while a request still runs,
+ * nginx 1.22 keeps the connection, reading and writing nothing more, until that request ends
+ * (the request learns its stream is gone, as from a reset): so does this connection (holding;
+ * on_flush_ev ends it once the last stream's request went). */
 static void conn_end(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
     mg_http_srv_conf_t *cscf = h2->hc->srv;
     mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    if (!h2->holding && c->fd >= 0 && streams_running(h2)) {
+        h2->holding = 1;
+        h2->failed = 1; /* no flush, gather or trim from now */
+        mg_conn_read_off(c);
+        mg_conn_timer_del(c);
+        mg_lazy_timer_del(&h2->trim);
+        h2->refs++; /* a request ended here may free the last stream */
+        mg_http_v2_streams_abort(h2);
+        mg_http_v2_release(h2);
+        return;
+    }
     if (clcf->lingering_close == MG_HTTP_LINGERING_OFF || h2->closing || c->fd < 0) {
         conn_close(h2);
         return;
@@ -813,6 +848,9 @@ static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
     mg_time_update();
     h2->refs++; /* the last stream freed, or the flush's close, may drop the last other one */
     mg_http_v2_streams_reap(h2);
+    if (h2->holding && h2->c && !h2->c->closed && !streams_running(h2)) {
+        conn_end(h2); /* the requests the connection was held for are done */
+    }
     conn_flush(h2);
     mg_http_v2_release(h2);
 }
@@ -835,6 +873,9 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
         [MG_HWALK_LENGTH] = "client sent header field with too long length value",
         [MG_HWALK_INDEX] = "client sent header block with too long header index value",
         [MG_HWALK_SIZE] = "client sent header block with too long size update value",
+        [MG_HWALK_CUT_STRING] = "client sent header field with incorrect length",
+        [MG_HWALK_CUT] = "client sent header block with incorrect length",
+        [MG_HWALK_EMPTY] = "client sent HEADERS frame with empty header block",
     };
     mg_http_v2_hwalk_t *w = &h2->hwalk;
     mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "%s", why[w->why]);
@@ -844,9 +885,15 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
     /* the frames queued meanwhile go first (a field before this one reset the stream: its
      * RST_STREAM, as nginx sends it), nghttp2 sends none after its GOAWAY */
     conn_gather(h2);
+    if (w->why == MG_HWALK_EMPTY) {
+        /* nginx has not opened the stream: the last one named is the one before */
+        nghttp2_session_terminate_session(h2->session, NGHTTP2_FRAME_SIZE_ERROR);
+        return;
+    }
     nghttp2_session_terminate_session2(h2->session, w->sid,
-                                       w->why == MG_HWALK_FIELD ? NGHTTP2_ENHANCE_YOUR_CALM
-                                                                : NGHTTP2_COMPRESSION_ERROR);
+                                       w->why == MG_HWALK_FIELD        ? NGHTTP2_ENHANCE_YOUR_CALM
+                                       : w->why >= MG_HWALK_CUT_STRING ? NGHTTP2_FRAME_SIZE_ERROR
+                                                                       : NGHTTP2_COMPRESSION_ERROR);
 }
 
 enum { FRAME_FED, FRAME_DROPPED, FRAME_ENDS };
@@ -964,8 +1011,10 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
          * it are taken (and checked) first, as nginx takes them */
         size_t take = mg_http_v2_hwalk(w, p, n);
         /* a length refused as too large keeps its last octet from nghttp2, which refuses one
-         * over 64 KiB itself (COMPRESSION_ERROR, unlogged; nginx's is ENHANCE_YOUR_CALM) */
-        size_t feed = take - (w->why == MG_HWALK_FIELD);
+         * over 64 KiB itself (COMPRESSION_ERROR, unlogged; nginx's is ENHANCE_YOUR_CALM); so
+         * does a block cut in a field (nghttp2: COMPRESSION_ERROR) and an empty one's HEADERS
+         * (nghttp2 would open its stream) */
+        size_t feed = take - (w->why == MG_HWALK_FIELD || w->why >= MG_HWALK_CUT_STRING);
         h2->in_recv = 1;
         rv = nghttp2_session_mem_recv(h2->session, p, feed);
         h2->in_recv = 0;
@@ -1025,6 +1074,17 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
     return MG_OK;
 }
 
+/* The bytes fed were refused (conn_feed's MG_ERROR): the GOAWAY nghttp2 queued goes, then the
+ * connection closes, unless conn_end holds it for the requests still running. */
+static void conn_refuse(mg_http_v2_conn_t *h2)
+{
+    h2->closing = 1;
+    conn_flush(h2);
+    if (!h2->holding) {
+        conn_close(h2);
+    }
+}
+
 /* Read into buf and feed nghttp2 until the socket is drained: 1, or 0 when the connection
  * closed or is to close. */
 static int conn_read(mg_connection_t *c, mg_http_v2_conn_t *h2, char *buf, size_t size)
@@ -1033,9 +1093,7 @@ static int conn_read(mg_connection_t *c, mg_http_v2_conn_t *h2, char *buf, size_
         ssize_t n = c->recv(c, buf, size);
         if (n > 0) {
             if (conn_feed(h2, buf, (size_t)n) != MG_OK) {
-                h2->closing = 1;
-                conn_flush(h2); /* the GOAWAY nghttp2 queued, then the close */
-                conn_close(h2);
+                conn_refuse(h2);
                 return 0;
             }
             if (c->closed) {
@@ -1311,8 +1369,11 @@ void mg_http_v2_init(mg_connection_t *c)
     nghttp2_session_set_local_window_size(h2->session, NGHTTP2_FLAG_NONE, 0,
                                           NGHTTP2_MAX_WINDOW_SIZE);
 
-    /* frames of several streams leave as they come: Nagle would hold the small ones */
-    mg_http_tcp_nodelay(c, 1);
+    /* frames of several streams leave as they come: Nagle would hold the small ones; as
+     * nginx, from the start and by the tcp_nodelay of the connection's server (the default
+     * one, or SNI's), whatever a stream's location says */
+    mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    mg_http_tcp_nodelay(c, clcf->tcp_nodelay);
     c->log.action = "processing HTTP/2 connection"; /* nginx's context for the connection */
     c->read_handler = on_read;
     c->write_handler = on_write;
@@ -1339,9 +1400,7 @@ void mg_http_v2_init(mg_connection_t *c)
             return;
         }
         if (rc != MG_OK) {
-            h2->closing = 1;
-            conn_flush(h2);
-            conn_close(h2);
+            conn_refuse(h2);
             return;
         }
     } else {

@@ -42,8 +42,19 @@ typedef struct {
 } mg_http_v2_loc_conf_t;
 
 /* Why a header block walk stopped (v2_hpack.c): a name or value longer as sent than the limit,
- * or an integer of more than nginx's 4 octets (a string's length, an index, a table size). */
-enum { MG_HWALK_FIELD = 1, MG_HWALK_LENGTH, MG_HWALK_INDEX, MG_HWALK_SIZE };
+ * or an integer of more than nginx's 4 octets (a string's length, an index, a table size); the
+ * block ended (END_HEADERS) inside a string (CUT_STRING) or elsewhere in a field (CUT: an
+ * integer, a value's length not there); a HEADERS frame without a block (EMPTY). For the last
+ * three nginx's GOAWAY is FRAME_SIZE_ERROR (nghttp2's would be COMPRESSION_ERROR, or a stream). */
+enum {
+    MG_HWALK_FIELD = 1,
+    MG_HWALK_LENGTH,
+    MG_HWALK_INDEX,
+    MG_HWALK_SIZE,
+    MG_HWALK_CUT_STRING,
+    MG_HWALK_CUT,
+    MG_HWALK_EMPTY
+};
 
 /* A connection's input as nginx measures its header blocks (v2_hpack.c): where it is in the
  * frames, and in the HPACK representations of the block whose frame it is in. */
@@ -59,11 +70,15 @@ typedef struct {
     uint8_t why; /* MG_HWALK_*: the walk stopped */
     /* the first frame of a fixed size (or a SETTINGS ACK) with another length, which nghttp2
      * refuses (FRAME_SIZE_ERROR) before any callback: its type (0: none; DATA never is), flags
-     * and length, for nginx's line */
+     * and length, for nginx's line; or (bad_padded) the first padded one whose padding does not
+     * fit (PROTOCOL_ERROR) */
     uint8_t bad_type, bad_flags;
+    uint8_t bad_pad; /* bad_padded: the pad length of a DATA or HEADERS (bad_type) frame */
     uint32_t bad_len;
     unsigned is_value : 1; /* the string whose length is next or read is a value */
     unsigned headers : 1;  /* a HEADERS frame began within this call's bytes */
+    unsigned end_headers : 1; /* the frame walked is its block's last (END_HEADERS) */
+    unsigned bad_padded : 1;  /* the note is of a padding that does not fit (bad_pad) */
     /* the bytes of a frame dropped still to come, neither walked nor fed (9 and at most
      * 2^24 - 1: in the bits the flags leave, so the walk's size stays 56) */
     unsigned skip : 25;
@@ -128,6 +143,7 @@ struct mg_http_v2_conn_s {
     unsigned failed : 1;        /* the socket is gone or the session failed: closing */
     unsigned lingering : 1;     /* its last GOAWAY went: closing lingering (conn_end) */
     unsigned closing : 1;       /* an error or keepalive_timeout: the flush's end closes at once */
+    unsigned holding : 1;       /* an error's GOAWAY went: open until the running requests end */
     unsigned in_recv : 1;       /* nghttp2 is in mem_recv: a flush waits for its end */
     unsigned in_send : 1;       /* nghttp2 is in mem_send: a gather waits for its end */
     unsigned oblocked : 1;      /* a DATA frame waits for room in the output */

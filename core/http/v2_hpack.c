@@ -3,9 +3,10 @@
  * connection feeds nghttp2 (which decodes them, and tells only the decoded fields): the frames
  * are followed to their HEADERS and CONTINUATION payloads, and each HPACK representation's
  * integers and string lengths are read there, its strings skipped. nginx refuses a name or value
- * longer as sent (Huffman-coded or raw) than large_client_header_buffers' size, and an integer
- * of more than 4 octets; the walk stops at the first such one, so the connection can feed
- * nghttp2 the bytes before it and end as nginx ends.
+ * longer as sent (Huffman-coded or raw) than large_client_header_buffers' size, an integer
+ * of more than 4 octets, a block that ends inside a field and a HEADERS frame with no block; the
+ * walk stops at the first such one, so the connection can feed nghttp2 the bytes before it and
+ * end as nginx ends.
  */
 #include "v2.h"
 
@@ -157,6 +158,16 @@ static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
     return n;
 }
 
+/* The END_HEADERS frame's block bytes are all walked: a field left unfinished is nginx's
+ * FRAME_SIZE_ERROR (the walk stops past the block's last byte, which the connection keeps
+ * from nghttp2). */
+static void block_ended(mg_http_v2_hwalk_t *w)
+{
+    if (w->end_headers && w->hstate != H_REP) {
+        w->why = w->hstate == H_STR ? MG_HWALK_CUT_STRING : MG_HWALK_CUT;
+    }
+}
+
 /* Whether the walk is between frames (the next byte a frame header's first). */
 static int at_frame(const mg_http_v2_hwalk_t *w)
 {
@@ -236,6 +247,21 @@ static void length_noted(mg_http_v2_hwalk_t *w, const uint8_t *hd)
     }
 }
 
+/* A padded DATA or HEADERS frame whose header hd has just been passed, its pad length p[0]
+ * there (n > 0: one a read cut from its header is not looked at): the first whose padding does
+ * not fit is noted, for nginx's line when nghttp2 refuses it (PROTOCOL_ERROR). */
+static void padding_noted(mg_http_v2_hwalk_t *w, const uint8_t *hd, const uint8_t *p, size_t n)
+{
+    uint32_t len = mg_http_v2_frame_len(hd);
+    uint32_t prio = hd[3] == NGHTTP2_HEADERS && (hd[4] & NGHTTP2_FLAG_PRIORITY) ? 5 : 0;
+    if (n && len > prio && (uint32_t)p[0] + prio > len - 1 && !w->bad_type && !w->bad_padded) {
+        w->bad_padded = 1;
+        w->bad_type = hd[3];
+        w->bad_len = hd[3] == NGHTTP2_HEADERS ? len - 1 - prio : len; /* as nginx says */
+        w->bad_pad = p[0];
+    }
+}
+
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
@@ -252,6 +278,9 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             uint32_t len = mg_http_v2_frame_len(p + i);
             if (n - i - 9 >= len) {
                 length_noted(w, p + i);
+                if (p[i + 3] == NGHTTP2_DATA && (p[i + 4] & NGHTTP2_FLAG_PADDED)) {
+                    padding_noted(w, p + i, p + i + 9, len);
+                }
                 i += 9 + len;
                 continue;
             }
@@ -282,9 +311,13 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             uint32_t len = mg_http_v2_frame_len(hd);
             uint8_t type = hd[3], flags = hd[4];
             length_noted(w, hd);
+            if (type <= NGHTTP2_HEADERS && (flags & NGHTTP2_FLAG_PADDED)) {
+                padding_noted(w, hd, p + i, n - i);
+            }
             w->state = W_BODY;
             w->pre = len;
             w->left = w->pad = 0;
+            w->end_headers = (flags & NGHTTP2_FLAG_END_HEADERS) != 0;
             if (type == NGHTTP2_HEADERS) {
                 /* a new block: its representations start afresh */
                 w->headers = 1;
@@ -297,10 +330,16 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
                 } else {
                     w->pre = mg_min(len, w->prio);
                     w->left = len - w->pre;
+                    if (len == w->prio) {
+                        w->why = MG_HWALK_EMPTY; /* (a shorter one nghttp2 refuses as nginx) */
+                    }
                 }
             } else if (type == NGHTTP2_CONTINUATION) {
                 w->pre = 0;
                 w->left = len;
+                if (len == 0) {
+                    block_ended(w);
+                }
             }
             break;
         }
@@ -314,6 +353,11 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
                 w->pre = w->prio;
                 w->pad = p[i - 1];
                 w->left = rest - w->pre - w->pad;
+                if (w->left == 0) {
+                    /* nginx: empty when there is no padding either, else a block cut short
+                     * (naming the stream) */
+                    w->why = w->pad ? MG_HWALK_CUT : MG_HWALK_EMPTY;
+                }
             }
             break;
         }
@@ -327,6 +371,9 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
                 size_t done = walk_block(w, p + i, k);
                 w->left -= (uint32_t)done;
                 i += done;
+                if (w->left == 0 && !w->why) {
+                    block_ended(w);
+                }
             } else if (w->pad) {
                 size_t k = mg_min(n - i, (size_t)w->pad);
                 w->pad -= (uint32_t)k;

@@ -5,7 +5,8 @@
  * after the preface, a SETTINGS and a DATA frame (whose payload looks like a block too). Checks:
  * the walk stops at the same byte, for the same reason, with the same fields counted, whatever
  * the pieces; a plain walk of the block alone here (nginx's reading: integers of at most 4
- * octets, strings no longer than the limit as sent) agrees; and where the walk passed the
+ * octets, strings no longer than the limit as sent, a block ending inside a field or none in
+ * the HEADERS frame refused) agrees; and where the walk passed the
  * whole block and nghttp2's inflater decodes it, nghttp2 counts the same fields and none of
  * their strings is longer than the limit allows (a Huffman code is at least 5 bits a byte).
  * Build: t/fuzz/run.sh (FUZZ_TARGETS=h2_hpack)
@@ -37,7 +38,8 @@ static int ref_int(const uint8_t *b, size_t n, size_t *i, unsigned bits, uint32_
     return -1;
 }
 
-/* The block read at once: where the reading stops (just past the integer refused) or n. */
+/* The block read at once: where the reading stops (just past the integer refused, or n where
+ * the block ends inside a field) or n. */
 static size_t ref_walk(const uint8_t *b, size_t n, size_t limit, unsigned *why, uint32_t *fields)
 {
     size_t i = 0;
@@ -53,6 +55,7 @@ static size_t ref_walk(const uint8_t *b, size_t n, size_t limit, unsigned *why, 
             return i;
         }
         if (r == 0) {
+            *why = MG_HWALK_CUT;
             return n;
         }
         if (bits == 7) {
@@ -64,6 +67,7 @@ static size_t ref_walk(const uint8_t *b, size_t n, size_t limit, unsigned *why, 
         }
         for (int s = v == 0 ? 0 : 1; s < 2; s++) { /* the name (unless indexed), the value */
             if (i >= n) {
+                *why = MG_HWALK_CUT;
                 return n;
             }
             r = ref_int(b, n, &i, 7, &v);
@@ -72,6 +76,7 @@ static size_t ref_walk(const uint8_t *b, size_t n, size_t limit, unsigned *why, 
                 return i;
             }
             if (r == 0) {
+                *why = MG_HWALK_CUT;
                 return n;
             }
             if (v > limit) {
@@ -79,6 +84,7 @@ static size_t ref_walk(const uint8_t *b, size_t n, size_t limit, unsigned *why, 
                 return i;
             }
             if (n - i < v) {
+                *why = MG_HWALK_CUT_STRING;
                 return n;
             }
             i += v;
@@ -155,9 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     len += put_frame(s + len, dn, NGHTTP2_DATA, 0, 1);
     memcpy(s + len, b, dn);
     len += dn;
+    size_t hpos = 0; /* the HEADERS frame's place in s */
     for (unsigned k = 0; k <= ncuts; k++) {
         size_t frag = cuts[k + 1] - cuts[k];
         if (k == 0) {
+            hpos = len;
             size_t plen = frag + (padded ? 1 + padlen : 0) + (prio ? 5 : 0);
             uint8_t flags = (padded ? NGHTTP2_FLAG_PADDED : 0) |
                             (prio ? NGHTTP2_FLAG_PRIORITY : 0) |
@@ -192,9 +200,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     unsigned why;
     uint32_t fields;
-    size_t r = ref_walk(b, n, limit, &why, &fields);
-    if (why != w1.why || fields != w1.fields || (why && a != pos[r - 1] + 1) ||
-        (!why && a != len)) {
+    size_t r = ref_walk(b, n, limit, &why, &fields), stop = why ? pos[r - 1] + 1 : len;
+    if (cuts[1] == 0) {
+        /* a HEADERS frame without a block: refused past its header (and pad length) */
+        why = padded && padlen ? MG_HWALK_CUT : MG_HWALK_EMPTY; /* as nginx */
+        fields = 0;
+        stop = hpos + 9 + (padded ? 1 : 0);
+    } else if (why >= MG_HWALK_CUT_STRING && cuts[ncuts] == n) {
+        stop = len; /* the last CONTINUATION is empty: the cut is seen past its header */
+    }
+    if (why != w1.why || fields != w1.fields || a != stop) {
         abort();
     }
 

@@ -1,6 +1,6 @@
 # h2diff's cases (t/tools/h2diff.py): frames nginx takes, ignores or refuses in its own way.
 # Each is (name, function(c)); h2raw's writers are in the globals. /t answers at once, /slow
-# after 0.3 s, /body reads a request body.
+# after 0.3 s (echo_sleep; /lslow: Lua's ngx.sleep), /body reads a request body.
 import struct
 
 H, D, PRIO, RST, SET, PP, PING, GOAWAY, WU, CONT = 1, 0, 2, 3, 4, 5, 6, 7, 8, 9
@@ -66,6 +66,10 @@ CASES = [
     ('two reqs then 5-octet index', steps(req(1) + req(3) + frame(H, 5, 5, b'\xff\x80\x80\x80\x00'))),
     ('req then bad index', steps(req(1) + frame(H, 5, 3, request() + idx(70)))),
     ('slow then bad index', steps(req(1, '/slow') + frame(H, 5, 3, request() + idx(70)))),
+    # the same with Lua's sleep: nginx's echo_sleep never ends after the connection's error
+    # (nginx then keeps the connection for good), Lua's request runs to its end, then it closes
+    ('lua slow then 5-octet index', steps(req(1, '/lslow') + frame(H, 5, 3, b'\xff\x80\x80\x80\x00'))),
+    ('lua slow then HEADERS again', steps(req(1, '/lslow') + req(1, '/lslow'))),
     # frames on idle streams
     ('WINDOW_UPDATE idle 1, then 1', steps(wu(1), req(1))),
     ('WINDOW_UPDATE idle 1 with 1', steps(wu(1) + req(1))),
