@@ -4,7 +4,7 @@
  * a thread of its own) or the program's event base (attach). Other threads reach the loop
  * through a pipe: stop sets a flag and writes a byte; post, reload and Lua chunks queue a call
  * the loop thread makes. Building a generation (create, reload) is serialized process-wide:
- * module and filter tables are set up once per process, and config parsing is not reentrant.
+ * the module table is set up once per process, and config parsing is not reentrant.
  */
 #include <fcntl.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /*
- * Numbers the modules of the static list and builds the filter chains, once per process.
+ * Numbers the modules of the static list, once per process.
  */
 #include "module.h"
 
@@ -15,11 +15,6 @@ void mg_modules_init(void)
         mg_modules[i]->index = (int)i;
     }
     mg_modules_n = i;
-    for (i = 0; mg_modules[i]; i++) {
-        if (mg_modules[i]->init_filters) {
-            mg_modules[i]->init_filters();
-        }
-    }
 }
 
 void mg_modules_init_worker(mg_cycle_t *cycle)

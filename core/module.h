@@ -96,11 +96,11 @@ struct mg_module_s {
     const char *(*merge_loc_conf)(mg_conf_t *cf, void *prev, void *conf);
     /* after the whole http{} block: register phase handlers */
     mg_int_t (*init)(mg_conf_t *cf);
-    /* once per process, in list order: put the module's filters on top of the chains. The
-     * chains depend on the module list only, never on a configuration, so a reload that fails
-     * halfway cannot leave the serving generation with a broken chain; a filter that has
-     * nothing to do for a location passes the response on. */
-    void (*init_filters)(void);
+    /* at the end of each http{} block, in list order: put the module's filters on top of that
+     * configuration's chains (mg_http_push_*_filter), or not where nothing in it uses them
+     * (core/http/filters.c). The chains are the generation's: a reload that fails halfway
+     * leaves the serving generation's untouched. */
+    void (*init_filters)(mg_conf_t *cf);
     const mg_stream_module_t *stream; /* NULL: no part in stream{} */
     /* a directive no command table has: MG_DECLINED passes it on ("unknown directive"), MG_OK
      * or MG_ERROR (after mg_conf_error) says the module took it; `semi`: it ended with ";".

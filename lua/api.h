@@ -520,7 +520,7 @@ int mg_lua_args_pair(lua_State *L, int t, char *buf, const char *s, size_t len);
 
 /* ---- filter.c ---- */
 /* Put header_filter_by_lua and body_filter_by_lua into the filter chains (module init). */
-void mg_lua_filters_init(void);
+void mg_lua_filters_init(mg_conf_t *cf);
 /* ngx.arg: set_by_lua's arguments, or the body filter's chunk and eof flag. */
 void mg_lua_inject_arg_api(lua_State *L);
 

@@ -17,8 +17,15 @@
 
 #include "api.h"
 
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_lua_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_lua_module, in);
+}
 
 /* A request's body filter state. */
 struct mg_lua_body_s {
@@ -509,8 +516,17 @@ static mg_int_t lua_body_filter(mg_request_t *r, mg_buf_t *in)
     return passed ? rc : next_body_filter(r, NULL);
 }
 
-void mg_lua_filters_init(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, lua_header_filter);
-    mg_http_push_body_filter(&next_body_filter, lua_body_filter);
+    const mg_lua_loc_conf_t *conf = loc_conf;
+    return conf->header_filter || conf->body_filter;
+}
+
+void mg_lua_filters_init(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_lua_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_lua_module, lua_header_filter);
+    mg_http_push_body_filter(cf, &mg_lua_module, lua_body_filter);
 }

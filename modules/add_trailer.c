@@ -21,8 +21,15 @@ typedef struct {
 } trailer_conf_t;
 
 mg_module_t mg_add_trailer_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_add_trailer_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_add_trailer_module, in);
+}
 
 static int status_gets_trailers(mg_uint_t status)
 {
@@ -101,10 +108,19 @@ static mg_int_t trailer_body_filter(mg_request_t *r, mg_buf_t *in)
     return next_body_filter(r, in);
 }
 
-static void trailer_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, trailer_header_filter);
-    mg_http_push_body_filter(&next_body_filter, trailer_body_filter);
+    const trailer_conf_t *conf = loc_conf;
+    return conf->trailers != NULL;
+}
+
+static void trailer_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_add_trailer_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_add_trailer_module, trailer_header_filter);
+    mg_http_push_body_filter(cf, &mg_add_trailer_module, trailer_body_filter);
 }
 
 static const char *add_trailer(mg_conf_t *cf, const mg_command_t *cmd, void *conf)

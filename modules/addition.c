@@ -21,8 +21,15 @@ typedef struct {
 } addition_ctx_t;
 
 mg_module_t mg_addition_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_addition_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_addition_module, in);
+}
 
 static const char *const default_types[] = {NULL};
 
@@ -152,10 +159,19 @@ static const char *addition_set_uri(mg_conf_t *cf, const mg_command_t *cmd, void
     return MG_CONF_OK;
 }
 
-static void addition_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, addition_header_filter);
-    mg_http_push_body_filter(&next_body_filter, addition_body_filter);
+    const addition_conf_t *conf = loc_conf;
+    return conf->before_body.len || conf->after_body.len;
+}
+
+static void addition_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_addition_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_addition_module, addition_header_filter);
+    mg_http_push_body_filter(cf, &mg_addition_module, addition_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(addition_conf_t, f)

@@ -81,8 +81,15 @@ static const char *const default_types[] = {
 };
 
 mg_module_t mg_charset_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_charset_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_charset_module, in);
+}
 
 /* ---- charsets by name ---- */
 
@@ -833,10 +840,12 @@ static const char *charset_map_block(mg_conf_t *cf, const mg_command_t *cmd, voi
     return MG_CONF_OK;
 }
 
-static void charset_init_filters(void)
+/* Always linked, as range's: an upstream's X-Accel-Charset recodes or labels a response, or
+ * is logged as unknown, where no location names a charset. */
+static void charset_init_filters(mg_conf_t *cf)
 {
-    mg_http_push_header_filter(&next_header_filter, charset_header_filter);
-    mg_http_push_body_filter(&next_body_filter, charset_body_filter);
+    mg_http_push_header_filter(cf, &mg_charset_module, charset_header_filter);
+    mg_http_push_body_filter(cf, &mg_charset_module, charset_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(cs_loc_conf_t, f)

@@ -17,8 +17,15 @@
 #include "server.h"
 
 mg_module_t mg_echo_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_echo_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_echo_module, in);
+}
 
 enum {
     OP_ECHO,
@@ -732,10 +739,19 @@ static mg_int_t echo_body_filter(mg_request_t *r, mg_buf_t *in)
     return next_body_filter(r, in);
 }
 
-static void echo_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, echo_header_filter);
-    mg_http_push_body_filter(&next_body_filter, echo_body_filter);
+    const echo_loc_conf_t *conf = loc_conf;
+    return conf->before || conf->after;
+}
+
+static void echo_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_echo_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_echo_module, echo_header_filter);
+    mg_http_push_body_filter(cf, &mg_echo_module, echo_body_filter);
 }
 
 /* ---- configuration ---- */

@@ -38,8 +38,15 @@ typedef struct {
 } gunzip_ctx_t;
 
 mg_module_t mg_gunzip_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_gunzip_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_gunzip_module, in);
+}
 
 static void zfree(void *data)
 {
@@ -307,10 +314,19 @@ static const char *gunzip_merge_conf(mg_conf_t *cf, void *parent, void *child)
     return MG_CONF_OK;
 }
 
-static void gunzip_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, gunzip_header_filter);
-    mg_http_push_body_filter(&next_body_filter, gunzip_body_filter);
+    const gunzip_conf_t *conf = loc_conf;
+    return conf->enable;
+}
+
+static void gunzip_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_gunzip_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_gunzip_module, gunzip_header_filter);
+    mg_http_push_body_filter(cf, &mg_gunzip_module, gunzip_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(gunzip_conf_t, f)

@@ -78,8 +78,15 @@ typedef struct {
 } gzip_ctx_t;
 
 mg_module_t mg_gzip_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_gzip_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_gzip_module, in);
+}
 
 static gzip_ctx_t *get_ctx(mg_request_t *r)
 {
@@ -890,10 +897,19 @@ static const char *gzip_set_disable(mg_conf_t *cf, const mg_command_t *cmd, void
     return MG_CONF_OK;
 }
 
-static void gzip_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, gzip_header_filter);
-    mg_http_push_body_filter(&next_body_filter, gzip_body_filter);
+    const gzip_conf_t *conf = loc_conf;
+    return conf->enable;
+}
+
+static void gzip_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_gzip_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_gzip_module, gzip_header_filter);
+    mg_http_push_body_filter(cf, &mg_gzip_module, gzip_body_filter);
 }
 
 static const mg_conf_enum_t http_versions[] = {

@@ -15,8 +15,15 @@
 #include "str.h"
 
 mg_module_t mg_handler_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_handler_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_handler_module, in);
+}
 
 typedef struct {
     const moongate_handler_t *h;
@@ -385,10 +392,19 @@ static mg_int_t filter_body(mg_request_t *r, mg_buf_t *in)
     return next_body_filter(r, out);
 }
 
-static void handler_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, filter_header);
-    mg_http_push_body_filter(&next_body_filter, filter_body);
+    const handler_loc_conf_t *conf = loc_conf;
+    return conf->f != NULL;
+}
+
+static void handler_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_handler_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_handler_module, filter_header);
+    mg_http_push_body_filter(cf, &mg_handler_module, filter_body);
 }
 
 int moongate_response_header(moongate_request_t *w, const char *name, const char *value)

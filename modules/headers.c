@@ -36,7 +36,10 @@ typedef struct {
 } headers_conf_t;
 
 mg_module_t mg_headers_module;
-static mg_http_header_filter_pt next_header_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_headers_module);
+}
 
 static void *headers_create_conf(mg_conf_t *cf)
 {
@@ -351,9 +354,18 @@ static mg_int_t headers_filter(mg_request_t *r)
     return next_header_filter(r);
 }
 
-static void headers_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, headers_filter);
+    const headers_conf_t *conf = loc_conf;
+    return conf->headers || conf->expires != EXPIRES_OFF;
+}
+
+static void headers_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_headers_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_headers_module, headers_filter);
 }
 
 static const mg_command_t headers_commands[] = {

@@ -31,7 +31,10 @@ typedef struct {
 } hm_conf_t;
 
 mg_module_t mg_headers_more_module;
-static mg_http_header_filter_pt next_header_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_headers_more_module);
+}
 
 static int same_name(const hm_header_t *h, mg_str_t key)
 {
@@ -398,9 +401,18 @@ static mg_int_t hm_init(mg_conf_t *cf)
     return MG_OK;
 }
 
-static void hm_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, headers_more_filter);
+    const hm_conf_t *conf = loc_conf;
+    return conf->out != NULL;
+}
+
+static void hm_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_headers_more_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_headers_more_module, headers_more_filter);
 }
 
 #define HM_CTX (MG_HTTP_ANY_LOC | MG_CTX_LIF)

@@ -15,7 +15,10 @@ typedef struct {
 } not_modified_conf_t;
 
 mg_module_t mg_not_modified_module;
-static mg_http_header_filter_pt next_header_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_not_modified_module);
+}
 
 /* Whether the entity changed since the If-Modified-Since date (1 = send it whole). */
 static int modified_since(mg_request_t *r, not_modified_conf_t *nc)
@@ -139,9 +142,9 @@ static const char *not_modified_merge_conf(mg_conf_t *cf, void *parent, void *ch
     return MG_CONF_OK;
 }
 
-static void not_modified_init_filters(void)
+static void not_modified_init_filters(mg_conf_t *cf)
 {
-    mg_http_push_header_filter(&next_header_filter, not_modified_filter);
+    mg_http_push_header_filter(cf, &mg_not_modified_module, not_modified_filter);
 }
 
 static const mg_conf_enum_t ims_values[] = {

@@ -41,8 +41,17 @@ static const mg_conf_default_t range_defaults[] = {
 };
 
 mg_module_t mg_range_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+mg_module_t mg_range_body_module;
+
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_range_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_range_body_module, in);
+}
 
 #define OFF_MAX ((off_t)(((uint64_t)1 << 63) - 1))
 
@@ -399,14 +408,14 @@ static const char *range_merge_conf(mg_conf_t *cf, void *parent, void *child)
     return MG_CONF_OK;
 }
 
-static void range_init_header_filter(void)
+static void range_init_header_filter(mg_conf_t *cf)
 {
-    mg_http_push_header_filter(&next_header_filter, range_header_filter);
+    mg_http_push_header_filter(cf, &mg_range_module, range_header_filter);
 }
 
-static void range_init_body_filter(void)
+static void range_init_body_filter(mg_conf_t *cf)
 {
-    mg_http_push_body_filter(&next_body_filter, range_body_filter);
+    mg_http_push_body_filter(cf, &mg_range_body_module, range_body_filter);
 }
 
 static const mg_command_t range_commands[] = {

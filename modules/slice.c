@@ -26,8 +26,15 @@ typedef struct {
 } slice_ctx_t;
 
 mg_module_t mg_slice_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_slice_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_slice_module, in);
+}
 
 /* Where the client's range starts, as nginx reads it (0 when unsure: If-Range, a list, a
  * suffix). */
@@ -309,10 +316,20 @@ static void *slice_create_main_conf(mg_conf_t *cf)
     return mg_pcalloc(cf->pool, 1);
 }
 
-static void slice_init_filters(void)
+/* a response gets slices only where `slice` sets a size */
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, slice_header_filter);
-    mg_http_push_body_filter(&next_body_filter, slice_body_filter);
+    const slice_conf_t *conf = loc_conf;
+    return conf->size != 0;
+}
+
+static void slice_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_slice_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_slice_module, slice_header_filter);
+    mg_http_push_body_filter(cf, &mg_slice_module, slice_body_filter);
 }
 
 static const mg_command_t slice_commands[] = {

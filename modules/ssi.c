@@ -111,8 +111,15 @@ typedef struct {
 } ssi_include_t;
 
 mg_module_t mg_ssi_module;
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_ssi_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_ssi_module, in);
+}
 
 static const char *const default_types[] = {NULL};
 
@@ -1302,10 +1309,19 @@ static void *ssi_create_main_conf(mg_conf_t *cf)
     return mg_pcalloc(cf->pool, 1);
 }
 
-static void ssi_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, ssi_header_filter);
-    mg_http_push_body_filter(&next_body_filter, ssi_body_filter);
+    const ssi_conf_t *conf = loc_conf;
+    return conf->enable;
+}
+
+static void ssi_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_ssi_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_ssi_module, ssi_header_filter);
+    mg_http_push_body_filter(cf, &mg_ssi_module, ssi_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(ssi_conf_t, f)

@@ -46,8 +46,15 @@ typedef struct {
     unsigned failed : 1;
 } store_ctx_t;
 
-static mg_http_header_filter_pt next_header_filter;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_upstream_store_module);
+}
+
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_upstream_store_module, in);
+}
 
 void mg_upstream_store_setup(mg_request_t *r, mg_upstream_t *u, int proto)
 {
@@ -226,10 +233,24 @@ static mg_int_t store_body_filter(mg_request_t *r, mg_buf_t *in)
     return next_body_filter(r, in);
 }
 
-static void store_init_filters(void)
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, store_header_filter);
-    mg_http_push_body_filter(&next_body_filter, store_body_filter);
+    const store_conf_t *conf = loc_conf;
+    for (int i = 0; i < MG_UPSTREAM_STORE_N; i++) {
+        if (conf->p[i].store == 1) {
+            return 1; /* what mg_upstream_store_setup asks before it makes the filter's ctx */
+        }
+    }
+    return 0;
+}
+
+static void store_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_upstream_store_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_upstream_store_module, store_header_filter);
+    mg_http_push_body_filter(cf, &mg_upstream_store_module, store_body_filter);
 }
 
 /* ---- configuration ---- */

@@ -48,7 +48,10 @@ typedef struct {
 } userid_ctx_t;
 
 mg_module_t mg_userid_module;
-static mg_http_header_filter_pt next_header_filter;
+static mg_int_t next_header_filter(mg_request_t *r)
+{
+    return mg_http_next_header_filter(r, &mg_userid_module);
+}
 
 /* Per process, as nginx's: a worker's start value (part of its microseconds and its pid) and
  * the sequence numbers of the identifiers it made. */
@@ -489,9 +492,19 @@ static mg_int_t userid_init_worker(mg_cycle_t *cycle)
     return MG_OK;
 }
 
-static void userid_init_filters(void)
+/* only "on" and "v1" set cookies; "log" needs no filter */
+static int filter_used(const void *loc_conf)
 {
-    mg_http_push_header_filter(&next_header_filter, userid_filter);
+    const userid_conf_t *conf = loc_conf;
+    return conf->enable >= UID_V1;
+}
+
+static void userid_init_filters(mg_conf_t *cf)
+{
+    if (!mg_http_filter_used(cf, &mg_userid_module, filter_used)) {
+        return;
+    }
+    mg_http_push_header_filter(cf, &mg_userid_module, userid_filter);
 }
 
 static const mg_command_t userid_commands[] = {

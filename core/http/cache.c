@@ -67,7 +67,10 @@ typedef struct {
     mg_http_cache_zone_t *zones;
 } cache_main_conf_t;
 
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_http_cache_module, in);
+}
 
 static const mg_str_t status_names[] = {
     mg_null_string,     mg_string("MISS"),     mg_string("BYPASS"),      mg_string("EXPIRED"),
@@ -1383,9 +1386,14 @@ static mg_int_t cache_body_filter(mg_request_t *r, mg_buf_t *in)
     return next_body_filter(r, in);
 }
 
-static void cache_init_filters(void)
+/* a response is stored only into one of this http{} block's *_cache_path zones */
+static void cache_init_filters(mg_conf_t *cf)
 {
-    mg_http_push_body_filter(&next_body_filter, cache_body_filter);
+    cache_main_conf_t *mc = mg_http_conf_get_main(cf, mg_http_cache_module);
+    if (mc->zones == NULL) {
+        return;
+    }
+    mg_http_push_body_filter(cf, &mg_http_cache_module, cache_body_filter);
 }
 
 /* ---- the cache manager and loader processes ---- */

@@ -124,7 +124,7 @@ void mg_http_drop_postponed(mg_request_t *r);
 
 /* Drop the request body bytes the buffer holds: MG_OK (all of it gone), MG_AGAIN, MG_ERROR. */
 mg_int_t mg_http_discard_buffered(mg_connection_t *c);
-void mg_http_write_filters_init(void);
+void mg_http_write_filters_init(mg_conf_t *cf);
 /* Forget the writer's per-request state (the request pool is being freed). */
 void mg_http_writer_reset(mg_http_conn_t *hc);
 /* A request on the connection's server (hc->srv), before its head is known (request.c). */

@@ -154,8 +154,8 @@ static const char *http_block(mg_conf_t *cf, const mg_command_t *cmd, void *conf
             goto failed;
         }
     }
-    if (mg_http_variables_init(cf) != MG_OK || mg_http_init_phase_engine(cf) != MG_OK ||
-        mg_http_optimize_servers(cf) != MG_OK) {
+    if (mg_http_init_filters(cf) != MG_OK || mg_http_variables_init(cf) != MG_OK ||
+        mg_http_init_phase_engine(cf) != MG_OK || mg_http_optimize_servers(cf) != MG_OK) {
         goto failed;
     }
     cf->src = src;

@@ -178,6 +178,29 @@ typedef struct {
     unsigned persistent : 1;
 } mg_http_temp_file_t;
 
+typedef mg_int_t (*mg_http_header_filter_pt)(mg_request_t *r);
+typedef mg_int_t (*mg_http_body_filter_pt)(mg_request_t *r, mg_buf_t *in);
+
+/* The filter chains of one http{} block (one generation): only the filters that some server or
+ * location of it can use are linked (core/http/filters.c). A filter passes the response on
+ * with mg_http_next_*_filter, which looks up the filter put below its own in the request's
+ * generation, so a reload that links more or fewer filters leaves the old requests' chains. */
+typedef struct {
+    mg_http_header_filter_pt header_top;
+    mg_http_body_filter_pt body_top;
+    mg_http_header_filter_pt *header_next; /* by module index: the filter after the module's */
+    mg_http_body_filter_pt *body_next;
+} mg_http_filters_t;
+
+/* A module's init_filters(cf) puts its filter on top of this http{} block's chain, if it is
+ * used: `used` tells from a location's merged conf of the module whether the filter has
+ * anything to do there; mg_http_filter_used asks it of every server's and location's. */
+int mg_http_filter_used(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf));
+void mg_http_push_header_filter(mg_conf_t *cf, const mg_module_t *m,
+                                mg_http_header_filter_pt filter);
+void mg_http_push_body_filter(mg_conf_t *cf, const mg_module_t *m, mg_http_body_filter_pt filter);
+mg_int_t mg_http_init_filters(mg_conf_t *cf);
+
 typedef struct {
     mg_array_t servers;       /* mg_http_srv_conf_t * */
     mg_array_t listen;        /* mg_http_listen_t, every listen of every server */
@@ -206,6 +229,7 @@ typedef struct {
     mg_cycle_t *cycle;
     const char *block_end; /* "FILE:LINE" of http{}'s "}": where nginx's checks after the block
                               report (init_main_conf runs without a position) */
+    mg_http_filters_t filters;
 } mg_http_main_conf_t;
 
 struct mg_http_srv_conf_s {
@@ -615,27 +639,6 @@ typedef struct mg_http_phase_handler_s {
     mg_uint_t next; /* index of the first handler of the next phase */
 } mg_http_phase_handler_t;
 
-typedef mg_int_t (*mg_http_header_filter_pt)(mg_request_t *r);
-typedef mg_int_t (*mg_http_body_filter_pt)(mg_request_t *r, mg_buf_t *in);
-extern mg_http_header_filter_pt mg_http_top_header_filter;
-extern mg_http_body_filter_pt mg_http_top_body_filter;
-
-/* A module's init_filters puts its filter on top of a chain; *next is then the filter it was
- * put above, the one its filter calls to pass the response on. */
-static inline void mg_http_push_header_filter(mg_http_header_filter_pt *next,
-                                              mg_http_header_filter_pt filter)
-{
-    *next = mg_http_top_header_filter;
-    mg_http_top_header_filter = filter;
-}
-
-static inline void mg_http_push_body_filter(mg_http_body_filter_pt *next,
-                                            mg_http_body_filter_pt filter)
-{
-    *next = mg_http_top_body_filter;
-    mg_http_top_body_filter = filter;
-}
-
 extern mg_module_t mg_http_module;
 extern mg_module_t mg_http_core_module;
 extern mg_module_t mg_http_postpone_module;
@@ -646,6 +649,20 @@ extern mg_module_t mg_http_postpone_module;
 #define mg_http_get_main_conf(r, module) ((r)->main_conf[(module).index])
 #define mg_http_get_srv_conf(r, module) ((r)->srv_conf[(module).index])
 #define mg_http_get_loc_conf(r, module) ((r)->loc_conf[(module).index])
+
+/* Pass the response on to the filter below module m's in the request's generation. */
+static inline mg_int_t mg_http_next_header_filter(mg_request_t *r, const mg_module_t *m)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    return cmcf->filters.header_next[m->index](r);
+}
+
+static inline mg_int_t mg_http_next_body_filter(mg_request_t *r, const mg_module_t *m, mg_buf_t *in)
+{
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    return cmcf->filters.body_next[m->index](r, in);
+}
+
 #define mg_http_get_ctx(r, module) ((r)->ctx[(module).index])
 #define mg_http_set_ctx(r, c, module) ((r)->ctx[(module).index] = (c))
 

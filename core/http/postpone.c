@@ -40,7 +40,10 @@ typedef struct pp_ctx_s {
 } pp_ctx_t;
 
 mg_module_t mg_http_postpone_module;
-static mg_http_body_filter_pt next_body_filter;
+static mg_int_t next_body_filter(mg_request_t *r, mg_buf_t *in)
+{
+    return mg_http_next_body_filter(r, &mg_http_postpone_module, in);
+}
 
 static void free_blobs(pp_ctx_t *ctx)
 {
@@ -339,9 +342,9 @@ void mg_http_subrequest_stream(mg_request_t *sr, int keep_error_page)
     mg_http_subrequest_on_output(sr, on_output, e);
 }
 
-static void postpone_init_filters(void)
+static void postpone_init_filters(mg_conf_t *cf)
 {
-    mg_http_push_body_filter(&next_body_filter, postpone_body_filter);
+    mg_http_push_body_filter(cf, &mg_http_postpone_module, postpone_body_filter);
 }
 
 mg_module_t mg_http_postpone_module = {

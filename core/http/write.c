@@ -17,9 +17,6 @@
 #include "v2.h"
 #include "variables.h"
 
-mg_http_header_filter_pt mg_http_top_header_filter;
-mg_http_body_filter_pt mg_http_top_body_filter;
-
 mg_int_t mg_http_send_header(mg_request_t *r)
 {
     if (r->post_action) {
@@ -34,7 +31,8 @@ mg_int_t mg_http_send_header(mg_request_t *r)
         r->headers_out.status = r->err_status;
         r->headers_out.status_line.len = 0;
     }
-    return mg_http_top_header_filter(r);
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    return cmcf->filters.header_top(r);
 }
 
 static mg_int_t http_flush(mg_request_t *r, int hold);
@@ -51,7 +49,8 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
     if (r->post_action && r->parent == NULL) {
         return MG_OK; /* thrown away, as nginx's header_only does */
     }
-    mg_int_t rc = mg_http_top_body_filter(r, in);
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_int_t rc = cmcf->filters.body_top(r, in);
     if (rc != MG_ERROR && r->buffered && !r->buffered_waits && r->parent == NULL && r->hc->out &&
         !r->connection->writing && !r->hc->delayed && !r->hc->aio_busy && !r->connection->closed) {
         /* a filter keeps input until the writer drains: what the writer postponed must go
@@ -1021,8 +1020,10 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     return http_flush(r, in != NULL);
 }
 
-void mg_http_write_filters_init(void)
+/* the chains' ends, always there: the first a generation's chains are built on */
+void mg_http_write_filters_init(mg_conf_t *cf)
 {
-    mg_http_top_header_filter = header_write_filter;
-    mg_http_top_body_filter = body_head_filter;
+    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
+    cmcf->filters.header_top = header_write_filter;
+    cmcf->filters.body_top = body_head_filter;
 }
