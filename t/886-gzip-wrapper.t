@@ -111,6 +111,6 @@ GET /big.txt
 --- more_headers
 Accept-Encoding: gzip
 --- response_body_filters eval
-sub { join ' ', unpack 'H6 H2 H8 x H2', $_[0] }
+sub { CORE::join ' ', unpack 'H6 H2 H8 x H2', $_[0] }
 --- response_body chomp
 1f8b08 00 00000000 03
