@@ -2,10 +2,12 @@
 # The cost of one gzip response, moongate against nginx, in measures a loaded machine cannot
 # move: user-space instructions per response (valgrind --tool=callgrind, between
 # callgrind_control -z and -d around N requests on one keepalive curl connection), system
-# calls per response (strace -c over N requests without valgrind). A 64 KiB text file (run.sh's)
-# with gzip_comp_level LEVEL, and a 1 KiB one. Writes t/bench/results-gzip-instr-DATE.txt.
+# calls per response (strace -c over N requests without valgrind). Text files of SIZES KiB
+# (run.sh's lines) with gzip_comp_level LEVEL; for each, where the instructions go (the
+# functions with the most, self cost, callgrind_annotate). Writes
+# t/bench/results-gzip-instr-DATE.txt.
 #
-#   t/bench/gzip-instr.sh   (N=300 LEVEL=1 NGINX=/usr/sbin/nginx)
+#   t/bench/gzip-instr.sh   (N=300 LEVEL=1 SIZES="64 1" NGINX=/usr/sbin/nginx)
 
 . "$(dirname "$0")/lib.sh"
 bench_init bench-gzip-instr
@@ -14,9 +16,13 @@ LEVEL=${LEVEL:-1}
 OUT=$ROOT/t/bench/results-gzip-instr-$(date +%Y%m%d-%H%M%S).txt
 need_pkg valgrind valgrind
 need_pkg strace strace
+SIZES=${SIZES:-64 1}
 mkdir -p "$WORK/html"
-perl -e 'my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox jumps over the lazy dog\n" while length $s < 65536; print substr($s, 0, 65536)' >"$WORK/html/64k.txt"
-head -c 1024 "$WORK/html/64k.txt" >"$WORK/html/1k.txt"
+PATHS=()
+for k in $SIZES; do
+    perl -e 'my $n = shift; my $s = ""; my $i = 0; $s .= "line " . $i++ . ": the quick brown fox jumps over the lazy dog\n" while length $s < $n; print substr($s, 0, $n)' $((k * 1024)) >"$WORK/html/${k}k.txt"
+    PATHS+=("/${k}k.txt")
+done
 
 write_conf() { # name port
     conf_write "$1" <<EOC
@@ -58,6 +64,13 @@ instr() { # binary name path...
         callgrind_control -d "$vp" >/dev/null 2>&1
         k=$((k + 1))
         echo "$p $(awk -v n="$N" '/^(summary|totals):/ { printf "%d", $2 / n; exit }' "$dir/cg.out.$k")" >>"$WORK/instr-$server"
+        { echo "$server $p (instructions per response, self):"
+          # (the frames on the stack when the counts were zeroed show the whole total: left out)
+          callgrind_annotate --inclusive=no --threshold=100 "$dir/cg.out.$k" 2>/dev/null |
+              awk -v n="$N" 'match($0, /^ *[0-9,]+ +\([ 0-9.]+%\) +/) {
+                  v = $1; gsub(",", "", v); v += 0; name = substr($0, RLENGTH + 1)
+                  if (name ~ /PROGRAM TOTALS/) { total = v; next }
+                  if (v < total) { printf "%10d %s\n", v / n, name; if (++c == 8) exit } }'; } >>"$WORK/functable"
     done
     kill "$vp" 2>/dev/null
     wait "$vp" 2>/dev/null
@@ -82,23 +95,26 @@ syscalls() { # binary name path...
 
 for s in moongate nginx; do
     bin=$MOONGATE; [ $s = nginx ] && bin=$NGINX
-    instr "$bin" $s /64k.txt /1k.txt
-    syscalls "$bin" $s /64k.txt /1k.txt
+    instr "$bin" $s "${PATHS[@]}"
+    syscalls "$bin" $s "${PATHS[@]}"
 done
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
     machine_line
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; these counts do not depend on it)"
-    echo "command: N=$N LEVEL=$LEVEL t/bench/gzip-instr.sh"
+    echo "command: N=$N LEVEL=$LEVEL SIZES=\"$SIZES\" t/bench/gzip-instr.sh"
     echo "per response: user-space instructions (callgrind), system calls (strace -c)"
     printf '%-10s %-9s %12s %9s\n' path server instr syscalls
-    for p in /64k.txt /1k.txt; do
+    for p in "${PATHS[@]}"; do
         for s in moongate nginx; do
             read -r _ ir < <(grep "^$p " "$WORK/instr-$s")
             read -r _ sc < <(grep "^$p " "$WORK/sys-$s")
             printf '%-10s %-9s %12s %9s\n' "$p" "$s" "$ir" "$sc"
         done
     done
+    echo
+    echo "where the instructions go (callgrind_annotate, self cost per response):"
+    cat "$WORK/functable"
     echo
     echo "system calls over $N responses (strace -c: calls column 4):"
     cat "$WORK/systable"

@@ -12,7 +12,7 @@ use Digest::MD5 ();
 use IO::Uncompress::Gunzip ();
 use Exporter 'import';
 
-our @EXPORT = qw(gunzip gunzip_md5 md5_len as_pattern echoed_body);
+our @EXPORT = qw(gunzip gunzip_strict gunzip_md5 md5_len as_pattern echoed_body);
 
 # "MD5HEX LENGTH" of a body
 sub md5_len { my $b = shift; Digest::MD5::md5_hex($b) . " " . length($b) }
@@ -23,6 +23,21 @@ sub gunzip {
     my $out;
     IO::Uncompress::Gunzip::gunzip(\$in => \$out)
         or return "gunzip failed: $IO::Uncompress::Gunzip::GunzipError";
+    return $out;
+}
+
+# gunzip, but the body must be exactly one gzip member with nothing after it, whose trailer
+# zlib checks (its CRC-32 and length, which gunzip does not look at), or
+# "gunzip_strict failed: WHY"
+sub gunzip_strict {
+    my $in = shift;
+    require Compress::Raw::Zlib;
+    my ($z, $rc) = Compress::Raw::Zlib::Inflate->new(
+        -WindowBits => Compress::Raw::Zlib::WANT_GZIP(), -ConsumeInput => 1, -LimitOutput => 0);
+    return "gunzip_strict failed: $rc" unless $z;
+    $rc = $z->inflate($in, my $out);
+    return "gunzip_strict failed: " . ("$rc" || "truncated") if $rc != Compress::Raw::Zlib::Z_STREAM_END();
+    return "gunzip_strict failed: " . length($in) . " bytes after the member" if length $in;
     return $out;
 }
 
