@@ -57,9 +57,9 @@ sub files_under {
     return @f;
 }
 
-# A client with a small receive window that reads nothing until $pause seconds passed, and
-# what it saw meanwhile: (body md5, body length, temp descriptors seen, largest temp file
-# seen, RSS growth in KB, response head).
+# A client with a small receive window that reads nothing until $pause seconds passed (none:
+# only until the file expected is there), and what it saw meanwhile: (body md5, body length,
+# temp descriptors seen, largest temp file seen, RSS growth in KB, response head).
 sub slow_fetch {
     my (%o) = @_;
     my $base = rss_kb();
@@ -73,10 +73,10 @@ sub slow_fetch {
     my (@seen, $max, $grow) = ();
     $max = 0;
     $grow = 0;
-    # watch for $pause seconds (a temp file shows early: the upstream is fast), and on a
-    # loaded machine, when a file is expected (file => 1), up to 20 s more until one was seen,
+    # watch for $pause seconds (a temp file shows early: the upstream is fast), and when a file
+    # is expected (file => 1), up to 20 s more until one was seen (a loaded machine),
     # and one of more than file_over bytes if given (the writes may lag; nothing is read yet)
-    my $until = Time::HiRes::time() + $o{pause};
+    my $until = Time::HiRes::time() + ($o{pause} // 0);
     my $last = $until + 20;
     my $want = sub { !@seen || (defined $o{file_over} && $max <= $o{file_over}) };
     while (Time::HiRes::time() < $until
@@ -88,8 +88,11 @@ sub slow_fetch {
         $grow = $g if $g > $grow;
         Time::HiRes::sleep(0.05);
     }
+    # then read it all, with room to read it fast (the window is small only while watching:
+    # 4 KB at a time would be 5000 of the server's wake-ups)
+    setsockopt($s, SOL_SOCKET, SO_RCVBUF, 1 << 20);
     my ($raw, $n) = ("", 0);
-    while (($n = sysread($s, my $buf, 65536)) > 0) { $raw .= $buf }
+    while (($n = sysread($s, my $buf, 1 << 20)) > 0) { $raw .= $buf }
     close $s;
     my $h = index($raw, "\r\n\r\n");
     my $head = substr($raw, 0, $h + 4);
@@ -249,7 +252,7 @@ buffered to a temporary file
         proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT/;
     }
 --- init
-my ($md5, $len, $seen) = main::slow_fetch(uri => '/t', file => 1, pause => 1.5,
+my ($md5, $len, $seen) = main::slow_fetch(uri => '/t', file => 1,
     headers => ['X-Echo-Header: X-Accel-Buffering: YES']);
 Test::More::is("$md5 $len", "$main::BigMd5 $main::Size", 'the body, byte for byte');
 Test::More::ok(scalar(@$seen), 'a temporary file');
@@ -274,7 +277,7 @@ an upstream response is buffered to a temporary file
         proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT/;
     }
 --- init
-my ($md5, $len, $seen, $max, $grow, $head) = main::slow_fetch(uri => '/t', file => 1, pause => 1.5,
+my ($md5, $len, $seen, $max, $grow, $head) = main::slow_fetch(uri => '/t', file => 1,
     headers => ['X-Echo-Header: X-Accel-Buffering: no']);
 Test::More::is("$md5 $len", "$main::BigMd5 $main::Size", 'the body, byte for byte');
 Test::More::ok(scalar(@$seen), 'a temporary file');
@@ -394,7 +397,7 @@ qr/invalid number of arguments in "proxy_busy_buffers_size" directive in \S+:\d+
         proxy_pass http://127.0.0.1:$TEST_NGINX_BIG_PORT/;
     }
 --- init
-my ($md5, $len, $seen, $max, $grow) = main::slow_fetch(uri => '/t', file => 1, pause => 1.5,
+my ($md5, $len, $seen, $max, $grow) = main::slow_fetch(uri => '/t', file => 1,
     file_over => 1_000_000);
 Test::More::is("$md5 $len", "$main::BigMd5 $main::Size", 'the body, byte for byte');
 Test::More::ok($max > 1_000_000, "the file took the response's bulk ($max bytes)");

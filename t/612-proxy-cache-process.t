@@ -94,7 +94,13 @@ sub cache_files {
     is(get($s, '/a'), "200 HIT /a n=1\n", 'HIT right after USR2');
     ok(wait_for(sub { titles($new) =~ /manager/ }, 5), 'the new binary has a cache manager');
 
+    # TERM (the harness's stop): the cache processes exit at once as the workers do (they kept
+    # TERM blocked: the master killed them 2 s later)
+    my $at_stop = $s->log_mark;
     ok($s->stop, 'stopped');
+    my $log = $s->log_since($at_stop);
+    unlike($log, qr/did not exit in time/, 'TERM: no process had to be killed');
+    like($log, qr/cache manager process \d+ exited with code 0/, 'TERM: the cache manager exits');
     my $m1 = $s->start;
     ok($m1, 'started again') or stop_here();
     is(get($s, '/a'), "200 HIT /a n=1\n", 'HIT right after a restart: the cache is on disk');

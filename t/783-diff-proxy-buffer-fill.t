@@ -3,9 +3,9 @@
 # head in it) first, then proxy_buffers' ones, unless it holds the body's end (a Content-Length
 # met, the upstream's close); a chunked body goes on at each read. The upstream here is a Lua
 # handler on a raw socket that sends a head and pieces of a body, each after a flag the test
-# sets (a request to /go), so every check waits on what came, not on time: what arrived is
-# read until the bytes expected are there (5 s at most), then for 0.3 s more (0.5 s when
-# nothing is expected) to see that no more came.
+# sets (a request to /go), so every check waits on what came, not on time: once the upstream
+# says its piece is sent (a request to /sent) and the bytes expected are there (5 s at most),
+# what arrives is read for 0.3 s more to see that no more came (nothing expected: the same).
 #
 #   prove -I t/lib t/783-diff-proxy-buffer-fill.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/783-diff-proxy-buffer-fill.t
@@ -23,22 +23,33 @@ sub body_len {
     return $h < 0 ? (length $all ? "part of a head" : 'nothing') : length($all) - $h - 4;
 }
 
-# read $s until body_len reaches $want (5 s at most), then until $quiet seconds pass without
-# more; returns what came
+# GET $path on a connection of its own (HTTP/1.0: the body as it is): the body ('' without one)
+sub get_body {
+    my $g = client_connect();
+    client_send($g, "GET $_[0] HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    my $raw = client_read($g, undef, 5);
+    my $h = index($raw, "\r\n\r\n");
+    return $h < 0 ? '' : substr($raw, $h + 4);
+}
+
+# once the upstream sent piece $piece of $key (5 s at most) and body_len reached $want (5 s
+# at most), read $s until 0.3 s pass without more; returns what came
 sub read_stage {
-    my ($s, $all, $want) = @_;
+    my ($s, $all, $want, $key, $piece) = @_;
     my $sel = IO::Select->new($s);
     my $deadline = Time::HiRes::time() + 5;
-    while (Time::HiRes::time() < $deadline) {
+    until (get_body("/sent?k=$key&i=$piece") eq 'yes' || Time::HiRes::time() > $deadline) {
+        Time::HiRes::sleep(0.01);
+    }
+    while ($want ne 'nothing' && Time::HiRes::time() < $deadline) {
         my $l = body_len($$all);
-        last if $want ne 'nothing' && $l =~ /^\d+$/ && $l >= $want;
-        last unless $sel->can_read(0.05 + ($want eq 'nothing' ? 0.45 : 0));
+        last if $l =~ /^\d+$/ && $l >= $want;
+        next unless $sel->can_read(0.05);
         my $n = sysread($s, my $buf, 65536);
         last unless $n;
         $$all .= $buf;
-        last if $want eq 'nothing';
     }
-    while ($sel->can_read($want eq 'nothing' ? 0.5 : 0.3)) {
+    while ($sel->can_read(0.3)) {
         my $n = sysread($s, my $buf, 65536);
         last unless $n;
         $$all .= $buf;
@@ -53,11 +64,9 @@ sub stages {
     client_send($s, "GET $path?k=$key HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     my ($all, @got) = ('');
     for my $i (0 .. $#want) {
-        push @got, read_stage($s, \$all, $want[$i]);
+        push @got, read_stage($s, \$all, $want[$i], $key, $i + 1);
         last if $i == $#want;
-        my $g = client_connect();
-        client_send($g, "GET /go?k=$key$i HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        client_read($g, undef, 5);
+        get_body("/go?k=$key$i");
     }
     return "@got";
 }
@@ -68,10 +77,15 @@ add_block_preprocessor(sub {
     $b->set_value(request => 'GET /go?k=none');
     $b->set_value(response_body => '');
     # /up?m=cl|chunked|close&p=N,N,...: the head, then the pieces of N bytes of "x", each but
-    # the first after /go?k=KEY<i>; KEY comes as X-K
+    # the first after /go?k=KEY<i>; KEY comes as X-K; /sent?k=KEY&i=I: "yes" once piece I went
     $b->set_value(config => <<'EOF2' . $b->config);
     proxy_set_header X-K $arg_k;
     location /go { content_by_lua_block { ngx.shared.go:set(ngx.var.arg_k, 1) } }
+    location /sent {
+        content_by_lua_block {
+            ngx.print(ngx.shared.go:get("sent " .. ngx.var.arg_k .. " " .. ngx.var.arg_i) and "yes" or "no")
+        }
+    }
     location /up {
         content_by_lua_block {
             local sock = ngx.req.socket(true)
@@ -90,6 +104,7 @@ add_block_preprocessor(sub {
                     d = string.format("%x\r\n", p) .. d .. "\r\n" .. (i == #parts and "0\r\n\r\n" or "")
                 end
                 sock:send(i == 1 and head .. d or d)
+                ngx.shared.go:set("sent " .. k .. " " .. i, 1)
                 for j = 1, i < #parts and 500 or 0 do
                     if ngx.shared.go:get(k .. (i - 1)) then break end
                     ngx.sleep(0.01)

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "server.h"
 #include "shm.h"
 #include "shm_table.h"
+#include "signals.h"
 #include "upstream_int.h"
 #include "variables.h"
 
@@ -1398,11 +1400,24 @@ static void cache_init_filters(mg_conf_t *cf)
 
 /* ---- the cache manager and loader processes ---- */
 
-/* Wait up to ms on the master's channel: 1 when the process is to stop (EOF, drain, quit) */
+/* Wait up to ms on the master's channel: 1 when the process is to stop (EOF, drain, quit, or
+ * the master's SIGTERM at its own TERM or INT). The master's handlers and mask came with fork:
+ * its signals are blocked but for this wait, as in the master, so a TERM ends the wait and is
+ * taken here (blocked for good, it stayed pending and the master had to SIGKILL us 2 s later). */
 static int helper_wait(int channel, int ms)
 {
     struct pollfd p = {channel, POLLIN, 0};
-    if (poll(&p, 1, ms) <= 0) {
+    sigset_t wait_mask;
+    sigprocmask(SIG_SETMASK, NULL, &wait_mask);
+    sigdelset(&wait_mask, SIGTERM);
+    sigdelset(&wait_mask, SIGINT);
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    int rc = ppoll(&p, 1, &ts, &wait_mask);
+    mg_time_update(); /* for the "exiting" line's time */
+    if (mg_signal_take(SIGTERM, NULL) | mg_signal_take(SIGINT, NULL)) {
+        return 1;
+    }
+    if (rc <= 0) {
         return 0;
     }
     char b[16];
