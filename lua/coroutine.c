@@ -273,6 +273,10 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 if (ctx->phase == MG_LUA_BALANCER) {
                     mg_lua_log_error_main(ctx->lmcf, co->L, ctx_log(ctx),
                                           "failed to run balancer_by_lua*: ");
+                } else if (ctx->phase == MG_LUA_SSL_SESS_STORE) {
+                    /* lua-nginx-module runs the store's code outside a coroutine too */
+                    mg_lua_log_error_main(ctx->lmcf, co->L, ctx_log(ctx),
+                                          "failed to run session_store_by_lua*: ");
                 } else {
                     mg_lua_log_error(ctx->lmcf, co->L, ctx_log(ctx),
                                      "lua entry thread aborted: runtime error: ");

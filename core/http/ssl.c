@@ -1174,6 +1174,12 @@ static ssl_srv_conf_t *ssl_conf(SSL *ssl)
 
 static int hook_sess_new(SSL *ssl, SSL_SESSION *sess)
 {
+    if (SSL_version(ssl) == TLS1_3_VERSION && !(SSL_get_options(ssl) & SSL_OP_NO_TICKET)) {
+        /* a TLS 1.3 ticket carries its session: no fetch will ask for this one (nginx's
+         * lua-nginx-module runs no store for TLS 1.3 at all; moongate's, for the stateful
+         * tickets of ssl_session_tickets off, which name the session by its id) */
+        return 0;
+    }
     mg_ssl_hooks->run(SSL_get_app_data(ssl), &ssl_conf(ssl)->hook_srv, MG_SSL_HOOK_SESS_STORE,
                       sess);
     return 0; /* no reference kept */
@@ -1241,6 +1247,11 @@ static int offered_session_id(SSL *ssl, hello_state_t *hs)
             mg_ssl_hello_psk_identity(p, len, &id, &id_len) != 0) {
             id = NULL;
         }
+    } else if (!(SSL_get_options(ssl) & SSL_OP_NO_TICKET) &&
+               SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &p, &len) && len) {
+        /* OpenSSL resumes by the ticket and looks no id up (nginx's fetch is not called). One
+         * it cannot open falls back to the id: then a full handshake here, not a fetch. */
+        return 0;
     } else {
         id_len = SSL_client_hello_get0_session_id(ssl, &id);
     }

@@ -28,6 +28,7 @@ struct mg_upstream_conn_s {
     unsigned reading : 1, writing : 1, reused : 1, got_bytes : 1;
     unsigned handshaking : 1; /* the TLS handshake is under way */
     unsigned wev_set : 1;     /* wev is assigned */
+    unsigned nodelay : 1;     /* TCP_NODELAY is set (kept with the connection, as nginx's) */
 };
 
 /* the log of the request the upstream works for (a subrequest's lines name it) */
@@ -123,6 +124,11 @@ void mg_upstream_body_invalid(mg_upstream_t *u);
 /* proxy_socket_keepalive and proxy_bind on a new socket before its connect
  * (upstream_socket.c): MG_OK, or MG_ERROR (logged as nginx; the request gets a 500). */
 mg_int_t mg_upstream_socket_options(mg_upstream_t *u, int fd, mg_upstream_peer_t *peer);
+/* TCP_NODELAY on u's connection where the request's tcp_nodelay is on, once per connection, at
+ * nginx's moments only: a 101 tunnel, an unbuffered request body going up, a TLS start that
+ * may resume a session. Not at connect: a buffered request goes up in one write (a body in
+ * a file: the head, then sendfile, as nginx's), so Nagle has no small segment to hold back. */
+void mg_upstream_conn_nodelay(mg_upstream_t *u);
 
 /* The mg_upstream_t of a request, through the owner's accessor (NULL: none). */
 mg_upstream_t *mg_upstream_of(mg_request_t *r);

@@ -493,6 +493,11 @@ static void ssl_start(mg_upstream_t *u)
         mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+    if (u->ssl_session_reuse) {
+        /* as nginx: a resumed handshake's client speaks last (its Finished, then the request
+         * in a second write); it is set whether or not a session is offered */
+        mg_upstream_conn_nodelay(u);
+    }
     uc->handshaking = 1;
     mg_upstream_conn_timer(u, u->conf->connect_timeout);
     ssl_handshake(u);
@@ -643,10 +648,6 @@ static void connect_peer(mg_upstream_t *u, mg_upstream_peer_t *peer)
     u->conn = conn_new(u, fd, peer);
     u->conn->requests = 1;
     u->conn->created = mg_now.monotonic;
-    if (peer->sockaddr.ss_family != AF_UNIX) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    }
     if (mg_upstream_socket_options(u, fd, peer) != MG_OK) {
         mg_upstream_finalize(u, MG_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -690,6 +691,10 @@ static void body_failed(mg_upstream_t *u, mg_int_t status)
 static void send_request(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
+    if (r->request_body_no_buffering) {
+        /* as nginx: the body goes on in pieces as they come, each one at once */
+        mg_upstream_conn_nodelay(u);
+    }
     if (u->driver) {
         if (u->hbuf == NULL) {
             u->hbuf = mg_pnalloc(r->pool, u->conf->buffer_size);

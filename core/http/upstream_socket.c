@@ -3,9 +3,11 @@
  * SO_KEEPALIVE (proxy_socket_keepalive; a failure is only logged), then proxy_bind's local
  * address (with "transparent", IP_TRANSPARENT first, which needs CAP_NET_ADMIN; without a
  * port, IP_BIND_ADDRESS_NO_PORT so the port is picked at connect time). A failed
- * IP_TRANSPARENT or bind() fails the request with a 500, as nginx's.
+ * IP_TRANSPARENT or bind() fails the request with a 500, as nginx's. And TCP_NODELAY later, at
+ * the moments nginx sets it on an upstream connection.
  */
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "listen.h"
@@ -43,4 +45,16 @@ mg_int_t mg_upstream_socket_options(mg_upstream_t *u, int fd, mg_upstream_peer_t
         return MG_ERROR;
     }
     return MG_OK;
+}
+
+void mg_upstream_conn_nodelay(mg_upstream_t *u)
+{
+    mg_upstream_conn_t *uc = u->conn;
+    mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(u->r, mg_http_core_module);
+    if (!clcf->tcp_nodelay || uc->nodelay || uc->peer->sockaddr.ss_family == AF_UNIX) {
+        return;
+    }
+    int one = 1;
+    setsockopt(uc->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    uc->nodelay = 1;
 }

@@ -130,6 +130,7 @@ void mg_upstream_start_tunnel(mg_upstream_t *u)
     r->connection->log.action = "proxying upgraded connection";
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     mg_http_tcp_nodelay(r->connection, clcf->tcp_nodelay);
+    mg_upstream_conn_nodelay(u); /* both ends pass bytes on as they come */
     u->tbuf_up = mg_pnalloc(r->pool, TUNNEL_BUF);
     /* the head buffer's leftovers (proxy_buffer_size may exceed TUNNEL_BUF) fit */
     u->tbuf_down = mg_pnalloc(r->pool, u->pending_len > TUNNEL_BUF ? u->pending_len : TUNNEL_BUF);
