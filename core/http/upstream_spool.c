@@ -2,12 +2,12 @@
  * A buffered upstream response (proxy_buffering on, or X-Accel-Buffering: yes) as nginx's
  * event pipe handles it: the upstream is read into proxy_buffers (the head buffer first), each
  * passed on once full or holding the body's end; the writer is given at most
- * proxy_busy_buffers_size at a time; when every buffer is taken and the client is slower, the
- * bytes read but not given are written to a temporary file under proxy_temp_path (up to
- * proxy_max_temp_file_size, proxy_temp_file_write_size per write, removed from the directory
- * at once as nginx does), which the writer sends later as file buffers (sendfile), ahead of
- * what is still in memory. With max 0, or a full file, reading waits for the client. With
- * aio threads and aio_write on, a thread writes to the file while reading waits. With
+ * proxy_busy_buffers_size at a time; when every buffer is taken and the client is slower (not
+ * merely given buffers it wrote at once), the bytes read but not given are written to a temporary
+ * file under proxy_temp_path (up to proxy_max_temp_file_size, proxy_temp_file_write_size per write,
+ * removed from the directory at once as nginx does), which the writer sends later as file buffers
+ * (sendfile), ahead of what is still in memory. With max 0, or a full file, reading waits for the
+ * client. With aio threads and aio_write on, a thread writes to the file while reading waits. With
  * proxy_limit_rate, reads keep to that pace (nginx's: only buffered responses are limited).
  */
 #include <fcntl.h>
@@ -492,6 +492,9 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             return;
         }
         wrote = 1;
+        if (slot < 0 && sp->busy && !mg_http_output_busy(r)) {
+            continue; /* what was given is written: its buffers are free (not a spill) */
+        }
         if (slot < 0 && !sp->flushed && mg_http_output_busy(r)) {
             /* the writer may hold what it has for postpone_output: only a flush makes it
              * write, and so free buffers */
