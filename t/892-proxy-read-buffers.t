@@ -1,12 +1,13 @@
-# A buffered proxied response (proxy_buffering on) read as nginx's event pipe reads it:
-# buffers the client has taken are read into again rather than the response going to a
-# temporary file. The
+# A buffered proxied response (proxy_buffering on) read as nginx's event pipe reads it: one
+# read fills as many free proxy_buffers as the upstream has bytes for, and buffers the client
+# has taken are read into again rather than the response going to a temporary file. The
 # upstream here is a Lua handler on a raw socket of the same server that sends its whole
 # answer (head, body, anything after) in one send, so all of it waits in the socket when the
 # proxy reads: a client that reads at once gets a 64 KiB body with no temporary file (there was
 # one for every such response: its buffers, all filled, were written to a file even though the
-# client had taken the first ones); chunked and close-delimited bodies over many buffers come
-# whole.
+# client had taken the first ones); a Content-Length body that ends where a buffer ends, with
+# bytes after it in the next one, is still "more data than specified" (the connection is not
+# kept); chunked and close-delimited bodies over many buffers come whole.
 #
 #   prove -I t/lib t/892-proxy-read-buffers.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/892-proxy-read-buffers.t
@@ -64,7 +65,25 @@ buffered to a temporary file
 
 
 
-=== TEST 2: a chunked body over many buffers comes whole
+=== TEST 2: a Content-Length body ending where a proxy buffer ends, more bytes after it
+--- config
+    location /t {
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up?m=cl&n=12246&extra=100;
+    }
+--- request
+GET /t
+--- response_body eval
+main::body(12246)
+--- error_log
+upstream sent more data than specified in "Content-Length" header
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: a chunked body over many buffers comes whole
 --- config
     location /t {
         proxy_http_version 1.1;
@@ -80,7 +99,7 @@ buffered to a temporary file
 
 
 
-=== TEST 3: a body the upstream's close ends, over many buffers
+=== TEST 4: a body the upstream's close ends, over many buffers
 --- config
     location /t { proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up?m=close&n=70000; }
 --- request
