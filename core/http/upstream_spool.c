@@ -24,7 +24,8 @@
 #define SLOT_FREE 0
 #define SLOT_HELD 1 /* read, not given to the writer yet */
 #define SLOT_BUSY 2 /* given to the writer: reusable once its queue is empty */
-#define READ_SLOTS 16 /* slots one read fills at most */
+
+#define READ_SLOTS 16 /* slots one read fills at most (one readv) */
 
 /* One read's output: the buffers body_input cut from a slot (chunk framing excluded) */
 typedef struct {
