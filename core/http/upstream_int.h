@@ -51,8 +51,6 @@ void mg_upstream_conn_close(mg_upstream_conn_t *uc);
  * on, a TLS operation's other event included). A TLS failure is logged already (SSL_read()
  * failed ...): then mg_upstream_io_logged says so and the caller logs nothing more. */
 ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len);
-/* The same into several buffers at once (readv(2), as nginx's event pipe; TLS: the first) */
-ssize_t mg_upstream_recvv(mg_upstream_t *u, struct iovec *iov, int cnt);
 ssize_t mg_upstream_send(mg_upstream_t *u, const char *buf, size_t len);
 ssize_t mg_upstream_sendv(mg_upstream_t *u, const struct iovec *iov, int cnt);
 /* A write other than those (sendfile) found the socket full (for an edge-triggered watch). */
@@ -112,12 +110,10 @@ void mg_upstream_spool_drop_open(mg_upstream_t *u);
 int mg_upstream_spool_timer(mg_upstream_t *u);
 /* The body's pieces (upstream_io.c), for the spool: cut buffers from a read (bytes consumed,
  * -1 on a broken chunked body), whether it is all there, its end, a broken one. */
-/* Read the body's next bytes (decoded, for a protocol that frames them) into buf: MG_OK with
- * *got > 0; MG_AGAIN (the read event and timer are on); MG_DONE (the request was finalized:
- * the body's end, a broken one). */
-mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t *got);
-/* The same into iov's buffers in turn (only without u->decode: one buffer then), cut to the
- * body's rest (and one byte more); *got bytes fill them in order. */
+/* Read the body's next bytes (decoded, for a protocol that frames them) into iov's buffers in
+ * turn (one readv; over TLS, or with u->decode, the first buffer only), cut to the body's rest
+ * and one byte more: MG_OK with *got > 0 bytes filling them in order; MG_AGAIN (the read event
+ * and timer are on); MG_DONE (the request was finalized: the body's end, a broken one). */
 mg_int_t mg_upstream_recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, size_t *got);
 ssize_t mg_upstream_body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***tail);
 int mg_upstream_body_complete(mg_upstream_t *u);

@@ -205,7 +205,9 @@ ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len)
     return n;
 }
 
-ssize_t mg_upstream_recvv(mg_upstream_t *u, struct iovec *iov, int cnt)
+/* (static, and the two exported readers below around one static body: -fPIC would call the
+ * exported ones through the PLT, and an unbuffered body makes a read per proxy_buffer_size) */
+static ssize_t recvv(mg_upstream_t *u, struct iovec *iov, int cnt)
 {
     if (u->conn->ssl != NULL || cnt == 1) {
         return mg_upstream_recv(u, iov[0].iov_base, iov[0].iov_len);
@@ -1096,13 +1098,7 @@ static int iov_cut(struct iovec *iov, int cnt, size_t max)
     return cnt;
 }
 
-mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t *got)
-{
-    struct iovec iov = {buf, size};
-    return mg_upstream_recv_bodyv(u, &iov, 1, got);
-}
-
-mg_int_t mg_upstream_recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, size_t *got)
+static mg_int_t recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, size_t *got)
 {
     char *buf = iov[0].iov_base;
     for (;;) {
@@ -1110,7 +1106,7 @@ mg_int_t mg_upstream_recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, si
         if (!u->decode && !u->chunked_body && u->length > 0) {
             cnt = iov_cut(iov, cnt, (size_t)u->length + 1);
         }
-        ssize_t n = mg_upstream_recvv(u, iov, cnt);
+        ssize_t n = recvv(u, iov, cnt);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -1159,6 +1155,11 @@ mg_int_t mg_upstream_recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, si
     }
 }
 
+mg_int_t mg_upstream_recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, size_t *got)
+{
+    return recv_bodyv(u, iov, cnt, got);
+}
+
 static void read_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -1191,7 +1192,8 @@ static void read_body(mg_upstream_t *u)
             u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
         }
         size_t n;
-        mg_int_t rc = mg_upstream_recv_body(u, u->mem[slot], u->bufsize, &n);
+        struct iovec iov = {u->mem[slot], u->bufsize};
+        mg_int_t rc = recv_bodyv(u, &iov, 1, &n);
         if (rc != MG_OK) {
             return;
         }
