@@ -111,10 +111,11 @@ void mg_upstream_spool_drop_open(mg_upstream_t *u);
 int mg_upstream_spool_timer(mg_upstream_t *u);
 /* The body's pieces (upstream_io.c), for the spool: cut buffers from a read (bytes consumed,
  * -1 on a broken chunked body), whether it is all there, its end, a broken one. */
-/* Read the body's next bytes (decoded, for a protocol that frames them) into buf: MG_OK with
- * *got > 0; MG_AGAIN (the read event and timer are on); MG_DONE (the request was finalized:
- * the body's end, a broken one). */
-mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t *got);
+/* Read the body's next bytes (decoded, for a protocol that frames them) into iov's buffers in
+ * turn (one readv; over TLS, or with u->decode, the first buffer only), cut to the body's rest
+ * and one byte more: MG_OK with *got > 0 bytes filling them in order; MG_AGAIN (the read event
+ * and timer are on); MG_DONE (the request was finalized: the body's end, a broken one). */
+mg_int_t mg_upstream_recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, size_t *got);
 ssize_t mg_upstream_body_input(mg_upstream_t *u, char *data, size_t n, mg_buf_t ***tail);
 int mg_upstream_body_complete(mg_upstream_t *u);
 void mg_upstream_body_finish(mg_upstream_t *u, int extra);

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -201,6 +202,24 @@ ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len)
     }
     ssize_t n = mg_ssl_recv(u->conn->ssl, mg_upstream_log(u), buf, len);
     ssl_turn_on(u);
+    return n;
+}
+
+/* (static, and the two exported readers below around one static body: -fPIC would call the
+ * exported ones through the PLT, and an unbuffered body makes a read per proxy_buffer_size) */
+static ssize_t recvv(mg_upstream_t *u, struct iovec *iov, int cnt)
+{
+    if (u->conn->ssl != NULL || cnt == 1) {
+        return mg_upstream_recv(u, iov[0].iov_base, iov[0].iov_len);
+    }
+    ssize_t n = readv(u->conn->fd, iov, cnt);
+    if (u->conn->watch->et) {
+        size_t len = 0;
+        for (int i = 0; i < cnt; i++) {
+            len += iov[i].iov_len;
+        }
+        mg_watch_read_said(u->conn->watch, n, len);
+    }
     return n;
 }
 
@@ -1071,14 +1090,28 @@ void mg_upstream_body_invalid(mg_upstream_t *u)
     body_broken(u);
 }
 
-mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t *got)
+/* iov cut to at most max bytes: how many iovecs are left (at least one) */
+static int iov_cut(struct iovec *iov, int cnt, size_t max)
 {
-    for (;;) {
-        size_t want = size;
-        if (!u->decode && !u->chunked_body && u->length > 0 && (int64_t)want > u->length + 1) {
-            want = (size_t)u->length + 1; /* one more shows an upstream sending too much */
+    for (int i = 0; i < cnt; i++) {
+        if (iov[i].iov_len >= max) {
+            iov[i].iov_len = max;
+            return i + 1;
         }
-        ssize_t n = mg_upstream_recv(u, buf, want);
+        max -= iov[i].iov_len;
+    }
+    return cnt;
+}
+
+static mg_int_t recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, size_t *got)
+{
+    char *buf = iov[0].iov_base;
+    for (;;) {
+        /* one more than the body's rest shows an upstream sending too much */
+        if (!u->decode && !u->chunked_body && u->length > 0) {
+            cnt = iov_cut(iov, cnt, (size_t)u->length + 1);
+        }
+        ssize_t n = recvv(u, iov, cnt);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -1127,6 +1160,11 @@ mg_int_t mg_upstream_recv_body(mg_upstream_t *u, char *buf, size_t size, size_t 
     }
 }
 
+mg_int_t mg_upstream_recv_bodyv(mg_upstream_t *u, struct iovec *iov, int cnt, size_t *got)
+{
+    return recv_bodyv(u, iov, cnt, got);
+}
+
 static void read_body(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
@@ -1159,7 +1197,8 @@ static void read_body(mg_upstream_t *u)
             u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
         }
         size_t n;
-        mg_int_t rc = mg_upstream_recv_body(u, u->mem[slot], u->bufsize, &n);
+        struct iovec iov = {u->mem[slot], u->bufsize};
+        mg_int_t rc = recv_bodyv(u, &iov, 1, &n);
         if (rc != MG_OK) {
             return;
         }

@@ -1,8 +1,9 @@
 /*
  * A buffered upstream response (proxy_buffering on, or X-Accel-Buffering: yes) as nginx's
- * event pipe handles it: the upstream is read into proxy_buffers (the head buffer first), each
- * passed on once full or holding the body's end; the writer is given at most
- * proxy_busy_buffers_size at a time; when every buffer is taken and the client is slower, the
+ * event pipe handles it: the upstream is read into proxy_buffers (the head buffer first; one
+ * readv fills as many free ones as it has bytes for), each passed on once full or holding the
+ * body's end; the writer is given at most proxy_busy_buffers_size at a time; when every
+ * buffer is taken and the client is slower (not merely given buffers it wrote at once), the
  * bytes read but not given are written to a temporary file under proxy_temp_path (up to
  * proxy_max_temp_file_size, proxy_temp_file_write_size per write, removed from the directory
  * at once as nginx does), which the writer sends later as file buffers (sendfile), ahead of
@@ -23,6 +24,8 @@
 #define SLOT_FREE 0
 #define SLOT_HELD 1 /* read, not given to the writer yet */
 #define SLOT_BUSY 2 /* given to the writer: reusable once its queue is empty */
+
+#define READ_SLOTS 16 /* slots one read fills at most (one readv) */
 
 /* One read's output: the buffers body_input cut from a slot (chunk framing excluded) */
 typedef struct {
@@ -399,9 +402,10 @@ static mg_int_t free_slot(mg_upstream_t *u)
 /* Bytes read into slot (at the end of what it holds): cut into the body's buffers, which wait
  * in the slot's held read until the slot is full, as nginx's event pipe passes a buffer on,
  * unless they end the body; a chunked body's or a protocol's records go on at each read, as
- * nginx's input filters for them pass every read. MG_OK, or MG_DONE: the body's end or a
- * broken one (the request is finalized). */
-static mg_int_t input(mg_upstream_t *u, mg_int_t slot, char *data, size_t n)
+ * nginx's input filters for them pass every read; more: the bytes the same read put in the
+ * next slots (past the body's end, an upstream sending too much). MG_OK, or MG_DONE: the
+ * body's end or a broken one (the request is finalized). */
+static mg_int_t input(mg_upstream_t *u, mg_int_t slot, char *data, size_t n, size_t more)
 {
     mg_upstream_spool_t *sp = u->spool;
     mg_buf_t *chain = NULL, **tail = &chain;
@@ -433,7 +437,7 @@ static mg_int_t input(mg_upstream_t *u, mg_int_t slot, char *data, size_t n)
         sp->open = 1;
     }
     if (mg_upstream_body_complete(u)) {
-        mg_upstream_body_finish(u, (size_t)used < n && !u->chunked_body);
+        mg_upstream_body_finish(u, ((size_t)used < n || more) && !u->chunked_body);
         return MG_DONE;
     }
     sp->filled += n;
@@ -444,6 +448,79 @@ static mg_int_t input(mg_upstream_t *u, mg_int_t slot, char *data, size_t n)
         sp->open = 0;
     }
     return MG_OK;
+}
+
+/* The slots one read fills: nginx's event pipe reads into all its free buffers with one
+ * readv, so where the connection reads that way (plain, no records to decode: not FastCGI)
+ * the free slots after slot count too, as many as the body's known rest needs (and the byte
+ * more that shows an upstream sending too much), else those allocated already and one more.
+ * slots[] gets them (-1 after the last); returns the bytes they hold, room of them in slot. */
+static size_t read_room(mg_upstream_t *u, mg_int_t slot, size_t room, mg_int_t *slots)
+{
+    int k = 0;
+    slots[k++] = slot;
+    if (!u->decode && u->conn->ssl == NULL) {
+        size_t need = !u->chunked_body && u->length > 0 ? (size_t)u->length + 1 : SIZE_MAX;
+        int fresh = need == SIZE_MAX ? 1 : READ_SLOTS;
+        for (mg_int_t i = 0; i < u->nbufs && room < need && k < READ_SLOTS; i++) {
+            if (i == slot || u->spool->state[i] != SLOT_FREE) {
+                continue;
+            }
+            if (u->mem[i] == NULL && fresh-- == 0) {
+                break;
+            }
+            slots[k++] = i;
+            room += u->bufsize;
+        }
+    }
+    if (k < READ_SLOTS) {
+        slots[k] = -1;
+    }
+    return room;
+}
+
+/* iov for want bytes of read_room's slots (their memory allocated, the first one's fill
+ * begun): how many */
+static int read_iov(mg_upstream_t *u, mg_int_t *slots, size_t want, struct iovec *iov)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    int k = 0;
+    for (; k < READ_SLOTS && slots[k] >= 0 && want; k++) {
+        mg_int_t slot = slots[k];
+        if (u->mem[slot] == NULL) {
+            u->mem[slot] = mg_pnalloc(u->r->pool, u->bufsize);
+        }
+        size_t at = 0, size = slot == u->nbufs ? u->hsize : u->bufsize;
+        if (k == 0 && sp->fill == slot) {
+            at = sp->filled;
+        } else if (k == 0) {
+            sp->fill = slot;
+            sp->filled = 0;
+        }
+        iov[k].iov_base = u->mem[slot] + at;
+        iov[k].iov_len = mg_min(size - at, want);
+        want -= iov[k].iov_len;
+    }
+    return k;
+}
+
+/* n bytes one read put in iov's slots, slot after slot, each as its own read */
+static mg_int_t input_all(mg_upstream_t *u, mg_int_t *slots, struct iovec *iov, size_t n)
+{
+    mg_upstream_spool_t *sp = u->spool;
+    for (int k = 0;; k++) {
+        size_t piece = mg_min(n, iov[k].iov_len);
+        n -= piece;
+        if (k) {
+            /* the slot before is full: its held read is closed */
+            sp->fill = slots[k];
+            sp->filled = 0;
+        }
+        mg_int_t rc = input(u, slots[k], iov[k].iov_base, piece, n);
+        if (rc != MG_OK || n == 0) {
+            return rc;
+        }
+    }
 }
 
 void mg_upstream_spool_read(mg_upstream_t *u)
@@ -463,7 +540,7 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             sp->fill = u->nbufs;
             sp->filled = (size_t)(u->pending - u->hbuf);
         }
-        if (input(u, u->nbufs, u->pending, n) != MG_OK) {
+        if (input(u, u->nbufs, u->pending, n, 0) != MG_OK) {
             return;
         }
     } else if (sp->fill < 0 && sp->held_n == 0 && u->hsize && u->mem[u->nbufs] == NULL) {
@@ -492,6 +569,9 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             return;
         }
         wrote = 1;
+        if (slot < 0 && sp->busy && !mg_http_output_busy(r)) {
+            continue; /* what was given is written: its buffers are free (not a spill) */
+        }
         if (slot < 0 && !sp->flushed && mg_http_output_busy(r)) {
             /* the writer may hold what it has for postpone_output: only a flush makes it
              * write, and so free buffers */
@@ -526,23 +606,20 @@ void mg_upstream_spool_read(mg_upstream_t *u)
             stop_reading(u);
             return;
         }
+        mg_int_t slots[READ_SLOTS];
+        struct iovec iov[READ_SLOTS];
         size_t size = slot == u->nbufs ? u->hsize : u->bufsize;
-        size_t want = rate_allows(u, size - (sp->fill == slot ? sp->filled : 0));
+        size_t want =
+            rate_allows(u, read_room(u, slot, size - (sp->fill == slot ? sp->filled : 0), slots));
         mg_int_t rc = MG_AGAIN;
         if (want) {
-            if (u->mem[slot] == NULL) {
-                u->mem[slot] = mg_pnalloc(r->pool, u->bufsize);
-            }
-            if (sp->fill != slot) {
-                sp->fill = slot;
-                sp->filled = 0;
-            }
+            int cnt = read_iov(u, slots, want, iov);
             size_t n;
             int64_t raw = u->state->response_length;
-            rc = mg_upstream_recv_body(u, u->mem[slot] + sp->filled, want, &n);
+            rc = mg_upstream_recv_bodyv(u, iov, cnt, &n);
             if (rc == MG_OK) {
                 sp->rate_read += u->state->response_length - raw;
-                rc = input(u, slot, u->mem[slot] + sp->filled, n);
+                rc = input_all(u, slots, iov, n);
             }
         }
         if (rc == MG_DONE) {
