@@ -2,6 +2,8 @@
 # (as nginx's documentation asks): a HEAD's answer, stored under its own key, answers the next
 # HEAD, and a GET gets its own entry. A field ignore_invalid_headers drops from an HTTP/2
 # request is logged as an HTTP/1 line is (one function), in nginx's h2 words: the whole name.
+# geo over a variable whose value holds a NUL before an IPv6 colon (fuzz_geo's find: the worker
+# crashed) is no address.
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/894-fuzzfix-misc.t
 
@@ -76,3 +78,24 @@ GET /hdr
 ok
 --- error_log eval
 qr/client sent invalid header line: "x\.a{300}z: v" while reading client request headers, client: 127\.0\.0\.1, server: localhost, request: "GET \/hdr HTTP\/1\.1", host: "localhost"/
+
+
+
+=== TEST 4: geo of a value with a NUL before a colon: no address, the default (a crash before)
+--- http_config
+    geo $ip $where {
+        default none;
+        10.0.0.0/8 ten;
+        ::/0 six;
+    }
+--- config
+    location /g {
+        set_unescape_uri $ip $arg_ip;
+        return 200 "[$where]\n";
+    }
+--- request eval
+["GET /g?ip=1.%00:2.3", "GET /g?ip=10.1.2.3", "GET /g?ip=2001:db8::1"]
+--- response_body eval
+["[none]\n", "[ten]\n", "[six]\n"]
+--- no_error_log
+[alert]
