@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 
+#include "conn.h"
 #include "upstream_int.h"
 
 /* the invalid-status message needs a whole request's log; what is tested is the answer */
@@ -28,8 +29,12 @@ static mg_http_header_t hdrs[64];
 static ssize_t parse(const uint8_t *data, size_t len, size_t cap, int status_line_ok,
                      mg_upstream_head_t *h)
 {
+    static mg_connection_t c;
+    static mg_http_conn_t hc;
     static mg_request_t r;
     static mg_upstream_t u;
+    r.connection = &c; /* the invalid-status line's log (the request's) is asked for */
+    r.hc = &hc;
     u.r = &r;
     memset(h, 0, sizeof(*h));
     h->headers = hdrs;

@@ -31,6 +31,12 @@ static void round_trip(const geo_addr_t *a)
         snprintf(text, sizeof(text), "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255,
                  v & 255);
     }
+    /* "::255.255.255.255": nginx reads no address from it either (its dotted tail is its
+     * unusable IPv4 one), so such an address prints to a text that does not read back */
+    size_t tl = strlen(text);
+    if (tl >= 16 && strcmp(text + tl - 16, ":255.255.255.255") == 0) {
+        return;
+    }
     geo_addr_t back;
     if (!parse_addr(text, strlen(text), &back) || back.a != a->a || back.v6 != a->v6) {
         abort();
