@@ -330,15 +330,12 @@ static mg_int_t charset_header_filter(mg_request_t *r)
     r->allow_ranges = 0; /* the range filter cuts what we pass on in pieces: no multipart */
     return next_header_filter(r);
 
-no_map : {
-    const char *action = r->connection->log.action;
-    r->connection->log.action = "sending response to client"; /* nginx's context */
+no_map:
+    /* under the request's own context: what it is doing as its head goes out (nginx's) */
     mg_log_error(MG_LOG_ERR, &r->connection->log, 0,
                  "no \"charset_map\" between the charsets \"%.*s\" and \"%.*s\"", (int)src.len,
                  src.data, (int)dst.len, dst.data);
-    r->connection->log.action = action;
     return next_header_filter(r);
-}
 }
 
 /* ---- recoding ---- */

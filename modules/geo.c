@@ -89,7 +89,10 @@ static int parse_v4(const char *s, size_t len, uint32_t *out)
 static int parse_v6_dotted(const char *s, size_t len, unsigned char b[16])
 {
     char buf[64];
-    if (len == 0 || len >= sizeof(buf) - 8 || memchr(s, ':', len) == NULL) {
+    /* (a NUL, which no address holds, would hide the colon from strrchr below: a value
+     * decoded from a request can carry one) */
+    if (len == 0 || len >= sizeof(buf) - 8 || memchr(s, ':', len) == NULL ||
+        memchr(s, '\0', len) != NULL) {
         return 0;
     }
     memcpy(buf, s, len);

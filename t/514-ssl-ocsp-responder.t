@@ -35,6 +35,8 @@ backend(good => 'echo', body => response('0x5001', 'good.der', 'ca'), @ct);
 backend(revoked => 'echo', body => response('0x5002', 'revoked.der', 'ca'), @ct);
 backend(forged => 'echo', body => response('0x5001', 'forged.der', 'self'), @ct);
 backend(gone => 'refused');
+# a status line cut after one digit of its status, then the connection's end
+backend(short => 'script', read => 1, script => ["HTTP/1.1 2\r\n\r\n"]);
 
 # the certificates: the test CA's, with an OCSP URL each
 sub cert {
@@ -46,6 +48,7 @@ cert('ocsp-good', '0x5001', "http://127.0.0.1:$Port{good}/ocsp");
 cert('ocsp-revoked', '0x5002', "http://127.0.0.1:$Port{revoked}");
 cert('ocsp-gone', '0x5001', "http://127.0.0.1:$Port{gone}/");
 cert('ocsp-forged', '0x5001', "http://127.0.0.1:$Port{forged}/");
+cert('ocsp-short', '0x5001', "http://127.0.0.1:$Port{short}/");
 cert('ocsp-named', '0x5001', "http://localhost:$Port{good}/");
 dns_start('localhost' => { a => ['127.0.0.1'] });
 $ENV{TEST_NGINX_OCSP_DIR} = $od;
@@ -267,6 +270,25 @@ qr/\[warn\] .*"ssl_stapling" ignored, invalid URL prefix in OCSP responder "http
 my $out = main::stapled();
 Test::More::like($out, qr/OCSP Response Status: successful/, "a response is stapled");
 Test::More::ok(scalar(grep { /^localhost A$/i } Test::MoongateDNS::dns_queries()), "localhost was asked");
+--- request
+GET /
+--- response_body
+ok
+
+
+
+=== TEST 10: a status line with one digit of status is an invalid response, not a status "2"
+--- ssl
+--- config
+    ssl_certificate $TEST_NGINX_OCSP_DIR/ocsp-short.crt;
+    ssl_certificate_key $TEST_NGINX_OCSP_DIR/ocsp-short.key;
+    ssl_trusted_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+    ssl_stapling on;
+    location / { return 200 "ok\n"; }
+--- init
+my ($out, $line) = main::logged(qr/\[error\] .*OCSP responder sent (?:invalid response|unexpected HTTP response status "\d+") while requesting certificate status, responder: 127\.0\.0\.1, peer: 127\.0\.0\.1:\d+, certificate: "\S+\/ocsp-short\.crt"/);
+Test::More::like($line // '', qr/sent invalid response/, "logged: OCSP responder sent invalid response");
+Test::More::like($out, qr/OCSP response: no response sent/, "nothing is stapled");
 --- request
 GET /
 --- response_body

@@ -167,9 +167,11 @@ size_t mg_http_head_refused_at(const mg_http_request_head_t *head, size_t from, 
  * (letters, digits, '-') no server skips. */
 int mg_http_header_skipped(const mg_http_srv_conf_t *cscf, mg_str_t name);
 int mg_http_header_name_plain(mg_str_t name);
-/* nginx's [info] line for a skipped header line, with the head's context: logged as the line
- * comes (connection.c for a head still arriving, else when the head is taken). */
-void mg_http_log_skipped(mg_connection_t *c, mg_str_t name, mg_str_t value);
+/* nginx's [info] line for a header line ignore_invalid_headers skipped, with the head's
+ * context: logged as the line comes (connection.c for a head still arriving, headers_in.c when
+ * the head is taken, v2_stream.c for an HTTP/2 field, h2 set). nginx's words differ by
+ * protocol: HTTP/1's quote the line up to the value's end, HTTP/2's the field's name. */
+void mg_http_log_skipped(mg_connection_t *c, mg_str_t name, mg_str_t value, int h2);
 /* A head refused or timed out while `line` (the line being read) was arriving: r gets what nginx
  * had made of it by then (the request line's parts, the bytes before `line` as
  * $request_length, the first Host and its server), in copies of its own. */

@@ -767,7 +767,7 @@ static void log_skipped_lines(mg_connection_t *c, mg_http_request_head_t *head, 
             size_t n = head->nheaders;
             head->nheaders = k;
             use_error_log(c, srv);
-            mg_http_log_skipped(c, name, (mg_str_t){h->value.len, (char *)h->value.data});
+            mg_http_log_skipped(c, name, (mg_str_t){h->value.len, (char *)h->value.data}, 0);
             head->nheaders = n;
         }
     }

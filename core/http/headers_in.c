@@ -27,14 +27,20 @@ int mg_http_header_skipped(const mg_http_srv_conf_t *cscf, mg_str_t name)
     return header_skipped(cscf, name);
 }
 
-void mg_http_log_skipped(mg_connection_t *c, mg_str_t name, mg_str_t value)
+void mg_http_log_skipped(mg_connection_t *c, mg_str_t name, mg_str_t value, int h2)
 {
-    /* nginx quotes the line up to the value's end (an empty value is at the line's end) */
-    size_t len = (size_t)(value.data + value.len - name.data);
     const char *action = c->log.action;
     c->log.action = "reading client request headers";
-    mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"", (int)len,
-                 name.data);
+    if (h2) {
+        /* the whole name, however long (the list's bound bounds it) */
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header: \"%.*s\"", (int)name.len,
+                     name.data);
+    } else {
+        /* up to the value's end (an empty value is at the line's end) */
+        size_t len = (size_t)(value.data + value.len - name.data);
+        mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent invalid header line: \"%.*s\"", (int)len,
+                     name.data);
+    }
     c->log.action = action;
 }
 
@@ -492,7 +498,7 @@ void mg_http_process_request_head(mg_connection_t *c, mg_http_request_head_t *he
         if (header_skipped(cscf, name)) {
             if (i + 1 >= head->checked) {
                 /* (a line connection.c checked as it came was logged then) */
-                mg_http_log_skipped(c, name, value);
+                mg_http_log_skipped(c, name, value, 0);
             }
             continue;
         }

@@ -139,8 +139,16 @@ static void done(mg_ocsp_fetch_t *f)
 {
     unsigned char *in = f->in;
     size_t n = f->in_len;
+    /* "HTTP/1.x ddd", as nginx reads it: three digits, within the n bytes received (the
+     * buffer has no terminator; sscanf's reading went on past them) */
     int status = 0;
-    if (n < 12 || memcmp(in, "HTTP/1.", 7) != 0 || sscanf((char *)in + 9, "%3d", &status) != 1) {
+    int ok = n >= 12 && memcmp(in, "HTTP/1.", 7) == 0 && in[8] == ' ' &&
+             (n == 12 || in[12] == ' ' || in[12] == '\r' || in[12] == '\n');
+    for (size_t i = 9; ok && i < 12; i++) {
+        ok = in[i] >= '0' && in[i] <= '9';
+        status = status * 10 + (in[i] - '0');
+    }
+    if (!ok) {
         fail(f, 0, "OCSP responder sent invalid response");
         return;
     }
