@@ -75,8 +75,8 @@ typedef struct {
     uint8_t bad_type, bad_flags;
     uint8_t bad_pad; /* bad_padded: the pad length of a DATA or HEADERS (bad_type) frame */
     uint32_t bad_len;
-    unsigned is_value : 1; /* the string whose length is next or read is a value */
-    unsigned headers : 1;  /* a HEADERS frame began within this call's bytes */
+    unsigned is_value : 1;    /* the string whose length is next or read is a value */
+    unsigned headers : 1;     /* a HEADERS frame began within this call's bytes */
     unsigned end_headers : 1; /* the frame walked is its block's last (END_HEADERS) */
     unsigned bad_padded : 1;  /* the note is of a padding that does not fit (bad_pad) */
     /* the bytes of a frame dropped still to come, neither walked nor fed (9 and at most
