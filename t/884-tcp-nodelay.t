@@ -162,5 +162,27 @@ sub plain {
     is(nodelay_of($wpid, $tport, $c->sockport), 1, 'TLS, closing: TCP_NODELAY');
 }
 
+# TLS: from the handshake's first byte (the default server's tcp_nodelay), as nginx 1.22, not
+# only once it is done: a ClientHello (made by Python's ssl over memory BIOs) is sent on a plain
+# socket and the server's first flight read back; the handshake stays unfinished while the flag
+# is read
+{
+    my $hello = `python3 -c 'import ssl, sys
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+o = ssl.MemoryBIO(); t = c.wrap_bio(ssl.MemoryBIO(), o, server_hostname="localhost")
+try: t.do_handshake()
+except ssl.SSLWantReadError: pass
+sys.stdout.buffer.write(o.read())'`;
+    ok(length($hello) > 5 && substr($hello, 0, 1) eq "\x16", 'TLS mid-handshake: a ClientHello made');
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tport, Timeout => 5)
+        or die "connect: $!";
+    print $c $hello;
+    my $rin = '';
+    vec($rin, fileno($c), 1) = 1;
+    ok(select(my $rout = $rin, undef, undef, 10) > 0, "TLS mid-handshake: the server's flight came");
+    is(nodelay_of($wpid, $tport, $c->sockport), 1, 'TLS mid-handshake: TCP_NODELAY');
+    close $c;
+}
+
 $s->stop;
 done_testing;

@@ -1633,8 +1633,6 @@ static void handshaked(mg_connection_t *c)
     mg_conn_timer_del(c);
     mg_http_conn_t *hc = c->data;
     /* the server SNI chose, as nginx's conf_ctx */
-    mg_http_loc_conf_t *clcf = hc->srv->ctx->loc_conf[mg_http_core_module.index];
-    mg_http_tcp_nodelay(c, clcf->tcp_nodelay);
     const unsigned char *proto;
     unsigned int plen;
     SSL_get0_alpn_selected(c->ssl->ssl, &proto, &plen);
@@ -1708,6 +1706,10 @@ static void first_byte(mg_connection_t *c)
         mg_http_wait_request_start(c);
         return;
     }
+    /* as nginx 1.22: TCP_NODELAY from the handshake's first byte, by the default server's
+     * tcp_nodelay (the handshake's flights then go out without waiting for an ACK) */
+    mg_http_loc_conf_t *clcf = hc->srv->ctx->loc_conf[mg_http_core_module.index];
+    mg_http_tcp_nodelay(c, clcf->tcp_nodelay);
     ssl_srv_conf_t *s = srv_ssl(hc->srv); /* the default server's (SNI switches it) */
     mg_ssl_conn_create(c, s->ctx, s->buffer_size);
     c->log.action = "SSL handshaking";
