@@ -7,41 +7,19 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateProc;
 use Test::MoongateBackend;
+use Test::MoongateRaw qw(worker_nodelay);
 use Test::Moongate::Certs;
 use Test::More;
 use IO::Socket::INET;
 use IO::Socket::SSL;
-use Socket qw(AF_INET IPPROTO_TCP TCP_NODELAY sockaddr_family unpack_sockaddr_in);
 
 my $dir = Test::Moongate::Certs::make();
 alarm 120; # a read that never ends fails the file instead of hanging it
 
-use constant { SYS_pidfd_open => 434, SYS_pidfd_getfd => 438 };
-
 # the flag on the worker's end of the connection whose peer is $cport (-1: no such socket)
 sub nodelay_of {
     my ($pid, $lport, $cport) = @_;
-    my $pfd = syscall(SYS_pidfd_open, $pid + 0, 0);
-    return -2 if $pfd < 0;
-    my $flag = -1;
-    opendir my $d, "/proc/$pid/fd" or return -1;
-    for my $f (grep { /^\d+$/ } readdir $d) {
-        next unless (readlink("/proc/$pid/fd/$f") // '') =~ /^socket:/;
-        my $fd = syscall(SYS_pidfd_getfd, $pfd, $f + 0, 0);
-        next if $fd < 0;
-        open(my $s, '+<&=', $fd) or next;
-        my $peer = getpeername($s);
-        my $me = getsockname($s);
-        if ($peer && $me && sockaddr_family($peer) == AF_INET
-            && (unpack_sockaddr_in($peer))[0] == $cport
-            && (unpack_sockaddr_in($me))[0] == $lport) {
-            $flag = unpack('i', getsockopt($s, IPPROTO_TCP, TCP_NODELAY));
-        }
-        close $s;
-        last if $flag >= 0;
-    }
-    POSIX::close($pfd);
-    return $flag;
+    return worker_nodelay($pid, sub { $_[0] == $cport && $_[1] == $lport });
 }
 
 # read up to the end of a head; then the whole body when $len is known

@@ -13,38 +13,17 @@ use Test::Moongate::Certs;
 use Test::More;
 use IO::Socket::INET;
 use IO::Select;
-use Socket qw(AF_INET IPPROTO_TCP TCP_NODELAY sockaddr_family unpack_sockaddr_in);
+use Test::MoongateRaw qw(worker_nodelay);
 
 my $dir = Test::Moongate::Certs::make();
 $SIG{PIPE} = "IGNORE";
 alarm 120; # a read that never ends fails the file instead of hanging it
 
-use constant { SYS_pidfd_open => 434, SYS_pidfd_getfd => 438 };
-
 # the flag on the worker's connection to $peer (its own listener's end excluded; -1: no such
 # socket)
 sub upstream_nodelay {
     my ($pid, $peer) = @_;
-    my $pfd = syscall(SYS_pidfd_open, $pid + 0, 0);
-    return -2 if $pfd < 0;
-    my $flag = -1;
-    opendir my $d, "/proc/$pid/fd" or return -1;
-    for my $f (grep { /^\d+$/ } readdir $d) {
-        next unless (readlink("/proc/$pid/fd/$f") // '') =~ /^socket:/;
-        my $fd = syscall(SYS_pidfd_getfd, $pfd, $f + 0, 0);
-        next if $fd < 0;
-        open(my $s, '+<&=', $fd) or next;
-        my $p = getpeername($s);
-        my $me = getsockname($s);
-        if ($p && $me && sockaddr_family($p) == AF_INET
-            && (unpack_sockaddr_in($p))[0] == $peer && (unpack_sockaddr_in($me))[0] != $peer) {
-            $flag = unpack('i', getsockopt($s, IPPROTO_TCP, TCP_NODELAY));
-        }
-        close $s;
-        last if $flag >= 0;
-    }
-    POSIX::close($pfd);
-    return $flag;
+    return worker_nodelay($pid, sub { $_[0] == $peer && $_[1] != $peer });
 }
 
 # read until $re matches what came (or EOF, or 10 s without a byte); $idle, when given, runs

@@ -17,17 +17,21 @@ package Test::MoongateRaw;
 #   use Test::MoongateRaw qw(server_conn read_end);
 #   my $c = server_conn($tls);          # to the test server, over TLS when $tls
 #   my ($out, $how) = read_end($c, qr/until/);   # how it ended: EOF, RST, MATCH, TIMEOUT
+#   use Test::MoongateRaw qw(worker_nodelay);
+#   my $flag = worker_nodelay($pid, sub { my ($peer_port, $my_port) = @_; ... });
+#                                       # TCP_NODELAY of the worker's socket the sub picks
 
 use strict;
 use warnings;
 use IO::Socket::INET ();
 use IO::Select ();
 use Time::HiRes ();
-use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Socket qw(AF_INET IPPROTO_TCP TCP_NODELAY sockaddr_family unpack_sockaddr_in);
+use POSIX ();
 use Exporter 'import';
 
 our @EXPORT = qw(raw_exchange until_close read_until);
-our @EXPORT_OK = qw(tcp_connect send_all read_responses server_conn read_end);
+our @EXPORT_OK = qw(tcp_connect send_all read_responses server_conn read_end worker_nodelay);
 
 # send $bytes, read until EOF or $bound seconds in all: (what came, seconds until EOF), or
 # (what came, undef) when the server did not close in time; ("connect: ...") when it refused
@@ -138,6 +142,35 @@ sub read_end {
         return ($out, 'EOF') if $n == 0;
         $out .= $buf;
     }
+}
+
+# TCP_NODELAY on the worker's own end of a connection, seen from here: pidfd_getfd(2) copies
+# each of its sockets into this process, where getsockopt reads the flag. $pick gets each IPv4
+# socket's (peer port, own port) and says whether it is the one. -1: none picked; -2: no pidfd.
+use constant { SYS_pidfd_open => 434, SYS_pidfd_getfd => 438 };
+
+sub worker_nodelay {
+    my ($pid, $pick) = @_;
+    my $pfd = syscall(SYS_pidfd_open, $pid + 0, 0);
+    return -2 if $pfd < 0;
+    my $flag = -1;
+    opendir my $d, "/proc/$pid/fd" or return -1;
+    for my $f (grep { /^\d+$/ } readdir $d) {
+        next unless (readlink("/proc/$pid/fd/$f") // '') =~ /^socket:/;
+        my $fd = syscall(SYS_pidfd_getfd, $pfd, $f + 0, 0);
+        next if $fd < 0;
+        open(my $s, '+<&=', $fd) or next;
+        my $peer = getpeername($s);
+        my $me = getsockname($s);
+        if ($peer && $me && sockaddr_family($peer) == AF_INET
+            && $pick->((unpack_sockaddr_in($peer))[0], (unpack_sockaddr_in($me))[0])) {
+            $flag = unpack('i', getsockopt($s, IPPROTO_TCP, TCP_NODELAY));
+        }
+        close $s;
+        last if $flag >= 0;
+    }
+    POSIX::close($pfd);
+    return $flag;
 }
 
 1;
