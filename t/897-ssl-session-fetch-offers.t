@@ -14,7 +14,8 @@ log_level('info');
 
 # A ClientHello: legacy => the legacy version (TLS 1.2), versions => [supported_versions]
 # (none: no extension), id => the legacy session id, ticket => the session_ticket
-# extension's bytes (undef: no extension)
+# extension's bytes (undef: no extension), psk => a pre_shared_key identity (with an x25519
+# key share and psk_key_exchange_modes [modes], psk_dhe_ke by default)
 sub hello {
     my (%o) = @_;
     my $ext = pack('n n/a*', 10, pack('n/a*', pack('n*', 23, 29)))
@@ -22,6 +23,12 @@ sub hello {
             . pack('n n/a*', 13, pack('n/a*', pack('n*', 0x0403, 0x0804, 0x0401)));
     $ext .= pack('n n/a*', 35, $o{ticket}) if defined $o{ticket};
     $ext .= pack('n n/a*', 43, pack('C/a*', pack('n*', @{ $o{versions} }))) if $o{versions};
+    if (defined $o{psk}) { # pre_shared_key last, as the RFC wants
+        $ext .= pack('n n/a*', 51, pack('n/a*', pack('n n/a*', 29, "\x09" x 32)))
+              . pack('n n/a*', 45, pack('C/a*', pack('C*', @{ $o{modes} // [1] })))
+              . pack('n n/a*', 41, pack('n/a*', pack('n/a* N', $o{psk}, 0))
+                                   . pack('n/a*', pack('C/a*', "\0" x 32)));
+    }
     my $body = pack('n', $o{legacy} // 0x0303) . ("\x01" x 32) . pack('C/a*', $o{id} // '')
              . pack('n/a*', pack('n*', 0x1301, 0xc02f, 0xc02b, 0x002f)) . pack('C/a*', "\0")
              . pack('n/a*', $ext);
@@ -155,6 +162,55 @@ Test::More::is(scalar(main::fetches()), 0, 'no fetch before either alert');
 Test::More::is(main::offer(id => $id, versions => [0x0a0a, 0x0304, 0x0303]), 'handshake',
                'TLS 1.3 and 1.2 offered: TLS 1.2');
 Test::More::is(join(' ', main::fetches()), 'cd' x 32, 'then the fetch gets the legacy id');
+--- request
+GET /
+--- response_body
+ok
+
+
+
+=== TEST 3: TLS 1.3 with tickets on: a pre-shared key identity of a session id's 32 bytes is a ticket to OpenSSL, one it cannot open: a full handshake, no fetch
+--- ssl
+--- http_config
+    ssl_session_fetch_by_lua_block {
+        local sess = require "ngx.ssl.session"
+        ngx.log(ngx.NOTICE, "FETCH id=", sess.get_session_id())
+    }
+--- config
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { return 200 "ok\n"; }
+--- init
+Test::More::is(main::offer(versions => [0x0304], psk => "\xef" x 32), 'handshake',
+               '32-byte identity: a full handshake');
+Test::More::is(main::offer(versions => [0x0304], psk => "\xef" x 16), 'handshake',
+               '16-byte identity: a full handshake');
+Test::More::is(scalar(main::fetches()), 0, 'no fetch');
+--- request
+GET /
+--- response_body
+ok
+
+
+
+=== TEST 4: TLS 1.3 with ssl_session_tickets off: the fetch gets a 32-byte identity (a stateful ticket), not a shorter one, nor one without a key exchange mode OpenSSL knows
+# moongate_only: nginx 1.22's lua-nginx-module runs no fetch for TLS 1.3 (t/890 TEST 4)
+--- moongate_only
+--- ssl
+--- http_config
+    ssl_session_fetch_by_lua_block {
+        local sess = require "ngx.ssl.session"
+        ngx.log(ngx.NOTICE, "FETCH id=", sess.get_session_id())
+    }
+--- config
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_tickets off;
+    location / { return 200 "ok\n"; }
+--- init
+main::offer(versions => [0x0304], psk => "\xef" x 16);
+main::offer(versions => [0x0304], psk => "\xef" x 32, modes => [2]);
+Test::More::is(scalar(main::fetches()), 0, 'a 16-byte identity, an unknown mode: no fetch');
+main::offer(versions => [0x0304], psk => "\xef" x 32);
+Test::More::is(join(' ', main::fetches()), 'ef' x 32, 'a 32-byte identity: the fetch gets it');
 --- request
 GET /
 --- response_body
