@@ -1282,24 +1282,6 @@ static unsigned chosen_version(SSL *ssl)
     return 0;
 }
 
-/* Whether psk_key_exchange_modes offers psk_ke or psk_dhe_ke (0 or 1): without either OpenSSL
- * ignores the pre-shared keys. */
-static int psk_modes_known(SSL *ssl)
-{
-    const unsigned char *p;
-    size_t len;
-    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk_kex_modes, &p, &len) || len < 1 ||
-        (size_t)p[0] != len - 1) {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if (p[i] <= 1) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* The session id OpenSSL will look up: a TLS 1.3 handshake's first pre-shared key identity (a
  * stateful ticket is a session id), else the legacy session id of TLS 1.2 and older; none when
  * the handshake will fail on its version. */
@@ -1320,7 +1302,9 @@ static int offered_session_id(SSL *ssl, hello_state_t *hs)
             !(SSL_get_max_early_data(ssl) > 0 && !(opts & SSL_OP_NO_ANTI_REPLAY))) {
             return 0;
         }
-        if (!psk_modes_known(ssl) || !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &len) ||
+        if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk_kex_modes, &p, &len) ||
+            !mg_ssl_hello_psk_modes_known(p, len) ||
+            !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &len) ||
             mg_ssl_hello_psk_identity(p, len, &id, &id_len) != 0 ||
             id_len != SSL_MAX_SSL_SESSION_ID_LENGTH) {
             return 0;
