@@ -90,3 +90,17 @@ int mg_ssl_hello_psk_identity(const unsigned char *p, size_t len, const unsigned
     *id_len = n;
     return 0;
 }
+
+int mg_ssl_hello_psk_modes_known(const unsigned char *p, size_t len)
+{
+    /* a 1-byte length, then 1-byte modes */
+    if (len < 1 || (size_t)p[0] != len - 1) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (p[i] <= 1) {
+            return 1;
+        }
+    }
+    return 0;
+}

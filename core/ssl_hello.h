@@ -1,7 +1,8 @@
 /*
  * Reading a ClientHello's extensions (the bodies OpenSSL's SSL_client_hello_get0_ext gives):
- * the server name, the supported versions, the first pre-shared key identity. The bytes are
- * the client's: every length is checked before it is used (t/fuzz/fuzz_ssl_hello.c).
+ * the server name, the supported versions, the first pre-shared key identity, the pre-shared
+ * key exchange modes. The bytes are the client's: every length is checked before it is used
+ * (t/fuzz/fuzz_ssl_hello.c).
  */
 #ifndef MG_SSL_HELLO_H
 #define MG_SSL_HELLO_H
@@ -19,6 +20,9 @@ size_t mg_ssl_hello_versions(const unsigned char *p, size_t len, unsigned *out, 
  * malformed or empty. */
 int mg_ssl_hello_psk_identity(const unsigned char *p, size_t len, const unsigned char **id,
                               size_t *id_len);
+/* Whether a psk_key_exchange_modes extension's body offers psk_ke or psk_dhe_ke (0 or 1), the
+ * modes without which OpenSSL ignores the pre-shared keys: 1 or 0 (also when malformed). */
+int mg_ssl_hello_psk_modes_known(const unsigned char *p, size_t len);
 
 /* The SNI name as a Host is compared (core/http/ssl.c's servername callback): lowercased, one
  * trailing dot dropped, into out (len + 1 bytes, NUL-terminated); -1 when longer than 255. */

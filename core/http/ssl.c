@@ -1227,30 +1227,94 @@ static SSL_SESSION *hook_sess_get(SSL *ssl, const unsigned char *id, int len, in
     return sess;
 }
 
+/* Whether this server has TLS version v, as OpenSSL's version choice asks: not turned off by
+ * ssl_protocols (or an ssl_conf_command's MinProtocol/MaxProtocol), allowed by the security
+ * level. SSLv3 is not built into Debian's OpenSSL 3: never. */
+static int version_on(SSL *ssl, unsigned v)
+{
+    static const struct {
+        unsigned v;
+        uint64_t off;
+    } ops[] = {{TLS1_VERSION, SSL_OP_NO_TLSv1},
+               {TLS1_1_VERSION, SSL_OP_NO_TLSv1_1},
+               {TLS1_2_VERSION, SSL_OP_NO_TLSv1_2},
+               {TLS1_3_VERSION, SSL_OP_NO_TLSv1_3}};
+    long min = SSL_get_min_proto_version(ssl), max = SSL_get_max_proto_version(ssl);
+    int level = SSL_get_security_level(ssl);
+    for (size_t i = 0; i < mg_nelems(ops); i++) {
+        if (ops[i].v == v) {
+            return !(SSL_get_options(ssl) & ops[i].off) && (min == 0 || (long)v >= min) &&
+                   (max == 0 || (long)v <= max) && !(v <= TLS1_VERSION && level >= 3) &&
+                   !(v <= TLS1_1_VERSION && level >= 4);
+        }
+    }
+    return 0;
+}
+
+/* The version OpenSSL will choose for this ClientHello, 0 for none (the handshake fails with a
+ * protocol_version alert before any session is looked up, so nginx's fetch never runs: a
+ * TLS 1.3-only client against ssl_protocols TLSv1.2, t/897). As OpenSSL's server: the highest
+ * of supported_versions that the server has; without that extension, the highest one not above
+ * the legacy version (TLS 1.2 at most). */
+static unsigned chosen_version(SSL *ssl)
+{
+    const unsigned char *p;
+    size_t len;
+    unsigned legacy = SSL_client_hello_get0_legacy_version(ssl), best = 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &len)) {
+        unsigned versions[128];
+        size_t n = mg_ssl_hello_versions(p, len, versions, mg_nelems(versions));
+        if (legacy <= SSL3_VERSION) {
+            return 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (versions[i] > best && version_on(ssl, versions[i])) {
+                best = versions[i];
+            }
+        }
+        return best;
+    }
+    for (unsigned v = mg_min(legacy, TLS1_2_VERSION); v >= TLS1_VERSION; v--) {
+        if (version_on(ssl, v)) {
+            return v;
+        }
+    }
+    return 0;
+}
+
 /* The session id OpenSSL will look up: a TLS 1.3 handshake's first pre-shared key identity (a
- * stateful ticket is a session id), else the legacy session id of TLS 1.2 and older. */
+ * stateful ticket is a session id), else the legacy session id of TLS 1.2 and older; none when
+ * the handshake will fail on its version. */
 static int offered_session_id(SSL *ssl, hello_state_t *hs)
 {
     const unsigned char *p, *id = NULL;
     size_t len, id_len = 0;
-    int tls13 = 0;
-    unsigned versions[64];
-    if (!(SSL_get_options(ssl) & SSL_OP_NO_TLSv1_3) &&
-        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &len)) {
-        size_t n = mg_ssl_hello_versions(p, len, versions, mg_nelems(versions));
-        for (size_t i = 0; i < n; i++) {
-            tls13 |= versions[i] == TLS1_3_VERSION;
-        }
+    unsigned version = chosen_version(ssl);
+    if (version == 0) {
+        return 0;
     }
-    if (tls13) {
-        if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &len) &&
-            mg_ssl_hello_psk_identity(p, len, &id, &id_len) != 0) {
-            id = NULL;
+    if (version == TLS1_3_VERSION) {
+        /* OpenSSL looks an identity up only as a stateful ticket (tickets off, or early data
+         * with anti-replay): a session id's 32 bytes, and only with a key exchange mode it
+         * knows; otherwise it decrypts the identity as a ticket, whatever its length. */
+        uint64_t opts = SSL_get_options(ssl);
+        if (!(opts & SSL_OP_NO_TICKET) &&
+            !(SSL_get_max_early_data(ssl) > 0 && !(opts & SSL_OP_NO_ANTI_REPLAY))) {
+            return 0;
+        }
+        if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk_kex_modes, &p, &len) ||
+            !mg_ssl_hello_psk_modes_known(p, len) ||
+            !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &len) ||
+            mg_ssl_hello_psk_identity(p, len, &id, &id_len) != 0 ||
+            id_len != SSL_MAX_SSL_SESSION_ID_LENGTH) {
+            return 0;
         }
     } else if (!(SSL_get_options(ssl) & SSL_OP_NO_TICKET) &&
                SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &p, &len) && len) {
-        /* OpenSSL resumes by the ticket and looks no id up (nginx's fetch is not called). One
-         * it cannot open falls back to the id: then a full handshake here, not a fetch. */
+        /* OpenSSL resumes by the ticket and looks no id up, also when it cannot open the
+         * ticket (garbage, or a key it no longer has: SSL_TICKET_NO_DECRYPT, then a full
+         * handshake without a lookup); nginx's fetch is not called either (t/897). Only an
+         * empty ticket falls back to the id. */
         return 0;
     } else {
         id_len = SSL_client_hello_get0_session_id(ssl, &id);

@@ -11,9 +11,13 @@
 #   tls12-resume s_time -reuse -tls1_2 (session id from the shared cache)
 #   tls13-resume s_time -reuse -tls1_3 (ticket)
 # Then the busiest calls of each case per connection. BEFORE=binary adds a moongate column
-# (e.g. the previous commit's build). Writes t/bench/results-conn-syscalls-DATE.txt.
+# (e.g. the previous commit's build). SEQ=1 adds each server's commonest system call sequences
+# per connection (the calls' names from one accept4 to the next, under a full strace): the
+# calls a server makes apart from timing, since whether the client's next flight is there when
+# a read comes (an EAGAIN and an epoll_wait more, or not) moves the counts above between runs.
+# Writes t/bench/results-conn-syscalls-DATE.txt.
 #
-#   t/bench/conn-syscalls.sh   (K=200 STIME=2 BEFORE= INSTR=1 ONLY=REGEX NGINX=/usr/sbin/nginx)
+#   t/bench/conn-syscalls.sh   (K=200 STIME=2 BEFORE= INSTR=1 SEQ=0 ONLY=REGEX NGINX=/usr/sbin/nginx)
 
 . "$(dirname "$0")/lib.sh"
 bench_init bench-conn-syscalls
@@ -127,12 +131,40 @@ instr() {
     wait "$CG_PID" 2>/dev/null
 }
 
+# sequences BINARY NAME: with SEQ=1, per case the 3 commonest per-connection sequences into
+# $WORK/seq ("case name share% calls...")
+sequences() {
+    local bin=$1 name=$2 port c tp
+    port=$(free_port)
+    start_server "$bin" "$name" "$port"
+    for c in "${RUN[@]}"; do
+        one "$c" "$port"
+        strace -f -p "$STARTED" -o "$WORK/$name/seq-$c" &
+        tp=$!
+        sleep 0.5 # attached
+        one "$c" "$port"
+        kill -INT "$tp"
+        wait "$tp" 2>/dev/null
+        sed -E 's/^[0-9]+ +//; s/[( ].*//' "$WORK/$name/seq-$c" | awk -v c="$c" -v name="$name" '
+            /^[a-z_0-9]+$/ && $1 != "accept4" { seq = seq " " $1 }
+            $1 == "accept4" { if (started) { n[seq]++; all++ } started = 1; seq = "" }
+            END { for (s in n) printf "%d %s %s %.0f%%%s\n", n[s], c, name, 100 * n[s] / all, s }' |
+            sort -rn | head -3 | cut -d" " -f2- >>"$WORK/seq"
+    done
+    kill "$STARTED" 2>/dev/null
+    wait "$STARTED" 2>/dev/null
+}
+
 SERVERS=(moongate nginx)
 syscalls "$MOONGATE" moongate
 syscalls "$NGINX" nginx
 if [ -n "$BEFORE" ]; then
     SERVERS=(before moongate nginx)
     syscalls "$BEFORE" before
+fi
+if [ "${SEQ:-0}" != 0 ]; then
+    sequences "$MOONGATE" moongate
+    sequences "$NGINX" nginx
 fi
 if [ "${INSTR:-1}" != 0 ]; then
     instr "$MOONGATE" moongate
@@ -175,5 +207,10 @@ fi
     sort "$WORK/detail" | while read -r c s rest; do
         echo "$c $s $(tr ' ' '\n' <<<"$rest" | sort | tr '\n' ' ')"
     done
+    if [ "${SEQ:-0}" != 0 ]; then
+        echo
+        echo "commonest system call sequences per connection (accept4, then the calls to the next accept4):"
+        cat "$WORK/seq"
+    fi
 } | tee "$OUT"
 echo "written to ${OUT#$ROOT/}"

@@ -1,10 +1,10 @@
 /*
  * libFuzzer target for the ClientHello reading moongate does itself (core/ssl_hello.c: the
- * server_name, supported_versions and pre_shared_key bodies, the SNI name's normalization),
- * two ways: the input's first byte 0-2 gives the rest to one parser as an extension body;
- * otherwise the rest is a client's first bytes to an OpenSSL server whose ClientHello callback
- * runs the parsers on the extensions the client sent, as core/http/ssl.c's callbacks do.
- * Beyond crashes it checks that every span a parser returns lies within its input.
+ * server_name, supported_versions, pre_shared_key and psk_key_exchange_modes bodies, the SNI
+ * name's normalization), two ways: the input's first byte 0-3 gives the rest to one parser as an
+ * extension body; otherwise the rest is a client's first bytes to an OpenSSL server whose
+ * ClientHello callback runs the parsers on the extensions the client sent, as core/http/ssl.c's
+ * callbacks do. Beyond crashes it checks that every span a parser returns lies within its input.
  * Build: t/fuzz/run.sh (FUZZ_TARGETS=ssl_hello)
  */
 #include <openssl/err.h>
@@ -40,9 +40,14 @@ static void check_body(int which, const unsigned char *p, size_t len)
             abort();
         }
         break;
-    default:
+    case 2:
         if (mg_ssl_hello_psk_identity(p, len, &span, &n) == 0 &&
             (span < p + 4 || span + n + 4 > p + len || n == 0)) {
+            abort();
+        }
+        break;
+    default:
+        if (mg_ssl_hello_psk_modes_known(p, len) && len < 2) {
             abort();
         }
     }
@@ -54,8 +59,8 @@ static int on_hello(SSL *ssl, int *ad, void *arg)
     (void)ad;
     (void)arg;
     static const unsigned types[] = {TLSEXT_TYPE_server_name, TLSEXT_TYPE_supported_versions,
-                                     TLSEXT_TYPE_psk};
-    for (int i = 0; i < 3; i++) {
+                                     TLSEXT_TYPE_psk, TLSEXT_TYPE_psk_kex_modes};
+    for (int i = 0; i < 4; i++) {
         const unsigned char *p;
         size_t len;
         if (SSL_client_hello_get0_ext(ssl, types[i], &p, &len)) {
@@ -79,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
-    if (data[0] < 3) {
+    if (data[0] < 4) {
         unsigned char *copy = malloc(size - 1 ? size - 1 : 1);
         memcpy(copy, data + 1, size - 1);
         check_body(data[0], copy, size - 1);
