@@ -2,8 +2,9 @@
  * require "ngx.semaphore" (lua-resty-core's API): new(n), sema:post(n), sema:wait(timeout),
  * sema:count(). A semaphore is what lua-resty-core's is to a user's code: a table { sem = ... }
  * whose metatable's __index is the module (type() "table", tostring "table: 0x...", sema.new
- * and sema.version there too); its sem is a userdata of the VM holding the state, so the light
- * threads of a request and the requests and timers of a worker can share it (a module-level
+ * and sema.version there too); its sem is an FFI cdata pointer (type() "cdata", as
+ * lua-resty-core's) to the state, malloc'ed here and freed by the cdata's ffi.gc finalizer, so the
+ * light threads of a request and the requests and timers of a worker can share it (a module-level
  * variable). wait takes a resource at once when one is free and nobody waits before it, else
  * the coroutine waits in the semaphore's FIFO queue under its timeout; post adds resources and
  * wakes waiters from the event loop (never from inside post), in order. A coroutine that goes
@@ -12,7 +13,13 @@
 #include "api.h"
 #include "list.h"
 
-#define SEMA_MT "ngx.semaphore"
+/* Makes a semaphore's cdata: (pointer, finalizer) -> ffi.gc(ffi.cast(ct, pointer), finalizer),
+ * ct a pointer to an opaque struct of moongate's own name */
+static const char sema_maker[] = "local ffi = require 'ffi'\n"
+                                 "local cast, gc = ffi.cast, ffi.gc\n"
+                                 "ffi.cdef('struct mg_lua_sema_s;')\n"
+                                 "local ct = ffi.typeof('struct mg_lua_sema_s *')\n"
+                                 "return function(p, free) return gc(cast(ct, p), free) end\n";
 
 typedef struct sema_s sema_t;
 
@@ -28,10 +35,31 @@ struct sema_s {
     lua_Integer waiting;
     sema_wait_t *head, **tail;
     struct event post_ev; /* wakes waiters from the loop after a post */
-    lua_State *L;         /* the VM, for the pin */
-    int pin;              /* the userdata kept alive while post_ev is pending */
+    lua_State *L;         /* the module's own thread of the VM, for the pin */
+    int pin;              /* the cdata kept alive while post_ev is pending or anyone waits */
     unsigned post_set : 1, post_pending : 1;
 };
+
+/* The cdata at idx kept from collection while something of the semaphore is pending (a post's
+ * event, a waiter): its user may drop every reference meanwhile (s.sem = nil) */
+static void pin(sema_t *sem, lua_State *L, int idx)
+{
+    if (sem->pin == LUA_NOREF) {
+        lua_pushvalue(L, idx);
+        lua_xmove(L, sem->L, 1);
+        sem->pin = luaL_ref(sem->L, LUA_REGISTRYINDEX);
+    }
+}
+
+/* ... and released once nothing is (sem may be freed by then: the last thing done with it) */
+static void unpin(sema_t *sem)
+{
+    if (sem->pin != LUA_NOREF && sem->head == NULL && !sem->post_pending) {
+        int ref = sem->pin;
+        sem->pin = LUA_NOREF;
+        luaL_unref(sem->L, LUA_REGISTRYINDEX, ref);
+    }
+}
 
 static void wait_unlink(sema_wait_t *w)
 {
@@ -46,8 +74,10 @@ void mg_lua_sema_cancel(mg_lua_co_t *co)
 {
     sema_wait_t *w = co->sema_wait;
     if (w) {
+        sema_t *sem = w->sem;
         wait_unlink(w);
         free(w);
+        unpin(sem);
     }
 }
 
@@ -69,11 +99,8 @@ static void on_post(evutil_socket_t fd, short what, void *arg)
         lua_pushnil(co->L); /* true, nil after a wait, as lua-resty-core's yield gives */
         mg_lua_resume_co(co, 2);
     }
-    if (!sem->post_pending) {
-        /* the resumed code may have posted again: then the pin stays for that event */
-        luaL_unref(sem->L, LUA_REGISTRYINDEX, sem->pin);
-        sem->pin = LUA_NOREF;
-    }
+    /* the resumed code may have posted again or waited: then the pin stays */
+    unpin(sem);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -82,8 +109,10 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     sema_wait_t *w = arg;
     mg_lua_co_t *co = w->co;
+    sema_t *sem = w->sem;
     wait_unlink(w);
     free(w);
+    unpin(sem);
     mg_time_update();
     lua_pushboolean(co->L, 0); /* false after a wait, nil when it did not wait */
     lua_pushliteral(co->L, "timeout");
@@ -100,20 +129,25 @@ static int raise_at_caller(lua_State *L, const char *msg)
     return lua_error(L);
 }
 
-/* self's sema_t: self is a table whose sem (the methods' upvalue 2, an interned key) is a
- * userdata of the semaphore's metatable (upvalue 1: no registry lookup); else "not a
- * semaphore instance" at the caller's line, as lua-resty-core's error(..., 2) */
-static sema_t *check_sema(lua_State *L)
+/* self's sema_t, its cdata pushed on the stack (*cd its index: the arguments are to be read
+ * before, a missing one would be that slot): self is a table whose sem (the methods' upvalue 2, an
+ * interned key) is a cdata new() made, one of the keys of the weak table of them (upvalue 1), so
+ * another cdata, even of the same type, is not taken for one; its payload is the pointer (NULL once
+ * finalized); else "not a semaphore instance" at the caller's line, as lua-resty-core's error(...,
+ * 2) */
+static sema_t *check_sema(lua_State *L, int *cd)
 {
     sema_t *sem = NULL;
     if (lua_type(L, 1) == LUA_TTABLE) {
-        int top = lua_gettop(L);
         lua_pushvalue(L, lua_upvalueindex(2));
         lua_gettable(L, 1);
-        if (lua_getmetatable(L, -1) && lua_rawequal(L, -1, lua_upvalueindex(1))) {
-            sem = lua_touserdata(L, -2);
+        *cd = lua_gettop(L);
+        lua_pushvalue(L, *cd);
+        lua_rawget(L, lua_upvalueindex(1));
+        if (lua_toboolean(L, -1)) {
+            sem = *(sema_t *const *)lua_topointer(L, *cd);
         }
-        lua_settop(L, top);
+        lua_pop(L, 1);
     }
     if (sem == NULL) {
         raise_at_caller(L, "not a semaphore instance");
@@ -121,8 +155,10 @@ static sema_t *check_sema(lua_State *L)
     return sem;
 }
 
-/* new(n?): a semaphore with n resources (0 by default); upvalue 1 is the state's metatable,
- * 2 an instance's */
+static int sema_gc(lua_State *L);
+
+/* new(n?): a semaphore with n resources (0 by default); upvalues: the weak table of the
+ * cdatas, an instance's metatable, the cdata maker (sema_maker), the module's thread */
 static int sema_new(lua_State *L)
 {
     lua_Number n = lua_isnoneornil(L, 1) ? 0 : lua_tonumber(L, 1);
@@ -130,24 +166,32 @@ static int sema_new(lua_State *L)
         return raise_at_caller(L, "no negative number");
     }
     lua_createtable(L, 0, 1);
-    sema_t *sem = lua_newuserdata(L, sizeof(sema_t));
-    memset(sem, 0, sizeof(*sem));
+    int self = lua_gettop(L);
+    sema_t *sem = mg_calloc(sizeof(sema_t));
+    lua_pushvalue(L, lua_upvalueindex(3));
+    lua_pushlightuserdata(L, sem);
+    lua_pushcfunction(L, sema_gc);
+    lua_call(L, 2, 1);
     sem->resources = (lua_Integer)n;
     sem->tail = &sem->head;
     sem->pin = LUA_NOREF;
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_setmetatable(L, -2);
-    lua_setfield(L, -2, "sem");
+    sem->L = lua_tothread(L, lua_upvalueindex(4));
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, lua_upvalueindex(1));
+    lua_setfield(L, self, "sem");
     lua_pushvalue(L, lua_upvalueindex(2));
-    lua_setmetatable(L, -2);
+    lua_setmetatable(L, self);
     return 1;
 }
 
 /* sema:post(n?): n resources (1 by default) more; waiters wake from the loop */
 static int sema_post(lua_State *L)
 {
-    sema_t *sem = check_sema(L);
+    /* the argument read before check_sema pushes onto the stack */
     lua_Number n = lua_isnoneornil(L, 2) ? 1 : lua_tonumber(L, 2);
+    int cd;
+    sema_t *sem = check_sema(L, &cd);
     if (n < 1) {
         return raise_at_caller(L, "positive number required");
     }
@@ -160,11 +204,7 @@ static int sema_post(lua_State *L)
                 sem->post_set = 1;
             }
             sem->post_pending = 1;
-            if (sem->pin == LUA_NOREF) {
-                sem->L = L;
-                lua_pushvalue(L, 1);
-                sem->pin = luaL_ref(L, LUA_REGISTRYINDEX);
-            }
+            pin(sem, L, cd);
             event_active(&sem->post_ev, 0, 0);
         }
     }
@@ -179,7 +219,11 @@ static int sema_wait(lua_State *L)
     if (mg_lua_probe) {
         mg_lua_check_phase(L, MG_LUA_YIELDABLE); /* docgen, before the instance check */
     }
-    sema_t *sem = check_sema(L);
+    /* the argument read before check_sema pushes onto the stack */
+    int is_number = lua_isnumber(L, 2);
+    lua_Number secs = lua_tonumber(L, 2);
+    int cd;
+    sema_t *sem = check_sema(L, &cd);
     if (mg_lua_cur.r == NULL && mg_lua_cur.ctx == NULL &&
         !(mg_lua_cur.phase & MG_LUA_INIT_WORKER) && !(mg_lua_cur.phase & MG_LUA_EXIT_WORKER)) {
         if (mg_lua_probe) {
@@ -188,12 +232,11 @@ static int sema_wait(lua_State *L)
         /* lua-resty-core's error at its own line (init_by_lua: no request, not even a fake) */
         return mg_lua_raise_from(L, "ngx.semaphore", 126, "no request found");
     }
-    if (!lua_isnumber(L, 2)) {
+    if (!is_number) {
         /* lua-resty-core's tonumber(seconds) * 1000 */
         return mg_lua_raise_from(L, "ngx.semaphore", 129,
                                  "attempt to perform arithmetic on a nil value");
     }
-    lua_Number secs = lua_tonumber(L, 2);
     lua_Number ms = secs * 1000;
     if (ms < 0) {
         return raise_at_caller(L, "no negative number");
@@ -218,6 +261,7 @@ static int sema_wait(lua_State *L)
     sema_wait_t *w = mg_calloc(sizeof(*w));
     w->co = co;
     w->sem = sem;
+    pin(sem, L, cd);
     mg_queue_append(&sem->tail, w);
     sem->waiting++;
     co->sema_wait = w;
@@ -231,16 +275,24 @@ static int sema_wait(lua_State *L)
 /* sema:count(): resources free minus coroutines waiting */
 static int sema_count(lua_State *L)
 {
-    sema_t *sem = check_sema(L);
+    int cd;
+    sema_t *sem = check_sema(L, &cd);
     lua_pushinteger(L, sem->resources - sem->waiting);
     return 1;
 }
 
+/* The cdata's finalizer (ffi.gc): the pin keeps a semaphore with waiters or a pending post
+ * alive, so here none is left but at lua_close; the payload is cleared so that a cdata
+ * resurrected by another finalizer is no longer taken for a semaphore */
 static int sema_gc(lua_State *L)
 {
-    sema_t *sem = lua_touserdata(L, 1);
-    /* waiters keep it alive on their stacks, so none are left; the event may be */
-    if (sem->post_set) {
+    sema_t **p = (sema_t **)lua_topointer(L, 1);
+    sema_t *sem = p ? *p : NULL;
+    if (sem == NULL) {
+        return 0;
+    }
+    *p = NULL;
+    if (sem->post_pending) {
         event_del(&sem->post_ev);
     }
     while (sem->head) {
@@ -248,12 +300,13 @@ static int sema_gc(lua_State *L)
         wait_unlink(w);
         free(w);
     }
+    free(sem);
     return 0;
 }
 
-/* the module: the methods and new share the state's metatable as an upvalue (the methods
- * the key "sem" too); an instance's
- * metatable has the module as its __index, as lua-resty-core's */
+/* the module: the methods and new share the weak-keyed table of the cdatas new() made as an
+ * upvalue (the methods the key "sem" too); an instance's metatable has the module as its
+ * __index, as lua-resty-core's */
 static int open_semaphore(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -262,26 +315,37 @@ static int open_semaphore(lua_State *L)
         {"count", sema_count},
         {NULL, NULL},
     };
-    if (luaL_newmetatable(L, SEMA_MT)) {
-        lua_pushcfunction(L, sema_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    int state_mt = lua_gettop(L);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    int live = lua_gettop(L);
     lua_createtable(L, 0, 5);
     int module = lua_gettop(L);
     for (const luaL_Reg *m = methods; m->name; m++) {
-        lua_pushvalue(L, state_mt);
+        lua_pushvalue(L, live);
         lua_pushliteral(L, "sem");
         lua_pushcclosure(L, m->func, 2);
         lua_setfield(L, module, m->name);
     }
     lua_pushliteral(L, "0.1.25");
     lua_setfield(L, module, "version");
-    lua_pushvalue(L, state_mt);
+    lua_pushvalue(L, live);
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, module);
     lua_setfield(L, -2, "__index");
-    lua_pushcclosure(L, sema_new, 2);
+    if (luaL_loadbuffer(L, sema_maker, sizeof(sema_maker) - 1, "=ngx.semaphore") != 0) {
+        return lua_error(L);
+    }
+    lua_call(L, 0, 1);
+    /* the pins' registry refs are made and dropped through a thread of the module's own,
+     * alive as long as the VM (a coroutine that posted may be gone by then) */
+    lua_State *T = lua_newthread(L);
+    (void)T;
+    lua_pushvalue(L, -1);
+    luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushcclosure(L, sema_new, 4);
     lua_setfield(L, module, "new");
     return 1;
 }

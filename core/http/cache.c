@@ -255,8 +255,12 @@ static mg_int_t read_meta(mg_request_t *r, mg_http_cache_req_t *c, int fd, struc
             size = m->meta_len;
             continue;
         }
-        mg_log_error(MG_LOG_CRIT, &r->connection->log, 0, "cache file \"%s\" %s", c->path,
-                     why ? why : "is truncated");
+        /* as nginx, a file of another version (one an older moongate wrote) is a miss
+         * logged at info, not a broken file */
+        int other = memcmp(m->h.magic, MG_CACHE_FILE_MAGIC, 8) == 0 &&
+                    m->h.version != MG_CACHE_FILE_VERSION;
+        mg_log_error(other ? MG_LOG_INFO : MG_LOG_CRIT, &r->connection->log, 0,
+                     "cache file \"%s\" %s", c->path, why ? why : "is truncated");
         unlink(c->path);
         return MG_DECLINED;
     }
@@ -713,25 +717,6 @@ static void secondary_md5(const unsigned char *main, const unsigned char *varian
 }
 
 /* The node and file of c->md5: a HIT served (MG_DONE), or MG_OK to fetch */
-/* An answer to a HEAD that went upstream as HEAD: no body, and a Content-Length that says
- * there is one (only such a HEAD answer is stored) */
-static int head_only(const mg_cache_file_meta_t *m)
-{
-    if (m->h.body_len != 0) {
-        return 0;
-    }
-    const char *p = m->head, *end = m->head + m->h.head_len;
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        p++;
-        if (end - p > 15 && mg_strncasecmp(p, "content-length:", 15) == 0) {
-            for (p += 15; p < end && *p == ' '; p++) {
-            }
-            return p < end && *p >= '1' && *p <= '9';
-        }
-    }
-    return 0;
-}
-
 static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c, mg_int_t *rc)
 {
     mg_http_cache_zone_t *z = c->zone;
@@ -820,7 +805,7 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
         }
         mg_shm_table_unlock(z->table);
     }
-    if (r->method != MG_HTTP_HEAD && head_only(&m)) {
+    if (r->method != MG_HTTP_HEAD && (m.h.flags & MG_CACHE_FILE_HEADER_ONLY)) {
         /* nginx would send it as it is: a Content-Length and no body (its documentation
          * asks for $request_method in the key); fetched instead, and stored over it */
         return lock_or_fetch(r, c, rc);
@@ -1174,11 +1159,11 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
     c->cacheable = valid >= 0 && !scarce && !c->lock_timed_out && !u->head_method;
     /* as nginx, an unbuffered response (*_buffering off, X-Accel-Buffering: no) is not
      * stored. An answer to a HEAD that went upstream as HEAD (proxy_cache_convert_head off) is,
-     * as nginx, when it says its length (so that a GET finding it can tell: head_only); the
-     * CGI protocols' HEAD answers are not. */
-    int head_answer = u->head_method || (r->method == MG_HTTP_HEAD && !c->head_as_get);
+     * as nginx, marked header-only (a GET finding it fetches: lookup); a client's HEAD that
+     * went upstream as anything else (the CGI protocols' HEAD answers) is not. */
+    int head_answer = r->method == MG_HTTP_HEAD && !c->head_as_get;
     if (c->no_store || !u->buffering || u->http09 || u->head.status == 101 || valid <= 0 ||
-        scarce || (head_answer && !(u->head_method && head_line(u, "content-length")))) {
+        scarce || (head_answer && !u->head_method)) {
         return 0;
     }
     mg_http_cache_zone_t *z = c->zone;
@@ -1191,6 +1176,7 @@ static int start_store(mg_upstream_t *u, mg_http_cache_req_t *c)
     memcpy(h->magic, MG_CACHE_FILE_MAGIC, 8);
     h->version = MG_CACHE_FILE_VERSION;
     h->header_size = sizeof(*h);
+    h->flags = u->head_method ? MG_CACHE_FILE_HEADER_ONLY : 0;
     h->valid_sec = valid;
     h->date = (int64_t)mg_now.sec;
     h->last_modified = -1;

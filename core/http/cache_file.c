@@ -2,6 +2,7 @@
  * The cache file's header: checked before anything of a file is served (see cache_file.h).
  * Pure code on a buffer, so the fuzzer and the unit tests drive it without files.
  */
+#include <stddef.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -27,21 +28,36 @@ int mg_cache_file_parse(const char *buf, size_t len, uint64_t file_size, mg_cach
                         const char **why)
 {
     memset(m, 0, sizeof(*m));
-    if (file_size < sizeof(mg_cache_file_header_t) || len < sizeof(mg_cache_file_header_t)) {
+    mg_cache_file_header_t *h = &m->h;
+    /* the magic and the version first: a file of another version (whose header may be
+     * shorter) is told apart, so that an upgrade's old files are a quiet miss */
+    size_t head = offsetof(mg_cache_file_header_t, header_size);
+    if (file_size < head || len < head) {
         *why = "is too small"; /* nginx's words for a file shorter than its header */
         return MG_DECLINED;
     }
-    memcpy(&m->h, buf, sizeof(m->h));
-    mg_cache_file_header_t *h = &m->h;
+    memcpy(h, buf, head);
     if (memcmp(h->magic, MG_CACHE_FILE_MAGIC, 8) != 0) {
         *why = "is not a cache file";
         return MG_DECLINED;
     }
-    if (h->version != MG_CACHE_FILE_VERSION || h->header_size != sizeof(*h)) {
+    if (h->version != MG_CACHE_FILE_VERSION) {
+        *why = "version mismatch"; /* nginx's words */
+        return MG_DECLINED;
+    }
+    if (file_size < sizeof(*h) || len < sizeof(*h)) {
+        *why = "is too small";
+        return MG_DECLINED;
+    }
+    memcpy(h, buf, sizeof(*h));
+    if (h->header_size != sizeof(*h)) {
         *why = "has another version";
         return MG_DECLINED;
     }
-    if (h->key_len > MG_CACHE_FILE_MAX_KEY || h->head_len == 0) {
+    /* a header-only answer has no body; unknown flags are not this version's */
+    if (h->key_len > MG_CACHE_FILE_MAX_KEY || h->head_len == 0 ||
+        (h->flags & ~MG_CACHE_FILE_HEADER_ONLY) ||
+        ((h->flags & MG_CACHE_FILE_HEADER_ONLY) && h->body_len != 0) || h->spare != 0) {
         *why = "has a bad header";
         return MG_DECLINED;
     }

@@ -12,7 +12,11 @@
 #include <stdint.h>
 
 #define MG_CACHE_FILE_MAGIC "MGCACHE\n"
-#define MG_CACHE_FILE_VERSION 1
+/* 2: the flags field (a header-only answer to a HEAD); a file of another version is a miss */
+#define MG_CACHE_FILE_VERSION 2
+/* flags: the answer to a HEAD that went upstream as HEAD, its head only (its Content-Length,
+ * if any, says what a GET would get, not what the file holds) */
+#define MG_CACHE_FILE_HEADER_ONLY 0x1u
 /* bounds on the parts before the body, so a reader never allocates what a broken file says */
 #define MG_CACHE_FILE_MAX_KEY 4096
 #define MG_CACHE_FILE_MAX_META (1024 * 1024)
@@ -35,10 +39,12 @@ typedef struct {
     uint64_t body_len;
     uint32_t crc;       /* CRC-32 of the bytes above (with crc 0), the key, ETag, Vary and head */
     uint32_t error_sec; /* ... stale-if-error */
+    uint32_t flags;     /* MG_CACHE_FILE_HEADER_ONLY */
+    uint32_t spare;     /* 0; spelled out so that no padding goes under the checksum */
 } mg_cache_file_header_t;
 
 /* no padding: the checksum covers the struct's bytes */
-_Static_assert(sizeof(mg_cache_file_header_t) == 112, "cache file header layout");
+_Static_assert(sizeof(mg_cache_file_header_t) == 120, "cache file header layout");
 
 /* What a file holds, pointing into the buffer it was read from. */
 typedef struct {
@@ -50,7 +56,8 @@ typedef struct {
 
 /* Read a file's start buf[0..len) of a file of file_size bytes: MG_OK with *m; MG_AGAIN when
  * the parts go beyond len (m->meta_len says how many bytes are needed); MG_DECLINED when it is
- * not a good file, *why saying what is wrong ("truncated", "bad checksum", ...). */
+ * not a good file, *why saying what is wrong ("truncated", "bad checksum", ...; for a file of
+ * another version, m->h.version is that version and *why "version mismatch"). */
 int mg_cache_file_parse(const char *buf, size_t len, uint64_t file_size, mg_cache_file_meta_t *m,
                         const char **why);
 /* The header's crc for the header h (its crc field ignored) and the parts. */

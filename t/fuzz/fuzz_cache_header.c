@@ -4,7 +4,8 @@
  * checks) and how far the file's size is from the input's length; the rest is the file's
  * start. Beyond crashes it checks that a file taken is exactly its parts and body, that the
  * parts lie inside what was read, and that "read more" asks for more than was given and no
- * more than the file holds.
+ * more than the file holds, that a header-only file taken has no body and that a file refused
+ * for its version has the magic and another version.
  * Build: t/fuzz/run.sh (FUZZ_TARGETS=cache_header)
  */
 #include <stdlib.h>
@@ -46,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             m.meta_len + h->body_len != file_size || m.key != buf + sizeof(*h) ||
             m.head + h->head_len != buf + m.meta_len || why != NULL ||
             (m.body != NULL) != (size - m.meta_len >= h->body_len) ||
-            (m.body && m.body != buf + m.meta_len)) {
+            (m.body && m.body != buf + m.meta_len) || h->version != MG_CACHE_FILE_VERSION ||
+            ((h->flags & MG_CACHE_FILE_HEADER_ONLY) && h->body_len != 0)) {
             abort();
         }
     } else if (rc == MG_AGAIN) {
@@ -55,6 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     } else if (rc != MG_DECLINED || why == NULL) {
         abort();
+    } else if (strcmp(why, "version mismatch") == 0 &&
+               (memcmp(m.h.magic, MG_CACHE_FILE_MAGIC, 8) != 0 ||
+                m.h.version == MG_CACHE_FILE_VERSION)) {
+        abort(); /* the reader tells an old file from a broken one by its version */
     }
     free(buf);
     return 0;
