@@ -247,7 +247,9 @@ timer: false no request found
             for _, peer in ipairs(peers) do
                 local host, port = peer.name:match("^(.+):(%d+)$")
                 local sock = ngx.socket.tcp()
-                sock:settimeout(1000)
+                -- a live peer's answer can take seconds on a loaded machine (the backend forks a
+                -- process per connection); a refused one fails at once whatever the bound
+                sock:settimeout(10000)
                 local ok = sock:connect(host, tonumber(port))
                 if ok then
                     sock:send("GET /status HTTP/1.0\r\nHost: x\r\n\r\n")
@@ -276,7 +278,9 @@ timer: false no request found
     location /t {
         content_by_lua_block {
             local upstream = require "ngx.upstream"
-            for i = 1, 50 do
+            -- the checker's first round, bounded (15 s: a loaded machine); the response
+            -- waits for it, hence the block's timeout
+            for i = 1, 150 do
                 if upstream.get_primary_peers("u")[1].down then break end
                 ngx.sleep(0.1)
             end
@@ -292,6 +296,7 @@ timer: false no request found
 GET /t
 --- response_body
 a a a a
+--- timeout: 20
 --- error_log eval
 qr/peer 127\.0\.0\.1:\d+ is turned down/
 --- moongate_only

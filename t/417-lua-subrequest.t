@@ -688,8 +688,9 @@ X-Err: API disabled in the context of header_filter_by_lua*
 
 
 === TEST 23: the client goes away while a capture waits; the server goes on
-The client leaves after 0.8 s (its read timeout), while /up still waits for the slow
-backend (1 s); GET /ok then has as long (0.3 s was little on a loaded machine).
+The client leaves after 2 s (its read timeout), while /up still waits for the slow
+backend (4 s, counted from when it got the request); GET /ok then has as long (0.3 s, then
+0.8, were little on a loaded machine).
 --- config
     location = /sleepy {
         content_by_lua_block {
@@ -698,6 +699,7 @@ backend (1 s); GET /ok then has as long (0.3 s was little on a loaded machine).
         }
     }
     location = /up {
+        proxy_set_header X-Echo-Delay 4;
         proxy_pass http://127.0.0.1:$TEST_NGINX_SLOW_PORT;
     }
     location = /t {
@@ -716,7 +718,7 @@ backend (1 s); GET /ok then has as long (0.3 s was little on a loaded machine).
     }
 --- request eval
 ["GET /t", "GET /ok"]
---- timeout: 0.8
+--- timeout: 2
 --- abort
 --- response_body eval
 ["", "fast\n"]

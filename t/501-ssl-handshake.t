@@ -89,13 +89,15 @@ ok
 === TEST 3: a client stalling mid-handshake: others are served, it is closed after client_header_timeout
 --- ssl
 --- config
-    client_header_timeout 1s;
+    # 5 s, not 1: the other clients here (Perl's TLS, a loaded machine) must finish their
+    # handshakes within it too
+    client_header_timeout 5s;
     location / { return 200 "ok\n"; }
 --- init
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $Test::Moongate::ServerPort) or die;
 syswrite($s, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03");
 Test::More::like(main::https_get('/'), qr/\r\n\r\nok\n\z/, "another client is served meanwhile");
-Test::More::ok(main::closed_within($s, 10), "the stalled handshake was closed");
+Test::More::ok(main::closed_within($s, 30), "the stalled handshake was closed");
 --- request
 GET /
 --- response_body

@@ -35,11 +35,7 @@ __DATA__
     }
 --- h2_py
 import h2.settings
-s = ''
-fill = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01'
-while len(s) < 1000000:
-    s += '%08d %s\n' % (len(s), fill)
-want = s[:1000000].encode()
+want = pattern(1000000)
 c = Client($TEST_NGINX_SERVER_PORT, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 16384})
 ids = [c.request(p) for p in ('/b', '/u', '/c', '/b')]
 c.wait(*ids, timeout=30)
@@ -202,12 +198,9 @@ close $fh;
 c = Client($TEST_NGINX_SERVER_PORT)
 ids = [c.request('/f'), c.request('/lua'), c.request('/p')]
 c.wait(*ids, timeout=20)
-s = ''
-fill = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01'
-while len(s) < 1000000:
-    s += '%08d %s\n' % (len(s), fill)
+s = pattern(1000000)
 want = [bytes(i % 251 for i in range(300000)),
-        b''.join(bytes([96 + i % 26]) * 10000 for i in range(1, 31)), s[:1000000].encode()]
+        b''.join(bytes([96 + i % 26]) * 10000 for i in range(1, 31)), s]
 for i, w in zip(ids, want):
     st = c.streams[i]
     print(st.status, len(st.body), st.body == w, st.ended)

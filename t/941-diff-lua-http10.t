@@ -24,7 +24,7 @@ __DATA__
 --- raw_request eval
 "GET /t HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
 --- abort
---- timeout: 1
+--- timeout: 10
 --- response_headers
 Content-Length: 8
 Connection: keep-alive

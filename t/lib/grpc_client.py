@@ -16,7 +16,7 @@ import grpc
 def main():
     args = sys.argv[1:]
     tls = name = None
-    timeout = 10.0
+    timeout = 30.0  # a call's deadline, room for a 20000-message stream on a loaded machine
     keys = []
     sent = []
     while args and args[0].startswith('-'):

@@ -18,6 +18,19 @@ _SM._transitions[(h2.connection.ConnectionState.CLIENT_OPEN,
     None, h2.connection.ConnectionState.CLIENT_OPEN)
 
 
+def pattern(n):
+    """The first n bytes of Test::MoongateBackend's generated bodies (its pattern(): lines of
+    "%08d <54 letters>" giving their own offset), built in linear time: a `s += line` loop
+    takes minutes of CPU for a megabyte, more than a test's waits allow on a loaded machine."""
+    fill = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01'
+    lines, size = [], 0
+    while size < n:
+        line = '%08d %s\n' % (size, fill)
+        lines.append(line)
+        size += len(line)
+    return ''.join(lines)[:n].encode()
+
+
 class Stream:
     def __init__(self):
         self.status = None

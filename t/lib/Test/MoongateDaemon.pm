@@ -3,7 +3,7 @@ package Test::MoongateDaemon;
 # Real application servers for the upstream protocol tests (t/60x: php-fpm,
 # uwsgi, memcached): each started by the test file in the foreground on a free
 # 127.0.0.1 port (or a unix-domain socket), in its own process group, waited
-# for until it accepts connections (10 s at most), and killed (the whole
+# for until it accepts connections (60 s at most), and killed (the whole
 # group) in an END block, also when the test file dies.
 #
 #   use Test::MoongateDaemon;
@@ -88,8 +88,11 @@ sub daemon {
         exec @cmd or POSIX::_exit(127);
     }
     $Daemon{$name} = { pid => $pid, dir => $dir };
+    # 60 s at most: a python3 daemon importing grpcio on a loaded machine (a parallel prove,
+    # other suites) can take more than the 10 s this was; the wait ends once the port accepts
     my $up = 0;
-    for (1 .. 200) {
+    my $deadline = Time::HiRes::time() + 60;
+    while (Time::HiRes::time() < $deadline) {
         my $s = $o{unix} ? IO::Socket::UNIX->new(Peer => $addr)
                          : IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $addr, Timeout => 1);
         if ($s) { close $s; $up = 1; last }
