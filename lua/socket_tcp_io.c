@@ -69,6 +69,11 @@ static int consume_until(mg_lua_tcp_t *s)
         }
         if (u->pat[u->matched] == c) {
             u->matched++;
+        } else if (s->rsize && s->alen >= s->rsize) {
+            /* the bytes given back filled the size: c, which starts nothing, is the next
+             * call's, as lua-nginx-module leaves it */
+            s->rpos--;
+            return 1;
         } else {
             acc_append(s, &c, 1);
         }
@@ -487,6 +492,37 @@ static int until_iterate(lua_State *L)
     return start_read(L, s, lua_upvalueindex(1), lua_upvalueindex(2));
 }
 
+/* An iterator's state for a pattern of len bytes: the struct, the pattern, its failure table */
+static size_t until_fail_off(size_t len)
+{
+    return (sizeof(mg_lua_tcp_until_t) + len + sizeof(size_t)) & ~(sizeof(size_t) - 1);
+}
+
+static size_t until_size(size_t len)
+{
+    return until_fail_off(len) + len * sizeof(size_t);
+}
+
+/* Fill u (until_size(len) bytes that do not move, as Lua's userdata) for the pattern. */
+static void until_init(mg_lua_tcp_until_t *u, const char *pat, size_t len, int inclusive)
+{
+    memset(u, 0, sizeof(*u));
+    u->len = len;
+    u->inclusive = inclusive;
+    memcpy(u->pat, pat, len);
+    u->fail = (size_t *)((char *)u + until_fail_off(len));
+    u->fail[0] = 0;
+    for (size_t i = 1, k = 0; i < len; i++) {
+        while (k > 0 && pat[i] != pat[k]) {
+            k = u->fail[k - 1];
+        }
+        if (pat[i] == pat[k]) {
+            k++;
+        }
+        u->fail[i] = k;
+    }
+}
+
 static int tcp_receiveuntil(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -515,23 +551,7 @@ static int tcp_receiveuntil(lua_State *L)
         lua_pop(L, 1);
     }
     lua_pushvalue(L, 1);
-    size_t fail_off = (sizeof(mg_lua_tcp_until_t) + len + sizeof(size_t)) & ~(sizeof(size_t) - 1);
-    mg_lua_tcp_until_t *u = lua_newuserdata(L, fail_off + len * sizeof(size_t));
-    memset(u, 0, sizeof(*u));
-    u->len = len;
-    u->inclusive = inclusive;
-    memcpy(u->pat, pat, len);
-    u->fail = (size_t *)((char *)u + fail_off); /* Lua's userdata do not move */
-    u->fail[0] = 0;
-    for (size_t i = 1, k = 0; i < len; i++) {
-        while (k > 0 && pat[i] != pat[k]) {
-            k = u->fail[k - 1];
-        }
-        if (pat[i] == pat[k]) {
-            k++;
-        }
-        u->fail[i] = k;
-    }
+    until_init(lua_newuserdata(L, until_size(len)), pat, len, inclusive);
     lua_pushcclosure(L, until_iterate, 2);
     return 1;
 }

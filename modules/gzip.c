@@ -16,6 +16,7 @@
 #include "crc32.h"
 #include "filter_queue.h"
 #include "gzip.h"
+#include "gzip_wrap.h"
 #include "variables.h"
 
 #define GZIP_READ_SIZE 32768 /* one read of a file buffer */
@@ -75,7 +76,8 @@ typedef struct {
     unsigned done : 1;
     unsigned postponing : 1; /* postpone_gzipping: input is copied and kept, zlib not started */
     unsigned trailing : 1;   /* deflate is done: the trailer in wrap is the last to write */
-    unsigned char wrap[10];  /* the gzip header, then the trailer, as far as not yet written */
+    unsigned char
+        wrap[MG_GZIP_HEAD_LEN]; /* the gzip header, then the trailer, as far as not yet written */
     unsigned char wrap_pos, wrap_len;
     uint32_t crc;       /* CRC-32 of the input given to zlib so far */
     size_t held;        /* input bytes seen while postponing */
@@ -520,29 +522,22 @@ static void put_obuf(gzip_ctx_t *ctx, mg_buf_t ***tail)
     *tail = &b->next;
 }
 
-/* The gzip wrapper (RFC 1952) around zlib's raw deflate: a 10-byte header with no name or
- * time, the bytes zlib's own wrapper wrote (extra flags 4 for the fastest level, 2 for the
- * best; OS 3, Unix), and an 8-byte trailer, the CRC-32 and length of the input mod 2^32, both
- * little-endian. ctx->wrap holds what is still to be written; an output buffer of any size
- * takes it in as many pieces as needed. */
+/* The gzip wrapper around zlib's raw deflate (core/gzip_wrap.c): ctx->wrap holds what is
+ * still to be written of the header or the trailer; an output buffer of any size takes it in
+ * as many pieces as needed. */
 static void wrap_header(gzip_ctx_t *ctx, int level)
 {
-    static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-    memcpy(ctx->wrap, head, sizeof(head));
-    ctx->wrap[8] = level == 9 ? 2 : level < 2 ? 4 : 0;
+    mg_gzip_head(ctx->wrap, level);
     ctx->wrap_pos = 0;
-    ctx->wrap_len = sizeof(head);
+    ctx->wrap_len = MG_GZIP_HEAD_LEN;
     ctx->crc = 0;
 }
 
 static void wrap_trailer(gzip_ctx_t *ctx)
 {
-    uint32_t v[2] = {ctx->crc, (uint32_t)ctx->z->zs.total_in};
-    for (int i = 0; i < 8; i++) {
-        ctx->wrap[i] = (unsigned char)(v[i / 4] >> (i % 4 * 8));
-    }
+    mg_gzip_trailer(ctx->wrap, ctx->crc, (uint32_t)ctx->z->zs.total_in);
     ctx->wrap_pos = 0;
-    ctx->wrap_len = 8;
+    ctx->wrap_len = MG_GZIP_TRAILER_LEN;
     ctx->trailing = 1;
 }
 

@@ -401,70 +401,62 @@ static void fail(hc_peer_t *hp, int err, const char *msg, const char *what)
 
 static const char *const reading = "reading response header from upstream";
 
-/* Parse what was read: MG_AGAIN for more, MG_OK with a verdict given, MG_ERROR failed. */
-static mg_int_t evaluate(hc_peer_t *hp, int eof)
+/* The HTTP response read so far: MG_AGAIN for more, MG_OK with resp filled, MG_ERROR with *err
+ * the log's words. The body (up to eof, Content-Length or 256k) is waited for only when
+ * want_body: a check without a match block looks at the status alone. */
+static mg_int_t parse_response(const char *buf, size_t len, int eof, int want_body,
+                               mg_hc_response_t *resp, const char **err)
 {
-    char *p = hp->buf, *end = hp->buf + hp->len;
-    if (hp->len >= 5 && memcmp(p, "HTTP/", 5) != 0) {
-        fail(hp, 0, "upstream sent invalid status line", reading);
+    const char *p = buf, *end = buf + len;
+    const char *more = eof ? "upstream prematurely closed connection" : NULL;
+    if (len >= HC_MAX_HEAD && !eof) {
+        more = "upstream sent too big header";
+    }
+    if (len >= 5 && memcmp(p, "HTTP/", 5) != 0) {
+        *err = "upstream sent invalid status line";
         return MG_ERROR;
     }
-    char *nl = memchr(p, '\n', hp->len);
+    const char *nl = memchr(p, '\n', len);
     if (nl == NULL) {
-        if (eof || hp->len >= HC_MAX_HEAD) {
-            fail(hp, 0,
-                 eof ? "upstream prematurely closed connection" : "upstream sent too big header",
-                 reading);
-            return MG_ERROR;
-        }
-        return MG_AGAIN;
+        *err = more;
+        return more ? MG_ERROR : MG_AGAIN;
     }
-    mg_hc_response_t *resp = mg_alloc(sizeof(*resp));
     resp->nheaders = 0;
     /* "HTTP/d.d SSS" */
-    char *sp = memchr(p, ' ', (size_t)(nl - p));
+    const char *sp = memchr(p, ' ', (size_t)(nl - p));
     int status = -1;
     if (sp && nl - sp >= 4 && sp - p >= 8) {
         status = (int)mg_atoi(sp + 1, 3);
     }
     if (status < 100 || status > 999 || (nl - sp > 4 && sp[4] != ' ' && sp[4] != '\r')) {
-        free(resp);
-        fail(hp, 0, "upstream sent invalid status line", reading);
+        *err = "upstream sent invalid status line";
         return MG_ERROR;
     }
     resp->status = status;
-    char *line = nl + 1;
+    const char *line = nl + 1;
     for (;;) {
         nl = memchr(line, '\n', (size_t)(end - line));
         if (nl == NULL) {
-            free(resp);
-            if (eof || hp->len >= HC_MAX_HEAD) {
-                fail(hp, 0,
-                     eof ? "upstream prematurely closed connection"
-                         : "upstream sent too big header",
-                     reading);
-                return MG_ERROR;
-            }
-            return MG_AGAIN;
+            *err = more;
+            return more ? MG_ERROR : MG_AGAIN;
         }
-        char *le = nl > line && nl[-1] == '\r' ? nl - 1 : nl;
+        const char *le = nl > line && nl[-1] == '\r' ? nl - 1 : nl;
         if (le == line) {
             line = nl + 1;
             break;
         }
-        char *colon = memchr(line, ':', (size_t)(le - line));
+        const char *colon = memchr(line, ':', (size_t)(le - line));
         if (colon == NULL || colon == line) {
-            free(resp);
-            fail(hp, 0, "upstream sent invalid header", reading);
+            *err = "upstream sent invalid header";
             return MG_ERROR;
         }
         if (resp->nheaders < MG_HC_MAX_HEADERS) {
-            char *v = colon + 1;
+            const char *v = colon + 1;
             while (v < le && (*v == ' ' || *v == '\t')) {
                 v++;
             }
-            resp->names[resp->nheaders] = (mg_str_t){(size_t)(colon - line), line};
-            resp->values[resp->nheaders] = (mg_str_t){(size_t)(le - v), v};
+            resp->names[resp->nheaders] = (mg_str_t){(size_t)(colon - line), (char *)line};
+            resp->values[resp->nheaders] = (mg_str_t){(size_t)(le - v), (char *)v};
             resp->nheaders++;
         }
         line = nl + 1;
@@ -477,22 +469,33 @@ static mg_int_t evaluate(hc_peer_t *hp, int eof)
         }
     }
     size_t body = (size_t)(end - line);
-    int full = eof || body >= HC_MAX_BODY || (clen >= 0 && body >= (size_t)clen);
-    if (!full && hp->hc->match == NULL) {
-        full = 1; /* the status is all a check without match looks at */
-    }
-    if (!full) {
-        free(resp);
+    if (want_body && !eof && body < HC_MAX_BODY && (clen < 0 || body < (size_t)clen)) {
         return MG_AGAIN;
     }
     if (clen >= 0 && body > (size_t)clen) {
         body = (size_t)clen;
     }
-    resp->body = (mg_str_t){body < HC_MAX_BODY ? body : HC_MAX_BODY, line};
+    resp->body = (mg_str_t){body < HC_MAX_BODY ? body : HC_MAX_BODY, (char *)line};
+    return MG_OK;
+}
+
+/* Parse what was read: MG_AGAIN for more, MG_OK with a verdict given, MG_ERROR failed. */
+static mg_int_t evaluate(hc_peer_t *hp, int eof)
+{
+    mg_hc_response_t *resp = mg_alloc(sizeof(*resp));
+    const char *err = NULL;
+    mg_int_t rc = parse_response(hp->buf, hp->len, eof, hp->hc->match != NULL, resp, &err);
+    if (rc != MG_OK) {
+        free(resp);
+        if (rc == MG_ERROR) {
+            fail(hp, 0, err, reading);
+        }
+        return rc;
+    }
     const char *bad = NULL;
     if (hp->hc->match) {
         bad = mg_hc_match_test(hp->hc->match, resp);
-    } else if (status < 200 || status > 399) {
+    } else if (resp->status < 200 || resp->status > 399) {
         bad = "status";
     }
     free(resp);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "crc32.h"
+#include "gzip_wrap.h"
 #include "log_file.h"
 #include "str.h"
 
@@ -45,27 +47,30 @@ void mg_log_file_write(mg_log_t *log, mg_open_file_t *file, const char *p, size_
     }
 }
 
-/* One gzip member holding the buffer, written at once. */
+/* One gzip member holding the buffer, written at once: raw deflate in the wrapper
+ * core/gzip_wrap.c writes, with mg_crc32's CRC (the same bytes zlib's wrapper would write). */
 static void write_gzip(log_buf_t *b, const char *p, size_t n)
 {
     z_stream zs = {0};
-    /* 16 + window bits: zlib writes the gzip header and trailer itself */
-    int rc = deflateInit2(&zs, b->gzip, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY);
+    int rc = deflateInit2(&zs, b->gzip, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
     if (rc != Z_OK) {
         mg_log_error(MG_LOG_ALERT, b->cycle->log, 0, "deflateInit2() failed: %d", rc);
         return;
     }
-    size_t cap = deflateBound(&zs, (uLong)n);
-    char *out = mg_alloc(cap);
+    size_t cap = MG_GZIP_HEAD_LEN + deflateBound(&zs, (uLong)n) + MG_GZIP_TRAILER_LEN;
+    unsigned char *out = mg_alloc(cap);
+    mg_gzip_head(out, b->gzip);
     zs.next_in = (Bytef *)p;
     zs.avail_in = (uInt)n;
-    zs.next_out = (Bytef *)out;
-    zs.avail_out = (uInt)cap;
+    zs.next_out = out + MG_GZIP_HEAD_LEN;
+    zs.avail_out = (uInt)(cap - MG_GZIP_HEAD_LEN - MG_GZIP_TRAILER_LEN);
     rc = deflate(&zs, Z_FINISH);
     if (rc != Z_STREAM_END) {
         mg_log_error(MG_LOG_ALERT, b->cycle->log, 0, "deflate(Z_FINISH) failed: %d", rc);
     } else {
-        mg_log_file_write(b->cycle->log, b->file, out, cap - zs.avail_out);
+        mg_gzip_trailer(zs.next_out, mg_crc32(0, p, n), (uint32_t)n);
+        mg_log_file_write(b->cycle->log, b->file, (char *)out,
+                          (size_t)(zs.next_out - out) + MG_GZIP_TRAILER_LEN);
     }
     deflateEnd(&zs);
     free(out);

@@ -631,6 +631,12 @@ size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags)
         int lo = hi >= 0 && i + 2 < len ? mg_hex_digit((unsigned char)in[i + 2]) : -1;
         if (lo >= 0) {
             c = (unsigned char)(hi << 4 | lo);
+            if (c == '?' && (flags & MG_UNESCAPE_REDIRECT)) {
+                /* "%3F" ends the path as a '?' does: what follows stays as it is */
+                out[o++] = '?';
+                memmove(out + o, in + i + 3, len - i - 3);
+                return o + len - i - 3;
+            }
             if ((flags & MG_UNESCAPE_REDIRECT) && (c <= '%' || c >= 0x7f)) {
                 memmove(out + o, in + i, 3);
                 o += 3;

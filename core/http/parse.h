@@ -120,8 +120,8 @@ ssize_t mg_http_normalize_uri(const char *path, size_t len, char *out, int merge
 #define MG_UNESCAPE_KEEP_BAD 0x1
 /* '+' (not escaped) is a space: a query component */
 #define MG_UNESCAPE_PLUS 0x2
-/* a redirect's target: decoded up to the first '?', an escape only of a printable character
- * after '%' (the others stay escaped) */
+/* a redirect's target: decoded up to the first '?' or "%3F" (which becomes a '?'), an escape
+ * only of a printable character after '%' (the others stay escaped) */
 #define MG_UNESCAPE_REDIRECT 0x4
 size_t mg_http_unescape(const char *in, size_t len, char *out, unsigned flags);
 

@@ -98,7 +98,7 @@ static size_t old_set_misc(const char *d, size_t len, char *out)
     return (size_t)(p - out);
 }
 
-/* rewrite.c's unescape_redirect */
+/* rewrite.c's unescape_redirect (with the "%3F" fix) */
 static size_t old_redirect(const char *s, size_t len, char *out)
 {
     char *d = out;
@@ -121,6 +121,12 @@ static size_t old_redirect(const char *s, size_t len, char *out)
             continue;
         }
         unsigned char c = (unsigned char)(hi << 4 | lo);
+        if (c == '?') {
+            /* nginx's "%3F": a '?' that ends the path like a literal one */
+            *d++ = (char)c;
+            i += 3;
+            break;
+        }
         if (c > '%' && c < 0x7f) {
             *d++ = (char)c;
         } else {
@@ -238,5 +244,7 @@ int main(void)
             "PLUS: malformed dropped as nginx, '+' a space");
     is_strn(b, mg_http_unescape("/%2F%20%?x%41?%41", 17, b, MG_UNESCAPE_REDIRECT), "//%20?xA?%41",
             "REDIRECT: printable only, up to '?'");
+    is_strn(b, mg_http_unescape("/a%3f%41%3F", 11, b, MG_UNESCAPE_REDIRECT), "/a?%41%3F",
+            "REDIRECT: an escaped '?' ends the decoding as nginx's");
     return done_testing();
 }
