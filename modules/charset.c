@@ -841,8 +841,7 @@ static const char *charset_map_block(mg_conf_t *cf, const mg_command_t *cmd, voi
  * is logged as unknown, where no location names a charset. */
 static void charset_init_filters(mg_conf_t *cf)
 {
-    mg_http_push_header_filter(cf, &mg_charset_module, charset_header_filter);
-    mg_http_push_body_filter(cf, &mg_charset_module, charset_body_filter);
+    mg_http_link_filters(cf, &mg_charset_module, NULL, charset_header_filter, charset_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(cs_loc_conf_t, f)

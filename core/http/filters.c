@@ -1,11 +1,11 @@
 /*
  * The filter chains of one http{} block, built at its end: each filter module, in the order of
- * modules/modules.c, puts its filters on top when some server or location of this
- * configuration can use them. A filter that only checks its location's conf and passes the
- * response on then costs nothing where it is configured nowhere; the ones that act on what
- * happens at run time (range, not_modified, postpone, chunked and the writer) are always
- * linked. Chains are a generation's: the old one keeps its own across a reload, and two
- * servers in one process never share one.
+ * modules/modules.c, links its filters on top (mg_http_link_filters) when some server or
+ * location of this configuration can use them. A filter that only checks its location's conf
+ * and passes the response on then costs nothing where it is configured nowhere; the ones that
+ * act on what happens at run time (range, not_modified, charset, postpone, chunked and the
+ * writer) are always linked. Chains are a generation's: the old one keeps its own across a
+ * reload, and two servers in one process never share one.
  */
 #include "http.h"
 
@@ -28,7 +28,7 @@ static int any_location(void **loc_conf, size_t index, int (*used)(const void *l
     return 0;
 }
 
-int mg_http_filter_used(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf))
+static int filter_used(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf))
 {
     mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
     mg_http_srv_conf_t **servers = cmcf->servers.elts;
@@ -40,19 +40,21 @@ int mg_http_filter_used(mg_conf_t *cf, const mg_module_t *m, int (*used)(const v
     return 0;
 }
 
-void mg_http_push_header_filter(mg_conf_t *cf, const mg_module_t *m,
-                                mg_http_header_filter_pt filter)
+void mg_http_link_filters(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf),
+                          mg_http_header_filter_pt header, mg_http_body_filter_pt body)
 {
+    if (used && !filter_used(cf, m, used)) {
+        return;
+    }
     mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
-    cmcf->filters.header_next[m->index] = cmcf->filters.header_top;
-    cmcf->filters.header_top = filter;
-}
-
-void mg_http_push_body_filter(mg_conf_t *cf, const mg_module_t *m, mg_http_body_filter_pt filter)
-{
-    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
-    cmcf->filters.body_next[m->index] = cmcf->filters.body_top;
-    cmcf->filters.body_top = filter;
+    if (header) {
+        cmcf->filters.header_next[m->index] = cmcf->filters.header_top;
+        cmcf->filters.header_top = header;
+    }
+    if (body) {
+        cmcf->filters.body_next[m->index] = cmcf->filters.body_top;
+        cmcf->filters.body_top = body;
+    }
 }
 
 mg_int_t mg_http_init_filters(mg_conf_t *cf)

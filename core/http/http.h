@@ -192,13 +192,11 @@ typedef struct {
     mg_http_body_filter_pt *body_next;
 } mg_http_filters_t;
 
-/* A module's init_filters(cf) puts its filter on top of this http{} block's chain, if it is
- * used: `used` tells from a location's merged conf of the module whether the filter has
- * anything to do there; mg_http_filter_used asks it of every server's and location's. */
-int mg_http_filter_used(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf));
-void mg_http_push_header_filter(mg_conf_t *cf, const mg_module_t *m,
-                                mg_http_header_filter_pt filter);
-void mg_http_push_body_filter(mg_conf_t *cf, const mg_module_t *m, mg_http_body_filter_pt filter);
+/* From a filter module's init_filters(cf): its header and body filter (either may be NULL) go
+ * on top of this http{} block's chains if `used`, given a location's merged conf of the
+ * module, says they have anything to do in some server or location (NULL: always). */
+void mg_http_link_filters(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf),
+                          mg_http_header_filter_pt header, mg_http_body_filter_pt body);
 mg_int_t mg_http_init_filters(mg_conf_t *cf);
 
 typedef struct {

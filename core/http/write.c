@@ -1023,7 +1023,5 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
 /* the chains' ends, always there: the first a generation's chains are built on */
 void mg_http_write_filters_init(mg_conf_t *cf)
 {
-    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
-    cmcf->filters.header_top = header_write_filter;
-    cmcf->filters.body_top = body_head_filter;
+    mg_http_link_filters(cf, &mg_http_module, NULL, header_write_filter, body_head_filter);
 }
