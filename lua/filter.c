@@ -524,9 +524,5 @@ static int filter_used(const void *loc_conf)
 
 void mg_lua_filters_init(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_lua_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_lua_module, lua_header_filter);
-    mg_http_push_body_filter(cf, &mg_lua_module, lua_body_filter);
+    mg_http_link_filters(cf, &mg_lua_module, filter_used, lua_header_filter, lua_body_filter);
 }

@@ -116,11 +116,8 @@ static int filter_used(const void *loc_conf)
 
 static void trailer_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_add_trailer_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_add_trailer_module, trailer_header_filter);
-    mg_http_push_body_filter(cf, &mg_add_trailer_module, trailer_body_filter);
+    mg_http_link_filters(cf, &mg_add_trailer_module, filter_used, trailer_header_filter,
+                         trailer_body_filter);
 }
 
 static const char *add_trailer(mg_conf_t *cf, const mg_command_t *cmd, void *conf)

@@ -167,11 +167,8 @@ static int filter_used(const void *loc_conf)
 
 static void addition_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_addition_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_addition_module, addition_header_filter);
-    mg_http_push_body_filter(cf, &mg_addition_module, addition_body_filter);
+    mg_http_link_filters(cf, &mg_addition_module, filter_used, addition_header_filter,
+                         addition_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(addition_conf_t, f)

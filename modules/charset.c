@@ -837,12 +837,21 @@ static const char *charset_map_block(mg_conf_t *cf, const mg_command_t *cmd, voi
     return MG_CONF_OK;
 }
 
-/* Always linked, as range's: an upstream's X-Accel-Charset recodes or labels a response, or
- * is logged as unknown, where no location names a charset. */
+/* A main request's response is recoded or labelled only where "charset" names one (source_charset
+ * and override_charset act only then: destination()); elsewhere the filters pass it on. */
+static int filter_used(const void *loc_conf)
+{
+    const cs_loc_conf_t *conf = loc_conf;
+    return conf->charset != CS_OFF;
+}
+
+/* In the generation's chain always: an upstream's X-Accel-Charset recodes or labels a response,
+ * or is logged as unknown, in any location, and a subrequest is recoded into its main
+ * request's charset whatever its own location says. */
 static void charset_init_filters(mg_conf_t *cf)
 {
-    mg_http_push_header_filter(cf, &mg_charset_module, charset_header_filter);
-    mg_http_push_body_filter(cf, &mg_charset_module, charset_body_filter);
+    mg_http_link_run_time_filters(cf, &mg_charset_module, filter_used, charset_header_filter,
+                                  charset_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(cs_loc_conf_t, f)

@@ -747,11 +747,7 @@ static int filter_used(const void *loc_conf)
 
 static void echo_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_echo_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_echo_module, echo_header_filter);
-    mg_http_push_body_filter(cf, &mg_echo_module, echo_body_filter);
+    mg_http_link_filters(cf, &mg_echo_module, filter_used, echo_header_filter, echo_body_filter);
 }
 
 /* ---- configuration ---- */

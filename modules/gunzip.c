@@ -322,11 +322,8 @@ static int filter_used(const void *loc_conf)
 
 static void gunzip_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_gunzip_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_gunzip_module, gunzip_header_filter);
-    mg_http_push_body_filter(cf, &mg_gunzip_module, gunzip_body_filter);
+    mg_http_link_filters(cf, &mg_gunzip_module, filter_used, gunzip_header_filter,
+                         gunzip_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(gunzip_conf_t, f)

@@ -964,11 +964,7 @@ static int filter_used(const void *loc_conf)
 
 static void gzip_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_gzip_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_gzip_module, gzip_header_filter);
-    mg_http_push_body_filter(cf, &mg_gzip_module, gzip_body_filter);
+    mg_http_link_filters(cf, &mg_gzip_module, filter_used, gzip_header_filter, gzip_body_filter);
 }
 
 static const mg_conf_enum_t http_versions[] = {

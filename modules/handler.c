@@ -400,11 +400,7 @@ static int filter_used(const void *loc_conf)
 
 static void handler_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_handler_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_handler_module, filter_header);
-    mg_http_push_body_filter(cf, &mg_handler_module, filter_body);
+    mg_http_link_filters(cf, &mg_handler_module, filter_used, filter_header, filter_body);
 }
 
 int moongate_response_header(moongate_request_t *w, const char *name, const char *value)

@@ -362,10 +362,7 @@ static int filter_used(const void *loc_conf)
 
 static void headers_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_headers_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_headers_module, headers_filter);
+    mg_http_link_filters(cf, &mg_headers_module, filter_used, headers_filter, NULL);
 }
 
 static const mg_command_t headers_commands[] = {

@@ -409,10 +409,7 @@ static int filter_used(const void *loc_conf)
 
 static void hm_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_headers_more_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_headers_more_module, headers_more_filter);
+    mg_http_link_filters(cf, &mg_headers_more_module, filter_used, headers_more_filter, NULL);
 }
 
 #define HM_CTX (MG_HTTP_ANY_LOC | MG_CTX_LIF)

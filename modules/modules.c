@@ -3,9 +3,9 @@
  * - directives are looked up in this order;
  * - phase handlers of one phase run in reverse order of this list (as nginx's), so a module
  *   listed later gets the first look: index runs before static in the content phase;
- * - filters: each filter module's init_filters puts itself at the top of a generation's chain
- *   (where that configuration uses it: core/http/filters.c), so a module listed later filters
- *   first. The chains end in core/http/write.c
+ * - filters: each filter module's init_filters links itself (mg_http_link_filters) at the top
+ *   of the chains of the locations that use it (core/http/filters.c), so a module listed later
+ *   filters first. The chains end in core/http/write.c
  *   (response head serialization; chunked framing and the writer). Filters therefore run, from
  *   the content out: cache (core/http/cache.c) -> slice -> *_store -> not_modified -> range
  *   (body) -> lua -> echo (echo_before/ after_body) -> headers_more -> add_trailer -> headers

@@ -144,7 +144,7 @@ static const char *not_modified_merge_conf(mg_conf_t *cf, void *parent, void *ch
 
 static void not_modified_init_filters(mg_conf_t *cf)
 {
-    mg_http_push_header_filter(cf, &mg_not_modified_module, not_modified_filter);
+    mg_http_link_filters(cf, &mg_not_modified_module, NULL, not_modified_filter, NULL);
 }
 
 static const mg_conf_enum_t ims_values[] = {

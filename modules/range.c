@@ -410,12 +410,12 @@ static const char *range_merge_conf(mg_conf_t *cf, void *parent, void *child)
 
 static void range_init_header_filter(mg_conf_t *cf)
 {
-    mg_http_push_header_filter(cf, &mg_range_module, range_header_filter);
+    mg_http_link_filters(cf, &mg_range_module, NULL, range_header_filter, NULL);
 }
 
 static void range_init_body_filter(mg_conf_t *cf)
 {
-    mg_http_push_body_filter(cf, &mg_range_body_module, range_body_filter);
+    mg_http_link_filters(cf, &mg_range_body_module, NULL, NULL, range_body_filter);
 }
 
 static const mg_command_t range_commands[] = {

@@ -325,11 +325,7 @@ static int filter_used(const void *loc_conf)
 
 static void slice_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_slice_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_slice_module, slice_header_filter);
-    mg_http_push_body_filter(cf, &mg_slice_module, slice_body_filter);
+    mg_http_link_filters(cf, &mg_slice_module, filter_used, slice_header_filter, slice_body_filter);
 }
 
 static const mg_command_t slice_commands[] = {

@@ -1317,11 +1317,7 @@ static int filter_used(const void *loc_conf)
 
 static void ssi_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_ssi_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_ssi_module, ssi_header_filter);
-    mg_http_push_body_filter(cf, &mg_ssi_module, ssi_body_filter);
+    mg_http_link_filters(cf, &mg_ssi_module, filter_used, ssi_header_filter, ssi_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(ssi_conf_t, f)

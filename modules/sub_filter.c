@@ -428,11 +428,8 @@ static int filter_used(const void *loc_conf)
 
 static void sub_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_sub_filter_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_sub_filter_module, sub_header_filter);
-    mg_http_push_body_filter(cf, &mg_sub_filter_module, sub_body_filter);
+    mg_http_link_filters(cf, &mg_sub_filter_module, filter_used, sub_header_filter,
+                         sub_body_filter);
 }
 
 #define LOC(f) MG_LOC_CONF, offsetof(sub_conf_t, f)

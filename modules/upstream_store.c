@@ -246,11 +246,8 @@ static int filter_used(const void *loc_conf)
 
 static void store_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_upstream_store_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_upstream_store_module, store_header_filter);
-    mg_http_push_body_filter(cf, &mg_upstream_store_module, store_body_filter);
+    mg_http_link_filters(cf, &mg_upstream_store_module, filter_used, store_header_filter,
+                         store_body_filter);
 }
 
 /* ---- configuration ---- */

@@ -501,10 +501,7 @@ static int filter_used(const void *loc_conf)
 
 static void userid_init_filters(mg_conf_t *cf)
 {
-    if (!mg_http_filter_used(cf, &mg_userid_module, filter_used)) {
-        return;
-    }
-    mg_http_push_header_filter(cf, &mg_userid_module, userid_filter);
+    mg_http_link_filters(cf, &mg_userid_module, filter_used, userid_filter, NULL);
 }
 
 static const mg_command_t userid_commands[] = {

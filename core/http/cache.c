@@ -1381,7 +1381,7 @@ static void cache_init_filters(mg_conf_t *cf)
     if (mc->zones == NULL) {
         return;
     }
-    mg_http_push_body_filter(cf, &mg_http_cache_module, cache_body_filter);
+    mg_http_link_filters(cf, &mg_http_cache_module, NULL, NULL, cache_body_filter);
 }
 
 /* ---- the cache manager and loader processes ---- */

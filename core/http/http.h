@@ -181,10 +181,11 @@ typedef struct {
 typedef mg_int_t (*mg_http_header_filter_pt)(mg_request_t *r);
 typedef mg_int_t (*mg_http_body_filter_pt)(mg_request_t *r, mg_buf_t *in);
 
-/* The filter chains of one http{} block (one generation): only the filters that some server or
- * location of it can use are linked (core/http/filters.c). A filter passes the response on
- * with mg_http_next_*_filter, which looks up the filter put below its own in the request's
- * generation, so a reload that links more or fewer filters leaves the old requests' chains. */
+/* Filter chains (core/http/filters.c): each location has one of only the filters its conf
+ * uses, its generation one of all those some location uses. A filter passes the response on
+ * with mg_http_next_*_filter, which looks up the filter put below its own in the chain the
+ * request's response goes down (r->filters), so a reload that links more or fewer filters
+ * leaves the old requests' chains. */
 typedef struct {
     mg_http_header_filter_pt header_top;
     mg_http_body_filter_pt body_top;
@@ -192,13 +193,23 @@ typedef struct {
     mg_http_body_filter_pt *body_next;
 } mg_http_filters_t;
 
-/* A module's init_filters(cf) puts its filter on top of this http{} block's chain, if it is
- * used: `used` tells from a location's merged conf of the module whether the filter has
- * anything to do there; mg_http_filter_used asks it of every server's and location's. */
-int mg_http_filter_used(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf));
-void mg_http_push_header_filter(mg_conf_t *cf, const mg_module_t *m,
-                                mg_http_header_filter_pt filter);
-void mg_http_push_body_filter(mg_conf_t *cf, const mg_module_t *m, mg_http_body_filter_pt filter);
+/* From a filter module's init_filters(cf): its header and body filter (either may be NULL)
+ * go into the chains of the locations where `used`, given the location's merged conf of the
+ * module, says they have anything to do (NULL: every location). A filter must then pass every
+ * main request's response on unchanged where `used` says no. */
+void mg_http_link_filters(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf),
+                          mg_http_header_filter_pt header, mg_http_body_filter_pt body);
+/* As mg_http_link_filters, for filters that can act where no conf of theirs asks for it
+ * (charset: an upstream's X-Accel-Charset, a subrequest into its main request's charset): in
+ * the generation's chain always, which such responses go down (mg_http_response_filters). */
+void mg_http_link_run_time_filters(mg_conf_t *cf, const mg_module_t *m,
+                                   int (*used)(const void *loc_conf),
+                                   mg_http_header_filter_pt header, mg_http_body_filter_pt body);
+/* The chains r's response goes down, chosen as its head is sent: its location's, but the
+ * generation's for a subrequest (its filters act on its main request's state too: charset
+ * recodes into the main request's charset) and for an upstream's X-Accel-Charset (charset acts
+ * on it in any location). */
+const mg_http_filters_t *mg_http_response_filters(mg_request_t *r);
 mg_int_t mg_http_init_filters(mg_conf_t *cf);
 
 typedef struct {
@@ -229,7 +240,10 @@ typedef struct {
     mg_cycle_t *cycle;
     const char *block_end; /* "FILE:LINE" of http{}'s "}": where nginx's checks after the block
                               report (init_main_conf runs without a position) */
+    /* every filter some location uses (filters.c); filter_links: at config time, what
+     * mg_http_link_filters was given */
     mg_http_filters_t filters;
+    mg_array_t *filter_links;
 } mg_http_main_conf_t;
 
 struct mg_http_srv_conf_s {
@@ -365,6 +379,7 @@ struct mg_http_loc_conf_s {
     int recursive_error_pages;
     struct mg_resolver_s *resolver; /* NULL: none at this level or above */
     mg_msec_t resolver_timeout;
+    const mg_http_filters_t *filters; /* only the filters this location uses (filters.c) */
 };
 
 #define MG_HTTP_AIO_OFF 0
@@ -515,6 +530,9 @@ struct mg_request_s {
     void **srv_conf;
     void **loc_conf;
     void **ctx; /* per-module request state */
+    /* the chains the response goes down: the generation's until the head is sent, then
+     * mg_http_response_filters' */
+    const mg_http_filters_t *filters;
 
     mg_str_t request_line;
     mg_str_t method_name;
@@ -650,17 +668,15 @@ extern mg_module_t mg_http_postpone_module;
 #define mg_http_get_srv_conf(r, module) ((r)->srv_conf[(module).index])
 #define mg_http_get_loc_conf(r, module) ((r)->loc_conf[(module).index])
 
-/* Pass the response on to the filter below module m's in the request's generation. */
+/* Pass the response on to the filter below module m's in the request's chain. */
 static inline mg_int_t mg_http_next_header_filter(mg_request_t *r, const mg_module_t *m)
 {
-    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    return cmcf->filters.header_next[m->index](r);
+    return r->filters->header_next[m->index](r);
 }
 
 static inline mg_int_t mg_http_next_body_filter(mg_request_t *r, const mg_module_t *m, mg_buf_t *in)
 {
-    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    return cmcf->filters.body_next[m->index](r, in);
+    return r->filters->body_next[m->index](r, in);
 }
 
 #define mg_http_get_ctx(r, module) ((r)->ctx[(module).index])

@@ -344,7 +344,7 @@ void mg_http_subrequest_stream(mg_request_t *sr, int keep_error_page)
 
 static void postpone_init_filters(mg_conf_t *cf)
 {
-    mg_http_push_body_filter(cf, &mg_http_postpone_module, postpone_body_filter);
+    mg_http_link_filters(cf, &mg_http_postpone_module, NULL, NULL, postpone_body_filter);
 }
 
 mg_module_t mg_http_postpone_module = {

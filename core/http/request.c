@@ -40,6 +40,7 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     r->loc_conf = cscf->ctx->loc_conf;
     r->ctx = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    r->filters = &cmcf->filters;
     r->variables = mg_pcalloc(pool, (cmcf->variables.nelts + 1) * sizeof(mg_http_var_value_t));
     mg_array_init(&r->headers_in.headers, pool, 16, sizeof(mg_table_elt_t));
     mg_array_init(&r->headers_out.headers, pool, 8, sizeof(mg_table_elt_t));

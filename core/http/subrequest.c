@@ -155,6 +155,7 @@ mg_int_t mg_http_subrequest(mg_request_t *r, mg_str_t uri, mg_str_t *args,
     sr->loc_conf = cscf->ctx->loc_conf;
     sr->ctx = mg_pcalloc(pool, mg_modules_n * sizeof(void *));
     mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    sr->filters = &cmcf->filters;
     sr->variables = mg_pcalloc(pool, (cmcf->variables.nelts + 1) * sizeof(mg_http_var_value_t));
 
     /* the creator's header lines, in an array of the child's own: a change in one does not

@@ -31,8 +31,8 @@ mg_int_t mg_http_send_header(mg_request_t *r)
         r->headers_out.status = r->err_status;
         r->headers_out.status_line.len = 0;
     }
-    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    return cmcf->filters.header_top(r);
+    r->filters = mg_http_response_filters(r);
+    return r->filters->header_top(r);
 }
 
 static mg_int_t http_flush(mg_request_t *r, int hold);
@@ -49,8 +49,7 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
     if (r->post_action && r->parent == NULL) {
         return MG_OK; /* thrown away, as nginx's header_only does */
     }
-    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
-    mg_int_t rc = cmcf->filters.body_top(r, in);
+    mg_int_t rc = r->filters->body_top(r, in);
     if (rc != MG_ERROR && r->buffered && !r->buffered_waits && r->parent == NULL && r->hc->out &&
         !r->connection->writing && !r->hc->delayed && !r->hc->aio_busy && !r->connection->closed) {
         /* a filter keeps input until the writer drains: what the writer postponed must go
@@ -1020,10 +1019,8 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
     return http_flush(r, in != NULL);
 }
 
-/* the chains' ends, always there: the first a generation's chains are built on */
+/* the chains' ends, in every chain: the first the chains are built on */
 void mg_http_write_filters_init(mg_conf_t *cf)
 {
-    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
-    cmcf->filters.header_top = header_write_filter;
-    cmcf->filters.body_top = body_head_filter;
+    mg_http_link_filters(cf, &mg_http_module, NULL, header_write_filter, body_head_filter);
 }

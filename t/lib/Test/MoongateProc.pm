@@ -328,7 +328,8 @@ package Test::MoongateProc;
 
 # new(name => 'x', workers => 2, port => N, main => '', events => '', http => '', server => '',
 #     listen => 'extra listen parameters', access_log => 0|1, binary => path, error_level => 'info',
-#     stream => 'the inside of a top-level stream {} block (none when empty)')
+#     stream => 'the inside of a top-level stream {} block (none when empty)',
+#     master => 0 for master_process off: one process serves, and keeps serving old generations)
 sub new {
     my ($class, %o) = @_;
     my $self = bless {
@@ -338,6 +339,7 @@ sub new {
         binary => $o{binary} // $Test::Moongate::Binary,
         error_level => $o{error_level} // 'info',
         access_log => $o{access_log} // 0,
+        master => $o{master} // 1,
         map { $_ => $o{$_} // '' } qw(main events http server listen stream),
     }, $class;
     $self->{dir} = proc_root() . "/$self->{name}";
@@ -398,7 +400,8 @@ sub conf_text {
     my ($self, %o) = @_;
     my %p = (%$self, %o);
     my $d = $self->{dir};
-    my $c = "daemon on;\nmaster_process on;\nworker_processes $p{workers};\n"
+    my $c = "daemon on;\nmaster_process " . ($p{master} ? 'on' : 'off')
+          . ";\nworker_processes $p{workers};\n"
           . "error_log $d/logs/error.log $p{error_level};\npid $d/logs/$Name.pid;\n"
           . (length $p{stream} && is_nginx() && $p{main} !~ /load_module/
              ? "load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n" : '')
