@@ -348,8 +348,8 @@ void mg_conn_reset(mg_connection_t *c)
 
 void mg_conn_close(mg_connection_t *c)
 {
-    if (c->close_handler) {
-        c->close_handler(c);
+    if (c->sockless) {
+        c->sockless->close(c);
         return;
     }
     if (c->fd < 0) {

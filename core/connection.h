@@ -26,6 +26,13 @@ typedef ssize_t (*mg_conn_send_chain_pt)(mg_connection_t *c, const struct iovec 
  * HTTP/2 stream's): bytes taken, -1 with errno as send, or -2 once a failed read was logged. */
 typedef ssize_t (*mg_conn_send_file_pt)(mg_connection_t *c, int fd, off_t off, size_t len);
 typedef struct mg_ssl_conn_s mg_ssl_conn_t;
+/* What a connection without a socket of its own (an HTTP/2 stream's, fd -1) does instead of
+ * the socket's: one pointer in every connection, not two (mg_connection_t's size is what an
+ * idle keepalive connection costs the worker), set by the protocol that made it. */
+typedef struct {
+    mg_conn_send_file_pt send_file; /* a file's range into its own buffer */
+    mg_conn_handler_pt close;       /* mg_conn_close calls this instead */
+} mg_conn_sockless_t;
 
 /* the longest addr_text, with its NUL (an IPv6 address's text, INET6_ADDRSTRLEN) */
 #define MG_CONN_ADDR_TEXT_MAX 46
@@ -63,11 +70,10 @@ struct mg_connection_s {
     mg_conn_recv_pt recv;
     mg_conn_send_pt send;
     mg_conn_send_chain_pt send_chain; /* several buffers at once (writev) */
-    mg_conn_send_file_pt send_file;   /* NULL on sockets (sendfile or the scratch there) */
     mg_ssl_conn_t *ssl;               /* TLS state (core/ssl.h), NULL for plain: then sendfile may
                                          be used, the kernel seeing the bytes as they are */
-    mg_conn_handler_pt close_handler; /* a connection without a socket of its own (an HTTP/2
-                                         stream's, fd -1): mg_conn_close calls this instead */
+    /* NULL on sockets (sendfile or the scratch there) */
+    const mg_conn_sockless_t *sockless;
     mg_uint_t number;
     mg_uint_t requests;
     mg_msec_t start_msec;  /* accepted at (keepalive_time) */

@@ -8,6 +8,8 @@
 #ifndef MG_LOG_H
 #define MG_LOG_H
 
+#include <stdint.h>
+
 #include "mg.h"
 
 enum {
@@ -55,15 +57,17 @@ struct mg_log_s {
     mg_uint_t connection;  /* connection number for "*N", 0 for none */
     mg_log_handler_pt handler; /* appends ", client: ..." context */
     void *data;
-    const char *action;    /* "while reading client request line" */
-    int debug;             /* debug_connection: every destination takes debug lines */
+    const char *action; /* "while reading client request line" */
     /* the debug categories (MG_LOG_DEBUG_*) this destination takes: error_log's debug_http
      * etc., all of them for "debug" */
-    unsigned debug_mask;
+    uint16_t debug_mask;
     /* the categories some destination of the chain from here takes (all of them under
      * debug_connection): the one test a debug line costs when nobody reads it */
-    unsigned debug_any;
-    int level; /* here, beside the other ints: a connection's copy of the log is 8 bytes less */
+    uint16_t debug_any;
+    /* the two small ones in the 4 bytes beside the masks: every connection holds a copy of
+     * the log, 80 bytes with them, 88 with ints */
+    unsigned char level;         /* MG_LOG_STDERR .. MG_LOG_DEBUG */
+    unsigned char debug;         /* debug_connection: every destination takes debug lines */
     const mg_log_scope_t *scope; /* its generation's, NULL for the early log */
 };
 
@@ -76,6 +80,8 @@ struct mg_log_s {
 #define MG_LOG_DEBUG_MAIL 0x200
 #define MG_LOG_DEBUG_STREAM 0x400
 #define MG_LOG_DEBUG_ALL 0x7f0
+_Static_assert(MG_LOG_DEBUG_ALL <= UINT16_MAX, "the debug masks are 16 bits in mg_log_t");
+_Static_assert(sizeof(mg_log_t) == 80 || sizeof(void *) != 8, "mg_log_t: 80 bytes on LP64");
 
 /* The categories some log of this process ever took (error_log levels, debug_connection):
  * while a category is not in it, its debug lines cost one test of this word. */

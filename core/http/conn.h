@@ -21,8 +21,6 @@ typedef struct mg_http_conn_s {
     mg_request_t *r;
     mg_request_t *current; /* the request an event last ran for: a subrequest's error-log lines
                             * name it; NULL (r's) once it is freed */
-    mg_buf_t *out;      /* writer queue */
-    mg_buf_t **out_tail;
     /* the head being read: the parser's state kept between reads (offsets from buf + start;
      * its strings are rebased when the buffer moves) and its header array, which grows; NULL
      * with buf while the connection waits with nothing buffered (connection.c) */

@@ -308,7 +308,6 @@ void mg_http_init_connection(mg_connection_t *c)
     c->debug_proto = MG_LOG_DEBUG_HTTP;
     /* the port's addresses choose addr_conf; the port is not kept (nothing asks it later) */
     mg_http_port_t *port = c->listening->servers;
-    hc->out_tail = &hc->out;
     mg_http_addr_conf_t **addrs = port->addrs.elts;
     hc->addr_conf = addrs[0];
     if (port->addrs.nelts > 1 && mg_conn_local_addr(c) == MG_OK) {

@@ -571,6 +571,11 @@ struct mg_request_s {
      * an idle connection holds neither */
     char *hold;
     mg_buf_t *hold_buf;
+    /* the writer's queue (write.c), the client request's (a subrequest's output is its
+     * creator's to give): a request's, not the connection's, since it is empty whenever no
+     * request is (mg_http_conn_t 176 -> 160 bytes, what an idle connection holds) */
+    mg_buf_t *out;
+    mg_buf_t **out_tail;
     /* the end of its head in the connection's buffer (hc->buf): its strings point below it,
      * body reads keep it (0 once the buffer moved) */
     size_t head_end;

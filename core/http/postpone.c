@@ -81,7 +81,7 @@ static pp_ctx_t *get_ctx(mg_request_t *r, int create)
  * output is copied as it comes; the client's waits for the writer and for gzip. */
 static void release_blobs(mg_request_t *r, pp_ctx_t *ctx)
 {
-    if (ctx->nblobs && (r->parent || (r->hc->out == NULL && !ctx->down_buffered))) {
+    if (ctx->nblobs && (r->parent || (r->out == NULL && !ctx->down_buffered))) {
         free_blobs(ctx);
     }
 }

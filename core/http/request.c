@@ -34,6 +34,7 @@ mg_request_t *mg_http_create_request(mg_connection_t *c)
     r->connection = c;
     r->hc = hc;
     hc->r = r;
+    r->out_tail = &r->out;
     mg_http_srv_conf_t *cscf = hc->srv;
     r->main_conf = cscf->ctx->main_conf;
     r->srv_conf = cscf->ctx->srv_conf;
@@ -383,7 +384,6 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
     }
     mg_debug_http(&r->connection->log, "http finalize request: %ld, \"%.*s?%.*s\"", (long)rc,
                   (int)r->uri.len, r->uri.data, (int)r->args.len, r->args.data ? r->args.data : "");
-    mg_http_conn_t *hc = r->hc;
     if (rc == MG_DECLINED) {
         r->content_handler = NULL;
         mg_http_run_phases(r);
@@ -445,7 +445,7 @@ void mg_http_finalize_request(mg_request_t *r, mg_int_t rc)
         mg_http_subrequest_done(r);
         return;
     }
-    if (hc->out) {
+    if (r->out) {
         return; /* the writer finishes the request once the queue drains */
     }
     mg_http_request_done(r);
@@ -459,7 +459,7 @@ void mg_http_finalize_unanswered(mg_request_t *r)
     r->last_queued = 1;   /* nothing is to come: no 500 for a response never begun */
     r->response_done = 1; /* nginx's request_complete, so keep-alive and $request_completion */
     r->finalized = 1;
-    if (!r->hc->out) {
+    if (!r->out) {
         mg_http_request_done(r);
     }
 }
@@ -497,8 +497,6 @@ void mg_http_free_request(mg_request_t *r)
     mg_debug_http(&r->connection->log, "http close request");
     hc->r = NULL;
     hc->current = NULL;
-    hc->out = NULL;
-    hc->out_tail = &hc->out;
     mg_http_writer_reset(hc);
     mg_pool_spare_give(&r->connection->server->request_pools, r->pool, MG_SERVER_REQUEST_SPARE);
 }

@@ -38,8 +38,7 @@ void mg_upstream_tunnel_pump(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     mg_connection_t *c = r->connection;
-    mg_http_conn_t *hc = r->hc;
-    if (hc->out) {
+    if (r->out) {
         /* the 101 head is still on its way: the writer calls tunnel_drained */
         return;
     }

@@ -339,10 +339,10 @@ mg_int_t mg_http_v2_send_header(mg_request_t *r, mg_str_t status_line, mg_str_t 
 mg_int_t mg_http_v2_send_continue(mg_request_t *r);
 
 /* ---- v2_data.c: the response body ---- */
-/* The stream's c->send_chain, c->send_file and c->send: the bytes offered stay referenced
- * (they must stay where they are) until a later call, which answers with the bytes framed
- * since (the caller then drops them, and offers the rest again); -1 with EAGAIN while none
- * went; send_file's -2: the file's read failed (logged). */
+/* The stream's c->send_chain, c->sockless->send_file and c->send: the bytes offered stay
+ * referenced (they must stay where they are) until a later call, which answers with the
+ * bytes framed since (the caller then drops them, and offers the rest again); -1 with EAGAIN
+ * while none went; send_file's -2: the file's read failed (logged). */
 ssize_t mg_http_v2_send_chain(mg_connection_t *fc, const struct iovec *iov, int cnt);
 ssize_t mg_http_v2_send_file(mg_connection_t *fc, int fd, off_t off, size_t len);
 ssize_t mg_http_v2_send(mg_connection_t *fc, const char *buf, size_t len);

@@ -23,7 +23,7 @@ static ssize_t taken(mg_http_v2_stream_t *st)
 /* Whether the offer is all the response has left: its last frame then ends the stream. */
 static int offer_is_last(mg_http_v2_stream_t *st, mg_http_conn_t *hc)
 {
-    return hc->r && hc->r->last_queued && mg_chain_size(hc->out) == st->ref_left;
+    return hc->r && hc->r->last_queued && mg_chain_size(hc->r->out) == st->ref_left;
 }
 
 /* The offer is made: the data source (waiting for bytes, or not yet asked) frames what the

@@ -546,8 +546,8 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->recv = stream_recv;
     fc->send = stream_send_plain;
     fc->send_chain = mg_http_v2_send_chain;
-    fc->send_file = mg_http_v2_send_file;
-    fc->close_handler = stream_conn_close;
+    static const mg_conn_sockless_t stream_io = {mg_http_v2_send_file, stream_conn_close};
+    fc->sockless = &stream_io;
     fc->read_handler = stream_read_idle;
     fc->timeout_handler = stream_timeout_idle;
     fc->tcp_nodelay = 1;
@@ -561,7 +561,6 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->log.data = hc;
     hc->addr_conf = chc->addr_conf;
     hc->srv = chc->srv;
-    hc->out_tail = &hc->out;
     hc->ssl = chc->ssl;
     hc->ssl_sni_server = chc->ssl_sni_server;
     if (chc->ssl_servername.len) {

@@ -50,7 +50,7 @@ mg_int_t mg_http_output(mg_request_t *r, mg_buf_t *in)
         return MG_OK; /* thrown away, as nginx's header_only does */
     }
     mg_int_t rc = r->filters->body_top(r, in);
-    if (rc != MG_ERROR && r->buffered && !r->buffered_waits && r->parent == NULL && r->hc->out &&
+    if (rc != MG_ERROR && r->buffered && !r->buffered_waits && r->parent == NULL && r->out &&
         !r->connection->writing && !r->hc->delayed && !r->hc->aio_busy && !r->connection->closed) {
         /* a filter keeps input until the writer drains: what the writer postponed must go
          * now, or nothing would ever drain it; written at once, the filter goes on from the
@@ -72,9 +72,8 @@ int mg_http_output_busy(mg_request_t *r)
     }
     /* what the writer holds back alone (postpone_output's bytes, a TLS record's tail) is its
      * own copy: the producer's buffers are free, and it goes with the producer's next output */
-    mg_http_conn_t *hc = r->hc;
-    int held = hc->out && hc->out == r->hold_buf && hc->out->next == NULL;
-    return (hc->out != NULL && !held) || r->buffered;
+    int held = r->out && r->out == r->hold_buf && r->out->next == NULL;
+    return (r->out != NULL && !held) || r->buffered;
 }
 
 static size_t put(char *p, const char *s, size_t n)
@@ -345,8 +344,8 @@ static mg_int_t header_write_filter(mg_request_t *r)
     }
 
     mg_buf_t *b = mg_buf_mem(r->pool, buf, (size_t)(p - buf));
-    *hc->out_tail = b;
-    hc->out_tail = &b->next;
+    *r->out_tail = b;
+    r->out_tail = &b->next;
     return MG_OK;
 }
 
@@ -452,7 +451,7 @@ static mg_int_t body_head_filter(mg_request_t *r, mg_buf_t *in)
 /* ---- writer ---- */
 
 /*
- * The queue (hc->out) holds memory and file buffers in response order. With "sendfile on" a
+ * The queue (r->out) holds memory and file buffers in response order. With "sendfile on" a
  * file buffer goes out with sendfile() (a directio file excepted); with nginx's default
  * "sendfile off" its bytes are read into the scratch (write_file.c: output_buffers' number of
  * pieces of its size, in a thread with aio) and written with writev together with the memory
@@ -595,7 +594,7 @@ static void stash(mg_request_t *r, mg_buf_t *stop)
     mg_http_conn_t *hc = r->hc;
     char *hold = hold_mem(r);
     size_t used = 0;
-    for (mg_buf_t *b = hc->out; b != stop; b = b->next) {
+    for (mg_buf_t *b = r->out; b != stop; b = b->next) {
         size_t n = b->in_file ? 0 : (size_t)(b->last - b->pos);
         if (n) {
             memmove(hold + used, b->pos, n); /* (the hold, when queued, comes first) */
@@ -609,9 +608,9 @@ static void stash(mg_request_t *r, mg_buf_t *stop)
     h->pos = hold;
     h->last = hold + used;
     h->next = stop;
-    hc->out = h;
+    r->out = h;
     if (stop == NULL) {
-        hc->out_tail = &h->next;
+        r->out_tail = &h->next;
     }
 }
 
@@ -628,11 +627,11 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
     int use_sendfile = clcf->sendfile && c->fd >= 0 && (c->ssl == NULL || c->ssl->ktls_send);
     /* a connection that takes a file's range itself (an h2 stream's: it preads the bytes
      * into its frames) skips the scratch, whatever "sendfile" says */
-    int direct = use_sendfile || c->send_file;
+    int direct = use_sendfile || c->sockless;
     /* limit_rate: limit_rate_after bytes, then the rate for each second since the request
      * began, the first one included (nginx's formula, in whole seconds) */
     size_t rate = rate_of(r, clcf), budget = SIZE_MAX, sent_before = r->bytes_sent;
-    if (rate && hc->out) {
+    if (rate && r->out) {
         int64_t limit = mg_http_rate_budget(rate, (int64_t)(r->start_msec / 1000),
                                             (int64_t)r->bytes_sent - (int64_t)r->limit_rate_after);
         if (limit <= 0) {
@@ -643,8 +642,8 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
     /* sendfile_max_chunk: what one turn of the loop may send with sendfile() before the
      * others get theirs (nginx then waits a millisecond) */
     size_t chunk = clcf->sendfile_max_chunk ? clcf->sendfile_max_chunk : SIZE_MAX;
-    while (hc->out && budget) {
-        mg_buf_t *b = hc->out;
+    while (r->out && budget) {
+        mg_buf_t *b = r->out;
         ssize_t n;
         const char *op = "writev";
         if (b->in_file && b->file_pos == b->file_last) {
@@ -667,9 +666,9 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
                 n = 0;
                 goto failed;
             }
-            if (c->send_file) {
+            if (c->sockless) {
                 op = "writev"; /* what a reset stream's failure is logged as, as below */
-                n = c->send_file(c, b->fd, off, want);
+                n = c->sockless->send_file(c, b->fd, off, want);
                 if (n == -2) {
                     op = NULL; /* the read failed: logged */
                 }
@@ -705,7 +704,7 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
             struct iovec iov[IOV_MAX_USED];
             int cnt = 0, pending = 0, ends = 0;
             size_t room = budget;
-            mg_buf_t **link = &hc->out, *x = b;
+            mg_buf_t **link = &r->out, *x = b;
             for (; x && cnt < IOV_MAX_USED && room; link = &x->next, x = x->next) {
                 if (x->in_file) {
                     if (x->file_pos == x->file_last) {
@@ -766,8 +765,8 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
                 budget -= rate ? (size_t)n : 0;
                 size_t left = (size_t)n;
                 /* drop what went out; empty file buffers between pieces go too */
-                while (hc->out) {
-                    mg_buf_t *x = hc->out;
+                while (r->out) {
+                    mg_buf_t *x = r->out;
                     if (x->in_file) {
                         if (x->file_pos < x->file_last) {
                             break;
@@ -788,10 +787,10 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
                     if (x->last_buf) {
                         r->response_done = 1;
                     }
-                    hc->out = x->next;
+                    r->out = x->next;
                 }
-                if (hc->out == NULL) {
-                    hc->out_tail = &hc->out;
+                if (r->out == NULL) {
+                    r->out_tail = &r->out;
                 }
                 if (keep && (size_t)n == ask) {
                     stash(r, x);
@@ -831,21 +830,21 @@ static mg_int_t http_flush(mg_request_t *r, int hold)
                          b->fd);
         }
         c->closed = 1;
-        hc->out = NULL;
-        hc->out_tail = &hc->out;
+        r->out = NULL;
+        r->out_tail = &r->out;
         return MG_ERROR;
     consumed:
         if (b->last_buf) {
             r->response_done = 1;
         }
-        hc->out = b->next;
+        r->out = b->next;
     }
-    if (hc->out == NULL) {
-        hc->out_tail = &hc->out;
+    if (r->out == NULL) {
+        r->out_tail = &r->out;
     }
     if (rate) {
         int paused = rate_pause(r, rate, sent_before);
-        if (hc->out) {
+        if (r->out) {
             /* the budget is spent: the rest waits, at least for the next loop turn */
             return paused ? MG_AGAIN : rate_wait(r, 1);
         }
@@ -881,8 +880,8 @@ static void on_write_timeout(mg_connection_t *c)
     c->timedout = 1;
     if (hc->r) {
         hc->r->keepalive = 0;
-        hc->out = NULL;
-        hc->out_tail = &hc->out;
+        hc->r->out = NULL;
+        hc->r->out_tail = &hc->r->out;
         client_gone(hc->r);
     } else {
         mg_conn_close(c);
@@ -951,7 +950,7 @@ static int postponed(mg_request_t *r)
     mg_http_conn_t *hc = r->hc;
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     size_t size = 0;
-    for (mg_buf_t *b = hc->out; b; b = b->next) {
+    for (mg_buf_t *b = r->out; b; b = b->next) {
         if (b->flush || b->recycled || b->last_buf || b->in_file ||
             mg_http_file_reader_holds(hc, b)) {
             return 0;
@@ -974,8 +973,8 @@ void mg_http_drop_postponed(mg_request_t *r)
 {
     mg_http_conn_t *hc = r->hc;
     if (!r->connection->writing && !hc->delayed && !hc->aio_busy) {
-        hc->out = NULL;
-        hc->out_tail = &hc->out;
+        r->out = NULL;
+        r->out_tail = &r->out;
     }
 }
 
@@ -994,10 +993,10 @@ static mg_int_t write_filter(mg_request_t *r, mg_buf_t *in)
         if (b->last_buf) {
             r->last_queued = 1;
         }
-        *hc->out_tail = b;
-        hc->out_tail = &b->next;
+        *r->out_tail = b;
+        r->out_tail = &b->next;
     }
-    if (r->hc->out == NULL) {
+    if (r->out == NULL) {
         return MG_OK;
     }
     if (hc->delayed || hc->aio_busy) {
