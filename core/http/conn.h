@@ -72,17 +72,21 @@ typedef struct mg_http_conn_s {
  * first bytes), as mg_conn_create and mg_http_init_connection allocate it: the client's
  * address (c->sockaddr: 16 bytes for an IPv4 client, 28 for an IPv6 one, and a NUL) and its
  * text (c->addr_text, unaligned), its mg_http_conn_t, its cleanup (buffers, head and request)
- * and, on a port where h2 may be spoken, h2's (the session). The pool's first block holds that
- * whatever connection_pool_size (the blocks' size with their headers, 512 as nginx's) says, so
- * the connection's state takes one allocation, not a 2k block mostly unused; sized for the
- * listening socket's family (an IPv4 one's clients 32 bytes less) and its protocols (a cleanup
- * less without h2). */
+ * and, on a port where h2 may be spoken, h2's (the session) and the local address
+ * (mg_conn_local_addr: an h2 connection's first stream copies it, and without its room there
+ * it took a whole second block, 512 bytes of every idle h2 connection, for its 17 or 29). The
+ * pool's first block holds that whatever connection_pool_size (the blocks' size with their
+ * headers, 512 as nginx's) says, so the connection's state takes one allocation, not a 2k
+ * block mostly unused; sized for the listening socket's family (an IPv4 one's clients 32 bytes
+ * less) and its protocols (a cleanup and the local address less without h2). */
 static inline size_t mg_http_conn_pool_first(int family, int h2)
 {
     size_t addr = family == AF_INET ? sizeof(struct sockaddr_in) + 1 + sizeof("255.255.255.255")
                                     : sizeof(struct sockaddr_in6) + 1 + MG_CONN_ADDR_TEXT_MAX;
+    size_t local =
+        family == AF_INET ? sizeof(struct sockaddr_in) + 1 : sizeof(struct sockaddr_in6) + 1;
     return (addr + 15) / 16 * 16 + (sizeof(mg_http_conn_t) + 15) / 16 * 16 +
-           (h2 ? 2 : 1) * MG_POOL_CLEANUP_SIZE;
+           (h2 ? 2 * MG_POOL_CLEANUP_SIZE + (local + 15) / 16 * 16 : MG_POOL_CLEANUP_SIZE);
 }
 
 /* ---- reading file buffers for the writer (write_file.c) ---- */

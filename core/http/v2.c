@@ -1222,6 +1222,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
     }
     mg_lazy_timer_free(&h2->trim);
     nghttp2_session_del(h2->session);
+    mg_http_v2_mem_conn_free(h2);
     if (h2->tls) {
         mg_ssl_free(h2->tls);
     }

@@ -161,6 +161,10 @@ struct mg_http_v2_conn_s {
     void *ztab;
     size_t ztab_len;
     mg_lazy_timer_t trim;
+    /* the pages of nghttp2's two buffers above (v2_mem.c): one mapping, resident as written,
+     * unmapped after the session (mg_http_v2_mem_conn_free) */
+    char *pages;
+    size_t pages_len, pages_used;
 };
 
 struct mg_http_v2_stream_s {
@@ -285,8 +289,11 @@ int mg_http_v2_hwalk_gated(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t
 /* The allocator of h2's session (into *mem, which nghttp2 copies): malloc's, but a buffer of
  * 16 KiB or more (the session's frame buffer) on pages of its own, resident only as they are
  * written, noted in h2->fbuf for mg_http_v2_mem_trim, and a calloc of a page or more (the
- * stream map's table) on pages of its own, noted in h2->ztab. */
+ * stream map's table) on pages of its own, noted in h2->ztab; the first of each from h2's
+ * mapping (h2->pages). */
 void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2);
+/* The pages of h2's buffers go: after nghttp2_session_del. */
+void mg_http_v2_mem_conn_free(mg_http_v2_conn_t *h2);
 /* The frame buffer's whole pages given back (MADV_DONTNEED): only while nghttp2 has no frame
  * in it (no stream, nothing to write, not within mem_send); the stream map's too if they hold
  * only zeros (no stream in the map). */
