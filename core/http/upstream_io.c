@@ -209,8 +209,14 @@ ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len)
  * exported ones through the PLT, and an unbuffered body makes a read per proxy_buffer_size) */
 static ssize_t recvv(mg_upstream_t *u, struct iovec *iov, int cnt)
 {
-    if (u->conn->ssl != NULL || cnt == 1) {
+    if (cnt == 1) {
         return mg_upstream_recv(u, iov[0].iov_base, iov[0].iov_len);
+    }
+    if (u->conn->ssl != NULL) {
+        /* SSL_read into each buffer in turn, until the socket is empty or they are full */
+        ssize_t n = mg_ssl_recv_chain(u->conn->ssl, mg_upstream_log(u), iov, cnt);
+        ssl_turn_on(u);
+        return n;
     }
     ssize_t n = readv(u->conn->fd, iov, cnt);
     if (u->conn->watch->et) {
