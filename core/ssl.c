@@ -169,7 +169,18 @@ static int read_early(mg_ssl_conn_t *sc)
 
 ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
 {
+    struct iovec iov = {buf, len};
+    return mg_ssl_recv_chain(sc, log, &iov, 1);
+}
+
+/* Into each buffer in turn as SSL_read fills them: the records a socket holds go into several
+ * free buffers in one call (an upstream's proxy_buffers, as readv fills them on a plain
+ * connection), not one buffer per event. */
+ssize_t mg_ssl_recv_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt)
+{
     size_t got = 0;
+    char *buf = iov[0].iov_base;
+    size_t len = iov[0].iov_len;
     sc->rd_empty = 0;
     if (sc->in_early && sc->early_pos == sc->early_len) {
         int e = read_early(sc);
@@ -191,10 +202,21 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
     if (sc->in_early) {
         return (ssize_t)got; /* SSL_read would wait for the end of the early data */
     }
-    /* read until the buffer is full or the socket is empty, so that a short read means what
+    /* read until the buffers are full or the socket is empty, so that a short read means what
      * it means for a plain socket: nothing is left but what the next read event brings */
     sc->more = 0;
-    while (got < len) {
+    size_t done = 0; /* the bytes of the buffers before buf */
+    for (int i = 0;;) {
+        if (got == len) {
+            if (++i == cnt) {
+                break;
+            }
+            done += len;
+            buf = iov[i].iov_base;
+            len = iov[i].iov_len;
+            got = 0;
+            continue;
+        }
         int want = len - got > 0x7fffffff ? 0x7fffffff : (int)(len - got);
         clear_stale();
         int n = SSL_read(sc->ssl, buf + got, want);
@@ -212,14 +234,14 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
                 sc->read_wants_write = 1;
                 sc->turn_on = 1;
             }
-            if (got) {
-                return (ssize_t)got;
+            if (done + got) {
+                return (ssize_t)(done + got);
             }
             errno = EAGAIN;
             return -1;
         }
-        if (got) {
-            return (ssize_t)got; /* the end or the error comes with the next call */
+        if (done + got) {
+            return (ssize_t)(done + got); /* the end or the error comes with the next call */
         }
         if (e == SSL_ERROR_ZERO_RETURN) {
             /* close_notify (or, with IGNORE_UNEXPECTED_EOF, a plain end): none goes back, as
@@ -232,7 +254,7 @@ ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len)
         return -1;
     }
     sc->more = 1;
-    return (ssize_t)got;
+    return (ssize_t)(done + got);
 }
 
 /* One SSL_write of len bytes at buf (SSL_MODE_ENABLE_PARTIAL_WRITE: it may take fewer). A

@@ -136,6 +136,7 @@ extern const mg_ssl_hooks_t *mg_ssl_hooks;
 mg_ssl_conn_t *mg_ssl_new(SSL_CTX *ctx, int fd, mg_log_t *log, size_t buffer_size);
 mg_int_t mg_ssl_handshake_step(mg_ssl_conn_t *sc, mg_log_t *log);
 ssize_t mg_ssl_recv(mg_ssl_conn_t *sc, mg_log_t *log, char *buf, size_t len);
+ssize_t mg_ssl_recv_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt);
 ssize_t mg_ssl_send(mg_ssl_conn_t *sc, mg_log_t *log, const char *buf, size_t len);
 ssize_t mg_ssl_send_chain(mg_ssl_conn_t *sc, mg_log_t *log, const struct iovec *iov, int cnt);
 void mg_ssl_close(mg_ssl_conn_t *sc);

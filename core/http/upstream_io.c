@@ -209,8 +209,14 @@ ssize_t mg_upstream_recv(mg_upstream_t *u, char *buf, size_t len)
  * exported ones through the PLT, and an unbuffered body makes a read per proxy_buffer_size) */
 static ssize_t recvv(mg_upstream_t *u, struct iovec *iov, int cnt)
 {
-    if (u->conn->ssl != NULL || cnt == 1) {
+    if (cnt == 1) {
         return mg_upstream_recv(u, iov[0].iov_base, iov[0].iov_len);
+    }
+    if (u->conn->ssl != NULL) {
+        /* SSL_read into each buffer in turn, until the socket is empty or they are full */
+        ssize_t n = mg_ssl_recv_chain(u->conn->ssl, mg_upstream_log(u), iov, cnt);
+        ssl_turn_on(u);
+        return n;
     }
     ssize_t n = readv(u->conn->fd, iov, cnt);
     if (u->conn->watch->et) {
@@ -505,6 +511,11 @@ static void ssl_start(mg_upstream_t *u)
     uc->ssl = mg_ssl_client_peer_new(u->ssl_ctx, uc->fd, mg_upstream_log(u), sni,
                                      reuse ? mg_upstream_peer_session(peer) : NULL,
                                      r->connection->cycle->pool);
+    /* as nginx's contexts: OpenSSL reads the socket as far as its buffer goes, not a record's
+     * header then its body (a 64 KiB response: 6 reads, not 12); a read that fills the
+     * caller's buffers may leave bytes in OpenSSL, which the caller reads next as it does a
+     * record's rest (a short read still means the socket was empty) */
+    SSL_set_read_ahead(uc->ssl->ssl, 1);
     if (u->ssl_certificate.len &&
         mg_http_ssl_use_pair(r->connection, r->pool, uc->ssl->ssl, u->ssl_certificate,
                              u->ssl_certificate_key, u->ssl_passwords) != MG_OK) {

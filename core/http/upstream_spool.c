@@ -451,7 +451,8 @@ static mg_int_t input(mg_upstream_t *u, mg_int_t slot, char *data, size_t n, siz
 }
 
 /* The slots one read fills: nginx's event pipe reads into all its free buffers with one
- * readv, so where the connection reads that way (plain, no records to decode: not FastCGI)
+ * readv, so where the connection reads that way (plain with readv, TLS with SSL_read into
+ * each in turn; no records to decode: not FastCGI)
  * the free slots after slot count too, as many as the body's known rest needs (and the byte
  * more that shows an upstream sending too much), else those allocated already and one more.
  * slots[] gets them (-1 after the last); returns the bytes they hold, room of them in slot. */
@@ -459,7 +460,7 @@ static size_t read_room(mg_upstream_t *u, mg_int_t slot, size_t room, mg_int_t *
 {
     int k = 0;
     slots[k++] = slot;
-    if (!u->decode && u->conn->ssl == NULL) {
+    if (!u->decode) {
         size_t need = !u->chunked_body && u->length > 0 ? (size_t)u->length + 1 : SIZE_MAX;
         int fresh = need == SIZE_MAX ? 1 : READ_SLOTS;
         for (mg_int_t i = 0; i < u->nbufs && room < need && k < READ_SLOTS; i++) {

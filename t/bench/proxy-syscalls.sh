@@ -9,10 +9,11 @@
 # connection's own calls spread over the N), per request, with the calls by name. Instructions
 # (INSTR=1, valgrind): callgrind between callgrind_control -z and -d around INSTR_N requests.
 # BEFORE="LABEL=binary ..." adds a column per older moongate (e.g. one per step of a change),
-# in that order. Writes t/bench/results-proxy-syscalls-DATE.txt (RESULTS=NAME:
+# in that order. UP_TLS=1: the upstream listens with TLS (1.3, session reuse) and both servers
+# proxy_pass https://. Writes t/bench/results-proxy-syscalls-DATE.txt (RESULTS=NAME:
 # results-NAME-DATE.txt).
 #
-#   t/bench/proxy-syscalls.sh   (N=10000 INSTR=1 INSTR_N=1000 BEFORE= ONLY=REGEX NGINX=/usr/sbin/nginx)
+#   t/bench/proxy-syscalls.sh   (N=10000 INSTR=1 INSTR_N=1000 BEFORE= ONLY=REGEX UP_TLS=0 NGINX=/usr/sbin/nginx)
 
 . "$(dirname "$0")/lib.sh"
 bench_init bench-proxy-syscalls
@@ -29,13 +30,23 @@ mkdir -p "$WORK/upstream/html"
 head -c 1024 /dev/urandom >"$WORK/upstream/html/1k.bin"
 head -c 65536 /dev/urandom >"$WORK/upstream/html/64k.bin"
 UP_PORT=$(free_port)
+UP_SSL= UP_CERT= UP_SCHEME=http
+if [ "${UP_TLS:-0}" = 1 ]; then
+    need_pkg openssl openssl
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+        -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1 || die "openssl failed"
+    UP_SSL=" ssl"
+    UP_CERT="ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;"
+    UP_SCHEME=https
+fi
 conf_write upstream <<EOC
 http {
     access_log off;
     keepalive_requests 1000000;
     default_type application/octet-stream;
     server {
-        listen 127.0.0.1:$UP_PORT;
+        listen 127.0.0.1:$UP_PORT$UP_SSL;
+        $UP_CERT
         root $WORK/upstream/html;
     }
 }
@@ -55,8 +66,8 @@ http {
     server {
         listen 127.0.0.1:$2 http2;
         listen 127.0.0.1:$(($2 + 1));
-        location /on/ { proxy_pass http://back/; }
-        location /off/ { proxy_pass http://back/; proxy_buffering off; }
+        location /on/ { proxy_pass $UP_SCHEME://back/; }
+        location /off/ { proxy_pass $UP_SCHEME://back/; proxy_buffering off; }
     }
 }
 EOC
@@ -135,9 +146,9 @@ done
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
     machine_line
-    echo "command: ${ONLY:+ONLY='$ONLY' }${RESULTS:+RESULTS=$RESULTS }N=$N INSTR_N=$INSTR_N${BEFORE:+ BEFORE='$BEFORE'} t/bench/proxy-syscalls.sh"
+    echo "command: ${UP_TLS:+UP_TLS=$UP_TLS }${ONLY:+ONLY='$ONLY' }${RESULTS:+RESULTS=$RESULTS }N=$N INSTR_N=$INSTR_N${BEFORE:+ BEFORE='$BEFORE'} t/bench/proxy-syscalls.sh"
     echo "system calls per request (strace -c -f over $N requests / $N; h2: h2load -c1 -m10 h2c,"
-    echo "h1: h2load --h1 -c1 -m1), upstream: keepalive HTTP/1.1, nginx on core 1"
+    echo "h1: h2load --h1 -c1 -m1), upstream: keepalive HTTP/1.1$([ "${UP_TLS:-0}" = 1 ] && echo " over TLS"), nginx on core 1"
     printf '%-24s' case
     for s in "${SERVERS[@]}"; do printf ' %9s' "$s"; done
     echo
