@@ -3,7 +3,8 @@
 #
 #   make [all]        objs/moongate (and objs/libmoongate.a, the embeddable core)
 #   make test         everything, then prove every t/**/*.t except t/bench and t/fuzz
-#                     (PROVE_FLAGS=-j4, TESTS="t/001-x.t ...", WERROR=1 to fail on warnings)
+#                     (two files at a time: PROVE_FLAGS=-j2 by default, PROVE_FLAGS= for one;
+#                     TESTS="t/001-x.t ...", WERROR=1 to fail on warnings)
 #   make unit         the C unit tests t/unit/test_*.c -> objs/unit/test_*
 #   make check        the contracts CI keeps besides the tests: .ci/format-check (C lines changed
 #                     since .ci/format-base formatted as .clang-format says) and
@@ -53,6 +54,11 @@ LIB_OBJS := $(filter-out objs/core/main.o,$(OBJS))
 UNIT_BINS := $(patsubst t/unit/%.c,objs/unit/%,$(wildcard t/unit/test_*.c))
 INCS := -Iobjs -Icore -Icore/http -Icore/stream -Imodules -Ilua
 TESTS ?= $(shell find t -name '*.t' -not -path 't/nginx/*' -not -path 't/bench/*' -not -path 't/fuzz/*' | sort)
+# Two test files at a time: each file has its own servroot (t/servroot/<test>) and ports taken
+# under flock, so files share nothing; waits in the tests are sized for a loaded machine.
+# Not for test-nginx: OpenResty's harness gives every file the same t/servroot.
+PROVE_FLAGS ?= -j2
+TEST_NGINX_PROVE_FLAGS ?=
 FUZZ_TIME ?= 60
 
 # -fPIC: the same objects make the binary, libmoongate.a and libmoongate.so
@@ -151,7 +157,7 @@ test-nginx: objs/moongate
 	    echo "test-nginx: skipped: set TEST_NGINX_LIB to the lib/ of OpenResty's test-nginx"; \
 	else \
 	    TEST_NGINX_BINARY=$(CURDIR)/objs/moongate PERL5OPT=-mTest::Moongate \
-	    PERL5LIB=$(CURDIR)/t/nginx/lib:$(TEST_NGINX_LIB) prove $(PROVE_FLAGS) $(TEST_NGINX_FILES); \
+	    PERL5LIB=$(CURDIR)/t/nginx/lib:$(TEST_NGINX_LIB) prove $(TEST_NGINX_PROVE_FLAGS) $(TEST_NGINX_FILES); \
 	fi
 
 # unused-exports reads the objects of the build
