@@ -8,6 +8,8 @@
 #include "api.h"
 #include "mgtime.h"
 
+#include <event2/event.h>
+
 /* nginx's ngx_gmtime range: before the epoch is the epoch, after 9999 is its last second */
 #define TIME_MAX 253402300799.0
 
@@ -27,6 +29,13 @@ static int mg_lua_time_update_time(lua_State *L)
 {
     (void)L;
     mg_time_refresh(); /* even under timer_resolution */
+    /* and the loop's clock the Lua timers (ngx.sleep, semaphore waits, cosocket timeouts,
+     * ngx.timer.at) count from, as nginx's ngx_current_msec: a wait started after a long
+     * computation and this call lasts its whole time */
+    struct event_base *base = mg_lua_event_base();
+    if (base) {
+        event_base_update_cache_time(base);
+    }
     return 0;
 }
 
