@@ -341,8 +341,7 @@ static int open_semaphore(lua_State *L)
     lua_call(L, 0, 1);
     /* the pins' registry refs are made and dropped through a thread of the module's own,
      * alive as long as the VM (a coroutine that posted may be gone by then) */
-    lua_State *T = lua_newthread(L);
-    (void)T;
+    lua_newthread(L);
     lua_pushvalue(L, -1);
     luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushcclosure(L, sema_new, 4);

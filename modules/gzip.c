@@ -76,8 +76,8 @@ typedef struct {
     unsigned done : 1;
     unsigned postponing : 1; /* postpone_gzipping: input is copied and kept, zlib not started */
     unsigned trailing : 1;   /* deflate is done: the trailer in wrap is the last to write */
-    unsigned char
-        wrap[MG_GZIP_HEAD_LEN]; /* the gzip header, then the trailer, as far as not yet written */
+    /* the gzip header, then the trailer (the shorter), as far as not yet written */
+    unsigned char wrap[MG_GZIP_HEAD_LEN];
     unsigned char wrap_pos, wrap_len;
     uint32_t crc;       /* CRC-32 of the input given to zlib so far */
     size_t held;        /* input bytes seen while postponing */

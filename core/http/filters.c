@@ -39,21 +39,26 @@ typedef struct {
     mg_array_t sets; /* chain_set_t */
 } build_t;
 
-void mg_http_link_filters(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf),
-                          mg_http_header_filter_pt header, mg_http_body_filter_pt body)
+static void push_link(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf),
+                      mg_http_header_filter_pt header, mg_http_body_filter_pt body,
+                      unsigned run_time)
 {
     mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
     filter_link_t *l = mg_array_push(cmcf->filter_links);
-    *l = (filter_link_t){m, used, header, body, 0};
+    *l = (filter_link_t){m, used, header, body, run_time};
+}
+
+void mg_http_link_filters(mg_conf_t *cf, const mg_module_t *m, int (*used)(const void *loc_conf),
+                          mg_http_header_filter_pt header, mg_http_body_filter_pt body)
+{
+    push_link(cf, m, used, header, body, 0);
 }
 
 void mg_http_link_run_time_filters(mg_conf_t *cf, const mg_module_t *m,
                                    int (*used)(const void *loc_conf),
                                    mg_http_header_filter_pt header, mg_http_body_filter_pt body)
 {
-    mg_http_link_filters(cf, m, used, header, body);
-    mg_http_main_conf_t *cmcf = mg_http_conf_get_main(cf, mg_http_core_module);
-    ((filter_link_t *)cmcf->filter_links->elts)[cmcf->filter_links->nelts - 1].run_time = 1;
+    push_link(cf, m, used, header, body, 1);
 }
 
 /* Filters go on top: the links are in modules.c's order, so a module listed later filters
