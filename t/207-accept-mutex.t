@@ -23,6 +23,21 @@ sub pids_of_requests {
     return \%pids;
 }
 
+# A worker has made its first try at the lock once it sleeps in epoll_wait (it tries before
+# it first waits for events). One that started late under load and tried only while the
+# holder had let go between two accepts would take the lock away mid-test.
+sub all_waiting {
+    my @pids = @_;
+    return wait_for(sub {
+        for my $p (@pids) {
+            open my $fh, '<', "/proc/$p/wchan" or return 0;
+            my $w = <$fh> // '';
+            return 0 unless $w =~ /epoll_wait/;
+        }
+        return 1;
+    }, 10);
+}
+
 # a long delay: a worker that did not get the lock at start does not try again in this test
 my $s = Test::MoongateProc->new(name => 'held', workers => 3,
     events => "    accept_mutex on;\n    accept_mutex_delay 30s;",
@@ -30,6 +45,7 @@ my $s = Test::MoongateProc->new(name => 'held', workers => 3,
 my $m = $s->start;
 ok($m, 'a master with 3 workers and accept_mutex on starts') or exit;
 my @w = $s->wait_workers(3);
+ok(all_waiting(@w), 'the 3 workers have tried the lock and wait for events');
 my $pids = pids_of_requests($s, 30);
 ok($pids, '30 requests on new connections are answered') or diag(slurp($s->error_log));
 is(scalar(keys %$pids), 1, 'all by the worker holding the accept mutex')
