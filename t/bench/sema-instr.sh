@@ -5,13 +5,15 @@
 # another moongate (OLD, optional) and nginx with its Lua module (NGINX_BIN).
 #
 #   t/bench/sema-instr.sh   (ITER=50000 OLD=/work/main/objs/moongate NGINX_BIN=/usr/sbin/nginx;
-#   not NGINX: moongate reads that variable for inherited sockets)
+#   not NGINX: moongate reads that variable for inherited sockets; JIT=off: the loop interpreted,
+#   jit.off() before it)
 set -eu
 cd "$(dirname "$0")/../.."
 ITER=${ITER:-50000}
 BIN=${BIN:-objs/moongate}
 OLD=${OLD:-}
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+JIT=${JIT:-on}
 WORK=$(mktemp -d /tmp/sema-instr-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -34,6 +36,7 @@ http { access_log off;
   fastcgi_temp_path $WORK/$name-$n/t; uwsgi_temp_path $WORK/$name-$n/t; scgi_temp_path $WORK/$name-$n/t;
   server { listen 127.0.0.1:$p;
     location /t { content_by_lua_block {
+        $([ "$JIT" = off ] && echo 'jit.off()')
         local s = require("ngx.semaphore").new(1)
         for i = 1, $n do s:wait(0); s:post(1); s:count() end
         ngx.say("ok")
@@ -51,7 +54,7 @@ EOC
     echo "$name: $(( (totaln - total1) / (ITER - 1) )) instructions per wait(0)+post+count iteration"
 }
 
-echo "# t/bench/sema-instr.sh ITER=$ITER $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# t/bench/sema-instr.sh ITER=$ITER JIT=$JIT $(date -u +%Y-%m-%dT%H:%MZ)"
 run "$BIN" moongate
 [ -n "$OLD" ] && run "$OLD" moongate-old
 [ -x "$NGINX_BIN" ] && run "$NGINX_BIN" nginx
