@@ -406,6 +406,8 @@ static int sema_gc(lua_State *L)
     return 0;
 }
 
+static char pin_thread_key; /* its address: the registry's key of the pins' thread */
+
 /* the module: the methods and new share the weak-keyed table of the cdatas new() made as an
  * upvalue (the methods the key "sem" too); an instance's metatable has the module as its
  * __index, as lua-resty-core's */
@@ -444,10 +446,17 @@ static int open_semaphore(lua_State *L)
     lua_pushvalue(L, live);
     lua_call(L, 2, 1);
     /* the pins' registry refs are made and dropped through a thread of the module's own,
-     * alive as long as the VM (a coroutine that posted may be gone by then) */
-    lua_newthread(L);
-    lua_pushvalue(L, -1);
-    luaL_ref(L, LUA_REGISTRYINDEX);
+     * alive as long as the VM (a coroutine that posted may be gone by then): one per VM,
+     * found again when the module loads again (each request under lua_code_cache off) */
+    lua_pushlightuserdata(L, &pin_thread_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (!lua_isthread(L, -1)) {
+        lua_pop(L, 1);
+        lua_newthread(L);
+        lua_pushlightuserdata(L, &pin_thread_key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, LUA_REGISTRYINDEX);
+    }
     lua_pushcclosure(L, sema_new, 4);
     lua_setfield(L, module, "new");
     return 1;

@@ -2,7 +2,8 @@
 # functions calling C through the FFI, as lua-resty-core's, so a hot loop of wait(0), post and
 # count compiles into a trace where a C method would end it; a wait that finds a resource free
 # but a waiter queued does not take it; with the JIT off (after the module loaded, or before)
-# the methods answer the same, errors included; a second load of the module works.
+# the methods answer the same, errors included; a second load of the module works and leaves
+# nothing behind in the registry (lua_code_cache off loads it for each request).
 #
 #   prove -I t/lib t/464-lua-semaphore-ffi.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/464-lua-semaphore-ffi.t
@@ -228,3 +229,35 @@ C C C
 GET /t
 --- response_body
 true true true 1 true 2 Lua
+
+
+
+=== TEST 7: loading the module again (each request under lua_code_cache off) leaves nothing behind in the registry; its semaphores still wait and wake
+--- config
+    location /t {
+        content_by_lua_block {
+            local function entries()
+                collectgarbage()
+                collectgarbage()
+                local n = 0
+                for _ in pairs(debug.getregistry()) do n = n + 1 end
+                return n
+            end
+            require "ngx.semaphore"
+            local before = entries()
+            local semaphore
+            for _ = 1, 20 do
+                package.loaded["ngx.semaphore"] = nil
+                semaphore = require "ngx.semaphore"
+            end
+            local grown = entries() - before
+            local s = semaphore.new(0)
+            local th = ngx.thread.spawn(function() return s:wait(5) end)
+            s:post()
+            ngx.say(grown, " ", (select(2, ngx.thread.wait(th))))
+        }
+    }
+--- request
+GET /t
+--- response_body
+0 true
