@@ -4,9 +4,9 @@
 #
 #   t/bench/sema-instr.sh   (ITER=50000 OLD=/work/main/objs/moongate; JIT=off: interpreted)
 #
-# Results before 2026-12-07 03:10 UTC (results-sema-instr-20261207-000029.txt,
-# results-sema-instr-semffi-20261207-025305.txt) are twice the cost: the readiness probe ran
-# the loop too.
+# The first two results (results-sema-instr-20261207-000029.txt,
+# results-sema-instr-semffi-20261207-025305.txt) are twice the cost per iteration: the script's
+# readiness probe ran the loop too.
 BENCH=sema-instr.sh WHAT="wait(0)+post+count iteration" \
     SETUP='local s = require("ngx.semaphore").new(1)' \
     BODY='s:wait(0); s:post(1); s:count()' \
