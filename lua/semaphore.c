@@ -13,15 +13,64 @@
 #include "api.h"
 #include "list.h"
 
-/* Makes a semaphore's cdata: (pointer, finalizer) -> ffi.gc(ffi.cast(ct, pointer), finalizer),
- * ct a pointer to an opaque struct of moongate's own name */
-static const char sema_maker[] = "local ffi = require 'ffi'\n"
-                                 "local cast, gc = ffi.cast, ffi.gc\n"
-                                 "ffi.cdef('struct mg_lua_sema_s;')\n"
-                                 "local ct = ffi.typeof('struct mg_lua_sema_s *')\n"
-                                 "return function(p, free) return gc(cast(ct, p), free) end\n";
+/* Run with (the module, the weak table of the cdatas new() made); returns the cdata maker:
+ * (pointer, finalizer) -> ffi.gc(ffi.cast(ct, pointer), finalizer), ct a pointer to an opaque
+ * struct of moongate's own name. Where ffi.C finds the mg_lua_ffi_sema_* functions (not in a
+ * program linked without its symbols exported: tools/docgen, an embedding) post, wait and
+ * count become Lua functions calling them, as lua-resty-core's call its C functions: the JIT
+ * compiles them into the caller's trace (with the JIT off when the module loads, the C methods
+ * stay: interpreted, they cost less). What they cannot answer (a bad self or argument, a
+ * phase that cannot wait, a wait that must yield) goes to the C method in a tail call, so its
+ * error names the caller's line as before. */
+static const char sema_lua[] =
+    "local module, live = ...\n"
+    "local ffi = require 'ffi'\n"
+    "local C, cast, gc, type = ffi.C, ffi.cast, ffi.gc, type\n"
+    "-- (declared again by a second load: package.loaded cleared; the FFI takes the same lines)\n"
+    "ffi.cdef[[\n"
+    "struct mg_lua_sema_s;\n"
+    "int mg_lua_ffi_sema_wait(struct mg_lua_sema_s *sem, double secs);\n"
+    "int mg_lua_ffi_sema_post(struct mg_lua_sema_s *sem, double n);\n"
+    "double mg_lua_ffi_sema_count(const struct mg_lua_sema_s *sem);\n"
+    "]]\n"
+    "local ct = ffi.typeof('struct mg_lua_sema_s *')\n"
+    "local function make(p, free) return gc(cast(ct, p), free) end\n"
+    "local ok, sema_wait = pcall(function() return C.mg_lua_ffi_sema_wait end)\n"
+    "if not ok then return make end\n"
+    "-- interpreted, an FFI call costs more than a C function (t/bench/sema-instr.sh JIT=off)\n"
+    "if not (jit and jit.status()) then return make end\n"
+    "local sema_post, sema_count = C.mg_lua_ffi_sema_post, C.mg_lua_ffi_sema_count\n"
+    "local cwait, cpost, ccount = module.wait, module.post, module.count\n"
+    "-- self's state when self holds a cdata new() made, not finalized (NULL)\n"
+    "local function state(self)\n"
+    "    if type(self) == 'table' then\n"
+    "        local sem = self.sem\n"
+    "        if live[sem] and sem ~= nil then return sem end\n"
+    "    end\n"
+    "end\n"
+    "module.wait = function(self, seconds)\n"
+    "    local sem = state(self)\n"
+    "    if sem and type(seconds) == 'number' then\n"
+    "        local rc = sema_wait(sem, seconds)\n"
+    "        if rc == 1 then return true elseif rc == 0 then return nil, 'timeout' end\n"
+    "    end\n"
+    "    return cwait(self, seconds)\n"
+    "end\n"
+    "module.post = function(self, n)\n"
+    "    local sem = state(self)\n"
+    "    if sem and (n == nil or type(n) == 'number') and sema_post(sem, n or 1) == 0 then\n"
+    "        return true\n"
+    "    end\n"
+    "    return cpost(self, n)\n"
+    "end\n"
+    "module.count = function(self)\n"
+    "    local sem = state(self)\n"
+    "    if sem then return sema_count(sem) end\n"
+    "    return ccount(self)\n"
+    "end\n"
+    "return make\n";
 
-typedef struct sema_s sema_t;
+typedef struct mg_lua_sema_s sema_t;
 
 typedef struct sema_wait_s {
     mg_lua_co_t *co;
@@ -30,7 +79,7 @@ typedef struct sema_wait_s {
     struct sema_wait_s *next, **prevp;
 } sema_wait_t;
 
-struct sema_s {
+struct mg_lua_sema_s {
     lua_Integer resources;
     lua_Integer waiting;
     sema_wait_t *head, **tail;
@@ -158,7 +207,7 @@ static sema_t *check_sema(lua_State *L, int *cd)
 static int sema_gc(lua_State *L);
 
 /* new(n?): a semaphore with n resources (0 by default); upvalues: the weak table of the
- * cdatas, an instance's metatable, the cdata maker (sema_maker), the module's thread */
+ * cdatas, an instance's metatable, the cdata maker (sema_lua's), the module's thread */
 static int sema_new(lua_State *L)
 {
     lua_Number n = lua_isnoneornil(L, 1) ? 0 : lua_tonumber(L, 1);
@@ -185,7 +234,25 @@ static int sema_new(lua_State *L)
     return 1;
 }
 
-/* sema:post(n?): n resources (1 by default) more; waiters wake from the loop */
+/* n resources more; waiters wake from the loop. No pin here: the event is armed only while
+ * someone waits, and a waiter's pin (wait) stays while the event is pending (unpin) */
+static void post_add(sema_t *sem, lua_Integer n)
+{
+    sem->resources += n;
+    if (sem->head && !sem->post_pending) {
+        struct event_base *base = mg_lua_event_base();
+        if (base) {
+            if (!sem->post_set) {
+                event_assign(&sem->post_ev, base, -1, 0, on_post, sem);
+                sem->post_set = 1;
+            }
+            sem->post_pending = 1;
+            event_active(&sem->post_ev, 0, 0);
+        }
+    }
+}
+
+/* sema:post(n?): n resources (1 by default) more */
 static int sema_post(lua_State *L)
 {
     /* the argument read before check_sema pushes onto the stack */
@@ -195,21 +262,20 @@ static int sema_post(lua_State *L)
     if (n < 1) {
         return raise_at_caller(L, "positive number required");
     }
-    sem->resources += (lua_Integer)n;
-    if (sem->head && !sem->post_pending) {
-        struct event_base *base = mg_lua_event_base();
-        if (base) {
-            if (!sem->post_set) {
-                event_assign(&sem->post_ev, base, -1, 0, on_post, sem);
-                sem->post_set = 1;
-            }
-            sem->post_pending = 1;
-            pin(sem, L, cd);
-            event_active(&sem->post_ev, 0, 0);
-        }
-    }
+    post_add(sem, (lua_Integer)n);
     lua_pushboolean(L, 1);
     return 1;
+}
+
+/* wait's answer where it need not wait: 1 a resource taken (free, and nobody queues before),
+ * 0 none and under a millisecond to wait ("timeout" at once), -1 the coroutine must wait */
+static int try_take(sema_t *sem, lua_Number ms)
+{
+    if (sem->head == NULL && sem->resources > 0) {
+        sem->resources--;
+        return 1;
+    }
+    return ms < 1 ? 0 : -1;
 }
 
 /* sema:wait(timeout): true, or nil and "timeout" at once (or the phase's message where code
@@ -247,12 +313,12 @@ static int sema_wait(lua_State *L)
         lua_pushfstring(L, "API disabled in the context of %s", context ? context : "unknown");
         return 2;
     }
-    if (sem->head == NULL && sem->resources > 0) {
-        sem->resources--;
+    int took = try_take(sem, ms);
+    if (took == 1) {
         lua_pushboolean(L, 1);
         return 1;
     }
-    if (ms < 1) {
+    if (took == 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "timeout");
         return 2;
@@ -281,6 +347,42 @@ static int sema_count(lua_State *L)
     return 1;
 }
 
+/* The FFI entry points the module's Lua methods call (sema_lua): the JIT compiles those calls
+ * into the caller's trace, where a C method ends it. sem is a cdata new() made (a key of the
+ * weak table, the Lua side checks) whose payload is not NULL. Each answers what it can
+ * without a lua_State; -1 sends the Lua side to the C method, which raises (a bad argument, no
+ * request), answers the phase's message or waits. */
+int mg_lua_ffi_sema_wait(sema_t *sem, double secs);
+int mg_lua_ffi_sema_post(sema_t *sem, double n);
+double mg_lua_ffi_sema_count(const sema_t *sem);
+
+/* 1 (true), 0 (nil, "timeout") or -1, as try_take, where the C method would get that far */
+int mg_lua_ffi_sema_wait(sema_t *sem, double secs)
+{
+    if (sem == NULL || mg_lua_probe || !(secs >= 0) ||
+        (mg_lua_cur.r == NULL && mg_lua_cur.ctx == NULL) ||
+        !(mg_lua_cur.phase & MG_LUA_YIELDABLE) || mg_lua_cur.co == NULL) {
+        return -1;
+    }
+    return try_take(sem, secs * 1000);
+}
+
+/* 0 (true) with n resources more, or -1 for an n under 1 (or NaN) */
+int mg_lua_ffi_sema_post(sema_t *sem, double n)
+{
+    if (sem == NULL || !(n >= 1)) {
+        return -1;
+    }
+    post_add(sem, (lua_Integer)n);
+    return 0;
+}
+
+/* a double: a Lua number, where an int64_t would be a boxed cdata */
+double mg_lua_ffi_sema_count(const sema_t *sem)
+{
+    return (double)(sem->resources - sem->waiting);
+}
+
 /* The cdata's finalizer (ffi.gc): the pin keeps a semaphore with waiters or a pending post
  * alive, so here none is left but at lua_close; the payload is cleared so that a cdata
  * resurrected by another finalizer is no longer taken for a semaphore */
@@ -303,6 +405,8 @@ static int sema_gc(lua_State *L)
     free(sem);
     return 0;
 }
+
+static char pin_thread_key; /* its address: the registry's key of the pins' thread */
 
 /* the module: the methods and new share the weak-keyed table of the cdatas new() made as an
  * upvalue (the methods the key "sem" too); an instance's metatable has the module as its
@@ -335,15 +439,24 @@ static int open_semaphore(lua_State *L)
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, module);
     lua_setfield(L, -2, "__index");
-    if (luaL_loadbuffer(L, sema_maker, sizeof(sema_maker) - 1, "=ngx.semaphore") != 0) {
+    if (luaL_loadbuffer(L, sema_lua, sizeof(sema_lua) - 1, "=ngx.semaphore") != 0) {
         return lua_error(L);
     }
-    lua_call(L, 0, 1);
+    lua_pushvalue(L, module);
+    lua_pushvalue(L, live);
+    lua_call(L, 2, 1);
     /* the pins' registry refs are made and dropped through a thread of the module's own,
-     * alive as long as the VM (a coroutine that posted may be gone by then) */
-    lua_newthread(L);
-    lua_pushvalue(L, -1);
-    luaL_ref(L, LUA_REGISTRYINDEX);
+     * alive as long as the VM (a coroutine that posted may be gone by then): one per VM,
+     * found again when the module loads again (each request under lua_code_cache off) */
+    lua_pushlightuserdata(L, &pin_thread_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (!lua_isthread(L, -1)) {
+        lua_pop(L, 1);
+        lua_newthread(L);
+        lua_pushlightuserdata(L, &pin_thread_key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, LUA_REGISTRYINDEX);
+    }
     lua_pushcclosure(L, sema_new, 4);
     lua_setfield(L, module, "new");
     return 1;
