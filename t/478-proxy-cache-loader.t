@@ -1,8 +1,8 @@
 # The cache loader's pass with real processes: a server started over cache directories it
 # filled before (a GET's entry, the header-only answer to a HEAD) runs its "cache loader
-# process" a minute after the start, as nginx's, which logs the files' size ("http file
-# cache: PATH N.NNNM, bsize: 4096"); nothing is asked before, so the index learns the files
-# from the loader alone.  Then the entries are HITs without a request to the upstream, and
+# process" a minute after the start, as nginx's, which logs the files' size in 4 KiB
+# blocks ("http file cache: PATH N.NNNM, bsize: 4096"); nothing is asked before, so the index
+# learns the files from the loader alone.  Then the entries are HITs without a request to the upstream, and
 # in a zone whose max_size is below the two files the manager evicts one.  Moongate only
 # (its own file format): files the loader finds broken (truncated, under another key's name,
 # an older version's) are removed with a lookup's log lines and their keys fetched anew.  The
@@ -23,7 +23,7 @@ use Compress::Zlib ();
 my $port2 = Test::Moongate::find_free_port();
 
 sub conf_parts {
-    my ($dir, $max) = @_;
+    my ($dir, $max, $small) = @_;
     return (
         main => is_nginx() ? "load_module /usr/lib/nginx/modules/ndk_http_module.so;\n"
                            . "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n" : '',
@@ -31,8 +31,12 @@ sub conf_parts {
     lua_shared_dict hits 1m;
     proxy_cache_path $dir/pc levels=1:2 keys_zone=pc:1m;
     proxy_cache_path $dir/pm keys_zone=pm:1m$max;
+    proxy_cache_path $dir/ps keys_zone=ps:1m$small;
     server {
         listen 127.0.0.1:$port2;
+        location /s/ {
+            return 200 "small\\n";
+        }
         location = /count {
             content_by_lua_block { ngx.print(ngx.shared.hits:get("all") or 0) }
         }
@@ -56,6 +60,11 @@ sub conf_parts {
             proxy_cache_convert_head off;
             proxy_cache_key \$request_method\$proxy_host\$request_uri;
             add_header X-Cache \$upstream_cache_status;
+        }
+        location /s/ {
+            proxy_pass http://127.0.0.1:$port2;
+            proxy_cache ps;
+            proxy_cache_valid 10m;
         }
         location /m/ {
             proxy_pass http://127.0.0.1:$port2;
@@ -102,16 +111,17 @@ sub file_of {
 
 my $s = Test::MoongateProc->new(name => 'loader', workers => 1, error_level => 'info');
 my $dir = $s->dir;
-$s->write_conf(conf_parts($dir, ''));
+$s->write_conf(conf_parts($dir, '', ''));
 ok($s->start, 'started') or stop_here();
 my @uris = ('/a', '/t', '/w', '/v');
 is(ask($s, 'GET', $_), "200 MISS 1 20000", "GET $_: MISS, stored") for @uris;
 is(ask($s, 'HEAD', '/h'), '200 MISS 1 0', 'HEAD /h: MISS, stored head only');
 is(ask($s, 'GET', $_), '200 MISS 1 20000', "GET $_ (the max_size zone): MISS") for '/m/1', '/m/2';
+is(ask($s, 'GET', "/s/$_"), '200 - - 6', "GET /s/$_ (small files)") for 1 .. 8;
 is(ask($s, 'GET', '/a'), '200 HIT 1 20000', 'GET /a again: HIT');
 # the files are complete once renamed into place: pc's 5 and the start's probe (GET /), pm's 2
-ok(wait_for(sub { files_under("$dir/pc") == 6 && files_under("$dir/pm") == 2 }, 10),
-   'eight files');
+ok(wait_for(sub { files_under("$dir/pc") == 6 && files_under("$dir/pm") == 2
+                  && files_under("$dir/ps") == 8 }, 10), 'sixteen files');
 ok($s->stop, 'stopped');
 
 my $good = file_of("$dir/pc", 'GET', '/a');
@@ -142,24 +152,27 @@ if (!is_nginx()) {
             [$v, 'info', 'version mismatch']);
 }
 
+# (in 4 KiB blocks, as nginx counts them)
 my $size = 0;
-$size += -s $_ for grep { my $f = $_; !grep { $_->[0] eq $f } @bad } files_under("$dir/pc");
+$size += int(((-s $_) + 4095) / 4096) * 4096
+    for grep { my $f = $_; !grep { $_->[0] eq $f } @bad } files_under("$dir/pc");
 
-# max_size below the two files of pm (20 KB each, 24 KB counted in 4 KB blocks by nginx)
-$s->write_conf(conf_parts($dir, ' max_size=30k'));
+# max_size below the two files of pm (20 KB each, 24 KB counted in 4 KB blocks); ps's 8
+# files of a few hundred bytes count a block each, so max_size=16k keeps 4 (their bytes fit)
+$s->write_conf(conf_parts($dir, ' max_size=30k', ' max_size=16k'));
 my $mark = $s->log_mark;
 my $t0 = time;
 ok($s->start, 'started again over the files') or stop_here();
 ok(wait_for(sub { my $l = $s->log_since($mark);
-                  $l =~ m{http file cache: \Q$dir\E/pc } && $l =~ m{http file cache: \Q$dir\E/pm } },
-            120), 'the loader went through both zones') or diag($s->log_since($mark));
+                  3 == grep { $l =~ m{http file cache: \Q$dir\E/$_ } } qw(pc pm ps) },
+            120), 'the loader went through the three zones') or diag($s->log_since($mark));
 my $log = $s->log_since($mark);
 cmp_ok(time - $t0, '>=', 58, 'a minute after the start, as nginx\'s');
 my ($m) = $log =~ m{\[notice\] .*http file cache: \Q$dir\E/pc ([0-9.]+)M, bsize: 4096};
 if (is_nginx()) {
     cmp_ok($m, '>', 0, "pc's files counted: ${m}M");
 } else {
-    is($m, sprintf('%.3f', $size / 1048576), "pc's files counted: their sizes (${m}M)");
+    is($m, sprintf('%.3f', $size / 1048576), "pc's files counted: their blocks (${m}M)");
     for my $b (@bad) {
         my ($f, $level, $what) = @$b;
         ok(!-e $f, "removed by the loader: $what");
@@ -168,6 +181,8 @@ if (is_nginx()) {
 }
 ok(wait_for(sub { files_under("$dir/pm") == 1 }, 10),
    'pm over max_size: the manager evicted one of its two files');
+ok(wait_for(sub { files_under("$dir/ps") == 4 }, 10),
+   'ps: 8 small files are 8 blocks, max_size=16k keeps 4') or diag(scalar files_under("$dir/ps"));
 
 # no request before the loader's line: the index knew them from it
 is(ask($s, 'GET', '/a'), '200 HIT 1 20000', 'GET /a: HIT');

@@ -31,7 +31,7 @@ mg_module_t mg_http_cache_module;
 typedef struct {
     int64_t valid_sec;
     int64_t expire;   /* dropped when unused until then (inactive) */
-    uint64_t fs_size; /* the file's size on disk, 0 while it does not exist */
+    uint64_t fs_size; /* the file's size on disk (disk_size), 0 while it does not exist */
     uint32_t uses;
     uint8_t exists;
     /* one request (of any worker) fetches the entry: *_cache_lock's lock on a new entry, an
@@ -89,6 +89,14 @@ static cache_node_t *totals(mg_http_cache_zone_t *z)
         t = mg_shm_table_insert(z->table, totals_key, sizeof(totals_key) - 1, hash);
     }
     return t;
+}
+
+/* A file's size as the totals and max_size count it: in 4 KiB blocks, as nginx counts a
+ * file's blocks on disk (the "bsize: 4096" of the loader's line), so that many small files
+ * count the disk they take, not their bytes. */
+static uint64_t disk_size(uint64_t bytes)
+{
+    return (bytes + 4095) & ~(uint64_t)4095;
 }
 
 /* the file of an MD5: PATH/c/ba/HEX with levels=1:2 (the hex digits' end, as nginx's) */
@@ -796,7 +804,7 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
         n = node_get(z, c->md5, log, r->pool, 1);
         if (n && !n->exists) {
             n->exists = 1;
-            n->fs_size = (uint64_t)st.st_size;
+            n->fs_size = disk_size((uint64_t)st.st_size);
             n->valid_sec = m.h.valid_sec;
             t = totals(z);
             if (t) {
@@ -1332,7 +1340,7 @@ static void store_finish(mg_request_t *r, mg_http_cache_req_t *c)
         return;
     }
     c->tf->persistent = 1; /* its name is free again: another request's file may take it */
-    uint64_t size = meta + body;
+    uint64_t size = disk_size(meta + body);
     mg_shm_table_lock(z->table, log);
     cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
     if (n) {
@@ -1555,7 +1563,7 @@ static void load_file(mg_http_cache_zone_t *z, const char *path, const char *nam
     cache_node_t *n = node_get(z, md5, log, pool, 1);
     if (n && !n->exists) {
         n->exists = 1;
-        n->fs_size = (uint64_t)st.st_size;
+        n->fs_size = disk_size((uint64_t)st.st_size);
         n->valid_sec = m.h.valid_sec;
         n->expire = (int64_t)mg_now.sec + z->inactive;
         cache_node_t *t = totals(z);

@@ -2,9 +2,9 @@
  * Unit tests for the cache loader's pass over a cache directory (core/http/cache.c load_zone,
  * which the "cache loader process" runs a minute after the start, as nginx's): over files
  * written in the cache file format (version 2) it indexes the good ones (a body, and the
- * header-only answer to a HEAD) with their sizes in the zone's totals, removes with a lookup's
- * log line those no lookup could serve (truncated, too small, a name that is not its key's
- * MD5, version 1), leaves other names alone, paces itself by loader_files and
+ * header-only answer to a HEAD) with their sizes (in 4 KiB blocks, as nginx) in the zone's totals,
+ * removes with a lookup's log line those no lookup could serve (truncated, too small, a name that
+ * is not its key's MD5, version 1), leaves other names alone, paces itself by loader_files and
  * loader_threshold, stops when told, and leaves the manager a total that max_size then cuts
  * down (manage_zone drops the least recently used). The real processes' side is t/478.
  */
@@ -132,7 +132,7 @@ static void clean(void)
 static void test_pass(int channel)
 {
     mg_http_cache_zone_t *z = new_zone();
-    char *good = write_entry(z, "GET/good", "GET/good", 3000, 0);
+    char *good = write_entry(z, "GET/good", "GET/good", 9000, 0);
     char *head = write_entry(z, "HEAD/good", "HEAD/good", 0, 1);
     char *trunc = write_entry(z, "GET/trunc", "GET/trunc", 3000, 0);
     if (truncate(trunc, size_of(trunc) - 10) != 0) {
@@ -152,17 +152,20 @@ static void test_pass(int channel)
     char other[PATH_MAX];
     snprintf(other, sizeof(other), "%s/0000000001", dir); /* a temporary file's name */
     fclose(fopen(other, "w"));
+    /* counted in 4 KiB blocks, as nginx counts them: 3 for the good file, 1 for the head */
     long long good_size = size_of(good), head_size = size_of(head);
+    ok(good_size > 2 * 4096 && good_size < 3 * 4096 && head_size < 4096,
+       "the files: %lld and %lld bytes", good_size, head_size);
 
     logged[0] = '\0';
     is_int(load_zone(z, channel, &log_, pool), 0, "the pass goes through");
     cache_node_t *n = node_of(z, "GET/good");
     ok(n && n->exists, "the good file is indexed");
-    is_int(n ? (long long)n->fs_size : -1, good_size, "with its size");
+    is_int(n ? (long long)n->fs_size : -1, 3 * 4096, "with its size in blocks");
     n = node_of(z, "HEAD/good");
     ok(n && n->exists, "the header-only answer to a HEAD is indexed");
-    is_int(n ? (long long)n->fs_size : -1, head_size, "with its size");
-    is_int((long long)totals(z)->fs_size, good_size + head_size, "the totals: the two files");
+    is_int(n ? (long long)n->fs_size : -1, 4096, "with its size in blocks");
+    is_int((long long)totals(z)->fs_size, 4 * 4096, "the totals: the two files' blocks");
     is_int(totals(z)->uses, 0, "the zone is warm");
     ok(node_of(z, "GET/trunc") == NULL && size_of(trunc) < 0, "a truncated file: removed");
     ok(logged_line("crit", trunc, "is truncated"), "... logged as a lookup logs it");
@@ -176,16 +179,15 @@ static void test_pass(int channel)
     ok(size_of(other) == 0, "another name is left alone");
     char line[PATH_MAX + 64];
     snprintf(line, sizeof(line), "#%d: http file cache: %s %.3fM, bsize: 4096", (int)getpid(), dir,
-             (double)(good_size + head_size) / 1048576);
+             (double)(4 * 4096) / 1048576);
     ok(logged_at("notice", line), "nginx's line with the files' size");
 
     /* the manager: over max_size, the least recently used go until the rest fit */
-    z->max_size = good_size + head_size - 1;
+    z->max_size = 4 * 4096 - 1;
     is_int(manage_zone(z, &log_, pool), 0, "a manager's round");
     int kept_good = size_of(good) > 0, kept_head = size_of(head) > 0;
     is_int(kept_good + kept_head, 1, "one file evicted");
-    is_int((long long)totals(z)->fs_size, kept_good ? good_size : head_size,
-           "the totals: the file kept");
+    is_int((long long)totals(z)->fs_size, kept_good ? 3 * 4096 : 4096, "the totals: the file kept");
     ok(kept_good ? node_of(z, "HEAD/good") == NULL : node_of(z, "GET/good") == NULL,
        "the evicted one left the index");
     clean();
@@ -214,6 +216,30 @@ static void test_pace(int channel)
     load_zone(z, channel, &log_, pool);
     took = mg_time_monotonic_ms() - start;
     ok(took >= 6 * 40, "loader_threshold=0: a sleep after each file (%u ms)", (unsigned)took);
+    clean();
+}
+
+/* many small files count their blocks: max_size=16k keeps 4 of 8 files of ~200 bytes (their
+ * bytes, 1.6 KB, would keep them all) */
+static void test_blocks(int channel)
+{
+    mg_http_cache_zone_t *z = new_zone();
+    char key[32];
+    for (int i = 0; i < 8; i++) {
+        snprintf(key, sizeof(key), "GET/%d", i);
+        write_entry(z, key, key, 10, 0);
+    }
+    load_zone(z, channel, &log_, pool);
+    is_int((long long)totals(z)->fs_size, 8 * 4096, "8 small files: 8 blocks");
+    z->max_size = 16384;
+    manage_zone(z, &log_, pool);
+    int left = 0;
+    for (int i = 0; i < 8; i++) {
+        snprintf(key, sizeof(key), "GET/%d", i);
+        left += node_of(z, key) != NULL;
+    }
+    is_int(left, 4, "max_size=16k: 4 left");
+    is_int((long long)totals(z)->fs_size, 16384, "... their 4 blocks");
     clean();
 }
 
@@ -253,6 +279,7 @@ int main(void)
     }
     test_pass(fds[0]);
     test_pace(fds[0]);
+    test_blocks(fds[0]);
     test_stop(fds);
     rmdir(dir);
     mg_pool_destroy(pool);
