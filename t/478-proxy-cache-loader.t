@@ -1,12 +1,13 @@
 # The cache loader's pass with real processes: a server started over cache directories it
 # filled before (a GET's entry, the header-only answer to a HEAD) runs its "cache loader
-# process" a minute after the start, as nginx's, which logs the files' size in 4 KiB
-# blocks ("http file cache: PATH N.NNNM, bsize: 4096"); nothing is asked before, so the index
-# learns the files from the loader alone.  Then the entries are HITs without a request to the upstream, and
-# in a zone whose max_size is below the two files the manager evicts one.  Moongate only
-# (its own file format): files the loader finds broken (truncated, under another key's name,
-# an older version's) are removed with a lookup's log lines and their keys fetched anew.  The
-# pass itself, file by file, is t/unit/test_cache_loader.c's.
+# process" a minute after the start, as nginx's, which logs the files' size in 4 KiB blocks
+# ("http file cache: PATH N.NNNM, bsize: 4096"); nothing is asked before (but the start's
+# probe, GET /), so the index learns the files from the loader alone.  Then the entries are
+# HITs without a request to the upstream; in a zone whose max_size is below its two files the
+# manager evicts one, and in one of 8 small files (a block each) max_size=16k keeps 4.
+# Moongate only (its own file format): files the loader finds broken (truncated, under
+# another key's name, an older version's) are removed with a lookup's log lines and their
+# keys fetched anew.  The pass itself, file by file, is t/unit/test_cache_loader.c's.
 #
 # The loader's minute is nginx's and kept: the file waits ~65 s (bounded at 120 s), one
 # server, so prove -j2 runs other files meanwhile.
@@ -184,7 +185,7 @@ ok(wait_for(sub { files_under("$dir/pm") == 1 }, 10),
 ok(wait_for(sub { files_under("$dir/ps") == 4 }, 10),
    'ps: 8 small files are 8 blocks, max_size=16k keeps 4') or diag(scalar files_under("$dir/ps"));
 
-# no request before the loader's line: the index knew them from it
+# no request for them before the loader's line: the index knew them from it
 is(ask($s, 'GET', '/a'), '200 HIT 1 20000', 'GET /a: HIT');
 is(ask($s, 'HEAD', '/h'), '200 HIT 1 0', 'HEAD /h: HIT, the header-only entry');
 my ($kept) = map { m{^/m/} ? $_ : () } grep { file_of("$dir/pm", '', $_) } '/m/1', '/m/2';
