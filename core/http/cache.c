@@ -1509,10 +1509,15 @@ static int is_hex_name(const char *s)
     return i == 32;
 }
 
-/* (a worker may have just stored a good file under that name: its lookups then find the file
- * gone and fetch again, as after any removal) */
-static void remove_file(const char *path, mg_log_t *log)
+/* Remove the file read as *st, unless a worker has stored another under its name since (a
+ * rename over it: its inode differs); what is left of that race (a store between the check
+ * and the unlink) only costs a fetch, as lookups find the file gone. */
+static void remove_file(const char *path, const struct stat *st, mg_log_t *log)
 {
+    struct stat now;
+    if (lstat(path, &now) != 0 || now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
+        return;
+    }
     if (unlink(path) != 0 && errno != ENOENT) {
         mg_log_error(MG_LOG_CRIT, log, errno, "unlink() \"%s\" failed", path);
     }
@@ -1551,12 +1556,12 @@ static void load_file(mg_http_cache_zone_t *z, const char *path, const char *nam
             memcmp(m.h.magic, MG_CACHE_FILE_MAGIC, 8) == 0 && m.h.version != MG_CACHE_FILE_VERSION;
         mg_log_error(other ? MG_LOG_INFO : MG_LOG_CRIT, log, 0, "cache file \"%s\" %s", path,
                      why ? why : "is truncated");
-        remove_file(path, log);
+        remove_file(path, &st, log);
         return;
     }
     if (memcmp(md5, m.h.md5, 16) != 0) {
         mg_log_error(MG_LOG_CRIT, log, 0, "cache file \"%s\" has md5 collision", path);
-        remove_file(path, log);
+        remove_file(path, &st, log);
         return;
     }
     mg_shm_table_lock(z->table, log);
