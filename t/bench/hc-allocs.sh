@@ -17,9 +17,9 @@ LABEL=${LABEL:-now}
 WORK=$(mktemp -d /tmp/hc-allocs-XXXXXX)
 OUT=$ROOT/t/bench/results-hc-allocs-cacheload-$(date +%Y%m%d-%H%M%S)-$LABEL.txt
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
+# (KEEP=1 keeps $WORK: callgrind's output and the trees)
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT
 
 python3 - "$WORK/port" "$PIECES" <<'PY' &
 import socket, sys, time, threading
