@@ -84,6 +84,9 @@ typedef struct {
     char *buf;
     size_t len;
     size_t cap;
+    /* what evaluate() reads the answer into: allocated at the check's first read event and
+     * reused by the next ones (an answer may come in many), freed with buf */
+    mg_hc_response_t *resp;
 } hc_peer_t;
 
 typedef struct {
@@ -341,6 +344,8 @@ static void close_check(hc_peer_t *hp)
     free(hp->buf);
     hp->buf = NULL;
     hp->len = hp->cap = 0;
+    free(hp->resp);
+    hp->resp = NULL;
 }
 
 /* The verdict: `what` NULL passed; else the stage for the log ("connecting to upstream").
@@ -482,11 +487,13 @@ static mg_int_t parse_response(const char *buf, size_t len, int eof, int want_bo
 /* Parse what was read: MG_AGAIN for more, MG_OK with a verdict given, MG_ERROR failed. */
 static mg_int_t evaluate(hc_peer_t *hp, int eof)
 {
-    mg_hc_response_t *resp = mg_alloc(sizeof(*resp));
+    if (hp->resp == NULL) {
+        hp->resp = mg_alloc(sizeof(*hp->resp));
+    }
+    mg_hc_response_t *resp = hp->resp;
     const char *err = NULL;
     mg_int_t rc = parse_response(hp->buf, hp->len, eof, hp->hc->match != NULL, resp, &err);
     if (rc != MG_OK) {
-        free(resp);
         if (rc == MG_ERROR) {
             fail(hp, 0, err, reading);
         }
@@ -498,7 +505,6 @@ static mg_int_t evaluate(hc_peer_t *hp, int eof)
     } else if (resp->status < 200 || resp->status > 399) {
         bad = "status";
     }
-    free(resp);
     if (bad == NULL) {
         finish(hp, NULL);
     } else {

@@ -31,7 +31,7 @@ mg_module_t mg_http_cache_module;
 typedef struct {
     int64_t valid_sec;
     int64_t expire;   /* dropped when unused until then (inactive) */
-    uint64_t fs_size; /* the file's size on disk, 0 while it does not exist */
+    uint64_t fs_size; /* the file's size on disk (disk_size), 0 while it does not exist */
     uint32_t uses;
     uint8_t exists;
     /* one request (of any worker) fetches the entry: *_cache_lock's lock on a new entry, an
@@ -89,6 +89,14 @@ static cache_node_t *totals(mg_http_cache_zone_t *z)
         t = mg_shm_table_insert(z->table, totals_key, sizeof(totals_key) - 1, hash);
     }
     return t;
+}
+
+/* A file's size as the totals and max_size count it: in 4 KiB blocks, as nginx counts a
+ * file's blocks on disk (the "bsize: 4096" of the loader's line), so that many small files
+ * count the disk they take, not their bytes. */
+static uint64_t disk_size(uint64_t bytes)
+{
+    return (bytes + 4095) & ~(uint64_t)4095;
 }
 
 /* the file of an MD5: PATH/c/ba/HEX with levels=1:2 (the hex digits' end, as nginx's) */
@@ -796,7 +804,7 @@ static mg_int_t lookup(mg_request_t *r, mg_upstream_t *u, mg_http_cache_req_t *c
         n = node_get(z, c->md5, log, r->pool, 1);
         if (n && !n->exists) {
             n->exists = 1;
-            n->fs_size = (uint64_t)st.st_size;
+            n->fs_size = disk_size((uint64_t)st.st_size);
             n->valid_sec = m.h.valid_sec;
             t = totals(z);
             if (t) {
@@ -1332,7 +1340,7 @@ static void store_finish(mg_request_t *r, mg_http_cache_req_t *c)
         return;
     }
     c->tf->persistent = 1; /* its name is free again: another request's file may take it */
-    uint64_t size = meta + body;
+    uint64_t size = disk_size(meta + body);
     mg_shm_table_lock(z->table, log);
     cache_node_t *n = node_get(z, c->md5, log, r->pool, 1);
     if (n) {
@@ -1501,8 +1509,26 @@ static int is_hex_name(const char *s)
     return i == 32;
 }
 
-/* A file found on disk into the index (its header checked, not its checksum: a lookup reads
- * the whole start before serving it) */
+/* Remove the file read as *st, unless a worker has stored another under its name since (a
+ * rename over it: its inode differs); what is left of that race (a store between the check
+ * and the unlink) only costs a fetch, as lookups find the file gone. */
+static void remove_file(const char *path, const struct stat *st, mg_log_t *log)
+{
+    struct stat now;
+    if (lstat(path, &now) != 0 || now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
+        return;
+    }
+    if (unlink(path) != 0 && errno != ENOENT) {
+        mg_log_error(MG_LOG_CRIT, log, errno, "unlink() \"%s\" failed", path);
+    }
+}
+
+/* A file found on disk into the index: its header checked (not its checksum: a lookup reads
+ * the whole start before serving it). A file no lookup could serve (another version, too
+ * small, truncated or grown, a header that is not this version's, or a name that is not its
+ * key's MD5) is removed with the line a lookup would log: the index would never know it, so it
+ * would neither count toward max_size nor ever go (nginx's loader indexes every file by its
+ * name and removes those it cannot: too small, not a cache file's name). */
 static void load_file(mg_http_cache_zone_t *z, const char *path, const char *name, mg_log_t *log,
                       mg_pool_t *pool)
 {
@@ -1511,24 +1537,39 @@ static void load_file(mg_http_cache_zone_t *z, const char *path, const char *nam
         return;
     }
     struct stat st;
-    mg_cache_file_header_t h;
-    int ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-             memcmp(h.magic, MG_CACHE_FILE_MAGIC, 8) == 0 && h.version == MG_CACHE_FILE_VERSION &&
-             h.header_size == sizeof(h);
+    mg_cache_file_header_t buf;
+    ssize_t got = fstat(fd, &st) == 0 ? pread(fd, &buf, sizeof(buf), 0) : -1;
     close(fd);
+    if (got < 0 || !S_ISREG(st.st_mode)) {
+        return;
+    }
+    /* the header alone: MG_AGAIN says it is good and the parts follow */
+    mg_cache_file_meta_t m;
+    const char *why = NULL;
+    int rc = mg_cache_file_parse((const char *)&buf, (size_t)got, (uint64_t)st.st_size, &m, &why);
     unsigned char md5[16];
-    for (int i = 0; ok && i < 16; i++) {
+    for (int i = 0; i < 16; i++) {
         md5[i] = (unsigned char)mg_hextoi(name + 2 * i, 2);
     }
-    if (!ok || memcmp(md5, h.md5, 16) != 0) {
-        return; /* a lookup of its key will find out and log it */
+    if (rc != MG_OK && rc != MG_AGAIN) {
+        int other =
+            memcmp(m.h.magic, MG_CACHE_FILE_MAGIC, 8) == 0 && m.h.version != MG_CACHE_FILE_VERSION;
+        mg_log_error(other ? MG_LOG_INFO : MG_LOG_CRIT, log, 0, "cache file \"%s\" %s", path,
+                     why ? why : "is truncated");
+        remove_file(path, &st, log);
+        return;
+    }
+    if (memcmp(md5, m.h.md5, 16) != 0) {
+        mg_log_error(MG_LOG_CRIT, log, 0, "cache file \"%s\" has md5 collision", path);
+        remove_file(path, &st, log);
+        return;
     }
     mg_shm_table_lock(z->table, log);
     cache_node_t *n = node_get(z, md5, log, pool, 1);
     if (n && !n->exists) {
         n->exists = 1;
-        n->fs_size = (uint64_t)st.st_size;
-        n->valid_sec = h.valid_sec;
+        n->fs_size = disk_size((uint64_t)st.st_size);
+        n->valid_sec = m.h.valid_sec;
         n->expire = (int64_t)mg_now.sec + z->inactive;
         cache_node_t *t = totals(z);
         if (t) {
@@ -1538,10 +1579,18 @@ static void load_file(mg_http_cache_zone_t *z, const char *path, const char *nam
     mg_shm_table_unlock(z->table);
 }
 
-/* Walk a directory (the levels' subdirectories under it), loader_files files at a time with
- * loader_sleep between; 1 when told to stop. */
-static int load_dir(mg_http_cache_zone_t *z, char *path, size_t len, int depth, mg_uint_t *count,
-                    int channel, mg_log_t *log, mg_pool_t *pool)
+/* where the loader is in its walk: an iteration loads at most loader_files files and lasts at
+ * most loader_threshold, then loader_sleep passes (nginx's three parameters) */
+typedef struct {
+    int channel;
+    mg_uint_t files;
+    mg_msec_t start; /* the iteration's, monotonic */
+} load_pace_t;
+
+/* Walk a directory (the levels' subdirectories under it), pacing the files; 1 when told to
+ * stop. */
+static int load_dir(mg_http_cache_zone_t *z, char *path, size_t len, int depth, load_pace_t *pace,
+                    mg_log_t *log, mg_pool_t *pool)
 {
     DIR *d = opendir(path);
     if (d == NULL) {
@@ -1560,18 +1609,46 @@ static int load_dir(mg_http_cache_zone_t *z, char *path, size_t len, int depth, 
         path[len] = '/';
         memcpy(path + len + 1, e->d_name, nl + 1);
         if (depth < 3 && z->level[depth] && nl == z->level[depth]) {
-            stop = load_dir(z, path, len + 1 + nl, depth + 1, count, channel, log, pool);
+            stop = load_dir(z, path, len + 1 + nl, depth + 1, pace, log, pool);
         } else if (is_hex_name(e->d_name)) {
             load_file(z, path, e->d_name, log, pool);
-            if (++*count % z->loader_files == 0) {
-                stop = helper_wait(channel, (int)z->loader_sleep);
+            if (++pace->files >= z->loader_files ||
+                mg_time_monotonic_ms() - pace->start >= z->loader_threshold) {
+                stop = helper_wait(pace->channel, (int)z->loader_sleep);
                 mg_time_update();
+                pace->files = 0;
+                pace->start = mg_time_monotonic_ms();
             }
         }
         path[len] = '\0';
     }
     closedir(d);
     return stop;
+}
+
+/* One zone's files into its index, which is then warm, and nginx's line on it; 1 when told
+ * to stop on the way. */
+static int load_zone(mg_http_cache_zone_t *z, int channel, mg_log_t *log, mg_pool_t *pool)
+{
+    char path[PATH_MAX + 1];
+    if (z->path.len >= PATH_MAX) {
+        return 0;
+    }
+    memcpy(path, z->path.data, z->path.len + 1);
+    load_pace_t pace = {.channel = channel, .start = mg_time_monotonic_ms()};
+    if (load_dir(z, path, z->path.len, 0, &pace, log, pool)) {
+        return 1;
+    }
+    mg_shm_table_lock(z->table, log);
+    cache_node_t *t = totals(z);
+    uint64_t size = t ? t->fs_size : 0;
+    if (t) {
+        t->uses = 0; /* warm: the index knows every file */
+    }
+    mg_shm_table_unlock(z->table);
+    mg_log_error(MG_LOG_NOTICE, log, 0, "http file cache: %s %.3fM, bsize: 4096", z->path.data,
+                 (double)size / 1048576);
+    return 0;
 }
 
 /* nginx's loader starts a minute after the master: until it is done, lookups look on disk */
@@ -1588,24 +1665,9 @@ static void run_loader(mg_cycle_t *cycle, int channel, void *data)
     mg_time_update();
     mg_pool_t *pool = mg_pool_create(4096);
     for (mg_http_cache_zone_t *z = mc->zones; z; z = z->next) {
-        char path[PATH_MAX + 1];
-        if (z->path.len >= PATH_MAX) {
-            continue;
-        }
-        memcpy(path, z->path.data, z->path.len + 1);
-        mg_uint_t count = 0;
-        if (load_dir(z, path, z->path.len, 0, &count, channel, cycle->log, pool)) {
+        if (load_zone(z, channel, cycle->log, pool)) {
             break;
         }
-        mg_shm_table_lock(z->table, cycle->log);
-        cache_node_t *t = totals(z);
-        uint64_t size = t ? t->fs_size : 0;
-        if (t) {
-            t->uses = 0; /* warm: the index knows every file */
-        }
-        mg_shm_table_unlock(z->table);
-        mg_log_error(MG_LOG_NOTICE, cycle->log, 0, "http file cache: %s %.3fM, bsize: 4096",
-                     z->path.data, (double)size / 1048576);
     }
     mg_pool_destroy(pool);
 }
