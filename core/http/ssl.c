@@ -466,10 +466,12 @@ static mg_int_t load_certificate(mg_conf_t *cf, ssl_srv_conf_t *s, mg_str_t cert
     }
     X509_free(x);
     mg_http_ssl_cert_name(s->ctx, mg_conf_full_name(cf->cycle, cert, 1).data);
-    /* the rest of the file is the chain, for this certificate only; set even when empty
-     * (as nginx): with none, OpenSSL would build one from the trusted certificates on every
-     * full handshake and send what it found */
-    SSL_CTX_set0_chain(s->ctx, sk_X509_new_null());
+    /* the rest of the file is the chain, for this certificate only; none when the file has
+     * none: the context's SSL_MODE_NO_AUTO_CHAIN (nginx's too) keeps OpenSSL from building
+     * one from the trusted certificates at every full handshake and sending what it found.
+     * An empty chain would do the same for this certificate, at the cost of its copy in
+     * every connection's SSL object (48 bytes of an idle connection's heap), but not for one
+     * that ssl_certificate_by_lua sets without a chain (t/530) */
     for (;;) {
         X509 *ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (ca == NULL) {
@@ -660,7 +662,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
                                     SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_DH_USE |
                                     SSL_OP_SINGLE_ECDH_USE);
     SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                 SSL_MODE_RELEASE_BUFFERS);
+                                 SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
     /* a record in one read(2), not its header and then its body (one syscall per request
      * less, as nginx); what it takes beyond the caller's buffer: mg_ssl_read_pending */
     SSL_CTX_set_read_ahead(s->ctx, 1);
