@@ -1074,7 +1074,7 @@ mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr)
 
 static mg_log_t *ssl_log(SSL *ssl)
 {
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     return &c->log;
 }
 
@@ -1182,8 +1182,7 @@ static int hook_sess_new(SSL *ssl, SSL_SESSION *sess)
          * tickets of ssl_session_tickets off, which name the session by its id) */
         return 0;
     }
-    mg_ssl_hooks->run(SSL_get_app_data(ssl), &ssl_conf(ssl)->hook_srv, MG_SSL_HOOK_SESS_STORE,
-                      sess);
+    mg_ssl_hooks->run(mg_ssl_conn_of(ssl), &ssl_conf(ssl)->hook_srv, MG_SSL_HOOK_SESS_STORE, sess);
     return 0; /* no reference kept */
 }
 
@@ -1353,7 +1352,7 @@ static hello_state_t *hello_state(SSL *ssl)
 static int client_hello_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     const mg_ssl_hook_srv_t *srv = &ssl_conf(ssl)->hook_srv;
     hello_state_t *hs = hello_state(ssl);
     if (!hs->hello_done && hook_has(srv, MG_SSL_HOOK_CLIENT_HELLO)) {
@@ -1383,7 +1382,7 @@ static int client_hello_callback(SSL *ssl, int *ad, void *arg)
 static int cert_callback(SSL *ssl, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     ssl_srv_conf_t *s = ssl_conf(ssl);
     hello_state_t *hs = hello_state(ssl);
     if (s->cert_vars && !hs->certs_done) {
@@ -1565,7 +1564,7 @@ static void switch_ctx(SSL *ssl, SSL_CTX *ctx)
 static int sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     mg_http_conn_t *hc = c->data;
     mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
@@ -1610,7 +1609,7 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
 static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     mg_stream_session_t *ss = c->data;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (name && mg_stream_server_by_name(ss, (mg_str_t){strlen(name), (char *)name}) != MG_OK) {
@@ -1634,7 +1633,7 @@ static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *out
                          const unsigned char *in, unsigned int inlen, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     mg_http_conn_t *hc = c->data;
     int h2 = mg_http_v2_enabled(hc, hc->srv); /* (SNI has chosen it by now) */
 #define H1_ALPN "\x08http/1.1\x08http/1.0\x08http/0.9"
