@@ -573,7 +573,7 @@ void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size)
 {
     mg_ssl_conn_t *sc = mg_ssl_new(ctx, c->fd, &c->log, buffer_size);
     SSL_set_accept_state(sc->ssl);
-    SSL_set_app_data(sc->ssl, c);
+    SSL_set_record_padding_callback_arg(sc->ssl, c);
     sc->early_try = SSL_CTX_get_max_early_data(ctx) > 0;
     c->ssl = sc;
     c->recv = ssl_recv;

@@ -19,7 +19,6 @@ struct mg_ssl_conn_s {
     char *wbuf;         /* mg_ssl_send_chain's gathering buffer (an upstream connection's,
                            malloc'ed on first use); c->send_chain gathers in the server's */
     size_t pending;     /* a write that would block: retried with exactly these bytes */
-    mg_conn_handler_pt handshake_done; /* called once the handshake succeeded */
     /* the client side: a session the server gave (the callee takes the reference), its data */
     void (*save_session)(mg_ssl_conn_t *sc, SSL_SESSION *sess);
     void *data;
@@ -62,6 +61,15 @@ EVP_PKEY *mg_ssl_read_key(BIO *bio, mg_array_t *passwords);
 /* Put TLS (server side) on c: an SSL object of ctx with c as its app data; c's I/O operations
  * become the TLS ones. The SSL object is freed when c closes. */
 void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size);
+/* The connection an SSL object of mg_ssl_conn_create belongs to: the callbacks' way back.
+ * It is kept as the argument of the record padding callback, a pointer of the SSL object's
+ * own that nothing reads while no such callback is set (none is: ssl_conf_command
+ * RecordPadding pads by block size, without one). SSL_set_app_data would cost every
+ * connection an ex_data stack, two allocations (96 bytes of an idle connection's heap). */
+static inline mg_connection_t *mg_ssl_conn_of(const SSL *ssl)
+{
+    return SSL_get_record_padding_callback_arg(ssl);
+}
 /* Go on with the handshake: MG_OK when done, MG_AGAIN when waiting (the events that it waits
  * for are on, or none when a callback's code waits and resumes it), MG_ERROR (logged; close c). */
 mg_int_t mg_ssl_handshake(mg_connection_t *c);

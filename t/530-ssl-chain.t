@@ -69,7 +69,36 @@ ok
 
 
 
-=== TEST 4: a client certificate alone: the CA of proxy_ssl_trusted_certificate is not sent
+=== TEST 4: nor after ssl_certificate_by_lua's certificate alone
+clear_certs leaves no chain set, and the one set_der_cert gives has none after the
+certificate: OpenSSL would build one from the trusted certificates but for
+SSL_MODE_NO_AUTO_CHAIN, which nginx's contexts say too.
+--- ssl
+--- config
+    ssl_trusted_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+    ssl_certificate_by_lua_block {
+        local ssl = require "ngx.ssl"
+        local function slurp(f)
+            local fh = assert(io.open("$TEST_NGINX_CERT_DIR/" .. f))
+            local s = fh:read("*a")
+            fh:close()
+            return s
+        end
+        assert(ssl.clear_certs())
+        assert(ssl.set_der_cert(assert(ssl.cert_pem_to_der(slurp("localhost.crt")))))
+        assert(ssl.set_der_priv_key(assert(ssl.priv_key_pem_to_der(slurp("localhost.key")))))
+    }
+    location / { return 200 "ok\n"; }
+--- init
+Test::More::is(main::sent_certs(), 1, "the certificate alone");
+--- request
+GET /
+--- response_body
+ok
+
+
+
+=== TEST 5: a client certificate alone: the CA of proxy_ssl_trusted_certificate is not sent
 The upstream knows no CA (optional_no_ca): its verdict names what the client sent, the
 certificate alone (its issuer unknown) or with the self-signed CA after it.
 --- http_config

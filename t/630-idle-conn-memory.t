@@ -108,7 +108,8 @@ sub per_conn {
     return ($per, $held);
 }
 
-# HTTPS: TLS 1.3 (the harness's RSA certificate), one request each
+# HTTPS: TLS 1.2 (nginx 1.22's ssl_protocols has no TLSv1.3; t/471 takes both), the harness's RSA
+# certificate, one request each
 {
     my ($s, $w) = server('https', 'ssl',
         "        ssl_certificate $certs/localhost.crt;\n"

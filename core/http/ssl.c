@@ -466,10 +466,12 @@ static mg_int_t load_certificate(mg_conf_t *cf, ssl_srv_conf_t *s, mg_str_t cert
     }
     X509_free(x);
     mg_http_ssl_cert_name(s->ctx, mg_conf_full_name(cf->cycle, cert, 1).data);
-    /* the rest of the file is the chain, for this certificate only; set even when empty
-     * (as nginx): with none, OpenSSL would build one from the trusted certificates on every
-     * full handshake and send what it found */
-    SSL_CTX_set0_chain(s->ctx, sk_X509_new_null());
+    /* the rest of the file is the chain, for this certificate only; none when the file has
+     * none: the context's SSL_MODE_NO_AUTO_CHAIN (nginx's too) keeps OpenSSL from building
+     * one from the trusted certificates at every full handshake and sending what it found.
+     * An empty chain would do the same for this certificate, at the cost of its copy in
+     * every connection's SSL object (48 bytes of an idle connection's heap), but not for one
+     * that ssl_certificate_by_lua sets without a chain (t/530) */
     for (;;) {
         X509 *ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (ca == NULL) {
@@ -660,7 +662,7 @@ static mg_int_t make_ctx(mg_conf_t *cf, ssl_srv_conf_t *s, mg_http_srv_conf_t *c
                                     SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_DH_USE |
                                     SSL_OP_SINGLE_ECDH_USE);
     SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                 SSL_MODE_RELEASE_BUFFERS);
+                                 SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
     /* a record in one read(2), not its header and then its body (one syscall per request
      * less, as nginx); what it takes beyond the caller's buffer: mg_ssl_read_pending */
     SSL_CTX_set_read_ahead(s->ctx, 1);
@@ -1072,7 +1074,7 @@ mg_int_t mg_http_ssl_check_addr(mg_conf_t *cf, mg_http_addr_conf_t *addr)
 
 static mg_log_t *ssl_log(SSL *ssl)
 {
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     return &c->log;
 }
 
@@ -1180,8 +1182,7 @@ static int hook_sess_new(SSL *ssl, SSL_SESSION *sess)
          * tickets of ssl_session_tickets off, which name the session by its id) */
         return 0;
     }
-    mg_ssl_hooks->run(SSL_get_app_data(ssl), &ssl_conf(ssl)->hook_srv, MG_SSL_HOOK_SESS_STORE,
-                      sess);
+    mg_ssl_hooks->run(mg_ssl_conn_of(ssl), &ssl_conf(ssl)->hook_srv, MG_SSL_HOOK_SESS_STORE, sess);
     return 0; /* no reference kept */
 }
 
@@ -1351,7 +1352,7 @@ static hello_state_t *hello_state(SSL *ssl)
 static int client_hello_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     const mg_ssl_hook_srv_t *srv = &ssl_conf(ssl)->hook_srv;
     hello_state_t *hs = hello_state(ssl);
     if (!hs->hello_done && hook_has(srv, MG_SSL_HOOK_CLIENT_HELLO)) {
@@ -1381,7 +1382,7 @@ static int client_hello_callback(SSL *ssl, int *ad, void *arg)
 static int cert_callback(SSL *ssl, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     ssl_srv_conf_t *s = ssl_conf(ssl);
     hello_state_t *hs = hello_state(ssl);
     if (s->cert_vars && !hs->certs_done) {
@@ -1563,7 +1564,7 @@ static void switch_ctx(SSL *ssl, SSL_CTX *ctx)
 static int sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     mg_http_conn_t *hc = c->data;
     mg_http_srv_conf_t *cscf = hc->addr_conf->default_server;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
@@ -1608,7 +1609,7 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
 static int stream_sni_callback(SSL *ssl, int *ad, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     mg_stream_session_t *ss = c->data;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (name && mg_stream_server_by_name(ss, (mg_str_t){strlen(name), (char *)name}) != MG_OK) {
@@ -1632,7 +1633,7 @@ static int alpn_callback(SSL *ssl, const unsigned char **out, unsigned char *out
                          const unsigned char *in, unsigned int inlen, void *arg)
 {
     (void)arg;
-    mg_connection_t *c = SSL_get_app_data(ssl);
+    mg_connection_t *c = mg_ssl_conn_of(ssl);
     mg_http_conn_t *hc = c->data;
     int h2 = mg_http_v2_enabled(hc, hc->srv); /* (SNI has chosen it by now) */
 #define H1_ALPN "\x08http/1.1\x08http/1.0\x08http/0.9"

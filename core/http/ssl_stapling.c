@@ -100,7 +100,7 @@ static int status_cb(SSL *ssl, void *arg)
     }
     if (!st->from_file) {
         /* the loop's cached time: this runs in most handshakes */
-        mg_connection_t *c = SSL_get_app_data(ssl);
+        mg_connection_t *c = mg_ssl_conn_of(ssl);
         if (st->fetch == NULL && mg_now.sec >= st->refresh && c && c->server) {
             fetch(st, c->server);
         }

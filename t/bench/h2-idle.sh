@@ -9,10 +9,12 @@
 # "connection_pool_size 2k;"), NGINX_CONF to nginx's. PROTO=h1: HTTP/1.1 keepalive connections
 # instead (the same request, no h2 on the listener). CHURN=1: h2load's 20,000 requests on 200
 # connections first (h2c; PROTO=h1: HTTP/1.1), so the heap has been used and freed before
-# the idle connections come. TLS=1 (with PROTO=h1): HTTPS keepalive connections (TLS 1.3,
-# ECDSA P-256, no session cache), the churn skipped. Writes t/bench/results-h2-idle-DATE.txt.
+# the idle connections come. TLS=1 (with PROTO=h1): HTTPS keepalive connections (ECDSA P-256,
+# no session cache; TLS 1.2, nginx 1.22's ssl_protocols having no TLSv1.3, or what
+# SSL_PROTOCOLS says, e.g. "TLSv1.2 TLSv1.3"), the churn skipped. Writes
+# t/bench/results-h2-idle-DATE.txt.
 #
-#   t/bench/h2-idle.sh   (N=1000 SETTLE=2 PROTO=h2 TLS=0 MOONGATE_CONF= NGINX_CONF= NGINX=/usr/sbin/nginx)
+#   t/bench/h2-idle.sh   (N=1000 SETTLE=2 PROTO=h2 TLS=0 SSL_PROTOCOLS= MOONGATE_CONF= NGINX_CONF= NGINX=/usr/sbin/nginx)
 
 . "$(dirname "$0")/lib.sh"
 N=${N:-1000}
@@ -20,6 +22,7 @@ SETTLE=${SETTLE:-2}
 PROTO=${PROTO:-h2}
 CHURN=${CHURN:-0}
 TLS=${TLS:-0}
+SSL_PROTOCOLS=${SSL_PROTOCOLS:-}
 MOONGATE_CONF=${MOONGATE_CONF:-}
 NGINX_CONF=${NGINX_CONF:-}
 OUT=$ROOT/t/bench/results-h2-idle-$(date +%Y%m%d-%H%M%S).txt
@@ -42,6 +45,7 @@ write_conf() { # name port
     [ "$1" = nginx ] && listen="listen 127.0.0.1:$2 http2;" extra=$NGINX_CONF
     [ "$PROTO" = h1 ] && listen="listen 127.0.0.1:$2;"
     [ "$TLS" = 1 ] && listen="listen 127.0.0.1:$2 ssl; ssl_certificate $WORK/ec.crt; ssl_certificate_key $WORK/ec.key;"
+    [ "$TLS" = 1 ] && [ -n "$SSL_PROTOCOLS" ] && listen="$listen ssl_protocols $SSL_PROTOCOLS;"
     conf_write "$1" $((N + 64)) <<EOC
 http {
     access_log off;
@@ -134,7 +138,7 @@ start_both
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
     machine_line
-    echo "command: N=$N SETTLE=$SETTLE PROTO=$PROTO TLS=$TLS CHURN=$CHURN MOONGATE_CONF=\"$MOONGATE_CONF\" NGINX_CONF=\"$NGINX_CONF\" t/bench/h2-idle.sh"
+    echo "command: N=$N SETTLE=$SETTLE PROTO=$PROTO TLS=$TLS SSL_PROTOCOLS=\"$SSL_PROTOCOLS\" CHURN=$CHURN MOONGATE_CONF=\"$MOONGATE_CONF\" NGINX_CONF=\"$NGINX_CONF\" t/bench/h2-idle.sh"
     echo "KiB: VmRSS and [heap] Rss before and ${SETTLE}s after $N idle $PROTO connections (TLS=$TLS); per connection: VmRSS, heap, Anonymous"
     printf '%-9s %8s %8s %8s %8s %9s %9s %9s\n' server rss_0 rss_n heap_0 heap_n rss/conn heap/conn anon/conn
 } | tee "$OUT"
