@@ -330,6 +330,9 @@ void mg_http_v2_streams_reap(mg_http_v2_conn_t *h2);
 ssize_t mg_http_v2_stream_peek(mg_connection_t *fc);
 /* Whether the stream's body comes without a content-length (read as chunked). */
 int mg_http_v2_body_unsized(mg_http_v2_stream_t *st);
+/* Whether the stream's input ended (END_STREAM) and the reader took all of it: a body whole
+ * by its content-length is not whole before (more DATA may come: the reader's recv fails). */
+int mg_http_v2_body_whole(mg_http_v2_stream_t *st);
 /* The request on fc is done (connection.c's mg_http_conn_continue for a stream). */
 void mg_http_v2_stream_done(mg_connection_t *fc, const mg_http_conn_next_t *next);
 
