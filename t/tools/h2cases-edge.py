@@ -186,4 +186,11 @@ CASES = [
     ('HEADERS no END_HEADERS, then padded DATA empty', steps(frame(H, 1, 1, request()) + frame(D, 8, 1, b''))),
     ('HEADERS no END_HEADERS, then short HEADERS', steps(frame(H, 1, 1, request()) + frame(H, 0x25, 3, b'\0'))),
     ('HEADERS no END_HEADERS, then PING, then CONTINUATION 3', steps(frame(H, 1, 1, request()) + frame(PING, 0, 0, b'12345678') + frame(CONT, 4, 3, b''))),
+    # a content-length's worth, then the stream goes on (t/475)
+    ('content-length 3, padded DATA', steps(blk(1, request('/body') + CL(3), 4) + frame(D, 9, 1, b'\x05abc' + b'\0' * 5))),
+    ('content-length 3, abc, then RST_STREAM', steps(blk(1, request('/body') + CL(3), 4) + frame(D, 0, 1, b'abc'), frame(RST, 0, 1, u32(8)), req(3))),
+    ('content-length 3, abc, WINDOW_UPDATE, empty DATA END', steps(blk(1, request('/body') + CL(3), 4) + frame(D, 0, 1, b'abc'), frame(WU, 0, 1, u32(100)), frame(D, 1, 1, b''))),
+    ('content-length 3, abc, then trailers', steps(blk(1, request('/body') + CL(3), 4) + frame(D, 0, 1, b'abc'), blk(1, lit('x-t', 'a')))),
+    ('content-length 2, ab, not read', steps(blk(1, request('/t') + CL(2), 4) + frame(D, 0, 1, b'ab'), frame(D, 1, 1, b'c'), req(3))),
+    ('content-length 0, not read, DATA later', steps(blk(1, request('/lslow') + CL(0), 4), frame(D, 1, 1, b'x'), req(3))),
 ]
