@@ -436,6 +436,12 @@ static mg_int_t body_read(mg_request_t *r)
     mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
     for (;;) {
         mg_int_t rc = consume_buffered(r);
+        if (rc == MG_OK && hc->stream && !r->headers_in.chunked &&
+            !mg_http_v2_body_whole(hc->stream)) {
+            /* as nginx, an h2 body is whole at its stream's end (END_STREAM): a content-length's
+             * worth before it waits for it, and DATA past it is a 400 (stream_recv's EMSGSIZE) */
+            rc = MG_AGAIN;
+        }
         if (rc == MG_OK && rb->stream == NULL) {
             rc = body_complete(r);
         }
@@ -646,7 +652,10 @@ mg_int_t mg_http_read_client_request_body(mg_request_t *r, void (*post_handler)(
     if (r->hc->stream == NULL) {
         send_continue(r); /* nginx 1.22 asks for the body before it looks at its length */
     }
-    if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
+    /* (an h2 stream still open may yet bring DATA past a content-length of 0: read as any) */
+    if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked &&
+        !(r->hc->stream && r->headers_in.content_length_n == 0 &&
+          !mg_http_v2_body_whole(r->hc->stream))) {
         mg_http_loc_conf_t *clcf = mg_http_get_loc_conf(r, mg_http_core_module);
         if (r->headers_in.content_length_n == 0 && !r->request_body_no_buffering &&
             clcf->client_body_in_file_only != MG_HTTP_BODY_FILE_OFF) {

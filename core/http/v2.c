@@ -344,7 +344,6 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame, int lib_error,
                             void *data)
 {
-    (void)lib_error;
     mg_http_v2_conn_t *h2 = data;
     mg_connection_t *c = h2->c;
     if (c == NULL) {
@@ -411,6 +410,20 @@ static int on_invalid_frame(nghttp2_session *session, const nghttp2_frame *frame
         if (frame->window_update.window_size_increment == 0) {
             mg_log_error(MG_LOG_INFO, &c->log, 0,
                          "client sent WINDOW_UPDATE frame with incorrect window increment 0");
+        } else if (lib_error == NGHTTP2_ERR_FLOW_CONTROL && id == 0) {
+            /* past 2^31-1 (nghttp2's GOAWAY FLOW_CONTROL_ERROR): the window before it */
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client violated connection flow control: received WINDOW_UPDATE frame "
+                         "with window increment %d not allowed for window %d",
+                         (int)frame->window_update.window_size_increment,
+                         (int)nghttp2_session_get_remote_window_size(session));
+        } else if (lib_error == NGHTTP2_ERR_FLOW_CONTROL) {
+            /* (its RST_STREAM FLOW_CONTROL_ERROR) */
+            mg_log_error(MG_LOG_INFO, &c->log, 0,
+                         "client violated flow control for stream %d: received WINDOW_UPDATE "
+                         "frame with window increment %d not allowed for window %d",
+                         (int)id, (int)frame->window_update.window_size_increment,
+                         (int)nghttp2_session_get_stream_remote_window_size(session, id));
         }
         break;
     }
@@ -495,7 +508,12 @@ static void goaway_logged(mg_http_v2_conn_t *h2, const nghttp2_goaway *g)
         mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent unexpected CONTINUATION frame");
     } else if (mg_str_eq(why, "unexpected non-CONTINUATION frame or stream_id is invalid")) {
         mg_log_error(MG_LOG_INFO, &c->log, 0,
-                     "client sent inappropriate frame while CONTINUATION was expected");
+                     h2->hwalk.cont_sid
+                         ? "client sent CONTINUATION frame with incorrect identifier"
+                         : "client sent inappropriate frame while CONTINUATION was expected");
+    } else if (mg_str_eq(why, "PRIORITY: stream_id == 0")) {
+        mg_log_error(MG_LOG_INFO, &c->log, 0,
+                     "client sent PRIORITY frame with incorrect identifier");
     } else if (mg_str_eq(why, "GOAWAY: stream_id != 0")) {
         mg_log_error(MG_LOG_INFO, &c->log, 0, "client sent GOAWAY frame with incorrect identifier");
     } else if (mg_str_eq(why, "DATA: stream_id == 0")) {
@@ -876,17 +894,24 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
         [MG_HWALK_CUT_STRING] = "client sent header field with incorrect length",
         [MG_HWALK_CUT] = "client sent header block with incorrect length",
         [MG_HWALK_EMPTY] = "client sent HEADERS frame with empty header block",
+        [MG_HWALK_DATA_PAD] = "client sent padded DATA frame with incorrect length: 0",
     };
     mg_http_v2_hwalk_t *w = &h2->hwalk;
-    mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "%s", why[w->why]);
+    if (w->why == MG_HWALK_SHORT) {
+        mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
+                     "client sent HEADERS frame with incorrect length %u", (unsigned)w->pre);
+    } else {
+        mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "%s", why[w->why]);
+    }
     if (h2->hstream && h2->hstream->id == w->sid && !h2->hstream->head_done) {
         mg_http_v2_stream_dropped(h2->hstream);
     }
     /* the frames queued meanwhile go first (a field before this one reset the stream: its
      * RST_STREAM, as nginx sends it), nghttp2 sends none after its GOAWAY */
     conn_gather(h2);
-    if (w->why == MG_HWALK_EMPTY) {
-        /* nginx has not opened the stream: the last one named is the one before */
+    if (w->why >= MG_HWALK_EMPTY) {
+        /* nginx has not opened the stream (for DATA: it is not a block's): the last one
+         * named is the last opened */
         nghttp2_session_terminate_session(h2->session, NGHTTP2_FRAME_SIZE_ERROR);
         return;
     }
@@ -935,8 +960,19 @@ static int frame_gate(mg_http_v2_conn_t *h2, const uint8_t *p)
         nghttp2_session_terminate_session(h2->session, NGHTTP2_PROTOCOL_ERROR);
         return FRAME_ENDS;
     }
-    if (p[3] == NGHTTP2_DATA && stream && !idle &&
-        nghttp2_session_get_stream_remote_close(h2->session, sid) == 1) {
+    int remote_closed = stream && nghttp2_session_get_stream_remote_close(h2->session, sid) == 1;
+    if (p[3] == NGHTTP2_DATA && stream && !idle && !remote_closed && h2->c) {
+        /* nghttp2 resets the stream (FLOW_CONTROL_ERROR) once its bytes pass the stream's
+         * window, and says nothing: nginx's line, from the frame's length (its padding too) */
+        int32_t window = nghttp2_session_get_stream_local_window_size(h2->session, sid);
+        if (window >= 0 && len > (uint32_t)window) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
+                         "client violated flow control for stream %d: received DATA frame "
+                         "length %u, available window %d",
+                         (int)sid, (unsigned)len, (int)window);
+        }
+    }
+    if (p[3] == NGHTTP2_DATA && stream && !idle && remote_closed) {
         if (h2->c) {
             mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
                          "client sent DATA frame for half-closed stream %d", (int)sid);

@@ -44,8 +44,10 @@ typedef struct {
 /* Why a header block walk stopped (v2_hpack.c): a name or value longer as sent than the limit,
  * or an integer of more than nginx's 4 octets (a string's length, an index, a table size); the
  * block ended (END_HEADERS) inside a string (CUT_STRING) or elsewhere in a field (CUT: an
- * integer, a value's length not there); a HEADERS frame without a block (EMPTY). For the last
- * three nginx's GOAWAY is FRAME_SIZE_ERROR (nghttp2's would be COMPRESSION_ERROR, or a stream). */
+ * integer, a value's length not there); a HEADERS frame without a block (EMPTY), or too short
+ * for its pad length and priority (SHORT: its length is left in pre); a padded DATA frame with
+ * no room for its pad length (DATA_PAD). From CUT_STRING on nginx's GOAWAY is FRAME_SIZE_ERROR
+ * (nghttp2's would be COMPRESSION_ERROR, a stream's, or PROTOCOL_ERROR for the last two). */
 enum {
     MG_HWALK_FIELD = 1,
     MG_HWALK_LENGTH,
@@ -53,7 +55,9 @@ enum {
     MG_HWALK_SIZE,
     MG_HWALK_CUT_STRING,
     MG_HWALK_CUT,
-    MG_HWALK_EMPTY
+    MG_HWALK_EMPTY,
+    MG_HWALK_SHORT,
+    MG_HWALK_DATA_PAD
 };
 
 /* A connection's input as nginx measures its header blocks (v2_hpack.c): where it is in the
@@ -79,6 +83,9 @@ typedef struct {
     unsigned headers : 1;     /* a HEADERS frame began within this call's bytes */
     unsigned end_headers : 1; /* the frame walked is its block's last (END_HEADERS) */
     unsigned bad_padded : 1;  /* the note is of a padding that does not fit (bad_pad) */
+    unsigned in_block : 1;    /* the last frame was a block's (HEADERS, CONTINUATION) but its
+                                 last: the next must be its CONTINUATION */
+    unsigned cont_sid : 1;    /* that next frame was a CONTINUATION for another stream */
     /* the bytes of a frame dropped still to come, neither walked nor fed (9 and at most
      * 2^24 - 1: in the bits the flags leave, so the walk's size stays 56) */
     unsigned skip : 25;
@@ -330,6 +337,9 @@ void mg_http_v2_streams_reap(mg_http_v2_conn_t *h2);
 ssize_t mg_http_v2_stream_peek(mg_connection_t *fc);
 /* Whether the stream's body comes without a content-length (read as chunked). */
 int mg_http_v2_body_unsized(mg_http_v2_stream_t *st);
+/* Whether the stream's input ended (END_STREAM) and the reader took all of it: a body whole
+ * by its content-length is not whole before (more DATA may come: the reader's recv fails). */
+int mg_http_v2_body_whole(mg_http_v2_stream_t *st);
 /* The request on fc is done (connection.c's mg_http_conn_continue for a stream). */
 void mg_http_v2_stream_done(mg_connection_t *fc, const mg_http_conn_next_t *next);
 

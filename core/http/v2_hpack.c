@@ -262,6 +262,28 @@ static void padding_noted(mg_http_v2_hwalk_t *w, const uint8_t *hd, const uint8_
     }
 }
 
+/* A frame header hd: whether the frame follows a block's frame that was not its last, whether
+ * it is a CONTINUATION for another stream then (for nginx's line when nghttp2 refuses it), and
+ * whether the walk stops at it: a padded DATA frame with no room for its pad length, which
+ * nginx refuses as too short (FRAME_SIZE_ERROR; nghttp2: PROTOCOL_ERROR), unless a
+ * CONTINUATION was due. */
+static int frame_started(mg_http_v2_hwalk_t *w, const uint8_t *hd)
+{
+    int expected = w->in_block;
+    uint8_t type = hd[3], flags = hd[4];
+    if (expected && type == NGHTTP2_CONTINUATION && mg_http_v2_frame_sid(hd) != w->sid) {
+        w->cont_sid = 1;
+    }
+    w->in_block = (type == NGHTTP2_HEADERS || type == NGHTTP2_CONTINUATION) &&
+                  !(flags & NGHTTP2_FLAG_END_HEADERS);
+    if (type == NGHTTP2_DATA && (flags & NGHTTP2_FLAG_PADDED) && mg_http_v2_frame_len(hd) == 0 &&
+        !expected) {
+        w->why = MG_HWALK_DATA_PAD;
+        return 1;
+    }
+    return 0;
+}
+
 size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
 {
     size_t i = 0;
@@ -277,6 +299,10 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             /* a frame with no header block, its header whole here: passed at once */
             uint32_t len = mg_http_v2_frame_len(p + i);
             if (n - i - 9 >= len) {
+                if (frame_started(w, p + i)) {
+                    i += 9;
+                    break;
+                }
                 length_noted(w, p + i);
                 if (p[i + 3] == NGHTTP2_DATA && (p[i + 4] & NGHTTP2_FLAG_PADDED)) {
                     padding_noted(w, p + i, p + i + 9, len);
@@ -310,8 +336,15 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             }
             uint32_t len = mg_http_v2_frame_len(hd);
             uint8_t type = hd[3], flags = hd[4];
+            int expected = w->in_block; /* (nghttp2 refuses any other frame, as nginx) */
+            if (frame_started(w, hd)) {
+                break;
+            }
             length_noted(w, hd);
-            if (type <= NGHTTP2_HEADERS && (flags & NGHTTP2_FLAG_PADDED)) {
+            uint32_t fixed = type == NGHTTP2_HEADERS ? ((flags & NGHTTP2_FLAG_PADDED) ? 1 : 0) +
+                                                           ((flags & NGHTTP2_FLAG_PRIORITY) ? 5 : 0)
+                                                     : 0;
+            if (type <= NGHTTP2_HEADERS && (flags & NGHTTP2_FLAG_PADDED) && len > fixed) {
                 padding_noted(w, hd, p + i, n - i);
             }
             w->state = W_BODY;
@@ -324,15 +357,19 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
                 w->hstate = H_REP;
                 w->sid = mg_http_v2_frame_sid(hd);
                 w->prio = flags & NGHTTP2_FLAG_PRIORITY ? 5 : 0;
-                if ((flags & NGHTTP2_FLAG_PADDED) && len) {
+                if (len <= fixed) {
+                    /* as nginx: too short for its pad length and priority (pre keeps the
+                     * length for the line), or no room for a block: FRAME_SIZE_ERROR (nghttp2:
+                     * PROTOCOL_ERROR for a padded one, no line) */
+                    if (!expected) {
+                        w->why = len < fixed ? MG_HWALK_SHORT : MG_HWALK_EMPTY;
+                    }
+                } else if (flags & NGHTTP2_FLAG_PADDED) {
                     w->pre = len - 1;
                     w->state = W_PADLEN;
                 } else {
                     w->pre = mg_min(len, w->prio);
                     w->left = len - w->pre;
-                    if (len == w->prio) {
-                        w->why = MG_HWALK_EMPTY; /* (a shorter one nghttp2 refuses as nginx) */
-                    }
                 }
             } else if (type == NGHTTP2_CONTINUATION) {
                 w->pre = 0;
@@ -354,9 +391,9 @@ size_t mg_http_v2_hwalk(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
                 w->pad = p[i - 1];
                 w->left = rest - w->pre - w->pad;
                 if (w->left == 0) {
-                    /* nginx: empty when there is no padding either, else a block cut short
-                     * (naming the stream) */
-                    w->why = w->pad ? MG_HWALK_CUT : MG_HWALK_EMPTY;
+                    /* nginx: a block cut short (naming the stream); with no padding either the
+                     * frame was found empty from its length */
+                    w->why = MG_HWALK_CUT;
                 }
             }
             break;

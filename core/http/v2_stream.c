@@ -802,6 +802,11 @@ int mg_http_v2_body_unsized(mg_http_v2_stream_t *st)
     return st->in_chunked;
 }
 
+int mg_http_v2_body_whole(mg_http_v2_stream_t *st)
+{
+    return st->in_eof && st->in_start == st->in_last;
+}
+
 static void in_append(mg_http_v2_stream_t *st, const char *d, size_t len)
 {
     if (st->in_last + len > st->in_size) {
