@@ -70,7 +70,8 @@ typedef struct mg_http_conn_s {
 
 /* What every HTTP connection puts in its pool after its mg_connection_t (the first block's
  * first bytes), as mg_conn_create and mg_http_init_connection allocate it: the client's
- * address (c->sockaddr: 16 bytes for an IPv4 client, 28 for an IPv6 one, and a NUL) and its
+ * address (c->sockaddr: 16 bytes for an IPv4 client, 28 for an IPv6 one; a unix path's NUL,
+ * mg_sockaddr_dup's, is counted in the second's room, as a port's other families) and its
  * text (c->addr_text, unaligned), its mg_http_conn_t, its cleanup (buffers, head and request)
  * and, on a port where h2 may be spoken, h2's (the session) and the local address
  * (mg_conn_local_addr: an h2 connection's first stream copies it, and without its room there
@@ -81,10 +82,9 @@ typedef struct mg_http_conn_s {
  * less) and its protocols (a cleanup and the local address less without h2). */
 static inline size_t mg_http_conn_pool_first(int family, int h2)
 {
-    size_t addr = family == AF_INET ? sizeof(struct sockaddr_in) + 1 + sizeof("255.255.255.255")
+    size_t addr = family == AF_INET ? sizeof(struct sockaddr_in) + sizeof("255.255.255.255")
                                     : sizeof(struct sockaddr_in6) + 1 + MG_CONN_ADDR_TEXT_MAX;
-    size_t local =
-        family == AF_INET ? sizeof(struct sockaddr_in) + 1 : sizeof(struct sockaddr_in6) + 1;
+    size_t local = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6) + 1;
     return (addr + 15) / 16 * 16 + (sizeof(mg_http_conn_t) + 15) / 16 * 16 +
            (h2 ? 2 * MG_POOL_CLEANUP_SIZE + (local + 15) / 16 * 16 : MG_POOL_CLEANUP_SIZE);
 }
