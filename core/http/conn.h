@@ -62,7 +62,6 @@ typedef struct mg_http_conn_s {
     /* a file piece's most when not 0 (an h2 stream: what its buffer takes, 16 KiB); here, in
      * what was padding: mg_http_conn_t 280 -> 272 bytes, the pool's first block 1056 -> 1040 */
     uint32_t piece_max;
-    mg_str_t ssl_servername;            /* the SNI name, lowercase */
     struct mg_http_v2_conn_s *v2;       /* the connection speaks h2 (v2.c) */
     struct mg_http_v2_stream_s *stream; /* a request connection of an h2 stream (v2_stream.c):
                                            no socket, the stream's I/O */

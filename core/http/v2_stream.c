@@ -563,11 +563,6 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     hc->srv = chc->srv;
     hc->ssl = chc->ssl;
     hc->ssl_sni_server = chc->ssl_sni_server;
-    if (chc->ssl_servername.len) {
-        hc->ssl_servername.data = mg_pnalloc(fc->pool, chc->ssl_servername.len);
-        memcpy(hc->ssl_servername.data, chc->ssl_servername.data, chc->ssl_servername.len);
-        hc->ssl_servername.len = chc->ssl_servername.len;
-    }
     hc->stream = st;
     hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* a directio file's pieces, framed from the scratch */
     /* a request without a body (END_STREAM came with its HEADERS) reads nothing but EOF */
