@@ -390,6 +390,10 @@ void mg_server_buffers_free(mg_server_t *srv)
     free(srv->scratch);
     free(srv->h2_rbuf);
     free(srv->h2_obuf);
+    if (srv->h2_flush_ev) { /* (a worker's went before its base) */
+        event_free(srv->h2_flush_ev);
+        srv->h2_flush_ev = NULL;
+    }
     free(srv->ssl_wbuf);
     srv->scratch = srv->h2_rbuf = srv->h2_obuf = srv->ssl_wbuf = NULL;
     srv->ssl_wsize = 0;

@@ -79,6 +79,10 @@ struct mg_server_s {
     char *h2_rbuf;
     size_t h2_rsize;
     char *h2_obuf;
+    /* HTTP/2 connections whose frames are to be written later in this loop turn (http/v2.c),
+     * in order, and the one event that runs them (made on first use; freed with the server) */
+    struct mg_http_v2_conn_s *h2_flush, **h2_flush_tail;
+    struct event *h2_flush_ev;
     /* HTTP/1's head buffers and parser blocks (the state and its field list;
      * http/connection.c) given back by connections that went idle with nothing buffered, taken
      * again by the next connection that reads a head: an idle keepalive connection holds

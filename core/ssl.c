@@ -566,6 +566,7 @@ void mg_ssl_close(mg_ssl_conn_t *sc)
     SSL_free(sc->ssl);
     free(sc->wbuf);
     free(sc->early);
+    free(sc->servername.data);
     free(sc);
 }
 
@@ -666,6 +667,7 @@ void mg_ssl_free(mg_ssl_conn_t *sc)
     SSL_free(sc->ssl);
     free(sc->wbuf);
     free(sc->early);
+    free(sc->servername.data);
     free(sc);
 }
 

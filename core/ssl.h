@@ -50,6 +50,9 @@ struct mg_ssl_conn_s {
     /* ssl_ocsp: why the client certificate's OCSP check failed ("certificate revoked"), a
      * static string; NULL when it passed or was not asked */
     const char *ocsp_error;
+    /* the client's SNI name, lowercase (http/ssl.c's, malloc'ed, freed with this): here, not
+     * in each HTTP connection's state, and shared with the h2 streams' connections */
+    mg_str_t servername;
 };
 
 /* OpenSSL's queued errors as nginx shows them, " (SSL: error:...)" or "", into buf; the

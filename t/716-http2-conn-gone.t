@@ -93,10 +93,10 @@ GONELOG /ok 200 h2c
 
 
 
-=== TEST 2: h2 over TLS: the log line of a request that outlived its connection has the TLS facts
+=== TEST 2: h2 over TLS: the log line of a request that outlived its connection has the TLS facts (the SNI name too: the TLS state's, which the streams share)
 --- ssl
 --- http_config
-    log_format gone "GONELOG $request_uri $status $http2 $ssl_protocol $https";
+    log_format gone "GONELOG $request_uri $status $http2 $ssl_protocol $https $ssl_server_name";
 --- config
     access_log $TEST_NGINX_LOG_DIR/error.log gone;
     location /s { content_by_lua_block { ngx.send_headers() ngx.flush(true) ngx.sleep(0.3) ngx.say("late") } }
@@ -115,7 +115,7 @@ print('then', d.streams[e].status)
 --- h2_out
 then 200
 --- error_log eval
-qr/GONELOG \/s 200 h2 TLSv1\.[23] on/
+qr/GONELOG \/s 200 h2 TLSv1\.[23] on localhost$/m
 
 
 

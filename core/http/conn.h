@@ -62,7 +62,6 @@ typedef struct mg_http_conn_s {
     /* a file piece's most when not 0 (an h2 stream: what its buffer takes, 16 KiB); here, in
      * what was padding: mg_http_conn_t 280 -> 272 bytes, the pool's first block 1056 -> 1040 */
     uint32_t piece_max;
-    mg_str_t ssl_servername;            /* the SNI name, lowercase */
     struct mg_http_v2_conn_s *v2;       /* the connection speaks h2 (v2.c) */
     struct mg_http_v2_stream_s *stream; /* a request connection of an h2 stream (v2_stream.c):
                                            no socket, the stream's I/O */
@@ -70,7 +69,8 @@ typedef struct mg_http_conn_s {
 
 /* What every HTTP connection puts in its pool after its mg_connection_t (the first block's
  * first bytes), as mg_conn_create and mg_http_init_connection allocate it: the client's
- * address (c->sockaddr: 16 bytes for an IPv4 client, 28 for an IPv6 one, and a NUL) and its
+ * address (c->sockaddr: 16 bytes for an IPv4 client, 28 for an IPv6 one; a unix path's NUL,
+ * mg_sockaddr_dup's, is counted in the second's room, as a port's other families) and its
  * text (c->addr_text, unaligned), its mg_http_conn_t, its cleanup (buffers, head and request)
  * and, on a port where h2 may be spoken, h2's (the session) and the local address
  * (mg_conn_local_addr: an h2 connection's first stream copies it, and without its room there
@@ -81,10 +81,9 @@ typedef struct mg_http_conn_s {
  * less) and its protocols (a cleanup and the local address less without h2). */
 static inline size_t mg_http_conn_pool_first(int family, int h2)
 {
-    size_t addr = family == AF_INET ? sizeof(struct sockaddr_in) + 1 + sizeof("255.255.255.255")
+    size_t addr = family == AF_INET ? sizeof(struct sockaddr_in) + sizeof("255.255.255.255")
                                     : sizeof(struct sockaddr_in6) + 1 + MG_CONN_ADDR_TEXT_MAX;
-    size_t local =
-        family == AF_INET ? sizeof(struct sockaddr_in) + 1 : sizeof(struct sockaddr_in6) + 1;
+    size_t local = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6) + 1;
     return (addr + 15) / 16 * 16 + (sizeof(mg_http_conn_t) + 15) / 16 * 16 +
            (h2 ? 2 * MG_POOL_CLEANUP_SIZE + (local + 15) / 16 * 16 : MG_POOL_CLEANUP_SIZE);
 }

@@ -1575,14 +1575,16 @@ static int sni_callback(SSL *ssl, int *ad, void *arg)
     }
     if (name && *name) {
         size_t len = strlen(name);
-        char *lower = mg_pnalloc(c->pool, len + 1);
+        char *lower = mg_alloc(len + 1);
         if (mg_ssl_hello_sni_name(name, len, lower, &len) != 0) {
+            free(lower);
             *ad = SSL_AD_UNRECOGNIZED_NAME;
             return SSL_TLSEXT_ERR_ALERT_FATAL;
         }
-        hc->ssl_servername.data = lower;
-        hc->ssl_servername.len = len;
-        mg_http_srv_conf_t *found = mg_http_find_server(NULL, hc->addr_conf, hc->ssl_servername);
+        /* (a second ClientHello, after a HelloRetryRequest, names it again) */
+        free(c->ssl->servername.data);
+        c->ssl->servername = (mg_str_t){len, lower};
+        mg_http_srv_conf_t *found = mg_http_find_server(NULL, hc->addr_conf, c->ssl->servername);
         if (found) {
             cscf = found;
             hc->ssl_sni_server = 1;
@@ -1798,12 +1800,11 @@ void mg_http_ssl_init_connection(mg_connection_t *c)
 mg_int_t mg_http_ssl_check_server(mg_request_t *r, mg_http_srv_conf_t *srv)
 {
     mg_connection_t *c = r->connection;
-    mg_http_conn_t *hc = r->hc;
     ssl_srv_conf_t *s = srv_ssl(srv);
     mg_str_t host = r->headers_in.server;
     if (c->ssl == NULL || s->verify == VERIFY_OFF ||
-        (host.len == hc->ssl_servername.len &&
-         mg_strncasecmp(host.data, hc->ssl_servername.data, host.len) == 0)) {
+        (host.len == c->ssl->servername.len &&
+         mg_strncasecmp(host.data, c->ssl->servername.data, host.len) == 0)) {
         return MG_OK;
     }
     /* refused as the server SNI chose, which r is still on (hc->srv): its name in the log
@@ -1875,11 +1876,11 @@ static mg_int_t var_ssl(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which
 static mg_int_t var_server_name(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    mg_http_conn_t *hc = r->hc;
-    if (req_ssl(r) == NULL || hc->ssl_servername.data == NULL) {
+    mg_ssl_conn_t *sc = r->connection->ssl;
+    if (req_ssl(r) == NULL || sc->servername.data == NULL) {
         return not_found(v);
     }
-    return set_value(v, hc->ssl_servername.data, hc->ssl_servername.len);
+    return set_value(v, sc->servername.data, sc->servername.len);
 }
 
 /* "1" while the request is served in TLS 1.3 early data, before the client's Finished (as

@@ -9,6 +9,7 @@
  */
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "server.h"
 #include "ssl.h"
@@ -22,7 +23,8 @@
 /* the drain's final GOAWAY waits this long for the PING's ACK at most */
 #define H2_GOAWAY_WAIT 2000
 /* an idle connection's frame buffer pages go back after this (v2.h): a busy one, whose next
- * stream comes sooner, pays no system call */
+ * stream comes sooner, pays no system call. The connection's own timer comes then (trim_due)
+ * and is set again for the rest of the idle timeout: no timer of the trim's own (48 bytes) */
 #define H2_TRIM_MSEC 1000
 static const uint8_t drain_ping[8] = {'m', 'g', 'd', 'r', 'a', 'i', 'n', '0'};
 
@@ -622,7 +624,7 @@ static int streams_running(const mg_http_v2_conn_t *h2)
  * After a GOAWAY for an error (nghttp2 has no stream left then) while a request still runs,
  * nginx 1.22 keeps the connection, reading and writing nothing more, until that request ends
  * (the request learns its stream is gone, as from a reset): so does this connection (holding;
- * on_flush_ev ends it once the last stream's request went). */
+ * flush_one ends it once the last stream's request went). */
 static void conn_end(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
@@ -633,7 +635,7 @@ static void conn_end(mg_http_v2_conn_t *h2)
         h2->failed = 1; /* no flush, gather or trim from now */
         mg_conn_read_off(c);
         mg_conn_timer_del(c);
-        mg_lazy_timer_del(&h2->trim);
+        h2->trim_due = 0;
         h2->refs++; /* a request ended here may free the last stream */
         mg_http_v2_streams_abort(h2);
         mg_http_v2_release(h2);
@@ -644,7 +646,7 @@ static void conn_end(mg_http_v2_conn_t *h2)
         return;
     }
     h2->lingering = 1;
-    mg_lazy_timer_del(&h2->trim);
+    h2->trim_due = 0;
     mg_http_conn_linger(c, clcf->lingering_timeout, clcf->lingering_time);
 }
 
@@ -654,35 +656,44 @@ static void conn_fail(mg_http_v2_conn_t *h2)
     conn_close(h2);
 }
 
+/* The wait with no stream: as nginx 1.22, a connection that has sent no request yet gets
+ * client_header_timeout (the default server's: nginx's timer from accept, before SNI), one
+ * between requests keepalive_timeout (the connection's server's). */
+static mg_msec_t idle_timeout(const mg_http_v2_conn_t *h2)
+{
+    mg_http_srv_conf_t *cscf = h2->hc->srv;
+    mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    return h2->requests ? clcf->keepalive_timeout
+                        : h2->hc->addr_conf->default_server->client_header_timeout;
+}
+
 static void conn_timers(mg_http_v2_conn_t *h2)
 {
     mg_connection_t *c = h2->c;
-    mg_http_srv_conf_t *cscf = h2->hc->srv;
-    mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
+    h2->trim_due = 0;
     if (h2->wblocked) {
+        mg_http_srv_conf_t *cscf = h2->hc->srv;
+        mg_http_loc_conf_t *clcf = cscf->ctx->loc_conf[mg_http_core_module.index];
         mg_conn_timer_set(c, clcf->send_timeout);
-        mg_lazy_timer_del(&h2->trim);
     } else if (h2->streams == NULL) {
-        /* as nginx 1.22: a connection that has sent no request yet gets client_header_timeout
-         * (the default server's: nginx's timer from accept, before SNI), one between requests
-         * keepalive_timeout (the connection's server's) */
-        mg_conn_timer_set(c, h2->requests
-                                 ? clcf->keepalive_timeout
-                                 : h2->hc->addr_conf->default_server->client_header_timeout);
-        mg_lazy_timer_set(&h2->trim, H2_TRIM_MSEC);
+        mg_msec_t idle = idle_timeout(h2);
+        h2->trim_due = idle > H2_TRIM_MSEC; /* (a shorter wait ends the connection soon) */
+        mg_conn_timer_set(c, h2->trim_due ? H2_TRIM_MSEC : idle);
     } else {
         mg_conn_timer_del(c);
-        mg_lazy_timer_del(&h2->trim);
     }
 }
 
-static void on_trim(void *arg)
+/* H2_TRIM_MSEC of the idle wait went by: nghttp2's buffers' pages go back, and the timer is
+ * set for the rest of the wait */
+static void conn_trim(mg_http_v2_conn_t *h2)
 {
-    mg_http_v2_conn_t *h2 = arg;
-    if (h2->c && !h2->failed && h2->streams == NULL && !h2->wblocked && !h2->in_send &&
-        !h2->in_recv && h2->obuf == NULL && !nghttp2_session_want_write(h2->session)) {
+    h2->trim_due = 0;
+    if (!h2->failed && h2->streams == NULL && !h2->wblocked && !h2->in_send && !h2->in_recv &&
+        h2->obuf == NULL && !nghttp2_session_want_write(h2->session)) {
         mg_http_v2_mem_trim(h2);
     }
+    mg_conn_timer_set(h2->c, idle_timeout(h2) - H2_TRIM_MSEC);
 }
 
 static void on_write(mg_connection_t *c)
@@ -857,14 +868,12 @@ static void conn_flush(mg_http_v2_conn_t *h2)
     }
 }
 
-static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
+/* A connection's turn in the server's flush event; its reference from mg_http_v2_schedule is
+ * held until the end (the last stream freed, or the flush's close, may drop the last other) */
+static void flush_one(mg_http_v2_conn_t *h2)
 {
-    (void)fd;
-    (void)what;
-    mg_http_v2_conn_t *h2 = arg;
     h2->flush_pending = 0;
     mg_time_update();
-    h2->refs++; /* the last stream freed, or the flush's close, may drop the last other one */
     mg_http_v2_streams_reap(h2);
     if (h2->holding && h2->c && !h2->c->closed && !streams_running(h2)) {
         conn_end(h2); /* the requests the connection was held for are done */
@@ -873,12 +882,43 @@ static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
     mg_http_v2_release(h2);
 }
 
+/* The server's flush event: the connections listed when it fired, in order (one scheduled
+ * meanwhile starts a new list and fires it again, later in this turn, as its own event would) */
+static void on_flush_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mg_server_t *srv = arg;
+    mg_http_v2_conn_t *h2 = srv->h2_flush;
+    srv->h2_flush = NULL;
+    srv->h2_flush_tail = &srv->h2_flush;
+    while (h2) {
+        mg_http_v2_conn_t *next = h2->flush_next;
+        flush_one(h2);
+        h2 = next;
+    }
+}
+
 void mg_http_v2_schedule(mg_http_v2_conn_t *h2)
 {
     /* streams to free are freed after the connection went too */
     if (!h2->flush_pending && (h2->dead || (h2->c && !h2->c->closed))) {
+        mg_server_t *srv = h2->server;
         h2->flush_pending = 1;
-        event_active(&h2->flush_ev, EV_TIMEOUT, 1);
+        h2->refs++; /* flush_one's */
+        h2->flush_next = NULL;
+        if (srv->h2_flush == NULL) {
+            if (srv->h2_flush_ev == NULL) {
+                srv->h2_flush_ev = event_new(srv->base, -1, 0, on_flush_ev, srv);
+                if (srv->h2_flush_ev == NULL) {
+                    abort(); /* out of memory, fatal as in mg_alloc */
+                }
+            }
+            srv->h2_flush_tail = &srv->h2_flush;
+            event_active(srv->h2_flush_ev, EV_TIMEOUT, 1);
+        }
+        *srv->h2_flush_tail = h2;
+        srv->h2_flush_tail = &h2->flush_next;
     }
 }
 
@@ -1183,6 +1223,10 @@ static void on_read(mg_connection_t *c)
 static void on_timeout(mg_connection_t *c)
 {
     mg_http_v2_conn_t *h2 = ((mg_http_conn_t *)c->data)->v2;
+    if (h2->trim_due) {
+        conn_trim(h2);
+        return;
+    }
     if (h2->wblocked) {
         c->timedout = 1;
         mg_log_error(MG_LOG_INFO, &c->log, ETIMEDOUT, "client timed out");
@@ -1222,8 +1266,7 @@ static void on_goaway_ev(evutil_socket_t fd, short what, void *arg)
  * brings the final GOAWAY, so no stream the client sent meanwhile is lost. */
 static void on_quit(mg_server_hook_t *hook)
 {
-    mg_http_v2_conn_t *h2 =
-        (mg_http_v2_conn_t *)((char *)hook - offsetof(mg_http_v2_conn_t, quit_hook));
+    mg_http_v2_conn_t *h2 = (mg_http_v2_conn_t *)((char *)hook - offsetof(mg_http_v2_conn_t, hook));
     mg_server_hook_del(hook);
     if (h2->goaway || h2->notice || h2->c == NULL || h2->c->closed) {
         return;
@@ -1252,18 +1295,16 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
         next = st->next;
         mg_http_v2_stream_free(st);
     }
-    event_del(&h2->flush_ev);
     if (h2->goaway_ev) {
         event_free(h2->goaway_ev);
     }
-    mg_lazy_timer_free(&h2->trim);
     nghttp2_session_del(h2->session);
     mg_http_v2_mem_conn_free(h2);
     if (h2->tls) {
         mg_ssl_free(h2->tls);
     }
     if (h2->term_hooked) {
-        mg_server_hook_del(&h2->term_hook);
+        mg_server_hook_del(&h2->hook);
     }
     free(h2->obuf);
     free(h2);
@@ -1271,8 +1312,7 @@ void mg_http_v2_release(mg_http_v2_conn_t *h2)
 
 static void on_terminate(mg_server_hook_t *hook)
 {
-    mg_http_v2_conn_t *h2 =
-        (mg_http_v2_conn_t *)((char *)hook - offsetof(mg_http_v2_conn_t, term_hook));
+    mg_http_v2_conn_t *h2 = (mg_http_v2_conn_t *)((char *)hook - offsetof(mg_http_v2_conn_t, hook));
     mg_http_v2_streams_close(h2);
 }
 
@@ -1282,12 +1322,12 @@ static void on_terminate(mg_server_hook_t *hook)
 static void conn_gone(void *data)
 {
     mg_http_v2_conn_t *h2 = data;
-    mg_server_hook_del(&h2->quit_hook);
-    /* flush_ev stays: it frees the streams' request connections (a flush does nothing now) */
+    mg_server_hook_del(&h2->hook); /* the quit hook: the term hook may take its place below */
+    /* a flush still listed stays: it frees the streams' request connections (and flushes
+     * nothing now) */
     if (h2->goaway_ev) {
         event_del(h2->goaway_ev);
     }
-    mg_lazy_timer_free(&h2->trim); /* here: the server's timers may go before the streams */
     mg_connection_t *c = h2->c;
     h2->c = NULL;
     h2->failed = 1;
@@ -1298,7 +1338,7 @@ static void conn_gone(void *data)
     } else {
         mg_http_v2_streams_abort(h2);
     }
-    if (h2->refs > 2) {
+    if (h2->refs - h2->flush_pending > 2) { /* (a listed flush holds one too) */
         /* streams' connections are left (each holds a reference): they share c's TLS state,
          * which goes with the last of them, and a request among them may run on (a quitting
          * worker waits for it: each stream's connection holds the server; a terminating one
@@ -1308,8 +1348,8 @@ static void conn_gone(void *data)
         c->ssl = NULL;
         if (!terminating) {
             h2->term_hooked = 1;
-            h2->term_hook.handler = on_terminate;
-            mg_server_term_hook_add(h2->server, &h2->term_hook);
+            h2->hook.handler = on_terminate;
+            mg_server_term_hook_add(h2->server, &h2->hook);
         }
     }
     mg_http_v2_release(h2);
@@ -1384,8 +1424,6 @@ void mg_http_v2_init(mg_connection_t *c)
     mg_http_v2_hwalk_init(&h2->hwalk, cscf->large_client_header_buffers_size);
     hc->v2 = h2;
     h2->ready_tail = &h2->ready;
-    event_assign(&h2->flush_ev, c->server->base, -1, 0, on_flush_ev, h2);
-    mg_lazy_timer_init(&h2->trim, mg_server_timers(c->server), on_trim, h2);
     mg_pool_cleanup_add(c->pool, conn_gone, h2);
 
     nghttp2_mem mem; /* copied by nghttp2 */
@@ -1417,10 +1455,10 @@ void mg_http_v2_init(mg_connection_t *c)
     c->timeout_handler = on_timeout;
     mg_server_conn_reusable(c, 0);
     mg_stat_state(c->server, &hc->stat, MG_STAT_NONE);
-    h2->quit_hook.handler = on_quit;
-    mg_server_hook_add(c->server, &h2->quit_hook);
+    h2->hook.handler = on_quit;
+    mg_server_hook_add(c->server, &h2->hook);
     if (c->server->quitting) {
-        on_quit(&h2->quit_hook);
+        on_quit(&h2->hook);
     }
     /* HTTP/1's head buffer and field list go (h2 reads into the server's buffer): 2 KiB of an
      * idle h2 connection's heap; the bytes read with the preface (plain h2) are taken out first,

@@ -118,20 +118,22 @@ struct mg_http_v2_conn_s {
     /* the closed connection's TLS state, which the streams' request connections share: kept
      * for their $ssl_* and $https until the last of them goes (mg_http_v2_release) */
     mg_ssl_conn_t *tls;
-    unsigned term_hooked : 1; /* term_hook is the server's (streams run on after c went) */
-    size_t rsize;             /* http2_recv_buffer_size (the buffer is the server's) */
-    char *obuf; /* frames to write, gathered from nghttp2; NULL while there are none */
+    size_t rsize; /* http2_recv_buffer_size (the buffer is the server's) */
+    char *obuf;   /* frames to write, gathered from nghttp2; NULL while there are none */
     size_t osize, ostart, olast;
     /* changes whenever the output's bytes past olast may be lost (the buffer given back,
      * emptied or moved): a stream's read-ahead there (v2_data.c) holds only while it stays */
     mg_uint_t ogen;
-    int send_rv;           /* nghttp2_session_mem_send's failure, for the flush to log and close */
-    struct event flush_ev; /* "write what nghttp2 has" from the loop, once per turn */
+    /* "write what nghttp2 has" from the loop, once per turn: the server's one flush event
+     * runs its list of connections (srv->h2_flush), in order, each holding a reference while
+     * in it (flush_pending); an event of each connection's own cost 128 bytes of every one */
+    mg_http_v2_conn_t *flush_next;
     /* the final GOAWAY after a drain's notice: made by the drain (128 bytes no other
      * connection needs) */
     struct event *goaway_ev;
-    mg_server_hook_t quit_hook;
-    mg_server_hook_t term_hook; /* a terminating server closes the streams that outlive c */
+    /* the server's quit hook (a drain) while c is open; then, if streams outlive c, its term
+     * hook (a terminating server closes them): never both at once, so one */
+    mg_server_hook_t hook;
     /* the stream a line on the connection's log is about (a bad field): its server and host
      * are named as on the stream's own lines (connection.c's log handler) */
     mg_http_v2_stream_t *log_stream;
@@ -155,23 +157,25 @@ struct mg_http_v2_conn_s {
     unsigned in_send : 1;       /* nghttp2 is in mem_send: a gather waits for its end */
     unsigned oblocked : 1;      /* a DATA frame waits for room in the output */
     unsigned settings_sent : 1; /* the first SETTINGS went out with the real stream limit */
-    unsigned flush_pending : 1; /* flush_ev is active: it runs later in this loop turn */
+    unsigned flush_pending : 1; /* in the server's flush list: it runs later in this turn */
     unsigned hsid_bad : 1;      /* a HEADERS frame came for a stream not after the last */
+    unsigned term_hooked : 1;   /* hook is the server's term hook (streams run on after c went) */
+    unsigned trim_due : 1;      /* c's timer comes at H2_TRIM_MSEC of the idle wait (v2.c) */
     /* nghttp2's frame buffer (v2_mem.c: whole pages of its own), whose bytes mean nothing
-     * between frames, and the timer that gives its pages back once the connection has waited
-     * H2_TRIM_MSEC with no stream and nothing to write (the first page stays resident as
-     * written: 4 KiB an idle connection would hold) */
+     * between frames: its pages go back once the connection has waited H2_TRIM_MSEC with no
+     * stream and nothing to write (trim_due; the first page stays resident as written: 4 KiB
+     * an idle connection would hold) */
     void *fbuf;
-    size_t fbuf_len;
     /* the stream map's table (v2_mem.c: whole pages of its own), given back with the frame
      * buffer while it is all zeros (no stream in it): 4 KiB of an idle connection */
     void *ztab;
-    size_t ztab_len;
-    mg_lazy_timer_t trim;
-    /* the pages of nghttp2's two buffers above (v2_mem.c): one mapping, resident as written,
-     * unmapped after the session (mg_http_v2_mem_conn_free) */
+    /* the pages of nghttp2's two buffers above (v2_mem.c): one mapping of a fixed length,
+     * resident as written, unmapped after the session (mg_http_v2_mem_conn_free) */
     char *pages;
-    size_t pages_len, pages_used;
+    /* the sizes (nghttp2's frames are at most 2^24 + 9 bytes, its map's table a few pages):
+     * 32 bits each, beside send_rv: the struct (344 bytes) takes a malloc chunk of 352 */
+    uint32_t fbuf_len, ztab_len, pages_used;
+    int send_rv; /* nghttp2_session_mem_send's failure, for the flush to log and close */
 };
 
 struct mg_http_v2_stream_s {

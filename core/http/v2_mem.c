@@ -44,14 +44,13 @@ static void *big_alloc(size_t n)
 
 static int in_map(const mg_http_v2_conn_t *h2, const void *p)
 {
-    return h2 && h2->pages && (const char *)p >= h2->pages &&
-           (const char *)p < h2->pages + h2->pages_len;
+    return h2 && h2->pages && (const char *)p >= h2->pages && (const char *)p < h2->pages + MAP_LEN;
 }
 
 /* n bytes (whole pages) from the connection's mapping, or NULL when it has no room left */
 static void *map_take(mg_http_v2_conn_t *h2, size_t n)
 {
-    if (h2 == NULL || h2->pages == NULL || PAGES(n) > h2->pages_len - h2->pages_used) {
+    if (h2 == NULL || h2->pages == NULL || PAGES(n) > MAP_LEN - h2->pages_used) {
         return NULL;
     }
     void *p = h2->pages + h2->pages_used;
@@ -66,9 +65,9 @@ static void *big_take(size_t n, mg_http_v2_conn_t *h2)
     if (p == NULL) {
         p = big_alloc(n);
     }
-    if (h2 && p && h2->fbuf == NULL) {
+    if (h2 && p && h2->fbuf == NULL && n <= UINT32_MAX) {
         h2->fbuf = p;
-        h2->fbuf_len = n;
+        h2->fbuf_len = (uint32_t)n;
     }
     return p;
 }
@@ -114,9 +113,9 @@ static void *v2_calloc(size_t nmemb, size_t size, void *data)
         }
         memset(p, 0, n);
     }
-    if (h2) {
+    if (h2 && n <= UINT32_MAX) {
         h2->ztab = p; /* the newest: a grown map frees the old table after making this one */
-        h2->ztab_len = n;
+        h2->ztab_len = (uint32_t)n;
     }
     return p;
 }
@@ -130,7 +129,7 @@ static void *v2_realloc(void *p, size_t n, void *data)
     }
     if (in_map(h2, p)) { /* grown: to the heap, with what it held (its size was noted) */
         size_t had = p == h2->fbuf ? h2->fbuf_len : h2->ztab_len;
-        had = mg_min(had, (size_t)(h2->pages + h2->pages_len - (char *)p)); /* in the mapping */
+        had = mg_min(had, (size_t)(h2->pages + MAP_LEN - (char *)p)); /* in the mapping */
         void *q = malloc(n);
         if (q) {
             memcpy(q, p, mg_min(had, n));
@@ -153,7 +152,6 @@ void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2)
         void *p = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p != MAP_FAILED) {
             h2->pages = p;
-            h2->pages_len = MAP_LEN;
         }
     }
 }
@@ -161,7 +159,7 @@ void mg_http_v2_mem_conn(nghttp2_mem *mem, mg_http_v2_conn_t *h2)
 void mg_http_v2_mem_conn_free(mg_http_v2_conn_t *h2)
 {
     if (h2->pages) {
-        (void)munmap(h2->pages, h2->pages_len);
+        (void)munmap(h2->pages, MAP_LEN);
         h2->pages = NULL;
     }
 }

@@ -533,9 +533,9 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->sockaddr = mg_sockaddr_dup(pool, c->sockaddr, c->socklen);
     fc->socklen = c->socklen;
     mg_conn_local_addr(c);
-    /* a copy: the stream may outlive the connection's pool */
-    size_t llen = mg_max((size_t)c->local_socklen, sizeof(struct sockaddr)) + 1;
-    fc->local_sockaddr = memcpy(mg_palloc(pool, llen), c->local_sockaddr, llen);
+    /* a copy: the stream may outlive the connection's pool (of the length the connection's
+     * has: getsockname's failure left it zeros, socklen 0) */
+    fc->local_sockaddr = mg_sockaddr_dup(pool, c->local_sockaddr, c->local_socklen);
     fc->local_socklen = c->local_socklen;
     fc->addr_text = mg_pstrdup(pool, c->addr_text, strlen(c->addr_text));
     fc->proxy_protocol = mg_proxy_protocol_dup(pool, c->proxy_protocol);
@@ -563,11 +563,6 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     hc->srv = chc->srv;
     hc->ssl = chc->ssl;
     hc->ssl_sni_server = chc->ssl_sni_server;
-    if (chc->ssl_servername.len) {
-        hc->ssl_servername.data = mg_pnalloc(fc->pool, chc->ssl_servername.len);
-        memcpy(hc->ssl_servername.data, chc->ssl_servername.data, chc->ssl_servername.len);
-        hc->ssl_servername.len = chc->ssl_servername.len;
-    }
     hc->stream = st;
     hc->piece_max = MG_HTTP_V2_PIECE_MAX; /* a directio file's pieces, framed from the scratch */
     /* a request without a body (END_STREAM came with its HEADERS) reads nothing but EOF */
