@@ -136,8 +136,14 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
 {
     log_op_t *ops = fmt->ops.elts;
     size_t n = fmt->ops.nelts;
-    /* each variable is read once: $request_time or $msec must not differ between passes */
-    mg_http_var_value_t **vals = mg_palloc(r->pool, n * sizeof(*vals) + 1);
+    /* each variable is read once: $request_time or $msec must not differ between passes; a
+     * value whose escaped length is its own needs no escaping and is copied whole */
+    struct {
+        mg_str_t v;
+        size_t len; /* escaped */
+    } stack[32], *vals = n <= 32 ? stack : mg_palloc(r->pool, n * sizeof(*vals));
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_variable_t *vars = cmcf->variables.elts;
     size_t len = hlen + 1;
     for (size_t i = 0; i < n; i++) {
         if (ops[i].index < 0) {
@@ -145,9 +151,11 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
             continue;
         }
         mg_http_var_value_t *v = mg_http_get_flushed_variable(r, (mg_uint_t)ops[i].index);
-        vals[i] = v;
-        len += mg_log_escape_len(fmt->escape,
-                                 v == NULL || v->not_found ? (mg_str_t)mg_null_string : v->value);
+        vals[i].v = v == NULL || v->not_found ? (mg_str_t)mg_null_string : v->value;
+        vals[i].len = vals[i].v.data && (vars[ops[i].index].flags & MG_HTTP_VAR_PLAIN)
+                          ? vals[i].v.len
+                          : mg_log_escape_len(fmt->escape, vals[i].v);
+        len += vals[i].len;
     }
     char *line = mg_pnalloc(r->pool, len);
     if (hlen) {
@@ -158,11 +166,12 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
         if (ops[i].index < 0) {
             memcpy(d, ops[i].literal.data, ops[i].literal.len);
             d += ops[i].literal.len;
-            continue;
+        } else if (vals[i].v.data && vals[i].len == vals[i].v.len) {
+            memcpy(d, vals[i].v.data, vals[i].len);
+            d += vals[i].len;
+        } else {
+            d = mg_log_escape_copy(d, fmt->escape, vals[i].v);
         }
-        mg_http_var_value_t *v = vals[i];
-        d = mg_log_escape_copy(d, fmt->escape,
-                               v == NULL || v->not_found ? (mg_str_t)mg_null_string : v->value);
     }
     *d++ = '\n';
     return (mg_str_t){ (size_t)(d - line), line };

@@ -5,7 +5,7 @@
 # that sends N requests one after the other (each answer read whole before the next); the
 # server is traced with `strace -c -f` for exactly those N requests, after a warm-up that
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
-# Cases: "return 200", a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
+# Cases: "return 200" (return-log: with access_log to a file, the default combined format), a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
 # sendfile off, the defaults of both), proxy_pass GET (Host alone, and a browser's ten header
 # lines: proxy-get-10h) and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
@@ -109,6 +109,10 @@ http {
     server {
         listen 127.0.0.1:$2;
         location = /return { return 200 "ok\n"; }
+        location = /return-log {
+            access_log logs/access.log;
+            return 200 "ok\n";
+        }
         location = /proxy {
             proxy_pass http://bench_backend/;
             proxy_http_version 1.1;
@@ -227,7 +231,7 @@ MG_PID=$STARTED
 start_server "$NGINX" nginx "$NG_PORT" "$NG_TLS_PORT"
 NG_PID=$STARTED
 
-CASES=("return|/return|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
+CASES=("return|/return|0" "return-log|/return-log|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
        "proxy-get|/proxy|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
        "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
