@@ -93,6 +93,9 @@ typedef struct {
     struct mg_lua_timers_s *timers; /* timer.c, in a worker once a timer was made */
     struct mg_lua_co_s *co_cache;   /* finished entry coroutines kept for reuse (coroutine.c) */
     void *out_spare; /* a written output gathering block kept for the next request (resp.c) */
+    /* the VM's cosocket state (socket_tcp_pool.c), made at first use: a field, not a registry
+     * entry, as each request's connect, pool lookup and end look it up */
+    struct mg_lua_tcp_state_s *tcp_state;
     mg_uint_t nco_cache;
     mg_int_t thread_cache_max;       /* lua_thread_cache_max_entries: co_cache's bound */
     mg_int_t malloc_trim;            /* lua_malloc_trim: requests between two malloc_trim(1) */
