@@ -281,13 +281,14 @@ char *mg_hex_dump(char *dst, const unsigned char *src, size_t len)
 char *mg_put_hex(char *p, uint64_t v)
 {
     static const char digits[] = "0123456789abcdef";
-    char tmp[MG_INT_TEXT_MAX], *t = tmp + sizeof(tmp);
+    /* the digits counted from the highest set bit and written in place from their end, as
+     * mg_put_uint's (a static file's ETag writes two numbers a response) */
+    size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 3) / 4;
+    char *e = p + n;
     do {
-        *--t = digits[v & 0xf];
+        *--e = digits[v & 0xf];
         v >>= 4;
     } while (v);
-    size_t n = (size_t)(tmp + sizeof(tmp) - t);
-    memcpy(p, t, n);
     return p + n;
 }
 

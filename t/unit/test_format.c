@@ -53,6 +53,19 @@ static void test_numbers(void)
         }
     }
     is_int(bad, 0, "mg_put_uint: 10^k - 1, 10^k, 10^k + 1 and 2 * 10^k - 1 for every k");
+    /* mg_put_hex counts its digits from the highest bit: every bit's edges */
+    bad = 0;
+    for (int k = 0; k < 64; k++) {
+        uint64_t bit = (uint64_t)1 << k;
+        uint64_t edge[] = {bit - 1, bit, bit + 1, bit | (bit - 1)};
+        for (size_t i = 0; i < 4; i++) {
+            char got[MG_INT_TEXT_MAX + 1], want[32];
+            *mg_put_hex(got, edge[i]) = '\0';
+            snprintf(want, sizeof(want), "%" PRIx64, edge[i]);
+            bad += strcmp(got, want) != 0;
+        }
+    }
+    is_int(bad, 0, "mg_put_hex: 2^k - 1, 2^k, 2^k + 1 and 2^(k+1) - 1 for every k");
 }
 
 static void test_http_time(void)
