@@ -5,7 +5,8 @@
 # that sends N requests one after the other (each answer read whole before the next); the
 # server is traced with `strace -c -f` for exactly those N requests, after a warm-up that
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
-# Cases: "return 200" (return-log: with access_log to a file, the default combined format), a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
+# Cases: "return 200" (return-log: with access_log to a file, the default combined format;
+# return-log-timed: a format with $request_time $msec $request_length $connection...), a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
 # sendfile off, the defaults of both), proxy_pass GET (Host alone, and a browser's ten header
 # lines: proxy-get-10h) and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
@@ -101,6 +102,8 @@ http {
     access_log off;
     keepalive_requests 1000000;
     client_body_buffer_size 16k;
+    log_format timed '\$remote_addr [\$time_local] "\$request" \$status \$body_bytes_sent '
+                     '\$request_time \$msec \$request_length \$connection \$connection_requests';
     upstream bench_backend {
         server 127.0.0.1:$UP_PORT;
         keepalive 32;
@@ -111,6 +114,10 @@ http {
         location = /return { return 200 "ok\n"; }
         location = /return-log {
             access_log logs/access.log;
+            return 200 "ok\n";
+        }
+        location = /return-log-timed {
+            access_log logs/timed.log timed;
             return 200 "ok\n";
         }
         location = /proxy {
@@ -231,7 +238,7 @@ MG_PID=$STARTED
 start_server "$NGINX" nginx "$NG_PORT" "$NG_TLS_PORT"
 NG_PID=$STARTED
 
-CASES=("return|/return|0" "return-log|/return-log|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
+CASES=("return|/return|0" "return-log|/return-log|0" "return-log-timed|/return-log-timed|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
        "proxy-get|/proxy|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
        "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
