@@ -8,7 +8,7 @@
 # Cases: "return 200" (return-log: with access_log to a file, the default combined format;
 # return-log-timed: a format with $request_time $msec $request_length $connection...), a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
 # sendfile off, the defaults of both), proxy_pass GET (Host alone, and a browser's ten header
-# lines: proxy-get-10h) and POST (1 KiB body) over upstream keepalive (its
+# lines: proxy-get-10h; proxy-log: Host alone, access_log with $upstream_* times to a file) and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
 # upstream connection per request (proxy-new: no upstream keepalive), and when Debian's Lua module
 # for nginx is there content_by_lua hello and a cosocket round trip to the upstream with
@@ -104,6 +104,9 @@ http {
     client_body_buffer_size 16k;
     log_format timed '\$remote_addr [\$time_local] "\$request" \$status \$body_bytes_sent '
                      '\$request_time \$msec \$request_length \$connection \$connection_requests';
+    log_format upstream '\$remote_addr [\$time_local] "\$request" \$status \$body_bytes_sent '
+                        '\$request_time \$upstream_addr \$upstream_status '
+                        '\$upstream_response_time \$upstream_connect_time \$upstream_header_time';
     upstream bench_backend {
         server 127.0.0.1:$UP_PORT;
         keepalive 32;
@@ -124,6 +127,12 @@ http {
             proxy_pass http://bench_backend/;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+        }
+        location = /proxy-log {
+            proxy_pass http://bench_backend/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            access_log logs/proxy.log upstream;
         }
         location = /proxy-new { proxy_pass http://127.0.0.1:$UP_PORT/; }
         location /static/ { alias $WORK/html/; }
@@ -239,7 +248,7 @@ start_server "$NGINX" nginx "$NG_PORT" "$NG_TLS_PORT"
 NG_PID=$STARTED
 
 CASES=("return|/return|0" "return-log|/return-log|0" "return-log-timed|/return-log-timed|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
-       "proxy-get|/proxy|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
+       "proxy-get|/proxy|0" "proxy-log|/proxy-log|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
        "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
 CASES+=("https-return|/return|0|tls" "gzip-16k|/gzip/16k.txt|0|gzip")
