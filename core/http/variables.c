@@ -171,7 +171,7 @@ static mg_int_t var_sent_http_prefix(mg_request_t *r, mg_http_var_value_t *v, ui
         return MG_OK;
     }
     if (len == 14 && memcmp(n, "content_length", 14) == 0 && ho->content_length_n >= 0) {
-        return var_printf(r, v, "%lld", (long long)ho->content_length_n);
+        return var_uint(r, v, (uint64_t)ho->content_length_n, 0);
     }
     if (len == 13 && memcmp(n, "last_modified", 13) == 0 && ho->last_modified_time >= 0) {
         char *s = mg_pnalloc(r->pool, 32);
@@ -504,7 +504,8 @@ static mg_int_t var_pipe(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data
 {
     (void)data;
     int p = r->http_major < 2 && r->hc && r->hc->head_pipelined;
-    return var_printf(r, v, "%s", p ? "p" : ".");
+    VAR_VALUE(v, p ? "p" : ".", 1);
+    return MG_OK;
 }
 
 static mg_int_t var_request_length(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -546,7 +547,7 @@ static mg_int_t var_content_length(mg_request_t *r, mg_http_var_value_t *v, uint
         return MG_OK;
     }
     if (r->request_body && r->request_body->done && r->headers_in.chunked) {
-        return var_printf(r, v, "%zu", r->request_body->received);
+        return var_uint(r, v, r->request_body->received, 0);
     }
     return var_not_found(v);
 }
@@ -566,7 +567,7 @@ static mg_int_t var_connection_requests(mg_request_t *r, mg_http_var_value_t *v,
 static mg_int_t var_pid(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%d", (int)getpid());
+    return var_uint(r, v, (uint64_t)getpid(), 0);
 }
 
 static mg_int_t var_version(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -717,7 +718,7 @@ static mg_int_t var_request_body_file(mg_request_t *r, mg_http_var_value_t *v, u
 static mg_int_t var_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%zu", r->limit_rate);
+    return var_uint(r, v, r->limit_rate, 0);
 }
 
 static void var_set_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -743,7 +744,7 @@ static mg_int_t var_proxy_protocol(mg_request_t *r, mg_http_var_value_t *v, uint
     }
     if (which >= 2) {
         in_port_t port = which == 2 ? pp->src_port : pp->dst_port;
-        return port ? var_printf(r, v, "%u", port) : var_not_found(v);
+        return port ? var_port(r, v, port) : var_not_found(v);
     }
     mg_str_t addr = which == 0 ? pp->src_addr : pp->dst_addr;
     if (addr.len == 0) {
@@ -773,7 +774,7 @@ static mg_int_t var_tcpinfo(mg_request_t *r, mg_http_var_value_t *v, uintptr_t w
     }
     uint32_t x = which == 0 ? ti.tcpi_rtt : which == 1 ? ti.tcpi_rttvar
                  : which == 2 ? ti.tcpi_snd_cwnd : ti.tcpi_rcv_space;
-    return var_printf(r, v, "%u", x);
+    return var_uint(r, v, x, 0);
 }
 
 typedef struct {
