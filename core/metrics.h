@@ -91,11 +91,16 @@ mg_metrics_entry_t *mg_metrics_entry(mg_metrics_shm_t *m, int metric, size_t n,
                                      const mg_str_t *labels);
 
 /* A counting site's memory of the entry it found last (zeroed memory: none), so that the
- * same series counted again costs no hash or probe: taken when its key is the series' (a
- * copied or stale one is not). Per process, in the object the labels come from. */
+ * same series counted again costs no hash or probe: taken when the labels are the storage it
+ * was found for (labels that live as long as the cache, unchanged: a configuration's names)
+ * and, else, when its key is the series' (a copied or stale one is not). Per process, in the
+ * object the labels come from. */
 typedef struct {
     mg_metrics_shm_t *m;
     mg_metrics_entry_t *e;
+    const char *label[2]; /* the labels' storage and lengths when e was found */
+    uint32_t len[2];
+    mg_uint_t num; /* a label given as a number (http's status) */
 } mg_metrics_cache_t;
 
 /* A request was logged: moongate_http_requests_total{server,code}; c (NULL: none) is the

@@ -47,7 +47,7 @@ static void utc_fields(time_t t, struct tm *tm)
 
 /* "Thu, 18 Nov 2010 11:27:35 GMT" by hand: a file's Last-Modified is formatted per response,
  * and snprintf cost more than the rest of a small static response's header */
-void mg_time_http(char *buf, time_t t)
+static void format_http(char *buf, time_t t)
 {
     struct tm tm;
     utc_fields(t, &tm);
@@ -76,6 +76,24 @@ void mg_time_http(char *buf, time_t t)
     *p++ = ':';
     p = two_digits(p, tm.tm_sec);
     memcpy(p, " GMT", 5);
+}
+
+/* The last time mg_time_http formatted on this thread: the same file served again has the
+ * same Last-Modified, a copy instead of ~230 instructions of arithmetic */
+static MG_THREAD_LOCAL struct {
+    int valid;
+    time_t t;
+    char text[32];
+} last_http;
+
+void mg_time_http(char *buf, time_t t)
+{
+    if (!last_http.valid || last_http.t != t) {
+        format_http(last_http.text, t);
+        last_http.t = t;
+        last_http.valid = 1;
+    }
+    memcpy(buf, last_http.text, sizeof(last_http.text));
 }
 
 /* timer_resolution: the setting of the server whose loop runs on this thread */
@@ -131,7 +149,7 @@ void mg_time_refresh(void)
         return;
     }
     mg_now.sec = tv.tv_sec;
-    mg_time_http(mg_now.http, tv.tv_sec);
+    format_http(mg_now.http, tv.tv_sec); /* (not through the cache: it holds a file's date) */
     struct tm tm;
     localtime_r(&mg_now.sec, &tm);
     long off = tm.tm_gmtoff / 60;

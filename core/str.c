@@ -20,12 +20,6 @@ int mg_strncasecmp(const char *a, const char *b, size_t n)
     return 0;
 }
 
-int mg_str_caseeq(mg_str_t a, const char *lit)
-{
-    size_t n = strlen(lit);
-    return a.len == n && mg_strncasecmp(a.data, lit, n) == 0;
-}
-
 /* Eight bytes lowered at once: a byte's 0x20 bit is set where its low seven bits are
  * 'A'..'Z' and its high bit is clear; the sums cannot carry into the next byte (zero bytes,
  * those above a shorter load, stay zero) */
@@ -239,13 +233,29 @@ int64_t mg_parse_time(mg_str_t s, int want_seconds)
 
 char *mg_put_uint(char *p, uint64_t v)
 {
-    char tmp[MG_INT_TEXT_MAX], *t = tmp + sizeof(tmp);
-    do {
-        *--t = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    size_t n = (size_t)(tmp + sizeof(tmp) - t);
-    memcpy(p, t, n);
+    /* the digits are counted first and written from their end in place, two at a time: a
+     * copy from a scratch buffer (a memcpy call) cost as much as the digits of a
+     * Content-Length */
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+    size_t n = 1;
+    for (uint64_t x = v; x >= 10; x /= 10) {
+        n++;
+    }
+    char *e = p + n;
+    while (v >= 100) {
+        uint64_t r = v % 100;
+        v /= 100;
+        e -= 2;
+        memcpy(e, pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        memcpy(e - 2, pairs + 2 * v, 2);
+    } else {
+        e[-1] = (char)('0' + v);
+    }
     return p + n;
 }
 
@@ -271,13 +281,14 @@ char *mg_hex_dump(char *dst, const unsigned char *src, size_t len)
 char *mg_put_hex(char *p, uint64_t v)
 {
     static const char digits[] = "0123456789abcdef";
-    char tmp[MG_INT_TEXT_MAX], *t = tmp + sizeof(tmp);
+    /* the digits counted from the highest set bit and written in place from their end, as
+     * mg_put_uint's (a static file's ETag writes two numbers a response) */
+    size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 3) / 4;
+    char *e = p + n;
     do {
-        *--t = digits[v & 0xf];
+        *--e = digits[v & 0xf];
         v >>= 4;
     } while (v);
-    size_t n = (size_t)(tmp + sizeof(tmp) - t);
-    memcpy(p, t, n);
     return p + n;
 }
 

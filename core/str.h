@@ -21,7 +21,13 @@ static inline int mg_str_eq_str(mg_str_t a, mg_str_t b)
 }
 
 int mg_strncasecmp(const char *a, const char *b, size_t n);
-int mg_str_caseeq(mg_str_t a, const char *lit);
+/* inline, as mg_str_eq: with a literal the length is a constant and a name of another length
+ * (most, in a loop over header lines) costs a compare, not a call, strlen and a loop */
+static inline int mg_str_caseeq(mg_str_t a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a.len == n && mg_strncasecmp(a.data, lit, n) == 0;
+}
 void mg_strlow(char *dst, const char *src, size_t n);
 /* Eight bytes of a word at a time: MG_BYTES_01/_80 hold 0x01/0x80 in each byte;
  * mg_word_has_below says whether a byte of w is below n (n <= 0x80; exact as a yes or no, not

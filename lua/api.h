@@ -92,6 +92,10 @@ typedef struct {
     mg_int_t worker_thread_vm_pool_size; /* ngx.run_worker_thread's VMs per process */
     struct mg_lua_timers_s *timers; /* timer.c, in a worker once a timer was made */
     struct mg_lua_co_s *co_cache;   /* finished entry coroutines kept for reuse (coroutine.c) */
+    void *out_spare; /* a written output gathering block kept for the next request (resp.c) */
+    /* the VM's cosocket state (socket_tcp_pool.c), made at first use: a field, not a registry
+     * entry, as each request's connect, pool lookup and end look it up */
+    struct mg_lua_tcp_state_s *tcp_state;
     mg_uint_t nco_cache;
     mg_int_t thread_cache_max;       /* lua_thread_cache_max_entries: co_cache's bound */
     mg_int_t malloc_trim;            /* lua_malloc_trim: requests between two malloc_trim(1) */
@@ -499,6 +503,8 @@ mg_int_t mg_lua_send_eof(mg_request_t *r, mg_lua_ctx_t *ctx);
 /* Output memory: `len` bytes that live until written (freed once the writer is idle). */
 char *mg_lua_output_alloc(mg_lua_ctx_t *ctx, size_t len);
 void mg_lua_output_free(mg_lua_ctx_t *ctx);
+/* The generation's kept output block goes (its VM closes). */
+void mg_lua_output_spare_free(mg_lua_main_conf_t *lmcf);
 /* ngx.status / ngx.headers_sent through the ngx table's metatable (api.c). */
 int mg_lua_status_get(lua_State *L);
 int mg_lua_status_set(lua_State *L);

@@ -47,8 +47,6 @@ struct mg_lua_tcp_pool_s {
     char key[];
 };
 
-static char state_key; /* registry[&state_key]: the VM's state (light userdata) */
-
 static void idle_close(idle_t *ic);
 static void unqueue(mg_lua_tcp_pool_t *p, mg_lua_tcp_t *s);
 static int wake_first(mg_lua_tcp_pool_t *p, int fd, mg_lua_tcp_watch_t *w, mg_uint_t reused);
@@ -102,20 +100,13 @@ static void state_free(void *data)
     if (st->srv) {
         mg_server_hook_del(&st->quit);
     }
-    lua_State *L = st->lmcf->L;
-    lua_pushlightuserdata(L, &state_key);
-    lua_pushnil(L);
-    lua_rawset(L, LUA_REGISTRYINDEX);
+    st->lmcf->tcp_state = NULL;
     free(st);
 }
 
 static mg_lua_tcp_state_t *get_state(mg_lua_main_conf_t *lmcf)
 {
-    lua_State *L = lmcf->L;
-    lua_pushlightuserdata(L, &state_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    mg_lua_tcp_state_t *st = lua_touserdata(L, -1);
-    lua_pop(L, 1);
+    mg_lua_tcp_state_t *st = lmcf->tcp_state;
     if (st) {
         return st;
     }
@@ -128,9 +119,7 @@ static mg_lua_tcp_state_t *get_state(mg_lua_main_conf_t *lmcf)
     }
     /* registered after the VM's own cleanup, so it runs before the VM is closed */
     mg_pool_cleanup_add(lmcf->cycle->pool, state_free, st);
-    lua_pushlightuserdata(L, &state_key);
-    lua_pushlightuserdata(L, st);
-    lua_rawset(L, LUA_REGISTRYINDEX);
+    lmcf->tcp_state = st;
     return st;
 }
 
@@ -174,11 +163,7 @@ void mg_lua_tcp_disown(mg_lua_tcp_t *s)
 
 int mg_lua_socket_tcp_downstream_reading(mg_lua_ctx_t *ctx)
 {
-    lua_State *L = ctx->lmcf->L;
-    lua_pushlightuserdata(L, &state_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    mg_lua_tcp_state_t *st = lua_touserdata(L, -1);
-    lua_pop(L, 1);
+    mg_lua_tcp_state_t *st = ctx->lmcf->tcp_state;
     for (mg_lua_tcp_t *s = st ? st->owned : NULL; s; s = s->next) {
         if (s->ctx == ctx && s->downstream && s->reading) {
             return 1;
@@ -189,12 +174,12 @@ int mg_lua_socket_tcp_downstream_reading(mg_lua_ctx_t *ctx)
 
 void mg_lua_socket_tcp_ctx_done(mg_lua_ctx_t *ctx)
 {
-    mg_lua_socket_udp_ctx_done(ctx); /* a timer's owner calls this one for both kinds */
-    lua_State *L = ctx->lmcf->L;
-    lua_pushlightuserdata(L, &state_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    mg_lua_tcp_state_t *st = lua_touserdata(L, -1);
-    lua_pop(L, 1);
+    if (ctx->r == NULL) {
+        /* a timer's, a session's or a handshake's owner calls this one for both kinds; a
+         * request's UDP sockets have a cleanup of their own on its pool (socket_udp.c) */
+        mg_lua_socket_udp_ctx_done(ctx);
+    }
+    mg_lua_tcp_state_t *st = ctx->lmcf->tcp_state;
     if (st == NULL) {
         return;
     }

@@ -15,6 +15,7 @@ static void vm_close(void *data)
 {
     mg_lua_main_conf_t *lmcf = data;
     mg_lua_co_cache_free(lmcf);
+    mg_lua_output_spare_free(lmcf);
     lua_close(lmcf->L);
 }
 

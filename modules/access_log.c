@@ -28,6 +28,9 @@
 typedef struct {
     mg_str_t literal; /* when index < 0 */
     mg_int_t index;   /* variable index */
+    /* a literal of 8 bytes at most, padded: copied as one word (the combined format's eight
+     * separators cost a memcpy call each) */
+    char small[8];
 } log_op_t;
 
 typedef struct {
@@ -91,9 +94,13 @@ static void push_literal(log_fmt_t *fmt, const char *p, size_t n)
         return;
     }
     log_op_t *op = mg_array_push(&fmt->ops);
+    memset(op, 0, sizeof(*op));
     op->index = -1;
     op->literal.data = (char *)p;
     op->literal.len = n;
+    if (n <= sizeof(op->small)) {
+        memcpy(op->small, p, n);
+    }
 }
 
 /* Append the parts of one format string; its text lives in the cycle pool (cf->args). */
@@ -115,6 +122,7 @@ static mg_int_t compile_format(mg_conf_t *cf, log_fmt_t *fmt, mg_str_t s)
             return MG_ERROR;
         }
         log_op_t *op = mg_array_push(&fmt->ops);
+        memset(op, 0, sizeof(*op));
         op->index = index;
     }
     return MG_OK;
@@ -136,8 +144,14 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
 {
     log_op_t *ops = fmt->ops.elts;
     size_t n = fmt->ops.nelts;
-    /* each variable is read once: $request_time or $msec must not differ between passes */
-    mg_http_var_value_t **vals = mg_palloc(r->pool, n * sizeof(*vals) + 1);
+    /* each variable is read once: $request_time or $msec must not differ between passes; a
+     * value whose escaped length is its own needs no escaping and is copied whole */
+    struct {
+        mg_str_t v;
+        size_t len; /* escaped */
+    } stack[32], *vals = n <= 32 ? stack : mg_palloc(r->pool, n * sizeof(*vals));
+    mg_http_main_conf_t *cmcf = mg_http_get_main_conf(r, mg_http_core_module);
+    mg_http_variable_t *vars = cmcf->variables.elts;
     size_t len = hlen + 1;
     for (size_t i = 0; i < n; i++) {
         if (ops[i].index < 0) {
@@ -145,24 +159,41 @@ static mg_str_t render(mg_request_t *r, log_fmt_t *fmt, const char *head, size_t
             continue;
         }
         mg_http_var_value_t *v = mg_http_get_flushed_variable(r, (mg_uint_t)ops[i].index);
-        vals[i] = v;
-        len += mg_log_escape_len(fmt->escape,
-                                 v == NULL || v->not_found ? (mg_str_t)mg_null_string : v->value);
+        vals[i].v = v == NULL || v->not_found ? (mg_str_t)mg_null_string : v->value;
+        if (vals[i].v.data == NULL) {
+            /* not found: "-" with the default escaping, nothing else (log_escape.h) */
+            vals[i].len = fmt->escape == MG_LOG_ESCAPE_DEFAULT;
+        } else if (vars[ops[i].index].flags & MG_HTTP_VAR_PLAIN) {
+            vals[i].len = vals[i].v.len;
+        } else {
+            vals[i].len = mg_log_escape_len(fmt->escape, vals[i].v);
+        }
+        len += vals[i].len;
     }
-    char *line = mg_pnalloc(r->pool, len);
+    /* (8 bytes more: a small literal is copied as a whole word) */
+    char *line = mg_pnalloc(r->pool, len + 8);
     if (hlen) {
         memcpy(line, head, hlen); /* head is NULL when there is none (memcpy's contract) */
     }
     char *d = line + hlen;
     for (size_t i = 0; i < n; i++) {
         if (ops[i].index < 0) {
-            memcpy(d, ops[i].literal.data, ops[i].literal.len);
+            if (ops[i].literal.len <= sizeof(ops[i].small)) {
+                memcpy(d, ops[i].small, sizeof(ops[i].small));
+            } else {
+                memcpy(d, ops[i].literal.data, ops[i].literal.len);
+            }
             d += ops[i].literal.len;
-            continue;
+        } else if (vals[i].v.data == NULL) {
+            if (vals[i].len) {
+                *d++ = '-';
+            }
+        } else if (vals[i].len == vals[i].v.len) {
+            memcpy(d, vals[i].v.data, vals[i].len);
+            d += vals[i].len;
+        } else {
+            d = mg_log_escape_copy(d, fmt->escape, vals[i].v);
         }
-        mg_http_var_value_t *v = vals[i];
-        d = mg_log_escape_copy(d, fmt->escape,
-                               v == NULL || v->not_found ? (mg_str_t)mg_null_string : v->value);
     }
     *d++ = '\n';
     return (mg_str_t){ (size_t)(d - line), line };

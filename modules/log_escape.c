@@ -57,6 +57,23 @@ static const unsigned char escape_extra[2][256] = {
     },
 };
 
+/* Whether any of the 8 bytes in w may need escaping: below 0x20, '"' or '\\', and with the
+ * default escaping 0x7f and above too (a superset of the table's nonzero bytes, which
+ * t/unit/test_log_escape.c checks for every byte at every place). The usual value has none,
+ * and is then measured at ~2 instructions a byte instead of ~6. Each test is exact for "any"
+ * (a borrow marks only bytes above one that matched). */
+static inline uint64_t word_may_escape(uint64_t w, int json)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t m = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b);
+    if (!json) {
+        uint64_t d = w ^ (ones * 0x7f);
+        m |= w | ((d - ones) & ~d);
+    }
+    return m & high;
+}
+
 size_t mg_log_escape_len(int escape, mg_str_t v)
 {
     if (v.data == NULL) {
@@ -65,10 +82,20 @@ size_t mg_log_escape_len(int escape, mg_str_t v)
     if (escape == MG_LOG_ESCAPE_NONE) {
         return v.len;
     }
-    const unsigned char *t = escape_extra[escape == MG_LOG_ESCAPE_JSON];
+    int json = escape == MG_LOG_ESCAPE_JSON;
+    const unsigned char *t = escape_extra[json];
     const unsigned char *p = (const unsigned char *)v.data;
-    size_t len = v.len;
-    for (size_t i = 0; i < v.len; i++) {
+    size_t len = v.len, i = 0;
+    for (; i + 8 <= v.len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (word_may_escape(w, json)) {
+            for (size_t k = i; k < i + 8; k++) {
+                len += t[p[k]];
+            }
+        }
+    }
+    for (; i < v.len; i++) {
         len += t[p[i]];
     }
     return len;
@@ -113,11 +140,18 @@ char *mg_log_escape_copy(char *d, int escape, mg_str_t v)
         return d + v.len;
     }
     /* runs of bytes that go as they are are copied whole */
-    const unsigned char *t = escape_extra[escape == MG_LOG_ESCAPE_JSON];
+    int json = escape == MG_LOG_ESCAPE_JSON;
+    const unsigned char *t = escape_extra[json];
     const unsigned char *p = (const unsigned char *)v.data;
     size_t i = 0;
     while (i < v.len) {
         size_t j = i;
+        for (uint64_t w; j + 8 <= v.len; j += 8) {
+            memcpy(&w, p + j, 8);
+            if (word_may_escape(w, json)) {
+                break;
+            }
+        }
         while (j < v.len && t[p[j]] == 0) {
             j++;
         }

@@ -11,15 +11,30 @@
 #include "parse.h"
 #include "upstream_int.h"
 
-static mg_http_header_t *find(mg_upstream_t *u, const char *lower, size_t len)
+/* The first X-Accel-Limit-Rate, X-Accel-Charset and X-Accel-Redirect lines, in one pass over
+ * the head (most have none: a length test a line, where three searches cost ~170 instructions
+ * a proxied response) */
+static void find_accel(mg_upstream_t *u, mg_http_header_t **rate, mg_http_header_t **charset,
+                       mg_http_header_t **redirect)
 {
+    *rate = *charset = *redirect = NULL;
     for (size_t i = 0; i < u->head.nheaders; i++) {
         mg_http_header_t *h = &u->head.headers[i];
-        if (h->name.len == len && mg_strncasecmp(h->name.data, lower, len) == 0) {
-            return h;
+        size_t len = h->name.len;
+        mg_http_header_t **slot = len == 18   ? rate
+                                  : len == 15 ? charset
+                                  : len == 16 ? redirect
+                                              : NULL;
+        if (slot == NULL || *slot != NULL || (h->name.data[0] | 0x20) != 'x') {
+            continue;
+        }
+        const char *name = len == 18   ? "x-accel-limit-rate"
+                           : len == 15 ? "x-accel-charset"
+                                       : "x-accel-redirect";
+        if (mg_strncasecmp(h->name.data, name, len) == 0) {
+            *slot = h;
         }
     }
-    return NULL;
 }
 
 /* The upstream's headers that survive its X-Accel-Redirect (nginx's list). */
@@ -54,20 +69,20 @@ mg_int_t mg_upstream_process_accel(mg_upstream_t *u)
 {
     mg_request_t *r = u->r;
     mg_uint_t ign = u->ignore_headers;
-    mg_http_header_t *h;
-    if (!(ign & MG_UPSTREAM_IGN_XA_LIMIT_RATE) && (h = find(u, "x-accel-limit-rate", 18)) != NULL) {
+    mg_http_header_t *h, *rate, *charset, *redirect;
+    find_accel(u, &rate, &charset, &redirect);
+    if (!(ign & MG_UPSTREAM_IGN_XA_LIMIT_RATE) && (h = rate) != NULL) {
         int64_t n = mg_atoi(h->value.data, h->value.len);
         if (n >= 0) {
             r->limit_rate = (size_t)n;
             r->limit_rate_set = 1;
         }
     }
-    if (!(ign & MG_UPSTREAM_IGN_XA_CHARSET) && (h = find(u, "x-accel-charset", 15)) != NULL) {
+    if (!(ign & MG_UPSTREAM_IGN_XA_CHARSET) && (h = charset) != NULL) {
         r->headers_out.override_charset.data = mg_pstr(r->pool, h->value.data, h->value.len).data;
         r->headers_out.override_charset.len = h->value.len;
     }
-    if ((ign & MG_UPSTREAM_IGN_XA_REDIRECT) || (h = find(u, "x-accel-redirect", 16)) == NULL ||
-        h->value.len == 0) {
+    if ((ign & MG_UPSTREAM_IGN_XA_REDIRECT) || (h = redirect) == NULL || h->value.len == 0) {
         return MG_OK;
     }
     /* the upstream's response is not used: its connection is not kept (the body is unread,

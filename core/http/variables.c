@@ -75,6 +75,19 @@ static mg_int_t var_uint(mg_request_t *r, mg_http_var_value_t *v, uint64_t n, in
     return MG_OK;
 }
 
+/* milliseconds as seconds with three decimals ("%lld.%03lld" by hand: $request_time and $msec
+ * are in most log formats, and vsnprintf cost ~800 instructions a value) */
+static mg_int_t var_msecs(mg_request_t *r, mg_http_var_value_t *v, mg_msec_t ms)
+{
+    uint64_t u = ms < 0 ? 0 : (uint64_t)ms;
+    char *p = mg_pnalloc(r->pool, MG_INT_TEXT_MAX + 4);
+    char *e = mg_put_uint(p, u / 1000);
+    *e++ = '.';
+    e = mg_put_uint3(e, u % 1000);
+    VAR_VALUE(v, p, (size_t)(e - p));
+    return MG_OK;
+}
+
 /* a port's digits, without vsnprintf (they are asked for per request: fastcgi_params) */
 static mg_int_t var_port(mg_request_t *r, mg_http_var_value_t *v, in_port_t port)
 {
@@ -158,7 +171,7 @@ static mg_int_t var_sent_http_prefix(mg_request_t *r, mg_http_var_value_t *v, ui
         return MG_OK;
     }
     if (len == 14 && memcmp(n, "content_length", 14) == 0 && ho->content_length_n >= 0) {
-        return var_printf(r, v, "%lld", (long long)ho->content_length_n);
+        return var_uint(r, v, (uint64_t)ho->content_length_n, 0);
     }
     if (len == 13 && memcmp(n, "last_modified", 13) == 0 && ho->last_modified_time >= 0) {
         char *s = mg_pnalloc(r->pool, 32);
@@ -472,7 +485,7 @@ static mg_int_t var_request_time(mg_request_t *r, mg_http_var_value_t *v, uintpt
     if (ms < 0) {
         ms = 0;
     }
-    return var_printf(r, v, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+    return var_msecs(r, v, ms);
 }
 
 /* $connection_time: seconds since the connection was accepted, with milliseconds */
@@ -483,7 +496,7 @@ static mg_int_t var_connection_time(mg_request_t *r, mg_http_var_value_t *v, uin
     if (ms < 0) {
         ms = 0;
     }
-    return var_printf(r, v, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+    return var_msecs(r, v, ms);
 }
 
 /* $pipe: "p" for a request that came pipelined (its head was read with the one before) */
@@ -491,20 +504,20 @@ static mg_int_t var_pipe(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data
 {
     (void)data;
     int p = r->http_major < 2 && r->hc && r->hc->head_pipelined;
-    return var_printf(r, v, "%s", p ? "p" : ".");
+    VAR_VALUE(v, p ? "p" : ".", 1);
+    return MG_OK;
 }
 
 static mg_int_t var_request_length(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%zu", r->request_length);
+    return var_uint(r, v, r->request_length, 0);
 }
 
 static mg_int_t var_msec(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%lld.%03lld", (long long)(mg_now.msec / 1000),
-                      (long long)(mg_now.msec % 1000));
+    return var_msecs(r, v, mg_now.msec);
 }
 
 static mg_int_t var_time(mg_request_t *r, mg_http_var_value_t *v, uintptr_t which)
@@ -534,7 +547,7 @@ static mg_int_t var_content_length(mg_request_t *r, mg_http_var_value_t *v, uint
         return MG_OK;
     }
     if (r->request_body && r->request_body->done && r->headers_in.chunked) {
-        return var_printf(r, v, "%zu", r->request_body->received);
+        return var_uint(r, v, r->request_body->received, 0);
     }
     return var_not_found(v);
 }
@@ -542,19 +555,19 @@ static mg_int_t var_content_length(mg_request_t *r, mg_http_var_value_t *v, uint
 static mg_int_t var_connection(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%lu", (unsigned long)r->connection->number);
+    return var_uint(r, v, r->connection->number, 0);
 }
 
 static mg_int_t var_connection_requests(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%lu", (unsigned long)r->connection->requests);
+    return var_uint(r, v, r->connection->requests, 0);
 }
 
 static mg_int_t var_pid(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%d", (int)getpid());
+    return var_uint(r, v, (uint64_t)getpid(), 0);
 }
 
 static mg_int_t var_version(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -705,7 +718,7 @@ static mg_int_t var_request_body_file(mg_request_t *r, mg_http_var_value_t *v, u
 static mg_int_t var_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
-    return var_printf(r, v, "%zu", r->limit_rate);
+    return var_uint(r, v, r->limit_rate, 0);
 }
 
 static void var_set_limit_rate(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
@@ -731,7 +744,7 @@ static mg_int_t var_proxy_protocol(mg_request_t *r, mg_http_var_value_t *v, uint
     }
     if (which >= 2) {
         in_port_t port = which == 2 ? pp->src_port : pp->dst_port;
-        return port ? var_printf(r, v, "%u", port) : var_not_found(v);
+        return port ? var_port(r, v, port) : var_not_found(v);
     }
     mg_str_t addr = which == 0 ? pp->src_addr : pp->dst_addr;
     if (addr.len == 0) {
@@ -761,7 +774,7 @@ static mg_int_t var_tcpinfo(mg_request_t *r, mg_http_var_value_t *v, uintptr_t w
     }
     uint32_t x = which == 0 ? ti.tcpi_rtt : which == 1 ? ti.tcpi_rttvar
                  : which == 2 ? ti.tcpi_snd_cwnd : ti.tcpi_rcv_space;
-    return var_printf(r, v, "%u", x);
+    return var_uint(r, v, x, 0);
 }
 
 typedef struct {
@@ -791,27 +804,27 @@ static const core_var_t core_vars[] = {
     {"server_name", var_server_name, 0, 0},
     {"server_addr", var_server_addr, 0, 0},
     {"server_port", var_server_addr, 1, 0},
-    {"remote_addr", var_remote_addr, 0, 0},
+    {"remote_addr", var_remote_addr, 0, MG_HTTP_VAR_PLAIN},
     {"binary_remote_addr", var_binary_remote_addr, 0, 0},
-    {"remote_port", var_remote_port, 0, 0},
-    {"status", var_status, 0, MG_HTTP_VAR_NOCACHEABLE},
-    {"body_bytes_sent", var_body_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE},
-    {"bytes_sent", var_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE},
-    {"request_time", var_request_time, 0, MG_HTTP_VAR_NOCACHEABLE},
-    {"request_length", var_request_length, 0, MG_HTTP_VAR_NOCACHEABLE},
-    {"msec", var_msec, 0, MG_HTTP_VAR_NOCACHEABLE},
-    {"time_local", var_time, 0, MG_HTTP_VAR_NOCACHEABLE},
-    {"time_iso8601", var_time, 1, MG_HTTP_VAR_NOCACHEABLE},
+    {"remote_port", var_remote_port, 0, MG_HTTP_VAR_PLAIN},
+    {"status", var_status, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
+    {"body_bytes_sent", var_body_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
+    {"bytes_sent", var_bytes_sent, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
+    {"request_time", var_request_time, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
+    {"request_length", var_request_length, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
+    {"msec", var_msec, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
+    {"time_local", var_time, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
+    {"time_iso8601", var_time, 1, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
     {"content_type", HIN(content_type), 0},
     {"content_length", var_content_length, 0, MG_HTTP_VAR_NOCACHEABLE},
     {"http_host", HIN(host), 0},
     {"http_user_agent", HIN(user_agent), 0},
     {"http_referer", HIN(referer), 0},
-    {"connection", var_connection, 0, 0},
-    {"connection_requests", var_connection_requests, 0, 0},
-    {"connection_time", var_connection_time, 0, MG_HTTP_VAR_NOCACHEABLE},
+    {"connection", var_connection, 0, MG_HTTP_VAR_PLAIN},
+    {"connection_requests", var_connection_requests, 0, MG_HTTP_VAR_PLAIN},
+    {"connection_time", var_connection_time, 0, MG_HTTP_VAR_NOCACHEABLE | MG_HTTP_VAR_PLAIN},
     {"pipe", var_pipe, 0, 0},
-    {"pid", var_pid, 0, 0},
+    {"pid", var_pid, 0, MG_HTTP_VAR_PLAIN},
     {"nginx_version", var_version, 0, 0},
     {"moongate_version", var_version, 0, 0},
     {"document_root", var_document_root, 0, MG_HTTP_VAR_NOCACHEABLE},

@@ -12,6 +12,11 @@
 #define MG_HTTP_VAR_NOCACHEABLE 2
 #define MG_HTTP_VAR_PREFIX 4
 #define MG_HTTP_VAR_NOHASH 8
+/* its values are numbers, times or a client's address (digits, hex digits, '.', ':', '+',
+ * '-', ' ', month names, "unix:"; $remote_addr is an address printed by mg_sockaddr_text,
+ * realip's too, or "unix:"): no log escaping changes them, so access_log copies them without
+ * measuring */
+#define MG_HTTP_VAR_PLAIN 16
 
 typedef struct mg_http_variable_s mg_http_variable_t;
 typedef mg_int_t (*mg_http_get_variable_pt)(mg_request_t *r, mg_http_var_value_t *v,

@@ -5,9 +5,10 @@
 # that sends N requests one after the other (each answer read whole before the next); the
 # server is traced with `strace -c -f` for exactly those N requests, after a warm-up that
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
-# Cases: "return 200", a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
+# Cases: "return 200" (return-log: with access_log to a file, the default combined format;
+# return-log-timed: a format with $request_time $msec $request_length $connection...), a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
 # sendfile off, the defaults of both), proxy_pass GET (Host alone, and a browser's ten header
-# lines: proxy-get-10h) and POST (1 KiB body) over upstream keepalive (its
+# lines: proxy-get-10h; proxy-log: Host alone, access_log with $upstream_* times to a file) and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
 # upstream connection per request (proxy-new: no upstream keepalive), and when Debian's Lua module
 # for nginx is there content_by_lua hello and a cosocket round trip to the upstream with
@@ -101,6 +102,11 @@ http {
     access_log off;
     keepalive_requests 1000000;
     client_body_buffer_size 16k;
+    log_format timed '\$remote_addr [\$time_local] "\$request" \$status \$body_bytes_sent '
+                     '\$request_time \$msec \$request_length \$connection \$connection_requests';
+    log_format upstream '\$remote_addr [\$time_local] "\$request" \$status \$body_bytes_sent '
+                        '\$request_time \$upstream_addr \$upstream_status '
+                        '\$upstream_response_time \$upstream_connect_time \$upstream_header_time';
     upstream bench_backend {
         server 127.0.0.1:$UP_PORT;
         keepalive 32;
@@ -109,10 +115,24 @@ http {
     server {
         listen 127.0.0.1:$2;
         location = /return { return 200 "ok\n"; }
+        location = /return-log {
+            access_log logs/access.log;
+            return 200 "ok\n";
+        }
+        location = /return-log-timed {
+            access_log logs/timed.log timed;
+            return 200 "ok\n";
+        }
         location = /proxy {
             proxy_pass http://bench_backend/;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+        }
+        location = /proxy-log {
+            proxy_pass http://bench_backend/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            access_log logs/proxy.log upstream;
         }
         location = /proxy-new { proxy_pass http://127.0.0.1:$UP_PORT/; }
         location /static/ { alias $WORK/html/; }
@@ -227,8 +247,8 @@ MG_PID=$STARTED
 start_server "$NGINX" nginx "$NG_PORT" "$NG_TLS_PORT"
 NG_PID=$STARTED
 
-CASES=("return|/return|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
-       "proxy-get|/proxy|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
+CASES=("return|/return|0" "return-log|/return-log|0" "return-log-timed|/return-log-timed|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
+       "proxy-get|/proxy|0" "proxy-log|/proxy-log|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
        "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")
 CASES+=("https-return|/return|0|tls" "gzip-16k|/gzip/16k.txt|0|gzip")

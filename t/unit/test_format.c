@@ -38,6 +38,34 @@ static void test_numbers(void)
         snprintf(want, sizeof(want), "%03" PRIu64, cases[i] % 1000);
         is_str(got, want, "mg_put_uint3 %s", want);
     }
+    /* every number of digits, at both ends (the digits are counted, then written in pairs) */
+    int bad = 0;
+    for (uint64_t p10 = 1;; p10 *= 10) {
+        uint64_t edge[] = {p10 - 1, p10, p10 + 1, p10 * 2 - 1};
+        for (size_t i = 0; i < 4; i++) {
+            char got[MG_INT_TEXT_MAX + 1], want[32];
+            *mg_put_uint(got, edge[i]) = '\0';
+            snprintf(want, sizeof(want), "%" PRIu64, edge[i]);
+            bad += strcmp(got, want) != 0;
+        }
+        if (p10 > UINT64_MAX / 10) {
+            break;
+        }
+    }
+    is_int(bad, 0, "mg_put_uint: 10^k - 1, 10^k, 10^k + 1 and 2 * 10^k - 1 for every k");
+    /* mg_put_hex counts its digits from the highest bit: every bit's edges */
+    bad = 0;
+    for (int k = 0; k < 64; k++) {
+        uint64_t bit = (uint64_t)1 << k;
+        uint64_t edge[] = {bit - 1, bit, bit + 1, bit | (bit - 1)};
+        for (size_t i = 0; i < 4; i++) {
+            char got[MG_INT_TEXT_MAX + 1], want[32];
+            *mg_put_hex(got, edge[i]) = '\0';
+            snprintf(want, sizeof(want), "%" PRIx64, edge[i]);
+            bad += strcmp(got, want) != 0;
+        }
+    }
+    is_int(bad, 0, "mg_put_hex: 2^k - 1, 2^k, 2^k + 1 and 2^(k+1) - 1 for every k");
 }
 
 static void test_http_time(void)

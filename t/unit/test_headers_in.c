@@ -1,0 +1,56 @@
+/*
+ * headers_in.c's known header lookup by length (known_by_len) against its table of known
+ * headers: every row found by its name in either case, only by it, every length's list holding
+ * exactly the rows of that length; and the header name check's table against its byte classes.
+ */
+#include "../../core/http/headers_in.c"
+
+#include "tap.h"
+
+int main(void)
+{
+    int bad = 0;
+    for (size_t k = 0; k < mg_nelems(known_headers); k++) {
+        char up[64];
+        size_t n = known_headers[k].len;
+        for (size_t i = 0; i < n; i++) {
+            char ch = known_headers[k].name[i];
+            up[i] = (char)(ch >= 'a' && ch <= 'z' ? ch - 0x20 : ch);
+        }
+        mg_str_t lower = {n, (char *)known_headers[k].name}, upper = {n, up};
+        if (known_header(lower) != (int)k || known_header(upper) != (int)k) {
+            printf("# %s: %d\n", known_headers[k].name, known_header(lower));
+            bad++;
+        }
+    }
+    ok(bad == 0, "every known header is found by its name, lower or upper case");
+    bad = 0;
+    for (size_t len = 0; len < KNOWN_MAX_LEN; len++) {
+        size_t listed = 0, want = 0;
+        for (const unsigned char *c = known_by_len[len]; *c; c++) {
+            listed++;
+            bad += known_headers[*c - 1].len != len;
+        }
+        for (size_t k = 0; k < mg_nelems(known_headers); k++) {
+            want += known_headers[k].len == len;
+        }
+        bad += listed != want;
+    }
+    for (size_t k = 0; k < mg_nelems(known_headers); k++) {
+        bad += known_headers[k].len >= KNOWN_MAX_LEN;
+    }
+    ok(bad == 0, "each length lists exactly the known headers of that length");
+    mg_str_t other = {6, "cookie"}, longer = {25, "upgrade-insecure-requests"};
+    ok(known_header(other) == -1 && known_header(longer) == -1, "other names are not known");
+    bad = 0;
+    for (int b = 0; b < 256; b++) {
+        char ch = (char)b;
+        mg_str_t one = {1, &ch};
+        int plain =
+            (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '-';
+        bad += header_name_ok(one, 0) != plain;
+        bad += header_name_ok(one, 1) != (plain || b == '_');
+    }
+    ok(bad == 0, "header names: letters, digits and '-', '_' with underscores_in_headers");
+    return done_testing();
+}
