@@ -552,7 +552,9 @@ static int co_status(lua_State *L)
         lua_pushliteral(L, "zombie"); /* lua-nginx-module's word: ended, not waited for yet */
         return 1;
     }
-    static const char *const names[] = {"suspended", "running", "normal", "suspended", "dead"};
+    /* one waiting for I/O or in ngx.thread.wait has not given up its turn (no
+     * coroutine.yield): "running", as lua-nginx-module says */
+    static const char *const names[] = {"suspended", "running", "normal", "running", "dead"};
     lua_pushstring(L, names[co->status]);
     return 1;
 }

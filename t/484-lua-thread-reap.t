@@ -4,7 +4,7 @@
 # thread at once (coroutine.c release), so these blocks also show that a freed thread still
 # answers as it should, a garbage collection in between: only its parent may wait for it,
 # coroutine.status says "dead". A thread killed while it waits for its own child is not run
-# again when that child ends.
+# again when that child ends; one waiting for I/O or for a thread is "running".
 #
 #   prove -I t/lib t/484-lua-thread-reap.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/484-lua-thread-reap.t
@@ -247,3 +247,31 @@ resume: false cannot resume dead coroutine
 wait: false attempt to wait on a coroutine that is not a user thread
 kill: nil not user thread
 wrap: 1
+
+
+
+=== TEST 9: a thread or coroutine waiting for I/O or for a thread is "running", as nginx says
+--- config
+    location /t {
+        content_by_lua_block {
+            SHOW
+            local sleeper = ngx.thread.spawn(function() ngx.sleep(0.02) end)
+            local u = coroutine.create(function() ngx.sleep(0.02) end)
+            local resumer = ngx.thread.spawn(function() coroutine.resume(u) end)
+            local waiter = ngx.thread.spawn(function()
+                ngx.thread.wait(ngx.thread.spawn(function() ngx.sleep(0.02) end))
+            end)
+            show("status", coroutine.status(sleeper), coroutine.status(u),
+                 coroutine.status(resumer), coroutine.status(waiter))
+            ngx.thread.wait(sleeper)
+            ngx.thread.wait(resumer)
+            ngx.thread.wait(waiter)
+            show("status", coroutine.status(sleeper), coroutine.status(u),
+                 coroutine.status(resumer), coroutine.status(waiter))
+        }
+    }
+--- request
+GET /t
+--- response_body
+status: running running normal running
+status: dead dead dead dead
