@@ -275,3 +275,109 @@ GET /t
 --- response_body
 status: running running normal running
 status: dead dead dead dead
+
+
+
+=== TEST 10: ngx.exit from a thread, with zombies, orphans, waiting threads and coroutines about
+--- config
+    location /t {
+        content_by_lua_block {
+            local z = ngx.thread.spawn(function() return 1 end)
+            local p = ngx.thread.spawn(function()
+                ngx.thread.spawn(function() ngx.sleep(0.01) end)
+                ngx.thread.spawn(function() return 2 end)
+                return 3
+            end)
+            local w = ngx.thread.spawn(function()
+                local c = ngx.thread.spawn(function() ngx.sleep(0.01) end)
+                ngx.thread.wait(c)
+            end)
+            local u = coroutine.wrap(function()
+                local t = ngx.thread.spawn(function() ngx.sleep(0.005) return 4 end)
+                coroutine.yield(1)
+                return ngx.thread.wait(t)
+            end)
+            u()
+            ngx.thread.spawn(function() ngx.sleep(0.003) ngx.say("exit") ngx.exit(200) end)
+            ngx.sleep(0.1)
+            ngx.say("not reached")
+        }
+    }
+--- request
+GET /t
+--- response_body
+exit
+
+
+
+=== TEST 11: an entry error, with zombies, live threads and a coroutine under one
+--- config
+    location /t {
+        content_by_lua_block {
+            ngx.thread.spawn(function() return 1 end)
+            ngx.thread.spawn(function() ngx.sleep(0.01) end)
+            local co = coroutine.create(function() ngx.sleep(0.01) end)
+            ngx.thread.spawn(function() coroutine.resume(co) end)
+            error("entry fails")
+        }
+    }
+--- request
+GET /t
+--- error_code: 500
+--- error_log
+entry fails
+
+
+
+=== TEST 12: threads and coroutines nested 6 deep, each level freed in turn
+--- config
+    location /t {
+        content_by_lua_block {
+            local out = {}
+            local function level(n)
+                if n == 0 then ngx.sleep(0.001) return 0 end
+                local t = ngx.thread.spawn(level, n - 1)
+                local co = coroutine.wrap(function() coroutine.yield(n) ngx.sleep(0.001) return n end)
+                local a = co()
+                local ok, r = ngx.thread.wait(t)
+                local b = co()
+                return r + a + b
+            end
+            for i = 1, 50 do
+                local t = ngx.thread.spawn(level, 6)
+                local ok, r = ngx.thread.wait(t)
+                out[#out + 1] = r
+            end
+            collectgarbage()
+            ngx.say(out[1], " ", out[50], " ", #out)
+        }
+    }
+--- request
+GET /t
+--- response_body
+42 42 50
+
+
+
+=== TEST 13: ngx.on_abort registered by a thread that ended (and was freed) still runs when the client goes
+--- config
+    lua_check_client_abort on;
+    location /t {
+        content_by_lua_block {
+            local t = ngx.thread.spawn(function()
+                ngx.on_abort(function() ngx.log(ngx.ERR, "abort ran") ngx.exit(499) end)
+                return 1
+            end)
+            ngx.thread.wait(t)
+            collectgarbage()
+            ngx.sleep(1)
+        }
+    }
+--- raw_request eval
+"GET /t HTTP/1.0\r\nHost: x\r\n\r\n"
+--- abort
+--- timeout: 0.2
+--- wait: 0.5
+--- ignore_response
+--- error_log
+abort ran
