@@ -200,6 +200,9 @@ static void release(mg_lua_ctx_t *ctx, mg_lua_co_t *co)
     lua_rawset(L, -3);
     lua_pop(L, 1);
     luaL_unref(L, LUA_REGISTRYINDEX, co->ref);
+    if (co->sleep_ev) {
+        event_free(co->sleep_ev); /* not pending: it ended awake */
+    }
     *co->pprev = co->next;
     if (co->next) {
         co->next->pprev = co->pprev;

@@ -44,7 +44,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: spawn+wait in one request: threads that end at once, after a yield, with an error
+=== TEST 1: spawn+wait in one request: threads that end at once, after a yield, a sleep, an error
 --- config
     location /t {
         content_by_lua_block {
@@ -53,6 +53,7 @@ __DATA__
             local function now() return 1 end
             local function later() s:wait(1) return 2 end
             local function fails() s:wait(1) error("x", 0) end
+            local function naps() ngx.sleep(0) end
             ngx.say(bounded("at once", function(n)
                 for i = 1, n do ngx.thread.wait(ngx.thread.spawn(now)) end
             end, 200000))
@@ -63,6 +64,9 @@ __DATA__
                     ngx.thread.wait(t)
                 end
             end, 200000))
+            ngx.say(bounded("slept", function(n)
+                for i = 1, n do ngx.thread.wait(ngx.thread.spawn(naps)) end
+            end, 100000))
             ngx.say(bounded("failed", function(n)
                 for i = 1, n do
                     local t = ngx.thread.spawn(fails)
@@ -77,6 +81,7 @@ GET /t
 --- response_body
 at once: true
 yielded: true
+slept: true
 failed: true
 --- timeout: 60
 
