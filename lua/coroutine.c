@@ -709,9 +709,14 @@ static int thread_kill(lua_State *L)
         }
         return 2;
     }
+    /* waiting for what the kill cancels (a coroutine waits for one thing at a time), nothing
+     * names it afterwards and it is freed; waiting for anything else (a cosocket, a
+     * subrequest, the body, a user coroutine it resumed), a late event may still name it */
+    int cancelled = t->status == MG_LUA_ST_WAITING &&
+                    ((t->sleep_ev && event_pending(t->sleep_ev, EV_TIMEOUT, NULL)) || t->resolve ||
+                     t->sema_wait || t->pipe_op || t->worker_task || t->waitees);
     thread_died(ctx, t);
     t->reaped = 1;
-    t->killed = 1;
     stop_waiting(t);
     parent_ended(ctx, t);
     if (t->sleep_ev) {
@@ -721,6 +726,11 @@ static int thread_kill(lua_State *L)
     mg_lua_sema_cancel(t);
     mg_lua_pipe_cancel(t);
     mg_lua_worker_thread_cancel(t);
+    if (cancelled && unwanted(ctx, t)) {
+        release(ctx, t);
+    } else {
+        t->killed = 1;
+    }
     lua_pushinteger(L, 1);
     return 1;
 }

@@ -87,17 +87,37 @@ failed: true
 
 
 
-=== TEST 2: threads killed, zombies killed, children of ended threads, user coroutines
+=== TEST 2: zombies killed, threads killed asleep or in a wait, children of ended threads, user coroutines
 --- config
     location /t {
         content_by_lua_block {
             RSS
             local function now() return 1 end
+            local function sleeps() ngx.sleep(100) end
             local function parent() ngx.thread.spawn(now) end
             local function gen() coroutine.yield(1) return 2 end
             ngx.say(bounded("zombie killed", function(n)
                 for i = 1, n do ngx.thread.kill(ngx.thread.spawn(now)) end
             end, 200000))
+            ngx.say(bounded("killed asleep", function(n)
+                for i = 1, n do ngx.thread.kill(ngx.thread.spawn(sleeps)) end
+            end, 100000))
+            local s, ended = require("ngx.semaphore").new(0), 0
+            local function child() s:wait(100) ended = ended + 1 end
+            local function waits() ngx.thread.wait(ngx.thread.spawn(child)) end
+            ngx.say(bounded("killed in a wait", function(n)
+                ended = 0
+                for i = 1, n do
+                    ngx.thread.kill(ngx.thread.spawn(waits))
+                    if i % 1000 == 0 then
+                        s:post(1000) -- the children, orphans now, end (a bounded number live)
+                        for _ = 1, 10000 do
+                            if ended == i then break end
+                            ngx.sleep(0.001)
+                        end
+                    end
+                end
+            end, 100000))
             ngx.say(bounded("orphans", function(n)
                 for i = 1, n do ngx.thread.wait(ngx.thread.spawn(parent)) end
             end, 200000))
@@ -114,6 +134,8 @@ failed: true
 GET /t
 --- response_body
 zombie killed: true
+killed asleep: true
+killed in a wait: true
 orphans: true
 coroutines: true
 --- timeout: 60
