@@ -156,9 +156,16 @@ struct mg_lua_co_s {
     lua_State *L;
     int ref;                 /* keeps the thread alive */
     struct mg_lua_ctx_s *ctx;
-    mg_lua_co_t *parent;     /* user coroutine: its resumer; thread: its spawner */
+    mg_lua_co_t *parent;     /* user coroutine: its resumer; thread: its spawner, NULL once
+                                that ended (a `kid` is counted in its spawner's nkids) */
     mg_lua_co_t *waiter;     /* thread: who waits for it in ngx.thread.wait */
+    mg_lua_co_t *waitees;    /* in ngx.thread.wait: the live threads it waits for ... */
+    mg_lua_co_t *wait_next;  /* ... through this link */
     mg_lua_co_t *next;       /* the context's list */
+    mg_lua_co_t **pprev;
+    mg_uint_t id;            /* unique in the context: a thread names its spawner by it */
+    mg_uint_t parent_id;     /* thread: its spawner's id (also once the spawner is freed) */
+    mg_uint_t nkids;         /* its light threads not freed and not told it ended */
     struct event *sleep_ev;  /* ngx.sleep's timer (sleep.c) */
     struct mg_resolve_s *resolve;     /* a cosocket's name being resolved (socket_resolve.c) */
     struct sema_wait_s *sema_wait;    /* its place in a semaphore's queue (semaphore.c) */
@@ -169,6 +176,9 @@ struct mg_lua_co_s {
     unsigned spawning : 1;   /* thread: ngx.thread.spawn has not returned to the spawner */
     unsigned failed : 1;     /* thread died of an error (the message is on L) */
     unsigned reaped : 1;     /* thread: waited for or killed */
+    unsigned killed : 1;     /* stopped (ngx.thread.kill, ngx.exit, an error): an armed event
+                                may still name it, so it stays until the context ends */
+    unsigned kid : 1;        /* thread: counted in parent->nkids */
 };
 
 /* One request's (or stream session's) Lua state, shared by its phases (r->ctx slot of the lua
@@ -183,7 +193,8 @@ typedef struct mg_lua_ctx_s {
     mg_lua_co_t *body_co;    /* the coroutine in ngx.req.read_body */
     mg_lua_co_t *abort_co;   /* ngx.on_abort's light thread (started when the client goes) */
     mg_lua_co_t *yield_target;
-    int co_map_ref;          /* thread -> record */
+    int co_map_ref;   /* thread -> record (weak keys; a freed one's tombstone) */
+    mg_uint_t co_ids; /* the last id given */
     int yield_op;
     int spawn_nargs;
     mg_uint_t nthreads;      /* light threads alive */

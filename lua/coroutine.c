@@ -17,6 +17,21 @@ enum { OP_NONE, OP_WAIT, OP_RESUME, OP_SPAWN, OP_THREAD_WAIT };
  * thread and its registry ref for every request cost more than the request's Lua code itself
  * in a small handler. */
 
+/* The context's list is doubly linked: a coroutine that ended is unlinked and freed as soon
+ * as nothing can name it any more (release), so that a request or a timer spawning threads in
+ * a loop keeps neither their Lua threads nor their records, and no walk of the list grows with
+ * the coroutines that ended. */
+static void link_co(mg_lua_ctx_t *ctx, mg_lua_co_t *co)
+{
+    co->id = ++ctx->co_ids;
+    co->next = ctx->cos;
+    if (co->next) {
+        co->next->pprev = &co->next;
+    }
+    co->pprev = &ctx->cos;
+    ctx->cos = co;
+}
+
 static mg_lua_co_t *from_cache(mg_lua_ctx_t *ctx)
 {
     mg_lua_main_conf_t *lmcf = ctx->lmcf;
@@ -31,8 +46,7 @@ static mg_lua_co_t *from_cache(mg_lua_ctx_t *ctx)
     co->ctx = ctx;
     co->kind = MG_LUA_KIND_ENTRY;
     co->status = MG_LUA_ST_SUSPENDED;
-    co->next = ctx->cos;
-    ctx->cos = co;
+    link_co(ctx, co);
     return co;
 }
 
@@ -44,6 +58,28 @@ void mg_lua_co_cache_free(mg_lua_main_conf_t *lmcf)
     }
     lmcf->co_cache = NULL;
     lmcf->nco_cache = 0;
+}
+
+/* The thread -> record map: weak keys, so that a freed coroutine's entry (a tombstone, see
+ * release) goes with its thread once Lua code drops that; a live one's thread is held by its
+ * registry ref. The metatable is one per VM, under a registry key. */
+static char weak_keys_key;
+
+static void new_map(lua_State *L)
+{
+    lua_newtable(L);
+    lua_pushlightuserdata(L, &weak_keys_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_pushlightuserdata(L, &weak_keys_key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, LUA_REGISTRYINDEX);
+    }
+    lua_setmetatable(L, -2);
 }
 
 mg_lua_co_t *mg_lua_co_new(mg_lua_ctx_t *ctx, int kind)
@@ -61,7 +97,7 @@ mg_lua_co_t *mg_lua_co_new(mg_lua_ctx_t *ctx, int kind)
         /* thread -> record, so coroutine.resume(thread) finds it (an entry thread is never
          * passed to Lua code: no map for the common case) */
         if (ctx->co_map_ref == LUA_NOREF) {
-            lua_newtable(L);
+            new_map(L);
             ctx->co_map_ref = luaL_ref(L, LUA_REGISTRYINDEX);
         }
         lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->co_map_ref);
@@ -71,8 +107,7 @@ mg_lua_co_t *mg_lua_co_new(mg_lua_ctx_t *ctx, int kind)
         lua_pop(L, 1);
     }
     co->ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    co->next = ctx->cos;
-    ctx->cos = co;
+    link_co(ctx, co);
     if (kind == MG_LUA_KIND_THREAD) {
         ctx->nthreads++;
     }
@@ -112,7 +147,10 @@ void mg_lua_co_free_all(mg_lua_ctx_t *ctx)
     ctx->co_map_ref = LUA_NOREF;
 }
 
-static mg_lua_co_t *lookup(lua_State *L, int idx)
+/* The record of the coroutine at idx, NULL if it is none of the context's. For one already
+ * freed, *tomb is filled as what it was: a dead user coroutine, or a thread that was waited for
+ * (or killed, or that nobody can wait for any more) and names its spawner. */
+static mg_lua_co_t *lookup(lua_State *L, int idx, mg_lua_co_t *tomb)
 {
     mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (ctx == NULL || mg_lua_cur.co == NULL || ctx->co_map_ref == LUA_NOREF ||
@@ -122,9 +160,78 @@ static mg_lua_co_t *lookup(lua_State *L, int idx)
     lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->co_map_ref);
     lua_pushvalue(L, idx);
     lua_rawget(L, -2);
-    mg_lua_co_t *co = lua_touserdata(L, -1);
+    mg_lua_co_t *co = NULL;
+    switch (lua_type(L, -1)) {
+    case LUA_TLIGHTUSERDATA:
+        co = lua_touserdata(L, -1);
+        break;
+    case LUA_TNUMBER:
+        *tomb = (mg_lua_co_t){.kind = MG_LUA_KIND_THREAD,
+                              .status = MG_LUA_ST_DEAD,
+                              .reaped = 1,
+                              .parent_id = (mg_uint_t)lua_tonumber(L, -1)};
+        co = tomb;
+        break;
+    case LUA_TBOOLEAN:
+        *tomb = (mg_lua_co_t){.kind = MG_LUA_KIND_USER, .status = MG_LUA_ST_DEAD};
+        co = tomb;
+        break;
+    }
     lua_pop(L, 2);
     return co;
+}
+
+/* A coroutine that ended is freed: its registry ref (so its Lua thread, once Lua code drops
+ * it) and its record. Its map entry stays as long as its thread does, as a tombstone: a
+ * thread's spawner id (a number), false for a user coroutine. */
+static void release(mg_lua_ctx_t *ctx, mg_lua_co_t *co)
+{
+    lua_State *L = ctx->lmcf->L;
+    if (co->kid) {
+        co->parent->nkids--;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->co_map_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, co->ref);
+    if (co->kind == MG_LUA_KIND_THREAD) {
+        lua_pushnumber(L, (lua_Number)co->parent_id);
+    } else {
+        lua_pushboolean(L, 0);
+    }
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, co->ref);
+    if (co->sleep_ev) {
+        event_free(co->sleep_ev); /* not pending: it ended awake */
+    }
+    *co->pprev = co->next;
+    if (co->next) {
+        co->next->pprev = co->pprev;
+    }
+    free(co);
+}
+
+/* A thread that ended and that nobody can wait for any more: waited for (or killed before
+ * its end), or whose spawner ended. ngx.on_abort's stays: the context names it. */
+static int unwanted(mg_lua_ctx_t *ctx, mg_lua_co_t *t)
+{
+    return (t->reaped || t->parent == NULL) && t != ctx->abort_co;
+}
+
+/* co ended or was killed: its threads that ended unwaited are freed (only it could wait for
+ * them), the others no longer name it and are freed when they end. */
+static void parent_ended(mg_lua_ctx_t *ctx, mg_lua_co_t *co)
+{
+    for (mg_lua_co_t *t = ctx->cos, *next; t && co->nkids; t = next) {
+        next = t->next; /* a kid is never co itself, nor has kids of its own left */
+        if (t->kid && t->parent == co) {
+            co->nkids--;
+            t->kid = 0;
+            t->parent = NULL;
+            if (t->status == MG_LUA_ST_DEAD && !t->killed && unwanted(ctx, t)) {
+                release(ctx, t);
+            }
+        }
+    }
 }
 
 /* Everything of the context stops (ngx.exit, ngx.exec, an entry thread's error): late events
@@ -134,6 +241,9 @@ static void kill_all(mg_lua_ctx_t *ctx)
     for (mg_lua_co_t *co = ctx->cos; co; co = co->next) {
         if (co->status != MG_LUA_ST_DEAD && co->kind == MG_LUA_KIND_THREAD) {
             ctx->nthreads--;
+        }
+        if (co->status != MG_LUA_ST_DEAD) {
+            co->killed = 1;
         }
         co->status = MG_LUA_ST_DEAD;
         if (co->sleep_ev) {
@@ -162,6 +272,15 @@ static int reap(lua_State *L, mg_lua_co_t *t)
     return n + 1;
 }
 
+/* w no longer waits in ngx.thread.wait (one of the threads ended, or w was killed) */
+static void stop_waiting(mg_lua_co_t *w)
+{
+    for (mg_lua_co_t *t = w->waitees; t; t = t->wait_next) {
+        t->waiter = NULL;
+    }
+    w->waitees = NULL;
+}
+
 /* A light thread returned or failed: the coroutine blocked in ngx.thread.wait on it (if any)
  * goes on with its outcome; it stops waiting for the others it named. */
 static mg_lua_co_t *thread_ended(mg_lua_ctx_t *ctx, mg_lua_co_t *co, int *nargs)
@@ -171,11 +290,7 @@ static mg_lua_co_t *thread_ended(mg_lua_ctx_t *ctx, mg_lua_co_t *co, int *nargs)
         return NULL;
     }
     mg_lua_co_t *w = co->waiter;
-    for (mg_lua_co_t *t = ctx->cos; t; t = t->next) {
-        if (t->waiter == w) {
-            t->waiter = NULL;
-        }
-    }
+    stop_waiting(w);
     *nargs = reap(w->L, co);
     return w;
 }
@@ -199,6 +314,7 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
         int rc = lua_resume(co->L, nargs);
         mg_lua_cur = saved;
         mg_lua_co_t *next = NULL;
+        mg_lua_co_t *done = NULL; /* co ended and nothing can name it: freed below */
         if (ctx->exited || ctx->exec) {
             kill_all(ctx);
             lua_settop(co->L, 0);
@@ -247,12 +363,15 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 lua_pushboolean(next->L, 1);
                 lua_xmove(co->L, next->L, n);
                 nargs = n + 1;
+                done = co;
             } else if (co->kind == MG_LUA_KIND_THREAD) {
                 next = thread_ended(ctx, co, &nargs);
+                done = unwanted(ctx, co) ? co : NULL;
             } else {
                 co->status = MG_LUA_ST_DEAD;
                 ctx->entry_done = 1;
             }
+            parent_ended(ctx, co);
         } else {
             if (co->kind == MG_LUA_KIND_USER) {
                 /* coroutine.resume returns false and the message */
@@ -261,6 +380,8 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 lua_pushboolean(next->L, 0);
                 lua_xmove(co->L, next->L, 1);
                 nargs = 2;
+                done = co;
+                parent_ended(ctx, co);
             } else if (co->kind == MG_LUA_KIND_THREAD) {
                 mg_lua_log_error(ctx->lmcf, co->L, ctx_log(ctx),
                                  "lua user thread aborted: runtime error: ");
@@ -269,6 +390,8 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                  * leaves "x" itself before it) */
                 co->failed = 1;
                 next = thread_ended(ctx, co, &nargs);
+                done = unwanted(ctx, co) ? co : NULL;
+                parent_ended(ctx, co);
             } else {
                 if (ctx->phase == MG_LUA_BALANCER) {
                     mg_lua_log_error_main(ctx->lmcf, co->L, ctx_log(ctx),
@@ -285,6 +408,12 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 return MG_LUA_CO_ERROR;
             }
         }
+        if (next && next->status == MG_LUA_ST_DEAD) {
+            /* a coroutine ended or yielded back to a thread killed meanwhile (lua-nginx-module
+             * would run the killed thread on): its values are dropped */
+            lua_settop(next->L, 0);
+            next = NULL;
+        }
         if (next == NULL) {
             /* the coroutine stopped: a light thread (or a chain of user coroutines under one)
              * whose spawner waits for ngx.thread.spawn to return lets it go on */
@@ -298,6 +427,9 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
                 lua_rawgeti(next->L, LUA_REGISTRYINDEX, t->ref);
                 nargs = 1;
             }
+        }
+        if (done) {
+            release(ctx, done);
         }
         if (next == NULL) {
             return ctx->entry_done && ctx->nthreads == 0 ? MG_LUA_CO_DONE : MG_LUA_CO_WAIT;
@@ -373,7 +505,8 @@ static int co_resume(lua_State *L)
     if (lua_type(L, 1) == LUA_TTHREAD) { /* else the library's argument error first */
         co_check_phase(L);
     }
-    mg_lua_co_t *co = lookup(L, 1);
+    mg_lua_co_t tomb;
+    mg_lua_co_t *co = lookup(L, 1, &tomb);
     if (co == NULL) {
         return call_original(L);
     }
@@ -412,11 +545,19 @@ static int co_yield(lua_State *L)
 
 static int co_status(lua_State *L)
 {
-    mg_lua_co_t *co = lookup(L, 1);
+    mg_lua_co_t tomb;
+    mg_lua_co_t *co = lookup(L, 1, &tomb);
     if (co == NULL) {
         return call_original(L);
     }
-    static const char *const names[] = {"suspended", "running", "normal", "suspended", "dead"};
+    if (co->kind == MG_LUA_KIND_THREAD && co->status == MG_LUA_ST_DEAD && !co->reaped &&
+        !co->killed) {
+        lua_pushliteral(L, "zombie"); /* lua-nginx-module's word: ended, not waited for yet */
+        return 1;
+    }
+    /* one waiting for I/O or in ngx.thread.wait has not given up its turn (no
+     * coroutine.yield): "running", as lua-nginx-module says */
+    static const char *const names[] = {"suspended", "running", "normal", "running", "dead"};
     lua_pushstring(L, names[co->status]);
     return 1;
 }
@@ -458,6 +599,14 @@ static int co_wrap(lua_State *L)
 
 #define THREAD_PHASES MG_LUA_YIELDABLE
 
+static void adopt(mg_lua_co_t *parent, mg_lua_co_t *t)
+{
+    t->parent = parent;
+    t->parent_id = parent->id;
+    t->kid = 1;
+    parent->nkids++;
+}
+
 static int thread_spawn(lua_State *L)
 {
     mg_lua_check_phase(L, THREAD_PHASES);
@@ -467,7 +616,7 @@ static int thread_spawn(lua_State *L)
         return luaL_error(L, "no request ctx found");
     }
     mg_lua_co_t *t = mg_lua_co_new(ctx, MG_LUA_KIND_THREAD);
-    t->parent = mg_lua_cur.co;
+    adopt(mg_lua_cur.co, t);
     t->spawning = 1;
     int n = lua_gettop(L);
     lua_xmove(L, t->L, n); /* the function and its arguments */
@@ -485,28 +634,36 @@ static int thread_wait(lua_State *L)
         return luaL_error(L, "at least one coroutine should be specified");
     }
     mg_lua_co_t *cur = mg_lua_cur.co;
+    mg_lua_co_t tomb, *one = NULL; /* the common case, one thread: looked up once */
     for (int i = 1; i <= n; i++) {
         luaL_argcheck(L, lua_type(L, i) == LUA_TTHREAD, i, "lua thread expected");
-        mg_lua_co_t *t = lookup(L, i);
+        mg_lua_co_t *t = one = lookup(L, i, &tomb);
         if (t == NULL || t->kind != MG_LUA_KIND_THREAD) {
             return luaL_error(L, "attempt to wait on a coroutine that is not a user thread");
         }
-        if (t->parent != cur) {
+        if (t->parent_id != cur->id) {
             return luaL_error(L, "only the parent coroutine can wait on the thread");
         }
     }
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     for (int i = 1; i <= n; i++) {
-        mg_lua_co_t *t = lookup(L, i);
+        mg_lua_co_t *t = n == 1 ? one : lookup(L, i, &tomb);
         if (t->status == MG_LUA_ST_DEAD && !t->reaped) {
             lua_settop(L, 0);
-            return reap(L, t);
+            int nret = reap(L, t);
+            if (unwanted(ctx, t)) {
+                release(ctx, t);
+            }
+            return nret;
         }
     }
     int live = 0;
     for (int i = 1; i <= n; i++) {
-        mg_lua_co_t *t = lookup(L, i);
-        if (t->status != MG_LUA_ST_DEAD) {
+        mg_lua_co_t *t = n == 1 ? one : lookup(L, i, &tomb);
+        if (t->status != MG_LUA_ST_DEAD && t->waiter == NULL) { /* named twice: once */
             t->waiter = cur;
+            t->wait_next = cur->waitees;
+            cur->waitees = t;
             live++;
         }
     }
@@ -524,24 +681,44 @@ static int thread_kill(lua_State *L)
 {
     mg_lua_check_phase(L, THREAD_PHASES);
     luaL_argcheck(L, lua_type(L, 1) == LUA_TTHREAD, 1, "lua thread expected");
-    mg_lua_co_t *t = lookup(L, 1);
+    mg_lua_co_t tomb;
+    mg_lua_co_t *t = lookup(L, 1, &tomb);
     if (t == NULL || t->kind != MG_LUA_KIND_THREAD) {
         lua_pushnil(L);
         lua_pushliteral(L, "not user thread");
         return 2;
     }
-    if (t->parent != mg_lua_cur.co) {
+    if (t->parent_id != mg_lua_cur.co->id) {
         lua_pushnil(L);
-        lua_pushliteral(L, "not user thread's parent");
+        lua_pushliteral(L, "killer not parent");
         return 2;
     }
+    mg_lua_ctx_t *ctx = mg_lua_cur.ctx;
     if (t->status == MG_LUA_ST_DEAD) {
         lua_pushnil(L);
-        lua_pushstring(L, t->reaped ? "already waited or killed" : "already terminated");
+        if (t->reaped) {
+            lua_pushliteral(L, "already waited or killed");
+            return 2;
+        }
+        /* an ended thread not waited for: as lua-nginx-module, it is gone now (a wait after
+         * this says "already waited or killed") */
+        lua_pushliteral(L, "already terminated");
+        t->reaped = 1;
+        if (unwanted(ctx, t)) {
+            release(ctx, t);
+        }
         return 2;
     }
-    thread_died(mg_lua_cur.ctx, t);
+    /* waiting for what the kill cancels (a coroutine waits for one thing at a time), nothing
+     * names it afterwards and it is freed; waiting for anything else (a cosocket, a
+     * subrequest, the body, a user coroutine it resumed), a late event may still name it */
+    int cancelled = t->status == MG_LUA_ST_WAITING &&
+                    ((t->sleep_ev && event_pending(t->sleep_ev, EV_TIMEOUT, NULL)) || t->resolve ||
+                     t->sema_wait || t->pipe_op || t->worker_task || t->waitees);
+    thread_died(ctx, t);
     t->reaped = 1;
+    stop_waiting(t);
+    parent_ended(ctx, t);
     if (t->sleep_ev) {
         event_del(t->sleep_ev);
     }
@@ -549,6 +726,11 @@ static int thread_kill(lua_State *L)
     mg_lua_sema_cancel(t);
     mg_lua_pipe_cancel(t);
     mg_lua_worker_thread_cancel(t);
+    if (cancelled && unwanted(ctx, t)) {
+        release(ctx, t);
+    } else {
+        t->killed = 1;
+    }
     lua_pushinteger(L, 1);
     return 1;
 }
@@ -558,7 +740,7 @@ static int thread_kill(lua_State *L)
 mg_lua_co_t *mg_lua_thread_new(mg_lua_ctx_t *ctx, lua_State *L)
 {
     mg_lua_co_t *t = mg_lua_co_new(ctx, MG_LUA_KIND_USER);
-    t->parent = mg_lua_cur.co;
+    adopt(mg_lua_cur.co, t);
     t->status = MG_LUA_ST_WAITING;
     lua_xmove(L, t->L, 1);
     return t;
