@@ -368,6 +368,12 @@ class Raw:
                     self.send(self.frame(4, 1, 0, b''))
         return self
 
+    def settled(self, timeout=10.0):
+        """Read until the server acknowledged the preface's SETTINGS: it has read the preface,
+        so what is sent next comes in reads of its own."""
+        return self.read(timeout, until=lambda: any(
+            name == 'SETTINGS' and flags & 1 for name, flags, sid, payload in self.frames))
+
     def goaway(self):
         for name, flags, sid, payload in self.frames:
             if name == 'GOAWAY':
