@@ -447,7 +447,6 @@ GET /u
 --- error_code: 200
 --- response_headers
 Connection: keep-alive
---- timeout: 1
 
 
 

@@ -60,7 +60,7 @@ sub asleep { (slurp("/proc/$w/stat") =~ /\)\s+(\S)/)[0] eq 'S' }
 sub consumed {
     my $before = shift;
     return Time::HiRes::sleep(0.001) && 0 unless $Sched;
-    return wait_for(sub { runs() != $before && asleep() }, 2) ? 1 : 0;
+    return wait_for(sub { runs() != $before && asleep() }, 10) ? 1 : 0;
 }
 
 sub send_all {
@@ -84,7 +84,7 @@ sub head {
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s->port,
                                      Proto => 'tcp', Timeout => 5) or die "connect: $!";
     setsockopt($sock, IPPROTO_TCP, TCP_NODELAY, 1);
-    wait_for(\&asleep, 2);
+    wait_for(\&asleep, 10);
     my $c0 = cpu();
     my $alone = 0;
     if (!$trickle) {

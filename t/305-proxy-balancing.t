@@ -157,11 +157,19 @@ connect() failed (111: Connection refused) while connecting to upstream
     location /rr { proxy_pass http://rr; }
 --- init
 for my $loc ('/t', '/rr') {
+    backend_log_clear($_) for qw(a b);
     my $s = client_connect();
-    client_send($s, "GET $loc HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Echo-Delay: 1\r\n\r\n");
-    Time::HiRes::sleep(0.2);
+    client_send($s, "GET $loc HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Echo-Delay: 20\r\n\r\n");
+    # the others only once a backend has the slow one (its peer chosen and busy): a fixed
+    # 0.2 s let a loaded machine send them before the server had read it; and the slow one
+    # stays busy until they are answered (released then): a 1 s delay could end before a
+    # loaded machine had answered the four
+    my $deadline = Time::HiRes::time() + 10;
+    Time::HiRes::sleep(0.01)
+        until grep({ $_->[3] eq $loc } map { backend_log($_) } qw(a b)) || Time::HiRes::time() > $deadline;
     my $quick = main::who_seq($loc, 4);
-    my ($slow) = client_read($s, undef, 3) =~ /\r\nX-Backend: (\w+)\r\n/;
+    backend_release($_) for qw(a b);
+    my ($slow) = client_read($s, undef, 10) =~ /\r\nX-Backend: (\w+)\r\n/;
     if ($loc eq '/t') {
         Test::More::is($slow, 'a', 'TEST 7: least_conn: the slow request went to the first');
         Test::More::is($quick, 'b b b b', 'TEST 7: least_conn: the others to the idle one');

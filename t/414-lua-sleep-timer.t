@@ -48,9 +48,10 @@ done
 
 
 === TEST 3: a sleeping request does not hold up others (the worker is not blocked)
+Read within 4 s while the other sleeps 5 s: a blocked worker answers only after the sleep.
 --- config
     location /sleep {
-        content_by_lua_block { ngx.sleep(2) ngx.say("slept") }
+        content_by_lua_block { ngx.sleep(5) ngx.say("slept") }
     }
     location /t {
         content_by_lua_block {
@@ -65,7 +66,7 @@ done
     print $SleepConn "GET /sleep HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 --- request
 GET /t
---- timeout: 1.5
+--- timeout: 4
 --- response_body
 served while another sleeps
 

@@ -13,19 +13,28 @@ use lib "$FindBin::Bin/lib";
 use Test::Moongate;
 use Test::MoongateBackend;
 
-# send a request for $path and close the connection $after seconds later
+# send a request for $path and close the connection once its Lua code logged that it waits
+# (10 s bound). A close read together with the request comes before lua_check_client_abort
+# watches the connection, and is not noticed (nginx alike): a fixed 0.1 s let a loaded machine's
+# worker read both at once, or end a short wait before the close came.
 sub hang_up {
-    my ($path, $after) = @_;
+    my ($path) = @_;
+    my $log = Test::Moongate::error_log_file();
+    my $from = -s $log // 0;
     my $s = client_connect();
     client_send($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    Time::HiRes::sleep($after // 0.1);
+    my $deadline = Time::HiRes::time() + 10;
+    until (Time::HiRes::time() > $deadline) {
+        last if substr(Test::Moongate::slurp($log), $from) =~ /waits for the client/;
+        Time::HiRes::sleep(0.01);
+    }
     close $s;
 }
 
 # the access log line (logs/$file) of the request that was hung up on, checked
 sub hung_up_log {
-    my ($file, $path, $after, $want, $name) = @_;
-    hang_up($path, $after);
+    my ($file, $path, $want, $name) = @_;
+    hang_up($path);
     my ($l) = logged_lines($file, 1);
     Test::More::is($l, $want, "$name: access log");
 }
@@ -125,12 +134,13 @@ header filter: API disabled in the context of header_filter_by_lua*
         access_log logs/a5.log s;
         lua_check_client_abort on;
         content_by_lua_block {
-            ngx.sleep(1)
+            ngx.log(ngx.INFO, "waits for the client")
+            ngx.sleep(5)
             ngx.log(ngx.ERR, "main still running")
         }
     }
 --- init
-main::hung_up_log('a5.log', '/sleep', 0.1, '/sleep 499', 'TEST 5');
+main::hung_up_log('a5.log', '/sleep', '/sleep 499', 'TEST 5');
 --- request
 GET /t
 --- error_code: 404
@@ -151,6 +161,7 @@ main still running
             local sock = ngx.socket.tcp()
             assert(sock:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT))
             assert(sock:send("GET /slow HTTP/1.0\r\nHost: x\r\n\r\n"))
+            ngx.log(ngx.INFO, "waits for the client")
             sock:receive("*a")
             ngx.log(ngx.ERR, "access still running")
         }
@@ -159,10 +170,10 @@ main still running
         }
     }
     location /slow {
-        content_by_lua_block { ngx.sleep(1) ngx.say("slow") }
+        content_by_lua_block { ngx.sleep(2) ngx.say("slow") }
     }
 --- init
-main::hung_up_log('a6.log', '/acc', 0.1, '/acc 499', 'TEST 6');
+main::hung_up_log('a6.log', '/acc', '/acc 499', 'TEST 6');
 --- request
 GET /t
 --- error_code: 404
@@ -184,12 +195,13 @@ content ran
             ngx.on_abort(function()
                 ngx.log(ngx.ERR, "on abort called")
             end)
-            ngx.sleep(0.4)
+            ngx.log(ngx.INFO, "waits for the client")
+            ngx.sleep(1.5)
             ngx.log(ngx.ERR, "main still running")
         }
     }
 --- init
-main::hung_up_log('a7.log', '/h', 0.1, '/h 200', 'TEST 7');
+main::hung_up_log('a7.log', '/h', '/h 200', 'TEST 7');
 --- request
 GET /t
 --- error_code: 404
@@ -211,12 +223,13 @@ main still running
                 ngx.log(ngx.ERR, "on abort called")
                 ngx.exit(499)
             end)
-            ngx.sleep(1)
+            ngx.log(ngx.INFO, "waits for the client")
+            ngx.sleep(5)
             ngx.log(ngx.ERR, "main still running")
         }
     }
 --- init
-main::hung_up_log('a8.log', '/hx', 0.1, '/hx 499', 'TEST 8');
+main::hung_up_log('a8.log', '/hx', '/hx 499', 'TEST 8');
 --- request
 GET /t
 --- error_code: 404
@@ -235,7 +248,8 @@ main still running
         lua_check_client_abort on;
         access_by_lua_block {
             ngx.on_abort(function() ngx.log(ngx.ERR, "on abort called in access") end)
-            ngx.sleep(0.4)
+            ngx.log(ngx.INFO, "waits for the client")
+            ngx.sleep(1.5)
         }
         content_by_lua_block {
             ngx.log(ngx.ERR, "content ran")
@@ -243,7 +257,7 @@ main still running
         }
     }
 --- init
-main::hung_up_log('a9.log', '/acc', 0.1, '/acc 200', 'TEST 9');
+main::hung_up_log('a9.log', '/acc', '/acc 200', 'TEST 9');
 --- request
 GET /t
 --- error_code: 404
@@ -263,13 +277,14 @@ content ran
         content_by_lua_block {
             ngx.on_abort(function() ngx.log(ngx.ERR, "on abort called") end)
             ngx.thread.spawn(function()
-                ngx.sleep(0.4)
+                ngx.sleep(1.5)
                 ngx.log(ngx.ERR, "thread done")
             end)
+            ngx.log(ngx.INFO, "waits for the client")
         }
     }
 --- init
-main::hung_up_log('a10.log', '/thr', 0.1, '/thr 200', 'TEST 10');
+main::hung_up_log('a10.log', '/thr', '/thr 200', 'TEST 10');
 --- request
 GET /t
 --- error_code: 404

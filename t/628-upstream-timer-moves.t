@@ -32,21 +32,24 @@ __DATA__
     upstream k {
         server 127.0.0.1:$TEST_NGINX_K_PORT;
         keepalive 4;
-        keepalive_timeout 1s;
+        keepalive_timeout 3s;
     }
 --- config
     location /t {
         proxy_http_version 1.1;
         proxy_set_header Connection "";
-        proxy_read_timeout 5s;
+        proxy_read_timeout 10s;
         proxy_pass http://k;
     }
 --- init
+# the 3 s idle deadline leaves the next request 3 s to come (1 s was within reach of a loaded
+# machine's delays); the 3.5 s answer passes the deadline however soon the request came
 Test::More::like(main::get('/t')->{body}, qr/ req=1\n/, 'TEST 1: a new connection, then idle');
 --- request
 GET /t
 --- more_headers
-X-Echo-Delay: 1.5
+X-Echo-Delay: 3.5
+--- timeout: 10
 --- response_body_like: ^k conn=\d+ req=2\n
 
 
@@ -87,22 +90,24 @@ upstream timed out
     upstream k {
         server 127.0.0.1:$TEST_NGINX_K_PORT;
         keepalive 4;
-        keepalive_timeout 1s;
+        keepalive_timeout 3s;
     }
 --- config
     location /t {
         proxy_http_version 1.1;
         proxy_set_header Connection "";
-        proxy_read_timeout 5s;
+        proxy_read_timeout 10s;
         proxy_pass http://k;
     }
 --- init
 my ($conn) = main::get('/t')->{body} =~ /conn=(\d+) req=1\n/;
 Test::More::ok($conn, 'TEST 3: a new connection');
-Test::More::like(main::get('/t', "X-Echo-Delay: 1.5\r\n")->{body}, qr/conn=$conn req=2\n/,
+Test::More::like(main::get('/t', "X-Echo-Delay: 3.5\r\n")->{body}, qr/conn=$conn req=2\n/,
                  'TEST 3: a slow answer on it');
 Test::More::like(main::get('/t')->{body}, qr/conn=$conn req=3\n/, 'TEST 3: kept after it');
-Time::HiRes::sleep(2.5);
+# a lower bound (closed by now), 1.5 s past the deadline; no wait for a condition can replace
+# it, since every request that looks reuses the connection and starts its idle time again
+Time::HiRes::sleep(4.5);
 --- request
 GET /t
 --- response_body_like: ^k conn=\d+ req=1\n

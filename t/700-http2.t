@@ -144,7 +144,7 @@ b = c.request('/t')
 c.wait(a, b)
 print(c.streams[a].status, c.streams[a].body, c.streams[b].status, c.streams[b].body)
 print('goaway', c.goaway)
-c.run(timeout=1)
+c.run(timeout=10)
 print('closed', c.closed)
 --- h2_out
 200 b'ok /t 1\n' 200 b'ok /t 2\n'

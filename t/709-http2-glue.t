@@ -3,7 +3,9 @@
 # so a stream the client reset in the same write never starts and gets nothing back, while the
 # other streams of that read are served whole; a request with a body starts at its HEADERS, as
 # nginx's, and gets the body sent in the same write whole. After each the worker serves a new
-# connection.
+# connection. Each block sends its frames once the server acked the preface's SETTINGS
+# (Raw.settled): a worker slow enough to read the preface with them (after a fixed 0.5 s wait)
+# took that read in other pieces, and TEST 2 then served one reset stream (101).
 #
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/709-http2-glue.t
 
@@ -31,7 +33,7 @@ __DATA__
     location / { return 200 "ok\n"; }
 --- h2_py
 r = Raw($TEST_NGINX_SERVER_PORT)
-r.read(0.5)
+r.settled()
 r.send(r.headers(1, '/one') + r.frame(3, 0, 1, (8).to_bytes(4, 'big')) + r.headers(3, '/two'))
 ended = lambda s: any(f & 1 and sid == s for n, f, sid, p in r.frames if n in ('DATA', 'HEADERS'))
 r.read(5, until=lambda: r.closed or ended(3))
@@ -57,7 +59,7 @@ client canceled stream 1
     location /k { return 200 "$uri\n"; }
 --- h2_py
 r = Raw($TEST_NGINX_SERVER_PORT)
-r.read(0.5)
+r.settled()
 data = b''
 for i in range(1, 400, 2):
     data += r.headers(i, '/k%d' % i)
@@ -94,7 +96,7 @@ then 200
     }
 --- h2_py
 r = Raw($TEST_NGINX_SERVER_PORT)
-r.read(0.5)
+r.settled()
 r.send(r.headers(1, '/echo1', end_stream=False, method='POST', extra=[('content-length', '11')]) +
        r.frame(0, 0, 1, b'hello ') + r.frame(0, 1, 1, b'world') +
        r.headers(3, '/echo3', end_stream=False, method='POST') +

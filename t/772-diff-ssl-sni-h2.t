@@ -27,7 +27,7 @@ add_block_preprocessor(sub {
         http2_max_concurrent_streams 7;
         large_client_header_buffers 2 1k;
         keepalive_requests 2;
-        keepalive_timeout 1s;
+        keepalive_timeout 3s;
         client_header_timeout 1s;
         location / { return 200 "a\n"; }
     }
@@ -49,7 +49,7 @@ __DATA__
 --- h2_py
 for sni in ('a.test', 'zz.test'):
     c = Client($TEST_NGINX_SERVER_PORT, tls=True, sni=sni)
-    c.run(timeout=0.5)
+    c.run(lambda: c.settings, timeout=10)
     print(sni, c.conn.remote_settings.max_concurrent_streams)
 --- h2_out
 a.test 7
@@ -97,7 +97,7 @@ import time
 c = Client($TEST_NGINX_SERVER_PORT, tls=True, sni='a.test')
 s = c.request('/')
 c.wait(s)
-c.run(timeout=6)
+c.run(timeout=15)
 print('after a stream: closed', c.closed, c.goaway)
 c = Client($TEST_NGINX_SERVER_PORT, tls=True, sni='a.test')
 c.run(timeout=2.5)

@@ -103,7 +103,7 @@ my @w0 = $s->worker_pids;
     my $sel = IO::Select->new($c);
     my ($got, $eof) = ('', 0);
     my $end = Time::HiRes::time() + 5;
-    while (!$eof && Time::HiRes::time() < $end && $sel->can_read(1)) {
+    while (!$eof && $sel->can_read($end - Time::HiRes::time())) {
         my $n = sysread($c, my $b, 4096);
         $n ? ($got .= $b) : ($eof = 1);
     }
@@ -116,7 +116,7 @@ my @w0 = $s->worker_pids;
     $sel = IO::Select->new($c);
     ($got, $eof) = ('', 0);
     $end = Time::HiRes::time() + 5;
-    while (!$eof && Time::HiRes::time() < $end && $sel->can_read(1)) {
+    while (!$eof && $sel->can_read($end - Time::HiRes::time())) {
         my $n = sysread($c, my $b, 4096);
         $n ? ($got .= $b) : ($eof = 1);
     }

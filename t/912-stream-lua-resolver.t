@@ -115,8 +115,11 @@ ok($s->wait_log(qr/\[error\] .*set_current_peer: nope\.test could not be resolve
    'error_log: the resolver\'s message');
 # the session ends while balancer_by_lua waits for the resolver (worker_shutdown_timeout)
 {
+    dns_queries_clear();
     my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$p[3]", Timeout => 5) or die;
-    Time::HiRes::sleep(0.3); # its balancer asks the resolver meanwhile
+    # the reload once its balancer asked the resolver (a fixed 0.3 s let a loaded machine
+    # reload first: the new worker then took the session, and the test saw nothing of it)
+    ok(wait_for(sub { grep { /^slow\.test /i } dns_queries() }, 10), 'the balancer asks the resolver');
     $s->reload;
     my $sel = IO::Select->new($c);
     my $t0 = Time::HiRes::time();

@@ -73,6 +73,7 @@ class Client:
         self.goaway = None  # (last_stream_id, error_code)
         self.closed = False
         self.pings = 0
+        self.settings = 0  # SETTINGS frames (not ACKs) received from the server
         self.flush()
 
     def flush(self):
@@ -162,6 +163,8 @@ class Client:
             self.goaway = (ev.last_stream_id, int(ev.error_code))
         elif isinstance(ev, h2.events.PingAckReceived):
             self.pings += 1
+        elif isinstance(ev, h2.events.RemoteSettingsChanged):
+            self.settings += 1
 
     def done(self, *sids):
         return lambda: all(self.streams[s].ended or self.streams[s].reset is not None
@@ -364,6 +367,12 @@ class Raw:
                 elif name == 'SETTINGS' and not flags & 1:
                     self.send(self.frame(4, 1, 0, b''))
         return self
+
+    def settled(self, timeout=10.0):
+        """Read until the server acknowledged the preface's SETTINGS: it has read the preface,
+        so what is sent next comes in reads of its own."""
+        return self.read(timeout, until=lambda: any(
+            name == 'SETTINGS' and flags & 1 for name, flags, sid, payload in self.frames))
 
     def goaway(self):
         for name, flags, sid, payload in self.frames:
