@@ -5,7 +5,7 @@
 # intermediate after it. The upstream knows the root CA only (optional_no_ca, depth 2): its
 # $ssl_client_verify says SUCCESS when it got the intermediate, FAILED ("unable to verify the
 # first certificate") when it did not. For proxy_ssl_certificate from a file, from a variable,
-# and in stream{}.
+# and in stream{}. proxy_ssl_verify is on: nginx loads proxy_ssl_trusted_certificate only then.
 #
 #   prove -I t/lib t/531-proxy-ssl-client-chain.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/531-proxy-ssl-client-chain.t
@@ -54,6 +54,8 @@ __DATA__
         proxy_ssl_certificate $TEST_NGINX_CERT_DIR/chain531/client.crt;
         proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/chain531/client.key;
         proxy_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/chain531/trusted.crt;
+        proxy_ssl_verify on;
+        proxy_ssl_name localhost;
         proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT;
     }
 --- request
@@ -70,6 +72,8 @@ CN=chained-client FAILED:unable to verify the first certificate
         proxy_ssl_certificate $TEST_NGINX_CERT_DIR/chain531/client-chain.crt;
         proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/chain531/client.key;
         proxy_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/chain531/trusted.crt;
+        proxy_ssl_verify on;
+        proxy_ssl_name localhost;
         proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT;
     }
 --- request
@@ -87,6 +91,8 @@ CN=chained-client SUCCESS
         proxy_ssl_certificate $TEST_NGINX_CERT_DIR/chain531/$cert.crt;
         proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/chain531/$cert.key;
         proxy_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/chain531/trusted.crt;
+        proxy_ssl_verify on;
+        proxy_ssl_name localhost;
         proxy_pass https://127.0.0.1:$TEST_NGINX_TLS_PORT;
     }
 --- request
@@ -105,6 +111,8 @@ CN=chained-client FAILED:unable to verify the first certificate
         proxy_ssl_certificate $TEST_NGINX_CERT_DIR/chain531/client.crt;
         proxy_ssl_certificate_key $TEST_NGINX_CERT_DIR/chain531/client.key;
         proxy_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/chain531/trusted.crt;
+        proxy_ssl_verify on;
+        proxy_ssl_name localhost;
         proxy_pass 127.0.0.1:$TEST_NGINX_TLS_PORT;
     }
 --- config
