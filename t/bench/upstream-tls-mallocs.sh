@@ -7,9 +7,12 @@
 # handshake (proxy_ssl_session_reuse off); resumed, each resuming the last session (on);
 # nocert: none, resuming (the upstream named otherwise: nginx would resume the session made
 # with the certificate, which it keeps on the peer). Counts, not timings: a loaded machine
-# gives the same. Both servers; writes t/bench/results-upstream-tls-mallocs-DATE-LABEL.txt.
+# gives the same. INSTR=1 adds the proxy's instructions per request under callgrind
+# (INSTR_REQUESTS of each case). Both servers; writes
+# t/bench/results-upstream-tls-mallocs-DATE-LABEL.txt.
 #
-#   t/bench/upstream-tls-mallocs.sh   (N=200 LABEL=now MOONGATE=objs/moongate)
+#   t/bench/upstream-tls-mallocs.sh   (N=200 LABEL=now MOONGATE=objs/moongate INSTR=0
+#                                      INSTR_REQUESTS=100)
 
 . "$(dirname "$0")/lib.sh"
 N=${N:-200}
@@ -108,3 +111,17 @@ pass() { # binary name
 } | tee "$OUT"
 pass "$MOONGATE" moongate
 pass "$NGINX" nginx
+if [ "${INSTR:-0}" = 1 ]; then
+    need_pkg valgrind valgrind
+    CASES=("full|/full/|" "resumed|/resumed/|" "nocert|/nocert/|")
+    export INSTR_REQUESTS=${INSTR_REQUESTS:-100}
+    for s in moongate nginx; do
+        bin=$MOONGATE
+        [ $s = nginx ] && bin=$NGINX
+        mapfile -t IR < <(instr_pass "$bin" "$s" "$(free_port)")
+        for i in 0 1 2; do
+            printf '%-9s %-8s %10s instructions/request (callgrind, %s requests)\n' "$s" \
+                "${CASES[$i]%%|*}" "${IR[$i]:-?}" "$INSTR_REQUESTS" | tee -a "$OUT"
+        done
+    done
+fi
