@@ -61,8 +61,8 @@ const char *mg_ssl_error_queue(char *buf, size_t size);
 /* A private key from PEM in bio, trying each password of `passwords` (mg_str_t, from an
  * ssl_password_file; NULL: none) in turn, as nginx; NULL when none opens it. */
 EVP_PKEY *mg_ssl_read_key(BIO *bio, mg_array_t *passwords);
-/* Put TLS (server side) on c: an SSL object of ctx with c as its app data; c's I/O operations
- * become the TLS ones. The SSL object is freed when c closes. */
+/* Put TLS (server side) on c: an SSL object of ctx that knows c (mg_ssl_conn_of); c's I/O
+ * operations become the TLS ones. The SSL object is freed when c closes. */
 void mg_ssl_conn_create(mg_connection_t *c, SSL_CTX *ctx, size_t buffer_size);
 /* The connection an SSL object of mg_ssl_conn_create belongs to: the callbacks' way back.
  * It is kept as the argument of the record padding callback, a pointer of the SSL object's

@@ -148,9 +148,18 @@ static int verify_callback(int ok, X509_STORE_CTX *store)
     return 1;
 }
 
+/* The TLS state a client SSL object of mg_ssl_client_new belongs to, kept where the server
+ * side keeps its connection (mg_ssl_conn_of: the record padding callback's argument, which
+ * nothing reads while no such callback is set), not in app data: SSL_set_app_data would cost
+ * every upstream connection an ex_data stack, two allocations. */
+static mg_ssl_conn_t *client_state_of(const SSL *ssl)
+{
+    return SSL_get_record_padding_callback_arg(ssl);
+}
+
 static int new_session(SSL *ssl, SSL_SESSION *sess)
 {
-    mg_ssl_conn_t *sc = SSL_get_app_data(ssl);
+    mg_ssl_conn_t *sc = client_state_of(ssl);
     if (sc == NULL || sc->save_session == NULL) {
         return 0;
     }
@@ -187,9 +196,10 @@ static mg_int_t load_certificate(mg_conf_t *cf, mg_ssl_client_conf_t *c)
                          shown);
     }
     X509_free(x);
-    /* the chain is the file's, even when empty (as nginx): none would make OpenSSL build one
-     * from the trusted certificates on every handshake */
-    SSL_CTX_set0_chain(c->ctx, sk_X509_new_null());
+    /* the chain is the rest of the file, none when it has none: the context's
+     * SSL_MODE_NO_AUTO_CHAIN (nginx's too) keeps OpenSSL from building one from the trusted
+     * certificates at every handshake and sending what it found (t/531); an empty chain would
+     * do the same at the cost of its copy in every connection's SSL object */
     X509 *ca;
     while ((ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
         SSL_CTX_add0_chain_cert(c->ctx, ca);
@@ -249,7 +259,7 @@ static int same_settings(const mg_ssl_client_conf_t *c, const mg_ssl_client_conf
            same_str(c->certificate_key, prev->certificate_key) && c->passwords == prev->passwords &&
            same_str(c->trusted_certificate, prev->trusted_certificate) &&
            same_str(c->crl, prev->crl) && c->verify_depth == prev->verify_depth &&
-           c->conf_commands == prev->conf_commands;
+           c->conf_commands == prev->conf_commands && c->no_verify == prev->no_verify;
 }
 
 mg_int_t mg_ssl_client_ctx_shared(mg_conf_t *cf, mg_ssl_client_conf_t *c,
@@ -311,7 +321,7 @@ mg_int_t mg_ssl_client_ctx(mg_conf_t *cf, mg_ssl_client_conf_t *c, mg_ssl_client
     SSL_CTX_set_options(c->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
                                     SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                 SSL_MODE_RELEASE_BUFFERS);
+                                 SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
     /* nginx's protocol switches: every protocol not listed is turned off */
     SSL_CTX_set_min_proto_version(c->ctx, 0);
     static const struct {
@@ -344,14 +354,16 @@ mg_int_t mg_ssl_client_ctx(mg_conf_t *cf, mg_ssl_client_conf_t *c, mg_ssl_client
         }
     }
     SSL_CTX_set_verify_depth(c->ctx, (int)c->verify_depth);
-    if (c->trusted_certificate.data && c->trusted_certificate.len) {
+    /* with no verdict to read, the upstream's chain is not verified at each full handshake
+     * (~40 mallocs of one), and a file that cannot be read is no error, as nginx */
+    if (c->trusted_certificate.data && c->trusted_certificate.len && !c->no_verify) {
         mg_str_t path = mg_conf_full_name(cf->cycle, c->trusted_certificate, 1);
         SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, verify_callback);
         if (SSL_CTX_load_verify_locations(c->ctx, path.data, NULL) != 1) {
             return ctx_error(cf, c, "SSL_CTX_load_verify_locations(\"%s\") failed", path.data);
         }
     }
-    if (c->crl.data && c->crl.len) {
+    if (c->crl.data && c->crl.len && !c->no_verify) {
         mg_str_t path = mg_conf_full_name(cf->cycle, c->crl, 1);
         X509_STORE *store = SSL_CTX_get_cert_store(c->ctx);
         X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
@@ -391,7 +403,7 @@ mg_ssl_conn_t *mg_ssl_client_new(SSL_CTX *ctx, int fd, mg_log_t *log, const char
     mg_ssl_conn_t *sc = mg_ssl_new(ctx, fd, log, 0);
     sc->client = 1;
     SSL_set_connect_state(sc->ssl);
-    SSL_set_app_data(sc->ssl, sc);
+    SSL_set_record_padding_callback_arg(sc->ssl, sc); /* client_state_of */
     unsigned char ip[16];
     if (name && *name && inet_pton(AF_INET, name, ip) != 1 && inet_pton(AF_INET6, name, ip) != 1) {
         SSL_set_tlsext_host_name(sc->ssl, name);

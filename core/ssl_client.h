@@ -31,6 +31,9 @@ typedef struct {
     mg_array_t *conf_commands; /* mg_str_t pairs */
     const char *where;         /* FILE:LINE blamed for a context error */
     SSL_CTX *ctx;              /* made by mg_ssl_client_ctx */
+    /* the proxies' *_ssl_verify off: the trusted certificates and the CRL are neither loaded
+     * nor checked against (nginx's proxy modules load them only for *_ssl_verify on) */
+    unsigned no_verify : 1;
 } mg_ssl_client_conf_t;
 
 /* Everything unset (the create_*_conf step). */

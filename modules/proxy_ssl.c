@@ -47,6 +47,7 @@ const char *mg_proxy_ssl_merge_conf(mg_conf_t *cf, mg_proxy_ssl_conf_t *c,
                      p);
         return MG_CONF_ERROR;
     }
+    c->client.no_verify = !c->verify;
     if (mg_ssl_client_ctx(cf, &c->client, &prev->client) != MG_OK) {
         return MG_CONF_ERROR;
     }

@@ -85,6 +85,7 @@ static const char *pssl_merge_conf(mg_conf_t *cf, void *parent, void *child)
                      "no proxy_ssl_trusted_certificate for proxy_ssl_verify");
         return MG_CONF_ERROR;
     }
+    pc->client.no_verify = !pc->verify;
     return mg_ssl_client_ctx(cf, &pc->client, &prev->client) == MG_OK ? MG_CONF_OK : MG_CONF_ERROR;
 }
 
