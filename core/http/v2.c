@@ -276,25 +276,6 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     return 0;
 }
 
-/* A client's RST_STREAM for a stream whose request lives, on the request's log as nginx
- * words it (nghttp2 then closes the stream: on_stream_close). */
-static void client_reset(mg_http_v2_stream_t *st, uint32_t code)
-{
-    if (st == NULL || st->fc == NULL) {
-        return;
-    }
-    st->reset_logged = 1;
-    if (code == NGHTTP2_CANCEL) {
-        mg_log_error(MG_LOG_INFO, &st->fc->log, 0, "client canceled stream %d", (int)st->id);
-    } else if (code == NGHTTP2_INTERNAL_ERROR) {
-        mg_log_error(MG_LOG_INFO, &st->fc->log, 0,
-                     "client terminated stream %d due to internal error", (int)st->id);
-    } else {
-        mg_log_error(MG_LOG_INFO, &st->fc->log, 0, "client terminated stream %d with status %u",
-                     (int)st->id, code);
-    }
-}
-
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *data)
 {
     mg_http_v2_conn_t *h2 = data;
@@ -314,7 +295,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         return 0;
     }
     if (frame->hd.type == NGHTTP2_RST_STREAM) {
-        client_reset(stream_of(h2, frame->hd.stream_id), frame->rst_stream.error_code);
+        mg_http_v2_stream_t *st = stream_of(h2, frame->hd.stream_id);
+        if (st) {
+            mg_http_v2_stream_client_reset(st, frame->rst_stream.error_code);
+        }
         return 0;
     }
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {

@@ -184,6 +184,7 @@ struct mg_http_v2_stream_s {
     mg_http_v2_stream_t *dead_next;  /* h2->dead */
     mg_http_v2_stream_t *ready_next; /* h2->ready */
     int32_t id;
+    uint32_t reset_code; /* the client's RST_STREAM code for a stream still queued (in_rst) */
     mg_uint_t nth;       /* the connection's streams taken with it ($connection_requests) */
     mg_connection_t *fc; /* the request's connection; NULL once it is freed */
     mg_http_conn_t *hc;
@@ -229,6 +230,7 @@ struct mg_http_v2_stream_s {
     unsigned queued : 1;       /* in h2->ready: kept (not freed) when nghttp2 closes it */
     unsigned in_eof : 1;       /* END_STREAM came */
     unsigned reset_logged : 1; /* the client's RST_STREAM was logged (v2.c client_reset) */
+    unsigned in_rst : 1;       /* the client reset it queued, before its request started */
     unsigned in_chunked : 1;   /* no content-length: DATA goes to the reader as chunks */
     unsigned submitted : 1;    /* the response HEADERS were submitted */
     unsigned deferred : 1;     /* the data source waits for the writer */
@@ -323,6 +325,9 @@ void mg_http_v2_stream_ready(mg_http_v2_stream_t *st);
 /* A stream ended (reset, or its connection) as its header block was read: its request is
  * logged as nginx logs it, status 000, with what was taken of the block; nothing is sent. */
 void mg_http_v2_stream_dropped(mg_http_v2_stream_t *st);
+/* The client's RST_STREAM for st, logged in nginx's words on its request's log; a stream still
+ * queued (the reset came in the read that brought its head) is logged as its queue is walked. */
+void mg_http_v2_stream_client_reset(mg_http_v2_stream_t *st, uint32_t code);
 /* nghttp2_session_mem_recv returned: the ready streams still open start their requests, those
  * closed meanwhile go. */
 void mg_http_v2_streams_start(mg_http_v2_conn_t *h2);

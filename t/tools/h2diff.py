@@ -34,8 +34,11 @@
 #     ...); naming an index error needs the dynamic table's entry count, which depends on each
 #     indexed literal's decoded size (Huffman strings decoded), and nghttp2 tells only the
 #     table's size in bytes: not cheap enough for a line; a request reset in the
-#     read that brought it is not run, so not logged "client canceled stream" (nginx runs it);
-#     nginx logs "client prematurely closed connection" where a reset stream was its last.
+#     read that brought it is not run here, its reset logged as nginx logs a request's still
+#     running (t/533; nginx runs it: one it ends within that read, /t, gets no line there);
+#     nginx logs "client prematurely closed connection" where a reset stream was its last
+#     (echo_sleep's request, and a Lua one reset in the read that brought it, still runs in
+#     nginx: its stream counts until it ends; here none does).
 # t/888 covers what went: a block cut inside a field (FRAME_SIZE_ERROR), an empty block, the
 # lines of a padded frame whose padding does not fit.
 # A cases file defines
