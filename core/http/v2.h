@@ -226,23 +226,22 @@ struct mg_http_v2_stream_s {
     unsigned pre_cut; /* read-aheads wasted lately: each halves the next one's frames */
     size_t ref_taken; /* framed into the connection's output: the writer drops them next */
     size_t chunk_size;
-    unsigned head_done : 1;    /* the request was started */
-    unsigned queued : 1;       /* in h2->ready: kept (not freed) when nghttp2 closes it */
-    unsigned in_eof : 1;       /* END_STREAM came */
-    unsigned reset_logged : 1; /* the client's RST_STREAM was logged (v2.c client_reset) */
-    unsigned in_rst : 1;       /* the client reset it queued, before its request started */
-    unsigned in_chunked : 1;   /* no content-length: DATA goes to the reader as chunks */
-    unsigned submitted : 1;    /* the response HEADERS were submitted */
-    unsigned deferred : 1;     /* the data source waits for the writer */
-    unsigned out_eof : 1;      /* the request is done (or head-only): nothing more is offered */
-    unsigned data_eof : 1;     /* the data source framed the response's end */
-    unsigned ref_file : 1;     /* the offer is a file's range */
-    unsigned ref_last : 1;     /* the offer ends the response: its last frame ends the stream */
-    unsigned ref_failed : 1;   /* reading the offered file failed (logged, the stream reset) */
-    unsigned offering : 1;     /* the writer's call frames now: it takes what went itself */
-    unsigned closed : 1;       /* nghttp2 closed the stream (sent, reset or the session went) */
-    unsigned reset : 1;        /* closed before the response got out: the request's I/O fails */
-    unsigned counted : 1;      /* counted in h2->nactive until closed and its request done */
+    unsigned head_done : 1;  /* the request was started */
+    unsigned queued : 1;     /* in h2->ready: kept (not freed) when nghttp2 closes it */
+    unsigned in_eof : 1;     /* END_STREAM came */
+    unsigned in_rst : 1;     /* the client reset it queued, before its request started */
+    unsigned in_chunked : 1; /* no content-length: DATA goes to the reader as chunks */
+    unsigned submitted : 1;  /* the response HEADERS were submitted */
+    unsigned deferred : 1;   /* the data source waits for the writer */
+    unsigned out_eof : 1;    /* the request is done (or head-only): nothing more is offered */
+    unsigned data_eof : 1;   /* the data source framed the response's end */
+    unsigned ref_file : 1;   /* the offer is a file's range */
+    unsigned ref_last : 1;   /* the offer ends the response: its last frame ends the stream */
+    unsigned ref_failed : 1; /* reading the offered file failed (logged, the stream reset) */
+    unsigned offering : 1;   /* the writer's call frames now: it takes what went itself */
+    unsigned closed : 1;     /* nghttp2 closed the stream (sent, reset or the session went) */
+    unsigned reset : 1;      /* closed before the response got out: the request's I/O fails */
+    unsigned counted : 1;    /* counted in h2->nactive until closed and its request done */
     /* the response's trailer fields (one malloc'ed block: the nv array, then the bytes),
      * submitted after the last DATA frame instead of its END_STREAM */
     nghttp2_nv *trailers;

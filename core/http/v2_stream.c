@@ -661,7 +661,6 @@ static void stream_start(mg_http_v2_stream_t *st);
 static void log_client_reset(mg_http_v2_stream_t *st, uint32_t code)
 {
     mg_log_t *log = &st->fc->log;
-    st->reset_logged = 1;
     if (code == NGHTTP2_CANCEL) {
         mg_log_error(MG_LOG_INFO, log, 0, "client canceled stream %d", (int)st->id);
     } else if (code == NGHTTP2_REFUSED_STREAM) {
