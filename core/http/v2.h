@@ -53,6 +53,9 @@ enum {
     MG_HWALK_LENGTH,
     MG_HWALK_INDEX,
     MG_HWALK_SIZE,
+    MG_HWALK_INDEX0,     /* an indexed field of index 0 */
+    MG_HWALK_TABLE_SIZE, /* a table size update over the 4096 octets the SETTINGS allow */
+    MG_HWALK_BOUND,      /* an index past the static table while the dynamic one is empty */
     MG_HWALK_CUT_STRING,
     MG_HWALK_CUT,
     MG_HWALK_EMPTY,
@@ -86,6 +89,9 @@ typedef struct {
     unsigned in_block : 1;    /* the last frame was a block's (HEADERS, CONTINUATION) but its
                                  last: the next must be its CONTINUATION */
     unsigned cont_sid : 1;    /* that next frame was a CONTINUATION for another stream */
+    unsigned indexing : 1;    /* the literal walked is added to the dynamic table */
+    unsigned table_used : 1;  /* the dynamic table may hold entries (one was added since it
+                                 was last emptied): an index past the static table's may fit */
     /* the bytes of a frame dropped still to come, neither walked nor fed (9 and at most
      * 2^24 - 1: in the bits the flags leave, so the walk's size stays 56) */
     unsigned skip : 25;

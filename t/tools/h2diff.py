@@ -31,9 +31,12 @@
 #     window when the handler began to read, before the client saw a WINDOW_UPDATE);
 #   - log only: nghttp2's HPACK errors have no line
 #     (nginx names each: "out of bound hpack table index", "invalid encoded header field",
-#     ...); naming an index error needs the dynamic table's entry count, which depends on each
+#     ...); the header walk (v2_hpack.c, t/875) names an index 0, a table size update over
+#     4096 and an index past the static table while the dynamic one is empty; naming an index
+#     past the entries the dynamic table holds needs their count, which depends on each
 #     indexed literal's decoded size (Huffman strings decoded), and nghttp2 tells only the
-#     table's size in bytes: not cheap enough for a line; a request reset in the
+#     table's size in bytes: not cheap enough for a line; nor a bad Huffman code (the walk
+#     does not decode strings); a request reset in the
 #     read that brought it is not run here, its reset logged as nginx logs a request's still
 #     running (t/533; nginx runs it: one it ends within that read, /t, gets no line there);
 #     nginx logs "client prematurely closed connection" where a reset stream was its last
