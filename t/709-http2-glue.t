@@ -24,7 +24,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: HEADERS with END_STREAM and an RST_STREAM for it in one write: no response for it, not logged as a request; the next stream of that write is served
+=== TEST 1: HEADERS with END_STREAM and an RST_STREAM for it in one write: no response for it, not logged as a request (its reset is: t/533); the next stream of that write is served
 --- moongate_only: nginx runs the request from its HEADERS frame and answers it before it reads the RST_STREAM
 --- http_config
     log_format glue "GLUELOG $request_uri $status";
@@ -46,9 +46,9 @@ stream 3 200 True goaway None closed False
 then 200
 --- error_log
 GLUELOG /two 200
+client canceled stream 1, client: 127.0.0.1, server: localhost, request: "GET /one HTTP/2.0"
 --- no_error_log
 GLUELOG /one
-client canceled stream 1
 
 
 

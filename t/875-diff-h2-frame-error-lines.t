@@ -4,6 +4,9 @@
 # (nghttp2 refuses it from its header, before any callback; the header walk in v2_hpack.c now
 # notes the first such one), a GOAWAY on a stream, DATA on stream 0, a client's PUSH_PROMISE
 # (from the reason nghttp2's GOAWAY gives). nginx's line is logged at its level, info.
+# An index 0 and a table size update over 4096 (TEST 4), an index past the static table while
+# the dynamic one is empty (TEST 5): nghttp2 refuses them, unlogged; the header walk
+# (v2_hpack.c) now stops there, logs nginx's line and ends the connection.
 #
 #   prove -I t/lib t/875-diff-h2-frame-error-lines.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/875-diff-h2-frame-error-lines.t
@@ -83,3 +86,44 @@ GOAWAY 0 1 closed
 client sent GOAWAY frame with incorrect identifier
 client sent DATA frame with incorrect identifier
 client sent PUSH_PROMISE frame
+
+
+
+=== TEST 4: an indexed field of index 0, a table size update over 4096 (4097, 65536) at a block's start: COMPRESSION_ERROR, each named on the log with its value, as nginx (nghttp2 refuses them unlogged)
+--- h2_py
+for block in (request() + b'\x80', b'\x3f\xe2\x1f' + request(), hint(65536, 5, 0x20) + request(),
+              b'\x3f\xe1\x1f' + request()):
+    c = Raw(P)
+    c.headers(1, block)
+    print(c.wait(1))
+--- h2_out
+GOAWAY 1 9 closed
+GOAWAY 1 9 closed
+GOAWAY 1 9 closed
+200
+--- error_log
+client sent invalid hpack table index 0 while processing HTTP/2 connection
+client sent invalid table size update: 4097 while processing HTTP/2 connection
+client sent invalid table size update: 65536 while processing HTTP/2 connection
+
+
+
+=== TEST 5: an index past the static table while the dynamic table is empty (62 indexed, 70 as a literal's name, 62 after a size update to 0 emptied it): COMPRESSION_ERROR, "out of bound hpack table index" with nginx's count; an entry added makes 62 valid
+--- h2_py
+for blocks in ([request() + idx(62)], [lit_idx(70, 'x') + request()],
+               [request() + lit('x-a', 'b', kind=INDEXED), b'\x20' + request() + idx(62)],
+               [request() + lit('x-a', 'b', kind=INDEXED), request() + idx(62)]):
+    c = Raw(P)
+    for i, block in enumerate(blocks):
+        c.headers(2 * i + 1, block)
+        print(c.wait(2 * i + 1))
+--- h2_out
+GOAWAY 1 9 closed
+GOAWAY 1 9 closed
+200
+GOAWAY 3 9 closed
+200
+200
+--- error_log
+client sent out of bound hpack table index: 0 while processing HTTP/2 connection
+client sent out of bound hpack table index: 8 while processing HTTP/2 connection

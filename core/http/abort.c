@@ -45,13 +45,10 @@ static void on_client_read(mg_connection_t *c)
     if (c->ssl && !hc->stream) {
         c->ssl->no_shutdown = 1; /* the client went: no close_notify, as nginx */
     }
-    if (hc->stream) {
-        /* an h2 stream's RST_STREAM was logged when it came (v2.c), as nginx; a stream
-         * closed otherwise (the connection went) is named so */
-        if (!hc->stream->reset_logged) {
-            mg_log_error(MG_LOG_INFO, &c->log, 0, "client canceled stream %d", (int)hc->stream->id);
-        }
-    } else {
+    /* an h2 stream's RST_STREAM was logged when it came (v2_stream.c), as nginx's; a stream
+     * closed otherwise (its connection went, or nghttp2 reset it) has no line of its own in
+     * nginx: the connection's line (or nghttp2's reason) says it */
+    if (!hc->stream) {
         mg_log_error(MG_LOG_INFO, &c->log, err, "%sclient prematurely closed connection%s",
                      w->log_head ? w->log_head : "", w->log_tail ? w->log_tail : "");
     }

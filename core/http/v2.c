@@ -276,25 +276,6 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     return 0;
 }
 
-/* A client's RST_STREAM for a stream whose request lives, on the request's log as nginx
- * words it (nghttp2 then closes the stream: on_stream_close). */
-static void client_reset(mg_http_v2_stream_t *st, uint32_t code)
-{
-    if (st == NULL || st->fc == NULL) {
-        return;
-    }
-    st->reset_logged = 1;
-    if (code == NGHTTP2_CANCEL) {
-        mg_log_error(MG_LOG_INFO, &st->fc->log, 0, "client canceled stream %d", (int)st->id);
-    } else if (code == NGHTTP2_INTERNAL_ERROR) {
-        mg_log_error(MG_LOG_INFO, &st->fc->log, 0,
-                     "client terminated stream %d due to internal error", (int)st->id);
-    } else {
-        mg_log_error(MG_LOG_INFO, &st->fc->log, 0, "client terminated stream %d with status %u",
-                     (int)st->id, code);
-    }
-}
-
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *data)
 {
     mg_http_v2_conn_t *h2 = data;
@@ -314,7 +295,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         return 0;
     }
     if (frame->hd.type == NGHTTP2_RST_STREAM) {
-        client_reset(stream_of(h2, frame->hd.stream_id), frame->rst_stream.error_code);
+        mg_http_v2_stream_t *st = stream_of(h2, frame->hd.stream_id);
+        if (st) {
+            mg_http_v2_stream_client_reset(st, frame->rst_stream.error_code);
+        }
         return 0;
     }
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) {
@@ -940,6 +924,14 @@ static void hblock_refused(mg_http_v2_conn_t *h2)
     if (w->why == MG_HWALK_SHORT) {
         mg_log_error(MG_LOG_INFO, &h2->c->log, 0,
                      "client sent HEADERS frame with incorrect length %u", (unsigned)w->pre);
+    } else if (w->why == MG_HWALK_INDEX0) {
+        mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent invalid hpack table index 0");
+    } else if (w->why == MG_HWALK_BOUND) {
+        mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent out of bound hpack table index: %u",
+                     (unsigned)w->value - 62); /* how far past the static table's 61 */
+    } else if (w->why == MG_HWALK_TABLE_SIZE) {
+        mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent invalid table size update: %u",
+                     (unsigned)w->value);
     } else {
         mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "%s", why[w->why]);
     }
@@ -1088,9 +1080,10 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
         size_t take = mg_http_v2_hwalk(w, p, n);
         /* a length refused as too large keeps its last octet from nghttp2, which refuses one
          * over 64 KiB itself (COMPRESSION_ERROR, unlogged; nginx's is ENHANCE_YOUR_CALM); so
-         * does a block cut in a field (nghttp2: COMPRESSION_ERROR) and an empty one's HEADERS
-         * (nghttp2 would open its stream) */
-        size_t feed = take - (w->why == MG_HWALK_FIELD || w->why >= MG_HWALK_CUT_STRING);
+         * do an index 0 and a table size update too large (nghttp2 would end the connection
+         * unlogged, as nginx with its line), a block cut in a field (nghttp2: COMPRESSION_ERROR)
+         * and an empty one's HEADERS (nghttp2 would open its stream) */
+        size_t feed = take - (w->why == MG_HWALK_FIELD || w->why >= MG_HWALK_INDEX0);
         h2->in_recv = 1;
         rv = nghttp2_session_mem_recv(h2->session, p, feed);
         h2->in_recv = 0;

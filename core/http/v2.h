@@ -53,6 +53,9 @@ enum {
     MG_HWALK_LENGTH,
     MG_HWALK_INDEX,
     MG_HWALK_SIZE,
+    MG_HWALK_INDEX0,     /* an indexed field of index 0 */
+    MG_HWALK_TABLE_SIZE, /* a table size update over the 4096 octets the SETTINGS allow */
+    MG_HWALK_BOUND,      /* an index past the static table while the dynamic one is empty */
     MG_HWALK_CUT_STRING,
     MG_HWALK_CUT,
     MG_HWALK_EMPTY,
@@ -86,6 +89,9 @@ typedef struct {
     unsigned in_block : 1;    /* the last frame was a block's (HEADERS, CONTINUATION) but its
                                  last: the next must be its CONTINUATION */
     unsigned cont_sid : 1;    /* that next frame was a CONTINUATION for another stream */
+    unsigned indexing : 1;    /* the literal walked is added to the dynamic table */
+    unsigned table_used : 1;  /* the dynamic table may hold entries (one was added since it
+                                 was last emptied): an index past the static table's may fit */
     /* the bytes of a frame dropped still to come, neither walked nor fed (9 and at most
      * 2^24 - 1: in the bits the flags leave, so the walk's size stays 56) */
     unsigned skip : 25;
@@ -184,6 +190,7 @@ struct mg_http_v2_stream_s {
     mg_http_v2_stream_t *dead_next;  /* h2->dead */
     mg_http_v2_stream_t *ready_next; /* h2->ready */
     int32_t id;
+    uint32_t reset_code; /* the client's RST_STREAM code for a stream still queued (in_rst) */
     mg_uint_t nth;       /* the connection's streams taken with it ($connection_requests) */
     mg_connection_t *fc; /* the request's connection; NULL once it is freed */
     mg_http_conn_t *hc;
@@ -225,22 +232,22 @@ struct mg_http_v2_stream_s {
     unsigned pre_cut; /* read-aheads wasted lately: each halves the next one's frames */
     size_t ref_taken; /* framed into the connection's output: the writer drops them next */
     size_t chunk_size;
-    unsigned head_done : 1;    /* the request was started */
-    unsigned queued : 1;       /* in h2->ready: kept (not freed) when nghttp2 closes it */
-    unsigned in_eof : 1;       /* END_STREAM came */
-    unsigned reset_logged : 1; /* the client's RST_STREAM was logged (v2.c client_reset) */
-    unsigned in_chunked : 1;   /* no content-length: DATA goes to the reader as chunks */
-    unsigned submitted : 1;    /* the response HEADERS were submitted */
-    unsigned deferred : 1;     /* the data source waits for the writer */
-    unsigned out_eof : 1;      /* the request is done (or head-only): nothing more is offered */
-    unsigned data_eof : 1;     /* the data source framed the response's end */
-    unsigned ref_file : 1;     /* the offer is a file's range */
-    unsigned ref_last : 1;     /* the offer ends the response: its last frame ends the stream */
-    unsigned ref_failed : 1;   /* reading the offered file failed (logged, the stream reset) */
-    unsigned offering : 1;     /* the writer's call frames now: it takes what went itself */
-    unsigned closed : 1;       /* nghttp2 closed the stream (sent, reset or the session went) */
-    unsigned reset : 1;        /* closed before the response got out: the request's I/O fails */
-    unsigned counted : 1;      /* counted in h2->nactive until closed and its request done */
+    unsigned head_done : 1;  /* the request was started */
+    unsigned queued : 1;     /* in h2->ready: kept (not freed) when nghttp2 closes it */
+    unsigned in_eof : 1;     /* END_STREAM came */
+    unsigned in_rst : 1;     /* the client reset it queued, before its request started */
+    unsigned in_chunked : 1; /* no content-length: DATA goes to the reader as chunks */
+    unsigned submitted : 1;  /* the response HEADERS were submitted */
+    unsigned deferred : 1;   /* the data source waits for the writer */
+    unsigned out_eof : 1;    /* the request is done (or head-only): nothing more is offered */
+    unsigned data_eof : 1;   /* the data source framed the response's end */
+    unsigned ref_file : 1;   /* the offer is a file's range */
+    unsigned ref_last : 1;   /* the offer ends the response: its last frame ends the stream */
+    unsigned ref_failed : 1; /* reading the offered file failed (logged, the stream reset) */
+    unsigned offering : 1;   /* the writer's call frames now: it takes what went itself */
+    unsigned closed : 1;     /* nghttp2 closed the stream (sent, reset or the session went) */
+    unsigned reset : 1;      /* closed before the response got out: the request's I/O fails */
+    unsigned counted : 1;    /* counted in h2->nactive until closed and its request done */
     /* the response's trailer fields (one malloc'ed block: the nv array, then the bytes),
      * submitted after the last DATA frame instead of its END_STREAM */
     nghttp2_nv *trailers;
@@ -323,6 +330,9 @@ void mg_http_v2_stream_ready(mg_http_v2_stream_t *st);
 /* A stream ended (reset, or its connection) as its header block was read: its request is
  * logged as nginx logs it, status 000, with what was taken of the block; nothing is sent. */
 void mg_http_v2_stream_dropped(mg_http_v2_stream_t *st);
+/* The client's RST_STREAM for st, logged in nginx's words on its request's log; a stream still
+ * queued (the reset came in the read that brought its head) is logged as its queue is walked. */
+void mg_http_v2_stream_client_reset(mg_http_v2_stream_t *st, uint32_t code);
 /* nghttp2_session_mem_recv returned: the ready streams still open start their requests, those
  * closed meanwhile go. */
 void mg_http_v2_streams_start(mg_http_v2_conn_t *h2);

@@ -30,6 +30,9 @@ enum {
     I_SLEN,  /* a name's or value's length */
 };
 
+/* the static table's entries; SETTINGS_HEADER_TABLE_SIZE, nghttp2's default as nginx's */
+#define H2_STATIC_ENTRIES 61
+#define H2_TABLE_SIZE 4096
 #define H2_PREFACE_LEN 24
 #define H2_MAX_OCTETS 4 /* nginx reads an integer from at most 4 octets, its prefix's included */
 
@@ -56,8 +59,16 @@ static void str_done(mg_http_v2_hwalk_t *w)
 /* An integer's value is whole: what follows it. 0, or the reason the walk stops. */
 static unsigned int_done(mg_http_v2_hwalk_t *w)
 {
+    /* an index past the static table's 61 entries while the dynamic table is surely empty
+     * (nginx names it; with entries it would take their count, which only the decoded sizes
+     * tell: nghttp2 refuses those unlogged) */
+    if ((w->what == I_INDEX || w->what == I_NAME) && w->value > H2_STATIC_ENTRIES &&
+        !w->table_used) {
+        return MG_HWALK_BOUND;
+    }
     switch (w->what) {
     case I_NAME:
+        w->table_used |= w->indexing;
         w->is_value = w->value != 0; /* a name from the tables: the value's length is next */
         w->hstate = H_LEN;
         return 0;
@@ -72,6 +83,16 @@ static unsigned int_done(mg_http_v2_hwalk_t *w)
         }
         return 0;
     default:
+        /* (nghttp2 refuses both too, COMPRESSION_ERROR, but says nothing of them) */
+        if (w->what == I_INDEX && w->value == 0) {
+            return MG_HWALK_INDEX0;
+        }
+        if (w->what == I_SIZE && w->value > H2_TABLE_SIZE) {
+            return MG_HWALK_TABLE_SIZE;
+        }
+        if (w->what == I_SIZE && w->value == 0) {
+            w->table_used = 0; /* emptied */
+        }
         w->fields += w->what == I_INDEX;
         w->hstate = H_REP;
         return 0;
@@ -101,7 +122,9 @@ static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             /* indexed fields in one octet: most of a client's blocks once its table holds
              * them */
             size_t k = i;
-            while (k < n && p[k] > 0x80 && p[k] < 0xff) {
+            /* (past the static table's: checked below while the dynamic one is empty) */
+            uint8_t top = w->table_used ? 0xff : 0x80 + H2_STATIC_ENTRIES + 1;
+            while (k < n && p[k] > 0x80 && p[k] < top) {
                 k++;
             }
             w->fields += (uint32_t)(k - i);
@@ -123,6 +146,7 @@ static size_t walk_block(mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)
             continue;
         }
         case H_REP:
+            w->indexing = (b & 0xc0) == 0x40;
             if (b & 0x80) {
                 why = int_start(w, I_INDEX, b, 7);
             } else if (b & 0x40) {

@@ -5,10 +5,11 @@
  * after the preface, a SETTINGS and a DATA frame (whose payload looks like a block too). Checks:
  * the walk stops at the same byte, for the same reason, with the same fields counted, whatever
  * the pieces; a plain walk of the block alone here (nginx's reading: integers of at most 4
- * octets, strings no longer than the limit as sent, a block ending inside a field or none in
- * the HEADERS frame refused) agrees; and where the walk passed the
- * whole block and nghttp2's inflater decodes it, nghttp2 counts the same fields and none of
- * their strings is longer than the limit allows (a Huffman code is at least 5 bits a byte).
+ * octets, strings no longer than the limit as sent, an index 0, a table size update over 4096,
+ * an index past the static table while the dynamic one is empty, a block ending inside a field
+ * or none in the HEADERS frame refused) agrees; and where the walk passed the whole block and
+ * nghttp2's inflater decodes it, nghttp2 counts the same fields and none of their strings is
+ * longer than the limit allows (a Huffman code is at least 5 bits a byte).
  * Build: t/fuzz/run.sh (FUZZ_TARGETS=h2_hpack)
  */
 #include <stdlib.h>
@@ -44,6 +45,7 @@ static size_t ref_walk(const uint8_t *b, size_t n, size_t limit, unsigned *why, 
 {
     size_t i = 0;
     uint32_t v;
+    int used = 0; /* the dynamic table may hold entries (it starts empty: one block alone) */
     *why = 0;
     *fields = 0;
     while (i < n) {
@@ -57,6 +59,24 @@ static size_t ref_walk(const uint8_t *b, size_t n, size_t limit, unsigned *why, 
         if (r == 0) {
             *why = MG_HWALK_CUT;
             return n;
+        }
+        if (bits == 7 && v == 0) {
+            *why = MG_HWALK_INDEX0;
+            return i;
+        }
+        if (bits == 5 && v > 4096) {
+            *why = MG_HWALK_TABLE_SIZE;
+            return i;
+        }
+        if (bits != 5 && v > 61 && !used) {
+            *why = MG_HWALK_BOUND;
+            return i;
+        }
+        if (bits == 5 && v == 0) {
+            used = 0;
+        }
+        if (bits == 6) {
+            used = 1;
         }
         if (bits == 7) {
             (*fields)++;
