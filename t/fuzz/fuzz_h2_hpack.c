@@ -222,10 +222,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t fields;
     size_t r = ref_walk(b, n, limit, &why, &fields), stop = why ? pos[r - 1] + 1 : len;
     if (cuts[1] == 0) {
-        /* a HEADERS frame without a block: refused past its header (and pad length) */
-        why = padded && padlen ? MG_HWALK_CUT : MG_HWALK_EMPTY; /* as nginx */
+        /* a HEADERS frame without a block, as nginx: only its pad length and priority, refused
+         * from its length (empty) right past its header; with padding, a block cut short past
+         * its pad length */
+        why = padded && padlen ? MG_HWALK_CUT : MG_HWALK_EMPTY;
         fields = 0;
-        stop = hpos + 9 + (padded ? 1 : 0);
+        stop = hpos + 9 + (padded && padlen ? 1 : 0);
     } else if (why >= MG_HWALK_CUT_STRING && cuts[ncuts] == n) {
         stop = len; /* the last CONTINUATION is empty: the cut is seen past its header */
     }
