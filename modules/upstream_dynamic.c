@@ -434,6 +434,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (ds->srv->quitting) {
         return; /* a quitting worker asks no more */
     }
+    /* the loop's clock is as old as the last event: read as is, the answer would look fresh and
+     * the name be asked only every other TTL */
+    mg_time_update();
     start(ds);
 }
 

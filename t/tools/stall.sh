@@ -8,6 +8,9 @@
 #   t/tools/stall.sh /tmp/sr-x 1.2 2 300 & st=$!
 #   TEST_MOONGATE_SERVROOT=/tmp/sr-x prove -I t/lib t/305-proxy-balancing.t
 #   kill $st
+#
+# A Test::MoongateProc file's server lives in a directory of its own, SERVROOT/NAME (its new()'s
+# name, e.g. /tmp/sr-x/hc for t/211): give stall.sh that one, else nothing is ever stopped.
 sr=${1:?usage: stall.sh SERVROOT [STOP] [PERIOD] [SECONDS]}
 stop=${2:-1.2}
 period=${3:-2}
