@@ -268,6 +268,13 @@ char *mg_put_uint3(char *p, uint64_t v)
     return p + 3;
 }
 
+char *mg_put_msec(char *p, uint64_t ms)
+{
+    p = mg_put_uint(p, ms / 1000);
+    *p++ = '.';
+    return mg_put_uint3(p, ms % 1000);
+}
+
 char *mg_hex_dump(char *dst, const unsigned char *src, size_t len)
 {
     static const char digits[] = "0123456789abcdef";

@@ -83,6 +83,9 @@ char *mg_put_hex(char *p, uint64_t v);
 /* Three digits, zero-padded, of v % 1000 (a status code, as "%03u" without printf's cost) at p;
  * returns p + 3. */
 char *mg_put_uint3(char *p, uint64_t v);
+/* Milliseconds as seconds with three decimals ("%llu.%03llu" without printf's cost: $request_time,
+ * $msec, $upstream_response_time) at p; p needs MG_INT_TEXT_MAX + 4 bytes; returns the end. */
+char *mg_put_msec(char *p, uint64_t ms);
 /* The lowercase hex of src[0..len) at dst (2 * len bytes, no NUL); returns the end. */
 char *mg_hex_dump(char *dst, const unsigned char *src, size_t len);
 

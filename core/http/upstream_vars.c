@@ -138,9 +138,7 @@ static mg_int_t var_state(mg_request_t *r, mg_http_var_value_t *v, uintptr_t dat
         if (t < 0) {
             *p++ = '-';
         } else {
-            p = mg_put_uint(p, (uint64_t)t / 1000);
-            *p++ = '.';
-            p = mg_put_uint3(p, (uint64_t)t % 1000);
+            p = mg_put_msec(p, (uint64_t)t);
         }
     }
     v->value.data = buf;

@@ -81,9 +81,7 @@ static mg_int_t var_msecs(mg_request_t *r, mg_http_var_value_t *v, mg_msec_t ms)
 {
     uint64_t u = ms < 0 ? 0 : (uint64_t)ms;
     char *p = mg_pnalloc(r->pool, MG_INT_TEXT_MAX + 4);
-    char *e = mg_put_uint(p, u / 1000);
-    *e++ = '.';
-    e = mg_put_uint3(e, u % 1000);
+    char *e = mg_put_msec(p, u);
     VAR_VALUE(v, p, (size_t)(e - p));
     return MG_OK;
 }

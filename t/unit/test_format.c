@@ -1,8 +1,8 @@
 /*
  * Unit tests for the hand-written formatters that replaced printf on the response path:
- * mg_put_uint, mg_put_hex and mg_put_uint3 (core/str.c) against printf's output, and mg_time_http
- * (core/mgtime.c) against strftime's RFC 1123 date for every month, weekday, leap days, each
- * day from 1751 to 2189 and the years printf still formats (before 1000, after 9999);
+ * mg_put_uint, mg_put_hex, mg_put_uint3 and mg_put_msec (core/str.c) against printf's output, and
+ * mg_time_http (core/mgtime.c) against strftime's RFC 1123 date for every month, weekday, leap
+ * days, each day from 1751 to 2189 and the years printf still formats (before 1000, after 9999);
  * mg_sockaddr_text's IPv4 text (core/listen.c, by hand) against inet_ntop, with and without the
  * port, and a buffer too small for the fast path. mg_strlow (eight bytes at a time) against the
  * byte-by-byte rule for every byte value at every alignment and length, and mg_strlcasestrn's
@@ -37,6 +37,10 @@ static void test_numbers(void)
         *mg_put_uint3(got, cases[i]) = '\0';
         snprintf(want, sizeof(want), "%03" PRIu64, cases[i] % 1000);
         is_str(got, want, "mg_put_uint3 %s", want);
+        char msec[MG_INT_TEXT_MAX + 5];
+        *mg_put_msec(msec, cases[i]) = '\0';
+        snprintf(want, sizeof(want), "%" PRIu64 ".%03" PRIu64, cases[i] / 1000, cases[i] % 1000);
+        is_str(msec, want, "mg_put_msec %s", want);
     }
     /* every number of digits, at both ends (the digits are counted, then written in pairs) */
     int bad = 0;
