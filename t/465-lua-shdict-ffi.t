@@ -32,7 +32,6 @@ __DATA__
             local function loop(n)
                 local v, f, ok, err, forcible, c, stale
                 for i = 1, n do
-                    v, f = d:get("k")
                     v, f, stale = d:get_stale("k")
                     ok, err, forcible = d:set("k", "value", 0, 3)
                     ok = d:safe_set("b", i % 2 == 0)
@@ -41,7 +40,10 @@ __DATA__
                     ok = d:replace("x", i)
                     ok = d:delete("x")
                     c = d:incr("n", 1)
+                    d:incr(7, 1, 0)
+                    v = d:get(7)
                     c = d:incr("m", 1, 0, 0)
+                    v, f = d:get("k")
                     ok = d:expire("k", 0)
                     ok = d:ttl("k")
                 end
@@ -123,6 +125,26 @@ loop: true, stitch: false, aborts: none
                 put(d:set(1, "one", false, true))
                 put(d:get(1))
                 put(d:get("1"))
+                put(d:set(2, 2.5))
+                put(d:get(2))
+                put(d:get("2"))
+                put(d:set(1.25, "q", 0, 4))
+                put(d:get("1.25"))
+                put(d:set(2 ^ 53, "big"))
+                put(d:get(2 ^ 53))
+                put(d:get("9.007199254741e+15"))
+                put(d:set(-1e300, "small"))
+                put(d:get("-1e+300"))
+                put(d:incr(3, 1, 0))
+                put(d:incr(3, 1))
+                put(d:ttl(3))
+                put(d:expire(3, 10))
+                put(d:get_stale(3))
+                put(d:delete(3))
+                put(d:get(3))
+                put(d:add(2, "x"))
+                put(d:replace(2, "x"))
+                put(d:get(2))
                 put(d:set(true, "yes"))
                 put(d:get("true"))
                 put(d:get(nil))
@@ -234,6 +256,26 @@ same: 300, jit off: true
 3 true nil false
 2 one 1
 2 one 1
+3 true nil false
+1 2.5
+1 2.5
+3 true nil false
+2 q 4
+3 true nil false
+1 big
+1 big
+3 true nil false
+1 small
+3 1 nil false
+1 2
+1 0
+1 true
+3 2 nil false
+3 true nil false
+1 nil
+3 false exists false
+3 true nil false
+1 x
 3 true nil false
 1 yes
 2 nil nil key
