@@ -3,7 +3,10 @@
  * memory zone (core/shm.c: made by the master, inherited by the workers, kept over a reload
  * when name and size stay) and builds the store in it (shdict_store.c). The Lua side checks
  * arguments as lua-resty-core 0.1.25 does, calls the store once, and builds Lua values from
- * what it copied out, with the lock already released. Reachable from every phase.
+ * what it copied out, with the lock already released. Reachable from every phase. The hot
+ * methods (get, set and the other stores, incr, ttl, expire) are Lua functions calling C through
+ * the FFI for the common argument types (shdict_lua), so the JIT compiles them into the caller's
+ * trace; the C methods answer the rest.
  */
 #include "shdict.h"
 #include "api.h"
@@ -19,6 +22,9 @@ struct mg_lua_shdict_s {
 };
 
 static char methods_key; /* registry[&methods_key]: the dicts' metatable */
+/* registry[&zone_maker_key]: shdict_lua's function making a dict's zone pointer a cdata (nil where
+ * the methods stayed C functions) */
+static char zone_maker_key;
 
 /* moongate_shdict_bytes{zone,kind}: read when shown, as ngx.shared.DICT:capacity() and
  * :free_space() do. */
@@ -161,6 +167,12 @@ static int fail(lua_State *L, const char *err)
 static uint64_t to_msec(lua_Number s)
 {
     return s * 1000 >= 9.2e18 ? (uint64_t)9.2e18 : (uint64_t)(s * 1000);
+}
+
+/* A number of flags kept as OpenResty's C int: the low 32 bits */
+static int32_t to_flags(lua_Number f)
+{
+    return (f >= -9.2e18 && f <= 9.2e18) ? (int32_t)(uint32_t)(int64_t)f : 0;
 }
 
 /* The exptime of set and the others, read as lua-resty-core does: nil or false is 0, a number
@@ -311,9 +323,7 @@ static int do_store(lua_State *L, int op)
                               "'%s' to 'int')",
                               luaL_typename(L, 5));
         }
-        lua_Number f = lua_tonumber(L, 5);
-        /* kept as OpenResty's C int: the low 32 bits */
-        flags = (f >= -9.2e18 && f <= 9.2e18) ? (int32_t)(uint32_t)(int64_t)f : 0;
+        flags = to_flags(lua_tonumber(L, 5));
     }
     int forcible = 0;
     int rc = mg_shdict_store(sh, op, key, klen, &v, exptime, flags, now_ms(), &forcible);
@@ -642,9 +652,263 @@ static const luaL_Reg methods[] = {
     {NULL, NULL},
 };
 
+/* ---- the FFI fast paths ---- */
+
+/* shdict_lua spells these numbers out */
+_Static_assert(MG_SHDICT_NIL == 0 && MG_SHDICT_NUMBER == 1 && MG_SHDICT_BOOLEAN == 2 &&
+                   MG_SHDICT_STRING == 3 && MG_SHDICT_LIST == 4,
+               "value types");
+_Static_assert(MG_SHDICT_OK == 0 && MG_SHDICT_NOT_FOUND == 1 && MG_SHDICT_EXISTS == 2 &&
+                   MG_SHDICT_NOT_NUMBER == 3 && MG_SHDICT_NO_MEMORY == 6,
+               "results");
+_Static_assert(MG_SHDICT_SET == 0 && MG_SHDICT_ADD == 1 && MG_SHDICT_REPLACE == 2 &&
+                   MG_SHDICT_SAFE == 4,
+               "store ops");
+#define FFI_HEAP_STRING 5 /* get's answer for a string handed over malloc'ed */
+
+/* The entry points the methods of shdict_lua call through the FFI, as lua-resty-core's call
+ * ngx_http_lua_ffi_shdict_*: the JIT compiles the call into the caller's trace, where a C method
+ * ends it. d is a dict's zone pointer (the cdata at the dict table's [2]); the Lua side has checked
+ * the key (a string of 1 to 65535 bytes) and the value, so what is left to answer needs no
+ * lua_State. */
+int mg_lua_ffi_shdict_get(struct mg_lua_shdict_s *d, const char *key, size_t klen, int stale_ok,
+                          char *buf, size_t size, char **str, double *num, int *flags);
+int mg_lua_ffi_shdict_store(struct mg_lua_shdict_s *d, int op, const char *key, size_t klen,
+                            int type, const char *str, size_t len, double num, double exptime,
+                            double flags, int *forcible);
+int mg_lua_ffi_shdict_incr(struct mg_lua_shdict_s *d, const char *key, size_t klen, double by,
+                           int has_init, double init, double init_ttl, double *result,
+                           int *forcible);
+void mg_lua_ffi_shdict_free(char *str);
+int mg_lua_ffi_shdict_ttl(struct mg_lua_shdict_s *d, const char *key, size_t klen, double *secs);
+int mg_lua_ffi_shdict_expire(struct mg_lua_shdict_s *d, const char *key, size_t klen,
+                             double exptime);
+
+/* The value's type: MG_SHDICT_NUMBER or _BOOLEAN with the value in *num; _STRING copied into
+ * buf, or FFI_HEAP_STRING for one longer than size in *str, malloc'ed, for
+ * mg_lua_ffi_shdict_free, either with its length in *num; flags[0] the flags, flags[1] 1 when
+ * stale. 0 for none (nil), -1 for a list ("value is a list"). */
+int mg_lua_ffi_shdict_get(struct mg_lua_shdict_s *d, const char *key, size_t klen, int stale_ok,
+                          char *buf, size_t size, char **str, double *num, int *flags)
+{
+    mg_shdict_out_t out;
+    int rc = mg_shdict_get(d->sh, key, klen, now_ms(), stale_ok, &out);
+    if (rc != MG_SHDICT_OK) {
+        return rc == MG_SHDICT_IS_LIST ? -1 : 0;
+    }
+    flags[0] = out.flags;
+    flags[1] = out.stale;
+    if (out.v.type != MG_SHDICT_STRING) {
+        *num = out.v.num;
+        return out.v.type;
+    }
+    *num = (double)out.v.len;
+    if (out.heap == NULL && out.v.len <= size) {
+        memcpy(buf, out.v.str, out.v.len);
+        return MG_SHDICT_STRING;
+    }
+    /* the store's malloc'ed copy, handed over, or one of the inline copy (a buf smaller) */
+    *str = out.heap ? out.heap : memcpy(mg_alloc(out.v.len), out.v.str, out.v.len);
+    return FFI_HEAP_STRING;
+}
+
+void mg_lua_ffi_shdict_free(char *str)
+{
+    free(str);
+}
+
+/* do_store past its argument checks: type is MG_SHDICT_* (NIL deletes), a boolean in num; exptime
+ * in seconds (>= 0), flags a number as do_store takes it. MG_SHDICT_OK or the store's error. */
+int mg_lua_ffi_shdict_store(struct mg_lua_shdict_s *d, int op, const char *key, size_t klen,
+                            int type, const char *str, size_t len, double num, double exptime,
+                            double flags, int *forcible)
+{
+    mg_shdict_value_t v = {.type = type, .num = num, .str = str, .len = len};
+    *forcible = 0;
+    return mg_shdict_store(d->sh, op, key, klen, &v, exptime > 0 ? to_msec(exptime) : 0,
+                           to_flags(flags), now_ms(), forcible);
+}
+
+/* shdict_incr past its argument checks (init_ttl >= 0, 0 without init). MG_SHDICT_OK with
+ * *result, or the store's error. */
+int mg_lua_ffi_shdict_incr(struct mg_lua_shdict_s *d, const char *key, size_t klen, double by,
+                           int has_init, double init, double init_ttl, double *result,
+                           int *forcible)
+{
+    *forcible = 0;
+    return mg_shdict_incr(d->sh, key, klen, by, has_init ? &init : NULL,
+                          init_ttl > 0 ? to_msec(init_ttl) : 0, now_ms(), result, forcible);
+}
+
+/* MG_SHDICT_OK with the seconds left in *secs (0: no expiry), or MG_SHDICT_NOT_FOUND */
+int mg_lua_ffi_shdict_ttl(struct mg_lua_shdict_s *d, const char *key, size_t klen, double *secs)
+{
+    int64_t ms = 0;
+    int rc = mg_shdict_ttl(d->sh, key, klen, now_ms(), &ms);
+    *secs = (double)ms / 1000;
+    return rc;
+}
+
+/* shdict_expire past its argument checks: MG_SHDICT_OK or MG_SHDICT_NOT_FOUND */
+int mg_lua_ffi_shdict_expire(struct mg_lua_shdict_s *d, const char *key, size_t klen,
+                             double exptime)
+{
+    return mg_shdict_expire(d->sh, key, klen, exptime > 0 ? to_msec(exptime) : 0, now_ms());
+}
+
+/* Run with (the methods table); returns the maker of a dict table's [2] (below). Where ffi.C finds
+ * the functions above (not in a program linked without its symbols exported: tools/docgen, an
+ * embedding) and the JIT is on, get, get_stale, set, safe_set, add, safe_add, replace, delete,
+ * incr, ttl and expire become Lua functions calling them. What they do not take (self not a dict
+ * table, a key not a string or number of 1 to 65535 bytes, another value, exptime, flags or init
+ * type, add or replace of nil) goes to the C method in a tail call, which answers or raises as
+ * before, naming the caller's line. */
+static const char shdict_lua[] =
+    "local methods = ...\n"
+    "if not (jit and jit.status()) then return end -- an FFI call costs more interpreted\n"
+    "local ffi = require 'ffi'\n"
+    "ffi.cdef[[\n"
+    "struct mg_lua_shdict_s;\n"
+    "int mg_lua_ffi_shdict_get(struct mg_lua_shdict_s *d, const char *key, size_t klen,\n"
+    "    int stale_ok, char *buf, size_t size, char **str, double *num, int *flags);\n"
+    "int mg_lua_ffi_shdict_store(struct mg_lua_shdict_s *d, int op, const char *key,\n"
+    "    size_t klen, int type, const char *str, size_t len, double num, double exptime,\n"
+    "    double flags, int *forcible);\n"
+    "int mg_lua_ffi_shdict_incr(struct mg_lua_shdict_s *d, const char *key, size_t klen,\n"
+    "    double by, int has_init, double init, double init_ttl, double *result,\n"
+    "    int *forcible);\n"
+    "void mg_lua_ffi_shdict_free(char *str);\n"
+    "int mg_lua_ffi_shdict_ttl(struct mg_lua_shdict_s *d, const char *key, size_t klen,\n"
+    "    double *secs);\n"
+    "int mg_lua_ffi_shdict_expire(struct mg_lua_shdict_s *d, const char *key, size_t klen,\n"
+    "    double exptime);\n"
+    "]]\n"
+    "local C, ffi_string, type, rawget, tostring = ffi.C, ffi.string, type, rawget, tostring\n"
+    "local ct = ffi.typeof('struct mg_lua_shdict_s *')\n"
+    "local ok, get = pcall(function() return C.mg_lua_ffi_shdict_get end)\n"
+    "if not ok then return end\n"
+    "local store, incr, free = C.mg_lua_ffi_shdict_store, C.mg_lua_ffi_shdict_incr,\n"
+    "    C.mg_lua_ffi_shdict_free\n"
+    "local ttl, expire = C.mg_lua_ffi_shdict_ttl, C.mg_lua_ffi_shdict_expire\n"
+    "local SIZE = 4096\n"
+    "local buf, str = ffi.new('char[?]', SIZE), ffi.new('char *[1]')\n"
+    "local num, ints = ffi.new('double[1]'), ffi.new('int[2]')\n"
+    "local errors = { [1] = 'not found', [2] = 'exists', [3] = 'not a number',\n"
+    "    [6] = 'no memory' }\n"
+    "-- self's zone pointer (a cdata at [2]: the JIT does not convert the lightuserdata at [1])\n"
+    "-- and the key as a string (a number's as lua_tolstring makes it) when self is a dict\n"
+    "-- table and key a string or number of 1 to 65535 bytes, else nil\n"
+    "local function zone_key(self, key)\n"
+    "    if type(self) == 'table' then\n"
+    "        local t = type(key)\n"
+    "        if t == 'number' then key = tostring(key) elseif t ~= 'string' then return end\n"
+    "        local zone, n = rawget(self, 2), #key\n"
+    "        if type(zone) == 'cdata' and n > 0 and n <= 65535 then return zone, key end\n"
+    "    end\n"
+    "end\n"
+    "-- the value of a get whose answer rc was a value type\n"
+    "local function value(rc)\n"
+    "    if rc == 3 then return ffi_string(buf, num[0]) end\n"
+    "    if rc == 1 then return num[0] end\n"
+    "    if rc == 2 then return num[0] ~= 0 end\n"
+    "    local s = ffi_string(str[0], num[0])\n"
+    "    free(str[0])\n"
+    "    return s\n"
+    "end\n"
+    "local cget, cget_stale = methods.get, methods.get_stale\n"
+    "methods.get = function(self, key)\n"
+    "    local zone, k = zone_key(self, key)\n"
+    "    if not zone then return cget(self, key) end\n"
+    "    local rc = get(zone, k, #k, 0, buf, SIZE, str, num, ints)\n"
+    "    if rc > 0 then\n"
+    "        local v, flags = value(rc), ints[0]\n"
+    "        if flags ~= 0 then return v, flags end\n"
+    "        return v\n"
+    "    end\n"
+    "    if rc == 0 then return nil end\n"
+    "    return nil, 'value is a list'\n"
+    "end\n"
+    "methods.get_stale = function(self, key)\n"
+    "    local zone, k = zone_key(self, key)\n"
+    "    if not zone then return cget_stale(self, key) end\n"
+    "    local rc = get(zone, k, #k, 1, buf, SIZE, str, num, ints)\n"
+    "    if rc > 0 then\n"
+    "        local v, flags = value(rc), ints[0]\n"
+    "        return v, flags ~= 0 and flags or nil, ints[1] ~= 0\n"
+    "    end\n"
+    "    if rc == 0 then return nil end\n"
+    "    return nil, 'value is a list'\n"
+    "end\n"
+    "-- set and the others for op (shdict.h's MG_SHDICT_*: 1 add, 2 replace, 4 safe)\n"
+    "local function storer(op, cstore)\n"
+    "    return function(self, key, v, exptime, flags)\n"
+    "        local zone, k = zone_key(self, key)\n"
+    "        if zone and (exptime == nil or type(exptime) == 'number' and exptime >= 0)\n"
+    "                and (flags == nil or type(flags) == 'number') then\n"
+    "            local t, rc = type(v)\n"
+    "            if t == 'string' then\n"
+    "                rc = store(zone, op, k, #k, 3, v, #v, 0, exptime or 0, flags or 0, ints)\n"
+    "            elseif t == 'number' then\n"
+    "                rc = store(zone, op, k, #k, 1, nil, 0, v, exptime or 0, flags or 0,\n"
+    "                           ints)\n"
+    "            elseif t == 'boolean' then\n"
+    "                rc = store(zone, op, k, #k, 2, nil, 0, v and 1 or 0, exptime or 0,\n"
+    "                           flags or 0, ints)\n"
+    "            elseif t == 'nil' and op % 4 == 0 then\n"
+    "                rc = store(zone, op, k, #k, 0, nil, 0, 0, 0, 0, ints)\n"
+    "            end\n"
+    "            if rc == 0 then return true, nil, ints[0] ~= 0 end\n"
+    "            if rc then return false, errors[rc], ints[0] ~= 0 end\n"
+    "        end\n"
+    "        return cstore(self, key, v, exptime, flags)\n"
+    "    end\n"
+    "end\n"
+    "methods.set = storer(0, methods.set)\n"
+    "methods.safe_set = storer(4, methods.safe_set)\n"
+    "methods.add = storer(1, methods.add)\n"
+    "methods.safe_add = storer(5, methods.safe_add)\n"
+    "methods.replace = storer(2, methods.replace)\n"
+    "local cdelete = methods.delete\n"
+    "methods.delete = function(self, key)\n"
+    "    local zone, k = zone_key(self, key)\n"
+    "    if not zone then return cdelete(self, key) end\n"
+    "    store(zone, 0, k, #k, 0, nil, 0, 0, 0, 0, ints)\n"
+    "    return true, nil, false\n"
+    "end\n"
+    "local cincr = methods.incr\n"
+    "methods.incr = function(self, key, v, init, init_ttl)\n"
+    "    local zone, k = zone_key(self, key)\n"
+    "    if zone and type(v) == 'number' and (init == nil and init_ttl == nil\n"
+    "            or type(init) == 'number' and (init_ttl == nil\n"
+    "                or type(init_ttl) == 'number' and init_ttl >= 0)) then\n"
+    "        local rc = incr(zone, k, #k, v, init and 1 or 0, init or 0, init_ttl or 0,\n"
+    "                        num, ints)\n"
+    "        if rc ~= 0 then return nil, errors[rc] end\n"
+    "        if init == nil then return num[0] end\n"
+    "        return num[0], nil, ints[0] ~= 0\n"
+    "    end\n"
+    "    return cincr(self, key, v, init, init_ttl)\n"
+    "end\n"
+    "local cttl, cexpire = methods.ttl, methods.expire\n"
+    "methods.ttl = function(self, key)\n"
+    "    local zone, k = zone_key(self, key)\n"
+    "    if not zone then return cttl(self, key) end\n"
+    "    if ttl(zone, k, #k, num) ~= 0 then return nil, 'not found' end\n"
+    "    return num[0]\n"
+    "end\n"
+    "methods.expire = function(self, key, exptime)\n"
+    "    local zone, k = zone_key(self, key)\n"
+    "    if not zone or type(exptime) ~= 'number' then return cexpire(self, key, exptime) end\n"
+    "    if expire(zone, k, #k, exptime) ~= 0 then return nil, 'not found' end\n"
+    "    return true\n"
+    "end\n"
+    "return function(zone) return ffi.cast(ct, zone) end\n";
+
 /* ngx.shared[name]: looked up in the configuration of the running code on first use, then
  * kept in ngx.shared (the VM belongs to that one generation). The VM may exist before the
- * lua_shared_dict lines are read, hence the lazy lookup. */
+ * lua_shared_dict lines are read, hence the lazy lookup. The dict is a table holding its zone
+ * pointer at [1] as a lightuserdata (lua-resty-core's shape, which the C methods read) and, for
+ * the FFI methods, at [2] as a cdata. */
 static int shared_index(lua_State *L)
 {
     mg_lua_main_conf_t *lmcf = mg_lua_cur.lmcf;
@@ -660,9 +924,19 @@ static int shared_index(lua_State *L)
     if (d == NULL) {
         return 0;
     }
-    lua_createtable(L, 1, 0);
+    lua_createtable(L, 2, 0);
     lua_pushlightuserdata(L, d);
     lua_rawseti(L, -2, 1);
+    /* [2]: the same pointer as a cdata, for the FFI methods */
+    lua_pushlightuserdata(L, &zone_maker_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_isfunction(L, -1)) {
+        lua_pushlightuserdata(L, d);
+        lua_call(L, 1, 1);
+        lua_rawseti(L, -2, 2);
+    } else {
+        lua_pop(L, 1);
+    }
     lua_pushlightuserdata(L, &methods_key);
     lua_rawget(L, LUA_REGISTRYINDEX);
     lua_setmetatable(L, -2);
@@ -679,6 +953,14 @@ void mg_lua_inject_shdict_api(lua_State *L)
     luaL_register(L, NULL, methods);
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, "__index");
+    if (luaL_loadbuffer(L, shdict_lua, sizeof(shdict_lua) - 1, "=ngx.shared") != 0) {
+        lua_error(L); /* the chunk is ours: cannot fail */
+    }
+    lua_pushvalue(L, -2);
+    lua_call(L, 1, 1);
+    lua_pushlightuserdata(L, &zone_maker_key);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
     lua_rawset(L, LUA_REGISTRYINDEX);
 
     lua_newtable(L);

@@ -10,6 +10,9 @@
 #   SETUP   Lua run before the loop;  BODY  the loop's body (i is the counter)
 #   HTTP    extra lines in http{} (lua_shared_dict ...)
 #   JIT=off runs jit.off() before SETUP (the loop interpreted)
+#   PER=request: SETUP and BODY run once a request (a handler, not a loop: a content_by_lua
+#                chunk is a vararg function, which LuaJIT never starts a trace at), over ITER
+#                requests on one keepalive connection less one request; the count per request
 # Env: ITER (50000), BIN, OLD, NGINX_BIN (not NGINX: moongate reads that variable for inherited
 # sockets).
 set -eu
@@ -19,6 +22,7 @@ BIN=${BIN:-objs/moongate}
 OLD=${OLD:-}
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 JIT=${JIT:-on}
+PER=${PER:-iteration}
 HTTP=${HTTP:-}
 SETUP=${SETUP:-}
 WORK=$(mktemp -d /tmp/lua-instr-XXXXXX)
@@ -31,6 +35,8 @@ run() { # binary name -> instructions per iteration
     [ "$name" = nginx ] && mods="load_module /usr/share/nginx/modules/ndk_http_module.so;
 load_module /usr/share/nginx/modules/ngx_http_lua_module.so;"
     for n in 1 "$ITER"; do
+        local loops=$n reqs=1
+        [ "$PER" = request ] && loops=1 reqs=$n
         p=$(port)
         mkdir -p "$WORK/$name-$n/logs"
         cat >"$WORK/$name-$n/conf" <<EOC
@@ -47,7 +53,7 @@ http { access_log off;
     location /t { content_by_lua_block {
         $([ "$JIT" = off ] && echo 'jit.off()')
         $SETUP
-        for i = 1, $n do $BODY end
+        for i = 1, $loops do $BODY end
         ngx.say("ok")
     } } } }
 EOC
@@ -55,7 +61,8 @@ EOC
             "$bin" -p "$WORK/$name-$n/" -c "$WORK/$name-$n/conf" &
         local pid=$!
         for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$p/ready" && break; sleep 0.1; done
-        [ "$(curl -s "http://127.0.0.1:$p/t")" = ok ] || echo "$name: the loop failed (see below)" >&2
+        [ "$(curl -s $(for _ in $(seq "$reqs"); do echo "http://127.0.0.1:$p/t"; done) |
+             grep -c '^ok$')" = "$reqs" ] || echo "$name: the loop failed (see below)" >&2
         kill -QUIT "$(cat "$WORK/$name-$n/logs/pid")"
         wait "$pid" || true
         grep -h '\[error\]' "$WORK/$name-$n/logs/error.log" >&2 || true
@@ -64,7 +71,8 @@ EOC
     echo "$name: $(( (totaln - total1) / (ITER - 1) )) instructions per $WHAT"
 }
 
-echo "# ${BENCH:-lua-instr.sh} ITER=$ITER JIT=$JIT $(date -u +%Y-%m-%dT%H:%MZ): $SETUP for i = 1, ITER do $BODY end"
+echo "# ${BENCH:-lua-instr.sh} ITER=$ITER JIT=$JIT $(date -u +%Y-%m-%dT%H:%MZ): $SETUP" \
+    "$([ "$PER" = request ] && echo "$BODY (once a request)" || echo "for i = 1, ITER do $BODY end")"
 run "$BIN" moongate
 [ -n "$OLD" ] && run "$OLD" moongate-old
 [ -x "$NGINX_BIN" ] && run "$NGINX_BIN" nginx
