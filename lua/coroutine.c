@@ -440,11 +440,19 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
 
 int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
 {
+    return mg_lua_wait_with(L, ctx, NULL, NULL);
+}
+
+int mg_lua_wait_with(lua_State *L, mg_lua_ctx_t *ctx, void (*cancel)(mg_lua_co_t *, void *),
+                     void *data)
+{
     if (mg_lua_cur.co == NULL || mg_lua_cur.co->L != L) {
         /* a coroutine made outside this context (kept from another request, or by the plain
          * library): its yield would not reach the scheduler */
         return luaL_error(L, "attempt to yield across a C-call boundary");
     }
+    mg_lua_cur.co->cancel = cancel;
+    mg_lua_cur.co->cancel_data = data;
     ctx->yield_op = OP_WAIT;
     ctx->waiting = 1;
     if (ctx->r) {
@@ -709,12 +717,18 @@ static int thread_kill(lua_State *L)
         }
         return 2;
     }
+    if (t->status == MG_LUA_ST_WAITING && t->capturing) {
+        /* as lua-nginx-module: a subrequest cannot be taken back, so neither can its waiter */
+        lua_pushnil(L);
+        lua_pushliteral(L, "pending subrequests");
+        return 2;
+    }
     /* waiting for what the kill cancels (a coroutine waits for one thing at a time), nothing
-     * names it afterwards and it is freed; waiting for anything else (a cosocket, a
-     * subrequest, the body, a user coroutine it resumed), a late event may still name it */
+     * names it afterwards and it is freed; waiting for anything else (a user coroutine it
+     * resumed), a late event may still name it */
     int cancelled = t->status == MG_LUA_ST_WAITING &&
                     ((t->sleep_ev && event_pending(t->sleep_ev, EV_TIMEOUT, NULL)) || t->resolve ||
-                     t->sema_wait || t->pipe_op || t->worker_task || t->waitees);
+                     t->sema_wait || t->pipe_op || t->worker_task || t->waitees || t->cancel);
     thread_died(ctx, t);
     t->reaped = 1;
     stop_waiting(t);
@@ -726,6 +740,10 @@ static int thread_kill(lua_State *L)
     mg_lua_sema_cancel(t);
     mg_lua_pipe_cancel(t);
     mg_lua_worker_thread_cancel(t);
+    if (t->cancel) {
+        t->cancel(t, t->cancel_data);
+        t->cancel = NULL;
+    }
     if (cancelled && unwanted(ctx, t)) {
         release(ctx, t);
     } else {
