@@ -582,21 +582,31 @@ static int co_running(lua_State *L)
 }
 
 /* coroutine.wrap on top of the replaced create/resume: the phase checked in C (co_wrap), so
- * a refusal names the caller's line and `wrap` in the traceback, as OpenResty's C wrap. */
+ * a refusal names the caller's line and `wrap` in the traceback, as OpenResty's C wrap. As
+ * there, a call that cannot resume (the coroutine is dead, running or normal) returns false
+ * and the reason instead of raising it; an error of the coroutine itself is raised. */
 static const char wrap_code[] =
-    "local create, resume, error, select, unpack = ...\n"
+    "local create, resume, status, error = ...\n"
     "local function ret(ok, ...)\n"
     "    if not ok then error((...), 2) end\n"
     "    return ...\n"
     "end\n"
     "return function(f)\n"
     "    local co = create(f)\n"
-    "    return function(...) return ret(resume(co, ...)) end\n"
+    "    return function(...)\n"
+    "        local st = status(co)\n"
+    "        if st ~= 'suspended' then return false, 'cannot resume ' .. st .. ' coroutine' end\n"
+    "        return ret(resume(co, ...))\n"
+    "    end\n"
     "end\n";
 
 static int co_wrap(lua_State *L)
 {
     co_check_phase(L);
+    if (!lua_isfunction(L, 1) || lua_iscfunction(L, 1)) {
+        /* OpenResty's words: its wrap's check names no function and no line */
+        return luaL_error(L, "bad argument #1 to '?' (Lua function expected)");
+    }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
@@ -665,20 +675,20 @@ static int thread_wait(lua_State *L)
             return nret;
         }
     }
-    int live = 0;
+    /* none has ended unwaited: as lua-nginx-module, one waited for (or killed) is passed over,
+     * unless it is the last argument, which answers at once, whatever runs before it */
+    if ((n == 1 ? one : lookup(L, n, &tomb))->status == MG_LUA_ST_DEAD) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "already waited or killed");
+        return 2;
+    }
     for (int i = 1; i <= n; i++) {
         mg_lua_co_t *t = n == 1 ? one : lookup(L, i, &tomb);
         if (t->status != MG_LUA_ST_DEAD && t->waiter == NULL) { /* named twice: once */
             t->waiter = cur;
             t->wait_next = cur->waitees;
             cur->waitees = t;
-            live++;
         }
-    }
-    if (live == 0) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "already waited or killed");
-        return 2;
     }
     lua_settop(L, 0);
     mg_lua_cur.ctx->yield_op = OP_THREAD_WAIT;
@@ -803,10 +813,9 @@ void mg_lua_inject_coroutine_api(lua_State *L)
     if (luaL_loadbuffer(L, wrap_code, sizeof(wrap_code) - 1, "=coroutine.wrap") == 0) {
         lua_getfield(L, -2, "create");
         lua_getfield(L, -3, "resume");
+        lua_getfield(L, -4, "status");
         lua_getglobal(L, "error");
-        lua_getglobal(L, "select");
-        lua_getglobal(L, "unpack");
-        lua_call(L, 5, 1);
+        lua_call(L, 4, 1);
         lua_pushcclosure(L, co_wrap, 1);
         lua_setfield(L, -2, "wrap");
     } else {
