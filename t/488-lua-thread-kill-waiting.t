@@ -1,5 +1,6 @@
 # ngx.thread.kill of a light thread while it waits, as lua-nginx-module answers: a thread
-# waiting on a cosocket (tcp or udp), ngx.req.read_body or ngx.sleep is torn down at the kill:
+# waiting on a cosocket (tcp or udp), ngx.req.read_body, ngx.flush(true) or ngx.sleep is torn
+# down at the kill:
 # its socket is closed (the next call on it says "closed"), its timer or wait is cancelled,
 # nothing resumes it later, and nothing holds it any more (a weak table sees its Lua thread
 # collected before the request ends). One waiting on a subrequest (ngx.location.capture)
@@ -257,3 +258,34 @@ kill reader: 1
 writer: true \d+
 receive: nil closed
 \z
+
+
+
+=== TEST 7: a thread killed in ngx.flush(true) is freed; the output goes on
+--- config
+    location /t {
+        content_by_lua_block {
+            LIB
+            -- output until a flush must wait for the client (the socket took it all at once)
+            local chunk = string.rep("x", 4 * 1024 * 1024)
+            local t
+            for i = 1, 50 do
+                ngx.print(chunk)
+                t = ngx.thread.spawn(function() return "flushed", ngx.flush(true) end)
+                if coroutine.status(t) == "running" then break end
+                ngx.thread.wait(t)
+            end
+            local status = coroutine.status(t)
+            local killed = ngx.thread.kill(t)
+            weak[t] = true
+            t = nil
+            local freed = gone()
+            ngx.print("\n", status, " ", killed, " ", tostring(freed), "\n")
+            ngx.flush(true)
+            ngx.print("end\n")
+        }
+    }
+--- request
+GET /t
+--- response_body_like chomp
+\Ax+\nrunning 1 true\nend\n\z
