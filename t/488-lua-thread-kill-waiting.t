@@ -154,7 +154,7 @@ kill: nil already waited or killed
 
 
 
-=== TEST 4: a thread killed in ngx.req.read_body is freed; a later read_body finds the read begun
+=== TEST 4: a thread killed in ngx.req.read_body is freed; the body's read goes on
 --- config
     location /t {
         content_by_lua_block {
@@ -169,6 +169,7 @@ kill: nil already waited or killed
             weak[t] = true
             t = nil
             show("gone", gone())
+            show("raw socket", ngx.req.socket(true))
             show("read", pcall(ngx.req.read_body))
             show("data", ngx.req.get_body_data())
         }
@@ -181,6 +182,7 @@ status: running
 kill: 1
 wait: nil already waited or killed
 gone: true
+raw socket: nil pending request body reading in some other thread
 read: true
 data: nil
 
