@@ -1,7 +1,8 @@
 # ngx.thread.kill of a light thread while it waits, as lua-nginx-module answers: a thread
 # waiting on a cosocket (tcp or udp), ngx.req.read_body, ngx.flush(true) or ngx.sleep is torn
 # down at the kill:
-# its socket is closed (the next call on it says "closed"), its timer or wait is cancelled,
+# its socket is closed (the next call on it says "closed"; a connect queued for a pool's slot
+# leaves the queue), its timer or wait is cancelled,
 # nothing resumes it later, and nothing holds it any more (a weak table sees its Lua thread
 # collected before the request ends). One waiting on a subrequest (ngx.location.capture)
 # cannot be killed: nil, "pending subrequests", and it runs on to its end.
@@ -291,3 +292,44 @@ receive: nil closed
 GET /t
 --- response_body_like chomp
 \Ax+\nrunning 1 true\nend\n\z
+
+
+
+=== TEST 8: a thread killed in a connect queued for a pool's slot leaves the queue
+--- config
+    location /t {
+        content_by_lua_block {
+            LIB
+            local opts = {pool = "one", pool_size = 1, backlog = 1}
+            local a = ngx.socket.tcp()
+            show("a", a:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT, opts))
+            local b = ngx.socket.tcp()
+            b:settimeout(200)
+            local t = ngx.thread.spawn(function()
+                return b:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT, opts)
+            end)
+            show("status", coroutine.status(t))
+            show("kill", ngx.thread.kill(t))
+            weak[t] = true
+            t = nil
+            show("gone", gone())
+            show("b send", b:send("x"))
+            show("a keepalive", a:setkeepalive())
+            local c = ngx.socket.tcp()
+            c:settimeout(200)
+            show("c", c:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT, opts))
+            show("c reused", c:getreusedtimes())
+            c:close()
+        }
+    }
+--- request
+GET /t
+--- response_body
+a: 1
+status: running
+kill: 1
+gone: true
+b send: nil closed
+a keepalive: 1
+c: 1
+c reused: 1
