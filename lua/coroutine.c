@@ -600,14 +600,19 @@ static const char wrap_code[] =
     "    end\n"
     "end\n";
 
+/* upvalues: the library's wrap (used where no coroutine is scheduled: init_by_lua, the
+ * filters, as lua-nginx-module does there), wrap_code's factory */
 static int co_wrap(lua_State *L)
 {
     co_check_phase(L);
+    if (mg_lua_cur.co == NULL) {
+        return call_original(L);
+    }
     if (!lua_isfunction(L, 1) || lua_iscfunction(L, 1)) {
         /* OpenResty's words: its wrap's check names no function and no line */
         return luaL_error(L, "bad argument #1 to '?' (Lua function expected)");
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, lua_upvalueindex(2));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
@@ -810,16 +815,17 @@ void mg_lua_inject_coroutine_api(lua_State *L)
         lua_pushcclosure(L, repl[i].fn, 1);
         lua_setfield(L, -2, repl[i].name);
     }
+    lua_getfield(L, -1, "wrap");
     if (luaL_loadbuffer(L, wrap_code, sizeof(wrap_code) - 1, "=coroutine.wrap") == 0) {
-        lua_getfield(L, -2, "create");
-        lua_getfield(L, -3, "resume");
-        lua_getfield(L, -4, "status");
+        lua_getfield(L, -3, "create");
+        lua_getfield(L, -4, "resume");
+        lua_getfield(L, -5, "status");
         lua_getglobal(L, "error");
         lua_call(L, 4, 1);
-        lua_pushcclosure(L, co_wrap, 1);
+        lua_pushcclosure(L, co_wrap, 2);
         lua_setfield(L, -2, "wrap");
     } else {
-        lua_pop(L, 1);
+        lua_pop(L, 2);
     }
     lua_pop(L, 1);
 }

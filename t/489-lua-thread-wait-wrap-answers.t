@@ -6,6 +6,7 @@
 # - a coroutine.wrap function that cannot resume its coroutine (dead, running, normal)
 #   returns false and "cannot resume <status> coroutine" rather than raising it; an argument
 #   that is no Lua function is refused with "bad argument #1 to '?' (Lua function expected)".
+#   Where no coroutine is scheduled (init_by_lua, the filters) wrap is Lua's own, which raises.
 # lua-nginx-module also leaves a thread named in a wait that answered at once marked, so that
 # its end later resumes whatever its parent then waits for (another ngx.thread.wait, even an
 # ngx.sleep); moongate does not, and these blocks avoid that case.
@@ -167,3 +168,34 @@ GET /t
 C function: false bad argument #1 to '\?' \(Lua function expected\)
 thread: false content_by_lua\(\w+\.conf:\d+\):10: bad argument #1 to 'create' \(Lua function expected\)
 \z
+
+
+
+=== TEST 6: where no coroutine is scheduled (init_by_lua, a filter) wrap is Lua's own: a dead one raises
+--- http_config
+    init_by_lua_block {
+        local f = coroutine.wrap(function() return 1 end)
+        f()
+        INIT_DEAD = {pcall(f)}
+        INIT_NUMBER = {pcall(coroutine.wrap, 1)}
+    }
+--- config
+    location /t {
+        header_filter_by_lua_block {
+            local f = coroutine.wrap(function() return 1 end)
+            f()
+            local r = {pcall(f)}
+            ngx.header["X-Dead"] = tostring(r[1]) .. ", " .. tostring(r[2])
+        }
+        content_by_lua_block {
+            ngx.say("init: ", tostring(INIT_DEAD[1]), ", ", INIT_DEAD[2])
+            ngx.say("init: ", tostring(INIT_NUMBER[1]), ", ", INIT_NUMBER[2])
+        }
+    }
+--- request
+GET /t
+--- response_headers
+X-Dead: false, cannot resume dead coroutine
+--- response_body
+init: false, cannot resume dead coroutine
+init: false, bad argument #1 to '?' (function expected, got number)
