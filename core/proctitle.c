@@ -17,9 +17,14 @@ extern char **environ;
 static char *title_start, *title_end; /* the writable area: argv[0] .. end of the last string */
 static char *args_line;
 
-static char **moved_argv;
-static char **moved_env;
-static char **first_environ; /* the array environ first pointed to: `env` may replace it */
+/* These hold the copies for the life of the process, for leak checkers to see: gcc's LSan
+ * does not count a pointer in libc's `environ`. Nothing reads them, so `used` keeps gcc from
+ * dropping them and their stores as write-only (it did, and every run of an ASan build ended
+ * with the environ array reported leaked and exit status 23). */
+static char **moved_argv __attribute__((used));
+static char **moved_env __attribute__((used));
+static char **first_environ __attribute__((used)); /* the array environ first pointed to: `env`
+                                                     may replace it */
 
 void mg_proctitle_init(int argc, char **argv)
 {

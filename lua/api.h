@@ -171,6 +171,11 @@ struct mg_lua_co_s {
     struct sema_wait_s *sema_wait;    /* its place in a semaphore's queue (semaphore.c) */
     struct mg_lua_pipe_op_s *pipe_op; /* the ngx.pipe stream or exit it waits for (pipe.c) */
     struct mg_lua_worker_task_s *worker_task; /* ngx.run_worker_thread's (worker_thread.c) */
+    /* what else it waits for that ngx.thread.kill tears down (a cosocket's read or write,
+     * ngx.req.read_body, ngx.flush(true)): set with the wait (mg_lua_wait_with), cleared when
+     * its event resumes it */
+    void (*cancel)(mg_lua_co_t *co, void *data);
+    void *cancel_data;
     int kind;
     int status;
     unsigned spawning : 1;   /* thread: ngx.thread.spawn has not returned to the spawner */
@@ -179,6 +184,7 @@ struct mg_lua_co_s {
     unsigned killed : 1;     /* stopped (ngx.thread.kill, ngx.exit, an error): an armed event
                                 may still name it, so it stays until the context ends */
     unsigned kid : 1;        /* thread: counted in parent->nkids */
+    unsigned capturing : 1;  /* waits for its ngx.location.capture* subrequests: not killable */
 };
 
 /* One request's (or stream session's) Lua state, shared by its phases (r->ctx slot of the lua
@@ -352,6 +358,11 @@ void mg_lua_resume_co(mg_lua_co_t *co, int nargs);
  * `mg_lua_co_t *co = mg_lua_cur.co; ...arm an event...; return mg_lua_wait(L, ctx);`);
  * the event calls mg_lua_resume_co(co, n). */
 int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx);
+/* mg_lua_wait for a wait that a kill of its coroutine can tear down: ngx.thread.kill calls
+ * cancel(co, data) instead of leaving the event to find a dead coroutine, and frees co at
+ * once; cancel must make sure nothing resumes co afterwards. */
+int mg_lua_wait_with(lua_State *L, mg_lua_ctx_t *ctx, void (*cancel)(mg_lua_co_t *, void *),
+                     void *data);
 /* A coroutine that goes stops waiting for a cosocket's name (socket_resolve.c). */
 void mg_lua_socket_resolve_cancel(mg_lua_co_t *co);
 /* Run code that may not yield (set, header/body filter, log, init_worker) with nargs

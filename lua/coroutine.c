@@ -440,11 +440,19 @@ int mg_lua_sched_run(mg_lua_co_t *co, int nargs)
 
 int mg_lua_wait(lua_State *L, mg_lua_ctx_t *ctx)
 {
+    return mg_lua_wait_with(L, ctx, NULL, NULL);
+}
+
+int mg_lua_wait_with(lua_State *L, mg_lua_ctx_t *ctx, void (*cancel)(mg_lua_co_t *, void *),
+                     void *data)
+{
     if (mg_lua_cur.co == NULL || mg_lua_cur.co->L != L) {
         /* a coroutine made outside this context (kept from another request, or by the plain
          * library): its yield would not reach the scheduler */
         return luaL_error(L, "attempt to yield across a C-call boundary");
     }
+    mg_lua_cur.co->cancel = cancel;
+    mg_lua_cur.co->cancel_data = data;
     ctx->yield_op = OP_WAIT;
     ctx->waiting = 1;
     if (ctx->r) {
@@ -574,22 +582,37 @@ static int co_running(lua_State *L)
 }
 
 /* coroutine.wrap on top of the replaced create/resume: the phase checked in C (co_wrap), so
- * a refusal names the caller's line and `wrap` in the traceback, as OpenResty's C wrap. */
+ * a refusal names the caller's line and `wrap` in the traceback, as OpenResty's C wrap. As
+ * there, a call that cannot resume (the coroutine is dead, running or normal) returns false
+ * and the reason instead of raising it; an error of the coroutine itself is raised. */
 static const char wrap_code[] =
-    "local create, resume, error, select, unpack = ...\n"
+    "local create, resume, status, error = ...\n"
     "local function ret(ok, ...)\n"
     "    if not ok then error((...), 2) end\n"
     "    return ...\n"
     "end\n"
     "return function(f)\n"
     "    local co = create(f)\n"
-    "    return function(...) return ret(resume(co, ...)) end\n"
+    "    return function(...)\n"
+    "        local st = status(co)\n"
+    "        if st ~= 'suspended' then return false, 'cannot resume ' .. st .. ' coroutine' end\n"
+    "        return ret(resume(co, ...))\n"
+    "    end\n"
     "end\n";
 
+/* upvalues: the library's wrap (used where no coroutine is scheduled: init_by_lua, the
+ * filters, as lua-nginx-module does there), wrap_code's factory */
 static int co_wrap(lua_State *L)
 {
     co_check_phase(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
+    if (mg_lua_cur.co == NULL) {
+        return call_original(L);
+    }
+    if (!lua_isfunction(L, 1) || lua_iscfunction(L, 1)) {
+        /* OpenResty's words: its wrap's check names no function and no line */
+        return luaL_error(L, "bad argument #1 to '?' (Lua function expected)");
+    }
+    lua_pushvalue(L, lua_upvalueindex(2));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
@@ -657,20 +680,20 @@ static int thread_wait(lua_State *L)
             return nret;
         }
     }
-    int live = 0;
+    /* none has ended unwaited: as lua-nginx-module, one waited for (or killed) is passed over,
+     * unless it is the last argument, which answers at once, whatever runs before it */
+    if ((n == 1 ? one : lookup(L, n, &tomb))->status == MG_LUA_ST_DEAD) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "already waited or killed");
+        return 2;
+    }
     for (int i = 1; i <= n; i++) {
         mg_lua_co_t *t = n == 1 ? one : lookup(L, i, &tomb);
         if (t->status != MG_LUA_ST_DEAD && t->waiter == NULL) { /* named twice: once */
             t->waiter = cur;
             t->wait_next = cur->waitees;
             cur->waitees = t;
-            live++;
         }
-    }
-    if (live == 0) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "already waited or killed");
-        return 2;
     }
     lua_settop(L, 0);
     mg_lua_cur.ctx->yield_op = OP_THREAD_WAIT;
@@ -709,12 +732,18 @@ static int thread_kill(lua_State *L)
         }
         return 2;
     }
+    if (t->status == MG_LUA_ST_WAITING && t->capturing) {
+        /* as lua-nginx-module: a subrequest cannot be taken back, so neither can its waiter */
+        lua_pushnil(L);
+        lua_pushliteral(L, "pending subrequests");
+        return 2;
+    }
     /* waiting for what the kill cancels (a coroutine waits for one thing at a time), nothing
-     * names it afterwards and it is freed; waiting for anything else (a cosocket, a
-     * subrequest, the body, a user coroutine it resumed), a late event may still name it */
+     * names it afterwards and it is freed; waiting for anything else (a user coroutine it
+     * resumed), a late event may still name it */
     int cancelled = t->status == MG_LUA_ST_WAITING &&
                     ((t->sleep_ev && event_pending(t->sleep_ev, EV_TIMEOUT, NULL)) || t->resolve ||
-                     t->sema_wait || t->pipe_op || t->worker_task || t->waitees);
+                     t->sema_wait || t->pipe_op || t->worker_task || t->waitees || t->cancel);
     thread_died(ctx, t);
     t->reaped = 1;
     stop_waiting(t);
@@ -726,6 +755,10 @@ static int thread_kill(lua_State *L)
     mg_lua_sema_cancel(t);
     mg_lua_pipe_cancel(t);
     mg_lua_worker_thread_cancel(t);
+    if (t->cancel) {
+        t->cancel(t, t->cancel_data);
+        t->cancel = NULL;
+    }
     if (cancelled && unwanted(ctx, t)) {
         release(ctx, t);
     } else {
@@ -782,17 +815,17 @@ void mg_lua_inject_coroutine_api(lua_State *L)
         lua_pushcclosure(L, repl[i].fn, 1);
         lua_setfield(L, -2, repl[i].name);
     }
+    lua_getfield(L, -1, "wrap");
     if (luaL_loadbuffer(L, wrap_code, sizeof(wrap_code) - 1, "=coroutine.wrap") == 0) {
-        lua_getfield(L, -2, "create");
-        lua_getfield(L, -3, "resume");
+        lua_getfield(L, -3, "create");
+        lua_getfield(L, -4, "resume");
+        lua_getfield(L, -5, "status");
         lua_getglobal(L, "error");
-        lua_getglobal(L, "select");
-        lua_getglobal(L, "unpack");
-        lua_call(L, 5, 1);
-        lua_pushcclosure(L, co_wrap, 1);
+        lua_call(L, 4, 1);
+        lua_pushcclosure(L, co_wrap, 2);
         lua_setfield(L, -2, "wrap");
     } else {
-        lua_pop(L, 1);
+        lua_pop(L, 2);
     }
     lua_pop(L, 1);
 }

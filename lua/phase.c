@@ -138,6 +138,7 @@ mg_int_t mg_lua_run_entry(mg_request_t *r, mg_lua_code_t *code, unsigned phase)
 void mg_lua_resume_co(mg_lua_co_t *co, int nargs)
 {
     mg_lua_ctx_t *ctx = co->ctx;
+    co->cancel = NULL; /* its wait is over */
     if (co->status != MG_LUA_ST_WAITING) {
         lua_settop(co->L, 0); /* killed meanwhile: its late event is dropped */
         return;

@@ -607,6 +607,15 @@ static void body_post_read(mg_request_t *r)
     }
 }
 
+/* ngx.thread.kill of the coroutine in ngx.req.read_body: the body is still read (body.c
+ * cannot stop halfway), and nobody is resumed with it */
+static void body_cancel(mg_lua_co_t *co, void *data)
+{
+    (void)co;
+    mg_lua_ctx_t *ctx = data;
+    ctx->body_co = NULL;
+}
+
 static int mg_lua_req_read_body(lua_State *L)
 {
     check_nargs(L, 0);
@@ -631,7 +640,7 @@ static int mg_lua_req_read_body(lua_State *L)
     /* body.c calls body_post_read once the rest arrived, or finalizes the request itself
      * with its error (the waiting coroutine goes with the request's Lua state) */
     ctx->body_co = mg_lua_cur.co;
-    return mg_lua_wait(L, ctx);
+    return mg_lua_wait_with(L, ctx, body_cancel, ctx);
 }
 
 static int mg_lua_req_discard_body(lua_State *L)

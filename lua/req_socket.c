@@ -54,7 +54,9 @@ static const char *raw_refused(mg_request_t *r, mg_lua_ctx_t *ctx)
     if (ctx->raw_socket) {
         return "duplicate call";
     }
-    if (ctx->body_co) {
+    if (r->request_body && !r->request_body->done) {
+        /* ngx.req.read_body waits in another coroutine, or did in a thread killed meanwhile:
+         * body.c reads on either way */
         return "pending request body reading in some other thread";
     }
     if (!r->header_sent && (ctx->pend_len || ctx->held) && r->http_major == 1 &&

@@ -395,6 +395,17 @@ static void flush_resume(mg_request_t *r)
     mg_lua_resume_co(co, 1);
 }
 
+/* ngx.thread.kill of the coroutine in ngx.flush(true): the output goes on, unwaited for */
+static void flush_cancel(mg_lua_co_t *co, void *data)
+{
+    (void)co;
+    mg_request_t *r = data;
+    r->write_event_handler = NULL;
+    mg_lua_ctx_t *ctx = mg_lua_get_ctx(r);
+    ctx->flush_wait = 0;
+    ctx->flush_co = NULL;
+}
+
 static int lua_flush(lua_State *L)
 {
     mg_lua_check_phase(L, OUTPUT_PHASES);
@@ -436,7 +447,7 @@ static int lua_flush(lua_State *L)
         ctx->flush_wait = 1;
         ctx->flush_co = mg_lua_cur.co;
         r->write_event_handler = flush_resume;
-        return mg_lua_wait(L, ctx);
+        return mg_lua_wait_with(L, ctx, flush_cancel, r);
     }
     lua_pushinteger(L, 1);
     return 1;

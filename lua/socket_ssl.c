@@ -229,7 +229,7 @@ int mg_lua_tcp_sslhandshake(lua_State *L)
     mg_int_t rc = step(s);
     if (rc == MG_AGAIN) {
         s->write_co = mg_lua_cur.co;
-        return mg_lua_tcp_yield(L, 1, &s->write_pin);
+        return mg_lua_tcp_yield(L, s, 1, &s->write_pin);
     }
     s->handshaking = 0;
     s->connecting = 0;

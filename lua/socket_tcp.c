@@ -53,11 +53,46 @@ void mg_lua_tcp_check_owner(lua_State *L, mg_lua_tcp_t *s)
     }
 }
 
-int mg_lua_tcp_yield(lua_State *L, int idx, int *pin)
+/* ngx.thread.kill of the coroutine waiting on s: as lua-nginx-module, the socket is closed,
+ * so its next call says "closed"; while another coroutine reads (or sends) on it, only the
+ * killed one's direction closes, so that the other's wait still ends by its own event. */
+static void tcp_cancel(mg_lua_co_t *co, void *data)
+{
+    mg_lua_tcp_t *s = data;
+    if (s->read_co == co) {
+        s->read_co = NULL;
+        if (s->write_co) {
+            mg_lua_tcp_tls_ev_del(s, rw);
+            event_del(&s->watch->rtimer);
+            s->reading = 0;
+            s->read_closed = 1;
+        } else {
+            mg_lua_tcp_close(s);
+        }
+        mg_lua_tcp_unpin(s, &s->read_pin);
+        mg_lua_tcp_unpin(s, &s->until_pin);
+        return;
+    }
+    if (s->write_co != co) {
+        return; /* nothing of s names co any more */
+    }
+    s->write_co = NULL;
+    if (s->read_co) { /* a plain send: a connect or handshake has no reader beside it */
+        mg_lua_tcp_tls_ev_del(s, wr);
+        event_del(mg_lua_tcp_wev(s));
+        s->writing = 0;
+        s->write_closed = 1;
+    } else {
+        mg_lua_tcp_close(s);
+    }
+    mg_lua_tcp_unpin(s, &s->write_pin);
+}
+
+int mg_lua_tcp_yield(lua_State *L, mg_lua_tcp_t *s, int idx, int *pin)
 {
     lua_pushvalue(L, idx);
     *pin = luaL_ref(L, LUA_REGISTRYINDEX);
-    return mg_lua_wait(L, mg_lua_cur.ctx);
+    return mg_lua_wait_with(L, mg_lua_cur.ctx, tcp_cancel, s);
 }
 
 void mg_lua_tcp_unpin(mg_lua_tcp_t *s, int *pin)
@@ -660,7 +695,7 @@ static int tcp_connect(lua_State *L)
             event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
             mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->connect_timeout, s->conf->socket_connect_timeout);
             s->write_co = mg_lua_cur.co;
-            return mg_lua_tcp_yield(L, 1, &s->write_pin);
+            return mg_lua_tcp_yield(L, s, 1, &s->write_pin);
         default:
             break;
         }
@@ -673,7 +708,7 @@ static int tcp_connect(lua_State *L)
     case MG_AGAIN:
         wait_connect(s);
         s->write_co = mg_lua_cur.co;
-        return mg_lua_tcp_yield(L, 1, &s->write_pin);
+        return mg_lua_tcp_yield(L, s, 1, &s->write_pin);
     default:
         lua_pushnil(L);
         mg_lua_tcp_push_errno(L, err);

@@ -161,8 +161,9 @@ mg_log_t *mg_lua_tcp_log(mg_lua_tcp_t *s);
 mg_lua_tcp_t *mg_lua_tcp_get(lua_State *L, int idx);
 /* luaL_error "bad request" when the socket belongs to another request or timer. */
 void mg_lua_tcp_check_owner(lua_State *L, mg_lua_tcp_t *s);
-/* Yield the running coroutine; the value at idx (the socket object) is kept alive in *pin. */
-int mg_lua_tcp_yield(lua_State *L, int idx, int *pin);
+/* Yield the running coroutine waiting on s; the value at idx (the socket object) is kept alive
+ * in *pin. A kill of the coroutine (ngx.thread.kill) closes s (or the direction it waits on). */
+int mg_lua_tcp_yield(lua_State *L, mg_lua_tcp_t *s, int idx, int *pin);
 void mg_lua_tcp_unpin(mg_lua_tcp_t *s, int *pin);
 /* Add ev with a timeout in milliseconds (0: dflt, the lua_socket_*_timeout). */
 void mg_lua_tcp_arm(struct event *ev, mg_msec_t ms, mg_msec_t dflt);

@@ -295,7 +295,7 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
         lua_pushvalue(L, until);
         s->until_pin = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    return mg_lua_tcp_yield(L, obj, &s->read_pin);
+    return mg_lua_tcp_yield(L, s, obj, &s->read_pin);
 }
 
 static void read_done(mg_lua_tcp_t *s, int rc, int err);
@@ -805,7 +805,7 @@ static int tcp_send(lua_State *L)
     tls_write_waits(s);
     s->writing = 1;
     s->write_co = mg_lua_cur.co;
-    return mg_lua_tcp_yield(L, 1, &s->write_pin);
+    return mg_lua_tcp_yield(L, s, 1, &s->write_pin);
 }
 
 void mg_lua_tcp_io_methods(lua_State *L)

@@ -381,6 +381,15 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     mg_lua_resume_co(co, n); /* u may be gone after this */
 }
 
+/* ngx.thread.kill of the coroutine in receive: the socket closes, as lua-nginx-module's */
+static void udp_cancel(mg_lua_co_t *co, void *data)
+{
+    (void)co;
+    udp_t *u = data;
+    udp_close(u);
+    u->read_co = NULL;
+}
+
 static int udp_receive(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -416,7 +425,7 @@ static int udp_receive(lua_State *L)
     arm_read(u);
     u->reading = 1;
     u->read_co = mg_lua_cur.co;
-    return mg_lua_wait(L, ctx);
+    return mg_lua_wait_with(L, ctx, udp_cancel, u);
 }
 
 static int udp_settimeout(lua_State *L)

@@ -175,6 +175,7 @@ static void capture_done(mg_request_t *sr, void *data)
     cap->settled = 1;
     cap->ctx->captures--;
     mg_lua_co_t *co = cap->co;
+    co->capturing = 0;
     int results = lua_gettop(L);
     luaL_checkstack(L, cap->n, "too many results");
     for (int i = 1; i <= cap->n; i++) {
@@ -494,6 +495,7 @@ static int capture(lua_State *L, int nq)
     }
     lua_settop(L, 0);
     ctx->captures++; /* ngx.exit is refused meanwhile, as OpenResty does */
+    co->capturing = 1; /* and ngx.thread.kill of co */
     return mg_lua_wait(L, ctx);
 }
 
