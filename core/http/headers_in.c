@@ -44,19 +44,35 @@ void mg_http_log_skipped(mg_connection_t *c, mg_str_t name, mg_str_t value, int 
     c->log.action = action;
 }
 
-/* A header name's bytes: 1 for letters, digits and '-', 2 for '_' (allowed with
- * underscores_in_headers) */
+/* A header name's bytes: bit 1 for letters, digits and '-', bit 2 for those and '_' (allowed
+ * with underscores_in_headers), so that the bytes' entries ANDed together keep a bit only when
+ * every byte has it */
 static const unsigned char name_byte[256] = {
-    ['-'] = 1, ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['_'] = 2,
+    ['-'] = 3, ['0' ... '9'] = 3, ['A' ... 'Z'] = 3, ['a' ... 'z'] = 3, ['_'] = 2,
 };
 
 /* (inlined: every request's every header line asks; a call cost ~26 instructions a request of
- * 5 lines, callgrind; a table, not four range tests a byte: ~9 -> ~4 instructions a byte) */
+ * 5 lines, callgrind; a table, not four range tests a byte: ~9 -> ~4 instructions a byte; four
+ * bytes' entries ANDed a test, the last four overlapping: ~6.6 -> ~4 a byte of a browser's
+ * names, with its loop) */
 static inline __attribute__((always_inline)) int header_name_ok(mg_str_t name, int underscores)
 {
-    unsigned char allowed = underscores ? 3 : 1;
-    for (size_t i = 0; i < name.len; i++) {
-        if (!(name_byte[(unsigned char)name.data[i]] & allowed)) {
+    const unsigned char *p = (const unsigned char *)name.data;
+    size_t n = name.len;
+    unsigned char allowed = underscores ? 2 : 1;
+    if (n >= 4) {
+        for (size_t i = 0; i + 4 < n; i += 4) {
+            if (!(name_byte[p[i]] & name_byte[p[i + 1]] & name_byte[p[i + 2]] &
+                  name_byte[p[i + 3]] & allowed)) {
+                return 0;
+            }
+        }
+        p += n - 4;
+        return (name_byte[p[0]] & name_byte[p[1]] & name_byte[p[2]] & name_byte[p[3]] & allowed) !=
+               0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(name_byte[p[i]] & allowed)) {
             return 0;
         }
     }

@@ -83,5 +83,31 @@ int main(void)
         bad += header_name_ok(one, 1) != (plain || b == '_');
     }
     ok(bad == 0, "header names: letters, digits and '-', '_' with underscores_in_headers");
+    /* the word tests: names of 1 to 24 bytes with each byte value at each place, among plain
+     * bytes of each kind (a neighbour's carry would show) */
+    bad = 0;
+    static const char fill[] = "aZ9-_";
+    for (size_t len = 1; len <= 24; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (int b = 0; b < 256; b++) {
+                for (size_t f = 0; f < sizeof(fill) - 1; f++) {
+                    char name[24];
+                    memset(name, fill[f], len);
+                    name[at] = (char)b;
+                    for (int us = 0; us < 2; us++) {
+                        int want = 1;
+                        for (size_t i = 0; i < len; i++) {
+                            unsigned char c = (unsigned char)name[i];
+                            want &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                    (c >= '0' && c <= '9') || c == '-' || (c == '_' && us);
+                        }
+                        bad += header_name_ok((mg_str_t){len, name}, us) != want;
+                    }
+                }
+            }
+        }
+    }
+    ok(bad == 0, "header names of 1 to 24 bytes: each byte value anywhere, among each kind of "
+                 "allowed byte");
     return done_testing();
 }
