@@ -10,6 +10,9 @@
 #include "parse.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "str.h"
 
@@ -159,6 +162,24 @@ static size_t name_end(const unsigned char *b, size_t p, size_t len)
  * are those and the rare tab or other control, which the value takes. */
 static size_t value_stop(const unsigned char *b, size_t p, size_t len)
 {
+#ifdef __SSE2__
+    /* sixteen bytes a step where the target has SSE2 (every x86-64): a byte at most 0x0d is
+     * its own minimum with 0x0d, and the mask's lowest bit is the first such byte */
+    const __m128i top = _mm_set1_epi8(0x0d);
+    while (len - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, top), x));
+        if (!m) {
+            p += 16;
+            continue;
+        }
+        size_t end = p + 16;
+        for (p += (size_t)__builtin_ctz(m); p < end; p++) {
+            if (IS(b[p], C_LINE_STOP))
+                return p;
+        }
+    }
+#endif
     while (len - p >= 8) {
         uint64_t m = mg_word_has_below(load_word(b + p), 0x0e);
         if (!m) {
