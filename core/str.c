@@ -275,12 +275,27 @@ char *mg_put_msec(char *p, uint64_t ms)
     return mg_put_uint3(p, ms % 1000);
 }
 
+/* each byte's two digits, "00" to "ff" ($request_id's 16 bytes a request, digests, md5 keys):
+ * one two-byte copy a byte, four a step, not two lookups and shifts (~12 instructions a byte
+ * -> ~4) */
+#define HEX_ROW(h)                                                                                 \
+    h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
+static const char hex_pairs[] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4")
+    HEX_ROW("5") HEX_ROW("6") HEX_ROW("7") HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b")
+        HEX_ROW("c") HEX_ROW("d") HEX_ROW("e") HEX_ROW("f");
+_Static_assert(sizeof(hex_pairs) == 513, "two digits for each byte value");
+
 char *mg_hex_dump(char *dst, const unsigned char *src, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        *dst++ = digits[src[i] >> 4];
-        *dst++ = digits[src[i] & 0xf];
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4, dst += 8) {
+        memcpy(dst, hex_pairs + 2 * src[i], 2);
+        memcpy(dst + 2, hex_pairs + 2 * src[i + 1], 2);
+        memcpy(dst + 4, hex_pairs + 2 * src[i + 2], 2);
+        memcpy(dst + 6, hex_pairs + 2 * src[i + 3], 2);
+    }
+    for (; i < len; i++, dst += 2) {
+        memcpy(dst, hex_pairs + 2 * src[i], 2);
     }
     return dst;
 }

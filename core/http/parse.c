@@ -3,12 +3,16 @@
  * percent-escaper (a type per byte set) and incremental chunked-body decoder. Pure functions
  * over caller buffers: libc and str.h's inline helpers only, no allocation, so they are
  * unit-tested in t/unit/test_parse.c (the escapers in test_escape*.c) and fuzzed by
- * t/fuzz/fuzz_parse.c. The head parser keeps its state in the head between reads and never
- * looks at a byte twice.
+ * t/fuzz/fuzz_parse.c. The head parser keeps its state in the head between reads and looks at
+ * a byte once (but for a value's trailing spaces, stripped when its line ends); names and
+ * values go eight bytes a step where a word holds none of the bytes that end them.
  */
 #include "parse.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "str.h"
 
@@ -19,87 +23,198 @@
 #define C_HOST 0x08   /* a host name in an absolute-form target, as nginx takes one */
 #define C_URI 0x10    /* allowed in the target: not CTL, not SP, not DEL */
 #define C_HEX 0x20
-#define C_VALUE_STOP 0x40 /* a header value's byte that is not simply taken: SP CR LF NUL */
+#define C_LINE_STOP 0x40  /* what ends a header value or refuses it: CR LF NUL */
 #define C_IP_LITERAL 0x80 /* inside the [] of an absolute-form target's host (RFC 3986) */
+/* C_URI but what a path's loop stops at ('/', '%', '?', '#'), and an argument's ('#'): a byte
+ * of these is taken by one test */
+#define C_PATH 0x100
+#define C_ARGS 0x200
+#define C_URI_ALL (C_URI | C_PATH | C_ARGS)
 
-static const unsigned char cclass[256] = {
-    ['A' ... 'F'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI | C_HEX,
-    ['G' ... 'Z'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI,
-    ['a' ... 'f'] = C_NAME | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI | C_HEX,
-    ['g' ... 'z'] = C_NAME | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI,
-    ['0' ... '9'] = C_NAME | C_HOST | C_IP_LITERAL | C_URI | C_HEX,
-    ['_'] = C_NAME | C_METHOD | C_IP_LITERAL | C_URI,
-    ['-'] = C_NAME | C_METHOD | C_HOST | C_IP_LITERAL | C_URI,
-    ['.'] = C_NAME | C_HOST | C_IP_LITERAL | C_URI,
-    [':'] = C_IP_LITERAL | C_URI,
-    ['['] = C_NAME | C_URI,
-    [']'] = C_NAME | C_URI,
-    ['!'] = C_NAME | C_IP_LITERAL | C_URI,
+static const uint16_t cclass[256] = {
+    ['A' ... 'F'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI_ALL | C_HEX,
+    ['G' ... 'Z'] = C_NAME | C_METHOD | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI_ALL,
+    ['a' ... 'f'] = C_NAME | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI_ALL | C_HEX,
+    ['g' ... 'z'] = C_NAME | C_ALPHA | C_HOST | C_IP_LITERAL | C_URI_ALL,
+    ['0' ... '9'] = C_NAME | C_HOST | C_IP_LITERAL | C_URI_ALL | C_HEX,
+    ['_'] = C_NAME | C_METHOD | C_IP_LITERAL | C_URI_ALL,
+    ['-'] = C_NAME | C_METHOD | C_HOST | C_IP_LITERAL | C_URI_ALL,
+    ['.'] = C_NAME | C_HOST | C_IP_LITERAL | C_URI_ALL,
+    [':'] = C_IP_LITERAL | C_URI_ALL,
+    ['['] = C_NAME | C_URI_ALL,
+    [']'] = C_NAME | C_URI_ALL,
+    ['!'] = C_NAME | C_IP_LITERAL | C_URI_ALL,
     ['#'] = C_NAME | C_URI,
-    ['$'] = C_NAME | C_IP_LITERAL | C_URI,
-    ['%'] = C_NAME | C_URI,
-    ['&'] = C_NAME | C_IP_LITERAL | C_URI,
-    ['\''] = C_NAME | C_IP_LITERAL | C_URI,
-    ['*'] = C_NAME | C_IP_LITERAL | C_URI,
-    ['+'] = C_NAME | C_IP_LITERAL | C_URI,
-    ['^'] = C_NAME | C_URI,
-    ['`'] = C_NAME | C_URI,
-    ['|'] = C_NAME | C_URI,
-    ['~'] = C_NAME | C_IP_LITERAL | C_URI,
-    ['"'] = C_NAME | C_URI,
-    ['('] = C_NAME | C_IP_LITERAL | C_URI,
-    [')'] = C_NAME | C_IP_LITERAL | C_URI,
-    [','] = C_NAME | C_IP_LITERAL | C_URI,
-    ['/'] = C_NAME | C_URI,
-    [';'] = C_NAME | C_IP_LITERAL | C_URI,
-    ['<'] = C_NAME | C_URI,
-    ['='] = C_NAME | C_IP_LITERAL | C_URI,
-    ['>'] = C_NAME | C_URI,
-    ['?'] = C_NAME | C_URI,
-    ['@'] = C_NAME | C_URI,
-    ['\\'] = C_NAME | C_URI,
-    ['{'] = C_NAME | C_URI,
-    ['}'] = C_NAME | C_URI,
+    ['$'] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['%'] = C_NAME | C_URI | C_ARGS,
+    ['&'] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['\''] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['*'] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['+'] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['^'] = C_NAME | C_URI_ALL,
+    ['`'] = C_NAME | C_URI_ALL,
+    ['|'] = C_NAME | C_URI_ALL,
+    ['~'] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['"'] = C_NAME | C_URI_ALL,
+    ['('] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    [')'] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    [','] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['/'] = C_NAME | C_URI | C_ARGS,
+    [';'] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['<'] = C_NAME | C_URI_ALL,
+    ['='] = C_NAME | C_IP_LITERAL | C_URI_ALL,
+    ['>'] = C_NAME | C_URI_ALL,
+    ['?'] = C_NAME | C_URI | C_ARGS,
+    ['@'] = C_NAME | C_URI_ALL,
+    ['\\'] = C_NAME | C_URI_ALL,
+    ['{'] = C_NAME | C_URI_ALL,
+    ['}'] = C_NAME | C_URI_ALL,
     /* nginx passes raw UTF-8 (and any high byte) through in the target */
-    [0x80 ... 0xff] = C_NAME | C_URI,
-    [' '] = C_VALUE_STOP,
-    ['\r'] = C_VALUE_STOP,
-    ['\n'] = C_VALUE_STOP,
-    ['\0'] = C_VALUE_STOP,
+    [0x80 ... 0xff] = C_NAME | C_URI_ALL,
+    ['\r'] = C_LINE_STOP,
+    ['\n'] = C_LINE_STOP,
+    ['\0'] = C_LINE_STOP,
 };
 
 #define IS(c, cls) (cclass[(unsigned char)(c)] & (cls))
+#define IS_DIGIT(c) ((unsigned char)((c) - '0') < 10)
 
-static const struct {
-    const char *name;
-    size_t len;
-    int id;
-} methods[] = {
-    {"GET", 3, MG_HTTP_GET},
-    {"HEAD", 4, MG_HTTP_HEAD},
-    {"POST", 4, MG_HTTP_POST},
-    {"PUT", 3, MG_HTTP_PUT},
-    {"DELETE", 6, MG_HTTP_DELETE},
-    {"MKCOL", 5, MG_HTTP_MKCOL},
-    {"COPY", 4, MG_HTTP_COPY},
-    {"MOVE", 4, MG_HTTP_MOVE},
-    {"OPTIONS", 7, MG_HTTP_OPTIONS},
-    {"PROPFIND", 8, MG_HTTP_PROPFIND},
-    {"PROPPATCH", 9, MG_HTTP_PROPPATCH},
-    {"LOCK", 4, MG_HTTP_LOCK},
-    {"UNLOCK", 6, MG_HTTP_UNLOCK},
-    {"PATCH", 5, MG_HTTP_PATCH},
-    {"TRACE", 5, MG_HTTP_TRACE},
-    {"CONNECT", 7, MG_HTTP_CONNECT},
-};
-
+/* The method by its length, then its bytes (memcmp of a constant length is a compare or two):
+ * GET, nearly every request's, costs two tests and no call. */
 static int method_id(const char *m, size_t len)
 {
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-        if (methods[i].len == len && memcmp(methods[i].name, m, len) == 0)
-            return methods[i].id;
+#define METHOD(name, id)                                                                           \
+    if (memcmp(m, name, sizeof(name) - 1) == 0)                                                    \
+    return id
+    switch (len) {
+    case 3:
+        METHOD("GET", MG_HTTP_GET);
+        METHOD("PUT", MG_HTTP_PUT);
+        break;
+    case 4:
+        METHOD("HEAD", MG_HTTP_HEAD);
+        METHOD("POST", MG_HTTP_POST);
+        METHOD("COPY", MG_HTTP_COPY);
+        METHOD("MOVE", MG_HTTP_MOVE);
+        METHOD("LOCK", MG_HTTP_LOCK);
+        break;
+    case 5:
+        METHOD("MKCOL", MG_HTTP_MKCOL);
+        METHOD("PATCH", MG_HTTP_PATCH);
+        METHOD("TRACE", MG_HTTP_TRACE);
+        break;
+    case 6:
+        METHOD("DELETE", MG_HTTP_DELETE);
+        METHOD("UNLOCK", MG_HTTP_UNLOCK);
+        break;
+    case 7:
+        METHOD("OPTIONS", MG_HTTP_OPTIONS);
+        METHOD("CONNECT", MG_HTTP_CONNECT);
+        break;
+    case 8:
+        METHOD("PROPFIND", MG_HTTP_PROPFIND);
+        break;
+    case 9:
+        METHOD("PROPPATCH", MG_HTTP_PROPPATCH);
+        break;
     }
+#undef METHOD
     return MG_HTTP_UNKNOWN;
+}
+
+/* Eight bytes a step over a run of a token's bytes: a word's mask (str.h's word tests) has the
+ * high bit of each byte that may end the run set. On a little-endian machine its lowest set bit
+ * is exactly the first such byte (a test's borrow runs only toward the higher bytes), so the
+ * run ends there; elsewhere the word is looked at byte by byte. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_IN_WORD(mask) ((size_t)__builtin_ctzll(mask) / 8)
+#else
+#define FIRST_IN_WORD(mask) ((size_t)0)
+#endif
+
+static inline uint64_t load_word(const unsigned char *b)
+{
+    uint64_t w;
+    memcpy(&w, b, 8);
+    return w;
+}
+
+/* Where a header name ends (its first byte that is not C_NAME: a control, space, ':' or DEL),
+ * or len. */
+static size_t name_end(const unsigned char *b, size_t p, size_t len)
+{
+    while (len - p >= 8) {
+        uint64_t w = load_word(b + p);
+        uint64_t m =
+            mg_word_has_below(w, 0x21) | mg_word_has_byte(w, ':') | mg_word_has_byte(w, 0x7f);
+        if (m) {
+            p += FIRST_IN_WORD(m);
+            break;
+        }
+        p += 8;
+    }
+    while (p < len && IS(b[p], C_NAME))
+        p++;
+    return p;
+}
+
+/* Where a header value's line ends (its first CR, LF or NUL), or len. A word's bytes below 0x0e
+ * are those and the rare tab or other control, which the value takes. */
+static size_t value_stop(const unsigned char *b, size_t p, size_t len)
+{
+#ifdef __SSE2__
+    /* sixteen bytes a step where the target has SSE2 (every x86-64): a byte at most 0x0d is
+     * its own minimum with 0x0d, and the mask's lowest bit is the first such byte */
+    const __m128i top = _mm_set1_epi8(0x0d);
+    while (len - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, top), x));
+        if (!m) {
+            p += 16;
+            continue;
+        }
+        size_t end = p + 16;
+        for (p += (size_t)__builtin_ctz(m); p < end; p++) {
+            if (IS(b[p], C_LINE_STOP))
+                return p;
+        }
+    }
+#endif
+    while (len - p >= 8) {
+        uint64_t m = mg_word_has_below(load_word(b + p), 0x0e);
+        if (!m) {
+            p += 8;
+            continue;
+        }
+        size_t end = p + 8;
+        for (p += FIRST_IN_WORD(m); p < end; p++) {
+            if (IS(b[p], C_LINE_STOP))
+                return p;
+        }
+    }
+    while (p < len && !IS(b[p], C_LINE_STOP))
+        p++;
+    return p;
+}
+
+/* Where a run of a path's plain bytes ends (C_PATH: not '/', '%', '?', '#', a control, space or
+ * DEL), or len. */
+static size_t path_run_end(const unsigned char *b, size_t p, size_t len)
+{
+    while (len - p >= 8) {
+        uint64_t w = load_word(b + p);
+        uint64_t m = mg_word_has_below(w, 0x21) | mg_word_has_byte(w, 0x7f) |
+                     mg_word_has_byte(w, '/') | mg_word_has_byte(w, '%') |
+                     mg_word_has_byte(w, '?') | mg_word_has_byte(w, '#');
+        if (m) {
+            p += FIRST_IN_WORD(m);
+            break;
+        }
+        p += 8;
+    }
+    while (p < len && IS(b[p], C_PATH))
+        p++;
+    return p;
 }
 
 /* The head parser's states: each names what the byte at h->pos is expected to be. */
@@ -186,6 +301,9 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_METHOD;
         /* fall through */
     case S_METHOD:
+        /* GET, nearly every request's, in one compare */
+        if (p == h->line_start && len - p >= 4 && memcmp(b + p, "GET ", 4) == 0)
+            p += 3;
         while (p < len && IS(b[p], C_METHOD))
             p++;
         NEED();
@@ -285,18 +403,19 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         goto after_path;
     case S_PATH:
     path:
-        for (; p < len; p++) {
+        while ((p = path_run_end(b, p, len)) < len) {
             c = b[p];
             if (c == '/') {
                 /* an empty segment is "//"; a "." or ".." segment needs resolving */
                 if (p == h->seg_at || seg_is_dots(b + h->seg_at, p - h->seg_at))
                     h->complex_uri = 1;
-                h->seg_at = p + 1;
+                h->seg_at = ++p;
             } else if (c == '%') {
                 h->complex_uri = 1;
+                p++;
             } else if (c == '?' || c == '#' || c == ' ' || c == '\r' || c == '\n') {
                 break;
-            } else if (!IS(c, C_URI)) {
+            } else {
                 FAIL(MG_PARSE_INVALID_REQUEST);
             }
         }
@@ -322,23 +441,21 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         }
         /* fall through */
     case S_ARGS:
-        while (p < len && b[p] != ' ' && b[p] != '#' && b[p] != '\r' && b[p] != '\n') {
-            if (!IS(b[p], C_URI))
-                FAIL(MG_PARSE_INVALID_REQUEST);
+        while (p < len && IS(b[p], C_ARGS))
             p++;
-        }
         NEED();
+        if (b[p] != ' ' && b[p] != '#' && b[p] != '\r' && b[p] != '\n')
+            FAIL(MG_PARSE_INVALID_REQUEST);
         SPAN(h->args, h->mark, p);
         st = S_FRAGMENT;
         /* fall through */
     case S_FRAGMENT:
     fragment:
-        while (p < len && b[p] != ' ' && b[p] != '\r' && b[p] != '\n') {
-            if (!IS(b[p], C_URI))
-                FAIL(MG_PARSE_INVALID_REQUEST);
+        while (p < len && IS(b[p], C_URI))
             p++;
-        }
         NEED();
+        if (b[p] != ' ' && b[p] != '\r' && b[p] != '\n')
+            FAIL(MG_PARSE_INVALID_REQUEST);
         SPAN(h->target, h->target_at, p);
         h->line_end = p;
         st = S_AFTER_TARGET;
@@ -362,6 +479,20 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_PROTO;
         /* fall through */
     case S_PROTO:
+        /* the common case in one compare: "HTTP/1." is what the loops below take as major 1 */
+        if (p == h->mark && len - p >= 7 && memcmp(b + p, "HTTP/1.", 7) == 0) {
+            h->http_major = 1;
+            p += 7;
+            h->mark = p;
+            if (len - p >= 2 && IS_DIGIT(b[p]) && !IS_DIGIT(b[p + 1])) {
+                /* "1.1" or "1.0": the minor's loop would take this one digit */
+                h->http_minor = b[p++] - '0';
+                st = S_AFTER_VERSION;
+                goto after_version;
+            }
+            st = S_MINOR;
+            goto minor;
+        }
         for (; p < h->mark + 5; p++) {
             NEED();
             if (b[p] != (unsigned char)"HTTP/"[p - h->mark])
@@ -387,6 +518,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_MINOR;
         /* fall through */
     case S_MINOR:
+    minor:
         for (; p < len && b[p] >= '0' && b[p] <= '9'; p++) {
             h->http_minor = h->http_minor * 10 + (b[p] - '0');
             if (h->http_minor > 999)
@@ -398,6 +530,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_AFTER_VERSION;
         /* fall through */
     case S_AFTER_VERSION:
+    after_version:
         while (p < len && b[p] == ' ')
             p++;
         NEED();
@@ -443,8 +576,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_NAME;
         /* fall through */
     case S_NAME:
-        while (p < len && IS(b[p], C_NAME))
-            p++;
+        p = name_end(b, p, len);
         NEED();
         c = b[p];
         /* nginx refuses what cannot be in a name (CTL, SP: also an obs-fold line, which RFC
@@ -465,29 +597,33 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_BEFORE_VALUE;
         /* fall through */
     case S_BEFORE_VALUE:
-        while (p < len && b[p] == ' ' && !h->raw_values)
-            p++;
-        NEED();
-        if (h->raw_values && b[p] == ' ')
-            p++; /* the one space after the ':' */
+        if (!h->raw_values) {
+            while (p < len && b[p] == ' ')
+                p++;
+            NEED();
+        } else {
+            NEED();
+            if (b[p] == ' ')
+                p++; /* the one space after the ':' */
+        }
         h->value_at = h->value_end = p;
         st = S_VALUE;
         /* fall through */
     case S_VALUE:
-        for (; p < len; p++) {
-            c = b[p];
-            if (!IS(c, C_VALUE_STOP)) {
-                h->value_end = p + 1;
-                continue;
-            }
-            if (c == '\r' || c == '\n')
-                break;
-            if (c == '\0')
-                FAIL(MG_PARSE_INVALID_HEADER);
-            if (h->raw_values)
-                h->value_end = p + 1;
-        }
+        p = value_stop(b, p, len);
         NEED();
+        if (b[p] == '\0')
+            FAIL(MG_PARSE_INVALID_HEADER);
+        /* the trailing spaces are not the value's (a raw value keeps them) */
+        {
+            size_t end = p;
+            if (!h->raw_values) {
+                /* (value_at > 0: a name and ':' are before it) */
+                while (b[end - 1] == ' ' && end > h->value_at)
+                    end--;
+            }
+            h->value_end = end;
+        }
         if (b[p] == '\n')
             goto header_done;
         p++;

@@ -4,6 +4,7 @@
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -645,11 +646,46 @@ static void var_set_args(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data
     r->args_changed = 1; /* as nginx's valid_unparsed_uri cleared: upstreams get $uri?$args */
 }
 
+/* $request_id's bytes come from getrandom() 512 at a time (32 ids a system call, not one),
+ * kept per thread. A fork's child drops what its parent had left, so that two processes never
+ * hand out the same bytes. (nginx takes the 16 bytes from RAND_bytes: OpenSSL's DRBG checks
+ * for a fork with a getpid() each call, one system call and ~6,600 instructions an id.) */
+static __thread unsigned char rid_pool[512];
+static __thread size_t rid_left;
+static pthread_once_t rid_once = PTHREAD_ONCE_INIT;
+
+static void rid_forget(void)
+{
+    rid_left = 0;
+}
+
+static void rid_watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, rid_forget);
+}
+
+/* n (at most 256: getrandom() gives that many whole) random bytes into out; -1 with errno set
+ * when getrandom() failed */
+static int rid_bytes(unsigned char *out, size_t n)
+{
+    if (rid_left < n) {
+        pthread_once(&rid_once, rid_watch_forks);
+        ssize_t got = getrandom(rid_pool, sizeof(rid_pool), 0);
+        if (got < (ssize_t)n) {
+            return -1;
+        }
+        rid_left = (size_t)got;
+    }
+    rid_left -= n;
+    memcpy(out, rid_pool + rid_left, n);
+    return 0;
+}
+
 static mg_int_t var_request_id(mg_request_t *r, mg_http_var_value_t *v, uintptr_t data)
 {
     (void)data;
     unsigned char id[16];
-    if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
+    if (rid_bytes(id, sizeof(id)) != 0) {
         mg_log_error(MG_LOG_ERR, &r->connection->log, errno, "getrandom() failed");
         return var_not_found(v);
     }

@@ -6,7 +6,8 @@
 # server is traced with `strace -c -f` for exactly those N requests, after a warm-up that
 # fills the upstream keepalive pool. Unlike times, these counts are exact on a loaded machine.
 # Cases: "return 200" (return-log: with access_log to a file, the default combined format;
-# return-log-timed: a format with $request_time $msec $request_length $connection...), a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
+# return-log-timed: a format with $request_time $msec $request_length $connection...;
+# return-reqid: one with $request_id), a 1 KiB and a 64 KiB file (static-1k, static-64k: no open_file_cache,
 # sendfile off, the defaults of both), proxy_pass GET (Host alone, and a browser's ten header
 # lines: proxy-get-10h; proxy-log: Host alone, access_log with $upstream_* times to a file) and POST (1 KiB body) over upstream keepalive (its
 # keepalive_requests high, so no reconnect falls inside the run), proxy_pass GET with a new
@@ -107,6 +108,7 @@ http {
     log_format upstream '\$remote_addr [\$time_local] "\$request" \$status \$body_bytes_sent '
                         '\$request_time \$upstream_addr \$upstream_status '
                         '\$upstream_response_time \$upstream_connect_time \$upstream_header_time';
+    log_format reqid '\$remote_addr [\$time_local] "\$request" \$status \$request_id';
     upstream bench_backend {
         server 127.0.0.1:$UP_PORT;
         keepalive 32;
@@ -121,6 +123,10 @@ http {
         }
         location = /return-log-timed {
             access_log logs/timed.log timed;
+            return 200 "ok\n";
+        }
+        location = /return-reqid {
+            access_log logs/reqid.log reqid;
             return 200 "ok\n";
         }
         location = /proxy {
@@ -247,7 +253,8 @@ MG_PID=$STARTED
 start_server "$NGINX" nginx "$NG_PORT" "$NG_TLS_PORT"
 NG_PID=$STARTED
 
-CASES=("return|/return|0" "return-log|/return-log|0" "return-log-timed|/return-log-timed|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
+CASES=("return|/return|0" "return-log|/return-log|0" "return-log-timed|/return-log-timed|0"
+       "return-reqid|/return-reqid|0" "static-1k|/static/1k.bin|0" "static-64k|/static/64k.bin|0"
        "proxy-get|/proxy|0" "proxy-log|/proxy-log|0" "proxy-get-10h|/proxy|0|hdrs" "proxy-post-1k|/proxy|1024"
        "proxy-new|/proxy-new|0")
 [ "$LUA" = yes ] && CASES+=("lua-hello|/lua|0" "lua-cosocket|/lua-cosocket|0")

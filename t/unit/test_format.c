@@ -70,6 +70,16 @@ static void test_numbers(void)
         }
     }
     is_int(bad, 0, "mg_put_hex: 2^k - 1, 2^k, 2^k + 1 and 2^(k+1) - 1 for every k");
+    /* mg_hex_dump: every byte value, against printf, and the end it returns */
+    unsigned char all[256];
+    char got[513], want[513];
+    for (int i = 0; i < 256; i++) {
+        all[i] = (unsigned char)i;
+        snprintf(want + 2 * i, 3, "%02x", i);
+    }
+    char *end = mg_hex_dump(got, all, sizeof(all));
+    *end = '\0';
+    ok(end == got + 512 && strcmp(got, want) == 0, "mg_hex_dump: every byte value");
 }
 
 static void test_http_time(void)

@@ -5,6 +5,8 @@
  */
 #include "../../core/http/headers_in.c"
 
+#include <strings.h>
+
 #include "tap.h"
 
 int main(void)
@@ -38,10 +40,39 @@ int main(void)
     }
     for (size_t k = 0; k < mg_nelems(known_headers); k++) {
         bad += known_headers[k].len >= KNOWN_MAX_LEN;
+        bad += known_headers[k].len < 4; /* known_eq's shortest */
+        for (size_t i = 0; i < known_headers[k].len; i++) {
+            char ch = known_headers[k].name[i];
+            bad += !((ch >= 'a' && ch <= 'z') || ch == '-'); /* known_eq's letters and '-' */
+        }
     }
-    ok(bad == 0, "each length lists exactly the known headers of that length");
+    ok(bad == 0, "each length lists exactly the known headers of that length (4 bytes or more, "
+                 "lowercase letters and '-')");
     mg_str_t other = {6, "cookie"}, longer = {25, "upgrade-insecure-requests"};
     ok(known_header(other) == -1 && known_header(longer) == -1, "other names are not known");
+    /* known_eq's letter test against a case-insensitive compare: each byte of each known name
+     * replaced by every byte value (a CR beside a '-', '@' beside a '`': one bit apart) */
+    bad = 0;
+    for (size_t k = 0; k < mg_nelems(known_headers); k++) {
+        size_t n = known_headers[k].len;
+        for (size_t i = 0; i < n; i++) {
+            for (int b = 0; b < 256; b++) {
+                char name[64];
+                memcpy(name, known_headers[k].name, n);
+                name[i] = (char)b;
+                int want = -1;
+                for (size_t j = 0; j < mg_nelems(known_headers) && want < 0; j++) {
+                    if (known_headers[j].len == n &&
+                        strncasecmp(name, known_headers[j].name, n) == 0) {
+                        want = (int)j;
+                    }
+                }
+                bad += known_header((mg_str_t){n, name}) != want;
+            }
+        }
+    }
+    ok(bad == 0,
+       "a known name differing in one byte is found as a case-insensitive compare finds it");
     bad = 0;
     for (int b = 0; b < 256; b++) {
         char ch = (char)b;
@@ -52,5 +83,31 @@ int main(void)
         bad += header_name_ok(one, 1) != (plain || b == '_');
     }
     ok(bad == 0, "header names: letters, digits and '-', '_' with underscores_in_headers");
+    /* the word tests: names of 1 to 24 bytes with each byte value at each place, among plain
+     * bytes of each kind (a neighbour's carry would show) */
+    bad = 0;
+    static const char fill[] = "aZ9-_";
+    for (size_t len = 1; len <= 24; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (int b = 0; b < 256; b++) {
+                for (size_t f = 0; f < sizeof(fill) - 1; f++) {
+                    char name[24];
+                    memset(name, fill[f], len);
+                    name[at] = (char)b;
+                    for (int us = 0; us < 2; us++) {
+                        int want = 1;
+                        for (size_t i = 0; i < len; i++) {
+                            unsigned char c = (unsigned char)name[i];
+                            want &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                    (c >= '0' && c <= '9') || c == '-' || (c == '_' && us);
+                        }
+                        bad += header_name_ok((mg_str_t){len, name}, us) != want;
+                    }
+                }
+            }
+        }
+    }
+    ok(bad == 0, "header names of 1 to 24 bytes: each byte value anywhere, among each kind of "
+                 "allowed byte");
     return done_testing();
 }

@@ -689,8 +689,55 @@ static void test_raw_values(void)
     free(copy);
 }
 
+/* The classes say what their comments say, and the word-at-a-time scans stop where a byte loop
+ * over the class would, whatever the bytes around the stop (borrows of the word tests) */
+static void test_word_scans(void)
+{
+    int bad = 0;
+    for (int c = 0; c < 256; c++) {
+        int uri = c > 0x20 && c != 0x7f;
+        bad += !IS(c, C_NAME) != !(uri && c != ':');
+        bad += !IS(c, C_URI) != !uri;
+        bad += !IS(c, C_PATH) != !(uri && !strchr("/%?#", c));
+        bad += !IS(c, C_ARGS) != !(uri && c != '#');
+        bad += !IS(c, C_LINE_STOP) != !(c == 0 || c == '\r' || c == '\n');
+    }
+    is_int(bad, 0, "byte classes as documented");
+
+    static const unsigned char pick[] = {0x00, 0x01, 0x09, 0x0a, 0x0d, 0x0e, 0x1f, 0x20,
+                                         0x21, '#',  '%',  '/',  ':',  '?',  'A',  'a',
+                                         0x7e, 0x7f, 0x80, 0x81, 0xa0, 0xdf, 0xfe, 0xff};
+    unsigned seed = 1;
+    bad = 0;
+    for (int n = 0; n < 200000; n++) {
+        unsigned char b[24];
+        size_t len = 1 + n % 24;
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245 + 12345;
+            /* mostly plain bytes, so that the runs are long enough to span words */
+            b[i] = (seed >> 16) % 4 ? 'x' : pick[(seed >> 20) % sizeof(pick)];
+        }
+        for (size_t from = 0; from < len; from += 3) {
+            size_t q = from;
+            while (q < len && IS(b[q], C_NAME))
+                q++;
+            bad += name_end(b, from, len) != q;
+            q = from;
+            while (q < len && !IS(b[q], C_LINE_STOP))
+                q++;
+            bad += value_stop(b, from, len) != q;
+            q = from;
+            while (q < len && IS(b[q], C_PATH))
+                q++;
+            bad += path_run_end(b, from, len) != q;
+        }
+    }
+    is_int(bad, 0, "word scans stop where byte loops do");
+}
+
 int main(void)
 {
+    test_word_scans();
     test_valid();
     test_raw_values();
     test_errors();
