@@ -1088,7 +1088,7 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
         rv = nghttp2_session_mem_recv(h2->session, p, feed);
         h2->in_recv = 0;
         /* the requests whose header block came, outside nghttp2: their responses are framed as
-         * they are made, and a stream reset in the same read is not started at all */
+         * they are made (a client's RST_STREAM is fed after them: the walk stops before it) */
         mg_http_v2_streams_start(h2);
         if (!held) {
             off += w->why ? n : take; /* a held start is one frame's, walked whole */
