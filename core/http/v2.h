@@ -180,9 +180,14 @@ struct mg_http_v2_conn_s {
      * resident as written, unmapped after the session (mg_http_v2_mem_conn_free) */
     char *pages;
     /* the sizes (nghttp2's frames are at most 2^24 + 9 bytes, its map's table a few pages):
-     * 32 bits each, beside send_rv: the struct (344 bytes) takes a malloc chunk of 352 */
+     * 32 bits each, beside send_rv and the counts: the struct (360 bytes) takes a malloc
+     * chunk of 368, as it did at 352 */
     uint32_t fbuf_len, ztab_len, pages_used;
     int send_rv; /* nghttp2_session_mem_send's failure, for the flush to log and close */
+    /* streams opened within this read event (past twice http2_max_concurrent_streams each is
+     * refused) and streams refused on the connection (past the limit, at least 100, it ends):
+     * nginx 1.22.1's bounds on a rapid reset (on_begin_headers) */
+    uint32_t new_streams, refused;
 };
 
 struct mg_http_v2_stream_s {
