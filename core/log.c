@@ -201,11 +201,6 @@ static int log_wanted(int level, unsigned cat, const mg_log_t *log)
     return 0;
 }
 
-int mg_log_wants(int level, const mg_log_t *log)
-{
-    return log_wanted(level, 0, log);
-}
-
 /* A debug line has its category in cat (0 for a message of a level). */
 static void log_va(int level, unsigned cat, const mg_log_t *log, int err, const char *fmt,
                    va_list ap) __attribute__((format(printf, 5, 0)));

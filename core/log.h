@@ -125,9 +125,6 @@ void mg_log_debug_line(unsigned cat, const mg_log_t *log, const char *fmt, ...)
 
 void mg_log_error(int level, mg_log_t *log, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Whether a line of level (no debug category) on log would be written: for a line whose
- * context costs work to build. */
-int mg_log_wants(int level, const mg_log_t *log);
 /* "moongate: message" to stderr, as nginx's early messages. */
 void mg_log_stderr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* While set (before daemonizing), messages at warn and above also go to stderr, unless the

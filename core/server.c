@@ -383,6 +383,14 @@ struct mg_lazy_timers_s *mg_server_timers(mg_server_t *srv)
     return srv->timers;
 }
 
+void mg_server_h2_flush_free(mg_server_t *srv)
+{
+    if (srv->h2_flush_ev) {
+        event_free(srv->h2_flush_ev);
+        srv->h2_flush_ev = NULL;
+    }
+}
+
 void mg_server_buffers_free(mg_server_t *srv)
 {
     mg_lazy_timers_free(srv->timers);
@@ -390,10 +398,7 @@ void mg_server_buffers_free(mg_server_t *srv)
     free(srv->scratch);
     free(srv->h2_rbuf);
     free(srv->h2_obuf);
-    if (srv->h2_flush_ev) { /* (a worker's went before its base) */
-        event_free(srv->h2_flush_ev);
-        srv->h2_flush_ev = NULL;
-    }
+    mg_server_h2_flush_free(srv);
     free(srv->ssl_wbuf);
     srv->scratch = srv->h2_rbuf = srv->h2_obuf = srv->ssl_wbuf = NULL;
     srv->ssl_wsize = 0;

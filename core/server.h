@@ -115,9 +115,13 @@ struct mg_server_s {
 char *mg_server_scratch(mg_server_t *srv);
 /* The heap of the server's lazy timers (core/lazy_timer.h), on srv->base: made on first use. */
 struct mg_lazy_timers_s *mg_server_timers(mg_server_t *srv);
-/* Free the server's buffers (the scratch, HTTP/2's, HTTP/1's spares, TLS's) and its timers'
- * heap, when it is destroyed: after every timer is freed; the heap's libevent timer is taken
- * off first if the base goes before (mg_lazy_timers_close). */
+/* Free HTTP/2's flush event (srv->h2_flush_ev, http/v2.c), if made: before the base when that
+ * goes first (a worker's exit), else mg_server_buffers_free does it. Callable twice. */
+void mg_server_h2_flush_free(mg_server_t *srv);
+/* Free the server's buffers (the scratch, HTTP/2's, HTTP/1's spares, TLS's), HTTP/2's flush
+ * event and its timers' heap, when it is destroyed: after every timer is freed; the heap's
+ * libevent timer and the flush event are taken off first if the base goes before
+ * (mg_lazy_timers_close, mg_server_h2_flush_free). */
 void mg_server_buffers_free(mg_server_t *srv);
 
 /* Start accepting on every socket of the current cycle (quit, terminate and reload stop it). */

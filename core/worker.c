@@ -403,10 +403,7 @@ void mg_worker_run(mg_cycle_t *cycle, int channel, mg_uint_t slot, int accept_no
     mg_resolver_server_free(srv);
     mg_lazy_timers_close(srv->timers); /* its event before the base; timers freed with the
                                           cycle's pools (upstream keepalive) still use its heap */
-    if (srv->h2_flush_ev) {
-        event_free(srv->h2_flush_ev);
-        srv->h2_flush_ev = NULL;
-    }
+    mg_server_h2_flush_free(srv);      /* its event before the base, as the timers' */
     event_base_free(srv->base);
     mg_cycle_destroy(cycle);
     mg_server_buffers_free(srv);

@@ -2,10 +2,11 @@
 # client's RST_STREAM in the read that brought the stream's header block. nginx has started the
 # request by then and logs the reset on it ("client canceled stream 1", or "client terminated
 # stream 1 ..." for another code), with the request line and host; moongate does not run such a
-# request (the reset is its end) and logged nothing. It now logs nginx's line, on a request made
-# for it when the info level is written. The next stream is served as before. (A request nginx
-# ends within that read, a return, gets no line from nginx: here it gets this one.) nginx words
-# REFUSED_STREAM "client refused stream N"; moongate said "... with status 7" (TEST 3).
+# request (the reset is its end) and logged nothing. It then logged nginx's line on a request
+# made for it; since t/486 the request starts before nghttp2 reads the reset, as nginx's, and the
+# reset cuts it and is logged on it. The next stream is served as before. (A request nginx ends
+# within that read, a return, gets no line: t/486.) nginx words REFUSED_STREAM "client refused
+# stream N"; moongate said "... with status 7" (TEST 3).
 #
 #   prove -I t/lib t/533-diff-h2-reset-same-read-log.t
 #   TEST_MOONGATE_BINARY=/usr/sbin/nginx prove -I t/lib t/533-diff-h2-reset-same-read-log.t

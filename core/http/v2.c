@@ -228,6 +228,22 @@ static mg_http_v2_stream_t *stream_of(mg_http_v2_conn_t *h2, int32_t id)
     return nghttp2_session_get_stream_user_data(h2->session, id);
 }
 
+/* A stream refused alone (RST_STREAM REFUSED_STREAM), the client may send it again later; past
+ * nginx's bound on refusals (the stream limit, at least 100) the connection ends instead, its
+ * GOAWAY naming this stream: NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE either way (no stream). */
+static int stream_refuse(nghttp2_session *session, mg_http_v2_conn_t *h2, int32_t sid)
+{
+    if (h2->refused++ > mg_max(h2->max_streams, 100)) {
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent too many refused streams");
+        }
+        nghttp2_session_terminate_session2(session, sid, NGHTTP2_NO_ERROR);
+    } else {
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, sid, NGHTTP2_REFUSED_STREAM);
+    }
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *data)
 {
     mg_http_v2_conn_t *h2 = data;
@@ -235,14 +251,19 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
         return 0;
     }
     if (h2->nactive >= h2->max_streams) {
-        /* as nginx: the stream alone is refused, the client may send it again later */
         if (h2->c) {
             mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "concurrent streams exceeded %lu",
                          (unsigned long)h2->max_streams);
         }
-        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
-                                  NGHTTP2_REFUSED_STREAM);
-        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        return stream_refuse(session, h2, frame->hd.stream_id);
+    }
+    if (h2->new_streams++ >= 2 * h2->max_streams) {
+        /* as nginx 1.22.1 (CVE-2023-44487): a stream reset as soon as sent frees its place at
+         * once, yet its request runs; so a read event opens at most twice the limit */
+        if (h2->c) {
+            mg_log_error(MG_LOG_INFO, &h2->c->log, 0, "client sent too many streams at once");
+        }
+        return stream_refuse(session, h2, frame->hd.stream_id);
     }
     mg_http_v2_stream_t *st = mg_http_v2_stream_create(h2, frame->hd.stream_id);
     st->in_length = frame->hd.length - frame->headers.padlen -
@@ -1088,7 +1109,7 @@ static mg_int_t conn_feed(mg_http_v2_conn_t *h2, const char *buf, size_t len)
         rv = nghttp2_session_mem_recv(h2->session, p, feed);
         h2->in_recv = 0;
         /* the requests whose header block came, outside nghttp2: their responses are framed as
-         * they are made, and a stream reset in the same read is not started at all */
+         * they are made (a client's RST_STREAM is fed after them: the walk stops before it) */
         mg_http_v2_streams_start(h2);
         if (!held) {
             off += w->why ? n : take; /* a held start is one frame's, walked whole */
@@ -1209,6 +1230,9 @@ static void on_read(mg_connection_t *c)
         free(buf);
     }
     if (stays) {
+        /* streams are counted a read event, as nginx's; those of the bytes read with the
+         * preface (mg_http_v2_init) count with the first event's, as nginx reads on there */
+        h2->new_streams = 0;
         conn_flush(h2);
     }
 }

@@ -114,7 +114,8 @@ struct mg_http_v2_conn_s {
     mg_http_v2_stream_t *hstream;
     /* streams whose header block ended them (no body) during nghttp2_session_mem_recv, in
      * order: started once it returns (conn_feed), so their responses are framed and written in
-     * the same turn; one reset meanwhile (an RST_STREAM in the same read) is never started */
+     * the same turn (a client's RST_STREAM is fed after they start, as nginx reads it after
+     * running them); one nghttp2 closed meanwhile (the session went) is never started */
     mg_http_v2_stream_t *ready, **ready_tail;
     mg_uint_t nactive;     /* streams open or whose request runs (http2_max_concurrent_streams) */
     mg_uint_t max_streams; /* http2_max_concurrent_streams */
@@ -179,9 +180,14 @@ struct mg_http_v2_conn_s {
      * resident as written, unmapped after the session (mg_http_v2_mem_conn_free) */
     char *pages;
     /* the sizes (nghttp2's frames are at most 2^24 + 9 bytes, its map's table a few pages):
-     * 32 bits each, beside send_rv: the struct (344 bytes) takes a malloc chunk of 352 */
+     * 32 bits each, beside send_rv and the counts: the struct (360 bytes) takes a malloc
+     * chunk of 368, as it did at 352 */
     uint32_t fbuf_len, ztab_len, pages_used;
     int send_rv; /* nghttp2_session_mem_send's failure, for the flush to log and close */
+    /* streams opened within this read event (past twice http2_max_concurrent_streams each is
+     * refused) and streams refused on the connection (past the limit, at least 100, it ends):
+     * nginx 1.22.1's bounds on a rapid reset (on_begin_headers) */
+    uint32_t new_streams, refused;
 };
 
 struct mg_http_v2_stream_s {
@@ -190,7 +196,6 @@ struct mg_http_v2_stream_s {
     mg_http_v2_stream_t *dead_next;  /* h2->dead */
     mg_http_v2_stream_t *ready_next; /* h2->ready */
     int32_t id;
-    uint32_t reset_code; /* the client's RST_STREAM code for a stream still queued (in_rst) */
     mg_uint_t nth;       /* the connection's streams taken with it ($connection_requests) */
     mg_connection_t *fc; /* the request's connection; NULL once it is freed */
     mg_http_conn_t *hc;
@@ -235,7 +240,6 @@ struct mg_http_v2_stream_s {
     unsigned head_done : 1;  /* the request was started */
     unsigned queued : 1;     /* in h2->ready: kept (not freed) when nghttp2 closes it */
     unsigned in_eof : 1;     /* END_STREAM came */
-    unsigned in_rst : 1;     /* the client reset it queued, before its request started */
     unsigned in_chunked : 1; /* no content-length: DATA goes to the reader as chunks */
     unsigned submitted : 1;  /* the response HEADERS were submitted */
     unsigned deferred : 1;   /* the data source waits for the writer */

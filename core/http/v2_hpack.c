@@ -212,8 +212,11 @@ static size_t gate_need(const uint8_t *p, size_t n)
 
 /* A frame nginx ignores or answers otherwise than nghttp2, which the connection may drop (or
  * answer) before nghttp2 reads it: DATA on a stream (it may be one never opened, or one whose
- * request ended), RST_STREAM and WINDOW_UPDATE on a stream never opened (an even one, or one
- * after the last HEADERS), a WINDOW_UPDATE of 0 on a stream (it may be closed), a GOAWAY. */
+ * request ended), RST_STREAM on a stream (one never opened; or one whose request nginx would
+ * have run and answered before reading the reset, as its HEADERS came in the same bytes: the
+ * walk stops before it, so those requests start first), WINDOW_UPDATE on a stream never opened
+ * (an even one, or one after the last HEADERS), a WINDOW_UPDATE of 0 on a stream (it may be
+ * closed), a GOAWAY. */
 static int gated(const mg_http_v2_hwalk_t *w, const uint8_t *hd)
 {
     int32_t sid = mg_http_v2_frame_sid(hd);
@@ -224,9 +227,8 @@ static int gated(const mg_http_v2_hwalk_t *w, const uint8_t *hd)
         !hd[10] && !hd[11] && !hd[12]) {
         return 1;
     }
-    return hd[3] == NGHTTP2_DATA ||
-           ((hd[3] == NGHTTP2_RST_STREAM || hd[3] == NGHTTP2_WINDOW_UPDATE) &&
-            (sid % 2 == 0 || sid > w->sid));
+    return hd[3] == NGHTTP2_DATA || hd[3] == NGHTTP2_RST_STREAM ||
+           (hd[3] == NGHTTP2_WINDOW_UPDATE && (sid % 2 == 0 || sid > w->sid));
 }
 
 size_t mg_http_v2_hwalk_need(const mg_http_v2_hwalk_t *w, const uint8_t *p, size_t n)

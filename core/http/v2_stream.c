@@ -676,33 +676,11 @@ static void log_client_reset(mg_http_v2_stream_t *st, uint32_t code)
 
 void mg_http_v2_stream_client_reset(mg_http_v2_stream_t *st, uint32_t code)
 {
+    /* (a stream whose request has not started has no line: nginx answered 400 to its head, and
+     * had no stream left to reset; the walk feeds a reset after the requests before it start) */
     if (st->fc) {
         log_client_reset(st, code); /* nghttp2 then closes the stream: on_stream_close */
-    } else if (st->queued && !st->bad && st->method.data && st->scheme.data && st->path.data &&
-               st->h2->c && mg_log_wants(MG_LOG_INFO, &st->h2->c->log)) {
-        /* (a head nginx answers 400 to has no stream left to reset by then: no line; and a
-         * rapid reset's request is made only when the line is written) */
-        st->in_rst = 1;
-        st->reset_code = code;
     }
-}
-
-/* A stream the client reset in the read that brought its head: nginx had started its request
- * (and logs the reset on it); here it is not run, but its reset is logged as nginx's, with
- * what the head held, on a request made for the line alone. */
-static void stream_canceled(mg_http_v2_stream_t *st)
-{
-    st->head_done = 1;
-    mg_connection_t *fc = stream_conn_create(st, 0);
-    fc->log.action = NULL; /* nginx's line has the request, read by then */
-    mg_request_t *r = stream_partial_request(st, fc);
-    r->logged = 1; /* no access line: the request did not run */
-    r->request_line.data = mg_psprintf(r->pool, "%.*s %.*s HTTP/2.0", (int)st->method.len,
-                                       st->method.data, (int)st->path.len, st->path.data);
-    r->request_line.len = strlen(r->request_line.data);
-    log_client_reset(st, st->reset_code);
-    st->out_eof = 1; /* the client's reset is the stream's end: nothing is sent */
-    mg_conn_close(fc);
 }
 
 void mg_http_v2_stream_ready(mg_http_v2_stream_t *st)
@@ -732,10 +710,8 @@ void mg_http_v2_streams_start(mg_http_v2_conn_t *h2)
         }
         st->ready_next = NULL;
         st->queued = 0;
-        if (st->closed && st->in_rst && h2->c && !h2->c->closed) {
-            stream_canceled(st);
-        } else if (st->closed) {
-            stream_unlink(st); /* reset (or the session went) before its request started */
+        if (st->closed) {
+            stream_unlink(st); /* the session went (or reset it) before its request started */
         } else if (h2->c && !h2->c->closed) {
             stream_start(st);
         }

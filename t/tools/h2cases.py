@@ -102,6 +102,8 @@ CASES = [
     ('DATA after RST_STREAM', steps(req(1, '/slow', flags=4) + rst(1) + frame(D, 1, 1, b'x'), req(3))),
     ('WINDOW_UPDATE after RST_STREAM', steps(req(1, '/slow') + rst(1) + wu(1), req(3))),
     ('RST_STREAM twice', steps(req(1, '/slow') + rst(1) + rst(1), req(3))),
+    ('RST_STREAM with its return', steps(req(1) + rst(1), req(3))),
+    ('RST_STREAM with its return, INTERNAL_ERROR', steps(req(1) + rst(1, 2), req(3))),
     ('WINDOW_UPDATE 0 on open stream', steps(req(1, '/slow') + frame(WU, 0, 1, u32(0)), req(3))),
     ('WINDOW_UPDATE 0 on closed stream', steps(req(1), frame(WU, 0, 1, u32(0)), req(3))),
     ('WINDOW_UPDATE overflow on open stream', steps(req(1, '/slow') + frame(WU, 0, 1, u32(0x7fffffff)), req(3))),

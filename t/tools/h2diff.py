@@ -14,7 +14,9 @@
 # and frame size before the client's SETTINGS ACK (t/477), a client overrunning a window while
 # its body is read (nginx has widened it already), an empty :path (nginx also ends the
 # connection, "zero header name length"), a CR or LF in a value (moongate's line escapes it)
-# and the ones below. Differences left (2026-12: 106 cases,
+# and the ones below. Differences left (2026-12: 108 cases, the 2 "RST_STREAM with its return"
+# the same since t/486 (a request reset in the read that brought it was not run, its reset
+# logged; nginx runs and answers it first, and a return's reset has no line),
 # 15-17 differ in frames (the "slow" ones by timing), 8 more in the log only (18 before t/533-534 and t/875 TEST 4-5), 16 in frames before t/476; 104 cases, 21 and 20 before t/887-888; 27 and
 # 28 before t/873-875, 48 in frames before t/859-861):
 #   - after a GOAWAY for an error while a request runs, both keep the connection until it ends
@@ -36,10 +38,7 @@
 #     past the entries the dynamic table holds needs their count, which depends on each
 #     indexed literal's decoded size (Huffman strings decoded), and nghttp2 tells only the
 #     table's size in bytes: not cheap enough for a line; nor a bad Huffman code (the walk
-#     does not decode strings); a request reset in the
-#     read that brought it is not run here, its reset logged as nginx logs a request's still
-#     running (t/533; nginx runs it: one it ends within that read, /t, gets no line there);
-#     nginx logs "client prematurely closed connection" where a reset stream was its last
+#     does not decode strings); nginx logs "client prematurely closed connection" where a reset stream was its last
 #     (echo_sleep's request, and a Lua one reset in the read that brought it, still runs in
 #     nginx: its stream counts until it ends; here none does).
 # t/888 covers what went: a block cut inside a field (FRAME_SIZE_ERROR), an empty block, the
