@@ -28,6 +28,8 @@ typedef struct pool_cleanup_s {
 _Static_assert((sizeof(pool_cleanup_t) + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN <=
                    MG_POOL_CLEANUP_SIZE,
                "MG_POOL_CLEANUP_SIZE holds a cleanup record");
+_Static_assert(sizeof(pool_cleanup_t) <= MG_POOL_CLEANUP_LAST,
+               "MG_POOL_CLEANUP_LAST holds a cleanup record");
 
 struct mg_pool_s {
     pool_block_t first;
