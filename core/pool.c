@@ -28,6 +28,8 @@ typedef struct pool_cleanup_s {
 _Static_assert((sizeof(pool_cleanup_t) + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN <=
                    MG_POOL_CLEANUP_SIZE,
                "MG_POOL_CLEANUP_SIZE holds a cleanup record");
+_Static_assert(sizeof(pool_cleanup_t) <= MG_POOL_CLEANUP_ALIGNED && _Alignof(pool_cleanup_t) <= 8,
+               "MG_POOL_CLEANUP_ALIGNED holds a cleanup record after an 8-aligned end");
 
 struct mg_pool_s {
     pool_block_t first;
@@ -258,7 +260,7 @@ char *mg_psprintf(mg_pool_t *pool, const char *fmt, ...)
 
 void mg_pool_cleanup_add(mg_pool_t *pool, mg_pool_cleanup_pt fn, void *data)
 {
-    pool_cleanup_t *c = mg_palloc(pool, sizeof(pool_cleanup_t));
+    pool_cleanup_t *c = pool_alloc(pool, sizeof(pool_cleanup_t), _Alignof(pool_cleanup_t));
     c->fn = fn;
     c->data = data;
     c->next = pool->cleanups;

@@ -54,8 +54,11 @@ char *mg_pstrdup(mg_pool_t *pool, const char *s, size_t len); /* NUL-terminates 
 mg_str_t mg_pstr(mg_pool_t *pool, const char *s, size_t len);
 char *mg_psprintf(mg_pool_t *pool, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* What a cleanup record takes of a pool, for sizing a pool's first block */
+/* What a cleanup record takes of a pool, for sizing a pool's first block (records are 8-byte
+ * aligned, not 16 as mg_palloc's: pointers only); _ALIGNED: the record alone, after an
+ * allocation that ends 8-byte aligned */
 #define MG_POOL_CLEANUP_SIZE 32
+#define MG_POOL_CLEANUP_ALIGNED 24
 /* Run fn(data) when the pool is destroyed or reset. */
 void mg_pool_cleanup_add(mg_pool_t *pool, mg_pool_cleanup_pt fn, void *data);
 /* The data of the most recently added cleanup fn still pending in the pool, or NULL: state

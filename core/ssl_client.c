@@ -27,6 +27,15 @@ void mg_ssl_client_conf_init(mg_ssl_client_conf_t *c)
     c->conf_commands = MG_CONF_UNSET_PTR;
 }
 
+int mg_ssl_client_conf_unset(const mg_ssl_client_conf_t *c)
+{
+    return c->protocols == MG_CONF_UNSET && c->ciphers.data == NULL &&
+           c->certificate.data == NULL && c->certificate_key.data == NULL &&
+           c->passwords == MG_CONF_UNSET_PTR && c->trusted_certificate.data == NULL &&
+           c->crl.data == NULL && c->verify_depth == MG_CONF_UNSET &&
+           c->conf_commands == MG_CONF_UNSET_PTR;
+}
+
 void mg_ssl_client_conf_merge(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *prev,
                               mg_int_t protocols, const char *ciphers, mg_int_t depth)
 {

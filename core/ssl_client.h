@@ -38,6 +38,8 @@ typedef struct {
 
 /* Everything unset (the create_*_conf step). */
 void mg_ssl_client_conf_init(mg_ssl_client_conf_t *c);
+/* 1 when no directive set anything in c (before its merge). */
+int mg_ssl_client_conf_unset(const mg_ssl_client_conf_t *c);
 /* Merge with the enclosing level's, then nginx's defaults (protocols, ciphers, depth given). */
 void mg_ssl_client_conf_merge(mg_ssl_client_conf_t *c, mg_ssl_client_conf_t *prev,
                               mg_int_t protocols, const char *ciphers, mg_int_t depth);

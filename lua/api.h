@@ -396,9 +396,10 @@ void *mg_lua_create_loc_conf(mg_conf_t *cf);
 /* lua-nginx-module's defaults of the main conf's settings (timers, regex cache, postponing). */
 void mg_lua_init_main_defaults(mg_lua_main_conf_t *lmcf);
 /* The phases' code, lua_code_cache, lua_socket_* and lua_ssl_* of c from p, and c's TLS
- * client context (shared with p's when they are the same settings); p NULL: the top level,
- * from the defaults. */
-const char *mg_lua_merge_common(mg_conf_t *cf, mg_lua_loc_conf_t *c, mg_lua_loc_conf_t *p);
+ * client context (shared with p's when they are the same settings; none when lmcf has no VM:
+ * no Lua code, so no cosocket); p NULL: the top level, from the defaults. */
+const char *mg_lua_merge_common(mg_conf_t *cf, const mg_lua_main_conf_t *lmcf, mg_lua_loc_conf_t *c,
+                                mg_lua_loc_conf_t *p);
 
 /* What a *_by_lua* directive feeds (a command row's post): its phase and the label OpenResty
  * names chunks with. */

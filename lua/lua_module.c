@@ -283,7 +283,7 @@ static const char *lua_init_main_conf(mg_conf_t *cf, void *conf)
      * get their defaults here (servers then inherit them as they would the unset values) */
     mg_lua_loc_conf_t *http = cf->cycle->http->loc_conf[mg_lua_module.index];
     lmcf->conf = http;
-    return mg_lua_merge_common(cf, http, NULL);
+    return mg_lua_merge_common(cf, lmcf, http, NULL);
 }
 
 void *mg_lua_create_loc_conf(mg_conf_t *cf)
@@ -320,7 +320,8 @@ static void merge_socket_conf(mg_lua_loc_conf_t *c, const mg_lua_loc_conf_t *p)
     mg_conf_merge(c->check_client_abort, p->check_client_abort, 0);
 }
 
-const char *mg_lua_merge_common(mg_conf_t *cf, mg_lua_loc_conf_t *c, mg_lua_loc_conf_t *p)
+const char *mg_lua_merge_common(mg_conf_t *cf, const mg_lua_main_conf_t *lmcf, mg_lua_loc_conf_t *c,
+                                mg_lua_loc_conf_t *p)
 {
     int top = p == NULL;
     if (top) {
@@ -350,9 +351,18 @@ const char *mg_lua_merge_common(mg_conf_t *cf, mg_lua_loc_conf_t *c, mg_lua_loc_
     mg_conf_merge(c->code_cache, p->code_cache, 1);
     merge_socket_conf(c, p);
     /* lua-nginx-module's lua_ssl_* defaults: TLSv1 to TLSv1.2, ciphers DEFAULT, depth 1; one
-     * client context at the top level, shared by every level below that sets nothing */
+     * client context at the top level, shared by every level below that sets nothing. None
+     * without Lua code in the block (each *_by_lua* made the VM at its directive, before any
+     * merge) and without a lua_ssl_* here or above: no cosocket can ask for it, and made
+     * anyway it is OpenSSL's every algorithm fetched, ~2 MiB of a worker's RSS with nothing
+     * else configured (t/481); a lua_ssl_* line still makes one, so -t reports its errors as
+     * nginx's does */
+    int none = lmcf->L == NULL && mg_ssl_client_conf_unset(&c->ssl) && p->ssl.ctx == NULL;
     mg_ssl_client_conf_merge(&c->ssl, &p->ssl, MG_SSL_TLSv1 | MG_SSL_TLSv1_1 | MG_SSL_TLSv1_2,
                              "DEFAULT", 1);
+    if (none) {
+        return MG_CONF_OK;
+    }
     if (mg_ssl_client_ctx_shared(cf, &c->ssl, top ? NULL : &p->ssl) != MG_OK) {
         return MG_CONF_ERROR;
     }
@@ -366,7 +376,7 @@ static const char *lua_merge_loc_conf(mg_conf_t *cf, void *prev, void *conf)
     mg_conf_merge(c->transform_underscores, p->transform_underscores, 1);
     mg_conf_merge(c->http10_buffering, p->http10_buffering, 1);
     mg_conf_merge(c->use_default_type, p->use_default_type, 1);
-    return mg_lua_merge_common(cf, c, p);
+    return mg_lua_merge_common(cf, mg_http_conf_get_main(cf, mg_lua_module), c, p);
 }
 
 /* ---- request phases ---- */

@@ -1020,12 +1020,12 @@ static const char *sl_init_main_conf(mg_conf_t *cf, void *conf)
      * in here */
     mg_lua_loc_conf_t *top = cf->ctx_data->srv_conf[mg_stream_lua_module.index];
     lmcf->conf = top;
-    return mg_lua_merge_common(cf, top, NULL);
+    return mg_lua_merge_common(cf, lmcf, top, NULL);
 }
 
 static const char *sl_merge_srv_conf(mg_conf_t *cf, void *prev, void *conf)
 {
-    return mg_lua_merge_common(cf, conf, prev);
+    return mg_lua_merge_common(cf, mg_stream_conf_get_main(cf, mg_stream_lua_module), conf, prev);
 }
 
 static mg_int_t sl_init(mg_conf_t *cf)

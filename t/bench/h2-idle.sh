@@ -11,10 +11,12 @@
 # connections first (h2c; PROTO=h1: HTTP/1.1), so the heap has been used and freed before
 # the idle connections come. TLS=1 (with PROTO=h1): HTTPS keepalive connections (ECDSA P-256,
 # no session cache; TLS 1.2, nginx 1.22's ssl_protocols having no TLSv1.3, or what
-# SSL_PROTOCOLS says, e.g. "TLSv1.2 TLSv1.3"), the churn skipped. Writes
+# SSL_PROTOCOLS says, e.g. "TLSv1.2 TLSv1.3"), the churn skipped. LUA=1: the location answers
+# with content_by_lua_block (Content-Length and ngx.print) instead of return, nginx with Debian's lua-nginx-module
+# loaded (load_module; a Lua configuration's base against nginx's). Writes
 # t/bench/results-h2-idle-DATE.txt.
 #
-#   t/bench/h2-idle.sh   (N=1000 SETTLE=2 PROTO=h2 TLS=0 SSL_PROTOCOLS= MOONGATE_CONF= NGINX_CONF= NGINX=/usr/sbin/nginx)
+#   t/bench/h2-idle.sh   (N=1000 SETTLE=2 PROTO=h2 TLS=0 LUA=0 SSL_PROTOCOLS= MOONGATE_CONF= NGINX_CONF= NGINX=/usr/sbin/nginx)
 
 . "$(dirname "$0")/lib.sh"
 N=${N:-1000}
@@ -22,6 +24,8 @@ SETTLE=${SETTLE:-2}
 PROTO=${PROTO:-h2}
 CHURN=${CHURN:-0}
 TLS=${TLS:-0}
+LUA=${LUA:-0}
+NGINX_LUA_MODULES=/usr/lib/nginx/modules
 SSL_PROTOCOLS=${SSL_PROTOCOLS:-}
 MOONGATE_CONF=${MOONGATE_CONF:-}
 NGINX_CONF=${NGINX_CONF:-}
@@ -35,6 +39,10 @@ if [ "$TLS" = 1 ]; then
         -keyout "$WORK/ec.key" -out "$WORK/ec.crt" >/dev/null 2>&1 || die "openssl failed"
     CHURN=0
 fi
+if [ "$LUA" = 1 ]; then
+    [ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ] ||
+        die "no Lua module for nginx (apt-get install libnginx-mod-http-lua)"
+fi
 # Debian's python3 has python3-h2 (a python3 earlier on PATH may not)
 PY3=python3
 [ -x /usr/bin/python3 ] && PY3=/usr/bin/python3
@@ -46,13 +54,17 @@ write_conf() { # name port
     [ "$PROTO" = h1 ] && listen="listen 127.0.0.1:$2;"
     [ "$TLS" = 1 ] && listen="listen 127.0.0.1:$2 ssl; ssl_certificate $WORK/ec.crt; ssl_certificate_key $WORK/ec.key;"
     [ "$TLS" = 1 ] && [ -n "$SSL_PROTOCOLS" ] && listen="$listen ssl_protocols $SSL_PROTOCOLS;"
-    conf_write "$1" $((N + 64)) <<EOC
+    local answer='return 200 "ok\n";' main=
+    [ "$LUA" = 1 ] && answer='content_by_lua_block { ngx.header.content_length = 3 ngx.print("ok\n") }'
+    [ "$LUA" = 1 ] && [ "$1" = nginx ] && main="load_module $NGINX_LUA_MODULES/ndk_http_module.so;
+load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;"
+    conf_write "$1" $((N + 64)) "$main" <<EOC
 http {
     access_log off;
     server {
         $listen
         $extra
-        location / { return 200 "ok\n"; }
+        location / { $answer }
     }
 }
 EOC
@@ -138,7 +150,7 @@ start_both
 {
     echo "# $BENCH $(date -u '+%Y-%m-%d %H:%M UTC')"
     machine_line
-    echo "command: N=$N SETTLE=$SETTLE PROTO=$PROTO TLS=$TLS SSL_PROTOCOLS=\"$SSL_PROTOCOLS\" CHURN=$CHURN MOONGATE_CONF=\"$MOONGATE_CONF\" NGINX_CONF=\"$NGINX_CONF\" t/bench/h2-idle.sh"
+    echo "command: N=$N SETTLE=$SETTLE PROTO=$PROTO TLS=$TLS LUA=$LUA SSL_PROTOCOLS=\"$SSL_PROTOCOLS\" CHURN=$CHURN MOONGATE_CONF=\"$MOONGATE_CONF\" NGINX_CONF=\"$NGINX_CONF\" t/bench/h2-idle.sh"
     echo "KiB: VmRSS and [heap] Rss before and ${SETTLE}s after $N idle $PROTO connections (TLS=$TLS); per connection: VmRSS, heap, Anonymous"
     printf '%-9s %8s %8s %8s %8s %9s %9s %9s\n' server rss_0 rss_n heap_0 heap_n rss/conn heap/conn anon/conn
 } | tee "$OUT"
