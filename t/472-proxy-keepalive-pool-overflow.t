@@ -14,7 +14,7 @@ use Test::Moongate;
 use Test::MoongateBackend;
 
 # a backend per block: each numbers its connections from 1
-backend($_ => 'counting') for qw(k l a b c d e f);
+backend($_ => 'counting') for qw(k l a b c d e f m);
 
 # $n requests at once, each held by the backend until all $n are there: the bodies, in the
 # order the requests were sent
@@ -51,6 +51,33 @@ sub get_body {
     my ($got) = client_read($s, qr/\r\n\r\n.*\n/s, 5);
     close $s;
     return $got =~ /\r\n\r\n(.*\n)/s ? $1 : '';
+}
+
+# TCP sockets with bytes not yet read whose (local or remote) port is $port
+sub unread {
+    my ($port, $side) = @_;
+    open my $fh, '<', '/proc/net/tcp' or return 0;
+    <$fh>;
+    my $n = 0;
+    while (<$fh>) {
+        my @f = split;
+        my $p = hex((split /:/, $side eq 'remote' ? $f[2] : $f[1])[1]);
+        $n++ if $p == $port && hex((split /:/, $f[4])[1]) > 0;
+    }
+    return $n;
+}
+
+# a process's state letter (T: stopped)
+sub state {
+    open my $fh, '<', "/proc/$_[0]/stat" or return '';
+    return <$fh> =~ /\) (\S)/ ? $1 : '';
+}
+
+sub wait_unread {
+    my ($port, $side, $n) = @_;
+    my $until = time + 10;
+    Time::HiRes::sleep(0.02) while unread($port, $side) < $n && time < $until;
+    return unread($port, $side);
 }
 
 run_tests();
@@ -149,3 +176,63 @@ GET /t
 --- response_body eval
 ["d conn=1 req=1\n", "e conn=1 req=1\n", "f conn=1 req=1\n", "d conn=1 req=2\n",
  "e conn=1 req=2\n", "f conn=1 req=2\n"]
+
+
+
+=== TEST 5: two answers and two requests one turn of the loop handles: the answers' connections serve the requests (keepalive 1: the pool is brought back to its size at the turn's end; nginx closes one at once and connects anew)
+--- moongate_only
+--- http_config
+    upstream k {
+        server 127.0.0.1:$TEST_NGINX_M_PORT;
+        keepalive 1;
+    }
+--- config
+    location /t {
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_pass http://k;
+    }
+    location = /ping { return 200 "pong\n"; }
+--- init
+my $up = $Test::MoongateBackend::Port{m};
+my $port = Test::Moongate::server_port();
+# two clients the server has taken (a request answered: kept alive, waiting)
+my @later = map { client_connect() } 1 .. 2;
+for my $s (@later) {
+    client_send($s, "GET /ping HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    Test::More::like(scalar client_read($s, qr/pong\n/, 5), qr/pong\n/, 'TEST 5: a client kept alive');
+}
+# two requests held upstream: two connections
+my @held = map { client_connect() } 1 .. 2;
+client_send($_, "GET /t HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Echo-Delay: 30\r\n\r\n")
+    for @held;
+my $until = time + 10;
+Time::HiRes::sleep(0.02) while backend_log('m') < 2 && time < $until;
+# the server stopped, both answers reach its upstream sockets, then both requests its client
+# sockets: its next epoll_wait reports the answers first, then the requests
+my $pid = Test::Moongate::read_pid();
+kill 'STOP', $pid;
+# stopped, not only signalled: an answer before that would be taken by its epoll_wait
+$until = time + 10;
+Time::HiRes::sleep(0.01) while main::state($pid) ne 'T' && time < $until;
+Test::More::is(main::state($pid), 'T', 'TEST 5: the server is stopped');
+backend_release('m');
+Test::More::is(main::wait_unread($up, 'remote', 2), 2, 'TEST 5: both answers wait in the server\'s sockets');
+client_send($_, "GET /t HTTP/1.1\r\nHost: localhost\r\n\r\n") for @later;
+Test::More::is(main::wait_unread($port, 'local', 2), 2, 'TEST 5: both requests wait too');
+kill 'CONT', $pid;
+for my $s (@held) {
+    Test::More::like(scalar client_read($s, qr/req=1\n/, 5), qr/m conn=[12] req=1\n/, 'TEST 5: a held answer');
+    close $s;
+}
+my @bodies;
+for my $s (@later) {
+    my $got = client_read($s, qr/\r\n\r\n.*\n/s, 5);
+    push @bodies, $got =~ /\r\n\r\n(.*\n)/s ? $1 : '';
+    close $s;
+}
+Test::More::is(join('', sort @bodies), "m conn=1 req=2\nm conn=2 req=2\n",
+               'TEST 5: both requests on the two connections, none new');
+--- request
+GET /t
+--- response_body_like: ^m conn=[12] req=3\n$
