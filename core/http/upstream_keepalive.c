@@ -3,11 +3,11 @@
  * for the next puts: no malloc once as many were idle at once), per worker and group, reused by
  * address (TLS ones apart, by client context, with their TLS state; a balancer's keyed ones apart,
  * by key: balancer_by_lua's enable_keepalive pools); closed on data or EOF while idle,
- * keepalive_timeout, keepalive_time, a full pool (the least recently used goes), when the worker
- * stops serving, and with their generation. A connection's object (mg_upstream_conn_t: its read
- * watch, still registered, and its lazy timer, moved on from the last try's timeout to
- * keepalive_timeout and back to the next try's without the event loop) stays whole in the pool and
- * goes to the next request.
+ * keepalive_timeout, keepalive_time, a full pool (the least recently used goes, at the end of the
+ * loop's turn: see ka_trim), when the worker stops serving, and with their generation. A
+ * connection's object (mg_upstream_conn_t: its read watch, still registered, and its lazy timer,
+ * moved on from the last try's timeout to keepalive_timeout and back to the next try's without the
+ * event loop) stays whole in the pool and goes to the next request.
  */
 #include "list.h"
 #include "server.h"
@@ -16,9 +16,11 @@
 typedef struct idle_s idle_t;
 typedef struct {
     mg_server_hook_t hook;  /* first: the hook is the pool */
+    mg_server_hook_t term;  /* the fast shutdown's: trim_ev goes before the event base */
     idle_t *head;           /* most recently used first */
     idle_t *spares; /* keyless records taken out, for the next puts (linked by next; at most as
-                       many as the keepalive directive's connections) */
+                       many as were idle at once) */
+    struct event *trim_ev; /* ka_trim at the end of the loop's turn (made at its first use) */
     mg_int_t n;
     mg_upstream_group_t *group;
     mg_log_t *log; /* the server's, for what an idle connection's TLS reports */
@@ -97,12 +99,27 @@ static void ka_close_all(ka_pool_t *kp)
  * still drains its clients. */
 static void ka_on_quit(mg_server_hook_t *hook)
 {
-    ka_close_all((ka_pool_t *)hook);
+    ka_pool_t *kp = (ka_pool_t *)hook;
+    ka_close_all(kp);
+    /* a quitting server's puts close (mg_upstream_keepalive_put): no trim from now on, and the
+     * worker frees its event base before its cycle's pool */
+    if (kp->trim_ev) {
+        event_free(kp->trim_ev);
+        kp->trim_ev = NULL;
+    }
+}
+
+static void ka_on_term(mg_server_hook_t *hook)
+{
+    ka_on_quit((mg_server_hook_t *)((char *)hook - offsetof(ka_pool_t, term)));
 }
 
 static void ka_pool_free(void *data)
 {
     ka_pool_t *kp = data;
+    if (kp->trim_ev) {
+        event_free(kp->trim_ev);
+    }
     ka_close_all(kp);
     while (kp->spares) {
         idle_t *next = kp->spares->next;
@@ -110,8 +127,32 @@ static void ka_pool_free(void *data)
         kp->spares = next;
     }
     mg_server_hook_del(&kp->hook);
+    mg_server_hook_del(&kp->term);
     kp->group->pool_state = NULL;
     free(kp);
+}
+
+/* The keepalive directive's pool back to its size once the loop's turn has handled what its
+ * epoll_wait reported: the least recently used beyond it are closed. Put into a full pool, a
+ * connection closed the least recently used at once (as nginx's cache does), while a request
+ * later in the same turn connected anew: when a turn handles a run of answers before a run of
+ * client requests (their order in the ready list, which a closed loop keeps turn after turn),
+ * each turn closed and reopened up to (in use at the peak - size) connections though as many
+ * stood idle as the requests took. Trimmed at the turn's end, those requests take them; the
+ * loop never sleeps with more than the directive's number idle. (Keyed pools, balancer_by_lua's,
+ * still make room at once: their size is the put's.) */
+static void ka_trim(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ka_pool_t *kp = arg;
+    mg_int_t n = 0;
+    for (idle_t *ic = kp->head, *next; ic; ic = next) {
+        next = ic->next;
+        if (!ic->keyed && ++n > kp->group->keepalive) {
+            idle_close(ic);
+        }
+    }
 }
 
 mg_upstream_conn_t *mg_upstream_keepalive_get(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
@@ -165,11 +206,14 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
         kp->log = srv->log;
         kp->hook.handler = ka_on_quit;
         mg_server_hook_add(srv, &kp->hook);
+        kp->term.handler = ka_on_term;
+        mg_server_term_hook_add(srv, &kp->term);
         g->pool_state = kp;
         /* the group lives in its generation's pool: idle connections go with it */
         mg_pool_cleanup_add(r->connection->cycle->pool, ka_pool_free, kp);
     }
-    /* the least recently used one of the same pool makes room (the last in the list) */
+    /* the least recently used one of the same pool makes room (the last in the list); the
+     * directive's pool at the end of the turn */
     mg_int_t n = 0;
     idle_t *last = NULL;
     for (idle_t *ic = kp->head; ic; ic = ic->next) {
@@ -178,8 +222,17 @@ void mg_upstream_keepalive_put(mg_upstream_group_t *g, mg_upstream_peer_t *peer,
             last = ic;
         }
     }
-    if (n >= ka->size) {
+    if (n >= ka->size && pool_ka) {
         idle_close(last);
+    } else if (n >= ka->size) {
+        if (kp->trim_ev == NULL) {
+            kp->trim_ev = event_new(srv->base, -1, 0, ka_trim, kp);
+            if (kp->trim_ev == NULL) {
+                abort(); /* out of memory, fatal as in mg_alloc */
+            }
+        }
+        /* after the events already reported: the turn's end */
+        event_active(kp->trim_ev, EV_TIMEOUT, 1);
     }
     idle_t *ic = kp->spares;
     if (pool_ka == NULL && ic) {
