@@ -11,6 +11,12 @@
 #
 # A Test::MoongateProc file's server lives in a directory of its own, SERVROOT/NAME (its new()'s
 # name, e.g. /tmp/sr-x/hc for t/211): give stall.sh that one, else nothing is ever stopped.
+#
+# A stop is harsher than load in one way: it ends the worker's epoll_wait with EINTR (signal(7)),
+# so a timer that expired during the stop runs before the input that arrived meanwhile is read;
+# a slow loop reads that input first. A timeout shorter than STOP can fire under it with the
+# client's bytes waiting (t/506 TEST 13 logged "while waiting for request"), so a timeout a test
+# means to fire at one stage of a connection is best above STOP.
 sr=${1:?usage: stall.sh SERVROOT [STOP] [PERIOD] [SECONDS]}
 stop=${2:-1.2}
 period=${3:-2}
