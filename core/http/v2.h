@@ -168,6 +168,7 @@ struct mg_http_v2_conn_s {
     unsigned hsid_bad : 1;      /* a HEADERS frame came for a stream not after the last */
     unsigned term_hooked : 1;   /* hook is the server's term hook (streams run on after c went) */
     unsigned trim_due : 1;      /* c's timer comes at H2_TRIM_MSEC of the idle wait (v2.c) */
+    unsigned dry : 1; /* the last gather ended as nghttp2 had no frame more (v2.c's conn_flush) */
     /* nghttp2's frame buffer (v2_mem.c: whole pages of its own), whose bytes mean nothing
      * between frames: its pages go back once the connection has waited H2_TRIM_MSEC with no
      * stream and nothing to write (trim_due; the first page stays resident as written: 4 KiB
