@@ -151,7 +151,8 @@ struct mg_http_v2_conn_s {
     mg_http_v2_hwalk_t hwalk;
     /* a frame's start the last read cut (mg_http_v2_hwalk_need): held, neither walked nor
      * fed, until the gate can look at it whole */
-    uint8_t held[13], nheld;
+    uint8_t held[13];
+    unsigned nheld : 4; /* (a bit field: the flags below and it fit the word held ends in) */
     unsigned ssl : 1;
     unsigned wblocked : 1;      /* the socket is full: waiting for it */
     unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
