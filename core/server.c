@@ -418,6 +418,14 @@ void mg_server_buffers_free(mg_server_t *srv)
         }
         srv->h2_nblocks[k] = 0;
     }
+    while (srv->h2_streams) {
+        void *st = srv->h2_streams;
+        srv->h2_streams = *(void **)st;
+        free(st);
+    }
+    srv->h2_nstreams = 0;
+    free(srv->h2_head);
+    srv->h2_head = NULL;
     free(srv->h1_reader);
     srv->h1_reader = NULL;
 }

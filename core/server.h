@@ -29,6 +29,8 @@ struct mg_server_hook_s {
 #define MG_SERVER_H2_BLOCK_CLASSES 19
 #define MG_SERVER_H2_BLOCK_MAX 280
 #define MG_SERVER_H2_BLOCKS 16
+/* ... and of HTTP/2 stream objects (http/v2_stream.c) */
+#define MG_SERVER_H2_STREAMS 16
 /* How many spare request pools: the last freed one (one first block per worker more) */
 #define MG_SERVER_REQUEST_SPARE 1
 
@@ -108,6 +110,13 @@ struct mg_server_s {
      * through the blocks' first word, bounded; freed with the server */
     void *h2_blocks[MG_SERVER_H2_BLOCK_CLASSES];
     uint8_t h2_nblocks[MG_SERVER_H2_BLOCK_CLASSES];
+    /* HTTP/2 stream objects (http/v2_stream.c) gone with their streams, for the next ones: a
+     * list through their first word, at most MG_SERVER_H2_STREAMS; freed with the server */
+    void *h2_streams;
+    unsigned h2_nstreams;
+    /* and the head buffer of the last stream that started (its header block as HTTP/1 text) */
+    char *h2_head;
+    size_t h2_head_size;
     /* a file reader (its scratch and thread task; http/write_file.c) a request gave back, for
      * the next one that reads a file: connections hold none between requests, and a file
      * response costs no malloc */

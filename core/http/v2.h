@@ -13,6 +13,20 @@
 #include "conn.h"
 #include "server.h"
 
+/* Whether freed HTTP/2 objects are kept for reuse (nghttp2's small blocks, v2_mem.c; stream
+ * objects, v2_stream.c): not under ASan, configured or the compiler's (the fuzzers), whose
+ * checks see every block. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MG_HTTP_V2_KEEP 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MG_HTTP_V2_KEEP 0
+#endif
+#endif
+#ifndef MG_HTTP_V2_KEEP
+#define MG_HTTP_V2_KEEP (!MG_HAVE_ASAN)
+#endif
+
 /* The writer's pieces a stream references at once (it offers the rest again once they went),
  * and a directio file piece's most for a stream (the scratch holds it until it is framed). */
 #define MG_HTTP_V2_REFS 8

@@ -86,19 +86,8 @@ static void forget(void *p, mg_http_v2_conn_t *h2)
 /* A small block's class k holds blocks of at least 16k - 8 usable bytes (glibc's chunks: the
  * size and a word, rounded up to 16, at least 32): a size takes the class whose blocks hold it,
  * a freed block (malloc_usable_size) the largest class it holds; with another malloc than
- * glibc's a block may be larger than its class says, never smaller. Not under ASan (configured,
- * or the compiler's, as the fuzzers build): its checks see every block. */
-#if defined(__SANITIZE_ADDRESS__)
-#define BLOCKS_KEPT 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BLOCKS_KEPT 0
-#endif
-#endif
-#ifndef BLOCKS_KEPT
-#define BLOCKS_KEPT (!MG_HAVE_ASAN)
-#endif
-
+ * glibc's a block may be larger than its class says, never smaller. Not under ASan
+ * (MG_HTTP_V2_KEEP). */
 static unsigned block_class(size_t n)
 {
     return n <= 24 ? 2 : (unsigned)((n + 8 + 15) >> 4);
@@ -110,7 +99,7 @@ static void *v2_malloc(size_t n, void *data)
     if (n >= BIG) {
         return big_take(n, h2);
     }
-    if (BLOCKS_KEPT && h2 && n <= MG_SERVER_H2_BLOCK_MAX) {
+    if (MG_HTTP_V2_KEEP && h2 && n <= MG_SERVER_H2_BLOCK_MAX) {
         mg_server_t *srv = h2->server;
         unsigned k = block_class(n);
         void *b = srv->h2_blocks[k];
@@ -133,7 +122,7 @@ static void v2_free(void *p, void *data)
     if (in_map(h2, p)) { /* the mapping's pages go with the connection (mem_conn_free) */
         return;
     }
-    if (BLOCKS_KEPT && h2) {
+    if (MG_HTTP_V2_KEEP && h2) {
         size_t u = malloc_usable_size(p);
         unsigned k = (unsigned)((u + 8) >> 4); /* the largest class it holds */
         if (u <= MG_SERVER_H2_BLOCK_MAX && k >= 2) {

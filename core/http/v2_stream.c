@@ -117,12 +117,27 @@ void mg_http_v2_stream_free(mg_http_v2_stream_t *st)
     if (st->trailers) {
         free(st->trailers);
     }
+    mg_server_t *srv = st->h2->server;
+    if (MG_HTTP_V2_KEEP && srv->h2_nstreams < MG_SERVER_H2_STREAMS) {
+        *(void **)st = srv->h2_streams; /* kept for the next stream (emptied then) */
+        srv->h2_streams = st;
+        srv->h2_nstreams++;
+        return;
+    }
     free(st);
 }
 
 mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id)
 {
-    mg_http_v2_stream_t *st = mg_calloc(sizeof(*st));
+    mg_server_t *srv = h2->server;
+    mg_http_v2_stream_t *st = srv->h2_streams;
+    if (st) {
+        srv->h2_streams = *(void **)st;
+        srv->h2_nstreams--;
+        memset(st, 0, sizeof(*st));
+    } else {
+        st = mg_calloc(sizeof(*st));
+    }
     st->h2 = h2;
     st->id = id;
     st->next = h2->streams;
@@ -140,8 +155,15 @@ static void head_line(mg_http_v2_stream_t *st, const char *name, size_t nlen, co
 {
     size_t n = nlen + 2 + vlen + 2;
     if (st->head_len + n > st->head_size) {
-        st->head_size = mg_max(st->head_size * 2, st->head_len + n + 256);
-        st->head = mg_realloc(st->head, st->head_size);
+        mg_server_t *srv = st->h2->server;
+        if (st->head == NULL && srv->h2_head && srv->h2_head_size >= n) {
+            st->head = srv->h2_head; /* the last started stream's (stream_start) */
+            st->head_size = srv->h2_head_size;
+            srv->h2_head = NULL;
+        } else {
+            st->head_size = mg_max(st->head_size * 2, st->head_len + n + 256);
+            st->head = mg_realloc(st->head, st->head_size);
+        }
     }
     char *p = st->head + st->head_len;
     memcpy(p, name, nlen);
@@ -803,7 +825,13 @@ static void stream_start(mg_http_v2_stream_t *st)
     memcpy(p, "\r\n", 2);
     p += 2;
     hc->last = (size_t)(p - hc->buf);
-    free(st->head);
+    mg_server_t *srv = st->h2->server;
+    if (MG_HTTP_V2_KEEP && srv->h2_head == NULL && st->head_size <= 4096) {
+        srv->h2_head = st->head; /* the next stream's head (head_line) */
+        srv->h2_head_size = st->head_size;
+    } else {
+        free(st->head);
+    }
     st->head = NULL;
     st->head_len = st->head_size = 0;
 
