@@ -561,6 +561,32 @@ static ssize_t stream_send_plain(mg_connection_t *fc, const char *buf, size_t le
     return mg_http_v2_send(fc, buf, len);
 }
 
+/* An address's room as mg_sockaddr_dup makes it: at least a struct sockaddr, zeros past the
+ * length, and a NUL after a unix path (which may fill sun_path) */
+static size_t addr_room(const struct sockaddr *sa, socklen_t len)
+{
+    size_t n = mg_max((size_t)len, sizeof(struct sockaddr)) + (sa->sa_family == AF_UNIX);
+    return (n + 7) & ~(size_t)7;
+}
+
+/* The stream connection's copies of c's addresses and address text, in one allocation */
+static void stream_addrs(mg_connection_t *fc, mg_connection_t *c)
+{
+    size_t a = addr_room(c->sockaddr, c->socklen);
+    size_t b = addr_room(c->local_sockaddr, c->local_socklen);
+    size_t t = strlen(c->addr_text) + 1;
+    char *p = mg_palloc(fc->pool, a + b + t);
+    memset(p, 0, a + b);
+    memcpy(p, c->sockaddr, c->socklen);
+    memcpy(p + a, c->local_sockaddr, c->local_socklen);
+    memcpy(p + a + b, c->addr_text, t);
+    fc->sockaddr = (struct sockaddr *)p;
+    fc->socklen = c->socklen;
+    fc->local_sockaddr = (struct sockaddr *)(p + a);
+    fc->local_socklen = c->local_socklen;
+    fc->addr_text = p + a + b;
+}
+
 static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_len)
 {
     mg_http_v2_conn_t *h2 = st->h2;
@@ -580,14 +606,11 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->listening = c->listening;
     fc->log = c->log;
     fc->log.action = "reading client request headers"; /* a stream's lines, as nginx */
-    fc->sockaddr = mg_sockaddr_dup(pool, c->sockaddr, c->socklen);
-    fc->socklen = c->socklen;
     mg_conn_local_addr(c);
-    /* a copy: the stream may outlive the connection's pool (of the length the connection's
-     * has: getsockname's failure left it zeros, socklen 0) */
-    fc->local_sockaddr = mg_sockaddr_dup(pool, c->local_sockaddr, c->local_socklen);
-    fc->local_socklen = c->local_socklen;
-    fc->addr_text = mg_pstrdup(pool, c->addr_text, strlen(c->addr_text));
+    /* copies: the stream may outlive the connection's pool (the local address of the length
+     * the connection's has: getsockname's failure left it zeros, socklen 0); as
+     * mg_sockaddr_dup's, in one piece of the pool */
+    stream_addrs(fc, c);
     fc->proxy_protocol = mg_proxy_protocol_dup(pool, c->proxy_protocol);
     fc->ssl = c->ssl; /* $scheme, $https, $ssl_*; no I/O goes through it here */
     fc->number = c->number;
