@@ -410,6 +410,22 @@ void mg_server_buffers_free(mg_server_t *srv)
     }
     mg_pool_spares_free(&srv->h2_pools);
     mg_pool_spares_free(&srv->request_pools);
+    for (unsigned k = 0; k < MG_SERVER_H2_BLOCK_CLASSES; k++) {
+        while (srv->h2_blocks[k]) {
+            void *b = srv->h2_blocks[k];
+            srv->h2_blocks[k] = *(void **)b;
+            free(b);
+        }
+        srv->h2_nblocks[k] = 0;
+    }
+    while (srv->h2_streams) {
+        void *st = srv->h2_streams;
+        srv->h2_streams = *(void **)st;
+        free(st);
+    }
+    srv->h2_nstreams = 0;
+    free(srv->h2_head);
+    srv->h2_head = NULL;
     free(srv->h1_reader);
     srv->h1_reader = NULL;
 }

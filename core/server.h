@@ -24,6 +24,13 @@ struct mg_server_hook_s {
 #define MG_SERVER_H1_SPARE 32
 /* How many spare HTTP/2 stream pools a server keeps (mg_server_t). */
 #define MG_SERVER_H2_SPARE 32
+/* nghttp2's small blocks kept for the next stream (http/v2_mem.c): the classes of malloc's
+ * chunks up to MG_SERVER_H2_BLOCK_MAX bytes, at most MG_SERVER_H2_BLOCKS of each */
+#define MG_SERVER_H2_BLOCK_CLASSES 19
+#define MG_SERVER_H2_BLOCK_MAX 280
+#define MG_SERVER_H2_BLOCKS 16
+/* ... and of HTTP/2 stream objects (http/v2_stream.c) */
+#define MG_SERVER_H2_STREAMS 16
 /* How many spare request pools: the last freed one (one first block per worker more) */
 #define MG_SERVER_REQUEST_SPARE 1
 
@@ -97,6 +104,19 @@ struct mg_server_s {
     /* HTTP/2 streams' pools (http/v2_stream.c, http2_pool_size) and requests' pools
      * (http/request.c), emptied as their owners went, for the next ones */
     mg_pool_spares_t h2_pools, request_pools;
+    /* nghttp2's small blocks (a stream's object, its frames' queue items, the copy of a
+     * response's fields...) its sessions freed, by malloc's chunk size (http/v2_mem.c): the
+     * next stream's take them back without malloc's and free's work. Each class a list
+     * through the blocks' first word, bounded; freed with the server */
+    void *h2_blocks[MG_SERVER_H2_BLOCK_CLASSES];
+    uint8_t h2_nblocks[MG_SERVER_H2_BLOCK_CLASSES];
+    /* HTTP/2 stream objects (http/v2_stream.c) gone with their streams, for the next ones: a
+     * list through their first word, at most MG_SERVER_H2_STREAMS; freed with the server */
+    void *h2_streams;
+    unsigned h2_nstreams;
+    /* and the head buffer of the last stream that started (its header block as HTTP/1 text) */
+    char *h2_head;
+    size_t h2_head_size;
     /* a file reader (its scratch and thread task; http/write_file.c) a request gave back, for
      * the next one that reads a file: connections hold none between requests, and a file
      * response costs no malloc */

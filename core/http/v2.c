@@ -760,8 +760,16 @@ static void obuf_give(mg_http_v2_conn_t *h2)
 static int conn_gather(mg_http_v2_conn_t *h2)
 {
     obuf_take(h2);
+    h2->dry = 0;
     /* want_write: whether mem_send has a frame to give (cheaper than asking it for none) */
-    while (h2->send_rv == 0 && h2->olast < h2->osize && nghttp2_session_want_write(h2->session)) {
+    for (;;) {
+        if (h2->send_rv != 0 || h2->olast >= h2->osize) {
+            break;
+        }
+        if (!nghttp2_session_want_write(h2->session)) {
+            h2->dry = 1;
+            break;
+        }
         const uint8_t *d;
         h2->in_send = 1;
         ssize_t n = nghttp2_session_mem_send(h2->session, &d);
@@ -771,6 +779,7 @@ static int conn_gather(mg_http_v2_conn_t *h2)
             break;
         }
         if (n == 0) {
+            h2->dry = 1;
             break;
         }
         if ((size_t)n > h2->osize - h2->olast) {
@@ -850,6 +859,9 @@ static void conn_flush(mg_http_v2_conn_t *h2)
         }
         h2->oblocked = 0;
         ssize_t n = conn_write(h2);
+        if (n > 0 && h2->dry && h2->ostart == h2->olast) {
+            break; /* all written, and nghttp2 had nothing more (nothing asked it since) */
+        }
         if (n > 0) {
             continue;
         }

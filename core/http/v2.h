@@ -13,6 +13,20 @@
 #include "conn.h"
 #include "server.h"
 
+/* Whether freed HTTP/2 objects are kept for reuse (nghttp2's small blocks, v2_mem.c; stream
+ * objects, v2_stream.c): not under ASan, configured or the compiler's (the fuzzers), whose
+ * checks see every block. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MG_HTTP_V2_KEEP 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MG_HTTP_V2_KEEP 0
+#endif
+#endif
+#ifndef MG_HTTP_V2_KEEP
+#define MG_HTTP_V2_KEEP (!MG_HAVE_ASAN)
+#endif
+
 /* The writer's pieces a stream references at once (it offers the rest again once they went),
  * and a directio file piece's most for a stream (the scratch holds it until it is framed). */
 #define MG_HTTP_V2_REFS 8
@@ -151,7 +165,8 @@ struct mg_http_v2_conn_s {
     mg_http_v2_hwalk_t hwalk;
     /* a frame's start the last read cut (mg_http_v2_hwalk_need): held, neither walked nor
      * fed, until the gate can look at it whole */
-    uint8_t held[13], nheld;
+    uint8_t held[13];
+    unsigned nheld : 4; /* (a bit field: the flags below and it fit the word held ends in) */
     unsigned ssl : 1;
     unsigned wblocked : 1;      /* the socket is full: waiting for it */
     unsigned goaway : 1;        /* the final GOAWAY is queued: no stream after it */
@@ -168,6 +183,7 @@ struct mg_http_v2_conn_s {
     unsigned hsid_bad : 1;      /* a HEADERS frame came for a stream not after the last */
     unsigned term_hooked : 1;   /* hook is the server's term hook (streams run on after c went) */
     unsigned trim_due : 1;      /* c's timer comes at H2_TRIM_MSEC of the idle wait (v2.c) */
+    unsigned dry : 1; /* the last gather ended as nghttp2 had no frame more (v2.c's conn_flush) */
     /* nghttp2's frame buffer (v2_mem.c: whole pages of its own), whose bytes mean nothing
      * between frames: its pages go back once the connection has waited H2_TRIM_MSEC with no
      * stream and nothing to write (trim_due; the first page stays resident as written: 4 KiB

@@ -16,6 +16,7 @@
  * heap's: a buffer of 16 KiB or more page-aligned and given back before nghttp2 writes to it, as
  * before the mapping.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -82,18 +83,59 @@ static void forget(void *p, mg_http_v2_conn_t *h2)
     }
 }
 
+/* A small block's class k holds blocks of at least 16k - 8 usable bytes (glibc's chunks: the
+ * size and a word, rounded up to 16, at least 32): a size takes the class whose blocks hold it,
+ * a freed block (malloc_usable_size) the largest class it holds; with another malloc than
+ * glibc's a block may be larger than its class says, never smaller. Not under ASan
+ * (MG_HTTP_V2_KEEP). */
+static unsigned block_class(size_t n)
+{
+    return n <= 24 ? 2 : (unsigned)((n + 8 + 15) >> 4);
+}
+
 static void *v2_malloc(size_t n, void *data)
 {
-    return n >= BIG ? big_take(n, data) : malloc(n);
+    mg_http_v2_conn_t *h2 = data;
+    if (n >= BIG) {
+        return big_take(n, h2);
+    }
+    if (MG_HTTP_V2_KEEP && h2 && n <= MG_SERVER_H2_BLOCK_MAX) {
+        mg_server_t *srv = h2->server;
+        unsigned k = block_class(n);
+        void *b = srv->h2_blocks[k];
+        if (b) {
+            srv->h2_blocks[k] = *(void **)b;
+            srv->h2_nblocks[k]--;
+            return b;
+        }
+    }
+    return malloc(n);
 }
 
 static void v2_free(void *p, void *data)
 {
     mg_http_v2_conn_t *h2 = data;
-    forget(p, h2);
-    if (!in_map(h2, p)) { /* the mapping's pages go with the connection (mem_conn_free) */
-        free(p);
+    if (p == NULL) {
+        return;
     }
+    forget(p, h2);
+    if (in_map(h2, p)) { /* the mapping's pages go with the connection (mem_conn_free) */
+        return;
+    }
+    if (MG_HTTP_V2_KEEP && h2) {
+        size_t u = malloc_usable_size(p);
+        unsigned k = (unsigned)((u + 8) >> 4); /* the largest class it holds */
+        if (u <= MG_SERVER_H2_BLOCK_MAX && k >= 2) {
+            mg_server_t *srv = h2->server;
+            if (srv->h2_nblocks[k] < MG_SERVER_H2_BLOCKS) {
+                *(void **)p = srv->h2_blocks[k];
+                srv->h2_blocks[k] = p;
+                srv->h2_nblocks[k]++;
+                return;
+            }
+        }
+    }
+    free(p);
 }
 
 /* a page or more (the stream map's table): pages of its own, cleared (not given back at once:

@@ -117,12 +117,27 @@ void mg_http_v2_stream_free(mg_http_v2_stream_t *st)
     if (st->trailers) {
         free(st->trailers);
     }
+    mg_server_t *srv = st->h2->server;
+    if (MG_HTTP_V2_KEEP && srv->h2_nstreams < MG_SERVER_H2_STREAMS) {
+        *(void **)st = srv->h2_streams; /* kept for the next stream (emptied then) */
+        srv->h2_streams = st;
+        srv->h2_nstreams++;
+        return;
+    }
     free(st);
 }
 
 mg_http_v2_stream_t *mg_http_v2_stream_create(mg_http_v2_conn_t *h2, int32_t id)
 {
-    mg_http_v2_stream_t *st = mg_calloc(sizeof(*st));
+    mg_server_t *srv = h2->server;
+    mg_http_v2_stream_t *st = srv->h2_streams;
+    if (st) {
+        srv->h2_streams = *(void **)st;
+        srv->h2_nstreams--;
+        memset(st, 0, sizeof(*st));
+    } else {
+        st = mg_calloc(sizeof(*st));
+    }
     st->h2 = h2;
     st->id = id;
     st->next = h2->streams;
@@ -140,8 +155,15 @@ static void head_line(mg_http_v2_stream_t *st, const char *name, size_t nlen, co
 {
     size_t n = nlen + 2 + vlen + 2;
     if (st->head_len + n > st->head_size) {
-        st->head_size = mg_max(st->head_size * 2, st->head_len + n + 256);
-        st->head = mg_realloc(st->head, st->head_size);
+        mg_server_t *srv = st->h2->server;
+        if (st->head == NULL && srv->h2_head && srv->h2_head_size >= n) {
+            st->head = srv->h2_head; /* the last started stream's (stream_start) */
+            st->head_size = srv->h2_head_size;
+            srv->h2_head = NULL;
+        } else {
+            st->head_size = mg_max(st->head_size * 2, st->head_len + n + 256);
+            st->head = mg_realloc(st->head, st->head_size);
+        }
     }
     char *p = st->head + st->head_len;
     memcpy(p, name, nlen);
@@ -286,6 +308,38 @@ static const uint8_t field_bad[256] = {
     [0x80 ... 0xff] = NOT_TOKEN,
 };
 
+/* Whether eight bytes hold a NUL, LF or CR: each a zero byte of the word xor'ed with it (the
+ * usual test, exact for "any") */
+static int word_bad(const uint8_t *p)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t w, lf, cr;
+    memcpy(&w, p, 8);
+    lf = w ^ (ones * '\n');
+    cr = w ^ (ones * '\r');
+    return ((((w - ones) & ~w) | ((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs) != 0;
+}
+
+/* Whether a value holds a NUL, LF or CR (BAD_IN_VALUE): eight bytes a step, the last eight
+ * (overlapping) for the rest; a value shorter than a word by the table */
+static int value_bad(const uint8_t *value, size_t vlen)
+{
+    if (vlen < 8) {
+        for (size_t i = 0; i < vlen; i++) {
+            if (field_bad[value[i]] & BAD_IN_VALUE) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    for (size_t i = 0; i + 8 < vlen; i += 8) {
+        if (word_bad(value + i)) {
+            return 1;
+        }
+    }
+    return word_bad(value + vlen - 8);
+}
+
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen)
 {
@@ -328,11 +382,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     }
     unsigned name_bad = bad;
     /* the parser also sees CR, LF and NUL as the head's structure */
-    bad = 0;
-    for (size_t i = 0; i < vlen; i++) {
-        bad |= field_bad[value[i]];
-    }
-    if (bad & BAD_IN_VALUE) {
+    if (value_bad(value, vlen)) {
         if (c) {
             /* the whole value, as nginx quotes it: a NUL would end a "%.*s", so it is written
              * as the log writes the other control bytes, \x00 */
@@ -511,6 +561,32 @@ static ssize_t stream_send_plain(mg_connection_t *fc, const char *buf, size_t le
     return mg_http_v2_send(fc, buf, len);
 }
 
+/* An address's room as mg_sockaddr_dup makes it: at least a struct sockaddr, zeros past the
+ * length, and a NUL after a unix path (which may fill sun_path) */
+static size_t addr_room(const struct sockaddr *sa, socklen_t len)
+{
+    size_t n = mg_max((size_t)len, sizeof(struct sockaddr)) + (sa->sa_family == AF_UNIX);
+    return (n + 7) & ~(size_t)7;
+}
+
+/* The stream connection's copies of c's addresses and address text, in one allocation */
+static void stream_addrs(mg_connection_t *fc, mg_connection_t *c)
+{
+    size_t a = addr_room(c->sockaddr, c->socklen);
+    size_t b = addr_room(c->local_sockaddr, c->local_socklen);
+    size_t t = strlen(c->addr_text) + 1;
+    char *p = mg_palloc(fc->pool, a + b + t);
+    memset(p, 0, a + b);
+    memcpy(p, c->sockaddr, c->socklen);
+    memcpy(p + a, c->local_sockaddr, c->local_socklen);
+    memcpy(p + a + b, c->addr_text, t);
+    fc->sockaddr = (struct sockaddr *)p;
+    fc->socklen = c->socklen;
+    fc->local_sockaddr = (struct sockaddr *)(p + a);
+    fc->local_socklen = c->local_socklen;
+    fc->addr_text = p + a + b;
+}
+
 static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_len)
 {
     mg_http_v2_conn_t *h2 = st->h2;
@@ -530,14 +606,11 @@ static mg_connection_t *stream_conn_create(mg_http_v2_stream_t *st, size_t head_
     fc->listening = c->listening;
     fc->log = c->log;
     fc->log.action = "reading client request headers"; /* a stream's lines, as nginx */
-    fc->sockaddr = mg_sockaddr_dup(pool, c->sockaddr, c->socklen);
-    fc->socklen = c->socklen;
     mg_conn_local_addr(c);
-    /* a copy: the stream may outlive the connection's pool (of the length the connection's
-     * has: getsockname's failure left it zeros, socklen 0) */
-    fc->local_sockaddr = mg_sockaddr_dup(pool, c->local_sockaddr, c->local_socklen);
-    fc->local_socklen = c->local_socklen;
-    fc->addr_text = mg_pstrdup(pool, c->addr_text, strlen(c->addr_text));
+    /* copies: the stream may outlive the connection's pool (the local address of the length
+     * the connection's has: getsockname's failure left it zeros, socklen 0); as
+     * mg_sockaddr_dup's, in one piece of the pool */
+    stream_addrs(fc, c);
     fc->proxy_protocol = mg_proxy_protocol_dup(pool, c->proxy_protocol);
     fc->ssl = c->ssl; /* $scheme, $https, $ssl_*; no I/O goes through it here */
     fc->number = c->number;
@@ -775,7 +848,13 @@ static void stream_start(mg_http_v2_stream_t *st)
     memcpy(p, "\r\n", 2);
     p += 2;
     hc->last = (size_t)(p - hc->buf);
-    free(st->head);
+    mg_server_t *srv = st->h2->server;
+    if (MG_HTTP_V2_KEEP && srv->h2_head == NULL && st->head_size <= 4096) {
+        srv->h2_head = st->head; /* the next stream's head (head_line) */
+        srv->h2_head_size = st->head_size;
+    } else {
+        free(st->head);
+    }
     st->head = NULL;
     st->head_len = st->head_size = 0;
 
