@@ -71,14 +71,7 @@ EOF
 }
 
 # the upstream of the proxy case: nginx on the client's core, as run.sh's
-mkdir -p "$WORK/upstream/logs" "$WORK/upstream/conf"
-cat >"$WORK/upstream/conf/bench.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log logs/error.log error;
-pid logs/bench.pid;
-events { worker_connections 1024; }
+conf_write upstream <<EOF
 http {
     access_log off;
     keepalive_requests 1000000;
