@@ -15,6 +15,10 @@
 #    the per-round p99 ratio (moongate/nginx: below 1 is better for moongate).
 # The https-* cases are return and the 1 KiB file over TLS (ECDSA P-256, port + 1 of each server;
 # wrk's OpenSSL; the order counted over read() too, which OpenSSL reads with).
+# The proxy-ka and lua-cosocket cases are run.sh's "proxy keepalive" and "lua cosocket": one
+# nginx upstream on the client's core (return 200), keepalive 32, and lib.sh's
+# lua_cosocket_location; their order counts only the reads from client connections (strace -yy
+# names each socket; its local port is the server's), not the ones from the upstream.
 # CASES="gzip,1k" picks cases by name. Writes t/bench/tail-results-<date>.txt.
 #
 #   t/bench/tail.sh   (ROUNDS=5 DURATION=3 WARMUP=1 CONNS=50 ORDER_SECONDS=2 ORDER_ONLY=0
@@ -37,6 +41,22 @@ NGINX_LUA_MODULES=/usr/lib/nginx/modules
 LUA=no
 [ -f $NGINX_LUA_MODULES/ngx_http_lua_module.so ] && LUA=yes
 
+# the upstream the proxy-ka and lua-cosocket cases go to (run.sh's): one nginx on the client's core
+UP_PORT=$(free_port)
+conf_write upstream <<EOF
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$UP_PORT;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
+taskset -c 1 "$NGINX" -p "$WORK/upstream/" -e logs/error.log -c "$WORK/upstream/conf/bench.conf" \
+    >"$WORK/upstream/logs/stdout" 2>&1 &
+PIDS+=("$!")
+
 mkdir -p "$WORK/html"
 head -c 1024 /dev/urandom >"$WORK/html/1k.bin"
 head -c 65536 /dev/urandom >"$WORK/html/64k.bin"
@@ -56,7 +76,8 @@ load_module $NGINX_LUA_MODULES/ngx_http_lua_module.so;" ;; esac
             access_by_lua_block {
                 if ngx.var.http_x_token ~= \"secret\" then return ngx.exit(403) end
             }
-        }"
+        }
+$(lua_cosocket_location "$UP_PORT")"
     fi
     conf_write "$1" 1024 "$main" <<EOF
 http {
@@ -64,6 +85,10 @@ http {
     types { text/plain txt; application/octet-stream bin; }
     default_type application/octet-stream;
     keepalive_requests 1000000;
+    upstream bench_backend {
+        server 127.0.0.1:$UP_PORT;
+        keepalive 32;
+    }
     gzip on;
     gzip_types text/plain;
     gzip_comp_level 1;
@@ -71,6 +96,11 @@ http {
         listen 127.0.0.1:$2;
         root $WORK/html;
         location = /return { return 200 "ok\n"; }
+        location = /proxy {
+            proxy_pass http://bench_backend/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
         location / { }
         $lua
     }
@@ -121,13 +151,17 @@ order_wrk() {
     local pid=$1 port=$2 path=$3 tp
     shift 3
     taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" "$(url "$port" "$path")" >/dev/null 2>&1
-    strace -f -e trace=recvfrom,read -p "$pid" -o "$WORK/order.strace" 2>/dev/null &
+    local yy=() only=0
+    # proxy-ka, lua-cosocket: the client connections only (their local port is the server's)
+    [ "${CLIENT_ONLY:-}" = 1 ] && yy=(-yy) only=$port
+    strace -f "${yy[@]}" -e trace=recvfrom,read -p "$pid" -o "$WORK/order.strace" 2>/dev/null &
     tp=$!
     sleep 0.5 # attached (strace has no ready signal)
     taskset -c 1 wrk -t1 -c"$CONNS" -d"${ORDER_SECONDS}s" "$@" "$(url "$port" "$path")" >/dev/null 2>&1
     kill -INT "$tp"
     wait "$tp" 2>/dev/null
-    perl -ne 'next unless /^\d+\s+(?:recvfrom|read)\((\d+),.*\) = [1-9]\d*$/;
+    ONLY=$only perl -ne 'next unless /^\d+\s+(?:recvfrom|read)\((\d+)(?:<TCP:\[[\d.]+:(\d+)->[^>]*>)?,.*\) = [1-9]\d*$/;
+        next if $ENV{ONLY} && (!defined $2 || $2 != $ENV{ONLY});
         $k++; push @g, $k - $l{$1} - 1 if defined $l{$1}; $l{$1} = $k;
         END { @s = sort { $a <=> $b } @g; @s = (0) unless @s;
               print join(" ", (map { $s[int($_ * $#s)] } 0.5, 0.9, 0.99, 1), scalar @g), "\n" }' \
@@ -142,6 +176,7 @@ order_wrk() {
     echo "setup: one process each on core 0, taskset -c 1 wrk -t1 -c$CONNS -d${DURATION}s --latency (warm-up ${WARMUP}s), keepalive, access_log off, ROUNDS=$ROUNDS alternating"
     echo "commands: taskset -c 0 SERVER -p DIR -c DIR/conf/bench.conf; strace -f -e trace=recvfrom -p PID during taskset -c 1 wrk -t1 -c$CONNS -d${ORDER_SECONDS}s [-H HEADER] URL;"
     echo "          taskset -c 1 wrk -t1 -c$CONNS -d${DURATION}s --latency [-H HEADER] URL"
+    echo "          (proxy-ka, lua-cosocket: strace -yy, the client connections' reads only; upstream: nginx on core 1, keepalive 32)"
     echo
 } | tee "$OUT"
 
@@ -187,11 +222,13 @@ all_cases() { # the function to run for each case
     case_run "$1" gzip /64k.txt "Accept-Encoding: gzip"
     case_run "$1" 1k /1k.bin
     case_run "$1" 64k /64k.bin
+    CLIENT_ONLY=1 case_run "$1" proxy-ka /proxy
     case_run "$1" https-return https:/return
     case_run "$1" https-1k https:/1k.bin
     if [ "$LUA" = yes ]; then
         case_run "$1" lua /lua
         case_run "$1" lua-access /lua-access/1k.bin "X-Token: secret"
+        CLIENT_ONLY=1 case_run "$1" lua-cosocket /lua-cosocket
     fi
 }
 
