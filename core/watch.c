@@ -130,6 +130,10 @@ static void watch_event(evutil_socket_t fd, short what, void *arg)
         w->handler(fd, what, w->arg); /* may free w */
         return;
     }
+    if (w->edge) {
+        w->rready = 1; /* no repeat to fear: the next owner learns it (mg_lua_tcp_adopt) */
+        return;
+    }
     mg_watch_stop(w);
 }
 
@@ -157,16 +161,8 @@ static void watch_act(evutil_socket_t fd, short what, void *arg)
 mg_watch_t *mg_watch_new(struct event_base *base, int fd)
 {
     mg_watch_t *w = mg_calloc(sizeof(*w));
-    mg_watch_init(w, base, fd, 0);
+    mg_watch_init(w, base, fd, 0, 0);
     return w;
-}
-
-void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed)
-{
-    /* not with `use poll` or select */
-    w->closed = closed && (event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) != 0;
-    event_assign(&w->ev, base, fd, EV_READ | EV_PERSIST | (w->closed ? EV_CLOSED : 0), watch_event,
-                 w);
 }
 
 /* whether the backend reports edges and early closes (epoll; not `use poll`, select) */
@@ -174,6 +170,21 @@ static int et_possible(struct event_base *base)
 {
     int need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
     return (event_base_get_features(base) & need) == need;
+}
+
+int mg_watch_et_possible(struct event_base *base)
+{
+    return et_possible(base);
+}
+
+void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed, int edge)
+{
+    /* not with `use poll` or select */
+    w->closed = closed && (event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) != 0;
+    w->edge = edge && et_possible(base);
+    event_assign(&w->ev, base, fd,
+                 EV_READ | EV_PERSIST | (w->closed ? EV_CLOSED : 0) | (w->edge ? EV_ET : 0),
+                 watch_event, w);
 }
 
 /* w zeroed; writes: w is a watch_rw_t's */

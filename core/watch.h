@@ -21,7 +21,9 @@
  * Level-triggered (mg_watch_new: TLS, whose library buffers, and the other event methods; the
  * cosockets' connections, lua/socket_tcp.c): a persistent read event; reading off only forgets
  * the handler, and a report that comes while nobody reads takes the event off then, as it
- * would repeat; writes have their own events.
+ * would repeat; writes have their own events. The cosockets' is edge-triggered on epoll under
+ * these rules (mg_watch_init's edge: their rdry keeps readiness), a report nobody wants only
+ * noted (rready).
  */
 #ifndef MG_WATCH_H
 #define MG_WATCH_H
@@ -50,15 +52,26 @@ struct mg_watch_s {
     unsigned et : 1;
     unsigned closed : 1; /* the event asks for EV_CLOSED (the peer's close) */
     unsigned rw : 1;     /* mg_watch_new_et's: writes too */
+    unsigned edge : 1;   /* mg_watch_init's edge: an edge-triggered event under the
+                            level-triggered rules, its owner keeping readiness (rready: a
+                            report that came while nobody read) */
 };
 
+/* Whether base's event method has edge-triggered events (epoll): then every other event on
+ * an edge watch's fd must be edge-triggered too (libevent will not mix them on one fd). */
+int mg_watch_et_possible(struct event_base *base);
 /* A level-triggered read watch for fd, not added yet. */
 mg_watch_t *mg_watch_new(struct event_base *base, int fd);
 /* The same in place, for a watch inside its owner's own malloc'ed struct (the cosocket's,
  * lua/socket_tcp.h, which carries its TLS state beside it); closed: the event also asks for
  * the peer's close where the event method can (EV_CLOSED: then w->closed, and a report of it
- * sets rdhup). */
-void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed);
+ * sets rdhup). edge: edge-triggered where the event method can (w->edge) for an owner that
+ * knows when a read found the socket empty and waits only then (the cosockets' rdry): the
+ * event stays registered for good, and a report that comes while nobody reads sets rready
+ * instead of taking the event off. Epoll then reports sockets in the order their bytes came
+ * (nginx registers every socket so), where a level-triggered socket reported once is queued
+ * again at once and keeps that old place for its next bytes. */
+void mg_watch_init(mg_watch_t *w, struct event_base *base, int fd, int closed, int edge);
 /* An edge-triggered watch for a plain socket's new fd, not added yet (mg_watch_add once
  * connect() was called: its only epoll_ctl until the close), or NULL when the event method
  * has no edge-triggered events (`use poll`, select). */

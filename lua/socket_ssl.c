@@ -93,7 +93,8 @@ static mg_int_t step(mg_lua_tcp_t *s)
      * wants to write, the write readiness; reads come through the watch */
     event_del(mg_lua_tcp_wev(s));
     if (sc->want_write) {
-        event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
+        event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE | mg_lua_tcp_et(s),
+                     mg_lua_tcp_on_wev, s);
         mg_watch_stop(&s->watch->w);
     } else {
         event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), -1, 0, mg_lua_tcp_on_wev, s);
@@ -216,7 +217,7 @@ int mg_lua_tcp_sslhandshake(lua_State *L)
         return push_ok(L, s);
     }
     if (s->watch == NULL) {
-        mg_lua_tcp_adopt(s, s->fd, mg_lua_tcp_watch_new(mg_lua_event_base(), s->fd));
+        mg_lua_tcp_adopt(s, s->fd, mg_lua_tcp_watch_new(mg_lua_event_base(), s->fd, 1));
     }
     SSL_CTX *ctx = s->conf->ssl.ctx;
     s->watch->ssl = mg_ssl_client_new(ctx, s->fd, mg_lua_tcp_log(s), s->ssl_name, reuse);

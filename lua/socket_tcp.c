@@ -120,10 +120,10 @@ int mg_lua_socket_log_errors(mg_lua_tcp_t *s)
     return mg_lua_cur.ctx ? mg_lua_ctx_conf(mg_lua_cur.ctx)->socket_log_errors : 1;
 }
 
-mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd)
+mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd, int edge)
 {
     mg_lua_tcp_watch_t *w = mg_calloc(sizeof(*w));
-    mg_watch_init(&w->w, base, fd, 1);
+    mg_watch_init(&w->w, base, fd, 1, edge);
     return w;
 }
 
@@ -150,6 +150,10 @@ void mg_lua_tcp_adopt(mg_lua_tcp_t *s, int fd, mg_lua_tcp_watch_t *w)
         /* stays registered: reports until the next wait only mark the socket readable */
         w->w.handler = mg_lua_tcp_readable;
         w->w.arg = s;
+        if (w->w.rready) { /* an edge reported while it was handed over: no other comes */
+            w->w.rready = 0;
+            s->rdry = 0;
+        }
     }
 }
 
@@ -432,7 +436,8 @@ static mg_int_t start_connect(mg_lua_tcp_t *s, int *err)
 
 static void wait_connect(mg_lua_tcp_t *s)
 {
-    event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE, mg_lua_tcp_on_wev, s);
+    event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE | mg_lua_tcp_et(s),
+                 mg_lua_tcp_on_wev, s);
     mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->connect_timeout, s->conf->socket_connect_timeout);
     s->connecting = 1;
 }

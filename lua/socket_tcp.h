@@ -31,12 +31,14 @@ typedef struct mg_lua_tcp_state_s mg_lua_tcp_state_t;
 /* A connection's read readiness: core/watch.h's level-triggered watch (one EV_READ|EV_PERSIST
  * event without a timeout, registered once for the fd and handed on with it: socket, idle
  * pool entry, queued connect), so that keepalive reuse costs no epoll_ctl; timeouts are
- * timer-only events beside it. With no handler, the first report deletes the event and the
- * next wait adds it back. Malloc'ed; freed before its fd is closed. The connection's TLS state
- * (sslhandshake) travels with it, so a pooled connection keeps its TLS; freeing the watch
- * sends close_notify and frees that too. The watch asks for the peer's close too where the
- * event method can (w.closed, EPOLLRDHUP), so that a short read is known to have emptied the
- * socket without a pending EOF (see rdry). */
+ * timer-only events beside it. Edge-triggered on epoll (mg_watch_init's edge: rdry is the
+ * readiness the socket keeps; mg_lua_tcp_et for the fd's other events), so that answers are
+ * reported in the order they came. With no handler, a report sets w.rready (edge; the next
+ * owner reads it as readable) or deletes the event, which the next wait adds back. Malloc'ed; freed
+ * before its fd is closed. The connection's TLS state (sslhandshake) travels with it, so a pooled
+ * connection keeps its TLS; freeing the watch sends close_notify and frees that too. The watch asks
+ * for the peer's close too where the event method can (w.closed, EPOLLRDHUP), so that a short read
+ * is known to have emptied the socket without a pending EOF (see rdry). */
 typedef struct {
     mg_watch_t w;
     mg_ssl_conn_t *ssl;  /* NULL: plain */
@@ -143,6 +145,12 @@ static inline struct event *mg_lua_tcp_wev(mg_lua_tcp_t *s)
     }
     return s->wev;
 }
+/* EV_ET for the events on s->fd beside its watch, where that one is edge-triggered (a
+ * connection's, not the request socket's: mg_lua_tcp_watch_new's edge), else 0 */
+static inline short mg_lua_tcp_et(mg_lua_tcp_t *s)
+{
+    return s->downstream == NULL && mg_watch_et_possible(mg_lua_event_base()) ? EV_ET : 0;
+}
 /* Delete ev (s->tls_ev->rw or ->wr) if it was ever set. */
 #define mg_lua_tcp_tls_ev_del(s, f)                                                                \
     do {                                                                                           \
@@ -151,7 +159,7 @@ static inline struct event *mg_lua_tcp_wev(mg_lua_tcp_t *s)
         }                                                                                          \
     } while (0)
 /* A new watch for fd (not registered yet: handler NULL). */
-mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd);
+mg_lua_tcp_watch_t *mg_lua_tcp_watch_new(struct event_base *base, int fd, int edge);
 /* Delete w's event and free it (NULL: nothing); before its fd is closed. */
 void mg_lua_tcp_watch_free(mg_lua_tcp_watch_t *w);
 /* s gets the connection fd and its watch (NULL: made at the first wait). */

@@ -267,7 +267,8 @@ static void tls_read_waits(mg_lua_tcp_t *s)
     if (s->tls_ev == NULL) {
         s->tls_ev = mg_calloc(sizeof(*s->tls_ev));
     }
-    event_assign(&s->tls_ev->rw, mg_lua_event_base(), s->fd, EV_WRITE, on_read_writable, s);
+    event_assign(&s->tls_ev->rw, mg_lua_event_base(), s->fd, EV_WRITE | mg_lua_tcp_et(s),
+                 on_read_writable, s);
     event_add(&s->tls_ev->rw, NULL);
 }
 
@@ -283,7 +284,8 @@ static int start_read(lua_State *L, mg_lua_tcp_t *s, int obj, int until)
         return push_read_result(L, s, rc, err);
     }
     if (s->watch == NULL) {
-        mg_lua_tcp_adopt(s, s->fd, mg_lua_tcp_watch_new(mg_lua_event_base(), s->fd));
+        mg_lua_tcp_adopt(s, s->fd,
+                         mg_lua_tcp_watch_new(mg_lua_event_base(), s->fd, s->downstream == NULL));
     }
     mg_watch_read(&s->watch->w, mg_lua_tcp_readable, s); /* a syscall only if it was off */
     tls_read_waits(s);
@@ -307,8 +309,11 @@ void mg_lua_tcp_readable(evutil_socket_t fd, short what, void *arg)
     mg_lua_tcp_t *s = arg;
     s->rdry = 0;
     if (!s->reading) {
-        /* between reads: the next receive will recv(); until it waits, no more reports */
-        mg_watch_stop(&s->watch->w);
+        /* between reads: the next receive will recv(); until it waits, no more reports (an
+         * edge-triggered watch has none to repeat: it stays) */
+        if (!s->watch->w.edge) {
+            mg_watch_stop(&s->watch->w);
+        }
         return;
     }
     int err = 0;
@@ -708,7 +713,8 @@ static void tls_write_waits(mg_lua_tcp_t *s)
     if (s->tls_ev == NULL) {
         s->tls_ev = mg_calloc(sizeof(*s->tls_ev));
     }
-    event_assign(&s->tls_ev->wr, mg_lua_event_base(), s->fd, EV_READ, on_write_readable, s);
+    event_assign(&s->tls_ev->wr, mg_lua_event_base(), s->fd, EV_READ | mg_lua_tcp_et(s),
+                 on_write_readable, s);
     event_add(&s->tls_ev->wr, NULL);
 }
 
@@ -800,7 +806,8 @@ static int tcp_send(lua_State *L)
         memcpy(s->wbuf, s->wdata, len);
         s->wdata = s->wbuf;
     }
-    event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE, on_write_event, s);
+    event_assign(mg_lua_tcp_wev(s), mg_lua_event_base(), s->fd, EV_WRITE | mg_lua_tcp_et(s),
+                 on_write_event, s);
     mg_lua_tcp_arm(mg_lua_tcp_wev(s), s->send_timeout, s->conf->socket_send_timeout);
     tls_write_waits(s);
     s->writing = 1;

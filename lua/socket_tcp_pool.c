@@ -398,7 +398,7 @@ void mg_lua_tcp_pool_put(mg_lua_tcp_t *s, mg_lua_tcp_pool_t *p, mg_msec_t timeou
     }
     idle_t *ic = mg_calloc(sizeof(*ic));
     ic->fd = fd;
-    ic->watch = w ? w : mg_lua_tcp_watch_new(p->state->srv->base, fd);
+    ic->watch = w ? w : mg_lua_tcp_watch_new(p->state->srv->base, fd, 1);
     ic->reused = s->reused;
     ic->pool = p;
     mg_list_push(&p->idle, ic);
