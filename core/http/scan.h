@@ -41,7 +41,9 @@ static inline int mg_scan_name_byte(unsigned char c)
 /* A byte that ends a header value's line or refuses it: CR, LF or NUL */
 static inline int mg_scan_line_stop(unsigned char c)
 {
-    return c == '\r' || c == '\n' || c == '\0';
+    /* (one compare and a bit test: the three compares cost a request parser ~4 instructions a
+     * line) */
+    return c <= '\r' && ((1u << '\r' | 1u << '\n' | 1u) >> c & 1);
 }
 
 /* Where a header name ends (its first byte that is not mg_scan_name_byte), or len. */
@@ -52,8 +54,11 @@ static inline size_t mg_scan_name_end(const unsigned char *b, size_t p, size_t l
         uint64_t m =
             mg_word_has_below(w, 0x21) | mg_word_has_byte(w, ':') | mg_word_has_byte(w, 0x7f);
         if (m) {
-            p += MG_FIRST_IN_WORD(m);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + MG_FIRST_IN_WORD(m); /* exactly the first stop byte: no test again */
+#else
             break;
+#endif
         }
         p += 8;
     }
