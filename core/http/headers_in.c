@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "conn.h"
+#include "scan.h"
 #include "v2.h"
 
 static inline __attribute__((always_inline)) int header_name_ok(mg_str_t name, int underscores);
@@ -242,42 +243,7 @@ static const unsigned char known_by_len[KNOWN_MAX_LEN][4] = {
     [12] = {5}, [13] = {11, 15, 17}, [14] = {3}, [15] = {14}, [17] = {4, 9},  [19] = {10},
 };
 
-/* Whether name (n bytes, n >= 4: the shortest known name is "host") is the known name low in
- * any case, eight bytes a step (a short name by two four-byte halves that overlap): low's bytes
- * are lowercase letters and '-', so a letter's byte of name is compared with its 0x20 bit set
- * (only that letter, in either case, has it so) and a '-' as it is. Inline and no byte loop:
- * mg_strncasecmp cost ~50 instructions for "Host", a byte loop here ~12 a byte. */
-static inline uint64_t known_letters(uint64_t low)
-{
-    /* 0x20 in each byte of low that is a letter: 'a'..'z' + 0x1f reach 0x80, '-' does not */
-    return ((low + MG_BYTES_01 * 0x1f) & MG_BYTES_80) >> 2;
-}
-
-static inline int known_eq(const char *name, const char *low, size_t n)
-{
-    uint64_t a, l;
-    if (n < 8) {
-        uint32_t a0, a1, l0, l1;
-        memcpy(&a0, name, 4);
-        memcpy(&a1, name + n - 4, 4);
-        memcpy(&l0, low, 4);
-        memcpy(&l1, low + n - 4, 4);
-        a = (uint64_t)a1 << 32 | a0;
-        l = (uint64_t)l1 << 32 | l0;
-        return (a | known_letters(l)) == l;
-    }
-    uint64_t diff = 0;
-    for (size_t i = 0; i + 8 < n; i += 8) {
-        memcpy(&a, name + i, 8);
-        memcpy(&l, low + i, 8);
-        diff |= (a | known_letters(l)) ^ l;
-    }
-    memcpy(&a, name + n - 8, 8);
-    memcpy(&l, low + n - 8, 8);
-    diff |= (a | known_letters(l)) ^ l;
-    return diff == 0;
-}
-
+/* (scan.h's mg_known_eq: n >= 4, the shortest known name being "host") */
 /* (inlined: a call saved and restored registers for ~13 instructions a line) */
 static inline __attribute__((always_inline)) int known_header(mg_str_t name)
 {
@@ -286,7 +252,7 @@ static inline __attribute__((always_inline)) int known_header(mg_str_t name)
     }
     for (const unsigned char *c = known_by_len[name.len]; *c; c++) {
         int k = *c - 1;
-        if (known_eq(name.data, known_headers[k].name, name.len)) {
+        if (mg_known_eq(name.data, known_headers[k].name, name.len)) {
             return k;
         }
     }

@@ -10,10 +10,8 @@
 #include "parse.h"
 
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
+#include "scan.h"
 #include "str.h"
 
 /* Character classes, indexed by byte. GNU range designators keep the tables readable. */
@@ -122,92 +120,17 @@ static int method_id(const char *m, size_t len)
     return MG_HTTP_UNKNOWN;
 }
 
-/* Eight bytes a step over a run of a token's bytes: a word's mask (str.h's word tests) has the
- * high bit of each byte that may end the run set. On a little-endian machine its lowest set bit
- * is exactly the first such byte (a test's borrow runs only toward the higher bytes), so the
- * run ends there; elsewhere the word is looked at byte by byte. */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define FIRST_IN_WORD(mask) ((size_t)__builtin_ctzll(mask) / 8)
-#else
-#define FIRST_IN_WORD(mask) ((size_t)0)
-#endif
-
-static inline uint64_t load_word(const unsigned char *b)
-{
-    uint64_t w;
-    memcpy(&w, b, 8);
-    return w;
-}
-
-/* Where a header name ends (its first byte that is not C_NAME: a control, space, ':' or DEL),
- * or len. */
-static size_t name_end(const unsigned char *b, size_t p, size_t len)
-{
-    while (len - p >= 8) {
-        uint64_t w = load_word(b + p);
-        uint64_t m =
-            mg_word_has_below(w, 0x21) | mg_word_has_byte(w, ':') | mg_word_has_byte(w, 0x7f);
-        if (m) {
-            p += FIRST_IN_WORD(m);
-            break;
-        }
-        p += 8;
-    }
-    while (p < len && IS(b[p], C_NAME))
-        p++;
-    return p;
-}
-
-/* Where a header value's line ends (its first CR, LF or NUL), or len. A word's bytes below 0x0e
- * are those and the rare tab or other control, which the value takes. */
-static size_t value_stop(const unsigned char *b, size_t p, size_t len)
-{
-#ifdef __SSE2__
-    /* sixteen bytes a step where the target has SSE2 (every x86-64): a byte at most 0x0d is
-     * its own minimum with 0x0d, and the mask's lowest bit is the first such byte */
-    const __m128i top = _mm_set1_epi8(0x0d);
-    while (len - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, top), x));
-        if (!m) {
-            p += 16;
-            continue;
-        }
-        size_t end = p + 16;
-        for (p += (size_t)__builtin_ctz(m); p < end; p++) {
-            if (IS(b[p], C_LINE_STOP))
-                return p;
-        }
-    }
-#endif
-    while (len - p >= 8) {
-        uint64_t m = mg_word_has_below(load_word(b + p), 0x0e);
-        if (!m) {
-            p += 8;
-            continue;
-        }
-        size_t end = p + 8;
-        for (p += FIRST_IN_WORD(m); p < end; p++) {
-            if (IS(b[p], C_LINE_STOP))
-                return p;
-        }
-    }
-    while (p < len && !IS(b[p], C_LINE_STOP))
-        p++;
-    return p;
-}
-
 /* Where a run of a path's plain bytes ends (C_PATH: not '/', '%', '?', '#', a control, space or
  * DEL), or len. */
 static size_t path_run_end(const unsigned char *b, size_t p, size_t len)
 {
     while (len - p >= 8) {
-        uint64_t w = load_word(b + p);
+        uint64_t w = mg_load_word(b + p);
         uint64_t m = mg_word_has_below(w, 0x21) | mg_word_has_byte(w, 0x7f) |
                      mg_word_has_byte(w, '/') | mg_word_has_byte(w, '%') |
                      mg_word_has_byte(w, '?') | mg_word_has_byte(w, '#');
         if (m) {
-            p += FIRST_IN_WORD(m);
+            p += MG_FIRST_IN_WORD(m);
             break;
         }
         p += 8;
@@ -576,7 +499,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_NAME;
         /* fall through */
     case S_NAME:
-        p = name_end(b, p, len);
+        p = mg_scan_name_end(b, p, len);
         NEED();
         c = b[p];
         /* nginx refuses what cannot be in a name (CTL, SP: also an obs-fold line, which RFC
@@ -610,7 +533,7 @@ ssize_t mg_http_parse_request_head(const char *buf, size_t len, mg_http_request_
         st = S_VALUE;
         /* fall through */
     case S_VALUE:
-        p = value_stop(b, p, len);
+        p = mg_scan_value_stop(b, p, len);
         NEED();
         if (b[p] == '\0')
             FAIL(MG_PARSE_INVALID_HEADER);

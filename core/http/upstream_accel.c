@@ -9,6 +9,7 @@
  * belongs to the body's spooling.
  */
 #include "parse.h"
+#include "scan.h"
 #include "upstream_int.h"
 
 /* The first X-Accel-Limit-Rate, X-Accel-Charset and X-Accel-Redirect lines, in one pass over
@@ -31,7 +32,7 @@ static void find_accel(mg_upstream_t *u, mg_http_header_t **rate, mg_http_header
         const char *name = len == 18   ? "x-accel-limit-rate"
                            : len == 15 ? "x-accel-charset"
                                        : "x-accel-redirect";
-        if (mg_strncasecmp(h->name.data, name, len) == 0) {
+        if (mg_known_eq(h->name.data, name, len)) {
             *slot = h;
         }
     }
@@ -49,7 +50,7 @@ static void copy_for_redirect(mg_upstream_t *u)
         mg_str_t val = {h->value.len, (char *)h->value.data};
         for (int k = 0; names[k]; k++) {
             if (h->name.len != strlen(names[k]) ||
-                mg_strncasecmp(h->name.data, names[k], h->name.len) != 0) {
+                !mg_known_eq(h->name.data, names[k], h->name.len)) {
                 continue;
             }
             if (k == 0) {

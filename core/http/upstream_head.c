@@ -8,17 +8,8 @@
 #include <sys/socket.h>
 
 #include "cache.h"
+#include "scan.h"
 #include "upstream_int.h"
-
-/* A byte that ends a header name badly (nginx's upstream header parser): a control byte,
- * space or DEL. Others outside RFC 9110's tchar ('@', bytes >= 0x80) are passed on as nginx
- * does. A table, as each byte of each name of each upstream response head (and of each cached
- * one on a HIT) goes through it. */
-static const unsigned char name_stop[256] = {
-    [0 ... 0x20] = 1,
-    [':'] = 1,
-    [0x7f] = 1,
-};
 
 /* Header lines from buf[p] to the blank line (cap at most). As nginx's: an "HTTP/..." line
  * (IIS repeats its status line) is dropped, and only spaces around a value are not part of
@@ -27,7 +18,36 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
 {
     size_t n = 0;
     const char *nl;
+    const unsigned char *b = (const unsigned char *)buf;
     for (;;) {
+        /* the usual line first, by scan.h's word scans as the request parser's: a name, its
+         * colon, a value without CR or NUL and its LF or CRLF; any other (a blank line, a
+         * repeated status line, a bad byte, a line not whole yet) goes the byte-exact way below */
+        size_t ls = p, c = mg_scan_name_end(b, ls, len);
+        if (c > ls && c < len && b[c] == ':' &&
+            !(c - ls >= 5 && memcmp(buf + ls, "HTTP/", 5) == 0)) {
+            size_t q = mg_scan_value_stop(b, c + 1, len);
+            if (q < len && (b[q] == '\n' || (b[q] == '\r' && q + 1 < len && b[q + 1] == '\n'))) {
+                h->error_at = ls;
+                if (n == cap) {
+                    return MG_PARSE_TOO_MANY_HEADERS;
+                }
+                p = q + 1 + (b[q] == '\r');
+                size_t vs = c + 1, ve = q;
+                while (vs < ve && buf[vs] == ' ') {
+                    vs++;
+                }
+                while (ve > vs && buf[ve - 1] == ' ') {
+                    ve--;
+                }
+                h->headers[n].name.data = buf + ls;
+                h->headers[n].name.len = c - ls;
+                h->headers[n].value.data = buf + vs;
+                h->headers[n].value.len = ve - vs;
+                n++;
+                continue;
+            }
+        }
         nl = memchr(buf + p, '\n', len - p);
         if (nl == NULL) {
             /* nginx's parser, a byte at a time, refuses a NUL before its line ends: the
@@ -41,7 +61,7 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
             }
             return MG_PARSE_AGAIN;
         }
-        size_t le = (size_t)(nl - buf), ls = p;
+        size_t le = (size_t)(nl - buf);
         size_t end = le;
         if (end > ls && buf[end - 1] == '\r') {
             end--;
@@ -52,10 +72,9 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
             return (ssize_t)p;
         }
         h->error_at = ls;
-        size_t c = ls;
-        while (c < end && !name_stop[(unsigned char)buf[c]]) {
-            c++;
-        }
+        /* (a name ends badly at a control byte, space or DEL; others outside RFC 9110's tchar,
+         * '@' or bytes >= 0x80, are passed on as nginx does) */
+        c = mg_scan_name_end(b, ls, end);
         if (c - ls >= 5 && memcmp(buf + ls, "HTTP/", 5) == 0) {
             continue;
         }
@@ -159,10 +178,10 @@ ssize_t mg_upstream_parse_cgi_head(mg_upstream_t *u, const char *buf, size_t len
     int location = 0;
     for (size_t i = 0; i < h->nheaders; i++) {
         mg_span_t name = h->headers[i].name, v = h->headers[i].value;
-        if (name.len == 8 && mg_strncasecmp(name.data, "location", 8) == 0) {
+        if (name.len == 8 && mg_known_eq(name.data, "location", 8)) {
             location = 1;
         }
-        if (h->status || name.len != 6 || mg_strncasecmp(name.data, "status", 6) != 0) {
+        if (h->status || name.len != 6 || !mg_known_eq(name.data, "status", 6)) {
             continue;
         }
         int64_t st = v.len >= 3 ? mg_atoi(v.data, 3) : -1;
@@ -203,7 +222,7 @@ static void framing_headers(mg_upstream_t *u, mg_http_header_t **cl, mg_http_hea
         const char *name = h->name.len == 14   ? "content-length"
                            : h->name.len == 17 ? "transfer-encoding"
                                                : "connection";
-        if (out == NULL || mg_strncasecmp(h->name.data, name, h->name.len) != 0) {
+        if (out == NULL || !mg_known_eq(h->name.data, name, h->name.len)) {
             continue;
         }
         if (*out == NULL) {
@@ -262,8 +281,7 @@ void mg_upstream_own_ranges(mg_request_t *r, int single)
     r->single_range = (unsigned)single;
     mg_table_elt_t *h = r->headers_out.headers.elts;
     for (size_t i = 0; i < r->headers_out.headers.nelts; i++) {
-        if (h[i].hash && h[i].key.len == 13 &&
-            mg_strncasecmp(h[i].key.data, "accept-ranges", 13) == 0) {
+        if (h[i].hash && h[i].key.len == 13 && mg_known_eq(h[i].key.data, "accept-ranges", 13)) {
             h[i].hash = 0;
         }
     }
@@ -338,7 +356,7 @@ void mg_upstream_process_head(mg_upstream_t *u)
         return;
     }
     if (te) {
-        if (te->value.len != 7 || mg_strncasecmp(te->value.data, "chunked", 7) != 0) {
+        if (te->value.len != 7 || !mg_known_eq(te->value.data, "chunked", 7)) {
             mg_log_error(MG_LOG_ERR, mg_upstream_log(u), 0, "upstream sent unknown \"Transfer-Encoding\": \"%.*s\"",
                          (int)te->value.len, te->value.data);
             u->state->status = MG_HTTP_BAD_GATEWAY;
@@ -362,7 +380,7 @@ void mg_upstream_process_head(mg_upstream_t *u)
     u->header_only = u->head_method || status == 204 || status == 304 ||
                      (status >= 100 && status < 200);
     int conn_close = 0, conn_ka = 0;
-    if (conn && conn->value.len == 10 && mg_strncasecmp(conn->value.data, "keep-alive", 10) == 0) {
+    if (conn && conn->value.len == 10 && mg_known_eq(conn->value.data, "keep-alive", 10)) {
         conn_ka = 1; /* the usual value alone: no search */
     } else if (conn) {
         conn_close = value_has_token(conn->value, "close");

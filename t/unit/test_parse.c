@@ -721,11 +721,11 @@ static void test_word_scans(void)
             size_t q = from;
             while (q < len && IS(b[q], C_NAME))
                 q++;
-            bad += name_end(b, from, len) != q;
+            bad += mg_scan_name_end(b, from, len) != q;
             q = from;
             while (q < len && !IS(b[q], C_LINE_STOP))
                 q++;
-            bad += value_stop(b, from, len) != q;
+            bad += mg_scan_value_stop(b, from, len) != q;
             q = from;
             while (q < len && IS(b[q], C_PATH))
                 q++;

@@ -126,5 +126,36 @@ int main(void)
     is_int(parse("H", &h), MG_PARSE_AGAIN, "one byte of a status line");
     is_int(parse("X", &h), MG_PARSE_INVALID_REQUEST, "one byte that cannot start one");
     is_int(parse("HTTP/1.1 200 OK\r\nA: 1\r\n", &h), MG_PARSE_AGAIN, "no blank line yet");
+    /* the word scans' edges: a name and a value of every length to 40, a NUL or a CR at each
+     * place of the value (the first byte refused, the line's start quoted), the head whole or
+     * cut before its blank line */
+    int bad = 0;
+    for (size_t nl = 1; nl <= 40; nl++) {
+        for (size_t vl = 0; vl <= 40; vl++) {
+            char head[160];
+            size_t at = 17;
+            memcpy(head, "HTTP/1.1 200 OK\r\n", at);
+            memset(head + at, 'n', nl);
+            head[at + nl] = ':';
+            memset(head + at + nl + 1, 'v', vl);
+            size_t le = at + nl + 1 + vl;
+            memcpy(head + le, "\r\n\r\n", 4);
+            ssize_t rc = parse_n(head, le + 4, MAXH, &h);
+            bad += rc != (ssize_t)(le + 4) || h.nheaders != 1 || h.headers[0].name.len != nl ||
+                   h.headers[0].value.len != vl;
+            bad += parse_n(head, le + 2, MAXH, &h) != MG_PARSE_AGAIN;
+            for (size_t i = 0; i < vl; i++) {
+                for (int k = 0; k < 2; k++) {
+                    char c[160];
+                    memcpy(c, head, le + 4);
+                    c[at + nl + 1 + i] = k ? '\r' : '\0';
+                    rc = parse_n(c, le + 4, MAXH, &h);
+                    bad += rc != MG_PARSE_INVALID_HEADER || h.error_at != at ||
+                           h.error_byte != at + nl + 1 + i;
+                }
+            }
+        }
+    }
+    is_int(bad, 0, "names and values of 1..40 bytes, a NUL or CR at each place of a value");
     return done_testing();
 }
