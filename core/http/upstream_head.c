@@ -14,6 +14,22 @@
 /* Header lines from buf[p] to the blank line (cap at most). As nginx's: an "HTTP/..." line
  * (IIS repeats its status line) is dropped, and only spaces around a value are not part of
  * it. A line without a colon is refused (nginx 1.22 passes "Name: " on; t/974 TEST 24). */
+/* A field line's name (ls to the colon at c) and its value (vs to ve, less the blanks around it) */
+static inline void put_header(mg_http_header_t *f, const char *buf, size_t ls, size_t c, size_t vs,
+                              size_t ve)
+{
+    while (vs < ve && buf[vs] == ' ') {
+        vs++;
+    }
+    while (ve > vs && buf[ve - 1] == ' ') {
+        ve--;
+    }
+    f->name.data = buf + ls;
+    f->name.len = c - ls;
+    f->value.data = buf + vs;
+    f->value.len = ve - vs;
+}
+
 static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_head_t *h, size_t cap)
 {
     size_t n = 0;
@@ -33,18 +49,7 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
                     return MG_PARSE_TOO_MANY_HEADERS;
                 }
                 p = q + 1 + (b[q] == '\r');
-                size_t vs = c + 1, ve = q;
-                while (vs < ve && buf[vs] == ' ') {
-                    vs++;
-                }
-                while (ve > vs && buf[ve - 1] == ' ') {
-                    ve--;
-                }
-                h->headers[n].name.data = buf + ls;
-                h->headers[n].name.len = c - ls;
-                h->headers[n].value.data = buf + vs;
-                h->headers[n].value.len = ve - vs;
-                n++;
+                put_header(&h->headers[n++], buf, ls, c, c + 1, q);
                 continue;
             }
         }
@@ -93,17 +98,7 @@ static ssize_t parse_lines(const char *buf, size_t len, size_t p, mg_upstream_he
         if (n == cap) {
             return MG_PARSE_TOO_MANY_HEADERS;
         }
-        while (vs < ve && buf[vs] == ' ') {
-            vs++;
-        }
-        while (ve > vs && buf[ve - 1] == ' ') {
-            ve--;
-        }
-        h->headers[n].name.data = buf + ls;
-        h->headers[n].name.len = c - ls;
-        h->headers[n].value.data = buf + vs;
-        h->headers[n].value.len = ve - vs;
-        n++;
+        put_header(&h->headers[n++], buf, ls, c, vs, ve);
     }
 }
 
