@@ -26,14 +26,18 @@ in_port_t mg_sockaddr_port(const struct sockaddr *sa)
     return 0;
 }
 
-struct sockaddr *mg_sockaddr_dup(mg_pool_t *pool, const void *sa, socklen_t len)
+size_t mg_sockaddr_room(const void *sa, socklen_t len)
 {
     /* a unix path may fill sun_path without its NUL: one follows the copy; the other families
      * need none (an IPv4 client's address and its text then take 32 bytes of the connection's
      * pool, not 48) */
     int unix_path = ((const struct sockaddr *)sa)->sa_family == AF_UNIX;
-    struct sockaddr *copy =
-        mg_pcalloc(pool, mg_max((size_t)len, sizeof(struct sockaddr)) + (size_t)unix_path);
+    return mg_max((size_t)len, sizeof(struct sockaddr)) + (size_t)unix_path;
+}
+
+struct sockaddr *mg_sockaddr_dup(mg_pool_t *pool, const void *sa, socklen_t len)
+{
+    struct sockaddr *copy = mg_pcalloc(pool, mg_sockaddr_room(sa, len));
     memcpy(copy, sa, len);
     return copy;
 }

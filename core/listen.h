@@ -50,6 +50,8 @@ in_port_t mg_sockaddr_port(const struct sockaddr *sa);
 /* A copy of address sa (len bytes) in pool, zeroes after it: a unix path is a string, and at
  * least a struct sockaddr's bytes may be read (an unnamed unix peer's is its family alone). */
 struct sockaddr *mg_sockaddr_dup(mg_pool_t *pool, const void *sa, socklen_t len);
+/* The bytes mg_sockaddr_dup takes for it (copies made elsewhere keep its layout). */
+size_t mg_sockaddr_room(const void *sa, socklen_t len);
 
 /* Open (or inherit from `old`) every listening socket of the cycle, and give each the options
  * its listen asked for, as nginx does at every (re)configuration: an inherited socket gets

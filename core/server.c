@@ -391,6 +391,16 @@ void mg_server_h2_flush_free(mg_server_t *srv)
     }
 }
 
+/* A list of kept blocks linked through their first word (HTTP/2's), freed */
+static void free_kept(void **head)
+{
+    while (*head) {
+        void *b = *head;
+        *head = *(void **)b;
+        free(b);
+    }
+}
+
 void mg_server_buffers_free(mg_server_t *srv)
 {
     mg_lazy_timers_free(srv->timers);
@@ -411,18 +421,10 @@ void mg_server_buffers_free(mg_server_t *srv)
     mg_pool_spares_free(&srv->h2_pools);
     mg_pool_spares_free(&srv->request_pools);
     for (unsigned k = 0; k < MG_SERVER_H2_BLOCK_CLASSES; k++) {
-        while (srv->h2_blocks[k]) {
-            void *b = srv->h2_blocks[k];
-            srv->h2_blocks[k] = *(void **)b;
-            free(b);
-        }
+        free_kept(&srv->h2_blocks[k]);
         srv->h2_nblocks[k] = 0;
     }
-    while (srv->h2_streams) {
-        void *st = srv->h2_streams;
-        srv->h2_streams = *(void **)st;
-        free(st);
-    }
+    free_kept(&srv->h2_streams);
     srv->h2_nstreams = 0;
     free(srv->h2_head);
     srv->h2_head = NULL;

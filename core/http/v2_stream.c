@@ -7,6 +7,7 @@
  * resets the stream. The stream's window opens as the body reader takes its bytes.
  */
 #include "proxy_protocol.h"
+#include "scan.h"
 #include "server.h"
 #include "stat.h"
 #include "v2.h"
@@ -279,21 +280,20 @@ static void stream_pseudo(mg_http_v2_stream_t *st, const uint8_t *name, size_t n
         (c)->log.action = action_;                                                                 \
     } while (0)
 
-/* What a field's name (past a pseudo-header's ':') or value may not hold: a name no blank,
- * control, DEL, ':' or uppercase letter (h2 names are lowercase), a value no CR, LF or NUL.
+/* What a field's name (past a pseudo-header's ':') may not hold: no blank, control, DEL, ':' or
+ * uppercase letter (h2 names are lowercase); a value's CR, LF or NUL are scan.h's line stops.
  * A name of other bytes than [a-z0-9-] (and '_' with underscores_in_headers) is an invalid
  * one that ignore_invalid_headers drops. A table: every byte of every request field goes
  * through it. */
 #define BAD_IN_NAME 1
-#define BAD_IN_VALUE 2
 #define NOT_TOKEN 4
 #define UNDERSCORE 8
 static const uint8_t field_bad[256] = {
-    [0] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    [0] = BAD_IN_NAME | NOT_TOKEN,
     [1 ... 9] = BAD_IN_NAME | NOT_TOKEN,
-    ['\n'] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    ['\n'] = BAD_IN_NAME | NOT_TOKEN,
     [11 ... 12] = BAD_IN_NAME | NOT_TOKEN,
-    ['\r'] = BAD_IN_NAME | BAD_IN_VALUE | NOT_TOKEN,
+    ['\r'] = BAD_IN_NAME | NOT_TOKEN,
     [14 ... ' '] = BAD_IN_NAME | NOT_TOKEN,
     ['!' ... ','] = NOT_TOKEN,
     ['.' ... '/'] = NOT_TOKEN,
@@ -307,38 +307,6 @@ static const uint8_t field_bad[256] = {
     [0x7f] = BAD_IN_NAME | NOT_TOKEN,
     [0x80 ... 0xff] = NOT_TOKEN,
 };
-
-/* Whether eight bytes hold a NUL, LF or CR: each a zero byte of the word xor'ed with it (the
- * usual test, exact for "any") */
-static int word_bad(const uint8_t *p)
-{
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t w, lf, cr;
-    memcpy(&w, p, 8);
-    lf = w ^ (ones * '\n');
-    cr = w ^ (ones * '\r');
-    return ((((w - ones) & ~w) | ((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs) != 0;
-}
-
-/* Whether a value holds a NUL, LF or CR (BAD_IN_VALUE): eight bytes a step, the last eight
- * (overlapping) for the rest; a value shorter than a word by the table */
-static int value_bad(const uint8_t *value, size_t vlen)
-{
-    if (vlen < 8) {
-        for (size_t i = 0; i < vlen; i++) {
-            if (field_bad[value[i]] & BAD_IN_VALUE) {
-                return 1;
-            }
-        }
-        return 0;
-    }
-    for (size_t i = 0; i + 8 < vlen; i += 8) {
-        if (word_bad(value + i)) {
-            return 1;
-        }
-    }
-    return word_bad(value + vlen - 8);
-}
 
 int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_t nlen,
                              const uint8_t *value, size_t vlen)
@@ -382,7 +350,7 @@ int mg_http_v2_stream_header(mg_http_v2_stream_t *st, const uint8_t *name, size_
     }
     unsigned name_bad = bad;
     /* the parser also sees CR, LF and NUL as the head's structure */
-    if (value_bad(value, vlen)) {
+    if (mg_scan_value_stop(value, 0, vlen) < vlen) {
         if (c) {
             /* the whole value, as nginx quotes it: a NUL would end a "%.*s", so it is written
              * as the log writes the other control bytes, \x00 */
@@ -561,12 +529,10 @@ static ssize_t stream_send_plain(mg_connection_t *fc, const char *buf, size_t le
     return mg_http_v2_send(fc, buf, len);
 }
 
-/* An address's room as mg_sockaddr_dup makes it: at least a struct sockaddr, zeros past the
- * length, and a NUL after a unix path (which may fill sun_path) */
+/* An address's room as mg_sockaddr_dup makes it, rounded for the next piece's alignment */
 static size_t addr_room(const struct sockaddr *sa, socklen_t len)
 {
-    size_t n = mg_max((size_t)len, sizeof(struct sockaddr)) + (sa->sa_family == AF_UNIX);
-    return (n + 7) & ~(size_t)7;
+    return (mg_sockaddr_room(sa, len) + 7) & ~(size_t)7;
 }
 
 /* The stream connection's copies of c's addresses and address text, in one allocation */
